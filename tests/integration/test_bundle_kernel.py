@@ -121,3 +121,56 @@ def test_a_sitting_bundle_carries_the_kernel_arm_and_it_runs_there_without_a_com
     assert asked.returncode == 0, asked.stderr
     assert f"kernel `negabs` with `{answer.config}`" in asked.stdout
     assert f"kernel `negabs_wrong` with `{answer.config}`: its outputs differ from torch's" in asked.stdout
+
+
+def test_a_plugin_kernel_travels_beside_its_modules_and_loads_there(warm_cache: Path, tmp_path: Path) -> None:
+    """The same with the plugin mechanism (tests/data/kernels/negabs_plugin): the plugin built here
+    for the bundle's CPU against IREE's header, carried beside the modules (no C source or compiler),
+    loaded there by run.py's checked run and its timing worker with `--executable_plugin`, matching
+    torch, and read at home as advise's plugin arm, with the flag a user gives the runtime. ~3 min."""
+    from .conftest import iree_source
+
+    cache, bundle = warm_cache, tmp_path / "pb"
+    done = iree_matrix(
+        "bundle", "--advise", MODEL, "--cpu", "x86-64-v3", "--release", "3.13.0", "--no-proof",
+        "--kernel", str(DATA / "negabs_plugin"), "--iree-source", iree_source(), "--to", str(bundle),
+        "--python", PYTHON, "--backend", "venv", cache=cache, results=tmp_path / "runs", timeout=900,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    manifest = json.loads((bundle / "bundle.json").read_text())
+    (sitting,) = manifest["sittings"]
+    kernel = next(a for a in sitting["arms"] if a["name"] == "default+k:negabs_plugin")
+    shown = (DATA / "negabs_plugin").relative_to(REPO).as_posix()
+    assert kernel["applied"] is True and kernel["kernel_run"] == [
+        f"--executable_plugin=embedded:{shown}/negabs_plugin.so"
+    ]
+    cell = next(c for c in manifest["cells"] if c["job"] == kernel["job"])
+    assert cell["plugin"].startswith("plugins/") and (bundle / cell["plugin"]).is_file()
+    assert not [c for c in manifest["cells"] if c.get("plugin") and "+k:" not in c["labels"]["profile"]]
+    carried = [p.name for p in bundle.rglob("*") if p.is_file()]
+    assert not [n for n in carried if n.endswith((".c", ".o", ".h")) or "zig" in n], carried
+
+    python = _there(tmp_path, cache)
+    out = tmp_path / "answered"
+    path_env = {"PATH": str(python.parent), "HOME": str(tmp_path), "LANG": "C.UTF-8"}
+    ran = subprocess.run(
+        _offline([str(python), str(bundle / "run.py"), "--out", str(out), "--rounds", str(ROUNDS)]),
+        capture_output=True, text=True, timeout=900, cwd=tmp_path, env=path_env,
+    )  # fmt: skip
+    print(ran.stdout, ran.stderr)
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    records = {r["job"]: r for r in map(json.loads, (out / "results.jsonl").read_text().splitlines())}
+    assert records[kernel["job"]]["status"] == "ok" and records[kernel["job"]]["metrics"]["matches"] is True
+    (sat,) = out.glob(f"advice-{NAME}*.json")
+    (entry,) = json.loads(sat.read_text())["functions"]
+    there = next(a for a in entry["arms"] if a["name"] == "default+k:negabs_plugin")
+    assert there["matches"] is True and len(there["ms"]) == ROUNDS and all(ms > 0 for ms in there["ms"])
+
+    published = tmp_path / "published"
+    merged = _cli("merge", str(out), "--to", str(published), "--cache", str(cache))
+    assert merged.returncode == 0, merged.stderr
+    (folder,) = [p for p in (published / "answers").iterdir() if p.is_dir()]
+    (answer,) = advice.derive(json.loads((folder / sat.name).read_text()))
+    (trial,) = answer.kernel_trials
+    assert trial.kernel == "negabs_plugin" and trial.matches is True
+    assert trial.against_base is not None and trial.against_base.paired.rounds == ROUNDS

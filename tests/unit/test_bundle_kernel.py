@@ -146,28 +146,24 @@ def test_bad_kernels_are_one_line_naming_the_option(tmp_path: Path) -> None:
         bundle_kernels.refuse_on_gpu(plan(given))
     same, names = bundle_kernels.chosen(plan(given), "mobilenet_v2", RELEASE)
     assert names == (DW,) and same.kernels == (given,)
-    plugin = str(REPO / "kernels" / f"{DW}_plugin")  # its module loads only with the plugin file
-    with pytest.raises(
-        UserError, match=r"^bundle --kernel .*_plugin: kernel 'depthwise3x3_plugin' is a plugin"
-    ):
-        bundle_kernels.chosen(plan(plugin), "mobilenet_v2", RELEASE)
+    plugin = str(REPO / "kernels" / f"{DW}_plugin")  # its plugin travels beside the modules
+    same, names = bundle_kernels.chosen(plan(plugin), "mobilenet_v2", RELEASE)
+    assert names == (f"{DW}_plugin",) and same.kernels == (plugin,)
 
 
-def test_a_published_plugin_kernel_does_not_travel_and_is_said(tmp_path: Path, monkeypatch, caplog) -> None:
-    """Without --kernel the published answer's kernel travels; a plugin one cannot (the bundle carries
-    no plugin), and the user did not ask for it: the bundle goes without a kernel arm, said."""
+def test_a_published_plugin_kernel_travels_and_is_said(tmp_path: Path, monkeypatch, caplog) -> None:
+    """Without --kernel the published answer's kernel travels, a plugin one too (its plugin beside
+    the modules), said with where it comes from."""
     from iree_matrix.matrix import kernels as kernel_files
 
     plugin = REPO / "kernels" / f"{DW}_plugin"
     found = (plugin, kernel_files.load(plugin), "AMD family 26 model 2")
     monkeypatch.setattr(bundle_kernels, "published_kernel", lambda model, release: found)
     plain = PlanSettings(matrix=tmp_path / "m.toml", results_dir=tmp_path, cache=tmp_path)
-    with caplog.at_level("WARNING"):
+    with caplog.at_level("INFO"):
         same, names = bundle_kernels.chosen(plain, "mobilenet_v2", RELEASE)
-    assert names == () and same.kernels == ()
-    assert (
-        "takes the plugin kernel `depthwise3x3_plugin`, which a sitting bundle does not carry" in caplog.text
-    )
+    assert names == (f"{DW}_plugin",) and same.kernels == (str(plugin),)
+    assert "takes the kernel `depthwise3x3_plugin`" in caplog.text and "its arms travel too" in caplog.text
 
 
 def test_each_kernel_arm_gains_advises_facts_and_one_that_did_not_compile_travels_with_why() -> None:

@@ -79,6 +79,29 @@ def test_the_tools_are_called_as_the_run_stage_calls_them(tmp_path: Path) -> Non
     assert [a for a in bench if a.startswith("--input=")] == argv[4:6]
 
 
+def test_a_plugin_kernels_cell_loads_its_plugin_in_every_call(tmp_path: Path) -> None:
+    """A cell whose module imports a plugin kernel's functions: its plugin, carried in the bundle, is
+    loaded by each tool call (checked run, timing, profile) as the run stage loads it, with the one
+    flag spelling the tool uses (custom_dispatch.run_flag)."""
+    from iree_matrix.iree import custom_dispatch
+
+    cell = {**_cell(outputs=[F32, F32]), "plugin": "plugins/abc.so"}
+    cell["arrays"]["inputs"] = [F32, F32]
+    (tmp_path / "modules").mkdir()
+    (tmp_path / "modules" / "m.vmfb").write_bytes(b"module")
+    loads = custom_dispatch.run_flag(f"{tmp_path}/plugins/abc.so")
+    assert loads == f"--executable_plugin=embedded:{tmp_path}/plugins/abc.so"
+    argv = runner_tools.run_argv(
+        "iree-run-module", cell, tmp_path, [tmp_path / "o0.npy", tmp_path / "o1.npy"]
+    )
+    bench = runner_tools.benchmark_argv("iree-benchmark-module", cell, tmp_path, 5)
+    assert argv[3] == loads and bench[3] == loads
+    assert loads not in runner_tools.benchmark_argv("iree-benchmark-module", _cell(), tmp_path, 5)
+    bad = {**cell, "plugin": "../outside.so"}  # a manifest naming a file outside the bundle
+    with pytest.raises(runner_base.BundleError):
+        runner_tools.run_argv("iree-run-module", bad, tmp_path, [])
+
+
 def test_the_wheel_runs_a_cell_where_it_fits_else_the_carried_tools() -> None:
     both = {"runtimes": [TOOLS, {**WHEEL, "release": "src:3.9.0+static"}]}
     assert runner_manifest.runtime_for(both, "src:3.9.0+static")["kind"] == "wheel"

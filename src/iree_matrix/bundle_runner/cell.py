@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from .arrays import compare, mismatch_words, outputs_digest
 from .base import GPU_KINDS, MIN_REPETITION_SECONDS, clip, command, descriptions, summary
 from .manifest import within
-from .modules import module_path
+from .modules import module_path, plugin_flags
 
 if TYPE_CHECKING:
     from .base import Array, Json
@@ -32,6 +32,7 @@ def run_cell(root: Path, cell: Json, repetitions: int) -> Json:
     references = [np.load(export / "reference" / name) for name in cell["references"]]
     result: Json = {"device": driver, "runtime_version": getattr(rt, "__version__", "")}
     try:
+        load_plugins(rt, plugin_flags(root, cell))
         config = rt.Config(driver)
     except Exception as exc:  # noqa: BLE001 - the runtime's words are the answer
         kind = GPU_KINDS.get(driver)
@@ -76,6 +77,14 @@ def run_cell(root: Path, cell: Json, repetitions: int) -> Json:
     if not gpu:
         result["cpu_ms"] = summary(cpus, "one thread's CPU time per call, local-sync (run.py)")
     return verdict(result, check)
+
+
+def load_plugins(rt: Any, flags: list[str]) -> None:
+    """The runtime reads its plugin flags when it makes a local driver, and the binding makes each
+    driver once per process (a plugin parsed later is never loaded: "no executable loader registered
+    for the given executable format"): a process parses every plugin it may need before its first."""
+    if flags:
+        rt.flags.parse_flags(*dict.fromkeys(flags))
 
 
 def load_function(rt: Any, context: Any, root: Path, cell: Json) -> Any:

@@ -29,6 +29,20 @@ if TYPE_CHECKING:
 
 ASSEMBLED = Path(".runtime") / "modules"  # in the bundle's folder; a temporary one where it is read-only
 
+# IREE's runtime flag that loads a standalone executable plugin (a plugin kernel's imports), read by
+# its tools and by the Python binding (`iree.runtime.flags.parse_flags`) alike; `embedded:` loads it
+# with IREE's own ELF loader, whatever the file's name. iree-matrix's run stage spells it from here.
+PLUGIN_FLAG = "--executable_plugin"
+
+
+def plugin_flag(plugin: object) -> str:
+    return f"{PLUGIN_FLAG}=embedded:{plugin}"
+
+
+def plugin_flags(root: Path, cell: Json) -> list[str]:
+    """What loading the cell's module needs beside it: its plugin kernel's plugin, where it has one."""
+    return [plugin_flag(within(root, cell["plugin"]))] if cell.get("plugin") else []
+
 
 def _places(root: Path) -> list[Path]:
     """Where assembled modules are kept: the bundle's own folder, else a temporary folder of its own."""

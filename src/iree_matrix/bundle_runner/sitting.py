@@ -94,7 +94,9 @@ def _load(root: Path, manifest: Json, cell: Json, arm: Json, workers: dict[str, 
     """`arm` loaded in its release's worker (started the first time), or its error said."""
     if cell["runtime"] not in workers:
         workers[cell["runtime"]] = Worker(root, str(install(root, wheel_for(manifest, cell["runtime"]))))
-    loaded = workers[cell["runtime"]].ask({"load": cell})
+    # Every plugin kernel's plugin: a worker's runtime loads them all when it makes its first arm.
+    plugins = sorted({c["plugin"] for c in manifest["cells"] if c.get("plugin")})
+    loaded = workers[cell["runtime"]].ask({"load": cell, "plugins": plugins})
     if not loaded["ok"]:
         arm["error"] = loaded["error"]
 

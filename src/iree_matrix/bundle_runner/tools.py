@@ -19,7 +19,7 @@ from .arrays import compare, load_array, outputs_digest
 from .base import BundleError, clip, descriptions, summary
 from .cell import verdict
 from .manifest import is_wheel, named, within
-from .modules import module_path
+from .modules import module_path, plugin_flags
 
 if TYPE_CHECKING:
     from .base import Json
@@ -44,7 +44,8 @@ def output_names(cell: Json) -> list[str]:
 def run_argv(tool: str, cell: Json, root: Path, outputs: list[Path], device: str = "local-sync") -> list[str]:
     """iree-run-module's checked call, as the run stage spells it (stages/run.py `run_command`)."""
     export, module = within(root, cell["export"]), module_path(root, cell)
-    return [tool, f"--device={device}", f"--module={module}", f"--function={cell['function']}",
+    return [tool, f"--device={device}", f"--module={module}", *plugin_flags(root, cell),
+            f"--function={cell['function']}",
             *(f"--input=@{export / 'inputs' / named(name, 'input')}" for name in cell["inputs"]),
             *(f"--output=@{path}" for path in outputs)]  # fmt: skip
 
@@ -54,7 +55,8 @@ def benchmark_argv(
 ) -> list[str]:
     """iree-benchmark-module on one thread (local-sync runs on the calling thread), JSON out."""
     export, module = within(root, cell["export"]), module_path(root, cell)
-    return [tool, f"--device={device}", f"--module={module}", f"--function={cell['function']}",
+    return [tool, f"--device={device}", f"--module={module}", *plugin_flags(root, cell),
+            f"--function={cell['function']}",
             *(f"--input=@{export / 'inputs' / named(name, 'input')}" for name in cell["inputs"]),
             f"--benchmark_repetitions={repetitions}", "--benchmark_format=json"]  # fmt: skip
 

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any, Callable
 from . import gap, gpu
 from .arrays import compare
 from .base import clip, command
-from .cell import load_function, to_host
+from .cell import load_function, load_plugins, to_host
 from .manifest import within
+from .modules import plugin_flag
 
 if TYPE_CHECKING:
     from .base import Array, Json
@@ -30,6 +31,7 @@ class _Arms:
         self.calls: dict[str, Callable[[], object]] = {}
         self.syncs: dict[str, Callable[[], object]] = {}
         self.onnx: dict[str, tuple[Path, dict[str, Array]]] = {}
+        self.driver_made = False  # IREE's local driver, made by the first IREE arm (with its plugins)
 
 
 def worker_loop(root: Path) -> int:
@@ -73,6 +75,9 @@ def _load_iree(root: Path, order: Json, arms: _Arms) -> Json:
     cell = order["load"]
     export = within(root, cell["export"])
     inputs = [np.load(export / "inputs" / n) for n in cell["inputs"]]
+    if not arms.driver_made:  # every plugin an arm of this worker may load: the order names them
+        load_plugins(rt, [plugin_flag(within(root, p)) for p in order.get("plugins") or ()])
+        arms.driver_made = True
     function = load_function(rt, rt.SystemContext(config=rt.Config("local-sync")), root, cell)
 
     def call(f: Any = function, x: list[Array] = inputs) -> object:

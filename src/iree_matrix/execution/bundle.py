@@ -38,6 +38,7 @@ from iree_matrix.core.atomic_files import write_atomically
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.hashing import file_sha256
+from iree_matrix.core.model.metrics.kernel import KernelMetrics
 from iree_matrix.core.model.records import Labels
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.core.model.store import Store
@@ -46,7 +47,7 @@ from iree_matrix.core.system import host
 from iree_matrix.iree import targets, versions
 from iree_matrix.matrix import wheelhouse
 from iree_matrix.matrix.plan import Job, Plan
-from iree_matrix.stages.artifacts import EXPORT_INFO, INPUTS, MODULE, REFERENCE, TOOLS
+from iree_matrix.stages.artifacts import EXPORT_INFO, INPUTS, KERNEL_OBJECTS, MODULE, REFERENCE, TOOLS
 
 logger = console.logger(__name__)
 
@@ -92,6 +93,7 @@ class BundledRun:
     runtime: str  # the release whose wheel runs it
     target: str  # the arch label
     machine: str  # the CPU architecture its runtime runs on
+    plugin: Optional[Path] = None  # a plugin kernel's plugin, which the runtime loads beside the module
 
 
 def cells(
@@ -121,6 +123,11 @@ def cells(
             left.append(f"{job.id}: {why}")
             continue
         run = runs.get(job.id)
+        kernel = _plugin_job(run)
+        plugin = _plugin(kernel, latest, store) if kernel is not None else None
+        if kernel is not None and plugin is None:
+            left.append(f"{job.id}: its plugin kernel's plugin ({kernel}) is not in the store (run again)")
+            continue
         labels = Labels.of(run.labels if run is not None else {**job.labels, "runtime": job.label.compiler})
         target = targets.parse(job.label.arch)
         gpu = target.gpu
@@ -136,8 +143,25 @@ def cells(
             runtime=labels.runtime,
             target=job.label.arch,
             machine=where.machine if gpu is not None else target.run_arch(),
+            plugin=plugin,
         ))  # fmt: skip
     return found, left
+
+
+def _plugin_job(run: Optional[Job]) -> Optional[str]:
+    """The kernel job whose plugin a cell's run loads: a run depends on one only for a plugin
+    kernel (stages/run.py; an embedded kernel's object is in the module)."""
+    return next((d for d in run.deps if d.startswith("kernel:")), None) if run is not None else None
+
+
+def _plugin(kernel: str, latest: Mapping[str, Record], store: Store) -> Optional[Path]:
+    """That kernel job's plugin: in its entry's objects/, the file of the digest its record gives."""
+    record = latest.get(kernel)
+    entry = store.get("kernel", record.key) if record is not None and record.status is Status.OK else None
+    if record is None or entry is None or not KERNEL_OBJECTS.of(entry).is_dir():
+        return None
+    sha = record.metric.of(KernelMetrics).object_sha256
+    return next((p for p in sorted(KERNEL_OBJECTS.of(entry).iterdir()) if file_sha256(p) == sha), None)
 
 
 def _cannot_travel(job: Job) -> Optional[str]:
@@ -286,6 +310,8 @@ def plan_files(
     files: dict[str, Path] = {}
     for cell in found:
         files[_module_name(cell)] = cell.module
+        if cell.plugin is not None:
+            files[_plugin_name(cell.plugin)] = cell.plugin
         base = f"exports/{cell.export_key[:16]}"
         files[f"{base}/{EXPORT_INFO.path}"] = cell.export / EXPORT_INFO.path
         for kind in (INPUTS, REFERENCE):
@@ -302,6 +328,10 @@ def plan_files(
 
 def _module_name(cell: BundledRun) -> str:
     return f"modules/{file_sha256(cell.module)}.vmfb"
+
+
+def _plugin_name(plugin: Path) -> str:
+    return f"plugins/{file_sha256(plugin)}{plugin.suffix}"
 
 
 def manifest(
@@ -358,6 +388,8 @@ def _cell_row(cell: BundledRun, files: Mapping[str, Path], digests: Mapping[str,
         "arrays": {"inputs": info.get("inputs") or [], "outputs": info.get("outputs") or []},
         # The board's CPU as qemu-user names it: where its tools are emulated, pinned to it.
         "qemu_cpu": targets.parse(cell.target).qemu_cpu,
+        # A plugin kernel's plugin, which loading the module needs (bundle_runner/modules.py).
+        **({"plugin": _plugin_name(cell.plugin)} if cell.plugin is not None else {}),
     }
 
 

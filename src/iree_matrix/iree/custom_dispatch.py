@@ -23,6 +23,7 @@ import re
 from collections.abc import Sequence
 from typing import Optional
 
+from iree_matrix.bundle_runner import modules as runner_modules
 from iree_matrix.iree import targets
 
 TRANSFORM_SPEC_FLAG = "--iree-preprocessing-transform-spec-filename"
@@ -55,7 +56,7 @@ BASE_CFLAGS = (
 )
 _CPU_NATIVE = "native"
 
-RUNTIME_PLUGIN_FLAG = "--executable_plugin"  # iree-run-module / iree-benchmark-module
+RUNTIME_PLUGIN_FLAG = runner_modules.PLUGIN_FLAG  # iree-run-module, iree-benchmark-module, the binding
 PLUGIN_HEADER = "runtime/src/iree/hal/local/executable_plugin.h"  # in IREE's source tree
 PLUGIN_INCLUDE = "runtime/src"  # what the plugin's C is compiled with -I (relative to the tree)
 # samples/custom_dispatch/cpu/plugin/CMakeLists.txt's link of a standalone plugin: no libc, every
@@ -135,7 +136,7 @@ def compile_flag_names(plugin: bool) -> tuple[str, ...]:
 def run_flag(plugin: str) -> str:
     """The runtime tools' flag that loads a standalone plugin with IREE's own ELF loader (`embedded:`:
     whatever the file's name, and where the runtime has no dlopen, a static armv6 build)."""
-    return f"{RUNTIME_PLUGIN_FLAG}=embedded:{plugin}"
+    return runner_modules.plugin_flag(plugin)
 
 
 _C_ERROR = re.compile(r"^(?P<where>[^\s:]+:\d+:\d+): error: (?P<what>.+)$", re.MULTILINE)

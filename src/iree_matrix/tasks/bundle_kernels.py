@@ -5,7 +5,9 @@ home as an answer that takes or refuses the kernel by the same rule.
 
 The kernel's object is built here for the named CPU (the `kernel` stage, `-mcpu=CPU`) and linked
 into each module by iree-compile: what travels is the module, so the machine there needs no C
-compiler, only the runtime wheel and numpy."""
+compiler, only the runtime wheel and numpy. A plugin kernel's plugin (`mechanism = "plugin"`) is
+built here the same way and travels beside the modules; run.py loads it with each of its modules
+(`--executable_plugin`, bundle_runner/modules.py)."""
 
 from __future__ import annotations
 
@@ -49,7 +51,6 @@ def chosen(plan: PlanSettings, model: str, release: str) -> tuple[PlanSettings, 
                 f"bundle --kernel {given}: kernel {kernel.name!r} is meant for {', '.join(kernel.models)} "
                 f"(its {kernel_files.KERNEL_FILE}'s models), not {model}: add {model} there to time it"
             )
-        refuse_plugin(kernel, f"bundle --kernel {given}")
         names.append(kernel.name)
     if plan.kernels:
         return plan, tuple(dict.fromkeys(names))
@@ -57,30 +58,11 @@ def chosen(plan: PlanSettings, model: str, release: str) -> tuple[PlanSettings, 
     if found is None:
         return plan, ()
     directory, kernel, where = found
-    if kernel.plugin:  # not asked for: the bundle goes without it, said (refuse_plugin says why)
-        logger.warning(
-            f"bundle --advise {model}: the published answer on {where} takes the plugin kernel "
-            f"`{kernel.name}`, which a sitting bundle does not carry: no kernel arm travels "
-            "(--kernel DIR names an embedded one)"
-        )
-        return plan, ()
     logger.info(
         f"bundle --advise {model}: the published answer on {where} takes the kernel `{kernel.name}` "
         f"({kernel.shown_directory()}): its arms travel too (--kernel DIR names another)"
     )
     return dataclasses.replace(plan, kernels=(str(directory),)), (kernel.name,)
-
-
-def refuse_plugin(kernel: kernel_files.Kernel, said: str) -> None:
-    """A plugin kernel's module loads only with its plugin (`--executable_plugin`), and a bundle's
-    runner carries modules, not plugins, nor passes that flag: refused here in one line, before
-    anything is built, rather than every kernel arm failing to load on the machine there."""
-    if kernel.plugin:
-        raise UserError(
-            f'{said}: kernel {kernel.name!r} is a plugin (mechanism = "plugin"), which a sitting bundle '
-            'does not carry yet: bundle the same kernel embedded (mechanism = "embedded", e.g. '
-            "kernels/depthwise3x3), or time the plugin here with advise --kernel"
-        )
 
 
 def published_kernel(model: str, release: str) -> Optional[tuple[Path, kernel_files.Kernel, str]]:
@@ -162,6 +144,8 @@ def describe_arms(
             if arm is None:
                 continue
             arm["flags"] = kernel.with_flags(arm["flags"], arm["release"])
+            if kernel.plugin:  # what loads it there is the bundle's own copy; this, as advise says it
+                arm["kernel_run"] = kernel.run_flags()
             arm.update(kernel_dir=kernel.shown_directory(), source=f"--kernel {kernel.shown_directory()}")
             built = next((latest.get(d) for d in jobs[job.id].deps if d.startswith("kernel:")), None)
             if built is not None and built.command:
