@@ -73,20 +73,7 @@ def test_a_sitting_bundle_carries_the_kernel_arm_and_it_runs_there_without_a_com
     assert kernel["kernel_build"].startswith(f"cd {shown} && python -m ziglang cc ")
     assert "-mcpu=x86_64_v3" in kernel["kernel_build"] or "-mcpu=x86-64-v3" in kernel["kernel_build"]
     # What travels is the modules (the object linked in): no C source, object or compiler.
-    carried = [p.name for p in bundle.rglob("*") if p.is_file()]
-    assert not [n for n in carried if n.endswith((".c", ".o", ".h")) or "zig" in n], carried
-
-    python = _there(tmp_path, cache)
-    assert subprocess.run([str(python), "-c", "import ziglang"], capture_output=True).returncode != 0
-    out = tmp_path / "answered"
-    # Nothing on PATH but the venv's python: no cc, clang, zig or iree-compile to fall back on.
-    path_env = {"PATH": str(python.parent), "HOME": str(tmp_path), "LANG": "C.UTF-8"}
-    ran = subprocess.run(
-        _offline([str(python), str(bundle / "run.py"), "--out", str(out), "--rounds", str(ROUNDS)]),
-        capture_output=True, text=True, timeout=900, cwd=tmp_path, env=path_env,
-    )  # fmt: skip
-    print(ran.stdout, ran.stderr)
-    assert ran.returncode == 0, ran.stderr[-3000:]
+    out = _run_there(bundle, tmp_path, cache)
     records = {r["job"]: r for r in map(json.loads, (out / "results.jsonl").read_text().splitlines())}
     assert records[kernel["job"]]["status"] == "ok" and records[kernel["job"]]["metrics"]["matches"] is True
     assert records[arms["default+k:negabs_wrong"]["job"]]["status"] == "mismatch"
@@ -147,18 +134,7 @@ def test_a_plugin_kernel_travels_beside_its_modules_and_loads_there(warm_cache: 
     cell = next(c for c in manifest["cells"] if c["job"] == kernel["job"])
     assert cell["plugin"].startswith("plugins/") and (bundle / cell["plugin"]).is_file()
     assert not [c for c in manifest["cells"] if c.get("plugin") and "+k:" not in c["labels"]["profile"]]
-    carried = [p.name for p in bundle.rglob("*") if p.is_file()]
-    assert not [n for n in carried if n.endswith((".c", ".o", ".h")) or "zig" in n], carried
-
-    python = _there(tmp_path, cache)
-    out = tmp_path / "answered"
-    path_env = {"PATH": str(python.parent), "HOME": str(tmp_path), "LANG": "C.UTF-8"}
-    ran = subprocess.run(
-        _offline([str(python), str(bundle / "run.py"), "--out", str(out), "--rounds", str(ROUNDS)]),
-        capture_output=True, text=True, timeout=900, cwd=tmp_path, env=path_env,
-    )  # fmt: skip
-    print(ran.stdout, ran.stderr)
-    assert ran.returncode == 0, ran.stderr[-3000:]
+    out = _run_there(bundle, tmp_path, cache)
     records = {r["job"]: r for r in map(json.loads, (out / "results.jsonl").read_text().splitlines())}
     assert records[kernel["job"]]["status"] == "ok" and records[kernel["job"]]["metrics"]["matches"] is True
     (sat,) = out.glob(f"advice-{NAME}*.json")
@@ -174,3 +150,22 @@ def test_a_plugin_kernel_travels_beside_its_modules_and_loads_there(warm_cache: 
     (trial,) = answer.kernel_trials
     assert trial.kernel == "negabs_plugin" and trial.matches is True
     assert trial.against_base is not None and trial.against_base.paired.rounds == ROUNDS
+
+
+def _run_there(bundle: Path, tmp_path: Path, cache: Path) -> Path:
+    """run.py as the machine there runs it: no C source, object or compiler in the bundle, a fresh
+    venv holding only numpy (no ziglang), nothing else on PATH (no cc, clang, zig or iree-compile to
+    fall back on), offline; its output folder."""
+    carried = [p.name for p in bundle.rglob("*") if p.is_file()]
+    assert not [n for n in carried if n.endswith((".c", ".o", ".h")) or "zig" in n], carried
+    python = _there(tmp_path, cache)
+    assert subprocess.run([str(python), "-c", "import ziglang"], capture_output=True).returncode != 0
+    out = tmp_path / "answered"
+    path_env = {"PATH": str(python.parent), "HOME": str(tmp_path), "LANG": "C.UTF-8"}
+    ran = subprocess.run(
+        _offline([str(python), str(bundle / "run.py"), "--out", str(out), "--rounds", str(ROUNDS)]),
+        capture_output=True, text=True, timeout=900, cwd=tmp_path, env=path_env,
+    )  # fmt: skip
+    print(ran.stdout, ran.stderr)
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    return out
