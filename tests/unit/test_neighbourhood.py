@@ -203,7 +203,7 @@ def test_a_proof_step_times_each_module_once_and_says_why_a_neighbour_was_not(mo
     module is the centre's is the same program, untimed; a skipped compile is said in its words."""
     import contextlib
 
-    from iree_matrix.answer import advise_proof, advise_sitting, sitting
+    from iree_matrix.answer import advise_proof, sitting
     from iree_matrix.core.model.results import Record, Status
     from iree_matrix.core.system import locks
     from iree_matrix.execution import abtest
@@ -216,8 +216,14 @@ def test_a_proof_step_times_each_module_once_and_says_why_a_neighbour_was_not(mo
 
     skipped = Record("compile:m/im2col", "compile", "m/im2col", "k", Status.SKIP, {}, {},
                      message="profile 'im2col' uses a flag IREE 3.13.0 lacks")  # fmt: skip
-    tools = advise_proof.Tools(lambda configs: {}, advise_sitting.run_of)
-    built = advise_proof.Built(tools, {r.job: r for r in (
+    class Stored:  # advise_sitting.Builds: everything is built already
+        def sitting(self, plan):
+            return {}
+
+        def alone(self, configs, profiled=False):
+            return {}
+
+    built = advise_proof.Built(Stored(), {r.job: r for r in (
         run("data-tiling", "x"), run("default", "x"), run("data-tiling+loop-unrolling", "y"),
         run("data-tiling+im2col", "", Status.NOT_RUN, blocked_by=skipped.job), skipped,
     )})  # fmt: skip
