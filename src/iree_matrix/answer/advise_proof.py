@@ -116,10 +116,10 @@ def _prove_one(
     steps = max(1, steps)
     count = len(neighbourhood.neighbours(start, knobs))
 
-    def sit(centre: search.Config, around: Sequence[search.Config]) -> neighbourhood.Step:
+    def sit(centre: search.Config, around: Sequence[search.Config]) -> neighbourhood.Timings:
         built.build([centre, *around])
         if built.interrupted:
-            return neighbourhood.Step(neighbourhood.Timed(centre.name), (), interrupted=True)
+            return neighbourhood.Timings(neighbourhood.Timed(centre.name), (), interrupted=True)
         return _sit(request, model, found.function, found.release, [centre, *around], built, cache)
 
     # A neighbour is taken to cost about as much as the pick did in the sitting: most are a few per
@@ -144,7 +144,7 @@ def _sit(
     configs: Sequence[search.Config],
     built: Built,
     cache: Path,
-) -> neighbourhood.Step:
+) -> neighbourhood.Timings:
     """The centre (`configs[0]`) and its neighbours timed in one sitting; a byte-identical module is
     the same program, timed once."""
     from iree_matrix.core.model import stats
@@ -167,7 +167,7 @@ def _sit(
     )  # fmt: skip
     ms = {name: rounds.of(name) for name in rounds.names}
     done = {n: dataclasses.replace(t, ms=ms.get(t.same_as or n, ())) for n, t in timed.items()}
-    return neighbourhood.Step(
+    return neighbourhood.Timings(
         done[names[0]], tuple(done[n] for n in names[1:]), interrupted=rounds.interrupted
     )
 
