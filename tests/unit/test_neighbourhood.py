@@ -36,7 +36,7 @@ def _landscape(config: search.Config) -> float:
 
 
 def _sitter(landscape, log: list[tuple[str, int]]) -> neighbourhood.Sit:
-    def sit(centre: search.Config, around: Sequence[search.Config]) -> neighbourhood.Step:
+    def sit(centre: search.Config, around: Sequence[search.Config]) -> neighbourhood.Timings:
         log.append((centre.name, len(around)))
 
         def timed(config: search.Config, arm: int) -> neighbourhood.Timed:
@@ -45,7 +45,7 @@ def _sitter(landscape, log: list[tuple[str, int]]) -> neighbourhood.Sit:
             )
             return neighbourhood.Timed(config.name, ms, module_sha256=config.name, matches=True)
 
-        return neighbourhood.Step(timed(centre, 0), tuple(timed(c, i + 1) for i, c in enumerate(around)))
+        return neighbourhood.Timings(timed(centre, 0), tuple(timed(c, i + 1) for i, c in enumerate(around)))
 
     return sit
 
@@ -113,7 +113,7 @@ def test_noise_alone_moves_nothing_and_a_pick_that_is_a_local_optimum_is_certifi
 
 def test_an_interrupted_step_is_no_verdict():
     def sit(centre, around):
-        return neighbourhood.Step(neighbourhood.Timed(centre.name), (), interrupted=True)
+        return neighbourhood.Timings(neighbourhood.Timed(centre.name), (), interrupted=True)
 
     proof = neighbourhood.local_search(search.Config(), lambda c: [], sit)
     assert proof.interrupted and not proof.certified and "interrupted" in proof.stopped
@@ -203,7 +203,7 @@ def test_a_proof_step_times_each_module_once_and_says_why_a_neighbour_was_not(mo
     module is the centre's is the same program, untimed; a skipped compile is said in its words."""
     import contextlib
 
-    from iree_matrix.answer import advise_proof, advise_sitting, sitting
+    from iree_matrix.answer import advise_proof, sitting
     from iree_matrix.core.model.results import Record, Status
     from iree_matrix.core.system import locks
     from iree_matrix.execution import abtest
@@ -216,8 +216,15 @@ def test_a_proof_step_times_each_module_once_and_says_why_a_neighbour_was_not(mo
 
     skipped = Record("compile:m/im2col", "compile", "m/im2col", "k", Status.SKIP, {}, {},
                      message="profile 'im2col' uses a flag IREE 3.13.0 lacks")  # fmt: skip
-    tools = advise_proof.Tools(lambda configs: {}, advise_sitting.run_of)
-    built = advise_proof.Built(tools, {r.job: r for r in (
+
+    class Stored:  # advise_sitting.Builds: everything is built already
+        def sitting(self, plan):
+            return {}
+
+        def alone(self, configs, profiled=False):
+            return {}
+
+    built = advise_proof.Built(Stored(), {r.job: r for r in (
         run("data-tiling", "x"), run("default", "x"), run("data-tiling+loop-unrolling", "y"),
         run("data-tiling+im2col", "", Status.NOT_RUN, blocked_by=skipped.job), skipped,
     )})  # fmt: skip

@@ -673,8 +673,7 @@ def proof_json(proof: Optional[neighbourhood.Proof]) -> Optional[dict[str, Any]]
         return None
     last = proof.steps[-1] if proof.steps else None
     verdicts = []
-    for n in last.neighbours if last is not None else ():
-        p = neighbourhood.against(last.centre, n) if last is not None else None
+    for n, p in last.judging() if last is not None else ():
         verdicts.append({
             "config": n.config,
             "time_over_pick": p.ratio if p is not None else None,

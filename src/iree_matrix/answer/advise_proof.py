@@ -1,35 +1,29 @@
 """`advise`'s proof of each pick: the pick's neighbourhood (answer/neighbourhood.py says which
 configurations and runs the local search) built like the sitting's own arms, compiled, run and
 checked against torch by advise's matrix and stored under the same keys, then timed against the
-pick on one thread in paired, interleaved rounds, under the machine's quiet lock."""
+pick on one thread in paired, interleaved rounds, under the machine's quiet lock; a function whose
+proof moved its pick is sat again (answer/advise_sitting.py), so every ratio of its answer stays one
+sitting's."""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.answer import neighbourhood, sitting
+from iree_matrix.answer import advise_sitting, neighbourhood, sitting
+from iree_matrix.answer.advise_plan import Pick, Settings, SittingPlan, arms
+from iree_matrix.answer.advise_sitting import Builds
 from iree_matrix.core import console
 from iree_matrix.core.model.metrics.run import RunMetrics
+from iree_matrix.core.model.results import Record
 from iree_matrix.findings import search
+from iree_matrix.matrix.kernels import Kernel
 
 logger = console.logger(__name__)
 
 SOURCE = "the proof's local search"  # where a pick the proof moved to comes from
-
-
-@dataclasses.dataclass(frozen=True)
-class Tools:
-    """What the proof takes from advise (which owns its matrix and its sitting's arms): building
-    configurations, and a function's run of one."""
-
-    # configurations -> every record of the run that built them, by job (None: interrupted)
-    build: Callable[[Sequence[search.Config]], Optional[Mapping[str, Any]]]
-    run_of: Callable[
-        [Sequence[Any], str, str, str, str], Optional[Any]
-    ]  # runs, model, function, profile, release
 
 
 @dataclasses.dataclass
@@ -37,12 +31,12 @@ class Built:
     """The records of every configuration built so far (the newest per job), and whether a build
     was interrupted."""
 
-    tools: Tools
-    records: dict[str, Any] = dataclasses.field(default_factory=dict)
+    builds: Builds
+    records: dict[str, Record] = dataclasses.field(default_factory=dict)
     interrupted: bool = False
 
     def build(self, configs: Sequence[search.Config]) -> None:
-        records = self.tools.build(configs)
+        records = self.builds.alone(configs)
         if records is None:
             self.interrupted = True
         else:
@@ -50,19 +44,54 @@ class Built:
 
 
 def prove(
+    settings: Settings,
+    model: str,
+    plan: SittingPlan,
+    document: dict[str, Any],
+    sat: Sequence[Any],
+    builds: Builds,
+    peer_names: Sequence[str],
+    kernels: Mapping[str, Kernel],
+    cache: Path,
+) -> None:
+    """Each function's proof of its answer among `sat` (the document's, as its sitting left it: a
+    local search of at most `settings.proof_steps` steps, each step's sitting as `settings.sitting`
+    asks), kept in its entry of `document` (`proof`). A function whose proof moved its pick is sat
+    again with the proven pick beside default, the other picks, the naive build and the peers."""
+    if settings.no_proof or document.get("interrupted"):
+        return
+    moved = _proofs(settings.sitting, settings.proof_steps, model, document, sat, cache, Built(builds))
+    if not moved or document.get("interrupted"):
+        return
+    again = plan.with_picks([Pick.named(c, plan.release, SOURCE) for c in moved.values()])
+    planned = arms(again, kernels, model)
+    logger.info(
+        f"advise {model}: the proof moved the pick of {', '.join(sorted(moved))}; "
+        "sitting again with it beside default, the other picks, the naive build and the peers "
+        "(as long as the first sitting of it)"
+    )
+    records = builds.sitting(again)
+    if records is None:
+        document["interrupted"] = True
+        return
+    resat = advise_sitting.run(
+        settings.sitting, model, planned, list(records.values()), cache, peer_names, only=set(moved),
+        kernels=kernels,
+    )  # fmt: skip
+    advise_sitting.sat_again(document, resat)
+
+
+def _proofs(
     request: sitting.Request,
     steps: int,
     model: str,
     document: dict[str, Any],
     sat: Sequence[Any],
     cache: Path,
-    tools: Tools,
+    built: Built,
 ) -> dict[str, str]:
-    """Each function's proof of its answer among `sat` (the document's, as its sitting left it: a
-    local search of at most `steps` steps, each step's sitting as `request` asks), kept in its entry
-    of `document` (`proof`); the functions whose proof moved the pick, with the configuration it
-    moved to."""
-    built = Built(tools)
+    """Each function's proof, kept in its entry of `document`; the functions whose proof moved the
+    pick, with the configuration it moved to."""
     moved: dict[str, str] = {}
     answers = {a.function: a for a in sat}
     for entry in document["functions"]:
@@ -87,10 +116,10 @@ def _prove_one(
     steps = max(1, steps)
     count = len(neighbourhood.neighbours(start, knobs))
 
-    def sit(centre: search.Config, around: Sequence[search.Config]) -> neighbourhood.Step:
+    def sit(centre: search.Config, around: Sequence[search.Config]) -> neighbourhood.Timings:
         built.build([centre, *around])
         if built.interrupted:
-            return neighbourhood.Step(neighbourhood.Timed(centre.name), (), interrupted=True)
+            return neighbourhood.Timings(neighbourhood.Timed(centre.name), (), interrupted=True)
         return _sit(request, model, found.function, found.release, [centre, *around], built, cache)
 
     # A neighbour is taken to cost about as much as the pick did in the sitting: most are a few per
@@ -115,7 +144,7 @@ def _sit(
     configs: Sequence[search.Config],
     built: Built,
     cache: Path,
-) -> neighbourhood.Step:
+) -> neighbourhood.Timings:
     """The centre (`configs[0]`) and its neighbours timed in one sitting; a byte-identical module is
     the same program, timed once."""
     from iree_matrix.core.model import stats
@@ -138,7 +167,7 @@ def _sit(
     )  # fmt: skip
     ms = {name: rounds.of(name) for name in rounds.names}
     done = {n: dataclasses.replace(t, ms=ms.get(t.same_as or n, ())) for n, t in timed.items()}
-    return neighbourhood.Step(
+    return neighbourhood.Timings(
         done[names[0]], tuple(done[n] for n in names[1:]), interrupted=rounds.interrupted
     )
 
@@ -169,7 +198,7 @@ def _arm(
         return neighbourhood.Timed(name, error=f"not a configuration of {release}: {exc}"), None
     except StageSkipped as exc:  # a knob the release is not for
         return neighbourhood.Timed(name, error=str(exc)), None
-    run = built.tools.run_of(runs, config.model(model), function, config.profile, release)
+    run = advise_sitting.run_of(runs, config.model(model), function, config.profile, release)
     if run is None:
         return neighbourhood.Timed(name, flags=flags, error="no run of it in this run's results"), None
     if run.status is not Status.OK:

@@ -2,8 +2,9 @@
 build, the fleet's and the other release's builds, default and each pick with each `--kernel`
 swapped in, and the peers) timed on one thread in paired, interleaved rounds under the machine's
 quiet lock; each answer's kernel proofs and, where it trails the best peer, its gap (from its
-profiled run) kept in its function's entry; and the sitting kept with its identity
-(RESULTS_DIR/advice-MODEL.STARTED.json: each sitting its own file, named by `file_name`)."""
+profiled run, built through `Builds`, which tasks/advise gives) kept in its function's entry; and
+the sitting kept with its identity (RESULTS_DIR/advice-MODEL.STARTED.json: each sitting its own
+file, named by `file_name`)."""
 
 from __future__ import annotations
 
@@ -12,11 +13,11 @@ import json
 import os
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, Protocol
 
 from iree_matrix.answer import advice, kernel_trials, sitting
 from iree_matrix.answer import gap as gaps
-from iree_matrix.answer.advise_plan import FLEET_PREFIX, PlannedArm
+from iree_matrix.answer.advise_plan import FLEET_PREFIX, PlannedArm, Settings, SittingPlan
 from iree_matrix.core import console
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.model.metrics.compile import CompileMetrics
@@ -24,11 +25,27 @@ from iree_matrix.core.model.metrics.peer import PeerMetrics
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.execution import abtest
+from iree_matrix.findings import search
 from iree_matrix.iree import flags as iree_flags
 from iree_matrix.matrix import kernels as kernel_files
 from iree_matrix.matrix.kernels import Kernel
 
 logger = console.logger(__name__)
+
+
+class Builds(Protocol):
+    """How advise's matrix builds what a sitting times (tasks/advise, which owns the matrix: compile,
+    run and check against torch, stored ones reused at once): every record of that run by job, or
+    None when it was interrupted. The proof and the profiled runs ask for it after the sitting."""
+
+    def sitting(self, plan: SittingPlan) -> Optional[Mapping[str, Record]]:
+        """Every arm of `plan` (a sitting again, with the pick a proof moved to)."""
+
+    def alone(
+        self, configs: Sequence[search.Config], profiled: bool = False
+    ) -> Optional[Mapping[str, Record]]:
+        """The plan's release's `configs` alone, no fleet, other release or kernel (a proof's
+        neighbours); `profiled`: their runs with the run stage's in-context profiler on (a gap)."""
 
 
 def run(
@@ -93,6 +110,20 @@ def run(
     document["finished"] = _now()
     document["load_average"] = {"start": load_start, "end": os.getloadavg()[0]}
     return document
+
+
+def sat_again(document: dict[str, Any], resat: Mapping[str, Any]) -> None:
+    """`resat` (the functions whose proof moved the pick, sat again with it) in `document`: their
+    arms are the new sitting's, said in their entries, and the sitting ends when it ended."""
+    timed = {e["function"]: e["arms"] for e in resat["functions"]}
+    for entry in document["functions"]:
+        if entry["function"] in timed:
+            entry["arms"] = timed[entry["function"]]
+            entry["sat_again"] = f"with the proof's result, {resat['started']}"
+    document["finished"] = resat["finished"]
+    document["load_average"]["end"] = resat["load_average"]["end"]
+    if resat.get("interrupted"):
+        document["interrupted"] = True
 
 
 class _Function:
@@ -336,6 +367,32 @@ def keep_kernel_proofs(document: dict[str, Any], found: Sequence[advice.Advice])
         answered = by_function.get(str(entry.get("function") or ""))
         if answered is not None and answered.kernel_trials:
             entry["kernel_proof"] = [kernel_trials.kernel_json(t) for t in answered.kernel_trials]
+
+
+def explain(
+    settings: Settings,
+    model: str,
+    document: dict[str, Any],
+    trailing: Sequence[advice.Advice],
+    builds: Builds,
+) -> None:
+    """Each `trailing` answer (advice.trailing: more than gaps.GAP times the best peer's time): its
+    pick run once more with the runtime's in-context profiler, beside the peers' per-op profilers,
+    and the op kinds that hold the difference kept in its entry (`keep_gaps`). A run that profiles
+    has a key of its own, so the sitting's timed runs are not the profiled ones."""
+    if settings.no_gap or document.get("interrupted") or not trailing:
+        return
+    names = ", ".join(advice.display_name(a) for a in trailing)
+    logger.info(
+        f"advise {model}: {names} takes more than {gaps.GAP}× the best peer's time; profiling the "
+        "answer's module and the peers op by op (one run each, about 2 s of profiled calls)"
+    )
+    by_name = {a.config: a.configuration for a in trailing}
+    records = builds.alone([by_name[c] for c in sorted(by_name)], profiled=True)
+    if records is None:
+        document["interrupted"] = True
+        return
+    keep_gaps(document, trailing, records, model)
 
 
 def keep_gaps(

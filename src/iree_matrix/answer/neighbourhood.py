@@ -11,7 +11,7 @@ neighbourhood was not timed). A knob-alone ablation cannot see a knob that pays 
 pick's neighbourhood is where such a knob shows.
 
 Pure: which neighbours, the local search as a loop over a `Sit` callback (advise builds each step's
-modules and times them), the document's form of a proof, and its words.
+modules and times them; the search judges them), the document's form of a proof, and its words.
 """
 
 from __future__ import annotations
@@ -172,12 +172,36 @@ def against(centre: Timed, other: Timed) -> Optional[stats.Paired]:
 
 
 @dataclasses.dataclass(frozen=True)
-class Step:
-    """One sitting of the local search: the centre and each neighbour, timed in the same rounds."""
+class Timings:
+    """What a step's sitting gives back (`Sit`): the centre and each neighbour, timed in the same
+    rounds; the local search judges them (`Step.judged`)."""
 
     centre: Timed
     neighbours: tuple[Timed, ...]
     interrupted: bool = False  # Ctrl-C: the whole rounds so far, no verdict taken from them
+
+
+@dataclasses.dataclass(frozen=True)
+class Step:
+    """One sitting of the local search: the centre and each neighbour, timed in the same rounds, and
+    each neighbour's paired verdict against the centre (`against`), taken once when the step is made
+    (`judged`): the search, the document and every renderer read the same verdicts."""
+
+    centre: Timed
+    neighbours: tuple[Timed, ...]
+    verdicts: tuple[Optional[stats.Paired], ...]  # verdicts[i]: neighbours[i] against the centre
+    interrupted: bool = False  # Ctrl-C: the whole rounds so far, no verdict taken from them
+
+    @classmethod
+    def judged(cls, centre: Timed, neighbours: Sequence[Timed], interrupted: bool = False) -> Step:
+        return cls(centre, tuple(neighbours), tuple(against(centre, n) for n in neighbours), interrupted)
+
+    def judging(self) -> list[tuple[Timed, Optional[stats.Paired]]]:
+        """Each neighbour with its verdict."""
+        return list(zip(self.neighbours, self.verdicts))
+
+    def verdict(self, neighbour: Timed) -> Optional[stats.Paired]:
+        return self.verdicts[self.neighbours.index(neighbour)]
 
     @property
     def winner(self) -> Optional[Timed]:
@@ -185,18 +209,16 @@ class Step:
         (by the median of its rounds' ratios); None: the centre is a local optimum."""
         if self.interrupted or not self.centre.usable:
             return None
-        faster = []
-        for n in self.neighbours:
-            verdict = against(self.centre, n)
-            if verdict is not None and verdict.verdict == stats.FASTER:
-                faster.append((verdict.ratio, n.config, n))
+        faster = [
+            (v.ratio, n.config, n) for n, v in self.judging() if v is not None and v.verdict == stats.FASTER
+        ]
         return min(faster)[2] if faster else None
 
     @classmethod
     def of(cls, data: Mapping[str, Any]) -> Step:
-        return cls(
+        return cls.judged(
             Timed.of(data.get("centre") or {}),
-            tuple(Timed.of(n) for n in data.get("neighbours") or ()),
+            [Timed.of(n) for n in data.get("neighbours") or ()],
             bool(data.get("interrupted")),
         )
 
@@ -278,8 +300,8 @@ class Proof:
         return out
 
 
-# (centre, its neighbours) -> the step's sitting: every arm built, checked and timed in one sitting.
-Sit = Callable[[search.Config, Sequence[search.Config]], Step]
+# (centre, its neighbours) -> the step's timings: every arm built, checked and timed in one sitting.
+Sit = Callable[[search.Config, Sequence[search.Config]], Timings]
 
 
 def local_search(
@@ -294,7 +316,8 @@ def local_search(
     steps: list[Step] = []
     centre = start
     for _ in range(max(1, max_steps)):
-        step = sit(centre, neighbours_of(centre))
+        timed = sit(centre, neighbours_of(centre))
+        step = Step.judged(timed.centre, timed.neighbours, timed.interrupted)
         steps.append(step)
         winner = step.winner
         if step.interrupted or winner is None:
@@ -327,8 +350,7 @@ def rows(step: Step) -> list[tuple[str, str, str, str, str]]:
     fastest first, those without a time last."""
     centre = step.centre.configuration
     out = []
-    for n in step.neighbours:
-        p = against(step.centre, n)
+    for n, p in step.judging():
         timed = p is not None and p.verdict != stats.SAME_MODULE
         ratio = f"{p.ratio:.2f}×" if timed and p is not None else "–"
         span = f"{p.low:.3g}–{p.high:.3g}" if timed and p is not None else "–"
@@ -346,7 +368,7 @@ def summary(proof: Proof, answer: str = "", again: str = "") -> str:
     if not proof.steps:
         return "no neighbourhood timed"
     last = proof.steps[-1]
-    timed = sum(1 for n in last.neighbours if against(last.centre, n) is not None)
+    timed = sum(1 for p in last.verdicts if p is not None)
     untimed = len(last.neighbours) - timed
     missing = f"; {untimed} could not be timed (see the table)" if untimed else ""
     steps = f"{len(proof.steps)} step{'s' if len(proof.steps) != 1 else ''}"
@@ -381,7 +403,7 @@ def not_optimum(proof: Proof, again: str = "") -> str:
     winner = last.winner
     if winner is None:
         return f"`{last.centre.config}`: {proof.stopped}"
-    p = against(last.centre, winner)
+    p = last.verdict(winner)
     figures = f" (rounds {p.low:.3g}–{p.high:.3g})" if p is not None else ""
     ratio = f"{p.ratio:.2f}×" if p is not None else "less than"
     what = change(last.centre.configuration, winner.configuration)
@@ -402,7 +424,7 @@ def path_lines(proof: Proof) -> list[str]:
         winner = step.winner
         if winner is None:
             continue
-        p = against(step.centre, winner)
+        p = step.verdict(winner)
         what = change(step.centre.configuration, winner.configuration)
         figures = f" ({p.ratio:.2f}× its time, rounds {p.low:.3g}–{p.high:.3g})" if p is not None else ""
         out.append(

@@ -8,21 +8,21 @@ eager; a peer added to its `peers` is timed too). It prints the answer for this 
 the exact flags, the speed-ups and the peer ratios, every one from this sitting) and keeps the
 sitting with its identity (RESULTS_DIR/advice-MODEL.STARTED.json: each sitting its own file, the
 newest of a model and CPU read first), so it can be published beside the others (results/answers/).
-Which picks: answer/advise_plan.py; the sitting: answer/advise_sitting.py; each pick's proof:
-answer/advise_proof.py; the op kinds that hold an answer's gap to the best peer: answer/gap.py
-(`_explain`).
+Which picks: answer/advise_plan.py; the sitting: answer/advise_sitting.py; each pick's proof and the
+sitting again of a pick it moved: answer/advise_proof.py; the op kinds that hold an answer's gap to
+the best peer: answer/gap.py (advise_sitting.explain). Those phases build through `_Builds` (the one
+thing they take from here: this task owns advise's matrix and runs it).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any, Optional, TextIO
 
 from iree_matrix.answer import advice, advise_answer, advise_proof, advise_sitting
 from iree_matrix.answer.advice import MATRIX
 from iree_matrix.answer.advise_plan import (
-    Pick,
     Settings,
     SittingPlan,
     adjusted,
@@ -34,10 +34,9 @@ from iree_matrix.answer.advise_plan import (
 )
 from iree_matrix.core import console
 from iree_matrix.core.model import host_identity
-from iree_matrix.core.model.results import folder_log
+from iree_matrix.core.model.results import Record, folder_log
 from iree_matrix.execution.workflow import EXIT_INTERRUPTED, PlanSettings, listed_settings, load_plan
 from iree_matrix.findings.search import Config
-from iree_matrix.matrix.kernels import Kernel
 from iree_matrix.tasks.runs import run_plan
 
 logger = console.logger(__name__)
@@ -93,100 +92,18 @@ def run(matrix: PlanSettings, settings: Settings, reference: str, base_model: st
         document["proof_skipped"] = True
     # Each function's answer as the sitting left it (what each proof starts from), then as proved and
     # sat again (whose kernels' proofs are kept and whose gaps to the best peer are explained).
+    builds = _Builds(matrix, base_model, plan, out)
     sat = advice.derive(document)
-    _prove(settings, matrix, base_model, plan, document, sat, peer_names, out, kernels)
+    advise_proof.prove(settings, base_model, plan, document, sat, builds, peer_names, kernels, cache)
     found = advice.derive(document)
     trailing = advice.trailing(found)
-    _explain(settings, matrix, base_model, plan, document, trailing, out)
     advise_sitting.keep_kernel_proofs(document, found)
+    advise_sitting.explain(settings, base_model, document, trailing, builds)
     # An interrupted sitting never replaces a finished one: it is kept apart, where no answer is read.
     kept = advise_sitting.write(loaded.results_dir, base_model, document)
     said, code = advise_answer.answer(document, kept, base_model, reference, results.path)
     print("\n".join(said), file=out)
     return code
-
-
-def _prove(
-    settings: Settings,
-    matrix: PlanSettings,
-    model: str,
-    plan: SittingPlan,
-    document: dict[str, Any],
-    sat: Sequence[advice.Advice],
-    peer_names: Sequence[str],
-    out: TextIO,
-    kernels: Mapping[str, Kernel],
-) -> None:
-    """Each pick's proof (advise_proof.py), kept in its function's entry. A function whose proof
-    moved its pick is sat again with the proven pick beside default, the other picks, the naive
-    build and the peers: every ratio of an answer stays one sitting's."""
-    if settings.no_proof or document.get("interrupted"):
-        return
-    # A proof's neighbours are built alone: no fleet, other release or kernel.
-    tools = advise_proof.Tools(
-        lambda configs: _build(matrix, model, plan.only(configs, advise_proof.SOURCE), out),
-        advise_sitting.run_of,
-    )
-    moved = advise_proof.prove(
-        settings.sitting, settings.proof_steps, model, document, sat, matrix.cache, tools
-    )
-    if not moved or document.get("interrupted"):
-        return
-    again = plan.with_picks([Pick.named(c, plan.release, advise_proof.SOURCE) for c in moved.values()])
-    planned = arms(again, kernels, model)
-    logger.info(
-        f"advise {model}: the proof moved the pick of {', '.join(sorted(moved))}; "
-        "sitting again with it beside default, the other picks, the naive build and the peers "
-        "(as long as the first sitting of it)"
-    )
-    records = _build(matrix, model, again, out)
-    if records is None:
-        document["interrupted"] = True
-        return
-    resat = advise_sitting.run(
-        settings.sitting, model, planned, list(records.values()), matrix.cache, peer_names, only=set(moved),
-        kernels=kernels,
-    )  # fmt: skip
-    timed = {e["function"]: e["arms"] for e in resat["functions"]}
-    for entry in document["functions"]:
-        if entry["function"] in timed:
-            entry["arms"] = timed[entry["function"]]
-            entry["sat_again"] = f"with the proof's result, {resat['started']}"
-    document["finished"] = resat["finished"]
-    document["load_average"]["end"] = resat["load_average"]["end"]
-    if resat.get("interrupted"):
-        document["interrupted"] = True
-
-
-def _explain(
-    settings: Settings,
-    matrix: PlanSettings,
-    model: str,
-    plan: SittingPlan,
-    document: dict[str, Any],
-    trailing: Sequence[advice.Advice],
-    out: TextIO,
-) -> None:
-    """Each `trailing` answer (advice.trailing: more than gaps.GAP times the best peer's
-    time): its pick run once more with the runtime's in-context profiler, beside the peers' per-op
-    profilers, and the op kinds that hold the difference kept in its entry (answer/advise_sitting.py).
-    A run that profiles has a key of its own, so the sitting's timed runs are not the profiled ones."""
-    from iree_matrix.answer import gap as gaps
-
-    if settings.no_gap or document.get("interrupted") or not trailing:
-        return
-    names = ", ".join(advice.display_name(a) for a in trailing)
-    logger.info(
-        f"advise {model}: {names} takes more than {gaps.GAP}× the best peer's time; profiling the "
-        "answer's module and the peers op by op (one run each, about 2 s of profiled calls)"
-    )
-    by_name = {a.config: a.configuration for a in trailing}
-    configs = [by_name[c] for c in sorted(by_name)]
-    records = _build(matrix, model, plan.only(configs, advise_proof.SOURCE), out, profiled=configs)
-    if records is None:
-        document["interrupted"] = True
-        return
-    advise_sitting.keep_gaps(document, trailing, records, model)
 
 
 def _with_op_profile(matrix: Any, configs: Sequence[Config]) -> Any:
@@ -199,9 +116,26 @@ def _with_op_profile(matrix: Any, configs: Sequence[Config]) -> Any:
     return dataclasses.replace(matrix, benchmark=benchmark)
 
 
+@dataclasses.dataclass(frozen=True)
+class _Builds:
+    """advise_sitting.Builds by advise's matrix: `plan`'s model built as advise builds its sitting."""
+
+    matrix: PlanSettings
+    model: str
+    plan: SittingPlan
+    out: TextIO
+
+    def sitting(self, plan: SittingPlan) -> Optional[dict[str, Record]]:
+        return _build(self.matrix, self.model, plan, self.out)
+
+    def alone(self, configs: Sequence[Config], profiled: bool = False) -> Optional[dict[str, Record]]:
+        only = self.plan.only(configs, advise_proof.SOURCE)
+        return _build(self.matrix, self.model, only, self.out, profiled=configs if profiled else ())
+
+
 def _build(
     matrix: PlanSettings, model: str, plan: SittingPlan, out: TextIO, profiled: Sequence[Config] = ()
-) -> Optional[dict[str, Any]]:
+) -> Optional[dict[str, Record]]:
     """Compile, run and check what `plan` times, as advise's matrix builds it (stored ones are
     reused at once): every record of that run by job, or None when it was interrupted; `profiled`:
     the configurations whose runs have the run stage's in-context profiler on (`_with_op_profile`)."""

@@ -1,0 +1,103 @@
+"""advise's phases after its first sitting (answer/advise_proof.prove's sitting again of a moved
+pick, answer/advise_sitting.explain's profiled runs) driven through the `Builds` they take from
+tasks/advise, with building faked: what each asks to be built, and what it keeps in the document."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Optional
+
+from iree_matrix.answer import advice, advise_plan, advise_proof, advise_sitting
+from iree_matrix.core.model.results import Record
+from iree_matrix.findings import search
+from tests.unit.test_advice import PICK, _sitting
+
+
+class Asked:
+    """advise_sitting.Builds that records what it was asked and answers `records` (None: interrupted)."""
+
+    def __init__(self, records: Optional[dict[str, Record]]) -> None:
+        self.records = records
+        self.plans: list[advise_plan.SittingPlan] = []
+        self.alone_asked: list[tuple[tuple[str, ...], bool]] = []
+
+    def sitting(self, plan: advise_plan.SittingPlan) -> Optional[dict[str, Record]]:
+        self.plans.append(plan)
+        return self.records
+
+    def alone(self, configs: Sequence[search.Config], profiled: bool = False) -> Optional[dict[str, Record]]:
+        self.alone_asked.append((tuple(c.name for c in configs), profiled))
+        return self.records
+
+
+def _plan() -> advise_plan.SittingPlan:
+    return advise_plan.SittingPlan("3.13.0", (advise_plan.Pick.named(PICK, "3.13.0", "--picks"),), ())
+
+
+def test_a_pick_the_proof_moved_is_built_and_sat_again_and_its_arms_replace_the_first_sittings(
+    monkeypatch, tmp_path: Path
+):
+    document = _sitting()
+    sat = advice.derive(document)
+    moved_to = "data-tiling+im2col"
+    monkeypatch.setattr(advise_proof, "_proofs", lambda *a: {"main": moved_to})
+    sat_again: list[dict[str, Any]] = []
+
+    def run(request, model, planned, records, cache, peer_names, only=None, kernels=None):
+        sat_again.append({"arms": [a.name for a in planned], "only": only, "peers": list(peer_names)})
+        return {
+            "started": "2026-11-25T16:00:00+00:00",
+            "finished": "2026-11-25T16:10:00+00:00",
+            "load_average": {"start": 2.0, "end": 2.5},
+            "functions": [{"function": "main", "arms": [{"name": moved_to, "ms": [1.0]}]}],
+        }
+
+    monkeypatch.setattr(advise_sitting, "run", run)
+    builds = Asked({})
+    settings = advise_plan.Settings()
+    advise_proof.prove(settings, "m", _plan(), document, sat, builds, ["onnxruntime"], {}, tmp_path)
+    (again,) = builds.plans  # the sitting's plan with the proven pick beside the others
+    assert [p.name for p in again.picks] == [PICK, moved_to]
+    assert again.picks[-1].source == advise_proof.SOURCE
+    assert sat_again == [
+        {"arms": ["default", "generic", PICK, moved_to], "only": {"main"}, "peers": ["onnxruntime"]}
+    ]
+    (entry,) = document["functions"]
+    assert entry["arms"] == [{"name": moved_to, "ms": [1.0]}]
+    assert entry["sat_again"] == "with the proof's result, 2026-11-25T16:00:00+00:00"
+    assert document["finished"] == "2026-11-25T16:10:00+00:00" and document["load_average"]["end"] == 2.5
+    assert "interrupted" not in document
+
+    interrupted = _sitting()  # the build of the sitting again interrupted: said, nothing sat
+    sat_again.clear()
+    advise_proof.prove(settings, "m", _plan(), interrupted, sat, Asked(None), ["onnxruntime"], {}, tmp_path)
+    assert interrupted["interrupted"] is True and not sat_again
+
+    skipped = _sitting()  # --no-proof: no proof, nothing built
+    builds = Asked({})
+    no_proof = advise_plan.Settings(no_proof=True)
+    advise_proof.prove(no_proof, "m", _plan(), skipped, sat, builds, ["onnxruntime"], {}, tmp_path)
+    assert not builds.plans and not builds.alone_asked and "proof" not in skipped["functions"][0]
+
+
+def test_an_answer_trailing_the_best_peer_has_its_pick_built_profiled_and_its_gap_kept():
+    document = _sitting()  # the pick takes 1.65x ONNX Runtime's time: more than gaps.GAP
+    trailing = advice.trailing(advice.derive(document))
+    assert [a.config for a in trailing] == [PICK]
+
+    builds = Asked({})  # built, but no profiled run came back: the entry says why there is no gap
+    advise_sitting.explain(advise_plan.Settings(), "m", document, trailing, builds)
+    assert builds.alone_asked == [((PICK,), True)]
+    (entry,) = document["functions"]
+    assert "did not run" in entry["gap_error"] and "gap" not in entry
+
+    untouched = _sitting()
+    builds = Asked({})
+    advise_sitting.explain(advise_plan.Settings(no_gap=True), "m", untouched, trailing, builds)
+    assert not builds.alone_asked and untouched == _sitting()
+
+    interrupted = copy.deepcopy(_sitting())
+    advise_sitting.explain(advise_plan.Settings(), "m", interrupted, trailing, Asked(None))
+    assert interrupted["interrupted"] is True and "gap_error" not in interrupted["functions"][0]
