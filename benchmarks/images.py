@@ -7,7 +7,7 @@ Measures, with a real daemon (run images/setup-host.sh first):
     (tarball and image present), and whether the cold tarball is bit-identical to the cached one;
   - an environment image for iree-base-compiler==3.9.0 from a warm wheelhouse: cold (the tag
     removed first) with and without precompiled .pyc files, and warm (tag present);
-  - the same lock installed into a host venv (VenvBackend), cold and warm;
+  - the same pins installed into a host venv (VenvBackend), cold and warm;
   - the cost of one container per command (`true`, `iree-compile --version`) vs the host venv;
   - image, tarball and venv sizes.
 Prints medians over --repeat runs. Not run by the tests: it takes minutes and loads the machine.
@@ -32,7 +32,7 @@ from iree_matrix.envs.cache_usage import default_cache
 from iree_matrix.envs.docker import DockerBackend, DockerEnvironment
 from iree_matrix.envs.venv import VenvBackend
 from iree_matrix.matrix.plan import EnvSpec
-from iree_matrix.matrix.wheelhouse import Lock, Wheelhouse
+from iree_matrix.matrix.wheelhouse import Pins, Wheelhouse
 
 COMPILER = "iree-base-compiler==3.9.0"
 SPEC = EnvSpec(kind="compiler", python="3.11", requirements=(COMPILER,), name="bench-iree-compiler3.9.0")
@@ -91,38 +91,38 @@ def bench_base(client: Any, cache: Path, repeat: int, skip_cold: bool) -> images
 
 
 def cold_env_build(
-    client: Any, backend: DockerBackend, spec: EnvSpec, lock: Lock, wheels: list[Path], log: Path, repeat: int
+    client: Any, backend: DockerBackend, spec: EnvSpec, pins: Pins, wheels: list[Path], log: Path, repeat: int
 ) -> tuple[float, list[float], int]:
     def drop() -> None:
-        existing = backend.open(spec, lock.digest)
+        existing = backend.open(spec, pins.digest)
         if existing is not None:
             client.images.remove(existing.image.tag, force=True)
 
     def build() -> DockerEnvironment:
-        return backend.create(spec, lock, wheels, timeout=3600, log=log)
+        return backend.create(spec, pins, wheels, timeout=3600, log=log)
 
     m, times = median(build, repeat, before=drop)
     return m, times, client.images.get(build().image.tag).attrs["Size"]
 
 
 def bench_env_builds(
-    client: Any, cache: Path, spec: EnvSpec, lock: Lock, wheels: list[Path], log: Path, repeat: int
+    client: Any, cache: Path, spec: EnvSpec, pins: Pins, wheels: list[Path], log: Path, repeat: int
 ) -> None:
     for precompile in (True, False):
         backend = DockerBackend(cache, precompile=precompile)
-        m, times, size = cold_env_build(client, backend, spec, lock, wheels, log, repeat)
+        m, times, size = cold_env_build(client, backend, spec, pins, wheels, log, repeat)
         label = "with .pyc" if precompile else "no .pyc  "
         print(f"cold build, {label}        {fmt(m, times)}   image {mb(size)}")
     backend = DockerBackend(cache)
-    m, times = median(lambda: backend.create(spec, lock, wheels, timeout=3600, log=log), repeat)
+    m, times = median(lambda: backend.create(spec, pins, wheels, timeout=3600, log=log), repeat)
     print(f"warm (tag present)           {fmt(m, times)}")
 
 
-def bench_venv(spec: EnvSpec, lock: Lock, wheels: list[Path], log: Path, repeat: int, scratch: Path) -> Any:
+def bench_venv(spec: EnvSpec, pins: Pins, wheels: list[Path], log: Path, repeat: int, scratch: Path) -> Any:
     venvs = VenvBackend(scratch)
 
     def build() -> Any:
-        return venvs.create(spec, lock, wheels, timeout=3600, log=log)
+        return venvs.create(spec, pins, wheels, timeout=3600, log=log)
 
     m, times = median(build, repeat, before=lambda: shutil.rmtree(scratch, ignore_errors=True))
     print(f"cold                         {fmt(m, times)}")
@@ -142,15 +142,15 @@ def bench_commands(env: Any, venv: Any, log: Path, repeat: int) -> None:
 
 
 def bench_env(client: Any, cache: Path, wheelhouse: Wheelhouse, repeat: int, log: Path) -> None:
-    lock = wheelhouse.lock([COMPILER], DockerBackend(cache).target(SPEC), log=log)
-    wheels = wheelhouse.fetch(lock, log=log)
+    pins = wheelhouse.pin([COMPILER], DockerBackend(cache).target(SPEC), log=log)
+    wheels = wheelhouse.fetch(pins, log=log)
     megabytes = sum(w.stat().st_size for w in wheels) / 1e6
-    print(f"\n== environment image: {COMPILER} ({len(lock.packages)} wheels, {megabytes:.0f} MB, cached)")
-    bench_env_builds(client, cache, SPEC, lock, wheels, log, repeat)
-    env = DockerBackend(cache).create(SPEC, lock, wheels, timeout=3600, log=log)
-    print("\n== host venv (VenvBackend), same lock")
+    print(f"\n== environment image: {COMPILER} ({len(pins.packages)} wheels, {megabytes:.0f} MB, cached)")
+    bench_env_builds(client, cache, SPEC, pins, wheels, log, repeat)
+    env = DockerBackend(cache).create(SPEC, pins, wheels, timeout=3600, log=log)
+    print("\n== host venv (VenvBackend), same pins")
     with tempfile.TemporaryDirectory() as scratch:
-        venv = bench_venv(SPEC, lock, wheels, log, repeat, Path(scratch) / "venvs")
+        venv = bench_venv(SPEC, pins, wheels, log, repeat, Path(scratch) / "venvs")
         print("\n== one command (container per call vs host venv)")
         bench_commands(env, venv, log, repeat)
 

@@ -2,7 +2,7 @@
 IREE compiler wheel from the wheelhouse, a real iree-compile. A zero-byte module of the compiler's
 Python package is found by its RECORD hash when a command fails (a check of the files' presence
 passed it), the failure is an environment fault (never stored), and the environment is rebuilt from
-its lock, after which the same command works."""
+its pins, after which the same command works."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.envs import venv
 from iree_matrix.envs.cache_usage import default_cache
 from iree_matrix.matrix.plan import EnvSpec
-from iree_matrix.matrix.wheelhouse import Wheelhouse
+from iree_matrix.matrix.wheelhouse import PINS_FILE, Wheelhouse
 from iree_matrix.stages import base
 
 pytestmark = pytest.mark.integration
@@ -31,8 +31,8 @@ def test_a_damaged_file_is_found_by_content_and_the_environment_rebuilt(tmp_path
     backend = venv.VenvBackend(tmp_path / "envs")
     house = Wheelhouse(default_cache() / "wheelhouse")
     log = tmp_path / "log.txt"
-    lock = house.lock(SPEC.requirements, backend.target(SPEC), log=log)
-    env = backend.create(SPEC, lock, house.fetch(lock, log=log), timeout=900, log=log)
+    pins = house.pin(SPEC.requirements, backend.target(SPEC), log=log)
+    env = backend.create(SPEC, pins, house.fetch(pins, log=log), timeout=900, log=log)
     assert env.run(ProcessRequest([env.tool("iree-compile"), "--version"], timeout=120)).returncode == 0
     assert venv.content_damage(env.path) is None  # as built: every file its RECORD's bytes
 
@@ -47,15 +47,15 @@ def test_a_damaged_file_is_found_by_content_and_the_environment_rebuilt(tmp_path
         env.run(ProcessRequest(uses, timeout=120))
     assert "tools/core.py is not the file its package installed" in raised.value.message, raised.value.message
     assert raised.value.cacheable is False
-    assert backend.open(SPEC, lock.digest) is None  # so the next stage asking for it rebuilds it
+    assert backend.open(SPEC, pins.digest) is None  # so the next stage asking for it rebuilds it
 
-    # As a stage asks for it (`Context.environment`): rebuilt from the lock its install stored.
+    # As a stage asks for it (`Context.environment`): rebuilt from the pins its install stored.
     (entry := tmp_path / "install").mkdir()
-    (entry / "lock.json").write_text(lock.to_json())
-    record = Record("install:x", "install", "x", "k", Status.OK, {}, env={"lock_digest": lock.digest})
+    (entry / PINS_FILE).write_text(pins.to_json())
+    record = Record("install:x", "install", "x", "k", Status.OK, {}, env={"lock_digest": pins.digest})
     ctx = types.SimpleNamespace(wheelhouse=house, backend=backend, log=log, timeout=900)
     rebuilt = base._rebuild(ctx, SPEC, Entry(record, entry))  # type: ignore[arg-type]
     assert rebuilt is not None and Path(rebuilt.path) == Path(env.path)
     assert damaged.stat().st_size == size and venv.content_damage(env.path) is None
     assert rebuilt.run(ProcessRequest(uses, timeout=120)).returncode == 0
-    assert json.loads((env.path / ".complete").read_text())["lock_digest"] == lock.digest
+    assert json.loads((env.path / ".complete").read_text())["lock_digest"] == pins.digest

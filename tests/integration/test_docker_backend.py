@@ -26,7 +26,7 @@ from iree_matrix.envs.cache_usage import default_cache
 from iree_matrix.envs.docker import DockerBackend, DockerEnvironment
 from iree_matrix.matrix import spec_file
 from iree_matrix.matrix.plan import EnvSpec
-from iree_matrix.matrix.wheelhouse import Lock, Wheelhouse, WheelPlatform
+from iree_matrix.matrix.wheelhouse import Pins, Wheelhouse, WheelPlatform
 
 from .conftest import SMOKE
 
@@ -61,18 +61,18 @@ def log(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def lock_and_wheels(log: Path) -> tuple[Lock, list[Path]]:
+def pins_and_wheels(log: Path) -> tuple[Pins, list[Path]]:
     wheelhouse = Wheelhouse(default_cache() / "wheelhouse")
-    lock = wheelhouse.lock([RUNTIME], WheelPlatform("3.11"), log=log)
-    return lock, wheelhouse.fetch(lock, log=log)
+    pins = wheelhouse.pin([RUNTIME], WheelPlatform("3.11"), log=log)
+    return pins, wheelhouse.fetch(pins, log=log)
 
 
 @pytest.fixture(scope="module")
 def environment(
-    backend: DockerBackend, lock_and_wheels: tuple[Lock, list[Path]], log: Path
+    backend: DockerBackend, pins_and_wheels: tuple[Pins, list[Path]], log: Path
 ) -> DockerEnvironment:
-    lock, wheels = lock_and_wheels
-    return backend.create(SPEC, lock, wheels, timeout=1800, log=log)
+    pins, wheels = pins_and_wheels
+    return backend.create(SPEC, pins, wheels, timeout=1800, log=log)
 
 
 @pytest.fixture
@@ -112,18 +112,18 @@ def test_python_without_a_suite_says_what_to_do(backend: DockerBackend) -> None:
 
 
 def test_manifest_pins_packages_and_base(
-    environment: DockerEnvironment, lock_and_wheels: tuple[Lock, list[Path]], backend: DockerBackend
+    environment: DockerEnvironment, pins_and_wheels: tuple[Pins, list[Path]], backend: DockerBackend
 ) -> None:
-    lock, _ = lock_and_wheels
+    pins, _ = pins_and_wheels
     manifest = environment.image.manifest
-    runtime = next(p for p in lock.packages if p.name == "iree-base-runtime")
+    runtime = next(p for p in pins.packages if p.name == "iree-base-runtime")
     assert {"name": "iree-base-runtime", "version": "3.9.0", "sha256": runtime.sha256}.items() <= next(
         p for p in manifest["python_packages"] if p["name"] == "iree-base-runtime"
     ).items()
     assert len(runtime.sha256) == 64
     assert "python3" in {p["name"] for p in manifest["debian_packages"]}
     assert manifest["python"].startswith("3.11.")
-    assert manifest["lock_digest"] == lock.digest
+    assert manifest["lock_digest"] == pins.digest
     assert manifest["base"]["suite"] == "bookworm"
     assert manifest["base"]["image_id"] == containers.image(manifest["base"]["tag"]).id
     assert environment.image.manifest_path.is_file()
@@ -238,18 +238,18 @@ def test_keep_containers_leaves_it_and_names_it(
 def test_second_create_builds_nothing_and_open_finds_it(
     environment: DockerEnvironment,
     backend: DockerBackend,
-    lock_and_wheels: tuple[Lock, list[Path]],
+    pins_and_wheels: tuple[Pins, list[Path]],
     tmp_path: Path,
 ) -> None:
-    lock, wheels = lock_and_wheels
+    pins, wheels = pins_and_wheels
     again_log = tmp_path / "again.log"
     start = time.monotonic()
-    again = DockerBackend(backend.root).create(SPEC, lock, wheels, timeout=600, log=again_log)
+    again = DockerBackend(backend.root).create(SPEC, pins, wheels, timeout=600, log=again_log)
     assert time.monotonic() - start < 20
     assert again.image.image_id == environment.image.image_id
     assert "building" not in again_log.read_text() and "debootstrap" not in again_log.read_text()
 
-    opened = DockerBackend(backend.root).open(SPEC, lock.digest)
+    opened = DockerBackend(backend.root).open(SPEC, pins.digest)
     assert opened is not None and opened.image.image_id == environment.image.image_id
     assert DockerBackend(backend.root).open(SPEC, "0" * 64) is None
 
@@ -288,21 +288,21 @@ def test_base_reloads_from_its_tarball_to_the_same_id(
 
 
 def test_an_environment_image_is_built_committed_and_found_by_its_labels(
-    backend: DockerBackend, lock_and_wheels: tuple[Lock, list[Path]], tmp_path: Path, log: Path
+    backend: DockerBackend, pins_and_wheels: tuple[Pins, list[Path]], tmp_path: Path, log: Path
 ) -> None:
     """The build path itself (the environment fixture reuses a cached image): a root container
-    installs the lock offline, `docker commit` labels the image with its manifest, and the labels
+    installs the pins offline, `docker commit` labels the image with its manifest, and the labels
     are the index `open` finds it by. Its own base reference and tag: no other run finds it."""
-    lock, wheels = lock_and_wheels
+    pins, wheels = pins_and_wheels
     base = images.Bases(backend.root).suite("bookworm", "amd64", timeout=1800, log=log)
     base = dataclasses.replace(base, ref=f"test-base-{os.getpid()}")
     built_images = images.EnvImages(tmp_path, precompile=False)
     tag = f"{images.ENV_REPO}:test-{os.getpid()}"
     try:
-        built = built_images._build(tag, base, lock, wheels, timeout=1800, log=log)
-        found = built_images.find(base.ref, lock.digest)
+        built = built_images._build(tag, base, pins, wheels, timeout=1800, log=log)
+        found = built_images.find(base.ref, pins.digest)
         assert found is not None and (found.tag, found.image_id) == (tag, built.image_id)
-        assert found.manifest == built.manifest and built.manifest["lock_digest"] == lock.digest
+        assert found.manifest == built.manifest and built.manifest["lock_digest"] == pins.digest
         assert "iree-base-runtime" in {p["name"] for p in built.manifest["python_packages"]}
         env = DockerEnvironment("test", built)
         code = "import os, iree.runtime; print(os.environ['VIRTUAL_ENV'], os.getcwd())"

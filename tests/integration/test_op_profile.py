@@ -1,5 +1,5 @@
 """Op by op, for real: tiny_cnn through IREE 3.13.0 with the runtime's HAL profiler in context, beside
-torch eager's and ONNX Runtime's per-op profiles; and one round of the flag search on it."""
+torch eager's and ONNX Runtime's per-op profiles; and one batch of the flag search on it."""
 
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ def test_dispatches_in_context_beside_the_peers_ops(warm_cache: Path, tmp_path: 
     assert "Where the time goes" in report.stdout and "| conv " in report.stdout
 
 
-def test_search_round_one_on_tiny_cnn(warm_cache: Path, tmp_path: Path) -> None:
+def test_search_batch_one_on_tiny_cnn(warm_cache: Path, tmp_path: Path) -> None:
     cache = warm_cache  # tiny_cnn's export and modules made once per run: not the subject here
     matrix = tmp_path / "search.toml"
     # A knob of the matrix file's own is searched beside the built-in ones (issue #37).
@@ -79,7 +79,7 @@ def test_search_round_one_on_tiny_cnn(warm_cache: Path, tmp_path: Path) -> None:
     results = tmp_path / "results"
     done = iree_matrix(
         "search", "--matrix", str(matrix), "--knobs", "ukernels,im2col,no-data-tiling", "--backend", "venv",
-        "--rounds", "1", cache=cache, results=results,
+        "--descent-batches", "1", cache=cache, results=results,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     got = records(results)
@@ -90,7 +90,7 @@ def test_search_round_one_on_tiny_cnn(warm_cache: Path, tmp_path: Path) -> None:
     null, base = got[f"run:{CELL}/no-data-tiling"], got[f"run:{CELL}/default"]
     assert null.metric.of(RunMetrics).module_sha256 == base.metric.of(RunMetrics).module_sha256
     assert null.key == base.key
-    assert "flag search, round 1" in done.stderr  # progress: stderr; the tables: stdout
+    assert "flag search, batch 1" in done.stderr  # progress: stderr; the tables: stdout
     every = done.stdout.split("### Every candidate", 1)[1]
     rows = [
         [c.strip() for c in line.strip("|").split("|")] for line in every.splitlines() if "| tiny_cnn" in line

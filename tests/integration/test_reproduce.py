@@ -40,7 +40,7 @@ def test_a_published_cell_is_the_same_bytes_when_made_again_elsewhere(
     assert again.returncode == 0, again.stdout + again.stderr
     assert again.stdout.count(f"module  same sha256 {compiled.metrics['module_sha256'][:12]}") == 2
     assert f"outputs same sha256 {run.metrics['outputs_sha256'][:12]}" in again.stdout
-    assert "env     same lock" in again.stdout
+    assert "env     same pins" in again.stdout
     assert again.stdout.rstrip().endswith(
         "2 cell(s): 2/2 same module sha256, 1/1 runs same outputs sha256; no difference"
     )

@@ -104,13 +104,13 @@ def test_v_shows_the_commands_run_and_what_was_reused(tmp_path, capsys, verbosit
     processes.run(ProcessRequest([sys.executable, "-c", "print('from the child')"], timeout=60))
     log = tmp_path / "compile--m" / "started.log"
     log.parent.mkdir()
-    processes.note(log, "[venv] reusing /envs/x (the same lock)")
+    processes.note(log, "[venv] reusing /envs/x (the same pins)")
     out, err = capsys.readouterr()
     said = f"$ {sys.executable} -c "
     assert (said in err) is (verbosity == 1), err
-    assert ("compile--m: [venv] reusing /envs/x (the same lock)" in err) is (verbosity == 1), err
+    assert ("compile--m: [venv] reusing /envs/x (the same pins)" in err) is (verbosity == 1), err
     assert said not in out and "reusing" not in out
-    assert log.read_text() == "[venv] reusing /envs/x (the same lock)\n"  # the job log, always
+    assert log.read_text() == "[venv] reusing /envs/x (the same pins)\n"  # the job log, always
 
 
 @pytest.mark.parametrize("verbosity, shown", [(-1, False), (0, False), (1, True), (2, True)])

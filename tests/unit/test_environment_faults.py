@@ -26,12 +26,12 @@ from iree_matrix.envs import cache_usage, venv
 from iree_matrix.execution.execute import Executor
 from iree_matrix.matrix import spec_file
 from iree_matrix.matrix.plan import EnvSpec, Job, Plan
-from iree_matrix.matrix.wheelhouse import Lock, WheelPlatform
+from iree_matrix.matrix.wheelhouse import Pins, WheelPlatform
 from iree_matrix.stages.base import StageBase
 
 SMOKE = Path(__file__).resolve().parents[2] / "matrix" / "smoke.toml"
 ENV = EnvSpec("compiler", "3.11", ("iree-base-compiler==3.13.0",), "iree-compiler3.13.0")
-LOCK = Lock(ENV.requirements, WheelPlatform("3.11"), ())
+PINS = Pins(ENV.requirements, WheelPlatform("3.11"), ())
 # What iree-compile printed with libIREECompiler.so deleted from its venv (IREE 3.13.0).
 IMPORT_ERROR = (
     "Traceback (most recent call last):\n"
@@ -70,7 +70,7 @@ def _tool(path: Path, stderr: str = "", code: int = 0, writes: bool = False) -> 
 def _venv(root: Path, stderr: str = "", code: int = 0, record: tuple[str, ...] = ()) -> Path:
     """A venv as the backend leaves one: `.complete`, bin/python, bin/iree-compile, and a RECORD of
     the files its package installed (`record`: those listed; each is made unless it starts with '-')."""
-    path = Path(root).resolve() / f"{ENV.id}-{LOCK.digest[:16]}"
+    path = Path(root).resolve() / f"{ENV.id}-{PINS.digest[:16]}"
     (path / "bin").mkdir(parents=True)
     (path / "bin" / "python").symlink_to(sys.executable)
     _tool(path / "bin" / "iree-compile", stderr, code, writes=code == 0)
@@ -83,7 +83,7 @@ def _venv(root: Path, stderr: str = "", code: int = 0, record: tuple[str, ...] =
         if not name.startswith("-"):
             (site / name).parent.mkdir(parents=True, exist_ok=True)
             (site / name).write_text("")
-    description = {"id": ENV.id, "backend": "venv", "lock_digest": LOCK.digest, "path": str(path)}
+    description = {"id": ENV.id, "backend": "venv", "lock_digest": PINS.digest, "path": str(path)}
     (path / ".complete").write_text(json.dumps(description))
     return path
 
@@ -231,25 +231,25 @@ def test_a_damaged_venv_is_not_opened_and_create_rebuilds_it(tmp_path, monkeypat
     error and reused, --retry-failed failed again; only deleting the venv by hand helped."""
     path = _venv(tmp_path / "envs", record=("iree/compiler/__init__.py", "-" + LIBRARY))
     backend = venv.VenvBackend(tmp_path / "envs")
-    assert backend.open(ENV, LOCK.digest) is None  # so the install stage is not reused
+    assert backend.open(ENV, PINS.digest) is None  # so the install stage is not reused
     warning = capsys.readouterr().err
     assert f"{path / 'lib/python3.11/site-packages' / LIBRARY} is missing" in warning and "rebuilt" in warning
     built: list[Path] = []
 
-    def build(self, env, where, lock, wheels, *, timeout, log):
+    def build(self, env, where, pins, wheels, *, timeout, log):
         built.append(where)
         return venv.VenvEnvironment(env.id, where, {})
 
     monkeypatch.setattr(venv.VenvBackend, "_build", build)
     log = tmp_path / "install.log"
-    backend.create(ENV, LOCK, [], timeout=60, log=log)
+    backend.create(ENV, PINS, [], timeout=60, log=log)
     assert built == [path]
     assert "damaged" in log.read_text() and "libIREECompiler.so" in log.read_text()
 
 
 def test_a_whole_venv_is_opened_once_checked(tmp_path):
     _venv(tmp_path / "envs", record=("iree/compiler/__init__.py", LIBRARY))
-    assert venv.VenvBackend(tmp_path / "envs").open(ENV, LOCK.digest) is not None
+    assert venv.VenvBackend(tmp_path / "envs").open(ENV, PINS.digest) is not None
 
 
 def test_a_tool_that_cannot_import_its_own_package_fails_as_an_environment_fault(tmp_path, monkeypatch):

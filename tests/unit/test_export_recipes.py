@@ -1,4 +1,4 @@
-"""Export recipes (issue #50): names, the search's rounds and the outcome table (pure logic)."""
+"""Export recipes (issue #50): names, the search's batches and the outcome table (pure logic)."""
 
 from __future__ import annotations
 
@@ -52,15 +52,15 @@ def test_a_recipe_model_resolves_to_its_base_module(tmp_path):
         models.resolve("nosuch~eager", tmp_path)
 
 
-def test_round_one_tries_only_applicable_choices():
+def test_batch_one_tries_only_applicable_choices():
     llama = SCRIPTS / "models" / "llama__transformers.py"
     cnn = SCRIPTS / "models" / "tiny_cnn.py"
     both = ["fx+decompose", "fx+gaps"]  # torch's core table; only the ops IREE's lowering lacks
-    assert recipes.round_one(llama) == ["eager", "select-cache", "nonstrict", "fx", *both]
-    assert recipes.round_one(cnn) == ["nonstrict", "fx", *both]
+    assert recipes.batch_one(llama) == ["eager", "select-cache", "nonstrict", "fx", *both]
+    assert recipes.batch_one(cnn) == ["nonstrict", "fx", *both]
 
 
-def test_round_two_combines_the_choices_that_changed_an_outcome():
+def test_batch_two_combines_the_choices_that_changed_an_outcome():
     sdpa = "compile: failed to legalize operation 'torch.aten.scaled_dot_product_attention'"
     scatter = "compile: 'linalg.generic' op write affecting operations on global resources"
     baseline = {("decode", "3.10.0"): sdpa, ("decode", "3.13.0"): scatter}
@@ -70,11 +70,11 @@ def test_round_two_combines_the_choices_that_changed_an_outcome():
         "nonstrict": {("decode", "3.10.0"): sdpa, ("decode", "3.13.0"): scatter},
     }
     # 3.10.0 passes by no recipe: eager removed its first blocker, select-cache the second (on 3.13.0)
-    assert recipes.round_two(outcomes, baseline) == ["eager+select-cache"]
-    assert recipes.round_two({**outcomes, "eager+select-cache": {}}, baseline) == []
+    assert recipes.batch_two(outcomes, baseline) == ["eager+select-cache"]
+    assert recipes.batch_two({**outcomes, "eager+select-cache": {}}, baseline) == []
     # every release passes by some recipe: nothing to combine
     outcomes["eager"][("decode", "3.10.0")] = recipes.PASS
-    assert recipes.round_two(outcomes, baseline) == []
+    assert recipes.batch_two(outcomes, baseline) == []
 
 
 def _record(job: str, stage: str, status: Status, message: str = "", **labels: str) -> Record:

@@ -1,7 +1,7 @@
-"""The flag search as one session (tasks/flag_search.py), its runs faked: round 1, the descents and
+"""The flag search as one session (tasks/flag_search.py), its runs faked: batch 1, the descents and
 the last sitting are each one run of the search's own matrix, re-measuring just that sitting's
 cells; the walk ends at the fastest configuration; an interrupted search resumes after its last
-finished round, reusing round 1's runs."""
+finished batch, reusing batch 1's runs."""
 
 from __future__ import annotations
 
@@ -69,7 +69,8 @@ def _fake_runs(monkeypatch, stop_at: int = 0) -> list[list[str]]:
 def _search(tmp_path: Path) -> int:
     return cli.main([
         "search", "--matrix", str(_matrix(tmp_path)), "--results-dir", str(tmp_path / "r"),
-        "--knobs", "O2,O3-stack,im2col,data-tiling", "--budget", "4", "--width", "2", "--descent-rounds", "3",
+        "--knobs", "O2,O3-stack,im2col,data-tiling", "--budget", "4", "--width", "2",
+        "--descent-batches", "3",
     ])  # fmt: skip
 
 
@@ -79,8 +80,8 @@ def test_the_search_descends_to_the_fastest_and_re_measures_only_each_sittings_c
     retimed = _fake_runs(monkeypatch)
     assert _search(tmp_path) == 0
     assert "tiny_cnn on IREE 3.13.0: default → im2col → O2+data-tiling+im2col" in capsys.readouterr().out
-    assert retimed[0] == ["run:*"]  # round 1: every run measured again
-    assert "run:tiny_cnn/*/iree3.13.0/*/im2col" in retimed[1]  # round 2: the incumbent and its neighbours
+    assert retimed[0] == ["run:*"]  # batch 1: every run measured again
+    assert "run:tiny_cnn/*/iree3.13.0/*/im2col" in retimed[1]  # batch 2: the incumbent and its neighbours
     assert retimed[-1] == [  # the last sitting: the result beside default and the naive build
         f"run:tiny_cnn/*/iree3.13.0/*/{p}" for p in ("O2+data-tiling+im2col", "default", "generic")
     ]
@@ -89,7 +90,7 @@ def test_the_search_descends_to_the_fastest_and_re_measures_only_each_sittings_c
     assert not (tmp_path / "r" / search_descent.PROGRESS).exists()  # finished: the next search starts afresh
 
 
-def test_an_interrupted_search_resumes_after_its_last_round_reusing_round_one(
+def test_an_interrupted_search_resumes_after_its_last_batch_reusing_batch_one(
     tmp_path, monkeypatch, capsys
 ) -> None:
     retimed = _fake_runs(monkeypatch, stop_at=3)
@@ -99,5 +100,5 @@ def test_an_interrupted_search_resumes_after_its_last_round_reusing_round_one(
     again = _fake_runs(monkeypatch)
     assert _search(tmp_path) == 0
     out, err = capsys.readouterr()
-    assert "resuming after round 2" in err and "default → im2col → O2+data-tiling+im2col" in out
-    assert again[0] == [] and again[1] == retimed[2]  # round 1 reused; the interrupted round again
+    assert "resuming after batch 2" in err and "default → im2col → O2+data-tiling+im2col" in out
+    assert again[0] == [] and again[1] == retimed[2]  # batch 1 reused; the interrupted batch again

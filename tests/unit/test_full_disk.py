@@ -20,7 +20,7 @@ from iree_matrix.core.system import processes
 from iree_matrix.envs import venv as venv_module
 from iree_matrix.envs.venv import VenvBackend
 from iree_matrix.matrix.plan import EnvSpec
-from iree_matrix.matrix.wheelhouse import Lock, WheelPlatform
+from iree_matrix.matrix.wheelhouse import Pins, WheelPlatform
 
 from .test_execute import _run, world  # noqa: F401 - the executor's fakes and their fixture
 
@@ -96,8 +96,8 @@ def _create(tmp_path: Path, monkeypatch, pip_output: str) -> tuple[VenvBackend, 
     wheel.write_bytes(b"w" * 1000)
     monkeypatch.setattr(venv_module.processes, "run", _half_building(pip_output))
     backend = VenvBackend(tmp_path / "envs")
-    lock = Lock((), WheelPlatform("3.11"), ())
-    return backend, backend._path(ENV, lock.digest)
+    pins = Pins((), WheelPlatform("3.11"), ())
+    return backend, backend._path(ENV, pins.digest)
 
 
 def test_a_venv_that_runs_out_of_space_is_removed_and_one_line(tmp_path, monkeypatch):
@@ -106,7 +106,7 @@ def test_a_venv_that_runs_out_of_space_is_removed_and_one_line(tmp_path, monkeyp
                             "[Errno 28] No space left on device")  # fmt: skip
     with pytest.raises(StorageError) as caught:
         wheels = [tmp_path / "iree_base_compiler-3.9.0-py3-none-any.whl"]
-        backend.create(ENV, Lock((), WheelPlatform("3.11"), ()), wheels, timeout=60, log=tmp_path / "log")
+        backend.create(ENV, Pins((), WheelPlatform("3.11"), ()), wheels, timeout=60, log=tmp_path / "log")
     _one_line(caught.value, str(path), "it needs at least 1000 bytes")
     assert not path.exists()
 
@@ -114,7 +114,7 @@ def test_a_venv_that_runs_out_of_space_is_removed_and_one_line(tmp_path, monkeyp
 def test_a_venv_whose_install_fails_otherwise_is_removed_and_the_failure_kept(tmp_path, monkeypatch):
     backend, path = _create(tmp_path, monkeypatch, "ERROR: some-wheel.whl is not a supported wheel")
     with pytest.raises(StageFailure) as caught:
-        backend.create(ENV, Lock((), WheelPlatform("3.11"), ()), [], timeout=60, log=tmp_path / "log")
+        backend.create(ENV, Pins((), WheelPlatform("3.11"), ()), [], timeout=60, log=tmp_path / "log")
     assert caught.value.error_class == "pip-install" and caught.value.cacheable
     assert not path.exists()
 
@@ -173,7 +173,7 @@ def test_a_venv_failure_that_leaves_the_disk_full_is_a_full_disk_whatever_it_sai
     )
     monkeypatch.setattr(venv_module, "free_bytes", lambda p: 4096)
     with pytest.raises(StorageError) as caught:
-        backend.create(ENV, Lock((), WheelPlatform("3.11"), ()), [], timeout=60, log=tmp_path / "log")
+        backend.create(ENV, Pins((), WheelPlatform("3.11"), ()), [], timeout=60, log=tmp_path / "log")
     assert str(path) in str(caught.value) and not path.exists()
 
 

@@ -18,7 +18,7 @@ class _Fake:
         self.calls.append(("target", env.arch))
         return self.name
 
-    def open(self, env, lock_digest):
+    def open(self, env, pins_digest):
         self.calls.append(("open", env.arch))
         return None
 

@@ -63,7 +63,7 @@ def _published() -> dict:
 def test_the_same_bytes_are_the_same_cell():
     verdict = reproduce.compare(_run(), _published(), _made(_compile(), _run()), here_cpu=CPU)
     assert not verdict.different and verdict.module_same and verdict.outputs_same
-    assert "module  same sha256 aaaaaaaaaaaa" in verdict.text() and "env     same lock" in verdict.text()
+    assert "module  same sha256 aaaaaaaaaaaa" in verdict.text() and "env     same pins" in verdict.text()
 
 
 def test_another_module_names_the_part_it_differs_in():
@@ -94,7 +94,7 @@ def test_outputs_that_differ_in_bits_but_both_pass_are_within_tolerance_and_stil
 def test_another_lock_names_the_packages_that_moved():
     env = {**ENV, "lock_digest": "3" * 64, "packages": {"iree-base-runtime": "3.9.0", "numpy": "2.5.0"}}
     text = reproduce.compare(_run(), _published(), _made(_compile(), _run(env=env)), here_cpu=CPU).text()
-    assert "env     other lock (numpy 2.4.6->2.5.0)" in text
+    assert "env     other pins (numpy 2.4.6->2.5.0)" in text
 
 
 def test_a_cell_that_was_not_made_is_a_difference():

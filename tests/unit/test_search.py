@@ -1,4 +1,4 @@
-"""The flag search's pure logic: intervals, verdicts against default, the second round's plan, and
+"""The flag search's pure logic: intervals, verdicts against default, the second batch's plan, and
 the report section (fake records, no compiler)."""
 
 from __future__ import annotations
@@ -226,7 +226,7 @@ def test_neighbours_change_one_dimension():
     )  # fmt: skip
 
 
-def test_plan_round_orders_by_the_prior_drops_dead_changes_and_keeps_the_budget():
+def test_plan_batch_orders_by_the_prior_drops_dead_changes_and_keeps_the_budget():
     rows = search.effects([
         _cand("default", [20, 21, 22, 23, 24]),
         _cand("im2col", [14, 14.5, 15, 15.5, 16]),  # faster alone: the first to combine
@@ -240,10 +240,10 @@ def test_plan_round_orders_by_the_prior_drops_dead_changes_and_keeps_the_budget(
     dims = search.space(("O2", "im2col", "ukernels", "transposes", "aggressive-fusion"))
     start = search.Config("", frozenset({"ukernels"}))
     tried = {r.candidate.name for r in rows}
-    picked = search.plan_round(start, tried, dims, (), prior, budget=10)
+    picked = search.plan_batch(start, tried, dims, (), prior, budget=10)
     assert [c.name for c in picked] == ["im2col+ukernels", "transposes+ukernels"]  # "default" was tried
-    assert search.plan_round(start, tried, dims, (), prior, budget=1) == picked[:1]
-    assert search.plan_round(start, tried, dims, (), prior, budget=0) == []
+    assert search.plan_batch(start, tried, dims, (), prior, budget=1) == picked[:1]
+    assert search.plan_batch(start, tried, dims, (), prior, budget=0) == []
     assert prior.promise(search.Config("", frozenset({"im2col"})), search.Config()) == pytest.approx(15 / 22)
 
 
@@ -281,7 +281,7 @@ def test_descent_reaches_the_best_of_a_fake_space_within_budget():
     assert incumbent.name == "@decomposed"
     steps = []
     for number in range(2, 10):
-        picked = search.plan_round(incumbent, tried, dims, ("decomposed",), prior, 6 - spent)
+        picked = search.plan_batch(incumbent, tried, dims, ("decomposed",), prior, 6 - spent)
         if not picked:
             break
         winner = search.choose(measure(incumbent), [measure(c) for c in picked])
@@ -294,13 +294,13 @@ def test_descent_reaches_the_best_of_a_fake_space_within_budget():
         incumbent = search.parse(winner.name)
     assert incumbent.name == "@decomposed+im2col+ukernels"
     assert spent <= 6
-    # im2col and ukernels each beat default alone: round 2 tries them stacked and takes both at once
+    # im2col and ukernels each beat default alone: batch 2 tries them stacked and takes both at once
     assert search.path([search.Step(1, "default", (), "@decomposed"), *steps]).startswith(
         "default → @decomposed → @decomposed+im2col+ukernels"
     )
 
 
-def test_each_function_starts_its_descent_from_round_ones_best():
+def test_each_function_starts_its_descent_from_batch_ones_best():
     from iree_matrix.tasks import flag_search as command
 
     records = [
@@ -374,12 +374,12 @@ def test_winners_alone_are_tried_stacked_and_what_is_left_out_is_said():
     dims = search.space(knobs)
     start = search.Config("", frozenset({"im2col"}))
     assert search.stacked(start, dims, prior).name == "dt-ukernels+im2col+loop-unrolling"
-    ranked, dead = search.rank_round(start, {r.candidate.name for r in rows}, dims, (), prior)
+    ranked, dead = search.rank_batch(start, {r.candidate.name for r in rows}, dims, (), prior)
     assert ranked[0].name == "dt-ukernels+im2col+loop-unrolling"  # the most promising
     assert {c.name for c in dead} == {"O2+im2col"}
     words = search.explain_pruned(ranked[:2], ranked, dead, prior)
     assert words.startswith("left out: 1 using a change that failed or was skipped alone (O2); ")
-    assert f"{len(ranked) - 2} past the round's width" in words
+    assert f"{len(ranked) - 2} past the batch's width" in words
 
 
 def test_a_null_knob_alone_is_known_as_such():
@@ -519,8 +519,8 @@ def test_search_table_counts_each_knob_per_release_and_sets_the_best_against_the
     )  # 10.4 ms of CPU against ORT's 2.6, a failed TFLite ignored
 
 
-def test_an_interrupted_search_resumes_from_its_last_round(tmp_path):
-    """Issue #37 item 4: the descents' state after a round is kept beside the results and read back
+def test_an_interrupted_search_resumes_from_its_last_batch(tmp_path):
+    """Issue #37 item 4: the descents' state after a batch is kept beside the results and read back
     the same; a file the search cannot read means starting over, never a traceback."""
     from iree_matrix.tasks import flag_search as command
 
@@ -529,12 +529,12 @@ def test_an_interrupted_search_resumes_from_its_last_round(tmp_path):
         "mobilenet_v2", "3.13.0", (), prior, search.parse("im2col"), {"default", "im2col"}, []
     )
     d.steps.append(search.Step(2, "im2col", ("im2col+ukernels",), None))
-    d.spent, d.done, d.pruned = 1, "budget spent", ["round 2: nothing left out"]
+    d.spent, d.done, d.pruned = 1, "budget spent", ["batch 2: nothing left out"]
     states = command._states({("mobilenet_v2", "3.13.0"): d})
     sittings = (("mobilenet_v2", "3.13.0", ("im2col", "im2col+ukernels")),)
     search_descent.write_progress(tmp_path, search_descent.Progress({"budget": 12}, 2, states, sittings))
     back = search_descent.read_progress(tmp_path)
-    assert back is not None and back.round == 2 and back.sittings == sittings
+    assert back is not None and back.batch == 2 and back.sittings == sittings
     fresh = search_descent.Walk("mobilenet_v2", "3.13.0", (), prior, search.Config(), {"default"}, [])
     command._restore({("mobilenet_v2", "3.13.0"): fresh}, back)
     assert (fresh.incumbent, fresh.tried, fresh.steps, fresh.spent, fresh.done, fresh.pruned) == (
@@ -545,7 +545,7 @@ def test_an_interrupted_search_resumes_from_its_last_round(tmp_path):
         d.done,
         d.pruned,
     )
-    # A round without a winner no longer ends a descent: one stopped that way goes on when resumed.
+    # A batch without a winner no longer ends a descent: one stopped that way goes on when resumed.
     reopened = dict(states[0], done="local optimum")
     command._restore({("mobilenet_v2", "3.13.0"): fresh}, dataclasses.replace(back, descents=(reopened,)))
     assert fresh.done == ""
@@ -557,8 +557,8 @@ def test_an_interrupted_search_resumes_from_its_last_round(tmp_path):
     )
 
 
-def test_a_round_is_budgeted_by_what_a_measured_run_cost_not_by_the_round_before():
-    """--max-minutes: round 1 measured every knob (here 4 runs in 120 s), a descent round measures a
+def test_a_batch_is_budgeted_by_what_a_measured_run_cost_not_by_the_batch_before():
+    """--max-minutes: batch 1 measured every knob (here 4 runs in 120 s), a descent batch measures a
     few candidates; stored runs reused cost nothing, and a sitting that measured none keeps the
     estimate it had."""
     from iree_matrix.execution.execute import Summary
@@ -575,14 +575,14 @@ def test_a_round_is_budgeted_by_what_a_measured_run_cost_not_by_the_round_before
     assert command._per_run_seconds(5.0, stored) == 0.0
 
 
-def test_round_one_is_measured_again_unless_reused_or_named():
-    """A finished search cleared its progress; `--reuse-round-1` descends further from its stored
-    round 1 instead of re-timing every knob (65 minutes for the Whisper models here)."""
+def test_batch_one_is_measured_again_unless_reused_or_named():
+    """A finished search cleared its progress; `--reuse-batch-1` descends further from its stored
+    batch 1 instead of re-timing every knob (65 minutes for the Whisper models here)."""
     from iree_matrix.tasks import flag_search as command
 
-    assert command._round_one_retime([], reuse=False) == ["run:*"]
-    assert command._round_one_retime([], reuse=True) == []
-    assert command._round_one_retime(["run:*default"], reuse=True) == ["run:*default"]
+    assert command._batch_one_retime([], reuse=False) == ["run:*"]
+    assert command._batch_one_retime([], reuse=True) == []
+    assert command._batch_one_retime(["run:*default"], reuse=True) == ["run:*default"]
 
 
 def test_merge_carries_each_search_s_descents(tmp_path):
@@ -617,13 +617,13 @@ def test_a_knob_that_pairs_with_the_incumbents_is_ranked_as_its_partner_and_null
     prior = search.Prior.of(rows)
     assert prior.null == {"transposes"}
     dims = search.space(("loop-unrolling", "slp-vectorization", "O2", "transposes"))
-    ranked, _ = search.rank_round(
+    ranked, _ = search.rank_batch(
         search.parse("loop-unrolling"), {"default", "loop-unrolling"}, dims, (), prior
     )
     names = [c.name for c in ranked]
     assert names[0] == "loop-unrolling+slp-vectorization"
     assert names[-1] == "loop-unrolling+transposes"
-    alone, _ = search.rank_round(search.Config(), {"default"}, dims, (), prior)
+    alone, _ = search.rank_batch(search.Config(), {"default"}, dims, (), prior)
     assert [c.name for c in alone].index("slp-vectorization") > [c.name for c in alone].index("O2")
 
 
@@ -647,7 +647,7 @@ def test_the_polish_step_tries_each_knob_neutral_alone_beside_the_result():
     prior = search.Prior.of(rows)
     dims = search.space(("O2", "im2col", "vector-256", "slp-vectorization", "transposes"))
     result = search.Config("", frozenset({"im2col"}))
-    tried = {r.candidate.name for r in rows} | {"im2col+slp-vectorization"}  # a round tried SLP already
+    tried = {r.candidate.name for r in rows} | {"im2col+slp-vectorization"}  # a batch tried SLP already
     assert [c.name for c in search.polish(result, tried, dims, prior)] == ["im2col+vector-256"]
     assert search.polish(result, tried | {"im2col+vector-256"}, dims, prior) == []
 
@@ -681,8 +681,8 @@ def test_the_search_raises_too_few_repetitions_saying_so_once(capsys):
     assert err == [f"warning: {said[0]}"] and "repetitions = 3" in err[0] and "raised to 5" in err[0]
 
 
-def test_round_ones_step_needs_the_paired_confirmation_too():
-    """#51: round 1 was unpaired: it made O2 the incumbent ("faster 1.03x") where the paired
+def test_batch_ones_step_needs_the_paired_confirmation_too():
+    """#51: batch 1 was unpaired: it made O2 the incumbent ("faster 1.03x") where the paired
     `compare` said "no difference". Its step now passes the same paired confirmation."""
     from iree_matrix.tasks import flag_search as command
 

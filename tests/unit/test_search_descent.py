@@ -1,5 +1,5 @@
 """The flag search's descent loop (findings/search_descent.py `descend`) over a fake sitting: no compiler, no
-timing, a made-up landscape. A round is widened while the budget would otherwise go unspent and
+timing, a made-up landscape. A batch is widened while the budget would otherwise go unspent and
 narrowed to the time left rather than skipped; knobs neutral alone are tried beside the result."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from iree_matrix.findings import search, search_descent
 
 KEY = ("quartznet5x5", "3.9.0")
 DEFAULT_MS = 84.0
-# Each knob alone, as default's time over its (rocketlake, QuartzNet 3.9.0, round 1 of the published
+# Each knob alone, as default's time over its (rocketlake, QuartzNet 3.9.0, batch 1 of the published
 # search): the LLVM passes a little slower alone, data tiling the big win.
 ALONE = {
     "data-tiling": 2.17, "dt-ukernels": 1.77, "channels-last": 1.25, "loop-unrolling": 1.10,
@@ -48,7 +48,7 @@ def _candidate(config: search.Config, ms: float) -> search.Candidate:
 
 
 def _walk(landscape: Callable[[search.Config], float], knobs=KNOBS) -> search_descent.Walk:
-    """Round 1 (default and each knob alone) measured on the landscape, and the descent it starts."""
+    """Batch 1 (default and each knob alone) measured on the landscape, and the descent it starts."""
     first = [search.Config(), *(search.Config("", frozenset({k})) for k in knobs)]
     rows = search.effects([_candidate(c, landscape(c)) for c in first])[KEY]
     best = search.best(rows).candidate.name
@@ -88,26 +88,27 @@ def test_a_knob_neutral_alone_that_wins_beside_the_best_is_found():
     assert "loop-vectorization" in walk.prior.near_neutral and "transposes" not in walk.prior.near_neutral
     fake = FakeSitting(quartznet)
     dims = search.space(KNOBS)
-    # A budget of one round: round 2 takes data-tiling+loop-unrolling, then the budget is spent.
-    assert search_descent.descend({KEY: walk}, dims, search_descent.Limits(width=4, budget=4, rounds=3), fake)
+    # A budget of one batch: batch 2 takes data-tiling+loop-unrolling, then the budget is spent.
+    limits = search_descent.Limits(width=4, budget=4, batches=3)
+    assert search_descent.descend({KEY: walk}, dims, limits, fake)
     assert {"data-tiling", "loop-unrolling", "loop-vectorization"} <= walk.incumbent.knobs
     published = search.parse("data-tiling+loop-unrolling+slp-vectorization")
     assert quartznet(walk.incumbent) < quartznet(published) * 0.6
-    # Found by the pair step, beside the rounds' result: no round had the budget to reach it.
+    # Found by the pair step, beside the batches' result: no batch had the budget to reach it.
     step = next(s for s in walk.steps if s.winner and "loop-vectorization" in s.winner)
     phases = {number: phase for phase, number, _ in fake.sittings}
-    assert phases[step.round] == "pairs" and step.incumbent == "data-tiling+loop-unrolling"
+    assert phases[step.batch] == "pairs" and step.incumbent == "data-tiling+loop-unrolling"
     assert walk.done == "budget spent"
 
 
-def test_no_candidate_is_left_past_the_rounds_width_while_budget_remains():
-    """A round's width paces the budget over the rounds: a function with few neighbours gets them
-    all in one round, and the last round takes all the budget allows."""
+def test_no_candidate_is_left_past_the_batches_width_while_budget_remains():
+    """A batch's width paces the budget over the batches: a function with few neighbours gets them
+    all in one batch, and the last batch takes all the budget allows."""
     flat = lambda c: 50.0 if c.knobs else 60.0  # noqa: E731 - any knob helps alone; none helps another
     walk = _walk(flat, ("data-tiling", "loop-unrolling", "loop-vectorization", "O2"))
     dims = search.space(("data-tiling", "loop-unrolling", "loop-vectorization", "O2"))
     assert search_descent.descend(
-        {KEY: walk}, dims, search_descent.Limits(width=1, budget=12, rounds=3), FakeSitting(flat)
+        {KEY: walk}, dims, search_descent.Limits(width=1, budget=12, batches=3), FakeSitting(flat)
     )
     assert walk.spent < 12 and walk.done == "local optimum: every neighbour tried"
     assert not any(search.PAST_WIDTH in p or search.PAST_BUDGET in p for p in walk.pruned)
@@ -115,47 +116,47 @@ def test_no_candidate_is_left_past_the_rounds_width_while_budget_remains():
     many = _walk(quartznet)
     fake = FakeSitting(lambda c: quartznet(search.parse("data-tiling")) if c.knobs else DEFAULT_MS)
     assert search_descent.descend(
-        {KEY: many}, search.space(KNOBS), search_descent.Limits(width=2, budget=9, rounds=4), fake
+        {KEY: many}, search.space(KNOBS), search_descent.Limits(width=2, budget=9, batches=4), fake
     )
-    rounds = [p for p in many.pruned if p.startswith("round")]
-    assert len(rounds) == 3 and many.spent >= 9  # 3, 3, 3: the budget paced over the three rounds
-    assert search.PAST_WIDTH in rounds[0] and search.PAST_BUDGET in rounds[-1]  # the last takes all it can
-    assert all(search.PAST_WIDTH not in p for p in rounds[-1:])
-    # What a round deferred past its width, a later round measured.
-    for text in rounds:
+    batches = [p for p in many.pruned if p.startswith("batch")]
+    assert len(batches) == 3 and many.spent >= 9  # 3, 3, 3: the budget paced over the three batches
+    assert search.PAST_WIDTH in batches[0] and search.PAST_BUDGET in batches[-1]  # the last takes all it can
+    assert all(search.PAST_WIDTH not in p for p in batches[-1:])
+    # What a batch deferred past its width, a later batch measured.
+    for text in batches:
         if search.PAST_WIDTH in text:
             assert text.rsplit("(next: ", 1)[1].rstrip(")") in fake.measured()
 
 
-def test_a_round_is_narrowed_to_the_time_left_never_skipped_while_its_next_candidate_fits():
-    """The published search stopped QuartzNet at "30 of 40 min spent": the whole next round did not
+def test_a_batch_is_narrowed_to_the_time_left_never_skipped_while_its_next_candidate_fits():
+    """The published search stopped QuartzNet at "30 of 40 min spent": the whole next batch did not
     fit. Now the next candidate is measured whenever more than its cost is left."""
     walk = _walk(quartznet)
     fake = FakeSitting(quartznet, run_seconds=60.0)
-    limit = 420.0  # round 2: 4 candidates + the incumbent = 300 s; then 120 s left
+    limit = 420.0  # batch 2: 4 candidates + the incumbent = 300 s; then 120 s left
     budget = search_descent.TimeBudget(
         lambda: limit - fake.spent, lambda: 60.0, lambda: f"{fake.spent / 60:.0f} of 7 min spent"
     )
     assert search_descent.descend(
         {KEY: walk},
         search.space(KNOBS),
-        search_descent.Limits(width=4, budget=12, rounds=6),
+        search_descent.Limits(width=4, budget=12, batches=6),
         fake,
         time=budget,
     )
-    sizes = [len(s[KEY]) - 1 for phase, _, s in fake.sittings if phase == "round"]
-    assert sizes[:2] == [4, 1]  # round 3: the one candidate (with its incumbent) that fits in 120 s
+    sizes = [len(s[KEY]) - 1 for phase, _, s in fake.sittings if phase == "batch"]
+    assert sizes[:2] == [4, 1]  # batch 3: the one candidate (with its incumbent) that fits in 120 s
     assert any(search.PAST_TIME in p for p in walk.pruned)
     assert walk.done.startswith("time budget: 7 of 7 min spent")
     assert fake.spent <= limit
 
 
 def test_allot_widens_to_spend_the_budget_and_never_past_it():
-    assert search.allot(ranked=15, width=4, budget_left=12, rounds_left=5) == 4
-    assert search.allot(ranked=15, width=4, budget_left=12, rounds_left=2) == 6
-    assert search.allot(ranked=15, width=4, budget_left=12, rounds_left=1) == 12
-    assert search.allot(ranked=3, width=4, budget_left=12, rounds_left=1) == 3
-    assert search.allot(ranked=15, width=4, budget_left=0, rounds_left=3) == 0
+    assert search.allot(ranked=15, width=4, budget_left=12, batches_left=5) == 4
+    assert search.allot(ranked=15, width=4, budget_left=12, batches_left=2) == 6
+    assert search.allot(ranked=15, width=4, budget_left=12, batches_left=1) == 12
+    assert search.allot(ranked=3, width=4, budget_left=12, batches_left=1) == 3
+    assert search.allot(ranked=15, width=4, budget_left=0, batches_left=3) == 0
 
 
 def test_fit_shares_the_time_between_functions_most_promising_first():

@@ -30,7 +30,7 @@ def test_the_command_line_says_which_options_it_gave_and_no_default_counts() -> 
         ["-v", "matrix", "--jobs", "2", "--select", "a", "--select", "b", "--backend", "auto", "--list"]
     )
     assert given(args) == {"verbose", "jobs", "select", "backend", "list"}  # `auto` is the default, but given
-    assert given(parse(["search", "--rounds", "3"])) == {"descent_rounds"}  # an old spelling gives it too
+    assert given(parse(["search", "--rounds", "3"])) == {"descent_batches"}  # an old spelling gives it too
     assert given(parse(["query", "model", "x", "--arch", "y"])) == {"name", "arch"}
 
 
@@ -61,7 +61,7 @@ def test_a_commands_own_rewrite_is_said_as_its_own(tmp_path: Path) -> None:
     )
     assert said["profiles"] == ("O3, default", "--profiles") and said["models"] == ("tiny_cnn", "--model")
     plain = options.plan_settings(cli._parser().parse_args(["matrix", "--matrix", str(SMOKE), "--list"]))
-    searched = workflow.load_plan(plain.with_retime(["run:*"]))  # as the flag search measures round 1
+    searched = workflow.load_plan(plain.with_retime(["run:*"]))  # as the flag search measures batch 1
     assert ("retime", "run:*", "the command's own") in [
         (s.name, s.value, s.source) for s in searched.settings
     ]

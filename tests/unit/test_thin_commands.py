@@ -155,25 +155,44 @@ def _flags(parser: argparse.ArgumentParser) -> Iterator[tuple[str, argparse.Acti
 
 def test_each_flag_means_one_thing_on_every_command() -> None:
     """`--rounds` was the paired rounds (advise, compare, calibrate), the flag search's rounds and
-    the recipe search's: now each is its own name, and `search --rounds` is said to be the old
-    spelling of `--descent-rounds`."""
+    the recipe search's: now each is its own name, and a search's rounds are its batches
+    (docs/glossary.md): `search --rounds` and `--descent-rounds` are said to be the old spellings
+    of `--descent-batches`, `--recipe-rounds` of `--recipe-batches`."""
     meanings: dict[str, set[str]] = {}
     for _, parser in _parsers(cli._parser()):
         for flag, action in _flags(parser):
-            if isinstance(action, option_types._Renamed) and flag != action.option_strings[0]:
+            renamed = isinstance(action, (option_types._Renamed, option_types._RenamedSwitch))
+            if renamed and flag != action.option_strings[0]:
                 continue  # an old spelling, said to be old when used
             meanings.setdefault(flag, set()).add(action.dest.removesuffix(option_types._AFTER))
     assert {flag: dests for flag, dests in meanings.items() if len(dests) > 1} == {}
-    assert meanings["--rounds"] == {"rounds"} and meanings["--descent-rounds"] == {"descent_rounds"}
+    assert meanings["--rounds"] == {"rounds"} and meanings["--descent-batches"] == {"descent_batches"}
+    assert "--descent-rounds" not in meanings and "--recipe-rounds" not in meanings
 
 
-def test_the_flag_searchs_old_rounds_spelling_is_taken_and_said() -> None:
-    args = cli._parser().parse_args(["search", "--rounds", "2"])
-    assert args.descent_rounds == 2 and not hasattr(args, "rounds")
-    assert option_types.renamed(args) == [
-        "--rounds is now --descent-rounds (the same value; --rounds will be removed)"
-    ]
-    assert option_types.renamed(cli._parser().parse_args(["search", "--descent-rounds", "2"])) == []
+@pytest.mark.parametrize(
+    ("line", "old", "new", "dest", "value"),
+    [
+        (["search", "--rounds", "2"], "--rounds", "--descent-batches", "descent_batches", 2),
+        (["search", "--descent-rounds", "2"], "--descent-rounds", "--descent-batches", "descent_batches", 2),
+        (["search", "--reuse-round-1"], "--reuse-round-1", "--reuse-batch-1", "reuse_batch_1", True),
+        (
+            ["search-recipes", "--recipe-rounds", "1"],
+            "--recipe-rounds",
+            "--recipe-batches",
+            "recipe_batches",
+            1,
+        ),
+    ],
+)
+def test_the_searches_old_round_spellings_are_taken_and_said(line, old, new, dest, value) -> None:
+    args = cli._parser().parse_args(line)
+    assert getattr(args, dest) == value and not hasattr(args, "rounds")
+    assert option_types.renamed(args) == [f"{old} is now {new} (the same value; {old} will be removed)"]
+    today = [*line[:1], new, *line[2:]]
+    assert option_types.renamed(cli._parser().parse_args(today)) == []
+    assert getattr(cli._parser().parse_args(today), dest) == value
+    assert not cli._parser().parse_args(line[:1]).__dict__.get("reuse_batch_1")  # a switch is off untold
     assert cli._parser().parse_args(["compare", "a", "b", "--rounds", "9"]).rounds == 9
 
 
@@ -181,8 +200,8 @@ def test_the_old_spelling_is_said_once_the_console_is_set_up(capsys, monkeypatch
     from iree_matrix.commands import search
 
     monkeypatch.setattr(search, "main", lambda args: 0)
-    assert cli.main(["search", "--rounds", "2"]) == 0
-    assert "warning: --rounds is now --descent-rounds" in capsys.readouterr().err
+    assert cli.main(["search", "--descent-rounds", "2"]) == 0
+    assert "warning: --descent-rounds is now --descent-batches" in capsys.readouterr().err
 
 
 def _documented() -> Iterator[tuple[str, str]]:
@@ -226,7 +245,7 @@ def test_every_flag_the_docs_give_a_command_is_that_commands() -> None:
 
 
 @pytest.mark.parametrize(
-    "command", ["search --budget 3 --descent-rounds 2", "advise mobilenet_v2 --rounds 6"]
+    "command", ["search --budget 3 --descent-batches 2", "advise mobilenet_v2 --rounds 6"]
 )
 def test_a_suggested_command_parses(command: str) -> None:
     cli._parser().parse_args(shlex.split(command))

@@ -1,10 +1,10 @@
-"""Unit tests for wheelhouse targets and locks (no pip, no network)."""
+"""Unit tests for wheelhouse targets and environments' pins (no pip, no network)."""
 
 from __future__ import annotations
 
 import dataclasses
 
-from iree_matrix.matrix.wheelhouse import Lock, Package, WheelPlatform
+from iree_matrix.matrix.wheelhouse import Package, Pins, WheelPlatform
 
 PACKAGES = (
     Package(
@@ -18,8 +18,8 @@ PACKAGES = (
 PY311 = WheelPlatform("3.11")
 
 
-def _lock(packages=PACKAGES, target=PY311) -> Lock:
-    return Lock(("torch==2.13.0", "iree-base-compiler==3.9.0"), target, tuple(packages))
+def _pins(packages=PACKAGES, target=PY311) -> Pins:
+    return Pins(("torch==2.13.0", "iree-base-compiler==3.9.0"), target, tuple(packages))
 
 
 def test_abi():
@@ -59,33 +59,33 @@ def test_pip_options_name_the_target():
     assert platforms == WheelPlatform("3.12", "x86_64", (2, 17)).platforms()
 
 
-def test_lock_json_round_trip():
-    lock = _lock(target=WheelPlatform("3.10", "aarch64", (2, 31)))
-    back = Lock.from_json(lock.to_json())
-    assert back == lock
+def test_pins_json_round_trip():
+    pins = _pins(target=WheelPlatform("3.10", "aarch64", (2, 31)))
+    back = Pins.from_json(pins.to_json())
+    assert back == pins
     assert back.target.glibc == (2, 31)
     assert isinstance(back.requirements, tuple)
-    assert back.digest == lock.digest
+    assert back.digest == pins.digest
 
 
 def test_digest_is_stable_under_package_order():
-    assert _lock(PACKAGES).digest == _lock(tuple(reversed(PACKAGES))).digest
-    assert len(_lock().digest) == 64
+    assert _pins(PACKAGES).digest == _pins(tuple(reversed(PACKAGES))).digest
+    assert len(_pins().digest) == 64
 
 
 def test_digest_changes_with_a_sha256():
     changed = (dataclasses.replace(PACKAGES[0], sha256="d" * 64),) + PACKAGES[1:]
-    assert _lock(changed).digest != _lock().digest
+    assert _pins(changed).digest != _pins().digest
 
 
 def test_digest_changes_with_the_target_or_a_version():
-    assert _lock(target=WheelPlatform("3.12")).digest != _lock().digest
+    assert _pins(target=WheelPlatform("3.12")).digest != _pins().digest
     bumped = (dataclasses.replace(PACKAGES[0], version="2.1.1"),) + PACKAGES[1:]
-    assert _lock(bumped).digest != _lock().digest
+    assert _pins(bumped).digest != _pins().digest
 
 
 def test_versions_sorted_by_name():
-    assert list(_lock().versions().items()) == [
+    assert list(_pins().versions().items()) == [
         ("iree-base-compiler", "3.9.0"),
         ("numpy", "2.1.0"),
         ("Torch", "2.13.0"),
@@ -107,7 +107,7 @@ json.dump({"install": [item]}, open(report, "w"))
 
 def test_a_release_whose_requires_python_excludes_the_target_is_resolved_away(tmp_path):
     """A flat local index without data-requires-python lets pip pick networkx 3.6.1 for Python 3.10;
-    its metadata says >=3.11, so the lock takes the newest release that admits 3.10."""
+    its metadata says >=3.11, so the pins take the newest release that admits 3.10."""
     import sys
 
     from iree_matrix.matrix.wheelhouse import Wheelhouse
@@ -115,6 +115,24 @@ def test_a_release_whose_requires_python_excludes_the_target_is_resolved_away(tm
     fake = tmp_path / "pip.py"
     fake.write_text(FAKE_PIP)
     house = Wheelhouse(tmp_path / "wh", pip=(sys.executable, str(fake)))
-    assert house.lock(["networkx"], WheelPlatform("3.10")).versions() == {"networkx": "3.4.2"}
-    assert house.lock(["networkx"], WheelPlatform("3.11")).versions() == {"networkx": "3.6.1"}
-    assert house.lock(["networkx"], WheelPlatform("3.10")).requirements == ("networkx",)
+    assert house.pin(["networkx"], WheelPlatform("3.10")).versions() == {"networkx": "3.4.2"}
+    assert house.pin(["networkx"], WheelPlatform("3.11")).versions() == {"networkx": "3.6.1"}
+    assert house.pin(["networkx"], WheelPlatform("3.10")).requirements == ("networkx",)
+
+
+def test_the_pins_keep_their_first_name_where_stored(tmp_path):
+    """The pins were "lock" until the word was left to file locks (docs/glossary.md): a cache's
+    wheelhouse/locks/*.json and an install's lock.json stay where stores already hold them, and a
+    stage key keeps hashing the pins' digest under "lock" (a renamed key would run every stage
+    again)."""
+    from iree_matrix import envs
+    from iree_matrix.matrix.wheelhouse import PINS_FILE, Wheelhouse
+
+    house = Wheelhouse(tmp_path / "wh")
+    path = house.pins_path(["numpy"], PY311)
+    assert path.parent == tmp_path / "wh" / "locks" and path.suffix == ".json"
+    path.parent.mkdir(parents=True)
+    path.write_text(_pins().to_json())  # as an older iree-matrix stored it
+    assert house.cached_pins(["numpy"], PY311) == _pins()
+    assert PINS_FILE == "lock.json"
+    assert envs.key_inputs({"backend": "venv", "lock_digest": _pins().digest})["lock"] == _pins().digest

@@ -63,11 +63,26 @@ class _Renamed(argparse.Action):
     def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
                  option_string: Optional[str] = None) -> None:  # fmt: skip
         setattr(namespace, self.dest, values)
-        setattr(namespace, GIVEN, {*getattr(namespace, GIVEN, ()), self.dest})
-        new = self.option_strings[0]
-        if option_string is not None and option_string != new:
-            said = f"{option_string} is now {new} (the same value; {option_string} will be removed)"
-            setattr(namespace, RENAMED, [*getattr(namespace, RENAMED, []), said])
+        _note(namespace, self.dest, self.option_strings[0], option_string)
+
+
+class _RenamedSwitch(argparse.Action):
+    """An on/off option's `_Renamed`: on under its new name, an old spelling noted."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=False, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: Optional[str] = None) -> None:  # fmt: skip
+        setattr(namespace, self.dest, True)
+        _note(namespace, self.dest, self.option_strings[0], option_string)
+
+
+def _note(namespace: argparse.Namespace, dest: str, new: str, used: Optional[str]) -> None:
+    setattr(namespace, GIVEN, {*getattr(namespace, GIVEN, ()), dest})
+    if used is not None and used != new:
+        said = f"{used} is now {new} (the same value; {used} will be removed)"
+        setattr(namespace, RENAMED, [*getattr(namespace, RENAMED, []), said])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -134,13 +149,16 @@ class Switch:
 
     flag: str  # "--no-proof"
     help: str
+    renamed_from: tuple[str, ...] = ()  # old spellings, still taken and said to be old
 
     @property
     def dest(self) -> str:
         return _dest(self.flag)
 
     def add(self, parser: Any, *, help: Optional[str] = None) -> None:
-        parser.add_argument(self.flag, action="store_true", help=help or self.help, dest=self.dest)
+        action: Any = _RenamedSwitch if self.renamed_from else "store_true"
+        spellings = (self.flag, *self.renamed_from)
+        parser.add_argument(*spellings, action=action, help=help or self.help, dest=self.dest)
 
     def of(self, args: argparse.Namespace) -> bool:
         return bool(getattr(args, self.dest, False))

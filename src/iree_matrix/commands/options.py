@@ -218,35 +218,36 @@ PROFILES: Option[str] = Option(
 # --- the flag search and the recipe search ----------------------------------------------------------
 
 KNOBS: Option[str] = Option(
-    "--knobs", "comma-separated profiles: the search space, each tried alone in round 1 (default: {default})"
+    "--knobs", "comma-separated profiles: the search space, each tried alone in batch 1 (default: {default})"
 )
 BUDGET: Option[int] = Option(
     "--budget",
-    "compiles (candidates) per function and compiler after round 1 (default: %(default)s)",
+    "compiles (candidates) per function and compiler after batch 1 (default: %(default)s)",
     int,
     default=12,
     metavar="N",
 )
 WIDTH: Option[int] = Option(
     "--width",
-    "candidates per function and compiler in each round after the first (default: %(default)s)",
+    "candidates per function and compiler in each batch after the first (default: %(default)s)",
     int,
     default=4,
     metavar="N",
 )
-# The flag search's rounds, apart from the paired rounds `--rounds` counts (advise, compare,
-# calibrate): `search --rounds` was its old name, still taken.
-DESCENT_ROUNDS: Option[int] = Option(
-    "--descent-rounds",
-    "at most this many rounds of the search (default: %(default)s)",
+# The flag search's batches (each one sitting of candidates), apart from the rounds a sitting
+# times its arms in, which `--rounds` counts (advise, compare, calibrate): `--descent-rounds` and,
+# before it, `search --rounds` were its names, still taken.
+DESCENT_BATCHES: Option[int] = Option(
+    "--descent-batches",
+    "at most this many batches of the search (default: %(default)s)",
     int,
     default=6,
     metavar="N",
-    renamed_from=("--rounds",),
+    renamed_from=("--descent-rounds", "--rounds"),
 )
 MAX_MINUTES: Option[float] = Option(
     "--max-minutes",
-    "start no round after the first that would end past M minutes from the start, judged by what each "
+    "start no batch after the first that would end past M minutes from the start, judged by what each "
     "measured run has cost so far (default: no limit)",
     float,
     metavar="M",
@@ -254,20 +255,26 @@ MAX_MINUTES: Option[float] = Option(
 FUNCTIONS: Option[str] = Option(
     "--functions", "comma-separated globs (default: all)", default="*", metavar="GLOBS"
 )
-REUSE_ROUND_1 = Switch(
-    "--reuse-round-1",
-    "reuse round 1's stored runs from an earlier search in RESULTS_DIR instead of measuring them again "
-    "(e.g. to descend further with a larger budget; the descent rounds and the last sitting are "
+REUSE_BATCH_1 = Switch(
+    "--reuse-batch-1",
+    "reuse batch 1's stored runs from an earlier search in RESULTS_DIR instead of measuring them again "
+    "(e.g. to descend further with a larger budget; the descent batches and the last sitting are "
     "measured afresh, so the verdicts stay paired)",
+    renamed_from=("--reuse-round-1",),
 )
 RECIPES: Option[str] = Option(
     "--recipes",
-    "comma-separated recipes to try (e.g. 'eager,eager+select-cache') instead of the search's rounds; "
+    "comma-separated recipes to try (e.g. 'eager,eager+select-cache') instead of the search's batches; "
     "choices: {choices}",
     metavar="LIST",
 )
-RECIPE_ROUNDS: Option[int] = Option(
-    "--recipe-rounds", "1: each choice alone; 2: then their combination", int, default=2, choices=(1, 2)
+RECIPE_BATCHES: Option[int] = Option(
+    "--recipe-batches",
+    "1: each choice alone; 2: then their combination",
+    int,
+    default=2,
+    choices=(1, 2),
+    renamed_from=("--recipe-rounds",),
 )
 
 # --- paired sittings: advise, compare, calibrate, bundle --advise ------------------------------------

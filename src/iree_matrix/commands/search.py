@@ -7,11 +7,11 @@ import sys
 
 from iree_matrix.commands.options import (
     BUDGET,
-    DESCENT_ROUNDS,
+    DESCENT_BATCHES,
     FUNCTIONS,
     KNOBS,
     MAX_MINUTES,
-    REUSE_ROUND_1,
+    REUSE_BATCH_1,
     WIDTH,
     add_matrix_options,
     add_profile_list,
@@ -27,14 +27,14 @@ HELP = "flag search: each compile knob and export variant against default, then 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_matrix_options(parser, "search.toml")
     add_profile_list(parser, KNOBS, SEARCH_KNOBS)
-    for option in (BUDGET, WIDTH, DESCENT_ROUNDS, MAX_MINUTES):
+    for option in (BUDGET, WIDTH, DESCENT_BATCHES, MAX_MINUTES):
         option.add(parser)
     FUNCTIONS.add(
         parser,
-        help="comma-separated globs over the functions that descend after round 1 "
+        help="comma-separated globs over the functions that descend after batch 1 "
         "(e.g. 'mobilenet_v2,whisper_tiny.encoder'; default: all)",
     )
-    REUSE_ROUND_1.add(parser)
+    REUSE_BATCH_1.add(parser)
 
 
 def main(args: argparse.Namespace) -> int:
@@ -42,9 +42,9 @@ def main(args: argparse.Namespace) -> int:
         knobs=KNOBS.of(args) or "",
         budget=BUDGET.of(args) or 0,
         width=WIDTH.of(args) or 0,
-        rounds=DESCENT_ROUNDS.of(args) or 0,
+        batches=DESCENT_BATCHES.of(args) or 0,
         max_minutes=MAX_MINUTES.of(args),
         functions=FUNCTIONS.of(args) or "*",
-        reuse_round_1=REUSE_ROUND_1.of(args),
+        reuse_batch_1=REUSE_BATCH_1.of(args),
     )
     return flag_search.run(plan_settings(args), settings, sys.stdout)

@@ -20,7 +20,7 @@ class CacheLayout:
 
     @property
     def wheelhouse(self) -> Path:
-        """Downloaded wheels and the locks resolved from them (matrix/wheelhouse.py)."""
+        """Downloaded wheels and the pins resolved from them (matrix/wheelhouse.py)."""
         return self.root / "wheelhouse"
 
     @property
@@ -30,7 +30,7 @@ class CacheLayout:
 
     @property
     def venvs(self) -> Path:
-        """The venv backend's environments, one per lock (envs/venv.py)."""
+        """The venv backend's environments, one per set of pins (envs/venv.py)."""
         return self.envs / "venv"
 
     @property

@@ -1,6 +1,6 @@
 """Environments: where stage workers run. One small interface, one module per backend.
 
-A backend *creates* an environment from a lock (installing offline from the wheelhouse) and
+A backend *creates* an environment from its pins (installing offline from the wheelhouse) and
 *opens* one that exists. An environment runs commands: its own tools (`iree-compile`,
 `iree-run-module`) and its own Python. The backends themselves, and which one a run uses, are
 `envs/backends.py`: this package's `__init__` imports none of its modules, so importing one of them
@@ -16,7 +16,7 @@ from typing import Any, Optional, Protocol
 from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.core.system.processes import Completed
 from iree_matrix.matrix.plan import EnvSpec
-from iree_matrix.matrix.wheelhouse import Lock, WheelPlatform
+from iree_matrix.matrix.wheelhouse import Pins, WheelPlatform
 
 
 class Environment(Protocol):
@@ -39,7 +39,7 @@ class Environment(Protocol):
         already does; a venv command runs in bubblewrap)."""
 
     def describe(self) -> Mapping[str, Any]:
-        """id, backend, lock digest, Python version and every installed package with its version."""
+        """id, backend, pins digest, Python version and every installed package with its version."""
 
 
 class Backend(Protocol):
@@ -49,10 +49,10 @@ class Backend(Protocol):
         """What the environment's wheels must fit."""
 
     def create(
-        self, env: EnvSpec, lock: Lock, wheels: Sequence[Path], *, timeout: float, log: Path
+        self, env: EnvSpec, pins: Pins, wheels: Sequence[Path], *, timeout: float, log: Path
     ) -> Environment: ...
 
-    def open(self, env: EnvSpec, lock_digest: str) -> Optional[Environment]:
+    def open(self, env: EnvSpec, pins_digest: str) -> Optional[Environment]:
         """The environment if it exists and is complete, else None."""
 
     def contained_cpu_seconds(self) -> float:
@@ -72,7 +72,9 @@ def name_of(backend: Backend, env: EnvSpec) -> str:
 
 def key_inputs(description: Mapping[str, Any]) -> dict[str, Any]:
     """What, of a realised environment, decides a stage's output: the exact package set, the
-    interpreter, and for images the base they sit on. Stage keys hash this."""
+    interpreter, and for images the base they sit on. Stage keys hash this, so the pins keep their
+    first name here, "lock" (and `lock_digest` in a record's environment): renamed, every stored
+    stage would be run again."""
     return {
         "backend": description.get("backend"),
         "lock": description.get("lock_digest"),

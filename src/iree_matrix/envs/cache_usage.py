@@ -56,7 +56,7 @@ def absolute(path: Union[str, Path]) -> Path:
 
 
 def default_cache() -> Path:
-    """Shared by every checkout on this machine: wheels, locks, environments and artifacts."""
+    """Shared by every checkout on this machine: wheels, pins, environments and artifacts."""
     if "IREE_MATRIX_CACHE" in os.environ:
         return absolute(os.environ["IREE_MATRIX_CACHE"])
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"

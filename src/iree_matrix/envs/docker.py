@@ -1,7 +1,7 @@
 """Docker environments: an environment is a pinned image; every command runs in a fresh container.
 
 The image is a Debian base (debootstrapped, or one the user names) plus a venv at /opt/env with
-exactly the lock's wheels (see `iree_matrix.images`). Each `run` starts a new container from it
+exactly the pinned wheels (see `iree_matrix.images`). Each `run` starts a new container from it
 through `containers.run`, with the isolation every container of this tool gets. Images are built
 by `images/`, through `containers` too.
 """
@@ -20,7 +20,7 @@ from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.images import ENV_ROOT, LABEL, BaseImage, EnvImage
 from iree_matrix.iree import targets
 from iree_matrix.matrix.plan import EnvSpec
-from iree_matrix.matrix.wheelhouse import Lock, WheelPlatform
+from iree_matrix.matrix.wheelhouse import Pins, WheelPlatform
 
 
 class DockerEnvironment:
@@ -104,7 +104,7 @@ class DockerBackend:
     def create(
         self,
         env: EnvSpec,
-        lock: Lock,
+        pins: Pins,
         wheels: Sequence[Path],
         *,
         timeout: Optional[float],
@@ -113,15 +113,15 @@ class DockerBackend:
         base = self._base(env, timeout=timeout, log=log)
         if env.tools:
             return ToolsEnvironment(env.id, _as_env_image(base), env.tools)
-        image = self._images().ensure(base, lock, wheels, timeout=timeout, log=log)
+        image = self._images().ensure(base, pins, wheels, timeout=timeout, log=log)
         return DockerEnvironment(env.id, image)
 
-    def open(self, env: EnvSpec, lock_digest: str) -> Optional[DockerEnvironment]:
+    def open(self, env: EnvSpec, pins_digest: str) -> Optional[DockerEnvironment]:
         if env.tools:
             # Nothing is installed for a tools directory: reopening is making it again, which
             # costs nothing while its base exists (and reloads the base from its tarball if not).
-            return self.create(env, Lock((), self.target(env), ()), [], timeout=None, log=None)
-        image = self._images().find(self._base_ref(env), lock_digest)
+            return self.create(env, Pins((), self.target(env), ()), [], timeout=None, log=None)
+        image = self._images().find(self._base_ref(env), pins_digest)
         return None if image is None else DockerEnvironment(env.id, image)
 
     def toolchain_environment(self, *, timeout: Optional[float], log: Optional[Path]) -> DockerEnvironment:

@@ -35,16 +35,16 @@ def inventory(matrix: MatrixSpec, plan: Plan, cache: Path) -> list[Row]:
     rows = []
     for job in (j for j in plan.jobs if j.stage == "install"):
         try:
-            lock = wheelhouse.cached_lock(job.env.requirements, backend.target(job.env))
+            pins = wheelhouse.cached_pins(job.env.requirements, backend.target(job.env))
         except MatrixError as exc:  # e.g. a Python no suite ships
             rows.append(Row(job.env.id, "unavailable", detail=str(exc).splitlines()[0]))
             continue
-        if lock is None:
+        if pins is None:
             rows.append(Row(job.env.id, "not resolved", detail="run `images build` (or the matrix)"))
             continue
-        env = backend.open(job.env, lock.digest)
+        env = backend.open(job.env, pins.digest)
         if env is None:
-            rows.append(Row(job.env.id, "not built", detail=f"lock {lock.digest[:12]}"))
+            rows.append(Row(job.env.id, "not built", detail=f"pins {pins.digest[:12]}"))
             continue
         image = containers.image(env.image.image_id)
         rows.append(Row(job.env.id, "built", env.image.tag, image.size if image else 0))

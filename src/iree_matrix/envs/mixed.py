@@ -17,7 +17,7 @@ from iree_matrix.envs.docker import DockerBackend, DockerEnvironment
 from iree_matrix.envs.venv import VenvBackend, VenvEnvironment
 from iree_matrix.iree import targets
 from iree_matrix.matrix.plan import EnvSpec
-from iree_matrix.matrix.wheelhouse import Lock, WheelPlatform
+from iree_matrix.matrix.wheelhouse import Pins, WheelPlatform
 
 Chosen = Union[VenvBackend, DockerBackend]
 
@@ -47,12 +47,12 @@ class MixedBackend:
         return self.backend_of(env).target(env)
 
     def create(
-        self, env: EnvSpec, lock: Lock, wheels: Sequence[Path], *, timeout: float, log: Path
+        self, env: EnvSpec, pins: Pins, wheels: Sequence[Path], *, timeout: float, log: Path
     ) -> Union[VenvEnvironment, DockerEnvironment]:
-        return self.backend_of(env).create(env, lock, wheels, timeout=timeout, log=log)
+        return self.backend_of(env).create(env, pins, wheels, timeout=timeout, log=log)
 
-    def open(self, env: EnvSpec, lock_digest: str) -> Optional[Union[VenvEnvironment, DockerEnvironment]]:
-        return self.backend_of(env).open(env, lock_digest)
+    def open(self, env: EnvSpec, pins_digest: str) -> Optional[Union[VenvEnvironment, DockerEnvironment]]:
+        return self.backend_of(env).open(env, pins_digest)
 
     def contained_cpu_seconds(self) -> float:
         return self.foreign.contained_cpu_seconds()  # venv tools are our children, in our rusage

@@ -1,6 +1,6 @@
 """Host virtual environments, installed offline from the wheelhouse.
 
-`<root>/<env id>-<lock digest>/` is one environment; `.complete` (written last, holding the
+`<root>/<env id>-<pins digest>/` is one environment; `.complete` (written last, holding the
 environment's description) marks it usable. A directory without it is a crashed install and is
 rebuilt.
 
@@ -41,7 +41,7 @@ from iree_matrix.envs.cache_usage import unsafe_characters
 from iree_matrix.iree import targets
 from iree_matrix.matrix import interpreters
 from iree_matrix.matrix.plan import EnvSpec
-from iree_matrix.matrix.wheelhouse import Lock, WheelPlatform
+from iree_matrix.matrix.wheelhouse import Pins, WheelPlatform
 
 logger = console.logger(__name__)
 
@@ -205,13 +205,13 @@ class VenvBackend:
         glibc = (int(major), int(minor.split(".")[0] or 0))
         return WheelPlatform(python=env.python, machine=platform.machine(), glibc=glibc)
 
-    def _path(self, env: EnvSpec, lock_digest: str) -> Path:
-        return self.root / f"{env.id}-{lock_digest[:16]}"
+    def _path(self, env: EnvSpec, pins_digest: str) -> Path:
+        return self.root / f"{env.id}-{pins_digest[:16]}"
 
-    def open(self, env: EnvSpec, lock_digest: str) -> Optional[VenvEnvironment]:
+    def open(self, env: EnvSpec, pins_digest: str) -> Optional[VenvEnvironment]:
         if env.tools:
             return _tools_environment(env)
-        path = self._path(env, lock_digest)
+        path = self._path(env, pins_digest)
         try:
             description = json.loads((path / _COMPLETE).read_text())
         except (OSError, ValueError):
@@ -225,16 +225,16 @@ class VenvBackend:
         return VenvEnvironment(env.id, path, description)
 
     def create(
-        self, env: EnvSpec, lock: Lock, wheels: Sequence[Path], *, timeout: float, log: Path
+        self, env: EnvSpec, pins: Pins, wheels: Sequence[Path], *, timeout: float, log: Path
     ) -> VenvEnvironment:
         if env.tools:  # the host's own binaries: nothing to install
             return _tools_environment(env)
-        path = self._path(env, lock.digest)
+        path = self._path(env, pins.digest)
         with file_lock(path.with_name(path.name + ".lock")):
-            existing = self.open(env, lock.digest)
+            existing = self.open(env, pins.digest)
             if existing is not None:
                 processes.note(
-                    log, f"[venv] reusing {path} (the same lock, {lock.digest[:16]}, installed before)"
+                    log, f"[venv] reusing {path} (the same pins, {pins.digest[:16]}, installed before)"
                 )
                 return existing
             damage = _verified.get(str(path))
@@ -242,7 +242,7 @@ class VenvBackend:
                 processes.note(log, f"[venv] {path} is damaged ({damage}): rebuilding it from the wheelhouse")
             shutil.rmtree(path, ignore_errors=True)
             try:
-                return self._build(env, path, lock, wheels, timeout=timeout, log=log)
+                return self._build(env, path, pins, wheels, timeout=timeout, log=log)
             except BaseException as exc:
                 # Measured before the half-built venv goes: a tool's message does not always say
                 # why (`python -m venv` hides ensurepip's ENOSPC behind "returned non-zero").
@@ -264,7 +264,7 @@ class VenvBackend:
                 ) from None
 
     def _build(
-        self, env: EnvSpec, path: Path, lock: Lock, wheels: Sequence[Path], *, timeout: float, log: Path
+        self, env: EnvSpec, path: Path, pins: Pins, wheels: Sequence[Path], *, timeout: float, log: Path
     ) -> VenvEnvironment:
         interpreter = _find_python(env.python, self.interpreters)
         processes.run(
@@ -297,9 +297,9 @@ class VenvBackend:
         description = {
             "id": env.id,
             "backend": self.name,
-            "lock_digest": lock.digest,
+            "lock_digest": pins.digest,
             "python": json.loads(probe.stdout),
-            "packages": lock.versions(),
+            "packages": pins.versions(),
             "path": str(path),
         }
         (path / _COMPLETE).write_text(json.dumps(description, indent=1, sort_keys=True))

@@ -208,13 +208,13 @@ def wheels(found: Sequence[BundledRun], where: Where, cache: Path) -> list[Wheel
         for python in where.pythons:
             target = wheelhouse.WheelPlatform(python, machine)
             logger.info(f"bundle: {requirement} for Python {python} on {machine} (wheelhouse)")
-            lock = house.lock([requirement], target)
-            paths = dict(zip((_normal(p.name) for p in lock.packages), house.fetch(lock)))
+            pins = house.pin([requirement], target)
+            paths = dict(zip((_normal(p.name) for p in pins.packages), house.fetch(pins)))
             own = paths.pop(_normal(name), None)
             if own is None:
                 raise BundleError(f"bundle: pip resolved no {name} wheel for Python {python} on {machine}")
             paths.pop("numpy", None)
-            version = next(p.version for p in lock.packages if _normal(p.name) == _normal(name))
+            version = next(p.version for p in pins.packages if _normal(p.name) == _normal(name))
             out.append(Wheel(release, name, version, python, machine, (own, *sorted(paths.values()))))
     return out
 

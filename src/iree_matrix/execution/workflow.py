@@ -155,7 +155,7 @@ def load_plan(settings: PlanSettings, adjust: Optional[Rewrite] = None) -> Loade
     """The matrix file and its (selected) plan, shared by `matrix`, `search`, `advise`, `bundle` and
     `armv6-smoke`. The file's settings with the command line's over them are parsed once
     (`merged`); `adjust` is the command's own matrix made from that one (advise's sitting, the
-    flag search's rounds, armv6-smoke's boards on a runtime built from source): each is a function
+    flag search's batches, armv6-smoke's boards on a runtime built from source): each is a function
     of the parsed cells, so it cannot be given before the parse."""
     from iree_matrix.matrix import shards
 

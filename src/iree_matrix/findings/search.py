@@ -1,17 +1,17 @@
 """The flag search (`iree-matrix search`): which compile knobs and export variants make a function
 faster than `default`, beyond noise, with outputs still matching torch.
 
-Round 1 is an ablation: `default` plus each knob of `flags.SEARCH_KNOBS` alone (a built-in profile
+Batch 1 is an ablation: `default` plus each knob of `flags.SEARCH_KNOBS` alone (a built-in profile
 that changes one thing), and each export variant of a model (`whisper_tiny@decomposed`) under
 `default`. From there the search descends, per function and compiler, under a budget: each later
-round measures the current best configuration (the incumbent) again beside its untried neighbours
+batch measures the current best configuration (the incumbent) again beside its untried neighbours
 (one dimension of `space()` changed: a knob switched on or off, another opt level, another export
 variant), most promising first (a knob's effect alone orders them; a knob that failed or was skipped
 alone is not tried again), at most the budget's remaining candidates; the fastest neighbour that
 beats the incumbent beyond noise, in the same sitting, becomes the incumbent; none: a local optimum,
 the search stops there. Every candidate is an ordinary matrix cell: compiled once per flag set (the
 store's key is the flags), checked against torch by the run stage, and timed like any run. Pure
-logic here: the space and each round's choice; findings/search_descent.py walks the rounds and
+logic here: the space and each batch's choice; findings/search_descent.py walks the batches and
 keeps their files, tasks/flag_search.py runs them.
 """
 
@@ -257,7 +257,7 @@ NEUTRAL_SPAN = 0.15
 
 @dataclasses.dataclass(frozen=True)
 class Prior:
-    """What round 1 (each change alone against default) says about each change: its speed-up
+    """What batch 1 (each change alone against default) says about each change: its speed-up
     (default's median over the candidate's) and the changes that failed, mismatched or were
     skipped alone (never tried in a combination)."""
 
@@ -323,7 +323,7 @@ class Prior:
 def stacked(incumbent: Config, dims: Sequence[Dimension], prior: Prior) -> Config:
     """The incumbent with, in each dimension it leaves off, the option that was fastest alone among
     those that beat default alone beyond noise: winners found one at a time, tried together in one
-    candidate (a descent of single steps would need a round for each)."""
+    candidate (a descent of single steps would need a batch for each)."""
     knobs = set(incumbent.knobs)
     for dim in dims:
         if knobs & set(dim.options):
@@ -334,7 +334,7 @@ def stacked(incumbent: Config, dims: Sequence[Dimension], prior: Prior) -> Confi
     return Config(incumbent.variant, frozenset(knobs))
 
 
-def plan_round(
+def plan_batch(
     incumbent: Config,
     tried: Iterable[str],
     dims: Sequence[Dimension],
@@ -342,13 +342,13 @@ def plan_round(
     prior: Prior,
     budget: int,
 ) -> list[Config]:
-    """The next round's candidates for one function: the incumbent's untried neighbours that use no
+    """The next batch's candidates for one function: the incumbent's untried neighbours that use no
     dead change, and the incumbent with every untried winner stacked on it, most promising first,
     at most `budget` of them."""
-    return rank_round(incumbent, tried, dims, variants, prior)[0][: max(budget, 0)]
+    return rank_batch(incumbent, tried, dims, variants, prior)[0][: max(budget, 0)]
 
 
-def rank_round(
+def rank_batch(
     incumbent: Config,
     tried: Iterable[str],
     dims: Sequence[Dimension],
@@ -373,7 +373,7 @@ def rank_round(
 def polish(incumbent: Config, tried: Iterable[str], dims: Sequence[Dimension], prior: Prior) -> list[Config]:
     """The pair step's candidates: the incumbent plus one knob that was neutral alone
     (`Prior.near_neutral`), in a dimension the incumbent leaves off, not tried beside it yet. The
-    rounds rank by the effect alone, so these come last and their width cuts them off; beside a good
+    batches rank by the effect alone, so these come last and their width cuts them off; beside a good
     configuration a neutral knob can still help (vector-256 and SLP did, by hand; the loop vectorizer
     on QuartzNet, 1.8x)."""
     seen = set(tried)
@@ -390,8 +390,8 @@ def polish(incumbent: Config, tried: Iterable[str], dims: Sequence[Dimension], p
     return found
 
 
-# Why a round's ranked candidates past those it measured were not measured in it.
-PAST_WIDTH = "past the round's width, for the next rounds"  # budget and rounds remain for them
+# Why a batch's ranked candidates past those it measured were not measured in it.
+PAST_WIDTH = "past the batch's width, for the next batches"  # budget and batches remain for them
 PAST_BUDGET = "past the budget"  # the compiles of --budget are spent
 PAST_TIME = "past the time budget"  # the next one's cost is more than the time left
 
@@ -403,7 +403,7 @@ def explain_pruned(
     prior: Prior,
     why: str = PAST_WIDTH,
 ) -> str:
-    """What a round left out, in words: "left out: 3 using a change that failed alone (O2,
+    """What a batch left out, in words: "left out: 3 using a change that failed alone (O2,
     avx2); 9 past the budget (next: im2col+vector-256)"."""
     parts = []
     if dead:
@@ -415,14 +415,14 @@ def explain_pruned(
     return "left out: " + "; ".join(parts) if parts else "nothing left out"
 
 
-def allot(ranked: int, width: int, budget_left: int, rounds_left: int) -> int:
-    """How many of a function's `ranked` candidates a round measures: `width`, widened so that the
-    rounds left can spend the budget left (the last round takes all the budget allows), never more
-    than the budget left. A round's width paces the budget over the rounds; it never leaves a
+def allot(ranked: int, width: int, budget_left: int, batches_left: int) -> int:
+    """How many of a function's `ranked` candidates a batch measures: `width`, widened so that the
+    batches left can spend the budget left (the last batch takes all the budget allows), never more
+    than the budget left. A batch's width paces the budget over the batches; it never leaves a
     candidate untimed that the budget could still pay for."""
     if budget_left <= 0 or ranked <= 0:
         return 0
-    pace = -(-budget_left // max(1, rounds_left))  # ceil
+    pace = -(-budget_left // max(1, batches_left))  # ceil
     return min(ranked, budget_left, max(width, pace))
 
 
@@ -455,10 +455,10 @@ def choose(
 
 @dataclasses.dataclass(frozen=True)
 class Step:
-    """One round of one function's descent: the incumbent, what was measured beside it and the
+    """One batch of one function's descent: the incumbent, what was measured beside it and the
     winner (None: none beat it beyond noise)."""
 
-    round: int
+    batch: int
     incumbent: str
     tried: tuple[str, ...]
     winner: Optional[str]

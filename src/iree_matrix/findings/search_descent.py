@@ -1,7 +1,7 @@
-"""The flag search's descent: the loop that walks each function from round to round over a callback
+"""The flag search's descent: the loop that walks each function from batch to batch over a callback
 that measures each sitting (`descend`), the time it may spend (`TimeBudget`, `fit`), and the files it
 leaves (search.json's descents, search-progress.json while it runs). The configuration space and
-each round's choice are findings/search.py's; tasks/flag_search.py runs the rounds.
+each batch's choice are findings/search.py's; tasks/flag_search.py runs the batches.
 """
 
 from __future__ import annotations
@@ -25,17 +25,17 @@ from iree_matrix.findings.search import (
     explain_pruned,
     parse,
     polish,
-    rank_round,
+    rank_batch,
 )
 
 Key = tuple[str, str]  # (function, compiler)
-# One round's sitting: per function, its incumbent (first) and the candidates measured beside it.
+# One batch's sitting: per function, its incumbent (first) and the candidates measured beside it.
 Sitting = Mapping[Key, Sequence[Config]]
 # A sitting measured: per function, the winner's name (a candidate that beat the incumbent beyond
 # noise and in the paired confirmation) or None; None for the whole sitting when it was interrupted.
-# `phase` is "round" or "pairs".
+# `phase` is "batch" or "pairs".
 Measure = Callable[[str, int, Sitting], Optional[Mapping[Key, Optional[str]]]]
-PAIR_ROUNDS = 3  # pair steps after the rounds: each a sitting of every result beside its neutral knobs
+PAIR_SITTINGS = 3  # pair steps after the batches, each a sitting of every result beside its neutral knobs
 
 
 @dataclasses.dataclass
@@ -51,14 +51,14 @@ class Walk:
     steps: list[Step]
     spent: int = 0
     done: str = ""
-    pruned: list[str] = dataclasses.field(default_factory=list)  # each round's "left out: ..."
+    pruned: list[str] = dataclasses.field(default_factory=list)  # each batch's "left out: ..."
 
 
 @dataclasses.dataclass(frozen=True)
 class Limits:
-    width: int  # candidates per function a round, unless the budget left needs more
-    budget: int  # candidates per function after round 1
-    rounds: int  # the last round's number (round 1 is the ablation)
+    width: int  # candidates per function a batch, unless the budget left needs more
+    budget: int  # candidates per function after batch 1
+    batches: int  # the last batch's number (batch 1 is the ablation)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,7 +74,7 @@ def fit(plans: Mapping[Key, Sequence[Config]], budget: TimeBudget) -> dict[Key, 
     """The candidates of one sitting that fit in the time left, most promising first and shared out
     evenly between the functions: each function's first candidate (with its incumbent, measured
     again beside it), then each one's second, and so on, until the next one's cost is more than
-    what is left. A round is narrowed to the time left, never skipped while its first candidate fits."""
+    what is left. A batch is narrowed to the time left, never skipped while its first candidate fits."""
     left, each = budget.left(), budget.per_run()
     if left is None or each <= 0:
         return {key: list(p) for key, p in plans.items() if p}
@@ -97,23 +97,23 @@ def settle(walk: Walk, configs: Sequence[Config], winner: Optional[str], number:
     walk.steps.append(Step(number, walk.incumbent.name, tuple(c.name for c in configs), winner))
     walk.tried.update([walk.incumbent.name, *(c.name for c in configs)])
     walk.spent += len(configs)
-    # No winner among this round's candidates: the next round tries the next most promising
+    # No winner among this batch's candidates: the next batch tries the next most promising
     # neighbours beside the same incumbent; it is a local optimum only when none is left.
     if winner is not None:
         walk.incumbent = parse(winner)
 
 
-def _round_plans(
+def _batch_plans(
     walks: Mapping[Key, Walk], dims: Sequence[Dimension], limits: Limits, number: int
 ) -> dict[Key, tuple[list[Config], list[Config], list[Config]]]:
-    """Each open function's (ranked, dead, allotted) candidates for round `number`; a function with
+    """Each open function's (ranked, dead, allotted) candidates for batch `number`; a function with
     none left is done, saying why."""
     plans = {}
     for key, w in walks.items():
         if w.done:
             continue
-        ranked, dead = rank_round(w.incumbent, w.tried, dims, w.variants, w.prior)
-        n = allot(len(ranked), limits.width, limits.budget - w.spent, limits.rounds - number + 1)
+        ranked, dead = rank_batch(w.incumbent, w.tried, dims, w.variants, w.prior)
+        n = allot(len(ranked), limits.width, limits.budget - w.spent, limits.batches - number + 1)
         if n == 0:
             w.done = "budget spent" if w.spent >= limits.budget else "local optimum: every neighbour tried"
             continue
@@ -130,13 +130,13 @@ def descend(
     time: Optional[TimeBudget] = None,
     after: Callable[[int], None] = lambda number: None,
 ) -> bool:
-    """The rounds from `first` to `limits.rounds`, then the pair steps; False when a sitting was
-    interrupted (the walks hold every finished round). Each round measures every open function's
+    """The batches from `first` to `limits.batches`, then the pair steps; False when a sitting was
+    interrupted (the walks hold every finished batch). Each batch measures every open function's
     allotted candidates (`allot`), narrowed to the time left (`fit`); a function whose candidates no
     longer fit is done ("time budget")."""
     time = time or TimeBudget()
-    for number in range(first, limits.rounds + 1):
-        plans = _round_plans(walks, dims, limits, number)
+    for number in range(first, limits.batches + 1):
+        plans = _batch_plans(walks, dims, limits, number)
         if not plans:
             break
         fitted = fit({key: picked for key, (_, _, picked) in plans.items()}, time)
@@ -144,18 +144,18 @@ def descend(
             w, measured = walks[key], fitted.get(key, [])
             capped = len(picked) == limits.budget - w.spent  # `allot` took all the budget allows
             why = PAST_TIME if len(measured) < len(picked) else PAST_BUDGET if capped else PAST_WIDTH
-            w.pruned.append(f"round {number}: " + explain_pruned(measured, ranked, dead, w.prior, why))
+            w.pruned.append(f"batch {number}: " + explain_pruned(measured, ranked, dead, w.prior, why))
             if not measured:
                 w.done = f"time budget: {time.spent()}" if time.spent() else "time budget"
         if not fitted:
             break
-        winners = measure("round", number, {key: [walks[key].incumbent, *p] for key, p in fitted.items()})
+        winners = measure("batch", number, {key: [walks[key].incumbent, *p] for key, p in fitted.items()})
         if winners is None:
             return False
         for key, p in fitted.items():
             settle(walks[key], p, winners.get(key), number)
-        after(number)  # a finished round: what an interrupted search resumes from
-    last = max((step.round for w in walks.values() for step in w.steps), default=first - 1)
+        after(number)  # a finished batch: what an interrupted search resumes from
+    last = max((step.batch for w in walks.values() for step in w.steps), default=first - 1)
     return _pairs(walks, dims, measure, last + 1, time)
 
 
@@ -164,8 +164,8 @@ def _pairs(
 ) -> bool:
     """The pair steps: each function's result beside each knob neutral alone (`polish`), an
     interaction a knob-alone ablation hides; a pair that wins is the result, and its own pairs are
-    tried next (at most `PAIR_ROUNDS` sittings, each narrowed to the time left)."""
-    for _ in range(PAIR_ROUNDS):
+    tried next (at most `PAIR_SITTINGS` sittings, each narrowed to the time left)."""
+    for _ in range(PAIR_SITTINGS):
         wanted = {key: polish(w.incumbent, w.tried, dims, w.prior) for key, w in walks.items()}
         fitted = fit({key: p for key, p in wanted.items() if p}, time)
         if not fitted:
@@ -189,13 +189,13 @@ DESCENTS = "search.json"
 @dataclasses.dataclass(frozen=True)
 class Descent:
     """How one function's descent under one release went: its walk, where it stopped and why, and
-    what each round left out."""
+    what each batch left out."""
 
     function: str
     compiler: str
     path: str  # "default → channels-last → …"
     result: str  # the last incumbent's name
-    spent: int  # candidates compiled after round 1
+    spent: int  # candidates compiled after batch 1
     stopped: str  # "local optimum", "budget spent", "time budget: …"
     pruned: tuple[str, ...] = ()
 
@@ -228,7 +228,7 @@ def _budget(results_dir: Path) -> dict[str, object]:
     try:
         data = json.loads((Path(results_dir) / DESCENTS).read_text(encoding="utf-8"))
         budget = data.get("budget")
-        return dict(budget) if isinstance(budget, dict) else {}
+        return old_batch_keys(budget) if isinstance(budget, dict) else {}
     except (OSError, ValueError, AttributeError):
         return {}
 
@@ -245,9 +245,32 @@ def _stored(descent: Descent) -> dict[str, Any]:
 
 def _read(stored: Mapping[str, Any]) -> Descent:
     fields = {k: v for k, v in stored.items() if k != STORED_FUNCTION}
-    return Descent(
-        **{**fields, "function": stored[STORED_FUNCTION], "pruned": tuple(stored.get("pruned", ()))}
-    )
+    pruned = tuple(old_batch_words(str(p)) for p in stored.get("pruned", ()))
+    stopped = old_batch_words(str(stored.get("stopped", "")))
+    return Descent(**{**fields, "function": stored[STORED_FUNCTION], "stopped": stopped, "pruned": pruned})
+
+
+# A search's batch was its "round" until the word was left to a sitting's rounds (docs/glossary.md):
+# search.json and search-progress.json written before say it in their words, read in today's.
+_OLD_WORDS = (
+    ("the round's width", "the batch's width"),  # "past the round's width, for the next rounds"
+    ("the next rounds", "the next batches"),  # (PAST_WIDTH), once "… width or the budget"
+    ("rounds spent", "batches spent"),
+)
+
+
+def old_batch_words(text: str) -> str:
+    """A stored account's words as a search writes them now: "round 2: left out: …" is "batch 2: …"."""
+    if text.startswith("round "):
+        text = "batch " + text[len("round ") :]
+    for old, new in _OLD_WORDS:
+        text = text.replace(old, new)
+    return text
+
+
+def old_batch_keys(stored: Mapping[str, Any]) -> dict[str, Any]:
+    """A budget or a progress signature with its old key, "rounds", under today's, "batches"."""
+    return {("batches" if k == "rounds" else k): v for k, v in stored.items()}
 
 
 def read_descents(results_dir: Path) -> list[Descent]:
@@ -259,19 +282,19 @@ def read_descents(results_dir: Path) -> list[Descent]:
         return []
 
 
-# -- an interrupted search resumes where its last finished round left it ------------------------
+# -- an interrupted search resumes where its last finished batch left it ------------------------
 
 PROGRESS = "search-progress.json"
 
 
 @dataclasses.dataclass(frozen=True)
 class Progress:
-    """What a search had decided when its last round ended: the rounds done, each descent's state
+    """What a search had decided when its last batch ended: the batches done, each descent's state
     and every sitting's candidates, under the arguments that made them (`signature`). Kept beside the
-    results; the same command reads it back and goes on from the next round."""
+    results; the same command reads it back and goes on from the next batch."""
 
     signature: Mapping[str, object]
-    round: int  # the last finished round
+    batch: int  # the last finished batch
     descents: tuple[Mapping[str, Any], ...]  # each descent's state (tasks/flag_search.py writes them)
     sittings: tuple[tuple[str, str, tuple[str, ...]], ...]  # (function, compiler, configuration names)
 
@@ -279,7 +302,7 @@ class Progress:
 def write_progress(results_dir: Path, progress: Progress) -> Path:
     data = {
         "signature": dict(progress.signature),
-        "round": progress.round,
+        "batch": progress.batch,
         "descents": [dict(d) for d in progress.descents],
         "sittings": [[u, c, list(names)] for u, c, names in progress.sittings],
     }
@@ -293,8 +316,8 @@ def read_progress(results_dir: Path) -> Optional[Progress]:
     try:
         data = json.loads((Path(results_dir) / PROGRESS).read_text(encoding="utf-8"))
         return Progress(
-            signature=dict(data["signature"]),
-            round=int(data["round"]),
+            signature=old_batch_keys(data["signature"]),
+            batch=int(data["batch"] if "batch" in data else data["round"]),  # "round": before batches
             descents=tuple(dict(d) for d in data["descents"]),
             sittings=tuple(
                 (str(u), str(c), tuple(str(n) for n in names)) for u, c, names in data["sittings"]

@@ -1,4 +1,4 @@
-"""Docker images without a registry: Debian bases from debootstrap, environment images from a lock.
+"""Docker images without a registry: Debian bases from debootstrap, environment images from pins.
 
 No container registry is assumed reachable, so every image is made here:
 
@@ -9,7 +9,7 @@ No container registry is assumed reachable, so every image is made here:
   the same image id: a base can be re-created bit for bit later without debootstrap.
   (`docker import` would stamp the import time into the config and change the id every time.)
 - A user may instead name an image the daemon already has (`base_image="python:3.12-slim"`).
-- An *environment image* is a base plus a venv at /opt/env holding exactly a lock's wheels,
+- An *environment image* is a base plus a venv at /opt/env holding exactly the pinned wheels,
   installed offline from the host wheelhouse (mounted read-only; the container has no network),
   then committed with its manifest (Debian and Python packages, base id, Python version) as a label
   and as `<root>/manifests/<tag>.json`.

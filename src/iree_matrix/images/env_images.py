@@ -1,4 +1,4 @@
-"""Environment images: a base plus a venv at /opt/env holding exactly a lock's wheels, installed
+"""Environment images: a base plus a venv at /opt/env holding exactly the pinned wheels, installed
 offline from the host wheelhouse (no network in the container), committed with its manifest."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from iree_matrix.core.system.locks import file_lock
 from iree_matrix.core.system.processes import note
 from iree_matrix.images.bases import BaseImage
 from iree_matrix.images.common import ENV_REPO, ENV_ROOT, RECIPE, read_json, write_json
-from iree_matrix.matrix.wheelhouse import Lock
+from iree_matrix.matrix.wheelhouse import Pins
 
 # --- environment images -------------------------------------------------------------------------
 
@@ -31,8 +31,9 @@ class EnvImage:
     manifest_path: Path
 
 
-def env_tag(base: BaseImage, lock: Lock, *, precompile: bool = True) -> str:
-    recipe = {"base": base.image_id, "lock": lock.digest, "recipe": RECIPE, "precompile": precompile}
+def env_tag(base: BaseImage, pins: Pins, *, precompile: bool = True) -> str:
+    # "lock": the pins' first name, kept: the tag is this recipe's digest (built images stay found).
+    recipe = {"base": base.image_id, "lock": pins.digest, "recipe": RECIPE, "precompile": precompile}
     return f"{ENV_REPO}:{digest(recipe)[:16]}"
 
 
@@ -49,9 +50,9 @@ class EnvImages:
         image = containers.image(tag)
         return None if image is None else self._from_image(tag, image)
 
-    def find(self, base_ref: str, lock_digest: str) -> Optional[EnvImage]:
-        """The newest environment image built from `base_ref` for this lock (labels are the index)."""
-        images = containers.images(self._identity(base_ref, lock_digest))
+    def find(self, base_ref: str, pins_digest: str) -> Optional[EnvImage]:
+        """The newest environment image built from `base_ref` for these pins (labels are the index)."""
+        images = containers.images(self._identity(base_ref, pins_digest))
         for image in sorted(images, key=lambda i: i.created, reverse=True):
             tags = [t for t in image.tags if t.startswith(ENV_REPO + ":")]
             if tags:
@@ -61,23 +62,23 @@ class EnvImages:
     def ensure(
         self,
         base: BaseImage,
-        lock: Lock,
+        pins: Pins,
         wheels: Sequence[Path],
         *,
         timeout: Optional[float],
         log: Optional[Path],
     ) -> EnvImage:
-        """The environment image for (base, lock): reused when its tag exists, else built."""
-        tag = env_tag(base, lock, precompile=self.precompile)
+        """The environment image for (base, pins): reused when its tag exists, else built."""
+        tag = env_tag(base, pins, precompile=self.precompile)
         with file_lock(self.root / "locks" / f"{tag.partition(':')[2]}.lock"):
             existing = self.get(tag)
             if existing is not None:
                 note(log, f"[images] reusing {tag} ({existing.image_id[:19]})")
                 return existing
-            return self._build(tag, base, lock, wheels, timeout=timeout, log=log)
+            return self._build(tag, base, pins, wheels, timeout=timeout, log=log)
 
     def _build(
-        self, tag: str, base: BaseImage, lock: Lock, wheels: Sequence[Path], *,
+        self, tag: str, base: BaseImage, pins: Pins, wheels: Sequence[Path], *,
         timeout: Optional[float], log: Optional[Path],
     ) -> EnvImage:  # fmt: skip
         wheels = [Path(w).resolve() for w in wheels]
@@ -90,11 +91,11 @@ class EnvImages:
             if built.done.returncode != 0:
                 raise StageFailure("pip-install", process_output.excerpt(built.done.output))
             probe = json.loads(built.done.stdout.strip().splitlines()[-1])
-            manifest = _manifest(tag, base, lock, probe, precompiled=self.precompile)
-            _check_installed(lock, probe["installed"])
+            manifest = _manifest(tag, base, pins, probe, precompiled=self.precompile)
+            _check_installed(pins, probe["installed"])
             labels = {
                 LABEL: "1",
-                **self._identity(base.ref, lock.digest),
+                **self._identity(base.ref, pins.digest),
                 f"{LABEL}.manifest": json.dumps(manifest, sort_keys=True, separators=(",", ":")),
             }
             changes = [
@@ -110,11 +111,11 @@ class EnvImages:
         note(log, f"[images] committed {tag} = {image.image_id}")
         return image
 
-    def _identity(self, base_ref: str, lock_digest: str) -> dict[str, str]:
+    def _identity(self, base_ref: str, pins_digest: str) -> dict[str, str]:
         """The labels `find` selects by: everything the tag is made of except the base's id."""
         return {
             f"{LABEL}.base-ref": base_ref,
-            f"{LABEL}.lock-digest": lock_digest,
+            f"{LABEL}.lock-digest": pins_digest,
             f"{LABEL}.recipe": str(RECIPE),
             f"{LABEL}.precompile": str(int(self.precompile)),
         }
@@ -163,9 +164,9 @@ EOF
 
 
 def _manifest(
-    tag: str, base: BaseImage, lock: Lock, probe: Mapping[str, Any], *, precompiled: bool
+    tag: str, base: BaseImage, pins: Pins, probe: Mapping[str, Any], *, precompiled: bool
 ) -> dict[str, Any]:
-    locked = {_norm(p.name) for p in lock.packages}
+    locked = {_norm(p.name) for p in pins.packages}
     return {
         "schema": 1,
         "tag": tag,
@@ -175,13 +176,13 @@ def _manifest(
         "python": probe["python"],
         "machine": probe["machine"],
         "glibc": probe["glibc"],
-        "lock_digest": lock.digest,
-        "target": dataclasses.asdict(lock.target),
+        "lock_digest": pins.digest,
+        "target": dataclasses.asdict(pins.target),
         "python_packages": [
             {"name": p.name, "version": p.version, "sha256": p.sha256, "filename": p.filename}
-            for p in sorted(lock.packages, key=lambda p: p.name.lower())
+            for p in sorted(pins.packages, key=lambda p: p.name.lower())
         ],
-        # What `python -m venv` put there besides the lock (pip, maybe setuptools).
+        # What `python -m venv` put there besides the pins (pip, maybe setuptools).
         "venv_seed": {n: v for n, v in sorted(probe["installed"].items()) if _norm(n) not in locked},
         "debian_packages": [{"name": n, "version": v, "arch": a} for n, v, a in probe["debian"]],
     }
@@ -192,12 +193,12 @@ def _base_facts(base: BaseImage) -> dict[str, Any]:
     return {k: base.meta[k] for k in keys if k in base.meta}
 
 
-def _check_installed(lock: Lock, installed: Mapping[str, str]) -> None:
+def _check_installed(pins: Pins, installed: Mapping[str, str]) -> None:
     have = {_norm(n): v for n, v in installed.items()}
-    wrong = [f"{p.name} {p.version} (found {have.get(_norm(p.name))})" for p in lock.packages
+    wrong = [f"{p.name} {p.version} (found {have.get(_norm(p.name))})" for p in pins.packages
              if have.get(_norm(p.name)) != p.version]  # fmt: skip
     if wrong:
-        raise StageFailure("pip-install", "the venv does not hold the lock: " + ", ".join(wrong))
+        raise StageFailure("pip-install", "the venv does not hold the pins: " + ", ".join(wrong))
 
 
 def _norm(name: str) -> str:

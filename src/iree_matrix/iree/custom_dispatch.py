@@ -5,7 +5,7 @@ in a directory (`--iree-hal-executable-object-search-path`) and links into the e
 
 The C compiler is Zig's clang from PyPI (`ziglang`): one pinned package with every target in it
 (x86_64, aarch64, the Pi Zero's armv6), installed like any environment of the matrix, from the
-wheelhouse, so its identity is the environment's lock (in the kernel stage's key). Debian 12's
+wheelhouse, so its identity is the environment's pins (in the kernel stage's key). Debian 12's
 clang 14 knows neither `znver4` nor `znver5`.
 
 The other mechanism, IREE's samples/custom_dispatch/cpu/plugin: the same C compiled the same way,

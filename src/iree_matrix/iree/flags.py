@@ -364,7 +364,7 @@ COMBINE = "+"
 
 def combine(name: str, known: Mapping[str, Profile]) -> Profile:
     """ "channels-last+im2col": the union of named profiles' changes to `default` (the flag search's
-    second round). A named target CPU (`avx2`: x86-64-v3) replaces the others' `host`; two opt
+    second batch). A named target CPU (`avx2`: x86-64-v3) replaces the others' `host`; two opt
     levels, two named CPUs, or a generic CPU with any other, cannot combine."""
     parts = name.split(COMBINE)
     unknown = [p for p in parts if p not in known]

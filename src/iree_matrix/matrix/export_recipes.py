@@ -8,8 +8,8 @@ by `scripts/export_recipe.py` with those choices instead of the pipeline's defau
 orchestrator has no torch); this module says what each one means to a user, which apply to a model,
 and which to try next.
 
-The search (`iree-matrix search-recipes`): round 1 tries each applicable choice alone; round 2 tries
-the combination of every choice that changed a function's outcome in round 1 (passed, or failed
+The search (`iree-matrix search-recipes`): batch 1 tries each applicable choice alone; batch 2 tries
+the combination of every choice that changed a function's outcome in batch 1 (passed, or failed
 at a later stage or with another error) on some release, so two changes that each remove one
 blocker are tried together.
 """
@@ -140,17 +140,17 @@ def applicable(source: Path, factory: str = "build") -> tuple[str, ...]:
     return (*found, "nonstrict", "fx")
 
 
-def round_one(source: Path, factory: str = "build") -> list[str]:
+def batch_one(source: Path, factory: str = "build") -> list[str]:
     """Each applicable choice alone, and fx with each decomposition table (torch's core table; only
     the ops IREE lacks)."""
     singles = [c for c in applicable(source, factory)]
     return [*singles, *(name(["fx", c]) for c in NEED_FX)]
 
 
-def round_two(
+def batch_two(
     outcomes: Mapping[str, Mapping[tuple[str, str], str]], baseline: Mapping[tuple[str, str], str]
 ) -> list[str]:
-    """The combinations to try after round 1 (`outcomes`: recipe -> {(function, release): outcome},
+    """The combinations to try after batch 1 (`outcomes`: recipe -> {(function, release): outcome},
     an outcome being "pass" or the failing stage and its words; `baseline` the default export's).
     For each function that some release passes by no recipe yet: every choice that changed that
     function's outcome on any release, together. Blockers come one after another (a release that

@@ -94,7 +94,7 @@ def display(name: str) -> str:
 
 def requirements(asked: Sequence[str]) -> tuple[str, ...]:
     """What the asked peers need beside torch and numpy, in the peers' order (every peer's: the
-    set the peers environment has always had, so its id and lock stay)."""
+    set the peers environment has always had, so its id and pins stay)."""
     return tuple(r for p in ordered() if p.name in asked for r in p.requirements)
 
 

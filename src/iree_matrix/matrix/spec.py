@@ -201,7 +201,7 @@ def with_profiles(matrix: MatrixSpec, names: Sequence[str]) -> MatrixSpec:
 
 def with_cells(matrix: MatrixSpec, extra: Sequence[Cell]) -> MatrixSpec:
     """The matrix plus `extra` cells, whose profiles may be built-in, the matrix's own or
-    '+'-combined: the flag search's second round adds one combination per model and compiler."""
+    '+'-combined: the flag search's second batch adds one combination per model and compiler."""
     names = [*dict.fromkeys(c.profile for c in (*matrix.cells, *extra))]
     profiles = with_profiles(matrix, names).profiles
     cells = tuple(dict.fromkeys([*matrix.cells, *extra]))

@@ -2,13 +2,21 @@
 
 Resolution and download run the *host's* pip, so the user's pip configuration (index, extra
 indexes, find-links, certificates, proxy) applies; environments then install the exact locked
-files with `--no-index --no-deps`. A lock is the resolver's answer for (requirements, target):
-it is stored under `locks/` and reused, so a matrix resolves against the network once and later
-runs are offline and identical.
+files with `--no-index --no-deps`. An environment's pins (`Pins`: every package pinned to its
+version and sha256) are the resolver's answer for (requirements, target): stored under `locks/`
+and reused, so a matrix resolves against the network once and later runs are offline and
+identical.
 
 Resolution uses `pip install --dry-run --report` with an explicit target (Python version, ABI,
-platform tags) rather than the running interpreter, so the same code locks for other Pythons and
+platform tags) rather than the running interpreter, so the same code pins for other Pythons and
 other architectures (Docker images, qemu boards).
+
+The pins were called the environment's "lock" (uv's and poetry's word) until "lock" was left to
+what it names everywhere else in the code (a file lock, the quiet lock, a thread's lock;
+docs/glossary.md). Where they are stored or hashed they keep that first name, so stores, images
+and published records stay valid: the wheelhouse's `locks/` folder, the install's `lock.json`
+(`PINS_FILE`), a record environment's `lock_digest`, a stage key's `lock`, an environment
+image's `lock-digest` label.
 """
 
 from __future__ import annotations
@@ -96,8 +104,14 @@ class Package:
     url: str
 
 
+# The file an install stage stores its environment's pins in (its first name: stores hold it).
+PINS_FILE = "lock.json"
+
+
 @dataclasses.dataclass(frozen=True)
-class Lock:
+class Pins:
+    """An environment's exact package set: what pip resolved for `requirements` on `target`."""
+
     requirements: tuple[str, ...]
     target: WheelPlatform
     packages: tuple[Package, ...]
@@ -119,7 +133,7 @@ class Lock:
         return json.dumps(dataclasses.asdict(self), indent=1, sort_keys=True)
 
     @classmethod
-    def from_json(cls, text: str) -> Lock:
+    def from_json(cls, text: str) -> Pins:
         data = json.loads(text)
         target = WheelPlatform(
             data["target"]["python"], data["target"]["machine"], tuple(data["target"]["glibc"])
@@ -132,37 +146,37 @@ class Wheelhouse:
     def __init__(self, root: Path, pip: Sequence[str] = (sys.executable, "-m", "pip")) -> None:
         self.root = Path(root)
         self.files = self.root / "files"
-        self.locks = self.root / "locks"
+        self.pinned = self.root / "locks"  # the folder keeps its first name (caches hold it)
         self._pip = tuple(pip)
 
-    def lock_path(self, requirements: Sequence[str], target: WheelPlatform) -> Path:
+    def pins_path(self, requirements: Sequence[str], target: WheelPlatform) -> Path:
         key = digest({"requirements": sorted(requirements), "target": dataclasses.asdict(target)})
-        return self.locks / f"{key}.json"
+        return self.pinned / f"{key}.json"
 
-    def cached_lock(self, requirements: Sequence[str], target: WheelPlatform) -> Optional[Lock]:
-        path = self.lock_path(requirements, target)
+    def cached_pins(self, requirements: Sequence[str], target: WheelPlatform) -> Optional[Pins]:
+        path = self.pins_path(requirements, target)
         try:
-            return Lock.from_json(path.read_text())
+            return Pins.from_json(path.read_text())
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
-    def lock(self, requirements: Sequence[str], target: WheelPlatform, *, log: Optional[Path] = None) -> Lock:
-        """Resolve once (network, through the user's pip config); afterwards read the stored lock."""
-        path = self.lock_path(requirements, target)
+    def pin(self, requirements: Sequence[str], target: WheelPlatform, *, log: Optional[Path] = None) -> Pins:
+        """Resolve once (network, through the user's pip config); afterwards read the stored pins."""
+        path = self.pins_path(requirements, target)
         with file_lock(path.with_suffix(".lock")):
-            cached = self.cached_lock(requirements, target)
+            cached = self.cached_pins(requirements, target)
             if cached is not None:
                 logger.debug(f"wheelhouse: {path.name}: resolved before, not asked again")
                 return cached
             logger.debug(f"wheelhouse: {path.name}: resolving {' '.join(requirements)} with pip")
-            lock = self._resolve(requirements, target, log)
+            pins = self._resolve(requirements, target, log)
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(".tmp")
-            tmp.write_text(lock.to_json())
+            tmp.write_text(pins.to_json())
             os.replace(tmp, path)
-            return lock
+            return pins
 
-    def _resolve(self, requirements: Sequence[str], target: WheelPlatform, log: Optional[Path]) -> Lock:
+    def _resolve(self, requirements: Sequence[str], target: WheelPlatform, log: Optional[Path]) -> Pins:
         """pip's answer, minus releases whose own Requires-Python excludes the target: an index that
         does not carry `data-requires-python` (a flat local mirror in the user's pip config) lets pip
         pick them for another Python, and the offline install then refuses them. Such a release is
@@ -171,7 +185,7 @@ class Wheelhouse:
         for _ in range(_MAX_EXCLUSIONS):
             packages, wrong = self._resolve_once([*requirements, *excluded], target, log)
             if not wrong:
-                return Lock(tuple(requirements), target, packages)
+                return Pins(tuple(requirements), target, packages)
             excluded += [f"{name}!={version}" for name, version in wrong]
         raise StageFailure(
             "resolve",
@@ -218,14 +232,14 @@ class Wheelhouse:
             )
         return tuple(sorted(packages, key=lambda p: p.name.lower())), wrong
 
-    def fetch(self, lock: Lock, *, log: Optional[Path] = None) -> list[Path]:
-        """The lock's wheel files, downloading the missing ones; every file's hash is checked."""
+    def fetch(self, pins: Pins, *, log: Optional[Path] = None) -> list[Path]:
+        """The pinned wheel files, downloading the missing ones; every file's hash is checked."""
         self.files.mkdir(parents=True, exist_ok=True)
         with file_lock(self.root / "files.lock"):
-            missing = [p for p in lock.packages if not self._present(p)]
+            missing = [p for p in pins.packages if not self._present(p)]
             remote = [p for p in missing if not p.url.startswith("file:")]
             logger.debug(
-                f"wheelhouse: {len(lock.packages) - len(missing)} of {len(lock.packages)} wheels present, "
+                f"wheelhouse: {len(pins.packages) - len(missing)} of {len(pins.packages)} wheels present, "
                 f"{len(remote)} to download"
             )
             for package in missing:
@@ -242,7 +256,7 @@ class Wheelhouse:
                 try:
                     processes.run(ProcessRequest(
                         [*self._pip, "download", "--no-deps", "--dest", str(staging),
-                         *lock.target.pip_options(), *urls],
+                         *pins.target.pip_options(), *urls],
                         log=log, error_class="download",
                     ))  # fmt: skip
                     for package in remote:
@@ -252,13 +266,13 @@ class Wheelhouse:
                 finally:
                     shutil.rmtree(staging, ignore_errors=True)
             paths = []
-            for package in lock.packages:
+            for package in pins.packages:
                 path = self.files / package.filename
                 if package.sha256 and file_sha256(path) != package.sha256:
                     path.unlink()
                     raise StageFailure(
                         "download",
-                        f"{package.filename}: sha256 differs from the lock; removed, run again",
+                        f"{package.filename}: sha256 differs from the pins; removed, run again",
                         cacheable=False,
                     )
                 paths.append(path)

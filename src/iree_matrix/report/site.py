@@ -476,8 +476,8 @@ def _environments_page(site: Site) -> str:
         )
     body = [
         "<p>Every environment the results were measured in: its packages (the ones that decide "
-        "the answers) and the digest of its full lock.</p>",
-        _table(["environment", "backend", "python", "install", "packages", "lock"], rows),
+        "the answers) and the digest of its pins (every package, version and wheel hash).</p>",
+        _table(["environment", "backend", "python", "install", "packages", "pins"], rows),
     ]
     builds = site.stage("runtime-build")
     if builds:

@@ -286,7 +286,7 @@ def pypi_cmake(cache: Path, *, log: Optional[Path] = None) -> Path:
     house = Wheelhouse(CacheLayout(cache).wheelhouse)
     target = WheelPlatform(python="3.11", machine=targets.host_arch())
     try:
-        (wheel,) = house.fetch(house.lock([PYPI_CMAKE], target, log=log), log=log)
+        (wheel,) = house.fetch(house.pin([PYPI_CMAKE], target, log=log), log=log)
     except StageFailure as exc:
         raise StageFailure(
             "toolchain-missing", f"{PYPI_CMAKE} from PyPI: {exc.message}", cacheable=False

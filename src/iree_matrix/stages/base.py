@@ -21,7 +21,7 @@ from iree_matrix.core.system import host, process_output, processes
 from iree_matrix.envs import Backend, Environment, key_inputs
 from iree_matrix.matrix.plan import Builder, EnvSpec, Job, PlannedFunction, PlanStage
 from iree_matrix.matrix.spec import MatrixSpec
-from iree_matrix.matrix.wheelhouse import Lock, Wheelhouse
+from iree_matrix.matrix.wheelhouse import PINS_FILE, Pins, Wheelhouse
 from iree_matrix.stages.artifacts import Artifact
 
 # The machine's quiet lock for one job, taken when the stage asks (a stage that `warms_up`, once its
@@ -87,7 +87,7 @@ class Context:
         install = self.dep("install")
         spec = built_env(job.env, install.record.env)
         env = self.backend.open(spec, install.record.env["lock_digest"])
-        if env is None:  # damaged (its files' content) or removed meanwhile: rebuilt from its lock
+        if env is None:  # damaged (its files' content) or removed meanwhile: rebuilt from its pins
             env = self._rebuilt(spec, install)
         if env is None:
             raise StageFailure(
@@ -100,17 +100,17 @@ class Context:
 
 
 def _rebuild(ctx: Context, spec: EnvSpec, install: Entry) -> Optional[Environment]:
-    """The environment made again from the lock its install stored and the wheelhouse's wheels (the
-    same files: the same environment), or None when the install stored no lock."""
-    lock_file = install.artifact("lock.json")
-    if not lock_file.is_file():
+    """The environment made again from the pins its install stored and the wheelhouse's wheels (the
+    same files: the same environment), or None when the install stored none."""
+    pins_file = install.artifact(PINS_FILE)
+    if not pins_file.is_file():
         return None
-    lock = Lock.from_json(lock_file.read_text(encoding="utf-8"))
-    if lock.digest != install.record.env.get("lock_digest"):
+    pins = Pins.from_json(pins_file.read_text(encoding="utf-8"))
+    if pins.digest != install.record.env.get("lock_digest"):
         return None
-    processes.note(ctx.log, f"iree-matrix: {spec.id} was damaged or removed: rebuilding it from its lock")
-    wheels = ctx.wheelhouse.fetch(lock, log=ctx.log)
-    return ctx.backend.create(spec, lock, wheels, timeout=ctx.timeout, log=ctx.log)
+    processes.note(ctx.log, f"iree-matrix: {spec.id} was damaged or removed: rebuilding it from its pins")
+    wheels = ctx.wheelhouse.fetch(pins, log=ctx.log)
+    return ctx.backend.create(spec, pins, wheels, timeout=ctx.timeout, log=ctx.log)
 
 
 def built_env(env: EnvSpec, description: Mapping[str, Any]) -> EnvSpec:

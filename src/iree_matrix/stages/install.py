@@ -16,7 +16,7 @@ from iree_matrix.core.model.results import Status
 from iree_matrix.core.model.store import Entry
 from iree_matrix.core.system import processes
 from iree_matrix.matrix.plan import Builder, EnvSpec, Job
-from iree_matrix.matrix.wheelhouse import Lock
+from iree_matrix.matrix.wheelhouse import PINS_FILE, Pins
 from iree_matrix.stages.artifacts import TOOLS
 from iree_matrix.stages.base import Context, StageBase
 
@@ -60,16 +60,16 @@ class InstallStage(StageBase):
         env_spec = _env(job, ctx)
         target = ctx.backend.target(env_spec)
         if job.env.requirements:
-            lock = ctx.wheelhouse.lock(job.env.requirements, target, log=ctx.log)
-            wheels = ctx.wheelhouse.fetch(lock, log=ctx.log)
+            pins = ctx.wheelhouse.pin(job.env.requirements, target, log=ctx.log)
+            wheels = ctx.wheelhouse.fetch(pins, log=ctx.log)
         else:  # a runtime directory on the target's base system: nothing to install
-            lock, wheels = Lock((), target, ()), []
+            pins, wheels = Pins((), target, ()), []
             processes.note(ctx.log, f"nothing to install: the runtime's tools are {env_spec.tools}")
-        env = ctx.backend.create(env_spec, lock, wheels, timeout=ctx.timeout, log=ctx.log)
-        (out / "lock.json").write_text(lock.to_json())
+        env = ctx.backend.create(env_spec, pins, wheels, timeout=ctx.timeout, log=ctx.log)
+        (out / PINS_FILE).write_text(pins.to_json())
         return Outcome(
             Status.OK,
-            metrics=InstallMetrics(round(time.monotonic() - start, 3), len(lock.packages)).written(),
+            metrics=InstallMetrics(round(time.monotonic() - start, 3), len(pins.packages)).written(),
             env=dict(env.describe()),
         )
 

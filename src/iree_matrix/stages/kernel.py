@@ -5,7 +5,7 @@ in with the kernel's transform spec (iree/custom_dispatch.py).
 One job per kernel, target and CPU (`kernel:depthwise3x3/x86_64/host`), reused by every compiler
 and profile that compiles for that CPU. It runs in its own environment, Zig's clang from PyPI
 (`ziglang`), installed from the wheelhouse like IREE: the C compiler's identity is that
-environment's lock, in the key. The sources and the spec are copied into the entry first, so what
+environment's pins, in the key. The sources and the spec are copied into the entry first, so what
 the compile links is what is stored, whatever the kernel's directory holds later. A C error is
 the job's recorded failure, in the C compiler's words (its first error).
 

@@ -32,7 +32,7 @@ def environment(cell: Cell, peers: Sequence[str], extra: Sequence[str] = ()) -> 
     """torch and the other runtimes IREE is compared with that `peers` asks for (ONNX Runtime, TFLite
     via litert-torch), pinned by each peer's module (matrix/peers.py). Every peer's packages:
     `torch…-peers`, as it always was; fewer: named by the peers that bring packages
-    (`torch…-peers-onnxruntime`), so the two never share a lock."""
+    (`torch…-peers-onnxruntime`), so the two never share pins."""
     needed = peer_registry.requirements(peers)
     requirements = (f"torch=={cell.torch}", "numpy", *needed, *extra)
     bringing = [p for p in peers if p in peer_registry.names() and peer_registry.get(p).requirements]

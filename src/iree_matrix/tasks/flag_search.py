@@ -1,11 +1,11 @@
-"""The budgeted flag search, as one session (`iree-matrix search`). Round 1 measures default, each
-compile knob alone and each export variant; later rounds descend from the best configuration so far,
+"""The budgeted flag search, as one session (`iree-matrix search`). Batch 1 measures default, each
+compile knob alone and each export variant; later batches descend from the best configuration so far,
 per function and compiler, one change at a time, until no neighbour beats it beyond noise or the
 budget is spent; a last sitting measures the naive build (`generic`: no target CPU, what turbine's
-own `compile()` passes), default and each function's result again side by side. Every round is one
+own `compile()` passes), default and each function's result again side by side. Every batch is one
 sitting: its cells' timed runs are measured again even when stored (the verdicts and the plan of
-each round are findings/search.py's, the descent's bookkeeping findings/search_descent.py's). An
-interrupted search resumes after its last finished round."""
+each batch are findings/search.py's, the descent's bookkeeping findings/search_descent.py's). An
+interrupted search resumes after its last finished batch."""
 
 from __future__ import annotations
 
@@ -32,10 +32,10 @@ logger = console.logger(__name__)
 if TYPE_CHECKING:
     from iree_matrix.execution.execute import Summary
 
-# Round 1 states its cost before it starts (the executor's cost line) with the search's levers.
+# Batch 1 states its cost before it starts (the executor's cost line) with the search's levers.
 CHEAPER = (
     "--model REF or --functions GLOB (fewer functions), --knobs (fewer knobs), --budget N and "
-    "--descent-rounds N (a shorter descent), --max-minutes M"
+    "--descent-batches N (a shorter descent), --max-minutes M"
 )
 
 
@@ -43,32 +43,32 @@ CHEAPER = (
 class Settings:
     """The search's own settings (the plan's are `PlanSettings`)."""
 
-    knobs: str  # comma-separated profiles: round 1's single changes
-    budget: int = 12  # candidates per function and compiler after round 1
-    width: int = 4  # candidates per function and compiler a round
-    rounds: int = 6  # at most this many rounds
-    max_minutes: Optional[float] = None  # no round started that would end past it
+    knobs: str  # comma-separated profiles: batch 1's single changes
+    budget: int = 12  # candidates per function and compiler after batch 1
+    width: int = 4  # candidates per function and compiler a batch
+    batches: int = 6  # at most this many batches
+    max_minutes: Optional[float] = None  # no batch started that would end past it
     functions: str = "*"  # comma-separated globs over the functions that descend
-    reuse_round_1: bool = False  # an earlier search's round 1, not measured again
+    reuse_batch_1: bool = False  # an earlier search's batch 1, not measured again
 
     def check(self) -> None:
-        if self.budget < 0 or self.rounds < 1 or self.width < 1:
+        if self.budget < 0 or self.batches < 1 or self.width < 1:
             raise UserError(
-                f"--budget {self.budget} --width {self.width} --descent-rounds {self.rounds}: expected "
-                "budget ≥ 0, width ≥ 1, rounds ≥ 1"
+                f"--budget {self.budget} --width {self.width} --descent-batches {self.batches}: expected "
+                "budget ≥ 0, width ≥ 1, batches ≥ 1"
             )
         if self.max_minutes is not None and self.max_minutes <= 0:
             raise UserError(f"--max-minutes {self.max_minutes:g}: expected a positive number of minutes")
 
 
 def run(plan: PlanSettings, settings: Settings, out: TextIO) -> int:
-    """The whole search: round 1, the descents, the last sitting (its table on `out`); the exit code."""
+    """The whole search: batch 1, the descents, the last sitting (its table on `out`); the exit code."""
     settings.check()
     return _Search(plan, settings, out).run()
 
 
 class _Search:
-    """One search's state: the knobs of round 1, each function's descent, the cells the rounds
+    """One search's state: the knobs of batch 1, each function's descent, the cells the batches
     added, and what a measured run has cost so far."""
 
     def __init__(self, plan: PlanSettings, settings: Settings, out: TextIO) -> None:
@@ -77,25 +77,25 @@ class _Search:
         self.given = [k for k in given if k and k != search.BASELINE]
         self.knobs: list[str] = []  # the built-in knobs asked for and the matrix file's own ([search.knobs])
         self.said: list[str] = []  # what `_enough_repetitions` said, once
-        self.extra: list[spec.Cell] = []  # the cells the rounds after the first added
+        self.extra: list[spec.Cell] = []  # the cells the batches after the first added
         self.sittings: list[tuple[str, str, tuple[str, ...]]] = []
         self.descents: dict[tuple[str, str], search_descent.Walk] = {}
         self.codes: list[int] = []
         self.per_run = [0.0]
         self.started = time.monotonic()
         self.signed: dict[str, object] = {}  # the signature an interrupted search is resumed by
-        self.summary: Optional[Summary] = None  # round 1's
+        self.summary: Optional[Summary] = None  # batch 1's
         self.results = folder_log(plan.results_dir)
-        # Round 1's steps are paired too: its best against default (from the sitting's intervals) is
+        # Batch 1's steps are paired too: its best against default (from the sitting's intervals) is
         # the first incumbent only when paired rounds call it faster (an unpaired "O2 faster 1.03x"
         # where `compare` said "no difference"). A resumed search restores its descents instead.
         self.paired = functools.partial(_paired_confirm, plan.cache)
 
-    def round_one(self, matrix: spec.MatrixSpec) -> spec.MatrixSpec:
+    def batch_one(self, matrix: spec.MatrixSpec) -> spec.MatrixSpec:
         matrix = _enough_repetitions(matrix, self.said)
         self.knobs[:] = list(dict.fromkeys([*self.given, *matrix.search_knobs]))
         matrix = spec.with_profiles(matrix, [search.BASELINE, *self.knobs])
-        # An export variant is itself a change: measured under default only in the first round.
+        # An export variant is itself a change: measured under default only in the first batch.
         cells = tuple(
             c for c in matrix.cells if search.VARIANT not in c.model or c.profile == search.BASELINE
         )
@@ -106,19 +106,19 @@ class _Search:
         s = self.settings
         return {
             "matrix": str(loaded.path), "models": sorted(self.plan.models), "knobs": self.knobs,
-            "budget": s.budget, "width": s.width, "rounds": s.rounds, "functions": s.functions,
+            "budget": s.budget, "width": s.width, "batches": s.batches, "functions": s.functions,
         }  # fmt: skip
 
     def load(self) -> tuple[PlanSettings, Loaded, Optional[search_descent.Progress]]:
-        """Round 1's plan, and the interrupted search this one resumes (None: it starts afresh)."""
+        """Batch 1's plan, and the interrupted search this one resumes (None: it starts afresh)."""
         given_retime = self.plan.run.retime
-        first = self.plan.with_retime(_round_one_retime(given_retime, self.settings.reuse_round_1))
-        loaded = load_plan(first, adjust=self.round_one)
+        first = self.plan.with_retime(_batch_one_retime(given_retime, self.settings.reuse_batch_1))
+        loaded = load_plan(first, adjust=self.batch_one)
         resumed = search_descent.read_progress(self.plan.results_dir)
         if resumed is not None and resumed.signature != self.signature(loaded):
-            resumed = None  # another search's: this one starts over (and replaces it when a round ends)
+            resumed = None  # another search's: this one starts over (and replaces it when a batch ends)
         if resumed is not None and not self.plan.listing:
-            # Round 1's runs are stored: reused, not measured again, so its verdicts are the ones the
+            # Batch 1's runs are stored: reused, not measured again, so its verdicts are the ones the
             # interrupted search descended from. The plan is the same one: only what is measured
             # again changes, so it is not loaded again.
             first = self.plan.with_retime(given_retime)
@@ -129,7 +129,7 @@ class _Search:
         s = self.settings
         if self.plan.listing:
             print(
-                f"{loaded.path}: round 1, {len(loaded.matrix.cells)} cells (later rounds are planned from "
+                f"{loaded.path}: batch 1, {len(loaded.matrix.cells)} cells (later batches are planned from "
                 f"its results: at most {s.budget} candidates per function and compiler)",
                 file=self.out,
             )
@@ -138,28 +138,28 @@ class _Search:
             return 0
         if resumed is not None:
             progress = self.plan.results_dir / search_descent.PROGRESS
-            logger.info(f"== flag search: resuming after round {resumed.round} ({progress}); "
-                        "round 1's stored runs are reused")  # fmt: skip
+            logger.info(f"== flag search: resuming after batch {resumed.batch} ({progress}); "
+                        "batch 1's stored runs are reused")  # fmt: skip
         logger.info(
-            f"== flag search, round 1: default and {len(self.knobs)} knobs one at a time, export variants"
+            f"== flag search, batch 1: default and {len(self.knobs)} knobs one at a time, export variants"
         )
         logger.info(
-            f"   budget after round 1: at most {s.budget} compiles per function and release, {s.width} "
-            f"a round, {s.rounds} rounds in all"
-            + (f", no round started past {s.max_minutes:g} min" if s.max_minutes else "")
+            f"   budget after batch 1: at most {s.budget} compiles per function and release, {s.width} "
+            f"a batch, {s.batches} batches in all"
+            + (f", no batch started past {s.max_minutes:g} min" if s.max_minutes else "")
         )
         self.started = time.monotonic()
         options = dataclasses.replace(first.run, cheaper=CHEAPER)
         code, summary = run_plan(
             loaded, options, self.plan.cache, self.results, self.plan.results_dir, out=self.out
         )
-        if code == EXIT_INTERRUPTED:  # round 1 incomplete: the same command resumes it
+        if code == EXIT_INTERRUPTED:  # batch 1 incomplete: the same command resumes it
             return code
         self.codes.append(code)
         self.summary = summary  # what the search's table shows when no function descends
         number = self.start(loaded, summary, resumed)
         known = {**BUILTIN_PROFILES, **loaded.matrix.profiles}
-        limits = search_descent.Limits(s.width, s.budget, s.rounds)
+        limits = search_descent.Limits(s.width, s.budget, s.batches)
         measure = functools.partial(self.measure, loaded.matrix)
         dims = search.space(self.knobs, known)
         if not search_descent.descend(
@@ -169,8 +169,8 @@ class _Search:
         return self.finish(loaded)
 
     def start(self, loaded: Loaded, summary: Summary, resumed: Optional[search_descent.Progress]) -> int:
-        """Each function's descent from round 1 (or as the interrupted search left it); the number
-        of the first round to measure."""
+        """Each function's descent from batch 1 (or as the interrupted search left it); the number
+        of the first batch to measure."""
         known = {**BUILTIN_PROFILES, **loaded.matrix.profiles}
         wanted = [g.strip() for g in self.settings.functions.split(",") if g.strip()]
         confirm = None if resumed is not None else self.paired
@@ -182,15 +182,15 @@ class _Search:
             self.sittings = list(resumed.sittings)
             sat = {(u, c): [search.parse(n) for n in names] for u, c, names in self.sittings}
             _grow(loaded.matrix, self.extra, sat)
-            first = resumed.round + 1
-        # Round 1 is saved as a finished round: a crash or Ctrl-C after it resumes at the descents with
-        # round 1's stored runs, instead of measuring every knob again.
+            first = resumed.batch + 1
+        # Batch 1 is saved as a finished batch: a crash or Ctrl-C after it resumes at the descents with
+        # batch 1's stored runs, instead of measuring every knob again.
         if resumed is None:
             progress = search_descent.Progress(self.signature(loaded), 1, _states(self.descents), ())
             search_descent.write_progress(self.plan.results_dir, progress)
-        # What one measured run (compile, timing, paired confirmation) has cost so far: a descent round
-        # measures a few candidates per function, not round 1's every knob, so its cost is estimated
-        # per run rather than as long as the round before.
+        # What one measured run (compile, timing, paired confirmation) has cost so far: a descent batch
+        # measures a few candidates per function, not batch 1's every knob, so its cost is estimated
+        # per run rather than as long as the batch before.
         self.per_run = [_per_run_seconds(time.monotonic() - self.started, summary)]
         self.signed = self.signature(loaded)
         return first
@@ -198,16 +198,16 @@ class _Search:
     def measure(
         self, matrix: spec.MatrixSpec, phase: str, number: int, sitting: search_descent.Sitting
     ) -> Optional[dict[search_descent.Key, Optional[str]]]:
-        """One sitting of a round (or of the pair steps): each function's winner, None if interrupted."""
+        """One sitting of a batch (or of the pair steps): each function's winner, None if interrupted."""
         _say_round(phase, number, sitting, self.descents)
-        round_start = time.monotonic()
+        batch_start = time.monotonic()
         plan = {key: list(configs) for key, configs in sitting.items()}
         measured_code, measured = self.sit(matrix, plan)
-        if measured_code == EXIT_INTERRUPTED:  # no verdicts from a half-measured round
+        if measured_code == EXIT_INTERRUPTED:  # no verdicts from a half-measured batch
             return None
         self.codes.append(measured_code)
-        self.per_run[0] = _per_run_seconds(time.monotonic() - round_start, measured, default=self.per_run[0])
-        if phase == "round":
+        self.per_run[0] = _per_run_seconds(time.monotonic() - batch_start, measured, default=self.per_run[0])
+        if phase == "batch":
             self.sittings.extend(
                 (u, c, tuple(x.name for x in configs)) for (u, c), configs in sitting.items()
             )
@@ -229,7 +229,7 @@ class _Search:
         cells = list(self.extra)
 
         def grown(m: spec.MatrixSpec) -> spec.MatrixSpec:
-            return spec.with_cells(self.round_one(m), cells)
+            return spec.with_cells(self.batch_one(m), cells)
 
         loaded = load_plan(plan, adjust=grown)
         return run_plan(loaded, plan.run, plan.cache, self.results, plan.results_dir, out=self.out)
@@ -241,7 +241,7 @@ class _Search:
 
         code = next((c for c in self.codes if c), 0)
         summary = self.summary
-        assert summary is not None, "finish follows round 1"
+        assert summary is not None, "finish follows batch 1"
         if self.descents:
             logger.info(
                 "== flag search, last sitting: the naive build (generic CPU) and default beside each "
@@ -267,17 +267,17 @@ class _Search:
     def keep(self) -> None:
         """Each descent printed, and kept in RESULTS_DIR (search_descent.DESCENTS); the progress cleared."""
         s, results_dir = self.settings, self.plan.results_dir
-        print("\n== descent per function (incumbent → winner of each round):", file=self.out)
+        print("\n== descent per function (incumbent → winner of each batch):", file=self.out)
         for (function, compiler), d in sorted(self.descents.items()):
             print(f"  {function} on IREE {compiler}: {search.path(d.steps) or d.incumbent.name}"
-                  f" [{d.spent} candidates after round 1; {d.done or 'rounds spent'}]",
+                  f" [{d.spent} candidates after batch 1; {d.done or 'batches spent'}]",
                   file=self.out)  # fmt: skip
         search_descent.clear_progress(results_dir)  # finished: the next search starts afresh
         search_descent.write_descents(results_dir, [
             search_descent.Descent(name, compiler, search.path(d.steps) or d.incumbent.name, d.incumbent.name,
-                           d.spent, d.done or "rounds spent", tuple(d.pruned))
+                           d.spent, d.done or "batches spent", tuple(d.pruned))
             for (name, compiler), d in sorted(self.descents.items())
-        ], {"budget": s.budget, "width": s.width, "rounds": s.rounds, "max_minutes": s.max_minutes,
+        ], {"budget": s.budget, "width": s.width, "batches": s.batches, "max_minutes": s.max_minutes,
             "knobs": self.knobs, "minutes": round((time.monotonic() - self.started) / 60, 1)})  # fmt: skip
 
 
@@ -311,10 +311,10 @@ def _say_round(
             for (u, c), configs in sorted(sitting.items())
         )
         logger.info(
-            f"== flag search, pairs (round {number}): each knob neutral alone beside each best: {what}"
+            f"== flag search, pairs (batch {number}): each knob neutral alone beside each best: {what}"
         )
         return
-    logger.info(f"== flag search, round {number}: " + "; ".join(
+    logger.info(f"== flag search, batch {number}: " + "; ".join(
         f"{function} on {compiler}: {configs[0].name} and {len(configs) - 1} candidates "
         f"({descents[(function, compiler)].pruned[-1].partition(': ')[2]})"
         for (function, compiler), configs in sorted(sitting.items())
@@ -379,10 +379,10 @@ def _grow(
     return globs
 
 
-def _round_one_retime(given: Sequence[str], reuse: bool) -> list[str]:
-    """What round 1 measures again although stored. Round 1 is a sitting too: every run, unless
-    --retime names what to re-measure or --reuse-round-1 keeps an earlier search's runs (its descent
-    rounds and last sitting re-measure their incumbents, so their verdicts stay paired)."""
+def _batch_one_retime(given: Sequence[str], reuse: bool) -> list[str]:
+    """What batch 1 measures again although stored. Batch 1 is a sitting too: every run, unless
+    --retime names what to re-measure or --reuse-batch-1 keeps an earlier search's runs (its descent
+    batches and last sitting re-measure their incumbents, so their verdicts stay paired)."""
     return list(given) or ([] if reuse else ["run:*"])
 
 
@@ -394,11 +394,11 @@ def _per_run_seconds(seconds: float, summary: Summary, default: float = 0.0) -> 
 
 
 def _states(descents: Mapping[tuple[str, str], search_descent.Walk]) -> tuple[dict[str, object], ...]:
-    """Each descent's state, as `search_descent.Progress` keeps it (its prior is round 1's, made again)."""
+    """Each descent's state, as `search_descent.Progress` keeps it (its prior is batch 1's, made again)."""
     return tuple(
         {"function": d.function, "compiler": d.compiler, "incumbent": d.incumbent.name,
          "tried": sorted(d.tried),
-         "steps": [[s.round, s.incumbent, list(s.tried), s.winner] for s in d.steps], "spent": d.spent,
+         "steps": [[s.batch, s.incumbent, list(s.tried), s.winner] for s in d.steps], "spent": d.spent,
          "done": d.done, "pruned": list(d.pruned)}
         for _, d in sorted(descents.items())
     )  # fmt: skip
@@ -407,7 +407,7 @@ def _states(descents: Mapping[tuple[str, str], search_descent.Walk]) -> tuple[di
 def _restore(
     descents: Mapping[tuple[str, str], search_descent.Walk], progress: search_descent.Progress
 ) -> None:
-    """The interrupted search's descents over the ones round 1 started afresh."""
+    """The interrupted search's descents over the ones batch 1 started afresh."""
     for state in progress.descents:
         # "unit": the function's name in a progress file an older iree-matrix left (still read).
         d = descents.get((str(state.get("function", state.get("unit"))), str(state["compiler"])))
@@ -416,9 +416,10 @@ def _restore(
         d.incumbent = search.parse(str(state["incumbent"]))
         d.tried = {str(n) for n in state["tried"]}
         d.steps = [search.Step(int(r), str(i), tuple(t), w) for r, i, t, w in state["steps"]]
-        # "local optimum" once meant "none of one round's candidates won"; now it is "no neighbour left".
-        d.spent, d.done = int(state["spent"]), "" if state["done"] == "local optimum" else str(state["done"])
-        d.pruned = [str(p) for p in state["pruned"]]
+        # "local optimum" once meant "none of one batch's candidates won"; now it is "no neighbour left".
+        done = "" if state["done"] == "local optimum" else search_descent.old_batch_words(str(state["done"]))
+        d.spent, d.done = int(state["spent"]), done
+        d.pruned = [search_descent.old_batch_words(str(p)) for p in state["pruned"]]
 
 
 def _enough_repetitions(matrix: spec.MatrixSpec, said: list[str]) -> spec.MatrixSpec:
@@ -446,8 +447,8 @@ def _start(
     known: Optional[Mapping[str, Profile]] = None,
     confirm: Optional[search.Confirm] = None,
 ) -> dict[tuple[str, str], search_descent.Walk]:
-    """Each function's descent after round 1: its fastest change beyond noise against default that
-    `confirm` (the paired test) calls faster is the first incumbent, round 1's single changes are
+    """Each function's descent after batch 1: its fastest change beyond noise against default that
+    `confirm` (the paired test) calls faster is the first incumbent, batch 1's single changes are
     the prior."""
     descents = {}
     for (function, compiler), rows in table.items():

@@ -1,6 +1,6 @@
 """The export-recipe search, as one session (`iree-matrix search-recipes`). For each model of the
-matrix (`--model`), the pipeline's default export beside each applicable export choice alone (round
-1), then the combination of the choices that changed a function's outcome (round 2); every candidate
+matrix (`--model`), the pipeline's default export beside each applicable export choice alone (batch
+1), then the combination of the choices that changed a function's outcome (batch 2); every candidate
 is exported, compiled, run and checked against torch on each release by the pipeline's own stages, as
 the model `MODEL~RECIPE` (`matrix/export_recipes.py`). The table says, per model, recipe, function and
 release, "pass" or the first stage that failed and its words; `recipes.json` in the results
@@ -28,21 +28,21 @@ logger = console.logger(__name__)
 
 RESULT = "recipes.json"
 STAGES = ("export", "compile", "run")
-CHEAPER = "--model REF (fewer models), --recipes LIST (fewer recipes), --recipe-rounds 1, --select GLOB"
+CHEAPER = "--model REF (fewer models), --recipes LIST (fewer recipes), --recipe-batches 1, --select GLOB"
 
 # model -> recipe ("" the default export) -> (function, compiler release) -> outcome
 Table = dict[str, dict[str, dict[tuple[str, str], str]]]
 
 
-def run(plan: PlanSettings, given: Sequence[str], rounds: int, out: TextIO) -> int:
-    """The search over `given` recipes (none: the search's own rounds, `rounds` of them), its table
+def run(plan: PlanSettings, given: Sequence[str], batches: int, out: TextIO) -> int:
+    """The search over `given` recipes (none: the search's own batches, `batches` of them), its table
     printed on `out` and kept in RESULT; the exit code."""
     for recipe in given:
         try:
             recipes.parse(recipe)
         except ValueError as exc:
             raise UserError(f"--recipes: {exc}") from None
-    tried: dict[str, list[str]] = {}  # model -> the recipes of the rounds so far
+    tried: dict[str, list[str]] = {}  # model -> the recipes of the batches so far
 
     def with_recipes(matrix: spec.MatrixSpec) -> spec.MatrixSpec:
         cells, refs = list(matrix.cells), dict(matrix.models)
@@ -51,7 +51,7 @@ def run(plan: PlanSettings, given: Sequence[str], rounds: int, out: TextIO) -> i
             if recipe:
                 continue
             names = tried.setdefault(
-                base, list(given) or recipes.round_one(refs[base].file, refs[base].factory)
+                base, list(given) or recipes.batch_one(refs[base].file, refs[base].factory)
             )
             for name in names:  # a user's model too: its own code, exported another way
                 refs.setdefault(f"{base}{recipes.SEP}{name}", models.with_recipe(refs[base], name))
@@ -60,19 +60,19 @@ def run(plan: PlanSettings, given: Sequence[str], rounds: int, out: TextIO) -> i
 
     loaded = load_plan(plan, adjust=with_recipes)
     if plan.listing:
-        print(f"{loaded.path}: round 1, {len(loaded.matrix.cells)} cells", file=out)
+        print(f"{loaded.path}: batch 1, {len(loaded.matrix.cells)} cells", file=out)
         print(stages.describe(loaded.plan), file=out)
         print(listed_settings(loaded), file=out)
         return 0
     results = folder_log(plan.results_dir)
     options = dataclasses.replace(plan.run, cheaper=CHEAPER)
     for model, names in sorted(tried.items()):
-        logger.info(f"== recipe search, round 1: {model}: the default export and {', '.join(names)}")
+        logger.info(f"== recipe search, batch 1: {model}: the default export and {', '.join(names)}")
     code, summary = run_plan(loaded, options, plan.cache, results, plan.results_dir, out=out)
     if code == EXIT_INTERRUPTED:
         return code
     table = outcomes(summary.records.values())
-    if rounds == 2 and not given and _round_two(tried, table):
+    if batches == 2 and not given and _batch_two(tried, table):
         loaded = load_plan(plan, adjust=with_recipes)
         code2, summary = run_plan(loaded, options, plan.cache, results, plan.results_dir, out=out)
         if code2 == EXIT_INTERRUPTED:
@@ -85,10 +85,10 @@ def run(plan: PlanSettings, given: Sequence[str], rounds: int, out: TextIO) -> i
     return code
 
 
-def _round_two(tried: dict[str, list[str]], table: Table) -> bool:
-    """Add round 2's recipes to `tried` (the choices that changed an outcome, together): whether
+def _batch_two(tried: dict[str, list[str]], table: Table) -> bool:
+    """Add batch 2's recipes to `tried` (the choices that changed an outcome, together): whether
     there are any."""
-    more = {m: recipes.round_two(
+    more = {m: recipes.batch_two(
         {r: t for r, t in table.get(m, {}).items() if r}, table.get(m, {}).get("", {})
     ) for m in tried}  # fmt: skip
     more = {m: [r for r in rs if r not in tried[m]] for m, rs in more.items()}
@@ -97,7 +97,7 @@ def _round_two(tried: dict[str, list[str]], table: Table) -> bool:
     for model, names in sorted(more.items()):
         if names:
             changed = "the choices that changed an outcome, together"
-            logger.info(f"== recipe search, round 2: {model}: {', '.join(names)} ({changed})")
+            logger.info(f"== recipe search, batch 2: {model}: {', '.join(names)} ({changed})")
         tried[model] = [*tried[model], *names]
     return True
 

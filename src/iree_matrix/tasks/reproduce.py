@@ -3,13 +3,13 @@ cache, and say per cell whether the module and the outputs are the same bytes.
 
 What a record names is enough to plan its cell again: the labels (model, Python, torch, turbine,
 compiler, runtime, target, profile, device), and each environment's exact package versions, which
-are pinned while the fresh cache resolves them (`PIP_CONSTRAINT`); the lock digest (versions and
-each wheel's sha256) is then compared with the record's. Each cell runs as its own `iree-matrix
-matrix --select JOB` in that cache, so it is made by the same code as a matrix run. Compared: the
-module's sha256 (and, when they differ, its first differing part: the bytecode or an executable),
-the outputs' sha256 (exact values), and, where the bits differ, whether both are within torch's
-tolerance. A module compiled for `host` on another CPU than this one is said to be so rather than
-reported as a mismatch.
+are pinned while the fresh cache resolves them (`PIP_CONSTRAINT`); the pins' digest (versions and
+each wheel's sha256: the record's `lock_digest`) is then compared with the record's. Each cell runs
+as its own `iree-matrix matrix --select JOB` in that cache, so it is made by the same code as a
+matrix run. Compared: the module's sha256 (and, when they differ, its first differing part: the
+bytecode or an executable), the outputs' sha256 (exact values), and, where the bits differ, whether
+both are within torch's tolerance. A module compiled for `host` on another CPU than this one is
+said to be so rather than reported as a mismatch.
 """
 
 from __future__ import annotations
@@ -265,7 +265,7 @@ _PROJECT_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._-]{0,198}[A-Za-z0-9])?")
 
 def package_problem(name: object, version: object) -> Optional[str]:
     """Why (`name`, `version`) of a record's env.packages is not a PEP 508 project name with a PEP 440
-    version, as pip's own lock gives them (None when it is)."""
+    version, as pip's resolution gives them (None when it is)."""
     if not isinstance(name, str) or not _PROJECT_NAME.fullmatch(name):
         return f"names a package {shown(str(name))} that is no PEP 508 project name"
     if not isinstance(version, str) or version != version.strip() or len(version) > 100:
@@ -447,9 +447,9 @@ def first_differing_part(old: Mapping[str, str], new: Mapping[str, str]) -> str:
 
 
 def _env_line(published: Record, new: Record) -> str:
-    old_lock, new_lock = published.env.get("lock_digest"), new.env.get("lock_digest")
-    if old_lock and old_lock == new_lock:
-        return f"env     same lock {_short(str(old_lock))} ({_packages(published.env)})"
+    old_pins, new_pins = published.env.get("lock_digest"), new.env.get("lock_digest")
+    if old_pins and old_pins == new_pins:
+        return f"env     same pins {_short(str(old_pins))} ({_packages(published.env)})"
     old_p, new_p = published.env.get("packages") or {}, new.env.get("packages") or {}
     changed = [
         f"{n} {old_p.get(n)}->{new_p.get(n)}"
@@ -457,7 +457,7 @@ def _env_line(published: Record, new: Record) -> str:
         if old_p.get(n) != new_p.get(n)
     ]
     what = ", ".join(changed) or "same versions, other wheels or interpreter"
-    return f"env     other lock ({what})"
+    return f"env     other pins ({what})"
 
 
 def _packages(env: Mapping[str, Any]) -> str:

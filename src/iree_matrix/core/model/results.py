@@ -108,7 +108,8 @@ class Record:
     error_class: Optional[str] = None
     message: Optional[str] = None  # the tool's own words (excerpt), or the skip / not-run reason
     blocked_by: Optional[str] = None  # job id of the failed dependency, for NOT_RUN
-    env: Mapping[str, Any] = dataclasses.field(default_factory=dict)  # id, backend, lock digest, packages
+    # id, backend, lock_digest (the digest of its pins), packages
+    env: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     command: tuple[str, ...] = ()
     host: HostIdentity = dataclasses.field(default_factory=HostIdentity)  # who ran it; its CPU identity
     started: Optional[str] = None  # ISO 8601, UTC

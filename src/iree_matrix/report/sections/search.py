@@ -59,10 +59,10 @@ def render_search(latest: Iterable[Record], descents: Sequence[search_descent.De
         "",
         "`iree-matrix search`: best is the descent's result where the search kept its walk "
         "(`search.json`: the recommendation, timed beside `default` and the naive build in one last "
-        "sitting), else the fastest candidate beyond noise. Round 1 compiles every function with "
+        "sitting), else the fastest candidate beyond noise. Batch 1 compiles every function with "
         "`default` and with each knob alone "
         "(and each export variant, `@name`, under `default`); then, per function and release, each "
-        "round measures the best configuration so far beside its most promising untried neighbours "
+        "batch measures the best configuration so far beside its most promising untried neighbours "
         "(one knob, group or variant changed) and beside itself with every knob that beat `default` "
         "alone stacked on it, taking a step only when a paired comparison calls it faster, until none "
         "does or the budget is spent; a last sitting measures the naive build and `default` beside the "
@@ -227,7 +227,7 @@ def _render_knobs(table: Mapping[tuple[str, str], Sequence[search.Effect]]) -> l
     return [
         "### Each knob alone, per release",
         "",
-        "Round 1's verdicts of each knob against `default`, counted over the functions searched: "
+        "Batch 1's verdicts of each knob against `default`, counted over the functions searched: "
         "'same module' is a null knob on that release (its module is byte-identical to `default`'s, "
         "so it was not timed: no effect there); the median is default's time over the knob's "
         "(above 1 is faster) among the functions whose module it changed.",
@@ -249,7 +249,7 @@ def _over(naive: Optional[search.Candidate], best: search.Candidate) -> str:
 
 def _render_descents(descents: Sequence[search_descent.Descent]) -> list[str]:
     """Each descent's walk as the search took it (a step only when a paired comparison called the
-    challenger faster), why it stopped, and what its rounds left out."""
+    challenger faster), why it stopped, and what its batches left out."""
     if not descents:
         return []
     rows = [
@@ -259,10 +259,10 @@ def _render_descents(descents: Sequence[search_descent.Descent]) -> list[str]:
     return [
         "### The descents",
         "",
-        "Each function's walk from round 1's best: a step is taken only when paired, interleaved "
-        "rounds on one thread call the challenger faster (the calibrated test); each round measures "
+        "Each function's walk from batch 1's best: a step is taken only when paired, interleaved "
+        "rounds on one thread call the challenger faster (the calibrated test); each batch measures "
         "the incumbent beside its most promising untried neighbours and the incumbent with every "
-        "knob that beat `default` alone stacked on it. Compiles: candidates after round 1.",
+        "knob that beat `default` alone stacked on it. Compiles: candidates after batch 1.",
         "",
         tabulate(
             rows,

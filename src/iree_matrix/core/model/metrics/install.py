@@ -13,4 +13,4 @@ class InstallMetrics(StageMetrics):
     stage = "install"
 
     seconds: Optional[float] = metric("the install's wall time")
-    packages: Optional[int] = metric("how many packages the lock holds")
+    packages: Optional[int] = metric("how many packages the environment's pins hold")
