@@ -149,6 +149,7 @@ def test_a_plugin_kernel_travels_beside_its_modules_and_loads_there(warm_cache: 
     (answer,) = advice.derive(json.loads((folder / sat.name).read_text()))
     (trial,) = answer.kernel_trials
     assert trial.kernel == "negabs_plugin" and trial.matches is True
+    assert trial.run_flags == (f"--executable_plugin=embedded:{shown}/negabs_plugin.so",)  # said at home
     assert trial.against_base is not None and trial.against_base.paired.rounds == ROUNDS
 
 

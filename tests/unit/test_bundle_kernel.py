@@ -68,6 +68,7 @@ def test_run_py_keeps_a_kernel_arms_facts_and_a_crash_is_no_mismatch() -> None:
         "kernel": DW,
         "kernel_dir": "kernels/depthwise3x3",
         "kernel_build": "cd kernels/depthwise3x3 && cc",
+        "kernel_run": ["--executable_plugin=embedded:kernels/depthwise3x3_plugin/depthwise3x3_plugin.so"],
         "applied": True,
     }
     ran = runner_sitting._arm({"name": f"default+k:{DW}", "config": "default", "job": "run:k", **facts},

@@ -67,7 +67,7 @@ def sit(root: Path, manifest: Json, digest: str, host: Json, sitting: Json, chec
 # A kernel arm's facts (`bundle --advise --kernel`), kept as the manifest gives them: the
 # configuration it is swapped into, the kernel, its directory and build command there, and
 # whether its spec applied.
-KERNEL_KEYS = ("base", "kernel", "kernel_dir", "kernel_build", "applied")
+KERNEL_KEYS = ("base", "kernel", "kernel_dir", "kernel_build", "kernel_run", "applied")
 
 
 def _arm(arm: Json, cells: dict[str, Json], checked: dict[str, Json]) -> Json:
