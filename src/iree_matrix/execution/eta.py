@@ -108,17 +108,19 @@ class LoadTrace:
     """The load as a run goes (1-minute load average / CPUs, at least 1), sampled as the progress is
     drawn: the load a finished job ran at is the mean over its own span, not the reading at its end
     (a 5-min encoder run at load 9-15), and the load the rest is expected at (`ahead`) the recent one,
-    the mean over the last `RECENT_SECONDS`, for a few minutes, then the load's level: the ETA follows
-    a load that rose or fell without jumping with each reading or each burst of others' work."""
+    the mean over the last `RECENT_SECONDS`, going back over minutes to the run's own mean load so far:
+    the ETA follows a load that rose or fell without jumping with each reading or each burst of others'
+    work."""
 
     RECENT_SECONDS = 120.0
-    PERSISTS_SECONDS = 180.0  # how long the recent load is expected to last (`ahead`)
-    LEVEL_SECONDS = 600.0
+    # How long a departure of the recent load from the run's mean takes to shrink e-fold (`ahead`).
+    REVERTS_SECONDS = 600.0
     SPACING_SECONDS = 2.0  # samples kept at most this often: a day-long run keeps a few 10 000
 
     def __init__(self) -> None:
         self._at: list[float] = []  # monotonic seconds, ascending
         self._load: list[float] = []  # the load factor from then until the next sample
+        self._area = 0.0  # the load integrated from the first sample to the last (`since_start`)
         self._lock = threading.Lock()  # the live line's refresh thread and the stages' threads note
 
     def note(self, load: float, at: float) -> None:
@@ -127,6 +129,8 @@ class LoadTrace:
             if self._at and at < self._at[-1] + self.SPACING_SECONDS:
                 self._load[-1] = load if at >= self._at[-1] else self._load[-1]
                 return
+            if self._at:
+                self._area += self._load[-1] * (at - self._at[-1])
             self._at.append(at)
             self._load.append(load)
 
@@ -151,22 +155,34 @@ class LoadTrace:
     def recent(self, now: float) -> Optional[float]:
         return self.mean(now - self.RECENT_SECONDS, now)
 
-    def ahead(self, now: float, horizon: float) -> Optional[float]:
-        """The mean load expected over the next `horizon` seconds: the recent one for `PERSISTS_SECONDS`,
-        then the load's level, the median of the last `LEVEL_SECONDS` (a burst of other work is
-        outside it; a step the run outlasted half of that is the level). The load that others' work
-        adds comes in episodes of minutes (a compile, a test run): an estimate that carries the last two
-        minutes over the rest of a 40-min run rises and falls with each one (replayed in
-        tests/unit/test_eta_replay.py; issue #69's cold run read 27:52 to 52:16 as the load touched 17,
-        for a run of 40 min)."""
-        recent = self.recent(now)
-        if recent is None or horizon <= self.PERSISTS_SECONDS:
-            return recent
+    def since_start(self, now: float) -> Optional[float]:
+        """The mean load from the first sample (the run's start) to `now` (not before the last
+        sample): kept as a running sum, since the ETA asks twice a second over a day-long run."""
         with self._lock:
-            first = max(0, bisect.bisect_right(self._at, now - self.LEVEL_SECONDS) - 1)
-            window = sorted(self._load[first : bisect.bisect_right(self._at, now)] or self._load[-1:])
-        level = window[len(window) // 2]
-        return (self.PERSISTS_SECONDS * recent + (horizon - self.PERSISTS_SECONDS) * level) / horizon
+            if not self._at:
+                return None
+            span = now - self._at[0]
+            if span <= 0 or now < self._at[-1]:
+                return self._mean(self._at[0], now) if span > 0 else self._load[0]
+            return (self._area + self._load[-1] * (now - self._at[-1])) / span
+
+    def ahead(self, now: float, horizon: float) -> Optional[float]:
+        """The mean load expected over the next `horizon` seconds: the recent load R going back to the
+        run's own mean so far M (`since_start`) as L(h) = M + (R - M) e^(-h/τ), τ `REVERTS_SECONDS`,
+        averaged over the horizon. The load that others' work adds comes in episodes of minutes (a
+        compile, a test run), and a loaded moment of a run is more likely followed by its usual load
+        than by more of the same: an estimate that carries the last two minutes over the rest of a
+        40-min run rises and falls with each one (issue #69's cold run read 27:52 to 52:16 as the load
+        touched 17, for a run of 40 min), and one that carried the last ten minutes' level over the rest
+        read issue #69's live runs 0.52-1.79 and 0.55-1.45 of the time left as the load fell from 7-11
+        to 2-5. M is what the run itself saw, no hindsight; τ 5-20 min reads the replays alike
+        (tests/unit/test_eta_replay.py, docs/first-run.md)."""
+        recent = self.recent(now)
+        level = self.since_start(now)
+        if recent is None or level is None or horizon <= 0:
+            return recent
+        tau = self.REVERTS_SECONDS
+        return level + (recent - level) * tau / horizon * (1.0 - math.exp(-horizon / tau))
 
 
 class HostFactor:
