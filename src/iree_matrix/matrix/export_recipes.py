@@ -94,6 +94,18 @@ def split(model: str) -> tuple[str, str]:
     return base, recipe
 
 
+def search_offer(reference: str) -> str:
+    """What to do about a failure of a user's model (`reference`: FILE:FACTORY as a command line
+    takes it, quoted) that no known signature explains: search the ways to export it (the recipe
+    search takes a user's model as it takes a built-in one). Said by a run's summary and `query`."""
+    return (
+        "no known failure signature matches these words; "
+        f"`iree-matrix search-recipes --model {reference}` exports it the other ways it knows "
+        f"({', '.join(ORDER)}; docs/transformers.md), each compiled, run and checked against torch "
+        "on each release"
+    )
+
+
 def commands(reference: str, recipe: str) -> tuple[str, ...]:
     """The commands that run the model `reference` (a built-in's name or FILE:FACTORY, as a
     command line takes it) exported by `recipe`, as the tool prints them: each runs as printed
