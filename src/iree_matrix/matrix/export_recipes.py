@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
@@ -205,5 +206,8 @@ def outcome(stages: Sequence[tuple[str, str, str]]) -> str:
         if status == "not_run":
             continue
         first = (message or status).strip().splitlines()[0] if (message or status).strip() else status
-        return f"{stage}: {first[:160]}"
+        said = first[:160]
+        # The op a compile could not lower sits at the end of its MLIR line, past the cut: named
+        op = re.search(r'\{name = "([\w.]+)"\}', first)
+        return f"{stage}: {said}" + (f"… (op: {op[1]})" if op and op[1] not in said else "")
     return "not run"
