@@ -161,6 +161,7 @@ def test_every_hint_formats_and_names_its_source():
         "weight-norm": '%5 = "torch.operator"(%1, %2, %c2) <{name = "torch.aten._weight_norm"}> : (',
         "squeeze-dims": '%30 = "torch.operator"(%25, %29) <{name = "torch.aten.squeeze.dims"}> : (',
         "diff-op": '%39 = "torch.operator"(%36, %24) <{name = "torch.aten.diff"}> : (!torch.vtensor',
+        "affine-grid": '%40 = "torch.operator"(%38, %39, %11) <{name = "torch.aten.affine_grid_generator"}>',
     }
     assert set(samples) == {h.name for h in hints.HINTS}
     for hint in hints.HINTS:
