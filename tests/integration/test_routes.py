@@ -9,6 +9,9 @@ line as the tool prints it). One matrix run holds them all; each test reads its 
 - wav2vec2's weight-normed positional convolution: `aten._weight_norm` -> `remove_parametrizations`
   and `~fx+decompose` match;
 - an attention-mask builder with torch.diff: `aten.diff` -> `~fx+gaps` matches;
+- a spatial transformer: `aten.affine_grid_generator` -> the grid built by hand compiles but
+  IREE's grid_sample differs from torch at the border (the chain's next failure, named up front);
+  the sampling by hand too matches;
 - a tiny Qwen2 (transformers): no mask -> `aten.diff`; a 2-D mask -> the 0-d boolean literal (the
   chain's next failure, named up front); the 4-D causal mask and `~fx+decompose` match, the latter
   with its buffers frozen (it was run with a missing argument: "expected 2 arguments but passed 1").
@@ -50,6 +53,9 @@ CASES = {
     "qwen2_tiny.py:mask2d": ("qwen2_tiny-mask2d", HF),
     "qwen2_tiny.py:mask4d": ("qwen2_tiny-mask4d", HF),
     "qwen2_tiny.py:build~fx+decompose": ("qwen2_tiny~fx+decompose", HF),
+    "affine_warp.py:build": ("affine_warp", PLAIN),
+    "affine_warp.py:grid_by_hand": ("affine_warp-grid_by_hand", PLAIN),
+    "affine_warp.py:by_hand": ("affine_warp-by_hand", PLAIN),
 }
 
 
@@ -125,6 +131,17 @@ def test_qwen2s_chain_of_failures_is_named_up_front_and_its_routes_match(routed)
     _fails_with_hint(routed, "qwen2_tiny.py:mask2d", "torch.vtensor.literal", "bool-literal")
     _matches(routed, "qwen2_tiny.py:mask4d")
     _matches(routed, "qwen2_tiny.py:build~fx+decompose")
+
+
+def test_affine_grid_has_a_hint_whose_chain_ends_in_a_match(routed):
+    _fails_with_hint(routed, "affine_warp.py:build", "torch.aten.affine_grid_generator", "affine-grid")
+    found = release_choice.hint(_row(routed, "affine_warp.py:build", "compile"))
+    assert found is not None and "base @ theta.transpose(1, 2)" in found.advice
+    # the next failure the hint names up front: IREE's grid_sample pads with zeros, not the border
+    assert "Next known failure: `F.grid_sample`" in found.advice
+    ran = _row(routed, "affine_warp.py:grid_by_hand", "run")
+    assert ran.status is Status.MISMATCH and "outputs differ from torch" in (ran.message or ""), ran.message
+    _matches(routed, "affine_warp.py:by_hand")
 
 
 def test_core_table_alone_stops_at_squeeze_dims(routed, tmp_path):

@@ -131,3 +131,20 @@ def test_a_run_summarys_route_under_a_hint_runs_as_printed(user_model: Path, tmp
     line = next(x for x in _summary_of(failed, export).splitlines() if "run it:" in x)
     printed = _run_printed(line, tmp_path / "results")
     assert printed == [f"iree-matrix matrix --model {shlex.quote(f'{user_model}:build~fx+gaps')}"]
+
+
+def test_a_run_summarys_recipe_search_offer_runs_as_printed(user_model: Path, tmp_path: Path) -> None:
+    """The recipe search a run's summary offers for a user's model failing in words no hint knows
+    (issue #69's spatial transformer, at `aten.affine_grid_generator` before its hint) runs as
+    printed, for the model that failed."""
+    from tests.unit.test_hints import _failed, _summary_of
+
+    words = "failed to legalize operation 'torch.operator' (op: torch.aten.some_new_op)"
+    failed = _failed("compile", "my_net", "3.13.0", words, {"failing_op": "torch.aten.some_new_op"})
+    export = dataclasses.replace(
+        failed, job=f"export:{failed.cell.split('/iree')[0]}", stage="export", status=Status.OK,
+        message=None, command=("python", "export_model.py", "--file", str(user_model), "--factory", "build"),
+    )  # fmt: skip
+    line = next(x for x in _summary_of(failed, export).splitlines() if "search-recipes" in x)
+    printed = _run_printed(line, tmp_path / "results")
+    assert printed == [f"iree-matrix search-recipes --model {user_model}:build"]

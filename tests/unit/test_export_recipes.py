@@ -177,3 +177,18 @@ def test_a_route_names_the_model_by_its_file_and_only_recipes_left_to_try():
     assert recipes.route("/home/a~b/kws.py:build", ("fx+gaps",)) == (
         "run it: `iree-matrix matrix --model '/home/a~b/kws.py:build~fx+gaps'`"
     )
+
+
+def test_a_cut_compile_failure_still_names_the_op():
+    """The search's table cut a compile error's first line at 160 characters, before the op it
+    could not lower (the second newcomer's `torch.aten.affine_grid_generator`): the op is named."""
+    line = (
+        "model.mlir:47:11: error: failed to legalize operation 'torch.operator' that was explicitly "
+        'marked illegal: %40 = "torch.operator"(%38, %39, %11) <{name = "torch.aten.affine_grid_generator"}>'
+    )
+    said = recipes.outcome([("export", "ok", ""), ("compile", "fail", line)])
+    assert said.startswith("compile: model.mlir:47:11") and said.endswith(
+        "(op: torch.aten.affine_grid_generator)"
+    )
+    short = recipes.outcome([("compile", "fail", "error: unknown op 'x'")])
+    assert short == "compile: error: unknown op 'x'"

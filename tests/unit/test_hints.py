@@ -161,6 +161,7 @@ def test_every_hint_formats_and_names_its_source():
         "weight-norm": '%5 = "torch.operator"(%1, %2, %c2) <{name = "torch.aten._weight_norm"}> : (',
         "squeeze-dims": '%30 = "torch.operator"(%25, %29) <{name = "torch.aten.squeeze.dims"}> : (',
         "diff-op": '%39 = "torch.operator"(%36, %24) <{name = "torch.aten.diff"}> : (!torch.vtensor',
+        "affine-grid": '%40 = "torch.operator"(%38, %39, %11) <{name = "torch.aten.affine_grid_generator"}>',
     }
     assert set(samples) == {h.name for h in hints.HINTS}
     for hint in hints.HINTS:
@@ -382,3 +383,33 @@ def test_every_failing_transformers_cell_says_what_to_do():
         lines = text.splitlines()
         for i in groups:
             assert lines[i + 1].lstrip().startswith("what to do:"), (model, lines[i])
+
+
+def test_the_summary_offers_the_recipe_search_for_a_users_model_in_unknown_words():
+    """Issue #69's second newcomer: a spatial transformer's compile failed at
+    `aten.affine_grid_generator` before any hint knew it, and the run's summary said nothing to do,
+    while `query model` offered the recipe search; the summary now says the same line, once per
+    model, and not for a built-in model or one already exported by a recipe."""
+    words = "failed to legalize operation 'torch.operator' (op: torch.aten.some_new_op)"
+    failed = _failed("compile", "warp", "3.13.0", words, {"failing_op": "torch.aten.some_new_op"})
+    export = dataclasses.replace(
+        failed, job=f"export:warp/{EXP}", stage="export", status=Status.OK, message=None,
+        command=("python", "export_model.py", "--file", "/home/me/nets/warp.py", "--factory", "build"),
+    )  # fmt: skip
+    offer = "`iree-matrix search-recipes --model /home/me/nets/warp.py:build`"
+    out = _summary_of(failed, export)
+    assert f"what to do: no known failure signature matches these words; {offer}" in out, out
+    answer = "\n".join(query.model([failed, export], "warp").lines)
+    assert offer in answer, answer  # `query model` says the same
+    other = dataclasses.replace(failed, job=f"compile:warp/{EXP}/iree3.12.0/x86_64/default")
+    assert _summary_of(failed, other, export).count("search-recipes") == 1  # then "as for" the first
+    assert "search-recipes" not in _summary_of(failed)  # a built-in model: no FILE:FACTORY
+    routed = dataclasses.replace(
+        failed, job=f"compile:warp~fx+gaps/{EXP}/iree3.13.0/x86_64/default",
+        labels={**failed.labels, "model": "warp~fx+gaps"},
+    )  # fmt: skip
+    routed_export = dataclasses.replace(
+        export, job=f"export:warp~fx+gaps/{EXP}", command=(*export.command, "--recipe", "fx+gaps"),
+        labels={**export.labels, "model": "warp~fx+gaps"},
+    )  # fmt: skip
+    assert "search-recipes" not in _summary_of(routed, routed_export)  # a recipe's own failure

@@ -455,6 +455,16 @@ def _keep_manifests(records: Iterable[Record], directory: Path) -> None:
             shutil.copyfile(manifest, directory / manifest.name)
 
 
+def _search_offer(record: Record, references: dict[str, str]) -> str:
+    """For a failure of a user's model exported the default way that no hint explains: the recipe
+    search, as `query model` says it (the same line), so the run's own summary names a next step."""
+    model = record.label.source_model or record.label.model
+    recipe = export_recipes.split(model)[1] or export_recipes.split(record.label.model)[1]
+    if recipe or model not in references or model in models.builtin_names():
+        return ""
+    return export_recipes.search_offer(models.command_argument(model, references))
+
+
 def print_summary(summary: Summary, cache: Path, results_dir: Path, out: TextIO) -> None:
     from iree_matrix.execution.progress import first_words
 
@@ -486,6 +496,9 @@ def print_summary(summary: Summary, cache: Path, results_dir: Path, out: TextIO)
             route = export_recipes.route(reference, found.hint.recipes) if reference else ""
             if route:
                 print(f"           {route}", file=out)
+        elif offer := _search_offer(record, references):  # a user's model failing in unknown words
+            said = advised.setdefault(offer, record.job)
+            print(f"           what to do: {offer if said == record.job else 'as for ' + said}", file=out)
     if problems or answers:
         where = f" --results-dir {results_dir}" + (f" --cache {cache}" if cache != default_cache() else "")
         print(f"the whole message and the logs of one: iree-matrix show JOB{where}", file=out)

@@ -358,12 +358,7 @@ def _recipe_search(model: str, references: Mapping[str, str]) -> tuple[str, ...]
     base, recipe = recipes.split(model)
     if recipe or base in models.builtin_names():
         return ()
-    return (
-        "no known failure signature matches these words; "
-        f"`iree-matrix search-recipes --model {models.command_argument(base, references)}` exports "
-        f"it the other ways it knows ({', '.join(recipes.ORDER)}; docs/transformers.md), each "
-        "compiled, run and checked against torch on each release",
-    )
+    return (recipes.search_offer(models.command_argument(base, references)),)
 
 
 def recipe_passes(recs: Iterable[release_choice.Recommendation], model: str) -> dict[str, list[str]]:

@@ -320,6 +320,26 @@ HINTS: tuple[Hint, ...] = (
         stages=("compile",),
         recipes=("fx+gaps",),
     ),
+    Hint(
+        "affine-grid",
+        r"torch\.aten\.affine_grid_generator\b",
+        "IREE's torch lowering has no `aten.affine_grid_generator` (`F.affine_grid`, a spatial "
+        "transformer's sampling grid), and no export recipe gets past it: build the grid in the model, "
+        "`grid = (base @ theta.transpose(1, 2)).view(n, h, w, 2)` with `base` a fixed (h*w, 3) buffer "
+        "of pixel centres (x, y, 1), for align_corners=False `xs = (torch.arange(w) * 2 + 1) / w - 1` "
+        "(`ys` likewise) and `base = torch.stack((x, y, torch.ones_like(x)), -1).reshape(h * w, 3)` from "
+        '`y, x = torch.meshgrid(ys, xs, indexing="ij")`. Next known failure: `F.grid_sample` compiles '
+        "but its outputs differ from torch wherever a sample falls outside the image (IREE pads with "
+        "zeros whatever `padding_mode` says, and is wrong past [-1, 1]): sample by hand too, bilinear "
+        "from four `gather`s of the (n, c, h*w) image at the clamped corners (docs/failures.md, "
+        "'affine_grid_generator', spells it out), or keep the grid inside the image with zeros padding",
+        "measured: a spatial transformer (affine_grid, then grid_sample with border padding) fails so "
+        "on 3.10.0 and 3.13.0 by every recipe `search-recipes` tries (the `fx` routes also split "
+        "grid_sample into `aten.grid_sampler_2d`, which IREE does not lower); with the grid by hand it "
+        "compiles on 3.13.0 and differs from torch (0.5); with the sampling by hand too it matches "
+        "(tests/integration/test_routes.py)",
+        stages=("compile",),
+    ),
 )
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
@@ -92,6 +93,18 @@ def split(model: str) -> tuple[str, str]:
     """(the model, its recipe or "") of a model name."""
     base, _, recipe = model.partition(SEP)
     return base, recipe
+
+
+def search_offer(reference: str) -> str:
+    """What to do about a failure of a user's model (`reference`: FILE:FACTORY as a command line
+    takes it, quoted) that no known signature explains: search the ways to export it (the recipe
+    search takes a user's model as it takes a built-in one). Said by a run's summary and `query`."""
+    return (
+        "no known failure signature matches these words; "
+        f"`iree-matrix search-recipes --model {reference}` exports it the other ways it knows "
+        f"({', '.join(ORDER)}; docs/transformers.md), each compiled, run and checked against torch "
+        "on each release"
+    )
 
 
 def commands(reference: str, recipe: str) -> tuple[str, ...]:
@@ -193,5 +206,8 @@ def outcome(stages: Sequence[tuple[str, str, str]]) -> str:
         if status == "not_run":
             continue
         first = (message or status).strip().splitlines()[0] if (message or status).strip() else status
-        return f"{stage}: {first[:160]}"
+        said = first[:160]
+        # The op a compile could not lower sits at the end of its MLIR line, past the cut: named
+        op = re.search(r'\{name = "([\w.]+)"\}', first)
+        return f"{stage}: {said}" + (f"… (op: {op[1]})" if op and op[1] not in said else "")
     return "not run"
