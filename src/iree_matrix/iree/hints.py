@@ -320,6 +320,19 @@ HINTS: tuple[Hint, ...] = (
         stages=("compile",),
         recipes=("fx+gaps",),
     ),
+    Hint(
+        "large-vector",
+        r"operations with large vector sizes \((?P<bytes>\d+) bytes\) were found",
+        "the llvm-cpu backend refuses a dispatch whose code holds a vector this large ({bytes} bytes) "
+        "by default; `--iree-llvmcpu-fail-on-large-vector=false` (in every release 2.9.0 to 3.13.0, "
+        "`iree-compile --help-hidden`) lets it through: time the module before taking it, or drop the "
+        "flag that made the vector (data tiling with the channels-last preprocessing pipeline made "
+        "YOLOX-nano's)",
+        "measured: YOLOX-nano with data tiling and the channels-last pipeline fails so on 3.13.0 "
+        "(a `vector<4x13x16x16xf32>` transpose), with the flag it compiles and matches torch; "
+        "kernels/depthwise3x3 requires it (docs/kernels.md, 'YOLOX-nano')",
+        stages=("compile",),
+    ),
 )
 
 
