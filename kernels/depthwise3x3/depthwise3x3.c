@@ -1,5 +1,6 @@
 // Depthwise 3x3 convolution, f32, NHWC (channels innermost), zero padding of one pixel on each
-// side handled inside (no padded copy of the input), stride 1 or 2. For IREE's llvm-cpu custom
+// side handled inside (no padded copy of the input), stride 1 or 2; and the same for a 5x5 window
+// (padding 2: MobileNetV3-small's), from the same code with the window size a constant. For IREE's llvm-cpu custom
 // dispatches: an object file linked into the model's executable (see spec.mlir).
 //
 // Freestanding: no libc, only the compiler's own <stddef.h>. The channel loop works on blocks
@@ -26,14 +27,15 @@ typedef int vint __attribute__((ext_vector_type(BLOCK), aligned(4)));
 #define LOAD(p) (*(const vblock *)(p))
 #define STORE(p, v) (*(vblock *)(p) = (v))
 
-// `npix` output pixels of one row, channels [c0, c0 + BLOCK). `src` points at input row
-// iy0 = oy * stride - 1, column ix0 = ox * stride - 1, channel c0: it may point before the
-// input; only rows ky0..ky1-1 and columns kx0..kx1-1 of the 3x3 window are read.
+// `npix` output pixels of one row, channels [c0, c0 + BLOCK), a K x K window (K = 3 or 5). `src`
+// points at input row iy0 = oy * stride - P, column ix0 = ox * stride - P (P = (K - 1) / 2, the
+// padding), channel c0: it may point before the input; only rows ky0..ky1-1 and columns
+// kx0..kx1-1 of the window are read.
 // With `ep` (the fused epilogue): out = min(max(acc * ep[0] + ep[1], 0), 6), the per-channel
 // scale and shift of an inference BatchNorm followed by ReLU6, as compares and selects (what the
 // model's linalg ops do), so no libm call is needed on any target.
-INLINE void pixels(float *restrict dst, const float *restrict src, const vblock wt[9], size_t c,
-                   size_t row_stride, int ky0, int ky1, const int kx0, const int kx1,
+INLINE void pixels(float *restrict dst, const float *restrict src, const vblock *wt, const int K,
+                   size_t c, size_t row_stride, int ky0, int ky1, const int kx0, const int kx1,
                    const int npix, const int stride, const vblock *ep) {
   vblock acc[4];
   for (int p = 0; p < npix; ++p) acc[p] = (vblock)0.0f;
@@ -41,7 +43,7 @@ INLINE void pixels(float *restrict dst, const float *restrict src, const vblock 
     const float *row = src + (ptrdiff_t)ky * (ptrdiff_t)row_stride;
     for (int kx = kx0; kx < kx1; ++kx)
       for (int p = 0; p < npix; ++p)
-        acc[p] += LOAD(row + (ptrdiff_t)(p * stride + kx) * (ptrdiff_t)c) * wt[ky * 3 + kx];
+        acc[p] += LOAD(row + (ptrdiff_t)(p * stride + kx) * (ptrdiff_t)c) * wt[ky * K + kx];
   }
   if (ep) {
     const vblock zero = 0.0f, six = 6.0f;
@@ -57,16 +59,16 @@ INLINE void pixels(float *restrict dst, const float *restrict src, const vblock 
 }
 
 // Channel c0 alone, any window bounds: the tail of channels that fill no block.
-INLINE float one(const float *in, const float *filter, size_t h, size_t w, size_t c, ptrdiff_t iy0,
-                 ptrdiff_t ix0, size_t c0) {
+INLINE float one(const float *in, const float *filter, const int K, size_t h, size_t w, size_t c,
+                 ptrdiff_t iy0, ptrdiff_t ix0, size_t c0) {
   float acc = 0.0f;
-  for (int ky = 0; ky < 3; ++ky) {
+  for (int ky = 0; ky < K; ++ky) {
     ptrdiff_t iy = iy0 + ky;
     if (iy < 0 || iy >= (ptrdiff_t)h) continue;
-    for (int kx = 0; kx < 3; ++kx) {
+    for (int kx = 0; kx < K; ++kx) {
       ptrdiff_t ix = ix0 + kx;
       if (ix < 0 || ix >= (ptrdiff_t)w) continue;
-      acc += in[((size_t)iy * w + (size_t)ix) * c + c0] * filter[(size_t)(ky * 3 + kx) * c + c0];
+      acc += in[((size_t)iy * w + (size_t)ix) * c + c0] * filter[(size_t)(ky * K + kx) * c + c0];
     }
   }
   return acc;
@@ -79,23 +81,29 @@ INLINE float epilogue(float v, const float *scale, const float *shift, size_t c0
   return 6.0f < v ? 6.0f : v;
 }
 
-// Output row `oy`:  in [h][w][c], filter [3][3][c], out [oh][ow][c].
+// Output row `oy` of a K x K depthwise convolution with zero padding P = (K - 1) / 2 (PyTorch's
+// `padding=K // 2`):  in [h][w][c], filter [K][K][c], out [oh][ow][c].
 INLINE void row(const float *restrict in, const float *restrict filter, const float *scale,
-                const float *shift, float *restrict out, size_t h, size_t w, size_t c, size_t ow,
-                size_t oy, const int stride) {
+                const float *shift, float *restrict out, const int K, size_t h, size_t w, size_t c,
+                size_t ow, size_t oy, const int stride) {
+  const int P = (K - 1) / 2;
   const size_t row_stride = w * c;
-  const ptrdiff_t iy0 = (ptrdiff_t)(oy * stride) - 1;
-  const int ky0 = iy0 < 0 ? 1 : 0;
-  const int ky1 = iy0 + 3 > (ptrdiff_t)h ? (int)((ptrdiff_t)h - iy0) : 3;
-  // Output columns whose whole window lies inside the input: ox >= 1 and ox*stride + 1 < w.
-  size_t inner_end = (w - 2) / stride + 1;  // first ox with ox*stride + 1 >= w
-  if (inner_end > ow) inner_end = ow;
+  const ptrdiff_t iy0 = (ptrdiff_t)(oy * stride) - P;
+  const int ky0 = iy0 < 0 ? (int)-iy0 : 0;
+  const int ky1 = iy0 + K > (ptrdiff_t)h ? (int)((ptrdiff_t)h - iy0) : K;
+  // Output columns whose whole window lies inside the input: [lo, hi), lo = ceil(P / stride),
+  // hi the first ox with ox*stride - P + K > w.
+  size_t lo = (size_t)((P + stride - 1) / stride);
+  if (lo > ow) lo = ow;
+  size_t hi = w + P >= (size_t)K ? (w + P - K) / stride + 1 : 0;
+  if (hi > ow) hi = ow;
+  if (hi < lo) hi = lo;
   const float *top = in + iy0 * (ptrdiff_t)row_stride;  // may point before `in`: never read
   float *dst = out + oy * ow * c;
   size_t c0 = 0;
   for (; c0 + BLOCK <= c; c0 += BLOCK) {
-    vblock wt[9];
-    for (int k = 0; k < 9; ++k) wt[k] = LOAD(filter + (size_t)k * c + c0);
+    vblock wt[25];
+    for (int k = 0; k < K * K; ++k) wt[k] = LOAD(filter + (size_t)k * c + c0);
     vblock epv[2];
     const vblock *ep = 0;
     if (scale) {
@@ -103,31 +111,33 @@ INLINE void row(const float *restrict in, const float *restrict filter, const fl
       epv[1] = LOAD(shift + c0);
       ep = epv;
     }
-    const float *base = top + c0 - (ptrdiff_t)c;  // column -1
-    // ox = 0: the left column of the window is padding.
-    pixels(dst + c0, base, wt, c, row_stride, ky0, ky1, 1, 3, 1, stride, ep);
-    size_t ox = 1;
-    for (; ox + 4 <= inner_end; ox += 4)
-      pixels(dst + ox * c + c0, base + (ptrdiff_t)(ox * stride * c), wt, c, row_stride, ky0, ky1,
-             0, 3, 4, stride, ep);
-    for (; ox < inner_end; ++ox)
-      pixels(dst + ox * c + c0, base + (ptrdiff_t)(ox * stride * c), wt, c, row_stride, ky0, ky1,
-             0, 3, 1, stride, ep);
-    // The right edge: the window's right column (or two) is padding.
+    const float *base = top + c0 - (ptrdiff_t)P * (ptrdiff_t)c;  // column -P
+    size_t ox = 0;
+    // The left edge, then the inside four pixels at a time, then the right edge: at the edges the
+    // window's columns outside the input are padding, never read.
+    for (; ox < lo; ++ox) {
+      const ptrdiff_t ix0 = (ptrdiff_t)(ox * stride) - P;
+      const int kx1 = ix0 + K > (ptrdiff_t)w ? (int)((ptrdiff_t)w - ix0) : K;
+      pixels(dst + ox * c + c0, base + (ptrdiff_t)(ox * stride * c), wt, K, c, row_stride, ky0, ky1,
+             (int)-ix0, kx1, 1, stride, ep);
+    }
+    for (; ox + 4 <= hi; ox += 4)
+      pixels(dst + ox * c + c0, base + (ptrdiff_t)(ox * stride * c), wt, K, c, row_stride, ky0, ky1,
+             0, K, 4, stride, ep);
+    for (; ox < hi; ++ox)
+      pixels(dst + ox * c + c0, base + (ptrdiff_t)(ox * stride * c), wt, K, c, row_stride, ky0, ky1,
+             0, K, 1, stride, ep);
     for (; ox < ow; ++ox) {
-      ptrdiff_t ix0 = (ptrdiff_t)(ox * stride) - 1;
-      if (ix0 + 2 == (ptrdiff_t)w)
-        pixels(dst + ox * c + c0, base + (ptrdiff_t)(ox * stride * c), wt, c, row_stride, ky0,
-               ky1, 0, 2, 1, stride, ep);
-      else
-        pixels(dst + ox * c + c0, base + (ptrdiff_t)(ox * stride * c), wt, c, row_stride, ky0,
-               ky1, 0, 1, 1, stride, ep);
+      const ptrdiff_t ix0 = (ptrdiff_t)(ox * stride) - P;
+      const int kx0 = ix0 < 0 ? (int)-ix0 : 0;
+      pixels(dst + ox * c + c0, base + (ptrdiff_t)(ox * stride * c), wt, K, c, row_stride, ky0, ky1,
+             kx0, (int)((ptrdiff_t)w - ix0), 1, stride, ep);
     }
   }
   for (; c0 < c; ++c0)
     for (size_t ox = 0; ox < ow; ++ox)
       dst[ox * c + c0] = epilogue(
-          one(in, filter, h, w, c, iy0, (ptrdiff_t)(ox * stride) - 1, c0), scale, shift, c0);
+          one(in, filter, K, h, w, c, iy0, (ptrdiff_t)(ox * stride) - P, c0), scale, shift, c0);
 }
 
 #define MEMREF(name)                                                                      \
@@ -146,7 +156,7 @@ INLINE void row(const float *restrict in, const float *restrict filter, const fl
 // (IREE's own sample builds with -fvisibility=hidden and marks nothing, which binds them too.)
 // in: [h][w][c] (unpadded), filter: [3][3][c], out: [oh][ow][c]; output rows
 // [row_begin, row_begin + row_count) clipped to oh.
-#define ENTRY(name, STRIDE)                                                                    \
+#define ENTRY(name, K, STRIDE)                                                                 \
   __attribute__((visibility("protected"))) void name(                                           \
       MEMREF(in), MEMREF(filter), MEMREF_OUT(out), size_t h, size_t w, size_t c, size_t oh, \
       size_t ow, size_t row_begin, size_t row_count) {                                        \
@@ -155,7 +165,7 @@ INLINE void row(const float *restrict in, const float *restrict filter, const fl
     size_t row_end = row_begin + row_count;                                                   \
     if (row_end > oh) row_end = oh;                                                           \
     for (size_t oy = row_begin; oy < row_end; ++oy)                                           \
-      row(in + in_offset, filter + filter_offset, 0, 0, out + out_offset, h, w, c, ow, oy,    \
+      row(in + in_offset, filter + filter_offset, 0, 0, out + out_offset, K, h, w, c, ow, oy, \
           STRIDE);                                                                            \
   }
 
@@ -173,11 +183,14 @@ INLINE void row(const float *restrict in, const float *restrict filter, const fl
     if (row_end > oh) row_end = oh;                                                            \
     for (size_t oy = row_begin; oy < row_end; ++oy)                                            \
       row(in + in_offset, filter + filter_offset, scale + scale_offset, shift + shift_offset,  \
-          out + out_offset, h, w, c, ow, oy, STRIDE);                                          \
+          out + out_offset, 3, h, w, c, ow, oy, STRIDE);                                       \
   }
 
-ENTRY(depthwise3x3_s1_nhwc, 1)
-ENTRY(depthwise3x3_s2_nhwc, 2)
+ENTRY(depthwise3x3_s1_nhwc, 3, 1)
+ENTRY(depthwise3x3_s2_nhwc, 3, 2)
+// The same for a 5x5 window, padding 2 (MobileNetV3-small's): in [h][w][c], filter [5][5][c].
+ENTRY(depthwise5x5_s1_nhwc, 5, 1)
+ENTRY(depthwise5x5_s2_nhwc, 5, 2)
 ENTRY_BN_RELU6(depthwise3x3_bn_relu6_s1_nhwc, 1)
 ENTRY_BN_RELU6(depthwise3x3_bn_relu6_s2_nhwc, 2)
 

@@ -81,6 +81,16 @@ module attributes {transform.with_named_sequence} {
         %c1 = arith.constant 1 : index
         hal.return %x, %c1, %c1 : index, index, index
       }
+      hal.executable.export public @s1_k5 ordinal(5) layout(#layout) count(%device: !hal.device, %oh: index) -> (index, index, index) {
+        %x = affine.apply affine_map<()[s0] -> (s0 ceildiv 2)>()[%oh]
+        %c1 = arith.constant 1 : index
+        hal.return %x, %c1, %c1 : index, index, index
+      }
+      hal.executable.export public @s2_k5 ordinal(6) layout(#layout) count(%device: !hal.device, %oh: index) -> (index, index, index) {
+        %x = affine.apply affine_map<()[s0] -> (s0 ceildiv 2)>()[%oh]
+        %c1 = arith.constant 1 : index
+        hal.return %x, %c1, %c1 : index, index, index
+      }
       builtin.module {
         // in [h][w][c], filter [3][3][c], out [oh][ow][c]; h, w, c, oh, ow, first row, rows.
         func.func private @depthwise3x3_s1_nhwc(memref<?xf32>, memref<?xf32>, memref<?xf32>, index, index, index, index, index, index, index) attributes {hal.import.static}
@@ -189,6 +199,58 @@ module attributes {transform.with_named_sequence} {
           %wg = hal.interface.workgroup.id[0] : index
           %row = affine.apply affine_map<()[s0] -> (s0 * 2)>()[%wg]
           func.call @depthwise3x3_bn_relu6_s2_nhwc(%in, %filter, %scale, %shift, %out, %h, %w, %c, %oh, %ow, %row, %c2) : (memref<?xf32>, memref<?xf32>, memref<?xf32>, memref<?xf32>, memref<?xf32>, index, index, index, index, index, index, index) -> ()
+          return
+        }
+        // 5x5, padding 2: in [h][w][c], filter [5][5][c], out [oh][ow][c]; two output rows per workgroup.
+        func.func private @depthwise5x5_s1_nhwc(memref<?xf32>, memref<?xf32>, memref<?xf32>, index, index, index, index, index, index, index) attributes {hal.import.static}
+        func.func @s1_k5() {
+          %c0 = arith.constant 0 : index
+          %c2 = arith.constant 2 : index
+          %h_i32 = hal.interface.constant.load layout(#layout) ordinal(0) : i32
+          %w_i32 = hal.interface.constant.load layout(#layout) ordinal(1) : i32
+          %c_i32 = hal.interface.constant.load layout(#layout) ordinal(2) : i32
+          %oh_i32 = hal.interface.constant.load layout(#layout) ordinal(3) : i32
+          %ow_i32 = hal.interface.constant.load layout(#layout) ordinal(4) : i32
+          %h = arith.index_castui %h_i32 : i32 to index
+          %w = arith.index_castui %w_i32 : i32 to index
+          %c = arith.index_castui %c_i32 : i32 to index
+          %oh = arith.index_castui %oh_i32 : i32 to index
+          %ow = arith.index_castui %ow_i32 : i32 to index
+          %in_n = affine.apply affine_map<()[s0, s1, s2] -> (s0 * s1 * s2)>()[%h, %w, %c]
+          %f_n = affine.apply affine_map<()[s0] -> (s0 * 25)>()[%c]
+          %out_n = affine.apply affine_map<()[s0, s1, s2] -> (s0 * s1 * s2)>()[%oh, %ow, %c]
+          %in = hal.interface.binding.subspan layout(#layout) binding(0) alignment(64) offset(%c0) : memref<?xf32>{%in_n}
+          %filter = hal.interface.binding.subspan layout(#layout) binding(1) alignment(64) offset(%c0) : memref<?xf32>{%f_n}
+          %out = hal.interface.binding.subspan layout(#layout) binding(2) alignment(64) offset(%c0) : memref<?xf32>{%out_n}
+          %wg = hal.interface.workgroup.id[0] : index
+          %row = affine.apply affine_map<()[s0] -> (s0 * 2)>()[%wg]
+          func.call @depthwise5x5_s1_nhwc(%in, %filter, %out, %h, %w, %c, %oh, %ow, %row, %c2) : (memref<?xf32>, memref<?xf32>, memref<?xf32>, index, index, index, index, index, index, index) -> ()
+          return
+        }
+        // 5x5, padding 2: in [h][w][c], filter [5][5][c], out [oh][ow][c]; two output rows per workgroup.
+        func.func private @depthwise5x5_s2_nhwc(memref<?xf32>, memref<?xf32>, memref<?xf32>, index, index, index, index, index, index, index) attributes {hal.import.static}
+        func.func @s2_k5() {
+          %c0 = arith.constant 0 : index
+          %c2 = arith.constant 2 : index
+          %h_i32 = hal.interface.constant.load layout(#layout) ordinal(0) : i32
+          %w_i32 = hal.interface.constant.load layout(#layout) ordinal(1) : i32
+          %c_i32 = hal.interface.constant.load layout(#layout) ordinal(2) : i32
+          %oh_i32 = hal.interface.constant.load layout(#layout) ordinal(3) : i32
+          %ow_i32 = hal.interface.constant.load layout(#layout) ordinal(4) : i32
+          %h = arith.index_castui %h_i32 : i32 to index
+          %w = arith.index_castui %w_i32 : i32 to index
+          %c = arith.index_castui %c_i32 : i32 to index
+          %oh = arith.index_castui %oh_i32 : i32 to index
+          %ow = arith.index_castui %ow_i32 : i32 to index
+          %in_n = affine.apply affine_map<()[s0, s1, s2] -> (s0 * s1 * s2)>()[%h, %w, %c]
+          %f_n = affine.apply affine_map<()[s0] -> (s0 * 25)>()[%c]
+          %out_n = affine.apply affine_map<()[s0, s1, s2] -> (s0 * s1 * s2)>()[%oh, %ow, %c]
+          %in = hal.interface.binding.subspan layout(#layout) binding(0) alignment(64) offset(%c0) : memref<?xf32>{%in_n}
+          %filter = hal.interface.binding.subspan layout(#layout) binding(1) alignment(64) offset(%c0) : memref<?xf32>{%f_n}
+          %out = hal.interface.binding.subspan layout(#layout) binding(2) alignment(64) offset(%c0) : memref<?xf32>{%out_n}
+          %wg = hal.interface.workgroup.id[0] : index
+          %row = affine.apply affine_map<()[s0] -> (s0 * 2)>()[%wg]
+          func.call @depthwise5x5_s2_nhwc(%in, %filter, %out, %h, %w, %c, %oh, %ow, %row, %c2) : (memref<?xf32>, memref<?xf32>, memref<?xf32>, index, index, index, index, index, index, index) -> ()
           return
         }
         func.func private @conv3x3_s2_bn_relu6_nchw_nhwc(memref<?xf32>, memref<?xf32>, memref<?xf32>, memref<?xf32>, memref<?xf32>, index, index, index, index, index, index, index, index) attributes {hal.import.static}
@@ -305,6 +367,140 @@ module attributes {transform.with_named_sequence} {
     %ow_i32 = arith.index_cast %ow : index to i32
     %nhwc = flow.dispatch @depthwise3x3::@s2[%oh](%h_i32, %w_i32, %c_i32, %oh_i32, %ow_i32, %in, %ft)
         : (i32, i32, i32, i32, i32, tensor<1x?x?x?xf32>{%h, %w, %c}, tensor<3x3x?xf32>{%c}) -> tensor<1x?x?x?xf32>{%oh, %ow, %c}
+    %oe = tensor.empty(%c, %oh, %ow) : tensor<1x?x?x?xf32>
+    %nchw = linalg.transpose ins(%nhwc : tensor<1x?x?x?xf32>) outs(%oe : tensor<1x?x?x?xf32>) permutation = [0, 3, 1, 2]
+    util.return %nchw : tensor<1x?x?x?xf32>
+  }
+
+  // Pass 1's outlined pad of an NCHW tensor by one pixel on each side of H and W.
+  util.func private @depthwise3x3_pad_nchw(%x: tensor<1x?x?x?xf32>, %value: f32) -> tensor<1x?x?x?xf32> {
+    %padded = tensor.pad %x low[0, 0, 1, 1] high[0, 0, 1, 1] {
+    ^bb0(%i0: index, %i1: index, %i2: index, %i3: index):
+      tensor.yield %value : f32
+    } : tensor<1x?x?x?xf32> to tensor<1x?x?x?xf32>
+    util.return %padded : tensor<1x?x?x?xf32>
+  }
+
+  // Unpadded NCHW input [1, c, h, w] (the form YOLOX-nano's layers reach the pad in: the channels-last
+  // pass leaves SiLU's product NCHW), filter [c, 3, 3] -> the NCHW result [1, c, oh, ow]: the input
+  // transposed to NHWC for the plain entry and the result back (IREE folds each transpose into the
+  // elementwise dispatch beside it: the SiLU product before, the BatchNorm after).
+  util.func private @depthwise3x3_nchw_s1_call(%x: tensor<1x?x?x?xf32>, %filter: tensor<?x3x3xf32>) -> tensor<1x?x?x?xf32> {
+    %c0 = arith.constant 0 : index
+    %c1 = arith.constant 1 : index
+    %c2 = arith.constant 2 : index
+    %c3 = arith.constant 3 : index
+    %c = tensor.dim %x, %c1 : tensor<1x?x?x?xf32>
+    %h = tensor.dim %x, %c2 : tensor<1x?x?x?xf32>
+    %w = tensor.dim %x, %c3 : tensor<1x?x?x?xf32>
+    %ie = tensor.empty(%h, %w, %c) : tensor<1x?x?x?xf32>
+    %in = linalg.transpose ins(%x : tensor<1x?x?x?xf32>) outs(%ie : tensor<1x?x?x?xf32>) permutation = [0, 2, 3, 1]
+    %oh = arith.addi %h, %c0 : index
+    %ow = arith.addi %w, %c0 : index
+    %fe = tensor.empty(%c) : tensor<3x3x?xf32>
+    %ft = linalg.transpose ins(%filter : tensor<?x3x3xf32>) outs(%fe : tensor<3x3x?xf32>) permutation = [1, 2, 0]
+    %h_i32 = arith.index_cast %h : index to i32
+    %w_i32 = arith.index_cast %w : index to i32
+    %c_i32 = arith.index_cast %c : index to i32
+    %oh_i32 = arith.index_cast %oh : index to i32
+    %ow_i32 = arith.index_cast %ow : index to i32
+    %nhwc = flow.dispatch @depthwise3x3::@s1[%oh](%h_i32, %w_i32, %c_i32, %oh_i32, %ow_i32, %in, %ft)
+        : (i32, i32, i32, i32, i32, tensor<1x?x?x?xf32>{%h, %w, %c}, tensor<3x3x?xf32>{%c}) -> tensor<1x?x?x?xf32>{%oh, %ow, %c}
+    %oe = tensor.empty(%c, %oh, %ow) : tensor<1x?x?x?xf32>
+    %nchw = linalg.transpose ins(%nhwc : tensor<1x?x?x?xf32>) outs(%oe : tensor<1x?x?x?xf32>) permutation = [0, 3, 1, 2]
+    util.return %nchw : tensor<1x?x?x?xf32>
+  }
+
+  // Unpadded NCHW input [1, c, h, w] (the form YOLOX-nano's layers reach the pad in: the channels-last
+  // pass leaves SiLU's product NCHW), filter [c, 3, 3] -> the NCHW result [1, c, oh, ow]: the input
+  // transposed to NHWC for the plain entry and the result back (IREE folds each transpose into the
+  // elementwise dispatch beside it: the SiLU product before, the BatchNorm after).
+  util.func private @depthwise3x3_nchw_s2_call(%x: tensor<1x?x?x?xf32>, %filter: tensor<?x3x3xf32>) -> tensor<1x?x?x?xf32> {
+    %c0 = arith.constant 0 : index
+    %c1 = arith.constant 1 : index
+    %c2 = arith.constant 2 : index
+    %c3 = arith.constant 3 : index
+    %c = tensor.dim %x, %c1 : tensor<1x?x?x?xf32>
+    %h = tensor.dim %x, %c2 : tensor<1x?x?x?xf32>
+    %w = tensor.dim %x, %c3 : tensor<1x?x?x?xf32>
+    %ie = tensor.empty(%h, %w, %c) : tensor<1x?x?x?xf32>
+    %in = linalg.transpose ins(%x : tensor<1x?x?x?xf32>) outs(%ie : tensor<1x?x?x?xf32>) permutation = [0, 2, 3, 1]
+    %oh = affine.apply affine_map<()[s0] -> ((s0 - 1) floordiv 2 + 1)>()[%h]
+    %ow = affine.apply affine_map<()[s0] -> ((s0 - 1) floordiv 2 + 1)>()[%w]
+    %fe = tensor.empty(%c) : tensor<3x3x?xf32>
+    %ft = linalg.transpose ins(%filter : tensor<?x3x3xf32>) outs(%fe : tensor<3x3x?xf32>) permutation = [1, 2, 0]
+    %h_i32 = arith.index_cast %h : index to i32
+    %w_i32 = arith.index_cast %w : index to i32
+    %c_i32 = arith.index_cast %c : index to i32
+    %oh_i32 = arith.index_cast %oh : index to i32
+    %ow_i32 = arith.index_cast %ow : index to i32
+    %nhwc = flow.dispatch @depthwise3x3::@s2[%oh](%h_i32, %w_i32, %c_i32, %oh_i32, %ow_i32, %in, %ft)
+        : (i32, i32, i32, i32, i32, tensor<1x?x?x?xf32>{%h, %w, %c}, tensor<3x3x?xf32>{%c}) -> tensor<1x?x?x?xf32>{%oh, %ow, %c}
+    %oe = tensor.empty(%c, %oh, %ow) : tensor<1x?x?x?xf32>
+    %nchw = linalg.transpose ins(%nhwc : tensor<1x?x?x?xf32>) outs(%oe : tensor<1x?x?x?xf32>) permutation = [0, 3, 1, 2]
+    util.return %nchw : tensor<1x?x?x?xf32>
+  }
+
+  // Pass 1's outlined pad of an NCHW tensor by two pixels on each side of H and W (a 5x5 window's).
+  util.func private @depthwise5x5_pad_nchw(%x: tensor<1x?x?x?xf32>, %value: f32) -> tensor<1x?x?x?xf32> {
+    %padded = tensor.pad %x low[0, 0, 2, 2] high[0, 0, 2, 2] {
+    ^bb0(%i0: index, %i1: index, %i2: index, %i3: index):
+      tensor.yield %value : f32
+    } : tensor<1x?x?x?xf32> to tensor<1x?x?x?xf32>
+    util.return %padded : tensor<1x?x?x?xf32>
+  }
+
+  // The 5x5 form of @depthwise3x3_nchw_s1_call: unpadded NCHW input [1, c, h, w] (MobileNetV3-small's
+  // after its hardswish), filter [c, 5, 5] -> NCHW [1, c, oh, ow], the kernel's 5x5 entry between transposes.
+  util.func private @depthwise5x5_nchw_s1_call(%x: tensor<1x?x?x?xf32>, %filter: tensor<?x5x5xf32>) -> tensor<1x?x?x?xf32> {
+    %c0 = arith.constant 0 : index
+    %c1 = arith.constant 1 : index
+    %c2 = arith.constant 2 : index
+    %c3 = arith.constant 3 : index
+    %c = tensor.dim %x, %c1 : tensor<1x?x?x?xf32>
+    %h = tensor.dim %x, %c2 : tensor<1x?x?x?xf32>
+    %w = tensor.dim %x, %c3 : tensor<1x?x?x?xf32>
+    %ie = tensor.empty(%h, %w, %c) : tensor<1x?x?x?xf32>
+    %in = linalg.transpose ins(%x : tensor<1x?x?x?xf32>) outs(%ie : tensor<1x?x?x?xf32>) permutation = [0, 2, 3, 1]
+    %oh = arith.addi %h, %c0 : index
+    %ow = arith.addi %w, %c0 : index
+    %fe = tensor.empty(%c) : tensor<5x5x?xf32>
+    %ft = linalg.transpose ins(%filter : tensor<?x5x5xf32>) outs(%fe : tensor<5x5x?xf32>) permutation = [1, 2, 0]
+    %h_i32 = arith.index_cast %h : index to i32
+    %w_i32 = arith.index_cast %w : index to i32
+    %c_i32 = arith.index_cast %c : index to i32
+    %oh_i32 = arith.index_cast %oh : index to i32
+    %ow_i32 = arith.index_cast %ow : index to i32
+    %nhwc = flow.dispatch @depthwise3x3::@s1_k5[%oh](%h_i32, %w_i32, %c_i32, %oh_i32, %ow_i32, %in, %ft)
+        : (i32, i32, i32, i32, i32, tensor<1x?x?x?xf32>{%h, %w, %c}, tensor<5x5x?xf32>{%c}) -> tensor<1x?x?x?xf32>{%oh, %ow, %c}
+    %oe = tensor.empty(%c, %oh, %ow) : tensor<1x?x?x?xf32>
+    %nchw = linalg.transpose ins(%nhwc : tensor<1x?x?x?xf32>) outs(%oe : tensor<1x?x?x?xf32>) permutation = [0, 3, 1, 2]
+    util.return %nchw : tensor<1x?x?x?xf32>
+  }
+
+  // The 5x5 form of @depthwise3x3_nchw_s2_call: unpadded NCHW input [1, c, h, w] (MobileNetV3-small's
+  // after its hardswish), filter [c, 5, 5] -> NCHW [1, c, oh, ow], the kernel's 5x5 entry between transposes.
+  util.func private @depthwise5x5_nchw_s2_call(%x: tensor<1x?x?x?xf32>, %filter: tensor<?x5x5xf32>) -> tensor<1x?x?x?xf32> {
+    %c0 = arith.constant 0 : index
+    %c1 = arith.constant 1 : index
+    %c2 = arith.constant 2 : index
+    %c3 = arith.constant 3 : index
+    %c = tensor.dim %x, %c1 : tensor<1x?x?x?xf32>
+    %h = tensor.dim %x, %c2 : tensor<1x?x?x?xf32>
+    %w = tensor.dim %x, %c3 : tensor<1x?x?x?xf32>
+    %ie = tensor.empty(%h, %w, %c) : tensor<1x?x?x?xf32>
+    %in = linalg.transpose ins(%x : tensor<1x?x?x?xf32>) outs(%ie : tensor<1x?x?x?xf32>) permutation = [0, 2, 3, 1]
+    %oh = affine.apply affine_map<()[s0] -> ((s0 - 1) floordiv 2 + 1)>()[%h]
+    %ow = affine.apply affine_map<()[s0] -> ((s0 - 1) floordiv 2 + 1)>()[%w]
+    %fe = tensor.empty(%c) : tensor<5x5x?xf32>
+    %ft = linalg.transpose ins(%filter : tensor<?x5x5xf32>) outs(%fe : tensor<5x5x?xf32>) permutation = [1, 2, 0]
+    %h_i32 = arith.index_cast %h : index to i32
+    %w_i32 = arith.index_cast %w : index to i32
+    %c_i32 = arith.index_cast %c : index to i32
+    %oh_i32 = arith.index_cast %oh : index to i32
+    %ow_i32 = arith.index_cast %ow : index to i32
+    %nhwc = flow.dispatch @depthwise3x3::@s2_k5[%oh](%h_i32, %w_i32, %c_i32, %oh_i32, %ow_i32, %in, %ft)
+        : (i32, i32, i32, i32, i32, tensor<1x?x?x?xf32>{%h, %w, %c}, tensor<5x5x?xf32>{%c}) -> tensor<1x?x?x?xf32>{%oh, %ow, %c}
     %oe = tensor.empty(%c, %oh, %ow) : tensor<1x?x?x?xf32>
     %nchw = linalg.transpose ins(%nhwc : tensor<1x?x?x?xf32>) outs(%oe : tensor<1x?x?x?xf32>) permutation = [0, 3, 1, 2]
     util.return %nchw : tensor<1x?x?x?xf32>
@@ -759,6 +955,144 @@ module attributes {transform.with_named_sequence} {
     transform.yield
   }
 
+  // Pass 2b, NCHW, stride 1: util.call @depthwise3x3_pad_nchw(x, 0.0) straight into
+  // linalg.depthwise_conv_2d_nchw_chw (3x3, stride 1, dilation 1) accumulating into zeros:
+  // YOLOX-nano's depthwise convolutions after the channels-last pass.
+  transform.named_sequence @match_nchw_s1(%root: !transform.any_op {transform.readonly}) -> (!transform.any_value, !transform.any_value) {
+    %ins, %outs = transform.iree.match.cast_compatible_dag_from_root %root {
+      ^bb0(%x: tensor<1x?x?x?xf32>, %filter: tensor<?x3x3xf32>):
+        %zero = arith.constant 0.000000e+00 : f32
+        %xc = tensor.cast %x : tensor<1x?x?x?xf32> to tensor<1x?x?x?xf32>
+        %call = "util.call"(%xc, %zero) <{callee = @depthwise3x3_pad_nchw}> : (tensor<1x?x?x?xf32>, f32) -> tensor<1x?x?x?xf32>
+        %padded = tensor.cast %call : tensor<1x?x?x?xf32> to tensor<1x?x?x?xf32>
+        %c1 = arith.constant 1 : index
+        %c2 = arith.constant 2 : index
+        %c3 = arith.constant 3 : index
+        %d1 = tensor.dim %padded, %c1 : tensor<1x?x?x?xf32>
+        %d2 = tensor.dim %padded, %c2 : tensor<1x?x?x?xf32>
+        %d3 = tensor.dim %padded, %c3 : tensor<1x?x?x?xf32>
+        %oe = tensor.empty(%d1, %d2, %d3) {"match.operation_name_only"} : tensor<1x?x?x?xf32>
+        %fill = linalg.fill ins(%zero : f32) outs(%oe : tensor<1x?x?x?xf32>) -> tensor<1x?x?x?xf32>
+        %conv = linalg.depthwise_conv_2d_nchw_chw {dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>}
+            ins(%padded, %filter : tensor<1x?x?x?xf32>, tensor<?x3x3xf32>) outs(%fill : tensor<1x?x?x?xf32>) -> tensor<1x?x?x?xf32>
+    } : (!transform.any_op) -> (!transform.any_value, !transform.any_value)
+    transform.yield %ins, %outs : !transform.any_value, !transform.any_value
+  }
+
+  transform.named_sequence @call_nchw_s1(%ins: !transform.any_value {transform.readonly}, %out: !transform.any_value {transform.readonly}) {
+    %root = transform.get_defining_op %out : (!transform.any_value) -> !transform.any_op
+    %module = transform.util.get_nearest_symbol_table %root : (!transform.any_op) -> !transform.any_op
+    %executable = transform.util.import_symbol @depthwise3x3 into %module if undefined : (!transform.any_op) -> !transform.any_op
+    %func = transform.util.import_symbol @depthwise3x3_nchw_s1_call into %module if undefined : (!transform.any_op) -> !transform.any_op
+    transform.util.cast_and_call inline_call %func(%ins) -> %out after %root {
+      transform.type_conversion.tensor.cast_shape_dynamic_dims
+    } : (!transform.any_op, !transform.any_value, !transform.any_value, !transform.any_op) -> ()
+    transform.yield
+  }
+
+  // Pass 2b, NCHW, stride 2: util.call @depthwise3x3_pad_nchw(x, 0.0) straight into
+  // linalg.depthwise_conv_2d_nchw_chw (3x3, stride 2, dilation 1) accumulating into zeros:
+  // YOLOX-nano's depthwise convolutions after the channels-last pass.
+  transform.named_sequence @match_nchw_s2(%root: !transform.any_op {transform.readonly}) -> (!transform.any_value, !transform.any_value) {
+    %ins, %outs = transform.iree.match.cast_compatible_dag_from_root %root {
+      ^bb0(%x: tensor<1x?x?x?xf32>, %filter: tensor<?x3x3xf32>):
+        %zero = arith.constant 0.000000e+00 : f32
+        %xc = tensor.cast %x : tensor<1x?x?x?xf32> to tensor<1x?x?x?xf32>
+        %call = "util.call"(%xc, %zero) <{callee = @depthwise3x3_pad_nchw}> : (tensor<1x?x?x?xf32>, f32) -> tensor<1x?x?x?xf32>
+        %padded = tensor.cast %call : tensor<1x?x?x?xf32> to tensor<1x?x?x?xf32>
+        %c1 = arith.constant 1 : index
+        %c2 = arith.constant 2 : index
+        %c3 = arith.constant 3 : index
+        %d1 = tensor.dim %padded, %c1 : tensor<1x?x?x?xf32>
+        %d2 = tensor.dim %padded, %c2 : tensor<1x?x?x?xf32>
+        %d3 = tensor.dim %padded, %c3 : tensor<1x?x?x?xf32>
+        %oe = tensor.empty(%d1, %d2, %d3) {"match.operation_name_only"} : tensor<1x?x?x?xf32>
+        %fill = linalg.fill ins(%zero : f32) outs(%oe : tensor<1x?x?x?xf32>) -> tensor<1x?x?x?xf32>
+        %conv = linalg.depthwise_conv_2d_nchw_chw {dilations = dense<1> : vector<2xi64>, strides = dense<2> : vector<2xi64>}
+            ins(%padded, %filter : tensor<1x?x?x?xf32>, tensor<?x3x3xf32>) outs(%fill : tensor<1x?x?x?xf32>) -> tensor<1x?x?x?xf32>
+    } : (!transform.any_op) -> (!transform.any_value, !transform.any_value)
+    transform.yield %ins, %outs : !transform.any_value, !transform.any_value
+  }
+
+  transform.named_sequence @call_nchw_s2(%ins: !transform.any_value {transform.readonly}, %out: !transform.any_value {transform.readonly}) {
+    %root = transform.get_defining_op %out : (!transform.any_value) -> !transform.any_op
+    %module = transform.util.get_nearest_symbol_table %root : (!transform.any_op) -> !transform.any_op
+    %executable = transform.util.import_symbol @depthwise3x3 into %module if undefined : (!transform.any_op) -> !transform.any_op
+    %func = transform.util.import_symbol @depthwise3x3_nchw_s2_call into %module if undefined : (!transform.any_op) -> !transform.any_op
+    transform.util.cast_and_call inline_call %func(%ins) -> %out after %root {
+      transform.type_conversion.tensor.cast_shape_dynamic_dims
+    } : (!transform.any_op, !transform.any_value, !transform.any_value, !transform.any_op) -> ()
+    transform.yield
+  }
+
+  // Pass 2b, NCHW, 5x5, stride 1: util.call @depthwise5x5_pad_nchw(x, 0.0) straight into
+  // linalg.depthwise_conv_2d_nchw_chw (5x5, stride 1, dilation 1) accumulating into zeros.
+  transform.named_sequence @match_nchw5_s1(%root: !transform.any_op {transform.readonly}) -> (!transform.any_value, !transform.any_value) {
+    %ins, %outs = transform.iree.match.cast_compatible_dag_from_root %root {
+      ^bb0(%x: tensor<1x?x?x?xf32>, %filter: tensor<?x5x5xf32>):
+        %zero = arith.constant 0.000000e+00 : f32
+        %xc = tensor.cast %x : tensor<1x?x?x?xf32> to tensor<1x?x?x?xf32>
+        %call = "util.call"(%xc, %zero) <{callee = @depthwise5x5_pad_nchw}> : (tensor<1x?x?x?xf32>, f32) -> tensor<1x?x?x?xf32>
+        %padded = tensor.cast %call : tensor<1x?x?x?xf32> to tensor<1x?x?x?xf32>
+        %c1 = arith.constant 1 : index
+        %c2 = arith.constant 2 : index
+        %c3 = arith.constant 3 : index
+        %d1 = tensor.dim %padded, %c1 : tensor<1x?x?x?xf32>
+        %d2 = tensor.dim %padded, %c2 : tensor<1x?x?x?xf32>
+        %d3 = tensor.dim %padded, %c3 : tensor<1x?x?x?xf32>
+        %oe = tensor.empty(%d1, %d2, %d3) {"match.operation_name_only"} : tensor<1x?x?x?xf32>
+        %fill = linalg.fill ins(%zero : f32) outs(%oe : tensor<1x?x?x?xf32>) -> tensor<1x?x?x?xf32>
+        %conv = linalg.depthwise_conv_2d_nchw_chw {dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>}
+            ins(%padded, %filter : tensor<1x?x?x?xf32>, tensor<?x5x5xf32>) outs(%fill : tensor<1x?x?x?xf32>) -> tensor<1x?x?x?xf32>
+    } : (!transform.any_op) -> (!transform.any_value, !transform.any_value)
+    transform.yield %ins, %outs : !transform.any_value, !transform.any_value
+  }
+
+  transform.named_sequence @call_nchw5_s1(%ins: !transform.any_value {transform.readonly}, %out: !transform.any_value {transform.readonly}) {
+    %root = transform.get_defining_op %out : (!transform.any_value) -> !transform.any_op
+    %module = transform.util.get_nearest_symbol_table %root : (!transform.any_op) -> !transform.any_op
+    %executable = transform.util.import_symbol @depthwise3x3 into %module if undefined : (!transform.any_op) -> !transform.any_op
+    %func = transform.util.import_symbol @depthwise5x5_nchw_s1_call into %module if undefined : (!transform.any_op) -> !transform.any_op
+    transform.util.cast_and_call inline_call %func(%ins) -> %out after %root {
+      transform.type_conversion.tensor.cast_shape_dynamic_dims
+    } : (!transform.any_op, !transform.any_value, !transform.any_value, !transform.any_op) -> ()
+    transform.yield
+  }
+
+  // Pass 2b, NCHW, 5x5, stride 2: util.call @depthwise5x5_pad_nchw(x, 0.0) straight into
+  // linalg.depthwise_conv_2d_nchw_chw (5x5, stride 2, dilation 1) accumulating into zeros.
+  transform.named_sequence @match_nchw5_s2(%root: !transform.any_op {transform.readonly}) -> (!transform.any_value, !transform.any_value) {
+    %ins, %outs = transform.iree.match.cast_compatible_dag_from_root %root {
+      ^bb0(%x: tensor<1x?x?x?xf32>, %filter: tensor<?x5x5xf32>):
+        %zero = arith.constant 0.000000e+00 : f32
+        %xc = tensor.cast %x : tensor<1x?x?x?xf32> to tensor<1x?x?x?xf32>
+        %call = "util.call"(%xc, %zero) <{callee = @depthwise5x5_pad_nchw}> : (tensor<1x?x?x?xf32>, f32) -> tensor<1x?x?x?xf32>
+        %padded = tensor.cast %call : tensor<1x?x?x?xf32> to tensor<1x?x?x?xf32>
+        %c1 = arith.constant 1 : index
+        %c2 = arith.constant 2 : index
+        %c3 = arith.constant 3 : index
+        %d1 = tensor.dim %padded, %c1 : tensor<1x?x?x?xf32>
+        %d2 = tensor.dim %padded, %c2 : tensor<1x?x?x?xf32>
+        %d3 = tensor.dim %padded, %c3 : tensor<1x?x?x?xf32>
+        %oe = tensor.empty(%d1, %d2, %d3) {"match.operation_name_only"} : tensor<1x?x?x?xf32>
+        %fill = linalg.fill ins(%zero : f32) outs(%oe : tensor<1x?x?x?xf32>) -> tensor<1x?x?x?xf32>
+        %conv = linalg.depthwise_conv_2d_nchw_chw {dilations = dense<1> : vector<2xi64>, strides = dense<2> : vector<2xi64>}
+            ins(%padded, %filter : tensor<1x?x?x?xf32>, tensor<?x5x5xf32>) outs(%fill : tensor<1x?x?x?xf32>) -> tensor<1x?x?x?xf32>
+    } : (!transform.any_op) -> (!transform.any_value, !transform.any_value)
+    transform.yield %ins, %outs : !transform.any_value, !transform.any_value
+  }
+
+  transform.named_sequence @call_nchw5_s2(%ins: !transform.any_value {transform.readonly}, %out: !transform.any_value {transform.readonly}) {
+    %root = transform.get_defining_op %out : (!transform.any_value) -> !transform.any_op
+    %module = transform.util.get_nearest_symbol_table %root : (!transform.any_op) -> !transform.any_op
+    %executable = transform.util.import_symbol @depthwise3x3 into %module if undefined : (!transform.any_op) -> !transform.any_op
+    %func = transform.util.import_symbol @depthwise5x5_nchw_s2_call into %module if undefined : (!transform.any_op) -> !transform.any_op
+    transform.util.cast_and_call inline_call %func(%ins) -> %out after %root {
+      transform.type_conversion.tensor.cast_shape_dynamic_dims
+    } : (!transform.any_op, !transform.any_value, !transform.any_value, !transform.any_op) -> ()
+    transform.yield
+  }
+
   transform.named_sequence @__transform_main(%module: !transform.any_op) {
     // Pass 1: every tensor.pad by one pixel on each side of H and W (NHWC with the channels-last
     // pass's unit dimension), whatever its value, becomes a call of @depthwise3x3_pad.
@@ -772,6 +1106,37 @@ module attributes {transform.with_named_sequence} {
         %padded = transform.get_result %pad[0] : (!transform.any_op) -> !transform.any_value
         %table = transform.util.get_nearest_symbol_table %pad : (!transform.any_op) -> !transform.any_op
         %outline = transform.util.import_symbol @depthwise3x3_pad into %table if undefined : (!transform.any_op) -> !transform.any_op
+        transform.util.cast_and_call %outline(%args) -> %padded after %pad {
+          transform.type_conversion.tensor.cast_shape_dynamic_dims
+        } : (!transform.any_op, !transform.any_value, !transform.any_value, !transform.any_op) -> !transform.any_op
+    }
+    // ... and every pad of an NCHW tensor by one pixel on each side of H and W (where the
+    // channels-last pass left the convolution's input NCHW, as YOLOX-nano's SiLU products).
+    %pads4 = transform.structured.match ops{["tensor.pad"]} attributes {static_low = array<i64: 0, 0, 1, 1>, static_high = array<i64: 0, 0, 1, 1>} in %module : (!transform.any_op) -> !transform.any_op
+    transform.foreach %pads4 : !transform.any_op {
+      ^bb0(%pad: !transform.any_op):
+        %yield = transform.structured.match ops{["tensor.yield"]} in %pad : (!transform.any_op) -> !transform.any_op
+        %x = transform.get_operand %pad[0] : (!transform.any_op) -> !transform.any_value
+        %value = transform.get_operand %yield[0] : (!transform.any_op) -> !transform.any_value
+        %args = transform.merge_handles %x, %value : !transform.any_value
+        %padded = transform.get_result %pad[0] : (!transform.any_op) -> !transform.any_value
+        %table = transform.util.get_nearest_symbol_table %pad : (!transform.any_op) -> !transform.any_op
+        %outline = transform.util.import_symbol @depthwise3x3_pad_nchw into %table if undefined : (!transform.any_op) -> !transform.any_op
+        transform.util.cast_and_call %outline(%args) -> %padded after %pad {
+          transform.type_conversion.tensor.cast_shape_dynamic_dims
+        } : (!transform.any_op, !transform.any_value, !transform.any_value, !transform.any_op) -> !transform.any_op
+    }
+    // ... and every pad of an NCHW tensor by two pixels on each side of H and W (a 5x5 window's).
+    %pads5 = transform.structured.match ops{["tensor.pad"]} attributes {static_low = array<i64: 0, 0, 2, 2>, static_high = array<i64: 0, 0, 2, 2>} in %module : (!transform.any_op) -> !transform.any_op
+    transform.foreach %pads5 : !transform.any_op {
+      ^bb0(%pad: !transform.any_op):
+        %yield = transform.structured.match ops{["tensor.yield"]} in %pad : (!transform.any_op) -> !transform.any_op
+        %x = transform.get_operand %pad[0] : (!transform.any_op) -> !transform.any_value
+        %value = transform.get_operand %yield[0] : (!transform.any_op) -> !transform.any_value
+        %args = transform.merge_handles %x, %value : !transform.any_value
+        %padded = transform.get_result %pad[0] : (!transform.any_op) -> !transform.any_value
+        %table = transform.util.get_nearest_symbol_table %pad : (!transform.any_op) -> !transform.any_op
+        %outline = transform.util.import_symbol @depthwise5x5_pad_nchw into %table if undefined : (!transform.any_op) -> !transform.any_op
         transform.util.cast_and_call %outline(%args) -> %padded after %pad {
           transform.type_conversion.tensor.cast_shape_dynamic_dims
         } : (!transform.any_op, !transform.any_value, !transform.any_value, !transform.any_op) -> !transform.any_op
@@ -814,7 +1179,11 @@ module attributes {transform.with_named_sequence} {
       ^bb2(%func: !transform.any_op):
         transform.foreach_match in %func
             @match_s1 -> @call_s1,
-            @match_s2 -> @call_s2
+            @match_s2 -> @call_s2,
+            @match_nchw_s1 -> @call_nchw_s1,
+            @match_nchw_s2 -> @call_nchw_s2,
+            @match_nchw5_s1 -> @call_nchw5_s1,
+            @match_nchw5_s2 -> @call_nchw5_s2
           : (!transform.any_op) -> (!transform.any_op)
     }
     transform.apply_dce to %module : !transform.any_op

@@ -1,5 +1,5 @@
 """Writes this directory's specs from ../depthwise3x3's: the same patterns and executable without the
-object (its `objects` attribute) and without `hal.import.static`, so the five kernel functions are
+object (its `objects` attribute) and without `hal.import.static`, so the seven kernel functions are
 imports the runtime resolves from the plugin. Run after editing ../depthwise3x3/spec*.mlir."""
 
 import re
@@ -7,7 +7,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 NOTE = """// GENERATED from ../depthwise3x3/{name} for the plugin mechanism (kernels/depthwise3x3_plugin):
-// the same patterns and executable, without its `objects` and without `hal.import.static` on the five
+// the same patterns and executable, without its `objects` and without `hal.import.static` on the seven
 // declarations, so each is an import the runtime resolves from the plugin. Regenerate after editing
 // the original: python kernels/depthwise3x3_plugin/derive_specs.py
 // (The original's comments below still speak of the object; here there is none.)

@@ -1,5 +1,5 @@
 // depthwise3x3 (../depthwise3x3/depthwise3x3.c, the same source) as a standalone executable plugin:
-// the runtime loads it (--executable_plugin=embedded:depthwise3x3_plugin.so) and resolves the five
+// the runtime loads it (--executable_plugin=embedded:depthwise3x3_plugin.so) and resolves the seven
 // imports the spec declares from it, instead of the compiler linking the object into the module.
 //
 // IREE calls an import as int fn(void* params, void* context, void* reserved)
@@ -23,6 +23,10 @@ typedef struct {
 void depthwise3x3_s1_nhwc(MEMREF_ARG, MEMREF_ARG, MEMREF_OUT_ARG, size_t, size_t, size_t, size_t,
                           size_t, size_t, size_t);
 void depthwise3x3_s2_nhwc(MEMREF_ARG, MEMREF_ARG, MEMREF_OUT_ARG, size_t, size_t, size_t, size_t,
+                          size_t, size_t, size_t);
+void depthwise5x5_s1_nhwc(MEMREF_ARG, MEMREF_ARG, MEMREF_OUT_ARG, size_t, size_t, size_t, size_t,
+                          size_t, size_t, size_t);
+void depthwise5x5_s2_nhwc(MEMREF_ARG, MEMREF_ARG, MEMREF_OUT_ARG, size_t, size_t, size_t, size_t,
                           size_t, size_t, size_t);
 void depthwise3x3_bn_relu6_s1_nhwc(MEMREF_ARG, MEMREF_ARG, MEMREF_ARG, MEMREF_ARG, MEMREF_OUT_ARG,
                                    size_t, size_t, size_t, size_t, size_t, size_t, size_t);
@@ -63,6 +67,8 @@ typedef struct {
 
 DW(import_s1, depthwise3x3_s1_nhwc)
 DW(import_s2, depthwise3x3_s2_nhwc)
+DW(import_k5_s1, depthwise5x5_s1_nhwc)
+DW(import_k5_s2, depthwise5x5_s2_nhwc)
 DW_BN(import_bn_s1, depthwise3x3_bn_relu6_s1_nhwc)
 DW_BN(import_bn_s2, depthwise3x3_bn_relu6_s2_nhwc)
 
@@ -80,6 +86,8 @@ static const struct {
 } imports[] = {
     {"depthwise3x3_s1_nhwc", import_s1},
     {"depthwise3x3_s2_nhwc", import_s2},
+    {"depthwise5x5_s1_nhwc", import_k5_s1},
+    {"depthwise5x5_s2_nhwc", import_k5_s2},
     {"depthwise3x3_bn_relu6_s1_nhwc", import_bn_s1},
     {"depthwise3x3_bn_relu6_s2_nhwc", import_bn_s2},
     {"conv3x3_s2_bn_relu6_nchw_nhwc", import_stem},

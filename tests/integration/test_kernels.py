@@ -214,3 +214,52 @@ def test_an_arm_object_with_default_visibility_is_refused(cache: Path, tmp_path:
 def _query(kernel: str, results: Path) -> subprocess.CompletedProcess:
     argv = [sys.executable, "-m", "iree_matrix", "query", "kernel", kernel, "--results-dir", str(results)]
     return subprocess.run(argv, capture_output=True, text=True, timeout=120)
+
+
+def test_the_depthwise_kernel_against_a_plain_loop_on_the_host(cache: Path, tmp_path: Path) -> None:
+    """kernels/depthwise3x3 built by the tool's kernel stage (Zig's clang, the host's CPU), then
+    linked with its check_host.c by the same compiler and run: every entry the models take (3x3
+    stride 1 and 2 with BatchNorm + ReLU6, the stem, and the 5x5 stride 1 and 2 MobileNetV3-small
+    takes) against a double-precision loop, at the models' sizes and odd ones (channel tails,
+    images smaller than the window)."""
+    matrix = tmp_path / "dw.toml"
+    head = MATRIX.format(data=DATA).split("models =")[0]
+    matrix.write_text(
+        f'{head}models = ["mobilenet_v3_small"]\nkernels = ["{REPO / "kernels" / "depthwise3x3"}"]\n'
+    )
+    results = tmp_path / "results"
+    done = iree_matrix(
+        "matrix", "--matrix", str(matrix), "--backend", "venv", "--select", "kernel:*",
+        cache=cache, results=results, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    (built,) = [r for r in records(results).values() if r.stage == "kernel"]
+    assert built.status is Status.OK, built.message
+    objects = list((cache / "store" / "kernel").glob("*/objects/depthwise3x3.o"))
+    zig = list((cache / "envs" / "venv").glob("py3.11-ziglang*/bin/python"))
+    assert objects and zig, (objects, zig)
+    check = tmp_path / "check"
+    source = REPO / "kernels" / "depthwise3x3" / "check_host.c"
+    link = [
+        str(zig[0]),
+        "-m",
+        "ziglang",
+        "cc",
+        "-O1",
+        "-w",
+        str(source),
+        str(objects[0]),
+        "-lm",
+        "-o",
+        str(check),
+    ]
+    linked = subprocess.run(link, capture_output=True, text=True, timeout=600)
+    assert linked.returncode == 0, linked.stderr
+    ran = subprocess.run([str(check)], capture_output=True, text=True, timeout=120)
+    assert ran.returncode == 0 and ran.stdout.rstrip().endswith("ok"), ran.stdout
+    lines = ran.stdout.splitlines()
+    assert (
+        sum(ln.startswith("dw5x5 s1 ") for ln in lines) >= 3
+        and sum(ln.startswith("dw5x5 s2 ") for ln in lines) >= 3
+    )
+    assert any(ln.startswith("stem ") for ln in lines) and any(ln.startswith("dw s2 ") for ln in lines)

@@ -162,6 +162,8 @@ def test_every_hint_formats_and_names_its_source():
         "squeeze-dims": '%30 = "torch.operator"(%25, %29) <{name = "torch.aten.squeeze.dims"}> : (',
         "diff-op": '%39 = "torch.operator"(%36, %24) <{name = "torch.aten.diff"}> : (!torch.vtensor',
         "affine-grid": '%40 = "torch.operator"(%38, %39, %11) <{name = "torch.aten.affine_grid_generator"}>',
+        "large-vector": "model.mlir:1268:12: error: One or more operations with large vector sizes "
+        "(32768 bytes) were found:",
     }
     assert set(samples) == {h.name for h in hints.HINTS}
     for hint in hints.HINTS:
@@ -174,6 +176,9 @@ def test_every_hint_formats_and_names_its_source():
     )
     assert "=65536" in hints.find(samples["stack-limit"]).advice  # type: ignore[union-attr]
     assert hints.find("error: 'linalg.generic' op writes into a global resource") is None
+    large = hints.find(samples["large-vector"], "compile")
+    assert large is not None and "(32768 bytes)" in large.advice
+    assert "--iree-llvmcpu-fail-on-large-vector=false" in large.advice
 
 
 def test_an_exporter_scoped_hint_needs_its_exporter_whatever_the_model_is_called():

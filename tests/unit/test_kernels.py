@@ -17,6 +17,7 @@ from iree_matrix.core.errors import SpecError
 from iree_matrix.core.model.records import Labels
 from iree_matrix.core.model.results import Record, ResultsLog, Status, log_path
 from iree_matrix.core.model.store import Entry
+from iree_matrix.core.system import processes
 from iree_matrix.execution.workflow import PlanSettings, merged
 from iree_matrix.findings import kernel_windows
 from iree_matrix.findings import kernels as kernel_answers
@@ -28,6 +29,7 @@ from iree_matrix.stages import Context
 from iree_matrix.stages import kernel as kernel_stage
 from iree_matrix.stages import run as run_stage
 from iree_matrix.stages.compile import CompileStage, not_applied_words
+from iree_matrix.stages.compile_kernel import kernel_refused, without_spec
 
 NEGABS = Path(__file__).resolve().parents[1] / "data" / "kernels" / "negabs"
 EXPORTER = "py3.11-torch2.13.0-turbine3.9.0"
@@ -332,6 +334,48 @@ def test_a_mismatch_with_a_kernel_blames_the_kernel() -> None:
     assert said.startswith("with kernel 'negabs' (the kernel's error, not IREE's")
     assert run_stage.kernel_blamed("", "outputs differ") == "outputs differ"
     assert "matched nothing" in not_applied_words("negabs") and "byte for byte" in not_applied_words("negabs")
+
+
+def _compiled(returncode: int, output: str = "") -> processes.Completed:
+    return processes.Completed(("iree-compile",), returncode, output, "", 1.0)
+
+
+LARGE = "model.mlir:1268:12: error: One or more operations with large vector sizes (32768 bytes) were found:"
+SPEC_ERROR = "spec.mlir:59:67: error: custom op 'count' is unknown (tried 'builtin.count' as well)"
+
+
+def test_a_refusal_the_kernels_flags_alone_give_is_said_to_be_the_flags() -> None:
+    """YOLOX-nano: the kernel cell fails, and the same compile with the kernel's required flags but
+    without its spec fails too: the refusal is the flags' with this configuration, not the kernel's."""
+    needs = ("--iree-preprocessing-pass-pipeline=X",)
+    said = str(kernel_refused("dw", _compiled(1, LARGE), "spec.mlir", needs, _compiled(1, LARGE)))
+    assert "refuses the kernel's required flags (--iree-preprocessing-pass-pipeline=X) with this" in said
+    assert "spec or not" in said and "large vector sizes (32768 bytes)" in said
+    assert "refuses it " not in said
+    # Without its spec it compiles: the spec or object is what the compiler refuses.
+    said = str(kernel_refused("dw", _compiled(1, SPEC_ERROR), "spec.mlir", needs, _compiled(0)))
+    assert "refuses its transform spec (the cell compiles without it)" in said and "'count'" in said
+    # A kernel with no flags of its own is never retried: the kernel is what it refuses.
+    said = str(kernel_refused("dw", _compiled(1, LARGE), "spec.mlir"))
+    assert "refuses it (the cell compiles without it)" in said
+
+
+def test_the_retry_without_the_spec_drops_only_the_flags_that_swap_the_kernel_in(tmp_path: Path) -> None:
+    spec, objects = (
+        f"{flag}=x" for flag in (custom_dispatch.TRANSFORM_SPEC_FLAG, custom_dispatch.OBJECT_SEARCH_PATH_FLAG)
+    )
+    argv = ["iree-compile", "model.mlir", "--iree-opt-data-tiling=true", spec, objects,
+            "-o", "out/module.vmfb", "--iree-llvmcpu-target-cpu=host"]  # fmt: skip
+    again = without_spec(argv, tmp_path / "w.vmfb")
+    out = str(tmp_path / "w.vmfb")
+    assert again == [
+        "iree-compile",
+        "model.mlir",
+        "--iree-opt-data-tiling=true",
+        "-o",
+        out,
+        "--iree-llvmcpu-target-cpu=host",
+    ]
 
 
 # --- query kernel --------------------------------------------------------------------------------

@@ -340,6 +340,21 @@ HINTS: tuple[Hint, ...] = (
         "(tests/integration/test_routes.py)",
         stages=("compile",),
     ),
+    Hint(
+        "large-vector",
+        r"operations with large vector sizes \((?P<bytes>\d+) bytes\) were found",
+        "the llvm-cpu backend refuses a dispatch whose code holds a vector this large ({bytes} bytes) "
+        "by default; `--iree-llvmcpu-fail-on-large-vector=false` (in every release 2.9.0 to 3.13.0, "
+        "`iree-compile --help-hidden`) lets it through, but such dispatches spill the vector to the "
+        "stack: run the module on several threads before taking it (a local-task worker has 128 KiB of "
+        "stack, `--task_worker_stack_size`), or drop the flag that made the vector (data tiling with the "
+        "channels-last preprocessing pipeline made YOLOX-nano's)",
+        "measured: YOLOX-nano with data tiling and the channels-last pipeline fails so on 3.13.0 "
+        "(a `vector<4x13x16x16xf32>` transpose); with the flag it compiles and matches torch on one "
+        "thread, and with kernels/depthwise3x3 swapped in its local-task run crashes at the default "
+        "worker stack and runs with 192 KiB (docs/kernels.md, 'YOLOX-nano')",
+        stages=("compile",),
+    ),
 )
 
 

@@ -59,6 +59,7 @@ from iree_matrix.stages.compile_kernel import (
     module_sha256,
     needed_flags,
     not_applied_words,
+    without_spec,
 )
 
 _STATISTICS = "statistics.json"
@@ -208,10 +209,12 @@ class CompileStage(StageBase):
             request = ProcessRequest(argv, timeout=ctx.timeout, log=ctx.log, read_only=reads,
                                      writable=[out, cwd], env=run_env, check=False, cwd=cwd)  # fmt: skip
             done = env.run(request)
+            alone = _without_spec(job, ctx, env, request, done, argv, cwd)
         if done.returncode != 0:
             failure = _compile_failure(done, job.target)
             if job.label.kernel and not done.killed:  # a limit's kill is no answer of the kernel's
-                failure = kernel_refused(job.label.kernel, done, kernel_stage.spec_of(job, ctx).name)
+                failure = kernel_refused(job.label.kernel, done, kernel_stage.spec_of(job, ctx).name,
+                                         kernel_of(job, ctx).requires_flags, alone)  # fmt: skip
             return _failed(failure, done.output, argv)
         metrics: dict[str, Any] = {
             "seconds": round(done.seconds, 3),
@@ -250,6 +253,18 @@ class CompileStage(StageBase):
                 f"{', '.join(lacking)} (iree-compile --help-hidden), so it cannot swap the kernel in",
             )
         return flags
+
+
+def _without_spec(
+    job: Job, ctx: Context, env: Environment, request: ProcessRequest, done: processes.Completed,
+    argv: list[str], cwd: Path,
+) -> Optional[processes.Completed]:  # fmt: skip
+    """A failed kernel compile again without the kernel's spec, where the kernel adds flags of its own:
+    whether the compiler refuses those flags with this configuration rather than the kernel."""
+    if done.returncode == 0 or done.killed or not job.label.kernel or not kernel_of(job, ctx).requires_flags:
+        return None
+    again = without_spec(argv, cwd / "without-spec.vmfb")
+    return env.run(dataclasses.replace(request, argv=again))
 
 
 def _command(

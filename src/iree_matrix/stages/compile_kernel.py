@@ -91,13 +91,43 @@ def not_applied_words(kernel: str, facts: Optional[dict[str, Any]] = None) -> st
     )
 
 
-def kernel_refused(kernel: str, done: processes.Completed, spec_name: str) -> Exception:
-    """A compile the kernel broke (the same cell compiled without it: it is a dependency): the
-    compiler's words, said to be about the kernel's spec or object."""
+def without_spec(argv: list[str], output: Path) -> list[str]:
+    """A kernel cell's iree-compile command without the flags that swap the kernel in (its spec and
+    its object's search path), writing to `output`: the configuration's flags and the kernel's
+    `requires_flags` alone, to tell a refusal of the kernel from one of the flags it needs."""
+    swaps = tuple(f"{flag}=" for flag in custom_dispatch.FLAGS)
+    kept = [a for a in argv if not a.startswith(swaps)]
+    at = kept.index("-o") if "-o" in kept else len(kept)
+    return [*kept[:at], "-o", str(output), *kept[at + 2 :]]
+
+
+def _said(done: processes.Completed) -> str:
     named = compile_errors.first_error(done.output)
-    said = named.text() if named is not None else process_output.excerpt(done.output, max_lines=5)
+    return named.text() if named is not None else process_output.excerpt(done.output, max_lines=5)
+
+
+def kernel_refused(
+    kernel: str,
+    done: processes.Completed,
+    spec_name: str,
+    requires_flags: tuple[str, ...] = (),
+    alone: Optional[processes.Completed] = None,
+) -> Exception:
+    """A compile the kernel broke (the same cell compiled without it: it is a dependency): the
+    compiler's words, said to be about the kernel's spec or object, or, where the same compile with
+    the kernel's `requires_flags` but without its spec (`alone`) fails too, about those flags with
+    this configuration: the kernel is then not what the compiler refuses (YOLOX-nano's data-tiled
+    1x1 convolutions under the channels-last pipeline, spec or not)."""
+    if requires_flags and alone is not None and alone.returncode != 0 and not alone.killed:
+        return StageFailure(
+            "kernel-rejected",
+            f"with kernel {kernel!r} this iree-compile refuses the kernel's required flags "
+            f"({' '.join(requires_flags)}) with this configuration, spec or not (the cell compiles "
+            f"without them): {_said(alone)}",
+        )
     what = "its transform spec" if custom_dispatch.spec_refused(done.output, spec_name) else "it"
     return StageFailure(
         "kernel-rejected",
-        f"with kernel {kernel!r} this iree-compile refuses {what} (the cell compiles without it): {said}",
+        f"with kernel {kernel!r} this iree-compile refuses {what} (the cell compiles without it): "
+        f"{_said(done)}",
     )
