@@ -198,17 +198,24 @@ def test_an_arm_object_with_default_visibility_is_refused(cache: Path, tmp_path:
     matrix = tmp_path / "arm.toml"
     head = MATRIX.format(data=DATA).split("kernels =")[0]
     matrix.write_text(f'{head}kernels = ["{exposed}", "{bound}"]\narch = ["armv6"]\n')
+    results = _kernel_jobs_only(matrix, cache, tmp_path)
+    got = {r.job.split("/")[0]: r for r in records(results).values() if r.stage == "kernel"}
+    refused = got["kernel:exposed"]
+    assert (refused.status, refused.error_class) == (Status.FAIL, "kernel-c-error"), refused.message
+    assert "negabs_workgroup has default visibility" in (refused.message or "")
+    assert got["kernel:bound"].status is Status.OK, got["kernel:bound"].message
+
+
+def _kernel_jobs_only(matrix: Path, cache: Path, tmp_path: Path) -> Path:
+    """`matrix` run with only its kernel jobs (`--select 'kernel:*'`: the C builds, no model); its
+    results directory."""
     results = tmp_path / "results"
     done = iree_matrix(
         "matrix", "--matrix", str(matrix), "--backend", "venv", "--select", "kernel:*",
         cache=cache, results=results, timeout=600,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    got = {r.job.split("/")[0]: r for r in records(results).values() if r.stage == "kernel"}
-    refused = got["kernel:exposed"]
-    assert (refused.status, refused.error_class) == (Status.FAIL, "kernel-c-error"), refused.message
-    assert "negabs_workgroup has default visibility" in (refused.message or "")
-    assert got["kernel:bound"].status is Status.OK, got["kernel:bound"].message
+    return results
 
 
 def _query(kernel: str, results: Path) -> subprocess.CompletedProcess:
@@ -227,12 +234,7 @@ def test_the_depthwise_kernel_against_a_plain_loop_on_the_host(cache: Path, tmp_
     matrix.write_text(
         f'{head}models = ["mobilenet_v3_small"]\nkernels = ["{REPO / "kernels" / "depthwise3x3"}"]\n'
     )
-    results = tmp_path / "results"
-    done = iree_matrix(
-        "matrix", "--matrix", str(matrix), "--backend", "venv", "--select", "kernel:*",
-        cache=cache, results=results, timeout=600,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
+    results = _kernel_jobs_only(matrix, cache, tmp_path)
     (built,) = [r for r in records(results).values() if r.stage == "kernel"]
     assert built.status is Status.OK, built.message
     objects = list((cache / "store" / "kernel").glob("*/objects/depthwise3x3.o"))
