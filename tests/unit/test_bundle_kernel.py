@@ -24,6 +24,7 @@ REPO = Path(__file__).resolve().parents[2]
 RELEASE = "3.13.0"
 PICK = "data-tiling+loop-unrolling"
 FLEET = f"{bundle.FLEET_PREFIX}znver4"
+NEGABS = REPO / "tests" / "data" / "kernels" / "negabs"
 DW = "depthwise3x3"
 
 
@@ -230,3 +231,24 @@ def test_each_kernel_arm_gains_advises_facts_and_one_that_did_not_compile_travel
         == "kernel-not-applied: kernel 'negabs' was not applied: its transform spec matched nothing"
     )
     assert sittings._arm_problem(lost, set()) is None and sittings._arm_problem(timed, set()) is None
+
+
+def test_a_kernel_arms_flags_are_the_compilers_and_a_plugins_run_flag() -> None:
+    """What a sitting keeps of a kernel arm (advise's and a bundle's alike): the configuration's
+    flags with the kernel's after them, each once; a plugin kernel's also the runtime flag that
+    loads its plugin, from the kernel's directory; an embedded kernel's none (its code is in the
+    module)."""
+    from iree_matrix.matrix import kernels as kernel_files
+
+    embedded = kernel_files.load(NEGABS)
+    plugin = kernel_files.load(NEGABS.with_name("negabs_plugin"))
+    given = ["--iree-opt-data-tiling=true"]
+    linked = embedded.arm_flags(given, "3.13.0")
+    assert set(linked) == {"flags"} and linked["flags"] == embedded.with_flags(given, "3.13.0")
+    assert linked["flags"][0] == given[0] and len(linked["flags"]) > 1
+    loaded = plugin.arm_flags(given, "3.13.0")
+    assert loaded["flags"] == plugin.with_flags(given, "3.13.0")
+    (flag,) = loaded["kernel_run"]
+    assert flag.startswith("--executable_plugin=embedded:") and flag.endswith(
+        "negabs_plugin/negabs_plugin.so"
+    )

@@ -209,9 +209,7 @@ def _module_arm(where: _Function, arm: PlannedArm, timed: list[Any]) -> dict[str
             kernel.name, "x86_64", iree_flags.target_cpu(targets.parse("x86_64"), profile)
         )
         _kernel_facts(meta, run, kernel, where, built)
-        meta["flags"] = kernel.with_flags(meta["flags"], release)
-        if kernel.plugin:  # its module loads only with the plugin: the runtime's flag, as a user gives it
-            meta["kernel_run"] = kernel.run_flags()
+        meta.update(kernel.arm_flags(meta["flags"], release))  # a plugin's: the flag that loads it
     if run is None:
         meta["error"] = "no run of it in this run's results"
     elif meta.get("error"):

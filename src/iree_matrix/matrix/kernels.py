@@ -168,6 +168,12 @@ class Kernel:
         compile passes it twice to one effect."""
         return [*flags, *(f for f in self.compile_flags(release) if f not in flags)]
 
+    def arm_flags(self, flags: Sequence[str], release: str = "") -> dict[str, list[str]]:
+        """A kernel arm's flags as a user gives them, as a sitting keeps them: iree-compile's
+        (`with_flags`) and, for a plugin kernel, the runtime's that loads it (`kernel_run`)."""
+        run = self.run_flags()
+        return {"flags": self.with_flags(flags, release), **({"kernel_run": run} if run else {})}
+
     def run_flags(self) -> list[str]:
         """What the runtime tools add to load the kernel's module: none for an embedded kernel, whose
         code is in the module; a plugin kernel's plugin, built in its directory."""

@@ -143,9 +143,9 @@ def describe_arms(
                 arms.append(arm)
             if arm is None:
                 continue
-            arm["flags"] = kernel.with_flags(arm["flags"], arm["release"])
-            if kernel.plugin:  # what loads it there is the bundle's own copy; this, as advise says it
-                arm["kernel_run"] = kernel.run_flags()
+            # As advise keeps its own (a plugin's run flag names the kernel's directory here: what
+            # loads it there is the bundle's copy).
+            arm.update(kernel.arm_flags(arm["flags"], arm["release"]))
             arm.update(kernel_dir=kernel.shown_directory(), source=f"--kernel {kernel.shown_directory()}")
             built = next((latest.get(d) for d in jobs[job.id].deps if d.startswith("kernel:")), None)
             if built is not None and built.command:
