@@ -459,10 +459,9 @@ def _search_offer(record: Record, references: dict[str, str]) -> str:
     """For a failure of a user's model exported the default way that no hint explains: the recipe
     search, as `query model` says it (the same line), so the run's own summary names a next step."""
     model = record.label.source_model or record.label.model
-    recipe = export_recipes.split(model)[1] or export_recipes.split(record.label.model)[1]
-    if recipe or model not in references or model in models.builtin_names():
+    if export_recipes.split(record.label.model)[1] or model not in references:
         return ""
-    return export_recipes.search_offer(models.command_argument(model, references))
+    return models.search_offer(model, references)
 
 
 def print_summary(summary: Summary, cache: Path, results_dir: Path, out: TextIO) -> None:

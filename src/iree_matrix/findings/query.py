@@ -355,10 +355,8 @@ def _routes(reference: Optional[str], records: Sequence[Record], jobs: set[str])
 def _recipe_search(model: str, references: Mapping[str, str]) -> tuple[str, ...]:
     """What to do about a user's model's failure that no known signature explains: search the ways
     to export it (the recipe search takes a user's model as it takes a built-in one)."""
-    base, recipe = recipes.split(model)
-    if recipe or base in models.builtin_names():
-        return ()
-    return (recipes.search_offer(models.command_argument(base, references)),)
+    offer = models.search_offer(model, references)
+    return (offer,) if offer else ()
 
 
 def recipe_passes(recs: Iterable[release_choice.Recommendation], model: str) -> dict[str, list[str]]:

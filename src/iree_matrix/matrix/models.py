@@ -247,6 +247,16 @@ def command_argument(name: str, known: Mapping[str, str]) -> str:
     return shlex.quote(known.get(name, name))
 
 
+def search_offer(model: str, known: Mapping[str, str]) -> str:
+    """The recipe search offered for a failure of `model` no known signature explains (a run's
+    summary and `query model` say the same line): none for a model already exported by a recipe
+    (`MODEL~RECIPE`) or a built-in one; `known` gives a user's model its reference."""
+    base, recipe = recipes.split(model)
+    if recipe or base in builtin_names():
+        return ""
+    return recipes.search_offer(command_argument(base, known))
+
+
 def find_module_file(module: str, path: Sequence[str]) -> tuple[Path, Path]:
     """(the .py file of `module`, the path entry it is under), looked up the way `import` would
     search directories - `pkg/mod.py` or `pkg/mod/__init__.py` - without importing anything."""
