@@ -32,7 +32,7 @@ torch = ["2.13.0"]
 turbine = ["3.9.0"]
 compiler = ["3.9.0"]
 models = ["{data}/negabs_model.py:negabs", "{data}/negabs_model.py:plain_add"]
-kernels = ["{data}/negabs", "negabs_wrong", "bad_spec", "windowed"]
+kernels = ["{data}/negabs", "negabs_wrong", "bad_spec", "windowed", "stacked", "unknown_flag"]
 
 [benchmark]
 repetitions = 1
@@ -63,6 +63,11 @@ def test_a_kernel_across_its_answers_then_query_kernel(cache: Path, tmp_path: Pa
     (windowed / "spec.mlir").write_text((windowed / "spec.mlir").read_text() + "\n#not_an_attribute<\n")
     with open(windowed / "kernel.toml", "a") as toml:
         toml.write('[[specs]]\nfile = "spec-window.mlir"\nfrom = "3.9.0"\nbefore = "3.10.0"\n')
+    # Runtime flags a kernel's modules need (kernel.toml run_flags): every run passes them; one the
+    # runtime does not know fails the run in its words. (The same sources and spec as negabs: the
+    # object and the module are negabs's, only the runs are their own.)
+    _variant(tmp_path, "stacked", run_flags='["--task_worker_stack_size=262144"]')
+    _variant(tmp_path, "unknown_flag", run_flags='["--no_such_runtime_flag=1"]')
     broken = _variant(tmp_path, "broken")
     (broken / "negabs.c").write_text("void negabs_workgroup(void) { return undeclared_name; }\n")
     matrix = tmp_path / "kernels.toml"
@@ -119,6 +124,15 @@ def test_a_kernel_across_its_answers_then_query_kernel(cache: Path, tmp_path: Pa
     assert "--iree-preprocessing-transform-spec-filename=spec-window.mlir" in took.command
     assert facts["spec"] == "spec.mlir"  # a kernel without windows: its one spec
     assert got[f"run:{NEGABS}+k:windowed"].status is Status.OK
+
+    stacked = got[f"run:{NEGABS}+k:stacked"]
+    assert stacked.status is Status.OK, stacked.message
+    assert "--task_worker_stack_size=262144" in stacked.command
+    assert stacked.key != got[f"run:{NEGABS}+k:negabs"].key  # the same module, run otherwise
+    unknown = got[f"run:{NEGABS}+k:unknown_flag"]
+    assert unknown.status is Status.FAIL and "no_such_runtime_flag" in (unknown.message or ""), (
+        unknown.message
+    )
 
     # A kernel that does not compile (given with --kernel): the C compiler's first error.
     c_error = got["kernel:broken/x86_64/host"]

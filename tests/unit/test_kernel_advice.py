@@ -279,13 +279,13 @@ def test_a_plugin_kernels_arm_compiles_without_a_search_path_and_runs_with_its_p
     assert kernel.plugin
     flags = kernel.compile_flags("3.13.0")
     assert not any(f.startswith("--iree-hal-executable-object-search-path") for f in flags)
-    run = kernel.run_flags()
+    run = kernel.load_flags()
     assert run == [f"--executable_plugin=embedded:{SHOWN}_plugin/{kernel.object}"]
-    assert kernel_files.load(NEGABS).run_flags() == []  # embedded: in the module
+    assert kernel_files.load(NEGABS).load_flags() == []  # embedded: in the module
     (a,) = advice.derive(_with_kernel(FASTER, kernel_run=run))
     assert a.kernel is not None and a.kernel.taken and a.kernel.run_flags == tuple(run)
     text = "\n".join(advice.lines(advice.Chosen((a,), True, ""), "mobilenet_v2"))
-    assert f"run with its plugin: iree-run-module {run[0]} ..." in text
+    assert f"run with: iree-run-module {run[0]} ..." in text
     assert advice.as_json(a)["kernel"]["run_flags"] == run
 
 
@@ -297,5 +297,5 @@ def test_a_sitting_from_elsewhere_runs_no_plugin_flag_but_the_plugins():
     assert sittings.problem(document, set()) is None
     document["functions"][0]["arms"][-1]["kernel_run"] = ["--flagfile=/etc/x"]
     assert sittings.problem(document, set()) == (
-        f"main: arm '{KERNEL}': its kernel_run is not a list of --executable_plugin= flags"
+        f"main: arm '{KERNEL}': its kernel_run is not a list of a plugin's flag and a kernel's runtime flags"
     )

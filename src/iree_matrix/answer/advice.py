@@ -571,8 +571,8 @@ def lines(chosen: Chosen, model: str, fleet: bool = True, argument: str = "") ->
             )
             if a.kernel.build:
                 out.append(f"    build its object: {a.kernel.build}")
-            if a.kernel.run_flags:  # a plugin: the module loads only with it
-                out.append(f"    run with its plugin: iree-run-module {' '.join(a.kernel.run_flags)} ...")
+            if a.kernel.run_flags:  # a plugin, a worker stack: the module runs only with them
+                out.append(f"    run with: iree-run-module {' '.join(a.kernel.run_flags)} ...")
         else:
             out.append(f"  {name}: take IREE {a.release} with {config}{ms}")
         out.append(f"    iree-compile {flags_text(a.flags)}")

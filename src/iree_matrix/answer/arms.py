@@ -38,7 +38,7 @@ class Arm:
     kernel_build: str = ""
     kernel_object: str = ""
     applied: Optional[bool] = None
-    kernel_run: tuple[str, ...] = ()  # a plugin kernel: the runtime's flag that loads it
+    kernel_run: tuple[str, ...] = ()  # the runtime's flags: a plugin kernel's plugin, the kernel's run_flags
 
     @property
     def median(self) -> Optional[float]:

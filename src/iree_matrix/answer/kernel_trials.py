@@ -29,7 +29,7 @@ class KernelTrial:
     matches: Optional[bool] = None  # False: its outputs differ from torch's
     error: str = ""  # why it has no times
     taken: bool = False
-    run_flags: tuple[str, ...] = ()  # a plugin kernel: the runtime tools' flag that loads its plugin
+    run_flags: tuple[str, ...] = ()  # the runtime tools': a plugin kernel's plugin, the kernel's run_flags
 
     @classmethod
     def of(cls, arm: Arm, base: Arm) -> KernelTrial:

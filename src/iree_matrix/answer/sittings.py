@@ -44,6 +44,7 @@ from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.core.model.results import LOG, Record, ResultsLog
 from iree_matrix.findings import bundles
 from iree_matrix.iree import custom_dispatch
+from iree_matrix.matrix import kernels
 
 RESULTS = LOG
 _NAME = re.compile(r"[A-Za-z0-9@][A-Za-z0-9._+@~-]{0,119}")  # "@decomposed+…": a variant first
@@ -424,14 +425,16 @@ def _arm_problem(arm: Any, compiled: set[str]) -> Optional[str]:
             if not isinstance(arm.get(key, ""), str) or not _LINE.fullmatch(arm.get(key, "")):
                 return f"its {key} is not one line of text"
         run = arm.get("kernel_run") or []
-        if not isinstance(run, list) or not all(
-            isinstance(f, str)
-            and _LINE.fullmatch(f)
-            and f.startswith(f"{custom_dispatch.RUNTIME_PLUGIN_FLAG}=")
-            for f in run
-        ):
-            return "its kernel_run is not a list of --executable_plugin= flags"
+        if not isinstance(run, list) or not all(isinstance(f, str) and _kernel_run_flag(f) for f in run):
+            return "its kernel_run is not a list of a plugin's flag and a kernel's runtime flags"
     return None
+
+
+def _kernel_run_flag(flag: str) -> bool:
+    """A kernel arm's runtime flag (`kernel_run`): its plugin's, or one of its kernel's `run_flags`."""
+    if flag.startswith(f"{custom_dispatch.RUNTIME_PLUGIN_FLAG}="):
+        return _LINE.fullmatch(flag) is not None
+    return kernels.run_flag_problem(flag) is None
 
 
 def publish(sittings: Sequence[Sitting], to: Path) -> list[Path]:

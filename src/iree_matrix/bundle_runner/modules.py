@@ -35,13 +35,22 @@ ASSEMBLED = Path(".runtime") / "modules"  # in the bundle's folder; a temporary 
 PLUGIN_FLAG = "--executable_plugin"
 
 
+# A kernel's runtime flag as the manifest carries it (matrix/kernels.py checks it where it is written).
+_RUN_FLAG = re.compile(r"--[a-z][a-z0-9_]*=[^\s]+")
+
+
 def plugin_flag(plugin: object) -> str:
     return f"{PLUGIN_FLAG}=embedded:{plugin}"
 
 
 def plugin_flags(root: Path, cell: Json) -> list[str]:
-    """What loading the cell's module needs beside it: its plugin kernel's plugin, where it has one."""
-    return [plugin_flag(within(root, cell["plugin"]))] if cell.get("plugin") else []
+    """What running the cell's module needs beside it: its plugin kernel's plugin, where it has one,
+    and its kernel's runtime flags (`run_flags`: a bigger worker stack, say)."""
+    plugin = [plugin_flag(within(root, cell["plugin"]))] if cell.get("plugin") else []
+    extra = cell.get("run_flags") or []
+    if not isinstance(extra, list) or not all(isinstance(f, str) and _RUN_FLAG.fullmatch(f) for f in extra):
+        raise BundleError(f"{cell.get('job')}: its run_flags are not a list of runtime flags --name=value")
+    return [*plugin, *extra]
 
 
 def _places(root: Path) -> list[Path]:

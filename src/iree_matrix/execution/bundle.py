@@ -29,6 +29,7 @@ import shutil
 import tarfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Optional
 
 from iree_matrix import __version__, bundle_runner
@@ -94,13 +95,19 @@ class BundledRun:
     target: str  # the arch label
     machine: str  # the CPU architecture its runtime runs on
     plugin: Optional[Path] = None  # a plugin kernel's plugin, which the runtime loads beside the module
+    run_flags: tuple[str, ...] = ()  # the cell's kernel's runtime flags (kernel.toml `run_flags`)
 
 
 def cells(
-    plan: Plan, latest: Mapping[str, Record], store: Store, where: Where
+    plan: Plan,
+    latest: Mapping[str, Record],
+    store: Store,
+    where: Where,
+    kernel_run_flags: Mapping[str, Sequence[str]] = MappingProxyType({}),
 ) -> tuple[list[BundledRun], list[str]]:
     """The plan's compiled cells as bundle cells, and one line for each cell that cannot travel
-    (failed or missing compile, a module for this host's CPU only)."""
+    (failed or missing compile, a module for this host's CPU only). `kernel_run_flags`: each kernel's
+    runtime flags by name, which its cells' runs pass."""
     runs = {
         dep: job for job in plan.jobs if job.stage == "run" for dep in job.deps if dep.startswith("compile:")
     }
@@ -144,6 +151,7 @@ def cells(
             target=job.label.arch,
             machine=where.machine if gpu is not None else target.run_arch(),
             plugin=plugin,
+            run_flags=tuple(kernel_run_flags.get(job.label.kernel, ())) if job.label.kernel else (),
         ))  # fmt: skip
     return found, left
 
@@ -390,6 +398,8 @@ def _cell_row(cell: BundledRun, files: Mapping[str, Path], digests: Mapping[str,
         "qemu_cpu": targets.parse(cell.target).qemu_cpu,
         # A plugin kernel's plugin, which loading the module needs (bundle_runner/modules.py).
         **({"plugin": _plugin_name(cell.plugin)} if cell.plugin is not None else {}),
+        # Its kernel's runtime flags (a bigger worker stack), which every run of it passes.
+        **({"run_flags": list(cell.run_flags)} if cell.run_flags else {}),
     }
 
 

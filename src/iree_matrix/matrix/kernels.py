@@ -11,6 +11,7 @@ A kernel is a directory with a `kernel.toml`:
     cflags = ["-DBLOCK=16"]               # optional: more C compiler flags
     models = ["mobilenet_v2"]             # optional: the models it is meant for (else every model)
     requires_flags = ["--iree-..."]       # optional: iree-compile flags its pattern needs
+    run_flags = ["--task_worker_stack_size=196608"]   # optional: runtime flags its modules need
 
     mechanism = "plugin"                  # optional: "embedded" (the default, the object linked
                                           #   into the executable) or "plugin" (see below)
@@ -76,6 +77,7 @@ _KEYS: dict[str, tuple[Any, str]] = {
     "cflags": (list, 'a list of C compiler flags, e.g. ["-DBLOCK=16"]'),
     "models": (list, 'a list of model names, e.g. ["mobilenet_v2"]'),
     "requires_flags": (list, 'a list of iree-compile flags, e.g. ["--iree-opt-data-tiling"]'),
+    "run_flags": (list, 'a list of IREE runtime flags, e.g. ["--task_worker_stack_size=196608"]'),
     "mechanism": (str, f"one of {', '.join(repr(m) for m in MECHANISMS)}"),
     "specs": (
         list,
@@ -86,6 +88,22 @@ _WINDOW_KEYS = ("file", "from", "before")
 _REQUIRED = ("name", "sources", "spec")
 # Flags that would change what the object is for, or where it looks: the target's are the stage's.
 _REFUSED_FLAG = re.compile(r"-(target|march|mcpu|mtune|mfloat-abi|o|c|I/|isystem|include|B)\b")
+# A runtime flag as IREE's tools and its Python binding's `parse_flags` take it: --name=value.
+_RUN_FLAG = re.compile(r"--([a-z][a-z0-9_]*)=[^\s]+")
+# What each run says itself (its module, call, device, outputs, the plugin it loads): not a kernel's.
+_RUN_FLAGS_OWNED = frozenset(
+    {
+        "module",
+        "function",
+        "input",
+        "output",
+        "expected_output",
+        "device",
+        "executable_plugin",
+        "parameters",
+        "flagfile",
+    }
+)
 
 
 class KernelError(ValueError):
@@ -125,6 +143,9 @@ class Kernel:
     # iree-compile flags the spec's pattern needs (a preprocessing pipeline that makes the op it
     # matches): the compile with the kernel adds them after the profile's.
     requires_flags: tuple[str, ...] = ()
+    # IREE runtime flags its modules need to run (a bigger task-worker stack for dispatches that
+    # spill large vectors): every run of a cell with the kernel passes them, checked and timed.
+    run_flags: tuple[str, ...] = ()
     spec_windows: tuple[SpecWindow, ...] = ()  # other specs by compiler release (`spec`: the rest)
     mechanism: str = EMBEDDED  # or PLUGIN: `object` is then the plugin the runtime loads
 
@@ -171,15 +192,15 @@ class Kernel:
     def arm_flags(self, flags: Sequence[str], release: str = "") -> dict[str, list[str]]:
         """A kernel arm's flags as a user gives them, as a sitting keeps them: iree-compile's
         (`with_flags`) and, for a plugin kernel, the runtime's that loads it (`kernel_run`)."""
-        run = self.run_flags()
+        run = self.load_flags()
         return {"flags": self.with_flags(flags, release), **({"kernel_run": run} if run else {})}
 
-    def run_flags(self) -> list[str]:
-        """What the runtime tools add to load the kernel's module: none for an embedded kernel, whose
-        code is in the module; a plugin kernel's plugin, built in its directory."""
-        if not self.plugin:
-            return []
-        return [custom_dispatch.run_flag(f"{self.shown_directory()}/{self.object}")]
+    def load_flags(self) -> list[str]:
+        """What the runtime tools add to run the kernel's modules, as a user gives it: a plugin
+        kernel's plugin, built in its directory (an embedded kernel's code is in the module), then
+        the kernel's `run_flags`."""
+        plugin = [custom_dispatch.run_flag(f"{self.shown_directory()}/{self.object}")] if self.plugin else []
+        return [*plugin, *self.run_flags]
 
     def for_model(self, model: str) -> bool:
         return not self.models or model in self.models
@@ -328,6 +349,9 @@ def parse(data: Mapping[str, Any], toml: Path) -> Kernel:
     for flag in data.get("requires_flags", []):
         if not flag.startswith("--iree-"):
             raise error("requires_flags", flag, "expected an iree-compile flag (--iree-...)")
+    for flag in data.get("run_flags", []):
+        if (why := run_flag_problem(flag)) is not None:
+            raise error("run_flags", flag, why)
     return Kernel(
         name=name,
         directory=directory,
@@ -339,9 +363,23 @@ def parse(data: Mapping[str, Any], toml: Path) -> Kernel:
         cflags=tuple(data.get("cflags", [])),
         models=tuple(dict.fromkeys(data.get("models", []))),
         requires_flags=tuple(data.get("requires_flags", [])),
+        run_flags=tuple(dict.fromkeys(data.get("run_flags", []))),
         spec_windows=windows,
         mechanism=mechanism,
     )
+
+
+def run_flag_problem(flag: str) -> Optional[str]:
+    """Why `flag` is no runtime flag a kernel may ask its runs to pass (None: it is one): --name=value,
+    not an iree-compile flag, not one each run gives itself, not a file of more flags."""
+    found = _RUN_FLAG.fullmatch(flag)
+    if flag.startswith("--iree-"):
+        return "an iree-compile flag: it belongs in requires_flags"
+    if found is None:
+        return "expected an IREE runtime flag --name=value, e.g. --task_worker_stack_size=196608"
+    if found.group(1) in _RUN_FLAGS_OWNED:
+        return f"each run gives --{found.group(1)} itself: leave it out"
+    return None
 
 
 def _object(data: Mapping[str, Any], name: str, mechanism: str, error: Any, toml: Path) -> str:

@@ -149,6 +149,8 @@ class RunStage(StageBase):
             **({"device": device} if device else {}),
             # A plugin kernel is no part of the module: the plugin the runtime loads, by content.
             **({"plugin": _plugin_built(ctx).object_sha256} if _plugin_kernel(job, ctx) else {}),
+            # A kernel's runtime flags change how the module runs (a kernel without them keeps its key).
+            **({"run_flags": flags} if (flags := _kernel_run_flags(job, ctx)) else {}),
         )
 
     def execute(self, job: Job, ctx: Context, out: Path) -> Outcome:
@@ -227,7 +229,10 @@ def _prepared(env: Environment, job: Job, ctx: Context, out: Path) -> _Call:
         info["function"], [INPUTS.of(export) / f"input{i}.npy" for i in range(len(info["inputs"]))]
     )
     plugin = _plugin_path(job, ctx)
-    if plugin is not None:  # the kernel's plugin, loaded by every call (checked and timed) of this run
+    # The kernel's runtime flags (a bigger worker stack) and its plugin, given to every call
+    # (checked and timed) of this run.
+    call[:0] = _kernel_run_flags(job, ctx)
+    if plugin is not None:
         call.insert(0, custom_dispatch.run_flag(str(plugin)))
     gpu, found = target.gpu, devices.Devices()
     gpu_env = devices.driver_env(gpu.driver) if gpu is not None else {}
@@ -362,6 +367,12 @@ def _plugin_job(unit: PlannedFunction) -> tuple[str, ...]:
 def _plugin_kernel(job: Job, ctx: Context) -> bool:
     kernel = ctx.spec.kernels.get(job.label.kernel) if job.label.kernel else None
     return kernel is not None and kernel.plugin
+
+
+def _kernel_run_flags(job: Job, ctx: Context) -> list[str]:
+    """The runtime flags the cell's kernel asks every run of its modules to pass (kernel.toml `run_flags`)."""
+    kernel = ctx.spec.kernels.get(job.label.kernel) if job.label.kernel else None
+    return list(kernel.run_flags) if kernel is not None else []
 
 
 def _plugin_built(ctx: Context) -> KernelMetrics:

@@ -117,7 +117,8 @@ def _pack(
     their runtime wheels and run.py, packed."""
     from iree_matrix.execution import bundle, bundle_chunks
 
-    found, left = bundle.cells(loaded.plan, results.latest(), Store(cache / "store"), where)
+    run_flags = {name: kernel.run_flags for name, kernel in loaded.matrix.kernels.items()}
+    found, left = bundle.cells(loaded.plan, results.latest(), Store(cache / "store"), where, run_flags)
     for line in left:
         print(f"not in the bundle: {line}", file=out)
     if not found:
