@@ -103,6 +103,7 @@ def _render_cpu(found: Sequence[advice.Advice]) -> list[str]:
             "```sh",
             *([a.kernel.build] if a.kernel is not None and a.kernel.build else []),
             f"iree-compile model.mlir {advice.flags_text(a.flags)} -o model.vmfb",
+            *_kernel_run(a),
             "```",
             "",
             f"- {advice.speedup_text(a.over_default, '`default`')}; "
@@ -133,6 +134,13 @@ def _kernel_head(a: advice.Advice) -> list[str]:
         return []
     where = f" (`{a.kernel.directory}`: its kernel.toml, sources and spec)" if a.kernel.directory else ""
     return [f"With the kernel `{a.kernel.kernel}`{where}: build its object, then compile with it:", ""]
+
+
+def _kernel_run(a: advice.Advice) -> list[str]:
+    """The runtime flags a module with the kernel runs only with (its plugin, a bigger worker stack)."""
+    if a.kernel is None or not a.kernel.run_flags:
+        return []
+    return [f"# run model.vmfb with: iree-run-module {' '.join(a.kernel.run_flags)} --module=model.vmfb ..."]
 
 
 GPU_HEADERS = (
