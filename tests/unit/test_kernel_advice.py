@@ -119,7 +119,8 @@ def test_answers_md_names_the_kernel_its_build_and_its_proof():
     assert "# run model.vmfb with" not in md  # an embedded kernel without run_flags: a plain run
     (stacked,) = advice.derive(_with_kernel(FASTER, kernel_run=["--task_worker_stack_size=196608"]))
     md = "\n".join(answers_md.render([stacked]))
-    assert "# run model.vmfb with: iree-run-module --task_worker_stack_size=196608 --module=model.vmfb ..." in md
+    run = "iree-run-module --task_worker_stack_size=196608 --module=model.vmfb ..."
+    assert f"# run model.vmfb with: {run}" in md
 
 
 def test_advise_plans_each_kernel_with_default_and_each_pick_not_the_naive_build():
