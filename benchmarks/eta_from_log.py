@@ -105,7 +105,13 @@ def replays() -> int:
                 "live (live69c), its waits cut out",
                 live._live_ratios("live69c", forecast=forecast, waits=False),
             )
-            for run in (*sorted(live.LIVE), "live69c"):  # the estimate before eta.LockWaits
+            # the fourth, the first live run with eta.LockWaits: apart, not counted
+            said("live (live69d)", live._live_ratios("live69d", forecast=forecast))
+            said(
+                "live (live69d), its waits cut out",
+                live._live_ratios("live69d", forecast=forecast, waits=False),
+            )
+            for run in (*sorted(live.LIVE), "live69c", "live69d"):  # the estimate before eta.LockWaits
                 said(
                     f"live ({run}), no lock waits ahead",
                     live._live_ratios(run, forecast=forecast, lock_waits=False),
