@@ -196,7 +196,8 @@ class LockWaits:
     acquisition wait about one of its steps. Issue #69's third live run (650 s of its 39.5 min were
     waits) replayed: real left / ETA 10 of 15 points within 0.75-1.25 from 25 % on, 3 without
     (tests/unit/test_eta.py, docs/first-run.md); the two runs that waited little move by a point or
-    none. The waits seen so far are what the run saw, no hindsight, nothing across runs."""
+    none; a fourth, live with it, read 9 of 15 (10 replayed without: its waits came in one burst and
+    ended). The waits seen so far are what the run saw, no hindsight, nothing across runs."""
 
     PRIOR_JOBS = 2.0
     FORGETS_SECONDS = 1200.0
