@@ -10,7 +10,8 @@ clock). The last line counts the points within 0.75-1.25 of time left / ETA.
 quiet first run's jobs under load traces: the steps and levels there, issue #69's cold run, a host
 slower or faster than the publication's, others' work in episodes) and issue #69's live runs, each ETA
 read as a run's progress would read it, with the shipped load forecast (`LoadTrace.ahead`: back to the
-run's mean), the ten-minute level before it, and the last two minutes carried over, as real left / ETA:
+run's mean), the ten-minute level before it, and the last two minutes carried over, as real left / ETA;
+the live runs also without the quiet lock's waits to come (`eta.LockWaits`), as the estimate was before:
 
     PYTHONPATH=src python benchmarks/eta_from_log.py --replays
 
@@ -104,6 +105,17 @@ def replays() -> int:
                 "live (live69c), its waits cut out",
                 live._live_ratios("live69c", forecast=forecast, waits=False),
             )
+            # the fourth, the first live run with eta.LockWaits: apart, not counted
+            said("live (live69d)", live._live_ratios("live69d", forecast=forecast))
+            said(
+                "live (live69d), its waits cut out",
+                live._live_ratios("live69d", forecast=forecast, waits=False),
+            )
+            for run in (*sorted(live.LIVE), "live69c", "live69d"):  # the estimate before eta.LockWaits
+                said(
+                    f"live ({run}), no lock waits ahead",
+                    live._live_ratios(run, forecast=forecast, lock_waits=False),
+                )
         ratios = sorted(replay._episode_ratios(ahead, forecast))
         inside = sum(0.75 <= r <= 1.25 for r in ratios)
         median, p10, p90 = ratios[len(ratios) // 2], ratios[len(ratios) // 10], ratios[9 * len(ratios) // 10]

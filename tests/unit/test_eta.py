@@ -70,6 +70,10 @@ RUNS = {
     # 11:15-11:55, 39.5 min, load median 7.8, 10-90 % 3.8-10.8, at most 13.3): its lines read 1.16-3.15,
     # 2 of 15 — other sessions' timed stages held the machine's quiet lock for 11 of its minutes.
     "live69c": ("first-run-live69c", "venv", 2, "published-stage-times-live69c.json"),
+    # A fourth, with the quiet lock's waits to come (`LockWaits`, commit 5bfb469; 14:17-14:41, 23.9 min,
+    # load median 5.0, 10-90 % 2.4-6.6, at most 6.9), beside the lead's advise sittings and a kernel
+    # matrix's runs, which held the quiet lock in turns: its lines read 0.58-1.20, 9 of 15.
+    "live69d": ("first-run-live69d", "venv", 2, "published-stage-times-live69d.json"),
 }
 
 
@@ -157,7 +161,9 @@ def estimate_at(fraction: float, run: str = "loaded-docker") -> tuple[float, flo
     return estimates.left(pending, running), end - moment
 
 
-@pytest.mark.parametrize("run", sorted(set(RUNS) - {"live69", "live69b", "live69c"}))  # their own tests below
+@pytest.mark.parametrize(
+    "run", sorted(set(RUNS) - {"live69", "live69b", "live69c", "live69d"})
+)  # own tests below
 @pytest.mark.parametrize("fraction", [0.1, 0.5])
 def test_the_estimate_is_within_one_and_a_half_times_the_real_remainder(fraction: float, run: str) -> None:
     estimated, real = estimate_at(fraction, run)
@@ -324,22 +330,39 @@ def _without_waits(
     return cut, kept
 
 
+def _waits(records: list[Record]) -> dict[str, float]:
+    """Each timed job's wait for the machine's quiet lock: its wall time beyond its own `seconds`
+    (at its start; `_without_waits`), 0 where that is a second or less."""
+    waits = {}
+    for r in records:
+        if r.started and r.finished and r.stage in TIMED:
+            wait = _t(r.finished) - _t(r.started) - (r.seconds or 0.0)
+            waits[r.job] = wait if wait > 1.0 else 0.0
+    return waits
+
+
 def live_at(
     fraction: float,
     run: str = "live69",
     foresight: bool = False,
     forecast: type[LoadTrace] = LoadTrace,
     waits: bool = True,
+    lock_waits: bool = True,
 ) -> tuple[float, float]:
     """(estimated, real) seconds left at `fraction` of a recorded run, the estimator fed as `Progress`
     feeds it live: the load samples into a `LoadTrace`, each job's end with the mean load over its span,
-    what is left at the load ahead (`Estimates.left_ahead`, with `forecast`'s `ahead`). `foresight`: the
-    load to come is known; `waits` False: the quiet lock's waits cut out (`_without_waits`)."""
+    what is left at the load ahead (`Estimates.left_ahead`, with `forecast`'s `ahead`); a timed job
+    waiting for the quiet lock counts as pending, its clock starting when it has the lock, and each
+    timed job that finished tells `Estimates.waits` its wait (`lock_waits` False: it does not, the
+    estimate before `LockWaits`). `foresight`: the load to come is known; `waits` False: the quiet
+    lock's waits cut out (`_without_waits`). Not replayed: the lock holder's expected rest, which
+    `Progress.eta` adds while a job waits (not recorded)."""
     name, backend, jobs_at_once, basis = RUNS[run]
     records = _recorded(name)
     samples = _samples(name, records[0].started[:10])
     if not waits:
         records, samples = _without_waits(records, samples)
+    waited = _waits(records)
     start = min(_t(r.started) for r in records if r.started)
     end = max(_t(r.finished) for r in records if r.finished)
     moment = start + fraction * (end - start)
@@ -354,11 +377,16 @@ def live_at(
                                  key=lambda e: (e[0], e[1])):  # fmt: skip
         if isinstance(event, Record):
             estimates.factor.load = trace.recent(when) or estimates.factor.load
-            estimates.finished(event.job, event.seconds, trace.mean(_t(event.started or ""), when))
+            began = _t(event.started or "") + waited.get(event.job, 0.0)
+            estimates.finished(event.job, event.seconds, trace.mean(began, when))
+            if lock_waits and event.job in waited:
+                estimates.waits.note(waited[event.job], when)
         else:
             trace.note(event, when)
     running = {
-        r.job: _t(r.started) for r in records if r.started and _t(r.started) <= moment < _t(r.finished)
+        r.job: _t(r.started) + waited.get(r.job, 0.0)
+        for r in records
+        if r.started and _t(r.started) + waited.get(r.job, 0.0) <= moment < _t(r.finished)
     }
     pending = [
         r.job for r in records if r.job not in running and not (r.started and _t(r.finished) <= moment)
@@ -367,16 +395,20 @@ def live_at(
 
 
 def _live_ratios(
-    run: str, foresight: bool = False, forecast: type[LoadTrace] = LoadTrace, waits: bool = True
+    run: str,
+    foresight: bool = False,
+    forecast: type[LoadTrace] = LoadTrace,
+    waits: bool = True,
+    lock_waits: bool = True,
 ) -> list[float]:
     """A live run, real left / ETA at every 5 % from 25 to 95 %."""
-    at = (live_at(0.25 + 0.05 * i, run, foresight, forecast, waits) for i in range(15))
+    at = (live_at(0.25 + 0.05 * i, run, foresight, forecast, waits, lock_waits) for i in range(15))
     return [real / estimated for estimated, real in at]
 
 
 # Issue #69's two live cold runs (`RUNS`): (the least points in the band with the load that came, the
 # most with every stage alike; the least point with the forecast, the most with every stage alike).
-LIVE = {"live69": (12, 4, 0.55, 0.45), "live69b": (11, 7, 0.55, 0.5)}
+LIVE = {"live69": (12, 4, 0.55, 0.45), "live69b": (11, 7, 0.5, 0.5)}
 
 
 @pytest.mark.parametrize("run", sorted(LIVE))
@@ -387,13 +419,15 @@ def test_issue_69s_live_runs_with_the_load_that_came(run: str, monkeypatch: pyte
     hosts and the compiles' first minutes; 80-85 %: 1.39 and 1.26, the ONNX Runtime peers at 2-3x
     their quiet time with the load rising again); every stage alike, as before: 0.57-1.48, 4 of 15 —
     the encoder runs expected at L**k of a compile. The second, run with the relation shipped (out of
-    the sample it was measured on): 0.71-1.31, 11 of 15; alike 0.60-1.33, 7 of 15."""
+    the sample it was measured on): 0.71-1.31, 11 of 15; alike 0.60-1.33, 7 of 15. Replayed without the
+    quiet lock's waits to come (`LockWaits`), which are not the load model's error: with them the two
+    read 12 and 10 of 15 (0.69-1.27, 0.71-1.29)."""
     least, alike_most, _, _ = LIVE[run]
-    ratios = _live_ratios(run, foresight=True)
+    ratios = _live_ratios(run, foresight=True, lock_waits=False)
     print(run, "with the load that came", " ".join(f"{r:.2f}" for r in ratios))
     assert sum(0.75 <= r <= 1.25 for r in ratios) >= least and all(0.7 <= r <= 1.4 for r in ratios), ratios
     monkeypatch.setitem(eta.RELATIVE, "venv", {})
-    alike = _live_ratios(run, foresight=True)
+    alike = _live_ratios(run, foresight=True, lock_waits=False)
     print(run, "every stage alike", " ".join(f"{r:.2f}" for r in alike))
     assert sum(0.75 <= r <= 1.25 for r in alike) <= alike_most
 
@@ -408,9 +442,12 @@ def test_issue_69s_live_runs_as_their_estimate_read_them(run: str, monkeypatch: 
     Replayed, the first 0.57-1.59, 7 of 15 within 0.75-1.25 (its live lines, before the relation:
     0.32-1.33, 5 of 15), every stage alike 0.42-1.68; the second 0.57-1.36, 4 of 15 (its live lines,
     with the relation: 0.58-1.49, 5 of 15), alike 0.46-1.37. With the level of the last ten minutes
-    carried over the rest (the forecast before), 0.52-1.79, 5 of 15 and 0.55-1.45, 2 of 15. Asserted:
-    no point under 0.55, where every stage alike goes under 0.45 and 0.5, and two points more in the
-    band than with the ten-minute level — not the bar."""
+    carried over the rest (the forecast before), 0.52-1.79, 5 of 15 and 0.55-1.45, 2 of 15. With the
+    quiet lock's waits to come (`LockWaits`, shipped after the third live run): 0.56-1.44, 8 of 15 and
+    0.53-1.34, 4 of 15 (they waited 81 s and 39 s in all; the second's 19-s wait at 16 min lowers
+    its 65 % from 0.57 to 0.53). Asserted: no point under 0.55 and 0.5, where every stage alike goes
+    under 0.45 and 0.5; no point fewer in the band with the lock's waits than without; and without
+    them, two points more than with the ten-minute level — not the bar."""
     from tests.unit.test_eta_replay import TenMinuteLevel
 
     _, _, least, alike_least = LIVE[run]
@@ -418,7 +455,9 @@ def test_issue_69s_live_runs_as_their_estimate_read_them(run: str, monkeypatch: 
     print(run, "as its estimate read it", " ".join(f"{r:.2f}" for r in ratios))
     assert min(ratios) >= least, ratios
     inside = lambda ratios: sum(0.75 <= r <= 1.25 for r in ratios)  # noqa: E731
-    assert inside(ratios) >= inside(_live_ratios(run, forecast=TenMinuteLevel)) + 2
+    without = _live_ratios(run, lock_waits=False)  # the load forecasts compared apart from the lock
+    assert inside(ratios) >= inside(without)
+    assert inside(without) >= inside(_live_ratios(run, forecast=TenMinuteLevel, lock_waits=False)) + 2
     monkeypatch.setitem(eta.RELATIVE, "venv", {})
     assert min(_live_ratios(run)) < alike_least
 
@@ -426,15 +465,16 @@ def test_issue_69s_live_runs_as_their_estimate_read_them(run: str, monkeypatch: 
 def test_issue_69s_third_live_run_apart_from_the_quiet_locks_waits() -> None:
     """The third live run (`live69c`, the load ahead going back to the run's mean shipped) read 1.16-3.15
     of its ETA, 2 of 15 in the band: other sessions' advise and export stages held the machine's quiet
-    lock, and its exports, runs and peers waited 650 s of its 39.5 min for it (the first two runs: ~70 s
-    and ~30 s), which the estimate counts only while a job waits (`Progress.eta`). Replayed as recorded
-    it reads so even with the load that came (1.19-3.45, 2 of 15). With the waits cut out of its clock
-    (`_without_waits`): with the load that came 0.71-1.40, 12 of 15; with the shipped forecast
-    0.60-1.59, 11 of 15; with the ten-minute level before it 0.61-1.61, 9 of 15."""
+    lock, and its exports, runs and peers waited 650 s of its 39.5 min for it (the first two runs: ~80 s
+    and ~40 s), which the estimate then counted only while a job waited (`Progress.eta`). Replayed as
+    Progress saw it (a waiting job pending, its clock from its lock) without the waits to come, it
+    reads so (1.17-3.27, 3 of 15), even with the load that came (1.19-3.37, 1 of 15). With the waits
+    cut out of its clock (`_without_waits`): with the load that came 0.71-1.40, 12 of 15; with the
+    shipped forecast 0.60-1.59, 11 of 15; with the ten-minute level before it 0.61-1.61, 9 of 15."""
     from tests.unit.test_eta_replay import TenMinuteLevel
 
     inside = lambda ratios: sum(0.75 <= r <= 1.25 for r in ratios)  # noqa: E731
-    recorded = _live_ratios("live69c", foresight=True)
+    recorded = _live_ratios("live69c", foresight=True, lock_waits=False)
     assert inside(recorded) <= 3 and sorted(recorded)[len(recorded) // 2] > 1.4, recorded  # the waits
     came = _live_ratios("live69c", foresight=True, waits=False)
     shipped = _live_ratios("live69c", waits=False)
@@ -442,3 +482,48 @@ def test_issue_69s_third_live_run_apart_from_the_quiet_locks_waits() -> None:
     for name, ratios in (("the load that came", came), ("shipped", shipped), ("ten-minute level", before)):
         print("live69c without its waits,", name, " ".join(f"{r:.2f}" for r in ratios))
     assert inside(came) >= 12 and inside(shipped) >= 11 and inside(shipped) > inside(before)
+
+
+def test_issue_69s_third_live_run_with_the_quiet_locks_waits_to_come() -> None:
+    """`LockWaits`: each pending timed job expected to wait the mean wait of the run's finished timed
+    jobs. The third live run, replayed as Progress saw it: 1.01-2.30, 10 of 15 (without: 1.17-3.27, 3
+    of 15); out, 25-30 % at 1.20-1.22 (its 9 exports had waited 5.4 s each, the 50 timed jobs to come
+    waited 12 s each) and 70-80 % at 1.41-2.30 (the jobs done had waited 7-9 s each, the last 8-14
+    were to wait 23-29 s each). Tried in the same replays (the three live runs' points in the band):
+    no decay 8, 4, 10 alike; a prior of 1 job alike, of 4 jobs 8, 4, 8 with the decay, of 8 jobs 8, 4,
+    8 without; a 10-min decay 8, 4, 8; per second of timed work instead of per job (each pending timed
+    job's seconds stretched by waited / timed seconds so far, the try docs/first-run.md names) at
+    best 8, 4, 9 (with a 20-min decay 8, 3, 10)."""
+    inside = lambda ratios: sum(0.75 <= r <= 1.25 for r in ratios)  # noqa: E731
+    ratios = _live_ratios("live69c")
+    without = _live_ratios("live69c", lock_waits=False)
+    print("live69c with the lock's waits to come", " ".join(f"{r:.2f}" for r in ratios))
+    print("live69c without", " ".join(f"{r:.2f}" for r in without))
+    assert inside(ratios) >= 10 and inside(without) <= 3 and max(ratios) < max(without), ratios
+
+
+# The fourth live run's own ETA lines (`first-run-live69d`), real left / ETA at every 5 % from 25 %
+# (`benchmarks/eta_from_log.py` on its console log: the first progress line at or after each 5 %).
+LIVE69D_LINES = (1.20, 1.19, 1.12, 1.18, 1.10, 0.71, 0.80, 0.99, 0.95, 0.79, 0.73, 0.65, 0.58, 0.59, 0.73)
+
+
+def test_issue_69s_fourth_live_run_with_the_quiet_locks_waits_to_come() -> None:
+    """The first live run with `LockWaits` (out of every fit: the prior and the decay were chosen on the
+    first three). The lead's advise sittings and a kernel matrix held the quiet lock in turns; its runs
+    and peers waited 207 s in all, 193 of them runs between 8 and 13 min (one 140-s wait) and almost
+    none after. Its lines read 0.58-1.20, 9 of 15; replayed as Progress saw it the same within 0.15 at
+    every point (the lines' points are the first at or after each 5 %): 0.58-1.26, 9 of 15; without the
+    waits to come 0.68-1.30, 10 (at 50-55 % the 140-s wait expected 8-10 s of each timed job to come,
+    which then waited 1.4 s each); the waits cut out 0.58-1.13, 12; those and the load that came
+    0.87-1.27, 14 (its 80-90 %, 0.58-0.70, are the load forecast: the load fell from 6-7 to 2-3 in its
+    last two minutes). The four live runs: 8, 4, 10, 9 of 15 with the waits to come, 7, 4, 3, 10
+    without."""
+    inside = lambda ratios: sum(0.75 <= r <= 1.25 for r in ratios)  # noqa: E731
+    ratios = _live_ratios("live69d")
+    print("live69d with the lock's waits to come", " ".join(f"{r:.2f}" for r in ratios))
+    assert all(abs(replayed - live) <= 0.15 for replayed, live in zip(ratios, LIVE69D_LINES)), ratios
+    assert inside(ratios) >= 9 and inside(LIVE69D_LINES) == 9
+    runs = ("live69", "live69b", "live69c", "live69d")
+    with_waits = sum(inside(_live_ratios(run)) for run in runs)
+    without = sum(inside(_live_ratios(run, lock_waits=False)) for run in runs)
+    assert with_waits >= without + 5, (with_waits, without)

@@ -115,6 +115,8 @@ class Progress:
         self._lock = threading.Lock()
         self._running: dict[str, tuple[Job, float]] = {}
         self._waiting: set[str] = set()  # started, but waiting for the machine's quiet lock
+        self._waited: dict[str, float] = {}  # job id -> seconds it waited for the lock (`finished`)
+        self._wait_began: dict[str, float] = {}
         self._stop = threading.Event()
         self._heartbeat = heartbeat
         self._beat: Optional[threading.Thread] = None
@@ -140,7 +142,8 @@ class Progress:
     def eta(self) -> str:
         """ "ETA 0:12:30" (from stored stage durations), or "" when there is nothing to go on. A job
         waiting for the machine's quiet lock counts whole (its wait is not slowness), plus what the
-        lock's holder is still expected to take."""
+        lock's holder is still expected to take; each pending timed job, the wait this run's timed
+        jobs had so far (`Estimates.waits_ahead`)."""
         if self.estimates is None:
             return ""
         now = time.monotonic()
@@ -215,6 +218,7 @@ class Progress:
         heartbeat says so rather than "still running"."""
         with self._lock:
             self._waiting.add(job.id)
+            self._wait_began[job.id] = time.monotonic()
 
     def running(self, job: Job) -> None:
         """It has the lock (or goes on without it): its clock, which the estimate reads, starts now."""
@@ -222,6 +226,9 @@ class Progress:
             if job.id in self._waiting:
                 self._waiting.discard(job.id)
                 self._running[job.id] = (job, time.monotonic())
+            began = self._wait_began.pop(job.id, None)
+            if began is not None:  # a run waits after its warm-up call, so per job, not per wait
+                self._waited[job.id] = self._waited.get(job.id, 0.0) + time.monotonic() - began
 
     def reused(self, job: Job, record: Record) -> None:
         with self._lock:
@@ -235,6 +242,11 @@ class Progress:
             self.done += 1
             ran = self._running.pop(job.id, None)
             self._waiting.discard(job.id)
+            began = self._wait_began.pop(job.id, None)  # ended while it waited (Ctrl-C)
+            waited = self._waited.pop(job.id, 0.0) + (time.monotonic() - began if began is not None else 0.0)
+        if self.estimates is not None and ran is not None and job.id in self.estimates.exclusive:
+            # every timed job that ran says how long it waited, 0 included (`LockWaits`)
+            self.estimates.waits.note(waited, time.monotonic())
         # A timeout's seconds are its limit, not how fast this host is (a hung model's 180 s once made
         # the factor x11): it teaches the factor nothing.
         learns = record.status not in (Status.NOT_RUN, Status.TIMEOUT)
