@@ -15,6 +15,12 @@ per job:
   from two machines (their `host.instance`: two machines of one CPU identity): all are kept,
   oldest first, so the newest is the one the report shows; where an input re-measured a job under
   the same key (`--retime`), its newer record replaces another input's copy of the older one;
+- but records with different keys from *one* machine (the same CPU identity and `host.instance`)
+  are one job run again after its inputs changed (a kernel's new source gives its kernel, compile
+  and run jobs new keys): only the newest is kept, the one the report shows (newest as below, by
+  when OUT received it). Before, both were (a published log merged with a run of it kept the old
+  and the new record of every changed job) until the merged log was merged again as a plain
+  input, which gives its latest per job;
 - a `not_run` record is dropped when another input executed the job (a dependency failed in one
   shard but not in another; the executed result says more); two `not_run` records with the same
   cause are one. So is a GPU run's "not run: no … device here" skip (this machine had no device
@@ -125,10 +131,36 @@ def merge_records(
             also = (record.job, record.key, record.started or "") in superseded
             if replaced and not also or (replaced == also and order[id(record)] < order[id(other)]):
                 chosen[_same(record)] = (name, record)
-        kept += [record for _, record in chosen.values()]
+        kept += _newest_per_machine([record for _, record in chosen.values()], order)
     rank = {stage: i for i, stage in enumerate(stages.names())}
     kept.sort(key=lambda r: (rank.get(r.stage, len(rank)), r.job, order[id(r)]))
     return Merged(tuple(kept), read, read - len(kept))
+
+
+def _newest_per_machine(records: list[Record], order: Mapping[int, tuple[int, str, str]]) -> list[Record]:
+    """One job's records less those of a machine that has a newer record of the job under another
+    key: there the job ran again on changed inputs, and the older is no result of today's. Newest
+    is `order`'s, when OUT received it, so the record kept is the one the report shows, never a
+    record's own clock (a reused stored result keeps the time it was first made: a run that went
+    back to an earlier source brings records older by their clocks than the ones they replace).
+    Records that do not say which machine made them (before `host.instance`), or were not executed,
+    are all kept."""
+    newest: dict[tuple[str, str], Record] = {}
+    for record in records:
+        machine = _machine(record)
+        if machine is None:
+            continue
+        held = newest.get(machine)
+        if held is None or order[id(record)] > order[id(held)]:
+            newest[machine] = record
+    return [r for r in records if (m := _machine(r)) is None or newest[m] is r]
+
+
+def _machine(record: Record) -> Optional[tuple[str, str]]:
+    """The machine that executed `record` (its CPU identity and instance), None when unknown."""
+    if not record.key or _unanswered(record) or not record.host.instance:
+        return None
+    return (record.host.identity, record.host.instance)
 
 
 def _unanswered(record: Record) -> bool:
