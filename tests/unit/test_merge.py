@@ -201,15 +201,21 @@ def test_a_job_run_again_on_one_machine_keeps_only_its_newest_record(tmp_path, c
 def test_a_job_of_two_machines_under_two_keys_keeps_both():
     """Only one machine's records give way to its newer one: two CPU identities (each's own timing),
     two machines of one identity, or records that name no machine (before `host.instance`) are all
-    kept, oldest first, as before."""
+    kept, oldest first, as before. The evidence log beside published sittings keeps every sitting's
+    records (merge_records without `newest_per_machine`, as answer/sittings.py calls it)."""
     zen4 = HostIdentity.of({"identity": "x86_64|AuthenticAMD|25|17", "instance": "f63904bf"})
     twin = HostIdentity.of({"identity": ZEN5.identity, "instance": "0d1e2f3a"})
     here = _on(ZEN5, "run:m/1", "r-zen5", "12:00")
     for other in (zen4, twin, HostIdentity()):
         there = _on(other, "run:m/1", "r-other", "09:00")
-        assert merge_records([("here", [here]), ("there", [there])]).records == (there, here)
+        merged = merge_records([("here", [here]), ("there", [there])], newest_per_machine=True)
+        assert merged.records == (there, here)
     unknown = _on(HostIdentity(), "run:m/1", "r-unknown", "13:00")
-    assert merge_records([("a", [here]), ("b", [unknown])]).records == (here, unknown)
+    merged = merge_records([("a", [here]), ("b", [unknown])], newest_per_machine=True)
+    assert merged.records == (here, unknown)
+    earlier = _on(ZEN5, "run:m/1", "r-zen5-earlier-sitting", "06:29")
+    assert merge_records([("a", [earlier]), ("b", [here])], newest_per_machine=True).records == (here,)
+    assert merge_records([("a", [earlier]), ("b", [here])]).records == (earlier, here)
 
 
 def test_merge_of_an_empty_shard(tmp_path):

@@ -71,6 +71,7 @@ def merge_records(
     sources: Sequence[tuple[str, Sequence[Record]]],
     histories: frozenset[str] = frozenset(),
     received: Optional[str] = None,
+    newest_per_machine: bool = False,
 ) -> Merged:
     """`sources`: (name for messages, that source's records); pure. A source named in `histories`
     (OUT's own log: a merged log already) gives its latest record per job *and key*, not per job, so
@@ -79,7 +80,11 @@ def merge_records(
     Records are ordered by when OUT received them, not by their own clocks (a shard from a machine
     whose clock ran ahead outranked every later real measurement): OUT's own keep their order, and
     come before the records received now (`received`, the merge's time, default now), which are
-    ordered by their `finished` time, none later than `received`."""
+    ordered by their `finished` time, none later than `received`.
+
+    `newest_per_machine`: one machine's records of a job under other keys give way to its newest
+    (what `merge` does to a results folder). Without it they are all kept: the evidence log beside
+    published sittings (answer/sittings.py) keeps each sitting's records."""
     received = received or now()
     order: dict[int, tuple[int, str, str]] = {}
     per_job: dict[str, list[tuple[str, Record]]] = {}
@@ -131,7 +136,8 @@ def merge_records(
             also = (record.job, record.key, record.started or "") in superseded
             if replaced and not also or (replaced == also and order[id(record)] < order[id(other)]):
                 chosen[_same(record)] = (name, record)
-        kept += _newest_per_machine([record for _, record in chosen.values()], order)
+        found = [record for _, record in chosen.values()]
+        kept += _newest_per_machine(found, order) if newest_per_machine else found
     rank = {stage: i for i, stage in enumerate(stages.names())}
     kept.sort(key=lambda r: (rank.get(r.stage, len(rank)), r.job, order[id(r)]))
     return Merged(tuple(kept), read, read - len(kept))
@@ -244,7 +250,7 @@ def _merge_into(inputs: list[Path], to: Path, checked: Mapping[Path, Sequence[Re
         (str(p), list(checked[p.resolve()]) if p.resolve() in checked else list(ResultsLog(p)))
         for p in inputs
     ]
-    merged = merge_records(read, histories=own)
+    merged = merge_records(read, histories=own, newest_per_machine=True)
     to.mkdir(parents=True, exist_ok=True)
     # What this iree-matrix cannot read in OUT's own log (a newer schema, a garbage line) is kept
     # verbatim, first, with the previous file beside it: a merge never loses a record.
