@@ -8,6 +8,7 @@ its default spec broken). Then `query kernel` answers from the records."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -218,6 +219,49 @@ def test_an_arm_object_with_default_visibility_is_refused(cache: Path, tmp_path:
     assert (refused.status, refused.error_class) == (Status.FAIL, "kernel-c-error"), refused.message
     assert "negabs_workgroup has default visibility" in (refused.message or "")
     assert got["kernel:bound"].status is Status.OK, got["kernel:bound"].message
+
+
+def test_a_kernel_of_two_sources_is_built_by_the_line_its_answer_prints(cache: Path, tmp_path: Path) -> None:
+    """Issue 67: the answer's "build its object" line was the kernel job's last step alone, the
+    link of the sources' objects, which fails where they were never compiled. The test kernel with
+    a second source, built by the kernel stage (real Zig clang and lld); the line the answer prints
+    from its record (advise's and a bundle's `kernel_build`), run as printed by a shell with the C
+    compiler's environment first on PATH, compiles each source and links them: the object the
+    compile would link, byte for byte."""
+    from iree_matrix.answer.advise_sitting import build_command
+    from iree_matrix.matrix import kernels as kernel_files
+
+    two = _variant(tmp_path, "two_sources")
+    (two / "helper.c").write_text(
+        '__attribute__((visibility("protected"))) float negabs_helper(float x) { return x < 0 ? x : -x; }\n'
+    )
+    toml = (
+        (two / "kernel.toml")
+        .read_text()
+        .replace('sources = ["negabs.c"]', 'sources = ["negabs.c", "helper.c"]')
+    )
+    (two / "kernel.toml").write_text(toml)
+    matrix = tmp_path / "two.toml"
+    head = MATRIX.format(data=DATA).split("kernels =")[0]
+    matrix.write_text(f'{head}kernels = ["{two}"]\n')
+    results = _kernel_jobs_only(matrix, cache, tmp_path)
+    (built,) = [r for r in records(results).values() if r.stage == "kernel"]
+    assert built.status is Status.OK, built.message
+    line = build_command(built, kernel_files.load(two))
+    assert line.count(" cc ") == 2 and " ld.lld -r negabs.c.o helper.c.o -o negabs.o" in line, line
+    zig = list((cache / "envs" / "venv").glob("py3.11-ziglang*/bin/python"))
+    assert zig, "no C compiler environment in the cache"
+    env = {
+        **os.environ,
+        "PATH": f"{zig[0].parent}:{os.environ['PATH']}",
+        "ZIG_GLOBAL_CACHE_DIR": str(tmp_path / "zig"),
+    }
+    ran = subprocess.run(
+        ["bash", "-c", line], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert ran.returncode == 0, ran.stderr
+    stored = cache / "store" / "kernel" / built.key / "objects" / "negabs.o"
+    assert (two / "negabs.o").read_bytes() == stored.read_bytes()
 
 
 def _kernel_jobs_only(matrix: Path, cache: Path, tmp_path: Path) -> Path:

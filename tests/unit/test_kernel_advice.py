@@ -147,17 +147,62 @@ def test_advise_plans_each_kernel_with_default_and_each_pick_not_the_naive_build
     assert last.pick.config == search.parse("im2col") and last.source.startswith("--kernel ")
 
 
+def _built(*steps: tuple[str, ...], kept: bool = True) -> Record:
+    """A kernel job's record whose build ran `steps` (the last is its `command`); `kept`: its record
+    lists them (a record made before `steps` were kept has the last alone)."""
+    metrics = {"steps": [list(s) for s in steps]} if kept else {}
+    return _record("kernel", "kernel:negabs/x86_64/host", metrics=metrics, command=steps[-1])
+
+
+CC = (
+    "/cache/envs/cc/bin/python",
+    "-m",
+    "ziglang",
+    "cc",
+    "-target",
+    "x86_64-freestanding-none",
+    "-mcpu=native",
+)
+STAGING = "/cache/store/.staging/x"
+
+
 def test_the_kernel_jobs_command_is_said_as_a_user_runs_it_in_the_kernels_directory():
     kernel = kernel_files.load(NEGABS)
-    recorded = (
-        "/cache/envs/cc/bin/python", "-m", "ziglang", "cc", "-target", "x86_64-freestanding-none",
-        "-mcpu=native", "-O3", "-c", "negabs.c", "-o", "/cache/store/.staging/x/objects/negabs.o",
-    )  # fmt: skip
-    said = advise_sitting.build_command(recorded, kernel)
-    assert said == (
+    recorded = (*CC, "-O3", "-c", "negabs.c", "-o", f"{STAGING}/objects/negabs.o")
+    expected = (
         f"cd {SHOWN} && python -m ziglang cc -target x86_64-freestanding-none -mcpu=native -O3 -c negabs.c "
         "-o negabs.o"
     )
+    assert advise_sitting.build_command(_built(recorded), kernel) == expected
+    assert advise_sitting.build_command(_built(recorded, kept=False), kernel) == expected
+
+
+def test_a_kernel_of_two_sources_is_said_with_each_compile_then_the_link():
+    """Issue 67: the answer said only the link of a kernel of several sources (its record's command
+    is the last step), which fails where no source was compiled; every step is said, in order, as
+    one line a user runs in the kernel's directory."""
+    import dataclasses
+
+    kernel = dataclasses.replace(kernel_files.load(NEGABS), sources=("negabs.c", "helper.c"))
+    steps = (
+        (*CC, "-O3", "-c", "negabs.c", "-o", f"{STAGING}/src/negabs.c.o"),
+        (*CC, "-O3", "-c", "helper.c", "-o", f"{STAGING}/src/helper.c.o"),
+        (CC[0], "-m", "ziglang", "ld.lld", "-r", f"{STAGING}/src/negabs.c.o", f"{STAGING}/src/helper.c.o",
+         "-o", f"{STAGING}/objects/negabs.o"),
+    )  # fmt: skip
+    said = advise_sitting.build_command(_built(*steps), kernel)
+    cc = "python -m ziglang cc -target x86_64-freestanding-none -mcpu=native -O3"
+    assert said == (
+        f"cd {SHOWN} && {cc} -c negabs.c -o negabs.c.o && {cc} -c helper.c -o helper.c.o && "
+        "python -m ziglang ld.lld -r negabs.c.o helper.c.o -o negabs.o"
+    )
+    assert "\n" not in said and "/cache/" not in said
+    # A record from before steps were kept, or whose steps are not as written: its last step alone.
+    assert advise_sitting.build_command(_built(*steps, kept=False), kernel).endswith(
+        "&& python -m ziglang ld.lld -r negabs.c.o helper.c.o -o negabs.o"
+    )
+    broken = dataclasses.replace(_built(*steps), metrics={"steps": [["cc", 3], list(steps[-1])]})
+    assert advise_sitting.build_command(broken, kernel).count("&&") == 1
 
 
 def _record(stage, job, status=Status.OK, labels=None, metrics=None, **extra):

@@ -154,6 +154,70 @@ def test_merging_into_a_published_log_again_keeps_what_it_kept_side_by_side(tmp_
     capsys.readouterr()
 
 
+ZEN5 = HostIdentity.of({"identity": "x86_64|AuthenticAMD|26|2", "instance": "f63904bf"})
+
+
+def _on(machine: HostIdentity, job: str, key: str, finished: str) -> Record:
+    return _rec(job, key=key, finished=f"2026-11-27T{finished}:00+00:00", host=machine)
+
+
+def test_a_job_run_again_on_one_machine_keeps_only_its_newest_record(tmp_path, capsys):
+    """Issue 67: `merge results/kernels RUN --to MERGED` kept both the published record and the
+    run's of every job whose key had changed (a kernel's new source: new keys for its kernel, compile
+    and run jobs), because records with different keys counted as two hosts' results; only a second
+    merge, reading MERGED as a plain input (its latest per job), dropped the old ones. One machine's
+    records of one job under another key are that job run again: the newest alone is kept (the one
+    the report showed), whichever way the logs are merged."""
+    jobs = ("kernel:k/x86_64/host", "compile:m/e/3.9/x86_64/default+k:k", "run:m/e/3.9/x86_64/default+k:k")
+    old = [_on(ZEN5, job, f"old-{i}", "08:43") for i, job in enumerate(jobs)]
+    new = [_on(ZEN5, job, f"new-{i}", "12:17") for i, job in enumerate(jobs)]
+    same = _on(ZEN5, "install:py3.11-ziglang", "z", "02:21")  # unchanged: one result either way
+    published = _write(tmp_path / "published", same, *old)
+    run = _write(tmp_path / "run", dataclasses.replace(same, finished="2026-11-27T12:16:00+00:00"), *new)
+
+    def keys(folder: Path) -> list[tuple[str, str]]:
+        return sorted((r.job, r.key) for r in ResultsLog(folder / "results.jsonl"))
+
+    expected = sorted([(same.job, "z"), *((r.job, r.key) for r in new)])
+    assert cli.main(["merge", str(published), str(run), "--to", str(tmp_path / "merged")]) == 0
+    assert keys(tmp_path / "merged") == expected
+    assert cli.main(["merge", str(run), str(published), "--to", str(tmp_path / "reversed")]) == 0
+    assert keys(tmp_path / "reversed") == expected
+    merge([tmp_path / "merged"], tmp_path / "again")  # the second merge changes nothing now
+    assert keys(tmp_path / "again") == expected
+    merge([run], published)  # into the published folder itself
+    assert keys(published) == expected
+    # A run that went back to the earlier inputs (its reused records keep the times they were first
+    # made) received after that is the newest, as the report shows it: one record per job, its own.
+    merge([_write(tmp_path / "went-back", *old)], published)
+    assert keys(published) == sorted([(same.job, "z"), *((r.job, r.key) for r in old)])
+    # A log the first merge wrote (both records of each job) merged with itself: one per job.
+    both = _write(tmp_path / "both", same, *old, *new)
+    merge([both], both)
+    assert keys(both) == expected
+    capsys.readouterr()
+
+
+def test_a_job_of_two_machines_under_two_keys_keeps_both():
+    """Only one machine's records give way to its newer one: two CPU identities (each's own timing),
+    two machines of one identity, or records that name no machine (before `host.instance`) are all
+    kept, oldest first, as before. The evidence log beside published sittings keeps every sitting's
+    records (merge_records without `newest_per_machine`, as answer/sittings.py calls it)."""
+    zen4 = HostIdentity.of({"identity": "x86_64|AuthenticAMD|25|17", "instance": "f63904bf"})
+    twin = HostIdentity.of({"identity": ZEN5.identity, "instance": "0d1e2f3a"})
+    here = _on(ZEN5, "run:m/1", "r-zen5", "12:00")
+    for other in (zen4, twin, HostIdentity()):
+        there = _on(other, "run:m/1", "r-other", "09:00")
+        merged = merge_records([("here", [here]), ("there", [there])], newest_per_machine=True)
+        assert merged.records == (there, here)
+    unknown = _on(HostIdentity(), "run:m/1", "r-unknown", "13:00")
+    merged = merge_records([("a", [here]), ("b", [unknown])], newest_per_machine=True)
+    assert merged.records == (here, unknown)
+    earlier = _on(ZEN5, "run:m/1", "r-zen5-earlier-sitting", "06:29")
+    assert merge_records([("a", [earlier]), ("b", [here])], newest_per_machine=True).records == (here,)
+    assert merge_records([("a", [earlier]), ("b", [here])]).records == (earlier, here)
+
+
 def test_merge_of_an_empty_shard(tmp_path):
     empty = tmp_path / "shard-3"
     empty.mkdir()

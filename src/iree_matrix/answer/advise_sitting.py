@@ -21,6 +21,7 @@ from iree_matrix.answer.advise_plan import FLEET_PREFIX, PlannedArm, Settings, S
 from iree_matrix.core import console
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.model.metrics.compile import CompileMetrics
+from iree_matrix.core.model.metrics.kernel import KernelMetrics
 from iree_matrix.core.model.metrics.peer import PeerMetrics
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status
@@ -242,7 +243,7 @@ def _kernel_facts(
 
     built = where.by_job.get(job)
     if built is not None and built.command:
-        meta["kernel_build"] = build_command(built.command, kernel)
+        meta["kernel_build"] = build_command(built, kernel)
     if built is not None and built.status is Status.OK and built.key:
         meta["kernel_object"] = str(
             CacheLayout(where.cache).store / "kernel" / built.key / KERNEL_OBJECTS.path
@@ -261,20 +262,28 @@ def _kernel_facts(
                 meta["applied"] = False
 
 
-def build_command(recorded: Sequence[str], kernel: Kernel) -> str:
-    """The kernel job's recorded command as a user runs it in the kernel's directory: Zig's clang
-    by `python -m ziglang` (custom_dispatch.CC_REQUIREMENT installed), every path it wrote by its
-    bare name (the store's staging is gone), so the object lands beside the spec; a kernel of
-    several sources records its last step, the link of their objects (`ld.lld -r`)."""
+def build_command(built: Record, kernel: Kernel) -> str:
+    """The kernel job's commands as a user runs them in the kernel's directory, one line: each
+    source's compile, then the link of several (`ld.lld -r`, or a plugin's), as its record's
+    `steps` has them (a record made before it kept them has only its last, `command`). Zig's clang
+    by `python -m ziglang` (custom_dispatch.CC_REQUIREMENT installed), every path a step wrote or
+    read in the store's staging by its bare name (the staging is gone), so each source's object and
+    the kernel's object land beside the sources and the spec."""
     import shlex
 
     from iree_matrix.iree import custom_dispatch
 
-    argv = list(recorded)
-    if len(argv) > 2 and argv[1:3] == ["-m", custom_dispatch.CC_MODULE]:  # the environment's python
-        argv[0] = "python"
-    words = [Path(a).name if a.startswith("/") else a for a in argv]
-    return f"cd {shlex.quote(kernel.shown_directory())} && {shlex.join(words)}"
+    recorded = built.metric.of(KernelMetrics).steps
+    steps = [s for s in recorded if isinstance(s, list) and s and all(isinstance(a, str) for a in s)]
+    if not steps or len(steps) != len(recorded):  # none kept, or not as written: the last alone
+        steps = [list(built.command)]
+    lines = []
+    for argv in steps:
+        argv = list(argv)
+        if len(argv) > 2 and argv[1:3] == ["-m", custom_dispatch.CC_MODULE]:  # the environment's python
+            argv[0] = "python"
+        lines.append(shlex.join(Path(a).name if a.startswith("/") else a for a in argv))
+    return f"cd {shlex.quote(kernel.shown_directory())} && {' && '.join(lines)}"
 
 
 def _peer_arm(where: _Function, name: str, work: Path, peer_arms: _Peers, timed: list[Any]) -> dict[str, Any]:

@@ -15,6 +15,12 @@ per job:
   from two machines (their `host.instance`: two machines of one CPU identity): all are kept,
   oldest first, so the newest is the one the report shows; where an input re-measured a job under
   the same key (`--retime`), its newer record replaces another input's copy of the older one;
+- but records with different keys from *one* machine (the same CPU identity and `host.instance`)
+  are one job run again after its inputs changed (a kernel's new source gives its kernel, compile
+  and run jobs new keys): only the newest is kept, the one the report shows (newest as below, by
+  when OUT received it). Before, both were (a published log merged with a run of it kept the old
+  and the new record of every changed job) until the merged log was merged again as a plain
+  input, which gives its latest per job;
 - a `not_run` record is dropped when another input executed the job (a dependency failed in one
   shard but not in another; the executed result says more); two `not_run` records with the same
   cause are one. So is a GPU run's "not run: no … device here" skip (this machine had no device
@@ -65,6 +71,7 @@ def merge_records(
     sources: Sequence[tuple[str, Sequence[Record]]],
     histories: frozenset[str] = frozenset(),
     received: Optional[str] = None,
+    newest_per_machine: bool = False,
 ) -> Merged:
     """`sources`: (name for messages, that source's records); pure. A source named in `histories`
     (OUT's own log: a merged log already) gives its latest record per job *and key*, not per job, so
@@ -73,7 +80,11 @@ def merge_records(
     Records are ordered by when OUT received them, not by their own clocks (a shard from a machine
     whose clock ran ahead outranked every later real measurement): OUT's own keep their order, and
     come before the records received now (`received`, the merge's time, default now), which are
-    ordered by their `finished` time, none later than `received`."""
+    ordered by their `finished` time, none later than `received`.
+
+    `newest_per_machine`: one machine's records of a job under other keys give way to its newest
+    (what `merge` does to a results folder). Without it they are all kept: the evidence log beside
+    published sittings (answer/sittings.py) keeps each sitting's records."""
     received = received or now()
     order: dict[int, tuple[int, str, str]] = {}
     per_job: dict[str, list[tuple[str, Record]]] = {}
@@ -125,10 +136,37 @@ def merge_records(
             also = (record.job, record.key, record.started or "") in superseded
             if replaced and not also or (replaced == also and order[id(record)] < order[id(other)]):
                 chosen[_same(record)] = (name, record)
-        kept += [record for _, record in chosen.values()]
+        found = [record for _, record in chosen.values()]
+        kept += _newest_per_machine(found, order) if newest_per_machine else found
     rank = {stage: i for i, stage in enumerate(stages.names())}
     kept.sort(key=lambda r: (rank.get(r.stage, len(rank)), r.job, order[id(r)]))
     return Merged(tuple(kept), read, read - len(kept))
+
+
+def _newest_per_machine(records: list[Record], order: Mapping[int, tuple[int, str, str]]) -> list[Record]:
+    """One job's records less those of a machine that has a newer record of the job under another
+    key: there the job ran again on changed inputs, and the older is no result of today's. Newest
+    is `order`'s, when OUT received it, so the record kept is the one the report shows, never a
+    record's own clock (a reused stored result keeps the time it was first made: a run that went
+    back to an earlier source brings records older by their clocks than the ones they replace).
+    Records that do not say which machine made them (before `host.instance`), or were not executed,
+    are all kept."""
+    newest: dict[tuple[str, str], Record] = {}
+    for record in records:
+        machine = _machine(record)
+        if machine is None:
+            continue
+        held = newest.get(machine)
+        if held is None or order[id(record)] > order[id(held)]:
+            newest[machine] = record
+    return [r for r in records if (m := _machine(r)) is None or newest[m] is r]
+
+
+def _machine(record: Record) -> Optional[tuple[str, str]]:
+    """The machine that executed `record` (its CPU identity and instance), None when unknown."""
+    if not record.key or _unanswered(record) or not record.host.instance:
+        return None
+    return (record.host.identity, record.host.instance)
 
 
 def _unanswered(record: Record) -> bool:
@@ -212,7 +250,7 @@ def _merge_into(inputs: list[Path], to: Path, checked: Mapping[Path, Sequence[Re
         (str(p), list(checked[p.resolve()]) if p.resolve() in checked else list(ResultsLog(p)))
         for p in inputs
     ]
-    merged = merge_records(read, histories=own)
+    merged = merge_records(read, histories=own, newest_per_machine=True)
     to.mkdir(parents=True, exist_ok=True)
     # What this iree-matrix cannot read in OUT's own log (a newer schema, a garbage line) is kept
     # verbatim, first, with the previous file beside it: a merge never loses a record.

@@ -95,7 +95,9 @@ class KernelStage(StageBase):
                 "flags": custom_dispatch.cflags(job.target, cpu, kernel.cflags),
                 # `-mcpu=native` means this machine's CPU.
                 "host": host.identity() if cpu == "host" else None,
-                "records": "object_functions",  # what its record says of the object (the compile reads it)
+                # What its record says: the object's functions (the compile reads them) and every
+                # step that built it (an answer prints them; the command is only the last).
+                "records": ["object_functions", "steps"],
                 # A plugin: IREE's source its header comes from; an ARM object: the visibility check.
                 **({"plugin_source": _source_digest(ctx)} if kernel.plugin else {}),
                 **({"checks": "arm-visibility"} if _checks_visibility(job, kernel) else {}),
@@ -129,10 +131,12 @@ class KernelStage(StageBase):
         several = len(kernel.sources) > 1 or kernel.plugin
         built = []
         argv: list[str] = []
+        steps: list[list[str]] = []  # every command run, for the record: a user runs them all
         try:
             for source in kernel.sources:
                 target = sources / f"{source}.o" if several else objects / kernel.object
                 argv = [*cc, "cc", *flags, "-c", source, "-o", str(target)]
+                steps.append(argv)
                 done = env.run(_request(argv, ctx, sources, out, run_env, reads))
                 seconds += done.seconds
                 if done.returncode != 0:
@@ -141,6 +145,7 @@ class KernelStage(StageBase):
             if several:  # one relocatable object by the name the spec gives it, or the plugin
                 link = custom_dispatch.PLUGIN_LDFLAGS if kernel.plugin else ("-r",)
                 argv = [*cc, "ld.lld", *link, *built, "-o", str(objects / kernel.object)]
+                steps.append(argv)
                 done = env.run(_request(argv, ctx, sources, out, run_env, reads))
                 seconds += done.seconds
                 if done.returncode != 0:
@@ -164,6 +169,7 @@ class KernelStage(StageBase):
             else None,
             sources_sha256=kernel.source_digest(),
             object_functions=elf.defined_functions(made.read_bytes()),
+            steps=steps,
             cc=f"zig {version.stdout.strip()} ({custom_dispatch.CC_REQUIREMENT})",
             mechanism=kernel.mechanism if kernel.plugin else None,
             plugin_header_sha256=file_sha256(header) if header is not None else None,

@@ -149,7 +149,7 @@ def describe_arms(
             arm.update(kernel_dir=kernel.shown_directory(), source=f"--kernel {kernel.shown_directory()}")
             built = next((latest.get(d) for d in jobs[job.id].deps if d.startswith("kernel:")), None)
             if built is not None and built.command:
-                arm["kernel_build"] = build_command(built.command, kernel)
+                arm["kernel_build"] = build_command(built, kernel)
             compiled = latest.get(job.id)
             if compiled is not None and compiled.status is Status.OK:
                 arm["applied"] = compiled.metric.of(CompileMetrics).kernel_applied

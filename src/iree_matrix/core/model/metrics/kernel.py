@@ -23,6 +23,11 @@ class KernelMetrics(StageMetrics):
     object_functions: list[str] = metric(
         "the functions the object defines (global or hidden): a module that linked it holds their names", []
     )
+    steps: list[list[str]] = metric(
+        "every command the build ran, in order: each source's compile, then the link of several (the "
+        "record's `command` is the last alone); what an answer prints for a user to build the object",
+        [],
+    )
     cc: Optional[str] = metric("the C compiler, as it names itself (Zig's clang, its versions)")
     mechanism: Optional[str] = metric(
         '"plugin": a standalone plugin the runtime loads (else linked into the module)'
