@@ -256,10 +256,12 @@ def test_a_kernel_of_two_sources_is_built_by_the_line_its_answer_prints(cache: P
         "PATH": f"{zig[0].parent}:{os.environ['PATH']}",
         "ZIG_GLOBAL_CACHE_DIR": str(tmp_path / "zig"),
     }
+    # pasted before the compile, whose paths start where the user stands: the shell is back there
     ran = subprocess.run(
-        ["bash", "-c", line], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+        ["bash", "-c", f"{line}\npwd"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
     )
     assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.strip() == str(tmp_path)
     stored = cache / "store" / "kernel" / built.key / "objects" / "negabs.o"
     assert (two / "negabs.o").read_bytes() == stored.read_bytes()
 

@@ -218,7 +218,7 @@ def test_each_kernel_arm_gains_advises_facts_and_one_that_did_not_compile_travel
     assert timed["applied"] is True and timed["kernel_dir"] == shown
     assert timed["flags"][0] == "--iree-llvmcpu-target-cpu=znver4"
     assert f"--iree-hal-executable-object-search-path={shown}" in timed["flags"]
-    assert timed["kernel_build"] == f"cd {shown} && python -m ziglang cc -mcpu=znver4 -c negabs.c"
+    assert timed["kernel_build"] == f"(cd {shown} && python -m ziglang cc -mcpu=znver4 -c negabs.c)"
     assert lost["flags"] == negabs.compile_flags(RELEASE)  # the cell's own: none here (no profile)
     assert (lost["name"], lost["base"], lost["applied"], "job" in lost) == (
         "default+k:negabs",

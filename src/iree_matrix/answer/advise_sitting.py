@@ -283,7 +283,7 @@ def build_command(built: Record, kernel: Kernel) -> str:
         if len(argv) > 2 and argv[1:3] == ["-m", custom_dispatch.CC_MODULE]:  # the environment's python
             argv[0] = "python"
         lines.append(shlex.join(Path(a).name if a.startswith("/") else a for a in argv))
-    return f"cd {shlex.quote(kernel.shown_directory())} && {' && '.join(lines)}"
+    return kernel_trials.in_subshell(f"cd {shlex.quote(kernel.shown_directory())} && {' && '.join(lines)}")
 
 
 def _peer_arm(where: _Function, name: str, work: Path, peer_arms: _Peers, timed: list[Any]) -> dict[str, Any]:

@@ -34,8 +34,9 @@ class KernelTrial:
     @classmethod
     def of(cls, arm: Arm, base: Arm) -> KernelTrial:
         return cls(
-            arm.kernel, base.config, paired(base, arm), arm.flags, arm.kernel_dir, arm.kernel_build,
-            arm.kernel_object, arm.applied, arm.matches, arm.error, run_flags=arm.kernel_run,
+            arm.kernel, base.config, paired(base, arm), arm.flags, arm.kernel_dir,
+            in_subshell(arm.kernel_build), arm.kernel_object, arm.applied, arm.matches, arm.error,
+            run_flags=arm.kernel_run,
         )  # fmt: skip
 
     @property
@@ -101,3 +102,10 @@ def kernel_json(trial: KernelTrial) -> dict[str, Any]:
         "object": trial.object,
         **({"run_flags": list(trial.run_flags)} if trial.run_flags else {}),
     }
+
+
+def in_subshell(build: str) -> str:
+    """A kernel's build line as a user pastes it before the compile: `cd DIR && …` in parentheses, so
+    the shell comes back to where the compile's relative paths (the spec, the search path) start.
+    Sittings kept before said it without them."""
+    return f"({build})" if build.startswith("cd ") else build
