@@ -9,6 +9,11 @@ object in obj/), so run that first:
     python benchmarks/kernel_sitting.py --out /tmp/ks
     python benchmarks/kernel_portability.py --out /tmp/ks /venvs/iree-3.3.0 /venvs/iree-3.13.0 ...
 
+Which of the kernel's entries each module takes is what it dispatches: the same compile stopped at
+flow (`--compile-to=flow`), each `flow.dispatch @depthwise3x3::@ENTRY` counted (kernel_sitting.
+dispatched). The module's bytes name every entry whether called or not (the whole object is linked).
+The spec is the one kernel.toml gives the release (`[[specs]]`: spec-pre3.4.mlir before 3.4.0).
+
 Flags: the published pick's (kernel_sitting.PICK_FLAGS), less each flag a release refuses
 ("Unknown command line argument", named in the table); where the pick's flags fail on the model
 itself (an error outside the spec), again with only the flags the kernel needs (llvm-cpu, the host
@@ -22,6 +27,11 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+
+try:
+    import tomllib
+except ImportError:  # Python < 3.11
+    import tomli as tomllib
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import kernel_sitting  # noqa: E402
@@ -74,22 +84,45 @@ def version(venv: Path) -> str:
     return out.stdout.strip() or "?"
 
 
+def release_key(ver: str) -> tuple[int, ...]:
+    """ "3.3.0" -> (1, 3, 3, 0), "2.9.0rc20241108" -> (1, 2, 9, 0); a date release ("20231113.707")
+    sorts before every numbered one, as it came before them."""
+    parts = tuple(int(n) for n in re.findall(r"\d+", ver.split("rc")[0]))
+    return ((0,) if parts and parts[0] > 1000 else (1,)) + parts
+
+
+def spec_for(kernel_dir: Path, compiler: str) -> Path:
+    """The spec kernel.toml gives `compiler`: the first `[[specs]]` whose window (`from` X and newer,
+    `before` Y: older than Y) holds it (releases before 3.4.0 refuse spec.mlir's spelling), else
+    its `spec` (the tool's own reading: src/iree_matrix/matrix/kernels.py, SpecWindow)."""
+    toml = tomllib.loads((kernel_dir / "kernel.toml").read_text())
+    ver = release_key(compiler)
+    for entry in toml.get("specs", []):
+        since, before = entry.get("from"), entry.get("before")
+        if (not since or ver >= release_key(since)) and (not before or ver < release_key(before)):
+            return (kernel_dir / entry["file"]).resolve()
+    return (kernel_dir / toml.get("spec", "spec.mlir")).resolve()
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", type=Path, default=Path("/tmp/kernel_sitting"))
     p.add_argument("--kernel-dir", type=Path, default=kernel_sitting.REPO / "kernels" / "depthwise3x3")
     p.add_argument(
-        "--spec", type=Path, help="default: KERNEL_DIR/spec.mlir (spec-pre3.4.mlir for releases before 3.4.0)"
+        "--spec",
+        type=Path,
+        help="default: the one KERNEL_DIR/kernel.toml gives each release "
+        "(spec.mlir; spec-pre3.4.mlir before 3.4.0)",
     )
     p.add_argument("venvs", type=Path, nargs="+")
     args = p.parse_args(argv)
     out = args.out.resolve()
-    spec = (args.spec or args.kernel_dir / "spec.mlir").resolve()
-    print(f"spec: {spec}")
     atol, rtol = (out / "tolerance.txt").read_text().split()
     rows = []
     for venv in args.venvs:
         ver = version(venv)
+        spec = args.spec.resolve() if args.spec else spec_for(args.kernel_dir, ver.split()[0])
+        print(f"{ver}: spec {spec}", flush=True)
         vmfb = out / f"port-{venv.name}.vmfb"
         extra = [
             f"--iree-preprocessing-transform-spec-filename={spec}",
@@ -121,9 +154,13 @@ def main(argv=None) -> int:
             rows.append((ver, f"no ({flags_used}): {first_error(res.stderr)}", "-"))
             print(rows[-1], flush=True)
             continue
-        data = vmfb.read_bytes()
-        took = [e for e in (b"s1_bn", b"s2_bn", b"stem") if e in data]
-        compiled = f"yes ({flags_used}; kernel entries {', '.join(t.decode() for t in took) or 'NONE'})"
+        # What the module dispatches to the kernel (the same compile stopped at flow), not the entry
+        # names in its bytes: the whole object is linked, every entry's name with it.
+        try:
+            took = kernel_sitting.entries_line(kernel_sitting.dispatched(cmd))
+        except subprocess.CalledProcessError as e:
+            took = f"not known (the compile to flow failed: {first_error(e.stderr)})"
+        compiled = f"yes ({flags_used}; {spec.name}; dispatches {took})"
         run = subprocess.run(
             [
                 str(venv / "bin" / "python"),
@@ -144,7 +181,10 @@ def main(argv=None) -> int:
         rows.append((ver, compiled, ran))
         print(rows[-1], flush=True)
     print()
-    print("| compiler, runtime | compiles with spec + object | runs and matches torch |")
+    print(
+        "| compiler, runtime | compiles with spec + object; the kernel's entries it dispatches "
+        "| runs and matches torch |"
+    )
     print("|---|---|---|")
     for r in rows:
         print("| " + " | ".join(c.replace("|", "/") for c in r) + " |")

@@ -17,6 +17,7 @@ import pytest
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.findings import query, release_choice, runs_view
 from iree_matrix.iree import hints
+from iree_matrix.matrix import models
 from iree_matrix.report import compatibility, failures, site
 from tests.unit.test_answers import EXP, _compile, _run
 
@@ -314,7 +315,7 @@ def _summary_of(*records: Record) -> str:
             return []
 
         def failures(self) -> list:
-            return [r for r in records if r.status is Status.FAIL]
+            return [r for r in records if r.status in (Status.FAIL, Status.TIMEOUT, Status.MISMATCH)]
 
     out = io.StringIO()
     workflow.print_summary(_Summary(), Path("/tmp/c"), Path("/tmp/r"), out)  # type: ignore[arg-type]
@@ -418,3 +419,45 @@ def test_the_summary_offers_the_recipe_search_for_a_users_model_in_unknown_words
         labels={**export.labels, "model": "warp~fx+gaps"},
     )  # fmt: skip
     assert "search-recipes" not in _summary_of(routed, routed_export)  # a recipe's own failure
+
+
+def test_the_recipe_search_is_offered_only_where_another_export_could_get_past():
+    """Issue #69 (tidy): the recipe search was offered for a mismatch too, which no export recipe
+    fixes honestly (each is checked against the same torch outputs). Offered for a failed export,
+    compile or run in unknown words; not for a mismatch, a timeout or a runtime's refusal to load."""
+    from iree_matrix.core.model import refusals
+
+    words = "model.mlir:9:11: error: something no signature knows"
+    command = ("python", "export_model.py", "--file", "/home/me/nets/warp.py", "--factory", "build")
+    export = dataclasses.replace(
+        _failed("export", "warp", "3.13.0", words), status=Status.OK, message=None, command=command
+    )
+    compiled = _compile("warp", "3.13.0")
+    failed_run = dataclasses.replace(
+        _run("warp", "3.13.0", status=Status.FAIL, error_class="run-error"), message=words
+    )
+    cases = {  # the failure, and the records of the stages before it
+        "export": (dataclasses.replace(_failed("export", "warp", "3.13.0", words), command=command), ()),
+        "compile": (_failed("compile", "warp", "3.13.0", words), (export,)),
+        "run": (failed_run, (export, compiled)),
+    }
+    assert set(cases) == set(models.ROUTABLE_STAGES)
+    offer = "search-recipes --model /home/me/nets/warp.py:build"
+    for stage, (failed, before) in cases.items():
+        assert models.recipe_may_route(failed), stage
+        assert offer in _summary_of(failed, *before), stage
+        if stage != "export":  # `query model` answers a model no release compiled apart (no offer yet)
+            assert offer in query.model([failed, *before], "warp").text(), stage
+    mismatch = dataclasses.replace(
+        failed_run, status=Status.MISMATCH, error_class="mismatch", message="max abs error 0.31 > 1e-4"
+    )
+    timeout = dataclasses.replace(cases["compile"][0], status=Status.TIMEOUT, error_class="timeout")
+    refusal = dataclasses.replace(failed_run, error_class=refusals.INCOMPATIBLE)
+    assert refusals.refused(refusal) and not refusals.is_answer(refusal)  # its own release's: a failure
+    unroutable = ((mismatch, (export, compiled)), (timeout, (export,)), (refusal, (export, compiled)))
+    for record, before in unroutable:
+        assert not models.recipe_may_route(record), record.status
+        summary, answer = _summary_of(record, *before), query.model([record, *before], "warp").text()
+        assert "search-recipes" not in summary, summary
+        assert "search-recipes" not in answer, answer
+        assert "fails:" in answer, answer  # the failure is still said, only the offer is not

@@ -126,7 +126,7 @@ def test_merge_writes_the_log_manifests_and_report_and_is_incremental(tmp_path, 
     out = tmp_path / "merged"
     assert cli.main(["merge", str(one), str(two), "--to", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "3 records (4 read, 1 duplicates dropped)" in printed
+    assert "3 records of 4 read; dropped 1 duplicate (the same result in two inputs)" in printed
     assert [r.job for r in ResultsLog(out / "results.jsonl")] == ["install:e", "export:m/e", "run:m/e"]
     assert (out / "manifests" / "env.json").is_file() and (out / "releases.json").is_file()
     assert (out / "COMPATIBILITY.md").is_file()
@@ -179,8 +179,15 @@ def test_a_job_run_again_on_one_machine_keeps_only_its_newest_record(tmp_path, c
         return sorted((r.job, r.key) for r in ResultsLog(folder / "results.jsonl"))
 
     expected = sorted([(same.job, "z"), *((r.job, r.key) for r in new)])
+    capsys.readouterr()
     assert cli.main(["merge", str(published), str(run), "--to", str(tmp_path / "merged")]) == 0
     assert keys(tmp_path / "merged") == expected
+    # Said apart from the duplicate (the install both ran), in words (it said "2 duplicates dropped").
+    printed = capsys.readouterr().out
+    assert (
+        "4 records of 8 read; dropped 1 duplicate (the same result in two inputs), "
+        "3 records superseded by a newer run of the same job on the same machine"
+    ) in printed, printed
     assert cli.main(["merge", str(run), str(published), "--to", str(tmp_path / "reversed")]) == 0
     assert keys(tmp_path / "reversed") == expected
     merge([tmp_path / "merged"], tmp_path / "again")  # the second merge changes nothing now
@@ -196,6 +203,35 @@ def test_a_job_run_again_on_one_machine_keeps_only_its_newest_record(tmp_path, c
     merge([both], both)
     assert keys(both) == expected
     capsys.readouterr()
+
+
+def test_what_a_merge_drops_is_counted_by_why():
+    """Each record dropped is counted once, under its reason, and the reasons add up to what was
+    dropped: the line a merge prints says each kind in words, and "nothing dropped" when none."""
+    same = _rec("install:e")
+    blocked = _rec("run:m/2", Status.NOT_RUN, blocked_by="compile:m/2")
+    ran = _rec("run:m/2", key="r2")
+    old = _rec("run:m/1", key="r", finished="2026-01-01T00:00:01")
+    again = _rec("run:m/1", key="r", finished="2026-01-02T00:00:01")
+    earlier = _on(ZEN5, "compile:m/3", "old", "08:43")
+    later = _on(ZEN5, "compile:m/3", "new", "12:17")
+    merged = merge_records(
+        [("a", [same, blocked, old, earlier]), ("b", [same, ran, old, again, later])], newest_per_machine=True
+    )
+    assert sorted(r.job + r.key for r in merged.records) == sorted(
+        [same.job + same.key, ran.job + ran.key, again.job + again.key, later.job + later.key]
+    )
+    counts = (merged.duplicates, merged.remeasured, merged.executed_elsewhere, merged.superseded)
+    assert counts == (1, 1, 1, 1)
+    assert sum(counts) == merged.inputs - len(merged.records) == 4
+    assert merged.dropped() == (
+        "dropped 1 duplicate (the same result in two inputs), 1 older measurement (timed again under the "
+        "same key), 1 not-run record (another input ran the job), 1 record superseded by a newer run of "
+        "the same job on the same machine"
+    )
+    assert merge_records([("a", [same]), ("b", [ran])]).dropped() == "nothing dropped"
+    two = merge_records([("a", [same, old]), ("b", [same, old]), ("c", [same])])
+    assert two.dropped() == "dropped 3 duplicates (the same result in two inputs)"
 
 
 def test_a_job_of_two_machines_under_two_keys_keeps_both():

@@ -456,12 +456,13 @@ def _keep_manifests(records: Iterable[Record], directory: Path) -> None:
 
 
 def _search_offer(record: Record, references: dict[str, str]) -> str:
-    """For a failure of a user's model exported the default way that no hint explains: the recipe
-    search, as `query model` says it (the same line), so the run's own summary names a next step."""
+    """For a failure of a user's model exported the default way that no hint explains and another
+    export could get past (`models.recipe_may_route`): the recipe search, as `query model` says it
+    (the same line), so the run's own summary names a next step."""
     model = record.label.source_model or record.label.model
     if export_recipes.split(record.label.model)[1] or model not in references:
         return ""
-    return models.search_offer(model, references)
+    return models.search_offer(model, references, [record])
 
 
 def print_summary(summary: Summary, cache: Path, results_dir: Path, out: TextIO) -> None:

@@ -55,11 +55,29 @@ from iree_matrix.iree import devices
 logger = console.logger(__name__)
 
 
+NEWER_RUN = "a newer run of the same job on the same machine"
+
+
 @dataclasses.dataclass(frozen=True)
 class Merged:
     records: tuple[Record, ...]
     inputs: int  # records read (latest per job, per input)
-    duplicates: int  # records dropped as the same result as another input's
+    # The records dropped, by why (together `inputs - len(records)`):
+    duplicates: int  # the same result as another input's (same key and status)
+    remeasured: int = 0  # an older copy of a stage another input timed again under its key (--retime)
+    executed_elsewhere: int = 0  # "not run" here, where another input ran the job
+    superseded: int = 0  # one machine's older record of a job it ran again under a new key
+
+    def dropped(self) -> str:
+        """What was dropped and why, each kind counted apart in a user's words (a merge's line)."""
+        kinds = [
+            (self.duplicates, "duplicate", "duplicates", "(the same result in two inputs)"),
+            (self.remeasured, "older measurement", "older measurements", "(timed again under the same key)"),
+            (self.executed_elsewhere, "not-run record", "not-run records", "(another input ran the job)"),
+            (self.superseded, "record", "records", f"superseded by {NEWER_RUN}"),
+        ]
+        said = [f"{n} {one if n == 1 else many} {why}" for n, one, many, why in kinds if n]
+        return "dropped " + ", ".join(said) if said else "nothing dropped"
 
 
 def _source(path: Path) -> Path:
@@ -114,33 +132,50 @@ def merge_records(
         for record in given:
             per_job.setdefault(record.job, []).append((name, record))
     kept: list[Record] = []
+    dropped = {"duplicates": 0, "remeasured": 0, "executed_elsewhere": 0, "superseded": 0}
     for job, candidates in per_job.items():
-        # A `not_run` record (a dependency failed), or a GPU run "not run" for want of a device it
-        # may use (a skip, never stored), gives way to the same job executed elsewhere: a machine
-        # with the device, or a runtime given one (SwiftShader for the runtimes hiding lavapipe).
-        executed = [(n, r) for n, r in candidates if not _unanswered(r)]
-        chosen: dict[tuple[Optional[str], ...], tuple[str, Record]] = {}
-        for name, record in executed or candidates:
-            previous = chosen.setdefault(_same(record), (name, record))
-            if previous[1] is record:
-                continue
-            other_name, other = previous
-            if other.status is not record.status:
-                raise UserError(
-                    f"merge: conflicting results for {job} under the same key {record.key[:12]}: "
-                    f"'{other.status.value}' in {other_name}, '{record.status.value}' in {name}; "
-                    f"drop the wrong one (iree-matrix results forget '{job}' --results-dir DIR) or re-run "
-                    "that shard, then merge again"
-                )
-            replaced = (other.job, other.key, other.started or "") in superseded
-            also = (record.job, record.key, record.started or "") in superseded
-            if replaced and not also or (replaced == also and order[id(record)] < order[id(other)]):
-                chosen[_same(record)] = (name, record)
-        found = [record for _, record in chosen.values()]
-        kept += _newest_per_machine(found, order) if newest_per_machine else found
+        found = _one_per_result(job, candidates, superseded, order, dropped)
+        newest = _newest_per_machine(found, order) if newest_per_machine else found
+        dropped["superseded"] += len(found) - len(newest)
+        kept += newest
     rank = {stage: i for i, stage in enumerate(stages.names())}
     kept.sort(key=lambda r: (rank.get(r.stage, len(rank)), r.job, order[id(r)]))
-    return Merged(tuple(kept), read, read - len(kept))
+    return Merged(tuple(kept), read, **dropped)
+
+
+def _one_per_result(
+    job: str,
+    candidates: Sequence[tuple[str, Record]],
+    superseded: set[tuple[str, str, str]],
+    order: Mapping[int, tuple[int, str, str]],
+    dropped: dict[str, int],
+) -> list[Record]:
+    """One record per result of `job` among the inputs' (name, record) `candidates` (see
+    merge_records), counting in `dropped` each record left out, by why."""
+    # A `not_run` record (a dependency failed), or a GPU run "not run" for want of a device it
+    # may use (a skip, never stored), gives way to the same job executed elsewhere: a machine
+    # with the device, or a runtime given one (SwiftShader for the runtimes hiding lavapipe).
+    executed = [(n, r) for n, r in candidates if not _unanswered(r)]
+    dropped["executed_elsewhere"] += len(candidates) - len(executed) if executed else 0
+    chosen: dict[tuple[Optional[str], ...], tuple[str, Record]] = {}
+    for name, record in executed or candidates:
+        if _same(record) not in chosen:  # (the same object read twice is a duplicate too)
+            chosen[_same(record)] = (name, record)
+            continue
+        other_name, other = chosen[_same(record)]
+        if other.status is not record.status:
+            raise UserError(
+                f"merge: conflicting results for {job} under the same key {record.key[:12]}: "
+                f"'{other.status.value}' in {other_name}, '{record.status.value}' in {name}; "
+                f"drop the wrong one (iree-matrix results forget '{job}' --results-dir DIR) or re-run "
+                "that shard, then merge again"
+            )
+        replaced = (other.job, other.key, other.started or "") in superseded
+        also = (record.job, record.key, record.started or "") in superseded
+        dropped["remeasured" if replaced != also else "duplicates"] += 1
+        if replaced and not also or (replaced == also and order[id(record)] < order[id(other)]):
+            chosen[_same(record)] = (name, record)
+    return [record for _, record in chosen.values()]
 
 
 def _newest_per_machine(records: list[Record], order: Mapping[int, tuple[int, str, str]]) -> list[Record]:

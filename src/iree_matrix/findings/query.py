@@ -302,11 +302,11 @@ def _release_lines(
         listed = version_listing(releases_via, limit=20)
         lines.append(f"    via {via} (the exporter's own MLIR does not pass there): {listed}")
     references = models.references(records)
-    offer = _recipe_search(model, references)
     for (why, todo), names in _grouped(failing).items():  # one line per reason, uncut
         lines.append(f"  fails:  {version_listing(names, limit=20)}: {why}")
-        lines += [f"          what to do: {a}" for a in todo or offer]
         jobs = {job for r in failing if r.compiler in names for job in r.failed}
+        offer = _recipe_search(model, references, [r for r in records if r.job in jobs])
+        lines += [f"          what to do: {a}" for a in todo or offer]
         lines += [f"          {r}" for r in _routes(references.get(model), records, jobs)]
     for why, names in _grouped_unrun(unrun).items():
         lines.append(f"  not run: {version_listing(names, limit=20)}: {why}")
@@ -352,10 +352,11 @@ def _routes(reference: Optional[str], records: Sequence[Record], jobs: set[str])
     return [route] if route else []
 
 
-def _recipe_search(model: str, references: Mapping[str, str]) -> tuple[str, ...]:
-    """What to do about a user's model's failure that no known signature explains: search the ways
-    to export it (the recipe search takes a user's model as it takes a built-in one)."""
-    offer = models.search_offer(model, references)
+def _recipe_search(model: str, references: Mapping[str, str], failed: Sequence[Record]) -> tuple[str, ...]:
+    """What to do about a user's model's `failed` stages that no known signature explains: search
+    the ways to export it (the recipe search takes a user's model as it takes a built-in one),
+    where another export could get past them (not a mismatch, a timeout or a refusal)."""
+    offer = models.search_offer(model, references, failed)
     return (offer,) if offer else ()
 
 

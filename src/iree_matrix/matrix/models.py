@@ -28,7 +28,8 @@ from typing import Any, Optional
 
 from iree_matrix.core import input_files, shipped
 from iree_matrix.core.hashing import file_sha256
-from iree_matrix.core.model.results import Record
+from iree_matrix.core.model import refusals
+from iree_matrix.core.model.results import Record, Status
 from iree_matrix.matrix import export_recipes as recipes
 
 MAIN = "main"
@@ -247,12 +248,26 @@ def command_argument(name: str, known: Mapping[str, str]) -> str:
     return shlex.quote(known.get(name, name))
 
 
-def search_offer(model: str, known: Mapping[str, str]) -> str:
-    """The recipe search offered for a failure of `model` no known signature explains (a run's
-    summary and `query model` say the same line): none for a model already exported by a recipe
-    (`MODEL~RECIPE`) or a built-in one; `known` gives a user's model its reference."""
+# The stages whose failure another export can route around: a recipe changes the MLIR they take.
+ROUTABLE_STAGES = ("export", "compile", "run")
+
+
+def recipe_may_route(record: Record) -> bool:
+    """Whether exporting another way could honestly get past `record`'s failure: an export, compile
+    or run that failed. Not a mismatch (wrong numbers: a recipe that "fixed" them would hide the
+    defect, and every recipe is checked against the same torch outputs), a timeout (the machine's
+    load or the model's size, not its export), nor a runtime's refusal to load a module (the
+    release pair's answer, whatever made the module)."""
+    return record.status == Status.FAIL and record.stage in ROUTABLE_STAGES and not refusals.refused(record)
+
+
+def search_offer(model: str, known: Mapping[str, str], failures: Iterable[Record]) -> str:
+    """The recipe search offered for `failures` of `model` no known signature explains (a run's
+    summary and `query model` say the same line): none unless one of them a recipe could route
+    around (`recipe_may_route`), none for a model already exported by a recipe (`MODEL~RECIPE`) or
+    a built-in one; `known` gives a user's model its reference."""
     base, recipe = recipes.split(model)
-    if recipe or base in builtin_names():
+    if recipe or base in builtin_names() or not any(recipe_may_route(r) for r in failures):
         return ""
     return recipes.search_offer(command_argument(base, known))
 
