@@ -341,6 +341,22 @@ HINTS: tuple[Hint, ...] = (
         stages=("compile",),
     ),
     Hint(
+        "cdist",
+        r"torch\.aten\.(?:_cdist_forward|cdist)\b",
+        "IREE's torch lowering has no `aten.cdist` (`torch.cdist`, pairwise distances, as in a "
+        "k-nearest-neighbour search): export with the recipe `fx+decompose` (torch's own "
+        "decomposition: broadcast differences, a sum and a square root), or write the distances in the "
+        "model, `(a.unsqueeze(-2) - b.unsqueeze(-3)).square().sum(-1)` (then `.sqrt()` for the "
+        "Euclidean distance itself; for `topk`/`argsort` of the nearest the squared distances give the "
+        "same order)",
+        "measured: a point-cloud kNN block (cdist, topk, gather, scatter_add) fails so on 3.10.0 and "
+        "3.13.0 by the default export and by `fx`, `fx+gaps` and `nonstrict`; its `~fx+decompose` "
+        "export, and the distances written out, compile and match torch on 3.13.0 "
+        "(tests/integration/test_routes.py)",
+        stages=("compile",),
+        recipes=("fx+decompose",),
+    ),
+    Hint(
         "large-vector",
         r"operations with large vector sizes \((?P<bytes>\d+) bytes\) were found",
         "the llvm-cpu backend refuses a dispatch whose code holds a vector this large ({bytes} bytes) "
