@@ -13,6 +13,7 @@ line as the tool prints it). One matrix run holds them all; each test reads its 
   IREE's grid_sample differs from torch at the border (the chain's next failure, named up front);
   the sampling by hand too matches;
 - a point-cloud kNN block: `aten.cdist` -> the distances written out and `~fx+decompose` match;
+- FNet-style mixing: `aten.fft_fft2` -> the DFT as matmuls matches;
 - a tiny Qwen2 (transformers): no mask -> `aten.diff`; a 2-D mask -> the 0-d boolean literal (the
   chain's next failure, named up front); the 4-D causal mask and `~fx+decompose` match, the latter
   with its buffers frozen (it was run with a missing argument: "expected 2 arguments but passed 1").
@@ -60,6 +61,8 @@ CASES = {
     "knn_cdist.py:build": ("knn_cdist", PLAIN),
     "knn_cdist.py:by_hand": ("knn_cdist-by_hand", PLAIN),
     "knn_cdist.py:build~fx+decompose": ("knn_cdist~fx+decompose", PLAIN),
+    "fft_mix.py:build": ("fft_mix", PLAIN),
+    "fft_mix.py:by_hand": ("fft_mix-by_hand", PLAIN),
 }
 
 
@@ -154,6 +157,13 @@ def test_cdist_has_a_hint_whose_remedy_and_recipe_match(routed):
     assert found is not None and ".square().sum(-1)" in found.advice and "`fx+decompose`" in found.advice
     _matches(routed, "knn_cdist.py:by_hand")
     _matches(routed, "knn_cdist.py:build~fx+decompose")
+
+
+def test_fft_has_a_hint_whose_matmul_route_matches(routed):
+    _fails_with_hint(routed, "fft_mix.py:build", "torch.aten.fft_fft2", "fft")
+    found = release_choice.hint(_row(routed, "fft_mix.py:build", "compile"))
+    assert found is not None and "C_rows @ x @ C_cols - S_rows @ x @ S_cols" in found.advice
+    _matches(routed, "fft_mix.py:by_hand")
 
 
 def test_core_table_alone_stops_at_squeeze_dims(routed, tmp_path):
