@@ -1,5 +1,5 @@
 """Every failure of a user's model gets a route that works (issue #69), through real torch, turbine,
-iree-compile and iree-run-module on IREE 3.13.0: the four small models of tests/data/routes, each
+iree-compile and iree-run-module on IREE 3.13.0: the small models of tests/data/routes, each
 as written (it fails, and the record's hint is the one whose remedy follows), with the hint's remedy
 applied by hand, and exported by the recipe the hint names (`FILE:FACTORY~RECIPE`, on the command
 line as the tool prints it). One matrix run holds them all; each test reads its own rows.
@@ -12,6 +12,8 @@ line as the tool prints it). One matrix run holds them all; each test reads its 
 - a spatial transformer: `aten.affine_grid_generator` -> the grid built by hand compiles but
   IREE's grid_sample differs from torch at the border (the chain's next failure, named up front);
   the sampling by hand too matches;
+- a point-cloud kNN block: `aten.cdist` -> the distances written out and `~fx+decompose` match;
+- FNet-style mixing: `aten.fft_fft2` -> the DFT as matmuls matches;
 - a tiny Qwen2 (transformers): no mask -> `aten.diff`; a 2-D mask -> the 0-d boolean literal (the
   chain's next failure, named up front); the 4-D causal mask and `~fx+decompose` match, the latter
   with its buffers frozen (it was run with a missing argument: "expected 2 arguments but passed 1").
@@ -56,6 +58,11 @@ CASES = {
     "affine_warp.py:build": ("affine_warp", PLAIN),
     "affine_warp.py:grid_by_hand": ("affine_warp-grid_by_hand", PLAIN),
     "affine_warp.py:by_hand": ("affine_warp-by_hand", PLAIN),
+    "knn_cdist.py:build": ("knn_cdist", PLAIN),
+    "knn_cdist.py:by_hand": ("knn_cdist-by_hand", PLAIN),
+    "knn_cdist.py:build~fx+decompose": ("knn_cdist~fx+decompose", PLAIN),
+    "fft_mix.py:build": ("fft_mix", PLAIN),
+    "fft_mix.py:by_hand": ("fft_mix-by_hand", PLAIN),
 }
 
 
@@ -142,6 +149,21 @@ def test_affine_grid_has_a_hint_whose_chain_ends_in_a_match(routed):
     ran = _row(routed, "affine_warp.py:grid_by_hand", "run")
     assert ran.status is Status.MISMATCH and "outputs differ from torch" in (ran.message or ""), ran.message
     _matches(routed, "affine_warp.py:by_hand")
+
+
+def test_cdist_has_a_hint_whose_remedy_and_recipe_match(routed):
+    _fails_with_hint(routed, "knn_cdist.py:build", "torch.aten.cdist", "cdist")
+    found = release_choice.hint(_row(routed, "knn_cdist.py:build", "compile"))
+    assert found is not None and ".square().sum(-1)" in found.advice and "`fx+decompose`" in found.advice
+    _matches(routed, "knn_cdist.py:by_hand")
+    _matches(routed, "knn_cdist.py:build~fx+decompose")
+
+
+def test_fft_has_a_hint_whose_matmul_route_matches(routed):
+    _fails_with_hint(routed, "fft_mix.py:build", "torch.aten.fft_fft2", "fft")
+    found = release_choice.hint(_row(routed, "fft_mix.py:build", "compile"))
+    assert found is not None and "C_rows @ x @ C_cols - S_rows @ x @ S_cols" in found.advice
+    _matches(routed, "fft_mix.py:by_hand")
 
 
 def test_core_table_alone_stops_at_squeeze_dims(routed, tmp_path):

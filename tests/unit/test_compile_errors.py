@@ -85,3 +85,38 @@ def test_query_model_names_the_failing_stage_and_the_op_not_the_runs_never_run()
         "marked illegal (op: torch.aten.gru.input)"
     ) in text
     assert f"evidence: {failed.job}" in text and never.job not in text
+
+
+# iree-compile 3.13.0 crashing on a kNN model's `dist.scatter(-1, argmin, float("inf"))` (issue #69,
+# third newcomer): no `error:` line, only the banner and a backtrace (frames cut here).
+CRASH = "\n".join(
+    [
+        "Please report issues to https://github.com/iree-org/iree/issues and include the crash backtrace.",
+        "Stack dump:",
+        "0.\tProgram arguments: /venv/bin/iree-compile model.mlir --iree-hal-target-backends=llvm-cpu",
+        " #4 0x00007f72c2ecbc62 __memcpy_avx512_unaligned_erms ./string/../sysdeps/x86_64/multiarch/"
+        "memmove-vec-unaligned-erms.S:765:0",
+        "#16 0x00007f1f41dc3b2d void llvm::function_ref<void ()>::callback_fn<mlir::PatternApplicator::"
+        "matchAndRewrite(mlir::Operation*, mlir::PatternRewriter&)::$_0>(long) PatternApplicator.cpp:0:0",
+        "#12 0x00007f1f3e11938e mlir::torch::(anonymous namespace)::ConvertAtenScatterOp<mlir::torch::Torch::"
+        "AtenScatterSrcOp>::matchAndRewrite(mlir::torch::Torch::AtenScatterSrcOp, mlir::torch::Torch::"
+        "AtenScatterSrcOpAdaptor, mlir::ConversionPatternRewriter&) const TorchToTMTensor.cpp:0:0",
+    ]
+)
+
+
+def test_a_compiler_crash_is_said_to_be_one_with_the_torch_op_it_was_lowering():
+    """The summary said `compile-error: #16 0x00007f1f41dc3b2d void llvm::function_ref<…` (a frame of
+    the backtrace): the crash, and the op whose rewrite pattern crashed, are the telling words."""
+    named = compile_errors.first_error(CRASH)
+    assert named is not None and named.op == ""
+    assert named.text().startswith(
+        "iree-compile crashed while lowering torch's AtenScatterSrcOp (TorchToTMTensor.cpp)"
+    )
+    assert "compiler bug" in named.text()
+    # a crash with no torch pattern in its backtrace is still said to be a crash
+    bare = compile_errors.first_error(
+        "Stack dump:\n0.\tProgram arguments: iree-compile m.mlir\n#0 0x1 abort\n"
+    )
+    assert bare is not None and bare.text().startswith("iree-compile crashed: a compiler bug")
+    assert compile_errors.first_error("warning: slow\nno crash here\n") is None

@@ -163,6 +163,8 @@ def test_every_hint_formats_and_names_its_source():
         "squeeze-dims": '%30 = "torch.operator"(%25, %29) <{name = "torch.aten.squeeze.dims"}> : (',
         "diff-op": '%39 = "torch.operator"(%36, %24) <{name = "torch.aten.diff"}> : (!torch.vtensor',
         "affine-grid": '%40 = "torch.operator"(%38, %39, %11) <{name = "torch.aten.affine_grid_generator"}>',
+        "cdist": '%21 = "torch.operator"(%arg0, %arg0, %17, %16) <{name = "torch.aten.cdist"}> : (',
+        "fft": '%12 = "torch.operator"(%arg0, %8, %11, %8) <{name = "torch.aten.fft_fft2"}> : (',
         "large-vector": "model.mlir:1268:12: error: One or more operations with large vector sizes "
         "(32768 bytes) were found:",
     }

@@ -19,6 +19,11 @@ _TORCH_OPERATOR = re.compile(
 _QUOTED_OP = re.compile(r"'(?P<op>[\w]+\.[\w.]+)'(?: op\b)?")
 _OP_DUMP = re.compile(r":\s+(?=%|\"[\w.]+\"\()")
 _NOTE_OP = re.compile(r'note: see current operation:.*?"(?P<op>[\w]+\.[\w.]+)"')
+# A crash has no `error:` line, only LLVM's banner and a backtrace (one frame a line); a frame in a
+# rewrite pattern of a torch op says which op it was lowering: `ConvertAtenScatterOp<mlir::torch::
+# Torch::AtenScatterSrcOp>::matchAndRewrite(...) TorchToTMTensor.cpp`.
+_CRASH = re.compile(r"^Stack dump:$|^PLEASE submit a bug report|^Please report issues to ")
+_TORCH_PATTERN = re.compile(r"mlir::torch::Torch::(?P<op>Aten\w+Op)\b.*?(?P<file>\w+\.cpp)?:\d+:\d+\s*$")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,7 +57,28 @@ def first_error(output: Optional[str]) -> Optional[FirstError]:
                 break
             context.append(after)
         return FirstError(message, _op(message, context))
-    return None
+    return _crash(lines)
+
+
+def _crash(lines: list[str]) -> Optional[FirstError]:
+    """iree-compile's crash as its first error: it crashed, and the torch op whose lowering was
+    running (the op's C++ class, `AtenScatterSrcOp`, as the backtrace names it: its aten spelling
+    cannot be told from it, so no `op`). None when the output shows no crash."""
+    if not any(_CRASH.search(line.strip()) for line in lines):
+        return None
+    frame = next(
+        (m for line in lines if "matchAndRewrite" in line for m in [_TORCH_PATTERN.search(line)] if m), None
+    )
+    where = (
+        f" while lowering torch's {frame['op']}" + (f" ({frame['file']})" if frame["file"] else "")
+        if frame
+        else ""
+    )
+    return FirstError(
+        f"iree-compile crashed{where}: a compiler bug, not an error in the model; its backtrace is in "
+        "the compile log",
+        "",
+    )
 
 
 def _op(message: str, context: list[str]) -> str:

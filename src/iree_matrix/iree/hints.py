@@ -341,6 +341,36 @@ HINTS: tuple[Hint, ...] = (
         stages=("compile",),
     ),
     Hint(
+        "cdist",
+        r"torch\.aten\.(?:_cdist_forward|cdist)\b",
+        "IREE's torch lowering has no `aten.cdist` (`torch.cdist`, pairwise distances, as in a "
+        "k-nearest-neighbour search): export with the recipe `fx+decompose` (torch's own "
+        "decomposition: broadcast differences, a sum and a square root), or write the distances in the "
+        "model, `(a.unsqueeze(-2) - b.unsqueeze(-3)).square().sum(-1)` (then `.sqrt()` for the "
+        "Euclidean distance itself; for `topk`/`argsort` of the nearest the squared distances give the "
+        "same order)",
+        "measured: a point-cloud kNN block (cdist, topk, gather, scatter_add) fails so on 3.10.0 and "
+        "3.13.0 by the default export and by `fx`, `fx+gaps` and `nonstrict`; its `~fx+decompose` "
+        "export, and the distances written out, compile and match torch on 3.13.0 "
+        "(tests/integration/test_routes.py)",
+        stages=("compile",),
+        recipes=("fx+decompose",),
+    ),
+    Hint(
+        "fft",
+        r"torch\.aten\.(?P<op>fft_\w+|_fft_c2c|_fft_r2c|_fft_c2r)\b",
+        "IREE's torch lowering has no `aten.{op}` (`torch.fft`, e.g. FNet's token mixing), and no "
+        "export recipe gets past it (`fx+decompose` stops at `aten._fft_c2c`): for a real input write "
+        "the transform as matmuls by fixed DFT matrices, `C = cos(2 pi j k / n)`, `S = sin(2 pi j k / n)` "
+        "(buffers built once, `torch.outer(arange(n), arange(n))`): `fft(x).real = x @ C` and "
+        "`.imag = -(x @ S)` along the last axis, `rfft` the first n // 2 + 1 columns, and "
+        "`fft2(x).real = C_rows @ x @ C_cols - S_rows @ x @ S_cols`",
+        "measured: an FNet-style encoder (`torch.fft.fft2(x).real`) fails so on 3.10.0 and 3.13.0 by "
+        "every recipe `search-recipes` tries; with the transform as matmuls it compiles and matches "
+        "torch on 3.13.0 (tests/integration/test_routes.py)",
+        stages=("compile",),
+    ),
+    Hint(
         "large-vector",
         r"operations with large vector sizes \((?P<bytes>\d+) bytes\) were found",
         "the llvm-cpu backend refuses a dispatch whose code holds a vector this large ({bytes} bytes) "
