@@ -56,7 +56,7 @@ def test_advise_times_a_kernel_beside_the_pick_and_names_a_wrong_one(warm_cache:
     # from there), never this machine's absolute path (Kernel.shown_directory).
     shown = (DATA / "negabs").relative_to(REPO).as_posix()
     assert f"--iree-hal-executable-object-search-path={shown}" in timed["flags"]
-    assert timed["kernel_build"].startswith(f"cd {shown} && python -m ziglang cc ")
+    assert timed["kernel_build"].startswith(f"(cd {shown} && python -m ziglang cc ")
     assert Path(timed["kernel_object"], "negabs.o").is_file()  # the object the sitting's module linked
     assert arms["default+k:negabs_wrong"]["matches"] is False  # checked against torch like every arm
     (answer,) = advice.derive(document)
