@@ -213,6 +213,8 @@ def speedup_text(ratio: Optional[Ratio], what: str, short: bool = False) -> str:
         if short:
             return f"{s:.2f}× (too few rounds for a verdict)"
         return f"{s:.2f}× {what}'s speed over {ratio.paired.rounds} rounds: too few rounds for a verdict"
+    if ratio.paired.verdict == stats.SLOWER:  # `what` is faster beyond noise (a user's model's naive build)
+        return f"{1.0 / s:.2f}× slower" if short else f"{what} is {1.0 / s:.2f}× faster"
     return f"{s:.2f}× faster" if short else f"{s:.2f}× faster than {what}"
 
 
