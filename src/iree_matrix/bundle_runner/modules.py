@@ -35,8 +35,9 @@ ASSEMBLED = Path(".runtime") / "modules"  # in the bundle's folder; a temporary 
 PLUGIN_FLAG = "--executable_plugin"
 
 
-# A kernel's runtime flag as the manifest carries it (matrix/kernels.py checks it where it is written).
-_RUN_FLAG = re.compile(r"--[a-z][a-z0-9_]*=[^\s]+")
+# A runtime flag as IREE's tools and its Python binding's `parse_flags` take it, --name=value: a kernel's
+# `run_flags` (matrix/kernels.py checks them where they are written; here, as a manifest carries them).
+RUN_FLAG = re.compile(r"--([a-z][a-z0-9_]*)=[^\s]+")
 
 
 def plugin_flag(plugin: object) -> str:
@@ -48,7 +49,7 @@ def plugin_flags(root: Path, cell: Json) -> list[str]:
     and its kernel's runtime flags (`run_flags`: a bigger worker stack, say)."""
     plugin = [plugin_flag(within(root, cell["plugin"]))] if cell.get("plugin") else []
     extra = cell.get("run_flags") or []
-    if not isinstance(extra, list) or not all(isinstance(f, str) and _RUN_FLAG.fullmatch(f) for f in extra):
+    if not isinstance(extra, list) or not all(isinstance(f, str) and RUN_FLAG.fullmatch(f) for f in extra):
         raise BundleError(f"{cell.get('job')}: its run_flags are not a list of runtime flags --name=value")
     return [*plugin, *extra]
 

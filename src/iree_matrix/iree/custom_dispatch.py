@@ -57,6 +57,7 @@ BASE_CFLAGS = (
 _CPU_NATIVE = "native"
 
 RUNTIME_PLUGIN_FLAG = runner_modules.PLUGIN_FLAG  # iree-run-module, iree-benchmark-module, the binding
+RUN_FLAG = runner_modules.RUN_FLAG  # a runtime flag, --name=value, as the tools and the binding take it
 PLUGIN_HEADER = "runtime/src/iree/hal/local/executable_plugin.h"  # in IREE's source tree
 PLUGIN_INCLUDE = "runtime/src"  # what the plugin's C is compiled with -I (relative to the tree)
 # samples/custom_dispatch/cpu/plugin/CMakeLists.txt's link of a standalone plugin: no libc, every

@@ -88,8 +88,6 @@ _WINDOW_KEYS = ("file", "from", "before")
 _REQUIRED = ("name", "sources", "spec")
 # Flags that would change what the object is for, or where it looks: the target's are the stage's.
 _REFUSED_FLAG = re.compile(r"-(target|march|mcpu|mtune|mfloat-abi|o|c|I/|isystem|include|B)\b")
-# A runtime flag as IREE's tools and its Python binding's `parse_flags` take it: --name=value.
-_RUN_FLAG = re.compile(r"--([a-z][a-z0-9_]*)=[^\s]+")
 # What each run says itself (its module, call, device, outputs, the plugin it loads): not a kernel's.
 _RUN_FLAGS_OWNED = frozenset(
     {
@@ -372,7 +370,7 @@ def parse(data: Mapping[str, Any], toml: Path) -> Kernel:
 def run_flag_problem(flag: str) -> Optional[str]:
     """Why `flag` is no runtime flag a kernel may ask its runs to pass (None: it is one): --name=value,
     not an iree-compile flag, not one each run gives itself, not a file of more flags."""
-    found = _RUN_FLAG.fullmatch(flag)
+    found = custom_dispatch.RUN_FLAG.fullmatch(flag)
     if flag.startswith("--iree-"):
         return "an iree-compile flag: it belongs in requires_flags"
     if found is None:

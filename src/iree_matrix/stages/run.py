@@ -31,6 +31,7 @@ from iree_matrix.core.system import process_output, processes
 from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.envs import Environment
 from iree_matrix.iree import custom_dispatch, devices, targets, versions
+from iree_matrix.matrix import kernels
 from iree_matrix.matrix.plan import EnvSpec, Job, Planned, PlannedFunction, runs_anywhere
 from iree_matrix.matrix.spec import BYTECODE, DEFAULT_DEVICE, Cell
 from iree_matrix.source_builds import firmware
@@ -364,14 +365,19 @@ def _plugin_job(unit: PlannedFunction) -> tuple[str, ...]:
     return (unit.planned["kernel"].id,) if kernel is not None and kernel.plugin else ()
 
 
+def _kernel(job: Job, ctx: Context) -> Optional[kernels.Kernel]:
+    """The cell's kernel, None for a cell without one."""
+    return ctx.spec.kernels.get(job.label.kernel) if job.label.kernel else None
+
+
 def _plugin_kernel(job: Job, ctx: Context) -> bool:
-    kernel = ctx.spec.kernels.get(job.label.kernel) if job.label.kernel else None
+    kernel = _kernel(job, ctx)
     return kernel is not None and kernel.plugin
 
 
 def _kernel_run_flags(job: Job, ctx: Context) -> list[str]:
     """The runtime flags the cell's kernel asks every run of its modules to pass (kernel.toml `run_flags`)."""
-    kernel = ctx.spec.kernels.get(job.label.kernel) if job.label.kernel else None
+    kernel = _kernel(job, ctx)
     return list(kernel.run_flags) if kernel is not None else []
 
 
