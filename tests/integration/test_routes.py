@@ -30,6 +30,7 @@ import pytest
 
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.findings import release_choice
+from iree_matrix.iree import hints
 
 from .conftest import REPO, iree_matrix, records, shared_cache
 
@@ -95,12 +96,14 @@ def _row(got: dict[str, Record], ref: str, stage: str) -> Record:
     return got[f"{stage}:{name}/{exporter}" + ("" if stage == "export" else f"/{CELL}")]
 
 
-def _fails_with_hint(got: dict[str, Record], ref: str, op: str, hint: str) -> None:
+def _fails_with_hint(got: dict[str, Record], ref: str, op: str, hint: str) -> hints.Found:
+    """The compile of `ref` fails at `op` and the hint its record gets is `hint`; that hint."""
     compiled = _row(got, ref, "compile")
     assert compiled.status is Status.FAIL, (ref, compiled.message)
     assert op in (compiled.metrics.get("failing_op") or "") + (compiled.message or ""), compiled.message
     found = release_choice.hint(compiled)
     assert found is not None and found.name == hint, (ref, found)
+    return found
 
 
 def _matches(got: dict[str, Record], ref: str) -> None:
@@ -110,17 +113,15 @@ def _matches(got: dict[str, Record], ref: str) -> None:
 
 
 def test_an_lstm_is_routed_by_torchs_own_decomposition(routed):
-    _fails_with_hint(routed, "kws_lstm.py:build", "torch.aten.lstm", "recurrent-op")
-    found = release_choice.hint(_row(routed, "kws_lstm.py:build", "compile"))
-    assert found is not None and "`fx+gaps`" in found.advice and "squeeze.dims" in found.advice
+    found = _fails_with_hint(routed, "kws_lstm.py:build", "torch.aten.lstm", "recurrent-op")
+    assert "`fx+gaps`" in found.advice and "squeeze.dims" in found.advice
     _matches(routed, "kws_lstm.py:build~fx+gaps")
     _matches(routed, "kws_lstm.py:build~fx+decompose")
 
 
 def test_weight_norm_has_a_hint_whose_remedy_compiles_and_matches(routed):
-    _fails_with_hint(routed, "wn_conv.py:build", "torch.aten._weight_norm", "weight-norm")
-    found = release_choice.hint(_row(routed, "wn_conv.py:build", "compile"))
-    assert found is not None and 'remove_parametrizations(conv, "weight")' in found.advice
+    found = _fails_with_hint(routed, "wn_conv.py:build", "torch.aten._weight_norm", "weight-norm")
+    assert 'remove_parametrizations(conv, "weight")' in found.advice
     _matches(routed, "wn_conv.py:removed")
     _matches(routed, "wn_conv.py:build~fx+decompose")
 
@@ -131,9 +132,8 @@ def test_a_diff_in_a_users_mask_builder_is_routed_by_fx_gaps(routed):
 
 
 def test_qwen2s_chain_of_failures_is_named_up_front_and_its_routes_match(routed):
-    _fails_with_hint(routed, "qwen2_tiny.py:build", "torch.aten.diff", "packed-sequence-diff")
-    first = release_choice.hint(_row(routed, "qwen2_tiny.py:build", "compile"))
-    assert first is not None and "tensor<i1>" in first.advice and "fx+decompose" in first.advice
+    first = _fails_with_hint(routed, "qwen2_tiny.py:build", "torch.aten.diff", "packed-sequence-diff")
+    assert "tensor<i1>" in first.advice and "fx+decompose" in first.advice
     # the first remedy's next failure is the one the first hint named
     _fails_with_hint(routed, "qwen2_tiny.py:mask2d", "torch.vtensor.literal", "bool-literal")
     _matches(routed, "qwen2_tiny.py:mask4d")
@@ -141,9 +141,10 @@ def test_qwen2s_chain_of_failures_is_named_up_front_and_its_routes_match(routed)
 
 
 def test_affine_grid_has_a_hint_whose_chain_ends_in_a_match(routed):
-    _fails_with_hint(routed, "affine_warp.py:build", "torch.aten.affine_grid_generator", "affine-grid")
-    found = release_choice.hint(_row(routed, "affine_warp.py:build", "compile"))
-    assert found is not None and "base @ theta.transpose(1, 2)" in found.advice
+    found = _fails_with_hint(
+        routed, "affine_warp.py:build", "torch.aten.affine_grid_generator", "affine-grid"
+    )
+    assert "base @ theta.transpose(1, 2)" in found.advice
     # the next failure the hint names up front: IREE's grid_sample pads with zeros, not the border
     assert "Next known failure: `F.grid_sample`" in found.advice
     ran = _row(routed, "affine_warp.py:grid_by_hand", "run")
@@ -152,17 +153,15 @@ def test_affine_grid_has_a_hint_whose_chain_ends_in_a_match(routed):
 
 
 def test_cdist_has_a_hint_whose_remedy_and_recipe_match(routed):
-    _fails_with_hint(routed, "knn_cdist.py:build", "torch.aten.cdist", "cdist")
-    found = release_choice.hint(_row(routed, "knn_cdist.py:build", "compile"))
-    assert found is not None and ".square().sum(-1)" in found.advice and "`fx+decompose`" in found.advice
+    found = _fails_with_hint(routed, "knn_cdist.py:build", "torch.aten.cdist", "cdist")
+    assert ".square().sum(-1)" in found.advice and "`fx+decompose`" in found.advice
     _matches(routed, "knn_cdist.py:by_hand")
     _matches(routed, "knn_cdist.py:build~fx+decompose")
 
 
 def test_fft_has_a_hint_whose_matmul_route_matches(routed):
-    _fails_with_hint(routed, "fft_mix.py:build", "torch.aten.fft_fft2", "fft")
-    found = release_choice.hint(_row(routed, "fft_mix.py:build", "compile"))
-    assert found is not None and "C_rows @ x @ C_cols - S_rows @ x @ S_cols" in found.advice
+    found = _fails_with_hint(routed, "fft_mix.py:build", "torch.aten.fft_fft2", "fft")
+    assert "C_rows @ x @ C_cols - S_rows @ x @ S_cols" in found.advice
     _matches(routed, "fft_mix.py:by_hand")
 
 
