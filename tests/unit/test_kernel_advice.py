@@ -350,3 +350,39 @@ def test_a_sitting_from_elsewhere_runs_no_plugin_flag_but_the_plugins():
     assert sittings.problem(document, set()) == (
         f"main: arm '{KERNEL}': its kernel_run is not a list of a plugin's flag and a kernel's runtime flags"
     )
+
+
+def _naive_at(doc, factor):
+    """`doc`'s naive arm timed at `factor` × default's time, round by round."""
+    arms = doc["functions"][0]["arms"]
+    default_ms = next(a["ms"] for a in arms if a["kind"] == advice.DEFAULT)
+    naive = next(a for a in arms if a["kind"] == advice.NAIVE)
+    naive.update(ms=[x * factor for x in default_ms], flags=["--iree-hal-target-backends=llvm-cpu"])
+    return doc
+
+
+def test_a_naive_build_faster_than_every_pick_is_the_answer():
+    """Issue #69's point-cloud kNN: its generic x86-64 build ran 1.8x faster than `default` (host), and
+    the answer named `default`. The naive build is a build like any other: faster beyond noise than
+    what the sitting chose, it is what to take; slower (the usual case), it stays the baseline."""
+    (a,) = advice.derive(_naive_at(_sitting(about=ZEN5), 0.2))  # the pick is 1/3.5 = 0.29 of default
+    assert a.config == "generic" and a.flags == ("--iree-hal-target-backends=llvm-cpu",)
+    assert a.over_naive is not None and a.over_naive.paired.verdict == stats.SAME_MODULE
+    assert a.speedup_default == pytest.approx(5.0)
+    text = "\n".join(advice.lines(advice.Chosen((a,), True, ""), "mobilenet_v2"))
+    assert "take IREE 3.13.0 with `generic`" in text and "the same module as the naive build" in text
+    assert "target-cpu=host is the compiling CPU" not in text  # it names no CPU: nothing to fleet
+    (usual,) = advice.derive(_naive_at(_sitting(about=ZEN5), 4.0))
+    assert usual.config == PICK and usual.speedup_naive == pytest.approx(14.0)
+    # within noise of the pick: the pick stays (the naive build must be faster beyond noise)
+    (tie,) = advice.derive(_naive_at(_sitting(about=ZEN5), 1 / 3.5))
+    assert tie.config == PICK
+
+
+def test_a_kernel_outrun_by_the_naive_build_is_said_so_and_not_taken():
+    (a,) = advice.derive(_naive_at(_with_kernel(FASTER), 0.1))  # pick + kernel: 0.29 × 0.61 = 0.17
+    assert a.config == "generic" and a.kernel is None and SPEC_FLAG not in a.flags
+    (trial,) = a.kernel_trials
+    assert not trial.taken and trial.outrun_by == "the naive build"
+    assert kernel_trials.kernel_text(trial).endswith("faster; the naive build was faster still")
+    assert advice.as_json(a)["kernel_trials"][0]["outrun_by"] == "the naive build"

@@ -359,21 +359,16 @@ def _advice(
     # between picks, not two medians.
     proven = next((a for a in faster if proof is not None and a.config == proof.result), None)
     chosen = proven or chosen
-    # A kernel swapped into the chosen configuration is taken only where the sitting calls it faster
-    # than the configuration alone (the fastest such one); its arm's figures are then the answer's.
-    kernel_arms = [
-        a for a in arms if a.kind == KERNEL and a.base == chosen.config and a.release == chosen.release
-    ]
-    trials = [KernelTrial.of(k, chosen) for k in kernel_arms]
-    winners = [(k, t) for k, t in zip(kernel_arms, trials) if t.faster]
-    taken: Optional[KernelTrial] = None
-    base = chosen
-    if winners:
-        arm, taken = min(winners, key=lambda w: w[0].median or float("inf"))
-        taken = dataclasses.replace(taken, taken=True)
-        trials = [taken if t.kernel == taken.kernel else t for t in trials]
-        chosen = arm
+    chosen, base, taken, trials = _with_kernel(chosen, arms)
     naive = next((a for a in arms if a.kind == NAIVE), None)
+    # The naive build (no target CPU) is a build a user can take like any other: where the sitting
+    # calls it faster beyond noise than what it chose (a user's model whose host build is slower:
+    # issue #69's point-cloud kNN, whose `topk` sort ran 1.8x faster for a generic x86-64), it is the
+    # answer, and a kernel trial says it was outrun rather than taken.
+    outrun = paired(naive, chosen) if naive is not None and naive.usable else None
+    if naive is not None and outrun is not None and outrun.paired.verdict == stats.SLOWER:
+        trials = [dataclasses.replace(t, taken=False, outrun_by="the naive build") for t in trials]
+        chosen, base, taken = naive, naive, None
     peers = [a for a in arms if a.kind == PEER and a.usable]
     eager = next((a for a in peers if a.config == "eager"), None)
     others = [a for a in peers if a.config != "eager"] or peers
@@ -411,6 +406,25 @@ def _advice(
         kernel=taken,
         kernel_trials=tuple(trials),
     )
+
+
+def _with_kernel(
+    chosen: Arm, arms: Sequence[Arm]
+) -> tuple[Arm, Arm, Optional[KernelTrial], list[KernelTrial]]:
+    """The answer with a kernel where one wins: a kernel swapped into the chosen configuration is
+    taken only where the sitting calls it faster than the configuration alone (the fastest such
+    one); its arm's figures are then the answer's. The arm answered, its configuration alone (a
+    fleet's build is that, without the kernel), the trial taken, and every trial."""
+    kernel_arms = [
+        a for a in arms if a.kind == KERNEL and a.base == chosen.config and a.release == chosen.release
+    ]
+    trials = [KernelTrial.of(k, chosen) for k in kernel_arms]
+    winners = [(k, t) for k, t in zip(kernel_arms, trials) if t.faster]
+    if not winners:
+        return chosen, chosen, None, trials
+    arm, taken = min(winners, key=lambda w: w[0].median or float("inf"))
+    taken = dataclasses.replace(taken, taken=True)
+    return arm, chosen, taken, [taken if t.kernel == taken.kernel else t for t in trials]
 
 
 # --------------------------------------------------------------------------- the published answers

@@ -30,6 +30,7 @@ class KernelTrial:
     error: str = ""  # why it has no times
     taken: bool = False
     run_flags: tuple[str, ...] = ()  # the runtime tools': a plugin kernel's plugin, the kernel's run_flags
+    outrun_by: str = ""  # faster than its base, yet another build was faster still: "the naive build"
 
     @classmethod
     def of(cls, arm: Arm, base: Arm) -> KernelTrial:
@@ -70,8 +71,9 @@ def kernel_text(trial: KernelTrial) -> str:
         )
     if p.verdict == stats.SLOWER:
         return f"{head}: takes {r.value:.2f}× `{trial.base}`'s time alone ({r.span()}), slower: not taken"
-    if p.verdict == stats.FASTER:  # faster, yet not taken: another kernel was faster still
-        return f"{head}: {r.value:.2f}× `{trial.base}`'s time ({r.span()}), faster; another kernel was faster"
+    if p.verdict == stats.FASTER:  # faster, yet not taken: another kernel or build was faster still
+        beaten = trial.outrun_by or "another kernel"
+        return f"{head}: {r.value:.2f}× `{trial.base}`'s time ({r.span()}), faster; {beaten} was faster still"
     return (
         f"{head}: {r.value:.2f}× `{trial.base}`'s time alone ({r.span()}; {p.verdict}): no faster "
         "beyond noise, not taken"
@@ -101,6 +103,7 @@ def kernel_json(trial: KernelTrial) -> dict[str, Any]:
         "build": trial.build,
         "object": trial.object,
         **({"run_flags": list(trial.run_flags)} if trial.run_flags else {}),
+        **({"outrun_by": trial.outrun_by} if trial.outrun_by else {}),
     }
 
 
