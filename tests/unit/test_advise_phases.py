@@ -12,6 +12,7 @@ from typing import Any, Optional
 from iree_matrix.answer import advice, advise_plan, advise_proof, advise_sitting
 from iree_matrix.core.model.results import Record
 from iree_matrix.findings import search
+from iree_matrix.matrix.models import ModelRef
 from tests.unit.test_advice import PICK, _sitting
 
 
@@ -45,8 +46,10 @@ def test_a_pick_the_proof_moved_is_built_and_sat_again_and_its_arms_replace_the_
     monkeypatch.setattr(advise_proof, "_proofs", lambda *a: {"main": moved_to})
     sat_again: list[dict[str, Any]] = []
 
-    def run(request, model, planned, records, cache, peer_names, only=None, kernels=None):
-        sat_again.append({"arms": [a.name for a in planned], "only": only, "peers": list(peer_names)})
+    def run(request, model, planned, records, cache, peer_names, only=None, kernels=None, ref=None):
+        sat_again.append(
+            {"arms": [a.name for a in planned], "only": only, "peers": list(peer_names), "ref": ref}
+        )
         return {
             "started": "2026-11-25T16:00:00+00:00",
             "finished": "2026-11-25T16:10:00+00:00",
@@ -57,12 +60,18 @@ def test_a_pick_the_proof_moved_is_built_and_sat_again_and_its_arms_replace_the_
     monkeypatch.setattr(advise_sitting, "run", run)
     builds = Asked({})
     settings = advise_plan.Settings()
-    advise_proof.prove(settings, "m", _plan(), document, sat, builds, ["onnxruntime"], {}, tmp_path)
+    where = ModelRef("m", tmp_path / "m.py", "build")  # the sitting again calls the peers on it too
+    advise_proof.prove(settings, "m", _plan(), document, sat, builds, ["onnxruntime"], {}, tmp_path, where)
     (again,) = builds.plans  # the sitting's plan with the proven pick beside the others
     assert [p.name for p in again.picks] == [PICK, moved_to]
     assert again.picks[-1].source == advise_proof.SOURCE
     assert sat_again == [
-        {"arms": ["default", "generic", PICK, moved_to], "only": {"main"}, "peers": ["onnxruntime"]}
+        {
+            "arms": ["default", "generic", PICK, moved_to],
+            "only": {"main"},
+            "peers": ["onnxruntime"],
+            "ref": where,
+        }
     ]
     (entry,) = document["functions"]
     assert entry["arms"] == [{"name": moved_to, "ms": [1.0]}]

@@ -26,7 +26,7 @@ from iree_matrix.answer import neighbourhood
 from iree_matrix.answer.arms import Arm as Arm  # re-exported: gpu_advice, report/answers use advice.X
 from iree_matrix.answer.arms import Ratio as Ratio
 from iree_matrix.answer.arms import paired as paired
-from iree_matrix.answer.kernel_trials import KernelTrial, kernel_json, kernel_text, ratio_json
+from iree_matrix.answer.kernel_trials import KernelTrial, kernel_json, kernel_text, ratio_json, with_kernel
 from iree_matrix.core import formats
 from iree_matrix.core.model import stats
 from iree_matrix.core.model.host_identity import HostIdentity
@@ -147,7 +147,8 @@ class Advice:
     kernel: Optional[KernelTrial] = None
     kernel_trials: tuple[KernelTrial, ...] = ()  # every kernel timed with `config`, the taken one too
     # The peers the sitting meant to time but could not import there (a bundle's run.py with numpy
-    # only: no ONNX Runtime), each as "<peer>: how to add it": why a ratio to it is missing.
+    # only: no ONNX Runtime), each as "<peer>: how to add it", or whose worker failed in the sitting,
+    # each with its error: why a ratio to it is missing.
     peers_missing: tuple[str, ...] = ()
     proof_skipped: bool = False  # the sitting ran with `--no-proof`: unproved by the user's choice
     bundle_cpu: str = ""  # a sitting bundle's `--cpu` (its modules' CPU): the one to bundle its proof for
@@ -253,12 +254,20 @@ def derive(document: Mapping[str, Any], source: str = "") -> list[Advice]:
                     advice,
                     sitting_seconds=seconds,
                     gap_error=why,
-                    peers_missing=bundles.missing_peers(entry),
+                    peers_missing=bundles.missing_peers(entry) + _failed_peers(arms),
                     proof_skipped=bool(document.get("proof_skipped")),
                     bundle_cpu=str(document.get("bundle_cpu") or ""),
                 )  # fmt: skip
             )
     return found
+
+
+def _failed_peers(arms: Sequence[Arm]) -> tuple[str, ...]:
+    """The peers the sitting could not time, each with its error: why a ratio to it is missing."""
+    failed = [a for a in arms if a.kind == PEER and not a.usable and a.error]
+    return tuple(
+        f"{peer_registry.display(a.config)}: not timed in this sitting ({a.error[:300]})" for a in failed
+    )
 
 
 def trailing(found: Sequence[Advice]) -> list[Advice]:
@@ -359,12 +368,14 @@ def _advice(
     # between picks, not two medians.
     proven = next((a for a in faster if proof is not None and a.config == proof.result), None)
     chosen = proven or chosen
-    chosen, base, taken, trials = _with_kernel(chosen, arms)
+    kernels = [
+        a for a in arms if a.kind == KERNEL and a.base == chosen.config and a.release == chosen.release
+    ]
+    chosen, base, taken, trials = with_kernel(chosen, kernels)
     naive = next((a for a in arms if a.kind == NAIVE), None)
-    # The naive build (no target CPU) is a build a user can take like any other: where the sitting
-    # calls it faster beyond noise than what it chose (a user's model whose host build is slower:
-    # issue #69's point-cloud kNN, whose `topk` sort ran 1.8x faster for a generic x86-64), it is the
-    # answer, and a kernel trial says it was outrun rather than taken.
+    # The naive build (no target CPU) is a build like any other: faster beyond noise than what the
+    # sitting chose (issue #69's point-cloud kNN: its `topk` sort ran 1.8x faster for a generic
+    # x86-64), it is the answer, and a kernel trial says it was outrun.
     outrun = paired(naive, chosen) if naive is not None and naive.usable else None
     if naive is not None and outrun is not None and outrun.paired.verdict == stats.SLOWER:
         trials = [dataclasses.replace(t, taken=False, outrun_by="the naive build") for t in trials]
@@ -406,25 +417,6 @@ def _advice(
         kernel=taken,
         kernel_trials=tuple(trials),
     )
-
-
-def _with_kernel(
-    chosen: Arm, arms: Sequence[Arm]
-) -> tuple[Arm, Arm, Optional[KernelTrial], list[KernelTrial]]:
-    """The answer with a kernel where one wins: a kernel swapped into the chosen configuration is
-    taken only where the sitting calls it faster than the configuration alone (the fastest such
-    one); its arm's figures are then the answer's. The arm answered, its configuration alone (a
-    fleet's build is that, without the kernel), the trial taken, and every trial."""
-    kernel_arms = [
-        a for a in arms if a.kind == KERNEL and a.base == chosen.config and a.release == chosen.release
-    ]
-    trials = [KernelTrial.of(k, chosen) for k in kernel_arms]
-    winners = [(k, t) for k, t in zip(kernel_arms, trials) if t.faster]
-    if not winners:
-        return chosen, chosen, None, trials
-    arm, taken = min(winners, key=lambda w: w[0].median or float("inf"))
-    taken = dataclasses.replace(taken, taken=True)
-    return arm, chosen, taken, [taken if t.kernel == taken.kernel else t for t in trials]
 
 
 # --------------------------------------------------------------------------- the published answers
@@ -594,7 +586,9 @@ def lines(chosen: Chosen, model: str, fleet: bool = True, argument: str = "") ->
         out.append(f"    iree-compile {flags_text(a.flags)}")
         naive = speedup_text(a.over_naive, "the naive build (generic CPU)")
         out.append(f"    {speedup_text(a.over_default, 'default')}; {naive}")
-        out.append(f"    {times_text(a.vs_eager, 'torch eager')}")
+        said_why = any(m.startswith("torch eager:") for m in a.peers_missing)
+        if a.vs_eager is not None or not said_why:  # a failed peer is said below, with its error
+            out.append(f"    {times_text(a.vs_eager, 'torch eager')}")
         if a.best_peer and a.best_peer != "torch eager":
             out.append(f"    {times_text(a.vs_peer, a.best_peer)}")
         out.extend(f"    no {said}" for said in a.peers_missing)

@@ -20,6 +20,7 @@ from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record
 from iree_matrix.findings import search
 from iree_matrix.matrix.kernels import Kernel
+from iree_matrix.matrix.models import ModelRef
 
 logger = console.logger(__name__)
 
@@ -53,6 +54,7 @@ def prove(
     peer_names: Sequence[str],
     kernels: Mapping[str, Kernel],
     cache: Path,
+    ref: Optional[ModelRef] = None,
 ) -> None:
     """Each function's proof of its answer among `sat` (the document's, as its sitting left it: a
     local search of at most `settings.proof_steps` steps, each step's sitting as `settings.sitting`
@@ -76,7 +78,7 @@ def prove(
         return
     resat = advise_sitting.run(
         settings.sitting, model, planned, list(records.values()), cache, peer_names, only=set(moved),
-        kernels=kernels,
+        kernels=kernels, ref=ref,
     )  # fmt: skip
     advise_sitting.sat_again(document, resat)
 

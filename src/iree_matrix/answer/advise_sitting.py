@@ -30,6 +30,7 @@ from iree_matrix.findings import search
 from iree_matrix.iree import flags as iree_flags
 from iree_matrix.matrix import kernels as kernel_files
 from iree_matrix.matrix.kernels import Kernel
+from iree_matrix.matrix.models import ModelRef
 
 logger = console.logger(__name__)
 
@@ -58,10 +59,11 @@ def run(
     peer_names: Sequence[str],
     only: Optional[Collection[str]] = None,
     kernels: Optional[Mapping[str, Kernel]] = None,
+    ref: Optional[ModelRef] = None,
 ) -> dict[str, Any]:
     """The sitting of each function (of `only`, when given): its `arms` (advise_plan.arms: the first
     is default, of the plan's release) and the peers timed in paired rounds; `kernels`: the matrix's
-    (`--kernel`), by the name a kernel arm gives."""
+    (`--kernel`), by the name a kernel arm gives; `ref`: where the model is (the peers call it)."""
     from iree_matrix.core.system import host
 
     releases = {a.pick.release for a in arms}
@@ -101,7 +103,7 @@ def run(
     known.update({k: iree_flags.Profile(k, target_cpu=k[len(FLEET_PREFIX) :]) for k in sorted(fleet)})
     for function in functions:
         peer = peer_of(peers, model, function)
-        where = _Function(model, function, runs, peer, known, cache, records, kernels)
+        where = _Function(model, function, runs, peer, known, cache, records, kernels, ref)
         arms_meta, interrupted = _sit_function(request, arms, where, peer_names)
         if interrupted:
             document["interrupted"] = True
@@ -141,10 +143,12 @@ class _Function:
         cache: Path,
         records: Sequence[Record] = (),
         kernels: Optional[Mapping[str, Kernel]] = None,
+        ref: Optional[ModelRef] = None,
     ) -> None:
         self.model, self.function, self.runs, self.peer, self.known, self.cache = (
             model, function, runs, peer, known, cache
         )  # fmt: skip
+        self.ref = ref  # where the model is now, for the peers (a reused peer record may name another path)
         self.by_job = {r.job: r for r in records}  # what a kernel arm's compile and object said
         self.kernels: Mapping[str, Kernel] = kernels or {}
 
@@ -295,7 +299,7 @@ def _peer_arm(where: _Function, name: str, work: Path, peer_arms: _Peers, timed:
         return meta
     onnx = CacheLayout(where.cache).store / "peer" / peer.key / "model.onnx"
     try:
-        argv = sitting.peer_argv(peer, name, onnx if onnx.is_file() else None, work, [where.cache])
+        argv = sitting.peer_argv(peer, name, onnx if onnx.is_file() else None, work, [where.cache], where.ref)
         arm = peer_arms.start(sitting.PeerArm(name, argv, work, peer_call_ms(peer, name)))
         meta.update({k: v for k, v in arm.about.items() if k != "ready"})
         timed.append(arm)

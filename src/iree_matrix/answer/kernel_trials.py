@@ -6,6 +6,7 @@ holds the answer itself and reads these."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from typing import Any, Optional
 
 from iree_matrix.answer.arms import Arm, Ratio, paired
@@ -49,6 +50,22 @@ class KernelTrial:
             r is not None and r.paired.verdict == stats.FASTER and self.applied is not False
             and self.matches is not False and not self.error
         )  # fmt: skip
+
+
+def with_kernel(
+    chosen: Arm, kernel_arms: Sequence[Arm]
+) -> tuple[Arm, Arm, Optional[KernelTrial], list[KernelTrial]]:
+    """The answer with a kernel where one wins: of `kernel_arms` (kernels swapped into the chosen
+    configuration), the one the sitting calls faster than the configuration alone (the fastest such
+    one) is taken, and its arm's figures are then the answer's. The arm answered, its configuration
+    alone (a fleet's build is that, without the kernel), the trial taken, and every trial."""
+    trials = [KernelTrial.of(k, chosen) for k in kernel_arms]
+    winners = [(k, t) for k, t in zip(kernel_arms, trials) if t.faster]
+    if not winners:
+        return chosen, chosen, None, trials
+    arm, taken = min(winners, key=lambda w: w[0].median or float("inf"))
+    taken = dataclasses.replace(taken, taken=True)
+    return arm, chosen, taken, [taken if t.kernel == taken.kernel else t for t in trials]
 
 
 def kernel_text(trial: KernelTrial) -> str:

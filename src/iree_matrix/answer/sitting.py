@@ -180,11 +180,19 @@ def _read_line(stream: IO[str], timeout: float) -> str:
 
 
 def peer_argv(
-    record: Record, peer: str, onnx: Optional[Path], work: Path, caches: Sequence[Path] = ()
+    record: Record,
+    peer: str,
+    onnx: Optional[Path],
+    work: Path,
+    caches: Sequence[Path] = (),
+    ref: Optional[models.ModelRef] = None,
 ) -> list[str]:
     """The peer worker's command from a peer record's own (its Python and the model's arguments),
     or NotComparable when that Python is not on this host (a container's) or not an intact venv of
-    one of `caches` (the run's) or the default cache: a record names it."""
+    one of `caches` (the run's) or the default cache: a record names it. `ref`: where the model is
+    now, which a stored record reused from another run need not say (its key is the model's content,
+    not its path: a user's model file moved, or the same file in another checkout, left the sitting
+    calling a path that was gone)."""
     if record.stage != "peer" or record.status is not Status.OK or not record.command:
         raise abtest.NotComparable(f"{record.job}: not a peer run that finished")
     python = Path(record.command[0])
@@ -193,26 +201,34 @@ def peer_argv(
     why = abtest.vouched_against(python.parent.parent / "pyvenv.cfg", [*caches, default_cache()])
     if why is not None:
         raise abtest.NotComparable(f"{record.job}: its Python {python}: the venv's pyvenv.cfg {why}")
-    model_args: list[str] = []
-    reads: list[Path] = []  # what it reads beside its venv: the worker, the model, its weights, the ONNX
-    argv = list(record.command[2:])
-    keep = {"--module", "--file", "--import-root", "--factory", "--function", "--weights", "--seed"}
-    for flag, value in zip(argv, argv[1:]):
-        if flag in keep:
-            model_args += [flag, value]
-        if flag in ("--file", "--weights"):
-            reads.append(models.readable_beside(Path(value)))  # never a directory holding the home
-    given = dict(zip(model_args[::2], model_args[1::2]))
-    if "--import-root" in given:
-        root = Path(given["--import-root"])
-        module = given.get("--module")
-        ref = models.ModelRef("", root, "", module=module, import_root=root) if module else None
-        reads += ref.mounts() if ref is not None else [root]
+    model_args, reads = _model_args(list(record.command[2:]), ref)
     worker = shipped.scripts_dir() / PEER_WORKER
     extra = ["--onnx", str(onnx)] if onnx is not None and peer == "onnxruntime" else []
     reads += [worker.parent, *([onnx.parent] if extra and onnx is not None else [])]
     command = [str(python), str(worker), *model_args, "--peer", peer, *extra, "--work", str(work)]
     return sandboxed(command, python.parent.parent, reads, work)
+
+
+def _model_args(argv: Sequence[str], ref: Optional[models.ModelRef]) -> tuple[list[str], list[Path]]:
+    """The model's arguments in a peer record's worker command (`argv`, after the worker), with
+    where the model is taken from `ref` when given, and what the worker reads for them: the model
+    (never a directory holding the home), its weights."""
+    located = ("--module", "--file", "--import-root", "--factory")
+    keep = (*(located if ref is None else ()), "--function", "--weights", "--seed")
+    model_args = [*(ref.worker_args() if ref is not None else ())]
+    for flag, value in zip(argv, argv[1:]):
+        if flag in keep:
+            model_args += [flag, value]
+    given = dict(zip(model_args[::2], model_args[1::2]))
+    reads = [models.readable_beside(Path(given[f])) for f in ("--file", "--weights") if f in given]
+    if ref is None and "--import-root" in given:
+        root = Path(given["--import-root"])
+        module = given.get("--module")
+        ref = models.ModelRef("", root, "", module=module, import_root=root) if module else None
+        reads += ref.mounts() if ref is not None else [root]
+    elif ref is not None and ref.module is not None:
+        reads += ref.mounts()
+    return model_args, reads
 
 
 def sandboxed(argv: Sequence[str], venv: Path, reads: Sequence[Path], work: Path) -> list[str]:

@@ -85,8 +85,9 @@ def run(matrix: PlanSettings, settings: Settings, reference: str, base_model: st
     if summary.interrupted:
         return code or EXIT_INTERRUPTED
     records = list(summary.records.values())
+    ref = loaded.matrix.models.get(base_model)  # where the model is now: the peers call it
     document = advise_sitting.run(
-        settings.sitting, base_model, planned, records, cache, peer_names, kernels=kernels
+        settings.sitting, base_model, planned, records, cache, peer_names, kernels=kernels, ref=ref
     )
     if settings.no_proof:  # the answer then says why it has no neighbourhood (not "predates")
         document["proof_skipped"] = True
@@ -94,7 +95,7 @@ def run(matrix: PlanSettings, settings: Settings, reference: str, base_model: st
     # sat again (whose kernels' proofs are kept and whose gaps to the best peer are explained).
     builds = _Builds(matrix, base_model, plan, out)
     sat = advice.derive(document)
-    advise_proof.prove(settings, base_model, plan, document, sat, builds, peer_names, kernels, cache)
+    advise_proof.prove(settings, base_model, plan, document, sat, builds, peer_names, kernels, cache, ref)
     found = advice.derive(document)
     trailing = advice.trailing(found)
     advise_sitting.keep_kernel_proofs(document, found)
