@@ -148,3 +148,19 @@ def test_a_run_summarys_recipe_search_offer_runs_as_printed(user_model: Path, tm
     line = next(x for x in _summary_of(failed, export).splitlines() if "search-recipes" in x)
     printed = _run_printed(line, tmp_path / "results")
     assert printed == [f"iree-matrix search-recipes --model {user_model}:build"]
+
+
+def test_query_models_recipe_search_offer_for_a_failed_export_runs_as_printed(
+    user_model: Path, tmp_path: Path
+) -> None:
+    """`query model` offers the recipe search for a user's model whose export failed in unknown
+    words, as the run's summary does, and the command runs as printed."""
+    from tests.unit.test_hints import _failed
+
+    failed = dataclasses.replace(
+        _failed("export", "my_net", "3.13.0", "torch._dynamo.exc.Unsupported: something new"),
+        command=("python", "export_model.py", "--file", str(user_model), "--factory", "build"),
+    )
+    line = next(x for x in query.model([failed], "my_net").lines if "search-recipes" in x)
+    printed = _run_printed(line, tmp_path / "results")
+    assert printed == [f"iree-matrix search-recipes --model {user_model}:build"]

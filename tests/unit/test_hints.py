@@ -81,6 +81,9 @@ control flow
 """
 
 
+WEIGHT_NORM_WORDS = '%5 = "torch.operator"(%1, %2, %c2) <{name = "torch.aten._weight_norm"}> : ('
+
+
 def _failed(stage: str, function: str, compiler: str, message: str, metrics: Any = None, **kw) -> Record:
     exporter = kw.pop("exporter", EXP)
     cell = f"{function}/{exporter}" + ("" if stage == "export" else f"/iree{compiler}/x86_64/default")
@@ -353,6 +356,29 @@ def test_the_summary_spells_out_the_hints_route_for_a_users_model():
     assert "run it: `iree-matrix matrix --model '/home/me/nets/kws.py:build~fx+gaps'`" in answer, answer
 
 
+def test_query_says_what_the_summary_says_of_a_failed_export():
+    """An export that failed (no release compiled the model) got no what-to-do from `query model`
+    while the run's summary gave one: the same hint and its route for known words, and the recipe
+    search for unknown ones (issue #69's tidy)."""
+    command = ("python", "export_model.py", "--file", "/home/me/nets/wn.py", "--factory", "build")
+    known = dataclasses.replace(
+        _failed("export", "wn", "3.13.0", "error: " + WEIGHT_NORM_WORDS), command=command
+    )
+    summary, answer = _summary_of(known), query.model([known], "wn").text()
+    route = "run it: `iree-matrix matrix --model '/home/me/nets/wn.py:build~fx+gaps'`"
+    found = release_choice.hint(known)
+    assert found is not None and found.name == "weight-norm"
+    for said in (summary, answer):
+        assert f"what to do: {found.advice}" in said, said
+        assert route in said, said
+        assert "search-recipes" not in said, said  # a known signature: its hint, not the search
+    assert "fails:  export (export-error)" in answer, answer
+    # a built-in model (no FILE:FACTORY in its export's command): the advice, no route, in both
+    builtin = dataclasses.replace(known, command=("python", "export_model.py", "--model", "wn"))
+    for said in (_summary_of(builtin), query.model([builtin], "wn").text()):
+        assert f"what to do: {found.advice}" in said and "run it:" not in said, said
+
+
 def test_every_recipe_a_hint_names_is_in_its_recipes_and_a_real_one():
     from iree_matrix.matrix import export_recipes
 
@@ -448,8 +474,8 @@ def test_the_recipe_search_is_offered_only_where_another_export_could_get_past()
     for stage, (failed, before) in cases.items():
         assert models.recipe_may_route(failed), stage
         assert offer in _summary_of(failed, *before), stage
-        if stage != "export":  # `query model` answers a model no release compiled apart (no offer yet)
-            assert offer in query.model([failed, *before], "warp").text(), stage
+        # `query model` makes the same offer, an export's failure (no release compiled) included
+        assert offer in query.model([failed, *before], "warp").text(), stage
     mismatch = dataclasses.replace(
         failed_run, status=Status.MISMATCH, error_class="mismatch", message="max abs error 0.31 > 1e-4"
     )

@@ -190,12 +190,14 @@ def _stopped_before_a_run(records: Sequence[Record], name: str, target: str) -> 
         if r.status not in (Status.OK, Status.SKIP, Status.NOT_RUN):
             failed.setdefault(r.label.compiler or "", r)
     lines = [f"{name}: in the results, but no cell of it reached a run on {target}"]
+    references = models.references(records)
     for compiler in ([""] if "" in failed else []) + runs_view.sorted_versions([c for c in failed if c]):
         r = failed[compiler]
         said = excerpts.clip(excerpts.first_line(r.message), 160) if r.message else ""
         release = f"{compiler}: " if compiler else ""
         why = f"{r.stage} ({r.error_class or r.status.value})" + (f": {said}" if said else "")
         lines.append(f"  fails:  {release}{why}")
+        lines += _what_to_do(name, references, records, r)
     answer = "fails" if failed else UNKNOWN
     return Answer("", answer, tuple(lines), tuple(r.job for r in failed.values()))
 
@@ -339,6 +341,19 @@ def _newest_and_fastest(
     evidence += list(rec.fastest.evidence) if rec.fastest is not None else []
     evidence += [r.failed[0] for r in failing if r.failed]  # where each failing release failed
     return lines, evidence
+
+
+def _what_to_do(
+    model: str, references: Mapping[str, str], records: Sequence[Record], failed: Record
+) -> list[str]:
+    """What to do about one failed stage of a model that reached no run (an export that failed),
+    as a run's summary says it (execution/workflow.py): the hint its words match and the command
+    that takes the hint's recipe, else the recipe search where another export could get past it."""
+    found = release_choice.hint(failed)
+    todo = (found.advice,) if found is not None else _recipe_search(model, references, [failed])
+    return [f"          what to do: {a}" for a in todo] + [
+        f"          {r}" for r in _routes(references.get(model), records, {failed.job})
+    ]
 
 
 def _routes(reference: Optional[str], records: Sequence[Record], jobs: set[str]) -> list[str]:
