@@ -85,6 +85,46 @@ def test_a_damaged_or_incomplete_bundle_is_refused_in_one_line(tmp_path: Path) -
         runner_manifest.verify(root)
 
 
+@pytest.mark.parametrize(
+    ("flags", "said"),
+    [
+        (["--flagfile=/etc/flags"], "run_flags '--flagfile=/etc/flags': each run gives --flagfile itself"),
+        (
+            ["--task_worker_stack_size=196608", "--module=/x.vmfb"],
+            "run_flags '--module=/x.vmfb': each run gives",
+        ),
+        (["--stack 1"], "run_flags '--stack 1': expected an IREE runtime flag --name=value"),
+        ("--flagfile=/etc/flags", "run_flags is not a list of runtime flags"),
+    ],
+)
+def test_a_manifest_whose_cell_gives_a_run_flag_the_tool_refuses_is_refused_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], flags: object, said: str
+) -> None:
+    """A hand-edited manifest (SHA256SUMS made again) whose cell's run_flags hold a flag matrix/kernels.py
+    refuses in kernel.toml (a `--flagfile=` would make each tool read a file no check saw): refused
+    before anything runs, in one line naming the manifest, the cell and the flag, as `run.py` says
+    what is wrong with a manifest; a cell's own child process (`--child`) refuses it too."""
+    from iree_matrix.bundle_runner import cli as runner_cli
+
+    root = tmp_path / "b"
+    root.mkdir()
+    cells = [
+        {"job": "run:ok", "run_flags": ["--task_worker_stack_size=196608"]},
+        {"job": "run:x", "run_flags": flags},
+    ]
+    (root / "bundle.json").write_text(json.dumps({"schema": 1, "cells": cells, "runtimes": []}))
+    digest = hashlib.sha256((root / "bundle.json").read_bytes()).hexdigest()
+    (root / "SHA256SUMS").write_text(f"{digest}  bundle.json\n")
+    for argv in (["--bundle", str(root)], ["--bundle", str(root), "--child", "run:ok"]):
+        assert runner_cli.main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "Traceback" not in err, err
+        assert err.startswith(f"run.py: {root / 'bundle.json'}: cell run:x: ") and said in err, err
+    cells[1]["run_flags"] = ["--task_worker_stack_size=262144"]  # a kernel's own flag: taken
+    (root / "bundle.json").write_text(json.dumps({"schema": 1, "cells": cells, "runtimes": []}))
+    assert runner_manifest.load_manifest(root)["cells"] == cells
+
+
 def test_a_bundle_for_another_python_says_which_to_use() -> None:
     manifest = {"runtimes": [{"release": "3.13.0", "python": "2.7", "machine": "x86_64"}]}
     with pytest.raises(runner_base.BundleError, match=r"Python 2.7 on x86_64.*--python"):

@@ -44,6 +44,7 @@ def test_run_flags_follow_the_plugin_in_what_a_run_adds(tmp_path: Path) -> None:
         ("--module=/etc/passwd", "each run gives --module itself"),
         ("--executable_plugin=embedded:/x.so", "each run gives --executable_plugin itself"),
         ("--flagfile=/etc/flags", "each run gives --flagfile itself"),
+        ("--task_topology_group_count=8", "each run gives --task_topology_group_count itself"),
     ],
 )
 def test_a_bad_run_flag_is_one_line_naming_the_file_key_and_value(

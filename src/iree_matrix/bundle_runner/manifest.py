@@ -15,12 +15,43 @@ import sys
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Optional
 
 from .base import MANIFEST, MANIFEST_SCHEMA, SUMS, BundleError
 
 if TYPE_CHECKING:
     from .base import Json
+
+# A runtime flag as IREE's tools and its Python binding's `parse_flags` take it, --name=value: a kernel's
+# `run_flags`, checked by one rule where kernel.toml gives them (matrix/kernels.py), where a run is
+# timed again (execution/abtest.py) and here, as a manifest carries them (the runner travels alone).
+RUN_FLAG = re.compile(r"--([a-z][a-z0-9_]*)=[^\s]+")
+# What each run says itself (its module, call, device and its threads, outputs, the plugin it loads),
+# and a file of more flags (which would read what no check saw): never a kernel's.
+RUN_FLAGS_OWNED = frozenset(
+    {
+        "module",
+        "function",
+        "input",
+        "output",
+        "expected_output",
+        "device",
+        "task_topology_group_count",
+        "executable_plugin",
+        "parameters",
+        "flagfile",
+    }
+)
+
+
+def run_flag_problem(flag: object) -> Optional[str]:
+    """Why `flag` is no runtime flag a kernel may ask its runs to pass (None: it is one)."""
+    found = RUN_FLAG.fullmatch(flag) if isinstance(flag, str) else None
+    if found is None:
+        return "expected an IREE runtime flag --name=value, e.g. --task_worker_stack_size=196608"
+    if found.group(1) in RUN_FLAGS_OWNED:
+        return f"each run gives --{found.group(1)} itself: leave it out"
+    return None
 
 
 def sha256_of(path: Path) -> str:
@@ -48,7 +79,23 @@ def load_manifest(root: Path) -> Json:
             f"{path}: manifest schema {data.get('schema') if isinstance(data, dict) else '?'}, "
             f"this runner reads {MANIFEST_SCHEMA}: use the run.py that came with the bundle"
         )
+    for cell in data["cells"]:
+        _check_run_flags(path, cell)
     return data
+
+
+def _check_run_flags(path: Path, cell: object) -> None:
+    """A cell's kernel run flags, checked before anything runs by the rule iree-matrix wrote them by:
+    a hand-edited `--flagfile=...` would make every tool read a file no check saw."""
+    if not isinstance(cell, dict):
+        raise BundleError(f"{path}: a cell {str(cell)[:80]!r} is not an object")
+    job, flags = str(cell.get("job"))[:120], cell.get("run_flags") or []
+    if not isinstance(flags, list):
+        raise BundleError(f"{path}: cell {job}: run_flags is not a list of runtime flags --name=value")
+    for flag in flags:
+        why = run_flag_problem(flag)
+        if why is not None:
+            raise BundleError(f"{path}: cell {job}: run_flags {str(flag)[:120]!r}: {why}")
 
 
 def verify(root: Path) -> str:

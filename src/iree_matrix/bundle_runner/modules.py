@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from .base import MANIFEST, BundleError
-from .manifest import within
+from .manifest import run_flag_problem, within
 
 if TYPE_CHECKING:
     from .base import Json
@@ -35,11 +35,6 @@ ASSEMBLED = Path(".runtime") / "modules"  # in the bundle's folder; a temporary 
 PLUGIN_FLAG = "--executable_plugin"
 
 
-# A runtime flag as IREE's tools and its Python binding's `parse_flags` take it, --name=value: a kernel's
-# `run_flags` (matrix/kernels.py checks them where they are written; here, as a manifest carries them).
-RUN_FLAG = re.compile(r"--([a-z][a-z0-9_]*)=[^\s]+")
-
-
 def plugin_flag(plugin: object) -> str:
     return f"{PLUGIN_FLAG}=embedded:{plugin}"
 
@@ -49,7 +44,7 @@ def plugin_flags(root: Path, cell: Json) -> list[str]:
     and its kernel's runtime flags (`run_flags`: a bigger worker stack, say)."""
     plugin = [plugin_flag(within(root, cell["plugin"]))] if cell.get("plugin") else []
     extra = cell.get("run_flags") or []
-    if not isinstance(extra, list) or not all(isinstance(f, str) and RUN_FLAG.fullmatch(f) for f in extra):
+    if not isinstance(extra, list) or any(run_flag_problem(f) is not None for f in extra):
         raise BundleError(f"{cell.get('job')}: its run_flags are not a list of runtime flags --name=value")
     return [*plugin, *extra]
 

@@ -23,6 +23,7 @@ import re
 from collections.abc import Sequence
 from typing import Optional
 
+from iree_matrix.bundle_runner import manifest as runner_manifest
 from iree_matrix.bundle_runner import modules as runner_modules
 from iree_matrix.iree import targets
 
@@ -57,7 +58,9 @@ BASE_CFLAGS = (
 _CPU_NATIVE = "native"
 
 RUNTIME_PLUGIN_FLAG = runner_modules.PLUGIN_FLAG  # iree-run-module, iree-benchmark-module, the binding
-RUN_FLAG = runner_modules.RUN_FLAG  # a runtime flag, --name=value, as the tools and the binding take it
+# Why a flag is no runtime flag a kernel may give its runs (--name=value, not one each run gives
+# itself, not a file of flags): the bundle runner's rule, which travels without the tool.
+runtime_flag_problem = runner_manifest.run_flag_problem
 PLUGIN_HEADER = "runtime/src/iree/hal/local/executable_plugin.h"  # in IREE's source tree
 PLUGIN_INCLUDE = "runtime/src"  # what the plugin's C is compiled with -I (relative to the tree)
 # samples/custom_dispatch/cpu/plugin/CMakeLists.txt's link of a standalone plugin: no libc, every

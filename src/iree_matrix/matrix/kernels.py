@@ -88,20 +88,6 @@ _WINDOW_KEYS = ("file", "from", "before")
 _REQUIRED = ("name", "sources", "spec")
 # Flags that would change what the object is for, or where it looks: the target's are the stage's.
 _REFUSED_FLAG = re.compile(r"-(target|march|mcpu|mtune|mfloat-abi|o|c|I/|isystem|include|B)\b")
-# What each run says itself (its module, call, device, outputs, the plugin it loads): not a kernel's.
-_RUN_FLAGS_OWNED = frozenset(
-    {
-        "module",
-        "function",
-        "input",
-        "output",
-        "expected_output",
-        "device",
-        "executable_plugin",
-        "parameters",
-        "flagfile",
-    }
-)
 
 
 class KernelError(ValueError):
@@ -370,14 +356,9 @@ def parse(data: Mapping[str, Any], toml: Path) -> Kernel:
 def run_flag_problem(flag: str) -> Optional[str]:
     """Why `flag` is no runtime flag a kernel may ask its runs to pass (None: it is one): --name=value,
     not an iree-compile flag, not one each run gives itself, not a file of more flags."""
-    found = custom_dispatch.RUN_FLAG.fullmatch(flag)
     if flag.startswith("--iree-"):
         return "an iree-compile flag: it belongs in requires_flags"
-    if found is None:
-        return "expected an IREE runtime flag --name=value, e.g. --task_worker_stack_size=196608"
-    if found.group(1) in _RUN_FLAGS_OWNED:
-        return f"each run gives --{found.group(1)} itself: leave it out"
-    return None
+    return custom_dispatch.runtime_flag_problem(flag)  # the bundle runner checks a manifest's by it too
 
 
 def _object(data: Mapping[str, Any], name: str, mechanism: str, error: Any, toml: Path) -> str:
