@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from iree_matrix.core.model.results import Status
+from iree_matrix.execution import abtest
 
 from .conftest import REPO, iree_matrix, iree_source, records
 
@@ -130,6 +131,14 @@ def test_a_kernel_across_its_answers_then_query_kernel(cache: Path, tmp_path: Pa
     assert stacked.status is Status.OK, stacked.message
     assert "--task_worker_stack_size=262144" in stacked.command
     assert stacked.key != got[f"run:{NEGABS}+k:negabs"].key  # the same module, run otherwise
+    # What times it again (compare, calibrate, search, advise's sitting and proof) passes the flag
+    # too, and one module with other run flags is another build: both timed, by the real tool.
+    plain_arm = abtest.arm_of(got[f"run:{NEGABS}+k:negabs"], "negabs", [cache])
+    stacked_arm = abtest.arm_of(stacked, "stacked", [cache])
+    assert "--task_worker_stack_size=262144" in stacked_arm.argv
+    assert stacked_arm.module == plain_arm.module
+    timed = abtest.compare(plain_arm, stacked_arm, rounds=2, repetitions=1)
+    assert len(timed.b_ms) == 2 and all(ms > 0 for ms in timed.b_ms), timed
     unknown = got[f"run:{NEGABS}+k:unknown_flag"]
     assert unknown.status is Status.FAIL and "no_such_runtime_flag" in (unknown.message or ""), (
         unknown.message

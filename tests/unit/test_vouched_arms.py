@@ -124,3 +124,39 @@ def test_the_default_cache_is_trusted_without_being_named(
     tools, module, data = _parts(cache)
     monkeypatch.setenv("IREE_MATRIX_CACHE", str(cache))
     assert abtest.arm_of(_run(tools / "iree-run-module", module, data)).module == module
+
+
+def _kernel_run(tools: Path, module: Path, data: Path, *flags: str, kernel: str = "depthwise3x3") -> Record:
+    """A kernel cell's run as stages/run.py records it: the kernel's run flags before the call."""
+    plain = _run(tools / "iree-run-module", module, data)
+    command = (str(tools / "iree-run-module"), "--device=local-task", "--task_topology_group_count=2",
+               f"--module={module}", *flags, "--function=main", f"--input=@{data}",
+               "--output=@/tmp/o.npy")  # fmt: skip
+    labels = {**plain.labels, **({"kernel": kernel} if kernel else {})}
+    return Record(job="run:m/1+k", stage="run", cell="m/1+k", status=Status.OK, key="k2", labels=labels,
+                  metrics=plain.metrics, command=command)  # fmt: skip
+
+
+def test_a_kernels_arm_passes_its_run_flags_as_its_run_did(cache: Path) -> None:
+    """A kernel's `run_flags` (kernels/depthwise3x3's 192 KiB worker stack) went with every run of
+    its modules and every bundle's, but not with the arm compare, calibrate, search and advise's
+    sitting and proof time: the arm now keeps them, in the run's order, and never a flag the run
+    gives itself (its device's threads, its outputs) nor a file of flags."""
+    tools, module, data = _parts(cache)
+    stack = "--task_worker_stack_size=196608"
+    arm = abtest.arm_of(_kernel_run(tools, module, data, stack, "--flagfile=/etc/passwd"), "k", [cache])
+    assert arm.argv == (str(tools / "iree-benchmark-module"), "--device=local-sync", f"--module={module}",
+                        stack, "--function=main", f"--input=@{data}")  # fmt: skip
+    # a record without a kernel keeps the run's own flags only (as before)
+    plain = abtest.arm_of(_kernel_run(tools, module, data, stack, kernel=""), "p", [cache])
+    assert stack not in plain.argv
+
+
+def test_one_module_with_other_run_flags_is_another_build(cache: Path) -> None:
+    """Byte-identical modules are "the same module", untimed, unless their kernels' run flags differ."""
+    tools, module, data = _parts(cache)
+    a = abtest.arm_of(_kernel_run(tools, module, data), "a", [cache])
+    b = abtest.arm_of(_kernel_run(tools, module, data, "--task_worker_stack_size=196608"), "b", [cache])
+    timed = abtest.compare(a, b, rounds=2, repetitions=1, timer=lambda arm, reps: 2.0 if arm is a else 1.0)
+    assert timed.a_ms == (2.0, 2.0) and timed.b_ms == (1.0, 1.0)
+    assert abtest.compare(a, a, timer=lambda arm, reps: 1.0).result.verdict == "same module"

@@ -29,6 +29,7 @@ from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.envs import venv
 from iree_matrix.envs.cache_usage import default_cache
 from iree_matrix.iree import custom_dispatch
+from iree_matrix.matrix import kernels
 from iree_matrix.stages.benchmark_tool import benchmark_times
 
 BENCHMARK_TOOL = "iree-benchmark-module"
@@ -67,11 +68,14 @@ def arm_of(record: Record, name: str = "", caches: Sequence[Path] = ()) -> Arm:
     bench = tool.with_name(BENCHMARK_TOOL)
     if not bench.is_file():
         raise NotComparable(f"{record.job}: {bench} is not on this host (a container's, or pruned)")
-    kept = [a for a in record.command[1:] if a.startswith(_KEEP)]
+    # A kernel's run flags (kernel.toml `run_flags`: a bigger worker stack) go with its module, as
+    # the run and the bundle runner pass them: the arm times what the run checked.
+    flags = set(kernels.run_flags_in(record.command[1:])) if record.label.kernel else set()
+    kept = [a for a in record.command[1:] if a.startswith(_KEEP) or a in flags]
     module = next((Path(a.split("=", 1)[1]) for a in kept if a.startswith("--module=")), None)
     if module is None or not module.is_file():
         raise NotComparable(f"{record.job}: its module {module} is no longer in the store")
-    reads = [(_read_path(a), f"its {a.split('=', 1)[0]}") for a in kept]
+    reads = [(_read_path(a), f"its {a.split('=', 1)[0]}") for a in kept if a not in flags]
     for path, what in [(str(bench), "its benchmark tool"), *(r for r in reads if r[1] != "its --function")]:
         why = vouched_against(Path(path), [*caches, default_cache()])
         if why is not None:
@@ -151,6 +155,12 @@ def time_arm(arm: Arm, repetitions: int, *, timeout: float = 900.0, log: Optiona
     return cpu_ms_per_call(done.stdout)
 
 
+def _same_build(a: Arm, b: Arm) -> bool:
+    """The same module bytes, run with the same kernel run flags (a bigger stack is another build)."""
+    same_flags = kernels.run_flags_in(a.argv[1:]) == kernels.run_flags_in(b.argv[1:])
+    return same_flags and file_sha256(a.module) == file_sha256(b.module)
+
+
 def compare(
     a: Arm,
     b: Arm,
@@ -162,7 +172,7 @@ def compare(
 ) -> Comparison:
     """B against A in `rounds` alternating rounds. Byte-identical modules (unless `identical` says
     otherwise: a calibration times a module against its copy on purpose) get "same module" untimed."""
-    same = identical if identical is not None else file_sha256(a.module) == file_sha256(b.module)
+    same = identical if identical is not None else _same_build(a, b)
     if same:
         return Comparison(a.name, b.name, (), (), stats.same_module())
     timed = timer or time_arm

@@ -361,6 +361,14 @@ def run_flag_problem(flag: str) -> Optional[str]:
     return custom_dispatch.runtime_flag_problem(flag)  # the bundle runner checks a manifest's by it too
 
 
+def run_flags_in(command: Sequence[str]) -> list[str]:
+    """The kernel `run_flags` a run's recorded command passes (stages/run.py gives a cell's kernel's to
+    every call), in order: each argument that is a kernel's kind of runtime flag (`run_flag_problem`:
+    never one the run gives itself), so what times the run's module again (execution/abtest.py)
+    passes them too."""
+    return [a for a in command if run_flag_problem(a) is None]
+
+
 def _object(data: Mapping[str, Any], name: str, mechanism: str, error: Any, toml: Path) -> str:
     """The object's file name: the one the spec names (embedded), the plugin's (default NAME.so)."""
     if mechanism == PLUGIN:
