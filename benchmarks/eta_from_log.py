@@ -11,7 +11,8 @@ quiet first run's jobs under load traces: the steps and levels there, issue #69'
 slower or faster than the publication's, others' work in episodes) and issue #69's live runs, each ETA
 read as a run's progress would read it, with the shipped load forecast (`LoadTrace.ahead`: back to the
 run's mean), the ten-minute level before it, and the last two minutes carried over, as real left / ETA;
-the live runs also without the quiet lock's waits to come (`eta.LockWaits`), as the estimate was before:
+the live runs also without the quiet lock's waits to come (`eta.LockWaits`), as the estimate was before,
+and with the lock holder's rest (not recorded) replayed as the real rest of a waiting job's wait:
 
     PYTHONPATH=src python benchmarks/eta_from_log.py --replays
 
@@ -111,6 +112,11 @@ def replays() -> int:
                 "live (live69d), its waits cut out",
                 live._live_ratios("live69d", forecast=forecast, waits=False),
             )
+            for run in (*sorted(live.LIVE), "live69c", "live69d"):  # a waiting job: the holder's rest, once
+                said(
+                    f"live ({run}), the holder's rest",
+                    live._live_ratios(run, forecast=forecast, held=True),
+                )
             for run in (*sorted(live.LIVE), "live69c", "live69d"):  # the estimate before eta.LockWaits
                 said(
                     f"live ({run}), no lock waits ahead",

@@ -107,3 +107,53 @@ def test_progress_tells_the_estimate_each_timed_jobs_wait(monkeypatch: pytest.Mo
     progress.finished(other, ok(other))
     assert estimates.waits.samples == 2
     progress.close()
+
+
+def test_a_job_waiting_now_is_expected_the_holders_rest_once() -> None:
+    """A timed job waiting for the quiet lock now waits what the lock's holder is still expected to
+    take: it was also expected the mean wait of the jobs yet to start, its wait counted twice. Once
+    now: the holder's rest; the mean, for the timed jobs yet to start only (and for a waiting one
+    where no holder says how long)."""
+    jobs = [_job("run", "a"), _job("run", "b"), _job("run", "c")]
+    published = StageTimes({}, {}, {"run": 10.0})
+    estimates = Estimates.of(jobs, {}, exclusive_stages={"run"}, published=published)
+    loads = LoadTrace()
+    loads.note(1.0, 0.0)
+    estimates.waits.note(30.0, 10.0)  # 10 s a job to come
+    per_job = estimates.waits.per_job(10.0)
+    assert per_job == pytest.approx(10.0)
+    waiting, pending = [jobs[0].id], [jobs[1].id, jobs[2].id]
+    whole = estimates.left_ahead(loads, [*waiting, *pending], {}, 10.0) - 3 * per_job  # 3 jobs' own time
+    assert whole == pytest.approx(30.0)
+    left = estimates.left_ahead(loads, pending, {}, 10.0, waiting=waiting, held=40.0)
+    assert left == pytest.approx(whole + 40.0 + 2 * per_job)  # the holder's rest once, 2 jobs to start
+    unknown = estimates.left_ahead(loads, pending, {}, 10.0, waiting=waiting, held=0.0)
+    assert unknown == pytest.approx(whole + 3 * per_job)  # no holder's word: the mean, as if pending
+
+
+def test_progress_counts_a_waiting_jobs_wait_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`Progress.eta` while a run waits for the lock that another session's stage holds: the
+    holder's rest (40 s) and the job's own time, plus the mean wait for the job yet to start."""
+    monkeypatch.setattr(progress_module, "load_factor", lambda: 1.0)
+    clock = [1000.0]
+    monkeypatch.setattr(progress_module.time, "monotonic", lambda: clock[0])
+    first, second, third = _job("run", "a"), _job("run", "b"), _job("run", "c")
+    published = StageTimes({}, {}, {"run": 10.0})
+    estimates = Estimates.of([first, second, third], {}, exclusive_stages={"run"}, published=published)
+    progress = Progress(3, out=io.StringIO(), heartbeat=0, estimates=estimates, live=False)
+    monkeypatch.setattr(progress, "_held_for", lambda: 40.0)
+    ok = lambda job: Record(job.id, job.stage, job.cell, "k", Status.OK, {}, seconds=10.0)  # noqa: E731
+
+    progress.started(first)
+    progress.waiting(first)
+    clock[0] += 30.0
+    progress.running(first)
+    clock[0] += 10.0
+    progress.finished(first, ok(first))  # waited 30 s: 10 s a job to come
+    per_job = estimates.waits.per_job(clock[0])
+    assert per_job == pytest.approx(10.0, rel=0.01)
+
+    progress.started(second)
+    progress.waiting(second)
+    assert progress.eta() == f"ETA {progress_module.clock(10.0 + 40.0 + 10.0 + per_job)}"
+    progress.close()

@@ -456,19 +456,32 @@ class Estimates:
         return alone + shared / self.jobs
 
     def left_ahead(
-        self, loads: LoadTrace, pending: Iterable[str], running: Mapping[str, float], now: float
+        self,
+        loads: LoadTrace,
+        pending: Iterable[str],
+        running: Mapping[str, float],
+        now: float,
+        waiting: Iterable[str] = (),
+        held: float = 0.0,
     ) -> float:
         """`left` at the load expected over that time (`LoadTrace.ahead`): at the recent load first,
         then at the load ahead for as long as that said; and the quiet lock's waits to come
-        (`waits_ahead`)."""
-        pending = list(pending)
+        (`waits_ahead`). `waiting`: timed jobs started but waiting for the quiet lock, each counted
+        whole, as pending; their wait is what the lock's holder is still expected to take (`held`,
+        once), not the mean wait of a job yet to start as well: a job waiting now was counted twice,
+        the holder's rest and the mean of waits to come. Where no holder says how long (`held` 0),
+        they are expected the mean wait, as a pending timed job is."""
+        waiting = list(waiting)
+        counted = [*pending, *waiting]
         self.factor.load = loads.recent(now) or self.factor.load
-        left = self.left(pending, running, now)
+        left = self.left(counted, running, now)
         expected = loads.ahead(now, left)
         if expected is not None and expected != self.factor.load:
             self.factor.load = expected
-            left = self.left(pending, running, now)
-        return left + self.waits_ahead(pending, now)
+            left = self.left(counted, running, now)
+        if waiting and held > 0:
+            return left + held + self.waits_ahead(pending, now)
+        return left + self.waits_ahead(counted, now)
 
     def waits_ahead(self, pending: Iterable[str], now: float) -> float:
         """The quiet lock's waits the pending timed jobs are expected to have (`LockWaits`): what

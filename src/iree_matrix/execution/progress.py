@@ -142,8 +142,8 @@ class Progress:
     def eta(self) -> str:
         """ "ETA 0:12:30" (from stored stage durations), or "" when there is nothing to go on. A job
         waiting for the machine's quiet lock counts whole (its wait is not slowness), plus what the
-        lock's holder is still expected to take; each pending timed job, the wait this run's timed
-        jobs had so far (`Estimates.waits_ahead`)."""
+        lock's holder is still expected to take, once; each timed job yet to start, the wait this
+        run's timed jobs had so far (`Estimates.waits_ahead`)."""
         if self.estimates is None:
             return ""
         now = time.monotonic()
@@ -154,9 +154,8 @@ class Progress:
         running = {
             job_id: since for job_id, (_, since) in dict(self._running).items() if job_id not in waiting
         }
-        left = self.estimates.left_ahead(self._loads, set(self._pending) | waiting, running, now)
-        if waiting:
-            left += self._held_for()
+        held = self._held_for() if waiting else 0.0
+        left = self.estimates.left_ahead(self._loads, set(self._pending), running, now, waiting, held)
         return f"ETA {clock(left)}"
 
     def _measure_load(self, now: float) -> None:
