@@ -106,18 +106,19 @@ def replays() -> int:
                 "live (live69c), its waits cut out",
                 live._live_ratios("live69c", forecast=forecast, waits=False),
             )
-            # the fourth, the first live run with eta.LockWaits: apart, not counted
-            said("live (live69d)", live._live_ratios("live69d", forecast=forecast))
-            said(
-                "live (live69d), its waits cut out",
-                live._live_ratios("live69d", forecast=forecast, waits=False),
-            )
-            for run in (*sorted(live.LIVE), "live69c", "live69d"):  # a waiting job: the holder's rest, once
+            # the fourth, the first live run with eta.LockWaits, and the fifth: apart, not counted
+            for run in ("live69d", "live69e"):
+                said(f"live ({run})", live._live_ratios(run, forecast=forecast))
+                said(
+                    f"live ({run}), its waits cut out",
+                    live._live_ratios(run, forecast=forecast, waits=False),
+                )
+            for run in (*sorted(live.LIVE), "live69c", "live69d", "live69e"):  # the holder's rest, once
                 said(
                     f"live ({run}), the holder's rest",
                     live._live_ratios(run, forecast=forecast, held=True),
                 )
-            for run in (*sorted(live.LIVE), "live69c", "live69d"):  # the estimate before eta.LockWaits
+            for run in (*sorted(live.LIVE), "live69c", "live69d", "live69e"):  # before eta.LockWaits
                 said(
                     f"live ({run}), no lock waits ahead",
                     live._live_ratios(run, forecast=forecast, lock_waits=False),

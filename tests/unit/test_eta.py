@@ -74,6 +74,10 @@ RUNS = {
     # load median 5.0, 10-90 % 2.4-6.6, at most 6.9), beside the lead's advise sittings and a kernel
     # matrix's runs, which held the quiet lock in turns: its lines read 0.58-1.20, 9 of 15.
     "live69d": ("first-run-live69d", "venv", 2, "published-stage-times-live69d.json"),
+    # A fifth, with the lock's holder's rest counted once (commit d3d943a's tree, before 03bd1b7; 17:39-18:07,
+    # 27.5 min, load median 4.3, 10-90 % 3.1-4.8, at most 5.3), beside two helpers' advise sittings
+    # and exports of their own models, which held the quiet lock in turns: its lines read 0.66-1.45, 9 of 15.
+    "live69e": ("first-run-live69e", "venv", 2, "published-stage-times-live69e.json"),
 }
 
 
@@ -162,7 +166,7 @@ def estimate_at(fraction: float, run: str = "loaded-docker") -> tuple[float, flo
 
 
 @pytest.mark.parametrize(
-    "run", sorted(set(RUNS) - {"live69", "live69b", "live69c", "live69d"})
+    "run", sorted(set(RUNS) - {"live69", "live69b", "live69c", "live69d", "live69e"})
 )  # own tests below
 @pytest.mark.parametrize("fraction", [0.1, 0.5])
 def test_the_estimate_is_within_one_and_a_half_times_the_real_remainder(fraction: float, run: str) -> None:
@@ -552,3 +556,33 @@ def test_issue_69s_fourth_live_run_with_the_quiet_locks_waits_to_come() -> None:
     with_waits = sum(inside(_live_ratios(run)) for run in runs)
     without = sum(inside(_live_ratios(run, lock_waits=False)) for run in runs)
     assert with_waits >= without + 5, (with_waits, without)
+
+
+# The fifth live run's own ETA lines (`first-run-live69e`): real left / ETA at the first progress line
+# at or after each 5 % from 25 %, and when each of those lines was, in seconds of its 1648 (`eta_from_log.py`).
+LIVE69E_LINES = (1.45, 1.44, 1.40, 1.31, 1.12, 1.17, 1.07, 1.10, 1.16, 1.18, 1.18, 1.27, 0.93, 0.85, 0.66)
+LIVE69E_AT = tuple(
+    s / 1648 for s in (412, 500, 582, 661, 756, 824, 960, 990, 1140, 1200, 1260, 1331, 1426, 1487, 1573)
+)
+
+
+def test_issue_69s_fifth_live_run_misses_by_the_quiet_locks_waits_alone() -> None:
+    """The fifth live run (load median 4.3, 3.1-4.8: a steady load) beside two helpers' advise sittings
+    and exports, which held the quiet lock in turns: its exports waited 2.2 s each (median), its runs
+    and peers 4.9 s each and 418 s in all (three waits of 59-77 s), growing as the other sittings
+    began — nothing the run had seen by 25 % said so. Its lines read 0.66-1.45, 9 of 15 (25-40 % at
+    1.31-1.45: the waits to come expected at the exports' 2 s each); replayed at its lines' moments
+    within 0.06 of each, 9 of 15. With the waits cut out, the forecast it had reads 0.77-1.25, 14 of 15;
+    with the load that came as well, 0.82-1.21, 15 of 15: on this run the jobs' model and the load
+    forecast held, and what missed was other sessions' turns at the lock."""
+    inside = lambda ratios: sum(0.75 <= r <= 1.25 for r in ratios)  # noqa: E731
+    replayed = [real / estimated for estimated, real in (live_at(f, "live69e") for f in LIVE69E_AT)]
+    print("live69e at its lines' moments", " ".join(f"{r:.2f}" for r in replayed))
+    assert all(abs(r - line) <= 0.08 for r, line in zip(replayed, LIVE69E_LINES)), replayed
+    assert inside(replayed) == inside(LIVE69E_LINES) == 9
+    cut = _live_ratios("live69e", waits=False)
+    known = _live_ratios("live69e", foresight=True, waits=False)
+    print("live69e, its waits cut out", " ".join(f"{r:.2f}" for r in cut))
+    assert (
+        inside(cut) >= 14 and inside(known) >= 14 and inside(_live_ratios("live69e", lock_waits=False)) <= 3
+    )
