@@ -14,6 +14,7 @@ line as the tool prints it). One matrix run holds them all; each test reads its 
   the sampling by hand too matches;
 - a point-cloud kNN block: `aten.cdist` -> the distances written out and `~fx+decompose` match;
 - FNet-style mixing: `aten.fft_fft2` -> the DFT as matmuls matches;
+- a graph network's message sum: `aten.index_add` -> `scatter_add` by hand and `~fx+decompose` match;
 - a tiny Qwen2 (transformers): no mask -> `aten.diff`; a 2-D mask -> the 0-d boolean literal (the
   chain's next failure, named up front); the 4-D causal mask and `~fx+decompose` match, the latter
   with its buffers frozen (it was run with a missing argument: "expected 2 arguments but passed 1").
@@ -64,6 +65,9 @@ CASES = {
     "knn_cdist.py:build~fx+decompose": ("knn_cdist~fx+decompose", PLAIN),
     "fft_mix.py:build": ("fft_mix", PLAIN),
     "fft_mix.py:by_hand": ("fft_mix-by_hand", PLAIN),
+    "gnn_index_add.py:build": ("gnn_index_add", PLAIN),
+    "gnn_index_add.py:by_hand": ("gnn_index_add-by_hand", PLAIN),
+    "gnn_index_add.py:build~fx+decompose": ("gnn_index_add~fx+decompose", PLAIN),
 }
 
 
@@ -163,6 +167,13 @@ def test_fft_has_a_hint_whose_matmul_route_matches(routed):
     found = _fails_with_hint(routed, "fft_mix.py:build", "torch.aten.fft_fft2", "fft")
     assert "C_rows @ x @ C_cols - S_rows @ x @ S_cols" in found.advice
     _matches(routed, "fft_mix.py:by_hand")
+
+
+def test_index_add_has_a_hint_whose_remedy_and_recipe_match(routed):
+    found = _fails_with_hint(routed, "gnn_index_add.py:build", "torch.aten.index_add", "index-add")
+    assert ".scatter_add(0, dst.unsqueeze(1)" in found.advice and "`fx+decompose`" in found.advice
+    _matches(routed, "gnn_index_add.py:by_hand")
+    _matches(routed, "gnn_index_add.py:build~fx+decompose")
 
 
 def test_core_table_alone_stops_at_squeeze_dims(routed, tmp_path):

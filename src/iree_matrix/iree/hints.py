@@ -357,6 +357,22 @@ HINTS: tuple[Hint, ...] = (
         recipes=("fx+decompose",),
     ),
     Hint(
+        "index-add",
+        r"torch\.aten\.(?P<op>index_add_?)(?![\w])",
+        "IREE's torch lowering has no `aten.{op}` (`Tensor.index_add_`, a graph network's messages "
+        "summed into their target nodes): export with the recipe `fx+decompose` (torch's own "
+        "decomposition, a scatter-add), or sum by `scatter_add` in the model, "
+        "`torch.zeros_like(x).scatter_add(0, dst.unsqueeze(1).expand(-1, m.shape[1]), m)` for "
+        "`torch.zeros_like(x).index_add_(0, dst, m)` (`scatter_reduce` with `amax`/`mean` compiles "
+        "as it is)",
+        "measured: a message-passing graph network (index_add_, scatter_add, scatter_reduce amax) "
+        "fails so on 3.10.0 and 3.13.0 by the default export, `fx`, `fx+gaps` and `nonstrict`; "
+        "`~fx+decompose` passes on both (`search-recipes`), and it and the sum by `scatter_add` "
+        "compile and match torch on 3.13.0 (tests/integration/test_routes.py)",
+        stages=("compile",),
+        recipes=("fx+decompose",),
+    ),
+    Hint(
         "fft",
         r"torch\.aten\.(?P<op>fft_\w+|_fft_c2c|_fft_r2c|_fft_c2r)\b",
         "IREE's torch lowering has no `aten.{op}` (`torch.fft`, e.g. FNet's token mixing), and no "

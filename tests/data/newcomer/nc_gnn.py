@@ -57,6 +57,4 @@ class TinyGNN(nn.Module):
 def build(seed=0):
     torch.manual_seed(seed)
     edges = edge_list().shape[1]
-    return ModelSpec(
-        TinyGNN().eval(), (torch.randn(NODES, 8), torch.rand(edges, 1)), atol=1e-4, rtol=1e-4
-    )
+    return ModelSpec(TinyGNN().eval(), (torch.randn(NODES, 8), torch.rand(edges, 1)), atol=1e-4, rtol=1e-4)
