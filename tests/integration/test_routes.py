@@ -15,6 +15,8 @@ line as the tool prints it). One matrix run holds them all; each test reads its 
 - a point-cloud kNN block: `aten.cdist` -> the distances written out and `~fx+decompose` match;
 - FNet-style mixing: `aten.fft_fft2` -> the DFT as matmuls matches;
 - a graph network's message sum: `aten.index_add` -> `scatter_add` by hand and `~fx+decompose` match;
+- a recommender's embedding bags: `aten.embedding_bag` (modes mean and max) -> those bags written out
+  match;
 - a tiny Qwen2 (transformers): no mask -> `aten.diff`; a 2-D mask -> the 0-d boolean literal (the
   chain's next failure, named up front); the 4-D causal mask and `~fx+decompose` match, the latter
   with its buffers frozen (it was run with a missing argument: "expected 2 arguments but passed 1").
@@ -68,6 +70,8 @@ CASES = {
     "gnn_index_add.py:build": ("gnn_index_add", PLAIN),
     "gnn_index_add.py:by_hand": ("gnn_index_add-by_hand", PLAIN),
     "gnn_index_add.py:build~fx+decompose": ("gnn_index_add~fx+decompose", PLAIN),
+    "embedding_bags.py:build": ("embedding_bags", PLAIN),
+    "embedding_bags.py:by_hand": ("embedding_bags-by_hand", PLAIN),
 }
 
 
@@ -174,6 +178,12 @@ def test_index_add_has_a_hint_whose_remedy_and_recipe_match(routed):
     assert ".scatter_add(0, dst.unsqueeze(1)" in found.advice and "`fx+decompose`" in found.advice
     _matches(routed, "gnn_index_add.py:by_hand")
     _matches(routed, "gnn_index_add.py:build~fx+decompose")
+
+
+def test_embedding_bag_has_a_hint_whose_by_hand_bags_match(routed):
+    found = _fails_with_hint(routed, "embedding_bags.py:build", "torch.aten.embedding_bag", "embedding-bag")
+    assert "masked_fill(~member.unsqueeze(-1)" in found.advice and 'mode "sum"' in found.advice
+    _matches(routed, "embedding_bags.py:by_hand")
 
 
 def test_core_table_alone_stops_at_squeeze_dims(routed, tmp_path):

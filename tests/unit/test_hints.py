@@ -166,6 +166,8 @@ def test_every_hint_formats_and_names_its_source():
         "cdist": '%21 = "torch.operator"(%arg0, %arg0, %17, %16) <{name = "torch.aten.cdist"}> : (',
         "fft": '%12 = "torch.operator"(%arg0, %8, %11, %8) <{name = "torch.aten.fft_fft2"}> : (',
         "index-add": '%37 = "torch.operator"(%36, %19, %26, %35, %18) <{name = "torch.aten.index_add"}>',
+        "embedding-bag": "model.mlir:28:56: error: failed to legalize operation "
+        "'torch.aten.embedding_bag.padding_idx' that was explicitly marked illegal",
         "large-vector": "model.mlir:1268:12: error: One or more operations with large vector sizes "
         "(32768 bytes) were found:",
     }

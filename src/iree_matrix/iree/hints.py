@@ -373,6 +373,24 @@ HINTS: tuple[Hint, ...] = (
         recipes=("fx+decompose",),
     ),
     Hint(
+        "embedding-bag",
+        r"torch\.aten\.(?P<op>_?embedding_bag(?:\.padding_idx)?)(?![\w.])",
+        "IREE's torch lowering of `aten.{op}` (`nn.EmbeddingBag`, `F.embedding_bag`: a recommender's "
+        'pooled sparse features) takes only mode "sum"; "mean" and "max" fail, and no export recipe '
+        "gets past them: write those bags out in the model, each id's bag from the offsets, "
+        "`bag_of = (arange(n).unsqueeze(1) >= offsets.unsqueeze(0)).sum(1) - 1`, a (bags, ids) mask "
+        "`member = bag_of.unsqueeze(0) == arange(len(offsets)).unsqueeze(1)` and `rows = bag.weight[ids]`: "
+        "mean `(member.float() @ rows) / member.sum(1, keepdim=True).clamp(min=1)`, max "
+        '`rows.unsqueeze(0).masked_fill(~member.unsqueeze(-1), float("-inf")).amax(1)` '
+        "(docs/failures.md, 'embedding_bag', spells it out); mode \"sum\" compiles as it is",
+        "measured: an nn.EmbeddingBag of mode sum compiles and matches torch on 3.13.0, modes mean and "
+        "max fail so; a DLRM-style recommender with one bag of each fails so on 3.10.0 and 3.13.0 by "
+        "the default export and `nonstrict` (the `fx` recipes stop earlier, at its indexing by "
+        "buffers); with the mean and max bags written out it compiles and matches torch on 3.13.0 "
+        "(tests/integration/test_routes.py)",
+        stages=("compile",),
+    ),
+    Hint(
         "fft",
         r"torch\.aten\.(?P<op>fft_\w+|_fft_c2c|_fft_r2c|_fft_c2r)\b",
         "IREE's torch lowering has no `aten.{op}` (`torch.fft`, e.g. FNet's token mixing), and no "
