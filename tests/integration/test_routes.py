@@ -17,6 +17,8 @@ line as the tool prints it). One matrix run holds them all; each test reads its 
 - a graph network's message sum: `aten.index_add` -> `scatter_add` by hand and `~fx+decompose` match;
 - a recommender's embedding bags: `aten.embedding_bag` (modes mean and max) -> those bags written out
   match;
+- an audio front end's centring: a 1-D reflect padding by 64 fails in IREE's code generation ->
+  the padding by slices and flips matches;
 - a tiny Qwen2 (transformers): no mask -> `aten.diff`; a 2-D mask -> the 0-d boolean literal (the
   chain's next failure, named up front); the 4-D causal mask and `~fx+decompose` match, the latter
   with its buffers frozen (it was run with a missing argument: "expected 2 arguments but passed 1").
@@ -72,6 +74,8 @@ CASES = {
     "gnn_index_add.py:build~fx+decompose": ("gnn_index_add~fx+decompose", PLAIN),
     "embedding_bags.py:build": ("embedding_bags", PLAIN),
     "embedding_bags.py:by_hand": ("embedding_bags-by_hand", PLAIN),
+    "reflect_pad1d.py:build": ("reflect_pad1d", PLAIN),
+    "reflect_pad1d.py:by_hand": ("reflect_pad1d-by_hand", PLAIN),
 }
 
 
@@ -184,6 +188,12 @@ def test_embedding_bag_has_a_hint_whose_by_hand_bags_match(routed):
     found = _fails_with_hint(routed, "embedding_bags.py:build", "torch.aten.embedding_bag", "embedding-bag")
     assert "masked_fill(~member.unsqueeze(-1)" in found.advice and 'mode "sum"' in found.advice
     _matches(routed, "embedding_bags.py:by_hand")
+
+
+def test_a_long_1d_reflect_padding_has_a_hint_whose_slices_and_flips_match(routed):
+    found = _fails_with_hint(routed, "reflect_pad1d.py:build", "but found 57", "reflect-pad-1d")
+    assert "x[..., 1:p + 1].flip(-1)" in found.advice and "center=False" in found.advice
+    _matches(routed, "reflect_pad1d.py:by_hand")
 
 
 def test_core_table_alone_stops_at_squeeze_dims(routed, tmp_path):

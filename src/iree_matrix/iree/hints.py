@@ -391,6 +391,24 @@ HINTS: tuple[Hint, ...] = (
         stages=("compile",),
     ),
     Hint(
+        "reflect-pad-1d",
+        r"'linalg\.generic' op inferred input/output operand #\d+ has shape's dimension #\d+ to be "
+        r"greater than or equal to (?P<need>\d+), but found (?P<got>\d+)",
+        "IREE's CPU code generation fails on a dispatch that reads its input backwards, measured for a "
+        'reflect padding of the last axis by 16 or more (`F.pad(x, (p, p), mode="reflect")` on a '
+        "(batch, channels, length) tensor, `nn.ReflectionPad1d`, and `torch.stft(center=True)`, which "
+        "pads so by n_fft // 2); the compile log's source line under this error names the torch op "
+        "(`iree-matrix show JOB`). If it is `torch.aten.pad` or `reflection_pad1d`, pad by slices and "
+        "flips, `torch.cat([x[..., 1:p + 1].flip(-1), x, x[..., -p - 1:-1].flip(-1)], -1)`, which "
+        "compiles (for stft: that padding, then `torch.stft(..., center=False)`); no export recipe "
+        "changes it (the padding is already a core op)",
+        "measured: a 1-D reflect padding by 16, 32 or 64 fails so on 3.10.0, 3.12.0 and 3.13.0 (by 3, 9, "
+        "12 or 15 it compiles, and 2-D reflect padding by 16 does); an stft audio front end fails so "
+        "by the default export and every recipe `search-recipes` tries; the padding by slices and "
+        "flips compiles and matches torch on 3.13.0 (tests/integration/test_routes.py)",
+        stages=("compile",),
+    ),
+    Hint(
         "fft",
         r"torch\.aten\.(?P<op>fft_\w+|_fft_c2c|_fft_r2c|_fft_c2r)\b",
         "IREE's torch lowering has no `aten.{op}` (`torch.fft`, e.g. FNet's token mixing), and no "
