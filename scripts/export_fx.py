@@ -99,6 +99,47 @@ def freeze_buffers(program):
         graph.erase_node(node)
 
 
+def _holds(arg, node):
+    return isinstance(arg, (list, tuple)) and any(a is node for a in arg)
+
+
+def _swap(arg, node, copy):
+    if isinstance(arg, (list, tuple)):
+        return type(arg)(copy if a is node else a for a in arg)
+    return arg
+
+
+def unlist_constants(program):
+    """Each parameter, buffer or lifted constant that an op takes inside a list (`torch.einsum`'s
+    operands, an index by two buffers, `torch.cat` of a parameter) taken through a copy
+    (`aten.clone`) instead. The importer freezes them to tensor literals, which it cannot put in
+    a list ("Heterogeneous lists are not supported: expected vtensor, got <class 'torch.nn.
+    parameter.Parameter'>"): the fx routes failed at export on any model that did so, the
+    harness's import, not the model's nor IREE's. A copy's argument is a lone tensor, which the
+    importer turns into a literal as it does any other."""
+    import torch
+
+    graph = program.graph
+    signature = program.graph_signature
+    frozen = {
+        *signature.inputs_to_parameters,
+        *signature.inputs_to_buffers,
+        *getattr(signature, "inputs_to_lifted_tensor_constants", {}),
+    }
+    nodes = list(graph.nodes)
+    first_op = next((n for n in nodes if n.op != "placeholder"), None)
+    for node in [n for n in nodes if n.op == "placeholder" and n.name in frozen]:
+        users = [u for u in node.users if any(_holds(a, node) for a in (*u.args, *u.kwargs.values()))]
+        if not users or first_op is None:
+            continue
+        with graph.inserting_before(first_op):
+            copy = graph.call_function(torch.ops.aten.clone.default, (node,))
+        copy.meta.update({k: v for k, v in node.meta.items() if k in ("val", "tensor_meta")})
+        for user in users:
+            user.args = tuple(_swap(a, node, copy) for a in user.args)
+            user.kwargs = {k: _swap(v, node, copy) for k, v in user.kwargs.items()}
+
+
 def main_arguments(module, func_name="main"):
     """How many arguments the imported function takes (None if there is no such function)."""
     for op in module.body.operations:
@@ -133,6 +174,7 @@ def export(spec, chosen, func_name="main"):
     if kinds:
         # decompose's table holds gaps' ops too: one table, the wider
         program = program.run_decompositions(decomposition_table(kinds[0]))
+    unlist_constants(program)
     freeze_buffers(program)
     importer = FxImporter()
     importer.import_frozen_program(program, func_name=func_name)

@@ -19,6 +19,9 @@ line as the tool prints it). One matrix run holds them all; each test reads its 
   match;
 - an audio front end's centring: a 1-D reflect padding by 64 fails in IREE's code generation ->
   the padding by slices and flips matches;
+- weights an op takes in a list (`einsum` of a parameter, an index by two buffers): `~fx` and
+  `~fx+gaps` export them (through a copy) and match, where the importer stopped at "Heterogeneous
+  lists are not supported";
 - a tiny Qwen2 (transformers): no mask -> `aten.diff`; a 2-D mask -> the 0-d boolean literal (the
   chain's next failure, named up front); the 4-D causal mask and `~fx+decompose` match, the latter
   with its buffers frozen (it was run with a missing argument: "expected 2 arguments but passed 1").
@@ -76,6 +79,8 @@ CASES = {
     "embedding_bags.py:by_hand": ("embedding_bags-by_hand", PLAIN),
     "reflect_pad1d.py:build": ("reflect_pad1d", PLAIN),
     "reflect_pad1d.py:by_hand": ("reflect_pad1d-by_hand", PLAIN),
+    "listed_constants.py:build~fx": ("listed_constants~fx", PLAIN),
+    "listed_constants.py:build~fx+gaps": ("listed_constants~fx+gaps", PLAIN),
 }
 
 
@@ -194,6 +199,13 @@ def test_a_long_1d_reflect_padding_has_a_hint_whose_slices_and_flips_match(route
     found = _fails_with_hint(routed, "reflect_pad1d.py:build", "but found 57", "reflect-pad-1d")
     assert "x[..., 1:p + 1].flip(-1)" in found.advice and "center=False" in found.advice
     _matches(routed, "reflect_pad1d.py:by_hand")
+
+
+def test_the_fx_routes_export_weights_an_op_takes_in_a_list(routed):
+    for ref in ("listed_constants.py:build~fx", "listed_constants.py:build~fx+gaps"):
+        exported = _row(routed, ref, "export")
+        assert exported.status is Status.OK, (ref, exported.message)
+        _matches(routed, ref)
 
 
 def test_core_table_alone_stops_at_squeeze_dims(routed, tmp_path):

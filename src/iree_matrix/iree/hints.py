@@ -385,9 +385,8 @@ HINTS: tuple[Hint, ...] = (
         "(docs/failures.md, 'embedding_bag', spells it out); mode \"sum\" compiles as it is",
         "measured: an nn.EmbeddingBag of mode sum compiles and matches torch on 3.13.0, modes mean and "
         "max fail so; a DLRM-style recommender with one bag of each fails so on 3.10.0 and 3.13.0 by "
-        "the default export and `nonstrict` (the `fx` recipes stop earlier, at its indexing by "
-        "buffers); with the mean and max bags written out it compiles and matches torch on 3.13.0 "
-        "(tests/integration/test_routes.py)",
+        "every recipe `search-recipes` tries; with the mean and max bags written out it compiles and "
+        "matches torch on 3.13.0 (tests/integration/test_routes.py)",
         stages=("compile",),
     ),
     Hint(
