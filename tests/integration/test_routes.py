@@ -19,6 +19,8 @@ line as the tool prints it). One matrix run holds them all; each test reads its 
   match;
 - an audio front end's centring: a 1-D reflect padding by 64 fails in IREE's code generation ->
   the padding by slices and flips matches;
+- a mixture-of-experts gate: iree-compile crashes on `scatter` of a tensor -> the gate as a one-hot
+  sum matches;
 - weights an op takes in a list (`einsum` of a parameter, an index by two buffers): `~fx` and
   `~fx+gaps` export them (through a copy) and match, where the importer stopped at "Heterogeneous
   lists are not supported";
@@ -79,6 +81,8 @@ CASES = {
     "embedding_bags.py:by_hand": ("embedding_bags-by_hand", PLAIN),
     "reflect_pad1d.py:build": ("reflect_pad1d", PLAIN),
     "reflect_pad1d.py:by_hand": ("reflect_pad1d-by_hand", PLAIN),
+    "moe_gate.py:build": ("moe_gate", PLAIN),
+    "moe_gate.py:by_hand": ("moe_gate-by_hand", PLAIN),
     "listed_constants.py:build~fx": ("listed_constants~fx", PLAIN),
     "listed_constants.py:build~fx+gaps": ("listed_constants~fx+gaps", PLAIN),
 }
@@ -117,7 +121,8 @@ def _fails_with_hint(got: dict[str, Record], ref: str, op: str, hint: str) -> hi
     """The compile of `ref` fails at `op` and the hint its record gets is `hint`; that hint."""
     compiled = _row(got, ref, "compile")
     assert compiled.status is Status.FAIL, (ref, compiled.message)
-    assert op in (compiled.metrics.get("failing_op") or "") + (compiled.message or ""), compiled.message
+    said = [compiled.metrics.get(k) or "" for k in ("failing_op", "first_error")]  # a crash's op: first_error
+    assert op in "".join(said) + (compiled.message or ""), compiled.message
     found = release_choice.hint(compiled)
     assert found is not None and found.name == hint, (ref, found)
     return found
@@ -199,6 +204,12 @@ def test_a_long_1d_reflect_padding_has_a_hint_whose_slices_and_flips_match(route
     found = _fails_with_hint(routed, "reflect_pad1d.py:build", "but found 57", "reflect-pad-1d")
     assert "x[..., 1:p + 1].flip(-1)" in found.advice and "center=False" in found.advice
     _matches(routed, "reflect_pad1d.py:by_hand")
+
+
+def test_the_scatter_crash_has_a_hint_whose_one_hot_gate_matches(routed):
+    found = _fails_with_hint(routed, "moe_gate.py:build", "AtenScatterSrcOp", "scatter-src-crash")
+    assert "F.one_hot(index, n)" in found.advice
+    _matches(routed, "moe_gate.py:by_hand")
 
 
 def test_the_fx_routes_export_weights_an_op_takes_in_a_list(routed):

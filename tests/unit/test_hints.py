@@ -168,6 +168,8 @@ def test_every_hint_formats_and_names_its_source():
         "index-add": '%37 = "torch.operator"(%36, %19, %26, %35, %18) <{name = "torch.aten.index_add"}>',
         "embedding-bag": "model.mlir:28:56: error: failed to legalize operation "
         "'torch.aten.embedding_bag.padding_idx' that was explicitly marked illegal",
+        "scatter-src-crash": "iree-compile crashed while lowering torch's AtenScatterSrcOp "
+        "(TorchToTMTensor.cpp): a compiler bug, not an error in the model",
         "reflect-pad-1d": "'linalg.generic' op inferred input/output operand #0 has shape's dimension #0 to "
         "be greater than or equal to 64, but found 57",
         "large-vector": "model.mlir:1268:12: error: One or more operations with large vector sizes "

@@ -390,6 +390,19 @@ HINTS: tuple[Hint, ...] = (
         stages=("compile",),
     ),
     Hint(
+        "scatter-src-crash",
+        r"crashed while lowering torch's AtenScatterSrcOp\b",
+        "iree-compile crashes on torch's `scatter` of a tensor (`x.scatter(dim, index, src)`, e.g. a "
+        "mixture-of-experts gate `zeros.scatter(-1, topk_idx, topk_weights)`), and no export recipe "
+        "gets past it: where the indices along `dim` are distinct (as `topk`'s are) and `x` is zeros, "
+        "write it as a one-hot sum, `(F.one_hot(index, n).to(src.dtype) * src.unsqueeze(-1)).sum(-2)` "
+        "for `dim=-1` (n = x.shape[-1]), which compiles",
+        "measured: a mixture-of-experts layer (topk routing, the gate by `scatter`) crashes so on "
+        "3.10.0 and 3.13.0 by every recipe `search-recipes` tries; with the gate as a one-hot sum it "
+        "compiles and matches torch on 3.13.0 (tests/integration/test_routes.py)",
+        stages=("compile",),
+    ),
+    Hint(
         "reflect-pad-1d",
         r"'linalg\.generic' op inferred input/output operand #\d+ has shape's dimension #\d+ to be "
         r"greater than or equal to (?P<need>\d+), but found (?P<got>\d+)",
