@@ -7,9 +7,10 @@ Two decomposition tables, both torch's own, never written here:
 ``decompose``  torch's core ATen table (``ExportedProgram.run_decompositions()``), plus torch's own
                decomposition of each op that table keeps but IREE's torch lowering has no pattern
                for (``aten.squeeze.dims``, which the core table leaves after it writes ``aten.lstm``
-               out of its gates);
+               out of its gates; an eval BatchNorm's ``_native_batch_norm_legit_no_training``);
 ``gaps``       only the ops IREE's torch lowering lacks (``GAP_OPS``: the recurrent ops and their
-               cells, weight norm, ``aten.diff``, ``aten.squeeze.dims``), each by torch's own
+               cells, weight norm, ``aten.diff``, ``aten.squeeze.dims``, an eval BatchNorm's
+               ``_native_batch_norm_legit_no_training``), each by torch's own
                decomposition, every other op left as exported (SDPA stays SDPA).
 
 The importer's ``import_frozen_program`` freezes parameters and lifted constants, but not buffers
@@ -30,10 +31,16 @@ GAP_OPS = (
     "rnn_relu.input", "rnn_relu.data", "lstm_cell.default", "gru_cell.default",
     "rnn_tanh_cell.default", "rnn_relu_cell.default", "_weight_norm.default",
     "_weight_norm_interface.default", "diff.default", "squeeze.dims",
+    "_native_batch_norm_legit_no_training.default", "_native_batch_norm_legit.default",
 )  # fmt: skip
 
-# Ops the core table keeps (they are core ATen) that IREE's lowering lacks: decomposed after it.
-AFTER_CORE = ("squeeze.dims",)
+# Ops the core table keeps (they are core ATen) that IREE's lowering lacks: decomposed after it. An
+# eval BatchNorm is `_native_batch_norm_legit_no_training` after any decomposition table, and IREE
+# lowers only `aten.batch_norm`: without its own decomposition (a subtraction, a multiplication by
+# rsqrt(var + eps), the affine), every model with a BatchNorm failed both tables' recipes. torch's
+# decomposition of it calls `_native_batch_norm_legit`, which is not functional: decomposed too.
+BATCH_NORM = ("_native_batch_norm_legit_no_training.default", "_native_batch_norm_legit.default")
+AFTER_CORE = ("squeeze.dims", *BATCH_NORM)
 
 
 class HarnessError(Exception):

@@ -24,6 +24,8 @@ line as the tool prints it). One matrix run holds them all; each test reads its 
 - weights an op takes in a list (`einsum` of a parameter, an index by two buffers): `~fx` and
   `~fx+gaps` export them (through a copy) and match, where the importer stopped at "Heterogeneous
   lists are not supported";
+- an LSTM after a BatchNorm: `~fx+gaps` and `~fx+decompose` decompose the eval BatchNorm too
+  (`_native_batch_norm_legit_no_training`, which IREE does not lower) and match;
 - a tiny Qwen2 (transformers): no mask -> `aten.diff`; a 2-D mask -> the 0-d boolean literal (the
   chain's next failure, named up front); the 4-D causal mask and `~fx+decompose` match, the latter
   with its buffers frozen (it was run with a missing argument: "expected 2 arguments but passed 1").
@@ -85,6 +87,8 @@ CASES = {
     "moe_gate.py:by_hand": ("moe_gate-by_hand", PLAIN),
     "listed_constants.py:build~fx": ("listed_constants~fx", PLAIN),
     "listed_constants.py:build~fx+gaps": ("listed_constants~fx+gaps", PLAIN),
+    "bn_lstm.py:build~fx+gaps": ("bn_lstm~fx+gaps", PLAIN),
+    "bn_lstm.py:build~fx+decompose": ("bn_lstm~fx+decompose", PLAIN),
 }
 
 
@@ -217,6 +221,13 @@ def test_the_fx_routes_export_weights_an_op_takes_in_a_list(routed):
         exported = _row(routed, ref, "export")
         assert exported.status is Status.OK, (ref, exported.message)
         _matches(routed, ref)
+
+
+def test_the_fx_tables_take_a_batchnorm(routed):
+    """The recurrent-op hint's route on a model with a BatchNorm: both fx tables once left it as
+    `aten._native_batch_norm_legit_no_training` and failed to compile."""
+    _matches(routed, "bn_lstm.py:build~fx+gaps")
+    _matches(routed, "bn_lstm.py:build~fx+decompose")
 
 
 def test_core_table_alone_stops_at_squeeze_dims(routed, tmp_path):

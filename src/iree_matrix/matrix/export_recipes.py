@@ -39,10 +39,11 @@ HOW = {
     "fx": "torch.export.export, then IREE's fx_importer (FxImporter.import_frozen_program) instead "
     "of turbine's aot.export",
     "decompose": "ExportedProgram.run_decompositions() (torch's core ATen table, and torch's own "
-    "decomposition of aten.squeeze.dims, a core op IREE cannot lower) before the import",
+    "decomposition of the ops it keeps that IREE cannot lower: aten.squeeze.dims, an eval "
+    "BatchNorm) before the import",
     "gaps": "ExportedProgram.run_decompositions() with torch's own decompositions of only the ops "
     "IREE's torch lowering lacks (nn.LSTM/GRU/RNN and their cells, weight norm, aten.diff, "
-    "aten.squeeze.dims), every other op as exported",
+    "aten.squeeze.dims, an eval BatchNorm), every other op as exported",
 }
 
 # The order choices are spelled in a recipe's name (so one recipe has one name).
