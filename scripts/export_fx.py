@@ -7,9 +7,10 @@ Two decomposition tables, both torch's own, never written here:
 ``decompose``  torch's core ATen table (``ExportedProgram.run_decompositions()``), plus torch's own
                decomposition of each op that table keeps but IREE's torch lowering has no pattern
                for (``aten.squeeze.dims``, which the core table leaves after it writes ``aten.lstm``
-               out of its gates);
+               out of its gates; an eval BatchNorm's ``_native_batch_norm_legit_no_training``);
 ``gaps``       only the ops IREE's torch lowering lacks (``GAP_OPS``: the recurrent ops and their
-               cells, weight norm, ``aten.diff``, ``aten.squeeze.dims``), each by torch's own
+               cells, weight norm, ``aten.diff``, ``aten.squeeze.dims``, an eval BatchNorm's
+               ``_native_batch_norm_legit_no_training``), each by torch's own
                decomposition, every other op left as exported (SDPA stays SDPA).
 
 The importer's ``import_frozen_program`` freezes parameters and lifted constants, but not buffers
@@ -30,10 +31,16 @@ GAP_OPS = (
     "rnn_relu.input", "rnn_relu.data", "lstm_cell.default", "gru_cell.default",
     "rnn_tanh_cell.default", "rnn_relu_cell.default", "_weight_norm.default",
     "_weight_norm_interface.default", "diff.default", "squeeze.dims",
+    "_native_batch_norm_legit_no_training.default", "_native_batch_norm_legit.default",
 )  # fmt: skip
 
-# Ops the core table keeps (they are core ATen) that IREE's lowering lacks: decomposed after it.
-AFTER_CORE = ("squeeze.dims",)
+# Ops the core table keeps (they are core ATen) that IREE's lowering lacks: decomposed after it. An
+# eval BatchNorm is `_native_batch_norm_legit_no_training` after any decomposition table, and IREE
+# lowers only `aten.batch_norm`: without its own decomposition (a subtraction, a multiplication by
+# rsqrt(var + eps), the affine), every model with a BatchNorm failed both tables' recipes. torch's
+# decomposition of it calls `_native_batch_norm_legit`, which is not functional: decomposed too.
+BATCH_NORM = ("_native_batch_norm_legit_no_training.default", "_native_batch_norm_legit.default")
+AFTER_CORE = ("squeeze.dims", *BATCH_NORM)
 
 
 class HarnessError(Exception):
@@ -99,6 +106,47 @@ def freeze_buffers(program):
         graph.erase_node(node)
 
 
+def _holds(arg, node):
+    return isinstance(arg, (list, tuple)) and any(a is node for a in arg)
+
+
+def _swap(arg, node, copy):
+    if isinstance(arg, (list, tuple)):
+        return type(arg)(copy if a is node else a for a in arg)
+    return arg
+
+
+def unlist_constants(program):
+    """Each parameter, buffer or lifted constant that an op takes inside a list (`torch.einsum`'s
+    operands, an index by two buffers, `torch.cat` of a parameter) taken through a copy
+    (`aten.clone`) instead. The importer freezes them to tensor literals, which it cannot put in
+    a list ("Heterogeneous lists are not supported: expected vtensor, got <class 'torch.nn.
+    parameter.Parameter'>"): the fx routes failed at export on any model that did so, the
+    harness's import, not the model's nor IREE's. A copy's argument is a lone tensor, which the
+    importer turns into a literal as it does any other."""
+    import torch
+
+    graph = program.graph
+    signature = program.graph_signature
+    frozen = {
+        *signature.inputs_to_parameters,
+        *signature.inputs_to_buffers,
+        *getattr(signature, "inputs_to_lifted_tensor_constants", {}),
+    }
+    nodes = list(graph.nodes)
+    first_op = next((n for n in nodes if n.op != "placeholder"), None)
+    for node in [n for n in nodes if n.op == "placeholder" and n.name in frozen]:
+        users = [u for u in node.users if any(_holds(a, node) for a in (*u.args, *u.kwargs.values()))]
+        if not users or first_op is None:
+            continue
+        with graph.inserting_before(first_op):
+            copy = graph.call_function(torch.ops.aten.clone.default, (node,))
+        copy.meta.update({k: v for k, v in node.meta.items() if k in ("val", "tensor_meta")})
+        for user in users:
+            user.args = tuple(_swap(a, node, copy) for a in user.args)
+            user.kwargs = {k: _swap(v, node, copy) for k, v in user.kwargs.items()}
+
+
 def main_arguments(module, func_name="main"):
     """How many arguments the imported function takes (None if there is no such function)."""
     for op in module.body.operations:
@@ -133,6 +181,7 @@ def export(spec, chosen, func_name="main"):
     if kinds:
         # decompose's table holds gaps' ops too: one table, the wider
         program = program.run_decompositions(decomposition_table(kinds[0]))
+    unlist_constants(program)
     freeze_buffers(program)
     importer = FxImporter()
     importer.import_frozen_program(program, func_name=func_name)

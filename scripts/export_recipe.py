@@ -8,9 +8,10 @@ strict ``aot.export``):
 
     python export_recipe.py --recipe eager+select-cache --module models.llama__transformers ...
 
-``eager``           ``build(seed, "eager")``: the model's eager attention (matmul, softmax, matmul)
-                    instead of ``F.scaled_dot_product_attention``; the factory's second parameter
-                    (transformers' ``attn_implementation``), so only a model whose ``build`` takes it
+``eager``           ``build(seed, attn_implementation="eager")``: the model's eager attention
+                    (matmul, softmax, matmul) instead of ``F.scaled_dot_product_attention``; the
+                    factory's second parameter, by name (transformers'), so only a model whose
+                    ``build`` takes it
 ``select-cache``    transformers' ``StaticLayer.update`` writes the new rows with a gather and a
                     select (``where(row in the new span, new rows, old cache)``) instead of
                     ``index_copy_``: no scatter into the cache is traced (the same values)
@@ -103,7 +104,9 @@ def install(chosen):
 
     def factory_call(factory, seed):
         if "eager" in chosen:
-            return factory(seed, "eager")
+            # by name: a factory whose second parameter means something else (a `by_hand` flag)
+            # refuses it, rather than taking "eager" as that and passing as another model
+            return factory(seed, attn_implementation="eager")
         return call_factory(factory, seed)
 
     def recipe_export(aot, spec, path, bytecode=False):

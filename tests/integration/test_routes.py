@@ -14,6 +14,18 @@ line as the tool prints it). One matrix run holds them all; each test reads its 
   the sampling by hand too matches;
 - a point-cloud kNN block: `aten.cdist` -> the distances written out and `~fx+decompose` match;
 - FNet-style mixing: `aten.fft_fft2` -> the DFT as matmuls matches;
+- a graph network's message sum: `aten.index_add` -> `scatter_add` by hand and `~fx+decompose` match;
+- a recommender's embedding bags: `aten.embedding_bag` (modes mean and max) -> those bags written out
+  match;
+- an audio front end's centring: a 1-D reflect padding by 64 fails in IREE's code generation ->
+  the padding by slices and flips matches;
+- a mixture-of-experts gate: iree-compile crashes on `scatter` of a tensor -> the gate as a one-hot
+  sum matches;
+- weights an op takes in a list (`einsum` of a parameter, an index by two buffers): `~fx` and
+  `~fx+gaps` export them (through a copy) and match, where the importer stopped at "Heterogeneous
+  lists are not supported";
+- an LSTM after a BatchNorm: `~fx+gaps` and `~fx+decompose` decompose the eval BatchNorm too
+  (`_native_batch_norm_legit_no_training`, which IREE does not lower) and match;
 - a tiny Qwen2 (transformers): no mask -> `aten.diff`; a 2-D mask -> the 0-d boolean literal (the
   chain's next failure, named up front); the 4-D causal mask and `~fx+decompose` match, the latter
   with its buffers frozen (it was run with a missing argument: "expected 2 arguments but passed 1").
@@ -64,6 +76,19 @@ CASES = {
     "knn_cdist.py:build~fx+decompose": ("knn_cdist~fx+decompose", PLAIN),
     "fft_mix.py:build": ("fft_mix", PLAIN),
     "fft_mix.py:by_hand": ("fft_mix-by_hand", PLAIN),
+    "gnn_index_add.py:build": ("gnn_index_add", PLAIN),
+    "gnn_index_add.py:by_hand": ("gnn_index_add-by_hand", PLAIN),
+    "gnn_index_add.py:build~fx+decompose": ("gnn_index_add~fx+decompose", PLAIN),
+    "embedding_bags.py:build": ("embedding_bags", PLAIN),
+    "embedding_bags.py:by_hand": ("embedding_bags-by_hand", PLAIN),
+    "reflect_pad1d.py:build": ("reflect_pad1d", PLAIN),
+    "reflect_pad1d.py:by_hand": ("reflect_pad1d-by_hand", PLAIN),
+    "moe_gate.py:build": ("moe_gate", PLAIN),
+    "moe_gate.py:by_hand": ("moe_gate-by_hand", PLAIN),
+    "listed_constants.py:build~fx": ("listed_constants~fx", PLAIN),
+    "listed_constants.py:build~fx+gaps": ("listed_constants~fx+gaps", PLAIN),
+    "bn_lstm.py:build~fx+gaps": ("bn_lstm~fx+gaps", PLAIN),
+    "bn_lstm.py:build~fx+decompose": ("bn_lstm~fx+decompose", PLAIN),
 }
 
 
@@ -100,7 +125,8 @@ def _fails_with_hint(got: dict[str, Record], ref: str, op: str, hint: str) -> hi
     """The compile of `ref` fails at `op` and the hint its record gets is `hint`; that hint."""
     compiled = _row(got, ref, "compile")
     assert compiled.status is Status.FAIL, (ref, compiled.message)
-    assert op in (compiled.metrics.get("failing_op") or "") + (compiled.message or ""), compiled.message
+    said = [compiled.metrics.get(k) or "" for k in ("failing_op", "first_error")]  # a crash's op: first_error
+    assert op in "".join(said) + (compiled.message or ""), compiled.message
     found = release_choice.hint(compiled)
     assert found is not None and found.name == hint, (ref, found)
     return found
@@ -163,6 +189,45 @@ def test_fft_has_a_hint_whose_matmul_route_matches(routed):
     found = _fails_with_hint(routed, "fft_mix.py:build", "torch.aten.fft_fft2", "fft")
     assert "C_rows @ x @ C_cols - S_rows @ x @ S_cols" in found.advice
     _matches(routed, "fft_mix.py:by_hand")
+
+
+def test_index_add_has_a_hint_whose_remedy_and_recipe_match(routed):
+    found = _fails_with_hint(routed, "gnn_index_add.py:build", "torch.aten.index_add", "index-add")
+    assert ".scatter_add(0, dst.unsqueeze(1)" in found.advice and "`fx+decompose`" in found.advice
+    _matches(routed, "gnn_index_add.py:by_hand")
+    _matches(routed, "gnn_index_add.py:build~fx+decompose")
+
+
+def test_embedding_bag_has_a_hint_whose_by_hand_bags_match(routed):
+    found = _fails_with_hint(routed, "embedding_bags.py:build", "torch.aten.embedding_bag", "embedding-bag")
+    assert "masked_fill(~member.unsqueeze(-1)" in found.advice and 'mode "sum"' in found.advice
+    _matches(routed, "embedding_bags.py:by_hand")
+
+
+def test_a_long_1d_reflect_padding_has_a_hint_whose_slices_and_flips_match(routed):
+    found = _fails_with_hint(routed, "reflect_pad1d.py:build", "but found 57", "reflect-pad-1d")
+    assert "x[..., 1:p + 1].flip(-1)" in found.advice and "center=False" in found.advice
+    _matches(routed, "reflect_pad1d.py:by_hand")
+
+
+def test_the_scatter_crash_has_a_hint_whose_one_hot_gate_matches(routed):
+    found = _fails_with_hint(routed, "moe_gate.py:build", "AtenScatterSrcOp", "scatter-src-crash")
+    assert "F.one_hot(index, n)" in found.advice
+    _matches(routed, "moe_gate.py:by_hand")
+
+
+def test_the_fx_routes_export_weights_an_op_takes_in_a_list(routed):
+    for ref in ("listed_constants.py:build~fx", "listed_constants.py:build~fx+gaps"):
+        exported = _row(routed, ref, "export")
+        assert exported.status is Status.OK, (ref, exported.message)
+        _matches(routed, ref)
+
+
+def test_the_fx_tables_take_a_batchnorm(routed):
+    """The recurrent-op hint's route on a model with a BatchNorm: both fx tables once left it as
+    `aten._native_batch_norm_legit_no_training` and failed to compile."""
+    _matches(routed, "bn_lstm.py:build~fx+gaps")
+    _matches(routed, "bn_lstm.py:build~fx+decompose")
 
 
 def test_core_table_alone_stops_at_squeeze_dims(routed, tmp_path):

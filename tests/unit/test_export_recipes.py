@@ -192,3 +192,40 @@ def test_a_cut_compile_failure_still_names_the_op():
     )
     short = recipes.outcome([("compile", "fail", "error: unknown op 'x'")])
     assert short == "compile: error: unknown op 'x'"
+
+
+def test_a_compiler_crash_is_said_as_one_in_the_search_table():
+    """The fourth newcomer's mixture-of-experts gate crashed iree-compile, and the search's table
+    showed a backtrace frame (`#16 0x00007f16833c3b2d void llvm::function_ref<…`) as the failure: it
+    says the compiler crashed and on lowering which torch op, as the run's summary does."""
+    crash = (
+        "Stack dump:\n"
+        "#16 0x00007f16833c3b2d void llvm::function_ref<void ()>::callback_fn<mlir::PatternApplicator>\n"
+        "#17 0x00007f16833c0000 (anonymous namespace)::ConvertAtenScatterOp<mlir::torch::Torch::"
+        "AtenScatterSrcOp>::matchAndRewrite(mlir::torch::Torch::AtenScatterSrcOp) TorchToTMTensor.cpp:0:0\n"
+    )
+    m = "nc_moe~fx+decompose"
+    labels = {"source_model": m, "model": m, "compiler": "3.13.0", "runtime": "3.13.0", "profile": "default"}
+    records = [
+        _record("export:a", "export", Status.OK, source_model=m, model=m),
+        _record("compile:a", "compile", Status.FAIL, crash, **labels),
+    ]
+    said = search_recipes.outcomes(records)["nc_moe"]["fx+decompose"][("main", "3.13.0")]
+    assert said.startswith("compile: iree-compile crashed while lowering torch's AtenScatterSrcOp"), said
+    assert "0x00007f" not in said
+
+
+def test_eager_is_tried_only_for_a_factory_that_takes_an_attention_implementation(tmp_path):
+    """The fourth newcomer's recommender had `build(seed=0, by_hand=False)`: the search tried
+    `eager`, the worker called `build(seed, "eager")`, which built the model written out (a truthy
+    `by_hand`), and the table said "passes via recipe eager ... the model's eager attention". Only a
+    second parameter named `attn_implementation` (transformers', the built-ins') makes `eager` a
+    choice."""
+    user = tmp_path / "dlrm.py"
+    user.write_text("def build(seed=0, by_hand=False):\n    pass\n")
+    assert "eager" not in recipes.applicable(user)
+    hf = tmp_path / "hf.py"
+    hf.write_text(
+        'def build(seed=0, attn_implementation="sdpa"):\n    pass\n\n\ndef other(seed=0):\n    pass\n'
+    )
+    assert recipes.applicable(hf)[0] == "eager" and "eager" not in recipes.applicable(hf, "other")

@@ -168,6 +168,13 @@ def test_every_hint_formats_and_names_its_source():
         "affine-grid": '%40 = "torch.operator"(%38, %39, %11) <{name = "torch.aten.affine_grid_generator"}>',
         "cdist": '%21 = "torch.operator"(%arg0, %arg0, %17, %16) <{name = "torch.aten.cdist"}> : (',
         "fft": '%12 = "torch.operator"(%arg0, %8, %11, %8) <{name = "torch.aten.fft_fft2"}> : (',
+        "index-add": '%37 = "torch.operator"(%36, %19, %26, %35, %18) <{name = "torch.aten.index_add"}>',
+        "embedding-bag": "model.mlir:28:56: error: failed to legalize operation "
+        "'torch.aten.embedding_bag.padding_idx' that was explicitly marked illegal",
+        "scatter-src-crash": "iree-compile crashed while lowering torch's AtenScatterSrcOp "
+        "(TorchToTMTensor.cpp): a compiler bug, not an error in the model",
+        "reflect-pad-1d": "'linalg.generic' op inferred input/output operand #0 has shape's dimension #0 to "
+        "be greater than or equal to 64, but found 57",
         "large-vector": "model.mlir:1268:12: error: One or more operations with large vector sizes "
         "(32768 bytes) were found:",
     }
@@ -489,3 +496,16 @@ def test_the_recipe_search_is_offered_only_where_another_export_could_get_past()
         assert "search-recipes" not in summary, summary
         assert "search-recipes" not in answer, answer
         assert "fails:" in answer, answer  # the failure is still said, only the offer is not
+
+
+def test_index_add_names_the_in_place_op_too_and_not_its_neighbours():
+    """turbine's export names `aten.index_add`, the `fx` recipes `aten.index_add_` (the in-place op
+    as the model wrote it): both get the hint, with the op as it was named; `index_add`'s
+    neighbours (`index_put`, `index_select`) do not."""
+    for op in ("index_add", "index_add_"):
+        found = hints.find(f'%39 = "torch.operator"(%38) <{{name = "torch.aten.{op}"}}>', "compile")
+        assert found is not None and found.name == "index-add", op
+        assert f"`aten.{op}`" in found.advice and ".scatter_add(0, dst.unsqueeze(1)" in found.advice
+    for other in ("index_put", "index_select", "index_add_x"):
+        found = hints.find(f'<{{name = "torch.aten.{other}"}}>', "compile")
+        assert found is None or found.name != "index-add", other

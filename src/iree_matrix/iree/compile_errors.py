@@ -26,6 +26,9 @@ _CRASH = re.compile(r"^Stack dump:$|^PLEASE submit a bug report|^Please report i
 _TORCH_PATTERN = re.compile(r"mlir::torch::Torch::(?P<op>Aten\w+Op)\b.*?(?P<file>\w+\.cpp)?:\d+:\d+\s*$")
 
 
+CRASHED = "iree-compile crashed"  # how a crash's first error begins (`_crash`)
+
+
 @dataclasses.dataclass(frozen=True)
 class FirstError:
     message: str  # the compiler's first error, whole: "failed to legalize operation 'torch.operator' …"
@@ -75,8 +78,7 @@ def _crash(lines: list[str]) -> Optional[FirstError]:
         else ""
     )
     return FirstError(
-        f"iree-compile crashed{where}: a compiler bug, not an error in the model; its backtrace is in "
-        "the compile log",
+        f"{CRASHED}{where}: a compiler bug, not an error in the model; its backtrace is in the compile log",
         "",
     )
 

@@ -357,6 +357,70 @@ HINTS: tuple[Hint, ...] = (
         recipes=("fx+decompose",),
     ),
     Hint(
+        "index-add",
+        r"torch\.aten\.(?P<op>index_add_?)(?![\w])",
+        "IREE's torch lowering has no `aten.{op}` (`Tensor.index_add_`, a graph network's messages "
+        "summed into their target nodes): export with the recipe `fx+decompose` (torch's own "
+        "decomposition, a scatter-add), or sum by `scatter_add` in the model, "
+        "`torch.zeros_like(x).scatter_add(0, dst.unsqueeze(1).expand(-1, m.shape[1]), m)` for "
+        "`torch.zeros_like(x).index_add_(0, dst, m)` (`scatter_reduce` with `amax`/`mean` compiles "
+        "as it is)",
+        "measured: a message-passing graph network (index_add_, scatter_add, scatter_reduce amax) "
+        "fails so on 3.10.0 and 3.13.0 by the default export, `fx`, `fx+gaps` and `nonstrict`; "
+        "`~fx+decompose` passes on both (`search-recipes`), and it and the sum by `scatter_add` "
+        "compile and match torch on 3.13.0 (tests/integration/test_routes.py)",
+        stages=("compile",),
+        recipes=("fx+decompose",),
+    ),
+    Hint(
+        "embedding-bag",
+        r"torch\.aten\.(?P<op>_?embedding_bag(?:\.padding_idx)?)(?![\w.])",
+        "IREE's torch lowering of `aten.{op}` (`nn.EmbeddingBag`, `F.embedding_bag`: a recommender's "
+        'pooled sparse features) takes only mode "sum"; "mean" and "max" fail, and no export recipe '
+        "gets past them: write those bags out in the model, each id's bag from the offsets, "
+        "`bag_of = (arange(n).unsqueeze(1) >= offsets.unsqueeze(0)).sum(1) - 1`, a (bags, ids) mask "
+        "`member = bag_of.unsqueeze(0) == arange(len(offsets)).unsqueeze(1)` and `rows = bag.weight[ids]`: "
+        "mean `(member.float() @ rows) / member.sum(1, keepdim=True).clamp(min=1)`, max "
+        '`rows.unsqueeze(0).masked_fill(~member.unsqueeze(-1), float("-inf")).amax(1)` '
+        "(docs/failures.md, 'embedding_bag', spells it out); mode \"sum\" compiles as it is",
+        "measured: an nn.EmbeddingBag of mode sum compiles and matches torch on 3.13.0, modes mean and "
+        "max fail so; a DLRM-style recommender with one bag of each fails so on 3.10.0 and 3.13.0 by "
+        "every recipe `search-recipes` tries; with the mean and max bags written out it compiles and "
+        "matches torch on 3.13.0 (tests/integration/test_routes.py)",
+        stages=("compile",),
+    ),
+    Hint(
+        "scatter-src-crash",
+        r"crashed while lowering torch's AtenScatterSrcOp\b",
+        "iree-compile crashes on torch's `scatter` of a tensor (`x.scatter(dim, index, src)`, e.g. a "
+        "mixture-of-experts gate `zeros.scatter(-1, topk_idx, topk_weights)`), and no export recipe "
+        "gets past it: where the indices along `dim` are distinct (as `topk`'s are) and `x` is zeros, "
+        "write it as a one-hot sum, `(F.one_hot(index, n).to(src.dtype) * src.unsqueeze(-1)).sum(-2)` "
+        "for `dim=-1` (n = x.shape[-1]), which compiles",
+        "measured: a mixture-of-experts layer (topk routing, the gate by `scatter`) crashes so on "
+        "3.10.0 and 3.13.0 by every recipe `search-recipes` tries; with the gate as a one-hot sum it "
+        "compiles and matches torch on 3.13.0 (tests/integration/test_routes.py)",
+        stages=("compile",),
+    ),
+    Hint(
+        "reflect-pad-1d",
+        r"'linalg\.generic' op inferred input/output operand #\d+ has shape's dimension #\d+ to be "
+        r"greater than or equal to (?P<need>\d+), but found (?P<got>\d+)",
+        "IREE's CPU code generation fails on a dispatch that reads its input backwards, measured for a "
+        'reflect padding of the last axis by 16 or more (`F.pad(x, (p, p), mode="reflect")` on a '
+        "(batch, channels, length) tensor, `nn.ReflectionPad1d`, and `torch.stft(center=True)`, which "
+        "pads so by n_fft // 2); the compile log's source line under this error names the torch op "
+        "(`iree-matrix show JOB`). If it is `torch.aten.pad` or `reflection_pad1d`, pad by slices and "
+        "flips, `torch.cat([x[..., 1:p + 1].flip(-1), x, x[..., -p - 1:-1].flip(-1)], -1)`, which "
+        "compiles (for stft: that padding, then `torch.stft(..., center=False)`); no export recipe "
+        "changes it (the padding is already a core op)",
+        "measured: a 1-D reflect padding by 16, 32 or 64 fails so on 3.10.0, 3.12.0 and 3.13.0 (by 3, 9, "
+        "12 or 15 it compiles, and 2-D reflect padding by 16 does); an stft audio front end fails so "
+        "by the default export and every recipe `search-recipes` tries; the padding by slices and "
+        "flips compiles and matches torch on 3.13.0 (tests/integration/test_routes.py)",
+        stages=("compile",),
+    ),
+    Hint(
         "fft",
         r"torch\.aten\.(?P<op>fft_\w+|_fft_c2c|_fft_r2c|_fft_c2r)\b",
         "IREE's torch lowering has no `aten.{op}` (`torch.fft`, e.g. FNet's token mixing), and no "

@@ -31,7 +31,7 @@ FX_WORKER = "export_fx.py"  # its fx route (imported by WORKER)
 
 # What each choice does, as a user would do it by hand (the worker's docstring has the details).
 HOW = {
-    "eager": "the model's eager attention (`build(seed, \"eager\")`, transformers' attn_implementation="
+    "eager": "the model's eager attention (`build(seed, attn_implementation=\"eager\")`, transformers' "
     '"eager": matmul, softmax, matmul) instead of F.scaled_dot_product_attention',
     "select-cache": "transformers' StaticLayer.update writing the new cache rows with a gather and "
     "torch.where instead of index_copy_ (no scatter into the cache)",
@@ -39,10 +39,11 @@ HOW = {
     "fx": "torch.export.export, then IREE's fx_importer (FxImporter.import_frozen_program) instead "
     "of turbine's aot.export",
     "decompose": "ExportedProgram.run_decompositions() (torch's core ATen table, and torch's own "
-    "decomposition of aten.squeeze.dims, a core op IREE cannot lower) before the import",
+    "decomposition of the ops it keeps that IREE cannot lower: aten.squeeze.dims, an eval "
+    "BatchNorm) before the import",
     "gaps": "ExportedProgram.run_decompositions() with torch's own decompositions of only the ops "
     "IREE's torch lowering lacks (nn.LSTM/GRU/RNN and their cells, weight norm, aten.diff, "
-    "aten.squeeze.dims), every other op as exported",
+    "aten.squeeze.dims, an eval BatchNorm), every other op as exported",
 }
 
 # The order choices are spelled in a recipe's name (so one recipe has one name).
@@ -139,15 +140,22 @@ def describe(recipe: str) -> str:
     return "; ".join(HOW[c] for c in parse(recipe))
 
 
+ATTENTION = "attn_implementation"  # the factory parameter the `eager` choice sets
+
+
 def applicable(source: Path, factory: str = "build") -> tuple[str, ...]:
     """The choices that can change how the model in `source` is exported: `eager` when its factory
-    (a built-in's `build`, a user's FILE:FACTORY) takes an attention implementation (a second
-    parameter), `select-cache` when it uses transformers' StaticCache; the export choices always."""
+    (a built-in's `build`, a user's FILE:FACTORY) takes an attention implementation (its second
+    parameter named `attn_implementation`, transformers' word: a second parameter of another name
+    means something else, and `build(seed, "eager")` would pass "eager" as that, a DLRM's `by_hand`
+    flag once, "passing" by the model written out and said to be its eager attention), `select-cache`
+    when it uses transformers' StaticCache; the export choices always."""
     text = source.read_text(encoding="utf-8")
     found = []
     for node in ast.parse(text).body:
         if isinstance(node, ast.FunctionDef) and node.name == factory and len(node.args.args) >= 2:
-            found.append("eager")
+            if node.args.args[1].arg == ATTENTION:
+                found.append("eager")
     if "StaticCache" in text:
         found.append("select-cache")
     return (*found, "nonstrict", "fx")

@@ -18,8 +18,9 @@ from typing import TextIO
 from iree_matrix import stages
 from iree_matrix.core import atomic_files, console
 from iree_matrix.core.errors import UserError
-from iree_matrix.core.model.results import Record, folder_log
+from iree_matrix.core.model.results import Record, Status, folder_log
 from iree_matrix.execution.workflow import EXIT_INTERRUPTED, PlanSettings, listed_settings, load_plan
+from iree_matrix.iree import compile_errors
 from iree_matrix.matrix import export_recipes as recipes
 from iree_matrix.matrix import models, spec
 from iree_matrix.tasks.runs import run_plan
@@ -136,7 +137,14 @@ def outcomes(records: Iterable[Record]) -> Table:
 
 
 def _entry(record: Record) -> tuple[str, str, str]:
-    return record.stage, record.status.value, record.message or ""
+    said = record.message or ""
+    if record.stage == "compile" and record.status is not Status.OK:
+        # a crash's message starts with a backtrace frame (`#16 0x00007f…`): say it crashed instead,
+        # and on lowering which torch op, as the run's summary and `query` do
+        first = compile_errors.of_record(record.metrics, record.message)
+        if first is not None and first.message.startswith(compile_errors.CRASHED):
+            said = first.text()
+    return record.stage, record.status.value, said
 
 
 def render(table: Table, references: Mapping[str, str] = {}) -> list[str]:  # noqa: B006 - read only
