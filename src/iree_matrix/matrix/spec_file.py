@@ -195,8 +195,7 @@ def _parse(
         cells.extend(added)
     if not cells:
         raise SpecError(f"{path}: the exclude rules remove every cell; nothing to run")
-    kernels = _parse_kernels(data.get("kernels", []), where)
-    _check_kernels_meet_models(kernels, cells, where)
+    kernels = _meeting_models(_parse_kernels(data.get("kernels", []), where), cells, where)
     unique = tuple(sorted(set(cells) | set(_with_kernels(cells, kernels))))
     _check_flags(unique, own_profiles, tuple(knobs), where)
 
@@ -588,9 +587,9 @@ def _parse_kernels(value: Any, where: _Where) -> dict[str, kernel_files.Kernel]:
         raise SpecError(str(exc)) from None
 
 
-def _check_kernels_meet_models(
-    kernels: Mapping[str, kernel_files.Kernel], cells: Sequence[Cell], where: _Where
-) -> None:
+def _meeting_models(
+    kernels: dict[str, kernel_files.Kernel], cells: Sequence[Cell], where: _Where
+) -> dict[str, kernel_files.Kernel]:
     """A kernel whose `models` names none of the matrix's models would add no cell: the run (or
     advise's sitting) went on without it and said nothing, as if it had been tried."""
     ran = sorted({c.model for c in cells})
@@ -602,6 +601,7 @@ def _check_kernels_meet_models(
                 "cell; add the model to its `models` (a built-in name, or the name the tool prints for "
                 "yours), or leave `models` out"
             )
+    return kernels
 
 
 def _with_kernels(cells: Iterable[Cell], kernels: Mapping[str, kernel_files.Kernel]) -> list[Cell]:
