@@ -86,3 +86,15 @@ def test_a_bad_kernel_option_is_said_as_the_option(
     with pytest.raises(UserError) as caught:
         merged(Layered.read(path), settings)
     assert said in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_a_spec_that_is_a_directory_is_said_so(tmp_path: Path) -> None:
+    """`spec = "sdir"` (a directory) was "no such file: …/sdir"."""
+    where = _kernel_dir(tmp_path)
+    (where / "sdir").mkdir()
+    toml = where / "kernel.toml"
+    toml.write_text(toml.read_text().replace('spec = "spec.mlir"', 'spec = "sdir"'))
+    with pytest.raises(
+        kernels.KernelError, match=r"spec = 'sdir': .*/sdir is a directory; expected a file in"
+    ):
+        kernels.load(where)

@@ -422,6 +422,8 @@ def _inside(directory: Path, relative: str, key: str, error: Any, pattern: Any, 
         or (pattern and not pattern.fullmatch(relative))
     ):
         raise error(key, relative, f"expected {expected}")
+    if path.is_dir():  # was "no such file", as if it were missing
+        raise error(key, relative, f"{path} is a directory; expected {expected}")
     if not path.is_file():
         raise error(key, relative, f"no such file: {path}")
 
