@@ -86,3 +86,9 @@ def test_the_cpu_names_are_llvms():
     assert targets.x86_64_cpu_problem("znver4") is None and targets.x86_64_cpu_problem("x86-64-v3") is None
     assert targets.x86_64_cpu_problem("host") is None  # what IREE's own default names
     assert "did you mean emeraldrapids" in (targets.x86_64_cpu_problem("emeraldrapid") or "")
+
+
+def test_query_model_with_a_tilde_and_nothing_after_it_says_so(capsys):
+    """`query model nets.py:build~` was asked as `nets.py:build` ("no model 'nets'"), silently."""
+    argv = ["query", "model", "nets.py:build~", "--results-dir", str(ROOT / "results")]
+    assert "query model nets.py:build~: nothing after '~': name the export recipe" in _said(capsys, argv)
