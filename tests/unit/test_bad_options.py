@@ -92,3 +92,18 @@ def test_query_model_with_a_tilde_and_nothing_after_it_says_so(capsys):
     """`query model nets.py:build~` was asked as `nets.py:build` ("no model 'nets'"), silently."""
     argv = ["query", "model", "nets.py:build~", "--results-dir", str(ROOT / "results")]
     assert "query model nets.py:build~: nothing after '~': name the export recipe" in _said(capsys, argv)
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["advise", "tiny_cnn", "--model", "mobilenet_v2"],
+         "advise tiny_cnn: --model mobilenet_v2 is not taken here"),
+        (["bundle", "--advise", "tiny_cnn", "--model", "mobilenet_v2", "--cpu", "znver4", "--to", "b"],
+         "bundle --advise tiny_cnn: --model mobilenet_v2 is not taken with --advise"),
+    ],
+)  # fmt: skip
+def test_a_model_option_beside_advises_model_is_refused(results, capsys, argv, said):
+    """advise's (and bundle --advise's) own model replaced `--model`, silently, and the results
+    folder was named after the dropped one (runs/bundle-net for a tiny_cnn bundle)."""
+    assert said in _said(capsys, [*argv, "--results-dir", str(results), "--list"])

@@ -12,6 +12,7 @@ from typing import Optional
 from iree_matrix.answer.sitting import Request
 from iree_matrix.commands.options import (
     FLEET,
+    MODEL,
     MODEL_REF,
     NO_GAP,
     NO_PROOF,
@@ -49,6 +50,11 @@ def main(args: argparse.Namespace) -> int:
     from iree_matrix.commands.base import check_release
 
     rounds, repetitions = paired(args)
+    if MODEL.each(args):  # it was dropped for MODEL, silently (and named the results folder)
+        raise UserError(
+            f"advise {MODEL_REF.of(args)}: --model {MODEL.each(args)[0]} is not taken here: advise times one "
+            "model, the one it is given (run `iree-matrix advise MODEL` once per model)"
+        )
     reference, base_model = _model(MODEL_REF.of(args))
     plan = plan_settings(args)
     check_release("advise", RELEASE.of(args), plan.results_dir)

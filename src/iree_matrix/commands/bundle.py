@@ -78,6 +78,11 @@ def main(args: argparse.Namespace) -> int:
     from iree_matrix.commands.base import check_release
 
     plan = plan_settings(args)
+    if ADVISE.of(args) and plan.models:  # it was dropped for --advise's model, silently
+        raise UserError(
+            f"bundle --advise {ADVISE.of(args)}: --model {plan.models[0]} is not taken with --advise (its "
+            "sitting is one model's: bundle each model with its own --advise)"
+        )
     _check_to(TO.of(args))
     check_release("bundle", RELEASE.of(args), plan.results_dir)
     if ADVISE.of(args) and MATRIX.of(args) is None:  # advise's arms: advise's matrix, the results here
