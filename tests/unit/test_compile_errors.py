@@ -127,7 +127,8 @@ def test_a_cpu_llvm_does_not_know_is_said_as_the_cause():
     compile with LLVM's "64-bit code requested on a subtarget that doesn't support it!", naming no CPU."""
     output = (
         "Unknown CPU for target architecture x86_64.\nList of accepted CPUs: nocona, core2, znver4\n"
-        "'nonsense' is not a recognized processor for this target (ignoring processor)\n" * 2
+        "'nonsense' is not a recognized processor for this target (ignoring processor)\n"
+        * 2
         + "LLVM ERROR: 64-bit code requested on a subtarget that doesn't support it!\n"
     )
     named = compile_errors.first_error(output)
