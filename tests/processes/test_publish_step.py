@@ -194,3 +194,17 @@ def test_a_merge_and_a_forget_that_end_leave_no_mark(run_and_published):
     assert not (to / published.PENDING).exists()
     assert cli.main(["results", "forget", "run:*", "--results-dir", str(to)]) == 0
     assert not (to / published.PENDING).exists()
+
+
+@pytest.mark.parametrize("inside", ["", "sub"])
+def test_publish_to_a_file_is_one_line_naming_it(run_and_published, tmp_path, capsys, inside):
+    """`publish RUN --to FILE` (or a folder under a file) was a FileExistsError traceback from the
+    results lock; it is one line naming the file, and nothing is copied."""
+    run, _ = run_and_published
+    file = tmp_path / "afile.txt"
+    file.write_text("not a folder\n")
+    to = file / inside if inside else file
+    assert cli.main(["publish", str(run), "--to", str(to)]) == 2
+    err = capsys.readouterr().err
+    assert f"{file} exists and is not a directory" in err and "Traceback" not in err
+    assert file.read_text() == "not a folder\n"

@@ -120,3 +120,17 @@ def test_a_compiler_crash_is_said_to_be_one_with_the_torch_op_it_was_lowering():
     )
     assert bare is not None and bare.text().startswith("iree-compile crashed: a compiler bug")
     assert compile_errors.first_error("warning: slow\nno crash here\n") is None
+
+
+def test_a_cpu_llvm_does_not_know_is_said_as_the_cause():
+    """Bad inputs, fourth round: a profile's misspelt target_cpu (`bundle --cpu nonsense`) failed each
+    compile with LLVM's "64-bit code requested on a subtarget that doesn't support it!", naming no CPU."""
+    output = (
+        "Unknown CPU for target architecture x86_64.\nList of accepted CPUs: nocona, core2, znver4\n"
+        "'nonsense' is not a recognized processor for this target (ignoring processor)\n"
+        * 2
+        + "LLVM ERROR: 64-bit code requested on a subtarget that doesn't support it!\n"
+    )
+    named = compile_errors.first_error(output)
+    assert named is not None and named.op == ""
+    assert named.message.startswith("iree-compile does not know the CPU 'nonsense' (LLVM: not a recognized")

@@ -3,6 +3,7 @@ planning (`--list` included) must not run a user's package code, not even its `_
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -165,3 +166,49 @@ def test_a_model_kept_in_the_home_binds_only_its_file_never_the_home(monkeypatch
     (home / "pkg").mkdir()
     packaged = ModelRef("m", home / "pkg" / "m.py", "build", module="pkg.m", import_root=home)
     assert packaged.mounts() == [home / "pkg"]  # its package, not the import root (the home)
+
+
+# Bad inputs, fourth round: each was accepted at plan time (the export then failed late, in words
+# that named neither the file nor the fix) or said as something it was not.
+_NET = "import torch\nSIZE = 3\nNAMES: tuple = ('a',)\n\ndef build():\n    pass\n\ndef other():\n    pass\n"
+
+
+def test_a_file_that_is_not_python_source_is_refused_at_plan(tmp_path):
+    """`--model nets.txt:build` planned, and its export failed with "'NoneType' object has no
+    attribute 'loader'" (no import loader takes a .txt file)."""
+    (tmp_path / "nets.txt").write_text(_NET)
+    with pytest.raises(models.ModelError, match=r"nets.txt: a model is a Python file ending in .py; rename"):
+        models.resolve("nets.txt:build", tmp_path)
+
+
+@pytest.mark.parametrize("factory, value", [("SIZE", "3"), ("NAMES", "('a',)")])
+def test_a_factory_bound_to_a_literal_is_refused_at_plan(tmp_path, factory, value):
+    """`nets.py:SIZE` planned and its export said only "has no callable 'SIZE'"."""
+    (tmp_path / "nets.py").write_text(_NET)
+    with pytest.raises(
+        models.ModelError, match=rf"{factory} = {re.escape(value)} is a value, not a function"
+    ):
+        models.resolve(f"nets.py:{factory}", tmp_path)
+
+
+def test_a_name_bound_to_a_literal_and_then_defined_is_accepted(tmp_path):
+    (tmp_path / "nets.py").write_text("build = None\nif True:\n    def build():\n        pass\n")
+    assert models.resolve("nets.py:build", tmp_path).factory == "build"
+
+
+def test_a_file_named_without_its_factory_is_told_its_functions(tmp_path):
+    """`--model nets.py` said "unknown model (built-in: …)"; it names the file's functions as
+    references to type."""
+    (tmp_path / "nets.py").write_text(_NET)
+    with pytest.raises(models.ModelError, match=r"name the factory too, nets.py:build \(its top-level "
+                       r"functions: build, other\)"):  # fmt: skip
+        models.resolve("nets.py", tmp_path)
+
+
+def test_a_tilde_with_nothing_after_it_says_so(tmp_path):
+    """`nets.py:build~` said "recipe '': unknown choice ''"."""
+    (tmp_path / "nets.py").write_text(_NET)
+    with pytest.raises(models.ModelError, match=r"nothing after '~': name an export recipe after it"):
+        models.resolve("nets.py:build~", tmp_path)
+    with pytest.raises(models.ModelError, match=r"nothing after '~'"):
+        models.resolve("tiny_cnn~", tmp_path)

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Optional
 
 from iree_matrix.answer.sitting import Request
 from iree_matrix.commands.options import (
     FLEET,
+    MODEL,
     MODEL_REF,
     NO_GAP,
     NO_PROOF,
@@ -44,18 +47,46 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    from iree_matrix.commands.base import check_release
+
     rounds, repetitions = paired(args)
+    if MODEL.each(args):  # it was dropped for MODEL, silently (and named the results folder)
+        raise UserError(
+            f"advise {MODEL_REF.of(args)}: --model {MODEL.each(args)[0]} is not taken here: advise times one "
+            "model, the one it is given (run `iree-matrix advise MODEL` once per model)"
+        )
     reference, base_model = _model(MODEL_REF.of(args))
+    plan = plan_settings(args)
+    check_release("advise", RELEASE.of(args), plan.results_dir)
     settings = advise.Settings(
         sitting=Request(rounds, repetitions),
         no_proof=NO_PROOF.of(args),
-        proof_steps=PROOF_STEPS.of(args) or 0,
+        proof_steps=_proof_steps(PROOF_STEPS.of(args)),
         no_gap=NO_GAP.of(args),
         release=RELEASE.of(args),
         picks=PICKS.of(args),
-        fleet=FLEET.each(args),
+        fleet=_fleet(FLEET.each(args)),
     )
-    return advise.run(plan_settings(args), settings, reference, base_model, sys.stdout)
+    return advise.run(plan, settings, reference, base_model, sys.stdout)
+
+
+def _proof_steps(steps: Optional[int]) -> int:
+    """`--proof-steps 0` or below was taken: a proof of no step, its neighbours compiled for nothing."""
+    if steps is None:
+        return 0
+    if steps < 1:
+        raise UserError(f"advise --proof-steps {steps}: expected 1 or more (--no-proof skips the proof)")
+    return steps
+
+
+def _fleet(cpus: Sequence[str]) -> tuple[str, ...]:
+    """Each `--fleet CPU` one iree-compile takes: a misspelt one compiled nothing that ran, late."""
+    from iree_matrix.iree import targets
+
+    for cpu in cpus:
+        if targets.host_arch() == "x86_64" and (why := targets.x86_64_cpu_problem(cpu)) is not None:
+            raise UserError(f"advise --fleet {cpu}: {why}")
+    return tuple(cpus)
 
 
 def _model(text: str) -> tuple[str, str]:

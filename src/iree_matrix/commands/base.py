@@ -35,7 +35,33 @@ def model_reference(text: str, runs: Optional[Path] = None) -> str:
         return found[text]
     if recipe and base in found:  # the model ran, not yet by this recipe
         return f"{models.split_recipe(found[base])[0]}{recipes.SEP}{recipe}"
+    missing = models.factory_missing(text, Path.cwd())  # `advise nets.py`: its functions named
+    if missing:
+        raise UserError(f"{text}: {missing}")
     raise UserError(
         f"{text!r}: not a built-in model ({', '.join(models.builtin_names())}) nor one your runs under "
         f"{runs or RUNS_DIR}/ ran; name your own by its file and factory: path/to/file.py:factory"
     )
+
+
+def check_release(command: str, release: Optional[str], results: Optional[Path]) -> None:
+    """`--release R` names a release of IREE's compiler on the index (the one the matrix's versions
+    are checked against, kept in RESULTS/releases.json), said before anything is planned: `--release
+    9.9.9` was planned as iree9.9.9 cells, and only pip said otherwise, at install. Offline with
+    nothing stored: taken as written (pip will say)."""
+    from iree_matrix.execution.workflow import resolver
+    from iree_matrix.iree import versions
+    from iree_matrix.matrix.releases import ReleaseError
+
+    if release is None or not versions.is_valid(release) or versions.is_date_versioned(release):
+        return  # no release, or one the plan refuses in its own words
+    try:
+        known = resolver(results).releases("compiler")
+    except ReleaseError:
+        return
+    if known.canonical(release) is None:
+        near = ", ".join(known.nearest(release)) or "none"
+        raise UserError(
+            f"{command} --release {release}: {known.package} has no release {release} on the index "
+            f"(nearest: {near}); name one of them"
+        )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
+from pathlib import Path
 from typing import Optional
 
 from iree_matrix.commands.options import (
@@ -25,6 +26,7 @@ from iree_matrix.commands.options import (
     plan_settings,
 )
 from iree_matrix.core import shipped
+from iree_matrix.core.errors import UserError
 from iree_matrix.tasks import bundling
 
 NAME = "bundle"
@@ -73,7 +75,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    from iree_matrix.commands.base import check_release
+
     plan = plan_settings(args)
+    if ADVISE.of(args) and plan.models:  # it was dropped for --advise's model, silently
+        raise UserError(
+            f"bundle --advise {ADVISE.of(args)}: --model {plan.models[0]} is not taken with --advise (its "
+            "sitting is one model's: bundle each model with its own --advise)"
+        )
+    _check_to(TO.of(args))
+    check_release("bundle", RELEASE.of(args), plan.results_dir)
     if ADVISE.of(args) and MATRIX.of(args) is None:  # advise's arms: advise's matrix, the results here
         plan = dataclasses.replace(plan, matrix=shipped.matrix_dir() / "advise.toml")
     reference, name = _model(ADVISE.of(args))
@@ -111,3 +122,19 @@ def _model(text: Optional[str]) -> tuple[Optional[str], Optional[str]]:
         return reference, models.resolve(reference, Path.cwd()).name
     except models.ModelError as exc:
         raise UserError(f"bundle --advise {text}: {exc}") from None
+
+
+def _check_to(to: Optional[Path]) -> None:
+    """`--to` checked before anything is compiled for it (a file there was refused only at packing,
+    after every cell had compiled; a file on the way to it was a traceback then)."""
+    from iree_matrix.execution.bundle import MANIFEST
+
+    if to is None:
+        return
+    if to.exists() and not (to / MANIFEST).is_file():
+        raise UserError(f"bundle --to {to}: exists and is not a bundle; name a new folder")
+    for parent in to.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise UserError(f"bundle --to {to}: {parent} is not a directory; name a new folder")
+            return

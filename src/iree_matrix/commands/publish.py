@@ -10,6 +10,7 @@ from typing import Callable
 
 from iree_matrix.commands.options import RUN, TO, WAIT, WAIT_WRITER_HELP
 from iree_matrix.core import console
+from iree_matrix.core.errors import UserError
 from iree_matrix.findings import results_folder
 from iree_matrix.report.documents import has_performance, render, write_documents
 
@@ -26,7 +27,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    return run(RUN.of(args), TO.of(args) or Path("results"), wait=WAIT.of(args))
+    to = TO.of(args) or Path("results")
+    _check_to(to)
+    return run(RUN.of(args), to, wait=WAIT.of(args))
+
+
+def _check_to(to: Path) -> None:
+    """`--to` names a folder (made when missing): a file there, or on the way to it, is one line
+    before anything is copied (it was a FileExistsError traceback from the results lock's mkdir)."""
+    for where in (to, *to.parents):
+        if where.is_dir():
+            return
+        if where.exists() or where.is_symlink():
+            raise UserError(
+                f"publish --to {to}: {where} exists and is not a directory; name the published folder "
+                "(default: results)"
+            )
 
 
 def run(source: Path, to: Path, *, wait: bool = False) -> int:

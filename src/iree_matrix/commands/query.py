@@ -131,6 +131,7 @@ def main(args: argparse.Namespace) -> int:
 def run(asked: Question, results_dir: Path, as_json: bool = False) -> int:
     """Answer `asked` from `results_dir`'s records; 0 when it is answered, 1 when not measured."""
     from iree_matrix.findings import results_folder
+    from iree_matrix.matrix import export_recipes as recipes
     from iree_matrix.matrix import models
 
     results = results_folder.load(results_dir)
@@ -142,6 +143,11 @@ def run(asked: Question, results_dir: Path, as_json: bool = False) -> int:
     if (
         asked.name and asked.question == "model"
     ):  # `FILE:FACTORY` asks about the model the records name from it
+        if asked.name.endswith(recipes.SEP):  # `FILE:build~` was asked as `FILE:build`, silently
+            raise UserError(
+                f"query model {asked.name}: nothing after {recipes.SEP!r}: name the export recipe "
+                f"(e.g. {asked.name}fx+decompose), or leave the {recipes.SEP!r} out"
+            )
         asked = dataclasses.replace(asked, name=models.name_of(asked.name))
     # There, the cells' records travelled with each sitting (answers/<identity>/results.jsonl).
     records = results.sitting_records if results.only_sittings else results.records

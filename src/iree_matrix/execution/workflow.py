@@ -239,10 +239,18 @@ def _check_kernels(given: Sequence[str]) -> None:
     from iree_matrix.matrix import kernels as kernel_files
 
     for directory in given:
+        if not directory.strip():  # Path("") is the working directory: said as its missing kernel.toml
+            raise UserError(
+                "--kernel '': an empty path: name a kernel directory, e.g. --kernel kernels/depthwise3x3"
+            )
         try:
             kernel_files.load(Path(directory).expanduser())
         except kernel_files.KernelError as exc:
             raise UserError(f"--kernel {directory}: {exc}") from None
+    try:  # two of one name among the options: said as the options, not as the matrix file's `kernels`
+        kernel_files.load_all([(Path(d).expanduser(), f"--kernel {d}") for d in given])
+    except kernel_files.KernelError as exc:
+        raise UserError(str(exc)) from None
 
 
 def provenance(

@@ -23,6 +23,10 @@ _NOTE_OP = re.compile(r'note: see current operation:.*?"(?P<op>[\w]+\.[\w.]+)"')
 # rewrite pattern of a torch op says which op it was lowering: `ConvertAtenScatterOp<mlir::torch::
 # Torch::AtenScatterSrcOp>::matchAndRewrite(...) TorchToTMTensor.cpp`.
 _CRASH = re.compile(r"^Stack dump:$|^PLEASE submit a bug report|^Please report issues to ")
+# LLVM's warning for a CPU it does not know (IREE 3.13.0 then refuses the target, "Unknown CPU for
+# target architecture x86_64", and LLVM aborts: "64-bit code requested on a subtarget that doesn't
+# support it!", the line a compile record said before).
+_UNKNOWN_CPU = re.compile(r"'(?P<cpu>[^']+)' is not a recognized processor for this target")
 _TORCH_PATTERN = re.compile(r"mlir::torch::Torch::(?P<op>Aten\w+Op)\b.*?(?P<file>\w+\.cpp)?:\d+:\d+\s*$")
 
 
@@ -47,6 +51,9 @@ def first_error(output: Optional[str]) -> Optional[FirstError]:
     """The first `error:` of a compiler's output and the op it names (the torch op behind a
     `torch.operator`, else the op the message quotes); None when the output has no error line."""
     lines = (output or "").splitlines()
+    cpu = unknown_cpu(output)
+    if cpu is not None:  # the cause: what LLVM then says ("64-bit code requested …") names no CPU
+        return FirstError(cpu, "")
     for i, line in enumerate(lines):
         found = _ERROR.match(line.strip())
         if not found:
@@ -61,6 +68,17 @@ def first_error(output: Optional[str]) -> Optional[FirstError]:
             context.append(after)
         return FirstError(message, _op(message, context))
     return _crash(lines)
+
+
+def unknown_cpu(output: Optional[str]) -> Optional[str]:
+    """A compile's failure said as the CPU LLVM did not know, when that is what its output shows."""
+    found = _UNKNOWN_CPU.search(output or "")
+    if found is None:
+        return None
+    return (
+        f"iree-compile does not know the CPU {found['cpu']!r} (LLVM: not a recognized processor for this "
+        "target): name one it knows in the profile's target_cpu (--cpu, --fleet)"
+    )
 
 
 def _crash(lines: list[str]) -> Optional[FirstError]:

@@ -473,3 +473,32 @@ def is_gpu(label: str) -> bool:
         return parse(label).gpu is not None
     except UnknownTarget:
         return False
+
+
+# The x86-64 CPUs iree-compile takes for --iree-llvmcpu-target-cpu, as IREE 3.13.0 lists them when it
+# refuses another ("Unknown CPU for target architecture x86_64. List of accepted CPUs: ..."); an older
+# release's LLVM knows fewer (its compile says so: a recorded failure), a name outside the list none.
+# A misspelt CPU was compiled by every cell of `bundle --advise --cpu` and failed each with LLVM's
+# "64-bit code requested on a subtarget that doesn't support it!", the bundle packed without them.
+X86_64_LLVM_CPUS = frozenset(
+    "nocona core2 penryn bonnell atom silvermont slm goldmont goldmont-plus tremont nehalem corei7 "
+    "westmere sandybridge corei7-avx ivybridge core-avx-i haswell core-avx2 broadwell skylake "
+    "skylake-avx512 skx cascadelake cooperlake cannonlake icelake-client rocketlake icelake-server "
+    "tigerlake sapphirerapids alderlake raptorlake meteorlake arrowlake arrowlake-s lunarlake gracemont "
+    "pantherlake wildcatlake novalake sierraforest grandridge graniterapids graniterapids-d emeraldrapids "
+    "clearwaterforest diamondrapids knl knm k8 athlon64 athlon-fx opteron k8-sse3 athlon64-sse3 "
+    "opteron-sse3 amdfam10 barcelona btver1 btver2 bdver1 bdver2 bdver3 bdver4 znver1 znver2 znver3 "
+    "znver4 znver5 znver6 c86-4g-m4 c86-4g-m6 c86-4g-m7 c86-4g-m8 x86-64 x86-64-v2 x86-64-v3 "
+    "x86-64-v4 host".split()
+)
+
+
+def x86_64_cpu_problem(cpu: str) -> Optional[str]:
+    """Why `cpu` is no x86-64 CPU iree-compile takes (None: it is one), with the nearest names."""
+    if cpu in X86_64_LLVM_CPUS:
+        return None
+    import difflib
+
+    near = difflib.get_close_matches(cpu, sorted(X86_64_LLVM_CPUS), n=3, cutoff=0.6)
+    said = f"did you mean {', '.join(near)}?" if near else "e.g. znver4, emeraldrapids, x86-64-v3"
+    return f"not an x86-64 CPU that LLVM knows (IREE 3.13.0's list of accepted CPUs); {said}"

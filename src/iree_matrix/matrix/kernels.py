@@ -265,6 +265,10 @@ def load(where: Path) -> Kernel:
     toml = where if where.name == KERNEL_FILE else where / KERNEL_FILE
     if not where.exists():
         raise KernelError(f"{where}: no such kernel directory (a kernel is a directory with a {KERNEL_FILE})")
+    if where.name != KERNEL_FILE and not where.is_dir():  # said as its kernel.toml missing, before
+        raise KernelError(
+            f"{where}: not a directory (a kernel is a directory with a {KERNEL_FILE}: name that directory)"
+        )
     try:
         raw = input_files.read_bounded(toml, _MAX_BYTES)
     except input_files.InputFileError as exc:
@@ -418,6 +422,8 @@ def _inside(directory: Path, relative: str, key: str, error: Any, pattern: Any, 
         or (pattern and not pattern.fullmatch(relative))
     ):
         raise error(key, relative, f"expected {expected}")
+    if path.is_dir():  # was "no such file", as if it were missing
+        raise error(key, relative, f"{path} is a directory; expected {expected}")
     if not path.is_file():
         raise error(key, relative, f"no such file: {path}")
 

@@ -168,6 +168,11 @@ def resolve(text: str, base: Path) -> ModelRef:
     """A model reference from a matrix file (paths relative to `base`) or the command line."""
     model, recipe = split_recipe(text)
     if recipe or text.endswith(recipes.SEP):  # the same module, exported by another worker
+        if not recipe:  # `FILE:build~`: said as what is missing, not as "unknown choice ''"
+            raise ModelError(
+                f"nothing after {recipes.SEP!r}: name an export recipe after it (e.g. "
+                f"{model}{recipes.SEP}fx+decompose), or leave the {recipes.SEP!r} out"
+            )
         if not model or (":" not in model and model not in builtin_names()):
             raise ModelError(
                 f"{text}: a recipe ({recipes.SEP}...) follows a built-in model's name or "
@@ -177,7 +182,8 @@ def resolve(text: str, base: Path) -> ModelRef:
     if ":" not in text:
         if text not in builtin_names():
             raise ModelError(
-                f"unknown model (built-in: {', '.join(builtin_names())}; or path/to/file.py:factory)"
+                factory_missing(text, base)
+                or f"unknown model (built-in: {', '.join(builtin_names())}; or path/to/file.py:factory)"
             )
         scripts = shipped.scripts_dir()
         stem = text.replace("@", _VARIANT_FILE_SEP)
@@ -186,7 +192,7 @@ def resolve(text: str, base: Path) -> ModelRef:
     target, _, factory = text.rpartition(":")
     if not factory.isidentifier() or keyword.iskeyword(factory):
         raise ModelError(f"factory {factory!r} is not a Python name")
-    if target.endswith(".py") or "/" in target:
+    if target.endswith(".py") or "/" in target or (base / target).expanduser().is_file():
         given = (base / target).expanduser()
         try:  # before resolve(): a symlink loop there is a RuntimeError, not a message
             input_files.check_regular(given)
@@ -194,9 +200,39 @@ def resolve(text: str, base: Path) -> ModelRef:
             if exc.missing:
                 raise ModelError(f"no such file: {given}") from None
             raise ModelError(f"{given}: {exc.reason}; a model is a Python file") from None
+        if given.suffix != ".py":  # the export imports it as a module: no loader takes another suffix
+            raise ModelError(
+                f"{given}: a model is a Python file ending in .py; rename it (or copy it) to {given.stem}.py"
+            )
         file = given.resolve()
         return _with_statics(ModelRef(_check_name(user_name(file.stem, factory)), file, factory))
     return _from_module(target, factory, base)
+
+
+def factory_missing(text: str, base: Path) -> Optional[str]:
+    """Why `text`, a Python file named without its factory (`--model nets.py`), names no model, and
+    what to type: its top-level functions as `FILE:NAME`; None when `text` is no such file."""
+    if not text.endswith(".py"):
+        return None
+    given = (base / text).expanduser()
+    if not given.is_file():
+        return None
+    try:
+        functions = defined_functions(given)
+    except ModelError:
+        functions = []
+    which = f" (its top-level functions: {', '.join(functions[:8])})" if functions else ""
+    example = functions[0] if functions else "FACTORY"
+    return f"name the factory too, {text}:{example}{which}: the function that returns its ModelSpec"
+
+
+def defined_functions(file: Path) -> list[str]:
+    """The functions a model file defines at its top level, in order (read with `ast`, not run)."""
+    try:
+        tree = ast.parse(input_files.read_bounded(file, MAX_FILE_BYTES).decode("utf-8"))
+    except (input_files.InputFileError, SyntaxError, UnicodeDecodeError, ValueError):
+        raise ModelError(f"{file}: not readable Python") from None
+    return [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
 
 
 def _from_module(module: str, factory: str, base: Path) -> ModelRef:
@@ -314,6 +350,12 @@ def _with_statics(ref: ModelRef) -> ModelRef:
         raise ModelError(
             f"{ref.file}: defines no {ref.factory!r} at its top level (the factory the reference names)"
         )
+    value = statics.get("values", {}).get(ref.factory)
+    if value is not None:  # `NAME = 3`: the export would say only "has no callable 'NAME'", late
+        raise ModelError(
+            f"{ref.file}: {ref.factory} = {value} is a value, not a function; the factory the reference "
+            "names is a function that returns a ModelSpec"
+        )
     return dataclasses.replace(ref, functions=tuple(functions), requirements=tuple(requirements))
 
 
@@ -334,7 +376,7 @@ def read_statics(file: Path) -> dict[str, Any]:
         raise ModelError(f"{file}:{exc.lineno}: not valid Python: {exc.msg}") from None
     except UnicodeDecodeError as exc:
         raise ModelError(f"{file}: not UTF-8 text (byte {exc.start}); save the file as UTF-8") from None
-    found: dict[str, Any] = {"names": _top_level_names(tree.body)}  # and literal_eval's values
+    found: dict[str, Any] = {"names": _top_level_names(tree.body), "values": _literal_only(tree.body)}
     for node in tree.body:
         if isinstance(node, (ast.Assign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
@@ -349,6 +391,33 @@ def read_statics(file: Path) -> dict[str, Any]:
                     except (ValueError, TypeError):
                         raise ModelError(f"{file}: {target.id} must be a literal tuple of strings") from None
     return found
+
+
+_LITERALS = (ast.Constant, ast.List, ast.Tuple, ast.Dict, ast.Set, ast.JoinedStr)
+
+
+def _literal_only(body: list[ast.stmt]) -> dict[str, str]:
+    """Names the module's top level binds only to literals (`SIZE = 3`, `NAMES = ("a",)`), each with
+    its source text (shortened): a factory named so is no function. A name bound any other way too
+    (def, class, import, a call, inside an if or try) is left out: it may be one."""
+    literal: dict[str, str] = {}
+    other: set[str] = set()
+    for node in body:
+        value = node.value if isinstance(node, (ast.Assign, ast.AnnAssign)) else None
+        targets = (
+            node.targets
+            if isinstance(node, ast.Assign)
+            else [node.target]
+            if isinstance(node, ast.AnnAssign)
+            else []
+        )
+        names = [t.id for t in targets if isinstance(t, ast.Name)]
+        if value is not None and isinstance(value, _LITERALS) and len(names) == len(targets):
+            text = ast.unparse(value)
+            literal.update({n: text if len(text) <= 40 else text[:37] + "..." for n in names})
+        else:
+            other |= _top_level_names([node]) or set()
+    return {n: v for n, v in literal.items() if n not in other}
 
 
 def _top_level_names(body: list[ast.stmt]) -> Optional[set[str]]:

@@ -195,7 +195,7 @@ def _parse(
         cells.extend(added)
     if not cells:
         raise SpecError(f"{path}: the exclude rules remove every cell; nothing to run")
-    kernels = _parse_kernels(data.get("kernels", []), where)
+    kernels = _meeting_models(_parse_kernels(data.get("kernels", []), where), cells, where)
     unique = tuple(sorted(set(cells) | set(_with_kernels(cells, kernels))))
     _check_flags(unique, own_profiles, tuple(knobs), where)
 
@@ -576,10 +576,32 @@ def _parse_kernels(value: Any, where: _Where) -> dict[str, kernel_files.Kernel]:
     """`kernels = ["kernels/depthwise3x3"]`: kernel directories, relative to the matrix file (the
     command line's `--kernel` are absolute by then, matrix/settings.py)."""
     paths = [] if value == [] else _as_list(value, "kernels", where)
+    for path in paths:  # "" would be the matrix file's own directory, said as its missing kernel.toml
+        if not str(path).strip():
+            raise where.error(
+                "kernels", path, 'an empty path: name a kernel directory, e.g. "kernels/depthwise3x3"'
+            )
     try:
         return kernel_files.load_all([(where.path.parent / p, f"{where.path}: kernels") for p in paths])
     except kernel_files.KernelError as exc:
         raise SpecError(str(exc)) from None
+
+
+def _meeting_models(
+    kernels: dict[str, kernel_files.Kernel], cells: Sequence[Cell], where: _Where
+) -> dict[str, kernel_files.Kernel]:
+    """A kernel whose `models` names none of the matrix's models would add no cell: the run (or
+    advise's sitting) went on without it and said nothing, as if it had been tried."""
+    ran = sorted({c.model for c in cells})
+    for name, kernel in kernels.items():
+        if not any(kernel.for_model(model) for model in ran):
+            raise SpecError(
+                f"{where.path}: kernels: kernel {name!r} ({kernel.directory / kernel_files.KERNEL_FILE}) is "
+                f"for models = {list(kernel.models)}, and this matrix runs {', '.join(ran)}: it would add no "
+                "cell; add the model to its `models` (a built-in name, or the name the tool prints for "
+                "yours), or leave `models` out"
+            )
+    return kernels
 
 
 def _with_kernels(cells: Iterable[Cell], kernels: Mapping[str, kernel_files.Kernel]) -> list[Cell]:

@@ -624,6 +624,9 @@ def _compile_failure(done: processes.Completed, target: targets.Target) -> Excep
     """IREE's embedded linker runs without libgcc: on ARM32 what the CPU lacks (integer division on
     armv6, f16 conversion) becomes an undefined __aeabi_* symbol. Name them: that is the finding."""
     missing = elf.undefined_symbols(done.output) if target.arch.triple.startswith("arm") else []
+    cpu = compile_errors.unknown_cpu(done.output)  # LLVM's last words name no CPU: say the cause
+    if cpu is not None and not missing:
+        return processes.failure(done, "compile-error", f"{cpu}\n{process_output.excerpt(done.output)}")
     if not missing:
         return processes.failure(done, "compile-error")
     message = f"undefined symbols at link: {', '.join(missing)}\n{process_output.excerpt(done.output)}"

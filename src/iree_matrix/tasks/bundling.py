@@ -20,7 +20,7 @@ from iree_matrix.core.model.store import Store
 from iree_matrix.execution.bundle import BundledRun, Where
 from iree_matrix.execution.workflow import Loaded, PlanSettings, listed_settings, load_plan
 from iree_matrix.findings import load_windows
-from iree_matrix.iree import versions
+from iree_matrix.iree import targets, versions
 from iree_matrix.matrix import spec
 from iree_matrix.tasks import bundle_kernels
 from iree_matrix.tasks.runs import run_plan
@@ -233,6 +233,8 @@ def _cpu(args: Settings) -> str:
         raise UserError(
             "bundle --cpu: for --advise; a matrix file names its CPUs in its profiles (target_cpu)"
         )
+    if cpu and targets.host_arch() == "x86_64" and (why := targets.x86_64_cpu_problem(cpu)) is not None:
+        raise UserError(f"bundle --cpu {cpu}: {why}")  # before anything is compiled for it
     return cpu
 
 
