@@ -134,3 +134,57 @@ def test_a_cpu_llvm_does_not_know_is_said_as_the_cause():
     named = compile_errors.first_error(output)
     assert named is not None and named.op == ""
     assert named.message.startswith("iree-compile does not know the CPU 'nonsense' (LLVM: not a recognized")
+
+
+# A code-generation error names a lowered op and a line of the compiled file; that line of the exported
+# MLIR holds the model's torch op (issue #69's fourth newcomer round, nc_stft: stft(center=True)'s
+# reflect pad of 64, which IREE 3.10.0-3.13.0 cannot lower).
+CODEGEN = (
+    "model.mlir:15:10: error: 'linalg.generic' op inferred input/output operand #0 has shape's dimension "
+    "#0 to be greater than or equal to 64, but found 57\n"
+    "model.mlir:15:10: error: failed to run translation of source executable to target executable\n"
+)
+EXPORTED = (
+    "module @module {\n" + "    %int1 = torch.constant.int 1\n" * 11
+    + '    %str = torch.constant.str "reflect"\n    %none = torch.constant.none\n'
+    + "    %3 = torch.aten.pad %1, %2, %str, %none : !torch.vtensor<[1,1,800],f32>, !torch.list<int>, "
+    + "!torch.str, !torch.none -> !torch.vtensor<[1,1,928],f32>\n"
+)  # fmt: skip
+
+
+def test_a_code_generation_error_names_the_models_op_on_its_line(tmp_path):
+    from iree_matrix.stages import compile as compile_stage
+
+    named = compile_errors.first_error(CODEGEN)
+    assert named is not None and named.op == "linalg.generic" and named.where == "model.mlir:15:10"
+    mlir = tmp_path / "model.mlir"
+    mlir.write_text(EXPORTED)
+    outcome = compile_stage._failed(RuntimeError("compile-error"), CODEGEN, ["iree-compile"], mlir)
+    assert outcome.metrics.get("source_op") == "torch.aten.pad"
+    assert outcome.metrics.get("failing_op") == "linalg.generic"
+    said = compile_errors.of_record(outcome.metrics, None)
+    assert said is not None and said.text().endswith(
+        "(op: linalg.generic, lowered from the model's torch.aten.pad)"
+    )
+    # a line with no torch op (a constant, past the end, another file) names none
+    assert (
+        compile_stage._failed(RuntimeError("x"), CODEGEN.replace(":15:", ":2:"), [], mlir).metrics.get(
+            "source_op"
+        )
+        is None
+    )
+    assert (
+        compile_stage._failed(RuntimeError("x"), CODEGEN.replace(":15:", ":99:"), [], mlir).metrics.get(
+            "source_op"
+        )
+        is None
+    )
+    assert (
+        compile_stage._failed(RuntimeError("x"), CODEGEN, [], tmp_path / "other.mlir").metrics.get(
+            "source_op"
+        )
+        is None
+    )
+    assert compile_errors.source_op('    %7:2 = torch.operator "torch.aten.lstm.input"(%0) : ') == (
+        "torch.aten.lstm.input"
+    )

@@ -33,18 +33,50 @@ _TORCH_PATTERN = re.compile(r"mlir::torch::Torch::(?P<op>Aten\w+Op)\b.*?(?P<file
 CRASHED = "iree-compile crashed"  # how a crash's first error begins (`_crash`)
 
 
+# An op of the exported torch-dialect MLIR, as its line spells it: `%5 = torch.aten.pad %1, …` or
+# `%7:2 = torch.operator "torch.aten.lstm.input"(…)`.
+_SOURCE_OP = re.compile(
+    r'=\s*(?:torch\.operator\s+"(?P<named>torch\.[\w.]+)"|(?P<op>torch\.(?:aten|prims|prim)\.[\w.]+))'
+)
+
+
 @dataclasses.dataclass(frozen=True)
 class FirstError:
     message: str  # the compiler's first error, whole: "failed to legalize operation 'torch.operator' …"
     op: str  # the op it is about: "torch.aten.gru.input", "linalg.generic", or "" when none is named
+    where: str = ""  # where the error points: "model.mlir:15:10" (the compiled file's line), or ""
+    # The torch op on that line of the exported MLIR, where the error names a lowered op: an error in
+    # code generation ("'linalg.generic' op inferred …") then names the model's op it came from.
+    source_op: str = ""
 
     def metrics(self) -> dict[str, str]:
-        return {"first_error": self.message, **({"failing_op": self.op} if self.op else {})}
+        return {
+            "first_error": self.message,
+            **({"failing_op": self.op} if self.op else {}),
+            **({"source_op": self.source_op} if self.source_op else {}),
+        }
 
     def text(self) -> str:
         """One line, uncut: "failed to legalize operation 'torch.operator' (op: torch.aten.gru.input)"."""
         named = f" (op: {self.op})" if self.op and f"'{self.op}'" not in self.message else ""
+        if self.source_op and self.source_op != self.op:
+            named = (
+                f" (op: {self.op}, lowered from the model's {self.source_op})"
+                if self.op
+                else (f" (from the model's {self.source_op})")
+            )
         return f"{self.message}{named}"
+
+    def line(self) -> Optional[int]:
+        """The compiled file's line the error points at, or None."""
+        parts = self.where.split(":")
+        return int(parts[1]) if len(parts) >= 2 and parts[1].isdigit() else None
+
+
+def source_op(line: str) -> str:
+    """The torch op an exported MLIR line holds ("" when it holds none)."""
+    found = _SOURCE_OP.search(line)
+    return (found["named"] or found["op"]) if found else ""
 
 
 def first_error(output: Optional[str]) -> Optional[FirstError]:
@@ -66,7 +98,7 @@ def first_error(output: Optional[str]) -> Optional[FirstError]:
             if _ERROR.match(after.strip()):
                 break
             context.append(after)
-        return FirstError(message, _op(message, context))
+        return FirstError(message, _op(message, context), found["where"] or "")
     return _crash(lines)
 
 
@@ -119,5 +151,7 @@ def of_record(metrics: Mapping[str, Any], message: Optional[str]) -> Optional[Fi
     message (records stored before the stage kept it)."""
     stored = metrics.get("first_error") if isinstance(metrics, Mapping) else None
     if isinstance(stored, str) and stored:
-        return FirstError(stored, str(metrics.get("failing_op") or ""))
+        return FirstError(
+            stored, str(metrics.get("failing_op") or ""), source_op=str(metrics.get("source_op") or "")
+        )
     return first_error(message)

@@ -513,7 +513,8 @@ def words(stage: str, metrics: Optional[Mapping[str, Any]], message: Optional[st
     and the op it names (kept whole in the metrics, where the message may have been cut), then the
     message."""
     stored = metrics if isinstance(metrics, Mapping) else {}
-    parts = [str(stored[k]) for k in ("first_error", "failing_op") if isinstance(stored.get(k), str)]
+    named = ("first_error", "failing_op", "source_op")
+    parts = [str(stored[k]) for k in named if isinstance(stored.get(k), str)]
     return "\n".join([*parts, message or ""])
 
 

@@ -215,7 +215,7 @@ class CompileStage(StageBase):
             if job.label.kernel and not done.killed:  # a limit's kill is no answer of the kernel's
                 failure = kernel_refused(job.label.kernel, done, kernel_stage.spec_of(job, ctx).name,
                                          kernel_of(job, ctx).requires_flags, alone)  # fmt: skip
-            return _failed(failure, done.output, argv)
+            return _failed(failure, done.output, argv, mlir)
         metrics: dict[str, Any] = {
             "seconds": round(done.seconds, 3),
             "module_bytes": module.stat().st_size,
@@ -611,13 +611,30 @@ def attach_resources(sources: list[Path], model: Path) -> None:
             )
 
 
-def _failed(failure: Exception, output: str, argv: list[str]) -> Outcome:
+def _failed(failure: Exception, output: str, argv: list[str], source: Optional[Path] = None) -> Outcome:
     """A failed compile as its record: the tool's words, plus its first error and the op it names
-    (`first_error`, `failing_op`), read from the whole output rather than the stored excerpt."""
+    (`first_error`, `failing_op`), read from the whole output rather than the stored excerpt, and the
+    model's torch op on the line of `source` (the compiled MLIR) the error points at (`source_op`)."""
     outcome = from_exception(failure)
     named = compile_errors.first_error(output)
+    line = named.line() if named is not None and source is not None else None
+    if named is not None and source is not None and line is not None and named.where.startswith(source.name):
+        held = compile_errors.source_op(_line_of(source, line))
+        named = dataclasses.replace(named, source_op=held) if held else named
     metrics = {**outcome.metrics, **(named.metrics() if named is not None else {})}
     return dataclasses.replace(outcome, metrics=CompileMetrics.checked(metrics), command=tuple(argv))
+
+
+def _line_of(path: Path, number: int) -> str:
+    """Line `number` (from 1) of a text file, read no further than it ("" when it has none, or the
+    file is bytecode): an exported MLIR's weights may follow its ops in one long line."""
+    import itertools
+
+    try:
+        with path.open("r", encoding="utf-8", errors="replace") as text:
+            return next(itertools.islice(text, number - 1, number), "")[:2000]
+    except OSError:
+        return ""
 
 
 def _compile_failure(done: processes.Completed, target: targets.Target) -> Exception:

@@ -47,6 +47,9 @@ class CompileMetrics(StageMetrics):
     )
     first_error: Optional[str] = metric("a failed compile's first error (compile_errors)")
     failing_op: Optional[str] = metric("the op it names")
+    source_op: Optional[str] = metric(
+        "the model's torch op on the line of the exported MLIR the error points at"
+    )
 
     @property
     def kernel_applied(self) -> Optional[bool]:
