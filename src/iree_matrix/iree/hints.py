@@ -409,8 +409,8 @@ HINTS: tuple[Hint, ...] = (
         "IREE's CPU code generation fails on a dispatch that reads its input backwards, measured for a "
         'reflect padding of the last axis by 16 or more (`F.pad(x, (p, p), mode="reflect")` on a '
         "(batch, channels, length) tensor, `nn.ReflectionPad1d`, and `torch.stft(center=True)`, which "
-        "pads so by n_fft // 2); the compile log's source line under this error names the torch op "
-        "(`iree-matrix show JOB`). If it is `torch.aten.pad` or `reflection_pad1d`, pad by slices and "
+        "pads so by n_fft // 2); the error names the model's op it was lowered from (\"lowered from the "
+        "model's torch.aten.pad\"). If it is `torch.aten.pad` or `reflection_pad1d`, pad by slices and "
         "flips, `torch.cat([x[..., 1:p + 1].flip(-1), x, x[..., -p - 1:-1].flip(-1)], -1)`, which "
         "compiles (for stft: that padding, then `torch.stft(..., center=False)`); no export recipe "
         "changes it (the padding is already a core op)",
