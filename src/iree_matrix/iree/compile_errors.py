@@ -58,13 +58,10 @@ class FirstError:
 
     def text(self) -> str:
         """One line, uncut: "failed to legalize operation 'torch.operator' (op: torch.aten.gru.input)"."""
-        named = f" (op: {self.op})" if self.op and f"'{self.op}'" not in self.message else ""
         if self.source_op and self.source_op != self.op:
-            named = (
-                f" (op: {self.op}, lowered from the model's {self.source_op})"
-                if self.op
-                else (f" (from the model's {self.source_op})")
-            )
+            lowered = f"op: {self.op}, lowered from" if self.op else "from"
+            return f"{self.message} ({lowered} the model's {self.source_op})"
+        named = f" (op: {self.op})" if self.op and f"'{self.op}'" not in self.message else ""
         return f"{self.message}{named}"
 
     def line(self) -> Optional[int]:

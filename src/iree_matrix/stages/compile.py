@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import re
 import struct
@@ -617,10 +618,9 @@ def _failed(failure: Exception, output: str, argv: list[str], source: Optional[P
     model's torch op on the line of `source` (the compiled MLIR) the error points at (`source_op`)."""
     outcome = from_exception(failure)
     named = compile_errors.first_error(output)
-    line = named.line() if named is not None and source is not None else None
-    if named is not None and source is not None and line is not None and named.where.startswith(source.name):
-        held = compile_errors.source_op(_line_of(source, line))
-        named = dataclasses.replace(named, source_op=held) if held else named
+    line = named.line() if named is not None else None
+    if named is not None and line is not None and source is not None and named.where.startswith(source.name):
+        named = dataclasses.replace(named, source_op=compile_errors.source_op(_line_of(source, line)))
     metrics = {**outcome.metrics, **(named.metrics() if named is not None else {})}
     return dataclasses.replace(outcome, metrics=CompileMetrics.checked(metrics), command=tuple(argv))
 
@@ -628,8 +628,6 @@ def _failed(failure: Exception, output: str, argv: list[str], source: Optional[P
 def _line_of(path: Path, number: int) -> str:
     """Line `number` (from 1) of a text file, read no further than it ("" when it has none, or the
     file is bytecode): an exported MLIR's weights may follow its ops in one long line."""
-    import itertools
-
     try:
         with path.open("r", encoding="utf-8", errors="replace") as text:
             return next(itertools.islice(text, number - 1, number), "")[:2000]
