@@ -84,7 +84,7 @@ def _fleet(cpus: Sequence[str]) -> tuple[str, ...]:
     from iree_matrix.iree import targets
 
     for cpu in cpus:
-        if targets.host_arch() == "x86_64" and (why := targets.x86_64_cpu_problem(cpu)) is not None:
+        if (why := targets.host_cpu_problem(cpu)) is not None:
             raise UserError(f"advise --fleet {cpu}: {why}")
     return tuple(cpus)
 

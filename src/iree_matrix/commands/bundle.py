@@ -127,14 +127,13 @@ def _model(text: Optional[str]) -> tuple[Optional[str], Optional[str]]:
 def _check_to(to: Optional[Path]) -> None:
     """`--to` checked before anything is compiled for it (a file there was refused only at packing,
     after every cell had compiled; a file on the way to it was a traceback then)."""
+    from iree_matrix.commands.base import blocking_file
     from iree_matrix.execution.bundle import MANIFEST
 
     if to is None:
         return
     if to.exists() and not (to / MANIFEST).is_file():
         raise UserError(f"bundle --to {to}: exists and is not a bundle; name a new folder")
-    for parent in to.parents:
-        if parent.exists():
-            if not parent.is_dir():
-                raise UserError(f"bundle --to {to}: {parent} is not a directory; name a new folder")
-            return
+    parent = blocking_file(to.parent)
+    if parent is not None:
+        raise UserError(f"bundle --to {to}: {parent} is not a directory; name a new folder")

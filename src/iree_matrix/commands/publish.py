@@ -35,14 +35,14 @@ def main(args: argparse.Namespace) -> int:
 def _check_to(to: Path) -> None:
     """`--to` names a folder (made when missing): a file there, or on the way to it, is one line
     before anything is copied (it was a FileExistsError traceback from the results lock's mkdir)."""
-    for where in (to, *to.parents):
-        if where.is_dir():
-            return
-        if where.exists() or where.is_symlink():
-            raise UserError(
-                f"publish --to {to}: {where} exists and is not a directory; name the published folder "
-                "(default: results)"
-            )
+    from iree_matrix.commands.base import blocking_file
+
+    where = blocking_file(to)
+    if where is not None:
+        raise UserError(
+            f"publish --to {to}: {where} exists and is not a directory; name the published folder "
+            "(default: results)"
+        )
 
 
 def run(source: Path, to: Path, *, wait: bool = False) -> int:

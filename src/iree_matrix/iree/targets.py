@@ -502,3 +502,9 @@ def x86_64_cpu_problem(cpu: str) -> Optional[str]:
     near = difflib.get_close_matches(cpu, sorted(X86_64_LLVM_CPUS), n=3, cutoff=0.6)
     said = f"did you mean {', '.join(near)}?" if near else "e.g. znver4, emeraldrapids, x86-64-v3"
     return f"not an x86-64 CPU that LLVM knows (IREE 3.13.0's list of accepted CPUs); {said}"
+
+
+def host_cpu_problem(cpu: str) -> Optional[str]:
+    """Why `cpu` (`--cpu`, `--fleet`: a CPU of this host's architecture to compile for) is none that
+    iree-compile takes, where the list is known (x86-64); None otherwise."""
+    return x86_64_cpu_problem(cpu) if host_arch() == "x86_64" else None

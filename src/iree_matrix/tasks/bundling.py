@@ -233,7 +233,7 @@ def _cpu(args: Settings) -> str:
         raise UserError(
             "bundle --cpu: for --advise; a matrix file names its CPUs in its profiles (target_cpu)"
         )
-    if cpu and targets.host_arch() == "x86_64" and (why := targets.x86_64_cpu_problem(cpu)) is not None:
+    if cpu and (why := targets.host_cpu_problem(cpu)) is not None:
         raise UserError(f"bundle --cpu {cpu}: {why}")  # before anything is compiled for it
     return cpu
 
