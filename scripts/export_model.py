@@ -8,6 +8,7 @@ orchestrator's. Python 3.9 syntax; imports only the stdlib, torch, numpy and tur
 writes into DIR:
     model.mlir                 turbine's export of the model's forward
     model.mlirbc               the same as MLIR bytecode (with --bytecode; turbine's save_mlir)
+    model.where.json           the model's Python line each op of model.mlir came from (mlir_where)
     inputs/input<i>.npy        the example inputs
     reference/output<i>.npy    torch eager's outputs on them (the numeric reference)
     export.json                function name, tolerance, shapes, export seconds, eager latency
@@ -48,6 +49,8 @@ import os
 import sys
 import time
 from pathlib import Path
+
+import mlir_where
 
 # The phases, torch's reference and the supervisor live in their own modules; their names stay
 # reachable here, where the other workers (peers.py, export_recipe.py, ...) and the tests take them.
@@ -237,7 +240,8 @@ def save_text(exported, path):
     """turbine's `save_mlir` of the text form. shark-turbine 0.9.x's calls `print(f, binary=True)`,
     which the MLIR bindings of its own importer (iree-compiler 20231218.742 on) refuse ("print():
     incompatible function arguments": the file is a keyword argument there); the same module is then
-    printed with `file=` by hand, as that save_mlir meant to."""
+    printed with `file=` by hand, as that save_mlir meant to. Beside it, model.where.json: the model's
+    line each op came from (mlir_where)."""
     try:
         exported.save_mlir(str(path))
     except TypeError as exc:
@@ -245,6 +249,8 @@ def save_text(exported, path):
             raise
         with open(str(path), "wb") as f:
             exported.mlir_module.print(file=f, binary=True)
+    if hasattr(exported, "mlir_module"):  # where each op came from: a compile error then names the line
+        mlir_where.save(exported.mlir_module, Path(path))
 
 
 def importer_version():

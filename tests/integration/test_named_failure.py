@@ -1,7 +1,7 @@
 """A user's model with an op the compiler cannot lower (a 2-layer GRU classifier: IREE has no
 `torch.aten.gru.input`), through real torch, turbine and iree-compile: the compile record carries
-the compiler's first error and the op, and the report, the site and `query model` name it uncut,
-pointing at the compile, not at the run it blocked (issue #30)."""
+the compiler's first error, the op and the model's line it came from, and the report, the site and
+`query model` name it uncut, pointing at the compile, not at the run it blocked (issue #30)."""
 
 from __future__ import annotations
 
@@ -40,6 +40,7 @@ def build(seed=0):
 """
 
 OP = "torch.aten.gru.input"
+GRU_LINE = "        out, _ = self.gru(x)"
 FIRST_ERROR = "failed to legalize operation 'torch.operator' that was explicitly marked illegal"
 
 
@@ -62,9 +63,14 @@ def test_an_unsupported_op_is_named_in_the_record_report_site_and_query(cache: P
     assert compiled.metrics["failing_op"] == OP
     assert got[f"run:{base}"].status is Status.NOT_RUN
     assert f"compile-error: {FIRST_ERROR} (op: {OP})" in done.stdout  # the progress line and summary
+    # the model's own line, from the locations turbine's importer gave the op (the export's
+    # model.where.json): where to rewrite, said in the record and the summary
+    line = f"gru_clf.py:{GRU_CLASSIFIER.splitlines().index(GRU_LINE) + 1}: {GRU_LINE.strip()}"
+    assert compiled.metrics["source_line"] == line
+    assert f"(op: {OP}), at {line}" in done.stdout
 
     report = (results / "COMPATIBILITY.md").read_text()
-    assert f"First error: `{FIRST_ERROR}`, on `{OP}`." in report
+    assert f"First error: `{FIRST_ERROR}`, on `{OP}`. In the model: `{line}`." in report
 
     page = html.unescape((results / "site" / "models" / "gru_clf.html").read_text())
     assert f"{FIRST_ERROR} (op: {OP})" in page

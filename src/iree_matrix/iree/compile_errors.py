@@ -6,6 +6,7 @@ spells the op) by the compile stage into its record, and from older records' mes
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from collections.abc import Mapping
 from typing import Any, Optional
@@ -48,21 +49,27 @@ class FirstError:
     # The torch op on that line of the exported MLIR, where the error names a lowered op: an error in
     # code generation ("'linalg.generic' op inferred …") then names the model's op it came from.
     source_op: str = ""
+    # The model's Python line that op came from, with its code: "model.py:8: z = torch.searchsorted(…)"
+    # (the export's `model.where.json`, scripts/mlir_where.py), or "" where the export kept none.
+    source_line: str = ""
 
     def metrics(self) -> dict[str, str]:
         return {
             "first_error": self.message,
             **({"failing_op": self.op} if self.op else {}),
             **({"source_op": self.source_op} if self.source_op else {}),
+            **({"source_line": self.source_line} if self.source_line else {}),
         }
 
     def text(self) -> str:
-        """One line, uncut: "failed to legalize operation 'torch.operator' (op: torch.aten.gru.input)"."""
+        """One line, uncut: "failed to legalize operation 'torch.operator' (op: torch.aten.gru.input)",
+        and where the model's code has that op: "…, at model.py:8: z = torch.gru(…)"."""
+        at = f", at {self.source_line}" if self.source_line else ""
         if self.source_op and self.source_op != self.op:
             lowered = f"op: {self.op}, lowered from" if self.op else "from"
-            return f"{self.message} ({lowered} the model's {self.source_op})"
+            return f"{self.message} ({lowered} the model's {self.source_op}){at}"
         named = f" (op: {self.op})" if self.op and f"'{self.op}'" not in self.message else ""
-        return f"{self.message}{named}"
+        return f"{self.message}{named}{at}"
 
     def line(self) -> Optional[int]:
         """The compiled file's line the error points at, or None."""
@@ -74,6 +81,26 @@ def source_op(line: str) -> str:
     """The torch op an exported MLIR line holds ("" when it holds none)."""
     found = _SOURCE_OP.search(line)
     return (found["named"] or found["op"]) if found else ""
+
+
+# Beside an exported model.mlir, where its ops came from in the model's code (scripts/mlir_where.py
+# writes it in the exporter's environment).
+WHERE_SUFFIX = ".where.json"
+
+
+def model_line(where: str, line: int) -> str:
+    """ "model.py:8: z = torch.searchsorted(…)" for line `line` of the exported MLIR, from the text of
+    its `model.where.json`; "" where it names no frame for that line (or is not such a file). The
+    file's name only: the record reads the same on every machine."""
+    try:
+        data = json.loads(where)
+        frame = str(data["frames"][str(line)])
+        code = str(data.get("code", {}).get(frame) or "")
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return ""
+    path, _, number = frame.rpartition(":")
+    named = f"{path.replace(chr(92), '/').rsplit('/', 1)[-1]}:{number}"
+    return f"{named}: {code}" if code else named
 
 
 def first_error(output: Optional[str]) -> Optional[FirstError]:
@@ -149,6 +176,9 @@ def of_record(metrics: Mapping[str, Any], message: Optional[str]) -> Optional[Fi
     stored = metrics.get("first_error") if isinstance(metrics, Mapping) else None
     if isinstance(stored, str) and stored:
         return FirstError(
-            stored, str(metrics.get("failing_op") or ""), source_op=str(metrics.get("source_op") or "")
+            stored,
+            str(metrics.get("failing_op") or ""),
+            source_op=str(metrics.get("source_op") or ""),
+            source_line=str(metrics.get("source_line") or ""),
         )
     return first_error(message)

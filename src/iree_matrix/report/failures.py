@@ -69,7 +69,12 @@ def _block(group: FailureGroup) -> list[str]:
     fence = "`" * max(3, _longest_backtick_run(said) + 1)
     named = next((n for r in group.records if r.stage == "compile" for n in [_first_error(r)] if n), None)
     first = (
-        [f"First error: `{named.message}`" + (f", on `{named.op}`." if named.op else "."), ""]
+        [
+            f"First error: `{named.message}`"
+            + (f", on `{named.op}`." if named.op else ".")
+            + (f" In the model: `{named.source_line}`." if named.source_line else ""),
+            "",
+        ]
         if named
         else []
     )

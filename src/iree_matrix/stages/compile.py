@@ -615,12 +615,18 @@ def attach_resources(sources: list[Path], model: Path) -> None:
 def _failed(failure: Exception, output: str, argv: list[str], source: Optional[Path] = None) -> Outcome:
     """A failed compile as its record: the tool's words, plus its first error and the op it names
     (`first_error`, `failing_op`), read from the whole output rather than the stored excerpt, and the
-    model's torch op on the line of `source` (the compiled MLIR) the error points at (`source_op`)."""
+    model's torch op on the line of `source` (the compiled MLIR) the error points at (`source_op`), and
+    the model's Python line it came from where the export kept it (`source_line`)."""
     outcome = from_exception(failure)
     named = compile_errors.first_error(output)
     line = named.line() if named is not None else None
     if named is not None and line is not None and source is not None and named.where.startswith(source.name):
-        named = dataclasses.replace(named, source_op=compile_errors.source_op(_line_of(source, line)))
+        where = source.with_name(source.stem + compile_errors.WHERE_SUFFIX)
+        named = dataclasses.replace(
+            named,
+            source_op=compile_errors.source_op(_line_of(source, line)),
+            source_line=compile_errors.model_line(where.read_text("utf-8") if where.is_file() else "", line),
+        )
     metrics = {**outcome.metrics, **(named.metrics() if named is not None else {})}
     return dataclasses.replace(outcome, metrics=CompileMetrics.checked(metrics), command=tuple(argv))
 

@@ -50,6 +50,9 @@ class CompileMetrics(StageMetrics):
     source_op: Optional[str] = metric(
         "the model's torch op on the line of the exported MLIR the error points at"
     )
+    source_line: Optional[str] = metric(
+        "the model's Python line that op came from, with its code (model.py:8: z = torch.gru(…))"
+    )
 
     @property
     def kernel_applied(self) -> Optional[bool]:

@@ -1,0 +1,119 @@
+"""A compile error's line of model.mlir traced to the model's Python line (scripts/mlir_where.py in
+the exporter, compile_errors.model_line and the compile stage's record on the host)."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+from iree_matrix.iree import compile_errors
+
+SCRIPTS = Path(__file__).parents[2] / "scripts"
+sys.path.insert(0, str(SCRIPTS))
+import mlir_where  # noqa: E402  (scripts/ is on sys.path now; it imports nothing of torch's)
+
+TORCH = "/venv/lib/python3.11/site-packages/torch/_dynamo/functional_export.py"
+# The two prints of one turbine export (a Linear, a searchsorted, a relu; trimmed types), as the
+# bindings write them: the located one defines its locations before and after the module.
+LOCATED = f"""#loc1 = loc("/home/me/m.py":7:0)
+#loc2 = loc("{TORCH}":232:0)
+#loc5 = loc(callsite(#loc1 at #loc2))
+module @module {{
+  func.func @main(%arg0: !torch.vtensor<[2,8],f32> loc(callsite(#loc1 at #loc2))) -> !torch.vtensor<[2,4],f32> {{
+    %2 = torch.aten.linear %arg0, %0, %1 : !torch.vtensor<[2,8],f32> -> !torch.vtensor<[2,4],f32> loc(#loc5)
+    %none_3 = torch.constant.none loc(#loc6)
+    %5 = torch.operator "torch.aten.searchsorted.Tensor"(%3, %4) : (!torch.vtensor<[5],f32>) -> !torch.vtensor<[2,4],si64> loc(#loc6)
+    %6 = torch.aten.relu %2 : !torch.vtensor<[2,4],f32> -> !torch.vtensor<[2,4],f32> loc(#loc7)
+    %7 = torch.aten.add %6, %6 : !torch.vtensor<[2,4],f32> -> !torch.vtensor<[2,4],f32> loc(#loc8)
+    return %6, %5 : !torch.vtensor<[2,4],f32>, !torch.vtensor<[2,4],si64> loc(#loc5)
+  }} loc(#loc5)
+}} loc(#loc)
+#loc = loc(unknown)
+#loc3 = loc("/home/me/m.py":8:0)
+#loc4 = loc("/home/me/m.py":9:0)
+#loc6 = loc(callsite(#loc3 at #loc2))
+#loc7 = loc(callsite(#loc4 at #loc2))
+#loc8 = loc(callsite(#loc2 at #loc2))
+"""  # noqa: E501  # fmt: skip
+# The saved text: the same lines with no location (the nested `loc(callsite(…))` of an argument too).
+_LOC = re.compile(r" loc\((?:[^()]|\([^()]*\))*\)")
+PLAIN = "\n".join(_LOC.sub("", line) for line in LOCATED.splitlines() if not line.startswith("#loc"))
+PLAIN += "\n{-#\n  dialect_resources: {}\n#-}\n"
+CODE = {"/home/me/m.py": [""] * 6 + ["y = self.l(x)", "z = torch.searchsorted(edges, y)", "return y.relu()"]}
+
+
+def test_each_op_line_is_traced_to_the_models_innermost_frame():
+    found = mlir_where.frames(PLAIN, LOCATED)
+    assert found == {
+        "3": "/home/me/m.py:7",  # the linear: the model's line, not torch's frame that called it
+        "4": "/home/me/m.py:8",
+        "5": "/home/me/m.py:8",  # the searchsorted, line 5 of the plain print (its error points there)
+        "6": "/home/me/m.py:9",
+        "8": "/home/me/m.py:7",
+        "9": "/home/me/m.py:7",
+    }  # line 7 (the add) has torch's frames only: no line of the model's named
+    assert PLAIN.splitlines()[4].lstrip().startswith('%5 = torch.operator "torch.aten.searchsorted')
+
+
+def test_prints_that_do_not_hold_the_same_lines_map_nothing():
+    relu6 = LOCATED.replace("    %6 = torch.aten.relu", "    %6 = torch.aten.relu6")
+    assert mlir_where.frames(PLAIN, relu6) == {}
+    assert mlir_where.frames(PLAIN, LOCATED.replace("  } loc(#loc5)\n", "")) == {}
+    assert mlir_where.frames("no module here", LOCATED) == {}
+
+
+def test_the_code_is_read_at_export_and_cut():
+    found = mlir_where.frames(PLAIN, LOCATED)
+    code = mlir_where.code_of(found, read=lambda path: CODE.get(path))
+    assert code["/home/me/m.py:8"] == "z = torch.searchsorted(edges, y)"
+    assert mlir_where.code_of({"1": "/gone.py:3"}, read=lambda path: None) == {}
+    long = mlir_where.code_of({"1": "/x.py:1"}, read=lambda path: ["  y = " + "f(" * 80])["/x.py:1"]
+    assert len(long) == 100 and long.endswith("…") and long.startswith("y = f(")
+
+
+def test_the_located_print_keeps_no_resources():
+    kept = mlir_where._Kept()
+    for chunk in (LOCATED[:100], LOCATED[100:], '{-#\n  dialect_resources: { blob: "0x00" }\n#-}\n'):
+        kept.write(chunk)
+    assert "".join(kept.parts) == LOCATED and kept.done
+
+
+def test_the_exporter_and_the_compile_stage_agree_on_the_file():
+    assert mlir_where.SUFFIX == compile_errors.WHERE_SUFFIX
+    assert mlir_where.where_path(Path("/s/model.mlir")) == Path("/s/model" + compile_errors.WHERE_SUFFIX)
+
+
+def test_model_line_names_the_file_and_its_code():
+    where = json.dumps({"frames": {"5": "/home/me/m.py:8"}, "code": {"/home/me/m.py:8": "z = f(x)"}})
+    assert compile_errors.model_line(where, 5) == "m.py:8: z = f(x)"
+    assert compile_errors.model_line(json.dumps({"frames": {"5": "C:\\me\\m.py:8"}}), 5) == "m.py:8"
+    for bad in ("", "not json", "[]", json.dumps({"frames": []}), where):
+        assert compile_errors.model_line(bad, 6) == ""
+
+
+ERROR = (
+    "model.mlir:5:10: error: failed to legalize operation 'torch.operator' that was explicitly marked "
+    "illegal\n"
+    '    %5 = torch.operator "torch.aten.searchsorted.Tensor"(%3, %4) : (!torch.vtensor<[5],f32>)\n'
+)
+
+
+def test_a_compile_record_says_the_models_line(tmp_path):
+    from iree_matrix.stages import compile as compile_stage
+
+    mlir = tmp_path / "model.mlir"
+    mlir.write_text(PLAIN)
+    (tmp_path / "model.where.json").write_text(
+        json.dumps({"frames": mlir_where.frames(PLAIN, LOCATED), "code": {"/home/me/m.py:8": "z = f(x)"}})
+    )
+    outcome = compile_stage._failed(RuntimeError("compile-error"), ERROR, ["iree-compile"], mlir)
+    assert outcome.metrics.get("source_line") == "m.py:8: z = f(x)"
+    said = compile_errors.of_record(outcome.metrics, None)
+    assert said is not None and said.text() == (
+        "failed to legalize operation 'torch.operator' that was explicitly marked illegal "
+        "(op: torch.aten.searchsorted.Tensor), at m.py:8: z = f(x)"
+    )
+    (tmp_path / "model.where.json").unlink()  # an export made before the file existed: no line said
+    assert "source_line" not in compile_stage._failed(RuntimeError("x"), ERROR, [], mlir).metrics
