@@ -168,7 +168,8 @@ def check_arguments(module, inputs, func_name="main"):
 
 
 def export(spec, chosen, func_name="main"):
-    """The model exported by the fx route with the recipe's `chosen` choices: MLIR text."""
+    """The model exported by the fx route with the recipe's `chosen` choices: its MLIR module (with the
+    ops' locations: str() of it is the text without them)."""
     import torch
     from iree.compiler.extras.fx_importer import FxImporter
 
@@ -186,4 +187,4 @@ def export(spec, chosen, func_name="main"):
     importer = FxImporter()
     importer.import_frozen_program(program, func_name=func_name)
     check_arguments(importer.module, spec.inputs, func_name)
-    return str(importer.module)
+    return importer.module

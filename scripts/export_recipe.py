@@ -38,6 +38,7 @@ from pathlib import Path
 
 import export_fx
 import export_model as base
+import mlir_where
 
 CHOICES = ("eager", "select-cache", "nonstrict", "fx", "decompose", "gaps")
 
@@ -118,9 +119,10 @@ def install(chosen):
             base.save_text(exported, path)
             return time.perf_counter() - start, "bytecode: not written for a recipe" if bytecode else None
         start = time.perf_counter()
-        text = export_fx.export(spec, chosen)
+        module = export_fx.export(spec, chosen)
         with open(str(path), "w") as f:
-            f.write(text)
+            f.write(str(module))
+        mlir_where.save(module, Path(path))  # as export_model.save_text does for turbine's
         return time.perf_counter() - start, "bytecode: not written for a recipe" if bytecode else None
 
     base.call_factory = factory_call
