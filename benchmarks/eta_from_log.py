@@ -106,8 +106,9 @@ def replays() -> int:
                 "live (live69c), its waits cut out",
                 live._live_ratios("live69c", forecast=forecast, waits=False),
             )
-            # the fourth, the first live run with eta.LockWaits, and the fifth: apart, not counted
-            for run in ("live69d", "live69e"):
+            # the fourth, the first live run with eta.LockWaits, the fifth, and the sixth and seventh
+            # (the quiet lock their own, load 3.6 and 10): apart, not counted
+            for run in ("live69d", "live69e", "live69f", "live69g"):
                 said(f"live ({run})", live._live_ratios(run, forecast=forecast))
                 said(
                     f"live ({run}), its waits cut out",

@@ -244,6 +244,7 @@ class HostFactor:
 
     def __init__(self, load: float = 1.0, relative: Optional[Mapping[str, float]] = None) -> None:
         self._seen: list[tuple[str, float, float, float]] = []  # (kind, basis, actual, load it ran at)
+        self._ended: dict[str, int] = {}  # kind -> jobs of it that finished here
         self.load = load
         self.relative = dict(relative or {})
         # kind -> factor, for the jobs seen and the load it was made with: an ETA asks for every
@@ -293,6 +294,14 @@ class HostFactor:
     @property
     def samples(self) -> int:
         return len(self._seen)
+
+    def ended(self, kind: str) -> int:
+        """How many jobs of `kind` finished here (`end`), whether or not they taught it (a run's time
+        is mostly its benchmark floor: few runs do)."""
+        return self._ended.get(kind, 0)
+
+    def end(self, kind: str) -> None:
+        self._ended[kind] = self._ended.get(kind, 0) + 1
 
     def describe(self) -> str:
         """ "x1.8: the load (x2 the CPUs) to the power 0.85, until jobs finish here", then each kind's."""
@@ -413,6 +422,7 @@ class Estimates:
         refused run (0.1 s published, 0.12-0.26 s at load 5) reads it off process start."""
         if self.source.get(job_id) not in ("published", "guess") or not isinstance(seconds, (int, float)):
             return
+        self.factor.end(self.kind(job_id))
         basis, fixed = self.seconds[job_id], self.floor.get(job_id, 0.0)
         if basis - fixed >= max(fixed, LEARNS_FROM_SECONDS):
             self.factor.observe(self.kind(job_id), basis - fixed, seconds - fixed, load)
@@ -422,10 +432,11 @@ class Estimates:
     ) -> float:
         """Seconds until the run ends: pending jobs, plus what running ones still need. A running job
         past its estimate is expected to need a quarter of what it has run so far, and pending jobs
-        of its kind (`learns_as`) to overrun alike — unless it was expected to be reused: a stored
-        result whose artifact is gone (another cache, a changed export) runs after all, which says
-        nothing of how slow this host is (one such compile once multiplied every pending compile by
-        680: "ETA 43:31:57").
+        of its kind (`learns_as`) to overrun alike, weighed as one job more among those of its kind
+        that finished here (`HostFactor.ended`: the first of a kind, whole) — unless it was expected
+        to be reused: a stored result whose artifact is gone (another cache, a changed export) runs
+        after all, which says nothing of how slow this host is (one such compile once multiplied every
+        pending compile by 680: "ETA 43:31:57").
         An overrun of a coarse estimate (the model's or the stage's typical time) stretches only pending
         jobs estimated as coarsely: a job timed before keeps its own time (a lavapipe run estimated by
         its model's 0.2-s "no CUDA device" runs once multiplied the next lavapipe run's own 1500 s by
@@ -441,8 +452,14 @@ class Estimates:
             # published, 0.12-0.26 s at load 5, stretched every pending run 2x while it ran).
             overran = expected > 0 and ran - expected > LEARNS_FROM_SECONDS
             if overran and self.source.get(job) != "stored":
-                key = (self.kind(job), job in self.own_time)
-                overrun[key] = max(overrun.get(key, 1.0), ran / expected)
+                kind = self.kind(job)
+                key = (kind, job in self.own_time)
+                # One job among the n of its kind that finished here (each already in `expected`):
+                # its overrun weighs 1 in n + 1, in log space as the factor weighs them. Taken whole,
+                # one run held 64 s by a 40-s stall of the machine (its kind's 38 others on time)
+                # stretched every pending run 6x: "ETA 32:43" for 14:55 (issue #69's seventh live run).
+                stretch = (ran / expected) ** (1.0 / (self.factor.ended(kind) + 1))
+                overrun[key] = max(overrun.get(key, 1.0), stretch)
         alone = shared = 0.0
         for job in pending:
             kind = self.kind(job)
