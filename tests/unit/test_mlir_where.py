@@ -117,3 +117,50 @@ def test_a_compile_record_says_the_models_line(tmp_path):
     )
     (tmp_path / "model.where.json").unlink()  # an export made before the file existed: no line said
     assert "source_line" not in compile_stage._failed(RuntimeError("x"), ERROR, [], mlir).metrics
+
+
+def test_torch_ops_are_named_as_their_cpp_class():
+    assert compile_errors.pattern_class("torch.aten.scatter.src") == "AtenScatterSrcOp"
+    assert compile_errors.pattern_class("torch.aten.index_put.hacked_twin") == "AtenIndexPutHackedTwinOp"
+    assert compile_errors.pattern_class("torch.aten._softmax") == "Aten_SoftmaxOp"
+    assert compile_errors.pattern_class("torch.prims.convert_element_type") == "PrimsConvertElementTypeOp"
+
+
+CRASH = (
+    "Please report issues to https://github.com/iree-org/iree/issues and include the crash backtrace.\n"
+    "Stack dump:\n"
+    "#12 0x00007f1f3e11938e mlir::torch::(anonymous namespace)::ConvertAtenScatterOp<mlir::torch::Torch::"
+    "AtenScatterSrcOp>::matchAndRewrite(mlir::torch::Torch::AtenScatterSrcOp, mlir::torch::Torch::"
+    "AtenScatterSrcOpAdaptor, mlir::ConversionPatternRewriter&) const TorchToTMTensor.cpp:0:0\n"
+)
+GATE = (
+    "module @module {\n"
+    "  func.func @main(%arg0: !torch.vtensor<[4,8],f32>) -> !torch.vtensor<[4,8],f32> {\n"
+    "    %0 = torch.aten.topk %arg0, %int2 : !torch.vtensor<[4,8],f32> -> !torch.vtensor<[4,2],f32>\n"
+    "    %1 = torch.aten.scatter.src %zeros, %int-1, %idx, %0 : !torch.vtensor<[4,8],f32> -> !torch.vtensor<[4,8],f32>\n"  # noqa: E501
+    "    return %1 : !torch.vtensor<[4,8],f32>\n  }\n}\n"
+)
+
+
+def test_a_crash_is_traced_to_the_first_line_of_the_op_it_was_lowering(tmp_path):
+    """A crash names no line, only the C++ class of the torch op whose lowering crashed: the first
+    line of the model's MLIR holding that op is where the model has it (issue #69's mixture of experts:
+    `zeros.scatter(-1, topk_idx, weights)`)."""
+    from iree_matrix.stages import compile as compile_stage
+
+    mlir = tmp_path / "model.mlir"
+    mlir.write_text(GATE)
+    where = {"frames": {"4": "/u/moe.py:31"}, "code": {"/u/moe.py:31": "gate = zeros.scatter(-1, idx, w)"}}
+    (tmp_path / "model.where.json").write_text(json.dumps(where))
+    metrics = compile_stage._failed(RuntimeError("compile-error"), CRASH, [], mlir).metrics
+    assert metrics.get("source_op") == "torch.aten.scatter.src"
+    assert metrics.get("source_line") == "moe.py:31: gate = zeros.scatter(-1, idx, w)"
+    said = compile_errors.of_record(metrics, None)
+    assert said is not None and said.text().startswith(
+        "iree-compile crashed while lowering torch's AtenScatterSrcOp"
+    )
+    assert said.text().endswith(
+        "(from the model's torch.aten.scatter.src), at moe.py:31: gate = zeros.scatter(-1, idx, w)"
+    )
+    mlir.write_text(GATE.replace("scatter.src", "scatter_add"))  # no such op in the model: nothing said
+    assert "source_op" not in compile_stage._failed(RuntimeError("x"), CRASH, [], mlir).metrics

@@ -6,9 +6,11 @@ spells the op) by the compile stage into its record, and from older records' mes
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, Optional
 
 _ERROR = re.compile(r"^(?:(?P<where>\S+?:\d+(?::\d+)?):\s*)?error:\s*(?P<what>.+)$")
@@ -32,6 +34,7 @@ _TORCH_PATTERN = re.compile(r"mlir::torch::Torch::(?P<op>Aten\w+Op)\b.*?(?P<file
 
 
 CRASHED = "iree-compile crashed"  # how a crash's first error begins (`_crash`)
+_CRASHED_ON = re.compile(r"while lowering torch's (?P<op>\w+Op)\b")
 
 
 # An op of the exported torch-dialect MLIR, as its line spells it: `%5 = torch.aten.pad %1, …` or
@@ -101,6 +104,25 @@ def model_line(where: str, line: int) -> str:
     path, _, number = frame.rpartition(":")
     named = f"{path.replace(chr(92), '/').rsplit('/', 1)[-1]}:{number}"
     return f"{named}: {code}" if code else named
+
+
+def crashed_on(named: FirstError) -> str:
+    """The C++ class of the torch op a crash was lowering ("AtenScatterSrcOp"), or "" when `named` is
+    no such crash."""
+    found = _CRASHED_ON.search(named.message) if named.message.startswith(CRASHED) else None
+    return found["op"] if found else ""
+
+
+def pattern_class(op: str) -> str:
+    """torch-mlir's C++ class of a torch op: "torch.aten.scatter.src" -> "AtenScatterSrcOp",
+    "torch.aten._softmax" -> "Aten_SoftmaxOp" (each dotted part camel-cased, a leading underscore kept),
+    as a crash's backtrace names it."""
+
+    def camel(part: str) -> str:
+        words = part.lstrip("_").split("_")
+        return "_" * (len(part) - len(part.lstrip("_"))) + "".join(w[:1].upper() + w[1:] for w in words)
+
+    return "".join(camel(part) for part in op.split(".")[1:]) + "Op"
 
 
 def first_error(output: Optional[str]) -> Optional[FirstError]:
@@ -182,3 +204,42 @@ def of_record(metrics: Mapping[str, Any], message: Optional[str]) -> Optional[Fi
             source_line=str(metrics.get("source_line") or ""),
         )
     return first_error(message)
+
+
+def in_model(named: FirstError, source: Path) -> FirstError:
+    """`named` with the model's torch op on the line of `source` it points at — a crash, which names
+    no line, at the first line of the op it was lowering — and the model's Python line that op came
+    from, where the export kept it (`model.where.json`)."""
+    line = named.line() if named.where.startswith(source.name) else None
+    op = source_op(_line_of(source, line)) if line is not None else ""
+    if line is None and crashed_on(named):
+        line, op = _first_line_of(source, crashed_on(named))
+    if line is None:
+        return named
+    where = source.with_name(source.stem + WHERE_SUFFIX)
+    said = model_line(where.read_text("utf-8"), line) if where.is_file() else ""
+    return dataclasses.replace(named, source_op=op, source_line=said)
+
+
+def _first_line_of(path: Path, wanted: str) -> tuple[Optional[int], str]:
+    """The first line of an exported MLIR holding the torch op whose C++ class is `wanted` (a crash's
+    "AtenScatterSrcOp"), and that op; (None, "") when none does."""
+    try:
+        with path.open("r", encoding="utf-8", errors="replace") as text:
+            for number, line in enumerate(text, 1):
+                op = source_op(line[:2000])
+                if op and pattern_class(op) == wanted:
+                    return number, op
+    except OSError:
+        pass
+    return None, ""
+
+
+def _line_of(path: Path, number: int) -> str:
+    """Line `number` (from 1) of a text file, read no further than it ("" when it has none, or the
+    file is bytecode): an exported MLIR's weights may follow its ops in one long line."""
+    try:
+        with path.open("r", encoding="utf-8", errors="replace") as text:
+            return next(itertools.islice(text, number - 1, number), "")[:2000]
+    except OSError:
+        return ""

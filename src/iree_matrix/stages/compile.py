@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import json
 import re
 import struct
@@ -619,26 +618,10 @@ def _failed(failure: Exception, output: str, argv: list[str], source: Optional[P
     the model's Python line it came from where the export kept it (`source_line`)."""
     outcome = from_exception(failure)
     named = compile_errors.first_error(output)
-    line = named.line() if named is not None else None
-    if named is not None and line is not None and source is not None and named.where.startswith(source.name):
-        where = source.with_name(source.stem + compile_errors.WHERE_SUFFIX)
-        named = dataclasses.replace(
-            named,
-            source_op=compile_errors.source_op(_line_of(source, line)),
-            source_line=compile_errors.model_line(where.read_text("utf-8") if where.is_file() else "", line),
-        )
+    if named is not None and source is not None:
+        named = compile_errors.in_model(named, source)
     metrics = {**outcome.metrics, **(named.metrics() if named is not None else {})}
     return dataclasses.replace(outcome, metrics=CompileMetrics.checked(metrics), command=tuple(argv))
-
-
-def _line_of(path: Path, number: int) -> str:
-    """Line `number` (from 1) of a text file, read no further than it ("" when it has none, or the
-    file is bytecode): an exported MLIR's weights may follow its ops in one long line."""
-    try:
-        with path.open("r", encoding="utf-8", errors="replace") as text:
-            return next(itertools.islice(text, number - 1, number), "")[:2000]
-    except OSError:
-        return ""
 
 
 def _compile_failure(done: processes.Completed, target: targets.Target) -> Exception:
