@@ -66,6 +66,18 @@ def test_the_neighbourhood_is_every_one_knob_change():
     assert all(c.variant == "decomposed" for c in found.values())  # the export is the pick's
 
 
+def test_a_neighbour_whose_knobs_do_not_combine_is_no_configuration():
+    """`generic` (no target CPU) combines with no knob: its proof built "O2+generic" and stopped the
+    whole `advise` ("profiles O2, generic set different opt levels or target CPUs"; issue #69's
+    point-cloud kNN, whose answer is the naive build). Its neighbourhood is the host's CPU; an O3
+    pick's has no "O2+O3"."""
+    knobs = neighbourhood.accepted_knobs("3.13.0")
+    assert [c.name for c in neighbourhood.neighbours(search.parse("generic"), knobs)] == ["default"]
+    o3 = [c.name for c in neighbourhood.neighbours(search.parse("O3+data-tiling"), knobs)]
+    assert "O2+O3+data-tiling" not in o3 and "data-tiling" in o3 and "O3" in o3
+    assert "O3+data-tiling+loop-unrolling" in o3
+
+
 def test_the_knobs_a_release_accepts_are_its_compilers():
     assert "im2col" in neighbourhood.accepted_knobs("3.13.0")
     assert "im2col" not in neighbourhood.accepted_knobs("3.9.0")  # 3.9.0's iree-compile lacks it

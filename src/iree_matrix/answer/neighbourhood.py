@@ -25,7 +25,7 @@ from iree_matrix.core.errors import StageSkipped
 from iree_matrix.core.model import stats
 from iree_matrix.findings import search
 from iree_matrix.iree import compiler_options
-from iree_matrix.iree.flags import BUILTIN_PROFILES, COMBINE, SEARCH_KNOBS, Profile, compile_flags
+from iree_matrix.iree.flags import BUILTIN_PROFILES, COMBINE, SEARCH_KNOBS, Profile, combine, compile_flags
 
 # Steps of the local search: each one a sitting of the centre and its ~15-20 neighbours. Past the
 # bound the search stops and says so; every step after the first needs a pick that the flag search
@@ -92,14 +92,31 @@ def neighbours(
 ) -> list[search.Config]:
     """Every configuration one knob away from `centre` (its export variant kept): each knob of
     `knobs` added, each of its knobs dropped, each swapped for another of its group (the flag
-    search's dimensions: opt levels, target CPUs, data tiling off / on / with microkernels)."""
+    search's dimensions: opt levels, target CPUs, data tiling off / on / with microkernels) — those
+    that are configurations: `generic` (no target CPU) combines with no other knob, so its
+    neighbours are the target CPUs it can be swapped for (`default`: the host's)."""
     dims = search.space(knobs, known)
     # The export variant stays the pick's: another export is another model file, not a knob.
     found = [c for c in search.neighbours(centre, dims, ()) if c.variant == centre.variant]
     in_dims = {o for d in dims for o in d.options}
     # A knob of the pick outside `knobs` (the release does not list it) can still be dropped.
     found += [search.Config(centre.variant, centre.knobs - {k}) for k in sorted(centre.knobs - in_dims)]
-    return [c for c in dict.fromkeys(found) if c != centre]
+    return [c for c in dict.fromkeys(found) if c != centre and _combines(c, known or BUILTIN_PROFILES)]
+
+
+def _combines(config: search.Config, known: Mapping[str, Profile]) -> bool:
+    """Whether a configuration's knobs combine (`flags.combine`): building one that does not stopped
+    a whole `advise` (a proof of `generic`, "O2+generic": "set different opt levels or target CPUs").
+    A knob the profiles do not know stays: its release's arm says so."""
+    if COMBINE not in config.profile:
+        return True
+    try:
+        combine(config.profile, known)
+    except ValueError:
+        return False
+    except KeyError:
+        return True
+    return True
 
 
 def change(centre: search.Config, neighbour: search.Config) -> str:
