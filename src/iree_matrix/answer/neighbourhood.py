@@ -391,8 +391,10 @@ def summary(proof: Proof, answer: str = "", again: str = "") -> str:
     steps = f"{len(proof.steps)} step{'s' if len(proof.steps) != 1 else ''}"
     moved = f"; from `{proof.start}`" if proof.result != proof.start else ""
     if proof.certified:
+        none = f"none of its {timed} one-knob changes was"
+        none = "its one one-knob change was not" if timed == 1 else none  # generic's: default alone
         return (
-            f"`{proof.result}` is a local optimum: none of its {timed} one-knob changes was faster "
+            f"`{proof.result}` is a local optimum: {none} faster "
             f"beyond noise in paired rounds against it ({steps}{moved}{missing})"
         )
     if proof.source == BUNDLE and not proof.interrupted:
