@@ -26,6 +26,11 @@ line as the tool prints it). One matrix run holds them all; each test reads its 
   lists are not supported";
 - an LSTM after a BatchNorm: `~fx+gaps` and `~fx+decompose` decompose the eval BatchNorm too
   (`_native_batch_norm_legit_no_training`, which IREE does not lower) and match;
+- from the op survey (one tiny module per common op on 3.13.0): a window made in `forward`
+  (`aten.hann_window`) -> the window as a buffer; a median filter (`aten.median`) -> sort and select;
+  a flow step's `torch.linalg.inv` of its weight -> the inverse as a buffer; spectral norm's
+  `aten.vdot` -> the parametrization removed and `~fx+decompose`; a float64 MLP ("'arith.constant'
+  op failed to verify …") -> float32; each matches;
 - a tiny Qwen2 (transformers): no mask -> `aten.diff`; a 2-D mask -> the 0-d boolean literal (the
   chain's next failure, named up front); the 4-D causal mask and `~fx+decompose` match, the latter
   with its buffers frozen (it was run with a missing argument: "expected 2 arguments but passed 1").
@@ -89,6 +94,17 @@ CASES = {
     "listed_constants.py:build~fx+gaps": ("listed_constants~fx+gaps", PLAIN),
     "bn_lstm.py:build~fx+gaps": ("bn_lstm~fx+gaps", PLAIN),
     "bn_lstm.py:build~fx+decompose": ("bn_lstm~fx+decompose", PLAIN),
+    "frame_window.py:build": ("frame_window", PLAIN),
+    "frame_window.py:by_hand": ("frame_window-by_hand", PLAIN),
+    "median_filter.py:build": ("median_filter", PLAIN),
+    "median_filter.py:by_hand": ("median_filter-by_hand", PLAIN),
+    "flow_inverse.py:build": ("flow_inverse", PLAIN),
+    "flow_inverse.py:by_hand": ("flow_inverse-by_hand", PLAIN),
+    "sn_critic.py:build": ("sn_critic", PLAIN),
+    "sn_critic.py:removed": ("sn_critic-removed", PLAIN),
+    "sn_critic.py:build~fx+decompose": ("sn_critic~fx+decompose", PLAIN),
+    "f64_mlp.py:build": ("f64_mlp", PLAIN),
+    "f64_mlp.py:as_float32": ("f64_mlp-as_float32", PLAIN),
 }
 
 
@@ -214,6 +230,39 @@ def test_the_scatter_crash_has_a_hint_whose_one_hot_gate_matches(routed):
     found = _fails_with_hint(routed, "moe_gate.py:build", "AtenScatterSrcOp", "scatter-src-crash")
     assert "F.one_hot(index, n)" in found.advice
     _matches(routed, "moe_gate.py:by_hand")
+
+
+def test_a_window_made_in_forward_has_a_hint_whose_buffer_matches(routed):
+    found = _fails_with_hint(routed, "frame_window.py:build", "torch.aten.hann_window", "window-function")
+    assert 'register_buffer("window", torch.hann_window(n))' in found.advice
+    _matches(routed, "frame_window.py:by_hand")
+
+
+def test_a_median_has_a_hint_whose_sort_and_select_match(routed):
+    found = _fails_with_hint(routed, "median_filter.py:build", "torch.aten.median", "sort-select")
+    assert "(n - 1) // 2" in found.advice
+    _matches(routed, "median_filter.py:by_hand")
+
+
+def test_a_matrix_inverse_has_a_hint_whose_buffer_matches(routed):
+    found = _fails_with_hint(routed, "flow_inverse.py:build", "torch.aten.linalg_inv", "linalg-op")
+    assert "torch.linalg.inv(W)" in found.advice and "det and slogdet compile" in found.advice
+    _matches(routed, "flow_inverse.py:by_hand")
+
+
+def test_spectral_norm_has_a_hint_whose_removal_and_recipe_match(routed):
+    found = _fails_with_hint(routed, "sn_critic.py:build", "torch.aten.vdot", "vdot")
+    assert "remove_parametrizations(layer" in found.advice
+    _matches(routed, "sn_critic.py:removed")
+    _matches(routed, "sn_critic.py:build~fx+decompose")
+
+
+def test_a_float64_model_has_a_hint_whose_float32_model_matches(routed):
+    compiled = _row(routed, "f64_mlp.py:build", "compile")
+    assert compiled.status is Status.FAIL and "have same type" in (compiled.metrics.get("first_error") or "")
+    found = release_choice.hint(compiled)
+    assert found is not None and found.name == "float64" and "model.float()" in found.advice
+    _matches(routed, "f64_mlp.py:as_float32")
 
 
 def test_the_fx_routes_export_weights_an_op_takes_in_a_list(routed):

@@ -449,6 +449,74 @@ HINTS: tuple[Hint, ...] = (
         "worker stack and runs with 192 KiB (docs/kernels.md, 'YOLOX-nano')",
         stages=("compile",),
     ),
+    # The op survey (issue #69): one tiny module per common op through turbine and iree-compile 3.13.0;
+    # each failure with no route yet got a hint whose remedy tests/integration/test_routes.py applies.
+    Hint(
+        "window-function",
+        r"torch\.aten\.(?P<op>(?:hann|hamming|blackman|bartlett|kaiser)_window)\b",
+        "IREE's torch lowering has no `aten.{op}` (a window made in `forward`, e.g. "
+        "`torch.stft(x, n, window=torch.hann_window(n))`): make the window once in `__init__`, "
+        '`self.register_buffer("window", torch.hann_window(n))`, and use `self.window`',
+        "measured: a framing front end (`unfold`, then `* torch.hann_window(32)`) fails so on 3.13.0; "
+        "with the window as a buffer it compiles and matches torch (tests/integration/test_routes.py)",
+        stages=("compile",),
+    ),
+    Hint(
+        "sort-select",
+        r"torch\.aten\.(?P<op>median|nanmedian|kthvalue)\b|'tm_tensor\.topk' op region block must end",
+        "IREE has no lowering for an order statistic (`torch.median`, `nanmedian`, `kthvalue`; "
+        "`kthvalue` fails verifying `tm_tensor.topk`), but `sort` compiles: sort along the dimension "
+        "and take the element, `x.sort(dim).values.select(dim, k - 1)` for `kthvalue(x, k, dim)` and "
+        "`k - 1 = (n - 1) // 2` for torch's median (the lower of the two middle values); the indices, "
+        "where needed, from `.indices` the same way",
+        "measured: a median filter (`unfold`, then `.median(-1)`) fails so on 3.13.0, and "
+        "`kthvalue` with the `tm_tensor.topk` error; with sort and select it compiles and matches "
+        "torch (tests/integration/test_routes.py)",
+        stages=("compile",),
+    ),
+    Hint(
+        "linalg-op",
+        r"torch\.aten\.(?P<op>_?linalg_(?:inv|solve|cholesky|qr|eig|svd|lu|pinv|lstsq|matrix_exp)\w*"
+        r"|inverse|cholesky\w*|triangular_solve|_?svd\w*|pinverse)\b",
+        "IREE has no lowering for torch's matrix factorizations and solvers (`aten.{op}`; measured on "
+        "3.13.0: inv, solve, cholesky, solve_triangular, qr, eigh, svd fail; det and slogdet compile), "
+        "and no export recipe gets past them: where the matrix depends on the weights only (a flow's "
+        "invertible map, a whitening or precision matrix), compute it once in the factory and keep it "
+        'as a buffer, `self.register_buffer("inverse", torch.linalg.inv(W))`, so `forward` is matmuls; '
+        "where it depends on the input, keep that step in torch, before or after the compiled module "
+        "(for an inverse, a fixed number of Newton-Schulz steps, `X = X @ (2 * I - A @ X)`, compiles)",
+        "measured: a flow step run backwards (`torch.linalg.inv` of its weight in `forward`) fails so "
+        "on 3.13.0, and `fx+decompose` stops at the importer (\"Higher-order operation 'with_effects'\"); "
+        "with the inverse as a buffer it compiles and matches torch (tests/integration/test_routes.py)",
+        stages=("compile",),
+    ),
+    Hint(
+        "vdot",
+        r"torch\.aten\.vdot\b",
+        "IREE's torch lowering has no `aten.vdot`; a model in eval with "
+        "`torch.nn.utils.parametrizations.spectral_norm` leaves it (the power iteration's norm): take "
+        "the parametrization off once the weights are loaded, "
+        '`parametrize.remove_parametrizations(layer, "weight")` (the layer keeps the normalized '
+        "weight), or export with the recipe `fx+decompose`; a `vdot` "
+        "of your own is `(a * b).sum()`",
+        "measured: a GAN critic with spectrally normalized layers fails so on 3.13.0; with the "
+        "parametrizations removed, and by `~fx+decompose`, it compiles and matches torch "
+        "(tests/integration/test_routes.py)",
+        stages=("compile",),
+        recipes=("fx+decompose",),
+    ),
+    Hint(
+        "float64",
+        r"'arith\.constant' op failed to verify that all of \{value, result\} have same type",
+        "this is what a model that computes in float64 gets: iree-compile demotes float64 to float32 "
+        "by default and fails verifying the weights' constants; make the model and its example inputs "
+        "float32 (`model.float()`, `torch.randn(..., dtype=torch.float32)`), or keep float64 with "
+        "`--iree-input-demote-f64-to-f32=false` (a `[profile.NAME]`'s flags, docs/matrix-files.md)",
+        "measured: a float64 MLP fails so on 3.13.0 and compiles with "
+        "`--iree-input-demote-f64-to-f32=false`; as float32 it compiles and matches torch "
+        "(tests/integration/test_routes.py)",
+        stages=("compile",),
+    ),
 )
 
 
