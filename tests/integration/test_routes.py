@@ -30,7 +30,7 @@ line as the tool prints it). One matrix run holds them all; each test reads its 
   (`aten.hann_window`) -> the window as a buffer; a median filter (`aten.median`) -> sort and select;
   a flow step's `torch.linalg.inv` of its weight -> the inverse as a buffer; spectral norm's
   `aten.vdot` -> the parametrization removed and `~fx+decompose`; a float64 MLP ("'arith.constant'
-  op failed to verify …") -> float32; each matches;
+  op failed to verify …") -> float32; an antialiased resize -> `antialias=False`; each matches;
 - a tiny Qwen2 (transformers): no mask -> `aten.diff`; a 2-D mask -> the 0-d boolean literal (the
   chain's next failure, named up front); the 4-D causal mask and `~fx+decompose` match, the latter
   with its buffers frozen (it was run with a missing argument: "expected 2 arguments but passed 1").
@@ -105,6 +105,8 @@ CASES = {
     "sn_critic.py:build~fx+decompose": ("sn_critic~fx+decompose", PLAIN),
     "f64_mlp.py:build": ("f64_mlp", PLAIN),
     "f64_mlp.py:as_float32": ("f64_mlp-as_float32", PLAIN),
+    "resize_aa.py:build": ("resize_aa", PLAIN),
+    "resize_aa.py:plain": ("resize_aa-plain", PLAIN),
 }
 
 
@@ -263,6 +265,12 @@ def test_a_float64_model_has_a_hint_whose_float32_model_matches(routed):
     found = release_choice.hint(compiled)
     assert found is not None and found.name == "float64" and "model.float()" in found.advice
     _matches(routed, "f64_mlp.py:as_float32")
+
+
+def test_an_antialiased_resize_has_a_hint_whose_plain_resize_matches(routed):
+    found = _fails_with_hint(routed, "resize_aa.py:build", "_upsample_bilinear2d_aa", "antialias")
+    assert "antialias=False" in found.advice
+    _matches(routed, "resize_aa.py:plain")
 
 
 def test_the_fx_routes_export_weights_an_op_takes_in_a_list(routed):

@@ -185,6 +185,8 @@ def test_every_hint_formats_and_names_its_source():
         "vdot": '%9 = "torch.operator"(%7, %8) <{name = "torch.aten.vdot"}> : (',
         "float64": "model.mlir:5:10: error: 'arith.constant' op failed to verify that all of {value, result} "
         "have same type",
+        "antialias": "failed to legalize operation 'torch.operator' that was explicitly marked illegal "
+        "(op: torch.aten._upsample_bilinear2d_aa.vec)",
     }
     assert set(samples) == {h.name for h in hints.HINTS}
     for hint in hints.HINTS:

@@ -517,6 +517,18 @@ HINTS: tuple[Hint, ...] = (
         "(tests/integration/test_routes.py)",
         stages=("compile",),
     ),
+    Hint(
+        "antialias",
+        r"torch\.aten\.(?P<op>_upsample_\w+_aa)\b",
+        "IREE has no lowering for an antialiased resize (`aten.{op}`: `F.interpolate(..., "
+        "antialias=True)`, torchvision's `Resize` by default), and `fx+decompose` keeps it: resize "
+        "without it (`antialias=False`: other numbers, so check the model's accuracy with them), "
+        "downsample by an integer factor with `F.avg_pool2d` first, or resize before the model",
+        "measured: a model resizing its input down with antialias fails so on 3.13.0 by the default "
+        "export and `fx+decompose`; with `antialias=False` it compiles and matches torch "
+        "(tests/integration/test_routes.py)",
+        stages=("compile",),
+    ),
 )
 
 
