@@ -456,8 +456,8 @@ class Estimates:
                 key = (kind, job in self.own_time)
                 # One job among the n of its kind that finished here (each already in `expected`):
                 # its overrun weighs 1 in n + 1, in log space as the factor weighs them. Taken whole,
-                # one run held 64 s by a 40-s stall of the machine (its kind's 38 others on time)
-                # stretched every pending run 6x: "ETA 32:43" for 14:55 (issue #69's seventh live run).
+                # one run held 64 s by a 40-s stall of the machine stretched every pending run of
+                # its kind 6x: "ETA 32:43" for 14:55 (a cold run at load 10, docs/first-run.md).
                 stretch = (ran / expected) ** (1.0 / (self.factor.ended(kind) + 1))
                 overrun[key] = max(overrun.get(key, 1.0), stretch)
         alone = shared = 0.0

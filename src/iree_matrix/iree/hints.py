@@ -449,7 +449,7 @@ HINTS: tuple[Hint, ...] = (
         "worker stack and runs with 192 KiB (docs/kernels.md, 'YOLOX-nano')",
         stages=("compile",),
     ),
-    # The op survey (issue #69): one tiny module per common op through turbine and iree-compile 3.13.0;
+    # The op survey (benchmarks/op_survey.py): one tiny module per common op through iree-compile 3.13.0;
     # each failure with no route yet got a hint whose remedy tests/integration/test_routes.py applies.
     Hint(
         "window-function",
