@@ -25,6 +25,7 @@ from iree_matrix.commands.options import (
     TURBINE,
 )
 from iree_matrix.core.errors import UserError
+from iree_matrix.core.model.results import no_log
 
 if TYPE_CHECKING:
     from iree_matrix.findings.results_folder import Results
@@ -137,9 +138,7 @@ def run(asked: Question, results_dir: Path, as_json: bool = False) -> int:
     results = results_folder.load(results_dir)
     # A folder `merge` made of sittings only (answers/<identity>/, no log of its own) answers from them.
     if not results.source.is_file() and not results.only_sittings:
-        raise UserError(
-            f"{results.source}: no such results file (pass --results-dir, e.g. results or runs/default)"
-        )
+        raise UserError(no_log(results.source, "results or runs/default"))
     if (
         asked.name and asked.question == "model"
     ):  # `FILE:FACTORY` asks about the model the records name from it

@@ -36,7 +36,8 @@ class InputFileError(ValueError):
         self.too_large = too_large
 
 
-def _not_regular(mode: int) -> str:
+def not_regular(mode: int) -> str:
+    """What a file of this (not regular) mode is, in words ("a FIFO (named pipe), not a regular file")."""
     for test, kind in _KINDS:
         if test(mode):
             return f"{kind}, not a regular file"
@@ -58,7 +59,7 @@ def check_regular(path: Path) -> None:
     except OSError as exc:
         raise _os_reason(exc) from None
     if not stat.S_ISREG(mode):
-        raise InputFileError(_not_regular(mode))
+        raise InputFileError(not_regular(mode))
 
 
 def read_bounded(path: Path, limit: int) -> bytes:
@@ -72,7 +73,7 @@ def read_bounded(path: Path, limit: int) -> bytes:
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):  # replaced between the check and the open
-            raise InputFileError(_not_regular(mode))
+            raise InputFileError(not_regular(mode))
         chunks, size = [], 0
         while size <= limit:
             chunk = os.read(fd, min(1 << 20, limit + 1 - size))
