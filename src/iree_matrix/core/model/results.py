@@ -163,6 +163,9 @@ class Record:
         )
         if problem:
             raise ValueError(problem)
+        for name in ("started", "finished"):  # compared as text for "the newest": "yesterday" won
+            if data.get(name) is not None and not _is_timestamp(data[name]):
+                raise ValueError(f"field {name!r} is {data[name][:40]!r}, not an ISO 8601 time")
         if not all(isinstance(v, str) for v in data.get("labels", {}).values()):
             raise TypeError("field 'labels' has a value that is not a string")
         kwargs = {k: v for k, v in data.items() if k in fields}
@@ -191,6 +194,17 @@ _FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "started": _OPTIONAL_TEXT, "finished": _OPTIONAL_TEXT, "tool_version": _TEXT,
     "command": (list, type(None)), "seconds": (int, float, type(None)), "schema": (int,),
 }  # fmt: skip
+
+
+def _is_timestamp(text: str) -> bool:
+    """A time as records write it (`2026-11-26T00:06:33+00:00`, datetime's isoformat)."""
+    import datetime
+
+    try:
+        datetime.datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _names(types: tuple[type, ...]) -> str:
