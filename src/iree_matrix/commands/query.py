@@ -153,7 +153,7 @@ def run(asked: Question, results_dir: Path, as_json: bool = False) -> int:
     for option in ("arch", "target", "name"):  # an empty value was a traceback or a silent "all"
         value = getattr(asked, option)
         if value is not None and not str(value).strip():
-            what = "the model's name" if option == "name" else f"--{option}"
+            what = f"the {asked.question}'s name" if option == "name" else f"--{option}"
             fix = "give one" if option == "name" else "give one or leave it out"
             raise UserError(f"query {asked.question}: {what} {value!r} is empty; {fix}")
     answer = _answer(asked, records, results)
