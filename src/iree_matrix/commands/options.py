@@ -83,7 +83,17 @@ RESULTS_DIR: Option[Path] = Option(
     "are written only by `iree-matrix publish`)",
     directory,
 )
-MATRIX: Option[Path] = Option("--matrix", "the matrix file", Path)
+
+
+def matrix_file(text: str) -> Path:
+    """`--matrix`: a path, never an empty one (Path("") is ".", said as "a directory, not a regular
+    file" of a directory nobody named)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty path: name a matrix file (e.g. matrix/smoke.toml)")
+    return Path(text)
+
+
+MATRIX: Option[Path] = Option("--matrix", "the matrix file", matrix_file)
 TO: Option[Path] = Option("--to", "the directory written to", Path, metavar="DIR")
 STORE: Option[Path] = Option(
     "--store",
