@@ -27,3 +27,42 @@ def test_an_empty_matrix_option_is_said_empty(capsys, command, value):
     assert cli.main([command[0], "--matrix", value, *command[1:]]) == 2
     line = _one_line(capsys)
     assert "argument --matrix: an empty path: name a matrix file" in line, line
+
+
+HEAD = 'python = "3.11"\ntorch = "2.13.0"\nturbine = "3.9.0"\ncompiler = "3.13.0"\nmodels = "tiny_cnn"\n'
+
+
+@pytest.fixture
+def private_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("IREE_MATRIX_CACHE", str(tmp_path / "cache"))
+
+
+@pytest.mark.parametrize("key", ["dispatches", "op_timings", "roofline"])
+@pytest.mark.parametrize(
+    "glob", ["nosuch/default", "tiny_cnn.encoder/*", "tiny-cnn/default", "tiny_cnn/nosuch"]
+)
+def test_an_opt_in_glob_that_matches_no_function_is_refused(tmp_path, capsys, private_cache, key, glob):
+    """`[benchmark] dispatches = ["nosuch/default"]` opted nothing in, without a word."""
+    matrix = tmp_path / "m.toml"
+    matrix.write_text(f'{HEAD}[benchmark]\n{key} = ["{glob}"]\n')
+    assert cli.main(["matrix", "--matrix", str(matrix), "--list"]) == 2
+    line = _one_line(capsys)
+    assert f"benchmark.{key} = {glob!r}: matches no <function>/<profile> of this matrix" in line, line
+    assert "(functions: tiny_cnn)" in line, line
+
+
+@pytest.mark.parametrize("glob", ["*/default", "tiny_cnn/default", "tiny_*/*", "tiny_cnn/O3"])
+def test_opt_in_globs_that_match_are_planned(tmp_path, capsys, private_cache, glob):
+    """Any profile the file knows: `tune --profiles O3` runs the file's cells under another."""
+    matrix = tmp_path / "m.toml"
+    matrix.write_text(f'{HEAD}[benchmark]\ndispatches = ["{glob}"]\n')
+    assert cli.main(["matrix", "--matrix", str(matrix), "--list"]) == 0, capsys.readouterr().err
+
+
+def test_under_model_the_files_opt_ins_are_not_checked(tmp_path, capsys, private_cache):
+    """--model replaces the models the file's globs were written for (as an [[exclude]] is not)."""
+    matrix = tmp_path / "m.toml"
+    matrix.write_text(f'{HEAD}[benchmark]\ndispatches = ["tiny_cnn/default"]\n')
+    argv = ["matrix", "--matrix", str(matrix), "--list", "--model", "mobilenet_v2"]
+    assert cli.main(argv) == 0, capsys.readouterr().err
+
