@@ -66,3 +66,23 @@ def test_under_model_the_files_opt_ins_are_not_checked(tmp_path, capsys, private
     argv = ["matrix", "--matrix", str(matrix), "--list", "--model", "mobilenet_v2"]
     assert cli.main(argv) == 0, capsys.readouterr().err
 
+
+def test_an_interpreter_the_matrix_names_that_is_none_is_said_when_another_is_taken(
+    tmp_path, monkeypatch, caplog
+):
+    """`[interpreters] "3.12" = "/nowhere/python"` took the next Python 3.12 without a word."""
+    from iree_matrix.matrix import interpreters
+
+    monkeypatch.setenv("PYENV_ROOT", str(tmp_path))
+    monkeypatch.setenv("PATH", "")
+    shim = tmp_path / "versions/3.12.1/bin/python3.12"
+    shim.parent.mkdir(parents=True)
+    shim.write_text("#!/bin/sh\n")
+    assert interpreters.find("3.12", {"3.12": "/nowhere/python"}, ask={str(shim): "3.12"}.get) == str(shim)
+    said = [r.getMessage() for r in caplog.records]
+    assert any(
+        "[interpreters] '3.12' = '/nowhere/python' is not a Python 3.12" in s and str(shim) in s for s in said
+    ), said
+    caplog.clear()
+    assert interpreters.find("3.12", {"3.12": str(shim)}, ask={str(shim): "3.12"}.get) == str(shim)
+    assert not caplog.records  # the one named, taken: nothing to say
