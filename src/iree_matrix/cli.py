@@ -97,7 +97,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _interruptible() -> None:
-    """Ctrl-C and SIGTERM both stop a run the same careful way (children killed, finished records
+    """Ctrl-C, SIGTERM and SIGHUP stop a run the same careful way (children killed, finished records
     kept). Installed explicitly: a process started in the background of a non-interactive shell
     inherits SIGINT as ignored, and Python then installs no handler of its own."""
 
@@ -106,6 +106,10 @@ def _interruptible() -> None:
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, stop)
+    # A closed terminal or a dropped ssh session (SIGHUP) killed the run on the spot: no "interrupted"
+    # line, its stages' scratch left. It stops the same way, unless `nohup` asked to ignore it.
+    if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:
+        signal.signal(signal.SIGHUP, stop)
 
 
 def _finish_publishes(args: argparse.Namespace) -> None:
