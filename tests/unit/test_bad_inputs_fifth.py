@@ -86,3 +86,17 @@ def test_an_interpreter_the_matrix_names_that_is_none_is_said_when_another_is_ta
     caplog.clear()
     assert interpreters.find("3.12", {"3.12": str(shim)}, ask={str(shim): "3.12"}.get) == str(shim)
     assert not caplog.records  # the one named, taken: nothing to say
+
+
+def test_a_full_results_folder_is_not_told_to_move_the_cache(tmp_path):
+    """A report that could not be written to a full results folder said "free some space (or point
+    --cache at a bigger disk)": the cache was not what was full."""
+    import errno
+    import os
+
+    from iree_matrix.core.atomic_files import storage_error
+
+    full = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    line = str(storage_error(tmp_path / "runs", full, needed=5072, doing="cannot write COMPATIBILITY.md"))
+    assert "point --cache at a bigger disk" not in line, line
+    assert "--results-dir for results and documents, --cache for the cache" in line, line

@@ -73,7 +73,11 @@ def storage_error(
         f"{free} are free" if free is not None else "free space unknown"
     )
     temporary = Path(tempfile.gettempdir())
-    bigger = "set TMPDIR to a bigger disk" if Path(path) == temporary else "point --cache at a bigger disk"
+    bigger = (  # a full results folder was told to move the cache
+        "set TMPDIR to a bigger disk"
+        if Path(path) == temporary
+        else "use a bigger disk: --results-dir for results and documents, --cache for the cache"
+    )
     return StorageError(
         f"{path}: {doing} ({reason}): {space}; free some space (or {bigger}) and "
         "re-run (finished results are kept)"
