@@ -100,3 +100,17 @@ def test_a_full_results_folder_is_not_told_to_move_the_cache(tmp_path):
     line = str(storage_error(tmp_path / "runs", full, needed=5072, doing="cannot write COMPATIBILITY.md"))
     assert "point --cache at a bigger disk" not in line, line
     assert "--results-dir for results and documents, --cache for the cache" in line, line
+
+
+def test_a_tools_disk_full_words_over_two_lines_are_said_in_one(tmp_path):
+    """iree-compile 3.13.0 on a full 30 MB tmpfs cache said two lines; the error printed both, a second
+    line with no `iree-matrix: error:` before it."""
+    from iree_matrix.core.atomic_files import storage_error
+
+    said = (
+        "error opening input file: No space left on device\n"
+        "LLVM ERROR: IO failure on output stream: No space left on device\n"
+    )
+    line = str(storage_error(tmp_path, said, doing="compile failed"))
+    assert "\n" not in line, line
+    assert "No space left on device; LLVM ERROR: IO failure on output stream" in line, line

@@ -63,6 +63,9 @@ def storage_error(
 ) -> StorageError:
     """One line: where, why, how much it needed and how much is free, and that nothing is lost."""
     reason = why if isinstance(why, str) else (why.strerror or str(why))
+    # A tool's words ("error opening input file: No space left on device" then "LLVM ERROR: ...") made
+    # this a line the user's terminal split in two: one line, each of the tool's lines kept.
+    reason = "; ".join(line.strip() for line in reason.splitlines() if line.strip()) or reason
     if isinstance(why, OSError) and why.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
         return StorageError(
             f"{path}: {doing} ({reason}): make it writable, or name a writable directory "
