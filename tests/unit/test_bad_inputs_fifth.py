@@ -75,6 +75,7 @@ def test_an_interpreter_the_matrix_names_that_is_none_is_said_when_another_is_ta
 
     monkeypatch.setenv("PYENV_ROOT", str(tmp_path))
     monkeypatch.setenv("PATH", "")
+    monkeypatch.setattr(interpreters, "_SAID", set())
     shim = tmp_path / "versions/3.12.1/bin/python3.12"
     shim.parent.mkdir(parents=True)
     shim.write_text("#!/bin/sh\n")
@@ -84,6 +85,8 @@ def test_an_interpreter_the_matrix_names_that_is_none_is_said_when_another_is_ta
         "[interpreters] '3.12' = '/nowhere/python' is not a Python 3.12" in s and str(shim) in s for s in said
     ), said
     caplog.clear()
+    interpreters.find("3.12", {"3.12": "/nowhere/python"}, ask={str(shim): "3.12"}.get)
+    assert not caplog.records  # said once a run, though the plan's check and the backend both look
     assert interpreters.find("3.12", {"3.12": str(shim)}, ask={str(shim): "3.12"}.get) == str(shim)
     assert not caplog.records  # the one named, taken: nothing to say
 

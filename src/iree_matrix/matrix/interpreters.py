@@ -88,10 +88,14 @@ def find(version: str, named: Mapping[str, str] = {}, ask: Probe = probe) -> Opt
     return None
 
 
+_SAID: set[tuple[str, str]] = set()
+
+
 def _instead(version: str, named: Mapping[str, str], found: str) -> str:
     """`found`, said in a warning where the matrix named another interpreter for `version` that is
     none (a typo in its path took the next Python without a word)."""
-    if version in named and named[version] != found:
+    if version in named and named[version] != found and (version, named[version]) not in _SAID:
+        _SAID.add((version, named[version]))  # once: the plan's check and the backend's both look
         logger.warning(
             f"[interpreters] {version!r} = {named[version]!r} is not a Python {version} (missing, or "
             f"another version); the venvs of Python {version} are built with {found}"
