@@ -117,3 +117,18 @@ def test_a_tools_disk_full_words_over_two_lines_are_said_in_one(tmp_path):
     line = str(storage_error(tmp_path, said, doing="compile failed"))
     assert "\n" not in line, line
     assert "No space left on device; LLVM ERROR: IO failure on output stream" in line, line
+
+
+def test_a_quiet_lock_that_is_a_directory_is_one_line_not_a_cells_failure(tmp_path, monkeypatch):
+    """`IREE_MATRIX_QUIET_LOCK=DIR` was recorded as each timed cell's "os-error: [Errno 21] Is a
+    directory"; the run (workflow.execute) and each sitting now refuse it first, in one line."""
+    from iree_matrix.core.errors import UserError
+    from iree_matrix.core.system import locks
+
+    monkeypatch.setenv("IREE_MATRIX_QUIET_LOCK", str(tmp_path))
+    with pytest.raises(UserError) as caught:
+        locks.quiet_lock_path()
+    line = str(caught.value)
+    assert f"$IREE_MATRIX_QUIET_LOCK {tmp_path}: a directory, not a regular file" in line, line
+    monkeypatch.setenv("IREE_MATRIX_QUIET_LOCK", str(tmp_path / "new" / "quiet.lock"))
+    assert locks.quiet_lock_path() == tmp_path / "new" / "quiet.lock"  # made when first taken

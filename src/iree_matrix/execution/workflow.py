@@ -21,6 +21,7 @@ from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model import refusals
 from iree_matrix.core.model.results import Record, ResultsLog, Status, latest_by_job
+from iree_matrix.core.system import locks
 from iree_matrix.envs.cache_usage import absolute, default_cache, require_usable
 from iree_matrix.iree import hints, targets
 from iree_matrix.matrix import export_recipes, models, plan, releases, spec, spec_file
@@ -422,6 +423,7 @@ def execute(
 
     cache = absolute(cache)  # its tools run in other directories: never a relative path
     require_usable(cache, options.cluster.store if options.cluster is not None else None)
+    locks.quiet_lock_path()  # one line now, not a timed stage's recorded failure to open it
     backend, why = choose(options.backend, loaded.plan.jobs, loaded.matrix.interpreters)
     if backend in ("venv", "mixed"):
         from iree_matrix.matrix import interpreters
