@@ -132,3 +132,23 @@ def test_a_quiet_lock_that_is_a_directory_is_one_line_not_a_cells_failure(tmp_pa
     assert f"$IREE_MATRIX_QUIET_LOCK {tmp_path}: a directory, not a regular file" in line, line
     monkeypatch.setenv("IREE_MATRIX_QUIET_LOCK", str(tmp_path / "new" / "quiet.lock"))
     assert locks.quiet_lock_path() == tmp_path / "new" / "quiet.lock"  # made when first taken
+
+
+@pytest.mark.parametrize("option", ["--results-dir", "--cache"])
+@pytest.mark.parametrize("under", ["a file", "a dangling link"])
+def test_a_directory_option_under_a_file_or_a_dangling_link_is_one_line(tmp_path, capsys, option, under):
+    """`--results-dir FILE/sub`, `--cache FILE/sub` and a link to nothing were mkdir tracebacks
+    (NotADirectoryError, FileExistsError) after the plan was printed, in matrix and in report."""
+    blocker = tmp_path / "blocker"
+    if under == "a file":
+        blocker.write_text("")
+        given, said = blocker / "sub", f"{blocker} is a file"
+    else:
+        blocker.symlink_to(tmp_path / "nowhere")
+        given, said = blocker, f"{blocker} is a link to nothing ({tmp_path / 'nowhere'})"
+    for command in (["matrix", "--matrix", "matrix/smoke.toml", "--list"], ["report"]):
+        if option == "--cache" and command[0] == "report":
+            continue
+        assert cli.main([*command, option, str(given)]) == 2
+        line = _one_line(capsys)
+        assert f"argument {option}: {given}: {said}, so no directory can be made there" in line, line

@@ -30,6 +30,17 @@ def backend_names() -> tuple[str, ...]:
     return ("auto", *BACKENDS)
 
 
+def blocking_file(to: Path) -> Optional[Path]:
+    """The first of `to` and the folders above it that exists and is no directory, where a folder
+    cannot be made (a file, a dangling link), or None: said before anything is made there."""
+    for where in (to, *to.parents):
+        if where.is_dir():
+            return None
+        if where.exists() or where.is_symlink():
+            return where
+    return None
+
+
 def directory(text: str) -> Path:
     """A directory option's value, absolute (`absolute`); argparse's one-line error when it names
     a loop of symbolic links or a file, which every later step would trip over with a traceback, or
@@ -39,13 +50,18 @@ def directory(text: str) -> Path:
     path = absolute(text)
     try:
         found = path.stat()
-    except FileNotFoundError:
-        return path  # made when it is written
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise argparse.ArgumentTypeError(
                 f"{text}: a loop of symbolic links (each names the next): point it at a directory"
             ) from None
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR):  # made when it is written, if it can be:
+            where = blocking_file(path)  # under a file or a dangling link was a mkdir traceback
+            if where is not None:
+                what = f"a link to nothing ({os.readlink(where)})" if where.is_symlink() else "a file"
+                raise argparse.ArgumentTypeError(
+                    f"{text}: {where} is {what}, so no directory can be made there; name another"
+                ) from None
         return path  # (no permission, ...): said by whatever reads or writes it
     if not stat.S_ISDIR(found.st_mode):
         raise argparse.ArgumentTypeError(f"{text}: not a directory")
