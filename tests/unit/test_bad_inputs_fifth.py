@@ -152,3 +152,15 @@ def test_a_directory_option_under_a_file_or_a_dangling_link_is_one_line(tmp_path
         assert cli.main([*command, option, str(given)]) == 2
         line = _one_line(capsys)
         assert f"argument {option}: {given}: {said}, so no directory can be made there" in line, line
+
+
+def test_a_cache_variable_under_a_file_is_one_line_naming_the_variable(tmp_path, capsys, monkeypatch):
+    """`IREE_MATRIX_CACHE=FILE/sub` was a mkdir traceback after the plan; `IREE_MATRIX_CACHE=FILE` was
+    blamed on a `--cache` nobody gave."""
+    (tmp_path / "afile").write_text("")
+    for value, said in [(tmp_path / "afile" / "sub", f"{tmp_path / 'afile'} is a file"),
+                        (tmp_path / "afile", "exists and is not a directory")]:  # fmt: skip
+        monkeypatch.setenv("IREE_MATRIX_CACHE", str(value))
+        assert cli.main(["matrix", "--matrix", "matrix/smoke.toml", "--list"]) == 2
+        line = _one_line(capsys)
+        assert line.startswith(f"iree-matrix: error: $IREE_MATRIX_CACHE {value}: {said}"), line

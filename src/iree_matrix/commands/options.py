@@ -19,6 +19,7 @@ from typing import Optional
 from iree_matrix.commands.option_types import Option, Positional, Switch, given
 from iree_matrix.core import shipped
 from iree_matrix.core.errors import UserError
+from iree_matrix.core.input_files import blocking
 from iree_matrix.envs.cache_usage import absolute, default_cache
 from iree_matrix.execution.workflow import PlanSettings, RunOptions
 
@@ -28,17 +29,6 @@ def backend_names() -> tuple[str, ...]:
     from iree_matrix.envs.backends import BACKENDS
 
     return ("auto", *BACKENDS)
-
-
-def blocking_file(to: Path) -> Optional[Path]:
-    """The first of `to` and the folders above it that exists and is no directory, where a folder
-    cannot be made (a file, a dangling link), or None: said before anything is made there."""
-    for where in (to, *to.parents):
-        if where.is_dir():
-            return None
-        if where.exists() or where.is_symlink():
-            return where
-    return None
 
 
 def directory(text: str) -> Path:
@@ -56,12 +46,9 @@ def directory(text: str) -> Path:
                 f"{text}: a loop of symbolic links (each names the next): point it at a directory"
             ) from None
         if exc.errno in (errno.ENOENT, errno.ENOTDIR):  # made when it is written, if it can be:
-            where = blocking_file(path)  # under a file or a dangling link was a mkdir traceback
-            if where is not None:
-                what = f"a link to nothing ({os.readlink(where)})" if where.is_symlink() else "a file"
-                raise argparse.ArgumentTypeError(
-                    f"{text}: {where} is {what}, so no directory can be made there; name another"
-                ) from None
+            blocked = blocking(path)  # under a file or a dangling link was a mkdir traceback
+            if blocked:
+                raise argparse.ArgumentTypeError(f"{text}: {blocked}; name another") from None
         return path  # (no permission, ...): said by whatever reads or writes it
     if not stat.S_ISDIR(found.st_mode):
         raise argparse.ArgumentTypeError(f"{text}: not a directory")

@@ -14,6 +14,7 @@ import errno
 import os
 import stat
 from pathlib import Path
+from typing import Optional
 
 _KINDS = (
     (stat.S_ISDIR, "a directory"),
@@ -92,3 +93,24 @@ def read_bounded(path: Path, limit: int) -> bytes:
 
 def _size(n: int) -> str:
     return f"{n >> 20} MiB" if n >= 1 << 20 and not n % (1 << 20) else f"{n} bytes"
+
+
+def blocking_file(to: Path) -> Optional[Path]:
+    """The first of `to` and the folders above it that exists and is no directory, where a folder
+    cannot be made (a file, a dangling link), or None: said before anything is made there."""
+    for where in (to, *to.parents):
+        if where.is_dir():
+            return None
+        if where.exists() or where.is_symlink():
+            return where
+    return None
+
+
+def blocking(to: Path) -> str:
+    """Why no directory can be made at `to` ("/x/f is a file, so no directory can be made there";
+    a link to nothing too), or "" when one can (or is there)."""
+    where = blocking_file(to)
+    if where is None:
+        return ""
+    what = f"a link to nothing ({os.readlink(where)})" if where.is_symlink() else "a file"
+    return f"{where} is {what}, so no directory can be made there"

@@ -19,6 +19,7 @@ from iree_matrix import __version__, stages
 from iree_matrix.core import console
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import UserError
+from iree_matrix.core.input_files import blocking
 from iree_matrix.core.model import refusals
 from iree_matrix.core.model.results import Record, ResultsLog, Status, latest_by_job
 from iree_matrix.core.system import locks
@@ -172,8 +173,7 @@ def load_plan(settings: PlanSettings, adjust: Optional[Rewrite] = None) -> Loade
     elif settings.store is not None and (where is None or where.scheduler is None):
         raise UserError("--store is for --scheduler/--cluster; a run here keeps its store in CACHE/store")
     matrix_path, results_dir, cache = settings.matrix, settings.results_dir, settings.cache
-    if cache.exists() and not cache.is_dir():
-        raise UserError(f"--cache {cache}: exists and is not a directory; name a directory (or a new path)")
+    _check_cache(cache, "cache" in settings.given)
     require_usable(cache, settings.store)  # `--list` too: every compile would fail
     known = resolver(results_dir, refresh=settings.refresh_releases)
     layered = merged(Layered.read(matrix_path), settings)
@@ -203,6 +203,16 @@ def load_plan(settings: PlanSettings, adjust: Optional[Rewrite] = None) -> Loade
         # it too, so a CI plan job can hand every shard the same release list.
         known.save()
     return Loaded(matrix_path, matrix, the_plan, results_dir, tuple(known.describe()), said)
+
+
+def _check_cache(cache: Path, given: bool) -> None:
+    """A cache that is a file, under one, or a link to nothing: one line naming where it came from
+    (`given`: --cache, else $IREE_MATRIX_CACHE when set); under a file or a dangling link it was a
+    mkdir traceback once the plan was printed."""
+    blocked = "exists and is not a directory" if cache.exists() and not cache.is_dir() else blocking(cache)
+    if blocked:
+        named = "--cache" if given or "IREE_MATRIX_CACHE" not in os.environ else "$IREE_MATRIX_CACHE"
+        raise UserError(f"{named} {cache}: {blocked}; name a directory (or a new path)")
 
 
 def merged(layered: Layered, settings: PlanSettings) -> Layered:
