@@ -164,3 +164,15 @@ def test_a_cache_variable_under_a_file_is_one_line_naming_the_variable(tmp_path,
         assert cli.main(["matrix", "--matrix", "matrix/smoke.toml", "--list"]) == 2
         line = _one_line(capsys)
         assert line.startswith(f"iree-matrix: error: $IREE_MATRIX_CACHE {value}: {said}"), line
+
+
+@pytest.mark.parametrize("command", [["cache", "prune", "logs"], ["cache"], ["doctor"]])
+def test_the_cache_commands_check_the_cache_variable(tmp_path, capsys, monkeypatch, command):
+    """`IREE_MATRIX_CACHE=FILE iree-matrix cache prune logs` was a FileExistsError traceback, and
+    `iree-matrix cache` printed nothing wrong."""
+    (tmp_path / "afile").write_text("kept\n")
+    monkeypatch.setenv("IREE_MATRIX_CACHE", str(tmp_path / "afile"))
+    assert cli.main(command) == 2
+    line = _one_line(capsys)
+    assert f"$IREE_MATRIX_CACHE {tmp_path / 'afile'}: exists and is not a directory" in line, line
+    assert (tmp_path / "afile").read_text() == "kept\n"

@@ -19,7 +19,7 @@ from typing import Optional
 from iree_matrix.commands.option_types import Option, Positional, Switch, given
 from iree_matrix.core import shipped
 from iree_matrix.core.errors import UserError
-from iree_matrix.core.input_files import blocking
+from iree_matrix.core.input_files import blocking, directory_problem
 from iree_matrix.envs.cache_usage import absolute, default_cache
 from iree_matrix.execution.workflow import PlanSettings, RunOptions
 
@@ -487,8 +487,16 @@ def add_paired_options(parser: argparse.ArgumentParser) -> None:
 
 
 def cache_dir(args: argparse.Namespace) -> Path:
-    """`--cache`, else the default cache."""
-    return CACHE.of(args) or default_cache()
+    """`--cache` (checked when parsed), else the default cache: $IREE_MATRIX_CACHE checked here, where
+    a file there (or above it) was `cache prune`'s mkdir traceback and `cache`'s silence."""
+    given = CACHE.of(args)
+    if given is not None:
+        return given
+    cache = default_cache()
+    blocked = directory_problem(cache) if "IREE_MATRIX_CACHE" in os.environ else ""
+    if blocked:
+        raise UserError(f"$IREE_MATRIX_CACHE {cache}: {blocked}; name a directory (or a new path)")
+    return cache
 
 
 def default_results_dir(given: Path | None, matrix_path: Path, models: Sequence[str] = ()) -> Path:

@@ -114,3 +114,9 @@ def blocking(to: Path) -> str:
         return ""
     what = f"a link to nothing ({os.readlink(where)})" if where.is_symlink() else "a file"
     return f"{where} is {what}, so no directory can be made there"
+
+
+def directory_problem(path: Path) -> str:
+    """Why `path` can be no directory to write in: "exists and is not a directory", or `blocking`'s
+    words; "" when it is one or can be made."""
+    return "exists and is not a directory" if path.exists() and not path.is_dir() else blocking(path)

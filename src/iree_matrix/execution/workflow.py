@@ -19,7 +19,7 @@ from iree_matrix import __version__, stages
 from iree_matrix.core import console
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import UserError
-from iree_matrix.core.input_files import blocking
+from iree_matrix.core.input_files import directory_problem
 from iree_matrix.core.model import refusals
 from iree_matrix.core.model.results import Record, ResultsLog, Status, latest_by_job
 from iree_matrix.core.system import locks
@@ -209,7 +209,7 @@ def _check_cache(cache: Path, given: bool) -> None:
     """A cache that is a file, under one, or a link to nothing: one line naming where it came from
     (`given`: --cache, else $IREE_MATRIX_CACHE when set); under a file or a dangling link it was a
     mkdir traceback once the plan was printed."""
-    blocked = "exists and is not a directory" if cache.exists() and not cache.is_dir() else blocking(cache)
+    blocked = directory_problem(cache)
     if blocked:
         named = "--cache" if given or "IREE_MATRIX_CACHE" not in os.environ else "$IREE_MATRIX_CACHE"
         raise UserError(f"{named} {cache}: {blocked}; name a directory (or a new path)")
