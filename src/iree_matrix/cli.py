@@ -70,10 +70,28 @@ class _Parser(argparse.ArgumentParser):
     def parse_known_args(  # type: ignore[override]
         self, args: Optional[Sequence[str]] = None, namespace: Optional[argparse.Namespace] = None
     ) -> tuple[argparse.Namespace, list[str]]:
-        return super().parse_known_args(args, Parsed() if namespace is None else namespace)
+        found, extras = super().parse_known_args(args, Parsed() if namespace is None else namespace)
+        if extras and _HELP not in vars(found):  # the innermost command that left them, first
+            setattr(found, _HELP, self.prog)
+        return found, extras
+
+    def parse_args(  # type: ignore[override]
+        self, args: Optional[Sequence[str]] = None, namespace: Optional[argparse.Namespace] = None
+    ) -> argparse.Namespace:
+        """argparse's, but an unrecognized option points at the help of the command it was given to
+        (`query model --cpu x` pointed at `iree-matrix --help`, which lists no option of query's)."""
+        found, extras = self.parse_known_args(args, namespace)
+        where = vars(found).pop(_HELP, self.prog)
+        if extras:
+            self.exit(2, f"iree-matrix: error: unrecognized arguments: {' '.join(extras)} (`{where} --help` "
+                         "lists the options)\n")  # fmt: skip
+        return found
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"iree-matrix: error: {message} (`{self.prog} --help` lists the options)\n")
+
+
+_HELP = "_help_of_extras"  # the namespace's note of which command's help an unrecognized option wants
 
 
 def _parser() -> argparse.ArgumentParser:

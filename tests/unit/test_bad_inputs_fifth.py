@@ -176,3 +176,20 @@ def test_the_cache_commands_check_the_cache_variable(tmp_path, capsys, monkeypat
     line = _one_line(capsys)
     assert f"$IREE_MATRIX_CACHE {tmp_path / 'afile'}: exists and is not a directory" in line, line
     assert (tmp_path / "afile").read_text() == "kept\n"
+
+
+@pytest.mark.parametrize(
+    "argv, help_of",
+    [
+        (["query", "model", "tiny_cnn", "--cpu", "x"], "iree-matrix query model"),
+        (["query", "model", "tiny_cnn", "extra"], "iree-matrix query model"),
+        (["matrix", "--list", "--bogus"], "iree-matrix matrix"),
+        (["results", "forget", "x*", "--results-dir", "runs/none", "--bogus"], "iree-matrix results"),
+    ],
+)
+def test_an_unrecognized_option_points_at_its_commands_help(capsys, argv, help_of):
+    """It pointed at `iree-matrix --help`, which lists no option of the command's."""
+    assert cli.main(argv) == 2
+    line = _one_line(capsys)
+    assert line.startswith("iree-matrix: error: unrecognized arguments:"), line
+    assert line.endswith(f"(`{help_of} --help` lists the options)"), line
