@@ -52,8 +52,8 @@ def _folder(tmp_path: Path, kind: str) -> Path:
                                         ("directory", "a directory")])  # fmt: skip
 @pytest.mark.parametrize(
     "command",
-    [["report"], ["query", "model", "tiny_cnn"], ["show", "run:*"], ["query", "load", "--compiler", "3.9.0",
-                                                                      "--runtime", "3.13.0"]],
+    [["report"], ["query", "model", "tiny_cnn"], ["show", "run:*"], ["reproduce", "run:*"],
+     ["query", "load", "--compiler", "3.9.0", "--runtime", "3.13.0"]],
 )  # fmt: skip
 def test_a_log_that_is_no_regular_file_is_one_line(tmp_path, capsys, alarm, kind, said, command):
     folder = _folder(tmp_path, kind)
