@@ -70,10 +70,28 @@ class _Parser(argparse.ArgumentParser):
     def parse_known_args(  # type: ignore[override]
         self, args: Optional[Sequence[str]] = None, namespace: Optional[argparse.Namespace] = None
     ) -> tuple[argparse.Namespace, list[str]]:
-        return super().parse_known_args(args, Parsed() if namespace is None else namespace)
+        found, extras = super().parse_known_args(args, Parsed() if namespace is None else namespace)
+        if extras and _HELP not in vars(found):  # the innermost command that left them, first
+            setattr(found, _HELP, self.prog)
+        return found, extras
+
+    def parse_args(  # type: ignore[override]
+        self, args: Optional[Sequence[str]] = None, namespace: Optional[argparse.Namespace] = None
+    ) -> argparse.Namespace:
+        """argparse's, but an unrecognized option points at the help of the command it was given to
+        (`query model --cpu x` pointed at `iree-matrix --help`, which lists no option of query's)."""
+        found, extras = self.parse_known_args(args, namespace)
+        where = vars(found).pop(_HELP, self.prog)
+        if extras:
+            self.exit(2, f"iree-matrix: error: unrecognized arguments: {' '.join(extras)} (`{where} --help` "
+                         "lists the options)\n")  # fmt: skip
+        return found
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"iree-matrix: error: {message} (`{self.prog} --help` lists the options)\n")
+
+
+_HELP = "_help_of_extras"  # the namespace's note of which command's help an unrecognized option wants
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -97,7 +115,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _interruptible() -> None:
-    """Ctrl-C and SIGTERM both stop a run the same careful way (children killed, finished records
+    """Ctrl-C, SIGTERM and SIGHUP stop a run the same careful way (children killed, finished records
     kept). Installed explicitly: a process started in the background of a non-interactive shell
     inherits SIGINT as ignored, and Python then installs no handler of its own."""
 
@@ -106,6 +124,10 @@ def _interruptible() -> None:
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, stop)
+    # A closed terminal or a dropped ssh session (SIGHUP) killed the run on the spot: no "interrupted"
+    # line, its stages' scratch left. It stops the same way, unless `nohup` asked to ignore it.
+    if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:
+        signal.signal(signal.SIGHUP, stop)
 
 
 def _finish_publishes(args: argparse.Namespace) -> None:

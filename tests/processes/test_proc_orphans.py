@@ -179,3 +179,70 @@ def test_the_watchdog_runs_the_removal_command_it_was_given_for_containers_still
         input="".join(json.dumps(line) + "\n" for line in lines), text=True, timeout=60,
     )  # fmt: skip
     assert out.read_text() == "a c\n"
+
+
+# What cli.main does on a stop signal: the KeyboardInterrupt its handler raises is caught, the
+# children are stopped and the tool exits 130 having said so.
+_ONE_STOP = """
+import sys, threading, time
+from iree_matrix import cli
+from iree_matrix.core.system import processes
+from iree_matrix.core.system.process_request import ProcessRequest
+cli._interruptible()
+def work():
+    try:
+        script = "echo $$ > " + sys.argv[1] + "; exec sleep 60"
+        processes.run(ProcessRequest(["sh", "-c", script], check=False))
+    except BaseException:
+        pass
+threading.Thread(target=work, daemon=True).start()
+try:
+    while True:
+        time.sleep(0.1)
+except KeyboardInterrupt:
+    processes.kill_all()
+    print("interrupted", flush=True)
+    sys.exit(130)
+"""
+
+
+def _ignoring_sighup() -> None:
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)  # what `nohup` leaves its command
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux-only")
+def test_a_closed_terminal_stops_a_run_as_ctrl_c_does(tmp_path):
+    """Bad inputs, fifth round: SIGHUP (a closed terminal, a dropped ssh session) killed the tool on the
+    spot, exit 129 with no word and its stages' staging directories left; it is now a careful stop."""
+    pidfile = tmp_path / "child.pid"
+    tool = subprocess.Popen(
+        [sys.executable, "-c", _ONE_STOP, str(pidfile)],
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        child = _wait_for_pid(pidfile)
+        tool.send_signal(signal.SIGHUP)
+        assert tool.wait(timeout=10) == 130
+        assert tool.stdout is not None and tool.stdout.read().strip() == "interrupted"
+        assert _gone_within(child, 2), f"child {child} outlived the hung-up tool by 2 s"
+    finally:
+        tool.kill()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux-only")
+def test_under_nohup_a_hangup_is_still_ignored(tmp_path):
+    pidfile = tmp_path / "child.pid"
+    tool = subprocess.Popen(
+        [sys.executable, "-c", _ONE_STOP, str(pidfile)], start_new_session=True, preexec_fn=_ignoring_sighup
+    )
+    try:
+        child = _wait_for_pid(pidfile)
+        tool.send_signal(signal.SIGHUP)
+        time.sleep(1)
+        assert tool.poll() is None and _alive(child), "nohup's ignored SIGHUP stopped the run"
+        tool.send_signal(signal.SIGINT)
+        assert tool.wait(timeout=10) == 130
+    finally:
+        tool.kill()

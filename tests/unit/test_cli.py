@@ -419,3 +419,20 @@ def test_a_failed_cell_exits_0_unless_strict_and_the_summary_names_it(
     assert (tmp_path / "r" / "COMPATIBILITY.md").is_file()
     assert cli.main([*argv, "--strict"]) == 1
     assert "exit 1 (--strict)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("value", ["", " "])
+def test_an_empty_cache_variable_is_refused_not_read_as_the_working_directory(
+    tmp_path, monkeypatch, capsys, value
+):
+    """Bad inputs, fifth round: IREE_MATRIX_CACHE= made the working directory the cache, and `cache
+    prune logs` removed the ./logs of whatever folder it was run in."""
+    work = tmp_path / "work"
+    (work / "logs").mkdir(parents=True)
+    (work / "logs" / "mine.log").write_text("keep me\n")
+    monkeypatch.chdir(work)
+    monkeypatch.setenv("IREE_MATRIX_CACHE", value)
+    assert cli.main(["cache", "prune", "logs"]) == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert "IREE_MATRIX_CACHE is set but empty" in line and "unset it" in line, line
+    assert (work / "logs" / "mine.log").read_text() == "keep me\n"

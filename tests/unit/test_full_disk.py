@@ -202,3 +202,26 @@ def test_a_full_tmpdir_is_named_not_the_cache(tmp_path, monkeypatch):
     free[str(shm)] = 100 << 30
     assert atomic_files.fuller(tmp_path) == tmp_path
     assert atomic_files.fuller(tmp_path, tmp_path / "also-here") == tmp_path  # one file system: the output's
+
+
+def test_a_full_disk_that_stops_a_run_is_not_called_an_interrupt(world, tmp_path):  # noqa: F811
+    """Bad inputs, fifth round: the run a full results disk stopped said "interrupted: stopping running
+    stages" above the disk's line, as if someone had pressed Ctrl-C."""
+    import io
+    import types
+
+    from iree_matrix.core.model.results import ResultsLog
+    from iree_matrix.execution.execute import Executor, Options
+
+    from .test_execute import FakeBackend, _plan
+
+    world.behaviour["compile:m/e/3.9.0"] = _enospc
+    out = io.StringIO()
+    executor = Executor(
+        types.SimpleNamespace(timeouts={}), _plan(), cache=tmp_path / "cache",
+        results=ResultsLog(tmp_path / "results.jsonl"), backend=FakeBackend(), options=Options(), out=out,
+    )  # fmt: skip
+    with pytest.raises(StorageError):
+        executor.run()
+    said = out.getvalue()
+    assert "cannot store results: stopping running stages" in said and "interrupted" not in said, said

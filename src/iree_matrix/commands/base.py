@@ -65,14 +65,3 @@ def check_release(command: str, release: Optional[str], results: Optional[Path])
             f"{command} --release {release}: {known.package} has no release {release} on the index "
             f"(nearest: {near}); name one of them"
         )
-
-
-def blocking_file(to: Path) -> Optional[Path]:
-    """The first of `to` and the folders above it that exists and is no directory, where a `--to`
-    folder cannot be made (a file, a dangling link), or None: said before anything is made there."""
-    for where in (to, *to.parents):
-        if where.is_dir():
-            return None
-        if where.exists() or where.is_symlink():
-            return where
-    return None

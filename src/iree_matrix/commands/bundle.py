@@ -127,7 +127,7 @@ def _model(text: Optional[str]) -> tuple[Optional[str], Optional[str]]:
 def _check_to(to: Optional[Path]) -> None:
     """`--to` checked before anything is compiled for it (a file there was refused only at packing,
     after every cell had compiled; a file on the way to it was a traceback then)."""
-    from iree_matrix.commands.base import blocking_file
+    from iree_matrix.core.input_files import blocking_file
     from iree_matrix.execution.bundle import MANIFEST
 
     if to is None:

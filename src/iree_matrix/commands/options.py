@@ -19,6 +19,7 @@ from typing import Optional
 from iree_matrix.commands.option_types import Option, Positional, Switch, given
 from iree_matrix.core import shipped
 from iree_matrix.core.errors import UserError
+from iree_matrix.core.input_files import blocking, directory_problem
 from iree_matrix.envs.cache_usage import absolute, default_cache
 from iree_matrix.execution.workflow import PlanSettings, RunOptions
 
@@ -39,13 +40,15 @@ def directory(text: str) -> Path:
     path = absolute(text)
     try:
         found = path.stat()
-    except FileNotFoundError:
-        return path  # made when it is written
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise argparse.ArgumentTypeError(
                 f"{text}: a loop of symbolic links (each names the next): point it at a directory"
             ) from None
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR):  # made when it is written, if it can be:
+            blocked = blocking(path)  # under a file or a dangling link was a mkdir traceback
+            if blocked:
+                raise argparse.ArgumentTypeError(f"{text}: {blocked}; name another") from None
         return path  # (no permission, ...): said by whatever reads or writes it
     if not stat.S_ISDIR(found.st_mode):
         raise argparse.ArgumentTypeError(f"{text}: not a directory")
@@ -83,7 +86,17 @@ RESULTS_DIR: Option[Path] = Option(
     "are written only by `iree-matrix publish`)",
     directory,
 )
-MATRIX: Option[Path] = Option("--matrix", "the matrix file", Path)
+
+
+def matrix_file(text: str) -> Path:
+    """`--matrix`: a path, never an empty one (Path("") is ".", said as "a directory, not a regular
+    file" of a directory nobody named)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty path: name a matrix file (e.g. matrix/smoke.toml)")
+    return Path(text)
+
+
+MATRIX: Option[Path] = Option("--matrix", "the matrix file", matrix_file)
 TO: Option[Path] = Option("--to", "the directory written to", Path, metavar="DIR")
 STORE: Option[Path] = Option(
     "--store",
@@ -474,8 +487,16 @@ def add_paired_options(parser: argparse.ArgumentParser) -> None:
 
 
 def cache_dir(args: argparse.Namespace) -> Path:
-    """`--cache`, else the default cache."""
-    return CACHE.of(args) or default_cache()
+    """`--cache` (checked when parsed), else the default cache: $IREE_MATRIX_CACHE checked here, where
+    a file there (or above it) was `cache prune`'s mkdir traceback and `cache`'s silence."""
+    given = CACHE.of(args)
+    if given is not None:
+        return given
+    cache = default_cache()
+    blocked = directory_problem(cache) if "IREE_MATRIX_CACHE" in os.environ else ""
+    if blocked:
+        raise UserError(f"$IREE_MATRIX_CACHE {cache}: {blocked}; name a directory (or a new path)")
+    return cache
 
 
 def default_results_dir(given: Path | None, matrix_path: Path, models: Sequence[str] = ()) -> Path:

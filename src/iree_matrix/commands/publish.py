@@ -35,7 +35,7 @@ def main(args: argparse.Namespace) -> int:
 def _check_to(to: Path) -> None:
     """`--to` names a folder (made when missing): a file there, or on the way to it, is one line
     before anything is copied (it was a FileExistsError traceback from the results lock's mkdir)."""
-    from iree_matrix.commands.base import blocking_file
+    from iree_matrix.core.input_files import blocking_file
 
     where = blocking_file(to)
     if where is not None:

@@ -25,6 +25,7 @@ from iree_matrix.commands.options import (
     TURBINE,
 )
 from iree_matrix.core.errors import UserError
+from iree_matrix.core.model.results import no_log
 
 if TYPE_CHECKING:
     from iree_matrix.findings.results_folder import Results
@@ -137,9 +138,7 @@ def run(asked: Question, results_dir: Path, as_json: bool = False) -> int:
     results = results_folder.load(results_dir)
     # A folder `merge` made of sittings only (answers/<identity>/, no log of its own) answers from them.
     if not results.source.is_file() and not results.only_sittings:
-        raise UserError(
-            f"{results.source}: no such results file (pass --results-dir, e.g. results or runs/default)"
-        )
+        raise UserError(no_log(results.source, "results or runs/default"))
     if (
         asked.name and asked.question == "model"
     ):  # `FILE:FACTORY` asks about the model the records name from it
@@ -154,7 +153,7 @@ def run(asked: Question, results_dir: Path, as_json: bool = False) -> int:
     for option in ("arch", "target", "name"):  # an empty value was a traceback or a silent "all"
         value = getattr(asked, option)
         if value is not None and not str(value).strip():
-            what = "the model's name" if option == "name" else f"--{option}"
+            what = f"the {asked.question}'s name" if option == "name" else f"--{option}"
             fix = "give one" if option == "name" else "give one or leave it out"
             raise UserError(f"query {asked.question}: {what} {value!r} is empty; {fix}")
     answer = _answer(asked, records, results)

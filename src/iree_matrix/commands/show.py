@@ -13,7 +13,7 @@ from typing import Optional
 from iree_matrix.commands.options import CACHE, COMMANDS, JOB, LOG, RESULTS_DIR
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import UserError
-from iree_matrix.core.model.results import Record, latest_by_job
+from iree_matrix.core.model.results import Record, latest_by_job, no_log
 from iree_matrix.envs.cache_usage import default_cache
 from iree_matrix.execution.workflow import recorded_cache
 
@@ -44,7 +44,7 @@ def run(
     results = results_folder.load(results_dir, None)
     path = results.source
     if not path.is_file():
-        raise UserError(f"{path}: no such results file (pass --results-dir, e.g. runs/default)")
+        raise UserError(no_log(path, "runs/default"))
     record = _one(latest_by_job(results.logged), job, path)
     recorded, store = recorded_cache(results_dir)  # the cache the run itself used
     cache = given_cache or recorded or default_cache()

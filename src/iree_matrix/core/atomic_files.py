@@ -63,6 +63,9 @@ def storage_error(
 ) -> StorageError:
     """One line: where, why, how much it needed and how much is free, and that nothing is lost."""
     reason = why if isinstance(why, str) else (why.strerror or str(why))
+    # A tool's words ("error opening input file: No space left on device" then "LLVM ERROR: ...") made
+    # this a line the user's terminal split in two: one line, each of the tool's lines kept.
+    reason = "; ".join(line.strip() for line in reason.splitlines() if line.strip()) or reason
     if isinstance(why, OSError) and why.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
         return StorageError(
             f"{path}: {doing} ({reason}): make it writable, or name a writable directory "
@@ -73,7 +76,11 @@ def storage_error(
         f"{free} are free" if free is not None else "free space unknown"
     )
     temporary = Path(tempfile.gettempdir())
-    bigger = "set TMPDIR to a bigger disk" if Path(path) == temporary else "point --cache at a bigger disk"
+    bigger = (  # a full results folder was told to move the cache
+        "set TMPDIR to a bigger disk"
+        if Path(path) == temporary
+        else "use a bigger disk: --results-dir for results and documents, --cache for the cache"
+    )
     return StorageError(
         f"{path}: {doing} ({reason}): {space}; free some space (or {bigger}) and "
         "re-run (finished results are kept)"

@@ -14,6 +14,7 @@ import errno
 import os
 import stat
 from pathlib import Path
+from typing import Optional
 
 _KINDS = (
     (stat.S_ISDIR, "a directory"),
@@ -36,7 +37,8 @@ class InputFileError(ValueError):
         self.too_large = too_large
 
 
-def _not_regular(mode: int) -> str:
+def not_regular(mode: int) -> str:
+    """What a file of this (not regular) mode is, in words ("a FIFO (named pipe), not a regular file")."""
     for test, kind in _KINDS:
         if test(mode):
             return f"{kind}, not a regular file"
@@ -58,7 +60,7 @@ def check_regular(path: Path) -> None:
     except OSError as exc:
         raise _os_reason(exc) from None
     if not stat.S_ISREG(mode):
-        raise InputFileError(_not_regular(mode))
+        raise InputFileError(not_regular(mode))
 
 
 def read_bounded(path: Path, limit: int) -> bytes:
@@ -72,7 +74,7 @@ def read_bounded(path: Path, limit: int) -> bytes:
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):  # replaced between the check and the open
-            raise InputFileError(_not_regular(mode))
+            raise InputFileError(not_regular(mode))
         chunks, size = [], 0
         while size <= limit:
             chunk = os.read(fd, min(1 << 20, limit + 1 - size))
@@ -91,3 +93,30 @@ def read_bounded(path: Path, limit: int) -> bytes:
 
 def _size(n: int) -> str:
     return f"{n >> 20} MiB" if n >= 1 << 20 and not n % (1 << 20) else f"{n} bytes"
+
+
+def blocking_file(to: Path) -> Optional[Path]:
+    """The first of `to` and the folders above it that exists and is no directory, where a folder
+    cannot be made (a file, a dangling link), or None: said before anything is made there."""
+    for where in (to, *to.parents):
+        if where.is_dir():
+            return None
+        if where.exists() or where.is_symlink():
+            return where
+    return None
+
+
+def blocking(to: Path) -> str:
+    """Why no directory can be made at `to` ("/x/f is a file, so no directory can be made there";
+    a link to nothing too), or "" when one can (or is there)."""
+    where = blocking_file(to)
+    if where is None:
+        return ""
+    what = f"a link to nothing ({os.readlink(where)})" if where.is_symlink() else "a file"
+    return f"{where} is {what}, so no directory can be made there"
+
+
+def directory_problem(path: Path) -> str:
+    """Why `path` can be no directory to write in: "exists and is not a directory", or `blocking`'s
+    words; "" when it is one or can be made."""
+    return "exists and is not a directory" if path.exists() and not path.is_dir() else blocking(path)

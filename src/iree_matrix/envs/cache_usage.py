@@ -16,6 +16,7 @@ from typing import Optional, Union
 
 from iree_matrix.core import formats
 from iree_matrix.core.cache_layout import CacheLayout
+from iree_matrix.core.errors import UserError
 from iree_matrix.core.system import containers
 from iree_matrix.images.common import BASE_REPO, ENV_REPO
 
@@ -58,7 +59,14 @@ def absolute(path: Union[str, Path]) -> Path:
 def default_cache() -> Path:
     """Shared by every checkout on this machine: wheels, pins, environments and artifacts."""
     if "IREE_MATRIX_CACHE" in os.environ:
-        return absolute(os.environ["IREE_MATRIX_CACHE"])
+        named = os.environ["IREE_MATRIX_CACHE"]
+        if not named.strip():  # abspath("") is the working directory: `cache prune` removed ./logs
+            raise UserError(
+                f"$IREE_MATRIX_CACHE is set but empty ({named!r}), which would make the current directory "
+                "the cache (`cache prune` would remove its logs/, images/, ...); unset it for the default "
+                "~/.cache/iree-matrix, or set it to a directory"
+            )
+        return absolute(named)
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return absolute(Path(base) / "iree-matrix")
 
@@ -73,8 +81,6 @@ def require_usable(cache: Path, store: Optional[Path] = None) -> None:
     """Refuse, before anything runs, a cache (or `--store`, or $TMPDIR) IREE's compiler cannot work
     under: every compile in it would fail to link and be recorded as IREE's answer."""
     import tempfile
-
-    from iree_matrix.core.errors import UserError
 
     if "IREE_MATRIX_CACHE" in os.environ and absolute(os.environ["IREE_MATRIX_CACHE"]) == cache:
         named = "$IREE_MATRIX_CACHE"

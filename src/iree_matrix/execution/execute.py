@@ -217,9 +217,10 @@ class Executor:
                         summary.reused.add(job.id)
                     if entry is not None and record.status is Status.OK:
                         entries[job.id] = entry
-        except (KeyboardInterrupt, StorageError):  # StorageError: a full disk stops the run alike
+        except (KeyboardInterrupt, StorageError) as exc:  # StorageError: a full disk stops the run alike
             self._cancel.set()
-            self.progress.note("interrupted: stopping running stages (completed results are kept)")
+            why = "interrupted" if isinstance(exc, KeyboardInterrupt) else "cannot store results"
+            self.progress.note(f"{why}: stopping running stages (completed results are kept)")
             processes.kill_all()
             pool.shutdown(wait=True, cancel_futures=True)
             raise

@@ -19,8 +19,10 @@ from iree_matrix import __version__, stages
 from iree_matrix.core import console
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import UserError
+from iree_matrix.core.input_files import directory_problem
 from iree_matrix.core.model import refusals
 from iree_matrix.core.model.results import Record, ResultsLog, Status, latest_by_job
+from iree_matrix.core.system import locks
 from iree_matrix.envs.cache_usage import absolute, default_cache, require_usable
 from iree_matrix.iree import hints, targets
 from iree_matrix.matrix import export_recipes, models, plan, releases, spec, spec_file
@@ -171,8 +173,7 @@ def load_plan(settings: PlanSettings, adjust: Optional[Rewrite] = None) -> Loade
     elif settings.store is not None and (where is None or where.scheduler is None):
         raise UserError("--store is for --scheduler/--cluster; a run here keeps its store in CACHE/store")
     matrix_path, results_dir, cache = settings.matrix, settings.results_dir, settings.cache
-    if cache.exists() and not cache.is_dir():
-        raise UserError(f"--cache {cache}: exists and is not a directory; name a directory (or a new path)")
+    _check_cache(cache, "cache" in settings.given)
     require_usable(cache, settings.store)  # `--list` too: every compile would fail
     known = resolver(results_dir, refresh=settings.refresh_releases)
     layered = merged(Layered.read(matrix_path), settings)
@@ -202,6 +203,16 @@ def load_plan(settings: PlanSettings, adjust: Optional[Rewrite] = None) -> Loade
         # it too, so a CI plan job can hand every shard the same release list.
         known.save()
     return Loaded(matrix_path, matrix, the_plan, results_dir, tuple(known.describe()), said)
+
+
+def _check_cache(cache: Path, given: bool) -> None:
+    """A cache that is a file, under one, or a link to nothing: one line naming where it came from
+    (`given`: --cache, else $IREE_MATRIX_CACHE when set); under a file or a dangling link it was a
+    mkdir traceback once the plan was printed."""
+    blocked = directory_problem(cache)
+    if blocked:
+        named = "--cache" if given or "IREE_MATRIX_CACHE" not in os.environ else "$IREE_MATRIX_CACHE"
+        raise UserError(f"{named} {cache}: {blocked}; name a directory (or a new path)")
 
 
 def merged(layered: Layered, settings: PlanSettings) -> Layered:
@@ -422,6 +433,7 @@ def execute(
 
     cache = absolute(cache)  # its tools run in other directories: never a relative path
     require_usable(cache, options.cluster.store if options.cluster is not None else None)
+    locks.quiet_lock_path()  # one line now, not a timed stage's recorded failure to open it
     backend, why = choose(options.backend, loaded.plan.jobs, loaded.matrix.interpreters)
     if backend in ("venv", "mixed"):
         from iree_matrix.matrix import interpreters

@@ -16,10 +16,13 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Callable, Optional
 
+from iree_matrix.core import console
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.system import processes
 from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.matrix.plan import Job
+
+logger = console.logger(__name__)
 
 # Asks an interpreter its "major.minor" (None: it does not run). Tests replace it.
 Probe = Callable[[str], Optional[str]]
@@ -79,10 +82,25 @@ def find(version: str, named: Mapping[str, str] = {}, ask: Probe = probe) -> Opt
     own = f"{sys.version_info.major}.{sys.version_info.minor}"
     for candidate in candidates(version, named):
         if candidate == sys.executable and own == version:
-            return candidate  # this interpreter: no need to ask it
+            return _instead(version, named, candidate)  # this interpreter: no need to ask it
         if Path(candidate).is_file() and ask(candidate) == version:
-            return candidate
+            return _instead(version, named, candidate)
     return None
+
+
+_SAID: set[tuple[str, str]] = set()
+
+
+def _instead(version: str, named: Mapping[str, str], found: str) -> str:
+    """`found`, said in a warning where the matrix named another interpreter for `version` that is
+    none (a typo in its path took the next Python without a word)."""
+    if version in named and named[version] != found and (version, named[version]) not in _SAID:
+        _SAID.add((version, named[version]))  # once: the plan's check and the backend's both look
+        logger.warning(
+            f"[interpreters] {version!r} = {named[version]!r} is not a Python {version} (missing, or "
+            f"another version); the venvs of Python {version} are built with {found}"
+        )
+    return found
 
 
 def require(versions: Iterable[str], named: Mapping[str, str] = {}, ask: Probe = probe) -> dict[str, str]:  # noqa: B006

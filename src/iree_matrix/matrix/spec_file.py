@@ -28,6 +28,7 @@ from iree_matrix.matrix.spec import (
     AXES,
     FORMS,
     SAME,
+    Benchmark,
     Cell,
     MatrixSpec,
     lowering_compiler,
@@ -205,7 +206,7 @@ def _parse(
         # The profiles the cells use, and every one the file defines (`tune --profiles` may pick it).
         profiles={**{name: profiles[name] for name in sorted({c.profile for c in unique})}, **own_profiles},
         timeouts=spec_tables.parse_timeouts(data.get("timeouts", {}), where),
-        benchmark=spec_tables.parse_benchmark(data.get("benchmark", {}), where),
+        benchmark=_benchmark(data.get("benchmark", {}), unique, known, where, checked=not models),
         description=_description(data, "description"),
         images=spec_tables.parse_images(data.get("images", {}), where),
         models={name: known.refs[name] for name in sorted({c.model for c in unique})},
@@ -502,10 +503,10 @@ def _resolve_needs(profiles: dict[str, Profile], where: _Where) -> dict[str, Pro
 def _check_flags(
     cells: Sequence[Cell], own: Mapping[str, Profile], knobs: Sequence[str], where: _Where
 ) -> None:
-    """Refuse, when the matrix is planned, a flag of the file's own profiles or knobs that a release
-    it will be compiled with does not have (by that release's `iree-compile --help-hidden`, as
-    `compiler_options` recorded it): a knob is checked against every compiler of the matrix its
-    `releases` admit, a profile against the compilers of the cells that use it."""
+    """Refuse, when the matrix is planned, a CPU (`_check_cpus`) or a flag of the file's own profiles or
+    knobs that a release it will be compiled with does not have (by that release's `iree-compile
+    --help-hidden`, as `compiler_options` recorded it): a knob is checked against every compiler of
+    the matrix its `releases` admit, a profile against the compilers of the cells that use it."""
     compilers = sorted({c.compiler for c in cells}, key=versions.release_order)
     for name, profile in own.items():
         key = f"search.knobs.{name}" if name in knobs else f"profile.{name}"
@@ -532,6 +533,48 @@ def _check_flags(
                     f"not an option of IREE {release}'s iree-compile (its --help-hidden lists none such); "
                     f"{fix}",
                 )  # fmt: skip
+    _check_cpus(cells, own, knobs, where)
+
+
+def _check_cpus(
+    cells: Sequence[Cell], own: Mapping[str, Profile], knobs: Sequence[str], where: _Where
+) -> None:
+    """Refuse, when the matrix is planned, a profile's `target_cpu` that is no x86-64 CPU LLVM knows,
+    where an x86_64 cell takes it (a board's CPU overrides the profile's; other architectures' lists
+    are not known here): "nonsense", "znver4 " or "cortex-a72" compiled every such cell to LLVM's
+    "64-bit code requested on a subtarget that doesn't support it!", each a recorded failure."""
+    for name, profile in own.items():
+        if profile.target_cpu in (None, "host"):
+            continue
+        used = [c for c in cells if c.profile == name or name in knobs] or list(cells)
+        if not any(_plain_x86_64(c.arch) for c in used):
+            continue
+        why = targets.x86_64_cpu_problem(profile.target_cpu)
+        elsewhere = [a.name for a in targets.ARCHES.values() if profile.target_cpu in a.cpus]
+        if why is not None and elsewhere:  # a board's CPU: named by the target, not the profile
+            why = (
+                f"a CPU of {elsewhere[0]}, and x86_64 cells take this profile; a board's CPU is named "
+                f'in arch (arch = ["{elsewhere[0]}:{profile.target_cpu}"]), or leave target_cpu out'
+            )
+        if why is not None:
+            key = f"search.knobs.{name}" if name in knobs else f"profile.{name}"
+            raise where.error(f"{key}.target_cpu", profile.target_cpu, why)
+
+
+def _benchmark(table: Any, cells: Sequence[Cell], known: _Known, where: _Where, checked: bool) -> Benchmark:
+    """`[benchmark]`; its opt-in globs checked against the cells' functions and profiles, but not under
+    --model, which replaces the models the file's globs were written for."""
+    units = spec_tables.function_profiles(cells, known.refs, known.profiles) if checked else None
+    return spec_tables.parse_benchmark(table, where, units)
+
+
+def _plain_x86_64(arch: str) -> bool:
+    """An x86_64 target whose compile takes its CPU from the profile (no board CPU of its own)."""
+    try:
+        target = targets.parse(arch)
+    except targets.UnknownTarget:
+        return False
+    return target.arch.name == "x86_64" and target.cpu is None
 
 
 def _parse_profiles(table: Any, where: _Where, section: str = "profile") -> dict[str, Profile]:

@@ -6,15 +6,18 @@ parses the axes and cells and calls these for the tables beside them. Every erro
 from __future__ import annotations
 
 import dataclasses
+import fnmatch
 import math
 import re
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, Optional, Union
 
 from iree_matrix.core.errors import SpecError
 from iree_matrix.core.system import process_tree
 from iree_matrix.matrix import peers as peer_registry
-from iree_matrix.matrix.spec import DEVICES, Benchmark, opt_ins
+from iree_matrix.matrix.models import ModelRef
+from iree_matrix.matrix.spec import DEVICES, Benchmark, Cell, opt_ins
 
 PYTHON_RE = re.compile(r"3\.\d+")  # a Python version as matrix files name one
 
@@ -76,7 +79,21 @@ def parse_images(table: Any, where: Where) -> dict[str, str]:
     return dict(table)
 
 
-def parse_benchmark(table: Any, where: Where) -> Benchmark:
+def function_profiles(
+    cells: Sequence[Cell], refs: Mapping[str, ModelRef], profiles: Sequence[str]
+) -> list[str]:
+    """Every "<function>/<profile>" an opt-in may name (`whisper_tiny.encoder/default`): the cells'
+    functions under their profiles, or any profile the file knows (`tune --profiles` picks others)."""
+    functions = {
+        refs[c.model].function_name(f) for c in cells if c.model in refs for f in refs[c.model].functions
+    }
+    named = {*profiles, *(c.profile_label for c in cells)}
+    return sorted(f"{function}/{profile}" for function in functions for profile in named)
+
+
+def parse_benchmark(table: Any, where: Where, units: Optional[Sequence[str]] = None) -> Benchmark:
+    """`[benchmark]`; with `units` (`function_profiles`), an opt-in glob that matches none of them is
+    refused: `dispatches = ["nosuch/default"]` opted nothing in, without a word."""
     opt_in_keys = opt_ins()
     values: dict[str, Any] = {k: table[k] for k in ("repetitions", "seed", "threads") if k in table}
     opt_in = []
@@ -86,6 +103,11 @@ def parse_benchmark(table: Any, where: Where) -> Benchmark:
             if "/" not in glob:
                 expected = 'expected "<model>/<profile>" globs, e.g. "mobilenet_v2/default"'
                 raise where.error(f"benchmark.{key}", glob, expected)
+            if units is not None and not any(fnmatch.fnmatchcase(unit, glob) for unit in units):
+                functions = sorted({unit.split("/")[0] for unit in units})
+                shown = ", ".join(functions[:6]) + (", ..." if len(functions) > 6 else "")
+                why = f"matches no <function>/<profile> of this matrix (functions: {shown}); fix or remove it"
+                raise where.error(f"benchmark.{key}", glob, why)
         opt_in.append((key, tuple(globs)))
     values["opt_in"] = tuple(opt_in)
     if "devices" in table:

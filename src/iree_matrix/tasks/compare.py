@@ -17,7 +17,7 @@ from typing import Any, Optional, TextIO
 from iree_matrix.core import console
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.metrics.run import RunMetrics
-from iree_matrix.core.model.results import Record
+from iree_matrix.core.model.results import Record, no_log
 from iree_matrix.execution.workflow import EXIT_INTERRUPTED, recorded_cache
 
 logger = console.logger(__name__)
@@ -78,7 +78,7 @@ def _chosen(what: Comparison) -> tuple[list[Record], list[Pair]]:
     results = results_folder.load(what.results_dir)
     source = results.source
     if not source.is_file():
-        raise UserError(f"{source}: no such results file (pass --results-dir, e.g. runs/default)")
+        raise UserError(no_log(source, "runs/default"))
     records = list(latest_by_job(results.records).values())
     pairs = calibration.matched(records, what.a, what.b)
     if not pairs:

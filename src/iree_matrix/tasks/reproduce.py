@@ -36,7 +36,7 @@ from iree_matrix.core.model.metrics.compile import CompileMetrics
 from iree_matrix.core.model.metrics.export import ExportMetrics
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.records import name_problem, shown
-from iree_matrix.core.model.results import Record, Status, latest_by_job
+from iree_matrix.core.model.results import Record, Status, latest_by_job, no_log
 from iree_matrix.core.model.store import Store
 from iree_matrix.core.system import bubblewrap
 from iree_matrix.execution.progress import Steps, cost
@@ -69,7 +69,7 @@ def run(
     published = results_folder.load(results_dir, None)
     path = published.source
     if not path.is_file():
-        raise UserError(f"{path}: no such results file (pass --results-dir, e.g. results)")
+        raise UserError(no_log(path, "results"))
     latest = latest_by_job(published.checked)  # nothing runs from a log with a bad line
     chosen = select(latest, jobs, path)
     _require_sandbox(chosen, backend, unsandboxed)

@@ -18,11 +18,12 @@ import functools
 import json
 import os
 import shutil
+import stat
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Callable, NamedTuple, Optional
 
-from iree_matrix.core import console, excerpts
+from iree_matrix.core import console, excerpts, input_files
 from iree_matrix.core.errors import StorageError, UserError
 from iree_matrix.core.model import refusals
 from iree_matrix.core.model.host_identity import HostIdentity
@@ -162,6 +163,9 @@ class Record:
         )
         if problem:
             raise ValueError(problem)
+        for name in ("started", "finished"):  # compared as text for "the newest": "yesterday" won
+            if data.get(name) is not None and not _is_timestamp(data[name]):
+                raise ValueError(f"field {name!r} is {data[name][:40]!r}, not an ISO 8601 time")
         if not all(isinstance(v, str) for v in data.get("labels", {}).values()):
             raise TypeError("field 'labels' has a value that is not a string")
         kwargs = {k: v for k, v in data.items() if k in fields}
@@ -190,6 +194,17 @@ _FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "started": _OPTIONAL_TEXT, "finished": _OPTIONAL_TEXT, "tool_version": _TEXT,
     "command": (list, type(None)), "seconds": (int, float, type(None)), "schema": (int,),
 }  # fmt: skip
+
+
+def _is_timestamp(text: str) -> bool:
+    """A time as records write it (`2026-11-26T00:06:33+00:00`, datetime's isoformat)."""
+    import datetime
+
+    try:
+        datetime.datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _names(types: tuple[type, ...]) -> str:
@@ -238,8 +253,14 @@ class ResultsLog:
 
     def _append(self, record: Record) -> None:
         line = (record.to_json() + "\n").encode()
-        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
         try:
+            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK, 0o644)
+        except IsADirectoryError:
+            raise StorageError(f"{self.path}: {_not_a_log(stat.S_IFDIR)}") from None
+        try:
+            # A FIFO or /dev/null in the log's place takes every record and keeps none: refused.
+            if (problem := _not_a_log(os.fstat(fd).st_mode)) is not None:
+                raise StorageError(f"{self.path}: {problem}; no record was written")
             fcntl.flock(fd, fcntl.LOCK_EX)
             size = os.fstat(fd).st_size
             if size and os.pread(fd, 1, size - 1) != b"\n":
@@ -303,7 +324,16 @@ class ResultsLog:
         """Every non-empty line: its number, its text, the record read from it, and why none was."""
         if not self.path.exists():
             return
-        with open(self.path, encoding="utf-8", errors="replace") as f:
+        # Opened without blocking and checked on the descriptor: a FIFO in the log's place hung
+        # `report` for good, /dev/zero was read until memory ran out, a directory was a traceback.
+        try:
+            fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        except OSError as exc:
+            raise RecordError(f"{self.path}: cannot read the results log ({exc.strerror})") from None
+        if (problem := _not_a_log(os.fstat(fd).st_mode)) is not None:
+            os.close(fd)
+            raise RecordError(f"{self.path}: {problem}")
+        with open(fd, encoding="utf-8", errors="replace") as f:
             for lineno, line in enumerate(f, 1):
                 if not line.strip():
                     continue
@@ -339,6 +369,28 @@ class ResultsLog:
 
 # Each log's records, parsed once while the file stays the same: path -> (its identity, records).
 _PARSED: dict[Path, tuple[tuple[int, int, int, int], tuple[Record, ...]]] = {}
+
+
+def _not_a_log(mode: int) -> Optional[str]:
+    """Why a file of this mode is no results log (None: it is a regular file)."""
+    if stat.S_ISREG(mode):
+        return None
+    return (
+        f"{input_files.not_regular(mode)}; a results log is the regular file a run appends its records "
+        "to: remove it, or pass --results-dir a run's folder (e.g. runs/default)"
+    )
+
+
+def no_log(path: Path, example: str) -> str:
+    """The line for a command that needs the results log `path` and finds none: "no such results
+    file" (pass --results-dir, e.g. `example`), or what is there instead of a regular file."""
+    try:
+        problem = _not_a_log(os.stat(path).st_mode)
+    except OSError:
+        problem = None
+    if problem:
+        return f"{path}: {problem}"
+    return f"{path}: no such results file (pass --results-dir, e.g. {example})"
 
 
 def read_log(path: Path) -> tuple[Record, ...]:

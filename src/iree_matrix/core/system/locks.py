@@ -11,6 +11,7 @@ import dataclasses
 import fcntl
 import json
 import os
+import stat
 import sys
 import tempfile
 import threading
@@ -19,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Callable, Optional
 
-from iree_matrix.core import formats
+from iree_matrix.core import formats, input_files
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import UserError
 
@@ -251,8 +252,22 @@ class Holder:
 
 
 def quiet_lock_path() -> Path:
-    """The machine's quiet lock file: `$IREE_MATRIX_QUIET_LOCK`, else QUIET_LOCK."""
-    return Path(os.environ.get("IREE_MATRIX_QUIET_LOCK") or QUIET_LOCK)
+    """The machine's quiet lock file: `$IREE_MATRIX_QUIET_LOCK`, else QUIET_LOCK. A UserError when
+    it is a directory (or another file that is no regular file): each timed stage failed opening it,
+    recorded as the cell's "os-error: [Errno 21] Is a directory"."""
+    named = os.environ.get("IREE_MATRIX_QUIET_LOCK")
+    path = Path(named or QUIET_LOCK)
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return path  # made when it is first taken
+    if not stat.S_ISREG(mode):
+        said = f"$IREE_MATRIX_QUIET_LOCK {path}" if named else f"the quiet lock {path}"
+        raise UserError(
+            f"{said}: {input_files.not_regular(mode)}; the quiet lock is a file (made if missing): "
+            f"set IREE_MATRIX_QUIET_LOCK to a file's path, e.g. {QUIET_LOCK}"
+        )
+    return path
 
 
 def holder_path(lock: Path) -> Path:
