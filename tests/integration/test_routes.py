@@ -26,6 +26,7 @@ line as the tool prints it). One matrix run holds them all; each test reads its 
   lists are not supported";
 - an LSTM after a BatchNorm: `~fx+gaps` and `~fx+decompose` decompose the eval BatchNorm too
   (`_native_batch_norm_legit_no_training`, which IREE does not lower) and match;
+- NeRF's hierarchical sampling: `aten.searchsorted` -> the count of CDF values matches;
 - a tiny Qwen2 (transformers): no mask -> `aten.diff`; a 2-D mask -> the 0-d boolean literal (the
   chain's next failure, named up front); the 4-D causal mask and `~fx+decompose` match, the latter
   with its buffers frozen (it was run with a missing argument: "expected 2 arguments but passed 1").
@@ -89,6 +90,8 @@ CASES = {
     "listed_constants.py:build~fx+gaps": ("listed_constants~fx+gaps", PLAIN),
     "bn_lstm.py:build~fx+gaps": ("bn_lstm~fx+gaps", PLAIN),
     "bn_lstm.py:build~fx+decompose": ("bn_lstm~fx+decompose", PLAIN),
+    "searchsorted_bins.py:build": ("searchsorted_bins", PLAIN),
+    "searchsorted_bins.py:by_hand": ("searchsorted_bins-by_hand", PLAIN),
 }
 
 
@@ -228,6 +231,12 @@ def test_the_fx_tables_take_a_batchnorm(routed):
     `aten._native_batch_norm_legit_no_training` and failed to compile."""
     _matches(routed, "bn_lstm.py:build~fx+gaps")
     _matches(routed, "bn_lstm.py:build~fx+decompose")
+
+
+def test_searchsorted_has_a_hint_whose_count_matches(routed):
+    found = _fails_with_hint(routed, "searchsorted_bins.py:build", "torch.aten.searchsorted", "searchsorted")
+    assert "(sorted_seq.unsqueeze(-2) < values.unsqueeze(-1)).sum(-1)" in found.advice
+    _matches(routed, "searchsorted_bins.py:by_hand")
 
 
 def test_core_table_alone_stops_at_squeeze_dims(routed, tmp_path):

@@ -175,6 +175,8 @@ def test_every_hint_formats_and_names_its_source():
         "(TorchToTMTensor.cpp): a compiler bug, not an error in the model",
         "reflect-pad-1d": "'linalg.generic' op inferred input/output operand #0 has shape's dimension #0 to "
         "be greater than or equal to 64, but found 57",
+        "searchsorted": '%151 = "torch.operator"(%137, %150, %39, %12, %43, %43) <{name = '
+        '"torch.aten.searchsorted.Tensor"}> : (',
         "large-vector": "model.mlir:1268:12: error: One or more operations with large vector sizes "
         "(32768 bytes) were found:",
     }

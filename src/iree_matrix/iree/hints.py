@@ -435,6 +435,20 @@ HINTS: tuple[Hint, ...] = (
         stages=("compile",),
     ),
     Hint(
+        "searchsorted",
+        r"torch\.aten\.(?P<op>searchsorted)(?:\.\w+)?(?![\w])",
+        "IREE's torch lowering has no `aten.{op}` (`torch.searchsorted`, e.g. NeRF's hierarchical "
+        "sampling: a CDF inverted at fixed quantiles), and no export recipe gets past it (torch has no "
+        "decomposition of it): count instead, over the last axis of both, "
+        "`(sorted_seq.unsqueeze(-2) < values.unsqueeze(-1)).sum(-1)` for "
+        "`torch.searchsorted(sorted_seq, values)` and `<=` for `right=True` (the same int64 indices; "
+        "`torch.bucketize` compiles as it is)",
+        "measured: a NeRF-style renderer's hierarchical sampling (cumsum, searchsorted right=True, "
+        "gather) fails so on 3.13.0 by the default export and every recipe `search-recipes` tries; "
+        "with the count it compiles and matches torch on 3.13.0 (tests/integration/test_routes.py)",
+        stages=("compile",),
+    ),
+    Hint(
         "large-vector",
         r"operations with large vector sizes \((?P<bytes>\d+) bytes\) were found",
         "the llvm-cpu backend refuses a dispatch whose code holds a vector this large ({bytes} bytes) "
