@@ -27,6 +27,7 @@ line as the tool prints it). One matrix run holds them all; each test reads its 
 - an LSTM after a BatchNorm: `~fx+gaps` and `~fx+decompose` decompose the eval BatchNorm too
   (`_native_batch_norm_legit_no_training`, which IREE does not lower) and match;
 - NeRF's hierarchical sampling: `aten.searchsorted` -> the count of CDF values matches;
+- a KAN layer's in-grid mask: `aten.__and__.Tensor` -> `torch.logical_and` and `~fx+decompose` match;
 - a tiny Qwen2 (transformers): no mask -> `aten.diff`; a 2-D mask -> the 0-d boolean literal (the
   chain's next failure, named up front); the 4-D causal mask and `~fx+decompose` match, the latter
   with its buffers frozen (it was run with a missing argument: "expected 2 arguments but passed 1").
@@ -92,6 +93,9 @@ CASES = {
     "bn_lstm.py:build~fx+decompose": ("bn_lstm~fx+decompose", PLAIN),
     "searchsorted_bins.py:build": ("searchsorted_bins", PLAIN),
     "searchsorted_bins.py:by_hand": ("searchsorted_bins-by_hand", PLAIN),
+    "kan_and.py:build": ("kan_and", PLAIN),
+    "kan_and.py:by_hand": ("kan_and-by_hand", PLAIN),
+    "kan_and.py:build~fx+decompose": ("kan_and~fx+decompose", PLAIN),
 }
 
 
@@ -237,6 +241,13 @@ def test_searchsorted_has_a_hint_whose_count_matches(routed):
     found = _fails_with_hint(routed, "searchsorted_bins.py:build", "torch.aten.searchsorted", "searchsorted")
     assert "(sorted_seq.unsqueeze(-2) < values.unsqueeze(-1)).sum(-1)" in found.advice
     _matches(routed, "searchsorted_bins.py:by_hand")
+
+
+def test_a_boolean_and_has_a_hint_whose_remedy_and_recipe_match(routed):
+    found = _fails_with_hint(routed, "kan_and.py:build", "torch.aten.__and__.Tensor", "bool-and")
+    assert "torch.logical_and(a, b)" in found.advice and "`fx+decompose`" in found.advice
+    _matches(routed, "kan_and.py:by_hand")
+    _matches(routed, "kan_and.py:build~fx+decompose")
 
 
 def test_core_table_alone_stops_at_squeeze_dims(routed, tmp_path):

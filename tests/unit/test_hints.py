@@ -177,6 +177,7 @@ def test_every_hint_formats_and_names_its_source():
         "be greater than or equal to 64, but found 57",
         "searchsorted": '%151 = "torch.operator"(%137, %150, %39, %12, %43, %43) <{name = '
         '"torch.aten.searchsorted.Tensor"}> : (',
+        "bool-and": "model.mlir:16:10: error: failed to legalize operation 'torch.aten.__and__.Tensor': %47",
         "large-vector": "model.mlir:1268:12: error: One or more operations with large vector sizes "
         "(32768 bytes) were found:",
     }

@@ -449,6 +449,19 @@ HINTS: tuple[Hint, ...] = (
         stages=("compile",),
     ),
     Hint(
+        "bool-and",
+        r"torch\.aten\.(?P<op>__(?:and|xor)__)\.Tensor\b",
+        "IREE's torch lowering has no `aten.{op}.Tensor`, the `&` (`^`) of two boolean tensors as "
+        "torch.export keeps it (`inside = (i >= 0) & (i < n)`; their `or` compiles): export with the recipe "
+        "`fx+decompose` (torch's own decomposition, `bitwise_and`), or write `torch.logical_and(a, b)` "
+        "(`torch.logical_xor` for `^`) in the model",
+        "measured: `(x > 0) & (x < 1)` and `(x > 0) ^ (x < -1)` fail so on 3.13.0 (their `or` compiles); a "
+        "KAN layer's B-spline basis (bucketize, `&`, one_hot) exported `~fx+decompose`, and with "
+        "`torch.logical_and`, compiles and matches torch on 3.13.0 (tests/integration/test_routes.py)",
+        stages=("compile",),
+        recipes=("fx+decompose",),
+    ),
+    Hint(
         "large-vector",
         r"operations with large vector sizes \((?P<bytes>\d+) bytes\) were found",
         "the llvm-cpu backend refuses a dispatch whose code holds a vector this large ({bytes} bytes) "
