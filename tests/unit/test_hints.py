@@ -178,6 +178,8 @@ def test_every_hint_formats_and_names_its_source():
         "searchsorted": '%151 = "torch.operator"(%137, %150, %39, %12, %43, %43) <{name = '
         '"torch.aten.searchsorted.Tensor"}> : (',
         "bool-and": "model.mlir:16:10: error: failed to legalize operation 'torch.aten.__and__.Tensor': %47",
+        "unnamed-op": "<unknown>:0: error: failed to legalize operation 'torch.constant.int': %15 = "
+        '"torch.constant.int"() <{value = 2 : i64}> : () -> !torch.int',
         "large-vector": "model.mlir:1268:12: error: One or more operations with large vector sizes "
         "(32768 bytes) were found:",
     }

@@ -462,6 +462,27 @@ HINTS: tuple[Hint, ...] = (
         recipes=("fx+decompose",),
     ),
     Hint(
+        "unnamed-op",
+        r"failed to legalize operation "
+        r"'torch\.(?:constant\.(?:int|float|bool|str|none)|prim\.ListConstruct)'",
+        "the error names a constant, not the op that failed: some torch op that takes this constant "
+        "(a dim, a size, a kernel) has no lowering in IREE, and the compiler reports its leftover "
+        "operand first, often at no line (`<unknown>:0`). Measured so: `aten.logsumexp` "
+        "(`torch.logsumexp`) and `aten.col2im` (`F.fold`, `nn.Fold`); torch's own decompositions "
+        "of both compile: export with the recipe `fx+decompose`, or write them out, "
+        "`m = x.amax(d, keepdim=True); (x - m).exp().sum(d).log() + m.squeeze(d)` for "
+        "`torch.logsumexp(x, d)`, and `F.fold(cols, size, k, stride=s)` as `F.conv_transpose2d(cols.view("
+        "b, c * k * k, n_h, n_w), eye, stride=s, groups=c)` with `eye = torch.eye(k * k).view(k * k, 1, "
+        "k, k).repeat(c, 1, 1, 1)` (n_h, n_w: the patches per column and row). Which op it is: "
+        "`iree-compile model.mlir … --mlir-print-ir-after-failure` prints the function as the failed "
+        "pass left it, the torch.aten op still in it",
+        "measured: torch.logsumexp, alone and in a linear-chain CRF, and F.fold, alone and in a "
+        "local-attention block, fail so on 3.13.0; their `~fx+decompose` exports, and both written out, "
+        "compile and match torch on 3.13.0 (tests/integration/test_routes.py)",
+        stages=("compile",),
+        recipes=("fx+decompose",),
+    ),
+    Hint(
         "large-vector",
         r"operations with large vector sizes \((?P<bytes>\d+) bytes\) were found",
         "the llvm-cpu backend refuses a dispatch whose code holds a vector this large ({bytes} bytes) "
