@@ -31,6 +31,10 @@ line as the tool prints it). One matrix run holds them all; each test reads its 
   a flow step's `torch.linalg.inv` of its weight -> the inverse as a buffer; spectral norm's
   `aten.vdot` -> the parametrization removed and `~fx+decompose`; a float64 MLP ("'arith.constant'
   op failed to verify …") -> float32; an antialiased resize -> `antialias=False`; each matches;
+- NeRF's hierarchical sampling: `aten.searchsorted` -> the count of CDF values matches;
+- a KAN layer's in-grid mask: `aten.__and__.Tensor` -> `torch.logical_and` and `~fx+decompose` match;
+- a CRF's forward algorithm and a patch fold: `aten.logsumexp` and `aten.col2im`, whose errors name
+  only a constant they take -> each written out and `~fx+decompose` match;
 - a tiny Qwen2 (transformers): no mask -> `aten.diff`; a 2-D mask -> the 0-d boolean literal (the
   chain's next failure, named up front); the 4-D causal mask and `~fx+decompose` match, the latter
   with its buffers frozen (it was run with a missing argument: "expected 2 arguments but passed 1").
@@ -107,6 +111,17 @@ CASES = {
     "f64_mlp.py:as_float32": ("f64_mlp-as_float32", PLAIN),
     "resize_aa.py:build": ("resize_aa", PLAIN),
     "resize_aa.py:plain": ("resize_aa-plain", PLAIN),
+    "searchsorted_bins.py:build": ("searchsorted_bins", PLAIN),
+    "searchsorted_bins.py:by_hand": ("searchsorted_bins-by_hand", PLAIN),
+    "kan_and.py:build": ("kan_and", PLAIN),
+    "kan_and.py:by_hand": ("kan_and-by_hand", PLAIN),
+    "kan_and.py:build~fx+decompose": ("kan_and~fx+decompose", PLAIN),
+    "crf_lse.py:build": ("crf_lse", PLAIN),
+    "crf_lse.py:by_hand": ("crf_lse-by_hand", PLAIN),
+    "crf_lse.py:build~fx+decompose": ("crf_lse~fx+decompose", PLAIN),
+    "patch_fold.py:build": ("patch_fold", PLAIN),
+    "patch_fold.py:by_hand": ("patch_fold-by_hand", PLAIN),
+    "patch_fold.py:build~fx+decompose": ("patch_fold~fx+decompose", PLAIN),
 }
 
 
@@ -285,6 +300,29 @@ def test_the_fx_tables_take_a_batchnorm(routed):
     `aten._native_batch_norm_legit_no_training` and failed to compile."""
     _matches(routed, "bn_lstm.py:build~fx+gaps")
     _matches(routed, "bn_lstm.py:build~fx+decompose")
+
+
+def test_searchsorted_has_a_hint_whose_count_matches(routed):
+    found = _fails_with_hint(routed, "searchsorted_bins.py:build", "torch.aten.searchsorted", "searchsorted")
+    assert "(sorted_seq.unsqueeze(-2) < values.unsqueeze(-1)).sum(-1)" in found.advice
+    _matches(routed, "searchsorted_bins.py:by_hand")
+
+
+def test_a_boolean_and_has_a_hint_whose_remedy_and_recipe_match(routed):
+    found = _fails_with_hint(routed, "kan_and.py:build", "torch.aten.__and__.Tensor", "bool-and")
+    assert "torch.logical_and(a, b)" in found.advice and "`fx+decompose`" in found.advice
+    _matches(routed, "kan_and.py:by_hand")
+    _matches(routed, "kan_and.py:build~fx+decompose")
+
+
+def test_an_op_the_error_does_not_name_has_a_hint_whose_routes_match(routed):
+    """logsumexp and col2im fail at a constant they take: the hint names both, and each remedy."""
+    for ref in ("crf_lse.py:build", "patch_fold.py:build"):
+        found = _fails_with_hint(routed, ref, "'torch.constant.", "unnamed-op")
+        assert "`fx+decompose`" in found.advice
+        _matches(routed, ref.replace(":build", ":by_hand"))
+        _matches(routed, ref + "~fx+decompose")
+    assert "(x - m).exp().sum(d).log()" in found.advice and "F.conv_transpose2d(" in found.advice
 
 
 def test_core_table_alone_stops_at_squeeze_dims(routed, tmp_path):

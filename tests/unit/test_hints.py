@@ -175,6 +175,11 @@ def test_every_hint_formats_and_names_its_source():
         "(TorchToTMTensor.cpp): a compiler bug, not an error in the model",
         "reflect-pad-1d": "'linalg.generic' op inferred input/output operand #0 has shape's dimension #0 to "
         "be greater than or equal to 64, but found 57",
+        "searchsorted": '%151 = "torch.operator"(%137, %150, %39, %12, %43, %43) <{name = '
+        '"torch.aten.searchsorted.Tensor"}> : (',
+        "bool-and": "model.mlir:16:10: error: failed to legalize operation 'torch.aten.__and__.Tensor': %47",
+        "unnamed-op": "<unknown>:0: error: failed to legalize operation 'torch.constant.int': %15 = "
+        '"torch.constant.int"() <{value = 2 : i64}> : () -> !torch.int',
         "large-vector": "model.mlir:1268:12: error: One or more operations with large vector sizes "
         "(32768 bytes) were found:",
         "window-function": '%4 = "torch.operator"(%int32, %none) <{name = "torch.aten.hann_window"}> : (',

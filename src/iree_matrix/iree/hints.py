@@ -435,6 +435,54 @@ HINTS: tuple[Hint, ...] = (
         stages=("compile",),
     ),
     Hint(
+        "searchsorted",
+        r"torch\.aten\.(?P<op>searchsorted)(?:\.\w+)?(?![\w])",
+        "IREE's torch lowering has no `aten.{op}` (`torch.searchsorted`, e.g. NeRF's hierarchical "
+        "sampling: a CDF inverted at fixed quantiles), and no export recipe gets past it (torch has no "
+        "decomposition of it): count instead, over the last axis of both, "
+        "`(sorted_seq.unsqueeze(-2) < values.unsqueeze(-1)).sum(-1)` for "
+        "`torch.searchsorted(sorted_seq, values)` and `<=` for `right=True` (the same int64 indices; "
+        "`torch.bucketize` compiles as it is)",
+        "measured: a NeRF-style renderer's hierarchical sampling (cumsum, searchsorted right=True, "
+        "gather) fails so on 3.13.0 by the default export and every recipe `search-recipes` tries; "
+        "with the count it compiles and matches torch on 3.13.0 (tests/integration/test_routes.py)",
+        stages=("compile",),
+    ),
+    Hint(
+        "bool-and",
+        r"torch\.aten\.(?P<op>__(?:and|xor)__)\.Tensor\b",
+        "IREE's torch lowering has no `aten.{op}.Tensor`, the `&` (`^`) of two boolean tensors as "
+        "torch.export keeps it (`inside = (i >= 0) & (i < n)`; their `or` compiles): export with the recipe "
+        "`fx+decompose` (torch's own decomposition, `bitwise_and`), or write `torch.logical_and(a, b)` "
+        "(`torch.logical_xor` for `^`) in the model",
+        "measured: `(x > 0) & (x < 1)` and `(x > 0) ^ (x < -1)` fail so on 3.13.0 (their `or` compiles); a "
+        "KAN layer's B-spline basis (bucketize, `&`, one_hot) exported `~fx+decompose`, and with "
+        "`torch.logical_and`, compiles and matches torch on 3.13.0 (tests/integration/test_routes.py)",
+        stages=("compile",),
+        recipes=("fx+decompose",),
+    ),
+    Hint(
+        "unnamed-op",
+        # int and bool measured; a published `torch.constant.float` (YOLOX-nano on 2.9.0) is another op's
+        r"failed to legalize operation 'torch\.constant\.(?:int|bool)'",
+        "the error names a constant, not the op that failed: some torch op that takes this constant "
+        "(a dim, a size, a kernel) has no lowering in IREE, and the compiler reports its leftover "
+        "operand first, often at no line (`<unknown>:0`). Measured so: `aten.logsumexp` "
+        "(`torch.logsumexp`) and `aten.col2im` (`F.fold`, `nn.Fold`); torch's own decompositions "
+        "of both compile: export with the recipe `fx+decompose`, or write them out, "
+        "`m = x.amax(d, keepdim=True); (x - m).exp().sum(d).log() + m.squeeze(d)` for "
+        "`torch.logsumexp(x, d)`, and `F.fold(cols, size, k, stride=s)` as `F.conv_transpose2d(cols.view("
+        "b, c * k * k, n_h, n_w), eye, stride=s, groups=c)` with `eye = torch.eye(k * k).view(k * k, 1, "
+        "k, k).repeat(c, 1, 1, 1)` (n_h, n_w: the patches per column and row). Which op it is: "
+        "`iree-compile model.mlir … --mlir-print-ir-after-failure` prints the function as the failed "
+        "pass left it, the torch.aten op still in it",
+        "measured: torch.logsumexp, alone and in a linear-chain CRF, and F.fold, alone and in a "
+        "local-attention block, fail so on 3.13.0; their `~fx+decompose` exports, and both written out, "
+        "compile and match torch on 3.13.0 (tests/integration/test_routes.py)",
+        stages=("compile",),
+        recipes=("fx+decompose",),
+    ),
+    Hint(
         "large-vector",
         r"operations with large vector sizes \((?P<bytes>\d+) bytes\) were found",
         "the llvm-cpu backend refuses a dispatch whose code holds a vector this large ({bytes} bytes) "
