@@ -629,3 +629,22 @@ def test_a_runs_report_opens_with_the_answers_and_their_flags_before_the_legend(
     users = dataclasses.replace(default[0], model="my_net")  # a user's model: named, its file elsewhere
     said = what_to_take.export_text(users)
     assert "iree-matrix show 'compile:my_net*' --results-dir RUN --commands" in said
+
+
+def test_a_peer_worker_that_prints_before_it_answers_is_read_and_one_that_never_answers_says_why(tmp_path):
+    """A library printing on the worker's stdout before its JSON line (torch.onnx's converter says
+    why a model has no ONNX form there) was read as the answer: "Expecting value: line 1 column 1
+    (char 0)" where the sitting's answer said why ONNX Runtime was not timed."""
+    import json as _json
+    import sys
+
+    ready = _json.dumps({"ready": True})
+    chatty = ["-c", f"print('Exporting the operator aten::x to ONNX'); print({ready!r}, flush=True); input()"]
+    with sitting.PeerArm("onnxruntime", [sys.executable, *chatty], tmp_path) as arm:
+        assert arm.about == {"ready": True}
+    silent = ["-c", "print('UnsupportedOperatorError: aten::cumprod to ONNX opset 20 is not supported')"]
+    with pytest.raises(sitting.PeerFailed) as failed:
+        with sitting.PeerArm("onnxruntime", [sys.executable, *silent], tmp_path):
+            pass
+    assert "aten::cumprod to ONNX opset 20 is not supported" in str(failed.value)
+    assert "Expecting value" not in str(failed.value)

@@ -20,7 +20,7 @@ import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import IO, Optional, Protocol
+from typing import Optional, Protocol
 
 from iree_matrix.core import console, shipped
 from iree_matrix.core.model.results import Record, Status
@@ -115,6 +115,8 @@ class PeerArm:
             start_new_session=True,
             cwd=self.work,
         )
+        assert self._proc.stdout is not None
+        self._lines = _Lines(self._proc.stdout.fileno())
         self.about = self._answer()
         if not self.about.get("ready"):
             raise PeerFailed(f"{self.name}: did not start ({self.about})")
@@ -141,12 +143,25 @@ class PeerArm:
         proc.wait()
 
     def _answer(self) -> dict[str, object]:
-        assert self._proc is not None and self._proc.stdout is not None
-        line = _read_line(self._proc.stdout, READY_SECONDS)
-        if not line:
-            code = self._proc.poll()
-            raise PeerFailed(f"{self.name}: the worker ended without an answer (exit {code})")
-        answer = json.loads(line)
+        """The worker's next JSON line. Lines before it that are not JSON are what a library printed
+        (torch.onnx's converter says why a model has no ONNX form on stdout): kept, and the last of
+        them said when no answer comes — it was "Expecting value: line 1 column 1 (char 0)"."""
+        assert self._proc is not None
+        said: list[str] = []
+        while True:
+            line = self._lines.next(READY_SECONDS)
+            if not line:
+                code = self._proc.poll()
+                last = f": {said[-1][:300]}" if said else ""
+                raise PeerFailed(f"{self.name}: the worker ended without an answer (exit {code}){last}")
+            try:
+                answer = json.loads(line)
+            except ValueError:
+                answer = None
+            if isinstance(answer, dict):
+                break
+            if line.strip():
+                said = [*said[-19:], line.strip()]
         if "error" in answer:
             error = answer["error"]
             raise PeerFailed(f"{self.name}: {error.get('type', '')}: {error.get('message', '')}".strip())
@@ -169,14 +184,31 @@ class PeerArm:
         return float(statistics.median(times))
 
 
-def _read_line(stream: IO[str], timeout: float) -> str:
-    import selectors
+class _Lines:
+    """A worker's stdout line by line within a timeout, read from its pipe directly: a text stream
+    keeps what one read brought beyond the first line in its own buffer, which select() cannot see
+    (a library's words and the answer after them come in one read)."""
 
-    with selectors.DefaultSelector() as selector:
-        selector.register(stream, selectors.EVENT_READ)
-        if not selector.select(timeout):
-            raise PeerFailed(f"no answer within {timeout:.0f} s")
-    return stream.readline()
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.pending = b""
+        self.ended = False
+
+    def next(self, timeout: float) -> str:
+        """The next line, "" once the worker's stdout ended."""
+        import select
+        import time
+
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self.pending and not self.ended:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self.fd], [], [], left)[0]:
+                raise PeerFailed(f"no answer within {timeout:.0f} s")
+            chunk = os.read(self.fd, 65536)
+            self.ended = not chunk
+            self.pending += chunk
+        line, newline, self.pending = self.pending.partition(b"\n")
+        return (line + newline).decode("utf-8", "replace")
 
 
 def peer_argv(
