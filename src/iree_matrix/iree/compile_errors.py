@@ -212,8 +212,9 @@ def in_model(named: FirstError, source: Path) -> FirstError:
     from, where the export kept it (`model.where.json`)."""
     line = named.line() if named.where.startswith(source.name) else None
     op = source_op(_line_of(source, line)) if line is not None else ""
-    if line is None and crashed_on(named):
-        line, op = _first_line_of(source, crashed_on(named))
+    crashed = crashed_on(named) if line is None else ""
+    if crashed:
+        line, op = _first_line_of(source, crashed)
     if line is None:
         return named
     where = source.with_name(source.stem + WHERE_SUFFIX)
