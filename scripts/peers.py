@@ -234,9 +234,7 @@ def torch_reference(ctx):
 
 def reference_error(exc):
     """Why there is no reference: a model finding in its own words, anything else with its type."""
-    return (str(exc) if isinstance(exc, em.ModelFinding) else f"{type(exc).__name__}: {exc}")[
-        : base.MESSAGE_CHARS
-    ]
+    return (str(exc) if isinstance(exc, em.ModelFinding) else base.said(exc))[: base.MESSAGE_CHARS]
 
 
 def run(args, spec):

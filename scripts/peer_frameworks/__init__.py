@@ -51,13 +51,16 @@ def discover():
     return {name: module for _, name, module in sorted(found, key=lambda f: (f[0], f[1]))}
 
 
+def said(exc):
+    """`Type: message`, once: some exporters' messages already start with their type's name
+    (and a wrapped error repeats it), which would otherwise read "XError: XError: ..."."""
+    name, text = type(exc).__name__, str(exc)
+    return text if text.startswith(f"{name}:") else f"{name}: {text}"
+
+
 def error_info(phase, exc, limit=MESSAGE_CHARS):
     """A failure record: the phase, the exception type and its (clipped) message."""
-    return {
-        "phase": phase,
-        "type": type(exc).__name__,
-        "message": f"{type(exc).__name__}: {exc}"[:limit],
-    }
+    return {"phase": phase, "type": type(exc).__name__, "message": said(exc)[:limit]}
 
 
 class Context:

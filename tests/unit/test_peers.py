@@ -523,3 +523,18 @@ def test_a_quiet_round_is_timed_once_and_its_other_round_not_recorded():
     entry = {}
     base.one_thread_cpu(entry, lambda: next(rounds))
     assert entry["cpu_ms"]["max"] == 1.1 and entry["cpu_ms_other_round"]["max"] == 5.0
+
+
+def test_a_failure_names_its_type_once():
+    """An exporter whose message already starts with its type's name (a wrapped UnsupportedOperatorError
+    read "UnsupportedOperatorError: UnsupportedOperatorError: ...") is said with the name once."""
+
+    class UnsupportedOperatorError(Exception):
+        pass
+
+    wrapped = UnsupportedOperatorError("UnsupportedOperatorError: aten::foo is not supported")
+    plain = UnsupportedOperatorError("aten::foo is not supported")
+    once = "UnsupportedOperatorError: aten::foo is not supported"
+    assert base.error_info("convert", wrapped)["message"] == once
+    assert base.error_info("convert", plain)["message"] == once
+    assert base.said(ValueError("")) == "ValueError: "
