@@ -317,8 +317,16 @@ def test_a_boolean_and_has_a_hint_whose_remedy_and_recipe_match(routed):
 
 def test_an_op_the_error_does_not_name_has_a_hint_whose_routes_match(routed):
     """logsumexp and col2im fail at a constant they take: the hint names both, and each remedy."""
-    for ref in ("crf_lse.py:build", "patch_fold.py:build"):
+    for ref, op in (
+        ("crf_lse.py:build", "torch.aten.logsumexp"),
+        ("patch_fold.py:build", "torch.aten.col2im"),
+    ):
         found = _fails_with_hint(routed, ref, "'torch.constant.", "unnamed-op")
+        # the op the error does not name, found by the compile again printing the IR after the failure,
+        # and the model's line it came from
+        compiled = _row(routed, ref, "compile").metrics
+        assert compiled.get("source_op") == op, compiled
+        assert str(compiled.get("source_line") or "").startswith(ref.split(":")[0] + ":"), compiled
         assert "`fx+decompose`" in found.advice
         _matches(routed, ref.replace(":build", ":by_hand"))
         _matches(routed, ref + "~fx+decompose")

@@ -188,3 +188,61 @@ def test_a_code_generation_error_names_the_models_op_on_its_line(tmp_path):
     assert compile_errors.source_op('    %7:2 = torch.operator "torch.aten.lstm.input"(%0) : ') == (
         "torch.aten.lstm.input"
     )
+
+
+# IREE 3.13.0 on a model calling torch.logsumexp (tests/data/routes' CRF), as printed: the error names
+# a constant the op took, at no line; `--mlir-print-ir-after-failure` then prints the function as the
+# failed pass left it (abridged).
+CONSTANT_ERROR = (
+    "<unknown>:0: error: failed to legalize operation 'torch.constant.int': %12 = \"torch.constant.int\"() "
+    "<{value = 1 : i64}> : () -> !torch.int\n"
+    '<unknown>:0: note: see current operation: %12 = "torch.constant.int"() <{value = 1 : i64}> : () '
+    "-> !torch.int\n"
+)
+AFTER_FAILURE = (
+    "// -----// IR Dump After FinalizingBackendTypeConversion Failed: "
+    "torch-finalizing-backend-type-conversion //----- //\n"
+    "  %int1 = torch.constant.int 1\n"
+    "  %16 = torch.prim.ListConstruct %int1 : (!torch.int) -> !torch.list<int>\n"
+    "  %17 = torch.aten.logsumexp %15, %16, %false : !torch.vtensor<[2,6,6],f32>, !torch.list<int>, "
+    "!torch.bool -> !torch.vtensor<[2,6],f32>\n"
+)  # fmt: skip
+
+
+def test_an_error_naming_a_constant_names_the_op_left_unlowered_and_its_line(tmp_path):
+    from iree_matrix.stages import compile as compile_stage
+
+    named = compile_errors.first_error(CONSTANT_ERROR)
+    assert compile_errors.names_a_constant(named) and not compile_errors.names_a_constant(
+        compile_errors.first_error(CODEGEN)
+    )
+    assert compile_errors.unlowered_op(AFTER_FAILURE) == "torch.aten.logsumexp"
+    assert compile_errors.unlowered_op("  %int1 = torch.constant.int 1\n") == ""
+    mlir = tmp_path / "model.mlir"
+    mlir.write_text(
+        "func.func @main(%arg0: !torch.vtensor<[2,6,6],f32>) {\n"
+        "  %int1 = torch.constant.int 1\n"
+        "  %0 = torch.aten.logsumexp %arg0, %1, %false : !torch.vtensor<[2,6,6],f32> -> "
+        "!torch.vtensor<[2,6],f32>\n"
+    )
+    (tmp_path / "model.where.json").write_text(
+        '{"frames": {"3": "/home/u/crf.py:12"}, "code": {"/home/u/crf.py:12": "s = torch.logsumexp(x, 1)"}}'
+    )
+    outcome = compile_stage._failed(RuntimeError("x"), CONSTANT_ERROR, [], mlir, "torch.aten.logsumexp")
+    assert outcome.metrics.get("source_op") == "torch.aten.logsumexp"
+    assert outcome.metrics.get("source_line") == "crf.py:12: s = torch.logsumexp(x, 1)"
+    said = compile_errors.of_record(outcome.metrics, None)
+    assert said is not None and said.text() == (
+        "failed to legalize operation 'torch.constant.int' (left unlowered: the model's "
+        "torch.aten.logsumexp), at crf.py:12: s = torch.logsumexp(x, 1)"
+    )
+    # bytecode (no text line holds it): the op is still named, with no line
+    (tmp_path / "b.mlir").write_bytes(b"ML\xefR\x00bytecode")
+    bytecode = compile_stage._failed(
+        RuntimeError("x"), CONSTANT_ERROR, [], tmp_path / "b.mlir", "torch.aten.logsumexp"
+    )
+    assert (
+        bytecode.metrics.get("source_op") == "torch.aten.logsumexp" and "source_line" not in bytecode.metrics
+    )
+    # no op found: the constant's error as it was
+    assert "source_op" not in compile_stage._failed(RuntimeError("x"), CONSTANT_ERROR, [], mlir).metrics

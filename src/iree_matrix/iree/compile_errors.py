@@ -9,7 +9,7 @@ import dataclasses
 import itertools
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Optional
 
@@ -32,6 +32,13 @@ _CRASH = re.compile(r"^Stack dump:$|^PLEASE submit a bug report|^Please report i
 _UNKNOWN_CPU = re.compile(r"'(?P<cpu>[^']+)' is not a recognized processor for this target")
 _TORCH_PATTERN = re.compile(r"mlir::torch::Torch::(?P<op>Aten\w+Op)\b.*?(?P<file>\w+\.cpp)?:\d+:\d+\s*$")
 
+
+# An error that names a leftover constant rather than the op that could not be lowered (the op's
+# operand outlives it; measured with torch.logsumexp and F.fold on 3.13.0): the compile again with
+# MLIR's `--mlir-print-ir-after-failure` (every release's) prints the function as the failed pass
+# left it, the unlowered torch op still in it. Elided constants keep that dump small.
+_NAMES_A_CONSTANT = re.compile(r"failed to legalize operation 'torch\.constant\.\w+'")
+AFTER_FAILURE_FLAGS = ("--mlir-print-ir-after-failure", "--mlir-elide-elementsattrs-if-larger=16")
 
 CRASHED = "iree-compile crashed"  # how a crash's first error begins (`_crash`)
 _CRASHED_ON = re.compile(r"while lowering torch's (?P<op>\w+Op)\b")
@@ -68,6 +75,8 @@ class FirstError:
         """One line, uncut: "failed to legalize operation 'torch.operator' (op: torch.aten.gru.input)",
         and where the model's code has that op: "…, at model.py:8: z = torch.gru(…)"."""
         at = f", at {self.source_line}" if self.source_line else ""
+        if self.source_op and names_a_constant(self):
+            return f"{self.message} (left unlowered: the model's {self.source_op}){at}"
         if self.source_op and self.source_op != self.op:
             lowered = f"op: {self.op}, lowered from" if self.op else "from"
             return f"{self.message} ({lowered} the model's {self.source_op}){at}"
@@ -104,6 +113,22 @@ def model_line(where: str, line: int) -> str:
     path, _, number = frame.rpartition(":")
     named = f"{path.replace(chr(92), '/').rsplit('/', 1)[-1]}:{number}"
     return f"{named}: {code}" if code else named
+
+
+def names_a_constant(named: Optional[FirstError]) -> bool:
+    """Whether the first error is a leftover constant's, not the failing op's (`unlowered_op` finds
+    that op in the dump `AFTER_FAILURE_FLAGS` make)."""
+    return named is not None and bool(_NAMES_A_CONSTANT.search(named.message))
+
+
+def unlowered_op(dump: str) -> str:
+    """The first torch op left in an `--mlir-print-ir-after-failure` dump ("torch.aten.logsumexp"),
+    or "" when it holds none."""
+    for line in (dump or "").splitlines():
+        op = source_op(line[:2000])
+        if op and not op.startswith("torch.prim."):  # a list's construction stays beside its user
+            return op
+    return ""
 
 
 def crashed_on(named: FirstError) -> str:
@@ -206,30 +231,34 @@ def of_record(metrics: Mapping[str, Any], message: Optional[str]) -> Optional[Fi
     return first_error(message)
 
 
-def in_model(named: FirstError, source: Path) -> FirstError:
+def in_model(named: FirstError, source: Path, unlowered: str = "") -> FirstError:
     """`named` with the model's torch op on the line of `source` it points at — a crash, which names
-    no line, at the first line of the op it was lowering — and the model's Python line that op came
-    from, where the export kept it (`model.where.json`)."""
+    no line, at the first line of the op it was lowering; a leftover constant's error at the first line
+    of the `unlowered` op — and the model's Python line that op came from, where the export kept it
+    (`model.where.json`)."""
     line = named.line() if named.where.startswith(source.name) else None
     op = source_op(_line_of(source, line)) if line is not None else ""
     crashed = crashed_on(named) if line is None else ""
     if crashed:
-        line, op = _first_line_of(source, crashed)
+        line, op = _first_line_of(source, lambda found: pattern_class(found) == crashed)
+    elif line is None and unlowered and names_a_constant(named):
+        line, _ = _first_line_of(source, lambda found: found == unlowered)
+        op = unlowered  # named even where the source is bytecode and gives no line
     if line is None:
-        return named
+        return dataclasses.replace(named, source_op=op) if op else named
     where = source.with_name(source.stem + WHERE_SUFFIX)
     said = model_line(where.read_text("utf-8"), line) if where.is_file() else ""
     return dataclasses.replace(named, source_op=op, source_line=said)
 
 
-def _first_line_of(path: Path, wanted: str) -> tuple[Optional[int], str]:
-    """The first line of an exported MLIR holding the torch op whose C++ class is `wanted` (a crash's
-    "AtenScatterSrcOp"), and that op; (None, "") when none does."""
+def _first_line_of(path: Path, wanted: Callable[[str], bool]) -> tuple[Optional[int], str]:
+    """The first line of an exported MLIR holding a torch op `wanted` accepts (a crash's: its C++ class
+    is "AtenScatterSrcOp"), and that op; (None, "") when none does."""
     try:
         with path.open("r", encoding="utf-8", errors="replace") as text:
             for number, line in enumerate(text, 1):
                 op = source_op(line[:2000])
-                if op and pattern_class(op) == wanted:
+                if op and wanted(op):
                     return number, op
     except OSError:
         pass

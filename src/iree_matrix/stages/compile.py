@@ -210,12 +210,13 @@ class CompileStage(StageBase):
                                      writable=[out, cwd], env=run_env, check=False, cwd=cwd)  # fmt: skip
             done = env.run(request)
             alone = _without_spec(job, ctx, env, request, done, argv, cwd)
+            unlowered = _unlowered(env, request, done)
         if done.returncode != 0:
             failure = _compile_failure(done, job.target)
             if job.label.kernel and not done.killed:  # a limit's kill is no answer of the kernel's
                 failure = kernel_refused(job.label.kernel, done, kernel_stage.spec_of(job, ctx).name,
                                          kernel_of(job, ctx).requires_flags, alone)  # fmt: skip
-            return _failed(failure, done.output, argv, mlir)
+            return _failed(failure, done.output, argv, mlir, unlowered)
         metrics: dict[str, Any] = {
             "seconds": round(done.seconds, 3),
             "module_bytes": module.stat().st_size,
@@ -265,6 +266,19 @@ def _without_spec(
         return None
     again = without_spec(argv, cwd / "without-spec.vmfb")
     return env.run(dataclasses.replace(request, argv=again))
+
+
+def _unlowered(env: Environment, request: ProcessRequest, done: processes.Completed) -> str:
+    """The torch op a failed compile left unlowered, where its first error names only a constant that
+    op took: the same compile again, printing the IR as the failed pass left it (`compile_errors`)."""
+    if (
+        done.returncode == 0
+        or done.killed
+        or not compile_errors.names_a_constant(compile_errors.first_error(done.output))
+    ):
+        return ""
+    argv = [*request.argv, *compile_errors.AFTER_FAILURE_FLAGS]
+    return compile_errors.unlowered_op(env.run(dataclasses.replace(request, argv=argv)).output)
 
 
 def _command(
@@ -611,15 +625,18 @@ def attach_resources(sources: list[Path], model: Path) -> None:
             )
 
 
-def _failed(failure: Exception, output: str, argv: list[str], source: Optional[Path] = None) -> Outcome:
+def _failed(
+    failure: Exception, output: str, argv: list[str], source: Optional[Path] = None, unlowered: str = ""
+) -> Outcome:
     """A failed compile as its record: the tool's words, plus its first error and the op it names
     (`first_error`, `failing_op`), read from the whole output rather than the stored excerpt, and the
     model's torch op on the line of `source` (the compiled MLIR) the error points at (`source_op`), and
-    the model's Python line it came from where the export kept it (`source_line`)."""
+    the model's Python line it came from where the export kept it (`source_line`); where the error
+    names only a constant, the op left `unlowered` is the model's op."""
     outcome = from_exception(failure)
     named = compile_errors.first_error(output)
     if named is not None and source is not None:
-        named = compile_errors.in_model(named, source)
+        named = compile_errors.in_model(named, source, unlowered)
     metrics = {**outcome.metrics, **(named.metrics() if named is not None else {})}
     return dataclasses.replace(outcome, metrics=CompileMetrics.checked(metrics), command=tuple(argv))
 
