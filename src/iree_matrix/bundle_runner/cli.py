@@ -128,6 +128,10 @@ def _run(root: Path, args: argparse.Namespace) -> int:
     _checked_args(args)
     digest = verify(root)
     manifest = load_manifest(root)
+    # Checked before any cell runs: once refused only after every cell had been timed (minutes to
+    # hours), its sitting never held and the command to type again the same.
+    if manifest.get("sittings") and args.rounds < 6:
+        raise BundleError(f"--rounds {args.rounds}: at least 6 (fewer decide nothing)")
     host = _host()
     cells = [c for c in manifest["cells"] if fnmatch.fnmatchcase(c["job"], args.cells)]
     if not cells:
@@ -152,8 +156,6 @@ def _run(root: Path, args: argparse.Namespace) -> int:
     if _cells(root, manifest, digest, host, cells, out, args) == 130:
         return 130
     if manifest.get("sittings"):
-        if args.rounds < 6:
-            raise BundleError(f"--rounds {args.rounds}: at least 6 (fewer decide nothing)")
         try:
             over = args.gap if args.gap is not None else float(manifest.get("gap", gap.GAP))
             sittings(root, manifest, digest, host, out, args.rounds, over)
