@@ -4,13 +4,15 @@ and record it, then the sittings; `--child` and `--worker` are the processes it 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import fnmatch
 import json
+import signal
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Iterator, Optional
 
 from . import gap
 from .base import HERE, MANIFEST, MIN_REPETITION_SECONDS, MIN_REPETITIONS, BundleError, now
@@ -84,7 +86,13 @@ def main(argv: Optional[list[str]] = None) -> int:
             cell = next(c for c in load_manifest(root)["cells"] if c["job"] == args.child)
             print(json.dumps(run_cell(root, cell, args.repetitions), default=str), flush=True)
             return 0
-        return _run(root, args)
+        with _stoppable() as stopped_by:
+            try:
+                code = _run(root, args)
+            except KeyboardInterrupt:  # before a cell began (checking the bundle, assembling modules)
+                print("run.py: interrupted before any cell was recorded", file=sys.stderr)
+                code = 130
+        return 128 + stopped_by[0] if code == 130 and stopped_by else code
     except BundleError as exc:
         print(f"run.py: {exc}", file=sys.stderr)
         return 2
@@ -92,6 +100,29 @@ def main(argv: Optional[list[str]] = None) -> int:
         print(f"run.py: {exc.filename or ''}: {exc.strerror or exc}; the records written so far are kept",
               file=sys.stderr)  # fmt: skip
         return 1
+
+
+@contextlib.contextmanager
+def _stoppable() -> Iterator[list[int]]:
+    """SIGTERM and SIGHUP (a closed ssh session) stop a run as Ctrl-C does: the cell's process and the
+    sitting's workers, each in a session of their own, are killed and what finished is said. Left to
+    their default they ended run.py on the spot, and the cell's process ran on alone, up to --timeout.
+    Yields the signal that stopped it (run.py then exits 128 + its number, as a shell says it)."""
+    stopped_by: list[int] = []
+
+    def stop(signum: int, frame: object) -> None:
+        if not stopped_by:
+            stopped_by.append(signum)
+        raise KeyboardInterrupt
+
+    hangup = [signal.SIGHUP] if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN else []  # nohup: on
+    wanted = [signal.SIGTERM, *hangup]
+    before = {sig: signal.signal(sig, stop) for sig in wanted}
+    try:
+        yield stopped_by
+    finally:
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
 
 
 def _checked_args(args: argparse.Namespace) -> None:
