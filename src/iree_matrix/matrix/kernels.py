@@ -263,6 +263,10 @@ def load(where: Path) -> Kernel:
     """The kernel of a directory (or of its kernel.toml given itself), checked."""
     where = Path(where)
     toml = where if where.name == KERNEL_FILE else where / KERNEL_FILE
+    if input_files.is_link_loop(where):  # exists() says False of it: "no such directory" misled
+        raise KernelError(
+            f"{where}: a loop of symbolic links (each names the next): name the kernel's directory itself"
+        )
     if not where.exists():
         raise KernelError(f"{where}: no such kernel directory (a kernel is a directory with a {KERNEL_FILE})")
     if where.name != KERNEL_FILE and not where.is_dir():  # said as its kernel.toml missing, before
