@@ -42,3 +42,47 @@ def test_kernel_option_naming_a_loop_of_links_is_one_line(loop: Path, capsys, ve
     assert "Traceback" not in err
     err = _one_line(err.splitlines(keepends=True)[-1])  # advise says its plan first
     assert err.startswith(f"iree-matrix: error: --kernel {loop}: {loop}: a loop of symbolic links"), err
+
+
+FACTORIES = '''
+import torch
+from models.api import ModelSpec
+def takes_args(a, b): ...
+def kwonly(*, scale): ...
+def only_keywords(*, scale=2): ...
+def fine(seed=0, attn_implementation="sdpa", width=3): ...
+def no_seed(): ...
+def seed_and_recipe(seed, attn_implementation): ...
+def helper(x, y): ...
+'''
+
+
+@pytest.mark.parametrize(
+    "factory, said",
+    [
+        ("takes_args", "takes_args(a, b) cannot be called as the export calls a factory, takes_args(seed) "
+         "(or takes_args() when it takes no parameter): 'b' has no default; give the parameters after the "
+         "seed defaults"),
+        ("kwonly", "kwonly(*, scale) cannot be called as the export calls a factory, kwonly(seed) (or "
+         "kwonly() when it takes no parameter): 'scale' has no default"),
+        ("only_keywords", "only_keywords(*, scale=2) cannot be called as the export calls a factory, "
+         "only_keywords(seed) (or only_keywords() when it takes no parameter): it takes no positional "
+         "parameter for the seed"),
+    ],
+)  # fmt: skip
+def test_a_factory_the_export_cannot_call_is_refused_when_planned(tmp_path: Path, capsys, factory, said):
+    """Planned before, and each export failed 'TypeError: takes_args() missing 1 required positional
+    argument: 'b'' (or 'takes 0 positional arguments but 1 was given'): words about a call the user
+    never wrote (the export's factory(seed))."""
+    model = tmp_path / "facts.py"
+    model.write_text(FACTORIES)
+    assert cli.main(["matrix", "--matrix", str(SMOKE), "--model", f"{model}:{factory}", "--list"]) == 2
+    err = _one_line(capsys.readouterr().err)
+    assert f"{model}: {said}" in err, err
+
+
+@pytest.mark.parametrize("factory", ["fine", "no_seed", "seed_and_recipe"])
+def test_factories_the_export_can_call_are_planned(tmp_path: Path, capsys, factory: str) -> None:
+    model = tmp_path / "facts.py"
+    model.write_text(FACTORIES)
+    assert cli.main(["matrix", "--matrix", str(SMOKE), "--model", f"{model}:{factory}", "--list"]) == 0

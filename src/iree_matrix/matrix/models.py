@@ -350,6 +350,13 @@ def _with_statics(ref: ModelRef) -> ModelRef:
         raise ModelError(
             f"{ref.file}: defines no {ref.factory!r} at its top level (the factory the reference names)"
         )
+    uncallable = statics.get("uncallable", {}).get(ref.factory)
+    if uncallable:  # the export would say only "takes_args() missing 1 required positional argument"
+        raise ModelError(
+            f"{ref.file}: {ref.factory}({uncallable[0]}) cannot be called as the export calls a factory, "
+            f"{ref.factory}(seed) (or {ref.factory}() when it takes no parameter): {uncallable[1]}; "
+            "give the parameters after the seed defaults"
+        )
     value = statics.get("values", {}).get(ref.factory)
     if value is not None:  # `NAME = 3`: the export would say only "has no callable 'NAME'", late
         raise ModelError(
@@ -376,7 +383,11 @@ def read_statics(file: Path) -> dict[str, Any]:
         raise ModelError(f"{file}:{exc.lineno}: not valid Python: {exc.msg}") from None
     except UnicodeDecodeError as exc:
         raise ModelError(f"{file}: not UTF-8 text (byte {exc.start}); save the file as UTF-8") from None
-    found: dict[str, Any] = {"names": _top_level_names(tree.body), "values": _literal_only(tree.body)}
+    found: dict[str, Any] = {
+        "names": _top_level_names(tree.body),
+        "values": _literal_only(tree.body),
+        "uncallable": _uncallable(tree.body),
+    }
     for node in tree.body:
         if isinstance(node, (ast.Assign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
@@ -390,6 +401,28 @@ def read_statics(file: Path) -> dict[str, Any]:
                         found[target.id] = tuple(value)
                     except (ValueError, TypeError):
                         raise ModelError(f"{file}: {target.id} must be a literal tuple of strings") from None
+    return found
+
+
+def _uncallable(body: list[ast.stmt]) -> dict[str, tuple[str, str]]:
+    """Top-level functions that neither `f()` nor `f(seed)` can call - the two ways the export calls
+    a factory (with the seed when it takes any parameter) - each with its parameters as written and
+    the one that cannot be given. A decorated function is left out: its decorator may change that."""
+    found: dict[str, tuple[str, str]] = {}
+    for node in body:
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or node.decorator_list:
+            continue
+        arguments = node.args
+        positional = [*arguments.posonlyargs, *arguments.args]
+        required = positional[: len(positional) - len(arguments.defaults)]
+        missing = [a.arg for a in required[1:]]  # the seed fills the first
+        missing += [a.arg for a, d in zip(arguments.kwonlyargs, arguments.kw_defaults) if d is None]
+        # the `~eager` recipe gives this one by name (scripts/export_recipe.py)
+        missing = [name for name in missing if name != "attn_implementation"]
+        if missing:
+            found[node.name] = (ast.unparse(arguments), f"{missing[0]!r} has no default")
+        elif not positional and not arguments.vararg and arguments.kwonlyargs:
+            found[node.name] = (ast.unparse(arguments), "it takes no positional parameter for the seed")
     return found
 
 
