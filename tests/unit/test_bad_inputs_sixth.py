@@ -44,7 +44,7 @@ def test_kernel_option_naming_a_loop_of_links_is_one_line(loop: Path, capsys, ve
     assert err.startswith(f"iree-matrix: error: --kernel {loop}: {loop}: a loop of symbolic links"), err
 
 
-FACTORIES = '''
+FACTORIES = """
 import torch
 from models.api import ModelSpec
 def takes_args(a, b): ...
@@ -54,7 +54,7 @@ def fine(seed=0, attn_implementation="sdpa", width=3): ...
 def no_seed(): ...
 def seed_and_recipe(seed, attn_implementation): ...
 def helper(x, y): ...
-'''
+"""
 
 
 @pytest.mark.parametrize(
@@ -86,3 +86,32 @@ def test_factories_the_export_can_call_are_planned(tmp_path: Path, capsys, facto
     model = tmp_path / "facts.py"
     model.write_text(FACTORIES)
     assert cli.main(["matrix", "--matrix", str(SMOKE), "--model", f"{model}:{factory}", "--list"]) == 0
+
+
+def test_a_model_file_saved_with_a_byte_order_mark_is_read_as_python_reads_it(tmp_path: Path, capsys) -> None:
+    """Python imports a UTF-8 file that starts with a BOM (as Windows editors save it); the planner
+    refused it, 'not valid Python: invalid non-printable character U+FEFF'."""
+    model = tmp_path / "bom.py"
+    model.write_bytes(b"\xef\xbb\xbf" + FACTORIES.encode())
+    assert cli.main(["matrix", "--matrix", str(SMOKE), "--model", f"{model}:fine", "--list"]) == 0
+    assert cli.main(["matrix", "--matrix", str(SMOKE), "--model", f"{model}", "--list"]) == 2  # no factory
+    assert "its top-level functions: takes_args, kwonly" in capsys.readouterr().err
+
+
+def test_a_model_file_with_a_nul_byte_names_no_line_none(tmp_path: Path, capsys) -> None:
+    model = tmp_path / "nul.py"
+    model.write_bytes(b"def build(): ...\n\x00\n")
+    assert cli.main(["matrix", "--matrix", str(SMOKE), "--model", f"{model}:build", "--list"]) == 2
+    err = _one_line(capsys.readouterr().err)
+    assert err.endswith(f"{model}: not valid Python: source code string cannot contain null bytes\n"), err
+
+
+def test_a_kernel_toml_saved_with_a_byte_order_mark_is_read_as_a_matrix_file_is(tmp_path: Path) -> None:
+    """A matrix file's BOM was taken, a kernel.toml's refused: 'not valid TOML: Invalid statement'."""
+    import shutil
+
+    kernel = tmp_path / "k"
+    shutil.copytree(ROOT / "kernels" / "depthwise3x3", kernel)
+    toml = kernel / "kernel.toml"
+    toml.write_bytes(b"\xef\xbb\xbf" + toml.read_bytes())
+    assert kernels.load(kernel).name == "depthwise3x3"

@@ -280,7 +280,7 @@ def load(where: Path) -> Kernel:
             raise KernelError(f"{toml}: no such file (a kernel directory holds a {KERNEL_FILE})") from None
         raise KernelError(f"{toml}: {exc.reason}") from None
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        data = tomllib.loads(raw.decode("utf-8").removeprefix("\ufeff"))  # a BOM, as a matrix file's
     except UnicodeDecodeError as exc:
         raise KernelError(f"{toml}: not UTF-8 text (byte {exc.start})") from None
     except tomllib.TOMLDecodeError as exc:

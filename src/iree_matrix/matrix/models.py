@@ -229,7 +229,7 @@ def factory_missing(text: str, base: Path) -> Optional[str]:
 def defined_functions(file: Path) -> list[str]:
     """The functions a model file defines at its top level, in order (read with `ast`, not run)."""
     try:
-        tree = ast.parse(input_files.read_bounded(file, MAX_FILE_BYTES).decode("utf-8"))
+        tree = ast.parse(input_files.read_bounded(file, MAX_FILE_BYTES).decode(SOURCE_ENCODING))
     except (input_files.InputFileError, SyntaxError, UnicodeDecodeError, ValueError):
         raise ModelError(f"{file}: not readable Python") from None
     return [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
@@ -369,18 +369,22 @@ def _with_statics(ref: ModelRef) -> ModelRef:
 # A model file is Python source: the largest built-in is a few kB. Its weights are made by its code
 # (or downloaded by it), never read from the file itself.
 MAX_FILE_BYTES = 16 << 20
+# As Python reads a source file: UTF-8, a byte-order mark first taken (Windows editors write one);
+# read as plain UTF-8 the mark was "invalid non-printable character U+FEFF", a file Python imports.
+SOURCE_ENCODING = "utf-8-sig"
 
 
 def read_statics(file: Path) -> dict[str, Any]:
     """Top-level `FUNCTIONS` / `REQUIREMENTS` literals of a model file, and under "names" every name
     its top level binds (None when a `*` import makes that unknowable), without executing it."""
     try:
-        source = input_files.read_bounded(file, MAX_FILE_BYTES).decode("utf-8")
+        source = input_files.read_bounded(file, MAX_FILE_BYTES).decode(SOURCE_ENCODING)
         tree = ast.parse(source, filename=str(file))
     except input_files.InputFileError as exc:
         raise ModelError(f"{file}: {exc.reason}; a model is a Python file") from None
     except SyntaxError as exc:
-        raise ModelError(f"{file}:{exc.lineno}: not valid Python: {exc.msg}") from None
+        line = f":{exc.lineno}" if exc.lineno else ""  # a NUL byte's error has no line ("FILE:None")
+        raise ModelError(f"{file}{line}: not valid Python: {exc.msg}") from None
     except UnicodeDecodeError as exc:
         raise ModelError(f"{file}: not UTF-8 text (byte {exc.start}); save the file as UTF-8") from None
     found: dict[str, Any] = {
