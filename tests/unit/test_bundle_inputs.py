@@ -39,3 +39,16 @@ def test_a_bundle_without_a_sitting_takes_any_rounds_as_before(tmp_path: Path, c
                    "runtimes": []})  # fmt: skip
     assert runner_cli.main(["--bundle", str(root), "--rounds", "0", "--list"]) == 0
     assert capsys.readouterr().out == "run:x  [local-task]\n"
+
+
+@pytest.mark.parametrize("under", ["", "sub"])
+def test_an_out_that_is_a_file_is_refused_before_anything_runs(tmp_path: Path, capsys, under: str) -> None:
+    """`--out FILE` was said after the modules were put together, as 'FILE: File exists; the records
+    written so far are kept' when no record had been written."""
+    root, afile = tmp_path / "b", tmp_path / "afile"
+    _bundle(root, {"schema": 1, "cells": [{"job": "run:x", "runtime": "3.13.0"}], "runtimes": []})
+    afile.write_text("")
+    out = afile / under if under else afile
+    assert runner_cli.main(["--bundle", str(root), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err == f"run.py: --out {out}: {afile} is a file, not a folder; name a folder (made if missing)\n"

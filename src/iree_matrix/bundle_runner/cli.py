@@ -132,6 +132,11 @@ def _checked_args(args: argparse.Namespace) -> None:
         )
     if not args.timeout > 0:
         raise BundleError(f"--timeout {args.timeout}: a positive number of seconds")
+    if args.out is not None:  # else said after the modules were assembled, as "File exists; the
+        # records written so far are kept" when none had been
+        blocked = _not_a_folder(args.out)
+        if blocked:
+            raise BundleError(f"--out {args.out}: {blocked}; name a folder (made if missing)")
     if args.gap is not None and not 0 <= args.gap < float("inf"):
         raise BundleError(
             f"--gap {args.gap}: a ratio, 0 or more (0 profiles every arm that can be the answer)"
@@ -141,6 +146,16 @@ def _checked_args(args: argparse.Namespace) -> None:
     except ImportError:
         raise BundleError("numpy is not importable here: `python3 -m pip install numpy` (the one thing "
                           "a bundle needs besides Python)") from None  # fmt: skip
+
+
+def _not_a_folder(out: Path) -> str:
+    """Why `out` cannot be the results folder ("" when it can): a file there or above it."""
+    for path in (out, *out.parents):
+        if path.is_dir():
+            return ""
+        if path.exists() or path.is_symlink():
+            return f"{path} is a file, not a folder" if path.is_file() else f"{path} is not a folder"
+    return ""
 
 
 def _host() -> Json:
