@@ -142,3 +142,13 @@ def test_a_sitting_with_no_arm_to_time_is_one_line_naming_why(monkeypatch, tmp_p
     said = str(info.value)
     assert said.startswith("advise m: no arm of main can be timed here (2 planned; default: run:m/default: ")
     assert "no longer in the store" in said and "\n" not in said
+
+
+def test_a_model_reference_with_two_colons_says_so(tmp_path: Path, capsys) -> None:
+    """`FILE:build:extra` said 'no such file: FILE:build' of a file that is there."""
+    model = tmp_path / "facts.py"
+    model.write_text(FACTORIES)
+    ref = f"{model}:fine:extra"
+    assert cli.main(["matrix", "--matrix", str(SMOKE), "--model", ref, "--list"]) == 2
+    err = _one_line(capsys.readouterr().err)
+    assert err.endswith(f"{ref}: more than one ':'; a model is FILE:FACTORY, e.g. {model}:fine\n"), err

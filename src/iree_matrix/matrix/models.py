@@ -198,6 +198,11 @@ def resolve(text: str, base: Path) -> ModelRef:
             input_files.check_regular(given)
         except input_files.InputFileError as exc:
             if exc.missing:
+                head, colon, first = target.rpartition(":")  # FILE:build:extra: one ':' too many
+                if colon and (base / head).expanduser().is_file():
+                    raise ModelError(
+                        f"{text}: more than one ':'; a model is FILE:FACTORY, e.g. {head}:{first}"
+                    ) from None
                 raise ModelError(f"no such file: {given}") from None
             raise ModelError(f"{given}: {exc.reason}; a model is a Python file") from None
         if given.suffix != ".py":  # the export imports it as a module: no loader takes another suffix
