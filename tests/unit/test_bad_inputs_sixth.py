@@ -152,3 +152,14 @@ def test_a_model_reference_with_two_colons_says_so(tmp_path: Path, capsys) -> No
     assert cli.main(["matrix", "--matrix", str(SMOKE), "--model", ref, "--list"]) == 2
     err = _one_line(capsys.readouterr().err)
     assert err.endswith(f"{ref}: more than one ':'; a model is FILE:FACTORY, e.g. {model}:fine\n"), err
+
+
+@pytest.mark.parametrize("size", ["0", "-1", "nan", "inf", "abc"])
+def test_a_bundles_max_size_that_no_bundle_fits_is_refused_when_parsed(capsys, size: str) -> None:
+    """`bundle --max-size -1` built every cell, then said '15.3 MiB is over --max-size -1 MiB'; `nan`
+    refused nothing, as no limit would."""
+    argv = ["bundle", "--advise", "tiny_cnn", "--cpu", "znver5", "--max-size", size, "--list"]
+    assert cli.main(argv) == 2
+    err = _one_line(capsys.readouterr().err)
+    shown = repr(size) if size == "abc" else size
+    assert err.startswith(f"iree-matrix: error: argument --max-size: {shown}: "), err
