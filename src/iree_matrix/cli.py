@@ -114,12 +114,21 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+# The signal that stopped this command, the first if several came. Its exit status is then
+# 128 + the signal's number, as a shell reports a process that signal ended and as the tool's own
+# workers exit: 130 after Ctrl-C, 143 after SIGTERM, 129 after SIGHUP (a script or a supervisor
+# can tell "stopped by you" from "stopped by the system"). Everything else of the stop is the same.
+_stopped_by: list[int] = []
+
+
 def _interruptible() -> None:
     """Ctrl-C, SIGTERM and SIGHUP stop a run the same careful way (children killed, finished records
     kept). Installed explicitly: a process started in the background of a non-interactive shell
     inherits SIGINT as ignored, and Python then installs no handler of its own."""
 
     def stop(signum: int, frame: object) -> None:
+        if not _stopped_by:
+            _stopped_by.append(signum)
         raise KeyboardInterrupt
 
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -151,14 +160,27 @@ def entry() -> NoReturn:
     (fsynced), and the interpreter's own teardown takes half a second on a busy machine, a quarter of
     the 2 s an interrupted run has to end in."""
     code = main()
-    if code == EXIT_INTERRUPTED:
+    if code in INTERRUPTED_CODES:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
     sys.exit(code)
 
 
+# The exit statuses of a stopped command (`_exit_status`).
+INTERRUPTED_CODES = frozenset(128 + s for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP))
+
+
+def _exit_status(code: int) -> int:
+    """A command's `EXIT_INTERRUPTED` said as 128 + the number of the signal that stopped it (a
+    KeyboardInterrupt raised by no signal, as in tests, stays 130)."""
+    if code == EXIT_INTERRUPTED and _stopped_by:
+        return 128 + _stopped_by[0]
+    return code
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    _stopped_by.clear()
     try:
         args = _parser().parse_args(argv)
     except SystemExit as exc:  # --help, --version, or a bad option (one line, printed by _Parser)
@@ -172,13 +194,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         with console.answers():  # stdout without terminal controls, whatever a record held
             _finish_publishes(args)
             code: int = args.command.main(args)  # the command's exit status
-            return code
+            return _exit_status(code)
     except UserError as exc:
         logger.error(f"error: {exc}")
         return exc.exit_code
     except KeyboardInterrupt:
         logger.error("interrupted")
-        return EXIT_INTERRUPTED
+        return _exit_status(EXIT_INTERRUPTED)
     except BrokenPipeError:  # `iree-matrix matrix --list | head`
         sys.stderr.close()
         return 0

@@ -20,6 +20,7 @@ from iree_matrix.answer import gap as gaps
 from iree_matrix.answer.advise_plan import FLEET_PREFIX, PlannedArm, Settings, SittingPlan
 from iree_matrix.core import console
 from iree_matrix.core.cache_layout import CacheLayout
+from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.metrics.compile import CompileMetrics
 from iree_matrix.core.model.metrics.kernel import KernelMetrics
 from iree_matrix.core.model.metrics.peer import PeerMetrics
@@ -169,6 +170,8 @@ def _sit_function(
         for name in peer_names:
             arms_meta.append(_peer_arm(where, name, Path(work), peer_arms, timed))
         timed = _dedupe(timed, arms_meta)
+        if not timed:  # was a ZeroDivisionError traceback in the rounds' rotation
+            raise UserError(_nothing_to_time(model, function, arms_meta))
         hint = f"--rounds {stats.MIN_PAIRED_ROUNDS} (the least with a verdict)"
         rounds = sitting.timed(request, timed, f"sitting: {function}", function, hint, f"advise {model}")
     for meta in arms_meta:
@@ -322,6 +325,16 @@ def peer_of(peers: Sequence[Record], model: str, function: str) -> Optional[Reco
     """The peer record of one function of `model` (its peers ran once for all its arms)."""
     return next(
         (r for r in peers if (r.label.function or "main") == function and r.label.source_model == model), None
+    )
+
+
+def _nothing_to_time(model: str, function: str, metas: Sequence[Mapping[str, Any]]) -> str:
+    """Why a sitting has no arm to time (bad inputs, sixth round: every module pruned from the store,
+    or not this host's), in one line: the first arm's reason and how many arms share none."""
+    why = next((f"{m['name']}: {m['error']}" for m in metas if m.get("error")), "no arm planned")
+    return (
+        f"advise {model}: no arm of {function} can be timed here ({len(metas)} planned; {why}); run the "
+        "matrix again on this host with the same --cache (it rebuilds what is missing), then advise"
     )
 
 

@@ -4,13 +4,15 @@ and record it, then the sittings; `--child` and `--worker` are the processes it 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import fnmatch
 import json
+import signal
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Iterator, Optional
 
 from . import gap
 from .base import HERE, MANIFEST, MIN_REPETITION_SECONDS, MIN_REPETITIONS, BundleError, now
@@ -84,7 +86,13 @@ def main(argv: Optional[list[str]] = None) -> int:
             cell = next(c for c in load_manifest(root)["cells"] if c["job"] == args.child)
             print(json.dumps(run_cell(root, cell, args.repetitions), default=str), flush=True)
             return 0
-        return _run(root, args)
+        with _stoppable() as stopped_by:
+            try:
+                code = _run(root, args)
+            except KeyboardInterrupt:  # before a cell began (checking the bundle, assembling modules)
+                print("run.py: interrupted before any cell was recorded", file=sys.stderr)
+                code = 130
+        return 128 + stopped_by[0] if code == 130 and stopped_by else code
     except BundleError as exc:
         print(f"run.py: {exc}", file=sys.stderr)
         return 2
@@ -94,6 +102,29 @@ def main(argv: Optional[list[str]] = None) -> int:
         return 1
 
 
+@contextlib.contextmanager
+def _stoppable() -> Iterator[list[int]]:
+    """SIGTERM and SIGHUP (a closed ssh session) stop a run as Ctrl-C does: the cell's process and the
+    sitting's workers, each in a session of their own, are killed and what finished is said. Left to
+    their default they ended run.py on the spot, and the cell's process ran on alone, up to --timeout.
+    Yields the signal that stopped it (run.py then exits 128 + its number, as a shell says it)."""
+    stopped_by: list[int] = []
+
+    def stop(signum: int, frame: object) -> None:
+        if not stopped_by:
+            stopped_by.append(signum)
+        raise KeyboardInterrupt
+
+    hangup = [signal.SIGHUP] if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN else []  # nohup: on
+    wanted = [signal.SIGTERM, *hangup]
+    before = {sig: signal.signal(sig, stop) for sig in wanted}
+    try:
+        yield stopped_by
+    finally:
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
+
+
 def _checked_args(args: argparse.Namespace) -> None:
     if args.repetitions < MIN_REPETITIONS:
         raise BundleError(
@@ -101,6 +132,11 @@ def _checked_args(args: argparse.Namespace) -> None:
         )
     if not args.timeout > 0:
         raise BundleError(f"--timeout {args.timeout}: a positive number of seconds")
+    if args.out is not None:  # else said after the modules were assembled, as "File exists; the
+        # records written so far are kept" when none had been
+        blocked = _not_a_folder(args.out)
+        if blocked:
+            raise BundleError(f"--out {args.out}: {blocked}; name a folder (made if missing)")
     if args.gap is not None and not 0 <= args.gap < float("inf"):
         raise BundleError(
             f"--gap {args.gap}: a ratio, 0 or more (0 profiles every arm that can be the answer)"
@@ -110,6 +146,16 @@ def _checked_args(args: argparse.Namespace) -> None:
     except ImportError:
         raise BundleError("numpy is not importable here: `python3 -m pip install numpy` (the one thing "
                           "a bundle needs besides Python)") from None  # fmt: skip
+
+
+def _not_a_folder(out: Path) -> str:
+    """Why `out` cannot be the results folder ("" when it can): a file there or above it."""
+    for path in (out, *out.parents):
+        if path.is_dir():
+            return ""
+        if path.exists() or path.is_symlink():
+            return f"{path} is a file, not a folder" if path.is_file() else f"{path} is not a folder"
+    return ""
 
 
 def _host() -> Json:
@@ -128,6 +174,10 @@ def _run(root: Path, args: argparse.Namespace) -> int:
     _checked_args(args)
     digest = verify(root)
     manifest = load_manifest(root)
+    # Checked before any cell runs: once refused only after every cell had been timed (minutes to
+    # hours), its sitting never held and the command to type again the same.
+    if manifest.get("sittings") and args.rounds < 6:
+        raise BundleError(f"--rounds {args.rounds}: at least 6 (fewer decide nothing)")
     host = _host()
     cells = [c for c in manifest["cells"] if fnmatch.fnmatchcase(c["job"], args.cells)]
     if not cells:
@@ -152,8 +202,6 @@ def _run(root: Path, args: argparse.Namespace) -> int:
     if _cells(root, manifest, digest, host, cells, out, args) == 130:
         return 130
     if manifest.get("sittings"):
-        if args.rounds < 6:
-            raise BundleError(f"--rounds {args.rounds}: at least 6 (fewer decide nothing)")
         try:
             over = args.gap if args.gap is not None else float(manifest.get("gap", gap.GAP))
             sittings(root, manifest, digest, host, out, args.rounds, over)

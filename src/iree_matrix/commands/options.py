@@ -67,6 +67,18 @@ def count(text: str) -> int:
     return value
 
 
+def mebibytes(text: str) -> float:
+    """A size in MiB: a number above 0; argparse's one-line error otherwise (`bundle --max-size 0` or
+    `-1` compiled every cell and then refused the bundle; `nan` refused none, as no limit)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: not a number of MiB") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text}: expected a size in MiB above 0 (leave it out: no limit)")
+    return value
+
+
 def _globs(text: str) -> list[str]:
     return [g.strip() for g in text.split(",") if g.strip()]
 
@@ -349,7 +361,7 @@ MACHINE: Option[str] = Option(
     "the target's CPU, for GPU cells (default: this machine's; a CPU cell's is its arch's)",
     choices=("x86_64", "aarch64"),
 )
-MAX_SIZE: Option[float] = Option("--max-size", "refuse a bundle larger than this", float, metavar="MIB")
+MAX_SIZE: Option[float] = Option("--max-size", "refuse a bundle larger than this", mebibytes, metavar="MIB")
 ADVISE: Option[str] = Option(
     "--advise",
     "instead of a matrix file: advise's arms for MODEL (default, the published picks, the naive build, "

@@ -91,7 +91,10 @@ def write_atomically(target: Path, data: str | bytes) -> Path:
     """Write to a temporary file beside `target`, fsync, then rename over it. Mode 0644: mkstemp's
     0600 would make a committed document private."""
     target = Path(target)
-    payload = data.encode() if isinstance(data, str) else data
+    # A path decoded by an ASCII locale with Python's UTF-8 mode off (LC_ALL=C PYTHONUTF8=0) holds its
+    # non-ASCII bytes as surrogates: written back as those very bytes, not a UnicodeEncodeError that
+    # lost the report of a finished run ("runs/lang ü" as --results-dir).
+    payload = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)

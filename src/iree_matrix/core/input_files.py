@@ -53,6 +53,16 @@ def _os_reason(exc: OSError) -> InputFileError:
     return InputFileError(f"cannot read: {exc.strerror}")
 
 
+def is_link_loop(path: Path) -> bool:
+    """Whether `path` is (or runs through) a loop of symbolic links: `Path.exists()` says False of it
+    and `Path.resolve()` raises RuntimeError (before Python 3.13), neither of which names the loop."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        return exc.errno == errno.ELOOP
+    return False
+
+
 def check_regular(path: Path) -> None:
     """An `InputFileError` when `path` (its symbolic links followed) is not a regular file."""
     try:

@@ -226,8 +226,8 @@ def merged(layered: Layered, settings: PlanSettings) -> Layered:
     if settings.timeout:
         layered = layered.over("timeouts", parse_timeouts(settings.timeout), "--timeout")
     if settings.kernels:  # relative to the working directory, as `--model`'s paths are
+        _check_kernels(settings.kernels)  # first: resolve() of a loop of links raised a traceback
         given = [str(Path(k).expanduser().resolve()) for k in settings.kernels]
-        _check_kernels(settings.kernels)
         layered = layered.extended("kernels", given, "--kernel")
     origin = "--iree-source" if settings.iree_sources else f"environment {cmake_runtime.SOURCE_ENV}"
     for item in _iree_sources_given(settings.iree_sources):

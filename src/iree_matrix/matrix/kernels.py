@@ -263,6 +263,10 @@ def load(where: Path) -> Kernel:
     """The kernel of a directory (or of its kernel.toml given itself), checked."""
     where = Path(where)
     toml = where if where.name == KERNEL_FILE else where / KERNEL_FILE
+    if input_files.is_link_loop(where):  # exists() says False of it: "no such directory" misled
+        raise KernelError(
+            f"{where}: a loop of symbolic links (each names the next): name the kernel's directory itself"
+        )
     if not where.exists():
         raise KernelError(f"{where}: no such kernel directory (a kernel is a directory with a {KERNEL_FILE})")
     if where.name != KERNEL_FILE and not where.is_dir():  # said as its kernel.toml missing, before
@@ -276,7 +280,7 @@ def load(where: Path) -> Kernel:
             raise KernelError(f"{toml}: no such file (a kernel directory holds a {KERNEL_FILE})") from None
         raise KernelError(f"{toml}: {exc.reason}") from None
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        data = tomllib.loads(raw.decode("utf-8").removeprefix("\ufeff"))  # a BOM, as a matrix file's
     except UnicodeDecodeError as exc:
         raise KernelError(f"{toml}: not UTF-8 text (byte {exc.start})") from None
     except tomllib.TOMLDecodeError as exc:

@@ -198,6 +198,11 @@ def resolve(text: str, base: Path) -> ModelRef:
             input_files.check_regular(given)
         except input_files.InputFileError as exc:
             if exc.missing:
+                head, colon, first = target.rpartition(":")  # FILE:build:extra: one ':' too many
+                if colon and (base / head).expanduser().is_file():
+                    raise ModelError(
+                        f"{text}: more than one ':'; a model is FILE:FACTORY, e.g. {head}:{first}"
+                    ) from None
                 raise ModelError(f"no such file: {given}") from None
             raise ModelError(f"{given}: {exc.reason}; a model is a Python file") from None
         if given.suffix != ".py":  # the export imports it as a module: no loader takes another suffix
@@ -229,7 +234,7 @@ def factory_missing(text: str, base: Path) -> Optional[str]:
 def defined_functions(file: Path) -> list[str]:
     """The functions a model file defines at its top level, in order (read with `ast`, not run)."""
     try:
-        tree = ast.parse(input_files.read_bounded(file, MAX_FILE_BYTES).decode("utf-8"))
+        tree = ast.parse(input_files.read_bounded(file, MAX_FILE_BYTES).decode(SOURCE_ENCODING))
     except (input_files.InputFileError, SyntaxError, UnicodeDecodeError, ValueError):
         raise ModelError(f"{file}: not readable Python") from None
     return [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
@@ -350,6 +355,13 @@ def _with_statics(ref: ModelRef) -> ModelRef:
         raise ModelError(
             f"{ref.file}: defines no {ref.factory!r} at its top level (the factory the reference names)"
         )
+    uncallable = statics.get("uncallable", {}).get(ref.factory)
+    if uncallable:  # the export would say only "takes_args() missing 1 required positional argument"
+        raise ModelError(
+            f"{ref.file}: {ref.factory}({uncallable[0]}) cannot be called as the export calls a factory, "
+            f"{ref.factory}(seed) (or {ref.factory}() when it takes no parameter): {uncallable[1]}; "
+            "give the parameters after the seed defaults"
+        )
     value = statics.get("values", {}).get(ref.factory)
     if value is not None:  # `NAME = 3`: the export would say only "has no callable 'NAME'", late
         raise ModelError(
@@ -362,21 +374,29 @@ def _with_statics(ref: ModelRef) -> ModelRef:
 # A model file is Python source: the largest built-in is a few kB. Its weights are made by its code
 # (or downloaded by it), never read from the file itself.
 MAX_FILE_BYTES = 16 << 20
+# As Python reads a source file: UTF-8, a byte-order mark first taken (Windows editors write one);
+# read as plain UTF-8 the mark was "invalid non-printable character U+FEFF", a file Python imports.
+SOURCE_ENCODING = "utf-8-sig"
 
 
 def read_statics(file: Path) -> dict[str, Any]:
     """Top-level `FUNCTIONS` / `REQUIREMENTS` literals of a model file, and under "names" every name
     its top level binds (None when a `*` import makes that unknowable), without executing it."""
     try:
-        source = input_files.read_bounded(file, MAX_FILE_BYTES).decode("utf-8")
+        source = input_files.read_bounded(file, MAX_FILE_BYTES).decode(SOURCE_ENCODING)
         tree = ast.parse(source, filename=str(file))
     except input_files.InputFileError as exc:
         raise ModelError(f"{file}: {exc.reason}; a model is a Python file") from None
     except SyntaxError as exc:
-        raise ModelError(f"{file}:{exc.lineno}: not valid Python: {exc.msg}") from None
+        line = f":{exc.lineno}" if exc.lineno else ""  # a NUL byte's error has no line ("FILE:None")
+        raise ModelError(f"{file}{line}: not valid Python: {exc.msg}") from None
     except UnicodeDecodeError as exc:
         raise ModelError(f"{file}: not UTF-8 text (byte {exc.start}); save the file as UTF-8") from None
-    found: dict[str, Any] = {"names": _top_level_names(tree.body), "values": _literal_only(tree.body)}
+    found: dict[str, Any] = {
+        "names": _top_level_names(tree.body),
+        "values": _literal_only(tree.body),
+        "uncallable": _uncallable(tree.body),
+    }
     for node in tree.body:
         if isinstance(node, (ast.Assign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
@@ -390,6 +410,28 @@ def read_statics(file: Path) -> dict[str, Any]:
                         found[target.id] = tuple(value)
                     except (ValueError, TypeError):
                         raise ModelError(f"{file}: {target.id} must be a literal tuple of strings") from None
+    return found
+
+
+def _uncallable(body: list[ast.stmt]) -> dict[str, tuple[str, str]]:
+    """Top-level functions that neither `f()` nor `f(seed)` can call - the two ways the export calls
+    a factory (with the seed when it takes any parameter) - each with its parameters as written and
+    the one that cannot be given. A decorated function is left out: its decorator may change that."""
+    found: dict[str, tuple[str, str]] = {}
+    for node in body:
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or node.decorator_list:
+            continue
+        arguments = node.args
+        positional = [*arguments.posonlyargs, *arguments.args]
+        required = positional[: len(positional) - len(arguments.defaults)]
+        missing = [a.arg for a in required[1:]]  # the seed fills the first
+        missing += [a.arg for a, d in zip(arguments.kwonlyargs, arguments.kw_defaults) if d is None]
+        # the `~eager` recipe gives this one by name (scripts/export_recipe.py)
+        missing = [name for name in missing if name != "attn_implementation"]
+        if missing:
+            found[node.name] = (ast.unparse(arguments), f"{missing[0]!r} has no default")
+        elif not positional and not arguments.vararg and arguments.kwonlyargs:
+            found[node.name] = (ast.unparse(arguments), "it takes no positional parameter for the seed")
     return found
 
 
