@@ -305,3 +305,20 @@ def test_a_torn_or_unreadable_line_is_warned_about_once_per_file(log, capsys):
         assert [r.job for r in ResultsLog(log.path)] == ["run:a"]
     err = capsys.readouterr().err
     assert err.count("torn last line") == 1 and err.count("not JSON") == 1, err
+
+
+def test_records_of_a_stage_this_version_lacks_are_named_once_not_dropped_silently(log, capsys):
+    """A record of a stage no view shows (a newer iree-matrix's, or one edited by hand) was left out
+    of the report and `query` without a word; armv6-smoke's hello-world record is one of ours."""
+    from iree_matrix.findings import results_folder
+
+    log.append(_record("frobnicate:tiny_cnn/x", tool_version="9.9.9"))
+    log.append(_record("frobnicate:tiny_cnn/y", tool_version="9.9.9"))
+    log.append(_record(f"{results.HELLO_STAGE}:armv6-hello"))
+    log.append(_record("run:tiny_cnn/x"))
+    for _ in range(2):  # a report reads the log several times: said once
+        assert len(results_folder.read(log.path, None)) == 4
+    err = capsys.readouterr().err
+    assert err.count("record(s) of stage") == 1, err
+    assert "2 record(s) of stage 'frobnicate'" in err and "iree-matrix 9.9.9 wrote them" in err
+    assert f"stage '{results.HELLO_STAGE}'" not in err

@@ -18,9 +18,20 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix.answer import advice, gpu_advice
-from iree_matrix.core.model.results import Record, ResultsLog, latest_by_job, log_path, logs_under, read_log
+from iree_matrix.core import console
+from iree_matrix.core.model.results import (
+    RECORD_ONLY_STAGES,
+    Record,
+    ResultsLog,
+    latest_by_job,
+    log_path,
+    logs_under,
+    read_log,
+)
 from iree_matrix.findings import calibration, identities, paired, search_descent
 from iree_matrix.findings.runs_view import cross_checked
+
+logger = console.logger(__name__)
 
 _UNSET = Path("\0unset")  # `load`'s default: the package's published results, looked up once there
 
@@ -42,6 +53,7 @@ def read(source: Path, published: Optional[Path] = _UNSET) -> list[Record]:
     cross-checked against the other published logs when `source` is one of `published`'s (default:
     the package's). Each log is parsed once per process while it is unchanged (`results.read_log`)."""
     records = paired.attach(list(read_log(source)), paired.read(Path(source).parent))
+    _say_unknown_stages(source, records)
     root = package_results() if published is _UNSET else published
     if root is None or root.resolve() not in Path(source).resolve().parents:
         return cross_checked(records)
@@ -52,6 +64,31 @@ def read(source: Path, published: Optional[Path] = _UNSET) -> list[Record]:
         if log.resolve() != Path(source).resolve()
     }
     return cross_checked(records, others)
+
+
+_SAID: set[tuple[str, str]] = set()  # (log, stage): said once per process, as a skipped line is
+
+
+def _say_unknown_stages(source: Path, records: list[Record]) -> None:
+    """A warning for the records of a stage this iree-matrix has none of (written by a newer one, or
+    by hand): no view shows them, which said nothing before."""
+    from iree_matrix import __version__, stages
+
+    known = {*stages.names(), *RECORD_ONLY_STAGES}
+    unknown: dict[str, list[Record]] = {}
+    for record in records:
+        if record.stage not in known:
+            unknown.setdefault(record.stage, []).append(record)
+    for stage, those in sorted(unknown.items()):
+        if (str(source), stage) in _SAID:
+            continue
+        _SAID.add((str(source), stage))
+        writers = sorted({r.tool_version for r in those if r.tool_version} - {__version__})
+        by = f"; iree-matrix {', '.join(writers)} wrote them: read them with it" if writers else ""
+        logger.warning(
+            f"{source}: {len(those)} record(s) of stage {stage!r}, which iree-matrix {__version__} does not "
+            f"have (its stages: {', '.join(sorted(known))}): not shown{by}"
+        )
 
 
 @dataclasses.dataclass(frozen=True)

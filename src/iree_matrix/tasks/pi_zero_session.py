@@ -29,14 +29,14 @@ from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.metrics.runtime_build import RuntimeBuildMetrics
 from iree_matrix.core.model.outcome import Outcome, from_exception, now
 from iree_matrix.core.model.outcome import record as make_record
-from iree_matrix.core.model.results import Record, ResultsLog, Status
+from iree_matrix.core.model.results import HELLO_STAGE, Record, ResultsLog, Status
 from iree_matrix.core.system import containers
 from iree_matrix.envs.docker import base_environment
 from iree_matrix.iree import targets, versions
 from iree_matrix.matrix import plan, spec
 from iree_matrix.source_builds import armv6_hello
 
-HELLO_JOB = "toolchain:armv6-hello"
+HELLO_JOB = f"{HELLO_STAGE}:armv6-hello"
 
 
 def hello(cache: Path, results: ResultsLog) -> Record:
@@ -61,7 +61,7 @@ def hello(cache: Path, results: ResultsLog) -> Record:
     except Exception as exc:  # noqa: BLE001 - one mapper: a cross-gcc timeout is a TIMEOUT record
         result = from_exception(exc)
     labels = {"arch": armv6_hello.BOARD.label, "compiler": "gcc-arm-linux-gnueabi"}
-    record = make_record(HELLO_JOB, "toolchain", "armv6-hello", labels, result, started=started)
+    record = make_record(HELLO_JOB, HELLO_STAGE, "armv6-hello", labels, result, started=started)
     results.append(record)
     return record
 
