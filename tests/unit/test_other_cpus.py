@@ -1,0 +1,78 @@
+"""A newcomer on a CPU nobody published (docs/measurements.md, "A newcomer on another CPU"): real
+/proc/cpuinfo texts of a Sapphire Rapids, a Zen 4 EPYC 9654, a Google Axion (Neoverse V2), a Pi 4 and a
+Pi Zero (tests/unit/data/cpuinfo/README.md cites each) read through IREE_MATRIX_CPUINFO: the identity
+each gets, and what `query model` tells that user from the published answers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from iree_matrix.core.errors import UserError
+from iree_matrix.core.model.host_identity import here
+from iree_matrix.core.system import host
+
+ROOT = Path(__file__).resolve().parents[2]
+CPUINFO = Path(__file__).parent / "data" / "cpuinfo"
+
+
+@pytest.fixture
+def as_cpu(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    """Read this machine as the named cpuinfo file (`as_cpu("zen4-epyc9654")`), caches cleared."""
+
+    def clear() -> None:
+        host._cpu.cache_clear()
+        host._described.cache_clear()
+
+    def use(name: str) -> None:
+        monkeypatch.setenv(host.CPUINFO_ENV, str(CPUINFO / f"{name}.cpuinfo"))
+        clear()
+
+    clear()
+    yield use
+    monkeypatch.delenv(host.CPUINFO_ENV, raising=False)
+    clear()
+
+
+@pytest.mark.parametrize(
+    ("name", "machine", "vendor", "family", "model", "cpu"),
+    [
+        ("sapphirerapids-8488c", "x86_64", "GenuineIntel", "6", "143", "Intel(R) Xeon(R) Platinum 8488C"),
+        ("zen4-epyc9654", "x86_64", "AuthenticAMD", "25", "17", "AMD EPYC 9654 96-Core Processor"),
+        ("axion-neoverse-v2", "aarch64", "0x41", "8", "0xd4f", "ARM Neoverse-V2 (part 0xd4f)"),
+        ("rpi4-cortex-a72", "aarch64", "0x41", "8", "0xd08", "ARM Cortex-A72 (part 0xd08)"),
+        ("pi-zero-arm1176", "armv6l", "0x41", "7", "0xb76", "ARMv6-compatible processor rev 7 (v6l)"),
+    ],
+)
+def test_each_real_cpuinfo_reads_as_its_cpu_and_says_it_is_simulated(
+    as_cpu, name: str, machine: str, vendor: str, family: str, model: str, cpu: str
+) -> None:
+    as_cpu(name)
+    found = here()
+    fields = (found.machine, found.vendor, found.family, found.model, found.cpu)
+    assert fields == (machine, vendor, family, model, cpu)
+    assert found.cores == 1  # each file holds one processor: the file's count, not this machine's
+    # never the identity the real CPU's records carry (its figures are that CPU's, these this machine's)
+    assert found.identity.endswith("|simulated") and found.simulated
+    assert found.slug().endswith("-simulated")
+    assert found.label().endswith(f"simulated from {CPUINFO / (name + '.cpuinfo')}")
+    assert found.as_dict()["cpuinfo_from"] == str(CPUINFO / f"{name}.cpuinfo")
+
+
+def test_without_the_variable_this_machine_is_read_and_nothing_says_simulated(as_cpu) -> None:
+    found = here()
+    assert not found.simulated and "simulated" not in found.identity
+    assert "cpuinfo_from" not in host.describe()
+
+
+def test_a_cpuinfo_file_that_cannot_be_read_is_one_line_naming_the_variable(
+    as_cpu, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv(host.CPUINFO_ENV, str(tmp_path / "nope"))
+    with pytest.raises(UserError) as raised:
+        host.describe()
+    said = str(raised.value)
+    assert said.startswith(f"{host.CPUINFO_ENV}={tmp_path / 'nope'}: cannot read it") and "\n" not in said
+    assert "unset it" in said
