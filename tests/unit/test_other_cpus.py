@@ -10,12 +10,15 @@ from pathlib import Path
 
 import pytest
 
+from iree_matrix.answer import advice
+from iree_matrix.commands import query as query_command
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.host_identity import here
 from iree_matrix.core.system import host
 
 ROOT = Path(__file__).resolve().parents[2]
 CPUINFO = Path(__file__).parent / "data" / "cpuinfo"
+ANSWERS = ROOT / "results" / "answers"
 
 
 @pytest.fixture
@@ -76,3 +79,52 @@ def test_a_cpuinfo_file_that_cannot_be_read_is_one_line_naming_the_variable(
     said = str(raised.value)
     assert said.startswith(f"{host.CPUINFO_ENV}={tmp_path / 'nope'}: cannot read it") and "\n" not in said
     assert "unset it" in said
+
+
+def test_the_nearest_answer_is_of_this_cpus_architecture_only(as_cpu) -> None:
+    published = advice.published(ANSWERS)
+    assert {a.identity.host.machine for a in published} == {"x86_64"}
+    as_cpu("zen4-epyc9654")
+    zen4 = advice.answer(published, "mobilenet_v2", here())
+    assert zen4 is not None and not zen4.here and zen4.how_near == "the same vendor, family and model"
+    assert {a.identity.llvm_cpu for a in zen4.advice} == {"znver4"}
+    as_cpu("sapphirerapids-8488c")
+    spr = advice.answer(published, "mobilenet_v2", here())
+    assert spr is not None and spr.how_near == "the same vendor and family"
+    assert {a.identity.llvm_cpu for a in spr.advice} == {"rocketlake"}
+    # an aarch64 server and a Pi were shown a Zen 4's x86_64 command as their "nearest" answer
+    for arm in ("axion-neoverse-v2", "rpi4-cortex-a72", "pi-zero-arm1176"):
+        as_cpu(arm)
+        assert advice.answer(published, "mobilenet_v2", here()) is None
+
+
+def _query(name: str, capsys: pytest.CaptureFixture[str]) -> str:
+    code = query_command.run(query_command.Question("model", name), ROOT / "results")
+    assert code == 0
+    return capsys.readouterr().out
+
+
+def test_query_model_on_aarch64_names_the_identities_and_gives_no_x86_command(
+    as_cpu, capsys: pytest.CaptureFixture[str]
+) -> None:
+    as_cpu("axion-neoverse-v2")
+    said = _query("mobilenet_v2", capsys)
+    assert "x86_64-unknown-linux-gnu" not in said  # no other ISA's flags to copy
+    assert "is not published: `iree-matrix advise mobilenet_v2` measures it here" in said
+    assert (
+        "published answers for mobilenet_v2: AMD family 25 model 17 `znver4` (x86_64); AMD family 26 model 2 "
+        "`znver5` (x86_64); Intel family 6 model 167 `rocketlake` (x86_64); this CPU: ARM Neoverse-V2"
+    ) in said
+    assert "this machine is aarch64: the releases above passed on x86_64" in said
+
+
+def test_query_model_on_an_unpublished_x86_cpu_says_nearest_and_lists_the_others(
+    as_cpu, capsys: pytest.CaptureFixture[str]
+) -> None:
+    as_cpu("sapphirerapids-8488c")
+    said = _query("mobilenet_v2", capsys)
+    assert said.startswith("mobilenet_v2: the answer NEAREST identity measured (the same vendor and family)")
+    assert "`iree-matrix advise mobilenet_v2` measures them here" in said
+    assert "published answers for mobilenet_v2:" in said
+    assert "this CPU: Intel(R) Xeon(R) Platinum 8488C" in said
+    assert "this machine is" not in said  # x86_64 like the results' runs

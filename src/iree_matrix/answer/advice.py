@@ -479,7 +479,11 @@ class Chosen:
 def nearest(advice: Sequence[Advice], about: HostIdentity) -> Optional[Chosen]:
     """The Advice of this machine's identity, else of the nearest published one: the same vendor,
     family and model (another stepping or flags), then the same vendor and family, then the same
-    vendor, then any."""
+    vendor, then any — of this machine's architecture only: an x86_64 answer's flags name its triple
+    and its timings another ISA, so an aarch64 host was shown a Zen 4's `x86_64-unknown-linux-gnu`
+    command as its "nearest" answer (None: no identity of this architecture answered)."""
+    machine = about.machine or ""
+    advice = [a for a in advice if not machine or (a.identity.host.machine or machine) == machine]
     if not advice:
         return None
     here = about.identity

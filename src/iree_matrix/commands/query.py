@@ -196,9 +196,46 @@ def _answer(asked: Question, records: Sequence[Any], results: Results) -> Any:
         return gpu.model(records, name, gpu_target, results.gpu_gathered)
     answer = query.model(records, name, asked.arch)
     if not asked.releases and asked.arch is None:
-        answer = query.with_advice(answer, _advice(results, name), name, models.references(records))
+        chosen = _advice(results, name)
+        answer = query.with_advice(answer, chosen, name, models.references(records))
+        answer = _on_another_cpu(answer, results.gathered, name, chosen, records)
         answer = _with_gpu_answers(answer, results, name)
     return answer
+
+
+def _on_another_cpu(
+    answer: Any, gathered: Sequence[Any], name: str, chosen: Any, records: Sequence[Any]
+) -> Any:
+    """What a user whose CPU has no answer of its own is told besides: every identity that answered
+    `name` (which exist, so the nearest one's choice can be judged), and, on another architecture
+    than the results' runs, that their passes are that architecture's, with where its boards' are.
+    Before, an aarch64 host read "passes on 16 of 16" of x86_64 runs as its own, and no list of the
+    identities measured."""
+    from iree_matrix.answer import advice
+    from iree_matrix.core.model import host_identity
+    from iree_matrix.findings import runs_view
+
+    here = host_identity.here()
+    lines = list(answer.lines)
+    if chosen is None or not chosen.here:
+        published = advice.matching(gathered, name)
+        known = sorted({f"{a.identity.short} ({a.identity.host.machine or '?'})" for a in published})
+        if known:
+            lines.append(f"  published answers for {name}: {'; '.join(known)}; this CPU: {here.label()}")
+    machine = here.machine or ""
+    ran_on = runs_view.main_arch(records) if records else ""
+    if machine and ran_on and not ran_on.startswith(_target_of(machine)):
+        lines.append(
+            f"  this machine is {machine}: the releases above passed on {ran_on}; for ARM boards "
+            f"(emulated): `iree-matrix query model {name} --arch pi4 --results-dir results/armv6`, and "
+            f"`iree-matrix bundle --to DIR` runs it on this machine (docs/bundles.md)"
+        )
+    return dataclasses.replace(answer, lines=tuple(lines)) if lines != list(answer.lines) else answer
+
+
+def _target_of(machine: str) -> str:
+    """A uname -m as the run targets' labels start: armv6l and armv7l are `armv6`/`armv7`."""
+    return {"arm64": "aarch64", "amd64": "x86_64"}.get(machine, machine.rstrip("l"))
 
 
 def _with_gpu_answers(answer: Any, results: Results, name: str) -> Any:
