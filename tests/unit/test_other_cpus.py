@@ -128,3 +128,20 @@ def test_query_model_on_an_unpublished_x86_cpu_says_nearest_and_lists_the_others
     assert "published answers for mobilenet_v2:" in said
     assert "this CPU: Intel(R) Xeon(R) Platinum 8488C" in said
     assert "this machine is" not in said  # x86_64 like the results' runs
+
+
+def test_an_avx2_only_cpu_is_warned_off_a_nearest_answer_before_3_12(
+    as_cpu, capsys: pytest.CaptureFixture[str]
+) -> None:
+    as_cpu("haswell-i7-4800mq")
+    assert "avx512f" not in (here().cpu_features or ()) and "avx2" in (here().cpu_features or ())
+    said = _query("quartznet5x5", capsys)  # published: 3.9.0 on AVX-512 identities
+    assert "NEAREST identity measured" in said
+    assert (
+        "this CPU has no AVX-512, the answer's identity has: IREE before 3.12.0 vectorizes a matmul only "
+        "along its reduction on such CPUs (iree-org/iree#24700, docs/performance.md), so 3.9.0 may not be "
+        "the release for you: `iree-matrix advise quartznet5x5 --release 3.13.0` times a newer one here"
+    ) in said
+    assert "no AVX-512" not in _query("mobilenet_v2", capsys)  # its answer is 3.13.0 already
+    as_cpu("zen4-epyc9654")
+    assert "no AVX-512" not in _query("quartznet5x5", capsys)  # AVX-512 like the answer's identity
