@@ -145,3 +145,19 @@ def test_an_avx2_only_cpu_is_warned_off_a_nearest_answer_before_3_12(
     assert "no AVX-512" not in _query("mobilenet_v2", capsys)  # its answer is 3.13.0 already
     as_cpu("zen4-epyc9654")
     assert "no AVX-512" not in _query("quartznet5x5", capsys)  # AVX-512 like the answer's identity
+
+
+def test_query_kernel_names_where_each_window_was_measured_and_this_architecture_if_none(
+    as_cpu, capsys: pytest.CaptureFixture[str]
+) -> None:
+    asked = query_command.Question("kernel", "depthwise3x3")
+    as_cpu("sapphirerapids-8488c")
+    assert query_command.run(asked, ROOT / "results" / "kernels") == 0
+    said = capsys.readouterr().out
+    assert "x86_64: takes it in" in said
+    assert "  measured on AMD EPYC, family 26 model 2 stepping 1 (LLVM znver5), 2 cores\n" in said
+    assert "this machine" not in said  # x86_64 was measured
+    as_cpu("axion-neoverse-v2")
+    query_command.run(asked, ROOT / "results" / "kernels")
+    said = capsys.readouterr().out
+    assert "aarch64 (this machine): not measured; `iree-matrix advise MODEL --kernel DIR` on it" in said

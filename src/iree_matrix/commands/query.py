@@ -170,7 +170,7 @@ def _answer(asked: Question, records: Sequence[Any], results: Results) -> Any:
     if asked.question == "kernel":
         from iree_matrix.findings import kernels
 
-        return kernels.answer(records, asked.name or "")
+        return _kernel_on_this_cpu(kernels.answer(records, asked.name or ""), records, asked.name or "")
     if asked.question == "export" and asked.onnx_opset is not None:
         from iree_matrix.findings import onnx
 
@@ -272,6 +272,34 @@ def _avx2_only(here: Any, chosen: Any, name: str) -> list[str]:
 def _target_of(machine: str) -> str:
     """A uname -m as the run targets' labels start: armv6l and armv7l are `armv6`/`armv7`."""
     return {"arm64": "aarch64", "amd64": "x86_64"}.get(machine, machine.rstrip("l"))
+
+
+def _kernel_on_this_cpu(answer: Any, records: Sequence[Any], kernel: str) -> Any:
+    """A kernel's window with the CPU each architecture's cells ran on (a `host` object is built for
+    the CPU that builds it) and, where this machine's architecture has no cell, that it has none and
+    the command that measures it here: on an aarch64 host the x86_64 and armv6 windows were all it
+    read, as if they were its own."""
+    from iree_matrix.core.model import host_identity
+
+    if not answer.measured:
+        return answer
+    arches = [line.split(":", 1)[0] for line in answer.lines if not line.startswith(" ")]
+    lines: list[str] = []
+    for line in answer.lines:
+        lines.append(line)
+        arch = line.split(":", 1)[0]
+        ran = [r for r in records if r.stage == "run" and r.label.arch == arch and r.host.known]
+        if not line.startswith(" ") and ran:
+            emulated = ", its runs emulated" if not arch.startswith(ran[0].host.machine or "?") else ""
+            lines.append(f"  measured on {ran[0].host.label()}{emulated}")
+    here = host_identity.here()
+    machine = _target_of(here.machine or "")
+    if machine and not any(a.startswith(machine) for a in arches):
+        lines.append(
+            f"{machine} (this machine): not measured; `iree-matrix advise MODEL --kernel DIR` on it builds "
+            f"the kernel for this CPU (Zig's clang, -mcpu=native) and times it beside the pick"
+        )
+    return dataclasses.replace(answer, lines=tuple(lines))
 
 
 def _with_gpu_answers(answer: Any, results: Results, name: str) -> Any:
