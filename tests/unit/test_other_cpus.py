@@ -161,3 +161,27 @@ def test_query_kernel_names_where_each_window_was_measured_and_this_architecture
     query_command.run(asked, ROOT / "results" / "kernels")
     said = capsys.readouterr().out
     assert "aarch64 (this machine): not measured; `iree-matrix advise MODEL --kernel DIR` on it" in said
+
+
+def test_a_kernel_for_a_cpu_zig_does_not_know_is_refused_before_anything_is_built(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from iree_matrix import cli
+    from iree_matrix.iree import custom_dispatch, targets
+
+    # iree-compile takes these; Zig 0.15.1's clang said "error: unknown CPU" for each (tried by hand)
+    assert set(custom_dispatch.ZIG_UNKNOWN_X86_64) <= targets.X86_64_LLVM_CPUS
+    assert custom_dispatch.kernel_cpu_problem("znver5") is None
+    assert custom_dispatch.zig_cpu("core-avx2") == "haswell"  # LLVM's alias, which Zig lists under its name
+    assert custom_dispatch.zig_cpu("x86-64-v3") == "x86_64_v3"
+    kernel = str(ROOT / "kernels" / "depthwise3x3")
+    argv = ["bundle", "--advise", "mobilenet_v2", "--cpu", "znver6", "--kernel", kernel,
+            "--results-dir", str(tmp_path / "r"), "--cache", str(tmp_path / "c"), "--list"]  # fmt: skip
+    assert cli.main(argv) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and "Traceback" not in err
+    assert err.splitlines()[-1] == (
+        "iree-matrix: error: bundle --cpu znver6 --kernel: the kernel's C compiler, Zig 0.15.1's clang, does "
+        "not know znver6 (IREE 3.13.0 does): bundle it for --cpu znver5 (the newest of its line Zig knows), "
+        "or without the kernel"
+    )
