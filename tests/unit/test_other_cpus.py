@@ -185,3 +185,16 @@ def test_a_kernel_for_a_cpu_zig_does_not_know_is_refused_before_anything_is_buil
         "not know znver6 (IREE 3.13.0 does): bundle it for --cpu znver5 (the newest of its line Zig knows), "
         "or without the kernel"
     )
+
+
+def test_an_older_llvms_generic_never_renames_the_cpu_a_newer_one_named(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """IREE 20231113.707 resolves `host` on a Zen 5 to "generic" (with the CPU's features), 2.9.0 and
+    newer to "znver5": a run that asked both named this CPU by whichever came last."""
+    monkeypatch.setattr(host, "_LLVM", {})
+    host.note_llvm("generic", "+avx512f")
+    assert host.describe()["llvm_cpu"] == "generic"  # all an old compiler knows: kept until a name comes
+    host.note_llvm("znver5", "+avx512f,+avx512vp2intersect")
+    host.note_llvm("generic", "+avx512f")
+    assert host.describe()["llvm_cpu"] == "znver5"

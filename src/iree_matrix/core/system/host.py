@@ -48,9 +48,19 @@ def _cpu() -> dict[str, Any]:
 _LLVM: dict[str, str] = {}  # what a compiler said this CPU is (compile stage, `note_llvm`)
 
 
+# What an LLVM too old for this CPU resolves `host` to: IREE 20231113.707 on a Zen 5 says `cpu =
+# "generic"` with the whole feature string (+avx512f …), so its code still uses the CPU's ISA; only
+# the name is unknown to it (by hand, 2026-11-27; 2.9.0 and newer say "znver5").
+LLVM_UNKNOWN_CPU = "generic"
+
+
 def note_llvm(cpu: str, features: str) -> None:
     """LLVM's name for this CPU and its feature string, as a compiler resolved `host`: every record
-    written afterwards carries the name and the string's digest."""
+    written afterwards carries the name and the string's digest. An older compiler's "generic" never
+    replaces a newer one's name for the same CPU: records of one run named it by whichever release
+    was asked last, and the answers' folders by that name."""
+    if cpu == LLVM_UNKNOWN_CPU and _LLVM.get("llvm_cpu", LLVM_UNKNOWN_CPU) != LLVM_UNKNOWN_CPU:
+        return
     _LLVM.update(llvm_cpu=cpu, llvm_cpu_features_sha256=hashlib.sha256(features.encode()).hexdigest())
 
 
