@@ -198,3 +198,21 @@ def test_an_older_llvms_generic_never_renames_the_cpu_a_newer_one_named(
     host.note_llvm("znver5", "+avx512f,+avx512vp2intersect")
     host.note_llvm("generic", "+avx512f")
     assert host.describe()["llvm_cpu"] == "znver5"
+
+
+def test_on_aarch64_an_x86_cpu_for_fleet_or_cpu_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An aarch64 host compiles for aarch64: `--fleet x86-64-v3` (README's example) or `--cpu znver4` named
+    an x86 CPU for every cell of the aarch64 triple. (platform.machine is the real one's: only the
+    identity follows IREE_MATRIX_CPUINFO.)"""
+    from iree_matrix.iree import targets
+
+    monkeypatch.setattr(targets.platform, "machine", lambda: "aarch64")
+    said = targets.host_cpu_problem("x86-64-v3")
+    assert (
+        said
+        == "an x86-64 CPU, and this machine is aarch64: name a CPU of aarch64 (e.g. neoverse-n1, cortex-a72)"
+    )
+    assert targets.host_cpu_problem("neoverse-n1") is None and targets.host_cpu_problem("host") is None
+    monkeypatch.setattr(targets.platform, "machine", lambda: "x86_64")
+    assert targets.host_cpu_problem("x86-64-v3") is None
+    assert "not an x86-64 CPU that LLVM knows" in (targets.host_cpu_problem("neoverse-n1") or "")

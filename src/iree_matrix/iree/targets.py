@@ -506,5 +506,13 @@ def x86_64_cpu_problem(cpu: str) -> Optional[str]:
 
 def host_cpu_problem(cpu: str) -> Optional[str]:
     """Why `cpu` (`--cpu`, `--fleet`: a CPU of this host's architecture to compile for) is none that
-    iree-compile takes, where the list is known (x86-64); None otherwise."""
-    return x86_64_cpu_problem(cpu) if host_arch() == "x86_64" else None
+    iree-compile takes, where the list is known (x86-64); elsewhere, whether it is an x86-64 one (on
+    an aarch64 host, `--fleet x86-64-v3` as README suggests, or `--cpu znver4`, compiled every cell
+    for the aarch64 triple with an x86 CPU, each LLVM's failure); None otherwise."""
+    arch = host_arch()
+    if arch == "x86_64":
+        return x86_64_cpu_problem(cpu)
+    if cpu in X86_64_LLVM_CPUS and cpu != "host":
+        example = "neoverse-n1, cortex-a72" if arch == "aarch64" else "the board's CPU"
+        return f"an x86-64 CPU, and this machine is {arch}: name a CPU of {arch} (e.g. {example})"
+    return None
