@@ -216,3 +216,20 @@ def test_on_aarch64_an_x86_cpu_for_fleet_or_cpu_is_one_line(monkeypatch: pytest.
     monkeypatch.setattr(targets.platform, "machine", lambda: "x86_64")
     assert targets.host_cpu_problem("x86-64-v3") is None
     assert "not an x86-64 CPU that LLVM knows" in (targets.host_cpu_problem("neoverse-n1") or "")
+
+
+def test_advise_warns_an_avx2_only_cpu_off_an_older_release(as_cpu) -> None:
+    from iree_matrix.answer import advise_plan
+
+    published = advice.published(ANSWERS)
+    searched = advise_plan.search_picks(ROOT / "results")
+    quartznet = advise_plan.choose(advise_plan.Settings(), "quartznet5x5", published, searched)
+    mobilenet = advise_plan.choose(advise_plan.Settings(), "mobilenet_v2", published, searched)
+    assert (quartznet.release, mobilenet.release) == ("3.9.0", "3.13.0")
+    as_cpu("haswell-i7-4800mq")
+    said = advise_plan.isa_note(quartznet, here())
+    assert said.startswith("this CPU has no AVX-512: IREE 3.9.0, the published answers' release")
+    assert "iree-org/iree#24700; fixed in 3.12.0" in said and "`--release 3.13.0`" in said
+    assert advise_plan.isa_note(mobilenet, here()) == ""
+    as_cpu("zen4-epyc9654")
+    assert advise_plan.isa_note(quartznet, here()) == ""

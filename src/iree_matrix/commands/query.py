@@ -234,35 +234,30 @@ def _on_another_cpu(
     return dataclasses.replace(answer, lines=tuple(lines)) if lines != list(answer.lines) else answer
 
 
-# The first release whose matmul vectorizes its parallel dimensions on an x86 CPU without AVX-512
-# (iree-org/iree#24700, fixed by #24701; docs/performance.md measures it: 3.9.0's x86-64-v3 matmul has
-# no ymm instruction).
-AVX2_FIXED = "3.12.0"
-
-
 def _avx2_only(here: Any, chosen: Any, name: str) -> list[str]:
     """A warning where this x86 CPU has no AVX-512 but the nearest answer's identity had, and the
-    answer takes a release before AVX2_FIXED: its pick was fast there for a reason this CPU lacks
-    (a Haswell or a Zen 3 was shown a Zen 4's 3.9.0 answer as its own nearest, unremarked)."""
+    answer takes a release before targets.AVX2_MATMUL_FIXED: its pick was fast there for a reason this
+    CPU lacks (a Haswell or a Zen 3 was shown a Zen 4's 3.9.0 answer as its own nearest, unremarked)."""
     from iree_matrix.answer import advice
-    from iree_matrix.iree import versions
+    from iree_matrix.iree import targets, versions
 
     if chosen is None or chosen.here or here.machine != "x86_64" or here.cpu_features is None:
         return []
     if "avx512f" in here.cpu_features:
         return []
     theirs = chosen.advice[0].identity.host.cpu_features or ()
+    fixed = targets.AVX2_MATMUL_FIXED
     older = sorted(
         {
             a.release
             for a in chosen.advice
-            if versions.release_order(a.release) < versions.release_order(AVX2_FIXED)
+            if versions.release_order(a.release) < versions.release_order(fixed)
         }
     )
     if "avx512f" not in theirs or not older:
         return []
     return [
-        f"  this CPU has no AVX-512, the answer's identity has: IREE before {AVX2_FIXED} vectorizes a "
+        f"  this CPU has no AVX-512, the answer's identity has: IREE before {fixed} vectorizes a "
         f"matmul only along its reduction on such CPUs (iree-org/iree#24700, docs/performance.md), so "
         f"{', '.join(older)} may not be the release for you: `{advice.COMMAND} {name} --release 3.13.0` "
         "times a newer one here"

@@ -493,6 +493,13 @@ X86_64_LLVM_CPUS = frozenset(
 )
 
 
+# The first release whose matmul vectorizes its parallel dimensions on an x86 CPU without AVX-512:
+# before it a target without +avx512f got vector tiles [1, 1, N], one horizontal reduction per output
+# (iree-org/iree#24700, fixed by #24701; docs/performance.md: 3.9.0's x86-64-v3 matmul has no ymm
+# instruction). An answer made on an AVX-512 CPU with an older release may not hold on such a CPU.
+AVX2_MATMUL_FIXED = "3.12.0"
+
+
 def x86_64_cpu_problem(cpu: str) -> Optional[str]:
     """Why `cpu` is no x86-64 CPU iree-compile takes (None: it is one), with the nearest names."""
     if cpu in X86_64_LLVM_CPUS:
