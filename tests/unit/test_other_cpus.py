@@ -233,3 +233,30 @@ def test_advise_warns_an_avx2_only_cpu_off_an_older_release(as_cpu) -> None:
     assert advise_plan.isa_note(mobilenet, here()) == ""
     as_cpu("zen4-epyc9654")
     assert advise_plan.isa_note(quartznet, here()) == ""
+
+
+@pytest.mark.parametrize(
+    ("name", "llvm"),
+    [
+        ("sapphirerapids-8488c", "sapphirerapids"),
+        ("zen4-epyc9654", "znver4"),
+        ("haswell-i7-4800mq", "haswell"),
+        ("axion-neoverse-v2", "neoverse-v2"),
+        ("rpi4-cortex-a72", "cortex-a72"),
+        ("pi-zero-arm1176", "arm1176jzf-s"),
+    ],
+)
+def test_a_bundles_run_py_names_the_cpu_as_the_tool_does(as_cpu, name: str, llvm: str) -> None:
+    """run.py (which travels without the tool) reads the same file the same way: its records are filed
+    under the identity the tool gives that CPU, their folder named by LLVM's name for it."""
+    from iree_matrix.bundle_runner import host as runner_host
+    from iree_matrix.core.model.host_identity import HostIdentity
+
+    as_cpu(name)
+    theirs, ours = runner_host.identity(), host.describe()
+    for key in ("identity", "machine", "cpu", "vendor", "family", "model", "cores", "cpuinfo_from"):
+        assert theirs[key] == ours[key], key
+    assert theirs["llvm_cpu"] == llvm
+    typed = HostIdentity.of(theirs)
+    assert typed.consistent  # what merge checks before it files a bundle's records
+    assert runner_host.slug(theirs) == typed.slug() and typed.slug().endswith(f"-{llvm}-simulated")
