@@ -479,17 +479,13 @@ class Chosen:
 def nearest(advice: Sequence[Advice], about: HostIdentity) -> Optional[Chosen]:
     """The Advice of this machine's identity, else of the nearest published one: the same vendor,
     family and model (another stepping or flags), then the same vendor and family, then the same
-    vendor, then any — of this machine's architecture only: an x86_64 answer's flags name its triple
-    and its timings another ISA, so an aarch64 host was shown a Zen 4's `x86_64-unknown-linux-gnu`
-    command as its "nearest" answer (None: no identity of this architecture answered)."""
-    machine = about.machine or ""
-    advice = [a for a in advice if not machine or (a.identity.host.machine or machine) == machine]
+    vendor, then any; of this architecture only (an aarch64 host was shown an x86_64 command)."""
+    advice = [a for a in advice if about.machine in (None, "", a.identity.host.machine or about.machine)]
     if not advice:
         return None
-    here = about.identity
     vendor, family, model = about.vendor or "", about.family or "", about.model or ""
     tiers = (
-        ("", lambda i: i.key == here),
+        ("", lambda i: i.key == about.identity),
         (
             "the same vendor, family and model",
             lambda i: (i.vendor, i.family, i.model) == (vendor, family, model),
