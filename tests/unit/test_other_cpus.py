@@ -60,7 +60,7 @@ def test_each_real_cpuinfo_reads_as_its_cpu_and_says_it_is_simulated(
     # never the identity the real CPU's records carry (its figures are that CPU's, these this machine's)
     assert found.identity.endswith("|simulated") and found.simulated
     assert found.slug().endswith("-simulated")
-    assert found.label().endswith(f"simulated from {CPUINFO / (name + '.cpuinfo')}")
+    assert found.label().endswith(f", 1 core, simulated from {CPUINFO / (name + '.cpuinfo')}")
     assert found.as_dict()["cpuinfo_from"] == str(CPUINFO / f"{name}.cpuinfo")
 
 

@@ -130,7 +130,7 @@ class HostIdentity:
             return "unknown host"
         name = self.cpu or "unknown CPU"
         llvm = llvm_cpu or self.llvm_cpu or ""
-        cores = f", {self.cores} cores" if self.cores else ""
+        cores = f", {self.cores} core{'' if self.cores == 1 else 's'}" if self.cores else ""
         if self.legacy:
             return f"{name} (family/model not recorded{', LLVM ' + llvm if llvm else ''}){cores}"
         fms = f"family {self.family} model {self.model} stepping {self.stepping}"
