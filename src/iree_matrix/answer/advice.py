@@ -479,13 +479,13 @@ class Chosen:
 def nearest(advice: Sequence[Advice], about: HostIdentity) -> Optional[Chosen]:
     """The Advice of this machine's identity, else of the nearest published one: the same vendor,
     family and model (another stepping or flags), then the same vendor and family, then the same
-    vendor, then any."""
+    vendor, then any; of this architecture only (an aarch64 host was shown an x86_64 command)."""
+    advice = [a for a in advice if about.machine in (None, "", a.identity.host.machine or about.machine)]
     if not advice:
         return None
-    here = about.identity
     vendor, family, model = about.vendor or "", about.family or "", about.model or ""
     tiers = (
-        ("", lambda i: i.key == here),
+        ("", lambda i: i.key == about.identity),
         (
             "the same vendor, family and model",
             lambda i: (i.vendor, i.family, i.model) == (vendor, family, model),

@@ -184,6 +184,30 @@ def choose(
     )
 
 
+def isa_note(plan: SittingPlan, about: HostIdentity) -> str:
+    """A warning for an x86 CPU without AVX-512 advised on a release before targets.AVX2_MATMUL_FIXED
+    (every published answer was made on an AVX-512 CPU; QuartzNet's, Whisper's and llama's take
+    3.9.0), whose matmuls vectorize only along their reduction there; "" otherwise."""
+    from iree_matrix.iree import targets, versions
+
+    if about.machine != "x86_64" or about.cpu_features is None or "avx512f" in about.cpu_features:
+        return ""
+    fixed = targets.AVX2_MATMUL_FIXED
+    if versions.release_order(plan.release) >= versions.release_order(fixed):
+        return ""
+    newer = [p for p in plan.rivals if versions.release_order(p.release) >= versions.release_order(fixed)]
+    said = (
+        f"; this sitting also times {newer[0].name} on {newer[0].release}: is a newer one faster"
+        if newer
+        else ""
+    )
+    return (
+        f"this CPU has no AVX-512: IREE {plan.release}, the published answers' release (made on AVX-512 "
+        f"CPUs), vectorizes a matmul only along its reduction on it (iree-org/iree#24700; fixed in "
+        f"{fixed}){said}; `--release 3.13.0` advises on a newer one"
+    )
+
+
 def _user_picks(release: str, published: Sequence[Any], searched: Sequence[SearchPick]) -> dict[str, str]:
     """The picks a user's model is timed with: the configurations most reference functions took on
     `release`, their published answers' first (each won a paired sitting against `default`), then

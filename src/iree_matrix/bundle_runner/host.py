@@ -13,7 +13,7 @@ import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .base import INTERESTING_FLAGS
+from .base import INTERESTING_FLAGS, BundleError
 
 if TYPE_CHECKING:
     from .base import Json
@@ -21,17 +21,59 @@ if TYPE_CHECKING:
 # --------------------------------------------------------------------------- identity
 
 
-def _cpuinfo() -> dict[str, str]:
-    fields: dict[str, str] = {}
+# Another CPU's saved /proc/cpuinfo read in place of this machine's, as the tool reads it
+# (core/system/host.py CPUINFO_ENV): the identity is that file's, marked simulated.
+CPUINFO_ENV = "IREE_MATRIX_CPUINFO"
+
+
+def _cpuinfo_text() -> str:
+    given = os.environ.get(CPUINFO_ENV, "").strip()
     try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return fields
+        return Path(given or "/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        if not given:
+            return ""
+        raise BundleError(
+            f"{CPUINFO_ENV}={given}: cannot read it ({exc.strerror or exc}); unset it"
+        ) from None
+
+
+def _cpuinfo(text: str) -> dict[str, str]:
+    fields: dict[str, str] = {}
     for line in text.splitlines():
         key, sep, value = line.partition(":")
         if sep and key.strip() and key.strip() not in fields:
             fields[key.strip()] = value.strip()
     return fields
+
+
+# Arm Ltd's (implementer 0x41) parts: the core's name (Linux's arch/arm64/include/asm/cputype.h) and
+# LLVM's (Host.cpp, getHostCPUNameForARM); the tool names the CPU the same way (core/system/host.py).
+_ARM_CORES = {"0xb76": ("ARM1176", "arm1176jzf-s"), "0xc07": ("Cortex-A7", "cortex-a7"),
+              "0xd03": ("Cortex-A53", "cortex-a53"), "0xd08": ("Cortex-A72", "cortex-a72"),
+              "0xd0b": ("Cortex-A76", "cortex-a76"), "0xd0c": ("Neoverse-N1", "neoverse-n1"),
+              "0xd40": ("Neoverse-V1", "neoverse-v1"), "0xd49": ("Neoverse-N2", "neoverse-n2"),
+              "0xd4f": ("Neoverse-V2", "neoverse-v2")}  # fmt: skip
+
+
+def _arm_core(fields: dict[str, str]) -> tuple[str, str]:
+    """(the name of an ARM CPU whose cpuinfo has none, LLVM's name for it): ("ARM Neoverse-N1 (part
+    0xd0c)", "neoverse-n1"); the part alone where the table does not know it."""
+    part = fields.get("CPU part", "")
+    known = _ARM_CORES.get(part.lower()) if fields.get("CPU implementer", "").lower() == "0x41" else None
+    return (f"ARM {known[0]} (part {part})", known[1]) if known else (part, "")
+
+
+def _machine_of(fields: dict[str, str]) -> str:
+    """The architecture a cpuinfo text is of (core/system/host.py's rule)."""
+    if "vendor_id" in fields:
+        return "x86_64"
+    if "CPU implementer" not in fields:
+        return platform.machine()
+    found = re.search(r"\((v\d+l)\)", fields.get("model name") or fields.get("Processor") or "")
+    if found:
+        return "arm" + found.group(1)
+    return "aarch64" if fields.get("CPU architecture", "").strip() in ("8", "9", "AArch64") else "armv7l"
 
 
 def _instance() -> str:
@@ -82,13 +124,16 @@ def llvm_cpu_name(vendor: str, family: str, model: str, stepping: str) -> str:
 def identity() -> Json:
     """This machine as iree-matrix's records describe a host (core/system/host.py `describe`): the same
     fields, the same `identity` string, so a view at home files these figures under the right CPU."""
-    fields = _cpuinfo()
+    text = _cpuinfo_text()
+    fields = _cpuinfo(text)
+    given = os.environ.get(CPUINFO_ENV, "").strip()
     flags = sorted(set((fields.get("flags") or fields.get("Features") or "").split()))
+    processors = max(1, len(re.findall(r"^processor\s*:", text, re.MULTILINE)))
     found: Json = {
-        "machine": platform.machine(),
+        "machine": _machine_of(fields) if given else platform.machine(),
         "cpu": fields.get("model name")
         or fields.get("Model")
-        or fields.get("CPU part")
+        or _arm_core(fields)[0]
         or platform.processor()
         or "unknown",
         "vendor": fields.get("vendor_id") or fields.get("CPU implementer") or "",
@@ -97,15 +142,21 @@ def identity() -> Json:
         "stepping": fields.get("stepping") or fields.get("CPU revision") or "",
         "cpu_features": sorted(f for f in flags if f in INTERESTING_FLAGS),
         "cpu_flags_sha256": hashlib.sha256(" ".join(flags).encode()).hexdigest(),
-        "cores": os.cpu_count(),
+        "cores": processors if given else os.cpu_count(),
         "system": platform.platform(),
         "libc": "-".join(platform.libc_ver()),
         "python": platform.python_version(),
         "instance": _instance(),
     }
+    if given:
+        found["cpuinfo_from"] = given
     parts = [found[k] or "" for k in ("machine", "vendor", "family", "model", "stepping")]
     found["identity"] = "|".join(map(str, [*parts, found["cpu_flags_sha256"][:16], found["cores"] or ""]))
-    llvm = llvm_cpu_name(found["vendor"], found["family"], found["model"], found["stepping"])
+    found["identity"] += "|simulated" if given else ""
+    llvm = (
+        llvm_cpu_name(found["vendor"], found["family"], found["model"], found["stepping"])
+        or _arm_core(fields)[1]
+    )
     if llvm:
         found["llvm_cpu"] = llvm
         found["llvm_cpu_from"] = "CPUID family/model (LLVM Host.cpp's table); no compiler here"
@@ -114,6 +165,7 @@ def identity() -> Json:
 
 def slug(host: Json) -> str:
     parts = [host.get("vendor") or "unknown", host.get("family"), host.get("model"), host.get("llvm_cpu")]
+    parts += ["simulated"] if host.get("cpuinfo_from") else []
     return re.sub(r"[^a-z0-9.]+", "-", "-".join(str(p) for p in parts if p).lower()).strip("-")
 
 

@@ -162,7 +162,8 @@ def run(asked: Question, results_dir: Path, as_json: bool = False) -> int:
 
 
 def _answer(asked: Question, records: Sequence[Any], results: Results) -> Any:
-    from iree_matrix.findings import query
+    from iree_matrix.core.model import host_identity
+    from iree_matrix.findings import other_cpus, query
     from iree_matrix.matrix import models
 
     if asked.question == "load":
@@ -170,7 +171,8 @@ def _answer(asked: Question, records: Sequence[Any], results: Results) -> Any:
     if asked.question == "kernel":
         from iree_matrix.findings import kernels
 
-        return kernels.answer(records, asked.name or "")
+        found = kernels.answer(records, asked.name or "")
+        return other_cpus.kernel_answer(found, records, host_identity.here())
     if asked.question == "export" and asked.onnx_opset is not None:
         from iree_matrix.findings import onnx
 
@@ -196,7 +198,9 @@ def _answer(asked: Question, records: Sequence[Any], results: Results) -> Any:
         return gpu.model(records, name, gpu_target, results.gpu_gathered)
     answer = query.model(records, name, asked.arch)
     if not asked.releases and asked.arch is None:
-        answer = query.with_advice(answer, _advice(results, name), name, models.references(records))
+        chosen, here = _advice(results, name), host_identity.here()
+        answer = query.with_advice(answer, chosen, name, models.references(records))
+        answer = other_cpus.model_answer(answer, results.gathered, name, chosen, records, here)
         answer = _with_gpu_answers(answer, results, name)
     return answer
 

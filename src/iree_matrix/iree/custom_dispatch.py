@@ -97,14 +97,40 @@ def zig_target(target: targets.Target) -> str:
     return f"{arch}-freestanding-none"
 
 
+# LLVM's other names for x86 CPUs (llvm/lib/Target/X86/X86.td's ProcModel aliases) that iree-compile
+# takes and Zig does not: Zig lists each CPU once, under its own name.
+_ZIG_ALIASES = {"corei7-avx": "sandybridge", "core-avx-i": "ivybridge", "core-avx2": "haswell"}
+# The x86-64 CPUs IREE 3.13.0 takes (targets.X86_64_LLVM_CPUS) that Zig 0.15.1's clang does not know
+# (each tried here, `python -m ziglang cc -target x86_64-freestanding-none -mcpu=NAME -c`: "error:
+# unknown CPU"; 2026-11-27), with the newest CPU of its line that it does know where there is one.
+ZIG_UNKNOWN_X86_64 = {
+    "znver6": "znver5", "novalake": "", "wildcatlake": "", "c86-4g-m4": "", "c86-4g-m6": "",
+    "c86-4g-m7": "", "c86-4g-m8": "",
+}  # fmt: skip
+
+
 def zig_cpu(cpu: Optional[str]) -> str:
-    """Zig's spelling of an LLVM CPU: `cortex_a72` for cortex-a72; `native` for `host`; the target's
-    baseline for none (a generic profile)."""
+    """Zig's spelling of an LLVM CPU: `cortex_a72` for cortex-a72; `haswell` for its alias core-avx2;
+    `native` for `host`; the target's baseline for none (a generic profile)."""
     if cpu is None:
         return "baseline"
     if cpu == "host":
         return _CPU_NATIVE
-    return cpu.replace("-", "_")
+    return _ZIG_ALIASES.get(cpu, cpu).replace("-", "_").replace(".", "_")
+
+
+def kernel_cpu_problem(cpu: str) -> Optional[str]:
+    """Why a kernel cannot be built for the x86-64 CPU `cpu` (a bundle's `--cpu`) though IREE compiles
+    for it, with what to do; None when Zig's clang knows it. Found when the kernel was built: every
+    kernel cell of `bundle --advise mobilenet_v2 --cpu znver6` failed with "error: unknown CPU"."""
+    if cpu not in ZIG_UNKNOWN_X86_64:
+        return None
+    older = ZIG_UNKNOWN_X86_64[cpu]
+    instead = f"--cpu {older} (the newest of its line Zig knows)" if older else "an older CPU of its line"
+    return (
+        f"the kernel's C compiler, Zig {ZIGLANG_VERSION}'s clang, does not know {cpu} (IREE 3.13.0 does): "
+        f"bundle it for {instead}, or without the kernel"
+    )
 
 
 def cflags(target: targets.Target, cpu: Optional[str], extra: Sequence[str] = ()) -> list[str]:

@@ -493,6 +493,13 @@ X86_64_LLVM_CPUS = frozenset(
 )
 
 
+# The first release whose matmul vectorizes its parallel dimensions on an x86 CPU without AVX-512:
+# before it a target without +avx512f got vector tiles [1, 1, N], one horizontal reduction per output
+# (iree-org/iree#24700, fixed by #24701; docs/performance.md: 3.9.0's x86-64-v3 matmul has no ymm
+# instruction). An answer made on an AVX-512 CPU with an older release may not hold on such a CPU.
+AVX2_MATMUL_FIXED = "3.12.0"
+
+
 def x86_64_cpu_problem(cpu: str) -> Optional[str]:
     """Why `cpu` is no x86-64 CPU iree-compile takes (None: it is one), with the nearest names."""
     if cpu in X86_64_LLVM_CPUS:
@@ -506,5 +513,13 @@ def x86_64_cpu_problem(cpu: str) -> Optional[str]:
 
 def host_cpu_problem(cpu: str) -> Optional[str]:
     """Why `cpu` (`--cpu`, `--fleet`: a CPU of this host's architecture to compile for) is none that
-    iree-compile takes, where the list is known (x86-64); None otherwise."""
-    return x86_64_cpu_problem(cpu) if host_arch() == "x86_64" else None
+    iree-compile takes, where the list is known (x86-64); elsewhere, whether it is an x86-64 one (on
+    an aarch64 host, `--fleet x86-64-v3` as README suggests, or `--cpu znver4`, compiled every cell
+    for the aarch64 triple with an x86 CPU, each LLVM's failure); None otherwise."""
+    arch = host_arch()
+    if arch == "x86_64":
+        return x86_64_cpu_problem(cpu)
+    if cpu in X86_64_LLVM_CPUS and cpu != "host":
+        example = "neoverse-n1, cortex-a72" if arch == "aarch64" else "the board's CPU"
+        return f"an x86-64 CPU, and this machine is {arch}: name a CPU of {arch} (e.g. {example})"
+    return None

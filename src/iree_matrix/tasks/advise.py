@@ -29,6 +29,7 @@ from iree_matrix.answer.advise_plan import (
     arms,
     choose,
     cost_text,
+    isa_note,
     search_picks,
     sitting_cost,
 )
@@ -60,6 +61,8 @@ def run(matrix: PlanSettings, settings: Settings, reference: str, base_model: st
         + (f", for a fleet: {', '.join(plan.fleet)}" if plan.fleet else "")
         + "".join(f", {p.name} on {p.release} (the other release's pick)" for p in plan.rivals)
     )
+    if settings.release is None and (note := isa_note(plan, host_identity.here())):
+        logger.warning(f"advise {base_model}: {note}")
     loaded = load_plan(matrix, adjust=lambda m: adjusted(m, base_model, plan))
     peer_names = loaded.matrix.peers
     logger.info(f"peers, one thread each: {', '.join(peers.display(p) for p in peer_names) or 'none'}")

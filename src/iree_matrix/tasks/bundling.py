@@ -20,7 +20,7 @@ from iree_matrix.core.model.store import Store
 from iree_matrix.execution.bundle import BundledRun, Where
 from iree_matrix.execution.workflow import Loaded, PlanSettings, listed_settings, load_plan
 from iree_matrix.findings import load_windows
-from iree_matrix.iree import targets, versions
+from iree_matrix.iree import custom_dispatch, targets, versions
 from iree_matrix.matrix import spec
 from iree_matrix.tasks import bundle_kernels
 from iree_matrix.tasks.runs import run_plan
@@ -69,7 +69,13 @@ def run(plan: PlanSettings, args: Settings, out: TextIO) -> int:
     elif args.advise:
         model = args.advise
         release, picks, proofs = _published(model, args.release, args.picks)
+        given = bool(plan.kernels)
         plan, kernels = bundle_kernels.chosen(plan, model, release)
+        if kernels and (why := custom_dispatch.kernel_cpu_problem(cpu)) is not None:
+            if given:  # before anything is built: each kernel cell failed at its object's build
+                raise UserError(f"bundle --cpu {cpu} --kernel: {why}")
+            logger.warning(f"bundle --advise {model}: the published answer's kernel does not travel: {why}")
+            plan, kernels = dataclasses.replace(plan, kernels=()), ()
         said = "given" if args.picks else "published"
         logger.info(f"bundle --advise {model}: IREE {release}, for {cpu}: default, the naive build, "
                     f"{len(picks)} {said} pick(s){': ' + ', '.join(picks) if picks else ''}")  # fmt: skip

@@ -22,6 +22,7 @@ from iree_matrix.core.system import host as system_host
 _TEXT = (
     "machine", "cpu", "vendor", "family", "model", "stepping", "cpu_flags_sha256", "system", "libc",
     "python", "instance", "identity", "llvm_cpu", "llvm_cpu_features_sha256", "llvm_cpu_from",
+    "cpuinfo_from",
 )  # fmt: skip
 
 
@@ -49,6 +50,9 @@ class HostIdentity:
     llvm_cpu_features_sha256: Optional[str] = None
     llvm_cpu_from: Optional[str] = None  # a bundle's: how it named the CPU without a compiler
     gpus: Optional[tuple[Mapping[str, Any], ...]] = None  # a bundle's: nvidia-smi's name, driver, capability
+    # The cpuinfo file IREE_MATRIX_CPUINFO named (system_host.CPUINFO_ENV): the CPU fields are that
+    # file's, the figures this machine's; None: the machine's own CPU.
+    cpuinfo_from: Optional[str] = None
     # What the host held that is none of the above, or not of its type: kept, for writing back.
     extra: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
@@ -97,9 +101,15 @@ class HostIdentity:
                 *(v or "" for v in (self.machine, self.vendor, self.family, self.model, self.stepping)),
                 flags_sha256=self.cpu_flags_sha256,
                 cores=self.cores,
+                simulated=self.simulated,
             )
         features = ",".join(sorted(self.cpu_features or ()))
         return f"legacy:{self.machine or ''}|{self.cpu or ''}|{features}|{self.cores or ''}"
+
+    @property
+    def simulated(self) -> bool:
+        """Whether its CPU fields were read from a file (IREE_MATRIX_CPUINFO), not the CPU that ran."""
+        return bool(self.cpuinfo_from)
 
     @property
     def legacy(self) -> bool:
@@ -120,15 +130,17 @@ class HostIdentity:
             return "unknown host"
         name = self.cpu or "unknown CPU"
         llvm = llvm_cpu or self.llvm_cpu or ""
-        cores = f", {self.cores} cores" if self.cores else ""
+        cores = f", {self.cores} core{'' if self.cores == 1 else 's'}" if self.cores else ""
         if self.legacy:
             return f"{name} (family/model not recorded{', LLVM ' + llvm if llvm else ''}){cores}"
         fms = f"family {self.family} model {self.model} stepping {self.stepping}"
-        return f"{name}, {fms}" + (f" (LLVM {llvm})" if llvm else "") + cores
+        said = f"{name}, {fms}" + (f" (LLVM {llvm})" if llvm else "") + cores
+        return said + (f", simulated from {self.cpuinfo_from}" if self.simulated else "")
 
     def slug(self, llvm_cpu: str = "") -> str:
         """The identity as a folder names it (results/answers/<slug>/): "genuineintel-6-167-rocketlake"."""
         parts = [self.vendor or "unknown", self.family, self.model, llvm_cpu or self.llvm_cpu]
+        parts += [system_host.SIMULATED] if self.simulated else []
         return re.sub(r"[^a-z0-9.]+", "-", "-".join(p for p in parts if p).lower()).strip("-")
 
     @property

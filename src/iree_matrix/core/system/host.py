@@ -11,15 +11,31 @@ import resource
 from pathlib import Path
 from typing import Any, Optional
 
+# Another CPU's /proc/cpuinfo text read in place of this machine's (a saved copy: `cat /proc/cpuinfo >
+# FILE` there): what `query`, `advise`'s plan and the answers' folders say to a user of that CPU, tried
+# without it. Only the identity changes: code is still compiled for and timed on this machine, so the
+# records say which file was read (`cpuinfo_from`) and such figures are never that CPU's.
+CPUINFO_ENV = "IREE_MATRIX_CPUINFO"
+_PROC_CPUINFO = Path("/proc/cpuinfo")
+
+
+def cpuinfo_override() -> Optional[Path]:
+    """The file IREE_MATRIX_CPUINFO names, or None (this machine's /proc/cpuinfo is read)."""
+    given = os.environ.get(CPUINFO_ENV, "").strip()
+    return Path(given) if given else None
+
 
 @functools.cache
 def _cpu() -> dict[str, Any]:
     """What /proc/cpuinfo says of the first CPU: vendor, family / model / stepping, its name and flags."""
-    fields = _cpuinfo_fields()
+    text = _cpuinfo_text()
+    fields = _cpuinfo_fields(text)
     flags = sorted(set((fields.get("flags") or fields.get("Features") or "").split()))
-    name = fields.get("model name") or fields.get("Model") or fields.get("CPU part") or platform.processor()
+    name = fields.get("model name") or fields.get("Model") or _arm_core(fields) or platform.processor()
     return {
         "cpu": name or "unknown",
+        "machine": _machine_of(fields),  # read only for IREE_MATRIX_CPUINFO's file
+        "processors": max(1, len(re.findall(r"^processor\s*:", text, re.MULTILINE))),
         # x86: vendor_id / cpu family / model / stepping; ARM: implementer / architecture / part / revision
         "vendor": fields.get("vendor_id") or fields.get("CPU implementer") or "",
         "family": fields.get("cpu family") or fields.get("CPU architecture") or "",
@@ -32,9 +48,19 @@ def _cpu() -> dict[str, Any]:
 _LLVM: dict[str, str] = {}  # what a compiler said this CPU is (compile stage, `note_llvm`)
 
 
+# What an LLVM too old for this CPU resolves `host` to: IREE 20231113.707 on a Zen 5 says `cpu =
+# "generic"` with the whole feature string (+avx512f …), so its code still uses the CPU's ISA; only
+# the name is unknown to it (by hand, 2026-11-27; 2.9.0 and newer say "znver5").
+LLVM_UNKNOWN_CPU = "generic"
+
+
 def note_llvm(cpu: str, features: str) -> None:
     """LLVM's name for this CPU and its feature string, as a compiler resolved `host`: every record
-    written afterwards carries the name and the string's digest."""
+    written afterwards carries the name and the string's digest. An older compiler's "generic" never
+    replaces a newer one's name for the same CPU: records of one run named it by whichever release
+    was asked last, and the answers' folders by that name."""
+    if cpu == LLVM_UNKNOWN_CPU and _LLVM.get("llvm_cpu", LLVM_UNKNOWN_CPU) != LLVM_UNKNOWN_CPU:
+        return
     _LLVM.update(llvm_cpu=cpu, llvm_cpu_features_sha256=hashlib.sha256(features.encode()).hexdigest())
 
 
@@ -48,8 +74,9 @@ def _described() -> dict[str, Any]:
     whose model name reads "AMD EPYC" but whose family / model differ (Zen 4 and Zen 5) are two
     identities; `llvm_cpu` (LLVM's name for it, e.g. znver4) is added once a compiler was asked."""
     cpu = _cpu()
+    given = cpuinfo_override()
     found = {
-        "machine": platform.machine(),
+        "machine": cpu["machine"] if given else platform.machine(),
         "cpu": cpu["cpu"],
         "vendor": cpu["vendor"],
         "family": cpu["family"],
@@ -58,16 +85,19 @@ def _described() -> dict[str, Any]:
         "cpu_features": sorted(f for f in cpu["flags"] if f in _INTERESTING_FLAGS),
         # Every flag, by digest (the list is ~1.4 kB): equal digests, equal instruction sets.
         "cpu_flags_sha256": hashlib.sha256(" ".join(cpu["flags"]).encode()).hexdigest(),
-        "cores": os.cpu_count(),
+        "cores": cpu["processors"] if given else os.cpu_count(),
         "system": platform.platform(),
         "libc": "-".join(platform.libc_ver()),
         "python": platform.python_version(),
         "instance": instance(),
     }
+    if given:
+        found["cpuinfo_from"] = str(given)
     found["identity"] = identity_from(
         *(str(found[k] or "") for k in ("machine", "vendor", "family", "model", "stepping")),
         flags_sha256=found["cpu_flags_sha256"],
         cores=found["cores"],
+        simulated=bool(given),
     )
     return found
 
@@ -108,20 +138,74 @@ def identity_from(
     *,
     flags_sha256: str,
     cores: Optional[int],
+    simulated: bool = False,
 ) -> str:
     """The identity string of those fields: what `describe` records, and how a reader names the
-    identity of a record that carries the fields but not the string (`HostIdentity.identity`)."""
+    identity of a record that carries the fields but not the string (`HostIdentity.identity`).
+    `simulated`: read from IREE_MATRIX_CPUINFO's file, not this machine's CPU: never equal to the real
+    identity, whose figures are that CPU's."""
     parts = (machine, vendor, family, model, stepping, flags_sha256[:16], cores or "")
-    return "|".join(map(str, parts))
+    return "|".join(map(str, parts)) + (f"|{SIMULATED}" if simulated else "")
 
 
-def _cpuinfo_fields() -> dict[str, str]:
-    """The first processor's `key: value` lines of /proc/cpuinfo (ARM puts Features per core and
-    the model once at the end: the first value of each key is kept)."""
+SIMULATED = "simulated"
+
+
+# Arm Ltd's (implementer 0x41) part numbers of the cores this project targets or meets in servers, as
+# Linux's arch/arm64/include/asm/cputype.h and LLVM's Host.cpp (getHostCPUNameForARM) name them: a
+# 64-bit ARM kernel prints no model name, and "0xd4f" named a Neoverse V2 to nobody.
+_ARM_CORES = {
+    "0xb76": "ARM1176", "0xc07": "Cortex-A7", "0xd03": "Cortex-A53", "0xd08": "Cortex-A72",
+    "0xd0b": "Cortex-A76", "0xd0c": "Neoverse-N1", "0xd40": "Neoverse-V1", "0xd49": "Neoverse-N2",
+    "0xd4f": "Neoverse-V2",
+}  # fmt: skip
+
+
+def _arm_core(fields: dict[str, str]) -> str:
+    """An ARM CPU's name where its cpuinfo has none: "ARM Neoverse-V2 (part 0xd4f)", else the part."""
+    part = fields.get("CPU part", "")
+    if not part:
+        return ""
+    core = _ARM_CORES.get(part.lower()) if fields.get("CPU implementer", "").lower() == "0x41" else None
+    return f"ARM {core} (part {part})" if core else part
+
+
+def _machine_of(fields: dict[str, str]) -> str:
+    """The architecture (uname -m) a cpuinfo text is of: x86's names a vendor_id; ARM's an
+    implementer, with `CPU architecture: 8` on 64-bit cores and the ISA in 32-bit ones' model name
+    ("ARMv6-compatible processor rev 7 (v6l)": armv6l; Raspberry Pi OS says 7 there for the ARM1176)."""
+    if "vendor_id" in fields:
+        return "x86_64"
+    if "CPU implementer" not in fields:
+        return platform.machine()
+    name = fields.get("model name") or fields.get("Processor") or ""
+    found = re.search(r"\((v\d+l)\)", name)
+    if found:
+        return "arm" + found.group(1)
+    return "aarch64" if fields.get("CPU architecture", "").strip() in ("8", "9", "AArch64") else "armv7l"
+
+
+def _cpuinfo_text() -> str:
+    """/proc/cpuinfo's text, or the file IREE_MATRIX_CPUINFO names ("" where /proc has none). A named
+    file that cannot be read is the user's error, said in one line: read silently as "no CPU", it
+    would give this machine an identity of no CPU at all."""
+    from iree_matrix.core.errors import UserError
+
+    given = cpuinfo_override()
     try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return {}
+        return (given or _PROC_CPUINFO).read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        if given is None:
+            return ""
+        raise UserError(
+            f"{CPUINFO_ENV}={given}: cannot read it ({exc.strerror or exc}); name a saved "
+            "/proc/cpuinfo text, or unset it to read this machine's"
+        ) from None
+
+
+def _cpuinfo_fields(text: str) -> dict[str, str]:
+    """The first processor's `key: value` lines of a /proc/cpuinfo text (ARM puts Features per core
+    and the model once at the end: the first value of each key is kept)."""
     fields: dict[str, str] = {}
     for line in text.splitlines():
         key, sep, value = line.partition(":")
