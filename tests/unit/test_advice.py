@@ -648,3 +648,13 @@ def test_a_peer_worker_that_prints_before_it_answers_is_read_and_one_that_never_
             pass
     assert "aten::cumprod to ONNX opset 20 is not supported" in str(failed.value)
     assert "Expecting value" not in str(failed.value)
+
+
+def test_a_sitting_whose_times_mix_zones_is_read_without_its_length():
+    """A sitting edited by hand, `started` without a zone and `finished` with one: `merge` and every
+    view stopped on "can't subtract offset-naive and offset-aware datetimes"."""
+    mixed = {**_sitting(), "started": "2026-11-25T15:30:00", "finished": "2026-11-25T15:40:00+00:00"}
+    (a,) = advice.derive(mixed)
+    assert (a.release, a.config) == ("3.13.0", PICK)
+    assert advice._sitting_seconds(mixed) is None
+    assert advice._sitting_seconds({**mixed, "started": "2026-11-25T15:30:00+00:00"}) == 600.0

@@ -280,13 +280,11 @@ def trailing(found: Sequence[Advice]) -> list[Advice]:
 def _sitting_seconds(document: Mapping[str, Any]) -> Optional[float]:
     import datetime
 
-    try:
-        started, finished = (
-            datetime.datetime.fromisoformat(str(document[k])) for k in ("started", "finished")
-        )
-    except (KeyError, ValueError):
+    try:  # TypeError: one time with a zone and one without (a sitting edited by hand)
+        started, finished = (datetime.datetime.fromisoformat(str(document[k])) for k in ("started", "finished"))
+        seconds = (finished - started).total_seconds()
+    except (KeyError, ValueError, TypeError):
         return None
-    seconds = (finished - started).total_seconds()
     return seconds if seconds > 0 else None
 
 
