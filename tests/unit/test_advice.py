@@ -658,3 +658,19 @@ def test_a_sitting_whose_times_mix_zones_is_read_without_its_length():
     assert (a.release, a.config) == ("3.13.0", PICK)
     assert advice._sitting_seconds(mixed) is None
     assert advice._sitting_seconds({**mixed, "started": "2026-11-25T15:30:00+00:00"}) == 600.0
+
+
+def test_query_says_no_empty_release_summary():
+    """A model only a bundle's runs measured has no release summary: `query model` printed
+    "releases: ; `--releases` lists them"."""
+    from iree_matrix.findings import query
+
+    chosen = advice.Chosen(tuple(advice.derive(_sitting())), here=True, how_near="")
+    bare = query.Answer("model mobilenet_v2", "passes", ("mobilenet_v2:",))
+    said = query.with_advice(bare, chosen, "mobilenet_v2").lines
+    assert not any(line.strip().startswith("releases:") for line in said), said
+    summed = query.Answer("model mobilenet_v2", "passes", ("mobilenet_v2: passes on 3.13.0 (1 cell)",))
+    assert (
+        "  releases: passes on 3.13.0; `--releases` lists them"
+        in query.with_advice(summed, chosen, "mobilenet_v2").lines
+    )

@@ -205,3 +205,24 @@ def test_a_models_eager_line_gives_one_threads_cpu_time_first_and_labels_the_wal
     assert "on the matrix's threads, wall: 268 ms" in line
     flagged = next(ln for ln in text.splitlines() if ln.startswith("- torch eager: 0.438 ms"))
     assert flagged.startswith("- torch eager: 0.438 ms ⚠️ spread 61135% per call, one thread's CPU time")
+
+
+def test_the_suggested_command_is_the_bare_name_where_the_path_runs_this_launcher(monkeypatch, tmp_path):
+    """A venv outside the working directory: its launcher's whole path, unless the venv is active
+    (its bin/ on the PATH), where `iree-matrix` is what the user types."""
+    import sys
+
+    from iree_matrix.core import shipped
+
+    launcher = tmp_path / "venv" / "bin" / "iree-matrix"
+    launcher.parent.mkdir(parents=True)
+    launcher.write_text("#!/bin/sh\n")
+    launcher.chmod(0o755)
+    monkeypatch.setattr(sys, "prefix", str(tmp_path / "venv"))
+    monkeypatch.setattr(sys, "base_prefix", "/usr")
+    (tmp_path / "work").mkdir()
+    monkeypatch.chdir(tmp_path / "work")
+    monkeypatch.setenv("PATH", "/usr/bin")
+    assert shipped.command() == str(launcher)
+    monkeypatch.setenv("PATH", f"{launcher.parent}:/usr/bin")
+    assert shipped.command() == "iree-matrix"

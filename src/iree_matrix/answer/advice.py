@@ -280,9 +280,9 @@ def trailing(found: Sequence[Advice]) -> list[Advice]:
 def _sitting_seconds(document: Mapping[str, Any]) -> Optional[float]:
     import datetime
 
+    read = datetime.datetime.fromisoformat
     try:  # TypeError: one time with a zone and one without (a sitting edited by hand)
-        started, finished = (datetime.datetime.fromisoformat(str(document[k])) for k in ("started", "finished"))
-        seconds = (finished - started).total_seconds()
+        seconds = (read(str(document["finished"])) - read(str(document["started"]))).total_seconds()
     except (KeyError, ValueError, TypeError):
         return None
     return seconds if seconds > 0 else None

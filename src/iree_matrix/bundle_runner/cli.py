@@ -166,7 +166,8 @@ def _host() -> Json:
     llvm = f" (LLVM {host['llvm_cpu']})" if host.get("llvm_cpu") else ""
     gpus = "".join(f"; GPU {g['name']} (driver {g['driver']}, compute capability {g['compute_capability']})"
                    for g in host["gpus"])  # fmt: skip
-    print(f"this machine: {name}{llvm}, {host['cores']} cores{gpus}", file=sys.stderr)
+    cores = f"{host['cores']} core" + ("" if host["cores"] == 1 else "s")
+    print(f"this machine: {name}{llvm}, {cores}{gpus}", file=sys.stderr)
     return host
 
 

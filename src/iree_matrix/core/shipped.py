@@ -7,6 +7,7 @@ wheel they are package data (`iree_matrix/_scripts`, `iree_matrix/_matrix`, see 
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -43,6 +44,9 @@ def command() -> str:
     own); else `iree-matrix`, which `pip install` put on the PATH."""
     launcher = Path(sys.prefix) / "bin" / "iree-matrix"
     if sys.prefix == sys.base_prefix or not launcher.is_file():
+        return "iree-matrix"
+    on_path = shutil.which("iree-matrix")  # an activated venv: the bare name runs this launcher
+    if on_path and Path(on_path).resolve() == launcher.resolve():
         return "iree-matrix"
     shown = os.path.relpath(launcher)
     return shown if not shown.startswith("..") else str(launcher)

@@ -418,10 +418,9 @@ def with_advice(
         return dataclasses.replace(answer, lines=(*answer.lines, said))
     shown = dataclasses.replace(chosen, advice=tuple(wanted))
     summary = answer.lines[0].split(":", 1)[-1].split("(", 1)[0].strip()
-    lines = [
-        *advice.lines(shown, wanted[0].model, fleet=False, argument=argument),
-        f"  releases: {summary}; `--releases` lists them",
-    ]
+    lines = advice.lines(shown, wanted[0].model, fleet=False, argument=argument)
+    if summary:  # none where only a bundle's runs measured it ("releases: ; …" said nothing)
+        lines.append(f"  releases: {summary}; `--releases` lists them")
     lines += [line for line in answer.lines if line.lstrip().startswith(("fails:", "what to do:", NOTE))]
     lines += _elsewhere(answer.lines)  # runs a bundle made on other machines stay in view
     data = {**(answer.data or {}), "advice": [advice.as_json(a) for a in wanted], "advice_here": chosen.here}
