@@ -35,6 +35,8 @@ line as the tool prints it). One matrix run holds them all; each test reads its 
 - a KAN layer's in-grid mask: `aten.__and__.Tensor` -> `torch.logical_and` and `~fx+decompose` match;
 - a CRF's forward algorithm and a patch fold: `aten.logsumexp` and `aten.col2im`, whose errors name
   only a constant they take -> each written out and `~fx+decompose` match;
+- an RWKV token shift by a negative padding: IREE's output differs from torch; the mismatch names
+  the op and its line -> padded then sliced, it matches;
 - a tiny Qwen2 (transformers): no mask -> `aten.diff`; a 2-D mask -> the 0-d boolean literal (the
   chain's next failure, named up front); the 4-D causal mask and `~fx+decompose` match, the latter
   with its buffers frozen (it was run with a missing argument: "expected 2 arguments but passed 1").
@@ -122,6 +124,8 @@ CASES = {
     "patch_fold.py:build": ("patch_fold", PLAIN),
     "patch_fold.py:by_hand": ("patch_fold-by_hand", PLAIN),
     "patch_fold.py:build~fx+decompose": ("patch_fold~fx+decompose", PLAIN),
+    "token_shift.py:build": ("token_shift", PLAIN),
+    "token_shift.py:by_hand": ("token_shift-by_hand", PLAIN),
 }
 
 
@@ -323,6 +327,18 @@ def test_an_op_the_error_does_not_name_has_a_hint_whose_routes_match(routed):
         _matches(routed, ref.replace(":build", ":by_hand"))
         _matches(routed, ref + "~fx+decompose")
     assert "(x - m).exp().sum(d).log()" in found.advice and "F.conv_transpose2d(" in found.advice
+
+
+def test_a_negative_padding_is_named_by_the_mismatch_and_its_slice_matches(routed):
+    """An RWKV token shift, `F.pad(x, (0, 0, 1, -1))`: IREE runs it and differs from torch, a wrong
+    answer without an error; the mismatch names the op and the model's line, and its hint's
+    pad-then-slice matches."""
+    ran = _row(routed, "token_shift.py:build", "run")
+    assert ran.status is Status.MISMATCH, (ran.status, ran.message)
+    assert "torch.aten.pad with a negative padding [0, 0, 1, -1], at token_shift.py:" in (ran.message or "")
+    found = release_choice.hint(ran)
+    assert found is not None and found.name == "negative-pad" and "[:, :-1]" in found.advice
+    _matches(routed, "token_shift.py:by_hand")
 
 
 def test_core_table_alone_stops_at_squeeze_dims(routed, tmp_path):

@@ -577,6 +577,19 @@ HINTS: tuple[Hint, ...] = (
         "(tests/integration/test_routes.py)",
         stages=("compile",),
     ),
+    Hint(
+        "negative-pad",
+        r"torch\.aten\.(?:pad|constant_pad_nd) with a negative padding",
+        "IREE computes a constant padding by a negative amount wrongly (`F.pad(x, (0, 0, 1, -1))`, a "
+        "token shift or a crop: a padding that keeps the size runs and differs from torch, one that "
+        "shrinks the tensor fails to compile), and `fx+decompose` keeps the op: pad by the positive "
+        "amounts and slice the rest off, `F.pad(x, (0, 0, 1, 0))[:, :-1]`, or shift by concatenation, "
+        "`torch.cat([torch.zeros_like(x[:, :1]), x[:, :-1]], 1)`",
+        "measured: an RWKV-style token shift, `F.pad(x, (0, 0, 1, -1))`, differs from torch by up to "
+        "5.4 on 3.10.0, 3.12.0 and 3.13.0; padded then sliced it compiles and matches "
+        "(tests/integration/test_routes.py)",
+        stages=("run",),
+    ),
 )
 
 

@@ -1,0 +1,60 @@
+"""iree/miscompiled.py finds a constant padding by a negative amount in turbine's MLIR (measured to
+differ from torch on 3.10.0-3.13.0: tests/integration/test_routes.py), names the model's line from
+the export's model.where.json, and leaves every padding by positive amounts alone; a mismatch's
+message then carries words hint `negative-pad` is keyed on."""
+
+from __future__ import annotations
+
+import json
+
+from iree_matrix.iree import hints, miscompiled
+
+# turbine 3.9.0's export of `F.pad(x, (0, 0, 1, -1))` (tests/data/routes/token_shift.py's op; the
+# long type lists cut to `…`)
+SHIFT = """module @module {
+  func.func @main(%arg0: !torch.vtensor<[2,12,32],f32>) -> !torch.vtensor<[2,12,32],f32> {
+    %int0 = torch.constant.int 0
+    %int0_0 = torch.constant.int 0
+    %int1 = torch.constant.int 1
+    %int-1 = torch.constant.int -1
+    %0 = torch.prim.ListConstruct %int0, %int0_0, %int1, %int-1 : (!torch.int, !torch.int, …) -> …
+    %str = torch.constant.str "constant"
+    %none = torch.constant.none
+    %1 = torch.aten.pad %arg0, %0, %str, %none : !torch.vtensor<[2,12,32],f32>, … -> …
+    return %1 : !torch.vtensor<[2,12,32],f32>
+  }
+}"""
+
+
+def test_a_negative_padding_is_named_with_the_models_line():
+    where = json.dumps(
+        {
+            "frames": {"10": "/home/me/nets/rwkv.py:30"},
+            "code": {"/home/me/nets/rwkv.py:30": "prev = F.pad(x, (0, 0, 1, -1))"},
+        }
+    )
+    assert miscompiled.negative_pads(SHIFT, where) == (
+        "torch.aten.pad with a negative padding [0, 0, 1, -1], at rwkv.py:30: prev = F.pad(x, (0, 0, 1, -1))",
+    )
+    said = miscompiled.words(SHIFT)
+    assert (
+        said
+        == "; the model has an op IREE computes wrongly: torch.aten.pad with a negative padding [0, 0, 1, -1]"
+    )
+    found = hints.find("outputs differ from torch: max abs err 0.161" + said, "run")
+    assert found is not None and found.name == "negative-pad" and "[:, :-1]" in found.advice
+
+
+def test_positive_paddings_and_other_negative_constants_are_left_alone():
+    positive = SHIFT.replace("%int-1 = torch.constant.int -1", "%int-1 = torch.constant.int 0")
+    assert miscompiled.negative_pads(positive) == ()
+    assert miscompiled.words(positive) == ""
+    # a slice's end of -1 (the by-hand route: pad, then `[:, :-1]`) is no padding
+    sliced = SHIFT.replace("torch.aten.pad %arg0, %0", "torch.aten.slice.Tensor %arg0, %0")
+    assert miscompiled.negative_pads(sliced) == ()
+    decomposed = SHIFT.replace(
+        "torch.aten.pad %arg0, %0, %str, %none", "torch.aten.constant_pad_nd %arg0, %0, %float0"
+    )
+    assert miscompiled.negative_pads(decomposed) == (
+        "torch.aten.constant_pad_nd with a negative padding [0, 0, 1, -1]",
+    )
