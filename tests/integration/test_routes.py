@@ -37,6 +37,7 @@ line as the tool prints it). One matrix run holds them all; each test reads its 
   only a constant they take -> each written out and `~fx+decompose` match;
 - an RWKV token shift by a negative padding: IREE's output differs from torch; the mismatch names
   the op and its line -> padded then sliced, it matches;
+- a Glow flow step's `torch.slogdet`: `aten.slogdet` -> `torch.linalg.slogdet` matches;
 - a tiny Qwen2 (transformers): no mask -> `aten.diff`; a 2-D mask -> the 0-d boolean literal (the
   chain's next failure, named up front); the 4-D causal mask and `~fx+decompose` match, the latter
   with its buffers frozen (it was run with a missing argument: "expected 2 arguments but passed 1").
@@ -126,6 +127,8 @@ CASES = {
     "patch_fold.py:build~fx+decompose": ("patch_fold~fx+decompose", PLAIN),
     "token_shift.py:build": ("token_shift", PLAIN),
     "token_shift.py:by_hand": ("token_shift-by_hand", PLAIN),
+    "flow_slogdet.py:build": ("flow_slogdet", PLAIN),
+    "flow_slogdet.py:linalg": ("flow_slogdet-linalg", PLAIN),
 }
 
 
@@ -339,6 +342,12 @@ def test_a_negative_padding_is_named_by_the_mismatch_and_its_slice_matches(route
     found = release_choice.hint(ran)
     assert found is not None and found.name == "negative-pad" and "[:, :-1]" in found.advice
     _matches(routed, "token_shift.py:by_hand")
+
+
+def test_torch_slogdet_has_a_hint_whose_linalg_spelling_matches(routed):
+    found = _fails_with_hint(routed, "flow_slogdet.py:build", "torch.aten.slogdet", "det-alias")
+    assert "torch.linalg.slogdet(W)" in found.advice
+    _matches(routed, "flow_slogdet.py:linalg")
 
 
 def test_core_table_alone_stops_at_squeeze_dims(routed, tmp_path):

@@ -527,7 +527,8 @@ HINTS: tuple[Hint, ...] = (
         r"torch\.aten\.(?P<op>_?linalg_(?:inv|solve|cholesky|qr|eig|svd|lu|pinv|lstsq|matrix_exp)\w*"
         r"|inverse|cholesky\w*|triangular_solve|_?svd\w*|pinverse)\b",
         "IREE has no lowering for torch's matrix factorizations and solvers (`aten.{op}`; measured on "
-        "3.13.0: inv, solve, cholesky, solve_triangular, qr, eigh, svd fail; det and slogdet compile), "
+        "3.13.0: inv, solve, cholesky, solve_triangular, qr, eigh, svd fail; `torch.linalg.det` and "
+        "`torch.linalg.slogdet` compile, hint det-alias), "
         "and no export recipe gets past them: where the matrix depends on the weights only (a flow's "
         "invertible map, a whitening or precision matrix), compute it once in the factory and keep it "
         'as a buffer, `self.register_buffer("inverse", torch.linalg.inv(W))`, so `forward` is matmuls; '
@@ -589,6 +590,21 @@ HINTS: tuple[Hint, ...] = (
         "5.4 on 3.10.0, 3.12.0 and 3.13.0; padded then sliced it compiles and matches "
         "(tests/integration/test_routes.py)",
         stages=("run",),
+    ),
+    Hint(
+        "det-alias",
+        r"torch\.aten\.(?P<op>slogdet|det|logdet|_linalg_slogdet|_linalg_det)\b",
+        "IREE lowers `torch.linalg.slogdet` and `torch.linalg.det` but not torch's other spellings of "
+        "them (`aten.{op}`: `torch.slogdet`, `torch.det`, `torch.logdet`, `W.slogdet()`), nor the "
+        "`aten._linalg_slogdet` that `fx+decompose` makes of each, so no export recipe gets past it: "
+        "call `torch.linalg.slogdet(W)` (`.logabsdet`: a Glow 1x1 convolution's log-determinant) or "
+        "`torch.linalg.det(W)`, and export the default way; `torch.logdet(W)` of a matrix whose "
+        "determinant is positive is `torch.linalg.slogdet(W).logabsdet`",
+        "measured: a Glow flow step with `torch.slogdet` of its 1x1 convolution's weight fails so on "
+        "3.10.0 and 3.13.0 by every recipe `search-recipes` tries; `torch.det` and `torch.logdet` "
+        "alone fail so on 3.13.0; with `torch.linalg.slogdet` it compiles and matches torch "
+        "(tests/integration/test_routes.py)",
+        stages=("compile",),
     ),
 )
 
