@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 
+from iree_matrix.execution import progress
 from iree_matrix.iree import hints, miscompiled
 
 # turbine 3.9.0's export of `F.pad(x, (0, 0, 1, -1))` (tests/data/routes/token_shift.py's op; the
@@ -39,10 +40,13 @@ def test_a_negative_padding_is_named_with_the_models_line():
     said = miscompiled.words(SHIFT)
     assert (
         said
-        == "; the model has an op IREE computes wrongly: torch.aten.pad with a negative padding [0, 0, 1, -1]"
+        == "\nthe model has an op IREE computes wrongly: torch.aten.pad with a negative padding [0, 0, 1, -1]"
     )
-    found = hints.find("outputs differ from torch: max abs err 0.161" + said, "run")
+    message = "outputs differ from torch: max abs err 0.161" + said
+    found = hints.find(message, "run")
     assert found is not None and found.name == "negative-pad" and "[:, :-1]" in found.advice
+    # the summary's line is the op's, not the errors' (which would cut it off)
+    assert progress.headline(message).startswith("the model has an op IREE computes wrongly: torch.aten.pad")
 
 
 def test_positive_paddings_and_other_negative_constants_are_left_alone():

@@ -45,8 +45,10 @@ def negative_pads(mlir: str, where: str = "") -> tuple[str, ...]:
 
 def words(mlir: str, where: str = "") -> str:
     """What a mismatch's message adds about the ops in `mlir` known to be computed wrongly ("" when
-    none): "; the model has an op IREE computes wrongly: …"."""
+    none): a line of its own, "the model has an op IREE computes wrongly: …", which the summary's
+    headline shows (the line hint `negative-pad` matches) where the message's first line, the
+    errors, would cut it off."""
     found = negative_pads(mlir, where)
     if not found:
         return ""
-    return "; the model has an op IREE computes wrongly: " + "; ".join(found)
+    return "\nthe model has an op IREE computes wrongly: " + "; ".join(found)
