@@ -29,7 +29,10 @@ class TimeMix(nn.Module):
 
     def forward(self, x):  # (b, T, DIM)
         # token shift: x[t-1], zeros at t = 0
-        prev = F.pad(x, (0, 0, 1, 0))[:, :-1] if self.by_hand else F.pad(x, (0, 0, 1, -1))
+        if self.by_hand:  # hint negative-pad's route
+            prev = F.pad(x, (0, 0, 1, 0))[:, :-1]
+        else:
+            prev = F.pad(x, (0, 0, 1, -1))
         k = self.key(x * self.mix_k + prev * (1 - self.mix_k))
         v = self.value(x * self.mix_v + prev * (1 - self.mix_v))
         r = torch.sigmoid(self.receptance(x * self.mix_r + prev * (1 - self.mix_r)))
