@@ -62,3 +62,21 @@ def test_positive_paddings_and_other_negative_constants_are_left_alone():
     assert miscompiled.negative_pads(decomposed) == (
         "torch.aten.constant_pad_nd with a negative padding [0, 0, 1, -1]",
     )
+
+
+def test_a_determinant_is_named_only_for_a_cpu_without_avx2():
+    det = (
+        "    %sign, %logabsdet = torch.aten.linalg_slogdet %0 : !torch.vtensor<[8,8],f32> -> …\n"
+        "    %1 = torch.aten.linalg_det %0 : !torch.vtensor<[8,8],f32> -> !torch.vtensor<[],f32>\n"
+    )
+    for cpu in ("generic", "x86-64", "x86-64-v2"):
+        assert miscompiled.determinants(det, "", cpu) == (
+            f"torch.aten.linalg_slogdet compiled for a CPU without AVX2 (target-cpu={cpu})",
+            f"torch.aten.linalg_det compiled for a CPU without AVX2 (target-cpu={cpu})",
+        )
+    for cpu in ("x86-64-v3", "znver5", "host", ""):
+        assert miscompiled.words(det, "", cpu) == ""
+    found = hints.find(
+        "outputs differ from torch: max abs err 649" + miscompiled.words(det, "", "generic"), "run"
+    )
+    assert found is not None and found.name == "det-no-avx2" and "x86-64-v3" in found.advice

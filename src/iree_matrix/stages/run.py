@@ -200,7 +200,10 @@ class RunStage(StageBase):
         return Outcome(
             Status.MISMATCH,
             metrics=RunMetrics.checked(metrics),
-            message=kernel_blamed(job.label.kernel, mismatch_words(check) + _miscompiled(call.export)),
+            message=kernel_blamed(
+                job.label.kernel,
+                mismatch_words(check) + _miscompiled(call.export, ctx.dep("compile").record.command),
+            ),
             error_class="kernel-mismatch" if job.label.kernel else "numeric-mismatch",
             command=tuple(call.run_argv),
         )
@@ -485,14 +488,20 @@ def kernel_blamed(kernel: str, words: str) -> str:
     return f"with kernel {kernel!r} (the kernel's error, not IREE's: compare the cell without it): {words}"
 
 
-def _miscompiled(export: Entry) -> str:
+def _miscompiled(export: Entry, compiled: Sequence[str]) -> str:
     """What a mismatch adds about the exported model's ops that IREE is known to compute wrongly
-    (iree/miscompiled.py), with the model's line where the export kept it; "" when none."""
+    (iree/miscompiled.py), with the model's line where the export kept it, for the CPU the compile's
+    command line (`compiled`) names; "" when none."""
     mlir = MLIR.of(export)
     if not mlir.is_file():
         return ""
     where = mlir.with_name(mlir.stem + compile_errors.WHERE_SUFFIX)
-    return miscompiled.words(mlir.read_text(errors="replace"), where.read_text() if where.is_file() else "")
+    x86 = any(a.startswith("--iree-llvmcpu-target-triple=x86_64") for a in compiled)
+    named = (a.split("=", 1)[1] for a in compiled if a.startswith("--iree-llvmcpu-target-cpu="))
+    cpu = next(named, "generic" if x86 else "")  # no CPU named: LLVM's generic x86-64
+    return miscompiled.words(
+        mlir.read_text(errors="replace"), where.read_text() if where.is_file() else "", cpu
+    )
 
 
 mismatch_words = runner_arrays.mismatch_words  # 'outputs differ from torch: …', the runner's words too
