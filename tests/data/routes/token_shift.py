@@ -20,7 +20,10 @@ class TokenShift(nn.Module):
         self.proj = nn.Linear(DIM, DIM)
 
     def forward(self, x):  # (batch, SEQ, DIM)
-        prev = F.pad(x, (0, 0, 1, 0))[:, :-1] if self.by_hand else F.pad(x, (0, 0, 1, -1))
+        if self.by_hand:  # hint negative-pad's route
+            prev = F.pad(x, (0, 0, 1, 0))[:, :-1]
+        else:
+            prev = F.pad(x, (0, 0, 1, -1))
         return self.proj(x * self.mix + prev * (1 - self.mix))
 
 
