@@ -35,6 +35,10 @@ line as the tool prints it). One matrix run holds them all; each test reads its 
 - a KAN layer's in-grid mask: `aten.__and__.Tensor` -> `torch.logical_and` and `~fx+decompose` match;
 - a CRF's forward algorithm and a patch fold: `aten.logsumexp` and `aten.col2im`, whose errors name
   only a constant they take -> each written out and `~fx+decompose` match;
+- an RWKV token shift by a negative padding: IREE's output differs from torch; the mismatch names
+  the op and its line -> padded then sliced, it matches;
+- a Glow flow step's `torch.slogdet`: `aten.slogdet` -> `torch.linalg.slogdet` matches; compiled for
+  `generic` (no AVX2) it differs from torch, the mismatch names it, and as a buffer it matches;
 - a tiny Qwen2 (transformers): no mask -> `aten.diff`; a 2-D mask -> the 0-d boolean literal (the
   chain's next failure, named up front); the 4-D causal mask and `~fx+decompose` match, the latter
   with its buffers frozen (it was run with a missing argument: "expected 2 arguments but passed 1").
@@ -122,6 +126,10 @@ CASES = {
     "patch_fold.py:build": ("patch_fold", PLAIN),
     "patch_fold.py:by_hand": ("patch_fold-by_hand", PLAIN),
     "patch_fold.py:build~fx+decompose": ("patch_fold~fx+decompose", PLAIN),
+    "token_shift.py:build": ("token_shift", PLAIN),
+    "token_shift.py:by_hand": ("token_shift-by_hand", PLAIN),
+    "flow_slogdet.py:build": ("flow_slogdet", PLAIN),
+    "flow_slogdet.py:linalg": ("flow_slogdet-linalg", PLAIN),
 }
 
 
@@ -331,6 +339,48 @@ def test_an_op_the_error_does_not_name_has_a_hint_whose_routes_match(routed):
         _matches(routed, ref.replace(":build", ":by_hand"))
         _matches(routed, ref + "~fx+decompose")
     assert "(x - m).exp().sum(d).log()" in found.advice and "F.conv_transpose2d(" in found.advice
+
+
+def test_a_negative_padding_is_named_by_the_mismatch_and_its_slice_matches(routed):
+    """An RWKV token shift, `F.pad(x, (0, 0, 1, -1))`: IREE runs it and differs from torch, a wrong
+    answer without an error; the mismatch names the op and the model's line, and its hint's
+    pad-then-slice matches."""
+    ran = _row(routed, "token_shift.py:build", "run")
+    assert ran.status is Status.MISMATCH, (ran.status, ran.message)
+    assert "torch.aten.pad with a negative padding [0, 0, 1, -1], at token_shift.py:" in (ran.message or "")
+    found = release_choice.hint(ran)
+    assert found is not None and found.name == "negative-pad" and "[:, :-1]" in found.advice
+    _matches(routed, "token_shift.py:by_hand")
+
+
+def test_torch_slogdet_has_a_hint_whose_linalg_spelling_matches(routed):
+    found = _fails_with_hint(routed, "flow_slogdet.py:build", "torch.aten.slogdet", "det-alias")
+    assert "torch.linalg.slogdet(W)" in found.advice
+    _matches(routed, "flow_slogdet.py:linalg")
+
+
+def test_a_determinant_for_a_cpu_without_avx2_is_named_and_its_buffer_matches(tmp_path):
+    """`torch.linalg.slogdet` compiles and matches for this CPU (the case above) but differs from
+    torch compiled for `generic` (no AVX2): that mismatch names the op and the CPU, and hint
+    `det-no-avx2`'s route, the log-determinant as a buffer, matches there."""
+    matrix = _matrix(tmp_path / "generic.toml", ["flow_slogdet.py:linalg", "flow_slogdet.py:buffer"])
+    matrix.write_text(matrix.read_text().replace('profiles = ["default"]', 'profiles = ["generic"]'))
+    done = iree_matrix(
+        "matrix", "--matrix", str(matrix), "--backend", "venv", cache=shared_cache(tmp_path / "cache"),
+        results=tmp_path / "results", timeout=1800,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    got = records(tmp_path / "results")
+    generic = f"iree{RELEASE}/x86_64/generic"
+    ran = got[f"run:flow_slogdet-linalg/{PLAIN}/{generic}"]
+    assert ran.status is Status.MISMATCH, (ran.status, ran.message)
+    assert "torch.aten.linalg_slogdet compiled for a CPU without AVX2 (target-cpu=generic)" in (
+        ran.message or ""
+    )
+    found = release_choice.hint(ran)
+    assert found is not None and found.name == "det-no-avx2" and "register_buffer" in found.advice
+    buffered = got[f"run:flow_slogdet-buffer/{PLAIN}/{generic}"]
+    assert buffered.status is Status.OK, (buffered.status, buffered.message)
 
 
 def test_core_table_alone_stops_at_squeeze_dims(routed, tmp_path):

@@ -192,6 +192,13 @@ def test_every_hint_formats_and_names_its_source():
         "have same type",
         "antialias": "failed to legalize operation 'torch.operator' that was explicitly marked illegal "
         "(op: torch.aten._upsample_bilinear2d_aa.vec)",
+        "det-alias": "failed to legalize operation 'torch.operator' that was explicitly marked illegal "
+        "(op: torch.aten.slogdet), at nc_glow.py:32: logdet = logdet + torch.slogdet(self.weight)[1]",
+        "det-no-avx2": "the model has an op IREE computes wrongly: torch.aten.linalg_slogdet compiled for a "
+        "CPU without AVX2 (target-cpu=generic), at nc_glow.py:33: logdet = logdet + slogdet(self.weight)[1]",
+        "negative-pad": "outputs differ from torch: max abs err 0.161, max rel err 0.0697 (atol 0.0001, "
+        "rtol 0.0001); the model has an op IREE computes wrongly: torch.aten.pad with a negative padding "
+        "[0, 0, 1, -1], at nc_rwkv.py:33: prev = F.pad(x, (0, 0, 1, -1))",
     }
     assert set(samples) == {h.name for h in hints.HINTS}
     for hint in hints.HINTS:
@@ -227,6 +234,10 @@ def test_the_op_surveys_hints_take_their_ops_and_leave_the_ones_that_compile():
     )
     for op in ("torch.aten.linalg_det", "torch.aten.linalg_slogdet", "torch.aten.linalg_vector_norm"):
         assert hints.find(failed.format(op), "compile") is None, op
+    # torch.slogdet / det / logdet, and fx+decompose's _linalg_slogdet, fail where torch.linalg's compile
+    for op in ("torch.aten.slogdet", "torch.aten.det", "torch.aten.logdet", "torch.aten._linalg_slogdet"):
+        found = hints.find(failed.format(op), "compile")
+        assert found is not None and found.name == "det-alias" and "torch.linalg.slogdet(W)" in found.advice
 
 
 def test_an_exporter_scoped_hint_needs_its_exporter_whatever_the_model_is_called():

@@ -527,7 +527,8 @@ HINTS: tuple[Hint, ...] = (
         r"torch\.aten\.(?P<op>_?linalg_(?:inv|solve|cholesky|qr|eig|svd|lu|pinv|lstsq|matrix_exp)\w*"
         r"|inverse|cholesky\w*|triangular_solve|_?svd\w*|pinverse)\b",
         "IREE has no lowering for torch's matrix factorizations and solvers (`aten.{op}`; measured on "
-        "3.13.0: inv, solve, cholesky, solve_triangular, qr, eigh, svd fail; det and slogdet compile), "
+        "3.13.0: inv, solve, cholesky, solve_triangular, qr, eigh, svd fail; `torch.linalg.det` and "
+        "`torch.linalg.slogdet` compile, hint det-alias), "
         "and no export recipe gets past them: where the matrix depends on the weights only (a flow's "
         "invertible map, a whitening or precision matrix), compute it once in the factory and keep it "
         'as a buffer, `self.register_buffer("inverse", torch.linalg.inv(W))`, so `forward` is matmuls; '
@@ -576,6 +577,43 @@ HINTS: tuple[Hint, ...] = (
         "export and `fx+decompose`; with `antialias=False` it compiles and matches torch "
         "(tests/integration/test_routes.py)",
         stages=("compile",),
+    ),
+    Hint(
+        "negative-pad",
+        r"torch\.aten\.(?:pad|constant_pad_nd) with a negative padding",
+        "IREE computes a constant padding by a negative amount wrongly (`F.pad(x, (0, 0, 1, -1))`, a "
+        "token shift, a crop: one that keeps the size runs and differs from torch, one that shrinks it "
+        "fails to compile), and `fx+decompose` keeps it: pad by the positive amounts and slice, "
+        "`F.pad(x, (0, 0, 1, 0))[:, :-1]`, or `torch.cat([torch.zeros_like(x[:, :1]), x[:, :-1]], 1)`",
+        "measured: an RWKV-style token shift differs from torch by up to 5.4 on 3.10.0, 3.12.0 and "
+        "3.13.0; padded then sliced it matches (tests/integration/test_routes.py)",
+        stages=("run",),
+    ),
+    Hint(
+        "det-alias",
+        r"torch\.aten\.(?P<op>slogdet|det|logdet|_linalg_slogdet|_linalg_det)\b",
+        "IREE lowers `torch.linalg.slogdet` and `torch.linalg.det` but not torch's other spellings of "
+        "them (`aten.{op}`: `torch.slogdet`, `torch.det`, `torch.logdet`, `W.slogdet()`), nor the "
+        "`aten._linalg_slogdet` that `fx+decompose` makes of each, so no export recipe gets past it: "
+        "call `torch.linalg.slogdet(W)` (`.logabsdet`: a Glow 1x1 convolution's log-determinant) or "
+        "`torch.linalg.det(W)`, and export the default way; `torch.logdet(W)` of a matrix whose "
+        "determinant is positive is `torch.linalg.slogdet(W).logabsdet`",
+        "measured: a Glow flow step with `torch.slogdet` of its 1x1 convolution's weight fails so on "
+        "3.10.0 and 3.13.0 by every recipe `search-recipes` tries; `torch.det` and `torch.logdet` "
+        "alone fail so on 3.13.0; with `torch.linalg.slogdet` it compiles and matches torch "
+        "(tests/integration/test_routes.py)",
+        stages=("compile",),
+    ),
+    Hint(
+        "det-no-avx2",
+        r"torch\.aten\.linalg_(?:slog)?det compiled for a CPU without AVX2",
+        "IREE 3.13.0 computes `torch.linalg.slogdet`/`det` wrongly for x86-64 CPUs without AVX2 "
+        "(`generic`, `x86-64`, `x86-64-v2`): compile for `x86-64-v3` on, or, for the weights' own matrix "
+        '(a flow\'s 1x1 convolution), keep it as a buffer: `register_buffer("logdet", torch.linalg.'
+        "slogdet(W).logabsdet)`",
+        "measured on 3.13.0: an 8x8 slogdet differs by 6.5 for generic, x86-64, x86-64-v2, matches for "
+        "v3, v4, znver5; as a buffer it matches on generic (tests/integration/test_routes.py)",
+        stages=("run",),
     ),
 )
 

@@ -30,13 +30,21 @@ from iree_matrix.core.model.store import Entry
 from iree_matrix.core.system import process_output, processes
 from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.envs import Environment
-from iree_matrix.iree import custom_dispatch, devices, targets, versions
+from iree_matrix.iree import compile_errors, custom_dispatch, devices, miscompiled, targets, versions
 from iree_matrix.matrix import kernels
 from iree_matrix.matrix.plan import EnvSpec, Job, Planned, PlannedFunction, runs_anywhere
 from iree_matrix.matrix.spec import BYTECODE, DEFAULT_DEVICE, Cell
 from iree_matrix.source_builds import firmware
 from iree_matrix.stages import arrays, op_timings
-from iree_matrix.stages.artifacts import EXPORT_INFO, INPUTS, KERNEL_OBJECTS, MODULE, REFERENCE, export_digest
+from iree_matrix.stages.artifacts import (
+    EXPORT_INFO,
+    INPUTS,
+    KERNEL_OBJECTS,
+    MLIR,
+    MODULE,
+    REFERENCE,
+    export_digest,
+)
 from iree_matrix.stages.base import Context, StageBase
 from iree_matrix.stages.benchmark_tool import benchmark_command, benchmark_times, device_flags
 
@@ -192,7 +200,10 @@ class RunStage(StageBase):
         return Outcome(
             Status.MISMATCH,
             metrics=RunMetrics.checked(metrics),
-            message=kernel_blamed(job.label.kernel, mismatch_words(check)),
+            message=kernel_blamed(
+                job.label.kernel,
+                mismatch_words(check) + _miscompiled(call.export, ctx.dep("compile").record.command),
+            ),
             error_class="kernel-mismatch" if job.label.kernel else "numeric-mismatch",
             command=tuple(call.run_argv),
         )
@@ -475,6 +486,22 @@ def kernel_blamed(kernel: str, words: str) -> str:
     if not kernel:
         return words
     return f"with kernel {kernel!r} (the kernel's error, not IREE's: compare the cell without it): {words}"
+
+
+def _miscompiled(export: Entry, compiled: Sequence[str]) -> str:
+    """What a mismatch adds about the exported model's ops that IREE is known to compute wrongly
+    (iree/miscompiled.py), with the model's line where the export kept it, for the CPU the compile's
+    command line (`compiled`) names; "" when none."""
+    mlir = MLIR.of(export)
+    if not mlir.is_file():
+        return ""
+    where = mlir.with_name(mlir.stem + compile_errors.WHERE_SUFFIX)
+    x86 = any(a.startswith("--iree-llvmcpu-target-triple=x86_64") for a in compiled)
+    named = (a.split("=", 1)[1] for a in compiled if a.startswith("--iree-llvmcpu-target-cpu="))
+    cpu = next(named, "generic" if x86 else "")  # no CPU named: LLVM's generic x86-64
+    return miscompiled.words(
+        mlir.read_text(errors="replace"), where.read_text() if where.is_file() else "", cpu
+    )
 
 
 mismatch_words = runner_arrays.mismatch_words  # 'outputs differ from torch: …', the runner's words too

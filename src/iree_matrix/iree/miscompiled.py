@@ -1,0 +1,77 @@
+"""Ops of an exported model that IREE's releases compute wrongly without an error: a run whose outputs
+differ from torch names those it finds in the model's MLIR, with the model's line, so that the
+mismatch has a cause to act on (a hint keyed on these words says what to write instead).
+
+Each entry is a measurement, not a guess: the op alone, exported by turbine and compiled by the
+releases named, differs from torch (tests/data/routes and tests/integration/test_routes.py).
+"""
+
+from __future__ import annotations
+
+import re
+
+from iree_matrix.iree import compile_errors
+
+# `%int-1 = torch.constant.int -1`: the exported MLIR's integer constants, by their SSA name
+_INT = re.compile(r"^\s*(%[\w.-]+)\s*=\s*torch\.constant\.int\s+(-?\d+)\b")
+_LIST = re.compile(r"^\s*(%[\w.-]+)\s*=\s*torch\.prim\.ListConstruct\s+([^:]*):")
+# torch.aten.pad (F.pad) and constant_pad_nd (its decomposition): the input, then the list of pads
+_PAD = re.compile(
+    r"^\s*%[\w.-]+\s*=\s*(?P<op>torch\.aten\.(?:pad|constant_pad_nd))\s+%[\w.-]+,\s*(?P<pads>%[\w.-]+)"
+)
+
+
+def negative_pads(mlir: str, where: str = "") -> tuple[str, ...]:
+    """Each constant padding by a negative amount (a crop: `F.pad(x, (0, 0, 1, -1))`, a token shift)
+    in `mlir`, in words: "torch.aten.pad with a negative padding [0, 0, 1, -1], at model.py:30: …".
+    Measured on 3.10.0, 3.12.0 and 3.13.0: one that keeps the size (a shift) compiles and its
+    output differs from torch; one that shrinks the tensor fails to compile (tensor.insert_slice)."""
+    ints: dict[str, int] = {}
+    lists: dict[str, list[str]] = {}
+    found = []
+    for number, line in enumerate(mlir.splitlines(), start=1):
+        if m := _INT.match(line):
+            ints[m[1]] = int(m[2])
+        elif m := _LIST.match(line):
+            lists[m[1]] = [name.strip() for name in m[2].split(",") if name.strip()]
+        elif (m := _PAD.match(line)) and m["pads"] in lists:
+            values = [ints.get(name) for name in lists[m["pads"]]]
+            if any(v is not None and v < 0 for v in values):
+                shown = ", ".join("?" if v is None else str(v) for v in values)
+                at = compile_errors.model_line(where, number) if where else ""
+                found.append(f"{m['op']} with a negative padding [{shown}]" + (f", at {at}" if at else ""))
+    return tuple(found)
+
+
+# x86-64 CPUs without AVX2 (LLVM's names): the determinant ops below are wrong compiled for them
+_NO_AVX2 = ("generic", "x86-64", "x86-64-v2")
+_DET = re.compile(r"^\s*%[\w.:-]+(?:,\s*%[\w.:-]+)*\s*=\s*(?P<op>torch\.aten\.linalg_(?:slog)?det)\b")
+
+
+def determinants(mlir: str, where: str = "", target_cpu: str = "") -> tuple[str, ...]:
+    """`torch.linalg.slogdet` / `det` in `mlir` compiled for an x86-64 CPU without AVX2
+    (`target_cpu`), in words; () for any other CPU. Measured on 3.13.0 (an 8x8 matrix): for
+    generic, x86-64 and x86-64-v2 the result differs from torch by 6.5 (values up to 3.2);
+    x86-64-v3, x86-64-v4 and znver5 match."""
+    if target_cpu not in _NO_AVX2:
+        return ()
+    found = []
+    for number, line in enumerate(mlir.splitlines(), start=1):
+        if m := _DET.match(line):
+            at = compile_errors.model_line(where, number) if where else ""
+            found.append(
+                f"{m['op']} compiled for a CPU without AVX2 (target-cpu={target_cpu})"
+                + (f", at {at}" if at else "")
+            )
+    return tuple(found)
+
+
+def words(mlir: str, where: str = "", target_cpu: str = "") -> str:
+    """What a mismatch's message adds about the ops in `mlir` known to be computed wrongly ("" when
+    none): a line of its own, "the model has an op IREE computes wrongly: …", which the summary's
+    headline shows (the line hint `negative-pad` matches) where the message's first line, the
+    errors, would cut it off."""
+    found = negative_pads(mlir, where) + determinants(mlir, where, target_cpu)
+    if not found:
+        return ""
+    return "\nthe model has an op IREE computes wrongly: " + "; ".join(found)
