@@ -1,0 +1,34 @@
+"""A hint: a known failure signature in a tool's own words, and the step that gets past it. The
+entries are `hints.HINTS` (the general ones there, the ones keyed on a torch op in `op_hints`)."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable
+from typing import Optional
+
+
+@dataclasses.dataclass(frozen=True)
+class Hint:
+    name: str  # a short id: "recurrent-op"
+    signature: str  # a regular expression searched in each line of the tool's words
+    advice: str  # what to do; `{group}` names a group of the signature's match (or of `fields`)
+    source: str  # where the advice comes from: a measurement here or a page of docs/
+    stages: tuple[str, ...] = ()  # the stages whose words it is read in; () any stage
+    fields: Optional[Callable[[re.Match[str]], dict[str, str]]] = None  # values derived from the match
+    # Only for exports made where this expression is found in the exporter environment's name (a
+    # record's exporter label, `...+transformers5.23.0` where the model asked for transformers):
+    # words as generic as "outputs differ from torch", or an SDPA that fails to legalize (an old
+    # compiler on a plain model's 8-operand SDPA), have the cause the advice names only in that
+    # library's code. Keyed on what made the export, not on the model's name, so a user's own
+    # transformers model gets the hint a built-in one does. None: any exporter.
+    exporters: Optional[str] = None
+    # Only for compiler releases in this inclusive range (first, last): a cause a release fixed
+    releases: Optional[tuple[str, str]] = None
+    # The export recipes the advice names, its route first: a run's summary prints the command that
+    # runs the failing user's model by them (the advice itself can only say `FILE:FACTORY~RECIPE`)
+    recipes: tuple[str, ...] = ()
+
+    def search(self, line: str) -> Optional[re.Match[str]]:
+        return re.search(self.signature, line)
