@@ -80,3 +80,14 @@ def test_a_determinant_is_named_only_for_a_cpu_without_avx2():
         "outputs differ from torch: max abs err 649" + miscompiled.words(det, "", "generic"), "run"
     )
     assert found is not None and found.name == "det-no-avx2" and "x86-64-v3" in found.advice
+
+
+def test_a_determinant_compiled_for_host_is_named_where_the_host_has_no_avx2():
+    """`default` compiles for `host`: on a user's older CPU (no AVX2) that is the case that matters."""
+    det = "    %1 = torch.aten.linalg_det %0 : !torch.vtensor<[8,8],f32> -> !torch.vtensor<[],f32>\n"
+    assert miscompiled.determinants(det, "", "host", host_avx2=False) == (
+        "torch.aten.linalg_det compiled for a CPU without AVX2 (target-cpu=host)",
+    )
+    assert miscompiled.determinants(det, "", "host", host_avx2=True) == ()
+    assert miscompiled.determinants(det, "", "znver5", host_avx2=False) == ()  # a CPU named: its own ISA
+    assert "det-no-avx2" == hints.find(miscompiled.words(det, "", "host", False), "run").name

@@ -48,12 +48,13 @@ _NO_AVX2 = ("generic", "x86-64", "x86-64-v2")
 _DET = re.compile(r"^\s*%[\w.:-]+(?:,\s*%[\w.:-]+)*\s*=\s*(?P<op>torch\.aten\.linalg_(?:slog)?det)\b")
 
 
-def determinants(mlir: str, where: str = "", target_cpu: str = "") -> tuple[str, ...]:
+def determinants(mlir: str, where: str = "", target_cpu: str = "", host_avx2: bool = True) -> tuple[str, ...]:
     """`torch.linalg.slogdet` / `det` in `mlir` compiled for an x86-64 CPU without AVX2
-    (`target_cpu`), in words; () for any other CPU. Measured on 3.13.0 (an 8x8 matrix): for
-    generic, x86-64 and x86-64-v2 the result differs from torch by 6.5 (values up to 3.2);
-    x86-64-v3, x86-64-v4 and znver5 match."""
-    if target_cpu not in _NO_AVX2:
+    (`target_cpu`; `host` where the machine that compiled it has none: `host_avx2` False, a user's
+    older CPU under the `default` profile), in words; () for any other CPU. Measured on 3.13.0 (an
+    8x8 matrix): for generic, x86-64 and x86-64-v2 the result differs from torch by 6.5 (values up
+    to 3.2); x86-64-v3, x86-64-v4 and znver5 match."""
+    if target_cpu not in _NO_AVX2 and not (target_cpu == "host" and not host_avx2):
         return ()
     found = []
     for number, line in enumerate(mlir.splitlines(), start=1):
@@ -66,12 +67,12 @@ def determinants(mlir: str, where: str = "", target_cpu: str = "") -> tuple[str,
     return tuple(found)
 
 
-def words(mlir: str, where: str = "", target_cpu: str = "") -> str:
+def words(mlir: str, where: str = "", target_cpu: str = "", host_avx2: bool = True) -> str:
     """What a mismatch's message adds about the ops in `mlir` known to be computed wrongly ("" when
     none): a line of its own, "the model has an op IREE computes wrongly: …", which the summary's
     headline shows (the line hint `negative-pad` matches) where the message's first line, the
     errors, would cut it off."""
-    found = negative_pads(mlir, where) + determinants(mlir, where, target_cpu)
+    found = negative_pads(mlir, where) + determinants(mlir, where, target_cpu, host_avx2)
     if not found:
         return ""
     return "\nthe model has an op IREE computes wrongly: " + "; ".join(found)

@@ -27,7 +27,7 @@ from iree_matrix.core.model.outcome import Outcome
 from iree_matrix.core.model.records import tools_runtime
 from iree_matrix.core.model.results import Status
 from iree_matrix.core.model.store import Entry
-from iree_matrix.core.system import process_output, processes
+from iree_matrix.core.system import host, process_output, processes
 from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.envs import Environment
 from iree_matrix.iree import compile_errors, custom_dispatch, devices, miscompiled, targets, versions
@@ -499,8 +499,9 @@ def _miscompiled(export: Entry, compiled: Sequence[str]) -> str:
     x86 = any(a.startswith("--iree-llvmcpu-target-triple=x86_64") for a in compiled)
     named = (a.split("=", 1)[1] for a in compiled if a.startswith("--iree-llvmcpu-target-cpu="))
     cpu = next(named, "generic" if x86 else "")  # no CPU named: LLVM's generic x86-64
+    avx2 = not x86 or "avx2" in (host.describe().get("cpu_features") or ())  # `host`: this machine's
     return miscompiled.words(
-        mlir.read_text(errors="replace"), where.read_text() if where.is_file() else "", cpu
+        mlir.read_text(errors="replace"), where.read_text() if where.is_file() else "", cpu, avx2
     )
 
 
