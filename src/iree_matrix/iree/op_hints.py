@@ -308,7 +308,8 @@ OP_HINTS: tuple[Hint, ...] = (
         "det-no-avx2",
         r"torch\.aten\.linalg_(?:slog)?det compiled for a CPU without AVX2",
         "IREE 3.13.0 computes `torch.linalg.slogdet`/`det` wrongly for x86-64 CPUs without AVX2 "
-        "(`generic`, `x86-64`, `x86-64-v2`, and `host` on such a CPU): compile for `x86-64-v3` on, or, for the weights' own matrix "
+        "(`generic`, `x86-64`, `x86-64-v2`, and `host` on such a CPU): compile for `x86-64-v3` on, or, "
+        "for the weights' own matrix "
         '(a flow\'s 1x1 convolution), keep it as a buffer: `register_buffer("logdet", torch.linalg.'
         "slogdet(W).logabsdet)`",
         "measured on 3.13.0: an 8x8 slogdet differs by 6.5 for generic, x86-64, x86-64-v2, matches for "
