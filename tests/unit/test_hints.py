@@ -151,6 +151,8 @@ def test_every_hint_formats_and_names_its_source():
         "bytecode-version": "bytecode version mismatch; runtime supports 16.0, module has 15.0",
         "runtime-abi": "required module 'hal' version mismatch; have 5 but require 6",
         "assert-tensor-metadata": "error: custom op 'torch.aten._assert_tensor_metadata' is unknown",
+        "model-build-timeout": "your model did not return within 180 s, the export stage's limit, while the "
+        "model was being built",
         "model-timeout": "your model did not return within 180 s, the export stage's limit",
         "module-timeout": "your compiled model did not return within 120 s, the run stage's limit",
         "stage-timeout": "iree-compile did not finish within 900 s, the compile stage's limit",
@@ -555,3 +557,24 @@ def test_index_add_names_the_in_place_op_too_and_not_its_neighbours():
     for other in ("index_put", "index_select", "index_add_x"):
         found = hints.find(f'<{{name = "torch.aten.{other}"}}>', "compile")
         assert found is None or found.name != "index-add", other
+
+
+def test_a_timeout_says_what_the_export_was_doing_and_gets_that_hint():
+    """A model file that hangs at import or in its factory was given the hint for a forward() that never
+    returns: the export's phase note now follows the limit in the words, and the hints tell them apart."""
+    from iree_matrix.core.model.outcome import from_exception
+    from iree_matrix.core.system import processes
+
+    building = processes.Timeout(["python"], 30.0, "")
+    building.doing = "while the model was being built"
+    said = from_exception(building, "export").message
+    assert (
+        said
+        == "your model did not return within 30 s, the export stage's limit, while the model was being built"
+    )
+    found = hints.find(said, "export")
+    assert found is not None and found.name == "model-build-timeout"
+    running = processes.Timeout(["python"], 30.0, "")
+    running.doing = "while the model's forward() ran"
+    found = hints.find(from_exception(running, "export").message, "export")
+    assert found is not None and found.name == "model-timeout"

@@ -157,6 +157,19 @@ _GENERAL: tuple[Hint, ...] = (
         stages=("run",),
     ),
     Hint(
+        "model-build-timeout",
+        r"your model did not return within (?P<seconds>\d+) s, the export stage's limit, while the model was "
+        r"being built",
+        "the model's file or its factory never returned, before its forward() ran: import the file and "
+        'call the factory once in plain Python (`python -c \'import runpy; runpy.run_path("FILE")["FACTORY"]'
+        "(0)'`); code at the file's top level or in the factory that waits (input(), a lock, a server, a "
+        "download: the export runs with no network) never returns; one that is only slow to build gets "
+        "longer with `--timeout export=SECONDS` (or `[timeouts] export = SECONDS` in the matrix file)",
+        "measured: a model file whose factory sleeps times out its export at the limit, its phase noted "
+        "by the export worker (tests/integration/test_sandbox.py)",
+        stages=("export",),
+    ),
+    Hint(
         "model-timeout",
         r"your model did not return within (?P<seconds>\d+) s, the (?P<stage>[\w-]+) stage's limit",
         "run the model's forward() once on its factory's example inputs in plain Python: one that "

@@ -106,6 +106,7 @@ class ExportStage(StageBase):
             # comes last, whole), it hung at exit: the export stands, the hang is the finding.
             info = finished(out)
             if info is None:
+                exc.doing = _DOING.get(_phase(out), "")  # a hang at import is not one in forward()
                 raise
             info.setdefault("exit_hang", {"stage_timeout_s": round(exc.seconds)})
         else:
@@ -250,10 +251,7 @@ def _ended(out: Path, done: processes.Completed) -> StageFailure:
     """The worker ended without saying how (no error.json): killed, or ended by the model's code (a
     model can end its own process, or kill the worker's supervisor, its parent). The phase it last
     entered says whose code was running."""
-    try:
-        phase = (out / PHASE_FILE).read_text().strip()
-    except OSError:
-        phase = ""
+    phase = _phase(out)
     said = process_output.excerpt(done.output, max_lines=5)
     last = f" Its last words: {said}" if said else ""
     if phase not in _PHASE_CLASS and not done.killed:
@@ -267,6 +265,14 @@ def _ended(out: Path, done: processes.Completed) -> StageFailure:
         f"the export's process ended (status {done.returncode}) without writing its outcome, "
         f"{_DOING.get(phase, 'in its own code')}.{ask}{last}",
     )
+
+
+def _phase(out: Path) -> str:
+    """The phase the worker last entered (export_model.py's note), or "" where it left none."""
+    try:
+        return (out / PHASE_FILE).read_text().strip()
+    except OSError:
+        return ""
 
 
 def _harness(message: str) -> StageFailure:

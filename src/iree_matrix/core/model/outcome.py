@@ -41,7 +41,8 @@ def timed_out(stage: str, exc: processes.Timeout) -> str:
     who = _WHO_TIMED_OUT.get(stage)
     tool = Path(exc.argv[0]).name if exc.argv else stage
     said = f"{who} did not return" if who else f"{tool} did not finish"
-    return f"{said} within {exc.seconds:.0f} s, the {stage} stage's limit"
+    doing = f", {exc.doing}" if exc.doing else ""
+    return f"{said} within {exc.seconds:.0f} s, the {stage} stage's limit{doing}"
 
 
 def from_exception(exc: BaseException, stage: Optional[str] = None) -> Outcome:

@@ -181,6 +181,9 @@ class Timeout(Exception):
         self.argv = tuple(argv)
         self.seconds = seconds
         self.output = output
+        # What the process was doing when the limit came, where its stage can tell ("while the model
+        # was being built": the export's phase note); said after the limit in the record's words.
+        self.doing = ""
 
 
 class _Popen(subprocess.Popen[bytes]):
