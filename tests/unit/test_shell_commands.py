@@ -238,3 +238,41 @@ def test_the_run_step_writes_each_output_as_the_run_stage_does() -> None:
     assert (
         shell_commands.run_step("armv6", "$BUILD/tools").argv[-1] == "--output=@output0.npy"
     )  # the docs' model
+
+
+def test_show_commands_says_what_a_reader_must_supply_by_hand(tmp_path: Path, capsys) -> None:
+    """Re-making a published cell by hand (issue 67/69 review, Zen 5): its export named the script of
+    a worktree that no longer exists, every command named the publisher's environments and store, and
+    the outputs went to a staging directory that exists only while a stage runs; nothing said so.
+    `show --commands` now names each, and the same environment where this cache has it."""
+    from iree_matrix.core.model.results import Record, Status
+
+    elsewhere = "/gone/cache"
+    env = "envs/venv/py3.11-iree-compiler3.13.0-d925e5bd46bc3735"
+    (tmp_path / "c" / env / "bin").mkdir(parents=True)
+    (tmp_path / "c" / env / "bin" / "iree-compile").write_text("")
+    cell = "tiny_cnn/py3.11-torch2.13.0-turbine3.9.0/iree3.13.0/x86_64/avx2"
+    labels = {"model": "tiny_cnn", "arch": "x86_64", "compiler": "3.13.0"}
+    export = Record(
+        job="export:tiny_cnn/py3.11-torch2.13.0-turbine3.9.0", stage="export",
+        cell="tiny_cnn/py3.11-torch2.13.0-turbine3.9.0", key="e", status=Status.OK, labels=labels,
+        command=(f"{elsewhere}/envs/venv/py3.11-torch/bin/python", "/gone/wt/scripts/export_model.py",
+                 "--import-root", "/gone/wt/scripts", "--out", f"{elsewhere}/store/staging/abc"),
+    )  # fmt: skip
+    compiled = Record(
+        job=f"compile:{cell}", stage="compile", cell=cell, key="k", status=Status.OK, labels=labels,
+        command=(f"{elsewhere}/{env}/bin/iree-compile", "model.mlir", "-o",
+                 f"{elsewhere}/store/staging/def/module.vmfb"),
+    )  # fmt: skip
+    (tmp_path / "results.jsonl").write_text(export.to_json() + "\n" + compiled.to_json() + "\n")
+    args = argparse.Namespace(job=compiled.job, results_dir=tmp_path, cache=tmp_path / "c", log=False,
+                              commands=True)  # fmt: skip
+    assert show.main(args) == 0
+    out = capsys.readouterr().out
+    here = shell_commands.shipped.scripts_dir()
+    assert f"are this iree-matrix's {here}/export_model.py and {here} here" in out
+    assert f"{elsewhere}/{env}/bin/iree-compile is {tmp_path / 'c' / env / 'bin' / 'iree-compile'}" in out
+    gone = "not on this machine (made elsewhere, or the store entry is gone): "
+    assert f"{gone}{elsewhere}/envs/venv/py3.11-torch/bin/python;" in out
+    assert f"{elsewhere}/store/staging/…: a stage's output directory while it ran" in out
+    assert out.count("# ") >= 4 and "(as recorded)" in out  # the commands themselves are as recorded

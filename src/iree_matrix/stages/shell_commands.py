@@ -568,9 +568,78 @@ def cell_commands(record: Record, records: Sequence[Record], store: Path, cache:
         image = (record.env or {}).get("image")
         if image:
             notes.append(f"{record.job} ran in the image {image}")
+    notes += elsewhere(steps, cache)
     head = [f"# {comment(n)}" for n in notes]
     commands = Commands(tuple(variables), tuple(steps), recorded=True).text()
     return "\n".join([*head, commands])
+
+
+def _paths(argv: Sequence[str]) -> list[str]:
+    """The absolute paths a command names: a word, a flag's value (`--module=/…`), an input (`@/…`)."""
+    found = []
+    for arg in argv:
+        value = arg.split("=", 1)[1] if arg.startswith("-") and "=" in arg else arg
+        value = value.removeprefix("@")
+        if value.startswith("/"):
+            found.append(value)
+    return found
+
+
+def elsewhere(steps: Sequence[Step], cache: Optional[Path] = None) -> list[str]:
+    """What a reader re-making the cell by hand must supply: records made on another machine (or whose
+    store entries are gone) name its environments, scripts and store entries, and a stage's output
+    directory (`<store>/staging/…`) exists only while the stage runs. The export's script is this
+    iree-matrix's own, where the recorded one is not here; an environment is `cache`'s of the same name
+    (the name ends with the digest of its pinned packages), where it has one."""
+    staging: list[str] = []
+    missing: list[str] = []
+    for step in steps:
+        if not step.recorded:
+            continue
+        for path in _paths(step.argv):
+            if "/staging/" in path:
+                staging.append(path.split("/staging/")[0] + "/staging/")
+            elif not Path(path).exists():
+                missing.append(path)
+    notes = []
+    here = shipped.scripts_dir()
+    scripts = [m for m in missing if m.endswith("/export_model.py") or m.endswith("/scripts")]
+    if scripts and (here / "export_model.py").is_file():
+        notes.append(
+            f"the export's script and --import-root ({', '.join(dict.fromkeys(scripts))}) are this "
+            f"iree-matrix's {here}/export_model.py and {here} here"
+        )
+    others = [m for m in dict.fromkeys(missing) if m not in scripts]
+    same = {m: _same_env(m, cache) for m in others}
+    found = {m: here_too for m, here_too in same.items() if here_too is not None}
+    if found:
+        notes.append(
+            "the same environments are in this cache: "
+            + ", ".join(f"{m} is {here_too}" for m, here_too in found.items())
+        )
+        others = [m for m in others if m not in found]
+    if others:
+        notes.append(
+            "not on this machine (made elsewhere, or the store entry is gone): "
+            + ", ".join(others)
+            + "; re-make them by the steps above, or give your own paths"
+        )
+    if staging:
+        notes.append(
+            f"{', '.join(dict.fromkeys(staging))}…: a stage's output directory while it ran (stored "
+            "under <store>/STAGE/KEY after): give a directory of your own"
+        )
+    return notes
+
+
+def _same_env(path: str, cache: Optional[Path]) -> Optional[Path]:
+    """`…/envs/BACKEND/NAME/rest` in `cache`, if it is there."""
+    parts = Path(path).parts
+    if cache is None or "envs" not in parts:
+        return None
+    at = len(parts) - 1 - parts[::-1].index("envs")
+    local = cache.joinpath(*parts[at:])
+    return local if local.exists() else None
 
 
 def _firmware(record: Record, store: Path, cache: Path) -> tuple[list[tuple[str, str, str]], list[Step]]:
