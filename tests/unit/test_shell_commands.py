@@ -270,7 +270,8 @@ def test_show_commands_says_what_a_reader_must_supply_by_hand(tmp_path: Path, ca
     assert show.main(args) == 0
     out = capsys.readouterr().out
     here = shell_commands.shipped.scripts_dir()
-    assert f"are this iree-matrix's {here}/export_model.py and {here} here" in out
+    assert "the project's scripts the records name are this iree-matrix's here: " in out
+    assert f"/gone/wt/scripts/export_model.py is {here}/export_model.py, /gone/wt/scripts is {here}" in out
     assert f"{elsewhere}/{env}/bin/iree-compile is {tmp_path / 'c' / env / 'bin' / 'iree-compile'}" in out
     gone = "not on this machine (made elsewhere, or the store entry is gone): "
     assert f"{gone}{elsewhere}/envs/venv/py3.11-torch/bin/python;" in out

@@ -603,11 +603,11 @@ def elsewhere(steps: Sequence[Step], cache: Optional[Path] = None) -> list[str]:
                 missing.append(path)
     notes = []
     here = shipped.scripts_dir()
-    scripts = [m for m in missing if m.endswith("/export_model.py") or m.endswith("/scripts")]
-    if scripts and (here / "export_model.py").is_file():
+    scripts = [m for m in dict.fromkeys(missing) if _ours(m, here) is not None]
+    if scripts:
         notes.append(
-            f"the export's script and --import-root ({', '.join(dict.fromkeys(scripts))}) are this "
-            f"iree-matrix's {here}/export_model.py and {here} here"
+            "the project's scripts the records name are this iree-matrix's here: "
+            + ", ".join(f"{m} is {_ours(m, here)}" for m in scripts)
         )
     others = [m for m in dict.fromkeys(missing) if m not in scripts]
     same = {m: _same_env(m, cache) for m in others}
@@ -630,6 +630,16 @@ def elsewhere(steps: Sequence[Step], cache: Optional[Path] = None) -> list[str]:
             "under <store>/STAGE/KEY after): give a directory of your own"
         )
     return notes
+
+
+def _ours(path: str, here: Path) -> Optional[Path]:
+    """A recorded `…/scripts[/rest]` (the export's script, its --import-root, the ARM32 linker wrapper)
+    as this iree-matrix's scripts directory holds it, if it does."""
+    head, found, rest = path.rpartition("/scripts")
+    if not found or (rest and not rest.startswith("/")):
+        return None
+    ours = here / rest.lstrip("/") if rest else here
+    return ours if ours.exists() else None
 
 
 def _same_env(path: str, cache: Optional[Path]) -> Optional[Path]:
