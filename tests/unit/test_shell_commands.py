@@ -277,3 +277,30 @@ def test_show_commands_says_what_a_reader_must_supply_by_hand(tmp_path: Path, ca
     assert f"{gone}{elsewhere}/envs/venv/py3.11-torch/bin/python;" in out
     assert f"{elsewhere}/store/staging/…: a stage's output directory while it ran" in out
     assert out.count("# ") >= 4 and "(as recorded)" in out  # the commands themselves are as recorded
+
+
+def test_show_commands_of_failures_recorded_without_a_command(capsys) -> None:
+    """The published refusals and failed compiles of results/ kept no command (made before the stages
+    kept a failure's): `show --commands` printed only "no command recorded", so a reviewer had to guess
+    the flags and the runtime. It now prints this iree-matrix's command for the cell; run by hand on
+    2026-11-28 both re-made the published words (`have 6 but require 7`; `torch.constant.float`)."""
+    refused = _show("run:tiny_cnn/py3.11-torch2.13.0-turbine3.9.0/iree3.13.0/x86_64/default/rt3.11.0",
+                    REPO / "results", capsys)  # fmt: skip
+    assert "# no command recorded: fail (incompatible-module)" in refused
+    assert ': "${RUNTIME_BIN:?set RUNTIME_BIN: the bin of a venv with iree-base-runtime==3.11.0' in refused
+    assert refused.rstrip().endswith(
+        "$RUNTIME_BIN/iree-run-module --device=local-sync --module=module.vmfb --function=main "
+        "--input=@input0.npy --output=@output0.npy"
+    )
+    failed = _show("compile:yolox_nano/py3.11-torch2.13.0-turbine3.9.0/iree3.3.0/x86_64/default",
+                   REPO / "results", capsys)  # fmt: skip
+    assert "(pip install iree-base-compiler==3.3.0)" in failed
+    assert failed.rstrip().endswith(
+        "iree-compile model.mlir --iree-hal-target-backends=llvm-cpu "
+        "--iree-llvmcpu-target-triple=x86_64-unknown-linux-gnu --iree-llvmcpu-target-cpu=host "
+        "-o ./module.vmfb"
+    )
+    ok = _show(
+        "run:tiny_cnn/py3.11-torch2.13.0-turbine3.9.0/iree3.13.0/x86_64/default", REPO / "results", capsys
+    )
+    assert "this iree-matrix's for the cell" not in ok  # a recorded command is printed as recorded only

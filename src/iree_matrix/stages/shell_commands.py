@@ -30,7 +30,7 @@ from iree_matrix.core.model.metrics.runtime_build import RuntimeBuildMetrics
 from iree_matrix.core.model.results import Record
 from iree_matrix.iree import custom_dispatch, flags, targets, versions
 from iree_matrix.source_builds import cmake_runtime, cortex_m
-from iree_matrix.stages import arrays
+from iree_matrix.stages import arrays, by_hand
 from iree_matrix.stages import compile as compile_stage
 from iree_matrix.stages import run as run_stage
 from iree_matrix.stages.benchmark_tool import device_argv
@@ -527,6 +527,9 @@ def cell_commands(record: Record, records: Sequence[Record], store: Path, cache:
         if dep is record:
             continue
         steps.append(_recorded(dep, dep.stage))
+        found_here, instead = _ours_instead(dep)
+        variables += found_here
+        steps += instead
         if dep.stage == "kernel":
             notes.append(_kernel_note(dep, store))
         if dep.stage == "compile" and dep.command[1:2] and "/" not in dep.command[1]:
@@ -565,91 +568,45 @@ def cell_commands(record: Record, records: Sequence[Record], store: Path, cache:
             what = f"{run.what}; under qemu-user through binfmt_misc"
             run = dataclasses.replace(run, env=env, what=what)
         steps.append(run)
+        found_here, instead = _ours_instead(record)
+        variables += found_here
+        steps += instead
         image = (record.env or {}).get("image")
         if image:
             notes.append(f"{record.job} ran in the image {image}")
-    notes += elsewhere(steps, cache)
+    notes += by_hand.elsewhere([s.argv for s in steps if s.recorded], cache)
     head = [f"# {comment(n)}" for n in notes]
     commands = Commands(tuple(variables), tuple(steps), recorded=True).text()
     return "\n".join([*head, commands])
 
 
-def _paths(argv: Sequence[str]) -> list[str]:
-    """The absolute paths a command names: a word, a flag's value (`--module=/…`), an input (`@/…`)."""
-    found = []
-    for arg in argv:
-        value = arg.split("=", 1)[1] if arg.startswith("-") and "=" in arg else arg
-        value = value.removeprefix("@")
-        if value.startswith("/"):
-            found.append(value)
-    return found
-
-
-def elsewhere(steps: Sequence[Step], cache: Optional[Path] = None) -> list[str]:
-    """What a reader re-making the cell by hand must supply: records made on another machine (or whose
-    store entries are gone) name its environments, scripts and store entries, and a stage's output
-    directory (`<store>/staging/…`) exists only while the stage runs. The export's script is this
-    iree-matrix's own, where the recorded one is not here; an environment is `cache`'s of the same name
-    (the name ends with the digest of its pinned packages), where it has one."""
-    staging: list[str] = []
-    missing: list[str] = []
-    for step in steps:
-        if not step.recorded:
-            continue
-        for path in _paths(step.argv):
-            if "/staging/" in path:
-                staging.append(path.split("/staging/")[0] + "/staging/")
-            elif not Path(path).exists():
-                missing.append(path)
-    notes = []
-    here = shipped.scripts_dir()
-    scripts = [m for m in dict.fromkeys(missing) if _ours(m, here) is not None]
-    if scripts:
-        notes.append(
-            "the project's scripts the records name are this iree-matrix's here: "
-            + ", ".join(f"{m} is {_ours(m, here)}" for m in scripts)
-        )
-    others = [m for m in dict.fromkeys(missing) if m not in scripts]
-    same = {m: _same_env(m, cache) for m in others}
-    found = {m: here_too for m, here_too in same.items() if here_too is not None}
-    if found:
-        notes.append(
-            "the same environments are in this cache: "
-            + ", ".join(f"{m} is {here_too}" for m, here_too in found.items())
-        )
-        others = [m for m in others if m not in found]
-    if others:
-        notes.append(
-            "not on this machine (made elsewhere, or the store entry is gone): "
-            + ", ".join(others)
-            + "; re-make them by the steps above, or give your own paths"
-        )
-    if staging:
-        notes.append(
-            f"{', '.join(dict.fromkeys(staging))}…: a stage's output directory while it ran (stored "
-            "under <store>/STAGE/KEY after): give a directory of your own"
-        )
-    return notes
-
-
-def _ours(path: str, here: Path) -> Optional[Path]:
-    """A recorded `…/scripts[/rest]` (the export's script, its --import-root, the ARM32 linker wrapper)
-    as this iree-matrix's scripts directory holds it, if it does."""
-    head, found, rest = path.rpartition("/scripts")
-    if not found or (rest and not rest.startswith("/")):
-        return None
-    ours = here / rest.lstrip("/") if rest else here
-    return ours if ours.exists() else None
-
-
-def _same_env(path: str, cache: Optional[Path]) -> Optional[Path]:
-    """`…/envs/BACKEND/NAME/rest` in `cache`, if it is there."""
-    parts = Path(path).parts
-    if cache is None or "envs" not in parts:
-        return None
-    at = len(parts) - 1 - parts[::-1].index("envs")
-    local = cache.joinpath(*parts[at:])
-    return local if local.exists() else None
+def _ours_instead(record: Record) -> tuple[list[tuple[str, str, str]], list[Step]]:
+    """A compile or run that kept no command (a failure recorded before the stages kept a failure's
+    command: the refusals and failed compiles a reviewer re-makes by hand): this iree-matrix's command
+    for the cell, where it can say it (a built-in profile, no kernel, a pip runtime)."""
+    label = record.label
+    if record.command or record.stage not in ("compile", "run") or label.kernel or not label.arch:
+        return [], []
+    if label.profile not in flags.BUILTIN_PROFILES or not label.compiler:
+        return [], []
+    try:
+        target = targets.parse(label.arch)
+    except UserError:
+        return [], []
+    if target.arch.bare_metal:
+        return [], []
+    said = "no command recorded: this iree-matrix's for the cell"
+    if record.stage == "compile":
+        step = compile_step(label.compiler, label.arch, label.profile)
+        what = f"{said}, {step.what} (pip install iree-base-compiler=={label.compiler})"
+        return [], [dataclasses.replace(step, what=what)]
+    runtime = label.runtime
+    if not runtime or runtime.startswith("src:"):
+        return [], []
+    step = run_step(label.arch, "$RUNTIME_BIN")
+    where = f"the bin of a venv with iree-base-runtime=={runtime} (pip install iree-base-runtime=={runtime})"
+    what = f"{said}: runtime {runtime} given compiler {label.compiler}'s module.vmfb, as above"
+    return [("RUNTIME_BIN", "$RUNTIME_BIN", where)], [dataclasses.replace(step, what=what)]
 
 
 def _firmware(record: Record, store: Path, cache: Path) -> tuple[list[tuple[str, str, str]], list[Step]]:
