@@ -304,3 +304,17 @@ def test_show_commands_of_failures_recorded_without_a_command(capsys) -> None:
         "run:tiny_cnn/py3.11-torch2.13.0-turbine3.9.0/iree3.13.0/x86_64/default", REPO / "results", capsys
     )
     assert "this iree-matrix's for the cell" not in ok  # a recorded command is printed as recorded only
+
+
+def test_show_commands_prints_each_step_a_kernel_build_ran(capsys) -> None:
+    """A plugin kernel is two compiles and a link; `show --commands` printed the record's `command`, the
+    link alone, so the objects it links could not be made from what it printed. A record that keeps
+    its `steps` (results/kernels' armv6 plugin) is printed step by step; one made before says that
+    only its last command was kept."""
+    kernels = REPO / "results" / "kernels"
+    armv6 = _show("run:mobilenet_v2/*/iree3.9.0/armv6-arm1176jzf-s/*+k:depthwise3x3_plugin*", kernels, capsys)
+    for i in (1, 2, 3):
+        assert f"kernel:depthwise3x3_plugin/armv6-arm1176jzf-s/arm1176jzf-s: kernel, step {i} of 3" in armv6
+    assert armv6.index(" -c depthwise3x3.c ") < armv6.index(" -c plugin.c ") < armv6.index(" ld.lld ")
+    x86 = _show("run:mobilenet_v2/*/iree3.13.0/x86_64/default+k:depthwise3x3_plugin", kernels, capsys)
+    assert "kernel (as recorded); only its last command was recorded" in x86

@@ -435,6 +435,25 @@ def _recorded(record: Record, what: str) -> Step:
     return Step(f"{record.job}: {what} (as recorded)", tuple(record.command), recorded=True)
 
 
+def _kernel_steps(kernel: Record) -> list[Step]:
+    """A kernel job's commands as recorded: each source's compile and the link (`steps`); a record
+    made before it kept them has only its last (`command`: a plugin's link, without the objects'
+    compiles), which is said."""
+    from iree_matrix.core.model.metrics.kernel import KernelMetrics
+
+    kept = kernel.metric.of(KernelMetrics).steps
+    if not kept:
+        last = _recorded(kernel, "kernel")
+        if not last.argv or "ld.lld" not in last.argv:
+            return [last]
+        said = "; only its last command was recorded (the sources' compiles are in its store entry's log.txt)"
+        return [dataclasses.replace(last, what=last.what + said)]
+    return [
+        Step(f"{kernel.job}: kernel, step {i} of {len(kept)} (as recorded)", tuple(argv), recorded=True)
+        for i, argv in enumerate(kept, 1)
+    ]
+
+
 def _tools_key(record: Record) -> str:
     """The runtime-build key a run's runtime tools came from (`<store>/runtime-build/<key>/tools`)."""
     parts = Path(str((record.env or {}).get("tools") or "")).parts
@@ -526,7 +545,7 @@ def cell_commands(record: Record, records: Sequence[Record], store: Path, cache:
     for dep in chain:
         if dep is record:
             continue
-        steps.append(_recorded(dep, dep.stage))
+        steps += _kernel_steps(dep) if dep.stage == "kernel" else [_recorded(dep, dep.stage)]
         found_here, instead = _ours_instead(dep)
         variables += found_here
         steps += instead
