@@ -72,6 +72,9 @@ def test_smoke_matrix_end_to_end_then_fully_reused(cache: Path, tmp_path: Path) 
     assert old_on_new.status is Status.FAIL
     assert old_on_new.error_class == "incompatible-module"
     assert "bytecode version mismatch; runtime supports 17.0, module has 15.0" in old_on_new.message
+    # The refused call's own command, which a reader re-runs by hand (`show --commands`).
+    assert Path(old_on_new.command[0]).name == "iree-run-module" and "--function=main" in old_on_new.command
+    assert "iree-runtime3.13.0" in old_on_new.command[0]
     new_on_old = got[f"run:{BASE}/iree3.13.0/x86_64/default/rt3.9.0"]
     assert new_on_old.status is Status.FAIL
     assert "required module features [Ch] are not available" in new_on_old.message

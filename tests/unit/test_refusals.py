@@ -156,3 +156,23 @@ def test_a_status_line_still_leads_a_refusal_and_a_signal_leads_a_status():
     assert _runtime_message("EXEC @main\n" + refusal).splitlines()[0] == refusal
     crashed = _runtime_message("EXEC @main\nINTERNAL; failed to execute dispatch 3\nBus error\n")
     assert crashed.splitlines() == ["Bus error", "INTERNAL; failed to execute dispatch 3"]
+
+
+def test_a_refused_load_keeps_the_command_that_was_refused() -> None:
+    """`show JOB --commands` prints a record's command; a refusal's record had none (only a call that
+    succeeded kept its command), so the command a reader re-runs to see the refusal was missing."""
+    from types import SimpleNamespace
+
+    from iree_matrix.core.model.results import Status
+    from iree_matrix.core.system.processes import Completed
+    from iree_matrix.stages.run import _failed_run
+
+    argv = ("/envs/py3.11-iree-runtime3.11.0/bin/iree-run-module", "--module=module.vmfb", "--function=main")
+    done = Completed(argv, 1, "", REFUSALS[2] + "\n", 0.05)
+    compiled = SimpleNamespace(record=SimpleNamespace(metrics={}))
+    job = SimpleNamespace(label=SimpleNamespace(kernel=None))
+    ctx = SimpleNamespace(dep=lambda stage: compiled)
+    outcome = _failed_run(job, ctx, done, list(argv))  # type: ignore[arg-type]
+    assert outcome.status is Status.FAIL and outcome.error_class == "incompatible-module"
+    assert "required module 'hal' version mismatch; have 6 but require 7" in (outcome.message or "")
+    assert outcome.command == argv

@@ -151,6 +151,12 @@ def test_select_refuses_what_it_cannot_compare(tmp_path: Path):
     mine = _run(model="my_net", source_model="my_net")
     with pytest.raises(UserError, match="model 'my_net' is not built in"):
         reproduce.select({mine.job: mine}, ["run:*"], path)
+    # A kernel cell was refused as "profile 'default+k:depthwise3x3' is the matrix's own" (tried on
+    # results/kernels, 2026-11-28): its profile is `default`; what reproduce does not plan is the kernel.
+    kernel = _compile(profile="default+k:depthwise3x3", kernel="depthwise3x3")
+    said = "a cell with the kernel 'depthwise3x3': reproduce does not plan kernels; re-make it by hand"
+    with pytest.raises(UserError, match=said):
+        reproduce.select({kernel.job: kernel}, ["compile:*"], path)
     custom = _compile(profile="mine")
     with pytest.raises(UserError, match="profile 'mine' is the matrix's own"):
         reproduce.select({custom.job: custom}, ["compile:*"], path)

@@ -238,3 +238,83 @@ def test_the_run_step_writes_each_output_as_the_run_stage_does() -> None:
     assert (
         shell_commands.run_step("armv6", "$BUILD/tools").argv[-1] == "--output=@output0.npy"
     )  # the docs' model
+
+
+def test_show_commands_says_what_a_reader_must_supply_by_hand(tmp_path: Path, capsys) -> None:
+    """Re-making a published cell by hand (issue 67/69 review, Zen 5): its export named the script of
+    a worktree that no longer exists, every command named the publisher's environments and store, and
+    the outputs went to a staging directory that exists only while a stage runs; nothing said so.
+    `show --commands` now names each, and the same environment where this cache has it."""
+    from iree_matrix.core.model.results import Record, Status
+
+    elsewhere = "/gone/cache"
+    env = "envs/venv/py3.11-iree-compiler3.13.0-d925e5bd46bc3735"
+    (tmp_path / "c" / env / "bin").mkdir(parents=True)
+    (tmp_path / "c" / env / "bin" / "iree-compile").write_text("")
+    cell = "tiny_cnn/py3.11-torch2.13.0-turbine3.9.0/iree3.13.0/x86_64/avx2"
+    labels = {"model": "tiny_cnn", "arch": "x86_64", "compiler": "3.13.0"}
+    export = Record(
+        job="export:tiny_cnn/py3.11-torch2.13.0-turbine3.9.0", stage="export",
+        cell="tiny_cnn/py3.11-torch2.13.0-turbine3.9.0", key="e", status=Status.OK, labels=labels,
+        command=(f"{elsewhere}/envs/venv/py3.11-torch/bin/python", "/gone/wt/scripts/export_model.py",
+                 "--import-root", "/gone/wt/scripts", "--out", f"{elsewhere}/store/staging/abc"),
+    )  # fmt: skip
+    compiled = Record(
+        job=f"compile:{cell}", stage="compile", cell=cell, key="k", status=Status.OK, labels=labels,
+        command=(f"{elsewhere}/{env}/bin/iree-compile", "model.mlir", "-o",
+                 f"{elsewhere}/store/staging/def/module.vmfb"),
+    )  # fmt: skip
+    (tmp_path / "results.jsonl").write_text(export.to_json() + "\n" + compiled.to_json() + "\n")
+    args = argparse.Namespace(job=compiled.job, results_dir=tmp_path, cache=tmp_path / "c", log=False,
+                              commands=True)  # fmt: skip
+    assert show.main(args) == 0
+    out = capsys.readouterr().out
+    here = shell_commands.shipped.scripts_dir()
+    assert "the project's scripts the records name are this iree-matrix's here: " in out
+    assert f"/gone/wt/scripts/export_model.py is {here}/export_model.py, /gone/wt/scripts is {here}" in out
+    assert f"{elsewhere}/{env}/bin/iree-compile is {tmp_path / 'c' / env / 'bin' / 'iree-compile'}" in out
+    gone = "not on this machine (made elsewhere, or the store entry is gone): "
+    assert f"{gone}{elsewhere}/envs/venv/py3.11-torch/bin/python;" in out
+    assert f"{elsewhere}/store/staging/…: a stage's output directory while it ran" in out
+    assert out.count("# ") >= 4 and "(as recorded)" in out  # the commands themselves are as recorded
+
+
+def test_show_commands_of_failures_recorded_without_a_command(capsys) -> None:
+    """The published refusals and failed compiles of results/ kept no command (made before the stages
+    kept a failure's): `show --commands` printed only "no command recorded", so a reviewer had to guess
+    the flags and the runtime. It now prints this iree-matrix's command for the cell; run by hand on
+    2026-11-28 both re-made the published words (`have 6 but require 7`; `torch.constant.float`)."""
+    refused = _show("run:tiny_cnn/py3.11-torch2.13.0-turbine3.9.0/iree3.13.0/x86_64/default/rt3.11.0",
+                    REPO / "results", capsys)  # fmt: skip
+    assert "# no command recorded: fail (incompatible-module)" in refused
+    assert ': "${RUNTIME_BIN:?set RUNTIME_BIN: the bin of a venv with iree-base-runtime==3.11.0' in refused
+    assert refused.rstrip().endswith(
+        "$RUNTIME_BIN/iree-run-module --device=local-sync --module=module.vmfb --function=main "
+        "--input=@input0.npy --output=@output0.npy"
+    )
+    failed = _show("compile:yolox_nano/py3.11-torch2.13.0-turbine3.9.0/iree3.3.0/x86_64/default",
+                   REPO / "results", capsys)  # fmt: skip
+    assert "(pip install iree-base-compiler==3.3.0)" in failed
+    assert failed.rstrip().endswith(
+        "iree-compile model.mlir --iree-hal-target-backends=llvm-cpu "
+        "--iree-llvmcpu-target-triple=x86_64-unknown-linux-gnu --iree-llvmcpu-target-cpu=host "
+        "-o ./module.vmfb"
+    )
+    ok = _show(
+        "run:tiny_cnn/py3.11-torch2.13.0-turbine3.9.0/iree3.13.0/x86_64/default", REPO / "results", capsys
+    )
+    assert "this iree-matrix's for the cell" not in ok  # a recorded command is printed as recorded only
+
+
+def test_show_commands_prints_each_step_a_kernel_build_ran(capsys) -> None:
+    """A plugin kernel is two compiles and a link; `show --commands` printed the record's `command`, the
+    link alone, so the objects it links could not be made from what it printed. A record that keeps
+    its `steps` (results/kernels' armv6 plugin) is printed step by step; one made before says that
+    only its last command was kept."""
+    kernels = REPO / "results" / "kernels"
+    armv6 = _show("run:mobilenet_v2/*/iree3.9.0/armv6-arm1176jzf-s/*+k:depthwise3x3_plugin*", kernels, capsys)
+    for i in (1, 2, 3):
+        assert f"kernel:depthwise3x3_plugin/armv6-arm1176jzf-s/arm1176jzf-s: kernel, step {i} of 3" in armv6
+    assert armv6.index(" -c depthwise3x3.c ") < armv6.index(" -c plugin.c ") < armv6.index(" ld.lld ")
+    x86 = _show("run:mobilenet_v2/*/iree3.13.0/x86_64/default+k:depthwise3x3_plugin", kernels, capsys)
+    assert "kernel (as recorded); only its last command was recorded" in x86

@@ -23,7 +23,7 @@ from iree_matrix.core.model import refusals
 from iree_matrix.core.model.metrics.compile import CompileMetrics
 from iree_matrix.core.model.metrics.kernel import KernelMetrics
 from iree_matrix.core.model.metrics.run import RunMetrics
-from iree_matrix.core.model.outcome import Outcome
+from iree_matrix.core.model.outcome import Outcome, from_exception
 from iree_matrix.core.model.records import tools_runtime
 from iree_matrix.core.model.results import Status
 from iree_matrix.core.model.store import Entry
@@ -179,7 +179,7 @@ class RunStage(StageBase):
             )
         )
         if done.returncode != 0:
-            return _not_run_here(call, done) or _failed(job, ctx, done)
+            return _not_run_here(call, done) or _failed_run(job, ctx, done, call.run_argv)
         references = [REFERENCE.of(call.export) / f"output{i}.npy" for i in range(len(call.outputs))]
         info = call.info
         check = compare(
@@ -276,6 +276,16 @@ def _not_run_here(call: _Call, done: processes.Completed) -> Optional[Outcome]:
         return None
     reason = devices.not_run_reason(call.gpu.kind, done.output)
     return Outcome(Status.SKIP, message=reason, command=tuple(call.run_argv), cacheable=False)
+
+
+def _failed_run(job: Job, ctx: Context, done: processes.Completed, argv: Sequence[str]) -> Outcome:
+    """The checked call's failure as its record, with the command that met it: a refused load is an
+    answer a reader re-makes by hand from `show JOB --commands`, which printed "no command recorded"
+    for every refusal and crash (the command was kept only when the call succeeded)."""
+    try:
+        _failed(job, ctx, done)
+    except StageFailure as failure:
+        return dataclasses.replace(from_exception(failure), command=tuple(argv))
 
 
 def _failed(job: Job, ctx: Context, done: processes.Completed) -> NoReturn:

@@ -30,7 +30,7 @@ from iree_matrix.core.model.metrics.runtime_build import RuntimeBuildMetrics
 from iree_matrix.core.model.results import Record
 from iree_matrix.iree import custom_dispatch, flags, targets, versions
 from iree_matrix.source_builds import cmake_runtime, cortex_m
-from iree_matrix.stages import arrays
+from iree_matrix.stages import arrays, by_hand
 from iree_matrix.stages import compile as compile_stage
 from iree_matrix.stages import run as run_stage
 from iree_matrix.stages.benchmark_tool import device_argv
@@ -435,6 +435,25 @@ def _recorded(record: Record, what: str) -> Step:
     return Step(f"{record.job}: {what} (as recorded)", tuple(record.command), recorded=True)
 
 
+def _kernel_steps(kernel: Record) -> list[Step]:
+    """A kernel job's commands as recorded: each source's compile and the link (`steps`); a record
+    made before it kept them has only its last (`command`: a plugin's link, without the objects'
+    compiles), which is said."""
+    from iree_matrix.core.model.metrics.kernel import KernelMetrics
+
+    kept = kernel.metric.of(KernelMetrics).steps
+    if not kept:
+        last = _recorded(kernel, "kernel")
+        if not last.argv or "ld.lld" not in last.argv:
+            return [last]
+        said = "; only its last command was recorded (the sources' compiles are in its store entry's log.txt)"
+        return [dataclasses.replace(last, what=last.what + said)]
+    return [
+        Step(f"{kernel.job}: kernel, step {i} of {len(kept)} (as recorded)", tuple(argv), recorded=True)
+        for i, argv in enumerate(kept, 1)
+    ]
+
+
 def _tools_key(record: Record) -> str:
     """The runtime-build key a run's runtime tools came from (`<store>/runtime-build/<key>/tools`)."""
     parts = Path(str((record.env or {}).get("tools") or "")).parts
@@ -526,7 +545,10 @@ def cell_commands(record: Record, records: Sequence[Record], store: Path, cache:
     for dep in chain:
         if dep is record:
             continue
-        steps.append(_recorded(dep, dep.stage))
+        steps += _kernel_steps(dep) if dep.stage == "kernel" else [_recorded(dep, dep.stage)]
+        found_here, instead = _ours_instead(dep)
+        variables += found_here
+        steps += instead
         if dep.stage == "kernel":
             notes.append(_kernel_note(dep, store))
         if dep.stage == "compile" and dep.command[1:2] and "/" not in dep.command[1]:
@@ -565,12 +587,45 @@ def cell_commands(record: Record, records: Sequence[Record], store: Path, cache:
             what = f"{run.what}; under qemu-user through binfmt_misc"
             run = dataclasses.replace(run, env=env, what=what)
         steps.append(run)
+        found_here, instead = _ours_instead(record)
+        variables += found_here
+        steps += instead
         image = (record.env or {}).get("image")
         if image:
             notes.append(f"{record.job} ran in the image {image}")
+    notes += by_hand.elsewhere([s.argv for s in steps if s.recorded], cache)
     head = [f"# {comment(n)}" for n in notes]
     commands = Commands(tuple(variables), tuple(steps), recorded=True).text()
     return "\n".join([*head, commands])
+
+
+def _ours_instead(record: Record) -> tuple[list[tuple[str, str, str]], list[Step]]:
+    """A compile or run that kept no command (a failure recorded before the stages kept a failure's
+    command: the refusals and failed compiles a reviewer re-makes by hand): this iree-matrix's command
+    for the cell, where it can say it (a built-in profile, no kernel, a pip runtime)."""
+    label = record.label
+    if record.command or record.stage not in ("compile", "run") or label.kernel or not label.arch:
+        return [], []
+    if label.profile not in flags.BUILTIN_PROFILES or not label.compiler:
+        return [], []
+    try:
+        target = targets.parse(label.arch)
+    except UserError:
+        return [], []
+    if target.arch.bare_metal:
+        return [], []
+    said = "no command recorded: this iree-matrix's for the cell"
+    if record.stage == "compile":
+        step = compile_step(label.compiler, label.arch, label.profile)
+        what = f"{said}, {step.what} (pip install iree-base-compiler=={label.compiler})"
+        return [], [dataclasses.replace(step, what=what)]
+    runtime = label.runtime
+    if not runtime or runtime.startswith("src:"):
+        return [], []
+    step = run_step(label.arch, "$RUNTIME_BIN")
+    where = f"the bin of a venv with iree-base-runtime=={runtime} (pip install iree-base-runtime=={runtime})"
+    what = f"{said}: runtime {runtime} given compiler {label.compiler}'s module.vmfb, as above"
+    return [("RUNTIME_BIN", "$RUNTIME_BIN", where)], [dataclasses.replace(step, what=what)]
 
 
 def _firmware(record: Record, store: Path, cache: Path) -> tuple[list[tuple[str, str, str]], list[Step]]:

@@ -42,7 +42,7 @@ from iree_matrix.core.system import bubblewrap
 from iree_matrix.execution.progress import Steps, cost
 from iree_matrix.execution.workflow import EXIT_INTERRUPTED
 from iree_matrix.iree import flags, versions
-from iree_matrix.matrix import models
+from iree_matrix.matrix import kernels, models
 
 logger = console.logger(__name__)
 
@@ -189,6 +189,12 @@ def unreproducible(record: Record) -> str:
     model = label.planned_model
     if model not in models.builtin_names():
         return f"model {model!r} is not built in: reproduce plans built-in models only"
+    kernel = label.kernel or kernels.split_profile_label(label.profile)[1]
+    if kernel:  # said as what it is: its profile label `default+k:NAME` is no profile of a matrix's
+        return (
+            f"a cell with the kernel {kernel!r}: reproduce does not plan kernels; re-make it by hand "
+            "from `iree-matrix show JOB --commands --results-dir DIR` (the kernel's build, compile and run)"
+        )
     if label.profile not in flags.BUILTIN_PROFILES:
         return f"profile {label.profile!r} is the matrix's own: reproduce knows the built-in profiles only"
     runtime = label.runtime

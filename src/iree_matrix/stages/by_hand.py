@@ -1,0 +1,87 @@
+"""What a reader re-making a recorded cell by hand must supply: the notes `iree-matrix show JOB
+--commands` prints above a cell's recorded commands (stages/shell_commands.py). Records made on
+another machine, or whose store entries are gone, name that machine's environments, scripts and store
+entries; a stage's output directory (`<store>/staging/…`) exists only while the stage runs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Optional
+
+from iree_matrix.core import shipped
+
+
+def _paths(argv: Sequence[str]) -> list[str]:
+    """The absolute paths a command names: a word, a flag's value (`--module=/…`), an input (`@/…`)."""
+    found = []
+    for arg in argv:
+        value = arg.split("=", 1)[1] if arg.startswith("-") and "=" in arg else arg
+        value = value.removeprefix("@")
+        if value.startswith("/"):
+            found.append(value)
+    return found
+
+
+def elsewhere(argvs: Sequence[Sequence[str]], cache: Optional[Path] = None) -> list[str]:
+    """What a reader re-making the cell by hand must supply, of `argvs` (the commands as recorded):
+    the paths not on this machine, the staging directories, and for each its stand-in here where
+    there is one: the project's scripts are this iree-matrix's, an environment is `cache`'s of the
+    same name (the name ends with the digest of its pinned packages)."""
+    staging: list[str] = []
+    missing: list[str] = []
+    for argv in argvs:
+        for path in _paths(argv):
+            if "/staging/" in path:
+                staging.append(path.split("/staging/")[0] + "/staging/")
+            elif not Path(path).exists():
+                missing.append(path)
+    notes = []
+    here = shipped.scripts_dir()
+    scripts = [m for m in dict.fromkeys(missing) if _ours(m, here) is not None]
+    if scripts:
+        notes.append(
+            "the project's scripts the records name are this iree-matrix's here: "
+            + ", ".join(f"{m} is {_ours(m, here)}" for m in scripts)
+        )
+    others = [m for m in dict.fromkeys(missing) if m not in scripts]
+    same = {m: _same_env(m, cache) for m in others}
+    found = {m: here_too for m, here_too in same.items() if here_too is not None}
+    if found:
+        notes.append(
+            "the same environments are in this cache: "
+            + ", ".join(f"{m} is {here_too}" for m, here_too in found.items())
+        )
+        others = [m for m in others if m not in found]
+    if others:
+        notes.append(
+            "not on this machine (made elsewhere, or the store entry is gone): "
+            + ", ".join(others)
+            + "; re-make them by the steps above, or give your own paths"
+        )
+    if staging:
+        notes.append(
+            f"{', '.join(dict.fromkeys(staging))}…: a stage's output directory while it ran (stored "
+            "under <store>/STAGE/KEY after): give a directory of your own"
+        )
+    return notes
+
+
+def _ours(path: str, here: Path) -> Optional[Path]:
+    """A recorded `…/scripts[/rest]` (the export's script, its --import-root, the ARM32 linker wrapper)
+    as this iree-matrix's scripts directory holds it, if it does."""
+    head, found, rest = path.rpartition("/scripts")
+    if not found or (rest and not rest.startswith("/")):
+        return None
+    ours = here / rest.lstrip("/") if rest else here
+    return ours if ours.exists() else None
+
+
+def _same_env(path: str, cache: Optional[Path]) -> Optional[Path]:
+    """`…/envs/BACKEND/NAME/rest` in `cache`, if it is there."""
+    parts = Path(path).parts
+    if cache is None or "envs" not in parts:
+        return None
+    at = len(parts) - 1 - parts[::-1].index("envs")
+    local = cache.joinpath(*parts[at:])
+    return local if local.exists() else None
