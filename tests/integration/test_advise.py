@@ -58,5 +58,6 @@ def test_advise_times_default_a_pick_the_naive_build_and_the_peers_in_one_sittin
     assert query.returncode == 0, query.stderr
     lines = query.stdout.strip().splitlines()
     assert "on this CPU" in lines[0] and "NEAREST" not in query.stdout
-    assert any(line.strip().startswith("iree-compile --iree-hal-target-backends=llvm-cpu") for line in lines)
+    pasted = "iree-compile model.mlir --iree-hal-target-backends=llvm-cpu"  # as printed: file in, module out
+    assert any(line.strip().startswith(pasted) and line.endswith("-o model.vmfb") for line in lines)
     assert len(lines) <= 10

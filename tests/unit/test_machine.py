@@ -8,6 +8,7 @@ from typing import Any
 
 from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.core.model.results import Record, Status
+from iree_matrix.iree import flags
 from iree_matrix.matrix import peers as peer_registry
 from iree_matrix.matrix.spec import Cell
 from iree_matrix.report import machine
@@ -174,7 +175,7 @@ def test_the_run_report_gives_one_answer_per_function_with_its_flags_and_whose_c
     )
     assert "3.50× faster than `default`" in row and "IREE takes 1.65× ONNX Runtime's time" in row
     (pick,) = [a for a in published if a.model == "mobilenet_v2"]
-    assert f"iree-compile model.mlir {advice.flags_text(pick.flags)} -o model.vmfb" in here
+    assert flags.compile_line(pick.flags) in here
     # one answer: no second "best" configuration beside it (the best peer is a peer)
     assert "best" not in here.split("## Answers")[0].replace("the best peer", "")
     assert f"`{tool} query model MODEL`" in here and f"`{tool} advise tiny_cnn`" in here  # none published
@@ -191,7 +192,7 @@ def test_the_run_report_gives_one_answer_per_function_with_its_flags_and_whose_c
     # under it); the legend and the rest follow, and the flags are printed once.
     head = here.split("**Legend.**")[0]
     assert head.startswith("# IREE compatibility matrix\n\n**What to take here**")
-    assert f"iree-compile model.mlir {advice.flags_text(pick.flags)} -o model.vmfb" in head
+    assert flags.compile_line(pick.flags) in head
     assert "# mobilenet_v2: IREE 3.13.0 " in head and "--module models.mobilenet_v2 " in head
     assert here.count("iree-compile model.mlir ") == 1
     assert "**What to take here**" not in render_compatibility(_records())  # a published set's: none

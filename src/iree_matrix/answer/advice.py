@@ -31,6 +31,7 @@ from iree_matrix.core import formats
 from iree_matrix.core.model import stats
 from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.findings import bundles, search
+from iree_matrix.iree.flags import compile_line
 from iree_matrix.matrix import peers as peer_registry
 
 # 2: a function may carry its pick's proof (`proof`: answer/neighbourhood.py); a schema-1 document
@@ -546,12 +547,6 @@ def fleet_text(fleet: Fleet) -> str:
     return f"{r.value:.2f}× the host build's time here ({r.span()}; {where})"
 
 
-def flags_text(flags: Sequence[str]) -> str:
-    import shlex
-
-    return " ".join(shlex.quote(f) for f in flags)
-
-
 def lines(chosen: Chosen, model: str, fleet: bool = True, argument: str = "") -> list[str]:
     """The answer in a few lines per function (`query model`: `fleet` False, the fleet's flags in
     one line; `advise`: each fleet CPU's flags and time). The `advise` commands it suggests name the
@@ -581,7 +576,7 @@ def lines(chosen: Chosen, model: str, fleet: bool = True, argument: str = "") ->
                 out.append(f"    run with: iree-run-module {' '.join(a.kernel.run_flags)} ...")
         else:
             out.append(f"  {name}: take IREE {a.release} with {config}{ms}")
-        out.append(f"    iree-compile {flags_text(a.flags)}")
+        out.append(f"    {compile_line(a.flags)}")
         naive = speedup_text(a.over_naive, "the naive build (generic CPU)")
         out.append(f"    {speedup_text(a.over_default, 'default')}; {naive}")
         said_why = any(m.startswith("torch eager:") for m in a.peers_missing)
@@ -603,7 +598,7 @@ def lines(chosen: Chosen, model: str, fleet: bool = True, argument: str = "") ->
         elif a.gap_error:
             out.append(f"    where the gap is: not profiled: {a.gap_error}")
         for f in a.fleet if fleet else ():
-            out.append(f"    for a fleet of {f.cpu}: iree-compile {flags_text(f.flags)}")
+            out.append(f"    for a fleet of {f.cpu}: {compile_line(f.flags)}")
             out.append(f"      {fleet_text(f)}")
     out.append(f"  from {first.sitting} ({first.source})")
     if any("target-cpu=host" in f for a in chosen.advice for f in a.flags):

@@ -29,6 +29,7 @@ from iree_matrix.answer import advice, neighbourhood
 from iree_matrix.core import formats
 from iree_matrix.core.model import stats
 from iree_matrix.core.model.host_identity import HostIdentity
+from iree_matrix.iree.flags import compile_line, flags_text
 
 EAGER, COMPILED = "eager", "torch.compile"  # the peers' configs in a GPU sitting
 CONFIG = "default"  # what a GPU sitting's IREE arms compile (answer/gpu_sitting.py): a proof's centre
@@ -362,7 +363,7 @@ def proof_text(a: GpuAnswer) -> str:
         return ""
     if a.proof is not None:
         winner = a.proof.steps[-1].winner if a.proof.steps else None
-        again = AGAIN.format(flags=advice.flags_text(winner.flags)) if winner is not None else ""
+        again = AGAIN.format(flags=flags_text(winner.flags)) if winner is not None else ""
         said = neighbourhood.summary(a.proof, CONFIG, again=again)
         soft = f" (on a {SOFTWARE}: says nothing of a GPU)" if a.identity.software else ""
         return f"Neighbourhood{soft}: {said}"
@@ -384,7 +385,7 @@ def answer_lines(a: GpuAnswer) -> list[str]:
     if a.answered:
         ms = f" ({ms_text(a)} a call)" if a.ms is not None else ""
         out.append(f"take IREE {a.release} for {a.chip}{ms}: matches torch")
-        out.append(f"  iree-compile {advice.flags_text(a.flags)}")
+        out.append(f"  {compile_line(a.flags)}")
         if a.identity.software:
             out.append(f"  timed on a {SOFTWARE}: says it runs, not how fast a GPU runs it")
         else:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import shlex
 from collections.abc import Mapping, Sequence
 from typing import Optional
 
@@ -390,3 +391,13 @@ def combine(name: str, known: Mapping[str, Profile]) -> Profile:
         arm32_linker=linkers.pop() if linkers else ARM32_LINKER,
         releases=",".join(p.releases for p in chosen if p.releases),  # every part's range at once
     )
+
+
+def flags_text(flags: Sequence[str]) -> str:
+    """Flags as a shell reads them back, each quoted where it must be."""
+    return " ".join(shlex.quote(f) for f in flags)
+
+
+def compile_line(flags: Sequence[str]) -> str:
+    """An answer's iree-compile command, pasted as printed: the export's file in, a module out."""
+    return f"iree-compile model.mlir {flags_text(flags)} -o model.vmfb"

@@ -14,6 +14,7 @@ from iree_matrix.answer import advice, gpu_advice, kernel_trials, neighbourhood
 from iree_matrix.answer import gap as gaps
 from iree_matrix.core import formats
 from iree_matrix.core.model import stats
+from iree_matrix.iree.flags import compile_line, flags_text
 from iree_matrix.report import markdown, markup
 
 FILENAME = "ANSWERS.md"
@@ -102,7 +103,7 @@ def _render_cpu(found: Sequence[advice.Advice]) -> list[str]:
             *_kernel_head(a),
             "```sh",
             *([a.kernel.build] if a.kernel is not None and a.kernel.build else []),
-            f"iree-compile model.mlir {advice.flags_text(a.flags)} -o model.vmfb",
+            compile_line(a.flags),
             *_kernel_run(a),
             "```",
             "",
@@ -118,7 +119,7 @@ def _render_cpu(found: Sequence[advice.Advice]) -> list[str]:
         for rival in a.rivals:
             out.append(f"- the other release, same sitting: {advice.rival_text(rival, a.release)}")
         for f in a.fleet:
-            out.append(f"- for a fleet of `{f.cpu}`: `{advice.flags_text(f.flags)}` — {advice.fleet_text(f)}")
+            out.append(f"- for a fleet of `{f.cpu}`: `{flags_text(f.flags)}` — {advice.fleet_text(f)}")
         for trial in a.kernel_trials:
             out.append(f"- {kernel_trials.kernel_text(trial)}")
         out.append("")
@@ -371,7 +372,5 @@ def _cpu_html(found: Sequence[advice.Advice]) -> list[str]:
     for a in found:
         body.append(f"<h2>{markup.e(advice.display_name(a))} on {markup.e(a.identity.short)}</h2>")
         body.append(f"<p>{markup.e(a.identity.label)}; {markup.e(a.sitting)}</p>")
-        body.append(
-            f"<pre>iree-compile model.mlir {markup.e(advice.flags_text(a.flags))} -o model.vmfb</pre>"
-        )
+        body.append(f"<pre>{markup.e(compile_line(a.flags))}</pre>")
     return body

@@ -17,6 +17,7 @@ from typing import Optional
 
 from iree_matrix.answer import advice
 from iree_matrix.core import formats
+from iree_matrix.iree.flags import compile_line
 from iree_matrix.report import markdown
 
 TITLE = "What to take here: one answer per function"
@@ -120,7 +121,7 @@ def first_screen(advised: Sequence[advice.Chosen], models: Sequence[str], tool: 
             block += [
                 f"# {advice.display_name(a)}: IREE {a.release} {a.config}, {speed} ({where})",
                 f"#   model.mlir: {export_text(a)}",
-                f"iree-compile model.mlir {advice.flags_text(a.flags)} -o model.vmfb",
+                compile_line(a.flags),
             ]
     if not block:
         return []
