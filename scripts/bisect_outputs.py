@@ -189,6 +189,9 @@ def main(argv=None):
     parser.add_argument("--out", required=True)
     parser.add_argument("--limit", type=int, default=0, help="return only the first N activations")
     parser.add_argument("--flag", action="append", default=[], help="an extra iree-compile flag")
+    parser.add_argument(
+        "--only-flags", action="store_true", help="the --flag flags replace the llvm-cpu host defaults"
+    )
     parser.add_argument("--model", metavar="FILE:FACTORY", help="a user's model (instead of --module/--file)")
     args = parser.parse_args(model_arguments(sys.argv[1:] if argv is None else argv))
     import torch
@@ -205,7 +208,12 @@ def main(argv=None):
     aot, _ = export_model.import_aot()
     exported = aot.export(wrapped, *export_model.copy_tensors(as_built))
     export_model.save_text(exported, out / "model.mlir")
-    flags = ["--iree-hal-target-backends=llvm-cpu", "--iree-llvmcpu-target-cpu=host", *args.flag]
+    # A cell's own compile flags (`iree-matrix bisect`) replace the defaults: an option given twice
+    # is an error to iree-compile.
+    defaults = (
+        [] if args.only_flags else ["--iree-hal-target-backends=llvm-cpu", "--iree-llvmcpu-target-cpu=host"]
+    )
+    flags = [*defaults, *args.flag]
     subprocess.run([args.compile, str(out / "model.mlir"), *flags, "-o", str(out / "model.vmfb")], check=True)
     command = [args.run, "--device=local-task", "--module=" + str(out / "model.vmfb"), "--function=main"]
     export_model.save_arrays(out, "input", as_built)
