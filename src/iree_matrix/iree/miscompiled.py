@@ -9,6 +9,7 @@ releases named, differs from torch (tests/data/routes and tests/integration/test
 from __future__ import annotations
 
 import re
+from typing import Optional
 
 from iree_matrix.iree import compile_errors
 
@@ -75,3 +76,23 @@ def words(mlir: str, where: str = "", target_cpu: str = "") -> str:
     if not found:
         return ""
     return "\nthe model has an op IREE computes wrongly: " + "; ".join(found)
+
+
+def bisect_offer(job: str, results_dir: Optional[str] = None) -> str:
+    """What to do about a run whose outputs differ from torch's that no known op (no hint) explains:
+    the command that finds the first module whose output leaves torch's (`iree-matrix bisect`, for
+    the run `job` of `results_dir`: its flag left out for the default `results`; None where the
+    caller does not know the folder, which the line then says how to name)."""
+    import shlex
+
+    # quoted always (a job id holds `:`, `/`, a `~` or `@` of a model's name), as the docs show it
+    quoted = f"'{job}'" if "'" not in job else shlex.quote(job)
+    command = f"iree-matrix bisect {quoted}"
+    if results_dir is not None and results_dir not in ("results", "results/"):
+        command += f" --results-dir {shlex.quote(results_dir)}"
+    where = " (with --results-dir DIR where the results are not in ./results)" if results_dir is None else ""
+    return (
+        f"no known op explains this mismatch; `{command}`{where} compiles the model with every module's "
+        "output returned and names the first module whose output leaves torch's (docs/failures.md, "
+        "'Where IREE leaves torch')"
+    )
