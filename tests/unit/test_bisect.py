@@ -176,3 +176,17 @@ def test_a_users_model_is_named_as_the_export_names_it() -> None:
         bisect_outputs.model_arguments(["--model", "kws.py:build~fx+gaps"])
     with pytest.raises(SystemExit, match="a model is FILE:FACTORY"):
         bisect_outputs.model_arguments(["--model", "kws.py"])
+
+
+def test_the_offer_goes_only_to_cells_bisect_takes() -> None:
+    """A GPU's, a firmware's, an ONNX form's, a lowered export's or a recipe's mismatch gets no
+    command that would refuse it (the published GPU, ONNX and history sets hold such mismatches)."""
+    run = _cell()[f"run:{CELL}"]
+    assert miscompiled.bisectable(run.label)
+    for changed in (
+        {"arch": "vulkan-spirv"}, {"arch": "cortex-m:cortex-m4"}, {"form": "onnx:17"}, {"model": "net~fx+gaps"},
+        {"exporter": f"{EXP}+linalg-iree20231113.707"},
+    ):  # fmt: skip
+        other = dataclasses.replace(run, labels={**run.labels, **changed})
+        assert not miscompiled.bisectable(other.label), changed
+    assert miscompiled.bisectable(dataclasses.replace(run, labels={**run.labels, "form": "bytecode"}).label)

@@ -519,7 +519,11 @@ def print_summary(summary: Summary, cache: Path, results_dir: Path, out: TextIO)
         elif offer := _search_offer(record, references):  # a user's model failing in unknown words
             said = advised.setdefault(offer, record.job)
             print(f"           what to do: {offer if said == record.job else 'as for ' + said}", file=out)
-        elif record.stage == "run" and record.status is Status.MISMATCH:  # wrong numbers, no known op
+        elif (
+            record.stage == "run"
+            and record.status is Status.MISMATCH
+            and miscompiled.bisectable(record.label)
+        ):
             print(
                 f"           what to do: {miscompiled.bisect_offer(record.job, str(results_dir))}", file=out
             )

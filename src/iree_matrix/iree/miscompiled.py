@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from typing import Optional
 
-from iree_matrix.iree import compile_errors
+from iree_matrix.core.model.records import Labels
+from iree_matrix.iree import compile_errors, targets
 
 # `%int-1 = torch.constant.int -1`: the exported MLIR's integer constants, by their SSA name
 _INT = re.compile(r"^\s*(%[\w.-]+)\s*=\s*torch\.constant\.int\s+(-?\d+)\b")
@@ -76,6 +77,20 @@ def words(mlir: str, where: str = "", target_cpu: str = "") -> str:
     if not found:
         return ""
     return "\nthe model has an op IREE computes wrongly: " + "; ".join(found)
+
+
+def bisectable(label: Labels) -> bool:
+    """Whether `iree-matrix bisect` takes a run of this cell (its `label`): a CPU target of llvm-cpu
+    (no GPU, no bare-metal firmware), turbine's own MLIR of the model's default export (no ONNX form,
+    no MLIR lowered by another release, no recipe). Labels alone, never the host: a published
+    report renders the same on every machine (the command itself refuses another host's CPU)."""
+    try:
+        target = targets.parse(label.arch)
+    except ValueError:
+        return False
+    plain = label.form in ("", "bytecode")
+    return target.gpu is None and not target.arch.bare_metal and plain and "+linalg-" not in label.exporter \
+        and "~" not in label.model  # fmt: skip
 
 
 def bisect_offer(job: str, results_dir: Optional[str] = None) -> str:

@@ -81,8 +81,10 @@ def _block(group: FailureGroup) -> list[str]:
     # A cross cell's refusal is an answer (the load tables say it): what to do is for failures.
     found = None if answer else release_choice.hint(group.records[0])
     todo = [f"What to do: {found.advice}.", ""] if found is not None else []
-    if found is None and not answer and group.stage == "run" and group.records[0].status is Status.MISMATCH:
-        todo = [f"What to do: {miscompiled.bisect_offer(group.records[0].job)}.", ""]
+    first_run = group.records[0]
+    if found is None and not answer and first_run.stage == "run" and first_run.status is Status.MISMATCH:
+        if miscompiled.bisectable(first_run.label):  # a mismatch no known op explains: where it leaves torch
+            todo = [f"What to do: {miscompiled.bisect_offer(first_run.job)}.", ""]
     return [title, "", *first, *todo, affects + ".", "", f"{fence}text", said, fence, ""]
 
 
