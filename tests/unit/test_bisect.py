@@ -63,7 +63,8 @@ def _cell(**export_changes: object) -> dict[str, Record]:
     return {r.job: r for r in records}
 
 
-def test_a_runs_cell_is_read_from_its_records() -> None:
+def test_a_runs_cell_is_read_from_its_records(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(Path, "is_file", lambda self: str(self) == "/home/me/nets/net.py")
     latest = _cell()
     found = bisect.cell(bisect.find_run(latest, "run:net/*", Path("r.jsonl")), latest)
     assert found.model_args == ("--file", "/home/me/nets/net.py", "--factory", "build", "--function", "main",
@@ -89,6 +90,12 @@ def test_a_record_that_is_not_a_mismatching_run_is_refused_in_one_line() -> None
     assert "\n" not in str(raised.value)
     with pytest.raises(UserError, match="no job matching 'run:other/\\*'"):
         bisect.find_run(latest, "run:other/*", Path("r.jsonl"))
+
+
+def test_a_model_file_that_is_not_here_is_refused_with_its_path() -> None:
+    latest = _cell()
+    with pytest.raises(UserError, match="the export read /home/me/nets/net.py, which is not here"):
+        bisect.cell(latest[f"run:{CELL}"], latest)
 
 
 def test_a_recipes_export_and_a_docker_cell_are_refused_with_why() -> None:
@@ -184,7 +191,8 @@ def test_the_offer_goes_only_to_cells_bisect_takes() -> None:
     run = _cell()[f"run:{CELL}"]
     assert miscompiled.bisectable(run.label)
     for changed in (
-        {"arch": "vulkan-spirv"}, {"arch": "cortex-m:cortex-m4"}, {"form": "onnx:17"}, {"model": "net~fx+gaps"},
+        {"arch": "vulkan-spirv"}, {"arch": "cortex-m:cortex-m4"}, {"form": "onnx:17"},
+        {"model": "net~fx+gaps"},
         {"exporter": f"{EXP}+linalg-iree20231113.707"},
     ):  # fmt: skip
         other = dataclasses.replace(run, labels={**run.labels, **changed})

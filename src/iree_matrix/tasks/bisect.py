@@ -126,6 +126,11 @@ def cell(run: Record, latest: Mapping[str, Record]) -> Cell:
         )
     args = model_arguments(export.command)
     reads = [Path(v) for f, v in zip(args, args[1:]) if f in ("--file", "--weights")]
+    missing = [str(p) for p in reads if not p.is_file()]
+    if missing:  # records merged from another machine name its paths
+        raise UserError(
+            f"{run.job}: the export read {', '.join(missing)}, which is not here; bisect runs that model"
+        )
     root = dict(zip(args, args[1:])).get("--import-root")
     module = dict(zip(args, args[1:])).get("--module")
     if root and module:
