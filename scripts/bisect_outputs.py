@@ -12,6 +12,12 @@ tolerance is where IREE leaves torch.
 
     python bisect_outputs.py --module models.whisper_tiny__transformers --function encoder \
         --compile .../iree-compile --run .../iree-run-module --out DIR [--limit 40]
+    python bisect_outputs.py --model path/to/my_model.py:build ...   (a user's model, as the export
+        loads it: `FILE:FACTORY`, or `MODULE:FACTORY` importable from the current directory)
+
+The last line names where IREE leaves torch: the first module (qualified name and class) whose
+output differs, or the module whose own code runs between two recorded tensors (a leaf's input that
+differs was computed by its parent before calling it), or "every recorded tensor matches".
 
 A truncated model (``--limit N``: only the first N recorded tensors are returned) lets the
 compiler drop everything after them, so one op's lowering can be looked at in a small module.
@@ -35,6 +41,62 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import export_model  # noqa: E402  (the pipeline's own model loading and export)
+
+
+def model_arguments(argv):
+    """`argv` with `--model FILE:FACTORY` (or `MODULE:FACTORY`) spelled as export_model's own
+    arguments (`--file FILE --factory FACTORY`, or `--module`), so the model is loaded as the export
+    loads it. A recipe (`~RECIPE`) is refused: bisecting exports the wrapper the default way."""
+    argv = list(argv)
+    for i, arg in enumerate(argv):
+        if arg == "--model" or arg.startswith("--model="):
+            value = arg.split("=", 1)[1] if "=" in arg else (argv[i + 1] if i + 1 < len(argv) else "")
+            end = i + 1 if "=" in arg else i + 2
+            return argv[:i] + model_reference(value) + argv[end:]
+    return argv
+
+
+def model_reference(value):
+    """export_model's arguments for one `FILE:FACTORY` / `MODULE:FACTORY` reference."""
+    if "~" in value:
+        raise SystemExit(f"--model {value}: a recipe (~...) is not bisected; name the model without it")
+    where, sep, factory = value.rpartition(":")
+    if not sep or not where or not factory:
+        raise SystemExit(f"--model {value}: a model is FILE:FACTORY, e.g. my_model.py:build")
+    if where.endswith(".py") or "/" in where or Path(where).is_file():
+        return ["--file", where, "--factory", factory]
+    return ["--module", where, "--import-root", str(Path.cwd()), "--factory", factory]
+
+
+def where_it_leaves(first, classes, root, err):
+    """The verdict line: where IREE leaves torch, given the first differing recorded tensor's label
+    (`first`, None when every recorded one matches), each module's class by qualified name, the
+    model's own class (`root`) and that tensor's largest error. A leaf's input is computed by the
+    code of the module that calls it (its parent), before the call."""
+    if first is None:
+        return "every recorded tensor matches"
+    if first.startswith("output"):
+        return (
+            f"IREE leaves torch in the model's own forward ({root}): {first} differs (max abs err "
+            f"{err:.3g}) while every recorded module's output matches"
+        )
+    name = first.split("#")[0]
+    if name.endswith(" (input)"):
+        leaf = name[: -len(" (input)")]
+        parent = leaf.rpartition(".")[0]
+        holder = (
+            "`{}` ({})".format(parent, classes.get(parent, "?"))
+            if parent
+            else f"the model's own forward ({root})"
+        )
+        return (
+            "IREE leaves torch in {}, before it calls `{}` ({}): that call's input differs (max abs err "
+            "{:.3g})".format(holder, leaf, classes.get(leaf, "?"), err)
+        )
+    return (
+        "IREE leaves torch in `{}` ({}): its output differs (max abs err {:.3g}), every tensor "
+        "recorded before it matches".format(name, classes.get(name, "?"), err)
+    )
 
 
 def wrap(spec, limit):
@@ -127,7 +189,11 @@ def main(argv=None):
     parser.add_argument("--out", required=True)
     parser.add_argument("--limit", type=int, default=0, help="return only the first N activations")
     parser.add_argument("--flag", action="append", default=[], help="an extra iree-compile flag")
-    args = parser.parse_args(argv)
+    parser.add_argument(
+        "--only-flags", action="store_true", help="the --flag flags replace the llvm-cpu host defaults"
+    )
+    parser.add_argument("--model", metavar="FILE:FACTORY", help="a user's model (instead of --module/--file)")
+    args = parser.parse_args(model_arguments(sys.argv[1:] if argv is None else argv))
     import torch
 
     out = Path(args.out)
@@ -142,7 +208,12 @@ def main(argv=None):
     aot, _ = export_model.import_aot()
     exported = aot.export(wrapped, *export_model.copy_tensors(as_built))
     export_model.save_text(exported, out / "model.mlir")
-    flags = ["--iree-hal-target-backends=llvm-cpu", "--iree-llvmcpu-target-cpu=host", *args.flag]
+    # A cell's own compile flags (`iree-matrix bisect`) replace the defaults: an option given twice
+    # is an error to iree-compile.
+    defaults = (
+        [] if args.only_flags else ["--iree-hal-target-backends=llvm-cpu", "--iree-llvmcpu-target-cpu=host"]
+    )
+    flags = [*defaults, *args.flag]
     subprocess.run([args.compile, str(out / "model.mlir"), *flags, "-o", str(out / "model.vmfb")], check=True)
     command = [args.run, "--device=local-task", "--module=" + str(out / "model.vmfb"), "--function=main"]
     export_model.save_arrays(out, "input", as_built)
@@ -153,12 +224,15 @@ def main(argv=None):
     print(
         "{:>4}  {:<58} {:>18} {:>11} {:>9}  {}".format("#", "tensor", "shape", "max abs err", "max |ref|", "")
     )
-    first = None
+    first, first_err, output_err = None, 0.0, None
+    classes = {name: type(m).__name__ for name, m in spec.module.named_modules() if name}
     for i, (label, ref, path) in enumerate(zip(labels, reference, results)):
         ref64 = ref.to(torch.float64).numpy()
         err, scale, bad = difference(read_result(path, ref), ref64, spec.atol, spec.rtol)
-        if bad and first is None and label.startswith("output") is False:
-            first = label
+        if bad and first is None and not label.startswith("output"):
+            first, first_err = label, err
+        elif bad and not output_err and label.startswith("output"):
+            output_err = (label, err)
         print(
             "{:>4}  {:<58} {:>18} {:>11.3g} {:>9.3g}  {}".format(
                 i,
@@ -170,6 +244,9 @@ def main(argv=None):
             )
         )
     print("first activation past atol {} rtol {}: {}".format(spec.atol, spec.rtol, first or "none"))
+    if first is None and output_err:
+        first, first_err = output_err
+    print(where_it_leaves(first, classes, type(spec.module).__name__, first_err))
     return 0
 
 

@@ -42,6 +42,7 @@ COMMANDS = (
     "report",
     "show",
     "reproduce",
+    "bisect",
     "query",
     "publish",
     "results",

@@ -24,7 +24,7 @@ from iree_matrix.core.model import refusals
 from iree_matrix.core.model.results import Record, ResultsLog, Status, latest_by_job
 from iree_matrix.core.system import locks
 from iree_matrix.envs.cache_usage import absolute, default_cache, require_usable
-from iree_matrix.iree import hints, targets
+from iree_matrix.iree import hints, miscompiled, targets
 from iree_matrix.matrix import export_recipes, models, plan, releases, spec, spec_file
 from iree_matrix.matrix.settings import Layered
 
@@ -519,6 +519,14 @@ def print_summary(summary: Summary, cache: Path, results_dir: Path, out: TextIO)
         elif offer := _search_offer(record, references):  # a user's model failing in unknown words
             said = advised.setdefault(offer, record.job)
             print(f"           what to do: {offer if said == record.job else 'as for ' + said}", file=out)
+        elif (
+            record.stage == "run"
+            and record.status is Status.MISMATCH
+            and miscompiled.bisectable(record.label)
+        ):
+            print(
+                f"           what to do: {miscompiled.bisect_offer(record.job, str(results_dir))}", file=out
+            )
     if problems or answers:
         where = f" --results-dir {results_dir}" + (f" --cache {cache}" if cache != default_cache() else "")
         print(f"the whole message and the logs of one: iree-matrix show JOB{where}", file=out)

@@ -21,7 +21,7 @@ from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.findings import behaviour, bundles, compat, load_windows, release_choice, runs_view, wording
-from iree_matrix.iree import hints, targets, versions
+from iree_matrix.iree import hints, miscompiled, targets, versions
 from iree_matrix.matrix import export_recipes as recipes
 from iree_matrix.matrix import models
 
@@ -308,7 +308,7 @@ def _release_lines(
         lines.append(f"  fails:  {version_listing(names, limit=20)}: {why}")
         jobs = {job for r in failing if r.compiler in names for job in r.failed}
         offer = _recipe_search(model, references, [r for r in records if r.job in jobs])
-        lines += [f"          what to do: {a}" for a in todo or offer]
+        lines += [f"          what to do: {a}" for a in todo or offer or _bisect(records, jobs)]
         lines += [f"          {r}" for r in _routes(references.get(model), records, jobs)]
     for why, names in _grouped_unrun(unrun).items():
         lines.append(f"  not run: {version_listing(names, limit=20)}: {why}")
@@ -365,6 +365,14 @@ def _routes(reference: Optional[str], records: Sequence[Record], jobs: set[str])
     named = [recipe for f in found if f is not None for recipe in f.hint.recipes]
     route = recipes.route(reference, list(dict.fromkeys(named)))
     return [route] if route else []
+
+
+def _bisect(records: Sequence[Record], jobs: set[str]) -> tuple[str, ...]:
+    """For mismatching runs among `jobs` that no hint explains: the bisection of the first one."""
+    runs = sorted(
+        r.job for r in records if r.job in jobs and r.stage == "run" and r.status is Status.MISMATCH
+    )
+    return (miscompiled.bisect_offer(runs[0]),) if runs else ()
 
 
 def _recipe_search(model: str, references: Mapping[str, str], failed: Sequence[Record]) -> tuple[str, ...]:

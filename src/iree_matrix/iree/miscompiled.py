@@ -9,8 +9,10 @@ releases named, differs from torch (tests/data/routes and tests/integration/test
 from __future__ import annotations
 
 import re
+from typing import Optional
 
-from iree_matrix.iree import compile_errors
+from iree_matrix.core.model.records import Labels
+from iree_matrix.iree import compile_errors, targets
 
 # `%int-1 = torch.constant.int -1`: the exported MLIR's integer constants, by their SSA name
 _INT = re.compile(r"^\s*(%[\w.-]+)\s*=\s*torch\.constant\.int\s+(-?\d+)\b")
@@ -76,3 +78,37 @@ def words(mlir: str, where: str = "", target_cpu: str = "", host_avx2: bool = Tr
     if not found:
         return ""
     return "\nthe model has an op IREE computes wrongly: " + "; ".join(found)
+
+
+def bisectable(label: Labels) -> bool:
+    """Whether `iree-matrix bisect` takes a run of this cell (its `label`): a CPU target of llvm-cpu
+    (no GPU, no bare-metal firmware), turbine's own MLIR of the model's default export (no ONNX form,
+    no MLIR lowered by another release, no recipe). Labels alone, never the host: a published
+    report renders the same on every machine (the command itself refuses another host's CPU)."""
+    try:
+        target = targets.parse(label.arch)
+    except ValueError:
+        return False
+    plain = label.form in ("", "bytecode")
+    return target.gpu is None and not target.arch.bare_metal and plain and "+linalg-" not in label.exporter \
+        and "~" not in label.model  # fmt: skip
+
+
+def bisect_offer(job: str, results_dir: Optional[str] = None) -> str:
+    """What to do about a run whose outputs differ from torch's that no known op (no hint) explains:
+    the command that finds the first module whose output leaves torch's (`iree-matrix bisect`, for
+    the run `job` of `results_dir`: its flag left out for the default `results`; None where the
+    caller does not know the folder, which the line then says how to name)."""
+    import shlex
+
+    # quoted always (a job id holds `:`, `/`, a `~` or `@` of a model's name), as the docs show it
+    quoted = f"'{job}'" if "'" not in job else shlex.quote(job)
+    command = f"iree-matrix bisect {quoted}"
+    if results_dir is not None and results_dir not in ("results", "results/"):
+        command += f" --results-dir {shlex.quote(results_dir)}"
+    where = " (with --results-dir DIR where the results are not in ./results)" if results_dir is None else ""
+    return (
+        f"no known op explains this mismatch; `{command}`{where} compiles the model with every module's "
+        "output returned and names the first module whose output leaves torch's (docs/failures.md, "
+        "'Where IREE leaves torch')"
+    )

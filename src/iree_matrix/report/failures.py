@@ -12,7 +12,7 @@ from iree_matrix.core.model import refusals
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.findings import release_choice, runs_view
-from iree_matrix.iree import compile_errors, hints
+from iree_matrix.iree import compile_errors, hints, miscompiled
 from iree_matrix.report.numbering import REFUSED_MARK, FailureGroup, Numbering, stage_rank, status_text
 from iree_matrix.report.sections import View
 
@@ -81,6 +81,10 @@ def _block(group: FailureGroup) -> list[str]:
     # A cross cell's refusal is an answer (the load tables say it): what to do is for failures.
     found = None if answer else release_choice.hint(group.records[0])
     todo = [f"What to do: {found.advice}.", ""] if found is not None else []
+    first_run = group.records[0]
+    if found is None and not answer and first_run.stage == "run" and first_run.status is Status.MISMATCH:
+        if miscompiled.bisectable(first_run.label):  # a mismatch no known op explains: where it leaves torch
+            todo = [f"What to do: {miscompiled.bisect_offer(first_run.job)}.", ""]
     return [title, "", *first, *todo, affects + ".", "", f"{fence}text", said, fence, ""]
 
 

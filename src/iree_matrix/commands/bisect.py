@@ -1,0 +1,28 @@
+"""`iree-matrix bisect JOB`: where a mismatching run's IREE output first leaves torch's, module by
+module (tasks/bisect.py)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from iree_matrix.commands.options import JOB, OUT, RESULTS_DIR, UNSANDBOXED
+from iree_matrix.tasks import bisect
+
+NAME = "bisect"
+HELP = "a mismatching run: every module's output against torch's, and the first that differs"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    JOB.add(parser)
+    RESULTS_DIR.add(parser, default=Path("results"), help="the results set it is in (default: results)")
+    OUT.add(parser, help="where its MLIR, module and tensors go (default: a new temporary directory)")
+    UNSANDBOXED.add(parser)
+
+
+def main(args: argparse.Namespace) -> int:
+    results_dir = RESULTS_DIR.of(args) or Path("results")
+    return bisect.run(
+        JOB.of(args), results_dir, OUT.of(args), unsandboxed=UNSANDBOXED.of(args), out=sys.stdout
+    )
