@@ -52,8 +52,11 @@ def test_a_signal_stops_run_py_as_ctrl_c_does_and_leaves_no_cell_running(tmp_pat
     digest = hashlib.sha256((root / "bundle.json").read_bytes()).hexdigest()
     (root / "SHA256SUMS").write_text(f"{digest}  bundle.json\n")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
+    # SIGHUP as a terminal gives it: under `nohup` (a CI job started so) it is inherited ignored, and
+    # run.py rightly leaves an ignored SIGHUP ignored
     run = subprocess.Popen([sys.executable, "-c", _RUN, str(root), str(out), str(pidfile)], env=env,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_DFL))  # fmt: skip
     child = 0
     try:
         deadline = time.monotonic() + 30

@@ -28,7 +28,10 @@ def test_a_stopped_run_exits_128_plus_the_signal_and_says_interrupted(tmp_path: 
     argv = [sys.executable, "-m", "iree_matrix", "matrix", "--matrix", str(ROOT / "matrix" / "smoke.toml")]
     argv += ["--backend", "venv", "--cache", str(cache), "--results-dir", str(tmp_path / "out"), "--wait"]
     with another_run_uses(cache):  # the run waits for the cache: a stop that costs nothing to reach
-        tool = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+        # SIGHUP as a terminal gives it: under `nohup` (a CI job started so) it is inherited ignored,
+        # and the tool rightly leaves an ignored SIGHUP ignored
+        tool = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+                                preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_DFL))  # fmt: skip
         try:
             assert tool.stdout is not None
             seen = []
