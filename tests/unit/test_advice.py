@@ -674,3 +674,14 @@ def test_query_says_no_empty_release_summary():
         "  releases: passes on 3.13.0; `--releases` lists them"
         in query.with_advice(summed, chosen, "mobilenet_v2").lines
     )
+
+
+def test_the_fleet_suggestion_names_an_x86_cpu_only_for_an_x86_answer():
+    """`--fleet x86-64-v3` was suggested under every answer, an aarch64 one too."""
+    x86 = advice.Chosen(tuple(advice.derive(_sitting())), here=True, how_near="")
+    assert any("--fleet x86-64-v3` gives the flags" in line for line in advice.lines(x86, "mobilenet_v2"))
+    graviton = {**ROCKETLAKE, "machine": "aarch64", "vendor": "0x41", "family": "8", "model": "0xd4f"}
+    arm = advice.Chosen(tuple(advice.derive(_sitting(about=graviton))), here=True, how_near="")
+    said = advice.lines(arm, "mobilenet_v2")
+    assert any("--fleet CPU` gives the flags" in line for line in said), said
+    assert not any("x86-64-v3" in line for line in said)

@@ -604,9 +604,10 @@ def lines(chosen: Chosen, model: str, fleet: bool = True, argument: str = "") ->
     if any("target-cpu=host" in f for a in chosen.advice for f in a.flags):
         measured = sorted({f.cpu for a in chosen.advice for f in a.fleet})
         known = f" (measured: {', '.join(measured)})" if measured and not fleet else ""
+        x86 = first.identity.host.machine in (None, "", "x86_64")  # an aarch64 fleet: its LLVM CPU's name
         out.append(
             "  target-cpu=host is the compiling CPU: for other CPUs, "
-            f"`{COMMAND} {argument} --fleet x86-64-v3` gives the flags{known}"
+            f"`{COMMAND} {argument} --fleet {'x86-64-v3' if x86 else 'CPU'}` gives the flags{known}"
         )
     return out
 
