@@ -128,6 +128,8 @@ CASES = {
     "patch_fold.py:build~fx+decompose": ("patch_fold~fx+decompose", PLAIN),
     "token_shift.py:build": ("token_shift", PLAIN),
     "token_shift.py:by_hand": ("token_shift-by_hand", PLAIN),
+    "crop_pad.py:build": ("crop_pad", PLAIN),
+    "crop_pad.py:by_hand": ("crop_pad-by_hand", PLAIN),
     "flow_slogdet.py:build": ("flow_slogdet", PLAIN),
     "flow_slogdet.py:linalg": ("flow_slogdet-linalg", PLAIN),
 }
@@ -351,6 +353,19 @@ def test_a_negative_padding_is_named_by_the_mismatch_and_its_slice_matches(route
     found = release_choice.hint(ran)
     assert found is not None and found.name == "negative-pad" and "[:, :-1]" in found.advice
     _matches(routed, "token_shift.py:by_hand")
+
+
+def test_a_crop_by_a_negative_padding_is_named_by_the_compile_and_its_slice_matches(routed):
+    """`F.pad(y, (0, 0, 0, -1))`, a crop: 3.13.0 refuses it ("slice along dimension 0 runs
+    out-of-bounds", lowered from torch.aten.pad); the compile's words name the negative padding and the
+    model's line, and its hint's slice matches."""
+    compiled = _row(routed, "crop_pad.py:build", "compile")
+    assert compiled.status is Status.FAIL, (compiled.status, compiled.message)
+    said = compiled.message or ""
+    assert "torch.aten.pad with a negative padding [0, 0, 0, -1], at crop_pad.py:" in said, said
+    found = release_choice.hint(compiled)
+    assert found is not None and found.name == "negative-pad", found
+    _matches(routed, "crop_pad.py:by_hand")
 
 
 def test_torch_slogdet_has_a_hint_whose_linalg_spelling_matches(routed):

@@ -91,3 +91,19 @@ def test_a_determinant_compiled_for_host_is_named_where_the_host_has_no_avx2():
     assert miscompiled.determinants(det, "", "host", host_avx2=True) == ()
     assert miscompiled.determinants(det, "", "znver5", host_avx2=False) == ()  # a CPU named: its own ISA
     assert "det-no-avx2" == hints.find(miscompiled.words(det, "", "host", False), "run").name
+
+
+def test_a_failed_compile_at_a_pad_names_the_negative_padding(tmp_path):
+    """A crop, `F.pad(y, (0, 0, 0, -1))`: 3.13.0 refuses it ("slice along dimension 0 runs
+    out-of-bounds", lowered from torch.aten.pad) and the compile's words said nothing of the crop."""
+    mlir = tmp_path / "model.mlir"
+    mlir.write_text(SHIFT)
+    said = miscompiled.cannot_compile(mlir, "torch.aten.pad")
+    assert (
+        said
+        == "\nthe model has an op IREE cannot compile: torch.aten.pad with a negative padding [0, 0, 1, -1]"
+    )
+    found = hints.find("slice along dimension 0 runs out-of-bounds: 6 >= 6" + said, "compile")
+    assert found is not None and found.name == "negative-pad" and "`y[:, :-1]`" in found.advice
+    assert miscompiled.cannot_compile(mlir, "torch.aten.mm") == ""  # stopped at another op: not the pad's
+    assert miscompiled.cannot_compile(tmp_path / "gone.mlir", "torch.aten.pad") == ""

@@ -9,6 +9,7 @@ releases named, differs from torch (tests/data/routes and tests/integration/test
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Optional
 
 from iree_matrix.core.model.records import Labels
@@ -78,6 +79,19 @@ def words(mlir: str, where: str = "", target_cpu: str = "", host_avx2: bool = Tr
     if not found:
         return ""
     return "\nthe model has an op IREE computes wrongly: " + "; ".join(found)
+
+
+def cannot_compile(source: Path, source_op: str) -> str:
+    """What a failed compile's message adds where the model's op it stopped at (`source_op`) is a
+    constant padding and the exported MLIR `source` pads by a negative amount ("" otherwise): a crop,
+    `F.pad(y, (0, 0, 0, -1))`, which 3.13.0 refuses ("slice along dimension 0 runs out-of-bounds",
+    lowered from torch.aten.pad)."""
+    if not source_op.startswith(("torch.aten.pad", "torch.aten.constant_pad_nd")) or not source.is_file():
+        return ""
+    where = source.with_name(source.stem + compile_errors.WHERE_SUFFIX)
+    text = where.read_text(errors="replace") if where.is_file() else ""
+    found = negative_pads(source.read_text(errors="replace"), text)
+    return "\nthe model has an op IREE cannot compile: " + "; ".join(found) if found else ""
 
 
 def bisectable(label: Labels) -> bool:

@@ -284,10 +284,12 @@ OP_HINTS: tuple[Hint, ...] = (
         "IREE computes a constant padding by a negative amount wrongly (`F.pad(x, (0, 0, 1, -1))`, a "
         "token shift, a crop: one that keeps the size runs and differs from torch, one that shrinks it "
         "fails to compile), and `fx+decompose` keeps it: pad by the positive amounts and slice, "
-        "`F.pad(x, (0, 0, 1, 0))[:, :-1]`, or `torch.cat([torch.zeros_like(x[:, :1]), x[:, :-1]], 1)`",
+        "`F.pad(x, (0, 0, 1, 0))[:, :-1]`, or `torch.cat([torch.zeros_like(x[:, :1]), x[:, :-1]], 1)`; "
+        "a crop is a slice: `F.pad(y, (0, 0, 0, -1))` is `y[:, :-1]`",
         "measured: an RWKV-style token shift differs from torch by up to 5.4 on 3.10.0, 3.12.0 and "
-        "3.13.0; padded then sliced it matches (tests/integration/test_routes.py)",
-        stages=("run",),
+        "3.13.0; padded then sliced it matches; a crop by -1 row fails to compile on 3.13.0 ('slice "
+        "along dimension 0 runs out-of-bounds') and sliced compiles (tests/integration/test_routes.py)",
+        stages=("run", "compile"),
     ),
     Hint(
         "det-alias",

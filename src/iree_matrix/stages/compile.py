@@ -23,7 +23,16 @@ from iree_matrix.core.model.store import Entry
 from iree_matrix.core.system import host, process_output, processes
 from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.envs import Environment
-from iree_matrix.iree import compile_errors, compiler_options, custom_dispatch, elf, targets, versions, vmfb
+from iree_matrix.iree import (
+    compile_errors,
+    compiler_options,
+    custom_dispatch,
+    elf,
+    miscompiled,
+    targets,
+    versions,
+    vmfb,
+)
 from iree_matrix.iree.flags import ARM32_LINKER as ARM32_LINKER_FILES
 from iree_matrix.iree.flags import (
     Profile,
@@ -638,7 +647,11 @@ def _failed(
     if named is not None and source is not None:
         named = compile_errors.in_model(named, source, unlowered)
     metrics = {**outcome.metrics, **(named.metrics() if named is not None else {})}
-    return dataclasses.replace(outcome, metrics=CompileMetrics.checked(metrics), command=tuple(argv))
+    crop = miscompiled.cannot_compile(source, named.source_op) if named is not None and source else ""
+    message = f"{outcome.message or ''}{crop}" if crop else outcome.message
+    return dataclasses.replace(
+        outcome, message=message, metrics=CompileMetrics.checked(metrics), command=tuple(argv)
+    )
 
 
 def _compile_failure(done: processes.Completed, target: targets.Target) -> Exception:
