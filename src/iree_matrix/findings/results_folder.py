@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix.answer import advice, gpu_advice
-from iree_matrix.core import console
 from iree_matrix.core.model.results import (
     RECORD_ONLY_STAGES,
     Record,
@@ -27,11 +26,10 @@ from iree_matrix.core.model.results import (
     log_path,
     logs_under,
     read_log,
+    warn_once,
 )
 from iree_matrix.findings import calibration, identities, paired, search_descent
 from iree_matrix.findings.runs_view import cross_checked
-
-logger = console.logger(__name__)
 
 _UNSET = Path("\0unset")  # `load`'s default: the package's published results, looked up once there
 
@@ -66,9 +64,6 @@ def read(source: Path, published: Optional[Path] = _UNSET) -> list[Record]:
     return cross_checked(records, others)
 
 
-_SAID: set[tuple[str, str]] = set()  # (log, stage): said once per process, as a skipped line is
-
-
 def _say_unknown_stages(source: Path, records: list[Record]) -> None:
     """A warning for the records of a stage this iree-matrix has none of (written by a newer one, or
     by hand): no view shows them, which said nothing before."""
@@ -79,15 +74,13 @@ def _say_unknown_stages(source: Path, records: list[Record]) -> None:
     for record in records:
         if record.stage not in known:
             unknown.setdefault(record.stage, []).append(record)
-    for stage, those in sorted(unknown.items()):
-        if (str(source), stage) in _SAID:
-            continue
-        _SAID.add((str(source), stage))
+    for stage, those in sorted(unknown.items()):  # each said once per process, as a skipped line is
         writers = sorted({r.tool_version for r in those if r.tool_version} - {__version__})
         by = f"; iree-matrix {', '.join(writers)} wrote them: read them with it" if writers else ""
-        logger.warning(
-            f"{source}: {len(those)} record(s) of stage {stage!r}, which iree-matrix {__version__} does not "
-            f"have (its stages: {', '.join(sorted(known))}): not shown{by}"
+        warn_once(
+            str(source),
+            f"{len(those)} record(s) of stage {stage!r}, which iree-matrix {__version__} does not have "
+            f"(its stages: {', '.join(sorted(known))}): not shown{by}",
         )
 
 

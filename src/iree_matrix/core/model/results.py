@@ -234,14 +234,21 @@ def logs_under(root: Path, folders: str = "**") -> list[Path]:
     return sorted(Path(root).glob(f"{folders}/{LOG}"))
 
 
-# (file:line, warning) already printed by this process.
 # A record no pipeline stage writes: `armv6-smoke`'s hello-world check (its cross-compiler and the
 # binary's ARM attributes), logged for its evidence beside the armv6 cells. A reader that warns of
 # records of stages it does not have (`findings.results_folder`) knows it.
 HELLO_STAGE = "toolchain"
 RECORD_ONLY_STAGES = frozenset({HELLO_STAGE})
 
+# (file:line, warning) already printed by this process.
 _WARNED: set[tuple[str, str]] = set()
+
+
+def warn_once(where: str, what: str) -> None:
+    """`where: what` as a warning, once per process: a report reads a log several times."""
+    if (where, what) not in _WARNED:
+        _WARNED.add((where, what))
+        logger.warning(f"{where}: {what}")
 
 
 class ResultsLog:
@@ -287,11 +294,7 @@ class ResultsLog:
             os.close(fd)
 
     def _warn(self, lineno: int, what: str) -> None:
-        """Once per file and line in this process: a report reads the log several times."""
-        where = f"{self.path}:{lineno}"
-        if (where, what) not in _WARNED:
-            _WARNED.add((where, what))
-            logger.warning(f"{where}: {what}")
+        warn_once(f"{self.path}:{lineno}", what)
 
     def __iter__(self) -> Iterator[Record]:
         for _, record in self._lines():
