@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from iree_matrix.core.model.outcome import Outcome, record
 from iree_matrix.core.model.results import Status
 from iree_matrix.findings import runs_view
@@ -246,3 +248,28 @@ def test_an_error_naming_a_constant_names_the_op_left_unlowered_and_its_line(tmp
     )
     # no op found: the constant's error as it was
     assert "source_op" not in compile_stage._failed(RuntimeError("x"), CONSTANT_ERROR, [], mlir).metrics
+
+
+def test_the_second_compile_that_finds_the_unlowered_op_never_replaces_the_first_ones_answer():
+    """The compile again with --mlir-print-ir-after-failure only adds the op: where it runs out of time,
+    the cell's record is still the first compile's error (a Timeout would have made it a timeout)."""
+    from iree_matrix.core.system import processes
+    from iree_matrix.core.system.process_request import ProcessRequest
+    from iree_matrix.stages import compile as compile_stage
+
+    class Stalls:
+        def run(self, request):
+            raise processes.Timeout(request.argv, 1.0, "")
+
+    class Dumps:
+        def run(self, request):
+            assert tuple(request.argv[-2:]) == compile_errors.AFTER_FAILURE_FLAGS
+            return processes.Completed(request.argv, 1, AFTER_FAILURE, "", 0.1, None, None)
+
+    failed = processes.Completed(("iree-compile",), 1, CONSTANT_ERROR, "", 0.1, None, None)
+    request = ProcessRequest(("iree-compile", "model.mlir"))
+    assert compile_stage._unlowered(Stalls(), request, failed) == ""
+    assert compile_stage._unlowered(Dumps(), request, failed) == "torch.aten.logsumexp"
+    # a compile that failed otherwise is not compiled again
+    other = dataclasses.replace(failed, stdout=CODEGEN)
+    assert compile_stage._unlowered(Stalls(), request, other) == ""

@@ -287,7 +287,11 @@ def _unlowered(env: Environment, request: ProcessRequest, done: processes.Comple
     ):
         return ""
     argv = [*request.argv, *compile_errors.AFTER_FAILURE_FLAGS]
-    return compile_errors.unlowered_op(env.run(dataclasses.replace(request, argv=argv)).output)
+    try:
+        again = env.run(dataclasses.replace(request, argv=argv))
+    except processes.Timeout:  # the first compile's failure is the cell's answer, not this one's limit
+        return ""
+    return compile_errors.unlowered_op(again.output)
 
 
 def _command(
