@@ -59,10 +59,10 @@ def test_run_flags_are_the_task_systems_only(flag: str) -> None:
 
 @pytest.mark.parametrize(
     "flag",
-    ["-include/root/x", "--include=/root/x", "--include-directory=/root", "-imacros", "@/root/args", "-I/root",
-     "-I../other", "-Isub/../..", "-isystem/usr/include", "--sysroot=/", "-B/tmp", "-fplugin=/x.so",
-     "-fpass-plugin=/x.so", "-specs=/x", "-Xclang", "-mllvm", "-Wl,-T,/x", "-fprofile-use=/x", "-march=x",
-     "-target", "-o", "-c", "-fembed-dir=/root"],
+    ["-include/root/x", "--include=/root/x", "--include-directory=/root", "-imacros", "@/root/args",
+     "-I/root", "-I../other", "-Isub/../..", "-isystem/usr/include", "--sysroot=/", "-B/tmp",
+     "-fplugin=/x.so", "-fpass-plugin=/x.so", "-specs=/x", "-Xclang", "-mllvm", "-Wl,-T,/x",
+     "-fprofile-use=/x", "-march=x", "-target", "-o", "-c", "-fembed-dir=/root"],
 )  # fmt: skip
 def test_cflags_that_read_files_or_change_the_target_are_refused(flag: str) -> None:
     assert flag_safety.c_flag_problem(flag) is not None

@@ -58,7 +58,7 @@ def compile_flag_problem(flag: str) -> Optional[str]:
 def run_flag_problem(flag: str) -> Optional[str]:
     """Why a kernel's `run_flags` entry is not passed to the runtime's tools (None: it is)."""
     if not _RUN.fullmatch(flag) or _WORDS.search(flag):
-        return "a kernel's runtime flags are the task system's, --task_NAME=VALUE (e.g. --task_worker_stack_size=196608)"
+        return "expected a task system's flag --task_NAME=VALUE, e.g. --task_worker_stack_size=196608"
     return None
 
 

@@ -347,8 +347,9 @@ def parse(data: Mapping[str, Any], toml: Path) -> Kernel:
                 "#hal.executable.object and no hal.import.static (those link an object: mechanism = "
                 "\"embedded\")",
             )  # fmt: skip
-    for key, problem in (("cflags", flag_safety.c_flag_problem),
-                         ("requires_flags", flag_safety.compile_flag_problem), ("run_flags", run_flag_problem)):
+    checks = {"cflags": flag_safety.c_flag_problem, "requires_flags": flag_safety.compile_flag_problem,
+              "run_flags": run_flag_problem}  # fmt: skip
+    for key, problem in checks.items():
         for flag in data.get(key, []):
             if (why := problem(flag)) is not None:
                 raise error(key, flag, why)
@@ -375,7 +376,8 @@ def run_flag_problem(flag: str) -> Optional[str]:
     not an iree-compile flag, not one each run gives itself, not a file of more flags."""
     if flag.startswith("--iree-"):
         return "an iree-compile flag: it belongs in requires_flags"
-    return custom_dispatch.runtime_flag_problem(flag) or flag_safety.run_flag_problem(flag)  # the bundle runner checks a manifest's by it too
+    # The bundle runner checks a manifest's by the first too.
+    return custom_dispatch.runtime_flag_problem(flag) or flag_safety.run_flag_problem(flag)
 
 
 def run_flags_in(command: Sequence[str]) -> list[str]:
@@ -438,7 +440,7 @@ def _regular_files_only(directory: Path) -> None:
             try:
                 found = path.stat()
             except OSError:
-                raise KernelError(f"{path}: a symbolic link to nothing; a kernel's directory holds regular files")
+                raise KernelError(f"{path}: a link to nothing; a kernel holds regular files") from None
             if not (stat.S_ISREG(found.st_mode) and found.st_mode & stat.S_IROTH):
                 raise KernelError(
                     f"{path}: a symbolic link to {os.path.realpath(path)}, not a file every user may read; a "
