@@ -116,3 +116,10 @@ def test_a_kernel_directory_over_16_mib_is_refused(tmp_path: Path) -> None:
         f.truncate(17 << 20)
     with pytest.raises(kernels.KernelError, match="at most 16 MiB"):
         kernels.load(kernel)
+
+
+def test_a_long_value_is_cut_in_the_loaders_line(tmp_path: Path) -> None:
+    kernel = _negabs(tmp_path, f"requires_flags = ['--iree-{'x' * 20000}=/bin/sh']\n")
+    with pytest.raises(kernels.KernelError) as refused:
+        kernels.load(kernel)
+    assert len(str(refused.value)) < 600 and "…" in str(refused.value)

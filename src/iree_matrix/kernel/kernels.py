@@ -48,7 +48,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional, Union
 
-from iree_matrix.core import input_files
+from iree_matrix.core import excerpts, input_files
 from iree_matrix.core.errors import StageFailure
 from iree_matrix.core.hashing import digest, file_sha256
 from iree_matrix.core.system import bubblewrap
@@ -305,7 +305,8 @@ def parse(data: Mapping[str, Any], toml: Path) -> Kernel:
     directory = toml.parent
 
     def error(key: str, value: Any, why: str) -> KernelError:
-        return KernelError(f"{toml}: {key} = {value!r}: {why}")
+        # A value cut to 200 characters: a name of 20,000 was echoed whole.
+        return KernelError(f"{toml}: {key} = {excerpts.clip(repr(value), 200)}: {why}")
 
     for key, value in data.items():
         if key not in _KEYS:
