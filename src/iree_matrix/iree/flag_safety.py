@@ -14,6 +14,7 @@ the sandbox's to hide (stages/kernel.py builds in the model's sandbox)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Optional
 
 # Named for their own words: what runs a program, loads a library, or reads or writes a host file.
@@ -41,6 +42,22 @@ _C_REFUSED = re.compile(
     r"fsanitize-(ignore|black)list|fdebug-prefix|ffile-prefix|fmacro-prefix|fcoverage|fembed|fuse-ld)"
 )
 _TARGET = re.compile(r"-(target|march|mcpu|mtune|mfloat-abi)\b")
+
+
+# Flags of IREE's tools that run or load a program of their value's choosing.
+_RUNS = (
+    "--iree-hal-preprocess-executables-with",
+    "--iree-load-plugin",
+    "--iree-llvmcpu-embedded-linker-path",
+    "--iree-llvmcpu-system-linker-path",
+    "--executable_plugin",
+)
+
+
+def runs_a_program(argv: Sequence[str]) -> list[str]:
+    """The arguments of a recorded command that run or load a program (`show --commands` warns of
+    them: a received record may carry one)."""
+    return [arg for arg in argv if arg.partition("=")[0] in _RUNS]
 
 
 def compile_flag_problem(flag: str) -> Optional[str]:
