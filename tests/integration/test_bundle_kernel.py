@@ -73,7 +73,7 @@ def test_a_sitting_bundle_carries_the_kernel_arm_and_it_runs_there_without_a_com
     assert kernel["kernel_build"].startswith(f"(cd {shown} && python -m ziglang cc ")
     assert "-mcpu=x86_64_v3" in kernel["kernel_build"] or "-mcpu=x86-64-v3" in kernel["kernel_build"]
     # What travels is the modules (the object linked in): no C source, object or compiler.
-    out = _run_there(bundle, tmp_path, cache)
+    out = _run_there(bundle, tmp_path, cache, "--allow-plugins")  # native code: only when asked
     records = {r["job"]: r for r in map(json.loads, (out / "results.jsonl").read_text().splitlines())}
     assert records[kernel["job"]]["status"] == "ok" and records[kernel["job"]]["metrics"]["matches"] is True
     assert records[arms["default+k:negabs_wrong"]["job"]]["status"] == "mismatch"
@@ -134,7 +134,7 @@ def test_a_plugin_kernel_travels_beside_its_modules_and_loads_there(warm_cache: 
     cell = next(c for c in manifest["cells"] if c["job"] == kernel["job"])
     assert cell["plugin"].startswith("plugins/") and (bundle / cell["plugin"]).is_file()
     assert not [c for c in manifest["cells"] if c.get("plugin") and "+k:" not in c["labels"]["profile"]]
-    out = _run_there(bundle, tmp_path, cache)
+    out = _run_there(bundle, tmp_path, cache, "--allow-plugins")  # native code: only when asked
     records = {r["job"]: r for r in map(json.loads, (out / "results.jsonl").read_text().splitlines())}
     assert records[kernel["job"]]["status"] == "ok" and records[kernel["job"]]["metrics"]["matches"] is True
     (sat,) = out.glob(f"advice-{NAME}*.json")
@@ -153,7 +153,7 @@ def test_a_plugin_kernel_travels_beside_its_modules_and_loads_there(warm_cache: 
     assert trial.against_base is not None and trial.against_base.paired.rounds == ROUNDS
 
 
-def _run_there(bundle: Path, tmp_path: Path, cache: Path) -> Path:
+def _run_there(bundle: Path, tmp_path: Path, cache: Path, *given: str) -> Path:
     """run.py as the machine there runs it: no C source, object or compiler in the bundle, a fresh
     venv holding only numpy (no ziglang), nothing else on PATH (no cc, clang, zig or iree-compile to
     fall back on), offline; its output folder."""
@@ -164,7 +164,7 @@ def _run_there(bundle: Path, tmp_path: Path, cache: Path) -> Path:
     out = tmp_path / "answered"
     path_env = {"PATH": str(python.parent), "HOME": str(tmp_path), "LANG": "C.UTF-8"}
     ran = subprocess.run(
-        _offline([str(python), str(bundle / "run.py"), "--out", str(out), "--rounds", str(ROUNDS)]),
+        _offline([str(python), str(bundle / "run.py"), "--out", str(out), "--rounds", str(ROUNDS), *given]),
         capture_output=True, text=True, timeout=900, cwd=tmp_path, env=path_env,
     )  # fmt: skip
     print(ran.stdout, ran.stderr)

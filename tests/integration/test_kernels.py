@@ -69,7 +69,7 @@ def test_a_kernel_across_its_answers_then_query_kernel(cache: Path, tmp_path: Pa
     # runtime does not know fails the run in its words. (The same sources and spec as negabs: the
     # object and the module are negabs's, only the runs are their own.)
     _variant(tmp_path, "stacked", run_flags='["--task_worker_stack_size=262144"]')
-    _variant(tmp_path, "unknown_flag", run_flags='["--no_such_runtime_flag=1"]')
+    _variant(tmp_path, "unknown_flag", run_flags='["--task_no_such_runtime_flag=1"]')
     broken = _variant(tmp_path, "broken")
     (broken / "negabs.c").write_text("void negabs_workgroup(void) { return undeclared_name; }\n")
     matrix = tmp_path / "kernels.toml"
@@ -140,7 +140,7 @@ def test_a_kernel_across_its_answers_then_query_kernel(cache: Path, tmp_path: Pa
     timed = abtest.compare(plain_arm, stacked_arm, rounds=2, repetitions=1)
     assert len(timed.b_ms) == 2 and all(ms > 0 for ms in timed.b_ms), timed
     unknown = got[f"run:{NEGABS}+k:unknown_flag"]
-    assert unknown.status is Status.FAIL and "no_such_runtime_flag" in (unknown.message or ""), (
+    assert unknown.status is Status.FAIL and "task_no_such_runtime_flag" in (unknown.message or ""), (
         unknown.message
     )
 

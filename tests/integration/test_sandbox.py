@@ -89,6 +89,37 @@ def test_a_never_returning_model_with_a_detached_child_ends_at_its_timeout(cache
         kill_sleeping(duration)
 
 
+# Writes its own export.json (forged numbers) from its factory, then never returns, using a little
+# CPU (a fifth of a core), so that the worker's exit watch (scripts/export_exit.py) waits for the stage.
+FORGES = """
+import json, sys, time
+def build(seed=0):
+    out = sys.argv[sys.argv.index("--out") + 1]
+    forged = {"seconds": 1.0, "eager_ms": {"median": 0.000123}, "parameters": 1, "torch_threads": 1,
+              "importer": "H3-FORGED", "function": "main", "inputs": [], "outputs": []}
+    with open(out + "/export.json", "w") as f:
+        json.dump(forged, f)
+    while True:
+        end = time.time() + 0.02
+        while time.time() < end:
+            pass
+        time.sleep(0.08)
+"""
+
+
+def test_a_model_that_writes_its_own_outcome_then_hangs_is_a_timeout(cache, tmp_path, monkeypatch):
+    # Before: its export.json was taken as the worker's and the export stored ok, its numbers forged.
+    matrix = _matrix(tmp_path, {"forges": FORGES})
+    monkeypatch.setenv("IREE_MATRIX_QUIET_LOCK", str(tmp_path / "quiet.lock"))
+    results = tmp_path / "results"
+    done = iree_matrix("matrix", "--matrix", str(matrix), "--backend", "venv", cache=cache, results=results,
+                       timeout=TIMEOUT + 120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    export = records(results)[EXPORT.format("forges")]
+    assert export.status is Status.TIMEOUT, export.message
+    assert "H3-FORGED" not in (results / "results.jsonl").read_text()
+
+
 def test_sigterm_ends_a_stage_with_a_detached_child_within_seconds(cache, tmp_path):
     duration = unique_duration(tmp_path)
     matrix = _matrix(tmp_path, {"hangs": HANGS.format(duration=duration)}).read_text()

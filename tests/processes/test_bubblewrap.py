@@ -306,3 +306,23 @@ def test_as_root_an_input_uid_65534_cannot_read_is_refused_before_the_model_star
     os.chmod(model, 0o644)
     done = processes.run(ProcessRequest(["cat", str(model)], check=False, sandbox=sandbox))
     assert done.returncode == 0 and "built" in done.stdout, done.output
+
+
+@pytest.mark.processes
+@pytest.mark.usefixtures("real")
+def test_a_model_in_a_folder_only_root_may_enter_is_bound_alone(tmp_path: Path) -> None:
+    """Issue 85: as root, a model in a mode-700 `mktemp -d` folder was refused with "chmod o+rx
+    DIR"; its files are now bound one by one (that folder made 0755 inside the sandbox only)."""
+    from iree_matrix.envs.venv import model_sandbox
+
+    if not bubblewrap.as_root():
+        pytest.skip("as a user, the sandbox's uid maps to the folder's owner")
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    (private / "model.py").write_text("print('imported')\n")
+    out = tmp_path / "out"
+    out.mkdir()
+    sandbox = model_sandbox(Path("/usr"), [private], [out], out)
+    done = processes.run(ProcessRequest(["cat", str(private / "model.py")], check=False, sandbox=sandbox))
+    assert done.returncode == 0 and "imported" in done.stdout, done.output
+    assert os.stat(private).st_mode & 0o777 == 0o700  # never chmod'ed on the host

@@ -109,7 +109,10 @@ def test_a_plan_with_model_code_refuses_before_anything_runs(monkeypatch) -> Non
     jobs = [SimpleNamespace(stage="install"), SimpleNamespace(stage="export")]
     with pytest.raises(UserError, match="the export stage runs your model's code"):
         require_sandbox(jobs, unsandboxed=False)  # type: ignore[arg-type]
-    require_sandbox([SimpleNamespace(stage="compile")], unsandboxed=False)  # type: ignore[list-item]
+    require_sandbox([SimpleNamespace(stage="install")], unsandboxed=False)  # type: ignore[list-item]
+    for stage in ("kernel", "compile", "run"):  # a kernel's C, a user's flags, a module's code (issue 85)
+        with pytest.raises(UserError, match=f"the {stage} stage"):
+            require_sandbox([SimpleNamespace(stage=stage)], unsandboxed=False)  # type: ignore[list-item]
     require_sandbox(jobs, unsandboxed=True)  # type: ignore[arg-type]
 
 

@@ -252,3 +252,21 @@ def test_a_kernel_arms_flags_are_the_compilers_and_a_plugins_run_flag() -> None:
     assert flag.startswith("--executable_plugin=embedded:") and flag.endswith(
         "negabs_plugin/negabs_plugin.so"
     )
+
+
+def test_a_bundles_plugins_load_only_when_allowed_each_named_with_its_digest(tmp_path: Path) -> None:
+    """Issue 85: a received bundle's run.py loaded its plugin (native code) with the runner's full
+    rights before any check; now only with --allow-plugins, each plugin and its sha256 named first."""
+    import hashlib
+
+    from iree_matrix.bundle_runner.cli import plugins_refused
+
+    (tmp_path / "plugins").mkdir()
+    (tmp_path / "plugins" / "k.so").write_bytes(b"\x7fELF plugin")
+    digest = hashlib.sha256(b"\x7fELF plugin").hexdigest()
+    cells = [{"job": "run:a", "plugin": "plugins/k.so"}, {"job": "run:b"}]
+    manifest = {"cells": cells}
+    said = plugins_refused(tmp_path, manifest, cells, allowed=False)
+    assert "plugins/k.so" in said and digest in said and "--allow-plugins" in said
+    assert plugins_refused(tmp_path, manifest, cells, allowed=True) == ""
+    assert plugins_refused(tmp_path, manifest, cells[1:], allowed=False) == ""  # --cells left it out

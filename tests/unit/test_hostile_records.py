@@ -160,3 +160,15 @@ def test_a_refused_records_bidi_controls_never_reach_the_terminal(tmp_path: Path
     assert "malformed record" in err and "\\u202e" in err, err
     assert not any(c in out + err for c in "\u202e\u2066\u200f")
     assert console.plain("a\u202eb\u2067c") == "abc"
+
+
+def test_a_received_median_outside_its_own_spread_is_refused_before_any_renderer() -> None:
+    """Issue 85: a record whose median lay outside its min … max ended `merge` in matplotlib's
+    "'yerr' must not contain negative values"; n must count its times."""
+    from iree_matrix.core.model.metrics_view import figure_problem
+
+    assert "outside its min" in figure_problem("latency_ms", {"median": 5.0, "min": 6.0, "max": 7.0})
+    assert "n is 3" in figure_problem(
+        "latency_ms", {"median": 5.0, "min": 4.0, "max": 6.0, "n": 3, "times": [5.0]}
+    )
+    assert figure_problem("latency_ms", {"median": 5.0, "min": 4.0, "max": 6.0, "n": 1, "times": [5.0]}) == ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import logging
 from pathlib import Path
 
 import pytest
@@ -433,13 +434,15 @@ def test_forget_writes_its_backup_by_rename_never_through_a_link(tmp_path):
     assert "export:m/e" in (out / "results.jsonl.bak").read_text()
 
 
-def test_records_are_ordered_by_when_they_were_received_not_by_their_own_clocks(tmp_path):
+def test_records_are_ordered_by_when_they_were_received_not_by_their_own_clocks(tmp_path, caplog):
     """Issue 68 item 6: a shard from a machine whose clock ran ahead outranked every later real
     measurement (records were ordered by their own `finished`). OUT's own records keep their order
     and come first; those received now follow, none later than the merge's time."""
     ahead = _rec("run:m/1", key="from-the-future", finished="2099-01-01T00:00:00+00:00")
     out = tmp_path / "out"
-    merge([_write(tmp_path / "fast-clock", ahead)], out)
+    with caplog.at_level(logging.WARNING):
+        merge([_write(tmp_path / "fast-clock", ahead)], out)
+    assert "1 received record(s) dated after now" in caplog.text and "'run:m/1'" in caplog.text  # issue 85
     real = _rec("run:m/1", key="measured-later", finished="2026-11-27T00:00:00+00:00")
     merge([_write(tmp_path / "later", real)], out)
     log = ResultsLog(out / "results.jsonl")

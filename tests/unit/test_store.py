@@ -472,3 +472,25 @@ def test_a_sums_line_naming_a_path_outside_its_entry_vouches_for_nothing(tmp_pat
     (entry.path / SUMS).write_text(f"{'0' * 64}  ../../../etc/passwd\n")
     assert store.get("compile", "k1") is None
     assert "vouches for nothing" in capsys.readouterr().err
+
+
+def test_disarm_makes_a_folder_a_model_wrote_data(tmp_path: Path) -> None:
+    """bisect's --out folder (issue 85): a setuid file, a 0666 file, a 0777 folder and a link, as the
+    drill's model left them, come out as the store's entries are: data."""
+    import stat
+
+    from iree_matrix.core.model import store
+
+    (tmp_path / "open").mkdir()
+    (tmp_path / "open").chmod(0o777)
+    (tmp_path / "open" / "shared").write_text("x")
+    (tmp_path / "open" / "shared").chmod(0o666)
+    (tmp_path / "suid").write_text("#!/bin/sh\n")
+    (tmp_path / "suid").chmod(0o4755)
+    (tmp_path / "link").symlink_to("/etc/passwd")
+    changed = store.disarm(tmp_path)
+    assert sorted(changed) == ["link, a symbolic link, removed", "suid: its setuid or setgid bit cleared"]
+    assert not os.path.lexists(tmp_path / "link")
+    assert stat.S_IMODE((tmp_path / "suid").stat().st_mode) == 0o755
+    assert stat.S_IMODE((tmp_path / "open").stat().st_mode) == 0o755
+    assert stat.S_IMODE((tmp_path / "open" / "shared").stat().st_mode) == 0o644

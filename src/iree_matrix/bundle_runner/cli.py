@@ -18,7 +18,7 @@ from . import gap
 from .base import HERE, MANIFEST, MIN_REPETITION_SECONDS, MIN_REPETITIONS, BundleError, now
 from .cell import child, run_cell
 from .host import identity, nvidia_gpus, slug
-from .manifest import has_runtime, install, is_wheel, load_manifest, runtime_for, verify
+from .manifest import has_runtime, install, is_wheel, load_manifest, runtime_for, sha256_of, verify
 from .modules import assemble
 from .records import append, record, recorded, replace
 from .sitting import sittings
@@ -71,6 +71,10 @@ def _parser() -> argparse.ArgumentParser:
         help="profile an answer's arm and ONNX Runtime op by op when it took more than GAP times "
         "ONNX Runtime's time (default: the bundle's, 1.5; 0 profiles every arm that can be the answer)",
     )
+    parser.add_argument(
+        "--allow-plugins", action="store_true",
+        help="load the bundle's plugin kernels: native code that runs with your rights (named first)",
+    )  # fmt: skip
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     return parser
@@ -148,6 +152,22 @@ def _checked_args(args: argparse.Namespace) -> None:
                           "a bundle needs besides Python)") from None  # fmt: skip
 
 
+def plugins_refused(root: Path, manifest: Json, cells: list[Json], allowed: bool) -> str:
+    """Why the run may not load the plugin kernels its cells (a sitting's: every cell's) name, ""
+    when it may: only with --allow-plugins, each named with its sha256 first (said on stderr)."""
+    chosen = manifest["cells"] if manifest.get("sittings") else cells
+    plugins = sorted({str(c["plugin"]) for c in chosen if c.get("plugin")})
+    named = ", ".join(f"{p} (sha256 {sha256_of(root / p)})" for p in plugins)
+    if plugins and allowed:
+        print(f"loading the bundle's plugin kernels, native code with your rights: {named}", file=sys.stderr)
+    if not plugins or allowed:
+        return ""
+    return (
+        f"this bundle's cells load plugin kernels, native code that runs with your rights: {named}; "
+        "trust them as you would a program, then pass --allow-plugins (or leave them out with --cells)"
+    )
+
+
 def _not_a_folder(out: Path) -> str:
     """Why `out` cannot be the results folder ("" when it can): a file there or above it."""
     for path in (out, *out.parents):
@@ -189,6 +209,9 @@ def _run(root: Path, args: argparse.Namespace) -> int:
         for cell in cells:
             print(f"{cell['job']}  [{cell['device']}]")
         return 0
+    refused = plugins_refused(root, manifest, cells, args.allow_plugins)
+    if refused:
+        raise BundleError(refused)
     t0 = time.monotonic()
     assembled = assemble(root, manifest)
     if assembled:

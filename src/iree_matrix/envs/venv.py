@@ -349,11 +349,27 @@ def model_sandbox(
     there (the environment and its Python, in ~/.cache and ~/.pyenv or a cache under /tmp; its inputs)
     is bound in read-only, and only `writable` is writable."""
     return bubblewrap.Sandbox(
-        read_only=(*(str(p) for p in read_only), str(venv), *_interpreter(venv)),
+        read_only=(*_entered(read_only, ("/tmp", *_home())), str(venv), *_interpreter(venv)),
         writable=tuple(str(w) for w in writable),
         cwd=str(cwd),
         hidden=_home(),
     )
+
+
+def _entered(read_only: Sequence[Path], hidden: Sequence[str]) -> list[str]:
+    """The inputs as the sandbox binds them: a directory uid 65534 may not enter (a model in a
+    mode-700 `mktemp -d` folder, refused with "chmod o+rx" advice) inside a tmpfs it sees empty (/tmp,
+    the home) is bound entry by entry, beneath a directory the sandbox makes 0755 (`Sandbox.argv`)."""
+    shown = []
+    for path in map(Path, read_only):
+        inside = any(path != Path(h) and path.is_relative_to(h) for h in hidden)
+        try:
+            closed = bubblewrap.as_root() and path.is_dir() and not path.stat().st_mode & stat.S_IXOTH
+            entries = sorted(path.iterdir()) if inside and closed else [path]
+        except OSError:
+            entries = [path]
+        shown += [str(p) for p in entries]
+    return shown
 
 
 def _interpreter(venv: Path) -> tuple[str, ...]:

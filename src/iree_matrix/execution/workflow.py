@@ -305,9 +305,10 @@ def provenance(
     return tuple(found)
 
 
-# The stages whose worker imports the user's model file and calls its code (the run stage runs only
-# IREE's runtime on the compiled module; the tool compares its outputs itself).
-MODEL_CODE_STAGES = ("export", "peer", "flops")
+# The stages that run code a user or a received file made, in the model's sandbox: the model's
+# (export, peer, flops), a kernel's C (kernel), a profile's or kernel's flags and spec (compile), a
+# module's native code (run; the tool compares its outputs with torch's itself, outside).
+MODEL_CODE_STAGES = ("export", "peer", "flops", "kernel", "compile", "run")
 
 
 def require_sandbox(jobs: Iterable[plan.Job], unsandboxed: bool) -> None:

@@ -285,7 +285,16 @@ def _merge_into(inputs: list[Path], to: Path, checked: Mapping[Path, Sequence[Re
         (str(p), list(checked[p.resolve()]) if p.resolve() in checked else list(ResultsLog(p)))
         for p in inputs
     ]
-    merged = merge_records(read, histories=own, newest_per_machine=True)
+    received = now()
+    ahead = [
+        r.job for name, records in read if name not in own for r in records if (r.finished or "") > received
+    ]
+    if ahead:  # ordered as received now (`merge_records`), but said: a clock ahead, or a forged date
+        logger.warning(
+            f"merge: {len(ahead)} received record(s) dated after now ({received}), e.g. {ahead[0][:120]!r}: "
+            "ordered as received now, never ahead of the records already here"
+        )
+    merged = merge_records(read, histories=own, newest_per_machine=True, received=received)
     to.mkdir(parents=True, exist_ok=True)
     # What this iree-matrix cannot read in OUT's own log (a newer schema, a garbage line) is kept
     # verbatim, first, with the previous file beside it: a merge never loses a record.

@@ -209,7 +209,7 @@ def _request(
 ) -> ProcessRequest:
     return ProcessRequest(
         argv, timeout=ctx.timeout, log=ctx.log, check=False, cwd=cwd, writable=[out], env=env,
-        read_only=reads,
+        read_only=reads, model_code="kernel",  # the kernel's C is a user's: in the model's sandbox
     )  # fmt: skip
 
 

@@ -40,16 +40,19 @@ Read here and checked, each problem one line naming the file and the key; never 
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
+import stat
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional, Union
 
-from iree_matrix.core import input_files
+from iree_matrix.core import excerpts, input_files
 from iree_matrix.core.errors import StageFailure
 from iree_matrix.core.hashing import digest, file_sha256
-from iree_matrix.iree import custom_dispatch, versions
+from iree_matrix.core.system import bubblewrap
+from iree_matrix.iree import custom_dispatch, flag_safety, versions
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -87,8 +90,8 @@ _KEYS: dict[str, tuple[Any, str]] = {
 }
 _WINDOW_KEYS = ("file", "from", "before")
 _REQUIRED = ("name", "sources", "spec")
-# Flags that would change what the object is for, or where it looks: the target's are the stage's.
-_REFUSED_FLAG = re.compile(r"-(target|march|mcpu|mtune|mfloat-abi|o|c|I/|isystem|include|B)\b")
+# What a kernel's directory may hold in all: it is copied into the store and bound into the sandbox.
+_MAX_DIRECTORY_BYTES = 16 << 20
 
 
 class KernelError(ValueError):
@@ -302,7 +305,8 @@ def parse(data: Mapping[str, Any], toml: Path) -> Kernel:
     directory = toml.parent
 
     def error(key: str, value: Any, why: str) -> KernelError:
-        return KernelError(f"{toml}: {key} = {value!r}: {why}")
+        # A value cut to 200 characters: a name of 20,000 was echoed whole.
+        return KernelError(f"{toml}: {key} = {excerpts.clip(repr(value), 200)}: {why}")
 
     for key, value in data.items():
         if key not in _KEYS:
@@ -344,15 +348,13 @@ def parse(data: Mapping[str, Any], toml: Path) -> Kernel:
                 "#hal.executable.object and no hal.import.static (those link an object: mechanism = "
                 "\"embedded\")",
             )  # fmt: skip
-    for flag in data.get("cflags", []):
-        if _REFUSED_FLAG.match(flag):
-            raise error("cflags", flag, "the target's flags and the output are the tool's: leave them out")
-    for flag in data.get("requires_flags", []):
-        if not flag.startswith("--iree-"):
-            raise error("requires_flags", flag, "expected an iree-compile flag (--iree-...)")
-    for flag in data.get("run_flags", []):
-        if (why := run_flag_problem(flag)) is not None:
-            raise error("run_flags", flag, why)
+    checks = {"cflags": flag_safety.c_flag_problem, "requires_flags": flag_safety.compile_flag_problem,
+              "run_flags": run_flag_problem}  # fmt: skip
+    for key, problem in checks.items():
+        for flag in data.get(key, []):
+            if (why := problem(flag)) is not None:
+                raise error(key, flag, why)
+    _regular_files_only(directory)
     return Kernel(
         name=name,
         directory=directory,
@@ -375,7 +377,8 @@ def run_flag_problem(flag: str) -> Optional[str]:
     not an iree-compile flag, not one each run gives itself, not a file of more flags."""
     if flag.startswith("--iree-"):
         return "an iree-compile flag: it belongs in requires_flags"
-    return custom_dispatch.runtime_flag_problem(flag)  # the bundle runner checks a manifest's by it too
+    # The bundle runner checks a manifest's by the first too.
+    return custom_dispatch.runtime_flag_problem(flag) or flag_safety.run_flag_problem(flag)
 
 
 def run_flags_in(command: Sequence[str]) -> list[str]:
@@ -425,6 +428,31 @@ def _windows(raw: list[Any], directory: Path, error: Any) -> tuple[SpecWindow, .
             raise error(where, dict(table), "an empty window: `from` must come before `before`")
         windows.append(window)
     return tuple(windows)
+
+
+def _regular_files_only(directory: Path) -> None:
+    """A kernel's directory holds regular files and folders only, 16 MiB in all: a device or a FIFO
+    is refused by path, and so is a symbolic link (`evil.h -> /root/secret` was copied into the store
+    as 0644) unless it names a regular file every user may read (depthwise3x3_plugin's source), which
+    shows nothing the sandbox's uid 65534 could not read."""
+    total = 0
+    for path, found in bubblewrap.walk(directory.resolve()):
+        if stat.S_ISLNK(found.st_mode):
+            try:
+                found = path.stat()
+            except OSError:
+                raise KernelError(f"{path}: a link to nothing; a kernel holds regular files") from None
+            if not (stat.S_ISREG(found.st_mode) and found.st_mode & stat.S_IROTH):
+                raise KernelError(
+                    f"{path}: a symbolic link to {os.path.realpath(path)}, not a file every user may read; a "
+                    "kernel's directory holds regular files only"
+                )
+        if stat.S_ISREG(found.st_mode):
+            total += found.st_size
+        elif not stat.S_ISDIR(found.st_mode):
+            raise KernelError(f"{path}: not a regular file; a kernel's directory holds regular files only")
+    if total > _MAX_DIRECTORY_BYTES:
+        raise KernelError(f"{directory}: {total} bytes; a kernel's directory holds at most 16 MiB")
 
 
 def _inside(directory: Path, relative: str, key: str, error: Any, pattern: Any, expected: str) -> None:

@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Optional
 
-from iree_matrix.core import shipped
+from iree_matrix.core import excerpts, shipped
+from iree_matrix.iree import flag_safety
 
 
 def _paths(argv: Sequence[str]) -> list[str]:
@@ -36,7 +37,10 @@ def elsewhere(argvs: Sequence[Sequence[str]], cache: Optional[Path] = None) -> l
                 staging.append(path.split("/staging/")[0] + "/staging/")
             elif not Path(path).exists():
                 missing.append(path)
-    notes = []
+    notes = [
+        f"WARNING: {excerpts.clip(arg, 200)} runs or loads a program: read it before you run this"
+        for argv in argvs for arg in flag_safety.runs_a_program(argv)
+    ]  # fmt: skip
     here = shipped.scripts_dir()
     scripts = [m for m in dict.fromkeys(missing) if _ours(m, here) is not None]
     if scripts:

@@ -187,8 +187,10 @@ class CompileStage(StageBase):
         # not depend on the store's path), never in the export's store entry: a knob's relative output
         # file once overwrote the stored model.mlir there.
         with store.scratch(out, inputs) as cwd:
+            # In the model's sandbox: a profile's flags, a kernel's spec and flags are a user's.
             request = ProcessRequest(argv, timeout=ctx.timeout, log=ctx.log, read_only=reads,
-                                     writable=[out, cwd], env=run_env, check=False, cwd=cwd)  # fmt: skip
+                                     writable=[out, cwd], env=run_env, check=False, cwd=cwd,
+                                     model_code=self.name)  # fmt: skip
             done = env.run(request)
             again = lambda argv: env.run(dataclasses.replace(request, argv=list(argv)))  # noqa: E731
             refused = kernel.judge_compile_failure(part, done, argv, cwd, again)

@@ -101,21 +101,20 @@ class ExportStage(StageBase):
                                  check=False, model_code=self.name)  # fmt: skip
         try:
             done = worker.run_timed(env, request, ctx, out)
-        except processes.Timeout as exc:
-            # Killed with its whole tree at the timeout. If it had written every output (export.json
-            # comes last, whole), it hung at exit: the export stands, the hang is the finding.
-            info = finished(out)
-            if info is None:
-                exc.doing = _DOING.get(_phase(out), "")  # a hang at import is not one in forward()
-                raise
-            info.setdefault("exit_hang", {"stage_timeout_s": round(exc.seconds)})
-        else:
             if done.returncode != 0:
                 raise _failure(out, done)
             info = worker.read_result(out / EXPORT_INFO.path, done, RESULT_FIELDS)
+        except processes.Timeout as exc:
+            # A timeout, whatever files exist: the model's code may write export.json itself (a drill's
+            # forged one, then hung, was stored as an ok export). A hang at exit after complete outputs
+            # is the worker's supervisor's to find (scripts/export_exit.py), within the timeout.
+            exc.doing = _DOING.get(_phase(out), "")  # a hang at import is not one in forward()
+            raise
         finally:
             for note in (PHASE_FILE, PHASE_FILE + ".part"):  # the worker's progress note, never stored
                 (out / note).unlink(missing_ok=True)
+        # The importer is the environment's package as the tool installed it, never the worker's word.
+        info["importer"] = importer(env.describe().get("packages") or {}) or info.get("importer")
         # A line each: the exit hang's first (findings/exporters.py reads it from the first line).
         said = [words for words in (exit_hang_words(info), model_words(info)) if words]
         return Outcome(
@@ -142,13 +141,11 @@ def _recipe(job: Job, ctx: Context) -> str:
     return ref.recipe if ref is not None else ""
 
 
-def finished(out: Path) -> dict[str, Any] | None:
-    """The worker's export.json if it wrote one (atomically, after every other output), else None."""
-    try:
-        info = json.loads((out / EXPORT_INFO.path).read_text())
-    except (OSError, ValueError):
-        return None
-    return info if isinstance(info, dict) and "seconds" in info else None
+def importer(packages: dict[str, str]) -> str | None:
+    """The IREE compiler package of an exporter environment's pins (turbine's torch importer lives
+    there), as scripts/export_model.py's `importer_version` spells it."""
+    name = next((n for n in ("iree-base-compiler", "iree-compiler") if n in packages), None)
+    return f"{name} {packages[name]}" if name else None
 
 
 def exit_hang_words(info: dict[str, Any]) -> str | None:

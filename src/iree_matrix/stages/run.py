@@ -248,9 +248,12 @@ def _prepared(env: Environment, job: Job, ctx: Context, out: Path) -> _Call:
     # A dtype numpy lacks (bfloat16) comes back as raw bits (arrays.py says why).
     outputs = [out / arrays.output_name(i, d) for i, d in enumerate(info["outputs"])]
     run_argv = run_command(env.tool("iree-run-module"), common, outputs)
+    # The module's code (a kernel's, or an object a hostile export embeds) runs in the model's sandbox,
+    # seeing the inputs but never torch's outputs: a kernel once copied reference/output0.npy to its
+    # output and matched. A GPU's device nodes are the host's: its run is not sandboxed (docs/failures.md).
     mounts: dict[str, Any] = {
-        "read_only": [export.path, module.parent, *part.reads], "writable": [out],
-        "env": {**qemu, **gpu_env},
+        "read_only": [INPUTS.of(export), module.parent, *part.reads], "writable": [out],
+        "env": {**qemu, **gpu_env}, "model_code": None if gpu else "run",
     }  # fmt: skip
     return _Call(
         env, export, info, module, call, target, gpu, found, device, run_on, outputs, run_argv, mounts

@@ -20,6 +20,7 @@ from typing import Optional, TextIO
 
 from iree_matrix.core import shipped
 from iree_matrix.core.errors import UserError
+from iree_matrix.core.model import store
 from iree_matrix.core.model.results import Record, Status, latest_by_job, no_log
 from iree_matrix.core.system import bubblewrap, process_output
 from iree_matrix.core.system.process_request import ProcessRequest
@@ -189,6 +190,8 @@ def run(
             argv, timeout=TIMEOUT, read_only=read, writable=[where], check=False, model_code="bisect"
         )
     )
+    for why in store.disarm(where):  # the model's code wrote there: the store's rules (issue 85)
+        print(f"{where}/{why} (the model's code wrote it; bisect's folder is data)", file=out)
     if done.returncode != 0:
         said = process_output.excerpt(done.output, max_lines=12)
         raise UserError(f"{found.run.job}: the bisection ended with status {done.returncode}: {said}")

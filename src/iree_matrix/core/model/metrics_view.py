@@ -32,6 +32,18 @@ def figure_problem(name: str, value: Any) -> str:
     for figure in _figures(value):
         if not 0 <= figure <= bound:  # NaN fails both
             return f"metric {name!r} holds {figure!r}, outside 0 … {bound:g}"
+    return _spread_problem(name, value) if isinstance(value, Mapping) else ""
+
+
+def _spread_problem(name: str, timed: Mapping[str, Any]) -> str:
+    """A timed metric whose median lies outside its own min … max, or whose n is not the count of
+    its times (a received record's: matplotlib's error bars ended `merge` in a traceback)."""
+    low, mid, high = (number(timed.get(k)) for k in ("min", "median", "max"))
+    if low is not None and mid is not None and high is not None and not low <= mid <= high:
+        return f"metric {name!r}: its median {mid!r} lies outside its min … max ({low!r} … {high!r})"
+    times, n = timed.get("times"), timed.get("n")
+    if isinstance(times, list) and isinstance(n, int) and n != len(times):
+        return f"metric {name!r}: n is {n} but it holds {len(times)} times"
     return ""
 
 

