@@ -49,6 +49,7 @@ from __future__ import annotations
 import re
 import shlex
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -443,11 +444,15 @@ def test_search_recipes_suggestion_runs_as_printed(tmp_path):
     line = next(x for x in searched.stdout.splitlines() if "run it:" in x and "advise" in x)
     printed = re.findall(r"`iree-matrix ([^`]+)`", line)
     model = shlex.quote(f"{MODELS / 'diff_mask.py'}:build~fx+gaps")
-    assert f"advise {model}" in printed and f"matrix --model {model}" in printed, line
+    settings = f"--matrix {matrix} --results-dir {tmp_path / 'search'} --cache {cache}"  # the search's
+    assert f"advise {model} {settings}" in printed and f"matrix --model {model} {settings}" in printed, line
     argv = shlex.split(next(p for p in printed if p.startswith("matrix ")))
-    done = iree_matrix(
-        *argv, "--matrix", str(matrix), "--backend", "venv", cache=cache, results=tmp_path / "m"
-    )
+    done = subprocess.run(
+        [sys.executable, "-m", "iree_matrix", *argv, "--backend", "venv"], capture_output=True, text=True,
+        timeout=1800,
+    )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    ran = records(tmp_path / "m")[f"run:diff_mask~fx+gaps/{PLAIN}/{CELL}"]
+    ran = records(tmp_path / "search")[f"run:diff_mask~fx+gaps/{PLAIN}/{CELL}"]
     assert ran.status is Status.OK, ran.message
+    assert "0 executed" in done.stdout, done.stdout  # as printed: the search's matrix, cache and folder
+

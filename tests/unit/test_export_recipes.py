@@ -229,3 +229,32 @@ def test_eager_is_tried_only_for_a_factory_that_takes_an_attention_implementatio
         'def build(seed=0, attn_implementation="sdpa"):\n    pass\n\n\ndef other(seed=0):\n    pass\n'
     )
     assert recipes.applicable(hf)[0] == "eager" and "eager" not in recipes.applicable(hf, "other")
+
+
+def test_printed_commands_keep_the_runs_matrix_results_and_cache(tmp_path):
+    """Issue #86: `run it:` without the run's settings fell back to the default matrix (another
+    release installed) and wrote under the working directory's runs/: every printed command now
+    carries the run's `--matrix` (a user's), `--results-dir` and `--cache` (not the default)."""
+    from iree_matrix.core import pasted
+    from iree_matrix.core.shipped import matrix_dir
+    from iree_matrix.envs.cache_usage import default_cache
+    from iree_matrix.execution.workflow import where
+
+    here = where(tmp_path / "lab.toml", tmp_path / "runs/lab", tmp_path / "c")
+    assert here == pasted.Where(tmp_path / "lab.toml", tmp_path / "runs/lab", tmp_path / "c")
+    assert recipes.route("lab_nets.py:edgeconv", ("fx+decompose",), here) == (
+        "run it: `iree-matrix matrix --model 'lab_nets.py:edgeconv~fx+decompose' "
+        f"--matrix {tmp_path}/lab.toml --results-dir {tmp_path}/runs/lab --cache {tmp_path}/c`"
+    )
+    assert recipes.commands("x.py:build", "fx+gaps", here)[0] == (
+        f"iree-matrix advise 'x.py:build~fx+gaps' --matrix {tmp_path}/lab.toml "
+        f"--results-dir {tmp_path}/runs/lab --cache {tmp_path}/c"
+    )
+    assert f"search-recipes --model x.py:build --matrix {tmp_path}/lab.toml" in recipes.search_offer(
+        "x.py:build", here
+    )
+    # a shipped matrix is each command's own default; the default cache is left out; paths quoted
+    shipped = where(matrix_dir() / "default.toml", Path("my runs"), default_cache())
+    assert shipped == pasted.Where(None, Path("my runs"), None)
+    assert shipped.line("iree-matrix show JOB") == "iree-matrix show JOB --results-dir 'my runs'"
+    assert pasted.HERE.line("iree-matrix advise m") == "iree-matrix advise m"

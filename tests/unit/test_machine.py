@@ -4,6 +4,7 @@ pick here, no placeholder file (issues #48 and #52)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from iree_matrix.core.model.host_identity import HostIdentity
@@ -227,3 +228,17 @@ def test_the_suggested_command_is_the_bare_name_where_the_path_runs_this_launche
     assert shipped.command() == str(launcher)
     monkeypatch.setenv("PATH", f"{launcher.parent}:/usr/bin")
     assert shipped.command() == "iree-matrix"
+
+
+def test_the_console_keeps_the_runs_settings_and_advise_never_suggests_itself() -> None:
+    """Issue #86: the suggested `advise` lines carry the run's settings; under `advise`'s own run
+    (no settings given) no `advise` is suggested: it printed "Whether the published pick beats these
+    here: iree-matrix advise MODEL" while that very command ran."""
+    from iree_matrix.core import pasted
+
+    here = pasted.Where(Path("lab.toml"), Path("runs/lab"), None)
+    lines = machine.console_lines(_records(), "r", tool="iree-matrix", where=here)
+    assert "    iree-matrix advise tiny_cnn --matrix lab.toml --results-dir runs/lab" in lines
+    advising = machine.console_lines(_records(), "r", tool="iree-matrix", where=None)
+    assert not any("advise" in line for line in advising), advising
+    assert any(line.strip().startswith("mobilenet_v2") for line in advising)

@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from iree_matrix.core import shipped
+from iree_matrix.core import pasted, shipped
 
 SEP = "~"  # between a model's name and its recipe
 JOIN = "+"  # between a recipe's choices
@@ -96,29 +96,31 @@ def split(model: str) -> tuple[str, str]:
     return base, recipe
 
 
-def search_offer(reference: str) -> str:
+def search_offer(reference: str, where: pasted.Where = pasted.HERE) -> str:
     """What to do about a failure of a user's model (`reference`: FILE:FACTORY as a command line
     takes it, quoted) that no known signature explains: search the ways to export it (the recipe
     search takes a user's model as it takes a built-in one). Said by a run's summary and `query`."""
+    search = where.line(f"iree-matrix search-recipes --model {reference}")
     return (
         "no known failure signature matches these words; "
-        f"`iree-matrix search-recipes --model {reference}` exports it the other ways it knows "
+        f"`{search}` exports it the other ways it knows "
         f"({', '.join(ORDER)}; docs/transformers.md), each compiled, run and checked against torch "
         "on each release"
     )
 
 
-def commands(reference: str, recipe: str) -> tuple[str, ...]:
+def commands(reference: str, recipe: str, where: pasted.Where = pasted.HERE) -> tuple[str, ...]:
     """The commands that run the model `reference` (a built-in's name or FILE:FACTORY, as a
-    command line takes it) exported by `recipe`, as the tool prints them: each runs as printed
-    (tests/processes/test_printed_commands.py runs every one)."""
+    command line takes it) exported by `recipe`, as the tool prints them, with the settings of the
+    run that prints them (`where`): each runs as printed (tests/processes/test_printed_commands.py
+    runs every one)."""
     import shlex
 
     model = shlex.quote(f"{reference}{SEP}{recipe}")
-    return (f"iree-matrix advise {model}", f"iree-matrix matrix --model {model}")
+    return (where.line(f"iree-matrix advise {model}"), where.line(f"iree-matrix matrix --model {model}"))
 
 
-def route(reference: str, named: Sequence[str]) -> str:
+def route(reference: str, named: Sequence[str], where: pasted.Where = pasted.HERE) -> str:
     """The line under a failure's hint that runs the failing user's model (`reference`, as a command
     line names it, with its recipe if it has one) by the recipes the hint names (`named`, its route
     first), those it was not exported by already: the hint's `FILE:FACTORY~RECIPE` spelled out, so
@@ -131,7 +133,7 @@ def route(reference: str, named: Sequence[str]) -> str:
     left = [r for r in named if r != current]
     if not left:
         return ""
-    said = [f"`iree-matrix matrix --model {shlex.quote(f'{base}{SEP}{r}')}`" for r in left]
+    said = [f"`{where.line(f'iree-matrix matrix --model {shlex.quote(base + SEP + r)}')}`" for r in left]
     return "run it: " + said[0] + "".join(f" (or {s})" for s in said[1:])
 
 

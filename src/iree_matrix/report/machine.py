@@ -25,7 +25,7 @@ from typing import Any, Optional
 from tabulate import tabulate
 
 from iree_matrix.answer import advice
-from iree_matrix.core import formats
+from iree_matrix.core import formats, pasted
 from iree_matrix.core.model.metrics.export import ExportMetrics
 from iree_matrix.core.model.metrics.peer import PeerMetrics
 from iree_matrix.core.model.metrics.run import RunMetrics
@@ -220,15 +220,21 @@ def _cell(figure: Optional[Figure], why: str = "") -> str:
     return figure.text() if figure is not None else (why or "—")
 
 
-def advise_commands(records: Iterable[Record], found: Sequence[Row], tool: str = "iree-matrix") -> list[str]:
+def advise_commands(
+    records: Iterable[Record],
+    found: Sequence[Row],
+    tool: str = "iree-matrix",
+    where: pasted.Where = pasted.HERE,
+) -> list[str]:
     """`iree-matrix advise MODEL` for each model of `found` that IREE ran (a model no release ran
     has nothing to time), each naming the model as the command takes it: a user's by its
-    FILE:FACTORY (models.references), so every suggested command runs as printed."""
+    FILE:FACTORY (models.references), with the run's settings (`where`), so every suggested
+    command runs as printed."""
     from iree_matrix.matrix import models
 
     known = models.references(records)
     timed = dict.fromkeys(row.model for row in found if row.iree is not None)
-    return [f"{tool} advise {models.command_argument(model, known)}" for model in timed]
+    return [where.line(f"{tool} advise {models.command_argument(model, known)}") for model in timed]
 
 
 def first_screen(records: Iterable[Record], advised: Sequence[advice.Chosen], tool: str) -> list[str]:
@@ -319,9 +325,16 @@ def render_machine(
     return lines
 
 
-def console_lines(records: Iterable[Record], report: str = "", tool: Optional[str] = None) -> list[str]:
+def console_lines(
+    records: Iterable[Record],
+    report: str = "",
+    tool: Optional[str] = None,
+    where: Optional[pasted.Where] = pasted.HERE,
+) -> list[str]:
     """The run's last words on speed: a line per function, the same rows as the report's section;
-    the commands it suggests start with `tool`, by default the command that runs this tool here."""
+    the commands it suggests start with `tool`, by default the command that runs this tool here,
+    and keep the run's settings (`where`); None: suggest none (the run is `advise`'s own, which
+    never suggests itself)."""
     from iree_matrix.core import shipped
 
     records = list(records)
@@ -339,7 +352,7 @@ def console_lines(records: Iterable[Record], report: str = "", tool: Optional[st
         verdicts = [v for v in verdicts if v] or [compared(row.iree, row.eager, _name(EAGER))]
         tail = f" → {'; '.join(v for v in verdicts if v)}" if any(verdicts) else ""
         lines.append(f"  {row.function:<{width}}  {' · '.join(said)}{tail}")
-    commands = advise_commands(records, found, tool)
+    commands = advise_commands(records, found, tool, where) if where is not None else []
     lines.append(
         f"  (separate sittings: a ratio under {formats.ratio(runs_view.NOISE_RATIO, 1)} is not a "
         "finding by itself.)"
