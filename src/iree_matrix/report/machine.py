@@ -192,15 +192,22 @@ def _source_model(function: str, records: Sequence[Optional[Record]]) -> str:
     return function.split(".")[0]
 
 
+CAUSE_CHARS = 120  # of a peer's failure's first line, said on its row (`show` has the rest)
+
+
 def _peer_figure(entry: Any) -> tuple[Optional[Figure], str]:
-    """A peer's one-thread CPU figure, or why it has none (its failure's phase, a mismatch)."""
+    """A peer's one-thread CPU figure, or why it has none (its failure's phase and the first line of
+    its cause, a mismatch)."""
     if not isinstance(entry, Mapping):
         return None, "not timed"
     status = entry.get("status")
     if status == "fail":
         error = entry.get("error")
-        phase = error.get("phase", "run") if isinstance(error, Mapping) else "run"
-        return None, f"failed ({phase})"
+        error = error if isinstance(error, Mapping) else {}
+        phase = error.get("phase", "run")
+        cause = " ".join(str(error.get(k) or "") for k in ("type", "message")).strip()
+        first = cause.splitlines()[0][:CAUSE_CHARS].replace("|", "/") if cause else ""  # in a table too
+        return None, f"failed ({phase})" + (f": {first}" if first else "")
     if status == "mismatch":
         return None, "outputs differ from torch's"
     figure = Figure.of(entry.get("cpu_ms"))
@@ -359,6 +366,34 @@ def console_lines(
         + (" Whether the published pick beats these here, in one paired sitting:" if commands else "")
     )
     lines += [f"    {command}" for command in commands]
+    lines += _leads_on(records, found, tool, where) if where is not None else []
     if report:
         lines.append(f"  the same figures and how each was taken: {report}, 'Your machine'")
     return lines
+
+
+SLOW = 3.0  # IREE taking more than this times the best peer's time: the row's next step is said
+
+
+def _leads_on(records: Sequence[Record], found: Sequence[Row], tool: str, where: pasted.Where) -> list[str]:
+    """For a function that takes more than SLOW times its best peer's time (issue #86: a kNN block
+    by `~fx+decompose` at 13.22× ONNX Runtime's, and nothing said what next), the command whose
+    sitting profiles both in context and names the op kinds that hold the gap (answer/gap.py)."""
+    from iree_matrix.matrix import models
+
+    known = models.references(records)
+    out = []
+    for row in found:
+        timed = [(name, figure) for name, figure, _ in row.peers if figure is not None]
+        if row.iree is None or not timed:
+            continue
+        name, best = min(timed, key=lambda pair: pair[1].median)
+        if row.iree.median <= SLOW * best.median:
+            continue
+        command = where.line(f"{tool} advise {models.command_argument(row.model, known)}")
+        out.append(
+            f"  {row.function}: IREE takes {formats.ratio(row.iree.median / best.median)} {_name(name)}'s "
+            f"time; `{command}` profiles both in context and names the op kinds that hold the gap "
+            "(with `--kernel DIR`, a kernel for them timed too)"
+        )
+    return out
