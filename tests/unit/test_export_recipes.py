@@ -58,6 +58,12 @@ def test_batch_one_tries_only_applicable_choices():
     both = ["fx+decompose", "fx+gaps"]  # torch's core table; only the ops IREE's lowering lacks
     assert recipes.batch_one(llama) == ["eager", "select-cache", "nonstrict", "fx", *both]
     assert recipes.batch_one(cnn) == ["nonstrict", "fx", *both]
+    # the tool's rewrites where the model calls an op they rewrite (issue #86)
+    warp = Path(__file__).parents[1] / "data" / "routes" / "affine_warp.py"
+    assert recipes.batch_one(warp) == ["nonstrict", "fx", *both, "fx+rewrite"]
+    assert recipes.parse("rewrite+fx") == ("fx", "rewrite")
+    with pytest.raises(ValueError, match="rewrite needs fx"):
+        recipes.parse("rewrite")
 
 
 def test_batch_two_combines_the_choices_that_changed_an_outcome():

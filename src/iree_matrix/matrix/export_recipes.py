@@ -28,6 +28,8 @@ SEP = "~"  # between a model's name and its recipe
 JOIN = "+"  # between a recipe's choices
 WORKER = "export_recipe.py"
 FX_WORKER = "export_fx.py"  # its fx route (imported by WORKER)
+REWRITE = "rewrite"  # the choice whose rewrites are the tool's own (REWRITE_WORKER), not torch's
+REWRITE_WORKER = "export_rewrites.py"  # (imported by FX_WORKER)
 
 # What each choice does, as a user would do it by hand (the worker's docstring has the details).
 HOW = {
@@ -41,16 +43,20 @@ HOW = {
     "decompose": "ExportedProgram.run_decompositions() (torch's core ATen table, and torch's own "
     "decomposition of the ops it keeps that IREE cannot lower: aten.squeeze.dims, an eval "
     "BatchNorm) before the import",
+    REWRITE: "the rewrites a hint once asked of the model, applied at export (scripts/export_rewrites.py): "
+    "F.affine_grid (2-D) as a base grid times theta; F.grid_sample (bilinear, zeros or border padding) "
+    "as four gathers; x.scatter(dim, index, src) as a one-hot sum, exact where the indices along dim "
+    "are distinct (topk's are); a call outside these is left as exported, and the export says so",
     "gaps": "ExportedProgram.run_decompositions() with torch's own decompositions of only the ops "
     "IREE's torch lowering lacks (nn.LSTM/GRU/RNN and their cells, weight norm, aten.diff, "
     "aten.squeeze.dims, an eval BatchNorm), every other op as exported",
 }
 
 # The order choices are spelled in a recipe's name (so one recipe has one name).
-ORDER = ("eager", "select-cache", "nonstrict", "fx", "decompose", "gaps")
+ORDER = ("eager", "select-cache", "nonstrict", "fx", "decompose", "gaps", REWRITE)
 # The choices that rewrite torch.export's program, so need the fx route (turbine's aot.export
 # applies its own table)
-NEED_FX = ("decompose", "gaps")
+NEED_FX = ("decompose", "gaps", REWRITE)
 
 
 @functools.cache
@@ -163,11 +169,17 @@ def applicable(source: Path, factory: str = "build") -> tuple[str, ...]:
     return (*found, "nonstrict", "fx")
 
 
+# What a model's code says where it calls an op `rewrite` rewrites (a search tries fx+rewrite then)
+REWRITES = ("affine_grid", "grid_sample", ".scatter(")
+
+
 def batch_one(source: Path, factory: str = "build") -> list[str]:
     """Each applicable choice alone, and fx with each decomposition table (torch's core table; only
-    the ops IREE lacks)."""
+    the ops IREE lacks; the tool's rewrites, where the model's code calls an op they rewrite)."""
     singles = [c for c in applicable(source, factory)]
-    return [*singles, *(name(["fx", c]) for c in NEED_FX)]
+    text = source.read_text(encoding="utf-8")
+    tables = [c for c in NEED_FX if c != REWRITE or any(w in text for w in REWRITES)]
+    return [*singles, *(name(["fx", c]) for c in tables)]
 
 
 def batch_two(
