@@ -1,6 +1,6 @@
 """A command the tool prints for the user to paste (`run it:`, `what to do:`, `advise`), written with
 the settings of the run that printed it, so that pasted it does the same work in the same place
-(issue #86: a `run it:` line without the run's `--matrix` fell back to the default matrix, installed
+(a newcomer's `run it:` line without the run's `--matrix` fell back to the default matrix, installed
 another release and wrote under the working directory's runs/). Every view writes its commands by
 `Where.line`, as iree/flags.compile_line writes an answer's iree-compile line."""
 

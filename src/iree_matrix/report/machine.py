@@ -376,7 +376,7 @@ SLOW = 3.0  # IREE taking more than this times the best peer's time: the row's n
 
 
 def _leads_on(records: Sequence[Record], found: Sequence[Row], tool: str, where: pasted.Where) -> list[str]:
-    """For a function that takes more than SLOW times its best peer's time (issue #86: a kNN block
+    """For a function that takes more than SLOW times its best peer's time (a newcomer's kNN block
     by `~fx+decompose` at 13.22× ONNX Runtime's, and nothing said what next), the command whose
     sitting profiles both in context and names the op kinds that hold the gap (answer/gap.py)."""
     from iree_matrix.matrix import models
