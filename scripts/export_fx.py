@@ -13,6 +13,8 @@ Two decomposition tables, both torch's own, never written here:
                ``_native_batch_norm_legit_no_training``), each by torch's own
                decomposition, every other op left as exported (SDPA stays SDPA).
 
+``rewrite`` adds the tool's own rewrites (export_rewrites.py) to either table, or alone.
+
 The importer's ``import_frozen_program`` freezes parameters and lifted constants, but not buffers
 where the program has a ``constants`` table (every torch from 2.3): a model with a buffer (Qwen2's
 rotary ``inv_freq``) came out with the buffer as a second argument of ``main``, and IREE's run said
@@ -179,9 +181,15 @@ def export(spec, chosen, func_name="main"):
     with torch.no_grad():
         program = torch.export.export(spec.module, tuple(spec.inputs), strict="nonstrict" not in chosen)
     kinds = [k for k in ("decompose", "gaps") if k in chosen]
-    if kinds:
-        # decompose's table holds gaps' ops too: one table, the wider
-        program = program.run_decompositions(decomposition_table(kinds[0]))
+    # decompose's table holds gaps' ops too: one table, the wider; the tool's rewrites over it
+    table = decomposition_table(kinds[0]) if kinds else {}
+    if "rewrite" in chosen:
+        import export_rewrites
+
+        for op, fn in export_rewrites.table().items():
+            table[op] = fn
+    if table:
+        program = program.run_decompositions(table)
     unlist_constants(program)
     freeze_buffers(program)
     importer = FxImporter()

@@ -24,6 +24,9 @@ strict ``aot.export``):
 ``gaps``            with ``fx``: torch's own decompositions of only the ops IREE's torch lowering
                     lacks (nn.LSTM/GRU/RNN, weight norm, ``diff``, ``squeeze.dims``), every other
                     op as exported (export_fx.py)
+``rewrite``         with ``fx``: the tool's own rewrites of ops IREE cannot compile (``affine_grid``,
+                    ``grid_sample`` with zeros or border padding, ``scatter`` of a tensor), each where
+                    it is exact, every other call left as exported (export_rewrites.py)
 
 Writes what export_model.py writes; export.json adds ``recipe``.
 """
@@ -40,7 +43,7 @@ import export_fx
 import export_model as base
 import mlir_where
 
-CHOICES = ("eager", "select-cache", "nonstrict", "fx", "decompose", "gaps")
+CHOICES = ("eager", "select-cache", "nonstrict", "fx", "decompose", "gaps", "rewrite")
 
 
 def parse(recipe):
@@ -51,7 +54,7 @@ def parse(recipe):
         raise ValueError(
             "recipe {!r}: unknown choice {!r} (known: {})".format(recipe, unknown[0], ", ".join(CHOICES))
         )
-    for needs_fx in ("decompose", "gaps"):
+    for needs_fx in ("decompose", "gaps", "rewrite"):
         if needs_fx in chosen and "fx" not in chosen:
             raise ValueError(
                 f"recipe {recipe!r}: {needs_fx} needs fx (turbine's aot.export applies its own table)"

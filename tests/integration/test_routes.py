@@ -21,6 +21,9 @@ line as the tool prints it). One matrix run holds them all; each test reads its 
   the padding by slices and flips matches;
 - a mixture-of-experts gate: iree-compile crashes on `scatter` of a tensor -> the gate as a one-hot
   sum matches;
+- the tool's own rewrites (issue #86): the spatial transformer (border and zeros padding) and the
+  gate pass by `~fx+rewrite` with no code of the user's, a reflection padding is left (and still
+  differs from torch), and the gate's `run it:` line, pasted as printed, runs in the run's own folder;
 - weights an op takes in a list (`einsum` of a parameter, an index by two buffers): `~fx` and
   `~fx+gaps` export them (through a copy) and match, where the importer stopped at "Heterogeneous
   lists are not supported";
@@ -49,6 +52,7 @@ from __future__ import annotations
 import re
 import shlex
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -443,11 +447,63 @@ def test_search_recipes_suggestion_runs_as_printed(tmp_path):
     line = next(x for x in searched.stdout.splitlines() if "run it:" in x and "advise" in x)
     printed = re.findall(r"`iree-matrix ([^`]+)`", line)
     model = shlex.quote(f"{MODELS / 'diff_mask.py'}:build~fx+gaps")
-    assert f"advise {model}" in printed and f"matrix --model {model}" in printed, line
+    settings = f"--matrix {matrix} --results-dir {tmp_path / 'search'} --cache {cache}"  # the search's
+    assert f"advise {model} {settings}" in printed and f"matrix --model {model} {settings}" in printed, line
     argv = shlex.split(next(p for p in printed if p.startswith("matrix ")))
-    done = iree_matrix(
-        *argv, "--matrix", str(matrix), "--backend", "venv", cache=cache, results=tmp_path / "m"
-    )
+    done = subprocess.run(
+        [sys.executable, "-m", "iree_matrix", *argv, "--backend", "venv"], capture_output=True, text=True,
+        timeout=1800,
+    )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    ran = records(tmp_path / "m")[f"run:diff_mask~fx+gaps/{PLAIN}/{CELL}"]
+    ran = records(tmp_path / "search")[f"run:diff_mask~fx+gaps/{PLAIN}/{CELL}"]
     assert ran.status is Status.OK, ran.message
+    assert "0 executed" in done.stdout, done.stdout  # as printed: the search's matrix, cache and folder
+
+
+REWRITTEN = {  # issue #86: the rewrites hints asked of the user, as the recipe `fx+rewrite`
+    "moe_gate.py:build": ("moe_gate", PLAIN),
+    "moe_gate.py:build~fx+rewrite": ("moe_gate~fx+rewrite", PLAIN),
+    "affine_warp.py:build~fx+rewrite": ("affine_warp~fx+rewrite", PLAIN),
+    "affine_warp.py:zeros~fx+rewrite": ("affine_warp-zeros~fx+rewrite", PLAIN),
+    "affine_warp.py:reflection~fx+rewrite": ("affine_warp-reflection~fx+rewrite", PLAIN),
+}
+
+
+def test_the_rewrites_a_hint_asked_for_pass_by_a_recipe_and_its_printed_command(tmp_path):
+    """The spatial transformer (border and zeros padding) and the mixture-of-experts gate pass by
+    `FILE:FACTORY~fx+rewrite` with no code of the user's; a reflection padding, which the rewrite
+    does not take, is left as exported and still differs from torch (never a pass it is not). The
+    `run it:` line under the gate's hint names the recipe with the run's matrix, results folder and
+    cache, and pasted as printed it runs there: the records it finds are this run's, reused."""
+    cache = shared_cache(tmp_path / "cache")
+    matrix = _matrix(tmp_path / "rewrite.toml", list(REWRITTEN))
+    results = tmp_path / "results"
+    done = iree_matrix("matrix", "--matrix", str(matrix), "--backend", "venv", cache=cache, results=results)
+    assert done.returncode == 0, done.stderr
+    got = records(results)
+
+    def row(ref: str, stage: str) -> Record:
+        name, exporter = REWRITTEN[ref]
+        return got[f"{stage}:{name}/{exporter}/{CELL}"]
+
+    for ref in (
+        "moe_gate.py:build~fx+rewrite",
+        "affine_warp.py:build~fx+rewrite",
+        "affine_warp.py:zeros~fx+rewrite",
+    ):
+        ran = row(ref, "run")
+        assert ran.status is Status.OK, (ref, ran.status, ran.message)
+    # reflection is not rewritten (the export's log says so): IREE's grid_sampler pads with zeros
+    left = row("affine_warp.py:reflection~fx+rewrite", "run")
+    assert left.status is Status.MISMATCH, (left.status, left.message)
+    # the default export's crash: its hint, and the route with this run's settings, pasted as printed
+    assert row("moe_gate.py:build", "compile").status is Status.FAIL
+    line = next(x for x in done.stdout.splitlines() if "run it:" in x and "moe_gate.py:build~fx+rewrite" in x)
+    printed = re.findall(r"`(iree-matrix [^`]+)`", line)[0]
+    assert f"--matrix {matrix} --results-dir {results} --cache {cache}" in printed, printed
+    pasted = subprocess.run(
+        [sys.executable, "-m", "iree_matrix", *shlex.split(printed)[1:], "--backend", "venv"],
+        capture_output=True, text=True, timeout=1800,
+    )  # fmt: skip
+    assert pasted.returncode == 0, pasted.stderr
+    assert "0 executed" in pasted.stdout, pasted.stdout  # the same place: this run's records, reused

@@ -130,7 +130,8 @@ def test_a_run_summarys_route_under_a_hint_runs_as_printed(user_model: Path, tmp
     )  # fmt: skip
     line = next(x for x in _summary_of(failed, export).splitlines() if "run it:" in x)
     printed = _run_printed(line, tmp_path / "results")
-    assert printed == [f"iree-matrix matrix --model {shlex.quote(f'{user_model}:build~fx+gaps')}"]
+    model = shlex.quote(f"{user_model}:build~fx+gaps")
+    assert printed == [f"iree-matrix matrix --model {model} --results-dir /tmp/r --cache /tmp/c"]
 
 
 def test_a_run_summarys_recipe_search_offer_runs_as_printed(user_model: Path, tmp_path: Path) -> None:
@@ -147,7 +148,9 @@ def test_a_run_summarys_recipe_search_offer_runs_as_printed(user_model: Path, tm
     )  # fmt: skip
     line = next(x for x in _summary_of(failed, export).splitlines() if "search-recipes" in x)
     printed = _run_printed(line, tmp_path / "results")
-    assert printed == [f"iree-matrix search-recipes --model {user_model}:build"]
+    assert printed == [
+        f"iree-matrix search-recipes --model {user_model}:build --results-dir /tmp/r --cache /tmp/c"
+    ]
 
 
 def test_query_models_recipe_search_offer_for_a_failed_export_runs_as_printed(

@@ -58,6 +58,12 @@ def test_batch_one_tries_only_applicable_choices():
     both = ["fx+decompose", "fx+gaps"]  # torch's core table; only the ops IREE's lowering lacks
     assert recipes.batch_one(llama) == ["eager", "select-cache", "nonstrict", "fx", *both]
     assert recipes.batch_one(cnn) == ["nonstrict", "fx", *both]
+    # the tool's rewrites where the model calls an op they rewrite (issue #86)
+    warp = Path(__file__).parents[1] / "data" / "routes" / "affine_warp.py"
+    assert recipes.batch_one(warp) == ["nonstrict", "fx", *both, "fx+rewrite"]
+    assert recipes.parse("rewrite+fx") == ("fx", "rewrite")
+    with pytest.raises(ValueError, match="rewrite needs fx"):
+        recipes.parse("rewrite")
 
 
 def test_batch_two_combines_the_choices_that_changed_an_outcome():
@@ -229,3 +235,32 @@ def test_eager_is_tried_only_for_a_factory_that_takes_an_attention_implementatio
         'def build(seed=0, attn_implementation="sdpa"):\n    pass\n\n\ndef other(seed=0):\n    pass\n'
     )
     assert recipes.applicable(hf)[0] == "eager" and "eager" not in recipes.applicable(hf, "other")
+
+
+def test_printed_commands_keep_the_runs_matrix_results_and_cache(tmp_path):
+    """Issue #86: `run it:` without the run's settings fell back to the default matrix (another
+    release installed) and wrote under the working directory's runs/: every printed command now
+    carries the run's `--matrix` (a user's), `--results-dir` and `--cache` (not the default)."""
+    from iree_matrix.core import pasted
+    from iree_matrix.core.shipped import matrix_dir
+    from iree_matrix.envs.cache_usage import default_cache
+    from iree_matrix.execution.workflow import where
+
+    here = where(tmp_path / "lab.toml", tmp_path / "runs/lab", tmp_path / "c")
+    assert here == pasted.Where(tmp_path / "lab.toml", tmp_path / "runs/lab", tmp_path / "c")
+    assert recipes.route("lab_nets.py:edgeconv", ("fx+decompose",), here) == (
+        "run it: `iree-matrix matrix --model 'lab_nets.py:edgeconv~fx+decompose' "
+        f"--matrix {tmp_path}/lab.toml --results-dir {tmp_path}/runs/lab --cache {tmp_path}/c`"
+    )
+    assert recipes.commands("x.py:build", "fx+gaps", here)[0] == (
+        f"iree-matrix advise 'x.py:build~fx+gaps' --matrix {tmp_path}/lab.toml "
+        f"--results-dir {tmp_path}/runs/lab --cache {tmp_path}/c"
+    )
+    assert f"search-recipes --model x.py:build --matrix {tmp_path}/lab.toml" in recipes.search_offer(
+        "x.py:build", here
+    )
+    # a shipped matrix is each command's own default; the default cache is left out; paths quoted
+    shipped = where(matrix_dir() / "default.toml", Path("my runs"), default_cache())
+    assert shipped == pasted.Where(None, Path("my runs"), None)
+    assert shipped.line("iree-matrix show JOB") == "iree-matrix show JOB --results-dir 'my runs'"
+    assert pasted.HERE.line("iree-matrix advise m") == "iree-matrix advise m"

@@ -391,7 +391,8 @@ def test_the_summary_spells_out_the_hints_route_for_a_users_model():
         command=("python", "export_model.py", "--file", "/home/me/nets/kws.py", "--factory", "build"),
     )  # fmt: skip
     out = _summary_of(failed, export)
-    assert "run it: `iree-matrix matrix --model '/home/me/nets/kws.py:build~fx+gaps'`" in out, out
+    settings = "--results-dir /tmp/r --cache /tmp/c"  # the run's (test_the_summarys_route_keeps_...)
+    assert f"run it: `iree-matrix matrix --model '/home/me/nets/kws.py:build~fx+gaps' {settings}`" in out, out
     # the same model exported by the hint's route and still failing: the route's other recipes only
     routed = dataclasses.replace(
         failed, job=f"compile:kws~fx+gaps/{EXP}/iree3.13.0/x86_64/default",
@@ -403,7 +404,7 @@ def test_the_summary_spells_out_the_hints_route_for_a_users_model():
         labels={**export.labels, "model": "kws~fx+gaps", "source_model": "kws~fx+gaps"},
     )  # fmt: skip
     out = _summary_of(routed, routed_export)
-    assert "run it: `iree-matrix matrix --model '/home/me/nets/kws.py:build~fx+decompose'`" in out, out
+    assert f"run it: `iree-matrix matrix --model '/home/me/nets/kws.py:build~fx+decompose' {settings}`" in out
     # a built-in model (no FILE:FACTORY in its export's command) gets the advice alone
     assert "run it:" not in _summary_of(failed)
     # `query model` says the same under its what to do
@@ -420,7 +421,7 @@ def test_query_says_what_the_summary_says_of_a_failed_export():
         _failed("export", "wn", "3.13.0", "error: " + WEIGHT_NORM_WORDS), command=command
     )
     summary, answer = _summary_of(known), query.model([known], "wn").text()
-    route = "run it: `iree-matrix matrix --model '/home/me/nets/wn.py:build~fx+gaps'`"
+    route = "run it: `iree-matrix matrix --model '/home/me/nets/wn.py:build~fx+gaps'"  # + the run's settings
     found = release_choice.hint(known)
     assert found is not None and found.name == "weight-norm"
     for said in (summary, answer):
@@ -485,11 +486,12 @@ def test_the_summary_offers_the_recipe_search_for_a_users_model_in_unknown_words
         failed, job=f"export:warp/{EXP}", stage="export", status=Status.OK, message=None,
         command=("python", "export_model.py", "--file", "/home/me/nets/warp.py", "--factory", "build"),
     )  # fmt: skip
-    offer = "`iree-matrix search-recipes --model /home/me/nets/warp.py:build`"
+    offer = "`iree-matrix search-recipes --model /home/me/nets/warp.py:build"
     out = _summary_of(failed, export)
-    assert f"what to do: no known failure signature matches these words; {offer}" in out, out
+    said = f"what to do: no known failure signature matches these words; {offer} --results-dir /tmp/r"
+    assert said in out, out  # with the run's settings
     answer = "\n".join(query.model([failed, export], "warp").lines)
-    assert offer in answer, answer  # `query model` says the same
+    assert offer + "`" in answer, answer  # `query model` says the same (of a published set: no run's)
     other = dataclasses.replace(failed, job=f"compile:warp/{EXP}/iree3.12.0/x86_64/default")
     assert _summary_of(failed, other, export).count("search-recipes") == 1  # then "as for" the first
     assert "search-recipes" not in _summary_of(failed)  # a built-in model: no FILE:FACTORY
@@ -578,3 +580,40 @@ def test_a_timeout_says_what_the_export_was_doing_and_gets_that_hint():
     running.doing = "while the model's forward() ran"
     found = hints.find(from_exception(running, "export").message, "export")
     assert found is not None and found.name == "model-timeout"
+
+
+def test_the_summarys_route_keeps_the_runs_settings(tmp_path):
+    """Issue #86: the `run it:` line under a hint, pasted, runs on the run's matrix, results folder
+    and cache (it fell back to the default matrix and wrote under the working directory)."""
+    from iree_matrix.core import pasted
+    from iree_matrix.execution import workflow
+
+    failed = _failed("compile", "kws", "3.13.0", LSTM_MESSAGE, LSTM_METRICS, error_class="compile-error")
+    export = dataclasses.replace(
+        failed, job=f"export:kws/{EXP}", stage="export", status=Status.OK, message=None,
+        command=("python", "export_model.py", "--file", "nets/kws.py", "--factory", "build"),
+    )  # fmt: skip
+
+    class _Summary:
+        seconds, executed, reused, interrupted = 1.0, 1, (), False
+        records = {r.job: r for r in (failed, export)}
+
+        def tally(self) -> str:
+            return "1 fail"
+
+        def answers(self) -> list:
+            return []
+
+        def failures(self) -> list:
+            return [failed]
+
+    out = io.StringIO()
+    here = pasted.Where(Path("lab.toml"), Path("runs/lab"), Path("/tmp/c"))
+    workflow.print_summary(_Summary(), Path("/tmp/c"), Path("runs/lab"), out, here)  # type: ignore[arg-type]
+    text = out.getvalue()
+    assert (
+        "run it: `iree-matrix matrix --model 'nets/kws.py:build~fx+gaps' --matrix lab.toml "
+        "--results-dir runs/lab --cache /tmp/c`" in text
+    ), text
+    # `show` takes no matrix
+    assert "iree-matrix show JOB --results-dir runs/lab --cache /tmp/c" in text

@@ -4,6 +4,7 @@ pick here, no placeholder file (issues #48 and #52)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from iree_matrix.core.model.host_identity import HostIdentity
@@ -227,3 +228,48 @@ def test_the_suggested_command_is_the_bare_name_where_the_path_runs_this_launche
     assert shipped.command() == str(launcher)
     monkeypatch.setenv("PATH", f"{launcher.parent}:/usr/bin")
     assert shipped.command() == "iree-matrix"
+
+
+def test_the_console_keeps_the_runs_settings_and_advise_never_suggests_itself() -> None:
+    """Issue #86: the suggested `advise` lines carry the run's settings; under `advise`'s own run
+    (no settings given) no `advise` is suggested: it printed "Whether the published pick beats these
+    here: iree-matrix advise MODEL" while that very command ran."""
+    from iree_matrix.core import pasted
+
+    here = pasted.Where(Path("lab.toml"), Path("runs/lab"), None)
+    lines = machine.console_lines(_records(), "r", tool="iree-matrix", where=here)
+    assert "    iree-matrix advise tiny_cnn --matrix lab.toml --results-dir runs/lab" in lines
+    advising = machine.console_lines(_records(), "r", tool="iree-matrix", where=None)
+    assert not any("advise" in line for line in advising), advising
+    assert any(line.strip().startswith("mobilenet_v2") for line in advising)
+
+
+def test_a_peers_failure_names_its_cause() -> None:
+    """Issue #86: "ONNX Runtime failed (run)" and nothing more; the cause (a torch ONNX exporter
+    bug) was only in `show`. Its first line now follows, cut, and safe in a table."""
+    error = {"phase": "run", "type": "RuntimeError", "message": "Unsupported: ONNX export of op | x\nmore"}
+    figure, why = machine._peer_figure({"status": "fail", "error": error})
+    assert figure is None and why == "failed (run): RuntimeError Unsupported: ONNX export of op / x"
+    long = {"phase": "convert", "message": "y" * 500}
+    assert len(machine._peer_figure({"status": "fail", "error": long})[1]) == len("failed (convert): ") + 120
+
+
+def test_a_slow_answer_leads_on_to_the_gap_profile() -> None:
+    """Issue #86: a kNN block at 13.22× ONNX Runtime's time, and nothing said what to do next. A
+    function over machine.SLOW times its best peer's time names the command that profiles the gap,
+    with the run's settings; one under it (mobilenet_v2 at 1.65×) does not."""
+    from iree_matrix.core import pasted
+
+    records = [r for r in _records() if "tiny_cnn" not in r.job] + [
+        _run("tiny_cnn", "3.13.0", cpu=1.0, wall=1.0),
+        _peer("tiny_cnn", onnxruntime=_ort(0.25)),
+    ]
+    here = pasted.Where(None, Path("runs/lab"), None)
+    lines = machine.console_lines(records, tool="iree-matrix", where=here)
+    led = [line for line in lines if "op kinds that hold the gap" in line]
+    assert led == [
+        "  tiny_cnn: IREE takes 4.00× ONNX Runtime's time; `iree-matrix advise tiny_cnn --results-dir "
+        "runs/lab` profiles both in context and names the op kinds that hold the gap (with `--kernel "
+        "DIR`, a kernel for them timed too)"
+    ], lines
+    assert not any("gap" in line for line in machine.console_lines(records, tool="iree-matrix", where=None))

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Optional, TextIO
 
 from iree_matrix import __version__, stages
-from iree_matrix.core import console
+from iree_matrix.core import console, pasted, shipped
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.input_files import directory_problem
@@ -458,7 +458,7 @@ def execute(
         summary = Executor(
             loaded.matrix, loaded.plan, cache=cache, results=results, backend=here, options=executing
         ).run()
-    print_summary(summary, cache, results_dir, out)
+    print_summary(summary, cache, results_dir, out, where(loaded.path, results_dir, cache))
     if not summary.interrupted:
         _keep_manifests(summary.records.values(), results_dir / "manifests")
     return summary
@@ -473,18 +473,31 @@ def _keep_manifests(records: Iterable[Record], directory: Path) -> None:
             shutil.copyfile(manifest, directory / manifest.name)
 
 
-def _search_offer(record: Record, references: dict[str, str]) -> str:
+def where(matrix: Path, results_dir: Path, cache: Path) -> pasted.Where:
+    """The settings of a run of `matrix` into `results_dir` on `cache` that a command it prints keeps:
+    the matrix unless a shipped one (each command has its own), the cache unless the default."""
+    mine = Path(matrix).resolve().parent != shipped.matrix_dir().resolve()
+    return pasted.Where(
+        Path(matrix) if mine else None, results_dir, None if cache == default_cache() else cache
+    )
+
+
+def _search_offer(record: Record, references: dict[str, str], here: pasted.Where) -> str:
     """For a failure of a user's model exported the default way that no hint explains and another
     export could get past (`models.recipe_may_route`): the recipe search, as `query model` says it
     (the same line), so the run's own summary names a next step."""
     model = record.label.source_model or record.label.model
     if export_recipes.split(record.label.model)[1] or model not in references:
         return ""
-    return models.search_offer(model, references, [record])
+    return models.search_offer(model, references, [record], here)
 
 
-def print_summary(summary: Summary, cache: Path, results_dir: Path, out: TextIO) -> None:
+def print_summary(
+    summary: Summary, cache: Path, results_dir: Path, out: TextIO, here: Optional[pasted.Where] = None
+) -> None:
     from iree_matrix.execution.progress import first_words
+
+    here = here or pasted.Where(None, results_dir, None if cache == default_cache() else cache)
 
     print(
         f"\n{len(summary.records)} jobs in {summary.seconds:.0f} s: {summary.tally()} "
@@ -511,10 +524,10 @@ def print_summary(summary: Summary, cache: Path, results_dir: Path, out: TextIO)
                 f"           what to do: {found.advice if said == record.job else 'as for ' + said}", file=out
             )
             reference = references.get(record.label.source_model or record.label.model)
-            route = export_recipes.route(reference, found.hint.recipes) if reference else ""
+            route = export_recipes.route(reference, found.hint.recipes, here) if reference else ""
             if route:
                 print(f"           {route}", file=out)
-        elif offer := _search_offer(record, references):  # a user's model failing in unknown words
+        elif offer := _search_offer(record, references, here):  # a user's model failing in unknown words
             said = advised.setdefault(offer, record.job)
             print(f"           what to do: {offer if said == record.job else 'as for ' + said}", file=out)
         elif (
@@ -526,7 +539,7 @@ def print_summary(summary: Summary, cache: Path, results_dir: Path, out: TextIO)
                 f"           what to do: {miscompiled.bisect_offer(record.job, str(results_dir))}", file=out
             )
     if problems or answers:
-        where = f" --results-dir {results_dir}" + (f" --cache {cache}" if cache != default_cache() else "")
-        print(f"the whole message and the logs of one: iree-matrix show JOB{where}", file=out)
+        shown = dataclasses.replace(here, matrix=None).line("iree-matrix show JOB")
+        print(f"the whole message and the logs of one: {shown}", file=out)
     if summary.interrupted:
         print("interrupted: finished stages are saved; run the same command again to resume", file=out)

@@ -24,7 +24,9 @@ OP_HINTS: tuple[Hint, ...] = (
         "affine-grid",
         r"torch\.aten\.affine_grid_generator\b",
         "IREE's torch lowering has no `aten.affine_grid_generator` (`F.affine_grid`, a spatial "
-        "transformer's sampling grid), and no export recipe gets past it: build the grid in the model, "
+        "transformer's sampling grid): export with the recipe `fx+rewrite` (the tool's own rewrite of "
+        "a 2-D `affine_grid`, and of `grid_sample` bilinear with zeros or border padding, below; the "
+        "export says which calls it left), or build the grid in the model, "
         "`grid = (base @ theta.transpose(1, 2)).view(n, h, w, 2)` with `base` a fixed (h*w, 3) buffer "
         "of pixel centres (x, y, 1), for align_corners=False `xs = (torch.arange(w) * 2 + 1) / w - 1` "
         "(`ys` likewise) and `base = torch.stack((x, y, torch.ones_like(x)), -1).reshape(h * w, 3)` from "
@@ -34,11 +36,13 @@ OP_HINTS: tuple[Hint, ...] = (
         "from four `gather`s of the (n, c, h*w) image at the clamped corners (docs/failures.md, "
         "'affine_grid_generator', spells it out), or keep the grid inside the image with zeros padding",
         "measured: a spatial transformer (affine_grid, then grid_sample with border padding) fails so "
-        "on 3.10.0 and 3.13.0 by every recipe `search-recipes` tries (the `fx` routes also split "
-        "grid_sample into `aten.grid_sampler_2d`, which IREE does not lower); with the grid by hand it "
-        "compiles on 3.13.0 and differs from torch (0.5); with the sampling by hand too it matches "
-        "(tests/integration/test_routes.py)",
+        "on 3.10.0 and 3.13.0 by the default export and by `fx`, `fx+gaps`, `fx+decompose`, `nonstrict` "
+        "(the `fx` routes also split grid_sample into `aten.grid_sampler_2d`, which IREE does not "
+        "lower); with the grid by hand it compiles on 3.13.0 and differs from torch (0.5); with the "
+        "sampling by hand too it matches, and so does its `~fx+rewrite` export, with border and with "
+        "zeros padding (tests/integration/test_routes.py)",
         stages=("compile",),
+        recipes=("fx+rewrite",),
     ),
     Hint(
         "cdist",
@@ -93,14 +97,17 @@ OP_HINTS: tuple[Hint, ...] = (
         "scatter-src-crash",
         r"crashed while lowering torch's AtenScatterSrcOp\b",
         "iree-compile crashes on torch's `scatter` of a tensor (`x.scatter(dim, index, src)`, e.g. a "
-        "mixture-of-experts gate `zeros.scatter(-1, topk_idx, topk_weights)`), and no export recipe "
-        "gets past it: where the indices along `dim` are distinct (as `topk`'s are) and `x` is zeros, "
+        "mixture-of-experts gate `zeros.scatter(-1, topk_idx, topk_weights)`): where the indices along "
+        "`dim` are distinct (as `topk`'s are), export with the recipe `fx+rewrite` (the tool's own "
+        "one-hot rewrite of it: a repeated index would be summed), or, where `x` is zeros too, "
         "write it as a one-hot sum, `(F.one_hot(index, n).to(src.dtype) * src.unsqueeze(-1)).sum(-2)` "
         "for `dim=-1` (n = x.shape[-1]), which compiles",
         "measured: a mixture-of-experts layer (topk routing, the gate by `scatter`) crashes so on "
-        "3.10.0 and 3.13.0 by every recipe `search-recipes` tries; with the gate as a one-hot sum it "
-        "compiles and matches torch on 3.13.0 (tests/integration/test_routes.py)",
+        "3.10.0 and 3.13.0 by the default export and by `fx`, `fx+gaps`, `fx+decompose`, `nonstrict`; "
+        "with the gate as a one-hot sum, and by `~fx+rewrite`, it compiles and matches torch on 3.13.0 "
+        "(tests/integration/test_routes.py)",
         stages=("compile",),
+        recipes=("fx+rewrite",),
     ),
     Hint(
         "reflect-pad-1d",

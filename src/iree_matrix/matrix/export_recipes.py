@@ -22,12 +22,14 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from iree_matrix.core import shipped
+from iree_matrix.core import pasted, shipped
 
 SEP = "~"  # between a model's name and its recipe
 JOIN = "+"  # between a recipe's choices
 WORKER = "export_recipe.py"
 FX_WORKER = "export_fx.py"  # its fx route (imported by WORKER)
+REWRITE = "rewrite"  # the choice whose rewrites are the tool's own (REWRITE_WORKER), not torch's
+REWRITE_WORKER = "export_rewrites.py"  # (imported by FX_WORKER)
 
 # What each choice does, as a user would do it by hand (the worker's docstring has the details).
 HOW = {
@@ -41,16 +43,20 @@ HOW = {
     "decompose": "ExportedProgram.run_decompositions() (torch's core ATen table, and torch's own "
     "decomposition of the ops it keeps that IREE cannot lower: aten.squeeze.dims, an eval "
     "BatchNorm) before the import",
+    REWRITE: "the rewrites a hint once asked of the model, applied at export (scripts/export_rewrites.py): "
+    "F.affine_grid (2-D) as a base grid times theta; F.grid_sample (bilinear, zeros or border padding) "
+    "as four gathers; x.scatter(dim, index, src) as a one-hot sum, exact where the indices along dim "
+    "are distinct (topk's are); a call outside these is left as exported, and the export says so",
     "gaps": "ExportedProgram.run_decompositions() with torch's own decompositions of only the ops "
     "IREE's torch lowering lacks (nn.LSTM/GRU/RNN and their cells, weight norm, aten.diff, "
     "aten.squeeze.dims, an eval BatchNorm), every other op as exported",
 }
 
 # The order choices are spelled in a recipe's name (so one recipe has one name).
-ORDER = ("eager", "select-cache", "nonstrict", "fx", "decompose", "gaps")
+ORDER = ("eager", "select-cache", "nonstrict", "fx", "decompose", "gaps", REWRITE)
 # The choices that rewrite torch.export's program, so need the fx route (turbine's aot.export
 # applies its own table)
-NEED_FX = ("decompose", "gaps")
+NEED_FX = ("decompose", "gaps", REWRITE)
 
 
 @functools.cache
@@ -96,29 +102,31 @@ def split(model: str) -> tuple[str, str]:
     return base, recipe
 
 
-def search_offer(reference: str) -> str:
+def search_offer(reference: str, where: pasted.Where = pasted.HERE) -> str:
     """What to do about a failure of a user's model (`reference`: FILE:FACTORY as a command line
     takes it, quoted) that no known signature explains: search the ways to export it (the recipe
     search takes a user's model as it takes a built-in one). Said by a run's summary and `query`."""
+    search = where.line(f"iree-matrix search-recipes --model {reference}")
     return (
         "no known failure signature matches these words; "
-        f"`iree-matrix search-recipes --model {reference}` exports it the other ways it knows "
+        f"`{search}` exports it the other ways it knows "
         f"({', '.join(ORDER)}; docs/transformers.md), each compiled, run and checked against torch "
         "on each release"
     )
 
 
-def commands(reference: str, recipe: str) -> tuple[str, ...]:
+def commands(reference: str, recipe: str, where: pasted.Where = pasted.HERE) -> tuple[str, ...]:
     """The commands that run the model `reference` (a built-in's name or FILE:FACTORY, as a
-    command line takes it) exported by `recipe`, as the tool prints them: each runs as printed
-    (tests/processes/test_printed_commands.py runs every one)."""
+    command line takes it) exported by `recipe`, as the tool prints them, with the settings of the
+    run that prints them (`where`): each runs as printed (tests/processes/test_printed_commands.py
+    runs every one)."""
     import shlex
 
     model = shlex.quote(f"{reference}{SEP}{recipe}")
-    return (f"iree-matrix advise {model}", f"iree-matrix matrix --model {model}")
+    return (where.line(f"iree-matrix advise {model}"), where.line(f"iree-matrix matrix --model {model}"))
 
 
-def route(reference: str, named: Sequence[str]) -> str:
+def route(reference: str, named: Sequence[str], where: pasted.Where = pasted.HERE) -> str:
     """The line under a failure's hint that runs the failing user's model (`reference`, as a command
     line names it, with its recipe if it has one) by the recipes the hint names (`named`, its route
     first), those it was not exported by already: the hint's `FILE:FACTORY~RECIPE` spelled out, so
@@ -131,7 +139,7 @@ def route(reference: str, named: Sequence[str]) -> str:
     left = [r for r in named if r != current]
     if not left:
         return ""
-    said = [f"`iree-matrix matrix --model {shlex.quote(f'{base}{SEP}{r}')}`" for r in left]
+    said = [f"`{where.line(f'iree-matrix matrix --model {shlex.quote(base + SEP + r)}')}`" for r in left]
     return "run it: " + said[0] + "".join(f" (or {s})" for s in said[1:])
 
 
@@ -161,11 +169,17 @@ def applicable(source: Path, factory: str = "build") -> tuple[str, ...]:
     return (*found, "nonstrict", "fx")
 
 
+# What a model's code says where it calls an op `rewrite` rewrites (a search tries fx+rewrite then)
+REWRITES = ("affine_grid", "grid_sample", ".scatter(")
+
+
 def batch_one(source: Path, factory: str = "build") -> list[str]:
     """Each applicable choice alone, and fx with each decomposition table (torch's core table; only
-    the ops IREE lacks)."""
+    the ops IREE lacks; the tool's rewrites, where the model's code calls an op they rewrite)."""
     singles = [c for c in applicable(source, factory)]
-    return [*singles, *(name(["fx", c]) for c in NEED_FX)]
+    text = source.read_text(encoding="utf-8")
+    tables = [c for c in NEED_FX if c != REWRITE or any(w in text for w in REWRITES)]
+    return [*singles, *(name(["fx", c]) for c in tables)]
 
 
 def batch_two(

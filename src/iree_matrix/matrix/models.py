@@ -26,7 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.core import input_files, shipped
+from iree_matrix.core import input_files, pasted, shipped
 from iree_matrix.core.hashing import file_sha256
 from iree_matrix.core.model import refusals
 from iree_matrix.core.model.results import Record, Status
@@ -302,7 +302,9 @@ def recipe_may_route(record: Record) -> bool:
     return record.status == Status.FAIL and record.stage in ROUTABLE_STAGES and not refusals.refused(record)
 
 
-def search_offer(model: str, known: Mapping[str, str], failures: Iterable[Record]) -> str:
+def search_offer(
+    model: str, known: Mapping[str, str], failures: Iterable[Record], where: pasted.Where = pasted.HERE
+) -> str:
     """The recipe search offered for `failures` of `model` no known signature explains (a run's
     summary and `query model` say the same line): none unless one of them a recipe could route
     around (`recipe_may_route`), none for a model already exported by a recipe (`MODEL~RECIPE`) or
@@ -310,7 +312,7 @@ def search_offer(model: str, known: Mapping[str, str], failures: Iterable[Record
     base, recipe = recipes.split(model)
     if recipe or base in builtin_names() or not any(recipe_may_route(r) for r in failures):
         return ""
-    return recipes.search_offer(command_argument(base, known))
+    return recipes.search_offer(command_argument(base, known), where)
 
 
 def find_module_file(module: str, path: Sequence[str]) -> tuple[Path, Path]:

@@ -25,7 +25,7 @@ from typing import Any, Optional
 from tabulate import tabulate
 
 from iree_matrix.answer import advice
-from iree_matrix.core import formats
+from iree_matrix.core import formats, pasted
 from iree_matrix.core.model.metrics.export import ExportMetrics
 from iree_matrix.core.model.metrics.peer import PeerMetrics
 from iree_matrix.core.model.metrics.run import RunMetrics
@@ -192,15 +192,22 @@ def _source_model(function: str, records: Sequence[Optional[Record]]) -> str:
     return function.split(".")[0]
 
 
+CAUSE_CHARS = 120  # of a peer's failure's first line, said on its row (`show` has the rest)
+
+
 def _peer_figure(entry: Any) -> tuple[Optional[Figure], str]:
-    """A peer's one-thread CPU figure, or why it has none (its failure's phase, a mismatch)."""
+    """A peer's one-thread CPU figure, or why it has none (its failure's phase and the first line of
+    its cause, a mismatch)."""
     if not isinstance(entry, Mapping):
         return None, "not timed"
     status = entry.get("status")
     if status == "fail":
         error = entry.get("error")
-        phase = error.get("phase", "run") if isinstance(error, Mapping) else "run"
-        return None, f"failed ({phase})"
+        error = error if isinstance(error, Mapping) else {}
+        phase = error.get("phase", "run")
+        cause = " ".join(str(error.get(k) or "") for k in ("type", "message")).strip()
+        first = cause.splitlines()[0][:CAUSE_CHARS].replace("|", "/") if cause else ""  # in a table too
+        return None, f"failed ({phase})" + (f": {first}" if first else "")
     if status == "mismatch":
         return None, "outputs differ from torch's"
     figure = Figure.of(entry.get("cpu_ms"))
@@ -220,15 +227,21 @@ def _cell(figure: Optional[Figure], why: str = "") -> str:
     return figure.text() if figure is not None else (why or "—")
 
 
-def advise_commands(records: Iterable[Record], found: Sequence[Row], tool: str = "iree-matrix") -> list[str]:
+def advise_commands(
+    records: Iterable[Record],
+    found: Sequence[Row],
+    tool: str = "iree-matrix",
+    where: pasted.Where = pasted.HERE,
+) -> list[str]:
     """`iree-matrix advise MODEL` for each model of `found` that IREE ran (a model no release ran
     has nothing to time), each naming the model as the command takes it: a user's by its
-    FILE:FACTORY (models.references), so every suggested command runs as printed."""
+    FILE:FACTORY (models.references), with the run's settings (`where`), so every suggested
+    command runs as printed."""
     from iree_matrix.matrix import models
 
     known = models.references(records)
     timed = dict.fromkeys(row.model for row in found if row.iree is not None)
-    return [f"{tool} advise {models.command_argument(model, known)}" for model in timed]
+    return [where.line(f"{tool} advise {models.command_argument(model, known)}") for model in timed]
 
 
 def first_screen(records: Iterable[Record], advised: Sequence[advice.Chosen], tool: str) -> list[str]:
@@ -319,9 +332,16 @@ def render_machine(
     return lines
 
 
-def console_lines(records: Iterable[Record], report: str = "", tool: Optional[str] = None) -> list[str]:
+def console_lines(
+    records: Iterable[Record],
+    report: str = "",
+    tool: Optional[str] = None,
+    where: Optional[pasted.Where] = pasted.HERE,
+) -> list[str]:
     """The run's last words on speed: a line per function, the same rows as the report's section;
-    the commands it suggests start with `tool`, by default the command that runs this tool here."""
+    the commands it suggests start with `tool`, by default the command that runs this tool here,
+    and keep the run's settings (`where`); None: suggest none (the run is `advise`'s own, which
+    never suggests itself)."""
     from iree_matrix.core import shipped
 
     records = list(records)
@@ -339,13 +359,41 @@ def console_lines(records: Iterable[Record], report: str = "", tool: Optional[st
         verdicts = [v for v in verdicts if v] or [compared(row.iree, row.eager, _name(EAGER))]
         tail = f" → {'; '.join(v for v in verdicts if v)}" if any(verdicts) else ""
         lines.append(f"  {row.function:<{width}}  {' · '.join(said)}{tail}")
-    commands = advise_commands(records, found, tool)
+    commands = advise_commands(records, found, tool, where) if where is not None else []
     lines.append(
         f"  (separate sittings: a ratio under {formats.ratio(runs_view.NOISE_RATIO, 1)} is not a "
         "finding by itself.)"
         + (" Whether the published pick beats these here, in one paired sitting:" if commands else "")
     )
     lines += [f"    {command}" for command in commands]
+    lines += _leads_on(records, found, tool, where) if where is not None else []
     if report:
         lines.append(f"  the same figures and how each was taken: {report}, 'Your machine'")
     return lines
+
+
+SLOW = 3.0  # IREE taking more than this times the best peer's time: the row's next step is said
+
+
+def _leads_on(records: Sequence[Record], found: Sequence[Row], tool: str, where: pasted.Where) -> list[str]:
+    """For a function that takes more than SLOW times its best peer's time (a newcomer's kNN block
+    by `~fx+decompose` at 13.22× ONNX Runtime's, and nothing said what next), the command whose
+    sitting profiles both in context and names the op kinds that hold the gap (answer/gap.py)."""
+    from iree_matrix.matrix import models
+
+    known = models.references(records)
+    out = []
+    for row in found:
+        timed = [(name, figure) for name, figure, _ in row.peers if figure is not None]
+        if row.iree is None or not timed:
+            continue
+        name, best = min(timed, key=lambda pair: pair[1].median)
+        if row.iree.median <= SLOW * best.median:
+            continue
+        command = where.line(f"{tool} advise {models.command_argument(row.model, known)}")
+        out.append(
+            f"  {row.function}: IREE takes {formats.ratio(row.iree.median / best.median)} {_name(name)}'s "
+            f"time; `{command}` profiles both in context and names the op kinds that hold the gap "
+            "(with `--kernel DIR`, a kernel for them timed too)"
+        )
+    return out

@@ -84,6 +84,8 @@ class ExportStage(StageBase):
         if _recipe(job, ctx):  # a recipe's export is its worker's too (the model name has the recipe)
             fields["recipe_worker"] = file_sha256(shipped.scripts_dir() / recipes.WORKER)
             fields["fx_worker"] = file_sha256(shipped.scripts_dir() / recipes.FX_WORKER)
+            if recipes.REWRITE in _recipe(job, ctx).split(recipes.JOIN):  # other recipes' keys as they were
+                fields["rewrite_worker"] = file_sha256(shipped.scripts_dir() / recipes.REWRITE_WORKER)
         return digest(fields)
 
     def execute(self, job: Job, ctx: Context, out: Path) -> Outcome:

@@ -84,7 +84,7 @@ def run(matrix: PlanSettings, settings: Settings, reference: str, base_model: st
     results = folder_log(loaded.results_dir)
     took = sitting_cost(published, base_model, host_identity.here())
     logger.info(cost_text(settings, len(loaded.plan.jobs), len(planned) + len(peer_names), took))
-    code, summary = run_plan(loaded, matrix.run, cache, results, loaded.results_dir, out=out)
+    code, summary = run_plan(loaded, matrix.run, cache, results, loaded.results_dir, out=out, advising=True)
     if summary.interrupted:
         return code or EXIT_INTERRUPTED
     records = list(summary.records.values())
@@ -150,5 +150,7 @@ def _build(
 
     loaded = load_plan(matrix, adjust=adjust)
     results = folder_log(loaded.results_dir)
-    _, summary = run_plan(loaded, matrix.run, matrix.cache, results, loaded.results_dir, out=out)
+    _, summary = run_plan(
+        loaded, matrix.run, matrix.cache, results, loaded.results_dir, out=out, advising=True
+    )
     return None if summary.interrupted else dict(summary.records)

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import TextIO
 
 from iree_matrix import stages
-from iree_matrix.core import atomic_files, console
+from iree_matrix.core import atomic_files, console, pasted
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.results import Record, Status, folder_log
-from iree_matrix.execution.workflow import EXIT_INTERRUPTED, PlanSettings, listed_settings, load_plan
+from iree_matrix.execution.workflow import EXIT_INTERRUPTED, PlanSettings, listed_settings, load_plan, where
 from iree_matrix.iree import compile_errors
 from iree_matrix.matrix import export_recipes as recipes
 from iree_matrix.matrix import models, spec
@@ -81,7 +81,7 @@ def run(plan: PlanSettings, given: Sequence[str], batches: int, out: TextIO) -> 
         code = code or code2
         table = outcomes(summary.records.values())
     references = {name: ref.reference for name, ref in loaded.matrix.models.items()}
-    print("\n".join(render(table, references)), file=out)
+    print("\n".join(render(table, references, where(loaded.path, plan.results_dir, plan.cache))), file=out)
     write(plan.results_dir / RESULT, table)
     return code
 
@@ -147,10 +147,14 @@ def _entry(record: Record) -> tuple[str, str, str]:
     return record.stage, record.status.value, said
 
 
-def render(table: Table, references: Mapping[str, str] = {}) -> list[str]:  # noqa: B006 - read only
+def render(
+    table: Table,
+    references: Mapping[str, str] = {},
+    here: pasted.Where = pasted.HERE,  # noqa: B006 - read only
+) -> list[str]:
     """The outcome table: per model, a row per recipe and function, a column per release; under a
     recipe that passes, the commands that run it (`references`: a model's name -> what a command
-    line takes for it, FILE:FACTORY for a user's model)."""
+    line takes for it, FILE:FACTORY for a user's model) with the search's settings (`here`)."""
     lines: list[str] = []
     for model, by_recipe in sorted(table.items()):
         releases = sorted({r for t in by_recipe.values() for _, r in t}, key=_release_key, reverse=True)
@@ -167,7 +171,9 @@ def render(table: Table, references: Mapping[str, str] = {}) -> list[str]:  # no
                 lines.append(
                     f"  passes via recipe {recipe} on {', '.join(where)}: {recipes.describe(recipe)}"
                 )
-                said = " or ".join(f"`{c}`" for c in recipes.commands(references.get(model, model), recipe))
+                said = " or ".join(
+                    f"`{c}`" for c in recipes.commands(references.get(model, model), recipe, here)
+                )
                 lines.append(f"    run it: {said}")
         else:
             lines.append("  no recipe tried passes on any release")

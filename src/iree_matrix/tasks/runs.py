@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Optional, TextIO
 
-from iree_matrix.core import console
+from iree_matrix.core import console, pasted
 from iree_matrix.core.model.results import ResultsLog
-from iree_matrix.execution.workflow import EXIT_INTERRUPTED, Loaded, RunOptions, execute
+from iree_matrix.execution.workflow import EXIT_INTERRUPTED, Loaded, RunOptions, execute, where
 from iree_matrix.report.documents import write_report
 
 if TYPE_CHECKING:
@@ -20,10 +20,17 @@ logger = console.logger(__name__)
 
 
 def run_plan(
-    loaded: Loaded, options: RunOptions, cache: Path, results: ResultsLog, results_dir: Path, *, out: TextIO
+    loaded: Loaded,
+    options: RunOptions,
+    cache: Path,
+    results: ResultsLog,
+    results_dir: Path,
+    *,
+    out: TextIO,
+    advising: bool = False,
 ) -> tuple[int, Summary]:
     """Execute a plan, print the summary (on `out`), keep manifests, write the report: (exit code,
-    summary)."""
+    summary). `advising`: the plan is `advise`'s sitting, whose lines suggest no `advise`."""
     summary = execute(loaded, options, cache, results, results_dir, out)
     if summary.interrupted:  # out within 2 s: the report only if it renders at once
         if any(True for _ in results):
@@ -31,7 +38,8 @@ def run_plan(
         return EXIT_INTERRUPTED, summary
     if any(True for _ in results):
         write_report(results_dir, lambda said: print(said, file=out), if_changed=True)
-        _print_machine(results, results_dir, out)
+        here = None if advising else where(loaded.path, results_dir, cache)
+        _print_machine(results, results_dir, out, here)
     failed = summary.failures()
     if failed:
         print(
@@ -45,12 +53,14 @@ def run_plan(
     return 0, summary
 
 
-def _print_machine(results: ResultsLog, results_dir: Path, out: TextIO) -> None:
+def _print_machine(results: ResultsLog, results_dir: Path, out: TextIO, here: Optional[pasted.Where]) -> None:
     """How IREE compares with torch eager and the peers on this machine, one line per function: the
     rows of the report's 'Your machine' section (report/machine.py), so the two never disagree."""
     from iree_matrix.report import machine
 
-    lines = machine.console_lines(results.latest().values(), str(results_dir / "COMPATIBILITY.md"))
+    lines = machine.console_lines(
+        results.latest().values(), str(results_dir / "COMPATIBILITY.md"), where=here
+    )
     if lines:
         print("\n".join(lines), file=out)
 

@@ -4,7 +4,9 @@ by `F.affine_grid`, then `F.grid_sample` with border padding. IREE's torch lower
 centres times theta, which compiles, and runs into the next failure: IREE 3.13.0's `grid_sample`
 pads with zeros whatever `padding_mode` says and is wrong where the grid leaves [-1, 1], so the
 outputs differ from torch. `by_hand` also samples by hand (bilinear, border: four gathers), which
-compiles and matches torch."""
+compiles and matches torch. `zeros` and `reflection` are `build` with those paddings and a wider
+transform (more samples outside the image): exported `~fx+rewrite` (issue #86), `build` and `zeros`
+match torch with no code of the user's; `reflection` is left as exported, and says so."""
 
 import torch
 from torch.nn import functional as F
@@ -41,22 +43,23 @@ def grid_sample_border(img, grid):
 
 
 class Warp(torch.nn.Module):
-    def __init__(self, grid_by_hand=False, sample_by_hand=False):
+    def __init__(self, grid_by_hand=False, sample_by_hand=False, padding="border", spread=0.1):
         super().__init__()
         self.grid_by_hand, self.sample_by_hand = grid_by_hand, sample_by_hand
+        self.padding, self.spread = padding, spread
         self.theta = torch.nn.Linear(3 * 8 * 8, 6)
         self.register_buffer("base", base_grid(8, 8))
 
     def forward(self, img):
         n, c, h, w = img.shape
-        theta = self.theta(img.flatten(1)).view(n, 2, 3) * 0.1 + torch.eye(2, 3)
+        theta = self.theta(img.flatten(1)).view(n, 2, 3) * self.spread + torch.eye(2, 3)
         if self.grid_by_hand:
             grid = (self.base @ theta.transpose(1, 2)).view(n, h, w, 2)
         else:
             grid = F.affine_grid(theta, [n, c, h, w], align_corners=False)
         if self.sample_by_hand:
             return grid_sample_border(img, grid)
-        return F.grid_sample(img, grid, mode="bilinear", padding_mode="border", align_corners=False)
+        return F.grid_sample(img, grid, mode="bilinear", padding_mode=self.padding, align_corners=False)
 
 
 def _spec(seed, **how):
@@ -74,3 +77,11 @@ def grid_by_hand(seed=0):
 
 def by_hand(seed=0):
     return _spec(seed, grid_by_hand=True, sample_by_hand=True)
+
+
+def zeros(seed=0):
+    return _spec(seed, padding="zeros", spread=0.5)
+
+
+def reflection(seed=0):
+    return _spec(seed, padding="reflection", spread=0.5)

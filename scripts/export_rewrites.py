@@ -1,0 +1,126 @@
+"""The ``rewrite`` choice of an export recipe (export_fx.py): the tool's own rewrites of ops IREE cannot
+compile, each the remedy a hint once asked the user to write in their model (iree/op_hints.py), applied
+at export as a decomposition instead. Runs inside an exporter environment (Python 3.9 syntax; the
+stdlib and torch).
+
+Each rewrite is exact only where it says; where a call is outside that (a padding mode, an
+interpolation, a shape it does not take), it returns ``NotImplemented`` and the op is left as
+exported (and fails as before, with its hint), and the export's stderr says which call and why:
+
+``affine_grid_generator``  a 2-D grid (``F.affine_grid`` of an (n, 2, 3) theta): the fixed (h*w, 3)
+                           base grid of pixel centres (x, y, 1) times theta transposed (any
+                           ``align_corners``); a 3-D (volume) grid is left
+``grid_sampler(_2d)``     ``F.grid_sample`` of an image bilinear with ``zeros`` or ``border`` padding (any
+                           ``align_corners``): four gathers of the (n, c, h*w) image at the corners,
+                           clamped (border) or masked (zeros); ``nearest``, ``bicubic`` and
+                           ``reflection`` are left
+``scatter.src``            ``x.scatter(dim, index, src)`` with index and src the shape of x but along
+                           ``dim``: a one-hot comparison of index against ``arange(x.shape[dim])``, the
+                           sum of src over it where a position is written, x elsewhere: exact where the
+                           indices along ``dim`` are distinct (``topk``'s are; torch's own result for a
+                           repeated index is unspecified), since a repeated one sums
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def _left(op, why):
+    print(f"export_rewrites: {op} left as exported: {why}", file=sys.stderr)
+    return NotImplemented
+
+
+def affine_grid(theta, size, align_corners):
+    import torch
+
+    if len(size) != 4 or theta.dim() != 3 or tuple(theta.shape[1:]) != (2, 3):
+        return _left("affine_grid_generator", f"a grid of size {list(size)} (only a 2-D one is rewritten)")
+    n, _, h, w = size
+
+    def centres(count):
+        steps = torch.arange(count, dtype=theta.dtype, device=theta.device)
+        if align_corners:
+            return steps * (2.0 / max(count - 1, 1)) - 1 if count > 1 else steps * 0
+        return (steps * 2 + 1) / count - 1
+
+    # by expand, not meshgrid: IREE 3.13.0 cannot take meshgrid's list of tensors ("operand types
+    # should have the same type as the list contained type")
+    y, x = centres(h).view(h, 1).expand(h, w), centres(w).view(1, w).expand(h, w)
+    base = torch.stack((x, y, torch.ones_like(x)), -1).reshape(h * w, 3)
+    return (base @ theta.transpose(1, 2)).view(n, h, w, 2)
+
+
+MODES = {0: "bilinear", 1: "nearest", 2: "bicubic"}
+PADDINGS = {0: "zeros", 1: "border", 2: "reflection"}
+
+
+def grid_sample(image, grid, interpolation_mode, padding_mode, align_corners):
+    import torch
+
+    if interpolation_mode != 0 or padding_mode not in (0, 1):
+        mode, padding = MODES.get(interpolation_mode), PADDINGS.get(padding_mode)
+        return _left("grid_sampler", f"mode {mode}, padding {padding} (only bilinear, zeros or border)")
+    n, c, h, w = image.shape
+
+    def pixel(coord, size):
+        if align_corners:
+            return (coord + 1) / 2 * (size - 1)
+        return ((coord + 1) * size - 1) / 2
+
+    x, y = pixel(grid[..., 0], w), pixel(grid[..., 1], h)
+    if padding_mode == 1:  # border: the coordinate clamped to the image
+        x, y = x.clamp(0, w - 1), y.clamp(0, h - 1)
+    x0, y0 = x.floor(), y.floor()
+    wx, wy = (x - x0).unsqueeze(1), (y - y0).unsqueeze(1)
+    flat = image.reshape(n, c, h * w)
+
+    def at(yi, xi):
+        inside = None  # zeros: a corner outside the image adds nothing (logical_and: IREE has no `&`)
+        if padding_mode == 0:
+            inside = torch.logical_and(
+                torch.logical_and(xi >= 0, xi <= w - 1), torch.logical_and(yi >= 0, yi <= h - 1)
+            )
+        cx, cy = xi.clamp(0, w - 1).to(torch.int64), yi.clamp(0, h - 1).to(torch.int64)
+        index = (cy * w + cx).reshape(n, 1, -1).expand(n, c, -1)
+        got = flat.gather(2, index).reshape(n, c, *xi.shape[1:])
+        return got if inside is None else got * inside.unsqueeze(1).to(got.dtype)
+
+    x1, y1 = x0 + 1, y0 + 1
+    top = at(y0, x0) * (1 - wx) + at(y0, x1) * wx
+    return top * (1 - wy) + (at(y1, x0) * (1 - wx) + at(y1, x1) * wx) * wy
+
+
+def scatter_src(self, dim, index, src):
+    import torch
+
+    dim = dim % self.dim() if self.dim() else 0
+    if tuple(index.shape) != tuple(self.shape[:dim]) + (index.shape[dim],) + tuple(self.shape[dim + 1 :]) or (
+        tuple(src.shape) != tuple(index.shape)
+    ):
+        return _left("scatter.src", "an index or src not the shape of self but along dim")
+    size = self.shape[dim]
+    hot = index.movedim(dim, -1).unsqueeze(-1) == torch.arange(size, device=index.device)  # (..., k, size)
+    values = src.movedim(dim, -1).unsqueeze(-1).to(self.dtype)
+    weights = hot.to(self.dtype)
+    written = weights.sum(-2) > 0
+    summed = (weights * values).sum(-2)
+    return torch.where(written, summed, self.movedim(dim, -1)).movedim(-1, dim)
+
+
+def table():
+    """The rewrites by the ops they replace (those this torch has)."""
+    import torch
+
+    aten = torch.ops.aten
+    found = {}
+    for packet, overload, fn in (
+        ("affine_grid_generator", "default", affine_grid),
+        ("grid_sampler", "default", grid_sample),  # what torch.export keeps of F.grid_sample
+        ("grid_sampler_2d", "default", grid_sample),  # what the core table makes of it
+        ("scatter", "src", scatter_src),
+    ):
+        op = getattr(getattr(aten, packet, None), overload, None)
+        if op is not None:
+            found[op] = fn
+    return found

@@ -1,0 +1,29 @@
+"""A command the tool prints for the user to paste (`run it:`, `what to do:`, `advise`), written with
+the settings of the run that printed it, so that pasted it does the same work in the same place
+(a newcomer's `run it:` line without the run's `--matrix` fell back to the default matrix, installed
+another release and wrote under the working directory's runs/). Every view writes its commands by
+`Where.line`, as iree/flags.compile_line writes an answer's iree-compile line."""
+
+from __future__ import annotations
+
+import dataclasses
+import shlex
+from pathlib import Path
+from typing import Optional
+
+
+@dataclasses.dataclass(frozen=True)
+class Where:
+    """The run's settings a pasted command must keep; None: the command's own default is the run's."""
+
+    matrix: Optional[Path] = None  # a matrix file of the user's (a shipped one: each command has its own)
+    results_dir: Optional[Path] = None
+    cache: Optional[Path] = None  # None where the run used the default cache
+
+    def line(self, command: str) -> str:
+        """`command` (an `iree-matrix ...` line, quoted as a shell takes it) with the run's settings."""
+        said = [("--matrix", self.matrix), ("--results-dir", self.results_dir), ("--cache", self.cache)]
+        return command + "".join(f" {o} {shlex.quote(str(v))}" for o, v in said if v is not None)
+
+
+HERE = Where()  # a view that knows no run (a published set's `query`): the commands' own defaults

@@ -1,0 +1,68 @@
+"""The `rewrite` recipe's rewrites (scripts/export_rewrites.py) against torch itself (issue #86):
+each exact where it claims to be, and a call outside that left as exported, with a line saying so."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from iree_matrix.core import shipped
+
+torch = pytest.importorskip("torch")
+F = torch.nn.functional
+sys.path.insert(0, str(shipped.scripts_dir()))
+import export_rewrites as rewrites  # noqa: E402 - the worker's module, from the scripts folder
+
+
+@pytest.mark.parametrize("align_corners", [False, True])
+def test_affine_grid_and_grid_sample_match_torch(align_corners):
+    torch.manual_seed(0)
+    theta = torch.randn(2, 2, 3)
+    grid = F.affine_grid(theta, [2, 3, 5, 7], align_corners=align_corners)
+    assert torch.allclose(rewrites.affine_grid(theta, [2, 3, 5, 7], align_corners), grid, atol=1e-6)
+    image, far = torch.randn(2, 3, 5, 7), torch.randn(2, 4, 6, 2) * 1.5  # many samples outside
+    for padding, code in (("zeros", 0), ("border", 1)):
+        want = F.grid_sample(image, far, "bilinear", padding, align_corners)
+        assert torch.allclose(rewrites.grid_sample(image, far, 0, code, align_corners), want, atol=1e-5)
+
+
+def test_a_call_outside_a_rewrite_is_left_and_said(capsys):
+    image, grid = torch.randn(1, 1, 4, 4), torch.rand(1, 2, 2, 2)
+    assert rewrites.grid_sample(image, grid, 0, 2, False) is NotImplemented
+    assert rewrites.grid_sample(image, grid, 1, 0, False) is NotImplemented
+    assert rewrites.affine_grid(torch.randn(1, 3, 4), [1, 1, 2, 2, 2], False) is NotImplemented
+    said = capsys.readouterr().err
+    assert "grid_sampler left as exported: mode bilinear, padding reflection" in said
+    assert "mode nearest, padding zeros" in said and "affine_grid_generator left" in said
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_scatter_of_distinct_indices_matches_torch_and_a_repeated_one_is_summed(dim):
+    torch.manual_seed(1)
+    x = torch.randn(4, 6, 5)
+    index = torch.rand(x.shape).argsort(dim).narrow(dim, 0, 2)  # distinct along dim, as topk's
+    src = torch.randn(index.shape)
+    assert torch.equal(rewrites.scatter_src(x, dim, index, src), x.scatter(dim, index, src))
+    repeated = torch.zeros(1, 2, dtype=torch.int64)  # both into position 0: summed (torch: one of them)
+    got = rewrites.scatter_src(torch.zeros(1, 3), 1, repeated, torch.tensor([[1.0, 2.0]]))
+    assert got.tolist() == [[3.0, 0.0, 0.0]]
+
+
+def test_the_export_applies_them_and_leaves_the_rest():
+    class Net(torch.nn.Module):
+        def forward(self, image, theta):
+            grid = F.affine_grid(theta, [1, 3, 8, 8], align_corners=False)
+            out = F.grid_sample(image, grid, padding_mode="zeros", align_corners=False)
+            top, index = out.mean((2, 3)).topk(2, -1)
+            gate = torch.zeros_like(out.mean((2, 3))).scatter(-1, index, top)
+            return gate, F.grid_sample(image, grid, padding_mode="reflection", align_corners=False)
+
+    args = (torch.randn(1, 3, 8, 8), torch.randn(1, 2, 3))
+    with torch.no_grad():
+        program = torch.export.export(Net(), args).run_decompositions(rewrites.table())
+    ops = {str(n.target) for n in program.graph.nodes if n.op == "call_function"}
+    assert not {"aten.affine_grid_generator.default", "aten.scatter.src"} & ops, ops
+    assert "aten.grid_sampler.default" in ops  # the reflection's, left
+    for got, want in zip(program.module()(*args), Net()(*args)):
+        assert torch.allclose(got, want, atol=1e-5)
