@@ -455,6 +455,39 @@ def test_a_bare_query_kernel_asks_the_published_kernels_set(tmp_path, monkeypatc
     assert cli.main(["query", "kernel", "negabs", "--results-dir", str(tmp_path / "nothing")]) == 2
 
 
+def test_query_kernel_reads_each_jobs_newest_record(tmp_path, capsys) -> None:
+    """Issue 82: a crash the same log later replaced by a match answered the query ("crashes"),
+    against the run's own COMPATIBILITY.md (which reads the newest record per job); `--cache`, which
+    the matrix run took, was refused."""
+    from iree_matrix import cli
+
+    records = _records()[:3]
+    crash = Record(**{**records[2].__dict__, "status": Status.FAIL, "error_class": "kernel-crash",
+                      "message": "with kernel 'negabs': the run died of SIGSEGV"})  # fmt: skip
+    log = ResultsLog(log_path(tmp_path / "results"))
+    for record in (records[0], records[1], crash, records[2]):  # the crash first, the match after it
+        log.append(record)
+    (verdict,) = kernel_windows.window([records[0], records[1], crash, records[2]], "negabs")
+    assert verdict.verdict == kernel_windows.TAKES and verdict.reason == ""
+    argv = ["query", "kernel", "negabs", "--results-dir", str(tmp_path / "results")]
+    assert cli.main([*argv, "--cache", str(tmp_path / "cache")]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == "x86_64: takes it in 3.9.0"
+
+
+def test_query_kernel_takes_it_only_where_the_kernel_was_applied() -> None:
+    """A matching run whose compile the records call `kernel-not-applied` ran IREE's own ops: no
+    "takes it (compile not applied, …)"."""
+    records = _records()[:3]
+    records[1] = Record(
+        **{**records[1].__dict__, "status": Status.FAIL, "error_class": "kernel-not-applied",
+           "message": "its transform spec matched nothing"}
+    )  # fmt: skip
+    (verdict,) = kernel_windows.window(records, "negabs")
+    assert verdict.verdict == kernel_windows.NOTHING, verdict
+    assert (verdict.compile, verdict.load, verdict.match) == ("not applied", "not run", "not run")
+    assert not kernel_answers.answer(records, "negabs").text().startswith("x86_64: takes it")
+
+
 def test_query_kernel_of_a_kernel_not_measured() -> None:
     answer = kernel_answers.answer(_records(), "other")
     assert not answer.decided and "the kernels measured: negabs" in answer.text()
