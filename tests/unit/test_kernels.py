@@ -370,6 +370,16 @@ def test_a_refusal_the_kernels_flags_alone_give_is_said_to_be_the_flags() -> Non
     assert "refuses it (the cell compiles without it)" in said
 
 
+def test_a_release_before_3_4_refusing_the_count_spelling_points_to_a_specs_window() -> None:
+    """Issue 82: 2.9.0-3.3.0 refuse the 3.4+ `count(...)` spelling; the refusal names the fix (a
+    [[specs]] window with the older spelling) and the shipped example of one."""
+    said = str(kernel_refused("mine", _compiled(1, SPEC_ERROR), "spec.mlir"))
+    assert "refuses its transform spec" in said and "custom op 'count' is unknown" in said
+    assert "give kernel.toml a [[specs]] window" in said and 'before = "3.4.0"' in said
+    assert "kernels/depthwise3x3/spec-pre3.4.mlir" in said
+    assert "[[specs]]" not in str(kernel_refused("mine", _compiled(1, LARGE), "spec.mlir"))
+
+
 def test_the_retry_without_the_spec_drops_only_the_flags_that_swap_the_kernel_in(tmp_path: Path) -> None:
     spec, objects = (
         f"{flag}=x" for flag in (custom_dispatch.TRANSFORM_SPEC_FLAG, custom_dispatch.OBJECT_SEARCH_PATH_FLAG)
