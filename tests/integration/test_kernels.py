@@ -35,7 +35,7 @@ torch = ["2.13.0"]
 turbine = ["3.9.0"]
 compiler = ["3.9.0"]
 models = ["{data}/negabs_model.py:negabs", "{data}/negabs_model.py:plain_add"]
-kernels = ["{data}/negabs", "negabs_wrong", "bad_spec", "windowed", "stacked", "unknown_flag"]
+kernels = ["{data}/negabs", "negabs_wrong", "bad_spec", "windowed", "stacked", "unknown_flag", "crashing"]
 
 [benchmark]
 repetitions = 1
@@ -71,6 +71,14 @@ def test_a_kernel_across_its_answers_then_query_kernel(cache: Path, tmp_path: Pa
     # object and the module are negabs's, only the runs are their own.)
     _variant(tmp_path, "stacked", run_flags='["--task_worker_stack_size=262144"]')
     _variant(tmp_path, "unknown_flag", run_flags='["--no_such_runtime_flag=1"]')
+    # A kernel that writes far outside its output: the run dies of SIGSEGV, named as such.
+    crashing = _variant(tmp_path, "crashing")
+    (crashing / "negabs.c").write_text(
+        "#include <stddef.h>\n"
+        "void negabs_workgroup(float* a0, float* a, size_t ao, size_t as, size_t ast, float* b0, float* b,\n"
+        "    size_t bo, size_t bs, size_t bst, float* o0, float* out, size_t oo, size_t os, size_t ost,\n"
+        "    size_t first) { out[oo + first + ((size_t)1 << 40)] = 1.0f; }\n"
+    )
     broken = _variant(tmp_path, "broken")
     (broken / "negabs.c").write_text("void negabs_workgroup(void) { return undeclared_name; }\n")
     matrix = tmp_path / "kernels.toml"
@@ -143,6 +151,12 @@ def test_a_kernel_across_its_answers_then_query_kernel(cache: Path, tmp_path: Pa
     assert unknown.status is Status.FAIL and "no_such_runtime_flag" in (unknown.message or ""), (
         unknown.message
     )
+
+    crashed = got[f"run:{NEGABS}+k:crashing"]
+    assert (crashed.status, crashed.error_class) == (Status.FAIL, "kernel-crash"), crashed.message
+    first = (crashed.message or "").splitlines()[0]
+    assert "with kernel 'crashing'" in first and "the run died of SIGSEGV (Segmentation fault" in first, first
+    assert "--device=local-sync" in first, first  # re-made there: no status from either call
 
     # A kernel that does not compile (given with --kernel): the C compiler's first error.
     c_error = got["kernel:broken/x86_64/host"]
