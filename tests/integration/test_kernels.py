@@ -268,6 +268,47 @@ def test_the_test_kernels_beside_another_dispatch(cache: Path, tmp_path: Path) -
         assert _query(kernel, results).stdout.splitlines()[0] == "x86_64: takes it in 3.9.0, 3.13.0"
 
 
+def _shipped_for(tmp_path: Path, kernel: str, name: str, model: str) -> Path:
+    """A shipped kernel copied (its links followed) under another name, meant for `model` alone: the
+    same sources and specs."""
+    where = tmp_path / name
+    shutil.copytree(REPO / "kernels" / kernel, where)
+    toml = (where / "kernel.toml").read_text().replace(f'name = "{kernel}"', f'name = "{name}"')
+    lines = [f'models = ["{model}"]' if ln.startswith("models =") else ln for ln in toml.splitlines()]
+    (where / "kernel.toml").write_text("\n".join([*lines, ""]))  # (its line: before any [[specs]])
+    return where
+
+
+def test_the_depthwise_kernels_beside_other_dispatches(cache: Path, tmp_path: Path) -> None:
+    """kernels/depthwise3x3 and depthwise3x3_plugin (their specs, C and required flags as shipped)
+    in a tiny model where IREE's own 1x1 convolutions run before and after the depthwise block the
+    kernel takes (tests/data/kernels/depthwise_model.py), on 3.9.0 and 3.13.0: applied and matching
+    torch. (The published MobileNetV2 windows have many dispatches too, but no test ran them.) ~2 min."""
+    model = "depthwise_model-depthwise_block"
+    _shipped_for(tmp_path, "depthwise3x3", "dw", model)
+    _shipped_for(tmp_path, "depthwise3x3_plugin", "dw_plugin", model)
+    matrix = tmp_path / "dw.toml"
+    head = BESIDE_MATRIX.format(data=DATA).split("models =")[0]
+    matrix.write_text(
+        f'{head}models = ["{DATA}/depthwise_model.py:depthwise_block"]\nkernels = ["dw", "dw_plugin"]\n'
+    )
+    results = tmp_path / "results"
+    done = iree_matrix(
+        "matrix", "--matrix", str(matrix), "--backend", "venv", "--iree-source", iree_source(),
+        cache=cache, results=results, timeout=900,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    got = records(results)
+    for release in ("3.9.0", "3.13.0"):
+        cell = f"{model}/{EXPORTER}/iree{release}/x86_64/default"
+        for kernel in ("dw", "dw_plugin"):
+            compiled = got[f"compile:{cell}+k:{kernel}"]
+            assert compiled.status is Status.OK, compiled.message
+            assert "depthwise3x3_bn_relu6_s1_nhwc" in compiled.metrics["custom_kernel"]["functions_found"]
+            ran = got[f"run:{cell}+k:{kernel}"]
+            assert (ran.status, ran.error_class) == (Status.OK, None), (release, kernel, ran.message)
+
+
 def test_an_arm_object_with_default_visibility_is_refused(cache: Path, tmp_path: Path) -> None:
     """The test kernel compiled for armv6 by the real C compiler with its entry point left default:
     refused before any compile (IREE's ARM loaders never fill the PLT slots calls to it would take),
