@@ -370,16 +370,6 @@ def test_a_refusal_the_kernels_flags_alone_give_is_said_to_be_the_flags() -> Non
     assert "refuses it (the cell compiles without it)" in said
 
 
-def test_a_release_before_3_4_refusing_the_count_spelling_points_to_a_specs_window() -> None:
-    """Issue 82: 2.9.0-3.3.0 refuse the 3.4+ `count(...)` spelling; the refusal names the fix (a
-    [[specs]] window with the older spelling) and the shipped example of one."""
-    said = str(kernel_refused("mine", _compiled(1, SPEC_ERROR), "spec.mlir"))
-    assert "refuses its transform spec" in said and "custom op 'count' is unknown" in said
-    assert "give kernel.toml a [[specs]] window" in said and 'before = "3.4.0"' in said
-    assert "kernels/depthwise3x3/spec-pre3.4.mlir" in said
-    assert "[[specs]]" not in str(kernel_refused("mine", _compiled(1, LARGE), "spec.mlir"))
-
-
 def test_the_retry_without_the_spec_drops_only_the_flags_that_swap_the_kernel_in(tmp_path: Path) -> None:
     spec, objects = (
         f"{flag}=x" for flag in (custom_dispatch.TRANSFORM_SPEC_FLAG, custom_dispatch.OBJECT_SEARCH_PATH_FLAG)
@@ -467,39 +457,6 @@ def test_a_bare_query_kernel_asks_the_published_kernels_set(tmp_path, monkeypatc
     # --results-dir names the set asked, kernels or not
     assert cli.main(["query", "kernel", "negabs", "--results-dir", "results"]) == 0
     assert cli.main(["query", "kernel", "negabs", "--results-dir", str(tmp_path / "nothing")]) == 2
-
-
-def test_query_kernel_reads_each_jobs_newest_record(tmp_path, capsys) -> None:
-    """Issue 82: a crash the same log later replaced by a match answered the query ("crashes"),
-    against the run's own COMPATIBILITY.md (which reads the newest record per job); `--cache`, which
-    the matrix run took, was refused."""
-    from iree_matrix import cli
-
-    records = _records()[:3]
-    crash = Record(**{**records[2].__dict__, "status": Status.FAIL, "error_class": "kernel-crash",
-                      "message": "with kernel 'negabs': the run died of SIGSEGV"})  # fmt: skip
-    log = ResultsLog(log_path(tmp_path / "results"))
-    for record in (records[0], records[1], crash, records[2]):  # the crash first, the match after it
-        log.append(record)
-    (verdict,) = kernel_windows.window([records[0], records[1], crash, records[2]], "negabs")
-    assert verdict.verdict == kernel_windows.TAKES and verdict.reason == ""
-    argv = ["query", "kernel", "negabs", "--results-dir", str(tmp_path / "results")]
-    assert cli.main([*argv, "--cache", str(tmp_path / "cache")]) == 0
-    assert capsys.readouterr().out.splitlines()[0] == "x86_64: takes it in 3.9.0"
-
-
-def test_query_kernel_takes_it_only_where_the_kernel_was_applied() -> None:
-    """A matching run whose compile the records call `kernel-not-applied` ran IREE's own ops: no
-    "takes it (compile not applied, …)"."""
-    records = _records()[:3]
-    records[1] = Record(
-        **{**records[1].__dict__, "status": Status.FAIL, "error_class": "kernel-not-applied",
-           "message": "its transform spec matched nothing"}
-    )  # fmt: skip
-    (verdict,) = kernel_windows.window(records, "negabs")
-    assert verdict.verdict == kernel_windows.NOTHING, verdict
-    assert (verdict.compile, verdict.load, verdict.match) == ("not applied", "not run", "not run")
-    assert not kernel_answers.answer(records, "negabs").text().startswith("x86_64: takes it")
 
 
 def test_query_kernel_of_a_kernel_not_measured() -> None:
