@@ -268,6 +268,33 @@ def test_the_test_kernels_beside_another_dispatch(cache: Path, tmp_path: Path) -
         assert _query(kernel, results).stdout.splitlines()[0] == "x86_64: takes it in 3.9.0, 3.13.0"
 
 
+def test_a_status_local_task_hides_is_said_from_local_sync(cache: Path, tmp_path: Path) -> None:
+    """The test kernel with its spec in the form that breaks beside other dispatches
+    (tests/data/kernels/negabs_variant.mlir), in a model that reads its operands again after it, on
+    3.9.0: local-task's run says only `ABORTED` (its fence's word); the record quotes the same call on
+    local-sync, which names the cause (`binding count mismatch`). ~1 min."""
+    variant = _variant(tmp_path, "variant")
+    (variant / "spec.mlir").write_text((DATA / "negabs_variant.mlir").read_text())
+    toml = (
+        (variant / "kernel.toml").read_text().replace("negabs_model-negabs", "negabs_model-negabs_then_reads")
+    )
+    (variant / "kernel.toml").write_text(toml)
+    matrix = tmp_path / "variant.toml"
+    head = MATRIX.format(data=DATA).split("models =")[0]
+    matrix.write_text(f'{head}models = ["{DATA}/negabs_model.py:negabs_then_reads"]\nkernels = ["variant"]\n')
+    results = tmp_path / "results"
+    done = iree_matrix("matrix", "--matrix", str(matrix), "--backend", "venv", cache=cache, results=results)
+    assert done.returncode == 0, done.stderr
+    ran = records(results)[
+        f"run:negabs_model-negabs_then_reads/{EXPORTER}/iree3.9.0/x86_64/default+k:variant"
+    ]
+    first = (ran.message or "").splitlines()[0]
+    assert ran.status is Status.FAIL and first.startswith(
+        "ABORTED; while invoking native function hal.fence.await"
+    )
+    assert "the same call on --device=local-sync says:" in first and "binding count mismatch" in first, first
+
+
 def _shipped_for(tmp_path: Path, kernel: str, name: str, model: str) -> Path:
     """A shipped kernel copied (its links followed) under another name, meant for `model` alone: the
     same sources and specs."""

@@ -17,6 +17,8 @@ BINDINGS = (
     "iree/runtime/src/iree/hal/local/executable_library_util.c:142: INVALID_ARGUMENT; binding count "
     "mismatch, expected 2 but was provided 3; while invoking native function hal.command_buffer.dispatch"
 )
+# What local-task says where a worker's dispatch failed (IREE 3.9.0): its fence's word, not the cause.
+FENCE = "ABORTED; while invoking native function hal.fence.await; while calling import"
 TASK = ["iree-run-module", "--device=local-task", "--task_topology_group_count=2", "--module=m.vmfb"]
 
 
@@ -89,4 +91,24 @@ def test_a_kernel_crash_names_the_signal_and_the_status_of_its_re_run() -> None:
     plain = SimpleNamespace(label=SimpleNamespace(kernel=""))
     refused = processes.Completed(tuple(TASK), 1, BINDINGS, "", 0.5)
     assert run_stage._failed_run(plain, _ctx(), refused, _call("", ran)).error_class != "kernel-crash"
+    assert ran == []
+
+
+def test_a_status_local_task_hid_is_made_again_on_local_sync() -> None:
+    """IREE 3.9.0 on local-task: a dispatch a worker refused (`binding count mismatch`) is only the
+    fence's ABORTED, exit 1; local-sync returns the cause. A kernel cell's run says both."""
+    assert crash_words.hidden(f"EXEC @main\n{FENCE}; \n") and not crash_words.hidden(BINDINGS)
+    assert crash_words.sync_argv(TASK, f"EXEC @main\n{FENCE}; \n")[1] == "--device=local-sync"
+    ran: list[list[str]] = []
+    job = SimpleNamespace(label=SimpleNamespace(kernel="negabs"))
+    done = processes.Completed(tuple(TASK), 1, f"EXEC @main\n{FENCE}; \n", "", 0.5)
+    failed = run_stage._failed_run(job, _ctx(), done, _call(f"EXEC @main\n{BINDINGS}; \n", ran))
+    assert failed.error_class != "kernel-crash" and len(ran) == 1
+    assert (failed.message or "").splitlines()[
+        0
+    ] == f"{FENCE}; the same call on --device=local-sync says: {BINDINGS}"
+    # A refusal that said its own cause is not made again, nor given words of a crash.
+    ran.clear()
+    refused = processes.Completed(tuple(TASK), 1, f"EXEC @main\n{BINDINGS}\n", "", 0.5)
+    assert (run_stage._failed_run(job, _ctx(), refused, _call("", ran)).message or "").startswith(BINDINGS)
     assert ran == []

@@ -6,8 +6,10 @@ A signal reaches the run stage in three encodings: -N (the tool itself, Python's
 with `subprocess.call` and exits with its -N: iree-org/iree
 runtime/bindings/python/iree/_runtime/scripts/iree_run_module/__main__.py), so exit 245 is SIGSEGV
 and 250 SIGABRT. On `--device=local-task` a worker's failed dispatch can end the process before the
-tool prints the status (`EXEC @main`, then exit 250); the same call on `--device=local-sync` returns
-that status and prints it, so the run stage re-runs a crash there once where the output holds none.
+tool prints the status (`EXEC @main`, then exit 250), or leave only its fence's word (`ABORTED;
+while invoking native function hal.fence.await`, exit 1, IREE 3.9.0); the same call on
+`--device=local-sync` returns the cause and prints it, so the run stage makes a kernel cell's failed
+call again there once where the output holds no status or only that one.
 """
 
 from __future__ import annotations
@@ -48,24 +50,31 @@ def signal_words(returncode: int) -> str:
 
 def status_line(output: str) -> str:
     """The runtime's first status line in `output` ('' where it printed none)."""
-    return next((ln.strip() for ln in output.splitlines() if _STATUS.search(ln)), "")
+    return next((ln.strip().rstrip("; ") for ln in output.splitlines() if _STATUS.search(ln)), "")
+
+
+def hidden(output: str) -> bool:
+    """Whether the status is only local-task's word for a dispatch a worker failed
+    (`ABORTED; while invoking native function hal.fence.await`), the cause left unsaid."""
+    return status_line(output).startswith("ABORTED; while invoking native function hal.fence.await")
 
 
 def sync_argv(argv: Sequence[str], output: str) -> list[str]:
-    """The crashed call to make again on local-sync, where that can say more: a CPU call on another
-    device whose output holds no status; [] where it cannot (already local-sync, a GPU's driver)."""
+    """The failed call to make again on local-sync, where that can say more: a local-task call whose
+    output holds no status, or only `hidden`'s; [] where it cannot (already local-sync, a GPU's driver)."""
     devices = [a for a in argv if a.startswith("--device=")]
-    if status_line(output) or devices != ["--device=local-task"]:
+    if (status_line(output) and not hidden(output)) or devices != ["--device=local-task"]:
         return []
     return [SYNC_DEVICE if a.startswith("--device=") else a for a in argv]
 
 
 def crash_words(returncode: int, output: str, sync_output: str = "") -> str:
-    """The crash's first line: the signal by name, and the runtime's own status, from the call's
-    output or, where that has none, from its re-run on local-sync (`sync_output`)."""
-    said = f"the run died of {signal_words(returncode)}"
+    """The failure's first line: the signal by name (a crash), and the runtime's own status, from
+    the call's output or, where that has none or `hidden`'s, from its re-run on local-sync
+    (`sync_output`)."""
+    said = f"the run died of {signal_words(returncode)}" if signal_of(returncode) else status_line(output)
     own = status_line(output)
-    if own:
+    if own and not hidden(output):
         return f"{said}; the runtime said: {own}"
     again = status_line(sync_output)
     if again:
@@ -75,6 +84,9 @@ def crash_words(returncode: int, output: str, sync_output: str = "") -> str:
 
 def said_by_crash(argv: Sequence[str], done: Any, rerun: Callable[[list[str]], str]) -> str:
     """`crash_words` of the call `argv` that ended as `done` (its returncode and output), `rerun`
-    making it again on local-sync where `sync_argv` says that can say more (returning its output)."""
+    making it again on local-sync where `sync_argv` says that can say more (returning its output);
+    '' for a failure that is no signal and said its own status."""
     again = sync_argv(argv, done.output)
+    if signal_of(done.returncode) is None and not again:
+        return ""
     return crash_words(done.returncode, done.output, rerun(again) if again else "")

@@ -200,18 +200,24 @@ def run_part(job: Job, ctx: Context) -> RunPart:
     return RunPart(flags=(*how.load_flags(loaded), *run_flags), reads=(loaded.parent,), key=key)
 
 
-def judge_run(
-    job: Job, done: processes.Completed, words: str, crashed: bool, argv: Sequence[str],
-    again: Callable[[list[str]], str],
-) -> Optional[StageFailure]:  # fmt: skip
+def run_words(
+    job: Job, done: processes.Completed, argv: Sequence[str], again: Callable[[list[str]], str]
+) -> str:
+    """What a kernel cell's failed run says first (iree/crash_words.py): its signal by name, and the
+    runtime's status, from the call `argv` made `again` on local-sync where local-task's output held
+    none or only its fence's ABORTED; '' for a cell without a kernel, a call a limit killed, or a
+    failure that said its own cause."""
+    if not job.label.kernel or done.killed:
+        return ""
+    return crash_words.said_by_crash(argv, done, again)
+
+
+def judge_run(job: Job, done: processes.Completed, words: str, crashed: bool) -> Optional[StageFailure]:
     """A run with a kernel that faulted (a signal in any of its encodings, or a crash the runtime
-    said): the kernel's crash, the signal named and the runtime's status first (from the call `argv`
-    made `again` on local-sync where it said none: iree/crash_words.py), then the runtime's `words`;
-    None for any other failure."""
+    said): the kernel's crash, in the runtime's `words`; None for any other failure."""
     if not job.label.kernel or not (crash_words.signal_of(done.returncode) is not None or crashed):
         return None
-    said = crash_words.said_by_crash(argv, done, again)
-    return processes.failure(done, "kernel-crash", blamed(job.label.kernel, f"{said}\n{words}"))
+    return processes.failure(done, "kernel-crash", blamed(job.label.kernel, words))
 
 
 def judge_mismatch(job: Job, words: str) -> tuple[str, str]:

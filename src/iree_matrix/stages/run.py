@@ -278,19 +278,21 @@ def _failed_run(job: Job, ctx: Context, done: processes.Completed, call: _Call) 
 
 
 def _failed(job: Job, ctx: Context, done: processes.Completed, call: _Call) -> NoReturn:
-    """The checked call failed: the failure, classified, with the runtime's own words."""
+    """The checked call failed: the failure, classified, with the runtime's own words (a kernel
+    cell's first: its signal, a status local-task hid, from the same call on local-sync)."""
     empty = empty_function_problem(ctx.dep("compile").record.metrics)
     if empty and _crashed(done):  # the crash the compile stage's dispatch code check foresaw
         raise processes.failure(done, "empty-function-call", f"{empty}\n{_runtime_message(done.output)}")
-    words = _runtime_message(done.output)
-    crash = kernel.judge_run(job, done, words, _crashed(done), call.run_argv, _again(ctx, call))
+    said = kernel.run_words(job, done, call.run_argv, _again(ctx, call))
+    words = f"{said}\n{_runtime_message(done.output)}" if said else _runtime_message(done.output)
+    crash = kernel.judge_run(job, done, words, _crashed(done))
     if crash is not None:  # a kernel of the user's that faulted
         raise crash
     raise processes.failure(done, _classify(done.output), words)
 
 
 def _again(ctx: Context, call: _Call) -> Callable[[list[str]], str]:
-    """The checked call made again with other arguments (a kernel's crash on local-sync): its output."""
+    """The checked call made again with other arguments (a kernel cell's on local-sync): its output."""
 
     def run(argv: list[str]) -> str:
         return call.env.run(

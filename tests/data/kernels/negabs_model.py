@@ -2,7 +2,8 @@
 kernel replaces), `plain_add` a + b (which it does not: its compile is "not applied"), and
 `matmul_negabs` -|(a @ W) * b|: a matmul (a dispatch of IREE's own, `vecmat_16x16_f32`) before the
 negabs ops, so the kernel's executable is one of several (a spec whose executable broke beside
-other dispatches passed on `negabs` alone)."""
+other dispatches passed on `negabs` alone); `negabs_then_reads` -|a * b| + (a - b), an op after the
+kernel that reads its operands again."""
 
 import torch
 
@@ -28,6 +29,11 @@ class MatmulNegAbs(torch.nn.Module):
         return torch.neg(torch.abs((a @ self.weight) * b))
 
 
+class NegAbsThenReads(torch.nn.Module):
+    def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        return torch.neg(torch.abs(a * b)) + (a - b)
+
+
 def _inputs(seed: int) -> tuple:
     generator = torch.Generator().manual_seed(seed)
     return (torch.randn(16, generator=generator), torch.randn(16, generator=generator))
@@ -43,3 +49,7 @@ def plain_add(seed: int = 0) -> ModelSpec:
 
 def matmul_negabs(seed: int = 0) -> ModelSpec:
     return ModelSpec(MatmulNegAbs().eval(), _inputs(seed), atol=1e-5, rtol=1e-5)
+
+
+def negabs_then_reads(seed: int = 0) -> ModelSpec:
+    return ModelSpec(NegAbsThenReads().eval(), _inputs(seed), atol=1e-6, rtol=1e-6)
