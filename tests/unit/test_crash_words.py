@@ -112,3 +112,12 @@ def test_a_status_local_task_hid_is_made_again_on_local_sync() -> None:
     refused = processes.Completed(tuple(TASK), 1, f"EXEC @main\n{BINDINGS}\n", "", 0.5)
     assert (run_stage._failed_run(job, _ctx(), refused, _call("", ran)).message or "").startswith(BINDINGS)
     assert ran == []
+
+
+def test_a_run_a_limit_killed_is_never_made_again() -> None:
+    """Out of memory or out of time: the limit's answer, not the kernel's; no second call."""
+    ran: list[list[str]] = []
+    job = SimpleNamespace(label=SimpleNamespace(kernel="negabs"))
+    killed = processes.Completed(tuple(TASK), -9, "EXEC @main\n", "", 0.5, killed="killed: out of memory")
+    assert run_stage._failed_run(job, _ctx(), killed, _call("", ran)).error_class == "out-of-memory"
+    assert ran == []
