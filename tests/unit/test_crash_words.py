@@ -121,3 +121,15 @@ def test_a_run_a_limit_killed_is_never_made_again() -> None:
     killed = processes.Completed(tuple(TASK), -9, "EXEC @main\n", "", 0.5, killed="killed: out of memory")
     assert run_stage._failed_run(job, _ctx(), killed, _call("", ran)).error_class == "out-of-memory"
     assert ran == []
+
+
+def test_a_re_run_past_its_limit_leaves_the_crash_its_own_words() -> None:
+    """A crash whose second call on local-sync runs out of time is still the kernel's crash, said
+    with its signal: the second call's limit is never the cell's answer."""
+
+    def hangs(argv: list[str]) -> str:
+        raise processes.Timeout(argv, 60.0, "")
+
+    done = processes.Completed(tuple(TASK), 245, "EXEC @main\n", "", 0.5)
+    said = crash_words.said_by_crash(TASK, done, hangs)
+    assert said == "the run died of SIGSEGV (Segmentation fault, exit 245)"

@@ -19,6 +19,8 @@ import signal
 from collections.abc import Callable, Sequence
 from typing import Any, Optional
 
+from iree_matrix.core.system.processes import Timeout
+
 SYNC_DEVICE = "--device=local-sync"
 _STATUS = re.compile(
     r"\b(CANCELLED|UNKNOWN|INVALID_ARGUMENT|DEADLINE_EXCEEDED|NOT_FOUND|ALREADY_EXISTS|PERMISSION_DENIED"
@@ -89,4 +91,8 @@ def said_by_crash(argv: Sequence[str], done: Any, rerun: Callable[[list[str]], s
     again = sync_argv(argv, done.output)
     if signal_of(done.returncode) is None and not again:
         return ""
-    return crash_words(done.returncode, done.output, rerun(again) if again else "")
+    try:
+        sync = rerun(again) if again else ""
+    except Timeout:  # the second call's limit: never the cell's answer, which the first call gave
+        sync = ""
+    return crash_words(done.returncode, done.output, sync)
