@@ -1,14 +1,16 @@
 """Kernel answers issue 82 corrected (pure logic, fakes): `query kernel` reads each job's newest
 record, says "takes it" only where the kernel was applied, and takes `--cache`; a release before
-3.4 refusing the 3.4+ spec spelling is pointed to a `[[specs]]` window."""
+3.4 refusing the 3.4+ spec spelling is pointed to a `[[specs]]` window; the executables of a spec in
+depthwise3x3's form (the test kernels' now) are found."""
 
 from __future__ import annotations
 
 from iree_matrix.core.model.results import Record, ResultsLog, Status, log_path
 from iree_matrix.findings import kernel_windows
 from iree_matrix.findings import kernels as kernel_answers
-from iree_matrix.stages.compile_kernel import kernel_refused
-from tests.unit.test_kernels import LARGE, SPEC_ERROR, _compiled, _records
+from iree_matrix.kernel import kernels
+from iree_matrix.kernel.compiled import kernel_refused
+from tests.unit.test_kernels import LARGE, NEGABS, SPEC_ERROR, _compiled, _records
 
 
 def test_query_kernel_reads_each_jobs_newest_record(tmp_path, capsys) -> None:
@@ -52,3 +54,13 @@ def test_a_release_before_3_4_refusing_the_count_spelling_points_to_a_specs_wind
     assert "give kernel.toml a [[specs]] window" in said and 'before = "3.4.0"' in said
     assert "kernels/depthwise3x3/spec-pre3.4.mlir" in said
     assert "[[specs]]" not in str(kernel_refused("mine", _compiled(1, LARGE), "spec.mlir"))
+
+
+def test_a_source_form_specs_executable_is_found() -> None:
+    """`"hal.executable.source"() ({...}) {sym_name = ...}`: its attributes after the region
+    (kernels/depthwise3x3's form, and the test kernels' since issue 82)."""
+    after = '"hal.executable.source"() ({ builtin.module {} }) {sym_name = "dw3", sym_visibility = "private"}'
+    assert kernels.spec_executables(after) == ("dw3",)
+    depthwise = NEGABS.parents[3] / "kernels" / "depthwise3x3" / "spec.mlir"
+    assert kernels.spec_executables(depthwise.read_text()) == ("depthwise3x3",)
+    assert kernels.spec_executables((NEGABS / "spec.mlir").read_text()) == ("negabs_executable",)
