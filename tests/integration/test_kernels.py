@@ -4,7 +4,8 @@ built, swapped in, run and checked against torch; the same kernel on a model it 
 ("not applied", never run); a kernel computing the wrong thing (its mismatch blamed on it); one
 that does not compile (the C compiler's first error) given with `--kernel`; one whose spec
 iree-compile refuses (its words); one whose release window names another spec (taken by 3.9.0,
-its default spec broken). Then `query kernel` answers from the records."""
+its default spec broken). Then `query kernel` answers from the records. And both test kernels
+beside a dispatch of IREE's own, on 3.9.0 and 3.13.0."""
 
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ torch = ["2.13.0"]
 turbine = ["3.9.0"]
 compiler = ["3.9.0"]
 models = ["{data}/negabs_model.py:negabs", "{data}/negabs_model.py:plain_add"]
-kernels = ["{data}/negabs", "negabs_wrong", "bad_spec", "windowed", "stacked", "unknown_flag"]
+kernels = ["{data}/negabs", "negabs_wrong", "bad_spec", "windowed", "stacked", "unknown_flag", "crashing"]
 
 [benchmark]
 repetitions = 1
@@ -70,6 +71,14 @@ def test_a_kernel_across_its_answers_then_query_kernel(cache: Path, tmp_path: Pa
     # object and the module are negabs's, only the runs are their own.)
     _variant(tmp_path, "stacked", run_flags='["--task_worker_stack_size=262144"]')
     _variant(tmp_path, "unknown_flag", run_flags='["--task_no_such_runtime_flag=1"]')
+    # A kernel that writes far outside its output: the run dies of SIGSEGV, named as such.
+    crashing = _variant(tmp_path, "crashing")
+    (crashing / "negabs.c").write_text(
+        "#include <stddef.h>\n"
+        "void negabs_workgroup(float* a0, float* a, size_t ao, size_t as, size_t ast, float* b0, float* b,\n"
+        "    size_t bo, size_t bs, size_t bst, float* o0, float* out, size_t oo, size_t os, size_t ost,\n"
+        "    size_t first) { out[oo + first + ((size_t)1 << 40)] = 1.0f; }\n"
+    )
     broken = _variant(tmp_path, "broken")
     (broken / "negabs.c").write_text("void negabs_workgroup(void) { return undeclared_name; }\n")
     matrix = tmp_path / "kernels.toml"
@@ -94,7 +103,6 @@ def test_a_kernel_across_its_answers_then_query_kernel(cache: Path, tmp_path: Pa
     facts = with_kernel.metrics["custom_kernel"]
     assert facts["applied"] and facts["baseline_job"] == f"compile:{NEGABS}"
     assert facts["functions_found"] == ["negabs_workgroup"]
-    assert facts["executables_found"] == ["negabs_executable_negabs_x86_64.so"]  # 3.9 keeps it apart
     assert facts["object_sha256"] == built.metrics["object_sha256"]
     assert "--iree-preprocessing-transform-spec-filename=spec.mlir" in with_kernel.command
     assert got[f"run:{NEGABS}+k:negabs"].status is Status.OK
@@ -143,6 +151,12 @@ def test_a_kernel_across_its_answers_then_query_kernel(cache: Path, tmp_path: Pa
     assert unknown.status is Status.FAIL and "task_no_such_runtime_flag" in (unknown.message or ""), (
         unknown.message
     )
+
+    crashed = got[f"run:{NEGABS}+k:crashing"]
+    assert (crashed.status, crashed.error_class) == (Status.FAIL, "kernel-crash"), crashed.message
+    first = (crashed.message or "").splitlines()[0]
+    assert "with kernel 'crashing'" in first and "the run died of SIGSEGV (Segmentation fault" in first, first
+    assert "--device=local-sync" in first, first  # re-made there: no status from either call
 
     # A kernel that does not compile (given with --kernel): the C compiler's first error.
     c_error = got["kernel:broken/x86_64/host"]
@@ -211,6 +225,115 @@ def test_a_kernel_as_a_runtime_plugin(cache: Path, tmp_path: Path) -> None:
     wrong_run = got[f"run:{NEGABS}+k:plugin_wrong"]
     assert (wrong_run.status, wrong_run.error_class) == (Status.MISMATCH, "kernel-mismatch")
     assert _query("negabs_plugin", results).stdout.splitlines()[0] == "x86_64: takes it in 3.9.0"
+
+
+BESIDE_MATRIX = """
+python = ["3.11"]
+torch = ["2.13.0"]
+turbine = ["3.9.0"]
+compiler = ["3.9.0", "3.13.0"]
+models = ["{data}/negabs_model.py:matmul_negabs"]
+kernels = ["{data}/negabs", "{data}/negabs_plugin"]
+
+[benchmark]
+repetitions = 1
+"""
+
+
+def test_the_test_kernels_beside_another_dispatch(cache: Path, tmp_path: Path) -> None:
+    """Issue 82: both test kernels (embedded and plugin) in a model where IREE makes a dispatch of
+    its own before theirs (a matmul: `vecmat_16x16_f32`), on 3.9.0 and 3.13.0. With the specs'
+    earlier form (a hal.executable with its own variant) 3.9.0 ran wrong results (max abs err 9.95,
+    `kernel-mismatch`) and 3.13.0 refused the module (`export '..._vecmat_16x16_f32' not found in
+    library`); the "hal.executable.source" form applies and matches torch on both. ~2 min."""
+    matrix = tmp_path / "beside.toml"
+    matrix.write_text(BESIDE_MATRIX.format(data=DATA))
+    results = tmp_path / "results"
+    done = iree_matrix(
+        "matrix", "--matrix", str(matrix), "--backend", "venv", "--iree-source", iree_source(),
+        cache=cache, results=results, timeout=900,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    got = records(results)
+    for release in ("3.9.0", "3.13.0"):
+        cell = f"negabs_model-matmul_negabs/{EXPORTER}/iree{release}/x86_64/default"
+        assert got[f"run:{cell}"].status is Status.OK, got[f"run:{cell}"].message
+        for kernel in ("negabs", "negabs_plugin"):
+            compiled = got[f"compile:{cell}+k:{kernel}"]
+            assert compiled.status is Status.OK, compiled.message
+            assert compiled.metrics["custom_kernel"]["functions_found"] == ["negabs_workgroup"]
+            ran = got[f"run:{cell}+k:{kernel}"]
+            assert (ran.status, ran.error_class) == (Status.OK, None), (release, kernel, ran.message)
+    for kernel in ("negabs", "negabs_plugin"):
+        assert _query(kernel, results).stdout.splitlines()[0] == "x86_64: takes it in 3.9.0, 3.13.0"
+
+
+def test_a_status_local_task_hides_is_said_from_local_sync(cache: Path, tmp_path: Path) -> None:
+    """The test kernel with its spec in the form that breaks beside other dispatches
+    (tests/data/kernels/negabs_variant.mlir), in a model that reads its operands again after it, on
+    3.9.0: local-task's run says only `ABORTED` (its fence's word); the record quotes the same call on
+    local-sync, which names the cause (`binding count mismatch`). ~1 min."""
+    variant = _variant(tmp_path, "variant")
+    (variant / "spec.mlir").write_text((DATA / "negabs_variant.mlir").read_text())
+    toml = (
+        (variant / "kernel.toml").read_text().replace("negabs_model-negabs", "negabs_model-negabs_then_reads")
+    )
+    (variant / "kernel.toml").write_text(toml)
+    matrix = tmp_path / "variant.toml"
+    head = MATRIX.format(data=DATA).split("models =")[0]
+    matrix.write_text(f'{head}models = ["{DATA}/negabs_model.py:negabs_then_reads"]\nkernels = ["variant"]\n')
+    results = tmp_path / "results"
+    done = iree_matrix("matrix", "--matrix", str(matrix), "--backend", "venv", cache=cache, results=results)
+    assert done.returncode == 0, done.stderr
+    ran = records(results)[
+        f"run:negabs_model-negabs_then_reads/{EXPORTER}/iree3.9.0/x86_64/default+k:variant"
+    ]
+    first = (ran.message or "").splitlines()[0]
+    assert ran.status is Status.FAIL and first.startswith(
+        "ABORTED; while invoking native function hal.fence.await"
+    )
+    assert "the same call on --device=local-sync says:" in first and "binding count mismatch" in first, first
+
+
+def _shipped_for(tmp_path: Path, kernel: str, name: str, model: str) -> Path:
+    """A shipped kernel copied (its links followed) under another name, meant for `model` alone: the
+    same sources and specs."""
+    where = tmp_path / name
+    shutil.copytree(REPO / "kernels" / kernel, where)
+    toml = (where / "kernel.toml").read_text().replace(f'name = "{kernel}"', f'name = "{name}"')
+    lines = [f'models = ["{model}"]' if ln.startswith("models =") else ln for ln in toml.splitlines()]
+    (where / "kernel.toml").write_text("\n".join([*lines, ""]))  # (its line: before any [[specs]])
+    return where
+
+
+def test_the_depthwise_kernels_beside_other_dispatches(cache: Path, tmp_path: Path) -> None:
+    """kernels/depthwise3x3 and depthwise3x3_plugin (their specs, C and required flags as shipped)
+    in a tiny model where IREE's own 1x1 convolutions run before and after the depthwise block the
+    kernel takes (tests/data/kernels/depthwise_model.py), on 3.9.0 and 3.13.0: applied and matching
+    torch. (The published MobileNetV2 windows have many dispatches too, but no test ran them.) ~2 min."""
+    model = "depthwise_model-depthwise_block"
+    _shipped_for(tmp_path, "depthwise3x3", "dw", model)
+    _shipped_for(tmp_path, "depthwise3x3_plugin", "dw_plugin", model)
+    matrix = tmp_path / "dw.toml"
+    head = BESIDE_MATRIX.format(data=DATA).split("models =")[0]
+    matrix.write_text(
+        f'{head}models = ["{DATA}/depthwise_model.py:depthwise_block"]\nkernels = ["dw", "dw_plugin"]\n'
+    )
+    results = tmp_path / "results"
+    done = iree_matrix(
+        "matrix", "--matrix", str(matrix), "--backend", "venv", "--iree-source", iree_source(),
+        cache=cache, results=results, timeout=900,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    got = records(results)
+    for release in ("3.9.0", "3.13.0"):
+        cell = f"{model}/{EXPORTER}/iree{release}/x86_64/default"
+        for kernel in ("dw", "dw_plugin"):
+            compiled = got[f"compile:{cell}+k:{kernel}"]
+            assert compiled.status is Status.OK, compiled.message
+            assert "depthwise3x3_bn_relu6_s1_nhwc" in compiled.metrics["custom_kernel"]["functions_found"]
+            ran = got[f"run:{cell}+k:{kernel}"]
+            assert (ran.status, ran.error_class) == (Status.OK, None), (release, kernel, ran.message)
 
 
 def test_an_arm_object_with_default_visibility_is_refused(cache: Path, tmp_path: Path) -> None:

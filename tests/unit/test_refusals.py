@@ -172,7 +172,8 @@ def test_a_refused_load_keeps_the_command_that_was_refused() -> None:
     compiled = SimpleNamespace(record=SimpleNamespace(metrics={}))
     job = SimpleNamespace(label=SimpleNamespace(kernel=None))
     ctx = SimpleNamespace(dep=lambda stage: compiled)
-    outcome = _failed_run(job, ctx, done, list(argv))  # type: ignore[arg-type]
+    call = SimpleNamespace(run_argv=list(argv))  # a refusal is never made again
+    outcome = _failed_run(job, ctx, done, call)  # type: ignore[arg-type]
     assert outcome.status is Status.FAIL and outcome.error_class == "incompatible-module"
     assert "required module 'hal' version mismatch; have 6 but require 7" in (outcome.message or "")
     assert outcome.command == argv

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Optional
 
 from iree_matrix.commands.options import (
     ARCH,
+    CACHE,
     COMPILER,
     JSON,
     KERNEL_NAME,
@@ -65,6 +66,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             help="the results set asked (default: ./results, else the published results this "
             "iree-matrix ships: the same answers from any directory)",
         )
+        # Taken as by the commands that made the results (a `matrix ... --cache C` line repeated
+        # with `query`): the answer is the records', the same with any cache.
+        CACHE.add(sub, help="the cache the results were made with (the answer reads only the results set)")
         JSON.add(sub)
 
 

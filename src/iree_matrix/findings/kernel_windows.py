@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Optional
 
 from iree_matrix.core import excerpts
-from iree_matrix.core.model.results import Record, Status
+from iree_matrix.core.model.results import Record, Status, latest_by_job
 from iree_matrix.iree import versions
 
 TAKES, WRONG, CRASHES, REFUSED_AT_RUN, COMPILES = (
@@ -60,8 +60,9 @@ def names(records: Iterable[Record]) -> list[str]:
 
 
 def window(records: Iterable[Record], kernel: str) -> list[ReleaseVerdict]:
-    """The kernel's verdict per architecture and compiler release, oldest release first."""
-    mine = [r for r in records if r.label.kernel == kernel]
+    """The kernel's verdict per architecture and compiler release, oldest release first, from the
+    newest record of each job (a crash the same log later replaced by a match is history)."""
+    mine = [r for r in latest_by_job(records).values() if r.label.kernel == kernel]
     builds = {r.label.arch: r for r in mine if r.stage == "kernel"}
     compiles = [r for r in mine if r.stage == "compile"]
     runs = [r for r in mine if r.stage == "run"]
@@ -86,7 +87,10 @@ def _verdict(
         c for c in compiles if c.status is Status.FAIL and c.error_class not in ("kernel-not-applied",)
     ]
     ran = [r for r in runs if r.status in (Status.OK, Status.MISMATCH, Status.FAIL)]
-    matched = [r for r in ran if r.status is Status.OK]
+    # "takes it" rests on a run of a module the kernel was applied to, never on one whose compile
+    # the records call not applied (that run computed IREE's own ops).
+    cells = {c.job.split(":", 1)[1] for c in applied}
+    matched = [r for r in ran if r.status is Status.OK and r.job.split(":", 1)[1] in cells]
     wrong = [r for r in ran if r.status is Status.MISMATCH]
     failed = [r for r in ran if r.status is Status.FAIL]
     crashed = [r for r in failed if r.error_class == "kernel-crash"]

@@ -188,3 +188,21 @@ def first_c_error(output: str) -> str:
 def spec_refused(output: str, spec_name: str) -> bool:
     """Whether a failed compile's errors are about the spec file itself (its name before `:LINE:`)."""
     return re.search(rf"(^|/){re.escape(spec_name)}:\d+:\d+: error:", output, re.MULTILINE) is not None
+
+
+# Releases before 3.4.0 (2.9.0 ... 3.3.0) spell hal.executable.export's workgroup count as a bare
+# region, 3.4.0 and newer as `count(%device: !hal.device, ...) -> (index, index, index)`, which the
+# older parser reads as an op named `count`.
+_NEWER_COUNT = "custom op 'count' is unknown"
+
+
+def older_spelling_hint(output: str) -> str:
+    """The fix where a release before 3.4 refuses a spec in the 3.4+ spelling ('' otherwise)."""
+    if _NEWER_COUNT not in output:
+        return ""
+    return (
+        "; a release before 3.4.0 takes the export's workgroup count as a bare region, not "
+        "`count(...)`: give kernel.toml a [[specs]] window for the older releases "
+        '(`file = "spec-pre3.4.mlir"`, `before = "3.4.0"`) holding the spec in that spelling, as '
+        "kernels/depthwise3x3/spec-pre3.4.mlir is (docs/kernels.md, 'A kernel directory')"
+    )

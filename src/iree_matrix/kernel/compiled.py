@@ -114,5 +114,5 @@ def kernel_refused(
     return StageFailure(
         "kernel-rejected",
         f"with kernel {kernel!r} this iree-compile refuses {what} (the cell compiles without it): "
-        f"{_said(done)}",
+        f"{_said(done)}{custom_dispatch.older_spelling_hint(done.output)}",
     )

@@ -19,6 +19,7 @@ from typing import Any, Optional, Protocol
 from iree_matrix.core.errors import StageFailure
 from iree_matrix.core.model.metrics.kernel import KernelMetrics
 from iree_matrix.core.system import processes
+from iree_matrix.iree import crash_words
 from iree_matrix.iree.flags import missing_flags
 from iree_matrix.kernel import build, compiled, mechanism
 from iree_matrix.kernel.kernels import Kernel, find, profile_label
@@ -199,10 +200,22 @@ def run_part(job: Job, ctx: Context) -> RunPart:
     return RunPart(flags=(*how.load_flags(loaded), *run_flags), reads=(loaded.parent,), key=key)
 
 
+def run_words(
+    job: Job, done: processes.Completed, argv: Sequence[str], again: Callable[[list[str]], str]
+) -> str:
+    """What a kernel cell's failed run says first (iree/crash_words.py): its signal by name, and the
+    runtime's status, from the call `argv` made `again` on local-sync where local-task's output held
+    none or only its fence's ABORTED; '' for a cell without a kernel, a call a limit killed, or a
+    failure that said its own cause."""
+    if not job.label.kernel or done.killed:
+        return ""
+    return crash_words.said_by_crash(argv, done, again)
+
+
 def judge_run(job: Job, done: processes.Completed, words: str, crashed: bool) -> Optional[StageFailure]:
-    """A run with a kernel that faulted (a signal: IREE 3.9/3.13's tools exit 245 or 139, or a crash
-    the runtime said): the kernel's crash, in the runtime's `words`; None for any other failure."""
-    if not job.label.kernel or not (done.returncode < 0 or done.returncode > 128 or crashed):
+    """A run with a kernel that faulted (a signal in any of its encodings, or a crash the runtime
+    said): the kernel's crash, in the runtime's `words`; None for any other failure."""
+    if not job.label.kernel or not (crash_words.signal_of(done.returncode) is not None or crashed):
         return None
     return processes.failure(done, "kernel-crash", blamed(job.label.kernel, words))
 

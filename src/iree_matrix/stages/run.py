@@ -12,7 +12,7 @@ import hashlib
 import json
 import statistics
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, Optional
 
@@ -175,7 +175,7 @@ class RunStage(StageBase):
             )
         )
         if done.returncode != 0:
-            return _not_run_here(call, done) or _failed_run(job, ctx, done, call.run_argv)
+            return _not_run_here(call, done) or _failed_run(job, ctx, done, call)
         references = [REFERENCE.of(call.export) / f"output{i}.npy" for i in range(len(call.outputs))]
         info = call.info
         check = compare(
@@ -270,25 +270,39 @@ def _not_run_here(call: _Call, done: processes.Completed) -> Optional[Outcome]:
     return Outcome(Status.SKIP, message=reason, command=tuple(call.run_argv), cacheable=False)
 
 
-def _failed_run(job: Job, ctx: Context, done: processes.Completed, argv: Sequence[str]) -> Outcome:
+def _failed_run(job: Job, ctx: Context, done: processes.Completed, call: _Call) -> Outcome:
     """The checked call's failure as its record, with the command that met it: a refused load is an
     answer a reader re-makes by hand from `show JOB --commands`, which printed "no command recorded"
     for every refusal and crash (the command was kept only when the call succeeded)."""
     try:
-        _failed(job, ctx, done)
+        _failed(job, ctx, done, call)
     except StageFailure as failure:
-        return dataclasses.replace(from_exception(failure), command=tuple(argv))
+        return dataclasses.replace(from_exception(failure), command=tuple(call.run_argv))
 
 
-def _failed(job: Job, ctx: Context, done: processes.Completed) -> NoReturn:
-    """The checked call failed: the failure, classified, with the runtime's own words."""
+def _failed(job: Job, ctx: Context, done: processes.Completed, call: _Call) -> NoReturn:
+    """The checked call failed: the failure, classified, with the runtime's own words (a kernel
+    cell's first: its signal, a status local-task hid, from the same call on local-sync)."""
     empty = empty_function_problem(ctx.dep("compile").record.metrics)
     if empty and _crashed(done):  # the crash the compile stage's dispatch code check foresaw
         raise processes.failure(done, "empty-function-call", f"{empty}\n{_runtime_message(done.output)}")
-    crash = kernel.judge_run(job, done, _runtime_message(done.output), _crashed(done))
+    said = kernel.run_words(job, done, call.run_argv, _again(ctx, call))
+    words = f"{said}\n{_runtime_message(done.output)}" if said else _runtime_message(done.output)
+    crash = kernel.judge_run(job, done, words, _crashed(done))
     if crash is not None:  # a kernel of the user's that faulted
         raise crash
-    raise processes.failure(done, _classify(done.output), _runtime_message(done.output))
+    raise processes.failure(done, _classify(done.output), words)
+
+
+def _again(ctx: Context, call: _Call) -> Callable[[list[str]], str]:
+    """The checked call made again with other arguments (a kernel cell's on local-sync): its output."""
+
+    def run(argv: list[str]) -> str:
+        return call.env.run(
+            ProcessRequest(argv, timeout=ctx.timeout, log=ctx.log, check=False, **call.mounts)
+        ).output
+
+    return run
 
 
 def _timed(call: _Call, ctx: Context, done: processes.Completed) -> tuple[list[str], dict[str, Any]]:

@@ -1,23 +1,17 @@
 // Swaps `-|a * b|` (three elementwise linalg.generic ops on 16 f32) for a call to the import
 // `negabs_workgroup`, which the runtime resolves from the plugin (negabs_plugin.c) it is given with
-// --executable_plugin: ../negabs/spec.mlir without the object (no objects([...]) on the variant, no
-// hal.import.static on the declaration). IREE 3.x spellings; static shapes, no push constant (see
-// ../negabs/spec.mlir for why).
+// --executable_plugin: ../negabs/spec.mlir without the object (no `objects` on the executable, no
+// hal.import.static on the declaration). IREE 3.4+ spellings; static shapes, no push constant, and
+// a "hal.executable.source" rather than a hal.executable with its own variant (see
+// ../negabs/spec.mlir for why: the latter breaks beside any other dispatch of the model).
 
 #negabs_layout = #hal.pipeline.layout<bindings = [
   #hal.pipeline.binding<storage_buffer, ReadOnly>,
   #hal.pipeline.binding<storage_buffer, ReadOnly>,
   #hal.pipeline.binding<storage_buffer>
 ]>
-#negabs_target = #hal.executable.target<"llvm-cpu", "embedded-elf-x86_64", {
-  data_layout = "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-i128:128-f80:128-n8:16:32:64-S128",
-  native_vector_size = 32 : index,
-  target_triple = "x86_64-unknown-unknown-eabi-elf"
-}>
-
 module attributes {transform.with_named_sequence} {
-  hal.executable private @negabs_executable {
-    hal.executable.variant public @negabs_x86_64 target(#negabs_target) {
+  "hal.executable.source"() ({
       hal.executable.export public @negabs ordinal(0) layout(#negabs_layout)
           count(%device: !hal.device, %workload: index) -> (index, index, index) {
         %groups = affine.apply affine_map<()[s0] -> (s0 ceildiv 64)>()[%workload]
@@ -37,12 +31,12 @@ module attributes {transform.with_named_sequence} {
           return
         }
       }
-    }
-  }
+      "hal.executable.source_end"() : () -> ()
+  }) {sym_name = "negabs_executable", sym_visibility = "private"} : () -> ()
 
   util.func private @negabs_call(%a: tensor<16xf32>, %b: tensor<16xf32>) -> tensor<16xf32> {
     %length = arith.constant 16 : index
-    %out = flow.dispatch @negabs_executable::@negabs_x86_64::@negabs[%length](%a, %b)
+    %out = flow.dispatch @negabs_executable::@negabs[%length](%a, %b)
         : (tensor<16xf32>, tensor<16xf32>) -> tensor<16xf32>
     util.return %out : tensor<16xf32>
   }

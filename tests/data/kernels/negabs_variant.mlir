@@ -1,0 +1,112 @@
+// The test kernel's spec in the form it had until issue 82: a hal.executable with its own
+// hal.executable.variant. Kept only for tests/integration/test_kernels.py's words: beside another
+// dispatch that reads the kernel's operands, IREE 3.9.0's local-task run says only `ABORTED` and
+// local-sync `binding count mismatch`. Use ../negabs/spec.mlir's form.
+//
+// Swaps `-|a * b|` (three elementwise linalg.generic ops on 16 f32) for a call into negabs.o
+// (negabs.c), linked into the executable. IREE 3.x spellings (#hal.pipeline.layout with bindings,
+// transform.util.*). Static shapes and no push constant: IREE 3.9 folds a constant operand of the
+// dispatch away, and the runtime then refuses it ("constant count mismatch, expected 1 but was
+// provided 0"); the kernel reads the length from its memref's size instead.
+
+#negabs_layout = #hal.pipeline.layout<bindings = [
+  #hal.pipeline.binding<storage_buffer, ReadOnly>,
+  #hal.pipeline.binding<storage_buffer, ReadOnly>,
+  #hal.pipeline.binding<storage_buffer>
+]>
+#negabs_target = #hal.executable.target<"llvm-cpu", "embedded-elf-x86_64", {
+  data_layout = "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-i128:128-f80:128-n8:16:32:64-S128",
+  native_vector_size = 32 : index,
+  target_triple = "x86_64-unknown-unknown-eabi-elf"
+}>
+
+module attributes {transform.with_named_sequence} {
+  hal.executable private @negabs_executable {
+    hal.executable.variant public @negabs_x86_64 target(#negabs_target) objects([
+      #hal.executable.object<{path = "negabs.o"}>
+    ]) {
+      hal.executable.export public @negabs ordinal(0) layout(#negabs_layout)
+          count(%device: !hal.device, %workload: index) -> (index, index, index) {
+        %groups = affine.apply affine_map<()[s0] -> (s0 ceildiv 64)>()[%workload]
+        %one = arith.constant 1 : index
+        hal.return %groups, %one, %one : index, index, index
+      }
+      builtin.module {
+        func.func private @negabs_workgroup(memref<16xf32>, memref<16xf32>, memref<16xf32>, index)
+            attributes {hal.import.static}
+        func.func @negabs() {
+          %zero = arith.constant 0 : index
+          %group = hal.interface.workgroup.id[0] : index
+          %first = affine.apply affine_map<()[s0] -> (s0 * 64)>()[%group]
+          %a = hal.interface.binding.subspan layout(#negabs_layout) binding(0) alignment(64) offset(%zero) : memref<16xf32>
+          %b = hal.interface.binding.subspan layout(#negabs_layout) binding(1) alignment(64) offset(%zero) : memref<16xf32>
+          %out = hal.interface.binding.subspan layout(#negabs_layout) binding(2) alignment(64) offset(%zero) : memref<16xf32>
+          func.call @negabs_workgroup(%a, %b, %out, %first) : (memref<16xf32>, memref<16xf32>, memref<16xf32>, index) -> ()
+          return
+        }
+      }
+    }
+  }
+
+  util.func private @negabs_call(%a: tensor<16xf32>, %b: tensor<16xf32>) -> tensor<16xf32> {
+    %length = arith.constant 16 : index
+    %out = flow.dispatch @negabs_executable::@negabs_x86_64::@negabs[%length](%a, %b)
+        : (tensor<16xf32>, tensor<16xf32>) -> tensor<16xf32>
+    util.return %out : tensor<16xf32>
+  }
+
+  transform.named_sequence @negabs_match(%root: !transform.any_op {transform.readonly})
+      -> (!transform.any_value, !transform.any_value) {
+    %ins, %outs = transform.iree.match.cast_compatible_dag_from_root %root {
+      ^bb0(%a: tensor<16xf32>, %b: tensor<16xf32>):
+        %empty = tensor.empty() {"match.operation_name_only"} : tensor<16xf32>
+        %product = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>,
+                                                    affine_map<(d0) -> (d0)>],
+                                   iterator_types = ["parallel"]}
+            ins(%a, %b : tensor<16xf32>, tensor<16xf32>) outs(%empty : tensor<16xf32>) {
+        ^bb0(%x: f32, %y: f32, %o: f32):
+          %p = arith.mulf %x, %y : f32
+          linalg.yield %p : f32
+        } -> tensor<16xf32>
+        %magnitude = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>],
+                                     iterator_types = ["parallel"]}
+            ins(%product : tensor<16xf32>) outs(%empty : tensor<16xf32>) {
+        ^bb0(%x: f32, %o: f32):
+          %m = math.absf %x : f32
+          linalg.yield %m : f32
+        } -> tensor<16xf32>
+        %negated = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>],
+                                   iterator_types = ["parallel"]}
+            ins(%magnitude : tensor<16xf32>) outs(%empty : tensor<16xf32>) {
+        ^bb0(%x: f32, %o: f32):
+          %n = arith.negf %x : f32
+          linalg.yield %n : f32
+        } -> tensor<16xf32>
+    } : (!transform.any_op) -> (!transform.any_value, !transform.any_value)
+    transform.yield %ins, %outs : !transform.any_value, !transform.any_value
+  }
+
+  transform.named_sequence @negabs_swap(%ins: !transform.any_value {transform.readonly},
+                                        %out: !transform.any_value {transform.readonly}) {
+    %root = transform.get_defining_op %out : (!transform.any_value) -> !transform.any_op
+    %module = transform.util.get_nearest_symbol_table %root : (!transform.any_op) -> !transform.any_op
+    %executable = transform.util.import_symbol @negabs_executable into %module if undefined
+        : (!transform.any_op) -> !transform.any_op
+    %call = transform.util.import_symbol @negabs_call into %module if undefined
+        : (!transform.any_op) -> !transform.any_op
+    transform.util.cast_and_call %call(%ins) -> %out after %root {
+      transform.type_conversion.tensor.cast_shape_dynamic_dims
+    } : (!transform.any_op, !transform.any_value, !transform.any_value, !transform.any_op) -> !transform.any_op
+    transform.yield
+  }
+
+  transform.named_sequence @__transform_main(%module: !transform.any_op) {
+    %funcs = transform.structured.match ops{["util.func"]} in %module : (!transform.any_op) -> !transform.any_op
+    transform.foreach %funcs : !transform.any_op {
+    ^bb0(%func: !transform.any_op):
+      transform.foreach_match in %func @negabs_match -> @negabs_swap : (!transform.any_op) -> (!transform.any_op)
+    }
+    transform.apply_dce to %module : !transform.any_op
+    transform.yield
+  }
+}

@@ -1,0 +1,66 @@
+"""Kernel answers issue 82 corrected (pure logic, fakes): `query kernel` reads each job's newest
+record, says "takes it" only where the kernel was applied, and takes `--cache`; a release before
+3.4 refusing the 3.4+ spec spelling is pointed to a `[[specs]]` window; the executables of a spec in
+depthwise3x3's form (the test kernels' now) are found."""
+
+from __future__ import annotations
+
+from iree_matrix.core.model.results import Record, ResultsLog, Status, log_path
+from iree_matrix.findings import kernel_windows
+from iree_matrix.findings import kernels as kernel_answers
+from iree_matrix.kernel import kernels
+from iree_matrix.kernel.compiled import kernel_refused
+from tests.unit.test_kernels import LARGE, NEGABS, SPEC_ERROR, _compiled, _records
+
+
+def test_query_kernel_reads_each_jobs_newest_record(tmp_path, capsys) -> None:
+    """Issue 82: a crash the same log later replaced by a match answered the query ("crashes"),
+    against the run's own COMPATIBILITY.md (which reads the newest record per job); `--cache`, which
+    the matrix run took, was refused."""
+    from iree_matrix import cli
+
+    records = _records()[:3]
+    crash = Record(**{**records[2].__dict__, "status": Status.FAIL, "error_class": "kernel-crash",
+                      "message": "with kernel 'negabs': the run died of SIGSEGV"})  # fmt: skip
+    log = ResultsLog(log_path(tmp_path / "results"))
+    for record in (records[0], records[1], crash, records[2]):  # the crash first, the match after it
+        log.append(record)
+    (verdict,) = kernel_windows.window([records[0], records[1], crash, records[2]], "negabs")
+    assert verdict.verdict == kernel_windows.TAKES and verdict.reason == ""
+    argv = ["query", "kernel", "negabs", "--results-dir", str(tmp_path / "results")]
+    assert cli.main([*argv, "--cache", str(tmp_path / "cache")]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == "x86_64: takes it in 3.9.0"
+
+
+def test_query_kernel_takes_it_only_where_the_kernel_was_applied() -> None:
+    """A matching run whose compile the records call `kernel-not-applied` ran IREE's own ops: no
+    "takes it (compile not applied, …)"."""
+    records = _records()[:3]
+    records[1] = Record(
+        **{**records[1].__dict__, "status": Status.FAIL, "error_class": "kernel-not-applied",
+           "message": "its transform spec matched nothing"}
+    )  # fmt: skip
+    (verdict,) = kernel_windows.window(records, "negabs")
+    assert verdict.verdict == kernel_windows.NOTHING, verdict
+    assert (verdict.compile, verdict.load, verdict.match) == ("not applied", "not run", "not run")
+    assert not kernel_answers.answer(records, "negabs").text().startswith("x86_64: takes it")
+
+
+def test_a_release_before_3_4_refusing_the_count_spelling_points_to_a_specs_window() -> None:
+    """Issue 82: 2.9.0-3.3.0 refuse the 3.4+ `count(...)` spelling; the refusal names the fix (a
+    [[specs]] window with the older spelling) and the shipped example of one."""
+    said = str(kernel_refused("mine", _compiled(1, SPEC_ERROR), "spec.mlir"))
+    assert "refuses its transform spec" in said and "custom op 'count' is unknown" in said
+    assert "give kernel.toml a [[specs]] window" in said and 'before = "3.4.0"' in said
+    assert "kernels/depthwise3x3/spec-pre3.4.mlir" in said
+    assert "[[specs]]" not in str(kernel_refused("mine", _compiled(1, LARGE), "spec.mlir"))
+
+
+def test_a_source_form_specs_executable_is_found() -> None:
+    """`"hal.executable.source"() ({...}) {sym_name = ...}`: its attributes after the region
+    (kernels/depthwise3x3's form, and the test kernels' since issue 82)."""
+    after = '"hal.executable.source"() ({ builtin.module {} }) {sym_name = "dw3", sym_visibility = "private"}'
+    assert kernels.spec_executables(after) == ("dw3",)
+    depthwise = NEGABS.parents[3] / "kernels" / "depthwise3x3" / "spec.mlir"
+    assert kernels.spec_executables(depthwise.read_text()) == ("depthwise3x3",)
+    assert kernels.spec_executables((NEGABS / "spec.mlir").read_text()) == ("negabs_executable",)
