@@ -177,22 +177,6 @@ class KernelStage(StageBase):
         return Outcome(Status.OK, metrics=metrics.written(), command=tuple(argv))
 
 
-def spec_of(job: Job, ctx: Context) -> Path:
-    """The kernel's spec for a compile job's release (its `[[specs]]` window, else `spec`), in the
-    kernel's entry: what that compile reads, and what its record names."""
-    kernel = _kernel(job, ctx)
-    if not kernel.spec_windows:
-        return ctx.read(KERNEL_SPEC)
-    return ctx.read(KERNEL_SPECS) / kernel.spec_for(job.label.compiler)
-
-
-def spec_digest_of(job: Job, ctx: Context, built: KernelMetrics) -> Optional[str]:
-    """The digest of the spec `spec_of` names (in the compile's key and record)."""
-    if not built.specs_sha256:  # one spec (a kernel without windows): the digest it always had
-        return built.spec_sha256
-    return built.specs_sha256.get(_kernel(job, ctx).spec_for(job.label.compiler))
-
-
 def _kernel(job: Job, ctx: Context) -> Kernel:
     return find(ctx.spec.kernels, job.label.kernel)
 
