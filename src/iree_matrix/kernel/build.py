@@ -32,7 +32,8 @@ from iree_matrix.core.system import host, process_output
 from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.iree import custom_dispatch, elf, targets, versions
 from iree_matrix.iree.flags import target_cpu
-from iree_matrix.kernel.kernels import Kernel, find
+from iree_matrix.kernel.kernels import Kernel
+from iree_matrix.kernel.seam import kernel_of
 from iree_matrix.matrix.plan import EnvSpec, Job, Planned, PlannedFunction
 from iree_matrix.source_builds import cmake_runtime
 from iree_matrix.stages.artifacts import KERNEL_OBJECTS, KERNEL_SPEC, KERNEL_SPECS
@@ -84,7 +85,7 @@ class KernelStage(StageBase):
         unit.planned[self.name] = Planned(job_cell(cell.kernel, cell.arch, cpu), labels, env, id=job_id)
 
     def key(self, job: Job, ctx: Context) -> str:
-        kernel = _kernel(job, ctx)
+        kernel = kernel_of(job, ctx)
         cpu = job_cpu(job)
         return digest(
             {
@@ -105,7 +106,7 @@ class KernelStage(StageBase):
         )
 
     def execute(self, job: Job, ctx: Context, out: Path) -> Outcome:
-        kernel = _kernel(job, ctx)
+        kernel = kernel_of(job, ctx)
         env = ctx.environment(job)
         sources = out / _SOURCES
         sources.mkdir(parents=True)
@@ -175,10 +176,6 @@ class KernelStage(StageBase):
             plugin_header_sha256=file_sha256(header) if header is not None else None,
         )
         return Outcome(Status.OK, metrics=metrics.written(), command=tuple(argv))
-
-
-def _kernel(job: Job, ctx: Context) -> Kernel:
-    return find(ctx.spec.kernels, job.label.kernel)
 
 
 def include_flag(directory: Path) -> str:
