@@ -645,17 +645,14 @@ def test_the_compile_key_and_record_take_the_releases_spec(tmp_path: Path) -> No
     where = _windowed(tmp_path, '[[specs]]\nfile = "spec-old.mlir"\nfrom = "3.9.0"\nbefore = "3.10.0"\n')
     kernel = kernels.load(where)
     job, ctx = _compile_ctx(tmp_path, kernel=kernel, specs={"spec.mlir": "new", "spec-old.mlir": "old"})
-    from iree_matrix.core.model.metrics.kernel import KernelMetrics
-
     (tmp_path / "specs").mkdir()  # the kernel entry (its record's path: tmp_path)
     for name in kernel.spec_files():
         shutil.copyfile(where / name, tmp_path / "specs" / name)
-    read = ctx.dep("kernel").record.metric.of(KernelMetrics)
-    assert kernel_stage.spec_of(job, ctx).name == "spec-old.mlir"
-    assert kernel_stage.spec_digest_of(job, ctx, read) == "old"
+    assert kernel_seam.FILES.spec_for(job, ctx, kernel, None).name == "spec-old.mlir"
+    assert kernel_seam.FILES.digest(job, ctx, kernel) == "old"
     later = dataclasses.replace(job, labels={**job.labels, "compiler": "3.13.0"})
-    assert kernel_stage.spec_of(later, ctx).name == "spec.mlir"
-    assert kernel_stage.spec_digest_of(later, ctx, read) == "new"
+    assert kernel_seam.FILES.spec_for(later, ctx, kernel, None).name == "spec.mlir"
+    assert kernel_seam.FILES.digest(later, ctx, kernel) == "new"
     assert CompileStage().key(job, ctx) != CompileStage().key(later, ctx)
 
 

@@ -14,8 +14,7 @@ from iree_matrix.core.errors import SpecError, StageSkipped
 from iree_matrix.core.system import processes
 from iree_matrix.iree import versions
 from iree_matrix.matrix import releases, spec, spec_file
-from iree_matrix.stages import artifacts
-from iree_matrix.stages import compile as compile_stage
+from iree_matrix.stages import artifacts, onnx_import
 from tests.unit.fake_index import INDEX, FakeIndex
 
 BASE = (
@@ -102,7 +101,7 @@ def test_a_compiler_without_the_importer_is_a_skip_saying_so(tmp_path):
     job = types.SimpleNamespace(label=types.SimpleNamespace(compiler="20231004.665", form="onnx:17"))
     ctx = types.SimpleNamespace(log=None, timeout=60)
     with pytest.raises(StageSkipped, match=r"IREE 20231004.665's compiler package ships no ONNX importer"):
-        compile_stage._import_onnx(env, job, ctx, tmp_path)  # type: ignore[arg-type]
+        onnx_import.imported(env, job, ctx, tmp_path)  # type: ignore[arg-type]
     assert len(env.argvs) == 1 and "import_onnx" in env.argvs[0][-1]
 
 
@@ -176,12 +175,12 @@ def test_the_importer_probe_tells_a_missing_runtime_from_a_damaged_environment(t
     (package / "__init__.py").write_text("")
     (package / "__main__.py").write_text(main)
     done = subprocess.run(
-        [sys.executable, "-c", compile_stage._HAS_IMPORTER], cwd=tmp_path, capture_output=True, text=True,
+        [sys.executable, "-c", onnx_import.HAS_IMPORTER], cwd=tmp_path, capture_output=True, text=True,
         env={"PYTHONPATH": str(tmp_path)},
     )  # fmt: skip
     assert done.returncode == code and said in done.stdout + done.stderr
     if code == 4:
-        words = compile_stage._importer_needs("3.0.0", done.stdout)
+        words = onnx_import.importer_needs("3.0.0", done.stdout)
         assert words == (
             "IREE 3.0.0's iree-import-onnx imports iree.runtime, which its compiler package does not "
             "install (No module named 'iree.runtime'): it cannot start without the runtime of the same "
@@ -189,6 +188,6 @@ def test_the_importer_probe_tells_a_missing_runtime_from_a_damaged_environment(t
         )
     shutil.rmtree(package)
     gone = subprocess.run(
-        [sys.executable, "-c", compile_stage._HAS_IMPORTER], cwd=tmp_path, env={"PYTHONPATH": str(tmp_path)}
+        [sys.executable, "-c", onnx_import.HAS_IMPORTER], cwd=tmp_path, env={"PYTHONPATH": str(tmp_path)}
     )
     assert gone.returncode == 3  # no importer at all: a skip

@@ -46,6 +46,7 @@ from iree_matrix.core.model.store import Store
 from iree_matrix.core.shipped import scripts_dir
 from iree_matrix.core.system import host
 from iree_matrix.iree import targets, versions
+from iree_matrix.kernel.kernels import profile_label, split_profile_label
 from iree_matrix.matrix import wheelhouse
 from iree_matrix.matrix.plan import Job, Plan
 from iree_matrix.stages.artifacts import EXPORT_INFO, INPUTS, KERNEL_OBJECTS, MODULE, REFERENCE, TOOLS
@@ -543,7 +544,6 @@ def arm_name(profile: str, cpu: str) -> tuple[str, str]:
     """(name, kind) of a sitting's arm from its cell's profile label; a kernel swapped into default
     or a pick ("cpu-znver4+k:depthwise3x3") is named as advise names its arm, "default+k:NAME"."""
     from iree_matrix.iree.flags import COMBINE
-    from iree_matrix.kernel.kernels import profile_label, split_profile_label
 
     profile, kernel = split_profile_label(profile)
     fleet = f"{FLEET_PREFIX}{cpu}"
@@ -559,13 +559,6 @@ def arm_name(profile: str, cpu: str) -> tuple[str, str]:
 KERNEL_ARM = "kernel"  # answer/advice.py's KERNEL: a kernel swapped into default or a pick
 
 
-def kernel_base(name: str) -> str:
-    """The configuration a kernel arm's kernel is swapped into: "default" of "default+k:NAME"."""
-    from iree_matrix.kernel.kernels import split_profile_label
-
-    return split_profile_label(name)[0]
-
-
 def _sitting_arm(name: str, kind: str, cell: BundledRun, flags: list[str]) -> dict[str, Any]:
     """A sitting's module arm as the manifest lists it; a kernel arm's configuration is the one its
     kernel is swapped into, as advise's (home pairs the two)."""
@@ -578,7 +571,8 @@ def _sitting_arm(name: str, kind: str, cell: BundledRun, flags: list[str]) -> di
         "job": cell.job,
     }
     if kind == KERNEL_ARM:
-        arm.update(config=kernel_base(name), base=kernel_base(name), kernel=Labels.of(cell.labels).kernel)
+        base = split_profile_label(name)[0]  # the configuration the kernel is swapped into
+        arm.update(config=base, base=base, kernel=Labels.of(cell.labels).kernel)
     return arm
 
 

@@ -32,7 +32,8 @@ from iree_matrix.core.system import host, process_output
 from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.iree import custom_dispatch, elf, targets, versions
 from iree_matrix.iree.flags import target_cpu
-from iree_matrix.kernel.kernels import Kernel, find
+from iree_matrix.kernel.kernels import Kernel
+from iree_matrix.kernel.seam import kernel_of
 from iree_matrix.matrix.plan import EnvSpec, Job, Planned, PlannedFunction
 from iree_matrix.source_builds import cmake_runtime
 from iree_matrix.stages.artifacts import KERNEL_OBJECTS, KERNEL_SPEC, KERNEL_SPECS
@@ -84,7 +85,7 @@ class KernelStage(StageBase):
         unit.planned[self.name] = Planned(job_cell(cell.kernel, cell.arch, cpu), labels, env, id=job_id)
 
     def key(self, job: Job, ctx: Context) -> str:
-        kernel = _kernel(job, ctx)
+        kernel = kernel_of(job, ctx)
         cpu = job_cpu(job)
         return digest(
             {
@@ -105,7 +106,7 @@ class KernelStage(StageBase):
         )
 
     def execute(self, job: Job, ctx: Context, out: Path) -> Outcome:
-        kernel = _kernel(job, ctx)
+        kernel = kernel_of(job, ctx)
         env = ctx.environment(job)
         sources = out / _SOURCES
         sources.mkdir(parents=True)
@@ -175,26 +176,6 @@ class KernelStage(StageBase):
             plugin_header_sha256=file_sha256(header) if header is not None else None,
         )
         return Outcome(Status.OK, metrics=metrics.written(), command=tuple(argv))
-
-
-def spec_of(job: Job, ctx: Context) -> Path:
-    """The kernel's spec for a compile job's release (its `[[specs]]` window, else `spec`), in the
-    kernel's entry: what that compile reads, and what its record names."""
-    kernel = _kernel(job, ctx)
-    if not kernel.spec_windows:
-        return ctx.read(KERNEL_SPEC)
-    return ctx.read(KERNEL_SPECS) / kernel.spec_for(job.label.compiler)
-
-
-def spec_digest_of(job: Job, ctx: Context, built: KernelMetrics) -> Optional[str]:
-    """The digest of the spec `spec_of` names (in the compile's key and record)."""
-    if not built.specs_sha256:  # one spec (a kernel without windows): the digest it always had
-        return built.spec_sha256
-    return built.specs_sha256.get(_kernel(job, ctx).spec_for(job.label.compiler))
-
-
-def _kernel(job: Job, ctx: Context) -> Kernel:
-    return find(ctx.spec.kernels, job.label.kernel)
 
 
 def include_flag(directory: Path) -> str:

@@ -42,17 +42,16 @@ def build_of(record: Record, latest: Mapping[str, Record], compiled: Optional[Re
 
 def steps(build: Record) -> list[tuple[str, tuple[str, ...]]]:
     """The kernel job's commands as recorded, each (what, argv): each source's compile and the link
-    (`steps`); empty for a record made before it kept them (its `command` is only the last)."""
+    (`steps`); a record made before it kept them has only its last (`command`), said so where it is
+    a link; none where it recorded no command."""
     kept = build.metric.of(KernelMetrics).steps
+    if not kept:
+        last = ONLY_LAST if "ld.lld" in build.command else ""
+        return [(f"{build.job}: {STAGE} (as recorded){last}", tuple(build.command))] if build.command else []
     return [
         (f"{build.job}: kernel, step {i} of {len(kept)} (as recorded)", tuple(a))
         for i, a in enumerate(kept, 1)
     ]
-
-
-def only_last(build: Record) -> str:
-    """What to say after such an old record's one command: "" where it is not a link."""
-    return ONLY_LAST if "ld.lld" in build.command else ""
 
 
 def note(build: Record, store: Path) -> str:

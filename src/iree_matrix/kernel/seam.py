@@ -21,10 +21,10 @@ from iree_matrix.core.model.metrics.kernel import KernelMetrics
 from iree_matrix.core.system import processes
 from iree_matrix.iree import crash_words
 from iree_matrix.iree.flags import missing_flags
-from iree_matrix.kernel import build, compiled, mechanism
+from iree_matrix.kernel import compiled, mechanism
 from iree_matrix.kernel.kernels import Kernel, find, profile_label
 from iree_matrix.matrix.plan import Job, Planned, PlannedFunction
-from iree_matrix.stages.artifacts import KERNEL_OBJECTS
+from iree_matrix.stages.artifacts import KERNEL_OBJECTS, KERNEL_SPEC, KERNEL_SPECS
 from iree_matrix.stages.base import Context
 
 __all__ = ["profile_label"]
@@ -70,13 +70,19 @@ class SpecSource(Protocol):
 
 
 class _Files:
-    """The kernel's own spec files, as the kernel job stored them."""
+    """The kernel's own spec files, as the kernel job stored them: its release's `[[specs]]` window,
+    else `spec` (a kernel without windows keeps the one digest it always had)."""
 
     def spec_for(self, job: Job, ctx: Context, kernel: Kernel, run_compiler: Optional[RunCompiler]) -> Path:
-        return build.spec_of(job, ctx)
+        if not kernel.spec_windows:
+            return ctx.read(KERNEL_SPEC)
+        return ctx.read(KERNEL_SPECS) / kernel.spec_for(job.label.compiler)
 
     def digest(self, job: Job, ctx: Context, kernel: Kernel) -> Optional[str]:
-        return build.spec_digest_of(job, ctx, ctx.dep("kernel").record.metric.of(KernelMetrics))
+        built = ctx.dep("kernel").record.metric.of(KernelMetrics)
+        if not built.specs_sha256:
+            return built.spec_sha256
+        return built.specs_sha256.get(kernel.spec_for(job.label.compiler))
 
 
 FILES: SpecSource = _Files()

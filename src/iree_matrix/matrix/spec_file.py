@@ -13,7 +13,7 @@ import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Any, Optional
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
@@ -21,6 +21,7 @@ from iree_matrix.core import input_files
 from iree_matrix.core.errors import SpecError
 from iree_matrix.iree import compiler_options, targets, versions
 from iree_matrix.iree.flags import BUILTIN_PROFILES, COMBINE, OPT_LEVELS, Profile, with_needs
+from iree_matrix.kernel import in_matrix
 from iree_matrix.kernel import kernels as kernel_files
 from iree_matrix.matrix import old_spellings, releases, schema, spec_tables, torch_ranges
 from iree_matrix.matrix.models import ModelError, ModelRef, resolve
@@ -196,8 +197,8 @@ def _parse(
         cells.extend(added)
     if not cells:
         raise SpecError(f"{path}: the exclude rules remove every cell; nothing to run")
-    kernels = _meeting_models(_parse_kernels(data.get("kernels", []), where, given), cells, where)
-    unique = tuple(sorted(set(cells) | set(_with_kernels(cells, kernels))))
+    kernels, with_kernels = in_matrix.parse(data.get("kernels", []), where, given, cells)
+    unique = tuple(sorted(set(cells) | set(with_kernels)))
     _check_flags(unique, own_profiles, tuple(knobs), where)
 
     return MatrixSpec(
@@ -613,53 +614,6 @@ def _parse_profiles(table: Any, where: _Where, section: str = "profile") -> dict
                 f"{section}.{name}.pairs", unknown[0], "no such knob (built in or in this file)"
             )
     return profiles
-
-
-def _parse_kernels(
-    value: Any, where: _Where, given: Sequence[kernel_files.Kernel]
-) -> dict[str, kernel_files.Kernel]:
-    """`kernels = ["kernels/depthwise3x3"]`: kernel directories, relative to the matrix file, then
-    those `given` loaded (the command line's `--kernel`, matrix/settings.py)."""
-    paths = [] if value == [] else _as_list(value, "kernels", where)
-    for path in paths:  # "" would be the matrix file's own directory, said as its missing kernel.toml
-        if not str(path).strip():
-            raise where.error(
-                "kernels", path, 'an empty path: name a kernel directory, e.g. "kernels/depthwise3x3"'
-            )
-    try:
-        named: list[Union[Path, kernel_files.Kernel]] = [*(where.path.parent / p for p in paths), *given]
-        return kernel_files.load_all([(p, f"{where.path}: kernels") for p in named])
-    except kernel_files.KernelError as exc:
-        raise SpecError(str(exc)) from None
-
-
-def _meeting_models(
-    kernels: dict[str, kernel_files.Kernel], cells: Sequence[Cell], where: _Where
-) -> dict[str, kernel_files.Kernel]:
-    """A kernel whose `models` names none of the matrix's models would add no cell: the run (or
-    advise's sitting) went on without it and said nothing, as if it had been tried."""
-    ran = sorted({c.model for c in cells})
-    for name, kernel in kernels.items():
-        if not any(kernel.for_model(model) for model in ran):
-            raise SpecError(
-                f"{where.path}: kernels: kernel {name!r} ({kernel.directory / kernel_files.KERNEL_FILE}) is "
-                f"for models = {list(kernel.models)}, and this matrix runs {', '.join(ran)}: it would add no "
-                "cell; add the model to its `models` (a built-in name, or the name the tool prints for "
-                "yours), or leave `models` out"
-            )
-    return kernels
-
-
-def _with_kernels(cells: Iterable[Cell], kernels: Mapping[str, kernel_files.Kernel]) -> list[Cell]:
-    """Each cell again with each kernel meant for its model (a kernel-less cell stays: it is what
-    the kernel's compile is compared with, and what its speed-up is over)."""
-    return [
-        dataclasses.replace(cell, kernel=name)
-        for cell in cells
-        if not cell.kernel
-        for name, kernel in kernels.items()
-        if kernel.for_model(cell.model)
-    ]
 
 
 def _parse_weights(table: Any, where: _Where, known: _Known) -> dict[str, Path]:

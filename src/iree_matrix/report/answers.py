@@ -15,6 +15,7 @@ from iree_matrix.answer import gap as gaps
 from iree_matrix.core import formats
 from iree_matrix.core.model import stats
 from iree_matrix.iree.flags import compile_line, flags_text
+from iree_matrix.kernel.kernels import profile_label
 from iree_matrix.report import markdown, markup
 
 FILENAME = "ANSWERS.md"
@@ -38,9 +39,7 @@ def rows(found: Sequence[advice.Advice]) -> list[tuple[str, ...]]:
     """One row per function and identity: what to take, and how it compares, all one sitting's."""
     out: list[tuple[str, ...]] = []
     for a in _in_order(found):
-        config = "default" if a.config == "default" else a.config
-        if a.kernel is not None:  # the configuration with a user's kernel: "im2col+k:depthwise3x3"
-            config = f"{config}+k:{a.kernel.kernel}"
+        config = profile_label(a.config, a.kernel.kernel if a.kernel is not None else "")  # "im2col+k:dw"
         out.append((
             advice.display_name(a), a.identity.short, f"IREE {a.release} {config}",
             formats.duration_ms(a.ms) if a.ms else "–",

@@ -45,6 +45,7 @@ from iree_matrix.kernel import seam as kernel
 from iree_matrix.matrix.plan import EnvSpec, Job, Planned, PlannedFunction
 from iree_matrix.matrix.spec import BYTECODE, Cell, onnx_opset
 from iree_matrix.source_builds import cortex_m
+from iree_matrix.stages import onnx_import
 from iree_matrix.stages.artifacts import (
     DISPATCHES,
     EXPORT_INFO,
@@ -52,7 +53,6 @@ from iree_matrix.stages.artifacts import (
     MLIR,
     MLIRBC,
     MODULE,
-    ONNX,
     Artifact,
     export_digest,
 )
@@ -61,10 +61,6 @@ from iree_matrix.stages.base import Context, StageBase
 _STATISTICS = "statistics.json"
 _STATISTICS_FLAGS = ("--iree-scheduling-dump-statistics-format", "--iree-scheduling-dump-statistics-file")
 _DUMP_BENCHMARKS = "--iree-hal-dump-executable-benchmarks-to"
-# An `onnx` form: the compiler's own ONNX importer (the `iree-import-onnx` console script of
-# iree-base-compiler / iree-compiler) writes the MLIR this compile reads, beside the module.
-_ONNX_IMPORTER, _ONNX_MODULE = "iree-import-onnx", "iree.compiler.tools.import_onnx"
-_IMPORTED = "model.mlir"
 
 # `iree-compile --help-hidden` per environment: which flags this compiler has.
 _help_texts: dict[str, str] = {}
@@ -140,7 +136,7 @@ class CompileStage(StageBase):
             "input": "bare-name",
         }
         if _onnx(job):  # the ONNX file through this compiler's own importer
-            fields["import"] = _ONNX_IMPORTER
+            fields["import"] = onnx_import.IMPORTER
         fields.update(kernel.compile_key(job, ctx))  # the kernel's object and spec by content
         if _arm32(job):
             # ARM32 kernels also depend on the linker wrapper and on the flags spelled for them
@@ -170,9 +166,9 @@ class CompileStage(StageBase):
         part = kernel.compile_part(job, ctx)  # the kernel's spec, objects and flags (none without one)
         kernel.check_compiler(part, job, listing)
         if _onnx(job):
-            imported = _import_onnx(env, job, ctx, out)
-            if isinstance(imported, Outcome):
-                return imported
+            imported = onnx_import.imported(env, job, ctx, out)
+            if not isinstance(imported, Path):
+                return _failed(*imported)
             mlir: Path = imported
         elif _lowered(job):
             mlir = ctx.read(LOWERED)
@@ -420,67 +416,6 @@ def _source_digest(job: Job, ctx: Context) -> str:
 
 def _digest_metric(job: Job) -> str:
     return "onnx_sha256" if _onnx(job) else "mlirbc_sha256" if _bytecode(job) else "mlir_sha256"
-
-
-# Exit 3: no importer in the package. Exit 4 (printing the module): the importer imports a package
-# its compiler does not install — iree-base-compiler 3.0.0's `import_onnx/
-# importer_externalization_overrides.py` does `import iree.runtime as rt`, and the compiler wheel
-# does not require iree-base-runtime, so `pip install 'iree-base-compiler[onnx]==3.0.0'` alone
-# gives an iree-import-onnx that cannot start. Not a damaged environment: a fresh one does the same.
-_HAS_IMPORTER = f"""
-import importlib, importlib.util, sys
-if not importlib.util.find_spec({_ONNX_MODULE!r}):
-    sys.exit(3)
-try:
-    importlib.import_module({_ONNX_MODULE!r} + ".__main__")
-except ModuleNotFoundError as missing:
-    top = (missing.name or "").split(".")[0]
-    if missing.name and not missing.name.startswith("iree.compiler") and top in ("iree", "onnx", "numpy"):
-        print(missing.name)
-        sys.exit(4)
-    raise
-"""
-
-
-def _importer_needs(compiler: str, probe_output: str) -> str:
-    """The cell's words when the compiler's importer imports a package its wheel does not install."""
-    lines = probe_output.strip().splitlines()
-    missing = lines[-1].strip() if lines else "?"
-    fix = (
-        f"the runtime of the same release beside it: pip install '{versions.runtime_requirement(compiler)}'"
-        if missing.startswith("iree.runtime")
-        else f"{missing.split('.')[0]} installed beside it"
-    )
-    return (
-        f"IREE {compiler}'s {_ONNX_IMPORTER} imports {missing}, which its compiler package does not "
-        f"install (No module named '{missing}'): it cannot start without {fix}"
-    )
-
-
-def _import_onnx(env: Environment, job: Job, ctx: Context, out: Path) -> Any:
-    """The export's model.onnx through this compiler's iree-import-onnx, into `out`/model.mlir (the
-    MLIR the compile reads, kept beside the module). A compiler without the importer is a skip that
-    says so; an import that fails is the cell's failure (`onnx-import`), in the importer's words.
-    Returns the MLIR's path, or that failure's Outcome."""
-    probe = env.run(
-        ProcessRequest([env.python(), "-c", _HAS_IMPORTER], timeout=120, log=ctx.log, check=False)
-    )
-    if probe.returncode == 3:
-        raise StageSkipped(
-            f"IREE {job.label.compiler}'s compiler package ships no ONNX importer "
-            f"({_ONNX_IMPORTER}, {_ONNX_MODULE})"
-        )
-    if probe.returncode == 4:
-        raise StageFailure("onnx-import", _importer_needs(job.label.compiler, probe.output))
-    source = ctx.read(ONNX)
-    argv = [env.tool(_ONNX_IMPORTER), source.name, "-o", str(out / _IMPORTED)]
-    with store.scratch(out, [source]) as cwd:  # never in the export's entry
-        request = ProcessRequest(argv, timeout=ctx.timeout, log=ctx.log, read_only=[source.parent],
-                                 writable=[out, cwd], check=False, cwd=cwd)  # fmt: skip
-        done = env.run(request)
-    if done.returncode != 0 or not (out / _IMPORTED).is_file():
-        return _failed(processes.failure(done, "onnx-import"), done.output, argv)
-    return out / _IMPORTED
 
 
 def mlir_file(job: Job) -> Artifact:

@@ -398,15 +398,6 @@ def _recorded(record: Record, what: str) -> Step:
     return Step(f"{record.job}: {what} (as recorded)", tuple(record.command), recorded=True)
 
 
-def _built_steps(build: Record) -> list[Step]:
-    """A kernel job's commands as recorded; a record made before it kept them all has only its last."""
-    kept = kernel.steps(build)
-    if kept:
-        return [Step(what, argv, recorded=True) for what, argv in kept]
-    last = _recorded(build, build.stage)
-    return [dataclasses.replace(last, what=last.what + kernel.only_last(build)) if last.argv else last]
-
-
 def _tools_key(record: Record) -> str:
     """The runtime-build key a run's runtime tools came from (`<store>/runtime-build/<key>/tools`)."""
     parts = Path(str((record.env or {}).get("tools") or "")).parts
@@ -498,7 +489,8 @@ def cell_commands(record: Record, records: Sequence[Record], store: Path, cache:
     for dep in chain:
         if dep is record:
             continue
-        steps += _built_steps(dep) if dep is linked else [_recorded(dep, dep.stage)]
+        built = [Step(what, argv, recorded=True) for what, argv in kernel.steps(dep)] if dep is linked else []
+        steps += built or [_recorded(dep, dep.stage)]
         found_here, instead = _ours_instead(dep)
         variables += found_here
         steps += instead
