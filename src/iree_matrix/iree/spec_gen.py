@@ -23,8 +23,7 @@ from typing import Optional
 
 NAME_ONLY = '"match.operation_name_only"'
 # 3.4.0 spelled hal.executable.export's workgroup count as `count(...) -> (...)`; before it a bare
-# region (`custom op 'count' is unknown` from 3.3.0 given the newer form).
-COUNT_SPELLED_SINCE = (3, 4)
+# region (`custom op 'count' is unknown` from 3.3.0 given the newer form): `counted`.
 _C_TYPES = {"f32": "float", "f64": "double", "f16": "_Float16", "i8": "int8_t", "i16": "int16_t",
             "i32": "int32_t", "i64": "int64_t"}  # fmt: skip
 _RESULTS = re.compile(r"^\s*((?:%[\w$.-]+(?::\d+)?)(?:\s*,\s*%[\w$.-]+)*)\s*=\s*")
@@ -311,8 +310,9 @@ def prototype(function: str, dag: Dag) -> str:
 
 
 def spec(ir: str, modules: Mapping[str, str], declared: Declaration, object_name: str,
-         release: tuple[int, ...]) -> tuple[str, list[str]]:  # fmt: skip
-    """The transform spec for `ir` and the C prototypes it expects (one per distinct op form)."""
+         counted: bool = True) -> tuple[str, list[str]]:  # fmt: skip
+    """The transform spec for `ir` and the C prototypes it expects (one per distinct op form);
+    `counted`: the release spells a workgroup count `count(...)` (3.4.0 and newer)."""
     ops = parse_ops(ir)
     defining = {r: op for op in ops for r in op.results}
     forms: dict[str, tuple[str, Dag]] = {}
@@ -322,7 +322,7 @@ def spec(ir: str, modules: Mapping[str, str], declared: Declaration, object_name
     parts, protos = [], []
     for n, (body, dag) in enumerate(forms.values()):
         parts.append(_form(f"{declared.kernel}_{n}".replace(".", "_").replace("-", "_"), body, dag,
-                           declared.function, object_name, release))  # fmt: skip
+                           declared.function, object_name, counted))  # fmt: skip
         protos.append(prototype(declared.function, dag))
     names = [f"{declared.kernel}_{n}".replace(".", "_").replace("-", "_") for n in range(len(forms))]
     pairs = ",\n          ".join(f"@match_{s} -> @swap_{s}" for s in names)
@@ -336,7 +336,7 @@ def _renamed(text: str) -> str:
     return _VALUE.sub(lambda m: names.setdefault(m.group(0), f"%v{len(names)}"), text)
 
 
-def _form(sym: str, body: str, dag: Dag, function: str, object_name: str, release: tuple[int, ...]) -> str:
+def _form(sym: str, body: str, dag: Dag, function: str, object_name: str, counted: bool) -> str:
     kinds = [t for _, t in dag.inputs] + [dag.output]
     memrefs = []
     for kind in kinds:
@@ -352,7 +352,7 @@ def _form(sym: str, body: str, dag: Dag, function: str, object_name: str, releas
         for i, m in enumerate(memrefs)
     )
     args = ", ".join(f"%b{i}" for i in range(len(memrefs)))
-    if release >= COUNT_SPELLED_SINCE:
+    if counted:
         export = (f"hal.executable.export public @{sym} ordinal(0) layout({layout}) "
                   "count(%device: !hal.device) -> (index, index, index) {")  # fmt: skip
     else:

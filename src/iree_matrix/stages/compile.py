@@ -47,6 +47,7 @@ from iree_matrix.matrix import kernels
 from iree_matrix.matrix.plan import EnvSpec, Job, Planned, PlannedFunction
 from iree_matrix.matrix.spec import BYTECODE, Cell, onnx_opset
 from iree_matrix.source_builds import cortex_m
+from iree_matrix.stages import compile_generated
 from iree_matrix.stages import kernel as kernel_stage
 from iree_matrix.stages.artifacts import (
     DISPATCHES,
@@ -217,13 +218,15 @@ class CompileStage(StageBase):
         with store.scratch(out, inputs) as cwd:
             request = ProcessRequest(argv, timeout=ctx.timeout, log=ctx.log, read_only=reads,
                                      writable=[out, cwd], env=run_env, check=False, cwd=cwd)  # fmt: skip
+            if job.label.kernel and kernel_of(job, ctx).generated:  # the spec from this cell's own IR
+                compile_generated.write(job, ctx, env, request, mlir, cwd, out)
             done = env.run(request)
             alone = _without_spec(job, ctx, env, request, done, argv, cwd)
             unlowered = _unlowered(env, request, done)
         if done.returncode != 0:
             failure = _compile_failure(done, job.target)
             if job.label.kernel and not done.killed:  # a limit's kill is no answer of the kernel's
-                failure = kernel_refused(job.label.kernel, done, kernel_stage.spec_of(job, ctx).name,
+                failure = kernel_refused(job.label.kernel, done, kernel_stage.spec_name(job, ctx),
                                          kernel_of(job, ctx).requires_flags, alone)  # fmt: skip
             return _failed(failure, done.output, argv, mlir, unlowered)
         metrics: dict[str, Any] = {
@@ -312,10 +315,12 @@ def _command(
         extra.append(f"{_DUMP_BENCHMARKS}={out / DISPATCHES.path}")
     inputs = [mlir]
     if job.label.kernel:  # the spec and the object by their bare names beside the MLIR (a plugin: none)
-        spec, objects, kernel = kernel_stage.spec_of(job, ctx), ctx.read(KERNEL_OBJECTS), kernel_of(job, ctx)
-        inputs += [spec, *(() if kernel.plugin else sorted(objects.iterdir()))]
-        reads += [spec.parent, *(() if kernel.plugin else (objects,))]
-        extra += [*kernel.requires_flags, *custom_dispatch.compile_flags(spec.name, ".", kernel.plugin)]
+        objects, kernel = ctx.read(KERNEL_OBJECTS), kernel_of(job, ctx)
+        spec = [] if kernel.generated else [kernel_stage.spec_of(job, ctx)]  # a generated one: written later
+        inputs += [*spec, *(() if kernel.plugin else sorted(objects.iterdir()))]
+        reads += [*(s.parent for s in spec), *(() if kernel.plugin else (objects,))]
+        name = kernel_stage.spec_name(job, ctx)
+        extra += [*kernel.requires_flags, *custom_dispatch.compile_flags(name, ".", kernel.plugin)]
     argv = [env.tool("iree-compile"), *neutral_input(mlir), *flags, *extra, "-o", str(out / MODULE.path)]
     return argv, inputs, reads, run_env
 

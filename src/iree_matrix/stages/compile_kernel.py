@@ -49,7 +49,8 @@ def kernel_facts(job: Job, ctx: Context, metrics: dict[str, Any], module: Path) 
     its own (`requires_flags` change the module whatever the spec does)."""
     built = ctx.dep("kernel").record.metric.of(KernelMetrics)
     baseline = module_sha256(ctx.dep("compile"))
-    spec = kernel_stage.spec_of(job, ctx)
+    kernel = kernel_of(job, ctx)
+    spec = module.parent / kernel_stage.GENERATED_SPEC if kernel.generated else kernel_stage.spec_of(job, ctx)
     spec_text = spec.read_text(encoding="utf-8", errors="replace")
     declared = kernels.spec_executables(spec_text)
     parts = [p for p in metrics.get("module_parts_sha256", {}) if p != "module.fb"]
@@ -57,7 +58,6 @@ def kernel_facts(job: Job, ctx: Context, metrics: dict[str, Any], module: Path) 
         p for p in parts if any(p.startswith(f"{name}_") or p == f"{name}.so" for name in declared)
     )
     data = module.read_bytes()
-    kernel = kernel_of(job, ctx)
     # A plugin's functions are the spec's imports, which the module names for the runtime to resolve.
     provided = [*built.object_functions, *(kernels.spec_imports(spec_text) if kernel.plugin else ())]
     functions = [f for f in dict.fromkeys(provided) if f and f.encode() in data]
@@ -65,8 +65,9 @@ def kernel_facts(job: Job, ctx: Context, metrics: dict[str, Any], module: Path) 
     return {
         "name": job.label.kernel,
         "object_sha256": built.object_sha256,
-        "spec": spec.name,  # which of the kernel's specs this release took ([[specs]] windows)
-        "spec_sha256": kernel_stage.spec_digest_of(job, ctx, built),
+        # which of the kernel's specs this release took ([[specs]] windows), or "generated"
+        "spec": kernels.GENERATED if kernel.generated else spec.name,
+        "spec_sha256": file_sha256(spec) if kernel.generated else kernel_stage.spec_digest_of(job, ctx, built),
         "baseline_job": next((d for d in job.deps if d.startswith("compile:")), ""),
         "baseline_module_sha256": baseline,
         "identical_to_baseline": identical,

@@ -39,6 +39,7 @@ from iree_matrix.stages.artifacts import KERNEL_OBJECTS, KERNEL_SPEC, KERNEL_SPE
 from iree_matrix.stages.base import Context, StageBase
 
 _SOURCES = "src"  # the sources as built, kept in the entry
+GENERATED_SPEC = "kernel-spec.mlir"  # a generated spec, in the compile's entry (stages/compile_generated.py)
 _GENERIC = "generic"  # a profile with no target CPU: the target's baseline
 
 
@@ -112,7 +113,8 @@ class KernelStage(StageBase):
         for name in {*kernel.sources, *(p.name for p in kernel.directory.glob("*.h") if p.is_file())}:
             (sources / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(kernel.directory / name, sources / name)
-        shutil.copyfile(kernel.directory / kernel.spec, out / KERNEL_SPEC.path)
+        if not kernel.generated:  # a generated spec is written by each compile, from its IR
+            shutil.copyfile(kernel.directory / kernel.spec, out / KERNEL_SPEC.path)
         if kernel.spec_windows:  # every release window's spec by its own name: each compile takes one
             (out / KERNEL_SPECS.path).mkdir()
             for name in kernel.spec_files():
@@ -163,7 +165,7 @@ class KernelStage(StageBase):
             seconds=round(seconds, 3),
             object_bytes=made.stat().st_size,
             object_sha256=file_sha256(made),
-            spec_sha256=file_sha256(out / KERNEL_SPEC.path),
+            spec_sha256=kernel.spec_digest() if kernel.generated else file_sha256(out / KERNEL_SPEC.path),
             specs_sha256={n: file_sha256(out / KERNEL_SPECS.path / n) for n in kernel.spec_files()}
             if kernel.spec_windows
             else None,
@@ -184,6 +186,11 @@ def spec_of(job: Job, ctx: Context) -> Path:
     if not kernel.spec_windows:
         return ctx.read(KERNEL_SPEC)
     return ctx.read(KERNEL_SPECS) / kernel.spec_for(job.label.compiler)
+
+
+def spec_name(job: Job, ctx: Context) -> str:
+    """The spec's file name as the compile's command gives it (a generated one's, in its entry)."""
+    return GENERATED_SPEC if _kernel(job, ctx).generated else spec_of(job, ctx).name
 
 
 def spec_digest_of(job: Job, ctx: Context, built: KernelMetrics) -> Optional[str]:
