@@ -126,7 +126,7 @@ def module_nodes(exported_program):
         if isinstance(kind, type):
             kind = kind.__module__ + "." + kind.__qualname__
         chain = _models_frames((f, int(n)) for f, n in reversed(_TRACE.findall(trace)))
-        out.append((chain, "{} {}".format(path, kind)))
+        out.append((chain, f"{path} {kind}"))
     return out
 
 

@@ -33,7 +33,8 @@ def test_the_hardswish_dag_is_matched_as_printed(release: str) -> None:
     assert protos == [
         "// in0: tensor<4x16xf32> (64 elements, row-major); out: tensor<4x16xf32> (64 elements, row-major)\n"
         '__attribute__((visibility("protected"))) void hswish_kernel(\n'
-        "    const float* in0_base, const float* in0, size_t in0_offset, size_t in0_size, size_t in0_stride,\n"
+        "    const float* in0_base, const float* in0, size_t in0_offset, size_t in0_size, "
+        "size_t in0_stride,\n"
         "    float* out_base, float* out, size_t out_offset, size_t out_size, size_t out_stride);"
     ]
 
@@ -53,7 +54,10 @@ def test_a_class_declaration_matches_too() -> None:
 
 def test_what_cannot_be_generated_is_one_line() -> None:
     ir = (DATA / "hswish_preprocessed_3.13.0.mlir").read_text()
-    with pytest.raises(spec_gen.NotGenerated, match=r"no op of this IR comes from module 'head' \(the model's modules: act Hardswish, fc Linear\)"):
+    with pytest.raises(
+        spec_gen.NotGenerated,
+        match=r"no op of this IR comes from module 'head' \(the model's modules: act Hardswish, fc Linear\)",
+    ):
         spec_gen.spec(ir, MODULES, spec_gen.Declaration("k", "f", module="head"), "k.o")
     # The Linear alone: a matmul, its bias add and the fill: one output, but its weights are inputs.
     text, protos = spec_gen.spec(ir, MODULES, spec_gen.Declaration("k", "f", module="fc"), "k.o")
@@ -66,3 +70,13 @@ def test_what_cannot_be_generated_is_one_line() -> None:
 def test_locations_are_removed_whole() -> None:
     line = '%0 = arith.addf %a, %b : f32 loc(callsite("x.py":1:0 at fused["y(z)":2:0]))'
     assert spec_gen.strip_locations(line) == "%0 = arith.addf %a, %b : f32"
+
+
+def test_3_3_0s_own_op_form_the_i64_six_converted_in_a_generic() -> None:
+    """3.3.0 lowers the same hardswish to another form (the 6 as `arith.sitofp` of `dense<6> :
+    tensor<i64>` in a rank-0 generic): the pattern holds that form, the constant carried with it."""
+    ir = (DATA / "hswish_preprocessed_3.3.0.mlir").read_text()
+    text, protos = spec_gen.spec(ir, MODULES, DECLARED, "hswish.o", counted=False)
+    assert "arith.constant dense<6> : tensor<i64>" in text and "arith.sitofp" in text
+    assert text.count("linalg.generic") == 6 and "^bb0(%v0: tensor<4x16xf32>):" in text
+    assert "in0: tensor<4x16xf32>" in protos[0] and "in1" not in protos[0]

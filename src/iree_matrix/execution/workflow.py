@@ -25,7 +25,7 @@ from iree_matrix.core.model.results import Record, ResultsLog, Status, latest_by
 from iree_matrix.core.system import locks
 from iree_matrix.envs.cache_usage import absolute, default_cache, require_usable
 from iree_matrix.iree import hints, miscompiled, targets
-from iree_matrix.matrix import export_recipes, models, plan, releases, spec, spec_file
+from iree_matrix.matrix import export_recipes, kernels, models, plan, releases, spec, spec_file
 from iree_matrix.matrix.settings import Layered
 
 logger = console.logger(__name__)
@@ -516,6 +516,12 @@ def print_summary(summary: Summary, cache: Path, results_dir: Path, out: TextIO)
             route = export_recipes.route(reference, found.hint.recipes) if reference else ""
             if route:
                 print(f"           {route}", file=out)
+        elif record.error_class == "kernel-not-applied":  # the IR its spec had to match
+            model = models.command_argument(record.label.source_model or record.label.model, references)
+            profile = kernels.split_profile_label(record.label.profile)[0]
+            directory = record.metrics.get("custom_kernel", {}).get("directory", "DIR")
+            said = kernels.ir_command(model, record.label.compiler, profile, directory)
+            print(f"           what to do: see the IR its spec must match: {said}", file=out)
         elif offer := _search_offer(record, references):  # a user's model failing in unknown words
             said = advised.setdefault(offer, record.job)
             print(f"           what to do: {offer if said == record.job else 'as for ' + said}", file=out)

@@ -48,7 +48,7 @@ class Op:
     def header(self) -> str:
         """The op's first line without the region it opens (its operands, attributes, types)."""
         first = self.lines[0]
-        return first[: -1] if len(self.lines) > 1 and first.rstrip().endswith("{") else first
+        return first[:-1] if len(self.lines) > 1 and first.rstrip().endswith("{") else first
 
     def operands(self) -> list[str]:
         return [v for v in _VALUE.findall(_after_results(self.header)) if v not in self.results]
@@ -326,7 +326,11 @@ def spec(ir: str, modules: Mapping[str, str], declared: Declaration, object_name
         protos.append(prototype(declared.function, dag))
     names = [f"{declared.kernel}_{n}".replace(".", "_").replace("-", "_") for n in range(len(forms))]
     pairs = ",\n          ".join(f"@match_{s} -> @swap_{s}" for s in names)
-    text = _HEAD.format(kernel=declared.kernel, said=declared.said()) + "\n".join(parts) + _MAIN.format(pairs=pairs)
+    text = (
+        _HEAD.format(kernel=declared.kernel, said=declared.said())
+        + "\n".join(parts)
+        + _MAIN.format(pairs=pairs)
+    )
     return text, protos
 
 
@@ -343,7 +347,8 @@ def _form(sym: str, body: str, dag: Dag, function: str, object_name: str, counte
         count, element = element_count(kind)
         memrefs.append(f"memref<{count}x{element}>")
     bindings = ", ".join(
-        ["#hal.pipeline.binding<storage_buffer, ReadOnly>"] * len(dag.inputs) + ["#hal.pipeline.binding<storage_buffer>"]
+        ["#hal.pipeline.binding<storage_buffer, ReadOnly>"] * len(dag.inputs)
+        + ["#hal.pipeline.binding<storage_buffer>"]
     )
     layout = f"#hal.pipeline.layout<bindings = [{bindings}]>"
     subspans = "\n".join(
@@ -356,7 +361,8 @@ def _form(sym: str, body: str, dag: Dag, function: str, object_name: str, counte
         export = (f"hal.executable.export public @{sym} ordinal(0) layout({layout}) "
                   "count(%device: !hal.device) -> (index, index, index) {")  # fmt: skip
     else:
-        export = f"hal.executable.export public @{sym} ordinal(0) layout({layout}) {{\n      ^bb0(%device: !hal.device):"
+        export = f"hal.executable.export public @{sym} ordinal(0) layout({layout}) {{"
+        export += "\n      ^bb0(%device: !hal.device):"
     names = {v: f"%in{i}" for i, (v, _) in enumerate(dag.inputs)}
     # The pattern's block arguments carry the DAG's input names (renumbered with the body).
     block = ", ".join(f"{v}: {t}" for v, t in dag.inputs)
@@ -435,18 +441,22 @@ _FORM = """
                                         %out: !transform.any_value {{transform.readonly}}) {{
     %root = transform.get_defining_op %out : (!transform.any_value) -> !transform.any_op
     %module = transform.util.get_nearest_symbol_table %root : (!transform.any_op) -> !transform.any_op
-    %executable = transform.util.import_symbol @{sym} into %module if undefined : (!transform.any_op) -> !transform.any_op
-    %func = transform.util.import_symbol @call_{sym} into %module if undefined : (!transform.any_op) -> !transform.any_op
+    %executable = transform.util.import_symbol @{sym} into %module if undefined
+        : (!transform.any_op) -> !transform.any_op
+    %func = transform.util.import_symbol @call_{sym} into %module if undefined
+        : (!transform.any_op) -> !transform.any_op
     %call = transform.util.cast_and_call %func(%ins) -> %out after %root {{
       transform.type_conversion.tensor.cast_shape_dynamic_dims
-    }} : (!transform.any_op, !transform.any_value, !transform.any_value, !transform.any_op) -> !transform.any_op
+    }} : (!transform.any_op, !transform.any_value, !transform.any_value, !transform.any_op)
+        -> !transform.any_op
     transform.yield
   }}
 """
 
 _MAIN = """
   transform.named_sequence @__transform_main(%module: !transform.any_op) {{
-    %funcs = transform.structured.match ops{{["util.func"]}} in %module : (!transform.any_op) -> !transform.any_op
+    %funcs = transform.structured.match ops{{["util.func"]}} in %module
+        : (!transform.any_op) -> !transform.any_op
     transform.foreach %funcs : !transform.any_op {{
     ^bb0(%func: !transform.any_op):
       transform.foreach_match in %func

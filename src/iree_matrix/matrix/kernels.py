@@ -75,7 +75,7 @@ _KEYS: dict[str, tuple[Any, str]] = {
     "object": (str, 'the object file name the spec names, e.g. "depthwise.o" (a plugin: "name.so")'),
     "replaces": (
         (str, dict),
-        'what the kernel replaces: words, or a torch module for the tool to write the spec, e.g. '
+        "what the kernel replaces: words, or a torch module for the tool to write the spec, e.g. "
         '{ module = "features.*.conv.1" } or { class = "Hardswish" } (with function = "...")',
     ),
     "function": (str, 'the C function a generated spec calls, e.g. "hswish_kernel"'),
@@ -272,6 +272,15 @@ def spec_imports(spec_text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(_DECLARED.findall(spec_text)))
 
 
+def ir_command(model: str, release: str, profile: str, directory: str) -> str:
+    """The command that prints the IR a kernel's spec runs on in one cell (`iree-matrix kernel ir`):
+    a `kernel-not-applied` compile's "what to do". `model` as a command line takes it, quoted."""
+    import shlex
+
+    kernel = shlex.quote(directory)
+    return f"iree-matrix kernel ir {model} --release {release} --profile {profile} --kernel {kernel}"
+
+
 def profile_label(profile: str, kernel: str) -> str:
     """A cell's profile with its kernel, as ids and the `profile` label spell it: "default+k:depthwise3x3"."""
     return f"{profile}{MARK}{kernel}" if kernel else profile
@@ -400,7 +409,11 @@ def _declared(data: Mapping[str, Any], error: Any, toml: Path) -> dict[str, str]
             )
         return {}
     if not isinstance(replaces, Mapping) or set(replaces) - {"module", "class"} or len(replaces) != 1:
-        raise error("replaces", replaces, 'expected one of { module = "features.*.conv.1" } or { class = "Hardswish" }')
+        raise error(
+            "replaces",
+            replaces,
+            'expected one of { module = "features.*.conv.1" } or { class = "Hardswish" }',
+        )
     if not all(isinstance(v, str) and v for v in replaces.values()):
         raise error("replaces", dict(replaces), "expected a non-empty string")
     if "function" not in data or not re.fullmatch(r"[A-Za-z_]\w*", data["function"]):
@@ -409,7 +422,9 @@ def _declared(data: Mapping[str, Any], error: Any, toml: Path) -> dict[str, str]
         if key in data:
             raise error(key, data[key], "a kernel whose spec the tool writes (replaces = {...}) names none")
     if data.get("mechanism", EMBEDDED) != EMBEDDED:
-        raise error("mechanism", data["mechanism"], "a generated spec links an object: mechanism = \"embedded\"")
+        raise error(
+            "mechanism", data["mechanism"], 'a generated spec links an object: mechanism = "embedded"'
+        )
     return {
         "function": data["function"],
         "replaces_module": replaces.get("module", ""),

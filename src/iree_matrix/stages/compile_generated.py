@@ -50,7 +50,9 @@ def modules_of(mlir: Path) -> dict[str, str]:
     return found if isinstance(found, dict) else {}
 
 
-def write(job: Job, ctx: Context, env: Environment, request: ProcessRequest, mlir: Path, cwd: Path, out: Path) -> None:
+def write(
+    job: Job, ctx: Context, env: Environment, request: ProcessRequest, mlir: Path, cwd: Path, out: Path
+) -> None:
     """Run the cell's compile to preprocessing, write the spec into the entry (`out`) and link it into
     the compile's scratch directory `cwd`; a form it cannot write is the compile's one-line failure."""
     kernel = kernel_of(job, ctx)
@@ -60,7 +62,9 @@ def write(job: Job, ctx: Context, env: Environment, request: ProcessRequest, mli
     if done.returncode != 0:
         named = compile_errors.first_error(done.output)
         said = named.text() if named is not None else process_output.excerpt(done.output, max_lines=3)
-        raise StageFailure("kernel-not-generated", f"kernel {kernel.name!r}: the IR to match was not printed: {said}")
+        raise StageFailure(
+            "kernel-not-generated", f"kernel {kernel.name!r}: the IR to match was not printed: {said}"
+        )
     modules = modules_of(mlir)
     if not modules:
         raise StageFailure(
@@ -74,14 +78,17 @@ def write(job: Job, ctx: Context, env: Environment, request: ProcessRequest, mli
             counted(job.label.compiler),
         )  # fmt: skip
     except spec_gen.NotGenerated as exc:
-        raise StageFailure("kernel-not-generated", f"kernel {kernel.name!r}, IREE {job.label.compiler}: {exc}") from None
+        raise StageFailure(
+            "kernel-not-generated", f"kernel {kernel.name!r}, IREE {job.label.compiler}: {exc}"
+        ) from None
     built = ctx.dep("kernel").record.metric.of(KernelMetrics)
     if kernel.function not in (built.object_functions or []):
         shown = " ".join(prototypes[0].split())
         raise StageFailure(
             "kernel-rejected",
             f"kernel {kernel.name!r}: {kernel.object} defines no function {kernel.function} "
-            f"(it defines {', '.join(built.object_functions or []) or 'none'}); the generated spec calls {shown}",
+            f"(it defines {', '.join(built.object_functions or []) or 'none'}); "
+            f"the generated spec calls {shown}",
         )
     (out / SPEC_FILE).write_text(text, encoding="utf-8")
     (cwd / SPEC_FILE).symlink_to(out / SPEC_FILE)

@@ -64,10 +64,13 @@ def kernel_facts(job: Job, ctx: Context, metrics: dict[str, Any], module: Path) 
     identical = metrics["module_sha256"] == baseline
     return {
         "name": job.label.kernel,
+        "directory": kernel.shown_directory(),  # for `iree-matrix kernel ir ... --kernel DIR`
         "object_sha256": built.object_sha256,
         # which of the kernel's specs this release took ([[specs]] windows), or "generated"
         "spec": kernels.GENERATED if kernel.generated else spec.name,
-        "spec_sha256": file_sha256(spec) if kernel.generated else kernel_stage.spec_digest_of(job, ctx, built),
+        "spec_sha256": file_sha256(spec)
+        if kernel.generated
+        else kernel_stage.spec_digest_of(job, ctx, built),
         "baseline_job": next((d for d in job.deps if d.startswith("compile:")), ""),
         "baseline_module_sha256": baseline,
         "identical_to_baseline": identical,
