@@ -5,11 +5,16 @@ applies and matches torch is tests/integration/test_kernel_generated.py's."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 
 from iree_matrix.iree import spec_gen
+from iree_matrix.matrix import kernels
+
+sys.path.insert(0, str(Path(__file__).parents[2] / "scripts"))
+import mlir_where  # noqa: E402  (scripts/ is on sys.path now)
 
 DATA = Path(__file__).parents[1] / "data" / "kernels"
 # model.mlir's lines 3-5 are the Linear's ops, 6 the Hardswish (the export's model.where.json).
@@ -80,3 +85,64 @@ def test_3_3_0s_own_op_form_the_i64_six_converted_in_a_generic() -> None:
     assert "arith.constant dense<6> : tensor<i64>" in text and "arith.sitofp" in text
     assert text.count("linalg.generic") == 6 and "^bb0(%v0: tensor<4x16xf32>):" in text
     assert "in0: tensor<4x16xf32>" in protos[0] and "in1" not in protos[0]
+
+
+def test_the_newcomers_kernel_toml_reads_as_a_generated_spec() -> None:
+    kernel = kernels.load(DATA / "hswish")
+    assert (kernel.generated, kernel.function, kernel.replaces_module, kernel.spec) == (
+        True,
+        "hswish_kernel",
+        "act",
+        "",
+    )
+    assert kernel.spec_for("3.3.0") == kernel.spec_for("3.13.0") == kernels.GENERATED
+    assert kernel.spec_files() == () and len(kernel.spec_digest()) == 64
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ('replaces = { module = "act" }\n', "function = None: expected the C function"),
+        ('function = "f"\nreplaces = { layer = "act" }\n', "replaces = {'layer': 'act'}: expected one of"),
+        (
+            'function = "f"\nreplaces = { module = "act" }\nspec = "s.mlir"\n',
+            "spec = 's.mlir': a kernel whose",
+        ),
+        ('function = "not a name"\nreplaces = { class = "Hardswish" }\n', "function = 'not a name'"),
+        ("", "no 'spec' (a kernel names its transform spec, or lets the tool write it"),
+    ],
+)
+def test_a_bad_declaration_is_one_line(tmp_path: Path, text: str, said: str) -> None:
+    (tmp_path / "k.c").write_text("void f(void) {}\n")
+    (tmp_path / "kernel.toml").write_text(f'name = "k"\nsources = ["k.c"]\nobject = "k.o"\n{text}')
+    with pytest.raises(kernels.KernelError) as caught:
+        kernels.load(tmp_path)
+    assert said in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_ops_of_one_trace_are_joined_to_torch_modules_in_graph_order() -> None:
+    """turbine's locations keep only the model's frames (it traces through dynamo), so a Linear and a
+    Hardswish called on one line share a trace: its n-th torch op is its n-th node."""
+    model, dynamo = "/m.py", "/venv/torch/_dynamo/functional_export.py"
+    located = f"""#loc1 = loc("{model}":16:0)
+#loc2 = loc("{dynamo}":232:0)
+#loc3 = loc(callsite(#loc1 at #loc2))
+module @module {{
+  func.func @main(%arg0: !torch.vtensor<[4,16],f32>) -> !torch.vtensor<[4,16],f32> {{
+    %0 = torch.vtensor.literal(dense<0.0> : tensor<16x16xf32>) : !torch.vtensor<[16,16],f32> loc(#loc3)
+    %2 = torch.aten.linear %arg0, %0 : !torch.vtensor<[4,16],f32> -> !torch.vtensor<[4,16],f32> loc(#loc3)
+    %3 = torch.aten.hardswish %2 : !torch.vtensor<[4,16],f32> -> !torch.vtensor<[4,16],f32> loc(#loc3)
+    return %3 : !torch.vtensor<[4,16],f32> loc(#loc3)
+  }} loc(#loc3)
+}} loc(#loc)
+#loc = loc(unknown)
+"""
+    plain = "\n".join(
+        spec_gen.strip_locations(line) for line in located.splitlines() if not line.startswith("#")
+    )
+    nodes = [(((model, 16),), "fc Linear"), (((model, 16),), "act Hardswish")]
+    assert mlir_where.modules(plain, located, nodes) == {
+        "3": "fc Linear",
+        "4": "fc Linear",
+        "5": "act Hardswish",
+    }
