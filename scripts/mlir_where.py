@@ -108,6 +108,7 @@ def save(module, mlir_path, nodes=None):
 
 
 _TRACE = re.compile(r'File "([^"]+)", line ([0-9]+),')
+_TORCH_OP = re.compile(r"^\s*(?:%[\w#:]+(?:, %[\w#:]+)*\s*=\s*)?torch\.")
 _MAIN_OP = re.compile(r"^\s*(?:%[\w#:]+(?:, %[\w#:]+)*\s*=\s*)?torch\.(aten|prims|operator)\b")
 
 
@@ -155,6 +156,8 @@ def modules(plain, located, nodes):
     memo, seen, waiting, found = {}, {}, {}, {}
     for offset, with_loc in enumerate(located_block):
         trailing = _TRAILING.search(with_loc)
+        if not _TORCH_OP.match(with_loc):  # the module and function lines say no layer
+            continue
         chain = _models_frames(_frames_of(trailing.group(1), aliases, memo, 0)) if trailing else ()
         owners = by_trace.get(chain)
         if not owners:
