@@ -578,3 +578,21 @@ def test_a_timeout_says_what_the_export_was_doing_and_gets_that_hint():
     running.doing = "while the model's forward() ran"
     found = hints.find(from_exception(running, "export").message, "export")
     assert found is not None and found.name == "model-timeout"
+
+
+def test_a_kernel_that_matched_nothing_is_pointed_at_the_ir_its_spec_runs_on():
+    """Issue #82: "its transform spec matched nothing" offered search-recipes (about exports); the
+    summary now prints the command that shows the IR the spec had to match, in that cell."""
+    failed = _failed(
+        "compile", "kws", "3.13.0", "kernel 'k' was not applied: its transform spec matched nothing",
+        {"custom_kernel": {"directory": "kernels/my k"}}, error_class="kernel-not-applied",
+    )  # fmt: skip
+    failed = dataclasses.replace(failed, labels={**failed.labels, "profile": "default+k:k", "kernel": "k"})
+    export = dataclasses.replace(
+        failed, job=f"export:kws/{EXP}", stage="export", status=Status.OK, message=None,
+        command=("python", "export_model.py", "--file", "/home/me/nets/kws.py", "--factory", "build"),
+    )  # fmt: skip
+    out = _summary_of(failed, export)
+    said = "iree-matrix kernel ir /home/me/nets/kws.py:build --release 3.13.0 --profile default"
+    said += " --kernel 'kernels/my k'"
+    assert f"what to do: see the IR its spec must match: {said}" in out and "search-recipes" not in out

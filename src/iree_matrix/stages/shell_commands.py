@@ -557,6 +557,8 @@ def cell_commands(record: Record, records: Sequence[Record], store: Path, cache:
                 store / "export" / export.key if export is not None and export.key else "the export's entry"
             )
             notes.append(f"the compile ran in a directory holding {where}/{dep.command[1]} by its bare name")
+            if f"{custom_dispatch.TRANSFORM_SPEC_FLAG}=kernel-spec.mlir" in dep.command:  # compile_generated
+                notes.append(f"and the spec it wrote from its IR, {store}/compile/{dep.key}/kernel-spec.mlir")
     arch = record.label.arch
     target = targets.parse(arch) if arch else None
     build: Optional[Record] = None
