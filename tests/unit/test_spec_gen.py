@@ -146,3 +146,15 @@ module @module {{
         "4": "fc Linear",
         "5": "act Hardswish",
     }
+
+
+def test_args_order_the_c_arguments() -> None:
+    """`args = ["output", "input:0"]`: the call and the prototype take the output first; bindings keep
+    the inputs first (ReadOnly), so only the call's order changes."""
+    ir = (DATA / "hswish_preprocessed_3.13.0.mlir").read_text()
+    swapped = spec_gen.Declaration("hswish", "hswish_kernel", module="act", args=("output", "input:0"))
+    text, protos = spec_gen.spec(ir, MODULES, swapped, "hswish.o")
+    assert "func.call @hswish_kernel(%b1, %b0)" in text
+    assert protos[0].splitlines()[2].lstrip().startswith("float* out_base")
+    with pytest.raises(spec_gen.NotGenerated, match=r"have 1 input\(s\) and one output; name each once"):
+        spec_gen.spec(ir, MODULES, spec_gen.Declaration("h", "f", module="act", args=("input:1",)), "h.o")

@@ -151,6 +151,19 @@ class Declaration:
     function: str  # the C function
     module: str = ""  # a torch module path, or a glob of them
     klass: str = ""  # or a torch module class
+    args: tuple[str, ...] = ()  # the C arguments' order: "input:N", "output" (default: inputs, output)
+
+    def order(self, dag: Dag) -> list[int]:
+        """Indexes into [inputs..., output] in the order the C function takes them."""
+        if not self.args:
+            return list(range(len(dag.inputs) + 1))
+        picked = [len(dag.inputs) if a == "output" else int(a.partition(":")[2]) for a in self.args]
+        if sorted(picked) != list(range(len(dag.inputs) + 1)):
+            raise NotGenerated(
+                f"args = {list(self.args)}: the ops replaced have {len(dag.inputs)} input(s) and one output; "
+                f"name each once (input:0 ... input:{len(dag.inputs) - 1}, output)"
+            )
+        return picked
 
     def matches(self, attributed: str) -> bool:
         path, _, klass = attributed.partition(" ")
@@ -290,10 +303,12 @@ def element_count(tensor: str) -> tuple[int, str]:
     return count, match.group(2)
 
 
-def prototype(function: str, dag: Dag) -> str:
+def prototype(function: str, dag: Dag, order: Sequence[int] = ()) -> str:
     """The C declaration the spec calls: each tensor a flat memref (base, aligned, offset, size, stride)."""
     params, shapes = [], []
-    for n, (value, kind) in enumerate([*dag.inputs, ("", dag.output)]):
+    tensors = [*dag.inputs, ("", dag.output)]
+    for n in order or range(len(tensors)):
+        value, kind = tensors[n]
         name = f"in{n}" if value else "out"
         count, element = element_count(kind)
         const = "const " if value else ""
@@ -320,9 +335,10 @@ def spec(ir: str, modules: Mapping[str, str], declared: Declaration, object_name
         forms.setdefault(_renamed(body), (body, dag))
     parts, protos = [], []
     for n, (body, dag) in enumerate(forms.values()):
+        order = declared.order(dag)
         parts.append(_form(f"{declared.kernel}_{n}".replace(".", "_").replace("-", "_"), body, dag,
-                           declared.function, object_name, counted))  # fmt: skip
-        protos.append(prototype(declared.function, dag))
+                           declared.function, object_name, counted, order))  # fmt: skip
+        protos.append(prototype(declared.function, dag, order))
     names = [f"{declared.kernel}_{n}".replace(".", "_").replace("-", "_") for n in range(len(forms))]
     pairs = ",\n          ".join(f"@match_{s} -> @swap_{s}" for s in names)
     text = (
@@ -339,7 +355,9 @@ def _renamed(text: str) -> str:
     return _VALUE.sub(lambda m: names.setdefault(m.group(0), f"%v{len(names)}"), text)
 
 
-def _form(sym: str, body: str, dag: Dag, function: str, object_name: str, counted: bool) -> str:
+def _form(
+    sym: str, body: str, dag: Dag, function: str, object_name: str, counted: bool, order: Sequence[int]
+) -> str:
     kinds = [t for _, t in dag.inputs] + [dag.output]
     memrefs = []
     for kind in kinds:
@@ -355,7 +373,7 @@ def _form(sym: str, body: str, dag: Dag, function: str, object_name: str, counte
         f"offset(%c0) : {m}"
         for i, m in enumerate(memrefs)
     )
-    args = ", ".join(f"%b{i}" for i in range(len(memrefs)))
+    args = ", ".join(f"%b{i}" for i in order)
     if counted:
         export = (f"hal.executable.export public @{sym} ordinal(0) layout({layout}) "
                   "count(%device: !hal.device) -> (index, index, index) {")  # fmt: skip
@@ -369,7 +387,7 @@ def _form(sym: str, body: str, dag: Dag, function: str, object_name: str, counte
     ins = ", ".join(names.values())
     in_types = ", ".join(t for _, t in dag.inputs)
     return _FORM.format(
-        sym=sym, export=export, function=function, memrefs=", ".join(memrefs),
+        sym=sym, export=export, function=function, memrefs=", ".join(memrefs[i] for i in order),
         subspans=subspans, args=args, object=object_name, region=_indent(region, 6),
         ins=", ".join(f"{n}: {t}" for n, (_, t) in zip(names.values(), dag.inputs)),
         operands=ins, in_types=in_types, out=dag.output,

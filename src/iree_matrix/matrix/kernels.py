@@ -79,6 +79,10 @@ _KEYS: dict[str, tuple[Any, str]] = {
         '{ module = "features.*.conv.1" } or { class = "Hardswish" } (with function = "...")',
     ),
     "function": (str, 'the C function a generated spec calls, e.g. "hswish_kernel"'),
+    "args": (
+        list,
+        'the C function\'s arguments in order, e.g. ["output", "input:0"] (default: inputs, output)',
+    ),
     "cflags": (list, 'a list of C compiler flags, e.g. ["-DBLOCK=16"]'),
     "models": (list, 'a list of model names, e.g. ["mobilenet_v2"]'),
     "requires_flags": (list, 'a list of iree-compile flags, e.g. ["--iree-opt-data-tiling"]'),
@@ -143,6 +147,7 @@ class Kernel:
     function: str = ""
     replaces_module: str = ""
     replaces_class: str = ""
+    args: tuple[str, ...] = ()  # the C arguments' order ("input:N", "output"); () the default
 
     @property
     def generated(self) -> bool:
@@ -226,7 +231,7 @@ class Kernel:
         generated spec: its declaration (what it is written from besides the cell's IR)."""
         if self.generated:  # and the generator's code
             generator = file_sha256(Path(__file__).parents[1] / "iree" / "spec_gen.py")
-            declared = [self.function, self.replaces_module, self.replaces_class]
+            declared = [self.function, self.replaces_module, self.replaces_class, *self.args]
             return digest({"declared": declared, "generator": generator})
         if not self.spec_windows:  # the digest kernels without windows have always had
             return file_sha256(self.directory / self.spec)
@@ -397,7 +402,7 @@ def parse(data: Mapping[str, Any], toml: Path) -> Kernel:
     )
 
 
-def _declared(data: Mapping[str, Any], error: Any, toml: Path) -> dict[str, str]:
+def _declared(data: Mapping[str, Any], error: Any, toml: Path) -> dict[str, Any]:
     """A spec for the tool to write: `function` and `replaces = { module = ... }` or `{ class = ... }`
     (no `spec`, no `[[specs]]`, an embedded object); {} for a hand-written spec."""
     replaces = data.get("replaces")
@@ -418,6 +423,9 @@ def _declared(data: Mapping[str, Any], error: Any, toml: Path) -> dict[str, str]
         raise error("replaces", dict(replaces), "expected a non-empty string")
     if "function" not in data or not re.fullmatch(r"[A-Za-z_]\w*", data["function"]):
         raise error("function", data.get("function"), "expected the C function the generated spec calls")
+    for arg in data.get("args", []):
+        if not re.fullmatch(r"input:\d+|output", arg):
+            raise error("args", arg, 'expected "input:N" (the N-th input of the ops replaced) or "output"')
     for key in ("spec", "specs"):
         if key in data:
             raise error(key, data[key], "a kernel whose spec the tool writes (replaces = {...}) names none")
@@ -429,6 +437,7 @@ def _declared(data: Mapping[str, Any], error: Any, toml: Path) -> dict[str, str]
         "function": data["function"],
         "replaces_module": replaces.get("module", ""),
         "replaces_class": replaces.get("class", ""),
+        "args": tuple(data.get("args", ())),
     }
 
 

@@ -32,7 +32,9 @@ _IR_FILE = "preprocessed.mlir"
 
 
 def declaration(kernel: Kernel) -> spec_gen.Declaration:
-    return spec_gen.Declaration(kernel.name, kernel.function, kernel.replaces_module, kernel.replaces_class)
+    return spec_gen.Declaration(
+        kernel.name, kernel.function, kernel.replaces_module, kernel.replaces_class, kernel.args
+    )
 
 
 def counted(release: str) -> bool:
