@@ -21,6 +21,7 @@ from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.input_files import directory_problem
 from iree_matrix.core.model import refusals
+from iree_matrix.core.model.metrics.compile import CompileMetrics
 from iree_matrix.core.model.results import Record, ResultsLog, Status, latest_by_job
 from iree_matrix.core.system import locks
 from iree_matrix.envs.cache_usage import absolute, default_cache, require_usable
@@ -519,7 +520,7 @@ def print_summary(summary: Summary, cache: Path, results_dir: Path, out: TextIO)
         elif record.error_class == "kernel-not-applied":  # the IR its spec had to match
             model = models.command_argument(record.label.source_model or record.label.model, references)
             profile = kernels.split_profile_label(record.label.profile)[0]
-            directory = record.metrics.get("custom_kernel", {}).get("directory", "DIR")
+            directory = record.metric.of(CompileMetrics).custom_kernel.get("directory", "DIR")
             said = kernels.ir_command(model, record.label.compiler, profile, directory)
             print(f"           what to do: see the IR its spec must match: {said}", file=out)
         elif offer := _search_offer(record, references):  # a user's model failing in unknown words

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Optional, TextIO
 
 from iree_matrix.core import shipped
+from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.results import folder_log
 from iree_matrix.core.model.store import Store
@@ -59,7 +60,7 @@ def run(
         plain = next((r for r in records if r.stage == "compile" and not r.label.kernel and r.command), None)
         if export is None or plain is None:
             raise UserError(f"{model}: no export and compile to print the IR of (see the run above)")
-        mlir = Store(cache / "store").entry_path("export", export.key) / "model.mlir"
+        mlir = Store(CacheLayout(cache).store).entry_path("export", export.key) / "model.mlir"
         found = next(iter(loaded.matrix.kernels.values()), None)
         argv = [a for a in plain.command if "/staging/" not in a]  # its outputs in a staging entry
         argv = [*without_spec(argv, where / "ir.mlir"), *(found.requires_flags if found else ()),
