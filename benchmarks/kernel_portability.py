@@ -94,7 +94,7 @@ def release_key(ver: str) -> tuple[int, ...]:
 def spec_for(kernel_dir: Path, compiler: str) -> Path:
     """The spec kernel.toml gives `compiler`: the first `[[specs]]` whose window (`from` X and newer,
     `before` Y: older than Y) holds it (releases before 3.4.0 refuse spec.mlir's spelling), else
-    its `spec` (the tool's own reading: src/iree_matrix/matrix/kernels.py, SpecWindow)."""
+    its `spec` (the tool's own reading: src/iree_matrix/kernel/kernels.py, SpecWindow)."""
     toml = tomllib.loads((kernel_dir / "kernel.toml").read_text())
     ver = release_key(compiler)
     for entry in toml.get("specs", []):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from iree_matrix import cli
-from iree_matrix.matrix import kernels
+from iree_matrix.kernel import kernels
 
 ROOT = Path(__file__).resolve().parents[2]
 SMOKE = ROOT / "matrix" / "smoke.toml"

@@ -10,7 +10,8 @@ import pytest
 
 from iree_matrix.core.errors import SpecError, UserError
 from iree_matrix.execution.workflow import PlanSettings, merged
-from iree_matrix.matrix import kernels, spec_file
+from iree_matrix.kernel import kernels
+from iree_matrix.matrix import spec_file
 from iree_matrix.matrix.settings import Layered
 
 NEGABS = Path(__file__).resolve().parents[1] / "data" / "kernels" / "negabs"

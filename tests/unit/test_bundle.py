@@ -100,7 +100,7 @@ def test_a_damaged_or_incomplete_bundle_is_refused_in_one_line(tmp_path: Path) -
 def test_a_manifest_whose_cell_gives_a_run_flag_the_tool_refuses_is_refused_in_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], flags: object, said: str
 ) -> None:
-    """A hand-edited manifest (SHA256SUMS made again) whose cell's run_flags hold a flag matrix/kernels.py
+    """A hand-edited manifest (SHA256SUMS made again) whose cell's run_flags hold a flag kernel/kernels.py
     refuses in kernel.toml (a `--flagfile=` would make each tool read a file no check saw): refused
     before anything runs, in one line naming the manifest, the cell and the flag, as `run.py` says
     what is wrong with a manifest; a cell's own child process (`--child`) refuses it too."""

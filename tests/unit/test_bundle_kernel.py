@@ -156,7 +156,7 @@ def test_bad_kernels_are_one_line_naming_the_option(tmp_path: Path) -> None:
 def test_a_published_plugin_kernel_travels_and_is_said(tmp_path: Path, monkeypatch, caplog) -> None:
     """Without --kernel the published answer's kernel travels, a plugin one too (its plugin beside
     the modules), said with where it comes from."""
-    from iree_matrix.matrix import kernels as kernel_files
+    from iree_matrix.kernel import kernels as kernel_files
 
     plugin = REPO / "kernels" / f"{DW}_plugin"
     found = (plugin, kernel_files.load(plugin), "AMD family 26 model 2")
@@ -174,7 +174,7 @@ def test_each_kernel_arm_gains_advises_facts_and_one_that_did_not_compile_travel
     applied: it did not travel, so its arm is the compile's why, never timed there."""
     from iree_matrix.core.model.records import Labels
     from iree_matrix.core.model.results import Record, Status
-    from iree_matrix.matrix import kernels as kernel_files
+    from iree_matrix.kernel import kernels as kernel_files
 
     negabs = kernel_files.load(REPO / "tests" / "data" / "kernels" / "negabs")
     built = "kernel:negabs/x86_64/znver4"
@@ -238,7 +238,7 @@ def test_a_kernel_arms_flags_are_the_compilers_and_a_plugins_run_flag() -> None:
     flags with the kernel's after them, each once; a plugin kernel's also the runtime flag that
     loads its plugin, from the kernel's directory; an embedded kernel's none (its code is in the
     module)."""
-    from iree_matrix.matrix import kernels as kernel_files
+    from iree_matrix.kernel import kernels as kernel_files
 
     embedded = kernel_files.load(NEGABS)
     plugin = kernel_files.load(NEGABS.with_name("negabs_plugin"))

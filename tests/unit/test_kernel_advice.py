@@ -15,7 +15,7 @@ from iree_matrix.core.model import stats
 from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.findings import search
-from iree_matrix.matrix import kernels as kernel_files
+from iree_matrix.kernel import kernels as kernel_files
 from iree_matrix.report import answers as answers_md
 
 from .test_advice import PICK, ZEN5, _arm, _sitting

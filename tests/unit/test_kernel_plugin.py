@@ -16,9 +16,11 @@ from iree_matrix import stages
 from iree_matrix.core.model.records import Labels
 from iree_matrix.core.model.results import Status
 from iree_matrix.iree import custom_dispatch, elf, targets
-from iree_matrix.matrix import kernels, plan, spec_file
-from iree_matrix.stages import Context, compile_kernel
-from iree_matrix.stages import kernel as kernel_stage
+from iree_matrix.kernel import build as kernel_stage
+from iree_matrix.kernel import kernels
+from iree_matrix.kernel import seam as kernel_seam
+from iree_matrix.matrix import plan, spec_file
+from iree_matrix.stages import Context
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "kernels"
 PLUGIN = DATA / "negabs_plugin"
@@ -208,9 +210,11 @@ def test_a_plugin_compile_is_keyed_by_its_own_flags(tmp_path: Path) -> None:
 
     plugin = kernels.load(PLUGIN)
     job, ctx = _compile_ctx(tmp_path, kernel=plugin)
-    assert compile_kernel.needed_flags(job, ctx) == ("--iree-preprocessing-transform-spec-filename",)
+    assert kernel_seam.compile_key(job, ctx)["kernel"]["flags"] == [
+        "--iree-preprocessing-transform-spec-filename"
+    ]
     embedded_job, embedded_ctx = _compile_ctx(tmp_path, kernel=kernels.load(DATA / "negabs"))
-    assert len(compile_kernel.needed_flags(embedded_job, embedded_ctx)) == 2
+    assert len(kernel_seam.compile_key(embedded_job, embedded_ctx)["kernel"]["flags"]) == 2
     assert CompileStage().key(job, ctx) != CompileStage().key(embedded_job, embedded_ctx)
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from iree_matrix.bundle_runner import modules
 from iree_matrix.bundle_runner.base import BundleError
-from iree_matrix.matrix import kernels
+from iree_matrix.kernel import kernels
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "kernels"
 STACK = "--task_worker_stack_size=196608"

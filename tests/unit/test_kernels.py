@@ -1,4 +1,4 @@
-"""Kernels as an input (matrix/kernels.py, stages/kernel.py, the compile's kernel cells, query
+"""Kernels as an input (kernel/kernels.py, kernel/build.py, the compile's kernel cells, query
 kernel): kernel.toml read and checked in one line per mistake, `kernels` and `--kernel` planned as
 an axis beside the kernel-less cells, the kernel in every key it affects, the C compiler's flags
 and first error, and the verdicts `query kernel` derives from records (pure logic, fakes)."""
@@ -23,13 +23,14 @@ from iree_matrix.findings import kernel_windows
 from iree_matrix.findings import kernels as kernel_answers
 from iree_matrix.iree import custom_dispatch, targets
 from iree_matrix.iree.flags import BUILTIN_PROFILES
-from iree_matrix.matrix import kernels, plan, spec_file
+from iree_matrix.kernel import build as kernel_stage
+from iree_matrix.kernel import kernels
+from iree_matrix.kernel import seam as kernel_seam
+from iree_matrix.kernel.compiled import kernel_refused, not_applied_words, without_spec
+from iree_matrix.matrix import plan, spec_file
 from iree_matrix.matrix.settings import Layered
 from iree_matrix.stages import Context
-from iree_matrix.stages import kernel as kernel_stage
-from iree_matrix.stages import run as run_stage
-from iree_matrix.stages.compile import CompileStage, not_applied_words
-from iree_matrix.stages.compile_kernel import kernel_refused, without_spec
+from iree_matrix.stages.compile import CompileStage
 
 NEGABS = Path(__file__).resolve().parents[1] / "data" / "kernels" / "negabs"
 EXPORTER = "py3.11-torch2.13.0-turbine3.9.0"
@@ -203,10 +204,15 @@ def test_the_command_lines_kernel_joins_the_files(tmp_path: Path, monkeypatch: p
     monkeypatch.chdir(tmp_path)
     settings = PlanSettings(matrix=path, results_dir=tmp_path / "r", cache=tmp_path / "c", kernels=("other",))
     layered = merged(Layered.read(path), settings)
-    assert layered.data["kernels"] == ["negabs", str(tmp_path / "other")]
+    assert layered.data["kernels"] == ["negabs"]  # the file's, which the parse reads
+    assert [k.directory for k in layered.kernels] == [(tmp_path / "other").resolve()]  # the option's
     assert layered.origin("kernels") == "--kernel"
-    matrix = spec_file.parse(layered.data, path)
+    loads: list[Path] = []
+    load = kernels.load
+    monkeypatch.setattr(kernels, "load", lambda where: loads.append(where) or load(where))
+    matrix = spec_file.parse(layered.data, path, kernels=layered.kernels)
     assert set(matrix.kernels) == {"negabs", "other"}
+    assert loads == [path.parent / "negabs"]  # each directory read once: the option's is not read again
 
 
 # --- the C compiler ------------------------------------------------------------------------------
@@ -330,9 +336,9 @@ def test_the_kernel_key_holds_sources_spec_flags_and_the_c_compiler(tmp_path: Pa
 
 
 def test_a_mismatch_with_a_kernel_blames_the_kernel() -> None:
-    said = run_stage.kernel_blamed("negabs", "outputs differ from torch: max abs err 0.5")
+    said = kernel_seam.blamed("negabs", "outputs differ from torch: max abs err 0.5")
     assert said.startswith("with kernel 'negabs' (the kernel's error, not IREE's")
-    assert run_stage.kernel_blamed("", "outputs differ") == "outputs differ"
+    assert kernel_seam.blamed("", "outputs differ") == "outputs differ"
     assert "matched nothing" in not_applied_words("negabs") and "byte for byte" in not_applied_words("negabs")
 
 

@@ -30,9 +30,9 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("system", ("core/system/",)),
     ("model", ("core/model/",)),
     ("iree", ("iree/",)),
-    ("matrix", ("matrix/",)),
+    ("matrix", ("matrix/", "kernel/")),  # a kernel's definition: the matrix holds the loaded kernels
     ("environments", ("envs/", "images/", "source_builds/")),
-    ("stages", ("stages/",)),
+    ("stages", ("stages/", "kernel.seam", "kernel.build", "kernel.compiled", "kernel.generated", "kernel.recorded")),
     ("running", ("execution/",)),
     ("answers", ("findings/", "answer/", "report/")),
     ("tasks", ("tasks/",)),

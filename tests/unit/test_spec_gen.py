@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from iree_matrix.iree import spec_gen
-from iree_matrix.matrix import kernels
+from iree_matrix.kernel import kernels
 
 sys.path.insert(0, str(Path(__file__).parents[2] / "scripts"))
 import mlir_where  # noqa: E402  (scripts/ is on sys.path now)

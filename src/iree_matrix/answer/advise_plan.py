@@ -18,8 +18,8 @@ from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.findings import search
 from iree_matrix.iree.flags import Profile
+from iree_matrix.kernel.kernels import Kernel
 from iree_matrix.matrix import spec
-from iree_matrix.matrix.kernels import Kernel
 
 NEWEST = "3.13.0"  # the release asked when nothing is published for the model
 MAX_USER_PICKS = 3  # a user's model tries the picks published for the most reference functions
@@ -284,7 +284,7 @@ def _kernels(plan: SittingPlan, kernels: Mapping[str, Kernel], model: str, defau
     """Each kernel of the matrix meant for `model`, swapped into default and each pick: an arm each,
     named "im2col+k:depthwise3x3"."""
     from iree_matrix.answer import advice
-    from iree_matrix.matrix.kernels import profile_label
+    from iree_matrix.kernel.kernels import profile_label
 
     if not plan.kernels:
         return []

@@ -19,7 +19,7 @@ from iree_matrix.core import console
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record
 from iree_matrix.findings import search
-from iree_matrix.matrix.kernels import Kernel
+from iree_matrix.kernel.kernels import Kernel
 from iree_matrix.matrix.models import ModelRef
 
 logger = console.logger(__name__)

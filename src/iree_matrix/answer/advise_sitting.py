@@ -29,8 +29,8 @@ from iree_matrix.core.model.results import Record, Status
 from iree_matrix.execution import abtest
 from iree_matrix.findings import search
 from iree_matrix.iree import flags as iree_flags
-from iree_matrix.matrix import kernels as kernel_files
-from iree_matrix.matrix.kernels import Kernel
+from iree_matrix.kernel import kernels as kernel_files
+from iree_matrix.kernel.kernels import Kernel
 from iree_matrix.matrix.models import ModelRef
 
 logger = console.logger(__name__)
@@ -211,7 +211,7 @@ def _module_arm(where: _Function, arm: PlannedArm, timed: list[Any]) -> dict[str
     run = run_of(where.runs, config.model(where.model), where.function, label, release)
     if kernel is not None:
         from iree_matrix.iree import targets
-        from iree_matrix.stages.kernel import job_cell
+        from iree_matrix.kernel.build import job_cell
 
         built = "kernel:" + job_cell(
             kernel.name, "x86_64", iree_flags.target_cpu(targets.parse("x86_64"), profile)

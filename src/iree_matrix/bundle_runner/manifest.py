@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from .base import Json
 
 # A runtime flag as IREE's tools and its Python binding's `parse_flags` take it, --name=value: a kernel's
-# `run_flags`, checked by one rule where kernel.toml gives them (matrix/kernels.py), where a run is
+# `run_flags`, checked by one rule where kernel.toml gives them (kernel/kernels.py), where a run is
 # timed again (execution/abtest.py) and here, as a manifest carries them (the runner travels alone).
 RUN_FLAG = re.compile(r"--([a-z][a-z0-9_]*)=[^\s]+")
 # What each run says itself (its module, call, device and its threads, outputs, the plugin it loads),

@@ -543,7 +543,7 @@ def arm_name(profile: str, cpu: str) -> tuple[str, str]:
     """(name, kind) of a sitting's arm from its cell's profile label; a kernel swapped into default
     or a pick ("cpu-znver4+k:depthwise3x3") is named as advise names its arm, "default+k:NAME"."""
     from iree_matrix.iree.flags import COMBINE
-    from iree_matrix.matrix.kernels import profile_label, split_profile_label
+    from iree_matrix.kernel.kernels import profile_label, split_profile_label
 
     profile, kernel = split_profile_label(profile)
     fleet = f"{FLEET_PREFIX}{cpu}"
@@ -561,7 +561,7 @@ KERNEL_ARM = "kernel"  # answer/advice.py's KERNEL: a kernel swapped into defaul
 
 def kernel_base(name: str) -> str:
     """The configuration a kernel arm's kernel is swapped into: "default" of "default+k:NAME"."""
-    from iree_matrix.matrix.kernels import split_profile_label
+    from iree_matrix.kernel.kernels import split_profile_label
 
     return split_profile_label(name)[0]
 

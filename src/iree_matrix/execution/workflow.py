@@ -26,7 +26,8 @@ from iree_matrix.core.model.results import Record, ResultsLog, Status, latest_by
 from iree_matrix.core.system import locks
 from iree_matrix.envs.cache_usage import absolute, default_cache, require_usable
 from iree_matrix.iree import hints, miscompiled, targets
-from iree_matrix.matrix import export_recipes, kernels, models, plan, releases, spec, spec_file
+from iree_matrix.kernel import kernels
+from iree_matrix.matrix import export_recipes, models, plan, releases, spec, spec_file
 from iree_matrix.matrix.settings import Layered
 
 logger = console.logger(__name__)
@@ -34,6 +35,7 @@ logger = console.logger(__name__)
 if TYPE_CHECKING:
     from iree_matrix.execution.distributed import Cluster
     from iree_matrix.execution.execute import Summary
+    from iree_matrix.kernel.kernels import Kernel
 
 Rewrite = Callable[[spec.MatrixSpec], spec.MatrixSpec]
 
@@ -185,6 +187,7 @@ def load_plan(settings: PlanSettings, adjust: Optional[Rewrite] = None) -> Loade
         resolver=known,
         profiles=list(settings.profiles),
         own_file="matrix" in settings.given,
+        kernels=layered.kernels,
     )
     for name in parsed.redefined:
         logger.warning(
@@ -227,9 +230,7 @@ def merged(layered: Layered, settings: PlanSettings) -> Layered:
     if settings.timeout:
         layered = layered.over("timeouts", parse_timeouts(settings.timeout), "--timeout")
     if settings.kernels:  # relative to the working directory, as `--model`'s paths are
-        _check_kernels(settings.kernels)  # first: resolve() of a loop of links raised a traceback
-        given = [str(Path(k).expanduser().resolve()) for k in settings.kernels]
-        layered = layered.extended("kernels", given, "--kernel")
+        layered = layered.with_kernels(_given_kernels(settings.kernels), "--kernel")
     origin = "--iree-source" if settings.iree_sources else f"environment {cmake_runtime.SOURCE_ENV}"
     for item in _iree_sources_given(settings.iree_sources):
         release, sep, source = item.partition("=")
@@ -245,24 +246,21 @@ def merged(layered: Layered, settings: PlanSettings) -> Layered:
     return layered
 
 
-def _check_kernels(given: Sequence[str]) -> None:
-    """Each `--kernel DIR` loaded before it joins the matrix file's list, so a bad one is said as the
-    option the user typed (`--kernel /tmp: …`), not as the matrix file's `kernels` key it was not in."""
-    from iree_matrix.matrix import kernels as kernel_files
+def _given_kernels(given: Sequence[str]) -> tuple[Kernel, ...]:
+    """Each `--kernel DIR` loaded (once: the parse takes them as loaded) before it joins the matrix
+    file's, so a bad one is said as the option the user typed (`--kernel /tmp: …`), not as the matrix
+    file's `kernels` key it was not in; two of one name among the options, as the options."""
+    from iree_matrix.kernel import kernels as kernel_files
 
-    for directory in given:
-        if not directory.strip():  # Path("") is the working directory: said as its missing kernel.toml
-            raise UserError(
-                "--kernel '': an empty path: name a kernel directory, e.g. --kernel kernels/depthwise3x3"
-            )
-        try:
-            kernel_files.load(Path(directory).expanduser())
-        except kernel_files.KernelError as exc:
-            raise UserError(f"--kernel {directory}: {exc}") from None
-    try:  # two of one name among the options: said as the options, not as the matrix file's `kernels`
-        kernel_files.load_all([(Path(d).expanduser(), f"--kernel {d}") for d in given])
+    if any(not directory.strip() for directory in given):  # Path(""): the working directory
+        raise UserError(
+            "--kernel '': an empty path: name a kernel directory, e.g. --kernel kernels/depthwise3x3"
+        )
+    try:
+        loaded = kernel_files.load_all([(Path(d).expanduser(), f"--kernel {d}") for d in given])
     except kernel_files.KernelError as exc:
         raise UserError(str(exc)) from None
+    return tuple(dataclasses.replace(k, directory=k.directory.resolve()) for k in loaded.values())
 
 
 def provenance(

@@ -1,4 +1,4 @@
-"""Which releases take a kernel (matrix/kernels.py): per architecture and IREE release, does the same
+"""Which releases take a kernel (kernel/kernels.py): per architecture and IREE release, does the same
 spec and object compile (and change the module: applied), load, and match torch? Derived once from
 the records of the kernel's cells (`labels.kernel`), as the load windows are from the runs, each
 verdict with the jobs it rests on. `query kernel NAME` prints it

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Optional
 
+from iree_matrix.kernel.kernels import Kernel
 from iree_matrix.matrix import spec_file
 
 
@@ -25,6 +26,7 @@ class Layered:
     path: Path
     data: Mapping[str, Any]
     origins: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    kernels: tuple[Kernel, ...] = ()  # loaded once, after the file's (which the parse loads)
 
     def over(self, table: str, values: Mapping[str, Any], origin: str) -> Layered:
         """`values` over the file's `[table]` (key by key), each said to come from `origin`."""
@@ -34,12 +36,10 @@ class Layered:
         said = {**self.origins, **{f"{table}.{key}": origin for key in values}}
         return dataclasses.replace(self, data={**self.data, table: merged}, origins=said)
 
-    def extended(self, key: str, values: list[Any], origin: str) -> Layered:
-        """`values` after the file's list `key` (`--kernel` after `kernels`), said to come from `origin`."""
-        found = self.data.get(key, [])
-        before = [found] if isinstance(found, str) else list(found)
-        said = {**self.origins, key: origin}
-        return dataclasses.replace(self, data={**self.data, key: before + values}, origins=said)
+    def with_kernels(self, kernels: tuple[Kernel, ...], origin: str) -> Layered:
+        """Kernels loaded already (`--kernel`) after the file's `kernels`, said to come from `origin`."""
+        said = {**self.origins, "kernels": origin}
+        return dataclasses.replace(self, kernels=(*self.kernels, *kernels), origins=said)
 
     def table(self, name: str) -> dict[str, Any]:
         """`[name]` as a table; `iree_source = "SRC"` (every release) is the table {"*": SRC}."""

@@ -16,8 +16,8 @@ from typing import Optional, Union
 from iree_matrix.core.errors import SpecError
 from iree_matrix.iree import versions
 from iree_matrix.iree.flags import BUILTIN_PROFILES, Profile, combine
+from iree_matrix.kernel.kernels import Kernel, profile_label
 from iree_matrix.matrix import schema
-from iree_matrix.matrix.kernels import Kernel, profile_label
 from iree_matrix.matrix.models import ModelError, ModelRef, resolve
 
 # Axis name in the file -> field of `Cell`.

@@ -13,7 +13,7 @@ import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
@@ -21,7 +21,7 @@ from iree_matrix.core import input_files
 from iree_matrix.core.errors import SpecError
 from iree_matrix.iree import compiler_options, targets, versions
 from iree_matrix.iree.flags import BUILTIN_PROFILES, COMBINE, OPT_LEVELS, Profile, with_needs
-from iree_matrix.matrix import kernels as kernel_files
+from iree_matrix.kernel import kernels as kernel_files
 from iree_matrix.matrix import old_spellings, releases, schema, spec_tables, torch_ranges
 from iree_matrix.matrix.models import ModelError, ModelRef, resolve
 from iree_matrix.matrix.spec import (
@@ -130,24 +130,24 @@ def parse(
     resolver: Optional[releases.Resolver] = None,
     profiles: Sequence[str] = (),
     own_file: bool = False,
+    kernels: Sequence[kernel_files.Kernel] = (),
 ) -> MatrixSpec:
     """`resolver` turns release selectors ("all", ">=3.0") into versions and checks plain versions
     against the package index; without one, selectors are refused and versions taken as written.
     `profiles` (`tune --profiles`) replace the profile of every cell the file makes, its include and
     exclude rules applied: each cell under each of them (`spec.with_profiles`). Under `models`
     (`--model`) a command's own file's `[[include]]` tables add cells of those models only (not
-    `--model my_net`'s tiny_cnn); those of a file the user named (`own_file`) all theirs."""
-    matrix = _parse(old_spellings.current(data, _Where(path).error), path, models, resolver, own_file)
+    `--model my_net`'s tiny_cnn); those of a file the user named (`own_file`) all theirs. `kernels`:
+    loaded already (`--kernel`), after the file's `kernels`."""
+    data = old_spellings.current(data, _Where(path).error)
+    matrix = _parse(data, path, models, resolver, own_file, kernels)
     return with_profiles(matrix, profiles) if profiles else matrix
 
 
 def _parse(
-    data: Mapping[str, Any],
-    path: Path,
-    models: Sequence[str] = (),
-    resolver: Optional[releases.Resolver] = None,
-    own_file: bool = False,
-) -> MatrixSpec:
+    data: Mapping[str, Any], path: Path, models: Sequence[str], resolver: Optional[releases.Resolver],
+    own_file: bool, given: Sequence[kernel_files.Kernel],
+) -> MatrixSpec:  # fmt: skip
     where = _Where(path)
     schema.check(data, path)  # every key known, the required ones there, each value of its type
 
@@ -196,7 +196,7 @@ def _parse(
         cells.extend(added)
     if not cells:
         raise SpecError(f"{path}: the exclude rules remove every cell; nothing to run")
-    kernels = _meeting_models(_parse_kernels(data.get("kernels", []), where), cells, where)
+    kernels = _meeting_models(_parse_kernels(data.get("kernels", []), where, given), cells, where)
     unique = tuple(sorted(set(cells) | set(_with_kernels(cells, kernels))))
     _check_flags(unique, own_profiles, tuple(knobs), where)
 
@@ -615,9 +615,11 @@ def _parse_profiles(table: Any, where: _Where, section: str = "profile") -> dict
     return profiles
 
 
-def _parse_kernels(value: Any, where: _Where) -> dict[str, kernel_files.Kernel]:
-    """`kernels = ["kernels/depthwise3x3"]`: kernel directories, relative to the matrix file (the
-    command line's `--kernel` are absolute by then, matrix/settings.py)."""
+def _parse_kernels(
+    value: Any, where: _Where, given: Sequence[kernel_files.Kernel]
+) -> dict[str, kernel_files.Kernel]:
+    """`kernels = ["kernels/depthwise3x3"]`: kernel directories, relative to the matrix file, then
+    those `given` loaded (the command line's `--kernel`, matrix/settings.py)."""
     paths = [] if value == [] else _as_list(value, "kernels", where)
     for path in paths:  # "" would be the matrix file's own directory, said as its missing kernel.toml
         if not str(path).strip():
@@ -625,7 +627,8 @@ def _parse_kernels(value: Any, where: _Where) -> dict[str, kernel_files.Kernel]:
                 "kernels", path, 'an empty path: name a kernel directory, e.g. "kernels/depthwise3x3"'
             )
     try:
-        return kernel_files.load_all([(where.path.parent / p, f"{where.path}: kernels") for p in paths])
+        named: list[Union[Path, kernel_files.Kernel]] = [*(where.path.parent / p for p in paths), *given]
+        return kernel_files.load_all([(p, f"{where.path}: kernels") for p in named])
     except kernel_files.KernelError as exc:
         raise SpecError(str(exc)) from None
 

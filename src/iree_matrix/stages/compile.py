@@ -7,6 +7,7 @@ import json
 import re
 import struct
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Optional
 
@@ -15,7 +16,6 @@ from iree_matrix.core.errors import StageFailure, StageSkipped
 from iree_matrix.core.hashing import digest, file_sha256
 from iree_matrix.core.model import host_identity, store
 from iree_matrix.core.model.metrics.compile import CompileMetrics
-from iree_matrix.core.model.metrics.kernel import KernelMetrics
 from iree_matrix.core.model.metrics.lower import LowerMetrics
 from iree_matrix.core.model.outcome import Outcome, from_exception
 from iree_matrix.core.model.results import Status
@@ -26,7 +26,6 @@ from iree_matrix.envs import Environment
 from iree_matrix.iree import (
     compile_errors,
     compiler_options,
-    custom_dispatch,
     elf,
     miscompiled,
     targets,
@@ -43,16 +42,13 @@ from iree_matrix.iree.flags import (
     opt_level_flags,
     target_cpu,
 )
-from iree_matrix.matrix import kernels
+from iree_matrix.kernel import seam as kernel
 from iree_matrix.matrix.plan import EnvSpec, Job, Planned, PlannedFunction
 from iree_matrix.matrix.spec import BYTECODE, Cell, onnx_opset
 from iree_matrix.source_builds import cortex_m
-from iree_matrix.stages import compile_generated
-from iree_matrix.stages import kernel as kernel_stage
 from iree_matrix.stages.artifacts import (
     DISPATCHES,
     EXPORT_INFO,
-    KERNEL_OBJECTS,
     LOWERED,
     MLIR,
     MLIRBC,
@@ -62,15 +58,6 @@ from iree_matrix.stages.artifacts import (
     export_digest,
 )
 from iree_matrix.stages.base import Context, StageBase
-from iree_matrix.stages.compile_kernel import (
-    kernel_facts,
-    kernel_of,
-    kernel_refused,
-    module_sha256,
-    needed_flags,
-    not_applied_words,
-    without_spec,
-)
 
 _STATISTICS = "statistics.json"
 _STATISTICS_FLAGS = ("--iree-scheduling-dump-statistics-format", "--iree-scheduling-dump-statistics-file")
@@ -106,17 +93,11 @@ class CompileStage(StageBase):
         """One compile per export, compiler, target and profile (and MLIR form), reused by every
         runtime; a cell with a kernel is compiled with it swapped in, after the same cell without it
         (what tells a spec that matched nothing from a kernel that changed the module)."""
-        cell = unit.cell
-        if not cell.kernel:
-            unit.planned[self.name] = self._plan(unit)
-            return
-        baseline = self._plan(unit, without_kernel=True)
-        kernel = unit.planned["kernel"]
-        unit.planned[self.name] = self._plan(unit, extra=(kernel.id, baseline.id))
+        unit.planned[self.name] = kernel.plan_compiles(
+            unit, lambda name, extra: self._plan(unit, name, extra)
+        )
 
-    def _plan(
-        self, unit: PlannedFunction, without_kernel: bool = False, extra: tuple[str, ...] = ()
-    ) -> Planned:
+    def _plan(self, unit: PlannedFunction, kernel_name: str, extra: tuple[str, ...]) -> Planned:
         export, cell = unit.planned["export"], unit.cell
         env = environment(cell, unit.spec.compiler_python)
         opset = onnx_opset(cell.form)
@@ -124,11 +105,10 @@ class CompileStage(StageBase):
         # A `linalg:<release>` form reads the lowering's MLIR text: its exporter names the lowering.
         lowered = unit.planned.get("lower")
         source = lowered or export
-        kernel = "" if without_kernel else cell.kernel
-        profile_label = kernels.profile_label(cell.profile, kernel)
+        profile_label = kernel.profile_label(cell.profile, kernel_name)
         labels = dataclasses.replace(
             source.labels, compiler=cell.compiler, arch=cell.arch, profile=profile_label, form=form,
-            kernel=kernel,
+            kernel=kernel_name,
         )  # fmt: skip
         cell_id = f"{source.cell}/iree{cell.compiler}/{cell.arch}/{profile_label}"
         if form == BYTECODE:
@@ -162,17 +142,7 @@ class CompileStage(StageBase):
         }
         if _onnx(job):  # the ONNX file through this compiler's own importer
             fields["import"] = _ONNX_IMPORTER
-        if job.label.kernel:  # the object and the spec by content (the object's: sources and C compiler)
-            built = ctx.dep("kernel").record.metric.of(KernelMetrics)
-            fields["kernel"] = {
-                "object": built.object_sha256,
-                "spec": kernel_stage.spec_digest_of(job, ctx, built),
-                "flags": list(needed_flags(job, ctx)),
-                # What "not applied" is judged against: the module of the same cell without it, and
-                # (first) the object's function names in the module.
-                "baseline": module_sha256(ctx.dep("compile")),
-                "applied_by": "functions",
-            }
+        fields.update(kernel.compile_key(job, ctx))  # the kernel's object and spec by content
         if _arm32(job):
             # ARM32 kernels also depend on the linker wrapper and on the flags spelled for them
             # (the float ABI); other targets' keys stay as they were, so their modules stay valid.
@@ -197,7 +167,7 @@ class CompileStage(StageBase):
         assert job.profile is not None
         env = ctx.environment(job)
         listing = _help_text(env)
-        flags = self._flags_here(job, ctx, listing)
+        flags = self._flags_here(job, listing)
         if _onnx(job):
             imported = _import_onnx(env, job, ctx, out)
             if isinstance(imported, Outcome):
@@ -209,26 +179,24 @@ class CompileStage(StageBase):
             mlir = ctx.read(mlir_file(job))
         if _bytecode(job) and not mlir.is_file():
             raise StageFailure("no-bytecode", _bytecode_missing(ctx.dep("export")))
+        # The kernel's spec, objects and flags (none without one); a generated spec sees this IR.
+        part = kernel.compile_part(job, ctx, _ir_runner(env, ctx, out, flags, mlir), out)
+        kernel.check_compiler(part, job, listing)
         module = out / MODULE.path
         dispatches = self._profiles_dispatches(job, ctx)
-        argv, inputs, reads, run_env = _command(env, job, ctx, out, listing, flags, mlir, dispatches)
+        argv, inputs, reads, run_env = _command(env, job, out, listing, flags, mlir, dispatches, part)
         # In a scratch directory holding the input by its bare name (`neutral_input`: the module does
         # not depend on the store's path), never in the export's store entry: a knob's relative output
         # file once overwrote the stored model.mlir there.
         with store.scratch(out, inputs) as cwd:
             request = ProcessRequest(argv, timeout=ctx.timeout, log=ctx.log, read_only=reads,
                                      writable=[out, cwd], env=run_env, check=False, cwd=cwd)  # fmt: skip
-            if job.label.kernel and kernel_of(job, ctx).generated:  # the spec from this cell's own IR
-                compile_generated.write(job, ctx, env, request, mlir, cwd, out)
             done = env.run(request)
-            alone = _without_spec(job, ctx, env, request, done, argv, cwd)
+            again = lambda argv: env.run(dataclasses.replace(request, argv=list(argv)))  # noqa: E731
+            refused = kernel.judge_compile_failure(part, done, argv, cwd, again)
             unlowered = _unlowered(env, request, done)
         if done.returncode != 0:
-            failure = _compile_failure(done, job.target)
-            if job.label.kernel and not done.killed:  # a limit's kill is no answer of the kernel's
-                failure = kernel_refused(job.label.kernel, done, kernel_stage.spec_name(job, ctx),
-                                         kernel_of(job, ctx).requires_flags, alone)  # fmt: skip
-            return _failed(failure, done.output, argv, mlir, unlowered)
+            return _failed(refused or _compile_failure(done, job.target), done.output, argv, mlir, unlowered)
         metrics: dict[str, Any] = {
             "seconds": round(done.seconds, 3),
             "module_bytes": module.stat().st_size,
@@ -245,10 +213,10 @@ class CompileStage(StageBase):
         if self._tunes_for_host(job):  # what `host` resolved to: reproduce compares it
             metrics.update(_llvm_host(env, ctx, out))
             metrics["host_cpu"] = host_cpu()
-        return _judged(job, ctx, out, module, metrics, argv)
+        return _judged(job, ctx, out, module, metrics, argv, part)
 
-    def _flags_here(self, job: Job, ctx: Context, listing: str) -> list[str]:
-        """The profile's flags; a skip where this compiler lacks one, a failure where it lacks a kernel's."""
+    def _flags_here(self, job: Job, listing: str) -> list[str]:
+        """The profile's flags; a skip where this compiler lacks one."""
         assert job.profile is not None
         flags = self._flags(job, listing)  # raises StageSkipped when this compiler lacks a flag
         # No listing (a tool that prints none): nothing can be checked, so nothing is skipped.
@@ -258,26 +226,7 @@ class CompileStage(StageBase):
                 f"profile '{job.profile.name}' uses {', '.join(missing)}, which IREE "
                 f"{job.label.compiler}'s iree-compile does not have (iree-compile --help-hidden)"
             )
-        lacking = missing_flags(needed_flags(job, ctx), listing) if listing else []
-        if lacking:  # the release's answer: it cannot take a kernel this way
-            raise StageFailure(
-                "kernel-rejected",
-                f"with kernel {job.label.kernel!r}: IREE {job.label.compiler}'s iree-compile has no "
-                f"{', '.join(lacking)} (iree-compile --help-hidden), so it cannot swap the kernel in",
-            )
         return flags
-
-
-def _without_spec(
-    job: Job, ctx: Context, env: Environment, request: ProcessRequest, done: processes.Completed,
-    argv: list[str], cwd: Path,
-) -> Optional[processes.Completed]:  # fmt: skip
-    """A failed kernel compile again without the kernel's spec, where the kernel adds flags of its own:
-    whether the compiler refuses those flags with this configuration rather than the kernel."""
-    if done.returncode == 0 or done.killed or not job.label.kernel or not kernel_of(job, ctx).requires_flags:
-        return None
-    again = without_spec(argv, cwd / "without-spec.vmfb")
-    return env.run(dataclasses.replace(request, argv=again))
 
 
 def _unlowered(env: Environment, request: ProcessRequest, done: processes.Completed) -> str:
@@ -297,9 +246,23 @@ def _unlowered(env: Environment, request: ProcessRequest, done: processes.Comple
     return compile_errors.unlowered_op(again.output)
 
 
+def _ir_runner(env: Environment, ctx: Context, out: Path, flags: list[str], mlir: Path) -> kernel.RunCompiler:
+    """This cell's iree-compile (its MLIR by bare name, its profile's flags) with more arguments, in a
+    scratch directory of its own: what a generated spec is written from (kernel/generated.py)."""
+
+    def run(args: Sequence[str]) -> processes.Completed:
+        argv = [env.tool("iree-compile"), *neutral_input(mlir), *flags, *args]
+        with store.scratch(out / "ir", [mlir]) as cwd:
+            request = ProcessRequest(argv, timeout=ctx.timeout, log=ctx.log, read_only=[mlir.parent],
+                                     writable=[out, cwd], check=False, cwd=cwd)  # fmt: skip
+            return env.run(request)
+
+    return run
+
+
 def _command(
-    env: Environment, job: Job, ctx: Context, out: Path, listing: str, flags: list[str], mlir: Path,
-    dispatches: bool,
+    env: Environment, job: Job, out: Path, listing: str, flags: list[str], mlir: Path, dispatches: bool,
+    part: kernel.CompilePart,
 ) -> tuple[list[str], list[Path], list[Path], dict[str, str]]:  # fmt: skip
     """iree-compile's command line, the files its scratch directory holds, what it reads, its env."""
     assert job.profile is not None
@@ -313,21 +276,16 @@ def _command(
         run_env["IREE_MATRIX_PYTHON"] = env.python()
     if dispatches:
         extra.append(f"{_DUMP_BENCHMARKS}={out / DISPATCHES.path}")
-    inputs = [mlir]
-    if job.label.kernel:  # the spec and the object by their bare names beside the MLIR (a plugin: none)
-        objects, kernel = ctx.read(KERNEL_OBJECTS), kernel_of(job, ctx)
-        spec = [] if kernel.generated else [kernel_stage.spec_of(job, ctx)]  # a generated one: written later
-        inputs += [*spec, *(() if kernel.plugin else sorted(objects.iterdir()))]
-        reads += [*(s.parent for s in spec), *(() if kernel.plugin else (objects,))]
-        name = kernel_stage.spec_name(job, ctx)
-        extra += [*kernel.requires_flags, *custom_dispatch.compile_flags(name, ".", kernel.plugin)]
+    # The kernel's spec and objects by their bare names beside the MLIR, and its flags.
+    inputs, reads, extra = [mlir, *part.inputs], [*reads, *part.reads], [*extra, *part.flags]
     argv = [env.tool("iree-compile"), *neutral_input(mlir), *flags, *extra, "-o", str(out / MODULE.path)]
     return argv, inputs, reads, run_env
 
 
 def _judged(
-    job: Job, ctx: Context, out: Path, module: Path, metrics: dict[str, Any], argv: list[str]
-) -> Outcome:
+    job: Job, ctx: Context, out: Path, module: Path, metrics: dict[str, Any], argv: list[str],
+    part: kernel.CompilePart,
+) -> Outcome:  # fmt: skip
     """A compiled module's record: a failure where its kernels are not what the target can run, or a
     kernel of the user's was not applied."""
     assert job.profile is not None
@@ -339,18 +297,17 @@ def _judged(
     target = job.target
     check = target.arch.code_check
     if check is not None and not is_vmvx(job.profile):  # vmvx: bytecode, no kernel ELF
-        kernel = dispatch_code_facts(module, out, ctx.log, target.arch)
-        metrics["kernel"] = kernel
-        if not kernel[target.arch.code_verdict]:
+        code = dispatch_code_facts(module, out, ctx.log, target.arch)
+        metrics["kernel"] = code  # the stored metric's name (docs/glossary.md: dispatch code)
+        if not code[target.arch.code_verdict]:
             metrics["artifact_sha256"] = artifact_digests(out)
-            message = f"the module's kernels are not {check.what} can run: {kernel}"
+            message = f"the module's kernels are not {check.what} can run: {code}"
             return judged(Status.FAIL, error_class="kernel-isa", message=message)
     metrics["artifact_sha256"] = artifact_digests(out)
-    if job.label.kernel:
-        metrics["custom_kernel"] = kernel_facts(job, ctx, metrics, module)
-        if not metrics["custom_kernel"]["applied"]:
-            message = not_applied_words(job.label.kernel, metrics["custom_kernel"])
-            return judged(Status.FAIL, error_class="kernel-not-applied", message=message)
+    facts, refused = kernel.judge_compile(part, job, ctx, metrics, module)
+    metrics.update(facts)
+    if refused is not None:
+        return judged(Status.FAIL, error_class=refused.error_class, message=refused.message)
     return judged(Status.OK)
 
 

@@ -21,7 +21,6 @@ from iree_matrix.core.errors import SpecError, StageFailure, StageSkipped
 from iree_matrix.core.hashing import file_sha256
 from iree_matrix.core.model import refusals
 from iree_matrix.core.model.metrics.compile import CompileMetrics
-from iree_matrix.core.model.metrics.kernel import KernelMetrics
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.outcome import Outcome, from_exception
 from iree_matrix.core.model.records import tools_runtime
@@ -30,8 +29,8 @@ from iree_matrix.core.model.store import Entry
 from iree_matrix.core.system import host, process_output, processes
 from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.envs import Environment
-from iree_matrix.iree import compile_errors, custom_dispatch, devices, miscompiled, targets, versions
-from iree_matrix.matrix import kernels
+from iree_matrix.iree import compile_errors, devices, miscompiled, targets, versions
+from iree_matrix.kernel import seam as kernel
 from iree_matrix.matrix.plan import EnvSpec, Job, Planned, PlannedFunction, runs_anywhere
 from iree_matrix.matrix.spec import BYTECODE, DEFAULT_DEVICE, Cell
 from iree_matrix.source_builds import firmware
@@ -39,7 +38,6 @@ from iree_matrix.stages import arrays, op_timings
 from iree_matrix.stages.artifacts import (
     EXPORT_INFO,
     INPUTS,
-    KERNEL_OBJECTS,
     MLIR,
     MODULE,
     REFERENCE,
@@ -109,7 +107,7 @@ class RunStage(StageBase):
         # to install.
         bare_metal = targets.parse(cell.arch).arch.bare_metal
         installed = (unit.install(env),) if runs_anywhere(env) and not bare_metal else ()
-        deps = (unit.planned["export"].id, compiled.id, *installed, *_plugin_job(unit))
+        deps = (unit.planned["export"].id, compiled.id, *installed, *kernel.run_deps(unit))
         if bare_metal:
             if not versions.is_source_runtime(cell.runtime):
                 raise SpecError(
@@ -156,10 +154,8 @@ class RunStage(StageBase):
             export=export_digest(ctx.dep("export"), "io_sha256"),
             # Only another HAL driver than the default is named: every stored local-task run keeps its key.
             **({"device": device} if device else {}),
-            # A plugin kernel is no part of the module: the plugin the runtime loads, by content.
-            **({"plugin": _plugin_built(ctx).object_sha256} if _plugin_kernel(job, ctx) else {}),
-            # A kernel's runtime flags change how the module runs (a kernel without them keeps its key).
-            **({"run_flags": flags} if (flags := _kernel_run_flags(job, ctx)) else {}),
+            # What the cell's kernel adds to the run, by content (none: the key as it was).
+            **kernel.run_part(job, ctx).key,
         )
 
     def execute(self, job: Job, ctx: Context, out: Path) -> Outcome:
@@ -197,16 +193,12 @@ class RunStage(StageBase):
                 message=unchecked_words(check),
                 command=tuple(call.run_argv),
             )
+        words = mismatch_words(check) + _miscompiled(call.export, ctx.dep("compile").record.command)
+        error_class, message = kernel.judge_mismatch(job, words)
         return Outcome(
-            Status.MISMATCH,
-            metrics=RunMetrics.checked(metrics),
-            message=kernel_blamed(
-                job.label.kernel,
-                mismatch_words(check) + _miscompiled(call.export, ctx.dep("compile").record.command),
-            ),
-            error_class="kernel-mismatch" if job.label.kernel else "numeric-mismatch",
+            Status.MISMATCH, metrics=RunMetrics.checked(metrics), message=message, error_class=error_class,
             command=tuple(call.run_argv),
-        )
+        )  # fmt: skip
 
 
 @dataclasses.dataclass(frozen=True)
@@ -240,12 +232,9 @@ def _prepared(env: Environment, job: Job, ctx: Context, out: Path) -> _Call:
     call = call_flags(
         info["function"], [INPUTS.of(export) / f"input{i}.npy" for i in range(len(info["inputs"]))]
     )
-    plugin = _plugin_path(job, ctx)
-    # The kernel's runtime flags (a bigger worker stack) and its plugin, given to every call
-    # (checked and timed) of this run.
-    call[:0] = _kernel_run_flags(job, ctx)
-    if plugin is not None:
-        call.insert(0, custom_dispatch.run_flag(str(plugin)))
+    # What the cell's kernel adds to every call (checked and timed): what loads it, its runtime flags.
+    part = kernel.run_part(job, ctx)
+    call[:0] = part.flags
     gpu, found = target.gpu, devices.Devices()
     gpu_env = devices.driver_env(gpu.driver) if gpu is not None else {}
     if gpu is not None:  # which devices of its kind this runtime sees here (none: try, and say why)
@@ -260,7 +249,7 @@ def _prepared(env: Environment, job: Job, ctx: Context, out: Path) -> _Call:
     outputs = [out / arrays.output_name(i, d) for i, d in enumerate(info["outputs"])]
     run_argv = run_command(env.tool("iree-run-module"), common, outputs)
     mounts: dict[str, Any] = {
-        "read_only": [export.path, module.parent, *((plugin.parent,) if plugin else ())], "writable": [out],
+        "read_only": [export.path, module.parent, *part.reads], "writable": [out],
         "env": {**qemu, **gpu_env},
     }  # fmt: skip
     return _Call(
@@ -293,11 +282,9 @@ def _failed(job: Job, ctx: Context, done: processes.Completed) -> NoReturn:
     empty = empty_function_problem(ctx.dep("compile").record.metrics)
     if empty and _crashed(done):  # the crash the compile stage's dispatch code check foresaw
         raise processes.failure(done, "empty-function-call", f"{empty}\n{_runtime_message(done.output)}")
-    # A kernel of the user's that faulted (a signal: IREE 3.9/3.13's tools exit 245 or 139).
-    if job.label.kernel and (done.returncode < 0 or done.returncode > 128 or _crashed(done)):
-        raise processes.failure(
-            done, "kernel-crash", kernel_blamed(job.label.kernel, _runtime_message(done.output))
-        )
+    crash = kernel.judge_run(job, done, _runtime_message(done.output), _crashed(done))
+    if crash is not None:  # a kernel of the user's that faulted
+        raise crash
     raise processes.failure(done, _classify(done.output), _runtime_message(done.output))
 
 
@@ -380,39 +367,6 @@ def _firmware(job: Job, ctx: Context, out: Path) -> Outcome:
     )  # fmt: skip
 
 
-def _plugin_job(unit: PlannedFunction) -> tuple[str, ...]:
-    """A cell with a plugin kernel: its kernel job, whose plugin the run loads."""
-    kernel = unit.spec.kernels.get(unit.cell.kernel) if unit.cell.kernel else None
-    return (unit.planned["kernel"].id,) if kernel is not None and kernel.plugin else ()
-
-
-def _kernel(job: Job, ctx: Context) -> Optional[kernels.Kernel]:
-    """The cell's kernel, None for a cell without one."""
-    return ctx.spec.kernels.get(job.label.kernel) if job.label.kernel else None
-
-
-def _plugin_kernel(job: Job, ctx: Context) -> bool:
-    kernel = _kernel(job, ctx)
-    return kernel is not None and kernel.plugin
-
-
-def _kernel_run_flags(job: Job, ctx: Context) -> list[str]:
-    """The runtime flags the cell's kernel asks every run of its modules to pass (kernel.toml `run_flags`)."""
-    kernel = _kernel(job, ctx)
-    return list(kernel.run_flags) if kernel is not None else []
-
-
-def _plugin_built(ctx: Context) -> KernelMetrics:
-    return ctx.dep("kernel").record.metric.of(KernelMetrics)
-
-
-def _plugin_path(job: Job, ctx: Context) -> Optional[Path]:
-    """The plugin the runtime loads for a cell with a plugin kernel (in the kernel's entry), else None."""
-    if not _plugin_kernel(job, ctx):
-        return None
-    return ctx.read(KERNEL_OBJECTS) / ctx.spec.kernels[job.label.kernel].object
-
-
 def _module_digest(compiled: Any) -> str:
     sha = compiled.metric.of(CompileMetrics).module_sha256
     return f"sha256:{sha}" if sha else str(compiled.key)
@@ -488,14 +442,6 @@ def compare(
             "output-shape", f"{outputs[i].name}: shape {got[i].shape}, torch gave {ref[i].shape}"
         )
     return check
-
-
-def kernel_blamed(kernel: str, words: str) -> str:
-    """A run with a kernel swapped in whose outputs are wrong: the kernel's, not IREE's (the same
-    cell without it is planned beside it, and its run says whether IREE alone matches)."""
-    if not kernel:
-        return words
-    return f"with kernel {kernel!r} (the kernel's error, not IREE's: compare the cell without it): {words}"
 
 
 def _miscompiled(export: Entry, compiled: Sequence[str]) -> str:

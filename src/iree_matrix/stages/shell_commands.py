@@ -28,7 +28,8 @@ from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.metrics.runtime_build import RuntimeBuildMetrics
 from iree_matrix.core.model.results import Record
-from iree_matrix.iree import custom_dispatch, flags, targets, versions
+from iree_matrix.iree import flags, targets, versions
+from iree_matrix.kernel import recorded as kernel
 from iree_matrix.source_builds import cmake_runtime, cortex_m
 from iree_matrix.stages import arrays, by_hand
 from iree_matrix.stages import compile as compile_stage
@@ -390,44 +391,6 @@ def _dep(record: Record, latest: Mapping[str, Record], stage: str) -> Optional[R
     return max(found, key=lambda r: len(r.cell), default=None)
 
 
-def _kernel_dep(record: Record, latest: Mapping[str, Record]) -> Optional[Record]:
-    """The kernel job whose object the record's compile linked (a cell with a kernel), if recorded."""
-    from iree_matrix.core.model.metrics.compile import CompileMetrics
-    from iree_matrix.core.model.metrics.kernel import KernelMetrics
-
-    if not record.label.kernel or record.stage == "kernel":
-        return None
-    compiled = _dep(record, latest, "compile")
-    linked = compiled.metric.of(CompileMetrics).custom_kernel.get("object_sha256") if compiled else None
-    found = [
-        r
-        for r in latest.values()
-        if r.stage == "kernel" and r.label.kernel == record.label.kernel and r.label.arch == record.label.arch
-    ]
-    same = [r for r in found if linked and r.metric.of(KernelMetrics).object_sha256 == linked]
-    chosen = same or found
-    return chosen[0] if chosen else None
-
-
-def _kernel_note(kernel: Record, store: Path) -> str:
-    """Where the kernel job's files were: a plugin is no input of the compile (its spec names no
-    object) but of every run, which loads it (`--executable_plugin=embedded:`, in the run's command)."""
-    from iree_matrix.core.model.metrics.kernel import KernelMetrics
-    from iree_matrix.matrix.kernels import PLUGIN
-
-    entry = store / "kernel" / kernel.key
-    built = f"the kernel's C compiler ran in {entry}/src (its sources as built)"
-    if kernel.metric.of(KernelMetrics).mechanism == PLUGIN:
-        return (
-            f"{built}; the compile's directory also held {entry}/spec.mlir by its bare name; the run loads "
-            f"the plugin from {entry}/objects ({custom_dispatch.RUNTIME_PLUGIN_FLAG}=embedded:PATH)"
-        )
-    return (
-        f"{built}; the compile's directory also held {entry}/spec.mlir and the object of {entry}/objects "
-        "by their bare names"
-    )
-
-
 def _recorded(record: Record, what: str) -> Step:
     if not record.command:
         said = f"{record.status.value}" + (f" ({record.error_class})" if record.error_class else "")
@@ -435,23 +398,13 @@ def _recorded(record: Record, what: str) -> Step:
     return Step(f"{record.job}: {what} (as recorded)", tuple(record.command), recorded=True)
 
 
-def _kernel_steps(kernel: Record) -> list[Step]:
-    """A kernel job's commands as recorded: each source's compile and the link (`steps`); a record
-    made before it kept them has only its last (`command`: a plugin's link, without the objects'
-    compiles), which is said."""
-    from iree_matrix.core.model.metrics.kernel import KernelMetrics
-
-    kept = kernel.metric.of(KernelMetrics).steps
-    if not kept:
-        last = _recorded(kernel, "kernel")
-        if not last.argv or "ld.lld" not in last.argv:
-            return [last]
-        said = "; only its last command was recorded (the sources' compiles are in its store entry's log.txt)"
-        return [dataclasses.replace(last, what=last.what + said)]
-    return [
-        Step(f"{kernel.job}: kernel, step {i} of {len(kept)} (as recorded)", tuple(argv), recorded=True)
-        for i, argv in enumerate(kept, 1)
-    ]
+def _built_steps(build: Record) -> list[Step]:
+    """A kernel job's commands as recorded; a record made before it kept them all has only its last."""
+    kept = kernel.steps(build)
+    if kept:
+        return [Step(what, argv, recorded=True) for what, argv in kept]
+    last = _recorded(build, build.stage)
+    return [dataclasses.replace(last, what=last.what + kernel.only_last(build)) if last.argv else last]
 
 
 def _tools_key(record: Record) -> str:
@@ -536,29 +489,27 @@ def cell_commands(record: Record, records: Sequence[Record], store: Path, cache:
 
     latest = latest_by_job(records)
     chain = [r for stage in ("export", "compile") if (r := _dep(record, latest, stage)) is not None]
-    kernel = _kernel_dep(record, latest)
-    if kernel is not None and kernel is not record:  # the object the compile linked, built first
-        chain.insert(len(chain) - 1 if chain and chain[-1].stage == "compile" else len(chain), kernel)
+    linked = kernel.build_of(record, latest, _dep(record, latest, "compile"))
+    if linked is not None:  # the kernel's object the compile linked, built first
+        chain.insert(len(chain) - 1 if chain and chain[-1].stage == "compile" else len(chain), linked)
     variables: list[tuple[str, str, str]] = []
     steps: list[Step] = []
     notes: list[str] = []
     for dep in chain:
         if dep is record:
             continue
-        steps += _kernel_steps(dep) if dep.stage == "kernel" else [_recorded(dep, dep.stage)]
+        steps += _built_steps(dep) if dep is linked else [_recorded(dep, dep.stage)]
         found_here, instead = _ours_instead(dep)
         variables += found_here
         steps += instead
-        if dep.stage == "kernel":
-            notes.append(_kernel_note(dep, store))
+        if dep is linked:
+            notes.append(kernel.note(dep, store))
         if dep.stage == "compile" and dep.command[1:2] and "/" not in dep.command[1]:
             export = _dep(record, latest, "export")
             where = (
                 store / "export" / export.key if export is not None and export.key else "the export's entry"
             )
             notes.append(f"the compile ran in a directory holding {where}/{dep.command[1]} by its bare name")
-            if f"{custom_dispatch.TRANSFORM_SPEC_FLAG}=kernel-spec.mlir" in dep.command:  # compile_generated
-                notes.append(f"and the spec it wrote from its IR, {store}/compile/{dep.key}/kernel-spec.mlir")
     arch = record.label.arch
     target = targets.parse(arch) if arch else None
     build: Optional[Record] = None
@@ -606,7 +557,7 @@ def _ours_instead(record: Record) -> tuple[list[tuple[str, str, str]], list[Step
     command: the refusals and failed compiles a reviewer re-makes by hand): this iree-matrix's command
     for the cell, where it can say it (a built-in profile, no kernel, a pip runtime)."""
     label = record.label
-    if record.command or record.stage not in ("compile", "run") or label.kernel or not label.arch:
+    if record.command or record.stage not in ("compile", "run") or kernel.made_with(record) or not label.arch:
         return [], []
     if label.profile not in flags.BUILTIN_PROFILES or not label.compiler:
         return [], []

@@ -21,7 +21,7 @@ from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.execution.bundle import KERNEL_ARM, BundledRun, arm_name, kernel_base
 from iree_matrix.execution.workflow import Loaded, PlanSettings
-from iree_matrix.matrix import kernels as kernel_files
+from iree_matrix.kernel import kernels as kernel_files
 
 logger = console.logger(__name__)
 

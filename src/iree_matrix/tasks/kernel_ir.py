@@ -23,8 +23,8 @@ from iree_matrix.core.model.results import folder_log
 from iree_matrix.core.model.store import Store
 from iree_matrix.execution.workflow import PlanSettings, RunOptions, load_plan
 from iree_matrix.iree import spec_gen, versions
-from iree_matrix.stages import compile_generated
-from iree_matrix.stages.compile_kernel import without_spec
+from iree_matrix.kernel import generated
+from iree_matrix.kernel.compiled import without_spec
 from iree_matrix.tasks.runs import run_plan
 
 if sys.version_info >= (3, 11):
@@ -64,19 +64,19 @@ def run(
         found = next(iter(loaded.matrix.kernels.values()), None)
         argv = [a for a in plain.command if "/staging/" not in a]  # its outputs in a staging entry
         argv = [*without_spec(argv, where / "ir.mlir"), *(found.requires_flags if found else ()),
-                *compile_generated.IR_FLAGS]  # fmt: skip
+                *generated.IR_FLAGS]  # fmt: skip
         (where / mlir.name).symlink_to(mlir)
         done = subprocess.run(argv, cwd=where, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             out.write(done.stderr)
             return 1
         ir = (where / "ir.mlir").read_text(encoding="utf-8", errors="replace")
-    modules = compile_generated.modules_of(mlir)
+    modules = generated.modules_of(mlir)
     out.write(annotated(ir, modules, _frames(mlir)))
     if found is not None and found.generated:
         try:
-            _, protos = spec_gen.spec(ir, modules, compile_generated.declaration(found), found.object,
-                                      compile_generated.counted(release))  # fmt: skip
+            _, protos = spec_gen.spec(ir, modules, generated.declaration(found), found.object,
+                                      generated.counted(release))  # fmt: skip
             out.write(f"\n// kernel {found.name!r}: the generated spec calls\n" + "\n".join(protos) + "\n")
         except spec_gen.NotGenerated as exc:
             out.write(f"\n// kernel {found.name!r}: no spec can be generated: {exc}\n")

@@ -42,7 +42,8 @@ from iree_matrix.core.system import bubblewrap
 from iree_matrix.execution.progress import Steps, cost
 from iree_matrix.execution.workflow import EXIT_INTERRUPTED
 from iree_matrix.iree import flags, versions
-from iree_matrix.matrix import kernels, models
+from iree_matrix.kernel import kernels
+from iree_matrix.matrix import models
 
 logger = console.logger(__name__)
 

@@ -1,4 +1,4 @@
-"""COMPATIBILITY.md's "Your kernels across releases": per kernel of the user's (matrix/kernels.py),
+"""COMPATIBILITY.md's "Your kernels across releases": per kernel of the user's (kernel/kernels.py),
 architecture and IREE release, whether the same spec and object compile with the kernel applied,
 load and match torch (findings/kernel_windows.py, the window `query kernel` answers from)."""
 

@@ -1,6 +1,6 @@
-"""What the compile stage says of a kernel of the user's (matrix/kernels.py) it swapped in: whether
+"""What the compile stage says of a kernel of the user's (kernel/kernels.py) it swapped in: whether
 its spec applied, the compiler's refusal in its words, and the words for a spec that matched
-nothing. Apart from stages/compile.py, which runs iree-compile for every cell."""
+nothing (kernel/seam.py's `judge_compile` and `judge_compile_failure` call it)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,8 @@ from iree_matrix.core.model.metrics.kernel import KernelMetrics
 from iree_matrix.core.model.store import Entry
 from iree_matrix.core.system import process_output, processes
 from iree_matrix.iree import compile_errors, custom_dispatch
-from iree_matrix.matrix import kernels
+from iree_matrix.kernel import kernels
 from iree_matrix.matrix.plan import Job
-from iree_matrix.stages import kernel as kernel_stage
 from iree_matrix.stages.artifacts import MODULE
 from iree_matrix.stages.base import Context
 
@@ -25,22 +24,10 @@ def module_sha256(compiled: Entry) -> str:
     return compiled.record.metric.of(CompileMetrics).module_sha256 or file_sha256(MODULE.of(compiled))
 
 
-def needed_flags(job: Job, ctx: Context) -> tuple[str, ...]:
-    """The iree-compile flags a cell's kernel needs: the mechanism's and the kernel's own."""
-    if not job.label.kernel:
-        return ()
-    kernel = kernel_of(job, ctx)
-    return (*custom_dispatch.compile_flag_names(kernel.plugin), *kernel.requires_flags)
-
-
-def kernel_of(job: Job, ctx: Context) -> kernels.Kernel:
-    found = ctx.spec.kernels.get(job.label.kernel)
-    if found is None:
-        raise StageFailure("unknown-kernel", f"no kernel {job.label.kernel!r} in the matrix", cacheable=False)
-    return found
-
-
-def kernel_facts(job: Job, ctx: Context, metrics: dict[str, Any], module: Path) -> dict[str, Any]:
+def kernel_facts(
+    job: Job, ctx: Context, metrics: dict[str, Any], module: Path, kernel: kernels.Kernel, spec: Path,
+    spec_digest: Optional[str],
+) -> dict[str, Any]:  # fmt: skip
     """What the kernel's compile says of it: its object and spec, and whether the spec applied: the
     module holds the names of the object's functions (IREE 3.9 keeps the kernel's executable apart,
     3.13 links every executable into one ELF: the names are there either way), else the executables
@@ -49,8 +36,6 @@ def kernel_facts(job: Job, ctx: Context, metrics: dict[str, Any], module: Path) 
     its own (`requires_flags` change the module whatever the spec does)."""
     built = ctx.dep("kernel").record.metric.of(KernelMetrics)
     baseline = module_sha256(ctx.dep("compile"))
-    kernel = kernel_of(job, ctx)
-    spec = module.parent / kernel_stage.GENERATED_SPEC if kernel.generated else kernel_stage.spec_of(job, ctx)
     spec_text = spec.read_text(encoding="utf-8", errors="replace")
     declared = kernels.spec_executables(spec_text)
     parts = [p for p in metrics.get("module_parts_sha256", {}) if p != "module.fb"]
@@ -68,9 +53,7 @@ def kernel_facts(job: Job, ctx: Context, metrics: dict[str, Any], module: Path) 
         "object_sha256": built.object_sha256,
         # which of the kernel's specs this release took ([[specs]] windows), or "generated"
         "spec": kernels.GENERATED if kernel.generated else spec.name,
-        "spec_sha256": file_sha256(spec)
-        if kernel.generated
-        else kernel_stage.spec_digest_of(job, ctx, built),
+        "spec_sha256": file_sha256(spec) if kernel.generated else spec_digest,
         "baseline_job": next((d for d in job.deps if d.startswith("compile:")), ""),
         "baseline_module_sha256": baseline,
         "identical_to_baseline": identical,

@@ -34,7 +34,7 @@ and the command line adds more (`--kernel DIR`, relative to the working director
 model the kernel is meant for is then planned twice, without it and with it (`…/default+k:NAME`).
 
 Read here and checked, each problem one line naming the file and the key; never compiled here (the
-`kernel` stage builds the object, stages/kernel.py).
+`kernel` stage builds the object, kernel/build.py).
 """
 
 from __future__ import annotations
@@ -44,9 +44,10 @@ import re
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 from iree_matrix.core import input_files
+from iree_matrix.core.errors import StageFailure
 from iree_matrix.core.hashing import digest, file_sha256
 from iree_matrix.iree import custom_dispatch, versions
 
@@ -297,6 +298,14 @@ def split_profile_label(text: str) -> tuple[str, str]:
     return profile, kernel
 
 
+def find(loaded: Mapping[str, Kernel], name: str) -> Kernel:
+    """The kernel a cell names (its `kernel` label), among the matrix's: the one lookup of a cell's kernel."""
+    found = loaded.get(name)
+    if found is None:
+        raise StageFailure("unknown-kernel", f"no kernel {name!r} in the matrix", cacheable=False)
+    return found
+
+
 def load(where: Path) -> Kernel:
     """The kernel of a directory (or of its kernel.toml given itself), checked."""
     where = Path(where)
@@ -512,12 +521,13 @@ def _inside(directory: Path, relative: str, key: str, error: Any, pattern: Any, 
         raise error(key, relative, f"no such file: {path}")
 
 
-def load_all(paths: Sequence[tuple[Path, str]]) -> dict[str, Kernel]:
-    """Kernels by name from (path, who named it) pairs; two directories of one name refused."""
+def load_all(paths: Sequence[tuple[Union[Path, Kernel], str]]) -> dict[str, Kernel]:
+    """Kernels by name from (path, who named it) pairs, each directory read once (a `Kernel` given is
+    one loaded already); two directories of one name refused."""
     found: dict[str, Kernel] = {}
     for path, who in paths:
         try:
-            kernel = load(path)
+            kernel = path if isinstance(path, Kernel) else load(path)
         except KernelError as exc:
             raise KernelError(f"{who}: {exc}") from None
         other = found.get(kernel.name)

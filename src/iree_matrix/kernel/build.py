@@ -1,0 +1,290 @@
+"""kernel: a user's C kernel (kernel/kernels.py) built for one target and CPU, freestanding, as IREE's
+custom-dispatch samples build theirs; the compile stage of each cell that names the kernel swaps it
+in with the kernel's transform spec (iree/custom_dispatch.py).
+
+One job per kernel, target and CPU (`kernel:depthwise3x3/x86_64/host`), reused by every compiler
+and profile that compiles for that CPU. It runs in its own environment, Zig's clang from PyPI
+(`ziglang`), installed from the wheelhouse like IREE: the C compiler's identity is that
+environment's pins, in the key. The sources and the spec are copied into the entry first, so what
+the compile links is what is stored, whatever the kernel's directory holds later. A C error is
+the job's recorded failure, in the C compiler's words (its first error).
+
+A plugin kernel (`mechanism = "plugin"`) is linked into a standalone plugin the runtime loads, its
+C compiled against IREE's plugin header from the IREE source the matrix names (`--iree-source`,
+else IREE's repository at the newest runtime release of the matrix): no wheel ships that header.
+An embedded kernel built for ARM whose entry points have default visibility is refused: IREE's
+arm_32/arm_64 ELF loaders never fill the PLT slots such calls go through (docs/kernels.md)."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any, Optional
+
+from iree_matrix.core.errors import SpecError, StageFailure, UserError
+from iree_matrix.core.hashing import digest, file_sha256
+from iree_matrix.core.model.metrics.kernel import KernelMetrics
+from iree_matrix.core.model.outcome import Outcome
+from iree_matrix.core.model.records import Labels
+from iree_matrix.core.model.results import Status
+from iree_matrix.core.system import host, process_output
+from iree_matrix.core.system.process_request import ProcessRequest
+from iree_matrix.iree import custom_dispatch, elf, targets, versions
+from iree_matrix.iree.flags import target_cpu
+from iree_matrix.kernel.kernels import Kernel, find
+from iree_matrix.matrix.plan import EnvSpec, Job, Planned, PlannedFunction
+from iree_matrix.source_builds import cmake_runtime
+from iree_matrix.stages.artifacts import KERNEL_OBJECTS, KERNEL_SPEC, KERNEL_SPECS
+from iree_matrix.stages.base import Context, StageBase
+
+_SOURCES = "src"  # the sources as built, kept in the entry
+_GENERIC = "generic"  # a profile with no target CPU: the target's baseline
+
+
+def environment(python: str) -> EnvSpec:
+    """The C compiler's environment: Zig's clang, pinned (custom_dispatch.CC_REQUIREMENT)."""
+    return EnvSpec("cc", python, (custom_dispatch.CC_REQUIREMENT,), custom_dispatch.CC_ENV_NAME)
+
+
+def job_cell(kernel: str, arch: str, cpu: Optional[str]) -> str:
+    return f"{kernel}/{arch}/{cpu or _GENERIC}"
+
+
+def job_cpu(job: Job) -> Optional[str]:
+    """The CPU a kernel job builds for, from its id's last part ("host", a named CPU, or none)."""
+    cpu = job.cell.rsplit("/", 1)[-1]
+    return None if cpu == _GENERIC else cpu
+
+
+class KernelStage(StageBase):
+    name = "kernel"
+    rank = 37  # after lower (35), before compile (40)
+    optional = True  # only a matrix with kernels plans its jobs
+    timeout = 300.0
+    metrics = KernelMetrics.described()
+
+    def plan(self, unit: PlannedFunction) -> None:
+        """One build per kernel, target and CPU the cell's profile compiles for."""
+        cell = unit.cell
+        if not cell.kernel:
+            return
+        if cell.kernel not in unit.spec.kernels:
+            raise SpecError(f"cell {cell.profile_label}: no kernel {cell.kernel!r} in the matrix")
+        target = targets.parse(cell.arch)
+        if target.gpu is not None or target.arch.bare_metal:
+            raise SpecError(
+                f"kernel {cell.kernel!r} on {cell.arch}: a kernel is linked into llvm-cpu executables "
+                "of a hosted target (x86_64, aarch64, armv6)"
+            )
+        cpu = target_cpu(target, unit.spec.profiles[cell.profile])
+        env = environment(unit.spec.compiler_python or cell.python)
+        labels = Labels(kernel=cell.kernel, arch=cell.arch)
+        job_id = unit.add(self.name, job_cell(cell.kernel, cell.arch, cpu), (unit.install(env),), labels, env)
+        unit.planned[self.name] = Planned(job_cell(cell.kernel, cell.arch, cpu), labels, env, id=job_id)
+
+    def key(self, job: Job, ctx: Context) -> str:
+        kernel = _kernel(job, ctx)
+        cpu = job_cpu(job)
+        return digest(
+            {
+                "stage": self.name,
+                "sources": kernel.source_digest(),
+                "spec": kernel.spec_digest(),
+                "env": ctx.env_key_inputs(),  # the C compiler: ziglang's exact wheel
+                "flags": custom_dispatch.cflags(job.target, cpu, kernel.cflags),
+                # `-mcpu=native` means this machine's CPU.
+                "host": host.identity() if cpu == "host" else None,
+                # What its record says: the object's functions (the compile reads them) and every
+                # step that built it (an answer prints them; the command is only the last).
+                "records": ["object_functions", "steps"],
+                # A plugin: IREE's source its header comes from; an ARM object: the visibility check.
+                **({"plugin_source": _source_digest(ctx)} if kernel.plugin else {}),
+                **({"checks": "arm-visibility"} if _checks_visibility(job, kernel) else {}),
+            }
+        )
+
+    def execute(self, job: Job, ctx: Context, out: Path) -> Outcome:
+        kernel = _kernel(job, ctx)
+        env = ctx.environment(job)
+        sources = out / _SOURCES
+        sources.mkdir(parents=True)
+        for name in {*kernel.sources, *(p.name for p in kernel.directory.glob("*.h") if p.is_file())}:
+            (sources / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(kernel.directory / name, sources / name)
+        if not kernel.generated:  # a generated spec is written by each compile, from its IR
+            shutil.copyfile(kernel.directory / kernel.spec, out / KERNEL_SPEC.path)
+        if kernel.spec_windows:  # every release window's spec by its own name: each compile takes one
+            (out / KERNEL_SPECS.path).mkdir()
+            for name in kernel.spec_files():
+                shutil.copyfile(kernel.directory / name, out / KERNEL_SPECS.path / name)
+        objects = out / KERNEL_OBJECTS.path
+        objects.mkdir()
+        flags = custom_dispatch.cflags(job.target, job_cpu(job), kernel.cflags)
+        tree = _plugin_tree(ctx) if kernel.plugin else None
+        header = tree / custom_dispatch.PLUGIN_HEADER if tree is not None else None
+        reads = [tree / custom_dispatch.PLUGIN_INCLUDE] if tree is not None else []
+        flags += [include_flag(r) for r in reads]
+        cache = out / "zig-cache"  # Zig's caches, inside the entry's staging (thrown away below)
+        run_env = {"ZIG_GLOBAL_CACHE_DIR": str(cache), "ZIG_LOCAL_CACHE_DIR": str(cache)}
+        cc = [env.python(), "-m", custom_dispatch.CC_MODULE]
+        seconds = 0.0
+        several = len(kernel.sources) > 1 or kernel.plugin
+        built = []
+        argv: list[str] = []
+        steps: list[list[str]] = []  # every command run, for the record: a user runs them all
+        try:
+            for source in kernel.sources:
+                target = sources / f"{source}.o" if several else objects / kernel.object
+                argv = [*cc, "cc", *flags, "-c", source, "-o", str(target)]
+                steps.append(argv)
+                done = env.run(_request(argv, ctx, sources, out, run_env, reads))
+                seconds += done.seconds
+                if done.returncode != 0:
+                    return _c_error(kernel, done.output, argv)
+                built.append(str(target))
+            if several:  # one relocatable object by the name the spec gives it, or the plugin
+                link = custom_dispatch.PLUGIN_LDFLAGS if kernel.plugin else ("-r",)
+                argv = [*cc, "ld.lld", *link, *built, "-o", str(objects / kernel.object)]
+                steps.append(argv)
+                done = env.run(_request(argv, ctx, sources, out, run_env, reads))
+                seconds += done.seconds
+                if done.returncode != 0:
+                    return _c_error(kernel, done.output, argv)
+            version = env.run(_request([*cc, "version"], ctx, sources, out, run_env, reads))
+        finally:
+            shutil.rmtree(cache, ignore_errors=True)
+        made = objects / kernel.object
+        exposed = (
+            elf.default_visibility_functions(made.read_bytes()) if _checks_visibility(job, kernel) else []
+        )
+        if exposed:
+            return _visibility_error(kernel, exposed, argv)
+        metrics = KernelMetrics(
+            seconds=round(seconds, 3),
+            object_bytes=made.stat().st_size,
+            object_sha256=file_sha256(made),
+            spec_sha256=kernel.spec_digest() if kernel.generated else file_sha256(out / KERNEL_SPEC.path),
+            specs_sha256={n: file_sha256(out / KERNEL_SPECS.path / n) for n in kernel.spec_files()}
+            if kernel.spec_windows
+            else None,
+            sources_sha256=kernel.source_digest(),
+            object_functions=elf.defined_functions(made.read_bytes()),
+            steps=steps,
+            cc=f"zig {version.stdout.strip()} ({custom_dispatch.CC_REQUIREMENT})",
+            mechanism=kernel.mechanism if kernel.plugin else None,
+            plugin_header_sha256=file_sha256(header) if header is not None else None,
+        )
+        return Outcome(Status.OK, metrics=metrics.written(), command=tuple(argv))
+
+
+def spec_of(job: Job, ctx: Context) -> Path:
+    """The kernel's spec for a compile job's release (its `[[specs]]` window, else `spec`), in the
+    kernel's entry: what that compile reads, and what its record names."""
+    kernel = _kernel(job, ctx)
+    if not kernel.spec_windows:
+        return ctx.read(KERNEL_SPEC)
+    return ctx.read(KERNEL_SPECS) / kernel.spec_for(job.label.compiler)
+
+
+def spec_digest_of(job: Job, ctx: Context, built: KernelMetrics) -> Optional[str]:
+    """The digest of the spec `spec_of` names (in the compile's key and record)."""
+    if not built.specs_sha256:  # one spec (a kernel without windows): the digest it always had
+        return built.spec_sha256
+    return built.specs_sha256.get(_kernel(job, ctx).spec_for(job.label.compiler))
+
+
+def _kernel(job: Job, ctx: Context) -> Kernel:
+    return find(ctx.spec.kernels, job.label.kernel)
+
+
+def include_flag(directory: Path) -> str:
+    """The C compiler's include flag for `directory`, spelled `--include-directory=DIR`: on Docker a
+    path root's home hides is mounted under /mnt/host and the argv rewritten to match, which finds a
+    path only after `=`, a space or a quote; in `-IDIR` it stayed the host's, not found there."""
+    return f"--include-directory={directory}"
+
+
+def _request(
+    argv: list[str], ctx: Context, cwd: Path, out: Path, env: dict[str, str], reads: list[Path]
+) -> ProcessRequest:
+    return ProcessRequest(
+        argv, timeout=ctx.timeout, log=ctx.log, check=False, cwd=cwd, writable=[out], env=env,
+        read_only=reads,
+    )  # fmt: skip
+
+
+def plugin_source(ctx: Context) -> str:
+    """The IREE source a plugin kernel's header comes from: the matrix's (`--iree-source`,
+    `iree_source`) for its newest runtime release, else IREE's repository at that release's tag."""
+    releases = [c.runtime for c in ctx.spec.cells if versions.is_valid(c.runtime)]
+    newest = max(releases, key=versions.release_order, default="3.9.0")
+    return ctx.spec.iree_source(newest)
+
+
+def _plugin_tree(ctx: Context) -> Path:
+    """IREE's tree of `plugin_source` (unpacked or cloned once, in the cache), with the plugin header."""
+    given = plugin_source(ctx)
+    cache = ctx.cache or Path(tempfile.gettempdir())
+    try:  # cmake_runtime.source makes one tree at a time (two plugin kernels built at once)
+        tree = cmake_runtime.source(given, cache, log=ctx.log).tree
+    except UserError as exc:  # no source here (offline, no --iree-source): why it was wanted
+        raise StageFailure(
+            "plugin-header",
+            f"a plugin kernel includes IREE's {custom_dispatch.PLUGIN_HEADER}: {exc}",
+            cacheable=False,  # the network or the option, not the kernel: never stored
+        ) from None
+    if not (tree / custom_dispatch.PLUGIN_HEADER).is_file():
+        raise StageFailure(
+            "plugin-header",
+            f"IREE source {given} has no {custom_dispatch.PLUGIN_HEADER}, which a plugin kernel includes: "
+            "give --iree-source a tree, tarball or git+URL@TAG of IREE 3.3.0 or newer",
+        )
+    return tree
+
+
+def _source_digest(ctx: Context) -> str:
+    return cmake_runtime.source_digest(plugin_source(ctx))
+
+
+def _checks_visibility(job: Job, kernel: Kernel) -> bool:
+    """An embedded kernel's object for ARM (32 or 64 bit): IREE's loader for it binds no PLT slot.
+    (A plugin exports its query function by design; the runtime looks it up, never calls it via a PLT.)"""
+    return not kernel.plugin and job.target.triple.startswith(("arm", "thumb", "aarch64"))
+
+
+def _visibility_error(kernel: Kernel, names: list[str], argv: list[str]) -> Outcome:
+    """An ARM object whose entry points are default-visibility functions: refused before IREE links
+    it. The linker calls them through PLT slots (R_ARM_JUMP_SLOT / R_AARCH64_JUMP_SLOT) that IREE's
+    arm_32 and arm_64 ELF loaders never fill (they apply DT_REL/DT_RELA, not DT_JMPREL:
+    runtime/src/iree/hal/local/elf/arch/arm_32.c, arm_64.c), so the module would crash at run."""
+    shown = ", ".join(names)
+    message = (
+        f"kernel {kernel.name!r}: {shown} {'has' if len(names) == 1 else 'have'} default visibility, so "
+        "IREE's ARM ELF loader would call through PLT slots it never fills (a crash at run); declare "
+        'them __attribute__((visibility("protected"))) or add "-fvisibility=protected" to cflags'
+    )
+    return Outcome(
+        Status.FAIL,
+        metrics=KernelMetrics(first_error=message).written(),
+        error_class="kernel-c-error",
+        message=message,
+        command=tuple(argv),
+    )
+
+
+def _c_error(kernel: Kernel, output: str, argv: list[str]) -> Outcome:
+    """A kernel the C compiler refused: its first error, the cell's answer (stored: the same sources
+    fail the same way)."""
+    first = custom_dispatch.first_c_error(output) or process_output.excerpt(output, max_lines=3)
+    fields: dict[str, Any] = {"first_error": first} if first else {}
+    return Outcome(
+        Status.FAIL,
+        metrics=KernelMetrics(**fields).written(),
+        error_class="kernel-c-error",
+        message=f"kernel {kernel.name!r} does not compile: {first}",
+        command=tuple(argv),
+    )
+
+
+STAGE = KernelStage()

@@ -1,0 +1,230 @@
+"""What the compile and run stages take from a cell's kernel, and what they say of it: the one
+interface they call, for every cell (a cell without a kernel gets the empty parts and no verdict), so
+they hold no kernel branch of their own (tests/unit/test_kernel_seam.py counts them).
+
+The spec a compile takes comes from a `SpecSource`: today the kernel's own files (`FILES`: `spec`, or
+its `[[specs]]` window for the compile's release). A generated spec (written from the cell's own IR)
+is another source: `spec_for` is then given `run_compiler`, which runs this cell's iree-compile with
+more arguments (e.g. `--compile-to=preprocessing`) in the compile's scratch directory and returns the
+completed process; it is None when only the compile's key is asked (the MLIR's digest is in that key
+already), so a source that needs it keys by what decides its spec (`digest`)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Optional, Protocol
+
+from iree_matrix.core.errors import StageFailure
+from iree_matrix.core.model.metrics.kernel import KernelMetrics
+from iree_matrix.core.system import processes
+from iree_matrix.iree.flags import missing_flags
+from iree_matrix.kernel import build, compiled, generated, mechanism
+from iree_matrix.kernel.kernels import Kernel, find, profile_label
+from iree_matrix.matrix.plan import Job, Planned, PlannedFunction
+from iree_matrix.stages.artifacts import KERNEL_OBJECTS
+from iree_matrix.stages.base import Context
+
+__all__ = ["profile_label"]
+
+# Runs this cell's iree-compile with these arguments added, in the compile's scratch directory.
+RunCompiler = Callable[[Sequence[str]], processes.Completed]
+
+
+@dataclasses.dataclass(frozen=True)
+class CompilePart:
+    """What a compile gains from the cell's kernel (`NO_COMPILE_PART`: none)."""
+
+    flags: tuple[str, ...] = ()  # iree-compile flags: requires_flags, then the mechanism's
+    inputs: tuple[Path, ...] = ()  # files placed beside the MLIR by their bare names (spec, objects)
+    reads: tuple[Path, ...] = ()  # directories the compile reads
+    key: Mapping[str, Any] = dataclasses.field(default_factory=dict)  # merged into the compile's key
+    needs: tuple[str, ...] = ()  # flags this compiler must list (--help-hidden) to take the kernel
+    kernel: Optional[Kernel] = None
+    spec: Optional[Path] = None
+
+
+@dataclasses.dataclass(frozen=True)
+class RunPart:
+    """What a run gains from the cell's kernel (`NO_RUN_PART`: none)."""
+
+    flags: tuple[str, ...] = ()  # runtime flags, before the call's own: a plugin, the kernel's run_flags
+    reads: tuple[Path, ...] = ()
+    key: Mapping[str, Any] = dataclasses.field(default_factory=dict)  # merged into the run's key
+
+
+NO_COMPILE_PART = CompilePart()
+NO_RUN_PART = RunPart()
+
+
+class SpecSource(Protocol):
+    def spec_for(
+        self, job: Job, ctx: Context, kernel: Kernel, run_compiler: Optional[RunCompiler], out: Optional[Path]
+    ) -> Path:
+        """The spec this compile (its release: `job.label.compiler`) takes; one it writes goes in `out`,
+        the compile's entry."""
+        ...
+
+    def digest(self, job: Job, ctx: Context, kernel: Kernel) -> Optional[str]:
+        """What decides that spec, for the compile's key and record."""
+        ...
+
+
+class _Files:
+    """The kernel's own spec files, as the kernel job stored them."""
+
+    def spec_for(
+        self, job: Job, ctx: Context, kernel: Kernel, run_compiler: Optional[RunCompiler], out: Optional[Path]
+    ) -> Path:
+        return build.spec_of(job, ctx)
+
+    def digest(self, job: Job, ctx: Context, kernel: Kernel) -> Optional[str]:
+        return build.spec_digest_of(job, ctx, ctx.dep("kernel").record.metric.of(KernelMetrics))
+
+
+FILES: SpecSource = _Files()
+
+
+def spec_source(kernel: Kernel) -> SpecSource:
+    """Where the kernel's spec comes from: its files, or written from the compile's own IR
+    (`replaces = {...}`: kernel/generated.py)."""
+    return generated.GENERATED if kernel.generated else FILES
+
+
+def kernel_of(job: Job, ctx: Context) -> Kernel:
+    return find(ctx.spec.kernels, job.label.kernel)
+
+
+def plan_compiles(unit: PlannedFunction, plan: Callable[[str, tuple[str, ...]], Planned]) -> Planned:
+    """The cell's compile, planned by `plan(kernel, extra deps)`: a cell with a kernel is compiled with
+    it swapped in, after the same cell without it (what tells a spec that matched nothing)."""
+    if not unit.cell.kernel:
+        return plan("", ())
+    baseline = plan("", ())
+    return plan(unit.cell.kernel, (unit.planned["kernel"].id, baseline.id))
+
+
+def run_deps(unit: PlannedFunction) -> tuple[str, ...]:
+    """The jobs a cell's run needs for its kernel: the kernel job, where the run loads what it built."""
+    if not unit.cell.kernel or not mechanism.of(find(unit.spec.kernels, unit.cell.kernel)).run_loads():
+        return ()
+    return (unit.planned["kernel"].id,)
+
+
+def compile_key(job: Job, ctx: Context) -> Mapping[str, Any]:
+    """The compile key's `kernel` entry, reading no file: the object and spec by content, the flags
+    that swap it in, and the module of the same cell without it (what "not applied" is judged against)."""
+    if not job.label.kernel:
+        return {}
+    kernel = kernel_of(job, ctx)
+    needs = (*mechanism.of(kernel).compile_flag_names(), *kernel.requires_flags)
+    return {
+        "kernel": {
+            "object": ctx.dep("kernel").record.metric.of(KernelMetrics).object_sha256,
+            "spec": spec_source(kernel).digest(job, ctx, kernel),
+            "flags": list(needs),
+            "baseline": compiled.module_sha256(ctx.dep("compile")),
+            "applied_by": "functions",
+        }
+    }
+
+
+def compile_part(
+    job: Job, ctx: Context, run_compiler: Optional[RunCompiler] = None, out: Optional[Path] = None
+) -> CompilePart:
+    """The spec (for the compile's release; a generated one written into `out` from the IR
+    `run_compiler` prints) and the objects beside the MLIR, the flags that swap the kernel in
+    (requires_flags first), and `compile_key`."""
+    if not job.label.kernel:
+        return NO_COMPILE_PART
+    kernel = kernel_of(job, ctx)
+    how, key = mechanism.of(kernel), compile_key(job, ctx)
+    spec = spec_source(kernel).spec_for(job, ctx, kernel, run_compiler, out)
+    objects = ctx.read(KERNEL_OBJECTS)
+    built = how.compile_inputs(objects)
+    return CompilePart(
+        flags=(*kernel.requires_flags, *how.compile_flags(spec.name, ".")),
+        inputs=(spec, *built),
+        reads=(spec.parent, *((objects,) if built else ())),
+        key=key,
+        needs=tuple(key["kernel"]["flags"]),
+        kernel=kernel,
+        spec=spec,
+    )
+
+
+def check_compiler(part: CompilePart, job: Job, listing: str) -> None:
+    """A compiler whose listing lacks a flag the kernel needs: the release's answer, it cannot take it."""
+    lacking = missing_flags(part.needs, listing) if listing and part.kernel is not None else []
+    if lacking:
+        raise StageFailure(
+            "kernel-rejected",
+            f"with kernel {job.label.kernel!r}: IREE {job.label.compiler}'s iree-compile has no "
+            f"{', '.join(lacking)} (iree-compile --help-hidden), so it cannot swap the kernel in",
+        )
+
+
+def judge_compile_failure(
+    part: CompilePart, done: processes.Completed, argv: list[str], scratch: Path, run_again: RunCompiler
+) -> Optional[Exception]:
+    """A failed compile with the kernel: the kernel's refusal (None: no kernel, or a limit's kill).
+    Where the kernel adds flags of its own, the compile runs again without its spec (`run_again` takes
+    a whole command line here) to tell a refusal of the kernel from one of those flags."""
+    if part.kernel is None or part.spec is None or done.returncode == 0 or done.killed:
+        return None
+    requires = part.kernel.requires_flags
+    alone = run_again(compiled.without_spec(argv, scratch / "without-spec.vmfb")) if requires else None
+    return compiled.kernel_refused(part.kernel.name, done, part.spec.name, requires, alone)
+
+
+def judge_compile(
+    part: CompilePart, job: Job, ctx: Context, metrics: dict[str, Any], module: Path
+) -> tuple[dict[str, Any], Optional[StageFailure]]:
+    """A compiled module's metrics for the kernel (`custom_kernel`: whether its spec applied), and the
+    failure where it was not applied; ({}, None) for a cell without a kernel."""
+    if part.kernel is None or part.spec is None:
+        return {}, None
+    facts = compiled.kernel_facts(
+        job, ctx, metrics, module, part.kernel, part.spec, part.key["kernel"]["spec"]
+    )
+    if facts["applied"]:
+        return {"custom_kernel": facts}, None
+    words = compiled.not_applied_words(part.kernel.name, facts)
+    return {"custom_kernel": facts}, StageFailure("kernel-not-applied", words)
+
+
+def run_part(job: Job, ctx: Context) -> RunPart:
+    """The plugin a run loads (by content in its key) and the kernel's runtime flags (`run_flags`)."""
+    if not job.label.kernel:
+        return NO_RUN_PART
+    kernel = kernel_of(job, ctx)
+    run_flags = list(kernel.run_flags)
+    key: dict[str, Any] = {"run_flags": run_flags} if run_flags else {}
+    how = mechanism.of(kernel)
+    if not how.run_loads():
+        return RunPart(flags=tuple(run_flags), key=key)
+    loaded = ctx.read(KERNEL_OBJECTS) / kernel.object
+    key["plugin"] = ctx.dep("kernel").record.metric.of(KernelMetrics).object_sha256
+    return RunPart(flags=(*how.load_flags(loaded), *run_flags), reads=(loaded.parent,), key=key)
+
+
+def judge_run(job: Job, done: processes.Completed, words: str, crashed: bool) -> Optional[StageFailure]:
+    """A run with a kernel that faulted (a signal: IREE 3.9/3.13's tools exit 245 or 139, or a crash
+    the runtime said): the kernel's crash, in the runtime's `words`; None for any other failure."""
+    if not job.label.kernel or not (done.returncode < 0 or done.returncode > 128 or crashed):
+        return None
+    return processes.failure(done, "kernel-crash", blamed(job.label.kernel, words))
+
+
+def judge_mismatch(job: Job, words: str) -> tuple[str, str]:
+    """A run whose outputs differ from torch's: (error class, message), the kernel's where it has one."""
+    return ("kernel-mismatch" if job.label.kernel else "numeric-mismatch"), blamed(job.label.kernel, words)
+
+
+def blamed(kernel: str, words: str) -> str:
+    """A run with a kernel swapped in whose outputs are wrong: the kernel's, not IREE's (the same
+    cell without it is planned beside it, and its run says whether IREE alone matches)."""
+    if not kernel:
+        return words
+    return f"with kernel {kernel!r} (the kernel's error, not IREE's: compare the cell without it): {words}"

@@ -1,0 +1,68 @@
+"""A kernel is one seam (kernel/seam.py): the compile, run and shell-command stages ask it, for every
+cell, and hold no kernel branch of their own; a cell without a kernel gets empty parts."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from iree_matrix.kernel import mechanism, seam
+from iree_matrix.kernel.kernels import EMBEDDED, MECHANISMS, PLUGIN
+
+STAGES = Path(__file__).resolve().parents[2] / "src" / "iree_matrix" / "stages"
+# What a kernel branch reads: the cell's kernel label, the kernel's definition or built entry, a
+# mechanism by name. The seam's own functions (`kernel.compile_part`, ...) are how they ask instead.
+BRANCH = re.compile(
+    r"label\.kernel|cell\.kernel|\bkernels\.|kernel_files|plugin|KernelMetrics|custom_dispatch|"
+    r"KERNEL_(OBJECTS|SPEC)|compile_kernel|kernel_stage|spec_of|requires_flags|run_flags",
+    re.IGNORECASE,
+)
+
+
+@pytest.mark.parametrize("module", ["compile.py", "run.py", "shell_commands.py"])
+def test_the_stages_hold_no_kernel_branch(module: str) -> None:
+    found = [
+        f"{module}:{n}: {line.strip()}"
+        for n, line in enumerate((STAGES / module).read_text().splitlines(), 1)
+        if BRANCH.search(line)
+    ]
+    assert found == [], "ask the kernel seam (kernel/seam.py) instead:\n" + "\n".join(found)
+
+
+def test_the_branch_pattern_finds_what_it_forbids() -> None:
+    """The count above can fail: each spelling the stages once had is found."""
+    for line in ("if job.label.kernel:", "kernels.profile_label(", "_plugin_path(job, ctx)",
+                 "ctx.read(KERNEL_OBJECTS)", "kernel_stage.spec_of(job, ctx)"):  # fmt: skip
+        assert BRANCH.search(line), line
+    assert not BRANCH.search("kernel.compile_part(job, ctx)")
+
+
+class _Job:
+    label: Any = type("L", (), {"kernel": ""})()
+
+
+def test_a_cell_without_a_kernel_gets_empty_parts_and_no_verdict() -> None:
+    job: Any = _Job()
+    ctx: Any = None  # never read for a cell without a kernel
+    assert seam.compile_part(job, ctx) == seam.NO_COMPILE_PART
+    assert seam.compile_key(job, ctx) == {}
+    assert seam.run_part(job, ctx) == seam.NO_RUN_PART
+    assert seam.judge_compile(seam.NO_COMPILE_PART, job, ctx, {}, Path("m.vmfb")) == ({}, None)
+    assert seam.judge_mismatch(job, "outputs differ") == ("numeric-mismatch", "outputs differ")
+    seam.check_compiler(seam.NO_COMPILE_PART, job, "  --anything\n")  # nothing to lack
+
+
+def test_every_mechanism_the_loader_takes_has_its_module(tmp_path: Path) -> None:
+    for name in MECHANISMS:
+        kernel: Any = type("K", (), {"mechanism": name})()
+        assert mechanism.of(kernel) is not None
+    plugin: Any = type("K", (), {"mechanism": PLUGIN})()
+    embedded: Any = type("K", (), {"mechanism": EMBEDDED})()
+    assert mechanism.of(plugin).run_loads() and not mechanism.of(embedded).run_loads()
+    assert mechanism.of(plugin).load_flags(Path("/k/p.so")) == ("--executable_plugin=embedded:/k/p.so",)
+    (tmp_path / "k.o").write_bytes(b"")
+    assert mechanism.of(embedded).compile_inputs(tmp_path) == (tmp_path / "k.o",)
+    assert mechanism.of(plugin).compile_inputs(tmp_path) == ()  # the spec alone: imports the plugin resolves
