@@ -219,12 +219,12 @@ def import_aot():
         return aot, "shark_turbine.aot"
 
 
-def export(aot, spec, path, bytecode=False):
+def export(aot, spec, path, bytecode=False, modules=False):
     """turbine's export, saved as MLIR text; with `bytecode`, also as MLIR bytecode (`save_mlir`
     writes bytecode for a `.mlirbc` suffix). Returns (seconds, why the bytecode is missing)."""
     start = time.perf_counter()
     exported = aot.export(spec.module, *spec.inputs)
-    save_text(exported, path)
+    save_text(exported, path, _module_nodes(spec) if modules else None)
     seconds = time.perf_counter() - start
     error = None
     if bytecode:
@@ -236,7 +236,18 @@ def export(aot, spec, path, bytecode=False):
     return seconds, error
 
 
-def save_text(exported, path):
+def _module_nodes(spec):
+    """The torch module of each node (mlir_where.module_nodes) of the model exported once more by
+    torch.export: turbine's own program is not kept. None where that fails (no modules then)."""
+    import torch
+
+    try:
+        return mlir_where.module_nodes(torch.export.export(spec.module, tuple(spec.inputs)))
+    except Exception:
+        return None
+
+
+def save_text(exported, path, nodes=None):
     """turbine's `save_mlir` of the text form. shark-turbine 0.9.x's calls `print(f, binary=True)`,
     which the MLIR bindings of its own importer (iree-compiler 20231218.742 on) refuse ("print():
     incompatible function arguments": the file is a keyword argument there); the same module is then
@@ -250,7 +261,7 @@ def save_text(exported, path):
         with open(str(path), "wb") as f:
             exported.mlir_module.print(file=f, binary=True)
     if hasattr(exported, "mlir_module"):  # where each op came from: a compile error then names the line
-        mlir_where.save(exported.mlir_module, Path(path))
+        mlir_where.save(exported.mlir_module, Path(path), nodes)
 
 
 def importer_version():
@@ -277,7 +288,9 @@ def run(args):
     spec = _phase("model", load_model, args)
     measured = measure(spec, args, out)
     aot, aot_module = _phase("import", import_aot)
-    seconds, bytecode_error = _phase("export", export, aot, spec, out / "model.mlir", args.bytecode)
+    seconds, bytecode_error = _phase(
+        "export", export, aot, spec, out / "model.mlir", args.bytecode, args.modules
+    )
     info = {
         "factory": args.factory,
         "model_function": args.function,
@@ -316,6 +329,7 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     parser.add_argument("--out", required=True)
     parser.add_argument("--bytecode", action="store_true", help="also write model.mlirbc (MLIR bytecode)")
+    parser.add_argument("--modules", action="store_true", help="model.where.json names each op's module")
     args = parser.parse_args(argv)
     return run_reporting(run, args)
 

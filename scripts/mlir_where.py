@@ -9,7 +9,12 @@ code to rewrite. The module is printed a second time with its locations; the two
 same ops on the same lines once the location definitions (`#loc…`) are set aside.
 
 Written next to model.mlir as `model.where.json`:
-    {"frames": {"19": "/path/model.py:8"}, "code": {"/path/model.py:8": "z = torch.searchsorted(…)"}}
+    {"frames": {"19": "/path/model.py:8"}, "code": {"/path/model.py:8": "z = torch.searchsorted(…)"},
+     "modules": {"19": "features.3.conv.1 torch.nn.modules.activation.Hardswish"}}
+"modules" (when the export is asked for it, `module_nodes`): the torch module each op came from,
+joined by the model's frames of the stack trace turbine made the op's location of: torch.export's
+nodes carry the same frames and their `nn_module_stack`; the n-th torch op of one trace is the n-th
+node of it (ops on one line of the model, or a layer repeated in Sequential's loop, share a trace).
 Standalone (the exporter's Python, any release's turbine): no import from iree_matrix.
 """
 
@@ -82,19 +87,93 @@ def code_of(found, read=None):
     return code
 
 
-def save(module, mlir_path):
+def save(module, mlir_path, nodes=None):
     """Write model.where.json for an exported module whose text is at `mlir_path`; nothing when the
-    bindings cannot print locations or the prints disagree (the compile then says no line)."""
+    bindings cannot print locations or the prints disagree (the compile then says no line). With
+    `nodes` (`module_nodes`), also the torch module of each op."""
     located = _Kept()
     try:
         module.operation.print(file=located, enable_debug_info=True, large_elements_limit=16)
         with open(mlir_path, encoding="utf-8", errors="replace") as plain:
-            found = frames(_module_text(plain), "".join(located.parts))
+            text = _module_text(plain)
+        found = frames(text, "".join(located.parts))
+        owners = modules(text, "".join(located.parts), nodes) if nodes else {}
     except Exception:  # an older binding without these options; no lines to map then
         return
-    if found:
+    if found or owners:
         data = {"frames": found, "code": code_of(found)}
+        if owners:
+            data["modules"] = owners
         where_path(mlir_path).write_text(json.dumps(data, sort_keys=True), encoding="utf-8")
+
+
+_TRACE = re.compile(r'File "([^"]+)", line ([0-9]+),')
+_TORCH_OP = re.compile(r"^\s*(?:%[\w#:]+(?:, %[\w#:]+)*\s*=\s*)?torch\.")
+_MAIN_OP = re.compile(r"^\s*(?:%[\w#:]+(?:, %[\w#:]+)*\s*=\s*)?torch\.(aten|prims|operator)\b")
+
+
+def module_nodes(exported_program):
+    """[(frames, "path Class")] of a torch.export program's call nodes, in graph order: the model's
+    frames of its trace (innermost first) and the innermost module it ran in."""
+    out = []
+    for node in exported_program.graph.nodes:
+        stack = node.meta.get("nn_module_stack")
+        trace = node.meta.get("stack_trace")
+        if node.op != "call_function" or not stack or not trace:
+            continue
+        path, kind = list(stack.values())[-1]
+        path = re.sub(r"^L\['self'\]\.?|^L__self___?", "", str(path))
+        path = re.sub(r"\[['\"]?([^\]'\"]+)['\"]?\]", r".\1", path).strip(".")
+        if isinstance(kind, type):
+            kind = kind.__module__ + "." + kind.__qualname__
+        chain = _models_frames((f, int(n)) for f, n in reversed(_TRACE.findall(trace)))
+        out.append((chain, f"{path} {kind}"))
+    return out
+
+
+def _models_frames(chain):
+    """A trace's frames in the model's own code: turbine's export traces through dynamo and keeps
+    only those (and dynamo's), torch.export's has torch's module frames too."""
+    return tuple(f for f in chain if _is_models(f[0]))
+
+
+def modules(plain, located, nodes):
+    """{line of `plain`: "path Class"}: each op joined to the node of its location's trace."""
+    aliases, body = {}, []
+    for line in located.splitlines():
+        alias = _ALIAS.match(line)
+        if alias:
+            aliases[alias.group(1)] = alias.group(2)
+        else:
+            body.append(line)
+    plain_block, first = _module_block(plain.splitlines())
+    located_block, _ = _module_block(body)
+    if plain_block is None or located_block is None or len(plain_block) != len(located_block):
+        return {}
+    by_trace = {}
+    for chain, owner in nodes:
+        by_trace.setdefault(chain, []).append(owner)
+    memo, seen, waiting, found = {}, {}, {}, {}
+    for offset, with_loc in enumerate(located_block):
+        trailing = _TRAILING.search(with_loc)
+        if not _TORCH_OP.match(with_loc):  # the module and function lines say no layer
+            continue
+        chain = _models_frames(_frames_of(trailing.group(1), aliases, memo, 0)) if trailing else ()
+        owners = by_trace.get(chain)
+        if not owners:
+            continue
+        line = str(first + offset + 1)
+        if len(set(owners)) == 1:
+            found[line] = owners[0]
+            continue
+        waiting.setdefault(chain, []).append(line)  # constants wait for the op they feed
+        if _MAIN_OP.match(with_loc):
+            n = seen.get(chain, 0)
+            seen[chain] = n + 1
+            for held in waiting.pop(chain):
+                if n < len(owners):
+                    found[held] = owners[n]
+    return found
 
 
 class _Kept:

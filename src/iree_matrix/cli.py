@@ -43,6 +43,7 @@ COMMANDS = (
     "show",
     "reproduce",
     "bisect",
+    "kernel",
     "query",
     "publish",
     "results",

@@ -617,3 +617,21 @@ def test_the_summarys_route_keeps_the_runs_settings(tmp_path):
     ), text
     # `show` takes no matrix
     assert "iree-matrix show JOB --results-dir runs/lab --cache /tmp/c" in text
+
+
+def test_a_kernel_that_matched_nothing_is_pointed_at_the_ir_its_spec_runs_on():
+    """Issue #82: "its transform spec matched nothing" offered search-recipes (about exports); the
+    summary now prints the command that shows the IR the spec had to match, in that cell."""
+    failed = _failed(
+        "compile", "kws", "3.13.0", "kernel 'k' was not applied: its transform spec matched nothing",
+        {"custom_kernel": {"directory": "kernels/my k"}}, error_class="kernel-not-applied",
+    )  # fmt: skip
+    failed = dataclasses.replace(failed, labels={**failed.labels, "profile": "default+k:k", "kernel": "k"})
+    export = dataclasses.replace(
+        failed, job=f"export:kws/{EXP}", stage="export", status=Status.OK, message=None,
+        command=("python", "export_model.py", "--file", "/home/me/nets/kws.py", "--factory", "build"),
+    )  # fmt: skip
+    out = _summary_of(failed, export)
+    said = "iree-matrix kernel ir /home/me/nets/kws.py:build --release 3.13.0 --profile default"
+    said += " --kernel 'kernels/my k'"
+    assert f"what to do: see the IR its spec must match: {said}" in out and "search-recipes" not in out

@@ -32,7 +32,10 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("iree", ("iree/",)),
     ("matrix", ("matrix/", "kernel/")),  # a kernel's definition: the matrix holds the loaded kernels
     ("environments", ("envs/", "images/", "source_builds/")),
-    ("stages", ("stages/", "kernel.seam", "kernel.build", "kernel.compiled", "kernel.recorded")),
+    (
+        "stages",
+        ("stages/", "kernel.seam", "kernel.build", "kernel.compiled", "kernel.generated", "kernel.recorded"),
+    ),
     ("running", ("execution/",)),
     ("answers", ("findings/", "answer/", "report/")),
     ("tasks", ("tasks/",)),

@@ -328,6 +328,7 @@ PROOF_STEPS: Option[int] = Option(
     metavar="N",
 )
 RELEASE: Option[str] = Option("--release", "the IREE release to advise on (default: the published answer's)")
+PROFILE: Option[str] = Option("--profile", "the compile profile (default: default)", default="default")
 PICKS: Option[str] = Option(
     "--picks",
     "comma-separated configurations to try instead of the published picks (profiles joined with '+', "
@@ -451,6 +452,7 @@ IMAGES_ACTION: Positional[str] = Positional(
     "action", None, nargs="?", choices=("list", "build", "prune"), default="list"
 )
 RESULTS_ACTION: Positional[str] = Positional("action", None, choices=("forget", "archive-timings"))
+KERNEL_ACTION: Positional[str] = Positional("action", None, choices=("ir",))
 
 
 # --- groups --------------------------------------------------------------------------------------------

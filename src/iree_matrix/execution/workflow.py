@@ -21,10 +21,12 @@ from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.input_files import directory_problem
 from iree_matrix.core.model import refusals
+from iree_matrix.core.model.metrics.compile import CompileMetrics
 from iree_matrix.core.model.results import Record, ResultsLog, Status, latest_by_job
 from iree_matrix.core.system import locks
 from iree_matrix.envs.cache_usage import absolute, default_cache, require_usable
 from iree_matrix.iree import hints, miscompiled, targets
+from iree_matrix.kernel import kernels
 from iree_matrix.matrix import export_recipes, models, plan, releases, spec, spec_file
 from iree_matrix.matrix.settings import Layered
 
@@ -527,6 +529,12 @@ def print_summary(
             route = export_recipes.route(reference, found.hint.recipes, here) if reference else ""
             if route:
                 print(f"           {route}", file=out)
+        elif record.error_class == "kernel-not-applied":  # the IR its spec had to match
+            model = models.command_argument(record.label.source_model or record.label.model, references)
+            profile = kernels.split_profile_label(record.label.profile)[0]
+            directory = record.metric.of(CompileMetrics).custom_kernel.get("directory", "DIR")
+            said = kernels.ir_command(model, record.label.compiler, profile, directory)
+            print(f"           what to do: see the IR its spec must match: {said}", file=out)
         elif offer := _search_offer(record, references, here):  # a user's model failing in unknown words
             said = advised.setdefault(offer, record.job)
             print(f"           what to do: {offer if said == record.job else 'as for ' + said}", file=out)

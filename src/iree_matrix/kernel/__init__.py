@@ -13,4 +13,5 @@ module. The stages that compile and run a cell ask `seam` and carry no kernel br
 - `recorded.py`: a recorded kernel job, as `show --commands` prints a cell's commands.
 
 This `__init__` imports nothing: `kernels.py` and the mechanisms sit in the matrix layer (the matrix
-spec holds the loaded kernels), the rest in the stages layer (tests/unit/test_layers.py)."""
+spec holds the loaded kernels), the rest in the stages layer (tests/unit/test_layers.py), with
+`generated.py`: the spec a compile writes from its own IR for a kernel declared by what it replaces."""

@@ -113,7 +113,8 @@ class KernelStage(StageBase):
         for name in {*kernel.sources, *(p.name for p in kernel.directory.glob("*.h") if p.is_file())}:
             (sources / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(kernel.directory / name, sources / name)
-        shutil.copyfile(kernel.directory / kernel.spec, out / KERNEL_SPEC.path)
+        if not kernel.generated:  # a generated spec is written by each compile, from its IR
+            shutil.copyfile(kernel.directory / kernel.spec, out / KERNEL_SPEC.path)
         if kernel.spec_windows:  # every release window's spec by its own name: each compile takes one
             (out / KERNEL_SPECS.path).mkdir()
             for name in kernel.spec_files():
@@ -164,7 +165,7 @@ class KernelStage(StageBase):
             seconds=round(seconds, 3),
             object_bytes=made.stat().st_size,
             object_sha256=file_sha256(made),
-            spec_sha256=file_sha256(out / KERNEL_SPEC.path),
+            spec_sha256=kernel.spec_digest() if kernel.generated else file_sha256(out / KERNEL_SPEC.path),
             specs_sha256={n: file_sha256(out / KERNEL_SPECS.path / n) for n in kernel.spec_files()}
             if kernel.spec_windows
             else None,

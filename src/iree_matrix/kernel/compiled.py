@@ -49,9 +49,11 @@ def kernel_facts(
     identical = metrics["module_sha256"] == baseline
     return {
         "name": job.label.kernel,
+        "directory": kernel.shown_directory(),  # for `iree-matrix kernel ir ... --kernel DIR`
         "object_sha256": built.object_sha256,
-        "spec": spec.name,  # which of the kernel's specs this release took ([[specs]] windows)
-        "spec_sha256": spec_digest,
+        # which of the kernel's specs this release took ([[specs]] windows), or "generated"
+        "spec": kernels.GENERATED if kernel.generated else spec.name,
+        "spec_sha256": file_sha256(spec) if kernel.generated else spec_digest,
         "baseline_job": next((d for d in job.deps if d.startswith("compile:")), ""),
         "baseline_module_sha256": baseline,
         "identical_to_baseline": identical,

@@ -77,7 +77,16 @@ _KEYS: dict[str, tuple[Any, str]] = {
     "sources": (list, 'a list of C files in the kernel\'s directory, e.g. ["depthwise.c"]'),
     "spec": (str, "the transform spec's file in the kernel's directory, e.g. \"spec.mlir\""),
     "object": (str, 'the object file name the spec names, e.g. "depthwise.o" (a plugin: "name.so")'),
-    "replaces": (str, "what the kernel replaces, in words"),
+    "replaces": (
+        (str, dict),
+        "what the kernel replaces: words, or a torch module for the tool to write the spec, e.g. "
+        '{ module = "features.*.conv.1" } or { class = "Hardswish" } (with function = "...")',
+    ),
+    "function": (str, 'the C function a generated spec calls, e.g. "hswish_kernel"'),
+    "args": (
+        list,
+        'the C function\'s arguments in order, e.g. ["output", "input:0"] (default: inputs, output)',
+    ),
     "cflags": (list, 'a list of C compiler flags, e.g. ["-DBLOCK=16"]'),
     "models": (list, 'a list of model names, e.g. ["mobilenet_v2"]'),
     "requires_flags": (list, 'a list of iree-compile flags, e.g. ["--iree-opt-data-tiling"]'),
@@ -89,7 +98,8 @@ _KEYS: dict[str, tuple[Any, str]] = {
     ),
 }
 _WINDOW_KEYS = ("file", "from", "before")
-_REQUIRED = ("name", "sources", "spec")
+_REQUIRED = ("name", "sources")
+GENERATED = "generated"  # the spec name a compile records for a spec the tool wrote
 # What a kernel's directory may hold in all: it is copied into the store and bound into the sandbox.
 _MAX_DIRECTORY_BYTES = 16 << 20
 
@@ -136,6 +146,16 @@ class Kernel:
     run_flags: tuple[str, ...] = ()
     spec_windows: tuple[SpecWindow, ...] = ()  # other specs by compiler release (`spec`: the rest)
     mechanism: str = EMBEDDED  # or PLUGIN: `object` is then the plugin the runtime loads
+    # A spec the tool writes per compile (iree/spec_gen.py): the C function it calls and the torch
+    # module path (a glob) or class whose ops it replaces; `spec` is then "".
+    function: str = ""
+    replaces_module: str = ""
+    replaces_class: str = ""
+    args: tuple[str, ...] = ()  # the C arguments' order ("input:N", "output"); () the default
+
+    @property
+    def generated(self) -> bool:
+        return bool(self.function)
 
     @property
     def plugin(self) -> bool:
@@ -143,10 +163,14 @@ class Kernel:
 
     def spec_for(self, release: str) -> str:
         """The spec file a compile by `release` takes: the first window holding it, else `spec`."""
+        if self.generated:
+            return GENERATED
         return next((w.file for w in self.spec_windows if w.holds(release)), self.spec)
 
     def spec_files(self) -> tuple[str, ...]:
-        """Every spec the kernel names, `spec` first."""
+        """Every spec the kernel names, `spec` first (none: a generated one)."""
+        if self.generated:
+            return ()
         return tuple(dict.fromkeys([self.spec, *(w.file for w in self.spec_windows)]))
 
     def shown_directory(self, cwd: Optional[Path] = None) -> str:
@@ -207,7 +231,12 @@ class Kernel:
         return digest(fields)
 
     def spec_digest(self) -> str:
-        """Every spec's content (and which window each serves): the kernel entry holds them all."""
+        """Every spec's content (and which window each serves): the kernel entry holds them all. A
+        generated spec: its declaration (what it is written from besides the cell's IR)."""
+        if self.generated:  # and the generator's code
+            generator = file_sha256(Path(__file__).parents[1] / "iree" / "spec_gen.py")
+            declared = [self.function, self.replaces_module, self.replaces_class, *self.args]
+            return digest({"declared": declared, "generator": generator})
         if not self.spec_windows:  # the digest kernels without windows have always had
             return file_sha256(self.directory / self.spec)
         return digest(
@@ -253,6 +282,15 @@ def spec_imports(spec_text: str) -> tuple[str, ...]:
     """The functions a spec declares (`func.func private @name(...)` with no body): a plugin's
     imports, whose names a module that takes the kernel holds (its import table)."""
     return tuple(dict.fromkeys(_DECLARED.findall(spec_text)))
+
+
+def ir_command(model: str, release: str, profile: str, directory: str) -> str:
+    """The command that prints the IR a kernel's spec runs on in one cell (`iree-matrix kernel ir`):
+    a `kernel-not-applied` compile's "what to do". `model` as a command line takes it, quoted."""
+    import shlex
+
+    kernel = shlex.quote(directory)
+    return f"iree-matrix kernel ir {model} --release {release} --profile {profile} --kernel {kernel}"
 
 
 def profile_label(profile: str, kernel: str) -> str:
@@ -330,12 +368,14 @@ def parse(data: Mapping[str, Any], toml: Path) -> Kernel:
         raise error("sources", data["sources"], "expected at least one C file")
     for source in sources:
         _inside(directory, source, "sources", error, _SOURCE_RE, "a .c file in the kernel's directory")
-    _inside(directory, data["spec"], "spec", error, None, "a file in the kernel's directory")
+    declared = _declared(data, error, toml)
+    if not declared:
+        _inside(directory, data["spec"], "spec", error, None, "a file in the kernel's directory")
     mechanism = data.get("mechanism", EMBEDDED)
     if mechanism not in MECHANISMS:
         raise error("mechanism", mechanism, f"expected {_KEYS['mechanism'][1]}")
     windows = _windows(data.get("specs", []), directory, error)
-    specs = dict.fromkeys([data["spec"], *(w.file for w in windows)])
+    specs = dict.fromkeys([data["spec"], *(w.file for w in windows)]) if not declared else {}
     object_name = _object(data, name, mechanism, error, toml)
     for spec in specs:
         spec_text = (directory / spec).read_text(encoding="utf-8", errors="replace")
@@ -362,17 +402,57 @@ def parse(data: Mapping[str, Any], toml: Path) -> Kernel:
         name=name,
         directory=directory,
         sources=tuple(sources),
-        spec=data["spec"],
+        spec=data.get("spec", ""),
         object=object_name,
         description=data.get("description", ""),
-        replaces=data.get("replaces", ""),
+        replaces=data["replaces"] if isinstance(data.get("replaces"), str) else "",
         cflags=tuple(data.get("cflags", [])),
         models=tuple(dict.fromkeys(data.get("models", []))),
         requires_flags=tuple(data.get("requires_flags", [])),
         run_flags=tuple(dict.fromkeys(data.get("run_flags", []))),
         spec_windows=windows,
         mechanism=mechanism,
+        **declared,
     )
+
+
+def _declared(data: Mapping[str, Any], error: Any, toml: Path) -> dict[str, Any]:
+    """A spec for the tool to write: `function` and `replaces = { module = ... }` or `{ class = ... }`
+    (no `spec`, no `[[specs]]`, an embedded object); {} for a hand-written spec."""
+    replaces = data.get("replaces")
+    if not isinstance(replaces, Mapping) and "function" not in data:
+        if "spec" not in data:
+            raise KernelError(
+                f"{toml}: no 'spec' (a kernel names its transform spec, or lets the tool write it: "
+                'function = "my_kernel" and replaces = { module = "layer.path" })'
+            )
+        return {}
+    if not isinstance(replaces, Mapping) or set(replaces) - {"module", "class"} or len(replaces) != 1:
+        raise error(
+            "replaces",
+            replaces,
+            'expected one of { module = "features.*.conv.1" } or { class = "Hardswish" }',
+        )
+    if not all(isinstance(v, str) and v for v in replaces.values()):
+        raise error("replaces", dict(replaces), "expected a non-empty string")
+    if "function" not in data or not re.fullmatch(r"[A-Za-z_]\w*", data["function"]):
+        raise error("function", data.get("function"), "expected the C function the generated spec calls")
+    for arg in data.get("args", []):
+        if not re.fullmatch(r"input:\d+|output", arg):
+            raise error("args", arg, 'expected "input:N" (the N-th input of the ops replaced) or "output"')
+    for key in ("spec", "specs"):
+        if key in data:
+            raise error(key, data[key], "a kernel whose spec the tool writes (replaces = {...}) names none")
+    if data.get("mechanism", EMBEDDED) != EMBEDDED:
+        raise error(
+            "mechanism", data["mechanism"], 'a generated spec links an object: mechanism = "embedded"'
+        )
+    return {
+        "function": data["function"],
+        "replaces_module": replaces.get("module", ""),
+        "replaces_class": replaces.get("class", ""),
+        "args": tuple(data.get("args", ())),
+    }
 
 
 def run_flag_problem(flag: str) -> Optional[str]:

@@ -21,7 +21,7 @@ from iree_matrix.core.model.metrics.kernel import KernelMetrics
 from iree_matrix.core.system import processes
 from iree_matrix.iree import crash_words
 from iree_matrix.iree.flags import missing_flags
-from iree_matrix.kernel import compiled, mechanism
+from iree_matrix.kernel import compiled, generated, mechanism
 from iree_matrix.kernel.kernels import Kernel, find, profile_label
 from iree_matrix.matrix.plan import Job, Planned, PlannedFunction
 from iree_matrix.stages.artifacts import KERNEL_OBJECTS, KERNEL_SPEC, KERNEL_SPECS
@@ -60,8 +60,11 @@ NO_RUN_PART = RunPart()
 
 
 class SpecSource(Protocol):
-    def spec_for(self, job: Job, ctx: Context, kernel: Kernel, run_compiler: Optional[RunCompiler]) -> Path:
-        """The spec this compile (its release: `job.label.compiler`) takes."""
+    def spec_for(
+        self, job: Job, ctx: Context, kernel: Kernel, run_compiler: Optional[RunCompiler], out: Optional[Path]
+    ) -> Path:
+        """The spec this compile (its release: `job.label.compiler`) takes; one it writes goes in `out`,
+        the compile's entry."""
         ...
 
     def digest(self, job: Job, ctx: Context, kernel: Kernel) -> Optional[str]:
@@ -73,7 +76,9 @@ class _Files:
     """The kernel's own spec files, as the kernel job stored them: its release's `[[specs]]` window,
     else `spec` (a kernel without windows keeps the one digest it always had)."""
 
-    def spec_for(self, job: Job, ctx: Context, kernel: Kernel, run_compiler: Optional[RunCompiler]) -> Path:
+    def spec_for(
+        self, job: Job, ctx: Context, kernel: Kernel, run_compiler: Optional[RunCompiler], out: Optional[Path]
+    ) -> Path:
         if not kernel.spec_windows:
             return ctx.read(KERNEL_SPEC)
         return ctx.read(KERNEL_SPECS) / kernel.spec_for(job.label.compiler)
@@ -89,8 +94,9 @@ FILES: SpecSource = _Files()
 
 
 def spec_source(kernel: Kernel) -> SpecSource:
-    """Where the kernel's spec comes from (one source today: its files)."""
-    return FILES
+    """Where the kernel's spec comes from: its files, or written from the compile's own IR
+    (`replaces = {...}`: kernel/generated.py)."""
+    return generated.GENERATED if kernel.generated else FILES
 
 
 def kernel_of(job: Job, ctx: Context) -> Kernel:
@@ -131,14 +137,18 @@ def compile_key(job: Job, ctx: Context) -> Mapping[str, Any]:
     }
 
 
-def compile_part(job: Job, ctx: Context, run_compiler: Optional[RunCompiler] = None) -> CompilePart:
-    """The spec (for the compile's release) and the objects beside the MLIR, the flags that swap the
-    kernel in (requires_flags first), and `compile_key`."""
+def compile_part(
+    job: Job, ctx: Context, run_compiler: Optional[RunCompiler] = None, out: Optional[Path] = None
+) -> CompilePart:
+    """The spec (for the compile's release; a generated one written into `out` from the IR
+    `run_compiler` prints) and the objects beside the MLIR, the flags that swap the kernel in
+    (requires_flags first), and `compile_key`."""
     if not job.label.kernel:
         return NO_COMPILE_PART
     kernel = kernel_of(job, ctx)
     how, key = mechanism.of(kernel), compile_key(job, ctx)
-    spec, objects = spec_source(kernel).spec_for(job, ctx, kernel, run_compiler), ctx.read(KERNEL_OBJECTS)
+    spec = spec_source(kernel).spec_for(job, ctx, kernel, run_compiler, out)
+    objects = ctx.read(KERNEL_OBJECTS)
     built = how.compile_inputs(objects)
     return CompilePart(
         flags=(*kernel.requires_flags, *how.compile_flags(spec.name, ".")),

@@ -7,6 +7,7 @@ import json
 import re
 import struct
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Optional
 
@@ -163,8 +164,6 @@ class CompileStage(StageBase):
         env = ctx.environment(job)
         listing = _help_text(env)
         flags = self._flags_here(job, listing)
-        part = kernel.compile_part(job, ctx)  # the kernel's spec, objects and flags (none without one)
-        kernel.check_compiler(part, job, listing)
         if _onnx(job):
             imported = onnx_import.imported(env, job, ctx, out)
             if not isinstance(imported, Path):
@@ -176,6 +175,9 @@ class CompileStage(StageBase):
             mlir = ctx.read(mlir_file(job))
         if _bytecode(job) and not mlir.is_file():
             raise StageFailure("no-bytecode", _bytecode_missing(ctx.dep("export")))
+        # The kernel's spec, objects and flags (none without one); a generated spec sees this IR.
+        part = kernel.compile_part(job, ctx, _ir_runner(env, ctx, out, flags, mlir), out)
+        kernel.check_compiler(part, job, listing)
         module = out / MODULE.path
         dispatches = self._profiles_dispatches(job, ctx)
         argv, inputs, reads, run_env = _command(env, job, out, listing, flags, mlir, dispatches, part)
@@ -240,6 +242,20 @@ def _unlowered(env: Environment, request: ProcessRequest, done: processes.Comple
     except processes.Timeout:  # the first compile's failure is the cell's answer, not this one's limit
         return ""
     return compile_errors.unlowered_op(again.output)
+
+
+def _ir_runner(env: Environment, ctx: Context, out: Path, flags: list[str], mlir: Path) -> kernel.RunCompiler:
+    """This cell's iree-compile (its MLIR by bare name, its profile's flags) with more arguments, in a
+    scratch directory of its own: what a generated spec is written from (kernel/generated.py)."""
+
+    def run(args: Sequence[str]) -> processes.Completed:
+        argv = [env.tool("iree-compile"), *neutral_input(mlir), *flags, *args]
+        with store.scratch(out / "ir", [mlir]) as cwd:
+            request = ProcessRequest(argv, timeout=ctx.timeout, log=ctx.log, read_only=[mlir.parent],
+                                     writable=[out, cwd], check=False, cwd=cwd)  # fmt: skip
+            return env.run(request)
+
+    return run
 
 
 def _command(

@@ -81,6 +81,8 @@ class ExportStage(StageBase):
             fields["onnx_worker"] = file_sha256(shipped.scripts_dir() / ONNX_WORKER)
         elif ctx.spec.bytecode:  # keys of text-only exports stay as they were
             fields["bytecode"] = True
+        if _modules(ctx) and opset is None and not _recipe(job, ctx):  # where.json names op modules
+            fields["modules"] = True
         if _recipe(job, ctx):  # a recipe's export is its worker's too (the model name has the recipe)
             fields["recipe_worker"] = file_sha256(shipped.scripts_dir() / recipes.WORKER)
             fields["fx_worker"] = file_sha256(shipped.scripts_dir() / recipes.FX_WORKER)
@@ -96,6 +98,8 @@ class ExportStage(StageBase):
         else:
             script, extra = WORKER, ["--bytecode"] if ctx.spec.bytecode else []
         recipe = _recipe(job, ctx)
+        if _modules(ctx) and opset is None and not recipe:
+            extra.append("--modules")
         if recipe and opset is None:
             script, extra = recipes.WORKER, ["--recipe", recipe, *extra]
         argv, reads = worker.command(job, ctx, env.python(), script, "--out", str(out), *extra)
@@ -286,3 +290,9 @@ def _harness(message: str) -> StageFailure:
 
 
 STAGE = ExportStage()
+
+
+def _modules(ctx: Context) -> bool:
+    """Whether the matrix has a kernel whose spec the tool writes from the torch module it replaces
+    (kernel/generated.py): its exports then say each op's module (a second torch.export)."""
+    return any(k.generated for k in ctx.spec.kernels.values())

@@ -1,0 +1,28 @@
+"""`iree-matrix kernel ir MODEL`: the IR a kernel's transform spec runs on (tasks/kernel_ir.py)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from iree_matrix.commands.base import model_reference
+from iree_matrix.commands.options import CACHE, KERNEL, KERNEL_ACTION, MODEL_REF, PROFILE, RELEASE, cache_dir
+from iree_matrix.tasks import kernel_ir
+
+NAME = "kernel"
+HELP = "ir: the module a kernel's transform spec sees, each op with its torch module and line"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    KERNEL_ACTION.add(parser)
+    MODEL_REF.add(parser)
+    RELEASE.add(parser, help="the IREE release (default: the newest the default matrix installs)")
+    PROFILE.add(parser)
+    KERNEL.add(parser, repeat=False, help="with this kernel's requires_flags (and the C prototype it calls)")
+    CACHE.add(parser)
+
+
+def main(args: argparse.Namespace) -> int:
+    model = model_reference(MODEL_REF.of(args) or "")
+    profile = PROFILE.of(args) or "default"
+    return kernel_ir.run(model, RELEASE.of(args), profile, KERNEL.of(args), cache_dir(args), sys.stdout)

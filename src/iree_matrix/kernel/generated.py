@@ -1,0 +1,101 @@
+"""The transform spec the tool writes for a kernel declared by what it replaces (kernel.toml
+`function` and `replaces = { module = ... }` or `{ class = ... }`): written per compile from that
+cell's own IR (iree/spec_gen.py); kernel/seam.py's `SpecSource` for such a kernel. Kept in the
+compile's entry beside its module (`kernel-spec.mlir`; its digest in the record,
+`custom_kernel.spec_sha256`, spec "generated").
+
+The IR is the cell's iree-compile itself, its flags and the kernel's `requires_flags`, stopped after
+preprocessing (`--compile-to=preprocessing`, a phase every release 3.3.0 ... 3.13.0 has) with
+`--mlir-print-debuginfo`; the torch module of each op comes from the export's model.where.json
+(`modules`, written when the matrix has such a kernel: stages/export.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Callable, Optional, Sequence
+
+from iree_matrix.core.errors import StageFailure
+from iree_matrix.core.model.metrics.kernel import KernelMetrics
+from iree_matrix.core.system import process_output
+from iree_matrix.iree import compile_errors, spec_gen, versions
+from iree_matrix.kernel.kernels import Kernel
+from iree_matrix.matrix.plan import Job
+from iree_matrix.stages.artifacts import MLIR
+from iree_matrix.stages.base import Context
+
+SPEC_FILE = "kernel-spec.mlir"  # in the compile's entry, beside its module
+# The IR on stdout (`-o -`): preprocessing's output, each op with its location.
+IR_FLAGS = ("--compile-to=preprocessing", "--mlir-print-debuginfo")
+
+
+def declaration(kernel: Kernel) -> spec_gen.Declaration:
+    return spec_gen.Declaration(
+        kernel.name, kernel.function, kernel.replaces_module, kernel.replaces_class, kernel.args
+    )
+
+
+def counted(release: str) -> bool:
+    """Whether `release` spells a workgroup count `count(...)` (3.4.0 on; the date releases before)."""
+    return versions.is_valid(release) and versions.release_order(release) >= versions.release_order("3.4.0")
+
+
+def modules_of(mlir: Path) -> dict[str, str]:
+    """The export's {model.mlir line: "path Class"} (model.where.json's `modules`), {} if none."""
+    where = mlir.with_name(mlir.stem + compile_errors.WHERE_SUFFIX)
+    try:
+        found = json.loads(where.read_text(encoding="utf-8")).get("modules", {})
+    except (OSError, ValueError):
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+class _Generated:
+    """The spec written from the compile's own IR (`run_compiler`), kept in its entry (`out`)."""
+
+    def spec_for(
+        self, job: Job, ctx: Context, kernel: Kernel, run_compiler: Optional[Callable[[Sequence[str]], Any]],
+        out: Optional[Path] = None,
+    ) -> Path:  # fmt: skip
+        assert run_compiler is not None and out is not None, "a generated spec is written by a compile"
+        done = run_compiler([*kernel.requires_flags, *IR_FLAGS, "-o", "-"])
+        if done.returncode != 0:
+            named = compile_errors.first_error(done.output)
+            said = named.text() if named is not None else process_output.excerpt(done.output, max_lines=3)
+            raise StageFailure(
+                "kernel-not-generated", f"kernel {kernel.name!r}: the IR to match was not printed: {said}"
+            )
+        modules = modules_of(ctx.read(MLIR))
+        if not modules:
+            raise StageFailure(
+                "kernel-not-generated",
+                f"kernel {kernel.name!r}: the export recorded no torch module per op (model.where.json), "
+                "so no spec can be written from replaces",
+            )
+        try:
+            text, prototypes = spec_gen.spec(
+                done.stdout, modules, declaration(kernel), kernel.object, counted(job.label.compiler)
+            )
+        except spec_gen.NotGenerated as exc:
+            raise StageFailure(
+                "kernel-not-generated", f"kernel {kernel.name!r}, IREE {job.label.compiler}: {exc}"
+            ) from None
+        built = ctx.dep("kernel").record.metric.of(KernelMetrics)
+        if kernel.function not in (built.object_functions or []):
+            shown = " ".join(prototypes[0].split())
+            raise StageFailure(
+                "kernel-rejected",
+                f"kernel {kernel.name!r}: {kernel.object} defines no function {kernel.function} "
+                f"(it defines {', '.join(built.object_functions or []) or 'none'}); "
+                f"the generated spec calls {shown}",
+            )
+        (out / SPEC_FILE).write_text(text, encoding="utf-8")
+        return out / SPEC_FILE
+
+    def digest(self, job: Job, ctx: Context, kernel: Kernel) -> Optional[str]:
+        """The declaration and the generator's code (kernels.Kernel.spec_digest, in the kernel job's
+        record); the IR it is written from is the compile's MLIR and flags, in its key already."""
+        return ctx.dep("kernel").record.metric.of(KernelMetrics).spec_sha256
+
+
+GENERATED = _Generated()

@@ -1,0 +1,111 @@
+"""`iree-matrix kernel ir MODEL`: the module a kernel's transform spec runs on, for one release and
+profile: the cell's own iree-compile (its flags, the kernel's `requires_flags`) stopped after
+preprocessing with debug locations, each op printed with the model line it came from and, where the
+export recorded it, its torch module (`path Class`). The cell is planned and run as a one-cell
+matrix (export and compiles, the kernel's build: the store's entries, reused when there), so what is
+printed is what that release's compile with the kernel sees. With a kernel whose spec the tool
+writes (`replaces = {...}`), also the C prototype that spec calls, or why no spec can be written."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Optional, TextIO
+
+from iree_matrix.core import shipped
+from iree_matrix.core.cache_layout import CacheLayout
+from iree_matrix.core.errors import UserError
+from iree_matrix.core.model.results import folder_log
+from iree_matrix.core.model.store import Store
+from iree_matrix.execution.workflow import PlanSettings, RunOptions, load_plan
+from iree_matrix.iree import spec_gen, versions
+from iree_matrix.kernel import generated
+from iree_matrix.kernel.compiled import without_spec
+from iree_matrix.tasks.runs import run_plan
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+_EXPORTER_AXES = ("python", "torch", "turbine", "arch")
+_LOC = re.compile(r'"[^"]*":(\d+):\d+')
+
+
+def run(
+    model: str, release: Optional[str], profile: str, kernel: Optional[str], cache: Path, out: TextIO
+) -> int:
+    base = tomllib.loads((shipped.matrix_dir() / "default.toml").read_text(encoding="utf-8"))
+    release = release or max(base["compiler"], key=versions.release_order)
+    with tempfile.TemporaryDirectory(prefix="kernel-ir-") as tmp:
+        where = Path(tmp)
+        axes = {k: base[k] for k in _EXPORTER_AXES}
+        file, colon, factory = model.rpartition(":")  # a file of the user's: relative to here, not to tmp
+        named = str(Path(file).resolve()) + colon + factory if file.endswith(".py") else model
+        axes.update(compiler=[release], runtime=[release], models=[named], profiles=[profile])
+        text = "".join(f"{k} = {json.dumps(v)}\n" for k, v in axes.items()) + "[benchmark]\nrepetitions = 1\n"
+        (where / "kernel-ir.toml").write_text(text, encoding="utf-8")
+        settings = PlanSettings(where / "kernel-ir.toml", where / "results", cache, RunOptions(wait=True),
+                                kernels=(kernel,) if kernel else (), select=("compile:*",))  # fmt: skip
+        loaded = load_plan(settings)
+        log = folder_log(settings.results_dir)
+        _, summary = run_plan(loaded, settings.run, cache, log, settings.results_dir,
+                              out=sys.stderr)  # fmt: skip
+        records = list(summary.records.values())
+        export = next((r for r in records if r.stage == "export" and r.key), None)
+        plain = next((r for r in records if r.stage == "compile" and not r.label.kernel and r.command), None)
+        if export is None or plain is None:
+            raise UserError(f"{model}: no export and compile to print the IR of (see the run above)")
+        mlir = Store(CacheLayout(cache).store).entry_path("export", export.key) / "model.mlir"
+        found = next(iter(loaded.matrix.kernels.values()), None)
+        argv = [a for a in plain.command if "/staging/" not in a]  # its outputs in a staging entry
+        argv = [*without_spec(argv, where / "ir.mlir"), *(found.requires_flags if found else ()),
+                *generated.IR_FLAGS]  # fmt: skip
+        (where / mlir.name).symlink_to(mlir)
+        done = subprocess.run(argv, cwd=where, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            out.write(done.stderr)
+            return 1
+        ir = (where / "ir.mlir").read_text(encoding="utf-8", errors="replace")
+    modules = generated.modules_of(mlir)
+    out.write(annotated(ir, modules, _frames(mlir)))
+    if found is not None and found.generated:
+        try:
+            _, protos = spec_gen.spec(ir, modules, generated.declaration(found), found.object,
+                                      generated.counted(release))  # fmt: skip
+            out.write(f"\n// kernel {found.name!r}: the generated spec calls\n" + "\n".join(protos) + "\n")
+        except spec_gen.NotGenerated as exc:
+            out.write(f"\n// kernel {found.name!r}: no spec can be generated: {exc}\n")
+    elif not modules:
+        out.write("\n// (torch modules are recorded for a matrix with a kernel whose spec the tool writes: "
+                  "--kernel DIR with replaces = { module = ... })\n")  # fmt: skip
+    return 0
+
+
+def _frames(mlir: Path) -> dict[str, str]:
+    try:
+        data = json.loads(mlir.with_name(mlir.stem + ".where.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data.get("frames", {}) if isinstance(data, dict) else {}
+
+
+def annotated(ir: str, modules: dict[str, str], frames: dict[str, str]) -> str:
+    """The IR without its locations and resources, each op that came from the model followed by
+    `// <- module Class · file.py:line`."""
+    lines = []
+    for line in ir.split("\n{-#", 1)[0].splitlines():
+        if line.startswith("#loc"):
+            continue
+        model_lines = sorted({n for n in _LOC.findall(line)}, key=int)
+        bare = spec_gen.strip_locations(line).rstrip()
+        said = [modules[n] for n in model_lines if n in modules] or [
+            frames[n] for n in model_lines if n in frames
+        ]
+        where = [Path(frames[n]).name for n in model_lines if n in frames and n in modules]
+        lines.append(f"{bare}  // <- {', '.join(dict.fromkeys(said + where))}" if said else bare)
+    return "\n".join(lines) + "\n"

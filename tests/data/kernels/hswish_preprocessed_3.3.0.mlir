@@ -1,0 +1,55 @@
+  util.func public @main$async(%arg0: !hal.buffer_view, %arg1: !hal.fence, %arg2: !hal.fence) -> !hal.buffer_view attributes {inlining_policy = #util.inline.never, iree.abi.model = "coarse-fences", iree.abi.stub} {
+    %cst = arith.constant dense<6> : tensor<i64> loc(unknown)
+    %cst_0 = arith.constant dense_resource<torch_tensor_16_16_torch.float32> : tensor<16x16xf32> loc(unknown)
+    %cst_1 = arith.constant dense_resource<torch_tensor_16_torch.float32> : tensor<16xf32> loc(unknown)
+    %cst_2 = arith.constant 0.000000e+00 : f32 loc(unknown)
+    %cst_3 = arith.constant 3.000000e+00 : f32 loc(unknown)
+    %cst_4 = arith.constant 6.000000e+00 : f32 loc(unknown)
+    %0 = hal.tensor.import wait(%arg1) => %arg0 : !hal.buffer_view -> tensor<4x16xf32> loc("exp/model.mlir":2:19)
+    %1 = tensor.empty() : tensor<16x16xf32> loc("exp/model.mlir":5:10)
+    %transposed = linalg.transpose ins(%cst_0 : tensor<16x16xf32>) outs(%1 : tensor<16x16xf32>) permutation = [1, 0]  loc("exp/model.mlir":5:10)
+    %2 = tensor.empty() : tensor<4x16xf32> loc("exp/model.mlir":5:10)
+    %3 = linalg.fill ins(%cst_2 : f32) outs(%2 : tensor<4x16xf32>) -> tensor<4x16xf32> loc("exp/model.mlir":5:10)
+    %4 = linalg.matmul ins(%0, %transposed : tensor<4x16xf32>, tensor<16x16xf32>) outs(%3 : tensor<4x16xf32>) -> tensor<4x16xf32> loc("exp/model.mlir":5:10)
+    %5 = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%4, %cst_1 : tensor<4x16xf32>, tensor<16xf32>) outs(%2 : tensor<4x16xf32>) {
+    ^bb0(%in: f32 loc("exp/model.mlir":5:10), %in_5: f32 loc("exp/model.mlir":5:10), %out: f32 loc("exp/model.mlir":5:10)):
+      %15 = arith.addf %in, %in_5 : f32 loc("exp/model.mlir":5:10)
+      linalg.yield %15 : f32 loc("exp/model.mlir":5:10)
+    } -> tensor<4x16xf32> loc("exp/model.mlir":5:10)
+    %6 = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%5 : tensor<4x16xf32>) outs(%2 : tensor<4x16xf32>) {
+    ^bb0(%in: f32 loc("exp/model.mlir":5:10), %out: f32 loc("exp/model.mlir":6:10)):
+      %15 = arith.addf %in, %cst_3 : f32 loc("exp/model.mlir":6:10)
+      linalg.yield %15 : f32 loc("exp/model.mlir":6:10)
+    } -> tensor<4x16xf32> loc("exp/model.mlir":6:10)
+    %7 = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%6 : tensor<4x16xf32>) outs(%2 : tensor<4x16xf32>) {
+    ^bb0(%in: f32 loc("exp/model.mlir":6:10), %out: f32 loc("exp/model.mlir":6:10)):
+      %15 = arith.cmpf ugt, %in, %cst_2 : f32 loc("exp/model.mlir":6:10)
+      %16 = arith.select %15, %in, %cst_2 : f32 loc("exp/model.mlir":6:10)
+      linalg.yield %16 : f32 loc("exp/model.mlir":6:10)
+    } -> tensor<4x16xf32> loc("exp/model.mlir":6:10)
+    %8 = tensor.empty() : tensor<f32> loc("exp/model.mlir":6:10)
+    %9 = linalg.generic {indexing_maps = [affine_map<() -> ()>, affine_map<() -> ()>], iterator_types = []} ins(%cst : tensor<i64>) outs(%8 : tensor<f32>) {
+    ^bb0(%in: i64 loc("exp/model.mlir":6:10), %out: f32 loc("exp/model.mlir":6:10)):
+      %15 = arith.sitofp %in : i64 to f32 loc("exp/model.mlir":6:10)
+      linalg.yield %15 : f32 loc("exp/model.mlir":6:10)
+    } -> tensor<f32> loc("exp/model.mlir":6:10)
+    %10 = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> ()>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%7, %9 : tensor<4x16xf32>, tensor<f32>) outs(%2 : tensor<4x16xf32>) {
+    ^bb0(%in: f32 loc("exp/model.mlir":6:10), %in_5: f32 loc("exp/model.mlir":6:10), %out: f32 loc("exp/model.mlir":6:10)):
+      %15 = arith.cmpf olt, %in, %in_5 : f32 loc("exp/model.mlir":6:10)
+      %16 = arith.select %15, %in, %in_5 : f32 loc("exp/model.mlir":6:10)
+      linalg.yield %16 : f32 loc("exp/model.mlir":6:10)
+    } -> tensor<4x16xf32> loc("exp/model.mlir":6:10)
+    %11 = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%10 : tensor<4x16xf32>) outs(%2 : tensor<4x16xf32>) {
+    ^bb0(%in: f32 loc("exp/model.mlir":6:10), %out: f32 loc("exp/model.mlir":6:10)):
+      %15 = arith.divf %in, %cst_4 : f32 loc("exp/model.mlir":6:10)
+      linalg.yield %15 : f32 loc("exp/model.mlir":6:10)
+    } -> tensor<4x16xf32> loc("exp/model.mlir":6:10)
+    %12 = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%11, %5 : tensor<4x16xf32>, tensor<4x16xf32>) outs(%2 : tensor<4x16xf32>) {
+    ^bb0(%in: f32 loc("exp/model.mlir":6:10), %in_5: f32 loc("exp/model.mlir":5:10), %out: f32 loc("exp/model.mlir":6:10)):
+      %15 = arith.mulf %in, %in_5 : f32 loc("exp/model.mlir":6:10)
+      linalg.yield %15 : f32 loc("exp/model.mlir":6:10)
+    } -> tensor<4x16xf32> loc("exp/model.mlir":6:10)
+    %13 = hal.tensor.barrier join(%12 : tensor<4x16xf32>) => %arg2 : !hal.fence loc("exp/model.mlir":2:3)
+    %14 = hal.tensor.export %13 : tensor<4x16xf32> -> !hal.buffer_view loc("exp/model.mlir":2:3)
+    util.return %14 : !hal.buffer_view loc("exp/model.mlir":7:5)
+  } loc("exp/model.mlir":2:3)

@@ -1,0 +1,100 @@
+"""The newcomer's kernel: 13 lines of C and a kernel.toml of 6 lines that names the torch module it
+replaces (tests/data/kernels/hswish: `replaces = { module = "act" }`), no MLIR. One `matrix --kernel`
+run on IREE 3.3.0, 3.9.0 and 3.13.0 (real wheels, Zig's clang): each release's compile writes the
+spec from its own IR (3.3.0 lowers hardswish to another op form), applies it beside the Linear's
+own dispatch, and the outputs match torch. Then what a declaration that cannot be served says: a
+module no op comes from, a C file without the function (the prototype the spec calls); and
+`iree-matrix kernel ir` prints the IR with each op's module and that prototype."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from iree_matrix.core.model.results import Status
+
+from .conftest import REPO, iree_matrix, records
+
+pytestmark = pytest.mark.integration
+
+DATA = REPO / "tests" / "data" / "kernels"
+CELL = "hswish_model-hswish/py3.11-torch2.13.0-turbine3.9.0/iree{}/x86_64/default"
+RELEASES = ("3.3.0", "3.9.0", "3.13.0")
+MATRIX = """
+python = ["3.11"]
+torch = ["2.13.0"]
+turbine = ["3.9.0"]
+compiler = ["3.3.0", "3.9.0", "3.13.0"]
+models = ["{data}/hswish_model.py:hswish"]
+
+[benchmark]
+repetitions = 1
+"""
+
+
+def _variant(tmp_path: Path, name: str, old: str, new: str, c: str = "") -> Path:
+    where = tmp_path / name
+    shutil.copytree(DATA / "hswish", where)
+    toml = (where / "kernel.toml").read_text().replace('name = "hswish"', f'name = "{name}"')
+    (where / "kernel.toml").write_text(toml.replace(old, new))
+    if c:
+        (where / "hswish.c").write_text(c)
+    return where
+
+
+def test_a_kernel_from_its_module_name_on_three_releases(cache: Path, tmp_path: Path) -> None:
+    assert len((DATA / "hswish" / "kernel.toml").read_text().splitlines()) <= 10
+    head = _variant(tmp_path, "head", 'module = "act"', 'module = "head"')
+    other = _variant(tmp_path, "other", "", "", c="void something_else(void) {}\n")
+    matrix = tmp_path / "hswish.toml"
+    matrix.write_text(MATRIX.format(data=DATA))
+    started = time.monotonic()
+    done = iree_matrix(
+        "matrix", "--matrix", str(matrix), "--backend", "venv", "--kernel", str(DATA / "hswish"),
+        "--kernel", str(head), "--kernel", str(other),
+        cache=cache, results=tmp_path / "results", timeout=1500,
+    )  # fmt: skip
+    print(f"three releases, three kernels: {time.monotonic() - started:.0f} s")
+    assert done.returncode == 0, done.stderr
+    got = records(tmp_path / "results")
+    for release in RELEASES:
+        cell = CELL.format(release)
+        compiled = got[f"compile:{cell}+k:hswish"]
+        assert compiled.status is Status.OK, (release, compiled.message)
+        facts = compiled.metrics["custom_kernel"]
+        assert facts["applied"] and facts["functions_found"] == ["hswish_kernel"], (release, facts)
+        assert facts["spec"] == "generated" and len(facts["spec_sha256"]) == 64
+        # The Linear is still IREE's: the module has a dispatch of IREE's beside the kernel's one.
+        assert compiled.metrics["dispatch_count"] >= 2, (release, compiled.metrics["dispatch_count"])
+        ran = got[f"run:{cell}+k:hswish"]
+        assert ran.status is Status.OK, (release, ran.message)
+        # No op of the model comes from a module "head": one line naming what there is.
+        missed = got[f"compile:{cell}+k:head"]
+        assert (missed.status, missed.error_class) == (Status.FAIL, "kernel-not-generated"), missed.message
+        assert "no op of this IR comes from module 'head'" in (missed.message or "")
+        assert "act torch.nn.modules.activation.Hardswish" in (missed.message or "")
+        # A C file without the function: the prototype the generated spec calls.
+        lacking = got[f"compile:{cell}+k:other"]
+        assert (lacking.status, lacking.error_class) == (Status.FAIL, "kernel-rejected"), lacking.message
+        assert "defines no function hswish_kernel" in (lacking.message or "")
+        assert "void hswish_kernel( const float* in0_base" in (lacking.message or "")
+    # 3.3.0's op form is its own (an i64 six converted in a generic): another spec, not 3.9.0's.
+    digests = {
+        r: got[f"compile:{CELL.format(r)}+k:hswish"].metrics["custom_kernel"]["spec_sha256"] for r in RELEASES
+    }
+    assert digests["3.3.0"] != digests["3.9.0"]
+
+    shown = subprocess.run(
+        [sys.executable, "-m", "iree_matrix", "kernel", "ir", f"{DATA / 'hswish_model.py'}:hswish",
+         "--release", "3.13.0", "--kernel", str(DATA / "hswish"), "--cache", str(cache)],
+        capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert shown.returncode == 0, shown.stderr
+    assert "linalg.matmul" in shown.stdout and "// <- fc torch.nn.modules.linear.Linear" in shown.stdout
+    assert "// <- act torch.nn.modules.activation.Hardswish" in shown.stdout and " loc(" not in shown.stdout
+    assert "void hswish_kernel(" in shown.stdout

@@ -1,0 +1,160 @@
+"""The spec generator (iree/spec_gen.py) on IR captured from real compilers: the hardswish model of
+tests/data/kernels/hswish_model.py as IREE 3.9.0 and 3.13.0 print it after preprocessing
+(`--compile-to=preprocessing --mlir-print-debuginfo`, the main$async function). Whether the spec
+applies and matches torch is tests/integration/test_kernel_generated.py's."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from iree_matrix.iree import spec_gen
+from iree_matrix.kernel import kernels
+
+sys.path.insert(0, str(Path(__file__).parents[2] / "scripts"))
+import mlir_where  # noqa: E402  (scripts/ is on sys.path now)
+
+DATA = Path(__file__).parents[1] / "data" / "kernels"
+# model.mlir's lines 3-5 are the Linear's ops, 6 the Hardswish (the export's model.where.json).
+MODULES = {"3": "fc Linear", "4": "fc Linear", "5": "fc Linear", "6": "act Hardswish"}
+DECLARED = spec_gen.Declaration("hswish", "hswish_kernel", module="act")
+
+
+@pytest.mark.parametrize("release", ["3.9.0", "3.13.0"])
+def test_the_hardswish_dag_is_matched_as_printed(release: str) -> None:
+    ir = (DATA / f"hswish_preprocessed_{release}.mlir").read_text()
+    text, protos = spec_gen.spec(ir, MODULES, DECLARED, "hswish.o")
+    # One input (the Linear's output), five generics, the 6.0 tensor constant kept in the pattern.
+    assert "^bb0(%v0: tensor<4x16xf32>):" in text
+    assert text.count("linalg.generic") == 5 and "dense<6.000000e+00> : tensor<f32>" in text
+    # The three generics reading a scalar constant from outside their body: name only, the constant inside.
+    assert text.count('attrs =  {"match.operation_name_only"}') == 3
+    assert "arith.constant 3.000000e+00 : f32" in text
+    assert "linalg.matmul" not in text and "loc(" not in text
+    assert "count(%device: !hal.device)" in text and '"hal.executable.source"()' in text
+    assert "func.func private @hswish_kernel(memref<64xf32>, memref<64xf32>)" in text
+    assert protos == [
+        "// in0: tensor<4x16xf32> (64 elements, row-major); out: tensor<4x16xf32> (64 elements, row-major)\n"
+        '__attribute__((visibility("protected"))) void hswish_kernel(\n'
+        "    const float* in0_base, const float* in0, size_t in0_offset, size_t in0_size, "
+        "size_t in0_stride,\n"
+        "    float* out_base, float* out, size_t out_offset, size_t out_size, size_t out_stride);"
+    ]
+
+
+def test_before_3_4_the_workgroup_count_is_a_bare_region() -> None:
+    ir = (DATA / "hswish_preprocessed_3.9.0.mlir").read_text()
+    text, _ = spec_gen.spec(ir, MODULES, DECLARED, "hswish.o", counted=False)
+    assert "count(" not in text and "^bb0(%device: !hal.device):" in text
+
+
+def test_a_class_declaration_matches_too() -> None:
+    ir = (DATA / "hswish_preprocessed_3.13.0.mlir").read_text()
+    by_class = spec_gen.Declaration("hswish", "hswish_kernel", klass="Hardswish")
+    got, want = (spec_gen.spec(ir, MODULES, d, "hswish.o") for d in (by_class, DECLARED))
+    assert got[0].split("module attributes")[1] == want[0].split("module attributes")[1] and got[1] == want[1]
+
+
+def test_what_cannot_be_generated_is_one_line() -> None:
+    ir = (DATA / "hswish_preprocessed_3.13.0.mlir").read_text()
+    with pytest.raises(
+        spec_gen.NotGenerated,
+        match=r"no op of this IR comes from module 'head' \(the model's modules: act Hardswish, fc Linear\)",
+    ):
+        spec_gen.spec(ir, MODULES, spec_gen.Declaration("k", "f", module="head"), "k.o")
+    # The Linear alone: a matmul, its bias add and the fill: one output, but its weights are inputs.
+    text, protos = spec_gen.spec(ir, MODULES, spec_gen.Declaration("k", "f", module="fc"), "k.o")
+    assert protos[0].startswith("// in0: tensor<16x16xf32> (256 elements, row-major); in1: tensor<4x16xf32>")
+    assert "linalg.matmul" in text
+    with pytest.raises(spec_gen.NotGenerated, match="dynamic shape"):
+        spec_gen.element_count("tensor<?x16xf32>")
+
+
+def test_locations_are_removed_whole() -> None:
+    line = '%0 = arith.addf %a, %b : f32 loc(callsite("x.py":1:0 at fused["y(z)":2:0]))'
+    assert spec_gen.strip_locations(line) == "%0 = arith.addf %a, %b : f32"
+
+
+def test_3_3_0s_own_op_form_the_i64_six_converted_in_a_generic() -> None:
+    """3.3.0 lowers the same hardswish to another form (the 6 as `arith.sitofp` of `dense<6> :
+    tensor<i64>` in a rank-0 generic): the pattern holds that form, the constant carried with it."""
+    ir = (DATA / "hswish_preprocessed_3.3.0.mlir").read_text()
+    text, protos = spec_gen.spec(ir, MODULES, DECLARED, "hswish.o", counted=False)
+    assert "arith.constant dense<6> : tensor<i64>" in text and "arith.sitofp" in text
+    assert text.count("linalg.generic") == 6 and "^bb0(%v0: tensor<4x16xf32>):" in text
+    assert "in0: tensor<4x16xf32>" in protos[0] and "in1" not in protos[0]
+
+
+def test_the_newcomers_kernel_toml_reads_as_a_generated_spec() -> None:
+    kernel = kernels.load(DATA / "hswish")
+    assert (kernel.generated, kernel.function, kernel.replaces_module, kernel.spec) == (
+        True,
+        "hswish_kernel",
+        "act",
+        "",
+    )
+    assert kernel.spec_for("3.3.0") == kernel.spec_for("3.13.0") == kernels.GENERATED
+    assert kernel.spec_files() == () and len(kernel.spec_digest()) == 64
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ('replaces = { module = "act" }\n', "function = None: expected the C function"),
+        ('function = "f"\nreplaces = { layer = "act" }\n', "replaces = {'layer': 'act'}: expected one of"),
+        (
+            'function = "f"\nreplaces = { module = "act" }\nspec = "s.mlir"\n',
+            "spec = 's.mlir': a kernel whose",
+        ),
+        ('function = "not a name"\nreplaces = { class = "Hardswish" }\n', "function = 'not a name'"),
+        ("", "no 'spec' (a kernel names its transform spec, or lets the tool write it"),
+    ],
+)
+def test_a_bad_declaration_is_one_line(tmp_path: Path, text: str, said: str) -> None:
+    (tmp_path / "k.c").write_text("void f(void) {}\n")
+    (tmp_path / "kernel.toml").write_text(f'name = "k"\nsources = ["k.c"]\nobject = "k.o"\n{text}')
+    with pytest.raises(kernels.KernelError) as caught:
+        kernels.load(tmp_path)
+    assert said in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_ops_of_one_trace_are_joined_to_torch_modules_in_graph_order() -> None:
+    """turbine's locations keep only the model's frames (it traces through dynamo), so a Linear and a
+    Hardswish called on one line share a trace: its n-th torch op is its n-th node."""
+    model, dynamo = "/m.py", "/venv/torch/_dynamo/functional_export.py"
+    located = f"""#loc1 = loc("{model}":16:0)
+#loc2 = loc("{dynamo}":232:0)
+#loc3 = loc(callsite(#loc1 at #loc2))
+module @module {{
+  func.func @main(%arg0: !torch.vtensor<[4,16],f32>) -> !torch.vtensor<[4,16],f32> {{
+    %0 = torch.vtensor.literal(dense<0.0> : tensor<16x16xf32>) : !torch.vtensor<[16,16],f32> loc(#loc3)
+    %2 = torch.aten.linear %arg0, %0 : !torch.vtensor<[4,16],f32> -> !torch.vtensor<[4,16],f32> loc(#loc3)
+    %3 = torch.aten.hardswish %2 : !torch.vtensor<[4,16],f32> -> !torch.vtensor<[4,16],f32> loc(#loc3)
+    return %3 : !torch.vtensor<[4,16],f32> loc(#loc3)
+  }} loc(#loc3)
+}} loc(#loc)
+#loc = loc(unknown)
+"""
+    plain = "\n".join(
+        spec_gen.strip_locations(line) for line in located.splitlines() if not line.startswith("#")
+    )
+    nodes = [(((model, 16),), "fc Linear"), (((model, 16),), "act Hardswish")]
+    assert mlir_where.modules(plain, located, nodes) == {
+        "3": "fc Linear",
+        "4": "fc Linear",
+        "5": "act Hardswish",
+    }
+
+
+def test_args_order_the_c_arguments() -> None:
+    """`args = ["output", "input:0"]`: the call and the prototype take the output first; bindings keep
+    the inputs first (ReadOnly), so only the call's order changes."""
+    ir = (DATA / "hswish_preprocessed_3.13.0.mlir").read_text()
+    swapped = spec_gen.Declaration("hswish", "hswish_kernel", module="act", args=("output", "input:0"))
+    text, protos = spec_gen.spec(ir, MODULES, swapped, "hswish.o")
+    assert "func.call @hswish_kernel(%b1, %b0)" in text
+    assert protos[0].splitlines()[2].lstrip().startswith("float* out_base")
+    with pytest.raises(spec_gen.NotGenerated, match=r"have 1 input\(s\) and one output; name each once"):
+        spec_gen.spec(ir, MODULES, spec_gen.Declaration("h", "f", module="act", args=("input:1",)), "h.o")
