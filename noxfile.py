@@ -78,6 +78,8 @@ def _pip_settings_for_uv() -> dict[str, str]:
             env[uv_key] = kept.replace(" ", ",") if uv_key == "UV_FIND_LINKS" else kept
     if found.get("cert"):
         env["SSL_CERT_FILE"] = found["cert"]
+    if "UV_EXTRA_INDEX_URL" in env:  # several indexes: uv takes a name's versions from the first
+        env["UV_INDEX_STRATEGY"] = "unsafe-best-match"  # that has it, pip from all (uv's IndexStrategy)
     return env
 
 

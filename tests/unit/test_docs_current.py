@@ -161,3 +161,14 @@ def test_the_readme_stays_the_user_path() -> None:
     """≤ 150 lines: what a user does first; lab figures and their method live in docs/."""
     lines = (REPO / "README.md").read_text().splitlines()
     assert len(lines) <= 150, f"README.md has {len(lines)} lines: move measured detail to docs/"
+
+
+def test_the_readme_opens_with_the_commands() -> None:
+    """A newcomer's first screen (issue 83): both commands and the `iree-matrix` install in 40 lines,
+    no prose line over 200 characters (tables aside)."""
+    lines = (REPO / "README.md").read_text().splitlines()
+    first = "\n".join(lines[:40])
+    for command in ("nox -s matrix", "nox -s tests", "pip install ."):
+        assert command in first, f"README.md's first 40 lines lack `{command}`"
+    wide = [n for n, line in enumerate(lines, 1) if len(line) > 200 and not line.startswith("|")]
+    assert not wide, f"README.md lines over 200 characters outside tables: {wide}"

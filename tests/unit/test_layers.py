@@ -37,11 +37,24 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         ("stages/", "kernel.seam", "kernel.build", "kernel.compiled", "kernel.generated", "kernel.recorded"),
     ),
     ("running", ("execution/",)),
-    ("answers", ("findings/", "answer/", "report/")),
+    ("findings", ("findings/",)),
+    ("answer", ("answer/",)),
+    ("report", ("report/",)),
     ("tasks", ("tasks/",)),
     ("commands", ("commands/",)),
     ("interface", ("cli", "__main__")),
 )  # fmt: skip
+
+# Known imports up a layer, still to be moved (issue 83, item 3): these findings/ modules read the
+# published answers through answer.advice / answer.gpu_advice, which themselves read findings/ (search,
+# bundles). Each entry may only shrink: an import gone from it must leave this list too.
+PENDING_UPWARD: dict[str, frozenset[str]] = {
+    "findings.compat": frozenset({"answer", "answer.advice", "answer.gpu_advice"}),
+    "findings.gpu": frozenset({"answer", "answer.gpu_advice"}),
+    "findings.other_cpus": frozenset({"answer", "answer.advice"}),
+    "findings.query": frozenset({"answer", "answer.advice"}),
+    "findings.results_folder": frozenset({"answer", "answer.advice", "answer.gpu_advice"}),
+}
 
 
 def _name(path: Path, package: Path = PACKAGE) -> str:
@@ -111,8 +124,18 @@ GRAPH = _imports()
 
 @pytest.mark.parametrize("module", sorted(GRAPH))
 def test_no_import_from_a_higher_layer(module: str):
-    upward = [m for m in GRAPH[module] if _layer(m) > _layer(module)]
+    upward = [
+        m for m in GRAPH[module] if _layer(m) > _layer(module) and m not in PENDING_UPWARD.get(module, ())
+    ]
     assert not upward, f"{module} ({LAYERS[_layer(module)][0]}) imports {upward} from a higher layer"
+
+
+def test_each_pending_upward_import_is_still_there():
+    """Once moved, an entry must go: a stale one would let the same import come back unseen."""
+    stale = {
+        m: sorted(ups - GRAPH.get(m, set())) for m, ups in PENDING_UPWARD.items() if ups - GRAPH.get(m, set())
+    }
+    assert not stale, f"no longer imported: remove from test_layers.py's PENDING_UPWARD: {stale}"
 
 
 def _cycle(graph: dict[str, set[str]]) -> list[str]:

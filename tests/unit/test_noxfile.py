@@ -49,4 +49,5 @@ def test_ci_runs_every_tier_once():
     text = NOXFILE.read_text()
     tiers = ast.literal_eval(text.split("\nTIERS = ", 1)[1].split("\n", 1)[0])
     assert sorted(Path(t).name for t in [*tiers, "tests/integration"]) == folders
-    assert "nox -s tests" in (NOXFILE.parent / ".ci" / "run").read_text()
+    ci = (NOXFILE.parent / ".ci" / "run").read_text()
+    assert "\nnox -s lint\n" in ci and ci.index("\nnox -s lint\n") < ci.index("\nnox -s tests")  # lint first

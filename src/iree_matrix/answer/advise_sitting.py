@@ -375,7 +375,7 @@ class _Peers:
 
 def peer_call_ms(peer: Record, name: str) -> Optional[float]:
     """The peer stage's one-thread CPU ms per call of the peer `name` (None: not recorded)."""
-    from iree_matrix.report.machine import Figure
+    from iree_matrix.findings.runs_view import Figure
 
     entry = peer.metric.of(PeerMetrics).peers.get(name)
     figure = Figure.of(entry.get("cpu_ms")) if isinstance(entry, Mapping) else None

@@ -19,7 +19,6 @@ from iree_matrix.matrix.plan import Plan
 
 CONFIG = "default"  # the profile a GPU sitting compiles: the chip flag is the answer's one knob
 GPU_ARM = "gpu"  # an IREE arm's kind in a GPU sitting
-TORCH_PEERS = ("eager", "torch.compile")
 
 
 def accepted() -> str:

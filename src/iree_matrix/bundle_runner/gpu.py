@@ -264,7 +264,7 @@ def load_torch_cuda(
     import importlib
 
     import numpy as np
-    import torch
+    import torch  # type: ignore[import-not-found,unused-ignore]  # absent where mypy runs
 
     version = str(torch.__version__)
     if on == "cuda" and not torch.cuda.is_available():

@@ -138,7 +138,7 @@ def _load_torch(root: Path, order: Json, arms: _Arms) -> Json:
     import importlib
 
     import numpy as np
-    import torch
+    import torch  # type: ignore[import-not-found,unused-ignore]  # absent where mypy runs
 
     torch.set_num_threads(1)
     sys.path.insert(0, str(within(root, order["root"])))

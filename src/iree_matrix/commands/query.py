@@ -1,4 +1,6 @@
-"""`iree-matrix query load|model`: one question answered from stored results, naming its cells."""
+"""`iree-matrix query load|model|export|kernel`: one question answered from stored results, naming
+its cells — can runtime R load compiler C's module; which releases pass for a model (newest,
+fastest); which compilers take my torch/turbine/Python's MLIR; which releases take a kernel."""
 
 from __future__ import annotations
 

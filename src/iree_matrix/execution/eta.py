@@ -401,7 +401,7 @@ class Estimates:
             seconds, exclusive, max(1, jobs), source, stage_of, factor, frozenset(own_time), floor, kind_of
         )
 
-    def expected(self, job_id: str, running_for: float = 0.0) -> float:
+    def expected(self, job_id: str) -> float:
         """The job's seconds on this host now: its basis, scaled unless it was measured here (but for
         its `floor`, which no load stretches)."""
         basis = self.seconds.get(job_id, 0.0)

@@ -350,3 +350,42 @@ def no_runtime(run: Optional[Record]) -> bool:
     """A compiler release whose own runtime could not be installed (3.7.1 has no runtime release):
     no evidence either way, so consecutive releases skip it."""
     return run is not None and run.status is Status.NOT_RUN and (run.blocked_by or "").startswith("install:")
+
+
+@dataclasses.dataclass(frozen=True)
+class Figure:
+    """One thread's CPU time per call of one thing: the median of its repetitions and their range."""
+
+    median: float
+    low: Optional[float] = None
+    high: Optional[float] = None
+    n: Optional[int] = None
+
+    @classmethod
+    def of(cls, value: Any) -> Optional[Figure]:
+        """From a timed metric ({"median", "min", "max", "n"}); None without a positive median."""
+        if not isinstance(value, Mapping):
+            return None
+        median = number(value.get("median"))
+        if median is None or median <= 0:
+            return None
+        n = number(value.get("n"))
+        return cls(median, number(value.get("min")), number(value.get("max")), int(n) if n else None)
+
+    @property
+    def spread(self) -> Optional[float]:
+        """(max - min) / median: beyond NOISY_SPREAD the figure is flagged."""
+        if self.low is None or self.high is None:
+            return None
+        return (self.high - self.low) / self.median
+
+    @property
+    def disturbed(self) -> bool:
+        return self.spread is not None and self.spread > NOISY_SPREAD
+
+    def text(self) -> str:
+        """'12.6 ms', or '12.6 ms ⚠️ spread 61183 %' when its repetitions disagree."""
+        said = formats.duration_ms(self.median)
+        if self.disturbed and self.spread is not None:
+            said += f" ⚠️ spread {self.spread:.0%}"
+        return said

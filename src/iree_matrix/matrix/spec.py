@@ -56,7 +56,6 @@ def onnx_opset(form: str) -> Optional[int]:
 # stages/lower.py), then compiled by the cell's compiler. What feeds the 2023 compilers, which have
 # no torch dialect (20230209.425-20230815.614) or cannot legalize turbine 3.9.0's parameter globals
 # (20231004.665); the lowering release must be one that reads the export and writes MLIR they parse.
-LINALG = "linalg"
 _LINALG_RE = re.compile(r"linalg:(.+)")
 
 

@@ -29,9 +29,9 @@ from iree_matrix.core import formats, pasted
 from iree_matrix.core.model.metrics.export import ExportMetrics
 from iree_matrix.core.model.metrics.peer import PeerMetrics
 from iree_matrix.core.model.metrics.run import RunMetrics
-from iree_matrix.core.model.metrics_view import number
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.findings import runs_view
+from iree_matrix.findings.runs_view import Figure as Figure  # below answer/ (issue 83)
 from iree_matrix.matrix import peers as peer_registry
 
 EAGER = "eager"  # the peer whose figure is the export stage's, not the peer stage's
@@ -40,45 +40,6 @@ IREE = "IREE"
 SIGNAL = "one thread's CPU time per call"
 TITLE = "Your machine: IREE against the alternatives"
 MEASURED = "This run's figures: IREE's `default` flags against the alternatives"
-
-
-@dataclasses.dataclass(frozen=True)
-class Figure:
-    """One thread's CPU time per call of one thing: the median of its repetitions and their range."""
-
-    median: float
-    low: Optional[float] = None
-    high: Optional[float] = None
-    n: Optional[int] = None
-
-    @classmethod
-    def of(cls, value: Any) -> Optional[Figure]:
-        """From a timed metric ({"median", "min", "max", "n"}); None without a positive median."""
-        if not isinstance(value, Mapping):
-            return None
-        median = number(value.get("median"))
-        if median is None or median <= 0:
-            return None
-        n = number(value.get("n"))
-        return cls(median, number(value.get("min")), number(value.get("max")), int(n) if n else None)
-
-    @property
-    def spread(self) -> Optional[float]:
-        """(max - min) / median: beyond runs_view.NOISY_SPREAD the figure is flagged."""
-        if self.low is None or self.high is None:
-            return None
-        return (self.high - self.low) / self.median
-
-    @property
-    def disturbed(self) -> bool:
-        return self.spread is not None and self.spread > runs_view.NOISY_SPREAD
-
-    def text(self) -> str:
-        """'12.6 ms', or '12.6 ms ⚠️ spread 61183 %' when its repetitions disagree."""
-        said = formats.duration_ms(self.median)
-        if self.disturbed and self.spread is not None:
-            said += f" ⚠️ spread {self.spread:.0%}"
-        return said
 
 
 @dataclasses.dataclass(frozen=True)

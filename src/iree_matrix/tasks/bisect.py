@@ -53,15 +53,6 @@ class Cell:
     reads: tuple[Path, ...]  # the model's files (and weights) the export read
 
 
-def bisect_command(job: str, results_dir: Path, default: Path = Path("results")) -> str:
-    """The command that bisects `job`, as a mismatch's record prints it (`--results-dir` where it is
-    not the default)."""
-    import shlex
-
-    where = "" if Path(results_dir) == default else f" --results-dir {shlex.quote(str(results_dir))}"
-    return f"iree-matrix bisect {shlex.quote(job)}{where}"
-
-
 def find_run(latest: Mapping[str, Record], job: str, path: Path) -> Record:
     """The one run record `job` (an id or a glob) names, a mismatch; else one line saying why not."""
     matches = [j for j in latest if j == job] or sorted(j for j in latest if fnmatch.fnmatchcase(j, job))
