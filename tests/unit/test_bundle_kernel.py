@@ -18,12 +18,13 @@ from iree_matrix.core.errors import UserError
 from iree_matrix.core.system import host
 from iree_matrix.execution import bundle
 from iree_matrix.execution.workflow import PlanSettings
+from iree_matrix.iree.flags import NamedCpu
 from iree_matrix.tasks import bundle_kernels
 
 REPO = Path(__file__).resolve().parents[2]
 RELEASE = "3.13.0"
 PICK = "data-tiling+loop-unrolling"
-FLEET = f"{bundle.FLEET_PREFIX}znver4"
+FLEET = NamedCpu("znver4").name
 NEGABS = REPO / "tests" / "data" / "kernels" / "negabs"
 DW = "depthwise3x3"
 

@@ -19,6 +19,7 @@ from iree_matrix.core.system import host
 from iree_matrix.execution import bundle
 from iree_matrix.findings import bundles as bundles_answers
 from iree_matrix.findings import search
+from iree_matrix.iree.flags import NamedCpu
 from iree_matrix.tasks import bundling
 from tests.unit.test_advice import _sitting as _advice_sitting
 
@@ -62,7 +63,7 @@ def _cell(profile: str, function: str = "main") -> bundle.BundledRun:
 
 
 def test_the_manifest_names_each_neighbours_cell_and_a_neighbour_that_did_not_compile_says_so() -> None:
-    fleet = f"{bundle.FLEET_PREFIX}znver4"
+    fleet = NamedCpu("znver4").name
     found = [_cell(fleet), _cell("generic"), _cell(f"{PICK}+{fleet}"), _cell(f"data-tiling+{fleet}")]
     plan = types.SimpleNamespace(jobs=[], by_id=dict)
     proofs = {"": (PICK, ("data-tiling", "loop-unrolling"))}

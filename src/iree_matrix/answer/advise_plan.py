@@ -17,13 +17,12 @@ from iree_matrix.core.errors import SpecError, UserError
 from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.findings import search
-from iree_matrix.iree.flags import Profile
+from iree_matrix.iree.flags import NamedCpu
 from iree_matrix.kernel.kernels import Kernel
 from iree_matrix.matrix import spec
 
 NEWEST = "3.13.0"  # the release asked when nothing is published for the model
 MAX_USER_PICKS = 3  # a user's model tries the picks published for the most reference functions
-FLEET_PREFIX = "cpu-"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -270,7 +269,7 @@ def _fleet(plan: SittingPlan, default: Pick) -> list[PlannedArm]:
 
     found = []
     for cpu in plan.fleet:
-        fleet = f"{FLEET_PREFIX}{cpu}"
+        fleet = NamedCpu(cpu).name
         for pick in [*plan.picks, default]:
             if "avx2" in pick.config.knobs:
                 continue
@@ -310,12 +309,7 @@ def adjusted(matrix: spec.MatrixSpec, model: str, plan: SittingPlan) -> spec.Mat
     release's)."""
     from iree_matrix.answer import advice
 
-    cpus = {
-        f"{FLEET_PREFIX}{cpu}": Profile(
-            f"{FLEET_PREFIX}{cpu}", target_cpu=cpu, description=f"compiled for the LLVM CPU {cpu}"
-        )
-        for cpu in plan.fleet
-    }
+    cpus = {p.name: p for p in (NamedCpu(cpu).profile for cpu in plan.fleet)}
     matrix = spec.with_profiles(matrix, ["default", "generic"])
     # The matrix file planned every cell with each kernel too: advise chooses its kernel cells below.
     matrix = dataclasses.replace(matrix, cells=tuple(c for c in matrix.cells if not c.kernel))

@@ -17,7 +17,7 @@ from typing import Any, Optional, Protocol
 
 from iree_matrix.answer import advice, kernel_trials, sitting
 from iree_matrix.answer import gap as gaps
-from iree_matrix.answer.advise_plan import FLEET_PREFIX, PlannedArm, Settings, SittingPlan
+from iree_matrix.answer.advise_plan import PlannedArm, Settings, SittingPlan
 from iree_matrix.core import console
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import UserError
@@ -99,9 +99,8 @@ def run(
         "functions": [],
     }
     known = {**iree_flags.BUILTIN_PROFILES}
-    built_for = [a.pick.config.knobs for a in arms if a.kind == advice.FLEET]
-    fleet = {k for knobs in built_for for k in knobs if k.startswith(FLEET_PREFIX)}
-    known.update({k: iree_flags.Profile(k, target_cpu=k[len(FLEET_PREFIX) :]) for k in sorted(fleet)})
+    fleet = [iree_flags.NamedCpu.of(a.pick.config.knobs) for a in arms if a.kind == advice.FLEET]
+    known.update({named.name: named.profile for named in fleet if named is not None})
     for function in functions:
         peer = peer_of(peers, model, function)
         where = _Function(model, function, runs, peer, known, cache, records, kernels, ref)
@@ -195,9 +194,9 @@ def _module_arm(where: _Function, arm: PlannedArm, timed: list[Any]) -> dict[str
     kernel = where.kernels.get(arm.kernel) if arm.kernel else None
     if kernel is not None:
         meta.update(kernel=kernel.name, kernel_dir=kernel.shown_directory())
-    cpu = next((k[len(FLEET_PREFIX) :] for k in config.knobs if k.startswith(FLEET_PREFIX)), "")
-    if cpu:
-        meta["cpu"] = cpu
+    named = iree_flags.NamedCpu.of(config.knobs)
+    if named is not None:
+        meta["cpu"] = named.cpu
     known = where.known
     try:
         profile = (

@@ -537,16 +537,13 @@ def _readme(document: Mapping[str, Any]) -> str:
 # --------------------------------------------------------------------------- a sitting there
 
 
-FLEET_PREFIX = "cpu-"  # a profile compiling for a named CPU (advise's --fleet spells it the same)
-
-
 def arm_name(profile: str, cpu: str) -> tuple[str, str]:
     """(name, kind) of a sitting's arm from its cell's profile label; a kernel swapped into default
     or a pick ("cpu-znver4+k:depthwise3x3") is named as advise names its arm, "default+k:NAME"."""
-    from iree_matrix.iree.flags import COMBINE
+    from iree_matrix.iree.flags import COMBINE, NamedCpu
 
     profile, kernel = split_profile_label(profile)
-    fleet = f"{FLEET_PREFIX}{cpu}"
+    fleet = NamedCpu(cpu).name
     if kernel:
         return profile_label(arm_name(profile, cpu)[0], kernel), KERNEL_ARM
     if profile == fleet:

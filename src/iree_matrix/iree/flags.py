@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import shlex
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Optional
 
 from packaging.specifiers import SpecifierSet
@@ -91,6 +91,30 @@ class Profile:
         if not self.releases or versions.is_date_versioned(version):
             return not self.releases
         return Version(version) in SpecifierSet(self.releases)
+
+
+@dataclasses.dataclass(frozen=True)
+class NamedCpu:
+    """Compile for this LLVM CPU instead of `host` (`bundle --cpu`, advise's `--fleet`): made once
+    from the CPU's name; its profile (and the knob a search configuration carries) is `cpu-NAME`,
+    and `of` is the one place that reads a CPU back out of knobs or a profile label."""
+
+    cpu: str
+    PREFIX = "cpu-"
+
+    @property
+    def name(self) -> str:
+        return f"{self.PREFIX}{self.cpu}"
+
+    @property
+    def profile(self) -> Profile:
+        return Profile(self.name, target_cpu=self.cpu, description=f"compiled for the LLVM CPU {self.cpu}")
+
+    @classmethod
+    def of(cls, names: Iterable[str]) -> Optional[NamedCpu]:
+        """The named CPU among knobs; None when none names one."""
+        found = sorted(n for n in names if n.startswith(cls.PREFIX))
+        return cls(found[0][len(cls.PREFIX) :]) if found else None
 
 
 BUILTIN_PROFILES: dict[str, Profile] = {

@@ -461,12 +461,11 @@ def _sitting_matrix(
     Runtime's model travels). `kernel_arms`: (the picks, the kernels) — each kernel swapped into
     default and each of those picks, for that CPU, as advise swaps it in (not into the naive build
     or a proof's neighbour)."""
-    from iree_matrix.execution.bundle import FLEET_PREFIX
     from iree_matrix.findings import search
-    from iree_matrix.iree.flags import COMBINE, Profile
+    from iree_matrix.iree.flags import COMBINE, NamedCpu
 
-    fleet = f"{FLEET_PREFIX}{cpu}"
-    named = Profile(fleet, target_cpu=cpu, description=f"compiled for the LLVM CPU {cpu}")
+    named = NamedCpu(cpu).profile
+    fleet = named.name
     matrix = spec.with_profiles(matrix, ["generic"])
     matrix = dataclasses.replace(matrix, profiles={**matrix.profiles, fleet: named})
     # The matrix planned every cell with each kernel too: the kernel cells are chosen below.
