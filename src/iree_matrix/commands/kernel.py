@@ -6,10 +6,13 @@ import argparse
 import sys
 
 from iree_matrix.commands.base import model_reference
-from iree_matrix.commands.options import CACHE, KERNEL, KERNEL_ACTION, MODEL_REF, PROFILE, RELEASE, cache_dir
+from iree_matrix.commands.option_types import Option, Positional
+from iree_matrix.commands.options import CACHE, KERNEL, MODEL_REF, RELEASE, cache_dir
 from iree_matrix.tasks import kernel_ir
 
 NAME = "kernel"
+PROFILE: Option[str] = Option("--profile", "the compile profile (default: default)", default="default")
+KERNEL_ACTION: Positional[str] = Positional("action", None, choices=("ir",))
 HELP = "ir: the module a kernel's transform spec sees, each op with its torch module and line"
 
 
@@ -23,6 +26,5 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    model = model_reference(MODEL_REF.of(args) or "")
-    profile = PROFILE.of(args) or "default"
+    model, profile = model_reference(MODEL_REF.of(args) or ""), PROFILE.of(args) or "default"
     return kernel_ir.run(model, RELEASE.of(args), profile, KERNEL.of(args), cache_dir(args), sys.stdout)

@@ -328,7 +328,6 @@ PROOF_STEPS: Option[int] = Option(
     metavar="N",
 )
 RELEASE: Option[str] = Option("--release", "the IREE release to advise on (default: the published answer's)")
-PROFILE: Option[str] = Option("--profile", "the compile profile (default: default)", default="default")
 PICKS: Option[str] = Option(
     "--picks",
     "comma-separated configurations to try instead of the published picks (profiles joined with '+', "
@@ -452,7 +451,6 @@ IMAGES_ACTION: Positional[str] = Positional(
     "action", None, nargs="?", choices=("list", "build", "prune"), default="list"
 )
 RESULTS_ACTION: Positional[str] = Positional("action", None, choices=("forget", "archive-timings"))
-KERNEL_ACTION: Positional[str] = Positional("action", None, choices=("ir",))
 
 
 # --- groups --------------------------------------------------------------------------------------------

@@ -1,6 +1,5 @@
-"""`iree-matrix query load|model|export|kernel`: one question answered from stored results, naming
-its cells — can runtime R load compiler C's module; which releases pass for a model (newest,
-fastest); which compilers take my torch/turbine/Python's MLIR; which releases take a kernel."""
+"""`iree-matrix query load|model|export|kernel`, from stored results, naming its cells: can runtime R load
+compiler C's module; which releases pass a model; which compilers take my MLIR; which take a kernel."""
 
 from __future__ import annotations
 
@@ -68,8 +67,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             help="the results set asked (default: ./results, else the published results this "
             "iree-matrix ships: the same answers from any directory)",
         )
-        # Taken as by the commands that made the results (a `matrix ... --cache C` line repeated
-        # with `query`): the answer is the records', the same with any cache.
+        # Taken as the `matrix ... --cache C` line that made the results, repeated with `query`.
         CACHE.add(sub, help="the cache the results were made with (the answer reads only the results set)")
         JSON.add(sub)
 

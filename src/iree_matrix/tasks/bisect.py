@@ -181,7 +181,7 @@ def run(
             argv, timeout=TIMEOUT, read_only=read, writable=[where], check=False, model_code="bisect"
         )
     )
-    for why in store.disarm(where):  # the model's code wrote there: the store's rules (issue 85)
+    for why in store.disarm(where):  # the model's code wrote there: the store's rules
         print(f"{where}/{why} (the model's code wrote it; bisect's folder is data)", file=out)
     if done.returncode != 0:
         said = process_output.excerpt(done.output, max_lines=12)
