@@ -3,7 +3,7 @@
 Each configuration runs in its own process (OpenMP reads its environment once), interleaved,
 `--rounds` times, with and without a deliberate background load (a bounded busy loop on every
 core). Prints medians, min-max and the loaded/quiet ratio per configuration. What the export stage
-uses is chosen from this (docs/measurements.md, "True baselines").
+uses is chosen from this (lab/measurements.md, "True baselines").
 
     python benchmarks/eager_robustness.py --python ENV/bin/python --model mobilenet_v2
 """

@@ -4,7 +4,7 @@ one tiny module per op (torch 2.13.0 on CPU, turbine's `aot.export`), compiled f
 the tool gives it (iree_matrix.iree.hints), and the same module by the `fx+decompose` recipe
 (scripts/export_fx.py: torch's own decompositions), compiled again. One JSON line per op, then a
 summary. The hints `window-function`, `sort-select`, `linalg-op`, `vdot` and `float64` came from its
-first run (issue #69; docs/measurements.md, "op survey"):
+first run (issue #69; lab/measurements.md, "op survey"):
 
     PYTHONPATH=src:scripts python benchmarks/op_survey.py PATH/TO/iree-compile [OP ...]
 

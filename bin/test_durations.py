@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """What a `nox -s tests` run cost: each tier's wall and CPU time and the slowest tests, read from
-the JUnit files and tier notes the session writes under runs/tests/ (docs/measurements.md keeps a
+the JUnit files and tier notes the session writes under runs/tests/ (lab/measurements.md keeps a
 summary of a clean-clone CI run).
 
     bin/test_durations.py runs/tests [--slowest 30] [--markdown]
@@ -102,7 +102,7 @@ def main(argv: Sequence[str] = ()) -> int:
     )
     parser.add_argument("folder", type=Path, help="where `nox -s tests` wrote its JUnit files (runs/tests)")
     parser.add_argument("--slowest", type=int, default=30, help="how many of the slowest tests to list")
-    parser.add_argument("--markdown", action="store_true", help="Markdown tables (docs/measurements.md)")
+    parser.add_argument("--markdown", action="store_true", help="Markdown tables (lab/measurements.md)")
     args = parser.parse_args(argv or None)
     if not args.folder.is_dir():
         print(f"test_durations: {args.folder}: no such folder (run `nox -s tests` first)", file=sys.stderr)

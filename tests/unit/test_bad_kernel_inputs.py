@@ -1,5 +1,5 @@
 """Bad kernel inputs, fourth round: each was accepted and added nothing, or was said as something it
-was not (docs/measurements.md, "Bad inputs, fourth round")."""
+was not (lab/measurements.md, "Bad inputs, fourth round")."""
 
 from __future__ import annotations
 

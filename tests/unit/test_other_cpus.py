@@ -1,4 +1,4 @@
-"""A newcomer on a CPU nobody published (docs/measurements.md, "A newcomer on another CPU"): real
+"""A newcomer on a CPU nobody published (lab/measurements.md, "A newcomer on another CPU"): real
 /proc/cpuinfo texts of a Sapphire Rapids, a Zen 4 EPYC 9654, a Google Axion (Neoverse V2), a Pi 4 and a
 Pi Zero (tests/unit/data/cpuinfo/README.md cites each) read through IREE_MATRIX_CPUINFO: the identity
 each gets, and what `query model` tells that user from the published answers."""

@@ -31,7 +31,7 @@ from iree_matrix.iree import compile_errors, hints, versions
 NOISY_LOAD = 0.25
 NOISY_SPREAD = 0.20
 # Two figures from different sittings on this shared machine differ by up to ~1.3x for identical
-# code (docs/measurements.md): only a larger ratio is a finding.
+# code (lab/measurements.md): only a larger ratio is a finding.
 NOISE_RATIO = 1.3
 # A noisy figure is compared by its extremes, and only a change beyond what contention explains.
 LOADED_RATIO = 2.0

@@ -104,7 +104,7 @@ _GENERAL: tuple[Hint, ...] = (
         "a kernel needs more stack than the compiler allows ({got} bytes, the limit is {limit}): compile "
         "with --iree-llvmcpu-stack-allocation-limit={suggested} (a profile's flags; the built-in "
         "`O3-stack` profile sets 1048576)",
-        "measured: the Whisper encoder at O2/O3 (docs/measurements.md)",
+        "measured: the Whisper encoder at O2/O3 (lab/measurements.md)",
         stages=("compile",),
         fields=_next_power_of_two,
     ),

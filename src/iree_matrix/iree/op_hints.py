@@ -1,5 +1,5 @@
 """The hints keyed on one torch op that IREE does not lower, or lowers wrongly, each with a route
-that works: measured by the newcomer rounds and the op survey (docs/measurements.md, docs/failures.md),
+that works: measured by the newcomer rounds and the op survey (lab/measurements.md, docs/failures.md),
 each remedy applied to a small model and compiled by tests/integration/test_routes.py. Read in
 `hints.HINTS` after the general hints, in this order (the first signature a line matches wins)."""
 
