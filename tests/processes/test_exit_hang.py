@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.core.model.results import Status
 from iree_matrix.core.system import processes
 from iree_matrix.stages import export as export_stage
 
@@ -176,7 +175,9 @@ def _execute(tmp_path: Path, write: bool, monkeypatch: pytest.MonkeyPatch):
     )
 
     class Ctx:
-        spec = type("Spec", (), {"bytecode": False, "models": {}})()  # no recipe: the default export
+        spec = type(
+            "Spec", (), {"bytecode": False, "models": {}, "kernels": {}}
+        )()  # no recipe: the default export
         timeout = 300.0
         log = tmp_path / "log"
         quiet = None  # no quiet lock to take: no handshake
@@ -188,13 +189,12 @@ def _execute(tmp_path: Path, write: bool, monkeypatch: pytest.MonkeyPatch):
     return export_stage.STAGE.execute(job, Ctx(), out)  # type: ignore[arg-type]
 
 
-def test_a_stage_timeout_after_complete_outputs_is_an_export_with_the_finding(tmp_path, monkeypatch) -> None:
-    outcome = _execute(tmp_path, True, monkeypatch)
-    assert outcome.status is Status.OK and outcome.cacheable
-    assert outcome.metrics["exit_hang"] == {"stage_timeout_s": 300}
-    assert outcome.metrics["mlir_sha256"]  # the MLIR is the export's, used by the compiles
-    assert outcome.message is not None and "hangs at exit (iree-base-compiler 3.6.0)" in outcome.message
-    assert set(outcome.metrics) <= set(export_stage.STAGE.metrics)
+def test_a_stage_timeout_after_the_worker_wrote_its_outputs_is_still_a_timeout(tmp_path, monkeypatch) -> None:
+    """The worker's files are no verdict: a model can write export.json itself and then hang (a drill's
+    model was stored as an ok export with forged numbers), so a stage timeout is a timeout, whatever
+    files exist; the worker's own exit-hang check (scripts/export_exit.py) is the one that says so."""
+    with pytest.raises(processes.Timeout):
+        _execute(tmp_path, True, monkeypatch)
 
 
 def test_a_stage_timeout_before_the_outputs_is_still_a_timeout(tmp_path, monkeypatch) -> None:

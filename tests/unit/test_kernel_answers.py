@@ -46,6 +46,17 @@ def test_query_kernel_takes_it_only_where_the_kernel_was_applied() -> None:
     assert not kernel_answers.answer(records, "negabs").text().startswith("x86_64: takes it")
 
 
+def test_a_run_by_another_runtime_of_an_applied_compile_takes_it() -> None:
+    """A run's id is its compile's cell plus its runtime where they differ (the armv6 cells' run by a
+    source-built runtime, …/rtsrc3.9.0+static): its match is the kernel's too (the published armv6
+    rows read "compiles, not run" when only equal ids counted)."""
+    records = _records()[:3]
+    run = records[2]
+    records[2] = Record(**{**run.__dict__, "job": run.job + "/rtsrc3.9.0+static"})
+    (verdict,) = kernel_windows.window(records, "negabs")
+    assert verdict.verdict == kernel_windows.TAKES, verdict
+
+
 def test_a_release_before_3_4_refusing_the_count_spelling_points_to_a_specs_window() -> None:
     """Issue 82: 2.9.0-3.3.0 refuse the 3.4+ `count(...)` spelling; the refusal names the fix (a
     [[specs]] window with the older spelling) and the shipped example of one."""

@@ -89,8 +89,9 @@ def _verdict(
     ran = [r for r in runs if r.status in (Status.OK, Status.MISMATCH, Status.FAIL)]
     # "takes it" rests on a run of a module the kernel was applied to, never on one whose compile
     # the records call not applied (that run computed IREE's own ops).
-    cells = {c.job.split(":", 1)[1] for c in applied}
-    matched = [r for r in ran if r.status is Status.OK and r.job.split(":", 1)[1] in cells]
+    # A run's id is its compile's cell plus, where they differ, its runtime (…/rtsrc3.9.0+static).
+    cells = tuple(c.job.split(":", 1)[1] for c in applied)
+    matched = [r for r in ran if r.status is Status.OK and _of_one(r.job.split(":", 1)[1], cells)]
     wrong = [r for r in ran if r.status is Status.MISMATCH]
     failed = [r for r in ran if r.status is Status.FAIL]
     crashed = [r for r in failed if r.error_class == "kernel-crash"]
@@ -142,3 +143,8 @@ def _words(record: Record) -> str:
         text = f"blocked by {record.blocked_by}: {text}"
     line = excerpts.without_paths(text.strip().splitlines()[0] if text.strip() else text)
     return line if len(line) <= _MAX_WORDS else line[: _MAX_WORDS - 1] + "…"
+
+
+def _of_one(run_cell: str, compiled: Sequence[str]) -> bool:
+    """Whether a run's cell is one of the compiles' (itself, or theirs run by another runtime)."""
+    return any(run_cell == c or run_cell.startswith(c + "/") for c in compiled)
