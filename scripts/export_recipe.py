@@ -113,13 +113,14 @@ def install(chosen):
             return factory(seed, attn_implementation="eager")
         return call_factory(factory, seed)
 
-    def recipe_export(aot, spec, path, bytecode=False):
+    def recipe_export(aot, spec, path, bytecode=False, modules=False):
+        # `modules` (each op's torch module, for a generated kernel spec) as export_model.export takes it.
         if "fx" not in chosen:
             if "nonstrict" not in chosen:
-                return export(aot, spec, path, bytecode)
+                return export(aot, spec, path, bytecode, modules)
             start = time.perf_counter()
             exported = aot.export(spec.module, *spec.inputs, strict_export=False)
-            base.save_text(exported, path)
+            base.save_text(exported, path, base._module_nodes(spec) if modules else None)
             return time.perf_counter() - start, "bytecode: not written for a recipe" if bytecode else None
         start = time.perf_counter()
         module = export_fx.export(spec, chosen)

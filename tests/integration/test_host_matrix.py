@@ -276,4 +276,6 @@ def test_the_first_runs_report_says_how_iree_compares_with_the_default_peer(
     # the console's last lines: the same ratio, and the command
     line = next(line for line in done.stdout.splitlines() if line.strip().startswith("tiny_cnn "))
     assert "ONNX Runtime" in line and said.group(0) in line, line
-    assert f"    {tool} advise tiny_cnn\n" in done.stdout  # one runnable command a line
+    assert (
+        f"    {tool} advise tiny_cnn --matrix " in done.stdout
+    )  # one runnable command a line, with the run's settings
