@@ -40,11 +40,10 @@ def where_path(mlir_path):
     return mlir_path.with_name(mlir_path.stem + SUFFIX)
 
 
-def frames(plain, located):
-    """{line of `plain` (from 1): "file:line"} for the ops whose location names a frame outside
-    torch and turbine; {} when the two prints do not hold the same lines."""
-    aliases = {}
-    body = []
+def _paired(plain, located):
+    """(location aliases, plain's module lines, located's module lines, plain's first line) where
+    the two prints hold the same lines; None where they do not."""
+    aliases, body = {}, []
     for line in located.splitlines():
         alias = _ALIAS.match(line)
         if alias:
@@ -54,7 +53,17 @@ def frames(plain, located):
     plain_block, first = _module_block(plain.splitlines())
     located_block, _ = _module_block(body)
     if plain_block is None or located_block is None or len(plain_block) != len(located_block):
+        return None
+    return aliases, plain_block, located_block, first
+
+
+def frames(plain, located):
+    """{line of `plain` (from 1): "file:line"} for the ops whose location names a frame outside
+    torch and turbine; {} when the two prints do not hold the same lines."""
+    paired = _paired(plain, located)
+    if paired is None:
         return {}
+    aliases, plain_block, located_block, first = paired
     memo = {}
     found = {}
     for offset, (bare, with_loc) in enumerate(zip(plain_block, located_block)):
@@ -139,17 +148,10 @@ def _models_frames(chain):
 
 def modules(plain, located, nodes):
     """{line of `plain`: "path Class"}: each op joined to the node of its location's trace."""
-    aliases, body = {}, []
-    for line in located.splitlines():
-        alias = _ALIAS.match(line)
-        if alias:
-            aliases[alias.group(1)] = alias.group(2)
-        else:
-            body.append(line)
-    plain_block, first = _module_block(plain.splitlines())
-    located_block, _ = _module_block(body)
-    if plain_block is None or located_block is None or len(plain_block) != len(located_block):
+    paired = _paired(plain, located)
+    if paired is None:
         return {}
+    aliases, plain_block, located_block, first = paired
     by_trace = {}
     for chain, owner in nodes:
         by_trace.setdefault(chain, []).append(owner)
