@@ -197,12 +197,7 @@ def test_a_kernel_as_a_runtime_plugin(cache: Path, tmp_path: Path) -> None:
     (wrong / "kernel.toml").write_text(toml)
     matrix = tmp_path / "plugin.toml"
     matrix.write_text(PLUGIN_MATRIX.format(data=DATA))
-    results = tmp_path / "results"
-    done = iree_matrix(
-        "matrix", "--matrix", str(matrix), "--backend", "venv", "--iree-source", iree_source(),
-        cache=cache, results=results, timeout=900,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
+    results = _ran(matrix, cache, tmp_path)
     got = records(results)
 
     built = got["kernel:negabs_plugin/x86_64/host"]
@@ -248,12 +243,7 @@ def test_the_test_kernels_beside_another_dispatch(cache: Path, tmp_path: Path) -
     library`); the "hal.executable.source" form applies and matches torch on both. ~2 min."""
     matrix = tmp_path / "beside.toml"
     matrix.write_text(BESIDE_MATRIX.format(data=DATA))
-    results = tmp_path / "results"
-    done = iree_matrix(
-        "matrix", "--matrix", str(matrix), "--backend", "venv", "--iree-source", iree_source(),
-        cache=cache, results=results, timeout=900,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
+    results = _ran(matrix, cache, tmp_path)
     got = records(results)
     for release in ("3.9.0", "3.13.0"):
         cell = f"negabs_model-matmul_negabs/{EXPORTER}/iree{release}/x86_64/default"
@@ -319,12 +309,7 @@ def test_the_depthwise_kernels_beside_other_dispatches(cache: Path, tmp_path: Pa
     matrix.write_text(
         f'{head}models = ["{DATA}/depthwise_model.py:depthwise_block"]\nkernels = ["dw", "dw_plugin"]\n'
     )
-    results = tmp_path / "results"
-    done = iree_matrix(
-        "matrix", "--matrix", str(matrix), "--backend", "venv", "--iree-source", iree_source(),
-        cache=cache, results=results, timeout=900,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
+    results = _ran(matrix, cache, tmp_path)
     got = records(results)
     for release in ("3.9.0", "3.13.0"):
         cell = f"{model}/{EXPORTER}/iree{release}/x86_64/default"
@@ -396,6 +381,18 @@ def test_a_kernel_of_two_sources_is_built_by_the_line_its_answer_prints(cache: P
     assert ran.stdout.strip() == str(tmp_path)
     stored = cache / "store" / "kernel" / built.key / "objects" / "negabs.o"
     assert (two / "negabs.o").read_bytes() == stored.read_bytes()
+
+
+def _ran(matrix: Path, cache: Path, tmp_path: Path) -> Path:
+    """`matrix` run whole on the venv backend, with the IREE source the kernel tests share
+    (`--iree-source`); its results directory."""
+    results = tmp_path / "results"
+    done = iree_matrix(
+        "matrix", "--matrix", str(matrix), "--backend", "venv", "--iree-source", iree_source(),
+        cache=cache, results=results, timeout=900,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return results
 
 
 def _kernel_jobs_only(matrix: Path, cache: Path, tmp_path: Path) -> Path:
