@@ -19,6 +19,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import uuid
 from pathlib import Path
 
 import pytest
@@ -92,7 +93,7 @@ def hostile(tmp_path_factory):  # type: ignore[no-untyped-def]
     try:
         refs = []
         for name, succeeds in (("hostile_fails", False), ("hostile_returns", True)):
-            tag = f"iree-matrix-drill-{tmp_path.name}-{name}"
+            tag = f"iree-matrix-drill-{uuid.uuid4().hex[:12]}-{name}"  # unique across concurrent runs
             tags[name] = tag
             victims[name] = subprocess.Popen(["sleep", "600"])
             victim_in_dev = Path(f"/dev/{tag}-victim")

@@ -152,8 +152,13 @@ def _matrix(path: Path, references: list[str]) -> Path:
 @pytest.fixture(scope="module")
 def routed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Record]:
     """One run of every case on IREE 3.13.0 (export, compile, run; no timing beyond one call)."""
-    tmp = tmp_path_factory.mktemp("routes")
-    cache = shared_cache(tmp / "cache")
+    # A fixed folder: xdist has made this fixture twice in one worker (12 minutes each, the module's
+    # tests sent apart); a second making finds every cell in the store and takes seconds.
+    tmp = tmp_path_factory.getbasetemp() / "routes"
+    cache = tmp / "cache"
+    if not cache.exists():
+        tmp.mkdir(exist_ok=True)
+        shared_cache(cache)
     matrix = _matrix(tmp / "routes.toml", list(CASES))
     done = iree_matrix(
         "matrix", "--matrix", str(matrix), "--backend", "venv", cache=cache, results=tmp / "results",

@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -198,7 +199,10 @@ def misbehaving(tmp_path_factory):  # type: ignore[no-untyped-def]
     (users / "precious.txt").write_text("keep me")
     seen = users / "written-by-the-model"
     here = WRITES_HERE.format(seen=str(seen), precious=str(users / "precious.txt"))
-    mine, theirs = f"iree-matrix-drill-{tmp_path.name}", f"iree-matrix-other-{tmp_path.name}"
+    # Unique names: two runs of this module on one machine (a CI run beside a developer's) each
+    # have a `sandbox0`, and one's cleanup removed the other's file.
+    token = uuid.uuid4().hex
+    mine, theirs = f"iree-matrix-drill-{token}", f"iree-matrix-other-{token}"
     (Path("/dev/shm") / theirs).write_text("another program's")
     shm = SHARED_MEMORY.format(mine=mine, theirs=theirs)
     models = {"writes_here": here, "greedy": GREEDY, "chatty": CHATTY.format(lines=50), "shm": shm}
