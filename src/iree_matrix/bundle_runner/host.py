@@ -38,7 +38,10 @@ def _cpuinfo_text() -> str:
         ) from None
 
 
-def _cpuinfo(text: str) -> dict[str, str]:
+def cpuinfo_fields(text: str) -> dict[str, str]:
+    """The first processor's `key: value` lines of a /proc/cpuinfo text (ARM puts Features per core
+    and the model once at the end: the first value of each key is kept); core/system/host.py reads
+    them with this too."""
     fields: dict[str, str] = {}
     for line in text.splitlines():
         key, sep, value = line.partition(":")
@@ -56,7 +59,7 @@ _ARM_CORES = {"0xb76": ("ARM1176", "arm1176jzf-s"), "0xc07": ("Cortex-A7", "cort
               "0xd4f": ("Neoverse-V2", "neoverse-v2")}  # fmt: skip
 
 
-def _arm_core(fields: dict[str, str]) -> tuple[str, str]:
+def arm_core(fields: dict[str, str]) -> tuple[str, str]:
     """(the name of an ARM CPU whose cpuinfo has none, LLVM's name for it): ("ARM Neoverse-N1 (part
     0xd0c)", "neoverse-n1"); the part alone where the table does not know it."""
     part = fields.get("CPU part", "")
@@ -64,8 +67,10 @@ def _arm_core(fields: dict[str, str]) -> tuple[str, str]:
     return (f"ARM {known[0]} (part {part})", known[1]) if known else (part, "")
 
 
-def _machine_of(fields: dict[str, str]) -> str:
-    """The architecture a cpuinfo text is of (core/system/host.py's rule)."""
+def machine_of(fields: dict[str, str]) -> str:
+    """The architecture (uname -m) a cpuinfo text is of: x86's names a vendor_id; ARM's an
+    implementer, with `CPU architecture: 8` on 64-bit cores and the ISA in 32-bit ones' model name
+    ("ARMv6-compatible processor rev 7 (v6l)": armv6l; Raspberry Pi OS says 7 there for the ARM1176)."""
     if "vendor_id" in fields:
         return "x86_64"
     if "CPU implementer" not in fields:
@@ -125,15 +130,15 @@ def identity() -> Json:
     """This machine as iree-matrix's records describe a host (core/system/host.py `describe`): the same
     fields, the same `identity` string, so a view at home files these figures under the right CPU."""
     text = _cpuinfo_text()
-    fields = _cpuinfo(text)
+    fields = cpuinfo_fields(text)
     given = os.environ.get(CPUINFO_ENV, "").strip()
     flags = sorted(set((fields.get("flags") or fields.get("Features") or "").split()))
     processors = max(1, len(re.findall(r"^processor\s*:", text, re.MULTILINE)))
     found: Json = {
-        "machine": _machine_of(fields) if given else platform.machine(),
+        "machine": machine_of(fields) if given else platform.machine(),
         "cpu": fields.get("model name")
         or fields.get("Model")
-        or _arm_core(fields)[0]
+        or arm_core(fields)[0]
         or platform.processor()
         or "unknown",
         "vendor": fields.get("vendor_id") or fields.get("CPU implementer") or "",
@@ -155,7 +160,7 @@ def identity() -> Json:
     found["identity"] += "|simulated" if given else ""
     llvm = (
         llvm_cpu_name(found["vendor"], found["family"], found["model"], found["stepping"])
-        or _arm_core(fields)[1]
+        or arm_core(fields)[1]
     )
     if llvm:
         found["llvm_cpu"] = llvm
