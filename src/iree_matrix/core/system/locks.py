@@ -392,7 +392,9 @@ def _holding(
     let_go = threading.Lock()  # the give-back and the block's end, one at a time
     ended = threading.Event()  # the block's end closed `fd`: a late give-back must not touch it
     try:
-        if _wait(fd, path, on_wait, cancelled, timeout, report):
+        with _turn(path) as ticket:
+            taken = _wait(fd, path, ticket, on_wait, cancelled, timeout, report)
+        if taken:
             mine = Holder(os.getpid(), job or _program(), time.time(), timeout, os.urandom(8).hex(), expected)
             _write_holder(path, mine)
             limit = overrun_limit(expected)
@@ -442,33 +444,14 @@ def _open(path: Path) -> int:
         return os.open(path, os.O_RDONLY)
 
 
-def _wait(
-    fd: int,
-    path: Path,
-    on_wait: Optional[Callable[[], None]],
-    cancelled: Callable[[], bool],
-    timeout: Optional[float],
-    report: Optional[Callable[[str], None]],
-) -> bool:
-    """Take the lock, polling; True once it holds it, False when its holder was past its limit.
-
-    In turn: a waiter takes a ticket (a file in `queue_path`) and tries the lock only when no
-    live waiter took one before it. flock alone is not fair: a run whose timed stages follow each
-    other let go and took the lock again within a millisecond, and another run polling every 0.2 s
-    waited through its whole series (seen: 9 minutes behind another run's exports)."""
-    ticket = _take_ticket(path)
-    try:
-        return _wait_in_turn(fd, path, ticket, on_wait, cancelled, timeout, report)
-    finally:
-        with contextlib.suppress(OSError):
-            ticket.unlink()
-
-
 def queue_path(lock: Path) -> Path:
     return Path(f"{lock}.queue")
 
 
-def _take_ticket(lock: Path) -> Path:
+@contextlib.contextmanager
+def _turn(lock: Path) -> Iterator[Path]:
+    """A waiter's ticket (a file in `queue_path`), removed when the wait ends: it tries the lock only
+    when no live waiter took one before it (`_wait`)."""
     queue = queue_path(lock)
     with contextlib.suppress(OSError):
         queue.mkdir(mode=0o1777, exist_ok=True)
@@ -477,7 +460,11 @@ def _take_ticket(lock: Path) -> Path:
         ticket.touch()
     except OSError:  # a queue this user cannot write: waits as before, without a turn
         pass
-    return ticket
+    try:
+        yield ticket
+    finally:
+        with contextlib.suppress(OSError):
+            ticket.unlink()
 
 
 def _ahead(ticket: Path) -> bool:
@@ -500,7 +487,7 @@ def _ahead(ticket: Path) -> bool:
     return False
 
 
-def _wait_in_turn(
+def _wait(
     fd: int,
     path: Path,
     ticket: Path,
@@ -509,6 +496,11 @@ def _wait_in_turn(
     timeout: Optional[float],
     report: Optional[Callable[[str], None]],
 ) -> bool:
+    """Take the lock, polling; True once it holds it, False when its holder was past its limit.
+
+    In turn (`_turn`'s `ticket`): flock alone is not fair: a run whose timed stages follow each
+    other let go and took the lock again within a millisecond, and another run polling every 0.2 s
+    waited through its whole series (seen: 9 minutes behind another run's exports)."""
     first, unnamed_since = True, None
     said: Optional[tuple[int, float]] = _NOBODY
     while True:
