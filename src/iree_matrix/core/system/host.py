@@ -14,7 +14,7 @@ from typing import Any, Optional
 # The bundle runner's reading of a cpuinfo text (it ships without this package): one rule for both,
 # so a bundle's records name a CPU as these do.
 from iree_matrix.bundle_runner.base import INTERESTING_FLAGS
-from iree_matrix.bundle_runner.host import arm_core, cpuinfo_fields, machine_of
+from iree_matrix.bundle_runner.host import arm_core, cpuinfo_fields, instance, machine_of
 
 # Another CPU's /proc/cpuinfo text read in place of this machine's (a saved copy: `cat /proc/cpuinfo >
 # FILE` there): what `query`, `advise`'s plan and the answers' folders say to a user of that CPU, tried
@@ -105,25 +105,6 @@ def _described() -> dict[str, Any]:
         simulated=bool(given),
     )
     return found
-
-
-_MACHINE_IDS = (Path("/etc/machine-id"), Path("/var/lib/dbus/machine-id"))
-_BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
-
-
-def instance() -> str:
-    """Which machine this is, apart from its CPU identity: two machines of one identity time one job
-    under one key, and `merge` keeps both only if their records say they are two. A digest of
-    /etc/machine-id, salted as machine-id(5) asks (the id itself is confidential); without one, of
-    this boot's id (a reboot then reads as another machine: both records kept, none lost)."""
-    for source in (*_MACHINE_IDS, _BOOT_ID):
-        try:
-            text = source.read_text().strip()
-        except OSError:
-            continue
-        if text:
-            return hashlib.sha256(f"iree-matrix instance {text}".encode()).hexdigest()[:16]
-    return ""
 
 
 def identity() -> str:
