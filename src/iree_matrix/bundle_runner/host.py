@@ -131,12 +131,11 @@ def llvm_cpu_name(vendor: str, family: str, model: str, stepping: str) -> str:
     return ""
 
 
-def identity() -> Json:
-    """This machine as iree-matrix's records describe a host (core/system/host.py `describe`): the same
-    fields, the same `identity` string, so a view at home files these figures under the right CPU."""
-    text = _cpuinfo_text()
+def described(text: str, given: str) -> Json:
+    """The host a cpuinfo text is of, as iree-matrix's records describe one: core/system/host.py's
+    `describe` is this too, so a bundle's records and the tool's give one CPU one `identity` string.
+    `given`: the IREE_MATRIX_CPUINFO file the text was read from ("": this machine's)."""
     fields = cpuinfo_fields(text)
-    given = os.environ.get(CPUINFO_ENV, "").strip()
     flags = sorted(set((fields.get("flags") or fields.get("Features") or "").split()))
     processors = max(1, len(re.findall(r"^processor\s*:", text, re.MULTILINE)))
     found: Json = {
@@ -146,11 +145,13 @@ def identity() -> Json:
         or arm_core(fields)[0]
         or platform.processor()
         or "unknown",
+        # x86: vendor_id / cpu family / model / stepping; ARM: implementer / architecture / part / revision
         "vendor": fields.get("vendor_id") or fields.get("CPU implementer") or "",
         "family": fields.get("cpu family") or fields.get("CPU architecture") or "",
         "model": fields.get("model") or fields.get("CPU part") or "",
         "stepping": fields.get("stepping") or fields.get("CPU revision") or "",
         "cpu_features": sorted(f for f in flags if f in INTERESTING_FLAGS),
+        # Every flag, by digest (the list is ~1.4 kB): equal digests, equal instruction sets.
         "cpu_flags_sha256": hashlib.sha256(" ".join(flags).encode()).hexdigest(),
         "cores": processors if given else os.cpu_count(),
         "system": platform.platform(),
@@ -163,6 +164,15 @@ def identity() -> Json:
     parts = [found[k] or "" for k in ("machine", "vendor", "family", "model", "stepping")]
     found["identity"] = "|".join(map(str, [*parts, found["cpu_flags_sha256"][:16], found["cores"] or ""]))
     found["identity"] += "|simulated" if given else ""
+    return found
+
+
+def identity() -> Json:
+    """This machine as iree-matrix's records describe a host (`described`), with LLVM's name for its
+    CPU from CPUID's table (there is no compiler here to ask)."""
+    text = _cpuinfo_text()
+    found = described(text, os.environ.get(CPUINFO_ENV, "").strip())
+    fields = cpuinfo_fields(text)
     llvm = (
         llvm_cpu_name(found["vendor"], found["family"], found["model"], found["stepping"])
         or arm_core(fields)[1]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
-import platform
 import re
 import resource
 from pathlib import Path
@@ -13,8 +12,7 @@ from typing import Any, Optional
 
 # The bundle runner's reading of a cpuinfo text (it ships without this package): one rule for both,
 # so a bundle's records name a CPU as these do.
-from iree_matrix.bundle_runner.base import INTERESTING_FLAGS
-from iree_matrix.bundle_runner.host import arm_core, cpuinfo_fields, instance, machine_of
+from iree_matrix.bundle_runner.host import described
 
 # Another CPU's /proc/cpuinfo text read in place of this machine's (a saved copy: `cat /proc/cpuinfo >
 # FILE` there): what `query`, `advise`'s plan and the answers' folders say to a user of that CPU, tried
@@ -28,26 +26,6 @@ def cpuinfo_override() -> Optional[Path]:
     """The file IREE_MATRIX_CPUINFO names, or None (this machine's /proc/cpuinfo is read)."""
     given = os.environ.get(CPUINFO_ENV, "").strip()
     return Path(given) if given else None
-
-
-@functools.cache
-def _cpu() -> dict[str, Any]:
-    """What /proc/cpuinfo says of the first CPU: vendor, family / model / stepping, its name and flags."""
-    text = _cpuinfo_text()
-    fields = cpuinfo_fields(text)
-    flags = sorted(set((fields.get("flags") or fields.get("Features") or "").split()))
-    name = fields.get("model name") or fields.get("Model") or arm_core(fields)[0] or platform.processor()
-    return {
-        "cpu": name or "unknown",
-        "machine": machine_of(fields),  # read only for IREE_MATRIX_CPUINFO's file
-        "processors": max(1, len(re.findall(r"^processor\s*:", text, re.MULTILINE))),
-        # x86: vendor_id / cpu family / model / stepping; ARM: implementer / architecture / part / revision
-        "vendor": fields.get("vendor_id") or fields.get("CPU implementer") or "",
-        "family": fields.get("cpu family") or fields.get("CPU architecture") or "",
-        "model": fields.get("model") or fields.get("CPU part") or "",
-        "stepping": fields.get("stepping") or fields.get("CPU revision") or "",
-        "flags": flags,
-    }
 
 
 _LLVM: dict[str, str] = {}  # what a compiler said this CPU is (compile stage, `note_llvm`)
@@ -78,33 +56,8 @@ def _described() -> dict[str, Any]:
     """This host as every record carries it. `identity` is what tells two CPUs apart: two machines
     whose model name reads "AMD EPYC" but whose family / model differ (Zen 4 and Zen 5) are two
     identities; `llvm_cpu` (LLVM's name for it, e.g. znver4) is added once a compiler was asked."""
-    cpu = _cpu()
     given = cpuinfo_override()
-    found = {
-        "machine": cpu["machine"] if given else platform.machine(),
-        "cpu": cpu["cpu"],
-        "vendor": cpu["vendor"],
-        "family": cpu["family"],
-        "model": cpu["model"],
-        "stepping": cpu["stepping"],
-        "cpu_features": sorted(f for f in cpu["flags"] if f in INTERESTING_FLAGS),
-        # Every flag, by digest (the list is ~1.4 kB): equal digests, equal instruction sets.
-        "cpu_flags_sha256": hashlib.sha256(" ".join(cpu["flags"]).encode()).hexdigest(),
-        "cores": cpu["processors"] if given else os.cpu_count(),
-        "system": platform.platform(),
-        "libc": "-".join(platform.libc_ver()),
-        "python": platform.python_version(),
-        "instance": instance(),
-    }
-    if given:
-        found["cpuinfo_from"] = str(given)
-    found["identity"] = identity_from(
-        *(str(found[k] or "") for k in ("machine", "vendor", "family", "model", "stepping")),
-        flags_sha256=found["cpu_flags_sha256"],
-        cores=found["cores"],
-        simulated=bool(given),
-    )
-    return found
+    return described(_cpuinfo_text(), str(given) if given else "")
 
 
 def identity() -> str:
