@@ -396,7 +396,7 @@ def _holding(
             taken = _wait(fd, path, ticket, on_wait, cancelled, timeout, report)
         if taken:
             mine = Holder(os.getpid(), job or _program(), time.time(), timeout, os.urandom(8).hex(), expected)
-            _write_holder(path, mine)
+            _write_holder_file(holder_path(path), mine)
             limit = overrun_limit(expected)
             if limit is not None:
                 give_back = threading.Timer(limit, _give_back, (fd, path, mine, let_go, ended, report))
@@ -408,7 +408,7 @@ def _holding(
             give_back.cancel()
         with let_go:
             if mine is not None:
-                _remove_holder(path, mine)
+                _remove_holder_file(holder_path(path), mine)
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
             ended.set()
@@ -426,7 +426,7 @@ def _give_back(
     with let_go:
         if ended.is_set():  # the block ended first: its fd is closed (its number maybe reused)
             return
-        _remove_holder(path, mine)
+        _remove_holder_file(holder_path(path), mine)
         fcntl.flock(fd, fcntl.LOCK_UN)
     if report is not None:
         report(
@@ -550,10 +550,6 @@ def _name(who: Optional[Holder], now: float) -> str:
     return who.describe(now) if who is not None else "a process that left no note of who it is"
 
 
-def _write_holder(lock: Path, mine: Holder) -> None:
-    _write_holder_file(holder_path(lock), mine)
-
-
 def _write_holder_file(target: Path, mine: Holder) -> None:
     """Best effort: a waiter without it only says less (a sticky /tmp may refuse to replace another
     user's stale file)."""
@@ -569,10 +565,6 @@ def _write_holder_file(target: Path, mine: Holder) -> None:
     except OSError:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
-
-
-def _remove_holder(lock: Path, mine: Holder) -> None:
-    _remove_holder_file(holder_path(lock), mine)
 
 
 def _remove_holder_file(note: Path, mine: Holder) -> None:
