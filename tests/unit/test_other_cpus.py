@@ -26,7 +26,6 @@ def as_cpu(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
     """Read this machine as the named cpuinfo file (`as_cpu("zen4-epyc9654")`), caches cleared."""
 
     def clear() -> None:
-        host._cpu.cache_clear()
         host._described.cache_clear()
 
     def use(name: str) -> None:

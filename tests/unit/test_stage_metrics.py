@@ -4,7 +4,6 @@ cell is found through the one index by stage."""
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Optional
 
 import pytest
@@ -18,9 +17,7 @@ from iree_matrix.core.model.metrics_view import Metrics, StageMetrics, Timed, me
 from iree_matrix.core.model.results import Index, Record, Status
 
 
-@dataclasses.dataclass(frozen=True)
-class _Toy(StageMetrics):
-    stage = "toy"
+class _Toy(StageMetrics, stage="toy"):
     count: Optional[int] = metric("how many")
     share: Optional[float] = metric("a fraction")
     name: str = metric("what", "")

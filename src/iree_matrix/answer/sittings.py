@@ -380,9 +380,7 @@ def _proof_problem(proof: Any, compiled: set[str]) -> Optional[str]:
 
 
 def _timed_problem(timed: Any, compiled: set[str]) -> Optional[str]:
-    if not isinstance(timed, Mapping) or not _NAME.fullmatch(str(timed.get("config") or "")):
-        return "not a configuration (letters, digits, ._+@~-)"
-    why = _times_problem(timed.get("ms"))
+    why = _named_problem(timed, "config", _NAME, "not a configuration (letters, digits, ._+@~-)")
     if why:
         return why
     same_as = str(timed.get("same_as") or "")
@@ -393,14 +391,14 @@ def _timed_problem(timed: Any, compiled: set[str]) -> Optional[str]:
         return "its flags are not a list of flags"
     if not isinstance(timed.get("error") or "", str) or timed.get("matches") not in (True, False, None):
         return "its error or matches is not what a proof records"
-    digest = timed.get("module_sha256")
-    if digest and compiled and digest not in compiled:
-        return f"module {str(digest)[:12]} is not one the sitting's own records compiled"
-    return None
+    return _module_problem(timed, compiled)
 
 
-def _times_problem(ms: Any) -> Optional[str]:
-    ms = ms or []
+def _named_problem(entry: Any, key: str, name: re.Pattern[str], not_named: str) -> Optional[str]:
+    """An arm or a proof's timed configuration: named (`key`, matching `name`), with round times."""
+    if not isinstance(entry, Mapping) or not name.fullmatch(str(entry.get(key) or "")):
+        return not_named
+    ms = entry.get("ms") or []
     if not isinstance(ms, list) or not all(
         isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and 0 < x < _MAX_MS
         for x in ms
@@ -409,15 +407,17 @@ def _times_problem(ms: Any) -> Optional[str]:
     return None
 
 
-def _arm_problem(arm: Any, compiled: set[str]) -> Optional[str]:
-    if not isinstance(arm, Mapping) or not _TEXT.fullmatch(str(arm.get("name") or "")):
-        return "not a named arm"
-    why = _times_problem(arm.get("ms"))
-    if why:
-        return why
-    digest = arm.get("module_sha256")
+def _module_problem(entry: Mapping[str, Any], compiled: set[str]) -> Optional[str]:
+    digest = entry.get("module_sha256")
     if digest and compiled and digest not in compiled:
         return f"module {str(digest)[:12]} is not one the sitting's own records compiled"
+    return None
+
+
+def _arm_problem(arm: Any, compiled: set[str]) -> Optional[str]:
+    why = _named_problem(arm, "name", _TEXT, "not a named arm") or _module_problem(arm, compiled)
+    if why:
+        return why
     if arm.get("kind") == advice.KERNEL:  # its files and command are shown as what to run
         if not _NAME.fullmatch(str(arm.get("kernel") or "")):
             return "a kernel arm whose kernel is not a name"

@@ -8,7 +8,7 @@ import datetime
 import statistics
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -35,6 +35,22 @@ MIN_REPETITIONS = 5  # fewer decide nothing in iree-matrix's paired tests (core/
 INTERESTING_FLAGS = ("avx", "avx2", "avx512f", "avx512bw", "avx512vl", "avx512_vnni", "fma", "sse4_2",
                      "neon", "asimd")  # fmt: skip
 GPU_KINDS = {"cuda": "CUDA", "vulkan": "Vulkan", "hip": "HIP"}
+
+
+def rotating_rounds(function: str, timed: list[Json], rounds: int, ask: Callable[[Json], Json],
+                    say: Callable[[str], None]) -> None:  # fmt: skip
+    """`rounds` rounds over the `timed` arms in rotating order, reversed every other round: each arm's
+    median of the calls `ask` times for it in a round appended to its "ms" (or its error kept); a
+    CPU sitting (sitting.py) and a GPU one (gpu.py) differ only in whom they ask."""
+    for index in range(rounds):
+        order = timed[index % len(timed) :] + timed[: index % len(timed)] if timed else []
+        for arm in order if index % 2 == 0 else order[::-1]:
+            answer = ask(arm)
+            if answer["ok"]:
+                arm["ms"].append(statistics.median(answer["ms"]))
+            else:
+                arm["error"] = answer["error"]
+        say(f"{function}: round {index + 1} of {rounds}")
 
 
 class BundleError(Exception):

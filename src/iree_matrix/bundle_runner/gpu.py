@@ -13,12 +13,12 @@ stdlib only: numpy, iree.runtime and torch are imported by the functions a timin
 
 from __future__ import annotations
 
-import statistics
 import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
 
+from .base import rotating_rounds
 from .modules import module_path
 
 if TYPE_CHECKING:
@@ -201,19 +201,15 @@ def _torch_peers(
 
 
 def _rounds(function: str, timed: list[Json], rounds: int, calls: int, say: Say, worker: Workers) -> None:
-    """`rounds` rotating rounds (reversed every other one) of `calls` synchronised calls per arm."""
-    for index in range(rounds):
-        order = timed[index % len(timed) :] + timed[: index % len(timed)] if timed else []
-        for arm in order if index % 2 == 0 else order[::-1]:
-            peer = arm["job"].startswith("peer:")
-            answer = worker("peer" if peer else arm["release"]).ask(
-                {"time": arm["name"] if peer else arm["job"], "calls": calls, "clock": "wall"}
-            )
-            if answer["ok"]:
-                arm["ms"].append(statistics.median(answer["ms"]))
-            else:
-                arm["error"] = answer["error"]
-        say(f"{function}: round {index + 1} of {rounds}")
+    """`rotating_rounds` of `calls` synchronised calls per arm."""
+
+    def ask(arm: Json) -> Json:
+        peer = arm["job"].startswith("peer:")
+        return worker("peer" if peer else arm["release"]).ask(
+            {"time": arm["name"] if peer else arm["job"], "calls": calls, "clock": "wall"}
+        )
+
+    rotating_rounds(function, timed, rounds, ask, say)
 
 
 # --------------------------------------------------------------------------- a timing worker's side

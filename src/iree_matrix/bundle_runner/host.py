@@ -38,7 +38,10 @@ def _cpuinfo_text() -> str:
         ) from None
 
 
-def _cpuinfo(text: str) -> dict[str, str]:
+def cpuinfo_fields(text: str) -> dict[str, str]:
+    """The first processor's `key: value` lines of a /proc/cpuinfo text (ARM puts Features per core
+    and the model once at the end: the first value of each key is kept); core/system/host.py reads
+    them with this too."""
     fields: dict[str, str] = {}
     for line in text.splitlines():
         key, sep, value = line.partition(":")
@@ -56,7 +59,7 @@ _ARM_CORES = {"0xb76": ("ARM1176", "arm1176jzf-s"), "0xc07": ("Cortex-A7", "cort
               "0xd4f": ("Neoverse-V2", "neoverse-v2")}  # fmt: skip
 
 
-def _arm_core(fields: dict[str, str]) -> tuple[str, str]:
+def arm_core(fields: dict[str, str]) -> tuple[str, str]:
     """(the name of an ARM CPU whose cpuinfo has none, LLVM's name for it): ("ARM Neoverse-N1 (part
     0xd0c)", "neoverse-n1"); the part alone where the table does not know it."""
     part = fields.get("CPU part", "")
@@ -64,8 +67,10 @@ def _arm_core(fields: dict[str, str]) -> tuple[str, str]:
     return (f"ARM {known[0]} (part {part})", known[1]) if known else (part, "")
 
 
-def _machine_of(fields: dict[str, str]) -> str:
-    """The architecture a cpuinfo text is of (core/system/host.py's rule)."""
+def machine_of(fields: dict[str, str]) -> str:
+    """The architecture (uname -m) a cpuinfo text is of: x86's names a vendor_id; ARM's an
+    implementer, with `CPU architecture: 8` on 64-bit cores and the ISA in 32-bit ones' model name
+    ("ARMv6-compatible processor rev 7 (v6l)": armv6l; Raspberry Pi OS says 7 there for the ARM1176)."""
     if "vendor_id" in fields:
         return "x86_64"
     if "CPU implementer" not in fields:
@@ -76,7 +81,12 @@ def _machine_of(fields: dict[str, str]) -> str:
     return "aarch64" if fields.get("CPU architecture", "").strip() in ("8", "9", "AArch64") else "armv7l"
 
 
-def _instance() -> str:
+def instance() -> str:
+    """Which machine this is, apart from its CPU identity: two machines of one identity time one job
+    under one key, and `merge` keeps both only if their records say they are two. A digest of
+    /etc/machine-id, salted as machine-id(5) asks (the id itself is confidential); without one, of
+    this boot's id (a reboot then reads as another machine: both records kept, none lost).
+    core/system/host.py records this one too."""
     for source in ("/etc/machine-id", "/var/lib/dbus/machine-id", "/proc/sys/kernel/random/boot_id"):
         try:
             text = Path(source).read_text().strip()
@@ -121,41 +131,51 @@ def llvm_cpu_name(vendor: str, family: str, model: str, stepping: str) -> str:
     return ""
 
 
-def identity() -> Json:
-    """This machine as iree-matrix's records describe a host (core/system/host.py `describe`): the same
-    fields, the same `identity` string, so a view at home files these figures under the right CPU."""
-    text = _cpuinfo_text()
-    fields = _cpuinfo(text)
-    given = os.environ.get(CPUINFO_ENV, "").strip()
+def described(text: str, given: str) -> Json:
+    """The host a cpuinfo text is of, as iree-matrix's records describe one: core/system/host.py's
+    `describe` is this too, so a bundle's records and the tool's give one CPU one `identity` string.
+    `given`: the IREE_MATRIX_CPUINFO file the text was read from ("": this machine's)."""
+    fields = cpuinfo_fields(text)
     flags = sorted(set((fields.get("flags") or fields.get("Features") or "").split()))
     processors = max(1, len(re.findall(r"^processor\s*:", text, re.MULTILINE)))
     found: Json = {
-        "machine": _machine_of(fields) if given else platform.machine(),
+        "machine": machine_of(fields) if given else platform.machine(),
         "cpu": fields.get("model name")
         or fields.get("Model")
-        or _arm_core(fields)[0]
+        or arm_core(fields)[0]
         or platform.processor()
         or "unknown",
+        # x86: vendor_id / cpu family / model / stepping; ARM: implementer / architecture / part / revision
         "vendor": fields.get("vendor_id") or fields.get("CPU implementer") or "",
         "family": fields.get("cpu family") or fields.get("CPU architecture") or "",
         "model": fields.get("model") or fields.get("CPU part") or "",
         "stepping": fields.get("stepping") or fields.get("CPU revision") or "",
         "cpu_features": sorted(f for f in flags if f in INTERESTING_FLAGS),
+        # Every flag, by digest (the list is ~1.4 kB): equal digests, equal instruction sets.
         "cpu_flags_sha256": hashlib.sha256(" ".join(flags).encode()).hexdigest(),
         "cores": processors if given else os.cpu_count(),
         "system": platform.platform(),
         "libc": "-".join(platform.libc_ver()),
         "python": platform.python_version(),
-        "instance": _instance(),
+        "instance": instance(),
     }
     if given:
         found["cpuinfo_from"] = given
     parts = [found[k] or "" for k in ("machine", "vendor", "family", "model", "stepping")]
     found["identity"] = "|".join(map(str, [*parts, found["cpu_flags_sha256"][:16], found["cores"] or ""]))
     found["identity"] += "|simulated" if given else ""
+    return found
+
+
+def identity() -> Json:
+    """This machine as iree-matrix's records describe a host (`described`), with LLVM's name for its
+    CPU from CPUID's table (there is no compiler here to ask)."""
+    text = _cpuinfo_text()
+    found = described(text, os.environ.get(CPUINFO_ENV, "").strip())
+    fields = cpuinfo_fields(text)
     llvm = (
         llvm_cpu_name(found["vendor"], found["family"], found["model"], found["stepping"])
-        or _arm_core(fields)[1]
+        or arm_core(fields)[1]
     )
     if llvm:
         found["llvm_cpu"] = llvm

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Optional
 
 from . import gap, gpu
-from .base import now
+from .base import now, rotating_rounds
 from .manifest import install, named, wheel_for
 from .tools import benchmark_argv, tools_of
 from .worker import Worker, importable
@@ -130,19 +130,14 @@ def _peers(
 
 def _rounds(function: str, timed: list[Json], cells: dict[str, Json], workers: dict[str, Worker], rounds: int,
             calls: int, say: Say) -> None:  # fmt: skip
-    """`rounds` rounds over the `timed` arms in rotating order, reversed every other round: each arm's
-    median of `calls` calls per round appended to its "ms" (or its error said)."""
-    for index in range(rounds):
-        order = timed[index % len(timed) :] + timed[: index % len(timed)] if timed else []
-        for arm in order if index % 2 == 0 else order[::-1]:
-            peer = arm["job"].startswith("peer:")
-            worker = workers["peer" if peer else cells[arm["job"]]["runtime"]]
-            answer = worker.ask({"time": arm["name"] if peer else arm["job"], "calls": calls})
-            if answer["ok"]:
-                arm["ms"].append(statistics.median(answer["ms"]))
-            else:
-                arm["error"] = answer["error"]
-        say(f"{function}: round {index + 1} of {rounds}")
+    """`rotating_rounds` of `calls` calls per arm, each timed by its release's worker."""
+
+    def ask(arm: Json) -> Json:
+        peer = arm["job"].startswith("peer:")
+        worker = workers["peer" if peer else cells[arm["job"]]["runtime"]]
+        return worker.ask({"time": arm["name"] if peer else arm["job"], "calls": calls})
+
+    rotating_rounds(function, timed, rounds, ask, say)
 
 
 def _profile_gap(

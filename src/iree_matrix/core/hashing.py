@@ -7,13 +7,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from iree_matrix.bundle_runner.manifest import sha256_of
 
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+# A file's digest as the bundle runner checks it (it ships without this package): one reader for both.
+file_sha256 = sha256_of
 
 
 def tree_sha256(paths: list[Path]) -> str:

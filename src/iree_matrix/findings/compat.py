@@ -72,8 +72,8 @@ def derive(
         "identical_exports": [_plain(s) for s in exporters.identical_exports(runs)],
         **_exporters(latest),
         **({"roofline": found} if (found := roofline.document(latest)) is not None else {}),
-        **({"answers": [_answer(a, source) for a in advised]} if advised else {}),
-        **({"gpu_answers": [_gpu_answer(a, source) for a in gpu]} if gpu else {}),
+        **({"answers": [_answer(advice.as_json(a), a.source, source) for a in advised]} if advised else {}),
+        **({"gpu_answers": [_answer(gpu_advice.as_json(a), a.source, source) for a in gpu]} if gpu else {}),
         **({"kernels": windows} if (windows := _kernels(latest)) else {}),
         "digests": _digests(latest),
     }
@@ -87,21 +87,12 @@ def _kernels(latest: list[Record]) -> list[dict[str, Any]]:
     ]
 
 
-def _answer(a: advice.Advice, source: Optional[Path]) -> dict[str, Any]:
-    """An Advice, its sitting file named relative to the set (no publisher's path)."""
-    document = advice.as_json(a)
+def _answer(document: dict[str, Any], sitting: str, source: Optional[Path]) -> dict[str, Any]:
+    """An answer's document (a CPU's Advice or a GpuAnswer), its sitting file named relative to the set
+    (no publisher's path)."""
     if source is not None:
         with contextlib.suppress(ValueError):
-            document["source"] = str(Path(a.source).resolve().relative_to(Path(source).resolve().parent))
-    return document
-
-
-def _gpu_answer(a: gpu_advice.GpuAnswer, source: Optional[Path]) -> dict[str, Any]:
-    """A GPU answer, its sitting file named relative to the set."""
-    document = gpu_advice.as_json(a)
-    if source is not None:
-        with contextlib.suppress(ValueError):
-            document["source"] = str(Path(a.source).resolve().relative_to(Path(source).resolve().parent))
+            document["source"] = str(Path(sitting).resolve().relative_to(Path(source).resolve().parent))
     return document
 
 

@@ -101,26 +101,17 @@ def _verdict(
     )  # a crash loaded first
     match = "matches" if matched and not wrong else "differs" if wrong else "not run"
     reason, evidence = "", [r.job for r in (*applied, *refused, *nothing)]
-    # A run the kernel broke outweighs one that matched; a runtime's refusal (a cross of releases)
-    # does not, where another runtime ran the same module right.
-    if wrong:
-        verdict, reason = WRONG, _words(wrong[0])
-        evidence += [r.job for r in wrong]
-    elif crashed:
-        verdict, reason = CRASHES, _words(crashed[0])
-        evidence += [r.job for r in crashed]
-    elif matched:
-        verdict = TAKES
-        evidence += [r.job for r in matched]
-    elif failed:
-        verdict, reason = REFUSED_AT_RUN, _words(failed[0])
-        evidence += [r.job for r in failed]
-    elif applied:
-        verdict = COMPILES
-    elif refused:
-        verdict, reason = REFUSED, _words(refused[0])
-    elif nothing:
-        verdict, reason = NOTHING, _words(nothing[0])
+    # The first kind of record there is gives the verdict, its first record the reason (but for a
+    # take or a compile) and its records the evidence. A run the kernel broke outweighs one that
+    # matched; a runtime's refusal (a cross of releases) does not, where another runtime ran the same
+    # module right.
+    kinds = ((wrong, WRONG), (crashed, CRASHES), (matched, TAKES), (failed, REFUSED_AT_RUN),
+             (applied, COMPILES), (refused, REFUSED), (nothing, NOTHING))  # fmt: skip
+    first_kind = next(((found, said) for found, said in kinds if found), None)
+    if first_kind is not None:
+        found, verdict = first_kind
+        reason = "" if verdict in (TAKES, COMPILES) else _words(found[0])
+        evidence += [r.job for r in found]
     elif build is not None and build.status is Status.FAIL:
         verdict, reason = NO_BUILD, _words(build)
         evidence.append(build.job)

@@ -11,7 +11,7 @@ import dataclasses
 import re
 import shlex
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Optional
+from typing import Any, Optional
 
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
@@ -117,6 +117,11 @@ class NamedCpu:
         return cls(found[0][len(cls.PREFIX) :]) if found else None
 
 
+def _knob(name: str, flag: str, what: str, **more: Any) -> Profile:
+    """A knob that is `default` (this machine's CPU) with one flag more; `more`: the rest of its data."""
+    return Profile(name, flags=(flag,), description=f"host CPU, {what}", **more)
+
+
 BUILTIN_PROFILES: dict[str, Profile] = {
     p.name: p
     for p in (
@@ -126,17 +131,13 @@ BUILTIN_PROFILES: dict[str, Profile] = {
         ),
         Profile("O2", target_cpu="host", opt_level="O2", description="host CPU, --iree-opt-level=O2"),
         Profile("O3", target_cpu="host", opt_level="O3", description="host CPU, --iree-opt-level=O3"),
-        Profile(
+        _knob(
             "no-data-tiling",
-            flags=("--iree-opt-data-tiling=false",),
+            "--iree-opt-data-tiling=false",
+            "data tiling off (it fails on some models)",
             group="data tiling",
-            description="host CPU, data tiling off (it fails on some models)",
         ),
-        Profile(
-            "ukernels",
-            flags=("--iree-llvmcpu-enable-ukernels=all",),
-            description="host CPU, every microkernel IREE has for it",
-        ),
+        _knob("ukernels", "--iree-llvmcpu-enable-ukernels=all", "every microkernel IREE has for it"),
         Profile(
             "O3-stack",
             target_cpu="host",
@@ -153,44 +154,40 @@ BUILTIN_PROFILES: dict[str, Profile] = {
             ),
             description="host CPU, convolutions rewritten channels-last before lowering",
         ),
-        Profile(
-            "im2col",
-            flags=("--iree-global-opt-use-im2col-for-convs=true",),
-            description="host CPU, convolutions as im2col + matmul",
-        ),
-        Profile(
+        _knob("im2col", "--iree-global-opt-use-im2col-for-convs=true", "convolutions as im2col + matmul"),
+        _knob(
             "aggressive-fusion",
-            flags=("--iree-dispatch-creation-enable-aggressive-fusion=true",),
-            description="host CPU, aggressive dispatch fusion",
+            "--iree-dispatch-creation-enable-aggressive-fusion=true",
+            "aggressive dispatch fusion",
         ),
-        Profile(
+        _knob(
             "transposes",
-            flags=("--iree-opt-aggressively-propagate-transposes=true",),
-            description="host CPU, transposes propagated aggressively",
+            "--iree-opt-aggressively-propagate-transposes=true",
+            "transposes propagated aggressively",
         ),
         # Four more knobs of the budgeted search. Defaults from IREE's source
         # (compiler/src/iree/compiler/Codegen/LLVMCPU/Passes.cpp and, from 3.11, its options
         # binder): FP-reduction reassociation is off at codegen opt level O0, the default since the
         # binder tied it to `--iree-llvmcpu-mlir-opt-level`; softmax decomposition fuses by default.
-        Profile(
+        _knob(
             "reassociate-fp",
-            flags=("--iree-llvmcpu-reassociate-fp-reductions=true",),
-            description="host CPU, FP reductions may be reassociated (vectorised sums)",
+            "--iree-llvmcpu-reassociate-fp-reductions=true",
+            "FP reductions may be reassociated (vectorised sums)",
         ),
-        Profile(
+        _knob(
             "softmax-unfused",
-            flags=("--iree-llvmcpu-use-decompose-softmax-fuse=false",),
-            description="host CPU, softmax decomposed without its inter-pass fusion",
+            "--iree-llvmcpu-use-decompose-softmax-fuse=false",
+            "softmax decomposed without its inter-pass fusion",
         ),
-        Profile(
+        _knob(
             "fast-min-max",
-            flags=("--iree-llvmcpu-use-fast-min-max-ops=true",),
-            description="host CPU, arith.minf/maxf instead of NaN-propagating minimumf/maximumf",
+            "--iree-llvmcpu-use-fast-min-max-ops=true",
+            "arith.minf/maxf instead of NaN-propagating minimumf/maximumf",
         ),
-        Profile(
+        _knob(
             "vector-256",
-            flags=("--iree-llvmcpu-target-vector-width-in-bytes=32",),
-            description="host CPU, 256-bit vectors (AVX2 width) even where the CPU has AVX-512",
+            "--iree-llvmcpu-target-vector-width-in-bytes=32",
+            "256-bit vectors (AVX2 width) even where the CPU has AVX-512",
         ),
         Profile(
             "avx2",
@@ -205,56 +202,55 @@ BUILTIN_PROFILES: dict[str, Profile] = {
         # (the former benchmark suite, iree-comparative-benchmark) turn it on with microkernels:
         # `--iree-opt-data-tiling=true --iree-llvmcpu-enable-ukernels=all`. Before the change it
         # was on, so there `data-tiling` is the null knob and `no-data-tiling` the change.
-        Profile(
+        _knob(
             "stack-1m",
-            flags=("--iree-llvmcpu-stack-allocation-limit=1048576",),
-            description="host CPU, a 1 MiB stack allocation limit (data-tiled YOLOX-nano exceeds the "
-            "default)",
+            "--iree-llvmcpu-stack-allocation-limit=1048576",
+            "a 1 MiB stack allocation limit (data-tiled YOLOX-nano exceeds the default)",
         ),
-        Profile(
+        _knob(
             "data-tiling",
-            flags=("--iree-opt-data-tiling=true",),
+            "--iree-opt-data-tiling=true",
+            "data tiling on (packed mmt4d layouts for matmuls and convolutions)",
             needs=("stack-1m",),
             group="data tiling",
-            description="host CPU, data tiling on (packed mmt4d layouts for matmuls and convolutions)",
             source="IREE's x86 benchmark configs; off by default since iree-org/iree#21935",
         ),
-        Profile(
+        _knob(
             "dt-ukernels",
-            flags=("--iree-llvmcpu-enable-ukernels=all",),
+            "--iree-llvmcpu-enable-ukernels=all",
+            "data tiling on with every microkernel (IREE's x86 benchmark config)",
             needs=("data-tiling",),
             group="data tiling",
-            description="host CPU, data tiling on with every microkernel (IREE's x86 benchmark config)",
             source="IREE's x86 benchmark configs (--iree-opt-data-tiling=true "
             "--iree-llvmcpu-enable-ukernels=all)",
         ),
         # LLVM's own loop and SLP passes: IREE leaves them off (its vectorizer does the work) and no
         # `--iree-opt-level` turns them on; by hand on Zen 4 (3.13.0, MobileNetV2) unrolling gave
         # 1.26x and unrolling + SLP 1.43-1.52x over channels-last+im2col, in the depthwise convs.
-        Profile(
+        _knob(
             "loop-unrolling",
-            flags=("--iree-llvmcpu-loop-unrolling=true",),
-            description="host CPU, LLVM's loop unrolling",
+            "--iree-llvmcpu-loop-unrolling=true",
+            "LLVM's loop unrolling",
             source="iree-compile --help-hidden: 'Enable LLVM loop unrolling opt' (off by default)",
         ),
-        Profile(
+        _knob(
             "slp-vectorization",
-            flags=("--iree-llvmcpu-slp-vectorization=true",),
-            description="host CPU, LLVM's SLP vectorizer",
+            "--iree-llvmcpu-slp-vectorization=true",
+            "LLVM's SLP vectorizer",
             source="iree-compile --help-hidden: 'Enable LLVM SLP Vectorization opt' (off by default)",
             pairs=("loop-unrolling",),
         ),
-        Profile(
+        _knob(
             "loop-vectorization",
-            flags=("--iree-llvmcpu-loop-vectorization=true",),
-            description="host CPU, LLVM's loop vectorizer",
+            "--iree-llvmcpu-loop-vectorization=true",
+            "LLVM's loop vectorizer",
             source="iree-compile --help-hidden: 'Enable LLVM loop vectorization opt' (off by default)",
         ),
-        Profile(
+        _knob(
             "loop-interleaving",
+            "--iree-llvmcpu-loop-interleaving=true",
+            "LLVM's loop interleaving",
             pairs=("loop-vectorization",),  # LLVM interleaves the loops its loop vectorizer handles
-            flags=("--iree-llvmcpu-loop-interleaving=true",),
-            description="host CPU, LLVM's loop interleaving",
             source="iree-compile --help-hidden: 'Enable LLVM loop interleaving opt' (off by default)",
         ),
         Profile(

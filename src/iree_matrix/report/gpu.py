@@ -11,8 +11,6 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Optional
 
-from tabulate import tabulate
-
 from iree_matrix.core import formats
 from iree_matrix.core.model import refusals
 from iree_matrix.core.model.metrics.compile import CompileMetrics
@@ -23,6 +21,7 @@ from iree_matrix.findings import runs_view
 from iree_matrix.iree import targets
 from iree_matrix.report import markup
 from iree_matrix.report.figures import Square, heatmap, legend
+from iree_matrix.report.markdown import github_table
 
 TITLE = "GPU targets"
 PAGE = "Does my model compile for Vulkan / CUDA / ROCm, and run there?"
@@ -71,7 +70,7 @@ def gpu_section(records: Iterable[Record]) -> list[str]:
         "runtime's answer on this machine (no such device, or a runtime that hides the only one), never "
         "a failure: on a machine with the device the same cells run."
     )
-    table = tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
+    table = github_table(rows, headers)
     return [f"## {TITLE}", "", intro, "", table, ""]
 
 

@@ -16,7 +16,7 @@ shows an entity inside code, never a tag outside it.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, Optional
 
 from tabulate import tabulate
@@ -87,11 +87,11 @@ def cell(value: Any) -> str:
     return re.sub(r"(?<!\\)\|", r"\\|", text)
 
 
+def github_table(rows: Iterable[Iterable[Any]], headers: Sequence[str]) -> str:
+    """A GitHub-flavoured table of the cells as written: every report table's one format."""
+    return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)  # "3.10": no float
+
+
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """A GitHub-flavoured table of table-safe cells."""
-    return tabulate(
-        [[cell(v) for v in row] for row in rows],
-        headers=[cell(h) for h in headers],
-        tablefmt="github",
-        disable_numparse=True,  # "3.10" is a version, not the float 3.1
-    )
+    return github_table([[cell(v) for v in row] for row in rows], [cell(h) for h in headers])

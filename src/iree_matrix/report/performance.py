@@ -10,8 +10,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from tabulate import tabulate
-
 from iree_matrix.core import formats
 from iree_matrix.core.formats import duration_ms as _ms
 from iree_matrix.core.model import stats
@@ -24,6 +22,7 @@ from iree_matrix.iree import flags
 from iree_matrix.matrix import peers as peer_registry
 from iree_matrix.report import boards
 from iree_matrix.report import sections as registry
+from iree_matrix.report.markdown import github_table
 from iree_matrix.report.sections import Document, Section, View
 from iree_matrix.report.timed import CPU, WALL, measured_runs, native, peers_ran
 
@@ -60,7 +59,7 @@ def _peers_table(records: Sequence[Record], figure: str) -> Optional[str]:
         iree = [_with_interval(interval, eager) for interval in intervals]
         rows.append([model, *iree, *(_peer_cell(results.get(name), eager, figure) for name in known)])
     headers = ["model", *(f"IREE {v}" for v in releases), *known]
-    return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
+    return github_table(rows, headers)
 
 
 def render_performance(latest: Iterable[Record]) -> list[str]:
@@ -142,12 +141,7 @@ def render_emulated(latest: Iterable[Record]) -> list[str]:
     return [
         "## " + _EMULATED,
         "",
-        tabulate(
-            sorted(rows),
-            headers=["model", "arch", "IREE", "profile", "per call", "timing"],
-            tablefmt="github",
-            disable_numparse=True,
-        ),  # fmt: skip
+        github_table(sorted(rows), ["model", "arch", "IREE", "profile", "per call", "timing"]),
         "",
     ]
 
@@ -196,7 +190,7 @@ def render_other_cpus(latest: Iterable[Record]) -> list[str]:
         "ratios between releases, not the milliseconds as that machine's. IREE picks vector tiles from "
         "the target's CPU features: a release fast here can be slow there.",
         "",
-        tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True),
+        github_table(rows, headers),
         "",
     ]
 
@@ -258,8 +252,7 @@ def render_other_identities(view: identities.Split) -> list[str]:
             )
         if rows:
             lines += [f"**{identities.label(timed, identity)}**", "",
-                      tabulate(rows, headers=["function", "IREE", "IREE / eager"], tablefmt="github",
-                               disable_numparse=True), ""]  # fmt: skip
+                      github_table(rows, ["function", "IREE", "IREE / eager"]), ""]  # fmt: skip
     return lines
 
 

@@ -11,8 +11,6 @@ import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Optional
 
-from tabulate import tabulate
-
 from iree_matrix.core import formats
 from iree_matrix.core.model.metrics.export import ExportMetrics
 from iree_matrix.core.model.metrics.peer import PeerMetrics
@@ -20,6 +18,7 @@ from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.metrics_view import Timed
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.findings import identities, runs_view
+from iree_matrix.report.markdown import github_table
 
 # The published speed figures a run relates its own to when none were made on its CPU identity:
 # a bench whose every timed record names its CPU (Intel family 6 model 167, LLVM rocketlake), the log
@@ -124,7 +123,7 @@ def render_against_published(
         "",
         f"Here: **{here_view.label}**. Published (`results/{name}`): **{there_view.label}**. {why}{explain}",
         "",
-        tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True),
+        github_table(rows, headers),
         "",
     ]
 

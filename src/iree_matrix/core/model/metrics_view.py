@@ -11,7 +11,12 @@ import functools
 import math
 import typing
 from collections.abc import Mapping
-from typing import Any, ClassVar, Optional, TypeVar, Union
+from typing import TYPE_CHECKING, Any, ClassVar, Optional, TypeVar, Union
+
+if TYPE_CHECKING:  # 3.11's typing (the runtime is 3.9+): what makes each subclass a dataclass to mypy
+    from typing import dataclass_transform
+else:
+    dataclass_transform = lambda **_: lambda cls: cls  # noqa: E731
 
 # Figures that readers divide, compare, plot and format: a record from another party holding a
 # latency of -5 or 1e308 would be a negative speed-up, an overflow to inf or a crash in a plot. Held
@@ -109,10 +114,12 @@ def _key(field: dataclasses.Field[Any]) -> str:
 _M = TypeVar("_M", bound="StageMetrics")
 
 
+@dataclass_transform(frozen_default=True)
 class StageMetrics:
-    """The base of a stage's metrics: a frozen dataclass whose fields (each a `metric(doc)`) are what
-    its records' `metrics` hold. The stage writes one (`written`: the record's dictionary), declares
-    its fields (`described`: the stage's `metrics`), and every reader reads one back from a record
+    """The base of a stage's metrics: each subclass, `class RunMetrics(StageMetrics, stage="run")`,
+    is made a frozen dataclass here, its fields (each a `metric(doc)`) what its records' `metrics`
+    hold. The stage writes one (`written`: the record's dictionary), declares its fields
+    (`described`: the stage's `metrics`), and every reader reads one back from a record
     (`record.metric.of(PeakMetrics)`, `read`): each value converted by its field's type — a value of
     another type (an older record, a hand-edited log) reads as the field's default, never as a wrong
     figure. One module per stage in `core/model/metrics/` (the foundation layer, so the report reads it
@@ -125,6 +132,11 @@ class StageMetrics:
     # What opting a cell in does, in a sentence: the key's documentation, where users read it (an
     # unknown `[benchmark]` key's error lists every opt-in with it; docs/matrix-files.md says so).
     opt_in_doc: ClassVar[str] = ""
+
+    def __init_subclass__(cls, stage: str = "", **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.stage = stage or cls.stage
+        dataclasses.dataclass(frozen=True)(cls)
 
     @classmethod
     def read(cls: type[_M], raw: Mapping[str, Any]) -> _M:
@@ -157,7 +169,6 @@ class StageMetrics:
         return {_key(f): f.metadata.get("doc", "") for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
 
 
-@dataclasses.dataclass(frozen=True)
 class TimingContext(StageMetrics):
     """The base of a timed stage's metrics: beside its own, what the executor adds to its record
     (`Executor.TIMING_CONTEXT`): the load it was timed under, which a reader weighs its figures by."""

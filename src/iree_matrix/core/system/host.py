@@ -5,11 +5,14 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
-import platform
 import re
 import resource
 from pathlib import Path
 from typing import Any, Optional
+
+# The bundle runner's reading of a cpuinfo text (it ships without this package): one rule for both,
+# so a bundle's records name a CPU as these do.
+from iree_matrix.bundle_runner.host import described
 
 # Another CPU's /proc/cpuinfo text read in place of this machine's (a saved copy: `cat /proc/cpuinfo >
 # FILE` there): what `query`, `advise`'s plan and the answers' folders say to a user of that CPU, tried
@@ -23,26 +26,6 @@ def cpuinfo_override() -> Optional[Path]:
     """The file IREE_MATRIX_CPUINFO names, or None (this machine's /proc/cpuinfo is read)."""
     given = os.environ.get(CPUINFO_ENV, "").strip()
     return Path(given) if given else None
-
-
-@functools.cache
-def _cpu() -> dict[str, Any]:
-    """What /proc/cpuinfo says of the first CPU: vendor, family / model / stepping, its name and flags."""
-    text = _cpuinfo_text()
-    fields = _cpuinfo_fields(text)
-    flags = sorted(set((fields.get("flags") or fields.get("Features") or "").split()))
-    name = fields.get("model name") or fields.get("Model") or _arm_core(fields) or platform.processor()
-    return {
-        "cpu": name or "unknown",
-        "machine": _machine_of(fields),  # read only for IREE_MATRIX_CPUINFO's file
-        "processors": max(1, len(re.findall(r"^processor\s*:", text, re.MULTILINE))),
-        # x86: vendor_id / cpu family / model / stepping; ARM: implementer / architecture / part / revision
-        "vendor": fields.get("vendor_id") or fields.get("CPU implementer") or "",
-        "family": fields.get("cpu family") or fields.get("CPU architecture") or "",
-        "model": fields.get("model") or fields.get("CPU part") or "",
-        "stepping": fields.get("stepping") or fields.get("CPU revision") or "",
-        "flags": flags,
-    }
 
 
 _LLVM: dict[str, str] = {}  # what a compiler said this CPU is (compile stage, `note_llvm`)
@@ -73,52 +56,8 @@ def _described() -> dict[str, Any]:
     """This host as every record carries it. `identity` is what tells two CPUs apart: two machines
     whose model name reads "AMD EPYC" but whose family / model differ (Zen 4 and Zen 5) are two
     identities; `llvm_cpu` (LLVM's name for it, e.g. znver4) is added once a compiler was asked."""
-    cpu = _cpu()
     given = cpuinfo_override()
-    found = {
-        "machine": cpu["machine"] if given else platform.machine(),
-        "cpu": cpu["cpu"],
-        "vendor": cpu["vendor"],
-        "family": cpu["family"],
-        "model": cpu["model"],
-        "stepping": cpu["stepping"],
-        "cpu_features": sorted(f for f in cpu["flags"] if f in _INTERESTING_FLAGS),
-        # Every flag, by digest (the list is ~1.4 kB): equal digests, equal instruction sets.
-        "cpu_flags_sha256": hashlib.sha256(" ".join(cpu["flags"]).encode()).hexdigest(),
-        "cores": cpu["processors"] if given else os.cpu_count(),
-        "system": platform.platform(),
-        "libc": "-".join(platform.libc_ver()),
-        "python": platform.python_version(),
-        "instance": instance(),
-    }
-    if given:
-        found["cpuinfo_from"] = str(given)
-    found["identity"] = identity_from(
-        *(str(found[k] or "") for k in ("machine", "vendor", "family", "model", "stepping")),
-        flags_sha256=found["cpu_flags_sha256"],
-        cores=found["cores"],
-        simulated=bool(given),
-    )
-    return found
-
-
-_MACHINE_IDS = (Path("/etc/machine-id"), Path("/var/lib/dbus/machine-id"))
-_BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
-
-
-def instance() -> str:
-    """Which machine this is, apart from its CPU identity: two machines of one identity time one job
-    under one key, and `merge` keeps both only if their records say they are two. A digest of
-    /etc/machine-id, salted as machine-id(5) asks (the id itself is confidential); without one, of
-    this boot's id (a reboot then reads as another machine: both records kept, none lost)."""
-    for source in (*_MACHINE_IDS, _BOOT_ID):
-        try:
-            text = source.read_text().strip()
-        except OSError:
-            continue
-        if text:
-            return hashlib.sha256(f"iree-matrix instance {text}".encode()).hexdigest()[:16]
-    return ""
+    return described(_cpuinfo_text(), str(given) if given else "")
 
 
 def identity() -> str:
@@ -151,40 +90,6 @@ def identity_from(
 SIMULATED = "simulated"
 
 
-# Arm Ltd's (implementer 0x41) part numbers of the cores this project targets or meets in servers, as
-# Linux's arch/arm64/include/asm/cputype.h and LLVM's Host.cpp (getHostCPUNameForARM) name them: a
-# 64-bit ARM kernel prints no model name, and "0xd4f" named a Neoverse V2 to nobody.
-_ARM_CORES = {
-    "0xb76": "ARM1176", "0xc07": "Cortex-A7", "0xd03": "Cortex-A53", "0xd08": "Cortex-A72",
-    "0xd0b": "Cortex-A76", "0xd0c": "Neoverse-N1", "0xd40": "Neoverse-V1", "0xd49": "Neoverse-N2",
-    "0xd4f": "Neoverse-V2",
-}  # fmt: skip
-
-
-def _arm_core(fields: dict[str, str]) -> str:
-    """An ARM CPU's name where its cpuinfo has none: "ARM Neoverse-V2 (part 0xd4f)", else the part."""
-    part = fields.get("CPU part", "")
-    if not part:
-        return ""
-    core = _ARM_CORES.get(part.lower()) if fields.get("CPU implementer", "").lower() == "0x41" else None
-    return f"ARM {core} (part {part})" if core else part
-
-
-def _machine_of(fields: dict[str, str]) -> str:
-    """The architecture (uname -m) a cpuinfo text is of: x86's names a vendor_id; ARM's an
-    implementer, with `CPU architecture: 8` on 64-bit cores and the ISA in 32-bit ones' model name
-    ("ARMv6-compatible processor rev 7 (v6l)": armv6l; Raspberry Pi OS says 7 there for the ARM1176)."""
-    if "vendor_id" in fields:
-        return "x86_64"
-    if "CPU implementer" not in fields:
-        return platform.machine()
-    name = fields.get("model name") or fields.get("Processor") or ""
-    found = re.search(r"\((v\d+l)\)", name)
-    if found:
-        return "arm" + found.group(1)
-    return "aarch64" if fields.get("CPU architecture", "").strip() in ("8", "9", "AArch64") else "armv7l"
-
-
 def _cpuinfo_text() -> str:
     """/proc/cpuinfo's text, or the file IREE_MATRIX_CPUINFO names ("" where /proc has none). A named
     file that cannot be read is the user's error, said in one line: read silently as "no CPU", it
@@ -201,31 +106,6 @@ def _cpuinfo_text() -> str:
             f"{CPUINFO_ENV}={given}: cannot read it ({exc.strerror or exc}); name a saved "
             "/proc/cpuinfo text, or unset it to read this machine's"
         ) from None
-
-
-def _cpuinfo_fields(text: str) -> dict[str, str]:
-    """The first processor's `key: value` lines of a /proc/cpuinfo text (ARM puts Features per core
-    and the model once at the end: the first value of each key is kept)."""
-    fields: dict[str, str] = {}
-    for line in text.splitlines():
-        key, sep, value = line.partition(":")
-        if sep and key.strip() and key.strip() not in fields:
-            fields[key.strip()] = value.strip()
-    return fields
-
-
-_INTERESTING_FLAGS = {
-    "avx",
-    "avx2",
-    "avx512f",
-    "avx512bw",
-    "avx512vl",
-    "avx512_vnni",
-    "fma",
-    "sse4_2",
-    "neon",
-    "asimd",
-}
 
 
 # LLVM's host CPU as IREE resolves `--iree-llvmcpu-target-cpu=host`: asked of iree-compile itself

@@ -45,7 +45,9 @@ class _PathBeneath(ctypes.Structure):
 
 
 @functools.cache
-def _libc() -> Optional[ctypes.CDLL]:
+def c_library() -> Optional[ctypes.CDLL]:
+    """This process's C library with errno kept (the system calls Python has no wrapper for: here and
+    in `shm_namespace`), None where it cannot be loaded."""
     try:
         return ctypes.CDLL(None, use_errno=True)
     except OSError:
@@ -55,7 +57,7 @@ def _libc() -> Optional[ctypes.CDLL]:
 @functools.cache
 def abi() -> int:
     """The kernel's Landlock ABI version; 0 without Landlock (or with IREE_MATRIX_LANDLOCK=0)."""
-    libc = _libc()
+    libc = c_library()
     if libc is None or os.environ.get(ENV) == "0":
         return 0
     version = libc.syscall(
@@ -88,7 +90,7 @@ def restrict_writes(allowed: Sequence[str], version: int) -> None:
     system only beneath `allowed` (directories, or files it may write; missing ones are left out).
     Raises OSError when the kernel refuses a step (the command then does not start: never silently
     unrestricted)."""
-    libc = _libc()
+    libc = c_library()
     if libc is None or version <= 0:
         return
     handled = _handled(version)

@@ -392,9 +392,11 @@ def _holding(
     let_go = threading.Lock()  # the give-back and the block's end, one at a time
     ended = threading.Event()  # the block's end closed `fd`: a late give-back must not touch it
     try:
-        if _wait(fd, path, on_wait, cancelled, timeout, report):
+        with _turn(path) as ticket:
+            taken = _wait(fd, path, ticket, on_wait, cancelled, timeout, report)
+        if taken:
             mine = Holder(os.getpid(), job or _program(), time.time(), timeout, os.urandom(8).hex(), expected)
-            _write_holder(path, mine)
+            _write_holder_file(holder_path(path), mine)
             limit = overrun_limit(expected)
             if limit is not None:
                 give_back = threading.Timer(limit, _give_back, (fd, path, mine, let_go, ended, report))
@@ -406,7 +408,7 @@ def _holding(
             give_back.cancel()
         with let_go:
             if mine is not None:
-                _remove_holder(path, mine)
+                _remove_holder_file(holder_path(path), mine)
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
             ended.set()
@@ -424,7 +426,7 @@ def _give_back(
     with let_go:
         if ended.is_set():  # the block ended first: its fd is closed (its number maybe reused)
             return
-        _remove_holder(path, mine)
+        _remove_holder_file(holder_path(path), mine)
         fcntl.flock(fd, fcntl.LOCK_UN)
     if report is not None:
         report(
@@ -442,33 +444,14 @@ def _open(path: Path) -> int:
         return os.open(path, os.O_RDONLY)
 
 
-def _wait(
-    fd: int,
-    path: Path,
-    on_wait: Optional[Callable[[], None]],
-    cancelled: Callable[[], bool],
-    timeout: Optional[float],
-    report: Optional[Callable[[str], None]],
-) -> bool:
-    """Take the lock, polling; True once it holds it, False when its holder was past its limit.
-
-    In turn: a waiter takes a ticket (a file in `queue_path`) and tries the lock only when no
-    live waiter took one before it. flock alone is not fair: a run whose timed stages follow each
-    other let go and took the lock again within a millisecond, and another run polling every 0.2 s
-    waited through its whole series (seen: 9 minutes behind another run's exports)."""
-    ticket = _take_ticket(path)
-    try:
-        return _wait_in_turn(fd, path, ticket, on_wait, cancelled, timeout, report)
-    finally:
-        with contextlib.suppress(OSError):
-            ticket.unlink()
-
-
 def queue_path(lock: Path) -> Path:
     return Path(f"{lock}.queue")
 
 
-def _take_ticket(lock: Path) -> Path:
+@contextlib.contextmanager
+def _turn(lock: Path) -> Iterator[Path]:
+    """A waiter's ticket (a file in `queue_path`), removed when the wait ends: it tries the lock only
+    when no live waiter took one before it (`_wait`)."""
     queue = queue_path(lock)
     with contextlib.suppress(OSError):
         queue.mkdir(mode=0o1777, exist_ok=True)
@@ -477,7 +460,11 @@ def _take_ticket(lock: Path) -> Path:
         ticket.touch()
     except OSError:  # a queue this user cannot write: waits as before, without a turn
         pass
-    return ticket
+    try:
+        yield ticket
+    finally:
+        with contextlib.suppress(OSError):
+            ticket.unlink()
 
 
 def _ahead(ticket: Path) -> bool:
@@ -500,7 +487,7 @@ def _ahead(ticket: Path) -> bool:
     return False
 
 
-def _wait_in_turn(
+def _wait(
     fd: int,
     path: Path,
     ticket: Path,
@@ -509,6 +496,11 @@ def _wait_in_turn(
     timeout: Optional[float],
     report: Optional[Callable[[str], None]],
 ) -> bool:
+    """Take the lock, polling; True once it holds it, False when its holder was past its limit.
+
+    In turn (`_turn`'s `ticket`): flock alone is not fair: a run whose timed stages follow each
+    other let go and took the lock again within a millisecond, and another run polling every 0.2 s
+    waited through its whole series (seen: 9 minutes behind another run's exports)."""
     first, unnamed_since = True, None
     said: Optional[tuple[int, float]] = _NOBODY
     while True:
@@ -558,10 +550,6 @@ def _name(who: Optional[Holder], now: float) -> str:
     return who.describe(now) if who is not None else "a process that left no note of who it is"
 
 
-def _write_holder(lock: Path, mine: Holder) -> None:
-    _write_holder_file(holder_path(lock), mine)
-
-
 def _write_holder_file(target: Path, mine: Holder) -> None:
     """Best effort: a waiter without it only says less (a sticky /tmp may refuse to replace another
     user's stale file)."""
@@ -577,10 +565,6 @@ def _write_holder_file(target: Path, mine: Holder) -> None:
     except OSError:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
-
-
-def _remove_holder(lock: Path, mine: Holder) -> None:
-    _remove_holder_file(holder_path(lock), mine)
 
 
 def _remove_holder_file(note: Path, mine: Holder) -> None:

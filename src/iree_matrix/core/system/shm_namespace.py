@@ -12,10 +12,9 @@ and `--unsandboxed` model code): bubblewrap's private /dev has a /dev/shm of its
 
 from __future__ import annotations
 
-import ctypes
-import functools
 import os
-from typing import Optional
+
+from iree_matrix.core.system.landlock import c_library
 
 SHM = "/dev/shm"
 
@@ -23,14 +22,6 @@ SHM = "/dev/shm"
 _CLONE_NEWNS = 0x00020000
 _CLONE_NEWUSER = 0x10000000
 _MS_NOSUID, _MS_NODEV, _MS_REC, _MS_PRIVATE = 2, 4, 0x4000, 1 << 18
-
-
-@functools.cache
-def _libc() -> Optional[ctypes.CDLL]:
-    try:
-        return ctypes.CDLL(None, use_errno=True)
-    except OSError:
-        return None
 
 
 def _write(path: str, text: str) -> None:
@@ -44,7 +35,7 @@ def _write(path: str, text: str) -> None:
 def private_shm(size: int) -> bool:
     """In the child before exec: give this process and all it starts a /dev/shm of their own (a
     tmpfs of at most `size` bytes). False when the kernel refuses a step: the host's is still seen."""
-    libc = _libc()
+    libc = c_library()
     if libc is None or not os.path.isdir(SHM):
         return False
     uid, gid = os.getuid(), os.getgid()

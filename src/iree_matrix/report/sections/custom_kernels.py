@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from tabulate import tabulate
-
 from iree_matrix.core.model.results import Record
 from iree_matrix.findings import kernel_windows
+from iree_matrix.report.markdown import github_table
 from iree_matrix.report.sections import Document, Section
 
 TITLE = "Your kernels across releases"
@@ -38,7 +37,7 @@ def render(records: Iterable[Record]) -> list[str]:
         lines += [
             f"### {name}",
             "",
-            tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True),
+            github_table(rows, headers),
             "",
         ]
     return lines

@@ -7,13 +7,12 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Optional
 
-from tabulate import tabulate
-
 from iree_matrix.core import formats
 from iree_matrix.core.formats import duration_ms as _ms
 from iree_matrix.core.model.metrics.dispatches import DispatchesMetrics
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.findings import runs_view
+from iree_matrix.report.markdown import github_table
 from iree_matrix.report.sections import Document, Section
 from iree_matrix.report.timed import same_runtime
 
@@ -65,11 +64,9 @@ def _table(group: Group, releases: Sequence[Record], top: int) -> list[str]:
         "An executable that does not compile on its own is left out (its compile record names "
         "each, with the compiler's words).",
         "",
-        tabulate(
+        github_table(
             [_row(op, [t.get(op) for t in tables]) for op in slowest],
-            headers=["op", *(f"IREE {v}" for v in versions), "ratio"],
-            tablefmt="github",
-            disable_numparse=True,
+            ["op", *(f"IREE {v}" for v in versions), "ratio"],
         ),
         "",
     ]

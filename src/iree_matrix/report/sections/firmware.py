@@ -7,12 +7,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Optional
 
-from tabulate import tabulate
-
 from iree_matrix.core import formats
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.findings import runs_view
+from iree_matrix.report.markdown import github_table
 from iree_matrix.report.sections import Document, Section
 from iree_matrix.source_builds import cortex_m
 
@@ -47,7 +46,7 @@ def firmware_section(records: Iterable[Record]) -> list[str]:
         f"Boards compared: {boards}. qemu's time is the emulator's, not a board's."
     )
     return ["## " + TITLE, "", intro, "",
-            tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True), ""]  # fmt: skip
+            github_table(rows, headers), ""]  # fmt: skip
 
 
 def _bare_metal(arch: str) -> bool:

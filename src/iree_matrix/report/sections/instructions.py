@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from tabulate import tabulate
-
 from iree_matrix.core import formats
 from iree_matrix.core.model.metrics.instructions import InstructionsMetrics
 from iree_matrix.core.model.results import Record
 from iree_matrix.findings import release_regressions, runs_view
+from iree_matrix.report.markdown import github_table
 
 MIN_RELEASES = 4  # a function measured on at least this many releases gets a row
 
@@ -58,7 +57,7 @@ def render_instructions(runs: runs_view.Runs, versions: Sequence[str]) -> list[s
         "vector tiles from the target CPU's features), so a count speaks for its own build — what an "
         "AVX2 machine runs — and decides that build's regressions, not the `default` build's.",
         "",
-        tabulate(rows, headers=["function", *shown], tablefmt="github", disable_numparse=True),
+        github_table(rows, ["function", *shown]),
         "",
         *_render_pairs(runs, table),
     ]
@@ -94,11 +93,8 @@ def _render_pairs(runs: runs_view.Runs, table: Counted) -> list[str]:
         + ": newer over older. 'agree': both signals say slower, faster or neither beyond "
         f"{runs_view.NOISE_RATIO:g}×.",
         "",
-        tabulate(
-            pairs or quiet_pairs,
-            headers=["function", "releases", "time ratio", "instruction ratio", "agree"],
-            tablefmt="github",
-            disable_numparse=True,
+        github_table(
+            pairs or quiet_pairs, ["function", "releases", "time ratio", "instruction ratio", "agree"]
         ),  # fmt: skip
         "",
     ]

@@ -8,8 +8,6 @@ import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Optional
 
-from tabulate import tabulate
-
 from iree_matrix.answer.gap import kind_gaps, op_kind_times
 from iree_matrix.core import formats
 from iree_matrix.core.formats import duration_ms as _ms
@@ -19,6 +17,7 @@ from iree_matrix.core.model.results import Record, Status
 from iree_matrix.findings import roofline, runs_view
 from iree_matrix.iree import opkinds
 from iree_matrix.matrix import peers as peer_registry
+from iree_matrix.report.markdown import github_table
 from iree_matrix.report.sections import Document, Section
 from iree_matrix.report.sections.roofline import percent
 from iree_matrix.report.timed import measured_runs
@@ -129,7 +128,7 @@ def _function(run: Record, iree_kinds: dict[str, float], machine: _Machine) -> l
         "",
         _verdict(iree_ms, timed, columns) + ".",
         "",
-        tabulate(rows, headers=["op kind", *columns], tablefmt="github", disable_numparse=True),
+        github_table(rows, ["op kind", *columns]),
         "",
     ]
     top = ((run.metric.of(RunMetrics).op_profile or {}).get("dispatches") or [])[:5]

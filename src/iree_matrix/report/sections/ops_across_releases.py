@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from tabulate import tabulate
-
 from iree_matrix.core.formats import duration_ms as _ms
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.findings import release_regressions, runs_view
+from iree_matrix.report.markdown import github_table
 from iree_matrix.report.sections import Document, Section
 from iree_matrix.report.sections.instructions import MIN_RELEASES, render_instructions
 
@@ -39,7 +38,7 @@ def render_ops(latest: Iterable[Record]) -> list[str]:
         + (f", measured {days[0]}" + (f" to {days[-1]}" if days[-1] != days[0] else "") if days else "")
         + ".",
         "",
-        tabulate(rows, headers=["function", *versions], tablefmt="github", disable_numparse=True),
+        github_table(rows, ["function", *versions]),
         "",
         *render_instructions(runs, versions),
         *_slower(runs, table),

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from tabulate import tabulate
-
 from iree_matrix.core import formats
 from iree_matrix.core.model.results import Record
 from iree_matrix.findings import roofline
+from iree_matrix.report.markdown import github_table
 from iree_matrix.report.sections import Document, Section
 
 TITLE = "Roofline: GFLOP/s and fraction of this machine's peak"
@@ -72,12 +71,7 @@ def render_roofline(latest: Iterable[Record]) -> list[str]:
         "bandwidth), the most this function can reach here. Each framework: FLOPs over its median "
         "latency in the performance table above, and that over the FMA peak.",
         "",
-        tabulate(
-            rows,
-            headers=["function", "GFLOP", "bytes", "FLOP/byte", "bound", *frameworks],
-            tablefmt="github",
-            disable_numparse=True,
-        ),  # fmt: skip
+        github_table(rows, ["function", "GFLOP", "bytes", "FLOP/byte", "bound", *frameworks]),
         "",
     ] + ([
         "A fraction above 100 % (or a rate above its bound) says the peak (or the bandwidth) was measured "

@@ -7,8 +7,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Optional
 
-from tabulate import tabulate
-
 from iree_matrix.core import formats
 from iree_matrix.core.formats import duration_ms as _ms
 from iree_matrix.core.model import stats
@@ -17,6 +15,7 @@ from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.findings import runs_view, search, search_descent
 from iree_matrix.matrix import peers as peer_registry
+from iree_matrix.report.markdown import github_table
 from iree_matrix.report.sections import Document, Section
 from iree_matrix.report.timed import CPU, peers_ran
 
@@ -83,18 +82,13 @@ def render_search(latest: Iterable[Record], descents: Sequence[search_descent.De
         + " on one thread's CPU time per call, measured on the same CPU identity (the peer "
         "stage of the same results); best / peer above 1 is IREE slower.",
         "",
-        tabulate(best_rows, headers=_BEST, tablefmt="github", disable_numparse=True),
+        github_table(best_rows, _BEST),
         "",
         *_render_knobs(table),
         *_render_descents(descents),
         "### Every candidate",
         "",
-        tabulate(
-            rows,
-            headers=["function", "IREE", "candidate", "median (interval)", "vs default", "verdict"],
-            tablefmt="github",
-            disable_numparse=True,
-        ),
+        github_table(rows, ["function", "IREE", "candidate", "median (interval)", "vs default", "verdict"]),
         "",
     ]
 
@@ -232,9 +226,7 @@ def _render_knobs(table: Mapping[tuple[str, str], Sequence[search.Effect]]) -> l
         "so it was not timed: no effect there); the median is default's time over the knob's "
         "(above 1 is faster) among the functions whose module it changed.",
         "",
-        tabulate(
-            rows, headers=["knob", *(f"IREE {r}" for r in releases)], tablefmt="github", disable_numparse=True
-        ),  # fmt: skip
+        github_table(rows, ["knob", *(f"IREE {r}" for r in releases)]),
         "",
     ]
 
@@ -264,12 +256,7 @@ def _render_descents(descents: Sequence[search_descent.Descent]) -> list[str]:
         "the incumbent beside its most promising untried neighbours and the incumbent with every "
         "knob that beat `default` alone stacked on it. Compiles: candidates after batch 1.",
         "",
-        tabulate(
-            rows,
-            headers=["function", "IREE", "walk", "compiles", "stopped", "left out"],
-            tablefmt="github",
-            disable_numparse=True,
-        ),  # fmt: skip
+        github_table(rows, ["function", "IREE", "walk", "compiles", "stopped", "left out"]),
         "",
     ]
 

@@ -8,14 +8,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, Optional
 
-from tabulate import tabulate
-
 from iree_matrix.core import formats
 from iree_matrix.core.formats import duration_ms as _ms
 from iree_matrix.core.model.metrics.compile import CompileMetrics
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.findings import runs_view
+from iree_matrix.report.markdown import github_table
 from iree_matrix.report.sections import Document, Section, View
 from iree_matrix.report.sections.search import judged
 from iree_matrix.report.timed import same_runtime
@@ -56,7 +55,7 @@ def render_tune(latest: Iterable[Record]) -> list[str]:
         "Every profile compiled and run on the same inputs; 'correct' means the outputs match torch. "
         "Speed-up is against the `default` profile (host CPU, the version's default flags).",
         "",
-        tabulate(best_rows, headers=_BEST, tablefmt="github", disable_numparse=True),
+        github_table(best_rows, _BEST),
         "",
         "### Every profile",
         "",
@@ -64,7 +63,7 @@ def render_tune(latest: Iterable[Record]) -> list[str]:
         "memory is the resident set of iree-compile and of iree-run-module; other load is how many "
         "cores other programs kept busy during the timed run (both on the venv backend only).",
         "",
-        tabulate(detail_rows, headers=_EVERY, tablefmt="github", disable_numparse=True),
+        github_table(detail_rows, _EVERY),
         "",
     ]
 

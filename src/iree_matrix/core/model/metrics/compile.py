@@ -3,17 +3,13 @@ digests and what it asks of a runtime, or a failed compile's first error."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from typing import Any, Optional
 
 from iree_matrix.core.model.metrics_view import StageMetrics, metric
 
 
-@dataclasses.dataclass(frozen=True)
-class CompileMetrics(StageMetrics):
-    stage = "compile"
-
+class CompileMetrics(StageMetrics, stage="compile"):
     seconds: Optional[float] = metric("iree-compile's wall time")
     peak_memory_bytes: Optional[float] = metric("its peak resident memory")
     module_bytes: Optional[float] = metric("the module's size")

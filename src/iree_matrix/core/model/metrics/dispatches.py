@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any, Optional
 
 from iree_matrix.core.model.metrics_view import TimingContext, metric
 
 
-@dataclasses.dataclass(frozen=True)
-class DispatchesMetrics(TimingContext):
-    stage = "dispatches"
-
+class DispatchesMetrics(TimingContext, stage="dispatches"):
     dispatches: list[Any] = metric("per executable: IREE's name, its op, median, min, max (µs), n", [])
     benchmarked: Optional[int] = metric("how many were timed")
     sum_median_us: Optional[float] = metric("their medians' sum")

@@ -3,17 +3,13 @@ torch eager's own latency, and what the model itself does to its inputs and outp
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from typing import Any, Optional
 
 from iree_matrix.core.model.metrics_view import Timed, TimingContext, metric
 
 
-@dataclasses.dataclass(frozen=True)
-class ExportMetrics(TimingContext):
-    stage = "export"
-
+class ExportMetrics(TimingContext, stage="export"):
     seconds: Optional[float] = metric("the export's wall time")
     mlir_bytes: Optional[float] = metric("the MLIR text's size")
     mlirbc_bytes: Optional[int] = metric("the MLIR bytecode's size (a bytecode form in the matrix)")

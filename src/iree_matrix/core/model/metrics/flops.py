@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from typing import Any, Optional
 
 from iree_matrix.core.model.metrics_view import StageMetrics, metric
 
 
-@dataclasses.dataclass(frozen=True)
-class FlopsMetrics(StageMetrics):
-    stage = "flops"
+class FlopsMetrics(StageMetrics, stage="flops"):
     opt_in = "roofline"  # [benchmark] roofline: the cells whose FLOPs meet this machine's peak
     opt_in_doc = "count each of these cells' FLOPs and bytes, so the report sets them against the peak"
 

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Optional
 
 from iree_matrix.core.model.metrics_view import StageMetrics, metric
 
 
-@dataclasses.dataclass(frozen=True)
-class InstallMetrics(StageMetrics):
-    stage = "install"
-
+class InstallMetrics(StageMetrics, stage="install"):
     seconds: Optional[float] = metric("the install's wall time")
     packages: Optional[int] = metric("how many packages the environment's pins hold")

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from typing import Any, Optional
 
 from iree_matrix.core.model.metrics_view import StageMetrics, metric, number
 
 
-@dataclasses.dataclass(frozen=True)
-class InstructionsMetrics(StageMetrics):
-    stage = "instructions"
-
+class InstructionsMetrics(StageMetrics, stage="instructions"):
     instructions: Mapping[str, Any] = metric(
         "per_call (instructions of one call), runs (iterations, total), counted (the function), device, tool",
         {},

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Optional
 
 from iree_matrix.core.model.metrics_view import StageMetrics, metric
 
 
-@dataclasses.dataclass(frozen=True)
-class KernelMetrics(StageMetrics):
-    stage = "kernel"
-
+class KernelMetrics(StageMetrics, stage="kernel"):
     seconds: Optional[float] = metric("the C compile's wall time (every source and the link of several)")
     object_bytes: Optional[int] = metric("the object's size")
     object_sha256: Optional[str] = metric("the object's digest (in each compile key that links it)")

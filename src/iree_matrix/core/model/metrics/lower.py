@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Optional
 
 from iree_matrix.core.model.metrics_view import StageMetrics, metric
 
 
-@dataclasses.dataclass(frozen=True)
-class LowerMetrics(StageMetrics):
-    stage = "lower"
-
+class LowerMetrics(StageMetrics, stage="lower"):
     seconds: Optional[float] = metric("the lowering's wall time (iree-compile --compile-to=input)")
     lowered_by: Optional[str] = metric("the IREE release that lowered it")
     mlir_bytes: Optional[int] = metric("the lowered MLIR's size")

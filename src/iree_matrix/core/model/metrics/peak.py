@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from typing import Any, Optional
 
 from iree_matrix.core.model.metrics_view import StageMetrics, metric
 
 
-@dataclasses.dataclass(frozen=True)
-class PeakMetrics(StageMetrics):
-    stage = "peak"
+class PeakMetrics(StageMetrics, stage="peak"):
     opt_in = "roofline"  # [benchmark] roofline: the cells whose FLOPs meet this machine's peak
     opt_in_doc = "measure this machine's FMA and memory ceilings, the roofline's roof, beside these cells"
 

@@ -3,17 +3,13 @@ the other frameworks (torch eager, onnxruntime, …), each peer's latency or its
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from typing import Any, Optional
 
 from iree_matrix.core.model.metrics_view import TimingContext, metric
 
 
-@dataclasses.dataclass(frozen=True)
-class PeerMetrics(TimingContext):
-    stage = "peer"
-
+class PeerMetrics(TimingContext, stage="peer"):
     peers: Mapping[str, Any] = metric(
         "per peer: latency_ms (wall, `threads` threads), cpu_ms (CPU time per call on one "
         "thread, process_time: the load-robust signal; median, min, max, stdev, n, times, threads (1)) "

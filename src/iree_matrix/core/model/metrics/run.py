@@ -3,7 +3,6 @@ machine, under qemu, or as bare-metal firmware (source_builds/firmware.py)."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from typing import Any, Optional
 
@@ -14,10 +13,7 @@ DISAGREES = "disagrees"  # the metric `runs_view.cross_checked` adds to a run it
 PAIRED = "paired"  # the metric `answers.paired.attach` adds to a run a compare document timed
 
 
-@dataclasses.dataclass(frozen=True)
-class RunMetrics(TimingContext):
-    stage = "run"
-
+class RunMetrics(TimingContext, stage="run"):
     matches: bool = metric("whether every output is within the model's tolerance of torch's", False)
     max_abs_err: Optional[float] = metric("the largest absolute error (where both are finite)")
     max_rel_err: Optional[float] = metric("the largest error relative to the output's scale")

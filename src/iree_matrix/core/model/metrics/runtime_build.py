@@ -3,17 +3,13 @@ and what they need from the target's C library."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from typing import Any, Optional
 
 from iree_matrix.core.model.metrics_view import StageMetrics, metric
 
 
-@dataclasses.dataclass(frozen=True)
-class RuntimeBuildMetrics(StageMetrics):
-    stage = "runtime-build"
-
+class RuntimeBuildMetrics(StageMetrics, stage="runtime-build"):
     release: str = metric("the IREE release of the source", "")
     # The build options (`+static`, `+Os`: versions.BUILD_OPTIONS), stored under their first name.
     variants: tuple[str, ...] = metric("the runtime value's build options (+static, +Os)", ())
