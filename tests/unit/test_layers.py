@@ -45,17 +45,6 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("interface", ("cli", "__main__")),
 )  # fmt: skip
 
-# Known imports up a layer, still to be moved (issue 83, item 3): these findings/ modules read the
-# published answers through answer.advice / answer.gpu_advice, which themselves read findings/ (search,
-# bundles). Each entry may only shrink: an import gone from it must leave this list too.
-PENDING_UPWARD: dict[str, frozenset[str]] = {
-    "findings.compat": frozenset({"answer", "answer.advice", "answer.gpu_advice"}),
-    "findings.gpu": frozenset({"answer", "answer.gpu_advice"}),
-    "findings.other_cpus": frozenset({"answer", "answer.advice"}),
-    "findings.query": frozenset({"answer", "answer.advice"}),
-    "findings.results_folder": frozenset({"answer", "answer.advice", "answer.gpu_advice"}),
-}
-
 
 def _name(path: Path, package: Path = PACKAGE) -> str:
     parts = path.relative_to(package).with_suffix("").parts
@@ -124,18 +113,8 @@ GRAPH = _imports()
 
 @pytest.mark.parametrize("module", sorted(GRAPH))
 def test_no_import_from_a_higher_layer(module: str):
-    upward = [
-        m for m in GRAPH[module] if _layer(m) > _layer(module) and m not in PENDING_UPWARD.get(module, ())
-    ]
+    upward = [m for m in GRAPH[module] if _layer(m) > _layer(module)]
     assert not upward, f"{module} ({LAYERS[_layer(module)][0]}) imports {upward} from a higher layer"
-
-
-def test_each_pending_upward_import_is_still_there():
-    """Once moved, an entry must go: a stale one would let the same import come back unseen."""
-    stale = {
-        m: sorted(ups - GRAPH.get(m, set())) for m, ups in PENDING_UPWARD.items() if ups - GRAPH.get(m, set())
-    }
-    assert not stale, f"no longer imported: remove from test_layers.py's PENDING_UPWARD: {stale}"
 
 
 def _cycle(graph: dict[str, set[str]]) -> list[str]:
