@@ -111,10 +111,32 @@ def _imports(package: Path = PACKAGE) -> dict[str, set[str]]:
 GRAPH = _imports()
 
 
+def _upward(graph: dict[str, set[str]], module: str) -> list[str]:
+    return sorted(m for m in graph[module] if _layer(m) > _layer(module))
+
+
 @pytest.mark.parametrize("module", sorted(GRAPH))
 def test_no_import_from_a_higher_layer(module: str):
-    upward = [m for m in GRAPH[module] if _layer(m) > _layer(module)]
+    upward = _upward(GRAPH, module)
     assert not upward, f"{module} ({LAYERS[_layer(module)][0]}) imports {upward} from a higher layer"
+
+
+def test_an_import_up_a_layer_is_found(tmp_path):
+    """Issue 83's shape, in a toy package: findings/ reading answer/ (inside a function, too)."""
+    files = {
+        "__init__.py": "",
+        "answer/__init__.py": "",
+        "answer/advice.py": "from iree_matrix.findings import search\n",
+        "findings/__init__.py": "",
+        "findings/search.py": "",
+        "findings/query.py": "def f():\n    from iree_matrix.answer.advice import Advice\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    graph = _imports(tmp_path)
+    assert _upward(graph, "findings.query") == ["answer", "answer.advice"]
+    assert _upward(graph, "answer.advice") == []
 
 
 def _cycle(graph: dict[str, set[str]]) -> list[str]:
