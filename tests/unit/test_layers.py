@@ -32,10 +32,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("iree", ("iree/",)),
     ("matrix", ("matrix/", "kernel/")),  # a kernel's definition: the matrix holds the loaded kernels
     ("environments", ("envs/", "images/", "source_builds/")),
-    (
-        "stages",
-        ("stages/", "kernel.seam", "kernel.build", "kernel.compiled", "kernel.generated", "kernel.recorded"),
-    ),
+    ("stages", ("stages/",)),  # a kernel's stage too (kernel_build.py), and what a compile asks (kernel_seam)
     ("running", ("execution/",)),
     ("findings", ("findings/",)),
     ("answer", ("answer/",)),
