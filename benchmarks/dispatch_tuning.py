@@ -257,8 +257,8 @@ def op_kind_gaps(published: Path, unit: str, compiler: str, profile: str = "defa
     release with the runtime's profiler — and then the line says why not `compiler`'s own."""
     from packaging.version import Version
 
-    from iree_matrix.answer.gap import comparable_kinds, kind_gaps, op_kind_times
     from iree_matrix.findings import search
+    from iree_matrix.findings.gap import comparable_kinds, kind_gaps, op_kind_times
 
     records = [json.loads(line) for line in (published / "results.jsonl").read_text().splitlines()]
 

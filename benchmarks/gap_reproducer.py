@@ -1,7 +1,7 @@
 """One-dispatch reproducers for an answer's gap: the executable an IREE developer needs to look at.
 
 For the newest advise sitting of MODEL in --sitting-dir (advice-MODEL.*.json, with its `gap`: see
-src/iree_matrix/answer/gap.py) and that sitting's results log (the profiled run of the pick, its
+src/iree_matrix/findings/gap.py) and that sitting's results log (the profiled run of the pick, its
 compile record):
 
 1. the pick's module is compiled again with its record's own `iree-compile` command, plus
@@ -29,9 +29,9 @@ from pathlib import Path
 
 from dispatch_tuning import attach_resources, base_argv, export_key  # beside this script
 
-from iree_matrix.answer import advice
-from iree_matrix.answer import gap as gaps
 from iree_matrix.core.formats import duration_ms
+from iree_matrix.findings import advice
+from iree_matrix.findings import gap as gaps
 from iree_matrix.iree import opkinds
 
 

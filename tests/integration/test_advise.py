@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.answer import advice
 from iree_matrix.core.system import host
+from iree_matrix.findings import advice
 from tests.integration.conftest import iree_matrix
 
 pytestmark = pytest.mark.integration

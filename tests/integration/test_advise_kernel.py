@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.answer import advice
+from iree_matrix.findings import advice
 
 from .conftest import REPO, iree_matrix
 

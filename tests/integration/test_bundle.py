@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.answer import advice
-from iree_matrix.answer import gap as gaps
 from iree_matrix.core.system import host
+from iree_matrix.findings import advice
+from iree_matrix.findings import gap as gaps
 
 from .conftest import REPO, iree_matrix
 
@@ -232,7 +232,7 @@ def test_a_sitting_made_there_comes_home_as_that_cpus_answer(warm_cache: Path, t
     assert merged.returncode == 0, merged.stderr
     (folder,) = [p for p in (published / "answers").iterdir() if p.is_dir()]
     assert (folder / sat.name).is_file() and (folder / "results.jsonl").is_file()
-    # Home read the profiles into the answer's gap with advise's code (answer/gap.py): compat.json's
+    # Home read the profiles into the answer's gap with advise's code (findings/gap.py): compat.json's
     # and `query model`'s answer carry it; ANSWERS.md names it where the answer trails beyond GAP.
     kept = json.loads((folder / sat.name).read_text())
     gap = kept["functions"][0]["gap"]

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.answer import advice
+from iree_matrix.findings import advice
 
 from .conftest import REPO, iree_matrix
 from .test_bundle import PYTHON, _cli, _offline, _there

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.answer.gap import op_kind_times
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Status
+from iree_matrix.findings.gap import op_kind_times
 from iree_matrix.iree import opkinds
 from iree_matrix.stages import op_timings
 

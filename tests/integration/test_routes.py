@@ -190,107 +190,116 @@ def _matches(got: dict[str, Record], ref: str) -> None:
     assert "arguments but passed" not in (ran.message or "")
 
 
-def test_an_lstm_is_routed_by_torchs_own_decomposition(routed):
-    found = _fails_with_hint(routed, "kws_lstm.py:build", "torch.aten.lstm", "recurrent-op")
-    assert "`fx+gaps`" in found.advice and "squeeze.dims" in found.advice
-    _matches(routed, "kws_lstm.py:build~fx+gaps")
-    _matches(routed, "kws_lstm.py:build~fx+decompose")
-
-
-def test_weight_norm_has_a_hint_whose_remedy_compiles_and_matches(routed):
-    found = _fails_with_hint(routed, "wn_conv.py:build", "torch.aten._weight_norm", "weight-norm")
-    assert 'remove_parametrizations(conv, "weight")' in found.advice
-    _matches(routed, "wn_conv.py:removed")
-    _matches(routed, "wn_conv.py:build~fx+decompose")
-
-
-def test_a_diff_in_a_users_mask_builder_is_routed_by_fx_gaps(routed):
-    _fails_with_hint(routed, "diff_mask.py:build", "torch.aten.diff", "diff-op")
-    _matches(routed, "diff_mask.py:build~fx+gaps")
-
-
-def test_qwen2s_chain_of_failures_is_named_up_front_and_its_routes_match(routed):
-    first = _fails_with_hint(routed, "qwen2_tiny.py:build", "torch.aten.diff", "packed-sequence-diff")
-    assert "tensor<i1>" in first.advice and "fx+decompose" in first.advice
+# A model that fails as written -> the op its compile fails at (as its record names it), the hint it
+# gets, what that hint's advice says, and the routes in its file (remedies by hand, recipes: FACTORY or
+# FACTORY~RECIPE) that match torch.
+ROUTES = {
+    "kws_lstm.py:build": (
+        "torch.aten.lstm", "recurrent-op", ("`fx+gaps`", "squeeze.dims"),
+        ("build~fx+gaps", "build~fx+decompose"),
+    ),
+    "wn_conv.py:build": (
+        "torch.aten._weight_norm", "weight-norm", ('remove_parametrizations(conv, "weight")',),
+        ("removed", "build~fx+decompose"),
+    ),
+    "diff_mask.py:build": ("torch.aten.diff", "diff-op", (), ("build~fx+gaps",)),
+    "qwen2_tiny.py:build": (
+        "torch.aten.diff", "packed-sequence-diff", ("tensor<i1>", "fx+decompose"),
+        ("mask4d", "build~fx+decompose"),
+    ),
     # the first remedy's next failure is the one the first hint named
-    _fails_with_hint(routed, "qwen2_tiny.py:mask2d", "torch.vtensor.literal", "bool-literal")
-    _matches(routed, "qwen2_tiny.py:mask4d")
-    _matches(routed, "qwen2_tiny.py:build~fx+decompose")
-
-
-def test_affine_grid_has_a_hint_whose_chain_ends_in_a_match(routed):
-    found = _fails_with_hint(
-        routed, "affine_warp.py:build", "torch.aten.affine_grid_generator", "affine-grid"
-    )
-    assert "base @ theta.transpose(1, 2)" in found.advice
+    "qwen2_tiny.py:mask2d": ("torch.vtensor.literal", "bool-literal", (), ()),
     # the next failure the hint names up front: IREE's grid_sample pads with zeros, not the border
-    assert "Next known failure: `F.grid_sample`" in found.advice
+    # (test_the_grid_by_hand_differs_at_the_border)
+    "affine_warp.py:build": (
+        "torch.aten.affine_grid_generator", "affine-grid",
+        ("base @ theta.transpose(1, 2)", "Next known failure: `F.grid_sample`"), ("by_hand",),
+    ),
+    "knn_cdist.py:build": (
+        "torch.aten.cdist", "cdist", (".square().sum(-1)", "`fx+decompose`"),
+        ("by_hand", "build~fx+decompose"),
+    ),
+    "fft_mix.py:build": (
+        "torch.aten.fft_fft2", "fft", ("C_rows @ x @ C_cols - S_rows @ x @ S_cols",), ("by_hand",),
+    ),
+    "gnn_index_add.py:build": (
+        "torch.aten.index_add", "index-add", (".scatter_add(0, dst.unsqueeze(1)", "`fx+decompose`"),
+        ("by_hand", "build~fx+decompose"),
+    ),
+    "embedding_bags.py:build": (
+        "torch.aten.embedding_bag", "embedding-bag", ("masked_fill(~member.unsqueeze(-1)", 'mode "sum"'),
+        ("by_hand",),
+    ),
+    "reflect_pad1d.py:build": (
+        "but found 57", "reflect-pad-1d", ("x[..., 1:p + 1].flip(-1)", "center=False"), ("by_hand",),
+    ),
+    "moe_gate.py:build": ("AtenScatterSrcOp", "scatter-src-crash", ("F.one_hot(index, n)",), ("by_hand",)),
+    "frame_window.py:build": (
+        "torch.aten.hann_window", "window-function", ('register_buffer("window", torch.hann_window(n))',),
+        ("by_hand",),
+    ),
+    "median_filter.py:build": ("torch.aten.median", "sort-select", ("(n - 1) // 2",), ("by_hand",)),
+    "flow_inverse.py:build": (
+        "torch.aten.linalg_inv", "linalg-op", ("torch.linalg.inv(W)", "`torch.linalg.slogdet` compile"),
+        ("by_hand",),
+    ),
+    "sn_critic.py:build": (
+        "torch.aten.vdot", "vdot", ("remove_parametrizations(layer",), ("removed", "build~fx+decompose"),
+    ),
+    "resize_aa.py:build": ("_upsample_bilinear2d_aa", "antialias", ("antialias=False",), ("plain",)),
+    "searchsorted_bins.py:build": (
+        "torch.aten.searchsorted", "searchsorted",
+        ("(sorted_seq.unsqueeze(-2) < values.unsqueeze(-1)).sum(-1)",),
+        ("by_hand",),
+    ),
+    "kan_and.py:build": (
+        "torch.aten.__and__.Tensor", "bool-and", ("torch.logical_and(a, b)", "`fx+decompose`"),
+        ("by_hand", "build~fx+decompose"),
+    ),
+    # logsumexp and col2im fail at a constant they take: the hint names both, and each remedy
+    # (test_an_op_the_error_does_not_name_is_found_again)
+    "crf_lse.py:build": (
+        "'torch.constant.", "unnamed-op", ("`fx+decompose`",), ("by_hand", "build~fx+decompose"),
+    ),
+    "patch_fold.py:build": (
+        "'torch.constant.", "unnamed-op",
+        ("`fx+decompose`", "(x - m).exp().sum(d).log()", "F.conv_transpose2d("),
+        ("by_hand", "build~fx+decompose"),
+    ),
+    # `F.pad(y, (0, 0, 0, -1))`, a crop: 3.13.0 refuses it ("slice along dimension 0 runs
+    # out-of-bounds", lowered from torch.aten.pad); the compile's message names the negative padding
+    # and the model's line
+    "crop_pad.py:build": (
+        "torch.aten.pad with a negative padding [0, 0, 0, -1], at crop_pad.py:", "negative-pad",
+        ("`y[:, :-1]`",), ("by_hand",),
+    ),
+    "flow_slogdet.py:build": ("torch.aten.slogdet", "det-alias", ("torch.linalg.slogdet(W)",), ("linalg",)),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("ref", ROUTES)
+def test_a_failure_has_a_hint_whose_routes_match(routed, ref):
+    op, hint, says, routes = ROUTES[ref]
+    found = _fails_with_hint(routed, ref, op, hint)
+    for said in says:
+        assert said in found.advice, (ref, said, found.advice)
+    for route in routes:
+        _matches(routed, f"{ref.split(':')[0]}:{route}")
+
+
+def test_the_grid_by_hand_differs_at_the_border(routed):
     ran = _row(routed, "affine_warp.py:grid_by_hand", "run")
     assert ran.status is Status.MISMATCH and "outputs differ from torch" in (ran.message or ""), ran.message
-    _matches(routed, "affine_warp.py:by_hand")
 
 
-def test_cdist_has_a_hint_whose_remedy_and_recipe_match(routed):
-    found = _fails_with_hint(routed, "knn_cdist.py:build", "torch.aten.cdist", "cdist")
-    assert ".square().sum(-1)" in found.advice and "`fx+decompose`" in found.advice
-    _matches(routed, "knn_cdist.py:by_hand")
-    _matches(routed, "knn_cdist.py:build~fx+decompose")
-
-
-def test_fft_has_a_hint_whose_matmul_route_matches(routed):
-    found = _fails_with_hint(routed, "fft_mix.py:build", "torch.aten.fft_fft2", "fft")
-    assert "C_rows @ x @ C_cols - S_rows @ x @ S_cols" in found.advice
-    _matches(routed, "fft_mix.py:by_hand")
-
-
-def test_index_add_has_a_hint_whose_remedy_and_recipe_match(routed):
-    found = _fails_with_hint(routed, "gnn_index_add.py:build", "torch.aten.index_add", "index-add")
-    assert ".scatter_add(0, dst.unsqueeze(1)" in found.advice and "`fx+decompose`" in found.advice
-    _matches(routed, "gnn_index_add.py:by_hand")
-    _matches(routed, "gnn_index_add.py:build~fx+decompose")
-
-
-def test_embedding_bag_has_a_hint_whose_by_hand_bags_match(routed):
-    found = _fails_with_hint(routed, "embedding_bags.py:build", "torch.aten.embedding_bag", "embedding-bag")
-    assert "masked_fill(~member.unsqueeze(-1)" in found.advice and 'mode "sum"' in found.advice
-    _matches(routed, "embedding_bags.py:by_hand")
-
-
-def test_a_long_1d_reflect_padding_has_a_hint_whose_slices_and_flips_match(routed):
-    found = _fails_with_hint(routed, "reflect_pad1d.py:build", "but found 57", "reflect-pad-1d")
-    assert "x[..., 1:p + 1].flip(-1)" in found.advice and "center=False" in found.advice
-    _matches(routed, "reflect_pad1d.py:by_hand")
-
-
-def test_the_scatter_crash_has_a_hint_whose_one_hot_gate_matches(routed):
-    found = _fails_with_hint(routed, "moe_gate.py:build", "AtenScatterSrcOp", "scatter-src-crash")
-    assert "F.one_hot(index, n)" in found.advice
-    _matches(routed, "moe_gate.py:by_hand")
-
-
-def test_a_window_made_in_forward_has_a_hint_whose_buffer_matches(routed):
-    found = _fails_with_hint(routed, "frame_window.py:build", "torch.aten.hann_window", "window-function")
-    assert 'register_buffer("window", torch.hann_window(n))' in found.advice
-    _matches(routed, "frame_window.py:by_hand")
-
-
-def test_a_median_has_a_hint_whose_sort_and_select_match(routed):
-    found = _fails_with_hint(routed, "median_filter.py:build", "torch.aten.median", "sort-select")
-    assert "(n - 1) // 2" in found.advice
-    _matches(routed, "median_filter.py:by_hand")
-
-
-def test_a_matrix_inverse_has_a_hint_whose_buffer_matches(routed):
-    found = _fails_with_hint(routed, "flow_inverse.py:build", "torch.aten.linalg_inv", "linalg-op")
-    assert "torch.linalg.inv(W)" in found.advice and "`torch.linalg.slogdet` compile" in found.advice
-    _matches(routed, "flow_inverse.py:by_hand")
-
-
-def test_spectral_norm_has_a_hint_whose_removal_and_recipe_match(routed):
-    found = _fails_with_hint(routed, "sn_critic.py:build", "torch.aten.vdot", "vdot")
-    assert "remove_parametrizations(layer" in found.advice
-    _matches(routed, "sn_critic.py:removed")
-    _matches(routed, "sn_critic.py:build~fx+decompose")
+@pytest.mark.parametrize("ref", ["crf_lse.py:build", "patch_fold.py:build"])
+def test_an_op_the_error_does_not_name_is_found_again(routed, ref):
+    """The op the error does not name, found by the compile again printing the IR after the
+    failure, and the model's line it came from."""
+    compiled = _row(routed, ref, "compile").metrics
+    op = {"crf_lse.py:build": "torch.aten.logsumexp", "patch_fold.py:build": "torch.aten.col2im"}[ref]
+    assert compiled.get("source_op") == op, compiled
+    assert str(compiled.get("source_line") or "").startswith(ref.split(":")[0] + ":"), compiled
 
 
 def test_a_float64_model_has_a_hint_whose_float32_model_matches(routed):
@@ -301,55 +310,22 @@ def test_a_float64_model_has_a_hint_whose_float32_model_matches(routed):
     _matches(routed, "f64_mlp.py:as_float32")
 
 
-def test_an_antialiased_resize_has_a_hint_whose_plain_resize_matches(routed):
-    found = _fails_with_hint(routed, "resize_aa.py:build", "_upsample_bilinear2d_aa", "antialias")
-    assert "antialias=False" in found.advice
-    _matches(routed, "resize_aa.py:plain")
-
-
-def test_the_fx_routes_export_weights_an_op_takes_in_a_list(routed):
-    for ref in ("listed_constants.py:build~fx", "listed_constants.py:build~fx+gaps"):
-        exported = _row(routed, ref, "export")
-        assert exported.status is Status.OK, (ref, exported.message)
-        _matches(routed, ref)
-
-
-def test_the_fx_tables_take_a_batchnorm(routed):
-    """The recurrent-op hint's route on a model with a BatchNorm: both fx tables once left it as
-    `aten._native_batch_norm_legit_no_training` and failed to compile."""
-    _matches(routed, "bn_lstm.py:build~fx+gaps")
-    _matches(routed, "bn_lstm.py:build~fx+decompose")
-
-
-def test_searchsorted_has_a_hint_whose_count_matches(routed):
-    found = _fails_with_hint(routed, "searchsorted_bins.py:build", "torch.aten.searchsorted", "searchsorted")
-    assert "(sorted_seq.unsqueeze(-2) < values.unsqueeze(-1)).sum(-1)" in found.advice
-    _matches(routed, "searchsorted_bins.py:by_hand")
-
-
-def test_a_boolean_and_has_a_hint_whose_remedy_and_recipe_match(routed):
-    found = _fails_with_hint(routed, "kan_and.py:build", "torch.aten.__and__.Tensor", "bool-and")
-    assert "torch.logical_and(a, b)" in found.advice and "`fx+decompose`" in found.advice
-    _matches(routed, "kan_and.py:by_hand")
-    _matches(routed, "kan_and.py:build~fx+decompose")
-
-
-def test_an_op_the_error_does_not_name_has_a_hint_whose_routes_match(routed):
-    """logsumexp and col2im fail at a constant they take: the hint names both, and each remedy."""
-    for ref, op in (
-        ("crf_lse.py:build", "torch.aten.logsumexp"),
-        ("patch_fold.py:build", "torch.aten.col2im"),
-    ):
-        found = _fails_with_hint(routed, ref, "'torch.constant.", "unnamed-op")
-        # the op the error does not name, found by the compile again printing the IR after the failure,
-        # and the model's line it came from
-        compiled = _row(routed, ref, "compile").metrics
-        assert compiled.get("source_op") == op, compiled
-        assert str(compiled.get("source_line") or "").startswith(ref.split(":")[0] + ":"), compiled
-        assert "`fx+decompose`" in found.advice
-        _matches(routed, ref.replace(":build", ":by_hand"))
-        _matches(routed, ref + "~fx+decompose")
-    assert "(x - m).exp().sum(d).log()" in found.advice and "F.conv_transpose2d(" in found.advice
+@pytest.mark.parametrize(
+    "ref",
+    [
+        # weights an op takes in a list: exported (through a copy) where the importer stopped
+        "listed_constants.py:build~fx",
+        "listed_constants.py:build~fx+gaps",
+        # the recurrent-op hint's route on a model with a BatchNorm: both fx tables once left it as
+        # `aten._native_batch_norm_legit_no_training` and failed to compile
+        "bn_lstm.py:build~fx+gaps",
+        "bn_lstm.py:build~fx+decompose",
+    ],
+)
+def test_an_fx_route_exports_and_matches(routed, ref):
+    exported = _row(routed, ref, "export")
+    assert exported.status is Status.OK, (ref, exported.message)
+    _matches(routed, ref)
 
 
 def test_a_negative_padding_is_named_by_the_mismatch_and_its_slice_matches(routed):
@@ -362,22 +338,6 @@ def test_a_negative_padding_is_named_by_the_mismatch_and_its_slice_matches(route
     found = release_choice.hint(ran)
     assert found is not None and found.name == "negative-pad" and "[:, :-1]" in found.advice
     _matches(routed, "token_shift.py:by_hand")
-
-
-def test_a_crop_by_a_negative_padding_is_named_by_the_compile_and_its_slice_matches(routed):
-    """`F.pad(y, (0, 0, 0, -1))`, a crop: 3.13.0 refuses it ("slice along dimension 0 runs
-    out-of-bounds", lowered from torch.aten.pad); the compile's words name the negative padding and the
-    model's line, and its hint's slice matches."""
-    named = "torch.aten.pad with a negative padding [0, 0, 0, -1], at crop_pad.py:"  # in its message
-    found = _fails_with_hint(routed, "crop_pad.py:build", named, "negative-pad")
-    assert "`y[:, :-1]`" in found.advice
-    _matches(routed, "crop_pad.py:by_hand")
-
-
-def test_torch_slogdet_has_a_hint_whose_linalg_spelling_matches(routed):
-    found = _fails_with_hint(routed, "flow_slogdet.py:build", "torch.aten.slogdet", "det-alias")
-    assert "torch.linalg.slogdet(W)" in found.advice
-    _matches(routed, "flow_slogdet.py:linalg")
 
 
 def test_a_determinant_for_a_cpu_without_avx2_is_named_and_its_buffer_matches(tmp_path):

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.answer import advice, advise_plan, advise_sitting, sitting
+from iree_matrix.answer import advise_plan, advise_sitting, sitting
 from iree_matrix.core.model import stats
 from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.core.model.results import Record, Status
-from iree_matrix.findings import search
+from iree_matrix.findings import advice, search
 
 ROCKETLAKE = {
     "machine": "x86_64",
@@ -309,7 +309,7 @@ def test_published_answers_render_as_published():
     from iree_matrix.report import answers as rendered
 
     root = Path(__file__).resolve().parents[2] / "results" / advice.DIRNAME
-    from iree_matrix.answer import gpu_advice
+    from iree_matrix.findings import gpu_advice
 
     found = advice.published(root)
     if not found:

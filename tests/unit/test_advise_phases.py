@@ -9,9 +9,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.answer import advice, advise_plan, advise_proof, advise_sitting
+from iree_matrix.answer import advise_plan, advise_proof, advise_sitting
 from iree_matrix.core.model.results import Record
-from iree_matrix.findings import search
+from iree_matrix.findings import advice, search
 from iree_matrix.matrix.models import ModelRef
 from tests.unit.test_advice import PICK, _sitting
 

@@ -1,7 +1,7 @@
 """Where a bundle's answer trails ONNX Runtime: run.py profiles both there (scripts/runner_gap.py,
 which repeats the run and peer stages' parsers: each checked here against its original on the same
 input), merge checks the raw profiles (answer/sittings.py) and reads them into the answer's gap
-with advise's code (answer/gap.py `measure`). End to end: tests/integration/test_bundle.py."""
+with advise's code (findings/gap.py `measure`). End to end: tests/integration/test_bundle.py."""
 
 from __future__ import annotations
 
@@ -13,10 +13,11 @@ from typing import Any
 
 import pytest
 
-from iree_matrix.answer import advice, sittings
-from iree_matrix.answer import gap as gaps
+from iree_matrix.answer import sittings
 from iree_matrix.bundle_runner import gap as runner_gap
 from iree_matrix.core.system import host
+from iree_matrix.findings import advice
+from iree_matrix.findings import gap as gaps
 from iree_matrix.report import answers as answers_md
 from iree_matrix.stages import op_timings
 

@@ -93,8 +93,8 @@ def test_the_sittings_matrix_is_default_by_each_release_for_each_target_without_
 def test_a_gpu_proofs_knobs_are_those_the_compile_stage_compiles_for_a_gpu() -> None:
     """The rule is gpu_flags' own: every search knob it skips for a GPU (llvm-cpu flags, a named CPU)
     is left out, every other one the release accepts is a neighbour of `default`."""
-    from iree_matrix.answer import neighbourhood
     from iree_matrix.core.errors import StageSkipped
+    from iree_matrix.findings import neighbourhood
     from iree_matrix.iree import targets
     from iree_matrix.iree.flags import SEARCH_KNOBS
     from iree_matrix.stages.compile import gpu_flags
@@ -364,7 +364,7 @@ class _TimedWorker(_FakeWorker):
 
 
 def test_a_proofs_neighbours_are_checked_and_timed_in_the_centres_rounds_and_written_as_a_proof() -> None:
-    from iree_matrix.answer import neighbourhood
+    from iree_matrix.findings import neighbourhood
 
     sitting, cells = _manifest_sitting()
     around = [("O2", "run:O2", "o2"), ("im2col", "run:im2col", "im"),

@@ -1,7 +1,7 @@
 """A user's kernel in a sitting bundle (`bundle --advise MODEL --cpu CPU --kernel DIR`): the kernel
 cells travel as arms named as advise names its own (execution/bundle.py), run.py keeps their
 kernel facts and says a crash is no mismatch (bundle_runner/sitting.py), and home reads the
-sitting's kernel arm as advise's: taken only where faster beyond noise (answer/advice.py). Bad
+sitting's kernel arm as advise's: taken only where faster beyond noise (findings/advice.py). Bad
 input is one line (tasks/bundle_kernels.py). The end-to-end run is
 tests/integration/test_bundle_kernel.py."""
 
@@ -12,12 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.answer import advice, sittings
+from iree_matrix.answer import sittings
 from iree_matrix.bundle_runner import sitting as runner_sitting
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.system import host
 from iree_matrix.execution import bundle
 from iree_matrix.execution.workflow import PlanSettings
+from iree_matrix.findings import advice
 from iree_matrix.iree.flags import NamedCpu
 from iree_matrix.tasks import bundle_kernels
 

@@ -1,4 +1,4 @@
-"""Where an answer's gap to the best peer is (answer/gap.py): kinds compared, stored, read back,
+"""Where an answer's gap to the best peer is (findings/gap.py): kinds compared, stored, read back,
 worded, and rendered under the answer only when the answer trails beyond the threshold."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.answer import advice
-from iree_matrix.answer import gap as gaps
+from iree_matrix.findings import advice
+from iree_matrix.findings import gap as gaps
 from iree_matrix.iree import opkinds
 from iree_matrix.report import answers as answers_md
 from iree_matrix.stages import op_timings

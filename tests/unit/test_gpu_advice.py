@@ -1,4 +1,4 @@
-"""The answer on a GPU from a run bundle's GPU sitting (answer/gpu_advice.py): the release and chip
+"""The answer on a GPU from a run bundle's GPU sitting (findings/gpu_advice.py): the release and chip
 to take, its paired ratios to torch eager and torch.compile on that GPU, the arms that differ from
 torch named, a software device marked; merge's checks of such a sitting (answer/sittings.py), and
 its renders (ANSWERS.md's "On GPUs", compat.json, `query model`). Synthetic documents: pure logic."""
@@ -13,11 +13,11 @@ from typing import Any
 import jsonschema
 import pytest
 
-from iree_matrix.answer import advice, gpu_advice, sittings
+from iree_matrix.answer import sittings
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model import stats
 from iree_matrix.core.system import host
-from iree_matrix.findings import compat
+from iree_matrix.findings import advice, compat, gpu_advice
 from iree_matrix.stages import run as run_stage
 
 ROUNDS = 8

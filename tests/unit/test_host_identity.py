@@ -8,10 +8,10 @@ import json
 import re
 from pathlib import Path
 
-from iree_matrix.answer import advice
 from iree_matrix.core.model.host_identity import HostIdentity, here
 from iree_matrix.core.model.results import Record, ResultsLog, Status
 from iree_matrix.core.system import host
+from iree_matrix.findings import advice
 
 ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "src" / "iree_matrix"

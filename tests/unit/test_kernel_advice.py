@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.answer import advice, advise_plan, advise_sitting, kernel_trials, sitting
+from iree_matrix.answer import advise_plan, advise_sitting, sitting
 from iree_matrix.core.model import stats
 from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.core.model.results import Record, Status
-from iree_matrix.findings import search
+from iree_matrix.findings import advice, kernel_trials, search
 from iree_matrix.kernel import kernels as kernel_files
 from iree_matrix.report import answers as answers_md
 

@@ -9,7 +9,7 @@ from iree_matrix.core.model.results import Record, ResultsLog, Status, log_path
 from iree_matrix.findings import kernel_windows
 from iree_matrix.findings import kernels as kernel_answers
 from iree_matrix.kernel import kernels
-from iree_matrix.kernel.compiled import kernel_refused
+from iree_matrix.stages.kernel_compiled import kernel_refused
 from tests.unit.test_kernels import LARGE, NEGABS, SPEC_ERROR, _compiled, _records
 
 

@@ -16,11 +16,10 @@ from iree_matrix import stages
 from iree_matrix.core.model.records import Labels
 from iree_matrix.core.model.results import Status
 from iree_matrix.iree import custom_dispatch, elf, targets
-from iree_matrix.kernel import build as kernel_stage
 from iree_matrix.kernel import kernels
-from iree_matrix.kernel import seam as kernel_seam
 from iree_matrix.matrix import plan, spec_file
-from iree_matrix.stages import Context
+from iree_matrix.stages import Context, kernel_seam
+from iree_matrix.stages import kernel_build as kernel_stage
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "kernels"
 PLUGIN = DATA / "negabs_plugin"

@@ -1,4 +1,4 @@
-"""A kernel is one seam (kernel/seam.py): the compile, run and shell-command stages ask it, for every
+"""A kernel is one seam (stages/kernel_seam.py): the compile, run and shell-command stages ask it, for every
 cell, and hold no kernel branch of their own; a cell without a kernel gets empty parts."""
 
 from __future__ import annotations
@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from iree_matrix.kernel import mechanism, seam
+from iree_matrix.kernel import mechanism
 from iree_matrix.kernel.kernels import EMBEDDED, MECHANISMS, PLUGIN
+from iree_matrix.stages import kernel_seam as seam
 
 STAGES = Path(__file__).resolve().parents[2] / "src" / "iree_matrix" / "stages"
 # What a kernel branch reads: the cell's kernel label, the kernel's definition or built entry, a
@@ -29,7 +30,7 @@ def test_the_stages_hold_no_kernel_branch(module: str) -> None:
         for n, line in enumerate((STAGES / module).read_text().splitlines(), 1)
         if BRANCH.search(line)
     ]
-    assert found == [], "ask the kernel seam (kernel/seam.py) instead:\n" + "\n".join(found)
+    assert found == [], "ask the kernel seam (stages/kernel_seam.py) instead:\n" + "\n".join(found)
 
 
 def test_the_branch_pattern_finds_what_it_forbids() -> None:

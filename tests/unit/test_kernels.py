@@ -1,4 +1,4 @@
-"""Kernels as an input (kernel/kernels.py, kernel/build.py, the compile's kernel cells, query
+"""Kernels as an input (kernel/kernels.py, stages/kernel_build.py, the compile's kernel cells, query
 kernel): kernel.toml read and checked in one line per mistake, `kernels` and `--kernel` planned as
 an axis beside the kernel-less cells, the kernel in every key it affects, the C compiler's flags
 and first error, and the verdicts `query kernel` derives from records (pure logic, fakes)."""
@@ -23,14 +23,13 @@ from iree_matrix.findings import kernel_windows
 from iree_matrix.findings import kernels as kernel_answers
 from iree_matrix.iree import custom_dispatch, targets
 from iree_matrix.iree.flags import BUILTIN_PROFILES
-from iree_matrix.kernel import build as kernel_stage
 from iree_matrix.kernel import kernels
-from iree_matrix.kernel import seam as kernel_seam
-from iree_matrix.kernel.compiled import kernel_refused, not_applied_words, without_spec
 from iree_matrix.matrix import plan, spec_file
 from iree_matrix.matrix.settings import Layered
-from iree_matrix.stages import Context
+from iree_matrix.stages import Context, kernel_seam
+from iree_matrix.stages import kernel_build as kernel_stage
 from iree_matrix.stages.compile import CompileStage
+from iree_matrix.stages.kernel_compiled import kernel_refused, not_applied_words, without_spec
 
 NEGABS = Path(__file__).resolve().parents[1] / "data" / "kernels" / "negabs"
 EXPORTER = "py3.11-torch2.13.0-turbine3.9.0"

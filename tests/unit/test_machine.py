@@ -160,7 +160,7 @@ def test_the_run_report_gives_one_answer_per_function_with_its_flags_and_whose_c
     answers' and a "published search's best" column), neither saying which question it answered, and
     no flags, only a command not on PATH. Now: the one answer `query model` gives, flags printed, the
     identity (NEAREST when not this CPU), and every command as it runs here."""
-    from iree_matrix.answer import advice
+    from iree_matrix.findings import advice
     from tests.unit.test_advice import ROCKETLAKE, ZEN5, _sitting
 
     published = advice.derive(_sitting())

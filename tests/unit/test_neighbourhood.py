@@ -1,4 +1,4 @@
-"""A pick's proof (answer/neighbourhood.py): which configurations are one knob away, the local
+"""A pick's proof (findings/neighbourhood.py): which configurations are one knob away, the local
 search over a fake sitting (no compiler, no timing), the document's form of a proof (old documents
 still read), and its words in ANSWERS.md and on advise's console."""
 
@@ -9,9 +9,8 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from iree_matrix.answer import advice, neighbourhood
 from iree_matrix.core.model import stats
-from iree_matrix.findings import search
+from iree_matrix.findings import advice, neighbourhood, search
 
 QUARTZ_PICK = "data-tiling+loop-unrolling+slp-vectorization"
 # Round-to-round drift of the machine, the same for every arm of a round (what pairing cancels), and

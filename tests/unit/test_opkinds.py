@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.answer.gap import kind_gaps, op_kind_times
+from iree_matrix.findings.gap import kind_gaps, op_kind_times
 from iree_matrix.iree import opkinds
 from iree_matrix.stages import op_timings
 

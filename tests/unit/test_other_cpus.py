@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.answer import advice
 from iree_matrix.commands import query as query_command
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.host_identity import here
 from iree_matrix.core.system import host
+from iree_matrix.findings import advice
 
 ROOT = Path(__file__).resolve().parents[2]
 CPUINFO = Path(__file__).parent / "data" / "cpuinfo"

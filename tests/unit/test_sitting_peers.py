@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from iree_matrix.answer import advice, sitting
+from iree_matrix.answer import sitting
+from iree_matrix.findings import advice
 from iree_matrix.matrix.models import ModelRef
 
 from .test_advice import ZEN5, _sitting

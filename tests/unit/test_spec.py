@@ -120,33 +120,43 @@ def test_smoke_matrix_is_two_same_and_two_cross_cells():
 # --- expansion --------------------------------------------------------------------------------
 
 
-def test_runtime_same_pairs_each_compiler_with_itself(tmp_path):
-    matrix = _load(tmp_path, runtime='"same"')
-    assert _pairs(matrix) == {("3.9.0", "3.9.0"), ("3.13.0", "3.13.0")}
+# A matrix (its axes over BASE, its tables) -> the (compiler, runtime) pairs of its cells.
+PAIRS = {
+    "runtime-same": ({"runtime": '"same"'}, "", {("3.9.0", "3.9.0"), ("3.13.0", "3.13.0")}),
+    "runtime-defaults-to-same": ({}, "", {("3.9.0", "3.9.0"), ("3.13.0", "3.13.0")}),
+    "runtime-list-crosses": (
+        {"runtime": '["3.9.0", "3.13.0"]'},
+        "",
+        {("3.9.0", "3.9.0"), ("3.9.0", "3.13.0"), ("3.13.0", "3.9.0"), ("3.13.0", "3.13.0")},
+    ),
+    "runtime-list-mixes-same-and-versions": (
+        {"runtime": '["same", "3.8.0"]'},
+        "",
+        {("3.9.0", "3.9.0"), ("3.13.0", "3.13.0"), ("3.9.0", "3.8.0"), ("3.13.0", "3.8.0")},
+    ),
+    "exclude-runtime-same-is-the-compilers-own": (
+        {"runtime": '["3.9.0", "3.13.0"]'},
+        '[[exclude]]\nruntime = "same"\n',
+        {("3.9.0", "3.13.0"), ("3.13.0", "3.9.0")},
+    ),
+    # the exclude removes 3.9.0, the include puts one 3.9.0 cell back: includes are not excluded
+    "excludes-apply-before-includes": (
+        {},
+        '[[include]]\ncompiler = "3.9.0"\n\n[[exclude]]\ncompiler = "3.9.0"\n',
+        {("3.9.0", "3.9.0"), ("3.13.0", "3.13.0")},
+    ),
+    "include-without-runtime-takes-the-matrixs": (
+        {},
+        '[[include]]\ncompiler = "3.8.0"\n',
+        {("3.9.0", "3.9.0"), ("3.13.0", "3.13.0"), ("3.8.0", "3.8.0")},
+    ),
+}
 
 
-def test_runtime_defaults_to_same(tmp_path):
-    assert _pairs(_load(tmp_path)) == {("3.9.0", "3.9.0"), ("3.13.0", "3.13.0")}
-
-
-def test_explicit_runtime_list_crosses_compiler_and_runtime(tmp_path):
-    matrix = _load(tmp_path, runtime='["3.9.0", "3.13.0"]')
-    assert _pairs(matrix) == {
-        ("3.9.0", "3.9.0"),
-        ("3.9.0", "3.13.0"),
-        ("3.13.0", "3.9.0"),
-        ("3.13.0", "3.13.0"),
-    }
-
-
-def test_runtime_list_may_mix_same_and_versions(tmp_path):
-    matrix = _load(tmp_path, runtime='["same", "3.8.0"]')
-    assert _pairs(matrix) == {
-        ("3.9.0", "3.9.0"),
-        ("3.13.0", "3.13.0"),
-        ("3.9.0", "3.8.0"),
-        ("3.13.0", "3.8.0"),
-    }
+@pytest.mark.parametrize("case", PAIRS)
+def test_the_compiler_runtime_pairs(tmp_path, case):
+    axes, extra, pairs = PAIRS[case]
+    assert _pairs(_load(tmp_path, extra, **axes)) == pairs
 
 
 def test_every_axis_multiplies(tmp_path):
@@ -186,11 +196,6 @@ def test_exclude_list_matches_any_value(tmp_path):
     assert {c.compiler for c in matrix.cells} == {"3.9.0"}
 
 
-def test_exclude_runtime_same_means_the_compilers_own(tmp_path):
-    matrix = _load(tmp_path, runtime='["3.9.0", "3.13.0"]', extra='[[exclude]]\nruntime = "same"\n')
-    assert _pairs(matrix) == {("3.9.0", "3.13.0"), ("3.13.0", "3.9.0")}
-
-
 def test_include_adds_cells_with_unnamed_axes_from_the_matrix(tmp_path):
     extra = '[[include]]\ncompiler = "3.8.0"\nruntime = ["3.9.0", "3.13.0"]\n'
     matrix = _load(tmp_path, models='["tiny_cnn", "mobilenet_v2"]', extra=extra)
@@ -205,11 +210,6 @@ def test_include_adds_cells_with_unnamed_axes_from_the_matrix(tmp_path):
     assert len(matrix.cells) == 4 + 4
 
 
-def test_include_without_runtime_uses_the_matrix_runtime(tmp_path):
-    matrix = _load(tmp_path, extra='[[include]]\ncompiler = "3.8.0"\n')
-    assert ("3.8.0", "3.8.0") in _pairs(matrix)
-
-
 def test_include_can_use_a_model_outside_the_models_axis(tmp_path):
     matrix = _load(tmp_path, extra='[[include]]\nmodels = "mobilenet_v2"\ncompiler = "3.13.0"\n')
     assert {(c.model, c.compiler) for c in matrix.cells} == {
@@ -217,13 +217,6 @@ def test_include_can_use_a_model_outside_the_models_axis(tmp_path):
         ("tiny_cnn", "3.13.0"),
         ("mobilenet_v2", "3.13.0"),
     }
-
-
-def test_excludes_apply_before_includes(tmp_path):
-    # The exclude removes 3.9.0, the include puts one 3.9.0 cell back: includes are not excluded.
-    extra = '[[include]]\ncompiler = "3.9.0"\n\n[[exclude]]\ncompiler = "3.9.0"\n'
-    matrix = _load(tmp_path, extra=extra)
-    assert _pairs(matrix) == {("3.9.0", "3.9.0"), ("3.13.0", "3.13.0")}
 
 
 def test_duplicate_cells_collapse(tmp_path):
@@ -295,29 +288,6 @@ def test_used_builtin_profiles_and_every_profile_the_file_defines_are_kept(tmp_p
     assert {c.profile for c in spec.with_profiles(matrix, ["unused"]).cells} == {"unused"}
 
 
-def test_bad_opt_level(tmp_path):
-    message = _error(tmp_path, profiles='"p"', extra='[profile.p]\nopt_level = "O4"\n')
-    assert "profile.p.opt_level" in message
-    assert "'O4'" in message
-    assert "O0, O1, O2, O3" in message
-
-
-def test_profile_flags_must_start_with_dashes(tmp_path):
-    message = _error(tmp_path, profiles='"p"', extra='[profile.p]\nflags = ["iree-opt-data-tiling"]\n')
-    assert "profile.p.flags" in message
-    assert "'iree-opt-data-tiling'" in message
-
-
-def test_profile_flags_must_be_a_list(tmp_path):
-    message = _error(tmp_path, profiles='"p"', extra='[profile.p]\nflags = "--x"\n')
-    assert "profile.p.flags = '--x'" in message
-
-
-def test_profile_target_cpu_must_be_a_string(tmp_path):
-    message = _error(tmp_path, profiles='"p"', extra="[profile.p]\ntarget_cpu = 4\n")
-    assert "profile.p.target_cpu = 4" in message
-
-
 # --- validation errors: one line, file, key, value --------------------------------------------
 
 
@@ -326,29 +296,115 @@ def test_spec_error_is_a_user_error():
     assert SpecError.exit_code == 2
 
 
-def test_unknown_top_level_key(tmp_path):
-    message = _error(tmp_path, compilers='"3.9.0"')
-    assert "unknown key 'compilers'" in message
-    assert "known:" in message and "compiler" in message
+def _bad(extra: str, *words: str, **axes: str) -> tuple[str, tuple[str, ...], dict[str, str]]:
+    return extra, words, axes
 
 
-def test_unknown_key_with_a_newline_still_gives_one_line(tmp_path):
-    message = _error(tmp_path, extra='"a\\nb" = 1\n')
-    assert "unknown key 'a\\nb'" in message
+# A bad matrix (its tables, its axes over BASE) -> the words its one-line error holds: the key, the
+# value and what is expected (`_error` checks it is one line naming the file).
+BAD = {
+    "opt-level": _bad(
+        '[profile.p]\nopt_level = "O4"\n', "profile.p.opt_level", "'O4'", "O0, O1, O2, O3", profiles='"p"'
+    ),
+    "profile-flags-without-dashes": _bad(
+        '[profile.p]\nflags = ["iree-opt-data-tiling"]\n',
+        "profile.p.flags",
+        "'iree-opt-data-tiling'",
+        profiles='"p"',
+    ),
+    "profile-flags-not-a-list": _bad(
+        '[profile.p]\nflags = "--x"\n', "profile.p.flags = '--x'", profiles='"p"'
+    ),
+    "profile-target-cpu-not-a-string": _bad(
+        "[profile.p]\ntarget_cpu = 4\n", "profile.p.target_cpu = 4", profiles='"p"'
+    ),
+    "unknown-top-level-key": _bad("", "unknown key 'compilers'", "known:", "compiler", compilers='"3.9.0"'),
+    "unknown-key-with-a-newline": _bad('"a\\nb" = 1\n', "unknown key 'a\\nb'"),
+    "unknown-key-in-an-include": _bad('[[include]]\nmodel = "tiny_cnn"\n', "unknown key 'include[0].model'"),
+    "unknown-key-in-the-second-exclude": _bad(
+        '[[exclude]]\ncompiler = "3.9.0"\n\n[[exclude]]\ncompilr = "3.9.0"\n',
+        "unknown key 'exclude[1].compilr'",
+    ),
+    "unknown-key-in-a-profile": _bad('[profile.p]\ncpu = "host"\n', "unknown key 'profile.p.cpu'"),
+    "unknown-key-in-benchmark": _bad("[benchmark]\nreps = 3\n", "unknown key 'benchmark.reps'"),
+    "malformed-version-in-a-list": _bad("", "compiler = '3.13.x'", compiler='["3.9.0", "3.13.x"]'),
+    "malformed-version-in-an-include": _bad(
+        '[[include]]\ncompiler = "3.9.x"\n', "include[0].compiler = '3.9.x'"
+    ),
+    "malformed-runtime-in-an-exclude": _bad(
+        '[[exclude]]\nruntime = "newest"\n', "exclude[0].runtime = 'newest'"
+    ),
+    "unknown-model-lists-the-builtins": _bad(
+        "",
+        "models = 'resnet50'",
+        "unknown model",
+        "mobilenet_v2",
+        "quartznet5x5",
+        "tiny_cnn",
+        models='["tiny_cnn", "resnet50"]',
+    ),
+    "unknown-model-in-an-exclude": _bad(
+        '[[exclude]]\nmodels = "resnet50"\n', "exclude[0].models = 'resnet50'"
+    ),
+    "unknown-profile": _bad(
+        "",
+        "profiles = 'fast'",
+        "unknown profile",
+        "default, generic, O2",
+        "[profile.NAME]",
+        profiles='"fast"',
+    ),
+    "unknown-profile-in-an-include": _bad('[[include]]\nprofiles = "fast"\n', "include[0].profiles = 'fast'"),
+    "unsupported-arch": _bad(
+        "", "arch = 'riscv64'", "unknown architecture", "x86_64, aarch64, armv6", arch='"riscv64"'
+    ),
+    "aarch64-needs-a-board-cpu": _bad(
+        "", "aarch64:cortex-a53 | aarch64:cortex-a72 | aarch64:cortex-a76", arch='"aarch64"'
+    ),
+    "aarch64-board-cpu-unknown": _bad("", "arch = 'aarch64:cortex-a99'", arch='"aarch64:cortex-a99"'),
+    "compiler-not-a-string": _bad("", "compiler = 3.9:", "expected a string", compiler="3.9"),
+    "python-not-a-string": _bad("", "python = 3.11:", "expected a string", python="3.11"),
+    "torch-not-a-string": _bad("", "torch = 2:", "expected a string", torch="2"),
+    "not-a-string-in-a-list": _bad(
+        "", "compiler = 3.9:", 'quote versions: "3.9.0"', compiler='["3.9.0", 3.9]'
+    ),
+    "empty-list-in-an-include": _bad("[[include]]\ncompiler = []\n", "include[0].compiler = []"),
+    "empty-include-table": _bad("[[include]]\n", "include[0] is empty"),
+    "include-not-an-array-of-tables": _bad(
+        '[include]\ncompiler = "3.9.0"\n', "include = {'compiler': '3.9.0'}", "[[include]]"
+    ),
+    "exclude-removes-every-cell": _bad('[[exclude]]\nmodels = "tiny_cnn"\n', "exclude", "every cell"),
+    "timeouts-not-a-table": _bad("", "timeouts = 5:", timeouts="5"),
+    "dispatches-glob-without-profile": _bad(
+        '[benchmark]\ndispatches = ["tiny_cnn/default", "tiny_cnn"]\n',
+        "benchmark.dispatches = 'tiny_cnn':",
+        "<model>/<profile>",
+    ),
+    "dispatches-empty": _bad("[benchmark]\ndispatches = []\n", "benchmark.dispatches"),
+    "dispatches-not-strings": _bad("[benchmark]\ndispatches = [3]\n", "benchmark.dispatches"),
+    "dispatches-a-number": _bad("[benchmark]\ndispatches = 3\n", "benchmark.dispatches"),
+    # issue 29: accepted at plan time, should not be
+    "profile-name-with-a-newline": _bad(
+        '[profile."fast\\nx"]\nflags = []\n', "profile = 'fast\\nx'", "letters, digits"
+    ),
+    "profile-name-with-a-space": _bad('[profile."a b"]\nflags = []\n', "profile = 'a b'", "letters, digits"),
+    "profile-name-with-a-slash": _bad('[profile."a/b"]\nflags = []\n', "profile = 'a/b'", "letters, digits"),
+    "threads-bounded": _bad(
+        "[benchmark]\nthreads = 99999999999999999999\n", "benchmark.threads", "0 to 1024"
+    ),
+    "repetitions-bounded": _bad(
+        "[benchmark]\nrepetitions = 100000000000\n", "benchmark.repetitions", "1 to 10000"
+    ),
+    "seed-bounded": _bad("[benchmark]\nseed = 99999999999\n", "benchmark.seed", "0 to 4294967295"),
+}
 
 
-@pytest.mark.parametrize(
-    ("extra", "key"),
-    [
-        ('[[include]]\nmodel = "tiny_cnn"\n', "include[0].model"),
-        ('[[exclude]]\ncompiler = "3.9.0"\n\n[[exclude]]\ncompilr = "3.9.0"\n', "exclude[1].compilr"),
-        ('[profile.p]\ncpu = "host"\n', "profile.p.cpu"),
-        ("[benchmark]\nreps = 3\n", "benchmark.reps"),
-    ],
-)
-def test_unknown_key_in_a_table(tmp_path, extra, key):
-    message = _error(tmp_path, extra=extra)
-    assert f"unknown key '{key}'" in message
+@pytest.mark.parametrize("case", BAD)
+def test_a_bad_matrix_is_one_line_naming_key_and_value(tmp_path, case):
+    extra, words, axes = BAD[case]
+    message = _error(tmp_path, extra, **axes)
+    for word in words:
+        assert word in message, message
 
 
 @pytest.mark.parametrize("axis", ["torch", "turbine", "compiler", "runtime"])
@@ -359,67 +415,12 @@ def test_malformed_version(tmp_path, axis, bad):
     assert "not a version" in message
 
 
-def test_malformed_version_in_a_list_names_the_bad_item(tmp_path):
-    message = _error(tmp_path, compiler='["3.9.0", "3.13.x"]')
-    assert "compiler = '3.13.x'" in message
-
-
-def test_malformed_version_in_an_include(tmp_path):
-    message = _error(tmp_path, extra='[[include]]\ncompiler = "3.9.x"\n')
-    assert "include[0].compiler = '3.9.x'" in message
-
-
-def test_malformed_runtime_in_an_exclude(tmp_path):
-    message = _error(tmp_path, extra='[[exclude]]\nruntime = "newest"\n')
-    assert "exclude[0].runtime = 'newest'" in message
-
-
 @pytest.mark.parametrize("bad", ["3", "py3.11", "3.11.7", "2.7", "3.11\\n"])
 def test_bad_python(tmp_path, bad):
     message = _error(tmp_path, python=f'"{bad}"')
     assert message.split(": ", 1)[1].startswith("python = ")
     assert repr(bad.replace("\\n", "\n")) in message
     assert "Python minor version" in message
-
-
-def test_unknown_model_lists_the_builtins(tmp_path):
-    message = _error(tmp_path, models='["tiny_cnn", "resnet50"]')
-    assert "models = 'resnet50'" in message
-    assert "unknown model" in message
-    for builtin in ("mobilenet_v2", "quartznet5x5", "tiny_cnn"):
-        assert builtin in message
-
-
-def test_unknown_model_in_an_exclude(tmp_path):
-    message = _error(tmp_path, extra='[[exclude]]\nmodels = "resnet50"\n')
-    assert "exclude[0].models = 'resnet50'" in message
-
-
-def test_unknown_profile(tmp_path):
-    message = _error(tmp_path, profiles='"fast"')
-    assert "profiles = 'fast'" in message
-    assert "unknown profile" in message
-    assert "default, generic, O2" in message
-    assert "[profile.NAME]" in message
-
-
-def test_unknown_profile_in_an_include(tmp_path):
-    message = _error(tmp_path, extra='[[include]]\nprofiles = "fast"\n')
-    assert "include[0].profiles = 'fast'" in message
-
-
-def test_unsupported_arch(tmp_path):
-    message = _error(tmp_path, arch='"riscv64"')
-    assert "arch = 'riscv64'" in message
-    assert "unknown architecture" in message
-    assert "x86_64, aarch64, armv6" in message
-
-
-def test_board_cpu_is_required_for_aarch64_and_must_be_known(tmp_path):
-    message = _error(tmp_path, arch='"aarch64"')
-    assert "aarch64:cortex-a53 | aarch64:cortex-a72 | aarch64:cortex-a76" in message
-    message = _error(tmp_path, arch='"aarch64:cortex-a99"')
-    assert "arch = 'aarch64:cortex-a99'" in message
 
 
 def test_target_spellings_are_one_cell_and_armv6_defaults_to_the_pi_zero_cpu(tmp_path):
@@ -432,46 +433,11 @@ def test_target_spellings_are_one_cell_and_armv6_defaults_to_the_pi_zero_cpu(tmp
     assert sorted({c.arch for c in matrix.cells}) == ["aarch64-cortex-a72", "armv6-arm1176jzf-s", "x86_64"]
 
 
-@pytest.mark.parametrize(("axis", "value"), [("compiler", "3.9"), ("python", "3.11"), ("torch", "2")])
-def test_non_string_value(tmp_path, axis, value):
-    message = _error(tmp_path, **{axis: value})
-    assert f"{axis} = {value}:" in message
-    assert "expected a string" in message
-
-
-def test_non_string_value_in_a_list(tmp_path):
-    message = _error(tmp_path, compiler='["3.9.0", 3.9]')
-    assert "compiler = 3.9:" in message
-    assert 'quote versions: "3.9.0"' in message
-
-
 @pytest.mark.parametrize("axis", ["compiler", "models", "python", "runtime"])
 def test_empty_list(tmp_path, axis):
     message = _error(tmp_path, **{axis: "[]"})
     assert f"{axis} = []" in message
     assert "non-empty list" in message
-
-
-def test_empty_list_in_an_include(tmp_path):
-    message = _error(tmp_path, extra="[[include]]\ncompiler = []\n")
-    assert "include[0].compiler = []" in message
-
-
-def test_empty_include_table(tmp_path):
-    message = _error(tmp_path, extra="[[include]]\n")
-    assert "include[0] is empty" in message
-
-
-def test_include_must_be_an_array_of_tables(tmp_path):
-    message = _error(tmp_path, extra='[include]\ncompiler = "3.9.0"\n')
-    assert "include = {'compiler': '3.9.0'}" in message
-    assert "[[include]]" in message
-
-
-def test_exclude_removing_everything(tmp_path):
-    message = _error(tmp_path, extra='[[exclude]]\nmodels = "tiny_cnn"\n')
-    assert "exclude" in message
-    assert "every cell" in message
 
 
 @pytest.mark.parametrize("axis", ["python", "torch", "turbine", "compiler", "models"])
@@ -480,29 +446,23 @@ def test_missing_required_axis(tmp_path, axis):
     assert f"missing key '{axis}'" in message
 
 
-def test_invalid_toml(tmp_path):
-    path = tmp_path / "broken.toml"
-    path.write_text('python = "3.11\ncompiler = [\n', encoding="utf-8")
+@pytest.mark.parametrize(
+    ("name", "text", "said"),
+    [
+        ("broken.toml", 'python = "3.11\ncompiler = [\n', "not valid TOML: "),
+        ("nope.toml", None, "no such matrix file"),
+        ("", None, "a directory, not a regular file"),  # tmp_path itself
+    ],
+)
+def test_a_matrix_file_that_cannot_be_read_is_one_line_naming_it(tmp_path, name, text, said):
+    path = tmp_path / name
+    if text is not None:
+        path.write_text(text, encoding="utf-8")
     with pytest.raises(SpecError) as info:
         spec_file.load(path)
     message = str(info.value)
     assert "\n" not in message
-    assert message.startswith(f"{path}: not valid TOML: ")
-
-
-def test_missing_file(tmp_path):
-    path = tmp_path / "nope.toml"
-    with pytest.raises(SpecError) as info:
-        spec_file.load(path)
-    message = str(info.value)
-    assert "\n" not in message
-    assert message.startswith(f"{path}: no such matrix file")
-
-
-def test_unreadable_path_is_a_spec_error(tmp_path):
-    with pytest.raises(SpecError) as info:
-        spec_file.load(tmp_path)  # a directory
-    assert str(info.value).startswith(f"{tmp_path}: a directory, not a regular file")
+    assert message.startswith(f"{path}: {said}"), message
 
 
 @pytest.mark.parametrize(
@@ -513,11 +473,6 @@ def test_bad_timeout(tmp_path, value, shown):
     message = _error(tmp_path, extra=f"[timeouts]\ncompile = {value}\n")
     assert f"timeouts.compile = {shown}:" in message
     assert "positive" in message
-
-
-def test_timeouts_must_be_a_table(tmp_path):
-    message = _error(tmp_path, timeouts="5")
-    assert "timeouts = 5:" in message
 
 
 @pytest.mark.parametrize(
@@ -551,18 +506,6 @@ def test_benchmark_dispatches_globs_parsed(tmp_path):
 def test_benchmark_dispatches_may_be_one_string(tmp_path):
     matrix = _load(tmp_path, extra='[benchmark]\ndispatches = "tiny_cnn/*"\n')
     assert matrix.benchmark.dispatches == ("tiny_cnn/*",)
-
-
-def test_benchmark_dispatches_glob_needs_model_and_profile(tmp_path):
-    message = _error(tmp_path, extra='[benchmark]\ndispatches = ["tiny_cnn/default", "tiny_cnn"]\n')
-    assert "benchmark.dispatches = 'tiny_cnn':" in message
-    assert "<model>/<profile>" in message
-
-
-@pytest.mark.parametrize("value", ["[]", "[3]", "3"])
-def test_benchmark_dispatches_must_be_strings(tmp_path, value):
-    message = _error(tmp_path, extra=f"[benchmark]\ndispatches = {value}\n")
-    assert "benchmark.dispatches" in message
 
 
 @pytest.mark.parametrize(
@@ -636,38 +579,11 @@ def test_with_profiles_needs_at_least_one(tmp_path):
 # --- issue 29: accepted at plan time, should not be ------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("extra", "words"),
-    [
-        ('[profile."fast\\nx"]\nflags = []\n', ["profile = 'fast\\nx'", "letters, digits"]),
-        ('[profile."a b"]\nflags = []\n', ["profile = 'a b'", "letters, digits"]),
-        ('[profile."a/b"]\nflags = []\n', ["profile = 'a/b'", "letters, digits"]),
-    ],
-)
-def test_a_name_that_cannot_be_part_of_a_job_id_is_refused(tmp_path, extra, words):
-    message = _error(tmp_path, extra)
-    for word in words:
-        assert word in message, message
-
-
 def test_a_model_name_that_cannot_be_part_of_a_job_id_is_refused(tmp_path):
     model = tmp_path / "my net.py"
     model.write_text("def build():\n    pass\n")
     message = _error(tmp_path, models='"my net.py:build"')
     assert "models = 'my net.py:build'" in message and "letters, digits" in message
-
-
-@pytest.mark.parametrize(
-    ("extra", "key", "bound"),
-    [
-        ("[benchmark]\nthreads = 99999999999999999999\n", "benchmark.threads", "0 to 1024"),
-        ("[benchmark]\nrepetitions = 100000000000\n", "benchmark.repetitions", "1 to 10000"),
-        ("[benchmark]\nseed = 99999999999\n", "benchmark.seed", "0 to 4294967295"),
-    ],
-)
-def test_benchmark_numbers_are_bounded_and_the_error_says_the_bound(tmp_path, extra, key, bound):
-    message = _error(tmp_path, extra)
-    assert key in message and bound in message, message
 
 
 def test_redefining_a_built_in_profile_is_allowed_and_named(tmp_path):

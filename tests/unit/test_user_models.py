@@ -14,12 +14,12 @@ from types import SimpleNamespace
 import pytest
 
 from iree_matrix import cli
-from iree_matrix.answer import advice, advise_plan, advise_sitting
+from iree_matrix.answer import advise_plan, advise_sitting
 from iree_matrix.commands import advise, base
 from iree_matrix.commands import query as query_command
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.results import Record, Status
-from iree_matrix.findings import query
+from iree_matrix.findings import advice, query
 from iree_matrix.iree import hints
 from iree_matrix.matrix import models
 from iree_matrix.report import machine

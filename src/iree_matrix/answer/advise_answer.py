@@ -8,10 +8,10 @@ import shlex
 from pathlib import Path
 from typing import Any
 
-from iree_matrix.answer import advice, neighbourhood
 from iree_matrix.core import console
 from iree_matrix.core.model import host_identity
 from iree_matrix.execution.workflow import EXIT_INTERRUPTED
+from iree_matrix.findings import advice, neighbourhood
 
 logger = console.logger(__name__)
 

@@ -248,7 +248,7 @@ def arms(plan: SittingPlan, kernels: Mapping[str, Kernel], model: str) -> tuple[
     """Every IREE arm of the sitting, in its order: default and the naive build, the picks, the
     fleet's builds, the other release's picks, and with `plan.kernels` each kernel meant for `model`
     swapped into default and each pick."""
-    from iree_matrix.answer import advice
+    from iree_matrix.findings import advice
 
     default = Pick(search.BASELINE, search.Config(), plan.release, "")
     naive = Pick(search.NAIVE, search.NAIVE_CONFIG, plan.release, "")
@@ -264,7 +264,7 @@ def _fleet(plan: SittingPlan, default: Pick) -> list[PlannedArm]:
     """Each fleet CPU's arms: every pick and default (the sitting decides which one is the answer)
     with the named CPU in place of `host` — a pick that already names a CPU (`avx2`) cannot take
     another."""
-    from iree_matrix.answer import advice
+    from iree_matrix.findings import advice
     from iree_matrix.iree.flags import COMBINE
 
     found = []
@@ -282,7 +282,7 @@ def _fleet(plan: SittingPlan, default: Pick) -> list[PlannedArm]:
 def _kernels(plan: SittingPlan, kernels: Mapping[str, Kernel], model: str, default: Pick) -> list[PlannedArm]:
     """Each kernel of the matrix meant for `model`, swapped into default and each pick: an arm each,
     named "im2col+k:depthwise3x3"."""
-    from iree_matrix.answer import advice
+    from iree_matrix.findings import advice
     from iree_matrix.kernel.kernels import profile_label
 
     if not plan.kernels:
@@ -307,7 +307,7 @@ def adjusted(matrix: spec.MatrixSpec, model: str, plan: SittingPlan) -> spec.Mat
     the fleet's and the other release's builds added, and with `plan.kernels` each kernel meant for
     the model swapped into default and each pick (not into the naive build, a fleet's or the other
     release's)."""
-    from iree_matrix.answer import advice
+    from iree_matrix.findings import advice
 
     cpus = {p.name: p for p in (NamedCpu(cpu).profile for cpu in plan.fleet)}
     matrix = spec.with_profiles(matrix, ["default", "generic"])
@@ -358,7 +358,7 @@ def cost_text(settings: Settings, jobs: int, arms: int, took: str) -> str:
 def sitting_cost(published: Sequence[Any], model: str, about: HostIdentity) -> str:
     """What the model's sitting took where it was published (the identity nearest this one), else
     what the reference models' take."""
-    from iree_matrix.answer import advice
+    from iree_matrix.findings import advice
 
     nearest = advice.nearest([a for a in published if a.model == model], about)
     took = advice.cost_text(nearest.advice[0]) if nearest else ""

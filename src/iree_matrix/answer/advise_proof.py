@@ -1,4 +1,4 @@
-"""`advise`'s proof of each pick: the pick's neighbourhood (answer/neighbourhood.py says which
+"""`advise`'s proof of each pick: the pick's neighbourhood (findings/neighbourhood.py says which
 configurations and runs the local search) built like the sitting's own arms, compiled, run and
 checked against torch by advise's matrix and stored under the same keys, then timed against the
 pick on one thread in paired, interleaved rounds, under the machine's quiet lock; a function whose
@@ -12,13 +12,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.answer import advise_sitting, neighbourhood, sitting
+from iree_matrix.answer import advise_sitting, sitting
 from iree_matrix.answer.advise_plan import Pick, Settings, SittingPlan, arms
 from iree_matrix.answer.advise_sitting import Builds
 from iree_matrix.core import console
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record
-from iree_matrix.findings import search
+from iree_matrix.findings import neighbourhood, search
 from iree_matrix.kernel.kernels import Kernel
 from iree_matrix.matrix.models import ModelRef
 

@@ -15,8 +15,7 @@ from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional, Protocol
 
-from iree_matrix.answer import advice, kernel_trials, sitting
-from iree_matrix.answer import gap as gaps
+from iree_matrix.answer import sitting
 from iree_matrix.answer.advise_plan import PlannedArm, Settings, SittingPlan
 from iree_matrix.core import console
 from iree_matrix.core.cache_layout import CacheLayout
@@ -27,7 +26,8 @@ from iree_matrix.core.model.metrics.peer import PeerMetrics
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.execution import abtest
-from iree_matrix.findings import search
+from iree_matrix.findings import advice, kernel_trials, search
+from iree_matrix.findings import gap as gaps
 from iree_matrix.iree import flags as iree_flags
 from iree_matrix.kernel import kernels as kernel_files
 from iree_matrix.kernel.kernels import Kernel
@@ -210,7 +210,7 @@ def _module_arm(where: _Function, arm: PlannedArm, timed: list[Any]) -> dict[str
     run = run_of(where.runs, config.model(where.model), where.function, label, release)
     if kernel is not None:
         from iree_matrix.iree import targets
-        from iree_matrix.kernel.build import job_cell
+        from iree_matrix.stages.kernel_build import job_cell
 
         built = "kernel:" + job_cell(
             kernel.name, "x86_64", iree_flags.target_cpu(targets.parse("x86_64"), profile)
@@ -422,7 +422,7 @@ def keep_gaps(
     document: dict[str, Any], found: Sequence[Any], records: Mapping[str, Record], model: str
 ) -> None:
     """Each of `found`'s gap to the best peer, from its pick's profiled run and the peers' per-op
-    profiles among `records` (answer/gap.py), kept in its function's entry (`gap`, or `gap_error`)."""
+    profiles among `records` (findings/gap.py), kept in its function's entry (`gap`, or `gap_error`)."""
     from iree_matrix.core.model.results import Status
 
     runs = [r for r in records.values() if r.stage == "run" and not r.label.device]

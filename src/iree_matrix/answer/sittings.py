@@ -23,7 +23,7 @@ CPU's: its answers are the GPU's.
 
 A bundle's sitting carries where its answer trails ONNX Runtime as raw profiles
 (bundle_runner/gap.py): `explain` reads them into the answer's `gap` here, with the code `advise`
-uses for its own (answer/gap.py `measure`), so a published sitting says where its gap is.
+uses for its own (findings/gap.py `measure`), so a published sitting says where its gap is.
 """
 
 from __future__ import annotations
@@ -36,13 +36,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.answer import advice, gpu_advice
 from iree_matrix.core.atomic_files import write_atomically
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model import metrics
 from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.core.model.results import LOG, Record, ResultsLog
-from iree_matrix.findings import bundles
+from iree_matrix.findings import advice, bundles, gpu_advice
 from iree_matrix.iree import custom_dispatch
 from iree_matrix.kernel import kernels
 
@@ -310,8 +309,8 @@ def _number(value: Any, low: float, high: float) -> bool:
 def explain(document: Mapping[str, Any]) -> Mapping[str, Any]:
     """`document` with each function's `gap` (or `gap_error`: why there is none) read from a bundle's
     op-by-op profiles, for the arm home chose as its answer, exactly as `advise` stores its own
-    (answer/gap.py `measure`); unchanged where no function carries profiles."""
-    from iree_matrix.answer import gap as gaps
+    (findings/gap.py `measure`); unchanged where no function carries profiles."""
+    from iree_matrix.findings import gap as gaps
 
     if not any(isinstance(f, Mapping) and f.get("op_profiles") for f in document.get("functions") or ()):
         return document
@@ -354,7 +353,7 @@ _MAX_NEIGHBOURS = 200
 
 
 def _proof_problem(proof: Any, compiled: set[str]) -> Optional[str]:
-    """Why a pick's proof (answer/neighbourhood.py's form: advise's local search, or a run bundle's
+    """Why a pick's proof (findings/neighbourhood.py's form: advise's local search, or a run bundle's
     one step) cannot be published: its verdicts are taken here from its rounds, so only its shape,
     its names, its times and its modules are checked."""
     if not isinstance(proof, Mapping) or not isinstance(proof.get("steps"), list):

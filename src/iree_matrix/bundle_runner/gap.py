@@ -7,7 +7,7 @@ tools, as iree-matrix's run stage profiles (stages/op_timings.py: iree-benchmark
 runtime's in-context HAL profiler, then `iree-profile dispatch --format=jsonl`), and ONNX Runtime's
 one-thread session once with its profiler on (the peer stage's `op_profile`,
 scripts/peer_frameworks/onnxruntime.py). Only the RAW rows travel back, in the forms those stages
-record: home reads them into op kinds with the code `advise` uses (answer/gap.py), so the kinds are
+record: home reads them into op kinds with the code `advise` uses (findings/gap.py), so the kinds are
 named once. How much is profiled and how iree-profile's rows are read are ONE source: the run stage
 (stages/op_timings.py) uses these. ONNX Runtime's events are read as the peer's own module reads them
 (it runs in the peer's environment, where iree-matrix is not importable): tests/unit/test_bundle_gap.py
@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Optional, Union
 if TYPE_CHECKING:
     from .base import Array, Json
 
-GAP = 1.5  # answer/gap.py's GAP: the bundle's manifest names it ("gap"), this is the fallback
+GAP = 1.5  # findings/gap.py's GAP: the bundle's manifest names it ("gap"), this is the fallback
 # stages/op_timings.py's: about this much profiled time, within these many calls
 PROFILE_SECONDS = 2.0
 CALLS = (3, 50)

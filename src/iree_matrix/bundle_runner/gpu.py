@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     Compare = Callable[[Sequence[Any], Sequence[Any], float, float], Json]  # arrays.py `compare`
     Clip = Callable[[object], str]  # base.py `clip`
 
-SCHEMA = 3  # a sitting document with "timing" and "device" (iree-matrix's answer/advice.py SCHEMAS)
+SCHEMA = 3  # a sitting document with "timing" and "device" (iree-matrix's findings/advice.py SCHEMAS)
 SOFTWARE = ("llvmpipe", "lavapipe", "swiftshader")  # CPU-emulated devices: never a GPU's time
 KINDS = {"cuda": "CUDA", "vulkan": "Vulkan", "hip": "HIP"}
 PEERS = ("eager", "torch.compile")

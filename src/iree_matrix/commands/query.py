@@ -210,9 +210,9 @@ def _answer(asked: Question, records: Sequence[Any], results: Results) -> Any:
 
 
 def _with_gpu_answers(answer: Any, results: Results, name: str) -> Any:
-    """The model's answer with its published GPU answers under it (answer/gpu_advice.py): each
+    """The model's answer with its published GPU answers under it (findings/gpu_advice.py): each
     GPU's own sitting, never folded into the CPU's answer."""
-    from iree_matrix.answer import gpu_advice
+    from iree_matrix.findings import gpu_advice
 
     found = gpu_advice.matching(results.gpu_gathered, name)
     if not found:
@@ -224,9 +224,9 @@ def _with_gpu_answers(answer: Any, results: Results, name: str) -> Any:
 
 def _advice(results: Results, name: str) -> Any:
     """This CPU's answer for `name`, else the nearest identity's that answered it: from `advise`'s
-    own sittings (yours, on this machine, first) and the published ones (answer/advice.py)."""
-    from iree_matrix.answer import advice
+    own sittings (yours, on this machine, first) and the published ones (findings/advice.py)."""
     from iree_matrix.core.model import host_identity
+    from iree_matrix.findings import advice
 
     return advice.answer(results.gathered, name, host_identity.here())
 

@@ -553,7 +553,7 @@ def arm_name(profile: str, cpu: str) -> tuple[str, str]:
     return COMBINE.join(p for p in profile.split(COMBINE) if p != fleet), "pick"
 
 
-KERNEL_ARM = "kernel"  # answer/advice.py's KERNEL: a kernel swapped into default or a pick
+KERNEL_ARM = "kernel"  # findings/advice.py's KERNEL: a kernel swapped into default or a pick
 
 
 def _sitting_arm(name: str, kind: str, cell: BundledRun, flags: list[str]) -> dict[str, Any]:

@@ -17,13 +17,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.answer import advice, gpu_advice
 from iree_matrix.core.atomic_files import write_atomically
 from iree_matrix.core.model import metrics
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, latest_by_job
 from iree_matrix.findings import (
+    advice,
     exporters,
+    gpu_advice,
     kernel_windows,
     load_windows,
     release_choice,

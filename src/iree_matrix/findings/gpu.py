@@ -14,15 +14,14 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any, Optional
 
-from iree_matrix.answer import gpu_advice
 from iree_matrix.core import formats
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model import refusals
 from iree_matrix.core.model.metrics.compile import CompileMetrics
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status, latest_by_job
+from iree_matrix.findings import gpu_advice, load_windows, runs_view
 from iree_matrix.findings import gpu_measured as measured
-from iree_matrix.findings import load_windows, runs_view
 from iree_matrix.findings.query import NOT_MEASURED, UNKNOWN, Answer, grouped_by, version_listing
 from iree_matrix.iree import compile_errors, targets
 
@@ -73,7 +72,7 @@ def model(
     """Per compiler release: compiled for the GPU target (module size, compile time) or the first
     error; run by the release's runtime: torch's answer, or why not. Then the answer on a real GPU:
     a run bundle's sitting on a GPU of that chip (`bundled`: the published GPU answers,
-    answer/gpu_advice.py) where one is published, else what was measured there outside the project
+    findings/gpu_advice.py) where one is published, else what was measured there outside the project
     (findings/gpu_measured.py): the runs of this model's modules there, and for a CUDA chip no
     release compiles, the chip to compile for instead."""
     records = list(records)

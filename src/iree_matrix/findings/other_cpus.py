@@ -10,10 +10,9 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
-from iree_matrix.answer import advice
 from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.core.model.results import Record
-from iree_matrix.findings import runs_view
+from iree_matrix.findings import advice, runs_view
 from iree_matrix.findings.query import Answer
 from iree_matrix.iree import targets, versions
 

@@ -15,12 +15,20 @@ from typing import Any, Optional
 
 from packaging.version import InvalidVersion, Version
 
-from iree_matrix.answer import advice
 from iree_matrix.core import excerpts, formats
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status
-from iree_matrix.findings import behaviour, bundles, compat, load_windows, release_choice, runs_view, wording
+from iree_matrix.findings import (
+    advice,
+    behaviour,
+    bundles,
+    compat,
+    load_windows,
+    release_choice,
+    runs_view,
+    wording,
+)
 from iree_matrix.iree import hints, miscompiled, targets, versions
 from iree_matrix.matrix import export_recipes as recipes
 from iree_matrix.matrix import models

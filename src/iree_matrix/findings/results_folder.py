@@ -17,7 +17,6 @@ import functools
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.answer import advice, gpu_advice
 from iree_matrix.core.model.results import (
     RECORD_ONLY_STAGES,
     Record,
@@ -28,7 +27,7 @@ from iree_matrix.core.model.results import (
     read_log,
     warn_once,
 )
-from iree_matrix.findings import calibration, identities, paired, search_descent
+from iree_matrix.findings import advice, calibration, gpu_advice, identities, paired, search_descent
 from iree_matrix.findings.runs_view import cross_checked
 
 _UNSET = Path("\0unset")  # `load`'s default: the package's published results, looked up once there

@@ -9,7 +9,7 @@ is an allow-list of shapes that neither name a host path nor run or load a progr
 flag (`--iree-…`) or a runtime task flag (`--task_…`) whose name and value hold no word of a path,
 file, dump, plugin or program, and C flags that only set the language, warnings, optimisation,
 macros and code generation. Whatever a source `#include`s or `#embed`s beyond its own directory is
-the sandbox's to hide (stages/kernel.py builds in the model's sandbox)."""
+the sandbox's to hide (stages/kernel_build.py builds in the model's sandbox)."""
 
 from __future__ import annotations
 

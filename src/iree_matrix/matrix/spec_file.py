@@ -21,9 +21,8 @@ from iree_matrix.core import input_files
 from iree_matrix.core.errors import SpecError
 from iree_matrix.iree import compiler_options, targets, versions
 from iree_matrix.iree.flags import BUILTIN_PROFILES, COMBINE, OPT_LEVELS, Profile, with_needs
-from iree_matrix.kernel import in_matrix
 from iree_matrix.kernel import kernels as kernel_files
-from iree_matrix.matrix import old_spellings, releases, schema, spec_tables, torch_ranges
+from iree_matrix.matrix import kernel_cells, old_spellings, releases, schema, spec_tables, torch_ranges
 from iree_matrix.matrix.models import ModelError, ModelRef, resolve
 from iree_matrix.matrix.spec import (
     AXES,
@@ -197,7 +196,7 @@ def _parse(
         cells.extend(added)
     if not cells:
         raise SpecError(f"{path}: the exclude rules remove every cell; nothing to run")
-    kernels, with_kernels = in_matrix.parse(data.get("kernels", []), where, given, cells)
+    kernels, with_kernels = kernel_cells.parse(data.get("kernels", []), where, given, cells)
     unique = tuple(sorted(set(cells) | set(with_kernels)))
     _check_flags(unique, own_profiles, tuple(knobs), where)
 

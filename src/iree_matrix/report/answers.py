@@ -1,6 +1,6 @@
-"""results/answers/ANSWERS.md, and README's first table: the published Advice (answer/advice.py),
+"""results/answers/ANSWERS.md, and README's first table: the published Advice (findings/advice.py),
 one row per function and CPU identity, each row from one paired sitting on that identity; and
-ANSWERS.md's "On GPUs" (answer/gpu_advice.py), one row per function and GPU, each from one paired
+ANSWERS.md's "On GPUs" (findings/gpu_advice.py), one row per function and GPU, each from one paired
 sitting of a run bundle on that GPU."""
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Optional
 
-from iree_matrix.answer import advice, gpu_advice, kernel_trials, neighbourhood
-from iree_matrix.answer import gap as gaps
 from iree_matrix.core import formats
 from iree_matrix.core.model import stats
+from iree_matrix.findings import advice, gpu_advice, kernel_trials, neighbourhood
+from iree_matrix.findings import gap as gaps
 from iree_matrix.iree.flags import compile_line, flags_text
 from iree_matrix.kernel.kernels import profile_label
 from iree_matrix.report import markdown, markup

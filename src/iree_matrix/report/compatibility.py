@@ -16,12 +16,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from iree_matrix.answer import advice
 from iree_matrix.core import shipped
 from iree_matrix.core.atomic_files import write_atomically
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.results import LOG, Record, Status, latest_by_job
-from iree_matrix.findings import results_folder, runs_view
+from iree_matrix.findings import advice, results_folder, runs_view
 from iree_matrix.findings.results_folder import Results
 from iree_matrix.report import (
     by_model,

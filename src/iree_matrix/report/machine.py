@@ -24,13 +24,12 @@ from typing import Any, Optional
 
 from tabulate import tabulate
 
-from iree_matrix.answer import advice
 from iree_matrix.core import formats, pasted
 from iree_matrix.core.model.metrics.export import ExportMetrics
 from iree_matrix.core.model.metrics.peer import PeerMetrics
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status
-from iree_matrix.findings import runs_view
+from iree_matrix.findings import advice, runs_view
 from iree_matrix.findings.runs_view import Figure as Figure  # below answer/: answer/ reads it
 from iree_matrix.matrix import peers as peer_registry
 
@@ -339,7 +338,7 @@ SLOW = 3.0  # IREE taking more than this times the best peer's time: the row's n
 def _leads_on(records: Sequence[Record], found: Sequence[Row], tool: str, where: pasted.Where) -> list[str]:
     """For a function that takes more than SLOW times its best peer's time (a newcomer's kNN block
     by `~fx+decompose` at 13.22× ONNX Runtime's, and nothing said what next), the command whose
-    sitting profiles both in context and names the op kinds that hold the gap (answer/gap.py)."""
+    sitting profiles both in context and names the op kinds that hold the gap (findings/gap.py)."""
     from iree_matrix.matrix import models
 
     known = models.references(records)

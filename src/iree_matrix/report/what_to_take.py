@@ -1,5 +1,5 @@
 """A run's own report, first: what to take for each function it ran — the one answer `query model`
-gives (answer/advice.py `answer`): the release, the exact `iree-compile` flags, the speed-up over
+gives (findings/advice.py `answer`): the release, the exact `iree-compile` flags, the speed-up over
 `default` and the ratio to the best peer from one paired sitting, and the CPU identity it was measured
 on, marked NEAREST when it is not this CPU. One best per function: the report names no other.
 
@@ -15,8 +15,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Optional
 
-from iree_matrix.answer import advice
 from iree_matrix.core import formats
+from iree_matrix.findings import advice
 from iree_matrix.iree.flags import compile_line
 from iree_matrix.report import markdown
 

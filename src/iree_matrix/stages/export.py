@@ -294,5 +294,5 @@ STAGE = ExportStage()
 
 def _modules(ctx: Context) -> bool:
     """Whether the matrix has a kernel whose spec the tool writes from the torch module it replaces
-    (kernel/generated.py): its exports then say each op's module (a second torch.export)."""
+    (stages/kernel_generated.py): its exports then say each op's module (a second torch.export)."""
     return any(k.generated for k in ctx.spec.kernels.values())

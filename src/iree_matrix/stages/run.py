@@ -30,11 +30,11 @@ from iree_matrix.core.system import host, process_output, processes
 from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.envs import Environment
 from iree_matrix.iree import compile_errors, devices, miscompiled, targets, versions
-from iree_matrix.kernel import seam as kernel
 from iree_matrix.matrix.plan import EnvSpec, Job, Planned, PlannedFunction, runs_anywhere
 from iree_matrix.matrix.spec import BYTECODE, DEFAULT_DEVICE, Cell
 from iree_matrix.source_builds import firmware
 from iree_matrix.stages import arrays, op_timings
+from iree_matrix.stages import kernel_seam as kernel
 from iree_matrix.stages.artifacts import (
     EXPORT_INFO,
     INPUTS,

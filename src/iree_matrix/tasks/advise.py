@@ -10,7 +10,7 @@ sitting with its identity (RESULTS_DIR/advice-MODEL.STARTED.json: each sitting i
 newest of a model and CPU read first), so it can be published beside the others (results/answers/).
 Which picks: answer/advise_plan.py; the sitting: answer/advise_sitting.py; each pick's proof and the
 sitting again of a pick it moved: answer/advise_proof.py; the op kinds that hold an answer's gap to
-the best peer: answer/gap.py (advise_sitting.explain). Those phases build through `_Builds` (the one
+the best peer: findings/gap.py (advise_sitting.explain). Those phases build through `_Builds` (the one
 thing they take from here: this task owns advise's matrix and runs it).
 """
 
@@ -20,8 +20,7 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any, Optional, TextIO
 
-from iree_matrix.answer import advice, advise_answer, advise_proof, advise_sitting
-from iree_matrix.answer.advice import MATRIX
+from iree_matrix.answer import advise_answer, advise_proof, advise_sitting
 from iree_matrix.answer.advise_plan import (
     Settings,
     SittingPlan,
@@ -37,6 +36,8 @@ from iree_matrix.core import console
 from iree_matrix.core.model import host_identity
 from iree_matrix.core.model.results import Record, folder_log
 from iree_matrix.execution.workflow import EXIT_INTERRUPTED, PlanSettings, listed_settings, load_plan
+from iree_matrix.findings import advice
+from iree_matrix.findings.advice import MATRIX
 from iree_matrix.findings.search import Config
 from iree_matrix.tasks.runs import run_plan
 

@@ -70,8 +70,8 @@ def published_kernel(model: str, release: str) -> Optional[tuple[Path, kernel_fi
     the identity whose sitting took it), where that directory is a kernel here: relative to the
     working directory or to the checkout the published results are in. None where no answer takes
     one; said, and None, where one does but its directory is not here."""
-    from iree_matrix.answer import advice
     from iree_matrix.core import shipped
+    from iree_matrix.findings import advice
 
     results = shipped.results_dir()
     taken = [

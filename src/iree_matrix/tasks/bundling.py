@@ -11,7 +11,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional, TextIO
 
-from iree_matrix.answer import gap as gaps
 from iree_matrix.core import console
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.records import Labels
@@ -19,6 +18,7 @@ from iree_matrix.core.model.results import Record, ResultsLog, folder_log
 from iree_matrix.core.model.store import Store
 from iree_matrix.execution.bundle import BundledRun, Where
 from iree_matrix.execution.workflow import Loaded, PlanSettings, listed_settings, load_plan
+from iree_matrix.findings import gap as gaps
 from iree_matrix.findings import load_windows
 from iree_matrix.iree import custom_dispatch, targets, versions
 from iree_matrix.matrix import spec
@@ -292,10 +292,9 @@ def _gpu_plan(plan: PlanSettings, args: Settings) -> tuple[Loaded, Advised]:
 
 def _gpu_neighbours(release: str, label: str) -> list[str]:
     """`default`'s one-knob neighbours on a GPU target: the knobs `release` accepts that compile
-    for it (answer/neighbourhood.py `for_gpu`, the compile stage's rule)."""
-    from iree_matrix.answer import neighbourhood
+    for it (findings/neighbourhood.py `for_gpu`, the compile stage's rule)."""
     from iree_matrix.answer.gpu_sitting import CONFIG
-    from iree_matrix.findings import search
+    from iree_matrix.findings import neighbourhood, search
 
     knobs = neighbourhood.for_gpu(neighbourhood.accepted_knobs(release), release, label)
     return [c.name for c in neighbourhood.neighbours(search.parse(CONFIG), knobs)]
@@ -367,8 +366,8 @@ def _published(
     else `default` for every function."""
     from collections import Counter
 
-    from iree_matrix.answer import advice
     from iree_matrix.core import shipped
+    from iree_matrix.findings import advice
 
     found = [a for a in advice.published(shipped.results_dir() / advice.DIRNAME) if a.model == model]
     chosen = release or (Counter(a.release for a in found).most_common(1)[0][0] if found else NEWEST)
@@ -402,18 +401,16 @@ def _checked_pick(name: str) -> str:
 
 def _keeps_cpu(config: str) -> bool:
     """Whether `config` compiles for the bundle's named CPU: none of its knobs names a CPU of its own."""
-    from iree_matrix.answer import neighbourhood
-    from iree_matrix.findings import search
+    from iree_matrix.findings import neighbourhood, search
 
     knobs = sorted(search.parse(config).knobs)
     return list(neighbourhood.for_named_cpu(knobs)) == knobs
 
 
 def _neighbours(centre: str, release: str) -> list[str]:
-    """The proof's neighbourhood of `centre` as advise's proof makes it (answer/neighbourhood.py),
+    """The proof's neighbourhood of `centre` as advise's proof makes it (findings/neighbourhood.py),
     less the knobs that name a CPU of their own: the bundle compiles for the target's."""
-    from iree_matrix.answer import neighbourhood
-    from iree_matrix.findings import search
+    from iree_matrix.findings import neighbourhood, search
 
     knobs = neighbourhood.for_named_cpu(neighbourhood.accepted_knobs(release))
     return [c.name for c in neighbourhood.neighbours(search.parse(centre), knobs)]

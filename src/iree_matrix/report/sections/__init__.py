@@ -24,9 +24,8 @@ import pkgutil
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Callable, Optional
 
-from iree_matrix.answer import advice
 from iree_matrix.core.model.results import Index, Record
-from iree_matrix.findings import compat
+from iree_matrix.findings import advice, compat
 from iree_matrix.findings.search_descent import Descent
 from iree_matrix.report.numbering import Numbering
 

@@ -8,13 +8,13 @@ import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Optional
 
-from iree_matrix.answer.gap import kind_gaps, op_kind_times
 from iree_matrix.core import formats
 from iree_matrix.core.formats import duration_ms as _ms
 from iree_matrix.core.model.metrics.peer import PeerMetrics
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.findings import roofline, runs_view
+from iree_matrix.findings.gap import kind_gaps, op_kind_times
 from iree_matrix.iree import opkinds
 from iree_matrix.matrix import peers as peer_registry
 from iree_matrix.report.markdown import github_table

@@ -21,9 +21,11 @@ from iree_matrix.core.model.metrics.kernel import KernelMetrics
 from iree_matrix.core.system import processes
 from iree_matrix.iree import crash_words
 from iree_matrix.iree.flags import missing_flags
-from iree_matrix.kernel import compiled, generated, mechanism
+from iree_matrix.kernel import mechanism
 from iree_matrix.kernel.kernels import Kernel, find, profile_label
 from iree_matrix.matrix.plan import Job, Planned, PlannedFunction
+from iree_matrix.stages import kernel_compiled as compiled
+from iree_matrix.stages import kernel_generated as generated
 from iree_matrix.stages.artifacts import KERNEL_OBJECTS, KERNEL_SPEC, KERNEL_SPECS
 from iree_matrix.stages.base import Context
 
@@ -95,7 +97,7 @@ FILES: SpecSource = _Files()
 
 def spec_source(kernel: Kernel) -> SpecSource:
     """Where the kernel's spec comes from: its files, or written from the compile's own IR
-    (`replaces = {...}`: kernel/generated.py)."""
+    (`replaces = {...}`: stages/kernel_generated.py)."""
     return generated.GENERATED if kernel.generated else FILES
 
 

@@ -1,6 +1,6 @@
 """One arm of a paired sitting as its document stores it (a CPU sitting's or a GPU sitting's: the
 same rounds, another clock), and the ratio of two arms over the rounds both were timed in, with
-the paired verdict. Every answer (answer/advice.py, answer/gpu_advice.py) compares arms only
+the paired verdict. Every answer (findings/advice.py, findings/gpu_advice.py) compares arms only
 through `paired`: one sitting, never figures from two.
 """
 

@@ -9,8 +9,8 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any, Optional
 
-from iree_matrix.answer.arms import Arm, Ratio, paired
 from iree_matrix.core.model import stats
+from iree_matrix.findings.arms import Arm, Ratio, paired
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """The transform spec the tool writes for a kernel declared by what it replaces (kernel.toml
 `function` and `replaces = { module = ... }` or `{ class = ... }`): written per compile from that
-cell's own IR (iree/spec_gen.py); kernel/seam.py's `SpecSource` for such a kernel. Kept in the
+cell's own IR (iree/spec_gen.py); stages/kernel_seam.py's `SpecSource` for such a kernel. Kept in the
 compile's entry beside its module (`kernel-spec.mlir`; its digest in the record,
 `custom_kernel.spec_sha256`, spec "generated").
 

@@ -1,7 +1,7 @@
 """The answer on a GPU, one per (function, GPU identity): the release and chip flag to take, whether
 it matches torch, IREE's synchronised wall time per call, and its ratio to torch eager and to
 torch.compile on that GPU — every ratio from one paired sitting there (a run bundle's `--target`
-sitting, schema 3 of answer/advice.py's document), under the same one-sitting rule as the CPU
+sitting, schema 3 of findings/advice.py's document), under the same one-sitting rule as the CPU
 answers. A GPU's answer is its own: never carried to another GPU, never to the host's CPU.
 
 The arms that ran but differ from torch are named with their error (IREE 3.13.0's vulkan-spirv
@@ -11,7 +11,7 @@ CPU's emulation, never a GPU's.
 
 An answer carries the neighbourhood proof of its own arm where the sitting timed one (`proofs`: for
 each target, `default` of the bundle's first release against every one-knob change that compiles
-for a GPU, in the same rounds; answer/neighbourhood.py's form and verdicts); an answer without one
+for a GPU, in the same rounds; findings/neighbourhood.py's form and verdicts); an answer without one
 says its neighbourhood is not yet measured on that GPU, never that it is an optimum.
 
 Pure: sitting documents in, answers out (reading the published files is the one I/O, `published`).
@@ -25,10 +25,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.answer import advice, neighbourhood
 from iree_matrix.core import formats
 from iree_matrix.core.model import stats
 from iree_matrix.core.model.host_identity import HostIdentity
+from iree_matrix.findings import advice, neighbourhood
 from iree_matrix.iree.flags import compile_line, flags_text
 
 EAGER, COMPILED = "eager", "torch.compile"  # the peers' configs in a GPU sitting
@@ -177,7 +177,7 @@ def label_of(target: str) -> str:
 
 
 def derive(document: Mapping[str, Any], source: str = "") -> list[GpuAnswer]:
-    """Each function's GPU answer from one GPU sitting document (answer/advice.py `is_gpu`)."""
+    """Each function's GPU answer from one GPU sitting document (findings/advice.py `is_gpu`)."""
     if not advice.is_gpu(document):
         return []
     identity = GpuIdentity.of(document["device"], document.get("host"))

@@ -33,11 +33,11 @@ from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.iree import custom_dispatch, elf, targets, versions
 from iree_matrix.iree.flags import target_cpu
 from iree_matrix.kernel.kernels import Kernel
-from iree_matrix.kernel.seam import kernel_of
 from iree_matrix.matrix.plan import EnvSpec, Job, Planned, PlannedFunction
 from iree_matrix.source_builds import cmake_runtime
 from iree_matrix.stages.artifacts import KERNEL_OBJECTS, KERNEL_SPEC, KERNEL_SPECS
 from iree_matrix.stages.base import Context, StageBase
+from iree_matrix.stages.kernel_seam import kernel_of
 
 _SOURCES = "src"  # the sources as built, kept in the entry
 _GENERIC = "generic"  # a profile with no target CPU: the target's baseline

@@ -21,22 +21,21 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.answer import gap as gaps
-from iree_matrix.answer import neighbourhood
-from iree_matrix.answer.arms import Arm as Arm  # re-exported: gpu_advice, report/answers use advice.X
-from iree_matrix.answer.arms import Ratio as Ratio
-from iree_matrix.answer.arms import paired as paired
-from iree_matrix.answer.kernel_trials import KernelTrial, kernel_json, kernel_text, ratio_json, with_kernel
 from iree_matrix.core import formats
 from iree_matrix.core.model import stats
 from iree_matrix.core.model.host_identity import HostIdentity
-from iree_matrix.findings import bundles, search
+from iree_matrix.findings import bundles, neighbourhood, search
+from iree_matrix.findings import gap as gaps
+from iree_matrix.findings.arms import Arm as Arm  # re-exported: gpu_advice, report/answers use advice.X
+from iree_matrix.findings.arms import Ratio as Ratio
+from iree_matrix.findings.arms import paired as paired
+from iree_matrix.findings.kernel_trials import KernelTrial, kernel_json, kernel_text, ratio_json, with_kernel
 from iree_matrix.iree.flags import compile_line
 from iree_matrix.matrix import peers as peer_registry
 
-# 2: a function may carry its pick's proof (`proof`: answer/neighbourhood.py); a schema-1 document
+# 2: a function may carry its pick's proof (`proof`: findings/neighbourhood.py); a schema-1 document
 # has none and reads as before. 3: a GPU sitting (a run bundle's, `--target`): its `device`, wall
-# time, and arms of kind `gpu` naming their `target`; its answers are GPU answers (answer/gpu_advice.py),
+# time, and arms of kind `gpu` naming their `target`; its answers are GPU answers (findings/gpu_advice.py),
 # never a CPU identity's.
 SCHEMA = 2
 SCHEMAS = (1, 2, 3)  # the documents `read` takes
