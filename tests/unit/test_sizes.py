@@ -20,7 +20,7 @@ SRC_MODULE_LINES = 600
 # Over the src/ bar when it was lowered to 600 (issue 83): each may shrink, never grow; once under
 # the bar its entry must go (a stale one would let it grow back unseen).
 OVER_SRC_BAR: dict[str, int] = {
-    "src/iree_matrix/answer/advice.py": 694,
+    "src/iree_matrix/answer/advice.py": 686,
     "src/iree_matrix/commands/options.py": 626,
     "src/iree_matrix/core/system/locks.py": 615,
     "src/iree_matrix/core/system/processes.py": 625,
