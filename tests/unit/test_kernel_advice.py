@@ -56,7 +56,7 @@ def test_a_kernel_faster_than_the_pick_is_taken_with_its_flags_files_and_proof()
     assert a.kernel.against_base is not None and a.kernel.against_base.value == pytest.approx(0.61, abs=0.01)
     assert a.kernel.against_base.paired.verdict == stats.FASTER
     # Every figure of the answer is the kernel arm's, from the same sitting.
-    assert a.speedup_default == pytest.approx(3.5 / 0.61, rel=0.02)
+    assert a.over_default is not None and 1 / a.over_default.value == pytest.approx(3.5 / 0.61, rel=0.02)
     assert a.vs_peer is not None and a.vs_peer.value == pytest.approx(1.65 * 0.61, rel=0.02)
     assert a.ms == pytest.approx(advice.Arm.of(_with_kernel(FASTER)["functions"][0]["arms"][-1]).median)
     text = "\n".join(advice.lines(advice.Chosen((a,), True, ""), "mobilenet_v2"))
@@ -368,12 +368,16 @@ def test_a_naive_build_faster_than_every_pick_is_the_answer():
     (a,) = advice.derive(_naive_at(_sitting(about=ZEN5), 0.2))  # the pick is 1/3.5 = 0.29 of default
     assert a.config == "generic" and a.flags == ("--iree-hal-target-backends=llvm-cpu",)
     assert a.over_naive is not None and a.over_naive.paired.verdict == stats.SAME_MODULE
-    assert a.speedup_default == pytest.approx(5.0)
+    assert a.over_default is not None and 1 / a.over_default.value == pytest.approx(5.0)
     text = "\n".join(advice.lines(advice.Chosen((a,), True, ""), "mobilenet_v2"))
     assert "take IREE 3.13.0 with `generic`" in text and "the same module as the naive build" in text
     assert "target-cpu=host is the compiling CPU" not in text  # it names no CPU: nothing to fleet
     (usual,) = advice.derive(_naive_at(_sitting(about=ZEN5), 4.0))
-    assert usual.config == PICK and usual.speedup_naive == pytest.approx(14.0)
+    assert (
+        usual.config == PICK
+        and usual.over_naive is not None
+        and 1 / usual.over_naive.value == pytest.approx(14.0)
+    )
     # within noise of the pick: the pick stays (the naive build must be faster beyond noise)
     (tie,) = advice.derive(_naive_at(_sitting(about=ZEN5), 1 / 3.5))
     assert tie.config == PICK

@@ -226,7 +226,7 @@ def test_neighbours_change_one_dimension():
     )  # fmt: skip
 
 
-def test_plan_batch_orders_by_the_prior_drops_dead_changes_and_keeps_the_budget():
+def test_rank_batch_orders_by_the_prior_and_drops_dead_changes():
     rows = search.effects([
         _cand("default", [20, 21, 22, 23, 24]),
         _cand("im2col", [14, 14.5, 15, 15.5, 16]),  # faster alone: the first to combine
@@ -240,10 +240,8 @@ def test_plan_batch_orders_by_the_prior_drops_dead_changes_and_keeps_the_budget(
     dims = search.space(("O2", "im2col", "ukernels", "transposes", "aggressive-fusion"))
     start = search.Config("", frozenset({"ukernels"}))
     tried = {r.candidate.name for r in rows}
-    picked = search.plan_batch(start, tried, dims, (), prior, budget=10)
+    picked = search.rank_batch(start, tried, dims, (), prior)[0]
     assert [c.name for c in picked] == ["im2col+ukernels", "transposes+ukernels"]  # "default" was tried
-    assert search.plan_batch(start, tried, dims, (), prior, budget=1) == picked[:1]
-    assert search.plan_batch(start, tried, dims, (), prior, budget=0) == []
     assert prior.promise(search.Config("", frozenset({"im2col"})), search.Config()) == pytest.approx(15 / 22)
 
 
@@ -281,7 +279,7 @@ def test_descent_reaches_the_best_of_a_fake_space_within_budget():
     assert incumbent.name == "@decomposed"
     steps = []
     for number in range(2, 10):
-        picked = search.plan_batch(incumbent, tried, dims, ("decomposed",), prior, 6 - spent)
+        picked = search.rank_batch(incumbent, tried, dims, ("decomposed",), prior)[0][: max(6 - spent, 0)]
         if not picked:
             break
         winner = search.choose(measure(incumbent), [measure(c) for c in picked])

@@ -27,7 +27,6 @@ else:  # pragma: no cover - the lint and the unit tests run on 3.11
     import tomli as tomllib
 
 Scalar = Union[str, int, float, bool]
-Value = Union[Scalar, Sequence[Scalar]]
 
 # A bare key: TOML's own alphabet for keys that need no quotes.
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")

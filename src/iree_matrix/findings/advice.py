@@ -163,14 +163,6 @@ class Advice:
         """`config` typed: its export variant and knobs (`search.parse`, read here once for all)."""
         return search.parse(self.config)
 
-    @property
-    def speedup_default(self) -> Optional[float]:
-        return 1.0 / self.over_default.value if self.over_default else None
-
-    @property
-    def speedup_naive(self) -> Optional[float]:
-        return 1.0 / self.over_naive.value if self.over_naive else None
-
 
 def display_name(a: Advice) -> str:
     """ "mobilenet_v2", or "llama_stories15m.decode" for one function of several."""

@@ -156,8 +156,7 @@ _STRENGTH = ["fails", UNKNOWN, "compiles", "passes"]
 
 
 def own_runtime_run(compiler: str, ran: Sequence[Record]) -> Optional[Record]:
-    """Of a module's runs, the one on its own release's runtime, or its line's stand-in for a release
-    without one (3.7.1 on 3.7.0): `runs_view.own_run`, as the CPU tables pick it; else the first."""
+    """Of a module's runs, the one `runs_view.own_run` picks (as the CPU tables do), else the first."""
     own = runs_view.own_run({runs_view.run_runtime(r): r for r in ran}, compiler)
     return own or (ran[0] if ran else None)
 
@@ -190,10 +189,8 @@ def _one_function(
     )
 
 
-# A runtime-cross pair's outcome, in `query load`'s words (load_windows.Load) — the one vocabulary of this
-# answer's lines and data and of the site's GPU page (whose colours these states key): the runtime
-# loads the module and it matches torch, refuses it (in its own words), or was not asked here (no
-# device it can see); any other failure is its run's status (fail, mismatch, timeout).
+# A runtime-cross pair's outcome (`cross_state`), in `query load`'s words (load_windows.Load): the one
+# vocabulary of this answer's lines and data and of the site's GPU page, whose colours these states key.
 LOADS, REFUSES, NOT_RUN = load_windows.Load.LOADS.value, load_windows.Load.REFUSES.value, "not_run"
 
 
@@ -527,8 +524,8 @@ def _timing(runs: Sequence[measured.Run]) -> str:
         return ""
     compared = [(r, t) for r in runs if (t := measured.torch_of(r)) is not None]
     benched = [(r, t) for r, t in compared if r.benchmark_ms is not None]
-    if benched or compared:
-        pairs = benched or compared
+    pairs = benched or compared
+    if pairs:
         how = "iree-benchmark-module" if benched else "the Python call, output read back"
         releases = " and ".join(runs_view.sorted_versions({r.release for r, _ in pairs}))
         ms = _span([r.iree_ms for r, _ in pairs], formats.duration_ms)

@@ -334,20 +334,6 @@ def stacked(incumbent: Config, dims: Sequence[Dimension], prior: Prior) -> Confi
     return Config(incumbent.variant, frozenset(knobs))
 
 
-def plan_batch(
-    incumbent: Config,
-    tried: Iterable[str],
-    dims: Sequence[Dimension],
-    variants: Sequence[str],
-    prior: Prior,
-    budget: int,
-) -> list[Config]:
-    """The next batch's candidates for one function: the incumbent's untried neighbours that use no
-    dead change, and the incumbent with every untried winner stacked on it, most promising first,
-    at most `budget` of them."""
-    return rank_batch(incumbent, tried, dims, variants, prior)[0][: max(budget, 0)]
-
-
 def rank_batch(
     incumbent: Config,
     tried: Iterable[str],

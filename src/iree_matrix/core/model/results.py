@@ -90,10 +90,6 @@ class Status(str, enum.Enum):
     SKIP = "skip"  # does not apply to this cell (the reason says why)
     NOT_RUN = "not_run"  # a stage it depends on did not succeed (`blocked_by` names it)
 
-    @property
-    def is_success(self) -> bool:
-        return self is Status.OK
-
 
 @dataclasses.dataclass(frozen=True)
 class Record:

@@ -1,32 +1,23 @@
 """The container layer: every `docker` command this tool runs is made here and nowhere else
-(`tests/unit/test_container_layer.py` checks it) - whether the daemon answers (`state`), the
-containers stages run in (`run`), the containers that build environment images
-(`build_container`, then committed), images (`image`, `images`, `load_image`, `remove_image`,
-`disk_usage`), and cleaning up (`remove_orphans`, the watchdog's command).
+(`tests/unit/test_container_layer.py` checks it).
 
-One transport, the `docker` CLI through `processes.run`, not the Docker SDK, because of what the
-callers need. A stage's command must read as if it had run here: stdout and stderr captured apart
-and appended to the job's log, its timeout, and Ctrl-C stopping it at once (`processes.kill_all` kills
-the client, which forwards the signal to the container, whose `--init` passes it on). `processes`
-does all of that for every process; an SDK call is an HTTP request blocking a worker thread that
-Ctrl-C does not reach, and would need its own timeout, log and kill path. Bind mounts, user ids and
-labels are options either way; the rest has a CLI spelling too (`docker load` reads the hand-made
-archive from a pipe, `docker commit --change LABEL` labels an environment image), and the
-watchdog - a separate process that must not import this package - removes containers with the
-command this module hands it. One transport is also one requirement: the `docker` command
-(`doctor` checks it), not a Python client library beside it.
+One transport, the `docker` CLI through `processes.run`, not the Docker SDK: a stage's command must
+read as if it had run here (stdout and stderr apart in the job's log, its timeout, Ctrl-C stopping
+it at once: `processes.kill_all` kills the client, which forwards the signal to the container,
+whose `--init` passes it on), which `processes` does for every process, while an SDK call is an
+HTTP request blocking a worker thread that Ctrl-C does not reach. Everything else has a CLI
+spelling too (`docker load` from a pipe, `docker commit --change LABEL`), the watchdog - a separate
+process that must not import this package - removes containers with the command this module hands
+it, and the one requirement is the `docker` command (`doctor` checks it).
 
 Every container a stage runs in gets one set of isolation options: no network, a non-root user, no
-capabilities, `--init`, only the host paths the caller names mounted (read-only, or writable) at
-the same paths, so argv made of host paths works unchanged.
-
-Except where the container's user could not reach that path: run as root, the containers run as
-nobody, and a path under a directory nobody may not enter on the host (root's home is mode 0700,
-and so is `/root` in every Debian image) is unreachable in the container too, though mounted. Such
-a path is mounted under `/mnt/host` instead (`/root/.cache/x` at `/mnt/host/root/.cache/x`), and
-the command's argv and environment are rewritten to match, its output rewritten back, so it still
-reads as if it had run here. The alternative - running as the caller's uid, root - would let a
-container act as root on every root-owned file it is given; nobody at a reachable path does not.
+capabilities, `--init`, and only the host paths the caller names, mounted (read-only, or writable)
+at the same paths, so argv made of host paths works unchanged. Run as root, the containers run as
+nobody (running as the caller's uid, root, would let a container act as root on every root-owned
+file it is given), and a path under a directory nobody may not enter on the host (root's home is
+mode 0700, as `/root` is in every Debian image) is mounted under `/mnt/host` instead
+(`/root/.cache/x` at `/mnt/host/root/.cache/x`), the argv and environment rewritten to match and
+the output back, so it still reads as if it had run here.
 
 What the CLI alone does not guarantee - that the container dies when the client is killed hard,
 and that it is always removed - is done by name: in a `finally` (`docker rm -f`); by the watchdog
