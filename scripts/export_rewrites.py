@@ -19,6 +19,10 @@ exported (and fails as before, with its hint), and the export's stderr says whic
                            sum of src over it where a position is written, x elsewhere: exact where the
                            indices along ``dim`` are distinct (``topk``'s are; torch's own result for a
                            repeated index is unspecified), since a repeated one sums
+``cdist``                  ``torch.cdist(x, y)`` with ``p=2``: ``|x|^2 + |y|^2 - 2 x@y^T``, clamped at 0, its
+                           square root: the form torch itself computes past 25 rows
+                           (``use_mm_for_euclid_dist_if_necessary``), equal within rounding below; another
+                           ``p``, or ``compute_mode='donot_use_mm_for_euclid_dist'``, is left
 """
 
 from __future__ import annotations
@@ -108,6 +112,14 @@ def scatter_src(self, dim, index, src):
     return torch.where(written, summed, self.movedim(dim, -1)).movedim(-1, dim)
 
 
+def cdist(x1, x2, p=2.0, compute_mode=None):
+    if p != 2 or compute_mode == 2:
+        why = f"p={p}" if p != 2 else "compute_mode donot_use_mm_for_euclid_dist"
+        return _left("cdist", f"{why} (only p=2 by matmul)")
+    squares = x1.square().sum(-1).unsqueeze(-1) + x2.square().sum(-1).unsqueeze(-2)
+    return (squares - 2 * x1 @ x2.transpose(-1, -2)).clamp_min(0).sqrt()
+
+
 def table():
     """The rewrites by the ops they replace (those this torch has)."""
     import torch
@@ -119,6 +131,8 @@ def table():
         ("grid_sampler", "default", grid_sample),  # what torch.export keeps of F.grid_sample
         ("grid_sampler_2d", "default", grid_sample),  # what the core table makes of it
         ("scatter", "src", scatter_src),
+        ("cdist", "default", cdist),  # what torch.export keeps of torch.cdist
+        ("_cdist_forward", "default", cdist),
     ):
         op = getattr(getattr(aten, packet, None), overload, None)
         if op is not None:

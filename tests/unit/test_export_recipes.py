@@ -61,6 +61,8 @@ def test_batch_one_tries_only_applicable_choices():
     # the tool's rewrites where the model calls an op they rewrite (issue #86)
     warp = Path(__file__).parents[1] / "data" / "routes" / "affine_warp.py"
     assert recipes.batch_one(warp) == ["nonstrict", "fx", *both, "fx+rewrite"]
+    knn = warp.with_name("knn_cdist.py")  # torch.cdist, p=2 by matmul
+    assert recipes.batch_one(knn) == ["nonstrict", "fx", *both, "fx+rewrite"]
     assert recipes.parse("rewrite+fx") == ("fx", "rewrite")
     with pytest.raises(ValueError, match="rewrite needs fx"):
         recipes.parse("rewrite")

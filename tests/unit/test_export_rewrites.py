@@ -66,3 +66,30 @@ def test_the_export_applies_them_and_leaves_the_rest():
     assert "aten.grid_sampler.default" in ops  # the reflection's, left
     for got, want in zip(program.module()(*args), Net()(*args)):
         assert torch.allclose(got, want, atol=1e-5)
+
+
+def test_cdist_p2_by_matmul_matches_torch_and_another_p_is_left_and_said(capsys):
+    """p=2 by matmul, within rounding of torch's own (both sides of the 25 rows where torch itself
+    switches to the matmul form); p=1 and compute_mode 2 (the direct differences) are left, and said;
+    the export of a kNN block applies it."""
+    torch.manual_seed(2)
+    for rows in (7, 40):
+        x, y = torch.randn(2, rows, 3) * 3, torch.randn(2, rows + 3, 3)
+        assert torch.allclose(rewrites.cdist(x, y), torch.cdist(x, y), atol=1e-4)
+        assert torch.allclose(rewrites.cdist(x, x).diagonal(0, -2, -1), torch.zeros(2, rows), atol=1e-2)
+    x = torch.randn(1, 5, 3)
+    assert rewrites.cdist(x, x, 1.0) is NotImplemented and rewrites.cdist(x, x, 2.0, 2) is NotImplemented
+    said = capsys.readouterr().err
+    assert "cdist left as exported: p=1.0" in said and "donot_use_mm" in said
+
+    class Knn(torch.nn.Module):
+        def forward(self, pts):
+            return torch.cdist(pts, pts).topk(4, -1, largest=False).indices, torch.cdist(pts, pts, p=1)
+
+    pts = torch.randn(1, 32, 3)
+    with torch.no_grad():
+        program = torch.export.export(Knn(), (pts,)).run_decompositions(rewrites.table())
+    ops = [str(n.target) for n in program.graph.nodes if n.op == "call_function"]
+    assert ops.count("aten.cdist.default") == 1, ops  # p=1's, left
+    got, want = program.module()(pts), Knn()(pts)
+    assert torch.equal(got[0], want[0]) and torch.equal(got[1], want[1])

@@ -48,17 +48,17 @@ OP_HINTS: tuple[Hint, ...] = (
         "cdist",
         r"torch\.aten\.(?:_cdist_forward|cdist)\b",
         "IREE's torch lowering has no `aten.cdist` (`torch.cdist`, pairwise distances, as in a "
-        "k-nearest-neighbour search): export with the recipe `fx+decompose` (torch's own "
-        "decomposition: broadcast differences, a sum and a square root), or write the distances in the "
-        "model, `(a.unsqueeze(-2) - b.unsqueeze(-3)).square().sum(-1)` (then `.sqrt()` for the "
-        "Euclidean distance itself; for `topk`/`argsort` of the nearest the squared distances give the "
-        "same order)",
-        "measured: a point-cloud kNN block (cdist, topk, gather, scatter_add) fails so on 3.10.0 and "
-        "3.13.0 by the default export and by `fx`, `fx+gaps` and `nonstrict`; its `~fx+decompose` "
-        "export, and the distances written out, compile and match torch on 3.13.0 "
-        "(tests/integration/test_routes.py)",
+        "k-nearest-neighbour search): export with the recipe `fx+rewrite` (p=2 only, by matmul: "
+        "`|x|^2 + |y|^2 - 2 x@y^T`, then its square root, as torch computes it past 25 rows) or "
+        "`fx+decompose` (torch's decomposition, any p: 13× ONNX Runtime's time on a kNN block), or write "
+        "them in the model, `(a.unsqueeze(-2) - b.unsqueeze(-3)).square().sum(-1)` (squared: the "
+        "same order for `topk`)",
+        "measured: a point-cloud kNN block (cdist, topk, gather) fails so on 3.10.0 and 3.13.0 by the "
+        "default export and by `fx`, `fx+gaps` and `nonstrict`; its `~fx+rewrite` and `~fx+decompose` "
+        "exports, and the distances written out, compile and match torch on 3.13.0 "
+        "(tests/integration/test_routes.py, test_recipes_cdist.py)",
         stages=("compile",),
-        recipes=("fx+decompose",),
+        recipes=("fx+rewrite", "fx+decompose"),
     ),
     Hint(
         "index-add",

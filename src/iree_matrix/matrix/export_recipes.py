@@ -44,9 +44,9 @@ HOW = {
     "decomposition of the ops it keeps that IREE cannot lower: aten.squeeze.dims, an eval "
     "BatchNorm) before the import",
     REWRITE: "the rewrites a hint once asked of the model, applied at export (scripts/export_rewrites.py): "
-    "F.affine_grid (2-D) as a base grid times theta; F.grid_sample (bilinear, zeros or border padding) "
-    "as four gathers; x.scatter(dim, index, src) as a one-hot sum, exact where the indices along dim "
-    "are distinct (topk's are); a call outside these is left as exported, and the export says so",
+    "a 2-D F.affine_grid; F.grid_sample bilinear, zeros or border padding; x.scatter(dim, index, src) as "
+    "a one-hot sum (exact for distinct indices, as topk's); torch.cdist p=2 by matmul; a call outside "
+    "these is left as exported, and the export says so",
     "gaps": "ExportedProgram.run_decompositions() with torch's own decompositions of only the ops "
     "IREE's torch lowering lacks (nn.LSTM/GRU/RNN and their cells, weight norm, aten.diff, "
     "aten.squeeze.dims, an eval BatchNorm), every other op as exported",
@@ -170,7 +170,7 @@ def applicable(source: Path, factory: str = "build") -> tuple[str, ...]:
 
 
 # What a model's code says where it calls an op `rewrite` rewrites (a search tries fx+rewrite then)
-REWRITES = ("affine_grid", "grid_sample", ".scatter(")
+REWRITES = ("affine_grid", "grid_sample", ".scatter(", "cdist")
 
 
 def batch_one(source: Path, factory: str = "build") -> list[str]:

@@ -1,0 +1,42 @@
+"""`torch.cdist` by the recipe `fx+rewrite` (issue #86): the kNN block (tests/data/routes/knn_cdist.py)
+fails by the default export with the cdist hint, whose `run it:` line names `~fx+rewrite` first with
+the run's settings; by `~fx+rewrite` (p=2 by matmul, no code of the user's) it compiles, runs and
+matches torch on IREE 3.13.0 with real torch and wheels."""
+
+from __future__ import annotations
+
+import shlex
+
+import pytest
+
+from iree_matrix.core.model.results import Status
+
+from .conftest import REPO, iree_matrix, records, shared_cache
+
+pytestmark = pytest.mark.integration
+
+CELL = "iree3.13.0/x86_64/default"
+PLAIN = "py3.11-torch2.13.0-turbine3.9.0"
+
+
+def test_cdist_passes_by_the_rewrite_recipe_its_hint_names_first(tmp_path):
+    cache = shared_cache(tmp_path / "cache")
+    knn = REPO / "tests" / "data" / "routes" / "knn_cdist.py"
+    matrix = tmp_path / "cdist.toml"
+    matrix.write_text(
+        'python = ["3.11"]\ntorch = ["2.13.0"]\nturbine = ["3.9.0"]\ncompiler = ["3.13.0"]\n'
+        f'runtime = "same"\narch = ["x86_64"]\nmodels = ["{knn}:build", "{knn}:build~fx+rewrite"]\n'
+        'profiles = ["default"]\n\n[benchmark]\nrepetitions = 1\n'
+    )
+    results = tmp_path / "results"
+    done = iree_matrix("matrix", "--matrix", str(matrix), "--backend", "venv", cache=cache, results=results)
+    assert done.returncode == 0, done.stderr
+    got = records(results)
+    assert got[f"compile:knn_cdist/{PLAIN}/{CELL}"].status is Status.FAIL
+    ran = got[f"run:knn_cdist~fx+rewrite/{PLAIN}/{CELL}"]
+    assert ran.status is Status.OK, (ran.status, ran.message)
+    line = next(x for x in done.stdout.splitlines() if "run it:" in x and "knn_cdist.py:build~fx+" in x)
+    first = shlex.split(line.split("`")[1])  # the route first, with this run's settings
+    want = ["--model", f"{knn}:build~fx+rewrite", "--matrix", str(matrix), "--results-dir", str(results)]
+    assert first[2:] == [*want, "--cache", str(cache)], line
+    assert "build~fx+decompose" in line, line  # the other route, any p, after it
