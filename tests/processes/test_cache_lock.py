@@ -118,13 +118,16 @@ def test_a_run_with_wait_runs_after_the_holder_and_says_so(tmp_path: Path) -> No
     with another_run_uses(cache) as other:
         runner = threading.Thread(target=executor.run, daemon=True)
         runner.start()
-        time.sleep(1.0)
+        time.sleep(1.5)
         assert runner.is_alive()
         assert other.stdin is not None
+        ended = time.monotonic()
         other.stdin.close()
     runner.join(timeout=10)
     assert not runner.is_alive()
     assert f"waiting for the cache {cache}: in use by pid {other.pid}" in out.getvalue()
+    # The estimate starts again after the wait (its ETA had counted the wait as the run's own time).
+    assert executor.progress.start >= ended
 
 
 def test_cache_prune_of_a_busy_cache_is_one_line_naming_the_holder(tmp_path: Path, capsys) -> None:
@@ -134,3 +137,29 @@ def test_cache_prune_of_a_busy_cache_is_one_line_naming_the_holder(tmp_path: Pat
     err = capsys.readouterr().err
     assert f"another iree-matrix run is using {cache}: pid {other.pid} (iree-matrix matrix" in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_a_sitting_holds_its_cache_across_its_runs_and_a_queued_run_waits_for_all(tmp_path: Path) -> None:
+    """`advise` holds the cache over its builds, sitting and proof: its own runs' lock takes nothing,
+    and another process is refused between two of them (a queued run came in before the proof)."""
+    cache = tmp_path / "cache"
+    probe = (
+        "import sys\nfrom pathlib import Path\nfrom iree_matrix.core.system import locks\n"
+        "try:\n    with locks.cache_lock(Path(sys.argv[1])):\n        print('got it')\n"
+        "except locks.CacheBusy as e:\n    print('busy:', e)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
+
+    def another() -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", probe, str(cache)], capture_output=True, text=True, env=env
+        )
+        return done.stdout.strip()
+
+    with locks.cache_lock(cache):  # the sitting
+        with locks.cache_lock(cache):  # its first run: re-entered at once, not refused by itself
+            pass
+        assert another().startswith("busy: another iree-matrix run is using")  # between two runs
+        with locks.cache_lock(cache):  # its proof's run
+            pass
+    assert another() == "got it"  # released once, at the end of the sitting

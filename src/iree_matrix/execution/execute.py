@@ -136,29 +136,38 @@ class Executor:
         # Keys of timed stages measured in this run: `--retime` measures each key again once, and a
         # second job with the same key (a null knob's byte-identical module) takes that measurement.
         self._measured: set[str] = set()
-        timed = {name for name in {j.stage for j in plan.jobs} if stages.get(name).exclusive}
-        retimed = lambda job_id: any(fnmatch.fnmatchcase(job_id, g) for g in options.retime)  # noqa: E731
-        estimates = Estimates.of(
-            plan.jobs, self._published, timed, options.jobs, redo=retimed,
-            published=published_times(), backend=getattr(backend, "name", "venv"), load=load_factor(),
-            still_stored=self._still_stored,
-        )  # fmt: skip
-        self.progress = Progress(len(plan), out=out, cache=self.cache, estimates=estimates)
+        self.progress = Progress(len(plan), out=out, cache=self.cache, estimates=self._estimates())
         if hasattr(backend, "say"):  # a Docker base image's build is said as a progress line, once
             backend.say = self.progress.note
-        to_run = sum(source != "stored" for source in estimates.source.values())
-        if to_run:
-            self.progress.note(estimates.basis())
-            seconds = estimates.left(list(estimates.seconds), {})
-            stored = f" ({len(plan) - to_run} stored)" if to_run < len(plan) else ""
-            self.progress.note(
-                cost("this run", f"{to_run} of {len(plan)} jobs to run{stored}", seconds, options.cheaper)
-            )
+        self._say_cost()
         self._cancel = threading.Event()
         self._lock = threading.Lock()
         # job id -> seconds its stage waited for the quiet lock it took itself (`_quiet_lock`): not
         # the stage's time, which the estimates learn from and its record keeps
         self._lock_waits: dict[str, float] = {}
+
+    def _estimates(self) -> Estimates:
+        """Each job's expected seconds: stored ones none, the rest from this host's, the published or
+        the stage's times."""
+        timed = {name for name in {j.stage for j in self.plan.jobs} if stages.get(name).exclusive}
+        retime = self.options.retime
+        return Estimates.of(
+            self.plan.jobs, self._published, timed, self.options.jobs,
+            redo=lambda job_id: any(fnmatch.fnmatchcase(job_id, g) for g in retime),
+            published=published_times(), backend=getattr(self.backend, "name", "venv"), load=load_factor(),
+            still_stored=self._still_stored,
+        )  # fmt: skip
+
+    def _say_cost(self) -> None:
+        estimates, total = self.progress.estimates, len(self.plan)
+        to_run = sum(source != "stored" for source in estimates.source.values()) if estimates else 0
+        if estimates is not None and to_run:
+            self.progress.note(estimates.basis())
+            seconds = estimates.left(list(estimates.seconds), {})
+            stored = f" ({total - to_run} stored)" if to_run < total else ""
+            self.progress.note(
+                cost("this run", f"{to_run} of {total} jobs to run{stored}", seconds, self.options.cheaper)
+            )
 
     def _still_stored(self, record: Record) -> bool:
         """Whether a results log's record is likely reused here: made on this CPU identity (timed keys
@@ -177,6 +186,9 @@ class Executor:
                 self.progress.close()
                 summary.interrupted = True
                 return summary
+            if time.monotonic() - start > 1:  # it waited for another run: what that one stored is
+                self.progress.restart(self._estimates())  # reused now, and the wait is not this run's
+                self._say_cost()
             self.store.clean_staging()
             orphans = self.backend.remove_orphans()  # a killed run's containers (its watchdog killed too)
             if orphans:

@@ -128,6 +128,12 @@ class Progress:
         use_live = live if live is not None else out is None and console.shows() and _is_terminal(sys.stderr)
         self._live = _LiveLine(out or sys.stderr, self._status) if use_live else None
 
+    def restart(self, estimates: Estimates) -> None:
+        """From now, with `estimates` made now: after a wait for the cache, whose time is not the run's
+        and after which the other run's stored jobs are reused (the first ETA counted both)."""
+        self.start, self.estimates, self._pending = time.monotonic(), estimates, set(estimates.seconds)
+        self._loads.note(estimates.factor.load, self.start)
+
     def close(self) -> None:
         self._stop.set()
         if self._beat is not None:

@@ -16,6 +16,7 @@ thing they take from here: this task owns advise's matrix and runs it).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import Sequence
 from typing import Any, Optional, TextIO
@@ -35,6 +36,7 @@ from iree_matrix.answer.advise_plan import (
 from iree_matrix.core import console
 from iree_matrix.core.model import host_identity
 from iree_matrix.core.model.results import Record, folder_log
+from iree_matrix.core.system import locks
 from iree_matrix.execution.workflow import EXIT_INTERRUPTED, PlanSettings, listed_settings, load_plan
 from iree_matrix.findings import advice
 from iree_matrix.findings.advice import MATRIX
@@ -81,10 +83,25 @@ def run(matrix: PlanSettings, settings: Settings, reference: str, base_model: st
         print(stages.describe(loaded.plan), file=out)
         print(listed_settings(loaded), file=out)
         return 0
-    cache = matrix.cache
-    results = folder_log(loaded.results_dir)
     took = sitting_cost(published, base_model, host_identity.here())
-    logger.info(cost_text(settings, len(loaded.plan.jobs), len(planned) + len(peer_names), took))
+    # One hold of the cache for the builds, the sitting and the proof: a run queued behind this one
+    # (`--wait`) starts after it, never between its phases.
+    with contextlib.ExitStack() as held:
+        try:
+            held.enter_context(locks.cache_lock(matrix.cache, wait=matrix.run.wait, report=logger.info))
+        except (KeyboardInterrupt, locks.LockCancelled):  # Ctrl-C while it waited for the cache
+            return EXIT_INTERRUPTED
+        logger.info(cost_text(settings, len(loaded.plan.jobs), len(planned) + len(peer_names), took))
+        return _sit(matrix, settings, reference, base_model, plan, loaded, planned, out)
+
+
+def _sit(
+    matrix: PlanSettings, settings: Settings, reference: str, base_model: str, plan: SittingPlan,
+    loaded: Any, planned: Sequence[Any], out: TextIO,
+) -> int:  # fmt: skip
+    """Build, sit, prove and keep advise's sitting (under its cache's lock); the exit code."""
+    cache, peer_names, kernels = matrix.cache, loaded.matrix.peers, loaded.matrix.kernels
+    results = folder_log(loaded.results_dir)
     code, summary = run_plan(loaded, matrix.run, cache, results, loaded.results_dir, out=out, advising=True)
     if summary.interrupted:
         return code or EXIT_INTERRUPTED

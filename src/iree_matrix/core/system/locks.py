@@ -89,6 +89,9 @@ def cache_lock(
     waiting and whenever the holder changes; `cancelled()` True (Ctrl-C) raises LockCancelled."""
     path = CacheLayout(Path(cache)).run_lock
     path.parent.mkdir(parents=True, exist_ok=True)
+    if path.resolve() in _caches_held:  # this process holds it already: an advise sitting's own runs
+        yield
+        return
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         with _one_holder(
@@ -99,9 +102,19 @@ def cache_lock(
             ),
             waiting=lambda who: f"waiting for the cache {path.parent}: in use by {who}",
         ):  # fmt: skip
-            yield
+            _caches_held.add(path.resolve())
+            try:
+                yield
+            finally:
+                _caches_held.discard(path.resolve())
     finally:
         os.close(fd)
+
+
+# The caches this process holds (their lock files): `advise` holds its cache across the runs of its
+# sitting and its proof, whose own `cache_lock` then takes nothing, so a queued run cannot come in
+# between two of them (it did: a proof stopped at "another iree-matrix run is using …").
+_caches_held: set[Path] = set()
 
 
 class ResultsBusy(UserError):
