@@ -159,7 +159,7 @@ def importer(packages: dict[str, str]) -> str | None:
 def forged_words(info: dict[str, Any], out: Path) -> str | None:
     """Why a well-formed export.json is not the worker's (None when it may be): the worker writes it
     last, after the MLIR (or ONNX) and torch's outputs; the model's code, in the worker's process, can
-    write it first and then hang, which the exit watch then kills as if hung at exit (issue 85)."""
+    write it first and then hang, which the exit watch then kills as if hung at exit."""
     made = (out / MLIR.path).is_file() or (out / ONNX.path).is_file()
     if made and any((out / REFERENCE.path).glob("*.npy")):
         return None

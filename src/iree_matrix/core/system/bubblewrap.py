@@ -191,7 +191,7 @@ def hand_over(sandbox: Sandbox) -> Optional[str]:
                 continue  # an empty tmpfs inside, its directories 0755 (`Sandbox.argv`)
             mode = os.stat(parent).st_mode
             if not _others_may(mode, stat.S_IXOTH):
-                return (  # a private folder's: never advised open (issue 85)
+                return (  # a private folder: never advised open
                     f"{parent} (mode {stat.S_IMODE(mode):o}) lets no other user pass, and the sandbox runs "
                     f"the model's code as uid {NOBODY}, which must reach {path}: keep the cache and the "
                     "model (or a copy of it) in a folder other users may enter"
@@ -201,7 +201,7 @@ def hand_over(sandbox: Sandbox) -> Optional[str]:
         if found.st_uid != NOBODY and not _others_may(found.st_mode, wanted):
             system = any(path.is_relative_to(d) for d in ("/etc", "/usr", "/var", "/boot", "/root", "/run"))
             fix = "a system file, not a model's" if system else f"chmod o+r{'x' if directory else ''} {path}"
-            return (  # /etc/shadow in a received record: never advised open (issue 85)
+            return (  # /etc/shadow in a received record: never advised open
                 f"{path} (mode {stat.S_IMODE(found.st_mode):o}) is not readable by other users, and the "
                 f"sandbox runs the model's code as uid {NOBODY}: {fix}"
             )
@@ -273,7 +273,7 @@ def unsandboxed_allowed() -> bool:
     return os.environ.get(UNSANDBOXED_ENV) == "1"
 
 
-# What a stage runs that a user or a received file made, where it is not the model's code (issue 85).
+# What a stage runs that a user or a received file made, where it is not the model's code.
 _RUNS = {
     "kernel": "your kernel's code (its C compile)",
     "compile": "iree-compile with a kernel's or a profile's flags",
