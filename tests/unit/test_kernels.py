@@ -21,7 +21,7 @@ from iree_matrix.core.system import processes
 from iree_matrix.execution.workflow import PlanSettings, merged
 from iree_matrix.findings import kernel_windows
 from iree_matrix.findings import kernels as kernel_answers
-from iree_matrix.iree import compile_errors, custom_dispatch, targets
+from iree_matrix.iree import custom_dispatch, targets
 from iree_matrix.iree.flags import BUILTIN_PROFILES
 from iree_matrix.kernel import build as kernel_stage
 from iree_matrix.kernel import kernels
@@ -364,22 +364,6 @@ def test_a_refusal_the_kernels_flags_alone_give_is_said_to_be_the_flags() -> Non
     # A kernel with no flags of its own is never retried: the kernel is what it refuses.
     said = str(kernel_refused("dw", _compiled(1, LARGE), "spec.mlir"))
     assert "refuses it (the cell compiles without it)" in said
-
-
-CRASH = "Stack dump:\n0.\tProgram arguments: iree-compile m.mlir\n#0 0x1 abort\n"
-
-
-def test_a_compile_crash_the_kernel_causes_is_the_kernels_not_a_compiler_bug() -> None:
-    """Issue 85: a crash with a kernel's flags or spec, in a cell that compiles without them, was
-    called "a compiler bug, not an error in the model"; the kernel's flags or spec are the cause."""
-    for alone in (_compiled(0), _compiled(1, CRASH)):  # without its spec: compiles; crashes too
-        said = str(kernel_refused("dw", _compiled(1, CRASH), "spec.mlir", ("--iree-x=1",), alone))
-        assert "compiler bug" not in said and "iree-compile crashed: caused by the kernel's" in said, said
-    flags = str(kernel_refused("dw", _compiled(1, CRASH), "spec.mlir", ("--iree-x=1",), _compiled(1, CRASH)))
-    assert "crashed: caused by the kernel's required flags;" in flags
-    named = compile_errors.first_error(CRASH, compile_errors.KERNEL_CAUSE)
-    assert named is not None and named.text().startswith("iree-compile crashed: caused by the kernel's spec")
-    assert compile_errors.first_error(LARGE, "x") == compile_errors.first_error(LARGE)
 
 
 def test_the_retry_without_the_spec_drops_only_the_flags_that_swap_the_kernel_in(tmp_path: Path) -> None:
