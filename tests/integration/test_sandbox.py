@@ -90,8 +90,9 @@ def test_a_never_returning_model_with_a_detached_child_ends_at_its_timeout(cache
         kill_sleeping(duration)
 
 
-# Writes its own export.json (forged numbers) from its factory, then never returns, using a little
-# CPU (a fifth of a core), so that the worker's exit watch (scripts/export_exit.py) waits for the stage.
+# Writes its own export.json (forged numbers) from its factory, then never returns: busy (a fifth of a
+# core: the worker's exit watch, scripts/export_exit.py, waits for the stage) or idle (spin 0: the
+# exit watch kills it as hung at exit after complete outputs).
 FORGES = """
 import json, sys, time
 def build(seed=0):
@@ -101,24 +102,32 @@ def build(seed=0):
     with open(out + "/export.json", "w") as f:
         json.dump(forged, f)
     while True:
-        end = time.time() + 0.02
+        end = time.time() + {spin}
         while time.time() < end:
             pass
         time.sleep(0.08)
 """
 
 
-def test_a_model_that_writes_its_own_outcome_then_hangs_is_a_timeout(cache, tmp_path, monkeypatch):
-    # Before: its export.json was taken as the worker's and the export stored ok, its numbers forged.
-    matrix = _matrix(tmp_path, {"forges": FORGES})
+@pytest.mark.parametrize("busy", [True, False], ids=["busy", "idle"])
+def test_a_model_that_writes_its_own_outcome_then_hangs_is_a_timeout(cache, tmp_path, monkeypatch, busy):
+    # Before: its export.json was taken as the worker's and the export stored ok, its numbers forged;
+    # idle, the worker's exit watch took it for a hang at exit after complete outputs (also ok).
+    matrix = _matrix(tmp_path, {"forges": FORGES.replace("{spin}", "0.02" if busy else "0")})
+    limit = TIMEOUT if busy else 300  # idle: time for the exit watch (20 s + 10 s idle) to act first
+    matrix.write_text(matrix.read_text().replace(f"export = {TIMEOUT}\n", f"export = {limit}\n"))
     monkeypatch.setenv("IREE_MATRIX_QUIET_LOCK", str(tmp_path / "quiet.lock"))
     results = tmp_path / "results"
     done = iree_matrix("matrix", "--matrix", str(matrix), "--backend", "venv", cache=cache, results=results,
-                       timeout=TIMEOUT + 120)  # fmt: skip
+                       timeout=limit + 120)  # fmt: skip
     assert done.returncode == 0, done.stderr
     export = records(results)[EXPORT.format("forges")]
-    assert export.status is Status.TIMEOUT, export.message
     assert "H3-FORGED" not in (results / "results.jsonl").read_text()
+    if busy:
+        assert export.status is Status.TIMEOUT, export.message
+    else:  # a failure naming the hang, not the importer's
+        assert export.status is not Status.OK and export.message, export.message
+        assert "did not end" in export.message and "importer's" not in export.message, export.message
 
 
 def test_sigterm_ends_a_stage_with_a_detached_child_within_seconds(cache, tmp_path):

@@ -326,3 +326,40 @@ def test_a_model_in_a_folder_only_root_may_enter_is_bound_alone(tmp_path: Path) 
     done = processes.run(ProcessRequest(["cat", str(private / "model.py")], check=False, sandbox=sandbox))
     assert done.returncode == 0 and "imported" in done.stdout, done.output
     assert os.stat(private).st_mode & 0o777 == 0o700  # never chmod'ed on the host
+
+
+@pytest.mark.processes
+@pytest.mark.usefixtures("real")
+def test_bisect_of_a_record_naming_a_system_file_ends_in_one_line(monkeypatch, tmp_path: Path) -> None:
+    """Issue 85: `bisect` of a received record whose export read --file /etc/shadow ended in a 23-line
+    traceback advising `chmod o+r /etc/shadow`. The real sandbox refuses it; bisect says so in one
+    line, never advising a system file opened."""
+    import io
+    import types
+
+    from iree_matrix.core.errors import UserError
+    from iree_matrix.findings import results_folder
+    from iree_matrix.tasks import bisect
+    from tests.unit.test_bisect import _cell
+
+    if not bubblewrap.as_root():
+        pytest.skip("as a user, the sandbox reads what the user reads")
+    shadow = Path("/etc/shadow")
+    command = ("python", "/src/scripts/export_model.py", "--file", str(shadow), "--factory", "build")
+    latest = _cell(command=command)
+    (tmp_path / "results.jsonl").write_text("")
+    loaded = types.SimpleNamespace(source=tmp_path / "results.jsonl", logged=list(latest.values()))
+    monkeypatch.setattr(results_folder, "load", lambda *_: loaded)
+
+    def sandboxed(request: ProcessRequest) -> processes.Completed:  # the exporter venv's sandbox
+        box = bubblewrap.Sandbox(read_only=tuple(map(str, request.read_only)), writable=(str(tmp_path),),
+                                 cwd=str(tmp_path))  # fmt: skip
+        return processes.run(ProcessRequest(["true"], check=False, sandbox=box))
+
+    opened = types.SimpleNamespace(python=lambda: "python", tool=lambda name: name, run=sandboxed)
+    monkeypatch.setattr(bisect, "_open", lambda *_: opened)
+    with pytest.raises(UserError) as refused:
+        bisect.run("run:net/*", tmp_path, tmp_path / "out", out=io.StringIO())
+    said = str(refused.value)
+    assert "/etc/shadow (mode 640) is not readable by other users" in said and "a system file" in said
+    assert "chmod" not in said and "\n" not in said and said.startswith("run:net/"), said

@@ -138,10 +138,6 @@ def test_the_finding_names_the_importer_and_how_it_was_ended() -> None:
         "exported; the importer's Python process hangs at exit (iree-base-compiler 3.6.0)"
     )
     assert "20.5 s after writing its outputs" in words and "MLIR is used" in words
-    timed_out = export_stage.exit_hang_words(
-        {"importer": "iree-base-compiler 3.6.0", "exit_hang": {"stage_timeout_s": 300}}
-    )
-    assert timed_out is not None and "within the stage's 300 s timeout" in timed_out
     assert export_stage.exit_hang_words({"importer": "iree-base-compiler 3.9.0"}) is None
 
 

@@ -1,13 +1,14 @@
 """Kernel answers issue 82 corrected (pure logic, fakes): `query kernel` reads each job's newest
 record, says "takes it" only where the kernel was applied, and takes `--cache`; a release before
 3.4 refusing the 3.4+ spec spelling is pointed to a `[[specs]]` window; the executables of a spec in
-depthwise3x3's form (the test kernels' now) are found."""
+depthwise3x3's form (the test kernels' now) are found; a compile crash the kernel causes is its own."""
 
 from __future__ import annotations
 
 from iree_matrix.core.model.results import Record, ResultsLog, Status, log_path
 from iree_matrix.findings import kernel_windows
 from iree_matrix.findings import kernels as kernel_answers
+from iree_matrix.iree import compile_errors
 from iree_matrix.kernel import kernels
 from iree_matrix.stages.kernel_compiled import kernel_refused
 from tests.unit.test_kernels import LARGE, NEGABS, SPEC_ERROR, _compiled, _records
@@ -75,3 +76,19 @@ def test_a_source_form_specs_executable_is_found() -> None:
     depthwise = NEGABS.parents[3] / "kernels" / "depthwise3x3" / "spec.mlir"
     assert kernels.spec_executables(depthwise.read_text()) == ("depthwise3x3",)
     assert kernels.spec_executables((NEGABS / "spec.mlir").read_text()) == ("negabs_executable",)
+
+
+CRASH = "Stack dump:\n0.\tProgram arguments: iree-compile m.mlir\n#0 0x1 abort\n"
+
+
+def test_a_compile_crash_the_kernel_causes_is_the_kernels_not_a_compiler_bug() -> None:
+    """Issue 85: a crash with a kernel's flags or spec, in a cell that compiles without them, was
+    called "a compiler bug, not an error in the model"; the kernel's flags or spec are the cause."""
+    for alone in (_compiled(0), _compiled(1, CRASH)):  # without its spec: compiles; crashes too
+        said = str(kernel_refused("dw", _compiled(1, CRASH), "spec.mlir", ("--iree-x=1",), alone))
+        assert "compiler bug" not in said and "iree-compile crashed: caused by the kernel's" in said, said
+    flags = str(kernel_refused("dw", _compiled(1, CRASH), "spec.mlir", ("--iree-x=1",), _compiled(1, CRASH)))
+    assert "crashed: caused by the kernel's required flags;" in flags
+    named = compile_errors.first_error(CRASH, compile_errors.KERNEL_CAUSE)
+    assert named is not None and named.text().startswith("iree-compile crashed: caused by the kernel's spec")
+    assert compile_errors.first_error(LARGE, "x") == compile_errors.first_error(LARGE)

@@ -41,6 +41,8 @@ _NAMES_A_CONSTANT = re.compile(r"failed to legalize operation 'torch\.constant\.
 AFTER_FAILURE_FLAGS = ("--mlir-print-ir-after-failure", "--mlir-elide-elementsattrs-if-larger=16")
 
 CRASHED = "iree-compile crashed"  # how a crash's first error begins (`_crash`)
+KERNEL_CAUSE = "caused by the kernel's spec or flags (the cell compiles without them)"  # not a compiler bug
+KERNEL_FLAGS = "caused by the kernel's required flags"
 _CRASHED_ON = re.compile(r"while lowering torch's (?P<op>\w+Op)\b")
 
 
@@ -150,9 +152,12 @@ def pattern_class(op: str) -> str:
     return "".join(camel(part) for part in op.split(".")[1:]) + "Op"
 
 
-def first_error(output: Optional[str]) -> Optional[FirstError]:
+def first_error(
+    output: Optional[str], cause: str = "a compiler bug, not an error in the model"
+) -> Optional[FirstError]:
     """The first `error:` of a compiler's output and the op it names (the torch op behind a
-    `torch.operator`, else the op the message quotes); None when the output has no error line."""
+    `torch.operator`, else the op the message quotes); None when the output has no error line. A
+    crash is blamed on `cause`: a kernel's spec or flags where the cell compiles without them."""
     lines = (output or "").splitlines()
     cpu = unknown_cpu(output)
     if cpu is not None:  # the cause: what LLVM then says ("64-bit code requested …") names no CPU
@@ -170,7 +175,7 @@ def first_error(output: Optional[str]) -> Optional[FirstError]:
                 break
             context.append(after)
         return FirstError(message, _op(message, context), found["where"] or "")
-    return _crash(lines)
+    return _crash(lines, cause)
 
 
 def unknown_cpu(output: Optional[str]) -> Optional[str]:
@@ -184,7 +189,7 @@ def unknown_cpu(output: Optional[str]) -> Optional[str]:
     )
 
 
-def _crash(lines: list[str]) -> Optional[FirstError]:
+def _crash(lines: list[str], cause: str) -> Optional[FirstError]:
     """iree-compile's crash as its first error: it crashed, and the torch op whose lowering was
     running (the op's C++ class, `AtenScatterSrcOp`, as the backtrace names it: its aten spelling
     cannot be told from it, so no `op`). None when the output shows no crash."""
@@ -199,7 +204,7 @@ def _crash(lines: list[str]) -> Optional[FirstError]:
         else ""
     )
     return FirstError(
-        f"{CRASHED}{where}: a compiler bug, not an error in the model; its backtrace is in the compile log",
+        f"{CRASHED}{where}: {cause}; its backtrace is in the compile log",
         "",
     )
 

@@ -546,7 +546,8 @@ def _failed(
     the model's Python line it came from where the export kept it (`source_line`); where the error
     names only a constant, the op left `unlowered` is the model's op."""
     outcome = from_exception(failure)
-    named = compile_errors.first_error(output)
+    kernels = isinstance(failure, StageFailure) and failure.error_class == "kernel-rejected"
+    named = compile_errors.first_error(output, *([compile_errors.KERNEL_CAUSE] if kernels else []))
     if named is not None and source is not None:
         named = compile_errors.in_model(named, source, unlowered)
     metrics = {**outcome.metrics, **(named.metrics() if named is not None else {})}

@@ -27,7 +27,7 @@ from iree_matrix.matrix import export_recipes as recipes
 from iree_matrix.matrix.plan import EnvSpec, Job, Planned, PlannedFunction
 from iree_matrix.matrix.spec import Cell, onnx_opset
 from iree_matrix.stages import model_worker as worker
-from iree_matrix.stages.artifacts import EXPORT_INFO, MLIR, MLIRBC, ONNX, export_digests
+from iree_matrix.stages.artifacts import EXPORT_INFO, MLIR, MLIRBC, ONNX, REFERENCE, export_digests
 from iree_matrix.stages.base import Context, StageBase
 
 WORKER = "export_model.py"
@@ -110,6 +110,8 @@ class ExportStage(StageBase):
             if done.returncode != 0:
                 raise _failure(out, done)
             info = worker.read_result(out / EXPORT_INFO.path, done, RESULT_FIELDS)
+            if forged_words(info, out):
+                raise StageFailure("model-error", str(forged_words(info, out)))
         except processes.Timeout as exc:
             # A timeout, whatever files exist: the model's code may write export.json itself (a drill's
             # forged one, then hung, was stored as an ok export). A hang at exit after complete outputs
@@ -154,23 +156,33 @@ def importer(packages: dict[str, str]) -> str | None:
     return f"{name} {packages[name]}" if name else None
 
 
+def forged_words(info: dict[str, Any], out: Path) -> str | None:
+    """Why a well-formed export.json is not the worker's (None when it may be): the worker writes it
+    last, after the MLIR (or ONNX) and torch's outputs; the model's code, in the worker's process, can
+    write it first and then hang, which the exit watch then kills as if hung at exit."""
+    made = (out / MLIR.path).is_file() or (out / ONNX.path).is_file()
+    if made and any((out / REFERENCE.path).glob("*.npy")):
+        return None
+    hang = info.get("exit_hang")  # the exit watch's note (or the model's: any JSON at all)
+    idle = hang.get("idle_seconds") if isinstance(hang, dict) else None
+    ended = f"the model's process did not end (killed after {idle} s idle); " if idle is not None else ""
+    return (
+        f"{ended}its export.json is not the worker's: no {MLIR.path} (or {ONNX.path}) and no torch outputs "
+        "beside it. The model's code runs in the worker's process: does it write that file?"
+    )
+
+
 def exit_hang_words(info: dict[str, Any]) -> str | None:
     """The finding of an export whose process hung at exit (the worker killed it after its outputs
-    were complete, or the stage at its timeout), naming the importer; None for one that ended."""
+    were complete; a stage timeout is a timeout), naming the importer; None for one that ended."""
     hang = info.get("exit_hang")
     if not isinstance(hang, dict):
         return None
     importer = info.get("importer") or "its IREE compiler package"
-    if "stage_timeout_s" in hang:
-        how = f"it did not end within the stage's {hang['stage_timeout_s']} s timeout"
-    else:
-        how = (
-            f"it did not end {hang.get('seconds_after_outputs', '?')} s after writing its outputs, idle "
-            f"(no CPU) for {hang.get('idle_seconds', '?')} s"
-        )
     return (
-        f"exported; the importer's Python process hangs at exit ({importer}): {how}, and was killed; "
-        "its outputs were complete and the MLIR is used"
+        f"exported; the importer's Python process hangs at exit ({importer}): it did not end "
+        f"{hang.get('seconds_after_outputs', '?')} s after writing its outputs, idle (no CPU) for "
+        f"{hang.get('idle_seconds', '?')} s, and was killed; its outputs were complete and the MLIR is used"
     )
 
 

@@ -88,8 +88,8 @@ def without_spec(argv: list[str], output: Path) -> list[str]:
     return [*kept[:at], "-o", str(output), *kept[at + 2 :]]
 
 
-def _said(done: processes.Completed) -> str:
-    named = compile_errors.first_error(done.output)
+def _said(done: processes.Completed, cause: str) -> str:
+    named = compile_errors.first_error(done.output, cause)
     return named.text() if named is not None else process_output.excerpt(done.output, max_lines=5)
 
 
@@ -110,11 +110,11 @@ def kernel_refused(
             "kernel-rejected",
             f"with kernel {kernel!r} this iree-compile refuses the kernel's required flags "
             f"({' '.join(requires_flags)}) with this configuration, spec or not (the cell compiles "
-            f"without them): {_said(alone)}",
+            f"without them): {_said(alone, compile_errors.KERNEL_FLAGS)}",
         )
     what = "its transform spec" if custom_dispatch.spec_refused(done.output, spec_name) else "it"
     return StageFailure(
         "kernel-rejected",
         f"with kernel {kernel!r} this iree-compile refuses {what} (the cell compiles without it): "
-        f"{_said(done)}{custom_dispatch.older_spelling_hint(done.output)}",
+        f"{_said(done, compile_errors.KERNEL_CAUSE)}{custom_dispatch.older_spelling_hint(done.output)}",
     )

@@ -84,40 +84,31 @@ def read_result(
     not a JSON object with each of `required` (name: the types its value may have) is not the
     worker's, and is the model's failure, said in one line (a model's own export.json once raised
     `KeyError: 'eager_ms'` in iree-matrix)."""
-    found: Any = None
-    unreadable: Optional[str] = None
     try:
         found = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        said = (
-            "Its last words: " + process_output.excerpt(done.output, max_lines=5)
-            if done.output
-            else "It printed nothing."
-        )
+        said = "Its last words: " + process_output.excerpt(done.output, max_lines=5) if done.output else ""
         raise StageFailure(
             "model-error",
             f"the model's process exited (status {done.returncode}) before writing its result "
-            f"({path.name}): does the model's code call os._exit() or sys.exit()? " + said,
+            f"({path.name}): does the model's code call os._exit() or sys.exit()? "
+            + (said or "It printed nothing."),
         ) from None
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        unreadable = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-    wrong = [
-        name
-        for name, types in required.items()
-        if not isinstance(found, dict)
-        or not isinstance(found.get(name), types)
-        or isinstance(found.get(name), bool)
-    ]
-    if unreadable is not None or not isinstance(found, dict) or wrong:
-        why = unreadable or (
-            "not a JSON object" if not isinstance(found, dict) else "it lacks " + ", ".join(wrong)
-        )
+        why = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+    else:
+        got = found if isinstance(found, dict) else {}
+        wrong = [
+            n for n, t in required.items() if not isinstance(got.get(n), t) or isinstance(got.get(n), bool)
+        ]
+        why = ("it lacks " + ", ".join(wrong) if wrong else "") if got is found else "not a JSON object"
+    if why:
         raise StageFailure(
             "model-error",
             f"the worker's result {path.name} is not the worker's ({why}): the model's code runs in the "
             "worker's process; did it write or change that file?",
         )
-    return found
+    return got
 
 
 class QuietHandshake:

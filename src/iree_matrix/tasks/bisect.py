@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Optional, TextIO
 
 from iree_matrix.core import shipped
-from iree_matrix.core.errors import UserError
+from iree_matrix.core.errors import StageFailure, UserError
 from iree_matrix.core.model import store
 from iree_matrix.core.model.results import Record, Status, latest_by_job, no_log
 from iree_matrix.core.system import bubblewrap, process_output
@@ -176,11 +176,12 @@ def run(
     ]  # fmt: skip
     read = [script.parent, *found.reads, *(Path(str(e["path"])) for e in (found.compiler, found.runtime))]
     print(f"bisecting {found.run.job} (its files in {where}) …", file=out, flush=True)
-    done = exporter.run(
-        ProcessRequest(
-            argv, timeout=TIMEOUT, read_only=read, writable=[where], check=False, model_code="bisect"
-        )
-    )
+    request = ProcessRequest(argv, timeout=TIMEOUT, read_only=read, writable=[where], check=False,
+                             model_code="bisect")  # fmt: skip
+    try:
+        done = exporter.run(request)
+    except StageFailure as exc:  # the sandbox refused an input (a record naming /etc/shadow): one line
+        raise UserError(f"{found.run.job}: {exc.message}") from None
     for why in store.disarm(where):  # the model's code wrote there: the store's rules
         print(f"{where}/{why} (the model's code wrote it; bisect's folder is data)", file=out)
     if done.returncode != 0:

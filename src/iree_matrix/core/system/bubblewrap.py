@@ -191,17 +191,19 @@ def hand_over(sandbox: Sandbox) -> Optional[str]:
                 continue  # an empty tmpfs inside, its directories 0755 (`Sandbox.argv`)
             mode = os.stat(parent).st_mode
             if not _others_may(mode, stat.S_IXOTH):
-                return (
+                return (  # a private folder: never advised open
                     f"{parent} (mode {stat.S_IMODE(mode):o}) lets no other user pass, and the sandbox runs "
-                    f"the model's code as uid {NOBODY}, which must reach {path}: chmod o+x {parent}, or "
-                    "keep the cache and the model elsewhere"
+                    f"the model's code as uid {NOBODY}, which must reach {path}: keep the cache and the "
+                    "model (or a copy of it) in a folder other users may enter"
                 )
         directory = stat.S_ISDIR(found.st_mode)
         wanted = stat.S_IROTH | (stat.S_IXOTH if directory else 0)
         if found.st_uid != NOBODY and not _others_may(found.st_mode, wanted):
-            return (
+            system = any(path.is_relative_to(d) for d in ("/etc", "/usr", "/var", "/boot", "/root", "/run"))
+            fix = "a system file, not a model's" if system else f"chmod o+r{'x' if directory else ''} {path}"
+            return (  # /etc/shadow in a received record: never advised open
                 f"{path} (mode {stat.S_IMODE(found.st_mode):o}) is not readable by other users, and the "
-                f"sandbox runs the model's code as uid {NOBODY}: chmod o+r{'x' if directory else ''} {path}"
+                f"sandbox runs the model's code as uid {NOBODY}: {fix}"
             )
     return None
 
@@ -271,14 +273,22 @@ def unsandboxed_allowed() -> bool:
     return os.environ.get(UNSANDBOXED_ENV) == "1"
 
 
+# What a stage runs that a user or a received file made, where it is not the model's code.
+_RUNS = {
+    "kernel": "your kernel's code (its C compile)",
+    "compile": "iree-compile with a kernel's or a profile's flags",
+    "run": "a module with native code (a kernel's, or what an export embeds)",
+}
+
+
 def refusal(stage: str) -> Optional[str]:
     """The one line a stage that runs model code refuses with, None when it may run: bubblewrap runs
     here, or the user allowed running without it."""
-    why = problem()
+    why, runs = problem(), _RUNS.get(stage, "your model's code")
     if why is None or unsandboxed_allowed():
         return None
     return (
-        f"the {stage} stage runs your model's code, which on the venv backend runs only inside bubblewrap, "
+        f"the {stage} stage runs {runs}, which on the venv backend runs only inside bubblewrap, "
         f"and {why}: install it (apt-get install bubblewrap, or images/setup-host.sh) and allow "
         "unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1; on Ubuntu "
         "kernel.apparmor_restrict_unprivileged_userns=0), or use --backend docker, or pass --unsandboxed "
