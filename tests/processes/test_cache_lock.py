@@ -156,7 +156,7 @@ def test_a_sitting_holds_its_cache_across_its_runs_and_a_queued_run_waits_for_al
         )
         return done.stdout.strip()
 
-    with locks.cache_lock(cache):  # the sitting
+    with locks.cache_lock(cache, reentrant=True):  # the sitting
         with locks.cache_lock(cache):  # its first run: re-entered at once, not refused by itself
             pass
         assert another().startswith("busy: another iree-matrix run is using")  # between two runs

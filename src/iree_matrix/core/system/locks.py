@@ -52,6 +52,8 @@ POLL = 0.2  # seconds between two tries of a busy lock: a blocked flock would no
 _NOBODY = (-1, 0.0)  # no holder said yet
 _TURN = (-2, 0.0)  # said: an earlier waiter goes first
 _held = threading.local()  # this thread already holds the quiet lock: a nested request is a no-op
+# Caches held `reentrant`ly: advise holds its cache over its runs, so no queued run comes between.
+_caches_held: set[object] = set()
 
 
 @contextlib.contextmanager
@@ -81,6 +83,7 @@ def cache_lock(
     wait: bool = False,
     report: Optional[Callable[[str], None]] = None,
     cancelled: Callable[[], bool] = lambda: False,
+    reentrant: bool = False,
 ) -> Iterator[None]:
     """One run (or `cache prune`) per cache at a time: two would race on environments and the store.
     The holder writes its pid, command line and since when beside the lock (`holder_path`), as the
@@ -89,9 +92,6 @@ def cache_lock(
     waiting and whenever the holder changes; `cancelled()` True (Ctrl-C) raises LockCancelled."""
     path = CacheLayout(Path(cache)).run_lock
     path.parent.mkdir(parents=True, exist_ok=True)
-    if path.resolve() in _caches_held:  # this process holds it already: an advise sitting's own runs
-        yield
-        return
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         with _one_holder(
@@ -101,20 +101,11 @@ def cache_lock(
                 "(--wait waits for it), or pass another --cache"
             ),
             waiting=lambda who: f"waiting for the cache {path.parent}: in use by {who}",
+            held=(_caches_held, path.resolve(), reentrant),
         ):  # fmt: skip
-            _caches_held.add(path.resolve())
-            try:
-                yield
-            finally:
-                _caches_held.discard(path.resolve())
+            yield
     finally:
         os.close(fd)
-
-
-# The caches this process holds (their lock files): `advise` holds its cache across the runs of its
-# sitting and its proof, whose own `cache_lock` then takes nothing, so a queued run cannot come in
-# between two of them (it did: a proof stopped at "another iree-matrix run is using …").
-_caches_held: set[Path] = set()
 
 
 class ResultsBusy(UserError):
@@ -164,11 +155,6 @@ def results_lock(
     fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
     try:
         found = os.fstat(fd)
-        key = (found.st_dev, found.st_ino)
-        held: set[tuple[int, int]] = _results_held.__dict__.setdefault("dirs", set())
-        if key in held:
-            yield
-            return
         with _one_holder(
             fd, directory / RESULTS_HOLDER, wait=wait, report=report, cancelled=cancelled,
             job=job or _program(), grace=grace,
@@ -177,12 +163,9 @@ def results_lock(
                 "(--wait waits for it)"
             ),
             waiting=lambda who: f"waiting for {directory}: {who} is writing it",
+            held=(_results_held.__dict__.setdefault("dirs", set()), (found.st_dev, found.st_ino), True),
         ):  # fmt: skip
-            held.add(key)
-            try:
-                yield
-            finally:
-                held.discard(key)
+            yield
     finally:
         os.close(fd)
 
@@ -199,9 +182,15 @@ def _one_holder(
     busy: Callable[[str], Exception],
     waiting: Callable[[str], str],
     grace: float = 0.0,
+    held: tuple[set[object], object, bool] = (set(), None, False),
 ) -> Iterator[None]:
     """An exclusive flock on `fd`, its holder named in `note` while held. Busy: past `grace`
-    seconds, `busy(holder)` is raised, or with `wait`, `waiting(holder)` is reported and it waits."""
+    seconds, `busy(holder)` is raised, or with `wait`, `waiting(holder)` is reported and it waits.
+    `held` (the keys held, this lock's key, whether to add it): a key held already takes nothing."""
+    keys, key, reentrant = held
+    if key in keys:
+        yield
+        return
     mine: Optional[Holder] = None
     said: Optional[tuple[int, float]] = _NOBODY
     first = time.monotonic()
@@ -225,8 +214,10 @@ def _one_holder(
             time.sleep(min(POLL, 0.02) if time.monotonic() - first < grace else POLL)
         mine = Holder(os.getpid(), job, time.time(), None, os.urandom(8).hex())
         _write_holder_file(note, mine)
+        keys.update([key] if reentrant else [])
         yield
     finally:
+        keys.discard(key)
         if mine is not None:
             _remove_holder_file(note, mine)
             fcntl.flock(fd, fcntl.LOCK_UN)
@@ -291,11 +282,6 @@ def holder(lock: Path) -> Optional[Holder]:
     """The quiet lock's holder as its file says, or None: no file, unreadable, or its process is gone
     (a holder killed outright leaves its file; the kernel has let its lock go)."""
     return _read_holder(holder_path(lock))
-
-
-def results_holder(directory: Path) -> Optional[Holder]:
-    """Who writes a results directory now (`results_lock`), or None."""
-    return _read_holder(Path(directory) / RESULTS_HOLDER)
 
 
 def _read_holder(note: Path) -> Optional[Holder]:
