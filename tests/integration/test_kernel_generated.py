@@ -121,6 +121,6 @@ def test_depthwise3x3s_spec_generated_on_mobilenet_v2(cache: Path, tmp_path: Pat
     assert compiled.status is Status.OK, compiled.message
     facts = compiled.metrics["custom_kernel"]
     assert facts["applied"] and facts["spec"] == "generated", facts
-    assert facts["functions_found"] == ["depthwise3x3_bn_relu6_torch"], facts
+    assert "depthwise3x3_bn_relu6_torch" in facts["functions_found"], facts
     ran = got[f"run:{cell}"]
     assert ran.status is Status.OK, ran.message  # checked against torch
