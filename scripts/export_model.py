@@ -238,11 +238,19 @@ def export(aot, spec, path, bytecode=False, modules=False):
 
 def _module_nodes(spec):
     """The torch module of each node (mlir_where.module_nodes) of the model exported once more by
-    torch.export: turbine's own program is not kept. None where that fails (no modules then)."""
+    torch.export: turbine's own program is not kept. Decomposed as turbine decomposes its own
+    (iree-turbine's aot/exporter.py, `run_decompositions(current_aot_decompositions())`): the n-th
+    op of a trace is the n-th node only then (a BatchNorm2d is one node before, its sub/mul/add
+    after; undecomposed, MobileNetV2's ops were joined to the wrong layers or to none). None where
+    that fails (no modules then)."""
+    import importlib
+
     import torch
 
     try:
-        return mlir_where.module_nodes(torch.export.export(spec.module, tuple(spec.inputs)))
+        program = torch.export.export(spec.module, tuple(spec.inputs))
+        table = importlib.import_module(import_aot()[1] + ".decompositions").current_aot_decompositions()
+        return mlir_where.module_nodes(program.run_decompositions(table) if table else program)
     except Exception:
         return None
 

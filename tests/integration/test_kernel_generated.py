@@ -98,3 +98,29 @@ def test_a_kernel_from_its_module_name_on_three_releases(cache: Path, tmp_path: 
     assert "linalg.matmul" in shown.stdout and "// <- fc torch.nn.modules.linear.Linear" in shown.stdout
     assert "// <- act torch.nn.modules.activation.Hardswish" in shown.stdout and " loc(" not in shown.stdout
     assert "void hswish_kernel(" in shown.stdout
+
+
+def test_depthwise3x3s_spec_generated_on_mobilenet_v2(cache: Path, tmp_path: Path) -> None:
+    """kernels/depthwise3x3_generated: the shipped depthwise C (a link to ../depthwise3x3's) with a
+    generated spec in place of the 1,194 hand-written lines. Its declaration names the 17 depthwise
+    Conv2d + BatchNorm2d + ReLU6 blocks of MobileNetV2 by module glob; each (10 shapes, stride 1
+    and 2) is matched as IREE 3.13.0 prints it after the channels-last pass and swapped for one
+    call, and the outputs match torch."""
+    declared = REPO / "kernels" / "depthwise3x3_generated"
+    matrix = tmp_path / "m.toml"
+    matrix.write_text(MATRIX.format(data=DATA).replace('"3.3.0", "3.9.0", ', "").replace(
+        f'"{DATA}/hswish_model.py:hswish"', '"mobilenet_v2"'))  # fmt: skip
+    started = time.monotonic()
+    done = iree_matrix("matrix", "--matrix", str(matrix), "--backend", "venv", "--kernel", str(declared),
+                       cache=cache, results=tmp_path / "results", timeout=1500)  # fmt: skip
+    print(f"mobilenet_v2 with the generated depthwise spec: {time.monotonic() - started:.0f} s")
+    assert done.returncode == 0, done.stderr
+    got = records(tmp_path / "results")
+    cell = "mobilenet_v2/py3.11-torch2.13.0-turbine3.9.0/iree3.13.0/x86_64/default+k:depthwise3x3_generated"
+    compiled = got[f"compile:{cell}"]
+    assert compiled.status is Status.OK, compiled.message
+    facts = compiled.metrics["custom_kernel"]
+    assert facts["applied"] and facts["spec"] == "generated", facts
+    assert "depthwise3x3_bn_relu6_torch" in facts["functions_found"], facts
+    ran = got[f"run:{cell}"]
+    assert ran.status is Status.OK, ran.message  # checked against torch

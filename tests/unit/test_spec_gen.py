@@ -64,9 +64,10 @@ def test_what_cannot_be_generated_is_one_line() -> None:
         match=r"no op of this IR comes from module 'head' \(the model's modules: act Hardswish, fc Linear\)",
     ):
         spec_gen.spec(ir, MODULES, spec_gen.Declaration("k", "f", module="head"), "k.o")
-    # The Linear alone: a matmul, its bias add and the fill: one output, but its weights are inputs.
+    # The Linear alone: a matmul, its bias add and the fill: one output, but its weights are inputs
+    # (as the matmul reads them: transposed, which IREE does at compile time).
     text, protos = spec_gen.spec(ir, MODULES, spec_gen.Declaration("k", "f", module="fc"), "k.o")
-    assert protos[0].startswith("// in0: tensor<16x16xf32> (256 elements, row-major); in1: tensor<4x16xf32>")
+    assert protos[0].startswith("// in0: tensor<4x16xf32> (64 elements, row-major); in1: tensor<16x16xf32>")
     assert "linalg.matmul" in text
     with pytest.raises(spec_gen.NotGenerated, match="dynamic shape"):
         spec_gen.element_count("tensor<?x16xf32>")
@@ -158,3 +159,37 @@ def test_args_order_the_c_arguments() -> None:
     assert protos[0].splitlines()[2].lstrip().startswith("float* out_base")
     with pytest.raises(spec_gen.NotGenerated, match=r"have 1 input\(s\) and one output; name each once"):
         spec_gen.spec(ir, MODULES, spec_gen.Declaration("h", "f", module="act", args=("input:1",)), "h.o")
+
+
+def test_args_pass_sizes_after_the_tensors() -> None:
+    """`"input:0[1]"`, `"output[0]"`, an integer: index constants of the static shapes, size_t in C."""
+    ir = (DATA / "hswish_preprocessed_3.13.0.mlir").read_text()
+    sized = spec_gen.Declaration(
+        "h", "f", module="act", args=("input:0", "output", "input:0[1]", "output[0]", "7")
+    )
+    text, protos = spec_gen.spec(ir, MODULES, sized, "h.o")
+    assert "%s2 = arith.constant 16 : index" in text and "%s3 = arith.constant 4 : index" in text
+    assert "%s4 = arith.constant 7 : index" in text
+    assert (
+        "func.call @f(%b0, %b1, %s2, %s3, %s4) : (memref<64xf32>, memref<64xf32>, index, index, index)"
+        in text
+    )
+    assert protos[0].endswith("size_t s2 /* 16 */,\n    size_t s3 /* 4 */,\n    size_t s4 /* 7 */);")
+    with pytest.raises(spec_gen.NotGenerated, match=r"'output\[2\]' names no tensor or size"):
+        spec_gen.spec(
+            ir,
+            MODULES,
+            spec_gen.Declaration("h", "f", module="act", args=("input:0", "output", "output[2]")),
+            "h.o",
+        )
+
+
+def test_a_glob_names_the_module_whose_submodules_the_ops_come_from() -> None:
+    """Ops attributed to `block.1.0 Conv2d` and `block.1.1 ReLU` are one instance of `block.1` (a
+    Sequential, which no op names); a leaf the glob matches is its own; several globs, space-separated."""
+    declared = spec_gen.Declaration("k", "f", module="block.[1-2] other")
+    assert declared.instance("block.1.0 torch.nn.Conv2d") == "block.1"
+    assert declared.instance("block.2 torch.nn.ReLU") == "block.2"
+    assert declared.instance("other.3.x Linear") == "other"
+    assert declared.instance("block.3.0 torch.nn.Conv2d") == "" and declared.instance("") == ""
+    assert spec_gen.Declaration("k", "f", klass="ReLU").instance("block.2 torch.nn.ReLU") == "block.2"

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
+import math
 import re
 from collections.abc import Mapping, Sequence
 
@@ -149,27 +150,44 @@ def _braces(line: str) -> tuple[int, int]:
 class Declaration:
     kernel: str  # the kernel's name (symbols of the spec)
     function: str  # the C function
-    module: str = ""  # a torch module path, or a glob of them
+    module: str = ""  # torch module paths or globs of them, space-separated
     klass: str = ""  # or a torch module class
-    args: tuple[str, ...] = ()  # the C arguments' order: "input:N", "output" (default: inputs, output)
+    # the C arguments' order: "input:N", "output" (default: inputs, output); and sizes after them:
+    # "input:N[D]" / "output[D]" (dimension D of that tensor's static shape) or an integer
+    args: tuple[str, ...] = ()
 
-    def order(self, dag: Dag) -> list[int]:
-        """Indexes into [inputs..., output] in the order the C function takes them."""
+    def order(self, dag: Dag) -> list[int | str]:
+        """Indexes into [inputs..., output] in the order the C function takes them; a size as its
+        `arith.constant` value (a str)."""
         if not self.args:
             return list(range(len(dag.inputs) + 1))
-        picked = [len(dag.inputs) if a == "output" else int(a.partition(":")[2]) for a in self.args]
-        if sorted(picked) != list(range(len(dag.inputs) + 1)):
+        shapes = [_shape(t)[0] for _, t in [*dag.inputs, ("", dag.output)]]
+        picked: list[int | str] = []
+        for arg in self.args:
+            tensor, _, dim = arg.rstrip("]").partition("[")
+            n = len(dag.inputs) if tensor == "output" else int(tensor.partition(":")[2] or -1)
+            if not tensor.isdigit() and (not 0 <= n < len(shapes) or int(dim or 0) >= len(shapes[n])):
+                said = ", ".join(t for _, t in dag.inputs)
+                raise NotGenerated(
+                    f"args: {arg!r} names no tensor or size of the ops replaced (inputs {said})"
+                )
+            picked.append(tensor if tensor.isdigit() else str(shapes[n][int(dim)]) if dim else n)
+        if sorted(p for p in picked if isinstance(p, int)) != list(range(len(dag.inputs) + 1)):
             raise NotGenerated(
                 f"args = {list(self.args)}: the ops replaced have {len(dag.inputs)} input(s) and one output; "
                 f"name each once (input:0 ... input:{len(dag.inputs) - 1}, output)"
             )
         return picked
 
-    def matches(self, attributed: str) -> bool:
+    def instance(self, attributed: str) -> str:
+        """The module the declaration names that an op attributed to `path Class` is part of: the
+        path or its nearest ancestor a glob matches ("" if none)."""
         path, _, klass = attributed.partition(" ")
-        if self.module:
-            return fnmatch.fnmatchcase(path, self.module)
-        return klass == self.klass or klass.rsplit(".", 1)[-1] == self.klass
+        if not self.module:
+            return path if klass == self.klass or klass.rsplit(".", 1)[-1] == self.klass else ""
+        parts = path.split(".")
+        prefixes = (".".join(parts[:n]) for n in range(len(parts), 0, -1))
+        return next((p for p in prefixes if any(fnmatch.fnmatchcase(p, g) for g in self.module.split())), "")
 
     def said(self) -> str:
         return f"module {self.module!r}" if self.module else f"class {self.klass!r}"
@@ -180,6 +198,8 @@ class Dag:
     ops: list[Op]  # in IR order
     inputs: list[tuple[str, str]]  # (value, type), in first-use order
     output: str  # the root's result type
+    # the input a name-only pad reads (the matcher does not follow it): the swap fetches it itself
+    hidden: list[int] = dataclasses.field(default_factory=list)  # the path root -> pad, operand indexes
 
 
 def dags(ops: Sequence[Op], modules: Mapping[str, str], declared: Declaration) -> list[Dag]:
@@ -188,10 +208,9 @@ def dags(ops: Sequence[Op], modules: Mapping[str, str], declared: Declaration) -
     defining = {r: op for op in ops for r in op.results}
     instances: dict[str, list[Op]] = {}
     for op in ops:
-        owners = {modules.get(str(n), "") for n in op.lines_of_model}
-        for owner in sorted(o for o in owners if o and declared.matches(o)):
-            instances.setdefault(owner.split(" ")[0], []).append(op)
-            break
+        owners = sorted(filter(None, (declared.instance(modules.get(str(n), "")) for n in op.lines_of_model)))
+        if owners:
+            instances.setdefault(owners[0], []).append(op)
     if not instances:
         seen = sorted({v for v in modules.values()})
         raise NotGenerated(
@@ -220,8 +239,7 @@ def _dag(path: str, mine: list[Op], defining: Mapping[str, Op]) -> Dag:
         taken[id(op)] = op
         for value in op.operands():
             source = defining.get(value.split("#")[0])
-            weights = source is not None and "dense_resource" in source.header
-            if source is not None and not weights and (source in mine or _carried(source)):
+            if source is not None and (_carried(source) or source in mine and not _folded(source, defining)):
                 todo.append(source)
             elif value not in inputs:
                 inputs.append(value)
@@ -229,24 +247,43 @@ def _dag(path: str, mine: list[Op], defining: Mapping[str, Op]) -> Dag:
     ordered = list({id(op): op for op in ordered}.values())
     first_use = {v: i for i, v in enumerate(v for op in ordered for v in op.operands())}
     inputs.sort(key=lambda v: first_use.get(v, 0))
-    typed = [(v, _type_of(v, ordered)) for v in inputs]
+    typed = [(v, _type_of(v, ordered, defining.get(v))) for v in inputs]
     return Dag(ordered, typed, root.result_type())
+
+
+def _folded(op: Op, defining: Mapping[str, Op]) -> bool:
+    """Whether `op` computes from weights alone (`dense_resource`, a global, and ops of them: a
+    BatchNorm's 1/sqrt(var + eps), a filter's reshape): the kernel is given its result, which IREE
+    computes at compile time, as an input."""
+    if "dense_resource" in op.header or op.name == "util.global.load":
+        return True
+    sources = [defining.get(v.split("#")[0]) for v in op.operands() + op.captured()]
+    folded = [s is not None and not _carried(s) and _folded(s, defining) for s in sources]
+    return (
+        not _carried(op)
+        and any(folded)
+        and all(f or s is not None and _carried(s) for f, s in zip(folded, sources))
+    )
 
 
 def _carried(op: Op) -> bool:
     """Ops a DAG takes with it wherever they were made: empty tensors and small constants (never the
-    weights, `dense_resource`, which the kernel is given as inputs)."""
-    return op.name in ("tensor.empty", "arith.constant")
+    weights, `dense_resource`, which the kernel is given as inputs), and fills of such (the zero a
+    convolution accumulates into, shared by every layer of one shape)."""
+    return op.name in ("tensor.empty", "arith.constant", "linalg.fill") and "dense_resource" not in op.header
 
 
-def _type_of(value: str, ops: Sequence[Op]) -> str:
-    """A value's type where an op of the DAG reads it (`ins(%a, %b : T1, T2)`, `%a : T`)."""
+def _type_of(value: str, ops: Sequence[Op], source: Op | None = None) -> str:
+    """A value's type where an op of the DAG reads it (`ins(%a, %b : T1, T2)`, `%a : T`), else as
+    its one-result defining op gives it (`tensor.pad %a ... : T to ...` reads it untyped)."""
     for op in ops:
         for group in re.finditer(r"\((%[^():]*?) : ([^()]*(?:\([^()]*\)[^()]*)*)\)", op.header):
             names = [n.strip() for n in group.group(1).split(",")]
             types = _split_types(group.group(2))
             if value in names and len(types) == len(names):
                 return types[names.index(value)]
+    if source is not None and len(source.results) == 1 and _TENSOR.match(source.result_type()):
+        return source.result_type()
     raise NotGenerated(f"cannot tell the type of {value}, an input of the DAG")
 
 
@@ -263,10 +300,11 @@ def _split_types(text: str) -> list[str]:
 
 
 def pattern_body(dag: Dag, defining: Mapping[str, Op]) -> list[str]:
-    """The DAG's ops as the match region holds them: empty tensors and generics whose bodies read a
-    value defined outside them as `match.operation_name_only` (cast_compatible_dag_from_root compares
-    bodies by value mapping, so a body using torch-mlir's captured scalar constant never matches;
-    name-only stops checking that body), each captured constant copied into the body so it parses."""
+    """The DAG's ops as the match region holds them: empty tensors, and generics and pads whose bodies
+    read a value defined outside them, as `match.operation_name_only` (cast_compatible_dag_from_root
+    compares bodies by value mapping, so a body using torch-mlir's captured scalar constant never
+    matches; name-only stops checking that body, and a pad's low/high: its result type still pins
+    their sum), each captured constant copied into the body so it parses."""
     body: list[str] = []
     for op in dag.ops:
         lines = [line.strip() for line in op.lines]
@@ -274,40 +312,73 @@ def pattern_body(dag: Dag, defining: Mapping[str, Op]) -> list[str]:
             lines[0] = re.sub(r"(tensor\.empty\([^)]*\))", r"\1 {" + NAME_ONLY + "}", lines[0], count=1)
         captured = op.captured()
         if captured:
-            if op.name != "linalg.generic" or not lines[0].endswith("{"):
+            generic = op.name == "linalg.generic" and lines[0].endswith("{")
+            if not generic and not (op.name == "tensor.pad" and lines[-1].startswith("} :")):
                 raise NotGenerated(f"{op.results[0]} = {op.name} reads {captured[0]} from outside its body")
             consts = []
-            for value in captured:
+            for value in (v for v in captured if defining.get(v) not in dag.ops):  # else defined above
                 source = defining.get(value)
                 if source is None or source.name != "arith.constant" or len(source.lines) != 1:
                     raise NotGenerated(
                         f"{op.results[0]} = {op.name}'s body reads {value}, which is no scalar constant"
                     )
                 consts.append(source.lines[0].strip())
-            lines[0] = lines[0][:-1].rstrip() + " attrs =  {" + NAME_ONLY + "} {"
+            if generic:
+                lines[0] = lines[0][:-1].rstrip() + " attrs =  {" + NAME_ONLY + "} {"
+            else:  # a pad: name only, reading a placeholder; its input (the first) fetched by the swap
+                src, kind = op.operands()[0], lines[-1].split(" : ", 1)[1].split(" to ")[0]
+                if dag.hidden or dag.inputs[0][0] != src:
+                    raise NotGenerated(
+                        f"{op.results[0]} = tensor.pad reads {captured[0]}: one pad, of the first input"
+                    )
+                dag.hidden = _path(dag.ops[-1], op, dag.ops)
+                lines[0] = lines[0].replace(f"pad {src} ", f"pad {src}_src ", 1)
+                lines[-1] = "} {" + NAME_ONLY + "}" + lines[-1][1:]
+                body.append(f"{src}_src = tensor.empty() {{{NAME_ONLY}}} : {kind}")
             lines[2:2] = consts  # after the body's block line
         body += lines
     return body
 
 
-def element_count(tensor: str) -> tuple[int, str]:
+def _path(root: Op, target: Op, ops: Sequence[Op]) -> list[int]:
+    """Operand indexes from `root` to `target` (transform.get_producer_of_operand's steps)."""
+    defining = {r: op for op in ops for r in op.results}
+    for n, value in enumerate(root.operands()):
+        source = defining.get(value)
+        if source is target:
+            return [n]
+        found = _path(source, target, ops) if source is not None else []
+        if found:
+            return [n, *found]
+    return []
+
+
+def _shape(tensor: str) -> tuple[list[int], str]:
+    """A static tensor type's sizes and element type."""
     match = _TENSOR.match(tensor)
     if match is None:
         why = "a dynamic shape" if "?" in tensor else "not a ranked tensor"
         raise NotGenerated(f"{tensor} is {why}: a generated kernel takes static shapes")
-    count = 1
-    for size in match.group(1).split("x")[:-1]:
-        count *= int(size)
-    if match.group(2) not in _C_TYPES:
-        raise NotGenerated(f"{tensor}: element type {match.group(2)} has no C type here")
-    return count, match.group(2)
+    return [int(size) for size in match.group(1).split("x")[:-1]], match.group(2)
 
 
-def prototype(function: str, dag: Dag, order: Sequence[int] = ()) -> str:
-    """The C declaration the spec calls: each tensor a flat memref (base, aligned, offset, size, stride)."""
-    params, shapes = [], []
+def element_count(tensor: str) -> tuple[int, str]:
+    sizes, element = _shape(tensor)
+    if element not in _C_TYPES:
+        raise NotGenerated(f"{tensor}: element type {element} has no C type here")
+    return math.prod(sizes), element
+
+
+def prototype(function: str, dag: Dag, order: Sequence[int | str] = ()) -> str:
+    """The C declaration the spec calls: each tensor a flat memref (base, aligned, offset, size,
+    stride), each size a size_t."""
+    params: list[str] = []
+    shapes: list[str] = []
     tensors = [*dag.inputs, ("", dag.output)]
     for n in order or range(len(tensors)):
+        if isinstance(n, str):
+            params.append(f"size_t s{len(params)} /* {n} */")
+            continue
         value, kind = tensors[n]
         name = f"in{n}" if value else "out"
         count, element = element_count(kind)
@@ -333,13 +404,11 @@ def spec(ir: str, modules: Mapping[str, str], declared: Declaration, object_name
     for dag in dags(ops, modules, declared):
         body = "\n".join(pattern_body(dag, defining))
         forms.setdefault(_renamed(body), (body, dag))
-    parts, protos = [], []
-    for n, (body, dag) in enumerate(forms.values()):
-        order = declared.order(dag)
-        parts.append(_form(f"{declared.kernel}_{n}".replace(".", "_").replace("-", "_"), body, dag,
-                           declared.function, object_name, counted, order))  # fmt: skip
-        protos.append(prototype(declared.function, dag, order))
     names = [f"{declared.kernel}_{n}".replace(".", "_").replace("-", "_") for n in range(len(forms))]
+    orders = [declared.order(dag) for _, dag in forms.values()]
+    parts = [_form(sym, body, dag, declared.function, object_name, counted, order)
+             for sym, (body, dag), order in zip(names, forms.values(), orders)]  # fmt: skip
+    protos = [prototype(declared.function, dag, order) for (_, dag), order in zip(forms.values(), orders)]
     pairs = ",\n          ".join(f"@match_{s} -> @swap_{s}" for s in names)
     text = (
         _HEAD.format(kernel=declared.kernel, said=declared.said())
@@ -356,13 +425,9 @@ def _renamed(text: str) -> str:
 
 
 def _form(
-    sym: str, body: str, dag: Dag, function: str, object_name: str, counted: bool, order: Sequence[int]
+    sym: str, body: str, dag: Dag, function: str, object_name: str, counted: bool, order: Sequence[int | str]
 ) -> str:
-    kinds = [t for _, t in dag.inputs] + [dag.output]
-    memrefs = []
-    for kind in kinds:
-        count, element = element_count(kind)
-        memrefs.append(f"memref<{count}x{element}>")
+    memrefs = ["memref<{}x{}>".format(*element_count(t)) for t in [*(t for _, t in dag.inputs), dag.output]]
     bindings = ", ".join(
         ["#hal.pipeline.binding<storage_buffer, ReadOnly>"] * len(dag.inputs)
         + ["#hal.pipeline.binding<storage_buffer>"]
@@ -373,24 +438,38 @@ def _form(
         f"offset(%c0) : {m}"
         for i, m in enumerate(memrefs)
     )
-    args = ", ".join(f"%b{i}" for i in order)
+    sizes = "".join(
+        f"\n          %s{i} = arith.constant {n} : index" for i, n in enumerate(order) if isinstance(n, str)
+    )
+    args = ", ".join(f"%b{n}" if isinstance(n, int) else f"%s{i}" for i, n in enumerate(order))
+    called = ", ".join(memrefs[n] if isinstance(n, int) else "index" for n in order)
     if counted:
         export = (f"hal.executable.export public @{sym} ordinal(0) layout({layout}) "
                   "count(%device: !hal.device) -> (index, index, index) {")  # fmt: skip
     else:
         export = f"hal.executable.export public @{sym} ordinal(0) layout({layout}) {{"
         export += "\n      ^bb0(%device: !hal.device):"
-    names = {v: f"%in{i}" for i, (v, _) in enumerate(dag.inputs)}
     # The pattern's block arguments carry the DAG's input names (renumbered with the body).
-    block = ", ".join(f"{v}: {t}" for v, t in dag.inputs)
-    region = _renamed(f"^bb0({block}):\n" + body)
-    ins = ", ".join(names.values())
-    in_types = ", ".join(t for _, t in dag.inputs)
+    block = ", ".join(f"{v}: {t}" for v, t in dag.inputs[bool(dag.hidden) :])
+    op_op, op_value = (
+        "(!transform.any_op) -> !transform.any_op",
+        "(!transform.any_op) -> !transform.any_value",
+    )
+    steps = [
+        f"%p{i + 1} = transform.get_producer_of_operand %p{i}[{n}] : {op_op}"
+        for i, n in enumerate(dag.hidden)
+    ]
+    if steps:
+        steps.insert(0, "%p0 = transform.merge_handles %root : !transform.any_op")
+        steps += [f"%x = transform.get_operand %p{len(dag.hidden)}[0] : {op_value}",
+                  "%all = transform.merge_handles %x, %ins : !transform.any_value"]  # fmt: skip
     return _FORM.format(
-        sym=sym, export=export, function=function, memrefs=", ".join(memrefs[i] for i in order),
-        subspans=subspans, args=args, object=object_name, region=_indent(region, 6),
-        ins=", ".join(f"{n}: {t}" for n, (_, t) in zip(names.values(), dag.inputs)),
-        operands=ins, in_types=in_types, out=dag.output,
+        sym=sym, export=export, function=function, memrefs=called, subspans=subspans + sizes,
+        args=args, object=object_name, region=_indent(_renamed(f"^bb0({block}):\n" + body), 6),
+        ins=", ".join(f"%in{i}: {t}" for i, (_, t) in enumerate(dag.inputs)),
+        operands=", ".join(f"%in{i}" for i in range(len(dag.inputs))),
+        in_types=", ".join(t for _, t in dag.inputs), out=dag.output, all="%all" if steps else "%ins",
+        steps="".join(f"\n    {line}" for line in steps),
     )  # fmt: skip
 
 
@@ -450,13 +529,13 @@ _FORM = """
 
   transform.named_sequence @swap_{sym}(%ins: !transform.any_value {{transform.readonly}},
                                         %out: !transform.any_value {{transform.readonly}}) {{
-    %root = transform.get_defining_op %out : (!transform.any_value) -> !transform.any_op
+    %root = transform.get_defining_op %out : (!transform.any_value) -> !transform.any_op{steps}
     %module = transform.util.get_nearest_symbol_table %root : (!transform.any_op) -> !transform.any_op
     %executable = transform.util.import_symbol @{sym} into %module if undefined
         : (!transform.any_op) -> !transform.any_op
     %func = transform.util.import_symbol @call_{sym} into %module if undefined
         : (!transform.any_op) -> !transform.any_op
-    %call = transform.util.cast_and_call %func(%ins) -> %out after %root {{
+    %call = transform.util.cast_and_call %func({all}) -> %out after %root {{
       transform.type_conversion.tensor.cast_shape_dynamic_dims
     }} : (!transform.any_op, !transform.any_value, !transform.any_value, !transform.any_op)
         -> !transform.any_op

@@ -433,13 +433,17 @@ def _declared(data: Mapping[str, Any], error: Any, toml: Path) -> dict[str, Any]
             replaces,
             'expected one of { module = "features.*.conv.1" } or { class = "Hardswish" }',
         )
-    if not all(isinstance(v, str) and v for v in replaces.values()):
-        raise error("replaces", dict(replaces), "expected a non-empty string")
+    value = next(iter(replaces.values()))
+    globs = value if isinstance(value, list) and "module" in replaces else [value]  # module: or a list
+    if not globs or not all(isinstance(g, str) and g and " " not in g for g in globs):
+        raise error("replaces", dict(replaces), "expected a non-empty string (a module: or a list of them)")
     if "function" not in data or not re.fullmatch(r"[A-Za-z_]\w*", data["function"]):
         raise error("function", data.get("function"), "expected the C function the generated spec calls")
     for arg in data.get("args", []):
-        if not re.fullmatch(r"input:\d+|output", arg):
-            raise error("args", arg, 'expected "input:N" (the N-th input of the ops replaced) or "output"')
+        if not re.fullmatch(r"(input:\d+|output)(\[\d+\])?|\d+", str(arg)):
+            raise error(
+                "args", arg, 'expected "input:N", "output", a size of one ("input:0[2]") or an integer'
+            )
     for key in ("spec", "specs"):
         if key in data:
             raise error(key, data[key], "a kernel whose spec the tool writes (replaces = {...}) names none")
@@ -449,9 +453,9 @@ def _declared(data: Mapping[str, Any], error: Any, toml: Path) -> dict[str, Any]
         )
     return {
         "function": data["function"],
-        "replaces_module": replaces.get("module", ""),
+        "replaces_module": " ".join(globs) if "module" in replaces else "",
         "replaces_class": replaces.get("class", ""),
-        "args": tuple(data.get("args", ())),
+        "args": tuple(str(a) for a in data.get("args", ())),
     }
 
 

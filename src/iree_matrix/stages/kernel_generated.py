@@ -40,13 +40,15 @@ def counted(release: str) -> bool:
     return versions.is_valid(release) and versions.release_order(release) >= versions.release_order("3.4.0")
 
 
-def modules_of(mlir: Path) -> dict[str, str]:
-    """The export's {model.mlir line: "path Class"} (model.where.json's `modules`), {} if none."""
+def modules_of(mlir: Path, key: str = "modules") -> dict[str, str]:
+    """The export's {model.mlir line: "path Class"} (model.where.json's `modules`; `frames`: the
+    model's file:line), {} if none."""
     where = mlir.with_name(mlir.stem + compile_errors.WHERE_SUFFIX)
     try:
-        found = json.loads(where.read_text(encoding="utf-8")).get("modules", {})
+        found = json.loads(where.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
+    found = found.get(key, {}) if isinstance(found, dict) else {}
     return found if isinstance(found, dict) else {}
 
 

@@ -9,7 +9,6 @@ writes (`replaces = {...}`), also the C prototype that spec calls, or why no spe
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
 import tempfile
@@ -33,7 +32,6 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 _EXPORTER_AXES = ("python", "torch", "turbine", "arch")
-_LOC = re.compile(r'"[^"]*":(\d+):\d+')
 
 
 def run(
@@ -72,7 +70,7 @@ def run(
             return 1
         ir = (where / "ir.mlir").read_text(encoding="utf-8", errors="replace")
     modules = generated.modules_of(mlir)
-    out.write(annotated(ir, modules, _frames(mlir)))
+    out.write(annotated(ir, modules, generated.modules_of(mlir, "frames")))
     if found is not None and found.generated:
         try:
             _, protos = spec_gen.spec(ir, modules, generated.declaration(found), found.object,
@@ -86,14 +84,6 @@ def run(
     return 0
 
 
-def _frames(mlir: Path) -> dict[str, str]:
-    try:
-        data = json.loads(mlir.with_name(mlir.stem + ".where.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data.get("frames", {}) if isinstance(data, dict) else {}
-
-
 def annotated(ir: str, modules: dict[str, str], frames: dict[str, str]) -> str:
     """The IR without its locations and resources, each op that came from the model followed by
     `// <- module Class · file.py:line`."""
@@ -101,7 +91,7 @@ def annotated(ir: str, modules: dict[str, str], frames: dict[str, str]) -> str:
     for line in ir.split("\n{-#", 1)[0].splitlines():
         if line.startswith("#loc"):
             continue
-        model_lines = sorted({n for n in _LOC.findall(line)}, key=int)
+        model_lines = sorted({n for n in spec_gen._LOC_LINE.findall(line)}, key=int)
         bare = spec_gen.strip_locations(line).rstrip()
         said = [modules[n] for n in model_lines if n in modules] or [
             frames[n] for n in model_lines if n in frames
