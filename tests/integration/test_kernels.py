@@ -345,7 +345,7 @@ def test_a_kernel_of_two_sources_is_built_by_the_line_its_answer_prints(cache: P
     from its record (advise's and a bundle's `kernel_build`), run as printed by a shell with the C
     compiler's environment first on PATH, compiles each source and links them: the object the
     compile would link, byte for byte."""
-    from iree_matrix.answer.advise_sitting import build_command
+    from iree_matrix.advise.advise_sitting import build_command
     from iree_matrix.kernel import kernels as kernel_files
 
     two = _variant(tmp_path, "two_sources")

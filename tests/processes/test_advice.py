@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from iree_matrix.answer import sitting
+from iree_matrix.advise import paired_rounds
 from tests.unit.test_advice import _Worker
 
 
@@ -20,7 +20,7 @@ def test_a_peer_interrupted_mid_request_ends_at_once(tmp_path):
     def ctrl_c(signum, frame):
         raise KeyboardInterrupt
 
-    arm = sitting.PeerArm("eager", [sys.executable, "-c", _Worker.SOURCE], tmp_path)
+    arm = paired_rounds.PeerArm("eager", [sys.executable, "-c", _Worker.SOURCE], tmp_path)
     arm.__enter__()
     proc = arm._proc
     previous = signal.signal(signal.SIGALRM, ctrl_c)

@@ -98,11 +98,11 @@ def test_a_sandboxed_command_cannot_signal_a_host_process() -> None:
 def test_an_advise_peer_arm_runs_in_the_sandbox(tmp_path: Path) -> None:
     import sys
 
-    from iree_matrix.answer import sitting
+    from iree_matrix.advise import paired_rounds
 
-    argv = sitting.sandboxed([sys.executable, "-c", _PEER], Path(sys.prefix), [], tmp_path)
+    argv = paired_rounds.sandboxed([sys.executable, "-c", _PEER], Path(sys.prefix), [], tmp_path)
     assert argv[0].endswith("bwrap") and argv[-3:] == [sys.executable, "-c", _PEER]
-    with sitting.PeerArm("eager", argv, tmp_path) as arm:
+    with paired_rounds.PeerArm("eager", argv, tmp_path) as arm:
         about = arm.about
     assert about["uid"] == 65534 and about["pids"] < 10 and about["kmsg"] is False, about
     assert about["cwd"] == str(tmp_path)

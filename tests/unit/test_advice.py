@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.answer import advise_plan, advise_sitting, sitting
+from iree_matrix.advise import advise_plan, advise_sitting, paired_rounds
 from iree_matrix.core.model import stats
 from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.core.model.results import Record, Status
@@ -247,7 +247,7 @@ class _Fake:
 def test_a_sitting_rotates_the_order_so_no_arm_always_comes_first():
     log: list[str] = []
     arms = [_Fake(n, log) for n in "ABC"]
-    rounds = sitting.sit(arms, 6, 1)
+    rounds = paired_rounds.sit(arms, 6, 1)
     assert rounds.names == ("A", "B", "C") and all(len(ms) == 6 for ms in rounds.ms)
     firsts = {log[i * 3] for i in range(6)}
     assert firsts == {"A", "B", "C"}
@@ -335,7 +335,7 @@ class _Interrupting(_Fake):
 def test_ctrl_c_keeps_the_whole_rounds_every_arm_finished():
     log: list[str] = []
     arms = [_Interrupting(n, log, after=7) for n in "ABC"]  # 2 whole rounds, then 1 arm of the third
-    rounds = sitting.sit(arms, 8, 1)
+    rounds = paired_rounds.sit(arms, 8, 1)
     assert rounds.interrupted and all(len(ms) == 2 for ms in rounds.ms)
 
 
@@ -395,21 +395,23 @@ def test_the_sitting_states_its_time_and_shows_an_eta(caplog):
     from iree_matrix.execution import abtest
 
     def module(median):
-        return sitting.ModuleArm("m", abtest.Arm("m", (), Path("m")), median)
+        return paired_rounds.ModuleArm("m", abtest.Arm("m", (), Path("m")), median)
 
     assert module(93_000.0).step_seconds(3) == 279.0  # 3 calls of 93 s: 281 s measured
     assert module(5.0).step_seconds(3) == 2.0  # Google Benchmark's min time, 4 x 0.5 s
-    assert module(None).step_seconds(3) == sitting.UNKNOWN_STEP_SECONDS  # its run stage timed nothing
+    assert module(None).step_seconds(3) == paired_rounds.UNKNOWN_STEP_SECONDS  # its run stage timed nothing
     peer = Record(
         "peer:m", "peer", "m", "k", Status.OK, {}, {"peers": {"onnxruntime": {"cpu_ms": {"median": 300.0}}}}
     )
-    onnx = sitting.PeerArm("onnxruntime", [], Path("w"), advise_sitting.peer_call_ms(peer, "onnxruntime"))
+    onnx = paired_rounds.PeerArm(
+        "onnxruntime", [], Path("w"), advise_sitting.peer_call_ms(peer, "onnxruntime")
+    )
     assert onnx.step_seconds(3) == pytest.approx(0.9)
-    eager = sitting.PeerArm("eager", [], Path("w"), advise_sitting.peer_call_ms(peer, "eager"))
-    assert eager.step_seconds(3) == sitting.UNKNOWN_STEP_SECONDS
+    eager = paired_rounds.PeerArm("eager", [], Path("w"), advise_sitting.peer_call_ms(peer, "eager"))
+    assert eager.step_seconds(3) == paired_rounds.UNKNOWN_STEP_SECONDS
 
     now = [0.0]
-    say = sitting.progress_of("encoder", {"default": 10.0, "generic": 30.0}, clock=lambda: now[0])
+    say = paired_rounds.progress_of("encoder", {"default": 10.0, "generic": 30.0}, clock=lambda: now[0])
     with caplog.at_level(logging.INFO):
         say(0, 4, "default")  # two rounds of two arms: 80 s expected
         now[0] = 20.0  # the first round took half its 40 s
@@ -422,7 +424,7 @@ def test_the_sitting_states_its_time_and_shows_an_eta(caplog):
 
 
 def test_a_sitting_times_each_module_once_in_paired_rounds_and_says_why_an_arm_was_not(monkeypatch, tmp_path):
-    """advise's sitting (answer/advise_sitting.py) with the timing faked: each function's arms are
+    """advise's sitting (advise/advise_sitting.py) with the timing faked: each function's arms are
     default, the naive build, the picks and the peers; a pick whose module is default's is the same
     program (timed once, its times default's), and a peer whose stage did not run says so."""
     import contextlib
@@ -444,14 +446,16 @@ def test_a_sitting_times_each_module_once_in_paired_rounds_and_says_why_an_arm_w
 
     def sit(arms, rounds, repetitions, progress=None):
         sat.append(tuple(a.name for a in arms))
-        return sitting.Rounds(
+        return paired_rounds.Rounds(
             tuple(a.name for a in arms), tuple((10.0 + i,) * rounds for i in range(len(arms)))
         )
 
-    monkeypatch.setattr(sitting, "sit", sit)
+    monkeypatch.setattr(paired_rounds, "sit", sit)
     picks = tuple(advise_plan.Pick.named(c, "3.13.0", "--picks") for c in ("im2col", "channels-last"))
     planned = advise_plan.arms(advise_plan.SittingPlan("3.13.0", picks, ()), {}, "m")
-    document = advise_sitting.run(sitting.Request(6, 1), "m", planned, records, tmp_path, ["onnxruntime"])
+    document = advise_sitting.run(
+        paired_rounds.Request(6, 1), "m", planned, records, tmp_path, ["onnxruntime"]
+    )
     assert (document["model"], document["rounds"], document["release"]) == ("m", 6, "3.13.0")
     assert sat == [("default", "generic", "channels-last")]  # im2col is default's module: not timed again
     (function,) = document["functions"]
@@ -546,10 +550,12 @@ def test_each_function_answers_from_the_newest_sitting_that_timed_it(tmp_path: P
 def test_a_pick_of_an_export_variant_is_a_configuration_name_merge_takes():
     """Whisper's encoder pick is `@decomposed+loop-unrolling` (an export variant first): its proof's
     start and its neighbours' names pass merge's check; a name that is not one still does not."""
-    from iree_matrix.answer import sittings
+    from iree_matrix.advise import received_sittings
 
-    assert sittings._NAME.fullmatch("@decomposed+data-tiling+loop-unrolling")
-    assert not sittings._NAME.fullmatch("$(touch X)") and not sittings._NAME.fullmatch("+loop-unrolling")
+    assert received_sittings._NAME.fullmatch("@decomposed+data-tiling+loop-unrolling")
+    assert not received_sittings._NAME.fullmatch("$(touch X)") and not received_sittings._NAME.fullmatch(
+        "+loop-unrolling"
+    )
 
 
 def test_every_renderer_words_a_no_difference_as_one():
@@ -640,11 +646,11 @@ def test_a_peer_worker_that_prints_before_it_answers_is_read_and_one_that_never_
 
     ready = _json.dumps({"ready": True})
     chatty = ["-c", f"print('Exporting the operator aten::x to ONNX'); print({ready!r}, flush=True); input()"]
-    with sitting.PeerArm("onnxruntime", [sys.executable, *chatty], tmp_path) as arm:
+    with paired_rounds.PeerArm("onnxruntime", [sys.executable, *chatty], tmp_path) as arm:
         assert arm.about == {"ready": True}
     silent = ["-c", "print('UnsupportedOperatorError: aten::cumprod to ONNX opset 20 is not supported')"]
-    with pytest.raises(sitting.PeerFailed) as failed:
-        with sitting.PeerArm("onnxruntime", [sys.executable, *silent], tmp_path):
+    with pytest.raises(paired_rounds.PeerFailed) as failed:
+        with paired_rounds.PeerArm("onnxruntime", [sys.executable, *silent], tmp_path):
             pass
     assert "aten::cumprod to ONNX opset 20 is not supported" in str(failed.value)
     assert "Expecting value" not in str(failed.value)

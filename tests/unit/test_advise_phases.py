@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.answer import advise_plan, advise_proof, advise_sitting
+from iree_matrix.advise import advise_plan, advise_proof, advise_sitting
 from iree_matrix.core.model.results import Record
 from iree_matrix.findings import advice, search
 from iree_matrix.matrix.models import ModelRef

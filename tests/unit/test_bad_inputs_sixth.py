@@ -120,7 +120,7 @@ def test_a_kernel_toml_saved_with_a_byte_order_mark_is_read_as_a_matrix_file_is(
 def test_a_sitting_with_no_arm_to_time_is_one_line_naming_why(monkeypatch, tmp_path: Path) -> None:
     """Every module of the runs gone from the store (or not this host's): advise's sitting had no arm
     and its rounds' rotation raised ZeroDivisionError, a traceback after the whole matrix had run."""
-    from iree_matrix.answer import advise_plan, advise_sitting, sitting
+    from iree_matrix.advise import advise_plan, advise_sitting, paired_rounds
     from iree_matrix.core.errors import UserError
     from iree_matrix.core.model.results import Record, Status
     from iree_matrix.execution import abtest
@@ -138,7 +138,7 @@ def test_a_sitting_with_no_arm_to_time_is_one_line_naming_why(monkeypatch, tmp_p
     planned = advise_plan.arms(advise_plan.SittingPlan("3.13.0", (), ()), {}, "m")
     with pytest.raises(UserError) as info:
         records = [run("default"), run("generic")]
-        advise_sitting.run(sitting.Request(6, 1), "m", planned, records, tmp_path, [])
+        advise_sitting.run(paired_rounds.Request(6, 1), "m", planned, records, tmp_path, [])
     said = str(info.value)
     assert said.startswith("advise m: no arm of main can be timed here (2 planned; default: run:m/default: ")
     assert "no longer in the store" in said and "\n" not in said

@@ -127,16 +127,16 @@ def test_an_advise_peer_arm_without_bubblewrap_is_left_out_unless_allowed(
 ) -> None:
     """The sitting's peer arms import and call the user's model as the peer stage does: the same
     refusal, the same `--unsandboxed`."""
-    from iree_matrix.answer import sitting
+    from iree_matrix.advise import paired_rounds
     from iree_matrix.execution import abtest
 
     monkeypatch.setattr(bubblewrap, "problem", lambda: "bubblewrap (bwrap) is not installed")
     monkeypatch.setenv(bubblewrap.UNSANDBOXED_ENV, "0")
     argv = ["python", "peer_arm.py", "--peer", "eager"]
     with pytest.raises(abtest.NotComparable, match="the peer stage runs your model's code"):
-        sitting.sandboxed(argv, tmp_path / "venv", [], tmp_path)
+        paired_rounds.sandboxed(argv, tmp_path / "venv", [], tmp_path)
     bubblewrap.allow_unsandboxed(True)
-    assert sitting.sandboxed(argv, tmp_path / "venv", [], tmp_path) == argv
+    assert paired_rounds.sandboxed(argv, tmp_path / "venv", [], tmp_path) == argv
 
 
 _PEER = (

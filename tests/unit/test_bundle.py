@@ -1,6 +1,7 @@
 """Run bundles: the runner's pure parts (identity; its output check is the run stage's own code), a
 damaged bundle is refused, and records and sittings from elsewhere are taken only when they check
-out (findings/bundles.py, answer/sittings.py). The end-to-end run is tests/integration/test_bundle.py."""
+out (findings/bundles.py, advise/received_sittings.py). The end-to-end run is
+tests/integration/test_bundle.py."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from iree_matrix.answer import sittings
+from iree_matrix.advise import received_sittings
 from iree_matrix.bundle_runner import base as runner_base
 from iree_matrix.bundle_runner import host as runner_host
 from iree_matrix.bundle_runner import manifest as runner_manifest
@@ -244,7 +245,7 @@ def _sitting() -> dict[str, Any]:
 
 
 def test_a_sitting_that_checks_out_is_taken() -> None:
-    assert sittings.problem(_sitting(), {MODULE}) is None
+    assert received_sittings.problem(_sitting(), {MODULE}) is None
 
 
 @pytest.mark.parametrize(
@@ -263,7 +264,7 @@ def test_a_sitting_that_checks_out_is_taken() -> None:
 def test_a_sitting_that_does_not_check_out_is_refused(edit: Any, words: str) -> None:
     document = copy.deepcopy(_sitting())
     edit(document)
-    assert words in (sittings.problem(document, {MODULE}) or "")
+    assert words in (received_sittings.problem(document, {MODULE}) or "")
 
 
 def test_a_sitting_a_bundle_made_is_only_as_good_as_its_checked_records(tmp_path: Path) -> None:
@@ -278,11 +279,11 @@ def test_a_sitting_a_bundle_made_is_only_as_good_as_its_checked_records(tmp_path
     document["functions"][0]["arms"][0]["module_sha256"] = "c" * 64
     (folder / "advice-tiny_cnn.json").write_text(json.dumps(document))
     with pytest.raises(bundles.RefusedRecord, match="is not the one bundle"):
-        sittings.read(folder, _manifests(tmp_path))
+        received_sittings.read(folder, _manifests(tmp_path))
     (folder / "results.jsonl").write_text(_record().to_json() + "\n")
     document["functions"][0]["arms"][0]["module_sha256"] = MODULE
     (folder / "advice-tiny_cnn.json").write_text(json.dumps(document))
-    assert len(sittings.read(folder, _manifests(tmp_path))) == 1
+    assert len(received_sittings.read(folder, _manifests(tmp_path))) == 1
 
 
 def test_a_sitting_folder_without_bundle_json_or_with_a_linked_sitting_is_refused(tmp_path: Path) -> None:
@@ -296,7 +297,7 @@ def test_a_sitting_folder_without_bundle_json_or_with_a_linked_sitting_is_refuse
     document["functions"][0]["arms"][0]["module_sha256"] = "c" * 64
     (folder / "advice-tiny_cnn.json").write_text(json.dumps(document))
     with pytest.raises(bundles.RefusedRecord, match="says a run bundle ran it, and module digest"):
-        sittings.read(folder, _manifests(tmp_path))
+        received_sittings.read(folder, _manifests(tmp_path))
     (folder / "results.jsonl").write_text(_record().to_json() + "\n")
     elsewhere = tmp_path / "elsewhere.json"
     document["functions"][0]["arms"][0]["module_sha256"] = MODULE
@@ -304,7 +305,7 @@ def test_a_sitting_folder_without_bundle_json_or_with_a_linked_sitting_is_refuse
     (folder / "advice-tiny_cnn.json").unlink()
     (folder / "advice-tiny_cnn.json").symlink_to(elsewhere)
     with pytest.raises(UserError, match="a symbolic link or not a regular file"):
-        sittings.read(folder, _manifests(tmp_path))
+        received_sittings.read(folder, _manifests(tmp_path))
 
 
 def test_a_target_run_only_by_a_bundle_is_not_called_a_pass_on_0_of_0() -> None:

@@ -1,6 +1,6 @@
 """Where a bundle's answer trails ONNX Runtime: run.py profiles both there (scripts/runner_gap.py,
 which repeats the run and peer stages' parsers: each checked here against its original on the same
-input), merge checks the raw profiles (answer/sittings.py) and reads them into the answer's gap
+input), merge checks the raw profiles (advise/received_sittings.py) and reads them into the answer's gap
 with advise's code (findings/gap.py `measure`). End to end: tests/integration/test_bundle.py."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from iree_matrix.answer import sittings
+from iree_matrix.advise import received_sittings
 from iree_matrix.bundle_runner import gap as runner_gap
 from iree_matrix.core.system import host
 from iree_matrix.findings import advice
@@ -124,8 +124,8 @@ def _document(profiles: dict[str, Any]) -> dict[str, Any]:
 
 def test_merge_reads_the_profiles_into_the_gap_as_advise_does() -> None:
     document = _document(_profiles())
-    assert sittings.problem(document, set()) is None
-    explained = sittings.explain(document)
+    assert received_sittings.problem(document, set()) is None
+    explained = received_sittings.explain(document)
     entry = explained["functions"][0]
     profiles = document["functions"][0]["op_profiles"]
     found, _ = gaps.measure(profiles["iree"][0]["op_profile"], profiles["peers"], config="default",
@@ -141,8 +141,8 @@ def test_merge_reads_the_profiles_into_the_gap_as_advise_does() -> None:
 def test_a_runtime_that_could_not_profile_is_said_honestly() -> None:
     words = "iree-benchmark-module: ERROR: Unknown command line flag 'device_profiling_mode'"
     document = _document(_profiles({"unavailable": words}))
-    assert sittings.problem(document, set()) is None
-    (a,) = advice.derive(sittings.explain(document))
+    assert received_sittings.problem(document, set()) is None
+    (a,) = advice.derive(received_sittings.explain(document))
     assert a.gap is None and words in a.gap_error and RELEASE in a.gap_error
     said = f"not profiled: IREE {RELEASE}'s runtime gave no in-context profile: {words}"
     assert said in "\n".join(answers_md.render([a]))
@@ -152,7 +152,7 @@ def test_a_runtime_that_could_not_profile_is_said_honestly() -> None:
 def test_a_sitting_without_profiles_is_published_as_it_came() -> None:
     document = _document(_profiles())
     del document["functions"][0]["op_profiles"]
-    assert sittings.explain(document) is document
+    assert received_sittings.explain(document) is document
 
 
 def _ops(d: dict[str, Any]) -> list[dict[str, Any]]:
@@ -189,5 +189,5 @@ def _dispatches(d: dict[str, Any]) -> list[dict[str, Any]]:
 def test_merge_refuses_profiles_that_do_not_check_out(edit: Any, words: str) -> None:
     document = copy.deepcopy(_document(_profiles()))
     edit(document)
-    why = sittings.problem(document, set()) or ""
+    why = received_sittings.problem(document, set()) or ""
     assert "op_profiles" in why and words in why, why

@@ -1,5 +1,5 @@
 """A bundle's GPU sitting: the targets `bundle --advise MODEL --target` takes, the manifest's sittings
-(one per function and HAL driver, answer/gpu_sitting.py) and what run.py makes of them there
+(one per function and HAL driver, advise/gpu_sitting.py) and what run.py makes of them there
 (bundle_runner/gpu.py: the GPU's identity, why torch's peers do not run, the paired rounds, the
 document's shape). End to end on lavapipe: tests/integration/test_bundle.py."""
 
@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from iree_matrix.answer import gpu_sitting
+from iree_matrix.advise import gpu_sitting
 from iree_matrix.bundle_runner import gpu as runner_gpu
 from iree_matrix.bundle_runner import sitting as runner_sitting
 from iree_matrix.core.errors import UserError

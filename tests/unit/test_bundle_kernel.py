@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.answer import sittings
+from iree_matrix.advise import received_sittings
 from iree_matrix.bundle_runner import sitting as runner_sitting
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.system import host
@@ -128,7 +128,7 @@ def _document(kernel_ms: list[float]) -> dict:
 def test_home_takes_the_bundles_kernel_arm_only_where_it_is_faster_beyond_noise() -> None:
     faster = _document([7.0, 7.1, 6.9, 7.2, 7.0, 7.1])
     for a in faster["functions"][0]["arms"]:  # merge's check of each arm: a kernel's facts are one line
-        assert sittings._arm_problem(a, set()) is None
+        assert received_sittings._arm_problem(a, set()) is None
     (answer,) = advice.derive(faster)
     assert answer.kernel is not None and answer.kernel.kernel == DW and answer.kernel.taken
     assert answer.config == "default" and answer.vs_peer is not None and answer.vs_peer.value < 1.25
@@ -232,7 +232,10 @@ def test_each_kernel_arm_gains_advises_facts_and_one_that_did_not_compile_travel
         lost["error"]
         == "kernel-not-applied: kernel 'negabs' was not applied: its transform spec matched nothing"
     )
-    assert sittings._arm_problem(lost, set()) is None and sittings._arm_problem(timed, set()) is None
+    assert (
+        received_sittings._arm_problem(lost, set()) is None
+        and received_sittings._arm_problem(timed, set()) is None
+    )
 
 
 def test_a_kernel_arms_flags_are_the_compilers_and_a_plugins_run_flag() -> None:

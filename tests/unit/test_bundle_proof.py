@@ -1,7 +1,7 @@
 """A pick's proof from a run bundle: the neighbourhood advise's proof would time travels with the
 bundle (tasks/bundling.py, execution/bundle.py), run.py times it against the pick in the
 sitting's rounds and writes it in advise's form (bundle_runner/sitting.py), merge checks it
-(answer/sittings.py) and the views say what it found, a faster neighbour included. The end-to-end
+(advise/received_sittings.py) and the views say what it found, a faster neighbour included. The end-to-end
 run is tests/integration/test_bundle.py."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from iree_matrix.answer import sittings
+from iree_matrix.advise import received_sittings
 from iree_matrix.bundle_runner import sitting as runner_sitting
 from iree_matrix.core.system import host
 from iree_matrix.execution import bundle
@@ -164,7 +164,7 @@ COMPILED = {_sha("default"), _sha(PICK), _sha("bad"), _sha("fast")}
 
 
 def test_merge_takes_a_bundles_proof_that_checks_out() -> None:
-    assert sittings.problem(_document(_bundle_proof()), COMPILED) is None
+    assert received_sittings.problem(_document(_bundle_proof()), COMPILED) is None
 
 
 def _neighbour(d: dict[str, Any], i: int = 2) -> dict[str, Any]:
@@ -189,7 +189,7 @@ def _neighbour(d: dict[str, Any], i: int = 2) -> dict[str, Any]:
 def test_merge_refuses_a_proof_that_does_not_check_out(edit: Any, words: str) -> None:
     document = copy.deepcopy(_document(_bundle_proof()))
     edit(document)
-    why = sittings.problem(document, COMPILED) or ""
+    why = received_sittings.problem(document, COMPILED) or ""
     assert why.startswith("main: proof: ") and words in why, why
 
 

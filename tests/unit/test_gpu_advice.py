@@ -1,6 +1,6 @@
 """The answer on a GPU from a run bundle's GPU sitting (findings/gpu_advice.py): the release and chip
 to take, its paired ratios to torch eager and torch.compile on that GPU, the arms that differ from
-torch named, a software device marked; merge's checks of such a sitting (answer/sittings.py), and
+torch named, a software device marked; merge's checks of such a sitting (advise/received_sittings.py), and
 its renders (ANSWERS.md's "On GPUs", compat.json, `query model`). Synthetic documents: pure logic."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from iree_matrix.answer import sittings
+from iree_matrix.advise import received_sittings
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model import stats
 from iree_matrix.core.system import host
@@ -164,13 +164,13 @@ def test_peers_that_did_not_run_are_not_measured_with_their_reason() -> None:
 
 
 def test_a_gpu_sitting_that_checks_out_is_taken_and_goes_under_its_gpu(tmp_path: Path) -> None:
-    assert sittings.problem(_cuda(), set()) is None
+    assert received_sittings.problem(_cuda(), set()) is None
     folder = tmp_path / "run"
     folder.mkdir()
     (folder / "advice-mobilenet_v2.20261126T180000.json").write_text(json.dumps(_cuda()))
-    (found,) = sittings.read(folder, _manifests(tmp_path))
+    (found,) = received_sittings.read(folder, _manifests(tmp_path))
     assert found.destination == "answers/nvidia-h200-cc9.0/advice-mobilenet_v2.20261126T180000.json"
-    written = sittings.publish([found], tmp_path / "results")
+    written = received_sittings.publish([found], tmp_path / "results")
     assert (tmp_path / "results" / found.destination) in written
 
 
@@ -199,13 +199,15 @@ def _manifests(tmp_path: Path) -> Any:
 def test_a_gpu_sitting_that_does_not_check_out_is_refused(edit: Any, words: str) -> None:
     document = copy.deepcopy(_cuda())
     edit(document)
-    assert words in (sittings.problem(document, set()) or "")
+    assert words in (received_sittings.problem(document, set()) or "")
 
 
 def test_a_gpu_arm_of_a_module_the_bundle_did_not_ship_is_refused() -> None:
     shipped = {a["module_sha256"] for a in _cuda()["functions"][0]["arms"] if a.get("module_sha256")}
-    assert sittings.problem(_cuda(), shipped) is None
-    assert "not one the sitting's own records compiled" in (sittings.problem(_cuda(), {"f" * 64}) or "")
+    assert received_sittings.problem(_cuda(), shipped) is None
+    assert "not one the sitting's own records compiled" in (
+        received_sittings.problem(_cuda(), {"f" * 64}) or ""
+    )
 
 
 def test_merge_refuses_a_bad_gpu_sitting_in_one_line_and_writes_nothing(tmp_path: Path) -> None:
@@ -405,10 +407,10 @@ def test_merge_checks_a_gpu_proof_as_a_cpu_proof_its_neighbours_modules_the_bund
     document = _with_proofs(_proofs(O2=2.95, im2col=2.5))
     shipped = {a["module_sha256"] for a in document["functions"][0]["arms"] if a.get("module_sha256")}
     shipped |= {"O2".ljust(64, "1"), "im2col".ljust(64, "1")}
-    assert sittings.problem(document, shipped) is None
+    assert received_sittings.problem(document, shipped) is None
     assert (
         "proofs: 3.13.0 cuda:sm_80: step 1: 'im2col': module im2col111111 is not one the sitting's own"
-        in (sittings.problem(document, shipped - {"im2col".ljust(64, "1")}) or "")
+        in (received_sittings.problem(document, shipped - {"im2col".ljust(64, "1")}) or "")
     )
     for edit, words in (
         (lambda p: p[0].update(target="$(x)"), "proofs: target '$(x)' is not a GPU target"),
@@ -418,11 +420,11 @@ def test_merge_checks_a_gpu_proof_as_a_cpu_proof_its_neighbours_modules_the_bund
     ):
         bad = copy.deepcopy(document)
         edit(bad["functions"][0]["proofs"])
-        assert words in (sittings.problem(bad, shipped) or ""), words
+        assert words in (received_sittings.problem(bad, shipped) or ""), words
     cpu = copy.deepcopy(document)
     del cpu["device"]
     cpu.update(schema=2, timing=None)
-    assert "only a GPU sitting has proofs" in (sittings.problem(cpu, set()) or "")
+    assert "only a GPU sitting has proofs" in (received_sittings.problem(cpu, set()) or "")
 
 
 def test_answers_md_compat_and_query_show_the_gpu_neighbourhood_or_not_yet_measured(tmp_path: Path) -> None:

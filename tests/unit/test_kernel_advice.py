@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.answer import advise_plan, advise_sitting, sitting
+from iree_matrix.advise import advise_plan, advise_sitting, paired_rounds
 from iree_matrix.core.model import stats
 from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.core.model.results import Record, Status
@@ -249,15 +249,15 @@ def test_the_sitting_times_a_kernel_arm_and_names_one_whose_spec_matched_nothing
 
     def sit(arms, rounds, repetitions, progress=None):
         sat.append(tuple(a.name for a in arms))
-        return sitting.Rounds(
+        return paired_rounds.Rounds(
             tuple(a.name for a in arms), tuple((10.0 + i,) * rounds for i in range(len(arms)))
         )
 
-    monkeypatch.setattr(sitting, "sit", sit)
+    monkeypatch.setattr(paired_rounds, "sit", sit)
     plan = advise_plan.SittingPlan("3.13.0", (advise_plan.Pick.named("im2col", "3.13.0", "--picks"),), ())
     planned = advise_plan.arms(plan, {"negabs": kernel}, "m")
     document = advise_sitting.run(
-        sitting.Request(6, 1), "m", planned, records, tmp_path, [], kernels={"negabs": kernel}
+        paired_rounds.Request(6, 1), "m", planned, records, tmp_path, [], kernels={"negabs": kernel}
     )
     assert sat == [("default", "generic", "im2col", "im2col+k:negabs")]
     arms = {a["name"]: a for a in document["functions"][0]["arms"]}
@@ -304,19 +304,21 @@ def test_compat_json_carries_the_kernel_an_answer_takes_within_its_schema():
 def test_a_sitting_from_elsewhere_with_a_kernel_arm_is_checked_before_it_is_published():
     """`merge` publishes a sitting whose kernel arm names its kernel and one line of text for its
     directory, object and build command (shown as what to run), and refuses one that does not."""
-    from iree_matrix.answer import sittings
+    from iree_matrix.advise import received_sittings
 
     document = _with_kernel(FASTER)
     document["host"] = {**ZEN5, "identity": HostIdentity.of(ZEN5).identity}
-    assert sittings.problem(document, set()) is None
+    assert received_sittings.problem(document, set()) is None
     arm = document["functions"][0]["arms"][-1]
     arm["kernel_build"] = "cd /k && cc dw.c\nrm -rf ~"
     assert (
-        sittings.problem(document, set()) == f"main: arm '{KERNEL}': its kernel_build is not one line of text"
+        received_sittings.problem(document, set())
+        == f"main: arm '{KERNEL}': its kernel_build is not one line of text"
     )
     arm["kernel_build"], arm["kernel"] = BUILD, "../dw"
     assert (
-        sittings.problem(document, set()) == f"main: arm '{KERNEL}': a kernel arm whose kernel is not a name"
+        received_sittings.problem(document, set())
+        == f"main: arm '{KERNEL}': a kernel arm whose kernel is not a name"
     )
 
 
@@ -341,13 +343,13 @@ def test_a_plugin_kernels_arm_compiles_without_a_search_path_and_runs_with_its_p
 
 
 def test_a_sitting_from_elsewhere_runs_no_plugin_flag_but_the_plugins():
-    from iree_matrix.answer import sittings
+    from iree_matrix.advise import received_sittings
 
     document = _with_kernel(FASTER, kernel_run=["--executable_plugin=embedded:/k/dw/dw.so"])
     document["host"] = {**ZEN5, "identity": HostIdentity.of(ZEN5).identity}
-    assert sittings.problem(document, set()) is None
+    assert received_sittings.problem(document, set()) is None
     document["functions"][0]["arms"][-1]["kernel_run"] = ["--flagfile=/etc/x"]
-    assert sittings.problem(document, set()) == (
+    assert received_sittings.problem(document, set()) == (
         f"main: arm '{KERNEL}': its kernel_run is not a list of a plugin's flag and a kernel's runtime flags"
     )
 

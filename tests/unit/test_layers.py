@@ -35,7 +35,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("stages", ("stages/",)),  # a kernel's stage too (kernel_build.py), and what a compile asks (kernel_seam)
     ("running", ("execution/",)),
     ("findings", ("findings/",)),
-    ("answer", ("answer/",)),
+    ("advise", ("advise/",)),
     ("report", ("report/",)),
     ("tasks", ("tasks/",)),
     ("commands", ("commands/",)),
@@ -119,21 +119,21 @@ def test_no_import_from_a_higher_layer(module: str):
 
 
 def test_an_import_up_a_layer_is_found(tmp_path):
-    """Issue 83's shape, in a toy package: findings/ reading answer/ (inside a function, too)."""
+    """Issue 83's shape, in a toy package: findings/ reading advise/ (inside a function, too)."""
     files = {
         "__init__.py": "",
-        "answer/__init__.py": "",
-        "answer/advice.py": "from iree_matrix.findings import search\n",
+        "advise/__init__.py": "",
+        "advise/advice.py": "from iree_matrix.findings import search\n",
         "findings/__init__.py": "",
         "findings/search.py": "",
-        "findings/query.py": "def f():\n    from iree_matrix.answer.advice import Advice\n",
+        "findings/query.py": "def f():\n    from iree_matrix.advise.advice import Advice\n",
     }
     for name, text in files.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text)
     graph = _imports(tmp_path)
-    assert _upward(graph, "findings.query") == ["answer", "answer.advice"]
-    assert _upward(graph, "answer.advice") == []
+    assert _upward(graph, "findings.query") == ["advise", "advise.advice"]
+    assert _upward(graph, "advise.advice") == []
 
 
 def _cycle(graph: dict[str, set[str]]) -> list[str]:

@@ -239,7 +239,7 @@ def test_a_job_of_two_machines_under_two_keys_keeps_both():
     """Only one machine's records give way to its newer one: two CPU identities (each's own timing),
     two machines of one identity, or records that name no machine (before `host.instance`) are all
     kept, oldest first, as before. The evidence log beside published sittings keeps every sitting's
-    records (merge_records without `newest_per_machine`, as answer/sittings.py calls it)."""
+    records (merge_records without `newest_per_machine`, as advise/received_sittings.py calls it)."""
     zen4 = HostIdentity.of({"identity": "x86_64|AuthenticAMD|25|17", "instance": "f63904bf"})
     twin = HostIdentity.of({"identity": ZEN5.identity, "instance": "0d1e2f3a"})
     here = _on(ZEN5, "run:m/1", "r-zen5", "12:00")

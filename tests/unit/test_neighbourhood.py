@@ -210,11 +210,11 @@ def test_a_quick_sitting_skips_the_proof_and_the_proof_bound_is_an_option():
 
 
 def test_a_proof_step_times_each_module_once_and_says_why_a_neighbour_was_not(monkeypatch, tmp_path):
-    """advise's side of a step (answer/advise_proof.py) with the timing faked: a neighbour whose
+    """advise's side of a step (advise/advise_proof.py) with the timing faked: a neighbour whose
     module is the centre's is the same program, untimed; a skipped compile is said in its words."""
     import contextlib
 
-    from iree_matrix.answer import advise_proof, sitting
+    from iree_matrix.advise import advise_proof, paired_rounds
     from iree_matrix.core.model.results import Record, Status
     from iree_matrix.core.system import locks
     from iree_matrix.execution import abtest
@@ -245,14 +245,14 @@ def test_a_proof_step_times_each_module_once_and_says_why_a_neighbour_was_not(mo
 
     def sit(arms, rounds, repetitions, progress=None):
         sat.append(tuple(a.name for a in arms))
-        return sitting.Rounds(
+        return paired_rounds.Rounds(
             tuple(a.name for a in arms), tuple((10.0 + i,) * rounds for i in range(len(arms)))
         )
 
-    monkeypatch.setattr(sitting, "sit", sit)
+    monkeypatch.setattr(paired_rounds, "sit", sit)
     names = ["data-tiling", "default", "data-tiling+loop-unrolling", "data-tiling+im2col"]
     configs = [search.parse(n) for n in names]
-    step = advise_proof._sit(sitting.Request(8, 3), "m", "main", "3.13.0", configs, built, tmp_path)
+    step = advise_proof._sit(paired_rounds.Request(8, 3), "m", "main", "3.13.0", configs, built, tmp_path)
     assert sat == [("data-tiling", "data-tiling+loop-unrolling")]
     by = {n.config: n for n in step.neighbours}
     assert by["default"].same_as == "data-tiling"
@@ -351,14 +351,14 @@ def test_a_bundle_sitting_made_with_no_proof_says_so_and_names_the_bundles_cpu(m
 
 
 def test_a_bundle_cpu_from_elsewhere_must_be_a_name():
-    from iree_matrix.answer import sittings
+    from iree_matrix.advise import received_sittings
 
     zen = {"vendor": "AuthenticAMD", "family": "25", "model": "17", "stepping": "1",
            "cpu_flags_sha256": "ab" * 32, "cores": 2, "machine": "x86_64", "cpu": "AMD EPYC"}  # fmt: skip
     from iree_matrix.core.model.host_identity import HostIdentity
 
     document = {**_document(advice.SCHEMA), "host": {**zen, "identity": HostIdentity.of(zen).identity}}
-    assert sittings.problem({**document, "bundle_cpu": "znver4"}, set()) is None
-    assert sittings.problem({**document, "bundle_cpu": "x; rm -rf ~"}, set()) == (
+    assert received_sittings.problem({**document, "bundle_cpu": "znver4"}, set()) is None
+    assert received_sittings.problem({**document, "bundle_cpu": "x; rm -rf ~"}, set()) == (
         "LLVM CPU name 'x; rm -rf ~' is not a name"
     )

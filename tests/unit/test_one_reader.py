@@ -34,7 +34,7 @@ REWRITERS: dict[str, str] = {
     "iree_matrix.findings.publish": "publish and `results forget` rewrite a folder's log under its lock",
     "iree_matrix.findings.merge": "`merge` checks each input line by line and rewrites OUT's log",
     "iree_matrix.findings.archive": "`results archive-timings` rewrites the log it strips",
-    "iree_matrix.answer.sittings": "`merge` of sittings: other machines' records checked, then appended",
+    "iree_matrix.advise.received_sittings": "`merge` of sittings: others' records checked, then appended",
 }
 # The log's name in what a user reads (COMPATIBILITY.md's, BOARDS.md's and the site's "from results.jsonl").
 NAMES_IT: dict[str, str] = {

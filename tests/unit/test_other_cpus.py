@@ -218,7 +218,7 @@ def test_on_aarch64_an_x86_cpu_for_fleet_or_cpu_is_one_line(monkeypatch: pytest.
 
 
 def test_advise_warns_an_avx2_only_cpu_off_an_older_release(as_cpu) -> None:
-    from iree_matrix.answer import advise_plan
+    from iree_matrix.advise import advise_plan
 
     published = advice.published(ANSWERS)
     searched = advise_plan.search_picks(ROOT / "results")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from iree_matrix.answer import sitting
+from iree_matrix.advise import paired_rounds
 from iree_matrix.findings import advice
 from iree_matrix.matrix.models import ModelRef
 
@@ -21,11 +21,11 @@ RECORDED = ["--file", STALE, "--factory", "build", "--function", "main", "--seed
 def test_the_peer_calls_the_model_where_this_run_found_it(tmp_path: Path):
     here = tmp_path / "models" / "nc_pointknn.py"
     ref = ModelRef("nc_pointknn", here, "build")
-    args, reads = sitting._model_args(RECORDED, ref)
+    args, reads = paired_rounds._model_args(RECORDED, ref)
     assert args == ["--file", str(here), "--factory", "build", "--function", "main", "--seed", "0"]
     assert STALE not in " ".join(map(str, [*args, *reads])) and here.parent in reads
     # without a reference (an older caller), the record's own arguments, as before
-    old, old_reads = sitting._model_args(RECORDED, None)
+    old, old_reads = paired_rounds._model_args(RECORDED, None)
     assert old[:4] == ["--file", STALE, "--factory", "build"] and Path(STALE).parent in old_reads
 
 
@@ -35,7 +35,7 @@ def test_a_module_reference_replaces_the_records_module_and_keeps_its_weights(tm
     ref = ModelRef("m", root / "mypkg" / "m.py", "build", module="mypkg.m", import_root=root)
     recorded = ["--module", "old.m", "--import-root", "/gone", "--factory", "old", "--function", "f",
                 "--weights", str(tmp_path / "w.safetensors")]  # fmt: skip
-    args, reads = sitting._model_args(recorded, ref)
+    args, reads = paired_rounds._model_args(recorded, ref)
     assert args[:6] == ["--module", "mypkg.m", "--import-root", str(root), "--factory", "build"]
     assert args[6:] == ["--function", "f", "--weights", str(tmp_path / "w.safetensors")]
     assert root / "mypkg" in reads and "/gone" not in " ".join(map(str, reads))

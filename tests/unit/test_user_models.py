@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import pytest
 
 from iree_matrix import cli
-from iree_matrix.answer import advise_plan, advise_sitting
+from iree_matrix.advise import advise_plan, advise_sitting
 from iree_matrix.commands import advise, base
 from iree_matrix.commands import query as query_command
 from iree_matrix.core.errors import UserError

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Optional
 
-from iree_matrix.answer.sitting import Request
+from iree_matrix.advise.paired_rounds import Request
 from iree_matrix.commands.options import (
     FLEET,
     MODEL,

@@ -28,13 +28,13 @@ def main(args: argparse.Namespace) -> int:
 
 
 def run(dirs: Sequence[Path], to: Path, cache: Path, bundles: Sequence[Path], *, wait: bool = False) -> int:
-    from iree_matrix.answer import sittings
+    from iree_matrix.advise import received_sittings as sittings
     from iree_matrix.findings import results_folder, search_descent
     from iree_matrix.findings.bundles import Manifests
     from iree_matrix.findings.merge import merge
     from iree_matrix.findings.publish import rendered
 
-    # An `advise` sitting's folder publishes its answers under their identity (answer/sittings.py).
+    # An `advise` sitting's folder publishes its answers under their identity (advise/received_sittings.py).
     # Every sitting is checked here and every bundle's log in `merge`, which writes only after its
     # own checks: so the logs are merged first, and nothing is written when any input is refused.
     manifests = Manifests.of(cache, list(bundles))

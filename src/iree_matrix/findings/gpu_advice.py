@@ -32,7 +32,7 @@ from iree_matrix.findings import advice, neighbourhood
 from iree_matrix.iree.flags import compile_line, flags_text
 
 EAGER, COMPILED = "eager", "torch.compile"  # the peers' configs in a GPU sitting
-CONFIG = "default"  # what a GPU sitting's IREE arms compile (answer/gpu_sitting.py): a proof's centre
+CONFIG = "default"  # what a GPU sitting's IREE arms compile (advise/gpu_sitting.py): a proof's centre
 PEER_NAMES = {EAGER: "torch eager", COMPILED: "torch.compile"}
 DRIVERS = {"cuda": "CUDA", "vulkan": "Vulkan", "hip": "HIP"}  # a device's driver, as a reader names it
 SOFTWARE = "software device"

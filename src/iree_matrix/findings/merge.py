@@ -102,7 +102,7 @@ def merge_records(
 
     `newest_per_machine`: one machine's records of a job under other keys give way to its newest
     (what `merge` does to a results folder). Without it they are all kept: the evidence log beside
-    published sittings (answer/sittings.py) keeps each sitting's records."""
+    published sittings (advise/received_sittings.py) keeps each sitting's records."""
     received = received or now()
     order: dict[int, tuple[int, str, str]] = {}
     per_job: dict[str, list[tuple[str, Record]]] = {}

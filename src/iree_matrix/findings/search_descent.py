@@ -234,7 +234,7 @@ def _budget(results_dir: Path) -> dict[str, object]:
 
 
 # search.json keeps a descent's function under its first name, "unit": the published files hold it,
-# and `advise` reads the key itself (answer/advise_plan.py). The code's name is `function`.
+# and `advise` reads the key itself (advise/advise_plan.py). The code's name is `function`.
 STORED_FUNCTION = "unit"
 
 

@@ -30,7 +30,7 @@ from iree_matrix.core.model.metrics.peer import PeerMetrics
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.findings import advice, runs_view
-from iree_matrix.findings.runs_view import Figure as Figure  # below answer/: answer/ reads it
+from iree_matrix.findings.runs_view import Figure as Figure  # below advise/, which reads it
 from iree_matrix.matrix import peers as peer_registry
 
 EAGER = "eager"  # the peer whose figure is the export stage's, not the peer stage's

@@ -8,8 +8,8 @@ eager; a peer added to its `peers` is timed too). It prints the answer for this 
 the exact flags, the speed-ups and the peer ratios, every one from this sitting) and keeps the
 sitting with its identity (RESULTS_DIR/advice-MODEL.STARTED.json: each sitting its own file, the
 newest of a model and CPU read first), so it can be published beside the others (results/answers/).
-Which picks: answer/advise_plan.py; the sitting: answer/advise_sitting.py; each pick's proof and the
-sitting again of a pick it moved: answer/advise_proof.py; the op kinds that hold an answer's gap to
+Which picks: advise/advise_plan.py; the sitting: advise/advise_sitting.py; each pick's proof and the
+sitting again of a pick it moved: advise/advise_proof.py; the op kinds that hold an answer's gap to
 the best peer: findings/gap.py (advise_sitting.explain). Those phases build through `_Builds` (the one
 thing they take from here: this task owns advise's matrix and runs it).
 """
@@ -21,8 +21,8 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any, Optional, TextIO
 
-from iree_matrix.answer import advise_answer, advise_proof, advise_sitting
-from iree_matrix.answer.advise_plan import (
+from iree_matrix.advise import advise_answer, advise_proof, advise_sitting
+from iree_matrix.advise.advise_plan import (
     Settings,
     SittingPlan,
     adjusted,

@@ -1,6 +1,6 @@
 """A user's kernel in a sitting bundle (`bundle --advise MODEL --cpu CPU --kernel DIR`): which kernels
 travel (those given, else the one the published answer takes), and each kernel arm described as
-`advise --kernel` describes its own (answer/advise_sitting.py), so the sitting made there comes
+`advise --kernel` describes its own (advise/advise_sitting.py), so the sitting made there comes
 home as an answer that takes or refuses the kernel by the same rule.
 
 The kernel's object is built here for the named CPU (the `kernel` stage, `-mcpu=CPU`) and linked
@@ -110,7 +110,7 @@ def describe_arms(
     object for `cpu`, whether its spec applied; and an arm for each kernel cell that did not
     compile here (its spec matched nothing, iree-compile refused it, the C compiler did), with why,
     so the answer there says the kernel was tried and not what became of it."""
-    from iree_matrix.answer.advise_sitting import build_command
+    from iree_matrix.advise.advise_sitting import build_command
     from iree_matrix.core.model.metrics.compile import CompileMetrics
     from iree_matrix.iree.flags import compile_flags
 

@@ -136,7 +136,7 @@ def _pack(
     files = bundle.plan_files(found, wheels, tools)
     sittings: list[dict[str, Any]] = []
     if advised is not None and advised.gpu:
-        from iree_matrix.answer import gpu_sitting
+        from iree_matrix.advise import gpu_sitting
         from iree_matrix.findings import search
 
         sittings, peer_files = gpu_sitting.sittings(
@@ -271,7 +271,7 @@ def _gpu_plan(plan: PlanSettings, args: Settings) -> tuple[Loaded, Advised]:
     unless --no-proof its one-knob neighbourhood by the first release for each target (the knobs
     that compile for a GPU); no picks or ONNX Runtime (not a GPU peer: torch is, built there from
     the model's source)."""
-    from iree_matrix.answer import gpu_sitting
+    from iree_matrix.advise import gpu_sitting
 
     assert args.advise
     model = args.advise
@@ -293,7 +293,7 @@ def _gpu_plan(plan: PlanSettings, args: Settings) -> tuple[Loaded, Advised]:
 def _gpu_neighbours(release: str, label: str) -> list[str]:
     """`default`'s one-knob neighbours on a GPU target: the knobs `release` accepts that compile
     for it (findings/neighbourhood.py `for_gpu`, the compile stage's rule)."""
-    from iree_matrix.answer.gpu_sitting import CONFIG
+    from iree_matrix.advise.gpu_sitting import CONFIG
     from iree_matrix.findings import neighbourhood, search
 
     knobs = neighbourhood.for_gpu(neighbourhood.accepted_knobs(release), release, label)
@@ -304,7 +304,7 @@ def _say_gpu_proofs(
     release: str, labels: Sequence[str], calls: int
 ) -> dict[str, tuple[str, tuple[str, ...]]]:
     """Each target's proof (keyed by its centre arm's name) and what it costs, said first."""
-    from iree_matrix.answer import gpu_sitting
+    from iree_matrix.advise import gpu_sitting
     from iree_matrix.execution import progress
 
     proofs: dict[str, tuple[str, tuple[str, ...]]] = {}
@@ -331,7 +331,7 @@ def _gpu_sitting_matrix(
     """advise's matrix made a GPU sitting's: its model under `default`, each release x target, each
     module run by its own release's runtime, and each proof's neighbours for its centre's release and
     target; no peers (the sitting's are torch's, there)."""
-    from iree_matrix.answer.gpu_sitting import spelled
+    from iree_matrix.advise.gpu_sitting import spelled
     from iree_matrix.findings import search
 
     matrix = spec.with_profiles(matrix, ["default"])

@@ -2,7 +2,7 @@
 configurations and runs the local search) built like the sitting's own arms, compiled, run and
 checked against torch by advise's matrix and stored under the same keys, then timed against the
 pick on one thread in paired, interleaved rounds, under the machine's quiet lock; a function whose
-proof moved its pick is sat again (answer/advise_sitting.py), so every ratio of its answer stays one
+proof moved its pick is sat again (advise/advise_sitting.py), so every ratio of its answer stays one
 sitting's."""
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.answer import advise_sitting, sitting
-from iree_matrix.answer.advise_plan import Pick, Settings, SittingPlan, arms
-from iree_matrix.answer.advise_sitting import Builds
+from iree_matrix.advise import advise_sitting, paired_rounds
+from iree_matrix.advise.advise_plan import Pick, Settings, SittingPlan, arms
+from iree_matrix.advise.advise_sitting import Builds
 from iree_matrix.core import console
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record
@@ -84,7 +84,7 @@ def prove(
 
 
 def _proofs(
-    request: sitting.Request,
+    request: paired_rounds.Request,
     steps: int,
     model: str,
     document: dict[str, Any],
@@ -111,7 +111,7 @@ def _proofs(
 
 
 def _prove_one(
-    request: sitting.Request, steps: int, model: str, found: Any, cache: Path, built: Built
+    request: paired_rounds.Request, steps: int, model: str, found: Any, cache: Path, built: Built
 ) -> neighbourhood.Proof:
     knobs = neighbourhood.accepted_knobs(found.release)
     start = found.configuration
@@ -126,7 +126,7 @@ def _prove_one(
 
     # A neighbour is taken to cost about as much as the pick did in the sitting: most are a few per
     # cent from it, and each step's sitting states its own before it is sat.
-    pick_step = sitting.module_step_seconds(found.ms, request.repetitions)
+    pick_step = paired_rounds.module_step_seconds(found.ms, request.repetitions)
     logger.info(
         f"proof of {found.function}: `{found.config}` and its {count} one-knob neighbours, each built "
         f"and checked (stored ones at once), then timed beside it: {count + 1} arms × {request.rounds} "
@@ -139,7 +139,7 @@ def _prove_one(
 
 
 def _sit(
-    request: sitting.Request,
+    request: paired_rounds.Request,
     model: str,
     function: str,
     release: str,
@@ -162,7 +162,7 @@ def _sit(
         elif arm is not None:
             arms[one.module_sha256 or config.name] = arm
         timed[config.name] = one
-    rounds = sitting.timed(
+    rounds = paired_rounds.timed(
         request, list(arms.values()), f"proof sitting: {function}, `{names[0]}` and its neighbours",
         f"{function} proof", f"--rounds {stats.MIN_PAIRED_ROUNDS}, --proof-steps 1, --no-proof",
         f"advise {model} (proof)",
@@ -180,7 +180,7 @@ def _arm(
     what: tuple[str, str, str],
     config: search.Config,
     cache: Path,
-) -> tuple[neighbourhood.Timed, Optional[sitting.ModuleArm]]:
+) -> tuple[neighbourhood.Timed, Optional[paired_rounds.ModuleArm]]:
     """A configuration's arm (None when it cannot be timed, its `error` says why); `what` is (model,
     function, release)."""
     from iree_matrix.core.errors import StageSkipped
@@ -222,7 +222,7 @@ def _arm(
         module = abtest.arm_of(run, name, [cache])
     except abtest.NotComparable as exc:
         return dataclasses.replace(one, error=str(exc)), None
-    return one, sitting.ModuleArm(name, module, cpu_time.median if cpu_time is not None else None)
+    return one, paired_rounds.ModuleArm(name, module, cpu_time.median if cpu_time is not None else None)
 
 
 def _clock(seconds: float) -> str:

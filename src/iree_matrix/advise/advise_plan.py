@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.answer.sitting import Request
+from iree_matrix.advise.paired_rounds import Request
 from iree_matrix.core.errors import SpecError, UserError
 from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.core.model.metrics.run import RunMetrics

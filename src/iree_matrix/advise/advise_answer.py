@@ -1,6 +1,6 @@
 """What `advise` says when its sitting is done, worded here and printed by the command
 (tasks/advise.py): this CPU's answer, with each pick's proof, or why there is none; where the sitting
-is kept. Pure: the sitting document in, lines out (what it costs is said before, answer/advise_plan.py)."""
+is kept. Pure: the sitting document in, lines out (what it costs is said before, advise/advise_plan.py)."""
 
 from __future__ import annotations
 

@@ -15,8 +15,8 @@ from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional, Protocol
 
-from iree_matrix.answer import sitting
-from iree_matrix.answer.advise_plan import PlannedArm, Settings, SittingPlan
+from iree_matrix.advise import paired_rounds
+from iree_matrix.advise.advise_plan import PlannedArm, Settings, SittingPlan
 from iree_matrix.core import console
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import UserError
@@ -52,7 +52,7 @@ class Builds(Protocol):
 
 
 def run(
-    request: sitting.Request,
+    request: paired_rounds.Request,
     model: str,
     arms: Sequence[PlannedArm],
     records: Sequence[Record],
@@ -154,7 +154,7 @@ class _Function:
 
 
 def _sit_function(
-    request: sitting.Request, arms: Sequence[PlannedArm], where: _Function, peer_names: Sequence[str]
+    request: paired_rounds.Request, arms: Sequence[PlannedArm], where: _Function, peer_names: Sequence[str]
 ) -> tuple[list[dict[str, Any]], bool]:
     """One function's arms timed in paired rounds: each arm's entry (its times under "ms"), and
     whether the sitting was interrupted."""
@@ -163,7 +163,7 @@ def _sit_function(
     model, function = where.model, where.function
     arms_meta: list[dict[str, Any]] = []
     timed: list[Any] = []
-    with sitting.scratch() as work, _Peers() as peer_arms:
+    with paired_rounds.scratch() as work, _Peers() as peer_arms:
         for arm in arms:
             arms_meta.append(_module_arm(where, arm, timed))
         for name in peer_names:
@@ -172,7 +172,9 @@ def _sit_function(
         if not timed:  # was a ZeroDivisionError traceback in the rounds' rotation
             raise UserError(_nothing_to_time(model, function, arms_meta))
         hint = f"--rounds {stats.MIN_PAIRED_ROUNDS} (the least with a verdict)"
-        rounds = sitting.timed(request, timed, f"sitting: {function}", function, hint, f"advise {model}")
+        rounds = paired_rounds.timed(
+            request, timed, f"sitting: {function}", function, hint, f"advise {model}"
+        )
     for meta in arms_meta:
         alias = meta.get("same_as") or meta["name"]
         if alias in rounds.names:
@@ -232,7 +234,9 @@ def _module_arm(where: _Function, arm: PlannedArm, timed: list[Any]) -> dict[str
         cpu_time = run.metric.of(RunMetrics).cpu_time
         try:
             module = abtest.arm_of(run, name, [where.cache])
-            timed.append(sitting.ModuleArm(name, module, cpu_time.median if cpu_time is not None else None))
+            timed.append(
+                paired_rounds.ModuleArm(name, module, cpu_time.median if cpu_time is not None else None)
+            )
         except abtest.NotComparable as exc:
             meta["error"] = str(exc)
     return meta
@@ -301,11 +305,13 @@ def _peer_arm(where: _Function, name: str, work: Path, peer_arms: _Peers, timed:
         return meta
     onnx = CacheLayout(where.cache).store / "peer" / peer.key / "model.onnx"
     try:
-        argv = sitting.peer_argv(peer, name, onnx if onnx.is_file() else None, work, [where.cache], where.ref)
-        arm = peer_arms.start(sitting.PeerArm(name, argv, work, peer_call_ms(peer, name)))
+        argv = paired_rounds.peer_argv(
+            peer, name, onnx if onnx.is_file() else None, work, [where.cache], where.ref
+        )
+        arm = peer_arms.start(paired_rounds.PeerArm(name, argv, work, peer_call_ms(peer, name)))
         meta.update({k: v for k, v in arm.about.items() if k != "ready"})
         timed.append(arm)
-    except (abtest.NotComparable, sitting.PeerFailed, OSError, ValueError) as exc:
+    except (abtest.NotComparable, paired_rounds.PeerFailed, OSError, ValueError) as exc:
         meta["error"] = str(exc)
     return meta
 
@@ -343,7 +349,11 @@ def _dedupe(timed: list[Any], metas: list[dict[str, Any]]) -> list[Any]:
     kept = []
     by_name = {m["name"]: m for m in metas}
     for arm in timed:
-        sha = by_name.get(arm.name, {}).get("module_sha256", "") if isinstance(arm, sitting.ModuleArm) else ""
+        sha = (
+            by_name.get(arm.name, {}).get("module_sha256", "")
+            if isinstance(arm, paired_rounds.ModuleArm)
+            else ""
+        )
         if sha and sha in first:
             by_name[arm.name]["same_as"] = first[sha]
             continue
