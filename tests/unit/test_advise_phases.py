@@ -1,5 +1,5 @@
-"""advise's phases after its first sitting (answer/advise_proof.prove's sitting again of a moved
-pick, answer/advise_sitting.explain's profiled runs) driven through the `Builds` they take from
+"""advise's phases after its first sitting (advise/advise_proof.prove's sitting again of a moved
+pick, advise/advise_sitting.explain's profiled runs) driven through the `Builds` they take from
 tasks/advise, with building faked: what each asks to be built, and what it keeps in the document."""
 
 from __future__ import annotations
