@@ -164,6 +164,9 @@ class Switch:
         spellings = (self.flag, *self.renamed_from)
         parser.add_argument(*spellings, action=action, help=help or self.help, dest=self.dest)
 
+    def but(self, **changes: Any) -> Self:
+        return dataclasses.replace(self, **changes)
+
     def of(self, args: argparse.Namespace) -> bool:
         return bool(getattr(args, self.dest, False))
 
