@@ -7,18 +7,18 @@ import argparse
 import sys
 from pathlib import Path
 
+from iree_matrix.commands.option_types import taking
 from iree_matrix.commands.options import JOB, OUT, RESULTS_DIR, UNSANDBOXED
 from iree_matrix.tasks import bisect
 
 NAME = "bisect"
 HELP = "a mismatching run: every module's output against torch's, and the first that differs"
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    JOB.add(parser)
-    RESULTS_DIR.add(parser, default=Path("results"), help="the results set it is in (default: results)")
-    OUT.add(parser, help="where its MLIR, module and tensors go (default: a new temporary directory)")
-    UNSANDBOXED.add(parser)
+add_arguments = taking(
+    JOB,
+    RESULTS_DIR.but(default=Path("results"), help="the results set it is in (default: results)"),
+    OUT.but(help="where its MLIR, module and tensors go (default: a new temporary directory)"),
+    UNSANDBOXED,
+)
 
 
 def main(args: argparse.Namespace) -> int:

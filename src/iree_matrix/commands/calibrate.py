@@ -7,42 +7,33 @@ import argparse
 import sys
 from pathlib import Path
 
-from iree_matrix.commands.options import (
-    CONTROLS,
-    MAX_CALL_MS,
-    OUT,
-    PAIRS,
-    RESULTS_DIR,
-    add_paired_options,
-    paired,
-)
+from iree_matrix.commands import options
+from iree_matrix.commands.option_types import taking
 from iree_matrix.tasks import calibrate
 
 NAME = "calibrate"
 HELP = "measure how often the paired speed test calls a difference between a module and its copy"
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    RESULTS_DIR.add(
-        parser,
-        default=Path("runs/default"),
-        help="whose run records give the modules (default: %(default)s)",
-    )
-    for option in (OUT, PAIRS, CONTROLS):
-        option.add(parser)
-    add_paired_options(parser)
-    MAX_CALL_MS.add(parser)
+add_arguments = taking(
+    options.RESULTS_DIR.but(
+        default=Path("runs/default"), help="whose run records give the modules (default: %(default)s)"
+    ),
+    options.OUT,
+    options.PAIRS,
+    options.CONTROLS,
+    options.add_paired_options,
+    options.MAX_CALL_MS,
+)
 
 
 def main(args: argparse.Namespace) -> int:
-    rounds, repetitions = paired(args)
+    rounds, repetitions = options.paired(args)
     settings = calibrate.Settings(
-        results_dir=RESULTS_DIR.of(args) or Path("runs/default"),
-        out=OUT.of(args),
-        pairs=PAIRS.of(args) or 0,
-        controls=CONTROLS.of(args) or 0,
+        results_dir=options.RESULTS_DIR.of(args) or Path("runs/default"),
+        out=options.OUT.of(args),
+        pairs=options.PAIRS.of(args) or 0,
+        controls=options.CONTROLS.of(args) or 0,
         rounds=rounds,
         repetitions=repetitions,
-        max_call_ms=MAX_CALL_MS.of(args) or 0.0,
+        max_call_ms=options.MAX_CALL_MS.of(args) or 0.0,
     )
     return calibrate.run(settings, sys.stdout)

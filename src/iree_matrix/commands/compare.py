@@ -7,24 +7,22 @@ import argparse
 import sys
 from pathlib import Path
 
+from iree_matrix.commands.option_types import taking
 from iree_matrix.commands.options import FUNCTIONS, JSON, RESULTS_DIR, A, B, add_paired_options, paired
 from iree_matrix.tasks import compare
 
 NAME = "compare"
 HELP = "time two releases or profiles of each function against each other here, with a calibrated verdict"
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    A.add(parser)
-    B.add(parser)
-    RESULTS_DIR.add(
-        parser,
-        default=Path("runs/default"),
-        help="whose run records give the modules (default: %(default)s)",
-    )
-    FUNCTIONS.add(parser)
-    add_paired_options(parser)
-    JSON.add(parser, help="print the comparison as JSON")
+add_arguments = taking(
+    A,
+    B,
+    RESULTS_DIR.but(
+        default=Path("runs/default"), help="whose run records give the modules (default: %(default)s)"
+    ),
+    FUNCTIONS,
+    add_paired_options,
+    JSON.but(help="print the comparison as JSON"),
+)
 
 
 def main(args: argparse.Namespace) -> int:

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from iree_matrix import __version__
+from iree_matrix.commands.option_types import taking
 from iree_matrix.commands.options import BACKEND, CACHE, MATRIX, cache_dir
 from iree_matrix.core import shipped
 from iree_matrix.execution.workflow import resolver
@@ -13,15 +14,13 @@ from iree_matrix.matrix import spec_file
 
 NAME = "doctor"
 HELP = "what this machine lacks for each backend, and how to fix it"
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    MATRIX.add(parser, help="check the Pythons this matrix needs")
-    BACKEND.add(
-        parser,
-        help="whose needs decide the exit code (auto: Docker's when its daemon answers, else the venvs')",
-    )
-    CACHE.add(parser)
+add_arguments = taking(
+    MATRIX.but(help="check the Pythons this matrix needs"),
+    BACKEND.but(
+        help="whose needs decide the exit code (auto: Docker's when its daemon answers, else the venvs')"
+    ),
+    CACHE,
+)
 
 
 def main(args: argparse.Namespace) -> int:

@@ -8,15 +8,8 @@ import sys
 from pathlib import Path
 
 from iree_matrix import stages
-from iree_matrix.commands.options import (
-    ALL,
-    IMAGES_ACTION,
-    MATRIX,
-    RESULTS_DIR,
-    add_output_options,
-    cache_dir,
-    default_results_dir,
-)
+from iree_matrix.commands import options
+from iree_matrix.commands.option_types import taking
 from iree_matrix.core import formats, shipped
 from iree_matrix.core.model.results import folder_log
 from iree_matrix.execution.workflow import Loaded, RunOptions, resolver
@@ -25,19 +18,19 @@ from iree_matrix.tasks.runs import run_plan
 
 NAME = "images"
 HELP = "list, build or prune a matrix's environment images (Docker)"
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    IMAGES_ACTION.add(parser)
-    MATRIX.add(parser, help="the matrix whose images (default: matrix/default.toml)")
-    ALL.add(parser)
-    add_output_options(parser)
+add_arguments = taking(
+    options.IMAGES_ACTION,
+    options.MATRIX.but(help="the matrix whose images (default: matrix/default.toml)"),
+    options.ALL,
+    options.add_output_options,
+)
 
 
 def main(args: argparse.Namespace) -> int:
-    matrix_path = MATRIX.of(args) or shipped.matrix_dir() / "default.toml"
-    results_dir = default_results_dir(RESULTS_DIR.of(args), matrix_path)
-    return run(IMAGES_ACTION.of(args), matrix_path, results_dir, cache_dir(args), everything=ALL.of(args))
+    matrix_path = options.MATRIX.of(args) or shipped.matrix_dir() / "default.toml"
+    results_dir = options.default_results_dir(options.RESULTS_DIR.of(args), matrix_path)
+    action, everything = options.IMAGES_ACTION.of(args), options.ALL.of(args)
+    return run(action, matrix_path, results_dir, options.cache_dir(args), everything=everything)
 
 
 def run(action: str, matrix_path: Path, results_dir: Path, cache: Path, everything: bool = False) -> int:

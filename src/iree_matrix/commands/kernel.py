@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from iree_matrix.commands.base import model_reference
-from iree_matrix.commands.option_types import Option, Positional
+from iree_matrix.commands.option_types import Option, Positional, taking
 from iree_matrix.commands.options import CACHE, KERNEL, MODEL_REF, RELEASE, cache_dir
 from iree_matrix.tasks import kernel_ir
 
@@ -14,15 +14,14 @@ NAME = "kernel"
 PROFILE: Option[str] = Option("--profile", "the compile profile (default: default)", default="default")
 KERNEL_ACTION: Positional[str] = Positional("action", None, choices=("ir",))
 HELP = "ir: the module a kernel's transform spec sees, each op with its torch module and line"
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    KERNEL_ACTION.add(parser)
-    MODEL_REF.add(parser)
-    RELEASE.add(parser, help="the IREE release (default: the newest the default matrix installs)")
-    PROFILE.add(parser)
-    KERNEL.add(parser, repeat=False, help="with this kernel's requires_flags (and the C prototype it calls)")
-    CACHE.add(parser)
+add_arguments = taking(
+    KERNEL_ACTION,
+    MODEL_REF,
+    RELEASE.but(help="the IREE release (default: the newest the default matrix installs)"),
+    PROFILE,
+    KERNEL.but(repeat=False, help="with this kernel's requires_flags (and the C prototype it calls)"),
+    CACHE,
+)
 
 
 def main(args: argparse.Namespace) -> int:

@@ -1,7 +1,7 @@
 """The kinds of command-line option, each declared once in options.py (as nox's `NoxConfig` declares
 its options): the flag, the type argparse parses the value with (the type `of` gives back), its
-default and its help. A command adds one with `CACHE.add(parser)`, naming only what differs for it
-(a default, its help's words), and reads it back with `CACHE.of(args)`. Nothing else in the package
+default and its help. A command takes one with `taking(CACHE)` (`CACHE.but(help=...)` where it
+differs: a default, its help's words) and reads it back with `CACHE.of(args)`. Nothing else in the package
 calls argparse's `add_argument` (tests/unit/test_thin_commands.py holds it)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 from collections.abc import Callable, Sequence
-from typing import Any, Generic, Optional, TypeVar, Union, cast
+from typing import Any, Generic, Optional, Self, TypeVar, Union, cast
 
 T = TypeVar("T")
 _UNCHANGED: Any = object()
@@ -134,6 +134,10 @@ class Option(Generic[T]):
             settings["action"] = _Renamed
         parser.add_argument(self.flag, *self.renamed_from, **settings)
 
+    def but(self, **changes: Any) -> Self:
+        """The option as one command takes it (`RESULTS_DIR.but(default=Path("results"))`)."""
+        return dataclasses.replace(self, **changes)
+
     def of(self, args: argparse.Namespace) -> Optional[T]:
         """The parsed value (None where the command does not take the option)."""
         return cast(Optional[T], getattr(args, self.dest, None))
@@ -159,6 +163,9 @@ class Switch:
         action: Any = _RenamedSwitch if self.renamed_from else "store_true"
         spellings = (self.flag, *self.renamed_from)
         parser.add_argument(*spellings, action=action, help=help or self.help, dest=self.dest)
+
+    def but(self, **changes: Any) -> Self:
+        return dataclasses.replace(self, **changes)
 
     def of(self, args: argparse.Namespace) -> bool:
         return bool(getattr(args, self.dest, False))
@@ -192,6 +199,21 @@ class Positional(Generic[T]):
 
     def each(self, args: argparse.Namespace) -> tuple[T, ...]:
         return tuple(getattr(args, self.name, None) or ())
+
+
+# What a command takes (`taking`): a declared option, or a group of them added by a function.
+Takes = Union[Option[Any], Switch, Positional[Any], Callable[[argparse.ArgumentParser], None]]
+
+
+def taking(*items: Takes) -> Callable[[argparse.ArgumentParser], None]:
+    """A command's `add_arguments`, declared as what it takes in `--help`'s order: options (as
+    declared, or `.but(...)` where the command differs) and groups of them (`add_paired_options`)."""
+
+    def add_arguments(parser: argparse.ArgumentParser) -> None:
+        for item in items:
+            item.add(parser) if isinstance(item, (Option, Switch, Positional)) else item(parser)
+
+    return add_arguments
 
 
 # Before the command (`iree-matrix -q matrix`) the top parser's, after it (`iree-matrix matrix -q`)

@@ -7,42 +7,32 @@ import argparse
 import sys
 from pathlib import Path
 
-from iree_matrix.commands.options import (
-    BACKEND,
-    CACHE,
-    JOBS_GLOBS,
-    RESULTS_DIR,
-    THREADS,
-    UNSANDBOXED,
-    backend_names,
-)
+from iree_matrix.commands import options
+from iree_matrix.commands.option_types import taking
 from iree_matrix.tasks import reproduce
 
 NAME = "reproduce"
 HELP = "re-create published cells in a fresh cache from their records; same module and output sha256?"
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    JOBS_GLOBS.add(parser)
-    RESULTS_DIR.add(parser, default=Path("results"), help="the published set (default: results)")
-    CACHE.add(
-        parser,
+add_arguments = taking(
+    options.JOBS_GLOBS,
+    options.RESULTS_DIR.but(default=Path("results"), help="the published set (default: results)"),
+    options.CACHE.but(
         help="a fresh cache to re-create the cells in, kept afterwards (default: a new temporary "
-        "directory, removed at the end)",
-    )
-    BACKEND.add(
-        parser,
+        "directory, removed at the end)"
+    ),
+    options.BACKEND.but(
         default=None,
         help="where stages run (default: the backend each record names)",
-        choices=[name for name in backend_names() if name != "auto"],
-    )
-    THREADS.add(parser)
-    UNSANDBOXED.add(parser)
+        choices=lambda: [name for name in options.backend_names() if name != "auto"],
+    ),
+    options.THREADS,
+    options.UNSANDBOXED,
+)
 
 
 def main(args: argparse.Namespace) -> int:
-    results_dir = RESULTS_DIR.of(args) or Path("results")
+    results_dir = options.RESULTS_DIR.of(args) or Path("results")
     return reproduce.run(
-        results_dir, JOBS_GLOBS.each(args), CACHE.of(args), BACKEND.of(args), THREADS.of(args),
-        unsandboxed=UNSANDBOXED.of(args), out=sys.stdout,
+        results_dir, options.JOBS_GLOBS.each(args), options.CACHE.of(args), options.BACKEND.of(args),
+        options.THREADS.of(args), unsandboxed=options.UNSANDBOXED.of(args), out=sys.stdout,
     )  # fmt: skip

@@ -10,6 +10,7 @@ import shlex
 from pathlib import Path
 from typing import Optional
 
+from iree_matrix.commands.option_types import taking
 from iree_matrix.commands.options import CACHE, COMMANDS, JOB, LOG, RESULTS_DIR
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import UserError
@@ -19,14 +20,13 @@ from iree_matrix.execution.workflow import recorded_cache
 
 NAME = "show"
 HELP = "one job's record in full: status, the tool's whole message, its logs; --commands: what it ran"
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    JOB.add(parser)
-    RESULTS_DIR.add(parser, default=Path("results"), help="the results set it is in (default: results)")
-    CACHE.add(parser, help="where its logs are (default: the run's cache)")
-    LOG.add(parser)
-    COMMANDS.add(parser)
+add_arguments = taking(
+    JOB,
+    RESULTS_DIR.but(default=Path("results"), help="the results set it is in (default: results)"),
+    CACHE.but(help="where its logs are (default: the run's cache)"),
+    LOG,
+    COMMANDS,
+)
 
 
 def main(args: argparse.Namespace) -> int:
