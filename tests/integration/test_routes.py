@@ -152,8 +152,8 @@ def _matrix(path: Path, references: list[str]) -> Path:
 @pytest.fixture(scope="module")
 def routed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Record]:
     """One run of every case on IREE 3.13.0 (export, compile, run; no timing beyond one call)."""
-    # A fixed folder: xdist has made this fixture twice in one worker (12 minutes each, the module's
-    # tests sent apart); a second making finds every cell in the store and takes seconds.
+    # A fixed folder: a second making in the same worker finds every cell in the store. (CI still
+    # makes it twice, 13 minutes each: the module's tests reach both workers, whose folders differ.)
     tmp = tmp_path_factory.getbasetemp() / "routes"
     cache = tmp / "cache"
     if not cache.exists():
