@@ -49,6 +49,7 @@ line as the tool prints it). One matrix run holds them all; each test reads its 
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import subprocess
@@ -58,6 +59,7 @@ from pathlib import Path
 import pytest
 
 from iree_matrix.core.model.results import Record, Status
+from iree_matrix.core.system.locks import file_lock
 from iree_matrix.findings import release_choice
 from iree_matrix.iree import hints
 
@@ -152,17 +154,20 @@ def _matrix(path: Path, references: list[str]) -> Path:
 @pytest.fixture(scope="module")
 def routed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Record]:
     """One run of every case on IREE 3.13.0 (export, compile, run; no timing beyond one call)."""
-    # A fixed folder: a second making in the same worker finds every cell in the store. (CI still
-    # makes it twice, 13 minutes each: the module's tests reach both workers, whose folders differ.)
-    tmp = tmp_path_factory.getbasetemp() / "routes"
+    # One folder for the whole pytest run: CI made this fixture on both xdist workers (819 s and
+    # 812 s; the module's tests reach both). With --wait the second run waits for the first's cache
+    # and finds every cell stored.
+    base = tmp_path_factory.getbasetemp()
+    tmp = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "routes"
     cache = tmp / "cache"
-    if not cache.exists():
-        tmp.mkdir(exist_ok=True)
-        shared_cache(cache)
-    matrix = _matrix(tmp / "routes.toml", list(CASES))
+    tmp.mkdir(exist_ok=True)
+    with file_lock(tmp / "setup.lock"):
+        if not cache.exists():
+            shared_cache(cache)
+        matrix = _matrix(tmp / "routes.toml", list(CASES))
     done = iree_matrix(
-        "matrix", "--matrix", str(matrix), "--backend", "venv", cache=cache, results=tmp / "results",
-        timeout=3600,
+        "matrix", "--matrix", str(matrix), "--backend", "venv", "--wait", cache=cache,
+        results=tmp / "results", timeout=3600,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     return records(tmp / "results")
