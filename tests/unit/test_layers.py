@@ -118,6 +118,14 @@ def test_no_import_from_a_higher_layer(module: str):
     assert not upward, f"{module} ({LAYERS[_layer(module)][0]}) imports {upward} from a higher layer"
 
 
+def _toy_graph(root: Path, files: dict[str, str]) -> dict[str, set[str]]:
+    """The import graph of a toy package written at `root` (file name -> its text)."""
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return _imports(root)
+
+
 def test_an_import_up_a_layer_is_found(tmp_path):
     """Issue 83's shape, in a toy package: findings/ reading advise/ (inside a function, too)."""
     files = {
@@ -128,10 +136,7 @@ def test_an_import_up_a_layer_is_found(tmp_path):
         "findings/search.py": "",
         "findings/query.py": "def f():\n    from iree_matrix.advise.advice import Advice\n",
     }
-    for name, text in files.items():
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(text)
-    graph = _imports(tmp_path)
+    graph = _toy_graph(tmp_path, files)
     assert _upward(graph, "findings.query") == ["advise", "advise.advice"]
     assert _upward(graph, "advise.advice") == []
 
@@ -172,10 +177,7 @@ def test_a_cycle_through_a_packages_init_is_found(tmp_path):
         "envs/docker.py": "from iree_matrix import images\n",
         "images/__init__.py": "from iree_matrix.envs.containers import LABEL\n",
     }
-    for name, text in files.items():
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(text)
-    graph = _imports(tmp_path)
+    graph = _toy_graph(tmp_path, files)
     assert graph["images"] == {"envs.containers", "envs"}
     assert _cycle(graph) == ["envs", "envs.docker", "images", "envs"]
     (tmp_path / "envs" / "__init__.py").write_text("")  # the factory moved out: no cycle left
