@@ -193,3 +193,19 @@ def test_a_glob_names_the_module_whose_submodules_the_ops_come_from() -> None:
     assert declared.instance("other.3.x Linear") == "other"
     assert declared.instance("block.3.0 torch.nn.Conv2d") == "" and declared.instance("") == ""
     assert spec_gen.Declaration("k", "f", klass="ReLU").instance("block.2 torch.nn.ReLU") == "block.2"
+
+
+def test_a_conv1d_whose_pad_zero_is_shared_and_whose_names_recur_in_a_later_function() -> None:
+    """Whisper's Conv1d as IREE 3.9.0 prints it (trimmed): the pad's zero, read only in its body, is
+    the same constant another module's fill reads (CSE), and the wrapper function after the model's
+    reuses `%0` (`util.null`). Neither is an output; the input is the model's `%0`, as the pad reads it."""
+    ir = (DATA / "conv1d_preprocessed_3.9.0.mlir").read_text()
+    modules = {"3": "encoder.conv1 torch.nn.modules.conv.Conv1d", "4": "encoder AudioEncoder"}
+    declared = spec_gen.Declaration("c", "conv1d_k3_torch", module="encoder.conv1")
+    text, protos = spec_gen.spec(ir, modules, declared, "c.o")
+    assert protos[0].startswith(
+        "// in0: tensor<1x4x16xf32> (64 elements, row-major); "
+        "in1: tensor<8x4x3xf32> (96 elements, row-major); "
+        "in2: tensor<1x8x16xf32> (128 elements, row-major); out: tensor<1x8x16xf32>"
+    )
+    assert "linalg.conv_1d_ncw_fcw" in text and "tensor.pad" in text and "linalg.generic" not in text

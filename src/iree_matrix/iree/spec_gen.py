@@ -205,7 +205,7 @@ class Dag:
 def dags(ops: Sequence[Op], modules: Mapping[str, str], declared: Declaration) -> list[Dag]:
     """One DAG per module instance the declaration names (ops attributed to it and the constants and
     empty tensors they read), each with one output."""
-    defining = {r: op for op in ops for r in op.results}
+    defining = _defining(ops)
     instances: dict[str, list[Op]] = {}
     for op in ops:
         owners = sorted(filter(None, (declared.instance(modules.get(str(n), "")) for n in op.lines_of_model)))
@@ -222,7 +222,9 @@ def dags(ops: Sequence[Op], modules: Mapping[str, str], declared: Declaration) -
 
 def _dag(path: str, mine: list[Op], defining: Mapping[str, Op]) -> Dag:
     read = {v for op in mine for v in op.operands()}
-    roots = [op for op in mine if not set(op.results) & read]
+    # A constant or empty tensor is taken along where it is read, never a result (a pad's zero, read
+    # in its body only, is shared with other modules' fills once CSE'd: Whisper's Conv1d).
+    roots = [op for op in mine if not set(op.results) & read and not _carried(op)]
     if len(roots) != 1:
         shown = ", ".join(f"{op.results[0] if op.results else ''} = {op.name}" for op in roots)
         raise NotGenerated(f"module {path!r} has {len(roots)} outputs ({shown}): a kernel replaces one")
@@ -249,6 +251,16 @@ def _dag(path: str, mine: list[Op], defining: Mapping[str, Op]) -> Dag:
     inputs.sort(key=lambda v: first_use.get(v, 0))
     typed = [(v, _type_of(v, ordered, defining.get(v))) for v in inputs]
     return Dag(ordered, typed, root.result_type())
+
+
+def _defining(ops: Sequence[Op]) -> dict[str, Op]:
+    """The op defining each value: the first of that name, the model's own function's (the module's
+    later functions, IREE's wrappers, reuse its names: `%0 = util.null`)."""
+    defining: dict[str, Op] = {}
+    for op in ops:
+        for result in op.results:
+            defining.setdefault(result, op)
+    return defining
 
 
 def _folded(op: Op, defining: Mapping[str, Op]) -> bool:
@@ -342,7 +354,7 @@ def pattern_body(dag: Dag, defining: Mapping[str, Op]) -> list[str]:
 
 def _path(root: Op, target: Op, ops: Sequence[Op]) -> list[int]:
     """Operand indexes from `root` to `target` (transform.get_producer_of_operand's steps)."""
-    defining = {r: op for op in ops for r in op.results}
+    defining = _defining(ops)
     for n, value in enumerate(root.operands()):
         source = defining.get(value)
         if source is target:
@@ -399,7 +411,7 @@ def spec(ir: str, modules: Mapping[str, str], declared: Declaration, object_name
     """The transform spec for `ir` and the C prototypes it expects (one per distinct op form);
     `counted`: the release spells a workgroup count `count(...)` (3.4.0 and newer)."""
     ops = parse_ops(ir)
-    defining = {r: op for op in ops for r in op.results}
+    defining = _defining(ops)
     forms: dict[str, tuple[str, Dag]] = {}
     for dag in dags(ops, modules, declared):
         body = "\n".join(pattern_body(dag, defining))
