@@ -209,3 +209,8 @@ def test_a_conv1d_whose_pad_zero_is_shared_and_whose_names_recur_in_a_later_func
         "in2: tensor<1x8x16xf32> (128 elements, row-major); out: tensor<1x8x16xf32>"
     )
     assert "linalg.conv_1d_ncw_fcw" in text and "tensor.pad" in text and "linalg.generic" not in text
+    # A glob is the whole path: one that names the leaf only is told the path first.
+    with pytest.raises(
+        spec_gen.NotGenerated, match=r"module 'conv1' \(the model's modules: encoder.conv1 torch"
+    ):
+        spec_gen.spec(ir, modules, spec_gen.Declaration("c", "f", module="conv1"), "c.o")

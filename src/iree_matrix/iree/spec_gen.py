@@ -213,9 +213,15 @@ def dags(ops: Sequence[Op], modules: Mapping[str, str], declared: Declaration) -
             instances.setdefault(owners[0], []).append(op)
     if not instances:
         seen = sorted({v for v in modules.values()})
+        # A glob names the whole path: a module whose path ends with it is what was meant, shown first.
+        ends = [
+            v
+            for v in seen
+            if any(fnmatch.fnmatchcase(v.split()[0], "*." + g) for g in declared.module.split())
+        ]
         raise NotGenerated(
             f"no op of this IR comes from {declared.said()} (the model's modules: "
-            f"{', '.join(seen[:12]) or 'none recorded'})"
+            f"{', '.join(dict.fromkeys(ends + seen[:12])) or 'none recorded'})"
         )
     return [_dag(path, mine, defining) for path, mine in instances.items()]
 
