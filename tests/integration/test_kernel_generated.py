@@ -124,3 +124,34 @@ def test_depthwise3x3s_spec_generated_on_mobilenet_v2(cache: Path, tmp_path: Pat
     assert "depthwise3x3_bn_relu6_torch" in facts["functions_found"], facts
     ran = got[f"run:{cell}"]
     assert ran.status is Status.OK, ran.message  # checked against torch
+
+
+def test_whispers_stem_kernel_generated_beside_a_linear(cache: Path, tmp_path: Path) -> None:
+    """kernels/conv1d_k3 (Whisper's two Conv1d stems, declared by module path) on a small model with
+    the same modules and the same GELU on the forward's line (tests/data/kernels/conv1d_model.py),
+    on IREE 3.9.0 and 3.13.0: each release's spec swaps both convolutions (stride 1 and 2) for the
+    C beside the Linear's own dispatch, and the outputs match torch."""
+    kernel = tmp_path / "conv1d_k3"
+    shutil.copytree(REPO / "kernels" / "conv1d_k3", kernel)
+    toml = (kernel / "kernel.toml").read_text()
+    assert 'models = ["whisper_tiny"]' in toml
+    (kernel / "kernel.toml").write_text(toml.replace('models = ["whisper_tiny"]', ""))
+    matrix = tmp_path / "m.toml"
+    matrix.write_text(MATRIX.format(data=DATA).replace('"3.3.0", ', "").replace(
+        "hswish_model.py:hswish", "conv1d_model.py:stems"))  # fmt: skip
+    started = time.monotonic()
+    done = iree_matrix("matrix", "--matrix", str(matrix), "--backend", "venv", "--kernel", str(kernel),
+                       cache=cache, results=tmp_path / "results", timeout=1500)  # fmt: skip
+    print(f"the stems on two releases: {time.monotonic() - started:.0f} s")
+    assert done.returncode == 0, done.stderr
+    got = records(tmp_path / "results")
+    for release in ("3.9.0", "3.13.0"):
+        cell = f"conv1d_model-stems/py3.11-torch2.13.0-turbine3.9.0/iree{release}/x86_64/default+k:conv1d_k3"
+        compiled = got[f"compile:{cell}"]
+        assert compiled.status is Status.OK, (release, compiled.message)
+        facts = compiled.metrics["custom_kernel"]
+        assert facts["applied"] and facts["spec"] == "generated", (release, facts)
+        assert facts["functions_found"] == ["conv1d_k3_torch"], (release, facts)
+        assert compiled.metrics["dispatch_count"] >= 2, (release, compiled.metrics["dispatch_count"])
+        ran = got[f"run:{cell}"]
+        assert ran.status is Status.OK, (release, ran.message)  # checked against torch
