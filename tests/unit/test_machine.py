@@ -273,3 +273,70 @@ def test_a_slow_answer_leads_on_to_the_gap_profile() -> None:
         "DIR`, a kernel for them timed too)"
     ], lines
     assert not any("gap" in line for line in machine.console_lines(records, tool="iree-matrix", where=None))
+
+
+def _cdist_records(*more: Record) -> list[Record]:
+    """A kNN block (issue #86): the default export fails on `aten.cdist` (the cdist hint names
+    `fx+rewrite` before `fx+decompose`); `~fx+decompose` passes at 13.16× ONNX Runtime's time."""
+    import dataclasses
+
+    labels = {"model": "knn", "source_model": "knn", "exporter": EXPORTER, "compiler": "3.13.0"}
+    failed = _record("compile", f"knn/{EXPORTER}/iree3.13.0/x86_64/default", labels, Status.FAIL)
+    words = "error: failed to legalize operation 'torch.aten.cdist' that was explicitly marked illegal"
+    slow = "knn~fx+decompose"
+    return [dataclasses.replace(failed, message=words), _run(slow, "3.13.0", cpu=1.0, wall=1.0),
+            _peer(slow, onnxruntime=_ort(0.076)), *more]  # fmt: skip
+
+
+def _led(records: list[Record]) -> list[str]:
+    from iree_matrix.core import pasted
+
+    lines = machine.console_lines(
+        records, tool="iree-matrix", where=pasted.Where(None, Path("runs/lab"), None)
+    )
+    return [line for line in lines if "'s time;" in line]
+
+
+def test_a_slow_recipe_names_the_recipe_its_hint_ranks_first() -> None:
+    """Issue #86: the kNN block by `~fx+decompose` took 13.22× ONNX Runtime's time and nothing said
+    what next. Its line names the `advise` command that profiles the gap and, from the cdist hint
+    of the default export's failure, `run it:` for `~fx+rewrite` (cdist p=2 by matmul)."""
+    led = _led(_cdist_records())
+    assert len(led) == 1 and led[0].startswith("  knn~fx+decompose: IREE takes 13.16× ONNX Runtime's time; ")
+    assert "`iree-matrix advise 'knn~fx+decompose' --results-dir runs/lab` profiles both" in led[0]
+    assert led[0].endswith(
+        "; fx+rewrite first in its failure's hint, not run yet: run it: `iree-matrix matrix --model "
+        "'knn~fx+rewrite' --results-dir runs/lab`"
+    )
+
+
+def test_a_faster_recipe_already_run_is_pointed_to_and_never_run_again() -> None:
+    """With `~fx+rewrite` run (the command being run, say), the slow row points to its figure and its
+    `advise`, and prints no `run it:` for it; one no faster beyond noise is offered nothing."""
+    fast = _run("knn~fx+rewrite", "3.13.0", cpu=0.05, wall=0.05)
+    led = _led(_cdist_records(fast, _peer("knn~fx+rewrite", onnxruntime=_ort(0.076))))
+    assert len(led) == 1 and "run it:" not in led[0], led
+    assert led[0].endswith(
+        "; `knn~fx+rewrite` takes 0.0500 ms here: `iree-matrix advise 'knn~fx+rewrite' --results-dir "
+        "runs/lab` answers for it"
+    ), led
+    within_noise = _run("knn~fx+rewrite", "3.13.0", cpu=0.9, wall=0.9)  # runs_view.NOISE_RATIO: 1.3×
+    led = _led(_cdist_records(within_noise))
+    assert len(led) == 1 and "run it:" not in led[0] and "fx+rewrite" not in led[0], led
+
+
+def test_a_slow_row_with_profiles_names_the_op_kinds_instead_of_the_command() -> None:
+    """Where the run and ONNX Runtime were profiled in context (advise's profiled sitting, or a
+    matrix's op_timings), the line names the op kinds that hold the gap, not the command."""
+    import dataclasses
+
+    dispatches = [{"name": "main$async_dispatch_0_generic_64x64x3_f32", "ms_per_call": 0.9},
+                  {"name": "main$async_dispatch_1_matmul_64x64x3_f32", "ms_per_call": 0.1}]  # fmt: skip
+    records = _cdist_records()
+    run = records[1]
+    records[1] = dataclasses.replace(run, metrics={**run.metrics, "op_profile": {"dispatches": dispatches}})
+    ops = [{"op": "MatMul", "ms_per_call": 0.05}, {"op": "Sub", "ms_per_call": 0.02}]
+    records[2] = _peer("knn~fx+decompose", onnxruntime={**_ort(0.076), "op_profile": {"ops": ops}})
+    led = _led(records)
+    assert len(led) == 1 and "; where the gap is: against ONNX Runtime, both profiled in context" in led[0]
+    assert "advise" not in led[0] and "run it: `iree-matrix matrix --model 'knn~fx+rewrite'" in led[0], led

@@ -29,8 +29,11 @@ from iree_matrix.core.model.metrics.export import ExportMetrics
 from iree_matrix.core.model.metrics.peer import PeerMetrics
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status
-from iree_matrix.findings import advice, runs_view
+from iree_matrix.findings import advice, release_choice, runs_view
+from iree_matrix.findings import gap as gaps
 from iree_matrix.findings.runs_view import Figure as Figure  # below advise/, which reads it
+from iree_matrix.matrix import export_recipes as recipes
+from iree_matrix.matrix import models as model_names
 from iree_matrix.matrix import peers as peer_registry
 
 EAGER = "eager"  # the peer whose figure is the export stage's, not the peer stage's
@@ -197,11 +200,13 @@ def advise_commands(
     has nothing to time), each naming the model as the command takes it: a user's by its
     FILE:FACTORY (models.references), with the run's settings (`where`), so every suggested
     command runs as printed."""
-    from iree_matrix.matrix import models
-
-    known = models.references(records)
+    known = model_names.references(records)
     timed = dict.fromkeys(row.model for row in found if row.iree is not None)
-    return [where.line(f"{tool} advise {models.command_argument(model, known)}") for model in timed]
+    return [_advise(model, known, tool, where) for model in timed]
+
+
+def _advise(model: str, known: Mapping[str, str], tool: str, where: pasted.Where) -> str:
+    return where.line(f"{tool} advise {model_names.command_argument(model, known)}")
 
 
 def first_screen(records: Iterable[Record], advised: Sequence[advice.Chosen], tool: str) -> list[str]:
@@ -220,7 +225,6 @@ def render_machine(
     `query model` gives, this CPU's or the nearest identity's, marked), then this run's own figures, a
     row per function, every figure one thread's CPU time per call; the commands it suggests start
     with `tool`, the command that runs iree-matrix where the reader is."""
-    from iree_matrix.matrix import models as model_names
     from iree_matrix.report import what_to_take
 
     records = list(records)
@@ -337,11 +341,10 @@ SLOW = 3.0  # IREE taking more than this times the best peer's time: the row's n
 
 def _leads_on(records: Sequence[Record], found: Sequence[Row], tool: str, where: pasted.Where) -> list[str]:
     """For a function that takes more than SLOW times its best peer's time (a newcomer's kNN block
-    by `~fx+decompose` at 13.22× ONNX Runtime's, and nothing said what next), the command whose
-    sitting profiles both in context and names the op kinds that hold the gap (findings/gap.py)."""
-    from iree_matrix.matrix import models
-
-    known = models.references(records)
+    by `~fx+decompose` at 13.22× ONNX Runtime's, and nothing said what next): the op kinds that hold
+    the gap where its run and peers were profiled in context (findings/gap.py), else the command
+    whose sitting profiles them; and a faster way to export it (`_faster_recipe`)."""
+    known = model_names.references(records)
     out = []
     for row in found:
         timed = [(name, figure) for name, figure, _ in row.peers if figure is not None]
@@ -350,10 +353,67 @@ def _leads_on(records: Sequence[Record], found: Sequence[Row], tool: str, where:
         name, best = min(timed, key=lambda pair: pair[1].median)
         if row.iree.median <= SLOW * best.median:
             continue
-        command = where.line(f"{tool} advise {models.command_argument(row.model, known)}")
-        out.append(
-            f"  {row.function}: IREE takes {formats.ratio(row.iree.median / best.median)} {_name(name)}'s "
-            f"time; `{command}` profiles both in context and names the op kinds that hold the gap "
+        said = [f"IREE takes {formats.ratio(row.iree.median / best.median)} {_name(name)}'s time"]
+        gap = _gap(records, row)
+        command = _advise(row.model, known, tool, where)
+        said.append(
+            f"where the gap is: {gaps.summary(gap)}"
+            if gap is not None
+            else f"`{command}` profiles both in context and names the op kinds that hold the gap "
             "(with `--kernel DIR`, a kernel for them timed too)"
         )
+        said += _faster_recipe(records, found, row, known, tool, where)
+        out.append(f"  {row.function}: " + "; ".join(said))
     return out
+
+
+def _gap(records: Sequence[Record], row: Row) -> Optional[gaps.Gap]:
+    """The row's gap where a run of its function (its release's `default` first) and its peers carry
+    in-context op profiles (`advise`'s profiled sitting, or a matrix's `op_timings`)."""
+    peer = next((r for r in records if r.stage == "peer" and r.label.model == row.function), None)
+    runs = [
+        r
+        for r in records
+        if r.stage == "run" and r.status is Status.OK and r.label.model == row.function
+        if (r.metric.of(RunMetrics).op_profile or {}).get("dispatches")
+    ]
+    if peer is None or peer.status is not Status.OK or not runs:
+        return None
+    run = min(runs, key=lambda r: (r.label.profile != "default", r.label.compiler != row.release))
+    peers = peer.metric.of(PeerMetrics)
+    return gaps.measure(
+        run.metric.of(RunMetrics).op_profile, peers.peers, config=run.label.profile,
+        release=run.label.compiler, threads=peers.threads or 0, run_job=run.job,
+    )[0]  # fmt: skip
+
+
+def _faster_recipe(
+    records: Sequence[Record],
+    found: Sequence[Row],
+    row: Row,
+    known: Mapping[str, str],
+    tool: str,
+    where: pasted.Where,
+) -> list[str]:
+    """Another export of the row's model that is faster here beyond noise (a recipe search's rows;
+    the run's small kNN block took 0.127 ms by `~fx+rewrite` and by `~fx+decompose`), its `advise`
+    command; else the recipes the hints of the model's failures rank before the row's own (the cdist
+    hint's `fx+rewrite`, by matmul, before `fx+decompose`) and not run yet, as `run it:` (a recipe
+    already run, the command being run among them, is never offered again)."""
+    base, current = recipes.split(row.model)
+    part = row.function[len(row.model) :]  # the function of a model of several (`.decode`)
+    same = [o for o in found if recipes.split(o.model)[0] == base and o.function == o.model + part]
+    faster = sorted((o.iree.median, o.iree.text(), o.model) for o in same if o.iree is not None)
+    if row.iree is not None and faster and faster[0][0] * runs_view.NOISE_RATIO < row.iree.median:
+        _, took, model = faster[0]
+        return [f"`{model}` takes {took} here: `{_advise(model, known, tool, where)}` answers for it"]
+    ranked = [
+        f.hint.recipes[: f.hint.recipes.index(current)]
+        for r in records
+        if (r.label.source_model or r.label.model) == base and (f := release_choice.hint(r)) is not None
+        if current in f.hint.recipes
+    ]
+    ran = {recipes.split(r.label.model)[1] for r in records if recipes.split(r.label.model)[0] == base}
+    left = list(dict.fromkeys(recipe for named in ranked for recipe in named if recipe not in ran))
+    route = recipes.route(known.get(row.model, row.model), left, where)
+    return [f"{' or '.join(left)} first in its failure's hint, not run yet: {route}"] if route else []
