@@ -53,7 +53,7 @@ def run(args):
     if args.threads:
         torch.set_num_threads(args.threads)
     spec = base._phase("model", base.load_model, args)
-    measured = base.measure(spec, args, out)
+    measured, _ = base.measure(spec, args, out)  # no traced program to run in torch: see export_model's
     seconds, exporter, function = base._phase("onnx", export_onnx, spec, out / "model.onnx", args.opset)
     info = {
         "factory": args.factory,
