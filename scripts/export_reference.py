@@ -190,14 +190,12 @@ def traced_words(traced, eager, atol, rtol):
         err, _, differs = difference(*(t.detach().to(torch.float64).numpy() for t in (got, ref)), atol, rtol)
         if differs:
             said = f"max abs err {err:.3g} between torch.export's program and eager on output{i}, atol {atol}"
+    if not said:
+        return None
     return (
-        None
-        if not said
-        else (
-            f"the model's forward() computes something else while traced ({said}): a branch on "
-            "torch.compiler.is_compiling() or on tracing state, or random numbers drawn in forward()? IREE "
-            "compiles the traced program"
-        )
+        f"the model's forward() computes something else while traced ({said}): a branch on "
+        "torch.compiler.is_compiling() or on tracing state, or random numbers drawn in forward()? IREE "
+        "compiles the traced program"
     )
 
 
@@ -290,7 +288,7 @@ def measure(spec, args, out):
         findings["changes_state"] = reference.changes_state
     if reference.nonfinite:
         findings["reference_nonfinite"] = reference.nonfinite
-    fields = {
+    return {
         "atol": spec.atol,
         "rtol": spec.rtol,
         "inputs": save_arrays(out / "inputs", "input", as_built),
@@ -301,8 +299,7 @@ def measure(spec, args, out):
         "torch_version": torch.__version__,
         "parameters": sum(p.numel() for p in spec.module.parameters()),
         **findings,
-    }
-    return fields, reference.outputs
+    }, reference.outputs
 
 
 def eager(spec, repetitions, warmup=2):
