@@ -166,21 +166,6 @@ def read_result(path, reference):
     return bits.view(reference.dtype).reshape(reference.shape).to(torch.float64).numpy()
 
 
-def difference(got, ref, atol, rtol):
-    """(max abs err, max |ref|, differs) of float64 arrays, where torch's own value is finite: its
-    NaN or inf is the model's, not IREE's to match; IREE's NaN or inf there differs."""
-    import numpy as np
-
-    checked = np.isfinite(ref)
-    got, ref = got.reshape(ref.shape)[checked], ref[checked]
-    if not ref.size:
-        return 0.0, 0.0, False
-    finite = np.isfinite(got)
-    err = float(np.max(np.abs(got[finite] - ref[finite]))) if finite.any() else float("inf")
-    differs = not finite.all() or not np.allclose(got, ref, rtol=rtol, atol=atol)
-    return err, float(np.max(np.abs(ref))), differs
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     export_model.add_model_arguments(parser)
@@ -228,7 +213,7 @@ def main(argv=None):
     classes = {name: type(m).__name__ for name, m in spec.module.named_modules() if name}
     for i, (label, ref, path) in enumerate(zip(labels, reference, results)):
         ref64 = ref.to(torch.float64).numpy()
-        err, scale, bad = difference(read_result(path, ref), ref64, spec.atol, spec.rtol)
+        err, scale, bad = export_model.difference(read_result(path, ref), ref64, spec.atol, spec.rtol)
         if bad and first is None and not label.startswith("output"):
             first, first_err = label, err
         elif bad and not output_err and label.startswith("output"):

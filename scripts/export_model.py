@@ -24,8 +24,11 @@ of the inputs as built, and those inputs are what inputs/ holds (what IREE is gi
 that changes its input in place is compared on the same inputs and export.json says so
 (`changes_inputs`); torch's NaN or inf outputs are named (`reference_nonfinite`) and left unchecked,
 and a model none of whose outputs is finite, or that returns a Python number among them, is the
-model's failure. A tensor of a dtype numpy lacks (bfloat16, float8) is saved as its raw bits (a
-void dtype of its width, which IREE's tools read as that type) with the dtype named in export.json.
+model's failure. The program torch.export traced, which IREE is given, is run once in torch on the
+same inputs (`check_traced`): one whose outputs are not eager's within the model's tolerance (a
+branch on torch.compiler.is_compiling()) is the model's failure too. A tensor of a dtype numpy
+lacks (bfloat16, float8) is saved as its raw bits (a void dtype of its width, which IREE's tools read
+as that type) with the dtype named in export.json.
 
 While it runs, .phase in DIR names the phase last entered: if the process is ended from outside (the
 model killing it, or this worker's supervisor), the export stage knows whose code was running.
@@ -42,6 +45,7 @@ the export itself complete and used.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import importlib.util
 import inspect
@@ -93,6 +97,7 @@ from export_reference import (  # noqa: F401
     changed_state,
     copy_tensors,
     cpu_summary,
+    difference,
     dtype_name,
     eager,
     eager_cpu,
@@ -108,6 +113,7 @@ from export_reference import (  # noqa: F401
     summary,
     tensor_outputs,
     torch_threads,
+    traced_words,
     wait_for_quiet,
     warm_up,
 )  # fmt: skip
@@ -272,6 +278,49 @@ def save_text(exported, path, nodes=None):
         mlir_where.save(exported.mlir_module, Path(path), nodes)
 
 
+@contextlib.contextmanager
+def traced_program():
+    """For the block, torch.export.export keeps the first program it makes (turbine's, or the fx
+    route's: what IREE is given), for `check_traced` to run. Empty where it made none."""
+    import torch
+
+    real, kept = getattr(getattr(torch, "export", None), "export", None), []
+    if real is None:  # a torch without torch.export: nothing traced to check
+        yield kept
+        return
+
+    def keeping(*args, **kwargs):
+        program = real(*args, **kwargs)
+        kept[:] = kept or [program]
+        return program
+
+    torch.export.export = keeping
+    try:
+        yield kept
+    finally:
+        torch.export.export = real
+
+
+def check_traced(traced, spec, as_built, reference):
+    """The traced program (`traced_program`) run in torch on the inputs as built, against the eager
+    reference: a model that computes something else while traced is the model's failure, never
+    IREE's mismatch. export.json's `traced_check`: its seconds, or why it was not run."""
+    import torch
+
+    if not traced:  # turbine before torch.export (shark-turbine's dynamo.export): nothing kept
+        return {"unchecked": "no torch.export program was made"}
+    start = time.perf_counter()
+    try:
+        with torch.no_grad():
+            outputs = flat_outputs(traced[0].module()(*copy_tensors(as_built)))
+    except Exception as exc:  # noqa: BLE001 - torch cannot run its own program: no verdict either way
+        return {"unchecked": f"{type(exc).__name__}: {exc}"[:400]}
+    words = traced_words(outputs, reference, spec.atol, spec.rtol)
+    if words:
+        raise ModelFinding(words)
+    return {"seconds": round(time.perf_counter() - start, 4)}
+
+
 def importer_version():
     """The IREE compiler package in this environment (turbine's torch importer lives there)."""
     from importlib import metadata
@@ -294,16 +343,19 @@ def run(args):
         torch.set_num_threads(args.threads)
 
     spec = _phase("model", load_model, args)
-    measured = measure(spec, args, out)
+    measured, reference = measure(spec, args, out)
+    as_built = copy_tensors(spec.inputs)
     aot, aot_module = _phase("import", import_aot)
-    seconds, bytecode_error = _phase(
-        "export", export, aot, spec, out / "model.mlir", args.bytecode, args.modules
-    )
+    with traced_program() as traced:
+        seconds, bytecode_error = _phase(
+            "export", export, aot, spec, out / "model.mlir", args.bytecode, args.modules
+        )
     info = {
         "factory": args.factory,
         "model_function": args.function,
         "function": "main",  # the name turbine gives an exported forward
         **measured,
+        "traced_check": _phase("eager", check_traced, traced, spec, as_built, reference),
         "seconds": seconds,
         "aot_module": aot_module,
         "importer": importer_version(),

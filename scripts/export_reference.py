@@ -158,6 +158,47 @@ def restore_state(module, before):
                 tensor.copy_(saved)  # one whose shape it changed: named, exported as left
 
 
+def difference(got, ref, atol, rtol):
+    """(max abs err, max |ref|, differs) of float64 arrays, as the run checks IREE's against torch's
+    (bundle_runner/arrays.py `compare`): where torch's own value is finite (its NaN or inf is the
+    model's, not IREE's to match; IREE's NaN or inf there differs), within atol and rtol."""
+    import numpy as np
+
+    checked = np.isfinite(ref)
+    got, ref = got.reshape(ref.shape)[checked], ref[checked]
+    if not ref.size:
+        return 0.0, 0.0, False
+    finite = np.isfinite(got)
+    err = float(np.max(np.abs(got[finite] - ref[finite]))) if finite.any() else float("inf")
+    differs = not finite.all() or not np.allclose(got, ref, rtol=rtol, atol=atol)
+    return err, float(np.max(np.abs(ref))), differs
+
+
+def traced_words(traced, eager, atol, rtol):
+    """Why the outputs of the model's traced program (torch.export's: what IREE compiles) are not its
+    eager ones, checked as the run checks IREE's (`difference`); None when they agree. A model that
+    computes something else while traced was stored as IREE's mismatch: it is the model's answer."""
+    import torch
+
+    said = f"{len(traced)} outputs where eager returns {len(eager)}" if len(traced) != len(eager) else ""
+    for i, (got, ref) in enumerate(zip(traced, eager)):
+        if said:
+            break
+        if got.shape != ref.shape:
+            said = f"output{i} of shape {tuple(got.shape)} where eager's is {tuple(ref.shape)}"
+            continue
+        err, _, differs = difference(*(t.detach().to(torch.float64).numpy() for t in (got, ref)), atol, rtol)
+        if differs:
+            said = f"max abs err {err:.3g} between torch.export's program and eager on output{i}, atol {atol}"
+    if not said:
+        return None
+    return (
+        f"the model's forward() computes something else while traced ({said}): a branch on "
+        "torch.compiler.is_compiling() or on tracing state, or random numbers drawn in forward()? IREE "
+        "compiles the traced program"
+    )
+
+
 class Reference:
     """torch's answer: the model's first call, on a copy of the inputs as built."""
 
@@ -221,8 +262,9 @@ def warm_up(spec, args, as_built):
 def measure(spec, args, out):
     """The eager side every export worker shares: the reference (`warm_up`), the timings (each call on
     a copy of the inputs as built, so a model that changes its input changes only that copy), the
-    inputs as built and the reference saved in `out`. Returns export.json's fields for them; leaves
-    `spec.inputs` a fresh copy of the inputs as built, for the export to trace."""
+    inputs as built and the reference saved in `out`. Returns export.json's fields for them and the
+    reference's outputs; leaves `spec.inputs` a fresh copy of the inputs as built, for the export to
+    trace."""
     import torch
 
     as_built = copy_tensors(spec.inputs)
@@ -257,7 +299,7 @@ def measure(spec, args, out):
         "torch_version": torch.__version__,
         "parameters": sum(p.numel() for p in spec.module.parameters()),
         **findings,
-    }
+    }, reference.outputs
 
 
 def eager(spec, repetitions, warmup=2):

@@ -135,3 +135,58 @@ def test_a_spec_with_a_wrong_tolerance_names_the_value_not_the_class(torch) -> N
     with pytest.raises(TypeError, match=r"build\(\) returned str; expected a ModelSpec"):
         em.check_spec("not a spec", "build")
     assert em.check_spec(ModelSpec(module=module, inputs=(x,), atol=0, rtol=1e-4), "build").atol == 0
+
+
+@pytest.mark.torch
+@pytest.mark.heavy
+def test_a_model_that_computes_otherwise_while_traced_is_its_own_finding(torch) -> None:
+    """Issue 85 item 5: a forward() that branches on torch.compiler.is_compiling() was stored as IREE's
+    numeric mismatch. The program torch.export made (what IREE is given) is run in torch against eager,
+    held to the run's tolerance; the honest model passes, and no program kept is no verdict."""
+
+    class Sly(torch.nn.Module):
+        def forward(self, x):  # type: ignore[no-untyped-def]
+            return x + 1.0 if torch.compiler.is_compiling() else x * 2.0
+
+    x = torch.tensor([[1.0, -2.0], [3.0, 0.5]])
+    for model, differs in [(Sly(), True), (torch.nn.Linear(2, 2), False)]:
+        spec = Spec(model, x)
+        reference = em.reference_call(spec, em.copy_tensors((x,))).outputs
+        with em.traced_program() as traced:
+            torch.export.export(model, (x,))
+            torch.export.export(torch.nn.Identity(), (x,))  # a second program (--modules'): not kept
+        assert len(traced) == 1
+        if differs:
+            said = r"^the model's forward\(\) computes something else while traced \(max abs err 3 between "
+            said += r"torch.export's program and eager on output0, atol 1e-05\): a branch on torch.compiler"
+            with pytest.raises(em.ModelFinding, match=said):
+                em.check_traced(traced, spec, (x,), reference)
+        else:
+            assert set(em.check_traced(traced, spec, (x,), reference)) == {"seconds"}
+    assert em.check_traced([], spec, (x,), reference) == {"unchecked": "no torch.export program was made"}
+    assert torch.export.export.__name__ == "export"  # torch's own again after the block
+
+
+@pytest.mark.torch
+@pytest.mark.heavy
+def test_the_traced_check_holds_outputs_as_the_run_holds_irees(torch) -> None:
+    """`traced_words`: eager's own NaN is not compared, the traced one's NaN where eager is finite
+    differs, within atol/rtol agrees; another shape or count of outputs is said."""
+    eager = [torch.tensor([float("nan"), 1.0, 4.0])]
+    assert em.traced_words([torch.tensor([0.0, 1.0, 4.00001])], eager, 1e-4, 1e-5) is None
+    said = em.traced_words([torch.tensor([0.0, float("nan"), 4.0])], eager, 1e-4, 1e-5)
+    assert said is not None and "(max abs err 0 between" in said
+    assert "(max abs err 0.5 between torch.export's program and eager on output1, atol 0.1)" in str(
+        em.traced_words([torch.ones(2), torch.zeros(1)], [torch.ones(2), torch.full((1,), 0.5)], 0.1, 0.0)
+    )
+    assert "(output0 of shape (3,) where eager's is (2,))" in str(
+        em.traced_words([torch.ones(3)], [torch.ones(2)], 1, 1)
+    )
+    assert "(2 outputs where eager returns 1)" in str(
+        em.traced_words([torch.ones(1)] * 2, [torch.ones(1)], 1, 1)
+    )
+    bf16 = torch.ones(2, dtype=torch.bfloat16)
+    assert (
+        em.traced_words([bf16], [bf16 * 2], 1e-2, 1e-2) is not None
+        and em.traced_words([bf16], [bf16], 0, 0) is None
+    )
