@@ -42,13 +42,14 @@ from iree_matrix.core.hashing import file_sha256
 from iree_matrix.core.model.metrics.kernel import KernelMetrics
 from iree_matrix.core.model.records import Labels
 from iree_matrix.core.model.results import Record, Status
-from iree_matrix.core.model.store import Store
+from iree_matrix.core.model.store import Entry, Store
 from iree_matrix.core.shipped import scripts_dir
 from iree_matrix.core.system import host
 from iree_matrix.iree import targets, versions
 from iree_matrix.kernel.kernels import profile_label, split_profile_label
 from iree_matrix.matrix import wheelhouse
 from iree_matrix.matrix.plan import Job, Plan
+from iree_matrix.stages import artifacts
 from iree_matrix.stages.artifacts import EXPORT_INFO, INPUTS, KERNEL_OBJECTS, MODULE, REFERENCE, TOOLS
 
 logger = console.logger(__name__)
@@ -120,11 +121,8 @@ def cells(
         if why is None and (record is None or record.status is not Status.OK):
             why = f"its compile {'did not run' if record is None else 'ended ' + repr(record.status.value)}"
         export_id = next((d for d in job.deps if d.startswith("export:")), "")
-        export = latest.get(export_id)
         entry = store.get("compile", record.key) if why is None and record is not None else None
-        source = (
-            store.get("export", export.key) if export is not None and export.status is Status.OK else None
-        )
+        source = _entry(store, "export", latest.get(export_id))
         if why is None and (entry is None or source is None):
             why = "its module or export is not in the store (run again)"
         if why is not None or entry is None or source is None:
@@ -163,10 +161,15 @@ def _plugin_job(run: Optional[Job]) -> Optional[str]:
     return next((d for d in run.deps if d.startswith("kernel:")), None) if run is not None else None
 
 
+def _entry(store: Store, stage: str, record: Optional[Record]) -> Optional[Entry]:
+    """The store entry of a job's latest record, when it succeeded."""
+    return store.get(stage, record.key) if record is not None and record.status is Status.OK else None
+
+
 def _plugin(kernel: str, latest: Mapping[str, Record], store: Store) -> Optional[Path]:
     """That kernel job's plugin: in its entry's objects/, the file of the digest its record gives."""
     record = latest.get(kernel)
-    entry = store.get("kernel", record.key) if record is not None and record.status is Status.OK else None
+    entry = _entry(store, "kernel", record)
     if record is None or entry is None or not KERNEL_OBJECTS.of(entry).is_dir():
         return None
     sha = record.metric.of(KernelMetrics).object_sha256
@@ -265,11 +268,7 @@ def source_tools(
     ):
         job = f"runtime-build:{release}/{machine}"
         record = latest.get(job)
-        entry = (
-            store.get("runtime-build", record.key)
-            if record is not None and record.status is Status.OK
-            else None
-        )
+        entry = _entry(store, "runtime-build", record)
         if entry is None:
             said = (
                 "did not run"
@@ -385,13 +384,9 @@ def _cell_row(cell: BundledRun, files: Mapping[str, Path], digests: Mapping[str,
         "module_sha256": digests[module],
         "module_bytes": files[module].stat().st_size,
         "compile_key": cell.compile_key,
-        "export": f"exports/{cell.export_key[:16]}",
+        **_export_io(cell),
         "function": str(info.get("function") or "main"),
-        "inputs": sorted(p.name for p in (cell.export / INPUTS.path).glob("*.npy")),
-        "references": sorted(p.name for p in (cell.export / REFERENCE.path).glob("*.npy")),
-        "atol": info.get("atol"),
-        "rtol": info.get("rtol"),
-        "io_sha256": _io_digest(cell),
+        "io_sha256": artifacts.export_digests(cell.export)["io_sha256"],
         # Each array's dtype and shape as the export described it: a dtype numpy lacks
         # (bfloat16) is saved as raw bits (`saved_as`), which the runner decodes by this.
         "arrays": {"inputs": info.get("inputs") or [], "outputs": info.get("outputs") or []},
@@ -411,11 +406,7 @@ def _runtime_rows(
     return [
         {
             "kind": "wheel",
-            "release": w.release,
-            "distribution": w.distribution,
-            "version": w.version,
-            "python": w.python,
-            "machine": w.machine,
+            **_fields(w),
             "wheels": [f"runtime/{p.name}" for p in w.files],
             "sha256": digests[f"runtime/{w.files[0].name}"],
         }
@@ -423,12 +414,7 @@ def _runtime_rows(
     ] + [
         {
             "kind": "tools",
-            "release": t.release,
-            "machine": t.machine,
-            "elf_machine": t.elf_machine,
-            "build_key": t.build_key,
-            "stripped": t.stripped,
-            "qemu_cpu": t.qemu_cpu,
+            **_fields(t),
             "tools": {p.name: f"{t.folder}/{p.name}" for p in t.files},
             "tools_sha256": {p.name: digests[f"{t.folder}/{p.name}"] for p in t.files},
             "sha256": digests[f"{t.folder}/{t.files[0].name}"],  # iree-run-module's: the record's runtime
@@ -437,10 +423,21 @@ def _runtime_rows(
     ]
 
 
-def _io_digest(cell: BundledRun) -> str:
-    from iree_matrix.stages.artifacts import export_digests
+def _fields(runtime: Wheel | Tools) -> dict[str, Any]:
+    """A runtime's fields as its manifest row names them (its files are listed by bundle path)."""
+    return {f.name: getattr(runtime, f.name) for f in dataclasses.fields(runtime) if f.name != "files"}
 
-    return export_digests(cell.export)["io_sha256"]
+
+def _export_io(cell: BundledRun) -> dict[str, Any]:
+    """A cell's export as the runner checks against it: its folder, arrays and tolerance."""
+    info = json.loads((cell.export / EXPORT_INFO.path).read_text())
+    return {
+        "export": f"exports/{cell.export_key[:16]}",
+        "inputs": sorted(p.name for p in (cell.export / INPUTS.path).glob("*.npy")),
+        "references": sorted(p.name for p in (cell.export / REFERENCE.path).glob("*.npy")),
+        "atol": info.get("atol"),
+        "rtol": info.get("rtol"),
+    }
 
 
 def size_of(files: Mapping[str, Path]) -> int:
@@ -623,21 +620,13 @@ def sittings(
             "arms": arms,
         }
         peer = peers.get((model, function))
-        record = latest.get(peer.id) if peer is not None else None
-        entry = store.get("peer", record.key) if record is not None and record.status is Status.OK else None
+        entry = _entry(store, "peer", latest.get(peer.id) if peer is not None else None)
         if entry is not None and (entry.path / "model.onnx").is_file():
             base = f"peers/{entry.record.key[:16]}"
             for name in ("model.onnx", "model.onnx.data"):
                 if (entry.path / name).is_file():
                     files[f"{base}/{name}"] = entry.path / name
-            export = f"exports/{cells_[0].export_key[:16]}"
-            info = json.loads((cells_[0].export / EXPORT_INFO.path).read_text())
-            sitting["onnx"] = {
-                "model": f"{base}/model.onnx", "export": export,
-                "inputs": sorted(p.name for p in (cells_[0].export / INPUTS.path).glob("*.npy")),
-                "references": sorted(p.name for p in (cells_[0].export / REFERENCE.path).glob("*.npy")),
-                "atol": info.get("atol"), "rtol": info.get("rtol"),
-            }  # fmt: skip
+            sitting["onnx"] = {"model": f"{base}/model.onnx", **_export_io(cells_[0])}
         torch = torch_spec(model, function, cells_[0], files) if "onnx" in sitting else {}
         if torch:  # a reference model: torch eager can build it there
             sitting["torch"] = torch
@@ -664,13 +653,8 @@ def torch_spec(model: str, function: str, cell: Any, files: dict[str, Path]) -> 
         return {}
     for path in sorted(models.glob("*.py")):
         files[f"torch/models/{path.name}"] = path
-    info = json.loads((cell.export / EXPORT_INFO.path).read_text())
     return {
-        "export": f"exports/{cell.export_key[:16]}",
-        "inputs": sorted(p.name for p in (cell.export / INPUTS.path).glob("*.npy")),
-        "references": sorted(p.name for p in (cell.export / REFERENCE.path).glob("*.npy")),
-        "atol": info.get("atol"),
-        "rtol": info.get("rtol"),
+        **_export_io(cell),
         "root": "torch",
         "module": f"models.{source.stem}",
         "function": function,

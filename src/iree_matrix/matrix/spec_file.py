@@ -28,7 +28,6 @@ from iree_matrix.matrix.spec import (
     AXES,
     FORMS,
     SAME,
-    Benchmark,
     Cell,
     MatrixSpec,
     lowering_compiler,
@@ -170,7 +169,7 @@ def _parse(
     if models:
         known.base = Path.cwd()
         axes["models"] = _canonical(
-            "models", [_checked("models", m, "--model", where, known) for m in models], known
+            "models", [_check_value("models", m, "--model", where, known) for m in models], known
         )
         known.base = path.parent
     axes["runtime"] = _runtime_values(data, "runtime", where, known)
@@ -206,8 +205,14 @@ def _parse(
         # The profiles the cells use, and every one the file defines (`tune --profiles` may pick it).
         profiles={**{name: profiles[name] for name in sorted({c.profile for c in unique})}, **own_profiles},
         timeouts=spec_tables.parse_timeouts(data.get("timeouts", {}), where),
-        benchmark=_benchmark(data.get("benchmark", {}), unique, known, where, checked=not models),
-        description=_description(data, "description"),
+        # The opt-in globs checked against the cells' functions and profiles, but not under --model,
+        # which replaces the models the file's globs were written for.
+        benchmark=spec_tables.parse_benchmark(
+            data.get("benchmark", {}),
+            where,
+            None if models else spec_tables.function_profiles(unique, known.refs, known.profiles),
+        ),
+        description=str(data.get("description", "")),
         images=spec_tables.parse_images(data.get("images", {}), where),
         models={name: known.refs[name] for name in sorted({c.model for c in unique})},
         weights=_parse_weights(data.get("weights", {}), where, known),
@@ -221,10 +226,6 @@ def _parse(
         limits=spec_tables.parse_limits(data.get("limits", {}), where),
         kernels=kernels,
     )
-
-
-def _description(table: Mapping[str, Any], key: str) -> str:
-    return str(table.get(key.rpartition(".")[2], ""))
 
 
 @dataclasses.dataclass
@@ -261,9 +262,10 @@ class _Known:
         return self.by_text[text]
 
 
-def _check_value(axis: str, value: str, key: str, where: _Where, known: _Known) -> None:
+def _check_value(axis: str, value: str, key: str, where: _Where, known: _Known) -> str:
+    """`value` of `axis`, checked."""
     if axis == "torch" and value in torch_ranges.MODES:
-        return
+        return value
     if axis == "forms" and value not in FORMS and lowering_compiler(value) is not None:
         lowering = lowering_compiler(value) or ""
         if not versions.is_valid(lowering):
@@ -306,6 +308,7 @@ def _check_value(axis: str, value: str, key: str, where: _Where, known: _Known) 
             value,
             f"unknown profile (known: {', '.join(known.profiles)}; define more under [profile.NAME])",
         )
+    return value
 
 
 def _axis_values(data: Mapping[str, Any], axis: str, where: _Where, known: _Known) -> list[str]:
@@ -313,11 +316,6 @@ def _axis_values(data: Mapping[str, Any], axis: str, where: _Where, known: _Know
         return list(_AXIS_DEFAULTS[axis])
     values = _as_list(data[axis], axis, where)
     return _canonical(axis, _expanded(axis, values, axis, where, known), known)
-
-
-def _checked(axis: str, value: str, key: str, where: _Where, known: _Known) -> str:
-    _check_value(axis, value, key, where, known)
-    return value
 
 
 def _expanded(axis: str, values: Sequence[str], key: str, where: _Where, known: _Known) -> list[str]:
@@ -410,14 +408,11 @@ def _parse_interpreters(table: Any, where: _Where) -> dict[str, str]:
     """`[interpreters]`: the interpreter for a Python version (venv backend); relative to the file."""
     out = {}
     for python, interpreter in table.items():
+        key = f"interpreters.{python}"
         if not _PYTHON_RE.fullmatch(python):
-            raise where.error(
-                f"interpreters.{python}", interpreter, 'keys are Python versions such as "3.10"'
-            )
+            raise where.error(key, interpreter, 'keys are Python versions such as "3.10"')
         if not interpreter.strip():
-            raise where.error(
-                f"interpreters.{python}", interpreter, "expected the path of a python executable"
-            )
+            raise where.error(key, interpreter, "expected the path of a python executable")
         out[python] = str((where.path.parent / interpreter).expanduser())
     return out
 
@@ -509,7 +504,7 @@ def _check_flags(
     the matrix its `releases` admit, a profile against the compilers of the cells that use it."""
     compilers = sorted({c.compiler for c in cells}, key=versions.release_order)
     for name, profile in own.items():
-        key = f"search.knobs.{name}" if name in knobs else f"profile.{name}"
+        key = _key(name, knobs)
         used_by = (
             compilers
             if name in knobs
@@ -536,6 +531,10 @@ def _check_flags(
     _check_cpus(cells, own, knobs, where)
 
 
+def _key(name: str, knobs: Sequence[str]) -> str:
+    return f"search.knobs.{name}" if name in knobs else f"profile.{name}"
+
+
 def _check_cpus(
     cells: Sequence[Cell], own: Mapping[str, Profile], knobs: Sequence[str], where: _Where
 ) -> None:
@@ -557,15 +556,7 @@ def _check_cpus(
                 f'in arch (arch = ["{elsewhere[0]}:{profile.target_cpu}"]), or leave target_cpu out'
             )
         if why is not None:
-            key = f"search.knobs.{name}" if name in knobs else f"profile.{name}"
-            raise where.error(f"{key}.target_cpu", profile.target_cpu, why)
-
-
-def _benchmark(table: Any, cells: Sequence[Cell], known: _Known, where: _Where, checked: bool) -> Benchmark:
-    """`[benchmark]`; its opt-in globs checked against the cells' functions and profiles, but not under
-    --model, which replaces the models the file's globs were written for."""
-    units = spec_tables.function_profiles(cells, known.refs, known.profiles) if checked else None
-    return spec_tables.parse_benchmark(table, where, units)
+            raise where.error(f"{_key(name, knobs)}.target_cpu", profile.target_cpu, why)
 
 
 def _plain_x86_64(arch: str) -> bool:
@@ -583,12 +574,9 @@ def _parse_profiles(table: Any, where: _Where, section: str = "profile") -> dict
         key = f"{section}.{name}"
         if not _NAME_RE.fullmatch(name) or COMBINE in name:
             raise where.error(section, name, _NAME_RULE + " (and no '+': it joins knobs)")
-        target_cpu = body.get("target_cpu", "host")
-        opt_level = body.get("opt_level")
+        opt_level, wanted = body.get("opt_level"), body.get("releases", "")
         if opt_level is not None and opt_level not in OPT_LEVELS:
             raise where.error(f"{key}.opt_level", opt_level, f"expected one of {', '.join(OPT_LEVELS)}")
-        flags, needs, pairs = body.get("flags", []), body.get("needs", []), body.get("pairs", [])
-        group, wanted = body.get("group", ""), body.get("releases", "")
         try:
             SpecifierSet(wanted)
         except InvalidSpecifier:
@@ -597,14 +585,14 @@ def _parse_profiles(table: Any, where: _Where, section: str = "profile") -> dict
             ) from None
         profiles[name] = Profile(
             name=name,
-            target_cpu=target_cpu or None,
+            target_cpu=body.get("target_cpu", "host") or None,
             opt_level=opt_level,
-            flags=tuple(flags),
-            description=_description(body, f"{key}.description"),
-            needs=tuple(needs),
-            group=group,
+            flags=tuple(body.get("flags", [])),
+            description=str(body.get("description", "")),
+            needs=tuple(body.get("needs", [])),
+            group=body.get("group", ""),
             releases=wanted,
-            pairs=tuple(pairs),
+            pairs=tuple(body.get("pairs", [])),
         )
     for name, profile in profiles.items():  # a pair names a knob there is (built in or the file's)
         unknown = [k for k in profile.pairs if k not in profiles and k not in BUILTIN_PROFILES]
