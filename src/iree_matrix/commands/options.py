@@ -443,8 +443,8 @@ def add_matrix_options(m: argparse.ArgumentParser, default_matrix: str) -> None:
     MATRIX.add(m, help=f"matrix file (default: matrix/{default_matrix})")
     for option in (SELECT, LIST, STRICT, REFRESH_RELEASES, JOBS, BACKEND, UNSANDBOXED, RETRY_FAILED, RETIME):
         option.add(m)
-    for option in (WAIT, TIMEOUT, RUNTIME_DIR, ARMV6_RUNTIME, IREE_SOURCE, MODEL, KERNEL, RESULTS_DIR, CACHE):
-        option.add(m)
+    for then in (WAIT, TIMEOUT, RUNTIME_DIR, ARMV6_RUNTIME, IREE_SOURCE, MODEL, KERNEL, RESULTS_DIR, CACHE):
+        then.add(m)
     # `--results-dir`'s default (runs/<matrix file name>) depends on `--matrix`: `plan_settings`
     # completes it from this, once, so no command reads it before it is known.
     m.set_defaults(default_matrix=default_matrix)
