@@ -14,6 +14,7 @@ watchdog (`watchdog.py`) kills what they started and removes the containers.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import dataclasses
@@ -380,10 +381,8 @@ def _collect(
             if terminating is None and ended is None and deadline is not None:
                 wait = max(0.0, min(wait, deadline - now))
             if not selector.get_map():  # both closed, the process not ended yet: wait for it
-                try:
+                with contextlib.suppress(subprocess.TimeoutExpired):
                     proc.wait(timeout=wait)
-                except subprocess.TimeoutExpired:
-                    pass
                 continue
             for key, _ in selector.select(wait):
                 data = os.read(key.fd, 1 << 16)
@@ -530,10 +529,8 @@ def kill_all() -> None:
         proc.tree.signal(signal.SIGTERM)
     end = time.monotonic() + _TERM_GRACE
     for proc in procs:
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=max(0.0, end - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            pass
     for proc in procs:
         proc.tree.kill()
 
@@ -554,10 +551,8 @@ def _end_tree(pgid: int, tree: process_tree.Tree) -> int:
     ends too, rather than write into the store after the stage is over; then the watchdog can
     forget it. How many processes were left."""
     left = tree.close()
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):  # the usual case: nothing left
         os.killpg(pgid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass  # the usual case: nothing left
     _watchdog.send("-pg", pgid)
     _watchdog.send("-tree", tree.token)
     return left
