@@ -29,28 +29,25 @@ import tarfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Optional
+from typing import Any, Optional
 
 from iree_matrix import __version__, bundle_runner
 from iree_matrix.core import console
 from iree_matrix.core.atomic_files import write_atomically
 from iree_matrix.core.cache_layout import CacheLayout
-from iree_matrix.core.errors import UserError
 from iree_matrix.core.hashing import file_sha256
 from iree_matrix.core.model.metrics.kernel import KernelMetrics
 from iree_matrix.core.model.records import Labels
 from iree_matrix.core.model.results import Record, Status
-from iree_matrix.core.model.store import Entry, Store
+from iree_matrix.core.model.store import Store
 from iree_matrix.core.shipped import scripts_dir
 from iree_matrix.core.system import host
+from iree_matrix.execution.bundle_runtimes import BundleError, Tools, Wheel, Where, stored
 from iree_matrix.iree import targets, versions
 from iree_matrix.kernel.kernels import profile_label, split_profile_label
 from iree_matrix.matrix.plan import Job, Plan
 from iree_matrix.stages import artifacts
 from iree_matrix.stages.artifacts import EXPORT_INFO, INPUTS, KERNEL_OBJECTS, MODULE, REFERENCE
-
-if TYPE_CHECKING:
-    from iree_matrix.execution.bundle_runtimes import Tools, Wheel
 
 logger = console.logger(__name__)
 
@@ -60,25 +57,6 @@ RUNNER = "run.py"  # bundle_runner's LAUNCHER: what users run
 RUNNER_PACKAGE = "bundle_runner"  # beside it: the runner itself, iree_matrix/bundle_runner's files
 SCHEMA = 1  # the manifest's; bundle_runner/base.py MANIFEST_SCHEMA reads exactly this
 CPU_DEVICE = "local-sync"  # the calling thread only: its CPU time is the call's
-
-
-class BundleError(UserError):
-    """A bundle that cannot be made as asked: one line, exit 2."""
-
-
-@dataclasses.dataclass(frozen=True)
-class Where:
-    """The machine a bundle is for: the Pythons whose runtime wheels it carries, and the
-    architecture of its CPU (a GPU target's modules run on that CPU's runtime)."""
-
-    pythons: tuple[str, ...]
-    machine: str
-
-    @classmethod
-    def here(cls) -> Where:
-        import platform
-
-        return cls((".".join(platform.python_version_tuple()[:2]),), targets.host_arch())
 
 
 @dataclasses.dataclass(frozen=True)
@@ -159,11 +137,6 @@ def _plugin_job(run: Optional[Job]) -> Optional[str]:
     """The kernel job whose plugin a cell's run loads: a run depends on one only for a plugin
     kernel (stages/run.py; an embedded kernel's object is in the module)."""
     return next((d for d in run.deps if d.startswith("kernel:")), None) if run is not None else None
-
-
-def stored(store: Store, stage: str, record: Optional[Record]) -> Optional[Entry]:
-    """The store entry of a job's latest record, when it succeeded."""
-    return store.get(stage, record.key) if record is not None and record.status is Status.OK else None
 
 
 def _plugin(kernel: str, latest: Mapping[str, Record], store: Store) -> Optional[Path]:

@@ -8,19 +8,50 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Protocol
 
 from iree_matrix.bundle_runner import tools as runner_tools
 from iree_matrix.core import console
 from iree_matrix.core.cache_layout import CacheLayout
-from iree_matrix.core.model.results import Record
-from iree_matrix.core.model.store import Store
-from iree_matrix.execution.bundle import BundledRun, BundleError, Where, stored
+from iree_matrix.core.errors import UserError
+from iree_matrix.core.model.results import Record, Status
+from iree_matrix.core.model.store import Entry, Store
 from iree_matrix.iree import targets, versions
 from iree_matrix.matrix import wheelhouse
 from iree_matrix.stages.artifacts import TOOLS
 
 logger = console.logger(__name__)
+
+
+class BundleError(UserError):
+    """A bundle that cannot be made as asked: one line, exit 2."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Where:
+    """The machine a bundle is for: the Pythons whose runtime wheels it carries, and the
+    architecture of its CPU (a GPU target's modules run on that CPU's runtime)."""
+
+    pythons: tuple[str, ...]
+    machine: str
+
+    @classmethod
+    def here(cls) -> Where:
+        import platform
+
+        return cls((".".join(platform.python_version_tuple()[:2]),), targets.host_arch())
+
+
+class _Cell(Protocol):  # execution/bundle.py's BundledRun, as far as its runtime goes
+    @property
+    def runtime(self) -> str: ...
+    @property
+    def machine(self) -> str: ...
+
+
+def stored(store: Store, stage: str, record: Optional[Record]) -> Optional[Entry]:
+    """The store entry of a job's latest record, when it succeeded."""
+    return store.get(stage, record.key) if record is not None and record.status is Status.OK else None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,7 +67,7 @@ class Wheel:
     files: tuple[Path, ...]  # the runtime's own wheel first
 
 
-def wheels(found: Sequence[BundledRun], where: Where, cache: Path) -> list[Wheel]:
+def wheels(found: Sequence[_Cell], where: Where, cache: Path) -> list[Wheel]:
     """IREE's runtime wheel for every (release, Python, machine) the cells need, from the wheelhouse
     (resolved and downloaded once, as every environment's packages are)."""
     house = wheelhouse.Wheelhouse(CacheLayout(cache).wheelhouse)
@@ -83,7 +114,7 @@ class Tools:
 
 
 def source_tools(
-    found: Sequence[BundledRun], latest: Mapping[str, Record], store: Store, cache: Path
+    found: Sequence[_Cell], latest: Mapping[str, Record], store: Store, cache: Path
 ) -> list[Tools]:
     """The source-built runtime's tools for every (runtime value, arch) the cells run on: the
     runtime-build job's store entry (built by this bundle's plan, or found stored), stripped into

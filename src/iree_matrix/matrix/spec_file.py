@@ -28,6 +28,7 @@ from iree_matrix.matrix.spec import (
     AXES,
     FORMS,
     SAME,
+    Benchmark,
     Cell,
     MatrixSpec,
     lowering_compiler,
@@ -205,13 +206,7 @@ def _parse(
         # The profiles the cells use, and every one the file defines (`tune --profiles` may pick it).
         profiles={**{name: profiles[name] for name in sorted({c.profile for c in unique})}, **own_profiles},
         timeouts=spec_tables.parse_timeouts(data.get("timeouts", {}), where),
-        # The opt-in globs checked against the cells' functions and profiles, but not under --model,
-        # which replaces the models the file's globs were written for.
-        benchmark=spec_tables.parse_benchmark(
-            data.get("benchmark", {}),
-            where,
-            None if models else spec_tables.function_profiles(unique, known.refs, known.profiles),
-        ),
+        benchmark=_benchmark(data.get("benchmark", {}), unique, known, where, checked=not models),
         description=str(data.get("description", "")),
         images=spec_tables.parse_images(data.get("images", {}), where),
         models={name: known.refs[name] for name in sorted({c.model for c in unique})},
@@ -498,6 +493,13 @@ def _check_cpus(
             )
         if why is not None:
             raise where.error(f"{_key(name, knobs)}.target_cpu", profile.target_cpu, why)
+
+
+def _benchmark(table: Any, cells: Sequence[Cell], known: _Known, where: _Where, checked: bool) -> Benchmark:
+    """`[benchmark]`; its opt-in globs checked against the cells' functions and profiles, but not under
+    --model, which replaces the models the file's globs were written for."""
+    units = spec_tables.function_profiles(cells, known.refs, known.profiles) if checked else None
+    return spec_tables.parse_benchmark(table, where, units)
 
 
 def _plain_x86_64(arch: str) -> bool:

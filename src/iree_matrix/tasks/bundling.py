@@ -16,7 +16,8 @@ from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.records import Labels
 from iree_matrix.core.model.results import Record, ResultsLog, folder_log
 from iree_matrix.core.model.store import Store
-from iree_matrix.execution.bundle import BundledRun, Where
+from iree_matrix.execution.bundle import BundledRun
+from iree_matrix.execution.bundle_runtimes import Where
 from iree_matrix.execution.workflow import Loaded, PlanSettings, listed_settings, load_plan
 from iree_matrix.findings import gap as gaps
 from iree_matrix.findings import load_windows

@@ -38,6 +38,7 @@ from iree_matrix.core.errors import EnvironmentFault, StageFailure
 from iree_matrix.core.system import bubblewrap, landlock, process_tree, shm_namespace
 from iree_matrix.core.system.process_output import Capture, environment_fault, excerpt, flag_output
 from iree_matrix.core.system.process_request import ProcessRequest
+from iree_matrix.core.system.process_tree import Limits
 
 logger = console.logger(__name__)
 
@@ -202,6 +203,12 @@ class _Popen(subprocess.Popen[bytes]):
         return pid, status
 
 
+def _shm_size(limits: Limits) -> int:
+    """A private /dev/shm's size: the command's memory limit (its pages are charged to its memory), else
+    half the machine's, as a host's /dev/shm."""
+    return limits.memory or process_tree.machine_memory() // 2
+
+
 def format_command(argv: Sequence[str]) -> str:
     return " ".join(shlex.quote(str(a)) for a in argv)
 
@@ -267,9 +274,7 @@ def _run(
                 tree.rlimits(),
                 tuple(writes_beneath) if writes_beneath is not None else None,
                 landlock.abi() if writes_beneath is not None else 0,
-                # A private /dev/shm's size: the command's memory limit (its pages are charged to its
-                # memory), else half the machine's, as a host's /dev/shm.
-                (tree.limits.memory or process_tree.machine_memory() // 2) if shm else None,
+                _shm_size(tree.limits) if shm else None,
             )
             proc = _Popen(
                 started,
