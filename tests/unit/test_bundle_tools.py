@@ -22,7 +22,7 @@ from iree_matrix.bundle_runner import manifest as runner_manifest
 from iree_matrix.bundle_runner import records as runner_records
 from iree_matrix.bundle_runner import sitting as runner_sitting
 from iree_matrix.bundle_runner import tools as runner_tools
-from iree_matrix.execution import bundle
+from iree_matrix.execution import bundle, bundle_runtimes
 from iree_matrix.stages import arrays
 
 PYTHON = f"{sys.version_info[0]}.{sys.version_info[1]}"
@@ -142,7 +142,7 @@ def test_arm_tools_on_this_cpu_run_through_binfmt_and_say_so(tmp_path: Path) -> 
     arm, x86 = tmp_path / "arm", tmp_path / "x86"
     arm.write_bytes(_elf(40) + bytes(44))
     x86.write_bytes(_elf(62) + bytes(44))
-    assert bundle.elf_machine(arm) == "ARM"  # the runner's reader (tools.py), from the file's head
+    assert bundle_runtimes.elf_machine(arm) == "ARM"  # the runner's reader (tools.py), from the file's head
     assert runner_tools.how_it_runs(arm, "armv6l", {}) == {}  # a Pi Zero runs its own code
     assert runner_tools.how_it_runs(x86, "x86_64", {}) == {}
     assert runner_tools.how_it_runs(arm, "aarch64", {}) == {"runs_as": "AArch32 on an AArch64 CPU"}  # a Pi 4
@@ -187,7 +187,7 @@ def test_the_bundle_carries_source_built_tools_under_their_runtime(tmp_path: Pat
     for name in ("iree-run-module", "iree-benchmark-module"):
         (tmp_path / name).write_bytes(_elf(40) + bytes(44))
         files.append(tmp_path / name)
-    tools = bundle.Tools("src:3.9.0+static", "armv6", "ARM", "k" * 64, "arm1176", tuple(files), True)
+    tools = bundle_runtimes.Tools("src:3.9.0+static", "armv6", "ARM", "k" * 64, "arm1176", tuple(files), True)
     planned = bundle.plan_files([], [], [tools])
     assert planned == {
         "runtimes/src3.9.0+static-armv6/iree-run-module": files[0],

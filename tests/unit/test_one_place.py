@@ -79,15 +79,19 @@ def declarations(flag: str, package: Path = PACKAGE) -> list[str]:
     return declared_flags(package).get(flag, [])
 
 
+# The calls that declare an option (`_number`: options.py's whole-number options).
+DECLARING = ("add_argument", "Option", "Switch", "_number")
+
+
 def declared_flags(package: Path = PACKAGE) -> dict[str, list[str]]:
-    """Each string a declaring call (`add_argument`, `Option`, `Switch`) names: its `module:line`s
+    """Each string a declaring call (`DECLARING`) names: its `module:line`s
     (not the runner a bundle carries, bundle_runner/: run.py's own command line, not iree-matrix's)."""
     found: dict[str, list[str]] = {}
     for name, tree in _modules(package):
         if name.startswith(f"{package.name}.bundle_runner"):
             continue
         for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and _called(node) in ("add_argument", "Option", "Switch"):
+            if isinstance(node, ast.Call) and _called(node) in DECLARING:
                 for a in node.args:
                     if isinstance(a, ast.Constant) and isinstance(a.value, str):
                         found.setdefault(a.value, []).append(f"{name}:{node.lineno}")

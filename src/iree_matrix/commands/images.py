@@ -22,7 +22,8 @@ add_arguments = taking(
     options.IMAGES_ACTION,
     options.MATRIX.but(help="the matrix whose images (default: matrix/default.toml)"),
     options.ALL,
-    options.add_output_options,
+    options.RESULTS_DIR,
+    options.CACHE,
 )
 
 

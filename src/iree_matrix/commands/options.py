@@ -14,7 +14,7 @@ import os
 import stat
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 from iree_matrix.commands.option_types import Option, Positional, Switch, given
 from iree_matrix.core import shipped
@@ -79,8 +79,9 @@ def mebibytes(text: str) -> float:
     return value
 
 
-def _globs(text: str) -> list[str]:
-    return [g.strip() for g in text.split(",") if g.strip()]
+def _number(flag: str, help: str, default: int, **more: Any) -> Option[int]:
+    """A whole-number option (`N`) with its default, which its help ends with."""
+    return Option(flag, f"{help} (default: %(default)s)", int, default=default, metavar="N", **more)
 
 
 # --- where: the cache, the results, the matrix -----------------------------------------------------
@@ -245,29 +246,15 @@ PROFILES: Option[str] = Option(
 KNOBS: Option[str] = Option(
     "--knobs", "comma-separated profiles: the search space, each tried alone in batch 1 (default: {default})"
 )
-BUDGET: Option[int] = Option(
-    "--budget",
-    "compiles (candidates) per function and compiler after batch 1 (default: %(default)s)",
-    int,
-    default=12,
-    metavar="N",
-)
-WIDTH: Option[int] = Option(
-    "--width",
-    "candidates per function and compiler in each batch after the first (default: %(default)s)",
-    int,
-    default=4,
-    metavar="N",
-)
+BUDGET = _number("--budget", "compiles (candidates) per function and compiler after batch 1", 12)
+WIDTH = _number("--width", "candidates per function and compiler in each batch after the first", 4)
 # The flag search's batches (each one sitting of candidates), apart from the rounds a sitting
 # times its arms in, which `--rounds` counts (advise, compare, calibrate): `--descent-rounds` and,
 # before it, `search --rounds` were its names, still taken.
-DESCENT_BATCHES: Option[int] = Option(
+DESCENT_BATCHES = _number(
     "--descent-batches",
-    "at most this many batches of the search (default: %(default)s)",
-    int,
-    default=6,
-    metavar="N",
+    "at most this many batches of the search",
+    6,
     renamed_from=("--descent-rounds", "--rounds"),
 )
 MAX_MINUTES: Option[float] = Option(
@@ -304,10 +291,8 @@ RECIPE_BATCHES: Option[int] = Option(
 
 # --- paired sittings: advise, compare, calibrate, bundle --advise ------------------------------------
 
-ROUNDS: Option[int] = Option("--rounds", "paired rounds (default: %(default)s)", int, default=8, metavar="N")
-REPETITIONS: Option[int] = Option(
-    "--repetitions", "timed calls per arm and round (default: %(default)s)", int, default=3, metavar="N"
-)
+ROUNDS = _number("--rounds", "paired rounds", 8)
+REPETITIONS = _number("--repetitions", "timed calls per arm and round", 3)
 NO_PROOF = Switch(
     "--no-proof",
     "skip the pick's proof (its neighbourhood: every one-knob change timed against it; it costs about "
@@ -341,11 +326,8 @@ FLEET: Option[str] = Option(
     metavar="CPU",
     repeat=True,
 )
-PAIRS: Option[int] = Option("--pairs", "null pairs (default: %(default)s)", int, default=54, metavar="N")
-CONTROLS: Option[int] = Option(
-    "--controls", "control pairs of two builds of one function (default: %(default)s)", int, default=8,
-    metavar="N",
-)  # fmt: skip
+PAIRS = _number("--pairs", "null pairs", 54)
+CONTROLS = _number("--controls", "control pairs of two builds of one function", 8)
 MAX_CALL_MS: Option[float] = Option(
     "--max-call-ms", "leave out modules slower than this per call (default: %(default)s)", float,
     default=300.0, metavar="MS",
@@ -456,20 +438,13 @@ RESULTS_ACTION: Positional[str] = Positional("action", None, choices=("forget", 
 # --- groups --------------------------------------------------------------------------------------------
 
 
-def add_output_options(p: argparse.ArgumentParser) -> None:
-    """`--results-dir` and `--cache` of the commands that run something."""
-    RESULTS_DIR.add(p)
-    CACHE.add(p)
-
-
 def add_matrix_options(m: argparse.ArgumentParser, default_matrix: str) -> None:
     """Which matrix, which of its jobs, where they run, and what is measured again."""
     MATRIX.add(m, help=f"matrix file (default: matrix/{default_matrix})")
     for option in (SELECT, LIST, STRICT, REFRESH_RELEASES, JOBS, BACKEND, UNSANDBOXED, RETRY_FAILED, RETIME):
         option.add(m)
-    for option in (WAIT, TIMEOUT, RUNTIME_DIR, ARMV6_RUNTIME, IREE_SOURCE, MODEL, KERNEL):
-        option.add(m)
-    add_output_options(m)
+    for then in (WAIT, TIMEOUT, RUNTIME_DIR, ARMV6_RUNTIME, IREE_SOURCE, MODEL, KERNEL, RESULTS_DIR, CACHE):
+        then.add(m)
     # `--results-dir`'s default (runs/<matrix file name>) depends on `--matrix`: `plan_settings`
     # completes it from this, once, so no command reads it before it is known.
     m.set_defaults(default_matrix=default_matrix)
@@ -585,7 +560,6 @@ def plan_settings(args: argparse.Namespace) -> PlanSettings:
     """A matrix command's settings (`add_matrix_options`, `add_scale_options`, `--profiles`)."""
     resolved = results_dir(args)
     assert resolved is not None, "plan_settings is for the commands add_matrix_options made"
-    profiles = PROFILES.of(args)
     return PlanSettings(
         matrix=matrix_path(args),
         results_dir=resolved,
@@ -602,7 +576,7 @@ def plan_settings(args: argparse.Namespace) -> PlanSettings:
         armv6_runtime=ARMV6_RUNTIME.of(args),
         shard=SHARD.of(args),
         store=STORE.of(args),
-        profiles=tuple(_globs(profiles)) if profiles else (),
+        profiles=tuple(globs(PROFILES.of(args))),
         given=given(args),
     )
 
@@ -623,4 +597,4 @@ def paired(args: argparse.Namespace) -> tuple[int, int]:
 
 def globs(text: Optional[str]) -> list[str]:
     """A comma-separated option's items (`--functions`, `--knobs`, `--recipes`, `--picks`)."""
-    return _globs(text or "")
+    return [g.strip() for g in (text or "").split(",") if g.strip()]

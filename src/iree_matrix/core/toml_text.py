@@ -19,14 +19,12 @@ import math
 import re
 import sys
 from collections.abc import Mapping, Sequence
-from typing import Any, Union
+from typing import Any
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - the lint and the unit tests run on 3.11
     import tomli as tomllib
-
-Scalar = Union[str, int, float, bool]
 
 # A bare key: TOML's own alphabet for keys that need no quotes.
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")

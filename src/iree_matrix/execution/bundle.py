@@ -3,10 +3,9 @@
 `iree-matrix bundle` builds a plan's exports and compiles here (as any run does, stored under the
 same keys), then packs what a machine needs to run and check them with nothing but Python and
 numpy: each cell's module, its inputs and torch's reference outputs with the model's tolerance,
-IREE's runtime wheel for the target's Python and machine (or, where IREE publishes none, 32-bit
-ARM, the command-line tools of the runtime the `runtime-build` stage built here from source,
-stripped), a manifest naming every cell's job and digests, and the runner
-(the package `bundle_runner/`, run by `run.py`). The manifest is also kept in the
+IREE's runtime (execution/bundle_runtimes.py: a wheel for the target's Python and machine, or the
+tools the `runtime-build` stage built here from source), a manifest naming every cell's job and
+digests, and the runner (the package `bundle_runner/`, run by `run.py`). The manifest is also kept in the
 cache (`CacheLayout.bundles`), so `merge` can check that a record coming home names a module this
 machine shipped, whatever was edited on the way.
 
@@ -33,11 +32,9 @@ from types import MappingProxyType
 from typing import Any, Optional
 
 from iree_matrix import __version__, bundle_runner
-from iree_matrix.bundle_runner import tools as runner_tools
 from iree_matrix.core import console
 from iree_matrix.core.atomic_files import write_atomically
 from iree_matrix.core.cache_layout import CacheLayout
-from iree_matrix.core.errors import UserError
 from iree_matrix.core.hashing import file_sha256
 from iree_matrix.core.model.metrics.kernel import KernelMetrics
 from iree_matrix.core.model.records import Labels
@@ -45,11 +42,12 @@ from iree_matrix.core.model.results import Record, Status
 from iree_matrix.core.model.store import Store
 from iree_matrix.core.shipped import scripts_dir
 from iree_matrix.core.system import host
+from iree_matrix.execution.bundle_runtimes import BundleError, Tools, Wheel, Where, stored
 from iree_matrix.iree import targets, versions
 from iree_matrix.kernel.kernels import profile_label, split_profile_label
-from iree_matrix.matrix import wheelhouse
 from iree_matrix.matrix.plan import Job, Plan
-from iree_matrix.stages.artifacts import EXPORT_INFO, INPUTS, KERNEL_OBJECTS, MODULE, REFERENCE, TOOLS
+from iree_matrix.stages import artifacts
+from iree_matrix.stages.artifacts import EXPORT_INFO, INPUTS, KERNEL_OBJECTS, MODULE, REFERENCE
 
 logger = console.logger(__name__)
 
@@ -59,25 +57,6 @@ RUNNER = "run.py"  # bundle_runner's LAUNCHER: what users run
 RUNNER_PACKAGE = "bundle_runner"  # beside it: the runner itself, iree_matrix/bundle_runner's files
 SCHEMA = 1  # the manifest's; bundle_runner/base.py MANIFEST_SCHEMA reads exactly this
 CPU_DEVICE = "local-sync"  # the calling thread only: its CPU time is the call's
-
-
-class BundleError(UserError):
-    """A bundle that cannot be made as asked: one line, exit 2."""
-
-
-@dataclasses.dataclass(frozen=True)
-class Where:
-    """The machine a bundle is for: the Pythons whose runtime wheels it carries, and the
-    architecture of its CPU (a GPU target's modules run on that CPU's runtime)."""
-
-    pythons: tuple[str, ...]
-    machine: str
-
-    @classmethod
-    def here(cls) -> Where:
-        import platform
-
-        return cls((".".join(platform.python_version_tuple()[:2]),), targets.host_arch())
 
 
 @dataclasses.dataclass(frozen=True)
@@ -120,11 +99,8 @@ def cells(
         if why is None and (record is None or record.status is not Status.OK):
             why = f"its compile {'did not run' if record is None else 'ended ' + repr(record.status.value)}"
         export_id = next((d for d in job.deps if d.startswith("export:")), "")
-        export = latest.get(export_id)
         entry = store.get("compile", record.key) if why is None and record is not None else None
-        source = (
-            store.get("export", export.key) if export is not None and export.status is Status.OK else None
-        )
+        source = stored(store, "export", latest.get(export_id))
         if why is None and (entry is None or source is None):
             why = "its module or export is not in the store (run again)"
         if why is not None or entry is None or source is None:
@@ -166,7 +142,7 @@ def _plugin_job(run: Optional[Job]) -> Optional[str]:
 def _plugin(kernel: str, latest: Mapping[str, Record], store: Store) -> Optional[Path]:
     """That kernel job's plugin: in its entry's objects/, the file of the digest its record gives."""
     record = latest.get(kernel)
-    entry = store.get("kernel", record.key) if record is not None and record.status is Status.OK else None
+    entry = stored(store, "kernel", record)
     if record is None or entry is None or not KERNEL_OBJECTS.of(entry).is_dir():
         return None
     sha = record.metric.of(KernelMetrics).object_sha256
@@ -190,116 +166,6 @@ def _cannot_travel(job: Job) -> Optional[str]:
             f'name the target\'s LLVM CPU in the profile (target_cpu = "znver4", "x86-64-v3", ...)'
         )
     return None
-
-
-@dataclasses.dataclass(frozen=True)
-class Wheel:
-    """IREE's runtime for one (release, Python, machine): its wheel and the wheels it needs besides
-    numpy (3.13.0's imports ml_dtypes), which the target is assumed to have."""
-
-    release: str
-    distribution: str
-    version: str
-    python: str
-    machine: str
-    files: tuple[Path, ...]  # the runtime's own wheel first
-
-
-def wheels(found: Sequence[BundledRun], where: Where, cache: Path) -> list[Wheel]:
-    """IREE's runtime wheel for every (release, Python, machine) the cells need, from the wheelhouse
-    (resolved and downloaded once, as every environment's packages are)."""
-    house = wheelhouse.Wheelhouse(CacheLayout(cache).wheelhouse)
-    wanted = sorted({(c.runtime, c.machine) for c in found if not versions.is_source_runtime(c.runtime)})
-    out: list[Wheel] = []
-    for release, machine in wanted:
-        requirement = versions.runtime_requirement(release)
-        name = requirement.split("==")[0]
-        for python in where.pythons:
-            target = wheelhouse.WheelPlatform(python, machine)
-            logger.info(f"bundle: {requirement} for Python {python} on {machine} (wheelhouse)")
-            pins = house.pin([requirement], target)
-            paths = dict(zip((_normal(p.name) for p in pins.packages), house.fetch(pins)))
-            own = paths.pop(_normal(name), None)
-            if own is None:
-                raise BundleError(f"bundle: pip resolved no {name} wheel for Python {python} on {machine}")
-            paths.pop("numpy", None)
-            version = next(p.version for p in pins.packages if _normal(p.name) == _normal(name))
-            out.append(Wheel(release, name, version, python, machine, (own, *sorted(paths.values()))))
-    return out
-
-
-def _normal(name: str) -> str:
-    return name.lower().replace("_", "-")
-
-
-@dataclasses.dataclass(frozen=True)
-class Tools:
-    """IREE's runtime built here from source (the `runtime-build` stage) for one (runtime value,
-    arch): its command-line tools, stripped where the toolchain's strip is here. Where IREE publishes
-    no wheel (32-bit ARM) they are the runtime a bundle carries; run.py runs them as the run stage does."""
-
-    release: str  # the runtime value: src:3.9.0+static
-    machine: str  # the target arch (armv6)
-    elf_machine: str  # the tools' ELF e_machine (ARM)
-    build_key: str  # the runtime-build's store key
-    qemu_cpu: Optional[str]  # the board's CPU as qemu-user names it, to pin where it is emulated
-    files: tuple[Path, ...]  # iree-run-module, iree-benchmark-module
-    stripped: bool
-
-    @property
-    def folder(self) -> str:
-        return f"runtimes/{self.release.replace(':', '')}-{self.machine}"
-
-
-def source_tools(
-    found: Sequence[BundledRun], latest: Mapping[str, Record], store: Store, cache: Path
-) -> list[Tools]:
-    """The source-built runtime's tools for every (runtime value, arch) the cells run on: the
-    runtime-build job's store entry (built by this bundle's plan, or found stored), stripped into
-    the cache (CacheLayout.bundles/runtimes) so the bundle carries what a board would."""
-    from iree_matrix.source_builds import cmake_runtime
-
-    out: list[Tools] = []
-    for release, machine in sorted(
-        {(c.runtime, c.machine) for c in found if versions.is_source_runtime(c.runtime)}
-    ):
-        job = f"runtime-build:{release}/{machine}"
-        record = latest.get(job)
-        entry = (
-            store.get("runtime-build", record.key)
-            if record is not None and record.status is Status.OK
-            else None
-        )
-        if entry is None:
-            said = (
-                "did not run"
-                if record is None
-                else f"ended {record.status.value!r}: {(record.message or '').strip()[:200]}"
-            )
-            raise BundleError(f"bundle: {job} {said}; its cells need the runtime it builds")
-        built = TOOLS.of(entry)
-        tc = cmake_runtime.toolchain(machine)
-        folder = CacheLayout(cache).bundles / "runtimes" / entry.record.key[:32]
-        files, stripped = [], True
-        for name in cmake_runtime.TOOLS:  # stripped again each time (a second): no stale copy is reused
-            stripped = cmake_runtime.strip_into(built / name, folder / name, tc) and stripped
-            files.append(folder / name)
-        if not stripped:
-            logger.warning(f"bundle: {cmake_runtime.strip_tool(tc)} is not on this machine: "
-                           f"{release}'s tools travel unstripped")  # fmt: skip
-        target = targets.parse(machine)
-        qemu = target.arch.qemu.get(target.arch.default_cpu or "")
-        out.append(
-            Tools(release, machine, elf_machine(files[0]), entry.record.key, qemu, tuple(files), stripped)
-        )
-    return out
-
-
-def elf_machine(path: Path) -> str:
-    """An ELF file's e_machine as the System V ABI names it (`ARM`), or `unknown`: as the runner
-    names it on the machine that runs the bundle (bundle_runner/tools.py, one source)."""
-    with open(path, "rb") as f:
-        return runner_tools.elf_machine(f.read(20))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -385,13 +251,9 @@ def _cell_row(cell: BundledRun, files: Mapping[str, Path], digests: Mapping[str,
         "module_sha256": digests[module],
         "module_bytes": files[module].stat().st_size,
         "compile_key": cell.compile_key,
-        "export": f"exports/{cell.export_key[:16]}",
+        **_export_io(cell),
         "function": str(info.get("function") or "main"),
-        "inputs": sorted(p.name for p in (cell.export / INPUTS.path).glob("*.npy")),
-        "references": sorted(p.name for p in (cell.export / REFERENCE.path).glob("*.npy")),
-        "atol": info.get("atol"),
-        "rtol": info.get("rtol"),
-        "io_sha256": _io_digest(cell),
+        "io_sha256": artifacts.export_digests(cell.export)["io_sha256"],
         # Each array's dtype and shape as the export described it: a dtype numpy lacks
         # (bfloat16) is saved as raw bits (`saved_as`), which the runner decodes by this.
         "arrays": {"inputs": info.get("inputs") or [], "outputs": info.get("outputs") or []},
@@ -411,11 +273,7 @@ def _runtime_rows(
     return [
         {
             "kind": "wheel",
-            "release": w.release,
-            "distribution": w.distribution,
-            "version": w.version,
-            "python": w.python,
-            "machine": w.machine,
+            **_fields(w),
             "wheels": [f"runtime/{p.name}" for p in w.files],
             "sha256": digests[f"runtime/{w.files[0].name}"],
         }
@@ -423,12 +281,7 @@ def _runtime_rows(
     ] + [
         {
             "kind": "tools",
-            "release": t.release,
-            "machine": t.machine,
-            "elf_machine": t.elf_machine,
-            "build_key": t.build_key,
-            "stripped": t.stripped,
-            "qemu_cpu": t.qemu_cpu,
+            **_fields(t),
             "tools": {p.name: f"{t.folder}/{p.name}" for p in t.files},
             "tools_sha256": {p.name: digests[f"{t.folder}/{p.name}"] for p in t.files},
             "sha256": digests[f"{t.folder}/{t.files[0].name}"],  # iree-run-module's: the record's runtime
@@ -437,10 +290,21 @@ def _runtime_rows(
     ]
 
 
-def _io_digest(cell: BundledRun) -> str:
-    from iree_matrix.stages.artifacts import export_digests
+def _fields(runtime: Wheel | Tools) -> dict[str, Any]:
+    """A runtime's fields as its manifest row names them (its files are listed by bundle path)."""
+    return {f.name: getattr(runtime, f.name) for f in dataclasses.fields(runtime) if f.name != "files"}
 
-    return export_digests(cell.export)["io_sha256"]
+
+def _export_io(cell: BundledRun) -> dict[str, Any]:
+    """A cell's export as the runner checks against it: its folder, arrays and tolerance."""
+    info = json.loads((cell.export / EXPORT_INFO.path).read_text())
+    return {
+        "export": f"exports/{cell.export_key[:16]}",
+        "inputs": sorted(p.name for p in (cell.export / INPUTS.path).glob("*.npy")),
+        "references": sorted(p.name for p in (cell.export / REFERENCE.path).glob("*.npy")),
+        "atol": info.get("atol"),
+        "rtol": info.get("rtol"),
+    }
 
 
 def size_of(files: Mapping[str, Path]) -> int:
@@ -623,21 +487,13 @@ def sittings(
             "arms": arms,
         }
         peer = peers.get((model, function))
-        record = latest.get(peer.id) if peer is not None else None
-        entry = store.get("peer", record.key) if record is not None and record.status is Status.OK else None
+        entry = stored(store, "peer", latest.get(peer.id) if peer is not None else None)
         if entry is not None and (entry.path / "model.onnx").is_file():
             base = f"peers/{entry.record.key[:16]}"
             for name in ("model.onnx", "model.onnx.data"):
                 if (entry.path / name).is_file():
                     files[f"{base}/{name}"] = entry.path / name
-            export = f"exports/{cells_[0].export_key[:16]}"
-            info = json.loads((cells_[0].export / EXPORT_INFO.path).read_text())
-            sitting["onnx"] = {
-                "model": f"{base}/model.onnx", "export": export,
-                "inputs": sorted(p.name for p in (cells_[0].export / INPUTS.path).glob("*.npy")),
-                "references": sorted(p.name for p in (cells_[0].export / REFERENCE.path).glob("*.npy")),
-                "atol": info.get("atol"), "rtol": info.get("rtol"),
-            }  # fmt: skip
+            sitting["onnx"] = {"model": f"{base}/model.onnx", **_export_io(cells_[0])}
         torch = torch_spec(model, function, cells_[0], files) if "onnx" in sitting else {}
         if torch:  # a reference model: torch eager can build it there
             sitting["torch"] = torch
@@ -664,13 +520,8 @@ def torch_spec(model: str, function: str, cell: Any, files: dict[str, Path]) -> 
         return {}
     for path in sorted(models.glob("*.py")):
         files[f"torch/models/{path.name}"] = path
-    info = json.loads((cell.export / EXPORT_INFO.path).read_text())
     return {
-        "export": f"exports/{cell.export_key[:16]}",
-        "inputs": sorted(p.name for p in (cell.export / INPUTS.path).glob("*.npy")),
-        "references": sorted(p.name for p in (cell.export / REFERENCE.path).glob("*.npy")),
-        "atol": info.get("atol"),
-        "rtol": info.get("rtol"),
+        **_export_io(cell),
         "root": "torch",
         "module": f"models.{source.stem}",
         "function": function,

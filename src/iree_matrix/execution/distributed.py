@@ -41,6 +41,7 @@ import os
 import sys
 import threading
 import uuid
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Callable, Optional, TextIO
@@ -414,9 +415,7 @@ class DaskExecutor(Executor):
 
     def placement_line(self) -> str:
         """Which worker ran (or found stored) how many jobs."""
-        counts: dict[str, int] = {}
-        for worker in self.placement.values():
-            counts[worker] = counts.get(worker, 0) + 1
+        counts = Counter(self.placement.values())
         return "workers: " + (", ".join(f"{w}: {n} jobs" for w, n in sorted(counts.items())) or "none")
 
 

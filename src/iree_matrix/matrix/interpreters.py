@@ -46,10 +46,6 @@ def probe(executable: str) -> Optional[str]:
     return done.stdout.strip() if done.returncode == 0 else None
 
 
-def _pyenv_root() -> Path:
-    return Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
-
-
 def _patch(path: Path) -> tuple[int, ...]:
     try:
         return tuple(int(p) for p in path.name.split("."))
@@ -62,7 +58,7 @@ def candidates(version: str, named: Mapping[str, str] = {}) -> Iterator[str]:  #
         yield named[version]
     if f"{sys.version_info.major}.{sys.version_info.minor}" == version:
         yield sys.executable
-    versions = _pyenv_root() / "versions"
+    versions = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv") / "versions"
     if versions.is_dir():
         found = [p for p in versions.glob(f"{version}.*") if p.name.count(".") == 2 and _patch(p) != (-1,)]
         for root in sorted(found, key=_patch, reverse=True):

@@ -21,7 +21,7 @@ def parse(
     those `given` loaded (matrix/settings.py); and each of `cells` again with each kernel meant for
     its model (a kernel-less cell stays: it is what the kernel's compile is compared with, and what
     its speed-up is over)."""
-    paths = [] if value == [] else as_list(value, "kernels", where)
+    paths = [] if value == [] else as_list(value)
     for path in paths:  # "" would be the matrix file's own directory, said as its missing kernel.toml
         if not str(path).strip():
             raise where.error(

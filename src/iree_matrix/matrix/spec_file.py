@@ -159,7 +159,7 @@ def _parse(
     own_profiles = _resolve_needs({**own_profiles, **knobs}, where)
     profiles = {**BUILTIN_PROFILES, **own_profiles}
     known = _Known(profiles=tuple(profiles), base=path.parent, resolver=resolver)
-    known.supported_torch = _parse_supported_torch(data.get("supported_torch", {}), where)
+    known.supported_torch = spec_tables.parse_supported_torch(data.get("supported_torch", {}), where)
 
     axes = {"python": _axis_values(data, "python", where, known)}
     if resolver is not None:
@@ -170,7 +170,7 @@ def _parse(
     if models:
         known.base = Path.cwd()
         axes["models"] = _canonical(
-            "models", [_checked("models", m, "--model", where, known) for m in models], known
+            "models", [_check_value("models", m, "--model", where, known) for m in models], known
         )
         known.base = path.parent
     axes["runtime"] = _runtime_values(data, "runtime", where, known)
@@ -207,24 +207,20 @@ def _parse(
         profiles={**{name: profiles[name] for name in sorted({c.profile for c in unique})}, **own_profiles},
         timeouts=spec_tables.parse_timeouts(data.get("timeouts", {}), where),
         benchmark=_benchmark(data.get("benchmark", {}), unique, known, where, checked=not models),
-        description=_description(data, "description"),
+        description=str(data.get("description", "")),
         images=spec_tables.parse_images(data.get("images", {}), where),
         models={name: known.refs[name] for name in sorted({c.model for c in unique})},
         weights=_parse_weights(data.get("weights", {}), where, known),
         peers=spec_tables.parse_peers(data.get("peers", []), where),
-        iree_sources=_parse_iree_source(data.get("iree_source", {}), where),
+        iree_sources=spec_tables.parse_iree_source(data.get("iree_source", {}), where),
         redefined=tuple(sorted(set(own_profiles) & set(BUILTIN_PROFILES))),
         supported_torch=known.supported_torch,
-        compiler_python=_parse_compiler_python(data.get("compiler_python", ""), where),
-        interpreters=_parse_interpreters(data.get("interpreters", {}), where),
+        compiler_python=spec_tables.parse_compiler_python(data.get("compiler_python", ""), where),
+        interpreters=spec_tables.parse_interpreters(data.get("interpreters", {}), where),
         search_knobs=tuple(knobs),
         limits=spec_tables.parse_limits(data.get("limits", {}), where),
         kernels=kernels,
     )
-
-
-def _description(table: Mapping[str, Any], key: str) -> str:
-    return str(table.get(key.rpartition(".")[2], ""))
 
 
 @dataclasses.dataclass
@@ -261,18 +257,15 @@ class _Known:
         return self.by_text[text]
 
 
-def _check_value(axis: str, value: str, key: str, where: _Where, known: _Known) -> None:
+def _check_value(axis: str, value: str, key: str, where: _Where, known: _Known) -> str:
+    """`value` of `axis`, checked."""
     if axis == "torch" and value in torch_ranges.MODES:
-        return
-    if axis == "forms" and value not in FORMS and lowering_compiler(value) is not None:
-        lowering = lowering_compiler(value) or ""
-        if not versions.is_valid(lowering):
-            raise where.error(
-                key,
-                value,
-                'expected "linalg:<IREE release>" (the release that lowers it), e.g. "linalg:20231113.707"',
-            )
-    elif axis == "forms" and value not in FORMS:
+        return value
+    lowering = lowering_compiler(value) if axis == "forms" and value not in FORMS else None
+    if lowering is not None and not versions.is_valid(lowering):
+        why = 'expected "linalg:<IREE release>" (the release that lowers it), e.g. "linalg:20231113.707"'
+        raise where.error(key, value, why)
+    elif lowering is None and axis == "forms" and value not in FORMS:
         opset = onnx_opset(value)
         if opset is None:
             raise where.error(
@@ -306,18 +299,18 @@ def _check_value(axis: str, value: str, key: str, where: _Where, known: _Known) 
             value,
             f"unknown profile (known: {', '.join(known.profiles)}; define more under [profile.NAME])",
         )
+    return value
 
 
 def _axis_values(data: Mapping[str, Any], axis: str, where: _Where, known: _Known) -> list[str]:
-    if axis not in data:
-        return list(_AXIS_DEFAULTS[axis])
-    values = _as_list(data[axis], axis, where)
-    return _canonical(axis, _expanded(axis, values, axis, where, known), known)
+    return _values(data, axis, axis, where, known) if axis in data else list(_AXIS_DEFAULTS[axis])
 
 
-def _checked(axis: str, value: str, key: str, where: _Where, known: _Known) -> str:
-    _check_value(axis, value, key, where, known)
-    return value
+def _values(table: Mapping[str, Any], axis: str, key: str, where: _Where, known: _Known) -> list[str]:
+    """An axis's values in `table` (the file's, or a rule's) checked, expanded and spelled one way."""
+    if axis == "runtime":
+        return _runtime_values(table, key, where, known)
+    return _canonical(axis, _expanded(axis, _as_list(table[axis]), key, where, known), known)
 
 
 def _expanded(axis: str, values: Sequence[str], key: str, where: _Where, known: _Known) -> list[str]:
@@ -366,8 +359,7 @@ def _release_identity(value: str) -> Any:
 
 
 def _runtime_values(table: Mapping[str, Any], key: str, where: _Where, known: _Known) -> list[str]:
-    value = table.get("runtime", SAME)
-    values = _as_list(value, key, where)
+    values = _as_list(table.get("runtime", SAME))
     built = []
     for v in values:
         if versions.is_source_runtime(v):
@@ -388,66 +380,10 @@ def _runtime_values(table: Mapping[str, Any], key: str, where: _Where, known: _K
     return _canonical("runtime", resolved + built, known)
 
 
-def _parse_supported_torch(table: Any, where: _Where) -> dict[str, str]:
-    """`[supported_torch]`: turbine release ("3.9.0", or "3.9" for its patches) -> torch range."""
-    for turbine, specifier in table.items():
-        key = f"supported_torch.{turbine}"
-        if not versions.is_valid(turbine):
-            raise where.error(key, specifier, 'keys are iree-turbine releases such as "3.9.0" or "3.9"')
-        problem = torch_ranges.range_problem(specifier)
-        if problem:
-            raise where.error(key, specifier, problem)
-    return dict(table)
-
-
-def _parse_compiler_python(value: str, where: _Where) -> str:  # a string: the schema checked
-    if value != "" and not _PYTHON_RE.fullmatch(value):
-        raise where.error("compiler_python", value, 'expected a Python minor version such as "3.11"')
-    return value
-
-
-def _parse_interpreters(table: Any, where: _Where) -> dict[str, str]:
-    """`[interpreters]`: the interpreter for a Python version (venv backend); relative to the file."""
-    out = {}
-    for python, interpreter in table.items():
-        if not _PYTHON_RE.fullmatch(python):
-            raise where.error(
-                f"interpreters.{python}", interpreter, 'keys are Python versions such as "3.10"'
-            )
-        if not interpreter.strip():
-            raise where.error(
-                f"interpreters.{python}", interpreter, "expected the path of a python executable"
-            )
-        out[python] = str((where.path.parent / interpreter).expanduser())
-    return out
-
-
-def _parse_iree_source(value: Any, where: _Where) -> dict[str, str]:
-    """`iree_source = "SRC"` (every src: runtime) or `[iree_source] "3.9.0" = "SRC"`; a local path
-    is relative to the matrix file."""
-    table = {"*": value} if isinstance(value, str) else value
-    out = {}
-    for release, source in table.items():
-        key = "iree_source" if release == "*" else f"iree_source.{release}"
-        if release != "*" and not versions.is_valid(release):
-            raise where.error(key, source, 'keys are releases such as "3.9.0"')
-        if not source.strip():
-            raise where.error(key, source, "expected IREE's source: a directory, a tarball, or git+URL@TAG")
-        out[release] = source if source.startswith("git+") else str((where.path.parent / source).expanduser())
-    return out
-
-
 def _rule(table: Mapping[str, Any], where: _Where, name: str, known: _Known) -> dict[str, list[str]]:
     if not table:
         raise SpecError(f"{where.path}: {name} is empty; name at least one axis")
-    rule: dict[str, list[str]] = {}
-    for axis in table:
-        if axis == "runtime":
-            rule[axis] = _runtime_values(table, f"{name}.runtime", where, known)
-            continue
-        values = _as_list(table[axis], f"{name}.{axis}", where)
-        rule[axis] = _canonical(axis, _expanded(axis, values, f"{name}.{axis}", where, known), known)
-    return rule
+    return {axis: _values(table, axis, f"{name}.{axis}", where, known) for axis in table}
 
 
 def _expand(axes: Mapping[str, list[str]], known: _Known, where: _Where) -> Iterable[Cell]:
@@ -507,15 +443,10 @@ def _check_flags(
     knobs that a release it will be compiled with does not have (by that release's `iree-compile
     --help-hidden`, as `compiler_options` recorded it): a knob is checked against every compiler of
     the matrix its `releases` admit, a profile against the compilers of the cells that use it."""
-    compilers = sorted({c.compiler for c in cells}, key=versions.release_order)
     for name, profile in own.items():
-        key = f"search.knobs.{name}" if name in knobs else f"profile.{name}"
-        used_by = (
-            compilers
-            if name in knobs
-            else sorted({c.compiler for c in cells if c.profile == name}, key=versions.release_order)
-        )
-        for release in used_by:
+        key = _key(name, knobs)
+        used_by = {c.compiler for c in cells if name in knobs or c.profile == name}
+        for release in sorted(used_by, key=versions.release_order):
             if not profile.applies_to(release):
                 continue
             for flag in compiler_options.unknown(release, profile.flags):
@@ -534,6 +465,10 @@ def _check_flags(
                     f"{fix}",
                 )  # fmt: skip
     _check_cpus(cells, own, knobs, where)
+
+
+def _key(name: str, knobs: Sequence[str]) -> str:
+    return f"search.knobs.{name}" if name in knobs else f"profile.{name}"
 
 
 def _check_cpus(
@@ -557,8 +492,7 @@ def _check_cpus(
                 f'in arch (arch = ["{elsewhere[0]}:{profile.target_cpu}"]), or leave target_cpu out'
             )
         if why is not None:
-            key = f"search.knobs.{name}" if name in knobs else f"profile.{name}"
-            raise where.error(f"{key}.target_cpu", profile.target_cpu, why)
+            raise where.error(f"{_key(name, knobs)}.target_cpu", profile.target_cpu, why)
 
 
 def _benchmark(table: Any, cells: Sequence[Cell], known: _Known, where: _Where, checked: bool) -> Benchmark:
@@ -583,12 +517,9 @@ def _parse_profiles(table: Any, where: _Where, section: str = "profile") -> dict
         key = f"{section}.{name}"
         if not _NAME_RE.fullmatch(name) or COMBINE in name:
             raise where.error(section, name, _NAME_RULE + " (and no '+': it joins knobs)")
-        target_cpu = body.get("target_cpu", "host")
-        opt_level = body.get("opt_level")
+        opt_level, wanted = body.get("opt_level"), body.get("releases", "")
         if opt_level is not None and opt_level not in OPT_LEVELS:
             raise where.error(f"{key}.opt_level", opt_level, f"expected one of {', '.join(OPT_LEVELS)}")
-        flags, needs, pairs = body.get("flags", []), body.get("needs", []), body.get("pairs", [])
-        group, wanted = body.get("group", ""), body.get("releases", "")
         try:
             SpecifierSet(wanted)
         except InvalidSpecifier:
@@ -597,14 +528,14 @@ def _parse_profiles(table: Any, where: _Where, section: str = "profile") -> dict
             ) from None
         profiles[name] = Profile(
             name=name,
-            target_cpu=target_cpu or None,
+            target_cpu=body.get("target_cpu", "host") or None,
             opt_level=opt_level,
-            flags=tuple(flags),
-            description=_description(body, f"{key}.description"),
-            needs=tuple(needs),
-            group=group,
+            flags=tuple(body.get("flags", [])),
+            description=str(body.get("description", "")),
+            needs=tuple(body.get("needs", [])),
+            group=body.get("group", ""),
             releases=wanted,
-            pairs=tuple(pairs),
+            pairs=tuple(body.get("pairs", [])),
         )
     for name, profile in profiles.items():  # a pair names a knob there is (built in or the file's)
         unknown = [k for k in profile.pairs if k not in profiles and k not in BUILTIN_PROFILES]

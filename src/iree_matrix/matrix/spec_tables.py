@@ -1,7 +1,8 @@
-"""A matrix file's run-setting tables (`[limits]`, `[timeouts]`, `[images]`, `[benchmark]`, `peers`)
-checked and read, and where an error in a matrix file is said (`Where`): matrix/spec_file.py
-parses the axes and cells and calls these for the tables beside them. Every error is a
-`SpecError` whose one line names the file, the key and the bad value."""
+"""A matrix file's run-setting tables (`[limits]`, `[timeouts]`, `[images]`, `[benchmark]`, `peers`,
+`[interpreters]`, `iree_source`, `[supported_torch]`) checked and read, and where an error in a
+matrix file is said (`Where`): matrix/spec_file.py parses the axes and cells and calls these for the
+tables beside them. Every error is a `SpecError` whose one line names the file, the key and the bad
+value."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ from typing import Any, Optional, Union
 
 from iree_matrix.core.errors import SpecError
 from iree_matrix.core.system import process_tree
+from iree_matrix.iree import versions
 from iree_matrix.matrix import peers as peer_registry
+from iree_matrix.matrix import torch_ranges
 from iree_matrix.matrix.models import ModelRef
 from iree_matrix.matrix.spec import DEVICES, Benchmark, Cell, opt_ins
 
@@ -30,9 +33,55 @@ class Where:
         return SpecError(f"{self.path}: {key} = {value!r}: {why}")
 
 
-def as_list(value: Any, key: str, where: Where) -> list[str]:
+def as_list(value: Any) -> list[str]:
     """A string or a non-empty list of strings (the schema's), as a list without repeats."""
     return list(dict.fromkeys([value] if isinstance(value, str) else value))
+
+
+def parse_supported_torch(table: Any, where: Where) -> dict[str, str]:
+    """`[supported_torch]`: turbine release ("3.9.0", or "3.9" for its patches) -> torch range."""
+    for turbine, specifier in table.items():
+        key = f"supported_torch.{turbine}"
+        if not versions.is_valid(turbine):
+            raise where.error(key, specifier, 'keys are iree-turbine releases such as "3.9.0" or "3.9"')
+        problem = torch_ranges.range_problem(specifier)
+        if problem:
+            raise where.error(key, specifier, problem)
+    return dict(table)
+
+
+def parse_compiler_python(value: str, where: Where) -> str:  # a string: the schema checked
+    if value != "" and not PYTHON_RE.fullmatch(value):
+        raise where.error("compiler_python", value, 'expected a Python minor version such as "3.11"')
+    return value
+
+
+def parse_interpreters(table: Any, where: Where) -> dict[str, str]:
+    """`[interpreters]`: the interpreter for a Python version (venv backend); relative to the file."""
+    out = {}
+    for python, interpreter in table.items():
+        key = f"interpreters.{python}"
+        if not PYTHON_RE.fullmatch(python):
+            raise where.error(key, interpreter, 'keys are Python versions such as "3.10"')
+        if not interpreter.strip():
+            raise where.error(key, interpreter, "expected the path of a python executable")
+        out[python] = str((where.path.parent / interpreter).expanduser())
+    return out
+
+
+def parse_iree_source(value: Any, where: Where) -> dict[str, str]:
+    """`iree_source = "SRC"` (every src: runtime) or `[iree_source] "3.9.0" = "SRC"`; a local path
+    is relative to the matrix file."""
+    table = {"*": value} if isinstance(value, str) else value
+    out = {}
+    for release, source in table.items():
+        key = "iree_source" if release == "*" else f"iree_source.{release}"
+        if release != "*" and not versions.is_valid(release):
+            raise where.error(key, source, 'keys are releases such as "3.9.0"')
+        if not source.strip():
+            raise where.error(key, source, "expected IREE's source: a directory, a tarball, or git+URL@TAG")
+        out[release] = source if source.startswith("git+") else str((where.path.parent / source).expanduser())
+    return out
 
 
 def parse_limits(table: Any, where: Where) -> dict[str, Union[str, int]]:
@@ -61,7 +110,7 @@ def parse_timeouts(table: Any, where: Where) -> dict[str, float]:
 def parse_peers(value: Any, where: Where) -> tuple[str, ...]:
     if value == []:
         return ()
-    peers = as_list(value, "peers", where)
+    peers = as_list(value)
     known = peer_registry.names()  # the modules of scripts/peer_frameworks/
     for peer in peers:
         if peer not in known:
@@ -98,7 +147,7 @@ def parse_benchmark(table: Any, where: Where, units: Optional[Sequence[str]] = N
     values: dict[str, Any] = {k: table[k] for k in ("repetitions", "seed", "threads") if k in table}
     opt_in = []
     for key in (k for k in table if k in opt_in_keys):
-        globs = as_list(table[key], f"benchmark.{key}", where)
+        globs = as_list(table[key])
         for glob in globs:
             if "/" not in glob:
                 expected = 'expected "<model>/<profile>" globs, e.g. "mobilenet_v2/default"'
@@ -111,7 +160,7 @@ def parse_benchmark(table: Any, where: Where, units: Optional[Sequence[str]] = N
         opt_in.append((key, tuple(globs)))
     values["opt_in"] = tuple(opt_in)
     if "devices" in table:
-        devices = as_list(table["devices"], "benchmark.devices", where)
+        devices = as_list(table["devices"])
         for device in devices:
             if device not in DEVICES:
                 known = ", ".join(DEVICES)

@@ -96,8 +96,5 @@ def supported(
     if mode == SUPPORTED:
         return [inside[-1]]
     if mode == SUPPORTED_MINORS:
-        newest: dict[tuple[int, ...], str] = {}
-        for v in inside:
-            newest[Version(v).release[:2]] = v
-        return list(newest.values())
+        return list({Version(v).release[:2]: v for v in inside}.values())  # the newest of each minor
     raise RangeError(f"unknown torch selector {mode!r} (known: {', '.join(MODES)})")

@@ -236,7 +236,7 @@ class Wheelhouse:
         """The pinned wheel files, downloading the missing ones; every file's hash is checked."""
         self.files.mkdir(parents=True, exist_ok=True)
         with file_lock(self.root / "files.lock"):
-            missing = [p for p in pins.packages if not self._present(p)]
+            missing = [p for p in pins.packages if not (self.files / p.filename).is_file()]
             remote = [p for p in missing if not p.url.startswith("file:")]
             logger.debug(
                 f"wheelhouse: {len(pins.packages) - len(missing)} of {len(pins.packages)} wheels present, "
@@ -277,6 +277,3 @@ class Wheelhouse:
                     )
                 paths.append(path)
             return paths
-
-    def _present(self, package: Package) -> bool:
-        return (self.files / package.filename).is_file()

@@ -16,7 +16,8 @@ from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.records import Labels
 from iree_matrix.core.model.results import Record, ResultsLog, folder_log
 from iree_matrix.core.model.store import Store
-from iree_matrix.execution.bundle import BundledRun, Where
+from iree_matrix.execution.bundle import BundledRun
+from iree_matrix.execution.bundle_runtimes import Where
 from iree_matrix.execution.workflow import Loaded, PlanSettings, listed_settings, load_plan
 from iree_matrix.findings import gap as gaps
 from iree_matrix.findings import load_windows
@@ -121,7 +122,7 @@ def _pack(
 ) -> int:
     """The compiled cells (and with --advise the sittings, each with its proof's neighbourhood),
     their runtime wheels and run.py, packed."""
-    from iree_matrix.execution import bundle, bundle_chunks
+    from iree_matrix.execution import bundle, bundle_chunks, bundle_runtimes
 
     run_flags = {name: kernel.run_flags for name, kernel in loaded.matrix.kernels.items()}
     found, left = bundle.cells(loaded.plan, results.latest(), Store(cache / "store"), where, run_flags)
@@ -131,8 +132,8 @@ def _pack(
         raise UserError("bundle: no compiled cell to carry (each is listed above with why)")
     for line in refused_pairs(found, shipped_records()):
         logger.warning(f"bundle: {line}")
-    wheels = bundle.wheels(found, where, cache)
-    tools = bundle.source_tools(found, results.latest(), Store(cache / "store"), cache)
+    wheels = bundle_runtimes.wheels(found, where, cache)
+    tools = bundle_runtimes.source_tools(found, results.latest(), Store(cache / "store"), cache)
     files = bundle.plan_files(found, wheels, tools)
     sittings: list[dict[str, Any]] = []
     if advised is not None and advised.gpu:

@@ -418,10 +418,7 @@ def read_log(path: Path) -> tuple[Record, ...]:
 
 
 def latest_by_job(records: Iterable[Record]) -> dict[str, Record]:
-    latest: dict[str, Record] = {}
-    for record in records:
-        latest[record.job] = record
-    return latest
+    return {record.job: record for record in records}
 
 
 # --- the records, indexed ---------------------------------------------------------------------------

@@ -525,10 +525,8 @@ def _start_time(pid: int) -> Optional[str]:
 
 def _quiet(argv: Sequence[str]) -> None:
     # Cleanup must not hide the command's own error: its failure ("no such container") is fine.
-    try:
+    with contextlib.suppress(processes.Timeout):
         processes.run(ProcessRequest(argv, timeout=60, check=False))
-    except processes.Timeout:
-        pass
 
 
 def _check_readable(paths: Sequence[Path]) -> None:

@@ -1,7 +1,8 @@
 """What a command's output says, read by the one process layer (processes.failure) and by the stages
 that read a stored record's excerpt: the part worth recording (`excerpt`), whether the environment
 it ran in failed it rather than its inputs (`environment_fault`), and whether it could not write a
-file one of its flags names (`flag_output`). Text in, text out: nothing here starts a process."""
+file one of its flags names (`flag_output`); and what is kept of a stream (`Capture`: its head and
+tail, bounded). Text in, text out: nothing here starts a process."""
 
 from __future__ import annotations
 
@@ -117,3 +118,42 @@ def excerpt(output: str, max_lines: int = 25, max_chars: int = 4000) -> str:
         chosen = chosen[:max_lines] + [f"... ({len(chosen) - max_lines} more lines)"]
     text = "\n".join(chosen)
     return text if len(text) <= max_chars else text[: max_chars - 4] + " ..."
+
+
+class Capture:
+    """One stream's output as kept: its first and last `keep` bytes, and how much it was."""
+
+    def __init__(self, keep: int) -> None:
+        self.keep = keep
+        self.head = bytearray()
+        self.tail = bytearray()
+        self.size = 0
+
+    def add(self, data: bytes) -> None:
+        self.size += len(data)
+        room = self.keep - len(self.head)
+        if room > 0:
+            self.head += data[:room]
+            data = data[room:]
+        if data:
+            self.tail += data
+            if len(self.tail) > 2 * self.keep:  # trimmed now and then, not at every read
+                del self.tail[: len(self.tail) - self.keep]
+
+    def text(self, keep: Optional[int] = None) -> str:
+        """What was kept, or only its first and last `keep` bytes; what was left out is said."""
+        k = self.keep if keep is None else min(keep, self.keep)
+        head, tail = bytes(self.head), bytes(self.tail)
+        if self.size == len(head) + len(tail):  # nothing dropped yet
+            head, tail = head + tail, b""
+            if len(head) <= 2 * k:
+                return decode(head)
+            head, tail = head[:-k], head[-k:]
+        said = f"\n[... {self.size - 2 * k} bytes of output left out: {self.size} in all, the first and last "
+        said += f"{k} kept ...]\n"
+        return decode(head[:k] + said.encode() + tail[-k:])
+
+
+def decode(data: bytes) -> str:
+    """What text mode would have read: UTF-8 (bad bytes replaced), universal newlines."""
+    return data.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\n")

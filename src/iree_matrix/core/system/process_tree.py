@@ -20,6 +20,7 @@ watchdog (`watchdog.py`) does the same for a command still running when the tool
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import itertools
 import json
@@ -461,10 +462,8 @@ class Tree:
 
 
 def _send(pid: int, sig: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.kill(pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def _machine_oom_kills() -> Optional[int]:

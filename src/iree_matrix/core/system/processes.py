@@ -14,6 +14,7 @@ watchdog (`watchdog.py`) kills what they started and removes the containers.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import dataclasses
@@ -35,7 +36,7 @@ from iree_matrix.core import console
 from iree_matrix.core.atomic_files import DISK_FULL_TEXT
 from iree_matrix.core.errors import EnvironmentFault, StageFailure
 from iree_matrix.core.system import bubblewrap, landlock, process_tree, shm_namespace
-from iree_matrix.core.system.process_output import environment_fault, excerpt, flag_output
+from iree_matrix.core.system.process_output import Capture, environment_fault, excerpt, flag_output
 from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.core.system.process_tree import Limits
 
@@ -247,7 +248,7 @@ def _run(
     request: ProcessRequest, started: tuple[str, ...], writes_beneath: Optional[Sequence[str]], shm: bool
 ) -> Completed:
     argv, cwd, timeout, log = tuple(request.argv), request.cwd, request.timeout, request.log
-    sandbox, private_shm = request.sandbox, shm
+    sandbox = request.sandbox
     _log(log, f"$ {format_command(started)}\n")
     logger.debug(f"$ {format_command(started)}" + (f"  (in {cwd})" if cwd is not None else ""))
     start = time.monotonic()
@@ -273,7 +274,7 @@ def _run(
                 tree.rlimits(),
                 tuple(writes_beneath) if writes_beneath is not None else None,
                 landlock.abi() if writes_beneath is not None else 0,
-                _shm_size(tree.limits) if private_shm else None,
+                _shm_size(tree.limits) if shm else None,
             )
             proc = _Popen(
                 started,
@@ -325,52 +326,10 @@ def _run(
     return done
 
 
-class _Capture:
-    """One stream's output as kept: its first and last `keep` bytes, and how much it was."""
-
-    def __init__(self, keep: Optional[int] = None) -> None:
-        self.keep = KEEP if keep is None else keep
-        self.head = bytearray()
-        self.tail = bytearray()
-        self.size = 0
-
-    def add(self, data: bytes) -> None:
-        self.size += len(data)
-        room = self.keep - len(self.head)
-        if room > 0:
-            self.head += data[:room]
-            data = data[room:]
-        if data:
-            self.tail += data
-            if len(self.tail) > 2 * self.keep:  # trimmed now and then, not at every read
-                del self.tail[: len(self.tail) - self.keep]
-
-    def text(self, keep: Optional[int] = None) -> str:
-        """What was kept, or only its first and last `keep` bytes; what was left out is said."""
-        k = self.keep if keep is None else min(keep, self.keep)
-        head, tail = bytes(self.head), bytes(self.tail)
-        if self.size == len(head) + len(tail):  # nothing dropped yet
-            head, tail = head + tail, b""
-            if len(head) <= 2 * k:
-                return _decode(head)
-            head, tail = head[:-k], head[-k:]
-        dropped = self.size - 2 * k
-        said = (
-            f"\n[... {dropped} bytes of output left out: {self.size} in all, the first and last {k} kept ...]"
-        )
-        said += "\n"
-        return _decode(head[:k] + said.encode() + tail[-k:])
-
-
-def _decode(data: bytes) -> str:
-    """What text mode would have read: UTF-8 (bad bytes replaced), universal newlines."""
-    return data.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
-
-
 @dataclasses.dataclass
 class _Collected:
-    out: _Capture
-    err: _Capture
+    out: Capture
+    err: Capture
     timed_out: bool = False
     strays: int = 0  # processes it left running, killed when it ended
     note: str = ""  # said in the log: what was done to end it
@@ -388,7 +347,7 @@ def _collect(
     tree; when the timeout passes, the tree gets SIGTERM, then SIGKILL. After its end the pipes are
     read `PIPE_GRACE` seconds more at most. The deadline moves on by what `paused()` says."""
     assert proc.stdout is not None and proc.stderr is not None
-    got = _Collected(_Capture(), _Capture())
+    got = _Collected(Capture(KEEP), Capture(KEEP))
     captures = {proc.stdout.fileno(): got.out, proc.stderr.fileno(): got.err}
     deadline = None if timeout is None else start + timeout
     terminating: Optional[float] = None  # when the SIGTERM of a timeout was sent
@@ -427,10 +386,8 @@ def _collect(
             if terminating is None and ended is None and deadline is not None:
                 wait = max(0.0, min(wait, deadline - now))
             if not selector.get_map():  # both closed, the process not ended yet: wait for it
-                try:
+                with contextlib.suppress(subprocess.TimeoutExpired):
                     proc.wait(timeout=wait)
-                except subprocess.TimeoutExpired:
-                    pass
                 continue
             for key, _ in selector.select(wait):
                 data = os.read(key.fd, 1 << 16)
@@ -531,16 +488,14 @@ def failure(
     if done.killed:  # a limit's (or the machine's) answer, not the inputs': never stored
         said = excerpt(done.output, max_lines=5)
         memory = "memory" in done.killed
-        fix = (
-            f"${process_tree.MEMORY_ENV} or a matrix file's [limits] memory"
-            if memory
-            else (f"${process_tree.PROCESSES_ENV} or a matrix file's [limits] processes")
+        env, limit = (
+            (process_tree.MEMORY_ENV, "memory") if memory else (process_tree.PROCESSES_ENV, "processes")
         )
         return StageFailure(
             "out-of-memory" if memory else "process-limit",
             f"{done.killed}; {tool} exited {done.returncode}"
             + (f". Its last words: {said}" if said else "")
-            + f". Raise the limit with {fix}",
+            + f". Raise the limit with ${env} or a matrix file's [limits] {limit}",
             cacheable=False,
         )
     if any(text in done.output for text in DISK_FULL_TEXT):  # the disk's state, not the inputs'
@@ -579,10 +534,8 @@ def kill_all() -> None:
         proc.tree.signal(signal.SIGTERM)
     end = time.monotonic() + _TERM_GRACE
     for proc in procs:
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=max(0.0, end - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            pass
     for proc in procs:
         proc.tree.kill()
 
@@ -603,10 +556,8 @@ def _end_tree(pgid: int, tree: process_tree.Tree) -> int:
     ends too, rather than write into the store after the stage is over; then the watchdog can
     forget it. How many processes were left."""
     left = tree.close()
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):  # the usual case: nothing left
         os.killpg(pgid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass  # the usual case: nothing left
     _watchdog.send("-pg", pgid)
     _watchdog.send("-tree", tree.token)
     return left

@@ -22,6 +22,7 @@ iree-matrix: a signal to the tool's process group must not reach it, and it must
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -56,10 +57,8 @@ def main() -> int:
         except (ValueError, TypeError, IndexError):
             continue  # a line torn by the tool's death: nothing to act on
     for pgid in groups:
-        try:
+        with contextlib.suppress(OSError):  # already gone
             os.killpg(pgid, signal.SIGKILL)
-        except OSError:
-            pass  # already gone
     if trees:
         end_trees(trees)
     by_command: dict[tuple[str, ...], list[str]] = {}
@@ -96,16 +95,12 @@ def end_trees(trees: dict[str, list[str]], deadline: float = 5.0) -> None:
         if not members or time.monotonic() > end:
             break
         for pid in members:
-            try:
+            with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
         time.sleep(0.02)
     for d in dirs:
-        try:
+        with contextlib.suppress(OSError):
             os.rmdir(d)
-        except OSError:
-            pass
 
 
 def _scan(needles: set[bytes]) -> Iterator[int]:
