@@ -75,16 +75,9 @@ class Identity:
         return self.host.label(self.llvm_cpu)
 
     @property
-    def vendor(self) -> str:
-        return self.host.vendor or ""
-
-    @property
-    def family(self) -> str:
-        return self.host.family or ""
-
-    @property
-    def model(self) -> str:
-        return self.host.model or ""
+    def cpu(self) -> tuple[str, str, str]:
+        """Its vendor, family and model ("" where unknown): what `nearest` compares."""
+        return (self.host.vendor or "", self.host.family or "", self.host.model or "")
 
     @property
     def slug(self) -> str:
@@ -92,9 +85,10 @@ class Identity:
 
     @property
     def short(self) -> str:
-        vendor = {"GenuineIntel": "Intel", "AuthenticAMD": "AMD"}.get(self.vendor, self.vendor or "CPU")
+        vendor, family, model = self.cpu
+        vendor = {"GenuineIntel": "Intel", "AuthenticAMD": "AMD"}.get(vendor, vendor or "CPU")
         llvm = f" `{self.llvm_cpu}`" if self.llvm_cpu else ""
-        return f"{vendor} family {self.family} model {self.model}{llvm}"
+        return f"{vendor} family {family} model {model}{llvm}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -222,36 +216,12 @@ def is_gpu(document: Mapping[str, Any]) -> bool:
 def derive(document: Mapping[str, Any], source: str = "") -> list[Advice]:
     """Each function's Advice from one sitting document."""
     identity = Identity.of(HostIdentity.of(document.get("host")), str(document.get("llvm_cpu") or ""))
-    seconds = _sitting_seconds(document)
-    found = []
-    for entry in document.get("functions") or ():
-        arms = [Arm.of(a) for a in entry.get("arms") or ()]
-        proof = entry.get("proof")
-        gap = entry.get("gap")
-        sitting = sitting_text(document, timed_rounds(entry))
-        advice = _advice(
-            str(document.get("model") or ""),
-            str(entry.get("function") or ""),
-            identity,
-            arms,
-            sitting,
-            source,
-            neighbourhood.Proof.of(proof) if isinstance(proof, Mapping) else None,
-            gaps.Gap.of(gap) if isinstance(gap, Mapping) else None,
-        )
-        if advice is not None:
-            why = str(entry.get("gap_error") or "")[:400] if advice.gap is None else ""
-            found.append(
-                dataclasses.replace(
-                    advice,
-                    sitting_seconds=seconds,
-                    gap_error=why,
-                    peers_missing=bundles.missing_peers(entry) + _failed_peers(arms),
-                    proof_skipped=bool(document.get("proof_skipped")),
-                    bundle_cpu=str(document.get("bundle_cpu") or ""),
-                )  # fmt: skip
-            )
-    return found
+    found = (_advice(document, entry, identity, source) for entry in document.get("functions") or ())
+    return [a for a in found if a is not None]
+
+
+def _verdict(ratio: Optional[Ratio]) -> str:
+    return ratio.paired.verdict if ratio is not None else ""
 
 
 def _failed_peers(arms: Sequence[Arm]) -> tuple[str, ...]:
@@ -333,25 +303,17 @@ def no_answer(document: Mapping[str, Any], model: str, kept: Path, log: Path) ->
 
 
 def _advice(
-    model: str,
-    function: str,
-    identity: Identity,
-    arms: Sequence[Arm],
-    sitting: str,
-    source: str,
-    proof: Optional[neighbourhood.Proof] = None,
-    gap: Optional[gaps.Gap] = None,
+    document: Mapping[str, Any], entry: Mapping[str, Any], identity: Identity, source: str
 ) -> Optional[Advice]:
+    arms = [Arm.of(a) for a in entry.get("arms") or ()]
+    proof = neighbourhood.Proof.of(entry["proof"]) if isinstance(entry.get("proof"), Mapping) else None
+    gap = gaps.Gap.of(entry["gap"]) if isinstance(entry.get("gap"), Mapping) else None
     default = next((a for a in arms if a.kind == DEFAULT), None)
     if default is None or not default.usable:
         return None
-    picks = [a for a in arms if a.kind == PICK and a.usable]
-    # A pick replaces default only when the sitting calls it faster; the fastest such pick wins.
-    faster = []
-    for pick in picks:
-        r = paired(pick, default)  # default's time over the pick's
-        if r is not None and r.paired.verdict == stats.SLOWER:
-            faster.append(pick)
+    # A pick replaces default only when the sitting calls it faster (default's time over the pick's:
+    # SLOWER); the fastest such pick wins.
+    faster = [a for a in arms if a.kind == PICK and a.usable and _verdict(paired(a, default)) == stats.SLOWER]
     chosen = min(faster, key=lambda a: a.median or float("inf")) if faster else default
     # The proof's result, when the sitting timed it and calls it faster than default: its paired
     # verdicts against each of its neighbours (the other picks' configurations among them) decide
@@ -366,8 +328,7 @@ def _advice(
     # The naive build (no target CPU) is a build like any other: faster beyond noise than what the
     # sitting chose (issue #69's point-cloud kNN: its `topk` sort ran 1.8x faster for a generic
     # x86-64), it is the answer, and a kernel trial says it was outrun.
-    outrun = paired(naive, chosen) if naive is not None and naive.usable else None
-    if naive is not None and outrun is not None and outrun.paired.verdict == stats.SLOWER:
+    if naive is not None and naive.usable and _verdict(paired(naive, chosen)) == stats.SLOWER:
         trials = [dataclasses.replace(t, taken=False, outrun_by="the naive build") for t in trials]
         chosen, base, taken = naive, naive, None
     peers = [a for a in arms if a.kind == PEER and a.usable]
@@ -379,9 +340,15 @@ def _advice(
         for a in arms
         if a.kind == FLEET and a.base == base.config
     )
+    if gap is not None and taken is None:  # a profile of the configuration alone is not a kernel's
+        gap = gap.answering(
+            chosen.config, chosen.release, chosen.median, best.median if best is not None else None
+        )
+    else:
+        gap = None
     return Advice(
-        model=model,
-        function=function,
+        model=str(document.get("model") or ""),
+        function=str(entry.get("function") or ""),
         identity=identity,
         release=chosen.release,
         config=chosen.config,
@@ -392,20 +359,20 @@ def _advice(
         best_peer=peer_registry.display(best.config) if best is not None else "",
         vs_peer=paired(best, chosen) if best is not None else None,
         ms=chosen.median,
-        sitting=sitting,
+        sitting=sitting_text(document, timed_rounds(entry)),
         source=source,
         picks_tried=tuple(a.config for a in arms if a.kind == PICK),
         fleet=fleet,
         rivals=tuple(Rival(a.release, a.config, paired(chosen, a), a.error) for a in arms if a.kind == RIVAL),
         proof=proof,
-        # A profile of the configuration alone is not the answer's once it takes a kernel.
-        gap=gap.answering(
-            chosen.config, chosen.release, chosen.median, best.median if best is not None else None
-        )
-        if gap is not None and taken is None
-        else None,
+        gap=gap,
+        gap_error=str(entry.get("gap_error") or "")[:400] if gap is None else "",
+        sitting_seconds=_sitting_seconds(document),
         kernel=taken,
         kernel_trials=tuple(trials),
+        peers_missing=bundles.missing_peers(entry) + _failed_peers(arms),
+        proof_skipped=bool(document.get("proof_skipped")),
+        bundle_cpu=str(document.get("bundle_cpu") or ""),
     )
 
 
@@ -459,6 +426,16 @@ def published(root: Path) -> list[Advice]:
     return sittings(sorted(root.glob(f"*/{FILE_PREFIX}*.json")))
 
 
+# How near an answer's identity is to the machine asking (`nearest`), nearest last: "" is its own.
+NEARNESS = (
+    "another vendor",
+    "the same vendor",
+    "the same vendor and family",
+    "the same vendor, family and model",
+    "",
+)
+
+
 @dataclasses.dataclass(frozen=True)
 class Chosen:
     advice: tuple[Advice, ...]  # one per function, all of one identity
@@ -473,27 +450,18 @@ def nearest(advice: Sequence[Advice], about: HostIdentity) -> Optional[Chosen]:
     advice = [a for a in advice if about.machine in (None, "", a.identity.host.machine or about.machine)]
     if not advice:
         return None
-    vendor, family, model = about.vendor or "", about.family or "", about.model or ""
-    tiers = (
-        ("", lambda i: i.key == about.identity),
-        (
-            "the same vendor, family and model",
-            lambda i: (i.vendor, i.family, i.model) == (vendor, family, model),
-        ),
-        ("the same vendor and family", lambda i: (i.vendor, i.family) == (vendor, family)),
-        ("the same vendor", lambda i: i.vendor == vendor),
-        ("another vendor", lambda i: True),
-    )
-    for why, fits in tiers:
-        keys = sorted({a.identity.key for a in advice if fits(a.identity)})
-        if keys:
-            key = keys[0]
-            first: dict[tuple[str, str], Advice] = {}
-            for a in advice:  # the first of each function (the caller puts a user's own sittings first)
-                if a.identity.key == key:
-                    first.setdefault((a.model, a.function), a)
-            return Chosen(tuple(first.values()), why == "", why)
-    return None
+    mine = Identity.of(about).cpu
+
+    def nearness(i: Identity) -> int:  # 4: this identity, 3: the same vendor, family and model ...
+        return 4 if i.key == about.identity else next(n for n in (3, 2, 1, 0) if i.cpu[:n] == mine[:n])
+
+    near = max(nearness(a.identity) for a in advice)
+    key = min(a.identity.key for a in advice if nearness(a.identity) == near)
+    first: dict[tuple[str, str], Advice] = {}
+    for a in advice:  # the first of each function (the caller puts a user's own sittings first)
+        if a.identity.key == key:
+            first.setdefault((a.model, a.function), a)
+    return Chosen(tuple(first.values()), near == 4, NEARNESS[near])
 
 
 def matching(found: Iterable[Advice], name: str) -> list[Advice]:
@@ -616,9 +584,7 @@ def as_json(a: Advice) -> dict[str, Any]:
         "identity": {
             "key": a.identity.key,
             "label": a.identity.label,
-            "vendor": a.identity.vendor,
-            "family": a.identity.family,
-            "model": a.identity.model,
+            **dict(zip(("vendor", "family", "model"), a.identity.cpu)),
             "llvm_cpu": a.identity.llvm_cpu,
         },
         "time_over_default": ratio(a.over_default),
