@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.advise import advise_plan, advise_sitting, paired_rounds
+from iree_matrix.advise import advise_answer, advise_plan, advise_sitting, paired_rounds
 from iree_matrix.core.model import stats
 from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.core.model.results import Record, Status
@@ -491,13 +491,13 @@ def test_no_answer_from_a_sitting_interrupted_in_round_1_says_so(tmp_path):
     """It said "`default` did not run and match torch" (it had) and exited 1."""
     cut = _cut(_sitting(), 0)
     assert advice.derive(cut) == []
-    said = advice.no_answer(cut, "mobilenet_v2", tmp_path / "partial.json", tmp_path / "results.jsonl")
+    said = advise_answer.no_answer(cut, "mobilenet_v2", tmp_path / "partial.json", tmp_path / "results.jsonl")
     assert said.startswith("advise mobilenet_v2: interrupted before a whole round was timed, so no answer;")
     assert str(tmp_path / "partial.json") in said and "did not run" not in said
     failed = _sitting()
     failed["functions"][0]["arms"][0].update(error="mismatch: outputs differ", matches=False, ms=[])
-    assert "`default` did not run and match torch" in advice.no_answer(failed, "m", tmp_path, tmp_path)
-    assert "`default` did not run" in advice.no_answer(
+    assert "`default` did not run and match torch" in advise_answer.no_answer(failed, "m", tmp_path, tmp_path)
+    assert "`default` did not run" in advise_answer.no_answer(
         {**failed, "interrupted": True}, "m", tmp_path, tmp_path
     )
 

@@ -20,12 +20,10 @@ SRC_MODULE_LINES = 600
 # Over the src/ bar when it was lowered to 600 (issue 83): each may shrink, never grow; once under
 # the bar its entry must go (a stale one would let it grow back unseen).
 OVER_SRC_BAR: dict[str, int] = {
-    "src/iree_matrix/findings/advice.py": 685,
     "src/iree_matrix/commands/options.py": 626,
     "src/iree_matrix/core/system/processes.py": 625,
     "src/iree_matrix/execution/bundle.py": 678,
     "src/iree_matrix/matrix/spec_file.py": 641,
-    "src/iree_matrix/report/site.py": 631,
 }
 PYTHON_HOMES = ("src", "scripts", "benchmarks", "bin", "tests")
 

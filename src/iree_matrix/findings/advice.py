@@ -172,9 +172,7 @@ def times_text(ratio: Optional[Ratio], other: str, short: bool = False) -> str:
         return "–" if short else f"{other}: not measured"
     r = ratio.value
     if ratio.paired.verdict == stats.NO_DIFFERENCE:
-        if short:
-            return f"as fast as {other} (no difference: {r:.2f}× its time)"
-        return f"as fast as {other} (no difference: {r:.2f}× its time, {ratio.span()})"
+        return f"as fast as {other} (no difference: {r:.2f}× its time{'' if short else ', ' + ratio.span()})"
     if ratio.paired.verdict == stats.TOO_FEW:
         if short:
             return f"IREE takes {r:.2f}× {other}'s time (too few rounds for a verdict)"
@@ -284,24 +282,6 @@ def sitting_text(
     return f"{day}, {rounds} of {of}{span}"
 
 
-def no_answer(document: Mapping[str, Any], model: str, kept: Path, log: Path) -> str:
-    """Why a sitting gave no answer, in one line: interrupted before `default` had a whole round
-    timed (it was built and checked; the sitting so far is `kept`), or `default` did not run and
-    match torch (`log` says why)."""
-    defaults = [
-        a for entry in document.get("functions") or () for a in entry.get("arms") or ()
-        if isinstance(a, Mapping) and a.get("kind") == DEFAULT
-    ]  # fmt: skip
-    checked = [a for a in defaults if not a.get("error") and a.get("matches") is not False]
-    if document.get("interrupted") and (checked or not defaults):
-        return (
-            f"advise {model}: interrupted before a whole round was timed, so no answer; kept: what was "
-            f"built and checked (the records in {log}, reused by the next sitting) and the sitting so far "
-            f"({kept})"
-        )
-    return f"advise {model}: no answer: `default` did not run and match torch here (see {log})"
-
-
 def _advice(
     document: Mapping[str, Any], entry: Mapping[str, Any], identity: Identity, source: str
 ) -> Optional[Advice]:
@@ -385,13 +365,8 @@ def read(path: Path) -> Optional[dict[str, Any]]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if (
-        not isinstance(data, dict)
-        or data.get("schema") not in SCHEMAS
-        or not isinstance(data.get("functions"), list)
-    ):
-        return None
-    return data
+    ok = isinstance(data, dict) and data.get("schema") in SCHEMAS and isinstance(data.get("functions"), list)
+    return data if ok else None
 
 
 def sittings(paths: Iterable[Path]) -> list[Advice]:
@@ -524,17 +499,16 @@ def lines(chosen: Chosen, model: str, fleet: bool = True, argument: str = "") ->
         name = a.function if a.function not in ("", "main", model) else model
         ms = f" ({formats.duration_ms(a.ms)} of one thread's CPU per call)" if a.ms else ""
         config = "default flags" if a.config == "default" else f"`{a.config}`"
-        if a.kernel is not None:
-            where = f" ({a.kernel.directory})" if a.kernel.directory else ""
-            out.append(
-                f"  {name}: take IREE {a.release} with {config} and the kernel `{a.kernel.kernel}`{where}{ms}"
+        taken = a.kernel
+        if taken is not None:
+            config += f" and the kernel `{taken.kernel}`" + (
+                f" ({taken.directory})" if taken.directory else ""
             )
-            if a.kernel.build:
-                out.append(f"    build its object: {a.kernel.build}")
-            if a.kernel.run_flags:  # a plugin, a worker stack: the module runs only with them
-                out.append(f"    run with: iree-run-module {' '.join(a.kernel.run_flags)} ...")
-        else:
-            out.append(f"  {name}: take IREE {a.release} with {config}{ms}")
+        out.append(f"  {name}: take IREE {a.release} with {config}{ms}")
+        if taken is not None and taken.build:
+            out.append(f"    build its object: {taken.build}")
+        if taken is not None and taken.run_flags:  # a plugin, a worker stack: the module runs only with them
+            out.append(f"    run with: iree-run-module {' '.join(taken.run_flags)} ...")
         out.append(f"    {compile_line(a.flags)}")
         naive = speedup_text(a.over_naive, "the naive build (generic CPU)")
         out.append(f"    {speedup_text(a.over_default, 'default')}; {naive}")
@@ -544,12 +518,10 @@ def lines(chosen: Chosen, model: str, fleet: bool = True, argument: str = "") ->
         if a.best_peer and a.best_peer != "torch eager":
             out.append(f"    {times_text(a.vs_peer, a.best_peer)}")
         out.extend(f"    no {said}" for said in a.peers_missing)
-        for rival in a.rivals:
-            out.append(f"    other release: {rival_text(rival, a.release, argument)}")
-        for trial in a.kernel_trials:
-            out.append(f"    {kernel_text(trial)}")
+        out.extend(f"    other release: {rival_text(rival, a.release, argument)}" for rival in a.rivals)
+        out.extend(f"    {kernel_text(trial)}" for trial in a.kernel_trials)
         proof = neighbourhood.summary(a.proof, a.config) if a.proof is not None else None
-        unproved = neighbourhood.untimed(argument or a.model, a.proof_cpu, a.proof_skipped)
+        unproved = neighbourhood.untimed(argument, a.proof_cpu, a.proof_skipped)
         out.append(f"    proof: {proof or unproved}")
         if a.gap is not None:
             out.append(f"    where the gap is: {gaps.summary(a.gap)}")
@@ -573,7 +545,6 @@ def lines(chosen: Chosen, model: str, fleet: bool = True, argument: str = "") ->
 
 def as_json(a: Advice) -> dict[str, Any]:
     """An Advice as compat.json and `query --json` give it."""
-    ratio = ratio_json
     return {
         "model": a.model,
         "function": a.function,
@@ -587,16 +558,16 @@ def as_json(a: Advice) -> dict[str, Any]:
             **dict(zip(("vendor", "family", "model"), a.identity.cpu)),
             "llvm_cpu": a.identity.llvm_cpu,
         },
-        "time_over_default": ratio(a.over_default),
-        "time_over_naive": ratio(a.over_naive),
-        "time_over_eager": ratio(a.vs_eager),
+        "time_over_default": ratio_json(a.over_default),
+        "time_over_naive": ratio_json(a.over_naive),
+        "time_over_eager": ratio_json(a.vs_eager),
         "best_peer": a.best_peer,
-        "time_over_best_peer": ratio(a.vs_peer),
+        "time_over_best_peer": ratio_json(a.vs_peer),
         "fleet": [
             {
                 "cpu": f.cpu,
                 "flags": list(f.flags),
-                "time_over_host_build": ratio(f.against_host),
+                "time_over_host_build": ratio_json(f.against_host),
                 "error": f.error,
             }
             for f in a.fleet
@@ -605,12 +576,12 @@ def as_json(a: Advice) -> dict[str, Any]:
             {
                 "release": r.release,
                 "config": r.config,
-                "time_over_answer": ratio(r.against_answer),
+                "time_over_answer": ratio_json(r.against_answer),
                 "error": r.error,
             }
             for r in a.rivals
         ],
-        "proof": proof_json(a.proof),
+        "proof": a.proof.published() if a.proof is not None else None,
         "gap": a.gap.to_json() if a.gap is not None else None,
         "gap_error": a.gap_error,
         "sitting": a.sitting,
@@ -625,27 +596,4 @@ def as_json(a: Advice) -> dict[str, Any]:
             if a.kernel_trials
             else {}
         ),
-    }
-
-
-def proof_json(proof: Optional[neighbourhood.Proof]) -> Optional[dict[str, Any]]:
-    """The proof as compat.json gives it: where it ended, why, and the last step's verdicts."""
-    if proof is None:
-        return None
-    last = proof.steps[-1] if proof.steps else None
-    verdicts = []
-    for n, p in last.judging() if last is not None else ():
-        verdicts.append({
-            "config": n.config,
-            "time_over_pick": p.ratio if p is not None else None,
-            "verdict": p.verdict if p is not None else None,
-            "error": n.error,
-        })  # fmt: skip
-    return {
-        "start": proof.start,
-        "result": proof.result,
-        "certified": proof.certified,
-        "stopped": proof.stopped,
-        "steps": len(proof.steps),
-        "neighbours": verdicts,
     }

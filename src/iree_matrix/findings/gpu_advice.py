@@ -439,7 +439,7 @@ def as_json(a: GpuAnswer) -> dict[str, Any]:
             {"release": e.release, "target": e.target, "error": e.error, "ran": e.ran} for e in a.excluded
         ],
         "no_answer": a.why,
-        "proof": advice.proof_json(a.proof),
+        "proof": a.proof.published() if a.proof is not None else None,
         "neighbourhood": proof_text(a),
         "sitting": a.sitting,
         "source": a.source,
