@@ -108,7 +108,7 @@ def _detail_row(group: Group, compiled: Record, run: Optional[Record]) -> list[s
     made = compiled.metric.of(CompileMetrics)
     return [model, compiler, compiled.label.profile, _why(compiled, run) or "ok",
             _ms(run_ms) if (run_ms := ran.latency_median) else "",
-            _size(made.module_bytes), _seconds(made.seconds),
+            _size(made.module_bytes), formats.seconds(made.seconds) if made.seconds is not None else "",
             _size(made.peak_memory_bytes), _size(ran.peak_memory_bytes),
             _text(made.dispatch_count), _text(ran.other_load)]  # fmt: skip
 
@@ -121,10 +121,6 @@ def _version_order(item: tuple[tuple[str, str, str], Any]) -> tuple[str, str, tu
 def _text(value: Optional[float]) -> str:
     """A figure as it was stored ("" when there is none)."""
     return "" if value is None else str(value)
-
-
-def _seconds(value: Optional[float]) -> str:
-    return formats.seconds(value) if value is not None else ""
 
 
 def _why(compiled: Record, run: Optional[Record]) -> str:
