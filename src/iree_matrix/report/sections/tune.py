@@ -15,7 +15,7 @@ from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.findings import runs_view
 from iree_matrix.report.markdown import github_table
-from iree_matrix.report.sections import Document, Section, View
+from iree_matrix.report.sections import Document, Section
 from iree_matrix.report.sections.search import judged
 from iree_matrix.report.timed import same_runtime
 
@@ -139,15 +139,11 @@ def _why(compiled: Record, run: Optional[Record]) -> str:
     return "" if run.metric.of(RunMetrics).latency_median else "no latency"
 
 
-def _unless_searched(view: View) -> list[str]:
-    return [] if judged(view.records) else render_tune(view.records)
-
-
 SECTION = Section(
     name="tune",
     document=Document.PERFORMANCE,
     rank=70,
     title=TITLE,
     stages=("compile", "run"),
-    render=_unless_searched,
+    render=lambda view: [] if judged(view.records) else render_tune(view.records),
 )
