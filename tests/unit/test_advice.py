@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.advise import advise_plan, advise_sitting, paired_rounds
+from iree_matrix.advise import advise_answer, advise_plan, advise_sitting, paired_rounds
 from iree_matrix.core.model import stats
 from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.core.model.results import Record, Status
@@ -92,7 +92,7 @@ def test_the_pick_is_the_answer_when_the_sitting_calls_it_faster():
     assert a.over_naive is not None and 1 / a.over_naive.value == pytest.approx(14.0)
     assert a.vs_peer is not None and a.vs_peer.value == pytest.approx(1.65)
     assert a.best_peer == "ONNX Runtime"
-    assert a.identity.llvm_cpu == "rocketlake" and a.identity.family == "6"
+    assert a.identity.llvm_cpu == "rocketlake" and a.identity.host.family == "6"
 
 
 def test_default_stays_the_answer_when_no_pick_beats_it_beyond_noise():
@@ -140,11 +140,11 @@ def test_another_cpu_gets_the_nearest_identity_marked_with_the_command_to_measur
     chosen = advice.nearest(published, HostIdentity.of(other_intel))
     assert chosen is not None and not chosen.here
     assert chosen.how_near == "the same vendor and family"
-    assert chosen.advice[0].identity.vendor == "GenuineIntel"
+    assert chosen.advice[0].identity.host.vendor == "GenuineIntel"
     joined = "\n".join(advice.lines(chosen, "mobilenet_v2"))
     assert "NEAREST" in joined and "iree-matrix advise mobilenet_v2" in joined
     zen = advice.nearest(published, HostIdentity.of(ZEN5))
-    assert zen is not None and zen.here and zen.advice[0].identity.family == "26"
+    assert zen is not None and zen.here and zen.advice[0].identity.host.family == "26"
 
 
 def test_a_models_answer_is_the_nearest_identity_that_answered_that_model():
@@ -154,7 +154,7 @@ def test_a_models_answer_is_the_nearest_identity_that_answered_that_model():
     quartznet = {**_sitting(), "model": "quartznet5x5"}
     published = advice.derive(_sitting()) + advice.derive(quartznet) + advice.derive(_sitting(about=ZEN5))
     mine = advice.answer(published, "mobilenet_v2", HostIdentity.of(ZEN5))
-    assert mine is not None and mine.here and mine.advice[0].identity.vendor == "AuthenticAMD"
+    assert mine is not None and mine.here and mine.advice[0].identity.host.vendor == "AuthenticAMD"
     theirs = advice.answer(published, "quartznet5x5", HostIdentity.of(ZEN5))
     assert theirs is not None and not theirs.here and theirs.how_near == "another vendor"
     assert [a.model for a in theirs.advice] == ["quartznet5x5"]
@@ -317,7 +317,7 @@ def test_published_answers_render_as_published():
     page = (root / rendered.FILENAME).read_text(encoding="utf-8")
     assert page == "\n".join(rendered.render(found, gpu_advice.published(root))).rstrip() + "\n"
     for a in found:  # every published answer names its identity and its sitting
-        assert a.identity.family and a.identity.model and a.identity.llvm_cpu
+        assert a.identity.host.family and a.identity.host.model and a.identity.llvm_cpu
         assert a.flags and a.release and "paired rounds" in a.sitting
 
 
@@ -491,13 +491,13 @@ def test_no_answer_from_a_sitting_interrupted_in_round_1_says_so(tmp_path):
     """It said "`default` did not run and match torch" (it had) and exited 1."""
     cut = _cut(_sitting(), 0)
     assert advice.derive(cut) == []
-    said = advice.no_answer(cut, "mobilenet_v2", tmp_path / "partial.json", tmp_path / "results.jsonl")
+    said = advise_answer.no_answer(cut, "mobilenet_v2", tmp_path / "partial.json", tmp_path / "results.jsonl")
     assert said.startswith("advise mobilenet_v2: interrupted before a whole round was timed, so no answer;")
     assert str(tmp_path / "partial.json") in said and "did not run" not in said
     failed = _sitting()
     failed["functions"][0]["arms"][0].update(error="mismatch: outputs differ", matches=False, ms=[])
-    assert "`default` did not run and match torch" in advice.no_answer(failed, "m", tmp_path, tmp_path)
-    assert "`default` did not run" in advice.no_answer(
+    assert "`default` did not run and match torch" in advise_answer.no_answer(failed, "m", tmp_path, tmp_path)
+    assert "`default` did not run" in advise_answer.no_answer(
         {**failed, "interrupted": True}, "m", tmp_path, tmp_path
     )
 

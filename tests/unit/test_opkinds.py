@@ -25,6 +25,11 @@ PROFILES = Path(__file__).parents[1] / "data" / "profiles"
         ("main$async_dispatch_0_slow_memcpy", "copy"),
         ("main$async_dispatch_5_reduction_1280x49_i1xf32xf32", "reduction"),
         ("main$async_dispatch_6_elementwise_1280_f32", "elementwise"),
+        ("main$async_dispatch_4_matmul_like_96x112x112x16_f32", "matmul"),
+        ("main$async_dispatch_1_conv_2d_nchw_fchw_1x32x112x112x3x3x3_f32", "conv"),
+        ("main$async_dispatch_7_depthwise_conv_2d_nhwc_hwc_1x56x56x144x3x3_f32", "depthwise"),
+        ("main$async_dispatch_3_elementwise_1x96x56x56_f32", "elementwise"),
+        ("main$async_dispatch_5_reduction_384_f32", "reduction"),
         ("main$async_dispatch_7_something", "other"),
     ],
 )

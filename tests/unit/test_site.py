@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.core.model.metrics.run import DISAGREES
 from iree_matrix.core.model.results import Status
@@ -20,25 +18,6 @@ def _records():
     records += [_compile("tiny", "3.10.0", status=Status.FAIL), _run("tiny", "3.10.0", status=Status.NOT_RUN)]
     records += [_run("tiny", "3.8.0", "3.9.0"), _refused("tiny", "3.9.0", "3.8.0")]
     return records
-
-
-@pytest.mark.parametrize(
-    "name, kind",
-    [
-        ("main$async_dispatch_4_matmul_like_96x112x112x16_f32", "matmul"),
-        ("main$async_dispatch_1_conv_2d_nchw_fchw_1x32x112x112x3x3x3_f32", "conv"),
-        ("main$async_dispatch_7_depthwise_conv_2d_nhwc_hwc_1x56x56x144x3x3_f32", "depthwise"),
-        ("forward$async_dispatch_9_softmax_6x1500x1500xf32", "softmax"),
-        ("main$async_dispatch_3_elementwise_1x96x56x56_f32", "elementwise"),
-        ("main$async_dispatch_2_slow_memcpy", "copy"),
-        ("main$async_dispatch_2_conv_112x112x32x3x3_f32", "depthwise"),
-        ("main$async_dispatch_1_conv_32x112x112x3x3x3_f32", "conv"),
-        ("main$async_dispatch_5_reduction_384_f32", "reduction"),
-        ("main$async_dispatch_6_something", "other"),
-    ],
-)
-def test_op_kinds(name: str, kind: str):
-    assert site.op_kind(name) == kind
 
 
 def test_pages_and_their_figures():

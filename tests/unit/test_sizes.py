@@ -1,6 +1,6 @@
 """The size bars CONTRIBUTING sets (issue 70): no function in src/ over 80 lines, and no Python module
 anywhere in the repository (src, scripts, benchmarks, bin, tests, noxfile.py) over 700 lines, and
-none in src/ over 600 (issue 83) but the ones OVER_SRC_BAR lists at their size when the bar came.
+none in src/ over 600 (issue 83).
 
 An excess someone is splitting is listed in PENDING_* with who; an entry that is no longer over its
 bar (split, or gone) fails as well, so the lists only shrink and never hide a new excess."""
@@ -17,12 +17,6 @@ ROOT = Path(__file__).resolve().parents[2]
 FUNCTION_LINES = 80  # from the `def` line to the last line of its body (decorators not counted)
 MODULE_LINES = 700
 SRC_MODULE_LINES = 600
-# Over the src/ bar when it was lowered to 600 (issue 83): each may shrink, never grow; once under
-# the bar its entry must go (a stale one would let it grow back unseen).
-OVER_SRC_BAR: dict[str, int] = {
-    "src/iree_matrix/findings/advice.py": 685,
-    "src/iree_matrix/report/site.py": 631,
-}
 PYTHON_HOMES = ("src", "scripts", "benchmarks", "bin", "tests")
 
 # Known and being split by other work of issue 70; remove an entry with its split.
@@ -80,13 +74,13 @@ def test_no_python_module_in_the_repository_is_over_700_lines() -> None:
     assert not over, f"over {MODULE_LINES} lines (split each into modules named after what they own): {over}"
 
 
-def test_no_module_in_src_is_over_600_lines_but_the_listed_ones_and_none_grows() -> None:
+def test_no_module_in_src_is_over_600_lines() -> None:
     sizes = {m: n for m, n in module_lines().items() if m.startswith("src/")}
     assert "src/iree_matrix/core/model/records.py" in sizes, "the scan missed src/"
-    over = [f"{m}: {n} lines" for m, n in sorted(sizes.items()) if n > OVER_SRC_BAR.get(m, SRC_MODULE_LINES)]
-    assert not over, f"over {SRC_MODULE_LINES} lines or grown past OVER_SRC_BAR (split each): {over}"
-    stale = [m for m in OVER_SRC_BAR if sizes.get(m, 0) <= SRC_MODULE_LINES]
-    assert not stale, f"no longer over {SRC_MODULE_LINES} (or gone): remove from OVER_SRC_BAR: {stale}"
+    over = [f"{m}: {n} lines" for m, n in sorted(sizes.items()) if n > SRC_MODULE_LINES]
+    assert not over, (
+        f"over {SRC_MODULE_LINES} lines (split each into modules named after what they own): {over}"
+    )
 
 
 def test_no_function_in_src_is_over_80_lines() -> None:

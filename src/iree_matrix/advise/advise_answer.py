@@ -5,6 +5,7 @@ is kept. Pure: the sitting document in, lines out (what it costs is said before,
 from __future__ import annotations
 
 import shlex
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ def answer(
         logger.warning(f"advise {base_model}: interrupted; the whole rounds timed so far are kept in {kept}")
     if not found:
         code = EXIT_INTERRUPTED if document.get("interrupted") else 1
-        return [advice.no_answer(document, base_model, kept, log)], code
+        return [no_answer(document, base_model, kept, log)], code
     chosen = advice.Chosen(tuple(found), True, "")
     said = ["", "\n".join(advice.lines(chosen, base_model, argument=shlex.quote(reference)))]
     for a in found:  # each pick's proof
@@ -40,3 +41,21 @@ def answer(
     identity = advice.Identity.of(host_identity.here(), str(document.get("llvm_cpu") or ""))
     said.append(f"\nkept: {kept} (publish it: copy it to results/answers/{identity.slug}/)")
     return said, 0
+
+
+def no_answer(document: Mapping[str, Any], model: str, kept: Path, log: Path) -> str:
+    """Why a sitting gave no answer, in one line: interrupted before `default` had a whole round
+    timed (it was built and checked; the sitting so far is `kept`), or `default` did not run and
+    match torch (`log` says why)."""
+    defaults = [
+        a for entry in document.get("functions") or () for a in entry.get("arms") or ()
+        if isinstance(a, Mapping) and a.get("kind") == advice.DEFAULT
+    ]  # fmt: skip
+    checked = [a for a in defaults if not a.get("error") and a.get("matches") is not False]
+    if document.get("interrupted") and (checked or not defaults):
+        return (
+            f"advise {model}: interrupted before a whole round was timed, so no answer; kept: what was "
+            f"built and checked (the records in {log}, reused by the next sitting) and the sitting so far "
+            f"({kept})"
+        )
+    return f"advise {model}: no answer: `default` did not run and match torch here (see {log})"

@@ -75,16 +75,9 @@ class Identity:
         return self.host.label(self.llvm_cpu)
 
     @property
-    def vendor(self) -> str:
-        return self.host.vendor or ""
-
-    @property
-    def family(self) -> str:
-        return self.host.family or ""
-
-    @property
-    def model(self) -> str:
-        return self.host.model or ""
+    def cpu(self) -> tuple[str, str, str]:
+        """Its vendor, family and model ("" where unknown): what `nearest` compares."""
+        return (self.host.vendor or "", self.host.family or "", self.host.model or "")
 
     @property
     def slug(self) -> str:
@@ -92,9 +85,10 @@ class Identity:
 
     @property
     def short(self) -> str:
-        vendor = {"GenuineIntel": "Intel", "AuthenticAMD": "AMD"}.get(self.vendor, self.vendor or "CPU")
+        vendor, family, model = self.cpu
+        vendor = {"GenuineIntel": "Intel", "AuthenticAMD": "AMD"}.get(vendor, vendor or "CPU")
         llvm = f" `{self.llvm_cpu}`" if self.llvm_cpu else ""
-        return f"{vendor} family {self.family} model {self.model}{llvm}"
+        return f"{vendor} family {family} model {model}{llvm}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -178,9 +172,7 @@ def times_text(ratio: Optional[Ratio], other: str, short: bool = False) -> str:
         return "–" if short else f"{other}: not measured"
     r = ratio.value
     if ratio.paired.verdict == stats.NO_DIFFERENCE:
-        if short:
-            return f"as fast as {other} (no difference: {r:.2f}× its time)"
-        return f"as fast as {other} (no difference: {r:.2f}× its time, {ratio.span()})"
+        return f"as fast as {other} (no difference: {r:.2f}× its time{'' if short else ', ' + ratio.span()})"
     if ratio.paired.verdict == stats.TOO_FEW:
         if short:
             return f"IREE takes {r:.2f}× {other}'s time (too few rounds for a verdict)"
@@ -222,36 +214,12 @@ def is_gpu(document: Mapping[str, Any]) -> bool:
 def derive(document: Mapping[str, Any], source: str = "") -> list[Advice]:
     """Each function's Advice from one sitting document."""
     identity = Identity.of(HostIdentity.of(document.get("host")), str(document.get("llvm_cpu") or ""))
-    seconds = _sitting_seconds(document)
-    found = []
-    for entry in document.get("functions") or ():
-        arms = [Arm.of(a) for a in entry.get("arms") or ()]
-        proof = entry.get("proof")
-        gap = entry.get("gap")
-        sitting = sitting_text(document, timed_rounds(entry))
-        advice = _advice(
-            str(document.get("model") or ""),
-            str(entry.get("function") or ""),
-            identity,
-            arms,
-            sitting,
-            source,
-            neighbourhood.Proof.of(proof) if isinstance(proof, Mapping) else None,
-            gaps.Gap.of(gap) if isinstance(gap, Mapping) else None,
-        )
-        if advice is not None:
-            why = str(entry.get("gap_error") or "")[:400] if advice.gap is None else ""
-            found.append(
-                dataclasses.replace(
-                    advice,
-                    sitting_seconds=seconds,
-                    gap_error=why,
-                    peers_missing=bundles.missing_peers(entry) + _failed_peers(arms),
-                    proof_skipped=bool(document.get("proof_skipped")),
-                    bundle_cpu=str(document.get("bundle_cpu") or ""),
-                )  # fmt: skip
-            )
-    return found
+    found = (_advice(document, entry, identity, source) for entry in document.get("functions") or ())
+    return [a for a in found if a is not None]
+
+
+def _verdict(ratio: Optional[Ratio]) -> str:
+    return ratio.paired.verdict if ratio is not None else ""
 
 
 def _failed_peers(arms: Sequence[Arm]) -> tuple[str, ...]:
@@ -314,44 +282,18 @@ def sitting_text(
     return f"{day}, {rounds} of {of}{span}"
 
 
-def no_answer(document: Mapping[str, Any], model: str, kept: Path, log: Path) -> str:
-    """Why a sitting gave no answer, in one line: interrupted before `default` had a whole round
-    timed (it was built and checked; the sitting so far is `kept`), or `default` did not run and
-    match torch (`log` says why)."""
-    defaults = [
-        a for entry in document.get("functions") or () for a in entry.get("arms") or ()
-        if isinstance(a, Mapping) and a.get("kind") == DEFAULT
-    ]  # fmt: skip
-    checked = [a for a in defaults if not a.get("error") and a.get("matches") is not False]
-    if document.get("interrupted") and (checked or not defaults):
-        return (
-            f"advise {model}: interrupted before a whole round was timed, so no answer; kept: what was "
-            f"built and checked (the records in {log}, reused by the next sitting) and the sitting so far "
-            f"({kept})"
-        )
-    return f"advise {model}: no answer: `default` did not run and match torch here (see {log})"
-
-
 def _advice(
-    model: str,
-    function: str,
-    identity: Identity,
-    arms: Sequence[Arm],
-    sitting: str,
-    source: str,
-    proof: Optional[neighbourhood.Proof] = None,
-    gap: Optional[gaps.Gap] = None,
+    document: Mapping[str, Any], entry: Mapping[str, Any], identity: Identity, source: str
 ) -> Optional[Advice]:
+    arms = [Arm.of(a) for a in entry.get("arms") or ()]
+    proof = neighbourhood.Proof.of(entry["proof"]) if isinstance(entry.get("proof"), Mapping) else None
+    gap = gaps.Gap.of(entry["gap"]) if isinstance(entry.get("gap"), Mapping) else None
     default = next((a for a in arms if a.kind == DEFAULT), None)
     if default is None or not default.usable:
         return None
-    picks = [a for a in arms if a.kind == PICK and a.usable]
-    # A pick replaces default only when the sitting calls it faster; the fastest such pick wins.
-    faster = []
-    for pick in picks:
-        r = paired(pick, default)  # default's time over the pick's
-        if r is not None and r.paired.verdict == stats.SLOWER:
-            faster.append(pick)
+    # A pick replaces default only when the sitting calls it faster (default's time over the pick's:
+    # SLOWER); the fastest such pick wins.
+    faster = [a for a in arms if a.kind == PICK and a.usable and _verdict(paired(a, default)) == stats.SLOWER]
     chosen = min(faster, key=lambda a: a.median or float("inf")) if faster else default
     # The proof's result, when the sitting timed it and calls it faster than default: its paired
     # verdicts against each of its neighbours (the other picks' configurations among them) decide
@@ -366,8 +308,7 @@ def _advice(
     # The naive build (no target CPU) is a build like any other: faster beyond noise than what the
     # sitting chose (issue #69's point-cloud kNN: its `topk` sort ran 1.8x faster for a generic
     # x86-64), it is the answer, and a kernel trial says it was outrun.
-    outrun = paired(naive, chosen) if naive is not None and naive.usable else None
-    if naive is not None and outrun is not None and outrun.paired.verdict == stats.SLOWER:
+    if naive is not None and naive.usable and _verdict(paired(naive, chosen)) == stats.SLOWER:
         trials = [dataclasses.replace(t, taken=False, outrun_by="the naive build") for t in trials]
         chosen, base, taken = naive, naive, None
     peers = [a for a in arms if a.kind == PEER and a.usable]
@@ -379,9 +320,15 @@ def _advice(
         for a in arms
         if a.kind == FLEET and a.base == base.config
     )
+    if gap is not None and taken is None:  # a profile of the configuration alone is not a kernel's
+        gap = gap.answering(
+            chosen.config, chosen.release, chosen.median, best.median if best is not None else None
+        )
+    else:
+        gap = None
     return Advice(
-        model=model,
-        function=function,
+        model=str(document.get("model") or ""),
+        function=str(entry.get("function") or ""),
         identity=identity,
         release=chosen.release,
         config=chosen.config,
@@ -392,20 +339,20 @@ def _advice(
         best_peer=peer_registry.display(best.config) if best is not None else "",
         vs_peer=paired(best, chosen) if best is not None else None,
         ms=chosen.median,
-        sitting=sitting,
+        sitting=sitting_text(document, timed_rounds(entry)),
         source=source,
         picks_tried=tuple(a.config for a in arms if a.kind == PICK),
         fleet=fleet,
         rivals=tuple(Rival(a.release, a.config, paired(chosen, a), a.error) for a in arms if a.kind == RIVAL),
         proof=proof,
-        # A profile of the configuration alone is not the answer's once it takes a kernel.
-        gap=gap.answering(
-            chosen.config, chosen.release, chosen.median, best.median if best is not None else None
-        )
-        if gap is not None and taken is None
-        else None,
+        gap=gap,
+        gap_error=str(entry.get("gap_error") or "")[:400] if gap is None else "",
+        sitting_seconds=_sitting_seconds(document),
         kernel=taken,
         kernel_trials=tuple(trials),
+        peers_missing=bundles.missing_peers(entry) + _failed_peers(arms),
+        proof_skipped=bool(document.get("proof_skipped")),
+        bundle_cpu=str(document.get("bundle_cpu") or ""),
     )
 
 
@@ -418,13 +365,8 @@ def read(path: Path) -> Optional[dict[str, Any]]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if (
-        not isinstance(data, dict)
-        or data.get("schema") not in SCHEMAS
-        or not isinstance(data.get("functions"), list)
-    ):
-        return None
-    return data
+    ok = isinstance(data, dict) and data.get("schema") in SCHEMAS and isinstance(data.get("functions"), list)
+    return data if ok else None
 
 
 def sittings(paths: Iterable[Path]) -> list[Advice]:
@@ -459,6 +401,16 @@ def published(root: Path) -> list[Advice]:
     return sittings(sorted(root.glob(f"*/{FILE_PREFIX}*.json")))
 
 
+# How near an answer's identity is to the machine asking (`nearest`), nearest last: "" is its own.
+NEARNESS = (
+    "another vendor",
+    "the same vendor",
+    "the same vendor and family",
+    "the same vendor, family and model",
+    "",
+)
+
+
 @dataclasses.dataclass(frozen=True)
 class Chosen:
     advice: tuple[Advice, ...]  # one per function, all of one identity
@@ -473,27 +425,18 @@ def nearest(advice: Sequence[Advice], about: HostIdentity) -> Optional[Chosen]:
     advice = [a for a in advice if about.machine in (None, "", a.identity.host.machine or about.machine)]
     if not advice:
         return None
-    vendor, family, model = about.vendor or "", about.family or "", about.model or ""
-    tiers = (
-        ("", lambda i: i.key == about.identity),
-        (
-            "the same vendor, family and model",
-            lambda i: (i.vendor, i.family, i.model) == (vendor, family, model),
-        ),
-        ("the same vendor and family", lambda i: (i.vendor, i.family) == (vendor, family)),
-        ("the same vendor", lambda i: i.vendor == vendor),
-        ("another vendor", lambda i: True),
-    )
-    for why, fits in tiers:
-        keys = sorted({a.identity.key for a in advice if fits(a.identity)})
-        if keys:
-            key = keys[0]
-            first: dict[tuple[str, str], Advice] = {}
-            for a in advice:  # the first of each function (the caller puts a user's own sittings first)
-                if a.identity.key == key:
-                    first.setdefault((a.model, a.function), a)
-            return Chosen(tuple(first.values()), why == "", why)
-    return None
+    mine = Identity.of(about).cpu
+
+    def nearness(i: Identity) -> int:  # 4: this identity, 3: the same vendor, family and model ...
+        return 4 if i.key == about.identity else next(n for n in (3, 2, 1, 0) if i.cpu[:n] == mine[:n])
+
+    near = max(nearness(a.identity) for a in advice)
+    key = min(a.identity.key for a in advice if nearness(a.identity) == near)
+    first: dict[tuple[str, str], Advice] = {}
+    for a in advice:  # the first of each function (the caller puts a user's own sittings first)
+        if a.identity.key == key:
+            first.setdefault((a.model, a.function), a)
+    return Chosen(tuple(first.values()), near == 4, NEARNESS[near])
 
 
 def matching(found: Iterable[Advice], name: str) -> list[Advice]:
@@ -556,17 +499,16 @@ def lines(chosen: Chosen, model: str, fleet: bool = True, argument: str = "") ->
         name = a.function if a.function not in ("", "main", model) else model
         ms = f" ({formats.duration_ms(a.ms)} of one thread's CPU per call)" if a.ms else ""
         config = "default flags" if a.config == "default" else f"`{a.config}`"
-        if a.kernel is not None:
-            where = f" ({a.kernel.directory})" if a.kernel.directory else ""
-            out.append(
-                f"  {name}: take IREE {a.release} with {config} and the kernel `{a.kernel.kernel}`{where}{ms}"
+        taken = a.kernel
+        if taken is not None:
+            config += f" and the kernel `{taken.kernel}`" + (
+                f" ({taken.directory})" if taken.directory else ""
             )
-            if a.kernel.build:
-                out.append(f"    build its object: {a.kernel.build}")
-            if a.kernel.run_flags:  # a plugin, a worker stack: the module runs only with them
-                out.append(f"    run with: iree-run-module {' '.join(a.kernel.run_flags)} ...")
-        else:
-            out.append(f"  {name}: take IREE {a.release} with {config}{ms}")
+        out.append(f"  {name}: take IREE {a.release} with {config}{ms}")
+        if taken is not None and taken.build:
+            out.append(f"    build its object: {taken.build}")
+        if taken is not None and taken.run_flags:  # a plugin, a worker stack: the module runs only with them
+            out.append(f"    run with: iree-run-module {' '.join(taken.run_flags)} ...")
         out.append(f"    {compile_line(a.flags)}")
         naive = speedup_text(a.over_naive, "the naive build (generic CPU)")
         out.append(f"    {speedup_text(a.over_default, 'default')}; {naive}")
@@ -576,12 +518,10 @@ def lines(chosen: Chosen, model: str, fleet: bool = True, argument: str = "") ->
         if a.best_peer and a.best_peer != "torch eager":
             out.append(f"    {times_text(a.vs_peer, a.best_peer)}")
         out.extend(f"    no {said}" for said in a.peers_missing)
-        for rival in a.rivals:
-            out.append(f"    other release: {rival_text(rival, a.release, argument)}")
-        for trial in a.kernel_trials:
-            out.append(f"    {kernel_text(trial)}")
+        out.extend(f"    other release: {rival_text(rival, a.release, argument)}" for rival in a.rivals)
+        out.extend(f"    {kernel_text(trial)}" for trial in a.kernel_trials)
         proof = neighbourhood.summary(a.proof, a.config) if a.proof is not None else None
-        unproved = neighbourhood.untimed(argument or a.model, a.proof_cpu, a.proof_skipped)
+        unproved = neighbourhood.untimed(argument, a.proof_cpu, a.proof_skipped)
         out.append(f"    proof: {proof or unproved}")
         if a.gap is not None:
             out.append(f"    where the gap is: {gaps.summary(a.gap)}")
@@ -605,7 +545,6 @@ def lines(chosen: Chosen, model: str, fleet: bool = True, argument: str = "") ->
 
 def as_json(a: Advice) -> dict[str, Any]:
     """An Advice as compat.json and `query --json` give it."""
-    ratio = ratio_json
     return {
         "model": a.model,
         "function": a.function,
@@ -616,21 +555,19 @@ def as_json(a: Advice) -> dict[str, Any]:
         "identity": {
             "key": a.identity.key,
             "label": a.identity.label,
-            "vendor": a.identity.vendor,
-            "family": a.identity.family,
-            "model": a.identity.model,
+            **dict(zip(("vendor", "family", "model"), a.identity.cpu)),
             "llvm_cpu": a.identity.llvm_cpu,
         },
-        "time_over_default": ratio(a.over_default),
-        "time_over_naive": ratio(a.over_naive),
-        "time_over_eager": ratio(a.vs_eager),
+        "time_over_default": ratio_json(a.over_default),
+        "time_over_naive": ratio_json(a.over_naive),
+        "time_over_eager": ratio_json(a.vs_eager),
         "best_peer": a.best_peer,
-        "time_over_best_peer": ratio(a.vs_peer),
+        "time_over_best_peer": ratio_json(a.vs_peer),
         "fleet": [
             {
                 "cpu": f.cpu,
                 "flags": list(f.flags),
-                "time_over_host_build": ratio(f.against_host),
+                "time_over_host_build": ratio_json(f.against_host),
                 "error": f.error,
             }
             for f in a.fleet
@@ -639,12 +576,12 @@ def as_json(a: Advice) -> dict[str, Any]:
             {
                 "release": r.release,
                 "config": r.config,
-                "time_over_answer": ratio(r.against_answer),
+                "time_over_answer": ratio_json(r.against_answer),
                 "error": r.error,
             }
             for r in a.rivals
         ],
-        "proof": proof_json(a.proof),
+        "proof": a.proof.published() if a.proof is not None else None,
         "gap": a.gap.to_json() if a.gap is not None else None,
         "gap_error": a.gap_error,
         "sitting": a.sitting,
@@ -659,27 +596,4 @@ def as_json(a: Advice) -> dict[str, Any]:
             if a.kernel_trials
             else {}
         ),
-    }
-
-
-def proof_json(proof: Optional[neighbourhood.Proof]) -> Optional[dict[str, Any]]:
-    """The proof as compat.json gives it: where it ended, why, and the last step's verdicts."""
-    if proof is None:
-        return None
-    last = proof.steps[-1] if proof.steps else None
-    verdicts = []
-    for n, p in last.judging() if last is not None else ():
-        verdicts.append({
-            "config": n.config,
-            "time_over_pick": p.ratio if p is not None else None,
-            "verdict": p.verdict if p is not None else None,
-            "error": n.error,
-        })  # fmt: skip
-    return {
-        "start": proof.start,
-        "result": proof.result,
-        "certified": proof.certified,
-        "stopped": proof.stopped,
-        "steps": len(proof.steps),
-        "neighbours": verdicts,
     }

@@ -67,7 +67,10 @@ def derive(
         },
         "module_versions": load_windows.module_versions(runs),
         "windows": [_window(w) for w in load_windows.windows(runs)],
-        "pairs": [_pair(p) for _, p in sorted(load_windows.pairs(runs).items(), key=_pair_order)],
+        "pairs": [
+            {**_plain(p), "load": p.load.value}
+            for _, p in sorted(load_windows.pairs(runs).items(), key=_pair_order)
+        ],
         "models": [recommendation(r) for r in release_choice.recommendations(runs)],
         "regressions": [_plain(r) for r in release_regressions.regressions(runs)],
         "identical_exports": [_plain(s) for s in exporters.identical_exports(runs)],
@@ -169,10 +172,6 @@ def _window(w: load_windows.Window) -> dict[str, Any]:
         "contradictions": list(w.contradictions),
         "text": w.text(),
     }
-
-
-def _pair(p: load_windows.Pair) -> dict[str, Any]:
-    return {**_plain(p), "load": p.load.value}
 
 
 def release(r: Optional[release_choice.ReleaseResult]) -> Optional[dict[str, Any]]:

@@ -29,6 +29,7 @@ from iree_matrix.core import formats
 from iree_matrix.core.model import stats
 from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.findings import advice, neighbourhood
+from iree_matrix.findings.kernel_trials import ratio_json
 from iree_matrix.iree.flags import compile_line, flags_text
 
 EAGER, COMPILED = "eager", "torch.compile"  # the peers' configs in a GPU sitting
@@ -162,10 +163,6 @@ class GpuAnswer:
     def targets(self) -> tuple[str, ...]:
         """Every target that ran and matched torch as fast as the answer (the answer's first)."""
         return tuple(dict.fromkeys([self.target, *(t for _, t in self.as_fast)]))
-
-    @property
-    def miscomputes(self) -> tuple[Excluded, ...]:
-        return tuple(e for e in self.excluded if e.ran)
 
 
 def label_of(target: str) -> str:
@@ -404,13 +401,6 @@ def answer_lines(a: GpuAnswer) -> list[str]:
 
 def as_json(a: GpuAnswer) -> dict[str, Any]:
     """A GPU answer as compat.json and `query --json` give it."""
-
-    def ratio(r: Optional[advice.Ratio]) -> Optional[dict[str, Any]]:
-        if r is None:
-            return None
-        p = r.paired
-        return {"ratio": p.ratio, "low": p.low, "high": p.high, "rounds": p.rounds, "verdict": p.verdict}
-
     g = a.identity
     return {
         "model": a.model,
@@ -430,16 +420,16 @@ def as_json(a: GpuAnswer) -> dict[str, Any]:
         "chip_flag": a.chip_flag if a.answered else "",
         "flags": list(a.flags),
         "wall_ms": a.ms,
-        "time_over_eager": ratio(a.vs_eager),
+        "time_over_eager": ratio_json(a.vs_eager),
         "eager_error": a.eager_error,
-        "time_over_torch_compile": ratio(a.vs_compiled),
+        "time_over_torch_compile": ratio_json(a.vs_compiled),
         "torch_compile_error": a.compiled_error,
         "as_fast": [{"release": r, "target": t} for r, t in a.as_fast],
         "differs": [
             {"release": e.release, "target": e.target, "error": e.error, "ran": e.ran} for e in a.excluded
         ],
         "no_answer": a.why,
-        "proof": advice.proof_json(a.proof),
+        "proof": a.proof.published() if a.proof is not None else None,
         "neighbourhood": proof_text(a),
         "sitting": a.sitting,
         "source": a.source,

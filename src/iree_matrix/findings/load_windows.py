@@ -52,7 +52,9 @@ def pairs(runs: Runs) -> dict[tuple[str, str], Pair]:
     out = {}
     for (compiler, runtime), records in by_pair.items():
         # Evidence is what ran; a pair none of whose cells ran rests on what stopped them.
-        evidence = sorted(r.job for r in records if ran(r)) or sorted({runs.cause(r).job for r in records})
+        evidence = sorted(r.job for r in records if ran(r)) or sorted(
+            {runs.index.cause(r).job for r in records}
+        )
         loads = {load_of(r) for r in records} - {Load.UNKNOWN}
         refused = next((r for r in records if load_of(r) is Load.REFUSES), None)
         if loads == {Load.LOADS}:

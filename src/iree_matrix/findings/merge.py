@@ -307,7 +307,7 @@ def _merge_into(inputs: list[Path], to: Path, checked: Mapping[Path, Sequence[Re
         )
     rendering(to, "merge")  # `rendered` once its documents are (commands/merge.py)
     write_atomically(target, "".join(kept) + "".join(r.to_json() + "\n" for r in merged.records))
-    for directory in (_dir(p) for p in inputs):
+    for directory in (p.parent for p in inputs):
         if not os.path.lexists(to / RELEASES):
             releases = _received(directory / RELEASES)
             if releases is not None:
@@ -347,7 +347,3 @@ def _received(path: Path) -> Optional[bytes]:
     except input_files.InputFileError as exc:
         logger.warning(f"{path}: {exc.reason}: left out")
         return None
-
-
-def _dir(results_file: Path) -> Path:
-    return results_file.parent

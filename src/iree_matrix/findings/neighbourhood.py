@@ -316,6 +316,27 @@ class Proof:
             out["source"] = self.source
         return out
 
+    def published(self) -> dict[str, Any]:
+        """The proof as compat.json gives it: where it ended, why, and the last step's verdicts."""
+        last = self.steps[-1] if self.steps else None
+        verdicts = [
+            {
+                "config": n.config,
+                "time_over_pick": p.ratio if p is not None else None,
+                "verdict": p.verdict if p is not None else None,
+                "error": n.error,
+            }
+            for n, p in (last.judging() if last is not None else ())
+        ]
+        return {
+            "start": self.start,
+            "result": self.result,
+            "certified": self.certified,
+            "stopped": self.stopped,
+            "steps": len(self.steps),
+            "neighbours": verdicts,
+        }
+
 
 # (centre, its neighbours) -> the step's timings: every arm built, checked and timed in one sitting.
 Sit = Callable[[search.Config, Sequence[search.Config]], Timings]

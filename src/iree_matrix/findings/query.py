@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Optional
+from typing import Any, Optional, TypeVar
 
 from packaging.version import InvalidVersion, Version
 
@@ -29,12 +29,13 @@ from iree_matrix.findings import (
     runs_view,
     wording,
 )
-from iree_matrix.iree import hints, miscompiled, targets, versions
+from iree_matrix.iree import miscompiled, targets, versions
 from iree_matrix.matrix import export_recipes as recipes
 from iree_matrix.matrix import models
 
 NOT_MEASURED = "not measured"
 UNKNOWN = load_windows.Load.UNKNOWN.value  # measured, but no cell got as far as the question
+Why = TypeVar("Why")  # what `grouped_by` groups by: a reason, or a reason with what to do
 NOTE = "note:"  # a line on the model itself (findings/behaviour.py), kept in every form of the answer
 
 
@@ -128,8 +129,17 @@ def load(records: Iterable[Record], compiler: str, runtime: str) -> Answer:
         cells = f"{len(pair.evidence)} cell{'s' if len(pair.evidence) != 1 else ''}"
         lines.append(f"loads: runtime {rt} loads modules from compiler {c} ({cells})")
     elif pair.load is load_windows.Load.REFUSES:
-        lines.append(f"refuses: runtime {rt} refuses modules from compiler {c}: {_shown(pair.reason)}")
-        advice = next((h for job in pair.evidence if (h := _hint_of(runs.by_job.get(job))) is not None), None)
+        lines.append(
+            f"refuses: runtime {rt} refuses modules from compiler {c}: {excerpts.without_paths(pair.reason)}"
+        )
+        advice = next(
+            (
+                h
+                for job in pair.evidence
+                if (r := runs.by_job.get(job)) is not None and (h := release_choice.hint(r)) is not None
+            ),
+            None,
+        )
         if advice is not None:
             lines.append(f"  what to do: {advice.advice}")
     else:
@@ -138,31 +148,12 @@ def load(records: Iterable[Record], compiler: str, runtime: str) -> Answer:
         if first is not None and first.stage != "run":  # no cell ran: what stopped them
             state = f"{first.stage} {state}: {runs_view.why(first).split(': ', 1)[-1]}"
         elif first is not None and first.message:
-            shown = _shown(runs_view.first_line(first.message))
+            shown = excerpts.without_paths(runs_view.first_line(first.message))
             state += f": {runs_view.clip(shown, runs_view.MAX_REASON_CHARS)}"
         lines.append(f"unknown: no cell with compiler {c} on runtime {rt} got as far as loading ({state})")
     if pair.disagreement:
         lines.append("note: some functions' modules load and others are refused (see the evidence)")
     return Answer(question, pair.load.value, tuple(lines), pair.evidence)
-
-
-def _hint_of(record: Optional[Record]) -> Optional[hints.Found]:
-    return release_choice.hint(record) if record is not None else None
-
-
-def _shown(text: str) -> str:
-    """The tools' words as a user reads them here: without the paths of the machine they ran on."""
-    return excerpts.without_paths(text)
-
-
-def _grouped(
-    failing: Sequence[release_choice.ReleaseResult],
-) -> dict[tuple[str, tuple[str, ...]], list[str]]:
-    """Failing releases by what failed (the failing stage's words) and what to do, in release order."""
-    out: dict[tuple[str, tuple[str, ...]], list[str]] = {}
-    for result in failing:
-        out.setdefault(("; ".join(result.why) or "did not pass", result.hints), []).append(result.compiler)
-    return out
 
 
 def target_arch(records: Sequence[Record], asked: Optional[str]) -> str:
@@ -308,17 +299,18 @@ def _release_lines(
     """`model`'s passes through a lowering, its failures (one line per reason, uncut, with what to do)
     and the releases not run to a verdict."""
     lines = []
-    for via, releases_via in _grouped_via(passing).items():
+    for via, releases_via in grouped_by((r.via, r.compiler) for r in passing if r.via).items():
         listed = version_listing(releases_via, limit=20)
         lines.append(f"    via {via} (the exporter's own MLIR does not pass there): {listed}")
     references = models.references(records)
-    for (why, todo), names in _grouped(failing).items():  # one line per reason, uncut
+    failures = grouped_by((("; ".join(r.why) or "did not pass", r.hints), r.compiler) for r in failing)
+    for (why, todo), names in failures.items():  # one line per reason, uncut, in release order
         lines.append(f"  fails:  {version_listing(names, limit=20)}: {why}")
         jobs = {job for r in failing if r.compiler in names for job in r.failed}
         offer = _recipe_search(model, references, [r for r in records if r.job in jobs])
         lines += [f"          what to do: {a}" for a in todo or offer or _bisect(records, jobs)]
         lines += [f"          {r}" for r in _routes(references.get(model), records, jobs)]
-    for why, names in _grouped_unrun(unrun).items():
+    for why, names in grouped_by(("; ".join(r.why) or "not run", r.compiler) for r in unrun).items():
         lines.append(f"  not run: {version_listing(names, limit=20)}: {why}")
     return lines
 
@@ -417,11 +409,7 @@ def with_advice(
     command it suggests names a user's model as `references` (models.references) says to."""
     if answer.answer == NOT_MEASURED:
         return answer
-    wanted = [
-        a
-        for a in (chosen.advice if chosen else ())
-        if name in (a.model, a.function, f"{a.model}.{a.function}")
-    ]
+    wanted = advice.matching(chosen.advice if chosen else (), name)
     model = (wanted[0].model if wanted else "") or name.split(".", 1)[0]
     argument = models.command_argument(model, references)
     if chosen is None or not wanted:
@@ -449,20 +437,12 @@ def _elsewhere(lines: Sequence[str]) -> list[str]:
     return list(lines[start:])
 
 
-def grouped_by(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+def grouped_by(pairs: Iterable[tuple[Why, str]]) -> dict[Why, list[str]]:
     """(reason, release) pairs as each reason's releases, in the order first met."""
-    out: dict[str, list[str]] = {}
+    out: dict[Why, list[str]] = {}
     for why, release in pairs:
         out.setdefault(why, []).append(release)
     return out
-
-
-def _grouped_via(passing: Sequence[release_choice.ReleaseResult]) -> dict[str, list[str]]:
-    return grouped_by((r.via, r.compiler) for r in passing if r.via)
-
-
-def _grouped_unrun(unrun: Sequence[release_choice.ReleaseResult]) -> dict[str, list[str]]:
-    return grouped_by(("; ".join(r.why) or "not run", r.compiler) for r in unrun)
 
 
 def _latency(r: release_choice.ReleaseResult) -> str:

@@ -99,7 +99,7 @@ def release_results(runs: Runs, functions: Sequence[str], exporter: str) -> list
             for f, run, c in cells
         )
         causes = [
-            runs.cause(record)
+            runs.index.cause(record)
             for (_, run, c), ok in zip(cells, passing)
             if not ok and (record := run if run is not None else c) is not None
         ]

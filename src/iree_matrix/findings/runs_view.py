@@ -95,9 +95,7 @@ class Timing:
 
     @property
     def noisy(self) -> bool:
-        loaded = self.other_load is not None and self.other_load >= NOISY_LOAD
-        spread = self.spread is not None and self.spread > NOISY_SPREAD
-        return loaded or spread or self.disagrees is not None
+        return bool(self.why_noisy())
 
     def why_noisy(self) -> str:
         reasons = []
@@ -179,11 +177,6 @@ def main_arch(records: Iterable[Record]) -> str:
     return max(counts, key=lambda a: (counts[a], a == "x86_64", a)) if counts else "x86_64"
 
 
-def run_runtime(record: Record) -> str:
-    """The runtime a run record used, as the tables name it (`Labels.run_runtime`)."""
-    return record.label.run_runtime
-
-
 def is_built_here(runtime: str) -> bool:
     """A runtime built from source: a `src:` value, or a directory of tools the user gave."""
     return runtime.startswith((SOURCE_BUILD, "src:"))
@@ -256,9 +249,6 @@ class Runs:
             }
         )
 
-    def cause(self, record: Record) -> Record:
-        return self.index.cause(record)
-
     def functions(self) -> list[str]:
         return sorted({f for f, *_ in self.by_cell} | {f for f, *_ in self.compiles})
 
@@ -285,10 +275,7 @@ class Runs:
         own = own_run(by_runtime, compiler)
         if own is not None:
             return own
-        built = [
-            r for (f, e, c, rt), r in self.by_cell.items()
-            if (f, e, c) == (function, exporter, compiler) and is_built_here(rt) and not r.label.device
-        ]  # fmt: skip
+        built = [r for rt, r in by_runtime.items() if is_built_here(rt) and not r.label.device]
         return built[0] if len(built) == 1 else None
 
 

@@ -25,10 +25,6 @@ README_BEGIN = "<!-- answers:begin (rendered from results/answers by `iree-matri
 README_END = "<!-- answers:end -->"
 
 
-def _peer(a: advice.Advice) -> str:
-    return advice.times_text(a.vs_peer, a.best_peer, short=True) if a.best_peer else "–"
-
-
 HEADERS = (
     "function", "CPU identity", "take", "one thread, per call", "vs `default`", "vs naive build",
     "vs torch eager", "vs the best peer",
@@ -45,7 +41,8 @@ def rows(found: Sequence[advice.Advice]) -> list[tuple[str, ...]]:
             formats.duration_ms(a.ms) if a.ms else "–",
             "is `default`" if a.config == "default" else advice.speedup_text(a.over_default, "", short=True),
             advice.speedup_text(a.over_naive, "", short=True),
-            advice.times_text(a.vs_eager, "eager", short=True), _peer(a),
+            advice.times_text(a.vs_eager, "eager", short=True),
+            advice.times_text(a.vs_peer, a.best_peer, short=True) if a.best_peer else "–",
         ))  # fmt: skip
     return out
 

@@ -25,14 +25,6 @@ from iree_matrix.core.model.results import LOG, Index, Record, Status
 from iree_matrix.findings.runs_view import sorted_versions, version_key
 from iree_matrix.iree import compile_errors, targets
 
-# The boards this page answers for, by the run records' arch labels, with what people call them and
-# their RAM: iree/targets.py's entries (board_titles, boards), read at call time.
-
-
-def pages() -> dict[str, str]:
-    """Run-record arch label -> its section's heading, in the page's order."""
-    return targets.board_pages()
-
 
 def ram(label: str) -> list[tuple[str, int]]:
     """The RAM of each board with that target's CPU, smallest first, against a run's peak memory
@@ -63,7 +55,7 @@ class ModuleRuns:
 
 
 def has_boards(records: Iterable[Record]) -> bool:
-    titled = pages()
+    titled = targets.board_pages()
     return any(r.stage == "run" and r.label.arch in titled for r in records)
 
 
@@ -338,7 +330,7 @@ def cross_table(
 def vmvx_rows(all_cells: Sequence[ModuleRuns]) -> list[list[str]]:
     """vmvx against llvm-cpu on the same runtime and device (local-sync where both have it)."""
     by = {(c.arch, c.unit, c.compiler, c.runtime, c.profile): c for c in all_cells}
-    rows = []
+    rows, titled = [], targets.board_pages()
     for c in all_cells:
         if c.profile != VMVX:
             continue
@@ -354,7 +346,7 @@ def vmvx_rows(all_cells: Sequence[ModuleRuns]) -> list[list[str]]:
         v_ms, l_ms = _comparable(v_run, l_run)
         if v_ms and l_ms:
             ratio = formats.ratio(v_ms / l_ms, digits=1)
-        rows.append([pages().get(c.arch, c.arch).split(" (")[0], c.unit, c.compiler, runtime_text(c.runtime),
+        rows.append([titled.get(c.arch, c.arch).split(" (")[0], c.unit, c.compiler, runtime_text(c.runtime),
                      device, l_text, run_text(v_run, short=True), ratio])  # fmt: skip
     return rows
 
@@ -404,7 +396,7 @@ def _size(n: Any) -> str:
 def render_markdown(records: Iterable[Record], source: str = LOG) -> str:
     recs = latest(records)
     all_cells = cells(recs)
-    titled = pages()
+    titled = targets.board_pages()
     boards = [a for a in titled if any(c.arch == a for c in all_cells)]
     out = [
         "# Which IREE release runs my model on the Pi Zero / Pi 4 / Pi 3?",
@@ -484,7 +476,7 @@ def html_body(records: Iterable[Record], timeout_mark: str = TIMEOUT_MARK) -> li
         "<p class=lead>Every figure is <b>emulated</b> (qemu-user pinned to the board's CPU on a shared "
         "x86_64 host): compare releases with each other, not with the board.</p>"
     ]
-    titled = pages()
+    titled = targets.board_pages()
     for arch in [a for a in titled if any(c.arch == a for c in all_cells)]:
         body.append(f"<h2>{html.escape(titled[arch])}</h2>")
         rows = answer_rows(all_cells, arch, links=False)

@@ -238,14 +238,6 @@ def _performance(view: View) -> list[str]:
     return [] if view.setting.own else performance.render_performance(view.records)
 
 
-def _exporters(view: View) -> list[str]:
-    return exporters.render(view.records)
-
-
-def _gpu(view: View) -> list[str]:
-    return gpu.gpu_section(view.records)
-
-
 _TIMED, _BUILT = ("export", "run", "peer"), ("export", "compile", "run")
 # COMPATIBILITY.md's sections no stage owns, and the ranks the stages' are placed between
 # (report/sections/: the Cortex-M firmware 120). A run's own report leads with this machine's answer.
@@ -253,7 +245,7 @@ OWN = (
     _own("machine", 10, machine.TITLE, _TIMED, _machine),
     _own("answers", 20, release_answers.TITLE, ("compile", "run"), release_answers.section),
     _own("published", 30, published.TITLE, _TIMED, _against_published),
-    _own("exporters", 40, exporters.TITLE, _BUILT, _exporters),
+    _own("exporters", 40, exporters.TITLE, _BUILT, lambda view: exporters.render(view.records)),
     _own("by_model", 50, by_model.TITLE, _BUILT, by_model.section),
     _own("performance", 60, performance.PEERS, ("run", "peer"), _performance),
     _own("failures", 70, failures.FAILURES, ("install", *_BUILT, "peer"), failures.failures_section),
@@ -261,7 +253,7 @@ OWN = (
     _own("refusals", 90, failures.REFUSALS, ("run",), failures.refusals_section),
     _own("runtimes", 100, loads.RUNTIMES, ("run",), loads.runtimes_section),
     _own("runtime_builds", 110, loads.BUILDS, ("runtime-build",), loads.builds_section),
-    _own("gpu", 130, gpu.TITLE, ("compile", "run"), _gpu),
+    _own("gpu", 130, gpu.TITLE, ("compile", "run"), lambda view: gpu.gpu_section(view.records)),
     _own("environments", 140, "Environments", ("install",), _environments_section),
 )
 

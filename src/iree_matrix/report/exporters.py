@@ -73,15 +73,11 @@ def render(records: Iterable[Record]) -> list[str]:
         lines += ["**Bytecode the compilers do not read** (the compiler's first line of error):", ""]
         for r in refusals:
             lines.append(
-                f"- `{r.exporter}` ({r.importer or 'importer unknown'}) → IREE {_span(r.compilers)} "
+                f"- `{r.exporter}` ({r.importer or 'importer unknown'}) → IREE {', '.join(r.compilers)} "
                 f"({', '.join(r.functions)}): {r.words}"
             )
         lines.append("")
     return lines
-
-
-def _span(compilers: Sequence[str]) -> str:
-    return compilers[0] if len(compilers) == 1 else f"{', '.join(compilers)}"
 
 
 def _table(rows: Sequence[exporters.ExporterOutcome], compilers: Sequence[str]) -> str:

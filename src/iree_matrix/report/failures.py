@@ -67,7 +67,8 @@ def _block(group: FailureGroup) -> list[str]:
     affects += f", … and {more} more" if more else ""
     said = excerpt(group.message, group.stage)
     fence = "`" * max(3, _longest_backtick_run(said) + 1)
-    named = next((n for r in group.records if r.stage == "compile" for n in [_first_error(r)] if n), None)
+    compiled = [r for r in group.records if r.stage == "compile"]
+    named = next((n for r in compiled if (n := compile_errors.of_record(r.metrics, r.message))), None)
     first = (
         [
             f"First error: `{named.message}`"
@@ -86,10 +87,6 @@ def _block(group: FailureGroup) -> list[str]:
         if miscompiled.bisectable(first_run.label):  # a mismatch no known op explains: where it leaves torch
             todo = [f"What to do: {miscompiled.bisect_offer(first_run.job)}.", ""]
     return [title, "", *first, *todo, affects + ".", "", f"{fence}text", said, fence, ""]
-
-
-def _first_error(record: Record) -> Optional[compile_errors.FirstError]:
-    return compile_errors.of_record(record.metrics, record.message)
 
 
 def error_metrics(record: Record) -> str:

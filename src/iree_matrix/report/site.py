@@ -55,7 +55,6 @@ STYLE = "style.css"
 # The packages an environment's row shows (by name prefix), beside the peers' own (matrix/peers.py):
 # the ONNX form's exporter and compiler have `onnx` too.
 _SHOWN_PACKAGES = ("iree", "torch", "onnx", "transformers", "numpy")
-op_kind = opkinds.of_dispatch
 
 
 # --- pages ----------------------------------------------------------------------------------------
@@ -85,8 +84,8 @@ def page_name(model: str) -> str:
     return "models/" + re.sub(r"[^A-Za-z0-9_.-]", "_", model) + ".html"
 
 
-def _ms(value: Optional[float], noisy: bool = False) -> str:
-    return "" if value is None else f"{'~' if noisy else ''}{formats.duration_ms(value)}"
+def _ms(value: Optional[float]) -> str:
+    return "" if value is None else formats.duration_ms(value)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -118,17 +117,13 @@ class Site:
         return [r for r in self.records if r.stage == name]
 
 
-def _state(record: Optional[Record]) -> str:
-    if record is None:
-        return "unknown"
+def _state(record: Record) -> str:
     return "refuses" if refusals.refused(record) else record.status.value
 
 
-def _words(record: Optional[Record]) -> str:
+def _words(record: Record) -> str:
     """A cell's hover text: which stage, its outcome and the tool's telling line (without any
     machine's paths), and what to do when a known signature matches."""
-    if record is None:
-        return "no record"
     if record.status is Status.NOT_RUN:
         return f"not run: {record.blocked_by or record.message or ''}"
     # A refusal is drawn as one (_state) and said as one: never "fail".
@@ -136,8 +131,8 @@ def _words(record: Optional[Record]) -> str:
     text = f"{record.stage} {status}" + (f" ({record.error_class})" if record.error_class else "")
     if record.stage == "run" and (stand_in := runs_view.stand_in_of(record)):
         text += f" on runtime {stand_in} (no runtime {record.label.compiler} of its own)"
-    found = release_choice.hint(record)
-    advice = f"\nwhat to do: {found.advice}" if found is not None else ""
+    todo = _what_to_do(record)
+    advice = f"\nwhat to do: {todo}" if todo else ""
     if refusals.refused(record):
         return f"{text}: {excerpts.without_paths(runs_view.refusal_reason(record.message))}{advice}"
     if record.status is Status.OK:
@@ -154,7 +149,7 @@ def _chain(site: Site, function: str, exporter: str, compiler: str) -> Optional[
         (function, exporter, compiler)
     )
     if record is not None and record.status is Status.NOT_RUN:
-        cause = site.runs.cause(record)
+        cause = site.runs.index.cause(record)
         if release_choice.failed(cause):
             return cause
     return record
@@ -332,16 +327,9 @@ def _model_page(site: Site, rec: release_choice.Recommendation) -> str:
             )
         else:
             body.append("<p>No release ran it correctly: nothing to plot.</p>")
-        compile_s = {
-            c: v
-            for c in compilers
-            if (m := _compiled(site.runs.compiles.get((function, exporter, c)))) and (v := m.seconds)
-        }
-        sizes = {
-            c: v / 1024
-            for c in compilers
-            if (m := _compiled(site.runs.compiles.get((function, exporter, c)))) and (v := m.module_bytes)
-        }
+        built = {c: m for c in compilers if (m := _compiled(site.runs.compiles.get((function, exporter, c))))}
+        compile_s = {c: m.seconds for c, m in built.items() if m.seconds}
+        sizes = {c: m.module_bytes / 1024 for c, m in built.items() if m.module_bytes}
         if compile_s or sizes:
             body.append(f"<h2>{_e(function)}: compile time and module size</h2>")
             body.append(cost_plot(compile_s, sizes, compilers, f"{fid}-cost-{k}"))
@@ -351,7 +339,7 @@ def _model_page(site: Site, rec: release_choice.Recommendation) -> str:
     return _page(rec.model, body, depth=1)
 
 
-def _or_blank(value: Optional[float]) -> Any:
+def _blank(value: Optional[float]) -> Any:
     return "" if value is None else value
 
 
@@ -395,7 +383,7 @@ def _op_kinds_section(site: Site, rec: release_choice.Recommendation, fid: str) 
         for dispatch in record.metric.of(DispatchesMetrics).dispatches:
             median = number(dispatch.get("median_us"))
             if median is not None:
-                kind = op_kind(str(dispatch.get("op") or dispatch.get("name") or ""))
+                kind = opkinds.of_dispatch(str(dispatch.get("op") or dispatch.get("name") or ""))
                 kinds[kind] = kinds.get(kind, 0.0) + median / 1000
     if not by_release:
         return [
@@ -456,24 +444,12 @@ def _what_to_do(record: Record) -> str:
 
 
 def _environments_page(site: Site) -> str:
-    rows = []
+    rows, prefixes = [], (*_SHOWN_PACKAGES, *peer_registry.shown())
     for r in sorted(site.stage("install"), key=lambda r: r.job):
-        packages = r.env.get("packages") if isinstance(r.env, Mapping) else None
-        shown = ", ".join(
-            f"{k}=={v}"
-            for k, v in sorted((packages or {}).items())
-            if k.startswith((*_SHOWN_PACKAGES, *peer_registry.shown()))
-        )
-        rows.append(
-            (
-                r.cell,
-                r.env.get("backend", ""),
-                r.env.get("python", ""),
-                r.status.value,
-                shown,
-                str(r.env.get("lock_digest", ""))[:12],
-            )
-        )
+        packages = (r.env.get("packages") if isinstance(r.env, Mapping) else None) or {}
+        shown = ", ".join(f"{k}=={v}" for k, v in sorted(packages.items()) if k.startswith(prefixes))
+        pins = str(r.env.get("lock_digest", ""))[:12]
+        rows.append((r.cell, r.env.get("backend", ""), r.env.get("python", ""), r.status.value, shown, pins))
     body = [
         "<p>Every environment the results were measured in: its packages (the ones that decide "
         "the answers) and the digest of its pins (every package, version and wheel hash).</p>",
@@ -482,22 +458,15 @@ def _environments_page(site: Site) -> str:
     builds = site.stage("runtime-build")
     if builds:
         body.append("<h2>Runtimes built from source</h2>")
-        body.append(
-            _table(
-                ["build", "status", "bytes", "needed", "float ABI", "build s"],
-                [
-                    (
-                        r.job,
-                        r.status.value,
-                        _or_blank(r.metric.of(RuntimeBuildMetrics).bytes),
-                        " ".join(r.metric.of(RuntimeBuildMetrics).needed) or "static",
-                        r.metric.of(RuntimeBuildMetrics).float_abi or "",
-                        _or_blank(r.metric.of(RuntimeBuildMetrics).build_seconds),
-                    )
-                    for r in builds
-                ],
+        rows = []
+        for r in builds:
+            m = r.metric.of(RuntimeBuildMetrics)
+            needed = " ".join(m.needed) or "static"
+            rows.append(
+                (r.job, r.status.value, _blank(m.bytes), needed, m.float_abi or "", _blank(m.build_seconds))
             )
-        )
+        headers = ["build", "status", "bytes", "needed", "float ABI", "build s"]
+        body.append(_table(headers, rows))
     return _page("Environments", body)
 
 
@@ -549,14 +518,12 @@ def render(
         _linked(pages, "gpu.html", gpu.PAGE, gpu.html_body(records))
     if results is None and source is not None:
         results = results_folder.load(Path(source).parent)
-    advised = results.advised if results is not None else []
-    on_gpus = results.gpu_advised if results is not None else []
-    if advised or on_gpus:  # the answer per function and CPU identity or GPU (results/answers)
-        _linked(pages, "answers.html", answer_page.PAGE, answer_page.html_body(advised, on_gpus))
-    compared = results.compared if results is not None else []
-    if compared:  # `iree-matrix compare A B` runs kept beside the results, linked from the index
+    if results is not None and (results.advised or results.gpu_advised):  # results/answers: per CPU or GPU
+        body = answer_page.html_body(results.advised, results.gpu_advised)
+        _linked(pages, "answers.html", answer_page.PAGE, body)
+    if results is not None and results.compared:  # `iree-matrix compare A B` runs kept beside the results
         title = "Paired comparisons: B against A, timed again in interleaved rounds"
-        _linked(pages, "compare.html", title, _compare_body(compared))
+        _linked(pages, "compare.html", title, _compare_body(results.compared))
     for section, body in section_pages(site.records):
         _linked(pages, f"{section.name}.html", section.title, body)
     return pages
@@ -586,9 +553,7 @@ def _compare_body(compared: Sequence[Mapping[str, Any]]) -> list[str]:
     for data in compared:
         a, b = str(data.get("a", "A")), str(data.get("b", "B"))
         rows = []
-        for f in data["functions"]:
-            if not isinstance(f, Mapping):
-                continue
+        for f in (f for f in data["functions"] if isinstance(f, Mapping)):
             a_ms, b_ms = f.get("a_ms") or [], f.get("b_ms") or []
             ratio = f.get("ratio")
             rows.append((

@@ -15,7 +15,7 @@ from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.findings import runs_view
 from iree_matrix.report.markdown import github_table
-from iree_matrix.report.sections import Document, Section, View
+from iree_matrix.report.sections import Document, Section
 from iree_matrix.report.sections.search import judged
 from iree_matrix.report.timed import same_runtime
 
@@ -108,7 +108,7 @@ def _detail_row(group: Group, compiled: Record, run: Optional[Record]) -> list[s
     made = compiled.metric.of(CompileMetrics)
     return [model, compiler, compiled.label.profile, _why(compiled, run) or "ok",
             _ms(run_ms) if (run_ms := ran.latency_median) else "",
-            _size(made.module_bytes), _seconds(made.seconds),
+            _size(made.module_bytes), formats.seconds(made.seconds) if made.seconds is not None else "",
             _size(made.peak_memory_bytes), _size(ran.peak_memory_bytes),
             _text(made.dispatch_count), _text(ran.other_load)]  # fmt: skip
 
@@ -121,10 +121,6 @@ def _version_order(item: tuple[tuple[str, str, str], Any]) -> tuple[str, str, tu
 def _text(value: Optional[float]) -> str:
     """A figure as it was stored ("" when there is none)."""
     return "" if value is None else str(value)
-
-
-def _seconds(value: Optional[float]) -> str:
-    return formats.seconds(value) if value is not None else ""
 
 
 def _why(compiled: Record, run: Optional[Record]) -> str:
@@ -143,15 +139,11 @@ def _why(compiled: Record, run: Optional[Record]) -> str:
     return "" if run.metric.of(RunMetrics).latency_median else "no latency"
 
 
-def _unless_searched(view: View) -> list[str]:
-    return [] if judged(view.records) else render_tune(view.records)
-
-
 SECTION = Section(
     name="tune",
     document=Document.PERFORMANCE,
     rank=70,
     title=TITLE,
     stages=("compile", "run"),
-    render=_unless_searched,
+    render=lambda view: [] if judged(view.records) else render_tune(view.records),
 )
