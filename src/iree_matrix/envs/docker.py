@@ -121,7 +121,9 @@ class DockerBackend:
             # Nothing is installed for a tools directory: reopening is making it again, which
             # costs nothing while its base exists (and reloads the base from its tarball if not).
             return self.create(env, Pins((), self.target(env), ()), [], timeout=None, log=None)
-        image = self._images().find(self._base_ref(env), pins_digest)
+        image = self._images().find(
+            self.base_images.get(env.python) or f"debian:{self._suite(env)}-{_arch(env)}", pins_digest
+        )
         return None if image is None else DockerEnvironment(env.id, image)
 
     def toolchain_environment(self, *, timeout: Optional[float], log: Optional[Path]) -> DockerEnvironment:
@@ -148,9 +150,6 @@ class DockerBackend:
                 cacheable=False,
             )
         return suite
-
-    def _base_ref(self, env: EnvSpec) -> str:
-        return self.base_images.get(env.python) or f"debian:{self._suite(env)}-{_arch(env)}"
 
     def _base(self, env: EnvSpec, *, timeout: Optional[float], log: Optional[Path]) -> BaseImage:
         if env.python in self.base_images:

@@ -172,7 +172,12 @@ def _manifest(
         "tag": tag,
         "recipe": RECIPE,
         "precompiled": precompiled,
-        "base": {"ref": base.ref, "tag": base.tag, "image_id": base.image_id, **_base_facts(base)},
+        "base": {
+            "ref": base.ref,
+            "tag": base.tag,
+            "image_id": base.image_id,
+            **{k: base.meta[k] for k in _BASE_FACTS if k in base.meta},
+        },
         "python": probe["python"],
         "machine": probe["machine"],
         "glibc": probe["glibc"],
@@ -188,9 +193,7 @@ def _manifest(
     }
 
 
-def _base_facts(base: BaseImage) -> dict[str, Any]:
-    keys = ("suite", "arch", "mirror", "snapshot_epoch", "rootfs_sha256")
-    return {k: base.meta[k] for k in keys if k in base.meta}
+_BASE_FACTS = ("suite", "arch", "mirror", "snapshot_epoch", "rootfs_sha256")
 
 
 def _check_installed(pins: Pins, installed: Mapping[str, str]) -> None:

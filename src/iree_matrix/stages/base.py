@@ -55,9 +55,6 @@ class Context:
         """Where `artifact` is in this job's dependency of the stage that stores it."""
         return artifact.of(self.dep(artifact.stage))
 
-    def _rebuilt(self, spec: EnvSpec, install: Entry) -> Optional[Environment]:
-        return _rebuild(self, spec, install)
-
     def env_key_inputs(self) -> dict[str, Any]:
         """The job's environment as stage keys see it (packages, interpreter, base image)."""
         return key_inputs(self.dep("install").record.env)
@@ -88,7 +85,7 @@ class Context:
         spec = built_env(job.env, install.record.env)
         env = self.backend.open(spec, install.record.env["lock_digest"])
         if env is None:  # damaged (its files' content) or removed meanwhile: rebuilt from its pins
-            env = self._rebuilt(spec, install)
+            env = _rebuild(self, spec, install)
         if env is None:
             raise StageFailure(
                 "env-missing",

@@ -54,7 +54,6 @@ from iree_matrix.stages.artifacts import (
     MLIR,
     MLIRBC,
     MODULE,
-    Artifact,
     export_digest,
 )
 from iree_matrix.stages.base import Context, StageBase
@@ -172,7 +171,7 @@ class CompileStage(StageBase):
         elif _lowered(job):
             mlir = ctx.read(LOWERED)
         else:
-            mlir = ctx.read(mlir_file(job))
+            mlir = ctx.read(MLIRBC if _bytecode(job) else MLIR)  # the bytecode turbine wrote, or the text
         if _bytecode(job) and not mlir.is_file():
             raise StageFailure("no-bytecode", _bytecode_missing(ctx.dep("export")))
         # The kernel's spec, objects and flags (none without one); a generated spec sees this IR.
@@ -427,16 +426,10 @@ def _source_digest(job: Job, ctx: Context) -> str:
     """The digest of what the compile reads: the lowering's MLIR, else the export's file."""
     if _lowered(job):
         return ctx.dep("lower").record.metric.of(LowerMetrics).mlir_sha256 or ""
-    return export_digest(ctx.dep("export"), _digest_metric(job))
-
-
-def _digest_metric(job: Job) -> str:
-    return "onnx_sha256" if _onnx(job) else "mlirbc_sha256" if _bytecode(job) else "mlir_sha256"
-
-
-def mlir_file(job: Job) -> Artifact:
-    """The export's file a compile reads: the MLIR text, or the bytecode turbine wrote beside it."""
-    return MLIRBC if _bytecode(job) else MLIR
+    return export_digest(
+        ctx.dep("export"),
+        "onnx_sha256" if _onnx(job) else "mlirbc_sha256" if _bytecode(job) else "mlir_sha256",
+    )
 
 
 def _bytecode_missing(export: Entry) -> str:

@@ -392,7 +392,7 @@ def compare(published: Record, latest: Mapping[str, Record], made: Made, *, here
         else:
             different = True
             lines.append(f"mlir    DIFFERENT sha256: {_short(old_mlir)} published, {_short(new_mlir)} here")
-    compile_new = made.records.get(_compile_job(published, latest) or "") or new
+    compile_new = made.records.get(getattr(_dep(published, latest, "compile"), "job", "")) or new
     compile_old = _dep(published, latest, "compile") or published
     old_cpu = compile_old.metric.of(CompileMetrics).host_cpu
     old_module, new_module = metrics.module_sha256(published) or "", metrics.module_sha256(new) or ""
@@ -471,11 +471,6 @@ def _packages(env: Mapping[str, Any]) -> str:
     packages = env.get("packages") or {}
     iree = [f"{n} {v}" for n, v in sorted(packages.items()) if n.startswith("iree")]
     return ", ".join(iree) or f"{len(packages)} packages"
-
-
-def _compile_job(record: Record, latest: Mapping[str, Record]) -> Optional[str]:
-    dep = _dep(record, latest, "compile")
-    return dep.job if dep is not None else None
 
 
 def _dep(record: Record, latest: Mapping[str, Record], stage: str) -> Optional[Record]:
