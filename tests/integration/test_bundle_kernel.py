@@ -1,10 +1,10 @@
 """`bundle --advise MODEL --cpu CPU --kernel DIR`: the kernel arm travels. With real components: the
 tiny test kernel (tests/data/kernels/negabs) built by Zig's clang for a named CPU (x86-64-v3) and
-linked into the modules by IREE 3.13.0 here, a copy that computes the wrong thing beside it; run.py
-run by a fresh venv that holds only numpy (no torch, no C compiler, nothing on PATH but that venv's
-bin and no network); the kernel arm checked against torch's outputs and timed in the bundle's
-paired rounds beside `default`, the wrong one named as such; the sitting merged home, where it is
-read as advise's own kernel arm."""
+linked into the modules by IREE 3.13.0 here (into default and a pick, as advise plans its kernel
+arms), a copy that computes the wrong thing beside it; run.py run by a fresh venv that holds only
+numpy (no torch, no C compiler, nothing on PATH but that venv's bin and no network); the kernel arm
+checked against torch's outputs and timed in the bundle's paired rounds beside `default`, the wrong
+one named as such; the sitting merged home, where it is read as advise's own kernel arm."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ DATA = REPO / "tests" / "data" / "kernels"
 MODEL = f"{DATA}/negabs_model.py:negabs"
 NAME = "negabs_model-negabs"
 ROUNDS = 6  # run.py's least: fewer decide nothing
+PICK = "loop-unrolling"  # a pick the kernel is swapped into too
 
 
 def test_a_sitting_bundle_carries_the_kernel_arm_and_it_runs_there_without_a_compiler(
@@ -51,14 +52,18 @@ def test_a_sitting_bundle_carries_the_kernel_arm_and_it_runs_there_without_a_com
     bundle = tmp_path / "kb"
     done = iree_matrix(
         "bundle", "--advise", MODEL, "--cpu", "x86-64-v3", "--release", "3.13.0", "--no-proof",
-        "--kernel", str(DATA / "negabs"), "--kernel", str(wrong), "--to", str(bundle), "--python", PYTHON,
+        "--picks", PICK, "--kernel", str(DATA / "negabs"), "--kernel", str(wrong), "--to", str(bundle),
+        "--python", PYTHON,
         "--backend", "venv", cache=cache, results=tmp_path / "runs", timeout=900,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
     manifest = json.loads((bundle / "bundle.json").read_text())
     (sitting,) = manifest["sittings"]
     arms = {a["name"]: a for a in sitting["arms"]}
-    assert set(arms) == {"default", "generic", "default+k:negabs", "default+k:negabs_wrong"}
+    # advise's kernel arms (advise_plan.arms): each kernel into default and into the pick.
+    kernel_arms = {f"{base}+k:{k}" for base in ("default", PICK) for k in ("negabs", "negabs_wrong")}
+    assert set(arms) == {"default", "generic", PICK, *kernel_arms}
+    assert "--iree-llvmcpu-target-cpu=x86-64-v3" in arms[f"{PICK}+k:negabs"]["flags"]
     kernel = arms["default+k:negabs"]
     assert (kernel["kind"], kernel["base"], kernel["kernel"], kernel["applied"]) == (
         advice.KERNEL,
@@ -77,6 +82,7 @@ def test_a_sitting_bundle_carries_the_kernel_arm_and_it_runs_there_without_a_com
     records = {r["job"]: r for r in map(json.loads, (out / "results.jsonl").read_text().splitlines())}
     assert records[kernel["job"]]["status"] == "ok" and records[kernel["job"]]["metrics"]["matches"] is True
     assert records[arms["default+k:negabs_wrong"]["job"]]["status"] == "mismatch"
+    assert records[arms[f"{PICK}+k:negabs"]["job"]]["metrics"]["matches"] is True
 
     (sat,) = out.glob(f"advice-{NAME}*.json")
     document = json.loads(sat.read_text())
@@ -86,6 +92,7 @@ def test_a_sitting_bundle_carries_the_kernel_arm_and_it_runs_there_without_a_com
     assert there["matches"] is True and len(there["ms"]) == ROUNDS and all(ms > 0 for ms in there["ms"])
     assert there["kind"] == advice.KERNEL and there["kernel"] == "negabs" and there["applied"] is True
     assert len(timed["default"]["ms"]) == ROUNDS  # the kernel's base, in the same rounds
+    assert len(timed[f"{PICK}+k:negabs"]["ms"]) == ROUNDS and timed[f"{PICK}+k:negabs"]["base"] == PICK
     assert timed["default+k:negabs_wrong"]["matches"] is False and not timed["default+k:negabs_wrong"]["ms"]
     assert {p["package"] for p in entry.get("peers_missing", ())} == {"onnxruntime"}  # numpy only there
     # Made with --no-proof for another CPU: the sitting says so, and names the bundle's CPU, not this one's.

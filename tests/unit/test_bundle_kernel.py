@@ -20,6 +20,7 @@ from iree_matrix.execution import bundle
 from iree_matrix.execution.workflow import PlanSettings
 from iree_matrix.findings import advice
 from iree_matrix.iree.flags import NamedCpu
+from iree_matrix.kernel.kernels import profile_label
 from iree_matrix.tasks import bundle_kernels
 
 REPO = Path(__file__).resolve().parents[2]
@@ -55,6 +56,34 @@ def test_a_kernel_cell_is_an_arm_named_as_advise_names_it() -> None:
     # Its configuration is the one it is swapped into, as advise's arm: home pairs it with that arm.
     assert (kernel["kind"], kernel["config"], kernel["base"], kernel["kernel"]) == ("kernel", PICK, PICK, DW)
     assert kernel["job"] == found[4].job
+
+
+def test_the_kernel_cells_for_another_cpu_are_advises_kernel_arms_compiled_for_it() -> None:
+    """tasks/bundling.py plans no kernel arm of its own: advise's (advise_plan.arms), each for the CPU."""
+    import dataclasses
+
+    from iree_matrix.advise import advise_plan
+    from iree_matrix.findings import search
+    from iree_matrix.kernel import kernels as kernel_files
+    from iree_matrix.matrix.spec_file import load
+    from iree_matrix.tasks import bundling
+
+    kernel = dataclasses.replace(kernel_files.load(NEGABS), models=("mobilenet_v2",))
+    matrix = dataclasses.replace(load(REPO / "matrix" / "advise.toml"), kernels={"negabs": kernel})
+    neighbour, own_cpu = "loop-unrolling", "avx2"  # a proof's neighbour; a pick naming a CPU of its own
+    picks = [PICK, own_cpu]
+    built = bundling._sitting_matrix(
+        matrix, "mobilenet_v2", RELEASE, picks, "znver5", [neighbour], ["negabs"]
+    )
+    fleet = NamedCpu("znver5").name
+    on = lambda config: search.parse(f"{config}+{fleet}").profile  # noqa: E731
+    cells = {(c.profile, c.kernel) for c in built.cells if c.model == "mobilenet_v2"}
+    kernel_cells = {(fleet, "negabs"), (on(PICK), "negabs")}  # none into the neighbour or a CPU's pick
+    assert cells == {(fleet, ""), ("generic", ""), (on(PICK), ""), (on(neighbour), ""), *kernel_cells}
+    plan = advise_plan.SittingPlan(RELEASE, (advise_plan.Pick.named(PICK, RELEASE, ""),), ())
+    advised = [a.name for a in advise_plan.arms(plan, {"negabs": kernel}, "mobilenet_v2") if a.kernel]
+    named = [bundle.arm_name(profile_label(p, k), "znver5")[0] for p, k in kernel_cells]
+    assert sorted(named) == sorted(advised) == ["data-tiling+loop-unrolling+k:negabs", "default+k:negabs"]
 
 
 def test_run_py_keeps_a_kernel_arms_facts_and_a_crash_is_no_mismatch() -> None:

@@ -89,9 +89,7 @@ def run(plan: PlanSettings, args: Settings, out: TextIO) -> int:
         extra = [c for centre, around in advised.proofs.values() for c in (centre, *around)]
         loaded = load_plan(
             plan.with_models([args.built]),
-            adjust=lambda m: _sitting_matrix(
-                m, model, release, list(dict.fromkeys([*picks, *extra])), cpu, (picks, kernels)
-            ),
+            adjust=lambda m: _sitting_matrix(m, model, release, picks, cpu, extra, kernels),
         )
     else:
         loaded = load_plan(plan)
@@ -451,14 +449,15 @@ def _sitting_matrix(
     release: str,
     picks: Sequence[str],
     cpu: str,
-    kernel_arms: tuple[Sequence[str], Sequence[str]] = ((), ()),
+    around: Sequence[str] = (),
+    kernels: Sequence[str] = (),
 ) -> spec.MatrixSpec:
-    """advise's matrix for a sitting on another CPU: `default` and each pick (and each proof's
-    neighbour) compiled for the named LLVM CPU instead of `host` (this machine is not the target),
-    and the naive build (no CPU), all by one release; the peers as the matrix file names them (ONNX
-    Runtime's model travels). `kernel_arms`: (the picks, the kernels) — each kernel swapped into
-    default and each of those picks, for that CPU, as advise swaps it in (not into the naive build
-    or a proof's neighbour)."""
+    """advise's matrix for a sitting on another CPU: advise's arms (advise_plan.arms: `default`, the
+    naive build, each pick and each of `kernels` swapped into default and each pick) and each proof's
+    centre and neighbour (`around`), compiled for the named LLVM CPU instead of `host` (this machine
+    is not the target), but the naive build (no CPU), all by one release; the peers as the matrix
+    file names them (ONNX Runtime's model travels)."""
+    from iree_matrix.advise import advise_plan
     from iree_matrix.findings import search
     from iree_matrix.iree.flags import COMBINE, NamedCpu
 
@@ -466,25 +465,21 @@ def _sitting_matrix(
     fleet = named.name
     matrix = spec.with_profiles(matrix, ["generic"])
     matrix = dataclasses.replace(matrix, profiles={**matrix.profiles, fleet: named})
-    # The matrix planned every cell with each kernel too: the kernel cells are chosen below.
+    # The matrix planned every cell with each kernel too: the kernel cells are advise's arms below.
     cells = [dataclasses.replace(c, compiler=release, runtime=release) for c in matrix.cells if not c.kernel]
     matrix = dataclasses.replace(matrix, cells=tuple(dict.fromkeys(cells)))
     template = matrix.cells[0]
+    kept = [advise_plan.Pick.named(p, release, "") for p in picks if p != "default" and _keeps_cpu(p)]
+    planned = advise_plan.arms(
+        advise_plan.SittingPlan(release, tuple(kept), ()), {k: matrix.kernels[k] for k in kernels}, model
+    )
+    built = [(a.base or a.name, a.kernel) for a in planned if a.name != search.NAIVE]
     extra = []
-
-    def for_cpu(pick: str) -> str:
-        return f"{pick}{COMBINE}{fleet}" if pick != "default" else fleet
-
-    for name in [fleet, *(for_cpu(p) for p in picks if p != "default" and _keeps_cpu(p))]:
-        config = search.parse(name)
-        extra.append(dataclasses.replace(template, model=config.model(model), profile=config.profile))
-    arm_picks, kernels = kernel_arms
-    for base in ["default", *(p for p in arm_picks if p != "default" and _keeps_cpu(p))] if kernels else []:
-        config = search.parse(for_cpu(base))
-        extra += [
+    for base, kernel in built + [(c, "") for c in around if _keeps_cpu(c)]:
+        config = search.parse(f"{base}{COMBINE}{fleet}" if base != "default" else fleet)
+        extra.append(
             dataclasses.replace(template, model=config.model(model), profile=config.profile, kernel=kernel)
-            for kernel in kernels
-        ]
+        )
     return spec.with_cells(matrix, extra)
 
 
