@@ -179,6 +179,30 @@ def test_the_proof_travels_in_the_sitting_document_and_an_old_document_still_rea
     assert advice.as_json(a)["proof"]["certified"] is True
 
 
+def test_a_sitting_without_its_proof_carries_the_earlier_proof_of_the_same_pick(tmp_path: Path):
+    """A kernel sitting (`advise --kernel --no-proof`) re-times a proved pick: its answer keeps the
+    newest earlier proof of that very pick on that identity, naming the sitting that timed it; a
+    proof of another configuration is not carried."""
+    proof = _proof()
+    assert proof.certified
+    folder = tmp_path / "genuineintel-6-167-rocketlake"
+    folder.mkdir()
+    (folder / "advice-q.1.json").write_text(json.dumps(_document(advice.SCHEMA, proof, 29.0)))
+    later = {**_document(advice.SCHEMA), "started": "2026-11-28T10:00:00+00:00", "proof_skipped": True}
+    faster = {"name": proof.result, "config": proof.result, "ms": [26.0 * d for d in DRIFT]}
+    later["functions"][0]["arms"].append({**later["functions"][0]["arms"][2], **faster})
+    (folder / "advice-q.2.json").write_text(json.dumps(later))
+    (a,) = advice.published(tmp_path)
+    assert a.source.endswith("advice-q.2.json") and a.config == proof.result
+    assert a.proof == proof and a.proof_from == "advice-q.1.json"
+    assert any("timed in an earlier sitting of this pick: advice-q.1.json" in line for line in advice.lines(
+        advice.Chosen((a,), True, ""), "quartznet5x5"))  # fmt: skip
+    later["functions"][0]["arms"] = later["functions"][0]["arms"][:3]  # the pick is QUARTZ_PICK: not proved
+    (folder / "advice-q.2.json").write_text(json.dumps(later))
+    (a,) = advice.published(tmp_path)
+    assert a.config == QUARTZ_PICK and a.proof is None and a.proof_from == ""
+
+
 def test_the_neighbourhood_is_a_table_under_its_answer_and_on_advises_console():
     from iree_matrix.report import answers as rendered
 

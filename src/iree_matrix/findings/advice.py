@@ -29,6 +29,8 @@ from iree_matrix.findings import gap as gaps
 from iree_matrix.findings.arms import Arm as Arm  # re-exported: gpu_advice, report/answers use advice.X
 from iree_matrix.findings.arms import Ratio as Ratio
 from iree_matrix.findings.arms import paired as paired
+from iree_matrix.findings.arms import speedup_text as speedup_text
+from iree_matrix.findings.arms import times_text as times_text
 from iree_matrix.findings.kernel_trials import KernelTrial, kernel_json, kernel_text, ratio_json, with_kernel
 from iree_matrix.iree.flags import compile_line
 from iree_matrix.matrix import peers as peer_registry
@@ -146,6 +148,7 @@ class Advice:
     peers_missing: tuple[str, ...] = ()
     proof_skipped: bool = False  # the sitting ran with `--no-proof`: unproved by the user's choice
     bundle_cpu: str = ""  # a sitting bundle's `--cpu` (its modules' CPU): the one to bundle its proof for
+    proof_from: str = ""  # the earlier sitting whose proof of this pick a --no-proof sitting carries
 
     @property
     def proof_cpu(self) -> str:
@@ -161,46 +164,6 @@ class Advice:
 def display_name(a: Advice) -> str:
     """ "mobilenet_v2", or "llama_stories15m.decode" for one function of several."""
     return a.model if a.function in ("", "main", a.model) else f"{a.model}.{a.function}"
-
-
-def times_text(ratio: Optional[Ratio], other: str, short: bool = False) -> str:
-    """IREE's time over `other`'s, in words that cannot be read backwards and that say a paired
-    verdict of no difference as one: every renderer (the report, `query`, ANSWERS.md and README's
-    table: `short`, a table cell's words) takes them from here, so one sitting's 0.97x never reads
-    "1.03x faster" in one place and "no difference" in another."""
-    if ratio is None:
-        return "–" if short else f"{other}: not measured"
-    r = ratio.value
-    if ratio.paired.verdict == stats.NO_DIFFERENCE:
-        return f"as fast as {other} (no difference: {r:.2f}× its time{'' if short else ', ' + ratio.span()})"
-    if ratio.paired.verdict == stats.TOO_FEW:
-        if short:
-            return f"IREE takes {r:.2f}× {other}'s time (too few rounds for a verdict)"
-        return f"IREE takes {r:.2f}× {other}'s time over {ratio.paired.rounds} rounds: too few for a verdict"
-    if r >= 1:
-        said = f"IREE takes {r:.2f}× {other}'s time"
-        return said if short else f"{said} ({other} is {r:.2f}× faster; {ratio.span()})"
-    said = f"IREE is {1 / r:.2f}× faster than {other}"
-    return said if short else f"{said} (takes {r:.2f}× its time; {ratio.span()})"
-
-
-def speedup_text(ratio: Optional[Ratio], what: str, short: bool = False) -> str:
-    """The answer's speed over `what`'s (`default`, the naive build), noise-aware as `times_text`;
-    `short`: a table cell's words (`what` left to the column's header)."""
-    if ratio is None:
-        return "–" if short else f"{what}: not measured"
-    if ratio.paired.verdict == stats.SAME_MODULE:
-        return "the same module" if short else f"the same module as {what}"
-    s = 1.0 / ratio.value
-    if ratio.paired.verdict == stats.NO_DIFFERENCE:
-        return f"no difference ({s:.2f}×)" if short else f"no faster than {what} beyond noise ({s:.2f}×)"
-    if ratio.paired.verdict == stats.TOO_FEW:
-        if short:
-            return f"{s:.2f}× (too few rounds for a verdict)"
-        return f"{s:.2f}× {what}'s speed over {ratio.paired.rounds} rounds: too few rounds for a verdict"
-    if ratio.paired.verdict == stats.SLOWER:  # `what` is faster beyond noise (a user's model's naive build)
-        return f"{1.0 / s:.2f}× slower" if short else f"{what} is {1.0 / s:.2f}× faster"
-    return f"{s:.2f}× faster" if short else f"{s:.2f}× faster than {what}"
 
 
 # --------------------------------------------------------------------------- derivation
@@ -375,6 +338,7 @@ def sittings(paths: Iterable[Path]) -> list[Advice]:
     sitting of one function (`advise MODEL --select`) answers for it without hiding the model's
     other functions, which an older sitting answered. In the order the paths first name them."""
     newest: dict[tuple[str, str, str], tuple[str, str, Path, dict[str, Any]]] = {}
+    proofs: dict[tuple[str, str, str], list[tuple[tuple[str, str], neighbourhood.Proof]]] = {}
     for path in paths:
         data = read(path)
         if data is None or is_gpu(data):  # a GPU's sitting answers for the GPU (gpu_advice), not this CPU
@@ -385,6 +349,8 @@ def sittings(paths: Iterable[Path]) -> list[Advice]:
             key = (str(data.get("model") or ""), identity.key, str(entry.get("function") or ""))
             if key not in newest or when > newest[key][:2]:
                 newest[key] = (*when, path, data)
+            if isinstance(entry.get("proof"), Mapping):
+                proofs.setdefault(key, []).append((when, neighbourhood.Proof.of(entry["proof"])))
     chosen: dict[Path, tuple[dict[str, Any], set[str]]] = {}
     for (_, _, function), (_, _, path, data) in newest.items():
         chosen.setdefault(path, (data, set()))[1].add(function)
@@ -392,6 +358,10 @@ def sittings(paths: Iterable[Path]) -> list[Advice]:
     for path, (data, functions) in chosen.items():
         kept = [e for e in data.get("functions") or () if str(e.get("function") or "") in functions]
         found.extend(derive({**data, "functions": kept}, str(path)))
+    for n, a in enumerate(found):  # a sitting that skipped its proof: the newest earlier one of its pick
+        held = neighbourhood.newest_of(a.config, proofs.get((a.model, a.identity.key, a.function), []))
+        if held is not None and a.proof is None and a.proof_skipped:
+            found[n] = dataclasses.replace(a, proof=held[1], proof_from=held[0])
     return found
 
 
@@ -522,7 +492,8 @@ def lines(chosen: Chosen, model: str, fleet: bool = True, argument: str = "") ->
         out.extend(f"    {kernel_text(trial)}" for trial in a.kernel_trials)
         proof = neighbourhood.summary(a.proof, a.config) if a.proof is not None else None
         unproved = neighbourhood.untimed(argument, a.proof_cpu, a.proof_skipped)
-        out.append(f"    proof: {proof or unproved}")
+        earlier = f" (timed in an earlier sitting of this pick: {a.proof_from})" if a.proof_from else ""
+        out.append(f"    proof: {proof or unproved}{earlier}")
         if a.gap is not None:
             out.append(f"    where the gap is: {gaps.summary(a.gap)}")
             out.append(f"      IREE's slowest dispatches in context: {gaps.dispatches_text(a.gap)}")

@@ -108,3 +108,43 @@ def paired(a: Arm, b: Arm) -> Optional[Ratio]:
         return Ratio(stats.paired(a.ms[:n], b.ms[:n]))
     except ValueError:
         return None
+
+
+def times_text(ratio: Optional[Ratio], other: str, short: bool = False) -> str:
+    """IREE's time over `other`'s, in words that cannot be read backwards and that say a paired
+    verdict of no difference as one: every renderer (the report, `query`, ANSWERS.md and README's
+    table: `short`, a table cell's words) takes them from here, so one sitting's 0.97x never reads
+    "1.03x faster" in one place and "no difference" in another."""
+    if ratio is None:
+        return "–" if short else f"{other}: not measured"
+    r = ratio.value
+    if ratio.paired.verdict == stats.NO_DIFFERENCE:
+        return f"as fast as {other} (no difference: {r:.2f}× its time{'' if short else ', ' + ratio.span()})"
+    if ratio.paired.verdict == stats.TOO_FEW:
+        if short:
+            return f"IREE takes {r:.2f}× {other}'s time (too few rounds for a verdict)"
+        return f"IREE takes {r:.2f}× {other}'s time over {ratio.paired.rounds} rounds: too few for a verdict"
+    if r >= 1:
+        said = f"IREE takes {r:.2f}× {other}'s time"
+        return said if short else f"{said} ({other} is {r:.2f}× faster; {ratio.span()})"
+    said = f"IREE is {1 / r:.2f}× faster than {other}"
+    return said if short else f"{said} (takes {r:.2f}× its time; {ratio.span()})"
+
+
+def speedup_text(ratio: Optional[Ratio], what: str, short: bool = False) -> str:
+    """The answer's speed over `what`'s (`default`, the naive build), noise-aware as `times_text`;
+    `short`: a table cell's words (`what` left to the column's header)."""
+    if ratio is None:
+        return "–" if short else f"{what}: not measured"
+    if ratio.paired.verdict == stats.SAME_MODULE:
+        return "the same module" if short else f"the same module as {what}"
+    s = 1.0 / ratio.value
+    if ratio.paired.verdict == stats.NO_DIFFERENCE:
+        return f"no difference ({s:.2f}×)" if short else f"no faster than {what} beyond noise ({s:.2f}×)"
+    if ratio.paired.verdict == stats.TOO_FEW:
+        if short:
+            return f"{s:.2f}× (too few rounds for a verdict)"
+        return f"{s:.2f}× {what}'s speed over {ratio.paired.rounds} rounds: too few rounds for a verdict"
+    if ratio.paired.verdict == stats.SLOWER:  # `what` is faster beyond noise (a user's model's naive build)
+        return f"{1.0 / s:.2f}× slower" if short else f"{what} is {1.0 / s:.2f}× faster"
+    return f"{s:.2f}× faster" if short else f"{s:.2f}× faster than {what}"

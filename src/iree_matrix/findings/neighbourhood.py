@@ -423,6 +423,17 @@ def summary(proof: Proof, answer: str = "", again: str = "") -> str:
     return f"`{proof.result}`: {proof.stopped} ({steps}{moved})"
 
 
+def newest_of(pick: str, earlier: Sequence[tuple[tuple[str, str], Proof]]) -> Optional[tuple[str, Proof]]:
+    """(sitting file, proof) of the newest certified proof of `pick` among `earlier` ((started, file),
+    proof): what an answer whose own sitting skipped its proof (a kernel sitting re-timing a proved
+    pick, `advise --kernel --no-proof`) carries, saying where it was timed."""
+    held = [(when, proof) for when, proof in earlier if proof.result == pick and proof.certified]
+    if not held:
+        return None
+    (_, name), proof = max(held, key=lambda found: found[0])
+    return name, proof
+
+
 def untimed(model: str, llvm_cpu: str = "", skipped: bool = False) -> str:
     """What an answer whose sitting timed no neighbourhood says of it (`skipped`: the sitting ran with
     `--no-proof`; else one made before picks were proved), and the two ways to time it on that CPU."""

@@ -221,7 +221,8 @@ def _proof(a: advice.Advice) -> list[str]:
     rounds of one sitting (the last step of its local search), and the steps that moved it."""
     if a.proof is None:
         return [f"Neighbourhood: {neighbourhood.untimed(a.model, a.proof_cpu, a.proof_skipped)}.", ""]
-    out = [f"Neighbourhood: {neighbourhood.summary(a.proof, a.config)}.", ""]
+    earlier = f" Timed in an earlier sitting of this pick: `{a.proof_from}`." if a.proof_from else ""
+    out = [f"Neighbourhood: {neighbourhood.summary(a.proof, a.config)}.{earlier}", ""]
     moves = neighbourhood.path_lines(a.proof)
     if moves:
         out += [*(f"- {line}" for line in moves), ""]
