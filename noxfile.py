@@ -146,7 +146,7 @@ def stage_times(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """Every test CI runs (.ci/run), each once: unit, then processes and integration on every core.
 
-    About 35 minutes on 2 cores at load 2 (lab/measurements.md has a CI run's tiers and slowest tests).
+    About 50 minutes on 2 cores (lab/measurements.md has a CI run's tiers and slowest tests).
 
     Each tier's JUnit file, wall and CPU time go to runs/tests/ and the slowest tests are printed at
     the end (bin/test_durations.py), so a change of CI's time is measured, not guessed.
