@@ -340,3 +340,20 @@ def test_a_slow_row_with_profiles_names_the_op_kinds_instead_of_the_command() ->
     led = _led(records)
     assert len(led) == 1 and "; where the gap is: against ONNX Runtime, both profiled in context" in led[0]
     assert "advise" not in led[0] and "run it: `iree-matrix matrix --model 'knn~fx+rewrite'" in led[0], led
+
+
+def test_a_function_timed_only_under_its_matrix_own_profile_says_so_not_no_passing_run() -> None:
+    """A matrix of one profile of its own (`[profile.pick]`) passed its runs: the line's IREE figure is
+    `default`'s, which did not run, and it says that with the profiles that passed, not "no passing run"."""
+    records = [
+        _run("whisper_tiny.encoder", "3.9.0", cpu=758.0, wall=398.0, profile="pick"),
+        _peer("whisper_tiny.encoder", onnxruntime=_ort(424.0)),
+    ]
+    (line,) = [x for x in machine.console_lines(records) if x.strip().startswith("whisper_tiny.encoder")]
+    assert "IREE: no `default` run (passed: pick)" in line and "no passing run" not in line
+    failed = [
+        _record("run", "w/x", {"model": "w", "profile": "default"}, Status.FAIL),
+        _peer("w", onnxruntime=_ort(4.0)),
+    ]
+    (line,) = [x for x in machine.console_lines(failed) if x.strip().startswith("w ")]
+    assert "IREE: no passing run" in line

@@ -55,6 +55,12 @@ class Row:
     iree: Optional[Figure]
     eager: Optional[Figure]
     peers: tuple[tuple[str, Optional[Figure], str], ...]  # (peer, figure, why there is none)
+    others: tuple[str, ...] = ()  # the profiles that passed where `default` has no run (a matrix's own)
+
+    @property
+    def no_iree(self) -> str:
+        """Why the row has no IREE figure: no run passed, or none of `default` (the figure's profile)."""
+        return f"no `default` run (passed: {', '.join(self.others)})" if self.others else "no passing run"
 
     def _named(self) -> list[tuple[str, str, Optional[Figure]]]:
         """(what, the stage that timed it, its figure) for each figure of the row."""
@@ -115,7 +121,9 @@ def rows(records: Iterable[Record]) -> list[Row]:
         )
         iree = run.metric.of(RunMetrics).cpu_ms if run is not None else None
         release = run.label.compiler if run is not None else None
-        found.append(Row(function, source, release, Figure.of(iree), eager, peers))
+        others = sorted({r.label.profile for r in latest if r.stage == "run" and r.status is Status.OK
+                         and r.label.model == function}) if run is None else []  # fmt: skip
+        found.append(Row(function, source, release, Figure.of(iree), eager, peers, tuple(others)))
     return found
 
 
@@ -244,7 +252,7 @@ def render_machine(
     table = []
     for row in found:
         own = {name: (figure, why) for name, figure, why in row.peers}
-        iree = f"{row.iree.text()} ({row.release})" if row.iree is not None else "no passing run"
+        iree = f"{row.iree.text()} ({row.release})" if row.iree is not None else row.no_iree
         table.append([
             row.function, iree, _cell(row.eager),
             *(_cell(*own.get(p, (None, "not timed"))) for p in peers),
@@ -316,7 +324,7 @@ def console_lines(
     lines = [f"\nYour machine, {SIGNAL} (IREE `default`, the newest release that ran):"]
     width = max(len(row.function) for row in found)
     for row in found:
-        said = [f"IREE {row.iree.text()}" if row.iree is not None else "IREE: no passing run"]
+        said = [f"IREE {row.iree.text()}" if row.iree is not None else f"IREE: {row.no_iree}"]
         said += [f"torch eager {row.eager.text()}"] if row.eager is not None else []
         said += [f"{_name(name)} {_cell(figure, why)}" for name, figure, why in row.peers]
         verdicts = [compared(row.iree, figure, _name(name)) for name, figure, _ in row.peers]
