@@ -195,6 +195,7 @@ def test_a_sitting_without_its_proof_carries_the_earlier_proof_of_the_same_pick(
     (a,) = advice.published(tmp_path)
     assert a.source.endswith("advice-q.2.json") and a.config == proof.result
     assert a.proof == proof and a.proof_from == "advice-q.1.json"
+    assert advice.as_json(a)["proof"]["from_sitting"] == "advice-q.1.json"  # compat.json says so too
     assert any("timed in an earlier sitting of this pick: advice-q.1.json" in line for line in advice.lines(
         advice.Chosen((a,), True, ""), "quartznet5x5"))  # fmt: skip
     later["functions"][0]["arms"] = later["functions"][0]["arms"][:3]  # the pick is QUARTZ_PICK: not proved

@@ -552,7 +552,10 @@ def as_json(a: Advice) -> dict[str, Any]:
             }
             for r in a.rivals
         ],
-        "proof": a.proof.published() if a.proof is not None else None,
+        # A proof carried from an earlier sitting of the pick says which (`proof_from`); null: this one's.
+        "proof": {**a.proof.published(), "from_sitting": a.proof_from or None}
+        if a.proof is not None
+        else None,
         "gap": a.gap.to_json() if a.gap is not None else None,
         "gap_error": a.gap_error,
         "sitting": a.sitting,

@@ -101,6 +101,10 @@ def rows(records: Iterable[Record]) -> list[Row]:
         (r.label.model, r.label.exporter): r for r in latest if r.stage == "export" and r.status is Status.OK
     }
     peer_records = {r.label.model: r for r in latest if r.stage == "peer" and r.status is Status.OK}
+    passed: dict[str, set[str]] = {}  # function -> the profiles of its passing runs (a row without `default`)
+    for r in latest:
+        if r.stage == "run" and r.status is Status.OK:
+            passed.setdefault(r.label.model, set()).add(r.label.profile)
     functions = sorted({r.label.model for r in latest if r.stage in ("export", "peer") and r.label.model})
     found = []
     for function in functions:
@@ -121,9 +125,8 @@ def rows(records: Iterable[Record]) -> list[Row]:
         )
         iree = run.metric.of(RunMetrics).cpu_ms if run is not None else None
         release = run.label.compiler if run is not None else None
-        others = sorted({r.label.profile for r in latest if r.stage == "run" and r.status is Status.OK
-                         and r.label.model == function}) if run is None else []  # fmt: skip
-        found.append(Row(function, source, release, Figure.of(iree), eager, peers, tuple(others)))
+        others = tuple(sorted(passed.get(function, ()))) if run is None else ()
+        found.append(Row(function, source, release, Figure.of(iree), eager, peers, others))
     return found
 
 
