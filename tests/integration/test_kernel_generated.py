@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.core.model.results import Status
+from iree_matrix.core.model.results import Record, Status
 
 from .conftest import REPO, iree_matrix, records
 
@@ -100,30 +100,44 @@ def test_a_kernel_from_its_module_name_on_three_releases(cache: Path, tmp_path: 
     assert "void hswish_kernel(" in shown.stdout
 
 
+def _matrix_with(kernel: Path, compilers: str, model: str, cache: Path, tmp_path: Path) -> dict[str, Record]:
+    """One `matrix --kernel` run of MATRIX on `compilers` and `model` (as the matrix names them);
+    its records, after its exit status is checked."""
+    matrix = tmp_path / "m.toml"
+    matrix.write_text(MATRIX.format(data=DATA).replace('"3.3.0", "3.9.0", "3.13.0"', compilers).replace(
+        f'"{DATA}/hswish_model.py:hswish"', f'"{model}"'))  # fmt: skip
+    started = time.monotonic()
+    done = iree_matrix("matrix", "--matrix", str(matrix), "--backend", "venv", "--kernel", str(kernel),
+                       cache=cache, results=tmp_path / "results", timeout=1500)  # fmt: skip
+    print(f"{model} with {kernel.name} on {compilers}: {time.monotonic() - started:.0f} s")
+    assert done.returncode == 0, done.stderr
+    return records(tmp_path / "results")
+
+
+def _generated(got: dict[str, Record], cell: str, function: str) -> Record:
+    """The cell's compile took the kernel by a generated spec that calls `function`, and its run
+    matched torch; the compile's record."""
+    compiled = got[f"compile:{cell}"]
+    assert compiled.status is Status.OK, (cell, compiled.message)
+    facts = compiled.metrics["custom_kernel"]
+    assert facts["applied"] and facts["spec"] == "generated", (cell, facts)
+    assert function in facts["functions_found"], (cell, facts)
+    ran = got[f"run:{cell}"]
+    assert ran.status is Status.OK, (cell, ran.message)  # checked against torch
+    return compiled
+
+
 def test_depthwise3x3s_spec_generated_on_mobilenet_v2(cache: Path, tmp_path: Path) -> None:
     """kernels/depthwise3x3_generated: the shipped depthwise C (a link to ../depthwise3x3's) with a
     generated spec in place of the 1,194 hand-written lines. Its declaration names the 17 depthwise
     Conv2d + BatchNorm2d + ReLU6 blocks of MobileNetV2 by module glob; each (10 shapes, stride 1
     and 2) is matched as IREE 3.13.0 prints it after the channels-last pass and swapped for one
     call, and the outputs match torch."""
-    declared = REPO / "kernels" / "depthwise3x3_generated"
-    matrix = tmp_path / "m.toml"
-    matrix.write_text(MATRIX.format(data=DATA).replace('"3.3.0", "3.9.0", ', "").replace(
-        f'"{DATA}/hswish_model.py:hswish"', '"mobilenet_v2"'))  # fmt: skip
-    started = time.monotonic()
-    done = iree_matrix("matrix", "--matrix", str(matrix), "--backend", "venv", "--kernel", str(declared),
-                       cache=cache, results=tmp_path / "results", timeout=1500)  # fmt: skip
-    print(f"mobilenet_v2 with the generated depthwise spec: {time.monotonic() - started:.0f} s")
-    assert done.returncode == 0, done.stderr
-    got = records(tmp_path / "results")
+    got = _matrix_with(
+        REPO / "kernels" / "depthwise3x3_generated", '"3.13.0"', "mobilenet_v2", cache, tmp_path
+    )
     cell = "mobilenet_v2/py3.11-torch2.13.0-turbine3.9.0/iree3.13.0/x86_64/default+k:depthwise3x3_generated"
-    compiled = got[f"compile:{cell}"]
-    assert compiled.status is Status.OK, compiled.message
-    facts = compiled.metrics["custom_kernel"]
-    assert facts["applied"] and facts["spec"] == "generated", facts
-    assert "depthwise3x3_bn_relu6_torch" in facts["functions_found"], facts
-    ran = got[f"run:{cell}"]
-    assert ran.status is Status.OK, ran.message  # checked against torch
+    _generated(got, cell, "depthwise3x3_bn_relu6_torch")
 
 
 def test_whispers_stem_kernel_generated_beside_a_linear(cache: Path, tmp_path: Path) -> None:
@@ -136,22 +150,9 @@ def test_whispers_stem_kernel_generated_beside_a_linear(cache: Path, tmp_path: P
     toml = (kernel / "kernel.toml").read_text()
     assert 'models = ["whisper_tiny"]' in toml
     (kernel / "kernel.toml").write_text(toml.replace('models = ["whisper_tiny"]', ""))
-    matrix = tmp_path / "m.toml"
-    matrix.write_text(MATRIX.format(data=DATA).replace('"3.3.0", ', "").replace(
-        "hswish_model.py:hswish", "conv1d_model.py:stems"))  # fmt: skip
-    started = time.monotonic()
-    done = iree_matrix("matrix", "--matrix", str(matrix), "--backend", "venv", "--kernel", str(kernel),
-                       cache=cache, results=tmp_path / "results", timeout=1500)  # fmt: skip
-    print(f"the stems on two releases: {time.monotonic() - started:.0f} s")
-    assert done.returncode == 0, done.stderr
-    got = records(tmp_path / "results")
+    got = _matrix_with(kernel, '"3.9.0", "3.13.0"', f"{DATA}/conv1d_model.py:stems", cache, tmp_path)
     for release in ("3.9.0", "3.13.0"):
         cell = f"conv1d_model-stems/py3.11-torch2.13.0-turbine3.9.0/iree{release}/x86_64/default+k:conv1d_k3"
-        compiled = got[f"compile:{cell}"]
-        assert compiled.status is Status.OK, (release, compiled.message)
-        facts = compiled.metrics["custom_kernel"]
-        assert facts["applied"] and facts["spec"] == "generated", (release, facts)
-        assert facts["functions_found"] == ["conv1d_k3_torch"], (release, facts)
+        compiled = _generated(got, cell, "conv1d_k3_torch")
+        assert compiled.metrics["custom_kernel"]["functions_found"] == ["conv1d_k3_torch"], release
         assert compiled.metrics["dispatch_count"] >= 2, (release, compiled.metrics["dispatch_count"])
-        ran = got[f"run:{cell}"]
-        assert ran.status is Status.OK, (release, ran.message)  # checked against torch
