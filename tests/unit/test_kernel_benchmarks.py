@@ -1,6 +1,6 @@
-"""benchmarks/kernel_sitting.py and kernel_portability.py: which of a kernel's entries a module takes
+"""benchmarks/kernel_sitting.py: which of a kernel's entries a module takes
 is what it dispatches (the compile stopped at flow), not the names in its bytes (the whole object
-is linked, every entry with it); and each release gets the spec kernel.toml gives it."""
+is linked, every entry with it)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,7 @@ import importlib.util
 import sys
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[2]
-KERNEL = ROOT / "kernels" / "depthwise3x3"
 
 
 def _load(name: str):
@@ -24,7 +21,6 @@ def _load(name: str):
 
 
 sitting = _load("kernel_sitting")
-portability = _load("kernel_portability")
 
 # The shape of a module printed at flow with the kernel's spec (3.3.0's, abridged): the kernel's
 # executable declares and defines every entry, the plain and the fused; only two are dispatched.
@@ -75,28 +71,3 @@ def test_dispatched_runs_the_same_compile_stopped_at_flow(tmp_path, monkeypatch)
     assert calls[0][:3] == ["iree-compile", "model.mlir", "--flag"] and "--compile-to=flow" in calls[0]
     assert str(tmp_path / "m.vmfb") not in calls[0] and calls[0][-2:] == ["-o", "-"]
     assert not any(c.startswith("--mlir-elide") for c in calls[1])
-
-
-@pytest.mark.parametrize(
-    "compiler, spec",
-    [
-        ("3.3.0", "spec-pre3.4.mlir"),
-        ("2.9.0rc20241108", "spec-pre3.4.mlir"),
-        ("20231113.707", "spec-pre3.4.mlir"),  # a date release came before every numbered one
-        ("3.4.0", "spec.mlir"),
-        ("3.13.0", "spec.mlir"),
-    ],
-)
-def test_each_release_gets_the_spec_kernel_toml_gives_it(compiler, spec):
-    assert portability.spec_for(KERNEL, compiler).name == spec
-
-
-def test_a_spec_window_with_both_ends(tmp_path):
-    (tmp_path / "kernel.toml").write_text(
-        'spec = "spec.mlir"\n[[specs]]\nfile = "mid.mlir"\nfrom = "3.9.0"\nbefore = "3.10.0"\n'
-    )
-    assert [portability.spec_for(tmp_path, v).name for v in ("3.8.0", "3.9.0", "3.10.0")] == [
-        "spec.mlir",
-        "mid.mlir",
-        "spec.mlir",
-    ]
