@@ -10,10 +10,12 @@ Two decomposition tables, both torch's own, never written here:
                out of its gates; an eval BatchNorm's ``_native_batch_norm_legit_no_training``);
 ``gaps``       only the ops IREE's torch lowering lacks (``GAP_OPS``: the recurrent ops and their
                cells, weight norm, ``aten.diff``, ``aten.squeeze.dims``, an eval BatchNorm's
-               ``_native_batch_norm_legit_no_training``), each by torch's own
+               ``_native_batch_norm_legit_no_training``, ``F.interpolate``'s ``upsample_*2d.vec``
+               and the ``_unsafe_index`` its decomposition gives, as turbine's ``aot.export``
+               decomposes them), each by torch's own
                decomposition, every other op left as exported (SDPA stays SDPA).
 
-``rewrite`` adds the tool's own rewrites (export_rewrites.py) to either table, or alone.
+``rewrite`` adds the tool's own rewrites (export_rewrites.py) to either table, or to ``gaps``'.
 
 The importer's ``import_frozen_program`` freezes parameters and lifted constants, but not buffers
 where the program has a ``constants`` table (every torch from 2.3): a model with a buffer (Qwen2's
@@ -34,7 +36,9 @@ GAP_OPS = (
     "rnn_tanh_cell.default", "rnn_relu_cell.default", "_weight_norm.default",
     "_weight_norm_interface.default", "diff.default", "squeeze.dims",
     "_native_batch_norm_legit_no_training.default", "_native_batch_norm_legit.default",
+    "upsample_bilinear2d.vec", "upsample_nearest2d.vec", "_unsafe_index.Tensor",
 )  # fmt: skip
+
 
 # Ops the core table keeps (they are core ATen) that IREE's lowering lacks: decomposed after it. An
 # eval BatchNorm is `_native_batch_norm_legit_no_training` after any decomposition table, and IREE
@@ -180,8 +184,9 @@ def export(spec, chosen, func_name="main"):
     # `wrap_with_set_grad_enabled`, which the importer has no import for (NotImplementedError).
     with torch.no_grad():
         program = torch.export.export(spec.module, tuple(spec.inputs), strict="nonstrict" not in chosen)
-    kinds = [k for k in ("decompose", "gaps") if k in chosen]
-    # decompose's table holds gaps' ops too: one table, the wider; the tool's rewrites over it
+    kinds = [k for k in ("decompose", "gaps") if k in chosen] or (["gaps"] if "rewrite" in chosen else [])
+    # decompose's table holds gaps' ops too: one table, the wider; the tool's rewrites over it (over
+    # gaps' when alone: a rewritten model should not stop at an op torch itself decomposes)
     table = decomposition_table(kinds[0]) if kinds else {}
     if "rewrite" in chosen:
         import export_rewrites

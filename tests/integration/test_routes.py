@@ -435,6 +435,7 @@ REWRITTEN = {  # issue #86: the rewrites hints asked of the user, as the recipe 
     "moe_gate.py:build~fx+rewrite": ("moe_gate~fx+rewrite", PLAIN),
     "affine_warp.py:build~fx+rewrite": ("affine_warp~fx+rewrite", PLAIN),
     "affine_warp.py:zeros~fx+rewrite": ("affine_warp-zeros~fx+rewrite", PLAIN),
+    "affine_warp.py:upsampled~fx+rewrite": ("affine_warp-upsampled~fx+rewrite", PLAIN),
     "affine_warp.py:reflection~fx+rewrite": ("affine_warp-reflection~fx+rewrite", PLAIN),
 }
 
@@ -460,6 +461,7 @@ def test_the_rewrites_a_hint_asked_for_pass_by_a_recipe_and_its_printed_command(
         "moe_gate.py:build~fx+rewrite",
         "affine_warp.py:build~fx+rewrite",
         "affine_warp.py:zeros~fx+rewrite",
+        "affine_warp.py:upsampled~fx+rewrite",  # and an F.interpolate by a scale_factor after it
     ):
         ran = row(ref, "run")
         assert ran.status is Status.OK, (ref, ran.status, ran.message)

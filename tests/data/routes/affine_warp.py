@@ -6,7 +6,9 @@ pads with zeros whatever `padding_mode` says and is wrong where the grid leaves 
 outputs differ from torch. `by_hand` also samples by hand (bilinear, border: four gathers), which
 compiles and matches torch. `zeros` and `reflection` are `build` with those paddings and a wider
 transform (more samples outside the image): exported `~fx+rewrite` (issue #86), `build` and `zeros`
-match torch with no code of the user's; `reflection` is left as exported, and says so."""
+match torch with no code of the user's; `reflection` is left as exported, and says so. `upsampled`
+adds a 2x bilinear `F.interpolate(scale_factor=2.0)`, whose float scales IREE's import of the `fx`
+route cannot take: `~fx+rewrite` decomposes it as turbine's export does."""
 
 import torch
 from torch.nn import functional as F
@@ -43,9 +45,9 @@ def grid_sample_border(img, grid):
 
 
 class Warp(torch.nn.Module):
-    def __init__(self, grid_by_hand=False, sample_by_hand=False, padding="border", spread=0.1):
+    def __init__(self, grid_by_hand=False, sample_by_hand=False, padding="border", spread=0.1, up=False):
         super().__init__()
-        self.grid_by_hand, self.sample_by_hand = grid_by_hand, sample_by_hand
+        self.grid_by_hand, self.sample_by_hand, self.up = grid_by_hand, sample_by_hand, up
         self.padding, self.spread = padding, spread
         self.theta = torch.nn.Linear(3 * 8 * 8, 6)
         self.register_buffer("base", base_grid(8, 8))
@@ -59,7 +61,8 @@ class Warp(torch.nn.Module):
             grid = F.affine_grid(theta, [n, c, h, w], align_corners=False)
         if self.sample_by_hand:
             return grid_sample_border(img, grid)
-        return F.grid_sample(img, grid, mode="bilinear", padding_mode=self.padding, align_corners=False)
+        out = F.grid_sample(img, grid, mode="bilinear", padding_mode=self.padding, align_corners=False)
+        return F.interpolate(out, scale_factor=2.0, mode="bilinear", align_corners=False) if self.up else out
 
 
 def _spec(seed, **how):
@@ -81,6 +84,10 @@ def by_hand(seed=0):
 
 def zeros(seed=0):
     return _spec(seed, padding="zeros", spread=0.5)
+
+
+def upsampled(seed=0):  # then 2x bilinear by a scale_factor, as a newcomer's super-resolution net
+    return _spec(seed, up=True)
 
 
 def reflection(seed=0):
