@@ -28,6 +28,15 @@ never a run failure blamed on IREE.
 
 from __future__ import annotations
 
+# F.interpolate (`upsample_*2d.vec`, which torch's core table keeps): IREE's import leaves its float
+# scales unlowered (`torch.constant.float`), and its `.default` form with align_corners=True too
+# (`torch.constant.bool`); torch's own decomposition into index ops (turbine's aot.export applies
+# it) compiles and matches torch.
+RESIZE = (
+    "upsample_bilinear2d.vec", "upsample_nearest2d.vec", "upsample_bilinear2d.default",
+    "upsample_nearest2d.default", "_unsafe_index.Tensor",
+)  # fmt: skip
+
 # Ops IREE's torch lowering (torch-mlir in iree-base-compiler 3.9.0-3.13.0) has no pattern for, as
 # `torch.operator "torch.aten.NAME"` that fails to legalize; each has a decomposition in torch.
 GAP_OPS = (
@@ -36,7 +45,7 @@ GAP_OPS = (
     "rnn_tanh_cell.default", "rnn_relu_cell.default", "_weight_norm.default",
     "_weight_norm_interface.default", "diff.default", "squeeze.dims",
     "_native_batch_norm_legit_no_training.default", "_native_batch_norm_legit.default",
-    "upsample_bilinear2d.vec", "upsample_nearest2d.vec", "_unsafe_index.Tensor",
+    *RESIZE,
 )  # fmt: skip
 
 
@@ -46,7 +55,7 @@ GAP_OPS = (
 # rsqrt(var + eps), the affine), every model with a BatchNorm failed both tables' recipes. torch's
 # decomposition of it calls `_native_batch_norm_legit`, which is not functional: decomposed too.
 BATCH_NORM = ("_native_batch_norm_legit_no_training.default", "_native_batch_norm_legit.default")
-AFTER_CORE = ("squeeze.dims", *BATCH_NORM)
+AFTER_CORE = ("squeeze.dims", *BATCH_NORM, *RESIZE)
 
 
 class HarnessError(Exception):
