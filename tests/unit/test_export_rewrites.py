@@ -93,3 +93,21 @@ def test_cdist_p2_by_matmul_matches_torch_and_another_p_is_left_and_said(capsys)
     assert ops.count("aten.cdist.default") == 1, ops  # p=1's, left
     got, want = program.module()(pts), Knn()(pts)
     assert torch.equal(got[0], want[0]) and torch.equal(got[1], want[1])
+
+
+@pytest.mark.parametrize("kind", ["gaps", "decompose"])
+def test_an_interpolate_leaves_no_upsample_op_and_matches_torch(kind):
+    """F.interpolate by a scale_factor: IREE's fx import cannot take `upsample_*2d` (its float scales,
+    or align_corners=True); both tables write it out as index ops, which compute what torch does."""
+    import export_fx
+
+    class Up(torch.nn.Module):
+        def forward(self, x):
+            near = F.interpolate(x, scale_factor=2.0, mode="nearest")
+            return near + F.interpolate(x, scale_factor=2.0, mode="bilinear", align_corners=True)
+
+    x = torch.randn(1, 2, 5, 3)
+    program = torch.export.export(Up(), (x,)).run_decompositions(export_fx.decomposition_table(kind))
+    ops = {str(n.target) for n in program.graph.nodes if n.op == "call_function"}
+    assert not [op for op in ops if "upsample" in op or "_unsafe_index" in op], ops
+    assert torch.allclose(program.module()(x), Up()(x), atol=1e-6)
