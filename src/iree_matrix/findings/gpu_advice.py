@@ -175,7 +175,7 @@ def derive(document: Mapping[str, Any], source: str = "") -> list[GpuAnswer]:
     found = []
     for entry in document.get("functions") or ():
         arms = [advice.Arm.of(a) for a in entry.get("arms") or () if isinstance(a, Mapping)]
-        sitting = advice.sitting_text(document, advice.timed_rounds(entry), of=TIMING)
+        sitting = advice.sitting_text(document, entry, of=TIMING)
         answer = _answer(str(document.get("model") or ""), str(entry.get("function") or ""), identity,
                          arms, sitting, source)  # fmt: skip
         found.append(_with_proof(answer, entry.get("proofs")))
