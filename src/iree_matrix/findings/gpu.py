@@ -28,10 +28,7 @@ from iree_matrix.iree import compile_errors, targets
 
 def known_targets() -> str:
     """The GPU targets a `--target` may name, as a matrix file spells them."""
-    said = []
-    for name, arch in targets.gpus().items():
-        said.append(f"{name}:<chip> ({', '.join(arch.cpus)})" if arch.cpus else name)
-    return ", ".join(said)
+    return ", ".join(f"{n}:<chip> ({', '.join(a.cpus)})" if a.cpus else n for n, a in targets.gpus().items())
 
 
 def gpu_target(records: Sequence[Record], asked: str) -> tuple[str, list[str]]:
@@ -211,27 +208,24 @@ def _cross(pairs: Sequence[tuple[Record, Record]]) -> tuple[list[str], dict[str,
     here (a runtime that hides the only device: it cannot be asked), and any other failure."""
     key = runs_view.version_key
     pairs = sorted(pairs, key=lambda p: (key(p[1].label.runtime), key(p[0].label.compiler)))
-    ran: dict[str, list[str]] = {}
-    refused: dict[str, list[str]] = {}
-    unrun: dict[str, list[str]] = {}
-    failed: dict[str, list[str]] = {}
-    data: dict[str, list[list[str]]] = {LOADS: [], REFUSES: [], NOT_RUN: [], "fails": []}
+    # Per state, what the lines group by (a runtime, a reason) and what each group lists.
+    told: dict[str, dict[str, list[str]]] = {LOADS: {}, REFUSES: {}, NOT_RUN: {}, "fails": {}}
+    data: dict[str, list[list[str]]] = {state: [] for state in told}
     for compiled, run in pairs:
         a, b = compiled.label.compiler, run.label.runtime
-        state = cross_state(run)
+        state, row = cross_state(run), [a, b]
         if state == LOADS:
-            ran.setdefault(b, []).append(a)
-            data[LOADS].append([a, b])
+            key, said = b, a
         elif state == REFUSES:
-            why = refusals.reason(run.message)
-            refused.setdefault(why, []).append(f"{a} on {b}")
-            data[REFUSES].append([a, b, why])
+            key, said = refusals.reason(run.message), f"{a} on {b}"
+            row.append(key)
         elif state == NOT_RUN:
-            unrun.setdefault(_unrun_words(run), []).append(b)
-            data[NOT_RUN].append([a, b])
+            key, said = _unrun_words(run), b
         else:
-            failed.setdefault(_run_words(run), []).append(f"{a} on {b}")
-            data["fails"].append([a, b])
+            state, key, said = "fails", _run_words(run), f"{a} on {b}"
+        told[state].setdefault(key, []).append(said)
+        data[state].append(row)
+    ran, refused, unrun, failed = told.values()
     lines = [
         f"  runtime cross ({len(pairs)} pairs, compiler A's module on runtime B): "
         f"{len(data[LOADS])} load and match torch, {len(data[REFUSES])} refused, "
@@ -573,17 +567,12 @@ def _device(run: Record) -> str:
 def _run_data(r: measured.Run) -> dict[str, Any]:
     torch = measured.torch_of(r)
     return {
-        "gpu": r.sitting.gpu,
-        "driver": r.sitting.driver,
-        "api": r.sitting.api,
+        **{k: getattr(r.sitting, k) for k in ("gpu", "driver", "api")},
         "sitting": r.sitting.name,
         "release": r.release,
         "compiled_for": r.target,
         "flags": list(r.flags),
-        "matches": r.matches,
-        "max_abs_err": r.max_abs_err,
-        "call_ms": r.call_ms,
-        "benchmark_ms": r.benchmark_ms,
+        **{k: getattr(r, k) for k in ("matches", "max_abs_err", "call_ms", "benchmark_ms")},
         **({"torch_eager_ms": torch.eager_ms, "torch_compile_ms": torch.compiled_ms} if torch else {}),
         "measured": measured.PROVENANCE,
     }
