@@ -215,15 +215,15 @@ def _cross(pairs: Sequence[tuple[Record, Record]]) -> tuple[list[str], dict[str,
         a, b = compiled.label.compiler, run.label.runtime
         state, row = cross_state(run), [a, b]
         if state == LOADS:
-            key, said = b, a
+            group, item = b, a
         elif state == REFUSES:
-            key, said = refusals.reason(run.message), f"{a} on {b}"
-            row.append(key)
+            group, item = refusals.reason(run.message), f"{a} on {b}"
+            row.append(group)
         elif state == NOT_RUN:
-            key, said = _unrun_words(run), b
+            group, item = _unrun_words(run), b
         else:
-            state, key, said = "fails", _run_words(run), f"{a} on {b}"
-        told[state].setdefault(key, []).append(said)
+            state, group, item = "fails", _run_words(run), f"{a} on {b}"
+        told[state].setdefault(group, []).append(item)
         data[state].append(row)
     ran, refused, unrun, failed = told.values()
     lines = [
