@@ -144,9 +144,7 @@ class Results:
 
         own = dict.fromkeys([self.directory, run_dir(Path(advice.MATRIX))])
         found = advice.sittings(path for d in own for path in sorted(d.glob(f"{advice.FILE_PREFIX}*.json")))
-        for root in self.answer_roots:
-            found += advice.published(root)
-        return found
+        return found + [a for root in self.answer_roots for a in advice.published(root)]
 
     @functools.cached_property
     def gpu_gathered(self) -> list[gpu_advice.GpuAnswer]:
@@ -182,9 +180,7 @@ class Results:
     @property
     def is_published(self) -> bool:
         """Whether this is one of the package's published sets (results/…), not a run's folder."""
-        if self.published is None:
-            return False
-        return self.published.resolve() in self.source.resolve().parents
+        return self.published is not None and self.published.resolve() in self.source.resolve().parents
 
     def published_speed(self, sets: str, reference: str) -> tuple[list[Record], str]:
         """The published speed figures (the sets `sets` matches) a run's report relates its own to:
