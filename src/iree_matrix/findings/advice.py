@@ -513,10 +513,7 @@ def lines(chosen: Chosen, model: str, fleet: bool = True, argument: str = "") ->
 def as_json(a: Advice) -> dict[str, Any]:
     """An Advice as compat.json and `query --json` give it."""
     return {
-        "model": a.model,
-        "function": a.function,
-        "release": a.release,
-        "config": a.config,
+        **{k: getattr(a, k) for k in ("model", "function", "release", "config")},
         "flags": list(a.flags),
         "cpu_ms": a.ms,
         "identity": {
