@@ -57,22 +57,10 @@ def pairs(runs: Runs) -> dict[tuple[str, str], Pair]:
         )
         loads = {load_of(r) for r in records} - {Load.UNKNOWN}
         refused = next((r for r in records if load_of(r) is Load.REFUSES), None)
-        if loads == {Load.LOADS}:
-            load = Load.LOADS
-        elif loads == {Load.REFUSES}:
-            load = Load.REFUSES
-        elif loads:
-            load = Load.REFUSES  # the module of at least one function is refused
-        else:
-            load = Load.UNKNOWN
-        out[(compiler, runtime)] = Pair(
-            compiler,
-            runtime,
-            load,
-            tuple(evidence),
-            disagreement=len(loads) > 1,
-            reason=refusal_reason(refused.message) if refused is not None else "",
-        )
+        # Any refusal makes the pair refused: the module of at least one function is.
+        load = Load.LOADS if loads == {Load.LOADS} else Load.REFUSES if loads else Load.UNKNOWN
+        reason = refusal_reason(refused.message) if refused is not None else ""
+        out[(compiler, runtime)] = Pair(compiler, runtime, load, tuple(evidence), len(loads) > 1, reason)
     return out
 
 
@@ -113,15 +101,17 @@ def windows(runs: Runs) -> list[Window]:
         loads = [c for c, p in row.items() if p.load is Load.LOADS]
         refuses = [c for c, p in row.items() if p.load is Load.REFUSES]
         unknown = [c for c, p in row.items() if p.load is Load.UNKNOWN]
-        contradictions = []
-        if loads:
-            low, high = compilers.index(loads[0]), compilers.index(loads[-1])
-            for c in refuses:
-                if low < compilers.index(c) < high:
-                    contradictions.append(f"compiler {c} is refused inside the window ({row[c].evidence[0]})")
-        for c, p in row.items():
-            if p.disagreement:
-                contradictions.append(f"compiler {c}: some functions' modules load, others are refused")
+        low, high = (compilers.index(loads[0]), compilers.index(loads[-1])) if loads else (0, 0)
+        contradictions = [
+            f"compiler {c} is refused inside the window ({row[c].evidence[0]})"
+            for c in refuses
+            if low < compilers.index(c) < high
+        ]
+        contradictions += [
+            f"compiler {c}: some functions' modules load, others are refused"
+            for c, p in row.items()
+            if p.disagreement
+        ]
         out.append(Window(runtime, tuple(loads), tuple(refuses), tuple(unknown), tuple(contradictions)))
     return out
 
