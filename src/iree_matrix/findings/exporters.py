@@ -16,7 +16,7 @@ from typing import Any, Optional
 from iree_matrix.core.model.metrics.export import ExportMetrics
 from iree_matrix.core.model.results import Index, Record, Status
 from iree_matrix.findings import runs_view
-from iree_matrix.findings.runs_view import Runs, natural_key
+from iree_matrix.findings.runs_view import Runs, grouped_by, natural_key
 
 TEXT, BYTECODE = "text", "bytecode"
 
@@ -64,10 +64,8 @@ def exporter_outcomes(records: Iterable[Record], profile: str = "default") -> li
     """One outcome per (function, exporter environment), on the main architecture and `profile`."""
     index = Index.of(records)
     arch = runs_view.main_arch(index.by_job.values())
-    compiles: dict[tuple[str, str], list[Record]] = {}
-    for (model, exporter, p, a, _), r in [*index.compiles.items(), *index.bytecode.items()]:
-        if p == profile and a in (arch, ""):
-            compiles.setdefault((model, exporter), []).append(r)
+    compiled = [*index.compiles.items(), *index.bytecode.items()]
+    compiles = grouped_by(((m, e), r) for (m, e, p, a, _), r in compiled if p == profile and a in (arch, ""))
     runs = {
         (model, exporter, compiler): r
         for (model, exporter, p, a, compiler, runtime), r in index.runs.items()
@@ -133,10 +131,7 @@ class Distinct:
 
 
 def distinct(found: Sequence[ExporterOutcome]) -> list[Distinct]:
-    by_function: dict[str, list[ExporterOutcome]] = {}
-    for a in found:
-        if a.export == Status.OK.value:
-            by_function.setdefault(a.function, []).append(a)
+    by_function = grouped_by((a.function, a) for a in found if a.export == Status.OK.value)
     return [
         Distinct(
             function,

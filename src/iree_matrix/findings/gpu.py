@@ -22,7 +22,7 @@ from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status, latest_by_job
 from iree_matrix.findings import gpu_advice, load_windows, runs_view
 from iree_matrix.findings import gpu_measured as measured
-from iree_matrix.findings.query import NOT_MEASURED, UNKNOWN, Answer, grouped_by, version_listing
+from iree_matrix.findings.query import NOT_MEASURED, UNKNOWN, Answer, version_listing
 from iree_matrix.iree import compile_errors, targets
 
 
@@ -274,14 +274,14 @@ def _answer(question: str, name: str, label: str, rows: list[tuple[Record, Optio
         f"  compiles: {version_listing([c.label.compiler for c, _ in built], limit=20) if built else 'none'}"
         + _sizes(built),
     ]
-    for why, releases in grouped_by((compile_words(c), c.label.compiler) for c in broken).items():
+    for why, releases in runs_view.grouped_by((compile_words(c), c.label.compiler) for c in broken).items():
         lines.append(f"  does not compile: {version_listing(releases, limit=20)}: {why}")
     lines.append(
         f"  runs: {version_listing([c.label.compiler for c, _ in passing], limit=20) if passing else 'none'}"
     )
-    for why, releases in grouped_by((_run_words(r), c.label.compiler) for c, r in wrong).items():
+    for why, releases in runs_view.grouped_by((_run_words(r), c.label.compiler) for c, r in wrong).items():
         lines.append(f"  run fails: {version_listing(releases, limit=20)}: {why}")
-    for why, releases in grouped_by((_unrun_words(r), c.label.compiler) for c, r in unrun).items():
+    for why, releases in runs_view.grouped_by((_unrun_words(r), c.label.compiler) for c, r in unrun).items():
         lines.append(f"  not run: {version_listing(releases, limit=20)}: {why}")
     evidence: list[str] = []
     if passing:
@@ -402,9 +402,8 @@ def _no_release_compiles(records: Sequence[Record], name: str, label: str) -> Op
     by_hand = measured.compile_failures(label)
     if any(c.status is Status.OK for c in shown) or not (shown or by_hand):
         return None
-    groups: dict[tuple[str, str], list[Record]] = {}
-    for c in sorted(shown, key=lambda c: runs_view.version_key(c.label.compiler)):
-        groups.setdefault((c.label.model, c.label.arch), []).append(c)
+    by_release = sorted(shown, key=lambda c: runs_view.version_key(c.label.compiler))
+    groups = runs_view.grouped_by(((c.label.model, c.label.arch), c) for c in by_release)
     words = f"no IREE release compiles for {label.split('-', 1)[1]}"
     if not own:  # the headline of an answer these results alone leave "not measured"
         words += f": these results hold no {name} cell for {label}"
@@ -485,10 +484,7 @@ def _results(runs: Sequence[measured.Run]) -> str:
     """ "sm_80 with 3.9.0 and 3.13.0, sm_89 --iree-opt-level=O3 with 3.13.0: match torch (max abs err
     2.9e-6–3.0e-6)", each wrong one's error, and the time against torch's in the same sitting."""
     kinds = {_chip(r) for r in runs}
-    right: dict[str, list[str]] = {}
-    for r in runs:
-        if r.matches:
-            right.setdefault(_chip(r), []).append(r.release)
+    right = runs_view.grouped_by((_chip(r), r.release) for r in runs if r.matches)
     said = []
     if right:
         who = ", ".join(

@@ -12,7 +12,7 @@ from typing import Optional
 from iree_matrix.core.model import refusals
 from iree_matrix.core.model.metrics.compile import CompileMetrics
 from iree_matrix.core.model.results import Record, Status
-from iree_matrix.findings.runs_view import Runs, refusal_reason, sorted_versions
+from iree_matrix.findings.runs_view import Runs, grouped_by, refusal_reason, sorted_versions
 
 
 class Load(str, enum.Enum):
@@ -46,9 +46,7 @@ def ran(record: Record) -> bool:
 
 
 def pairs(runs: Runs) -> dict[tuple[str, str], Pair]:
-    by_pair: dict[tuple[str, str], list[Record]] = {}
-    for (_, _, compiler, runtime), r in runs.by_cell.items():
-        by_pair.setdefault((compiler, runtime), []).append(r)
+    by_pair = grouped_by(((compiler, runtime), r) for (_, _, compiler, runtime), r in runs.by_cell.items())
     out = {}
     for (compiler, runtime), records in by_pair.items():
         # Evidence is what ran; a pair none of whose cells ran rests on what stopped them.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Optional, TypeVar
+from typing import Any, Optional
 
 from packaging.version import Version
 
@@ -35,7 +35,6 @@ from iree_matrix.matrix import models
 
 NOT_MEASURED = "not measured"
 UNKNOWN = load_windows.Load.UNKNOWN.value  # measured, but no cell got as far as the question
-Why = TypeVar("Why")  # what `grouped_by` groups by: a reason, or a reason with what to do
 NOTE = "note:"  # a line on the model itself (findings/behaviour.py), kept in every form of the answer
 
 
@@ -283,18 +282,22 @@ def _release_lines(
     """`model`'s passes through a lowering, its failures (one line per reason, uncut, with what to do)
     and the releases not run to a verdict."""
     lines = []
-    for via, releases_via in grouped_by((r.via, r.compiler) for r in passing if r.via).items():
+    for via, releases_via in runs_view.grouped_by((r.via, r.compiler) for r in passing if r.via).items():
         listed = version_listing(releases_via, limit=20)
         lines.append(f"    via {via} (the exporter's own MLIR does not pass there): {listed}")
     references = models.references(records)
-    failures = grouped_by((("; ".join(r.why) or "did not pass", r.hints), r.compiler) for r in failing)
+    failures = runs_view.grouped_by(
+        (("; ".join(r.why) or "did not pass", r.hints), r.compiler) for r in failing
+    )
     for (why, todo), names in failures.items():  # one line per reason, uncut, in release order
         lines.append(f"  fails:  {version_listing(names, limit=20)}: {why}")
         jobs = {job for r in failing if r.compiler in names for job in r.failed}
         offer = _recipe_search(model, references, [r for r in records if r.job in jobs])
         lines += [f"          what to do: {a}" for a in todo or offer or _bisect(records, jobs)]
         lines += [f"          {r}" for r in _routes(references.get(model), records, jobs)]
-    for why, names in grouped_by(("; ".join(r.why) or "not run", r.compiler) for r in unrun).items():
+    for why, names in runs_view.grouped_by(
+        ("; ".join(r.why) or "not run", r.compiler) for r in unrun
+    ).items():
         lines.append(f"  not run: {version_listing(names, limit=20)}: {why}")
     return lines
 
@@ -413,14 +416,6 @@ def with_advice(
     lines += answer.lines[tail[0] :] if tail else ()
     data = {**(answer.data or {}), "advice": [advice.as_json(a) for a in wanted], "advice_here": chosen.here}
     return dataclasses.replace(answer, lines=tuple(lines), evidence=(), data=data)
-
-
-def grouped_by(pairs: Iterable[tuple[Why, str]]) -> dict[Why, list[str]]:
-    """(reason, release) pairs as each reason's releases, in the order first met."""
-    out: dict[Why, list[str]] = {}
-    for why, release in pairs:
-        out.setdefault(why, []).append(release)
-    return out
 
 
 def _latency(r: release_choice.ReleaseResult) -> str:

@@ -20,6 +20,7 @@ from iree_matrix.findings.runs_view import (
     NOISE_RATIO,
     NOISY_LOAD,
     Runs,
+    grouped_by,
     identified,
     measured,
     sorted_versions,
@@ -222,9 +223,7 @@ def _total(values: Sequence[Optional[float]]) -> Optional[float]:
 
 
 def recommendations(runs: Runs, exporter: Optional[str] = None) -> list[Recommendation]:
-    by_model: dict[str, list[str]] = {}
-    for function in runs.functions():
-        by_model.setdefault(runs.model_of(function), []).append(function)
+    by_model = grouped_by((runs.model_of(function), function) for function in runs.functions())
     out = []
     for model, functions in sorted(by_model.items()):
         results = release_results(runs, functions, exporter or runs.main_exporter(functions))

@@ -28,7 +28,7 @@ from iree_matrix.core.model.results import (
     warn_once,
 )
 from iree_matrix.findings import advice, calibration, gpu_advice, identities, paired, search_descent
-from iree_matrix.findings.runs_view import cross_checked
+from iree_matrix.findings.runs_view import cross_checked, grouped_by
 
 _UNSET = Path("\0unset")  # `load`'s default: the package's published results, looked up once there
 
@@ -69,10 +69,7 @@ def _say_unknown_stages(source: Path, records: list[Record]) -> None:
     from iree_matrix import __version__, stages
 
     known = {*stages.names(), *RECORD_ONLY_STAGES}
-    unknown: dict[str, list[Record]] = {}
-    for record in records:
-        if record.stage not in known:
-            unknown.setdefault(record.stage, []).append(record)
+    unknown = grouped_by((r.stage, r) for r in records if r.stage not in known)
     for stage, those in sorted(unknown.items()):  # each said once per process, as a skipped line is
         writers = sorted({r.tool_version for r in those if r.tool_version} - {__version__})
         by = f"; iree-matrix {', '.join(writers)} wrote them: read them with it" if writers else ""

@@ -13,7 +13,7 @@ import functools
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Optional, cast
+from typing import Any, Optional, TypeVar, cast
 
 from packaging.version import InvalidVersion
 
@@ -52,6 +52,19 @@ def version_key(text: str) -> tuple[int, Any]:
         return (0, versions.release_order(text))
     except InvalidVersion:
         return (1, natural_key(text))
+
+
+K = TypeVar("K")  # what `grouped_by` groups by: a reason, or a reason with what to do
+V = TypeVar("V")
+
+
+def grouped_by(pairs: Iterable[tuple[K, V]]) -> dict[K, list[V]]:
+    """(key, value) pairs as each key's values, in the order first met: (reason, release) pairs as
+    each reason's releases."""
+    out: dict[K, list[V]] = {}
+    for key, value in pairs:
+        out.setdefault(key, []).append(value)
+    return out
 
 
 def sorted_versions(values: Iterable[str]) -> list[str]:
