@@ -220,27 +220,23 @@ def cost_text(a: Advice) -> str:
     return f"its sitting took {took} on {a.identity.short}, the builds before it more"
 
 
-def timed_rounds(entry: Mapping[str, Any]) -> int:
-    """The whole rounds a function's sitting timed: as many as it asked for, fewer when it was
-    interrupted (every timed arm has as many: whole rounds only)."""
-    return max((len(a.get("ms") or ()) for a in entry.get("arms") or () if isinstance(a, Mapping)), default=0)
-
-
 def sitting_text(
-    document: Mapping[str, Any], timed: Optional[int] = None, of: str = "one thread's CPU time"
+    document: Mapping[str, Any], entry: Mapping[str, Any], of: str = "one thread's CPU time"
 ) -> str:
-    """The sitting in words ("2026-11-25, 8 paired rounds of one thread's CPU time, load 1.2–3.4"), with
-    the rounds the function was timed for, not those asked (interrupted after 2 of 8, it said "8");
-    `of`: what was timed (a GPU sitting's synchronised wall time)."""
+    """A function's sitting in words ("2026-11-25, 8 paired rounds of one thread's CPU time, load
+    1.2–3.4"), with the rounds the function was timed for, not those asked (interrupted after 2 of 8,
+    it said "8"; every timed arm has as many: whole rounds only); `of`: what was timed (a GPU
+    sitting's synchronised wall time)."""
     day = str(document.get("started") or "")[:10]
     load = document.get("load_average") or {}
-    span = ""
-    if load:
-        values = sorted(float(v) for v in load.values() if isinstance(v, (int, float)))
-        span = f", load {values[0]:.1f}–{values[-1]:.1f}" if values else ""
+    values = sorted(float(v) for v in load.values() if isinstance(v, (int, float)))
+    span = f", load {values[0]:.1f}–{values[-1]:.1f}" if values else ""
     asked = document.get("rounds", "?")
+    timed = max(
+        (len(a.get("ms") or ()) for a in entry.get("arms") or () if isinstance(a, Mapping)), default=0
+    )
     rounds = f"{asked} paired rounds"
-    if document.get("interrupted") and timed is not None and timed != asked:
+    if document.get("interrupted") and timed != asked:
         rounds = f"{timed} of {asked} paired rounds (interrupted)"
     return f"{day}, {rounds} of {of}{span}"
 
@@ -302,7 +298,7 @@ def _advice(
         best_peer=peer_registry.display(best.config) if best is not None else "",
         vs_peer=paired(best, chosen) if best is not None else None,
         ms=chosen.median,
-        sitting=sitting_text(document, timed_rounds(entry)),
+        sitting=sitting_text(document, entry),
         source=source,
         picks_tried=tuple(a.config for a in arms if a.kind == PICK),
         fleet=fleet,
@@ -517,10 +513,7 @@ def lines(chosen: Chosen, model: str, fleet: bool = True, argument: str = "") ->
 def as_json(a: Advice) -> dict[str, Any]:
     """An Advice as compat.json and `query --json` give it."""
     return {
-        "model": a.model,
-        "function": a.function,
-        "release": a.release,
-        "config": a.config,
+        **{k: getattr(a, k) for k in ("model", "function", "release", "config")},
         "flags": list(a.flags),
         "cpu_ms": a.ms,
         "identity": {

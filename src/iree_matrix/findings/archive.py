@@ -129,11 +129,8 @@ def _move(source: Path, target: Path) -> Moved:
     kept, archived, count, stripped, removed = [], [], 0, 0, 0
     for line, data in _lines(source):
         count += 1
-        if data is None:
-            kept.append(line)
-            continue
-        remainder, moved = split(data)
-        if moved is None:
+        remainder, moved = split(data) if data is not None else (None, None)
+        if moved is None:  # a line it cannot parse, or a record with nothing to move
             kept.append(line)
             continue
         archived.append(line)

@@ -12,6 +12,11 @@ from typing import Any, Optional
 
 from iree_matrix.core.model import stats
 
+# An arm's optional text fields ("" where a sitting does not have them).
+_TEXTS = (
+    "release config cpu module_sha256 source base error target kernel kernel_dir kernel_build kernel_object"
+)
+
 
 @dataclasses.dataclass(frozen=True)
 class Arm:
@@ -55,21 +60,10 @@ class Arm:
             kind=str(data["kind"]),
             ms=tuple(float(x) for x in data.get("ms") or ()),
             flags=tuple(str(f) for f in data.get("flags") or ()),
-            release=str(data.get("release") or ""),
-            config=str(data.get("config") or ""),
-            cpu=str(data.get("cpu") or ""),
-            module_sha256=str(data.get("module_sha256") or ""),
             matches=data.get("matches"),
-            source=str(data.get("source") or ""),
-            base=str(data.get("base") or ""),
-            error=str(data.get("error") or ""),
-            target=str(data.get("target") or ""),
-            kernel=str(data.get("kernel") or ""),
-            kernel_dir=str(data.get("kernel_dir") or ""),
-            kernel_build=str(data.get("kernel_build") or ""),
-            kernel_object=str(data.get("kernel_object") or ""),
             applied=data.get("applied") if isinstance(data.get("applied"), bool) else None,
             kernel_run=tuple(str(f) for f in data.get("kernel_run") or ()),
+            **{k: str(data.get(k) or "") for k in _TEXTS.split()},
         )
 
     def as_dict(self) -> dict[str, Any]:

@@ -188,16 +188,14 @@ def lines(records: Sequence[Record], model: str) -> list[str]:
 def missing_peers(entry: Mapping[str, Any]) -> tuple[str, ...]:
     """The function's `peers_missing` (bundle_runner/sitting.py: a peer whose package that Python
     could not import) in words, each with the command that adds it there."""
-    out = []
-    for peer in entry.get("peers_missing") or ():
-        name = str(peer.get("name") or "") if isinstance(peer, Mapping) else ""
-        package = str(peer.get("package") or "") if isinstance(peer, Mapping) else ""
-        if _PACKAGE.fullmatch(name) and _PACKAGE.fullmatch(package):
-            out.append(
-                f"{peer_registry.display(name)}: not importable where the sitting ran, so no ratio to it "
-                f"(`python3 -m pip install {package}` there beside numpy, then run.py again)"
-            )
-    return tuple(out)
+    given = [p for p in entry.get("peers_missing") or () if isinstance(p, Mapping)]
+    named = [(str(p.get("name") or ""), str(p.get("package") or "")) for p in given]
+    return tuple(
+        f"{peer_registry.display(name)}: not importable where the sitting ran, so no ratio to it "
+        f"(`python3 -m pip install {package}` there beside numpy, then run.py again)"
+        for name, package in named
+        if _PACKAGE.fullmatch(name) and _PACKAGE.fullmatch(package)
+    )
 
 
 _PACKAGE = re.compile(r"[A-Za-z0-9_.-]{1,40}")

@@ -32,11 +32,9 @@ def candidates(records: Iterable[Record], max_call_ms: float = MAX_CALL_MS) -> l
         if r.stage != "run" or r.status is not Status.OK or r.label.device:
             continue
         ran = r.metric.of(RunMetrics)
-        if ran.emulated or not ran.module_sha256:
-            continue
-        if _call_ms(r) > max_call_ms:  # no figure at all: infinitely long
-            continue
-        by_module.setdefault(ran.module_sha256, r)
+        # A run with no figure at all is infinitely long.
+        if not ran.emulated and ran.module_sha256 and _call_ms(r) <= max_call_ms:
+            by_module.setdefault(ran.module_sha256, r)
     return sorted(by_module.values(), key=lambda r: (_call_ms(r), r.job))
 
 
@@ -47,9 +45,7 @@ def _call_ms(record: Record) -> float:
 
 def null_plan(found: Sequence[Record], pairs: int) -> list[Record]:
     """`pairs` modules to time against their copies: every candidate in turn, again from the first."""
-    if not found:
-        return []
-    return [found[i % len(found)] for i in range(pairs)]
+    return [found[i % len(found)] for i in range(pairs)] if found else []
 
 
 def control_plan(found: Sequence[Record], limit: int) -> list[tuple[Record, Record]]:
@@ -206,9 +202,7 @@ def matched(records: Iterable[Record], a: str, b: str) -> list[tuple[str, Record
         if r.stage == "run" and r.status is Status.OK and not r.label.device
         and not r.metric.of(RunMetrics).emulated and r.label.runtime == r.label.compiler
     ]  # fmt: skip
-    by_cell: dict[tuple[str, str, str, str], Record] = {}
-    for r in runs:
-        by_cell[(r.label.model, r.label.exporter, r.label.compiler, r.label.profile)] = r
+    by_cell = {(r.label.model, r.label.exporter, r.label.compiler, r.label.profile): r for r in runs}
     found = []
     for (model, exporter, compiler, profile), ra in sorted(by_cell.items()):
         if compiler == a:  # releases: the same profile on B

@@ -56,6 +56,7 @@ def derive(
     latest = list(latest_by_job(records).values())
     arch = runs_view.main_arch(latest)
     runs = runs_view.Runs.of(latest, arch=arch)
+    key = runs_view.version_key
     return {
         "schema": COMPAT_SCHEMA,
         "source": _source(source, len(latest)),
@@ -69,7 +70,9 @@ def derive(
         "windows": [_window(w) for w in load_windows.windows(runs)],
         "pairs": [
             {**_plain(p), "load": p.load.value}
-            for _, p in sorted(load_windows.pairs(runs).items(), key=_pair_order)
+            for p in sorted(
+                load_windows.pairs(runs).values(), key=lambda p: (key(p.runtime), key(p.compiler))
+            )
         ],
         "models": [recommendation(r) for r in release_choice.recommendations(runs)],
         "regressions": [_plain(r) for r in release_regressions.regressions(runs)],
@@ -156,22 +159,8 @@ def _digests(latest: Iterable[Record]) -> list[dict[str, Any]]:
     return out
 
 
-def _pair_order(item: tuple[tuple[str, str], load_windows.Pair]) -> tuple[Any, ...]:
-    (compiler, runtime), _ = item
-    return (runs_view.version_key(runtime), runs_view.version_key(compiler))
-
-
 def _window(w: load_windows.Window) -> dict[str, Any]:
-    return {
-        "runtime": w.runtime,
-        "low": w.low,
-        "high": w.high,
-        "loads": list(w.loads),
-        "refuses": list(w.refuses),
-        "unknown": list(w.unknown),
-        "contradictions": list(w.contradictions),
-        "text": w.text(),
-    }
+    return {**_plain(w), "low": w.low, "high": w.high, "text": w.text()}
 
 
 def release(r: Optional[release_choice.ReleaseResult]) -> Optional[dict[str, Any]]:

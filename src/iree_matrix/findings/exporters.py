@@ -16,13 +16,9 @@ from typing import Any, Optional
 from iree_matrix.core.model.metrics.export import ExportMetrics
 from iree_matrix.core.model.results import Index, Record, Status
 from iree_matrix.findings import runs_view
-from iree_matrix.findings.runs_view import Runs, natural_key
+from iree_matrix.findings.runs_view import Runs, grouped_by, natural_key
 
 TEXT, BYTECODE = "text", "bytecode"
-
-
-def form_of(record: Record) -> str:
-    return record.label.form or TEXT
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,10 +64,8 @@ def exporter_outcomes(records: Iterable[Record], profile: str = "default") -> li
     """One outcome per (function, exporter environment), on the main architecture and `profile`."""
     index = Index.of(records)
     arch = runs_view.main_arch(index.by_job.values())
-    compiles: dict[tuple[str, str], list[Record]] = {}
-    for (model, exporter, p, a, _), r in [*index.compiles.items(), *index.bytecode.items()]:
-        if p == profile and a in (arch, ""):
-            compiles.setdefault((model, exporter), []).append(r)
+    compiled = [*index.compiles.items(), *index.bytecode.items()]
+    compiles = grouped_by(((m, e), r) for (m, e, p, a, _), r in compiled if p == profile and a in (arch, ""))
     runs = {
         (model, exporter, compiler): r
         for (model, exporter, p, a, compiler, runtime), r in index.runs.items()
@@ -81,7 +75,7 @@ def exporter_outcomes(records: Iterable[Record], profile: str = "default") -> li
     for (function, exporter), export in sorted(index.exports.items(), key=lambda kv: _order(kv[1])):
         takes = []
         for c in compiles.get((function, exporter), []):
-            form, compiler = form_of(c), c.label.compiler
+            form, compiler = c.label.form or TEXT, c.label.compiler
             # The text form's and an ONNX form's compile is run (a bytecode form's module is not).
             run = runs.get((function, exporter, compiler)) if form != BYTECODE else None
             problem = c if c.status is not Status.OK else run if run and run.status is not Status.OK else None
@@ -95,6 +89,7 @@ def exporter_outcomes(records: Iterable[Record], profile: str = "default") -> li
                     job=c.job,
                 )
             )
+        made, said = export.metric.of(ExportMetrics), runs_view.first_line(export.message)
         out.append(
             ExporterOutcome(
                 function=function,
@@ -102,18 +97,14 @@ def exporter_outcomes(records: Iterable[Record], profile: str = "default") -> li
                 python=export.label.python,
                 torch=export.label.torch,
                 turbine=export.label.turbine,
-                importer=export.metric.of(ExportMetrics).importer or "",
+                importer=made.importer or "",
                 export=export.status.value,
-                export_words=runs_view.clip(runs_view.first_line(export.message), 300)
-                if export.status is not Status.OK
-                else "",
+                export_words=runs_view.clip(said, 300) if export.status is not Status.OK else "",
                 export_job=export.job,
-                mlir_sha256=export.metric.of(ExportMetrics).mlir_sha256 or "",
-                mlirbc_sha256=export.metric.of(ExportMetrics).mlirbc_sha256 or "",
+                mlir_sha256=made.mlir_sha256 or "",
+                mlirbc_sha256=made.mlirbc_sha256 or "",
                 takes=tuple(sorted(takes, key=lambda t: (runs_view.version_key(t.compiler), t.form))),
-                exit_hang=runs_view.first_line(export.message)
-                if export.metric.of(ExportMetrics).exit_hang
-                else "",
+                exit_hang=said if made.exit_hang else "",
             )
         )
     return out
@@ -140,10 +131,7 @@ class Distinct:
 
 
 def distinct(found: Sequence[ExporterOutcome]) -> list[Distinct]:
-    by_function: dict[str, list[ExporterOutcome]] = {}
-    for a in found:
-        if a.export == Status.OK.value:
-            by_function.setdefault(a.function, []).append(a)
+    by_function = grouped_by((a.function, a) for a in found if a.export == Status.OK.value)
     return [
         Distinct(
             function,
@@ -183,31 +171,21 @@ def bytecode_refusals(found: Sequence[ExporterOutcome]) -> list[Refusal]:
     ]
 
 
+# The fields of an environment that compat.json gives (not its export's words and job).
+ENVIRONMENT = "function exporter python torch turbine importer export mlir_sha256 mlirbc_sha256".split()
+
+
 def as_json(found: Sequence[ExporterOutcome]) -> dict[str, Any]:
     """compat.json's `exporters` section."""
     return {
         "environments": [
             {
-                "function": a.function,
-                "exporter": a.exporter,
-                "python": a.python,
-                "torch": a.torch,
-                "turbine": a.turbine,
-                "importer": a.importer,
-                "export": a.export,
-                "mlir_sha256": a.mlir_sha256,
-                "mlirbc_sha256": a.mlirbc_sha256,
+                **{k: getattr(a, k) for k in ENVIRONMENT},
                 **({"exit_hang": a.exit_hang} if a.exit_hang else {}),
                 "text": a.compilers(TEXT),
                 "bytecode": a.compilers(BYTECODE),
                 "refused": [
-                    {
-                        "compiler": t.compiler,
-                        "form": t.form,
-                        "status": t.status,
-                        "words": t.words,
-                        "job": t.job,
-                    }
+                    {k: v for k, v in dataclasses.asdict(t).items() if k != "run"}
                     for t in a.takes
                     if not t.takes
                 ],

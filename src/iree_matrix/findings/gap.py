@@ -135,21 +135,11 @@ class Gap:
     ) -> Optional[Gap]:
         """This gap at an answer's paired scale (`scaled`) when it was profiled for the answer's
         configuration and release; None when for another (a proof moved the pick since)."""
-        if (self.config, self.release) != (config, release):
-            return None
-        return self.scaled(iree_ms, peer_ms)
+        return self.scaled(iree_ms, peer_ms) if (self.config, self.release) == (config, release) else None
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "peer": self.peer,
-            "config": self.config,
-            "release": self.release,
-            "threads": self.threads,
-            "kinds": [dataclasses.asdict(k) for k in self.kinds],
-            "dispatches": [dataclasses.asdict(d) for d in self.dispatches],
-            "run_job": self.run_job,
-            "scale": list(self.scale) if self.scale is not None else None,
-        }
+        """Its fields, the kinds and dispatches as lists of objects, `scale` a list or null."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
 
     @classmethod
     def of(cls, data: Mapping[str, Any]) -> Optional[Gap]:

@@ -22,16 +22,13 @@ from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status, latest_by_job
 from iree_matrix.findings import gpu_advice, load_windows, runs_view
 from iree_matrix.findings import gpu_measured as measured
-from iree_matrix.findings.query import NOT_MEASURED, UNKNOWN, Answer, grouped_by, version_listing
+from iree_matrix.findings.query import NOT_MEASURED, UNKNOWN, Answer, version_listing
 from iree_matrix.iree import compile_errors, targets
 
 
 def known_targets() -> str:
     """The GPU targets a `--target` may name, as a matrix file spells them."""
-    said = []
-    for name, arch in targets.gpus().items():
-        said.append(f"{name}:<chip> ({', '.join(arch.cpus)})" if arch.cpus else name)
-    return ", ".join(said)
+    return ", ".join(f"{n}:<chip> ({', '.join(a.cpus)})" if a.cpus else n for n, a in targets.gpus().items())
 
 
 def gpu_target(records: Sequence[Record], asked: str) -> tuple[str, list[str]]:
@@ -211,27 +208,24 @@ def _cross(pairs: Sequence[tuple[Record, Record]]) -> tuple[list[str], dict[str,
     here (a runtime that hides the only device: it cannot be asked), and any other failure."""
     key = runs_view.version_key
     pairs = sorted(pairs, key=lambda p: (key(p[1].label.runtime), key(p[0].label.compiler)))
-    ran: dict[str, list[str]] = {}
-    refused: dict[str, list[str]] = {}
-    unrun: dict[str, list[str]] = {}
-    failed: dict[str, list[str]] = {}
-    data: dict[str, list[list[str]]] = {LOADS: [], REFUSES: [], NOT_RUN: [], "fails": []}
+    # Per state, what the lines group by (a runtime, a reason) and what each group lists.
+    told: dict[str, dict[str, list[str]]] = {LOADS: {}, REFUSES: {}, NOT_RUN: {}, "fails": {}}
+    data: dict[str, list[list[str]]] = {state: [] for state in told}
     for compiled, run in pairs:
         a, b = compiled.label.compiler, run.label.runtime
-        state = cross_state(run)
+        state, row = cross_state(run), [a, b]
         if state == LOADS:
-            ran.setdefault(b, []).append(a)
-            data[LOADS].append([a, b])
+            group, item = b, a
         elif state == REFUSES:
-            why = refusals.reason(run.message)
-            refused.setdefault(why, []).append(f"{a} on {b}")
-            data[REFUSES].append([a, b, why])
+            group, item = refusals.reason(run.message), f"{a} on {b}"
+            row.append(group)
         elif state == NOT_RUN:
-            unrun.setdefault(_unrun_words(run), []).append(b)
-            data[NOT_RUN].append([a, b])
+            group, item = _unrun_words(run), b
         else:
-            failed.setdefault(_run_words(run), []).append(f"{a} on {b}")
-            data["fails"].append([a, b])
+            state, group, item = "fails", _run_words(run), f"{a} on {b}"
+        told[state].setdefault(group, []).append(item)
+        data[state].append(row)
+    ran, refused, unrun, failed = told.values()
     lines = [
         f"  runtime cross ({len(pairs)} pairs, compiler A's module on runtime B): "
         f"{len(data[LOADS])} load and match torch, {len(data[REFUSES])} refused, "
@@ -280,14 +274,14 @@ def _answer(question: str, name: str, label: str, rows: list[tuple[Record, Optio
         f"  compiles: {version_listing([c.label.compiler for c, _ in built], limit=20) if built else 'none'}"
         + _sizes(built),
     ]
-    for why, releases in grouped_by((compile_words(c), c.label.compiler) for c in broken).items():
+    for why, releases in runs_view.grouped_by((compile_words(c), c.label.compiler) for c in broken).items():
         lines.append(f"  does not compile: {version_listing(releases, limit=20)}: {why}")
     lines.append(
         f"  runs: {version_listing([c.label.compiler for c, _ in passing], limit=20) if passing else 'none'}"
     )
-    for why, releases in grouped_by((_run_words(r), c.label.compiler) for c, r in wrong).items():
+    for why, releases in runs_view.grouped_by((_run_words(r), c.label.compiler) for c, r in wrong).items():
         lines.append(f"  run fails: {version_listing(releases, limit=20)}: {why}")
-    for why, releases in grouped_by((_unrun_words(r), c.label.compiler) for c, r in unrun).items():
+    for why, releases in runs_view.grouped_by((_unrun_words(r), c.label.compiler) for c, r in unrun).items():
         lines.append(f"  not run: {version_listing(releases, limit=20)}: {why}")
     evidence: list[str] = []
     if passing:
@@ -408,9 +402,8 @@ def _no_release_compiles(records: Sequence[Record], name: str, label: str) -> Op
     by_hand = measured.compile_failures(label)
     if any(c.status is Status.OK for c in shown) or not (shown or by_hand):
         return None
-    groups: dict[tuple[str, str], list[Record]] = {}
-    for c in sorted(shown, key=lambda c: runs_view.version_key(c.label.compiler)):
-        groups.setdefault((c.label.model, c.label.arch), []).append(c)
+    by_release = sorted(shown, key=lambda c: runs_view.version_key(c.label.compiler))
+    groups = runs_view.grouped_by(((c.label.model, c.label.arch), c) for c in by_release)
     words = f"no IREE release compiles for {label.split('-', 1)[1]}"
     if not own:  # the headline of an answer these results alone leave "not measured"
         words += f": these results hold no {name} cell for {label}"
@@ -491,10 +484,7 @@ def _results(runs: Sequence[measured.Run]) -> str:
     """ "sm_80 with 3.9.0 and 3.13.0, sm_89 --iree-opt-level=O3 with 3.13.0: match torch (max abs err
     2.9e-6–3.0e-6)", each wrong one's error, and the time against torch's in the same sitting."""
     kinds = {_chip(r) for r in runs}
-    right: dict[str, list[str]] = {}
-    for r in runs:
-        if r.matches:
-            right.setdefault(_chip(r), []).append(r.release)
+    right = runs_view.grouped_by((_chip(r), r.release) for r in runs if r.matches)
     said = []
     if right:
         who = ", ".join(
@@ -573,17 +563,12 @@ def _device(run: Record) -> str:
 def _run_data(r: measured.Run) -> dict[str, Any]:
     torch = measured.torch_of(r)
     return {
-        "gpu": r.sitting.gpu,
-        "driver": r.sitting.driver,
-        "api": r.sitting.api,
+        **{k: getattr(r.sitting, k) for k in ("gpu", "driver", "api")},
         "sitting": r.sitting.name,
         "release": r.release,
         "compiled_for": r.target,
         "flags": list(r.flags),
-        "matches": r.matches,
-        "max_abs_err": r.max_abs_err,
-        "call_ms": r.call_ms,
-        "benchmark_ms": r.benchmark_ms,
+        **{k: getattr(r, k) for k in ("matches", "max_abs_err", "call_ms", "benchmark_ms")},
         **({"torch_eager_ms": torch.eager_ms, "torch_compile_ms": torch.compiled_ms} if torch else {}),
         "measured": measured.PROVENANCE,
     }

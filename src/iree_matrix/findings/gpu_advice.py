@@ -57,14 +57,8 @@ class GpuIdentity:
 
     @classmethod
     def of(cls, device: Mapping[str, Any], host: Any = None) -> GpuIdentity:
-        return cls(
-            name=str(device.get("name") or ""),
-            driver=str(device.get("driver") or ""),
-            driver_version=str(device.get("driver_version") or ""),
-            compute_capability=str(device.get("compute_capability") or ""),
-            software=device.get("software") is True,
-            host=HostIdentity.of(host),
-        )
+        named = {k: str(device.get(k) or "") for k in "name driver driver_version compute_capability".split()}
+        return cls(**named, software=device.get("software") is True, host=HostIdentity.of(host))
 
     @property
     def slug(self) -> str:
@@ -181,7 +175,7 @@ def derive(document: Mapping[str, Any], source: str = "") -> list[GpuAnswer]:
     found = []
     for entry in document.get("functions") or ():
         arms = [advice.Arm.of(a) for a in entry.get("arms") or () if isinstance(a, Mapping)]
-        sitting = advice.sitting_text(document, advice.timed_rounds(entry), of=TIMING)
+        sitting = advice.sitting_text(document, entry, of=TIMING)
         answer = _answer(str(document.get("model") or ""), str(entry.get("function") or ""), identity,
                          arms, sitting, source)  # fmt: skip
         found.append(_with_proof(answer, entry.get("proofs")))
@@ -193,17 +187,12 @@ def _with_proof(answer: GpuAnswer, proofs: Any) -> GpuAnswer:
     of every proof the sitting timed (to say which one it has, when it is not the answer's)."""
     given = [p for p in proofs or () if isinstance(p, Mapping)]
     proved = tuple((str(p.get("release") or ""), str(p.get("target") or "")) for p in given)
-    mine = next(
-        (
-            p
-            for p in given
-            if answer.answered and (p.get("release"), p.get("target")) == (answer.release, answer.target)
-        ),
-        None,
-    )
-    return dataclasses.replace(
-        answer, proof=neighbourhood.Proof.of(mine) if mine is not None else None, proved=proved
-    )
+    mine = [
+        p
+        for p in given
+        if answer.answered and (p.get("release"), p.get("target")) == (answer.release, answer.target)
+    ]
+    return dataclasses.replace(answer, proof=neighbourhood.Proof.of(mine[0]) if mine else None, proved=proved)
 
 
 def _why_not(arm: advice.Arm) -> str:
@@ -306,16 +295,11 @@ def for_target(found: Iterable[GpuAnswer], label: str) -> list[GpuAnswer]:
 
     capability = gpu_measured.compute_capability(label)
 
-    def fits(a: GpuAnswer) -> bool:
-        if (
-            capability is not None
-            and a.identity.driver == "cuda"
-            and a.identity.compute_capability == capability
-        ):
-            return True
-        if label_of(a.target) == label or any(label_of(t) == label for t in a.targets):
-            return True
-        return label == "vulkan-spirv" and a.identity.driver == "vulkan"
+    def fits(a: GpuAnswer) -> bool:  # `targets` begins with the answer's own
+        i = a.identity
+        same_capability = i.driver == "cuda" and i.compute_capability == capability  # never a None one
+        vulkan = (label, i.driver) == ("vulkan-spirv", "vulkan")
+        return same_capability or vulkan or label in map(label_of, a.targets)
 
     return [a for a in found if fits(a)]
 
@@ -406,13 +390,10 @@ def as_json(a: GpuAnswer) -> dict[str, Any]:
         "model": a.model,
         "function": a.function,
         "gpu": {
-            "key": g.key,
-            "label": g.label,
-            "name": g.name,
-            "driver": g.driver,
-            "driver_version": g.driver_version,
-            "compute_capability": g.compute_capability,
-            "software": g.software,
+            **{
+                k: getattr(g, k)
+                for k in "key label name driver driver_version compute_capability software".split()
+            },
             "host": g.host.identity or "",
         },
         "release": a.release,

@@ -34,15 +34,8 @@ def label(records: Iterable[Record], identity: str) -> str:
     found = [r for r in records if of(r) == identity]
     if not found:
         return identity
-    llvm = next((r.host.llvm_cpu for r in found if r.host.llvm_cpu), "")
-    llvm = llvm or next(
-        (
-            r.metric.of(CompileMetrics).llvm_host_cpu or ""
-            for r in found
-            if r.metric.of(CompileMetrics).llvm_host_cpu
-        ),
-        "",
-    )
+    llvm = next(filter(None, (r.host.llvm_cpu for r in found)), "")
+    llvm = llvm or next(filter(None, (r.metric.of(CompileMetrics).llvm_host_cpu for r in found)), "")
     text = found[0].host.label(llvm)
     if identity.startswith("legacy:"):
         peaks = [r.metric.of(PeakMetrics) for r in found if r.stage == "peak"]

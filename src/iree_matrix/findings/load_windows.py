@@ -12,7 +12,7 @@ from typing import Optional
 from iree_matrix.core.model import refusals
 from iree_matrix.core.model.metrics.compile import CompileMetrics
 from iree_matrix.core.model.results import Record, Status
-from iree_matrix.findings.runs_view import Runs, refusal_reason, sorted_versions
+from iree_matrix.findings.runs_view import Runs, grouped_by, refusal_reason, sorted_versions
 
 
 class Load(str, enum.Enum):
@@ -46,9 +46,7 @@ def ran(record: Record) -> bool:
 
 
 def pairs(runs: Runs) -> dict[tuple[str, str], Pair]:
-    by_pair: dict[tuple[str, str], list[Record]] = {}
-    for (_, _, compiler, runtime), r in runs.by_cell.items():
-        by_pair.setdefault((compiler, runtime), []).append(r)
+    by_pair = grouped_by(((compiler, runtime), r) for (_, _, compiler, runtime), r in runs.by_cell.items())
     out = {}
     for (compiler, runtime), records in by_pair.items():
         # Evidence is what ran; a pair none of whose cells ran rests on what stopped them.
@@ -57,22 +55,10 @@ def pairs(runs: Runs) -> dict[tuple[str, str], Pair]:
         )
         loads = {load_of(r) for r in records} - {Load.UNKNOWN}
         refused = next((r for r in records if load_of(r) is Load.REFUSES), None)
-        if loads == {Load.LOADS}:
-            load = Load.LOADS
-        elif loads == {Load.REFUSES}:
-            load = Load.REFUSES
-        elif loads:
-            load = Load.REFUSES  # the module of at least one function is refused
-        else:
-            load = Load.UNKNOWN
-        out[(compiler, runtime)] = Pair(
-            compiler,
-            runtime,
-            load,
-            tuple(evidence),
-            disagreement=len(loads) > 1,
-            reason=refusal_reason(refused.message) if refused is not None else "",
-        )
+        # Any refusal makes the pair refused: the module of at least one function is.
+        load = Load.LOADS if loads == {Load.LOADS} else Load.REFUSES if loads else Load.UNKNOWN
+        reason = refusal_reason(refused.message) if refused is not None else ""
+        out[(compiler, runtime)] = Pair(compiler, runtime, load, tuple(evidence), len(loads) > 1, reason)
     return out
 
 
@@ -113,15 +99,17 @@ def windows(runs: Runs) -> list[Window]:
         loads = [c for c, p in row.items() if p.load is Load.LOADS]
         refuses = [c for c, p in row.items() if p.load is Load.REFUSES]
         unknown = [c for c, p in row.items() if p.load is Load.UNKNOWN]
-        contradictions = []
-        if loads:
-            low, high = compilers.index(loads[0]), compilers.index(loads[-1])
-            for c in refuses:
-                if low < compilers.index(c) < high:
-                    contradictions.append(f"compiler {c} is refused inside the window ({row[c].evidence[0]})")
-        for c, p in row.items():
-            if p.disagreement:
-                contradictions.append(f"compiler {c}: some functions' modules load, others are refused")
+        low, high = (compilers.index(loads[0]), compilers.index(loads[-1])) if loads else (0, 0)
+        contradictions = [
+            f"compiler {c} is refused inside the window ({row[c].evidence[0]})"
+            for c in refuses
+            if low < compilers.index(c) < high
+        ]
+        contradictions += [
+            f"compiler {c}: some functions' modules load, others are refused"
+            for c, p in row.items()
+            if p.disagreement
+        ]
         out.append(Window(runtime, tuple(loads), tuple(refuses), tuple(unknown), tuple(contradictions)))
     return out
 

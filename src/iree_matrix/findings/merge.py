@@ -111,9 +111,7 @@ def merge_records(
     # same stage): another input's copy of the older one gives way to the newer, not the reverse.
     superseded: set[tuple[str, str, str]] = set()
     for name, records in sources:
-        latest: dict[str, Record] = {}
-        for record in records:
-            latest[record.job] = record
+        latest = {r.job: r for r in records}
         superseded |= {
             (r.job, r.key, r.started or "")
             for r in records

@@ -25,7 +25,7 @@ from iree_matrix.core.errors import StageSkipped
 from iree_matrix.core.model import stats
 from iree_matrix.findings import search
 from iree_matrix.iree import compiler_options
-from iree_matrix.iree.flags import BUILTIN_PROFILES, COMBINE, SEARCH_KNOBS, Profile, combine, compile_flags
+from iree_matrix.iree.flags import BUILTIN_PROFILES, COMBINE, SEARCH_KNOBS, combine, compile_flags
 
 # Steps of the local search: each one a sitting of the centre and its ~15-20 neighbours. Past the
 # bound the search stops and says so; every step after the first needs a pick that the flag search
@@ -37,16 +37,13 @@ ARCH = "x86_64"  # advise's target (matrix/advise.toml)
 BUNDLE = "run bundle"
 
 
-def accepted_knobs(
-    release: str, knobs: Sequence[str] = SEARCH_KNOBS, known: Optional[Mapping[str, Profile]] = None
-) -> tuple[str, ...]:
+def accepted_knobs(release: str, knobs: Sequence[str] = SEARCH_KNOBS) -> tuple[str, ...]:
     """The knobs `release` accepts: the profile is for it, and its compiler lists every `--iree-*`
     flag of it (`iree/compiler_options.json`; a release the table does not hold is not filtered,
     and its compile stage skips a knob it lacks, saying so)."""
-    known = BUILTIN_PROFILES if known is None else known
     found = []
     for knob in knobs:
-        profile = known.get(knob)
+        profile = BUILTIN_PROFILES.get(knob)
         if profile is None:
             continue
         try:
@@ -58,60 +55,54 @@ def accepted_knobs(
     return tuple(found)
 
 
-def for_named_cpu(knobs: Sequence[str], known: Optional[Mapping[str, Profile]] = None) -> tuple[str, ...]:
+def for_named_cpu(knobs: Sequence[str]) -> tuple[str, ...]:
     """The knobs that keep a build's named target CPU (a bundle's `--cpu`): a knob naming a CPU of
     its own (`avx2`: x86-64-v3) or none cannot combine with it, and the CPU is not a knob there."""
-    known = BUILTIN_PROFILES if known is None else known
-    return tuple(k for k in knobs if k not in known or known[k].target_cpu == "host")
+    return tuple(k for k in knobs if k not in BUILTIN_PROFILES or BUILTIN_PROFILES[k].target_cpu == "host")
 
 
-def for_gpu(
-    knobs: Sequence[str], release: str, target: str, known: Optional[Mapping[str, Profile]] = None
-) -> tuple[str, ...]:
+def for_gpu(knobs: Sequence[str], release: str, target: str) -> tuple[str, ...]:
     """The knobs that compile for a GPU target (`cuda-sm_80`, `vulkan-spirv`): the compile stage's
     own rule (stages/compile.py `gpu_flags` skips a CPU profile: a named CPU, llvm-cpu flags, vmvx)."""
     from iree_matrix.iree import targets
     from iree_matrix.stages.compile import gpu_flags
 
-    known = BUILTIN_PROFILES if known is None else known
     parsed = targets.parse(target)
     found = []
     for knob in knobs:
-        if knob not in known:
+        if knob not in BUILTIN_PROFILES:
             continue
         try:
-            gpu_flags(release, parsed, known[knob])
+            gpu_flags(release, parsed, BUILTIN_PROFILES[knob])
         except StageSkipped:
             continue
         found.append(knob)
     return tuple(found)
 
 
-def neighbours(
-    centre: search.Config, knobs: Sequence[str], known: Optional[Mapping[str, Profile]] = None
-) -> list[search.Config]:
+def neighbours(centre: search.Config, knobs: Sequence[str]) -> list[search.Config]:
     """Every configuration one knob away from `centre` (its export variant kept): each knob of
     `knobs` added, each of its knobs dropped, each swapped for another of its group (the flag
     search's dimensions: opt levels, target CPUs, data tiling off / on / with microkernels) — those
     that are configurations: `generic` (no target CPU) combines with no other knob, so its
     neighbours are the target CPUs it can be swapped for (`default`: the host's)."""
-    dims = search.space(knobs, known)
+    dims = search.space(knobs)
     # The export variant stays the pick's: another export is another model file, not a knob.
     found = [c for c in search.neighbours(centre, dims, ()) if c.variant == centre.variant]
     in_dims = {o for d in dims for o in d.options}
     # A knob of the pick outside `knobs` (the release does not list it) can still be dropped.
     found += [search.Config(centre.variant, centre.knobs - {k}) for k in sorted(centre.knobs - in_dims)]
-    return [c for c in dict.fromkeys(found) if c != centre and _combines(c, known or BUILTIN_PROFILES)]
+    return [c for c in dict.fromkeys(found) if c != centre and _combines(c)]
 
 
-def _combines(config: search.Config, known: Mapping[str, Profile]) -> bool:
+def _combines(config: search.Config) -> bool:
     """Whether a configuration's knobs combine (`flags.combine`): building one that does not stopped
     a whole `advise` (a proof of `generic`, "O2+generic": "set different opt levels or target CPUs").
     A knob the profiles do not know stays: its release's arm says so."""
     if COMBINE not in config.profile:
         return True
     try:
-        combine(config.profile, known)
+        combine(config.profile, BUILTIN_PROFILES)
     except ValueError:
         return False
     except KeyError:
@@ -161,13 +152,10 @@ class Timed:
     @classmethod
     def of(cls, data: Mapping[str, Any]) -> Timed:
         return cls(
-            config=str(data.get("config") or ""),
+            **{k: str(data.get(k) or "") for k in ("config", "module_sha256", "error", "same_as")},
             ms=tuple(float(x) for x in data.get("ms") or ()),
             flags=tuple(str(f) for f in data.get("flags") or ()),
-            module_sha256=str(data.get("module_sha256") or ""),
             matches=data.get("matches"),
-            error=str(data.get("error") or ""),
-            same_as=str(data.get("same_as") or ""),
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -240,13 +228,11 @@ class Step:
         )
 
     def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
+        return {
             "centre": self.centre.as_dict(),
             "neighbours": [n.as_dict() for n in self.neighbours],
+            **({"interrupted": True} if self.interrupted else {}),
         }
-        if self.interrupted:
-            out["interrupted"] = True
-        return out
 
 
 LOCAL_OPTIMUM = "local optimum"
@@ -267,9 +253,7 @@ class Proof:
         its centre."""
         if not self.steps:
             return self.start
-        last = self.steps[-1]
-        winner = last.winner
-        return winner.config if winner is not None else last.centre.config
+        return (self.steps[-1].winner or self.steps[-1].centre).config
 
     @property
     def interrupted(self) -> bool:
@@ -305,16 +289,14 @@ class Proof:
         )
 
     def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
+        return {
             "start": self.start,
             "result": self.result,
             "stopped": self.stopped,
             "max_steps": self.max_steps,
             "steps": [s.as_dict() for s in self.steps],
+            **({"source": self.source} if self.source else {}),
         }
-        if self.source:
-            out["source"] = self.source
-        return out
 
     def published(self) -> dict[str, Any]:
         """The proof as compat.json gives it: where it ended, why, and the last step's verdicts."""
@@ -427,11 +409,8 @@ def newest_of(pick: str, earlier: Sequence[tuple[tuple[str, str], Proof]]) -> Op
     """(sitting file, proof) of the newest certified proof of `pick` among `earlier` ((started, file),
     proof): what an answer whose own sitting skipped its proof (a kernel sitting re-timing a proved
     pick, `advise --kernel --no-proof`) carries, saying where it was timed."""
-    held = [(when, proof) for when, proof in earlier if proof.result == pick and proof.certified]
-    if not held:
-        return None
-    (_, name), proof = max(held, key=lambda found: found[0])
-    return name, proof
+    held = [(when, (when[1], proof)) for when, proof in earlier if proof.result == pick and proof.certified]
+    return max(held, key=lambda found: found[0])[1] if held else None
 
 
 def untimed(model: str, llvm_cpu: str = "", skipped: bool = False) -> str:

@@ -58,13 +58,8 @@ def _avx2_only(here: HostIdentity, chosen: Any, name: str) -> list[str]:
         return []
     theirs = chosen.advice[0].identity.host.cpu_features or ()
     fixed = targets.AVX2_MATMUL_FIXED
-    older = sorted(
-        {
-            a.release
-            for a in chosen.advice
-            if versions.release_order(a.release) < versions.release_order(fixed)
-        }
-    )
+    cut = versions.release_order(fixed)
+    older = sorted({a.release for a in chosen.advice if versions.release_order(a.release) < cut})
     if "avx512f" not in theirs or not older:
         return []
     return [

@@ -131,14 +131,14 @@ def attach(records: Sequence[Record], documents: Iterable[Mapping[str, Any]]) ->
                 continue
             extra.setdefault(rb.job, {})[a] = verdict.as_dict()
             extra.setdefault(ra.job, {})[b] = verdict.inverted(b).as_dict()
-    out = []
-    for r in records:
-        if r.job in extra and r.stage == "run":
-            r = dataclasses.replace(
-                r, metrics={**r.metrics, PAIRED: {**r.metric.of(RunMetrics).paired, **extra[r.job]}}
-            )
-        out.append(r)
-    return out
+    return [
+        dataclasses.replace(
+            r, metrics={**r.metrics, PAIRED: {**r.metric.of(RunMetrics).paired, **extra[r.job]}}
+        )
+        if r.job in extra and r.stage == "run"
+        else r
+        for r in records
+    ]
 
 
 def against(record: Optional[Record], other: str) -> Optional[Verdict]:

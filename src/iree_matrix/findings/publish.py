@@ -54,10 +54,10 @@ def publish(run: Path, to: Path) -> list[Path]:
     to.mkdir(parents=True, exist_ok=True)
     backup(to / RESULTS, source.read_bytes())
     written = [_copy_atomically(source, to / RESULTS)]
-    if (run / RELEASES).is_file():
-        written.append(_copy_atomically(run / RELEASES, to / RELEASES))
-    if (run / DESCENTS).is_file():  # a flag search's walks: PERFORMANCE.md's descents, advise's search picks
-        written.append(_copy_atomically(run / DESCENTS, to / DESCENTS))
+    # DESCENTS: a flag search's walks (PERFORMANCE.md's descents, advise's search picks).
+    written += [
+        _copy_atomically(run / name, to / name) for name in (RELEASES, DESCENTS) if (run / name).is_file()
+    ]
     for manifest in sorted((run / MANIFESTS).glob("*.json")) if (run / MANIFESTS).is_dir() else []:
         (to / MANIFESTS).mkdir(exist_ok=True)
         written.append(_copy_atomically(manifest, to / MANIFESTS / manifest.name))
@@ -145,10 +145,9 @@ def pending(to: Path) -> Iterator[Optional[Pending]]:
     with contextlib.ExitStack() as held:
         try:
             held.enter_context(locks.results_lock(to, grace=0.0))
+            running = False
         except locks.ResultsBusy:
             running = True  # its publish is running now
-        else:
-            running = False
         if running:
             yield None
             return
@@ -172,11 +171,7 @@ def marked(dirs: Iterable[Path]) -> list[Path]:
     candidates = [*dirs, PUBLISHED_DIR]
     if PUBLISHED_DIR.is_dir():
         candidates += [d for d in PUBLISHED_DIR.iterdir() if d.is_dir()]
-    found: dict[Path, None] = {}
-    for directory in candidates:
-        if (Path(directory) / PENDING).is_file():
-            found.setdefault(Path(directory).resolve(), None)
-    return list(found)
+    return list(dict.fromkeys(Path(d).resolve() for d in candidates if (Path(d) / PENDING).is_file()))
 
 
 @contextlib.contextmanager

@@ -11,9 +11,9 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Optional, TypeVar
+from typing import Any, Optional
 
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
 from iree_matrix.core import excerpts, formats
 from iree_matrix.core.errors import UserError
@@ -35,7 +35,6 @@ from iree_matrix.matrix import models
 
 NOT_MEASURED = "not measured"
 UNKNOWN = load_windows.Load.UNKNOWN.value  # measured, but no cell got as far as the question
-Why = TypeVar("Why")  # what `grouped_by` groups by: a reason, or a reason with what to do
 NOTE = "note:"  # a line on the model itself (findings/behaviour.py), kept in every form of the answer
 
 
@@ -76,19 +75,9 @@ class Answer:
 def matching_version(wanted: str, present: Iterable[str]) -> Optional[str]:
     """The present version equal to `wanted` ("3.9" is "3.9.0"), or None."""
     present = list(present)
-    if wanted in present:
-        return wanted
-    try:
-        target = Version(wanted)
-    except InvalidVersion:
-        return None
-    for version in present:
-        try:
-            if Version(version) == target:
-                return version
-        except InvalidVersion:
-            continue
-    return None
+    if wanted in present or not versions.is_valid(wanted):
+        return wanted if wanted in present else None
+    return next((v for v in present if versions.is_valid(v) and Version(v) == Version(wanted)), None)
 
 
 def version_listing(given: Iterable[str], limit: int = 8) -> str:
@@ -132,14 +121,8 @@ def load(records: Iterable[Record], compiler: str, runtime: str) -> Answer:
         lines.append(
             f"refuses: runtime {rt} refuses modules from compiler {c}: {excerpts.without_paths(pair.reason)}"
         )
-        advice = next(
-            (
-                h
-                for job in pair.evidence
-                if (r := runs.by_job.get(job)) is not None and (h := release_choice.hint(r)) is not None
-            ),
-            None,
-        )
+        ran = [r for r in map(runs.by_job.get, pair.evidence) if r is not None]
+        advice = next(filter(None, map(release_choice.hint, ran)), None)
         if advice is not None:
             lines.append(f"  what to do: {advice.advice}")
     else:
@@ -299,18 +282,22 @@ def _release_lines(
     """`model`'s passes through a lowering, its failures (one line per reason, uncut, with what to do)
     and the releases not run to a verdict."""
     lines = []
-    for via, releases_via in grouped_by((r.via, r.compiler) for r in passing if r.via).items():
+    for via, releases_via in runs_view.grouped_by((r.via, r.compiler) for r in passing if r.via).items():
         listed = version_listing(releases_via, limit=20)
         lines.append(f"    via {via} (the exporter's own MLIR does not pass there): {listed}")
     references = models.references(records)
-    failures = grouped_by((("; ".join(r.why) or "did not pass", r.hints), r.compiler) for r in failing)
+    failures = runs_view.grouped_by(
+        (("; ".join(r.why) or "did not pass", r.hints), r.compiler) for r in failing
+    )
     for (why, todo), names in failures.items():  # one line per reason, uncut, in release order
         lines.append(f"  fails:  {version_listing(names, limit=20)}: {why}")
         jobs = {job for r in failing if r.compiler in names for job in r.failed}
         offer = _recipe_search(model, references, [r for r in records if r.job in jobs])
         lines += [f"          what to do: {a}" for a in todo or offer or _bisect(records, jobs)]
         lines += [f"          {r}" for r in _routes(references.get(model), records, jobs)]
-    for why, names in grouped_by(("; ".join(r.why) or "not run", r.compiler) for r in unrun).items():
+    for why, names in runs_view.grouped_by(
+        ("; ".join(r.why) or "not run", r.compiler) for r in unrun
+    ).items():
         lines.append(f"  not run: {version_listing(names, limit=20)}: {why}")
     return lines
 
@@ -389,10 +376,8 @@ def recipe_passes(recs: Iterable[release_choice.Recommendation], model: str) -> 
     found = {}
     for rec in recs:
         base, recipe = recipes.split(rec.model)
-        if base != model or not recipe:
-            continue
         passing = [r.compiler for r in rec.releases if r.passes]
-        if passing:
+        if base == model and recipe and passing:
             found[recipe] = passing
     return dict(sorted(found.items(), key=lambda kv: -len(kv[1])))
 
@@ -426,23 +411,11 @@ def with_advice(
     if summary:  # none where only a bundle's runs measured it ("releases: ; …" said nothing)
         lines.append(f"  releases: {summary}; `--releases` lists them")
     lines += [line for line in answer.lines if line.lstrip().startswith(("fails:", "what to do:", NOTE))]
-    lines += _elsewhere(answer.lines)  # runs a bundle made on other machines stay in view
+    # Runs a bundle made on other machines stay in view: `bundles.lines`'s tail (`model` puts it last).
+    tail = [i for i, text in enumerate(answer.lines) if text.startswith(bundles.HEAD)]
+    lines += answer.lines[tail[0] :] if tail else ()
     data = {**(answer.data or {}), "advice": [advice.as_json(a) for a in wanted], "advice_here": chosen.here}
     return dataclasses.replace(answer, lines=tuple(lines), evidence=(), data=data)
-
-
-def _elsewhere(lines: Sequence[str]) -> list[str]:
-    """The tail of a model's answer that `bundles.lines` gave it (`model` puts it last)."""
-    start = next((i for i, text in enumerate(lines) if text.startswith(bundles.HEAD)), len(lines))
-    return list(lines[start:])
-
-
-def grouped_by(pairs: Iterable[tuple[Why, str]]) -> dict[Why, list[str]]:
-    """(reason, release) pairs as each reason's releases, in the order first met."""
-    out: dict[Why, list[str]] = {}
-    for why, release in pairs:
-        out.setdefault(why, []).append(release)
-    return out
 
 
 def _latency(r: release_choice.ReleaseResult) -> str:
@@ -467,10 +440,8 @@ def export(records: Iterable[Record], torch: str, turbine: str, python: Optional
     found = exporters.exporter_outcomes(records)
     who = f"torch {torch} + iree-turbine {turbine}" + (f" on Python {python}" if python else "")
     question = f"which IREE compilers take the MLIR exported with {who}?"
-    t, tb = (
-        matching_version(torch, {a.torch for a in found}),
-        matching_version(turbine, {a.turbine for a in found}),
-    )
+    t = matching_version(torch, {a.torch for a in found})
+    tb = matching_version(turbine, {a.turbine for a in found})
     py = matching_version(python, {a.python for a in found}) if python else None
     chosen = [a for a in found if a.torch == t and a.turbine == tb and (python is None or a.python == py)]
     if not chosen:

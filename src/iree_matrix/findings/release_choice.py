@@ -20,6 +20,7 @@ from iree_matrix.findings.runs_view import (
     NOISE_RATIO,
     NOISY_LOAD,
     Runs,
+    grouped_by,
     identified,
     measured,
     sorted_versions,
@@ -127,14 +128,11 @@ def _function_timings(
     cells: Sequence[tuple[str, Optional[Record], Optional[Record]]],
 ) -> tuple[FunctionTiming, ...]:
     """(function, its run, its compile) -> each timed run's figure."""
-    out = []
-    for function, run, _ in cells:
-        t = timing(run)
-        if run is not None and t is not None:
-            out.append(
-                FunctionTiming(function, t.median, t.noisy, measured(run), t.why_noisy() if t.noisy else "")
-            )
-    return tuple(out)
+    return tuple(
+        FunctionTiming(function, t.median, t.noisy, measured(run), t.why_noisy() if t.noisy else "")
+        for function, run, _ in cells
+        if run is not None and (t := timing(run)) is not None
+    )
 
 
 # stages/lower.py names a lowered export "<exporter>+linalg-iree<release>" (a `linalg:<release>` form).
@@ -188,10 +186,8 @@ def _advice(causes: Sequence[Record]) -> tuple[str, ...]:
     """What to do about the failures, one advice per known failure (the first of each kind: an LSTM
     and a GRU are one piece of advice)."""
     found: dict[str, str] = {}
-    for record in causes:
-        h = hint(record)
-        if h is not None:
-            found.setdefault(h.name, h.advice)
+    for h in filter(None, map(hint, causes)):
+        found.setdefault(h.name, h.advice)
     return tuple(found.values())
 
 
@@ -227,9 +223,7 @@ def _total(values: Sequence[Optional[float]]) -> Optional[float]:
 
 
 def recommendations(runs: Runs, exporter: Optional[str] = None) -> list[Recommendation]:
-    by_model: dict[str, list[str]] = {}
-    for function in runs.functions():
-        by_model.setdefault(runs.model_of(function), []).append(function)
+    by_model = grouped_by((runs.model_of(function), function) for function in runs.functions())
     out = []
     for model, functions in sorted(by_model.items()):
         results = release_results(runs, functions, exporter or runs.main_exporter(functions))
@@ -328,14 +322,11 @@ def _quiet_sitting(runs: Runs, release: ReleaseResult) -> Optional[tuple[str, fl
         return None
     found = [r for r in records if r is not None]
     identities = {identified(r) for r in found}
-    if len(identities) != 1 or None in identities:
-        return None
-    if any(
-        (load is None or load >= NOISY_LOAD) for load in (r.metric.of(RunMetrics).other_load for r in found)
-    ):
-        return None
+    loads = [r.metric.of(RunMetrics).other_load for r in found]
     times = [_seconds(r.started) for r in found]
-    if any(t is None for t in times):
+    if len(identities) != 1 or None in identities or None in times:
+        return None
+    if any(load is None or load >= NOISY_LOAD for load in loads):
         return None
     return identities.pop() or "", min(t for t in times if t is not None)
 

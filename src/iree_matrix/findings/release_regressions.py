@@ -157,10 +157,7 @@ def _function_regressions(runs: Runs, function: str, exporter: str, compilers: l
     out = []
     for older, newer in zip(compilers, compilers[1:]):
         a, b = runs.same(function, exporter, older), runs.same(function, exporter, newer)
-        ca, cb = (
-            runs.compiles.get((function, exporter, older)),
-            runs.compiles.get((function, exporter, newer)),
-        )
+        ca, cb = (runs.compiles.get((function, exporter, v)) for v in (older, newer))
         ok_a = a is not None and a.status is Status.OK
         ok_b = b is not None and b.status is Status.OK
         first, second = a or ca, b or cb

@@ -28,7 +28,7 @@ from iree_matrix.core.model.results import (
     warn_once,
 )
 from iree_matrix.findings import advice, calibration, gpu_advice, identities, paired, search_descent
-from iree_matrix.findings.runs_view import cross_checked
+from iree_matrix.findings.runs_view import cross_checked, grouped_by
 
 _UNSET = Path("\0unset")  # `load`'s default: the package's published results, looked up once there
 
@@ -69,10 +69,7 @@ def _say_unknown_stages(source: Path, records: list[Record]) -> None:
     from iree_matrix import __version__, stages
 
     known = {*stages.names(), *RECORD_ONLY_STAGES}
-    unknown: dict[str, list[Record]] = {}
-    for record in records:
-        if record.stage not in known:
-            unknown.setdefault(record.stage, []).append(record)
+    unknown = grouped_by((r.stage, r) for r in records if r.stage not in known)
     for stage, those in sorted(unknown.items()):  # each said once per process, as a skipped line is
         writers = sorted({r.tool_version for r in those if r.tool_version} - {__version__})
         by = f"; iree-matrix {', '.join(writers)} wrote them: read them with it" if writers else ""
@@ -144,9 +141,7 @@ class Results:
 
         own = dict.fromkeys([self.directory, run_dir(Path(advice.MATRIX))])
         found = advice.sittings(path for d in own for path in sorted(d.glob(f"{advice.FILE_PREFIX}*.json")))
-        for root in self.answer_roots:
-            found += advice.published(root)
-        return found
+        return found + [a for root in self.answer_roots for a in advice.published(root)]
 
     @functools.cached_property
     def gpu_gathered(self) -> list[gpu_advice.GpuAnswer]:
@@ -182,9 +177,7 @@ class Results:
     @property
     def is_published(self) -> bool:
         """Whether this is one of the package's published sets (results/…), not a run's folder."""
-        if self.published is None:
-            return False
-        return self.published.resolve() in self.source.resolve().parents
+        return self.published is not None and self.published.resolve() in self.source.resolve().parents
 
     def published_speed(self, sets: str, reference: str) -> tuple[list[Record], str]:
         """The published speed figures (the sets `sets` matches) a run's report relates its own to:

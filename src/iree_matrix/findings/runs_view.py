@@ -13,7 +13,7 @@ import functools
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Optional, cast
+from typing import Any, Optional, TypeVar, cast
 
 from packaging.version import InvalidVersion
 
@@ -52,6 +52,19 @@ def version_key(text: str) -> tuple[int, Any]:
         return (0, versions.release_order(text))
     except InvalidVersion:
         return (1, natural_key(text))
+
+
+K = TypeVar("K")  # what `grouped_by` groups by: a reason, or a reason with what to do
+V = TypeVar("V")
+
+
+def grouped_by(pairs: Iterable[tuple[K, V]]) -> dict[K, list[V]]:
+    """(key, value) pairs as each key's values, in the order first met: (reason, release) pairs as
+    each reason's releases."""
+    out: dict[K, list[V]] = {}
+    for key, value in pairs:
+        out.setdefault(key, []).append(value)
+    return out
 
 
 def sorted_versions(values: Iterable[str]) -> list[str]:
@@ -226,14 +239,14 @@ class Runs:
         x86-64-v3 (`avx2`) build of a 1500x384x1536 batch_matmul scalar where the AVX-512 build is
         vectorized (4.47 G instructions per call up to 3.7.0, 245 M from 3.12.0, while the AVX-512
         build's time stayed 9-13 ms), so it cannot stand in for the `default` build's figure."""
-        counted: dict[tuple[str, str, str], Record] = {}
-        for r in self.by_job.values():
-            label = r.label
-            if r.stage != "instructions" or r.status is not Status.OK or label.runtime != label.compiler:
-                continue
-            if self._here(label.profile, label.arch):
-                counted[(label.model, label.exporter, label.compiler)] = r
-        return counted
+        return {
+            (r.label.model, r.label.exporter, r.label.compiler): r
+            for r in self.by_job.values()
+            if r.stage == "instructions"
+            and r.status is Status.OK
+            and r.label.runtime == r.label.compiler
+            and self._here(r.label.profile, r.label.arch)
+        }
 
     def counted_profiles(self) -> list[str]:
         """The other profiles with instruction counts on this arch (`avx2`): builds whose own
@@ -260,10 +273,10 @@ class Runs:
 
     def main_exporter(self, functions: Optional[Sequence[str]] = None) -> str:
         """The exporter most cells (of these functions) used: the matrix's reference exporter."""
-        counts: dict[str, int] = {}
-        for function, exporter, *_ in [*self.by_cell, *self.compiles]:
-            if functions is None or function in functions:
-                counts[exporter] = counts.get(exporter, 0) + 1
+        cells = [*self.by_cell, *self.compiles]
+        counts = Counter(
+            exporter for function, exporter, *_ in cells if functions is None or function in functions
+        )
         return max(counts, key=lambda e: (counts[e], e)) if counts else ""
 
     def same(self, function: str, exporter: str, compiler: str) -> Optional[Record]:
@@ -272,11 +285,8 @@ class Runs:
         by_runtime = {
             rt: r for (f, e, c, rt), r in self.by_cell.items() if (f, e, c) == (function, exporter, compiler)
         }
-        own = own_run(by_runtime, compiler)
-        if own is not None:
-            return own
         built = [r for rt, r in by_runtime.items() if is_built_here(rt) and not r.label.device]
-        return built[0] if len(built) == 1 else None
+        return own_run(by_runtime, compiler) or (built[0] if len(built) == 1 else None)
 
 
 def own_run(by_runtime: Mapping[str, Record], compiler: str) -> Optional[Record]:

@@ -127,10 +127,8 @@ def effects(found: Sequence[Candidate]) -> dict[tuple[str, str], list[Effect]]:
     result = {}
     for cell, cands in sorted(by_cell.items()):
         base = next((c for c in cands if c.name == BASELINE), None)
-        rows = []
-        for c in sorted(cands, key=lambda c: (c.name != BASELINE, COMBINE in c.name, c.name)):
-            rows.append(_effect(c, base))
-        result[cell] = rows
+        order = sorted(cands, key=lambda c: (c.name != BASELINE, COMBINE in c.name, c.name))
+        result[cell] = [_effect(c, base) for c in order]
     return result
 
 
@@ -362,18 +360,10 @@ def polish(incumbent: Config, tried: Iterable[str], dims: Sequence[Dimension], p
     batches rank by the effect alone, so these come last and their width cuts them off; beside a good
     configuration a neutral knob can still help (vector-256 and SLP did, by hand; the loop vectorizer
     on QuartzNet, 1.8x)."""
-    seen = set(tried)
-    neutral = prior.near_neutral
-    found = []
-    for dim in dims:
-        if incumbent.knobs & set(dim.options):
-            continue
-        for option in dim.options:
-            if option in neutral:
-                candidate = Config(incumbent.variant, incumbent.knobs | {option})
-                if candidate.name not in seen:
-                    found.append(candidate)
-    return found
+    seen, neutral = set(tried), prior.near_neutral
+    off = [o for dim in dims if not incumbent.knobs & set(dim.options) for o in dim.options if o in neutral]
+    found = [Config(incumbent.variant, incumbent.knobs | {o}) for o in off]
+    return [c for c in found if c.name not in seen]
 
 
 # Why a batch's ranked candidates past those it measured were not measured in it.
@@ -433,10 +423,7 @@ def choose(
         ),
         key=lambda c: c.interval.median if c.interval else 0.0,
     )  # fmt: skip
-    for c in better:
-        if confirm is None or confirm(incumbent, c):
-            return c
-    return None
+    return next((c for c in better if confirm is None or confirm(incumbent, c)), None)
 
 
 @dataclasses.dataclass(frozen=True)

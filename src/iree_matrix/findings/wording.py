@@ -41,12 +41,8 @@ def windows(document: Entry) -> list[Entry]:
 def _versions_text(versions: Optional[Mapping[str, str]]) -> str:
     if not versions:
         return "not read"
-    names = {"bytecode": "bytecode", "hal": "hal ≥", "features": "features"}
-    return ", ".join(
-        f"{names[k]} {versions[k]}".replace("≥ ", "≥")
-        for k in ("bytecode", "hal", "features")
-        if k in versions
-    )
+    names = {"bytecode": "bytecode ", "hal": "hal ≥", "features": "features "}
+    return ", ".join(f"{names[k]}{versions[k]}" for k in names if k in versions)
 
 
 def window_row(window: Entry, document: Entry) -> list[str]:
@@ -156,12 +152,12 @@ def _passing_recipes(model: str, models: Iterable[Entry]) -> list[str]:
     pass in the same records, each with its oldest passing release: "no release passes
     `llama@transformers`" alone read as if nothing could run it, beside its `~eager+select-cache` row
     passing on 4 of 4."""
-    found = []
-    for entry in models:
-        base, recipe = recipes.split(entry["model"])
-        if base == model and recipe and entry.get("newest_passing") is not None:
-            found.append(f"`{entry['model']}` from {runs_view.sorted_versions(entry['passing'])[0]}")
-    return found
+    split = [(e, *recipes.split(e["model"])) for e in models if e.get("newest_passing") is not None]
+    return [
+        f"`{e['model']}` from {runs_view.sorted_versions(e['passing'])[0]}"
+        for e, base, recipe in split
+        if base == model and recipe
+    ]
 
 
 # --- regressions ------------------------------------------------------------------------------------
