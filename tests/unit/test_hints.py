@@ -139,10 +139,11 @@ def test_the_telling_line_is_never_behind_lines_omitted_in_the_report():
     assert "torch.ops.quantized.linear_dynamic" in shown and "lines omitted" in shown
 
 
-TRACED_WORDS = (  # the export's words (scripts/export_reference.py traced_words) for a forward() that branches
-    "the model's forward() computes something else while traced (max abs err 3.18 between torch.export's program "
-    "and eager on output0, atol 1e-05): a branch on torch.compiler.is_compiling() or on tracing state, or random "
-    "numbers drawn in forward()? IREE compiles the traced program"
+# The export's words (scripts/export_reference.py traced_words) for a forward() that branches on tracing
+TRACED_WORDS = (
+    "the model's forward() computes something else while traced (max abs err 3.18 between torch.export's "
+    "program and eager on output0, atol 1e-05): a branch on torch.compiler.is_compiling() or on tracing "
+    "state, or random numbers drawn in forward()? IREE compiles the traced program"
 )
 
 
@@ -658,4 +659,6 @@ def test_a_model_that_computes_otherwise_while_traced_is_told_to_fix_its_forward
     for said in (_summary_of(failed), query.model([failed], "sly").text()):
         assert "what to do: make forward() compute the same thing when torch.export traces it" in said, said
         assert "torch.compiler.is_compiling()" in said.split("what to do:", 1)[1], said
-        assert "search-recipes" not in said and "run it:" not in said and "iree-matrix bisect" not in said, said
+        assert "search-recipes" not in said and "run it:" not in said and "iree-matrix bisect" not in said, (
+            said
+        )
