@@ -137,3 +137,33 @@ def test_scaled_to_the_paired_medians_the_kinds_add_up_to_the_answers_gap():
     assert "scaled to its one-thread median" in gaps.summary(scaled)
     assert gaps.Gap.of(scaled.to_json()) == scaled
     assert gap.scaled(None, 8.4) is gap
+
+
+def test_a_slow_answer_leads_on_in_advises_answer_and_query_model_from_its_own_gap(tmp_path):
+    """Issue #86 item 2: a run's summary said where a pass over 3x its best peer's time leads on, but
+    the answer `advise` prints at its end and `query model` (which reads the same Advice) did not. Both
+    now end on the same line, naming the op kinds from the sitting's own gap profile; not at 2x."""
+    from iree_matrix.advise import advise_answer
+    from iree_matrix.findings import query
+
+    found, _ = gaps.measure(_iree_profile(), {"onnxruntime": _ort({"depthwise": 1.0, "matmul": 1.0})},
+                            config="data-tiling", release="3.13.0", threads=2)  # fmt: skip
+    assert found is not None
+    slow = _document(2.5, found.to_json())  # the pick: 10 ms against ONNX Runtime's 2.5 ms
+    a = advice.derive(slow)[0]
+    assert a.gap is not None and a.vs_peer is not None and a.vs_peer.value > 3
+    said, code = advise_answer.answer(slow, tmp_path / "advice-m.json", "m", "m", tmp_path / "results.jsonl")
+    line = (
+        f"  m: IREE takes {a.vs_peer.value:.2f}× ONNX Runtime's time; where the gap is: {gaps.summary(a.gap)}"
+    )
+    assert code == 0 and "\n".join(said).split("\n").count(line) == 1, said
+    asked = query.Answer(
+        "which IREE releases work for m?", "passes", ("m: passes on 1 of 1 compiler releases",)
+    )
+    answered = query.with_advice(asked, advice.Chosen(advice.derive(slow), True, ""), "m")
+    assert line in answered.lines, answered.lines
+    close = advice.derive(_document(5.0, found.to_json()))  # 2x: its gap is said, no next step
+    assert not any(
+        text.startswith("  m: IREE takes")
+        for text in advice.lines(advice.Chosen(tuple(close), True, ""), "m")
+    )

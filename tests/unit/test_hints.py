@@ -139,6 +139,14 @@ def test_the_telling_line_is_never_behind_lines_omitted_in_the_report():
     assert "torch.ops.quantized.linear_dynamic" in shown and "lines omitted" in shown
 
 
+# The export's words (scripts/export_reference.py traced_words) for a forward() that branches on tracing
+TRACED_WORDS = (
+    "the model's forward() computes something else while traced (max abs err 3.18 between torch.export's "
+    "program and eager on output0, atol 1e-05): a branch on torch.compiler.is_compiling() or on tracing "
+    "state, or random numbers drawn in forward()? IREE compiles the traced program"
+)
+
+
 def test_every_hint_formats_and_names_its_source():
     samples = {
         "recurrent-op": '"torch.operator"(%a) <{name = "torch.aten.lstm.input"}>',
@@ -151,6 +159,7 @@ def test_every_hint_formats_and_names_its_source():
         "bytecode-version": "bytecode version mismatch; runtime supports 16.0, module has 15.0",
         "runtime-abi": "required module 'hal' version mismatch; have 5 but require 6",
         "assert-tensor-metadata": "error: custom op 'torch.aten._assert_tensor_metadata' is unknown",
+        "traced-differs": TRACED_WORDS,
         "model-build-timeout": "your model did not return within 180 s, the export stage's limit, while the "
         "model was being built",
         "model-timeout": "your model did not return within 180 s, the export stage's limit",
@@ -635,3 +644,21 @@ def test_a_kernel_that_matched_nothing_is_pointed_at_the_ir_its_spec_runs_on():
     said = "iree-matrix kernel ir /home/me/nets/kws.py:build --release 3.13.0 --profile default"
     said += " --kernel 'kernels/my k'"
     assert f"what to do: see the IR its spec must match: {said}" in out and "search-recipes" not in out
+
+
+def test_a_model_that_computes_otherwise_while_traced_is_told_to_fix_its_forward_not_to_search():
+    """Issue 85 item 5: the traced check stores the model's `model-error` at export, but `query model`
+    and the run's summary offered `search-recipes` for it (an export failing in unknown words), and
+    no export recipe changes what a forward() branching on tracing computes. Both now say what to
+    change in forward(), and neither offers the recipe search or `bisect`."""
+    command = ("python", "export_model.py", "--file", "/home/me/nets/sly.py", "--factory", "build")
+    failed = dataclasses.replace(
+        _failed("export", "sly", "3.13.0", TRACED_WORDS, error_class="model-error"), command=command
+    )
+    assert models.recipe_may_route(failed)  # an export's failure: without the hint, the search was offered
+    for said in (_summary_of(failed), query.model([failed], "sly").text()):
+        assert "what to do: make forward() compute the same thing when torch.export traces it" in said, said
+        assert "torch.compiler.is_compiling()" in said.split("what to do:", 1)[1], said
+        assert "search-recipes" not in said and "run it:" not in said and "iree-matrix bisect" not in said, (
+            said
+        )

@@ -357,3 +357,24 @@ def test_a_function_timed_only_under_its_matrix_own_profile_says_so_not_no_passi
     ]
     (line,) = [x for x in machine.console_lines(failed) if x.strip().startswith("w ")]
     assert "IREE: no passing run" in line
+
+
+def test_query_model_says_the_slow_pass_line_the_runs_summary_says(tmp_path: Path, capsys: Any) -> None:
+    """Issue #86 item 2: the run's summary led the kNN block by `~fx+decompose` on (13.16× ONNX
+    Runtime's time: the `advise` command, `run it:` for `~fx+rewrite`), but `query model` on the
+    same results said nothing of it. Asked for the recipe's model or the model itself, it now says
+    the same line (no `advise` sitting answers it)."""
+    from iree_matrix import cli
+    from iree_matrix.core import pasted
+    from iree_matrix.core.model.results import ResultsLog
+
+    records = _cdist_records()
+    log = ResultsLog(tmp_path / "results.jsonl")
+    for record in records:
+        log.append(record)
+    summary = machine.console_lines(records, tool="iree-matrix", where=pasted.HERE)
+    led = [line for line in summary if line.startswith("  knn~fx+decompose: IREE takes 13.16×")]
+    assert len(led) == 1 and "run it: `iree-matrix matrix --model 'knn~fx+rewrite'`" in led[0], summary
+    for name in ("knn~fx+decompose", "knn"):
+        cli.main(["query", "model", name, "--results-dir", str(tmp_path)])
+        assert led[0] in capsys.readouterr().out.splitlines(), name

@@ -26,6 +26,7 @@ from iree_matrix.commands.options import (
     TORCH,
     TURBINE,
 )
+from iree_matrix.core import pasted
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.results import no_log
 
@@ -204,6 +205,11 @@ def _answer(asked: Question, records: Sequence[Any], results: Results) -> Any:
     if not asked.releases and asked.arch is None:
         chosen, here = _advice(results, name), host_identity.here()
         answer = query.with_advice(answer, chosen, name, models.references(records))
+        if chosen is None:  # no sitting answered it: a slow pass leads on as the run's summary said
+            from iree_matrix.report import machine
+
+            led = machine.leads_on(records, machine.rows(records), "iree-matrix", pasted.HERE, name)
+            answer = dataclasses.replace(answer, lines=(*answer.lines, *led))
         answer = other_cpus.model_answer(answer, results.gathered, name, chosen, records, here)
         answer = _with_gpu_answers(answer, results, name)
     return answer

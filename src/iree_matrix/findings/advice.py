@@ -451,7 +451,7 @@ def lines(chosen: Chosen, model: str, fleet: bool = True, argument: str = "") ->
     """The answer in a few lines per function (`query model`: `fleet` False, the fleet's flags in
     one line; `advise`: each fleet CPU's flags and time). The `advise` commands it suggests name the
     model as `argument` (a user's model's FILE:FACTORY), else as `model`."""
-    first = chosen.advice[0]
+    first, led = chosen.advice[0], list[str]()
     argument = argument or model
     where = (
         f"on this CPU ({first.identity.label})"
@@ -471,6 +471,7 @@ def lines(chosen: Chosen, model: str, fleet: bool = True, argument: str = "") ->
                 f" ({taken.directory})" if taken.directory else ""
             )
         out.append(f"  {name}: take IREE {a.release} with {config}{ms}")
+        led += gaps.leads_on(name, a.vs_peer.value if a.vs_peer else None, a.best_peer, a.gap)
         if taken is not None and taken.build:
             out.append(f"    build its object: {taken.build}")
         if taken is not None and taken.run_flags:  # a plugin, a worker stack: the module runs only with them
@@ -507,7 +508,7 @@ def lines(chosen: Chosen, model: str, fleet: bool = True, argument: str = "") ->
             "  target-cpu=host is the compiling CPU: for other CPUs, "
             f"`{COMMAND} {argument} --fleet {'x86-64-v3' if x86 else 'CPU'}` gives the flags{known}"
         )
-    return out
+    return out + led  # a slow answer's next step last, as a run's summary says it
 
 
 def as_json(a: Advice) -> dict[str, Any]:

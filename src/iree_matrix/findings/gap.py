@@ -23,10 +23,12 @@ from collections.abc import Mapping
 from typing import Any, Optional
 
 from iree_matrix.core.formats import duration_ms
+from iree_matrix.core.formats import ratio as ratio_text
 from iree_matrix.iree import opkinds
 from iree_matrix.matrix import peers as peer_registry
 
 GAP = 1.5  # IREE's pick takes more than this times the best peer's time: its answer names the kinds
+SLOW = 3.0  # IREE taking more than this times the best peer's time: the function's next step is said
 TOP_KINDS = 3  # the kinds an answer names (the table lists them all)
 TOP_DISPATCHES = 3  # IREE's slowest dispatches in context an answer names
 # The peer whose per-op profile is compared, in order of preference: ONNX Runtime profiles every
@@ -258,3 +260,13 @@ def table(gap: Gap) -> list[str]:
 def trails(ratio: Optional[float]) -> bool:
     """Whether an answer taking `ratio` times the best peer's time must name its gap."""
     return ratio is not None and ratio > GAP
+
+
+def leads_on(function: str, times: Optional[float], peer: str, gap: Optional[Gap], *then: str) -> list[str]:
+    """The line a function taking more than SLOW `times` its best peer's time gets, the same in a run's
+    summary, `query model` and `advise`'s answer: where the gap is (`gap`, profiled in context), then
+    each next step of `then` (the command that profiles it, a faster recipe's); none under SLOW."""
+    if times is None or times <= SLOW:
+        return []
+    where = [f"where the gap is: {summary(gap)}"] if gap else []
+    return [f"  {function}: " + "; ".join([f"IREE takes {ratio_text(times)} {peer}'s time", *where, *then])]

@@ -157,6 +157,18 @@ _GENERAL: tuple[Hint, ...] = (
         stages=("run",),
     ),
     Hint(
+        "traced-differs",
+        r"the model's forward\(\) computes something else while traced",
+        "make forward() compute the same thing when torch.export traces it as when it runs: no branch "
+        "on `torch.compiler.is_compiling()`, `torch.jit.is_tracing()` or `torch.jit.is_scripting()`, "
+        "no random numbers drawn in forward() (a buffer made in the factory instead); check with "
+        "`torch.export.export(model, inputs).module()(*inputs)` against `model(*inputs)`. IREE compiles "
+        "the traced program, so no export recipe and no `bisect` gets past it",
+        "measured: a forward() that branches on torch.compiler.is_compiling() fails so at export, "
+        "its traced program run in torch against eager (tests/integration/test_model_behaviour.py)",
+        stages=("export",),
+    ),
+    Hint(
         "model-build-timeout",
         r"your model did not return within (?P<seconds>\d+) s, the export stage's limit, while the model was "
         r"being built",

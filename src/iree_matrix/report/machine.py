@@ -341,40 +341,35 @@ def console_lines(
         + (" Whether the published pick beats these here, in one paired sitting:" if commands else "")
     )
     lines += [f"    {command}" for command in commands]
-    lines += _leads_on(records, found, tool, where) if where is not None else []
+    lines += leads_on(records, found, tool, where) if where is not None else []
     if report:
         lines.append(f"  the same figures and how each was taken: {report}, 'Your machine'")
     return lines
 
 
-SLOW = 3.0  # IREE taking more than this times the best peer's time: the row's next step is said
-
-
-def _leads_on(records: Sequence[Record], found: Sequence[Row], tool: str, where: pasted.Where) -> list[str]:
-    """For a function that takes more than SLOW times its best peer's time (a newcomer's kNN block
-    by `~fx+decompose` at 13.22× ONNX Runtime's, and nothing said what next): the op kinds that hold
-    the gap where its run and peers were profiled in context (findings/gap.py), else the command
-    whose sitting profiles them; and a faster way to export it (`_faster_recipe`)."""
+def leads_on(
+    records: Sequence[Record], found: Sequence[Row], tool: str, where: pasted.Where, name: str = ""
+) -> list[str]:
+    """For a function (of `name` where given, or of its recipes) taking more than gaps.SLOW times its
+    best peer's time (a newcomer's kNN block by `~fx+decompose` at 13.22× ONNX Runtime's, and nothing
+    said what next), `gaps.leads_on`'s line: the op kinds that hold the gap where its run and peers
+    were profiled in context (findings/gap.py), else the command whose sitting profiles them; and a
+    faster way to export it (`_faster_recipe`)."""
     known = model_names.references(records)
     out = []
     for row in found:
-        timed = [(name, figure) for name, figure, _ in row.peers if figure is not None]
-        if row.iree is None or not timed:
+        timed = [(peer, figure) for peer, figure, _ in row.peers if figure is not None]
+        if row.iree is None or not timed or name not in ("", row.function, *recipes.split(row.model)):
             continue
-        name, best = min(timed, key=lambda pair: pair[1].median)
-        if row.iree.median <= SLOW * best.median:
+        peer, best = min(timed, key=lambda pair: pair[1].median)
+        if row.iree.median <= gaps.SLOW * best.median:
             continue
-        said = [f"IREE takes {formats.ratio(row.iree.median / best.median)} {_name(name)}'s time"]
         gap = _gap(records, row)
         command = _advise(row.model, known, tool, where)
-        said.append(
-            f"where the gap is: {gaps.summary(gap)}"
-            if gap is not None
-            else f"`{command}` profiles both in context and names the op kinds that hold the gap "
-            "(with `--kernel DIR`, a kernel for them timed too)"
-        )
-        said += _faster_recipe(records, found, row, known, tool, where)
-        out.append(f"  {row.function}: " + "; ".join(said))
+        profiles = f"`{command}` profiles both in context and names the op kinds that hold the gap "
+        profiles += "(with `--kernel DIR`, a kernel for them timed too)"
+        then = [*([] if gap else [profiles]), *_faster_recipe(records, found, row, known, tool, where)]
+        out += gaps.leads_on(row.function, row.iree.median / best.median, _name(peer), gap, *then)
     return out
 
 
