@@ -8,6 +8,8 @@ file, named by `file_name`)."""
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import datetime
 import json
 import os
@@ -101,9 +103,10 @@ def run(
     known = {**iree_flags.BUILTIN_PROFILES}
     fleet = [iree_flags.NamedCpu.of(a.pick.config.knobs) for a in arms if a.kind == advice.FLEET]
     known.update({named.name: named.profile for named in fleet if named is not None})
+    by_job = {r.job: r for r in records}
     for function in functions:
         peer = peer_of(peers, model, function)
-        where = _Function(model, function, runs, peer, known, cache, records, kernels, ref)
+        where = _Function(model, function, runs, peer, known, cache, by_job, kernels or {}, ref)
         arms_meta, interrupted = _sit_function(request, arms, where, peer_names)
         if interrupted:
             document["interrupted"] = True
@@ -129,28 +132,21 @@ def sat_again(document: dict[str, Any], resat: Mapping[str, Any]) -> None:
         document["interrupted"] = True
 
 
+@dataclasses.dataclass
 class _Function:
     """One function's part of the sitting: its model's runs, its peer stage's record, the profiles
     a configuration is made of, and the cache its modules are in."""
 
-    def __init__(
-        self,
-        model: str,
-        function: str,
-        runs: Sequence[Record],
-        peer: Optional[Record],
-        known: Mapping[str, iree_flags.Profile],
-        cache: Path,
-        records: Sequence[Record] = (),
-        kernels: Optional[Mapping[str, Kernel]] = None,
-        ref: Optional[ModelRef] = None,
-    ) -> None:
-        self.model, self.function, self.runs, self.peer, self.known, self.cache = (
-            model, function, runs, peer, known, cache
-        )  # fmt: skip
-        self.ref = ref  # where the model is now, for the peers (a reused peer record may name another path)
-        self.by_job = {r.job: r for r in records}  # what a kernel arm's compile and object said
-        self.kernels: Mapping[str, Kernel] = kernels or {}
+    model: str
+    function: str
+    runs: Sequence[Record]
+    peer: Optional[Record]
+    known: Mapping[str, iree_flags.Profile]
+    cache: Path
+    by_job: Mapping[str, Record]  # what a kernel arm's compile and object said
+    kernels: Mapping[str, Kernel]
+    # where the model is now, for the peers (a reused peer record may name another path)
+    ref: Optional[ModelRef]
 
 
 def _sit_function(
@@ -163,7 +159,8 @@ def _sit_function(
     model, function = where.model, where.function
     arms_meta: list[dict[str, Any]] = []
     timed: list[Any] = []
-    with paired_rounds.scratch() as work, _Peers() as peer_arms:
+    # The peer workers of the sitting, all ended when it ends (also on Ctrl-C).
+    with paired_rounds.scratch() as work, contextlib.ExitStack() as peer_arms:
         for arm in arms:
             arms_meta.append(_module_arm(where, arm, timed))
         for name in peer_names:
@@ -296,7 +293,9 @@ def build_command(built: Record, kernel: Kernel) -> str:
     return kernel_trials.in_subshell(f"cd {shlex.quote(kernel.shown_directory())} && {' && '.join(lines)}")
 
 
-def _peer_arm(where: _Function, name: str, work: Path, peer_arms: _Peers, timed: list[Any]) -> dict[str, Any]:
+def _peer_arm(
+    where: _Function, name: str, work: Path, peer_arms: contextlib.ExitStack, timed: list[Any]
+) -> dict[str, Any]:
     """A peer's arm entry; its worker, started, joins `timed`."""
     peer = where.peer
     meta: dict[str, Any] = {"name": name, "kind": advice.PEER, "config": name}
@@ -308,7 +307,7 @@ def _peer_arm(where: _Function, name: str, work: Path, peer_arms: _Peers, timed:
         argv = paired_rounds.peer_argv(
             peer, name, onnx if onnx.is_file() else None, work, [where.cache], where.ref
         )
-        arm = peer_arms.start(paired_rounds.PeerArm(name, argv, work, peer_call_ms(peer, name)))
+        arm = peer_arms.enter_context(paired_rounds.PeerArm(name, argv, work, peer_call_ms(peer, name)))
         meta.update({k: v for k, v in arm.about.items() if k != "ready"})
         timed.append(arm)
     except (abtest.NotComparable, paired_rounds.PeerFailed, OSError, ValueError) as exc:
@@ -317,13 +316,9 @@ def _peer_arm(where: _Function, name: str, work: Path, peer_arms: _Peers, timed:
 
 
 def run_of(runs: Sequence[Record], model: str, function: str, profile: str, release: str) -> Optional[Record]:
-    for r in runs:
-        label = r.label
-        if (label.source_model, label.function or "main", label.profile, label.compiler) == (
-            model, function, profile, release
-        ):  # fmt: skip
-            return r
-    return None
+    wanted = (model, function, profile, release)
+    return next((r for r in runs if (r.label.source_model, r.label.function or "main", r.label.profile,
+                                     r.label.compiler) == wanted), None)  # fmt: skip
 
 
 def peer_of(peers: Sequence[Record], model: str, function: str) -> Optional[Record]:
@@ -361,25 +356,6 @@ def _dedupe(timed: list[Any], metas: list[dict[str, Any]]) -> list[Any]:
             first[sha] = arm.name
         kept.append(arm)
     return kept
-
-
-class _Peers:
-    """The peer workers of one sitting, all ended when it ends (also on Ctrl-C)."""
-
-    def __init__(self) -> None:
-        self.started: list[Any] = []
-
-    def start(self, arm: Any) -> Any:
-        arm.__enter__()
-        self.started.append(arm)
-        return arm
-
-    def __enter__(self) -> _Peers:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for arm in self.started:
-            arm.__exit__(None, None, None)
 
 
 def peer_call_ms(peer: Record, name: str) -> Optional[float]:

@@ -41,24 +41,26 @@ def output_names(cell: Json) -> list[str]:
     ]
 
 
-def run_argv(tool: str, cell: Json, root: Path, outputs: list[Path], device: str = "local-sync") -> list[str]:
+def run_argv(tool: str, cell: Json, root: Path, outputs: list[Path]) -> list[str]:
     """iree-run-module's checked call, as the run stage spells it (stages/run.py `run_command`)."""
-    export, module = within(root, cell["export"]), module_path(root, cell)
-    return [tool, f"--device={device}", f"--module={module}", *plugin_flags(root, cell),
-            f"--function={cell['function']}",
-            *(f"--input=@{export / 'inputs' / named(name, 'input')}" for name in cell["inputs"]),
-            *(f"--output=@{path}" for path in outputs)]  # fmt: skip
+    return [*_call_argv(tool, cell, root), *(f"--output=@{path}" for path in outputs)]
 
 
-def benchmark_argv(
-    tool: str, cell: Json, root: Path, repetitions: int, device: str = "local-sync"
-) -> list[str]:
+def benchmark_argv(tool: str, cell: Json, root: Path, repetitions: int) -> list[str]:
     """iree-benchmark-module on one thread (local-sync runs on the calling thread), JSON out."""
+    return [
+        *_call_argv(tool, cell, root),
+        f"--benchmark_repetitions={repetitions}",
+        "--benchmark_format=json",
+    ]
+
+
+def _call_argv(tool: str, cell: Json, root: Path) -> list[str]:
+    """The tool, the device (local-sync), the module with its plugin, the function and its inputs."""
     export, module = within(root, cell["export"]), module_path(root, cell)
-    return [tool, f"--device={device}", f"--module={module}", *plugin_flags(root, cell),
+    return [tool, "--device=local-sync", f"--module={module}", *plugin_flags(root, cell),
             f"--function={cell['function']}",
-            *(f"--input=@{export / 'inputs' / named(name, 'input')}" for name in cell["inputs"]),
-            f"--benchmark_repetitions={repetitions}", "--benchmark_format=json"]  # fmt: skip
+            *(f"--input=@{export / 'inputs' / named(name, 'input')}" for name in cell["inputs"])]  # fmt: skip
 
 
 _PER_UNIT = {
