@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     Clip = Callable[[object], str]  # base.py `clip`
 
 SCHEMA = 3  # a sitting document with "timing" and "device" (iree-matrix's findings/advice.py SCHEMAS)
-SOFTWARE = ("llvmpipe", "lavapipe", "swiftshader")  # CPU-emulated devices: never a GPU's time
+SOFTWARE = ("llvmpipe", "lavapipe", "swiftshader")  # a CPU running the driver: never a GPU's time
 KINDS = {"cuda": "CUDA", "vulkan": "Vulkan", "hip": "HIP"}
 PEERS = ("eager", "torch.compile")
 # torch.compile records its CUDA graphs in the first calls (mode="reduce-overhead" warms up, then
@@ -49,11 +49,6 @@ WARMUP = 5
 
 
 # --------------------------------------------------------------------------- pure parts (the parent)
-
-
-def is_software(name: str) -> bool:
-    """A device that is a CPU running the driver (Mesa's llvmpipe / lavapipe, SwiftShader)."""
-    return any(word in name.lower() for word in SOFTWARE)
 
 
 def device(driver: str, listed: list[str], nvidia: list[dict[str, str]]) -> Json:
@@ -69,7 +64,7 @@ def device(driver: str, listed: list[str], nvidia: list[dict[str, str]]) -> Json
         "name": gpu["name"] if gpu else name,
         "driver_version": gpu["driver"] if gpu else "",
         "compute_capability": gpu["compute_capability"] if gpu else "",
-        "software": is_software(name),
+        "software": any(word in name.lower() for word in SOFTWARE),
     }
 
 

@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix.core import input_files, pasted, shipped
-from iree_matrix.core.hashing import file_sha256
 from iree_matrix.core.model import refusals
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.matrix import export_recipes as recipes
@@ -77,9 +76,6 @@ class ModelRef:
         if self.import_root is not None:
             return [self.import_root]
         return [readable_beside(self.file)]
-
-    def source_hash(self) -> str:
-        return file_sha256(self.file)
 
     @property
     def reference(self) -> str:

@@ -82,14 +82,9 @@ def get(name: str) -> Peer:
     return next(p for p in ordered() if p.name == name)
 
 
-def display_names() -> dict[str, str]:
-    """{name: what a reader sees}, in the peers' order."""
-    return {p.name: p.display for p in ordered()}
-
-
 def display(name: str) -> str:
     """A peer's name for a reader; a name no module declares (an old record's) as it is."""
-    return display_names().get(name, name)
+    return next((p.display for p in ordered() if p.name == name), name)
 
 
 def requirements(asked: Sequence[str]) -> tuple[str, ...]:

@@ -152,7 +152,11 @@ def _parse(
     schema.check(data, path)  # every key known, the required ones there, each value of its type
 
     own_profiles = _parse_profiles(data.get("profile", {}), where)
-    knobs = _parse_search(data.get("search", {}), where)
+    # `[search.knobs.NAME]` tables (the keys of a `[profile.NAME]`), or `NAME = ["--flag", ...]`.
+    bodies = data.get("search", {}).get("knobs", {}).items()
+    knobs = _parse_profiles(
+        {n: {"flags": b} if isinstance(b, list) else b for n, b in bodies}, where, "search.knobs"
+    )
     clash = sorted(set(knobs) & set(own_profiles))
     if clash:
         raise where.error(f"search.knobs.{clash[0]}", clash[0], "also a [profile.NAME]: name the knob once")
@@ -411,13 +415,6 @@ def _matches(cell: Cell, rule: Mapping[str, list[str]], known: _Known, where: _W
         if value not in allowed:
             return False
     return True
-
-
-def _parse_search(table: Any, where: _Where) -> dict[str, Profile]:
-    """`[search.knobs.NAME]` tables (the keys of a `[profile.NAME]`), or `NAME = ["--flag", ...]`."""
-    knobs = table.get("knobs", {})
-    bodies = {name: {"flags": body} if isinstance(body, list) else body for name, body in knobs.items()}
-    return _parse_profiles(bodies, where, "search.knobs")
 
 
 def _resolve_needs(profiles: dict[str, Profile], where: _Where) -> dict[str, Profile]:
