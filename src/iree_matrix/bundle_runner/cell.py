@@ -54,12 +54,7 @@ def run_cell(root: Path, cell: Json, repetitions: int) -> Json:
     # device's import alignment, 4096 bytes on lavapipe, which numpy's arrays do not): the timed
     # call is the module's, not the upload's.
     arguments = [rt.asdevicearray(config.device, x) for x in inputs] if driver in GPU_KINDS else inputs
-
-    def call() -> list[Array]:
-        out = function(*arguments)
-        outs = out if isinstance(out, (list, tuple)) else [out]
-        return [np.asarray(to_host(rt, o)) if hasattr(o, "to_host") else np.asarray(o) for o in outs]
-
+    call = host_call(rt, function, arguments)
     try:
         got = call()
     except Exception as exc:  # noqa: BLE001
@@ -92,6 +87,18 @@ def load_function(rt: Any, context: Any, root: Path, cell: Json) -> Any:
     module = rt.VmModule.copy_buffer(context.instance, module_path(root, cell).read_bytes())
     context.add_vm_module(module)
     return context.modules.module[cell["function"]]
+
+
+def host_call(rt: Any, function: Any, arguments: list[Any]) -> Callable[[], list[Array]]:
+    """`function` called on `arguments`, its outputs read back to the host (a GPU call synchronised)."""
+    import numpy as np
+
+    def call() -> list[Array]:
+        out = function(*arguments)
+        outs = out if isinstance(out, (list, tuple)) else [out]
+        return [np.asarray(to_host(rt, o)) if hasattr(o, "to_host") else np.asarray(o) for o in outs]
+
+    return call
 
 
 def _timed(

@@ -16,10 +16,11 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
-from .base import rotating_rounds
-from .modules import module_path
+from .arrays import compare
+from .base import GPU_KINDS, clip, rotating_rounds
+from .cell import host_call, load_function
 
 if TYPE_CHECKING:
     from typing import Protocol
@@ -36,12 +37,9 @@ if TYPE_CHECKING:
     # sitting.py's `_neighbours` and `_proof`
     AroundOf = Callable[[Json, list[Json], dict[str, Json], dict[str, Json]], list[Json]]
     ProofOf = Callable[[Json, list[Json], list[Json]], Json]
-    Compare = Callable[[Sequence[Any], Sequence[Any], float, float], Json]  # arrays.py `compare`
-    Clip = Callable[[object], str]  # base.py `clip`
 
 SCHEMA = 3  # a sitting document with "timing" and "device" (iree-matrix's findings/advice.py SCHEMAS)
 SOFTWARE = ("llvmpipe", "lavapipe", "swiftshader")  # a CPU running the driver: never a GPU's time
-KINDS = {"cuda": "CUDA", "vulkan": "Vulkan", "hip": "HIP"}
 PEERS = ("eager", "torch.compile")
 # torch.compile records its CUDA graphs in the first calls (mode="reduce-overhead" warms up, then
 # records): these calls are neither timed nor the check, which is the last of them.
@@ -210,9 +208,7 @@ def _rounds(function: str, timed: list[Json], rounds: int, calls: int, say: Say,
 # --------------------------------------------------------------------------- a timing worker's side
 
 
-def load_arm(
-    rt: Any, root: Path, cell: Json, to_host: Callable[[Any, Any], object], clip: Clip
-) -> tuple[Optional[Callable[[], list[Array]]], Json]:
+def load_arm(rt: Any, root: Path, cell: Json) -> tuple[Optional[Callable[[], list[Array]]], Json]:
     """A module loaded on its driver's device, its inputs copied there once: (a call that reads the
     outputs back, the worker's answer). An absent device is the runtime's words."""
     import numpy as np
@@ -223,20 +219,12 @@ def load_arm(
     except Exception as exc:  # noqa: BLE001 - the runtime's words are the answer
         return None, {
             "ok": False,
-            "error": f"not run: no {KINDS.get(driver, driver)} device here ({clip(exc)})",
+            "error": f"not run: no {GPU_KINDS.get(driver, driver)} device here ({clip(exc)})",
         }
-    context = rt.SystemContext(config=config)
-    context.add_vm_module(rt.VmModule.copy_buffer(context.instance, module_path(root, cell).read_bytes()))
-    function = context.modules.module[cell["function"]]
+    function = load_function(rt, rt.SystemContext(config=config), root, cell)
     export = root / cell["export"]
     arguments = [rt.asdevicearray(config.device, np.load(export / "inputs" / n)) for n in cell["inputs"]]
-
-    def call() -> list[Array]:
-        out = function(*arguments)
-        outs = out if isinstance(out, (list, tuple)) else [out]
-        return [np.asarray(to_host(rt, o)) if hasattr(o, "to_host") else np.asarray(o) for o in outs]
-
-    return call, {"ok": True}
+    return host_call(rt, function, arguments), {"ok": True}
 
 
 def load_torch_cuda(
@@ -244,8 +232,6 @@ def load_torch_cuda(
     order: Json,
     arms: dict[str, Callable[[], object]],
     syncs: dict[str, Callable[[], object]],
-    compare: Compare,
-    clip: Clip,
     on: str = "cuda",
 ) -> Json:
     """torch eager and torch.compile(mode="reduce-overhead") on the first CUDA device: the model built

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from . import gap, gpu
 from .arrays import compare
 from .base import clip, command
-from .cell import load_function, load_plugins, to_host
+from .cell import load_function, load_plugins
 from .manifest import within
 from .modules import plugin_flag
 
@@ -115,14 +115,14 @@ def _load_onnx(root: Path, order: Json, arms: _Arms) -> Json:
 def _load_gpu(root: Path, order: Json, arms: _Arms) -> Json:
     import iree.runtime as rt  # type: ignore[import-untyped,import-not-found,unused-ignore]  # no stubs; absent where mypy runs
 
-    call, answer = gpu.load_arm(rt, root, order["load_gpu"], to_host, clip)
+    call, answer = gpu.load_arm(rt, root, order["load_gpu"])
     if call is not None:
         arms.calls[order["load_gpu"]["job"]] = call
     return answer
 
 
 def _load_torch_cuda(root: Path, order: Json, arms: _Arms) -> Json:
-    return gpu.load_torch_cuda(root, order, arms.calls, arms.syncs, compare, clip)
+    return gpu.load_torch_cuda(root, order, arms.calls, arms.syncs)
 
 
 def _profile_onnx(root: Path, order: Json, arms: _Arms) -> Json:
