@@ -36,6 +36,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from iree_matrix.core import console
+from iree_matrix.core.atomic_files import write_atomically
 from iree_matrix.core.errors import StageFailure
 from iree_matrix.core.hashing import digest, file_sha256
 from iree_matrix.core.system import process_output, processes
@@ -170,10 +171,7 @@ class Wheelhouse:
                 return cached
             logger.debug(f"wheelhouse: {path.name}: resolving {' '.join(requirements)} with pip")
             pins = self._resolve(requirements, target, log)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(pins.to_json())
-            os.replace(tmp, path)
+            write_atomically(path, pins.to_json())
             return pins
 
     def _resolve(self, requirements: Sequence[str], target: WheelPlatform, log: Optional[Path]) -> Pins:
