@@ -165,14 +165,12 @@ def child(root: Path, cell: Json, runtime: Path, repetitions: int, timeout: floa
                                start_new_session=True)  # fmt: skip
     try:
         out, err = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
+    except BaseException as exc:  # out of time, or Ctrl-C: the cell's process goes with the run
         os.killpg(process.pid, signal.SIGKILL)
         process.communicate()
+        if not isinstance(exc, subprocess.TimeoutExpired):
+            raise
         return {"status": "timeout", "message": f"no answer within {timeout:.0f} s (--timeout)"}
-    except BaseException:
-        os.killpg(process.pid, signal.SIGKILL)  # Ctrl-C: the cell's process goes with the run
-        process.communicate()
-        raise
     lines = [line for line in out.splitlines() if line.startswith("{")]
     if process.returncode == 0 and lines:
         answer: Json = json.loads(lines[-1])

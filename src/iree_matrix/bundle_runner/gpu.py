@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 from .arrays import compare
 from .base import GPU_KINDS, clip, rotating_rounds
 from .cell import host_call, load_function
+from .manifest import within
 
 if TYPE_CHECKING:
     from typing import Protocol
@@ -238,9 +239,6 @@ def load_torch_cuda(
     from its own file and seed (the same weights as the reference's), inputs on the device once,
     each warmed up and checked against the reference outputs; each arm's failure is its own. (`on`:
     "cpu" only where a test without a GPU takes the same path.)"""
-    import importlib
-
-    import numpy as np
     import torch  # type: ignore[import-not-found,unused-ignore]  # absent where mypy runs
 
     version = str(torch.__version__)
@@ -250,13 +248,7 @@ def load_torch_cuda(
             "version": version,
             "error": "torch sees no CUDA device (torch.cuda.is_available())",
         }
-    sys.path.insert(0, str(root / order["root"]))
-    built = importlib.import_module(order["module"]).build(seed=int(order.get("seed", 0)))
-    spec = built[order["function"]] if isinstance(built, dict) else built
-    module = spec.module.eval().to(on)
-    export = root / order["export"]
-    inputs = [torch.from_numpy(np.load(export / "inputs" / n)).to(on) for n in order["inputs"]]
-    references = [np.load(export / "reference" / n) for n in order["references"]]
+    module, inputs, references = torch_model(root, order, on)
     answers: dict[str, Json] = {}
     for name in PEERS:
         try:
@@ -278,6 +270,23 @@ def load_torch_cuda(
         except Exception as exc:  # noqa: BLE001 - the arm's failure is the answer
             answers[name] = {"ok": False, "error": clip(exc)}
     return {"ok": True, "version": version, "arms": answers}
+
+
+def torch_model(root: Path, order: Json, on: str = "cpu") -> tuple[Any, list[Any], list[Array]]:
+    """The model built from its own file and seed (the reference models' weights are the same bits on
+    any CPU and thread count), in eval mode on `on`; its inputs there, once; the reference outputs."""
+    import importlib
+
+    import numpy as np
+    import torch  # type: ignore[import-not-found,unused-ignore]  # absent where mypy runs
+
+    sys.path.insert(0, str(within(root, order["root"])))
+    built = importlib.import_module(order["module"]).build(seed=int(order.get("seed", 0)))
+    spec = built[order["function"]] if isinstance(built, dict) else built
+    export = within(root, order["export"])
+    inputs = [torch.from_numpy(np.load(export / "inputs" / n)).to(on) for n in order["inputs"]]
+    references = [np.load(export / "reference" / n) for n in order["references"]]
+    return spec.module.eval().to(on), inputs, references
 
 
 def time_wall(
