@@ -75,14 +75,7 @@ def run(
         and r.label.runtime == r.label.compiler
     ]  # fmt: skip
     peers = [r for r in records if r.stage == "peer" and r.status is Status.OK]
-    llvm = next(
-        (
-            r.metric.of(CompileMetrics).llvm_host_cpu
-            for r in records
-            if r.stage == "compile" and r.metric.of(CompileMetrics).llvm_host_cpu
-        ),
-        "",
-    )
+    llvms = [r.metric.of(CompileMetrics).llvm_host_cpu for r in records if r.stage == "compile"]
     functions = sorted(
         {r.label.function or "main" for r in runs if r.label.source_model.partition("@")[0] == model}
     )
@@ -93,7 +86,7 @@ def run(
         "schema": advice.SCHEMA,
         "model": model,
         "host": host.describe(),
-        "llvm_cpu": llvm or "",
+        "llvm_cpu": next(filter(None, llvms), ""),  # the first compile that named it
         "started": started,
         "rounds": request.rounds,
         "repetitions": request.repetitions,
@@ -224,11 +217,10 @@ def _module_arm(where: _Function, arm: PlannedArm, timed: list[Any]) -> dict[str
         meta["error"] = f"{run.status.value}: {(run.message or '').splitlines()[0] if run.message else ''}"
         meta["matches"] = False if run.status is Status.MISMATCH else None
     else:
-        meta["matches"] = (
-            bool(run.metric.of(RunMetrics).matches) if run.metric.of(RunMetrics).matches is not None else None
-        )
-        meta["module_sha256"] = run.metric.of(RunMetrics).module_sha256 or ""
-        cpu_time = run.metric.of(RunMetrics).cpu_time
+        metrics = run.metric.of(RunMetrics)
+        meta["matches"] = None if metrics.matches is None else bool(metrics.matches)
+        meta["module_sha256"] = metrics.module_sha256 or ""
+        cpu_time = metrics.cpu_time
         try:
             module = abtest.arm_of(run, name, [where.cache])
             timed.append(
@@ -344,12 +336,8 @@ def _dedupe(timed: list[Any], metas: list[dict[str, Any]]) -> list[Any]:
     kept = []
     by_name = {m["name"]: m for m in metas}
     for arm in timed:
-        sha = (
-            by_name.get(arm.name, {}).get("module_sha256", "")
-            if isinstance(arm, paired_rounds.ModuleArm)
-            else ""
-        )
-        if sha and sha in first:
+        sha = by_name[arm.name].get("module_sha256", "") if isinstance(arm, paired_rounds.ModuleArm) else ""
+        if sha in first:
             by_name[arm.name]["same_as"] = first[sha]
             continue
         if sha:
