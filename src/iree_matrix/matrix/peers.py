@@ -15,7 +15,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import functools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
@@ -140,17 +140,11 @@ def _read(path: Path) -> Peer:
         raise RuntimeError(
             f"{path}: op_kinds = {vocabulary!r} is no vocabulary of iree/opkinds.py (known: {known})"
         )
-    return Peer(
-        name=path.stem,
-        rank=int(declared["rank"]),
-        display=str(declared["display"]),
-        requirements=tuple(declared["requirements"]),
-        distributions=tuple(declared["distributions"]),
-        shown=tuple(declared["shown"]),
-        op_kinds=declared["op_kinds"],
-        one_thread=str(declared["one_thread"]),
-        path=path,
-    )
+    # Each declared value as `Peer` holds it (op_kinds as declared: a vocabulary's name, or None).
+    kinds: dict[str, Callable[[Any], Any]] = {"rank": int, "display": str, "one_thread": str}
+    kinds.update(dict.fromkeys(("requirements", "distributions", "shown"), tuple))
+    typed = {k: kinds[k](declared[k]) if k in kinds else declared[k] for k in DECLARED}
+    return Peer(name=path.stem, path=path, **typed)
 
 
 def _declaration(path: Path) -> Mapping[str, Any]:
