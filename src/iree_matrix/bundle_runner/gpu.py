@@ -97,11 +97,14 @@ def peer_arm(name: str, version: str, error: str = "", matches: bool = False) ->
     return entry
 
 
-def document(model: str, release: str, host: Json, device_: Json, rounds: int, calls: int, started: str,
-             finished: str, load: dict[str, float], functions: list[Json], digest: str) -> Json:  # fmt: skip
-    """The sitting's document: the CPU sitting's fields, schema 3, wall timing and the GPU."""
+def document(model: str, release: str, host: Json, device_: Optional[Json], rounds: int, calls: int,
+             started: str, finished: str, load: dict[str, float], functions: list[Json],
+             digest: str) -> Json:  # fmt: skip
+    """A sitting's document: a CPU sitting's fields (schema 1); a GPU's (`device_`) with schema 3, wall
+    timing and the GPU."""
+    kind = {"schema": SCHEMA, "timing": "wall", "device": device_} if device_ is not None else {"schema": 1}
     return {
-        "schema": SCHEMA, "timing": "wall", "device": device_, "model": model, "release": release,
+        **kind, "model": model, "release": release,
         "llvm_cpu": host.get("llvm_cpu", ""), "host": {k: v for k, v in host.items() if k != "gpus"},
         "rounds": rounds, "repetitions": calls, "started": started, "finished": finished,
         "load_average": load, "functions": functions, "bundle_sha256": digest,
@@ -160,9 +163,14 @@ def sit(sitting: Json, cells: dict[str, Json], checked: dict[str, Json], device_
             if not loaded["ok"]:
                 arm["error"] = loaded["error"]
     arms.extend(_torch_peers(sitting, device_, say, worker, torch_importable))
-    _rounds(
-        sitting["function"], [a for a in arms + neighbours if not a.get("error")], rounds, calls, say, worker
-    )
+
+    def ask(arm: Json) -> Json:  # `calls` synchronised calls of an arm, timed by its release's worker
+        peer = arm["job"].startswith("peer:")
+        order = {"time": arm["name"] if peer else arm["job"], "calls": calls, "clock": "wall"}
+        return worker("peer" if peer else arm["release"]).ask(order)
+
+    timed = [a for a in arms + neighbours if not a.get("error")]
+    rotating_rounds(sitting["function"], timed, rounds, ask, say)
     out: Json = {"function": sitting["function"], "arms": arms}
     if proofs and proof_of is not None:
         out["proofs"] = [
@@ -192,18 +200,6 @@ def _torch_peers(
         arms.append(peer_arm(name, version, "" if got["ok"] else got["error"], bool(got.get("matches"))))
         arms[-1]["job"] = f"peer:{name}"
     return arms
-
-
-def _rounds(function: str, timed: list[Json], rounds: int, calls: int, say: Say, worker: Workers) -> None:
-    """`rotating_rounds` of `calls` synchronised calls per arm."""
-
-    def ask(arm: Json) -> Json:
-        peer = arm["job"].startswith("peer:")
-        return worker("peer" if peer else arm["release"]).ask(
-            {"time": arm["name"] if peer else arm["job"], "calls": calls, "clock": "wall"}
-        )
-
-    rotating_rounds(function, timed, rounds, ask, say)
 
 
 # --------------------------------------------------------------------------- a timing worker's side
