@@ -207,7 +207,9 @@ def resolve(text: str, base: Path) -> ModelRef:
             )
         file = given.resolve()
         return _with_statics(ModelRef(_check_name(user_name(file.stem, factory)), file, factory))
-    return _from_module(target, factory, base)
+    file, root = find_module_file(target, [str(base), *sys.path])  # a module: `mypackage.models:make_net`
+    name = user_name(target.rsplit(".", 1)[-1], factory)
+    return _with_statics(ModelRef(_check_name(name), file, factory, target, root))
 
 
 def factory_missing(text: str, base: Path) -> Optional[str]:
@@ -234,12 +236,6 @@ def defined_functions(file: Path) -> list[str]:
     except (input_files.InputFileError, SyntaxError, UnicodeDecodeError, ValueError):
         raise ModelError(f"{file}: not readable Python") from None
     return [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
-
-
-def _from_module(module: str, factory: str, base: Path) -> ModelRef:
-    file, root = find_module_file(module, [str(base), *sys.path])
-    name = user_name(module.rsplit(".", 1)[-1], factory)
-    return _with_statics(ModelRef(_check_name(name), file, factory, module, root))
 
 
 def reference_in(argv: Sequence[str]) -> Optional[str]:
