@@ -175,12 +175,9 @@ def choose(
         for s in searched:
             if s.unit in units and s.compiler != release and s.config not in ("default", "generic"):
                 rivals.setdefault((s.compiler, s.config), s.source)
-    return SittingPlan(
-        release,
-        tuple(Pick.named(name, release, source) for name, source in picks.items()),
-        fleet,
-        tuple(Pick.named(c, r, source) for (r, c), source in sorted(rivals.items())),
-    )
+    chosen = tuple(Pick.named(name, release, source) for name, source in picks.items())
+    others = tuple(Pick.named(c, r, source) for (r, c), source in sorted(rivals.items()))
+    return SittingPlan(release, chosen, fleet, others)
 
 
 def isa_note(plan: SittingPlan, about: HostIdentity) -> str:

@@ -298,11 +298,8 @@ def _check_value(axis: str, value: str, key: str, where: _Where, known: _Known) 
                 key, value, f"its name {name!r} does not fit a job id: {_NAME_RULE} (or the factory)"
             )
     if axis == "profiles" and value not in known.profiles:
-        raise where.error(
-            key,
-            value,
-            f"unknown profile (known: {', '.join(known.profiles)}; define more under [profile.NAME])",
-        )
+        names = ", ".join(known.profiles)
+        raise where.error(key, value, f"unknown profile (known: {names}; define more under [profile.NAME])")
     return value
 
 
@@ -372,12 +369,8 @@ def _runtime_values(table: Mapping[str, Any], key: str, where: _Where, known: _K
             except ValueError as exc:
                 raise where.error(key, v, str(exc)) from None
         elif v != SAME and (problem := releases.selector_problem(v)):
-            raise where.error(
-                key,
-                v,
-                problem
-                + f' nor "{SAME}" (the compiler\'s own version) nor "src:<release>" (built from source)',
-            )
+            also = f' nor "{SAME}" (the compiler\'s own version) nor "src:<release>" (built from source)'
+            raise where.error(key, v, problem + also)
     resolved = [SAME] if SAME in values else []
     plain = [v for v in values if v != SAME and not versions.is_source_runtime(v)]
     resolved += _expanded("runtime", plain, key, where, known)
@@ -422,11 +415,8 @@ def _resolve_needs(profiles: dict[str, Profile], where: _Where) -> dict[str, Pro
     for name, p in profiles.items():
         for need in p.needs:
             if need not in profiles and need not in BUILTIN_PROFILES:
-                raise where.error(
-                    f"{name}.needs",
-                    need,
-                    f"unknown knob (known: {', '.join(sorted({*profiles, *BUILTIN_PROFILES}))})",
-                )
+                known = ", ".join(sorted({*profiles, *BUILTIN_PROFILES}))
+                raise where.error(f"{name}.needs", need, f"unknown knob (known: {known})")
     try:
         return with_needs(profiles, BUILTIN_PROFILES)
     except ValueError as exc:

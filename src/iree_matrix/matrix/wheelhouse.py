@@ -268,10 +268,7 @@ class Wheelhouse:
                 path = self.files / package.filename
                 if package.sha256 and file_sha256(path) != package.sha256:
                     path.unlink()
-                    raise StageFailure(
-                        "download",
-                        f"{package.filename}: sha256 differs from the pins; removed, run again",
-                        cacheable=False,
-                    )
+                    why = f"{package.filename}: sha256 differs from the pins; removed, run again"
+                    raise StageFailure("download", why, cacheable=False)
                 paths.append(path)
             return paths
