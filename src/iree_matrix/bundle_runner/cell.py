@@ -177,15 +177,8 @@ def child(root: Path, cell: Json, runtime: Path, repetitions: int, timeout: floa
         return answer
     if process.returncode < 0:
         name = signal.Signals(-process.returncode).name
-        why = (
-            " (an instruction this CPU lacks: the module was built for another CPU)"
-            if name == "SIGILL"
-            else ""
-        )
-        return {
-            "status": "fail",
-            "error_class": "crash",
-            "message": f"the cell's process died of {name}{why}",
-        }
+        lacks = " (an instruction this CPU lacks: the module was built for another CPU)"
+        said = f"the cell's process died of {name}{lacks if name == 'SIGILL' else ''}"
+        return {"status": "fail", "error_class": "crash", "message": said}
     last = err.strip().splitlines()[-1] if err.strip() else f"exit {process.returncode}"
     return {"status": "fail", "error_class": "runner", "message": clip(last)}

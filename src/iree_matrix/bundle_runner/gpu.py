@@ -239,11 +239,8 @@ def load_torch_cuda(
 
     version = str(torch.__version__)
     if on == "cuda" and not torch.cuda.is_available():
-        return {
-            "ok": False,
-            "version": version,
-            "error": "torch sees no CUDA device (torch.cuda.is_available())",
-        }
+        said = "torch sees no CUDA device (torch.cuda.is_available())"
+        return {"ok": False, "version": version, "error": said}
     module, inputs, references = torch_model(root, order, on)
     answers: dict[str, Json] = {}
     for name in PEERS:

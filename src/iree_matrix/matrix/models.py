@@ -56,15 +56,10 @@ class ModelRef:
 
     def worker_args(self) -> list[str]:
         if self.module is not None:
-            return [
-                "--module",
-                self.module,
-                "--import-root",
-                str(self.import_root),
-                "--factory",
-                self.factory,
-            ]
-        return ["--file", str(self.file), "--factory", self.factory]
+            where = ["--module", self.module, "--import-root", str(self.import_root)]
+        else:
+            where = ["--file", str(self.file)]
+        return [*where, "--factory", self.factory]
 
     def mounts(self) -> list[Path]:
         """What an isolating backend must make readable for the worker to import the model: its
@@ -439,14 +434,12 @@ def _literal_only(body: list[ast.stmt]) -> dict[str, str]:
     literal: dict[str, str] = {}
     other: set[str] = set()
     for node in body:
-        value = node.value if isinstance(node, (ast.Assign, ast.AnnAssign)) else None
-        targets = (
-            node.targets
-            if isinstance(node, ast.Assign)
-            else [node.target]
-            if isinstance(node, ast.AnnAssign)
-            else []
-        )
+        value: Optional[ast.expr] = None
+        targets: list[ast.expr] = []
+        if isinstance(node, ast.Assign):
+            value, targets = node.value, node.targets
+        elif isinstance(node, ast.AnnAssign):
+            value, targets = node.value, [node.target]
         names = [t.id for t in targets if isinstance(t, ast.Name)]
         if value is not None and isinstance(value, _LITERALS) and len(names) == len(targets):
             text = ast.unparse(value)
