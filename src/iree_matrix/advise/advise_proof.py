@@ -209,13 +209,9 @@ def _arm(
     if run.status is not Status.OK:
         # A run that did not happen says why in its blocking stage's words (a skipped or failed compile).
         cause = built.records.get(run.blocked_by or "", run) if run.status is Status.NOT_RUN else run
-        why = search.first_line(cause.message)
-        run = cause
-        matches = False if run.status is Status.MISMATCH else None
-        return (
-            neighbourhood.Timed(name, flags=flags, matches=matches, error=f"{run.status.value}: {why}"),
-            None,
-        )
+        matches = False if cause.status is Status.MISMATCH else None
+        error = f"{cause.status.value}: {search.first_line(cause.message)}"
+        return neighbourhood.Timed(name, flags=flags, matches=matches, error=error), None
     sha = run.metric.of(RunMetrics).module_sha256 or ""
     one = neighbourhood.Timed(name, flags=flags, module_sha256=sha, matches=run.metric.of(RunMetrics).matches)
     if one.matches is False:

@@ -214,10 +214,8 @@ def load_arm(rt: Any, root: Path, cell: Json) -> tuple[Optional[Callable[[], lis
     try:
         config = rt.Config(driver)
     except Exception as exc:  # noqa: BLE001 - the runtime's words are the answer
-        return None, {
-            "ok": False,
-            "error": f"not run: no {GPU_KINDS.get(driver, driver)} device here ({clip(exc)})",
-        }
+        said = f"not run: no {GPU_KINDS.get(driver, driver)} device here ({clip(exc)})"
+        return None, {"ok": False, "error": said}
     function = load_function(rt, rt.SystemContext(config=config), root, cell)
     export = root / cell["export"]
     arguments = [rt.asdevicearray(config.device, np.load(export / "inputs" / n)) for n in cell["inputs"]]

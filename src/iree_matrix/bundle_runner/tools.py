@@ -233,10 +233,8 @@ def _tool(argv: list[str], env: dict[str, str], timeout: float) -> dict[str, str
     try:
         done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=timeout)
     except subprocess.TimeoutExpired:
-        return {
-            "status": "timeout",
-            "message": f"{Path(argv[0]).name}: no answer within {timeout:.0f} s (--timeout)",
-        }
+        said = f"{Path(argv[0]).name}: no answer within {timeout:.0f} s (--timeout)"
+        return {"status": "timeout", "message": said}
     except OSError as exc:
         return {"status": "fail", "error_class": "runner", "message": f"{argv[0]}: {exc}"}
     if done.returncode == 0:

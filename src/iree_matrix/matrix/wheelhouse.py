@@ -220,10 +220,8 @@ class Wheelhouse:
                 wrong.append((item["metadata"]["name"], item["metadata"]["version"]))
             info = item["download_info"]
             url = info["url"]
-            sha = (
-                info.get("archive_info", {}).get("hashes", {}).get("sha256")
-                or info.get("archive_info", {}).get("hash", "").partition("=")[2]
-            )
+            archive = info.get("archive_info", {})
+            sha = archive.get("hashes", {}).get("sha256") or archive.get("hash", "").partition("=")[2]
             filename = urllib.parse.unquote(url.rsplit("/", 1)[-1])
             packages.append(
                 Package(item["metadata"]["name"], item["metadata"]["version"], filename, sha, url)
