@@ -132,10 +132,9 @@ def problem(document: Mapping[str, Any], compiled: set[str]) -> Optional[str]:
     if not _NAME.fullmatch(model):
         return f"model name {model[:40]!r} is not a name (letters, digits, ._+@~-; at most 120)"
     gpu = "device" in document
-    if gpu:
-        why = _device_problem(document)
-        if why:
-            return why
+    why = _device_problem(document) if gpu else None
+    if why:
+        return why
     checks: dict[str, Callable[[Any], Optional[str]]] = {
         "proof": lambda proof: _proof_problem(proof, compiled),
         "proofs": lambda proofs: (

@@ -168,14 +168,11 @@ def _parse(
     axes = {"python": _axis_values(data, "python", where, known)}
     if resolver is not None:
         resolver.pythons = tuple(axes["python"])
-    axes.update(
-        {name: _axis_values(data, name, where, known) for name in AXES if name not in (*axes, "runtime")}
-    )
+    axes.update({n: _axis_values(data, n, where, known) for n in AXES if n not in (*axes, "runtime")})
     if models:
         known.base = Path.cwd()
-        axes["models"] = _canonical(
-            "models", [_check_value("models", m, "--model", where, known) for m in models], known
-        )
+        checked = [_check_value("models", m, "--model", where, known) for m in models]
+        axes["models"] = _canonical("models", checked, known)
         known.base = path.parent
     axes["runtime"] = _runtime_values(data, "runtime", where, known)
 
