@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import datetime
 import json
 import os
 from collections.abc import Collection, Mapping, Sequence
@@ -26,6 +25,7 @@ from iree_matrix.core.model.metrics.compile import CompileMetrics
 from iree_matrix.core.model.metrics.kernel import KernelMetrics
 from iree_matrix.core.model.metrics.peer import PeerMetrics
 from iree_matrix.core.model.metrics.run import RunMetrics
+from iree_matrix.core.model.outcome import now
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.execution import abtest
 from iree_matrix.findings import advice, kernel_trials, search
@@ -76,11 +76,9 @@ def run(
     ]  # fmt: skip
     peers = [r for r in records if r.stage == "peer" and r.status is Status.OK]
     llvms = [r.metric.of(CompileMetrics).llvm_host_cpu for r in records if r.stage == "compile"]
-    functions = sorted(
-        {r.label.function or "main" for r in runs if r.label.source_model.partition("@")[0] == model}
-    )
-    functions = [f for f in functions if only is None or f in only]
-    started = _now()
+    names = {r.label.function or "main" for r in runs if r.label.source_model.partition("@")[0] == model}
+    functions = sorted(f for f in names if only is None or f in only)
+    started = now()
     load_start = os.getloadavg()[0]
     document: dict[str, Any] = {
         "schema": advice.SCHEMA,
@@ -106,7 +104,7 @@ def run(
         document["functions"].append({"function": function, "arms": arms_meta})
         if document.get("interrupted"):
             break  # Ctrl-C: the functions finished so far, and this one's whole rounds, are kept
-    document["finished"] = _now()
+    document["finished"] = now()
     document["load_average"] = {"start": load_start, "end": os.getloadavg()[0]}
     return document
 
@@ -397,8 +395,6 @@ def keep_gaps(
 ) -> None:
     """Each of `found`'s gap to the best peer, from its pick's profiled run and the peers' per-op
     profiles among `records` (findings/gap.py), kept in its function's entry (`gap`, or `gap_error`)."""
-    from iree_matrix.core.model.results import Status
-
     runs = [r for r in records.values() if r.stage == "run" and not r.label.device]
     peers = [r for r in records.values() if r.stage == "peer" and r.status is Status.OK]
     for a in found:
@@ -419,10 +415,6 @@ def keep_gaps(
             entry["gap_error"] = why
         else:
             entry["gap"] = measured.to_json()
-
-
-def _now() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 
 
 def file_name(model: str, started: str, partial: bool = False) -> str:
