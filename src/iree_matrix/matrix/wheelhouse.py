@@ -136,9 +136,8 @@ class Pins:
     @classmethod
     def from_json(cls, text: str) -> Pins:
         data = json.loads(text)
-        target = WheelPlatform(
-            data["target"]["python"], data["target"]["machine"], tuple(data["target"]["glibc"])
-        )
+        given = data["target"]
+        target = WheelPlatform(given["python"], given["machine"], tuple(given["glibc"]))
         packages = tuple(Package(**p) for p in data["packages"])
         return cls(tuple(data["requirements"]), target, packages)
 
@@ -215,17 +214,14 @@ class Wheelhouse:
         packages = []
         wrong = []
         for item in data["install"]:
-            requires = item["metadata"].get("requires_python")
+            meta, url = item["metadata"], item["download_info"]["url"]
+            requires = meta.get("requires_python")
             if requires and not _admits(requires, target.python):
-                wrong.append((item["metadata"]["name"], item["metadata"]["version"]))
-            info = item["download_info"]
-            url = info["url"]
-            archive = info.get("archive_info", {})
+                wrong.append((meta["name"], meta["version"]))
+            archive = item["download_info"].get("archive_info", {})
             sha = archive.get("hashes", {}).get("sha256") or archive.get("hash", "").partition("=")[2]
             filename = urllib.parse.unquote(url.rsplit("/", 1)[-1])
-            packages.append(
-                Package(item["metadata"]["name"], item["metadata"]["version"], filename, sha, url)
-            )
+            packages.append(Package(meta["name"], meta["version"], filename, sha, url))
         return tuple(sorted(packages, key=lambda p: p.name.lower())), wrong
 
     def fetch(self, pins: Pins, *, log: Optional[Path] = None) -> list[Path]:
