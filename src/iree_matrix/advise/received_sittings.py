@@ -390,10 +390,7 @@ def _named_problem(entry: Any, key: str, name: re.Pattern[str], not_named: str) 
     if not isinstance(entry, Mapping) or not name.fullmatch(str(entry.get(key) or "")):
         return not_named
     ms = entry.get("ms") or []
-    if not isinstance(ms, list) or not all(
-        isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and 0 < x < _MAX_MS
-        for x in ms
-    ):
+    if not isinstance(ms, list) or not all(_number(x, 0, _MAX_MS) and 0 < x < _MAX_MS for x in ms):
         return "its round times are not finite positive milliseconds"
     return None
 
