@@ -160,11 +160,9 @@ def tools_of(root: Path, runtime: Json, installed: Optional[Path] = None) -> dic
     executable where a copy lost the bit."""
     if is_wheel(runtime):
         assert installed is not None
-        found = {name: installed / "iree" / "_runtime_libs" / name
-                 for name in ("iree-run-module", "iree-benchmark-module")}  # fmt: skip
-        profiler = installed / "iree" / "_runtime_libs" / "iree-profile"
-        if profiler.is_file():
-            found["iree-profile"] = profiler
+        libs = installed / "iree" / "_runtime_libs"
+        names = ("iree-run-module", "iree-benchmark-module", "iree-profile")
+        found = {name: libs / name for name in names if name != "iree-profile" or (libs / name).is_file()}
     else:
         found = {name: within(root, path) for name, path in runtime["tools"].items()}
     for path in found.values():
