@@ -10,8 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.bundle_runner import arrays as runner_arrays
-from iree_matrix.bundle_runner import base as runner_base
 from iree_matrix.bundle_runner import gpu as runner_gpu
 
 SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
@@ -44,7 +42,7 @@ def test_torch_without_a_cuda_device_says_so(tmp_path: Path) -> None:
     if torch.cuda.is_available():
         pytest.skip("this machine has a CUDA device")
     arms: dict = {}
-    said = runner_gpu.load_torch_cuda(tmp_path, {}, arms, {}, runner_arrays.compare, runner_base.clip)
+    said = runner_gpu.load_torch_cuda(tmp_path, {}, arms, {})
     assert said == {"ok": False, "version": torch.__version__,
                     "error": "torch sees no CUDA device (torch.cuda.is_available())"}  # fmt: skip
     assert arms == {}
@@ -63,8 +61,7 @@ def test_torchs_peers_are_built_from_the_models_source_checked_and_timed_on_the_
     order = _tiny_cnn_order(tmp_path)
     arms: dict = {}
     syncs: dict = {}
-    check, clip = runner_arrays.compare, runner_base.clip
-    said = runner_gpu.load_torch_cuda(tmp_path, order, arms, syncs, check, clip, on="cpu")
+    said = runner_gpu.load_torch_cuda(tmp_path, order, arms, syncs, on="cpu")
     assert said["ok"] and said["arms"]["eager"]["ok"] and said["arms"]["eager"]["matches"] is True, said
     compiled = said["arms"]["torch.compile"]
     assert compiled["ok"] and compiled["matches"] is True and compiled["max_abs_err"] <= order["atol"], (

@@ -108,9 +108,9 @@ def test_the_index_finds_any_stages_record_of_a_cell():
 
 def test_an_opt_in_is_a_key_a_stage_declares_parsed_and_checked_in_spec(tmp_path):
     from iree_matrix.core.errors import SpecError
-    from iree_matrix.matrix import spec, spec_file
+    from iree_matrix.matrix import schema, spec_file
 
-    assert {"roofline", "instructions", "dispatches", "op_timings"} <= set(spec.opt_ins())
+    assert {"roofline", "instructions", "dispatches", "op_timings"} <= set(schema.opt_ins())
     path = tmp_path / "m.toml"
     base = 'python = "3.11"\ntorch = "2.13.0"\nturbine = "3.9.0"\ncompiler = "3.9.0"\nmodels = "tiny_cnn"\n'
     path.write_text(base + '[benchmark]\nroofline = "tiny_cnn/*"\n')

@@ -175,12 +175,9 @@ def choose(
         for s in searched:
             if s.unit in units and s.compiler != release and s.config not in ("default", "generic"):
                 rivals.setdefault((s.compiler, s.config), s.source)
-    return SittingPlan(
-        release,
-        tuple(Pick.named(name, release, source) for name, source in picks.items()),
-        fleet,
-        tuple(Pick.named(c, r, source) for (r, c), source in sorted(rivals.items())),
-    )
+    chosen = tuple(Pick.named(name, release, source) for name, source in picks.items())
+    others = tuple(Pick.named(c, r, source) for (r, c), source in sorted(rivals.items()))
+    return SittingPlan(release, chosen, fleet, others)
 
 
 def isa_note(plan: SittingPlan, about: HostIdentity) -> str:
@@ -235,9 +232,8 @@ def _release(mine: Sequence[Any], searched: Sequence[SearchPick]) -> str:
         return str(mine[0].release)
     by_release: dict[str, float] = {}
     for s in searched:
-        if s.cpu_ms is None:
-            continue
-        by_release[s.compiler] = by_release.get(s.compiler, 0.0) + float(s.cpu_ms)
+        if s.cpu_ms is not None:
+            by_release[s.compiler] = by_release.get(s.compiler, 0.0) + float(s.cpu_ms)
     return min(by_release, key=by_release.__getitem__) if by_release else NEWEST
 
 
@@ -351,7 +347,13 @@ def cost_text(settings: Settings, jobs: int, arms: int, took: str) -> str:
         f"cost: {jobs} jobs to build and check (seconds each when stored), then {asked.rounds} rounds × "
         f"{arms} arms × {asked.repetitions} calls per function on one thread ({took}; each function's "
         "sitting states its own before it starts; fewer --rounds is cheaper, 6 is the least with a verdict)"
-        + _proof_cost(settings)
+        + (
+            ""
+            if settings.no_proof
+            else "; then each pick's proof: its one-knob neighbours (15-20) built and checked, then timed "
+            f"beside it, about the pick's arm × (neighbours + 1) × rounds a step, at most "
+            f"{settings.proof_steps} steps (each function's proof states its own; --no-proof skips it)"
+        )
     )
 
 
@@ -367,15 +369,4 @@ def sitting_cost(published: Sequence[Any], model: str, about: HostIdentity) -> s
     return (
         "a few minutes for the reference CNNs, an hour for the Whisper encoder, whose naive build takes "
         "~90 s a call"
-    )
-
-
-def _proof_cost(settings: Settings) -> str:
-    """What the proofs add to the sitting's cost."""
-    if settings.no_proof:
-        return ""
-    return (
-        "; then each pick's proof: its one-knob neighbours (15-20) built and checked, then timed beside "
-        f"it, about the pick's arm × (neighbours + 1) × rounds a step, at most {settings.proof_steps} steps "
-        "(each function's proof states its own; --no-proof skips it)"
     )

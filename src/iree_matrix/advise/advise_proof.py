@@ -113,6 +113,8 @@ def _proofs(
 def _prove_one(
     request: paired_rounds.Request, steps: int, model: str, found: Any, cache: Path, built: Built
 ) -> neighbourhood.Proof:
+    from iree_matrix.execution import progress
+
     knobs = neighbourhood.accepted_knobs(found.release)
     start = found.configuration
     steps = max(1, steps)
@@ -131,7 +133,8 @@ def _prove_one(
         f"proof of {found.function}: `{found.config}` and its {count} one-knob neighbours, each built "
         f"and checked (stored ones at once), then timed beside it: {count + 1} arms × {request.rounds} "
         "rounds, "
-        f"about {_clock(neighbourhood.estimate_seconds(pick_step, count, request.rounds))} at the pick's "
+        f"about {progress.clock(neighbourhood.estimate_seconds(pick_step, count, request.rounds))} at the "
+        "pick's "
         f"step; each step that finds a faster neighbour costs as much again (at most {steps} steps), "
         "and a moved pick is sat again with default, the naive build and the peers; --no-proof skips it"
     )
@@ -206,13 +209,9 @@ def _arm(
     if run.status is not Status.OK:
         # A run that did not happen says why in its blocking stage's words (a skipped or failed compile).
         cause = built.records.get(run.blocked_by or "", run) if run.status is Status.NOT_RUN else run
-        why = search.first_line(cause.message)
-        run = cause
-        matches = False if run.status is Status.MISMATCH else None
-        return (
-            neighbourhood.Timed(name, flags=flags, matches=matches, error=f"{run.status.value}: {why}"),
-            None,
-        )
+        matches = False if cause.status is Status.MISMATCH else None
+        error = f"{cause.status.value}: {search.first_line(cause.message)}"
+        return neighbourhood.Timed(name, flags=flags, matches=matches, error=error), None
     sha = run.metric.of(RunMetrics).module_sha256 or ""
     one = neighbourhood.Timed(name, flags=flags, module_sha256=sha, matches=run.metric.of(RunMetrics).matches)
     if one.matches is False:
@@ -223,9 +222,3 @@ def _arm(
     except abtest.NotComparable as exc:
         return dataclasses.replace(one, error=str(exc)), None
     return one, paired_rounds.ModuleArm(name, module, cpu_time.median if cpu_time is not None else None)
-
-
-def _clock(seconds: float) -> str:
-    from iree_matrix.execution import progress
-
-    return progress.clock(seconds)

@@ -8,7 +8,8 @@ file, named by `file_name`)."""
 
 from __future__ import annotations
 
-import datetime
+import contextlib
+import dataclasses
 import json
 import os
 from collections.abc import Collection, Mapping, Sequence
@@ -24,6 +25,7 @@ from iree_matrix.core.model.metrics.compile import CompileMetrics
 from iree_matrix.core.model.metrics.kernel import KernelMetrics
 from iree_matrix.core.model.metrics.peer import PeerMetrics
 from iree_matrix.core.model.metrics.run import RunMetrics
+from iree_matrix.core.model.outcome import now
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.execution import abtest
 from iree_matrix.findings import advice, kernel_trials, search
@@ -73,25 +75,16 @@ def run(
         and r.label.runtime == r.label.compiler
     ]  # fmt: skip
     peers = [r for r in records if r.stage == "peer" and r.status is Status.OK]
-    llvm = next(
-        (
-            r.metric.of(CompileMetrics).llvm_host_cpu
-            for r in records
-            if r.stage == "compile" and r.metric.of(CompileMetrics).llvm_host_cpu
-        ),
-        "",
-    )
-    functions = sorted(
-        {r.label.function or "main" for r in runs if r.label.source_model.partition("@")[0] == model}
-    )
-    functions = [f for f in functions if only is None or f in only]
-    started = _now()
+    llvms = [r.metric.of(CompileMetrics).llvm_host_cpu for r in records if r.stage == "compile"]
+    names = {r.label.function or "main" for r in runs if r.label.source_model.partition("@")[0] == model}
+    functions = sorted(f for f in names if only is None or f in only)
+    started = now()
     load_start = os.getloadavg()[0]
     document: dict[str, Any] = {
         "schema": advice.SCHEMA,
         "model": model,
         "host": host.describe(),
-        "llvm_cpu": llvm or "",
+        "llvm_cpu": next(filter(None, llvms), ""),  # the first compile that named it
         "started": started,
         "rounds": request.rounds,
         "repetitions": request.repetitions,
@@ -101,16 +94,17 @@ def run(
     known = {**iree_flags.BUILTIN_PROFILES}
     fleet = [iree_flags.NamedCpu.of(a.pick.config.knobs) for a in arms if a.kind == advice.FLEET]
     known.update({named.name: named.profile for named in fleet if named is not None})
+    by_job = {r.job: r for r in records}
     for function in functions:
         peer = peer_of(peers, model, function)
-        where = _Function(model, function, runs, peer, known, cache, records, kernels, ref)
+        where = _Function(model, function, runs, peer, known, cache, by_job, kernels or {}, ref)
         arms_meta, interrupted = _sit_function(request, arms, where, peer_names)
         if interrupted:
             document["interrupted"] = True
         document["functions"].append({"function": function, "arms": arms_meta})
         if document.get("interrupted"):
             break  # Ctrl-C: the functions finished so far, and this one's whole rounds, are kept
-    document["finished"] = _now()
+    document["finished"] = now()
     document["load_average"] = {"start": load_start, "end": os.getloadavg()[0]}
     return document
 
@@ -129,28 +123,21 @@ def sat_again(document: dict[str, Any], resat: Mapping[str, Any]) -> None:
         document["interrupted"] = True
 
 
+@dataclasses.dataclass
 class _Function:
     """One function's part of the sitting: its model's runs, its peer stage's record, the profiles
     a configuration is made of, and the cache its modules are in."""
 
-    def __init__(
-        self,
-        model: str,
-        function: str,
-        runs: Sequence[Record],
-        peer: Optional[Record],
-        known: Mapping[str, iree_flags.Profile],
-        cache: Path,
-        records: Sequence[Record] = (),
-        kernels: Optional[Mapping[str, Kernel]] = None,
-        ref: Optional[ModelRef] = None,
-    ) -> None:
-        self.model, self.function, self.runs, self.peer, self.known, self.cache = (
-            model, function, runs, peer, known, cache
-        )  # fmt: skip
-        self.ref = ref  # where the model is now, for the peers (a reused peer record may name another path)
-        self.by_job = {r.job: r for r in records}  # what a kernel arm's compile and object said
-        self.kernels: Mapping[str, Kernel] = kernels or {}
+    model: str
+    function: str
+    runs: Sequence[Record]
+    peer: Optional[Record]
+    known: Mapping[str, iree_flags.Profile]
+    cache: Path
+    by_job: Mapping[str, Record]  # what a kernel arm's compile and object said
+    kernels: Mapping[str, Kernel]
+    # where the model is now, for the peers (a reused peer record may name another path)
+    ref: Optional[ModelRef]
 
 
 def _sit_function(
@@ -163,7 +150,8 @@ def _sit_function(
     model, function = where.model, where.function
     arms_meta: list[dict[str, Any]] = []
     timed: list[Any] = []
-    with paired_rounds.scratch() as work, _Peers() as peer_arms:
+    # The peer workers of the sitting, all ended when it ends (also on Ctrl-C).
+    with paired_rounds.scratch() as work, contextlib.ExitStack() as peer_arms:
         for arm in arms:
             arms_meta.append(_module_arm(where, arm, timed))
         for name in peer_names:
@@ -227,11 +215,10 @@ def _module_arm(where: _Function, arm: PlannedArm, timed: list[Any]) -> dict[str
         meta["error"] = f"{run.status.value}: {(run.message or '').splitlines()[0] if run.message else ''}"
         meta["matches"] = False if run.status is Status.MISMATCH else None
     else:
-        meta["matches"] = (
-            bool(run.metric.of(RunMetrics).matches) if run.metric.of(RunMetrics).matches is not None else None
-        )
-        meta["module_sha256"] = run.metric.of(RunMetrics).module_sha256 or ""
-        cpu_time = run.metric.of(RunMetrics).cpu_time
+        metrics = run.metric.of(RunMetrics)
+        meta["matches"] = None if metrics.matches is None else bool(metrics.matches)
+        meta["module_sha256"] = metrics.module_sha256 or ""
+        cpu_time = metrics.cpu_time
         try:
             module = abtest.arm_of(run, name, [where.cache])
             timed.append(
@@ -296,7 +283,9 @@ def build_command(built: Record, kernel: Kernel) -> str:
     return kernel_trials.in_subshell(f"cd {shlex.quote(kernel.shown_directory())} && {' && '.join(lines)}")
 
 
-def _peer_arm(where: _Function, name: str, work: Path, peer_arms: _Peers, timed: list[Any]) -> dict[str, Any]:
+def _peer_arm(
+    where: _Function, name: str, work: Path, peer_arms: contextlib.ExitStack, timed: list[Any]
+) -> dict[str, Any]:
     """A peer's arm entry; its worker, started, joins `timed`."""
     peer = where.peer
     meta: dict[str, Any] = {"name": name, "kind": advice.PEER, "config": name}
@@ -308,7 +297,7 @@ def _peer_arm(where: _Function, name: str, work: Path, peer_arms: _Peers, timed:
         argv = paired_rounds.peer_argv(
             peer, name, onnx if onnx.is_file() else None, work, [where.cache], where.ref
         )
-        arm = peer_arms.start(paired_rounds.PeerArm(name, argv, work, peer_call_ms(peer, name)))
+        arm = peer_arms.enter_context(paired_rounds.PeerArm(name, argv, work, peer_call_ms(peer, name)))
         meta.update({k: v for k, v in arm.about.items() if k != "ready"})
         timed.append(arm)
     except (abtest.NotComparable, paired_rounds.PeerFailed, OSError, ValueError) as exc:
@@ -317,13 +306,9 @@ def _peer_arm(where: _Function, name: str, work: Path, peer_arms: _Peers, timed:
 
 
 def run_of(runs: Sequence[Record], model: str, function: str, profile: str, release: str) -> Optional[Record]:
-    for r in runs:
-        label = r.label
-        if (label.source_model, label.function or "main", label.profile, label.compiler) == (
-            model, function, profile, release
-        ):  # fmt: skip
-            return r
-    return None
+    wanted = (model, function, profile, release)
+    return next((r for r in runs if (r.label.source_model, r.label.function or "main", r.label.profile,
+                                     r.label.compiler) == wanted), None)  # fmt: skip
 
 
 def peer_of(peers: Sequence[Record], model: str, function: str) -> Optional[Record]:
@@ -349,37 +334,14 @@ def _dedupe(timed: list[Any], metas: list[dict[str, Any]]) -> list[Any]:
     kept = []
     by_name = {m["name"]: m for m in metas}
     for arm in timed:
-        sha = (
-            by_name.get(arm.name, {}).get("module_sha256", "")
-            if isinstance(arm, paired_rounds.ModuleArm)
-            else ""
-        )
-        if sha and sha in first:
+        sha = by_name[arm.name].get("module_sha256", "") if isinstance(arm, paired_rounds.ModuleArm) else ""
+        if sha in first:
             by_name[arm.name]["same_as"] = first[sha]
             continue
         if sha:
             first[sha] = arm.name
         kept.append(arm)
     return kept
-
-
-class _Peers:
-    """The peer workers of one sitting, all ended when it ends (also on Ctrl-C)."""
-
-    def __init__(self) -> None:
-        self.started: list[Any] = []
-
-    def start(self, arm: Any) -> Any:
-        arm.__enter__()
-        self.started.append(arm)
-        return arm
-
-    def __enter__(self) -> _Peers:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for arm in self.started:
-            arm.__exit__(None, None, None)
 
 
 def peer_call_ms(peer: Record, name: str) -> Optional[float]:
@@ -433,8 +395,6 @@ def keep_gaps(
 ) -> None:
     """Each of `found`'s gap to the best peer, from its pick's profiled run and the peers' per-op
     profiles among `records` (findings/gap.py), kept in its function's entry (`gap`, or `gap_error`)."""
-    from iree_matrix.core.model.results import Status
-
     runs = [r for r in records.values() if r.stage == "run" and not r.label.device]
     peers = [r for r in records.values() if r.stage == "peer" and r.status is Status.OK]
     for a in found:
@@ -455,10 +415,6 @@ def keep_gaps(
             entry["gap_error"] = why
         else:
             entry["gap"] = measured.to_json()
-
-
-def _now() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 
 
 def file_name(model: str, started: str, partial: bool = False) -> str:

@@ -304,22 +304,20 @@ def sit(
     times: list[list[float]] = [[] for _ in arms]
     total = rounds * len(arms)
     done = 0
+    interrupted = False
     try:
         for r in range(rounds):
-            order = list(range(len(arms)))
             shift = r % len(arms)
-            order = order[shift:] + order[:shift]
-            if r % 2:
-                order.reverse()
-            for i in order:
+            order = [*range(shift, len(arms)), *range(shift)]
+            for i in reversed(order) if r % 2 else order:
                 if progress is not None:
                     progress(done, total, arms[i].name)
                 times[i].append(arms[i].time(repetitions))
                 done += 1
     except KeyboardInterrupt:  # what every arm finished is kept: whole rounds only, still paired
-        whole = min((len(t) for t in times), default=0)
-        return Rounds(tuple(a.name for a in arms), tuple(tuple(t[:whole]) for t in times), True)
-    return Rounds(tuple(a.name for a in arms), tuple(tuple(t) for t in times))
+        interrupted = True
+    whole = min((len(t) for t in times), default=0)
+    return Rounds(tuple(a.name for a in arms), tuple(tuple(t[:whole]) for t in times), interrupted)
 
 
 def timed(request: Request, arms: Sequence[TimedArm], title: str, label: str, hint: str, job: str) -> Rounds:

@@ -32,7 +32,7 @@ import dataclasses
 import json
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
@@ -132,10 +132,16 @@ def problem(document: Mapping[str, Any], compiled: set[str]) -> Optional[str]:
     if not _NAME.fullmatch(model):
         return f"model name {model[:40]!r} is not a name (letters, digits, ._+@~-; at most 120)"
     gpu = "device" in document
-    if gpu:
-        why = _device_problem(document)
-        if why:
-            return why
+    why = _device_problem(document) if gpu else None
+    if why:
+        return why
+    checks: dict[str, Callable[[Any], Optional[str]]] = {
+        "proof": lambda proof: _proof_problem(proof, compiled),
+        "proofs": lambda proofs: (
+            _gpu_proofs_problem(proofs, compiled) if gpu else "only a GPU sitting has proofs"
+        ),
+        "op_profiles": _profiles_problem,
+    }
     for function in document.get("functions") or ():
         if not isinstance(function, Mapping) or not isinstance(function.get("arms"), list):
             return "a function without arms"
@@ -143,20 +149,10 @@ def problem(document: Mapping[str, Any], compiled: set[str]) -> Optional[str]:
             why = _arm_problem(arm, compiled) or (_gpu_arm_problem(arm) if gpu else None)
             if why:
                 return f"{function.get('function')}: arm {str(arm.get('name'))[:60]!r}: {why}"
-        if function.get("proof") is not None:
-            why = _proof_problem(function["proof"], compiled)
+        for key, check in checks.items():
+            why = check(function[key]) if function.get(key) is not None else None
             if why:
-                return f"{function.get('function')}: proof: {why}"
-        if function.get("proofs") is not None:
-            why = (
-                _gpu_proofs_problem(function["proofs"], compiled) if gpu else "only a GPU sitting has proofs"
-            )
-            if why:
-                return f"{function.get('function')}: proofs: {why}"
-        if function.get("op_profiles") is not None:
-            why = _profiles_problem(function["op_profiles"])
-            if why:
-                return f"{function.get('function')}: op_profiles: {why}"
+                return f"{function.get('function')}: {key}: {why}"
     return None
 
 
@@ -323,13 +319,9 @@ def explain(document: Mapping[str, Any]) -> Mapping[str, Any]:
             continue
         entry.pop("gap", None)
         entry.pop("gap_error", None)
-        mine = next(
-            (
-                p["op_profile"]
-                for p in profiles["iree"]
-                if (p["config"], p["release"]) == (answer.config, answer.release)
-            ),
-            None,
+        # the first profile of the answer's configuration and release
+        mine = {(p["config"], p["release"]): p["op_profile"] for p in reversed(profiles["iree"])}.get(
+            (answer.config, answer.release)
         )
         if mine is None:
             over = profiles["over"]
@@ -398,10 +390,7 @@ def _named_problem(entry: Any, key: str, name: re.Pattern[str], not_named: str) 
     if not isinstance(entry, Mapping) or not name.fullmatch(str(entry.get(key) or "")):
         return not_named
     ms = entry.get("ms") or []
-    if not isinstance(ms, list) or not all(
-        isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and 0 < x < _MAX_MS
-        for x in ms
-    ):
+    if not isinstance(ms, list) or not all(_number(x, 0, _MAX_MS) and 0 < x < _MAX_MS for x in ms):
         return "its round times are not finite positive milliseconds"
     return None
 

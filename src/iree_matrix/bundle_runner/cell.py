@@ -54,12 +54,7 @@ def run_cell(root: Path, cell: Json, repetitions: int) -> Json:
     # device's import alignment, 4096 bytes on lavapipe, which numpy's arrays do not): the timed
     # call is the module's, not the upload's.
     arguments = [rt.asdevicearray(config.device, x) for x in inputs] if driver in GPU_KINDS else inputs
-
-    def call() -> list[Array]:
-        out = function(*arguments)
-        outs = out if isinstance(out, (list, tuple)) else [out]
-        return [np.asarray(to_host(rt, o)) if hasattr(o, "to_host") else np.asarray(o) for o in outs]
-
+    call = host_call(rt, function, arguments)
     try:
         got = call()
     except Exception as exc:  # noqa: BLE001
@@ -92,6 +87,18 @@ def load_function(rt: Any, context: Any, root: Path, cell: Json) -> Any:
     module = rt.VmModule.copy_buffer(context.instance, module_path(root, cell).read_bytes())
     context.add_vm_module(module)
     return context.modules.module[cell["function"]]
+
+
+def host_call(rt: Any, function: Any, arguments: list[Any]) -> Callable[[], list[Array]]:
+    """`function` called on `arguments`, its outputs read back to the host (a GPU call synchronised)."""
+    import numpy as np
+
+    def call() -> list[Array]:
+        out = function(*arguments)
+        outs = out if isinstance(out, (list, tuple)) else [out]
+        return [np.asarray(to_host(rt, o)) if hasattr(o, "to_host") else np.asarray(o) for o in outs]
+
+    return call
 
 
 def _timed(
@@ -158,29 +165,20 @@ def child(root: Path, cell: Json, runtime: Path, repetitions: int, timeout: floa
                                start_new_session=True)  # fmt: skip
     try:
         out, err = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
+    except BaseException as exc:  # out of time, or Ctrl-C: the cell's process goes with the run
         os.killpg(process.pid, signal.SIGKILL)
         process.communicate()
+        if not isinstance(exc, subprocess.TimeoutExpired):
+            raise
         return {"status": "timeout", "message": f"no answer within {timeout:.0f} s (--timeout)"}
-    except BaseException:
-        os.killpg(process.pid, signal.SIGKILL)  # Ctrl-C: the cell's process goes with the run
-        process.communicate()
-        raise
     lines = [line for line in out.splitlines() if line.startswith("{")]
     if process.returncode == 0 and lines:
         answer: Json = json.loads(lines[-1])
         return answer
     if process.returncode < 0:
         name = signal.Signals(-process.returncode).name
-        why = (
-            " (an instruction this CPU lacks: the module was built for another CPU)"
-            if name == "SIGILL"
-            else ""
-        )
-        return {
-            "status": "fail",
-            "error_class": "crash",
-            "message": f"the cell's process died of {name}{why}",
-        }
+        lacks = " (an instruction this CPU lacks: the module was built for another CPU)"
+        said = f"the cell's process died of {name}{lacks if name == 'SIGILL' else ''}"
+        return {"status": "fail", "error_class": "crash", "message": said}
     last = err.strip().splitlines()[-1] if err.strip() else f"exit {process.returncode}"
     return {"status": "fail", "error_class": "runner", "message": clip(last)}

@@ -110,23 +110,13 @@ def _words(done: Union[subprocess.CompletedProcess[str], str], tool: str) -> str
 def parse_dispatch_groups(jsonl: str, calls: int) -> list[Json]:
     """`iree-profile dispatch --format=jsonl` -> per function: name, dispatches per call, ms per call
     (the run stage's too: stages/op_timings.py)."""
-    rows: list[Json] = []
-    for line in jsonl.splitlines():
-        line = line.strip()
-        if not line.startswith("{"):
-            continue
-        row = json.loads(line)
-        if row.get("type") != "host_dispatch_group":
-            continue
-        rows.append(
-            {
-                "name": row["key"],
-                "per_call": row["count"] / calls,
-                "ms_per_call": row["total_ns"] / 1e6 / calls,
-            }
-        )
-    rows.sort(key=lambda r: r["ms_per_call"], reverse=True)
-    return rows
+    found = [json.loads(line) for line in jsonl.splitlines() if line.strip().startswith("{")]
+    rows = [
+        {"name": row["key"], "per_call": row["count"] / calls, "ms_per_call": row["total_ns"] / 1e6 / calls}
+        for row in found
+        if row.get("type") == "host_dispatch_group"
+    ]
+    return sorted(rows, key=lambda r: r["ms_per_call"], reverse=True)
 
 
 def profile_onnx(ort: Any, model: Path, feeds: Mapping[str, Array], calls: int) -> Json:
@@ -134,8 +124,7 @@ def profile_onnx(ort: Any, model: Path, feeds: Mapping[str, Array], calls: int) 
     one warm-up call in a profile of its own, then `calls` calls: the peer stage's `op_profile`."""
     with tempfile.TemporaryDirectory(prefix="iree-matrix-ort-profile-") as tmp:
         options = ort.SessionOptions()
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
+        options.intra_op_num_threads = options.inter_op_num_threads = 1
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         options.enable_profiling = True
         options.profile_file_prefix = str(Path(tmp) / "onnxruntime-profile")

@@ -16,10 +16,12 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
-from .base import rotating_rounds
-from .modules import module_path
+from .arrays import compare
+from .base import GPU_KINDS, clip, rotating_rounds
+from .cell import host_call, load_function
+from .manifest import within
 
 if TYPE_CHECKING:
     from typing import Protocol
@@ -36,12 +38,9 @@ if TYPE_CHECKING:
     # sitting.py's `_neighbours` and `_proof`
     AroundOf = Callable[[Json, list[Json], dict[str, Json], dict[str, Json]], list[Json]]
     ProofOf = Callable[[Json, list[Json], list[Json]], Json]
-    Compare = Callable[[Sequence[Any], Sequence[Any], float, float], Json]  # arrays.py `compare`
-    Clip = Callable[[object], str]  # base.py `clip`
 
 SCHEMA = 3  # a sitting document with "timing" and "device" (iree-matrix's findings/advice.py SCHEMAS)
-SOFTWARE = ("llvmpipe", "lavapipe", "swiftshader")  # CPU-emulated devices: never a GPU's time
-KINDS = {"cuda": "CUDA", "vulkan": "Vulkan", "hip": "HIP"}
+SOFTWARE = ("llvmpipe", "lavapipe", "swiftshader")  # a CPU running the driver: never a GPU's time
 PEERS = ("eager", "torch.compile")
 # torch.compile records its CUDA graphs in the first calls (mode="reduce-overhead" warms up, then
 # records): these calls are neither timed nor the check, which is the last of them.
@@ -49,11 +48,6 @@ WARMUP = 5
 
 
 # --------------------------------------------------------------------------- pure parts (the parent)
-
-
-def is_software(name: str) -> bool:
-    """A device that is a CPU running the driver (Mesa's llvmpipe / lavapipe, SwiftShader)."""
-    return any(word in name.lower() for word in SOFTWARE)
 
 
 def device(driver: str, listed: list[str], nvidia: list[dict[str, str]]) -> Json:
@@ -69,7 +63,7 @@ def device(driver: str, listed: list[str], nvidia: list[dict[str, str]]) -> Json
         "name": gpu["name"] if gpu else name,
         "driver_version": gpu["driver"] if gpu else "",
         "compute_capability": gpu["compute_capability"] if gpu else "",
-        "software": is_software(name),
+        "software": any(word in name.lower() for word in SOFTWARE),
     }
 
 
@@ -103,11 +97,14 @@ def peer_arm(name: str, version: str, error: str = "", matches: bool = False) ->
     return entry
 
 
-def document(model: str, release: str, host: Json, device_: Json, rounds: int, calls: int, started: str,
-             finished: str, load: dict[str, float], functions: list[Json], digest: str) -> Json:  # fmt: skip
-    """The sitting's document: the CPU sitting's fields, schema 3, wall timing and the GPU."""
+def document(model: str, release: str, host: Json, device_: Optional[Json], rounds: int, calls: int,
+             started: str, finished: str, load: dict[str, float], functions: list[Json],
+             digest: str) -> Json:  # fmt: skip
+    """A sitting's document: a CPU sitting's fields (schema 1); a GPU's (`device_`) with schema 3, wall
+    timing and the GPU."""
+    kind = {"schema": SCHEMA, "timing": "wall", "device": device_} if device_ is not None else {"schema": 1}
     return {
-        "schema": SCHEMA, "timing": "wall", "device": device_, "model": model, "release": release,
+        **kind, "model": model, "release": release,
         "llvm_cpu": host.get("llvm_cpu", ""), "host": {k: v for k, v in host.items() if k != "gpus"},
         "rounds": rounds, "repetitions": calls, "started": started, "finished": finished,
         "load_average": load, "functions": functions, "bundle_sha256": digest,
@@ -166,9 +163,14 @@ def sit(sitting: Json, cells: dict[str, Json], checked: dict[str, Json], device_
             if not loaded["ok"]:
                 arm["error"] = loaded["error"]
     arms.extend(_torch_peers(sitting, device_, say, worker, torch_importable))
-    _rounds(
-        sitting["function"], [a for a in arms + neighbours if not a.get("error")], rounds, calls, say, worker
-    )
+
+    def ask(arm: Json) -> Json:  # `calls` synchronised calls of an arm, timed by its release's worker
+        peer = arm["job"].startswith("peer:")
+        order = {"time": arm["name"] if peer else arm["job"], "calls": calls, "clock": "wall"}
+        return worker("peer" if peer else arm["release"]).ask(order)
+
+    timed = [a for a in arms + neighbours if not a.get("error")]
+    rotating_rounds(sitting["function"], timed, rounds, ask, say)
     out: Json = {"function": sitting["function"], "arms": arms}
     if proofs and proof_of is not None:
         out["proofs"] = [
@@ -200,24 +202,10 @@ def _torch_peers(
     return arms
 
 
-def _rounds(function: str, timed: list[Json], rounds: int, calls: int, say: Say, worker: Workers) -> None:
-    """`rotating_rounds` of `calls` synchronised calls per arm."""
-
-    def ask(arm: Json) -> Json:
-        peer = arm["job"].startswith("peer:")
-        return worker("peer" if peer else arm["release"]).ask(
-            {"time": arm["name"] if peer else arm["job"], "calls": calls, "clock": "wall"}
-        )
-
-    rotating_rounds(function, timed, rounds, ask, say)
-
-
 # --------------------------------------------------------------------------- a timing worker's side
 
 
-def load_arm(
-    rt: Any, root: Path, cell: Json, to_host: Callable[[Any, Any], object], clip: Clip
-) -> tuple[Optional[Callable[[], list[Array]]], Json]:
+def load_arm(rt: Any, root: Path, cell: Json) -> tuple[Optional[Callable[[], list[Array]]], Json]:
     """A module loaded on its driver's device, its inputs copied there once: (a call that reads the
     outputs back, the worker's answer). An absent device is the runtime's words."""
     import numpy as np
@@ -226,22 +214,12 @@ def load_arm(
     try:
         config = rt.Config(driver)
     except Exception as exc:  # noqa: BLE001 - the runtime's words are the answer
-        return None, {
-            "ok": False,
-            "error": f"not run: no {KINDS.get(driver, driver)} device here ({clip(exc)})",
-        }
-    context = rt.SystemContext(config=config)
-    context.add_vm_module(rt.VmModule.copy_buffer(context.instance, module_path(root, cell).read_bytes()))
-    function = context.modules.module[cell["function"]]
+        said = f"not run: no {GPU_KINDS.get(driver, driver)} device here ({clip(exc)})"
+        return None, {"ok": False, "error": said}
+    function = load_function(rt, rt.SystemContext(config=config), root, cell)
     export = root / cell["export"]
     arguments = [rt.asdevicearray(config.device, np.load(export / "inputs" / n)) for n in cell["inputs"]]
-
-    def call() -> list[Array]:
-        out = function(*arguments)
-        outs = out if isinstance(out, (list, tuple)) else [out]
-        return [np.asarray(to_host(rt, o)) if hasattr(o, "to_host") else np.asarray(o) for o in outs]
-
-    return call, {"ok": True}
+    return host_call(rt, function, arguments), {"ok": True}
 
 
 def load_torch_cuda(
@@ -249,33 +227,19 @@ def load_torch_cuda(
     order: Json,
     arms: dict[str, Callable[[], object]],
     syncs: dict[str, Callable[[], object]],
-    compare: Compare,
-    clip: Clip,
     on: str = "cuda",
 ) -> Json:
     """torch eager and torch.compile(mode="reduce-overhead") on the first CUDA device: the model built
     from its own file and seed (the same weights as the reference's), inputs on the device once,
     each warmed up and checked against the reference outputs; each arm's failure is its own. (`on`:
     "cpu" only where a test without a GPU takes the same path.)"""
-    import importlib
-
-    import numpy as np
     import torch  # type: ignore[import-not-found,unused-ignore]  # absent where mypy runs
 
     version = str(torch.__version__)
     if on == "cuda" and not torch.cuda.is_available():
-        return {
-            "ok": False,
-            "version": version,
-            "error": "torch sees no CUDA device (torch.cuda.is_available())",
-        }
-    sys.path.insert(0, str(root / order["root"]))
-    built = importlib.import_module(order["module"]).build(seed=int(order.get("seed", 0)))
-    spec = built[order["function"]] if isinstance(built, dict) else built
-    module = spec.module.eval().to(on)
-    export = root / order["export"]
-    inputs = [torch.from_numpy(np.load(export / "inputs" / n)).to(on) for n in order["inputs"]]
-    references = [np.load(export / "reference" / n) for n in order["references"]]
+        said = "torch sees no CUDA device (torch.cuda.is_available())"
+        return {"ok": False, "version": version, "error": said}
+    module, inputs, references = torch_model(root, order, on)
     answers: dict[str, Json] = {}
     for name in PEERS:
         try:
@@ -297,6 +261,23 @@ def load_torch_cuda(
         except Exception as exc:  # noqa: BLE001 - the arm's failure is the answer
             answers[name] = {"ok": False, "error": clip(exc)}
     return {"ok": True, "version": version, "arms": answers}
+
+
+def torch_model(root: Path, order: Json, on: str = "cpu") -> tuple[Any, list[Any], list[Array]]:
+    """The model built from its own file and seed (the reference models' weights are the same bits on
+    any CPU and thread count), in eval mode on `on`; its inputs there, once; the reference outputs."""
+    import importlib
+
+    import numpy as np
+    import torch  # type: ignore[import-not-found,unused-ignore]  # absent where mypy runs
+
+    sys.path.insert(0, str(within(root, order["root"])))
+    built = importlib.import_module(order["module"]).build(seed=int(order.get("seed", 0)))
+    spec = built[order["function"]] if isinstance(built, dict) else built
+    export = within(root, order["export"])
+    inputs = [torch.from_numpy(np.load(export / "inputs" / n)).to(on) for n in order["inputs"]]
+    references = [np.load(export / "reference" / n) for n in order["references"]]
+    return spec.module.eval().to(on), inputs, references
 
 
 def time_wall(

@@ -47,7 +47,13 @@ def sit(root: Path, manifest: Json, digest: str, host: Json, sitting: Json, chec
                 _load(root, manifest, cells[arm["job"]], arm, workers)
         missing = _peers(root, sitting, arms, workers, say)
         timed = [a for a in arms + around if not a.get("error") and not a.get("same_as")]
-        _rounds(sitting["function"], timed, cells, workers, rounds, calls, say)
+
+        def ask(arm: Json) -> Json:  # `calls` calls of an arm, timed by its release's worker
+            peer = arm["job"].startswith("peer:")
+            worker = workers["peer" if peer else cells[arm["job"]]["runtime"]]
+            return worker.ask({"time": arm["name"] if peer else arm["job"], "calls": calls})
+
+        rotating_rounds(sitting["function"], timed, rounds, ask, say)
         profiled = _profile_gap(root, manifest, cells, arms, workers.get("peer"), over, say)
     finally:
         for worker in workers.values():
@@ -126,18 +132,6 @@ def _peers(
             entry["error"] = loaded["error"]
         arms.append(entry)
     return missing
-
-
-def _rounds(function: str, timed: list[Json], cells: dict[str, Json], workers: dict[str, Worker], rounds: int,
-            calls: int, say: Say) -> None:  # fmt: skip
-    """`rotating_rounds` of `calls` calls per arm, each timed by its release's worker."""
-
-    def ask(arm: Json) -> Json:
-        peer = arm["job"].startswith("peer:")
-        worker = workers["peer" if peer else cells[arm["job"]]["runtime"]]
-        return worker.ask({"time": arm["name"] if peer else arm["job"], "calls": calls})
-
-    rotating_rounds(function, timed, rounds, ask, say)
 
 
 def _profile_gap(
@@ -245,12 +239,8 @@ def sittings(
         load, started = {"start": os.getloadavg()[0]}, now()
         functions = [sit(root, manifest, digest, host, s, checked, rounds, calls, _say, over) for s in found]
         load["end"] = os.getloadavg()[0]
-        document = {
-            "schema": 1, "model": model, "release": found[0]["release"], "llvm_cpu": host.get("llvm_cpu", ""),
-            "host": {k: v for k, v in host.items() if k != "gpus"}, "rounds": rounds,
-            "repetitions": calls, "started": started, "finished": now(),
-            "load_average": load, "functions": functions, "bundle_sha256": digest,
-        }  # fmt: skip
+        document = gpu.document(model, found[0]["release"], host, None, rounds, calls, started, now(), load,
+                                functions, digest)  # fmt: skip
         # Made with --no-proof: the answer says so (not "predates"), and names the bundle's CPU, not
         # the one this machine is, in the command that would time the proof.
         if any(s.get("proof_skipped") for s in found):

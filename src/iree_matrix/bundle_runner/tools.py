@@ -41,24 +41,26 @@ def output_names(cell: Json) -> list[str]:
     ]
 
 
-def run_argv(tool: str, cell: Json, root: Path, outputs: list[Path], device: str = "local-sync") -> list[str]:
+def run_argv(tool: str, cell: Json, root: Path, outputs: list[Path]) -> list[str]:
     """iree-run-module's checked call, as the run stage spells it (stages/run.py `run_command`)."""
-    export, module = within(root, cell["export"]), module_path(root, cell)
-    return [tool, f"--device={device}", f"--module={module}", *plugin_flags(root, cell),
-            f"--function={cell['function']}",
-            *(f"--input=@{export / 'inputs' / named(name, 'input')}" for name in cell["inputs"]),
-            *(f"--output=@{path}" for path in outputs)]  # fmt: skip
+    return [*_call_argv(tool, cell, root), *(f"--output=@{path}" for path in outputs)]
 
 
-def benchmark_argv(
-    tool: str, cell: Json, root: Path, repetitions: int, device: str = "local-sync"
-) -> list[str]:
+def benchmark_argv(tool: str, cell: Json, root: Path, repetitions: int) -> list[str]:
     """iree-benchmark-module on one thread (local-sync runs on the calling thread), JSON out."""
+    return [
+        *_call_argv(tool, cell, root),
+        f"--benchmark_repetitions={repetitions}",
+        "--benchmark_format=json",
+    ]
+
+
+def _call_argv(tool: str, cell: Json, root: Path) -> list[str]:
+    """The tool, the device (local-sync), the module with its plugin, the function and its inputs."""
     export, module = within(root, cell["export"]), module_path(root, cell)
-    return [tool, f"--device={device}", f"--module={module}", *plugin_flags(root, cell),
+    return [tool, "--device=local-sync", f"--module={module}", *plugin_flags(root, cell),
             f"--function={cell['function']}",
-            *(f"--input=@{export / 'inputs' / named(name, 'input')}" for name in cell["inputs"]),
-            f"--benchmark_repetitions={repetitions}", "--benchmark_format=json"]  # fmt: skip
+            *(f"--input=@{export / 'inputs' / named(name, 'input')}" for name in cell["inputs"])]  # fmt: skip
 
 
 _PER_UNIT = {
@@ -158,11 +160,9 @@ def tools_of(root: Path, runtime: Json, installed: Optional[Path] = None) -> dic
     executable where a copy lost the bit."""
     if is_wheel(runtime):
         assert installed is not None
-        found = {name: installed / "iree" / "_runtime_libs" / name
-                 for name in ("iree-run-module", "iree-benchmark-module")}  # fmt: skip
-        profiler = installed / "iree" / "_runtime_libs" / "iree-profile"
-        if profiler.is_file():
-            found["iree-profile"] = profiler
+        libs = installed / "iree" / "_runtime_libs"
+        names = ("iree-run-module", "iree-benchmark-module", "iree-profile")
+        found = {name: libs / name for name in names if name != "iree-profile" or (libs / name).is_file()}
     else:
         found = {name: within(root, path) for name, path in runtime["tools"].items()}
     for path in found.values():
@@ -231,10 +231,8 @@ def _tool(argv: list[str], env: dict[str, str], timeout: float) -> dict[str, str
     try:
         done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=timeout)
     except subprocess.TimeoutExpired:
-        return {
-            "status": "timeout",
-            "message": f"{Path(argv[0]).name}: no answer within {timeout:.0f} s (--timeout)",
-        }
+        said = f"{Path(argv[0]).name}: no answer within {timeout:.0f} s (--timeout)"
+        return {"status": "timeout", "message": said}
     except OSError as exc:
         return {"status": "fail", "error_class": "runner", "message": f"{argv[0]}: {exc}"}
     if done.returncode == 0:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from . import gap, gpu
 from .arrays import compare
 from .base import clip, command
-from .cell import load_function, load_plugins, to_host
+from .cell import load_function, load_plugins
 from .manifest import within
 from .modules import plugin_flag
 
@@ -93,8 +93,7 @@ def _load_onnx(root: Path, order: Json, arms: _Arms) -> Json:
     import onnxruntime as ort  # type: ignore[import-untyped,import-not-found,unused-ignore]  # no stubs; absent where mypy runs
 
     options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
-    options.inter_op_num_threads = 1
+    options.intra_op_num_threads = options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     session = ort.InferenceSession(str(within(root, order["load_onnx"])), options,
                                    providers=["CPUExecutionProvider"])  # fmt: skip
@@ -115,14 +114,14 @@ def _load_onnx(root: Path, order: Json, arms: _Arms) -> Json:
 def _load_gpu(root: Path, order: Json, arms: _Arms) -> Json:
     import iree.runtime as rt  # type: ignore[import-untyped,import-not-found,unused-ignore]  # no stubs; absent where mypy runs
 
-    call, answer = gpu.load_arm(rt, root, order["load_gpu"], to_host, clip)
+    call, answer = gpu.load_arm(rt, root, order["load_gpu"])
     if call is not None:
         arms.calls[order["load_gpu"]["job"]] = call
     return answer
 
 
 def _load_torch_cuda(root: Path, order: Json, arms: _Arms) -> Json:
-    return gpu.load_torch_cuda(root, order, arms.calls, arms.syncs, compare, clip)
+    return gpu.load_torch_cuda(root, order, arms.calls, arms.syncs)
 
 
 def _profile_onnx(root: Path, order: Json, arms: _Arms) -> Json:
@@ -133,21 +132,11 @@ def _profile_onnx(root: Path, order: Json, arms: _Arms) -> Json:
 
 
 def _load_torch(root: Path, order: Json, arms: _Arms) -> Json:
-    """torch eager on one thread: the model built from its own file and seed (the reference
-    models' weights are the same bits on any CPU and thread count), run on the export's inputs."""
-    import importlib
-
-    import numpy as np
+    """torch eager on one thread (gpu.py `torch_model`), run on the export's inputs."""
     import torch  # type: ignore[import-not-found,unused-ignore]  # absent where mypy runs
 
     torch.set_num_threads(1)
-    sys.path.insert(0, str(within(root, order["root"])))
-    built = importlib.import_module(order["module"]).build(seed=int(order.get("seed", 0)))
-    spec = built[order["function"]] if isinstance(built, dict) else built
-    module = spec.module.eval()
-    export = within(root, order["export"])
-    inputs = [torch.from_numpy(np.load(export / "inputs" / n)) for n in order["inputs"]]
-    references = [np.load(export / "reference" / n) for n in order["references"]]
+    module, inputs, references = gpu.torch_model(root, order)
 
     def call() -> Any:
         with torch.no_grad():

@@ -73,7 +73,7 @@ def choices() -> tuple[str, ...]:
 
 def parse(recipe: str) -> tuple[str, ...]:
     """The recipe's choices in canonical order; ValueError (one line) for a bad one."""
-    chosen = [c for c in recipe.split(JOIN)]
+    chosen = recipe.split(JOIN)
     known = choices()
     for choice in chosen:
         if choice not in known:
@@ -161,9 +161,9 @@ def applicable(source: Path, factory: str = "build") -> tuple[str, ...]:
     text = source.read_text(encoding="utf-8")
     found = []
     for node in ast.parse(text).body:
-        if isinstance(node, ast.FunctionDef) and node.name == factory and len(node.args.args) >= 2:
-            if node.args.args[1].arg == ATTENTION:
-                found.append("eager")
+        args = node.args.args if isinstance(node, ast.FunctionDef) and node.name == factory else []
+        if len(args) >= 2 and args[1].arg == ATTENTION:
+            found.append("eager")
     if "StaticCache" in text:
         found.append("select-cache")
     return (*found, "nonstrict", "fx")
@@ -176,10 +176,9 @@ REWRITES = ("affine_grid", "grid_sample", ".scatter(", "cdist")
 def batch_one(source: Path, factory: str = "build") -> list[str]:
     """Each applicable choice alone, and fx with each decomposition table (torch's core table; only
     the ops IREE lacks; the tool's rewrites, where the model's code calls an op they rewrite)."""
-    singles = [c for c in applicable(source, factory)]
     text = source.read_text(encoding="utf-8")
     tables = [c for c in NEED_FX if c != REWRITE or any(w in text for w in REWRITES)]
-    return [*singles, *(name(["fx", c]) for c in tables)]
+    return [*applicable(source, factory), *(name(["fx", c]) for c in tables)]
 
 
 def batch_two(

@@ -33,14 +33,9 @@ class MissingInterpreter(UserError):
 
 
 def probe(executable: str) -> Optional[str]:
+    argv = [executable, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"]
     try:
-        done = processes.run(
-            ProcessRequest(
-                [executable, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-                timeout=30,
-                check=False,
-            )
-        )
+        done = processes.run(ProcessRequest(argv, timeout=30, check=False))
     except (OSError, processes.Timeout):
         return None
     return done.stdout.strip() if done.returncode == 0 else None
@@ -118,7 +113,7 @@ def _missing_line(missing: Sequence[str], named: Mapping[str, str]) -> str:
     wrong = [v for v in missing if v in named]
     said = "".join(f"; [interpreters] {v!r} = {named[v]!r} is not a Python {v}" for v in wrong)
     pythons = ", ".join(f"python{v}" for v in missing)
-    installs = " ".join(f"{v}" for v in missing)
+    installs = " ".join(missing)
     return (
         f"no {pythons} on this machine for the venv backend{said}: install it (`pyenv install "
         f"{installs}`, `uv python install {installs}`, or apt), name one with [interpreters] "

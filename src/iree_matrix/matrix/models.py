@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix.core import input_files, pasted, shipped
-from iree_matrix.core.hashing import file_sha256
 from iree_matrix.core.model import refusals
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.matrix import export_recipes as recipes
@@ -57,15 +56,10 @@ class ModelRef:
 
     def worker_args(self) -> list[str]:
         if self.module is not None:
-            return [
-                "--module",
-                self.module,
-                "--import-root",
-                str(self.import_root),
-                "--factory",
-                self.factory,
-            ]
-        return ["--file", str(self.file), "--factory", self.factory]
+            where = ["--module", self.module, "--import-root", str(self.import_root)]
+        else:
+            where = ["--file", str(self.file)]
+        return [*where, "--factory", self.factory]
 
     def mounts(self) -> list[Path]:
         """What an isolating backend must make readable for the worker to import the model: its
@@ -77,9 +71,6 @@ class ModelRef:
         if self.import_root is not None:
             return [self.import_root]
         return [readable_beside(self.file)]
-
-    def source_hash(self) -> str:
-        return file_sha256(self.file)
 
     @property
     def reference(self) -> str:
@@ -211,7 +202,9 @@ def resolve(text: str, base: Path) -> ModelRef:
             )
         file = given.resolve()
         return _with_statics(ModelRef(_check_name(user_name(file.stem, factory)), file, factory))
-    return _from_module(target, factory, base)
+    file, root = find_module_file(target, [str(base), *sys.path])  # a module: `mypackage.models:make_net`
+    name = user_name(target.rsplit(".", 1)[-1], factory)
+    return _with_statics(ModelRef(_check_name(name), file, factory, target, root))
 
 
 def factory_missing(text: str, base: Path) -> Optional[str]:
@@ -238,12 +231,6 @@ def defined_functions(file: Path) -> list[str]:
     except (input_files.InputFileError, SyntaxError, UnicodeDecodeError, ValueError):
         raise ModelError(f"{file}: not readable Python") from None
     return [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
-
-
-def _from_module(module: str, factory: str, base: Path) -> ModelRef:
-    file, root = find_module_file(module, [str(base), *sys.path])
-    name = user_name(module.rsplit(".", 1)[-1], factory)
-    return _with_statics(ModelRef(_check_name(name), file, factory, module, root))
 
 
 def reference_in(argv: Sequence[str]) -> Optional[str]:
@@ -447,14 +434,12 @@ def _literal_only(body: list[ast.stmt]) -> dict[str, str]:
     literal: dict[str, str] = {}
     other: set[str] = set()
     for node in body:
-        value = node.value if isinstance(node, (ast.Assign, ast.AnnAssign)) else None
-        targets = (
-            node.targets
-            if isinstance(node, ast.Assign)
-            else [node.target]
-            if isinstance(node, ast.AnnAssign)
-            else []
-        )
+        value: Optional[ast.expr] = None
+        targets: list[ast.expr] = []
+        if isinstance(node, ast.Assign):
+            value, targets = node.value, node.targets
+        elif isinstance(node, ast.AnnAssign):
+            value, targets = node.value, [node.target]
         names = [t.id for t in targets if isinstance(t, ast.Name)]
         if value is not None and isinstance(value, _LITERALS) and len(names) == len(targets):
             text = ast.unparse(value)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import functools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
@@ -82,14 +82,9 @@ def get(name: str) -> Peer:
     return next(p for p in ordered() if p.name == name)
 
 
-def display_names() -> dict[str, str]:
-    """{name: what a reader sees}, in the peers' order."""
-    return {p.name: p.display for p in ordered()}
-
-
 def display(name: str) -> str:
     """A peer's name for a reader; a name no module declares (an old record's) as it is."""
-    return display_names().get(name, name)
+    return next((p.display for p in ordered() if p.name == name), name)
 
 
 def requirements(asked: Sequence[str]) -> tuple[str, ...]:
@@ -145,17 +140,11 @@ def _read(path: Path) -> Peer:
         raise RuntimeError(
             f"{path}: op_kinds = {vocabulary!r} is no vocabulary of iree/opkinds.py (known: {known})"
         )
-    return Peer(
-        name=path.stem,
-        rank=int(declared["rank"]),
-        display=str(declared["display"]),
-        requirements=tuple(declared["requirements"]),
-        distributions=tuple(declared["distributions"]),
-        shown=tuple(declared["shown"]),
-        op_kinds=declared["op_kinds"],
-        one_thread=str(declared["one_thread"]),
-        path=path,
-    )
+    # Each declared value as `Peer` holds it (op_kinds as declared: a vocabulary's name, or None).
+    kinds: dict[str, Callable[[Any], Any]] = {"rank": int, "display": str, "one_thread": str}
+    kinds.update(dict.fromkeys(("requirements", "distributions", "shown"), tuple))
+    typed = {k: kinds[k](declared[k]) if k in kinds else declared[k] for k in DECLARED}
+    return Peer(name=path.stem, path=path, **typed)
 
 
 def _declaration(path: Path) -> Mapping[str, Any]:

@@ -250,11 +250,7 @@ def select(plan: Plan, patterns: Sequence[str]) -> Plan:
         return plan
     wanted: set[str] = set()
     for pattern in patterns:
-        matched = [
-            j.id
-            for j in plan.jobs
-            if fnmatch.fnmatchcase(j.cell, pattern) or fnmatch.fnmatchcase(j.id, pattern)
-        ]
+        matched = [j.id for j in plan.jobs if any(fnmatch.fnmatchcase(n, pattern) for n in (j.cell, j.id))]
         if not matched:
             raise SelectionError(
                 f"--select {pattern!r} matches no job; `--list` prints the ids "

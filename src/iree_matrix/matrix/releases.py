@@ -21,7 +21,6 @@ the date-versioned releases; any other specifier among `iree-base-*`'s.
 from __future__ import annotations
 
 import dataclasses
-import datetime
 import json
 import re
 import sys
@@ -34,6 +33,7 @@ from packaging.version import InvalidVersion, Version
 
 from iree_matrix.core.atomic_files import write_atomically
 from iree_matrix.core.errors import UserError
+from iree_matrix.core.model.outcome import now
 from iree_matrix.core.system import processes
 from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.iree import versions
@@ -140,7 +140,7 @@ def query_pip(package: str, python: str, pip: Sequence[str] = (sys.executable, "
     if done.returncode != 0 or not found:
         last = (done.output.strip().splitlines() or ["(no output)"])[-1]
         raise ReleaseError(f"cannot list the releases of {package} on the package index: {last}")
-    return Releases(package, final_releases([v.strip() for v in found.group(1).split(",")]), _now())
+    return Releases(package, final_releases([v.strip() for v in found.group(1).split(",")]), now())
 
 
 class Resolver:
@@ -322,7 +322,3 @@ def _read(path: Optional[Path]) -> dict[str, Releases]:
                 f"{path}: packages.{package}: malformed ({exc}); delete it or pass --refresh-releases"
             ) from None
     return stored
-
-
-def _now() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")

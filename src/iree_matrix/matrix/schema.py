@@ -378,10 +378,7 @@ def _order(error: ValidationError, data: Mapping[str, Any]) -> tuple[int, int, t
 def _positions(where: Sequence[Any], data: Any) -> tuple[int, ...]:
     out, node = [], data
     for step in where:
-        if isinstance(node, Mapping):
-            out.append(list(node).index(step))
-        else:
-            out.append(int(step))
+        out.append(list(node).index(step) if isinstance(node, Mapping) else int(step))
         node = node[step]
     return tuple(out)
 

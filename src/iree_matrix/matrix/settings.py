@@ -48,12 +48,9 @@ class Layered:
 
     def replacing(self, table: str, values: Mapping[str, Any], origin: str) -> Layered:
         """`values` instead of the file's `[table]`: `--iree-source SRC` is every release's source."""
-        kept = dataclasses.replace(
-            self,
-            data={k: v for k, v in self.data.items() if k != table},
-            origins={k: v for k, v in self.origins.items() if not k.startswith(f"{table}.")},
-        )
-        return kept.over(table, values, origin)
+        data = {k: v for k, v in self.data.items() if k != table}
+        origins = {k: v for k, v in self.origins.items() if not k.startswith(f"{table}.")}
+        return dataclasses.replace(self, data=data, origins=origins).over(table, values, origin)
 
     @classmethod
     def read(cls, path: Path) -> Layered:

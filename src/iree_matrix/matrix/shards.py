@@ -24,7 +24,7 @@ import math
 import re
 
 from iree_matrix.core.errors import UserError
-from iree_matrix.matrix.plan import Job, Plan
+from iree_matrix.matrix.plan import Plan
 
 SLACK = 1.2  # how far above an even share a shard may grow to reuse prerequisites it already has
 
@@ -58,13 +58,9 @@ def groups(plan: Plan) -> list[tuple[str, ...]]:
     for job in plan.jobs:
         if job.id in needed:
             continue
-        grouped.setdefault(_anchor(job, by_id), []).append(job.id)
+        compiles = sorted(d for d in job.deps if by_id[d].stage == "compile")
+        grouped.setdefault(compiles[0] if compiles else job.id, []).append(job.id)
     return [tuple(sorted(leaves)) for _, leaves in sorted(grouped.items())]
-
-
-def _anchor(job: Job, by_id: dict[str, Job]) -> str:
-    compiles = sorted(d for d in job.deps if by_id[d].stage == "compile")
-    return compiles[0] if compiles else job.id
 
 
 def partition(plan: Plan, count: int) -> list[Plan]:

@@ -20,17 +20,9 @@ from iree_matrix.kernel.kernels import Kernel, profile_label
 from iree_matrix.matrix import schema
 from iree_matrix.matrix.models import ModelError, ModelRef, resolve
 
-# Axis name in the file -> field of `Cell`.
+# Axis name in the file (the schema's, in its order) -> field of `Cell`: the same, or its singular.
 AXES = {
-    "python": "python",
-    "torch": "torch",
-    "turbine": "turbine",
-    "compiler": "compiler",
-    "runtime": "runtime",
-    "arch": "arch",
-    "models": "model",
-    "profiles": "profile",
-    "forms": "form",
+    axis: {"models": "model", "profiles": "profile", "forms": "form"}.get(axis, axis) for axis in schema.AXES
 }
 SAME = "same"
 # How an export reaches the compiler: MLIR text (`model.mlir`) or MLIR bytecode (`model.mlirbc`,
@@ -100,7 +92,7 @@ class Benchmark:
     # The HAL drivers every module is run with: each one a run job of its own (the first is the
     # cell's plain run; others get a `/local-sync` suffix).
     devices: tuple[str, ...] = (DEFAULT_DEVICE,)
-    # The opt-ins (`opt_ins()`) the file names, each with its globs over "<model unit>/<profile>"
+    # The opt-ins (`schema.opt_ins()`) the file names, each with its globs over "<model unit>/<profile>"
     # ("mobilenet_v2/default"), in the file's order: a stage reads its own with `opts_in`.
     opt_in: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
@@ -124,12 +116,6 @@ class Benchmark:
 
     def profiles_ops(self, unit: str, profile: str = "default") -> bool:
         return self.opts_in("op_timings", unit, profile)
-
-
-def opt_ins() -> tuple[str, ...]:
-    """Every key that opts cells in to a stage's measurement: the schema's and those the stages'
-    metrics declare (core/model/metrics/), in matrix/schema.py."""
-    return schema.opt_ins()
 
 
 @dataclasses.dataclass(frozen=True)

@@ -152,7 +152,11 @@ def _parse(
     schema.check(data, path)  # every key known, the required ones there, each value of its type
 
     own_profiles = _parse_profiles(data.get("profile", {}), where)
-    knobs = _parse_search(data.get("search", {}), where)
+    # `[search.knobs.NAME]` tables (the keys of a `[profile.NAME]`), or `NAME = ["--flag", ...]`.
+    bodies = data.get("search", {}).get("knobs", {}).items()
+    knobs = _parse_profiles(
+        {n: {"flags": b} if isinstance(b, list) else b for n, b in bodies}, where, "search.knobs"
+    )
     clash = sorted(set(knobs) & set(own_profiles))
     if clash:
         raise where.error(f"search.knobs.{clash[0]}", clash[0], "also a [profile.NAME]: name the knob once")
@@ -164,14 +168,11 @@ def _parse(
     axes = {"python": _axis_values(data, "python", where, known)}
     if resolver is not None:
         resolver.pythons = tuple(axes["python"])
-    axes.update(
-        {name: _axis_values(data, name, where, known) for name in AXES if name not in (*axes, "runtime")}
-    )
+    axes.update({n: _axis_values(data, n, where, known) for n in AXES if n not in (*axes, "runtime")})
     if models:
         known.base = Path.cwd()
-        axes["models"] = _canonical(
-            "models", [_check_value("models", m, "--model", where, known) for m in models], known
-        )
+        checked = [_check_value("models", m, "--model", where, known) for m in models]
+        axes["models"] = _canonical("models", checked, known)
         known.base = path.parent
     axes["runtime"] = _runtime_values(data, "runtime", where, known)
 
@@ -294,11 +295,8 @@ def _check_value(axis: str, value: str, key: str, where: _Where, known: _Known) 
                 key, value, f"its name {name!r} does not fit a job id: {_NAME_RULE} (or the factory)"
             )
     if axis == "profiles" and value not in known.profiles:
-        raise where.error(
-            key,
-            value,
-            f"unknown profile (known: {', '.join(known.profiles)}; define more under [profile.NAME])",
-        )
+        names = ", ".join(known.profiles)
+        raise where.error(key, value, f"unknown profile (known: {names}; define more under [profile.NAME])")
     return value
 
 
@@ -368,12 +366,8 @@ def _runtime_values(table: Mapping[str, Any], key: str, where: _Where, known: _K
             except ValueError as exc:
                 raise where.error(key, v, str(exc)) from None
         elif v != SAME and (problem := releases.selector_problem(v)):
-            raise where.error(
-                key,
-                v,
-                problem
-                + f' nor "{SAME}" (the compiler\'s own version) nor "src:<release>" (built from source)',
-            )
+            also = f' nor "{SAME}" (the compiler\'s own version) nor "src:<release>" (built from source)'
+            raise where.error(key, v, problem + also)
     resolved = [SAME] if SAME in values else []
     plain = [v for v in values if v != SAME and not versions.is_source_runtime(v)]
     resolved += _expanded("runtime", plain, key, where, known)
@@ -413,23 +407,13 @@ def _matches(cell: Cell, rule: Mapping[str, list[str]], known: _Known, where: _W
     return True
 
 
-def _parse_search(table: Any, where: _Where) -> dict[str, Profile]:
-    """`[search.knobs.NAME]` tables (the keys of a `[profile.NAME]`), or `NAME = ["--flag", ...]`."""
-    knobs = table.get("knobs", {})
-    bodies = {name: {"flags": body} if isinstance(body, list) else body for name, body in knobs.items()}
-    return _parse_profiles(bodies, where, "search.knobs")
-
-
 def _resolve_needs(profiles: dict[str, Profile], where: _Where) -> dict[str, Profile]:
     """Each knob's `needs` resolved against the built-in and the file's profiles, their flags folded in."""
     for name, p in profiles.items():
         for need in p.needs:
             if need not in profiles and need not in BUILTIN_PROFILES:
-                raise where.error(
-                    f"{name}.needs",
-                    need,
-                    f"unknown knob (known: {', '.join(sorted({*profiles, *BUILTIN_PROFILES}))})",
-                )
+                known = ", ".join(sorted({*profiles, *BUILTIN_PROFILES}))
+                raise where.error(f"{name}.needs", need, f"unknown knob (known: {known})")
     try:
         return with_needs(profiles, BUILTIN_PROFILES)
     except ValueError as exc:

@@ -18,9 +18,9 @@ from iree_matrix.core.errors import SpecError
 from iree_matrix.core.system import process_tree
 from iree_matrix.iree import versions
 from iree_matrix.matrix import peers as peer_registry
-from iree_matrix.matrix import torch_ranges
+from iree_matrix.matrix import schema, torch_ranges
 from iree_matrix.matrix.models import ModelRef
-from iree_matrix.matrix.spec import DEVICES, Benchmark, Cell, opt_ins
+from iree_matrix.matrix.spec import DEVICES, Benchmark, Cell
 
 PYTHON_RE = re.compile(r"3\.\d+")  # a Python version as matrix files name one
 
@@ -143,7 +143,7 @@ def function_profiles(
 def parse_benchmark(table: Any, where: Where, units: Optional[Sequence[str]] = None) -> Benchmark:
     """`[benchmark]`; with `units` (`function_profiles`), an opt-in glob that matches none of them is
     refused: `dispatches = ["nosuch/default"]` opted nothing in, without a word."""
-    opt_in_keys = opt_ins()
+    opt_in_keys = schema.opt_ins()
     values: dict[str, Any] = {k: table[k] for k in ("repetitions", "seed", "threads") if k in table}
     opt_in = []
     for key in (k for k in table if k in opt_in_keys):

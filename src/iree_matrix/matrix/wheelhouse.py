@@ -36,6 +36,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from iree_matrix.core import console
+from iree_matrix.core.atomic_files import write_atomically
 from iree_matrix.core.errors import StageFailure
 from iree_matrix.core.hashing import digest, file_sha256
 from iree_matrix.core.system import process_output, processes
@@ -135,9 +136,8 @@ class Pins:
     @classmethod
     def from_json(cls, text: str) -> Pins:
         data = json.loads(text)
-        target = WheelPlatform(
-            data["target"]["python"], data["target"]["machine"], tuple(data["target"]["glibc"])
-        )
+        given = data["target"]
+        target = WheelPlatform(given["python"], given["machine"], tuple(given["glibc"]))
         packages = tuple(Package(**p) for p in data["packages"])
         return cls(tuple(data["requirements"]), target, packages)
 
@@ -170,10 +170,7 @@ class Wheelhouse:
                 return cached
             logger.debug(f"wheelhouse: {path.name}: resolving {' '.join(requirements)} with pip")
             pins = self._resolve(requirements, target, log)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(pins.to_json())
-            os.replace(tmp, path)
+            write_atomically(path, pins.to_json())
             return pins
 
     def _resolve(self, requirements: Sequence[str], target: WheelPlatform, log: Optional[Path]) -> Pins:
@@ -217,19 +214,14 @@ class Wheelhouse:
         packages = []
         wrong = []
         for item in data["install"]:
-            requires = item["metadata"].get("requires_python")
+            meta, url = item["metadata"], item["download_info"]["url"]
+            requires = meta.get("requires_python")
             if requires and not _admits(requires, target.python):
-                wrong.append((item["metadata"]["name"], item["metadata"]["version"]))
-            info = item["download_info"]
-            url = info["url"]
-            sha = (
-                info.get("archive_info", {}).get("hashes", {}).get("sha256")
-                or info.get("archive_info", {}).get("hash", "").partition("=")[2]
-            )
+                wrong.append((meta["name"], meta["version"]))
+            archive = item["download_info"].get("archive_info", {})
+            sha = archive.get("hashes", {}).get("sha256") or archive.get("hash", "").partition("=")[2]
             filename = urllib.parse.unquote(url.rsplit("/", 1)[-1])
-            packages.append(
-                Package(item["metadata"]["name"], item["metadata"]["version"], filename, sha, url)
-            )
+            packages.append(Package(meta["name"], meta["version"], filename, sha, url))
         return tuple(sorted(packages, key=lambda p: p.name.lower())), wrong
 
     def fetch(self, pins: Pins, *, log: Optional[Path] = None) -> list[Path]:
@@ -270,10 +262,7 @@ class Wheelhouse:
                 path = self.files / package.filename
                 if package.sha256 and file_sha256(path) != package.sha256:
                     path.unlink()
-                    raise StageFailure(
-                        "download",
-                        f"{package.filename}: sha256 differs from the pins; removed, run again",
-                        cacheable=False,
-                    )
+                    why = f"{package.filename}: sha256 differs from the pins; removed, run again"
+                    raise StageFailure("download", why, cacheable=False)
                 paths.append(path)
             return paths

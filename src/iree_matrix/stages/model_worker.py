@@ -39,7 +39,7 @@ def model_sources(ref: ModelRef) -> dict[str, str]:
     # export_model.py and the modules it is split into (each worker imports them), and the models' API
     workers = ("export_model.py", "export_phases.py", "export_reference.py", "export_exit.py")
     files = [*(scripts / w for w in workers), scripts / "models" / "api.py"]
-    return {**{f.name: file_sha256(f) for f in files}, "model": ref.source_hash()}
+    return {**{f.name: file_sha256(f) for f in files}, "model": file_sha256(ref.file)}
 
 
 def weights_for(job: Job, ctx: Context) -> Optional[Path]:
