@@ -44,7 +44,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Callable, Optional, TextIO
+from typing import Any, Callable, Optional
 
 from iree_matrix import stages
 from iree_matrix.core import console
@@ -285,18 +285,14 @@ class DaskExecutor(Executor):
         spec: MatrixSpec,
         plan: Plan,
         *,
-        cache: Path,
-        results: ResultsLog,
-        backend: Backend,
         backend_name: str,
         client: Callable[[], contextlib.AbstractContextManager[Any]],
         store: Optional[Path] = None,
-        options: Optional[Options] = None,
-        out: Optional[TextIO] = None,
+        **common: Any,  # the serial executor's: cache, results, backend, options, out
     ) -> None:
-        options = options or Options()
-        super().__init__(spec, plan, cache=cache, results=results, backend=backend, options=options, out=out)
-        self.store = Store(Path(store) if store is not None else CacheLayout(Path(cache)).store)
+        super().__init__(spec, plan, **common)
+        if store is not None:  # else the cache's
+            self.store = Store(Path(store))
         self.backend_name = backend_name
         self._client = client
         self.placement: dict[str, str] = {}  # job id -> the worker that ran (or reused) it
@@ -392,10 +388,7 @@ class DaskExecutor(Executor):
                 exc = StageFailure(
                     "worker-lost", f"every worker that took this job was lost: {exc}", cacheable=False
                 )
-            record = make_record(job.id, job.stage, job.cell, job.labels, from_exception(exc))
-            self._publish(record)
-            self.progress.finished(job, record)
-            return record
+            return self._finish(job, from_exception(exc))
         self.placement[job.id] = result.worker
         self._publish(result.record)
         if result.reused:
