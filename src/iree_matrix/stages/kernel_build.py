@@ -131,23 +131,17 @@ class KernelStage(StageBase):
         cc = [env.python(), "-m", custom_dispatch.CC_MODULE]
         seconds = 0.0
         several = len(kernel.sources) > 1 or kernel.plugin
-        built = []
-        argv: list[str] = []
-        steps: list[list[str]] = []  # every command run, for the record: a user runs them all
+        made = objects / kernel.object
+        # every command run, for the record: a user runs them all
+        steps = [
+            [*cc, "cc", *flags, "-c", s, "-o", str(sources / f"{s}.o" if several else made)]
+            for s in kernel.sources
+        ]
+        if several:  # one relocatable object by the name the spec gives it, or the plugin
+            link = custom_dispatch.PLUGIN_LDFLAGS if kernel.plugin else ("-r",)
+            steps.append([*cc, "ld.lld", *link, *(step[-1] for step in steps), "-o", str(made)])
         try:
-            for source in kernel.sources:
-                target = sources / f"{source}.o" if several else objects / kernel.object
-                argv = [*cc, "cc", *flags, "-c", source, "-o", str(target)]
-                steps.append(argv)
-                done = env.run(_request(argv, ctx, sources, out, run_env, reads))
-                seconds += done.seconds
-                if done.returncode != 0:
-                    return _c_error(kernel, done.output, argv)
-                built.append(str(target))
-            if several:  # one relocatable object by the name the spec gives it, or the plugin
-                link = custom_dispatch.PLUGIN_LDFLAGS if kernel.plugin else ("-r",)
-                argv = [*cc, "ld.lld", *link, *built, "-o", str(objects / kernel.object)]
-                steps.append(argv)
+            for argv in steps:
                 done = env.run(_request(argv, ctx, sources, out, run_env, reads))
                 seconds += done.seconds
                 if done.returncode != 0:
@@ -155,7 +149,7 @@ class KernelStage(StageBase):
             version = env.run(_request([*cc, "version"], ctx, sources, out, run_env, reads))
         finally:
             shutil.rmtree(cache, ignore_errors=True)
-        made = objects / kernel.object
+        argv = steps[-1]
         exposed = (
             elf.default_visibility_functions(made.read_bytes()) if _checks_visibility(job, kernel) else []
         )
