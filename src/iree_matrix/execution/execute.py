@@ -249,7 +249,10 @@ class Executor:
                 continue
             failed = next((r for r in deps if r is not None and r.status is not Status.OK), None)
             if failed is not None:
-                summary.records[job.id] = self._not_run(job, failed)
+                why = f"not run because {failed.job} ended '{failed.status.value}'"
+                summary.records[job.id] = self._finish(
+                    job, Outcome(Status.NOT_RUN, message=why), blocked_by=failed.job
+                )
                 continue
             yield job, True
 
@@ -532,10 +535,6 @@ class Executor:
         why = Outcome(Status.FAIL, message=str(error), error_class="disk-full", cacheable=False)
         with contextlib.suppress(StorageError):
             self._finish(job, why)
-
-    def _not_run(self, job: Job, failed: Record) -> Record:
-        why = Outcome(Status.NOT_RUN, message=f"not run because {failed.job} ended '{failed.status.value}'")
-        return self._finish(job, why, blocked_by=failed.job)
 
     def _finish(self, job: Job, outcome: Outcome, **fields: Any) -> Record:
         """The record of a job that ended without its stage's result (a failure or not run): published
