@@ -308,20 +308,23 @@ def _again(ctx: Context, call: _Call) -> Callable[[list[str]], str]:
 def _timed(call: _Call, ctx: Context, done: processes.Completed) -> tuple[list[str], dict[str, Any]]:
     """The benchmark's command line, and the times: the call's wall time and process CPU time, and one
     thread's CPU time per call."""
-    env, mounts = call.env, call.mounts
-    bench_argv = benchmark_command(env, ctx, call.module, *call.call, device=call.run_on)
+
+    def benchmark(device: str) -> tuple[list[str], str]:
+        argv = benchmark_command(call.env, ctx, call.module, *call.call, device=device)
+        request = ProcessRequest(
+            argv, timeout=ctx.timeout, log=ctx.log, error_class="benchmark-error", **call.mounts
+        )
+        return argv, call.env.run(request).stdout
+
     timed: dict[str, Any]
     if call.gpu is not None and call.found.software:
         # A software GPU (lavapipe, SwiftShader): a real model's call can take minutes on the CPU,
         # and its time is no GPU's figure (marked emulated, never ranked): the checked call is
         # the one timed.
+        bench_argv = benchmark_command(call.env, ctx, call.module, *call.call, device=call.run_on)
         bench_json, timed = "", {"latency_ms": checked_call_ms(done.seconds)}
     else:
-        bench_json = env.run(
-            ProcessRequest(
-                bench_argv, timeout=ctx.timeout, log=ctx.log, error_class="benchmark-error", **mounts
-            )
-        ).stdout
+        bench_argv, bench_json = benchmark(call.run_on)
         timed = {"latency_ms": latency_ms(bench_json), "process_cpu_ms": latency_ms(bench_json, "cpu_time")}
     # The load-robust figure beside the wall time: one thread's CPU time per call, which moved
     # ±5 % at load 4-17 where wall time moved 2-5x. A local-sync cell's own benchmark
@@ -331,12 +334,7 @@ def _timed(call: _Call, ctx: Context, done: processes.Completed) -> tuple[list[s
     elif call.gpu is not None:  # a GPU module does not run on local-sync
         sync_json = ""
     else:
-        sync_argv = benchmark_command(env, ctx, call.module, *call.call, device="local-sync")
-        sync_json = env.run(
-            ProcessRequest(
-                sync_argv, timeout=ctx.timeout, log=ctx.log, error_class="benchmark-error", **mounts
-            )
-        ).stdout
+        sync_json = benchmark("local-sync")[1]
     if sync_json:
         timed["cpu_ms"] = {**latency_ms(sync_json, "cpu_time"), "threads": 1}
     return bench_argv, timed
