@@ -354,11 +354,8 @@ class DaskExecutor(Executor):
         summary: Summary,
         by_id: Mapping[str, Job],
     ) -> list[Job]:
-        still_waiting = []
-        for job, ready in self._triage(waiting, summary):
-            if not ready:
-                still_waiting.append(job)
-                continue
+        still_waiting: list[Job] = []
+        for job in self._ready(waiting, summary, still_waiting):
             task = Task(
                 run=self._token,
                 spec=self.spec,

@@ -238,14 +238,14 @@ class Executor:
             raise
         pool.shutdown(wait=True)
 
-    def _triage(self, waiting: Sequence[Job], summary: Summary) -> Iterator[tuple[Job, bool]]:
-        """The waiting jobs in order, each with whether all its dependencies succeeded (ready) or
-        some have no record yet; a job a dependency failed for is recorded not_run here instead.
+    def _ready(self, waiting: Sequence[Job], summary: Summary, blocked: list[Job]) -> Iterator[Job]:
+        """The waiting jobs whose dependencies all succeeded, in order; one that some have no record
+        for yet is appended to `blocked`, and one a dependency failed for is recorded not_run here.
         Both executors' ready/blocked rule: this one and the Dask one."""
         for job in waiting:
             deps = [summary.records.get(d) for d in job.deps]
             if any(r is None for r in deps):
-                yield job, False
+                blocked.append(job)
                 continue
             failed = next((r for r in deps if r is not None and r.status is not Status.OK), None)
             if failed is not None:
@@ -254,7 +254,7 @@ class Executor:
                     job, Outcome(Status.NOT_RUN, message=why), blocked_by=failed.job
                 )
                 continue
-            yield job, True
+            yield job
 
     def _start_ready(
         self,
@@ -264,11 +264,8 @@ class Executor:
         summary: Summary,
         pool: cf.ThreadPoolExecutor,
     ) -> list[Job]:
-        still_waiting = []
-        for job, ready in self._triage(waiting, summary):
-            if not ready:
-                still_waiting.append(job)
-                continue
+        still_waiting: list[Job] = []
+        for job in self._ready(waiting, summary, still_waiting):
             stage = stages.get(job.stage)
             exclusive_running = any(stages.get(j.stage).exclusive for j in running.values())
             full = len(running) >= max(1, self.options.jobs)
