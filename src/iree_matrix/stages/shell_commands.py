@@ -577,7 +577,6 @@ def _firmware(record: Record, store: Path, cache: Path) -> tuple[list[tuple[str,
     cpu = targets.parse(record.label.arch).cpu or ""
     release, _ = versions.parse_source_runtime(record.label.runtime)
     spec = record.label.runtime_source
-    tree: Optional[Path] = None
     try:
         tree = cmake_runtime.source_tree(cmake_runtime.source_digest(spec), cache) if spec else None
     except UserError:
