@@ -194,12 +194,10 @@ def run_task(task: Task) -> Done:
     if job.stage == "install":
         with machine_lock(exclusive=False):
             _event(job, worker)
-            record, entry, reused = here.installer.run_one(job, {})
-        return Done(record, entry, reused, worker)
-    deps: dict[str, Entry] = {}
-    for job_id, record in task.deps:
-        stage = job_id.split(":", 1)[0]
-        deps[job_id] = Entry(record, here.shared.entry_path(stage, record.key))
+            return Done(*here.installer.run_one(job, {}), worker)
+    deps = {
+        d: Entry(record, here.shared.entry_path(d.split(":", 1)[0], record.key)) for d, record in task.deps
+    }
     with machine_lock(exclusive=False):
         for install in task.installs:  # realised on another worker, maybe: make sure of it here
             record, entry, _ = here.installer.run_one(install, {})
@@ -215,8 +213,7 @@ def run_task(task: Task) -> Done:
     timed, timeout = quiet_around(stages.get(job.stage)), stages.timeout(task.spec, job.stage)
     with machine_lock(exclusive=timed, job=job.id, timeout=timeout):
         _event(job, worker)
-        record, entry, reused = here.runner.run_one(job, deps)
-    return Done(record, entry, reused, worker)
+        return Done(*here.runner.run_one(job, deps), worker)
 
 
 # -- the orchestrator -----------------------------------------------------------------------------
