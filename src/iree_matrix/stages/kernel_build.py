@@ -100,7 +100,11 @@ class KernelStage(StageBase):
                 # step that built it (an answer prints them; the command is only the last).
                 "records": ["object_functions", "steps"],
                 # A plugin: IREE's source its header comes from; an ARM object: the visibility check.
-                **({"plugin_source": _source_digest(ctx)} if kernel.plugin else {}),
+                **(
+                    {"plugin_source": cmake_runtime.source_digest(plugin_source(ctx))}
+                    if kernel.plugin
+                    else {}
+                ),
                 **({"checks": "arm-visibility"} if _checks_visibility(job, kernel) else {}),
             }
         )
@@ -218,10 +222,6 @@ def _plugin_tree(ctx: Context) -> Path:
     return tree
 
 
-def _source_digest(ctx: Context) -> str:
-    return cmake_runtime.source_digest(plugin_source(ctx))
-
-
 def _checks_visibility(job: Job, kernel: Kernel) -> bool:
     """An embedded kernel's object for ARM (32 or 64 bit): IREE's loader for it binds no PLT slot.
     (A plugin exports its query function by design; the runtime looks it up, never calls it via a PLT.)"""
@@ -239,26 +239,21 @@ def _visibility_error(kernel: Kernel, names: list[str], argv: list[str]) -> Outc
         "IREE's ARM ELF loader would call through PLT slots it never fills (a crash at run); declare "
         'them __attribute__((visibility("protected"))) or add "-fvisibility=protected" to cflags'
     )
-    return Outcome(
-        Status.FAIL,
-        metrics=KernelMetrics(first_error=message).written(),
-        error_class="kernel-c-error",
-        message=message,
-        command=tuple(argv),
-    )
+    return _c_failure(message, argv, first_error=message)
 
 
 def _c_error(kernel: Kernel, output: str, argv: list[str]) -> Outcome:
-    """A kernel the C compiler refused: its first error, the cell's answer (stored: the same sources
-    fail the same way)."""
+    """A kernel the C compiler refused: its first error."""
     first = custom_dispatch.first_c_error(output) or process_output.excerpt(output, max_lines=3)
-    fields: dict[str, Any] = {"first_error": first} if first else {}
+    fields = {"first_error": first} if first else {}
+    return _c_failure(f"kernel {kernel.name!r} does not compile: {first}", argv, **fields)
+
+
+def _c_failure(message: str, argv: list[str], **metrics: Any) -> Outcome:
+    """A kernel's C refused, the cell's answer (stored: the same sources fail the same way)."""
+    written = KernelMetrics(**metrics).written()
     return Outcome(
-        Status.FAIL,
-        metrics=KernelMetrics(**fields).written(),
-        error_class="kernel-c-error",
-        message=f"kernel {kernel.name!r} does not compile: {first}",
-        command=tuple(argv),
+        Status.FAIL, metrics=written, error_class="kernel-c-error", message=message, command=tuple(argv)
     )
 
 
