@@ -402,11 +402,11 @@ class Executor:
                     raise storage_error(Path(getattr(exc, "filename", None) or out), exc) from None
                 outcome = from_exception(exc, job.stage)
             outcome = self._changed_inputs(ctx) or outcome
-            if outcome.status is Status.FAIL and any(t in (outcome.message or "") for t in DISK_FULL_TEXT):
-                # Whatever class the stage gave it (a model's OSError was stored as a "model-error"
-                # when $TMPDIR filled): the disk's state, never the inputs' answer.
-                outcome = dataclasses.replace(outcome, error_class="disk-full", cacheable=False)
-            if outcome.error_class == "disk-full":  # a tool ran out of space: its output's or $TMPDIR's
+            # A tool ran out of space (its output's or $TMPDIR's), whatever class the stage gave it (a
+            # model's OSError was stored as a "model-error" when $TMPDIR filled): the disk's state,
+            # never the inputs' answer.
+            full = outcome.status is Status.FAIL and any(t in (outcome.message or "") for t in DISK_FULL_TEXT)
+            if full or outcome.error_class == "disk-full":
                 raise storage_error(
                     fuller(out), outcome.message or "No space left on device", doing=f"{job.stage} failed"
                 )
