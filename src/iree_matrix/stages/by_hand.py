@@ -49,8 +49,7 @@ def elsewhere(argvs: Sequence[Sequence[str]], cache: Optional[Path] = None) -> l
             + ", ".join(f"{m} is {_ours(m, here)}" for m in scripts)
         )
     others = [m for m in dict.fromkeys(missing) if m not in scripts]
-    same = {m: _same_env(m, cache) for m in others}
-    found = {m: here_too for m, here_too in same.items() if here_too is not None}
+    found = {m: here_too for m in others if (here_too := _same_env(m, cache)) is not None}
     if found:
         notes.append(
             "the same environments are in this cache: "
