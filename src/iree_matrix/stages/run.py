@@ -45,6 +45,7 @@ from iree_matrix.stages.artifacts import (
 )
 from iree_matrix.stages.base import Context, StageBase
 from iree_matrix.stages.benchmark_tool import benchmark_command, benchmark_times, device_flags
+from iree_matrix.stages.instructions import is_elf
 
 # Words in a runtime's refusal that mean "this module was built for another runtime version".
 # Seen (IREE-NOTES): "bytecode version mismatch; runtime supports 17.0, module has 15.0", "required
@@ -493,14 +494,8 @@ def _tool_bytes(env: Environment) -> dict[str, int]:
     path = Path(env.tool("iree-run-module"))
     # A venv's launcher runs the wheel's own binary, iree/_runtime_libs/iree-run-module.
     wheel = sorted(path.parent.parent.glob("lib/python*/site-packages/iree/_runtime_libs/iree-run-module"))
-    for candidate in (path, *wheel):
-        try:
-            with candidate.open("rb") as f:
-                if f.read(4) == b"\x7fELF":
-                    return {"iree_run_module_bytes": candidate.stat().st_size}
-        except OSError:
-            continue
-    return {}
+    elf = next((candidate for candidate in (path, *wheel) if is_elf(candidate)), None)
+    return {"iree_run_module_bytes": elf.stat().st_size} if elf is not None else {}
 
 
 def checked_call_ms(seconds: float) -> Mapping[str, Any]:
