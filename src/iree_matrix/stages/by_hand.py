@@ -15,13 +15,8 @@ from iree_matrix.iree import flag_safety
 
 def _paths(argv: Sequence[str]) -> list[str]:
     """The absolute paths a command names: a word, a flag's value (`--module=/…`), an input (`@/…`)."""
-    found = []
-    for arg in argv:
-        value = arg.split("=", 1)[1] if arg.startswith("-") and "=" in arg else arg
-        value = value.removeprefix("@")
-        if value.startswith("/"):
-            found.append(value)
-    return found
+    values = (arg.split("=", 1)[1] if arg.startswith("-") and "=" in arg else arg for arg in argv)
+    return [value for value in (v.removeprefix("@") for v in values) if value.startswith("/")]
 
 
 def elsewhere(argvs: Sequence[Sequence[str]], cache: Optional[Path] = None) -> list[str]:
