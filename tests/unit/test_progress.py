@@ -53,7 +53,7 @@ def test_a_straggler_stretches_its_kind_as_one_job_among_those_that_finished() -
     e.finished(runs[5].id, expected)  # three on time
     pending = [r.id for r in runs[3:5]]
     now = started + 6 * expected
-    assert e.factor.ended(e.kind(straggler.id)) == 3
+    assert e.factor.ended[e.kind(straggler.id)] == 3
     assert e.left(pending, {straggler.id: started}, now=now) == pytest_approx(
         sum(e.expected(j) for j in pending) * 6**0.25 + rest
     )

@@ -107,7 +107,9 @@ def cells(
             left.append(f"{job.id}: {why}")
             continue
         run = runs.get(job.id)
-        kernel = _plugin_job(run)
+        # The kernel job whose plugin its run loads: a run depends on one only for a plugin kernel
+        # (stages/run.py; an embedded kernel's object is in the module).
+        kernel = next((d for d in run.deps if d.startswith("kernel:")), None) if run is not None else None
         plugin = _plugin(kernel, latest, store) if kernel is not None else None
         if kernel is not None and plugin is None:
             left.append(f"{job.id}: its plugin kernel's plugin ({kernel}) is not in the store (run again)")
@@ -131,12 +133,6 @@ def cells(
             run_flags=tuple(kernel_run_flags.get(job.label.kernel, ())) if job.label.kernel else (),
         ))  # fmt: skip
     return found, left
-
-
-def _plugin_job(run: Optional[Job]) -> Optional[str]:
-    """The kernel job whose plugin a cell's run loads: a run depends on one only for a plugin
-    kernel (stages/run.py; an embedded kernel's object is in the module)."""
-    return next((d for d in run.deps if d.startswith("kernel:")), None) if run is not None else None
 
 
 def _plugin(kernel: str, latest: Mapping[str, Record], store: Store) -> Optional[Path]:

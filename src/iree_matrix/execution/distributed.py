@@ -44,7 +44,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Callable, Optional, TextIO
+from typing import Any, Callable, Optional
 
 from iree_matrix import stages
 from iree_matrix.core import console
@@ -194,12 +194,10 @@ def run_task(task: Task) -> Done:
     if job.stage == "install":
         with machine_lock(exclusive=False):
             _event(job, worker)
-            record, entry, reused = here.installer.run_one(job, {})
-        return Done(record, entry, reused, worker)
-    deps: dict[str, Entry] = {}
-    for job_id, record in task.deps:
-        stage = job_id.split(":", 1)[0]
-        deps[job_id] = Entry(record, here.shared.entry_path(stage, record.key))
+            return Done(*here.installer.run_one(job, {}), worker)
+    deps = {
+        d: Entry(record, here.shared.entry_path(d.split(":", 1)[0], record.key)) for d, record in task.deps
+    }
     with machine_lock(exclusive=False):
         for install in task.installs:  # realised on another worker, maybe: make sure of it here
             record, entry, _ = here.installer.run_one(install, {})
@@ -215,8 +213,7 @@ def run_task(task: Task) -> Done:
     timed, timeout = quiet_around(stages.get(job.stage)), stages.timeout(task.spec, job.stage)
     with machine_lock(exclusive=timed, job=job.id, timeout=timeout):
         _event(job, worker)
-        record, entry, reused = here.runner.run_one(job, deps)
-    return Done(record, entry, reused, worker)
+        return Done(*here.runner.run_one(job, deps), worker)
 
 
 # -- the orchestrator -----------------------------------------------------------------------------
@@ -285,18 +282,14 @@ class DaskExecutor(Executor):
         spec: MatrixSpec,
         plan: Plan,
         *,
-        cache: Path,
-        results: ResultsLog,
-        backend: Backend,
         backend_name: str,
         client: Callable[[], contextlib.AbstractContextManager[Any]],
         store: Optional[Path] = None,
-        options: Optional[Options] = None,
-        out: Optional[TextIO] = None,
+        **common: Any,  # the serial executor's: cache, results, backend, options, out
     ) -> None:
-        options = options or Options()
-        super().__init__(spec, plan, cache=cache, results=results, backend=backend, options=options, out=out)
-        self.store = Store(Path(store) if store is not None else CacheLayout(Path(cache)).store)
+        super().__init__(spec, plan, **common)
+        if store is not None:  # else the cache's
+            self.store = Store(Path(store))
         self.backend_name = backend_name
         self._client = client
         self.placement: dict[str, str] = {}  # job id -> the worker that ran (or reused) it
@@ -358,11 +351,8 @@ class DaskExecutor(Executor):
         summary: Summary,
         by_id: Mapping[str, Job],
     ) -> list[Job]:
-        still_waiting = []
-        for job, ready in self._triage(waiting, summary):
-            if not ready:
-                still_waiting.append(job)
-                continue
+        still_waiting: list[Job] = []
+        for job in self._ready(waiting, summary, still_waiting):
             task = Task(
                 run=self._token,
                 spec=self.spec,
@@ -392,10 +382,7 @@ class DaskExecutor(Executor):
                 exc = StageFailure(
                     "worker-lost", f"every worker that took this job was lost: {exc}", cacheable=False
                 )
-            record = make_record(job.id, job.stage, job.cell, job.labels, from_exception(exc))
-            self._publish(record)
-            self.progress.finished(job, record)
-            return record
+            return self._finish(job, from_exception(exc))
         self.placement[job.id] = result.worker
         self._publish(result.record)
         if result.reused:

@@ -244,7 +244,9 @@ class HostFactor:
 
     def __init__(self, load: float = 1.0, relative: Optional[Mapping[str, float]] = None) -> None:
         self._seen: list[tuple[str, float, float, float]] = []  # (kind, basis, actual, load it ran at)
-        self._ended: dict[str, int] = {}  # kind -> jobs of it that finished here
+        # kind -> how many of its jobs finished here (`Estimates.finished`), whether or not they taught
+        # it (a run's time is mostly its benchmark floor: few runs do)
+        self.ended: Counter[str] = Counter()
         self.load = load
         self.relative = dict(relative or {})
         # kind -> factor, for the jobs seen and the load it was made with: an ETA asks for every
@@ -294,14 +296,6 @@ class HostFactor:
     @property
     def samples(self) -> int:
         return len(self._seen)
-
-    def ended(self, kind: str) -> int:
-        """How many jobs of `kind` finished here (`end`), whether or not they taught it (a run's time
-        is mostly its benchmark floor: few runs do)."""
-        return self._ended.get(kind, 0)
-
-    def end(self, kind: str) -> None:
-        self._ended[kind] = self._ended.get(kind, 0) + 1
 
     def describe(self) -> str:
         """ "x1.8: the load (x2 the CPUs) to the power 0.85, until jobs finish here", then each kind's."""
@@ -386,7 +380,7 @@ class Estimates:
                     seconds[job.id], source[job.id] = value, origin
                     if own:
                         own_time.add(job.id)
-                        fixed = published.floor_of(job) if origin == "published" else 0.0
+                        fixed = published.floor.get(job.id, 0.0) if origin == "published" else 0.0
                         if fixed:
                             floor[job.id] = min(value, fixed)
                     break
@@ -422,7 +416,7 @@ class Estimates:
         refused run (0.1 s published, 0.12-0.26 s at load 5) reads it off process start."""
         if self.source.get(job_id) not in ("published", "guess") or not isinstance(seconds, (int, float)):
             return
-        self.factor.end(self.kind(job_id))
+        self.factor.ended[self.kind(job_id)] += 1
         basis, fixed = self.seconds[job_id], self.floor.get(job_id, 0.0)
         if basis - fixed >= max(fixed, LEARNS_FROM_SECONDS):
             self.factor.observe(self.kind(job_id), basis - fixed, seconds - fixed, load)
@@ -458,7 +452,7 @@ class Estimates:
                 # its overrun weighs 1 in n + 1, in log space as the factor weighs them. Taken whole,
                 # one run held 64 s by a 40-s stall of the machine stretched every pending run of
                 # its kind 6x: "ETA 32:43" for 14:55 (a cold run at load 10, docs/first-run.md).
-                stretch = (ran / expected) ** (1.0 / (self.factor.ended(kind) + 1))
+                stretch = (ran / expected) ** (1.0 / (self.factor.ended[kind] + 1))
                 overrun[key] = max(overrun.get(key, 1.0), stretch)
         alone = shared = 0.0
         for job in pending:

@@ -238,20 +238,23 @@ class Executor:
             raise
         pool.shutdown(wait=True)
 
-    def _triage(self, waiting: Sequence[Job], summary: Summary) -> Iterator[tuple[Job, bool]]:
-        """The waiting jobs in order, each with whether all its dependencies succeeded (ready) or
-        some have no record yet; a job a dependency failed for is recorded not_run here instead.
+    def _ready(self, waiting: Sequence[Job], summary: Summary, blocked: list[Job]) -> Iterator[Job]:
+        """The waiting jobs whose dependencies all succeeded, in order; one that some have no record
+        for yet is appended to `blocked`, and one a dependency failed for is recorded not_run here.
         Both executors' ready/blocked rule: this one and the Dask one."""
         for job in waiting:
             deps = [summary.records.get(d) for d in job.deps]
             if any(r is None for r in deps):
-                yield job, False
+                blocked.append(job)
                 continue
             failed = next((r for r in deps if r is not None and r.status is not Status.OK), None)
             if failed is not None:
-                summary.records[job.id] = self._not_run(job, failed)
+                why = f"not run because {failed.job} ended '{failed.status.value}'"
+                summary.records[job.id] = self._finish(
+                    job, Outcome(Status.NOT_RUN, message=why), blocked_by=failed.job
+                )
                 continue
-            yield job, True
+            yield job
 
     def _start_ready(
         self,
@@ -261,11 +264,8 @@ class Executor:
         summary: Summary,
         pool: cf.ThreadPoolExecutor,
     ) -> list[Job]:
-        still_waiting = []
-        for job, ready in self._triage(waiting, summary):
-            if not ready:
-                still_waiting.append(job)
-                continue
+        still_waiting: list[Job] = []
+        for job in self._ready(waiting, summary, still_waiting):
             stage = stages.get(job.stage)
             exclusive_running = any(stages.get(j.stage).exclusive for j in running.values())
             full = len(running) >= max(1, self.options.jobs)
@@ -295,10 +295,7 @@ class Executor:
                 error = storage_error(Path(getattr(exc, "filename", None) or self.cache), exc)
                 self._storage_failed(job, error)
                 raise error from None
-            record = make_record(job.id, job.stage, job.cell, job.labels, from_exception(exc, job.stage))
-            self._publish(record)
-            self.progress.finished(job, record)
-            return record, None, False
+            return self._finish(job, from_exception(exc, job.stage)), None, False
 
     def _attempt(self, job: Job, stage: stages.Stage, deps: Mapping[str, Entry]) -> Processed:
         started = now()
@@ -339,16 +336,8 @@ class Executor:
         # made it (also in the store, beside the result, as log.txt).
         log.write_text("")
         self.progress.started(job)
-        try:
-            with machine_lock(
-                quiet_around(stage),  # else the stage takes it itself (`_quiet_lock`), or never
-                on_wait=lambda: self.progress.waiting(job),
-                cancelled=self._cancel.is_set,
-                job=job.id,
-                timeout=ctx.timeout,
-                report=lambda text: self._waits(job, log, text),
-                expected=self.progress.expected(job),  # far past it, the lock is given back
-            ):
+        try:  # the lock: else the stage takes it itself (`_quiet_lock`), or never
+            with self._machine_lock(job, log, quiet_around(stage), self._cancel.is_set):
                 self.progress.running(job)
                 return self._execute(job, stage, ctx, key, log, started)
         except LockCancelled:  # Ctrl-C while it waited for another run's timed stage
@@ -362,15 +351,7 @@ class Executor:
         @contextlib.contextmanager
         def quiet(ended: Callable[[], bool]) -> Iterator[None]:
             asked = time.monotonic()
-            with machine_lock(
-                True,
-                on_wait=lambda: self.progress.waiting(job),
-                cancelled=lambda: self._cancel.is_set() or ended(),
-                job=job.id,
-                timeout=stages.timeout(self.spec, job.stage),
-                report=lambda text: self._waits(job, log, text),
-                expected=self.progress.expected(job),
-            ):
+            with self._machine_lock(job, log, True, lambda: self._cancel.is_set() or ended()):
                 with self._lock:
                     self._lock_waits[job.id] = self._lock_waits.get(job.id, 0.0) + time.monotonic() - asked
                 self.progress.running(job)
@@ -378,12 +359,26 @@ class Executor:
 
         return quiet
 
-    def _waits(self, job: Job, log: Path, text: str) -> None:
-        """What the machine's quiet lock says while a timed stage waits for it (whose it is, since
-        when; or that its holder is past its limit and this stage goes on without it): a progress
-        note, and a line of the job's log."""
-        self.progress.note(f"{job.id}: {text}")
-        processes.note(log, f"iree-matrix: {text}")
+    def _machine_lock(
+        self, job: Job, log: Path, take: bool, cancelled: Callable[[], bool]
+    ) -> AbstractContextManager[None]:
+        """The machine's quiet lock for `job` when `take`, given back far past the stage's expected
+        time; what it says while the stage waits (whose it is, since when; or that its holder is past
+        its limit and this stage goes on without it) is a progress note and a line of the job's log."""
+
+        def report(text: str) -> None:
+            self.progress.note(f"{job.id}: {text}")
+            processes.note(log, f"iree-matrix: {text}")
+
+        return machine_lock(
+            take,
+            on_wait=lambda: self.progress.waiting(job),
+            cancelled=cancelled,
+            job=job.id,
+            timeout=stages.timeout(self.spec, job.stage),
+            report=report,
+            expected=self.progress.expected(job),
+        )
 
     def _execute(
         self, job: Job, stage: stages.Stage, ctx: stages.Context, key: str, log: Path, started: str
@@ -407,11 +402,11 @@ class Executor:
                     raise storage_error(Path(getattr(exc, "filename", None) or out), exc) from None
                 outcome = from_exception(exc, job.stage)
             outcome = self._changed_inputs(ctx) or outcome
-            if outcome.status is Status.FAIL and any(t in (outcome.message or "") for t in DISK_FULL_TEXT):
-                # Whatever class the stage gave it (a model's OSError was stored as a "model-error"
-                # when $TMPDIR filled): the disk's state, never the inputs' answer.
-                outcome = dataclasses.replace(outcome, error_class="disk-full", cacheable=False)
-            if outcome.error_class == "disk-full":  # a tool ran out of space: its output's or $TMPDIR's
+            # A tool ran out of space (its output's or $TMPDIR's), whatever class the stage gave it (a
+            # model's OSError was stored as a "model-error" when $TMPDIR filled): the disk's state,
+            # never the inputs' answer.
+            full = outcome.status is Status.FAIL and any(t in (outcome.message or "") for t in DISK_FULL_TEXT)
+            if full or outcome.error_class == "disk-full":
                 raise storage_error(
                     fuller(out), outcome.message or "No space left on device", doing=f"{job.stage} failed"
                 )
@@ -448,8 +443,7 @@ class Executor:
         if first.error_class != "environment-fault" or job.stage == "install" or self._cancel.is_set():
             return first
         processes.note(ctx.log, f"iree-matrix: {first.message}\niree-matrix: trying {job.id} once more")
-        for left in list(out.iterdir()):
-            shutil.rmtree(left) if left.is_dir() and not left.is_symlink() else left.unlink()
+        _empty(out)
         return stage.execute(job, ctx, out)
 
     def _changed_inputs(self, ctx: stages.Context) -> Optional[Outcome]:
@@ -536,16 +530,13 @@ class Executor:
         """Record the stage the disk stopped as failed (never stored: the disk, not the inputs, said
         no), if the results log itself still takes a line."""
         why = Outcome(Status.FAIL, message=str(error), error_class="disk-full", cacheable=False)
-        record = make_record(job.id, job.stage, job.cell, job.labels, why)
-        try:
-            self._publish(record)
-        except StorageError:
-            return
-        self.progress.finished(job, record)
+        with contextlib.suppress(StorageError):
+            self._finish(job, why)
 
-    def _not_run(self, job: Job, failed: Record) -> Record:
-        why = Outcome(Status.NOT_RUN, message=f"not run because {failed.job} ended '{failed.status.value}'")
-        record = make_record(job.id, job.stage, job.cell, job.labels, why, blocked_by=failed.job)
+    def _finish(self, job: Job, outcome: Outcome, **fields: Any) -> Record:
+        """The record of a job that ended without its stage's result (a failure or not run): published
+        and shown."""
+        record = make_record(job.id, job.stage, job.cell, job.labels, outcome, **fields)
         self._publish(record)
         self.progress.finished(job, record)
         return record
@@ -591,9 +582,14 @@ def _kept_as_data(out: Path, outcome: Outcome) -> Outcome:
     unsafe = refused(out)
     if unsafe is None:
         return outcome
+    _empty(out)
+    return Outcome(Status.FAIL, error_class="unsafe-output", message=unsafe, command=outcome.command)
+
+
+def _empty(out: Path) -> None:
+    """A stage's output folder emptied (its links removed, never followed)."""
     for left in list(out.iterdir()):
         if left.is_dir() and not left.is_symlink():
             shutil.rmtree(left, ignore_errors=True)
         else:
             left.unlink(missing_ok=True)
-    return Outcome(Status.FAIL, error_class="unsafe-output", message=unsafe, command=outcome.command)

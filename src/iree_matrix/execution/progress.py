@@ -186,9 +186,9 @@ class Progress:
                     continue  # it just started: its start line is news enough
                 minutes, seconds = divmod(int(time.monotonic() - since), 60)
                 doing = "waiting for the machine's quiet lock" if job.id in self._waiting else "running"
-                self._line(f"{job.stage:<7} {job.cell} still {doing} ({minutes} min {seconds:02d} s)")
+                self.note(f"{job.stage:<7} {job.cell} still {doing} ({minutes} min {seconds:02d} s)")
 
-    def _line(self, text: str) -> None:
+    def note(self, text: str) -> None:
         stamp = clock(time.monotonic() - self.start)
         eta = self.eta()
         width = len(str(self.total))
@@ -206,9 +206,6 @@ class Progress:
         elapsed = clock(time.monotonic() - self.start)
         return f"{self.done}/{self.total} jobs · {elapsed} elapsed{eta} · running: {running}"
 
-    def note(self, text: str) -> None:
-        self._line(text)
-
     def started(self, job: Job) -> None:
         with self._lock:
             self._pending.discard(job.id)
@@ -216,7 +213,7 @@ class Progress:
             if self._beat is None and self._heartbeat > 0:
                 self._beat = threading.Thread(target=self._beats, name="heartbeat", daemon=True)
                 self._beat.start()
-        self._line(f"{job.stage:<7} {job.cell} ...")
+        self.note(f"{job.stage:<7} {job.cell} ...")
 
     def waiting(self, job: Job) -> None:
         """A started timed stage waits for the machine's quiet lock (another run times): the
@@ -239,7 +236,7 @@ class Progress:
         with self._lock:
             self._pending.discard(job.id)
             self.done += 1
-        self._line(f"{job.stage:<7} {job.cell} = {mark(record)} (stored result)")
+        self.note(f"{job.stage:<7} {job.cell} = {mark(record)} (stored result)")
 
     def finished(self, job: Job, record: Record, log: Optional[Path] = None) -> None:
         with self._lock:
@@ -263,20 +260,20 @@ class Progress:
             self.estimates.finished(job.id, record.seconds, self._loads.mean(ran[1], now))
             after = self.estimates.factor.of(kind)
             if self.estimates.source.get(job.id) == "published" and abs(after / before - 1) > 0.25:
-                self._line(f"estimate: host factor {self.estimates.factor.describe()}")
+                self.note(f"estimate: host factor {self.estimates.factor.describe()}")
         measured = record.metric.of(stage) if (stage := metrics.of_stage(record.stage)) else None
         seconds = measured.seconds if isinstance(measured, _SECONDS) else None
         median = measured.latency_median if isinstance(measured, RunMetrics) else None
         detail = f" {seconds:.1f} s" if seconds is not None else ""
         if median is not None:
             detail += f", {formats.duration_ms(median)}/call"
-        self._line(f"{job.stage:<7} {job.cell} -> {mark(record)}{detail}")
+        self.note(f"{job.stage:<7} {job.cell} -> {mark(record)}{detail}")
         if refusals.is_answer(record):
-            self._line(f"        the runtime says: {refusals.reason(record.message)}")
+            self.note(f"        the runtime says: {refusals.reason(record.message)}")
         elif record.status not in (Status.OK, Status.NOT_RUN) and record.message:
             first = first_words(record, self.cache)
             where = f" (log: {log})" if log is not None and record.status is not Status.SKIP else ""
-            self._line(f"        {record.error_class or record.status.value}: {first}{where}")
+            self.note(f"        {record.error_class or record.status.value}: {first}{where}")
 
 
 def _say(line: str, out: Optional[TextIO]) -> None:

@@ -67,10 +67,6 @@ class StageTimes:
     def stage(self, job: Job) -> Optional[float]:
         return self.by_stage.get(job.stage)
 
-    def floor_of(self, job: Job) -> float:
-        """The seconds of the job's own time (`own`) that no load stretches."""
-        return self.floor.get(job.id, 0.0)
-
     def to_json(self) -> dict[str, Any]:
         """The summary's form (sorted, seconds to `DIGITS`): `{"by_job": {id: s}, "by_model":
         [[stage, model, s], ...], "by_stage": {stage: s}, "floor": {id: s}}`."""

@@ -371,9 +371,8 @@ def _check_iree_sources(matrix: spec.MatrixSpec, given: Sequence[str]) -> None:
 
 def _runtime_dirs(settings: PlanSettings) -> dict[str, str]:
     armv6 = [f"armv6={settings.armv6_runtime}"] if settings.armv6_runtime else []
-    pairs = [*settings.runtime_dirs, *armv6]
     dirs = {}
-    for pair in pairs:
+    for pair in [*settings.runtime_dirs, *armv6]:
         arch, sep, directory = pair.partition("=")
         if not sep or arch not in targets.ARCHES:
             raise UserError(

@@ -5,7 +5,7 @@ cell's kernel, and the verdicts on it; with kernel_compiled.py and kernel_genera
 
 - `kernels.py`: a kernel directory read once and checked (`load`, `load_all`), the one lookup of a
   cell's kernel (`find`), its profile label (`default+k:NAME`);
-- `mechanism.py`: how a built kernel reaches the model, one module each (`embedded.py`, `plugin.py`);
+- `mechanism.py`: how a built kernel reaches the model (embedded, plugin: IREE's two custom_dispatch samples);
 - `recorded.py`: a recorded kernel job, as `show --commands` prints a cell's commands.
 
 A matrix file's `kernels` and the cells they add: matrix/kernel_cells.py. This `__init__` imports

@@ -1,14 +1,15 @@
-"""How a built kernel reaches a model's code: one module per mechanism (kernel/embedded.py,
-kernel/plugin.py), each a `Mechanism`, found by kernel.toml's `mechanism` here. A third (a torch-level
-custom op) is one more module and its line in `_REGISTRY`."""
+"""How a built kernel reaches a model's code: a `Mechanism`, found by kernel.toml's `mechanism` here.
+The two are IREE's samples/custom_dispatch/cpu/embedded and .../cpu/plugin, one `CustomDispatch`
+each; a third (a torch-level custom op) is one more class and its line in `_REGISTRY`."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Protocol
 
-from iree_matrix.kernel import embedded, plugin
-from iree_matrix.kernel.kernels import Kernel
+from iree_matrix.iree import custom_dispatch
+from iree_matrix.kernel.kernels import EMBEDDED, PLUGIN, Kernel
 
 
 class Mechanism(Protocol):
@@ -36,7 +37,36 @@ class Mechanism(Protocol):
         ...
 
 
-_REGISTRY: dict[str, Mechanism] = {embedded.NAME: embedded.MECHANISM, plugin.NAME: plugin.MECHANISM}
+@dataclasses.dataclass(frozen=True)
+class CustomDispatch:
+    """Embedded (`plugin` False): the kernel's object, linked into the module's executable by the
+    spec's `#hal.executable.object`, found through the object search path; the module holds its code,
+    so a run needs nothing more. Plugin: the spec declares the kernel's functions as imports, so the
+    compile takes the spec alone; every run loads the standalone plugin the kernel job linked
+    (`--executable_plugin=embedded:PATH`), which resolves them."""
+
+    plugin: bool
+
+    def compile_flags(self, spec: str, objects: str) -> list[str]:
+        return custom_dispatch.compile_flags(spec, objects, plugin=self.plugin)
+
+    def compile_flag_names(self) -> tuple[str, ...]:
+        return custom_dispatch.compile_flag_names(self.plugin)
+
+    def compile_inputs(self, objects: Path) -> tuple[Path, ...]:
+        return () if self.plugin else tuple(sorted(objects.iterdir()))
+
+    def run_loads(self) -> bool:
+        return self.plugin
+
+    def load_flags(self, built: Path) -> tuple[str, ...]:
+        return (custom_dispatch.run_flag(str(built)),) if self.plugin else ()
+
+
+_REGISTRY: dict[str, Mechanism] = {
+    EMBEDDED: CustomDispatch(plugin=False),
+    PLUGIN: CustomDispatch(plugin=True),
+}
 
 
 def of(kernel: Kernel) -> Mechanism:

@@ -34,9 +34,8 @@ def ordered() -> tuple[Stage, ...]:
     """Every stage, in pipeline order: the `STAGE` of each module of this package that has one."""
     found: list[Stage] = []
     for info in pkgutil.iter_modules(__path__):
-        if info.name.startswith(
-            "_"
-        ):  # a helper of some stages (none now: helpers are modules without a STAGE)
+        # A helper of some stages (none now: helpers are modules without a STAGE).
+        if info.name.startswith("_"):
             continue
         stage = getattr(importlib.import_module(f"{__name__}.{info.name}"), "STAGE", None)
         if stage is not None:

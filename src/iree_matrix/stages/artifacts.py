@@ -67,10 +67,10 @@ def export_digests(folder: Path) -> dict[str, str]:
         "tolerance": [info.get("atol"), info.get("rtol")],
         "function": info.get("function"),
     }
-    if (folder / ONNX.path).is_file():  # an ONNX export has no MLIR: each compiler imports it
-        digests = {"onnx_sha256": file_sha256(folder / ONNX.path), "io_sha256": digest(io)}
-    else:
-        digests = {"mlir_sha256": file_sha256(folder / MLIR.path), "io_sha256": digest(io)}
+    # An ONNX export has no MLIR: each compiler imports it.
+    source = ONNX if (folder / ONNX.path).is_file() else MLIR
+    name = Path(source.path).suffix[1:]  # mlir_sha256 or onnx_sha256
+    digests = {f"{name}_sha256": file_sha256(folder / source.path), "io_sha256": digest(io)}
     if (folder / MLIRBC.path).is_file():
         digests["mlirbc_sha256"] = file_sha256(folder / MLIRBC.path)
     return digests

@@ -83,9 +83,8 @@ class Context:
         """The realised environment this job runs in (installed by its install dependency)."""
         install = self.dep("install")
         spec = built_env(job.env, install.record.env)
-        env = self.backend.open(spec, install.record.env["lock_digest"])
-        if env is None:  # damaged (its files' content) or removed meanwhile: rebuilt from its pins
-            env = _rebuild(self, spec, install)
+        # Damaged (its files' content) or removed meanwhile: rebuilt from its pins.
+        env = self.backend.open(spec, install.record.env["lock_digest"]) or _rebuild(self, spec, install)
         if env is None:
             raise StageFailure(
                 "env-missing",

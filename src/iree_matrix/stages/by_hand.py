@@ -15,13 +15,8 @@ from iree_matrix.iree import flag_safety
 
 def _paths(argv: Sequence[str]) -> list[str]:
     """The absolute paths a command names: a word, a flag's value (`--module=/…`), an input (`@/…`)."""
-    found = []
-    for arg in argv:
-        value = arg.split("=", 1)[1] if arg.startswith("-") and "=" in arg else arg
-        value = value.removeprefix("@")
-        if value.startswith("/"):
-            found.append(value)
-    return found
+    values = (arg.split("=", 1)[1] if arg.startswith("-") and "=" in arg else arg for arg in argv)
+    return [value for value in (v.removeprefix("@") for v in values) if value.startswith("/")]
 
 
 def elsewhere(argvs: Sequence[Sequence[str]], cache: Optional[Path] = None) -> list[str]:
@@ -49,8 +44,7 @@ def elsewhere(argvs: Sequence[Sequence[str]], cache: Optional[Path] = None) -> l
             + ", ".join(f"{m} is {_ours(m, here)}" for m in scripts)
         )
     others = [m for m in dict.fromkeys(missing) if m not in scripts]
-    same = {m: _same_env(m, cache) for m in others}
-    found = {m: here_too for m, here_too in same.items() if here_too is not None}
+    found = {m: here_too for m in others if (here_too := _same_env(m, cache)) is not None}
     if found:
         notes.append(
             "the same environments are in this cache: "

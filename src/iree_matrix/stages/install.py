@@ -78,8 +78,7 @@ def _env(job: Job, ctx: Context) -> EnvSpec:
     """A runtime built from source: the tools directory its runtime-build job stored."""
     if job.env.build is None or job.env.tools is not None:
         return job.env
-    tools = ctx.read(TOOLS)
-    return dataclasses.replace(job.env, tools=str(tools))
+    return dataclasses.replace(job.env, tools=str(ctx.read(TOOLS)))
 
 
 STAGE = InstallStage()

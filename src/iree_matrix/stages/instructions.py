@@ -205,9 +205,7 @@ def per_call(run: Mapping[str, Any]) -> float:
             f"callgrind counted nothing inside {COUNTED_FUNCTION}: this runtime's iree-benchmark-module has "
             "no symbol table to find it by",
         )
-    total: int = run["total"]
-    calls: int = run["iterations"]
-    return total / calls
+    return float(run["total"] / run["iterations"])
 
 
 STAGE = InstructionsStage()

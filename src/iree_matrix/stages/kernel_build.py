@@ -100,7 +100,11 @@ class KernelStage(StageBase):
                 # step that built it (an answer prints them; the command is only the last).
                 "records": ["object_functions", "steps"],
                 # A plugin: IREE's source its header comes from; an ARM object: the visibility check.
-                **({"plugin_source": _source_digest(ctx)} if kernel.plugin else {}),
+                **(
+                    {"plugin_source": cmake_runtime.source_digest(plugin_source(ctx))}
+                    if kernel.plugin
+                    else {}
+                ),
                 **({"checks": "arm-visibility"} if _checks_visibility(job, kernel) else {}),
             }
         )
@@ -131,23 +135,17 @@ class KernelStage(StageBase):
         cc = [env.python(), "-m", custom_dispatch.CC_MODULE]
         seconds = 0.0
         several = len(kernel.sources) > 1 or kernel.plugin
-        built = []
-        argv: list[str] = []
-        steps: list[list[str]] = []  # every command run, for the record: a user runs them all
+        made = objects / kernel.object
+        # every command run, for the record: a user runs them all
+        steps = [
+            [*cc, "cc", *flags, "-c", s, "-o", str(sources / f"{s}.o" if several else made)]
+            for s in kernel.sources
+        ]
+        if several:  # one relocatable object by the name the spec gives it, or the plugin
+            link = custom_dispatch.PLUGIN_LDFLAGS if kernel.plugin else ("-r",)
+            steps.append([*cc, "ld.lld", *link, *(step[-1] for step in steps), "-o", str(made)])
         try:
-            for source in kernel.sources:
-                target = sources / f"{source}.o" if several else objects / kernel.object
-                argv = [*cc, "cc", *flags, "-c", source, "-o", str(target)]
-                steps.append(argv)
-                done = env.run(_request(argv, ctx, sources, out, run_env, reads))
-                seconds += done.seconds
-                if done.returncode != 0:
-                    return _c_error(kernel, done.output, argv)
-                built.append(str(target))
-            if several:  # one relocatable object by the name the spec gives it, or the plugin
-                link = custom_dispatch.PLUGIN_LDFLAGS if kernel.plugin else ("-r",)
-                argv = [*cc, "ld.lld", *link, *built, "-o", str(objects / kernel.object)]
-                steps.append(argv)
+            for argv in steps:
                 done = env.run(_request(argv, ctx, sources, out, run_env, reads))
                 seconds += done.seconds
                 if done.returncode != 0:
@@ -155,7 +153,7 @@ class KernelStage(StageBase):
             version = env.run(_request([*cc, "version"], ctx, sources, out, run_env, reads))
         finally:
             shutil.rmtree(cache, ignore_errors=True)
-        made = objects / kernel.object
+        argv = steps[-1]
         exposed = (
             elf.default_visibility_functions(made.read_bytes()) if _checks_visibility(job, kernel) else []
         )
@@ -224,10 +222,6 @@ def _plugin_tree(ctx: Context) -> Path:
     return tree
 
 
-def _source_digest(ctx: Context) -> str:
-    return cmake_runtime.source_digest(plugin_source(ctx))
-
-
 def _checks_visibility(job: Job, kernel: Kernel) -> bool:
     """An embedded kernel's object for ARM (32 or 64 bit): IREE's loader for it binds no PLT slot.
     (A plugin exports its query function by design; the runtime looks it up, never calls it via a PLT.)"""
@@ -245,26 +239,21 @@ def _visibility_error(kernel: Kernel, names: list[str], argv: list[str]) -> Outc
         "IREE's ARM ELF loader would call through PLT slots it never fills (a crash at run); declare "
         'them __attribute__((visibility("protected"))) or add "-fvisibility=protected" to cflags'
     )
-    return Outcome(
-        Status.FAIL,
-        metrics=KernelMetrics(first_error=message).written(),
-        error_class="kernel-c-error",
-        message=message,
-        command=tuple(argv),
-    )
+    return _c_failure(message, argv, first_error=message)
 
 
 def _c_error(kernel: Kernel, output: str, argv: list[str]) -> Outcome:
-    """A kernel the C compiler refused: its first error, the cell's answer (stored: the same sources
-    fail the same way)."""
+    """A kernel the C compiler refused: its first error."""
     first = custom_dispatch.first_c_error(output) or process_output.excerpt(output, max_lines=3)
-    fields: dict[str, Any] = {"first_error": first} if first else {}
+    fields = {"first_error": first} if first else {}
+    return _c_failure(f"kernel {kernel.name!r} does not compile: {first}", argv, **fields)
+
+
+def _c_failure(message: str, argv: list[str], **metrics: Any) -> Outcome:
+    """A kernel's C refused, the cell's answer (stored: the same sources fail the same way)."""
+    written = KernelMetrics(**metrics).written()
     return Outcome(
-        Status.FAIL,
-        metrics=KernelMetrics(**fields).written(),
-        error_class="kernel-c-error",
-        message=f"kernel {kernel.name!r} does not compile: {first}",
-        command=tuple(argv),
+        Status.FAIL, metrics=written, error_class="kernel-c-error", message=message, command=tuple(argv)
     )
 
 

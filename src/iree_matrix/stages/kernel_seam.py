@@ -108,10 +108,8 @@ def kernel_of(job: Job, ctx: Context) -> Kernel:
 def plan_compiles(unit: PlannedFunction, plan: Callable[[str, tuple[str, ...]], Planned]) -> Planned:
     """The cell's compile, planned by `plan(kernel, extra deps)`: a cell with a kernel is compiled with
     it swapped in, after the same cell without it (what tells a spec that matched nothing)."""
-    if not unit.cell.kernel:
-        return plan("", ())
     baseline = plan("", ())
-    return plan(unit.cell.kernel, (unit.planned["kernel"].id, baseline.id))
+    return plan(unit.cell.kernel, (unit.planned["kernel"].id, baseline.id)) if unit.cell.kernel else baseline
 
 
 def run_deps(unit: PlannedFunction) -> tuple[str, ...]:

@@ -41,11 +41,6 @@ def environment(release: str, python: str) -> EnvSpec:
     return EnvSpec("compiler", python, (versions.compiler_requirement(release),), f"iree-compiler{release}")
 
 
-def exporter_name(exporter: str, release: str) -> str:
-    """The exporter a lowered MLIR is said to come from: the export's, lowered by `release`."""
-    return f"{exporter}+linalg-iree{release}"
-
-
 class LowerStage(StageBase):
     name = "lower"
     rank = 35  # after export (30), before compile (40)
@@ -59,7 +54,7 @@ class LowerStage(StageBase):
             return
         export = unit.planned["export"]
         env = environment(release, unit.spec.compiler_python or unit.cell.python)
-        exporter = exporter_name(export.labels.exporter, release)
+        exporter = f"{export.labels.exporter}+linalg-iree{release}"  # the export's, lowered by `release`
         labels = dataclasses.replace(export.labels, exporter=exporter, form=unit.cell.form)
         cell_id = f"{unit.name}/{exporter}"
         job_id = unit.add(self.name, cell_id, (export.id, unit.install(env)), labels, env)

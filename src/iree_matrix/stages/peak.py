@@ -64,10 +64,9 @@ class PeakStage(StageBase):
     def execute(self, job: Job, ctx: Context, out: Path) -> Outcome:
         cc = compiler()
         binary = out / "peak"
-        source = shipped.scripts_dir() / SOURCE
         processes.run(
             ProcessRequest(
-                [cc, *FLAGS, str(source), "-o", str(binary)],
+                [cc, *FLAGS, str(shipped.scripts_dir() / SOURCE), "-o", str(binary)],
                 timeout=ctx.timeout,
                 log=ctx.log,
                 error_class="peak-build",

@@ -45,6 +45,7 @@ from iree_matrix.stages.artifacts import (
 )
 from iree_matrix.stages.base import Context, StageBase
 from iree_matrix.stages.benchmark_tool import benchmark_command, benchmark_times, device_flags
+from iree_matrix.stages.instructions import is_elf
 
 # Words in a runtime's refusal that mean "this module was built for another runtime version".
 # Seen (IREE-NOTES): "bytecode version mismatch; runtime supports 17.0, module has 15.0", "required
@@ -308,20 +309,23 @@ def _again(ctx: Context, call: _Call) -> Callable[[list[str]], str]:
 def _timed(call: _Call, ctx: Context, done: processes.Completed) -> tuple[list[str], dict[str, Any]]:
     """The benchmark's command line, and the times: the call's wall time and process CPU time, and one
     thread's CPU time per call."""
-    env, mounts = call.env, call.mounts
-    bench_argv = benchmark_command(env, ctx, call.module, *call.call, device=call.run_on)
+
+    def benchmark(device: str) -> tuple[list[str], str]:
+        argv = benchmark_command(call.env, ctx, call.module, *call.call, device=device)
+        request = ProcessRequest(
+            argv, timeout=ctx.timeout, log=ctx.log, error_class="benchmark-error", **call.mounts
+        )
+        return argv, call.env.run(request).stdout
+
     timed: dict[str, Any]
     if call.gpu is not None and call.found.software:
         # A software GPU (lavapipe, SwiftShader): a real model's call can take minutes on the CPU,
         # and its time is no GPU's figure (marked emulated, never ranked): the checked call is
         # the one timed.
+        bench_argv = benchmark_command(call.env, ctx, call.module, *call.call, device=call.run_on)
         bench_json, timed = "", {"latency_ms": checked_call_ms(done.seconds)}
     else:
-        bench_json = env.run(
-            ProcessRequest(
-                bench_argv, timeout=ctx.timeout, log=ctx.log, error_class="benchmark-error", **mounts
-            )
-        ).stdout
+        bench_argv, bench_json = benchmark(call.run_on)
         timed = {"latency_ms": latency_ms(bench_json), "process_cpu_ms": latency_ms(bench_json, "cpu_time")}
     # The load-robust figure beside the wall time: one thread's CPU time per call, which moved
     # ±5 % at load 4-17 where wall time moved 2-5x. A local-sync cell's own benchmark
@@ -331,12 +335,7 @@ def _timed(call: _Call, ctx: Context, done: processes.Completed) -> tuple[list[s
     elif call.gpu is not None:  # a GPU module does not run on local-sync
         sync_json = ""
     else:
-        sync_argv = benchmark_command(env, ctx, call.module, *call.call, device="local-sync")
-        sync_json = env.run(
-            ProcessRequest(
-                sync_argv, timeout=ctx.timeout, log=ctx.log, error_class="benchmark-error", **mounts
-            )
-        ).stdout
+        sync_json = benchmark("local-sync")[1]
     if sync_json:
         timed["cpu_ms"] = {**latency_ms(sync_json, "cpu_time"), "threads": 1}
     return bench_argv, timed
@@ -495,14 +494,8 @@ def _tool_bytes(env: Environment) -> dict[str, int]:
     path = Path(env.tool("iree-run-module"))
     # A venv's launcher runs the wheel's own binary, iree/_runtime_libs/iree-run-module.
     wheel = sorted(path.parent.parent.glob("lib/python*/site-packages/iree/_runtime_libs/iree-run-module"))
-    for candidate in (path, *wheel):
-        try:
-            with candidate.open("rb") as f:
-                if f.read(4) == b"\x7fELF":
-                    return {"iree_run_module_bytes": candidate.stat().st_size}
-        except OSError:
-            continue
-    return {}
+    elf = next((candidate for candidate in (path, *wheel) if is_elf(candidate)), None)
+    return {"iree_run_module_bytes": elf.stat().st_size} if elf is not None else {}
 
 
 def checked_call_ms(seconds: float) -> Mapping[str, Any]:

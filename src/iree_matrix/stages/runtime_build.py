@@ -71,9 +71,8 @@ class RuntimeBuildStage(StageBase):
         cache = ctx.cache or out.parent
         try:
             src = cmake_runtime.source(job.label.runtime_source, cache, log=ctx.log)
-        except (
-            UserError
-        ) as exc:  # no source (offline clone, missing path): this cell's answer, retried next run
+        except UserError as exc:
+            # No source (offline clone, missing path): this cell's answer, retried next run.
             raise StageFailure("runtime-source", str(exc), cacheable=False) from None
         cmake_runtime.check_release(src, release)
         tc = cmake_runtime.toolchain(job.label.arch)

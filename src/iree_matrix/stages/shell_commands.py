@@ -486,14 +486,17 @@ def cell_commands(record: Record, records: Sequence[Record], store: Path, cache:
     variables: list[tuple[str, str, str]] = []
     steps: list[Step] = []
     notes: list[str] = []
+
+    def add(found: Sequence[tuple[str, str, str]], more: Sequence[Step]) -> None:
+        variables.extend(found)
+        steps.extend(more)
+
     for dep in chain:
         if dep is record:
             continue
         built = [Step(what, argv, recorded=True) for what, argv in kernel.steps(dep)] if dep is linked else []
         steps += built or [_recorded(dep, dep.stage)]
-        found_here, instead = _ours_instead(dep)
-        variables += found_here
-        steps += instead
+        add(*_ours_instead(dep))
         if dep is linked:
             notes.append(kernel.note(dep, store))
         if dep.stage == "compile" and dep.command[1:2] and "/" not in dep.command[1]:
@@ -514,13 +517,10 @@ def cell_commands(record: Record, records: Sequence[Record], store: Path, cache:
         )
     if build is not None:
         found, built, verdict = built_runtime(build, records, store, cache)
-        variables += found
-        steps += built
+        add(found, built)
         notes.append(f"{build.job}: {verdict}")
     if record.stage == "run" and target is not None and target.arch.bare_metal:
-        found, firmware = _firmware(record, store, cache)
-        variables += found
-        steps += firmware
+        add(*_firmware(record, store, cache))
         notes.append(
             "the firmware's commands are this iree-matrix's (its runtime's key hashes the host's "
             "toolchain, which the record does not hold)"
@@ -532,9 +532,7 @@ def cell_commands(record: Record, records: Sequence[Record], store: Path, cache:
             what = f"{run.what}; under qemu-user through binfmt_misc"
             run = dataclasses.replace(run, env=env, what=what)
         steps.append(run)
-        found_here, instead = _ours_instead(record)
-        variables += found_here
-        steps += instead
+        add(*_ours_instead(record))
         image = (record.env or {}).get("image")
         if image:
             notes.append(f"{record.job} ran in the image {image}")
@@ -577,7 +575,6 @@ def _firmware(record: Record, store: Path, cache: Path) -> tuple[list[tuple[str,
     cpu = targets.parse(record.label.arch).cpu or ""
     release, _ = versions.parse_source_runtime(record.label.runtime)
     spec = record.label.runtime_source
-    tree: Optional[Path] = None
     try:
         tree = cmake_runtime.source_tree(cmake_runtime.source_digest(spec), cache) if spec else None
     except UserError:
