@@ -29,6 +29,7 @@ then refuses, unless the user passed `--unsandboxed` (`allow_unsandboxed`).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import os
@@ -152,7 +153,8 @@ def environment(tool_env: Mapping[str, str]) -> dict[str, str]:
 
 
 def walk(path: Path) -> Iterator[tuple[Path, os.stat_result]]:
-    """`path` and everything beneath it, each with its own lstat (no link is followed)."""
+    """`path` and everything beneath it, each with its own lstat (no link is followed), each
+    directory's entries by name (the store names the first it refuses: always the same one)."""
     try:
         top = os.lstat(path)
     except OSError:
@@ -161,7 +163,7 @@ def walk(path: Path) -> Iterator[tuple[Path, os.stat_result]]:
     if not stat.S_ISDIR(top.st_mode):
         return
     for parent, dirs, files in os.walk(path):
-        for name in [*dirs, *files]:
+        for name in sorted([*dirs, *files]):
             here = Path(parent) / name
             try:
                 yield here, os.lstat(here)
@@ -222,12 +224,9 @@ def take_back(sandbox: Sandbox) -> None:
     uid, gid = os.geteuid(), os.getegid()
     for writable in sandbox.writable:
         for path, found in walk(Path(writable)):
-            if stat.S_ISREG(found.st_mode) and found.st_mode & (stat.S_ISUID | stat.S_ISGID):
-                continue
-            try:
-                os.chown(path, uid, gid, follow_symlinks=False)
-            except OSError:
-                continue
+            if not (stat.S_ISREG(found.st_mode) and found.st_mode & (stat.S_ISUID | stat.S_ISGID)):
+                with contextlib.suppress(OSError):
+                    os.chown(path, uid, gid, follow_symlinks=False)
 
 
 def executable() -> Optional[str]:
@@ -299,9 +298,7 @@ def refusal(stage: str) -> Optional[str]:
 def signal_status(returncode: int) -> int:
     """A sandboxed command's exit status as Popen gives an unsandboxed one's: bubblewrap reports its
     command's death by signal N as 128+N (as a shell does), the tool's checks read -N."""
-    if 128 < returncode < 128 + 65:
-        return -(returncode - 128)
-    return returncode
+    return -(returncode - 128) if 128 < returncode < 128 + 65 else returncode
 
 
 def wrap(argv: Sequence[str], sandbox: Sandbox) -> list[str]:

@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix.core.errors import StageFailure, UserError
-from iree_matrix.core.system import host, process_output, process_tree, processes
+from iree_matrix.core.system import bubblewrap, host, process_output, process_tree, processes
 from iree_matrix.core.system.process_request import ProcessRequest
 
 LABEL = "iree-matrix"  # on every image and container this tool makes: `--filter label=iree-matrix=1`
@@ -548,8 +548,7 @@ def _check_readable(paths: Sequence[Path]) -> None:
 
 def _container_user() -> tuple[int, int]:
     """The host user, unless that is root: then nobody, so a container cannot act as root anywhere."""
-    uid, gid = os.getuid(), os.getgid()
-    return NOBODY if uid == 0 else (uid, gid)
+    return NOBODY if os.getuid() == 0 else (os.getuid(), os.getgid())
 
 
 class _writable_by:
@@ -569,22 +568,14 @@ class _writable_by:
         for path in self._paths:
             st = path.stat()
             self._owners[path] = (st.st_uid, st.st_gid)
-            for item in _walk(path):
+            for item, _ in bubblewrap.walk(path):
                 os.lchown(item, *self._user)
         return self
 
     def __exit__(self, *exc: object) -> None:
         for path, owner in self._owners.items():
-            for item in _walk(path):
+            for item, _ in bubblewrap.walk(path):
                 os.lchown(item, *owner)
-
-
-def _walk(root: Path) -> Iterator[Path]:
-    yield root
-    if root.is_dir() and not root.is_symlink():
-        for dirpath, dirnames, filenames in os.walk(root):
-            for item in dirnames + filenames:
-                yield Path(dirpath) / item
 
 
 def _mount(path: str, target: str, *, readonly: bool) -> str:
