@@ -528,17 +528,14 @@ def child_setup(join: Sequence[int], rlimits: Sequence[tuple[int, tuple[int, int
     """In the child, before exec (`processes`'s preexec hook): join the cgroups, set the limits, and
     become a subreaper, so what the command starts and leaves stays below it while it runs."""
     for fd in join:
-        try:
-            os.write(fd, b"0")  # "0": the writing process itself
-        except OSError:
-            pass  # not permitted after all: the environment token still finds the tree
+        # "0": the writing process itself; not permitted after all: the environment token still finds the tree
+        with contextlib.suppress(OSError):
+            os.write(fd, b"0")
     for which, values in rlimits:
-        try:
+        with contextlib.suppress(OSError, ValueError):
             resource.setrlimit(which, values)
-        except (OSError, ValueError):
-            pass
-    if _prctl is not None:
-        _prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    if prctl is not None:
+        prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 
 
 def memory_words(output: str) -> bool:
@@ -561,6 +558,7 @@ try:
     import ctypes
     import ctypes.util
 
-    _prctl = getattr(ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True), "prctl", None)
+    # Looked up once, at import (here and by `processes`), not in a child between fork and exec.
+    prctl = getattr(ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True), "prctl", None)
 except OSError:  # pragma: no cover - no libc to load
-    _prctl = None
+    prctl = None
