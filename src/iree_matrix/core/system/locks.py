@@ -300,11 +300,9 @@ def _read_holder(note: Path) -> Optional[Holder]:
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
     except PermissionError:  # another user's process: alive
         return True
-    except OSError:
+    except OSError:  # ProcessLookupError: gone
         return False
     return True
 
@@ -516,30 +514,27 @@ def _wait(
             if said != _TURN and report is not None:
                 report("waiting for the machine's quiet lock: an earlier waiter goes first")
                 said = _TURN
-            if cancelled():
-                raise LockCancelled("interrupted while waiting for the machine's quiet lock") from None
-            time.sleep(POLL)
-            continue
-        if first and on_wait is not None:
-            on_wait()
-        first = False
-        unnamed_since = None if who is not None else (unnamed_since or now)
-        key = (who.pid, who.since) if who is not None else None
-        # An unnamed holder is said only once it stays unnamed: a holder between taking the lock and
-        # writing its file (or between removing it and letting go) is not news.
-        if key != said and report is not None and (unnamed_since is None or now - unnamed_since >= 1.0):
-            report(f"waiting for the machine's quiet lock: held by {_name(who, now)}")
-            said = key
-        held = now - (who.since if who is not None else (unnamed_since or now))
-        limit = who.limit(timeout) if who is not None else (timeout or HOLD_LIMIT)
-        if held > limit:
-            if report is not None:
-                report(
-                    f"going on without the machine's quiet lock: {_name(who, now)} has held it past "
-                    f"its limit ({_duration(limit)}; stuck?), so this stage is timed beside it "
-                    "(its other_load says by how much)"
-                )
-            return False
+        else:
+            if first and on_wait is not None:
+                on_wait()
+            first = False
+            unnamed_since = None if who is not None else (unnamed_since or now)
+            key = (who.pid, who.since) if who is not None else None
+            # An unnamed holder is said only once it stays unnamed: a holder between taking the lock
+            # and writing its file (or between removing it and letting go) is not news.
+            if key != said and report is not None and (unnamed_since is None or now - unnamed_since >= 1.0):
+                report(f"waiting for the machine's quiet lock: held by {_name(who, now)}")
+                said = key
+            held = now - (who.since if who is not None else (unnamed_since or now))
+            limit = who.limit(timeout) if who is not None else (timeout or HOLD_LIMIT)
+            if held > limit:
+                if report is not None:
+                    report(
+                        f"going on without the machine's quiet lock: {_name(who, now)} has held it past "
+                        f"its limit ({_duration(limit)}; stuck?), so this stage is timed beside it "
+                        "(its other_load says by how much)"
+                    )
+                return False
         if cancelled():
             raise LockCancelled("interrupted while waiting for the machine's quiet lock") from None
         time.sleep(POLL)
@@ -580,8 +575,7 @@ def _program() -> str:
     first = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "python"
     if first == "__main__.py":
         first = Path(sys.argv[0]).parent.name.replace("_", "-")
-    words = [first, *sys.argv[1:]]
-    text = " ".join(words)
+    text = " ".join([first, *sys.argv[1:]])
     return text if len(text) <= 80 else text[:79] + "…"
 
 
