@@ -289,9 +289,6 @@ class ResultsLog:
         finally:
             os.close(fd)
 
-    def _warn(self, lineno: int, what: str) -> None:
-        warn_once(f"{self.path}:{lineno}", what)
-
     def __iter__(self) -> Iterator[Record]:
         for _, record in self._lines():
             if record is not None:
@@ -308,7 +305,8 @@ class ResultsLog:
         """Every non-empty line and the record read from it (None, with a warning, if none)."""
         for lineno, line, record, problem in self._read():
             if record is None:
-                self._warn(lineno, "ignoring a torn last line" if problem == _TORN else f"{problem}, skipped")
+                what = "ignoring a torn last line" if problem == _TORN else f"{problem}, skipped"
+                warn_once(f"{self.path}:{lineno}", what)
             yield line, record
 
     def checked(self) -> list[Record]:
@@ -363,9 +361,6 @@ class ResultsLog:
             return None, str(exc)
         except (KeyError, ValueError, TypeError) as exc:
             return None, f"malformed record ({type(exc).__name__}: {exc})"
-
-    def keys(self) -> set[str]:
-        return {r.key for r in self if r.key}
 
     def latest(self) -> dict[str, Record]:
         """The newest record per job id: what the report shows."""
@@ -463,10 +458,6 @@ def compile_key(record: Record) -> CompileKey:
     return CompileKey(label.model, label.exporter, label.profile, label.arch, label.compiler)
 
 
-def run_key(record: Record) -> RunKey:
-    return RunKey(*compile_key(record), record.label.run_runtime)
-
-
 @dataclasses.dataclass(frozen=True)
 class Index:
     """The one index of a results log: the newest record per job, and the exports, compiles and
@@ -506,7 +497,7 @@ class Index:
             elif record.stage == "compile":
                 _put(compiles, compile_key(record), record)
             elif record.stage == "run":
-                _put(runs, run_key(record), record)
+                _put(runs, RunKey(*compile_key(record), record.label.run_runtime), record)
         return cls(latest, exports, compiles, runs, tuple(installs), bytecode, by_stage)
 
     def stage(self, name: str) -> Mapping[str, Record]:
