@@ -221,11 +221,8 @@ def _hierarchies() -> list[_Hierarchy]:
         if _usable is None:
             _usable = []
             if os.environ.get(CGROUPS_ENV, "1") != "0":
-                try:
-                    text = Path("/proc/self/cgroup").read_text()
-                except OSError:
-                    text = ""
-                _usable = [h for h in _own_cgroups(CGROUP_ROOT, text) if os.access(h.parent, os.W_OK)]
+                own = _own_cgroups(CGROUP_ROOT, _text(Path("/proc/self/cgroup")))
+                _usable = [h for h in own if os.access(h.parent, os.W_OK)]
         return _usable
 
 
@@ -313,11 +310,7 @@ class _Cgroup:
 
     def _count(self, files: Sequence[str], key: str) -> int:
         for name in files:
-            try:
-                text = (self.path / name).read_text()
-            except OSError:
-                continue
-            for line in text.splitlines():
+            for line in _text(self.path / name).splitlines():
                 found, _, value = line.partition(" ")
                 if found == key and value.strip().isdigit():
                     return int(value)
@@ -386,12 +379,8 @@ class Tree:
         for group in self.cgroups:
             group.close_fd()
         if self.cgroups:
-            try:
-                mine = Path(f"/proc/{pid}/cgroup").read_text()
-            except OSError:
-                mine = ""
             name = "/" + self.cgroups[0].path.name
-            self.exact = any(line.endswith(name) for line in mine.splitlines())
+            self.exact = any(line.endswith(name) for line in _text(Path(f"/proc/{pid}/cgroup")).splitlines())
 
     def watchdog_message(self) -> bytes:
         """The line that tells the watchdog about this tree (it kills its members if the tool dies)."""
@@ -459,6 +448,14 @@ class Tree:
             group.remove()
         self.cgroups = [g for g in self.cgroups if g.path.exists()]
         return left
+
+
+def _text(path: Path) -> str:
+    """A file's text, "" when it cannot be read (a cgroup file a controller lacks, a process gone)."""
+    try:
+        return path.read_text()
+    except OSError:
+        return ""
 
 
 def _send(pid: int, sig: int) -> None:
