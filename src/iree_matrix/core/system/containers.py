@@ -93,11 +93,7 @@ def state(timeout: int = 10) -> State:
     if docker is None:
         return State(False, "no `docker` command on PATH", f"bash {SETUP} (apt-get install docker.io)")
     try:
-        done = processes.run(
-            ProcessRequest(
-                [docker, "version", "--format", "{{.Server.Version}}"], timeout=timeout, check=False
-            )
-        )
+        done = _unchecked([docker, "version", "--format", "{{.Server.Version}}"], timeout)
     except (processes.Timeout, OSError) as exc:
         return State(False, f"not running ({exc})", f"bash {SETUP} starts dockerd (no init system does)")
     if done.returncode == 0 and done.stdout.strip():
@@ -205,9 +201,7 @@ def disk_usage() -> Optional[list[dict[str, Any]]]:
     if docker is None:
         return None
     try:
-        done = processes.run(
-            ProcessRequest([docker, "system", "df", "-v", "--format", "{{json .}}"], timeout=60, check=False)
-        )
+        done = _unchecked([docker, "system", "df", "-v", "--format", "{{json .}}"], 60)
         return list(json.loads(done.stdout).get("Images") or [])
     except (OSError, processes.Timeout, ValueError):
         return None
@@ -261,8 +255,7 @@ def build_container(
         except processes.Timeout as exc:
             _quiet([docker, "kill", name])  # the client is gone; the container may not be
             raise processes.Timeout([what], exc.seconds, exc.output) from None
-        if done.returncode == _DOCKER_ERROR and done.stderr.lstrip().startswith("docker:"):
-            raise StageFailure("docker-run", process_output.excerpt(done.stderr), cacheable=False)
+        _check_run(done)
         yield Built(name, dataclasses.replace(done, argv=tuple(argv)))
     finally:
         _quiet([*_remove_argv(docker), name])
@@ -342,8 +335,7 @@ def run(
         stderr=_translate(stderr, back),
         peak_rss_bytes=peak,
     )
-    if done.returncode == _DOCKER_ERROR and done.stderr.lstrip().startswith("docker:"):
-        raise StageFailure("docker-run", process_output.excerpt(done.stderr), cacheable=False)
+    _check_run(done)
     if done.killed or (request.check and done.returncode != 0):  # a limit's answer is never the tool's
         raise processes.failure(done, request.error_class)
     return done
@@ -356,11 +348,7 @@ _KILLED = (128 + 9, -9)
 def _oom_killed(docker: str, name: str) -> bool:
     """Whether the container's memory limit killed a process in it (Docker's State.OOMKilled)."""
     try:
-        done = processes.run(
-            ProcessRequest(
-                [docker, "inspect", "--format", "{{.State.OOMKilled}}", name], timeout=60, check=False
-            )
-        )
+        done = _unchecked([docker, "inspect", "--format", "{{.State.OOMKilled}}", name], 60)
     except processes.Timeout:
         return False
     return done.stdout.strip() == "true"
@@ -485,11 +473,8 @@ def remove_orphans() -> list[str]:
     if docker is None:
         return []  # no docker command: no containers either
     fmt = '{{.Names}}\t{{.Label "' + OWNER_LABEL + '"}}'
-    done = processes.run(ProcessRequest(
-        [docker, "ps", "--all", "--filter", f"label={LABEL}=1", "--filter", f"label={OWNER_LABEL}",
-         "--format", fmt],
-        timeout=60, check=False,
-    ))  # fmt: skip
+    filters = ["--filter", f"label={LABEL}=1", "--filter", f"label={OWNER_LABEL}"]
+    done = _unchecked([docker, "ps", "--all", *filters, "--format", fmt], 60)
     if done.returncode != 0:
         return []  # no daemon: no containers either
     rows = (line.partition("\t") for line in done.stdout.splitlines())
@@ -526,7 +511,18 @@ def _start_time(pid: int) -> Optional[str]:
 def _quiet(argv: Sequence[str]) -> None:
     # Cleanup must not hide the command's own error: its failure ("no such container") is fine.
     with contextlib.suppress(processes.Timeout):
-        processes.run(ProcessRequest(argv, timeout=60, check=False))
+        _unchecked(argv, 60)
+
+
+def _unchecked(argv: Sequence[str], timeout: float) -> processes.Completed:
+    """A command of the daemon's (`check=False`: the caller reads its status)."""
+    return processes.run(ProcessRequest(argv, timeout=timeout, check=False))
+
+
+def _check_run(done: processes.Completed) -> None:
+    """A `docker run` that failed itself (a bad mount, a missing image): its words, not the command's."""
+    if done.returncode == _DOCKER_ERROR and done.stderr.lstrip().startswith("docker:"):
+        raise StageFailure("docker-run", process_output.excerpt(done.stderr), cacheable=False)
 
 
 def _check_readable(paths: Sequence[Path]) -> None:
