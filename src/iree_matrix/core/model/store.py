@@ -77,21 +77,17 @@ class Store:
         path = self.entry_path(stage, key)
         try:
             record = Record.from_dict(json.loads((path / RECORD).read_text(encoding="utf-8")))
-        except (FileNotFoundError, NotADirectoryError):
-            return None
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            return None  # unreadable: treat as absent, the stage runs again and replaces it
+            return None  # none, or unreadable: treat as absent, the stage runs again and replaces it
         damaged = _damaged(path)
+        if damaged is None:
+            return Entry(record, path)
+        said = "does not match its stored sha256"
         if damaged == SUMS:
-            logger.warning(f"{path / SUMS}: empty, unreadable or not sums, so it vouches for nothing; "
-                           "entry discarded, the stage will be redone")  # fmt: skip
-        elif damaged is not None:
-            logger.warning(f"{path / damaged}: does not match its stored sha256; entry discarded, "
-                        "the stage will be redone")  # fmt: skip
-        if damaged is not None:
-            shutil.rmtree(path, ignore_errors=True)
-            return None
-        return Entry(record, path)
+            said = "empty, unreadable or not sums, so it vouches for nothing"
+        logger.warning(f"{path / damaged}: {said}; entry discarded, the stage will be redone")
+        shutil.rmtree(path, ignore_errors=True)
+        return None
 
     @contextlib.contextmanager
     def staging(self) -> Iterator[Path]:
