@@ -53,15 +53,10 @@ def _spread_problem(name: str, timed: Mapping[str, Any]) -> str:
 
 
 def _figures(value: Any) -> Any:
-    if isinstance(value, bool):
-        return
-    if isinstance(value, (int, float)):
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
         yield value
-    elif isinstance(value, Mapping):
-        for inner in value.values():
-            yield from _figures(inner)
-    elif isinstance(value, (list, tuple)):
-        for inner in value:
+    elif isinstance(value, (Mapping, list, tuple)):
+        for inner in value.values() if isinstance(value, Mapping) else value:
             yield from _figures(inner)
 
 
