@@ -192,7 +192,7 @@ def hand_over(sandbox: Sandbox) -> Optional[str]:
             if any(parent == Path(h) or parent.is_relative_to(h) for h in hidden):
                 continue  # an empty tmpfs inside, its directories 0755 (`Sandbox.argv`)
             mode = os.stat(parent).st_mode
-            if not _others_may(mode, stat.S_IXOTH):
+            if not mode & stat.S_IXOTH:
                 return (  # a private folder: never advised open
                     f"{parent} (mode {stat.S_IMODE(mode):o}) lets no other user pass, and the sandbox runs "
                     f"the model's code as uid {NOBODY}, which must reach {path}: keep the cache and the "
@@ -200,7 +200,7 @@ def hand_over(sandbox: Sandbox) -> Optional[str]:
                 )
         directory = stat.S_ISDIR(found.st_mode)
         wanted = stat.S_IROTH | (stat.S_IXOTH if directory else 0)
-        if found.st_uid != NOBODY and not _others_may(found.st_mode, wanted):
+        if found.st_uid != NOBODY and found.st_mode & wanted != wanted:
             system = any(path.is_relative_to(d) for d in ("/etc", "/usr", "/var", "/boot", "/root", "/run"))
             fix = "a system file, not a model's" if system else f"chmod o+r{'x' if directory else ''} {path}"
             return (  # /etc/shadow in a received record: never advised open
@@ -208,10 +208,6 @@ def hand_over(sandbox: Sandbox) -> Optional[str]:
                 f"sandbox runs the model's code as uid {NOBODY}: {fix}"
             )
     return None
-
-
-def _others_may(mode: int, bits: int) -> bool:
-    return mode & bits == bits
 
 
 def take_back(sandbox: Sandbox) -> None:

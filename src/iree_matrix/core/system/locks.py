@@ -453,10 +453,8 @@ def _turn(lock: Path) -> Iterator[Path]:
     with contextlib.suppress(OSError):
         queue.mkdir(mode=0o1777, exist_ok=True)
     ticket = queue / f"{time.time_ns():020d}-{os.getpid()}-{threading.get_ident()}"
-    try:
+    with contextlib.suppress(OSError):  # a queue this user cannot write: waits as before, without a turn
         ticket.touch()
-    except OSError:  # a queue this user cannot write: waits as before, without a turn
-        pass
     try:
         yield ticket
     finally:

@@ -267,8 +267,7 @@ def _run(
                 tree.rlimits(),
                 tuple(writes_beneath) if writes_beneath is not None else None,
                 landlock.abi() if writes_beneath is not None else 0,
-                # A private /dev/shm's size: the memory limit (its pages are charged to its memory), else
-                # half the machine's, as a host's /dev/shm.
+                # its own /dev/shm's size: the memory limit (its pages count there), else half the machine's
                 (tree.limits.memory or process_tree.machine_memory() // 2) if shm else None,
             )
             proc = _Popen(
@@ -291,7 +290,6 @@ def _run(
         _live.add(proc)
     if feeder is not None:
         feeder.start()
-    left = 0
     try:
         got = _collect(proc, tree, timeout, start, request.paused)
     finally:
