@@ -547,29 +547,24 @@ def _container_user() -> tuple[int, int]:
     return NOBODY if os.getuid() == 0 else (os.getuid(), os.getgid())
 
 
-class _writable_by:
+@contextlib.contextmanager
+def _writable_by(user: tuple[int, int], paths: Sequence[Path]) -> Iterator[None]:
     """Give the container user the writable directories for the run; hand them back afterwards.
 
     Only needed when the host runs as root (the container user is then nobody). Afterwards
     everything in them belongs to the directory's original owner again, so the store never holds
     files owned by nobody (which any later container could then rewrite).
     """
-
-    def __init__(self, user: tuple[int, int], paths: Sequence[Path]) -> None:
-        self._user = user
-        self._paths = [Path(p) for p in paths] if os.getuid() == 0 and user != (0, 0) else []
-        self._owners: dict[Path, tuple[int, int]] = {}
-
-    def __enter__(self) -> _writable_by:
-        for path in self._paths:
-            st = path.stat()
-            self._owners[path] = (st.st_uid, st.st_gid)
-            for item, _ in bubblewrap.walk(path):
-                os.lchown(item, *self._user)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for path, owner in self._owners.items():
+    owners: dict[Path, tuple[int, int]] = {}
+    for path in [Path(p) for p in paths] if os.getuid() == 0 and user != (0, 0) else []:
+        st = path.stat()
+        owners[path] = (st.st_uid, st.st_gid)
+        for item, _ in bubblewrap.walk(path):
+            os.lchown(item, *user)
+    try:
+        yield
+    finally:
+        for path, owner in owners.items():
             for item, _ in bubblewrap.walk(path):
                 os.lchown(item, *owner)
 
