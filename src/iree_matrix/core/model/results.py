@@ -146,13 +146,11 @@ class Record:
         for name in ("job", "stage", "status"):
             if name not in data:
                 raise KeyError(name)
-        for name in ("job", "cell"):  # what every reader prints and names files by
-            problem = text_problem(data.get(name) or "", MAX_JOB)
+        # job and cell: what every reader prints and names files by; stage: a name
+        named = [(name, text_problem(data.get(name) or "", MAX_JOB)) for name in ("job", "cell")]
+        for name, problem in [*named, ("stage", name_problem(data["stage"]))]:
             if problem:
                 raise ValueError(f"field {name!r} {problem}")
-        problem = name_problem(data["stage"])
-        if problem:
-            raise ValueError(f"field 'stage' {problem}")
         problem = next(
             (p for name, value in (data.get("metrics") or {}).items() if (p := figure_problem(name, value))),
             figure_problem("seconds", data.get("seconds")),
