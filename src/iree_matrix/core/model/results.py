@@ -142,7 +142,8 @@ class Record:
         data = migrate(dict(data))
         for name, types in _FIELD_TYPES.items():
             if name in data and not isinstance(data[name], types):
-                raise TypeError(f"field {name!r} is {type(data[name]).__name__}, expected {_names(types)}")
+                expected = " or ".join("null" if t is type(None) else t.__name__ for t in types)
+                raise TypeError(f"field {name!r} is {type(data[name]).__name__}, expected {expected}")
         for name in ("job", "stage", "status"):
             if name not in data:
                 raise KeyError(name)
@@ -199,10 +200,6 @@ def _is_timestamp(text: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _names(types: tuple[type, ...]) -> str:
-    return " or ".join("null" if t is type(None) else t.__name__ for t in types)
 
 
 _TORN = "a torn last line (a write that never finished)"
