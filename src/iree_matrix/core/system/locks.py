@@ -385,9 +385,25 @@ def _holding(
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = _open(path)
     mine: Optional[Holder] = None
-    give_back: Optional[threading.Timer] = None
+    timer: Optional[threading.Timer] = None
     let_go = threading.Lock()  # the give-back and the block's end, one at a time
     ended = threading.Event()  # the block's end closed `fd`: a late give-back must not touch it
+
+    def give_back(held: Holder) -> None:
+        """Far past its expected time: the quiet lock let go (the block goes on without it)."""
+        with let_go:
+            if ended.is_set():  # the block ended first: its fd is closed (its number maybe reused)
+                return
+            _remove_holder_file(holder_path(path), held)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        if report is not None:
+            report(
+                "giving the machine's quiet lock back: this stage has run "
+                f"{_duration(time.time() - held.since)}, "
+                f"far past the {formats.seconds(held.expected or 0)} it was expected to take (stuck?); it "
+                "goes on without it, and its figure records any other run's load"
+            )
+
     try:
         with _turn(path) as ticket:
             taken = _wait(fd, path, ticket, on_wait, cancelled, timeout, report)
@@ -396,42 +412,19 @@ def _holding(
             _write_holder_file(holder_path(path), mine)
             limit = overrun_limit(expected)
             if limit is not None:
-                give_back = threading.Timer(limit, _give_back, (fd, path, mine, let_go, ended, report))
-                give_back.daemon = True
-                give_back.start()
+                timer = threading.Timer(limit, give_back, (mine,))
+                timer.daemon = True
+                timer.start()
         yield
     finally:
-        if give_back is not None:
-            give_back.cancel()
+        if timer is not None:
+            timer.cancel()
         with let_go:
             if mine is not None:
                 _remove_holder_file(holder_path(path), mine)
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
             ended.set()
-
-
-def _give_back(
-    fd: int,
-    path: Path,
-    mine: Holder,
-    let_go: threading.Lock,
-    ended: threading.Event,
-    report: Optional[Callable[[str], None]],
-) -> None:
-    """A holder far past its expected time lets the quiet lock go (the block goes on without it)."""
-    with let_go:
-        if ended.is_set():  # the block ended first: its fd is closed (its number maybe reused)
-            return
-        _remove_holder_file(holder_path(path), mine)
-        fcntl.flock(fd, fcntl.LOCK_UN)
-    if report is not None:
-        report(
-            "giving the machine's quiet lock back: this stage has run "
-            f"{_duration(time.time() - mine.since)}, "
-            f"far past the {formats.seconds(mine.expected or 0)} it was expected to take (stuck?); it "
-            "goes on without it, and its figure records any other run's load"
-        )
 
 
 def _open(path: Path) -> int:
