@@ -481,17 +481,14 @@ class Index:
         by_stage: dict[str, dict[str, Record]] = {}
         for record in latest.values():
             by_stage.setdefault(record.stage, {})[record.cell] = record
-            if record.label.form == "bytecode":
-                if record.stage == "compile":
-                    _put(bytecode, compile_key(record), record)
-                continue
-            if record.stage == "install":
+            of_text = record.label.form != "bytecode"  # of the MLIR bytecode: its compiles alone, apart
+            if record.stage == "install" and of_text:
                 installs.append(record)
-            elif record.stage == "export":
+            elif record.stage == "export" and of_text:
                 _put(exports, export_key(record), record)
             elif record.stage == "compile":
-                _put(compiles, compile_key(record), record)
-            elif record.stage == "run":
+                _put(compiles if of_text else bytecode, compile_key(record), record)
+            elif record.stage == "run" and of_text:
                 _put(runs, RunKey(*compile_key(record), record.label.run_runtime), record)
         return cls(latest, exports, compiles, runs, tuple(installs), bytecode, by_stage)
 
