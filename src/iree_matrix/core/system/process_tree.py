@@ -321,15 +321,11 @@ class _Cgroup:
             os.close(self.procs_fd)
             self.procs_fd = None
 
-    def remove(self) -> bool:
+    def remove(self) -> None:
         self.close_fd()
-        try:
+        # Gone already, or a member left (unkillable): the watchdog tries again when the tool ends.
+        with contextlib.suppress(OSError):
             self.path.rmdir()
-            return True
-        except FileNotFoundError:
-            return True
-        except OSError:
-            return False  # a member left (unkillable): the watchdog tries again when the tool ends
 
 
 # --- one command's tree ---------------------------------------------------------------------------
