@@ -32,7 +32,6 @@ def log(tmp_path) -> ResultsLog:
 def test_missing_log_is_empty(log):
     assert list(log) == []
     assert log.latest() == {}
-    assert log.keys() == set()
 
 
 def test_round_trip_of_every_status(log):
@@ -221,12 +220,6 @@ def test_latest_keeps_the_newest_record_per_job(log):
     latest = log.latest()
     assert latest == {"run:a": new_a, "run:b": b}
     assert latest_by_job([new_a, old_a]) == {"run:a": old_a}
-
-
-def test_keys_ignore_empty_keys(log):
-    log.append(_record("run:a", key="k1"))
-    log.append(_record("run:b", Status.NOT_RUN, key="", blocked_by="compile:x"))
-    assert log.keys() == {"k1"}
 
 
 def test_append_creates_the_directory_and_one_line_per_record(log):

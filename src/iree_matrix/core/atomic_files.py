@@ -40,17 +40,14 @@ def fuller(path: Path, temporary: Optional[Path] = None) -> Path:
     one whose file system has less free space: where a tool's "No space left on device" most likely
     came from. A full $TMPDIR was blamed on --cache, quoting the cache's 49 GB free."""
     temporary = Path(tempfile.gettempdir()) if temporary is None else temporary
+    existing = next((p for p in (Path(path), *Path(path).parents) if p.exists()), Path("/"))
     try:
-        if os.stat(temporary).st_dev == os.stat(_existing(path)).st_dev:
+        if os.stat(temporary).st_dev == os.stat(existing).st_dev:
             return path
     except OSError:
         return path
     free, free_tmp = free_bytes(path), free_bytes(temporary)
     return temporary if free is not None and free_tmp is not None and free_tmp < free else path
-
-
-def _existing(path: Path) -> Path:
-    return next((p for p in (Path(path), *Path(path).parents) if p.exists()), Path("/"))
 
 
 def storage_error(

@@ -96,9 +96,6 @@ class _Stderr(_StreamHandler):
     """A handler on whatever sys.stderr is when a line is written (pytest's capsys, rich's live
     display and contextlib.redirect_stderr each replace it after this module was imported)."""
 
-    def __init__(self) -> None:
-        super().__init__()
-
     @property
     def stream(self) -> TextIO:
         return sys.stderr
@@ -117,20 +114,12 @@ class _Words(logging.Formatter):
         self.named = named
 
     def format(self, record: logging.LogRecord) -> str:
-        text = super().format(record)
-        text = plain(text)  # a record's words reach the log too: the other stream's boundary
+        text = plain(super().format(record))  # a record's words reach the log too: the other boundary
         if record.levelno >= logging.ERROR:
             text = f"iree-matrix: {text}"
         elif record.levelno >= logging.WARNING:
             text = f"warning: {text}"
         return f"[{record.name}] {text}" if self.named else text
-
-
-def _handler(named: bool = False) -> logging.Handler:
-    handler = _Stderr()
-    handler.setFormatter(_Words(named))
-    handler.set_name(LOGGER)
-    return handler
 
 
 def level(verbosity: int) -> int:
@@ -154,7 +143,10 @@ def _install(logger: logging.Logger, at: int, named: bool = False) -> None:
     """`logger` writes to stderr through one handler of ours (not one more each time)."""
     for old in [h for h in logger.handlers if h.get_name() == LOGGER]:
         logger.removeHandler(old)
-    logger.addHandler(_handler(named))
+    handler = _Stderr()
+    handler.setFormatter(_Words(named))
+    handler.set_name(LOGGER)
+    logger.addHandler(handler)
     logger.setLevel(at)
 
 

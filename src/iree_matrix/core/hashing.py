@@ -13,17 +13,13 @@ from iree_matrix.bundle_runner.manifest import sha256_of
 file_sha256 = sha256_of
 
 
-def tree_sha256(paths: list[Path]) -> str:
-    """One digest for several files, order-independent, names included."""
-    return digest({p.name: file_sha256(p) for p in paths})
-
-
 def digest(value: Any) -> str:
     blob = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str).encode()
     return hashlib.sha256(blob).hexdigest()
 
 
 def tools_digest(directory: str) -> str:
-    """A runtime directory's identity: rebuilding the tools changes every key downstream."""
+    """A runtime directory's identity: rebuilding the tools changes every key downstream. One digest
+    of its files, order-independent, names included."""
     files = sorted(p for p in Path(directory).iterdir() if p.is_file())
-    return tree_sha256(files)
+    return digest({p.name: file_sha256(p) for p in files})

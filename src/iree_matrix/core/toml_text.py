@@ -47,10 +47,8 @@ def string(text: str) -> str:
             out.append(char)
         elif 0xD800 <= code <= 0xDFFF:  # a lone surrogate is no character: TOML has no escape for it
             raise TomlValueError(f"{text!r}: a lone surrogate (U+{code:04X}) is not text")
-        elif code <= 0xFFFF:
-            out.append(f"\\u{code:04X}")
         else:
-            out.append(f"\\U{code:08X}")
+            out.append(f"\\u{code:04X}" if code <= 0xFFFF else f"\\U{code:08X}")
     out.append('"')
     return "".join(out)
 

@@ -53,15 +53,10 @@ def _spread_problem(name: str, timed: Mapping[str, Any]) -> str:
 
 
 def _figures(value: Any) -> Any:
-    if isinstance(value, bool):
-        return
-    if isinstance(value, (int, float)):
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
         yield value
-    elif isinstance(value, Mapping):
-        for inner in value.values():
-            yield from _figures(inner)
-    elif isinstance(value, (list, tuple)):
-        for inner in value:
+    elif isinstance(value, (Mapping, list, tuple)):
+        for inner in value.values() if isinstance(value, Mapping) else value:
             yield from _figures(inner)
 
 
@@ -186,12 +181,10 @@ def _read_as(kind: Any) -> Any:
         return _read_as(inner)
     if kind is float:
         return number
-    if kind is bool:
-        return lambda v: v if isinstance(v, bool) else None
+    if kind in (bool, str):
+        return lambda v: v if isinstance(v, kind) else None
     if kind is int:
         return lambda v: v if isinstance(v, int) and not isinstance(v, bool) else None
-    if kind is str:
-        return lambda v: v if isinstance(v, str) else None
     if origin in (tuple, list):  # of text: each item as text; of anything else: as written
         if args[0] is str:
             return lambda v: origin(str(x) for x in v) if isinstance(v, (list, tuple)) else None

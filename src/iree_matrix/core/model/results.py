@@ -142,17 +142,16 @@ class Record:
         data = migrate(dict(data))
         for name, types in _FIELD_TYPES.items():
             if name in data and not isinstance(data[name], types):
-                raise TypeError(f"field {name!r} is {type(data[name]).__name__}, expected {_names(types)}")
+                expected = " or ".join("null" if t is type(None) else t.__name__ for t in types)
+                raise TypeError(f"field {name!r} is {type(data[name]).__name__}, expected {expected}")
         for name in ("job", "stage", "status"):
             if name not in data:
                 raise KeyError(name)
-        for name in ("job", "cell"):  # what every reader prints and names files by
-            problem = text_problem(data.get(name) or "", MAX_JOB)
+        # job and cell: what every reader prints and names files by; stage: a name
+        named = [(name, text_problem(data.get(name) or "", MAX_JOB)) for name in ("job", "cell")]
+        for name, problem in [*named, ("stage", name_problem(data["stage"]))]:
             if problem:
                 raise ValueError(f"field {name!r} {problem}")
-        problem = name_problem(data["stage"])
-        if problem:
-            raise ValueError(f"field 'stage' {problem}")
         problem = next(
             (p for name, value in (data.get("metrics") or {}).items() if (p := figure_problem(name, value))),
             figure_problem("seconds", data.get("seconds")),
@@ -201,10 +200,6 @@ def _is_timestamp(text: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _names(types: tuple[type, ...]) -> str:
-    return " or ".join("null" if t is type(None) else t.__name__ for t in types)
 
 
 _TORN = "a torn last line (a write that never finished)"
@@ -289,9 +284,6 @@ class ResultsLog:
         finally:
             os.close(fd)
 
-    def _warn(self, lineno: int, what: str) -> None:
-        warn_once(f"{self.path}:{lineno}", what)
-
     def __iter__(self) -> Iterator[Record]:
         for _, record in self._lines():
             if record is not None:
@@ -308,7 +300,8 @@ class ResultsLog:
         """Every non-empty line and the record read from it (None, with a warning, if none)."""
         for lineno, line, record, problem in self._read():
             if record is None:
-                self._warn(lineno, "ignoring a torn last line" if problem == _TORN else f"{problem}, skipped")
+                what = "ignoring a torn last line" if problem == _TORN else f"{problem}, skipped"
+                warn_once(f"{self.path}:{lineno}", what)
             yield line, record
 
     def checked(self) -> list[Record]:
@@ -363,9 +356,6 @@ class ResultsLog:
             return None, str(exc)
         except (KeyError, ValueError, TypeError) as exc:
             return None, f"malformed record ({type(exc).__name__}: {exc})"
-
-    def keys(self) -> set[str]:
-        return {r.key for r in self if r.key}
 
     def latest(self) -> dict[str, Record]:
         """The newest record per job id: what the report shows."""
@@ -463,10 +453,6 @@ def compile_key(record: Record) -> CompileKey:
     return CompileKey(label.model, label.exporter, label.profile, label.arch, label.compiler)
 
 
-def run_key(record: Record) -> RunKey:
-    return RunKey(*compile_key(record), record.label.run_runtime)
-
-
 @dataclasses.dataclass(frozen=True)
 class Index:
     """The one index of a results log: the newest record per job, and the exports, compiles and
@@ -495,18 +481,15 @@ class Index:
         by_stage: dict[str, dict[str, Record]] = {}
         for record in latest.values():
             by_stage.setdefault(record.stage, {})[record.cell] = record
-            if record.label.form == "bytecode":
-                if record.stage == "compile":
-                    _put(bytecode, compile_key(record), record)
-                continue
-            if record.stage == "install":
+            of_text = record.label.form != "bytecode"  # of the MLIR bytecode: its compiles alone, apart
+            if record.stage == "install" and of_text:
                 installs.append(record)
-            elif record.stage == "export":
+            elif record.stage == "export" and of_text:
                 _put(exports, export_key(record), record)
             elif record.stage == "compile":
-                _put(compiles, compile_key(record), record)
-            elif record.stage == "run":
-                _put(runs, run_key(record), record)
+                _put(compiles if of_text else bytecode, compile_key(record), record)
+            elif record.stage == "run" and of_text:
+                _put(runs, RunKey(*compile_key(record), record.label.run_runtime), record)
         return cls(latest, exports, compiles, runs, tuple(installs), bytecode, by_stage)
 
     def stage(self, name: str) -> Mapping[str, Record]:

@@ -146,12 +146,11 @@ def sign_flip_p(diffs: Sequence[float]) -> float:
     if n == 0:
         return 1.0
     observed = abs(sum(diffs)) - 1e-12 * max(1.0, sum(abs(d) for d in diffs))
-    if n <= _EXACT_ROUNDS:
-        hits = 0
-        for pattern in range(2**n):
-            total = sum(-d if (pattern >> i) & 1 else d for i, d in enumerate(diffs))
-            hits += abs(total) >= observed
-        return hits / (1 << n)
+    if n <= _EXACT_ROUNDS:  # each pattern's bit i flips the sign of diffs[i]
+        flipped = (
+            sum(-d if (pattern >> i) & 1 else d for i, d in enumerate(diffs)) for pattern in range(2**n)
+        )
+        return sum(abs(total) >= observed for total in flipped) / (1 << n)
     import random
 
     rng = random.Random(0)
@@ -172,8 +171,6 @@ def paired(
     if n < MIN_PAIRED_ROUNDS:
         return Paired(ratio, ratios[0], ratios[-1], 1.0, n, TOO_FEW)
     p = sign_flip_p([math.log(r) for r in ratios])
-    if p >= alpha or abs(ratio - 1.0) < min_effect:
-        verdict = NO_DIFFERENCE
-    else:
-        verdict = SLOWER if ratio > 1 else FASTER
+    no_difference = p >= alpha or abs(ratio - 1.0) < min_effect
+    verdict = NO_DIFFERENCE if no_difference else SLOWER if ratio > 1 else FASTER
     return Paired(ratio, ratios[0], ratios[-1], p, n, verdict)

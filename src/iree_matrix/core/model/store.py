@@ -41,6 +41,7 @@ from iree_matrix.core import console
 from iree_matrix.core.atomic_files import storage_error
 from iree_matrix.core.hashing import file_sha256
 from iree_matrix.core.model.results import Record, Status
+from iree_matrix.core.system.bubblewrap import walk
 
 logger = console.logger(__name__)
 
@@ -76,21 +77,17 @@ class Store:
         path = self.entry_path(stage, key)
         try:
             record = Record.from_dict(json.loads((path / RECORD).read_text(encoding="utf-8")))
-        except (FileNotFoundError, NotADirectoryError):
-            return None
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            return None  # unreadable: treat as absent, the stage runs again and replaces it
+            return None  # none, or unreadable: treat as absent, the stage runs again and replaces it
         damaged = _damaged(path)
+        if damaged is None:
+            return Entry(record, path)
+        said = "does not match its stored sha256"
         if damaged == SUMS:
-            logger.warning(f"{path / SUMS}: empty, unreadable or not sums, so it vouches for nothing; "
-                           "entry discarded, the stage will be redone")  # fmt: skip
-        elif damaged is not None:
-            logger.warning(f"{path / damaged}: does not match its stored sha256; entry discarded, "
-                        "the stage will be redone")  # fmt: skip
-        if damaged is not None:
-            shutil.rmtree(path, ignore_errors=True)
-            return None
-        return Entry(record, path)
+            said = "empty, unreadable or not sums, so it vouches for nothing"
+        logger.warning(f"{path / damaged}: {said}; entry discarded, the stage will be redone")
+        shutil.rmtree(path, ignore_errors=True)
+        return None
 
     @contextlib.contextmanager
     def staging(self) -> Iterator[Path]:
@@ -205,22 +202,11 @@ _KINDS = {
 }
 
 
-def _walk(root: Path) -> Iterator[tuple[Path, os.stat_result]]:
-    """Everything beneath `root` with its own lstat, never through a link (os.walk follows none)."""
-    for parent, dirs, files in os.walk(root):
-        for name in sorted([*dirs, *files]):
-            path = Path(parent) / name
-            try:
-                yield path, os.lstat(path)
-            except FileNotFoundError:
-                continue
-
-
 def refused(staged: Path) -> Optional[str]:
     """Why a stage's output in `staged` may not be stored, None when it may: it holds something
     other than regular files and directories (a link, FIFO, socket or device), or a file with the
     setuid or setgid bit. One line, naming the first such file (relative to `staged`)."""
-    for path, found in _walk(staged):
+    for path, found in walk(staged):  # `staged` itself first: a directory, never refused
         name = path.relative_to(staged).as_posix()
         kind = _KINDS.get(stat.S_IFMT(found.st_mode))
         if kind == "a symbolic link":
@@ -252,7 +238,7 @@ def disarm(folder: Path) -> list[str]:
     makes its entries: each link, FIFO, socket or device removed, each setuid or setgid bit cleared,
     then `_as_data`'s owner and modes (no 0666 file, no 0777 directory). What it changed, by name."""
     changed = []
-    for path, found in list(_walk(folder)):
+    for path, found in list(walk(folder)):
         name, kind = path.relative_to(folder).as_posix(), _KINDS.get(stat.S_IFMT(found.st_mode))
         if kind is not None:
             path.unlink()
@@ -270,7 +256,7 @@ def _as_data(staged: Path) -> None:
     that runs as it, and a later stage's sandbox (uid 65534 when the tool is root) reads it whatever
     the umask it was written with (a file it made 0600 under umask 077)."""
     uid, gid = os.geteuid(), os.getegid()
-    for path, found in [(staged, os.lstat(staged)), *_walk(staged)]:
+    for path, found in list(walk(staged)):
         if uid == 0 and (found.st_uid, found.st_gid) != (uid, gid):
             os.chown(path, uid, gid, follow_symlinks=False)
         mode = stat.S_IMODE(found.st_mode)
@@ -282,7 +268,7 @@ def _as_data(staged: Path) -> None:
 def _artifacts(entry: Path) -> list[Path]:
     """The regular files of an entry (never a link's target), but the store's own."""
     own = {entry / RECORD, entry / SUMS, entry / VERIFIED}
-    return sorted(f for f, found in _walk(entry) if stat.S_ISREG(found.st_mode) and f not in own)
+    return sorted(f for f, found in walk(entry) if stat.S_ISREG(found.st_mode) and f not in own)
 
 
 def _stat(path: Path) -> list[int]:

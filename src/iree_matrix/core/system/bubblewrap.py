@@ -29,6 +29,7 @@ then refuses, unless the user passed `--unsandboxed` (`allow_unsandboxed`).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import os
@@ -152,7 +153,8 @@ def environment(tool_env: Mapping[str, str]) -> dict[str, str]:
 
 
 def walk(path: Path) -> Iterator[tuple[Path, os.stat_result]]:
-    """`path` and everything beneath it, each with its own lstat (no link is followed)."""
+    """`path` and everything beneath it, each with its own lstat (no link is followed), each
+    directory's entries by name (the store names the first it refuses: always the same one)."""
     try:
         top = os.lstat(path)
     except OSError:
@@ -161,7 +163,7 @@ def walk(path: Path) -> Iterator[tuple[Path, os.stat_result]]:
     if not stat.S_ISDIR(top.st_mode):
         return
     for parent, dirs, files in os.walk(path):
-        for name in [*dirs, *files]:
+        for name in sorted([*dirs, *files]):
             here = Path(parent) / name
             try:
                 yield here, os.lstat(here)
@@ -190,7 +192,7 @@ def hand_over(sandbox: Sandbox) -> Optional[str]:
             if any(parent == Path(h) or parent.is_relative_to(h) for h in hidden):
                 continue  # an empty tmpfs inside, its directories 0755 (`Sandbox.argv`)
             mode = os.stat(parent).st_mode
-            if not _others_may(mode, stat.S_IXOTH):
+            if not mode & stat.S_IXOTH:
                 return (  # a private folder: never advised open
                     f"{parent} (mode {stat.S_IMODE(mode):o}) lets no other user pass, and the sandbox runs "
                     f"the model's code as uid {NOBODY}, which must reach {path}: keep the cache and the "
@@ -198,7 +200,7 @@ def hand_over(sandbox: Sandbox) -> Optional[str]:
                 )
         directory = stat.S_ISDIR(found.st_mode)
         wanted = stat.S_IROTH | (stat.S_IXOTH if directory else 0)
-        if found.st_uid != NOBODY and not _others_may(found.st_mode, wanted):
+        if found.st_uid != NOBODY and found.st_mode & wanted != wanted:
             system = any(path.is_relative_to(d) for d in ("/etc", "/usr", "/var", "/boot", "/root", "/run"))
             fix = "a system file, not a model's" if system else f"chmod o+r{'x' if directory else ''} {path}"
             return (  # /etc/shadow in a received record: never advised open
@@ -206,10 +208,6 @@ def hand_over(sandbox: Sandbox) -> Optional[str]:
                 f"sandbox runs the model's code as uid {NOBODY}: {fix}"
             )
     return None
-
-
-def _others_may(mode: int, bits: int) -> bool:
-    return mode & bits == bits
 
 
 def take_back(sandbox: Sandbox) -> None:
@@ -222,12 +220,9 @@ def take_back(sandbox: Sandbox) -> None:
     uid, gid = os.geteuid(), os.getegid()
     for writable in sandbox.writable:
         for path, found in walk(Path(writable)):
-            if stat.S_ISREG(found.st_mode) and found.st_mode & (stat.S_ISUID | stat.S_ISGID):
-                continue
-            try:
-                os.chown(path, uid, gid, follow_symlinks=False)
-            except OSError:
-                continue
+            if not (stat.S_ISREG(found.st_mode) and found.st_mode & (stat.S_ISUID | stat.S_ISGID)):
+                with contextlib.suppress(OSError):
+                    os.chown(path, uid, gid, follow_symlinks=False)
 
 
 def executable() -> Optional[str]:
@@ -299,9 +294,7 @@ def refusal(stage: str) -> Optional[str]:
 def signal_status(returncode: int) -> int:
     """A sandboxed command's exit status as Popen gives an unsandboxed one's: bubblewrap reports its
     command's death by signal N as 128+N (as a shell does), the tool's checks read -N."""
-    if 128 < returncode < 128 + 65:
-        return -(returncode - 128)
-    return returncode
+    return -(returncode - 128) if 128 < returncode < 128 + 65 else returncode
 
 
 def wrap(argv: Sequence[str], sandbox: Sandbox) -> list[str]:

@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix.core.errors import StageFailure, UserError
-from iree_matrix.core.system import host, process_output, process_tree, processes
+from iree_matrix.core.system import bubblewrap, host, process_output, process_tree, processes
 from iree_matrix.core.system.process_request import ProcessRequest
 
 LABEL = "iree-matrix"  # on every image and container this tool makes: `--filter label=iree-matrix=1`
@@ -93,11 +93,7 @@ def state(timeout: int = 10) -> State:
     if docker is None:
         return State(False, "no `docker` command on PATH", f"bash {SETUP} (apt-get install docker.io)")
     try:
-        done = processes.run(
-            ProcessRequest(
-                [docker, "version", "--format", "{{.Server.Version}}"], timeout=timeout, check=False
-            )
-        )
+        done = _unchecked([docker, "version", "--format", "{{.Server.Version}}"], timeout)
     except (processes.Timeout, OSError) as exc:
         return State(False, f"not running ({exc})", f"bash {SETUP} starts dockerd (no init system does)")
     if done.returncode == 0 and done.stdout.strip():
@@ -205,9 +201,7 @@ def disk_usage() -> Optional[list[dict[str, Any]]]:
     if docker is None:
         return None
     try:
-        done = processes.run(
-            ProcessRequest([docker, "system", "df", "-v", "--format", "{{json .}}"], timeout=60, check=False)
-        )
+        done = _unchecked([docker, "system", "df", "-v", "--format", "{{json .}}"], 60)
         return list(json.loads(done.stdout).get("Images") or [])
     except (OSError, processes.Timeout, ValueError):
         return None
@@ -261,8 +255,7 @@ def build_container(
         except processes.Timeout as exc:
             _quiet([docker, "kill", name])  # the client is gone; the container may not be
             raise processes.Timeout([what], exc.seconds, exc.output) from None
-        if done.returncode == _DOCKER_ERROR and done.stderr.lstrip().startswith("docker:"):
-            raise StageFailure("docker-run", process_output.excerpt(done.stderr), cacheable=False)
+        _check_run(done)
         yield Built(name, dataclasses.replace(done, argv=tuple(argv)))
     finally:
         _quiet([*_remove_argv(docker), name])
@@ -342,8 +335,7 @@ def run(
         stderr=_translate(stderr, back),
         peak_rss_bytes=peak,
     )
-    if done.returncode == _DOCKER_ERROR and done.stderr.lstrip().startswith("docker:"):
-        raise StageFailure("docker-run", process_output.excerpt(done.stderr), cacheable=False)
+    _check_run(done)
     if done.killed or (request.check and done.returncode != 0):  # a limit's answer is never the tool's
         raise processes.failure(done, request.error_class)
     return done
@@ -356,11 +348,7 @@ _KILLED = (128 + 9, -9)
 def _oom_killed(docker: str, name: str) -> bool:
     """Whether the container's memory limit killed a process in it (Docker's State.OOMKilled)."""
     try:
-        done = processes.run(
-            ProcessRequest(
-                [docker, "inspect", "--format", "{{.State.OOMKilled}}", name], timeout=60, check=False
-            )
-        )
+        done = _unchecked([docker, "inspect", "--format", "{{.State.OOMKilled}}", name], 60)
     except processes.Timeout:
         return False
     return done.stdout.strip() == "true"
@@ -485,11 +473,8 @@ def remove_orphans() -> list[str]:
     if docker is None:
         return []  # no docker command: no containers either
     fmt = '{{.Names}}\t{{.Label "' + OWNER_LABEL + '"}}'
-    done = processes.run(ProcessRequest(
-        [docker, "ps", "--all", "--filter", f"label={LABEL}=1", "--filter", f"label={OWNER_LABEL}",
-         "--format", fmt],
-        timeout=60, check=False,
-    ))  # fmt: skip
+    filters = ["--filter", f"label={LABEL}=1", "--filter", f"label={OWNER_LABEL}"]
+    done = _unchecked([docker, "ps", "--all", *filters, "--format", fmt], 60)
     if done.returncode != 0:
         return []  # no daemon: no containers either
     rows = (line.partition("\t") for line in done.stdout.splitlines())
@@ -526,7 +511,18 @@ def _start_time(pid: int) -> Optional[str]:
 def _quiet(argv: Sequence[str]) -> None:
     # Cleanup must not hide the command's own error: its failure ("no such container") is fine.
     with contextlib.suppress(processes.Timeout):
-        processes.run(ProcessRequest(argv, timeout=60, check=False))
+        _unchecked(argv, 60)
+
+
+def _unchecked(argv: Sequence[str], timeout: float) -> processes.Completed:
+    """A command of the daemon's (`check=False`: the caller reads its status)."""
+    return processes.run(ProcessRequest(argv, timeout=timeout, check=False))
+
+
+def _check_run(done: processes.Completed) -> None:
+    """A `docker run` that failed itself (a bad mount, a missing image): its words, not the command's."""
+    if done.returncode == _DOCKER_ERROR and done.stderr.lstrip().startswith("docker:"):
+        raise StageFailure("docker-run", process_output.excerpt(done.stderr), cacheable=False)
 
 
 def _check_readable(paths: Sequence[Path]) -> None:
@@ -548,43 +544,29 @@ def _check_readable(paths: Sequence[Path]) -> None:
 
 def _container_user() -> tuple[int, int]:
     """The host user, unless that is root: then nobody, so a container cannot act as root anywhere."""
-    uid, gid = os.getuid(), os.getgid()
-    return NOBODY if uid == 0 else (uid, gid)
+    return NOBODY if os.getuid() == 0 else (os.getuid(), os.getgid())
 
 
-class _writable_by:
+@contextlib.contextmanager
+def _writable_by(user: tuple[int, int], paths: Sequence[Path]) -> Iterator[None]:
     """Give the container user the writable directories for the run; hand them back afterwards.
 
     Only needed when the host runs as root (the container user is then nobody). Afterwards
     everything in them belongs to the directory's original owner again, so the store never holds
     files owned by nobody (which any later container could then rewrite).
     """
-
-    def __init__(self, user: tuple[int, int], paths: Sequence[Path]) -> None:
-        self._user = user
-        self._paths = [Path(p) for p in paths] if os.getuid() == 0 and user != (0, 0) else []
-        self._owners: dict[Path, tuple[int, int]] = {}
-
-    def __enter__(self) -> _writable_by:
-        for path in self._paths:
-            st = path.stat()
-            self._owners[path] = (st.st_uid, st.st_gid)
-            for item in _walk(path):
-                os.lchown(item, *self._user)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for path, owner in self._owners.items():
-            for item in _walk(path):
+    owners: dict[Path, tuple[int, int]] = {}
+    for path in [Path(p) for p in paths] if os.getuid() == 0 and user != (0, 0) else []:
+        st = path.stat()
+        owners[path] = (st.st_uid, st.st_gid)
+        for item, _ in bubblewrap.walk(path):
+            os.lchown(item, *user)
+    try:
+        yield
+    finally:
+        for path, owner in owners.items():
+            for item, _ in bubblewrap.walk(path):
                 os.lchown(item, *owner)
-
-
-def _walk(root: Path) -> Iterator[Path]:
-    yield root
-    if root.is_dir() and not root.is_symlink():
-        for dirpath, dirnames, filenames in os.walk(root):
-            for item in dirnames + filenames:
-                yield Path(dirpath) / item
 
 
 def _mount(path: str, target: str, *, readonly: bool) -> str:

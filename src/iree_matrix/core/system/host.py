@@ -141,11 +141,8 @@ def cpu_seconds() -> tuple[float, float]:
     ticks = _cpu_ticks()
     idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0) if len(ticks) > 3 else None
     busy = (sum(ticks) - idle) / os.sysconf("SC_CLK_TCK") if idle is not None else float("nan")
-    own = 0.0
-    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
-        usage = resource.getrusage(who)
-        own += usage.ru_utime + usage.ru_stime
-    return busy, own
+    usages = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    return busy, sum(usage.ru_utime + usage.ru_stime for usage in usages)
 
 
 def steal_seconds() -> float:
@@ -177,20 +174,13 @@ CONTAINERS_CGROUP_ROOT = "iree-matrix"
 CONTAINERS_CGROUP = f"{CONTAINERS_CGROUP_ROOT}/{os.getpid()}"
 
 
-def _cgroup_counters() -> tuple[tuple[Path, str], ...]:
-    return (
-        (Path("/sys/fs/cgroup/cpuacct") / CONTAINERS_CGROUP / "cpuacct.usage", "v1"),
-        (Path("/sys/fs/cgroup") / CONTAINERS_CGROUP / "cpu.stat", "v2"),
-    )
-
-
 def containers_cgroup() -> Optional[Path]:
     """Where the containers' CPU counter will be, if this host's cgroups are laid out as expected
     (cgroup v1 with cpuacct, or v2); None elsewhere (then no --cgroup-parent, no other_load)."""
     if Path("/sys/fs/cgroup/cpuacct").is_dir():
-        return _cgroup_counters()[0][0]
+        return Path("/sys/fs/cgroup/cpuacct") / CONTAINERS_CGROUP / "cpuacct.usage"
     if Path("/sys/fs/cgroup/cgroup.controllers").is_file():
-        return _cgroup_counters()[1][0]
+        return Path("/sys/fs/cgroup") / CONTAINERS_CGROUP / "cpu.stat"
     return None
 
 

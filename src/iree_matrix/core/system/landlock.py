@@ -77,12 +77,8 @@ def available() -> bool:
 
 
 def _handled(version: int) -> int:
-    rights = _WRITE_FILE | _REMOVE_DIR | _REMOVE_FILE | _MAKE
-    if version >= 2:
-        rights |= _REFER
-    if version >= 3:
-        rights |= _TRUNCATE
-    return rights
+    later = (_REFER if version >= 2 else 0) | (_TRUNCATE if version >= 3 else 0)
+    return _WRITE_FILE | _REMOVE_DIR | _REMOVE_FILE | _MAKE | later
 
 
 def restrict_writes(allowed: Sequence[str], version: int) -> None:
@@ -106,16 +102,12 @@ def restrict_writes(allowed: Sequence[str], version: int) -> None:
                 continue
             try:
                 # A device file (DEVICES): only writing it and truncating, what a file rule may grant.
-                rights = (
-                    handled if stat.S_ISDIR(os.fstat(fd).st_mode) else handled & (_WRITE_FILE | _TRUNCATE)
+                directory = stat.S_ISDIR(os.fstat(fd).st_mode)
+                rule = _PathBeneath(handled if directory else handled & (_WRITE_FILE | _TRUNCATE), fd)
+                added = libc.syscall(
+                    _ADD_RULE, ruleset, _RULE_PATH_BENEATH, ctypes.byref(rule), ctypes.c_uint32(0)
                 )
-                rule = _PathBeneath(rights, fd)
-                if (
-                    libc.syscall(
-                        _ADD_RULE, ruleset, _RULE_PATH_BENEATH, ctypes.byref(rule), ctypes.c_uint32(0)
-                    )
-                    < 0
-                ):
+                if added < 0:
                     raise OSError(ctypes.get_errno(), f"landlock_add_rule {path}")
             finally:
                 os.close(fd)

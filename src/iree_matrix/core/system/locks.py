@@ -300,11 +300,9 @@ def _read_holder(note: Path) -> Optional[Holder]:
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
     except PermissionError:  # another user's process: alive
         return True
-    except OSError:
+    except OSError:  # ProcessLookupError: gone
         return False
     return True
 
@@ -387,9 +385,25 @@ def _holding(
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = _open(path)
     mine: Optional[Holder] = None
-    give_back: Optional[threading.Timer] = None
+    timer: Optional[threading.Timer] = None
     let_go = threading.Lock()  # the give-back and the block's end, one at a time
     ended = threading.Event()  # the block's end closed `fd`: a late give-back must not touch it
+
+    def give_back(held: Holder) -> None:
+        """Far past its expected time: the quiet lock let go (the block goes on without it)."""
+        with let_go:
+            if ended.is_set():  # the block ended first: its fd is closed (its number maybe reused)
+                return
+            _remove_holder_file(holder_path(path), held)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        if report is not None:
+            report(
+                "giving the machine's quiet lock back: this stage has run "
+                f"{_duration(time.time() - held.since)}, "
+                f"far past the {formats.seconds(held.expected or 0)} it was expected to take (stuck?); it "
+                "goes on without it, and its figure records any other run's load"
+            )
+
     try:
         with _turn(path) as ticket:
             taken = _wait(fd, path, ticket, on_wait, cancelled, timeout, report)
@@ -398,42 +412,19 @@ def _holding(
             _write_holder_file(holder_path(path), mine)
             limit = overrun_limit(expected)
             if limit is not None:
-                give_back = threading.Timer(limit, _give_back, (fd, path, mine, let_go, ended, report))
-                give_back.daemon = True
-                give_back.start()
+                timer = threading.Timer(limit, give_back, (mine,))
+                timer.daemon = True
+                timer.start()
         yield
     finally:
-        if give_back is not None:
-            give_back.cancel()
+        if timer is not None:
+            timer.cancel()
         with let_go:
             if mine is not None:
                 _remove_holder_file(holder_path(path), mine)
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
             ended.set()
-
-
-def _give_back(
-    fd: int,
-    path: Path,
-    mine: Holder,
-    let_go: threading.Lock,
-    ended: threading.Event,
-    report: Optional[Callable[[str], None]],
-) -> None:
-    """A holder far past its expected time lets the quiet lock go (the block goes on without it)."""
-    with let_go:
-        if ended.is_set():  # the block ended first: its fd is closed (its number maybe reused)
-            return
-        _remove_holder_file(holder_path(path), mine)
-        fcntl.flock(fd, fcntl.LOCK_UN)
-    if report is not None:
-        report(
-            "giving the machine's quiet lock back: this stage has run "
-            f"{_duration(time.time() - mine.since)}, "
-            f"far past the {formats.seconds(mine.expected or 0)} it was expected to take (stuck?); it "
-            "goes on without it, and its figure records any other run's load"
-        )
 
 
 def _open(path: Path) -> int:
@@ -455,10 +446,8 @@ def _turn(lock: Path) -> Iterator[Path]:
     with contextlib.suppress(OSError):
         queue.mkdir(mode=0o1777, exist_ok=True)
     ticket = queue / f"{time.time_ns():020d}-{os.getpid()}-{threading.get_ident()}"
-    try:
+    with contextlib.suppress(OSError):  # a queue this user cannot write: waits as before, without a turn
         ticket.touch()
-    except OSError:  # a queue this user cannot write: waits as before, without a turn
-        pass
     try:
         yield ticket
     finally:
@@ -516,30 +505,27 @@ def _wait(
             if said != _TURN and report is not None:
                 report("waiting for the machine's quiet lock: an earlier waiter goes first")
                 said = _TURN
-            if cancelled():
-                raise LockCancelled("interrupted while waiting for the machine's quiet lock") from None
-            time.sleep(POLL)
-            continue
-        if first and on_wait is not None:
-            on_wait()
-        first = False
-        unnamed_since = None if who is not None else (unnamed_since or now)
-        key = (who.pid, who.since) if who is not None else None
-        # An unnamed holder is said only once it stays unnamed: a holder between taking the lock and
-        # writing its file (or between removing it and letting go) is not news.
-        if key != said and report is not None and (unnamed_since is None or now - unnamed_since >= 1.0):
-            report(f"waiting for the machine's quiet lock: held by {_name(who, now)}")
-            said = key
-        held = now - (who.since if who is not None else (unnamed_since or now))
-        limit = who.limit(timeout) if who is not None else (timeout or HOLD_LIMIT)
-        if held > limit:
-            if report is not None:
-                report(
-                    f"going on without the machine's quiet lock: {_name(who, now)} has held it past "
-                    f"its limit ({_duration(limit)}; stuck?), so this stage is timed beside it "
-                    "(its other_load says by how much)"
-                )
-            return False
+        else:
+            if first and on_wait is not None:
+                on_wait()
+            first = False
+            unnamed_since = None if who is not None else (unnamed_since or now)
+            key = (who.pid, who.since) if who is not None else None
+            # An unnamed holder is said only once it stays unnamed: a holder between taking the lock
+            # and writing its file (or between removing it and letting go) is not news.
+            if key != said and report is not None and (unnamed_since is None or now - unnamed_since >= 1.0):
+                report(f"waiting for the machine's quiet lock: held by {_name(who, now)}")
+                said = key
+            held = now - (who.since if who is not None else (unnamed_since or now))
+            limit = who.limit(timeout) if who is not None else (timeout or HOLD_LIMIT)
+            if held > limit:
+                if report is not None:
+                    report(
+                        f"going on without the machine's quiet lock: {_name(who, now)} has held it past "
+                        f"its limit ({_duration(limit)}; stuck?), so this stage is timed beside it "
+                        "(its other_load says by how much)"
+                    )
+                return False
         if cancelled():
             raise LockCancelled("interrupted while waiting for the machine's quiet lock") from None
         time.sleep(POLL)
@@ -580,8 +566,7 @@ def _program() -> str:
     first = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "python"
     if first == "__main__.py":
         first = Path(sys.argv[0]).parent.name.replace("_", "-")
-    words = [first, *sys.argv[1:]]
-    text = " ".join(words)
+    text = " ".join([first, *sys.argv[1:]])
     return text if len(text) <= 80 else text[:79] + "…"
 
 

@@ -66,13 +66,5 @@ class ProcessRequest:
 
     def host_isolation(self) -> tuple[str, ...]:
         """The host isolation fields set: what a container, isolated its own way, cannot honour."""
-        return tuple(
-            name
-            for name, unset in (
-                ("limits", None),
-                ("writes_beneath", None),
-                ("private_shm", False),
-                ("sandbox", None),
-            )
-            if getattr(self, name) != unset
-        )
+        unset = {"limits": None, "writes_beneath": None, "private_shm": False, "sandbox": None}
+        return tuple(name for name, default in unset.items() if getattr(self, name) != default)

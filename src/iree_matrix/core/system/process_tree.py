@@ -221,11 +221,8 @@ def _hierarchies() -> list[_Hierarchy]:
         if _usable is None:
             _usable = []
             if os.environ.get(CGROUPS_ENV, "1") != "0":
-                try:
-                    text = Path("/proc/self/cgroup").read_text()
-                except OSError:
-                    text = ""
-                _usable = [h for h in _own_cgroups(CGROUP_ROOT, text) if os.access(h.parent, os.W_OK)]
+                own = _own_cgroups(CGROUP_ROOT, _text(Path("/proc/self/cgroup")))
+                _usable = [h for h in own if os.access(h.parent, os.W_OK)]
         return _usable
 
 
@@ -313,11 +310,7 @@ class _Cgroup:
 
     def _count(self, files: Sequence[str], key: str) -> int:
         for name in files:
-            try:
-                text = (self.path / name).read_text()
-            except OSError:
-                continue
-            for line in text.splitlines():
+            for line in _text(self.path / name).splitlines():
                 found, _, value = line.partition(" ")
                 if found == key and value.strip().isdigit():
                     return int(value)
@@ -328,15 +321,11 @@ class _Cgroup:
             os.close(self.procs_fd)
             self.procs_fd = None
 
-    def remove(self) -> bool:
+    def remove(self) -> None:
         self.close_fd()
-        try:
+        # Gone already, or a member left (unkillable): the watchdog tries again when the tool ends.
+        with contextlib.suppress(OSError):
             self.path.rmdir()
-            return True
-        except FileNotFoundError:
-            return True
-        except OSError:
-            return False  # a member left (unkillable): the watchdog tries again when the tool ends
 
 
 # --- one command's tree ---------------------------------------------------------------------------
@@ -386,12 +375,8 @@ class Tree:
         for group in self.cgroups:
             group.close_fd()
         if self.cgroups:
-            try:
-                mine = Path(f"/proc/{pid}/cgroup").read_text()
-            except OSError:
-                mine = ""
             name = "/" + self.cgroups[0].path.name
-            self.exact = any(line.endswith(name) for line in mine.splitlines())
+            self.exact = any(line.endswith(name) for line in _text(Path(f"/proc/{pid}/cgroup")).splitlines())
 
     def watchdog_message(self) -> bytes:
         """The line that tells the watchdog about this tree (it kills its members if the tool dies)."""
@@ -461,6 +446,14 @@ class Tree:
         return left
 
 
+def _text(path: Path) -> str:
+    """A file's text, "" when it cannot be read (a cgroup file a controller lacks, a process gone)."""
+    try:
+        return path.read_text()
+    except OSError:
+        return ""
+
+
 def _send(pid: int, sig: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.kill(pid, sig)
@@ -528,17 +521,14 @@ def child_setup(join: Sequence[int], rlimits: Sequence[tuple[int, tuple[int, int
     """In the child, before exec (`processes`'s preexec hook): join the cgroups, set the limits, and
     become a subreaper, so what the command starts and leaves stays below it while it runs."""
     for fd in join:
-        try:
-            os.write(fd, b"0")  # "0": the writing process itself
-        except OSError:
-            pass  # not permitted after all: the environment token still finds the tree
+        # "0": the writing process itself; not permitted after all: the environment token still finds the tree
+        with contextlib.suppress(OSError):
+            os.write(fd, b"0")
     for which, values in rlimits:
-        try:
+        with contextlib.suppress(OSError, ValueError):
             resource.setrlimit(which, values)
-        except (OSError, ValueError):
-            pass
-    if _prctl is not None:
-        _prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    if prctl is not None:
+        prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 
 
 def memory_words(output: str) -> bool:
@@ -561,6 +551,7 @@ try:
     import ctypes
     import ctypes.util
 
-    _prctl = getattr(ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True), "prctl", None)
+    # Looked up once, at import (here and by `processes`), not in a child between fork and exec.
+    prctl = getattr(ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True), "prctl", None)
 except OSError:  # pragma: no cover - no libc to load
-    _prctl = None
+    prctl = None

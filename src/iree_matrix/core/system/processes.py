@@ -15,8 +15,6 @@ watchdog (`watchdog.py`) kills what they started and removes the containers.
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
 import dataclasses
 import functools
 import json
@@ -30,7 +28,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Optional
+from typing import IO, Optional
 
 from iree_matrix.core import console
 from iree_matrix.core.atomic_files import DISK_FULL_TEXT
@@ -38,13 +36,12 @@ from iree_matrix.core.errors import EnvironmentFault, StageFailure
 from iree_matrix.core.system import bubblewrap, landlock, process_tree, shm_namespace
 from iree_matrix.core.system.process_output import Capture, environment_fault, excerpt, flag_output
 from iree_matrix.core.system.process_request import ProcessRequest
-from iree_matrix.core.system.process_tree import Limits
 
 logger = console.logger(__name__)
 
-# Looked up once here, not in the child: between fork and exec only this call and getppid run.
+# prctl is looked up once, at import (`process_tree.prctl`), not in the child: between fork and exec
+# only this call and getppid run.
 _PR_SET_PDEATHSIG = 1
-_prctl = getattr(ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True), "prctl", None)
 
 
 def _die_with_parent(
@@ -67,8 +64,8 @@ def _die_with_parent(
     its process group and tree with the watchdog itself, before exec: registered by the tool after
     `Popen` returns, a tool killed in between would leave the grandchildren the child had already
     started (the watchdog's pipe is still open here; exec closes it)."""
-    if _prctl is not None:
-        _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if process_tree.prctl is not None:
+        process_tree.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     process_tree.child_setup(join, rlimits)
     if watchdog is not None:
         try:
@@ -80,8 +77,8 @@ def _die_with_parent(
         # No /dev/shm of its own: none at all (a model wrote 64 MB into the host's and deleted
         # another program's file there), the devices a program writes still allowed.
         writes_beneath = [*(w for w in writes_beneath if w != "/dev"), *landlock.DEVICES]
-    if shm_size is not None and _prctl is not None:  # a user namespace's new credentials clear it
-        _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if shm_size is not None and process_tree.prctl is not None:  # a user namespace's new credentials clear it
+        process_tree.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if os.getppid() != parent:  # the tool died before prctl took effect
         os._exit(1)
     if writes_beneath is not None:  # last: joining the cgroups above writes to the cgroup files
@@ -100,23 +97,24 @@ class _Watchdog:
     def fileno(self) -> Optional[int]:
         """The pipe's write end, the watchdog started if need be (None without one)."""
         with self._lock:
-            if self._proc is None or self._owner != os.getpid():
-                self._start()
-            return None if self._proc is None or self._proc.stdin is None else self._proc.stdin.fileno()
+            stdin = self._stdin()
+            return None if stdin is None else stdin.fileno()
 
     def send(self, *message: object) -> None:
         with self._lock:
-            if self._proc is None or self._owner != os.getpid():
-                self._start()
-            if self._proc is None or self._proc.stdin is None:
+            stdin = self._stdin()
+            if stdin is None:
                 return
             try:
-                self._proc.stdin.write(json.dumps(message) + "\n")
-                self._proc.stdin.flush()
+                stdin.write(json.dumps(message) + "\n")
+                stdin.flush()
             except (OSError, ValueError):
                 self._proc = None  # it died: the next message starts another
 
-    def _start(self) -> None:
+    def _stdin(self) -> Optional[IO[str]]:
+        """Its stdin, the watchdog started first where this process has none (None without one)."""
+        if self._proc is not None and self._owner == os.getpid():
+            return self._proc.stdin
         self._owner = os.getpid()
         try:
             # Its own session: a signal to the tool's process group must not reach it. Not a
@@ -132,6 +130,7 @@ class _Watchdog:
             )
         except OSError:
             self._proc = None  # without it the parent-death signal still kills direct children
+        return None if self._proc is None else self._proc.stdin
 
 
 _watchdog = _Watchdog()
@@ -203,12 +202,6 @@ class _Popen(subprocess.Popen[bytes]):
         return pid, status
 
 
-def _shm_size(limits: Limits) -> int:
-    """A private /dev/shm's size: the command's memory limit (its pages are charged to its memory), else
-    half the machine's, as a host's /dev/shm."""
-    return limits.memory or process_tree.machine_memory() // 2
-
-
 def format_command(argv: Sequence[str]) -> str:
     return " ".join(shlex.quote(str(a)) for a in argv)
 
@@ -274,7 +267,8 @@ def _run(
                 tree.rlimits(),
                 tuple(writes_beneath) if writes_beneath is not None else None,
                 landlock.abi() if writes_beneath is not None else 0,
-                _shm_size(tree.limits) if shm else None,
+                # its own /dev/shm's size: the memory limit (its pages count there), else half the machine's
+                (tree.limits.memory or process_tree.machine_memory() // 2) if shm else None,
             )
             proc = _Popen(
                 started,
@@ -296,7 +290,6 @@ def _run(
         _live.add(proc)
     if feeder is not None:
         feeder.start()
-    left = 0
     try:
         got = _collect(proc, tree, timeout, start, request.paused)
     finally:

@@ -65,7 +65,8 @@ def main() -> int:
     for name, remove in boxes.items():
         by_command.setdefault(remove, []).append(name)
     for remove, names in by_command.items():
-        try:
+        # Best effort: the next run's start removes containers whose owner is dead.
+        with contextlib.suppress(OSError, subprocess.TimeoutExpired):
             subprocess.run(
                 [*remove, *names],
                 stdin=subprocess.DEVNULL,
@@ -73,8 +74,6 @@ def main() -> int:
                 stderr=subprocess.DEVNULL,
                 timeout=120,
             )
-        except (OSError, subprocess.TimeoutExpired):
-            pass  # the next run's start removes containers whose owner is dead
     return 0
 
 
@@ -86,11 +85,8 @@ def end_trees(trees: dict[str, list[str]], deadline: float = 5.0) -> None:
     while True:
         members = set(_scan(needles))
         for d in dirs:
-            try:
-                with open(os.path.join(d, "cgroup.procs")) as f:
-                    members.update(int(p) for p in f.read().split())
-            except (OSError, ValueError):
-                pass
+            with contextlib.suppress(OSError, ValueError), open(os.path.join(d, "cgroup.procs")) as f:
+                members.update(int(p) for p in f.read().split())
         members.discard(os.getpid())
         if not members or time.monotonic() > end:
             break

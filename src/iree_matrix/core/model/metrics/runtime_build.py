@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Optional
 
-from iree_matrix.core.model.metrics_view import StageMetrics, metric
+from iree_matrix.core.model.metrics_view import StageMetrics, metric, number
 
 
 class RuntimeBuildMetrics(StageMetrics, stage="runtime-build"):
@@ -38,9 +38,4 @@ class RuntimeBuildMetrics(StageMetrics, stage="runtime-build"):
 
     def tool_bytes(self, tool: str, stripped: bool = False) -> Optional[float]:
         """The size of a tool it built ("iree-run-module", "iree-benchmark-module"), as built or stripped."""
-        sizes = {
-            "iree-run-module": (self.run_module_bytes, self.run_module_stripped_bytes),
-            "iree-benchmark-module": (self.benchmark_module_bytes, self.benchmark_module_stripped_bytes),
-        }
-        built, small = sizes.get(tool, (None, None))
-        return small if stripped else built
+        return number(self.written().get(f"{tool}_stripped_bytes" if stripped else f"{tool}_bytes"))
