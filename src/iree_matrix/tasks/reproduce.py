@@ -66,6 +66,7 @@ def run(
     each record's), with `threads` (`unsandboxed`: the models' code may run without bubblewrap, and
     each cell's matrix is told so); print each verdict on `out`; 1 when any differs."""
     from iree_matrix.findings import results_folder
+    from iree_matrix.stages.compile import host_cpu
 
     published = results_folder.load(results_dir, None)
     path = published.source
@@ -88,7 +89,7 @@ def run(
     try:
         for record in chosen:
             made = _recreate(record, latest, cache, backend, threads)
-            verdict = compare(record, latest, made, here_cpu=_host_cpu())
+            verdict = compare(record, latest, made, here_cpu=host_cpu())
             steps.finished(record.job)  # progress on stderr; the cell's verdict is the answer
             print(f"{record.job}\n{verdict.text()}", flush=True, file=out)
             verdicts.append(verdict)
@@ -167,15 +168,11 @@ def label_problem(record: Record) -> str:
     a version, each name of the safe alphabet and length (`records.name_problem`)."""
     label = record.label
     runtime = ("runtime",) if label.runtime and label.runtime != label.compiler else ()
-    for name in (*_VERSION_LABELS, *runtime):
+    for name in (*_VERSION_LABELS, *runtime, *_NAME_LABELS):
         text = getattr(label, name)
         problem = name_problem(text)
-        if not problem and not versions.is_valid(text):
+        if not problem and name not in _NAME_LABELS and not versions.is_valid(text):
             problem = f"is {shown(text)}, not a version"
-        if problem:
-            return f"label {name!r} {problem}"
-    for name in _NAME_LABELS:
-        problem = name_problem(getattr(label, name))
         if problem:
             return f"label {name!r} {problem}"
     return ""
@@ -285,11 +282,7 @@ def package_problem(name: object, version: object) -> Optional[str]:
 
 
 def _recreate(
-    record: Record,
-    latest: Mapping[str, Record],
-    cache: Path,
-    backend: Optional[str],
-    threads: Optional[int] = None,
+    record: Record, latest: Mapping[str, Record], cache: Path, backend: Optional[str], threads: Optional[int]
 ) -> Made:
     work = CacheLayout(cache).reproduce / record.job.replace("/", "__").replace(":", "--")
     work.mkdir(parents=True, exist_ok=True)
@@ -344,12 +337,6 @@ def _for_host(compiled: Record) -> bool:
     return any(arg.startswith("--iree-llvm") and arg.endswith(_HOST_FLAGS) for arg in compiled.command)
 
 
-def _host_cpu() -> str:
-    from iree_matrix.stages.compile import host_cpu
-
-    return host_cpu()
-
-
 # --- compare ----------------------------------------------------------------------------------
 
 
@@ -392,8 +379,8 @@ def compare(published: Record, latest: Mapping[str, Record], made: Made, *, here
         else:
             different = True
             lines.append(f"mlir    DIFFERENT sha256: {_short(old_mlir)} published, {_short(new_mlir)} here")
-    compile_new = made.records.get(getattr(_dep(published, latest, "compile"), "job", "")) or new
     compile_old = _dep(published, latest, "compile") or published
+    compile_new = made.records.get(compile_old.job) or new
     old_cpu = compile_old.metric.of(CompileMetrics).host_cpu
     old_module, new_module = metrics.module_sha256(published) or "", metrics.module_sha256(new) or ""
     module_same: Optional[bool] = new_module == old_module
