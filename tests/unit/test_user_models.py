@@ -175,9 +175,11 @@ def test_query_reads_this_machines_sitting_without_naming_its_folder(tmp_path, m
     sat = advise_sitting.write(Path("runs") / "advise", "two-a", _sitting("2026-11-26T08:00:00+00:00", 0.5))
     about = {**_sitting("", 1)["host"], "cpu_flags_sha256": "ab" * 32}
     monkeypatch.setattr(host, "describe", lambda: about)
-    from iree_matrix.findings import results_folder
+    from iree_matrix.core.model import host_identity
+    from iree_matrix.findings import advice, results_folder
 
-    chosen = query_command._advice(results_folder.load(query_command._results_dir(None)), "two-a")
+    results = results_folder.load(query_command._results_dir(None))  # what `query model` answers from
+    chosen = advice.answer(results.gathered, "two-a", host_identity.here())
     assert chosen is not None and chosen.here
     assert [a.source for a in chosen.advice if a.model == "two-a"] == [str(sat)]
 
