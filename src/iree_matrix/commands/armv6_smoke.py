@@ -8,12 +8,11 @@ import argparse
 import dataclasses
 import sys
 
-from iree_matrix import stages
 from iree_matrix.commands.options import NO_HELLO, add_matrix_options, plan_settings
 from iree_matrix.core import console
 from iree_matrix.core.model.results import Status, folder_log
-from iree_matrix.execution.workflow import PlanSettings, listed_settings, load_plan
-from iree_matrix.tasks.runs import run_plan
+from iree_matrix.execution.workflow import PlanSettings, load_plan
+from iree_matrix.tasks.runs import listed, run_plan
 
 log = console.logger(__name__)
 
@@ -42,11 +41,9 @@ def run(settings: PlanSettings, hello: bool) -> int:
         # The static build is what the boards run; its dynamic twin is built too, for what it would
         # need from the board's C library (and the native build whose host tools both need).
         the_plan = pi_zero_session.with_dynamic_twins(the_plan, loaded.matrix)
-    results = folder_log(loaded.results_dir)
     if settings.listing:
-        print(stages.describe(the_plan))
-        print(listed_settings(loaded))
-        return 0
+        return listed(loaded, sys.stdout, plan=the_plan)
+    results = folder_log(loaded.results_dir)
     said = None
     if hello:
         print("== armv6 toolchain: C hello world, static and dynamic, under qemu ARM1176")

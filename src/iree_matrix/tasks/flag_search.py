@@ -17,15 +17,14 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional, TextIO
 
-from iree_matrix import stages
 from iree_matrix.core import console
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.results import folder_log
-from iree_matrix.execution.workflow import EXIT_INTERRUPTED, Loaded, PlanSettings, listed_settings, load_plan
+from iree_matrix.execution.workflow import EXIT_INTERRUPTED, Loaded, PlanSettings, load_plan
 from iree_matrix.findings import search, search_descent
 from iree_matrix.iree.flags import BUILTIN_PROFILES, Profile
 from iree_matrix.matrix import spec
-from iree_matrix.tasks.runs import run_plan
+from iree_matrix.tasks.runs import listed, run_plan
 
 logger = console.logger(__name__)
 
@@ -128,14 +127,11 @@ class _Search:
         first, loaded, resumed = self.load()
         s = self.settings
         if self.plan.listing:
-            print(
+            head = (
                 f"{loaded.path}: batch 1, {len(loaded.matrix.cells)} cells (later batches are planned from "
-                f"its results: at most {s.budget} candidates per function and compiler)",
-                file=self.out,
+                f"its results: at most {s.budget} candidates per function and compiler)"
             )
-            print(stages.describe(loaded.plan), file=self.out)
-            print(listed_settings(loaded), file=self.out)
-            return 0
+            return listed(loaded, self.out, head)
         if resumed is not None:
             progress = self.plan.results_dir / search_descent.PROGRESS
             logger.info(f"== flag search: resuming after batch {resumed.batch} ({progress}); "

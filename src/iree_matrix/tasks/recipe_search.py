@@ -15,15 +15,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from iree_matrix import stages
 from iree_matrix.core import atomic_files, console, pasted
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.results import Record, Status, folder_log
-from iree_matrix.execution.workflow import EXIT_INTERRUPTED, PlanSettings, listed_settings, load_plan, where
+from iree_matrix.execution.workflow import EXIT_INTERRUPTED, PlanSettings, load_plan, where
 from iree_matrix.iree import compile_errors
 from iree_matrix.matrix import export_recipes as recipes
 from iree_matrix.matrix import models, spec
-from iree_matrix.tasks.runs import run_plan
+from iree_matrix.tasks.runs import listed, run_plan
 
 logger = console.logger(__name__)
 
@@ -61,10 +60,7 @@ def run(plan: PlanSettings, given: Sequence[str], batches: int, out: TextIO) -> 
 
     loaded = load_plan(plan, adjust=with_recipes)
     if plan.listing:
-        print(f"{loaded.path}: batch 1, {len(loaded.matrix.cells)} cells", file=out)
-        print(stages.describe(loaded.plan), file=out)
-        print(listed_settings(loaded), file=out)
-        return 0
+        return listed(loaded, out, f"{loaded.path}: batch 1, {len(loaded.matrix.cells)} cells")
     results = folder_log(plan.results_dir)
     options = dataclasses.replace(plan.run, cheaper=CHEAPER)
     for model, names in sorted(tried.items()):

@@ -10,11 +10,19 @@ from typing import TYPE_CHECKING, Optional, TextIO
 
 from iree_matrix.core import console, pasted
 from iree_matrix.core.model.results import ResultsLog
-from iree_matrix.execution.workflow import EXIT_INTERRUPTED, Loaded, RunOptions, execute, where
+from iree_matrix.execution.workflow import (
+    EXIT_INTERRUPTED,
+    Loaded,
+    RunOptions,
+    execute,
+    listed_settings,
+    where,
+)
 from iree_matrix.report.documents import write_report
 
 if TYPE_CHECKING:
     from iree_matrix.execution.execute import Summary
+    from iree_matrix.matrix.plan import Plan
 
 logger = console.logger(__name__)
 
@@ -51,6 +59,16 @@ def run_plan(
     if summary.answers():
         print("no failures (the refusals above are answers; --strict exits 1 only on failures)", file=out)
     return 0, summary
+
+
+def listed(loaded: Loaded, out: TextIO, head: Optional[str] = None, plan: Optional[Plan] = None) -> int:
+    """`--list`: `head`, the plan's jobs (`plan`, default the loaded one) and the settings that are
+    not the defaults; exit 0."""
+    from iree_matrix import stages
+
+    said = [head] if head is not None else []
+    print("\n".join([*said, stages.describe(plan or loaded.plan), listed_settings(loaded)]), file=out)
+    return 0
 
 
 def _print_machine(results: ResultsLog, results_dir: Path, out: TextIO, here: Optional[pasted.Where]) -> None:
