@@ -121,7 +121,7 @@ def _expected_seconds(record: Record, latest: Mapping[str, Record]) -> float:
     environment (the published median), scaled by the load as the matrix's first estimate is."""
     from iree_matrix.execution.eta import load_factor, published_times
 
-    chain = [_dep(record, latest, stage) for stage in ("export", "compile", "run") if stage != "run" or
+    chain = [dep_of(record, latest, stage) for stage in ("export", "compile", "run") if stage != "run" or
              record.stage == "run"]  # fmt: skip
     slower: float = load_factor() ** 0.5  # as the matrix's estimate takes the load before a stage finished
     seconds = sum((r.seconds or 0.0) * slower for r in chain if r is not None)
@@ -246,7 +246,7 @@ def constraints(record: Record, latest: Mapping[str, Record]) -> list[str]:
     """`name==version` for every package of the cell's environments that all agree on, from the
     records of its export, compile and run (each names its environment's packages)."""
     seen: dict[str, set[str]] = {}
-    for dep in (_dep(record, latest, "export"), _dep(record, latest, "compile"), record):
+    for dep in (dep_of(record, latest, "export"), dep_of(record, latest, "compile"), record):
         if dep is None:
             continue
         packages = dep.env.get("packages")
@@ -369,7 +369,7 @@ def compare(published: Record, latest: Mapping[str, Record], made: Made, *, here
         different = True
     # the MLIR first: the model's weights are a function of its seed alone, so the
     # same packages export the same bytes on any CPU and with any thread count
-    export_old = _dep(published, latest, "export")
+    export_old = dep_of(published, latest, "export")
     export_new = made.records.get(export_old.job) if export_old is not None else None
     old_mlir = export_old.metric.of(ExportMetrics).mlir_sha256 if export_old is not None else None
     new_mlir = export_new.metric.of(ExportMetrics).mlir_sha256 if export_new is not None else None
@@ -379,7 +379,7 @@ def compare(published: Record, latest: Mapping[str, Record], made: Made, *, here
         else:
             different = True
             lines.append(f"mlir    DIFFERENT sha256: {_short(old_mlir)} published, {_short(new_mlir)} here")
-    compile_old = _dep(published, latest, "compile") or published
+    compile_old = dep_of(published, latest, "compile") or published
     compile_new = made.records.get(compile_old.job) or new
     old_cpu = compile_old.metric.of(CompileMetrics).host_cpu
     old_module, new_module = metrics.module_sha256(published) or "", metrics.module_sha256(new) or ""
@@ -460,7 +460,7 @@ def _packages(env: Mapping[str, Any]) -> str:
     return ", ".join(iree) or f"{len(packages)} packages"
 
 
-def _dep(record: Record, latest: Mapping[str, Record], stage: str) -> Optional[Record]:
+def dep_of(record: Record, latest: Mapping[str, Record], stage: str) -> Optional[Record]:
     """The published record of `stage` this record's cell was made from: the longest job id of
     that stage whose cell begins the record's cell."""
     if record.stage == stage:
