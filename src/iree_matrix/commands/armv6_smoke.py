@@ -8,6 +8,7 @@ import argparse
 import dataclasses
 import sys
 
+from iree_matrix.commands.option_types import taking
 from iree_matrix.commands.options import NO_HELLO, add_matrix_options, plan_settings
 from iree_matrix.core import console
 from iree_matrix.core.model.results import Status, folder_log
@@ -20,9 +21,7 @@ NAME = "armv6-smoke"
 HELP = "Raspberry Pi Zero: hello world under qemu ARM1176, then the armv6 matrix"
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_matrix_options(parser, "armv6.toml")
-    NO_HELLO.add(parser)
+add_arguments = taking(lambda parser: add_matrix_options(parser, "armv6.toml"), NO_HELLO)
 
 
 def main(args: argparse.Namespace) -> int:
