@@ -86,10 +86,7 @@ def compile_flags(command: Sequence[str]) -> tuple[str, ...]:
 
 def cell(run: Record, latest: Mapping[str, Record]) -> Cell:
     """The run's cell from its records; one line naming what is missing or not bisectable."""
-    export, compiled = (
-        dep_of(run, latest, "export"),
-        dep_of(run, latest, "compile"),
-    )  # as reproduce finds them
+    export, compiled = dep_of(run, latest, "export"), dep_of(run, latest, "compile")
     if export is None or compiled is None or not export.command or not compiled.command:
         raise UserError(
             f"{run.job}: its export or compile record (with its command) is not in this results set"
