@@ -214,7 +214,18 @@ class _Search:
         search_descent.write_progress(self.plan.results_dir, progress)
 
     def time_budget(self) -> search_descent.TimeBudget:
-        return _time_budget(self.settings.max_minutes, self.started, self.per_run)
+        """--max-minutes as the descent asks it: the seconds left, and what a measured run costs so far."""
+        max_minutes, started, per_run = self.settings.max_minutes, self.started, self.per_run
+        if not max_minutes:
+            return search_descent.TimeBudget(per_run=lambda: per_run[0])
+        limit = max_minutes * 60
+
+        def spent() -> str:
+            return f"{(time.monotonic() - started) / 60:.0f} of {max_minutes:g} min spent"
+
+        return search_descent.TimeBudget(
+            lambda: limit - (time.monotonic() - started), lambda: per_run[0], spent
+        )
 
     def sit(
         self, matrix: spec.MatrixSpec, sitting: dict[tuple[str, str], list[search.Config]]
@@ -315,20 +326,6 @@ def _say_round(
         f"({descents[(function, compiler)].pruned[-1].partition(': ')[2]})"
         for (function, compiler), configs in sorted(sitting.items())
     ))  # fmt: skip
-
-
-def _time_budget(
-    max_minutes: Optional[float], started: float, per_run: Sequence[float]
-) -> search_descent.TimeBudget:
-    """--max-minutes as the descent asks it: the seconds left, and what a measured run costs so far."""
-    if not max_minutes:
-        return search_descent.TimeBudget(per_run=lambda: per_run[0])
-    limit = max_minutes * 60
-
-    def spent() -> str:
-        return f"{(time.monotonic() - started) / 60:.0f} of {max_minutes:g} min spent"
-
-    return search_descent.TimeBudget(lambda: limit - (time.monotonic() - started), lambda: per_run[0], spent)
 
 
 def _paired_confirm(cache: Path, incumbent: search.Candidate, challenger: search.Candidate) -> bool:
