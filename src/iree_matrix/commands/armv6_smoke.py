@@ -53,7 +53,7 @@ def run(settings: PlanSettings, hello: bool) -> int:
         "the first time), then the armv6 matrix: compile for arm1176jzf-s (+vfp2), check the kernels, run"
     )
     loaded = dataclasses.replace(loaded, plan=the_plan)
-    code, summary = run_plan(loaded, settings.run, cache, results, loaded.results_dir, out=sys.stdout)
+    code, summary = run_plan(loaded, settings.run, cache, out=sys.stdout)
     print("\n== runtime builds")
     print(pi_zero_session.builds_table(summary.records))
     print("\n== armv6 summary")

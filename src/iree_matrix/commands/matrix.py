@@ -48,4 +48,4 @@ def run(settings: PlanSettings) -> tuple[int, Optional[Summary]]:
             f"shard {settings.shard}: no jobs (the plan has fewer chains than shards); wrote {results.path}"
         )
         return 0, None
-    return run_plan(loaded, settings.run, settings.cache, results, loaded.results_dir, out=sys.stdout)
+    return run_plan(loaded, settings.run, settings.cache, out=sys.stdout)

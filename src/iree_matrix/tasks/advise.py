@@ -100,7 +100,7 @@ def _sit(
     """Build, sit, prove and keep advise's sitting (under its cache's lock); the exit code."""
     cache, peer_names, kernels = matrix.cache, loaded.matrix.peers, loaded.matrix.kernels
     results = folder_log(loaded.results_dir)
-    code, summary = run_plan(loaded, matrix.run, cache, results, loaded.results_dir, out=out, advising=True)
+    code, summary = run_plan(loaded, matrix.run, cache, out=out, advising=True)
     if summary.interrupted:
         return code or EXIT_INTERRUPTED
     records = list(summary.records.values())
@@ -165,8 +165,5 @@ def _build(
         return _with_op_profile(m, profiled) if profiled else m
 
     loaded = load_plan(matrix, adjust=adjust)
-    results = folder_log(loaded.results_dir)
-    _, summary = run_plan(
-        loaded, matrix.run, matrix.cache, results, loaded.results_dir, out=out, advising=True
-    )
+    _, summary = run_plan(loaded, matrix.run, matrix.cache, out=out, advising=True)
     return None if summary.interrupted else dict(summary.records)

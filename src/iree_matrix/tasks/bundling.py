@@ -100,7 +100,7 @@ def run(plan: PlanSettings, args: Settings, out: TextIO) -> int:
         return 0
     cache = plan.cache
     results = folder_log(loaded.results_dir)
-    code, summary = run_plan(building, plan.run, cache, results, loaded.results_dir, out=out)
+    code, summary = run_plan(building, plan.run, cache, out=out)
     if summary.interrupted:
         return code
     return _pack(loaded, args, where, cpu, cache, results, out, advised)

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Optional, TextIO
 
 from iree_matrix.core import console
 from iree_matrix.core.errors import UserError
-from iree_matrix.core.model.results import folder_log
 from iree_matrix.execution.workflow import EXIT_INTERRUPTED, Loaded, PlanSettings, load_plan
 from iree_matrix.findings import search, search_descent
 from iree_matrix.iree.flags import BUILTIN_PROFILES, Profile
@@ -84,7 +83,6 @@ class _Search:
         self.started = time.monotonic()
         self.signed: dict[str, object] = {}  # the signature an interrupted search is resumed by
         self.summary: Optional[Summary] = None  # batch 1's
-        self.results = folder_log(plan.results_dir)
         # Batch 1's steps are paired too: its best against default (from the sitting's intervals) is
         # the first incumbent only when paired rounds call it faster (an unpaired "O2 faster 1.03x"
         # where `compare` said "no difference"). A resumed search restores its descents instead.
@@ -146,9 +144,7 @@ class _Search:
         )
         self.started = time.monotonic()
         options = dataclasses.replace(first.run, cheaper=CHEAPER)
-        code, summary = run_plan(
-            loaded, options, self.plan.cache, self.results, self.plan.results_dir, out=self.out
-        )
+        code, summary = run_plan(loaded, options, self.plan.cache, out=self.out)
         if code == EXIT_INTERRUPTED:  # batch 1 incomplete: the same command resumes it
             return code
         self.codes.append(code)
@@ -239,7 +235,7 @@ class _Search:
             return spec.with_cells(self.batch_one(m), cells)
 
         loaded = load_plan(plan, adjust=grown)
-        return run_plan(loaded, plan.run, plan.cache, self.results, plan.results_dir, out=self.out)
+        return run_plan(loaded, plan.run, plan.cache, out=self.out)
 
     def finish(self, loaded: Loaded) -> int:
         """The last sitting (default, each result and the naive build side by side: the speed-ups

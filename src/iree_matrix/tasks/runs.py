@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Optional, TextIO
 
 from iree_matrix.core import console, pasted
-from iree_matrix.core.model.results import ResultsLog
+from iree_matrix.core.model.results import ResultsLog, folder_log
 from iree_matrix.execution.workflow import (
     EXIT_INTERRUPTED,
     Loaded,
@@ -28,17 +28,13 @@ logger = console.logger(__name__)
 
 
 def run_plan(
-    loaded: Loaded,
-    options: RunOptions,
-    cache: Path,
-    results: ResultsLog,
-    results_dir: Path,
-    *,
-    out: TextIO,
-    advising: bool = False,
+    loaded: Loaded, options: RunOptions, cache: Path, *, out: TextIO, advising: bool = False
 ) -> tuple[int, Summary]:
-    """Execute a plan, print the summary (on `out`), keep manifests, write the report: (exit code,
-    summary). `advising`: the plan is `advise`'s sitting, whose lines suggest no `advise`."""
+    """Execute a plan into its results folder's log, print the summary (on `out`), keep manifests,
+    write the report: (exit code, summary). `advising`: the plan is `advise`'s sitting, whose lines
+    suggest no `advise`."""
+    results_dir = loaded.results_dir
+    results = folder_log(results_dir)
     summary = execute(loaded, options, cache, results, results_dir, out)
     if summary.interrupted:  # out within 2 s: the report only if it renders at once
         if any(True for _ in results):
