@@ -45,15 +45,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     COMPILER.add(ql, required=True)
     RUNTIME.add(ql, required=True)
     qm = questions.add_parser("model", help="which compiler releases pass for a model, newest, fastest")
-    MODEL_NAME.add(qm)
-    for option in (ARCH, RELEASES, TARGET):
+    for option in (MODEL_NAME, ARCH, RELEASES, TARGET):
         option.add(qm)
     qe = questions.add_parser(
         "export", help="which compilers take the MLIR of my torch/turbine/Python, in which form"
     )
-    TORCH.add(qe)
-    TURBINE.add(qe)
-    ONNX_OPSET.add(qe)
+    for asked in (TORCH, TURBINE, ONNX_OPSET):
+        asked.add(qe)
     PYTHON.add(qe, help="e.g. 3.10 (default: every Python measured)")
     qk = questions.add_parser(
         "kernel",
