@@ -14,7 +14,7 @@ from typing import Any, Optional, TextIO
 from iree_matrix.core import console
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.records import Labels
-from iree_matrix.core.model.results import Record, ResultsLog, folder_log
+from iree_matrix.core.model.results import Record, folder_log
 from iree_matrix.core.model.store import Store
 from iree_matrix.execution.bundle import BundledRun
 from iree_matrix.execution.bundle_runtimes import Where
@@ -98,12 +98,10 @@ def run(plan: PlanSettings, args: Settings, out: TextIO) -> int:
         print("\n".join(f"  {job.id}" for job in building.plan.jobs if job.stage == "compile"), file=out)
         print(listed_settings(loaded), file=out)
         return 0
-    cache = plan.cache
-    results = folder_log(loaded.results_dir)
-    code, summary = run_plan(building, plan.run, cache, out=out)
+    code, summary = run_plan(building, plan.run, plan.cache, out=out)
     if summary.interrupted:
         return code
-    return _pack(loaded, args, where, cpu, cache, results, out, advised)
+    return _pack(loaded, args, where, cpu, plan.cache, out, advised)
 
 
 def _pack(
@@ -112,7 +110,6 @@ def _pack(
     where: Where,
     cpu: str,
     cache: Path,
-    results: ResultsLog,
     out: TextIO,
     advised: Optional[Advised],
 ) -> int:
@@ -120,7 +117,7 @@ def _pack(
     their runtime wheels and run.py, packed into `args.to`."""
     from iree_matrix.execution import bundle, bundle_chunks, bundle_runtimes
 
-    to = args.to
+    to, results = args.to, folder_log(loaded.results_dir)
     assert to is not None
     run_flags = {name: kernel.run_flags for name, kernel in loaded.matrix.kernels.items()}
     found, left = bundle.cells(loaded.plan, results.latest(), Store(cache / "store"), where, run_flags)
