@@ -453,13 +453,8 @@ def _start(
         variants = tuple(sorted({search.parse(n).variant for n in names} - {""}))
         winner = top.candidate.name if top.candidate.name != search.BASELINE else None
         first = search.Step(1, search.BASELINE, tuple(sorted(names - {search.BASELINE})), winner)
+        prior, incumbent = search.Prior.of(rows, known), search.parse(top.candidate.name)
         descents[(function, compiler)] = search_descent.Walk(
-            function,
-            compiler,
-            variants,
-            search.Prior.of(rows, known),
-            search.parse(top.candidate.name),
-            names,
-            [first],
+            function, compiler, variants, prior, incumbent, names, [first]
         )
     return descents
