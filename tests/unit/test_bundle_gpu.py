@@ -121,7 +121,7 @@ def test_the_proofs_are_said_first_with_their_size_and_cost(caplog: pytest.LogCa
     import logging
 
     with caplog.at_level(logging.INFO):
-        proofs = bundling._say_gpu_proofs("3.13.0", ["cuda-sm_80", "vulkan-spirv"], 3)
+        proofs = bundling._say_gpu_proofs("3.13.0", ["cuda-sm_80", "vulkan-spirv"])
     assert list(proofs) == ["3.13.0 cuda:sm_80", "3.13.0 vulkan-spirv"]
     centre, around = proofs["3.13.0 cuda:sm_80"]
     assert centre == "default" and around == tuple(bundling._gpu_neighbours("3.13.0", "cuda-sm_80"))

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from iree_matrix import cli
-from iree_matrix.core.model.results import Record, Status
+from iree_matrix.core.model.results import Record, Status, folder_log
 from iree_matrix.execution import abtest, execute
 from iree_matrix.findings import search_descent
 from iree_matrix.tasks import flag_search
@@ -38,7 +38,8 @@ def _fake_runs(monkeypatch, stop_at: int = 0) -> list[list[str]]:
     `stop_at`-th run interrupted."""
     retimed: list[list[str]] = []
 
-    def run_plan(loaded, options, cache, results, results_dir, *, out):
+    def run_plan(loaded, options, cache, *, out):
+        results = folder_log(loaded.results_dir)
         records = {}
         for job in loaded.plan.jobs:
             if job.stage != "run":

@@ -226,7 +226,7 @@ def test_reproduce_states_its_cost_shows_progress_and_ctrl_c_prints_what_finishe
             raise KeyboardInterrupt from None  # Ctrl-C while the second cell is made
 
     monkeypatch.setattr(reproduce, "_recreate", recreate)
-    monkeypatch.setattr(reproduce, "_host_cpu", lambda: CPU)
+    monkeypatch.setattr("iree_matrix.stages.compile.host_cpu", lambda: CPU)
     monkeypatch.setattr(bubblewrap, "problem", lambda: None)  # (the venv cells' sandbox: below)
     code = cli.main(["reproduce", "run:*", "--results-dir", str(tmp_path), "--cache", str(tmp_path / "c")])
     out, err = capsys.readouterr()  # what it does, its cost and progress on stderr; the verdicts on stdout
@@ -385,7 +385,7 @@ def test_without_bubblewrap_reproduce_refuses_in_one_line_or_passes_unsandboxed_
         return subprocess.CompletedProcess(command, 0)
 
     monkeypatch.setattr(reproduce.subprocess, "run", run)
-    monkeypatch.setattr(reproduce, "_host_cpu", lambda: CPU)
+    monkeypatch.setattr("iree_matrix.stages.compile.host_cpu", lambda: CPU)
     cli.main([*argv, "--unsandboxed"])
     assert len(started) == 1 and started[0][3] == "matrix" and "--unsandboxed" in started[0]
 

@@ -15,7 +15,7 @@ import pytest
 
 from iree_matrix import cli
 from iree_matrix.advise import advise_plan, advise_sitting
-from iree_matrix.commands import advise, base
+from iree_matrix.commands import base
 from iree_matrix.commands import query as query_command
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.results import Record, Status
@@ -89,7 +89,7 @@ def test_every_command_the_tool_suggests_for_a_users_model_runs_as_printed(tmp_p
     for command in commands:
         args = cli._parser().parse_args(shlex.split(command)[1:])
         if args.verb == "advise":
-            reference, name = advise._model(args.model_ref)
+            reference, name = base.built_model(args.model_ref, "advise")
         else:
             (reference,) = [base.model_reference(m) for m in args.model]
             name = models.resolve(reference, Path.cwd()).name
@@ -110,15 +110,15 @@ def test_advise_and_search_recipes_take_the_name_the_tool_printed(tmp_path, monk
     log.parent.mkdir(parents=True)
     log.write_text("".join(r.to_json() + "\n" for r in _records(file)))
     monkeypatch.chdir(tmp_path)
-    assert advise._model("two-b") == (f"{file}:b", "two-b")
-    assert advise._model(f"{file}:a") == (f"{file}:a", "two-a")
-    assert advise._model("nets/two.py:a") == ("nets/two.py:a", "two-a")
+    assert base.built_model("two-b", "advise") == (f"{file}:b", "two-b")
+    assert base.built_model(f"{file}:a", "advise") == (f"{file}:a", "two-a")
+    assert base.built_model("nets/two.py:a", "advise") == ("nets/two.py:a", "two-a")
     assert base.model_reference("two-b~nonstrict") == f"{file}:b~nonstrict"
-    assert advise._model("mobilenet_v2") == ("mobilenet_v2", "mobilenet_v2")
+    assert base.built_model("mobilenet_v2", "advise") == ("mobilenet_v2", "mobilenet_v2")
     with pytest.raises(UserError, match="path/to/file.py:factory"):
-        advise._model("two-c")
+        base.built_model("two-c", "advise")
     with pytest.raises(UserError, match="no such file"):
-        advise._model("nets/none.py:a")
+        base.built_model("nets/none.py:a", "advise")
 
 
 def test_search_recipes_lists_a_users_factory_with_its_recipes(tmp_path, monkeypatch, capsys):
@@ -175,9 +175,11 @@ def test_query_reads_this_machines_sitting_without_naming_its_folder(tmp_path, m
     sat = advise_sitting.write(Path("runs") / "advise", "two-a", _sitting("2026-11-26T08:00:00+00:00", 0.5))
     about = {**_sitting("", 1)["host"], "cpu_flags_sha256": "ab" * 32}
     monkeypatch.setattr(host, "describe", lambda: about)
-    from iree_matrix.findings import results_folder
+    from iree_matrix.core.model import host_identity
+    from iree_matrix.findings import advice, results_folder
 
-    chosen = query_command._advice(results_folder.load(query_command._results_dir(None)), "two-a")
+    results = results_folder.load(query_command._results_dir(None))  # what `query model` answers from
+    chosen = advice.answer(results.gathered, "two-a", host_identity.here())
     assert chosen is not None and chosen.here
     assert [a.source for a in chosen.advice if a.model == "two-a"] == [str(sat)]
 

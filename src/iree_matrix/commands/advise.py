@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Optional
 
 from iree_matrix.advise.paired_rounds import Request
@@ -47,7 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from iree_matrix.commands.base import check_release
+    from iree_matrix.commands.base import built_model, check_release
 
     rounds, repetitions = paired(args)
     if MODEL.each(args):  # it was dropped for MODEL, silently (and named the results folder)
@@ -55,7 +54,7 @@ def main(args: argparse.Namespace) -> int:
             f"advise {MODEL_REF.of(args)}: --model {MODEL.each(args)[0]} is not taken here: advise times one "
             "model, the one it is given (run `iree-matrix advise MODEL` once per model)"
         )
-    reference, base_model = _model(MODEL_REF.of(args))
+    reference, base_model = built_model(MODEL_REF.of(args), "advise")
     plan = plan_settings(args)
     check_release("advise", RELEASE.of(args), plan.results_dir)
     settings = advise.Settings(
@@ -87,16 +86,3 @@ def _fleet(cpus: Sequence[str]) -> tuple[str, ...]:
         if (why := targets.host_cpu_problem(cpu)) is not None:
             raise UserError(f"advise --fleet {cpu}: {why}")
     return tuple(cpus)
-
-
-def _model(text: str) -> tuple[str, str]:
-    """(what to build, the name its jobs, records and sitting carry) for the model `text` names: a
-    built-in, `FILE:FACTORY`, or a user's model by the name the tool printed for it."""
-    from iree_matrix.commands.base import model_reference
-    from iree_matrix.matrix import models
-
-    reference = model_reference(text)
-    try:
-        return reference, models.resolve(reference, Path.cwd()).name
-    except models.ModelError as exc:
-        raise UserError(f"advise {text}: {exc}") from None

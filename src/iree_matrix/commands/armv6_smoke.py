@@ -8,12 +8,12 @@ import argparse
 import dataclasses
 import sys
 
-from iree_matrix import stages
+from iree_matrix.commands.option_types import taking
 from iree_matrix.commands.options import NO_HELLO, add_matrix_options, plan_settings
 from iree_matrix.core import console
 from iree_matrix.core.model.results import Status, folder_log
-from iree_matrix.execution.workflow import PlanSettings, listed_settings, load_plan
-from iree_matrix.tasks.runs import run_plan
+from iree_matrix.execution.workflow import PlanSettings, load_plan
+from iree_matrix.tasks.runs import listed, run_plan
 
 log = console.logger(__name__)
 
@@ -21,9 +21,7 @@ NAME = "armv6-smoke"
 HELP = "Raspberry Pi Zero: hello world under qemu ARM1176, then the armv6 matrix"
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_matrix_options(parser, "armv6.toml")
-    NO_HELLO.add(parser)
+add_arguments = taking(lambda parser: add_matrix_options(parser, "armv6.toml"), NO_HELLO)
 
 
 def main(args: argparse.Namespace) -> int:
@@ -42,11 +40,9 @@ def run(settings: PlanSettings, hello: bool) -> int:
         # The static build is what the boards run; its dynamic twin is built too, for what it would
         # need from the board's C library (and the native build whose host tools both need).
         the_plan = pi_zero_session.with_dynamic_twins(the_plan, loaded.matrix)
-    results = folder_log(loaded.results_dir)
     if settings.listing:
-        print(stages.describe(the_plan))
-        print(listed_settings(loaded))
-        return 0
+        return listed(loaded, sys.stdout, plan=the_plan)
+    results = folder_log(loaded.results_dir)
     said = None
     if hello:
         print("== armv6 toolchain: C hello world, static and dynamic, under qemu ARM1176")
@@ -57,7 +53,7 @@ def run(settings: PlanSettings, hello: bool) -> int:
         "the first time), then the armv6 matrix: compile for arm1176jzf-s (+vfp2), check the kernels, run"
     )
     loaded = dataclasses.replace(loaded, plan=the_plan)
-    code, summary = run_plan(loaded, settings.run, cache, results, loaded.results_dir, out=sys.stdout)
+    code, summary = run_plan(loaded, settings.run, cache, out=sys.stdout)
     print("\n== runtime builds")
     print(pi_zero_session.builds_table(summary.records))
     print("\n== armv6 summary")

@@ -9,7 +9,7 @@ from typing import Optional
 from iree_matrix.core.errors import UserError
 from iree_matrix.execution.workflow import EXIT_INTERRUPTED
 
-__all__ = ["EXIT_INTERRUPTED", "model_reference"]
+__all__ = ["EXIT_INTERRUPTED", "built_model", "model_reference"]
 
 
 def model_reference(text: str, runs: Optional[Path] = None) -> str:
@@ -42,6 +42,21 @@ def model_reference(text: str, runs: Optional[Path] = None) -> str:
         f"{text!r}: not a built-in model ({', '.join(models.builtin_names())}) nor one your runs under "
         f"{runs or RUNS_DIR}/ ran; name your own by its file and factory: path/to/file.py:factory"
     )
+
+
+def built_model(text: str, said_as: str) -> tuple[str, str]:
+    """(what to build, the name its jobs, records and sitting carry) for the model `text` names (a
+    built-in, `FILE:FACTORY`, or a user's model by the name the tool printed for it); a model that
+    does not resolve is one line starting with `said_as` (`advise MODEL`, `bundle --advise MODEL`).
+    A user's `FILE:FACTORY` is built as given and named by its module and factory, so every arm of
+    a sitting is one model's (`negabs_model-negabs`)."""
+    from iree_matrix.matrix import models
+
+    reference = model_reference(text)
+    try:
+        return reference, models.resolve(reference, Path.cwd()).name
+    except models.ModelError as exc:
+        raise UserError(f"{said_as} {text}: {exc}") from None
 
 
 def check_release(command: str, release: Optional[str], results: Optional[Path]) -> None:

@@ -8,21 +8,21 @@ import sys
 from pathlib import Path
 
 from iree_matrix.commands.option_types import taking
-from iree_matrix.commands.options import JOB, OUT, RESULTS_DIR, UNSANDBOXED
+from iree_matrix.commands.options import JOB, JOBS_RESULTS, OUT, UNSANDBOXED
 from iree_matrix.tasks import bisect
 
 NAME = "bisect"
 HELP = "a mismatching run: every module's output against torch's, and the first that differs"
 add_arguments = taking(
     JOB,
-    RESULTS_DIR.but(default=Path("results"), help="the results set it is in (default: results)"),
+    JOBS_RESULTS,
     OUT.but(help="where its MLIR, module and tensors go (default: a new temporary directory)"),
     UNSANDBOXED,
 )
 
 
 def main(args: argparse.Namespace) -> int:
-    results_dir = RESULTS_DIR.of(args) or Path("results")
+    results_dir = JOBS_RESULTS.of(args) or Path("results")
     return bisect.run(
         JOB.of(args), results_dir, OUT.of(args), unsandboxed=UNSANDBOXED.of(args), out=sys.stdout
     )

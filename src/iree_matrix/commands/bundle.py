@@ -75,7 +75,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from iree_matrix.commands.base import check_release
+    from iree_matrix.commands.base import built_model, check_release
 
     plan = plan_settings(args)
     if ADVISE.of(args) and plan.models:  # it was dropped for --advise's model, silently
@@ -87,7 +87,8 @@ def main(args: argparse.Namespace) -> int:
     check_release("bundle", RELEASE.of(args), plan.results_dir)
     if ADVISE.of(args) and MATRIX.of(args) is None:  # advise's arms: advise's matrix, the results here
         plan = dataclasses.replace(plan, matrix=shipped.matrix_dir() / "advise.toml")
-    reference, name = _model(ADVISE.of(args))
+    advised = ADVISE.of(args)
+    reference, name = built_model(advised, "bundle --advise") if advised else (None, None)
     settings = bundling.Settings(
         to=TO.of(args),
         python=PYTHON.each(args),
@@ -103,25 +104,6 @@ def main(args: argparse.Namespace) -> int:
         targets=TARGET.each(args),
     )
     return bundling.run(plan, settings, sys.stdout)
-
-
-def _model(text: Optional[str]) -> tuple[Optional[str], Optional[str]]:
-    """(what to build, the name its jobs and sitting carry) for `--advise`, as advise resolves its
-    MODEL: a user's `FILE:FACTORY` is built as given and named by its module and factory, so
-    every arm of the sitting is one model's (`negabs_model-negabs`)."""
-    from pathlib import Path
-
-    from iree_matrix.commands.base import model_reference
-    from iree_matrix.core.errors import UserError
-    from iree_matrix.matrix import models
-
-    if not text:
-        return None, text
-    reference = model_reference(text)
-    try:
-        return reference, models.resolve(reference, Path.cwd()).name
-    except models.ModelError as exc:
-        raise UserError(f"bundle --advise {text}: {exc}") from None
 
 
 def _check_to(to: Optional[Path]) -> None:

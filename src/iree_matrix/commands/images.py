@@ -11,7 +11,6 @@ from iree_matrix import stages
 from iree_matrix.commands import options
 from iree_matrix.commands.option_types import taking
 from iree_matrix.core import formats, shipped
-from iree_matrix.core.model.results import folder_log
 from iree_matrix.execution.workflow import Loaded, RunOptions, resolver
 from iree_matrix.matrix import plan, spec_file
 from iree_matrix.tasks.runs import run_plan
@@ -42,9 +41,8 @@ def run(action: str, matrix_path: Path, results_dir: Path, cache: Path, everythi
     matrix = spec_file.load(matrix_path, resolver=resolver(results_dir))
     if action == "build":
         the_plan = plan.select(stages.plan(matrix), ["install:*"])
-        results = folder_log(results_dir)
         loaded = Loaded(matrix_path, matrix, the_plan, results_dir)
-        return run_plan(loaded, RunOptions(backend="docker"), cache, results, results_dir, out=sys.stdout)[0]
+        return run_plan(loaded, RunOptions(backend="docker"), cache, out=sys.stdout)[0]
     the_plan = stages.plan(matrix)
     if action == "prune":
         removed = image_inventory.prune(matrix, the_plan, cache, everything=everything)

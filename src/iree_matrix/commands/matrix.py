@@ -7,6 +7,7 @@ import sys
 from typing import TYPE_CHECKING, Optional
 
 from iree_matrix import stages
+from iree_matrix.commands.option_types import taking
 from iree_matrix.commands.options import add_matrix_options, add_scale_options, plan_settings
 from iree_matrix.core.model.results import folder_log
 from iree_matrix.execution.workflow import PlanSettings, listed_settings, load_plan, with_states
@@ -20,9 +21,7 @@ NAME = "matrix"
 HELP = "plan and run a matrix, then write the report"
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_matrix_options(parser, "default.toml")
-    add_scale_options(parser)
+add_arguments = taking(lambda parser: add_matrix_options(parser, "default.toml"), add_scale_options)
 
 
 def main(args: argparse.Namespace) -> int:
@@ -49,4 +48,4 @@ def run(settings: PlanSettings) -> tuple[int, Optional[Summary]]:
             f"shard {settings.shard}: no jobs (the plan has fewer chains than shards); wrote {results.path}"
         )
         return 0, None
-    return run_plan(loaded, settings.run, settings.cache, results, loaded.results_dir, out=sys.stdout)
+    return run_plan(loaded, settings.run, settings.cache, out=sys.stdout)

@@ -53,56 +53,53 @@ def given(args: argparse.Namespace) -> frozenset[str]:
 RENAMED = "renamed_options"
 
 
-def _dest(flag: str) -> str:
-    return flag.lstrip("-").replace("-", "_")
-
-
 class _Renamed(argparse.Action):
-    """Takes the value under its new name; an old spelling is noted, to be said (`RENAMED`)."""
+    """Takes the value (an on/off option's: on) under its new name; an old spelling is noted, to be
+    said (`RENAMED`)."""
 
     def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
-                 option_string: Optional[str] = None) -> None:  # fmt: skip
-        setattr(namespace, self.dest, values)
-        _note(namespace, self.dest, self.option_strings[0], option_string)
+                 used: Optional[str] = None) -> None:  # fmt: skip
+        setattr(namespace, self.dest, True if self.nargs == 0 else values)
+        setattr(namespace, GIVEN, {*getattr(namespace, GIVEN, ()), self.dest})
+        new = self.option_strings[0]
+        if used is not None and used != new:
+            said = f"{used} is now {new} (the same value; {used} will be removed)"
+            setattr(namespace, RENAMED, [*getattr(namespace, RENAMED, []), said])
 
 
-class _RenamedSwitch(argparse.Action):
-    """An on/off option's `_Renamed`: on under its new name, an old spelling noted."""
-
+class _RenamedSwitch(_Renamed):
     def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
         super().__init__(option_strings, dest, nargs=0, default=False, **kwargs)
 
-    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
-                 option_string: Optional[str] = None) -> None:  # fmt: skip
-        setattr(namespace, self.dest, True)
-        _note(namespace, self.dest, self.option_strings[0], option_string)
-
-
-def _note(namespace: argparse.Namespace, dest: str, new: str, used: Optional[str]) -> None:
-    setattr(namespace, GIVEN, {*getattr(namespace, GIVEN, ()), dest})
-    if used is not None and used != new:
-        said = f"{used} is now {new} (the same value; {used} will be removed)"
-        setattr(namespace, RENAMED, [*getattr(namespace, RENAMED, []), said])
-
 
 @dataclasses.dataclass(frozen=True)
-class Option(Generic[T]):
-    """One command-line option with a value, declared once; `repeat`: given any number of times
-    (a list, `each`)."""
+class _Flag:
+    """What an `Option` and a `Switch` share: the flag, its help, where argparse keeps it."""
 
     flag: str  # "--cache"
     help: str
+
+    @property
+    def dest(self) -> str:
+        """Where argparse keeps the value: `--results-dir` -> `results_dir`."""
+        return self.flag.lstrip("-").replace("-", "_")
+
+    def but(self, **changes: Any) -> Self:
+        """The option as one command takes it (`RESULTS_DIR.but(default=Path("results"))`)."""
+        return dataclasses.replace(self, **changes)
+
+
+@dataclasses.dataclass(frozen=True)
+class Option(_Flag, Generic[T]):
+    """One command-line option with a value, declared once; `repeat`: given any number of times
+    (a list, `each`)."""
+
     type: Callable[[str], T] = cast(Callable[[str], T], str)
     default: Optional[T] = None
     choices: Choices = None  # a callable is looked up when added (a registry's names)
     metavar: Optional[str] = None
     repeat: bool = False
     renamed_from: tuple[str, ...] = ()  # old spellings, still taken and said to be old
-
-    @property
-    def dest(self) -> str:
-        """Where argparse keeps the value: `--results-dir` -> `results_dir`."""
-        return _dest(self.flag)
 
     def add(
         self,
@@ -134,10 +131,6 @@ class Option(Generic[T]):
             settings["action"] = _Renamed
         parser.add_argument(self.flag, *self.renamed_from, **settings)
 
-    def but(self, **changes: Any) -> Self:
-        """The option as one command takes it (`RESULTS_DIR.but(default=Path("results"))`)."""
-        return dataclasses.replace(self, **changes)
-
     def of(self, args: argparse.Namespace) -> Optional[T]:
         """The parsed value (None where the command does not take the option)."""
         return cast(Optional[T], getattr(args, self.dest, None))
@@ -148,24 +141,15 @@ class Option(Generic[T]):
 
 
 @dataclasses.dataclass(frozen=True)
-class Switch:
+class Switch(_Flag):
     """An on/off option (no value), declared once like an `Option`."""
 
-    flag: str  # "--no-proof"
-    help: str
     renamed_from: tuple[str, ...] = ()  # old spellings, still taken and said to be old
-
-    @property
-    def dest(self) -> str:
-        return _dest(self.flag)
 
     def add(self, parser: Any, *, help: Optional[str] = None) -> None:
         action: Any = _RenamedSwitch if self.renamed_from else "store_true"
         spellings = (self.flag, *self.renamed_from)
         parser.add_argument(*spellings, action=action, help=help or self.help, dest=self.dest)
-
-    def but(self, **changes: Any) -> Self:
-        return dataclasses.replace(self, **changes)
 
     def of(self, args: argparse.Namespace) -> bool:
         return bool(getattr(args, self.dest, False))

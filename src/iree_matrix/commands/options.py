@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.commands.option_types import Option, Positional, Switch, given
+from iree_matrix.commands.option_types import Option, Positional, Switch, given, taking
 from iree_matrix.core import shipped
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.input_files import blocking, directory_problem
@@ -109,6 +109,8 @@ def matrix_file(text: str) -> Path:
     return Path(text)
 
 
+# `show` and `bisect`: the results set a job is looked up in.
+JOBS_RESULTS = RESULTS_DIR.but(default=Path("results"), help="the results set it is in (default: results)")
 MATRIX: Option[Path] = Option("--matrix", "the matrix file", matrix_file)
 TO: Option[Path] = Option("--to", "the directory written to", Path, metavar="DIR")
 STORE: Option[Path] = Option(
@@ -465,9 +467,7 @@ def add_profile_list(parser: argparse.ArgumentParser, option: Option[str], defau
     option.add(parser, default=default, help=option.help.format(default=default))
 
 
-def add_paired_options(parser: argparse.ArgumentParser) -> None:
-    ROUNDS.add(parser)
-    REPETITIONS.add(parser)
+add_paired_options = taking(ROUNDS, REPETITIONS)
 
 
 # --- typed settings from a command line -----------------------------------------------------------------

@@ -46,15 +46,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     COMPILER.add(ql, required=True)
     RUNTIME.add(ql, required=True)
     qm = questions.add_parser("model", help="which compiler releases pass for a model, newest, fastest")
-    MODEL_NAME.add(qm)
-    for option in (ARCH, RELEASES, TARGET):
+    for option in (MODEL_NAME, ARCH, RELEASES, TARGET):
         option.add(qm)
     qe = questions.add_parser(
         "export", help="which compilers take the MLIR of my torch/turbine/Python, in which form"
     )
-    TORCH.add(qe)
-    TURBINE.add(qe)
-    ONNX_OPSET.add(qe)
+    for asked in (TORCH, TURBINE, ONNX_OPSET):
+        asked.add(qe)
     PYTHON.add(qe, help="e.g. 3.10 (default: every Python measured)")
     qk = questions.add_parser(
         "kernel",
@@ -144,9 +142,8 @@ def run(asked: Question, results_dir: Path, as_json: bool = False) -> int:
     # A folder `merge` made of sittings only (answers/<identity>/, no log of its own) answers from them.
     if not results.source.is_file() and not results.only_sittings:
         raise UserError(no_log(results.source, "results or runs/default"))
-    if (
-        asked.name and asked.question == "model"
-    ):  # `FILE:FACTORY` asks about the model the records name from it
+    # `FILE:FACTORY` asks about the model the records name from it.
+    if asked.name and asked.question == "model":
         if asked.name.endswith(recipes.SEP):  # `FILE:build~` was asked as `FILE:build`, silently
             raise UserError(
                 f"query model {asked.name}: nothing after {recipes.SEP!r}: name the export recipe "
@@ -168,7 +165,7 @@ def run(asked: Question, results_dir: Path, as_json: bool = False) -> int:
 
 def _answer(asked: Question, records: Sequence[Any], results: Results) -> Any:
     from iree_matrix.core.model import host_identity
-    from iree_matrix.findings import other_cpus, query
+    from iree_matrix.findings import advice, other_cpus, query
     from iree_matrix.matrix import models
 
     if asked.question == "load":
@@ -203,7 +200,10 @@ def _answer(asked: Question, records: Sequence[Any], results: Results) -> Any:
         return gpu.model(records, name, gpu_target, results.gpu_gathered)
     answer = query.model(records, name, asked.arch)
     if not asked.releases and asked.arch is None:
-        chosen, here = _advice(results, name), host_identity.here()
+        # This CPU's answer for `name`, else the nearest identity's that answered it: from `advise`'s
+        # own sittings (yours, on this machine, first) and the published ones (findings/advice.py).
+        here = host_identity.here()
+        chosen = advice.answer(results.gathered, name, here)
         answer = query.with_advice(answer, chosen, name, models.references(records))
         if chosen is None:  # no sitting answered it: a slow pass leads on as the run's summary said
             from iree_matrix.report import machine
@@ -226,15 +226,6 @@ def _with_gpu_answers(answer: Any, results: Results, name: str) -> Any:
     data = {**(answer.data or {}), "gpu_answers": [gpu_advice.as_json(a) for a in found]}
     lines = (*answer.lines, *gpu_advice.lines(found, found[0].model))
     return dataclasses.replace(answer, lines=lines, data=data)
-
-
-def _advice(results: Results, name: str) -> Any:
-    """This CPU's answer for `name`, else the nearest identity's that answered it: from `advise`'s
-    own sittings (yours, on this machine, first) and the published ones (findings/advice.py)."""
-    from iree_matrix.core.model import host_identity
-    from iree_matrix.findings import advice
-
-    return advice.answer(results.gathered, name, host_identity.here())
 
 
 def _gpu(arch: str | None) -> bool:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Optional
 
 from iree_matrix.commands.option_types import taking
-from iree_matrix.commands.options import CACHE, COMMANDS, JOB, LOG, RESULTS_DIR
+from iree_matrix.commands.options import CACHE, COMMANDS, JOB, JOBS_RESULTS, LOG
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.results import Record, latest_by_job, no_log
@@ -22,7 +22,7 @@ NAME = "show"
 HELP = "one job's record in full: status, the tool's whole message, its logs; --commands: what it ran"
 add_arguments = taking(
     JOB,
-    RESULTS_DIR.but(default=Path("results"), help="the results set it is in (default: results)"),
+    JOBS_RESULTS,
     CACHE.but(help="where its logs are (default: the run's cache)"),
     LOG,
     COMMANDS,
@@ -30,7 +30,7 @@ add_arguments = taking(
 
 
 def main(args: argparse.Namespace) -> int:
-    results_dir = RESULTS_DIR.of(args) or Path("results")
+    results_dir = JOBS_RESULTS.of(args) or Path("results")
     return run(JOB.of(args), results_dir, CACHE.of(args), log=LOG.of(args), commands=COMMANDS.of(args))
 
 

@@ -37,11 +37,11 @@ from iree_matrix.core import console
 from iree_matrix.core.model import host_identity
 from iree_matrix.core.model.results import Record, folder_log
 from iree_matrix.core.system import locks
-from iree_matrix.execution.workflow import EXIT_INTERRUPTED, PlanSettings, listed_settings, load_plan
+from iree_matrix.execution.workflow import EXIT_INTERRUPTED, PlanSettings, load_plan
 from iree_matrix.findings import advice
 from iree_matrix.findings.advice import MATRIX
 from iree_matrix.findings.search import Config
-from iree_matrix.tasks.runs import run_plan
+from iree_matrix.tasks.runs import listed, run_plan
 
 logger = console.logger(__name__)
 
@@ -78,11 +78,7 @@ def run(matrix: PlanSettings, settings: Settings, reference: str, base_model: st
             "(each timed against the configuration it is swapped into; taken only where faster beyond noise)"
         )
     if matrix.listing:
-        from iree_matrix import stages
-
-        print(stages.describe(loaded.plan), file=out)
-        print(listed_settings(loaded), file=out)
-        return 0
+        return listed(loaded, out)
     took = sitting_cost(published, base_model, host_identity.here())
     # One hold of the cache for the builds, the sitting and the proof: a run queued behind this one
     # (`--wait`) starts after it, never between its phases.
@@ -104,7 +100,7 @@ def _sit(
     """Build, sit, prove and keep advise's sitting (under its cache's lock); the exit code."""
     cache, peer_names, kernels = matrix.cache, loaded.matrix.peers, loaded.matrix.kernels
     results = folder_log(loaded.results_dir)
-    code, summary = run_plan(loaded, matrix.run, cache, results, loaded.results_dir, out=out, advising=True)
+    code, summary = run_plan(loaded, matrix.run, cache, out=out, advising=True)
     if summary.interrupted:
         return code or EXIT_INTERRUPTED
     records = list(summary.records.values())
@@ -169,8 +165,5 @@ def _build(
         return _with_op_profile(m, profiled) if profiled else m
 
     loaded = load_plan(matrix, adjust=adjust)
-    results = folder_log(loaded.results_dir)
-    _, summary = run_plan(
-        loaded, matrix.run, matrix.cache, results, loaded.results_dir, out=out, advising=True
-    )
+    _, summary = run_plan(loaded, matrix.run, matrix.cache, out=out, advising=True)
     return None if summary.interrupted else dict(summary.records)

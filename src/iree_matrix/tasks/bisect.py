@@ -29,6 +29,7 @@ from iree_matrix.envs.venv import VenvBackend
 from iree_matrix.iree import targets
 from iree_matrix.matrix.models import readable_beside
 from iree_matrix.matrix.plan import EnvSpec
+from iree_matrix.tasks.reproduce import dep_of
 
 SCRIPT = "bisect_outputs.py"
 TIMEOUT = 1800.0  # seconds: an export, a compile and one call of a wrapper returning every activation
@@ -68,13 +69,6 @@ def find_run(latest: Mapping[str, Record], job: str, path: Path) -> Record:
     return record
 
 
-def _dep(record: Record, latest: Mapping[str, Record], stage: str) -> Optional[Record]:
-    """The record of `stage` the run's cell was made from (the longest cell of that stage that begins
-    the run's cell, as `show --commands` and `reproduce` find it)."""
-    found = [r for r in latest.values() if r.stage == stage and (record.cell + "/").startswith(r.cell + "/")]
-    return max(found, key=lambda r: len(r.cell), default=None)
-
-
 def model_arguments(command: Sequence[str]) -> tuple[str, ...]:
     """The model's arguments in an export worker's recorded command (export_model.py's)."""
     found: list[str] = []
@@ -92,7 +86,7 @@ def compile_flags(command: Sequence[str]) -> tuple[str, ...]:
 
 def cell(run: Record, latest: Mapping[str, Record]) -> Cell:
     """The run's cell from its records; one line naming what is missing or not bisectable."""
-    export, compiled = _dep(run, latest, "export"), _dep(run, latest, "compile")
+    export, compiled = dep_of(run, latest, "export"), dep_of(run, latest, "compile")
     if export is None or compiled is None or not export.command or not compiled.command:
         raise UserError(
             f"{run.job}: its export or compile record (with its command) is not in this results set"

@@ -14,7 +14,7 @@ from typing import Any, Optional, TextIO
 from iree_matrix.core import console
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.records import Labels
-from iree_matrix.core.model.results import Record, ResultsLog, folder_log
+from iree_matrix.core.model.results import Record, folder_log
 from iree_matrix.core.model.store import Store
 from iree_matrix.execution.bundle import BundledRun
 from iree_matrix.execution.bundle_runtimes import Where
@@ -98,30 +98,27 @@ def run(plan: PlanSettings, args: Settings, out: TextIO) -> int:
         print("\n".join(f"  {job.id}" for job in building.plan.jobs if job.stage == "compile"), file=out)
         print(listed_settings(loaded), file=out)
         return 0
-    cache = plan.cache
-    results = folder_log(loaded.results_dir)
-    code, summary = run_plan(building, plan.run, cache, results, loaded.results_dir, out=out)
+    code, summary = run_plan(building, plan.run, plan.cache, out=out)
     if summary.interrupted:
         return code
-    assert args.to is not None
-    return _pack(loaded, args, args.to, where, cpu, cache, results, out, advised)
+    return _pack(loaded, args, where, cpu, plan.cache, out, advised)
 
 
 def _pack(
     loaded: Loaded,
     args: Settings,
-    to: Path,
     where: Where,
     cpu: str,
     cache: Path,
-    results: ResultsLog,
     out: TextIO,
-    advised: Optional[Advised] = None,
+    advised: Optional[Advised],
 ) -> int:
     """The compiled cells (and with --advise the sittings, each with its proof's neighbourhood),
-    their runtime wheels and run.py, packed."""
+    their runtime wheels and run.py, packed into `args.to`."""
     from iree_matrix.execution import bundle, bundle_chunks, bundle_runtimes
 
+    to, results = args.to, folder_log(loaded.results_dir)
+    assert to is not None
     run_flags = {name: kernel.run_flags for name, kernel in loaded.matrix.kernels.items()}
     found, left = bundle.cells(loaded.plan, results.latest(), Store(cache / "store"), where, run_flags)
     for line in left:
@@ -281,7 +278,7 @@ def _gpu_plan(plan: PlanSettings, args: Settings) -> tuple[Loaded, Advised]:
     labels = list(dict.fromkeys(chosen))
     logger.info(f"bundle --advise {model}: a GPU sitting of `default` by IREE {', '.join(releases)} for "
                 f"{', '.join(gpu_sitting.spelled(t) for t in labels)}")  # fmt: skip
-    proofs = _say_gpu_proofs(releases[0], labels, args.repetitions) if args.proof else {}
+    proofs = _say_gpu_proofs(releases[0], labels) if args.proof else {}
     loaded = load_plan(
         plan.with_models([args.built]),
         adjust=lambda m: _gpu_sitting_matrix(m, releases, labels, proofs),
@@ -299,9 +296,7 @@ def _gpu_neighbours(release: str, label: str) -> list[str]:
     return [c.name for c in neighbourhood.neighbours(search.parse(CONFIG), knobs)]
 
 
-def _say_gpu_proofs(
-    release: str, labels: Sequence[str], calls: int
-) -> dict[str, tuple[str, tuple[str, ...]]]:
+def _say_gpu_proofs(release: str, labels: Sequence[str]) -> dict[str, tuple[str, tuple[str, ...]]]:
     """Each target's proof (keyed by its centre arm's name) and what it costs, said first."""
     from iree_matrix.advise import gpu_sitting
     from iree_matrix.execution import progress
@@ -335,21 +330,17 @@ def _gpu_sitting_matrix(
 
     matrix = spec.with_profiles(matrix, ["default"])
     template = matrix.cells[0]
-    cells = [
-        dataclasses.replace(template, compiler=r, runtime=r, arch=label) for r in releases for label in labels
+    cells = {
+        (r, label): dataclasses.replace(template, compiler=r, runtime=r, arch=label)
+        for r in releases
+        for label in labels
+    }
+    matrix = dataclasses.replace(matrix, cells=tuple(cells.values()), peers=())
+    extra = [  # each proof's neighbours, on its centre's cell
+        dataclasses.replace(cell, model=config.model(template.model), profile=config.profile)
+        for (r, label), cell in cells.items()
+        for config in map(search.parse, (proofs or {}).get(f"{r} {spelled(label)}", ("", ()))[1])
     ]
-    matrix = dataclasses.replace(matrix, cells=tuple(dict.fromkeys(cells)), peers=())
-    extra = []
-    for r in releases:
-        for label in labels:
-            for name in (proofs or {}).get(f"{r} {spelled(label)}", ("", ()))[1]:
-                config = search.parse(name)
-                model = config.model(template.model)
-                extra.append(
-                    dataclasses.replace(
-                        template, compiler=r, runtime=r, arch=label, model=model, profile=config.profile
-                    )
-                )
     return spec.with_cells(matrix, extra) if extra else matrix
 
 

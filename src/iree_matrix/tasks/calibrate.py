@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import math
 import os
 import shutil
 import tempfile
@@ -16,7 +15,6 @@ from typing import TYPE_CHECKING, Any, Optional, TextIO
 
 from iree_matrix.core import console
 from iree_matrix.core.errors import UserError
-from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.execution.workflow import EXIT_INTERRUPTED, recorded_cache
 
 if TYPE_CHECKING:
@@ -115,22 +113,16 @@ def _started(
     """The calibration's document as it starts, and its steps (its cost said first)."""
     from iree_matrix.core.model import stats
     from iree_matrix.core.system import host
-    from iree_matrix.execution import abtest
-    from iree_matrix.execution.eta import load_factor
     from iree_matrix.execution.progress import Steps, cost
     from iree_matrix.findings import identities
+    from iree_matrix.tasks.compare import expected_seconds
 
     here = host.identity()
     logger.info(
         f"calibrate: {len(nulls)} null pairs over {len(found)} modules, {len(controls)} controls, "
         f"{args.rounds} rounds x {args.repetitions} repetitions, on {identities.label(latest, here)}"
     )
-    slower = math.sqrt(load_factor())  # as the matrix's estimate takes the load, until pairs finish
-    expected = [
-        abtest.expected_seconds(record.metric.of(RunMetrics).latency_median, args.rounds, args.repetitions)
-        * slower
-        for record in [*nulls, *(a for a, _ in controls)]
-    ]
+    expected = expected_seconds([*nulls, *(a for a, _ in controls)], args.rounds, args.repetitions)
     logger.info(cost(
         "calibrate",
         f"{len(nulls) + len(controls)} pairs ({len(nulls)} null, {len(controls)} controls) x {args.rounds} "

@@ -107,16 +107,9 @@ def _timed(
     """Each pair timed under the machine's quiet lock: the table's rows, the comparisons, and
     whether Ctrl-C ended it (what finished is kept; the one under way is dropped)."""
     from iree_matrix.core.system import locks
-    from iree_matrix.execution import abtest
-    from iree_matrix.execution.eta import load_factor
     from iree_matrix.execution.progress import Steps, cost
 
-    slower = math.sqrt(load_factor())  # as the matrix's estimate takes the load, until steps finish
-    expected = [
-        abtest.expected_seconds(ra.metric.of(RunMetrics).latency_median, what.rounds, what.repetitions)
-        * slower
-        for _, ra, _ in chosen
-    ]
+    expected = expected_seconds([ra for _, ra, _ in chosen], what.rounds, what.repetitions)
     logger.info(cost(
         f"compare {what.a} {what.b}",
         f"{len(chosen)} function(s) x {what.rounds} paired rounds x 2 arms x {what.repetitions} repetitions",
@@ -138,6 +131,19 @@ def _timed(
     except KeyboardInterrupt:  # what finished is kept and printed; the one under way is dropped
         return rows, found, True
     return rows, found, False
+
+
+def expected_seconds(runs: Sequence[Record], rounds: int, repetitions: int) -> list[float]:
+    """What timing each run's module against another costs here now (`abtest`'s estimate from its
+    recorded latency), scaled by the load as the matrix's estimate takes it, until steps finish."""
+    from iree_matrix.execution import abtest
+    from iree_matrix.execution.eta import load_factor
+
+    slower = math.sqrt(load_factor())
+    return [
+        abtest.expected_seconds(r.metric.of(RunMetrics).latency_median, rounds, repetitions) * slower
+        for r in runs
+    ]
 
 
 def _keep(

@@ -17,15 +17,13 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional, TextIO
 
-from iree_matrix import stages
 from iree_matrix.core import console
 from iree_matrix.core.errors import UserError
-from iree_matrix.core.model.results import folder_log
-from iree_matrix.execution.workflow import EXIT_INTERRUPTED, Loaded, PlanSettings, listed_settings, load_plan
+from iree_matrix.execution.workflow import EXIT_INTERRUPTED, Loaded, PlanSettings, load_plan
 from iree_matrix.findings import search, search_descent
 from iree_matrix.iree.flags import BUILTIN_PROFILES, Profile
 from iree_matrix.matrix import spec
-from iree_matrix.tasks.runs import run_plan
+from iree_matrix.tasks.runs import listed, run_plan
 
 logger = console.logger(__name__)
 
@@ -85,7 +83,6 @@ class _Search:
         self.started = time.monotonic()
         self.signed: dict[str, object] = {}  # the signature an interrupted search is resumed by
         self.summary: Optional[Summary] = None  # batch 1's
-        self.results = folder_log(plan.results_dir)
         # Batch 1's steps are paired too: its best against default (from the sitting's intervals) is
         # the first incumbent only when paired rounds call it faster (an unpaired "O2 faster 1.03x"
         # where `compare` said "no difference"). A resumed search restores its descents instead.
@@ -128,14 +125,11 @@ class _Search:
         first, loaded, resumed = self.load()
         s = self.settings
         if self.plan.listing:
-            print(
+            head = (
                 f"{loaded.path}: batch 1, {len(loaded.matrix.cells)} cells (later batches are planned from "
-                f"its results: at most {s.budget} candidates per function and compiler)",
-                file=self.out,
+                f"its results: at most {s.budget} candidates per function and compiler)"
             )
-            print(stages.describe(loaded.plan), file=self.out)
-            print(listed_settings(loaded), file=self.out)
-            return 0
+            return listed(loaded, self.out, head)
         if resumed is not None:
             progress = self.plan.results_dir / search_descent.PROGRESS
             logger.info(f"== flag search: resuming after batch {resumed.batch} ({progress}); "
@@ -150,9 +144,7 @@ class _Search:
         )
         self.started = time.monotonic()
         options = dataclasses.replace(first.run, cheaper=CHEAPER)
-        code, summary = run_plan(
-            loaded, options, self.plan.cache, self.results, self.plan.results_dir, out=self.out
-        )
+        code, summary = run_plan(loaded, options, self.plan.cache, out=self.out)
         if code == EXIT_INTERRUPTED:  # batch 1 incomplete: the same command resumes it
             return code
         self.codes.append(code)
@@ -218,7 +210,18 @@ class _Search:
         search_descent.write_progress(self.plan.results_dir, progress)
 
     def time_budget(self) -> search_descent.TimeBudget:
-        return _time_budget(self.settings.max_minutes, self.started, self.per_run)
+        """--max-minutes as the descent asks it: the seconds left, and what a measured run costs so far."""
+        max_minutes, started, per_run = self.settings.max_minutes, self.started, self.per_run
+        if not max_minutes:
+            return search_descent.TimeBudget(per_run=lambda: per_run[0])
+        limit = max_minutes * 60
+
+        def spent() -> str:
+            return f"{(time.monotonic() - started) / 60:.0f} of {max_minutes:g} min spent"
+
+        return search_descent.TimeBudget(
+            lambda: limit - (time.monotonic() - started), lambda: per_run[0], spent
+        )
 
     def sit(
         self, matrix: spec.MatrixSpec, sitting: dict[tuple[str, str], list[search.Config]]
@@ -232,7 +235,7 @@ class _Search:
             return spec.with_cells(self.batch_one(m), cells)
 
         loaded = load_plan(plan, adjust=grown)
-        return run_plan(loaded, plan.run, plan.cache, self.results, plan.results_dir, out=self.out)
+        return run_plan(loaded, plan.run, plan.cache, out=self.out)
 
     def finish(self, loaded: Loaded) -> int:
         """The last sitting (default, each result and the naive build side by side: the speed-ups
@@ -319,20 +322,6 @@ def _say_round(
         f"({descents[(function, compiler)].pruned[-1].partition(': ')[2]})"
         for (function, compiler), configs in sorted(sitting.items())
     ))  # fmt: skip
-
-
-def _time_budget(
-    max_minutes: Optional[float], started: float, per_run: Sequence[float]
-) -> search_descent.TimeBudget:
-    """--max-minutes as the descent asks it: the seconds left, and what a measured run costs so far."""
-    if not max_minutes:
-        return search_descent.TimeBudget(per_run=lambda: per_run[0])
-    limit = max_minutes * 60
-
-    def spent() -> str:
-        return f"{(time.monotonic() - started) / 60:.0f} of {max_minutes:g} min spent"
-
-    return search_descent.TimeBudget(lambda: limit - (time.monotonic() - started), lambda: per_run[0], spent)
 
 
 def _paired_confirm(cache: Path, incumbent: search.Candidate, challenger: search.Candidate) -> bool:
@@ -464,13 +453,8 @@ def _start(
         variants = tuple(sorted({search.parse(n).variant for n in names} - {""}))
         winner = top.candidate.name if top.candidate.name != search.BASELINE else None
         first = search.Step(1, search.BASELINE, tuple(sorted(names - {search.BASELINE})), winner)
+        prior, incumbent = search.Prior.of(rows, known), search.parse(top.candidate.name)
         descents[(function, compiler)] = search_descent.Walk(
-            function,
-            compiler,
-            variants,
-            search.Prior.of(rows, known),
-            search.parse(top.candidate.name),
-            names,
-            [first],
+            function, compiler, variants, prior, incumbent, names, [first]
         )
     return descents

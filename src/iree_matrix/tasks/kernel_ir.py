@@ -18,7 +18,6 @@ from typing import Optional, TextIO
 from iree_matrix.core import shipped
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import UserError
-from iree_matrix.core.model.results import folder_log
 from iree_matrix.core.model.store import Store
 from iree_matrix.execution.workflow import PlanSettings, RunOptions, load_plan
 from iree_matrix.iree import spec_gen, versions
@@ -50,9 +49,7 @@ def run(
         settings = PlanSettings(where / "kernel-ir.toml", where / "results", cache, RunOptions(wait=True),
                                 kernels=(kernel,) if kernel else (), select=("compile:*",))  # fmt: skip
         loaded = load_plan(settings)
-        log = folder_log(settings.results_dir)
-        _, summary = run_plan(loaded, settings.run, cache, log, settings.results_dir,
-                              out=sys.stderr)  # fmt: skip
+        _, summary = run_plan(loaded, settings.run, cache, out=sys.stderr)
         records = list(summary.records.values())
         export = next((r for r in records if r.stage == "export" and r.key), None)
         plain = next((r for r in records if r.stage == "compile" and not r.label.kernel and r.command), None)

@@ -121,16 +121,11 @@ def builds_table(records: Mapping[str, Record]) -> str:
         if r.status is not Status.OK:
             rows.append((job, r.status.value, (r.message or "").splitlines()[0][:100] if r.message else ""))
             continue
-        rows.append(
-            (
-                job,
-                f"{m.build_seconds} s",
-                f"iree-run-module {_size(m.tool_bytes('iree-run-module'))} "
-                f"({_size(m.tool_bytes('iree-run-module', stripped=True))} stripped); "
-                f"needs {', '.join(m.needed) or 'nothing (static)'}"
-                + (f", up to {m.glibc_versions[-1]}" if m.glibc_versions else ""),
-            )
-        )
+        tool = "iree-run-module"
+        built, stripped = _size(m.tool_bytes(tool)), _size(m.tool_bytes(tool, stripped=True))
+        needs = f"needs {', '.join(m.needed) or 'nothing (static)'}"
+        glibc = f", up to {m.glibc_versions[-1]}" if m.glibc_versions else ""
+        rows.append((job, f"{m.build_seconds} s", f"{tool} {built} ({stripped} stripped); {needs}{glibc}"))
     return tabulate(rows, headers=["build", "time", "result"])
 
 
@@ -206,15 +201,8 @@ def summary_table(records: Mapping[str, Record]) -> str:
             else ""
         )
         by_device = {r.label.device or "local-task": r for r in mine}
-        rows.append(
-            (
-                compiled.label.model,
-                compiled.label.compiler,
-                _compile_text(compiled),
-                isa,
-                *(_run_text(by_device.get(d)) for d in devices),
-            )
-        )
+        ran = [_run_text(by_device.get(d)) for d in devices]
+        rows.append((compiled.label.model, compiled.label.compiler, _compile_text(compiled), isa, *ran))
     headers = ["model", "IREE", "build for armv6", "kernel ISA", *(f"run ({d})" for d in devices)]
     return tabulate(rows, headers=headers)
 

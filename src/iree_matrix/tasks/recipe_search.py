@@ -15,15 +15,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from iree_matrix import stages
 from iree_matrix.core import atomic_files, console, pasted
 from iree_matrix.core.errors import UserError
-from iree_matrix.core.model.results import Record, Status, folder_log
-from iree_matrix.execution.workflow import EXIT_INTERRUPTED, PlanSettings, listed_settings, load_plan, where
+from iree_matrix.core.model.results import Record, Status
+from iree_matrix.execution.workflow import EXIT_INTERRUPTED, PlanSettings, load_plan, where
 from iree_matrix.iree import compile_errors
 from iree_matrix.matrix import export_recipes as recipes
 from iree_matrix.matrix import models, spec
-from iree_matrix.tasks.runs import run_plan
+from iree_matrix.tasks.runs import listed, run_plan
 
 logger = console.logger(__name__)
 
@@ -61,21 +60,17 @@ def run(plan: PlanSettings, given: Sequence[str], batches: int, out: TextIO) -> 
 
     loaded = load_plan(plan, adjust=with_recipes)
     if plan.listing:
-        print(f"{loaded.path}: batch 1, {len(loaded.matrix.cells)} cells", file=out)
-        print(stages.describe(loaded.plan), file=out)
-        print(listed_settings(loaded), file=out)
-        return 0
-    results = folder_log(plan.results_dir)
+        return listed(loaded, out, f"{loaded.path}: batch 1, {len(loaded.matrix.cells)} cells")
     options = dataclasses.replace(plan.run, cheaper=CHEAPER)
     for model, names in sorted(tried.items()):
         logger.info(f"== recipe search, batch 1: {model}: the default export and {', '.join(names)}")
-    code, summary = run_plan(loaded, options, plan.cache, results, plan.results_dir, out=out)
+    code, summary = run_plan(loaded, options, plan.cache, out=out)
     if code == EXIT_INTERRUPTED:
         return code
     table = outcomes(summary.records.values())
     if batches == 2 and not given and _batch_two(tried, table):
         loaded = load_plan(plan, adjust=with_recipes)
-        code2, summary = run_plan(loaded, options, plan.cache, results, plan.results_dir, out=out)
+        code2, summary = run_plan(loaded, options, plan.cache, out=out)
         if code2 == EXIT_INTERRUPTED:
             return code2
         code = code or code2

@@ -66,6 +66,7 @@ def run(
     each record's), with `threads` (`unsandboxed`: the models' code may run without bubblewrap, and
     each cell's matrix is told so); print each verdict on `out`; 1 when any differs."""
     from iree_matrix.findings import results_folder
+    from iree_matrix.stages.compile import host_cpu
 
     published = results_folder.load(results_dir, None)
     path = published.source
@@ -88,7 +89,7 @@ def run(
     try:
         for record in chosen:
             made = _recreate(record, latest, cache, backend, threads)
-            verdict = compare(record, latest, made, here_cpu=_host_cpu())
+            verdict = compare(record, latest, made, here_cpu=host_cpu())
             steps.finished(record.job)  # progress on stderr; the cell's verdict is the answer
             print(f"{record.job}\n{verdict.text()}", flush=True, file=out)
             verdicts.append(verdict)
@@ -120,7 +121,7 @@ def _expected_seconds(record: Record, latest: Mapping[str, Record]) -> float:
     environment (the published median), scaled by the load as the matrix's first estimate is."""
     from iree_matrix.execution.eta import load_factor, published_times
 
-    chain = [_dep(record, latest, stage) for stage in ("export", "compile", "run") if stage != "run" or
+    chain = [dep_of(record, latest, stage) for stage in ("export", "compile", "run") if stage != "run" or
              record.stage == "run"]  # fmt: skip
     slower: float = load_factor() ** 0.5  # as the matrix's estimate takes the load before a stage finished
     seconds = sum((r.seconds or 0.0) * slower for r in chain if r is not None)
@@ -167,15 +168,11 @@ def label_problem(record: Record) -> str:
     a version, each name of the safe alphabet and length (`records.name_problem`)."""
     label = record.label
     runtime = ("runtime",) if label.runtime and label.runtime != label.compiler else ()
-    for name in (*_VERSION_LABELS, *runtime):
+    for name in (*_VERSION_LABELS, *runtime, *_NAME_LABELS):
         text = getattr(label, name)
         problem = name_problem(text)
-        if not problem and not versions.is_valid(text):
+        if not problem and name not in _NAME_LABELS and not versions.is_valid(text):
             problem = f"is {shown(text)}, not a version"
-        if problem:
-            return f"label {name!r} {problem}"
-    for name in _NAME_LABELS:
-        problem = name_problem(getattr(label, name))
         if problem:
             return f"label {name!r} {problem}"
     return ""
@@ -249,7 +246,7 @@ def constraints(record: Record, latest: Mapping[str, Record]) -> list[str]:
     """`name==version` for every package of the cell's environments that all agree on, from the
     records of its export, compile and run (each names its environment's packages)."""
     seen: dict[str, set[str]] = {}
-    for dep in (_dep(record, latest, "export"), _dep(record, latest, "compile"), record):
+    for dep in (dep_of(record, latest, "export"), dep_of(record, latest, "compile"), record):
         if dep is None:
             continue
         packages = dep.env.get("packages")
@@ -285,11 +282,7 @@ def package_problem(name: object, version: object) -> Optional[str]:
 
 
 def _recreate(
-    record: Record,
-    latest: Mapping[str, Record],
-    cache: Path,
-    backend: Optional[str],
-    threads: Optional[int] = None,
+    record: Record, latest: Mapping[str, Record], cache: Path, backend: Optional[str], threads: Optional[int]
 ) -> Made:
     work = CacheLayout(cache).reproduce / record.job.replace("/", "__").replace(":", "--")
     work.mkdir(parents=True, exist_ok=True)
@@ -344,12 +337,6 @@ def _for_host(compiled: Record) -> bool:
     return any(arg.startswith("--iree-llvm") and arg.endswith(_HOST_FLAGS) for arg in compiled.command)
 
 
-def _host_cpu() -> str:
-    from iree_matrix.stages.compile import host_cpu
-
-    return host_cpu()
-
-
 # --- compare ----------------------------------------------------------------------------------
 
 
@@ -382,7 +369,7 @@ def compare(published: Record, latest: Mapping[str, Record], made: Made, *, here
         different = True
     # the MLIR first: the model's weights are a function of its seed alone, so the
     # same packages export the same bytes on any CPU and with any thread count
-    export_old = _dep(published, latest, "export")
+    export_old = dep_of(published, latest, "export")
     export_new = made.records.get(export_old.job) if export_old is not None else None
     old_mlir = export_old.metric.of(ExportMetrics).mlir_sha256 if export_old is not None else None
     new_mlir = export_new.metric.of(ExportMetrics).mlir_sha256 if export_new is not None else None
@@ -392,8 +379,8 @@ def compare(published: Record, latest: Mapping[str, Record], made: Made, *, here
         else:
             different = True
             lines.append(f"mlir    DIFFERENT sha256: {_short(old_mlir)} published, {_short(new_mlir)} here")
-    compile_new = made.records.get(getattr(_dep(published, latest, "compile"), "job", "")) or new
-    compile_old = _dep(published, latest, "compile") or published
+    compile_old = dep_of(published, latest, "compile") or published
+    compile_new = made.records.get(compile_old.job) or new
     old_cpu = compile_old.metric.of(CompileMetrics).host_cpu
     old_module, new_module = metrics.module_sha256(published) or "", metrics.module_sha256(new) or ""
     module_same: Optional[bool] = new_module == old_module
@@ -473,7 +460,7 @@ def _packages(env: Mapping[str, Any]) -> str:
     return ", ".join(iree) or f"{len(packages)} packages"
 
 
-def _dep(record: Record, latest: Mapping[str, Record], stage: str) -> Optional[Record]:
+def dep_of(record: Record, latest: Mapping[str, Record], stage: str) -> Optional[Record]:
     """The published record of `stage` this record's cell was made from: the longest job id of
     that stage whose cell begins the record's cell."""
     if record.stage == stage:

@@ -9,28 +9,32 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Optional, TextIO
 
 from iree_matrix.core import console, pasted
-from iree_matrix.core.model.results import ResultsLog
-from iree_matrix.execution.workflow import EXIT_INTERRUPTED, Loaded, RunOptions, execute, where
+from iree_matrix.core.model.results import ResultsLog, folder_log
+from iree_matrix.execution.workflow import (
+    EXIT_INTERRUPTED,
+    Loaded,
+    RunOptions,
+    execute,
+    listed_settings,
+    where,
+)
 from iree_matrix.report.documents import write_report
 
 if TYPE_CHECKING:
     from iree_matrix.execution.execute import Summary
+    from iree_matrix.matrix.plan import Plan
 
 logger = console.logger(__name__)
 
 
 def run_plan(
-    loaded: Loaded,
-    options: RunOptions,
-    cache: Path,
-    results: ResultsLog,
-    results_dir: Path,
-    *,
-    out: TextIO,
-    advising: bool = False,
+    loaded: Loaded, options: RunOptions, cache: Path, *, out: TextIO, advising: bool = False
 ) -> tuple[int, Summary]:
-    """Execute a plan, print the summary (on `out`), keep manifests, write the report: (exit code,
-    summary). `advising`: the plan is `advise`'s sitting, whose lines suggest no `advise`."""
+    """Execute a plan into its results folder's log, print the summary (on `out`), keep manifests,
+    write the report: (exit code, summary). `advising`: the plan is `advise`'s sitting, whose lines
+    suggest no `advise`."""
+    results_dir = loaded.results_dir
+    results = folder_log(results_dir)
     summary = execute(loaded, options, cache, results, results_dir, out)
     if summary.interrupted:  # out within 2 s: the report only if it renders at once
         if any(True for _ in results):
@@ -51,6 +55,16 @@ def run_plan(
     if summary.answers():
         print("no failures (the refusals above are answers; --strict exits 1 only on failures)", file=out)
     return 0, summary
+
+
+def listed(loaded: Loaded, out: TextIO, head: Optional[str] = None, plan: Optional[Plan] = None) -> int:
+    """`--list`: `head`, the plan's jobs (`plan`, default the loaded one) and the settings that are
+    not the defaults; exit 0."""
+    from iree_matrix import stages
+
+    said = [head] if head is not None else []
+    print("\n".join([*said, stages.describe(plan or loaded.plan), listed_settings(loaded)]), file=out)
+    return 0
 
 
 def _print_machine(results: ResultsLog, results_dir: Path, out: TextIO, here: Optional[pasted.Where]) -> None:
