@@ -332,27 +332,29 @@ def host_runner_in(env: Any, read_only: Sequence[Path] = ()) -> Runner:
 def toolchain_identity(tc: Toolchain, run: Optional[Runner] = None, cmake: str = "cmake") -> dict[str, str]:
     """The compilers' own version lines: a different GCC is a different build. `run`: where they
     are (a toolchain container); by default the host's, found on PATH. `cmake`: which CMake."""
-    tools = {tc.cc: tc.cc, tc.cxx: tc.cxx, "cmake": cmake, "ninja": "ninja"}
-    if run is not None:
-        ident = {}
-        for name, exe in tools.items():
-            done = run(ProcessRequest([exe, "--version"], timeout=120, log=None, check=False))
-            if done.returncode != 0:
-                why = f"{name} --version failed in the toolchain image: {done.output[:200]}"
-                raise StageFailure("toolchain-missing", why)
-            ident[name] = (done.stdout.strip().splitlines() or ["?"])[0]
-        return ident
     ident = {}
-    for name, exe in tools.items():
-        path = shutil.which(exe)
-        if path is None:
-            raise UserError(
-                f"{name} not found: the runtime build needs cmake, ninja and {tc.cc}/{tc.cxx} "
-                "(bash images/setup-host.sh installs them; `iree-matrix doctor` checks)"
-            )
-        done = processes.run(ProcessRequest([path, "--version"], timeout=60, check=False))
+    for name, exe in {tc.cc: tc.cc, tc.cxx: tc.cxx, "cmake": cmake, "ninja": "ninja"}.items():
+        if run is None:
+            path = shutil.which(exe)
+            if path is None:
+                raise UserError(
+                    f"{name} not found: the runtime build needs cmake, ninja and {tc.cc}/{tc.cxx} "
+                    "(bash images/setup-host.sh installs them; `iree-matrix doctor` checks)"
+                )
+            ident[name] = version_line(path)
+            continue
+        done = run(ProcessRequest([exe, "--version"], timeout=120, log=None, check=False))
+        if done.returncode != 0:
+            why = f"{name} --version failed in the toolchain image: {done.output[:200]}"
+            raise StageFailure("toolchain-missing", why)
         ident[name] = (done.stdout.strip().splitlines() or ["?"])[0]
     return ident
+
+
+def version_line(path: str) -> str:
+    """The first line a host tool's `--version` prints ("?" if none)."""
+    done = processes.run(ProcessRequest([path, "--version"], timeout=60, check=False))
+    return (done.stdout.strip().splitlines() or ["?"])[0]
 
 
 def build_key(
