@@ -196,9 +196,7 @@ def source(spec: str, cache: Path, *, log: Optional[Path] = None) -> Source:
             _clone(url, tag, tree, log=log)
         elif not (tree / "CMakeLists.txt").is_file():
             _unpack(path, tree.parent)
-    if spec.startswith("git+"):
-        return Source(spec, tree, ident)
-    if not (tree / "runtime").is_dir():
+    if not spec.startswith("git+") and not (tree / "runtime").is_dir():
         raise UserError(f"--iree-source {spec}: the tarball does not unpack to iree/ with runtime/")
     return Source(spec, tree, ident)
 
@@ -222,10 +220,6 @@ def check_release(src: Source, release: str) -> None:
             f"--iree-source {release}=<IREE {release} source> (a directory, a tarball, or "
             f"{DEFAULT_GIT}@v{release}), or drop the source to build from IREE's repository at v{release}",
         )
-
-
-def default_source(release: str) -> str:
-    return f"{DEFAULT_GIT}@v{release}"
 
 
 def _unpack(tarball: Path, into: Path) -> None:
