@@ -198,15 +198,9 @@ def _crash(lines: list[str], cause: str) -> Optional[FirstError]:
     frame = next(
         (m for line in lines if "matchAndRewrite" in line for m in [_TORCH_PATTERN.search(line)] if m), None
     )
-    where = (
-        f" while lowering torch's {frame['op']}" + (f" ({frame['file']})" if frame["file"] else "")
-        if frame
-        else ""
-    )
-    return FirstError(
-        f"{CRASHED}{where}: {cause}; its backtrace is in the compile log",
-        "",
-    )
+    where = f" while lowering torch's {frame['op']}" if frame else ""
+    where += f" ({frame['file']})" if frame and frame["file"] else ""
+    return FirstError(f"{CRASHED}{where}: {cause}; its backtrace is in the compile log", "")
 
 
 def _op(message: str, context: list[str]) -> str:
