@@ -475,7 +475,6 @@ def build_into(
     work.mkdir(parents=True)
     flags = build_cflags(tc, linkage)
     start = time.monotonic()
-    targets_ = built_tools(tc)
     steps = build_commands(
         src.tree, tc, linkage, work, build_options=build_options, host_tools=host_tools, cmake=cmake,
         release_flags=release_flags,
@@ -487,12 +486,7 @@ def build_into(
                 "runtime-build", _build_error(done.output) + missing_submodules(src.tree, done.output)
             )
     seconds = time.monotonic() - start
-    tools.mkdir(exist_ok=True)
-    for name in targets_:
-        found = next(work.rglob(name), None)
-        if found is None:
-            raise StageFailure("runtime-build", f"{name} was not built under {work}")
-        shutil.copy2(found, tools / name)
+    copy_built(built_tools(tc), work, tools)
     facts = {
         "source": src.digest,
         "target": target,
@@ -508,6 +502,16 @@ def build_into(
     }
     shutil.rmtree(work, ignore_errors=True)  # ~100 MB of objects; the tools are what is kept
     return facts
+
+
+def copy_built(names: Sequence[str], work: Path, into: Path) -> None:
+    """Each of the programs `names` a build made under `work`, copied into `into`."""
+    into.mkdir(exist_ok=True)
+    for name in names:
+        found = next((p for p in work.rglob(name) if p.is_file()), None)
+        if found is None:
+            raise StageFailure("runtime-build", f"{name} was not built under {work}")
+        shutil.copy2(found, into / name)
 
 
 def _stripped_size(

@@ -154,13 +154,7 @@ def _build(
     (host_configure, host_build), (configure, build) = runtime_commands(tree, cpu, root, _cmake(), quirks)
     for argv in (host_configure, host_build):
         _step(argv, log, timeout, "host tools (native build)")
-    bin_dir = root / "host-tools"
-    bin_dir.mkdir()
-    for name in cmake_runtime.HOST_TOOLS:
-        found = next((p for p in host.rglob(name) if p.is_file()), None)
-        if found is None:
-            raise StageFailure("runtime-build", f"{name} was not built under {host}")
-        shutil.copy2(found, bin_dir / name)
+    cmake_runtime.copy_built(cmake_runtime.HOST_TOOLS, host, root / "host-tools")
     _step(configure, log, timeout, "cross build (configure)")
     _step(build, log, timeout, "cross build")
     seconds = time.monotonic() - start
