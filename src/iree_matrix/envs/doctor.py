@@ -225,8 +225,7 @@ def render(checks: Sequence[Check]) -> str:
 def exit_code(checks: Sequence[Check], backend: str) -> int:
     """1 when a check the backend needs failed; `mixed` needs what venv and docker each need."""
     needs = {"all", backend, *(("venv", "docker") if backend == "mixed" else ())}
-    relevant = [c for c in checks if c.needed_for in needs]
-    return 0 if all(c.ok for c in relevant) else 1
+    return 0 if all(c.ok for c in checks if c.needed_for in needs) else 1
 
 
 def env_summary() -> str:

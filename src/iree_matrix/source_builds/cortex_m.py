@@ -34,10 +34,7 @@ from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.iree import targets
 from iree_matrix.source_builds import cmake_runtime
 
-KiB = targets.KiB
-
-
-STACK_BYTES = 64 * KiB
+STACK_BYTES = 64 * targets.KiB
 
 
 STATIC_OUTPUT_FLAG = "--iree-llvmcpu-static-library-output-path"

@@ -13,6 +13,7 @@ microcontroller user asks first: flash (text + rodata + the initial values of da
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -27,13 +28,10 @@ from iree_matrix.core.model.results import Status
 from iree_matrix.iree import targets, versions
 from iree_matrix.source_builds import cmake_runtime, cortex_m
 
-_toolchain: dict[str, str] = {}  # asked once per process (every key needs it)
 
-
+@functools.cache  # asked once per process (every key needs it)
 def _identity() -> dict[str, str]:
-    if not _toolchain:
-        _toolchain.update(cortex_m.toolchain_identity())
-    return _toolchain
+    return cortex_m.toolchain_identity()
 
 
 def key(cpu: str, runtime_source: str, module: str, export: str) -> str:
