@@ -140,7 +140,6 @@ BUILTIN_PROFILES: dict[str, Profile] = {
         _knob("ukernels", "--iree-llvmcpu-enable-ukernels=all", "every microkernel IREE has for it"),
         Profile(
             "O3-stack",
-            target_cpu="host",
             opt_level="O3",
             # O3 fails the Whisper encoder with "exceeded stack allocation limit" at the default.
             flags=("--iree-llvmcpu-stack-allocation-limit=1048576",),
