@@ -40,8 +40,7 @@ def _docker(cache: Path, matrix: MatrixSpec) -> Backend:
 
 
 def _mixed(cache: Path, matrix: MatrixSpec) -> Backend:
-    host = _venv(cache, matrix)
-    foreign = _docker(cache, matrix)
+    host, foreign = _venv(cache, matrix), _docker(cache, matrix)
     assert isinstance(host, VenvBackend) and isinstance(foreign, DockerBackend)
     return MixedBackend(host, foreign)
 

@@ -87,23 +87,20 @@ def require_usable(cache: Path, store: Optional[Path] = None) -> None:
     else:
         named = "--cache" if cache != default_cache() else "the default cache"
     fix = "point IREE_MATRIX_CACHE (or --cache) at a DIR" if named.startswith("$") else "pass --cache DIR"
-    checked = [(named, cache, fix), ("--store", store, "pass --store DIR")]
-    for name, path, fix in checked:
+    linker = "it runs its linker from the cache's environments through sh, unquoted"
+    tmp = "its linker's files go there, named to sh unquoted"
+    checked = [
+        (named, cache, linker, fix),
+        ("--store", store, linker, "pass --store DIR"),
+        ("TMPDIR", tempfile.gettempdir(), tmp, "set TMPDIR to a directory"),
+    ]
+    for name, path, why, fix in checked:
         bad = unsafe_characters(path) if path is not None else ""
         if bad:
             raise UserError(
-                f"{name} {str(path)!r}: has {bad}, which IREE's compiler cannot take (it runs its linker "
-                f"from the cache's environments through sh, unquoted: every compile would fail to link); "
-                f"{fix} without spaces or shell characters"
+                f"{name} {str(path)!r}: has {bad}, which IREE's compiler cannot take ({why}: every compile "
+                f"would fail to link); {fix} without spaces or shell characters"
             )
-    tmp = tempfile.gettempdir()
-    bad = unsafe_characters(tmp)
-    if bad:
-        raise UserError(
-            f"TMPDIR {tmp!r}: has {bad}, which IREE's compiler cannot take (its linker's files go there, "
-            "named to sh unquoted: every compile would fail to link); set TMPDIR to a directory without "
-            "spaces or shell characters"
-        )
 
 
 def du(path: Path) -> int:

@@ -189,19 +189,9 @@ class ToolsEnvironment(DockerEnvironment):
         raise StageFailure("no-python", f"{self.id} is a runtime tools directory; it has no Python")
 
     def describe(self) -> Mapping[str, Any]:
-        return {
-            "id": self.id,
-            "backend": self.backend,
-            "lock_digest": None,
-            "python": None,
-            "packages": {},
-            "tools": str(self.tools),
-            "tools_digest": hashing.tools_digest(str(self.tools)),
-            "image": self.image.tag,
-            "image_id": self.image.image_id,
-            "base_image_id": self.image.image_id,
-            "manifest": str(self.image.manifest_path),
-        }
+        # Its image is its base's (`_as_env_image`): no lock digest, Python or packages.
+        tools = {"tools": str(self.tools), "tools_digest": hashing.tools_digest(str(self.tools))}
+        return {**super().describe(), **tools}
 
     def run(self, request: ProcessRequest) -> processes.Completed:
         return super().run(request.reading(self.tools))

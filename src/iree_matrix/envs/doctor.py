@@ -43,14 +43,6 @@ def _probe(argv: Sequence[str], timeout: float = 15) -> tuple[int, str]:
     return done.returncode, done.output
 
 
-def _installed(name: str, tool: str, missing: str, fix: str, needed_for: str) -> Check:
-    """A tool on PATH: where it is, or what its absence means and how to install it."""
-    found = _which(tool)
-    if found:
-        return Check(name, True, found, needed_for=needed_for)
-    return Check(name, False, missing, fix, needed_for)
-
-
 def check_docker_client() -> Check:
     found = containers.find_docker()
     if found:
@@ -68,20 +60,30 @@ def check_docker_daemon() -> Check:
 
 
 def check_debootstrap() -> Check:
+    found = _which("debootstrap")
+    if found:
+        return Check("debootstrap", True, found, needed_for="docker")
     missing = "not installed (base images are built with it)"
-    return _installed("debootstrap", "debootstrap", missing, f"bash {SETUP}", "docker")
+    return Check("debootstrap", False, missing, f"bash {SETUP}", "docker")
 
 
 # armv6-smoke: the hello world and IREE's runtime built from source (native + armel cross).
 ARMV6_TOOLCHAIN = ("arm-linux-gnueabi-gcc", "arm-linux-gnueabi-g++", "cmake", "ninja", "g++", "readelf")
 
 
-def check_arm32_toolchain() -> Check:
-    missing = [tool for tool in ARMV6_TOOLCHAIN if not _which(tool)]
+def _tools(
+    name: str, tools: Sequence[str], found: str, needed_for: str, why: str = "", fix: str = ""
+) -> Check:
+    """Every tool of `tools` on PATH (`found` says what they are), or the missing ones and `fix`."""
+    missing = [tool for tool in tools if not _which(tool)]
     if missing:
-        return Check("arm32 toolchain", False, f"missing {', '.join(missing)}", f"bash {SETUP}", "armv6")
-    return Check(
-        "arm32 toolchain", True, "armel gcc/g++, cmake, ninja (armv6-smoke's builds)", needed_for="armv6"
+        return Check(name, False, f"missing {', '.join(missing)}{why}", fix or f"bash {SETUP}", needed_for)
+    return Check(name, True, found, needed_for=needed_for)
+
+
+def check_arm32_toolchain() -> Check:
+    return _tools(
+        "arm32 toolchain", ARMV6_TOOLCHAIN, "armel gcc/g++, cmake, ninja (armv6-smoke's builds)", "armv6"
     )
 
 
@@ -91,26 +93,21 @@ NATIVE_TOOLCHAIN = ("gcc", "g++", "cmake", "ninja", "strip", "readelf")
 
 
 def check_native_toolchain() -> Check:
-    missing = [tool for tool in NATIVE_TOOLCHAIN if not _which(tool)]
-    if missing:
-        return Check(
-            "build tools",
-            False,
-            f"missing {', '.join(missing)} (needed by src:<release> runtimes, built here with cmake)",
-            "apt-get install cmake ninja-build gcc g++ binutils (or bash images/setup-host.sh)",
-            "src",
-        )
-    return Check("build tools", True, "gcc/g++, cmake, ninja (src:<release> runtimes)", needed_for="src")
+    return _tools(
+        "build tools",
+        NATIVE_TOOLCHAIN,
+        "gcc/g++, cmake, ninja (src:<release> runtimes)",
+        "src",
+        " (needed by src:<release> runtimes, built here with cmake)",
+        "apt-get install cmake ninja-build gcc g++ binutils (or bash images/setup-host.sh)",
+    )
 
 
 # The bare-metal Cortex-M target (cortex_m.py): cross compiler, newlib, qemu-system-arm.
 def check_cortex_m_toolchain() -> Check:
     from iree_matrix.source_builds import cortex_m
 
-    missing = [tool for tool in cortex_m.TOOLS if not _which(tool)]
-    if missing:
-        return Check("cortex-m tools", False, f"missing {', '.join(missing)}", f"bash {SETUP}", "cortex-m")
-    return Check("cortex-m tools", True, "arm-none-eabi-gcc, qemu-system-arm", needed_for="cortex-m")
+    return _tools("cortex-m tools", cortex_m.TOOLS, "arm-none-eabi-gcc, qemu-system-arm", "cortex-m")
 
 
 QEMU_HANDLERS = ("qemu-arm", "qemu-aarch64")
@@ -228,8 +225,7 @@ def render(checks: Sequence[Check]) -> str:
 def exit_code(checks: Sequence[Check], backend: str) -> int:
     """1 when a check the backend needs failed; `mixed` needs what venv and docker each need."""
     needs = {"all", backend, *(("venv", "docker") if backend == "mixed" else ())}
-    relevant = [c for c in checks if c.needed_for in needs]
-    return 0 if all(c.ok for c in relevant) else 1
+    return 0 if all(c.ok for c in checks if c.needed_for in needs) else 1
 
 
 def env_summary() -> str:

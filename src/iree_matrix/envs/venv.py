@@ -19,7 +19,6 @@ from __future__ import annotations
 import base64
 import csv
 import dataclasses
-import hashlib
 import json
 import os
 import platform
@@ -544,11 +543,7 @@ def share_identical_files(tree: Path, shared: Path) -> int:
             info = path.lstat()
             if not stat.S_ISREG(info.st_mode) or info.st_size < _SHARE_FROM or info.st_nlink > 1:
                 continue
-            h = hashlib.sha256()
-            with open(path, "rb") as f:
-                for block in iter(lambda: f.read(1 << 20), b""):
-                    h.update(block)
-            keep = shared / f"{h.hexdigest()}-{stat.S_IMODE(info.st_mode):o}"
+            keep = shared / f"{hashing.file_sha256(path)}-{stat.S_IMODE(info.st_mode):o}"
             try:
                 os.link(path, keep)  # the first copy of these bytes: it becomes the shared one
                 continue

@@ -99,8 +99,7 @@ class Bases:
                 # a run's ETA counts the build under load (progress.DOCKER_BASE_IMAGE_SECONDS).
                 slow = "~1 min quiet" if arch == host_platform() else "3-8 min under qemu"
                 kind = "toolchain image (cmake, ninja, GCC, armel cross GCC)" if toolchain else "base image"
-                if toolchain:
-                    slow = "~3 min quiet"
+                slow = "~3 min quiet" if toolchain else slow
                 what = f"the Debian {suite} {arch} {kind}"
                 self._say(f"building {what}: once per cache, {slow}, from Debian's archive (log: {log})")
                 began = time.monotonic()
@@ -150,9 +149,9 @@ class Bases:
         with_python: bool = True, toolchain: bool = False,
     ) -> dict[str, Any]:  # fmt: skip
         mirror = self._mirror or debian_mirror()
-        include: tuple[str, ...] = BASE_PACKAGES if with_python else BASE_PACKAGES_NO_PYTHON
-        if toolchain:
-            include = toolchain_packages()
+        include = (
+            toolchain_packages() if toolchain else BASE_PACKAGES if with_python else BASE_PACKAGES_NO_PYTHON
+        )
         work = stem.with_name(stem.name + ".rootfs")
         shutil.rmtree(work, ignore_errors=True)
         start = time.monotonic()
@@ -184,12 +183,10 @@ class Bases:
             "rootfs_sha256": sha,
             "rootfs_bytes": tarball.stat().st_size,
             "debootstrap_seconds": round(seconds, 1),
-        }
-        if not with_python:
             # Absent (not True) for the Python bases: their metadata and image ids stay as they were.
-            meta["with_python"] = False
-        if toolchain:
-            meta["toolchain"] = True
+            **({} if with_python else {"with_python": False}),
+            **({"toolchain": True} if toolchain else {}),
+        }
         write_json(stem.with_suffix(".json"), meta)  # written last: marks the base complete
         return meta
 
@@ -197,9 +194,9 @@ class Bases:
         suite, arch = SUITES[meta["suite"]], PLATFORMS[meta["arch"]]
         config = image_config(meta, arch)
         image_id = "sha256:" + hashlib.sha256(config).hexdigest()
-        flavour = "" if meta.get("with_python", True) else "-nopython"
-        if meta.get("toolchain"):
-            flavour = "-toolchain"
+        flavour = (
+            "-toolchain" if meta.get("toolchain") else "" if meta.get("with_python", True) else "-nopython"
+        )
         tag = f"{BASE_REPO}:{suite.name}-{arch.debian}{flavour}-{meta['rootfs_sha256'][:12]}"
         python = suite.python if meta.get("with_python", True) else ""
         base = BaseImage(meta["ref"], tag, image_id, python, arch.debian, suite.glibc, dict(meta))

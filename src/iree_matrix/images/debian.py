@@ -58,10 +58,7 @@ SUITES: dict[str, Suite] = {
 
 
 def suite_for_python(python: str) -> Optional[str]:
-    for suite in SUITES.values():
-        if suite.python == python:
-            return suite.name
-    return None
+    return next((suite.name for suite in SUITES.values() if suite.python == python), None)
 
 
 # --- the Debian mirror --------------------------------------------------------------------------
@@ -122,37 +119,25 @@ def debootstrap(
         raise StageFailure("base-image", f"debootstrap is not installed; {SETUP_HINT}", cacheable=False)
     argv = ["debootstrap", "--variant=minbase", f"--include={','.join(include)}", "--arch", arch.debian]
     foreign = arch.machine != platform.machine()
-    if not foreign:
-        processes.run(
-            ProcessRequest(
-                [*argv, suite, str(target), mirror], timeout=timeout, log=log, error_class="debootstrap"
-            )
-        )
-        return
     # A foreign rootfs: unpack with --foreign, then run the second stage (dpkg's maintainer
     # scripts) in a chroot, where the kernel hands every ARM binary to qemu-user through the
     # binfmt handler. With the F flag (images/setup-host.sh registers it so) the kernel opened
     # qemu at registration and the chroot needs no copy; without F, qemu is copied to the
     # handler's interpreter path inside the rootfs for the second stage and removed afterwards.
-
-    qemu = shutil.which(f"{arch.qemu}-static")
-    problem = binfmt.problem(str(arch.qemu))
-    entry = binfmt.entry(str(arch.qemu))
-    if qemu is None or entry is None or not entry.enabled or (problem and entry.fix_binary):
+    qemu = shutil.which(f"{arch.qemu}-static") if foreign else None
+    problem = binfmt.problem(str(arch.qemu)) if foreign else None
+    entry = binfmt.entry(str(arch.qemu)) if foreign else None
+    if foreign and (qemu is None or entry is None or not entry.enabled or (problem and entry.fix_binary)):
         raise StageFailure(
             "base-image",
             f"building a {arch.debian} base needs qemu-user-static and a registered binfmt handler "
             f"({problem or f'{arch.qemu}-static is not installed'}); {SETUP_HINT}",
             cacheable=False,
         )
-    processes.run(
-        ProcessRequest(
-            [*argv, "--foreign", suite, str(target), mirror],
-            timeout=timeout,
-            log=log,
-            error_class="debootstrap",
-        )
-    )
+    unpack = [*argv, *(["--foreign"] if foreign else []), suite, str(target), mirror]
+    processes.run(ProcessRequest(unpack, timeout=timeout, log=log, error_class="debootstrap"))
+    if qemu is None or entry is None:  # native: debootstrap did both stages
+        return
     inside = None if entry.fix_binary else target / entry.interpreter.lstrip("/")
     made = []
     if inside is not None:

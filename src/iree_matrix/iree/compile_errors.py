@@ -133,13 +133,6 @@ def unlowered_op(dump: str) -> str:
     return ""
 
 
-def crashed_on(named: FirstError) -> str:
-    """The C++ class of the torch op a crash was lowering ("AtenScatterSrcOp"), or "" when `named` is
-    no such crash."""
-    found = _CRASHED_ON.search(named.message) if named.message.startswith(CRASHED) else None
-    return found["op"] if found else ""
-
-
 def pattern_class(op: str) -> str:
     """torch-mlir's C++ class of a torch op: "torch.aten.scatter.src" -> "AtenScatterSrcOp",
     "torch.aten._softmax" -> "Aten_SoftmaxOp" (each dotted part camel-cased, a leading underscore kept),
@@ -198,15 +191,9 @@ def _crash(lines: list[str], cause: str) -> Optional[FirstError]:
     frame = next(
         (m for line in lines if "matchAndRewrite" in line for m in [_TORCH_PATTERN.search(line)] if m), None
     )
-    where = (
-        f" while lowering torch's {frame['op']}" + (f" ({frame['file']})" if frame["file"] else "")
-        if frame
-        else ""
-    )
-    return FirstError(
-        f"{CRASHED}{where}: {cause}; its backtrace is in the compile log",
-        "",
-    )
+    where = f" while lowering torch's {frame['op']}" if frame else ""
+    where += f" ({frame['file']})" if frame and frame["file"] else ""
+    return FirstError(f"{CRASHED}{where}: {cause}; its backtrace is in the compile log", "")
 
 
 def _op(message: str, context: list[str]) -> str:
@@ -243,9 +230,10 @@ def in_model(named: FirstError, source: Path, unlowered: str = "") -> FirstError
     (`model.where.json`)."""
     line = named.line() if named.where.startswith(source.name) else None
     op = source_op(_line_of(source, line)) if line is not None else ""
-    crashed = crashed_on(named) if line is None else ""
-    if crashed:
-        line, op = _first_line_of(source, lambda found: pattern_class(found) == crashed)
+    # A crash: the C++ class of the torch op it was lowering ("AtenScatterSrcOp").
+    crash = _CRASHED_ON.search(named.message) if line is None and named.message.startswith(CRASHED) else None
+    if crash:
+        line, op = _first_line_of(source, lambda found: pattern_class(found) == crash["op"])
     elif line is None and unlowered and names_a_constant(named):
         line, _ = _first_line_of(source, lambda found: found == unlowered)
         op = unlowered  # named even where the source is bytecode and gives no line

@@ -163,10 +163,9 @@ def compile_flag_names(plugin: bool) -> tuple[str, ...]:
     return (TRANSFORM_SPEC_FLAG,) if plugin else FLAGS
 
 
-def run_flag(plugin: str) -> str:
-    """The runtime tools' flag that loads a standalone plugin with IREE's own ELF loader (`embedded:`:
-    whatever the file's name, and where the runtime has no dlopen, a static armv6 build)."""
-    return runner_modules.plugin_flag(plugin)
+# The runtime tools' flag that loads a standalone plugin with IREE's own ELF loader (`embedded:`:
+# whatever the file's name, and where the runtime has no dlopen, a static armv6 build).
+run_flag = runner_modules.plugin_flag
 
 
 _C_ERROR = re.compile(r"^(?P<where>[^\s:]+:\d+:\d+): error: (?P<what>.+)$", re.MULTILINE)

@@ -140,7 +140,6 @@ BUILTIN_PROFILES: dict[str, Profile] = {
         _knob("ukernels", "--iree-llvmcpu-enable-ukernels=all", "every microkernel IREE has for it"),
         Profile(
             "O3-stack",
-            target_cpu="host",
             opt_level="O3",
             # O3 fails the Whisper encoder with "exceeded stack allocation limit" at the default.
             flags=("--iree-llvmcpu-stack-allocation-limit=1048576",),
@@ -338,9 +337,8 @@ def compile_flags(version: str, arch: str, profile: Profile) -> list[str]:
     if is_vmvx(profile):  # one backend, not llvm-cpu beside it (the option is a list); no CPU flags
         return [VMVX, *opt_level_flags(version, profile), *(f for f in profile.flags if f != VMVX)]
     # The one target flag every version accepts (deprecated but alive, IREE-NOTES.md).
-    flags = ["--iree-hal-target-backends=llvm-cpu"]
     prefix = llvmcpu_prefix(version)
-    flags.append(f"{prefix}target-triple={target.triple}")
+    flags = ["--iree-hal-target-backends=llvm-cpu", f"{prefix}target-triple={target.triple}"]
     cpu = target_cpu(target, profile)
     if cpu:
         flags.append(f"{prefix}target-cpu={cpu}")
@@ -353,9 +351,7 @@ def compile_flags(version: str, arch: str, profile: Profile) -> list[str]:
         flags.append(f"{prefix}target-float-abi={target.arch.float_abi}")
     if target.arch.bare_metal:  # kernels as a static library for a firmware (cortex_m.py)
         flags.extend(STATIC_LIBRARY_FLAGS)
-    flags.extend(opt_level_flags(version, profile))
-    flags.extend(profile.flags)
-    return flags
+    return [*flags, *opt_level_flags(version, profile), *profile.flags]
 
 
 def opt_level_flags(version: str, profile: Profile) -> list[str]:

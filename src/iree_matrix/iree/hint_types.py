@@ -15,7 +15,8 @@ class Hint:
     signature: str  # a regular expression searched in each line of the tool's words
     advice: str  # what to do; `{group}` names a group of the signature's match (or of `fields`)
     source: str  # where the advice comes from: a measurement here or a page of docs/
-    stages: tuple[str, ...] = ()  # the stages whose words it is read in; () any stage
+    # The stages whose words it is read in (most signatures are the compiler's); () any stage
+    stages: tuple[str, ...] = ("compile",)
     fields: Optional[Callable[[re.Match[str]], dict[str, str]]] = None  # values derived from the match
     # Only for exports made where this expression is found in the exporter environment's name (a
     # record's exporter label, `...+transformers5.23.0` where the model asked for transformers):

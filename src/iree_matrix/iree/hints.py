@@ -74,7 +74,6 @@ _GENERAL: tuple[Hint, ...] = (
         "model (`x.squeeze(d)`) or reshape",
         "measured: an nn.LSTM keyword spotter exported with torch's core table alone fails so on 3.13.0; "
         "with squeeze.dims decomposed too it compiles and matches torch (tests/integration/test_routes.py)",
-        stages=("compile",),
         recipes=("fx+gaps", "fx+decompose"),
     ),
     Hint(
@@ -105,7 +104,6 @@ _GENERAL: tuple[Hint, ...] = (
         "with --iree-llvmcpu-stack-allocation-limit={suggested} (a profile's flags; the built-in "
         "`O3-stack` profile sets 1048576)",
         "measured: the Whisper encoder at O2/O3 (lab/measurements.md)",
-        stages=("compile",),
         fields=_next_power_of_two,
     ),
     Hint(
@@ -116,6 +114,7 @@ _GENERAL: tuple[Hint, ...] = (
         "embedded link leaves without code: compile with the `soft-fmaf` profile (it links a software "
         "fmaf; matrix/arm-soft-fmaf.toml)",
         "measured: QuartzNet and the Llama decode step run and match torch with it (docs/boards.md, 'fmaf')",
+        stages=(),  # the words of any stage
     ),
     Hint(
         "armv6-libgcc",
@@ -125,7 +124,6 @@ _GENERAL: tuple[Hint, ...] = (
         "or run this model on a 64-bit board (it compiles and runs for aarch64)",
         "measured: YOLOX-nano fails to link for armv6 on 3.9.0-3.11.0 and runs on the Pi 4 / Pi 3 "
         "targets (docs/boards.md)",
-        stages=("compile",),
     ),
     Hint(
         "armv6-libm",
@@ -134,7 +132,6 @@ _GENERAL: tuple[Hint, ...] = (
         "keeps math functions as library calls (3.3.0's `native-math` profile); the default "
         "approximations link (with `soft-fmaf` on the Pi Zero)",
         "measured: QuartzNet with native-math on 3.3.0 (docs/boards.md, 'fmaf')",
-        stages=("compile",),
     ),
     Hint(
         "bytecode-version",
@@ -208,6 +205,7 @@ _GENERAL: tuple[Hint, ...] = (
         "give the stage longer with `--timeout {stage}=SECONDS` (or `[timeouts] {stage} = SECONDS` in "
         "the matrix file): a loaded machine is slower at everything; it is tried again on the next run",
         "the stage's limit: docs/matrix-files.md ([timeouts])",
+        stages=(),  # the words of any stage
     ),
     Hint(
         "assert-tensor-metadata",
@@ -215,7 +213,6 @@ _GENERAL: tuple[Hint, ...] = (
         "the export holds `aten._assert_tensor_metadata`, which compilers before 3.2.0 do not know: "
         "use a newer compiler release",
         "measured: the transformers models on 2.9.0-3.1.0, past it from 3.2.0 (results/COMPATIBILITY.md)",
-        stages=("compile",),
     ),
     Hint(
         "sdpa-scale",
@@ -230,7 +227,6 @@ _GENERAL: tuple[Hint, ...] = (
         "(scale 1.0) on 3.11.0; gpt2_tiny@ and vit_tiny@transformers pass from 3.11.0, llama@'s "
         "prefill and the Whisper encoder on 3.12.0 and 3.13.0; with `eager` attention the Whisper "
         "encoder matches on 3.9.0 (docs/models.md, 'transformers')",
-        stages=("compile",),
         exporters=TRANSFORMERS,
     ),
     Hint(
@@ -247,7 +243,6 @@ _GENERAL: tuple[Hint, ...] = (
         "measured: llama@transformers' and whisper_tiny@transformers' static-cache steps fail so on "
         "3.6.0-3.13.0, gpt2_tiny@transformers' DynamicCache decode compiles, and the `k_cache + 0` "
         "variant of llama's decode compiles and matches torch on 3.9.0 (docs/models.md, 'transformers')",
-        stages=("compile",),
     ),
     Hint(
         "bool-literal",
@@ -263,7 +258,6 @@ _GENERAL: tuple[Hint, ...] = (
         "measured: bert_tiny@transformers fails so on 3.11.0-3.13.0 (and with `eager` attention on "
         "3.13.0); with the 4-D mask it compiles and matches torch to 1.2e-6 on 3.11.0, 3.12.0 and "
         "3.13.0 (docs/models.md, 'transformers')",
-        stages=("compile",),
         exporters=TRANSFORMERS,
         recipes=("fx+decompose",),
     ),
@@ -305,7 +299,6 @@ _GENERAL: tuple[Hint, ...] = (
         "transformers' masking_utils.py (`_preprocess_mask_arguments` calls "
         "`find_packed_sequence_indices` when position_ids are given and attention_mask and "
         "past_key_values are None; it returns early only when not tracing)",
-        stages=("compile",),
         exporters=TRANSFORMERS,
         recipes=("fx+decompose",),
     ),

@@ -24,6 +24,12 @@ _PAD = re.compile(
 )
 
 
+def _at(where: str, number: int) -> str:
+    """Where a finding is: ", at model.py:30: …" for MLIR line `number` ("" if `where` has none)."""
+    at = compile_errors.model_line(where, number) if where else ""
+    return f", at {at}" if at else ""
+
+
 def negative_pads(mlir: str, where: str = "") -> tuple[str, ...]:
     """Each constant padding by a negative amount (a crop: `F.pad(x, (0, 0, 1, -1))`, a token shift)
     in `mlir`, in words: "torch.aten.pad with a negative padding [0, 0, 1, -1], at model.py:30: …".
@@ -41,8 +47,7 @@ def negative_pads(mlir: str, where: str = "") -> tuple[str, ...]:
             values = [ints.get(name) for name in lists[m["pads"]]]
             if any(v is not None and v < 0 for v in values):
                 shown = ", ".join("?" if v is None else str(v) for v in values)
-                at = compile_errors.model_line(where, number) if where else ""
-                found.append(f"{m['op']} with a negative padding [{shown}]" + (f", at {at}" if at else ""))
+                found.append(f"{m['op']} with a negative padding [{shown}]{_at(where, number)}")
     return tuple(found)
 
 
@@ -62,10 +67,8 @@ def determinants(mlir: str, where: str = "", target_cpu: str = "", host_avx2: bo
     found = []
     for number, line in enumerate(mlir.splitlines(), start=1):
         if m := _DET.match(line):
-            at = compile_errors.model_line(where, number) if where else ""
             found.append(
-                f"{m['op']} compiled for a CPU without AVX2 (target-cpu={target_cpu})"
-                + (f", at {at}" if at else "")
+                f"{m['op']} compiled for a CPU without AVX2 (target-cpu={target_cpu}){_at(where, number)}"
             )
     return tuple(found)
 

@@ -17,7 +17,6 @@ OP_HINTS: tuple[Hint, ...] = (
         "`prepend=`)",
         "measured: an attention-mask builder that calls torch.diff fails so on 3.13.0; its `~fx+gaps` "
         "export compiles and matches torch (tests/integration/test_routes.py)",
-        stages=("compile",),
         recipes=("fx+gaps",),
     ),
     Hint(
@@ -41,7 +40,6 @@ OP_HINTS: tuple[Hint, ...] = (
         "lower); with the grid by hand it compiles on 3.13.0 and differs from torch (0.5); with the "
         "sampling by hand too it matches, and so does its `~fx+rewrite` export, with border and with "
         "zeros padding (tests/integration/test_routes.py)",
-        stages=("compile",),
         recipes=("fx+rewrite",),
     ),
     Hint(
@@ -57,7 +55,6 @@ OP_HINTS: tuple[Hint, ...] = (
         "default export and by `fx`, `fx+gaps` and `nonstrict`; its `~fx+rewrite` and `~fx+decompose` "
         "exports, and the distances written out, compile and match torch on 3.13.0 "
         "(tests/integration/test_routes.py, test_recipes_cdist.py)",
-        stages=("compile",),
         recipes=("fx+rewrite", "fx+decompose"),
     ),
     Hint(
@@ -73,7 +70,6 @@ OP_HINTS: tuple[Hint, ...] = (
         "fails so on 3.10.0 and 3.13.0 by the default export, `fx`, `fx+gaps` and `nonstrict`; "
         "`~fx+decompose` passes on both (`search-recipes`), and it and the sum by `scatter_add` "
         "compile and match torch on 3.13.0 (tests/integration/test_routes.py)",
-        stages=("compile",),
         recipes=("fx+decompose",),
     ),
     Hint(
@@ -91,7 +87,6 @@ OP_HINTS: tuple[Hint, ...] = (
         "max fail so; a DLRM-style recommender with one bag of each fails so on 3.10.0 and 3.13.0 by "
         "every recipe `search-recipes` tries; with the mean and max bags written out it compiles and "
         "matches torch on 3.13.0 (tests/integration/test_routes.py)",
-        stages=("compile",),
     ),
     Hint(
         "scatter-src-crash",
@@ -106,7 +101,6 @@ OP_HINTS: tuple[Hint, ...] = (
         "3.10.0 and 3.13.0 by the default export and by `fx`, `fx+gaps`, `fx+decompose`, `nonstrict`; "
         "with the gate as a one-hot sum, and by `~fx+rewrite`, it compiles and matches torch on 3.13.0 "
         "(tests/integration/test_routes.py)",
-        stages=("compile",),
         recipes=("fx+rewrite",),
     ),
     Hint(
@@ -125,7 +119,6 @@ OP_HINTS: tuple[Hint, ...] = (
         "12 or 15 it compiles, and 2-D reflect padding by 16 does); an stft audio front end fails so "
         "by the default export and every recipe `search-recipes` tries; the padding by slices and "
         "flips compiles and matches torch on 3.13.0 (tests/integration/test_routes.py)",
-        stages=("compile",),
     ),
     Hint(
         "fft",
@@ -139,7 +132,6 @@ OP_HINTS: tuple[Hint, ...] = (
         "measured: an FNet-style encoder (`torch.fft.fft2(x).real`) fails so on 3.10.0 and 3.13.0 by "
         "every recipe `search-recipes` tries; with the transform as matmuls it compiles and matches "
         "torch on 3.13.0 (tests/integration/test_routes.py)",
-        stages=("compile",),
     ),
     Hint(
         "searchsorted",
@@ -153,7 +145,6 @@ OP_HINTS: tuple[Hint, ...] = (
         "measured: a NeRF-style renderer's hierarchical sampling (cumsum, searchsorted right=True, "
         "gather) fails so on 3.13.0 by the default export and every recipe `search-recipes` tries; "
         "with the count it compiles and matches torch on 3.13.0 (tests/integration/test_routes.py)",
-        stages=("compile",),
     ),
     Hint(
         "bool-and",
@@ -165,7 +156,6 @@ OP_HINTS: tuple[Hint, ...] = (
         "measured: `(x > 0) & (x < 1)` and `(x > 0) ^ (x < -1)` fail so on 3.13.0 (their `or` compiles); a "
         "KAN layer's B-spline basis (bucketize, `&`, one_hot) exported `~fx+decompose`, and with "
         "`torch.logical_and`, compiles and matches torch on 3.13.0 (tests/integration/test_routes.py)",
-        stages=("compile",),
         recipes=("fx+decompose",),
     ),
     Hint(
@@ -186,7 +176,6 @@ OP_HINTS: tuple[Hint, ...] = (
         "measured: torch.logsumexp, alone and in a linear-chain CRF, and F.fold, alone and in a "
         "local-attention block, fail so on 3.13.0; their `~fx+decompose` exports, and both written out, "
         "compile and match torch on 3.13.0 (tests/integration/test_routes.py)",
-        stages=("compile",),
         recipes=("fx+decompose",),
     ),
     Hint(
@@ -202,7 +191,6 @@ OP_HINTS: tuple[Hint, ...] = (
         "(a `vector<4x13x16x16xf32>` transpose); with the flag it compiles and matches torch on one "
         "thread, and with kernels/depthwise3x3 swapped in its local-task run crashes at the default "
         "worker stack and runs with 192 KiB (docs/kernels.md, 'YOLOX-nano')",
-        stages=("compile",),
     ),
     # The op survey (benchmarks/op_survey.py): one tiny module per common op through iree-compile 3.13.0;
     # each failure with no route yet got a hint whose remedy tests/integration/test_routes.py applies.
@@ -214,7 +202,6 @@ OP_HINTS: tuple[Hint, ...] = (
         '`self.register_buffer("window", torch.hann_window(n))`, and use `self.window`',
         "measured: a framing front end (`unfold`, then `* torch.hann_window(32)`) fails so on 3.13.0; "
         "with the window as a buffer it compiles and matches torch (tests/integration/test_routes.py)",
-        stages=("compile",),
     ),
     Hint(
         "sort-select",
@@ -227,7 +214,6 @@ OP_HINTS: tuple[Hint, ...] = (
         "measured: a median filter (`unfold`, then `.median(-1)`) fails so on 3.13.0, and "
         "`kthvalue` with the `tm_tensor.topk` error; with sort and select it compiles and matches "
         "torch (tests/integration/test_routes.py)",
-        stages=("compile",),
     ),
     Hint(
         "linalg-op",
@@ -244,7 +230,6 @@ OP_HINTS: tuple[Hint, ...] = (
         "measured: a flow step run backwards (`torch.linalg.inv` of its weight in `forward`) fails so "
         "on 3.13.0, and `fx+decompose` stops at the importer (\"Higher-order operation 'with_effects'\"); "
         "with the inverse as a buffer it compiles and matches torch (tests/integration/test_routes.py)",
-        stages=("compile",),
     ),
     Hint(
         "vdot",
@@ -258,7 +243,6 @@ OP_HINTS: tuple[Hint, ...] = (
         "measured: a GAN critic with spectrally normalized layers fails so on 3.13.0; with the "
         "parametrizations removed, and by `~fx+decompose`, it compiles and matches torch "
         "(tests/integration/test_routes.py)",
-        stages=("compile",),
         recipes=("fx+decompose",),
     ),
     Hint(
@@ -271,7 +255,6 @@ OP_HINTS: tuple[Hint, ...] = (
         "measured: a float64 MLP fails so on 3.13.0 and compiles with "
         "`--iree-input-demote-f64-to-f32=false`; as float32 it compiles and matches torch "
         "(tests/integration/test_routes.py)",
-        stages=("compile",),
     ),
     Hint(
         "antialias",
@@ -283,7 +266,6 @@ OP_HINTS: tuple[Hint, ...] = (
         "measured: a model resizing its input down with antialias fails so on 3.13.0 by the default "
         "export and `fx+decompose`; with `antialias=False` it compiles and matches torch "
         "(tests/integration/test_routes.py)",
-        stages=("compile",),
     ),
     Hint(
         "negative-pad",
@@ -311,7 +293,6 @@ OP_HINTS: tuple[Hint, ...] = (
         "3.10.0 and 3.13.0 by every recipe `search-recipes` tries; `torch.det` and `torch.logdet` "
         "alone fail so on 3.13.0; with `torch.linalg.slogdet` it compiles and matches torch "
         "(tests/integration/test_routes.py)",
-        stages=("compile",),
     ),
     Hint(
         "det-no-avx2",

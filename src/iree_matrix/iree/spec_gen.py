@@ -251,8 +251,7 @@ def _dag(path: str, mine: list[Op], defining: Mapping[str, Op]) -> Dag:
                 todo.append(source)
             elif value not in inputs:
                 inputs.append(value)
-    ordered = [op for op in defining.values() if id(op) in taken]
-    ordered = list({id(op): op for op in ordered}.values())
+    ordered = list({id(op): op for op in defining.values() if id(op) in taken}.values())
     first_use = {v: i for i, v in enumerate(v for op in ordered for v in op.operands())}
     inputs.sort(key=lambda v: first_use.get(v, 0))
     typed = [(v, _type_of(v, ordered, defining.get(v))) for v in inputs]

@@ -104,6 +104,10 @@ def tile_neighbours(config: TileConfig, bounds: Sequence[int] = ()) -> list[tupl
     below its vector tile), and the innermost vector tile of the parallel and the reduction level
     halved or doubled. Labelled like `distribution[2] 28->14`."""
     found: list[tuple[str, TileConfig]] = []
+
+    def change(level: str, sizes: Sequence[int], i: int, new: int) -> None:
+        found.append((f"{level}[{i}] {sizes[i]}->{new}", config.with_level(level, _set(sizes, i, new))))
+
     dist = config.get(DISTRIBUTION) or ()
     vec = config.get(VECTOR_PARALLEL) or ()
     for i, size in enumerate(dist):
@@ -113,16 +117,9 @@ def tile_neighbours(config: TileConfig, bounds: Sequence[int] = ()) -> list[tupl
         bound = bounds[i] if i < len(bounds) else None
         half = _halve(size, floor)
         if half:
-            found.append(
-                (f"{DISTRIBUTION}[{i}] {size}->{half}", config.with_level(DISTRIBUTION, _set(dist, i, half)))
-            )
+            change(DISTRIBUTION, dist, i, half)
         if bound is None or 2 * size <= bound:
-            found.append(
-                (
-                    f"{DISTRIBUTION}[{i}] {size}->{2 * size}",
-                    config.with_level(DISTRIBUTION, _set(dist, i, 2 * size)),
-                )
-            )
+            change(DISTRIBUTION, dist, i, 2 * size)
     for level in (VECTOR_PARALLEL, VECTOR_REDUCTION):
         sizes = config.get(level) or ()
         inner = max((i for i, s in enumerate(sizes) if s), default=None)
@@ -131,19 +128,9 @@ def tile_neighbours(config: TileConfig, bounds: Sequence[int] = ()) -> list[tupl
         size = sizes[inner]
         outer = dist[inner] if inner < len(dist) and dist[inner] else None
         if size % 2 == 0 and size >= 2:
-            found.append(
-                (
-                    f"{level}[{inner}] {size}->{size // 2}",
-                    config.with_level(level, _set(sizes, inner, size // 2)),
-                )
-            )
+            change(level, sizes, inner, size // 2)
         if outer is None or (2 * size <= outer and outer % (2 * size) == 0):
-            found.append(
-                (
-                    f"{level}[{inner}] {size}->{2 * size}",
-                    config.with_level(level, _set(sizes, inner, 2 * size)),
-                )
-            )
+            change(level, sizes, inner, 2 * size)
     return found
 
 

@@ -196,9 +196,7 @@ def source(spec: str, cache: Path, *, log: Optional[Path] = None) -> Source:
             _clone(url, tag, tree, log=log)
         elif not (tree / "CMakeLists.txt").is_file():
             _unpack(path, tree.parent)
-    if spec.startswith("git+"):
-        return Source(spec, tree, ident)
-    if not (tree / "runtime").is_dir():
+    if not spec.startswith("git+") and not (tree / "runtime").is_dir():
         raise UserError(f"--iree-source {spec}: the tarball does not unpack to iree/ with runtime/")
     return Source(spec, tree, ident)
 
@@ -222,10 +220,6 @@ def check_release(src: Source, release: str) -> None:
             f"--iree-source {release}=<IREE {release} source> (a directory, a tarball, or "
             f"{DEFAULT_GIT}@v{release}), or drop the source to build from IREE's repository at v{release}",
         )
-
-
-def default_source(release: str) -> str:
-    return f"{DEFAULT_GIT}@v{release}"
 
 
 def _unpack(tarball: Path, into: Path) -> None:
@@ -332,27 +326,29 @@ def host_runner_in(env: Any, read_only: Sequence[Path] = ()) -> Runner:
 def toolchain_identity(tc: Toolchain, run: Optional[Runner] = None, cmake: str = "cmake") -> dict[str, str]:
     """The compilers' own version lines: a different GCC is a different build. `run`: where they
     are (a toolchain container); by default the host's, found on PATH. `cmake`: which CMake."""
-    tools = {tc.cc: tc.cc, tc.cxx: tc.cxx, "cmake": cmake, "ninja": "ninja"}
-    if run is not None:
-        ident = {}
-        for name, exe in tools.items():
-            done = run(ProcessRequest([exe, "--version"], timeout=120, log=None, check=False))
-            if done.returncode != 0:
-                why = f"{name} --version failed in the toolchain image: {done.output[:200]}"
-                raise StageFailure("toolchain-missing", why)
-            ident[name] = (done.stdout.strip().splitlines() or ["?"])[0]
-        return ident
     ident = {}
-    for name, exe in tools.items():
-        path = shutil.which(exe)
-        if path is None:
-            raise UserError(
-                f"{name} not found: the runtime build needs cmake, ninja and {tc.cc}/{tc.cxx} "
-                "(bash images/setup-host.sh installs them; `iree-matrix doctor` checks)"
-            )
-        done = processes.run(ProcessRequest([path, "--version"], timeout=60, check=False))
+    for name, exe in {tc.cc: tc.cc, tc.cxx: tc.cxx, "cmake": cmake, "ninja": "ninja"}.items():
+        if run is None:
+            path = shutil.which(exe)
+            if path is None:
+                raise UserError(
+                    f"{name} not found: the runtime build needs cmake, ninja and {tc.cc}/{tc.cxx} "
+                    "(bash images/setup-host.sh installs them; `iree-matrix doctor` checks)"
+                )
+            ident[name] = version_line(path)
+            continue
+        done = run(ProcessRequest([exe, "--version"], timeout=120, log=None, check=False))
+        if done.returncode != 0:
+            why = f"{name} --version failed in the toolchain image: {done.output[:200]}"
+            raise StageFailure("toolchain-missing", why)
         ident[name] = (done.stdout.strip().splitlines() or ["?"])[0]
     return ident
+
+
+def version_line(path: str) -> str:
+    """The first line a host tool's `--version` prints ("?" if none)."""
+    done = processes.run(ProcessRequest([path, "--version"], timeout=60, check=False))
+    return (done.stdout.strip().splitlines() or ["?"])[0]
 
 
 def build_key(
@@ -479,7 +475,6 @@ def build_into(
     work.mkdir(parents=True)
     flags = build_cflags(tc, linkage)
     start = time.monotonic()
-    targets_ = built_tools(tc)
     steps = build_commands(
         src.tree, tc, linkage, work, build_options=build_options, host_tools=host_tools, cmake=cmake,
         release_flags=release_flags,
@@ -491,12 +486,7 @@ def build_into(
                 "runtime-build", _build_error(done.output) + missing_submodules(src.tree, done.output)
             )
     seconds = time.monotonic() - start
-    tools.mkdir(exist_ok=True)
-    for name in targets_:
-        found = next(work.rglob(name), None)
-        if found is None:
-            raise StageFailure("runtime-build", f"{name} was not built under {work}")
-        shutil.copy2(found, tools / name)
+    copy_built(built_tools(tc), work, tools)
     facts = {
         "source": src.digest,
         "target": target,
@@ -512,6 +502,16 @@ def build_into(
     }
     shutil.rmtree(work, ignore_errors=True)  # ~100 MB of objects; the tools are what is kept
     return facts
+
+
+def copy_built(names: Sequence[str], work: Path, into: Path) -> None:
+    """Each of the programs `names` a build made under `work`, copied into `into`."""
+    into.mkdir(exist_ok=True)
+    for name in names:
+        found = next((p for p in work.rglob(name) if p.is_file()), None)
+        if found is None:
+            raise StageFailure("runtime-build", f"{name} was not built under {work}")
+        shutil.copy2(found, into / name)
 
 
 def _stripped_size(

@@ -34,10 +34,7 @@ from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.iree import targets
 from iree_matrix.source_builds import cmake_runtime
 
-KiB = targets.KiB
-
-
-STACK_BYTES = 64 * KiB
+STACK_BYTES = 64 * targets.KiB
 
 
 STATIC_OUTPUT_FLAG = "--iree-llvmcpu-static-library-output-path"
@@ -86,8 +83,7 @@ def toolchain_identity() -> dict[str, str]:
                 "and qemu-system-arm (bash images/setup-host.sh installs them)",
                 cacheable=False,
             )
-        done = processes.run(ProcessRequest([path, "--version"], timeout=60, check=False))
-        ident[tool] = (done.stdout.strip().splitlines() or ["?"])[0]
+        ident[tool] = cmake_runtime.version_line(path)
     return ident
 
 
@@ -155,13 +151,7 @@ def _build(
     (host_configure, host_build), (configure, build) = runtime_commands(tree, cpu, root, _cmake(), quirks)
     for argv in (host_configure, host_build):
         _step(argv, log, timeout, "host tools (native build)")
-    bin_dir = root / "host-tools"
-    bin_dir.mkdir()
-    for name in cmake_runtime.HOST_TOOLS:
-        found = next((p for p in host.rglob(name) if p.is_file()), None)
-        if found is None:
-            raise StageFailure("runtime-build", f"{name} was not built under {host}")
-        shutil.copy2(found, bin_dir / name)
+    cmake_runtime.copy_built(cmake_runtime.HOST_TOOLS, host, root / "host-tools")
     _step(configure, log, timeout, "cross build (configure)")
     _step(build, log, timeout, "cross build")
     seconds = time.monotonic() - start
@@ -390,23 +380,23 @@ def _link_error(output: str) -> str:
     return _build_error(output)
 
 
+# The firmware's sections, by the size they count in (`sizes`).
+_SECTIONS = {
+    **dict.fromkeys((".isr_vector", ".text", ".ARM.exidx", ".ARM.extab"), "text"),
+    ".rodata": "rodata",
+    ".data": "data",
+    ".bss": "bss",
+}
+
+
 def sizes(elf: Path, *, log: Optional[Path]) -> dict[str, int]:
     """text, rodata, data and bss of the firmware (arm-none-eabi-size -A, by section)."""
     done = processes.run(ProcessRequest(["arm-none-eabi-size", "-A", str(elf)], timeout=60, log=log))
     got = {"text": 0, "rodata": 0, "data": 0, "bss": 0}
     for line in done.stdout.splitlines():
         parts = line.split()
-        if len(parts) < 2 or not parts[1].isdigit():
-            continue
-        name, size = parts[0], int(parts[1])
-        if name in (".isr_vector", ".text", ".ARM.exidx", ".ARM.extab"):
-            got["text"] += size
-        elif name == ".rodata":
-            got["rodata"] += size
-        elif name == ".data":
-            got["data"] += size
-        elif name == ".bss":
-            got["bss"] += size
+        if len(parts) >= 2 and parts[1].isdigit() and parts[0] in _SECTIONS:
+            got[_SECTIONS[parts[0]]] += int(parts[1])
     return got
 
 

@@ -13,6 +13,7 @@ microcontroller user asks first: flash (text + rodata + the initial values of da
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -27,13 +28,10 @@ from iree_matrix.core.model.results import Status
 from iree_matrix.iree import targets, versions
 from iree_matrix.source_builds import cmake_runtime, cortex_m
 
-_toolchain: dict[str, str] = {}  # asked once per process (every key needs it)
 
-
+@functools.cache  # asked once per process (every key needs it)
 def _identity() -> dict[str, str]:
-    if not _toolchain:
-        _toolchain.update(cortex_m.toolchain_identity())
-    return _toolchain
+    return cortex_m.toolchain_identity()
 
 
 def key(cpu: str, runtime_source: str, module: str, export: str) -> str:
@@ -103,18 +101,15 @@ def execute(
     ran = cortex_m.run(elf, cpu, dtypes, timeout=timeout, log=log)
 
     metrics = _metrics(machine, cpu, size, ran, module, kernels, built)
+
+    def outcome(status: Status, error_class: Optional[str] = None, message: Optional[str] = None) -> Outcome:
+        return Outcome(status, RunMetrics.checked(metrics), message, error_class)  # the metrics by then
+
     if not ran.ok:
-        return Outcome(
-            Status.FAIL,
-            metrics=RunMetrics.checked(metrics),
-            error_class="firmware-error",
-            message=ran.message,
-        )
+        return outcome(Status.FAIL, "firmware-error", ran.message)
     if len(ran.outputs) != len(info["outputs"]):
         why = f"the firmware printed {len(ran.outputs)} outputs, torch gave {len(info['outputs'])}"
-        return Outcome(
-            Status.FAIL, metrics=RunMetrics.checked(metrics), error_class="output-count", message=why
-        )
+        return outcome(Status.FAIL, "output-count", why)
     paths = [out / f"output{i}.npy" for i in range(len(ran.outputs))]
     for path, array in zip(paths, ran.outputs):
         np.save(path, array)
@@ -122,13 +117,8 @@ def execute(
     check = compare(paths, references, atol=info["atol"], rtol=info["rtol"], described=info["outputs"])
     metrics.update(check)
     if check["matches"]:
-        return Outcome(Status.OK, metrics=RunMetrics.checked(metrics))
-    return Outcome(
-        Status.MISMATCH,
-        metrics=RunMetrics.checked(metrics),
-        error_class="numeric-mismatch",
-        message=words(check),
-    )
+        return outcome(Status.OK)
+    return outcome(Status.MISMATCH, "numeric-mismatch", words(check))
 
 
 def _metrics(

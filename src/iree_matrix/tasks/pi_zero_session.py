@@ -86,7 +86,7 @@ def on_source_runtime(matrix: spec.MatrixSpec, cache: Path) -> spec.MatrixSpec:
         return matrix
 
     release = max((c.compiler for c in matrix.cells), key=versions.Version)
-    given = matrix.iree_sources.get("*") or cmake_runtime.default_source(release)
+    given = matrix.iree_sources.get("*") or versions.default_iree_source(release)
     # Made a tree now (unpacked, or cloned): no source is one line naming the fix before any work.
     tree = cmake_runtime.source(given, cache).tree
     release = cmake_runtime.tree_release(tree) or (
