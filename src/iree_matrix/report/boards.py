@@ -248,9 +248,9 @@ def answer_rows(
     mine = [c for c in all_cells if c.arch == arch and c.profile == LLVM]
     rescued = [c for c in all_cells if c.arch == arch and c.profile == SOFT_FMAF and c.ok()]
     for unit in sorted({c.unit for c in mine}):
-        tried = sorted((c for c in mine if c.unit == unit), key=lambda c: _version_key(c.compiler))
+        tried = sorted((c for c in mine if c.unit == unit), key=lambda c: version_key(c.compiler))
         good = [c for c in tried if c.ok()]
-        soft = sorted((c for c in rescued if c.unit == unit), key=lambda c: _version_key(c.compiler))
+        soft = sorted((c for c in rescued if c.unit == unit), key=lambda c: version_key(c.compiler))
         if good or soft:
             best = (good or soft)[-1]
             others = ", ".join(sorted_versions({c.compiler for c in good or soft} - {best.compiler}))
@@ -309,16 +309,13 @@ def _refused(record: Record) -> bool:
     )
 
 
-_version_key = version_key  # releases in release order, anything else after them
-
-
 def cross_table(
     all_cells: Sequence[ModuleRuns], arch: str, unit: str, profile: str = LLVM
 ) -> tuple[list[str], list[list[str]]]:
     """compiler × runtime release for one function on one board (llvm-cpu, or another profile)."""
     mine = [c for c in all_cells if c.arch == arch and c.unit == unit and c.profile == profile]
-    runtimes = sorted({c.runtime for c in mine}, key=lambda r: (_version_key(release_of(r)), r))
-    compilers = sorted({c.compiler for c in mine}, key=_version_key)
+    runtimes = sorted({c.runtime for c in mine}, key=lambda r: (version_key(release_of(r)), r))
+    compilers = sorted({c.compiler for c in mine}, key=version_key)
     by = {(c.compiler, c.runtime): c for c in mine}
     rows = [
         [comp, *(cell_text(by[comp, rt]) if (comp, rt) in by else "" for rt in runtimes)]
@@ -372,7 +369,7 @@ def _comparable(a: Optional[Record], b: Optional[Record]) -> tuple[Optional[floa
 def build_rows(records: Iterable[Record]) -> list[list[str]]:
     rows = []
     builds = [r for r in records if r.stage == "runtime-build" and r.status is not Status.NOT_RUN]
-    for r in sorted(builds, key=lambda r: (_version_key(release_of(r.label.runtime)), r.job)):
+    for r in sorted(builds, key=lambda r: (version_key(release_of(r.label.runtime)), r.job)):
         runtime, arch = r.label.runtime or "?", r.label.arch or "?"
         linkage = r.label.linkage or "?"
         os_ = "-Os (MinSizeRel)" if "+Os" in runtime else "-O3 (Release)"
