@@ -21,7 +21,7 @@ from typing import Any, Optional
 from iree_matrix.core import excerpts, formats
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.metrics.runtime_build import RuntimeBuildMetrics
-from iree_matrix.core.model.results import LOG, Index, Record, Status
+from iree_matrix.core.model.results import LOG, Index, Record, Status, latest_by_job
 from iree_matrix.findings.runs_view import sorted_versions, version_key
 from iree_matrix.iree import compile_errors, targets
 
@@ -128,11 +128,6 @@ def cells(records: Iterable[Record]) -> list[ModuleRuns]:
                (r.label.arch or "?"), (r.label.profile or LLVM))  # fmt: skip
         grouped.setdefault(key, {})[r.label.device or "local-task"] = r
     return [ModuleRuns(*key, runs=runs) for key, runs in sorted(grouped.items())]
-
-
-def latest(records: Iterable[Record]) -> list[Record]:
-    """The newest record per job (a results file appends)."""
-    return list({r.job: r for r in records}.values())
 
 
 def release_of(runtime: str) -> str:
@@ -391,7 +386,7 @@ def _size(n: Any) -> str:
 
 
 def render_markdown(records: Iterable[Record], source: str = LOG) -> str:
-    recs = latest(records)
+    recs = list(latest_by_job(records).values())
     all_cells = cells(recs)
     titled = targets.board_pages()
     boards = [a for a in titled if any(c.arch == a for c in all_cells)]
@@ -467,7 +462,7 @@ def html_body(records: Iterable[Record], timeout_mark: str = TIMEOUT_MARK) -> li
     with `timeout_mark` (the site's, which its fonts draw: "⏱" was a missing-glyph box there)."""
     import html
 
-    recs = latest(records)
+    recs = list(latest_by_job(records).values())
     all_cells = cells(recs)
     body = [
         "<p class=lead>Every figure is <b>emulated</b> (qemu-user pinned to the board's CPU on a shared "
