@@ -21,7 +21,7 @@ from typing import Any, Optional
 from iree_matrix.core import excerpts, formats
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.metrics.runtime_build import RuntimeBuildMetrics
-from iree_matrix.core.model.results import LOG, Index, Record, Status
+from iree_matrix.core.model.results import LOG, Index, Record, Status, latest_by_job
 from iree_matrix.findings.runs_view import sorted_versions, version_key
 from iree_matrix.iree import compile_errors, targets
 
@@ -128,11 +128,6 @@ def cells(records: Iterable[Record]) -> list[ModuleRuns]:
                (r.label.arch or "?"), (r.label.profile or LLVM))  # fmt: skip
         grouped.setdefault(key, {})[r.label.device or "local-task"] = r
     return [ModuleRuns(*key, runs=runs) for key, runs in sorted(grouped.items())]
-
-
-def latest(records: Iterable[Record]) -> list[Record]:
-    """The newest record per job (a results file appends)."""
-    return list({r.job: r for r in records}.values())
 
 
 def release_of(runtime: str) -> str:
@@ -248,9 +243,9 @@ def answer_rows(
     mine = [c for c in all_cells if c.arch == arch and c.profile == LLVM]
     rescued = [c for c in all_cells if c.arch == arch and c.profile == SOFT_FMAF and c.ok()]
     for unit in sorted({c.unit for c in mine}):
-        tried = sorted((c for c in mine if c.unit == unit), key=lambda c: _version_key(c.compiler))
+        tried = sorted((c for c in mine if c.unit == unit), key=lambda c: version_key(c.compiler))
         good = [c for c in tried if c.ok()]
-        soft = sorted((c for c in rescued if c.unit == unit), key=lambda c: _version_key(c.compiler))
+        soft = sorted((c for c in rescued if c.unit == unit), key=lambda c: version_key(c.compiler))
         if good or soft:
             best = (good or soft)[-1]
             others = ", ".join(sorted_versions({c.compiler for c in good or soft} - {best.compiler}))
@@ -309,16 +304,13 @@ def _refused(record: Record) -> bool:
     )
 
 
-_version_key = version_key  # releases in release order, anything else after them
-
-
 def cross_table(
     all_cells: Sequence[ModuleRuns], arch: str, unit: str, profile: str = LLVM
 ) -> tuple[list[str], list[list[str]]]:
     """compiler × runtime release for one function on one board (llvm-cpu, or another profile)."""
     mine = [c for c in all_cells if c.arch == arch and c.unit == unit and c.profile == profile]
-    runtimes = sorted({c.runtime for c in mine}, key=lambda r: (_version_key(release_of(r)), r))
-    compilers = sorted({c.compiler for c in mine}, key=_version_key)
+    runtimes = sorted({c.runtime for c in mine}, key=lambda r: (version_key(release_of(r)), r))
+    compilers = sorted({c.compiler for c in mine}, key=version_key)
     by = {(c.compiler, c.runtime): c for c in mine}
     rows = [
         [comp, *(cell_text(by[comp, rt]) if (comp, rt) in by else "" for rt in runtimes)]
@@ -372,7 +364,7 @@ def _comparable(a: Optional[Record], b: Optional[Record]) -> tuple[Optional[floa
 def build_rows(records: Iterable[Record]) -> list[list[str]]:
     rows = []
     builds = [r for r in records if r.stage == "runtime-build" and r.status is not Status.NOT_RUN]
-    for r in sorted(builds, key=lambda r: (_version_key(release_of(r.label.runtime)), r.job)):
+    for r in sorted(builds, key=lambda r: (version_key(release_of(r.label.runtime)), r.job)):
         runtime, arch = r.label.runtime or "?", r.label.arch or "?"
         linkage = r.label.linkage or "?"
         os_ = "-Os (MinSizeRel)" if "+Os" in runtime else "-O3 (Release)"
@@ -394,7 +386,7 @@ def _size(n: Any) -> str:
 
 
 def render_markdown(records: Iterable[Record], source: str = LOG) -> str:
-    recs = latest(records)
+    recs = list(latest_by_job(records).values())
     all_cells = cells(recs)
     titled = targets.board_pages()
     boards = [a for a in titled if any(c.arch == a for c in all_cells)]
@@ -470,7 +462,7 @@ def html_body(records: Iterable[Record], timeout_mark: str = TIMEOUT_MARK) -> li
     with `timeout_mark` (the site's, which its fonts draw: "⏱" was a missing-glyph box there)."""
     import html
 
-    recs = latest(records)
+    recs = list(latest_by_job(records).values())
     all_cells = cells(recs)
     body = [
         "<p class=lead>Every figure is <b>emulated</b> (qemu-user pinned to the board's CPU on a shared "

@@ -179,13 +179,12 @@ def _environments_section(view: View) -> list[str]:
     out = ["## Environments", ""]
     if not ix.index.installs:
         return [*out, "No install records.", ""]
-    rows = [_environment_row(ix, r) for r in sorted(ix.index.installs, key=_environment_sort_key)]
+    installs = sorted(
+        ix.index.installs, key=lambda r: (r.label.kind, runs_view.natural_key(_environment_id(r)))
+    )
+    rows = [_environment_row(ix, r) for r in installs]
     headers = ["environment", "kind", "python", "status", "packages", "note"]
     return [*out, markdown.table(headers, rows), ""]
-
-
-def _environment_sort_key(record: Record) -> tuple[Any, ...]:
-    return (record.label.kind, runs_view.natural_key(_environment_id(record)))
 
 
 def _environment_id(record: Record) -> str:

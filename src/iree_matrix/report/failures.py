@@ -66,7 +66,7 @@ def _block(group: FailureGroup) -> list[str]:
     affects = f"Affects {len(cells)} cell{'s' if len(cells) != 1 else ''}: " + ", ".join(shown)
     affects += f", … and {more} more" if more else ""
     said = excerpt(group.message, group.stage)
-    fence = "`" * max(3, _longest_backtick_run(said) + 1)
+    fence = "`" * max(3, max((len(m) for m in re.findall(r"`+", said)), default=0) + 1)
     compiled = [r for r in group.records if r.stage == "compile"]
     named = next((n for r in compiled if (n := compile_errors.of_record(r.metrics, r.message))), None)
     first = (
@@ -102,10 +102,6 @@ def _mention(record: Record) -> str:
         detail = error_metrics(record)
         return f"`{record.cell}`" + (f" ({detail})" if detail else "")
     return f"`{record.cell}`"
-
-
-def _longest_backtick_run(text: str) -> int:
-    return max((len(m) for m in re.findall(r"`+", text)), default=0)
 
 
 def excerpt(message: str, stage: Optional[str] = None) -> str:

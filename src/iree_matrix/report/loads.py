@@ -45,13 +45,6 @@ def _load_cell(ix: Numbering, run: Record | None) -> str:
     return ix.stage_outcome(run)
 
 
-def _load_groups(ix: Numbering) -> list[tuple[str, str, str, str]]:
-    """The (model, exporter, profile, arch) groups with at least one cross cell: a group whose
-    modules were only run by their own runtime is in the per-model tables already."""
-    crossed = {_load_group(k) for k in ix.index.runs if k.compiler != k.runtime}
-    return sorted(crossed, key=lambda g: tuple(natural_key(p) for p in g))
-
-
 def load_section(view: View) -> list[str]:
     ix = view.numbered
     out = [
@@ -61,7 +54,10 @@ def load_section(view: View) -> list[str]:
         "it. An empty cell is a pair the matrix did not include.",
         "",
     ]
-    groups = _load_groups(ix)
+    # The (model, exporter, profile, arch) groups with at least one cross cell: a group whose
+    # modules were only run by their own runtime is in the per-model tables already.
+    crossed = {_load_group(k) for k in ix.index.runs if k.compiler != k.runtime}
+    groups = sorted(crossed, key=lambda g: tuple(natural_key(p) for p in g))
     if not ix.index.runs:
         return [*out, "No run results yet.", ""]
     if len({_load_group(k) for k in ix.index.runs}) > 1:

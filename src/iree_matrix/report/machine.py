@@ -192,11 +192,6 @@ def _peer_figure(entry: Any) -> tuple[Optional[Figure], str]:
     return figure, ""
 
 
-def _peer_names(found: Sequence[Row]) -> list[str]:
-    present = {name for row in found for name, _, _ in row.peers}
-    return [p for p in peer_registry.names() if p in present and p != EAGER]
-
-
 def _cell(figure: Optional[Figure], why: str = "") -> str:
     return figure.text() if figure is not None else (why or "—")
 
@@ -242,7 +237,8 @@ def render_machine(
     found = [row for row in rows(records) if row.iree is not None or row.peers]
     if not found:
         return []
-    peers = _peer_names(found)
+    present = {name for row in found for name, _, _ in row.peers}
+    peers = [p for p in peer_registry.names() if p in present and p != EAGER]
     headers = [
         "function",
         "IREE `default` here (the newest release run)",

@@ -64,43 +64,36 @@ def _peers_table(records: Sequence[Record], figure: str) -> Optional[str]:
 
 def render_performance(latest: Iterable[Record]) -> list[str]:
     latest = list(latest)
-    table = _peers_table(latest, WALL)
-    if table is None:
-        return []
-    return [
+    return _titled(
+        _peers_table(latest, WALL),
         f"## {PEERS} " + peer_registry.listed([peer_registry.display(p) for p in peers_ran(latest)]),
-        "",
         "Median latency per call on this host and, in brackets, the interval of the median (the "
         "repetitions' order statistics, at least 90 %; with five, [min, max]) and the ratio to torch "
         "eager — below 1 is faster. IREE is each release's `default` profile on its own runtime (the "
         "flag search below says what beats it); every framework had the same inputs, thread count and "
         "number of repetitions, and its outputs were checked against torch eager. A peer that could not "
         "convert the model shows its phase. Emulated runs are left out.",
-        "",
-        table,
-        "",
-    ]
+    )
 
 
 def render_cpu_performance(latest: Iterable[Record]) -> list[str]:
     """The same comparison on the figure load moves least: one thread's CPU time per call, IREE's
     `local-sync` run beside each peer run on one thread (only where the records carry it)."""
     latest = list(latest)
-    table = _peers_table(latest, CPU)
-    if table is None:
-        return []
-    return [
+    return _titled(
+        _peers_table(latest, CPU),
         "## " + _PEERS_CPU,
-        "",
         "The table above on the figure a shared machine's load moves least (±5 % where wall time moved "
         "2–5×): CPU time per call on one thread — IREE's module on `local-sync` (iree-benchmark-module's "
         f"process CPU time), {peer_registry.one_thread_prose(peers_ran(latest))} — with the median's "
         "interval and the ratio "
         "to torch eager's on one thread. It ranks the frameworks' code, not their use of threads.",
-        "",
-        table,
-        "",
-    ]
+    )
+
+
+def _titled(table: Optional[str], heading: str, prose: str) -> list[str]:
+    """A peers table under its heading and prose; nothing without the table."""
+    return [] if table is None else [heading, "", prose, "", table, ""]
 
 
 def _with_interval(interval: Optional[stats.Interval], eager: Optional[float]) -> str:
@@ -180,19 +173,16 @@ def render_other_cpus(latest: Iterable[Record]) -> list[str]:
             row.append(cell)
         rows.append(row)
     headers = ["function", *(f"IREE {c} `{p}` ({cpus[p]})" for p, c in other)]
-    return [
+    return _titled(
+        github_table(rows, headers),
         "## " + _OTHER_CPUS,
-        "",
         "Each reference function compiled for a named target CPU instead of this host "
         "(`--iree-llvmcpu-target-cpu`), run here on the release's own runtime: median latency per call "
         "and, in brackets, its ratio to the same release's `default` (this host's CPU) build; `~`: noisy. "
         "It is what a machine with only that ISA would run — timed on this host's cores, so read the "
         "ratios between releases, not the milliseconds as that machine's. IREE picks vector tiles from "
         "the target's CPU features: a release fast here can be slow there.",
-        "",
-        github_table(rows, headers),
-        "",
-    ]
+    )
 
 
 def render_all(latest: Iterable[Record], descents: Sequence[search_descent.Descent] = ()) -> list[str]:

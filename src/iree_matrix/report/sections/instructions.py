@@ -130,8 +130,6 @@ def _pairs(runs: runs_view.Runs, function: str, cells: dict[str, Record]) -> lis
 
 def _agrees(time_ratio: float, count_ratio: float) -> str:
     """Whether the two signals say the same beyond noise: both slower, both faster, or both within."""
-
-    def direction(ratio: float) -> int:
-        return 1 if ratio > runs_view.NOISE_RATIO else -1 if ratio < 1 / runs_view.NOISE_RATIO else 0
-
-    return "yes" if direction(time_ratio) == direction(count_ratio) else "no"
+    noise = runs_view.NOISE_RATIO
+    directions = {1 if r > noise else -1 if r < 1 / noise else 0 for r in (time_ratio, count_ratio)}
+    return "yes" if len(directions) == 1 else "no"

@@ -31,11 +31,6 @@ def _any_judged(table: Mapping[tuple[str, str], Sequence[search.Effect]]) -> boo
     return any(len(rows) > 1 for rows in table.values())
 
 
-def _function_and_release(item: tuple[tuple[str, str], Any]) -> tuple[str, tuple[int, Any]]:
-    (function, compiler), _ = item
-    return (function, runs_view.version_key(compiler))
-
-
 def render_search(latest: Iterable[Record], descents: Sequence[search_descent.Descent] = ()) -> list[str]:
     """The flag search: per function and IREE version, each knob's measured effect against
     `default` (median with its 90 % interval), and the best configuration only where it beats
@@ -47,7 +42,9 @@ def render_search(latest: Iterable[Record], descents: Sequence[search_descent.De
     peers = _best_peers(latest)
     results = {(d.function, d.compiler): d.result for d in descents}
     best_rows, rows = [], []
-    for (function, compiler), effects in sorted(table.items(), key=_function_and_release):
+    for (function, compiler), effects in sorted(
+        table.items(), key=lambda item: (item[0][0], runs_view.version_key(item[0][1]))
+    ):
         if len(effects) < 2:  # only default ran (a bench's run, say): not searched, nothing to say
             continue
         best = _best_row(function, compiler, effects, results.get((function, compiler)), peers.get(function))

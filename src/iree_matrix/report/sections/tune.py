@@ -6,7 +6,7 @@ fastest median, noise or not."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any, Optional
+from typing import Optional
 
 from iree_matrix.core import formats
 from iree_matrix.core.formats import duration_ms as _ms
@@ -43,7 +43,9 @@ def render_tune(latest: Iterable[Record]) -> list[str]:
     if not any(len({c.label.profile for c in cs}) > 1 for cs in groups.values()):
         return []  # one profile per model: nothing was tuned
     best_rows, detail_rows = [], []
-    for group, compiles in sorted(groups.items(), key=_version_order):
+    for group, compiles in sorted(
+        groups.items(), key=lambda item: (*item[0][:2], runs_view.version_key(item[0][2]))
+    ):
         tried = [(c, runs.get(c.cell)) for c in compiles]
         best_rows.append(_best_row(group, tried))
         detail_rows += [
@@ -111,11 +113,6 @@ def _detail_row(group: Group, compiled: Record, run: Optional[Record]) -> list[s
             _size(made.module_bytes), formats.seconds(made.seconds) if made.seconds is not None else "",
             _size(made.peak_memory_bytes), _size(ran.peak_memory_bytes),
             _text(made.dispatch_count), _text(ran.other_load)]  # fmt: skip
-
-
-def _version_order(item: tuple[tuple[str, str, str], Any]) -> tuple[str, str, tuple[int, Any]]:
-    (model, arch, compiler), _ = item
-    return (model, arch, runs_view.version_key(compiler))
 
 
 def _text(value: Optional[float]) -> str:
