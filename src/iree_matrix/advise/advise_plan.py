@@ -7,7 +7,6 @@ anything is built."""
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
@@ -16,7 +15,7 @@ from iree_matrix.advise.paired_rounds import Request
 from iree_matrix.core.errors import SpecError, UserError
 from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.core.model.metrics.run import RunMetrics
-from iree_matrix.findings import search
+from iree_matrix.findings import runs_view, search
 from iree_matrix.iree.flags import NamedCpu
 from iree_matrix.kernel.kernels import Kernel
 from iree_matrix.matrix import spec
@@ -111,9 +110,8 @@ def search_picks(root: Path) -> list[SearchPick]:
 
     found = []
     for path in sorted(root.glob("*/search.json")):
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        data = runs_view.json_file(path)
+        if not isinstance(data, dict):
             continue
         folder = results_folder.load(path.parent)
         records = folder.records if folder.source.is_file() else []

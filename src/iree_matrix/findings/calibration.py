@@ -8,7 +8,6 @@ rate every report quotes beside its verdicts. Pure: records and comparisons in, 
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
@@ -17,6 +16,7 @@ from iree_matrix.core.model import stats
 from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status
+from iree_matrix.findings import runs_view
 
 FILENAME = "calibration.json"
 MARKDOWN = "CALIBRATION.md"
@@ -108,10 +108,7 @@ def summarize(data: Mapping[str, Any]) -> Summary:
 
 def read(path: Path) -> Optional[dict[str, Any]]:
     """A published calibration, or None when there is none (or it is not one)."""
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
+    data = runs_view.json_file(path)
     return data if isinstance(data, dict) and "nulls" in data else None
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix.core import atomic_files
+from iree_matrix.findings import runs_view
 from iree_matrix.findings.search import (
     PAST_BUDGET,
     PAST_TIME,
@@ -225,12 +226,9 @@ def merge_descents(sources: Sequence[Path], to: Path) -> int:
 
 
 def _budget(results_dir: Path) -> dict[str, object]:
-    try:
-        data = json.loads((Path(results_dir) / DESCENTS).read_text(encoding="utf-8"))
-        budget = data.get("budget")
-        return old_batch_keys(budget) if isinstance(budget, dict) else {}
-    except (OSError, ValueError, AttributeError):
-        return {}
+    data = runs_view.json_file(Path(results_dir) / DESCENTS)
+    budget = data.get("budget") if isinstance(data, dict) else None
+    return old_batch_keys(budget) if isinstance(budget, dict) else {}
 
 
 # search.json keeps a descent's function under its first name, "unit": the published files hold it,
