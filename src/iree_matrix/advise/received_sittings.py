@@ -294,12 +294,8 @@ def _profile_problem(profile: Any, rows_key: str, name_key: str) -> Optional[str
 
 def _number(value: Any, low: float, high: float) -> bool:
     """A finite number from `low` to `high` (a bool is not one)."""
-    return (
-        isinstance(value, (int, float))
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-        and low <= value <= high
-    )
+    numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+    return numeric and math.isfinite(value) and low <= value <= high
 
 
 def explain(document: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -324,9 +320,8 @@ def explain(document: Mapping[str, Any]) -> Mapping[str, Any]:
             (answer.config, answer.release)
         )
         if mine is None:
-            over = profiles["over"]
             entry["gap_error"] = (
-                f"the answer `{answer.config}` took at most {over}× ONNX Runtime's time there"
+                f"the answer `{answer.config}` took at most {profiles['over']}× ONNX Runtime's time there"
             )
             continue
         found, why = gaps.measure(
