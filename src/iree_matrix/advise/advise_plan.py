@@ -118,22 +118,17 @@ def search_picks(root: Path) -> list[SearchPick]:
         identity = identities.main_identity(records) or ""
         if not identity or identity.startswith("legacy:"):
             continue
-        runs = {r.job: r for r in records if r.stage == "run"}
+        runs = {r.job: r for r in records if r.stage == "run"}.values()
+        source = f"flag search on {identities.label(records, identity)} ({path.parent.name})"
         for d in data.get("descents") or ():
             unit, compiler, result = str(d.get("unit")), str(d.get("compiler")), str(d.get("result"))
-            cpu = None
-            for job, r in runs.items():
-                if (
-                    f"/iree{compiler}/" in job
-                    and job.endswith(f"/{result}")
-                    and job.startswith(f"run:{unit}/")
-                ):
-                    timed = r.metric.of(RunMetrics).cpu_time
-                    cpu = timed.median if timed is not None else cpu
-            label = identities.label(records, identity)
-            found.append(
-                SearchPick(unit, compiler, result, cpu, f"flag search on {label} ({path.parent.name})")
-            )
+            ran = [r for r in runs if r.job.startswith(f"run:{unit}/") and r.job.endswith(f"/{result}")]
+            timed = [
+                t.median
+                for r in ran
+                if f"/iree{compiler}/" in r.job and (t := r.metric.of(RunMetrics).cpu_time) is not None
+            ]
+            found.append(SearchPick(unit, compiler, result, timed[-1] if timed else None, source))
     return found
 
 
