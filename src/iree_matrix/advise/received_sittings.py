@@ -82,13 +82,7 @@ def read(directory: Path, manifests: bundles.Manifests) -> list[Sitting]:
     if bundles.is_bundle_results(log):
         records: tuple[Record, ...] = tuple(bundles.read(log, manifests))
     else:
-        records = tuple(ResultsLog(log)) if log.is_file() else ()
-        for record in records:  # one that says a bundle ran it is checked, bundle.json beside it or not
-            why = bundles.problem(record, manifests) if bundles.is_from_bundle(record) else None
-            if why:
-                raise bundles.RefusedRecord(
-                    f"merge: {log}: {record.job}: says a run bundle ran it, and {why}; nothing merged"
-                )
+        records = tuple(bundles.vouched(log, ResultsLog(log) if log.is_file() else (), manifests))
     compiled = {digest for r in records if (digest := metrics.module_sha256(r))}
     found = []
     for path in sorted(directory.glob(f"{advice.FILE_PREFIX}*.json")):
