@@ -133,12 +133,8 @@ def effects(found: Sequence[Candidate]) -> dict[tuple[str, str], list[Effect]]:
 
 
 def _effect(c: Candidate, base: Optional[Candidate]) -> Effect:
-    if c.status is Status.SKIP:
-        return Effect(c, None, "skipped")
-    if c.status is Status.MISMATCH:
-        return Effect(c, None, "mismatch")
-    if c.status is not Status.OK or c.interval is None:
-        return Effect(c, None, "fails")
+    if c.status is not Status.OK or c.interval is None:  # a skipped or mismatching one, else it failed
+        return Effect(c, None, {Status.SKIP: "skipped", Status.MISMATCH: "mismatch"}.get(c.status, "fails"))
     if base is None or base.interval is None:
         return Effect(c, None, "no baseline")
     ratio = base.interval.median / c.interval.median if c.interval.median > 0 else None
