@@ -322,10 +322,7 @@ def explain(document: Mapping[str, Any]) -> Mapping[str, Any]:
             mine, profiles["peers"], config=answer.config, release=answer.release,
             threads=int(profiles["threads"]), run_job="run bundle",
         )  # fmt: skip
-        if found is None:
-            entry["gap_error"] = why
-        else:
-            entry["gap"] = found.to_json()
+        entry.update({"gap_error": why} if found is None else {"gap": found.to_json()})
     return out
 
 

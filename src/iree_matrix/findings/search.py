@@ -25,6 +25,7 @@ from typing import Optional
 from iree_matrix.core.model import stats
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status
+from iree_matrix.findings.runs_view import grouped_by
 from iree_matrix.iree.flags import BUILTIN_PROFILES, COMBINE, SEARCH_KNOBS, Profile
 
 BASELINE = "default"
@@ -121,9 +122,7 @@ def first_line(message: Optional[str]) -> str:
 
 def effects(found: Sequence[Candidate]) -> dict[tuple[str, str], list[Effect]]:
     """Per (function, compiler), every candidate against that function's `default`, in one run."""
-    by_cell: dict[tuple[str, str], list[Candidate]] = {}
-    for c in found:
-        by_cell.setdefault((c.function, c.compiler), []).append(c)
+    by_cell = grouped_by(((c.function, c.compiler), c) for c in found)
     result = {}
     for cell, cands in sorted(by_cell.items()):
         base = next((c for c in cands if c.name == BASELINE), None)

@@ -207,9 +207,11 @@ def write_descents(results_dir: Path, descents: Sequence[Descent], budget: Mappi
     kept = {(d.function, d.compiler): d for d in read_descents(results_dir)}
     kept.update({(d.function, d.compiler): d for d in descents})
     data = {"budget": dict(budget), "descents": [_stored(d) for _, d in sorted(kept.items())]}
-    return atomic_files.write_atomically(
-        results_dir / DESCENTS, json.dumps(data, indent=1, ensure_ascii=False) + "\n"
-    )
+    return _write(results_dir / DESCENTS, data)
+
+
+def _write(path: Path, data: Mapping[str, Any]) -> Path:
+    return atomic_files.write_atomically(path, json.dumps(data, indent=1, ensure_ascii=False) + "\n")
 
 
 def merge_descents(sources: Sequence[Path], to: Path) -> int:
@@ -304,9 +306,7 @@ def write_progress(results_dir: Path, progress: Progress) -> Path:
         "descents": [dict(d) for d in progress.descents],
         "sittings": [[u, c, list(names)] for u, c, names in progress.sittings],
     }
-    return atomic_files.write_atomically(
-        Path(results_dir) / PROGRESS, json.dumps(data, indent=1, ensure_ascii=False) + "\n"
-    )
+    return _write(Path(results_dir) / PROGRESS, data)
 
 
 def read_progress(results_dir: Path) -> Optional[Progress]:
