@@ -50,9 +50,7 @@ def null_plan(found: Sequence[Record], pairs: int) -> list[Record]:
 
 def control_plan(found: Sequence[Record], limit: int) -> list[tuple[Record, Record]]:
     """Pairs of two different modules of one function (same model, another compiler or profile)."""
-    by_model: dict[str, list[Record]] = {}
-    for r in found:
-        by_model.setdefault(r.label.model, []).append(r)
+    by_model = runs_view.grouped_by((r.label.model, r) for r in found)
     pairs: list[tuple[Record, Record]] = []
     for model in sorted(by_model):
         runs = sorted(by_model[model], key=lambda r: r.job)

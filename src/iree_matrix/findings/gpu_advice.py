@@ -272,10 +272,7 @@ def sittings(paths: Iterable[Path]) -> list[GpuAnswer]:
         when = (str(data.get("started") or ""), path.name)
         if key not in newest or when > newest[key][:2]:
             newest[key] = (*when, path, data)
-    found: list[GpuAnswer] = []
-    for _, _, path, data in newest.values():
-        found.extend(derive(data, str(path)))
-    return found
+    return [a for _, _, path, data in newest.values() for a in derive(data, str(path))]
 
 
 def published(root: Path) -> list[GpuAnswer]:

@@ -181,9 +181,7 @@ def space(
     off / on / on with microkernels); every other knob is a dimension of its own (on or off), so
     any two of them may combine. `known` names the profiles (default: the built-in ones)."""
     known = BUILTIN_PROFILES if known is None else known
-    groups: dict[str, list[str]] = {}
-    for k in knobs:
-        groups.setdefault(_group(k, known.get(k)), []).append(k)
+    groups = grouped_by((_group(k, known.get(k)), k) for k in knobs)
     return tuple(Dimension(g, tuple(options)) for g, options in groups.items())
 
 
