@@ -384,8 +384,7 @@ def as_json(a: GpuAnswer) -> dict[str, Any]:
     """A GPU answer as compat.json and `query --json` give it."""
     g = a.identity
     return {
-        "model": a.model,
-        "function": a.function,
+        **{k: getattr(a, k) for k in ("model", "function")},
         "gpu": {
             **{
                 k: getattr(g, k)
@@ -393,8 +392,7 @@ def as_json(a: GpuAnswer) -> dict[str, Any]:
             },
             "host": g.host.identity or "",
         },
-        "release": a.release,
-        "target": a.target,
+        **{k: getattr(a, k) for k in ("release", "target")},
         "chip_flag": a.chip_flag if a.answered else "",
         "flags": list(a.flags),
         "wall_ms": a.ms,
@@ -409,6 +407,5 @@ def as_json(a: GpuAnswer) -> dict[str, Any]:
         "no_answer": a.why,
         "proof": a.proof.published() if a.proof is not None else None,
         "neighbourhood": proof_text(a),
-        "sitting": a.sitting,
-        "source": a.source,
+        **{k: getattr(a, k) for k in ("sitting", "source")},
     }
