@@ -7,7 +7,6 @@ anything is built."""
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
@@ -16,7 +15,7 @@ from iree_matrix.advise.paired_rounds import Request
 from iree_matrix.core.errors import SpecError, UserError
 from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.core.model.metrics.run import RunMetrics
-from iree_matrix.findings import search
+from iree_matrix.findings import runs_view, search
 from iree_matrix.iree.flags import NamedCpu
 from iree_matrix.kernel.kernels import Kernel
 from iree_matrix.matrix import spec
@@ -111,31 +110,25 @@ def search_picks(root: Path) -> list[SearchPick]:
 
     found = []
     for path in sorted(root.glob("*/search.json")):
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        data = runs_view.json_file(path)
+        if not isinstance(data, dict):
             continue
         folder = results_folder.load(path.parent)
         records = folder.records if folder.source.is_file() else []
         identity = identities.main_identity(records) or ""
         if not identity or identity.startswith("legacy:"):
             continue
-        runs = {r.job: r for r in records if r.stage == "run"}
+        runs = {r.job: r for r in records if r.stage == "run"}.values()
+        source = f"flag search on {identities.label(records, identity)} ({path.parent.name})"
         for d in data.get("descents") or ():
             unit, compiler, result = str(d.get("unit")), str(d.get("compiler")), str(d.get("result"))
-            cpu = None
-            for job, r in runs.items():
-                if (
-                    f"/iree{compiler}/" in job
-                    and job.endswith(f"/{result}")
-                    and job.startswith(f"run:{unit}/")
-                ):
-                    timed = r.metric.of(RunMetrics).cpu_time
-                    cpu = timed.median if timed is not None else cpu
-            label = identities.label(records, identity)
-            found.append(
-                SearchPick(unit, compiler, result, cpu, f"flag search on {label} ({path.parent.name})")
-            )
+            ran = [r for r in runs if r.job.startswith(f"run:{unit}/") and r.job.endswith(f"/{result}")]
+            timed = [
+                t.median
+                for r in ran
+                if f"/iree{compiler}/" in r.job and (t := r.metric.of(RunMetrics).cpu_time) is not None
+            ]
+            found.append(SearchPick(unit, compiler, result, timed[-1] if timed else None, source))
     return found
 
 

@@ -99,11 +99,10 @@ def run(
         peer = peer_of(peers, model, function)
         where = _Function(model, function, runs, peer, known, cache, by_job, kernels or {}, ref)
         arms_meta, interrupted = _sit_function(request, arms, where, peer_names)
-        if interrupted:
-            document["interrupted"] = True
         document["functions"].append({"function": function, "arms": arms_meta})
-        if document.get("interrupted"):
-            break  # Ctrl-C: the functions finished so far, and this one's whole rounds, are kept
+        if interrupted:  # Ctrl-C: the functions finished so far, and this one's whole rounds, are kept
+            document["interrupted"] = True
+            break
     document["finished"] = now()
     document["load_average"] = {"start": load_start, "end": os.getloadavg()[0]}
     return document
@@ -411,10 +410,7 @@ def keep_gaps(
             run.metric.of(RunMetrics).op_profile, peered.peers, config=a.config, release=a.release,
             threads=peered.threads or 0, run_job=run.job,  # the matrix's, for both profiles
         )  # fmt: skip
-        if measured is None:
-            entry["gap_error"] = why
-        else:
-            entry["gap"] = measured.to_json()
+        entry.update({"gap_error": why} if measured is None else {"gap": measured.to_json()})
 
 
 def file_name(model: str, started: str, partial: bool = False) -> str:

@@ -82,13 +82,7 @@ def read(directory: Path, manifests: bundles.Manifests) -> list[Sitting]:
     if bundles.is_bundle_results(log):
         records: tuple[Record, ...] = tuple(bundles.read(log, manifests))
     else:
-        records = tuple(ResultsLog(log)) if log.is_file() else ()
-        for record in records:  # one that says a bundle ran it is checked, bundle.json beside it or not
-            why = bundles.problem(record, manifests) if bundles.is_from_bundle(record) else None
-            if why:
-                raise bundles.RefusedRecord(
-                    f"merge: {log}: {record.job}: says a run bundle ran it, and {why}; nothing merged"
-                )
+        records = tuple(bundles.vouched(log, ResultsLog(log) if log.is_file() else (), manifests))
     compiled = {digest for r in records if (digest := metrics.module_sha256(r))}
     found = []
     for path in sorted(directory.glob(f"{advice.FILE_PREFIX}*.json")):
@@ -294,12 +288,8 @@ def _profile_problem(profile: Any, rows_key: str, name_key: str) -> Optional[str
 
 def _number(value: Any, low: float, high: float) -> bool:
     """A finite number from `low` to `high` (a bool is not one)."""
-    return (
-        isinstance(value, (int, float))
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-        and low <= value <= high
-    )
+    numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+    return numeric and math.isfinite(value) and low <= value <= high
 
 
 def explain(document: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -324,19 +314,15 @@ def explain(document: Mapping[str, Any]) -> Mapping[str, Any]:
             (answer.config, answer.release)
         )
         if mine is None:
-            over = profiles["over"]
             entry["gap_error"] = (
-                f"the answer `{answer.config}` took at most {over}× ONNX Runtime's time there"
+                f"the answer `{answer.config}` took at most {profiles['over']}× ONNX Runtime's time there"
             )
             continue
         found, why = gaps.measure(
             mine, profiles["peers"], config=answer.config, release=answer.release,
             threads=int(profiles["threads"]), run_job="run bundle",
         )  # fmt: skip
-        if found is None:
-            entry["gap_error"] = why
-        else:
-            entry["gap"] = found.to_json()
+        entry.update({"gap_error": why} if found is None else {"gap": found.to_json()})
     return out
 
 

@@ -16,7 +16,6 @@ Pure: sitting documents in, answers out (reading the published files is the one 
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
@@ -24,7 +23,7 @@ from typing import Any, Optional
 from iree_matrix.core import formats
 from iree_matrix.core.model import stats
 from iree_matrix.core.model.host_identity import HostIdentity
-from iree_matrix.findings import bundles, neighbourhood, search
+from iree_matrix.findings import bundles, neighbourhood, runs_view, search
 from iree_matrix.findings import gap as gaps
 from iree_matrix.findings.arms import Arm as Arm  # re-exported: gpu_advice, report/answers use advice.X
 from iree_matrix.findings.arms import Ratio as Ratio
@@ -320,10 +319,7 @@ def _advice(
 
 def read(path: Path) -> Optional[dict[str, Any]]:
     """A sitting document, or None when the file is not one (said by the caller)."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
+    data = runs_view.json_file(path)
     ok = isinstance(data, dict) and data.get("schema") in SCHEMAS and isinstance(data.get("functions"), list)
     return data if ok else None
 

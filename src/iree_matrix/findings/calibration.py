@@ -8,7 +8,6 @@ rate every report quotes beside its verdicts. Pure: records and comparisons in, 
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
@@ -17,6 +16,7 @@ from iree_matrix.core.model import stats
 from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status
+from iree_matrix.findings import runs_view
 
 FILENAME = "calibration.json"
 MARKDOWN = "CALIBRATION.md"
@@ -50,9 +50,7 @@ def null_plan(found: Sequence[Record], pairs: int) -> list[Record]:
 
 def control_plan(found: Sequence[Record], limit: int) -> list[tuple[Record, Record]]:
     """Pairs of two different modules of one function (same model, another compiler or profile)."""
-    by_model: dict[str, list[Record]] = {}
-    for r in found:
-        by_model.setdefault(r.label.model, []).append(r)
+    by_model = runs_view.grouped_by((r.label.model, r) for r in found)
     pairs: list[tuple[Record, Record]] = []
     for model in sorted(by_model):
         runs = sorted(by_model[model], key=lambda r: r.job)
@@ -108,10 +106,7 @@ def summarize(data: Mapping[str, Any]) -> Summary:
 
 def read(path: Path) -> Optional[dict[str, Any]]:
     """A published calibration, or None when there is none (or it is not one)."""
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
+    data = runs_view.json_file(path)
     return data if isinstance(data, dict) and "nulls" in data else None
 
 

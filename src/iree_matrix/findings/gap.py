@@ -213,19 +213,15 @@ def _dispatch(name: str, ms: Any) -> Dispatch:
 # --------------------------------------------------------------------------- wording (once)
 
 
-def _share(kind: Kind, gap: Gap) -> str:
-    """The kind's part of all the time IREE spends beyond the peer, kind by kind (the kinds where the
-    peer spends more, such as a convolution IREE lowered to a matmul, are not netted against it)."""
-    excess = sum(k.difference for k in gap.kinds if k.difference > 0)
-    return f", {kind.difference / excess:.0%} of IREE's excess" if excess > 0 else ""
-
-
 def summary(gap: Gap) -> str:
     """One sentence: where IREE spends the time the peer does not."""
     peer = peer_registry.display(gap.peer)
+    # A kind's share of all the time IREE spends beyond the peer, kind by kind (the kinds where the
+    # peer spends more, such as a convolution IREE lowered to a matmul, are not netted against it).
+    excess = sum(k.difference for k in gap.kinds if k.difference > 0)
     named = [
         f"{k.kind} {duration_ms(k.iree_ms)} against {duration_ms(k.peer_ms)} (+{duration_ms(k.difference)}"
-        f"{_share(k, gap)})"
+        + (f", {k.difference / excess:.0%} of IREE's excess)" if excess > 0 else ")")
         for k in gap.leading()
     ]
     if not named:

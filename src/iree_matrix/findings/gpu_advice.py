@@ -272,10 +272,7 @@ def sittings(paths: Iterable[Path]) -> list[GpuAnswer]:
         when = (str(data.get("started") or ""), path.name)
         if key not in newest or when > newest[key][:2]:
             newest[key] = (*when, path, data)
-    found: list[GpuAnswer] = []
-    for _, _, path, data in newest.values():
-        found.extend(derive(data, str(path)))
-    return found
+    return [a for _, _, path, data in newest.values() for a in derive(data, str(path))]
 
 
 def published(root: Path) -> list[GpuAnswer]:
@@ -387,8 +384,7 @@ def as_json(a: GpuAnswer) -> dict[str, Any]:
     """A GPU answer as compat.json and `query --json` give it."""
     g = a.identity
     return {
-        "model": a.model,
-        "function": a.function,
+        **{k: getattr(a, k) for k in ("model", "function")},
         "gpu": {
             **{
                 k: getattr(g, k)
@@ -396,8 +392,7 @@ def as_json(a: GpuAnswer) -> dict[str, Any]:
             },
             "host": g.host.identity or "",
         },
-        "release": a.release,
-        "target": a.target,
+        **{k: getattr(a, k) for k in ("release", "target")},
         "chip_flag": a.chip_flag if a.answered else "",
         "flags": list(a.flags),
         "wall_ms": a.ms,
@@ -412,6 +407,5 @@ def as_json(a: GpuAnswer) -> dict[str, Any]:
         "no_answer": a.why,
         "proof": a.proof.published() if a.proof is not None else None,
         "neighbourhood": proof_text(a),
-        "sitting": a.sitting,
-        "source": a.source,
+        **{k: getattr(a, k) for k in ("sitting", "source")},
     }

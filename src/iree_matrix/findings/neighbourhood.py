@@ -290,10 +290,7 @@ class Proof:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "start": self.start,
-            "result": self.result,
-            "stopped": self.stopped,
-            "max_steps": self.max_steps,
+            **{k: getattr(self, k) for k in ("start", "result", "stopped", "max_steps")},
             "steps": [s.as_dict() for s in self.steps],
             **({"source": self.source} if self.source else {}),
         }
@@ -311,10 +308,7 @@ class Proof:
             for n, p in (last.judging() if last is not None else ())
         ]
         return {
-            "start": self.start,
-            "result": self.result,
-            "certified": self.certified,
-            "stopped": self.stopped,
+            **{k: getattr(self, k) for k in ("start", "result", "certified", "stopped")},
             "steps": len(self.steps),
             "neighbours": verdicts,
         }

@@ -11,7 +11,6 @@ records; `against` reads one back. Pure but for `read` (the files).
 from __future__ import annotations
 
 import dataclasses
-import json
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -21,6 +20,7 @@ from iree_matrix.core.model import stats
 from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.core.model.metrics.run import PAIRED, RunMetrics
 from iree_matrix.core.model.results import Record, latest_by_job
+from iree_matrix.findings import runs_view
 
 GLOB = "compare-*.json"
 # Verdicts that decide: byte-identical modules and a too-short comparison say nothing of speed.
@@ -79,15 +79,8 @@ def _median(values: Any) -> Optional[float]:
 
 def read(directory: Path) -> list[Mapping[str, Any]]:
     """The compare documents beside a log (ones that cannot be read are left out), in name order."""
-    found: list[Mapping[str, Any]] = []
-    for path in sorted(Path(directory).glob(GLOB)):
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        if isinstance(data, dict) and isinstance(data.get("functions"), list):
-            found.append(data)
-    return found
+    found = [runs_view.json_file(path) for path in sorted(Path(directory).glob(GLOB))]
+    return [data for data in found if isinstance(data, dict) and isinstance(data.get("functions"), list)]
 
 
 def _verdicts(document: Mapping[str, Any], records: Sequence[Record]) -> dict[str, Verdict]:

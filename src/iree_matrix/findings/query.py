@@ -56,11 +56,8 @@ class Answer:
         return self.answer not in (NOT_MEASURED, UNKNOWN)
 
     def text(self) -> str:
-        shown = list(self.evidence[:4])
-        if len(self.evidence) > 4:
-            shown.append(f"… {len(self.evidence) - 4} more")
-        evidence = [f"  evidence: {job}" for job in shown]
-        return "\n".join([*self.lines, *evidence])
+        more = [f"… {len(self.evidence) - 4} more"] if len(self.evidence) > 4 else []
+        return "\n".join([*self.lines, *(f"  evidence: {job}" for job in [*self.evidence[:4], *more])])
 
     def as_json(self) -> dict[str, Any]:
         return {

@@ -165,39 +165,27 @@ def document(records: Iterable[Record]) -> Optional[dict[str, Any]]:
     if peak is None or not work:
         return None
     rates = achieved(records, peak, work)
-    functions = []
-    for unit, w in sorted(work.items()):
-        functions.append(
-            {
-                "function": unit,
-                "flops": w.flops,
-                "bytes_min": w.bytes_min,
-                "bytes_ops": w.bytes_ops,
-                "intensity": w.intensity,
-                "bound_gflops": bound(peak, w),
-                "kinds": {k: dict(v) for k, v in sorted(w.kinds.items())},
-                "achieved": [dataclasses.asdict(a) for a in rates.get(unit, [])],
-                "evidence": w.job,
-            }
-        )
+    functions = [
+        {
+            "function": unit,
+            **{k: getattr(w, k) for k in ("flops", "bytes_min", "bytes_ops", "intensity")},
+            "bound_gflops": bound(peak, w),
+            "kinds": {k: dict(v) for k, v in sorted(w.kinds.items())},
+            "achieved": [dataclasses.asdict(a) for a in rates.get(unit, [])],
+            "evidence": w.job,
+        }
+        for unit, w in sorted(work.items())
+    ]
+    # Peak's fields under their own names, but for the triad's (`gbs`) and the job's (evidence).
+    same = "gflops gflops_1 threads isa lanes cpu other_load method measured identity identity_label"
     return {
         "peak": {
-            "gflops": peak.gflops,
-            "gflops_1": peak.gflops_1,
+            **{k: getattr(peak, k) for k in same.split()},
             "triad_gbs": peak.gbs,
             "triad_gbs_1": peak.gbs_1,
-            "threads": peak.threads,
-            "isa": peak.isa,
-            "lanes": peak.lanes,
-            "cpu": peak.cpu,
             "isa_flags": list(peak.isa_flags),
             "load_average": dict(peak.load_average),
-            "other_load": peak.other_load,
-            "method": peak.method,
-            "measured": peak.measured,
-            "identity": peak.identity,
-            "identity_label": peak.identity_label,
             "evidence": peak.job,
-        },  # fmt: skip
+        },
         "functions": functions,
     }

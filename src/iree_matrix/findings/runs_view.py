@@ -1,7 +1,7 @@
 """The result records as every answer reads them: releases in release order, a timed figure and its
 noise, latencies cross-checked between logs, and `Runs`, one profile and arch of the record index.
 
-Pure: records in, plain data out (no I/O but `read`, no clock). The answers (load_windows.py,
+Pure: records in, plain data out (no I/O but `read` and `json_file`, no clock). The answers (load_windows.py,
 release_choice.py, release_regressions.py), the Markdown report, `compat.json` and `query` all read
 records through this view; none derives a figure on its own.
 """
@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any, Optional, TypeVar, cast
 
 from packaging.version import InvalidVersion
@@ -74,6 +76,14 @@ def sorted_versions(values: Iterable[str]) -> list[str]:
 # The tools' words: one definition each, re-exported for the report.
 first_line, clip, refusal_reason = excerpts.first_line, excerpts.clip, refusals.reason
 MAX_REASON_CHARS = refusals.MAX_REASON_CHARS
+
+
+def json_file(path: Path) -> Any:
+    """A JSON file's data, or None where it cannot be read or parsed (each caller says what it skips)."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
 
 
 def median(value: Any) -> Optional[float]:

@@ -25,6 +25,7 @@ from typing import Optional
 from iree_matrix.core.model import stats
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status
+from iree_matrix.findings.runs_view import grouped_by
 from iree_matrix.iree.flags import BUILTIN_PROFILES, COMBINE, SEARCH_KNOBS, Profile
 
 BASELINE = "default"
@@ -121,9 +122,7 @@ def first_line(message: Optional[str]) -> str:
 
 def effects(found: Sequence[Candidate]) -> dict[tuple[str, str], list[Effect]]:
     """Per (function, compiler), every candidate against that function's `default`, in one run."""
-    by_cell: dict[tuple[str, str], list[Candidate]] = {}
-    for c in found:
-        by_cell.setdefault((c.function, c.compiler), []).append(c)
+    by_cell = grouped_by(((c.function, c.compiler), c) for c in found)
     result = {}
     for cell, cands in sorted(by_cell.items()):
         base = next((c for c in cands if c.name == BASELINE), None)
@@ -133,12 +132,8 @@ def effects(found: Sequence[Candidate]) -> dict[tuple[str, str], list[Effect]]:
 
 
 def _effect(c: Candidate, base: Optional[Candidate]) -> Effect:
-    if c.status is Status.SKIP:
-        return Effect(c, None, "skipped")
-    if c.status is Status.MISMATCH:
-        return Effect(c, None, "mismatch")
-    if c.status is not Status.OK or c.interval is None:
-        return Effect(c, None, "fails")
+    if c.status is not Status.OK or c.interval is None:  # a skipped or mismatching one, else it failed
+        return Effect(c, None, {Status.SKIP: "skipped", Status.MISMATCH: "mismatch"}.get(c.status, "fails"))
     if base is None or base.interval is None:
         return Effect(c, None, "no baseline")
     ratio = base.interval.median / c.interval.median if c.interval.median > 0 else None
@@ -186,9 +181,7 @@ def space(
     off / on / on with microkernels); every other knob is a dimension of its own (on or off), so
     any two of them may combine. `known` names the profiles (default: the built-in ones)."""
     known = BUILTIN_PROFILES if known is None else known
-    groups: dict[str, list[str]] = {}
-    for k in knobs:
-        groups.setdefault(_group(k, known.get(k)), []).append(k)
+    groups = grouped_by((_group(k, known.get(k)), k) for k in knobs)
     return tuple(Dimension(g, tuple(options)) for g, options in groups.items())
 
 

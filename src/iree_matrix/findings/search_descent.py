@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix.core import atomic_files
+from iree_matrix.findings import runs_view
 from iree_matrix.findings.search import (
     PAST_BUDGET,
     PAST_TIME,
@@ -206,9 +207,11 @@ def write_descents(results_dir: Path, descents: Sequence[Descent], budget: Mappi
     kept = {(d.function, d.compiler): d for d in read_descents(results_dir)}
     kept.update({(d.function, d.compiler): d for d in descents})
     data = {"budget": dict(budget), "descents": [_stored(d) for _, d in sorted(kept.items())]}
-    return atomic_files.write_atomically(
-        results_dir / DESCENTS, json.dumps(data, indent=1, ensure_ascii=False) + "\n"
-    )
+    return _write(results_dir / DESCENTS, data)
+
+
+def _write(path: Path, data: Mapping[str, Any]) -> Path:
+    return atomic_files.write_atomically(path, json.dumps(data, indent=1, ensure_ascii=False) + "\n")
 
 
 def merge_descents(sources: Sequence[Path], to: Path) -> int:
@@ -225,12 +228,9 @@ def merge_descents(sources: Sequence[Path], to: Path) -> int:
 
 
 def _budget(results_dir: Path) -> dict[str, object]:
-    try:
-        data = json.loads((Path(results_dir) / DESCENTS).read_text(encoding="utf-8"))
-        budget = data.get("budget")
-        return old_batch_keys(budget) if isinstance(budget, dict) else {}
-    except (OSError, ValueError, AttributeError):
-        return {}
+    data = runs_view.json_file(Path(results_dir) / DESCENTS)
+    budget = data.get("budget") if isinstance(data, dict) else None
+    return old_batch_keys(budget) if isinstance(budget, dict) else {}
 
 
 # search.json keeps a descent's function under its first name, "unit": the published files hold it,
@@ -306,9 +306,7 @@ def write_progress(results_dir: Path, progress: Progress) -> Path:
         "descents": [dict(d) for d in progress.descents],
         "sittings": [[u, c, list(names)] for u, c, names in progress.sittings],
     }
-    return atomic_files.write_atomically(
-        Path(results_dir) / PROGRESS, json.dumps(data, indent=1, ensure_ascii=False) + "\n"
-    )
+    return _write(Path(results_dir) / PROGRESS, data)
 
 
 def read_progress(results_dir: Path) -> Optional[Progress]:

@@ -38,19 +38,13 @@ def windows(document: Entry) -> list[Entry]:
     return [w for w in document.get("windows") or () if w["loads"] or w["refuses"]]
 
 
-def _versions_text(versions: Optional[Mapping[str, str]]) -> str:
-    if not versions:
-        return "not read"
-    names = {"bytecode": "bytecode ", "hal": "hal ≥", "features": "features "}
-    return ", ".join(f"{names[k]}{versions[k]}" for k in names if k in versions)
-
-
 def window_row(window: Entry, document: Entry) -> list[str]:
     versions = (document.get("module_versions") or {}).get(window["runtime"])
+    names = {"bytecode": "bytecode ", "hal": "hal ≥", "features": "features "}
     low, high = window["low"], window["high"]
     return [
         window["runtime"],
-        _versions_text(versions),
+        ", ".join(f"{names[k]}{versions[k]}" for k in names if k in versions) if versions else "not read",
         f"{low}–{high}" if window["loads"] and low != high else (low or "none"),
         ", ".join(window["refuses"]) or "—",
         "; ".join(window["contradictions"]) or "none",
