@@ -467,8 +467,7 @@ def _help_text(env: Environment) -> str:
 def _statistics(path: Path) -> dict[str, int]:
     """Dispatch and executable counts from the compiler's own scheduling statistics."""
     try:
-        data = json.loads(path.read_text())
-        aggregate = data["stream-aggregate"]
+        aggregate = json.loads(path.read_text())["stream-aggregate"]
         return {
             "dispatch_count": int(aggregate["execution"]["dispatch-count"]),
             "executable_count": int(aggregate["executable"]["executable-count"]),

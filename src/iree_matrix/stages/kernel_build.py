@@ -197,8 +197,7 @@ def plugin_source(ctx: Context) -> str:
     """The IREE source a plugin kernel's header comes from: the matrix's (`--iree-source`,
     `iree_source`) for its newest runtime release, else IREE's repository at that release's tag."""
     releases = [c.runtime for c in ctx.spec.cells if versions.is_valid(c.runtime)]
-    newest = max(releases, key=versions.release_order, default="3.9.0")
-    return ctx.spec.iree_source(newest)
+    return ctx.spec.iree_source(max(releases, key=versions.release_order, default="3.9.0"))
 
 
 def _plugin_tree(ctx: Context) -> Path:
