@@ -16,7 +16,6 @@ from iree_matrix.core.model.metrics.flops import FlopsMetrics
 from iree_matrix.core.model.outcome import Outcome
 from iree_matrix.core.model.results import Status
 from iree_matrix.core.system import processes
-from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.iree import opkinds
 from iree_matrix.matrix.plan import Job, PlannedFunction
 from iree_matrix.stages import model_worker as worker
@@ -52,17 +51,7 @@ class FlopsStage(StageBase):
     def execute(self, job: Job, ctx: Context, out: Path) -> Outcome:
         env = ctx.environment(job)
         argv, reads = worker.command(job, ctx, env.python(), WORKER, "--out", str(out))
-        done = env.run(
-            ProcessRequest(
-                argv,
-                timeout=ctx.timeout,
-                log=ctx.log,
-                read_only=reads,
-                writable=[out],
-                check=False,
-                model_code=self.name,
-            )
-        )
+        done = env.run(ctx.request(argv, read_only=reads, writable=[out], check=False, model_code=self.name))
         if done.returncode != 0:
             raise processes.failure(done, "model-error")
         counted = worker.read_result(out / "flops.json", done)

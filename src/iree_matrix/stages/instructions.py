@@ -109,7 +109,7 @@ class InstructionsStage(StageBase):
             "--benchmark_repetitions=1", "--benchmark_format=json",
         ]  # fmt: skip
         # callgrind writes its counts beside the stage's output: the one place the command may write.
-        done = env.run(ProcessRequest(argv, timeout=ctx.timeout, log=ctx.log, writable=[out], check=False))
+        done = env.run(ctx.request(argv, writable=[out], check=False))
         if done.returncode != 0:
             raise processes.failure(done, *why_failed(done.output))
         run = {"iterations": iterations_of(done.stdout), "total": total_of(counted.read_text())}

@@ -187,10 +187,10 @@ def include_flag(directory: Path) -> str:
 def _request(
     argv: list[str], ctx: Context, cwd: Path, out: Path, env: dict[str, str], reads: list[Path]
 ) -> ProcessRequest:
-    return ProcessRequest(
-        argv, timeout=ctx.timeout, log=ctx.log, check=False, cwd=cwd, writable=[out], env=env,
-        read_only=reads, model_code="kernel",  # the kernel's C is a user's: in the model's sandbox
-    )  # fmt: skip
+    # The kernel's C is a user's: in the model's sandbox.
+    return ctx.request(
+        argv, check=False, cwd=cwd, writable=[out], env=env, read_only=reads, model_code="kernel"
+    )
 
 
 def plugin_source(ctx: Context) -> str:

@@ -25,7 +25,6 @@ from iree_matrix.core.model.metrics.lower import LowerMetrics
 from iree_matrix.core.model.outcome import Outcome
 from iree_matrix.core.model.results import Status
 from iree_matrix.core.system import processes
-from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.iree import mlir_resources, versions
 from iree_matrix.matrix.plan import EnvSpec, Job, Planned, PlannedFunction
 from iree_matrix.matrix.spec import lowering_compiler
@@ -81,9 +80,7 @@ class LowerStage(StageBase):
         (out / _INLINED).write_text(inlined, encoding="utf-8")
         argv = [env.tool("iree-compile"), _INLINED, *LOWER_FLAGS, "-o", LOWERED.path]
         start = time.monotonic()
-        done = env.run(
-            ProcessRequest(argv, timeout=ctx.timeout, log=ctx.log, writable=[out], check=False, cwd=out)
-        )
+        done = env.run(ctx.request(argv, writable=[out], check=False, cwd=out))
         seconds = time.monotonic() - start
         (out / _INLINED).unlink(missing_ok=True)
         lowered = out / LOWERED.path

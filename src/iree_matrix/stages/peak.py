@@ -65,20 +65,13 @@ class PeakStage(StageBase):
         cc = compiler()
         binary = out / "peak"
         processes.run(
-            ProcessRequest(
-                [cc, *FLAGS, str(shipped.scripts_dir() / SOURCE), "-o", str(binary)],
-                timeout=ctx.timeout,
-                log=ctx.log,
-                error_class="peak-build",
+            ctx.request(
+                [cc, *FLAGS, str(shipped.scripts_dir() / SOURCE), "-o", str(binary)], error_class="peak-build"
             )
         )
         threads = ctx.spec.benchmark.thread_count()
         before = os.getloadavg()
-        done = processes.run(
-            ProcessRequest(
-                [str(binary), str(threads)], timeout=ctx.timeout, log=ctx.log, error_class="peak-run"
-            )
-        )
+        done = processes.run(ctx.request([str(binary), str(threads)], error_class="peak-run"))
         after = os.getloadavg()
         metrics = PeakMetrics(
             **parse(done.stdout),

@@ -18,7 +18,6 @@ from iree_matrix.core.model.outcome import Outcome
 from iree_matrix.core.model.records import Labels
 from iree_matrix.core.model.results import Status
 from iree_matrix.core.system import processes
-from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.matrix import peers as peer_registry
 from iree_matrix.matrix.plan import EnvSpec, Job, PlannedFunction
 from iree_matrix.matrix.spec import Cell
@@ -83,8 +82,7 @@ class PeerStage(StageBase):
         argv, reads = worker.command(
             job, ctx, env.python(), WORKER, "--peers", peers, *extra, "--out", str(out)
         )
-        request = ProcessRequest(argv, timeout=ctx.timeout, log=ctx.log, read_only=reads, writable=[out],
-                                 check=False, model_code=self.name)  # fmt: skip
+        request = ctx.request(argv, read_only=reads, writable=[out], check=False, model_code=self.name)
         done = worker.run_timed(env, request, ctx, out)
         if done.returncode != 0:
             raise processes.failure(done, "model-error")
