@@ -28,7 +28,6 @@ class FlopsStage(StageBase):
     name = "flops"
     rank = 92
     optional = True
-    exclusive = False  # a count
     metrics = FlopsMetrics.described()
 
     def plan(self, unit: PlannedFunction) -> None:

@@ -54,7 +54,6 @@ class InstructionsStage(StageBase):
     name = "instructions"
     rank = 90  # after dispatches (70)
     optional = True
-    exclusive = False  # a count, not a time: other jobs may run beside it
     timeout = 3600.0  # under valgrind a call takes some 50x its native time
     metrics = InstructionsMetrics.described()
 
