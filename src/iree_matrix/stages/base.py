@@ -156,6 +156,10 @@ class StageBase:
     timeout = 900.0
     metrics: Mapping[str, str] = {}
 
+    def keyed(self, **fields: Any) -> str:
+        """A job's key: the stage's name and what decides the job's result."""
+        return digest({"stage": self.name, **fields})
+
     def plan(self, unit: PlannedFunction) -> None:
         """Add this stage's jobs for one function of one cell (the stages before it have planned theirs)."""
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from iree_matrix.core import shipped
-from iree_matrix.core.hashing import digest, file_sha256
+from iree_matrix.core.hashing import file_sha256
 from iree_matrix.core.model.metrics.flops import FlopsMetrics
 from iree_matrix.core.model.outcome import Outcome
 from iree_matrix.core.model.results import Status
@@ -38,13 +38,10 @@ class FlopsStage(StageBase):
 
     def key(self, job: Job, ctx: Context) -> str:
         fields = worker.key_fields(job, ctx)
-        return digest(
-            {
-                "stage": self.name,
-                # what decides the count: the model, its weights, the inputs' seed, torch
-                **{k: fields[k] for k in ("model", "function", "sources", "weights", "env", "seed")},
-                "worker": file_sha256(shipped.scripts_dir() / WORKER),
-            }
+        return self.keyed(
+            # what decides the count: the model, its weights, the inputs' seed, torch
+            **{k: fields[k] for k in ("model", "function", "sources", "weights", "env", "seed")},
+            worker=file_sha256(shipped.scripts_dir() / WORKER),
         )
 
     def execute(self, job: Job, ctx: Context, out: Path) -> Outcome:

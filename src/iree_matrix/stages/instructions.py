@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any
 
 from iree_matrix.core.errors import StageFailure, StageSkipped
-from iree_matrix.core.hashing import digest
 from iree_matrix.core.model.metrics.instructions import InstructionsMetrics
 from iree_matrix.core.model.outcome import Outcome
 from iree_matrix.core.model.results import Status
@@ -71,18 +70,15 @@ class InstructionsStage(StageBase):
         target = job.target
         if target.arch.bare_metal or target.emulated or not runs_anywhere(job.env):
             raise StageSkipped("instruction counts are taken natively, on this host's own runtime")
-        return digest(
-            {
-                "stage": self.name,
-                "module": ctx.dep("compile").record.key,
-                "export": export_digest(ctx.dep("export"), "io_sha256"),
-                "env": ctx.env_key_inputs(),
-                "valgrind": valgrind_version(),
-                "calls": CALLS,
-                "counted": COUNTED_FUNCTION,
-                # valgrind's emulated CPU, and the runtime's choice of code by CPU, follow the host's
-                "host": host.identity(),
-            }
+        return self.keyed(
+            module=ctx.dep("compile").record.key,
+            export=export_digest(ctx.dep("export"), "io_sha256"),
+            env=ctx.env_key_inputs(),
+            valgrind=valgrind_version(),
+            calls=CALLS,
+            counted=COUNTED_FUNCTION,
+            # valgrind's emulated CPU, and the runtime's choice of code by CPU, follow the host's
+            host=host.identity(),
         )
 
     def execute(self, job: Job, ctx: Context, out: Path) -> Outcome:

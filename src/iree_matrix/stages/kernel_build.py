@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix.core.errors import SpecError, StageFailure, UserError
-from iree_matrix.core.hashing import digest, file_sha256
+from iree_matrix.core.hashing import file_sha256
 from iree_matrix.core.model.metrics.kernel import KernelMetrics
 from iree_matrix.core.model.outcome import Outcome
 from iree_matrix.core.model.records import Labels
@@ -87,26 +87,19 @@ class KernelStage(StageBase):
     def key(self, job: Job, ctx: Context) -> str:
         kernel = kernel_of(job, ctx)
         cpu = job_cpu(job)
-        return digest(
-            {
-                "stage": self.name,
-                "sources": kernel.source_digest(),
-                "spec": kernel.spec_digest(),
-                "env": ctx.env_key_inputs(),  # the C compiler: ziglang's exact wheel
-                "flags": custom_dispatch.cflags(job.target, cpu, kernel.cflags),
-                # `-mcpu=native` means this machine's CPU.
-                "host": host.identity() if cpu == "host" else None,
-                # What its record says: the object's functions (the compile reads them) and every
-                # step that built it (an answer prints them; the command is only the last).
-                "records": ["object_functions", "steps"],
-                # A plugin: IREE's source its header comes from; an ARM object: the visibility check.
-                **(
-                    {"plugin_source": cmake_runtime.source_digest(plugin_source(ctx))}
-                    if kernel.plugin
-                    else {}
-                ),
-                **({"checks": "arm-visibility"} if _checks_visibility(job, kernel) else {}),
-            }
+        return self.keyed(
+            sources=kernel.source_digest(),
+            spec=kernel.spec_digest(),
+            env=ctx.env_key_inputs(),  # the C compiler: ziglang's exact wheel
+            flags=custom_dispatch.cflags(job.target, cpu, kernel.cflags),
+            # `-mcpu=native` means this machine's CPU.
+            host=host.identity() if cpu == "host" else None,
+            # What its record says: the object's functions (the compile reads them) and every
+            # step that built it (an answer prints them; the command is only the last).
+            records=["object_functions", "steps"],
+            # A plugin: IREE's source its header comes from; an ARM object: the visibility check.
+            **({"plugin_source": cmake_runtime.source_digest(plugin_source(ctx))} if kernel.plugin else {}),
+            **({"checks": "arm-visibility"} if _checks_visibility(job, kernel) else {}),
         )
 
     def execute(self, job: Job, ctx: Context, out: Path) -> Outcome:

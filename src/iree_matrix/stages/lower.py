@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from iree_matrix.core.errors import StageFailure
-from iree_matrix.core.hashing import digest, file_sha256
+from iree_matrix.core.hashing import file_sha256
 from iree_matrix.core.model.metrics.lower import LowerMetrics
 from iree_matrix.core.model.outcome import Outcome
 from iree_matrix.core.model.results import Status
@@ -60,14 +60,11 @@ class LowerStage(StageBase):
         unit.planned[self.name] = Planned(cell_id, labels, env, id=job_id)
 
     def key(self, job: Job, ctx: Context) -> str:
-        return digest(
-            {
-                "stage": self.name,
-                "mlir": export_digest(ctx.dep("export"), "mlir_sha256"),
-                "env": ctx.env_key_inputs(),
-                "flags": list(LOWER_FLAGS),
-                "inline": "dense_resource->dense",
-            }
+        return self.keyed(
+            mlir=export_digest(ctx.dep("export"), "mlir_sha256"),
+            env=ctx.env_key_inputs(),
+            flags=list(LOWER_FLAGS),
+            inline="dense_resource->dense",
         )
 
     def execute(self, job: Job, ctx: Context, out: Path) -> Outcome:

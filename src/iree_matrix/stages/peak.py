@@ -17,7 +17,7 @@ from typing import Any
 
 from iree_matrix.core import shipped
 from iree_matrix.core.errors import StageFailure
-from iree_matrix.core.hashing import digest, file_sha256
+from iree_matrix.core.hashing import file_sha256
 from iree_matrix.core.model import host_identity
 from iree_matrix.core.model.metrics.peak import PeakMetrics
 from iree_matrix.core.model.outcome import Outcome
@@ -51,14 +51,11 @@ class PeakStage(StageBase):
             )
 
     def key(self, job: Job, ctx: Context) -> str:
-        return digest(
-            {
-                "stage": self.name,
-                "source": file_sha256(shipped.scripts_dir() / SOURCE),
-                "compiler": compiler_version(),
-                "flags": list(FLAGS),
-                **ctx.machine_timing(),
-            }
+        return self.keyed(
+            source=file_sha256(shipped.scripts_dir() / SOURCE),
+            compiler=compiler_version(),
+            flags=list(FLAGS),
+            **ctx.machine_timing(),
         )
 
     def execute(self, job: Job, ctx: Context, out: Path) -> Outcome:
