@@ -12,6 +12,7 @@ import pytest
 from iree_matrix.core.system import processes
 from iree_matrix.iree import crash_words
 from iree_matrix.stages import run as run_stage
+from iree_matrix.stages.base import Context
 
 BINDINGS = (
     "iree/runtime/src/iree/hal/local/executable_library_util.c:142: INVALID_ARGUMENT; binding count "
@@ -70,7 +71,9 @@ def _call(sync_output: str, ran: list[list[str]]) -> Any:
 
 def _ctx() -> Any:
     compile_record = SimpleNamespace(metrics={})
-    return SimpleNamespace(dep=lambda stage: SimpleNamespace(record=compile_record), timeout=60, log=None)
+    ctx = SimpleNamespace(dep=lambda stage: SimpleNamespace(record=compile_record), timeout=60, log=None)
+    ctx.request = lambda argv, **options: Context.request(ctx, argv, **options)  # type: ignore[arg-type]
+    return ctx
 
 
 def test_a_kernel_crash_names_the_signal_and_the_status_of_its_re_run() -> None:

@@ -15,6 +15,7 @@ from iree_matrix.core.system import processes
 from iree_matrix.iree import versions
 from iree_matrix.matrix import releases, spec, spec_file
 from iree_matrix.stages import artifacts, onnx_import
+from iree_matrix.stages.base import Context
 from tests.unit.fake_index import INDEX, FakeIndex
 
 BASE = (
@@ -100,6 +101,7 @@ def test_a_compiler_without_the_importer_is_a_skip_saying_so(tmp_path):
     env = _NoImporter()
     job = types.SimpleNamespace(label=types.SimpleNamespace(compiler="20231004.665", form="onnx:17"))
     ctx = types.SimpleNamespace(log=None, timeout=60)
+    ctx.request = lambda argv, **options: Context.request(ctx, argv, **options)  # type: ignore[arg-type]
     with pytest.raises(StageSkipped, match=r"IREE 20231004.665's compiler package ships no ONNX importer"):
         onnx_import.imported(env, job, ctx, tmp_path)  # type: ignore[arg-type]
     assert len(env.argvs) == 1 and "import_onnx" in env.argvs[0][-1]

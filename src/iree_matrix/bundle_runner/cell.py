@@ -84,8 +84,7 @@ def load_plugins(rt: Any, flags: list[str]) -> None:
 
 def load_function(rt: Any, context: Any, root: Path, cell: Json) -> Any:
     """The cell's function, its module loaded into `context`."""
-    module = rt.VmModule.copy_buffer(context.instance, module_path(root, cell).read_bytes())
-    context.add_vm_module(module)
+    context.add_vm_module(rt.VmModule.copy_buffer(context.instance, module_path(root, cell).read_bytes()))
     return context.modules.module[cell["function"]]
 
 
@@ -153,8 +152,7 @@ def to_host(rt: Any, array: Any) -> object:
         source, staging, wait_semaphores=fence(semaphore, 0), signal_semaphores=fence(semaphore, 1)
     )
     fence(semaphore, 1).wait()
-    dtype = rt.HalElementType.map_to_dtype(view.element_type)
-    return staging.map().asarray(view.shape, dtype).copy()
+    return staging.map().asarray(view.shape, rt.HalElementType.map_to_dtype(view.element_type)).copy()
 
 
 def child(root: Path, cell: Json, runtime: Path, repetitions: int, timeout: float) -> Json:

@@ -37,8 +37,7 @@ def _hms(seconds: float) -> str:
 def _figure(result: Json) -> str:
     figure = result.get("cpu_ms") or result.get("latency_ms")
     if not figure:
-        said: str = result.get("message") or result.get("status", "")
-        return said
+        return str(result.get("message") or result.get("status", ""))
     what = "CPU" if "cpu_ms" in result else "wall"
     err = f", max abs err {result['max_abs_err']:.2g}" if "max_abs_err" in result else ""
     return f"{figure['median']:.3g} ms {what} per call (n={figure['n']}){err}"
@@ -120,8 +119,7 @@ def _stoppable() -> Iterator[list[int]]:
         raise KeyboardInterrupt
 
     hangup = [signal.SIGHUP] if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN else []  # nohup: on
-    wanted = [signal.SIGTERM, *hangup]
-    before = {sig: signal.signal(sig, stop) for sig in wanted}
+    before = {sig: signal.signal(sig, stop) for sig in [signal.SIGTERM, *hangup]}
     try:
         yield stopped_by
     finally:
@@ -266,8 +264,7 @@ def _cells(root: Path, manifest: Json, digest: str, host: Json, cells: list[Json
         print(f"interrupted: {done} of {len(cells)} cells recorded in {results}; "
               f"`python3 run.py --out {out}` runs the rest", file=sys.stderr)  # fmt: skip
         return 130
-    said = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
-    print(f"{len(cells)} cells: {said}.")
+    print(f"{len(cells)} cells: {', '.join(f'{n} {s}' for s, n in sorted(counts.items()))}.")
     return 0
 
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Callable, Optional
 from . import gap, gpu
 from .base import now, rotating_rounds
 from .manifest import install, named, wheel_for
+from .records import replace
 from .tools import benchmark_argv, tools_of
 from .worker import Worker, importable
 
@@ -276,9 +277,7 @@ def _keep(out: Path, model: str, started: str, document: Json, driver: str = "")
     driver (a CUDA and a Vulkan sitting of one model may start in the same second)."""
     stamp = "".join(ch for ch in started[:19] if ch.isdigit() or ch == "T")
     path = out / f"advice-{named(model, 'model')}.{stamp}{'-' + driver if driver else ''}.json"
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n")
-    os.replace(partial, path)
+    replace(path, (json.dumps(document, indent=1, sort_keys=True) + "\n").encode())
     print(f"sitting kept: {path}", file=sys.stderr)
 
 

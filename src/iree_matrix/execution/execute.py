@@ -272,8 +272,7 @@ class Executor:
             if full or exclusive_running or (stage.exclusive and running):
                 still_waiting.append(job)
                 continue
-            dep_entries = {d: entries[d] for d in job.deps}
-            running[pool.submit(self._process, job, stage, dep_entries)] = job
+            running[pool.submit(self._process, job, stage, {d: entries[d] for d in job.deps})] = job
         return still_waiting
 
     # -- one job ------------------------------------------------------------------------------

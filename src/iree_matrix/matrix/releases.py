@@ -179,8 +179,7 @@ class Resolver:
         """Every release with a wheel for any of the matrix's Pythons: one that lacks a wheel for
         some of them is still a release (its install there fails with pip's words: a result)."""
         found = [query(package, python) for python in self.pythons]
-        versions = final_releases([v for r in found for v in r.versions])
-        return Releases(package, versions, found[0].queried)
+        return Releases(package, final_releases([v for r in found for v in r.versions]), found[0].queried)
 
     def versions(self, axis: str, value: str) -> list[str]:
         if axis not in PACKAGES:

@@ -341,8 +341,7 @@ def file_text() -> str:
 
 def shipped() -> dict[str, Any]:
     """The schema file as shipped (what an editor reads; `generated()`, a unit test holds)."""
-    text = resources.files("iree_matrix").joinpath(SCHEMA).read_text(encoding="utf-8")
-    return dict(json.loads(text))
+    return dict(json.loads(resources.files("iree_matrix").joinpath(SCHEMA).read_text(encoding="utf-8")))
 
 
 @functools.lru_cache(maxsize=1)

@@ -138,8 +138,7 @@ class Pins:
         data = json.loads(text)
         given = data["target"]
         target = WheelPlatform(given["python"], given["machine"], tuple(given["glibc"]))
-        packages = tuple(Package(**p) for p in data["packages"])
-        return cls(tuple(data["requirements"]), target, packages)
+        return cls(tuple(data["requirements"]), target, tuple(Package(**p) for p in data["packages"]))
 
 
 class Wheelhouse:

@@ -7,7 +7,7 @@ package that imports it."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Optional, Protocol
@@ -18,6 +18,7 @@ from iree_matrix.core.model.outcome import Outcome
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.core.model.store import Entry
 from iree_matrix.core.system import host, process_output, processes
+from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.envs import Backend, Environment, key_inputs
 from iree_matrix.matrix.plan import Builder, EnvSpec, Job, PlannedFunction, PlanStage
 from iree_matrix.matrix.spec import MatrixSpec
@@ -58,6 +59,10 @@ class Context:
     def env_key_inputs(self) -> dict[str, Any]:
         """The job's environment as stage keys see it (packages, interpreter, base image)."""
         return key_inputs(self.dep("install").record.env)
+
+    def request(self, argv: Sequence[str], **options: Any) -> ProcessRequest:
+        """A command of this job: its timeout, its output appended to the job's log."""
+        return ProcessRequest(argv, timeout=self.timeout, log=self.log, **options)
 
     def timed_key(self, stage: str, **inputs: Any) -> str:
         """The key of a stage that times something: its inputs, plus what decides a timing (`timing`)."""
@@ -150,6 +155,10 @@ class StageBase:
     io_bound = False
     timeout = 900.0
     metrics: Mapping[str, str] = {}
+
+    def keyed(self, **fields: Any) -> str:
+        """A job's key: the stage's name and what decides the job's result."""
+        return digest({"stage": self.name, **fields})
 
     def plan(self, unit: PlannedFunction) -> None:
         """Add this stage's jobs for one function of one cell (the stages before it have planned theirs)."""

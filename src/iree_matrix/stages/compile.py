@@ -185,9 +185,8 @@ class CompileStage(StageBase):
         # file once overwrote the stored model.mlir there.
         with store.scratch(out, inputs) as cwd:
             # In the model's sandbox: a profile's flags, a kernel's spec and flags are a user's.
-            request = ProcessRequest(argv, timeout=ctx.timeout, log=ctx.log, read_only=reads,
-                                     writable=[out, cwd], env=run_env, check=False, cwd=cwd,
-                                     model_code=self.name)  # fmt: skip
+            request = ctx.request(argv, read_only=reads, writable=[out, cwd], env=run_env, check=False,
+                                  cwd=cwd, model_code=self.name)  # fmt: skip
             done = env.run(request)
             again = lambda argv: env.run(dataclasses.replace(request, argv=list(argv)))  # noqa: E731
             refused = kernel.judge_compile_failure(part, done, argv, cwd, again)
@@ -250,8 +249,7 @@ def _ir_runner(env: Environment, ctx: Context, out: Path, flags: list[str], mlir
     def run(args: Sequence[str]) -> processes.Completed:
         argv = [env.tool("iree-compile"), *neutral_input(mlir), *flags, *args]
         with store.scratch(out / "ir", [mlir]) as cwd:
-            request = ProcessRequest(argv, timeout=ctx.timeout, log=ctx.log, read_only=[mlir.parent],
-                                     writable=[out, cwd], check=False, cwd=cwd)  # fmt: skip
+            request = ctx.request(argv, read_only=[mlir.parent], writable=[out, cwd], check=False, cwd=cwd)
             return env.run(request)
 
     return run
@@ -467,8 +465,7 @@ def _help_text(env: Environment) -> str:
 def _statistics(path: Path) -> dict[str, int]:
     """Dispatch and executable counts from the compiler's own scheduling statistics."""
     try:
-        data = json.loads(path.read_text())
-        aggregate = data["stream-aggregate"]
+        aggregate = json.loads(path.read_text())["stream-aggregate"]
         return {
             "dispatch_count": int(aggregate["execution"]["dispatch-count"]),
             "executable_count": int(aggregate["executable"]["executable-count"]),
@@ -488,9 +485,7 @@ def _compile_dispatch_benchmarks(env: Environment, folder: Path, model: Path, ct
     failed = []
     for source in sources:
         argv = [env.tool("iree-compile"), source.name, "-o", source.with_suffix(".vmfb").name]
-        done = env.run(
-            ProcessRequest(argv, timeout=ctx.timeout, log=ctx.log, writable=[folder], check=False, cwd=folder)
-        )
+        done = env.run(ctx.request(argv, writable=[folder], check=False, cwd=folder))
         if done.returncode != 0:
             errors = [ln.split("error: ", 1)[1] for ln in done.output.splitlines() if "error: " in ln]
             failed.append(

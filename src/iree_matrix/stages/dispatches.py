@@ -21,7 +21,6 @@ from iree_matrix.core.model.metrics.compile import CompileMetrics
 from iree_matrix.core.model.metrics.dispatches import DispatchesMetrics
 from iree_matrix.core.model.outcome import Outcome
 from iree_matrix.core.model.results import Status
-from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.matrix.plan import Job, PlannedFunction, runs_anywhere
 from iree_matrix.stages.artifacts import DISPATCHES
 from iree_matrix.stages.base import Context, StageBase
@@ -59,15 +58,7 @@ class DispatchesStage(StageBase):
         timed = []
         for module in modules:
             argv = benchmark_command(env, ctx, module)
-            done = env.run(
-                ProcessRequest(
-                    argv,
-                    timeout=ctx.timeout,
-                    log=ctx.log,
-                    read_only=[folder],
-                    error_class="dispatch-benchmark",
-                )
-            )
+            done = env.run(ctx.request(argv, read_only=[folder], error_class="dispatch-benchmark"))
             timed.extend(parse_benchmarks(done.stdout, module.stem))
         timed.sort(key=lambda d: d["median_us"], reverse=True)
         total = sum(d["median_us"] for d in timed)

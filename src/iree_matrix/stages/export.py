@@ -21,7 +21,6 @@ from iree_matrix.core.model.outcome import Outcome
 from iree_matrix.core.model.records import Labels
 from iree_matrix.core.model.results import Status
 from iree_matrix.core.system import process_output, processes
-from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.iree import versions
 from iree_matrix.matrix import export_recipes as recipes
 from iree_matrix.matrix.plan import EnvSpec, Job, Planned, PlannedFunction
@@ -103,8 +102,7 @@ class ExportStage(StageBase):
         if recipe and opset is None:
             script, extra = recipes.WORKER, ["--recipe", recipe, *extra]
         argv, reads = worker.command(job, ctx, env.python(), script, "--out", str(out), *extra)
-        request = ProcessRequest(argv, timeout=ctx.timeout, log=ctx.log, read_only=reads, writable=[out],
-                                 check=False, model_code=self.name)  # fmt: skip
+        request = ctx.request(argv, read_only=reads, writable=[out], check=False, model_code=self.name)
         try:
             done = worker.run_timed(env, request, ctx, out)
             if done.returncode != 0:

@@ -11,12 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from iree_matrix.core import shipped
-from iree_matrix.core.hashing import digest, file_sha256
+from iree_matrix.core.hashing import file_sha256
 from iree_matrix.core.model.metrics.flops import FlopsMetrics
 from iree_matrix.core.model.outcome import Outcome
 from iree_matrix.core.model.results import Status
 from iree_matrix.core.system import processes
-from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.iree import opkinds
 from iree_matrix.matrix.plan import Job, PlannedFunction
 from iree_matrix.stages import model_worker as worker
@@ -29,7 +28,6 @@ class FlopsStage(StageBase):
     name = "flops"
     rank = 92
     optional = True
-    exclusive = False  # a count
     metrics = FlopsMetrics.described()
 
     def plan(self, unit: PlannedFunction) -> None:
@@ -40,29 +38,16 @@ class FlopsStage(StageBase):
 
     def key(self, job: Job, ctx: Context) -> str:
         fields = worker.key_fields(job, ctx)
-        return digest(
-            {
-                "stage": self.name,
-                # what decides the count: the model, its weights, the inputs' seed, torch
-                **{k: fields[k] for k in ("model", "function", "sources", "weights", "env", "seed")},
-                "worker": file_sha256(shipped.scripts_dir() / WORKER),
-            }
+        return self.keyed(
+            # what decides the count: the model, its weights, the inputs' seed, torch
+            **{k: fields[k] for k in ("model", "function", "sources", "weights", "env", "seed")},
+            worker=file_sha256(shipped.scripts_dir() / WORKER),
         )
 
     def execute(self, job: Job, ctx: Context, out: Path) -> Outcome:
         env = ctx.environment(job)
         argv, reads = worker.command(job, ctx, env.python(), WORKER, "--out", str(out))
-        done = env.run(
-            ProcessRequest(
-                argv,
-                timeout=ctx.timeout,
-                log=ctx.log,
-                read_only=reads,
-                writable=[out],
-                check=False,
-                model_code=self.name,
-            )
-        )
+        done = env.run(ctx.request(argv, read_only=reads, writable=[out], check=False, model_code=self.name))
         if done.returncode != 0:
             raise processes.failure(done, "model-error")
         counted = worker.read_result(out / "flops.json", done)

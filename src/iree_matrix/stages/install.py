@@ -8,7 +8,6 @@ from pathlib import Path
 
 from iree_matrix import envs
 from iree_matrix.core import hashing
-from iree_matrix.core.hashing import digest
 from iree_matrix.core.model.metrics.install import InstallMetrics
 from iree_matrix.core.model.outcome import Outcome
 from iree_matrix.core.model.records import Labels
@@ -40,14 +39,11 @@ class InstallStage(StageBase):
     def key(self, job: Job, ctx: Context) -> str:
         env = _env(job, ctx)
         target = ctx.backend.target(env)
-        return digest(
-            {
-                "stage": self.name,
-                "backend": envs.name_of(ctx.backend, env),
-                "requirements": sorted(env.requirements),
-                "tools": hashing.tools_digest(env.tools) if env.tools else None,
-                "target": dataclasses.asdict(target),
-            }
+        return self.keyed(
+            backend=envs.name_of(ctx.backend, env),
+            requirements=sorted(env.requirements),
+            tools=hashing.tools_digest(env.tools) if env.tools else None,
+            target=dataclasses.asdict(target),
         )
 
     def reusable(self, job: Job, ctx: Context, entry: Entry) -> bool:

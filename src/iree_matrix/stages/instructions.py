@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any
 
 from iree_matrix.core.errors import StageFailure, StageSkipped
-from iree_matrix.core.hashing import digest
 from iree_matrix.core.model.metrics.instructions import InstructionsMetrics
 from iree_matrix.core.model.outcome import Outcome
 from iree_matrix.core.model.results import Status
@@ -54,7 +53,6 @@ class InstructionsStage(StageBase):
     name = "instructions"
     rank = 90  # after dispatches (70)
     optional = True
-    exclusive = False  # a count, not a time: other jobs may run beside it
     timeout = 3600.0  # under valgrind a call takes some 50x its native time
     metrics = InstructionsMetrics.described()
 
@@ -72,18 +70,15 @@ class InstructionsStage(StageBase):
         target = job.target
         if target.arch.bare_metal or target.emulated or not runs_anywhere(job.env):
             raise StageSkipped("instruction counts are taken natively, on this host's own runtime")
-        return digest(
-            {
-                "stage": self.name,
-                "module": ctx.dep("compile").record.key,
-                "export": export_digest(ctx.dep("export"), "io_sha256"),
-                "env": ctx.env_key_inputs(),
-                "valgrind": valgrind_version(),
-                "calls": CALLS,
-                "counted": COUNTED_FUNCTION,
-                # valgrind's emulated CPU, and the runtime's choice of code by CPU, follow the host's
-                "host": host.identity(),
-            }
+        return self.keyed(
+            module=ctx.dep("compile").record.key,
+            export=export_digest(ctx.dep("export"), "io_sha256"),
+            env=ctx.env_key_inputs(),
+            valgrind=valgrind_version(),
+            calls=CALLS,
+            counted=COUNTED_FUNCTION,
+            # valgrind's emulated CPU, and the runtime's choice of code by CPU, follow the host's
+            host=host.identity(),
         )
 
     def execute(self, job: Job, ctx: Context, out: Path) -> Outcome:
@@ -109,7 +104,7 @@ class InstructionsStage(StageBase):
             "--benchmark_repetitions=1", "--benchmark_format=json",
         ]  # fmt: skip
         # callgrind writes its counts beside the stage's output: the one place the command may write.
-        done = env.run(ProcessRequest(argv, timeout=ctx.timeout, log=ctx.log, writable=[out], check=False))
+        done = env.run(ctx.request(argv, writable=[out], check=False))
         if done.returncode != 0:
             raise processes.failure(done, *why_failed(done.output))
         run = {"iterations": iterations_of(done.stdout), "total": total_of(counted.read_text())}

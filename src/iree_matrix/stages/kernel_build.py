@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix.core.errors import SpecError, StageFailure, UserError
-from iree_matrix.core.hashing import digest, file_sha256
+from iree_matrix.core.hashing import file_sha256
 from iree_matrix.core.model.metrics.kernel import KernelMetrics
 from iree_matrix.core.model.outcome import Outcome
 from iree_matrix.core.model.records import Labels
@@ -87,26 +87,19 @@ class KernelStage(StageBase):
     def key(self, job: Job, ctx: Context) -> str:
         kernel = kernel_of(job, ctx)
         cpu = job_cpu(job)
-        return digest(
-            {
-                "stage": self.name,
-                "sources": kernel.source_digest(),
-                "spec": kernel.spec_digest(),
-                "env": ctx.env_key_inputs(),  # the C compiler: ziglang's exact wheel
-                "flags": custom_dispatch.cflags(job.target, cpu, kernel.cflags),
-                # `-mcpu=native` means this machine's CPU.
-                "host": host.identity() if cpu == "host" else None,
-                # What its record says: the object's functions (the compile reads them) and every
-                # step that built it (an answer prints them; the command is only the last).
-                "records": ["object_functions", "steps"],
-                # A plugin: IREE's source its header comes from; an ARM object: the visibility check.
-                **(
-                    {"plugin_source": cmake_runtime.source_digest(plugin_source(ctx))}
-                    if kernel.plugin
-                    else {}
-                ),
-                **({"checks": "arm-visibility"} if _checks_visibility(job, kernel) else {}),
-            }
+        return self.keyed(
+            sources=kernel.source_digest(),
+            spec=kernel.spec_digest(),
+            env=ctx.env_key_inputs(),  # the C compiler: ziglang's exact wheel
+            flags=custom_dispatch.cflags(job.target, cpu, kernel.cflags),
+            # `-mcpu=native` means this machine's CPU.
+            host=host.identity() if cpu == "host" else None,
+            # What its record says: the object's functions (the compile reads them) and every
+            # step that built it (an answer prints them; the command is only the last).
+            records=["object_functions", "steps"],
+            # A plugin: IREE's source its header comes from; an ARM object: the visibility check.
+            **({"plugin_source": cmake_runtime.source_digest(plugin_source(ctx))} if kernel.plugin else {}),
+            **({"checks": "arm-visibility"} if _checks_visibility(job, kernel) else {}),
         )
 
     def execute(self, job: Job, ctx: Context, out: Path) -> Outcome:
@@ -187,18 +180,17 @@ def include_flag(directory: Path) -> str:
 def _request(
     argv: list[str], ctx: Context, cwd: Path, out: Path, env: dict[str, str], reads: list[Path]
 ) -> ProcessRequest:
-    return ProcessRequest(
-        argv, timeout=ctx.timeout, log=ctx.log, check=False, cwd=cwd, writable=[out], env=env,
-        read_only=reads, model_code="kernel",  # the kernel's C is a user's: in the model's sandbox
-    )  # fmt: skip
+    # The kernel's C is a user's: in the model's sandbox.
+    return ctx.request(
+        argv, check=False, cwd=cwd, writable=[out], env=env, read_only=reads, model_code="kernel"
+    )
 
 
 def plugin_source(ctx: Context) -> str:
     """The IREE source a plugin kernel's header comes from: the matrix's (`--iree-source`,
     `iree_source`) for its newest runtime release, else IREE's repository at that release's tag."""
     releases = [c.runtime for c in ctx.spec.cells if versions.is_valid(c.runtime)]
-    newest = max(releases, key=versions.release_order, default="3.9.0")
-    return ctx.spec.iree_source(newest)
+    return ctx.spec.iree_source(max(releases, key=versions.release_order, default="3.9.0"))
 
 
 def _plugin_tree(ctx: Context) -> Path:

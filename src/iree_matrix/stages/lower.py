@@ -20,12 +20,11 @@ import time
 from pathlib import Path
 
 from iree_matrix.core.errors import StageFailure
-from iree_matrix.core.hashing import digest, file_sha256
+from iree_matrix.core.hashing import file_sha256
 from iree_matrix.core.model.metrics.lower import LowerMetrics
 from iree_matrix.core.model.outcome import Outcome
 from iree_matrix.core.model.results import Status
 from iree_matrix.core.system import processes
-from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.iree import mlir_resources, versions
 from iree_matrix.matrix.plan import EnvSpec, Job, Planned, PlannedFunction
 from iree_matrix.matrix.spec import lowering_compiler
@@ -61,14 +60,11 @@ class LowerStage(StageBase):
         unit.planned[self.name] = Planned(cell_id, labels, env, id=job_id)
 
     def key(self, job: Job, ctx: Context) -> str:
-        return digest(
-            {
-                "stage": self.name,
-                "mlir": export_digest(ctx.dep("export"), "mlir_sha256"),
-                "env": ctx.env_key_inputs(),
-                "flags": list(LOWER_FLAGS),
-                "inline": "dense_resource->dense",
-            }
+        return self.keyed(
+            mlir=export_digest(ctx.dep("export"), "mlir_sha256"),
+            env=ctx.env_key_inputs(),
+            flags=list(LOWER_FLAGS),
+            inline="dense_resource->dense",
         )
 
     def execute(self, job: Job, ctx: Context, out: Path) -> Outcome:
@@ -81,9 +77,7 @@ class LowerStage(StageBase):
         (out / _INLINED).write_text(inlined, encoding="utf-8")
         argv = [env.tool("iree-compile"), _INLINED, *LOWER_FLAGS, "-o", LOWERED.path]
         start = time.monotonic()
-        done = env.run(
-            ProcessRequest(argv, timeout=ctx.timeout, log=ctx.log, writable=[out], check=False, cwd=out)
-        )
+        done = env.run(ctx.request(argv, writable=[out], check=False, cwd=out))
         seconds = time.monotonic() - start
         (out / _INLINED).unlink(missing_ok=True)
         lowered = out / LOWERED.path

@@ -70,8 +70,7 @@ def imported(env: Environment, job: Job, ctx: Context, out: Path) -> Union[Path,
     source = ctx.read(ONNX)
     argv = [env.tool(IMPORTER), source.name, "-o", str(out / _MLIR)]
     with store.scratch(out, [source]) as cwd:  # never in the export's entry
-        request = ProcessRequest(argv, timeout=ctx.timeout, log=ctx.log, read_only=[source.parent],
-                                 writable=[out, cwd], check=False, cwd=cwd)  # fmt: skip
+        request = ctx.request(argv, read_only=[source.parent], writable=[out, cwd], check=False, cwd=cwd)
         done = env.run(request)
     if done.returncode != 0 or not (out / _MLIR).is_file():
         return processes.failure(done, "onnx-import"), done.output, argv

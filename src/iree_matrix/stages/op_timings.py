@@ -52,7 +52,7 @@ def capture(
         "--device_profiling_mode=host-execution",
         f"--device_profiling_output={profile}",
     ]
-    done = env.run(ProcessRequest(argv, timeout=ctx.timeout, log=ctx.log, check=False, **mounts))
+    done = env.run(ctx.request(argv, check=False, **mounts))
     if done.returncode != 0 or not profile.exists():
         return {"unavailable": process_output.excerpt(done.output) or f"exit code {done.returncode}"}
     listing = env.run(

@@ -17,7 +17,7 @@ from typing import Any
 
 from iree_matrix.core import shipped
 from iree_matrix.core.errors import StageFailure
-from iree_matrix.core.hashing import digest, file_sha256
+from iree_matrix.core.hashing import file_sha256
 from iree_matrix.core.model import host_identity
 from iree_matrix.core.model.metrics.peak import PeakMetrics
 from iree_matrix.core.model.outcome import Outcome
@@ -51,34 +51,24 @@ class PeakStage(StageBase):
             )
 
     def key(self, job: Job, ctx: Context) -> str:
-        return digest(
-            {
-                "stage": self.name,
-                "source": file_sha256(shipped.scripts_dir() / SOURCE),
-                "compiler": compiler_version(),
-                "flags": list(FLAGS),
-                **ctx.machine_timing(),
-            }
+        return self.keyed(
+            source=file_sha256(shipped.scripts_dir() / SOURCE),
+            compiler=compiler_version(),
+            flags=list(FLAGS),
+            **ctx.machine_timing(),
         )
 
     def execute(self, job: Job, ctx: Context, out: Path) -> Outcome:
         cc = compiler()
         binary = out / "peak"
         processes.run(
-            ProcessRequest(
-                [cc, *FLAGS, str(shipped.scripts_dir() / SOURCE), "-o", str(binary)],
-                timeout=ctx.timeout,
-                log=ctx.log,
-                error_class="peak-build",
+            ctx.request(
+                [cc, *FLAGS, str(shipped.scripts_dir() / SOURCE), "-o", str(binary)], error_class="peak-build"
             )
         )
         threads = ctx.spec.benchmark.thread_count()
         before = os.getloadavg()
-        done = processes.run(
-            ProcessRequest(
-                [str(binary), str(threads)], timeout=ctx.timeout, log=ctx.log, error_class="peak-run"
-            )
-        )
+        done = processes.run(ctx.request([str(binary), str(threads)], error_class="peak-run"))
         after = os.getloadavg()
         metrics = PeakMetrics(
             **parse(done.stdout),

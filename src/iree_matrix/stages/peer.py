@@ -12,13 +12,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from iree_matrix.core import shipped
-from iree_matrix.core.hashing import digest, file_sha256
+from iree_matrix.core.hashing import file_sha256
 from iree_matrix.core.model.metrics.peer import PeerMetrics
 from iree_matrix.core.model.outcome import Outcome
 from iree_matrix.core.model.records import Labels
 from iree_matrix.core.model.results import Status
 from iree_matrix.core.system import processes
-from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.matrix import peers as peer_registry
 from iree_matrix.matrix.plan import EnvSpec, Job, PlannedFunction
 from iree_matrix.matrix.spec import Cell
@@ -62,18 +61,13 @@ class PeerStage(StageBase):
         unit.add(self.name, f"{unit.name}/{env.id}", (unit.install(env),), labels, env)
 
     def key(self, job: Job, ctx: Context) -> str:
-        return digest(
-            {
-                "stage": self.name,
-                **worker.key_fields(job, ctx),
-                "worker": file_sha256(shipped.scripts_dir() / WORKER),
-                # the asked peers' modules and what they share: an edit to one times it again
-                "frameworks": {
-                    name: file_sha256(path) for name, path in _framework_files(ctx.spec.peers).items()
-                },
-                "peers": list(ctx.spec.peers),
-                **({"op_profile": True} if _profiles_ops(job, ctx) else {}),
-            }
+        return self.keyed(
+            **worker.key_fields(job, ctx),
+            worker=file_sha256(shipped.scripts_dir() / WORKER),
+            # the asked peers' modules and what they share: an edit to one times it again
+            frameworks={name: file_sha256(path) for name, path in _framework_files(ctx.spec.peers).items()},
+            peers=list(ctx.spec.peers),
+            **({"op_profile": True} if _profiles_ops(job, ctx) else {}),
         )
 
     def execute(self, job: Job, ctx: Context, out: Path) -> Outcome:
@@ -83,8 +77,7 @@ class PeerStage(StageBase):
         argv, reads = worker.command(
             job, ctx, env.python(), WORKER, "--peers", peers, *extra, "--out", str(out)
         )
-        request = ProcessRequest(argv, timeout=ctx.timeout, log=ctx.log, read_only=reads, writable=[out],
-                                 check=False, model_code=self.name)  # fmt: skip
+        request = ctx.request(argv, read_only=reads, writable=[out], check=False, model_code=self.name)
         done = worker.run_timed(env, request, ctx, out)
         if done.returncode != 0:
             raise processes.failure(done, "model-error")

@@ -27,7 +27,6 @@ from iree_matrix.core.model.records import tools_runtime
 from iree_matrix.core.model.results import Status
 from iree_matrix.core.model.store import Entry
 from iree_matrix.core.system import host, process_output, processes
-from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.envs import Environment
 from iree_matrix.iree import compile_errors, devices, miscompiled, targets, versions
 from iree_matrix.matrix.plan import EnvSpec, Job, Planned, PlannedFunction, runs_anywhere
@@ -170,11 +169,7 @@ class RunStage(StageBase):
         # In a container, the peak is its memory cgroup's (under qemu: emulator + program + page
         # cache), measured on the checked call only: what a board's RAM must hold.
         peak: dict[str, Any] = {"peak_memory": True} if getattr(call.env, "backend", "") == "docker" else {}
-        done = call.env.run(
-            ProcessRequest(
-                call.run_argv, timeout=ctx.timeout, log=ctx.log, check=False, **call.mounts, **peak
-            )
-        )
+        done = call.env.run(ctx.request(call.run_argv, check=False, **call.mounts, **peak))
         if done.returncode != 0:
             return _not_run_here(call, done) or _failed_run(job, ctx, done, call)
         references = [REFERENCE.of(call.export) / f"output{i}.npy" for i in range(len(call.outputs))]
@@ -240,7 +235,7 @@ def _prepared(env: Environment, job: Job, ctx: Context, out: Path) -> _Call:
     gpu_env = devices.driver_env(gpu.driver) if gpu is not None else {}
     if gpu is not None:  # which devices of its kind this runtime sees here (none: try, and say why)
         dump = [env.tool("iree-run-module"), f"--dump_devices={gpu.driver}"]
-        dumped = env.run(ProcessRequest(dump, timeout=ctx.timeout, log=ctx.log, check=False, env=gpu_env))
+        dumped = env.run(ctx.request(dump, check=False, env=gpu_env))
         found = devices.listed(dumped.output, gpu.driver)
     device = gpu.driver if gpu is not None else job.label.device or DEFAULT_DEVICE
     # A GPU cell names the device it takes (found.chosen: lavapipe before SwiftShader) by URI.
@@ -299,9 +294,7 @@ def _again(ctx: Context, call: _Call) -> Callable[[list[str]], str]:
     """The checked call made again with other arguments (a kernel cell's on local-sync): its output."""
 
     def run(argv: list[str]) -> str:
-        return call.env.run(
-            ProcessRequest(argv, timeout=ctx.timeout, log=ctx.log, check=False, **call.mounts)
-        ).output
+        return call.env.run(ctx.request(argv, check=False, **call.mounts)).output
 
     return run
 
@@ -312,9 +305,7 @@ def _timed(call: _Call, ctx: Context, done: processes.Completed) -> tuple[list[s
 
     def benchmark(device: str) -> tuple[list[str], str]:
         argv = benchmark_command(call.env, ctx, call.module, *call.call, device=device)
-        request = ProcessRequest(
-            argv, timeout=ctx.timeout, log=ctx.log, error_class="benchmark-error", **call.mounts
-        )
+        request = ctx.request(argv, error_class="benchmark-error", **call.mounts)
         return argv, call.env.run(request).stdout
 
     timed: dict[str, Any]
