@@ -25,29 +25,21 @@ SVG_NS = "http://www.w3.org/2000/svg"
 # said no to another release's module — an answer) and a cell never run (grey: no evidence). They
 # differ in lightness as well as hue, and each has its own mark, so they stay apart without colour
 # vision (and in print).
-COLOURS = {
-    "loads": "#4c9be8",
-    "ok": "#4c9be8",
-    "compiled": "#b9d6f5",  # a GPU module that compiled where no device of its kind could run it
-    "refuses": "#e8804c",
-    "fail": "#a50f15",
-    "mismatch": "#f2c14e",
-    "timeout": "#a77dc2",
-    "not_run": "#d0d0d0",
-    "unknown": "#d0d0d0",
-    "skip": "#f4f4f4",
+STATES = {  # state: (colour, mark)
+    "loads": ("#4c9be8", "✓"),
+    "ok": ("#4c9be8", "✓"),
+    "compiled": ("#b9d6f5", "○"),  # a GPU module that compiled where no device of its kind could run it
+    "refuses": ("#e8804c", "⊘"),
+    "fail": ("#a50f15", "✗"),
+    "mismatch": ("#f2c14e", "≠"),
+    # the mark: a clock face DejaVu Sans has: "⏱" was a missing-glyph box, and matplotlib warned
+    "timeout": ("#a77dc2", "◷"),
+    "not_run": ("#d0d0d0", "·"),
+    "unknown": ("#d0d0d0", "?"),
+    "skip": ("#f4f4f4", "–"),
 }
-MARKS = {
-    "loads": "✓",
-    "ok": "✓",
-    "compiled": "○",
-    "refuses": "⊘",
-    "fail": "✗",
-    "mismatch": "≠",
-    "timeout": "◷",  # a clock face DejaVu Sans has: "⏱" was a missing-glyph box, and matplotlib warned
-    "not_run": "·",
-}
-MARKS.update(unknown="?", skip="–")
+COLOURS = {state: colour for state, (colour, _) in STATES.items()}
+MARKS = {state: mark for state, (_, mark) in STATES.items()}
 # The figures' font: matplotlib's own, so every machine renders the same; every mark is in it.
 FONT = "DejaVu Sans"
 DARK = {"fail"}  # states whose mark is drawn white
