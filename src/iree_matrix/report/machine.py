@@ -111,7 +111,8 @@ def rows(records: Iterable[Record]) -> list[Row]:
         run = runs.get(function)
         export = _export_of(function, run, exports)
         peer = peer_records.get(function)
-        source = _source_model(function, (run, export, peer))
+        named = (r.label.source_model for r in (run, export, peer) if r is not None and r.label.source_model)
+        source = next(named, function.split(".")[0])
         eager = Figure.of(export.metric.of(ExportMetrics).eager_cpu_ms) if export is not None else None
         if eager is None and peer is not None:  # a matrix that asked the peers for eager (no export)
             eager = _peer_figure(peer.metric.of(PeerMetrics).peers.get("eager"))[0]
@@ -157,13 +158,6 @@ def _export_of(
         return exports.get((function, run.label.exporter))
     mine = [r for (f, _), r in exports.items() if f == function]
     return mine[0] if len(mine) == 1 else None
-
-
-def _source_model(function: str, records: Sequence[Optional[Record]]) -> str:
-    for record in records:
-        if record is not None and record.label.source_model:
-            return record.label.source_model
-    return function.split(".")[0]
 
 
 CAUSE_CHARS = 120  # of a peer's failure's first line, said on its row (`show` has the rest)
