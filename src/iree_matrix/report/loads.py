@@ -16,18 +16,15 @@ from iree_matrix.core.model.metrics.runtime_build import RuntimeBuildMetrics
 from iree_matrix.core.model.records import runtime_name
 from iree_matrix.core.model.results import CompileKey, Record, RunKey, Status
 from iree_matrix.findings import load_windows, runs_view
+from iree_matrix.findings.runs_view import clip, first_line, natural_key, refusal_reason, sorted_versions
 from iree_matrix.report import by_model, markdown
 from iree_matrix.report.failures import MAX_NOTE_CHARS
 from iree_matrix.report.numbering import FAILURE_STATUSES, REFUSED_MARK, Numbering, status_text
 from iree_matrix.report.sections import View
 
-natural_key, sorted_versions = runs_view.natural_key, runs_view.sorted_versions
-first_line, clip = runs_view.first_line, runs_view.clip
 LOAD = "Can runtime B load a module built by compiler A?"
 RUNTIMES = "One module, several runtimes"
 BUILDS = "IREE runtimes built from source"
-
-_refusal_reason = runs_view.refusal_reason
 
 
 def _load_cell(ix: Numbering, run: Record | None) -> str:
@@ -39,7 +36,7 @@ def _load_cell(ix: Numbering, run: Record | None) -> str:
         return f"⚠️ loads, mismatch{ix.ref(run.job)}"
     if run.status is Status.FAIL:
         icon = REFUSED_MARK if refusals.is_answer(run) else "❌"
-        return f"{icon} {_refusal_reason(run.message)}{ix.ref(run.job)}"
+        return f"{icon} {refusal_reason(run.message)}{ix.ref(run.job)}"
     if run.status is Status.SKIP:
         return f"➖ {clip(first_line(run.message, ()), runs_view.MAX_REASON_CHARS)}".rstrip()
     return ix.stage_outcome(run)
@@ -120,7 +117,7 @@ def _combined_load_cell(runs: list[Record]) -> str:
     refused = [r for r in tried if r.status in (Status.FAIL, Status.TIMEOUT)]
     if refused:
         reasons = Counter(
-            "timeout" if r.status is Status.TIMEOUT else _refusal_reason(r.message) for r in refused
+            "timeout" if r.status is Status.TIMEOUT else refusal_reason(r.message) for r in refused
         )
         failed = [r for r in refused if r.status is Status.FAIL]
         icon = "⏱" if not failed else REFUSED_MARK if all(refusals.is_answer(r) for r in failed) else "❌"
