@@ -14,6 +14,7 @@ import pytest
 
 from iree_matrix.core.system import processes
 from iree_matrix.stages import export as export_stage
+from iree_matrix.stages.base import Context
 
 SCRIPTS = Path(__file__).parents[2] / "scripts"
 if str(SCRIPTS) not in sys.path:
@@ -177,6 +178,7 @@ def _execute(tmp_path: Path, write: bool, monkeypatch: pytest.MonkeyPatch):
         timeout = 300.0
         log = tmp_path / "log"
         quiet = None  # no quiet lock to take: no handshake
+        request = Context.request  # the real one: the job's timeout and log
 
         def environment(self, job):
             return _Env(write)
