@@ -10,12 +10,12 @@ Two decomposition tables, both torch's own, never written here:
                out of its gates; an eval BatchNorm's ``_native_batch_norm_legit_no_training``);
 ``gaps``       only the ops IREE's torch lowering lacks (``GAP_OPS``: the recurrent ops and their
                cells, weight norm, ``aten.diff``, ``aten.squeeze.dims``, an eval BatchNorm's
-               ``_native_batch_norm_legit_no_training``, ``F.interpolate``'s ``upsample_*2d.vec``
-               and the ``_unsafe_index`` its decomposition gives, as turbine's ``aot.export``
-               decomposes them), each by torch's own
+               ``_native_batch_norm_legit_no_training``, ``F.interpolate``'s ``upsample_*2d`` (``RESIZE``,
+               in ``decompose``'s table too) and the ``_unsafe_index`` its decomposition gives, as
+               turbine's ``aot.export`` decomposes them), each by torch's own
                decomposition, every other op left as exported (SDPA stays SDPA).
 
-``rewrite`` adds the tool's own rewrites (export_rewrites.py) to either table, or to ``gaps``'.
+``rewrite`` adds the tool's own rewrites (export_rewrites.py) to either table (to ``gaps``' when alone).
 
 The importer's ``import_frozen_program`` freezes parameters and lifted constants, but not buffers
 where the program has a ``constants`` table (every torch from 2.3): a model with a buffer (Qwen2's

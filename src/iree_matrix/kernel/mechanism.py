@@ -6,9 +6,20 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Protocol
 
 from iree_matrix.iree import custom_dispatch
 from iree_matrix.kernel.kernels import EMBEDDED, PLUGIN, Kernel
+
+
+class Mechanism(Protocol):
+    """What the compile, run and shell-command stages ask of a kernel's mechanism (the seam)."""
+
+    def compile_flags(self, spec: str, objects: str) -> list[str]: ...
+    def compile_flag_names(self) -> tuple[str, ...]: ...
+    def compile_inputs(self, objects: Path) -> tuple[Path, ...]: ...
+    def run_loads(self) -> bool: ...
+    def load_flags(self, built: Path) -> tuple[str, ...]: ...
 
 
 @dataclasses.dataclass(frozen=True)
@@ -21,7 +32,7 @@ class CustomDispatch:
 
     What a compile and a run of a cell with the kernel take from its built entry (`objects`: the
     kernel job's objects folder, holding `Kernel.object`); a third mechanism (a torch-level custom
-    op) is one more class with these methods, and its line in `_REGISTRY`."""
+    op) is one more `Mechanism` class, and its line in `_REGISTRY`."""
 
     plugin: bool
 
@@ -46,12 +57,12 @@ class CustomDispatch:
         return (custom_dispatch.run_flag(str(built)),) if self.plugin else ()
 
 
-_REGISTRY: dict[str, CustomDispatch] = {
+_REGISTRY: dict[str, Mechanism] = {
     EMBEDDED: CustomDispatch(plugin=False),
     PLUGIN: CustomDispatch(plugin=True),
 }
 
 
-def of(kernel: Kernel) -> CustomDispatch:
+def of(kernel: Kernel) -> Mechanism:
     """The kernel's mechanism (kernel.toml's `mechanism`, checked by the loader)."""
     return _REGISTRY[kernel.mechanism]
