@@ -31,15 +31,14 @@ lacks (bfloat16, float8) is saved as its raw bits (a void dtype of its width, wh
 as that type) with the dtype named in export.json.
 
 While it runs, .phase in DIR names the phase last entered: if the process is ended from outside (the
-model killing it, or this worker's supervisor), the export stage knows whose code was running.
+model killing it, or its parent), the export stage knows whose code was running.
 
-The export runs in a child interpreter that ends the normal way, watched by this one (`supervise`):
-some releases' MLIR bindings never let a process end after an export (iree-base-compiler 3.6.0:
-stuck in PyGILState_Ensure while MLIR's resources are destroyed at exit; 3.3.0/3.4.0: a deadlock in
-_mlir.so's teardown). When the child's outputs are complete (export.json or error.json, written
-last and atomically) and it has neither ended within EXIT_GRACE seconds nor used CPU for IDLE
-seconds, it is killed and export.json says so (`exit_hang`): a finding about the environment, with
-the export itself complete and used.
+The process ends with os._exit once its outputs are written (`_exit_now`), never by the
+interpreter's teardown: some releases' MLIR bindings never let a process end after an export
+(iree-base-compiler 3.6.0: stuck in PyGILState_Ensure while MLIR's resources are destroyed at exit;
+3.3.0/3.4.0: a deadlock in _mlir.so's teardown). So a process that does not end is never this
+worker's: the model's code runs here and can write any file, so the stage takes a timeout as a
+timeout, whatever files exist (the hang is said from the tool's own table, `versions.EXIT_HANGS`).
 """
 
 from __future__ import annotations
@@ -56,19 +55,8 @@ from pathlib import Path
 
 import mlir_where
 
-# The phases, torch's reference and the supervisor live in their own modules; their names stay
-# reachable here, where the other workers (peers.py, export_recipe.py, ...) and the tests take them.
-from export_exit import (  # noqa: F401
-    EXIT_GRACE,
-    IDLE,
-    IDLE_CPU,
-    NO_PROC_GRACE,
-    POLL,
-    ExitWatch,
-    cpu_seconds,
-    record_exit_hang,
-    supervise,
-)
+# The phases and torch's reference live in their own modules; their names stay reachable here,
+# where the other workers (peers.py, export_recipe.py, ...) and the tests take them.
 from export_phases import (  # noqa: F401
     HARNESS,
     PHASE_FILE,
@@ -394,17 +382,6 @@ def main(argv=None):
     return run_reporting(run, args)
 
 
-def entry(argv=None):
-    """The worker's command line: the export in a watched child (`supervise`)."""
-    argv = list(sys.argv[1:] if argv is None else argv)
-    parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument("--out")
-    known, _ = parser.parse_known_args(argv)
-    if not known.out:
-        return main(argv)  # argparse's own error (or --help)
-    return supervise(argv, Path(known.out), [sys.executable, str(Path(__file__).resolve()), "--child", *argv])
-
-
 def _exit_now(code):
     """End without interpreter finalisation. The compiler's MLIR bindings of some releases (the
     iree-base-compiler 3.3.0 and 3.4.0 that turbine 3.3.0 / 3.4.0 pin) deadlock while tearing down
@@ -417,6 +394,4 @@ def _exit_now(code):
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--child"]:
-        sys.exit(main(sys.argv[2:]))  # the normal end, teardown included: the supervisor watches it
-    _exit_now(entry())
+    _exit_now(main())

@@ -90,7 +90,7 @@ def track_phases(out):
 
 
 def write_json(path, data):
-    """Whole or not at all: the supervisor takes the file's presence for a finished export."""
+    """Whole or not at all: a reader never sees half a file."""
     tmp = path.with_name(path.name + ".part")
     tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
     os.replace(str(tmp), str(path))

@@ -163,18 +163,5 @@ def _out(argv):
     return Path(known.out) if known.out else None
 
 
-def entry(argv=None):
-    """The worker's command line: the export in a watched child, as export_model.py runs it."""
-    argv = list(sys.argv[1:] if argv is None else argv)
-    out = _out(argv)
-    if out is None:
-        return main(argv)
-    return base.supervise(
-        argv, out, command=[sys.executable, str(Path(__file__).resolve()), "--child", *argv]
-    )
-
-
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--child"]:
-        sys.exit(main(sys.argv[2:]))
-    base._exit_now(entry())
+    base._exit_now(main())

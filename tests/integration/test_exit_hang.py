@@ -1,8 +1,9 @@
 """The real hang (issue #51 item 9): iree-base-compiler 3.6.0's Python bindings keep the exporting
 process from ending after an export (stuck in PyGILState_Ensure while MLIR's resources are
-destroyed). The export worker's supervisor kills it once its outputs are complete and it sits idle;
-the export is stored as exported with the finding, and the 3.6.0 compiler compiles its MLIR. About
-three minutes on a quiet 2-core machine (two environments, one export, 20 s of grace, one compile)."""
+destroyed). The export worker ends by os._exit once its outputs are written, so it ends; the export
+is stored as exported with the known finding (the tool's table, never the worker's word: a model's
+code can write any file, issue 85), and the 3.6.0 compiler compiles its MLIR. About two minutes on
+a quiet 2-core machine (two environments, one export, one compile)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 EXPORT = "export:tiny_cnn/py3.11-torch2.13.0-turbine3.6.0"
 
 
-def test_an_export_that_hangs_at_exit_is_stored_as_exported_with_the_finding(
+def test_an_export_by_an_importer_that_hangs_at_exit_ends_and_is_stored_with_the_finding(
     cache: Path, tmp_path: Path
 ) -> None:
     matrix = tmp_path / "hang.toml"
@@ -38,10 +39,11 @@ def test_an_export_that_hangs_at_exit_is_stored_as_exported_with_the_finding(
     export = got[EXPORT]
     assert export.status is Status.OK, export.message
     assert export.metric.of(ExportMetrics).importer == "iree-base-compiler 3.6.0"
-    hang = export.metric.of(ExportMetrics).exit_hang
-    assert hang["seconds_after_outputs"] >= 20 and hang["idle_seconds"] >= 10
+    assert not export.metric.of(ExportMetrics).exit_hang  # it ended: nothing was killed
     assert export.message is not None
-    assert "the importer's Python process hangs at exit (iree-base-compiler 3.6.0)" in export.message
+    assert export.message.startswith(
+        "exported; the importer's Python process hangs at exit (iree-base-compiler 3.6.0: stuck in"
+    )
     assert export.metric.of(ExportMetrics).mlir_sha256
     (compile_,) = [r for r in got.values() if r.stage == "compile"]
     assert compile_.status is Status.OK, compile_.message  # its MLIR is used

@@ -58,22 +58,21 @@ def test_an_export_result_the_model_wrote_is_the_models_failure_in_one_line(tmp_
     assert read_result(tmp_path / "export.json", Completed(("x",), 0, "", "", 0.1), RESULT_FIELDS) == good
 
 
-@pytest.mark.parametrize("hang", [None, {"seconds_after_outputs": 20.1, "idle_seconds": 10.2}])
-def test_an_export_json_without_the_workers_outputs_is_not_an_export(tmp_path, hang):
+def test_an_export_json_without_the_workers_outputs_is_not_an_export(tmp_path):
     """Issue 85: a model that wrote a well-formed export.json (importer "H3-FORGED") and idled was
     killed by the exit watch as hung at exit and stored ok; the worker writes that file last, after
     the MLIR and torch's outputs, so without them it is the model's."""
     from iree_matrix.stages.export import forged_words
 
-    info = {"importer": "H3-FORGED", **({"exit_hang": hang} if hang else {})}
-    said = forged_words(info, tmp_path)
+    (tmp_path / "export.json").write_text(json.dumps({"importer": "H3-FORGED"}))
+    said = forged_words(tmp_path)
     assert said is not None and "not the worker's" in said and "model.mlir" in said and "\n" not in said
-    assert ("did not end (killed after 10.2 s idle)" in said) == bool(hang) and "importer" not in said
+    assert "importer" not in said
     (tmp_path / "model.mlir").write_text("module {}")
-    assert forged_words(info, tmp_path) is not None  # no torch outputs yet
+    assert forged_words(tmp_path) is not None  # no torch outputs yet
     (tmp_path / "reference").mkdir()
     (tmp_path / "reference" / "output0.npy").write_bytes(b"")
-    assert forged_words(info, tmp_path) is None
+    assert forged_words(tmp_path) is None
 
 
 # ---------------------------------------------------------------- eager's one-thread CPU time (issue #36)

@@ -85,7 +85,7 @@ _OLDER = "3.11.0 is the newest without that line)"
 # (and by a user with torch 2.5.1): a script that exports a Conv2d + ReLU and saves
 # the MLIR hung at exit 3 of 3 times (90-400 s, then killed), stuck in PyGILState_Ensure while
 # MLIR's resources are destroyed; with `del` of the export's output and `gc.collect()` before the
-# end it exited 2 of 2 times. The export stage records the hang on the export (`exit_hang`).
+# end it exited 2 of 2 times. The export stage says it on the export (versions.EXIT_HANGS).
 _HANGS_AT_EXIT = (
     "; the export works, but the Python process never ends after it (3.6.0's bindings hang at exit, in "
     "PyGILState_Ensure while MLIR's resources are destroyed): `del` the export's output and "

@@ -117,6 +117,17 @@ def exporter_requirements(torch: str, turbine: str) -> tuple[str, ...]:
 # onnx>=1.15.0, 20231004.665's none). Pinned like the peers' so an import depends on the compiler.
 ONNX_REQUIREMENT = "onnx==1.23.2"
 
+# Compiler packages whose Python bindings keep a process from ending after an export, unless it ends
+# by os._exit (as the export workers do) or drops the export's output and runs gc.collect() first.
+# 3.6.0: stuck in PyGILState_Ensure while MLIR's resources are destroyed (a Conv2d + ReLU export,
+# torch 2.13.0 + turbine 3.6.0, hung 3 of 3 times for 90-400 s; with `del` + gc.collect() it ended
+# 2 of 2); 3.3.0 and 3.4.0: a deadlock in _mlir.so's teardown (idle in pthread_cond_timedwait).
+EXIT_HANGS = {
+    "iree-base-compiler 3.3.0": "a deadlock in _mlir.so's teardown",
+    "iree-base-compiler 3.4.0": "a deadlock in _mlir.so's teardown",
+    "iree-base-compiler 3.6.0": "stuck in PyGILState_Ensure while MLIR's resources are destroyed",
+}
+
 
 # --- a runtime built from IREE's source: `src:<release>[+option...]` ------------------------------
 

@@ -108,12 +108,12 @@ class ExportStage(StageBase):
             if done.returncode != 0:
                 raise _failure(out, done)
             info = worker.read_result(out / EXPORT_INFO.path, done, RESULT_FIELDS)
-            if forged_words(info, out):
-                raise StageFailure("model-error", str(forged_words(info, out)))
+            if forged_words(out):
+                raise StageFailure("model-error", str(forged_words(out)))
         except processes.Timeout as exc:
             # A timeout, whatever files exist: the model's code may write export.json itself (a drill's
-            # forged one, then hung, was stored as an ok export). A hang at exit after complete outputs
-            # is the worker's supervisor's to find (scripts/export_exit.py), within the timeout.
+            # forged one, then hung, was stored as an ok export). The worker ends by os._exit once
+            # its outputs are written, so a process that does not end is never the worker's.
             exc.doing = _DOING.get(_phase(out), "")  # a hang at import is not one in forward()
             raise
         finally:
@@ -122,7 +122,8 @@ class ExportStage(StageBase):
         # The importer is the environment's package as the tool installed it, never the worker's word.
         info["importer"] = importer(env.describe().get("packages") or {}) or info.get("importer")
         # A line each: the exit hang's first (findings/exporters.py reads it from the first line).
-        said = [words for words in (exit_hang_words(info), model_words(info)) if words]
+        hang = exit_hang_words(info.get("importer")) if opset is None else None  # ONNX: no MLIR import
+        said = [words for words in (hang, model_words(info)) if words]
         return Outcome(
             Status.OK,
             metrics=ExportMetrics.checked(export_metrics(info, out)),
@@ -154,33 +155,30 @@ def importer(packages: dict[str, str]) -> str | None:
     return f"{name} {packages[name]}" if name else None
 
 
-def forged_words(info: dict[str, Any], out: Path) -> str | None:
+def forged_words(out: Path) -> str | None:
     """Why a well-formed export.json is not the worker's (None when it may be): the worker writes it
     last, after the MLIR (or ONNX) and torch's outputs; the model's code, in the worker's process, can
-    write it first and then hang, which the exit watch then kills as if hung at exit."""
+    write it first and end the process itself."""
     made = (out / MLIR.path).is_file() or (out / ONNX.path).is_file()
     if made and any((out / REFERENCE.path).glob("*.npy")):
         return None
-    hang = info.get("exit_hang")  # the exit watch's note (or the model's: any JSON at all)
-    idle = hang.get("idle_seconds") if isinstance(hang, dict) else None
-    ended = f"the model's process did not end (killed after {idle} s idle); " if idle is not None else ""
     return (
-        f"{ended}its export.json is not the worker's: no {MLIR.path} (or {ONNX.path}) and no torch outputs "
+        f"its export.json is not the worker's: no {MLIR.path} (or {ONNX.path}) and no torch outputs "
         "beside it. The model's code runs in the worker's process: does it write that file?"
     )
 
 
-def exit_hang_words(info: dict[str, Any]) -> str | None:
-    """The finding of an export whose process hung at exit (the worker killed it after its outputs
-    were complete; a stage timeout is a timeout), naming the importer; None for one that ended."""
-    hang = info.get("exit_hang")
-    if not isinstance(hang, dict):
+def exit_hang_words(importer: str | None) -> str | None:
+    """The known finding of an importer whose Python process hangs at exit after an export (the
+    tool's own table, never the worker's word: the worker ends by os._exit, so it is not measured
+    here); None for the others."""
+    why = versions.EXIT_HANGS.get(importer or "")
+    if why is None:
         return None
-    importer = info.get("importer") or "its IREE compiler package"
     return (
-        f"exported; the importer's Python process hangs at exit ({importer}): it did not end "
-        f"{hang.get('seconds_after_outputs', '?')} s after writing its outputs, idle (no CPU) for "
-        f"{hang.get('idle_seconds', '?')} s, and was killed; its outputs were complete and the MLIR is used"
+        f"exported; the importer's Python process hangs at exit ({importer}: {why}); the worker "
+        "ends by os._exit once its outputs are written, as a script of yours should (or `del` the "
+        "export's output and gc.collect() before it ends)"
     )
 
 
@@ -223,7 +221,7 @@ def export_metrics(info: dict[str, Any], out: Path) -> dict[str, Any]:
         **({"importer": info["importer"]} if info.get("importer") else {}),
         **({"mlirbc_bytes": (out / MLIRBC.path).stat().st_size} if (out / MLIRBC.path).is_file() else {}),
         **({"onnx_bytes": (out / ONNX.path).stat().st_size} if (out / ONNX.path).is_file() else {}),
-        **{name: info[name] for name in ("onnx_opset", "onnx_exporter", "exit_hang") if name in info},
+        **{name: info[name] for name in ("onnx_opset", "onnx_exporter") if name in info},
         # What the model itself does (model_words says it in the record's message).
         **{
             name: info[name]
@@ -262,7 +260,7 @@ def _failure(out: Path, done: processes.Completed) -> StageFailure:
 
 def _ended(out: Path, done: processes.Completed) -> StageFailure:
     """The worker ended without saying how (no error.json): killed, or ended by the model's code (a
-    model can end its own process, or kill the worker's supervisor, its parent). The phase it last
+    model can end its own process, or kill its parent). The phase it last
     entered says whose code was running."""
     phase = _phase(out)
     said = process_output.excerpt(done.output, max_lines=5)

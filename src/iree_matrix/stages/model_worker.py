@@ -37,7 +37,7 @@ def model_sources(ref: ModelRef) -> dict[str, str]:
     """Hashes of the code that defines the model: editing it invalidates its results."""
     scripts = shipped.scripts_dir()
     # export_model.py and the modules it is split into (each worker imports them), and the models' API
-    workers = ("export_model.py", "export_phases.py", "export_reference.py", "export_exit.py")
+    workers = ("export_model.py", "export_phases.py", "export_reference.py")
     files = [*(scripts / w for w in workers), scripts / "models" / "api.py"]
     return {**{f.name: file_sha256(f) for f in files}, "model": file_sha256(ref.file)}
 
