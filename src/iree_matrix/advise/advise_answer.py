@@ -39,7 +39,14 @@ def answer(
     if document.get("interrupted"):
         return said, EXIT_INTERRUPTED
     identity = advice.Identity.of(host_identity.here(), str(document.get("llvm_cpu") or ""))
-    said.append(f"\nkept: {kept} (publish it: copy it to results/answers/{identity.slug}/)")
+    # The answers a results folder's report renders are its own answers/<identity>/: the folder this
+    # run wrote to (a user's model answered in their own folder, not the project's results/).
+    folder = kept.parent
+    report = f"iree-matrix report --results-dir {shlex.quote(str(folder))}"
+    said.append(
+        f"\nkept: {kept} (to show it in that folder's answers: copy it to "
+        f"{folder / advice.DIRNAME / identity.slug}/, then `{report}`)"
+    )
     return said, 0
 
 
