@@ -111,3 +111,31 @@ def test_an_interpolate_leaves_no_upsample_op_and_matches_torch(kind):
     ops = {str(n.target) for n in program.graph.nodes if n.op == "call_function"}
     assert not [op for op in ops if "upsample" in op or "_unsafe_index" in op], ops
     assert torch.allclose(program.module()(x), Up()(x), atol=1e-6)
+
+
+@pytest.mark.parametrize("largest", [True, False])
+def test_topk_by_rounds_of_a_reduction_matches_torch_and_a_large_k_is_left_and_said(largest, capsys):
+    """Values and indices equal to torch's, in order, along any dim, for distinct finite values; a k
+    past TOPK_MOST and an integer tensor are left (IREE's sort of each row), and said; an export of a
+    kNN block has no topk left."""
+    torch.manual_seed(3)
+    x = torch.randn(2, 64, 40)
+    for dim, k in ((-1, 8), (1, 1), (1, rewrites.TOPK_MOST)):
+        got, want = rewrites.topk(x, k, dim, largest), x.topk(k, dim, largest)
+        assert torch.equal(got[0], want.values) and torch.equal(got[1], want.indices)
+    assert rewrites.topk(x, rewrites.TOPK_MOST + 1, -1, largest) is NotImplemented
+    assert rewrites.topk(torch.arange(9), 2, -1, largest) is NotImplemented
+    said = capsys.readouterr().err
+    assert f"topk left as exported: k={rewrites.TOPK_MOST + 1}" in said and "not a float tensor" in said
+
+    class Knn(torch.nn.Module):
+        def forward(self, pts):
+            return torch.cdist(pts, pts).topk(8, -1, largest=largest)
+
+    pts = torch.randn(1, 64, 3)
+    with torch.no_grad():
+        program = torch.export.export(Knn(), (pts,)).run_decompositions(rewrites.table())
+    ops = [str(n.target) for n in program.graph.nodes if n.op == "call_function"]
+    assert not [op for op in ops if "topk" in op or "sort" in op], ops
+    got, want = program.module()(pts), Knn()(pts)
+    assert torch.equal(got[1], want.indices) and torch.allclose(got[0], want.values, atol=1e-5)
