@@ -691,16 +691,3 @@ def test_the_fleet_suggestion_names_an_x86_cpu_only_for_an_x86_answer():
     said = advice.lines(arm, "mobilenet_v2")
     assert any("--fleet CPU` gives the flags" in line for line in said), said
     assert not any("x86-64-v3" in line for line in said)
-
-
-def test_the_answer_says_to_publish_into_the_folder_it_was_kept_in(tmp_path):
-    """It said "copy it to results/answers/<identity>/" whatever folder the sitting was kept in (a
-    user's own model, answered in their own --results-dir, pointed into the project's results/)."""
-    folder = tmp_path / "my answers"
-    said, code = advise_answer.answer(
-        _sitting(), folder / "advice-m.json", "mobilenet_v2", "mobilenet_v2", folder / "results.jsonl"
-    )
-    assert code == 0
-    last = said[-1]
-    assert f"copy it to {folder / 'answers'}/" in last and "results/answers" not in last
-    assert f"then `iree-matrix report --results-dir '{folder}'`" in last

@@ -167,3 +167,18 @@ def test_a_slow_answer_leads_on_in_advises_answer_and_query_model_from_its_own_g
         text.startswith("  m: IREE takes")
         for text in advice.lines(advice.Chosen(tuple(close), True, ""), "m")
     )
+
+
+def test_the_answer_says_to_publish_into_the_folder_it_was_kept_in(tmp_path):
+    """It said "copy it to results/answers/<identity>/" whatever folder the sitting was kept in (a
+    user's own model, answered in their own --results-dir, pointed into the project's results/)."""
+    folder = tmp_path / "my answers"
+    from iree_matrix.advise import advise_answer
+
+    said, code = advise_answer.answer(
+        _document(5.0), folder / "advice-m.json", "m", "m", folder / "results.jsonl"
+    )
+    assert code == 0
+    last = said[-1]
+    assert f"copy it to {folder / 'answers'}/" in last and "results/answers" not in last
+    assert f"then `iree-matrix report --results-dir '{folder}'`" in last

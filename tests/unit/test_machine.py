@@ -378,3 +378,28 @@ def test_query_model_says_the_slow_pass_line_the_runs_summary_says(tmp_path: Pat
     for name in ("knn~fx+decompose", "knn"):
         cli.main(["query", "model", name, "--results-dir", str(tmp_path)])
         assert led[0] in capsys.readouterr().out.splitlines(), name
+
+
+def test_a_gap_held_by_a_sort_names_the_recipe_that_rewrites_topk() -> None:
+    """Issue #86: the kNN block's answer named its gap (a `sort_1x64x64` dispatch, IREE's `topk`) and
+    no step past it. The `rewrite` recipe now takes a small `topk` off the sort; a row whose gap a
+    sort holds says `run it:` for it, and one already exported by it is offered nothing more."""
+    import dataclasses
+
+    def profiled(model: str) -> list[Record]:
+        sort = "main$async_dispatch_5_sort_1x64x64xf32_dispatch_tensor_store"
+        dispatches = [{"name": sort, "ms_per_call": 0.7},
+                      {"name": "main$async_dispatch_1_matmul_64x64x3_f32", "ms_per_call": 0.1}]  # fmt: skip
+        run = _run(model, "3.13.0", cpu=0.85, wall=0.85)
+        run = dataclasses.replace(run, metrics={**run.metrics, "op_profile": {"dispatches": dispatches}})
+        ops = [{"op": "TopK", "ms_per_call": 0.02}, {"op": "MatMul", "ms_per_call": 0.05}]
+        return [run, _peer(model, onnxruntime={**_ort(0.2), "op_profile": {"ops": ops}})]
+
+    (led,) = _led(profiled("knn"))
+    assert "where the gap is: against ONNX Runtime" in led and "sort " in led, led
+    assert led.endswith(
+        "; `fx+rewrite` exports a `topk` of k <= 16 as k rounds of a reduction, not a sort of each row: "
+        "run it: `iree-matrix matrix --model 'knn~fx+rewrite' --results-dir runs/lab`"
+    ), led
+    (led,) = _led(profiled("knn~fx+rewrite"))
+    assert "run it:" not in led, led

@@ -30,6 +30,7 @@ PROFILES = Path(__file__).parents[1] / "data" / "profiles"
         ("main$async_dispatch_7_depthwise_conv_2d_nhwc_hwc_1x56x56x144x3x3_f32", "depthwise"),
         ("main$async_dispatch_3_elementwise_1x96x56x56_f32", "elementwise"),
         ("main$async_dispatch_5_reduction_384_f32", "reduction"),
+        ("main$async_dispatch_5_sort_1x64x64xf32_dispatch_tensor_store", "sort"),  # a kNN's topk
         ("main$async_dispatch_7_something", "other"),
     ],
 )
@@ -51,6 +52,7 @@ def test_iree_dispatches(name, kind):
         ("aten::native_layer_norm", None, "norm"),
         ("aten::_native_batch_norm_legit_no_training", None, "norm"),
         ("aten::adaptive_avg_pool2d", None, "reduction"),
+        ("aten::topk", None, "sort"),
         ("aten::copy_", None, "copy"),
         ("aten::hardtanh", None, "elementwise"),
         ("aten::gelu", None, "elementwise"),
@@ -71,6 +73,7 @@ def test_torch_ops(op, weight, kind):
         ("Softmax", None, "softmax"),
         ("LayerNormalization", None, "norm"),
         ("GlobalAveragePool", None, "reduction"),
+        ("TopK", None, "sort"),
         ("Transpose", None, "copy"),
         ("Clip", None, "elementwise"),
     ],

@@ -30,6 +30,17 @@ from iree_matrix.matrix import peers as peer_registry
 GAP = 1.5  # IREE's pick takes more than this times the best peer's time: its answer names the kinds
 SLOW = 3.0  # IREE taking more than this times the best peer's time: the function's next step is said
 TOP_KINDS = 3  # the kinds an answer names (the table lists them all)
+# Op kinds an export recipe takes off IREE's slow path, and that recipe: IREE lowers `topk` to a sort
+# of each whole row, which the `rewrite` recipe replaces by k rounds of a reduction where k is small
+# (scripts/export_rewrites.py; a kNN block 0.85 -> 0.12 ms on a Zen 4).
+RECIPES = {"sort": ("fx+rewrite", "a `topk` of k <= 16 as k rounds of a reduction, not a sort of each row")}
+
+
+def recipes_for(gap: Optional[Gap]) -> list[tuple[str, str]]:
+    """The recipes for the kinds that hold `gap` (its leading kind's first), each with what it does."""
+    return list(dict.fromkeys(RECIPES[k.kind] for k in gap.leading() if k.kind in RECIPES)) if gap else []
+
+
 TOP_DISPATCHES = 3  # IREE's slowest dispatches in context an answer names
 # The peer whose per-op profile is compared, in order of preference: ONNX Runtime profiles every
 # node of the same graph; torch eager's ATen ops do not fuse, so its kinds differ by construction.

@@ -23,8 +23,8 @@ from collections.abc import Callable, Sequence
 from typing import Optional
 
 KINDS = (
-    "conv", "depthwise", "matmul", "attention", "softmax", "norm", "reduction", "elementwise", "copy",
-    "other",
+    "conv", "depthwise", "matmul", "attention", "softmax", "norm", "reduction", "sort", "elementwise",
+    "copy", "other",
 )  # fmt: skip
 
 # IREE dispatch names: the first matching pattern names the kind (order matters).
@@ -36,6 +36,7 @@ _IREE = (
     ("matmul", re.compile(r"matmul|mmt4d|batch_mm|\bmm\b", re.I)),
     ("norm", re.compile(r"norm", re.I)),
     ("reduction", re.compile(r"reduction|reduce|\bsum\b|\bmean\b", re.I)),
+    ("sort", re.compile(r"(?:^|_)(?:sort|topk)(?:_|$)", re.I)),  # iree_linalg_ext.sort / topk
     ("copy", re.compile(r"memcpy|transpose|\bpack|unpack|pad|copy|fill|gather|scatter|slice", re.I)),
     ("elementwise", re.compile(r"elementwise|generic", re.I)),
 )
@@ -49,6 +50,7 @@ _TORCH = (
     ("norm", re.compile(r"(layer|batch|group|instance|rms)_norm")),
     ("matmul", re.compile(r"^(_?addmm|mm|bmm|matmul|linear|baddbmm|_mkl_linear|einsum|dot|addmv|mv)$")),
     ("reduction", re.compile(r"^(mean|sum|amax|amin|max|min|argmax|norm|.*pool.*)$")),
+    ("sort", re.compile(r"^(sort|argsort|msort|topk|kthvalue)$")),
     ("copy", re.compile(r"^(copy_|clone|contiguous|cat|to|_to_copy|index_put_?|_index_put_impl_|index_copy_?"
                         r"|constant_pad_nd|pad|embedding|index_select|stack|slice|select|expand|repeat"
                         r"|flip|roll|gather|scatter_?|empty.*|zeros.*|ones.*|fill_|zero_|resize_"
@@ -64,6 +66,7 @@ _ORT = {
              "GroupNormalization", "RMSNormalization"),
     "reduction": ("ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "GlobalAveragePool", "AveragePool",
                   "MaxPool", "GlobalMaxPool", "ArgMax"),
+    "sort": ("TopK",),
     "copy": ("Transpose", "Reshape", "Concat", "Gather", "GatherElements", "Slice", "Split", "Expand",
              "Pad", "Cast", "Identity", "Squeeze", "Unsqueeze", "Flatten", "Shape", "ScatterND",
              "ScatterElements", "Tile", "ConstantOfShape", "Range", "MemcpyToHost", "MemcpyFromHost",

@@ -45,8 +45,9 @@ HOW = {
     "BatchNorm) before the import",
     REWRITE: "the rewrites a hint once asked of the model, applied at export (scripts/export_rewrites.py): "
     "a 2-D F.affine_grid; F.grid_sample bilinear, zeros or border padding; x.scatter(dim, index, src) as "
-    "a one-hot sum (exact for distinct indices, as topk's); torch.cdist p=2 by matmul; a call outside "
-    "these is left as exported, and the export says so",
+    "a one-hot sum (exact for distinct indices, as topk's); torch.cdist p=2 by matmul; x.topk(k) of "
+    "floats with k <= 16 by k rounds of an argmax, where IREE sorts each row; a call outside these is "
+    "left as exported, and the export says so",
     "gaps": "ExportedProgram.run_decompositions() with torch's own decompositions of only the ops "
     "IREE's torch lowering lacks (nn.LSTM/GRU/RNN and their cells, weight norm, aten.diff, "
     "aten.squeeze.dims, an eval BatchNorm), every other op as exported",
@@ -170,7 +171,7 @@ def applicable(source: Path, factory: str = "build") -> tuple[str, ...]:
 
 
 # What a model's code says where it calls an op `rewrite` rewrites (a search tries fx+rewrite then)
-REWRITES = ("affine_grid", "grid_sample", ".scatter(", "cdist")
+REWRITES = ("affine_grid", "grid_sample", ".scatter(", "cdist", "topk")
 
 
 def batch_one(source: Path, factory: str = "build") -> list[str]:

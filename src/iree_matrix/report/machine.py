@@ -358,7 +358,11 @@ def leads_on(
         command = _advise(row.model, known, tool, where)
         profiles = f"`{command}` profiles both in context and names the op kinds that hold the gap "
         profiles += "(with `--kernel DIR`, a kernel for them timed too)"
-        then = [*([] if gap else [profiles]), *_faster_recipe(records, found, row, known, tool, where)]
+        then = [
+            *([] if gap else [profiles]),
+            *_faster_recipe(records, found, row, known, tool, where),
+            *_gap_recipe(records, row, gap, known, where),
+        ]
         out += gaps.leads_on(row.function, row.iree.median / best.median, _name(peer), gap, *then)
     return out
 
@@ -409,7 +413,26 @@ def _faster_recipe(
         if (r.label.source_model or r.label.model) == base and (f := release_choice.hint(r)) is not None
         if current in f.hint.recipes
     ]
-    ran = {recipes.split(r.label.model)[1] for r in records if recipes.split(r.label.model)[0] == base}
+    ran = _recipes_run(records, base)
     left = list(dict.fromkeys(recipe for named in ranked for recipe in named if recipe not in ran))
     route = recipes.route(known.get(row.model, row.model), left, where)
     return [f"{' or '.join(left)} first in its failure's hint, not run yet: {route}"] if route else []
+
+
+def _recipes_run(records: Sequence[Record], base: str) -> set[str]:
+    return {recipes.split(r.label.model)[1] for r in records if recipes.split(r.label.model)[0] == base}
+
+
+def _gap_recipe(
+    records: Sequence[Record],
+    row: Row,
+    gap: Optional[gaps.Gap],
+    known: Mapping[str, str],
+    where: pasted.Where,
+) -> list[str]:
+    """The recipe that rewrites the op kind holding the gap (IREE's sort of each row for a `topk`:
+    `fx+rewrite`), as `run it:`, where the model was not exported by it yet."""
+    ran = _recipes_run(records, recipes.split(row.model)[0])
+    left = [(recipe, does) for recipe, does in gaps.recipes_for(gap) if recipe not in ran]
+    route = recipes.route(known.get(row.model, row.model), [recipe for recipe, _ in left], where)
+    return [f"`{left[0][0]}` exports {left[0][1]}: {route}"] if route else []
