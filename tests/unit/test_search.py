@@ -127,6 +127,7 @@ def test_combined_profiles():
         combine("O2+O3-stack", BUILTIN_PROFILES)
     with pytest.raises(KeyError):
         combine("im2col+nope", BUILTIN_PROFILES)
+    assert combine("im2col", BUILTIN_PROFILES) is BUILTIN_PROFILES["im2col"]  # a known one, as it is
     assert set(SEARCH_KNOBS) <= set(BUILTIN_PROFILES)
     # a named CPU replaces `host`, the other knob's flags on top; a generic CPU still combines with none
     avx2 = combine("avx2+im2col", BUILTIN_PROFILES)

@@ -193,11 +193,8 @@ def _arm(
 
     model, function, release = what
     name = config.name
-    known: Mapping[str, iree_flags.Profile] = iree_flags.BUILTIN_PROFILES
     try:
-        profile = (
-            known[config.profile] if config.profile in known else iree_flags.combine(config.profile, known)
-        )
+        profile = iree_flags.combine(config.profile, iree_flags.BUILTIN_PROFILES)
         flags = tuple(iree_flags.compile_flags(release, neighbourhood.ARCH, profile))
     except (KeyError, ValueError) as exc:
         return neighbourhood.Timed(name, error=f"not a configuration of {release}: {exc}"), None

@@ -186,11 +186,8 @@ def _module_arm(where: _Function, arm: PlannedArm, timed: list[Any]) -> dict[str
     named = iree_flags.NamedCpu.of(config.knobs)
     if named is not None:
         meta["cpu"] = named.cpu
-    known = where.known
     try:
-        profile = (
-            known[config.profile] if config.profile in known else iree_flags.combine(config.profile, known)
-        )
+        profile = iree_flags.combine(config.profile, where.known)
         meta["flags"] = iree_flags.compile_flags(release, "x86_64", profile)
     except (KeyError, ValueError) as exc:
         meta["error"] = f"not a configuration of {release}: {exc}"

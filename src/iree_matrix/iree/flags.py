@@ -380,9 +380,12 @@ COMBINE = "+"
 
 
 def combine(name: str, known: Mapping[str, Profile]) -> Profile:
-    """ "channels-last+im2col": the union of named profiles' changes to `default` (the flag search's
-    second batch). A named target CPU (`avx2`: x86-64-v3) replaces the others' `host`; two opt
-    levels, two named CPUs, or a generic CPU with any other, cannot combine."""
+    """A profile by its name: a known one as it is, or "channels-last+im2col", the union of named
+    profiles' changes to `default` (the flag search's second batch). A named target CPU (`avx2`:
+    x86-64-v3) replaces the others' `host`; two opt levels, two named CPUs, or a generic CPU with any
+    other, cannot combine."""
+    if name in known:
+        return known[name]
     parts = name.split(COMBINE)
     unknown = [p for p in parts if p not in known]
     if unknown:

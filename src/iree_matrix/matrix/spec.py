@@ -167,7 +167,7 @@ def with_profiles(matrix: MatrixSpec, names: Sequence[str]) -> MatrixSpec:
     chosen = {}
     for name in names:
         try:
-            chosen[name] = known[name] if name in known else combine(name, known)
+            chosen[name] = combine(name, known)
         except KeyError as exc:
             raise SpecError(
                 f"--profiles {','.join(names)!r}: unknown profile {exc.args[0]} (known: "
