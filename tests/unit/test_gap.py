@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from iree_matrix.core import pasted
 from iree_matrix.findings import advice
 from iree_matrix.findings import gap as gaps
 from iree_matrix.iree import opkinds
@@ -182,3 +183,10 @@ def test_the_answer_says_to_publish_into_the_folder_it_was_kept_in(tmp_path):
     last = said[-1]
     assert f"copy it to {folder / 'answers'}/" in last and "results/answers" not in last
     assert f"then `iree-matrix report --results-dir '{folder}'`" in last
+    # Its commands keep the run's settings (issue 86 item 3): `--fleet`'s line named the model alone
+    here = pasted.Where(None, folder, Path("/c"))
+    said, _ = advise_answer.answer(_document(5.0), folder / "advice-m.json", "m", "/u/m.py:f", folder, here)
+    commands = [c for c in "\n".join(said).split("`") if c.startswith("iree-matrix advise")]
+    assert commands and all(
+        c.startswith(f"iree-matrix advise /u/m.py:f --results-dir '{folder}' --cache /c") for c in commands
+    ), commands

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from iree_matrix.core import console
+from iree_matrix.core import console, pasted
 from iree_matrix.core.model import host_identity
 from iree_matrix.execution.workflow import EXIT_INTERRUPTED
 from iree_matrix.findings import advice, neighbourhood
@@ -18,10 +18,15 @@ logger = console.logger(__name__)
 
 
 def answer(
-    document: dict[str, Any], kept: Path, base_model: str, reference: str, log: Path
+    document: dict[str, Any],
+    kept: Path,
+    base_model: str,
+    reference: str,
+    log: Path,
+    where: pasted.Where = pasted.HERE,
 ) -> tuple[list[str], int]:
     """The sitting's answer (with each pick's proof), each item one printed line or block; the exit
-    code."""
+    code. The commands it prints name the model as `reference` with the run's settings (`where`)."""
     found = advice.derive(document, str(kept))
     if document.get("interrupted"):
         logger.warning(f"advise {base_model}: interrupted; the whole rounds timed so far are kept in {kept}")
@@ -29,7 +34,7 @@ def answer(
         code = EXIT_INTERRUPTED if document.get("interrupted") else 1
         return [no_answer(document, base_model, kept, log)], code
     chosen = advice.Chosen(tuple(found), True, "")
-    said = ["", "\n".join(advice.lines(chosen, base_model, argument=shlex.quote(reference)))]
+    said = ["", "\n".join(advice.lines(chosen, base_model, argument=where.line(shlex.quote(reference))))]
     for a in found:  # each pick's proof
         if a.proof is not None:
             said.append(

@@ -37,6 +37,7 @@ from iree_matrix.core import console
 from iree_matrix.core.model import host_identity
 from iree_matrix.core.model.results import Record, folder_log
 from iree_matrix.core.system import locks
+from iree_matrix.execution import workflow
 from iree_matrix.execution.workflow import EXIT_INTERRUPTED, PlanSettings, load_plan
 from iree_matrix.findings import advice
 from iree_matrix.findings.advice import MATRIX
@@ -121,7 +122,8 @@ def _sit(
     advise_sitting.explain(settings, base_model, document, trailing, builds)
     # An interrupted sitting never replaces a finished one: it is kept apart, where no answer is read.
     kept = advise_sitting.write(loaded.results_dir, base_model, document)
-    said, code = advise_answer.answer(document, kept, base_model, reference, results.path)
+    here = workflow.where(loaded.matrix.path, loaded.results_dir, cache)  # what its commands keep
+    said, code = advise_answer.answer(document, kept, base_model, reference, results.path, here)
     print("\n".join(said), file=out)
     return code
 
