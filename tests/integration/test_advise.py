@@ -51,7 +51,9 @@ def test_advise_times_default_a_pick_the_naive_build_and_the_peers_in_one_sittin
     assert answer.over_naive is not None
     assert "IREE 3.13.0" in done.stdout and "ONNX Runtime" in done.stdout
     # Every command the answer prints keeps this run's results folder and cache (issue 86 item 3)
-    printed = [c for c in done.stdout.split("`") if c.startswith(("iree-matrix advise", "iree-matrix report"))]
+    printed = [
+        c for c in done.stdout.split("`") if c.startswith(("iree-matrix advise", "iree-matrix report"))
+    ]
     assert printed, done.stdout
     assert all(f"--results-dir {results}" in c for c in printed), printed
     assert all(f"--cache {cache}" in c for c in printed if "advise" in c), printed
