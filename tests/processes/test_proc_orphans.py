@@ -210,6 +210,10 @@ def _ignoring_sighup() -> None:
     signal.signal(signal.SIGHUP, signal.SIG_IGN)  # what `nohup` leaves its command
 
 
+def _hearing_sighup() -> None:
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)  # a terminal's command, even where pytest runs under nohup
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux-only")
 def test_a_closed_terminal_stops_a_run_as_ctrl_c_does(tmp_path):
     """Bad inputs, fifth round: SIGHUP (a closed terminal, a dropped ssh session) killed the tool on the
@@ -218,6 +222,7 @@ def test_a_closed_terminal_stops_a_run_as_ctrl_c_does(tmp_path):
     tool = subprocess.Popen(
         [sys.executable, "-c", _ONE_STOP, str(pidfile)],
         start_new_session=True,
+        preexec_fn=_hearing_sighup,
         stdout=subprocess.PIPE,
         text=True,
     )
