@@ -17,7 +17,6 @@ from iree_matrix.core.model.metrics.export import ExportMetrics
 from iree_matrix.core.model.results import Index, Record, Status
 from iree_matrix.findings import runs_view
 from iree_matrix.findings.runs_view import Runs, grouped_by, natural_key
-from iree_matrix.iree import versions
 
 TEXT, BYTECODE = "text", "bytecode"
 
@@ -105,7 +104,7 @@ def exporter_outcomes(records: Iterable[Record], profile: str = "default") -> li
                 mlir_sha256=made.mlir_sha256 or "",
                 mlirbc_sha256=made.mlirbc_sha256 or "",
                 takes=tuple(sorted(takes, key=lambda t: (runs_view.version_key(t.compiler), t.form))),
-                exit_hang=said if made.exit_hang or (made.importer or "") in versions.EXIT_HANGS else "",
+                exit_hang=said if made.exit_hang else "",
             )
         )
     return out

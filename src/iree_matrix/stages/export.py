@@ -108,8 +108,9 @@ class ExportStage(StageBase):
             if done.returncode != 0:
                 raise _failure(out, done)
             info = worker.read_result(out / EXPORT_INFO.path, done, RESULT_FIELDS)
-            if forged_words(out):
-                raise StageFailure("model-error", str(forged_words(out)))
+            forged = forged_words(out)
+            if forged:
+                raise StageFailure("model-error", forged)
         except processes.Timeout as exc:
             # A timeout, whatever files exist: the model's code may write export.json itself (a drill's
             # forged one, then hung, was stored as an ok export). The worker ends by os._exit once
@@ -121,12 +122,15 @@ class ExportStage(StageBase):
                 (out / note).unlink(missing_ok=True)
         # The importer is the environment's package as the tool installed it, never the worker's word.
         info["importer"] = importer(env.describe().get("packages") or {}) or info.get("importer")
-        # A line each: the exit hang's first (findings/exporters.py reads it from the first line).
-        hang = exit_hang_words(info.get("importer")) if opset is None else None  # ONNX: no MLIR import
-        said = [words for words in (hang, model_words(info)) if words]
+        # A line each: the exit hang's first (findings/exporters.py reads it from the first line), and
+        # the metric that marks it, from the tool's table (ONNX: no MLIR import, no hang).
+        why = versions.EXIT_HANGS.get(info.get("importer") or "") if opset is None else None
+        said = [words for words in (exit_hang_words(info.get("importer"), why), model_words(info)) if words]
         return Outcome(
             Status.OK,
-            metrics=ExportMetrics.checked(export_metrics(info, out)),
+            metrics=ExportMetrics.checked(
+                {**export_metrics(info, out), **({"exit_hang": {"known": why}} if why else {})}
+            ),
             message="\n".join(said) or None,
             command=tuple(argv),
         )
@@ -168,11 +172,10 @@ def forged_words(out: Path) -> str | None:
     )
 
 
-def exit_hang_words(importer: str | None) -> str | None:
-    """The known finding of an importer whose Python process hangs at exit after an export (the
-    tool's own table, never the worker's word: the worker ends by os._exit, so it is not measured
-    here); None for the others."""
-    why = versions.EXIT_HANGS.get(importer or "")
+def exit_hang_words(importer: str | None, why: str | None) -> str | None:
+    """The known finding of an importer whose Python process hangs at exit after an export (`why`:
+    the tool's own table, `versions.EXIT_HANGS`, never the worker's word: the worker ends by
+    os._exit, so it is not measured here); None for the others."""
     if why is None:
         return None
     return (

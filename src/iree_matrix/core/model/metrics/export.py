@@ -32,9 +32,9 @@ class ExportMetrics(TimingContext, stage="export"):
     onnx_sha256: Optional[str] = metric("its digest (each compiler's iree-import-onnx reads it)")
     onnx_exporter: Optional[str] = metric("which torch.onnx exporter wrote it (TorchScript)")
     exit_hang: Mapping[str, Any] = metric(
-        "the exporting process did not end after writing its outputs and was killed "
-        "(compiler 3.6.0's bindings hang at exit): seconds after its outputs, idle seconds or the "
-        "stage timeout; the export stands",
+        "the importer's bindings hang at exit after an export (compiler 3.3.0, 3.4.0, 3.6.0; the "
+        "worker ends by os._exit): `known`, why, from the tool's table; an older record's, seconds "
+        "after its outputs and idle seconds before it was killed; the export stands",
         {},
     )
     changes_inputs: tuple[str, ...] = metric(
