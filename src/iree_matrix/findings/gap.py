@@ -35,12 +35,6 @@ TOP_KINDS = 3  # the kinds an answer names (the table lists them all)
 # (scripts/export_rewrites.py; a kNN block 0.85 -> 0.12 ms on a Zen 4).
 RECIPES = {"sort": ("fx+rewrite", "a `topk` of k <= 16 as k rounds of a reduction, not a sort of each row")}
 
-
-def recipes_for(gap: Optional[Gap]) -> list[tuple[str, str]]:
-    """The recipes for the kinds that hold `gap` (its leading kind's first), each with what it does."""
-    return list(dict.fromkeys(RECIPES[k.kind] for k in gap.leading() if k.kind in RECIPES)) if gap else []
-
-
 TOP_DISPATCHES = 3  # IREE's slowest dispatches in context an answer names
 # The peer whose per-op profile is compared, in order of preference: ONNX Runtime profiles every
 # node of the same graph; torch eager's ATen ops do not fuse, so its kinds differ by construction.
@@ -267,6 +261,11 @@ def table(gap: Gap) -> list[str]:
 def trails(ratio: Optional[float]) -> bool:
     """Whether an answer taking `ratio` times the best peer's time must name its gap."""
     return ratio is not None and ratio > GAP
+
+
+def recipes_for(gap: Optional[Gap]) -> list[tuple[str, str]]:
+    """The recipes for the kinds that hold `gap` (its leading kind's first), each with what it does."""
+    return list(dict.fromkeys(RECIPES[k.kind] for k in gap.leading() if k.kind in RECIPES)) if gap else []
 
 
 def leads_on(function: str, times: Optional[float], peer: str, gap: Optional[Gap], *then: str) -> list[str]:
