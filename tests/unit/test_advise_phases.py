@@ -23,13 +23,17 @@ class Asked:
         self.records = records
         self.plans: list[advise_plan.SittingPlan] = []
         self.alone_asked: list[tuple[tuple[str, ...], bool]] = []
+        self.kernels_asked: list[bool] = []
 
     def sitting(self, plan: advise_plan.SittingPlan) -> Optional[dict[str, Record]]:
         self.plans.append(plan)
         return self.records
 
-    def alone(self, configs: Sequence[search.Config], profiled: bool = False) -> Optional[dict[str, Record]]:
+    def alone(
+        self, configs: Sequence[search.Config], profiled: bool = False, kernels: bool = False
+    ) -> Optional[dict[str, Record]]:
         self.alone_asked.append((tuple(c.name for c in configs), profiled))
+        self.kernels_asked.append(kernels)
         return self.records
 
 
@@ -98,7 +102,7 @@ def test_an_answer_trailing_the_best_peer_has_its_pick_built_profiled_and_its_ga
 
     builds = Asked({})  # built, but no profiled run came back: the entry says why there is no gap
     advise_sitting.explain(advise_plan.Settings(), "m", document, trailing, builds)
-    assert builds.alone_asked == [((PICK,), True)]
+    assert builds.alone_asked == [((PICK,), True)] and builds.kernels_asked == [False]
     (entry,) = document["functions"]
     assert "did not run" in entry["gap_error"] and "gap" not in entry
 
@@ -110,3 +114,39 @@ def test_an_answer_trailing_the_best_peer_has_its_pick_built_profiled_and_its_ga
     interrupted = copy.deepcopy(_sitting())
     advise_sitting.explain(advise_plan.Settings(), "m", interrupted, trailing, Asked(None))
     assert interrupted["interrupted"] is True and "gap_error" not in interrupted["functions"][0]
+
+
+def test_an_answer_that_takes_a_kernel_and_trails_is_profiled_with_its_kernel_and_its_gap_read():
+    """Issue 92: on a Zen 3 MobileNetV2's answer with depthwise3x3 took 1.74x ONNX Runtime's time and
+    the sitting said nothing of where: an answer that took a kernel was never profiled."""
+    from iree_matrix.findings import gap as gaps
+    from tests.unit.test_advice import _arm
+
+    document = _sitting()
+    arms = document["functions"][0]["arms"]
+    pick = next(a for a in arms if a["kind"] == advice.PICK)
+    kernel_ms = [x * 0.95 for x in pick["ms"]]  # faster beyond noise, still 1.57x ONNX Runtime's time
+    arms.append(_arm(f"{PICK}+k:dw", advice.KERNEL, kernel_ms, config=PICK, base=PICK, kernel="dw",
+                     applied=True, module_sha256="k"))  # fmt: skip
+    (answer,) = advice.derive(document)
+    assert answer.kernel is not None and answer.kernel.kernel == "dw"
+    assert advice.trailing([answer]) == [answer]
+
+    builds = Asked({})
+    advise_sitting.explain(advise_plan.Settings(), "m", document, [answer], builds)
+    assert builds.alone_asked == [((PICK,), True)] and builds.kernels_asked == [True]
+
+    # A gap profiled with the kernel answers it; one of the configuration alone does not.
+    kinds = [
+        {"kind": "depthwise", "iree_ms": 3.0, "peer_ms": 1.0},
+        {"kind": "matmul", "iree_ms": 2.0, "peer_ms": 2.0},
+    ]
+    stored = {"peer": "onnxruntime", "release": "3.13.0", "threads": 1, "kinds": kinds, "dispatches": []}
+    entry = document["functions"][0]
+    entry["gap"] = {**stored, "config": f"{PICK}+k:dw"}
+    (answer,) = advice.derive(document)
+    assert answer.gap is not None and answer.gap.leading()[0].kind == "depthwise"
+    entry["gap"] = {**stored, "config": PICK}
+    (answer,) = advice.derive(document)
+    assert answer.gap is None
+    assert gaps.Gap.of({**stored, "config": PICK}) is not None  # it was a gap: refused as another build's

@@ -66,11 +66,11 @@ class SittingPlan:
     # arm each (`arms`); a proof's neighbours and a profiled run are built without them.
     kernels: bool = True
 
-    def only(self, configs: Sequence[search.Config], source: str) -> SittingPlan:
-        """This release's `configs` alone, as picks from `source`: no fleet, other release or kernel
-        (a proof's neighbours, a profiled run)."""
+    def only(self, configs: Sequence[search.Config], source: str, kernels: bool = False) -> SittingPlan:
+        """This release's `configs` alone, as picks from `source`: no fleet or other release, and no
+        kernel unless `kernels` (a proof's neighbours; a profiled run of an answer that takes one)."""
         picks = tuple(Pick(c.name, c, self.release, source) for c in configs)
-        return SittingPlan(self.release, picks, (), (), kernels=False)
+        return SittingPlan(self.release, picks, (), (), kernels=kernels)
 
     def with_picks(self, picks: Sequence[Pick]) -> SittingPlan:
         """This plan with `picks` timed too (a pick the proof moved to)."""

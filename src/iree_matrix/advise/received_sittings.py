@@ -44,6 +44,7 @@ from iree_matrix.core.model.results import LOG, Record, ResultsLog
 from iree_matrix.findings import advice, bundles, gpu_advice
 from iree_matrix.iree import custom_dispatch
 from iree_matrix.kernel import kernels
+from iree_matrix.kernel.kernels import profile_label
 
 RESULTS = LOG
 _NAME = re.compile(r"[A-Za-z0-9@][A-Za-z0-9._+@~-]{0,119}")  # "@decomposed+…": a variant first
@@ -309,17 +310,18 @@ def explain(document: Mapping[str, Any]) -> Mapping[str, Any]:
             continue
         entry.pop("gap", None)
         entry.pop("gap_error", None)
-        # the first profile of the answer's configuration and release
+        # the first profile of the answer's configuration and release, with its kernel where it took one
+        config = profile_label(answer.config, answer.kernel.kernel if answer.kernel is not None else "")
         mine = {(p["config"], p["release"]): p["op_profile"] for p in reversed(profiles["iree"])}.get(
-            (answer.config, answer.release)
+            (config, answer.release)
         )
         if mine is None:
             entry["gap_error"] = (
-                f"the answer `{answer.config}` took at most {profiles['over']}× ONNX Runtime's time there"
+                f"the answer `{config}` took at most {profiles['over']}× ONNX Runtime's time there"
             )
             continue
         found, why = gaps.measure(
-            mine, profiles["peers"], config=answer.config, release=answer.release,
+            mine, profiles["peers"], config=config, release=answer.release,
             threads=int(profiles["threads"]), run_job="run bundle",
         )  # fmt: skip
         entry.update({"gap_error": why} if found is None else {"gap": found.to_json()})

@@ -31,7 +31,7 @@ GAP = 1.5  # findings/gap.py's GAP: the bundle's manifest names it ("gap"), this
 # stages/op_timings.py's: about this much profiled time, within these many calls
 PROFILE_SECONDS = 2.0
 CALLS = (3, 50)
-ANSWERS = ("default", "pick")  # the arms home can choose as the answer
+ANSWERS = ("default", "pick", "kernel")  # the arms home can choose as the answer (a kernel swapped in too)
 WORDS = 400  # a tool's words kept when it refuses
 TIMEOUT = 600.0  # seconds per tool: a profile is about PROFILE_SECONDS of calls and the tools' start
 

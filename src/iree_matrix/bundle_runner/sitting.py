@@ -162,7 +162,9 @@ def _profile_gap(
         profiler = tools.get("iree-profile") or Path(tools["iree-benchmark-module"]).with_name("iree-profile")
         median = statistics.median(arm["ms"])
         profile = gap.profile_iree(benchmark, profiler, median, dict(os.environ), gap.TIMEOUT)
-        profiles.append({"config": arm["config"], "release": arm["release"], "op_profile": profile})
+        # a kernel arm's configuration is its base's: it is told apart by its name ("base+k:NAME")
+        config = arm["name"] if arm.get("kind") == "kernel" else arm["config"]
+        profiles.append({"config": config, "release": arm["release"], "op_profile": profile})
     ort = next(a for a in arms if a.get("job") == "peer:onnxruntime")
     answer = peer.ask({"profile_onnx": ort["name"], "calls": gap.calls_for(statistics.median(ort["ms"]))})
     theirs = {"status": "ok", "op_profile": answer["op_profile"]} if answer["ok"] else {

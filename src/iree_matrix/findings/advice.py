@@ -32,6 +32,7 @@ from iree_matrix.findings.arms import speedup_text as speedup_text
 from iree_matrix.findings.arms import times_text as times_text
 from iree_matrix.findings.kernel_trials import KernelTrial, kernel_json, kernel_text, ratio_json, with_kernel
 from iree_matrix.iree.flags import compile_line
+from iree_matrix.kernel.kernels import profile_label
 from iree_matrix.matrix import peers as peer_registry
 
 # 2: a function may carry its pick's proof (`proof`: findings/neighbourhood.py); a schema-1 document
@@ -194,9 +195,8 @@ def _failed_peers(arms: Sequence[Arm]) -> tuple[str, ...]:
 
 def trailing(found: Sequence[Advice]) -> list[Advice]:
     """The answers of `found` that take more than gaps.GAP times the best peer's time: those whose
-    gap `advise` explains. An answer that takes a kernel is not profiled: the profiled build would
-    be its pick's alone."""
-    return [a for a in found if a.kernel is None and gaps.trails(a.vs_peer.value if a.vs_peer else None)]
+    gap `advise` explains (one that takes a kernel is profiled with it)."""
+    return [a for a in found if gaps.trails(a.vs_peer.value if a.vs_peer else None)]
 
 
 def _sitting_seconds(document: Mapping[str, Any]) -> Optional[float]:
@@ -278,12 +278,11 @@ def _advice(
         for a in arms
         if a.kind == FLEET and a.base == base.config
     )
-    if gap is not None and taken is None:  # a profile of the configuration alone is not a kernel's
+    if gap is not None:  # profiled as answered: the configuration alone is not the kernel's answer
+        answered = profile_label(chosen.config, taken.kernel if taken is not None else "")
         gap = gap.answering(
-            chosen.config, chosen.release, chosen.median, best.median if best is not None else None
+            answered, chosen.release, chosen.median, best.median if best is not None else None
         )
-    else:
-        gap = None
     return Advice(
         model=str(document.get("model") or ""),
         function=str(entry.get("function") or ""),

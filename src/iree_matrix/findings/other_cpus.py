@@ -2,7 +2,8 @@
 "Ratios do not carry between CPUs"): which identities answered the model, that another
 architecture's passes and windows are not this machine's, and where an AVX-2-only CPU should not take
 an AVX-512 identity's older release. Pure: the answers, the records and this host in, the answer with
-its lines out (commands/query.py asks; tests/unit/test_other_cpus.py tries real cpuinfo texts)."""
+its lines out, each answer's vector ISA among them (commands/query.py asks; tests/unit/test_other_cpus.py
+tries real cpuinfo texts)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
-from iree_matrix.core.model.host_identity import HostIdentity
+from iree_matrix.core.model.host_identity import ISA_ORDER, HostIdentity
 from iree_matrix.core.model.results import Record
 from iree_matrix.findings import advice, runs_view
 from iree_matrix.findings.query import Answer
@@ -33,10 +34,10 @@ def model_answer(
     lines = list(answer.lines)
     if chosen is None or not chosen.here:
         published = advice.matching(gathered, name)
-        known = sorted({f"{a.identity.short} ({a.identity.host.machine or '?'})" for a in published})
+        known = sorted({f"{a.identity.short} ({_arch_isa(a.identity.host)})" for a in published})
         if known:
             lines.append(f"  published answers for {name}: {'; '.join(known)}; this CPU: {here.label()}")
-    lines += _avx2_only(here, chosen, name)
+    lines += _isa(here, chosen, name)
     machine = here.machine or ""
     ran_on = runs_view.main_arch(records) if records else ""
     if machine and ran_on and not ran_on.startswith(_target_of(machine)):
@@ -48,26 +49,40 @@ def model_answer(
     return dataclasses.replace(answer, lines=tuple(lines)) if lines != list(answer.lines) else answer
 
 
-def _avx2_only(here: HostIdentity, chosen: Any, name: str) -> list[str]:
-    """A warning where this x86 CPU has no AVX-512 but the nearest answer's identity had, and the
-    answer takes a release before targets.AVX2_MATMUL_FIXED: its pick was fast there for a reason this
-    CPU lacks (a Haswell or a Zen 3 was shown a Zen 4's 3.9.0 answer as its own nearest, unremarked)."""
-    if chosen is None or chosen.here or here.machine != "x86_64" or here.cpu_features is None:
+def _isa(here: HostIdentity, chosen: Any, name: str) -> list[str]:
+    """Which vector ISA the answer was made with, and a warning where this CPU lacks it: a ratio made
+    with AVX-512 does not hold on an AVX2 CPU (docs/answers.md: MobileNetV2's pick and kernel, 1.08×
+    ONNX Runtime's time on an AVX-512 Zen 4, 1.74× on an AVX2 Zen 3), and a release before
+    targets.AVX2_MATMUL_FIXED vectorizes a matmul only along its reduction there. Before, a Zen 3 was
+    shown a Zen 4's "as fast as ONNX Runtime" as its nearest answer, unremarked."""
+    if chosen is None or not chosen.advice:
         return []
-    if "avx512f" in here.cpu_features:
+    theirs = chosen.advice[0].identity.host
+    isa, mine = theirs.isa, here.isa
+    if not isa:
         return []
-    theirs = chosen.advice[0].identity.host.cpu_features or ()
+    if chosen.here or not mine or here.machine != theirs.machine or isa == mine:
+        return [f"  vector ISA: {isa}" + (", as this CPU's" if mine == isa and not chosen.here else "")]
+    if ISA_ORDER.index(mine if mine in ISA_ORDER else "") >= ISA_ORDER.index(isa if isa in ISA_ORDER else ""):
+        return [f"  vector ISA: the answer's identity has {isa}, this CPU {mine}"]
     fixed = targets.AVX2_MATMUL_FIXED
     cut = versions.release_order(fixed)
     older = sorted({a.release for a in chosen.advice if versions.release_order(a.release) < cut})
-    if "avx512f" not in theirs or not older:
-        return []
+    release = (
+        f"; IREE before {fixed} vectorizes a matmul only along its reduction without AVX-512 "
+        f"(iree-org/iree#24700), so {', '.join(older)} may not be the release for you: "
+        f"`{advice.COMMAND} {name} --release 3.13.0` times a newer one here"
+        if older and isa == "AVX-512"
+        else ""
+    )
     return [
-        f"  this CPU has no AVX-512, the answer's identity has: IREE before {fixed} vectorizes a "
-        f"matmul only along its reduction on such CPUs (iree-org/iree#24700, docs/performance.md), so "
-        f"{', '.join(older)} may not be the release for you: `{advice.COMMAND} {name} --release 3.13.0` "
-        "times a newer one here"
+        f"  vector ISA: the answer's identity has {isa}, this CPU has {mine} only: its ratios do not hold "
+        f"here (docs/answers.md); `{advice.COMMAND} {name}` measures them here{release}"
     ]
+
+
+def _arch_isa(host: HostIdentity) -> str:
+    return ", ".join(filter(None, (host.machine or "?", host.isa)))
 
 
 def _target_of(machine: str) -> str:

@@ -129,8 +129,11 @@ def _sit(
 
 
 def _with_op_profile(matrix: Any, configs: Sequence[Config]) -> Any:
-    """`matrix` with the run stage's in-context profiler on for `configs` (and so the peers')."""
-    globs = tuple(f"*/{c.profile}" for c in configs)
+    """`matrix` with the run stage's in-context profiler on for `configs`, with a kernel swapped in
+    too (an answer that takes one is profiled as taken), and so the peers'."""
+    from iree_matrix.kernel.kernels import profile_label
+
+    globs = tuple(g for c in configs for g in (f"*/{c.profile}", f"*/{profile_label(c.profile, '*')}"))
     benchmark = matrix.benchmark
     opt_in = tuple((k, v) for k, v in benchmark.opt_in if k != "op_timings")
     mine = dict(benchmark.opt_in).get("op_timings", ())
@@ -150,8 +153,10 @@ class _Builds:
     def sitting(self, plan: SittingPlan) -> Optional[dict[str, Record]]:
         return _build(self.matrix, self.model, plan, self.out)
 
-    def alone(self, configs: Sequence[Config], profiled: bool = False) -> Optional[dict[str, Record]]:
-        only = self.plan.only(configs, advise_proof.SOURCE)
+    def alone(
+        self, configs: Sequence[Config], profiled: bool = False, kernels: bool = False
+    ) -> Optional[dict[str, Record]]:
+        only = self.plan.only(configs, advise_proof.SOURCE, kernels=kernels)
         return _build(self.matrix, self.model, only, self.out, profiled=configs if profiled else ())
 
 
