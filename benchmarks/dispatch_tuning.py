@@ -6,7 +6,7 @@ same compiler, model and flags), and the executables named with --dispatch:
 1. the model is compiled up to the configured executables (`--compile-to=executable-configurations`)
    with `--iree-hal-dump-executable-configurations-to` (IREE's chosen tile sizes, the root op's
    `lowering_config`) and `--iree-hal-dump-executable-benchmarks-to`;
-2. each neighbour of the root op's tile sizes (`iree_matrix.iree.tiling.tile_neighbours`: a workgroup tile
+2. each neighbour of the root op's tile sizes (`benchmarks/tiling.py` `tile_neighbours`: a workgroup tile
    halved or doubled, the innermost vector tile halved or doubled) is written into a copy of the
    configuration and put back with `--iree-hal-substitute-executable-configuration=NAME=FILE`, and
    that executable's benchmark is compiled alone;
@@ -41,9 +41,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+import tiling  # beside this script: only this benchmark tunes tile sizes
+
 from iree_matrix.core.model import stats
 from iree_matrix.core.system.locks import machine_lock
-from iree_matrix.iree import tiling
 from iree_matrix.stages.compile import attach_resources
 from iree_matrix.stages.dispatches import parse_benchmarks
 

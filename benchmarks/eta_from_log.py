@@ -1,7 +1,7 @@
 """How a finished run's ETA held: read the console log of `iree-matrix matrix` (or `nox -s matrix`) and,
 at every 5 % of the run from its first quarter on, print the time that was really left over the ETA its
 progress line said — issue #69's measure, whose bar is 0.75-1.25 — and the inverse, ETA / time left,
-which docs/first-run.md's older figures read (the run's end is its last progress line's elapsed
+which lab/first-run-timings.md's older figures read (the run's end is its last progress line's elapsed
 clock). The last line counts the points within 0.75-1.25 of time left / ETA.
 
     nox -s matrix 2>&1 | tee matrix.log; python benchmarks/eta_from_log.py matrix.log
@@ -16,7 +16,7 @@ and with the lock holder's rest (not recorded) replayed as the real rest of a wa
 
     PYTHONPATH=src python benchmarks/eta_from_log.py --replays
 
-docs/first-run.md quotes both."""
+lab/first-run-timings.md quotes both."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The depthwise 3x3 kernel of kernels/depthwise3x3 plugged into ONNX Runtime and into LiteRT
 (TFLite) as a custom op, each beside the runtime's own depthwise convolution; and what IREE's route
-asks of the same kernel (issue 67, item 4; the write-up is docs/kernels-compared.md).
+asks of the same kernel (issue 67, item 4; the write-up is lab/kernels-compared.md).
 
 What it does, each step printed:
 1. ONNX Runtime: builds depthwise_ort.c (ORT's C API around the kernel's C source, #included from

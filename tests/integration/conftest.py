@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Optional, Union
 
 import pytest
 
@@ -153,12 +154,49 @@ def module_digests(latest: dict[str, Record], caches: list[Path]) -> dict[str, s
     return found
 
 
-def run_matrix_text(text: str, cache: Path, tmp_path: Path) -> tuple[Path, dict[str, Record]]:
-    """A matrix given as TOML text, run on host venvs: its results directory and latest records."""
+TomlValue = Union[str, int, bool, list[str]]
+# The timed stages of a tiny_cnn test: a few repetitions on two threads, enough to see a figure.
+TINY_BENCHMARK: dict[str, TomlValue] = {"repetitions": 3, "threads": 2}
+
+
+def matrix_toml(
+    *,
+    compiler: TomlValue = "3.9.0",
+    models: TomlValue = "tiny_cnn",
+    tables: Optional[dict[str, dict[str, TomlValue]]] = None,
+    **keys: TomlValue,
+) -> str:
+    """A matrix file's text for one test: the exporter every tier uses (Python 3.11, torch 2.13.0,
+    turbine 3.9.0) unless a key names another, the compiler and models asked, any other top-level
+    keys, then each table (`benchmark`, `timeouts`, `profile.NAME`, ...) in the order given. One
+    builder, so a key renamed in matrix files is renamed here once."""
+    top = {"python": "3.11", "torch": "2.13.0", "turbine": "3.9.0", "compiler": compiler, **keys}
+    top["models"] = models
+    lines = [f"{key} = {_toml(value)}" for key, value in top.items()]
+    for name, table in (tables or {}).items():
+        lines += ["", f"[{name}]", *(f"{key} = {_toml(value)}" for key, value in table.items())]
+    return "\n".join(lines) + "\n"
+
+
+def _toml(value: TomlValue) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ", ".join(json.dumps(item) for item in value) + "]"
+    return json.dumps(value)
+
+
+def run_matrix_text(
+    text: str, cache: Path, tmp_path: Path, *argv: str, backend: str = "venv", command: str = "matrix"
+) -> tuple[Path, dict[str, Record]]:
+    """A matrix given as TOML text, run (on host venvs unless `backend` says otherwise; `argv` after
+    the matrix) until it exits 0: its results directory and latest records."""
     matrix = tmp_path / "matrix.toml"
     matrix.write_text(text)
     results = tmp_path / "results"
-    done = iree_matrix("matrix", "--matrix", str(matrix), "--backend", "venv", cache=cache, results=results)
+    done = iree_matrix(
+        command, "--matrix", str(matrix), "--backend", backend, *argv, cache=cache, results=results
+    )
     assert done.returncode == 0, done.stderr
     return results, records(results)
 

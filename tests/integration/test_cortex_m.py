@@ -16,7 +16,7 @@ from iree_matrix.core.model.results import Status
 from iree_matrix.envs.cache_usage import default_cache
 from iree_matrix.source_builds import cortex_m
 
-from .conftest import iree_matrix, iree_source, records
+from .conftest import iree_matrix, iree_source, matrix_toml, records
 
 pytestmark = [pytest.mark.integration, pytest.mark.cortex_m]
 
@@ -24,17 +24,7 @@ _missing = [tool for tool in (*cortex_m.TOOLS, "cmake", "ninja") if shutil.which
 if _missing and os.environ.get("CI") != "true":
     pytest.skip(f"{', '.join(_missing)} missing; bash images/setup-host.sh", allow_module_level=True)
 
-MATRIX = """
-python = "3.11"
-torch = "2.13.0"
-turbine = "3.9.0"
-compiler = "3.9.0"
-runtime = "src:3.9.0"
-arch = "cortex-m:cortex-m4"
-models = "tiny_cnn"
-[benchmark]
-repetitions = 1
-"""
+MATRIX = matrix_toml(runtime="src:3.9.0", arch="cortex-m:cortex-m4", tables={"benchmark": {"repetitions": 1}})
 RUN = "run:tiny_cnn/py3.11-torch2.13.0-turbine3.9.0/iree3.9.0/cortex-m-cortex-m4/default/rtsrc3.9.0"
 
 

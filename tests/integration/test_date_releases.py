@@ -13,22 +13,16 @@ import pytest
 
 from iree_matrix.core.model.results import Status
 
-from .conftest import run_matrix_text
+from .conftest import matrix_toml, run_matrix_text
 
 pytestmark = pytest.mark.integration
 
-MATRIX = """
-python = ["3.11"]
-torch = ["2.13.0"]
-turbine = ["3.9.0"]
-compiler = ["20230209.425"]
-runtime = ["same", "3.13.0"]
-models = ["tiny_cnn"]
-forms = ["linalg:20231113.707"]
-
-[benchmark]
-repetitions = 3
-"""
+MATRIX = matrix_toml(
+    compiler="20230209.425",
+    runtime=["same", "3.13.0"],
+    forms=["linalg:20231113.707"],
+    tables={"benchmark": {"repetitions": 3}},
+)
 CELL = "tiny_cnn/py3.11-torch2.13.0-turbine3.9.0+linalg-iree20231113.707"
 
 

@@ -15,7 +15,7 @@ from iree_matrix import images
 from iree_matrix.core.model.results import Status
 from iree_matrix.core.system import containers
 
-from .conftest import iree_matrix, raw_lines, records
+from .conftest import iree_matrix, matrix_toml, raw_lines, records
 
 pytestmark = [pytest.mark.integration, pytest.mark.docker]
 
@@ -24,15 +24,9 @@ if containers.problem() is not None and os.environ.get("CI") != "true":
         f"no Docker daemon ({containers.problem()}); bash images/setup-host.sh", allow_module_level=True
     )
 
-MATRIX = """
-python = ["3.9", "3.11"]
-torch = "2.13.0"
-turbine = "3.9.0"
-compiler = ["3.9.0", "3.13.0"]
-models = "tiny_cnn"
-[benchmark]
-repetitions = 2
-"""
+MATRIX = matrix_toml(
+    python=["3.9", "3.11"], compiler=["3.9.0", "3.13.0"], tables={"benchmark": {"repetitions": 2}}
+)
 PY311 = "tiny_cnn/py3.11-torch2.13.0-turbine3.9.0"
 
 

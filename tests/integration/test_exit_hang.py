@@ -15,7 +15,7 @@ from iree_matrix.core.model.metrics.export import ExportMetrics
 from iree_matrix.core.model.results import Status
 from iree_matrix.iree import versions
 
-from .conftest import iree_matrix, records
+from .conftest import iree_matrix, matrix_toml, records
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -26,10 +26,8 @@ def test_an_export_by_an_importer_that_hangs_at_exit_ends_and_is_stored_with_the
     cache: Path, tmp_path: Path
 ) -> None:
     matrix = tmp_path / "hang.toml"
-    matrix.write_text(
-        'python = "3.11"\ntorch = "2.13.0"\nturbine = "3.6.0"\ncompiler = "3.6.0"\nmodels = ["tiny_cnn"]\n'
-        "[benchmark]\nrepetitions = 1\n"
-    )
+    tables = {"benchmark": {"repetitions": 1}}
+    matrix.write_text(matrix_toml(turbine="3.6.0", compiler="3.6.0", tables=tables))
     results = tmp_path / "results"
     done = iree_matrix(
         "matrix", "--matrix", str(matrix), "--backend", "venv", "--select", "compile:*",

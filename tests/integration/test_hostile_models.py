@@ -28,7 +28,7 @@ from iree_matrix.core.model.results import Status
 from iree_matrix.core.system import bubblewrap
 from tests.hostile_models import HOSTILE
 
-from .conftest import iree_matrix, records, shared_cache
+from .conftest import TINY_BENCHMARK, iree_matrix, matrix_toml, records, shared_cache
 
 pytestmark = [
     pytest.mark.integration,
@@ -110,12 +110,10 @@ def hostile(tmp_path_factory):  # type: ignore[no-untyped-def]
                 beside=str(beside), host=str(host), succeeds=succeeds, secret=str(secret),
             )  # fmt: skip
             (models / f"{name}.py").write_text(source)
-            refs.append(f'"{models / name}.py:build"')
+            refs.append(f"{models / name}.py:build")
         matrix = tmp_path / "matrix.toml"
-        matrix.write_text(
-            'python = "3.11"\ntorch = "2.13.0"\nturbine = "3.9.0"\ncompiler = "3.9.0"\n'
-            f"models = [{', '.join(refs)}]\n[benchmark]\nrepetitions = 1\n[timeouts]\nexport = 300\n"
-        )
+        tables = {"benchmark": {"repetitions": 1}, "timeouts": {"export": 300}}
+        matrix.write_text(matrix_toml(models=refs, tables=tables))
         results = tmp_path / "results"
         argv = [sys.executable, "-m", "iree_matrix", "matrix", "--matrix", str(matrix), "--backend", "venv",
                 "--select", "export:*", "--cache", str(cache), "--results-dir", str(results)]  # fmt: skip
@@ -206,19 +204,11 @@ def test_it_cannot_write_the_kernel_log(hostile, name: str) -> None:
     assert not hostile["seen"]["kmsg"][name]
 
 
-PEERS_AND_FLOPS = """
-python = "3.11"
-torch = "2.13.0"
-turbine = "3.9.0"
-compiler = "3.13.0"
-models = "tiny_cnn"
-peers = ["eager", "onnxruntime"]
-
-[benchmark]
-repetitions = 1
-threads = 2
-roofline = ["tiny_cnn/default"]
-"""
+PEERS_AND_FLOPS = matrix_toml(
+    compiler="3.13.0",
+    peers=["eager", "onnxruntime"],
+    tables={"benchmark": {**TINY_BENCHMARK, "repetitions": 1, "roofline": ["tiny_cnn/default"]}},
+)
 
 
 def test_the_peer_and_flops_stages_run_their_model_in_the_sandbox(

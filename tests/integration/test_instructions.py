@@ -14,7 +14,7 @@ from iree_matrix.core.model.results import Status
 from iree_matrix.core.system import host
 from iree_matrix.iree import targets
 
-from .conftest import run_matrix_text
+from .conftest import TINY_BENCHMARK, matrix_toml, run_matrix_text
 
 pytestmark = [
     pytest.mark.integration,
@@ -25,20 +25,13 @@ pytestmark = [
 
 CELL = "tiny_cnn/py3.11-torch2.13.0-turbine3.9.0/iree3.13.0/x86_64"
 
-MATRIX = """
-python = "3.11"
-torch = "2.13.0"
-turbine = "3.9.0"
-compiler = "3.13.0"
-models = "tiny_cnn"
-profiles = ["default", "avx2"]
-
-[benchmark]
-repetitions = 3
-threads = 2
-instructions = ["tiny_cnn/*"]
-roofline = ["tiny_cnn/default"]
-"""
+MATRIX = matrix_toml(
+    compiler="3.13.0",
+    profiles=["default", "avx2"],
+    tables={
+        "benchmark": {**TINY_BENCHMARK, "instructions": ["tiny_cnn/*"], "roofline": ["tiny_cnn/default"]}
+    },
+)
 
 
 def test_callgrind_counts_one_call_of_the_avx2_module(warm_cache: Path, tmp_path: Path) -> None:

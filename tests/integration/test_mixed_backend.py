@@ -12,7 +12,7 @@ import pytest
 from iree_matrix.core.model.results import Status
 from iree_matrix.core.system import binfmt, containers
 
-from .conftest import iree_matrix, records
+from .conftest import iree_matrix, matrix_toml, records
 
 pytestmark = [pytest.mark.integration, pytest.mark.docker, pytest.mark.qemu]
 
@@ -20,16 +20,7 @@ _missing = containers.problem() or binfmt.problem("qemu-aarch64")
 if _missing and os.environ.get("CI") != "true":
     pytest.skip(f"{_missing}; bash images/setup-host.sh", allow_module_level=True)
 
-MATRIX = """
-python = "3.11"
-torch = "2.13.0"
-turbine = "3.9.0"
-compiler = "3.9.0"
-arch = "aarch64:cortex-a72"
-models = "tiny_cnn"
-[benchmark]
-repetitions = 1
-"""
+MATRIX = matrix_toml(arch="aarch64:cortex-a72", tables={"benchmark": {"repetitions": 1}})
 CELL = "tiny_cnn/py3.11-torch2.13.0-turbine3.9.0"
 
 

@@ -14,7 +14,7 @@ import pytest
 from iree_matrix.core.model.results import Status
 
 from ..processes.test_model_determinism import assert_all_equal, digests_under_settings
-from .conftest import iree_matrix, records
+from .conftest import iree_matrix, matrix_toml, records
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -36,10 +36,7 @@ def test_big_models_are_the_same_bits_under_every_setting() -> None:
 
 def test_transformers_models_are_the_same_bits_under_every_setting(cache: Path, tmp_path: Path) -> None:
     matrix = tmp_path / "install.toml"
-    matrix.write_text(
-        'python = "3.11"\ntorch = "2.13.0"\nturbine = "3.9.0"\ncompiler = "3.9.0"\n'
-        'models = ["llama@transformers"]\n'
-    )
+    matrix.write_text(matrix_toml(models=["llama@transformers"]))
     results = tmp_path / "results"
     done = iree_matrix(
         "matrix", "--matrix", str(matrix), "--backend", "venv", "--select", "install:*transformers*",

@@ -12,22 +12,13 @@ import pytest
 
 from iree_matrix.core.model.results import Status
 
-from .conftest import run_matrix_text
+from .conftest import matrix_toml, run_matrix_text
 
 pytestmark = pytest.mark.integration
 
-MATRIX = """
-python = ["3.11"]
-torch = ["2.13.0"]
-turbine = ["3.9.0"]
-compiler = ["3.13.0"]
-runtime = "same"
-models = ["tiny_cnn"]
-forms = ["onnx"]
-
-[benchmark]
-repetitions = 3
-"""
+MATRIX = matrix_toml(
+    compiler="3.13.0", runtime="same", forms=["onnx"], tables={"benchmark": {"repetitions": 3}}
+)
 CELL = "tiny_cnn/py3.11-torch2.13.0-turbine3.9.0+onnx1.23.2-opset17"
 
 

@@ -15,25 +15,17 @@ from iree_matrix.findings.gap import op_kind_times
 from iree_matrix.iree import opkinds
 from iree_matrix.stages import op_timings
 
-from .conftest import iree_matrix, records, run_matrix_text
+from .conftest import TINY_BENCHMARK, iree_matrix, matrix_toml, records, run_matrix_text
 
 pytestmark = pytest.mark.integration
 
 CELL = "tiny_cnn/py3.11-torch2.13.0-turbine3.9.0/iree3.13.0/x86_64"
 
-MATRIX = """
-python = "3.11"
-torch = "2.13.0"
-turbine = "3.9.0"
-compiler = "3.13.0"
-models = "tiny_cnn"
-peers = ["eager", "onnxruntime"]
-
-[benchmark]
-repetitions = 3
-threads = 2
-op_timings = ["tiny_cnn/default"]
-"""
+MATRIX = matrix_toml(
+    compiler="3.13.0",
+    peers=["eager", "onnxruntime"],
+    tables={"benchmark": {**TINY_BENCHMARK, "op_timings": ["tiny_cnn/default"]}},
+)
 
 
 def test_dispatches_in_context_beside_the_peers_ops(warm_cache: Path, tmp_path: Path) -> None:

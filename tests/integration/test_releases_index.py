@@ -8,17 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import iree_matrix
+from .conftest import iree_matrix, matrix_toml
 
 pytestmark = pytest.mark.integration
 
 
 def test_selectors_resolve_against_the_index_and_are_kept(cache: Path, tmp_path: Path) -> None:
     matrix = tmp_path / "m.toml"
-    matrix.write_text(
-        'python = "3.11"\ntorch = "2.13.0"\nturbine = "3.9.0"\nmodels = "tiny_cnn"\n'
-        'compiler = ">=3.12,<3.14"\nruntime = "all"\n'
-    )
+    matrix.write_text(matrix_toml(compiler=">=3.12,<3.14", runtime="all"))
     results = tmp_path / "results"
     listed = iree_matrix("matrix", "--matrix", str(matrix), "--list", cache=cache, results=results)
     assert listed.returncode == 0, listed.stderr

@@ -11,26 +11,18 @@ import pytest
 
 from iree_matrix.core.model.results import Status
 
-from .conftest import iree_matrix, records
+from .conftest import iree_matrix, matrix_toml, records
 
 pytestmark = pytest.mark.integration
 
 CELL = "tiny_cnn/py3.11-torch2.13.0-turbine3.9.0/iree3.9.0/x86_64"
 
-MATRIX = """
-python = "3.11"
-torch = "2.13.0"
-turbine = "3.9.0"
-compiler = "3.9.0"
-models = "tiny_cnn"
-
-[profile.bogus]
-flags = ["--iree-no-such-flag=1"]
-
-[benchmark]
-repetitions = 2
-dispatches = ["tiny_cnn/default"]
-"""
+MATRIX = matrix_toml(
+    tables={
+        "profile.bogus": {"flags": ["--iree-no-such-flag=1"]},
+        "benchmark": {"repetitions": 2, "dispatches": ["tiny_cnn/default"]},
+    }
+)
 
 
 def test_tune_ranks_profiles_skips_unknown_flags_and_bisects_dispatches(

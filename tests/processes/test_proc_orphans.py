@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -120,31 +121,36 @@ def test_a_finished_command_leaves_no_stray_and_the_watchdog_ends_with_the_tool(
     assert _gone_within(int(watchdog_file.read_text()), 2), "the watchdog outlived the tool"
 
 
+def _interruptible_tool(shell: str, on_interrupt: str) -> str:
+    """What cli.main does: an interruptible tool whose worker thread runs a shell that, after SHELL,
+    writes its pid to argv[1] and becomes `sleep 60`, and whose main thread, interrupted, runs
+    ON_INTERRUPT (Python, at the top level)."""
+    return (
+        "import sys, threading, time\n"
+        "from iree_matrix import cli\n"
+        "from iree_matrix.core.system import processes\n"
+        "from iree_matrix.core.system.process_request import ProcessRequest\n"
+        "cli._interruptible()\n"
+        "def work():\n"
+        "    try:\n"
+        f"        script = {shell + 'echo $$ > '!r} + sys.argv[1] + '; exec sleep 60'\n"
+        "        processes.run(ProcessRequest(['sh', '-c', script], check=False))\n"
+        "    except BaseException:\n"
+        "        pass\n"
+        "threading.Thread(target=work, daemon=True).start()\n"
+        "try:\n"
+        "    while True:\n"
+        "        time.sleep(0.1)\n"
+        "except KeyboardInterrupt:\n" + textwrap.indent(on_interrupt, "    ")
+    )
+
+
 # What cli.main does on Ctrl-C, with a tool that ignores SIGTERM (as a busy iree-compile may take
 # seconds to stop): the first Ctrl-C starts kill_all's SIGTERM-then-wait, the second interrupts
 # that wait and the tool exits 130 with its child still running.
-_TWO_CTRL_C = """
-import sys, threading, time
-from iree_matrix import cli
-from iree_matrix.core.system import processes
-from iree_matrix.core.system.process_request import ProcessRequest
-cli._interruptible()
-def work():
-    try:
-        script = "trap '' TERM; echo $$ > " + sys.argv[1] + "; exec sleep 60"
-        processes.run(ProcessRequest(["sh", "-c", script], check=False))
-    except BaseException:
-        pass
-threading.Thread(target=work, daemon=True).start()
-try:
-    while True:
-        time.sleep(0.1)
-except KeyboardInterrupt:
-    try:
-        processes.kill_all()
-    except KeyboardInterrupt:
-        sys.exit(130)
-"""
+_TWO_CTRL_C = _interruptible_tool(
+    "trap '' TERM; ", "try:\n    processes.kill_all()\nexcept KeyboardInterrupt:\n    sys.exit(130)\n"
+)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux-only")
@@ -183,27 +189,7 @@ def test_the_watchdog_runs_the_removal_command_it_was_given_for_containers_still
 
 # What cli.main does on a stop signal: the KeyboardInterrupt its handler raises is caught, the
 # children are stopped and the tool exits 130 having said so.
-_ONE_STOP = """
-import sys, threading, time
-from iree_matrix import cli
-from iree_matrix.core.system import processes
-from iree_matrix.core.system.process_request import ProcessRequest
-cli._interruptible()
-def work():
-    try:
-        script = "echo $$ > " + sys.argv[1] + "; exec sleep 60"
-        processes.run(ProcessRequest(["sh", "-c", script], check=False))
-    except BaseException:
-        pass
-threading.Thread(target=work, daemon=True).start()
-try:
-    while True:
-        time.sleep(0.1)
-except KeyboardInterrupt:
-    processes.kill_all()
-    print("interrupted", flush=True)
-    sys.exit(130)
-"""
+_ONE_STOP = _interruptible_tool("", 'processes.kill_all()\nprint("interrupted", flush=True)\nsys.exit(130)\n')
 
 
 def _ignoring_sighup() -> None:

@@ -13,15 +13,9 @@ from iree_matrix.execution.workflow import PlanSettings, merged
 from iree_matrix.kernel import kernels
 from iree_matrix.matrix import spec_file
 from iree_matrix.matrix.settings import Layered
+from tests.unit.test_kernels import MATRIX  # the same two models and releases
 
 NEGABS = Path(__file__).resolve().parents[1] / "data" / "kernels" / "negabs"
-MATRIX = """
-python = ["3.11"]
-torch = ["2.13.0"]
-turbine = ["3.9.0"]
-compiler = ["3.9.0", "3.13.0"]
-models = ["tiny_cnn", "mobilenet_v2"]
-"""
 
 
 def _kernel_dir(tmp_path: Path, dirname: str = "negabs", extra: str = "") -> Path:

@@ -158,17 +158,23 @@ def test_a_quoted_error_the_schema_does_not_give_is_found() -> None:
 
 
 def test_the_readme_stays_the_user_path() -> None:
-    """≤ 150 lines: what a user does first; lab figures and their method live in docs/."""
+    """≤ 120 lines (issue 93): what a user does first; reference lives in docs/, dated runs in lab/."""
     lines = (REPO / "README.md").read_text().splitlines()
-    assert len(lines) <= 150, f"README.md has {len(lines)} lines: move measured detail to docs/"
+    assert len(lines) <= 120, f"README.md has {len(lines)} lines: move detail to docs/ or lab/"
 
 
 def test_the_readme_opens_with_the_commands() -> None:
     """A newcomer's first screen (issue 83): both commands and the `iree-matrix` install in 40 lines,
-    no prose line over 200 characters (tables aside)."""
-    lines = (REPO / "README.md").read_text().splitlines()
+    no line over 200 characters (issue 93) but the answers table `iree-matrix report` renders."""
+    from iree_matrix.report.answers import README_BEGIN, README_END
+
+    text = (REPO / "README.md").read_text()
+    lines = text.splitlines()
     first = "\n".join(lines[:40])
     for command in ("nox -s matrix", "nox -s tests", "pip install ."):
         assert command in first, f"README.md's first 40 lines lack `{command}`"
-    wide = [n for n, line in enumerate(lines, 1) if len(line) > 200 and not line.startswith("|")]
-    assert not wide, f"README.md lines over 200 characters outside tables: {wide}"
+    head, _, rest = text.partition(README_BEGIN)
+    start = len(head.splitlines())
+    end = start + len(rest.partition(README_END)[0].splitlines())
+    wide = [n for n, line in enumerate(lines, 1) if len(line) > 200 and not start < n <= end]
+    assert not wide, f"README.md lines over 200 characters outside the rendered answers table: {wide}"

@@ -60,7 +60,7 @@ RUNS = {
     # Issue #69's bar, live: `nox -s matrix` from a fresh clone and an empty cache (2026-11-27
     # 08:33-08:58, 24.8 min) beside the other helpers' tests and builds, load median 6.1 (0.65-11.9, the
     # 1-minute load average every 10 s), with the stage times it shipped with. Its own ETA lines read
-    # real left / ETA 0.32-1.33 from 25 % on, 5 of 15 points within 0.75-1.25 (docs/first-run.md).
+    # real left / ETA 0.32-1.33 from 25 % on, 5 of 15 points within 0.75-1.25 (lab/first-run-timings.md).
     "live69": ("first-run-live69", "venv", 2, "published-stage-times-live69.json"),
     # And again with a run's rest and long calls hit less than a compile (`eta.RELATIVE`, commit 700c01c;
     # 09:01-09:28, 26.6 min, load median 8.1, 2.2-11.4): its lines read 0.58-1.49, 5 of 15. The same
@@ -115,10 +115,10 @@ def _published(basis: str = "published-stage-times.json") -> StageTimes:
     return StageTimes.from_json(json.loads((DATA / basis).read_text()))
 
 
-# How each stage's time grew with the load in the loaded first run docs/first-run.md describes, against
-# the same jobs in the quiet run (each stage's total: exports 20x, compiles 8.4x, runs 3.6x at a load
-# factor of ~8.4: L**k); the estimator takes them as the Docker backend's relation between stages
-# (`progress.RELATIVE`), not as the exponents themselves, which it learns.
+# How each stage's time grew with the load in the loaded first run lab/first-run-timings.md
+# describes, against the same jobs in the quiet run (each stage's total: exports 20x, compiles 8.4x,
+# runs 3.6x at a load factor of ~8.4: L**k); the estimator takes them as the Docker backend's
+# relation between stages (`progress.RELATIVE`), not as the exponents themselves, which it learns.
 # `test_the_measured_exponents_are_the_recorded_runs` derives them.
 MEASURED_K = {"export": 1.41, "compile": 1.0, "run": 0.6}
 LOAD_6 = 6.0  # the issue's load: its median was 6.3 on this 2-core machine
@@ -516,7 +516,7 @@ def test_issue_69s_third_live_run_with_the_quiet_locks_waits_to_come() -> None:
     were to wait 23-29 s each). Tried in the same replays (the three live runs' points in the band):
     no decay 8, 4, 10 alike; a prior of 1 job alike, of 4 jobs 8, 4, 8 with the decay, of 8 jobs 8, 4,
     8 without; a 10-min decay 8, 4, 8; per second of timed work instead of per job (each pending timed
-    job's seconds stretched by waited / timed seconds so far, the try docs/first-run.md names) at
+    job's seconds stretched by waited / timed seconds so far, the try lab/first-run-timings.md names) at
     best 8, 4, 9 (with a 20-min decay 8, 3, 10)."""
     inside = lambda ratios: sum(0.75 <= r <= 1.25 for r in ratios)  # noqa: E731
     ratios = _live_ratios("live69c")

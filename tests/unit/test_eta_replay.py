@@ -144,7 +144,7 @@ class TenMinuteLevel(LoadTrace):
     """The load forecast before the one shipped (issue #69's live runs were made with it), kept to
     compare with: the recent load for three minutes, then the median of the last ten minutes' samples
     for the rest of the horizon. It read those runs 0.52-1.79 and 0.55-1.45 of the time left, as
-    others' load fell from 7-11 to 2-5 when their runs began (docs/first-run.md)."""
+    others' load fell from 7-11 to 2-5 when their runs began (lab/first-run-timings.md)."""
 
     PERSISTS_SECONDS, LEVEL_SECONDS = 180.0, 600.0
 

@@ -14,6 +14,7 @@ from iree_matrix import cli
 from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.core.model.results import Record, ResultsLog, Status
 from iree_matrix.findings.merge import merge, merge_records
+from tests.unit.test_cli import _one_error_line
 
 SMOKE = Path(__file__).resolve().parents[2] / "matrix" / "smoke.toml"
 
@@ -32,14 +33,6 @@ def _write(directory: Path, *records: Record) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "results.jsonl").write_text("".join(r.to_json() + "\n" for r in records))
     return directory
-
-
-def _one_error_line(err: str) -> str:
-    assert "Traceback" not in err
-    lines = err.splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("iree-matrix: error: ")
-    return lines[0]
 
 
 def test_same_job_and_key_is_one_record_the_first_made():

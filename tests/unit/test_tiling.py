@@ -1,9 +1,19 @@
-"""Per-dispatch tuning's text logic (iree_matrix.iree.tiling): reading IREE's CPU lowering config,
-the tile-size neighbours tried, and the rewrite of one executable's configuration."""
+"""Per-dispatch tuning's text logic (benchmarks/tiling.py, beside the one benchmark that uses it):
+reading IREE's CPU lowering config, the tile-size neighbours tried, and the rewrite of one
+executable's configuration."""
 
 from __future__ import annotations
 
-from iree_matrix.iree import tiling
+import importlib.util
+import sys
+from pathlib import Path
+
+_PATH = Path(__file__).resolve().parents[2] / "benchmarks" / "tiling.py"
+_SPEC = importlib.util.spec_from_file_location("tiling", _PATH)
+assert _SPEC is not None and _SPEC.loader is not None
+tiling = importlib.util.module_from_spec(_SPEC)
+sys.modules["tiling"] = tiling  # its dataclasses look their module up by name
+_SPEC.loader.exec_module(tiling)
 
 CONV = (
     "#iree_cpu.lowering_config<distribution = [8, 28, 28, 0, 0, 0], "

@@ -13,7 +13,8 @@ be benchmarked alone (compiler/src/iree/compiler/Dialect/HAL/Transforms/Passes.c
 [...]>`; older releases wrote `#iree_codegen.lowering_config<tile_sizes = [[...], ...]>`, also read
 here. (`--iree-codegen-tuning-spec-path`, the transform-dialect tuning spec both releases also
 take, matches ops by their IR and sets the same attribute; a substituted executable needs no
-matcher.) Pure text logic; `benchmarks/dispatch_tuning.py` compiles and times.
+matcher.) Pure text logic, beside the one benchmark that uses it: `benchmarks/dispatch_tuning.py`
+compiles and times.
 """
 
 from __future__ import annotations
