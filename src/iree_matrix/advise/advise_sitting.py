@@ -109,14 +109,17 @@ def run(
     return document
 
 
-def sat_again(document: dict[str, Any], resat: Mapping[str, Any]) -> None:
-    """`resat` (the functions whose proof moved the pick, sat again with it) in `document`: their
-    arms are the new sitting's, said in their entries, and the sitting ends when it ended."""
+def sat_again(
+    document: dict[str, Any], resat: Mapping[str, Any], why: str = "with the proof's result"
+) -> None:
+    """`resat` (the functions sat again: `why`, with the pick a proof moved to, or with the kernel
+    library's) in `document`: their arms are the new sitting's, said in their entries, and the
+    sitting ends when it ended."""
     timed = {e["function"]: e["arms"] for e in resat["functions"]}
     for entry in document["functions"]:
         if entry["function"] in timed:
             entry["arms"] = timed[entry["function"]]
-            entry["sat_again"] = f"with the proof's result, {resat['started']}"
+            entry["sat_again"] = f"{why}, {resat['started']}"
     document["finished"] = resat["finished"]
     document["load_average"]["end"] = resat["load_average"]["end"]
     if resat.get("interrupted"):

@@ -306,6 +306,12 @@ NO_GAP = Switch(
     "peers run once more with their per-op profilers, seconds each): the answer then does not say "
     "which op kinds hold the gap",
 )
+NO_LIBRARY = Switch(
+    "--no-library",
+    "do not try the kernel library (kernels/ with `op_kinds`) against the op kinds that hold an answer's "
+    "gap to the best peer (each such kernel is otherwise built, checked against torch and sat beside the "
+    "answer, and taken only where faster beyond noise)",
+)
 PROOF_STEPS: Option[int] = Option(
     "--proof-steps",
     "at most this many steps of the proof's local search (each a sitting of the centre and its "

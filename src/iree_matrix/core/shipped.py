@@ -30,6 +30,11 @@ def matrix_dir() -> Path:
     return _first_existing(_PACKAGE / "_matrix", _CHECKOUT / "matrix")
 
 
+def kernels_dir() -> Path:
+    """The kernel library (kernels/): what `advise` tries against an answer's gap unasked."""
+    return _first_existing(_PACKAGE / "_kernels", _CHECKOUT / "kernels")
+
+
 def results_dir() -> Path:
     """The published results (results/**/results.jsonl): the logs a published set's latencies are
     cross-checked against, and the bench a run's speed figures are related to (the wheel carries the

@@ -52,7 +52,7 @@ from iree_matrix.core import excerpts, input_files
 from iree_matrix.core.errors import StageFailure
 from iree_matrix.core.hashing import digest, file_sha256
 from iree_matrix.core.system import bubblewrap
-from iree_matrix.iree import custom_dispatch, flag_safety, versions
+from iree_matrix.iree import custom_dispatch, flag_safety, opkinds, versions
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -89,6 +89,7 @@ _KEYS: dict[str, tuple[Any, str]] = {
     ),
     "cflags": (list, 'a list of C compiler flags, e.g. ["-DBLOCK=16"]'),
     "models": (list, 'a list of model names, e.g. ["mobilenet_v2"]'),
+    "op_kinds": (list, 'the op kinds it computes, of iree/opkinds.py\'s words, e.g. ["depthwise"]'),
     "requires_flags": (list, 'a list of iree-compile flags, e.g. ["--iree-opt-data-tiling"]'),
     "run_flags": (list, 'a list of IREE runtime flags, e.g. ["--task_worker_stack_size=196608"]'),
     "mechanism": (str, f"one of {', '.join(repr(m) for m in MECHANISMS)}"),
@@ -138,6 +139,9 @@ class Kernel:
     replaces: str = ""
     cflags: tuple[str, ...] = ()
     models: tuple[str, ...] = ()  # empty: meant for every model
+    # What it computes, in the gap's words (iree/opkinds.py KINDS): a kernel of the library (kernels/)
+    # that declares them is tried by `advise` wherever they hold an answer's gap (advise_library.py).
+    op_kinds: tuple[str, ...] = ()
     # iree-compile flags the spec's pattern needs (a preprocessing pipeline that makes the op it
     # matches): the compile with the kernel adds them after the profile's.
     requires_flags: tuple[str, ...] = ()
@@ -397,6 +401,9 @@ def parse(data: Mapping[str, Any], toml: Path) -> Kernel:
         for flag in data.get(key, []):
             if (why := problem(flag)) is not None:
                 raise error(key, flag, why)
+    for kind in data.get("op_kinds", []):
+        if kind not in opkinds.KINDS:
+            raise error("op_kinds", kind, f"expected one of {', '.join(opkinds.KINDS)}")
     _regular_files_only(directory)
     return Kernel(
         name=name,
@@ -408,6 +415,7 @@ def parse(data: Mapping[str, Any], toml: Path) -> Kernel:
         replaces=data["replaces"] if isinstance(data.get("replaces"), str) else "",
         cflags=tuple(data.get("cflags", [])),
         models=tuple(dict.fromkeys(data.get("models", []))),
+        op_kinds=tuple(dict.fromkeys(data.get("op_kinds", []))),
         requires_flags=tuple(data.get("requires_flags", [])),
         run_flags=tuple(dict.fromkeys(data.get("run_flags", []))),
         spec_windows=windows,

@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Optional, TextIO
 
-from iree_matrix.advise import advise_answer, advise_proof, advise_sitting
+from iree_matrix.advise import advise_answer, advise_library, advise_proof, advise_sitting
 from iree_matrix.advise.advise_plan import (
+    Pick,
     Settings,
     SittingPlan,
     adjusted,
@@ -42,6 +43,7 @@ from iree_matrix.execution.workflow import EXIT_INTERRUPTED, PlanSettings, load_
 from iree_matrix.findings import advice
 from iree_matrix.findings.advice import MATRIX
 from iree_matrix.findings.search import Config
+from iree_matrix.kernel.kernels import Kernel
 from iree_matrix.tasks.runs import listed, run_plan
 
 logger = console.logger(__name__)
@@ -120,12 +122,57 @@ def _sit(
     trailing = advice.trailing(found)
     advise_sitting.keep_kernel_proofs(document, found)
     advise_sitting.explain(settings, base_model, document, trailing, builds)
+    _library(settings, matrix, base_model, plan, document, kernels, peer_names, out, ref)
     # An interrupted sitting never replaces a finished one: it is kept apart, where no answer is read.
     kept = advise_sitting.write(loaded.results_dir, base_model, document)
     here = workflow.where(loaded.matrix.path, loaded.results_dir, cache)  # what its commands keep
     said, code = advise_answer.answer(document, kept, base_model, reference, results.path, here)
     print("\n".join(said), file=out)
     return code
+
+
+def _library(
+    settings: Settings, matrix: PlanSettings, model: str, plan: SittingPlan, document: dict[str, Any],
+    kernels: Mapping[str, Kernel], peer_names: Sequence[str], out: TextIO, ref: Any,
+) -> None:  # fmt: skip
+    """The kernel library against the gaps `explain` kept (advise/advise_library.py): each of its
+    kernels that computes a kind holding an answer's gap, swapped into default and the picks (the
+    answer's among them) and sat again beside them as `--kernel` would; then the gap of an answer that
+    took one, profiled with it."""
+    from iree_matrix.core import shipped
+
+    if settings.no_library or settings.no_gap or document.get("interrupted"):
+        return
+    shelf = advise_library.library(shipped.kernels_dir())
+    found = advice.derive(document)
+    chosen = advise_library.wanted(found, shelf, kernels, model)
+    if not chosen:
+        return
+    logger.info(f"advise {model}: {advise_library.said(chosen, shelf)}")
+    widened = dataclasses.replace(
+        matrix, kernels=(*matrix.kernels, *(str(shelf[n].directory) for n in chosen))
+    )
+    named = {p.name for p in plan.picks}
+    answers = [
+        a for a in found if a.release == plan.release and a.config not in named | {"default", "generic"}
+    ]
+    again = plan.with_picks([Pick.named(a.config, plan.release, advise_proof.SOURCE) for a in answers])
+    every = {**kernels, **{n: shelf[n] for n in chosen}}
+    builds = _Builds(widened, model, again, out)
+    records = builds.sitting(again)
+    if records is None:
+        document["interrupted"] = True
+        return
+    functions = {f for names in chosen.values() for f in names}
+    resat = advise_sitting.run(
+        settings.sitting, model, arms(again, every, model), list(records.values()), matrix.cache, peer_names,
+        only=functions, kernels=every, ref=ref,
+    )  # fmt: skip
+    advise_sitting.sat_again(document, resat, why="with the kernel library's " + ", ".join(chosen))
+    found = advice.derive(document)
+    advise_sitting.keep_kernel_proofs(document, found)
+    changed = [a for a in advice.trailing(found) if a.gap is None]  # took a library kernel: profile it so
+    advise_sitting.explain(settings, model, document, changed, builds)
 
 
 def _with_op_profile(matrix: Any, configs: Sequence[Config]) -> Any:

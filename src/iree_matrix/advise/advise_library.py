@@ -1,0 +1,68 @@
+"""The kernel library tried against an answer's gap, unasked (issue 92): once `explain` has said which
+op kinds hold an answer's gap to the best peer (findings/gap.py), each kernel of the library
+(kernels/, those whose kernel.toml declares `op_kinds`) that computes one of those kinds, is meant for
+the model (`models`, or every model) and was not in the sitting already is swapped into default and
+the picks and sat again beside them, as `--kernel` would have. One is taken only where it matches
+torch and is faster beyond noise (findings/kernel_trials.with_kernel); every one tried is said with
+its verdict, as the kernel trials of the answer. `--no-library` skips it.
+
+Pure choices here (`wanted`); the builds and the sitting again are tasks/advise.py's, as the proof's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from iree_matrix.core import console
+from iree_matrix.kernel import kernels as kernel_files
+from iree_matrix.kernel.kernels import Kernel
+
+logger = console.logger(__name__)
+
+
+def library(root: Path) -> dict[str, Kernel]:
+    """The kernels under `root` that declare what they compute (`op_kinds`), by name; one that does
+    not load is said in one line and left out (the library is the tool's, not the user's input)."""
+    found: dict[str, Kernel] = {}
+    for toml in sorted(root.glob(f"*/{kernel_files.KERNEL_FILE}")):
+        try:
+            kernel = kernel_files.load(toml.parent)
+        except kernel_files.KernelError as exc:
+            logger.warning(f"the kernel library: {exc} (left out)")
+            continue
+        if kernel.op_kinds and not kernel.plugin:  # a plugin needs a source-built runtime: asked only
+            found.setdefault(kernel.name, kernel)
+    return found
+
+
+def wanted(
+    found: Sequence[Any], shelf: Mapping[str, Kernel], tried: Collection[str], model: str
+) -> dict[str, list[str]]:
+    """For each kernel of `shelf` not among `tried` (the sitting's own, `--kernel`'s), meant for
+    `model`, the answers among `found` (findings/advice.Advice) whose gap it would close: a leading
+    op kind of the gap is one it computes. {kernel name: [function, ...]}; {} when no answer's gap
+    was profiled or none is of a kind the library has."""
+    out: dict[str, list[str]] = {}
+    for a in found:
+        if a.gap is None:
+            continue
+        kinds = {k.kind for k in a.gap.leading()}
+        for name, kernel in shelf.items():
+            if name not in tried and kernel.for_model(model) and kinds & set(kernel.op_kinds):
+                out.setdefault(name, []).append(a.function or "main")
+    return out
+
+
+def said(chosen: Mapping[str, Sequence[str]], shelf: Mapping[str, Kernel]) -> str:
+    """What the library phase is about to do, in one line."""
+    parts = [
+        f"{name} ({', '.join(shelf[name].op_kinds)}; for {', '.join(functions)})"
+        for name, functions in chosen.items()
+    ]
+    return (
+        f"the kernel library: trying {'; '.join(parts)} against the op kinds that hold the gap, each "
+        "swapped into default and the picks and sat again beside them (taken only where it matches torch "
+        "and is faster beyond noise; --no-library skips it)"
+    )

@@ -1,0 +1,72 @@
+"""The kernel library `advise` tries unasked (advise/advise_library.py): which of kernels/ it tries for
+which answer, from the op kinds that hold the answer's gap (issue 92 item 5)."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from pathlib import Path
+from typing import Optional
+
+import pytest
+
+from iree_matrix.advise import advise_library
+from iree_matrix.core import shipped
+from iree_matrix.findings import gap as gaps
+from iree_matrix.kernel import kernels as kernel_files
+
+KERNELS = Path(__file__).parents[2] / "kernels"
+
+
+@dataclasses.dataclass(frozen=True)
+class _Answer:  # the two fields `wanted` reads of findings/advice.Advice
+    function: str
+    gap: Optional[gaps.Gap]
+
+
+def _gap(*kinds: tuple[str, float, float]) -> gaps.Gap:
+    found = tuple(
+        sorted((gaps.Kind(k, ours, theirs) for k, ours, theirs in kinds), key=lambda k: -k.difference)
+    )
+    return gaps.Gap("onnxruntime", "pick", "3.13.0", 1, found, ())
+
+
+def test_the_shipped_library_is_the_kernels_that_say_what_they_compute() -> None:
+    shelf = advise_library.library(shipped.kernels_dir())
+    assert shelf["depthwise3x3"].op_kinds == ("depthwise",) and shelf["conv1d_k3"].op_kinds == ("conv",)
+    assert "depthwise3x3_plugin" not in shelf  # a plugin needs a source-built runtime: only when asked
+
+
+def test_a_kernel_is_tried_where_its_kind_leads_the_gap_and_it_is_meant_for_the_model() -> None:
+    shelf = advise_library.library(KERNELS)
+    depthwise = _Answer("main", _gap(("depthwise", 9.0, 2.0), ("matmul", 3.0, 3.0)))
+    assert advise_library.wanted([depthwise], shelf, (), "mobilenet_v2") == {
+        "depthwise3x3": ["main"],
+        "depthwise3x3_generated": ["main"],
+    }
+    # the one given with --kernel is the sitting's already; another model's kernel is not tried
+    assert advise_library.wanted([depthwise], shelf, ("depthwise3x3",), "mobilenet_v2") == {
+        "depthwise3x3_generated": ["main"]
+    }
+    assert advise_library.wanted([depthwise], shelf, (), "quartznet5x5") == {}
+    # a kind IREE spends less on than the peer does not hold the gap; no profile, nothing to try
+    faster = _Answer("main", _gap(("depthwise", 1.0, 2.0), ("matmul", 9.0, 3.0)))
+    assert advise_library.wanted([faster, _Answer("main", None)], shelf, (), "mobilenet_v2") == {}
+    encoder = _Answer("encoder", _gap(("conv", 50.0, 10.0)))
+    assert advise_library.wanted([encoder], shelf, (), "whisper_tiny") == {"conv1d_k3": ["encoder"]}
+    said = advise_library.said({"conv1d_k3": ["encoder"]}, shelf)
+    assert said.startswith("the kernel library: trying conv1d_k3 (conv; for encoder) against the op kinds")
+
+
+def test_a_library_kernel_that_does_not_load_is_left_out_in_one_line(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    shutil.copytree(KERNELS / "conv1d_k3", tmp_path / "good")
+    shutil.copytree(KERNELS / "conv1d_k3", tmp_path / "bad")
+    toml = tmp_path / "bad" / kernel_files.KERNEL_FILE
+    toml.write_text(
+        toml.read_text().replace('name = "conv1d_k3"', 'name = "bad"').replace('["conv"]', '["convs"]')
+    )
+    assert list(advise_library.library(tmp_path)) == ["conv1d_k3"]
+    (line,) = [r.getMessage() for r in caplog.records]
+    assert "op_kinds = 'convs': expected one of conv, depthwise" in line and line.endswith("(left out)")
