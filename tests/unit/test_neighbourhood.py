@@ -319,7 +319,8 @@ def test_an_unproved_pick_says_so_and_readme_shows_the_identity_with_proved_pick
         "quartznet5x5 --cpu rocketlake --to DIR`" in page
     )
     block = "\n".join(rendered.readme_block(tmp_path))
-    assert "| quartznet5x5 | AMD family 25 model 17 `znver4` |" in block and "| other |" not in block
+    assert "On AMD family 25 model 17 `znver4`" in block and "| quartznet5x5 | IREE " in block
+    assert "| other |" not in block and all(len(line) <= 200 for line in block.splitlines())
     assert (
         "Also answered, each in its own sitting: Intel family 6 model 167 `rocketlake` "
         "(2 functions, 2 not proved)" in block

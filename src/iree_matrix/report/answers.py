@@ -293,17 +293,42 @@ def readme_block(root: Path) -> list[str]:
         return f"{n} function{'' if n == 1 else 's'}" + (f", {unproved} not proved" if unproved else "")
 
     line = (
-        ["", "Also answered, each in its own sitting: "
-         + ", ".join(f"{name} ({said(*n)})" for name, n in sorted(others.items()))
-         + " — [every row](results/answers/ANSWERS.md)."]
+        ["", "Also answered, each in its own sitting ([every row](results/answers/ANSWERS.md)):",
+         ", ".join(f"{name} ({said(*n)})" for name, n in sorted(others.items())) + "."]
         if others else []
     )  # fmt: skip
-    return [
-        README_BEGIN,
-        *table([a for a in found if a.identity.key == shown], link=" ([flags](results/answers/ANSWERS.md))"),
-        *line,
-        README_END,
-    ]
+    mine = [a for a in found if a.identity.key == shown]
+    return [README_BEGIN, *_readme_table(mine), *line, README_END]
+
+
+README_HEADERS = (
+    "function",
+    "take (its flags: ANSWERS.md)",
+    "one thread, per call",
+    "vs `default`",
+    "vs the best peer",
+)
+
+
+def _readme_table(found: Sequence[advice.Advice]) -> list[str]:
+    """README's narrow table of one identity (named in its first header): the release, how many knobs
+    and which kernel, linked to ANSWERS.md for the exact flags, where the naive build and eager are
+    too. The wide table's configurations made lines of 250-350 characters (issue 93: none over 200)."""
+    if not found:
+        return []
+    host = found[0].identity.host
+    isa = f" ({host.isa})" if host.isa else ""
+    headers = (f"function, on {found[0].identity.short}{isa}", *README_HEADERS[1:])
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    for a, row in zip(_in_order(found), rows(found)):
+        config = a.configuration
+        shown = f"{len(config.knobs)} knobs" + (f" of `@{config.variant}`" if config.variant else "")
+        take = f"IREE {a.release} " + (f"`{a.config}`" if len(a.config) <= 30 else shown)
+        if a.kernel is not None:
+            take += f" + kernel `{a.kernel.kernel}`"
+        take += f" ([flags](results/answers/ANSWERS.md)){_proof_mark(a)}"
+        lines.append("| " + " | ".join((row[0], take, row[3], row[4], row[7])) + " |")
+    return lines
 
 
 def with_readme_block(text: str, root: Path) -> str:
