@@ -14,6 +14,9 @@ from iree_matrix.kernel import kernels
 from iree_matrix.matrix import spec_file
 from iree_matrix.matrix.settings import Layered
 
+# A kernel's files are taken only from folders others may enter (core/system/shared_files.py).
+pytestmark = pytest.mark.shared_tmp
+
 NEGABS = Path(__file__).resolve().parents[1] / "data" / "kernels" / "negabs"
 MATRIX = """
 python = ["3.11"]

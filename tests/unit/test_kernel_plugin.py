@@ -21,6 +21,9 @@ from iree_matrix.matrix import plan, spec_file
 from iree_matrix.stages import Context, kernel_seam
 from iree_matrix.stages import kernel_build as kernel_stage
 
+# A kernel's files are taken only from folders others may enter (core/system/shared_files.py).
+pytestmark = pytest.mark.shared_tmp
+
 DATA = Path(__file__).resolve().parents[1] / "data" / "kernels"
 PLUGIN = DATA / "negabs_plugin"
 REPO = Path(__file__).resolve().parents[2]

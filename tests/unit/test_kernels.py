@@ -31,6 +31,9 @@ from iree_matrix.stages import kernel_build as kernel_stage
 from iree_matrix.stages.compile import CompileStage
 from iree_matrix.stages.kernel_compiled import kernel_refused, not_applied_words, without_spec
 
+# A kernel's files are taken only from folders others may enter (core/system/shared_files.py).
+pytestmark = pytest.mark.shared_tmp
+
 NEGABS = Path(__file__).resolve().parents[1] / "data" / "kernels" / "negabs"
 EXPORTER = "py3.11-torch2.13.0-turbine3.9.0"
 BASE = f"tiny_cnn/{EXPORTER}/iree3.9.0/x86_64"

@@ -48,6 +48,7 @@ from iree_matrix.core.atomic_files import write_atomically
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.outcome import now
 from iree_matrix.core.model.results import Record, ResultsLog, Status
+from iree_matrix.core.system import shared_files
 from iree_matrix.findings import bundles
 from iree_matrix.findings.publish import MANIFESTS, RELEASES, RESULTS, locked, rendering
 from iree_matrix.iree import devices
@@ -330,6 +331,12 @@ def _received(path: Path) -> Optional[bytes]:
     if not stat.S_ISREG(found.st_mode):
         kind = "a symbolic link" if stat.S_ISLNK(found.st_mode) else "not a regular file"
         logger.warning(f"{path}: {kind}: a results folder's documents are regular files in it; left out")
+        return None
+    # A hard link to a root-only file is a regular file too. The folders above are the user's to
+    # choose, as the merged folder's are (a root's own shards in /root merge into results/).
+    unshared = shared_files.problem(path, folders=False)
+    if unshared is not None:
+        logger.warning(f"{unshared}; left out")
         return None
     try:
         return input_files.read_bounded(path, _RECEIVED_LIMIT)

@@ -51,7 +51,7 @@ from typing import Any, Optional, Union
 from iree_matrix.core import excerpts, input_files
 from iree_matrix.core.errors import StageFailure
 from iree_matrix.core.hashing import digest, file_sha256
-from iree_matrix.core.system import bubblewrap
+from iree_matrix.core.system import bubblewrap, shared_files
 from iree_matrix.iree import custom_dispatch, flag_safety, versions
 
 if sys.version_info >= (3, 11):
@@ -518,10 +518,11 @@ def _windows(raw: list[Any], directory: Path, error: Any) -> tuple[SpecWindow, .
 
 
 def _regular_files_only(directory: Path) -> None:
-    """A kernel's directory holds regular files and folders only, 16 MiB in all: a device or a FIFO
-    is refused by path, and so is a symbolic link (`evil.h -> /root/secret` was copied into the store
-    as 0644) unless it names a regular file every user may read (depthwise3x3_plugin's source), which
-    shows nothing the sandbox's uid 65534 could not read."""
+    """A kernel's directory holds regular files and folders only, 16 MiB in all, each file one every
+    other user may read by its path (`shared_files`: the store copies them, readable by all): a device
+    or a FIFO is refused by path, and so is a link to a root-only file, a file in a private folder and
+    a hard link (each was copied into the store as 0644). A link to a file every user may read is
+    followed (depthwise3x3_plugin's source)."""
     total = 0
     for path, found in bubblewrap.walk(directory.resolve()):
         if stat.S_ISLNK(found.st_mode):
@@ -529,12 +530,10 @@ def _regular_files_only(directory: Path) -> None:
                 found = path.stat()
             except OSError:
                 raise KernelError(f"{path}: a link to nothing; a kernel holds regular files") from None
-            if not (stat.S_ISREG(found.st_mode) and found.st_mode & stat.S_IROTH):
-                raise KernelError(
-                    f"{path}: a symbolic link to {os.path.realpath(path)}, not a file every user may read; a "
-                    "kernel's directory holds regular files only"
-                )
         if stat.S_ISREG(found.st_mode):
+            why = shared_files.problem(path)
+            if why is not None:
+                raise KernelError(f"{why} (a kernel's files are copied into the store, readable by all)")
             total += found.st_size
         elif not stat.S_ISDIR(found.st_mode):
             raise KernelError(f"{path}: not a regular file; a kernel's directory holds regular files only")
