@@ -60,7 +60,8 @@ def test_a_file_or_a_link_under_a_private_folder_is_refused(tmp_path: Path) -> N
     (tmp_path / "evil.h").symlink_to(hidden)
     for path in (hidden, tmp_path / "evil.h"):
         why = shared_files.problem(path, folders=True)
-        assert why is not None and f"the folder {tmp_path / 'private'} (mode 700) lets no other user pass" in why
+        folder = tmp_path / "private"
+        assert why is not None and f"the folder {folder} (mode 700) lets no other user pass" in why
     assert "evil.h (a link to" in str(shared_files.problem(tmp_path / "evil.h", folders=True))
 
 

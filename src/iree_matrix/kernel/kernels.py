@@ -351,7 +351,10 @@ def parse(data: Mapping[str, Any], toml: Path) -> Kernel:
 
     for key, value in data.items():
         if key not in _KEYS:
-            raise KernelError(f"{toml}: unknown key {key!r} (the keys are {', '.join(_KEYS)})")
+            known = ", ".join(_KEYS)
+            raise KernelError(f"{toml}: unknown key {excerpts.clip(repr(key), 200)} (the keys are {known})")
+        if any("\0" in text for text in _strings(value)):  # was "internal: ValueError" at the build
+            raise error(key, value, "holds a NUL byte (\\u0000): no flag, name or file has one")
         kind, expected = _KEYS[key]
         if not isinstance(value, kind) or (
             kind is list and key != "specs" and not all(isinstance(v, str) for v in value)
@@ -414,6 +417,17 @@ def parse(data: Mapping[str, Any], toml: Path) -> Kernel:
         mechanism=mechanism,
         **declared,
     )
+
+
+def _strings(value: Any) -> list[str]:
+    """Every string in a kernel.toml's value (its tables' keys too)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Mapping):
+        return [*value, *(s for v in value.values() for s in _strings(v))]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
 
 
 def _declared(data: Mapping[str, Any], error: Any, toml: Path) -> dict[str, Any]:

@@ -29,7 +29,10 @@ class UnsharedFile(ValueError):
 
 
 def refusal(
-    path: Path, folders: Sequence[tuple[Path, os.stat_result]], found: os.stat_result, real: Optional[Path] = None
+    path: Path,
+    folders: Sequence[tuple[Path, os.stat_result]],
+    found: os.stat_result,
+    real: Optional[Path] = None,
 ) -> Optional[str]:
     """Why a copy of `path` would show others what they cannot read of it (None: they can): `folders`
     are the directories passed on the way to it, each with its stat; `found` is the file's own stat,
