@@ -102,7 +102,8 @@ def test_a_symbolic_link_to_a_private_file_and_a_fifo_are_refused_by_path(tmp_pa
     secret.chmod(0o600)
     kernel = _negabs(tmp_path)
     (kernel / "evil.h").symlink_to(secret)
-    with pytest.raises(kernels.KernelError, match="evil.h \\(a link to .*secret\\) \\(mode 600\\) is not readable"):
+    refused = r"evil.h \(a link to .*secret\) \(mode 600\) is not readable"
+    with pytest.raises(kernels.KernelError, match=refused):
         kernels.load(kernel)
     (kernel / "evil.h").unlink()
     os.mkfifo(kernel / "pipe")
@@ -142,8 +143,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 @pytest.mark.parametrize(
     "flag",
-    ["--iree-llvmcpu-link-embedded=false", "--iree-llvmcpu-link-static", "--iree-hal-target-backends=vulkan-spirv",
-     "--iree-hal-target-device=local", "--iree-llvmcpu-target-triple=x86_64-linux-gnu", "--iree-vm-target-index-bits=32",
+    ["--iree-llvmcpu-link-embedded=false", "--iree-llvmcpu-link-static",
+     "--iree-hal-target-backends=vulkan-spirv", "--iree-hal-target-device=local",
+     "--iree-llvmcpu-target-triple=x86_64-linux-gnu", "--iree-vm-target-index-bits=32",
      "--iree-llvmcpu-debug-symbols=true", "--iree-llvmcpu-target-cpu-features=+avx2 -o x",
      "--iree-llvmcpu-stack-allocation-limit=1e9", "--iree-opt-data-tiling=yes"],
 )  # fmt: skip
@@ -182,7 +184,8 @@ def test_cflags_of_f_are_an_allow_list_too(flag: str) -> None:
 @pytest.mark.parametrize("key", ["requires_flags", "cflags", "run_flags", "models"])
 def test_a_nul_byte_in_a_kernel_toml_string_is_refused_at_load_in_one_line(tmp_path: Path, key: str) -> None:
     """It passed the flag checks and ended as `internal: ValueError: embedded null byte` (issue 94)."""
-    value = {"requires_flags": "--iree-opt-data-tiling", "cflags": "-O3", "run_flags": "--task_x=1"}.get(key, "m")
+    values = {"requires_flags": "--iree-opt-data-tiling", "cflags": "-O3", "run_flags": "--task_x=1"}
+    value = values.get(key, "m")
     kernel = _negabs(tmp_path, f'{key} = ["{value}\\u0000-x"]\n')
     with pytest.raises(kernels.KernelError) as refused:
         kernels.load(kernel)
@@ -210,3 +213,36 @@ def test_a_fault_after_a_kernels_accepted_flags_is_the_kernels(stage: str, error
     assert kernel_seam.owned_fault(job(""), whole) is whole  # no kernel: the environment's
     damaged = EnvironmentFault("the environment py3.11 is damaged (a file missing): it is rebuilt", "x")
     assert kernel_seam.owned_fault(job("negabs"), damaged) is damaged  # its files found broken
+
+
+def _generated(tmp_path: Path, replaces: str, function: str = "negabs_workgroup", args: str = "") -> Path:
+    """negabs with a spec the tool writes: `replaces`, `function` (and `args`) instead of its spec."""
+    kernel = _negabs(tmp_path)
+    toml = kernel / kernels.KERNEL_FILE
+    lines = [ln for ln in toml.read_text().splitlines() if not ln.startswith(("spec", "replaces"))]
+    extra = [f"replaces = {{ module = {replaces} }}", f'function = "{function}"']
+    extra += [f"args = {args}"] if args else []
+    toml.write_text("\n".join([*extra, *lines, ""]))
+    return kernel
+
+
+@pytest.mark.parametrize(
+    "replaces, function, args, said",
+    [
+        (f'["{"a" * 400_000}"]', "f", "", "(400,"),
+        ("[" + ", ".join(['"a.b"'] * 5000) + "]", "f", "", "at most 256 module paths"),
+        ('["a\\nb"]', "f", "", "no space, tab or line break"),
+        ('["a"]', "f" * 5000, "", "(5,002 characters)"),
+        ('["a"]', "f", '["input:0", "99999999999"]', "args = '99999999999': out of range"),
+    ],
+    ids=["a 400,000-character glob", "5,000 globs", "a newline", "a 5,000-character function", "args"],
+)
+def test_a_generated_specs_long_or_odd_values_are_one_short_line(
+    tmp_path: Path, replaces: str, function: str, args: str, said: str
+) -> None:
+    """A 400,000-character glob was stored whole, a newline in one was "not a non-empty string", and an
+    out-of-range `args` entry was MLIR's "integer constant out of range" (issue 94)."""
+    with pytest.raises(kernels.KernelError) as refused:
+        kernels.load(_generated(tmp_path, replaces, function, args))
+    line = str(refused.value)
+    assert said in line and "\n" not in line and len(line) < 300 + len(str(tmp_path)) + 40, line

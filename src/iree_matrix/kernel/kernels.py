@@ -346,8 +346,10 @@ def parse(data: Mapping[str, Any], toml: Path) -> Kernel:
     directory = toml.parent
 
     def error(key: str, value: Any, why: str) -> KernelError:
-        # A value cut to 200 characters: a name of 20,000 was echoed whole.
-        return KernelError(f"{toml}: {key} = {excerpts.clip(repr(value), 200)}: {why}")
+        # A value cut to 200 characters, its length said: a name of 20,000 was echoed whole.
+        shown = repr(value)
+        cut = f"{excerpts.clip(shown, 200)}({len(shown):,} characters)" if len(shown) > 200 else shown
+        return KernelError(f"{toml}: {key} = {cut}: {why}")
 
     for key, value in data.items():
         if key not in _KEYS:
@@ -421,13 +423,14 @@ def parse(data: Mapping[str, Any], toml: Path) -> Kernel:
 
 def _strings(value: Any) -> list[str]:
     """Every string in a kernel.toml's value (its tables' keys too)."""
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, Mapping):
-        return [*value, *(s for v in value.values() for s in _strings(v))]
-    if isinstance(value, list):
-        return [s for v in value for s in _strings(v)]
-    return []
+    if isinstance(value, (Mapping, list)):  # a table: its keys and values
+        inner = [*value, *(value.values() if isinstance(value, Mapping) else ())]
+        return [s for v in inner for s in _strings(v)]
+    return [value] if isinstance(value, str) else []
+
+
+_MAX_GLOBS = _MAX_NAME = 256  # a generated spec's module paths: how many, how long (a function's name too)
+_MAX_ARG = 2**31 - 1  # an index or a size the generated spec writes as an i32 or index constant
 
 
 def _declared(data: Mapping[str, Any], error: Any, toml: Path) -> dict[str, Any]:
@@ -449,15 +452,24 @@ def _declared(data: Mapping[str, Any], error: Any, toml: Path) -> dict[str, Any]
         )
     value = next(iter(replaces.values()))
     globs = value if isinstance(value, list) and "module" in replaces else [value]  # module: or a list
-    if not globs or not all(isinstance(g, str) and g and " " not in g for g in globs):
+    if not globs or not all(isinstance(g, str) and g for g in globs):
         raise error("replaces", dict(replaces), "expected a non-empty string (a module: or a list of them)")
-    if "function" not in data or not re.fullmatch(r"[A-Za-z_]\w*", data["function"]):
+    if any(re.search(r"\s", g) for g in globs):  # was "not a non-empty string" for a line break
+        raise error("replaces", dict(replaces), "a module path holds no space, tab or line break")
+    if len(globs) > _MAX_GLOBS or any(len(g) > _MAX_NAME for g in globs):  # 400,000 characters were stored
+        raise error(
+            "replaces", dict(replaces), f"at most {_MAX_GLOBS} module paths of {_MAX_NAME} characters each"
+        )
+    function = str(data.get("function", ""))
+    if not re.fullmatch(r"[A-Za-z_]\w*", function) or len(function) > _MAX_NAME:
         raise error("function", data.get("function"), "expected the C function the generated spec calls")
     for arg in data.get("args", []):
         if not re.fullmatch(r"(input:\d+|output)(\[\d+\])?|\d+", str(arg)):
             raise error(
                 "args", arg, 'expected "input:N", "output", a size of one ("input:0[2]") or an integer'
             )
+        if any(int(n) > _MAX_ARG for n in re.findall(r"\d+", str(arg))):  # was MLIR's "out of range"
+            raise error("args", arg, f"out of range: each number in args is at most {_MAX_ARG}")
     for key in ("spec", "specs"):
         if key in data:
             raise error(key, data[key], "a kernel whose spec the tool writes (replaces = {...}) names none")
