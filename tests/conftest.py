@@ -12,6 +12,8 @@ shared machine."""
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,3 +30,20 @@ def _private_quiet_lock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[No
         os.environ.pop("IREE_MATRIX_QUIET_LOCK", None)
     else:
         os.environ["IREE_MATRIX_QUIET_LOCK"] = before
+
+
+@pytest.fixture
+def tmp_path(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Path]:
+    """pytest's own, or for a test marked `shared_tmp` a fresh folder in /tmp that every user may
+    enter (0755): pytest makes its folders 0700, and the tool takes a kernel's files only from where
+    every other user could read them when it runs as root (core/system/shared_files.py), as the suite
+    does in CI."""
+    if request.node.get_closest_marker("shared_tmp") is None:
+        yield tmp_path
+        return
+    shared = Path(tempfile.mkdtemp(prefix="iree-matrix-shared-"))
+    shared.chmod(0o755)
+    try:
+        yield shared
+    finally:
+        shutil.rmtree(shared, ignore_errors=True)

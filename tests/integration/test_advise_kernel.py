@@ -18,7 +18,7 @@ from iree_matrix.findings import advice
 
 from .conftest import REPO, iree_matrix
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.shared_tmp]
 
 DATA = REPO / "tests" / "data" / "kernels"
 MODEL = f"{DATA}/negabs_model.py:negabs"

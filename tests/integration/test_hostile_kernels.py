@@ -24,7 +24,7 @@ from iree_matrix.core.model.results import Status
 
 from .conftest import REPO, iree_matrix, records
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.shared_tmp]
 
 DATA = REPO / "tests" / "data" / "kernels"
 NEGABS = "negabs_model-negabs/py3.11-torch2.13.0-turbine3.9.0/iree3.9.0/x86_64/default"

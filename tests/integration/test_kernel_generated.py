@@ -20,7 +20,7 @@ from iree_matrix.core.model.results import Record, Status
 
 from .conftest import REPO, iree_matrix, records
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.shared_tmp]
 
 DATA = REPO / "tests" / "data" / "kernels"
 CELL = "hswish_model-hswish/py3.11-torch2.13.0-turbine3.9.0/iree{}/x86_64/default"

@@ -22,7 +22,7 @@ from iree_matrix.execution import abtest
 
 from .conftest import REPO, iree_matrix, iree_source, records
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.shared_tmp]
 
 DATA = REPO / "tests" / "data" / "kernels"
 EXPORTER = "py3.11-torch2.13.0-turbine3.9.0"

@@ -106,6 +106,7 @@ def test_a_model_file_with_a_nul_byte_names_no_line_none(tmp_path: Path, capsys)
     assert err.endswith(f"{model}: not valid Python: source code string cannot contain null bytes\n"), err
 
 
+@pytest.mark.shared_tmp  # a kernel is taken only from folders others may enter
 def test_a_kernel_toml_saved_with_a_byte_order_mark_is_read_as_a_matrix_file_is(tmp_path: Path) -> None:
     """A matrix file's BOM was taken, a kernel.toml's refused: 'not valid TOML: Invalid statement'."""
     import shutil

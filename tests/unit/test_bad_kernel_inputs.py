@@ -15,6 +15,9 @@ from iree_matrix.matrix import spec_file
 from iree_matrix.matrix.settings import Layered
 from tests.unit.test_kernels import MATRIX  # the same two models and releases
 
+# A kernel's files are taken only from folders others may enter (core/system/shared_files.py).
+pytestmark = pytest.mark.shared_tmp
+
 NEGABS = Path(__file__).resolve().parents[1] / "data" / "kernels" / "negabs"
 
 

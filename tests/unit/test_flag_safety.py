@@ -12,6 +12,9 @@ import pytest
 from iree_matrix.iree import flag_safety
 from iree_matrix.kernel import kernels
 
+# A kernel's files are taken only from folders others may enter (core/system/shared_files.py).
+pytestmark = pytest.mark.shared_tmp
+
 NEGABS = Path(__file__).parents[1] / "data" / "kernels" / "negabs"
 
 
@@ -99,7 +102,8 @@ def test_a_symbolic_link_to_a_private_file_and_a_fifo_are_refused_by_path(tmp_pa
     secret.chmod(0o600)
     kernel = _negabs(tmp_path)
     (kernel / "evil.h").symlink_to(secret)
-    with pytest.raises(kernels.KernelError, match="evil.h: a symbolic link"):
+    refused = r"evil.h \(a link to .*secret\) \(mode 600\) is not readable"
+    with pytest.raises(kernels.KernelError, match=refused):
         kernels.load(kernel)
     (kernel / "evil.h").unlink()
     os.mkfifo(kernel / "pipe")
@@ -132,3 +136,113 @@ def test_show_commands_warns_of_a_received_command_that_runs_a_program() -> None
     (warning,) = [n for n in by_hand.elsewhere([argv]) if n.startswith("WARNING")]
     assert "--iree-hal-preprocess-executables-with=bash" in warning and "runs or loads a program" in warning
     assert not [n for n in by_hand.elsewhere([["iree-compile", "m.mlir", "-o", "m"]]) if "WARNING" in n]
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(
+    "flag",
+    ["--iree-llvmcpu-link-embedded=false", "--iree-llvmcpu-link-static",
+     "--iree-hal-target-backends=vulkan-spirv", "--iree-hal-target-device=local",
+     "--iree-llvmcpu-target-triple=x86_64-linux-gnu", "--iree-vm-target-index-bits=32",
+     "--iree-llvmcpu-debug-symbols=true", "--iree-llvmcpu-target-cpu-features=+avx2 -o x",
+     "--iree-llvmcpu-stack-allocation-limit=1e9", "--iree-opt-data-tiling=yes"],
+)  # fmt: skip
+def test_compile_flags_outside_the_allow_list_of_meanings_are_refused(flag: str) -> None:
+    """A deny-list let `--iree-llvmcpu-link-embedded=false` through (issue 94): the system linker, and a
+    run stored as a damaged environment. Linking, loading, outputs and the target are the tool's."""
+    why = flag_safety.compile_flag_problem(flag)
+    assert why is not None and "\n" not in why
+
+
+@pytest.mark.parametrize(
+    "flag",
+    ["--iree-llvmcpu-target-cpu-features=+avx2,+fma", "--iree-llvmcpu-target-cpu=znver4",
+     "--iree-llvmcpu-target-vector-width-in-bytes=32", "--iree-llvmcpu-loop-unrolling=false",
+     "--iree-llvmcpu-slp-vectorization", "--iree-llvmcpu-stack-allocation-limit=65536"],
+)  # fmt: skip
+def test_compile_flags_of_the_allowed_meanings_pass(flag: str) -> None:
+    assert flag_safety.compile_flag_problem(flag) is None
+
+
+def test_every_shipped_kernel_loads_with_its_flags() -> None:
+    shipped = sorted(p.parent for p in (REPO / "kernels").glob(f"*/{kernels.KERNEL_FILE}"))
+    assert len(shipped) >= 4
+    for directory in shipped:
+        assert kernels.load(directory).name
+
+
+@pytest.mark.parametrize(
+    "flag", ["-fxray-attr-list=secret", "-fprofile-sample-use=x", "-fsanitize-coverage-allowlist=x", "-flto",
+             "-fuse-ld=lld", "-fmodule-map-file=x", "-fembed-bitcode", "-fsave-optimization-record"],
+)  # fmt: skip
+def test_cflags_of_f_are_an_allow_list_too(flag: str) -> None:
+    assert flag_safety.c_flag_problem(flag) is not None
+
+
+@pytest.mark.parametrize("key", ["requires_flags", "cflags", "run_flags", "models"])
+def test_a_nul_byte_in_a_kernel_toml_string_is_refused_at_load_in_one_line(tmp_path: Path, key: str) -> None:
+    """It passed the flag checks and ended as `internal: ValueError: embedded null byte` (issue 94)."""
+    values = {"requires_flags": "--iree-opt-data-tiling", "cflags": "-O3", "run_flags": "--task_x=1"}
+    value = values.get(key, "m")
+    kernel = _negabs(tmp_path, f'{key} = ["{value}\\u0000-x"]\n')
+    with pytest.raises(kernels.KernelError) as refused:
+        kernels.load(kernel)
+    said = str(refused.value)
+    assert f"{key} = " in said and "NUL byte" in said and "\n" not in said and "\0" not in said
+
+
+@pytest.mark.parametrize("stage, error_class", [("compile", "kernel-rejected"), ("run", "kernel-crash")])
+def test_a_fault_after_a_kernels_accepted_flags_is_the_kernels(stage: str, error_class: str) -> None:
+    """A run with a kernel said `undefined symbol: negabs_workgroup` and was stored as `environment-fault:
+    the environment … is damaged`, advising to delete it, though its files were whole (issue 94)."""
+    from iree_matrix.core.errors import EnvironmentFault
+    from iree_matrix.matrix import plan
+    from iree_matrix.stages import kernel_build, kernel_seam
+
+    def job(kernel: str) -> plan.Job:
+        labels = {"kernel": kernel} if kernel else {}
+        return plan.Job(stage, f"m/{stage}", (), labels, kernel_build.environment("3.11"))
+
+    cause = "iree-run-module: /tmp/x.so: undefined symbol: negabs_workgroup"
+    whole = EnvironmentFault("the environment py3.11 is damaged (…)", cause, whole=True)
+    owned = kernel_seam.owned_fault(job("negabs"), whole)
+    assert not isinstance(owned, EnvironmentFault) and owned.error_class == error_class
+    assert "kernel 'negabs'" in owned.message and "undefined symbol: negabs_workgroup" in owned.message
+    assert kernel_seam.owned_fault(job(""), whole) is whole  # no kernel: the environment's
+    damaged = EnvironmentFault("the environment py3.11 is damaged (a file missing): it is rebuilt", "x")
+    assert kernel_seam.owned_fault(job("negabs"), damaged) is damaged  # its files found broken
+
+
+def _generated(tmp_path: Path, replaces: str, function: str = "negabs_workgroup", args: str = "") -> Path:
+    """negabs with a spec the tool writes: `replaces`, `function` (and `args`) instead of its spec."""
+    kernel = _negabs(tmp_path)
+    toml = kernel / kernels.KERNEL_FILE
+    lines = [ln for ln in toml.read_text().splitlines() if not ln.startswith(("spec", "replaces"))]
+    extra = [f"replaces = {{ module = {replaces} }}", f'function = "{function}"']
+    extra += [f"args = {args}"] if args else []
+    toml.write_text("\n".join([*extra, *lines, ""]))
+    return kernel
+
+
+@pytest.mark.parametrize(
+    "replaces, function, args, said",
+    [
+        (f'["{"a" * 400_000}"]', "f", "", "(400,"),
+        ("[" + ", ".join(['"a.b"'] * 5000) + "]", "f", "", "at most 256 module paths"),
+        ('["a\\nb"]', "f", "", "no space, tab or line break"),
+        ('["a"]', "f" * 5000, "", "(5,002 characters)"),
+        ('["a"]', "f", '["input:0", "99999999999"]', "args = '99999999999': out of range"),
+    ],
+    ids=["a 400,000-character glob", "5,000 globs", "a newline", "a 5,000-character function", "args"],
+)
+def test_a_generated_specs_long_or_odd_values_are_one_short_line(
+    tmp_path: Path, replaces: str, function: str, args: str, said: str
+) -> None:
+    """A 400,000-character glob was stored whole, a newline in one was "not a non-empty string", and an
+    out-of-range `args` entry was MLIR's "integer constant out of range" (issue 94)."""
+    with pytest.raises(kernels.KernelError) as refused:
+        kernels.load(_generated(tmp_path, replaces, function, args))
+    line = str(refused.value)
+    assert said in line and "\n" not in line and len(line) < 300 + len(str(tmp_path)) + 40, line

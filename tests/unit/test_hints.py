@@ -557,6 +557,22 @@ def test_the_recipe_search_is_offered_only_where_another_export_could_get_past()
         assert "fails:" in answer, answer  # the failure is still said, only the offer is not
 
 
+def test_a_kernels_failure_offers_the_kernels_steps_never_the_recipe_search():
+    """Every kernel failure's `what to do` offered `search-recipes`, about exports (issue 94)."""
+    words = "model.mlir:9:11: error: something no signature knows"
+    command = ("python", "export_model.py", "--file", "/home/me/nets/warp.py", "--factory", "build")
+    export = dataclasses.replace(
+        _failed("export", "warp", "3.13.0", words), status=Status.OK, message=None, command=command
+    )
+    failed = _failed("compile", "warp", "3.13.0", words)
+    with_kernel = dataclasses.replace(failed, labels={**failed.labels, "kernel": "negabs"})
+    assert models.recipe_may_route(failed) and not models.recipe_may_route(with_kernel)
+    for said in (_summary_of(with_kernel, export), query.model([with_kernel, export], "warp").text()):
+        assert "search-recipes" not in said, said
+    offer = models.search_offer("warp", {"warp": "/home/me/nets/warp.py:build"}, [with_kernel])
+    assert "kernel 'negabs'" in offer and "iree-matrix kernel ir" in offer and "search-recipes" not in offer
+
+
 def test_index_add_names_the_in_place_op_too_and_not_its_neighbours():
     """turbine's export names `aten.index_add`, the `fx` recipes `aten.index_add_` (the in-place op
     as the model wrote it): both get the hint, with the op as it was named; `index_add`'s

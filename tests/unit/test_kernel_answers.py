@@ -9,7 +9,7 @@ from iree_matrix.core.model.results import Record, ResultsLog, Status, log_path
 from iree_matrix.findings import kernel_windows
 from iree_matrix.findings import kernels as kernel_answers
 from iree_matrix.iree import compile_errors
-from iree_matrix.kernel import kernels
+from iree_matrix.kernel import spec_text
 from iree_matrix.stages.kernel_compiled import kernel_refused
 from tests.unit.test_kernels import LARGE, NEGABS, SPEC_ERROR, _compiled, _records
 
@@ -72,10 +72,10 @@ def test_a_source_form_specs_executable_is_found() -> None:
     """`"hal.executable.source"() ({...}) {sym_name = ...}`: its attributes after the region
     (kernels/depthwise3x3's form, and the test kernels' since issue 82)."""
     after = '"hal.executable.source"() ({ builtin.module {} }) {sym_name = "dw3", sym_visibility = "private"}'
-    assert kernels.spec_executables(after) == ("dw3",)
+    assert spec_text.spec_executables(after) == ("dw3",)
     depthwise = NEGABS.parents[3] / "kernels" / "depthwise3x3" / "spec.mlir"
-    assert kernels.spec_executables(depthwise.read_text()) == ("depthwise3x3",)
-    assert kernels.spec_executables((NEGABS / "spec.mlir").read_text()) == ("negabs_executable",)
+    assert spec_text.spec_executables(depthwise.read_text()) == ("depthwise3x3",)
+    assert spec_text.spec_executables((NEGABS / "spec.mlir").read_text()) == ("negabs_executable",)
 
 
 CRASH = "Stack dump:\n0.\tProgram arguments: iree-compile m.mlir\n#0 0x1 abort\n"

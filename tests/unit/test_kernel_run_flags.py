@@ -12,6 +12,9 @@ from iree_matrix.bundle_runner import modules
 from iree_matrix.bundle_runner.base import BundleError
 from iree_matrix.kernel import kernels
 
+# A kernel's files are taken only from folders others may enter (core/system/shared_files.py).
+pytestmark = pytest.mark.shared_tmp
+
 DATA = Path(__file__).resolve().parents[1] / "data" / "kernels"
 STACK = "--task_worker_stack_size=196608"
 

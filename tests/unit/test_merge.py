@@ -111,6 +111,15 @@ def test_only_each_inputs_latest_record_counts():
     assert merge_records([("a", [first, then]), ("b", [then])]).records == (then,)
 
 
+def test_merge_counts_the_lines_it_skipped_among_those_it_read(tmp_path, capsys):
+    """A shard of 7 lines, one no record: merge said "6 records of 6 read; nothing dropped" (issue 94)."""
+    shard = _write(tmp_path / "shard", *(_rec(f"run:m/{n}", key=f"k{n}") for n in range(6)))
+    with open(shard / "results.jsonl", "a") as log:
+        log.write('{"schema": 1, "job": "not a record"}\n')
+    assert cli.main(["merge", str(shard), "--to", str(tmp_path / "merged")]) == 0
+    assert "6 records of 7 read, 1 skipped; nothing dropped" in capsys.readouterr().out
+
+
 def test_merge_writes_the_log_manifests_and_report_and_is_incremental(tmp_path, capsys):
     one = _write(tmp_path / "shard-1", _rec("install:e"), _rec("export:m/e", key="x"))
     two = _write(tmp_path / "shard-2", _rec("install:e"), _rec("run:m/e", key="r"))

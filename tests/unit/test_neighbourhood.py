@@ -9,6 +9,8 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
+import pytest
+
 from iree_matrix.core.model import stats
 from iree_matrix.findings import advice, neighbourhood, search
 
@@ -202,6 +204,37 @@ def test_a_sitting_without_its_proof_carries_the_earlier_proof_of_the_same_pick(
     (folder / "advice-q.2.json").write_text(json.dumps(later))
     (a,) = advice.published(tmp_path)
     assert a.config == QUARTZ_PICK and a.proof is None and a.proof_from == ""
+
+
+@pytest.mark.parametrize(
+    "field, value", [("release", "2.9.0"), ("module_sha256", "another model's build"), ("kernel", "k")]
+)
+def test_a_proof_is_carried_only_to_the_same_release_model_and_kernel(tmp_path: Path, field: str, value: str):
+    """A `--no-proof` answer for IREE 3.9.0 carried a 2.9.0 sitting's proof of the same pick (issue 94):
+    identity, release, model (its default build's module), pick and kernel must all be the same, or
+    the answer is not proved."""
+    proof = _proof()
+    folder = tmp_path / "genuineintel-6-167-rocketlake"
+    folder.mkdir()
+    (folder / "advice-q.1.json").write_text(json.dumps(_document(advice.SCHEMA, proof, 29.0)))
+    later = {**_document(advice.SCHEMA), "started": "2026-11-28T10:00:00+00:00", "proof_skipped": True}
+    faster = {"name": proof.result, "config": proof.result, "ms": [26.0 * d for d in DRIFT]}
+    later["functions"][0]["arms"].append({**later["functions"][0]["arms"][2], **faster})
+    arms = later["functions"][0]["arms"]
+    if field == "kernel":  # the pick with a kernel swapped in, faster: the answer takes the kernel
+        kernel = {"name": "k", "kind": advice.KERNEL, "kernel": "k", "base": proof.result, "applied": True,
+                  "module_sha256": "k", "ms": [20.0 * d for d in DRIFT]}  # fmt: skip
+        arms.append({**arms[-1], **kernel})
+    for arm in arms if field != "kernel" else ():
+        if field == "release" or arm["name"] == "default":
+            arm[field] = value
+    (folder / "advice-q.2.json").write_text(json.dumps(later))
+    (a,) = advice.published(tmp_path)
+    assert a.config == proof.result and a.proof is None and a.proof_from == ""
+    assert (a.kernel is not None) == (field == "kernel")
+    from iree_matrix.report import answers as rendered
+
+    assert rendered._proof_mark(a) == " (not proved)"
 
 
 def test_the_neighbourhood_is_a_table_under_its_answer_and_on_advises_console():

@@ -46,7 +46,7 @@ def run(dirs: Sequence[Path], to: Path, cache: Path, bundles: Sequence[Path], *,
         descents = search_descent.merge_descents(logs, to)
         print(
             f"merged {len(logs)} result logs into {results_folder.load(to, None).source}: "
-            f"{len(merged.records)} records of {merged.inputs} read; {merged.dropped()}"
+            f"{merged.count()}; {merged.dropped()}"
             + (f"; {descents} flag-search descents into {to / search_descent.DESCENTS}" if descents else "")
         )
         if merged.records and not found:

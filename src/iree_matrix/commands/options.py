@@ -1,10 +1,8 @@
 """Every option of every command, declared once, typed, one meaning per name (option_types.py says
 how a command adds one and reads it back), the groups several commands take, and the typed settings
 a command line makes (`plan_settings`, `run_options`): a command reads its options here and calls a
-typed function with them; none reads or rewrites argparse's namespace after that.
-
-`--backend`'s choices are the backend registry's (envs/backends.py `BACKENDS`, plus `auto`), looked
-up when the parser is built, so a new backend is one entry there and no list here."""
+typed function with them; none reads or rewrites argparse's namespace after that. `--backend`'s choices are the backend registry's (envs/backends.py `BACKENDS`, plus `auto`), looked up
+when the parser is built: a new backend is one entry there and no list here."""
 
 from __future__ import annotations
 
@@ -306,12 +304,7 @@ NO_GAP = Switch(
     "peers run once more with their per-op profilers, seconds each): the answer then does not say "
     "which op kinds hold the gap",
 )
-NO_LIBRARY = Switch(
-    "--no-library",
-    "do not try the kernel library (kernels/ with `op_kinds`) against the op kinds that hold an answer's "
-    "gap to the best peer (each such kernel is otherwise built, checked against torch and sat beside the "
-    "answer, and taken only where faster beyond noise)",
-)
+NO_LIBRARY = Switch("--no-library", "do not try kernels/'s kernels against the op kinds holding the gap")
 PROOF_STEPS: Option[int] = Option(
     "--proof-steps",
     "at most this many steps of the proof's local search (each a sitting of the centre and its "

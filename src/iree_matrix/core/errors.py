@@ -51,8 +51,12 @@ class EnvironmentFault(StageFailure):
 
     CLASS = "environment-fault"  # its records' error_class
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, cause: str = "", whole: bool = False) -> None:
         super().__init__(self.CLASS, message, cacheable=False)
+        self.cause = cause or message  # the tool's own line that said so
+        # The environment's files were checked and are whole: only the output said it failed (a
+        # kernel's flags or object can make it say so: stages/kernel_seam.py `owned_fault`).
+        self.whole = whole
 
 
 class StageSkipped(MatrixError):

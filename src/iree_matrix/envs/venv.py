@@ -169,7 +169,9 @@ class VenvEnvironment:
         return EnvironmentFault(
             f"the environment {self.id} is damaged ({fault.cause}): the next run rebuilds it if a file of "
             f"its packages is missing; else delete it (`iree-matrix cache prune envs`, or rm -rf "
-            f"{self.path}) and run again: it is rebuilt from the wheelhouse"
+            f"{self.path}) and run again: it is rebuilt from the wheelhouse",
+            fault.cause,
+            whole=True,
         )
 
     def describe(self) -> Mapping[str, Any]:

@@ -329,7 +329,8 @@ def sittings(paths: Iterable[Path]) -> list[Advice]:
     sitting of one function (`advise MODEL --select`) answers for it without hiding the model's
     other functions, which an older sitting answered. In the order the paths first name them."""
     newest: dict[tuple[str, str, str], tuple[str, str, Path, dict[str, Any]]] = {}
-    proofs: dict[tuple[str, str, str], list[tuple[tuple[str, str], neighbourhood.Proof]]] = {}
+    proofs: dict[tuple[str, str, str], list[tuple[tuple[str, str], neighbourhood.Proof, object]]] = {}
+    proved_as: dict[tuple[tuple[str, str, str], tuple[str, str]], object] = {}
     for path in paths:
         data = read(path)
         if data is None or is_gpu(data):  # a GPU's sitting answers for the GPU (gpu_advice), not this CPU
@@ -340,8 +341,10 @@ def sittings(paths: Iterable[Path]) -> list[Advice]:
             key = (str(data.get("model") or ""), identity.key, str(entry.get("function") or ""))
             if key not in newest or when > newest[key][:2]:
                 newest[key] = (*when, path, data)
+            proved_as[key, when] = _proved_as(data, entry, identity, str(path))
             if isinstance(entry.get("proof"), Mapping):
-                proofs.setdefault(key, []).append((when, neighbourhood.Proof.of(entry["proof"])))
+                proof = neighbourhood.Proof.of(entry["proof"])
+                proofs.setdefault(key, []).append((when, proof, proved_as[key, when]))
     chosen: dict[Path, tuple[dict[str, Any], set[str]]] = {}
     for (_, _, function), (_, _, path, data) in newest.items():
         chosen.setdefault(path, (data, set()))[1].add(function)
@@ -350,10 +353,27 @@ def sittings(paths: Iterable[Path]) -> list[Advice]:
         kept = [e for e in data.get("functions") or () if str(e.get("function") or "") in functions]
         found.extend(derive({**data, "functions": kept}, str(path)))
     for n, a in enumerate(found):  # a sitting that skipped its proof: the newest earlier one of its pick
-        held = neighbourhood.newest_of(a.config, proofs.get((a.model, a.identity.key, a.function), []))
+        key = (a.model, a.identity.key, a.function)
+        mine = proved_as.get((key, newest[key][:2]))
+        same = [(when, p) for when, p, theirs in proofs.get(key, []) if mine is not None and theirs == mine]
+        held = neighbourhood.newest_of(a.config, same)
         if held is not None and a.proof is None and a.proof_skipped:
             found[n] = dataclasses.replace(a, proof=held[1], proof_from=held[0])
     return found
+
+
+def _proved_as(
+    document: Mapping[str, Any], entry: Mapping[str, Any], identity: Identity, source: str
+) -> Optional[tuple[str, str, str, str]]:
+    """What a proof carried to a `--no-proof` answer must share with it beyond the identity, the model's
+    name and the function (issue 94: a 3.9.0 answer carried a 2.9.0 sitting's proof of the same pick):
+    the pick, its release, the kernel taken, and the model itself, as its default build's module
+    (byte for byte the same module: the same model, release and CPU). None: nothing to carry."""
+    answer = _advice(document, entry, identity, source)
+    default = next((Arm.of(a) for a in entry.get("arms") or () if a.get("kind") == DEFAULT), None)
+    if answer is None or default is None or not default.module_sha256:
+        return None
+    return answer.config, answer.release, answer.kernel.kernel if answer.kernel else "", default.module_sha256
 
 
 def published(root: Path) -> list[Advice]:

@@ -48,6 +48,7 @@ from iree_matrix.core.atomic_files import write_atomically
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.outcome import now
 from iree_matrix.core.model.results import Record, ResultsLog, Status
+from iree_matrix.core.system import shared_files
 from iree_matrix.findings import bundles
 from iree_matrix.findings.publish import MANIFESTS, RELEASES, RESULTS, locked, rendering
 from iree_matrix.iree import devices
@@ -67,6 +68,13 @@ class Merged:
     remeasured: int = 0  # an older copy of a stage another input timed again under its key (--retime)
     executed_elsewhere: int = 0  # "not run" here, where another input ran the job
     superseded: int = 0  # one machine's older record of a job it ran again under a new key
+    skipped: int = 0  # received lines no record was read from (each said when read): not in `inputs`
+
+    def count(self) -> str:
+        """How many records were kept of how many lines read (a merge's line): "6 records of 7 read, 1
+        skipped" where a line was no record (it said "6 of 6 read" when it read 7)."""
+        skipped = f", {self.skipped} skipped" if self.skipped else ""
+        return f"{len(self.records)} records of {self.inputs + self.skipped} read{skipped}"
 
     def dropped(self) -> str:
         """What was dropped and why, each kind counted apart in a user's words (a merge's line)."""
@@ -284,6 +292,8 @@ def _merge_into(inputs: list[Path], to: Path, checked: Mapping[Path, Sequence[Re
             "ordered as received now, never ahead of the records already here"
         )
     merged = merge_records(read, histories=own, newest_per_machine=True, received=received)
+    skipped = sum(len(ResultsLog(p).unreadable()) for p in inputs if str(p) not in own)
+    merged = dataclasses.replace(merged, skipped=skipped)
     to.mkdir(parents=True, exist_ok=True)
     # What this iree-matrix cannot read in OUT's own log (a newer schema, a garbage line) is kept
     # verbatim, first, with the previous file beside it: a merge never loses a record.
@@ -330,6 +340,12 @@ def _received(path: Path) -> Optional[bytes]:
     if not stat.S_ISREG(found.st_mode):
         kind = "a symbolic link" if stat.S_ISLNK(found.st_mode) else "not a regular file"
         logger.warning(f"{path}: {kind}: a results folder's documents are regular files in it; left out")
+        return None
+    # A hard link to a root-only file is a regular file too. The folders above are the user's to
+    # choose, as the merged folder's are (a root's own shards in /root merge into results/).
+    unshared = shared_files.problem(path, folders=False)
+    if unshared is not None:
+        logger.warning(f"{unshared}; left out")
         return None
     try:
         return input_files.read_bounded(path, _RECEIVED_LIMIT)

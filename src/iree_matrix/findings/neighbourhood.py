@@ -401,8 +401,9 @@ def summary(proof: Proof, answer: str = "", again: str = "") -> str:
 
 def newest_of(pick: str, earlier: Sequence[tuple[tuple[str, str], Proof]]) -> Optional[tuple[str, Proof]]:
     """(sitting file, proof) of the newest certified proof of `pick` among `earlier` ((started, file),
-    proof): what an answer whose own sitting skipped its proof (a kernel sitting re-timing a proved
-    pick, `advise --kernel --no-proof`) carries, saying where it was timed."""
+    proof): what an answer whose own sitting skipped its proof (`advise --no-proof` re-timing a proved
+    pick) carries, saying where it was timed; `earlier` holds only sittings of the same release, model
+    and kernel (advice.py `_proved_as`)."""
     held = [(when, (when[1], proof)) for when, proof in earlier if proof.result == pick and proof.certified]
     return max(held, key=lambda found: found[0])[1] if held else None
 

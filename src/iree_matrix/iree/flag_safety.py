@@ -4,12 +4,15 @@
 A drill's `requires_flags` ran a shell as root (`--iree-hal-preprocess-executables-with=bash -c …`,
 iree-compile runs it per executable: compiler/src/iree/compiler/Dialect/HAL/Transforms/
 PreprocessExecutables.cpp), another made iree-compile dlopen a file (`--iree-load-plugin=PATH`), and
-`cflags = ["--include=FILE"]` put a root-only file's bytes into a stored error message. So each list
-is an allow-list of shapes that neither name a host path nor run or load a program: an iree-compile
-flag (`--iree-…`) or a runtime task flag (`--task_…`) whose name and value hold no word of a path,
-file, dump, plugin or program, and C flags that only set the language, warnings, optimisation,
-macros and code generation. Whatever a source `#include`s or `#embed`s beyond its own directory is
-the sandbox's to hide (stages/kernel_build.py builds in the model's sandbox)."""
+`cflags = ["--include=FILE"]` put a root-only file's bytes into a stored error message. A deny-list
+of dangers then let `--iree-llvmcpu-link-embedded=false` through (the system linker, and a run the
+tool blamed on a damaged environment). So each list is an allow-list of meanings: the iree-compile
+flags a kernel needs (`COMPILE_FLAGS`: the preprocessing pipeline, the target CPU and its features,
+vectorization and unrolling knobs, stack sizes, data tiling) with values that name no path, file or
+program; a runtime task flag (`--task_…`); and C flags that only set the language, warnings,
+optimisation, macros and known code-generation choices. Linking, loading, outputs and the target
+backend are the tool's. Whatever a source `#include`s or `#embed`s beyond its own directory is the
+sandbox's to hide (stages/kernel_build.py builds in the model's sandbox)."""
 
 from __future__ import annotations
 
@@ -30,17 +33,41 @@ _WORDS = re.compile(
     r"linker|output|search|trace|tool|sysroot|/|~|@|\$|`",
     re.IGNORECASE,
 )
-_COMPILE = re.compile(r"--iree-[a-z0-9-]+(=\S+)?")
 _RUN = re.compile(r"--task_[a-z0-9_]+=[A-Za-z0-9_.,:+-]+")
-# The C compiler's: language, warnings, optimisation, debug info, macros, code generation (-f, -m).
-_C_ALLOWED = re.compile(r"-(std=[a-z0-9+]+|O[0-3sz]?|g[a-z0-9]*|w|pedantic(-errors)?|W[A-Za-z0-9=#+_-]*|"
-                        r"[DU][A-Za-z_][A-Za-z0-9_]*(=.*)?|f[A-Za-z0-9=+_,.-]+|m[A-Za-z0-9=+_,.-]+|"
+_BOOL = r"(=(true|false|1|0))?"
+_NUMBER = r"=[0-9]+"
+# The iree-compile flags a kernel may ask for, by name, each with the values it takes (docs/kernels.md).
+COMPILE_FLAGS = {
+    "--iree-preprocessing-pass-pipeline": r"=[A-Za-z0-9_.,(){}=+-]+",
+    "--iree-llvmcpu-target-cpu": r"=[A-Za-z0-9_.-]+",
+    "--iree-llvmcpu-target-cpu-features": r"=[A-Za-z0-9_.,+-]+",
+    "--iree-llvmcpu-target-vector-width-in-bytes": _NUMBER,
+    "--iree-llvmcpu-loop-vectorization": _BOOL,
+    "--iree-llvmcpu-slp-vectorization": _BOOL,
+    "--iree-llvmcpu-loop-unrolling": _BOOL,
+    "--iree-llvmcpu-loop-interleaving": _BOOL,
+    "--iree-llvmcpu-stack-allocation-limit": _NUMBER,
+    "--iree-llvmcpu-fail-on-large-vector": _BOOL,
+    "--iree-llvmcpu-fail-on-out-of-bounds-stack-allocation": _BOOL,
+    "--iree-opt-data-tiling": _BOOL,
+}
+# The C compiler's: language, warnings, optimisation, debug info, macros, code generation (-m), an
+# include folder inside the kernel's; and of -f, the code-generation choices named here (no -f that
+# names a file: -fxray-attr-list=, -fprofile-use=, -fplugin=).
+_C_ALLOWED = re.compile(r"-(std=[a-z0-9+]+|O[0-3sz]?|g[0-9]?|w|pedantic(-errors)?|W[A-Za-z0-9=#+_-]*|"
+                        r"[DU][A-Za-z_][A-Za-z0-9_]*(=.*)?|m[A-Za-z0-9=+_.-]+|"
                         r"(I|iquote|isystem)[A-Za-z0-9_.-][A-Za-z0-9_./-]*)")  # fmt: skip
-# Of those, what changes the target (the stage's), reads a file, loads a plugin, or writes one.
-_C_REFUSED = re.compile(
-    r"-(march|mcpu|mtune|mfloat-abi|mllvm|Wl,|Wa,|Wp,|fplugin|fpass-plugin|fprofile|fcrash|fmodule|"
-    r"fsanitize-(ignore|black)list|fdebug-prefix|ffile-prefix|fmacro-prefix|fcoverage|fembed|fuse-ld)"
+_F_ALLOWED = re.compile(
+    r"-f(no-)?(fast-math|finite-math-only|math-errno|trapping-math|signed-zeros|associative-math|"
+    r"reciprocal-math|unsafe-math-optimizations|fp-contract=(fast|on|off)|denormal-fp-math=[a-z,-]+|"
+    r"unroll-loops|vectorize|slp-vectorize|inline|inline-functions|builtin|strict-aliasing|wrapv|"
+    r"omit-frame-pointer|function-sections|data-sections|common|pic|PIC|pie|PIE|plt|"
+    r"asynchronous-unwind-tables|unwind-tables|exceptions|stack-protector(-strong|-all)?|"
+    r"visibility=(default|hidden|protected)|openmp-simd|zero-initialized-in-bss|"
+    r"diagnostics-color|color-diagnostics|semantic-interposition)"
 )
+# Of the -m flags, what changes the target (the stage's) or passes words to LLVM.
+_C_REFUSED = re.compile(r"-(march|mcpu|mtune|mfloat-abi|mllvm)")
 _TARGET = re.compile(r"-(target|march|mcpu|mtune|mfloat-abi)\b")
 
 
@@ -65,9 +92,14 @@ def compile_flag_problem(flag: str) -> Optional[str]:
     name = flag.partition("=")[0]
     if name in _NAMED or name.startswith(("--iree-hal-dump", "--iree-hal-substitute-executable")):
         return f"{_NAMED.get(name, 'reads or writes host files')}: a kernel's flags are data, never commands"
-    if not _COMPILE.fullmatch(flag):
-        return "expected an iree-compile flag --iree-NAME or --iree-NAME=VALUE"
-    if _WORDS.search(flag):
+    value = COMPILE_FLAGS.get(name)
+    if value is None or not re.fullmatch(value, flag[len(name) :]):
+        return (
+            "not a flag a kernel may ask for: the preprocessing pipeline, the target CPU or its features, "
+            "vector width, vectorization, unrolling, stack sizes or data tiling (docs/kernels.md); linking, "
+            "loading, outputs and the target backend are the tool's"
+        )
+    if _WORDS.search(flag) or "interpreter" in flag:
         return "names a path, a file or a program: a kernel's iree-compile flags may not"
     return None
 
@@ -83,10 +115,12 @@ def c_flag_problem(flag: str) -> Optional[str]:
     """Why a kernel's `cflags` entry is not passed to the C compiler (None: it is)."""
     if _TARGET.match(flag):
         return "the target's flags and the output are the tool's: leave them out"
-    if not _C_ALLOWED.fullmatch(flag) or _C_REFUSED.match(flag) or _parent(flag):
+    allowed = _F_ALLOWED.fullmatch(flag) if flag.startswith("-f") else _C_ALLOWED.fullmatch(flag)
+    if not allowed or _C_REFUSED.match(flag) or _parent(flag):
         return (
             "expected a flag of the language, warnings, optimisation, macros or code generation "
-            "(-std=, -W, -O, -D, -f, -m, -I of a folder inside the kernel's); none that reads or loads a file"
+            "(-std=, -W, -O, -D, -m, -f of those docs/kernels.md lists, -I of a folder inside the kernel's); "
+            "none that reads or loads a file"
         )
     return None
 

@@ -40,7 +40,6 @@ Read here and checked, each problem one line naming the file and the key; never 
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
 import stat
 import sys
@@ -51,7 +50,7 @@ from typing import Any, Optional, Union
 from iree_matrix.core import excerpts, input_files
 from iree_matrix.core.errors import StageFailure
 from iree_matrix.core.hashing import digest, file_sha256
-from iree_matrix.core.system import bubblewrap
+from iree_matrix.core.system import bubblewrap, shared_files
 from iree_matrix.iree import custom_dispatch, flag_safety, opkinds, versions
 
 if sys.version_info >= (3, 11):
@@ -258,36 +257,6 @@ def _repository() -> Optional[Path]:
     return root if (root / "pyproject.toml").is_file() else None
 
 
-# `hal.executable private @name` or `hal.executable.source private @name`, and the generic form
-# `"hal.executable.source"() <{sym_name = "name", ...}>` (some specs use it: releases differ in how the
-# custom form spells `objects`), or its attributes after the region, `}) {sym_name = "name", ...}`
-# (kernels/depthwise3x3's and the test kernels': 3.4-3.6 give the op no properties).
-_EXECUTABLE = re.compile(r"\bhal\.executable(?:\.source)?\s+(?:private\s+|public\s+)?@([\w$.-]+)")
-_GENERIC = re.compile(
-    r'(?:"hal\.executable(?:\.source)?"\s*\(\)\s*<\{[^@]{0,400}?|\}\)\s*\{\s*)sym_name\s*=\s*"([\w$.-]+)"'
-)
-
-
-def spec_executables(spec_text: str) -> tuple[str, ...]:
-    """The executables a spec declares (`hal.executable`, `hal.executable.source`): where it matched,
-    the module holds an executable of that name (its part `<executable>_<variant>.so`)."""
-    found = [
-        (m.start(), m.group(1)) for pattern in (_EXECUTABLE, _GENERIC) for m in pattern.finditer(spec_text)
-    ]
-    return tuple(dict.fromkeys(name for _, name in sorted(found)))
-
-
-# A function the spec's executables declare without a body: what the kernel provides (an import that
-# the plugin resolves by this name, or a function the linked object defines).
-_DECLARED = re.compile(r"\bfunc\.func\s+private\s+@([\w$.-]+)\s*\(")
-
-
-def spec_imports(spec_text: str) -> tuple[str, ...]:
-    """The functions a spec declares (`func.func private @name(...)` with no body): a plugin's
-    imports, whose names a module that takes the kernel holds (its import table)."""
-    return tuple(dict.fromkeys(_DECLARED.findall(spec_text)))
-
-
 def ir_command(model: str, release: str, profile: str, directory: str) -> str:
     """The command that prints the IR a kernel's spec runs on in one cell (`iree-matrix kernel ir`):
     a `kernel-not-applied` compile's "what to do". `model` as a command line takes it, quoted."""
@@ -350,12 +319,17 @@ def parse(data: Mapping[str, Any], toml: Path) -> Kernel:
     directory = toml.parent
 
     def error(key: str, value: Any, why: str) -> KernelError:
-        # A value cut to 200 characters: a name of 20,000 was echoed whole.
-        return KernelError(f"{toml}: {key} = {excerpts.clip(repr(value), 200)}: {why}")
+        # A value cut to 200 characters, its length said: a name of 20,000 was echoed whole.
+        shown = repr(value)
+        cut = f"{excerpts.clip(shown, 200)}({len(shown):,} characters)" if len(shown) > 200 else shown
+        return KernelError(f"{toml}: {key} = {cut}: {why}")
 
     for key, value in data.items():
         if key not in _KEYS:
-            raise KernelError(f"{toml}: unknown key {key!r} (the keys are {', '.join(_KEYS)})")
+            known = ", ".join(_KEYS)
+            raise KernelError(f"{toml}: unknown key {excerpts.clip(repr(key), 200)} (the keys are {known})")
+        if any("\0" in text for text in _strings(value)):  # was "internal: ValueError" at the build
+            raise error(key, value, "holds a NUL byte (\\u0000): no flag, name or file has one")
         kind, expected = _KEYS[key]
         if not isinstance(value, kind) or (
             kind is list and key != "specs" and not all(isinstance(v, str) for v in value)
@@ -396,14 +370,11 @@ def parse(data: Mapping[str, Any], toml: Path) -> Kernel:
                 "\"embedded\")",
             )  # fmt: skip
     checks = {"cflags": flag_safety.c_flag_problem, "requires_flags": flag_safety.compile_flag_problem,
-              "run_flags": run_flag_problem}  # fmt: skip
+              "run_flags": run_flag_problem, "op_kinds": _kind_problem}  # fmt: skip
     for key, problem in checks.items():
         for flag in data.get(key, []):
             if (why := problem(flag)) is not None:
                 raise error(key, flag, why)
-    for kind in data.get("op_kinds", []):
-        if kind not in opkinds.KINDS:
-            raise error("op_kinds", kind, f"expected one of {', '.join(opkinds.KINDS)}")
     _regular_files_only(directory)
     return Kernel(
         name=name,
@@ -422,6 +393,22 @@ def parse(data: Mapping[str, Any], toml: Path) -> Kernel:
         mechanism=mechanism,
         **declared,
     )
+
+
+def _kind_problem(kind: str) -> Optional[str]:
+    return None if kind in opkinds.KINDS else f"expected one of {', '.join(opkinds.KINDS)}"
+
+
+def _strings(value: Any) -> list[str]:
+    """Every string in a kernel.toml's value (its tables' keys too)."""
+    if isinstance(value, (Mapping, list)):  # a table: its keys and values
+        inner = [*value, *(value.values() if isinstance(value, Mapping) else ())]
+        return [s for v in inner for s in _strings(v)]
+    return [value] if isinstance(value, str) else []
+
+
+_MAX_GLOBS = _MAX_NAME = 256  # a generated spec's module paths: how many, how long (a function's name too)
+_MAX_ARG = 2**31 - 1  # an index or a size the generated spec writes as an i32 or index constant
 
 
 def _declared(data: Mapping[str, Any], error: Any, toml: Path) -> dict[str, Any]:
@@ -443,15 +430,24 @@ def _declared(data: Mapping[str, Any], error: Any, toml: Path) -> dict[str, Any]
         )
     value = next(iter(replaces.values()))
     globs = value if isinstance(value, list) and "module" in replaces else [value]  # module: or a list
-    if not globs or not all(isinstance(g, str) and g and " " not in g for g in globs):
+    if not globs or not all(isinstance(g, str) and g for g in globs):
         raise error("replaces", dict(replaces), "expected a non-empty string (a module: or a list of them)")
-    if "function" not in data or not re.fullmatch(r"[A-Za-z_]\w*", data["function"]):
+    if any(re.search(r"\s", g) for g in globs):  # was "not a non-empty string" for a line break
+        raise error("replaces", dict(replaces), "a module path holds no space, tab or line break")
+    if len(globs) > _MAX_GLOBS or any(len(g) > _MAX_NAME for g in globs):  # 400,000 characters were stored
+        raise error(
+            "replaces", dict(replaces), f"at most {_MAX_GLOBS} module paths of {_MAX_NAME} characters each"
+        )
+    function = str(data.get("function", ""))
+    if not re.fullmatch(r"[A-Za-z_]\w*", function) or len(function) > _MAX_NAME:
         raise error("function", data.get("function"), "expected the C function the generated spec calls")
     for arg in data.get("args", []):
         if not re.fullmatch(r"(input:\d+|output)(\[\d+\])?|\d+", str(arg)):
             raise error(
                 "args", arg, 'expected "input:N", "output", a size of one ("input:0[2]") or an integer'
             )
+        if any(int(n) > _MAX_ARG for n in re.findall(r"\d+", str(arg))):  # was MLIR's "out of range"
+            raise error("args", arg, f"out of range: each number in args is at most {_MAX_ARG}")
     for key in ("spec", "specs"):
         if key in data:
             raise error(key, data[key], "a kernel whose spec the tool writes (replaces = {...}) names none")
@@ -526,10 +522,11 @@ def _windows(raw: list[Any], directory: Path, error: Any) -> tuple[SpecWindow, .
 
 
 def _regular_files_only(directory: Path) -> None:
-    """A kernel's directory holds regular files and folders only, 16 MiB in all: a device or a FIFO
-    is refused by path, and so is a symbolic link (`evil.h -> /root/secret` was copied into the store
-    as 0644) unless it names a regular file every user may read (depthwise3x3_plugin's source), which
-    shows nothing the sandbox's uid 65534 could not read."""
+    """A kernel's directory holds regular files and folders only, 16 MiB in all, each file one every
+    other user may read by its path (`shared_files`: the store copies them, readable by all): a device
+    or a FIFO is refused by path, and so is a link to a root-only file, a file in a private folder and
+    a hard link (each was copied into the store as 0644). A link to a file every user may read is
+    followed (depthwise3x3_plugin's source)."""
     total = 0
     for path, found in bubblewrap.walk(directory.resolve()):
         if stat.S_ISLNK(found.st_mode):
@@ -537,12 +534,10 @@ def _regular_files_only(directory: Path) -> None:
                 found = path.stat()
             except OSError:
                 raise KernelError(f"{path}: a link to nothing; a kernel holds regular files") from None
-            if not (stat.S_ISREG(found.st_mode) and found.st_mode & stat.S_IROTH):
-                raise KernelError(
-                    f"{path}: a symbolic link to {os.path.realpath(path)}, not a file every user may read; a "
-                    "kernel's directory holds regular files only"
-                )
         if stat.S_ISREG(found.st_mode):
+            why = shared_files.problem(path)
+            if why is not None:
+                raise KernelError(f"{why} (a kernel's files are copied into the store, readable by all)")
             total += found.st_size
         elif not stat.S_ISDIR(found.st_mode):
             raise KernelError(f"{path}: not a regular file; a kernel's directory holds regular files only")

@@ -286,6 +286,8 @@ def recipe_may_route(record: Record) -> bool:
     defect, and every recipe is checked against the same torch outputs), a timeout (the machine's
     load or the model's size, not its export), nor a runtime's refusal to load a module (the
     release pair's answer, whatever made the module)."""
+    if record.label.kernel or record.stage == "kernel":  # the kernel's: `kernel_offer`, never an export's
+        return False
     return record.status == Status.FAIL and record.stage in ROUTABLE_STAGES and not refusals.refused(record)
 
 
@@ -296,7 +298,16 @@ def search_offer(
     summary and `query model` say the same line): none unless one of them a recipe could route
     around (`recipe_may_route`), none for a model already exported by a recipe (`MODEL~RECIPE`) or
     a built-in one; `known` gives a user's model its reference."""
+    failures = list(failures)
     base, recipe = recipes.split(model)
+    failed = [r for r in failures if r.status is not Status.OK]
+    kernels = sorted({r.label.kernel for r in failed if r.label.kernel})
+    if failed and all(r.label.kernel for r in failed):  # the kernel's: its own steps, never an export's
+        return (
+            f"with kernel {', '.join(map(repr, kernels))}: the kernel's failure, not the export's; "
+            f"`{where.line(f'iree-matrix kernel ir {command_argument(base, known)} --kernel DIR')}` prints "
+            "the IR its spec runs on, and its C builds by the command `iree-matrix query kernel NAME` prints"
+        )
     if recipe or base in builtin_names() or not any(recipe_may_route(r) for r in failures):
         return ""
     return recipes.search_offer(command_argument(base, known), where)

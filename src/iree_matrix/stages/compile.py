@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix.core import shipped
-from iree_matrix.core.errors import StageFailure, StageSkipped
+from iree_matrix.core.errors import EnvironmentFault, StageFailure, StageSkipped
 from iree_matrix.core.hashing import digest, file_sha256
 from iree_matrix.core.model import host_identity, store
 from iree_matrix.core.model.metrics.compile import CompileMetrics
@@ -187,7 +187,10 @@ class CompileStage(StageBase):
             # In the model's sandbox: a profile's flags, a kernel's spec and flags are a user's.
             request = ctx.request(argv, read_only=reads, writable=[out, cwd], env=run_env, check=False,
                                   cwd=cwd, model_code=self.name)  # fmt: skip
-            done = env.run(request)
+            try:
+                done = env.run(request)
+            except EnvironmentFault as fault:  # with a kernel's flags and objects, maybe the kernel's
+                raise kernel.owned_fault(job, fault) from None
             again = lambda argv: env.run(dataclasses.replace(request, argv=list(argv)))  # noqa: E731
             refused = kernel.judge_compile_failure(part, done, argv, cwd, again)
             unlowered = _unlowered(env, request, done)

@@ -28,7 +28,7 @@ from iree_matrix.core.model.metrics.kernel import KernelMetrics
 from iree_matrix.core.model.outcome import Outcome
 from iree_matrix.core.model.records import Labels
 from iree_matrix.core.model.results import Status
-from iree_matrix.core.system import host, process_output
+from iree_matrix.core.system import host, process_output, shared_files
 from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.iree import custom_dispatch, elf, targets, versions
 from iree_matrix.iree.flags import target_cpu
@@ -107,15 +107,18 @@ class KernelStage(StageBase):
         env = ctx.environment(job)
         sources = out / _SOURCES
         sources.mkdir(parents=True)
-        for name in {*kernel.sources, *(p.name for p in kernel.directory.glob("*.h") if p.is_file())}:
-            (sources / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(kernel.directory / name, sources / name)
+        headers = [p.name for p in kernel.directory.glob("*.h") if p.is_file()]
+        copies = [(sources / name, name) for name in {*kernel.sources, *headers}]
         if not kernel.generated:  # a generated spec is written by each compile, from its IR
-            shutil.copyfile(kernel.directory / kernel.spec, out / KERNEL_SPEC.path)
+            copies.append((out / KERNEL_SPEC.path, kernel.spec))
         if kernel.spec_windows:  # every release window's spec by its own name: each compile takes one
-            (out / KERNEL_SPECS.path).mkdir()
-            for name in kernel.spec_files():
-                shutil.copyfile(kernel.directory / name, out / KERNEL_SPECS.path / name)
+            copies += [(out / KERNEL_SPECS.path / n, n) for n in kernel.spec_files()]
+        for target, name in copies:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:  # checked again as it is copied: the directory may have changed since it was loaded
+                shared_files.copy(kernel.directory / name, target)
+            except shared_files.UnsharedFile as exc:
+                raise StageFailure("kernel-c-error", str(exc), cacheable=False) from None
         objects = out / KERNEL_OBJECTS.path
         objects.mkdir()
         flags = custom_dispatch.cflags(job.target, job_cpu(job), kernel.cflags)

@@ -36,15 +36,15 @@ def kernel_facts(
     its own (`requires_flags` change the module whatever the spec does)."""
     built = ctx.dep("kernel").record.metric.of(KernelMetrics)
     baseline = module_sha256(ctx.dep("compile"))
-    spec_text = spec.read_text(encoding="utf-8", errors="replace")
-    declared = kernels.spec_executables(spec_text)
+    text = spec.read_text(encoding="utf-8", errors="replace")
+    declared = spec_text.spec_executables(text)
     parts = [p for p in metrics.get("module_parts_sha256", {}) if p != "module.fb"]
     executables = sorted(
         p for p in parts if any(p.startswith(f"{name}_") or p == f"{name}.so" for name in declared)
     )
     data = module.read_bytes()
     # A plugin's functions are the spec's imports, which the module names for the runtime to resolve.
-    provided = [*built.object_functions, *(kernels.spec_imports(spec_text) if kernel.plugin else ())]
+    provided = [*built.object_functions, *(spec_text.spec_imports(text) if kernel.plugin else ())]
     functions = [f for f in dict.fromkeys(provided) if f and f.encode() in data]
     identical = metrics["module_sha256"] == baseline
     return {

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional, Protocol
 
-from iree_matrix.core.errors import StageFailure
+from iree_matrix.core.errors import EnvironmentFault, StageFailure
 from iree_matrix.core.model.metrics.kernel import KernelMetrics
 from iree_matrix.core.system import processes
 from iree_matrix.iree import crash_words
@@ -234,6 +234,17 @@ def judge_run(job: Job, done: processes.Completed, words: str, crashed: bool) ->
     if not job.label.kernel or not (crash_words.signal_of(done.returncode) is not None or crashed):
         return None
     return processes.failure(done, "kernel-crash", blamed(job.label.kernel, words))
+
+
+def owned_fault(job: Job, fault: EnvironmentFault) -> StageFailure:
+    """A compile or run of a cell with a kernel whose output said its environment failed it, though
+    the environment's files are whole: the kernel's failure (a drill's `requires_flags` made iree-compile
+    link with the system linker, and the run's `undefined symbol: negabs_workgroup` was stored as a
+    damaged environment to delete). Any other fault, or a cell without a kernel, is the environment's."""
+    if not job.label.kernel or not fault.whole:
+        return fault
+    error_class = "kernel-rejected" if job.stage == "compile" else "kernel-crash"
+    return StageFailure(error_class, blamed(job.label.kernel, fault.cause))
 
 
 def judge_mismatch(job: Job, words: str) -> tuple[str, str]:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, NoReturn, Optional
 
 from iree_matrix.bundle_runner import arrays as runner_arrays
-from iree_matrix.core.errors import SpecError, StageFailure, StageSkipped
+from iree_matrix.core.errors import EnvironmentFault, SpecError, StageFailure, StageSkipped
 from iree_matrix.core.hashing import file_sha256
 from iree_matrix.core.model import refusals
 from iree_matrix.core.model.metrics.compile import CompileMetrics
@@ -169,7 +169,10 @@ class RunStage(StageBase):
         # In a container, the peak is its memory cgroup's (under qemu: emulator + program + page
         # cache), measured on the checked call only: what a board's RAM must hold.
         peak: dict[str, Any] = {"peak_memory": True} if getattr(call.env, "backend", "") == "docker" else {}
-        done = call.env.run(ctx.request(call.run_argv, check=False, **call.mounts, **peak))
+        try:
+            done = call.env.run(ctx.request(call.run_argv, check=False, **call.mounts, **peak))
+        except EnvironmentFault as fault:  # with a kernel's object, maybe the kernel's (the seam says)
+            raise kernel.owned_fault(job, fault) from None
         if done.returncode != 0:
             return _not_run_here(call, done) or _failed_run(job, ctx, done, call)
         references = [REFERENCE.of(call.export) / f"output{i}.npy" for i in range(len(call.outputs))]
