@@ -30,6 +30,10 @@ class RunMetrics(TimingContext, stage="run"):
         "CPU time per call on one thread (local-sync; under qemu the emulator's): the "
         "load-robust signal, same shape as latency_ms"
     )
+    time_budget_seconds: Optional[float] = metric(
+        "[benchmark] time_budget: the seconds of calls each timed pass had (latency_ms's n: how many it "
+        "timed); none: every repetition"
+    )
     process_cpu_ms: Any = metric(
         "the process's CPU time per call on the cell's own HAL driver (every thread)"
     )
