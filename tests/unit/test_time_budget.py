@@ -5,6 +5,7 @@ run keys)."""
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 import types
@@ -22,8 +23,10 @@ from iree_matrix import stages
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.core.system import processes
-from iree_matrix.findings import advice, runs_view
+from iree_matrix.execution.progress import Progress
+from iree_matrix.findings import advice
 from iree_matrix.matrix import spec_file
+from iree_matrix.matrix.plan import EnvSpec, Job
 from iree_matrix.report import by_model, machine
 from iree_matrix.stages import run
 from iree_matrix.stages.base import Context
@@ -179,13 +182,25 @@ def test_a_budgeted_figure_says_how_many_calls_it_had_and_an_old_one_says_nothin
         labels=LABELS,
         metrics={"eager_cpu_ms": _figure(9000.0, 5)},
     )
-    assert runs_view.counted(budgeted) == " (n=3)"
+    assert budgeted.metric.of(RunMetrics).budgeted_n == 3
     assert "11.7 s (n=3)" in by_model.run_cell(types.SimpleNamespace(), budgeted)  # type: ignore[arg-type]
     (row,) = machine.rows([budgeted, export])
     assert row.iree is not None and row.iree.text() == "20.0 s (n=3)"
     assert row.eager is not None and row.eager.text() == "9.00 s"  # the budget was the run's only
     older = _record({**timed, "latency_ms": _figure(11700.0, 5)})  # no budget: every repetition, unsaid
-    assert runs_view.counted(older) == ""
+    assert older.metric.of(RunMetrics).budgeted_n is None
     assert by_model.run_cell(types.SimpleNamespace(), older).endswith("11.7 s")  # type: ignore[arg-type]
     (row,) = machine.rows([older, export])
     assert row.iree is not None and row.iree.text() == "20.0 s"
+
+
+def test_the_runs_console_line_says_how_many_calls_the_budget_left() -> None:
+    timed = {"matches": True, "latency_ms": _figure(11700.0, 3), "time_budget_seconds": 3.0}
+    out = io.StringIO()
+    progress = Progress(1, out=out, heartbeat=0, live=False)
+    job = Job("run", _record(timed).cell, (), {}, EnvSpec("runtime", "3.11", (), "r"))
+    progress.finished(job, _record(timed))
+    progress.finished(job, _record({**timed, "time_budget_seconds": None}))
+    progress.close()
+    budgeted, every = [line for line in out.getvalue().splitlines() if "/call" in line]
+    assert budgeted.endswith("-> ok, 11.7 s/call (n=3)") and every.endswith("-> ok, 11.7 s/call")

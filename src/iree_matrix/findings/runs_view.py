@@ -143,14 +143,6 @@ def timing(record: Optional[Record], eager: bool = False) -> Optional[Timing]:
     return Timing(timed.median, timed.low, timed.high, measured.other_load, disagrees, timed.n)
 
 
-def counted(run: Record) -> str:
-    """' (n=3)': how many repetitions a run's figure had, where the matrix's time budget
-    ([benchmark] time_budget) decided it; '' for a run that had every repetition."""
-    metric = run.metric.of(RunMetrics)
-    timed = metric.latency
-    return f" (n={timed.n})" if metric.time_budget_seconds and timed is not None and timed.n else ""
-
-
 # --- one figure per thing ---------------------------------------------------------------------------
 
 
@@ -375,7 +367,7 @@ class Figure:
     low: Optional[float] = None
     high: Optional[float] = None
     n: Optional[int] = None
-    budgeted: bool = False  # a time budget decided `n` (`counted`): the text says how many
+    budgeted: bool = False  # a time budget decided `n` (`RunMetrics.budgeted_n`): the text says how many
 
     @classmethod
     def of(cls, value: Any) -> Optional[Figure]:

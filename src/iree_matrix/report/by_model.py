@@ -85,7 +85,8 @@ def run_cell(ix: Numbering, run: Record) -> str:
         noisy = NOISY_MARK if figure is not None and figure.noisy else ""
         if latency is None:
             return "✅ run"
-        return f"✅ {noisy}{duration_ms(latency)}{runs_view.counted(run)}{emulated}"
+        n = run.metric.of(RunMetrics).budgeted_n
+        return f"✅ {noisy}{duration_ms(latency)}{f' (n={n})' if n else ''}{emulated}"
     if run.status is Status.MISMATCH:
         err = run.metric.of(RunMetrics).max_abs_err
         detail = f" (max err {err:.1e})" if err is not None else ""

@@ -125,7 +125,7 @@ def rows(records: Iterable[Record]) -> list[Row]:
             if name != "eager" and isinstance(entries.get(name), Mapping)
         )
         iree = Figure.of(run.metric.of(RunMetrics).cpu_ms) if run is not None else None
-        if iree is not None and run is not None and runs_view.counted(run):  # its n: the time budget's
+        if iree is not None and run is not None and run.metric.of(RunMetrics).budgeted_n:  # the budget's n
             iree = dataclasses.replace(iree, budgeted=True)
         release = run.label.compiler if run is not None else None
         others = tuple(sorted(passed.get(function, ()))) if run is None else ()

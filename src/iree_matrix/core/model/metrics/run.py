@@ -83,6 +83,13 @@ class RunMetrics(TimingContext, stage="run"):
         return Timed.of(self.latency_ms)
 
     @property
+    def budgeted_n(self) -> Optional[int]:
+        """How many repetitions the figure had, where the matrix's time budget decided it (a report
+        says "n=3" beside it); None for a run that had every repetition, or an older record."""
+        timed = self.latency
+        return timed.n if self.time_budget_seconds and timed is not None and timed.n else None
+
+    @property
     def latency_median(self) -> Optional[float]:
         return self.latency.median if self.latency is not None else None
 
