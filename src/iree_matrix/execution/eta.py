@@ -86,6 +86,13 @@ RELATIVE = {
 }
 # Downloads and disk (`IO_STAGES`, the installs): their own exponent, learned from their own jobs only.
 IO_SENSITIVITY = 0.5
+# A CPU that reads this much slower than the basis, over every computing job that finished here beyond
+# the load's share (`HostFactor.speed`), is taken as that much slower at the kinds none of whose jobs
+# finished yet, and as where their own times start from. A faster reading is not: the basis is each
+# job's quiet time over sittings of the publication host, and the quiet replay's exports and compiles
+# read 0.76 of it where its runs then took 1.7x (tests/unit/test_eta.py: carried over, the replays
+# broke their bars; the loaded ones read 0.96-1.03 of the basis, beyond the load's share).
+SLOWER_CPU = 1.25
 LEARNS_FROM_SECONDS = 1.0  # the least stretchable time of a job the factor learns from (`Estimates.finished`)
 # A run whose time beyond its benchmark floor is at least this long is its own kind ("long calls": the
 # Whisper encoder's 53-s runs of 6-s calls) apart from the 7-s runs that are mostly floor, as peers are
@@ -232,12 +239,13 @@ class HostFactor:
     `LoadTrace`); k, how hard this host's load hits (`coupling`), is learned from every computing job
     that finished, at the load it ran at (the mean over its span); a kind's excess (`learns_as`: a
     stage, and a run's long calls) is what its own jobs took beyond what L**k said — a host faster or
-    slower than the publication's at that kind — weighed n to 1 against none (n jobs: one job's time is
-    noisy: a loaded run's first export read 13x, its later ones 2-19x). Newer jobs weigh more
-    (`FORGET`). A kind none of whose jobs finished takes L**k: a first run's peers and long calls come
-    last, and the load hits them as it hit the exports and compiles before them (a newcomer's: each
-    outlasted an estimate that took runs as L**0.45). And never less than a running job has already
-    overrun its own (`Estimates.left`).
+    slower than the publication's at that kind — weighed n to 1 against this CPU's speed (`speed`:
+    every kind's jobs alike; n jobs: one job's time is noisy: a loaded run's first export read 13x,
+    its later ones 2-19x). Newer jobs weigh more (`FORGET`). A kind none of whose jobs finished takes
+    L**k times that speed: a first run's peers and long calls come last, and the load hits them as it
+    hit the exports and compiles before them (a newcomer's: each outlasted an estimate that took runs
+    as L**0.45), as does a slower CPU. And never less than a running job has already overrun its own
+    (`Estimates.left`).
 
     Replayed in tests/unit/test_eta.py (recorded runs) and tests/unit/test_eta_replay.py (the default
     plan's quiet jobs under a load that rises to 10-15 on 2 cores, a quiet one, a falling one)."""
@@ -252,6 +260,7 @@ class HostFactor:
         # kind -> factor, for the jobs seen and the load it was made with: an ETA asks for every
         # pending job's (1700 of a release-history run), twice a second
         self._memo: tuple[tuple[int, float], dict[str, float]] = ((-1, 0.0), {})
+        self._excess_memo: tuple[int, list[tuple[str, float]]] = (-1, [])  # `_excesses`, by jobs seen
 
     def observe(self, kind: str, basis: float, actual: float, load: Optional[float] = None) -> None:
         """A job of `kind` took `actual` seconds for a `basis` of them, at `load` (None: `self.load`)."""
@@ -271,7 +280,10 @@ class HostFactor:
 
     def exponent(self, kind: str) -> float:
         """How the load stretches `kind` now: L**exponent."""
-        return IO_SENSITIVITY if kind in IO_STAGES else self.coupling() * self.relative.get(kind, 1.0)
+        return self._exponent(kind, self.coupling())
+
+    def _exponent(self, kind: str, coupling: float) -> float:
+        return IO_SENSITIVITY if kind in IO_STAGES else coupling * self.relative.get(kind, 1.0)
 
     def of(self, kind: str) -> float:
         key, memo = self._memo
@@ -284,14 +296,36 @@ class HostFactor:
 
     def _of(self, kind: str) -> float:
         exponent = self.exponent(kind)
-        own = [(basis, actual, load) for k, basis, actual, load in self._seen if k == kind]
-        total = weights = 0.0
-        for age, (basis, actual, load) in enumerate(reversed(own)):
-            weight = FORGET**age
-            total += weight * (math.log(actual / basis) - exponent * math.log(load))
-            weights += weight
-        excess = total / weights * len(own) / (len(own) + 1) if own else 0.0
-        return math.exp(excess + exponent * math.log(max(1.0, self.load)))
+        own = [excess for k, excess in self._excesses() if k == kind]
+        # A kind none of whose jobs finished takes this CPU's speed (`speed`); one whose did goes from
+        # it to its own. Downloads and disk say nothing of the CPU, nor it of them.
+        prior = 0.0 if kind in IO_STAGES else self._speed()
+        return math.exp(_shrunk(own, prior) + exponent * math.log(max(1.0, self.load)))
+
+    def _excesses(self) -> list[tuple[str, float]]:
+        """Each finished job's kind and ln of what it took beyond what its basis and the load said
+        (k once for all: the ETA asks twice a second), kept until another job finishes."""
+        seen, memo = self._excess_memo
+        if seen != len(self._seen):
+            k = self.coupling()
+            memo = [
+                (kind, math.log(actual / basis) - self._exponent(kind, k) * math.log(load))
+                for kind, basis, actual, load in self._seen
+            ]
+            self._excess_memo = (len(self._seen), memo)
+        return memo
+
+    def speed(self) -> float:
+        """How much slower this CPU is than the basis' (2.0: twice as slow), from every computing job
+        that finished here beyond the load's share, whatever its kind, weighed n to 1 against the
+        basis' own; 1.0 until that is `SLOWER_CPU` or more. A published time from a faster CPU is
+        as much too short for the kinds still to come (a 2-core Zen 3's cold run took 2.0x its first
+        estimate, issue #97)."""
+        return math.exp(self._speed())
+
+    def _speed(self) -> float:
+        found = _shrunk([e for k, e in self._excesses() if k not in IO_STAGES], 0.0)
+        return found if found >= math.log(SLOWER_CPU) else 0.0
 
     @property
     def samples(self) -> int:
@@ -304,8 +338,21 @@ class HostFactor:
             return f"x{self.of('?'):.2g}: {load}, until jobs finish here"
         kinds = sorted({kind for kind, _, _, _ in self._seen})
         factors = ", ".join(f"{kind} x{self.of(kind):.2g}" for kind in kinds)
-        rest = f"other stages x{self.of('?'):.2g}"
+        rest = f"other stages x{self.of('?'):.2g}" + (
+            f" (this CPU x{speed:.2g} slower)" if (speed := self.speed()) > 1 else ""
+        )
         return f"{factors}, {rest} ({load}, learned from {self.samples} finished here)"
+
+
+def _shrunk(values: Sequence[float], prior: float) -> float:
+    """The mean of `values` (newer, later ones weighing more: `FORGET`), weighed n to 1 against `prior`."""
+    if not values:
+        return prior
+    total = weights = 0.0
+    for age, value in enumerate(reversed(values)):
+        total += FORGET**age * value
+        weights += FORGET**age
+    return (total / weights * len(values) + prior) / (len(values) + 1)
 
 
 @dataclasses.dataclass(frozen=True)

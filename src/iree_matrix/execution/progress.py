@@ -266,7 +266,8 @@ class Progress:
         median = measured.latency_median if isinstance(measured, RunMetrics) else None
         detail = f" {seconds:.1f} s" if seconds is not None else ""
         if median is not None:
-            detail += f", {formats.duration_ms(median)}/call"
+            n = measured.budgeted_n if isinstance(measured, RunMetrics) else None
+            detail += f", {formats.duration_ms(median)}/call" + (f" (n={n})" if n else "")
         self.note(f"{job.stage:<7} {job.cell} -> {mark(record)}{detail}")
         if refusals.is_answer(record):
             self.note(f"        the runtime says: {refusals.reason(record.message)}")

@@ -367,6 +367,7 @@ class Figure:
     low: Optional[float] = None
     high: Optional[float] = None
     n: Optional[int] = None
+    budgeted: bool = False  # a time budget decided `n` (`RunMetrics.budgeted_n`): the text says how many
 
     @classmethod
     def of(cls, value: Any) -> Optional[Figure]:
@@ -392,7 +393,7 @@ class Figure:
 
     def text(self) -> str:
         """'12.6 ms', or '12.6 ms ⚠️ spread 61183 %' when its repetitions disagree."""
-        said = formats.duration_ms(self.median)
+        said = formats.duration_ms(self.median) + (f" (n={self.n})" if self.budgeted and self.n else "")
         if self.disturbed and self.spread is not None:
             said += f" ⚠️ spread {self.spread:.0%}"
         return said

@@ -243,6 +243,13 @@ KEYS: dict[str, Node] = {
         dict(
             repetitions=_integer(1, 10000, "iree-benchmark-module repetitions and torch eager calls"),
             seed=_integer(0, 2**32 - 1, "the seed of weights and inputs (numpy's: 32 bits)"),
+            time_budget=_value(
+                "number",
+                "a number of seconds, 0 or more",
+                "seconds of calls each timed pass of a run aims for: at least 3 repetitions, at most "
+                "`repetitions`; 0: every repetition",
+                minimum=0,
+            ),
             threads=_integer(0, 1024, "every framework's thread count; 0: one per CPU of the host"),
             devices=_ref("strings", "IREE's CPU HAL drivers each module is run with: local-task, local-sync"),
             dispatches=_ref(

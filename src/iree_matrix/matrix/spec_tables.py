@@ -145,6 +145,8 @@ def parse_benchmark(table: Any, where: Where, units: Optional[Sequence[str]] = N
     refused: `dispatches = ["nosuch/default"]` opted nothing in, without a word."""
     opt_in_keys = schema.opt_ins()
     values: dict[str, Any] = {k: table[k] for k in ("repetitions", "seed", "threads") if k in table}
+    if "time_budget" in table:
+        values["time_budget"] = float(table["time_budget"])
     opt_in = []
     for key in (k for k in table if k in opt_in_keys):
         globs = as_list(table[key])

@@ -83,7 +83,10 @@ def run_cell(ix: Numbering, run: Record) -> str:
         emulated = " (emulated)" if run.metric.of(RunMetrics).emulated else ""
         figure = runs_view.timing(run)
         noisy = NOISY_MARK if figure is not None and figure.noisy else ""
-        return f"✅ {noisy}{duration_ms(latency)}{emulated}" if latency is not None else "✅ run"
+        if latency is None:
+            return "✅ run"
+        n = run.metric.of(RunMetrics).budgeted_n
+        return f"✅ {noisy}{duration_ms(latency)}{f' (n={n})' if n else ''}{emulated}"
     if run.status is Status.MISMATCH:
         err = run.metric.of(RunMetrics).max_abs_err
         detail = f" (max err {err:.1e})" if err is not None else ""

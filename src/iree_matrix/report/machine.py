@@ -124,10 +124,12 @@ def rows(records: Iterable[Record]) -> list[Row]:
             for name in order
             if name != "eager" and isinstance(entries.get(name), Mapping)
         )
-        iree = run.metric.of(RunMetrics).cpu_ms if run is not None else None
+        iree = Figure.of(run.metric.of(RunMetrics).cpu_ms) if run is not None else None
+        if iree is not None and run is not None and run.metric.of(RunMetrics).budgeted_n:  # the budget's n
+            iree = dataclasses.replace(iree, budgeted=True)
         release = run.label.compiler if run is not None else None
         others = tuple(sorted(passed.get(function, ()))) if run is None else ()
-        found.append(Row(function, source, release, Figure.of(iree), eager, peers, others))
+        found.append(Row(function, source, release, iree, eager, peers, others))
     return found
 
 

@@ -3,9 +3,10 @@ device flags every runtime tool gets, the command, and its JSON read back."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 from iree_matrix.bundle_runner import tools as runner_tools
 from iree_matrix.envs import Environment
@@ -30,12 +31,18 @@ def device_argv(device: str, threads: int) -> list[str]:
 
 
 def benchmark_command(
-    env: Environment, ctx: Context, module: Path, *args: str, device: str = DEFAULT_DEVICE
+    env: Environment,
+    ctx: Context,
+    module: Path,
+    *args: str,
+    device: str = DEFAULT_DEVICE,
+    repetitions: Optional[int] = None,
 ) -> list[str]:
-    """iree-benchmark-module on `module` with the matrix's repetitions, reporting JSON."""
+    """iree-benchmark-module on `module` with `repetitions` (None: the matrix's), reporting JSON."""
+    count = ctx.spec.benchmark.repetitions if repetitions is None else repetitions
     return [
         env.tool("iree-benchmark-module"), *device_flags(ctx, device), f"--module={module}", *args,
-        f"--benchmark_repetitions={ctx.spec.benchmark.repetitions}", "--benchmark_format=json",
+        f"--benchmark_repetitions={count}", "--benchmark_format=json",
     ]  # fmt: skip
 
 
@@ -49,6 +56,22 @@ benchmark_times = runner_tools.benchmark_times
 # first: benchmark_runner.cc, `DoOneRepetition`). A call shorter than that is repeated until the time is
 # up, so a loaded machine runs fewer iterations, not for longer.
 MIN_TIME_SECONDS = 0.5
+
+
+# The fewest repetitions a time budget leaves a pass: a median of three says "11.7 s a call" as well
+# as fifteen do, though no interval (stats.MIN_REPETITIONS) and so no verdict comes from it.
+LEAST_BUDGETED = 3
+
+
+def budgeted_repetitions(call: float, repetitions: int, budget: float) -> int:
+    """How many repetitions a pass over calls of `call` seconds times within `budget` seconds (0: no
+    budget, all `repetitions`): until the budget is spent and at least `LEAST_BUDGETED` are timed, or
+    all `repetitions`, whichever comes first. A repetition lasts at least the min time. Decided before
+    the pass from the checked call (its module load makes `call` an overestimate: never too many)."""
+    if budget <= 0:
+        return repetitions
+    each = max(call, MIN_TIME_SECONDS)
+    return min(repetitions, max(LEAST_BUDGETED, math.ceil(budget / each)))
 
 
 def pass_seconds(call: float, repetitions: int) -> float:

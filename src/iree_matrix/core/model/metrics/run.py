@@ -30,6 +30,10 @@ class RunMetrics(TimingContext, stage="run"):
         "CPU time per call on one thread (local-sync; under qemu the emulator's): the "
         "load-robust signal, same shape as latency_ms"
     )
+    time_budget_seconds: Optional[float] = metric(
+        "[benchmark] time_budget: the seconds of calls each timed pass had (latency_ms's n: how many it "
+        "timed); none: every repetition"
+    )
     process_cpu_ms: Any = metric(
         "the process's CPU time per call on the cell's own HAL driver (every thread)"
     )
@@ -77,6 +81,13 @@ class RunMetrics(TimingContext, stage="run"):
     @property
     def latency(self) -> Optional[Timed]:
         return Timed.of(self.latency_ms)
+
+    @property
+    def budgeted_n(self) -> Optional[int]:
+        """How many repetitions the figure had, where the matrix's time budget decided it (a report
+        says "n=3" beside it); None for a run that had every repetition, or an older record."""
+        timed = self.latency
+        return timed.n if self.time_budget_seconds and timed is not None and timed.n else None
 
     @property
     def latency_median(self) -> Optional[float]:
