@@ -1,8 +1,9 @@
 """Every option of every command, declared once, typed, one meaning per name (option_types.py says
 how a command adds one and reads it back), the groups several commands take, and the typed settings
 a command line makes (`plan_settings`, `run_options`): a command reads its options here and calls a
-typed function with them; none reads or rewrites argparse's namespace after that. `--backend`'s choices are the backend registry's (envs/backends.py `BACKENDS`, plus `auto`), looked up
-when the parser is built: a new backend is one entry there and no list here."""
+typed function with them; none reads or rewrites argparse's namespace after that. `--backend`'s
+choices are the registry's (envs/backends.py `BACKENDS`, plus `auto`), looked up when the parser is
+built: a new backend is one entry there and no list here."""
 
 from __future__ import annotations
 
