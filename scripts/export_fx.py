@@ -58,6 +58,9 @@ BATCH_NORM = ("_native_batch_norm_legit_no_training.default", "_native_batch_nor
 AFTER_CORE = ("squeeze.dims", *BATCH_NORM, *RESIZE)
 
 
+MADE = []  # the program the recipe's tables made, as a module torch runs (`export`)
+
+
 class HarnessError(Exception):
     """The harness's own export is wrong (not the model's, not IREE's): export_model.py writes it as
     its own phase (`harness`), which the export stage records as iree-matrix's failure."""
@@ -182,11 +185,10 @@ def check_arguments(module, inputs, func_name="main"):
         )
 
 
-def export(spec, chosen, func_name="main"):
-    """The model exported by the fx route with the recipe's `chosen` choices: its MLIR module (with the
-    ops' locations: str() of it is the text without them)."""
+def decomposed(spec, chosen):
+    """The model's program by torch.export with the recipe's `chosen` tables applied (its
+    decompositions and the tool's rewrites); MADE holds it runnable where a table applied."""
     import torch
-    from iree.compiler.extras.fx_importer import FxImporter
 
     # Under no_grad, as the reference and every timed call: with grad enabled, transformers' rotary
     # embedding (a `@torch.no_grad()` forward) is traced as the higher-order op
@@ -202,8 +204,21 @@ def export(spec, chosen, func_name="main"):
 
         for op, fn in export_rewrites.table().items():
             table[op] = fn
+    del MADE[:]
     if table:
         program = program.run_decompositions(table)
+        # runnable before the importer's own changes (a frozen buffer cannot run): the recipe's
+        # program, which export_recipe.py checks against eager before IREE's answer counts
+        MADE.append(program.module())
+    return program
+
+
+def export(spec, chosen, func_name="main"):
+    """The model exported by the fx route with the recipe's `chosen` choices: its MLIR module (with the
+    ops' locations: str() of it is the text without them)."""
+    from iree.compiler.extras.fx_importer import FxImporter
+
+    program = decomposed(spec, chosen)
     unlist_constants(program)
     freeze_buffers(program)
     importer = FxImporter()

@@ -17,7 +17,13 @@ exported (and fails as before, with its hint), and the export's stderr says whic
 ``scatter.src``            ``x.scatter(dim, index, src)`` with index and src the shape of x but along
                            ``dim``: a one-hot comparison of index against ``arange(x.shape[dim])``, the
                            sum of src over it where a position is written, x elsewhere: exact where the
-                           indices along ``dim`` are distinct (``topk``                   ``x.topk(k)`` with ``k`` at most TOPK_MOST, of floats: ``k`` rounds of a
+                           indices along ``dim`` are distinct (``topk``'s are; torch's own result for a
+                           repeated index is unspecified), since a repeated one sums
+``cdist``                  ``torch.cdist(x, y)`` with ``p=2``: ``|x|^2 + |y|^2 - 2 x@y^T``, clamped at 0, its
+                           square root: the form torch itself computes past 25 rows
+                           (``use_mm_for_euclid_dist_if_necessary``), equal within rounding below; another
+                           ``p``, or ``compute_mode='donot_use_mm_for_euclid_dist'``, is left
+``topk``                   ``x.topk(k)`` with ``k`` at most TOPK_MOST, of floats: ``k`` rounds of a
                            reduction over the row's places not yet taken (a "taken" mask by place,
                            never a value written over: a row of -inf, NaN or ties, or ``k`` past its
                            finite count, still takes ``k`` distinct places), in torch's order: NaN

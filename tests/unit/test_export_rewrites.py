@@ -143,8 +143,10 @@ def test_topk_by_rounds_of_a_reduction_matches_torch_and_a_large_k_is_left_and_s
 
 def _same_values(got, want):
     """Equal, NaN where the other has NaN (torch.equal calls NaN unequal)."""
-    return got.shape == want.shape and torch.equal(got.isnan(), want.isnan()) and torch.equal(
-        got.nan_to_num(0.0), want.nan_to_num(0.0)
+    return (
+        got.shape == want.shape
+        and torch.equal(got.isnan(), want.isnan())
+        and torch.equal(got.nan_to_num(0.0), want.nan_to_num(0.0))
     )
 
 
@@ -191,7 +193,9 @@ def test_topk_of_ties_takes_each_place_once(largest):
     x = torch.tensor([[2.0, 2.0, 2.0, 1.0, 2.0], [inf, inf, 1.0, -inf, -inf]])
     for k in (2, 4, 5):
         indices, _ = _holds(x, k, largest)
-    assert rewrites.topk(x, 5, -1, largest)[1][1].tolist() == ([0, 1, 2, 3, 4] if largest else [3, 4, 2, 0, 1])
+    assert rewrites.topk(x, 5, -1, largest)[1][1].tolist() == (
+        [0, 1, 2, 3, 4] if largest else [3, 4, 2, 0, 1]
+    )
 
 
 def test_topk_records_that_it_was_applied():
