@@ -28,6 +28,8 @@ never a run failure blamed on IREE.
 
 from __future__ import annotations
 
+import export_rewrites  # here, before the model's folder is on the path (export_model.import_model)
+
 # F.interpolate (`upsample_*2d.vec`, which torch's core table keeps): IREE's import leaves its float
 # scales unlowered (`torch.constant.float`), and its `.default` form with align_corners=True too
 # (`torch.constant.bool`); torch's own decomposition into index ops (turbine's aot.export applies
@@ -200,8 +202,6 @@ def decomposed(spec, chosen):
     # gaps' when alone: a rewritten model should not stop at an op torch itself decomposes)
     table = decomposition_table(kinds[0]) if kinds else {}
     if "rewrite" in chosen:
-        import export_rewrites
-
         for op, fn in export_rewrites.table().items():
             table[op] = fn
     del MADE[:]

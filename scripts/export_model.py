@@ -116,6 +116,10 @@ def import_model(args):
         sys.path.insert(0, args.import_root)
         return importlib.import_module(args.module)
     path = Path(args.file)
+    # Its folder first, as `python model.py` puts it: the model imports its sibling modules (`import
+    # nets`), which the sandbox binds beside it; without it they were a ModuleNotFoundError. The
+    # harness's own modules are imported by now (a sibling of the same name cannot replace them).
+    sys.path.insert(0, os.path.dirname(os.path.abspath(str(path))))  # as the sandbox binds it
     loader_spec = importlib.util.spec_from_file_location("user_model_" + path.stem, str(path))
     module = importlib.util.module_from_spec(loader_spec)
     sys.modules[loader_spec.name] = module

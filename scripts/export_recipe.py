@@ -45,6 +45,7 @@ from pathlib import Path
 
 import export_fx
 import export_model as base
+import export_rewrites
 import mlir_where
 
 CHOICES = ("eager", "select-cache", "nonstrict", "fx", "decompose", "gaps", "rewrite")
@@ -132,8 +133,6 @@ def check_recipe(recipe, spec, as_built, reference, unordered):
 
 
 def recipe_words(recipe, said):
-    import export_rewrites
-
     applied = ", ".join(export_rewrites.APPLIED)
     whose = (
         f"its rewrite of {applied} (export_rewrites.py)" if applied else "torch's decompositions it applies"
