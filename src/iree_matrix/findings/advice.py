@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.core import formats
+from iree_matrix.core import excerpts, formats
 from iree_matrix.core.model import stats
 from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.findings import bundles, neighbourhood, runs_view, search
@@ -188,7 +188,8 @@ def _failed_peers(arms: Sequence[Arm]) -> tuple[str, ...]:
     """The peers the sitting could not time, each with its error: why a ratio to it is missing."""
     failed = [a for a in arms if a.kind == PEER and not a.usable and a.error]
     return tuple(
-        f"{peer_registry.display(a.config)}: not timed in this sitting ({a.error[:300]})" for a in failed
+        f"{peer_registry.display(a.config)}: not timed in this sitting ({excerpts.quoted(a.error, 300)})"
+        for a in failed
     )
 
 

@@ -24,7 +24,7 @@ from typing import Any, Optional
 
 from tabulate import tabulate
 
-from iree_matrix.core import formats, pasted
+from iree_matrix.core import excerpts, formats, pasted
 from iree_matrix.core.model.metrics.export import ExportMetrics
 from iree_matrix.core.model.metrics.peer import PeerMetrics
 from iree_matrix.core.model.metrics.run import RunMetrics
@@ -160,7 +160,7 @@ def _export_of(
     return mine[0] if len(mine) == 1 else None
 
 
-CAUSE_CHARS = 120  # of a peer's failure's first line, said on its row (`show` has the rest)
+CAUSE_CHARS = 120  # of a peer's failure, said on its row with its length past it (`show` has the rest)
 
 
 def _peer_figure(entry: Any) -> tuple[Optional[Figure], str]:
@@ -174,7 +174,7 @@ def _peer_figure(entry: Any) -> tuple[Optional[Figure], str]:
         error = error if isinstance(error, Mapping) else {}
         phase = error.get("phase", "run")
         cause = " ".join(str(error.get(k) or "") for k in ("type", "message")).strip()
-        first = cause.splitlines()[0][:CAUSE_CHARS].replace("|", "/") if cause else ""  # in a table too
+        first = excerpts.quoted(" ".join(cause.split()), CAUSE_CHARS).replace("|", "/")  # in a table too
         return None, f"failed ({phase})" + (f": {first}" if first else "")
     if status == "mismatch":
         return None, "outputs differ from torch's"
