@@ -28,3 +28,13 @@ def _private_quiet_lock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[No
         os.environ.pop("IREE_MATRIX_QUIET_LOCK", None)
     else:
         os.environ["IREE_MATRIX_QUIET_LOCK"] = before
+
+
+@pytest.fixture(autouse=True)
+def _tool_on_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The running venv's bin/ first on the PATH, as `nox` puts it: its `iree-matrix` is the tool
+    under test, so a printed command starts with the bare name (`shipped.command`) however pytest was
+    started; a test of the invocation itself sets its own PATH."""
+    import sys
+
+    monkeypatch.setenv("PATH", f"{Path(sys.prefix) / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}")

@@ -19,7 +19,7 @@ Pure: records in, rows and lines out.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any, Optional
 
 from tabulate import tabulate
@@ -302,11 +302,13 @@ def console_lines(
     report: str = "",
     tool: Optional[str] = None,
     where: Optional[pasted.Where] = pasted.HERE,
+    ran: Optional[Collection[str]] = None,
 ) -> list[str]:
     """The run's last words on speed: a line per function, the same rows as the report's section;
     the commands it suggests start with `tool`, by default the command that runs this tool here,
     and keep the run's settings (`where`); None: suggest none (the run is `advise`'s own, which
-    never suggests itself)."""
+    never suggests itself). `ran`: the models this run ran, the only ones its settings are right for
+    (a folder's earlier run of another matrix's model got this run's `--matrix`); None: all."""
     from iree_matrix.core import shipped
 
     records = list(records)
@@ -324,7 +326,8 @@ def console_lines(
         verdicts = [v for v in verdicts if v] or [compared(row.iree, row.eager, _name(EAGER))]
         tail = f" → {'; '.join(v for v in verdicts if v)}" if any(verdicts) else ""
         lines.append(f"  {row.function:<{width}}  {' · '.join(said)}{tail}")
-    commands = advise_commands(records, found, tool, where) if where is not None else []
+    mine = [row for row in found if ran is None or row.model in ran]
+    commands = advise_commands(records, mine, tool, where) if where is not None else []
     lines.append(
         f"  (separate sittings: a ratio under {formats.ratio(runs_view.NOISE_RATIO, 1)} is not a "
         "finding by itself.)"
