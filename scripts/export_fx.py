@@ -28,6 +28,8 @@ never a run failure blamed on IREE.
 
 from __future__ import annotations
 
+import export_rewrites  # here, before the model's folder is on the path (export_model.import_model)
+
 # F.interpolate (`upsample_*2d.vec`, which torch's core table keeps): IREE's import leaves its float
 # scales unlowered (`torch.constant.float`), and its `.default` form with align_corners=True too
 # (`torch.constant.bool`); torch's own decomposition into index ops (turbine's aot.export applies
@@ -56,6 +58,9 @@ GAP_OPS = (
 # decomposition of it calls `_native_batch_norm_legit`, which is not functional: decomposed too.
 BATCH_NORM = ("_native_batch_norm_legit_no_training.default", "_native_batch_norm_legit.default")
 AFTER_CORE = ("squeeze.dims", *BATCH_NORM, *RESIZE)
+
+
+MADE = []  # the program the recipe's tables made, as a module torch runs (`export`)
 
 
 class HarnessError(Exception):
@@ -182,11 +187,10 @@ def check_arguments(module, inputs, func_name="main"):
         )
 
 
-def export(spec, chosen, func_name="main"):
-    """The model exported by the fx route with the recipe's `chosen` choices: its MLIR module (with the
-    ops' locations: str() of it is the text without them)."""
+def decomposed(spec, chosen):
+    """The model's program by torch.export with the recipe's `chosen` tables applied (its
+    decompositions and the tool's rewrites); MADE holds it runnable where a table applied."""
     import torch
-    from iree.compiler.extras.fx_importer import FxImporter
 
     # Under no_grad, as the reference and every timed call: with grad enabled, transformers' rotary
     # embedding (a `@torch.no_grad()` forward) is traced as the higher-order op
@@ -198,12 +202,23 @@ def export(spec, chosen, func_name="main"):
     # gaps' when alone: a rewritten model should not stop at an op torch itself decomposes)
     table = decomposition_table(kinds[0]) if kinds else {}
     if "rewrite" in chosen:
-        import export_rewrites
-
         for op, fn in export_rewrites.table().items():
             table[op] = fn
+    del MADE[:]
     if table:
         program = program.run_decompositions(table)
+        # runnable before the importer's own changes (a frozen buffer cannot run): the recipe's
+        # program, which export_recipe.py checks against eager before IREE's answer counts
+        MADE.append(program.module())
+    return program
+
+
+def export(spec, chosen, func_name="main"):
+    """The model exported by the fx route with the recipe's `chosen` choices: its MLIR module (with the
+    ops' locations: str() of it is the text without them)."""
+    from iree.compiler.extras.fx_importer import FxImporter
+
+    program = decomposed(spec, chosen)
     unlist_constants(program)
     freeze_buffers(program)
     importer = FxImporter()

@@ -94,6 +94,7 @@ from export_reference import (  # noqa: F401
     module_state,
     nonfinite,
     nonfinite_words,
+    output_difference,
     process_time_calls,
     reference_call,
     restore_state,
@@ -115,6 +116,10 @@ def import_model(args):
         sys.path.insert(0, args.import_root)
         return importlib.import_module(args.module)
     path = Path(args.file)
+    # Its folder first, as `python model.py` puts it: the model imports its sibling modules (`import
+    # nets`), which the sandbox binds beside it; without it they were a ModuleNotFoundError. The
+    # harness's own modules are imported by now (a sibling of the same name cannot replace them).
+    sys.path.insert(0, os.path.dirname(os.path.abspath(str(path))))  # as the sandbox binds it
     loader_spec = importlib.util.spec_from_file_location("user_model_" + path.stem, str(path))
     module = importlib.util.module_from_spec(loader_spec)
     sys.modules[loader_spec.name] = module
@@ -289,7 +294,36 @@ def traced_program():
         torch.export.export = real
 
 
-def check_traced(traced, spec, as_built, reference):
+def unordered_outputs(traced):
+    """{output: dim} of the traced program's outputs that are an unsorted topk's values or indices
+    (`sorted=False`), whose order along dim torch leaves unspecified: the checks, IREE's run's too,
+    compare them as sets (export.json's output entry `unordered`)."""
+    import operator
+
+    import torch
+
+    if not traced:
+        return {}
+    program = traced[0]
+    names = list(getattr(program.graph_signature, "user_outputs", ()))
+    nodes = {n.name: n for n in program.graph.nodes}
+    found = {}
+    for i, name in enumerate(names):
+        node = nodes.get(name)
+        if node is None or node.target is not operator.getitem:
+            continue
+        top = node.args[0]
+        if getattr(top, "target", None) is not torch.ops.aten.topk.default:
+            continue
+        args = dict(zip(("self", "k", "dim", "largest", "sorted"), top.args), **top.kwargs)
+        if args.get("sorted", True):
+            continue
+        rank = len(top.args[0].meta["val"].shape) if "val" in top.args[0].meta else 1
+        found[i] = int(args.get("dim", -1)) % max(rank, 1)
+    return found
+
+
+def check_traced(traced, spec, as_built, reference, unordered=None):
     """The traced program (`traced_program`) run in torch on the inputs as built, against the eager
     reference: a model that computes something else while traced is the model's failure, never
     IREE's mismatch. export.json's `traced_check`: its seconds, or why it was not run."""
@@ -303,7 +337,7 @@ def check_traced(traced, spec, as_built, reference):
             outputs = flat_outputs(traced[0].module()(*copy_tensors(as_built)))
     except Exception as exc:  # noqa: BLE001 - torch cannot run its own program: no verdict either way
         return {"unchecked": f"{type(exc).__name__}: {exc}"[:400]}
-    words = traced_words(outputs, reference, spec.atol, spec.rtol)
+    words = traced_words(outputs, reference, spec.atol, spec.rtol, unordered)
     if words:
         raise ModelFinding(words)
     return {"seconds": round(time.perf_counter() - start, 4)}
@@ -338,12 +372,16 @@ def run(args):
         seconds, bytecode_error = _phase(
             "export", export, aot, spec, out / "model.mlir", args.bytecode, args.modules
         )
+    unordered = unordered_outputs(traced)
+    for i, dim in unordered.items():  # an unsorted topk's: compared as a set, here and at the run
+        if i < len(measured["outputs"]):
+            measured["outputs"][i]["unordered"] = dim
     info = {
         "factory": args.factory,
         "model_function": args.function,
         "function": "main",  # the name turbine gives an exported forward
         **measured,
-        "traced_check": _phase("eager", check_traced, traced, spec, as_built, reference),
+        "traced_check": _phase("eager", check_traced, traced, spec, as_built, reference, unordered),
         "seconds": seconds,
         "aot_module": aot_module,
         "importer": importer_version(),

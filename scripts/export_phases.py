@@ -68,6 +68,8 @@ def _phase(name, fn, *args):
     try:
         note_phase(name)  # fails when the model's code has used up the descriptors: its failure too
         return fn(*args)
+    except PhaseError:  # a phase within this one (a recipe's check within the traced one): its own
+        raise
     except Exception as exc:  # the worker's whole job is to report what failed, and where
         raise PhaseError(name, exc) from exc
 

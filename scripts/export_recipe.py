@@ -28,6 +28,10 @@ strict ``aot.export``):
                     ``grid_sample`` with zeros or border padding, ``scatter`` of a tensor), each where
                     it is exact, every other call left as exported (export_rewrites.py)
 
+The program the recipe's tables make (what IREE is given) is run in torch against eager before IREE's
+answer counts (`check_recipe`): a difference is the recipe's (phase ``recipe``, the record's
+``recipe-error``), naming the rewrites applied, never IREE's mismatch.
+
 Writes what export_model.py writes; export.json adds ``recipe``.
 """
 
@@ -41,6 +45,7 @@ from pathlib import Path
 
 import export_fx
 import export_model as base
+import export_rewrites
 import mlir_where
 
 CHOICES = ("eager", "select-cache", "nonstrict", "fx", "decompose", "gaps", "rewrite")
@@ -101,10 +106,51 @@ def cache_patch(chosen):
         cache_utils.StaticLayer.update = original
 
 
-def install(chosen):
+class RecipeFinding(base.ModelFinding):
+    """The recipe's own program computes something else than the model: the recipe's fault (phase
+    `recipe`, the record's `recipe-error`), said in these words."""
+
+
+def check_recipe(recipe, spec, as_built, reference, unordered):
+    """The program the recipe's tables made (export_fx.MADE: torch's decompositions and the tool's
+    rewrites, what IREE is given) run in torch on the inputs as built against eager, as the traced
+    program is (`check_traced`): a difference is the recipe's, naming its rewrites, never IREE's
+    mismatch. export.json's `traced_check.recipe`: its seconds, or why it was not run."""
+    import torch
+
+    if not export_fx.MADE:
+        return {"unchecked": "the recipe applies no table"}
+    start = time.perf_counter()
+    try:
+        with torch.no_grad():
+            outputs = base.flat_outputs(export_fx.MADE[0](*base.copy_tensors(as_built)))
+    except Exception as exc:  # noqa: BLE001 - torch cannot run the program: no verdict either way
+        return {"unchecked": f"{type(exc).__name__}: {exc}"[:400]}
+    said = base.output_difference(outputs, reference, spec.atol, spec.rtol, unordered, "the recipe's program")
+    if said:
+        raise RecipeFinding(recipe_words(recipe, said))
+    return {"seconds": round(time.perf_counter() - start, 4)}
+
+
+def recipe_words(recipe, said):
+    applied = ", ".join(export_rewrites.APPLIED)
+    whose = (
+        f"its rewrite of {applied} (export_rewrites.py)" if applied else "torch's decompositions it applies"
+    )
+    if "topk" in export_rewrites.APPLIED:  # the one place the rewrite may differ from torch by design
+        whose += " (its topk takes equal values by ascending place; torch's order among them is its sort's)"
+    return (
+        f"the export recipe {recipe} computes something else than the model ({said}), run in torch "
+        f"before IREE saw it: {whose}, not IREE; try the model without it (`iree-matrix search-recipes` "
+        "lists the others) and report it with the model"
+    )
+
+
+def install(chosen, recipe=""):
     """Route export_model's factory call and export through the recipe."""
     call_factory = base.call_factory
     export = base.export
+    check_traced = base.check_traced
 
     def factory_call(factory, seed):
         if "eager" in chosen:
@@ -129,8 +175,14 @@ def install(chosen):
         mlir_where.save(module, Path(path))  # as export_model.save_text does for turbine's
         return time.perf_counter() - start, "bytecode: not written for a recipe" if bytecode else None
 
+    def recipe_check(traced, spec, as_built, reference, unordered=None):
+        checked = check_traced(traced, spec, as_built, reference, unordered)  # the model's own first
+        made = base._phase("recipe", check_recipe, recipe, spec, as_built, reference, unordered)
+        return {**checked, "recipe": made}
+
     base.call_factory = factory_call
     base.export = recipe_export
+    base.check_traced = recipe_check
 
 
 def main(argv=None):
@@ -142,7 +194,7 @@ def main(argv=None):
     except ValueError as exc:
         print(f"export_recipe: {exc}", file=sys.stderr)
         return 2
-    install(chosen)
+    install(chosen, known.recipe)
     with cache_patch(chosen):
         code = base.main(rest)
     out = _out(rest)

@@ -174,22 +174,32 @@ def difference(got, ref, atol, rtol):
     return err, float(np.max(np.abs(ref))), differs
 
 
-def traced_words(traced, eager, atol, rtol):
-    """Why the outputs of the model's traced program (torch.export's: what IREE compiles) are not its
-    eager ones, checked as the run checks IREE's (`difference`); None when they agree. A model that
-    computes something else while traced was stored as IREE's mismatch: it is the model's answer."""
+def output_difference(got, eager, atol, rtol, unordered=None, program="torch.export's program"):
+    """How `got` (a program's outputs) is not `eager`, checked as the run checks IREE's
+    (`difference`); None when they agree. `unordered`: {output: dim} whose order along dim is
+    unspecified (an unsorted topk's), compared as a set: each side sorted along it first."""
+    import numpy as np
     import torch
 
-    said = f"{len(traced)} outputs where eager returns {len(eager)}" if len(traced) != len(eager) else ""
-    for i, (got, ref) in enumerate(zip(traced, eager)):
-        if said:
-            break
-        if got.shape != ref.shape:
-            said = f"output{i} of shape {tuple(got.shape)} where eager's is {tuple(ref.shape)}"
-            continue
-        err, _, differs = difference(*(t.detach().to(torch.float64).numpy() for t in (got, ref)), atol, rtol)
+    if len(got) != len(eager):
+        return f"{len(got)} outputs where eager returns {len(eager)}"
+    for i, (out, ref) in enumerate(zip(got, eager)):
+        if out.shape != ref.shape:
+            return f"output{i} of shape {tuple(out.shape)} where eager's is {tuple(ref.shape)}"
+        pair = [t.detach().to(torch.float64).numpy() for t in (out, ref)]
+        if i in (unordered or {}):
+            pair = [np.sort(a, axis=unordered[i]) for a in pair]
+        err, _, differs = difference(*pair, atol, rtol)
         if differs:
-            said = f"max abs err {err:.3g} between torch.export's program and eager on output{i}, atol {atol}"
+            return f"max abs err {err:.3g} between {program} and eager on output{i}, atol {atol}"
+    return None
+
+
+def traced_words(traced, eager, atol, rtol, unordered=None):
+    """Why the outputs of the model's traced program (torch.export's: what IREE compiles) are not its
+    eager ones (`output_difference`); None when they agree. A model that computes something else
+    while traced was stored as IREE's mismatch: it is the model's answer."""
+    said = output_difference(traced, eager, atol, rtol, unordered)
     if not said:
         return None
     return (

@@ -23,13 +23,20 @@ exported (and fails as before, with its hint), and the export's stderr says whic
                            square root: the form torch itself computes past 25 rows
                            (``use_mm_for_euclid_dist_if_necessary``), equal within rounding below; another
                            ``p``, or ``compute_mode='donot_use_mm_for_euclid_dist'``, is left
-``topk``                   ``x.topk(k)`` with ``k`` at most TOPK_MOST, of floats: ``k`` rounds of an
-                           ``argmax`` (``argmin`` for ``largest=False``), its value gathered and its
-                           place masked with -inf (+inf), in order (so ``sorted`` either way): IREE
-                           lowers ``topk`` to a sort of each whole row (``sort_1x64x64``, 0.67 ms of a
-                           0.85 ms kNN block on a Zen 4), where these are vector reductions; exact
-                           where a row's values are finite, the order of equal values aside (torch
-                           leaves it unspecified too); a larger ``k`` or an integer tensor is left
+``topk``                   ``x.topk(k)`` with ``k`` at most TOPK_MOST, of floats: ``k`` rounds of a
+                           reduction over the row's places not yet taken (a "taken" mask by place,
+                           never a value written over: a row of -inf, NaN or ties, or ``k`` past its
+                           finite count, still takes ``k`` distinct places), in torch's order: NaN
+                           first for the largest (last for ``largest=False``), then by value, equal
+                           values by ascending place (torch's own order among equal values is its
+                           sort's, unspecified); ``sorted=False`` comes sorted too, one of the orders
+                           torch allows (the export marks such an output unordered, and the checks
+                           compare it as a set): IREE lowers ``topk`` to a sort of each whole row
+                           (``sort_1x64x64``, 0.67 ms of a 0.85 ms kNN block on a Zen 4), where these
+                           are vector reductions; a larger ``k`` or an integer tensor is left
+
+Every program a recipe makes is run in torch against eager before IREE sees it (export_recipe.py): a
+rewrite that computes something else is the recipe's ``recipe-error``, named by ``APPLIED``.
 """
 
 from __future__ import annotations
@@ -140,14 +147,41 @@ def topk(self, k, dim=-1, largest=True, sorted=True):
     place = torch.arange(self.shape[dim], device=self.device).view(
         [-1 if d == dim else 1 for d in range(self.dim())]
     )
-    pick, fill = (torch.argmax, float("-inf")) if largest else (torch.argmin, float("inf"))
-    rest, values, indices = self, [], []
+    nan = torch.isnan(self)
+    number = torch.logical_not(nan)
+    # Places are taken by a mask, never by writing -inf (+inf) over a value: a row of -inf, or k past
+    # its finite count, took place 0 k times that way (a kNN's masked row: max abs err 260, IREE blamed)
+    taken = torch.zeros_like(nan)
+    bound = float("-inf") if largest else float("inf")
+    values, indices = [], []
     for _ in range(k):
-        at = pick(rest, dim=dim, keepdim=True)
+        free = torch.logical_not(taken)
+        free_nan, free_number = torch.logical_and(free, nan), torch.logical_and(free, number)
+        among = torch.where(free_number, self, torch.full_like(self, bound))
+        best = among.amax(dim, keepdim=True) if largest else among.amin(dim, keepdim=True)
+        is_best = torch.logical_and(free_number, among == best)  # -inf == -inf: a free -inf is a candidate
+        # torch.topk ranks NaN above every number: first for the largest, last for the smallest
+        first, then = (free_nan, is_best) if largest else (is_best, free_nan)
+        some_first = first.to(self.dtype).amax(dim, keepdim=True) > 0
+        candidates = torch.where(some_first, first, then)
+        at = torch.argmax(candidates.to(self.dtype), dim=dim, keepdim=True)  # the first candidate place
         values.append(torch.gather(self, dim, at))
         indices.append(at)
-        rest = torch.where(place == at, torch.full_like(rest, fill), rest)
+        taken = torch.logical_or(taken, place == at)
     return torch.cat(values, dim), torch.cat(indices, dim)
+
+
+APPLIED = []  # the rewrites a decomposition applied, in order (each once): what a recipe's check names
+
+
+def _recording(name, fn):
+    def rewrite(*args, **kwargs):
+        made = fn(*args, **kwargs)
+        if made is not NotImplemented and name not in APPLIED:
+            APPLIED.append(name)
+        return made
+
+    return rewrite
 
 
 def table():
@@ -167,5 +201,5 @@ def table():
     ):
         op = getattr(getattr(aten, packet, None), overload, None)
         if op is not None:
-            found[op] = fn
+            found[op] = _recording(packet, fn)
     return found

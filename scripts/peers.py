@@ -234,7 +234,7 @@ def torch_reference(ctx):
 
 def reference_error(exc):
     """Why there is no reference: a model finding in its own words, anything else with its type."""
-    return (str(exc) if isinstance(exc, em.ModelFinding) else base.said(exc))[: base.MESSAGE_CHARS]
+    return base.quoted(str(exc) if isinstance(exc, em.ModelFinding) else base.said(exc))
 
 
 def run(args, spec):

@@ -47,3 +47,13 @@ def tmp_path(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Path]:
         yield shared
     finally:
         shutil.rmtree(shared, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def _tool_on_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The running venv's bin/ first on the PATH, as `nox` puts it: its `iree-matrix` is the tool
+    under test, so a printed command starts with the bare name (`shipped.command`) however pytest was
+    started; a test of the invocation itself sets its own PATH."""
+    import sys
+
+    monkeypatch.setenv("PATH", f"{Path(sys.prefix) / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}")

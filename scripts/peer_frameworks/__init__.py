@@ -58,9 +58,20 @@ def said(exc):
     return text if text.startswith(f"{name}:") else f"{name}: {text}"
 
 
+def quoted(text, limit=MESSAGE_CHARS):
+    """`text` whole up to `limit` characters; past it cut at a word with its length said (the worker
+    prints the whole traceback to the log), never a sentence cut with nothing said."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    space = cut.rfind(" ")
+    cut = (cut[:space] if space > limit // 2 else cut).rstrip(" ,;:(")
+    return f"{cut} …({len(text)} characters; the whole in the log)"
+
+
 def error_info(phase, exc, limit=MESSAGE_CHARS):
-    """A failure record: the phase, the exception type and its (clipped) message."""
-    return {"phase": phase, "type": type(exc).__name__, "message": said(exc)[:limit]}
+    """A failure record: the phase, the exception type and its message (`quoted`)."""
+    return {"phase": phase, "type": type(exc).__name__, "message": quoted(said(exc), limit)}
 
 
 class Context:

@@ -33,7 +33,7 @@ def export_onnx(module, inputs, path):
         torch.onnx.export(module, inputs, str(path), dynamo=True)
         return "dynamo", None
     except Exception as exc:  # any failure: try the other exporter
-        dynamo_error = base.said(exc)[: base.MESSAGE_CHARS]
+        dynamo_error = base.quoted(base.said(exc))
         traceback.print_exc()
     for stale in (path, Path(str(path) + ".data")):
         if stale.exists():

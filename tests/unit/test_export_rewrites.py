@@ -139,3 +139,72 @@ def test_topk_by_rounds_of_a_reduction_matches_torch_and_a_large_k_is_left_and_s
     assert not [op for op in ops if "topk" in op or "sort" in op], ops
     got, want = program.module()(pts), Knn()(pts)
     assert torch.equal(got[1], want.indices) and torch.allclose(got[0], want.values, atol=1e-5)
+
+
+def _same_values(got, want):
+    """Equal, NaN where the other has NaN (torch.equal calls NaN unequal)."""
+    return (
+        got.shape == want.shape
+        and torch.equal(got.isnan(), want.isnan())
+        and torch.equal(got.nan_to_num(0.0), want.nan_to_num(0.0))
+    )
+
+
+def _holds(x, k, largest):
+    """The rewrite's topk against torch's: the same values in the same order (NaN as torch ranks it),
+    k distinct places, each holding the value said; places equal to torch's where the values are
+    distinct (torch's order among equal values is its sort's, unspecified)."""
+    values, indices = rewrites.topk(x, k, -1, largest)
+    want = x.topk(k, -1, largest)
+    assert _same_values(values, want.values), (values, want.values)
+    assert _same_values(x.gather(-1, indices), values)
+    for row in indices.tolist():
+        assert len(set(row)) == k, indices
+    return indices, want.indices
+
+
+def test_topk_of_a_masked_row_with_k_past_its_finite_count_takes_distinct_places():
+    """The issue's kNN row: masked with -inf, k above its finite count. Writing -inf over a taken place
+    took place 0 four times (max abs err 260 at the run, stored as IREE's)."""
+    inf = float("inf")
+    x = torch.tensor([[-inf, 5.0, -inf, -inf, 1.0], [3.0, 2.0, 1.0, 0.0, -1.0]])
+    indices, want = _holds(x, 4, True)
+    assert indices[:, :2].tolist() == want[:, :2].tolist() == [[1, 4], [0, 1]]
+    assert sorted(indices[0, 2:].tolist()) != [0, 0] and indices[1].tolist() == want[1].tolist()
+    _holds(-x, 4, False)  # +inf past the finite count of the smallest
+
+
+def test_topk_ranks_nan_as_torch_does():
+    """NaN is the largest in torch.topk: first for the largest, last for the smallest (argmin, as
+    argmax, returns a NaN's place first)."""
+    nan = float("nan")
+    x = torch.tensor([[1.0, nan, 4.0, nan, 2.0], [nan, nan, nan, nan, nan]])
+    for largest in (True, False):
+        for k in (1, 3, 5):
+            indices, want = _holds(x, k, largest)
+            number = ~x[0].gather(-1, want[0]).isnan()  # distinct numbers: torch's places (NaNs are ties)
+            assert indices[0][number].tolist() == want[0][number].tolist()
+
+
+@pytest.mark.parametrize("largest", [True, False])
+def test_topk_of_ties_takes_each_place_once(largest):
+    """Equal values (finite and infinite) fill k distinct places in ascending order."""
+    inf = float("inf")
+    x = torch.tensor([[2.0, 2.0, 2.0, 1.0, 2.0], [inf, inf, 1.0, -inf, -inf]])
+    for k in (2, 4, 5):
+        indices, _ = _holds(x, k, largest)
+    assert rewrites.topk(x, 5, -1, largest)[1][1].tolist() == (
+        [0, 1, 2, 3, 4] if largest else [3, 4, 2, 0, 1]
+    )
+
+
+def test_topk_records_that_it_was_applied():
+    """What a recipe's check against eager names: the rewrites the decomposition applied."""
+
+    class Top(torch.nn.Module):
+        def forward(self, x):
+            return x.topk(2, -1, sorted=False)
+
+    del rewrites.APPLIED[:]
+    torch.export.export(Top(), (torch.randn(2, 6),)).run_decompositions(rewrites.table())
+    assert rewrites.APPLIED == ["topk"]

@@ -246,12 +246,18 @@ def test_the_console_keeps_the_runs_settings_and_advise_never_suggests_itself() 
 
 def test_a_peers_failure_names_its_cause() -> None:
     """Issue #86: "ONNX Runtime failed (run)" and nothing more; the cause (a torch ONNX exporter
-    bug) was only in `show`. Its first line now follows, cut, and safe in a table."""
+    bug) was only in `show`. It now follows, on one line, safe in a table, and whole up to 120
+    characters; past them cut at a word with its length said (issue 95: the FNO's was cut
+    mid-sentence with nothing said)."""
     error = {"phase": "run", "type": "RuntimeError", "message": "Unsupported: ONNX export of op | x\nmore"}
     figure, why = machine._peer_figure({"status": "fail", "error": error})
-    assert figure is None and why == "failed (run): RuntimeError Unsupported: ONNX export of op / x"
-    long = {"phase": "convert", "message": "y" * 500}
-    assert len(machine._peer_figure({"status": "fail", "error": long})[1]) == len("failed (convert): ") + 120
+    assert figure is None and why == "failed (run): RuntimeError Unsupported: ONNX export of op / x more"
+    sentence = "Exporting the operator 'aten::fft_rfft2' to ONNX opset version 17 is not supported. " * 4
+    long = {"phase": "convert", "type": "UnsupportedOperatorError", "message": sentence}
+    why = machine._peer_figure({"status": "fail", "error": long})[1]
+    whole = len("UnsupportedOperatorError " + sentence.strip())
+    assert why.endswith(f"is not supported. Exporting …({whole} characters; the whole in the log)"), why
+    assert len(why) < len("failed (convert): ") + 120 + 50
 
 
 def test_a_slow_answer_leads_on_to_the_gap_profile() -> None:

@@ -275,3 +275,30 @@ def test_query_model_and_compatibility_md_say_it_under_the_models_answer(tmp_pat
     text = render_compatibility(records)
     section = text[text.index("### tiny") :]
     assert f"\n- {NOTE}\n" in section
+
+
+def test_a_model_file_imports_its_sibling_module_from_any_directory(tmp_path: Path) -> None:
+    """`import nets` beside model.py (issue 95): the worker puts the model's folder on the path, as
+    `python model.py` does (the sandbox binds that folder); it was a ModuleNotFoundError. The worker's
+    own modules stay its own, a sibling of the same name aside."""
+    import subprocess
+
+    folder = tmp_path / "project"
+    folder.mkdir()
+    (folder / "nets_of_mine.py").write_text("WIDTH = 7\n")
+    (folder / "export_fx.py").write_text("raise SystemExit('the sibling, not the worker')\n")
+    (folder / "model.py").write_text(
+        "import nets_of_mine\n\ndef build(seed):\n    return nets_of_mine.WIDTH\n"
+    )
+    code = (
+        "import sys, argparse; sys.path.insert(0, sys.argv[1]); import export_recipe, export_model as em; "
+        "m = em.import_model(argparse.Namespace(module=None, file=sys.argv[2])); "
+        "print(m.build(0), export_recipe.export_fx.__file__)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(SCRIPTS), "project/model.py"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    width, fx = done.stdout.split()
+    assert width == "7" and Path(fx).parent == SCRIPTS

@@ -157,12 +157,17 @@ def test_compare_zero_reference():
 # ---------------------------------------------------------------- error_info, status_of
 
 
-def test_error_info_clips_the_message():
+def test_error_info_clips_the_message_saying_its_length():
     info = base.error_info("convert", RuntimeError("x" * 5000))
     assert info["phase"] == "convert" and info["type"] == "RuntimeError"
     assert info["message"].startswith("RuntimeError: xxx")
-    assert len(info["message"]) == base.MESSAGE_CHARS
-    assert len(base.error_info("model", ValueError("y" * 5000), limit=4000)["message"]) == 4000
+    said = " …(5014 characters; the whole in the log)"
+    assert info["message"] == f"RuntimeError: {'x' * (base.MESSAGE_CHARS - 14)}{said}"
+    words = base.error_info("model", ValueError("the operator is not supported " * 200), limit=4000)[
+        "message"
+    ]
+    assert words.endswith("is not …(6012 characters; the whole in the log)"), words[-80:]
+    assert base.error_info("run", ValueError("short"))["message"] == "ValueError: short"
 
 
 def test_status_of():

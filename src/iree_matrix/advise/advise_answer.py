@@ -34,7 +34,8 @@ def answer(
         code = EXIT_INTERRUPTED if document.get("interrupted") else 1
         return [no_answer(document, base_model, kept, log)], code
     chosen = advice.Chosen(tuple(found), True, "")
-    said = ["", "\n".join(advice.lines(chosen, base_model, argument=where.line(shlex.quote(reference))))]
+    answer = advice.lines(chosen, base_model, argument=where.line(shlex.quote(reference)))
+    said = ["", pasted.invoked_in("\n".join(answer))]  # its commands as the user ran the tool
     for a in found:  # each pick's proof
         if a.proof is not None:
             said.append(
@@ -47,7 +48,7 @@ def answer(
     # The answers a results folder's report renders are its own answers/<identity>/: the folder this
     # run wrote to (a user's model answered in their own folder, not the project's results/).
     folder = kept.parent
-    report = f"iree-matrix report --results-dir {shlex.quote(str(folder))}"
+    report = pasted.invoked(f"iree-matrix report --results-dir {shlex.quote(str(folder))}")
     said.append(
         f"\nkept: {kept} (to show it in that folder's answers: copy it to "
         f"{folder / advice.DIRNAME / identity.slug}/, then `{report}`)"

@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Optional, Protocol
 
-from iree_matrix.core import console, shipped
+from iree_matrix.core import console, excerpts, shipped
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.core.system import bubblewrap
 from iree_matrix.envs import venv as venv_env
@@ -152,7 +152,7 @@ class PeerArm:
             line = self._lines.next(READY_SECONDS)
             if not line:
                 code = self._proc.poll()
-                last = f": {said[-1][:300]}" if said else ""
+                last = f": {excerpts.quoted(said[-1], 300)}" if said else ""
                 raise PeerFailed(f"{self.name}: the worker ended without an answer (exit {code}){last}")
             try:
                 answer = json.loads(line)

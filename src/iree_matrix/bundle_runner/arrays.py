@@ -74,7 +74,8 @@ def compare(
     NaN or inf there is the model's: `unchecked_values`), the largest absolute and relative error,
     IREE's NaN or inf there counted apart (`nonfinite_values`), and whether every checked value is
     finite and within the model's tolerance of torch's. `described`: the outputs' export.json
-    entries, which decode raw bits (bfloat16)."""
+    entries, which decode raw bits (bfloat16) and name an output whose order along a dim is
+    unspecified (`unordered`: an unsorted topk's), compared as a set."""
     import numpy as np
 
     max_abs = max_rel = 0.0
@@ -84,9 +85,14 @@ def compare(
         if got.shape != ref.shape:
             return {"error": f"output shape {got.shape}, torch gave {ref.shape}", "index": index}
         entry = described[index] if index < len(described) else {}
-        ref64 = as_float64(ref, entry)
+        ref64, got64 = as_float64(ref, entry), as_float64(got, entry)
+        axis = entry.get("unordered")
+        if isinstance(axis, int) and not isinstance(axis, bool) and 0 <= axis < ref64.ndim:
+            # an unsorted topk's output (export.json says so): its order along axis is unspecified,
+            # so both sides compare as sets, each sorted along it
+            ref64, got64 = np.sort(ref64, axis=axis), np.sort(got64, axis=axis)
         checked = np.isfinite(ref64)
-        ref64, got64 = ref64[checked], as_float64(got, entry)[checked]
+        ref64, got64 = ref64[checked], got64[checked]
         unchecked += int(checked.size - np.count_nonzero(checked))
         finite = np.isfinite(got64)
         nonfinite += int(finite.size - np.count_nonzero(finite))

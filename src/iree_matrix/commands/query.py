@@ -159,7 +159,8 @@ def run(asked: Question, results_dir: Path, as_json: bool = False) -> int:
             fix = "give one" if option == "name" else "give one or leave it out"
             raise UserError(f"query {asked.question}: {what} {value!r} is empty; {fix}")
     answer = _answer(asked, records, results)
-    print(json.dumps(answer.as_json(), indent=1) if as_json else answer.text())
+    # each command it prints runs as printed (`pasted.invoked_in`: the tool as the user ran it)
+    print(json.dumps(answer.as_json(), indent=1) if as_json else pasted.invoked_in(answer.text()))
     return 0 if answer.decided else 1
 
 

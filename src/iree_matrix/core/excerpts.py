@@ -27,6 +27,18 @@ def clip_words(text: str, limit: int) -> str:
     return (cut[:space] if space > limit // 2 else cut).rstrip(" ,;:(") + "…"
 
 
+def quoted(text: str, limit: int) -> str:
+    """Another program's words (a peer's error) whole up to `limit` characters; past it cut at a word,
+    its length said: "…(N characters; the whole in the log)", never a sentence cut with nothing said."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit // 2 else cut).rstrip(
+        " ,;:("
+    ) + f" …({len(text)} characters; the whole in the log)"
+
+
 # An absolute host path (not a URL's): /root/.cache/iree-matrix/store/export/<hash>/model.mlir
 _HOST_PATH = re.compile(r"(?<![\w.:/])/(?:[^\s/:'\"()]+/)+(?P<name>[^\s/:'\"()]+)")
 

@@ -7,6 +7,7 @@ another release and wrote under the working directory's runs/). Every view write
 from __future__ import annotations
 
 import dataclasses
+import re
 import shlex
 from pathlib import Path
 from typing import Optional
@@ -21,9 +22,35 @@ class Where:
     cache: Optional[Path] = None  # None where the run used the default cache
 
     def line(self, command: str) -> str:
-        """`command` (an `iree-matrix ...` line, quoted as a shell takes it) with the run's settings."""
+        """`command` (an `iree-matrix ...` line, quoted as a shell takes it) with the run's settings,
+        started by the invocation that runs this tool (`invoked`)."""
         said = [("--matrix", self.matrix), ("--results-dir", self.results_dir), ("--cache", self.cache)]
-        return command + "".join(f" {o} {shlex.quote(str(v))}" for o, v in said if v is not None)
+        return invoked(command) + "".join(f" {o} {shlex.quote(str(v))}" for o, v in said if v is not None)
+
+
+def invoked(command: str) -> str:
+    """`command` with its leading `iree-matrix` replaced by what runs this very tool from any
+    directory (`shipped.command`: the bare name where the PATH's runs it, else the absolute path of
+    the entry point the user ran): the one place every printed command gets its first word."""
+    from iree_matrix.core import shipped
+
+    name = "iree-matrix"
+    if command != name and not command.startswith(name + " "):
+        return command
+    return shipped.command() + command[len(name) :]
 
 
 HERE = Where()  # a view that knows no run (a published set's `query`): the commands' own defaults
+
+
+# `iree-matrix` as a command's first word in a text: at its start, after a space, a backtick or "("
+_NAMED = re.compile(r"(?:^|(?<=[\s`(]))iree-matrix(?= [a-z-])", re.MULTILINE)
+
+
+def invoked_in(text: str) -> str:
+    """Every command in `text` (a printed answer: `query`'s, a summary's `what to do`) started as
+    `invoked` starts one."""
+    from iree_matrix.core import shipped
+
+    tool = shipped.command()
+    return text if tool == "iree-matrix" else _NAMED.sub(lambda _: tool, text)

@@ -7,6 +7,7 @@ wheel they are package data (`iree_matrix/_scripts`, `iree_matrix/_matrix`, see 
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import sys
 from pathlib import Path
@@ -43,15 +44,32 @@ def results_dir() -> Path:
 
 
 def command() -> str:
-    """The command that runs this tool, as its user can type it: in a virtual environment, the
-    launcher beside this interpreter, relative to the working directory where it is under it
-    (`.nox/matrix/bin/iree-matrix` after `nox -s matrix`: nox's venv is on no shell's PATH but its
-    own); else `iree-matrix`, which `pip install` put on the PATH."""
+    """The command that runs this very tool as its user can type it, from any directory: `iree-matrix`
+    where that name on the PATH is the entry point running now; else that entry point's absolute path
+    (the launcher the user ran: a venv's on no shell's PATH, `.nox/matrix/bin/iree-matrix` after
+    `nox -s matrix`, or another install's of the same name first on the PATH), or this interpreter's
+    `-m iree_matrix` where the tool was run so. Every printed command starts with it
+    (`pasted.invoked`): a bare `iree-matrix` not on the PATH was "command not found" (issue 95)."""
+    running = _entry_point()
+    if running is None:
+        return "iree-matrix"
+    on_path = shutil.which("iree-matrix")
+    if len(running) == 1 and on_path and Path(on_path).resolve() == Path(running[0]).resolve():
+        return "iree-matrix"
+    return shlex.join(running)
+
+
+def _entry_point() -> list[str] | None:
+    """The argv that runs this tool: the `iree-matrix` launcher run (sys.argv[0]), else the launcher
+    beside this interpreter (the tool run by `python -m iree_matrix`, called as a library, or by
+    tests: the same interpreter and package), else this interpreter with `-m iree_matrix`; None
+    where the tool runs as neither (a library call with no launcher)."""
+    first = sys.argv[0] if sys.argv and sys.argv[0] else ""
+    if Path(first).name == "iree-matrix" and Path(first).is_file():
+        return [os.path.abspath(first)]
     launcher = Path(sys.prefix) / "bin" / "iree-matrix"
-    if sys.prefix == sys.base_prefix or not launcher.is_file():
-        return "iree-matrix"
-    on_path = shutil.which("iree-matrix")  # an activated venv: the bare name runs this launcher
-    if on_path and Path(on_path).resolve() == launcher.resolve():
-        return "iree-matrix"
-    shown = os.path.relpath(launcher)
-    return shown if not shown.startswith("..") else str(launcher)
+    if launcher.is_file():
+        return [str(launcher)]
+    if Path(first).name == "__main__.py" and Path(first).parent.name == "iree_matrix":
+        return [os.path.abspath(sys.executable), "-m", "iree_matrix"]
+    return None

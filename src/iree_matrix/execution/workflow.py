@@ -532,7 +532,7 @@ def print_summary(
             model = models.command_argument(record.label.source_model or record.label.model, references)
             profile = kernels.split_profile_label(record.label.profile)[0]
             directory = record.metric.of(CompileMetrics).custom_kernel.get("directory", "DIR")
-            said = kernels.ir_command(model, record.label.compiler, profile, directory)
+            said = pasted.invoked(kernels.ir_command(model, record.label.compiler, profile, directory))
             print(f"           what to do: see the IR its spec must match: {said}", file=out)
         elif offer := _search_offer(record, references, here):  # a user's model failing in unknown words
             said = advised.setdefault(offer, record.job)
@@ -542,9 +542,8 @@ def print_summary(
             and record.status is Status.MISMATCH
             and miscompiled.bisectable(record.label)
         ):
-            print(
-                f"           what to do: {miscompiled.bisect_offer(record.job, str(results_dir))}", file=out
-            )
+            offer = pasted.invoked_in(miscompiled.bisect_offer(record.job, str(results_dir)))
+            print(f"           what to do: {offer}", file=out)
     if problems or answers:
         shown = dataclasses.replace(here, matrix=None).line("iree-matrix show JOB")
         print(f"the whole message and the logs of one: {shown}", file=out)

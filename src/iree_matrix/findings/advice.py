@@ -16,11 +16,12 @@ Pure: sitting documents in, answers out (reading the published files is the one 
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.core import formats
+from iree_matrix.core import excerpts, formats
 from iree_matrix.core.model import stats
 from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.findings import bundles, neighbourhood, runs_view, search
@@ -30,7 +31,14 @@ from iree_matrix.findings.arms import Ratio as Ratio
 from iree_matrix.findings.arms import paired as paired
 from iree_matrix.findings.arms import speedup_text as speedup_text
 from iree_matrix.findings.arms import times_text as times_text
-from iree_matrix.findings.kernel_trials import KernelTrial, kernel_json, kernel_text, ratio_json, with_kernel
+from iree_matrix.findings.kernel_trials import (
+    KernelTrial,
+    kernel_json,
+    kernel_text,
+    placed,
+    ratio_json,
+    with_kernel,
+)
 from iree_matrix.iree.flags import compile_line
 from iree_matrix.kernel.kernels import profile_label
 from iree_matrix.matrix import peers as peer_registry
@@ -189,7 +197,8 @@ def _failed_peers(arms: Sequence[Arm]) -> tuple[str, ...]:
     """The peers the sitting could not time, each with its error: why a ratio to it is missing."""
     failed = [a for a in arms if a.kind == PEER and not a.usable and a.error]
     return tuple(
-        f"{peer_registry.display(a.config)}: not timed in this sitting ({a.error[:300]})" for a in failed
+        f"{peer_registry.display(a.config)}: not timed in this sitting ({excerpts.quoted(a.error, 300)})"
+        for a in failed
     )
 
 
@@ -487,11 +496,13 @@ def lines(chosen: Chosen, model: str, fleet: bool = True, argument: str = "") ->
             )
         out.append(f"  {name}: take IREE {a.release} with {config}{ms}")
         led += gaps.leads_on(name, a.vs_peer.value if a.vs_peer else None, a.best_peer, a.gap)
+        # the kernel's directory absolute where it lies here: each line runs from any directory
+        here = functools.partial(placed, directory=taken.directory if taken is not None else "")
         if taken is not None and taken.build:
-            out.append(f"    build its object: {taken.build}")
+            out.append(f"    build its object: {here(taken.build)}")
         if taken is not None and taken.run_flags:  # a plugin, a worker stack: the module runs only with them
-            out.append(f"    run with: iree-run-module {' '.join(taken.run_flags)} ...")
-        out.append(f"    {compile_line(a.flags)}")
+            out.append(f"    run with: {here('iree-run-module ' + ' '.join(taken.run_flags))} ...")
+        out.append(f"    {here(compile_line(a.flags))}")
         naive = speedup_text(a.over_naive, "the naive build (generic CPU)")
         out.append(f"    {speedup_text(a.over_default, 'default')}; {naive}")
         said_why = any(m.startswith("torch eager:") for m in a.peers_missing)

@@ -6,7 +6,10 @@ holds the answer itself and reads these."""
 from __future__ import annotations
 
 import dataclasses
+import re
+import shlex
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix.core.model import stats
@@ -117,6 +120,29 @@ def kernel_json(trial: KernelTrial) -> dict[str, Any]:
         **({"run_flags": list(trial.run_flags)} if trial.run_flags else {}),
         **({"outrun_by": trial.outrun_by} if trial.outrun_by else {}),
     }
+
+
+def placed(text: str, directory: str) -> str:
+    """`text` (a taken kernel's build line, compile or run flags, as an answer keeps them: its
+    directory relative to the checkout or the working directory it was run in) with that directory
+    absolute where it lies there: printed on this machine, the command runs from any directory (the
+    build's `cd kernels/depthwise3x3` ran only inside the checkout). Left as kept where it lies in
+    neither, or its path would need quoting."""
+    from iree_matrix.core import shipped
+
+    if not directory or Path(directory).is_absolute():
+        return text
+    found = next(
+        (
+            root / directory
+            for root in (Path.cwd(), shipped.scripts_dir().parent)
+            if (root / directory).is_dir()
+        ),
+        None,
+    )
+    if found is None or shlex.quote(str(found.resolve())) != str(found.resolve()):
+        return text
+    return re.sub(rf"(?<![\w./-]){re.escape(directory)}(?=[/\s)'\"]|$)", str(found.resolve()), text)
 
 
 def in_subshell(build: str) -> str:

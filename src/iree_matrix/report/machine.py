@@ -19,12 +19,12 @@ Pure: records in, rows and lines out.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any, Optional
 
 from tabulate import tabulate
 
-from iree_matrix.core import formats, pasted
+from iree_matrix.core import excerpts, formats, pasted
 from iree_matrix.core.model.metrics.export import ExportMetrics
 from iree_matrix.core.model.metrics.peer import PeerMetrics
 from iree_matrix.core.model.metrics.run import RunMetrics
@@ -162,7 +162,7 @@ def _export_of(
     return mine[0] if len(mine) == 1 else None
 
 
-CAUSE_CHARS = 120  # of a peer's failure's first line, said on its row (`show` has the rest)
+CAUSE_CHARS = 120  # of a peer's failure, said on its row with its length past it (`show` has the rest)
 
 
 def _peer_figure(entry: Any) -> tuple[Optional[Figure], str]:
@@ -176,7 +176,7 @@ def _peer_figure(entry: Any) -> tuple[Optional[Figure], str]:
         error = error if isinstance(error, Mapping) else {}
         phase = error.get("phase", "run")
         cause = " ".join(str(error.get(k) or "") for k in ("type", "message")).strip()
-        first = cause.splitlines()[0][:CAUSE_CHARS].replace("|", "/") if cause else ""  # in a table too
+        first = excerpts.quoted(" ".join(cause.split()), CAUSE_CHARS).replace("|", "/")  # in a table too
         return None, f"failed ({phase})" + (f": {first}" if first else "")
     if status == "mismatch":
         return None, "outputs differ from torch's"
@@ -304,11 +304,13 @@ def console_lines(
     report: str = "",
     tool: Optional[str] = None,
     where: Optional[pasted.Where] = pasted.HERE,
+    ran: Optional[Collection[str]] = None,
 ) -> list[str]:
     """The run's last words on speed: a line per function, the same rows as the report's section;
     the commands it suggests start with `tool`, by default the command that runs this tool here,
     and keep the run's settings (`where`); None: suggest none (the run is `advise`'s own, which
-    never suggests itself)."""
+    never suggests itself). `ran`: the models this run ran, the only ones its settings are right for
+    (a folder's earlier run of another matrix's model got this run's `--matrix`); None: all."""
     from iree_matrix.core import shipped
 
     records = list(records)
@@ -326,7 +328,8 @@ def console_lines(
         verdicts = [v for v in verdicts if v] or [compared(row.iree, row.eager, _name(EAGER))]
         tail = f" → {'; '.join(v for v in verdicts if v)}" if any(verdicts) else ""
         lines.append(f"  {row.function:<{width}}  {' · '.join(said)}{tail}")
-    commands = advise_commands(records, found, tool, where) if where is not None else []
+    mine = [row for row in found if ran is None or row.model in ran]
+    commands = advise_commands(records, mine, tool, where) if where is not None else []
     lines.append(
         f"  (separate sittings: a ratio under {formats.ratio(runs_view.NOISE_RATIO, 1)} is not a "
         "finding by itself.)"

@@ -237,16 +237,17 @@ def export_metrics(info: dict[str, Any], out: Path) -> dict[str, Any]:
 
 # The worker's phases (export_model.py), by whose code runs in them. A model that cannot even be built
 # or called is the model's problem; one that builds but does not export is the finding this stage
-# exists to record; the worker's own code failing is neither (HARNESS).
+# exists to record; the worker's own code failing is neither (HARNESS). A recipe whose own program differs
+# from eager in torch (export_recipe.py `check_recipe`) is the recipe's, never IREE's mismatch.
 _PHASE_CLASS = {
     "model": "model-error", "eager": "model-error", "import": "turbine-import", "export": "export-error",
-    "onnx": "onnx-export",
+    "onnx": "onnx-export", "recipe": "recipe-error",
 }  # fmt: skip
 PHASE_FILE = ".phase"  # export_model.py's PHASE_FILE: the phase it last entered
 _DOING = {
     "model": "while the model was being built", "eager": "while the model's forward() ran",
     "import": "while turbine was imported", "export": "while turbine exported the model",
-    "onnx": "while torch.onnx exported the model",
+    "onnx": "while torch.onnx exported the model", "recipe": "while the export recipe's program ran in torch",
 }  # fmt: skip
 
 

@@ -43,7 +43,8 @@ def run_plan(
     if any(True for _ in results):
         write_report(results_dir, lambda said: print(said, file=out), if_changed=True)
         here = None if advising else where(loaded.path, results_dir, cache)
-        _print_machine(results, results_dir, out, here)
+        ran = {r.label.source_model or r.label.model or "" for r in summary.records.values()}
+        _print_machine(results, results_dir, out, here, ran)
     failed = summary.failures()
     if failed:
         print(
@@ -67,13 +68,16 @@ def listed(loaded: Loaded, out: TextIO, head: Optional[str] = None, plan: Option
     return 0
 
 
-def _print_machine(results: ResultsLog, results_dir: Path, out: TextIO, here: Optional[pasted.Where]) -> None:
+def _print_machine(
+    results: ResultsLog, results_dir: Path, out: TextIO, here: Optional[pasted.Where], ran: set[str]
+) -> None:
     """How IREE compares with torch eager and the peers on this machine, one line per function: the
-    rows of the report's 'Your machine' section (report/machine.py), so the two never disagree."""
+    rows of the report's 'Your machine' section (report/machine.py), so the two never disagree; the
+    `advise` lines only for the models this run ran (`ran`), whose settings `here` are."""
     from iree_matrix.report import machine
 
     lines = machine.console_lines(
-        results.latest().values(), str(results_dir / "COMPATIBILITY.md"), where=here
+        results.latest().values(), str(results_dir / "COMPATIBILITY.md"), where=here, ran=ran
     )
     if lines:
         print("\n".join(lines), file=out)
