@@ -165,6 +165,7 @@ def test_every_hint_formats_and_names_its_source():
         "model-timeout": "your model did not return within 180 s, the export stage's limit",
         "module-timeout": "your compiled model did not return within 120 s, the run stage's limit",
         "stage-timeout": "iree-compile did not finish within 900 s, the compile stage's limit",
+        "kernel-build-timeout": "the kernel's C did not build within 300 s, the kernel stage's limit",
         "sdpa-scale": "error: failed to legalize operation 'torch.aten.scaled_dot_product_attention' that",
         "global-scatter": "error: 'linalg.generic' op write affecting operations on global resources are "
         "restricted to workgroup distributed contexts.",
@@ -678,3 +679,17 @@ def test_a_model_that_computes_otherwise_while_traced_is_told_to_fix_its_forward
         assert "search-recipes" not in said and "run it:" not in said and "iree-matrix bisect" not in said, (
             said
         )
+
+
+def test_a_kernel_build_that_runs_out_of_time_is_the_kernels_c_not_more_time():
+    """Issue 94: a C macro bomb timed out as "python did not finish within 40 s" and was offered more
+    time; the kernel stage's timeout names the kernel's C and points at what makes it endless."""
+    from iree_matrix.core.model import outcome
+    from iree_matrix.core.system import processes
+
+    exc = processes.Timeout(["/venv/bin/python", "-m", "ziglang", "cc"], 40.0, "")
+    said = outcome.from_exception(exc, "kernel").message
+    assert said == "the kernel's C did not build within 40 s, the kernel stage's limit"
+    found = hints.find(said, "kernel")
+    assert found is not None and found.name == "kernel-build-timeout" and "macros" in found.advice
+    assert outcome.from_exception(exc, "compile").message.startswith("python did not finish within 40 s")

@@ -200,6 +200,16 @@ _GENERAL: tuple[Hint, ...] = (
         stages=("run",),
     ),
     Hint(
+        "kernel-build-timeout",
+        r"the kernel's C did not build within (?P<seconds>\d+) s",
+        "a kernel's C builds in seconds: look for what makes the compiler work without end (macros that "
+        "expand exponentially, a huge generated table, an #include of itself) by building it by hand with "
+        "the kernel's command (`iree-matrix show JOB --commands`); only a C that is really that large wants "
+        "`--timeout kernel=SECONDS`",
+        "the kernel stage's limit: 300 s (stages/kernel_build.py)",
+        stages=("kernel",),
+    ),
+    Hint(
         "stage-timeout",
         r"did not finish within (?P<seconds>\d+) s, the (?P<stage>[\w-]+) stage's limit",
         "give the stage longer with `--timeout {stage}=SECONDS` (or `[timeouts] {stage} = SECONDS` in "

@@ -33,6 +33,9 @@ class Outcome:
 # run stage the module compiled from it. Other stages name their tool. iree/hints.py's timeout hints
 # read these words ("did not return within N s, the STAGE stage's limit") to say what to do.
 _WHO_TIMED_OUT = {"export": "your model", "peer": "your model", "run": "your compiled model"}
+# A stage whose limit runs out while a user's file is being built: what did not build (a C macro bomb
+# was said as "python did not finish within 40 s", and offered more time).
+_NOT_BUILT = {"kernel": "the kernel's C"}
 
 
 def timed_out(stage: str, exc: processes.Timeout) -> str:
@@ -41,6 +44,7 @@ def timed_out(stage: str, exc: processes.Timeout) -> str:
     who = _WHO_TIMED_OUT.get(stage)
     tool = Path(exc.argv[0]).name if exc.argv else stage
     said = f"{who} did not return" if who else f"{tool} did not finish"
+    said = f"{_NOT_BUILT[stage]} did not build" if stage in _NOT_BUILT else said
     doing = f", {exc.doing}" if exc.doing else ""
     return f"{said} within {exc.seconds:.0f} s, the {stage} stage's limit{doing}"
 
