@@ -58,6 +58,7 @@ def test_a_kernel_is_tried_where_its_kind_leads_the_gap_and_it_is_meant_for_the_
     assert said.startswith("the kernel library: trying conv1d_k3 (conv; for encoder) against the op kinds")
 
 
+@pytest.mark.shared_tmp  # a kernel's files are taken only from where every user may read them
 def test_a_library_kernel_that_does_not_load_is_left_out_in_one_line(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

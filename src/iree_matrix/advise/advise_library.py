@@ -1,4 +1,4 @@
-"""The kernel library tried against an answer's gap, unasked (issue 92): once `explain` has said which
+"""The kernel library tried against an answer's gap, unasked: once `explain` has said which
 op kinds hold an answer's gap to the best peer (findings/gap.py), each kernel of the library
 (kernels/, those whose kernel.toml declares `op_kinds`) that computes one of those kinds, is meant for
 the model (`models`, or every model) and was not in the sitting already is swapped into default and

@@ -49,7 +49,7 @@ def command() -> str:
     (the launcher the user ran: a venv's on no shell's PATH, `.nox/matrix/bin/iree-matrix` after
     `nox -s matrix`, or another install's of the same name first on the PATH), or this interpreter's
     `-m iree_matrix` where the tool was run so. Every printed command starts with it
-    (`pasted.invoked`): a bare `iree-matrix` not on the PATH was "command not found" (issue 95)."""
+    (`pasted.invoked`): a bare `iree-matrix` not on the PATH was "command not found"."""
     running = _entry_point()
     if running is None:
         return "iree-matrix"

@@ -320,7 +320,7 @@ class HostFactor:
         that finished here beyond the load's share, whatever its kind, weighed n to 1 against the
         basis' own; 1.0 until that is `SLOWER_CPU` or more. A published time from a faster CPU is
         as much too short for the kinds still to come (a 2-core Zen 3's cold run took 2.0x its first
-        estimate, issue #97)."""
+        estimate)."""
         return math.exp(self._speed())
 
     def _speed(self) -> float:

@@ -375,7 +375,7 @@ def _proved_as(
     document: Mapping[str, Any], entry: Mapping[str, Any], identity: Identity, source: str
 ) -> Optional[tuple[str, str, str, str]]:
     """What a proof carried to a `--no-proof` answer must share with it beyond the identity, the model's
-    name and the function (issue 94: a 3.9.0 answer carried a 2.9.0 sitting's proof of the same pick):
+    name and the function (a 3.9.0 answer carried a 2.9.0 sitting's proof of the same pick):
     the pick, its release, the kernel taken, and the model itself, as its default build's module
     (byte for byte the same module: the same model, release and CPU). None: nothing to carry."""
     answer = _advice(document, entry, identity, source)

@@ -313,7 +313,7 @@ README_HEADERS = (
 def _readme_table(found: Sequence[advice.Advice]) -> list[str]:
     """README's narrow table of one identity (named in its first header): the release, how many knobs
     and which kernel, linked to ANSWERS.md for the exact flags, where the naive build and eager are
-    too. The wide table's configurations made lines of 250-350 characters (issue 93: none over 200)."""
+    too. The wide table's configurations made lines of 250-350 characters (README keeps each under 200)."""
     if not found:
         return []
     host = found[0].identity.host

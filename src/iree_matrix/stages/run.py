@@ -314,7 +314,7 @@ def _timed(call: _Call, ctx: Context, done: processes.Completed) -> tuple[list[s
     thread's CPU time per call, each over the repetitions the matrix's time budget leaves."""
     bench = ctx.spec.benchmark
     # The matrix's time budget: a slow function (the Whisper encoder's 11.7-s calls on a 2-core Zen 3)
-    # is timed for a few calls, not every repetition (issue #97); both passes get as many.
+    # is timed for a few calls, not every repetition; both passes get as many.
     repetitions = budgeted_repetitions(done.seconds, bench.repetitions, bench.time_budget)
     budget = {"time_budget_seconds": bench.time_budget} if bench.time_budget > 0 else {}
 
