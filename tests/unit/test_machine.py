@@ -348,15 +348,20 @@ def test_a_slow_row_with_profiles_names_the_op_kinds_instead_of_the_command() ->
     assert "advise" not in led[0] and "run it: `iree-matrix matrix --model 'knn~fx+rewrite'" in led[0], led
 
 
-def test_a_function_timed_only_under_its_matrix_own_profile_says_so_not_no_passing_run() -> None:
-    """A matrix of one profile of its own (`[profile.pick]`) passed its runs: the line's IREE figure is
-    `default`'s, which did not run, and it says that with the profiles that passed, not "no passing run"."""
+def test_a_function_timed_only_under_a_profile_of_its_own_gets_its_speed_answer_from_it() -> None:
+    """Issue 95: a model that passed only under a profile (a recipe and the stack limit) had no speed
+    answer ("no `default` run"): the line now gives the fastest passing profile's figure, named, and
+    its ratio to the peers; `default` still wins where it ran."""
     records = [
         _run("whisper_tiny.encoder", "3.9.0", cpu=758.0, wall=398.0, profile="pick"),
+        _run("whisper_tiny.encoder", "3.9.0", cpu=900.0, wall=450.0, profile="slower"),
         _peer("whisper_tiny.encoder", onnxruntime=_ort(424.0)),
     ]
     (line,) = [x for x in machine.console_lines(records) if x.strip().startswith("whisper_tiny.encoder")]
-    assert "IREE: no `default` run (passed: pick)" in line and "no passing run" not in line
+    assert "IREE 758 ms (`pick`)" in line and "IREE takes 1.79× ONNX Runtime's time" in line, line
+    records.append(_run("whisper_tiny.encoder", "3.9.0", cpu=800.0, wall=400.0))
+    (line,) = [x for x in machine.console_lines(records) if x.strip().startswith("whisper_tiny.encoder")]
+    assert "IREE 800 ms ·" in line and "`pick`" not in line, line
     failed = [
         _record("run", "w/x", {"model": "w", "profile": "default"}, Status.FAIL),
         _peer("w", onnxruntime=_ort(4.0)),

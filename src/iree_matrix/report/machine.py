@@ -55,12 +55,16 @@ class Row:
     iree: Optional[Figure]
     eager: Optional[Figure]
     peers: tuple[tuple[str, Optional[Figure], str], ...]  # (peer, figure, why there is none)
-    others: tuple[str, ...] = ()  # the profiles that passed where `default` has no run (a matrix's own)
+    profile: str = "default"  # the figure's: `default`, else the fastest profile that passed (a recipe's)
 
     @property
     def no_iree(self) -> str:
-        """Why the row has no IREE figure: no run passed, or none of `default` (the figure's profile)."""
-        return f"no `default` run (passed: {', '.join(self.others)})" if self.others else "no passing run"
+        return "no passing run"
+
+    @property
+    def release_text(self) -> str:
+        """ "3.13.0", or "3.13.0, `stack-64k`" for a figure of another profile than `default`."""
+        return f"{self.release}, `{self.profile}`" if self.profile != "default" else str(self.release)
 
     def _named(self) -> list[tuple[str, str, Optional[Figure]]]:
         """(what, the stage that timed it, its figure) for each figure of the row."""
@@ -101,10 +105,6 @@ def rows(records: Iterable[Record]) -> list[Row]:
         (r.label.model, r.label.exporter): r for r in latest if r.stage == "export" and r.status is Status.OK
     }
     peer_records = {r.label.model: r for r in latest if r.stage == "peer" and r.status is Status.OK}
-    passed: dict[str, set[str]] = {}  # function -> the profiles of its passing runs (a row without `default`)
-    for r in latest:
-        if r.stage == "run" and r.status is Status.OK:
-            passed.setdefault(r.label.model, set()).add(r.label.profile)
     functions = sorted({r.label.model for r in latest if r.stage in ("export", "peer") and r.label.model})
     found = []
     for function in functions:
@@ -128,27 +128,36 @@ def rows(records: Iterable[Record]) -> list[Row]:
         if iree is not None and run is not None and run.metric.of(RunMetrics).budgeted_n:  # the budget's n
             iree = dataclasses.replace(iree, budgeted=True)
         release = run.label.compiler if run is not None else None
-        others = tuple(sorted(passed.get(function, ()))) if run is None else ()
-        found.append(Row(function, source, release, iree, eager, peers, others))
+        profile = run.label.profile if run is not None else "default"
+        found.append(Row(function, source, release, iree, eager, peers, profile))
     return found
 
 
 def _newest_default_runs(records: Sequence[Record]) -> dict[str, Record]:
     """function -> its `default` run on its own runtime and default driver, native, that passed and
-    carries one thread's CPU time, of the newest release that has one."""
+    carries one thread's CPU time, of the newest release that has one; a function with none (one
+    that passes only under a recipe or a profile of its own matrix): its fastest such run of another
+    profile, so every passing function has a speed answer (it said "no `default` run")."""
     by_function: dict[str, dict[str, Record]] = {}
+    fastest: dict[str, Record] = {}
     for r in records:
         label = r.label
-        if r.stage != "run" or r.status is not Status.OK or label.profile != "default" or label.device:
+        if r.stage != "run" or r.status is not Status.OK or label.device or label.runtime != label.compiler:
             continue
-        if (
-            label.runtime != label.compiler
-            or r.metric.of(RunMetrics).emulated
-            or Figure.of(r.metric.of(RunMetrics).cpu_ms) is None
-        ):
+        figure = Figure.of(r.metric.of(RunMetrics).cpu_ms)
+        if r.metric.of(RunMetrics).emulated or figure is None:
             continue
-        by_function.setdefault(label.model, {})[label.compiler] = r
-    return {f: found[runs_view.sorted_versions(found)[-1]] for f, found in by_function.items()}
+        if label.profile == "default":
+            by_function.setdefault(label.model, {})[label.compiler] = r
+        elif label.model not in fastest or figure.median < _median(fastest[label.model]):
+            fastest[label.model] = r
+    chosen = {f: found[runs_view.sorted_versions(found)[-1]] for f, found in by_function.items()}
+    return {**fastest, **chosen}
+
+
+def _median(run: Record) -> float:
+    figure = Figure.of(run.metric.of(RunMetrics).cpu_ms)
+    return figure.median if figure is not None else float("inf")
 
 
 def _export_of(
@@ -247,7 +256,7 @@ def render_machine(
     table = []
     for row in found:
         own = {name: (figure, why) for name, figure, why in row.peers}
-        iree = f"{row.iree.text()} ({row.release})" if row.iree is not None else row.no_iree
+        iree = f"{row.iree.text()} ({row.release_text})" if row.iree is not None else row.no_iree
         table.append([
             row.function, iree, _cell(row.eager),
             *(_cell(*own.get(p, (None, "not timed"))) for p in peers),
@@ -321,7 +330,8 @@ def console_lines(
     lines = [f"\nYour machine, {SIGNAL} (IREE `default`, the newest release that ran):"]
     width = max(len(row.function) for row in found)
     for row in found:
-        said = [f"IREE {row.iree.text()}" if row.iree is not None else f"IREE: {row.no_iree}"]
+        profile = "" if row.profile == "default" else f" (`{row.profile}`)"
+        said = [f"IREE {row.iree.text()}{profile}" if row.iree is not None else f"IREE: {row.no_iree}"]
         said += [f"torch eager {row.eager.text()}"] if row.eager is not None else []
         said += [f"{_name(name)} {_cell(figure, why)}" for name, figure, why in row.peers]
         verdicts = [compared(row.iree, figure, _name(name)) for name, figure, _ in row.peers]
