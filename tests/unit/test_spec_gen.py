@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.iree import spec_gen
+from iree_matrix.iree import spec_gen, torch_ops
 from iree_matrix.kernel import kernels
 
 sys.path.insert(0, str(Path(__file__).parents[2] / "scripts"))
@@ -111,6 +111,11 @@ def test_the_newcomers_kernel_toml_reads_as_a_generated_spec() -> None:
         ),
         ('function = "not a name"\nreplaces = { class = "Hardswish" }\n', "function = 'not a name'"),
         ("", "no 'spec' (a kernel names its transform spec, or lets the tool write it"),
+        ('function = "f"\nreplaces = { op = "aten.relu" }\n', "op: expected one of aten.softmax, aten.gelu"),
+        (
+            'function = "f"\nreplaces = { op = "aten.gelu", dim = -1 }\n',
+            "aten.gelu takes the filters: approximate",
+        ),
     ],
 )
 def test_a_bad_declaration_is_one_line(tmp_path: Path, text: str, said: str) -> None:
@@ -214,3 +219,111 @@ def test_a_conv1d_whose_pad_zero_is_shared_and_whose_names_recur_in_a_later_func
         spec_gen.NotGenerated, match=r"module 'conv1' \(the model's modules: encoder.conv1 torch"
     ):
         spec_gen.spec(ir, modules, spec_gen.Declaration("c", "f", module="conv1"), "c.o")
+
+
+# tests/data/kernels/softmax_gelu_model.py as turbine 3.9.0 + torch 2.13.0 export it (model.mlir, its
+# resources left out) and as IREE 3.3.0, 3.9.0 and 3.13.0 print it after preprocessing.
+LINES = torch_ops.model_lines((DATA / "softmax_gelu_model.mlir").read_text())
+SOFTMAX = spec_gen.Declaration(
+    "softmax",
+    "softmax_last",
+    op="aten.softmax",
+    where=(("dim", "-1"),),
+    args=("input:0", "output", "input:0[1]"),
+)
+GELU_TANH = spec_gen.Declaration("gelu_tanh", "gelu_tanh", op="aten.gelu", where=(("approximate", "tanh"),))
+
+
+def _softmax_gelu(release: str, declared: spec_gen.Declaration) -> tuple[str, list[str]]:
+    ir = (DATA / f"softmax_gelu_preprocessed_{release}.mlir").read_text()
+    return spec_gen.spec(ir, {}, declared, "k.o", release != "3.3.0", LINES)
+
+
+@pytest.mark.parametrize("release", ["3.3.0", "3.9.0", "3.13.0"])
+def test_a_softmax_declared_by_torch_op_no_module_names(release: str) -> None:
+    """`torch.softmax(h, dim=-1)` in forward: the ops of model.mlir's `torch.aten.softmax.int` line
+    (max with its index, subtract, exp, sum, divide), compared whole, the row length after the tensors."""
+    text, protos = _softmax_gelu(release, SOFTMAX)
+    assert "^bb0(%v0: tensor<4x8xf32>):" in text and text.count("linalg.generic") == 5
+    assert "math.exp" in text and "math.erf" not in text and "math.tanh" not in text
+    assert NAME_ONLY_GENERIC not in text and "transform.match.structured" not in text
+    assert "from\n// torch op aten.softmax dim=-1" in text
+    assert protos == [protos[0]] and protos[0].endswith("size_t s2 /* 8 */);")
+
+
+NAME_ONLY_GENERIC = 'attrs =  {"match.operation_name_only"}'
+
+
+@pytest.mark.parametrize("release", ["3.3.0", "3.9.0", "3.13.0"])
+def test_a_tanh_gelu_reading_captured_constants_is_matched_at_the_root(release: str) -> None:
+    """nn.GELU(approximate="tanh") is one generic whose body reads scalar constants from outside it,
+    so it is matched by name only, and such an op's operands are never bound: its input is a
+    placeholder, the swap fetches it (get_operand), and its input and result types are checked beside
+    (one transform.match.structured each: 3.3.0 matched nothing with both in one). The exact GELU
+    (`approximate="none"`) is left alone."""
+    text, protos = _softmax_gelu(release, GELU_TANH)
+    assert text.count(NAME_ONLY_GENERIC) == 1 and "math.tanh" in text and "math.erf" not in text
+    assert '^bb0():\n      %v0 = tensor.empty() {"match.operation_name_only"} : tensor<4x32xf32>' in text
+    assert "ins(%v0 : tensor<4x32xf32>)" in text
+    assert text.count("transform.match.structured %root") == 3
+    assert "%k = transform.param.constant 1 : i64" in text
+    assert text.count("transform.iree.match.cast_compatible_type %v = tensor<4x32xf32>") == 2
+    assert "%v = transform.match.structured.result %s[0]" in text
+    assert "%x0 = transform.get_operand %root[0]" in text
+    assert "%all = transform.merge_handles %x0, %ins" in text and "cast_and_call %func(%all)" in text
+    assert "in0: tensor<4x32xf32>" in protos[0] and "in1" not in protos[0]
+    # The newcomer's declaration by module (issue 92): the same pattern, which before bound no input.
+    ir = (DATA / f"softmax_gelu_preprocessed_{release}.mlir").read_text()
+    act = {"6": "act torch.nn.modules.activation.GELU", "7": "act torch.nn.modules.activation.GELU"}
+    by_module = spec_gen.Declaration("gelu_tanh", "gelu_tanh", module="act")
+    assert (
+        spec_gen.spec(ir, act, by_module, "k.o", release != "3.3.0")[0].split("module attributes")[1]
+        == (text.split("module attributes")[1])
+    )
+
+
+def test_a_name_only_root_another_op_resembles_is_refused() -> None:
+    """Undeclared `approximate`: the exact GELU too, on the softmax's shape; matched by name and types
+    only, its pattern would take the softmax's exp as well, so no spec (never one that swaps the wrong
+    op); and a torch op the model lacks is told with the ops it has."""
+    with pytest.raises(spec_gen.NotGenerated) as caught:
+        _softmax_gelu("3.13.0", spec_gen.Declaration("g", "g", op="aten.gelu"))
+    said = str(caught.value)
+    assert said.startswith("%23 = linalg.generic reads %cst_5 from outside its body") and "\n" not in said
+    assert "%18 = linalg.generic (model.mlir line 13) has the same: a spec would replace it too" in said
+    with pytest.raises(
+        spec_gen.NotGenerated,
+        match=r"^no torch op aten.layer_norm in this model's MLIR \(its ops: aten.gelu, aten.linear, "
+        r"aten.softmax.int\)$",
+    ):
+        _softmax_gelu("3.13.0", spec_gen.Declaration("l", "l", op="aten.layer_norm"))
+
+
+def test_torch_op_filters_read_the_ops_line() -> None:
+    assert torch_ops.lines_of(LINES, "aten.gelu", {"approximate": "tanh"}) == ["7"]
+    assert torch_ops.lines_of(LINES, "aten.gelu", {"approximate": "none"}) == ["15"]
+    assert torch_ops.lines_of(LINES, "aten.gelu", {}) == ["7", "15"]
+    assert torch_ops.lines_of(LINES, "aten.softmax", {"dim": "-1"}) == ["13"]
+    assert torch_ops.lines_of(LINES, "aten.softmax", {"dim": "1"}) == ["13"]
+    assert torch_ops.lines_of(LINES, "aten.softmax", {"dim": "0"}) == []
+    conv = {  # a depthwise 3x3 Conv2d as torch-mlir spells it, and a dense 1x1
+        "1": "%int1 = torch.constant.int 1",
+        "2": "%int32 = torch.constant.int 32",
+        "3": "%1 = torch.aten.convolution %arg0, %w, %none, %l, %l, %l, %false, %l0, %int32 : "
+        "!torch.vtensor<[1,32,56,56],f32>, !torch.vtensor<[32,1,3,3],f32>, !torch.none -> "
+        "!torch.vtensor<[1,32,56,56],f32>",
+        "4": "%2 = torch.aten.convolution %1, %w2, %none, %l, %l, %l, %false, %l0, %int1 : "
+        "!torch.vtensor<[1,32,56,56],f32>, !torch.vtensor<[16,32,1,1],f32>, !torch.none -> "
+        "!torch.vtensor<[1,16,56,56],f32>",
+    }
+    assert torch_ops.lines_of(conv, "aten.convolution", {"depthwise": "true", "kernel": "3x3"}) == ["3"]
+    assert torch_ops.lines_of(conv, "aten.convolution", {"depthwise": "false"}) == ["4"]
+    assert torch_ops.lines_of(conv, "aten.convolution", {"kernel": "1x1"}) == ["4"]
+
+
+def test_kernels_declared_by_torch_op_load() -> None:
+    softmax, gelu = (kernels.load(DATA / name) for name in ("softmax", "gelu_tanh"))
+    assert (softmax.replaces_op, softmax.replaces_where) == ("aten.softmax", (("dim", "-1"),))
+    assert (gelu.replaces_op, gelu.replaces_where) == ("aten.gelu", (("approximate", "tanh"),))
+    assert len((DATA / "gelu_tanh" / "kernel.toml").read_text().splitlines()) <= 6
+    assert softmax.spec_digest() != gelu.spec_digest()

@@ -27,6 +27,12 @@ KINDS = (
     "copy", "other",
 )  # fmt: skip
 
+
+def problem(kind: str) -> Optional[str]:
+    """Why `kind` is no op kind of KINDS (a kernel.toml's `op_kinds`), None when it is one."""
+    return None if kind in KINDS else f"expected one of {', '.join(KINDS)}"
+
+
 # IREE dispatch names: the first matching pattern names the kind (order matters).
 _IREE = (
     ("depthwise", re.compile(r"depthwise|dwconv", re.I)),

@@ -21,129 +21,19 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 
+from iree_matrix.iree import torch_ops
+from iree_matrix.iree.ir_ops import VALUE, Op, parse_ops, strip_locations  # noqa: F401 (tests use it)
+
 NAME_ONLY = '"match.operation_name_only"'
 # 3.4.0 spelled hal.executable.export's workgroup count as `count(...) -> (...)`; before it a bare
 # region (`custom op 'count' is unknown` from 3.3.0 given the newer form): `counted`.
 _C_TYPES = {"f32": "float", "f64": "double", "f16": "_Float16", "i8": "int8_t", "i16": "int16_t",
             "i32": "int32_t", "i64": "int64_t"}  # fmt: skip
-_RESULTS = re.compile(r"^\s*((?:%[\w$.-]+(?::\d+)?)(?:\s*,\s*%[\w$.-]+)*)\s*=\s*")
-_VALUE = re.compile(r"%[\w$.-]+")
-_LOC_LINE = re.compile(r'"[^"]*":(\d+):\d+')
-_ALIAS = re.compile(r"^(#loc\d*)\s*=\s*loc\((.*)\)\s*$")
 _TENSOR = re.compile(r"^tensor<((?:\d+x)*)(\w+)>$")
 
 
 class NotGenerated(ValueError):
     """Why no spec can be written for this IR: one line naming the op and the reason."""
-
-
-@dataclasses.dataclass
-class Op:
-    results: list[str]
-    name: str
-    lines: list[str]  # as printed, locations removed
-    lines_of_model: set[int]  # the model.mlir lines its location names
-
-    @property
-    def header(self) -> str:
-        """The op's first line without the region it opens (its operands, attributes, types)."""
-        first = self.lines[0]
-        return first[:-1] if len(self.lines) > 1 and first.rstrip().endswith("{") else first
-
-    def operands(self) -> list[str]:
-        return [v for v in _VALUE.findall(_after_results(self.header)) if v not in self.results]
-
-    def captured(self) -> list[str]:
-        """Values its region uses that are defined outside the op (torch-mlir's scalar constants)."""
-        inner = self.lines[1:-1]
-        defined = {v for line in inner for v in _defined(line)}
-        return list(dict.fromkeys(v for line in inner for v in _VALUE.findall(line) if v not in defined))
-
-    def result_type(self) -> str:
-        last = self.lines[-1].strip()
-        return last.rsplit(" -> ", 1)[1] if " -> " in last else last.rsplit(" : ", 1)[-1]
-
-
-def _after_results(line: str) -> str:
-    match = _RESULTS.match(line)
-    return line[match.end() :] if match else line
-
-
-def _defined(line: str) -> list[str]:
-    match = _RESULTS.match(line)
-    found = _VALUE.findall(match.group(1)) if match else []
-    if line.strip().startswith("^"):  # a block's arguments
-        found += _VALUE.findall(line)
-    return found
-
-
-def strip_locations(text: str) -> str:
-    """`text` without its ` loc(...)` parts (nested parentheses and quoted strings kept whole)."""
-    out, i = [], 0
-    while True:
-        at = text.find(" loc(", i)
-        if at < 0:
-            out.append(text[i:])
-            return "".join(out)
-        out.append(text[i:at])
-        depth, j, quoted = 0, at + 4, False
-        while j < len(text):
-            c = text[j]
-            if c == '"' and text[j - 1] != "\\":
-                quoted = not quoted
-            elif not quoted and c == "(":
-                depth += 1
-            elif not quoted and c == ")":
-                depth -= 1
-                if depth == 0:
-                    break
-            j += 1
-        i = j + 1
-
-
-def _location_lines(line: str, aliases: Mapping[str, str]) -> set[int]:
-    at = line.rfind(" loc(")
-    if at < 0:
-        return set()
-    expr = line[at:]
-    for _ in range(8):  # aliases naming aliases
-        expr = re.sub(r"#loc\d*", lambda m: aliases.get(m.group(0), ""), expr)
-    return {int(n) for n in _LOC_LINE.findall(expr)}
-
-
-def parse_ops(ir: str) -> list[Op]:
-    """The top-level ops of every util.func in the printed IR, in order."""
-    aliases = {m.group(1): m.group(2) for m in map(_ALIAS.match, ir.splitlines()) if m}
-    ops: list[Op] = []
-    depth, current, in_func = 0, None, False
-    for raw in ir.splitlines():
-        opens, closes = _braces(raw)
-        if not in_func:
-            if re.match(r"\s*util\.func\b", raw) and raw.rstrip().endswith("{"):
-                in_func, depth = True, 0
-            continue
-        if current is None:
-            if raw.strip().startswith("}") and depth == 0:  # the function's end
-                in_func = False
-                continue
-            line = strip_locations(raw)
-            match = _RESULTS.match(line)
-            name = _after_results(line).strip().split(" ", 1)[0].split("(", 1)[0].strip('"')
-            current = Op(_VALUE.findall(match.group(1)) if match else [], name, [], set())
-        current.lines.append(strip_locations(raw).rstrip())
-        depth += opens - closes
-        if depth == 0:
-            current.lines_of_model = _location_lines(raw, aliases)
-            ops.append(current)
-            current = None
-    return ops
-
-
-def _braces(line: str) -> tuple[int, int]:
-    """Region braces opened and closed on a line: `{` at its end, `}` at its start (attribute
-    dictionaries open and close on one line)."""
-    text = strip_locations(line).strip()
-    return int(text.endswith("{")), int(text.startswith("}"))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -152,6 +42,8 @@ class Declaration:
     function: str  # the C function
     module: str = ""  # torch module paths or globs of them, space-separated
     klass: str = ""  # or a torch module class
+    op: str = ""  # or a torch op (iree/torch_ops.py's vocabulary) and its filters, (key, value)
+    where: tuple[tuple[str, str], ...] = ()
     # the C arguments' order: "input:N", "output" (default: inputs, output); and sizes after them:
     # "input:N[D]" / "output[D]" (dimension D of that tensor's static shape) or an integer
     args: tuple[str, ...] = ()
@@ -190,6 +82,8 @@ class Declaration:
         return next((p for p in prefixes if any(fnmatch.fnmatchcase(p, g) for g in self.module.split())), "")
 
     def said(self) -> str:
+        if self.op:
+            return f"op {self.op}" + "".join(f" {k}={v}" for k, v in self.where)
         return f"module {self.module!r}" if self.module else f"class {self.klass!r}"
 
 
@@ -198,19 +92,32 @@ class Dag:
     ops: list[Op]  # in IR order
     inputs: list[tuple[str, str]]  # (value, type), in first-use order
     output: str  # the root's result type
-    # the input a name-only pad reads (the matcher does not follow it): the swap fetches it itself
-    hidden: list[int] = dataclasses.field(default_factory=list)  # the path root -> pad, operand indexes
+    # inputs only name-only ops read (the matcher binds no operand of such an op): the swap fetches
+    # each itself, (input index, operand indexes root -> the op reading it, its operand index there)
+    hidden: list[tuple[int, list[int], int]] = dataclasses.field(default_factory=list)
 
 
-def dags(ops: Sequence[Op], modules: Mapping[str, str], declared: Declaration) -> list[Dag]:
+def dags(
+    ops: Sequence[Op], modules: Mapping[str, str], declared: Declaration, lines: Mapping[str, str]
+) -> list[Dag]:
     """One DAG per module instance the declaration names (ops attributed to it and the constants and
-    empty tensors they read), each with one output."""
+    empty tensors they read), or per model.mlir line (`lines`: {number: text}) that is the torch op
+    it names, each with one output."""
     defining = _defining(ops)
     instances: dict[str, list[Op]] = {}
+    wanted = set(torch_ops.lines_of(lines, declared.op, dict(declared.where))) if declared.op else set()
     for op in ops:
-        owners = sorted(filter(None, (declared.instance(modules.get(str(n), "")) for n in op.lines_of_model)))
+        at = [str(n) for n in op.lines_of_model]
+        named = (f"module {p!r}" for p in (declared.instance(modules.get(n, "")) for n in at) if p)
+        by_op = (f"torch op {declared.op} (model.mlir line {n})" for n in at if n in wanted)
+        owners = sorted(by_op if declared.op else named)
         if owners:
             instances.setdefault(owners[0], []).append(op)
+    if not instances and declared.op:
+        raise NotGenerated(
+            f"no torch {declared.said()} in this model's MLIR (its ops: "
+            f"{', '.join(torch_ops.names(lines)) or 'none read'})"
+        )
     if not instances:
         seen = sorted({v for v in modules.values()})
         # A glob names the whole path: a module whose path ends with it is what was meant, shown first.
@@ -233,10 +140,10 @@ def _dag(path: str, mine: list[Op], defining: Mapping[str, Op]) -> Dag:
     roots = [op for op in mine if not set(op.results) & read and not _carried(op)]
     if len(roots) != 1:
         shown = ", ".join(f"{op.results[0] if op.results else ''} = {op.name}" for op in roots)
-        raise NotGenerated(f"module {path!r} has {len(roots)} outputs ({shown}): a kernel replaces one")
+        raise NotGenerated(f"{path} has {len(roots)} outputs ({shown}): a kernel replaces one")
     root = roots[0]
     if len(root.results) != 1:
-        raise NotGenerated(f"module {path!r}: its last op {root.name} has {len(root.results)} results")
+        raise NotGenerated(f"{path}: its last op {root.name} has {len(root.results)} results")
     taken: dict[int, Op] = {}
     inputs: list[str] = []
     todo = [root]
@@ -321,8 +228,10 @@ def pattern_body(dag: Dag, defining: Mapping[str, Op]) -> list[str]:
     read a value defined outside them, as `match.operation_name_only` (cast_compatible_dag_from_root
     compares bodies by value mapping, so a body using torch-mlir's captured scalar constant never
     matches; name-only stops checking that body, and a pad's low/high: its result type still pins
-    their sum), each captured constant copied into the body so it parses."""
-    body: list[str] = []
+    their sum), each captured constant copied into the body so it parses. The matcher binds no
+    operand of a name-only op: an input only such ops read is a placeholder there (`dag.hidden`)."""
+    per_op: list[list[str]] = []
+    name_only: set[int] = set()
     for op in dag.ops:
         lines = [line.strip() for line in op.lines]
         if op.name == "tensor.empty":
@@ -342,19 +251,90 @@ def pattern_body(dag: Dag, defining: Mapping[str, Op]) -> list[str]:
                 consts.append(source.lines[0].strip())
             if generic:
                 lines[0] = lines[0][:-1].rstrip() + " attrs =  {" + NAME_ONLY + "} {"
-            else:  # a pad: name only, reading a placeholder; its input (the first) fetched by the swap
-                src, kind = op.operands()[0], lines[-1].split(" : ", 1)[1].split(" to ")[0]
-                if dag.hidden or dag.inputs[0][0] != src:
-                    raise NotGenerated(
-                        f"{op.results[0]} = tensor.pad reads {captured[0]}: one pad, of the first input"
-                    )
-                dag.hidden = _path(dag.ops[-1], op, dag.ops)
-                lines[0] = lines[0].replace(f"pad {src} ", f"pad {src}_src ", 1)
+            else:  # a pad's attributes follow its region
                 lines[-1] = "} {" + NAME_ONLY + "}" + lines[-1][1:]
-                body.append(f"{src}_src = tensor.empty() {{{NAME_ONLY}}} : {kind}")
+            name_only.add(id(op))
             lines[2:2] = consts  # after the body's block line
-        body += lines
-    return body
+        per_op.append(lines)
+    return _placeholders(dag, per_op, name_only)
+
+
+def _placeholders(dag: Dag, per_op: list[list[str]], name_only: set[int]) -> list[str]:
+    """`per_op` joined, each input that no compared op reads given a name-only placeholder
+    (`dag.hidden`: how the swap fetches it). The ops the matcher does not reach (read only by
+    name-only ops: hardswish's first three) are replaced unchecked: under a root matched by name only
+    that is sound only for a root no other op of this IR resembles (`_alike`)."""
+    made = {r: op for op in dag.ops for r in op.results}
+    root, reached, todo = dag.ops[-1], {}, [dag.ops[-1]]
+    while todo:  # cast_compatible_dag_from_root's walk: a name-only op's operands are not followed
+        op = todo.pop()
+        if id(op) not in reached:
+            reached[id(op)] = op
+            todo += [] if id(op) in name_only else [made[v] for v in op.operands() if v in made]
+    bound = {v for op in reached.values() if id(op) not in name_only for v in op.operands()}
+    head: list[str] = []
+    for n, (value, kind) in ((n, typed) for n, typed in enumerate(dag.inputs) if typed[0] not in bound):
+        reader = next(op for op in dag.ops if value in op.operands())
+        dag.hidden.append((n, _path(root, reader, dag.ops), reader.operands().index(value)))
+        head.append(f"{value}_hidden = tensor.empty() {{{NAME_ONLY}}} : {kind}")
+        for lines in per_op:
+            lines[0] = re.sub(re.escape(value) + r"(?![\w$.-])", value + "_hidden", lines[0])
+    return head + [line for lines in per_op for line in lines]
+
+
+def _io_types(op: Op) -> tuple[list[str], list[str]]:
+    """A structured op's `ins(...)` and `outs(...)` types."""
+    found = [re.search(rf"\b{k}\((%[^:]*?) : ([^()]*)\)", op.header) for k in ("ins", "outs")]
+    return tuple(_split_types(m.group(2)) if m else [] for m in found)  # type: ignore[return-value]
+
+
+def _root_checks(dag: Dag) -> str:
+    """What the pattern cannot check of a root matched by name only, checked beside it: its inputs'
+    and result's types (transform.match.structured); "" if the root is compared whole."""
+    root = dag.ops[-1]
+    if not root.captured():
+        return ""
+    ins, _ = _io_types(root)
+    # One transform.match.structured each: 3.3.0 matched nothing with an input's and the result's
+    # types checked in one.
+    typed = [(f"input %s[{i}]", t) for i, t in enumerate(ins)] + [("result %s[0]", root.result_type())]
+    checks = [_GET.format(what="num_inputs %s", kind="param<i64>") + _COUNT.format(k=len(ins))]
+    checks += [_GET.format(what=what, kind="any_value") + _TYPE.format(kind=kind) for what, kind in typed]
+    return "".join(_STRUCTURED.format(check=check) for check in checks)
+
+
+_GET = "%v = transform.match.structured.{what} : (!transform.any_op) -> !transform.{kind}"
+_COUNT = (
+    "\n      %k = transform.param.constant {k} : i64 -> !transform.param<i64>"
+    "\n      transform.match.param.cmpi eq %v, %k : !transform.param<i64>"
+)
+_TYPE = "\n      transform.iree.match.cast_compatible_type %v = {kind} : !transform.any_value"
+_STRUCTURED = """
+    transform.match.structured %root : !transform.any_op {{
+    ^bb0(%s: !transform.any_op):
+      {check}
+      transform.match.structured.yield
+    }}"""
+
+
+def _alike(dags_: Sequence[Dag], ops: Sequence[Op]) -> None:
+    """Refuse a root matched by name only (its body reads a captured constant) where another op of
+    this IR has its name and types: the spec's checks could not tell them apart."""
+    roots = {id(d.ops[-1]) for d in dags_}
+    for root in (d.ops[-1] for d in dags_ if d.ops[-1].captured()):
+        alike = [o for o in ops if id(o) not in roots and _typed(o) == _typed(root)]
+        if alike or root.name != "linalg.generic":  # a pad: not even its types are checked
+            line = min(alike[0].lines_of_model, default="?") if alike else ""
+            other = f"{alike[0].results[0]} = {alike[0].name} (model.mlir line {line})" if alike else "any op"
+            raise NotGenerated(
+                f"{root.results[0]} = {root.name} reads {root.captured()[0]} from outside its body, so "
+                f"IREE's matcher checks only its name and types, and {other} has the same: a spec would "
+                "replace it too"
+            )
+
+
+def _typed(op: Op) -> tuple[str, tuple[list[str], list[str]], str]:
+    return op.name, _io_types(op), op.result_type()
 
 
 def _path(root: Op, target: Op, ops: Sequence[Op]) -> list[int]:
@@ -411,14 +391,23 @@ def prototype(function: str, dag: Dag, order: Sequence[int | str] = ()) -> str:
     )
 
 
-def spec(ir: str, modules: Mapping[str, str], declared: Declaration, object_name: str,
-         counted: bool = True) -> tuple[str, list[str]]:  # fmt: skip
+def spec(
+    ir: str,
+    modules: Mapping[str, str],
+    declared: Declaration,
+    object_name: str,
+    counted: bool = True,
+    lines: Mapping[str, str] | None = None,
+) -> tuple[str, list[str]]:
     """The transform spec for `ir` and the C prototypes it expects (one per distinct op form);
-    `counted`: the release spells a workgroup count `count(...)` (3.4.0 and newer)."""
+    `counted`: the release spells a workgroup count `count(...)` (3.4.0 and newer); `lines`: the
+    model.mlir's {number: text}, for a declaration by torch op."""
     ops = parse_ops(ir)
     defining = _defining(ops)
     forms: dict[str, tuple[str, Dag]] = {}
-    for dag in dags(ops, modules, declared):
+    found = dags(ops, modules, declared, lines or {})
+    _alike(found, ops)
+    for dag in found:
         body = "\n".join(pattern_body(dag, defining))
         forms.setdefault(_renamed(body), (body, dag))
     names = [f"{declared.kernel}_{n}".replace(".", "_").replace("-", "_") for n in range(len(forms))]
@@ -438,7 +427,7 @@ def spec(ir: str, modules: Mapping[str, str], declared: Declaration, object_name
 def _renamed(text: str) -> str:
     """SSA names renumbered in order of appearance: two instances of one form read the same."""
     names: dict[str, str] = {}
-    return _VALUE.sub(lambda m: names.setdefault(m.group(0), f"%v{len(names)}"), text)
+    return VALUE.sub(lambda m: names.setdefault(m.group(0), f"%v{len(names)}"), text)
 
 
 def _form(
@@ -466,28 +455,31 @@ def _form(
     else:
         export = f"hal.executable.export public @{sym} ordinal(0) layout({layout}) {{"
         export += "\n      ^bb0(%device: !hal.device):"
-    # The pattern's block arguments carry the DAG's input names (renumbered with the body).
-    block = ", ".join(f"{v}: {t}" for v, t in dag.inputs[bool(dag.hidden) :])
-    op_op, op_value = (
-        "(!transform.any_op) -> !transform.any_op",
-        "(!transform.any_op) -> !transform.any_value",
-    )
-    steps = [
-        f"%p{i + 1} = transform.get_producer_of_operand %p{i}[{n}] : {op_op}"
-        for i, n in enumerate(dag.hidden)
-    ]
+    # The pattern's block arguments carry the DAG's input names (renumbered with the body); the
+    # hidden inputs, fetched by the swap, come first in the call's function.
+    hidden = [n for n, _, _ in dag.hidden]
+    block = ", ".join(f"{v}: {t}" for n, (v, t) in enumerate(dag.inputs) if n not in hidden)
+    steps = []
+    for k, (_, path, operand) in enumerate(dag.hidden):
+        handles = ["%root"] + [f"%h{k}_{j}" for j in range(len(path))]
+        steps += [f"{h} = {_PRODUCER.format(handle=at, n=n)}" for at, h, n in zip(handles, handles[1:], path)]
+        steps.append(f"%x{k} = {_OPERAND.format(handle=handles[-1], n=operand)}")
     if steps:
-        steps.insert(0, "%p0 = transform.merge_handles %root : !transform.any_op")
-        steps += [f"%x = transform.get_operand %p{len(dag.hidden)}[0] : {op_value}",
-                  "%all = transform.merge_handles %x, %ins : !transform.any_value"]  # fmt: skip
+        fetched = ", ".join(f"%x{k}" for k in range(len(dag.hidden)))
+        steps.append(f"%all = transform.merge_handles {fetched}, %ins : !transform.any_value")
+    order = hidden + [n for n in range(len(dag.inputs)) if n not in hidden]
     return _FORM.format(
         sym=sym, export=export, function=function, memrefs=called, subspans=subspans + sizes,
         args=args, object=object_name, region=_indent(_renamed(f"^bb0({block}):\n" + body), 6),
-        ins=", ".join(f"%in{i}: {t}" for i, (_, t) in enumerate(dag.inputs)),
+        ins=", ".join(f"%in{n}: {dag.inputs[n][1]}" for n in order), checks=_root_checks(dag),
         operands=", ".join(f"%in{i}" for i in range(len(dag.inputs))),
         in_types=", ".join(t for _, t in dag.inputs), out=dag.output, all="%all" if steps else "%ins",
         steps="".join(f"\n    {line}" for line in steps),
     )  # fmt: skip
+
+
+_PRODUCER = "transform.get_producer_of_operand {handle}[{n}] : (!transform.any_op) -> !transform.any_op"
+_OPERAND = "transform.get_operand {handle}[{n}] : (!transform.any_op) -> !transform.any_value"
 
 
 def _indent(text: str, spaces: int) -> str:
@@ -499,7 +491,7 @@ _HEAD = """// Generated by iree-matrix for kernel {kernel!r} from the ops of thi
 // release prints them and swaps them for one dispatch calling the kernel's C function.
 // Generics whose bodies read a constant defined outside them carry "match.operation_name_only":
 // transform.iree.match.cast_compatible_dag_from_root compares bodies by value mapping and never
-// matches such a body, so for those ops only the name is checked.
+// matches such a body, so for those ops only the name is checked (the last op: its types too).
 
 #x86_64 = #hal.executable.target<"llvm-cpu", "embedded-elf-x86_64">
 #arm_64 = #hal.executable.target<"llvm-cpu", "embedded-elf-arm_64">
@@ -540,7 +532,7 @@ _FORM = """
       -> (!transform.any_value, !transform.any_value) {{
     %ins, %outs = transform.iree.match.cast_compatible_dag_from_root %root {{
 {region}
-    }} : (!transform.any_op) -> (!transform.any_value, !transform.any_value)
+    }} : (!transform.any_op) -> (!transform.any_value, !transform.any_value){checks}
     transform.yield %ins, %outs : !transform.any_value, !transform.any_value
   }}
 

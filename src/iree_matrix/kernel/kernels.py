@@ -40,6 +40,7 @@ Read here and checked, each problem one line naming the file and the key; never 
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 import stat
 import sys
@@ -51,7 +52,7 @@ from iree_matrix.core import excerpts, input_files
 from iree_matrix.core.errors import StageFailure
 from iree_matrix.core.hashing import digest, file_sha256
 from iree_matrix.core.system import bubblewrap, shared_files
-from iree_matrix.iree import custom_dispatch, flag_safety, opkinds, versions
+from iree_matrix.iree import custom_dispatch, flag_safety, opkinds, torch_ops, versions
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -70,6 +71,7 @@ EMBEDDED = "embedded"  # the object linked into the executable (samples/custom_d
 PLUGIN = "plugin"  # a standalone plugin the runtime loads (samples/custom_dispatch/cpu/plugin)
 MECHANISMS = (EMBEDDED, PLUGIN)
 # key -> (type check, what a value should be)
+_REPLACES = '{ module = "features.*.conv.1" }, { class = "Hardswish" } or { op = "aten.softmax" }'
 _KEYS: dict[str, tuple[Any, str]] = {
     "name": (str, "a name of letters, digits and . _ - (it becomes part of job ids)"),
     "description": (str, "a string"),
@@ -78,8 +80,7 @@ _KEYS: dict[str, tuple[Any, str]] = {
     "object": (str, 'the object file name the spec names, e.g. "depthwise.o" (a plugin: "name.so")'),
     "replaces": (
         (str, dict),
-        "what the kernel replaces: words, or a torch module for the tool to write the spec, e.g. "
-        '{ module = "features.*.conv.1" } or { class = "Hardswish" } (with function = "...")',
+        f"what the kernel replaces: words, or for the tool to write the spec {_REPLACES} (and function)",
     ),
     "function": (str, 'the C function a generated spec calls, e.g. "hswish_kernel"'),
     "args": (
@@ -150,10 +151,12 @@ class Kernel:
     spec_windows: tuple[SpecWindow, ...] = ()  # other specs by compiler release (`spec`: the rest)
     mechanism: str = EMBEDDED  # or PLUGIN: `object` is then the plugin the runtime loads
     # A spec the tool writes per compile (iree/spec_gen.py): the C function it calls and the torch
-    # module path (a glob) or class whose ops it replaces; `spec` is then "".
+    # module path (a glob), class or op whose ops it replaces; `spec` is then "".
     function: str = ""
     replaces_module: str = ""
     replaces_class: str = ""
+    replaces_op: str = ""  # or a torch op (iree/torch_ops.py) and its filters, (key, value as str)
+    replaces_where: tuple[tuple[str, str], ...] = ()
     args: tuple[str, ...] = ()  # the C arguments' order ("input:N", "output"); () the default
 
     @property
@@ -237,8 +240,12 @@ class Kernel:
         """Every spec's content (and which window each serves): the kernel entry holds them all. A
         generated spec: its declaration (what it is written from besides the cell's IR)."""
         if self.generated:  # and the generator's code
-            generator = file_sha256(Path(__file__).parents[1] / "iree" / "spec_gen.py")
+            made_by = ("spec_gen.py", "ir_ops.py", "torch_ops.py")
+            generator = digest([file_sha256(Path(__file__).parents[1] / "iree" / f) for f in made_by])
             declared = [self.function, self.replaces_module, self.replaces_class, *self.args]
+            declared += (
+                [self.replaces_op, *(f"{k}={v}" for k, v in self.replaces_where)] if self.replaces_op else []
+            )
             return digest({"declared": declared, "generator": generator})
         if not self.spec_windows:  # the digest kernels without windows have always had
             return file_sha256(self.directory / self.spec)
@@ -370,7 +377,7 @@ def parse(data: Mapping[str, Any], toml: Path) -> Kernel:
                 "\"embedded\")",
             )  # fmt: skip
     checks = {"cflags": flag_safety.c_flag_problem, "requires_flags": flag_safety.compile_flag_problem,
-              "run_flags": run_flag_problem, "op_kinds": _kind_problem}  # fmt: skip
+              "run_flags": run_flag_problem, "op_kinds": opkinds.problem}  # fmt: skip
     for key, problem in checks.items():
         for flag in data.get(key, []):
             if (why := problem(flag)) is not None:
@@ -395,10 +402,6 @@ def parse(data: Mapping[str, Any], toml: Path) -> Kernel:
     )
 
 
-def _kind_problem(kind: str) -> Optional[str]:
-    return None if kind in opkinds.KINDS else f"expected one of {', '.join(opkinds.KINDS)}"
-
-
 def _strings(value: Any) -> list[str]:
     """Every string in a kernel.toml's value (its tables' keys too)."""
     if isinstance(value, (Mapping, list)):  # a table: its keys and values
@@ -412,8 +415,8 @@ _MAX_ARG = 2**31 - 1  # an index or a size the generated spec writes as an i32 o
 
 
 def _declared(data: Mapping[str, Any], error: Any, toml: Path) -> dict[str, Any]:
-    """A spec for the tool to write: `function` and `replaces = { module = ... }` or `{ class = ... }`
-    (no `spec`, no `[[specs]]`, an embedded object); {} for a hand-written spec."""
+    """A spec for the tool to write: `function` and `replaces = { module = ... }`, `{ class = ... }` or
+    `{ op = ... }` (no `spec`, no `[[specs]]`, an embedded object); {} for a hand-written spec."""
     replaces = data.get("replaces")
     if not isinstance(replaces, Mapping) and "function" not in data:
         if "spec" not in data:
@@ -422,22 +425,12 @@ def _declared(data: Mapping[str, Any], error: Any, toml: Path) -> dict[str, Any]
                 'function = "my_kernel" and replaces = { module = "layer.path" })'
             )
         return {}
-    if not isinstance(replaces, Mapping) or set(replaces) - {"module", "class"} or len(replaces) != 1:
-        raise error(
-            "replaces",
-            replaces,
-            'expected one of { module = "features.*.conv.1" } or { class = "Hardswish" }',
-        )
-    value = next(iter(replaces.values()))
-    globs = value if isinstance(value, list) and "module" in replaces else [value]  # module: or a list
-    if not globs or not all(isinstance(g, str) and g for g in globs):
-        raise error("replaces", dict(replaces), "expected a non-empty string (a module: or a list of them)")
-    if any(re.search(r"\s", g) for g in globs):  # was "not a non-empty string" for a line break
-        raise error("replaces", dict(replaces), "a module path holds no space, tab or line break")
-    if len(globs) > _MAX_GLOBS or any(len(g) > _MAX_NAME for g in globs):  # 400,000 characters were stored
-        raise error(
-            "replaces", dict(replaces), f"at most {_MAX_GLOBS} module paths of {_MAX_NAME} characters each"
-        )
+    if isinstance(replaces, Mapping) and "op" in replaces:
+        by = _by_op(replaces, error)
+    elif isinstance(replaces, Mapping) and not set(replaces) - {"module", "class"} and len(replaces) == 1:
+        by = _by_module(replaces, error)
+    else:
+        raise error("replaces", replaces, f"expected one of {_REPLACES}")
     function = str(data.get("function", ""))
     if not re.fullmatch(r"[A-Za-z_]\w*", function) or len(function) > _MAX_NAME:
         raise error("function", data.get("function"), "expected the C function the generated spec calls")
@@ -455,12 +448,39 @@ def _declared(data: Mapping[str, Any], error: Any, toml: Path) -> dict[str, Any]
         raise error(
             "mechanism", data["mechanism"], 'a generated spec links an object: mechanism = "embedded"'
         )
+    return {**by, "function": data["function"], "args": tuple(str(a) for a in data.get("args", ()))}
+
+
+def _by_module(replaces: Mapping[str, Any], error: Any) -> dict[str, Any]:
+    """`replaces = { module = "glob" or [...] }` or `{ class = "Name" }`, each path checked."""
+    value = next(iter(replaces.values()))
+    globs = value if isinstance(value, list) and "module" in replaces else [value]  # module: or a list
+    if not globs or not all(isinstance(g, str) and g for g in globs):
+        raise error("replaces", dict(replaces), "expected a non-empty string (a module: or a list of them)")
+    if any(re.search(r"\s", g) for g in globs):  # was "not a non-empty string" for a line break
+        raise error("replaces", dict(replaces), "a module path holds no space, tab or line break")
+    if len(globs) > _MAX_GLOBS or any(len(g) > _MAX_NAME for g in globs):  # 400,000 characters were stored
+        raise error(
+            "replaces", dict(replaces), f"at most {_MAX_GLOBS} module paths of {_MAX_NAME} characters each"
+        )
     return {
-        "function": data["function"],
         "replaces_module": " ".join(globs) if "module" in replaces else "",
         "replaces_class": replaces.get("class", ""),
-        "args": tuple(str(a) for a in data.get("args", ())),
     }
+
+
+def _by_op(replaces: Mapping[str, Any], error: Any) -> dict[str, Any]:
+    """`replaces = { op = "aten.gelu", approximate = "tanh" }`: the op and its filters (as str)."""
+    op = replaces["op"]
+    if op not in torch_ops.OPS:
+        raise error("replaces", dict(replaces), f"op: expected one of {', '.join(torch_ops.OPS)}")
+    filters, said = torch_ops.OPS[op][1], {}
+    for key, value in ((k, v) for k, v in replaces.items() if k != "op"):
+        if key not in filters or not isinstance(value, (str, int, list)):
+            raise error("replaces", dict(replaces), f"{op} takes the filters: {', '.join(filters) or 'none'}")
+        # kernel = [3, 3] as "3x3", depthwise = true as "true", dim = -1 as "-1"
+        said[key] = "x".join(map(str, value)) if isinstance(value, list) else json.dumps(value).strip('"')
+    return {"replaces_op": op, "replaces_where": tuple(sorted(said.items()))}
 
 
 def run_flag_problem(flag: str) -> Optional[str]:

@@ -306,5 +306,6 @@ STAGE = ExportStage()
 
 def _modules(ctx: Context) -> bool:
     """Whether the matrix has a kernel whose spec the tool writes from the torch module it replaces
-    (stages/kernel_generated.py): its exports then say each op's module (a second torch.export)."""
-    return any(k.generated for k in ctx.spec.kernels.values())
+    (stages/kernel_generated.py): its exports then say each op's module (a second torch.export). A
+    kernel declared by torch op reads model.mlir's own lines."""
+    return any(k.generated and not k.replaces_op for k in ctx.spec.kernels.values())

@@ -1,5 +1,6 @@
 """The transform spec the tool writes for a kernel declared by what it replaces (kernel.toml
-`function` and `replaces = { module = ... }` or `{ class = ... }`): written per compile from that
+`function` and `replaces = { module = ... }`, `{ class = ... }` or `{ op = ... }`): written per
+compile from that
 cell's own IR (iree/spec_gen.py); stages/kernel_seam.py's `SpecSource` for such a kernel. Kept in the
 compile's entry beside its module (`kernel-spec.mlir`; its digest in the record,
 `custom_kernel.spec_sha256`, spec "generated").
@@ -7,7 +8,8 @@ compile's entry beside its module (`kernel-spec.mlir`; its digest in the record,
 The IR is the cell's iree-compile itself, its flags and the kernel's `requires_flags`, stopped after
 preprocessing (`--compile-to=preprocessing`, a phase every release 3.3.0 ... 3.13.0 has) with
 `--mlir-print-debuginfo`; the torch module of each op comes from the export's model.where.json
-(`modules`, written when the matrix has such a kernel: stages/export.py)."""
+(`modules`, written when the matrix has such a kernel: stages/export.py), the torch op of each from
+the line of the export's model.mlir its location names."""
 
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from typing import Any, Callable, Optional, Sequence
 from iree_matrix.core.errors import StageFailure
 from iree_matrix.core.model.metrics.kernel import KernelMetrics
 from iree_matrix.core.system import process_output
-from iree_matrix.iree import compile_errors, spec_gen, versions
+from iree_matrix.iree import compile_errors, spec_gen, torch_ops, versions
 from iree_matrix.kernel.kernels import Kernel
 from iree_matrix.matrix.plan import Job
 from iree_matrix.stages.artifacts import MLIR
@@ -30,9 +32,8 @@ IR_FLAGS = ("--compile-to=preprocessing", "--mlir-print-debuginfo")
 
 
 def declaration(kernel: Kernel) -> spec_gen.Declaration:
-    return spec_gen.Declaration(
-        kernel.name, kernel.function, kernel.replaces_module, kernel.replaces_class, kernel.args
-    )
+    said = (kernel.replaces_module, kernel.replaces_class, kernel.replaces_op, kernel.replaces_where)
+    return spec_gen.Declaration(kernel.name, kernel.function, *said, kernel.args)
 
 
 def counted(release: str) -> bool:
@@ -67,8 +68,9 @@ class _Generated:
             raise StageFailure(
                 "kernel-not-generated", f"kernel {kernel.name!r}: the IR to match was not printed: {said}"
             )
-        modules = modules_of(ctx.read(MLIR))
-        if not modules:
+        modules = modules_of(mlir := ctx.read(MLIR))
+        lines = torch_ops.model_lines(mlir.read_text(encoding="utf-8")) if kernel.replaces_op else {}
+        if not modules and not kernel.replaces_op:
             raise StageFailure(
                 "kernel-not-generated",
                 f"kernel {kernel.name!r}: the export recorded no torch module per op (model.where.json), "
@@ -76,7 +78,7 @@ class _Generated:
             )
         try:
             text, prototypes = spec_gen.spec(
-                done.stdout, modules, declaration(kernel), kernel.object, counted(job.label.compiler)
+                done.stdout, modules, declaration(kernel), kernel.object, counted(job.label.compiler), lines
             )
         except spec_gen.NotGenerated as exc:
             raise StageFailure(

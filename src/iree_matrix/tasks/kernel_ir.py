@@ -20,7 +20,7 @@ from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.store import Store
 from iree_matrix.execution.workflow import PlanSettings, RunOptions, load_plan
-from iree_matrix.iree import spec_gen, versions
+from iree_matrix.iree import ir_ops, spec_gen, torch_ops, versions
 from iree_matrix.stages import kernel_generated as generated
 from iree_matrix.stages.kernel_compiled import without_spec
 from iree_matrix.tasks.runs import run_plan
@@ -70,8 +70,9 @@ def run(
     out.write(annotated(ir, modules, generated.modules_of(mlir, "frames")))
     if found is not None and found.generated:
         try:
+            lines = torch_ops.model_lines(mlir.read_text(encoding="utf-8")) if found.replaces_op else {}
             _, protos = spec_gen.spec(ir, modules, generated.declaration(found), found.object,
-                                      generated.counted(release))  # fmt: skip
+                                      generated.counted(release), lines)  # fmt: skip
             out.write(f"\n// kernel {found.name!r}: the generated spec calls\n" + "\n".join(protos) + "\n")
         except spec_gen.NotGenerated as exc:
             out.write(f"\n// kernel {found.name!r}: no spec can be generated: {exc}\n")
@@ -88,8 +89,8 @@ def annotated(ir: str, modules: dict[str, str], frames: dict[str, str]) -> str:
     for line in ir.split("\n{-#", 1)[0].splitlines():
         if line.startswith("#loc"):
             continue
-        model_lines = sorted({n for n in spec_gen._LOC_LINE.findall(line)}, key=int)
-        bare = spec_gen.strip_locations(line).rstrip()
+        model_lines = sorted({n for n in ir_ops.LOC_LINE.findall(line)}, key=int)
+        bare = ir_ops.strip_locations(line).rstrip()
         said = [modules[n] for n in model_lines if n in modules] or [
             frames[n] for n in model_lines if n in frames
         ]

@@ -1,0 +1,122 @@
+"""The ops of the IR a cell's preprocessing prints (`iree-compile --compile-to=preprocessing
+--mlir-print-debuginfo`), as iree/spec_gen.py reads them: each top-level op of a util.func with its
+lines as printed (locations removed) and the lines of the exported model.mlir its location names."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+RESULTS = re.compile(r"^\s*((?:%[\w$.-]+(?::\d+)?)(?:\s*,\s*%[\w$.-]+)*)\s*=\s*")
+VALUE = re.compile(r"%[\w$.-]+")
+LOC_LINE = re.compile(r'"[^"]*":(\d+):\d+')
+_ALIAS = re.compile(r"^(#loc\d*)\s*=\s*loc\((.*)\)\s*$")
+
+
+@dataclasses.dataclass
+class Op:
+    results: list[str]
+    name: str
+    lines: list[str]  # as printed, locations removed
+    lines_of_model: set[int]  # the model.mlir lines its location names
+
+    @property
+    def header(self) -> str:
+        """The op's first line without the region it opens (its operands, attributes, types)."""
+        first = self.lines[0]
+        return first[:-1] if len(self.lines) > 1 and first.rstrip().endswith("{") else first
+
+    def operands(self) -> list[str]:
+        return [v for v in VALUE.findall(_after_results(self.header)) if v not in self.results]
+
+    def captured(self) -> list[str]:
+        """Values its region uses that are defined outside the op (torch-mlir's scalar constants)."""
+        inner = self.lines[1:-1]
+        defined = {v for line in inner for v in _defined(line)}
+        return list(dict.fromkeys(v for line in inner for v in VALUE.findall(line) if v not in defined))
+
+    def result_type(self) -> str:
+        last = self.lines[-1].strip()
+        return last.rsplit(" -> ", 1)[1] if " -> " in last else last.rsplit(" : ", 1)[-1]
+
+
+def _after_results(line: str) -> str:
+    match = RESULTS.match(line)
+    return line[match.end() :] if match else line
+
+
+def _defined(line: str) -> list[str]:
+    match = RESULTS.match(line)
+    found = VALUE.findall(match.group(1)) if match else []
+    if line.strip().startswith("^"):  # a block's arguments
+        found += VALUE.findall(line)
+    return found
+
+
+def strip_locations(text: str) -> str:
+    """`text` without its ` loc(...)` parts (nested parentheses and quoted strings kept whole)."""
+    out, i = [], 0
+    while True:
+        at = text.find(" loc(", i)
+        if at < 0:
+            out.append(text[i:])
+            return "".join(out)
+        out.append(text[i:at])
+        depth, j, quoted = 0, at + 4, False
+        while j < len(text):
+            c = text[j]
+            if c == '"' and text[j - 1] != "\\":
+                quoted = not quoted
+            elif not quoted and c == "(":
+                depth += 1
+            elif not quoted and c == ")":
+                depth -= 1
+                if depth == 0:
+                    break
+            j += 1
+        i = j + 1
+
+
+def _location_lines(line: str, aliases: dict[str, str]) -> set[int]:
+    at = line.rfind(" loc(")
+    if at < 0:
+        return set()
+    expr = line[at:]
+    for _ in range(8):  # aliases naming aliases
+        expr = re.sub(r"#loc\d*", lambda m: aliases.get(m.group(0), ""), expr)
+    return {int(n) for n in LOC_LINE.findall(expr)}
+
+
+def parse_ops(ir: str) -> list[Op]:
+    """The top-level ops of every util.func in the printed IR, in order."""
+    aliases = {m.group(1): m.group(2) for m in map(_ALIAS.match, ir.splitlines()) if m}
+    ops: list[Op] = []
+    depth, current, in_func = 0, None, False
+    for raw in ir.splitlines():
+        opens, closes = _braces(raw)
+        if not in_func:
+            if re.match(r"\s*util\.func\b", raw) and raw.rstrip().endswith("{"):
+                in_func, depth = True, 0
+            continue
+        if current is None:
+            if raw.strip().startswith("}") and depth == 0:  # the function's end
+                in_func = False
+                continue
+            line = strip_locations(raw)
+            match = RESULTS.match(line)
+            name = _after_results(line).strip().split(" ", 1)[0].split("(", 1)[0].strip('"')
+            current = Op(VALUE.findall(match.group(1)) if match else [], name, [], set())
+        current.lines.append(strip_locations(raw).rstrip())
+        depth += opens - closes
+        if depth == 0:
+            current.lines_of_model = _location_lines(raw, aliases)
+            ops.append(current)
+            current = None
+    return ops
+
+
+def _braces(line: str) -> tuple[int, int]:
+    """Region braces opened and closed on a line: `{` at its end, `}` at its start (attribute
+    dictionaries open and close on one line)."""
+    text = strip_locations(line).strip()
+    return int(text.endswith("{")), int(text.startswith("}"))

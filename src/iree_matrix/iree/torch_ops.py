@@ -1,0 +1,67 @@
+"""Which lines of an exported model.mlir are the torch op a kernel declares it replaces (kernel.toml
+`replaces = { op = "aten.softmax" }`, with that op's filters, e.g. `approximate = "tanh"`): the
+vocabulary of declared ops, the spellings turbine's model.mlir gives each (torch-mlir's op names),
+and what each filter reads from the op's line (its constant operands, its operands' shapes).
+
+Every op of the IR a cell's preprocessing prints carries the `loc("model.mlir":LINE:COL)` of the
+torch op it came from, so one such line is one instance (iree/spec_gen.py groups the IR's ops by it)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+# declared name -> (its spellings in model.mlir, `torch.aten.` left out; the filters it takes)
+OPS = {
+    "aten.softmax": (("softmax.int", "_softmax", "_safe_softmax"), ("dim",)),
+    "aten.gelu": (("gelu",), ("approximate",)),
+    "aten.layer_norm": (("layer_norm", "native_layer_norm"), ()),
+    "aten.convolution": (("convolution", "conv1d", "conv2d"), ("kernel", "depthwise")),
+}
+_OP = re.compile(r"^\s*(%[\w$.-]+)(?::\d+)?\s*=\s*torch\.([\w.]+)\s*(.*)$")
+_SHAPE = re.compile(r"<\[([-\d,?]*)\]")
+
+
+def lines_of(lines: Mapping[str, str], op: str, where: Mapping[str, str]) -> list[str]:
+    """The model.mlir lines (numbers, as str) that are `op` and hold every filter of `where`."""
+    parsed = {n: m for n, m in ((n, _OP.match(text)) for n, text in lines.items()) if m}
+    constants = {
+        m.group(1): m.group(3).strip('" ') for m in parsed.values() if m.group(2).startswith("constant.")
+    }
+    found = []
+    for n, match in parsed.items():
+        operands, _, types = match.group(3).partition(" : ")
+        shapes = [[int(d) for d in s.replace("?", "-1").split(",") if d] for s in _SHAPE.findall(types)]
+        read = [constants.get(v, "") for v in re.findall(r"%[\w$.-]+", operands)]
+        if match.group(2).removeprefix("aten.") in OPS[op][0] and all(
+            _holds(key, want, read, shapes) for key, want in where.items()
+        ):
+            found.append(n)
+    return sorted(found, key=int)
+
+
+def _holds(key: str, want: str, read: list[str], shapes: list[list[int]]) -> bool:
+    """Whether the op whose constant operands are `read` ("" where none) and whose tensors have
+    `shapes` (operands', then results') holds the filter `key = want` (kernel.toml's value as a str:
+    "tanh", "-1", "3x3", "true")."""
+    if key == "approximate":  # aten.gelu %x, %str: "none" when no string is given
+        return (read[1] if len(read) > 1 and read[1] else "none") == want
+    if key == "dim":  # aten.softmax.int %x, %dim, %dtype: -1 is the last axis of any rank
+        rank = len(shapes[0]) or 1
+        return read[1].lstrip("-").isdigit() and int(read[1]) % rank == int(want) % rank
+    if key == "kernel":  # a convolution's weight: [out, in / groups, *kernel]
+        return "x".join(str(d) for d in shapes[1][2:]) == want
+    groups = int(read[-1]) if read[-1].isdigit() else 1  # depthwise: groups = input channels
+    return (groups > 1 and groups == shapes[0][1]) == (want == "true")
+
+
+def names(lines: Mapping[str, str]) -> list[str]:
+    """The torch ops model.mlir holds (`aten.linear`, ...), constants and lists left out."""
+    return sorted(
+        {m.group(2) for m in map(_OP.match, lines.values()) if m and m.group(2).startswith("aten.")}
+    )
+
+
+def model_lines(mlir_text: str) -> dict[str, str]:
+    """{line number: text} of a model.mlir, its resources left out."""
+    return {str(n): line for n, line in enumerate(mlir_text.split("\n{-#", 1)[0].splitlines(), 1)}
