@@ -71,3 +71,28 @@ def test_a_library_kernel_that_does_not_load_is_left_out_in_one_line(
     assert list(advise_library.library(tmp_path)) == ["conv1d_k3"]
     (line,) = [r.getMessage() for r in caplog.records]
     assert "op_kinds = 'convs': expected one of conv, depthwise" in line and line.endswith("(left out)")
+
+
+def test_the_proofs_cost_is_said_from_this_machines_load_and_the_models_compile_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 92 item 7: a cold Zen 3's advise was told "15-20 neighbours built" and its proof took 33 of
+    its 64 minutes; the cost line now counts the neighbours and their compiles at this machine's load."""
+    from iree_matrix.advise import advise_plan
+    from iree_matrix.advise.paired_rounds import Request
+    from iree_matrix.execution import eta
+    from iree_matrix.findings import advice
+
+    published = advice.published(shipped.results_dir() / advice.DIRNAME)
+    plan = advise_plan.choose(advise_plan.Settings(), "mobilenet_v2", published, ())
+    said = {}
+    for load in (1.0, 4.0):
+        monkeypatch.setattr(eta, "load_factor", lambda load=load: load)
+        said[load] = advise_plan.proof_cost(plan, "mobilenet_v2", Request(8, 3), 2, 21.4)
+    assert said[1.0].startswith("19 one-knob neighbours built and checked (about ")
+    seconds = [float(s.split("~")[1].split(" s each")[0]) for s in said.values()]
+    assert seconds[1] == pytest.approx(seconds[0] * 4**eta.COUPLING, rel=0.05)
+    two = advise_plan.proof_cost(plan, "mobilenet_v2", Request(8, 3), 2, 21.4, functions=2)
+    assert two.startswith("38 one-knob neighbours")
+    text = advise_plan.cost_text(advise_plan.Settings(), 22, 8, "as published", said[4.0])
+    assert "then each pick's proof: 19 one-knob neighbours built" in text and "at most 3 steps" in text

@@ -333,10 +333,12 @@ def adjusted(matrix: spec.MatrixSpec, model: str, plan: SittingPlan) -> spec.Mat
 # --------------------------------------------------------------------------- what it costs
 
 
-def cost_text(settings: Settings, jobs: int, arms: int, took: str) -> str:
+def cost_text(settings: Settings, jobs: int, arms: int, took: str, proof: str = "") -> str:
     """The cost stated before anything is built: `jobs` to build and check, then the sitting's rounds
-    of `arms` arms a function (`took`: what such a sitting took, `sitting_cost`), then the proofs."""
+    of `arms` arms a function (`took`: what such a sitting took, `sitting_cost`), then the proofs
+    (`proof`: what they cost here, `proof_cost`)."""
     asked = settings.sitting
+    proof = proof or "its one-knob neighbours (15-20) built and checked, then timed beside it"
     return (
         f"cost: {jobs} jobs to build and check (seconds each when stored), then {asked.rounds} rounds × "
         f"{arms} arms × {asked.repetitions} calls per function on one thread ({took}; each function's "
@@ -344,10 +346,42 @@ def cost_text(settings: Settings, jobs: int, arms: int, took: str) -> str:
         + (
             ""
             if settings.no_proof
-            else "; then each pick's proof: its one-knob neighbours (15-20) built and checked, then timed "
-            f"beside it, about the pick's arm × (neighbours + 1) × rounds a step, at most "
-            f"{settings.proof_steps} steps (each function's proof states its own; --no-proof skips it)"
+            else f"; then each pick's proof: {proof}, at most {settings.proof_steps} steps (each function's "
+            "proof states its own; --no-proof skips it)"
         )
+    )
+
+
+def proof_cost(
+    plan: SittingPlan, model: str, request: Any, jobs: int, call_ms: Optional[float], functions: int = 1
+) -> str:
+    """What the proofs cost here, said before anything is built: each of the model's `functions`' answer
+    (a pick: their neighbours counted on the picks' average) has its one-knob neighbours'
+    compiles (the model's published compile time, stretched by this machine's load as a job not yet
+    seen here is, `jobs` at a time) and one step's paired rounds. A cold Zen 3's advise was told only
+    "15-20 neighbours built" and its proof took 33 of its 64 minutes."""
+    from iree_matrix.advise.paired_rounds import module_step_seconds
+    from iree_matrix.execution import eta, stage_times
+    from iree_matrix.execution.progress import clock
+    from iree_matrix.findings import neighbourhood
+
+    knobs = neighbourhood.accepted_knobs(plan.release)
+    sizes = [len(neighbourhood.neighbours(p.config, knobs)) for p in plan.picks] or [0]
+    count = round(sum(sizes) / len(sizes)) * max(1, functions)
+    published = stage_times.published()
+    mine = [
+        s for (stage, m), s in published.by_model.items() if stage == "compile" and m.split(".")[0] == model
+    ]
+    each = (sum(mine) / len(mine) if mine else published.by_stage.get("compile", 30.0)) * (
+        eta.load_factor() ** eta.COUPLING
+    )
+    step = neighbourhood.estimate_seconds(
+        module_step_seconds(call_ms, request.repetitions), count, request.rounds
+    )
+    return (
+        f"{count} one-knob neighbours built and checked (about {clock(count * each / max(1, jobs))} of "
+        f"compiles here: ~{each:.0f} s each at this load, {jobs} at a time), then timed beside the pick "
+        f"(about {clock(step)} a step)"
     )
 
 

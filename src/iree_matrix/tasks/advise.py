@@ -31,6 +31,7 @@ from iree_matrix.advise.advise_plan import (
     choose,
     cost_text,
     isa_note,
+    proof_cost,
     search_picks,
     sitting_cost,
 )
@@ -83,6 +84,10 @@ def run(matrix: PlanSettings, settings: Settings, reference: str, base_model: st
     if matrix.listing:
         return listed(loaded, out)
     took = sitting_cost(published, base_model, host_identity.here())
+    nearest = advice.nearest([a for a in published if a.model == base_model], host_identity.here())
+    call_ms = nearest.advice[0].ms if nearest is not None else None
+    functions = len(nearest.advice) if nearest is not None else 1
+    proof = proof_cost(plan, base_model, settings.sitting, matrix.run.jobs, call_ms, functions)
     # One hold of the cache for the builds, the sitting and the proof: a run queued behind this one
     # (`--wait`) starts after it, never between its phases.
     with contextlib.ExitStack() as held:
@@ -92,7 +97,7 @@ def run(matrix: PlanSettings, settings: Settings, reference: str, base_model: st
             )
         except (KeyboardInterrupt, locks.LockCancelled):  # Ctrl-C while it waited for the cache
             return EXIT_INTERRUPTED
-        logger.info(cost_text(settings, len(loaded.plan.jobs), len(planned) + len(peer_names), took))
+        logger.info(cost_text(settings, len(loaded.plan.jobs), len(planned) + len(peer_names), took, proof))
         return _sit(matrix, settings, reference, base_model, plan, loaded, planned, out)
 
 
