@@ -4,7 +4,7 @@ op kinds hold an answer's gap to the best peer (findings/gap.py), each kernel of
 the model (`models`, or every model) and was not in the sitting already is swapped into default and
 the picks and sat again beside them, as `--kernel` would have. One is taken only where it matches
 torch and is faster beyond noise (findings/kernel_trials.with_kernel); every one tried is said with
-its verdict, as the kernel trials of the answer. `--no-library` skips it.
+its verdict, as the kernel trials of the answer. `--library DIR` tries another library, `none` none.
 
 Pure choices here (`wanted`); the builds and the sitting again are tasks/advise.py's, as the proof's.
 """
@@ -64,5 +64,5 @@ def said(chosen: Mapping[str, Sequence[str]], shelf: Mapping[str, Kernel]) -> st
     return (
         f"the kernel library: trying {'; '.join(parts)} against the op kinds that hold the gap, each "
         "swapped into default and the picks and sat again beside them (taken only where it matches torch "
-        "and is faster beyond noise; --no-library skips it)"
+        "and is faster beyond noise; --library none skips it)"
     )

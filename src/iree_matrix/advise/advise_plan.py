@@ -32,7 +32,7 @@ class Settings:
     sitting: Request = Request(rounds=8, repetitions=3)  # each sitting's rounds and calls (the proof's too)
     no_proof: bool = False  # no proof of the picks: a quick sitting, an answer unproved
     no_gap: bool = False  # no profile of an answer that trails the best peer: its gap not explained
-    no_library: bool = False  # no kernel of the library tried against that gap (advise_library.py)
+    library: Optional[str] = None  # the kernels tried against that gap (advise_library.py; "none": none)
     proof_steps: int = 3  # at most this many steps of each proof's local search
     release: Optional[str] = None  # the IREE release (default: the published answer's)
     picks: Optional[str] = None  # comma-separated configurations instead of the published picks

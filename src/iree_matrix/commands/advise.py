@@ -11,10 +11,10 @@ from typing import Optional
 from iree_matrix.advise.paired_rounds import Request
 from iree_matrix.commands.options import (
     FLEET,
+    LIBRARY,
     MODEL,
     MODEL_REF,
     NO_GAP,
-    NO_LIBRARY,
     NO_PROOF,
     PICKS,
     PROOF_STEPS,
@@ -43,7 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     NO_PROOF.add(parser)
     PROOF_STEPS.add(parser)
     NO_GAP.add(parser)
-    NO_LIBRARY.add(parser)
+    LIBRARY.add(parser)
     add_matrix_options(parser, advise.MATRIX)
 
 
@@ -64,7 +64,7 @@ def main(args: argparse.Namespace) -> int:
         no_proof=NO_PROOF.of(args),
         proof_steps=_proof_steps(PROOF_STEPS.of(args)),
         no_gap=NO_GAP.of(args),
-        no_library=NO_LIBRARY.of(args),
+        library=LIBRARY.of(args),
         release=RELEASE.of(args),
         picks=PICKS.of(args),
         fleet=_fleet(FLEET.each(args)),

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any, Optional, TextIO
 
 from iree_matrix.advise import advise_answer, advise_library, advise_proof, advise_sitting
@@ -146,9 +147,9 @@ def _library(
     took one, profiled with it."""
     from iree_matrix.core import shipped
 
-    if settings.no_library or settings.no_gap or document.get("interrupted"):
+    if settings.library == "none" or settings.no_gap or document.get("interrupted"):
         return
-    shelf = advise_library.library(shipped.kernels_dir())
+    shelf = advise_library.library(Path(settings.library) if settings.library else shipped.kernels_dir())
     found = advice.derive(document)
     chosen = advise_library.wanted(found, shelf, kernels, model)
     if not chosen:
