@@ -15,11 +15,11 @@ import pytest
 from iree_matrix.advise import received_sittings
 from iree_matrix.bundle_runner import sitting as runner_sitting
 from iree_matrix.core.errors import UserError
+from iree_matrix.core.model.configuration import NamedCpu
 from iree_matrix.core.system import host
 from iree_matrix.execution import bundle
 from iree_matrix.execution.workflow import PlanSettings
 from iree_matrix.findings import advice
-from iree_matrix.iree.flags import NamedCpu
 from iree_matrix.kernel.kernels import profile_label
 from iree_matrix.tasks import bundle_kernels
 

@@ -21,6 +21,7 @@ from iree_matrix.advise.advise_plan import PlannedArm, Settings, SittingPlan
 from iree_matrix.core import console
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import UserError
+from iree_matrix.core.model.configuration import NamedCpu
 from iree_matrix.core.model.metrics.compile import CompileMetrics
 from iree_matrix.core.model.metrics.kernel import KernelMetrics
 from iree_matrix.core.model.metrics.peer import PeerMetrics
@@ -92,8 +93,8 @@ def run(
         "functions": [],
     }
     known = {**iree_flags.BUILTIN_PROFILES}
-    fleet = [iree_flags.NamedCpu.of(a.pick.config.knobs) for a in arms if a.kind == advice.FLEET]
-    known.update({named.name: named.profile for named in fleet if named is not None})
+    fleet = [NamedCpu.of(a.pick.config.knobs) for a in arms if a.kind == advice.FLEET]
+    known.update({named.name: iree_flags.cpu_profile(named) for named in fleet if named is not None})
     by_job = {r.job: r for r in records}
     for function in functions:
         peer = peer_of(peers, model, function)
@@ -183,7 +184,7 @@ def _module_arm(where: _Function, arm: PlannedArm, timed: list[Any]) -> dict[str
     kernel = where.kernels.get(arm.kernel) if arm.kernel else None
     if kernel is not None:
         meta.update(kernel=kernel.name, kernel_dir=kernel.shown_directory())
-    named = iree_flags.NamedCpu.of(config.knobs)
+    named = NamedCpu.of(config.knobs)
     if named is not None:
         meta["cpu"] = named.cpu
     try:
