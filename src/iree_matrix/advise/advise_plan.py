@@ -272,13 +272,12 @@ def _kernels(plan: SittingPlan, kernels: Mapping[str, Kernel], model: str, defau
     """Each kernel of the matrix meant for `model`, swapped into default and each pick: an arm each,
     named "im2col+k:depthwise3x3"."""
     from iree_matrix.findings import advice
-    from iree_matrix.kernel.kernels import profile_label
 
     if not plan.kernels:
         return []
     return [
         PlannedArm(
-            profile_label(base.name, name),
+            str(Config.parse(base.name).with_kernel(name)),
             advice.KERNEL,
             base,
             base=base.name,

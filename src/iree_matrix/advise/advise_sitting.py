@@ -21,7 +21,7 @@ from iree_matrix.advise.advise_plan import PlannedArm, Settings, SittingPlan
 from iree_matrix.core import console
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import UserError
-from iree_matrix.core.model.configuration import NamedCpu
+from iree_matrix.core.model.configuration import Config, NamedCpu
 from iree_matrix.core.model.metrics.compile import CompileMetrics
 from iree_matrix.core.model.metrics.kernel import KernelMetrics
 from iree_matrix.core.model.metrics.peer import PeerMetrics
@@ -32,7 +32,6 @@ from iree_matrix.execution import abtest
 from iree_matrix.findings import advice, kernel_trials, search
 from iree_matrix.findings import gap as gaps
 from iree_matrix.iree import flags as iree_flags
-from iree_matrix.kernel import kernels as kernel_files
 from iree_matrix.kernel.kernels import Kernel
 from iree_matrix.matrix.models import ModelRef
 
@@ -193,7 +192,7 @@ def _module_arm(where: _Function, arm: PlannedArm, timed: list[Any]) -> dict[str
     except (KeyError, ValueError) as exc:
         meta["error"] = f"not a configuration of {release}: {exc}"
         return meta
-    label = kernel_files.profile_label(config.profile, kernel.name) if kernel is not None else config.profile
+    label = Config.parse(config.profile).with_kernel(kernel.name if kernel is not None else "").profile_label
     run = run_of(where.runs, config.model(where.model), where.function, label, release)
     if kernel is not None:
         from iree_matrix.iree import targets

@@ -45,7 +45,6 @@ from iree_matrix.core.shipped import scripts_dir
 from iree_matrix.core.system import host
 from iree_matrix.execution.bundle_runtimes import BundleError, Tools, Wheel, Where, stored
 from iree_matrix.iree import targets, versions
-from iree_matrix.kernel.kernels import split_profile_label
 from iree_matrix.matrix.plan import Job, Plan
 from iree_matrix.stages import artifacts
 from iree_matrix.stages.artifacts import EXPORT_INFO, INPUTS, KERNEL_OBJECTS, MODULE, REFERENCE
@@ -426,7 +425,7 @@ def _sitting_arm(name: str, kind: str, cell: BundledRun, flags: list[str]) -> di
         "job": cell.job,
     }
     if kind == KERNEL_ARM:
-        base = split_profile_label(name)[0]  # the configuration the kernel is swapped into
+        base = str(Config.parse(name).without_kernel())  # the configuration the kernel is swapped into
         arm.update(config=base, base=base, kernel=Labels.of(cell.labels).kernel)
     return arm
 
