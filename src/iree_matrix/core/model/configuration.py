@@ -18,8 +18,8 @@ from typing import ClassVar, Optional
 BASELINE = "default"  # the profile of no knob
 COMBINE = "+"  # between a configuration's parts: "channels-last+im2col"
 VARIANT = "@"  # before an export variant: "@decomposed", as the model is named "whisper_tiny@decomposed"
-KERNEL = "k:"  # before a kernel's name: "default+k:depthwise3x3"
-SOURCE = "src:"  # before a release whose runtime was built here: "src:3.9.0+static"
+KERNEL_PREFIX = "k:"  # before a kernel's name: "default+k:depthwise3x3"
+SOURCE_PREFIX = "src:"  # before a release whose runtime was built here: "src:3.9.0+static"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,7 +61,7 @@ class Config:
     @classmethod
     def parse(cls, text: str) -> Config:
         """ "@decomposed+im2col+cpu-znver4+k:dw": variant, knobs, named CPU and kernel; "default": none."""
-        profile, mark, kernel = text.partition(COMBINE + KERNEL)
+        profile, mark, kernel = text.partition(COMBINE + KERNEL_PREFIX)
         parts = profile.split(COMBINE)
         variant = parts[0][len(VARIANT) :] if parts[0].startswith(VARIANT) else ""
         parts = [p for p in parts if p and p != BASELINE and not p.startswith(VARIANT)]
@@ -81,7 +81,7 @@ class Config:
     @property
     def profile_label(self) -> str:
         """The profile with the kernel after it, as job ids and the `profile` label spell it."""
-        return self.profile + (f"{COMBINE}{KERNEL}{self.kernel}" if self.kernel else "")
+        return self.profile + (f"{COMBINE}{KERNEL_PREFIX}{self.kernel}" if self.kernel else "")
 
     def __str__(self) -> str:
         if not self.variant:
@@ -123,12 +123,12 @@ class Runtime:
 
     @classmethod
     def parse(cls, text: str) -> Runtime:
-        if not text.startswith(SOURCE):
+        if not text.startswith(SOURCE_PREFIX):
             return cls(text)
-        release, *variant = text[len(SOURCE) :].split(COMBINE)
+        release, *variant = text[len(SOURCE_PREFIX) :].split(COMBINE)
         return cls(release, True, tuple(variant))
 
     def __str__(self) -> str:
         if not self.source:
             return self.release
-        return SOURCE + COMBINE.join((self.release, *self.variant))
+        return SOURCE_PREFIX + COMBINE.join((self.release, *self.variant))

@@ -1,0 +1,142 @@
+"""A configuration is read and spelled at the edges only (issue 93): core/model/configuration.py owns
+its text, the matrix file's parser refuses a profile name that holds its separator. Everywhere else
+src/ takes `Config` and `Runtime` values, so this counts the string surgery on configurations left in
+src/iree_matrix: splitting, partitioning, prefix tests and joins on their separators (`+`, `@`,
+`k:`, `cpu-`, `src:`, or the constants that name them), and f-strings that glue a configuration's
+parts together. The count can only go down."""
+
+from __future__ import annotations
+
+import collections
+import re
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parents[2] / "src" / "iree_matrix"
+
+# Where the text is the point: the value's own module, and the matrix file's parser (a profile's
+# name must not hold the separator, or its cells' ids could not be read back).
+EDGES = {"core/model/configuration.py", "matrix/spec_file.py"}
+
+# The separators by the names src/ gives them: any use outside the edges is surgery on a configuration.
+_NAMED = r"(?:\b(?:COMBINE|VARIANT|MARK|SOURCE_PREFIX|KERNEL_PREFIX)\b|\bNamedCpu\.PREFIX\b)"
+# A configuration's own prefixes, spelled out.
+_PREFIX = r"""["'](?:\+k:|k:|cpu-|src:)["']"""
+# "+" and "@" separate many things (CPU features, git URLs, flag files); they count where the text
+# operated on is a configuration, a profile, a runtime or a model with its variant.
+_WORD = r"(?:profile|config|runtime|candidate|variant|knob|model|label|pick|arm|fleet|base)"
+_CUT = r"\.(?:r?split|r?partition|startswith|endswith|removeprefix|removesuffix)\(\s*\(?\s*"
+PATTERNS = (
+    re.compile(_NAMED),
+    re.compile(_PREFIX),
+    # profile.split("+"), x.model.partition("@")
+    re.compile(rf"{_WORD}\w*(?:\.\w+|\[[^\]]*\])*{_CUT}[\"'][+@]"),
+    re.compile(rf"[\"'][+@][\"']\.join\([^)]*{_WORD}"),  # "+".join(knobs)
+    re.compile(rf"\{{[^}}]*{_WORD}[^}}]*\}}[+@]\{{|\}}[+@]\{{[^}}]*{_WORD}"),  # f"{base}+{fleet}"
+)
+
+# The sites left per module, each named, so the count only goes down: lower a number as a site goes.
+LEFT: dict[str, int] = {
+    # names = {r.label.function or "main" for r in runs if r.label.source_model.partition("@")[0] == model
+    "advise/advise_sitting.py": 1,
+    # return runtime.removeprefix("src:").split("+", 1)[0]
+    "core/model/refusals.py": 1,
+    # if COMBINE not in config.profile:
+    # return f"{COMBINE.join(dropped)} → {COMBINE.join(added)}"
+    # return f"+ {COMBINE.join(added)}"
+    # return f"− {COMBINE.join(dropped)}"
+    "findings/neighbourhood.py": 4,
+    # return runtime.startswith((SOURCE_BUILD, "src:"))
+    "findings/runs_view.py": 1,
+    # VARIANT = "@"
+    # return tuple(k for k in self.name.split(COMBINE) if k != BASELINE)
+    # base, at, variant = model.partition(VARIANT)
+    # return f"{VARIANT}{variant}" + ("" if profile == BASELINE else f"{COMBINE}{profile}")
+    # order = sorted(cands, key=lambda c: (c.name != BASELINE, COMBINE in c.name, c.name))
+    # return COMBINE.join(sorted(self.knobs)) or BASELINE
+    # return base_model + (f"{VARIANT}{self.variant}" if self.variant else "")
+    # parts = name.split(COMBINE)
+    # variant = parts[0][len(VARIANT) :] if parts[0].startswith(VARIANT) else ""
+    # knobs = frozenset(p for p in parts if p != BASELINE and not p.startswith(VARIANT))
+    # changes = [*config.knobs, *([VARIANT + config.variant] if config.variant else [])]
+    # changed = VARIANT + (candidate.variant or incumbent.variant)
+    # return bool(config.knobs & self.dead) or (VARIANT + config.variant) in self.dead
+    # cause = sorted({k for c in dead for k in (*c.knobs, VARIANT + c.variant) if k in prior.dead})
+    "findings/search.py": 14,
+    # parts = name.split(COMBINE)
+    "iree/flags.py": 1,
+    # SOURCE_PREFIX = "src:"
+    # return value.startswith(SOURCE_PREFIX)
+    # raise ValueError(f'not a source runtime: expected "{SOURCE_PREFIX}<release>", e.g. "src:3.9.0"')
+    # release, *build_options = value[len(SOURCE_PREFIX) :].split("+")
+    # return SOURCE_PREFIX + release + "".join(f"+{v}" for v in BUILD_OPTIONS if v in build_options)
+    "iree/versions.py": 5,
+    # return runtime[4:].split("+")[0] if runtime.startswith("src:") else runtime
+    # if not runtime.startswith("src:"):
+    # release, *variants = runtime[4:].split("+")
+    "report/boards.py": 3,
+    # variant = search.parse(a.config).variant if a.config.startswith(search.VARIANT) else ""
+    # name = f"{a.model}{search.VARIANT}{variant}" if variant else a.model
+    "report/what_to_take.py": 2,
+    # if not runtime or runtime.startswith("src:"):
+    "stages/shell_commands.py": 1,
+    # c for c in matrix.cells if search.VARIANT not in c.model or c.profile == search.BASELINE
+    "tasks/flag_search.py": 1,
+}
+
+
+def surgery(text: str) -> list[int]:
+    """The numbers of the lines of `text` (a module) that cut or glue a configuration's text."""
+    found = []
+    for n, line in enumerate(text.splitlines(), 1):
+        # a comment, a docstring's first line, an import (its uses are counted): no surgery
+        skip = line.lstrip().startswith(("#", '"""', "from ", "import "))
+        code = "" if skip else re.sub(r"#.*", "", line)
+        if any(p.search(code) for p in PATTERNS):
+            found.append(n)
+    return found
+
+
+def _sites() -> list[str]:
+    found = []
+    for path in sorted(SRC.rglob("*.py")):
+        where = path.relative_to(SRC).as_posix()
+        if where not in EDGES:
+            lines = path.read_text().splitlines()
+            found += [f"{where}: {lines[n - 1].strip()}" for n in surgery(path.read_text())]
+    return found
+
+
+def test_configurations_are_cut_and_glued_only_at_the_edges() -> None:
+    sites = _sites()
+    counts = collections.Counter(s.partition(": ")[0] for s in sites)
+    more = [s for s in sites if counts[s.partition(": ")[0]] > LEFT.get(s.partition(": ")[0], 0)]
+    said = "read and spell it through core/model/configuration.py's Config / Runtime:\n"
+    assert more == [], said + "\n".join(more)
+    assert sum(counts.values()) <= sum(LEFT.values())
+
+
+def test_the_count_finds_the_surgery_it_forbids() -> None:
+    """The count can fail: each spelling the code once had is found, and what is no configuration is not."""
+    for line in (
+        'parts = profile.split("+")',
+        "profile.split(COMBINE)",
+        "COMBINE.join(p for p in parts if p != fleet)",
+        'config = search.parse(f"{base}{COMBINE}{fleet}")',
+        'name = f"{pick.name}+{fleet}"',
+        'profile, _, kernel = text.partition("+k:")',
+        "if runtime.startswith('src:'):",
+        'return runtime[4:].split("+")[0] if runtime.startswith("src:") else runtime',
+        'r.label.source_model.partition("@")[0]',
+        "if search.VARIANT not in c.model:",
+        'found = [n for n in names if n.startswith("cpu-")]',
+        'knobs = "+".join(sorted(config.knobs))',
+    ):
+        assert surgery(line) == [1], line
+    for line in (
+        'url, _, tag = spec[4:].rpartition("@")',
+        'merged = "+".join(ATTENTION_PARTS)',
+        'value = flag.split("=", 1)[1].removeprefix("@")',
+        'key = f"{f}@{compiler}"',
+        "# a comment on profile.split(COMBINE)",
+    ):
+        assert surgery(line) == [], line
