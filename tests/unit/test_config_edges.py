@@ -38,15 +38,11 @@ PATTERNS = (
 LEFT: dict[str, int] = {
     # names = {r.label.function or "main" for r in runs if r.label.source_model.partition("@")[0] == model
     "advise/advise_sitting.py": 1,
-    # return runtime.removeprefix("src:").split("+", 1)[0]
-    "core/model/refusals.py": 1,
     # if COMBINE not in config.profile:
     # return f"{COMBINE.join(dropped)} → {COMBINE.join(added)}"
     # return f"+ {COMBINE.join(added)}"
     # return f"− {COMBINE.join(dropped)}"
     "findings/neighbourhood.py": 4,
-    # return runtime.startswith((SOURCE_BUILD, "src:"))
-    "findings/runs_view.py": 1,
     # VARIANT = "@"
     # return tuple(k for k in self.name.split(COMBINE) if k != BASELINE)
     # base, at, variant = model.partition(VARIANT)
@@ -64,21 +60,9 @@ LEFT: dict[str, int] = {
     "findings/search.py": 14,
     # parts = name.split(COMBINE)
     "iree/flags.py": 1,
-    # SOURCE_PREFIX = "src:"
-    # return value.startswith(SOURCE_PREFIX)
-    # raise ValueError(f'not a source runtime: expected "{SOURCE_PREFIX}<release>", e.g. "src:3.9.0"')
-    # release, *build_options = value[len(SOURCE_PREFIX) :].split("+")
-    # return SOURCE_PREFIX + release + "".join(f"+{v}" for v in BUILD_OPTIONS if v in build_options)
-    "iree/versions.py": 5,
-    # return runtime[4:].split("+")[0] if runtime.startswith("src:") else runtime
-    # if not runtime.startswith("src:"):
-    # release, *variants = runtime[4:].split("+")
-    "report/boards.py": 3,
     # variant = search.parse(a.config).variant if a.config.startswith(search.VARIANT) else ""
     # name = f"{a.model}{search.VARIANT}{variant}" if variant else a.model
     "report/what_to_take.py": 2,
-    # if not runtime or runtime.startswith("src:"):
-    "stages/shell_commands.py": 1,
     # c for c in matrix.cells if search.VARIANT not in c.model or c.profile == search.BASELINE
     "tasks/flag_search.py": 1,
 }

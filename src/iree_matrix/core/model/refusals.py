@@ -8,6 +8,7 @@ import re
 from typing import Any, Optional, Protocol
 
 from iree_matrix.core.excerpts import clip, first_line
+from iree_matrix.core.model.configuration import Runtime
 from iree_matrix.core.model.records import Labels
 
 
@@ -131,4 +132,4 @@ def is_answer(record: Record) -> bool:
 
 def _release(runtime: str) -> str:
     """ "src:3.9.0+static" -> "3.9.0": a source build of a release is that release's runtime."""
-    return runtime.removeprefix("src:").split("+", 1)[0]
+    return Runtime.parse(runtime).release
