@@ -35,37 +35,7 @@ PATTERNS = (
 )
 
 # The sites left per module, each named, so the count only goes down: lower a number as a site goes.
-LEFT: dict[str, int] = {
-    # names = {r.label.function or "main" for r in runs if r.label.source_model.partition("@")[0] == model
-    "advise/advise_sitting.py": 1,
-    # if COMBINE not in config.profile:
-    # return f"{COMBINE.join(dropped)} → {COMBINE.join(added)}"
-    # return f"+ {COMBINE.join(added)}"
-    # return f"− {COMBINE.join(dropped)}"
-    "findings/neighbourhood.py": 4,
-    # VARIANT = "@"
-    # return tuple(k for k in self.name.split(COMBINE) if k != BASELINE)
-    # base, at, variant = model.partition(VARIANT)
-    # return f"{VARIANT}{variant}" + ("" if profile == BASELINE else f"{COMBINE}{profile}")
-    # order = sorted(cands, key=lambda c: (c.name != BASELINE, COMBINE in c.name, c.name))
-    # return COMBINE.join(sorted(self.knobs)) or BASELINE
-    # return base_model + (f"{VARIANT}{self.variant}" if self.variant else "")
-    # parts = name.split(COMBINE)
-    # variant = parts[0][len(VARIANT) :] if parts[0].startswith(VARIANT) else ""
-    # knobs = frozenset(p for p in parts if p != BASELINE and not p.startswith(VARIANT))
-    # changes = [*config.knobs, *([VARIANT + config.variant] if config.variant else [])]
-    # changed = VARIANT + (candidate.variant or incumbent.variant)
-    # return bool(config.knobs & self.dead) or (VARIANT + config.variant) in self.dead
-    # cause = sorted({k for c in dead for k in (*c.knobs, VARIANT + c.variant) if k in prior.dead})
-    "findings/search.py": 14,
-    # parts = name.split(COMBINE)
-    "iree/flags.py": 1,
-    # variant = search.parse(a.config).variant if a.config.startswith(search.VARIANT) else ""
-    # name = f"{a.model}{search.VARIANT}{variant}" if variant else a.model
-    "report/what_to_take.py": 2,
-    # c for c in matrix.cells if search.VARIANT not in c.model or c.profile == search.BASELINE
-    "tasks/flag_search.py": 1,
-}
+LEFT: dict[str, int] = {}
 
 
 def surgery(text: str) -> list[int]:

@@ -21,7 +21,7 @@ from iree_matrix.advise.advise_plan import PlannedArm, Settings, SittingPlan
 from iree_matrix.core import console
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import UserError
-from iree_matrix.core.model.configuration import Config, NamedCpu
+from iree_matrix.core.model.configuration import Config, NamedCpu, split_variant
 from iree_matrix.core.model.metrics.compile import CompileMetrics
 from iree_matrix.core.model.metrics.kernel import KernelMetrics
 from iree_matrix.core.model.metrics.peer import PeerMetrics
@@ -76,7 +76,7 @@ def run(
     ]  # fmt: skip
     peers = [r for r in records if r.stage == "peer" and r.status is Status.OK]
     llvms = [r.metric.of(CompileMetrics).llvm_host_cpu for r in records if r.stage == "compile"]
-    names = {r.label.function or "main" for r in runs if r.label.source_model.partition("@")[0] == model}
+    names = {r.label.function or "main" for r in runs if split_variant(r.label.source_model)[0] == model}
     functions = sorted(f for f in names if only is None or f in only)
     started = now()
     load_start = os.getloadavg()[0]

@@ -17,7 +17,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from iree_matrix.core.errors import StageSkipped
-from iree_matrix.core.model.configuration import COMBINE, NamedCpu
+from iree_matrix.core.model.configuration import Config, NamedCpu
 from iree_matrix.iree import targets, versions
 
 OPT_LEVELS = ("O0", "O1", "O2", "O3")
@@ -365,7 +365,7 @@ def combine(name: str, known: Mapping[str, Profile]) -> Profile:
     other, cannot combine."""
     if name in known:
         return known[name]
-    parts = name.split(COMBINE)
+    parts = list(Config.parse(name).names) or [name]
     unknown = [p for p in parts if p not in known]
     if unknown:
         raise KeyError(unknown[0])

@@ -71,12 +71,17 @@ class Config:
         return cls(variant, tuple(parts), cpu, kernel if mark else "", cpu_at)
 
     @property
-    def profile(self) -> str:
-        """The knobs and the named CPU, as a cell's profile names them: "im2col+cpu-znver4", "default"."""
+    def names(self) -> tuple[str, ...]:
+        """The profiles this one combines (`flags.combine`): the knobs, the named CPU's in its place."""
         parts = list(self.knobs)
         if self.cpu is not None:
             parts.insert(len(parts) if self.cpu_at is None else self.cpu_at, self.cpu.name)
-        return COMBINE.join(parts) or BASELINE
+        return tuple(parts)
+
+    @property
+    def profile(self) -> str:
+        """The knobs and the named CPU, as a cell's profile names them: "im2col+cpu-znver4", "default"."""
+        return COMBINE.join(self.names) or BASELINE
 
     @property
     def profile_label(self) -> str:
@@ -94,6 +99,9 @@ class Config:
         """The model this configuration exports: "whisper_tiny@decomposed" for the variant "decomposed"."""
         return base_model + (f"{VARIANT}{self.variant}" if self.variant else "")
 
+    def with_variant(self, variant: str) -> Config:
+        return dataclasses.replace(self, variant=variant)
+
     def with_cpu(self, cpu: Optional[NamedCpu]) -> Config:
         """Compiled for `cpu` (None: for `host`), spelled after the knobs."""
         return dataclasses.replace(self, cpu=cpu, cpu_at=None)
@@ -110,6 +118,14 @@ class Config:
         knobs = tuple(sorted(self.knobs))
         at = sum(k < self.cpu.name for k in knobs) if self.cpu is not None else None
         return dataclasses.replace(self, knobs=knobs, cpu_at=at if at != len(knobs) else None)
+
+
+def split_variant(name: str) -> tuple[str, str]:
+    """A model's (or a run's model.function) name without its export variant, and the variant:
+    "whisper_tiny@decomposed.encoder" -> ("whisper_tiny.encoder", "decomposed")."""
+    model, dot, function = name.partition(".")
+    base, at, variant = model.partition(VARIANT)
+    return base + dot + function, variant if at else ""
 
 
 @dataclasses.dataclass(frozen=True)
