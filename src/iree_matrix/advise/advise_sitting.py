@@ -21,7 +21,7 @@ from iree_matrix.advise.advise_plan import PlannedArm, Settings, SittingPlan
 from iree_matrix.core import console
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import UserError
-from iree_matrix.core.model.configuration import Config, NamedCpu, split_variant
+from iree_matrix.core.model.configuration import split_variant
 from iree_matrix.core.model.metrics.compile import CompileMetrics
 from iree_matrix.core.model.metrics.kernel import KernelMetrics
 from iree_matrix.core.model.metrics.peer import PeerMetrics
@@ -92,7 +92,7 @@ def run(
         "functions": [],
     }
     known = {**iree_flags.BUILTIN_PROFILES}
-    fleet = [NamedCpu.of(a.pick.config.knobs) for a in arms if a.kind == advice.FLEET]
+    fleet = [a.pick.config.value.cpu for a in arms if a.kind == advice.FLEET]
     known.update({named.name: iree_flags.cpu_profile(named) for named in fleet if named is not None})
     by_job = {r.job: r for r in records}
     for function in functions:
@@ -183,7 +183,7 @@ def _module_arm(where: _Function, arm: PlannedArm, timed: list[Any]) -> dict[str
     kernel = where.kernels.get(arm.kernel) if arm.kernel else None
     if kernel is not None:
         meta.update(kernel=kernel.name, kernel_dir=kernel.shown_directory())
-    named = NamedCpu.of(config.knobs)
+    named = config.value.cpu
     if named is not None:
         meta["cpu"] = named.cpu
     try:
@@ -192,7 +192,7 @@ def _module_arm(where: _Function, arm: PlannedArm, timed: list[Any]) -> dict[str
     except (KeyError, ValueError) as exc:
         meta["error"] = f"not a configuration of {release}: {exc}"
         return meta
-    label = Config.parse(config.profile).with_kernel(kernel.name if kernel is not None else "").profile_label
+    label = config.value.with_kernel(kernel.name if kernel is not None else "").profile_label
     run = run_of(where.runs, config.model(where.model), where.function, label, release)
     if kernel is not None:
         from iree_matrix.iree import targets
