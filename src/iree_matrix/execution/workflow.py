@@ -21,7 +21,6 @@ from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.input_files import directory_problem
 from iree_matrix.core.model import refusals
-from iree_matrix.core.model.configuration import Config
 from iree_matrix.core.model.metrics.compile import CompileMetrics
 from iree_matrix.core.model.results import Record, ResultsLog, Status, latest_by_job
 from iree_matrix.core.system import locks
@@ -531,7 +530,7 @@ def print_summary(
                 print(f"           {route}", file=out)
         elif record.error_class == "kernel-not-applied":  # the IR its spec had to match
             model = models.command_argument(record.label.source_model or record.label.model, references)
-            profile = Config.parse(record.label.profile).without_kernel().profile_label
+            profile = record.label.config.without_kernel().profile_label
             directory = record.metric.of(CompileMetrics).custom_kernel.get("directory", "DIR")
             said = kernels.ir_command(model, record.label.compiler, profile, directory)
             print(f"           what to do: see the IR its spec must match: {said}", file=out)

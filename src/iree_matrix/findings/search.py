@@ -63,11 +63,6 @@ class Effect:
     verdict: str
 
 
-def candidate_name(variant: str, profile: str) -> str:
-    """A run's configuration by its model's variant and its profile label: "@decomposed+im2col"."""
-    return str(configuration.Config.parse(profile).with_variant(variant))
-
-
 def candidates(records: Iterable[Record]) -> list[Candidate]:
     """The run records of native, same-version runs as candidates (the newest record per job); a
     run that did not happen carries its compile's status and words (a knob the release lacks is
@@ -82,12 +77,12 @@ def candidates(records: Iterable[Record]) -> list[Candidate]:
         if record.metric.of(RunMetrics).timing not in (None, "native"):
             continue
         why = by_job.get(record.blocked_by or "", record) if record.status is Status.NOT_RUN else record
-        function, variant = split_variant(label.model)
+        function = split_variant(label.model)[0]
         found.append(
             Candidate(
                 function=function,
                 compiler=label.compiler,
-                name=candidate_name(variant, label.profile),
+                name=str(label.config),  # "@decomposed+im2col": its model's variant and its profile
                 status=why.status,
                 interval=_interval(record) if record.status is Status.OK else None,
                 message=first_line(why.message),

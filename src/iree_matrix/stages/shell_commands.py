@@ -25,7 +25,6 @@ from typing import Optional
 
 from iree_matrix.core import shipped
 from iree_matrix.core.errors import UserError
-from iree_matrix.core.model.configuration import Runtime
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.metrics.runtime_build import RuntimeBuildMetrics
 from iree_matrix.core.model.results import Record
@@ -564,7 +563,7 @@ def _ours_instead(record: Record) -> tuple[list[tuple[str, str, str]], list[Step
         what = f"{said}, {step.what} (pip install iree-base-compiler=={label.compiler})"
         return [], [dataclasses.replace(step, what=what)]
     runtime = label.runtime
-    if not runtime or Runtime.parse(runtime).source:
+    if not runtime or label.runtime_value.source:
         return [], []
     step = run_step(label.arch, "$RUNTIME_BIN")
     where = f"the bin of a venv with iree-base-runtime=={runtime} (pip install iree-base-runtime=={runtime})"

@@ -32,7 +32,6 @@ from iree_matrix.core import console, toml_text
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model import metrics
-from iree_matrix.core.model.configuration import Config
 from iree_matrix.core.model.metrics.compile import CompileMetrics
 from iree_matrix.core.model.metrics.export import ExportMetrics
 from iree_matrix.core.model.metrics.run import RunMetrics
@@ -187,7 +186,7 @@ def unreproducible(record: Record) -> str:
     model = label.planned_model
     if model not in models.builtin_names():
         return f"model {model!r} is not built in: reproduce plans built-in models only"
-    kernel = label.kernel or Config.parse(label.profile).kernel
+    kernel = label.config.kernel
     if kernel:  # said as what it is: its profile label `default+k:NAME` is no profile of a matrix's
         return (
             f"a cell with the kernel {kernel!r}: reproduce does not plan kernels; re-make it by hand "
