@@ -13,7 +13,7 @@ from typing import Any, Optional, TextIO
 
 from iree_matrix.core import console
 from iree_matrix.core.errors import UserError
-from iree_matrix.core.model.configuration import Config, NamedCpu
+from iree_matrix.core.model.configuration import Config, NamedCpu, Runtime
 from iree_matrix.core.model.records import Labels
 from iree_matrix.core.model.results import Record, folder_log
 from iree_matrix.core.model.store import Store
@@ -499,9 +499,7 @@ def refused_pairs(found: Sequence[BundledRun], published: Sequence[Record]) -> l
     for cell in found:
         labels = Labels.of(cell.labels)
         compiler, runtime = labels.compiler, cell.runtime
-        release = (
-            versions.parse_source_runtime(runtime)[0] if versions.is_source_runtime(runtime) else runtime
-        )
+        release = Runtime.parse(runtime).release  # "src:3.9.0+static" is 3.9.0's runtime
         if compiler and release != compiler and versions.is_valid(compiler) and versions.is_valid(release):
             pairs.setdefault((compiler, release), []).append(labels.model or "?")
     said = []
