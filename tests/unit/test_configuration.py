@@ -88,3 +88,15 @@ def test_a_runtime_built_here_keeps_its_variant():
     assert Runtime.parse("src:3.9.0+static+Os") == Runtime("3.9.0", True, ("static", "Os"))
     assert Runtime.parse("3.9.0") == Runtime("3.9.0")
     assert str(Runtime("3.10.0", True)) == "src:3.10.0"
+
+
+def test_a_record_s_labels_give_its_configuration_and_runtime_as_values():
+    from iree_matrix.core.model.records import Labels
+
+    labels = Labels(
+        model="whisper_tiny@decomposed.encoder", profile="im2col+k:dw", kernel="dw", runtime="src:3.9.0"
+    )
+    assert labels.config == Config("decomposed", ("im2col",), kernel="dw")
+    assert str(labels.config) == "@decomposed+im2col+k:dw"  # the search's candidate name
+    assert labels.runtime_value == Runtime("3.9.0", True)
+    assert Labels(model="m", profile="default").config == Config()
