@@ -100,3 +100,13 @@ def test_a_record_s_labels_give_its_configuration_and_runtime_as_values():
     assert str(labels.config) == "@decomposed+im2col+k:dw"  # the search's candidate name
     assert labels.runtime_value == Runtime("3.9.0", True)
     assert Labels(model="m", profile="default").config == Config()
+
+
+def test_a_kernel_is_one_change_to_the_search_as_it_always_was():
+    """The search's tables count a kernel cell (`default+k:NAME`) as one change, `k:NAME`, beside
+    the knobs alone (results/kernels' PERFORMANCE.md lists it so)."""
+    from iree_matrix.findings import search
+
+    assert search.parse("default+k:dw").changes == ("k:dw",)
+    assert search.parse("@decomposed+im2col+k:dw").changes == ("@decomposed", "im2col", "k:dw")
+    assert search.parse("im2col+k:dw").name == "im2col+k:dw"

@@ -50,7 +50,7 @@ class Candidate:
 
     @property
     def knobs(self) -> tuple[str, ...]:
-        """Its changes to `default`: "@decomposed", "im2col"."""
+        """Its changes to `default`: "@decomposed", "im2col", "k:NAME"."""
         return parse(self.name).changes
 
 
@@ -113,7 +113,10 @@ def effects(found: Sequence[Candidate]) -> dict[tuple[str, str], list[Effect]]:
     result = {}
     for cell, cands in sorted(by_cell.items()):
         base = next((c for c in cands if c.name == BASELINE), None)
-        order = sorted(cands, key=lambda c: (c.name != BASELINE, len(c.knobs) > 1, c.name))
+        # combinations after single changes; a kernel in `default` is one, spelled "default+k:NAME"
+        order = sorted(
+            cands, key=lambda c: (c.name != BASELINE, len(c.knobs) > 1 or bool(parse(c.name).kernel), c.name)
+        )
         result[cell] = [_effect(c, base) for c in order]
     return result
 
@@ -190,6 +193,7 @@ class Config:
 
     variant: str = ""
     knobs: frozenset[str] = frozenset()
+    kernel: str = ""  # a kernel cell's (kernels.toml): a change of its own to the search's tables
 
     @property
     def value(self) -> configuration.Config:
@@ -197,7 +201,7 @@ class Config:
         store's key follows the flags' order."""
         cpu = NamedCpu.of(self.knobs)
         knobs = tuple(k for k in self.knobs if cpu is None or k != cpu.name)
-        return configuration.Config(self.variant, knobs, cpu).sorted()
+        return configuration.Config(self.variant, knobs, cpu, self.kernel).sorted()
 
     @property
     def profile(self) -> str:
@@ -209,9 +213,7 @@ class Config:
 
     @property
     def changes(self) -> tuple[str, ...]:
-        """Each change to `default` by its name: the variant's ("@decomposed") and each knob."""
-        variant = (str(configuration.Config(self.variant)),) if self.variant else ()
-        return (*variant, *sorted(self.knobs))
+        return self.value.changes
 
     def model(self, base_model: str) -> str:
         return self.value.model(base_model)
@@ -223,7 +225,7 @@ NAIVE_CONFIG = Config(knobs=frozenset({NAIVE}))
 def parse(name: str) -> Config:
     """ "@decomposed+O3-stack+ukernels" -> Config("decomposed", {"O3-stack", "ukernels"})."""
     found = configuration.Config.parse(name)
-    return Config(found.variant, frozenset(found.names))
+    return Config(found.variant, frozenset(found.names), found.kernel)
 
 
 def neighbours(config: Config, dims: Sequence[Dimension], variants: Sequence[str]) -> list[Config]:

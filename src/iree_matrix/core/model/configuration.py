@@ -95,6 +95,13 @@ class Config:
         rest = label.removeprefix(BASELINE) if not self.knobs and self.cpu is None else COMBINE + label
         return f"{VARIANT}{self.variant}{rest}"
 
+    @property
+    def changes(self) -> tuple[str, ...]:
+        """Each change to `default` by its name, as the search counts them: the variant's
+        ("@decomposed"), each knob (a named CPU's among them), the kernel's ("k:NAME")."""
+        variant = (f"{VARIANT}{self.variant}",) if self.variant else ()
+        return (*variant, *self.names, *((f"{KERNEL_PREFIX}{self.kernel}",) if self.kernel else ()))
+
     def model(self, base_model: str) -> str:
         """The model this configuration exports: "whisper_tiny@decomposed" for the variant "decomposed"."""
         return base_model + (f"{VARIANT}{self.variant}" if self.variant else "")
