@@ -15,12 +15,11 @@ import pytest
 from iree_matrix.advise import received_sittings
 from iree_matrix.bundle_runner import sitting as runner_sitting
 from iree_matrix.core.errors import UserError
+from iree_matrix.core.model.configuration import Config, NamedCpu
 from iree_matrix.core.system import host
 from iree_matrix.execution import bundle
 from iree_matrix.execution.workflow import PlanSettings
 from iree_matrix.findings import advice
-from iree_matrix.iree.flags import NamedCpu
-from iree_matrix.kernel.kernels import profile_label
 from iree_matrix.tasks import bundle_kernels
 
 REPO = Path(__file__).resolve().parents[2]
@@ -82,7 +81,9 @@ def test_the_kernel_cells_for_another_cpu_are_advises_kernel_arms_compiled_for_i
     assert cells == {(fleet, ""), ("generic", ""), (on(PICK), ""), (on(neighbour), ""), *kernel_cells}
     plan = advise_plan.SittingPlan(RELEASE, (advise_plan.Pick.named(PICK, RELEASE, ""),), ())
     advised = [a.name for a in advise_plan.arms(plan, {"negabs": kernel}, "mobilenet_v2") if a.kernel]
-    named = [bundle.arm_name(profile_label(p, k), "znver5")[0] for p, k in kernel_cells]
+    named = [
+        bundle.arm_name(Config.parse(p).with_kernel(k).profile_label, "znver5")[0] for p, k in kernel_cells
+    ]
     assert sorted(named) == sorted(advised) == ["data-tiling+loop-unrolling+k:negabs", "default+k:negabs"]
 
 
@@ -212,7 +213,7 @@ def test_each_kernel_arm_gains_advises_facts_and_one_that_did_not_compile_travel
 
     def job(profile: str) -> types.SimpleNamespace:
         labels = Labels(model="m", source_model="m", function="main", compiler=RELEASE, profile=profile,
-                        kernel=kernel_files.split_profile_label(profile)[1])  # fmt: skip
+                        kernel=Config.parse(profile).kernel)  # fmt: skip
         return types.SimpleNamespace(stage="compile", id=f"compile:m/{profile}", label=labels, deps=(built,),
                                      profile=None)  # fmt: skip
 

@@ -15,11 +15,11 @@ import pytest
 
 from iree_matrix.advise import received_sittings
 from iree_matrix.bundle_runner import sitting as runner_sitting
+from iree_matrix.core.model.configuration import NamedCpu
 from iree_matrix.core.system import host
 from iree_matrix.execution import bundle
 from iree_matrix.findings import advice, neighbourhood, search
 from iree_matrix.findings import bundles as bundles_answers
-from iree_matrix.iree.flags import NamedCpu
 from iree_matrix.tasks import bundling
 from tests.unit.test_advice import _sitting as _advice_sitting
 

@@ -227,9 +227,10 @@ def test_soft_fmaf_is_the_default_profiles_flags_linked_through_its_own_wrapper(
 def test_a_named_cpu_is_one_value_made_once_and_read_back_from_knobs():
     """`bundle --cpu` and advise's `--fleet` make one NamedCpu; its profile compiles for that CPU
     and the knobs of a configuration give it back (issue 83: once three prefix reads)."""
-    from iree_matrix.iree.flags import NamedCpu
+    from iree_matrix.core.model.configuration import NamedCpu
+    from iree_matrix.iree.flags import cpu_profile
 
-    named = NamedCpu("znver4")
-    assert (named.name, named.profile.name, named.profile.target_cpu) == ("cpu-znver4",) * 2 + ("znver4",)
+    named, profile = NamedCpu("znver4"), cpu_profile(NamedCpu("znver4"))
+    assert (named.name, profile.name, profile.target_cpu) == ("cpu-znver4", "cpu-znver4", "znver4")
     assert NamedCpu.of(frozenset({"data-tiling", "cpu-znver4"})) == named
     assert NamedCpu.of({"data-tiling", "avx2"}) is None

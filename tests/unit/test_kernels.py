@@ -128,10 +128,13 @@ def test_a_missing_kernel_directory_or_file_is_said(tmp_path: Path) -> None:
 
 
 def test_configuration_spells_the_kernel_after_the_profile() -> None:
-    assert kernels.profile_label("default", "negabs") == "default+k:negabs"
-    assert kernels.profile_label("default", "") == "default"
-    assert kernels.split_profile_label("fast+loop-unrolling+k:negabs") == ("fast+loop-unrolling", "negabs")
-    assert kernels.split_profile_label("default") == ("default", "")
+    from iree_matrix.core.model.configuration import Config
+
+    assert Config.parse("default").with_kernel("negabs").profile_label == "default+k:negabs"
+    assert Config.parse("default").with_kernel("").profile_label == "default"
+    found = Config.parse("fast+loop-unrolling+k:negabs")
+    assert (found.without_kernel().profile_label, found.kernel) == ("fast+loop-unrolling", "negabs")
+    assert Config.parse("default").kernel == ""
 
 
 def test_the_source_digest_follows_sources_headers_and_flags(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ import pytest
 
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model import stats
+from iree_matrix.core.model.configuration import split_variant
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.findings import search, search_descent
 from iree_matrix.iree.flags import BUILTIN_PROFILES, SEARCH_KNOBS, Profile, combine, with_needs
@@ -103,8 +104,8 @@ def test_best_is_default_when_nothing_beats_it_beyond_noise():
 
 
 def test_export_variant_is_a_candidate_of_the_base_function():
-    assert search.split_variant("whisper_tiny@decomposed.encoder") == ("whisper_tiny.encoder", "decomposed")
-    assert search.split_variant("mobilenet_v2") == ("mobilenet_v2", "")
+    assert split_variant("whisper_tiny@decomposed.encoder") == ("whisper_tiny.encoder", "decomposed")
+    assert split_variant("mobilenet_v2") == ("mobilenet_v2", "")
     records = [
         _run("whisper_tiny.encoder", "default", [3000, 3010, 3020, 3030, 3040]),
         _run("whisper_tiny@decomposed.encoder", "default", [700, 710, 720, 730, 740]),

@@ -13,10 +13,11 @@ from typing import Any, Optional
 
 from iree_matrix.advise.paired_rounds import Request
 from iree_matrix.core.errors import SpecError, UserError
+from iree_matrix.core.model.configuration import Config, NamedCpu
 from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.findings import runs_view, search
-from iree_matrix.iree.flags import NamedCpu
+from iree_matrix.iree.flags import cpu_profile
 from iree_matrix.kernel.kernels import Kernel
 from iree_matrix.matrix import spec
 
@@ -255,16 +256,15 @@ def _fleet(plan: SittingPlan, default: Pick) -> list[PlannedArm]:
     with the named CPU in place of `host` — a pick that already names a CPU (`avx2`) cannot take
     another."""
     from iree_matrix.findings import advice
-    from iree_matrix.iree.flags import COMBINE
 
     found = []
     for cpu in plan.fleet:
-        fleet = NamedCpu(cpu).name
+        named = NamedCpu(cpu)
         for pick in [*plan.picks, default]:
             if "avx2" in pick.config.knobs:
                 continue
-            name = f"{pick.name}{COMBINE}{fleet}" if pick is not default else fleet
-            config = search.Config(pick.config.variant, pick.config.knobs | {fleet})
+            name = str(Config.parse(pick.name).with_cpu(named))  # "im2col+cpu-znver4": the CPU last
+            config = search.Config(pick.config.variant, pick.config.knobs | {named.name})
             found.append(PlannedArm(name, advice.FLEET, Pick(name, config, plan.release, ""), base=pick.name))
     return found
 
@@ -273,13 +273,12 @@ def _kernels(plan: SittingPlan, kernels: Mapping[str, Kernel], model: str, defau
     """Each kernel of the matrix meant for `model`, swapped into default and each pick: an arm each,
     named "im2col+k:depthwise3x3"."""
     from iree_matrix.findings import advice
-    from iree_matrix.kernel.kernels import profile_label
 
     if not plan.kernels:
         return []
     return [
         PlannedArm(
-            profile_label(base.name, name),
+            str(Config.parse(base.name).with_kernel(name)),
             advice.KERNEL,
             base,
             base=base.name,
@@ -299,7 +298,7 @@ def adjusted(matrix: spec.MatrixSpec, model: str, plan: SittingPlan) -> spec.Mat
     release's)."""
     from iree_matrix.findings import advice
 
-    cpus = {p.name: p for p in (NamedCpu(cpu).profile for cpu in plan.fleet)}
+    cpus = {p.name: p for p in (cpu_profile(NamedCpu(cpu)) for cpu in plan.fleet)}
     matrix = spec.with_profiles(matrix, ["default", "generic"])
     # The matrix file planned every cell with each kernel too: advise chooses its kernel cells below.
     matrix = dataclasses.replace(matrix, cells=tuple(c for c in matrix.cells if not c.kernel))

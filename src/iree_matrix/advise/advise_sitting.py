@@ -21,6 +21,7 @@ from iree_matrix.advise.advise_plan import PlannedArm, Settings, SittingPlan
 from iree_matrix.core import console
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import UserError
+from iree_matrix.core.model.configuration import split_variant
 from iree_matrix.core.model.metrics.compile import CompileMetrics
 from iree_matrix.core.model.metrics.kernel import KernelMetrics
 from iree_matrix.core.model.metrics.peer import PeerMetrics
@@ -31,7 +32,6 @@ from iree_matrix.execution import abtest
 from iree_matrix.findings import advice, kernel_trials, search
 from iree_matrix.findings import gap as gaps
 from iree_matrix.iree import flags as iree_flags
-from iree_matrix.kernel import kernels as kernel_files
 from iree_matrix.kernel.kernels import Kernel
 from iree_matrix.matrix.models import ModelRef
 
@@ -77,7 +77,7 @@ def run(
     ]  # fmt: skip
     peers = [r for r in records if r.stage == "peer" and r.status is Status.OK]
     llvms = [r.metric.of(CompileMetrics).llvm_host_cpu for r in records if r.stage == "compile"]
-    names = {r.label.function or "main" for r in runs if r.label.source_model.partition("@")[0] == model}
+    names = {r.label.function or "main" for r in runs if split_variant(r.label.source_model)[0] == model}
     functions = sorted(f for f in names if only is None or f in only)
     started = now()
     load_start = os.getloadavg()[0]
@@ -93,8 +93,8 @@ def run(
         "functions": [],
     }
     known = {**iree_flags.BUILTIN_PROFILES}
-    fleet = [iree_flags.NamedCpu.of(a.pick.config.knobs) for a in arms if a.kind == advice.FLEET]
-    known.update({named.name: named.profile for named in fleet if named is not None})
+    fleet = [a.pick.config.value.cpu for a in arms if a.kind == advice.FLEET]
+    known.update({named.name: iree_flags.cpu_profile(named) for named in fleet if named is not None})
     by_job = {r.job: r for r in records}
     for function in functions:
         peer = peer_of(peers, model, function)
@@ -187,7 +187,7 @@ def _module_arm(where: _Function, arm: PlannedArm, timed: list[Any]) -> dict[str
     kernel = where.kernels.get(arm.kernel) if arm.kernel else None
     if kernel is not None:
         meta.update(kernel=kernel.name, kernel_dir=kernel.shown_directory())
-    named = iree_flags.NamedCpu.of(config.knobs)
+    named = config.value.cpu
     if named is not None:
         meta["cpu"] = named.cpu
     try:
@@ -196,7 +196,7 @@ def _module_arm(where: _Function, arm: PlannedArm, timed: list[Any]) -> dict[str
     except (KeyError, ValueError) as exc:
         meta["error"] = f"not a configuration of {release}: {exc}"
         return meta
-    label = kernel_files.profile_label(config.profile, kernel.name) if kernel is not None else config.profile
+    label = config.value.with_kernel(kernel.name if kernel is not None else "").profile_label
     run = run_of(where.runs, config.model(where.model), where.function, label, release)
     if kernel is not None:
         from iree_matrix.iree import targets
@@ -400,13 +400,12 @@ def keep_gaps(
     profiles among `records` (findings/gap.py), kept in its function's entry (`gap`, or `gap_error`)."""
     runs = [r for r in records.values() if r.stage == "run" and not r.label.device]
     peers = [r for r in records.values() if r.stage == "peer" and r.status is Status.OK]
-    from iree_matrix.kernel.kernels import profile_label
-
     for a in found:
         function = a.function or "main"
         config = a.configuration
         kernel = a.kernel.kernel if a.kernel is not None else ""
-        run = run_of(runs, config.model(model), function, profile_label(config.profile, kernel), a.release)
+        taken = config.value.with_kernel(kernel)
+        run = run_of(runs, config.model(model), function, taken.profile_label, a.release)
         peer = peer_of(peers, model, function)
         entry = next(e for e in document["functions"] if e.get("function") == a.function)
         if run is None or run.status is not Status.OK or peer is None:
@@ -414,7 +413,7 @@ def keep_gaps(
             continue
         peered = peer.metric.of(PeerMetrics)
         measured, why = gaps.measure(
-            run.metric.of(RunMetrics).op_profile, peered.peers, config=profile_label(a.config, kernel),
+            run.metric.of(RunMetrics).op_profile, peered.peers, config=str(taken),
             release=a.release,
             threads=peered.threads or 0, run_job=run.job,  # the matrix's, for both profiles
         )  # fmt: skip

@@ -39,12 +39,12 @@ from typing import Any, Optional
 from iree_matrix.core.atomic_files import write_atomically
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model import metrics
+from iree_matrix.core.model.configuration import Config
 from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.core.model.results import LOG, Record, ResultsLog
 from iree_matrix.findings import advice, bundles, gpu_advice
 from iree_matrix.iree import custom_dispatch
 from iree_matrix.kernel import kernels
-from iree_matrix.kernel.kernels import profile_label
 
 RESULTS = LOG
 _NAME = re.compile(r"[A-Za-z0-9@][A-Za-z0-9._+@~-]{0,119}")  # "@decomposed+…": a variant first
@@ -311,7 +311,7 @@ def explain(document: Mapping[str, Any]) -> Mapping[str, Any]:
         entry.pop("gap", None)
         entry.pop("gap_error", None)
         # the first profile of the answer's configuration and release, with its kernel where it took one
-        config = profile_label(answer.config, answer.kernel.kernel if answer.kernel is not None else "")
+        config = str(Config.parse(answer.config).with_kernel(answer.kernel.kernel if answer.kernel else ""))
         mine = {(p["config"], p["release"]): p["op_profile"] for p in reversed(profiles["iree"])}.get(
             (config, answer.release)
         )

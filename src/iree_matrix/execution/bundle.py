@@ -36,6 +36,7 @@ from iree_matrix.core import console
 from iree_matrix.core.atomic_files import write_atomically
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.hashing import file_sha256
+from iree_matrix.core.model.configuration import Config, NamedCpu
 from iree_matrix.core.model.metrics.kernel import KernelMetrics
 from iree_matrix.core.model.records import Labels
 from iree_matrix.core.model.results import Record, Status
@@ -44,7 +45,6 @@ from iree_matrix.core.shipped import scripts_dir
 from iree_matrix.core.system import host
 from iree_matrix.execution.bundle_runtimes import BundleError, Tools, Wheel, Where, stored
 from iree_matrix.iree import targets, versions
-from iree_matrix.kernel.kernels import profile_label, split_profile_label
 from iree_matrix.matrix.plan import Job, Plan
 from iree_matrix.stages import artifacts
 from iree_matrix.stages.artifacts import EXPORT_INFO, INPUTS, KERNEL_OBJECTS, MODULE, REFERENCE
@@ -400,17 +400,14 @@ def _readme(document: Mapping[str, Any]) -> str:
 def arm_name(profile: str, cpu: str) -> tuple[str, str]:
     """(name, kind) of a sitting's arm from its cell's profile label; a kernel swapped into default
     or a pick ("cpu-znver4+k:depthwise3x3") is named as advise names its arm, "default+k:NAME"."""
-    from iree_matrix.iree.flags import COMBINE, NamedCpu
-
-    profile, kernel = split_profile_label(profile)
-    fleet = NamedCpu(cpu).name
-    if kernel:
-        return profile_label(arm_name(profile, cpu)[0], kernel), KERNEL_ARM
-    if profile == fleet:
+    config = Config.parse(profile)
+    fleet = config.cpu == NamedCpu(cpu)
+    arm = config.with_cpu(None) if fleet else config  # the configuration advise named the arm by
+    if config.kernel:
+        return str(arm), KERNEL_ARM
+    if fleet and arm == Config():
         return "default", "default"
-    if profile == "generic":
-        return "generic", "naive"
-    return COMBINE.join(p for p in profile.split(COMBINE) if p != fleet), "pick"
+    return str(arm), "naive" if arm == Config(knobs=("generic",)) else "pick"
 
 
 KERNEL_ARM = "kernel"  # findings/advice.py's KERNEL: a kernel swapped into default or a pick
@@ -428,7 +425,7 @@ def _sitting_arm(name: str, kind: str, cell: BundledRun, flags: list[str]) -> di
         "job": cell.job,
     }
     if kind == KERNEL_ARM:
-        base = split_profile_label(name)[0]  # the configuration the kernel is swapped into
+        base = str(Config.parse(name).without_kernel())  # the configuration the kernel is swapped into
         arm.update(config=base, base=base, kernel=Labels.of(cell.labels).kernel)
     return arm
 

@@ -530,7 +530,7 @@ def print_summary(
                 print(f"           {route}", file=out)
         elif record.error_class == "kernel-not-applied":  # the IR its spec had to match
             model = models.command_argument(record.label.source_model or record.label.model, references)
-            profile = kernels.split_profile_label(record.label.profile)[0]
+            profile = record.label.config.without_kernel().profile_label
             directory = record.metric.of(CompileMetrics).custom_kernel.get("directory", "DIR")
             said = pasted.invoked(kernels.ir_command(model, record.label.compiler, profile, directory))
             print(f"           what to do: see the IR its spec must match: {said}", file=out)

@@ -23,6 +23,7 @@ from typing import Any, Optional
 
 from iree_matrix.core import excerpts, formats
 from iree_matrix.core.model import stats
+from iree_matrix.core.model.configuration import Config
 from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.findings import bundles, neighbourhood, runs_view, search
 from iree_matrix.findings import gap as gaps
@@ -40,7 +41,6 @@ from iree_matrix.findings.kernel_trials import (
     with_kernel,
 )
 from iree_matrix.iree.flags import compile_line
-from iree_matrix.kernel.kernels import profile_label
 from iree_matrix.matrix import peers as peer_registry
 
 # 2: a function may carry its pick's proof (`proof`: findings/neighbourhood.py); a schema-1 document
@@ -288,7 +288,7 @@ def _advice(
         if a.kind == FLEET and a.base == base.config
     )
     if gap is not None:  # profiled as answered: the configuration alone is not the kernel's answer
-        answered = profile_label(chosen.config, taken.kernel if taken is not None else "")
+        answered = str(Config.parse(chosen.config).with_kernel(taken.kernel if taken is not None else ""))
         gap = gap.answering(
             answered, chosen.release, chosen.median, best.median if best is not None else None
         )

@@ -23,9 +23,10 @@ from typing import Any, Optional
 
 from iree_matrix.core.errors import StageSkipped
 from iree_matrix.core.model import stats
+from iree_matrix.core.model.configuration import BASELINE, Config
 from iree_matrix.findings import search
 from iree_matrix.iree import compiler_options
-from iree_matrix.iree.flags import BUILTIN_PROFILES, COMBINE, SEARCH_KNOBS, combine, compile_flags
+from iree_matrix.iree.flags import BUILTIN_PROFILES, SEARCH_KNOBS, combine, compile_flags
 
 # Steps of the local search: each one a sitting of the centre and its ~15-20 neighbours. Past the
 # bound the search stops and says so; every step after the first needs a pick that the flag search
@@ -99,7 +100,7 @@ def _combines(config: search.Config) -> bool:
     """Whether a configuration's knobs combine (`flags.combine`): building one that does not stopped
     a whole `advise` (a proof of `generic`, "O2+generic": "set different opt levels or target CPUs").
     A knob the profiles do not know stays: its release's arm says so."""
-    if COMBINE not in config.profile:
+    if len(config.knobs) < 2:
         return True
     try:
         combine(config.profile, BUILTIN_PROFILES)
@@ -112,14 +113,14 @@ def _combines(config: search.Config) -> bool:
 
 def change(centre: search.Config, neighbour: search.Config) -> str:
     """ "+ loop-vectorization", "− slp-vectorization", "data-tiling → dt-ukernels"."""
-    added = sorted(neighbour.knobs - centre.knobs)
-    dropped = sorted(centre.knobs - neighbour.knobs)
-    if added and dropped:
-        return f"{COMBINE.join(dropped)} → {COMBINE.join(added)}"
-    if added:
-        return f"+ {COMBINE.join(added)}"
-    if dropped:
-        return f"− {COMBINE.join(dropped)}"
+    added = Config(knobs=tuple(sorted(neighbour.knobs - centre.knobs))).profile  # "default": none
+    dropped = Config(knobs=tuple(sorted(centre.knobs - neighbour.knobs))).profile
+    if added != BASELINE and dropped != BASELINE:
+        return f"{dropped} → {added}"
+    if added != BASELINE:
+        return f"+ {added}"
+    if dropped != BASELINE:
+        return f"− {dropped}"
     return "(the same)"
 
 

@@ -21,6 +21,7 @@ from packaging.version import InvalidVersion
 
 from iree_matrix.core import excerpts, formats
 from iree_matrix.core.model import refusals, stats
+from iree_matrix.core.model.configuration import Runtime
 from iree_matrix.core.model.metrics.export import ExportMetrics
 from iree_matrix.core.model.metrics.run import DISAGREES, RunMetrics
 from iree_matrix.core.model.metrics_view import number
@@ -202,7 +203,7 @@ def main_arch(records: Iterable[Record]) -> str:
 
 def is_built_here(runtime: str) -> bool:
     """A runtime built from source: a `src:` value, or a directory of tools the user gave."""
-    return runtime.startswith((SOURCE_BUILD, "src:"))
+    return runtime.startswith(SOURCE_BUILD) or Runtime.parse(runtime).source
 
 
 @dataclasses.dataclass(frozen=True)

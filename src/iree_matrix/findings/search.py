@@ -22,14 +22,14 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Optional
 
-from iree_matrix.core.model import stats
+from iree_matrix.core.model import configuration, stats
+from iree_matrix.core.model.configuration import NamedCpu, split_variant
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.findings.runs_view import grouped_by
-from iree_matrix.iree.flags import BUILTIN_PROFILES, COMBINE, SEARCH_KNOBS, Profile
+from iree_matrix.iree.flags import BUILTIN_PROFILES, SEARCH_KNOBS, Profile
 
-BASELINE = "default"
-VARIANT = "@"
+BASELINE = configuration.BASELINE
 # The naive build, measured beside the result in the last sitting, never searched: no target CPU
 # and no other flag, what turbine's `aot.export(...).compile()` passes to iree-compile.
 NAIVE = "generic"
@@ -50,7 +50,8 @@ class Candidate:
 
     @property
     def knobs(self) -> tuple[str, ...]:
-        return tuple(k for k in self.name.split(COMBINE) if k != BASELINE)
+        """Its changes to `default`: "@decomposed", "im2col", "k:NAME"."""
+        return parse(self.name).changes
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,20 +61,6 @@ class Effect:
     # faster | slower | within noise | too few repetitions | same module | fails | mismatch | skipped
     # | no baseline
     verdict: str
-
-
-def split_variant(name: str) -> tuple[str, str]:
-    """A run's model.function name without its variant, and the variant:
-    "whisper_tiny@decomposed.encoder" -> ("whisper_tiny.encoder", "decomposed")."""
-    model, dot, function = name.partition(".")
-    base, at, variant = model.partition(VARIANT)
-    return base + dot + function, variant if at else ""
-
-
-def candidate_name(variant: str, profile: str) -> str:
-    if not variant:
-        return profile
-    return f"{VARIANT}{variant}" + ("" if profile == BASELINE else f"{COMBINE}{profile}")
 
 
 def candidates(records: Iterable[Record]) -> list[Candidate]:
@@ -90,12 +77,12 @@ def candidates(records: Iterable[Record]) -> list[Candidate]:
         if record.metric.of(RunMetrics).timing not in (None, "native"):
             continue
         why = by_job.get(record.blocked_by or "", record) if record.status is Status.NOT_RUN else record
-        function, variant = split_variant(label.model)
+        function = split_variant(label.model)[0]
         found.append(
             Candidate(
                 function=function,
                 compiler=label.compiler,
-                name=candidate_name(variant, label.profile),
+                name=str(label.config),  # "@decomposed+im2col": its model's variant and its profile
                 status=why.status,
                 interval=_interval(record) if record.status is Status.OK else None,
                 message=first_line(why.message),
@@ -126,7 +113,10 @@ def effects(found: Sequence[Candidate]) -> dict[tuple[str, str], list[Effect]]:
     result = {}
     for cell, cands in sorted(by_cell.items()):
         base = next((c for c in cands if c.name == BASELINE), None)
-        order = sorted(cands, key=lambda c: (c.name != BASELINE, COMBINE in c.name, c.name))
+        # combinations after single changes; a kernel in `default` is one, spelled "default+k:NAME"
+        order = sorted(
+            cands, key=lambda c: (c.name != BASELINE, len(c.knobs) > 1 or bool(parse(c.name).kernel), c.name)
+        )
         result[cell] = [_effect(c, base) for c in order]
     return result
 
@@ -203,18 +193,30 @@ class Config:
 
     variant: str = ""
     knobs: frozenset[str] = frozenset()
+    kernel: str = ""  # a kernel cell's (kernels.toml): a change of its own to the search's tables
+
+    @property
+    def value(self) -> configuration.Config:
+        """The configuration it is, its knobs (and a named CPU among them) in name order: the
+        store's key follows the flags' order."""
+        cpu = NamedCpu.of(self.knobs)
+        knobs = tuple(k for k in self.knobs if cpu is None or k != cpu.name)
+        return configuration.Config(self.variant, knobs, cpu, self.kernel).sorted()
 
     @property
     def profile(self) -> str:
-        """The profile name, its knobs in a fixed order (the store's key follows the flags' order)."""
-        return COMBINE.join(sorted(self.knobs)) or BASELINE
+        return self.value.profile
 
     @property
     def name(self) -> str:
-        return candidate_name(self.variant, self.profile)
+        return str(self.value)
+
+    @property
+    def changes(self) -> tuple[str, ...]:
+        return self.value.changes
 
     def model(self, base_model: str) -> str:
-        return base_model + (f"{VARIANT}{self.variant}" if self.variant else "")
+        return self.value.model(base_model)
 
 
 NAIVE_CONFIG = Config(knobs=frozenset({NAIVE}))
@@ -222,10 +224,8 @@ NAIVE_CONFIG = Config(knobs=frozenset({NAIVE}))
 
 def parse(name: str) -> Config:
     """ "@decomposed+O3-stack+ukernels" -> Config("decomposed", {"O3-stack", "ukernels"})."""
-    parts = name.split(COMBINE)
-    variant = parts[0][len(VARIANT) :] if parts[0].startswith(VARIANT) else ""
-    knobs = frozenset(p for p in parts if p != BASELINE and not p.startswith(VARIANT))
-    return Config(variant, knobs)
+    found = configuration.Config.parse(name)
+    return Config(found.variant, frozenset(found.names), found.kernel)
 
 
 def neighbours(config: Config, dims: Sequence[Dimension], variants: Sequence[str]) -> list[Config]:
@@ -264,7 +264,7 @@ class Prior:
         speedup, dead, faster, null, neutral = {}, set(), set(), set(), set()
         for e in rows:
             config = parse(e.candidate.name)
-            changes = [*config.knobs, *([VARIANT + config.variant] if config.variant else [])]
+            changes = config.changes
             if len(changes) != 1 or changes[0] == NAIVE:
                 continue
             if e.verdict in ("fails", "mismatch", "skipped"):
@@ -296,7 +296,7 @@ class Prior:
         added = [*(candidate.knobs - incumbent.knobs)]
         removed = [*(incumbent.knobs - candidate.knobs)]
         if candidate.variant != incumbent.variant:
-            changed = VARIANT + (candidate.variant or incumbent.variant)
+            changed = str(configuration.Config(candidate.variant or incumbent.variant))
             (added if candidate.variant else removed).append(changed)
         score = 1.0
         for change in added:
@@ -308,7 +308,7 @@ class Prior:
         return score
 
     def excludes(self, config: Config) -> bool:
-        return bool(config.knobs & self.dead) or (VARIANT + config.variant) in self.dead
+        return not self.dead.isdisjoint(config.changes)
 
 
 def stacked(incumbent: Config, dims: Sequence[Dimension], prior: Prior) -> Config:
@@ -376,7 +376,7 @@ def explain_pruned(
     avx2); 9 past the budget (next: im2col+vector-256)"."""
     parts = []
     if dead:
-        cause = sorted({k for c in dead for k in (*c.knobs, VARIANT + c.variant) if k in prior.dead})
+        cause = sorted({k for c in dead for k in c.changes if k in prior.dead})
         parts.append(f"{len(dead)} using a change that failed or was skipped alone ({', '.join(cause)})")
     rest = [c for c in ranked if c not in picked]
     if rest:

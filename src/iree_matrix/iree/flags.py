@@ -10,13 +10,14 @@ from __future__ import annotations
 import dataclasses
 import re
 import shlex
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Optional
 
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from iree_matrix.core.errors import StageSkipped
+from iree_matrix.core.model.configuration import Config, NamedCpu
 from iree_matrix.iree import targets, versions
 
 OPT_LEVELS = ("O0", "O1", "O2", "O3")
@@ -93,28 +94,9 @@ class Profile:
         return Version(version) in SpecifierSet(self.releases)
 
 
-@dataclasses.dataclass(frozen=True)
-class NamedCpu:
-    """Compile for this LLVM CPU instead of `host` (`bundle --cpu`, advise's `--fleet`): made once
-    from the CPU's name; its profile (and the knob a search configuration carries) is `cpu-NAME`,
-    and `of` is the one place that reads a CPU back out of knobs or a profile label."""
-
-    cpu: str
-    PREFIX = "cpu-"
-
-    @property
-    def name(self) -> str:
-        return f"{self.PREFIX}{self.cpu}"
-
-    @property
-    def profile(self) -> Profile:
-        return Profile(self.name, target_cpu=self.cpu, description=f"compiled for the LLVM CPU {self.cpu}")
-
-    @classmethod
-    def of(cls, names: Iterable[str]) -> Optional[NamedCpu]:
-        """The named CPU among knobs; None when none names one."""
-        found = sorted(n for n in names if n.startswith(cls.PREFIX))
-        return cls(found[0][len(cls.PREFIX) :]) if found else None
+def cpu_profile(named: NamedCpu) -> Profile:
+    """The profile `cpu-NAME`: `default` compiled for that LLVM CPU instead of `host`."""
+    return Profile(named.name, target_cpu=named.cpu, description=f"compiled for the LLVM CPU {named.cpu}")
 
 
 def _knob(name: str, flag: str, what: str, **more: Any) -> Profile:
@@ -376,9 +358,6 @@ def missing_flags(flags: Sequence[str], help_text: str) -> list[str]:
     return [flag_name(f) for f in flags if flag_name(f) not in listed]
 
 
-COMBINE = "+"
-
-
 def combine(name: str, known: Mapping[str, Profile]) -> Profile:
     """A profile by its name: a known one as it is, or "channels-last+im2col", the union of named
     profiles' changes to `default` (the flag search's second batch). A named target CPU (`avx2`:
@@ -386,7 +365,7 @@ def combine(name: str, known: Mapping[str, Profile]) -> Profile:
     other, cannot combine."""
     if name in known:
         return known[name]
-    parts = name.split(COMBINE)
+    parts = list(Config.parse(name).names) or [name]
     unknown = [p for p in parts if p not in known]
     if unknown:
         raise KeyError(unknown[0])

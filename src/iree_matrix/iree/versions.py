@@ -14,6 +14,8 @@ from typing import Optional
 from packaging.version import InvalidVersion as InvalidVersion
 from packaging.version import Version as Version
 
+from iree_matrix.core.model.configuration import Runtime
+
 _DATE_VERSION_MAJOR = 20000000  # 20230209 ... : the date-versioned packages
 
 
@@ -131,7 +133,6 @@ EXIT_HANGS = {
 
 # --- a runtime built from IREE's source: `src:<release>[+option...]` ------------------------------
 
-SOURCE_PREFIX = "src:"
 DEFAULT_IREE_GIT = "git+https://github.com/iree-org/iree"
 # Build options a source runtime may name, and what each changes in the cmake build (the runtime
 # build's own module turns them into flags): static linking, and size over speed (-Os).
@@ -139,14 +140,15 @@ BUILD_OPTIONS = ("static", "Os")
 
 
 def is_source_runtime(value: str) -> bool:
-    return value.startswith(SOURCE_PREFIX)
+    return Runtime.parse(value).source
 
 
 def parse_source_runtime(value: str) -> tuple[str, tuple[str, ...]]:
     """`src:3.9.0+static` -> ("3.9.0", ("static",)); raises ValueError naming what is wrong."""
-    if not is_source_runtime(value):
-        raise ValueError(f'not a source runtime: expected "{SOURCE_PREFIX}<release>", e.g. "src:3.9.0"')
-    release, *build_options = value[len(SOURCE_PREFIX) :].split("+")
+    runtime = Runtime.parse(value)
+    release, build_options = runtime.release, runtime.variant
+    if not runtime.source:
+        raise ValueError('not a source runtime: expected "src:<release>", e.g. "src:3.9.0"')
     if not is_valid(release):
         expected = 'expected "src:<release>[+option]", e.g. "src:3.9.0"'
         raise ValueError(f'"{release}" is not a release: {expected}')
@@ -161,7 +163,7 @@ def parse_source_runtime(value: str) -> tuple[str, tuple[str, ...]]:
 
 def source_runtime(release: str, build_options: tuple[str, ...] = ()) -> str:
     """The one spelling of a source runtime: its build options in a fixed order."""
-    return SOURCE_PREFIX + release + "".join(f"+{v}" for v in BUILD_OPTIONS if v in build_options)
+    return str(Runtime(release, True, tuple(v for v in BUILD_OPTIONS if v in build_options)))
 
 
 def default_iree_source(release: str) -> str:

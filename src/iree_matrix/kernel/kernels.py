@@ -60,8 +60,6 @@ else:  # pragma: no cover - exercised on 3.9/3.10 only
     import tomli as tomllib
 
 KERNEL_FILE = "kernel.toml"
-# How a profile with a kernel is spelled in job ids and the `profile` label: "default+k:NAME".
-MARK = "+k:"
 _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _OBJECT_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\.o")
 _SOURCE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*\.(c|h)")
@@ -271,17 +269,6 @@ def ir_command(model: str, release: str, profile: str, directory: str) -> str:
 
     kernel = shlex.quote(directory)
     return f"iree-matrix kernel ir {model} --release {release} --profile {profile} --kernel {kernel}"
-
-
-def profile_label(profile: str, kernel: str) -> str:
-    """A cell's profile with its kernel, as ids and the `profile` label spell it: "default+k:depthwise3x3"."""
-    return f"{profile}{MARK}{kernel}" if kernel else profile
-
-
-def split_profile_label(text: str) -> tuple[str, str]:
-    """("default", "depthwise3x3") from "default+k:depthwise3x3"; (text, "") without a kernel."""
-    profile, _, kernel = text.partition(MARK)
-    return profile, kernel
 
 
 def find(loaded: Mapping[str, Kernel], name: str) -> Kernel:

@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Optional, Union
 
 from iree_matrix.core.errors import SpecError
+from iree_matrix.core.model.configuration import Config
 from iree_matrix.iree import versions
 from iree_matrix.iree.flags import BUILTIN_PROFILES, Profile, combine
-from iree_matrix.kernel.kernels import Kernel, profile_label
+from iree_matrix.kernel.kernels import Kernel
 from iree_matrix.matrix import schema
 from iree_matrix.matrix.models import ModelError, ModelRef, resolve
 
@@ -81,7 +82,7 @@ class Cell:
     @property
     def profile_label(self) -> str:
         """The profile, with the kernel after it: "default", "default+k:depthwise3x3"."""
-        return profile_label(self.profile, self.kernel)
+        return Config.parse(self.profile).with_kernel(self.kernel).profile_label
 
 
 @dataclasses.dataclass(frozen=True)

@@ -19,8 +19,9 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from iree_matrix.core import input_files
 from iree_matrix.core.errors import SpecError
+from iree_matrix.core.model.configuration import COMBINE
 from iree_matrix.iree import compiler_options, targets, versions
-from iree_matrix.iree.flags import BUILTIN_PROFILES, COMBINE, OPT_LEVELS, Profile, with_needs
+from iree_matrix.iree.flags import BUILTIN_PROFILES, OPT_LEVELS, Profile, with_needs
 from iree_matrix.kernel import kernels as kernel_files
 from iree_matrix.matrix import kernel_cells, old_spellings, releases, schema, spec_tables, torch_ranges
 from iree_matrix.matrix.models import ModelError, ModelRef, resolve

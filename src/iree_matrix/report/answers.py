@@ -12,10 +12,10 @@ from typing import Optional
 
 from iree_matrix.core import formats
 from iree_matrix.core.model import stats
+from iree_matrix.core.model.configuration import Config
 from iree_matrix.findings import advice, gpu_advice, kernel_trials, neighbourhood
 from iree_matrix.findings import gap as gaps
 from iree_matrix.iree.flags import compile_line, flags_text
-from iree_matrix.kernel.kernels import profile_label
 from iree_matrix.report import markdown, markup
 
 FILENAME = "ANSWERS.md"
@@ -35,7 +35,8 @@ def rows(found: Sequence[advice.Advice]) -> list[tuple[str, ...]]:
     """One row per function and identity: what to take, and how it compares, all one sitting's."""
     out: list[tuple[str, ...]] = []
     for a in _in_order(found):
-        config = profile_label(a.config, a.kernel.kernel if a.kernel is not None else "")  # "im2col+k:dw"
+        kernel = a.kernel.kernel if a.kernel is not None else ""
+        config = Config.parse(a.config).with_kernel(kernel)  # "im2col+k:dw"
         out.append((
             advice.display_name(a), a.identity.short, f"IREE {a.release} {config}",
             formats.duration_ms(a.ms) if a.ms else "–",

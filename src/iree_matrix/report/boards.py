@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Optional
 
 from iree_matrix.core import excerpts, formats
+from iree_matrix.core.model.configuration import Runtime
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.metrics.runtime_build import RuntimeBuildMetrics
 from iree_matrix.core.model.results import LOG, Index, Record, Status, latest_by_job
@@ -131,16 +132,16 @@ def cells(records: Iterable[Record]) -> list[ModuleRuns]:
 
 
 def release_of(runtime: str) -> str:
-    return runtime[4:].split("+")[0] if runtime.startswith("src:") else runtime
+    return Runtime.parse(runtime).release
 
 
 def runtime_text(runtime: str) -> str:
     """`src:3.9.0+static+Os` -> `3.9.0 (built here, static, -Os)`; a pip release as it is."""
-    if not runtime.startswith("src:"):
+    found = Runtime.parse(runtime)
+    if not found.source:
         return f"{runtime} (pip)"
-    release, *variants = runtime[4:].split("+")
-    words = ["built here", *("-Os" if v == "Os" else v for v in variants)]
-    return f"{release} ({', '.join(words)})"
+    words = ["built here", *("-Os" if v == "Os" else v for v in found.variant)]
+    return f"{found.release} ({', '.join(words)})"
 
 
 TIMEOUT_MARK = "⏱"  # BOARDS.md's; the site's page puts its own (html_body), a glyph its fonts have

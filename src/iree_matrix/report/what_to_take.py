@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Optional
 
 from iree_matrix.core import formats
+from iree_matrix.core.model.configuration import Config
 from iree_matrix.findings import advice
 from iree_matrix.iree.flags import compile_line
 from iree_matrix.report import markdown
@@ -141,11 +142,10 @@ def export_text(a: advice.Advice) -> str:
     """How to make the MLIR `a`'s flags compile: the export worker's command for its model, and for an
     export variant (`@decomposed+…`, search.py) the variant's model, which is not the model's own
     export (Whisper's encoder with attention decomposed before it reaches IREE)."""
-    from iree_matrix.findings import search
     from iree_matrix.matrix import export_recipes, models
 
-    variant = search.parse(a.config).variant if a.config.startswith(search.VARIANT) else ""
-    name = f"{a.model}{search.VARIANT}{variant}" if variant else a.model
+    variant = Config.parse(a.config).variant
+    name = Config(variant).model(a.model)
     try:
         ref = models.resolve(name, Path.cwd())
     except models.ModelError:

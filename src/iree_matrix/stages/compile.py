@@ -15,6 +15,7 @@ from iree_matrix.core import shipped
 from iree_matrix.core.errors import EnvironmentFault, StageFailure, StageSkipped
 from iree_matrix.core.hashing import digest, file_sha256
 from iree_matrix.core.model import host_identity, store
+from iree_matrix.core.model.configuration import Config
 from iree_matrix.core.model.metrics.compile import CompileMetrics
 from iree_matrix.core.model.metrics.lower import LowerMetrics
 from iree_matrix.core.model.outcome import Outcome, from_exception
@@ -100,7 +101,7 @@ class CompileStage(StageBase):
         # A `linalg:<release>` form reads the lowering's MLIR text: its exporter names the lowering.
         lowered = unit.planned.get("lower")
         source = lowered or export
-        profile_label = kernel.profile_label(cell.profile, kernel_name)
+        profile_label = Config.parse(cell.profile).with_kernel(kernel_name).profile_label
         labels = dataclasses.replace(
             source.labels, compiler=cell.compiler, arch=cell.arch, profile=profile_label, form=form,
             kernel=kernel_name,

@@ -22,14 +22,12 @@ from iree_matrix.core.system import processes
 from iree_matrix.iree import crash_words
 from iree_matrix.iree.flags import missing_flags
 from iree_matrix.kernel import mechanism
-from iree_matrix.kernel.kernels import Kernel, find, profile_label
+from iree_matrix.kernel.kernels import Kernel, find
 from iree_matrix.matrix.plan import Job, Planned, PlannedFunction
 from iree_matrix.stages import kernel_compiled as compiled
 from iree_matrix.stages import kernel_generated as generated
 from iree_matrix.stages.artifacts import KERNEL_OBJECTS, KERNEL_SPEC, KERNEL_SPECS
 from iree_matrix.stages.base import Context
-
-__all__ = ["profile_label"]
 
 # Runs this cell's iree-compile with these arguments added, in the compile's scratch directory.
 RunCompiler = Callable[[Sequence[str]], processes.Completed]

@@ -563,7 +563,7 @@ def _ours_instead(record: Record) -> tuple[list[tuple[str, str, str]], list[Step
         what = f"{said}, {step.what} (pip install iree-base-compiler=={label.compiler})"
         return [], [dataclasses.replace(step, what=what)]
     runtime = label.runtime
-    if not runtime or runtime.startswith("src:"):
+    if not runtime or label.runtime_value.source:
         return [], []
     step = run_step(label.arch, "$RUNTIME_BIN")
     where = f"the bin of a venv with iree-base-runtime=={runtime} (pip install iree-base-runtime=={runtime})"

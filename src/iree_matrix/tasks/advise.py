@@ -184,9 +184,10 @@ def _library(
 def _with_op_profile(matrix: Any, configs: Sequence[Config]) -> Any:
     """`matrix` with the run stage's in-context profiler on for `configs`, with a kernel swapped in
     too (an answer that takes one is profiled as taken), and so the peers'."""
-    from iree_matrix.kernel.kernels import profile_label
+    from iree_matrix.core.model.configuration import Config as Value
 
-    globs = tuple(g for c in configs for g in (f"*/{c.profile}", f"*/{profile_label(c.profile, '*')}"))
+    spelled = [Value.parse(c.profile) for c in configs]
+    globs = tuple(f"*/{g}" for c in spelled for g in (c.profile_label, c.with_kernel("*").profile_label))
     benchmark = matrix.benchmark
     opt_in = tuple((k, v) for k, v in benchmark.opt_in if k != "op_timings")
     mine = dict(benchmark.opt_in).get("op_timings", ())

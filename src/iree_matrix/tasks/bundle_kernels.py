@@ -18,6 +18,7 @@ from typing import Any, Optional
 
 from iree_matrix.core import console
 from iree_matrix.core.errors import UserError
+from iree_matrix.core.model.configuration import Config
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.execution.bundle import KERNEL_ARM, BundledRun, arm_name
 from iree_matrix.execution.workflow import Loaded, PlanSettings
@@ -134,7 +135,7 @@ def describe_arms(
                 failed = latest.get(job.id)
                 if failed is None or failed.status is Status.NOT_RUN:
                     failed = _failed_dep(job.id, jobs, latest) or failed
-                release, base = job.label.compiler, kernel_files.split_profile_label(name)[0]
+                release, base = job.label.compiler, str(Config.parse(name).without_kernel())
                 flags = compile_flags(release, job.label.arch, job.profile) if job.profile else []
                 arm = {"name": name, "kind": KERNEL_ARM, "config": base, "base": base, "kernel": kernel.name,
                        "release": release, "flags": flags, "error": _why_not(failed)}  # fmt: skip

@@ -13,6 +13,7 @@ from typing import Any, Optional, TextIO
 
 from iree_matrix.core import console
 from iree_matrix.core.errors import UserError
+from iree_matrix.core.model.configuration import Config, NamedCpu, Runtime
 from iree_matrix.core.model.records import Labels
 from iree_matrix.core.model.results import Record, folder_log
 from iree_matrix.core.model.store import Store
@@ -450,12 +451,11 @@ def _sitting_matrix(
     file names them (ONNX Runtime's model travels)."""
     from iree_matrix.advise import advise_plan
     from iree_matrix.findings import search
-    from iree_matrix.iree.flags import COMBINE, NamedCpu
+    from iree_matrix.iree.flags import cpu_profile
 
-    named = NamedCpu(cpu).profile
-    fleet = named.name
+    named = NamedCpu(cpu)
     matrix = spec.with_profiles(matrix, ["generic"])
-    matrix = dataclasses.replace(matrix, profiles={**matrix.profiles, fleet: named})
+    matrix = dataclasses.replace(matrix, profiles={**matrix.profiles, named.name: cpu_profile(named)})
     # The matrix planned every cell with each kernel too: the kernel cells are advise's arms below.
     cells = [dataclasses.replace(c, compiler=release, runtime=release) for c in matrix.cells if not c.kernel]
     matrix = dataclasses.replace(matrix, cells=tuple(dict.fromkeys(cells)))
@@ -467,7 +467,7 @@ def _sitting_matrix(
     built = [(a.base or a.name, a.kernel) for a in planned if a.name != search.NAIVE]
     extra = []
     for base, kernel in built + [(c, "") for c in around if _keeps_cpu(c)]:
-        config = search.parse(f"{base}{COMBINE}{fleet}" if base != "default" else fleet)
+        config = Config.parse(base).with_cpu(named).sorted()  # spelled as the search spells a profile
         extra.append(
             dataclasses.replace(template, model=config.model(model), profile=config.profile, kernel=kernel)
         )
@@ -499,9 +499,7 @@ def refused_pairs(found: Sequence[BundledRun], published: Sequence[Record]) -> l
     for cell in found:
         labels = Labels.of(cell.labels)
         compiler, runtime = labels.compiler, cell.runtime
-        release = (
-            versions.parse_source_runtime(runtime)[0] if versions.is_source_runtime(runtime) else runtime
-        )
+        release = Runtime.parse(runtime).release  # "src:3.9.0+static" is 3.9.0's runtime
         if compiler and release != compiler and versions.is_valid(compiler) and versions.is_valid(release):
             pairs.setdefault((compiler, release), []).append(labels.model or "?")
     said = []

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Optional, TextIO
 
 from iree_matrix.core import console
 from iree_matrix.core.errors import UserError
+from iree_matrix.core.model.configuration import split_variant
 from iree_matrix.execution.workflow import EXIT_INTERRUPTED, Loaded, PlanSettings, load_plan
 from iree_matrix.findings import search, search_descent
 from iree_matrix.iree.flags import BUILTIN_PROFILES, Profile
@@ -94,7 +95,7 @@ class _Search:
         matrix = spec.with_profiles(matrix, [search.BASELINE, *self.knobs])
         # An export variant is itself a change: measured under default only in the first batch.
         cells = tuple(
-            c for c in matrix.cells if search.VARIANT not in c.model or c.profile == search.BASELINE
+            c for c in matrix.cells if not split_variant(c.model)[1] or c.profile == search.BASELINE
         )
         return dataclasses.replace(matrix, cells=cells)
 

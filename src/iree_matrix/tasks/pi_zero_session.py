@@ -24,6 +24,7 @@ from iree_matrix import images, stages
 from iree_matrix.core import formats
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.model import refusals
+from iree_matrix.core.model.configuration import Runtime
 from iree_matrix.core.model.metrics.compile import CompileMetrics
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.metrics.runtime_build import RuntimeBuildMetrics
@@ -76,9 +77,7 @@ def on_source_runtime(matrix: spec.MatrixSpec, cache: Path) -> spec.MatrixSpec:
     armv6 = [c for c in matrix.cells if targets.parse(c.arch).arch.name == "armv6"]
     if not armv6:
         return matrix
-    named = sorted(
-        {versions.parse_source_runtime(c.runtime)[0] for c in armv6 if versions.is_source_runtime(c.runtime)}
-    )
+    named = sorted({r.release for r in (Runtime.parse(c.runtime) for c in armv6) if r.source})
     if named:
         if not matrix.iree_sources:  # no source named anywhere: IREE's repository must answer now
             for release in named:

@@ -42,7 +42,6 @@ from iree_matrix.core.system import bubblewrap
 from iree_matrix.execution.progress import Steps, cost
 from iree_matrix.execution.workflow import EXIT_INTERRUPTED
 from iree_matrix.iree import flags, versions
-from iree_matrix.kernel import kernels
 from iree_matrix.matrix import models
 
 logger = console.logger(__name__)
@@ -187,7 +186,7 @@ def unreproducible(record: Record) -> str:
     model = label.planned_model
     if model not in models.builtin_names():
         return f"model {model!r} is not built in: reproduce plans built-in models only"
-    kernel = label.kernel or kernels.split_profile_label(label.profile)[1]
+    kernel = label.config.kernel
     if kernel:  # said as what it is: its profile label `default+k:NAME` is no profile of a matrix's
         return (
             f"a cell with the kernel {kernel!r}: reproduce does not plan kernels; re-make it by hand "

@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from iree_matrix.core.model.configuration import Config, Runtime, split_variant
+
 
 class LabelError(ValueError):
     """A record's labels do not fit `Labels`: a name it does not know, or one its stage requires missing."""
@@ -86,6 +88,18 @@ class Labels:
         """The runtime a run used, as the tables name it: "3.9.0", "src:3.9.0+static", and
         " (local-sync)" after it for a HAL driver other than the default local-task."""
         return runtime_name(self.runtime) + (f" ({self.device})" if self.device else "")
+
+    @property
+    def config(self) -> Config:
+        """The cell's configuration, read from its labels once: its model's export variant, its
+        profile's knobs and named CPU, and its kernel."""
+        found = Config.parse(self.profile) if self.profile else Config()
+        return found.with_variant(split_variant(self.model)[1]).with_kernel(self.kernel or found.kernel)
+
+    @property
+    def runtime_value(self) -> Runtime:
+        """The runtime as a value: a release, or one built here from a release's source."""
+        return Runtime.parse(self.runtime)
 
     @property
     def planned_model(self) -> str:

@@ -126,9 +126,5 @@ def is_answer(record: Record) -> bool:
     """A cross cell's refusal (compiler A's module on runtime B, A != B): the answer to "can runtime B
     load it?", not a failure — counted apart in the summary and never an exit status. A runtime that
     refuses its own release's module is a failure."""
-    return refused(record) and record.label.compiler != _release(record.label.runtime)
-
-
-def _release(runtime: str) -> str:
-    """ "src:3.9.0+static" -> "3.9.0": a source build of a release is that release's runtime."""
-    return runtime.removeprefix("src:").split("+", 1)[0]
+    # a source build of a release ("src:3.9.0+static") is that release's runtime
+    return refused(record) and record.label.compiler != record.label.runtime_value.release

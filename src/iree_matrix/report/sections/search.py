@@ -189,7 +189,7 @@ def _render_knobs(table: Mapping[tuple[str, str], Sequence[search.Effect]]) -> l
     for (_, compiler), effects in table.items():
         for e in effects:
             config = search.parse(e.candidate.name)
-            if config.variant or len(config.knobs) != 1 or e.candidate.name == search.NAIVE:
+            if config.variant or len(config.changes) != 1 or e.candidate.name == search.NAIVE:
                 continue
             key = (e.candidate.name, compiler)
             verdict = "fails" if e.verdict == "mismatch" else e.verdict.partition(",")[0]
