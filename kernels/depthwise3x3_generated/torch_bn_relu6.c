@@ -21,7 +21,10 @@ void depthwise3x3_bn_relu6_s2_nhwc(MEMREF(in), MEMREF(filter), MEMREF(scale), ME
 __attribute__((visibility("protected"))) void depthwise3x3_bn_relu6_torch(
     MEMREF(in), MEMREF(filter), MEMREF(mean), MEMREF(invstd), MEMREF(weight), MEMREF(bias), float *out_base,
     float *out, size_t out_offset, size_t out_size, size_t out_stride, size_t h, size_t w, size_t c, size_t oh,
-    size_t ow) {
+    size_t ow, size_t wg, size_t wgs) {
+  // This workgroup's output rows of the `wgs` the dispatch is split into (kernel.toml's args): as
+  // IREE splits its own dispatches, so the call runs on as many threads as the runtime has.
+  size_t row_begin = oh * wg / wgs, row_end = oh * (wg + 1) / wgs;
   float ft[9 * c], scale[c], shift[c];  // on the worker's stack (kernel.toml's run_flags)
   const float *f = filter + filter_offset;
   for (size_t i = 0; i < c; ++i) {
@@ -38,8 +41,8 @@ __attribute__((visibility("protected"))) void depthwise3x3_bn_relu6_torch(
   const float *x_base = in_base;
   if (oh == h)
     depthwise3x3_bn_relu6_s1_nhwc(FLAT(x), FLAT(ft), FLAT(scale), FLAT(shift), out_base, out + out_offset, 0,
-                                  out_size, 1, h, w, c, oh, ow, 0, oh);
+                                  out_size, 1, h, w, c, oh, ow, row_begin, row_end - row_begin);
   else
     depthwise3x3_bn_relu6_s2_nhwc(FLAT(x), FLAT(ft), FLAT(scale), FLAT(shift), out_base, out + out_offset, 0,
-                                  out_size, 1, h, w, c, oh, ow, 0, oh);
+                                  out_size, 1, h, w, c, oh, ow, row_begin, row_end - row_begin);
 }

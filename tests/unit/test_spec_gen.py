@@ -327,3 +327,23 @@ def test_kernels_declared_by_torch_op_load() -> None:
     assert (gelu.replaces_op, gelu.replaces_where) == ("aten.gelu", (("approximate", "tanh"),))
     assert len((DATA / "gelu_tanh" / "kernel.toml").read_text().splitlines()) <= 6
     assert softmax.spec_digest() != gelu.spec_digest()
+
+
+def test_a_kernel_that_takes_its_workgroup_is_split_over_the_outputs_outer_dimension() -> None:
+    """Issue 92 item 4: a generated spec ran the kernel once on one workgroup (one thread); with
+    "workgroup.id"/"workgroup.count" among its args the dispatch runs on one workgroup per element of
+    the output's outer parallel dimension (4 rows of hswish's 4x16), each given its place."""
+    ir = (DATA / "hswish_preprocessed_3.13.0.mlir").read_text()
+    args = ("input:0", "output", "workgroup.id", "workgroup.count")
+    split = spec_gen.Declaration("hswish", "hswish_kernel", module="act", args=args)
+    text, protos = spec_gen.spec(ir, MODULES, split, "hswish.o")
+    assert "%cw = arith.constant 4 : index" in text and "hal.return %cw, %c1, %c1" in text
+    assert "%s2 = hal.interface.workgroup.id[0] : index" in text
+    assert "%s3 = hal.interface.workgroup.count[0] : index" in text
+    assert (
+        "func.call @hswish_kernel(%b0, %b1, %s2, %s3) : (memref<64xf32>, memref<64xf32>, index, index)"
+        in text
+    )
+    assert protos[0].endswith("size_t s2 /* workgroup.id */,\n    size_t s3 /* workgroup.count */);")
+    alone, _ = spec_gen.spec(ir, MODULES, DECLARED, "hswish.o")  # no workgroup argument: one workgroup
+    assert "%cw = arith.constant 1 : index" in alone and "hal.interface.workgroup" not in alone

@@ -32,6 +32,10 @@ _C_TYPES = {"f32": "float", "f64": "double", "f16": "_Float16", "i8": "int8_t", 
 _TENSOR = re.compile(r"^tensor<((?:\d+x)*)(\w+)>$")
 
 
+WORKGROUP = ("workgroup.id", "workgroup.count")  # C arguments the dispatch gives: its place in the split
+_WORKGROUP_OP = {w: f"hal.interface.{w}[0] : index" for w in WORKGROUP}
+
+
 class NotGenerated(ValueError):
     """Why no spec can be written for this IR: one line naming the op and the reason."""
 
@@ -45,7 +49,10 @@ class Declaration:
     op: str = ""  # or a torch op (iree/torch_ops.py's vocabulary) and its filters, (key, value)
     where: tuple[tuple[str, str], ...] = ()
     # the C arguments' order: "input:N", "output" (default: inputs, output); and sizes after them:
-    # "input:N[D]" / "output[D]" (dimension D of that tensor's static shape) or an integer
+    # "input:N[D]" / "output[D]" (dimension D of that tensor's static shape) or an integer; and
+    # "workgroup.id" / "workgroup.count" (`WORKGROUP`): the call then runs on as many workgroups as the
+    # output's outer parallel dimension has elements, each told its share, as IREE's own dispatches
+    # are split (one workgroup is one thread: a generated kernel kept its gain at 1 thread only)
     args: tuple[str, ...] = ()
 
     def order(self, dag: Dag) -> list[int | str]:
@@ -56,6 +63,9 @@ class Declaration:
         shapes = [_shape(t)[0] for _, t in [*dag.inputs, ("", dag.output)]]
         picked: list[int | str] = []
         for arg in self.args:
+            if arg in WORKGROUP:
+                picked.append(arg)
+                continue
             tensor, _, dim = arg.rstrip("]").partition("[")
             n = len(dag.inputs) if tensor == "output" else int(tensor.partition(":")[2] or -1)
             if not tensor.isdigit() and (not 0 <= n < len(shapes) or int(dim or 0) >= len(shapes[n])):
@@ -70,6 +80,13 @@ class Declaration:
                 f"name each once (input:0 ... input:{len(dag.inputs) - 1}, output)"
             )
         return picked
+
+    def workgroups(self, dag: Dag) -> int:
+        """How many workgroups the call runs on: the output's outer parallel dimension (its first of
+        more than one element) where the C takes its workgroup's place, else one."""
+        if not set(self.args) & set(WORKGROUP):
+            return 1
+        return next((size for size in _shape(dag.output)[0] if size > 1), 1)
 
     def instance(self, attributed: str) -> str:
         """The module the declaration names that an op attributed to `path Class` is part of: the
@@ -412,7 +429,7 @@ def spec(
         forms.setdefault(_renamed(body), (body, dag))
     names = [f"{declared.kernel}_{n}".replace(".", "_").replace("-", "_") for n in range(len(forms))]
     orders = [declared.order(dag) for _, dag in forms.values()]
-    parts = [_form(sym, body, dag, declared.function, object_name, counted, order)
+    parts = [_form(sym, body, dag, declared.function, object_name, counted, order, declared.workgroups(dag))
              for sym, (body, dag), order in zip(names, forms.values(), orders)]  # fmt: skip
     protos = [prototype(declared.function, dag, order) for (_, dag), order in zip(forms.values(), orders)]
     pairs = ",\n          ".join(f"@match_{s} -> @swap_{s}" for s in names)
@@ -431,7 +448,14 @@ def _renamed(text: str) -> str:
 
 
 def _form(
-    sym: str, body: str, dag: Dag, function: str, object_name: str, counted: bool, order: Sequence[int | str]
+    sym: str,
+    body: str,
+    dag: Dag,
+    function: str,
+    object_name: str,
+    counted: bool,
+    order: Sequence[int | str],
+    workgroups: int = 1,
 ) -> str:
     memrefs = ["memref<{}x{}>".format(*element_count(t)) for t in [*(t for _, t in dag.inputs), dag.output]]
     bindings = ", ".join(
@@ -445,7 +469,9 @@ def _form(
         for i, m in enumerate(memrefs)
     )
     sizes = "".join(
-        f"\n          %s{i} = arith.constant {n} : index" for i, n in enumerate(order) if isinstance(n, str)
+        f"\n          %s{i} = {_WORKGROUP_OP.get(n) or f'arith.constant {n} : index'}"
+        for i, n in enumerate(order)
+        if isinstance(n, str)
     )
     args = ", ".join(f"%b{n}" if isinstance(n, int) else f"%s{i}" for i, n in enumerate(order))
     called = ", ".join(memrefs[n] if isinstance(n, int) else "index" for n in order)
@@ -474,7 +500,7 @@ def _form(
         ins=", ".join(f"%in{n}: {dag.inputs[n][1]}" for n in order), checks=_root_checks(dag),
         operands=", ".join(f"%in{i}" for i in range(len(dag.inputs))),
         in_types=", ".join(t for _, t in dag.inputs), out=dag.output, all="%all" if steps else "%ins",
-        steps="".join(f"\n    {line}" for line in steps),
+        steps="".join(f"\n    {line}" for line in steps), workgroups=workgroups,
     )  # fmt: skip
 
 
@@ -504,7 +530,8 @@ _FORM = """
   "hal.executable.source"() ({{
       {export}
         %c1 = arith.constant 1 : index
-        hal.return %c1, %c1, %c1 : index, index, index
+        %cw = arith.constant {workgroups} : index
+        hal.return %cw, %c1, %c1 : index, index, index
       }}
       builtin.module {{
         func.func private @{function}({memrefs}) attributes {{hal.import.static}}
