@@ -370,11 +370,13 @@ def explain(
     document: dict[str, Any],
     trailing: Sequence[advice.Advice],
     builds: Builds,
+    kinds: Mapping[str, str] = {},
 ) -> None:
     """Each `trailing` answer (advice.trailing: more than gaps.GAP times the best peer's time): its
     pick run once more with the runtime's in-context profiler, beside the peers' per-op profilers,
-    and the op kinds that hold the difference kept in its entry (`keep_gaps`). A run that profiles
-    has a key of its own, so the sitting's timed runs are not the profiled ones."""
+    and the op kinds that hold the difference kept in its entry (`keep_gaps`; `kinds`: each kernel's
+    op kind, its dispatches' there). A run that profiles has a key of its own, so the sitting's timed
+    runs are not the profiled ones."""
     if settings.no_gap or document.get("interrupted") or not trailing:
         return
     names = ", ".join(advice.display_name(a) for a in trailing)
@@ -390,11 +392,15 @@ def explain(
     if records is None:
         document["interrupted"] = True
         return
-    keep_gaps(document, trailing, records, model)
+    keep_gaps(document, trailing, records, model, kinds)
 
 
 def keep_gaps(
-    document: dict[str, Any], found: Sequence[Any], records: Mapping[str, Record], model: str
+    document: dict[str, Any],
+    found: Sequence[Any],
+    records: Mapping[str, Record],
+    model: str,
+    kinds: Mapping[str, str] = {},
 ) -> None:
     """Each of `found`'s gap to the best peer, from its pick's profiled run and the peers' per-op
     profiles among `records` (findings/gap.py), kept in its function's entry (`gap`, or `gap_error`)."""
@@ -414,7 +420,7 @@ def keep_gaps(
         peered = peer.metric.of(PeerMetrics)
         measured, why = gaps.measure(
             run.metric.of(RunMetrics).op_profile, peered.peers, config=str(taken),
-            release=a.release,
+            release=a.release, custom=kinds.get(kernel) or "kernel",
             threads=peered.threads or 0, run_job=run.job,  # the matrix's, for both profiles
         )  # fmt: skip
         entry.update({"gap_error": why} if measured is None else {"gap": measured.to_json()})

@@ -41,8 +41,11 @@ TOP_DISPATCHES = 3  # IREE's slowest dispatches in context an answer names
 REFERENCES = ("onnxruntime", "eager")
 
 
-def op_kind_times(profile: Any, framework: str) -> Optional[dict[str, float]]:
-    """An `op_profile` (IREE's dispatches, or a peer's ops) summed per op kind, ms per call."""
+def op_kind_times(profile: Any, framework: str, custom: str = "kernel") -> Optional[dict[str, float]]:
+    """An `op_profile` (IREE's dispatches, or a peer's ops) summed per op kind, ms per call. A dispatch
+    IREE did not make (no `_dispatch_` in its name: a kernel's, named by its spec's export, `s1_bn`) is
+    of the `custom` kind, the kernel's own (a Zen 3's depthwise3x3 read as "other" against ONNX
+    Runtime's depthwise nodes)."""
     if not isinstance(profile, Mapping):
         return None
     classify = opkinds.CLASSIFIERS[framework]
@@ -52,7 +55,8 @@ def op_kind_times(profile: Any, framework: str) -> Optional[dict[str, float]]:
     kinds: dict[str, float] = {}
     for row in rows:
         name = str(row.get("name") or row.get("op") or "")
-        kind = classify(name) if framework == "iree" else classify(name, row.get("weight_shape"))
+        kind = classify(name, row.get("weight_shape")) if framework != "iree" else custom
+        kind = classify(name) if framework == "iree" and "_dispatch_" in name else kind
         kinds[kind] = kinds.get(kind, 0.0) + float(row.get("ms_per_call") or 0.0)
     return kinds
 
@@ -187,10 +191,11 @@ def measure(
     release: str,
     threads: int,
     run_job: str = "",
+    custom: str = "kernel",
 ) -> tuple[Optional[Gap], str]:
     """The gap of one profiled pick (its run's `op_profile`) against the first profiled peer of
     REFERENCES among `peer_results` (the peer stage's per-peer metrics): the gap, or None and why."""
-    iree = op_kind_times(iree_profile, "iree")
+    iree = op_kind_times(iree_profile, "iree", custom)
     if iree is None:
         why = iree_profile.get("unavailable") if isinstance(iree_profile, Mapping) else None
         return None, f"IREE {release}'s runtime gave no in-context profile" + (f": {why}" if why else "")
@@ -206,13 +211,13 @@ def measure(
         kinds = tuple(Kind(k, ours.get(k, 0.0), reference.get(k, 0.0)) for _, k in kind_gaps(iree, theirs))
         rows = iree_profile.get("dispatches") or []
         slowest = sorted(rows, key=lambda r: -float(r.get("ms_per_call") or 0.0))[:TOP_DISPATCHES]
-        dispatches = tuple(_dispatch(str(r.get("name")), r.get("ms_per_call")) for r in slowest)
+        dispatches = tuple(_dispatch(str(r.get("name")), r.get("ms_per_call"), custom) for r in slowest)
         return Gap(name, config, release, threads, kinds, dispatches, run_job), ""
     return None, "no peer profiled per op (" + ", ".join(REFERENCES) + ")"
 
 
-def _dispatch(name: str, ms: Any) -> Dispatch:
-    return Dispatch(name, opkinds.of_dispatch(name), float(ms or 0.0))
+def _dispatch(name: str, ms: Any, custom: str = "kernel") -> Dispatch:
+    return Dispatch(name, opkinds.of_dispatch(name) if "_dispatch_" in name else custom, float(ms or 0.0))
 
 
 # --------------------------------------------------------------------------- wording (once)

@@ -127,7 +127,8 @@ def _sit(
     found = advice.derive(document)
     trailing = advice.trailing(found)
     advise_sitting.keep_kernel_proofs(document, found)
-    advise_sitting.explain(settings, base_model, document, trailing, builds)
+    kinds = {name: k.op_kinds[0] for name, k in kernels.items() if k.op_kinds}
+    advise_sitting.explain(settings, base_model, document, trailing, builds, kinds)
     _library(settings, matrix, base_model, plan, document, kernels, peer_names, out, ref)
     # An interrupted sitting never replaces a finished one: it is kept apart, where no answer is read.
     kept = advise_sitting.write(loaded.results_dir, base_model, document)
@@ -178,7 +179,8 @@ def _library(
     found = advice.derive(document)
     advise_sitting.keep_kernel_proofs(document, found)
     changed = [a for a in advice.trailing(found) if a.gap is None]  # took a library kernel: profile it so
-    advise_sitting.explain(settings, model, document, changed, builds)
+    kinds = {name: k.op_kinds[0] for name, k in every.items() if k.op_kinds}
+    advise_sitting.explain(settings, model, document, changed, builds, kinds)
 
 
 def _with_op_profile(matrix: Any, configs: Sequence[Config]) -> Any:
