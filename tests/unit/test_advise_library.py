@@ -102,14 +102,17 @@ def test_a_kernels_dispatches_count_as_what_it_computes_in_the_gap() -> None:
     """On a Zen 3 the answer with depthwise3x3 profiled its kernel's dispatches (`s1_bn`, named by
     the spec's exports) as "other" against ONNX Runtime's depthwise nodes: IREE's own dispatches are
     named `…_dispatch_N_…`; any other is the kernel's, of the kernel's op kind."""
-    profile = {"dispatches": [{"name": "s1_bn", "ms_per_call": 2.0},
-                              {"name": "main$async_dispatch_3_matmul_49x960x160_f32", "ms_per_call": 1.0}]}  # fmt: skip
+    mine, iree_own = "s1_bn", "main$async_dispatch_3_matmul_49x960x160_f32"
+    profile = {"dispatches": [{"name": mine, "ms_per_call": 2.0}, {"name": iree_own, "ms_per_call": 1.0}]}
     assert gaps.op_kind_times(profile, "iree", "depthwise") == {"depthwise": 2.0, "matmul": 1.0}
     assert gaps.op_kind_times(profile, "iree") == {"kernel": 2.0, "matmul": 1.0}
-    ort = {"status": "ok", "op_profile": {"ops": [{"op": "Conv", "ms_per_call": 1.0, "weight_shape": [32, 1, 3, 3]},
-                                                  {"op": "MatMul", "ms_per_call": 1.0}]}}  # fmt: skip
-    found, why = gaps.measure(profile, {"onnxruntime": ort}, config="p+k:dw", release="3.13.0", threads=1,
-                              custom="depthwise")  # fmt: skip
+    ops = [
+        {"op": "Conv", "ms_per_call": 1.0, "weight_shape": [32, 1, 3, 3]},
+        {"op": "MatMul", "ms_per_call": 1.0},
+    ]
+    ort = {"status": "ok", "op_profile": {"ops": ops}}
+    asked = {"config": "p+k:dw", "release": "3.13.0", "threads": 1, "custom": "depthwise"}
+    found, why = gaps.measure(profile, {"onnxruntime": ort}, **asked)
     assert found is not None, why
     assert {k.kind: k.iree_ms for k in found.kinds}["depthwise"] == 2.0
     assert found.dispatches[0].kind == "depthwise" and found.leading()[0].kind == "depthwise"

@@ -23,7 +23,7 @@ from iree_matrix.findings import kernel_windows
 from iree_matrix.findings import kernels as kernel_answers
 from iree_matrix.iree import custom_dispatch, targets
 from iree_matrix.iree.flags import BUILTIN_PROFILES
-from iree_matrix.kernel import kernels, spec_text
+from iree_matrix.kernel import kernels
 from iree_matrix.matrix import plan, spec_file
 from iree_matrix.matrix.settings import Layered
 from iree_matrix.stages import Context, kernel_seam
@@ -300,16 +300,11 @@ def test_the_kernels_object_and_spec_are_in_the_compile_key(tmp_path: Path) -> N
     assert key != CompileStage().key(*_compile_ctx(tmp_path, needs="--iree-opt-data-tiling"))
 
 
-def test_requires_flags_and_the_specs_executables(tmp_path: Path) -> None:
+def test_requires_flags(tmp_path: Path) -> None:
     kernel = kernels.load(_kernel_dir(tmp_path, requires_flags='["--iree-opt-data-tiling"]'))
     assert kernel.requires_flags == ("--iree-opt-data-tiling",)
     with pytest.raises(kernels.KernelError, match="not a flag a kernel may ask for"):
         kernels.load(_kernel_dir(tmp_path / "b", requires_flags='["-O3"]'))
-    spec = (NEGABS / "spec.mlir").read_text()
-    assert spec_text.spec_executables(spec) == ("negabs_executable",)
-    assert spec_text.spec_executables("hal.executable @a {} hal.executable public @b") == ("a", "b")
-    generic = '"hal.executable.source"() <{sym_name = "dw", sym_visibility = "private", objects = #x}> ({'
-    assert spec_text.spec_executables(generic + " hal.executable.source private @c") == ("dw", "c")
 
 
 def _kernel_ctx(tmp_path: Path, kernel: kernels.Kernel, lock: str = "zig-lock") -> tuple[plan.Job, Context]:

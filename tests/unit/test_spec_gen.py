@@ -347,3 +347,12 @@ def test_a_kernel_that_takes_its_workgroup_is_split_over_the_outputs_outer_dimen
     assert protos[0].endswith("size_t s2 /* workgroup.id */,\n    size_t s3 /* workgroup.count */);")
     alone, _ = spec_gen.spec(ir, MODULES, DECLARED, "hswish.o")  # no workgroup argument: one workgroup
     assert "%cw = arith.constant 1 : index" in alone and "hal.interface.workgroup" not in alone
+
+
+def test_a_glob_over_modules_of_different_forms_is_one_line_not_mlirs_duplicate_symbol() -> None:
+    """Issue 94: glob "*" took the Linear and the Hardswish, and the spec written for both gave MLIR's
+    "multiple public symbols with the name: hswish_kernel"; one C function takes one form."""
+    ir = (DATA / "hswish_preprocessed_3.13.0.mlir").read_text()
+    everything = spec_gen.Declaration("hswish", "hswish_kernel", module="*")
+    with pytest.raises(spec_gen.NotGenerated, match=r"names ops of 2 different forms \(.*fc.*act.*\)"):
+        spec_gen.spec(ir, MODULES, everything, "hswish.o")

@@ -17,27 +17,31 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
-import math
 import re
 from collections.abc import Mapping, Sequence
 
 from iree_matrix.iree import torch_ops
-from iree_matrix.iree.ir_ops import VALUE, Op, parse_ops, strip_locations  # noqa: F401 (tests use it)
+from iree_matrix.iree.ir_ops import (  # noqa: F401 (tests and the stages use them from here)
+    _C_TYPES,
+    _TENSOR,
+    VALUE,
+    Op,
+    _shape,
+    element_count,
+    parse_ops,
+    strip_locations,
+)
+from iree_matrix.iree.ir_ops import (
+    NotGenerated as NotGenerated,
+)
 
 NAME_ONLY = '"match.operation_name_only"'
 # 3.4.0 spelled hal.executable.export's workgroup count as `count(...) -> (...)`; before it a bare
 # region (`custom op 'count' is unknown` from 3.3.0 given the newer form): `counted`.
-_C_TYPES = {"f32": "float", "f64": "double", "f16": "_Float16", "i8": "int8_t", "i16": "int16_t",
-            "i32": "int32_t", "i64": "int64_t"}  # fmt: skip
-_TENSOR = re.compile(r"^tensor<((?:\d+x)*)(\w+)>$")
 
 
 WORKGROUP = ("workgroup.id", "workgroup.count")  # C arguments the dispatch gives: its place in the split
 _WORKGROUP_OP = {w: f"hal.interface.{w}[0] : index" for w in WORKGROUP}
-
-
-class NotGenerated(ValueError):
-    """Why no spec can be written for this IR: one line naming the op and the reason."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -112,6 +116,7 @@ class Dag:
     # inputs only name-only ops read (the matcher binds no operand of such an op): the swap fetches
     # each itself, (input index, operand indexes root -> the op reading it, its operand index there)
     hidden: list[tuple[int, list[int], int]] = dataclasses.field(default_factory=list)
+    path: str = ""  # the module (or torch op's line) it is of: said where forms do not agree
 
 
 def dags(
@@ -179,7 +184,7 @@ def _dag(path: str, mine: list[Op], defining: Mapping[str, Op]) -> Dag:
     first_use = {v: i for i, v in enumerate(v for op in ordered for v in op.operands())}
     inputs.sort(key=lambda v: first_use.get(v, 0))
     typed = [(v, _type_of(v, ordered, defining.get(v))) for v in inputs]
-    return Dag(ordered, typed, root.result_type())
+    return Dag(ordered, typed, root.result_type(), path=path)
 
 
 def _defining(ops: Sequence[Op]) -> dict[str, Op]:
@@ -367,22 +372,6 @@ def _path(root: Op, target: Op, ops: Sequence[Op]) -> list[int]:
     return []
 
 
-def _shape(tensor: str) -> tuple[list[int], str]:
-    """A static tensor type's sizes and element type."""
-    match = _TENSOR.match(tensor)
-    if match is None:
-        why = "a dynamic shape" if "?" in tensor else "not a ranked tensor"
-        raise NotGenerated(f"{tensor} is {why}: a generated kernel takes static shapes")
-    return [int(size) for size in match.group(1).split("x")[:-1]], match.group(2)
-
-
-def element_count(tensor: str) -> tuple[int, str]:
-    sizes, element = _shape(tensor)
-    if element not in _C_TYPES:
-        raise NotGenerated(f"{tensor}: element type {element} has no C type here")
-    return math.prod(sizes), element
-
-
 def prototype(function: str, dag: Dag, order: Sequence[int | str] = ()) -> str:
     """The C declaration the spec calls: each tensor a flat memref (base, aligned, offset, size,
     stride), each size a size_t."""
@@ -424,6 +413,7 @@ def spec(
     forms: dict[str, tuple[str, Dag]] = {}
     found = dags(ops, modules, declared, lines or {})
     _alike(found, ops)
+    _one_signature(found, declared)
     for dag in found:
         body = "\n".join(pattern_body(dag, defining))
         forms.setdefault(_renamed(body), (body, dag))
@@ -439,6 +429,21 @@ def spec(
         + _MAIN.format(pairs=pairs)
     )
     return text, protos
+
+
+def _one_signature(found: Sequence[Dag], declared: Declaration) -> None:
+    """One C function takes one form of arguments: where the declaration's instances differ in how
+    many tensors they pass or of which element types (a glob `*` took a Linear and a Hardswish), one
+    line says so; it was MLIR's "multiple public symbols with the name" from the spec written."""
+    forms = {(len(d.inputs), tuple(_shape(t)[1] for _, t in [*d.inputs, ("", d.output)])): d for d in found}
+    if len(forms) > 1:
+        said = "; ".join(
+            f"{d.path or '?'}: {n} input(s) of {', '.join(kinds)}" for (n, kinds), d in forms.items()
+        )
+        raise NotGenerated(
+            f"{declared.said()} names ops of {len(forms)} different forms ({said}): the C function "
+            f"{declared.function} takes one; name only modules of one form"
+        )
 
 
 def _renamed(text: str) -> str:
