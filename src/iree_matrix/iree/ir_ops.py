@@ -123,18 +123,18 @@ def _braces(line: str) -> tuple[int, int]:
     return int(text.endswith("{")), int(text.startswith("}"))
 
 
-_C_TYPES = {"f32": "float", "f64": "double", "f16": "_Float16", "i8": "int8_t", "i16": "int16_t",
+C_TYPES = {"f32": "float", "f64": "double", "f16": "_Float16", "i8": "int8_t", "i16": "int16_t",
             "i32": "int32_t", "i64": "int64_t"}  # fmt: skip
-_TENSOR = re.compile(r"^tensor<((?:\d+x)*)(\w+)>$")
+TENSOR = re.compile(r"^tensor<((?:\d+x)*)(\w+)>$")
 
 
 class NotGenerated(ValueError):
     """Why no spec can be written for this IR: one line naming the op and the reason."""
 
 
-def _shape(tensor: str) -> tuple[list[int], str]:
+def shape(tensor: str) -> tuple[list[int], str]:
     """A static tensor type's sizes and element type."""
-    match = _TENSOR.match(tensor)
+    match = TENSOR.match(tensor)
     if match is None:
         why = "a dynamic shape" if "?" in tensor else "not a ranked tensor"
         raise NotGenerated(f"{tensor} is {why}: a generated kernel takes static shapes")
@@ -142,7 +142,7 @@ def _shape(tensor: str) -> tuple[list[int], str]:
 
 
 def element_count(tensor: str) -> tuple[int, str]:
-    sizes, element = _shape(tensor)
-    if element not in _C_TYPES:
+    sizes, element = shape(tensor)
+    if element not in C_TYPES:
         raise NotGenerated(f"{tensor}: element type {element} has no C type here")
     return math.prod(sizes), element

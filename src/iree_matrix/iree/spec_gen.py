@@ -21,19 +21,9 @@ import re
 from collections.abc import Mapping, Sequence
 
 from iree_matrix.iree import torch_ops
-from iree_matrix.iree.ir_ops import (  # noqa: F401 (tests and the stages use them from here)
-    _C_TYPES,
-    _TENSOR,
-    VALUE,
-    Op,
-    _shape,
-    element_count,
-    parse_ops,
-    strip_locations,
-)
-from iree_matrix.iree.ir_ops import (
-    NotGenerated as NotGenerated,
-)
+from iree_matrix.iree.ir_ops import C_TYPES, TENSOR, VALUE, Op, element_count, parse_ops, shape
+from iree_matrix.iree.ir_ops import NotGenerated as NotGenerated  # the stages' and tests' name for it
+from iree_matrix.iree.ir_ops import strip_locations as strip_locations  # the tests'
 
 NAME_ONLY = '"match.operation_name_only"'
 # 3.4.0 spelled hal.executable.export's workgroup count as `count(...) -> (...)`; before it a bare
@@ -64,7 +54,7 @@ class Declaration:
         `arith.constant` value (a str)."""
         if not self.args:
             return list(range(len(dag.inputs) + 1))
-        shapes = [_shape(t)[0] for _, t in [*dag.inputs, ("", dag.output)]]
+        shapes = [shape(t)[0] for _, t in [*dag.inputs, ("", dag.output)]]
         picked: list[int | str] = []
         for arg in self.args:
             if arg in WORKGROUP:
@@ -90,7 +80,7 @@ class Declaration:
         more than one element) where the C takes its workgroup's place, else one."""
         if not set(self.args) & set(WORKGROUP):
             return 1
-        return next((size for size in _shape(dag.output)[0] if size > 1), 1)
+        return next((size for size in shape(dag.output)[0] if size > 1), 1)
 
     def instance(self, attributed: str) -> str:
         """The module the declaration names that an op attributed to `path Class` is part of: the
@@ -228,7 +218,7 @@ def _type_of(value: str, ops: Sequence[Op], source: Op | None = None) -> str:
             types = _split_types(group.group(2))
             if value in names and len(types) == len(names):
                 return types[names.index(value)]
-    if source is not None and len(source.results) == 1 and _TENSOR.match(source.result_type()):
+    if source is not None and len(source.results) == 1 and TENSOR.match(source.result_type()):
         return source.result_type()
     raise NotGenerated(f"cannot tell the type of {value}, an input of the DAG")
 
@@ -387,7 +377,7 @@ def prototype(function: str, dag: Dag, order: Sequence[int | str] = ()) -> str:
         count, element = element_count(kind)
         const = "const " if value else ""
         params.append(
-            f"{const}{_C_TYPES[element]}* {name}_base, {const}{_C_TYPES[element]}* {name}, "
+            f"{const}{C_TYPES[element]}* {name}_base, {const}{C_TYPES[element]}* {name}, "
             f"size_t {name}_offset, size_t {name}_size, size_t {name}_stride"
         )
         shapes.append(f"{name}: {kind} ({count} elements, row-major)")
@@ -435,7 +425,7 @@ def _one_signature(found: Sequence[Dag], declared: Declaration) -> None:
     """One C function takes one form of arguments: where the declaration's instances differ in how
     many tensors they pass or of which element types (a glob `*` took a Linear and a Hardswish), one
     line says so; it was MLIR's "multiple public symbols with the name" from the spec written."""
-    forms = {(len(d.inputs), tuple(_shape(t)[1] for _, t in [*d.inputs, ("", d.output)])): d for d in found}
+    forms = {(len(d.inputs), tuple(shape(t)[1] for _, t in [*d.inputs, ("", d.output)])): d for d in found}
     if len(forms) > 1:
         said = "; ".join(
             f"{d.path or '?'}: {n} input(s) of {', '.join(kinds)}" for (n, kinds), d in forms.items()
