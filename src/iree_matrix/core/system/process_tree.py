@@ -128,12 +128,10 @@ def size_text(size: int) -> str:
 
 def machine_memory() -> int:
     """This machine's memory in bytes (MemTotal)."""
-    try:
+    with contextlib.suppress(OSError, ValueError, IndexError):
         for line in Path("/proc/meminfo").read_text().splitlines():
             if line.startswith("MemTotal:"):
                 return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
@@ -461,13 +459,11 @@ def _send(pid: int, sig: int) -> None:
 
 def _machine_oom_kills() -> Optional[int]:
     """/proc/vmstat's oom_kill: processes the kernel's OOM killer ended since boot (Linux 4.13)."""
-    try:
+    with contextlib.suppress(OSError, ValueError, IndexError):
         with open("/proc/vmstat", "rb") as f:
             for line in f:
                 if line.startswith(b"oom_kill "):
                     return int(line.split()[1])
-    except (OSError, ValueError, IndexError):
-        pass
     return None
 
 
