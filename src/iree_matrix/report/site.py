@@ -227,15 +227,13 @@ def _regressions(document: Mapping[str, Any]) -> list[str]:
 
 
 def _models_heatmap(site: Site) -> list[str]:
-    functions = site.runs.functions()
-    compilers = site.compilers()
-    cells = []
-    for function in functions:
-        exporter = site.runs.main_exporter([function])
-        for compiler in compilers:
-            record = _chain(site, function, exporter, compiler)
-            if record is not None:
-                cells.append(Square(function, compiler, _state(record), _words(record), record.job))
+    functions, compilers = site.runs.functions(), site.compilers()
+    cells = [
+        Square(f, c, _state(r), _words(r), r.job)
+        for f in functions
+        for c in compilers
+        if (r := _chain(site, f, site.runs.main_exporter([f]), c)) is not None
+    ]
     if not cells:
         return []
     return [
