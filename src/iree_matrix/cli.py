@@ -170,9 +170,7 @@ INTERRUPTED_CODES = frozenset(128 + s for s in (signal.SIGINT, signal.SIGTERM, s
 def _exit_status(code: int) -> int:
     """A command's `EXIT_INTERRUPTED` said as 128 + the number of the signal that stopped it (a
     KeyboardInterrupt raised by no signal, as in tests, stays 130)."""
-    if code == EXIT_INTERRUPTED and _stopped_by:
-        return 128 + _stopped_by[0]
-    return code
+    return 128 + _stopped_by[0] if code == EXIT_INTERRUPTED and _stopped_by else code
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

@@ -61,11 +61,9 @@ def render(records: Iterable[Record]) -> list[str]:
             lines.append(f"### `{function}`: no export succeeded")
         lines += ["", _table(rows, compilers), ""]
         failed = [a for a in rows if a.export != Status.OK.value]
-        for a in failed:
-            lines.append(f"- `{a.exporter}`: export {a.export}: {a.export_words}")
+        lines += [f"- `{a.exporter}`: export {a.export}: {a.export_words}" for a in failed]
         hung = [a for a in rows if a.exit_hang]
-        for a in hung:
-            lines.append(f"- `{a.exporter}`: {a.exit_hang}")
+        lines += [f"- `{a.exporter}`: {a.exit_hang}" for a in hung]
         if failed or hung:
             lines.append("")
     refusals = exporters.bytecode_refusals(found)
