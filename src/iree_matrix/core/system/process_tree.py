@@ -383,10 +383,8 @@ class Tree:
     def members(self) -> set[int]:
         """Every live process of the command (its own included while it runs)."""
         if self.exact:  # its cgroups hold every member; gone (`close`), they held none
-            found = self.cgroups[0].members() if self.cgroups else set()
-        else:
-            found = scan(self._needle, {self.root} if self.root else set())
-        return found - {os.getpid()}
+            return (self.cgroups[0].members() if self.cgroups else set()) - {os.getpid()}
+        return scan(self._needle, {self.root} if self.root else set()) - {os.getpid()}
 
     def signal(self, sig: int) -> None:
         for pid in self.members():
