@@ -15,16 +15,8 @@ from pathlib import Path
 from typing import Any, NoReturn, Optional, cast
 
 from iree_matrix import __version__
-from iree_matrix.commands import Command, options
+from iree_matrix.commands import Command, option_types, options
 from iree_matrix.commands.base import EXIT_INTERRUPTED
-from iree_matrix.commands.option_types import (
-    Parsed,
-    add_verbosity_options,
-    add_version,
-    marking,
-    renamed,
-    verbosity,
-)
 from iree_matrix.core import atomic_files, console
 from iree_matrix.core.errors import UserError
 
@@ -67,12 +59,14 @@ class _Parser(argparse.ArgumentParser):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for kind in (None, "store", "store_true", "append", "count"):
-            self.register("action", kind, marking(self._registry_get("action", kind)))
+            self.register("action", kind, option_types.marking(self._registry_get("action", kind)))
 
     def parse_known_args(  # type: ignore[override]
         self, args: Optional[Sequence[str]] = None, namespace: Optional[argparse.Namespace] = None
     ) -> tuple[argparse.Namespace, list[str]]:
-        found, extras = super().parse_known_args(args, Parsed() if namespace is None else namespace)
+        found, extras = super().parse_known_args(
+            args, option_types.Parsed() if namespace is None else namespace
+        )
         if extras and _HELP not in vars(found):  # the innermost command that left them, first
             setattr(found, _HELP, self.prog)
         return found, extras
@@ -102,8 +96,8 @@ def _parser() -> argparse.ArgumentParser:
         description="Which torch / iree-turbine / IREE compiler / IREE runtime combination works "
         "for my model, on which CPU, and how fast.",
     )
-    add_version(parser, __version__)
-    add_verbosity_options(parser)
+    option_types.add_version(parser, __version__)
+    option_types.add_verbosity_options(parser)
     every = commands()
     verbs = parser.add_subparsers(
         dest="verb", required=True, metavar="{" + ",".join(c.NAME for c in every) + "}"
@@ -111,7 +105,7 @@ def _parser() -> argparse.ArgumentParser:
     for command in every:
         sub = verbs.add_parser(command.NAME, help=command.HELP)
         command.add_arguments(sub)
-        add_verbosity_options(sub, after_command=True)
+        option_types.add_verbosity_options(sub, after_command=True)
         sub.set_defaults(command=command)
     return parser
 
@@ -176,9 +170,7 @@ INTERRUPTED_CODES = frozenset(128 + s for s in (signal.SIGINT, signal.SIGTERM, s
 def _exit_status(code: int) -> int:
     """A command's `EXIT_INTERRUPTED` said as 128 + the number of the signal that stopped it (a
     KeyboardInterrupt raised by no signal, as in tests, stays 130)."""
-    if code == EXIT_INTERRUPTED and _stopped_by:
-        return 128 + _stopped_by[0]
-    return code
+    return 128 + _stopped_by[0] if code == EXIT_INTERRUPTED and _stopped_by else code
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -187,10 +179,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         args = _parser().parse_args(argv)
     except SystemExit as exc:  # --help, --version, or a bad option (one line, printed by _Parser)
         return exc.code if isinstance(exc.code, int) else 2
-    console.configure(verbosity(args))
+    console.configure(option_types.verbosity(args))
     if threading.current_thread() is threading.main_thread():
         _interruptible()
-    for said in renamed(args):  # an option's old spelling, taken
+    for said in option_types.renamed(args):  # an option's old spelling, taken
         logger.warning(said)
     try:
         with console.answers():  # stdout without terminal controls, whatever a record held

@@ -178,11 +178,7 @@ def _sit(
 
 
 def _arm(
-    built: Built,
-    runs: Sequence[Any],
-    what: tuple[str, str, str],
-    config: search.Config,
-    cache: Path,
+    built: Built, runs: Sequence[Any], what: tuple[str, str, str], config: search.Config, cache: Path
 ) -> tuple[neighbourhood.Timed, Optional[paired_rounds.ModuleArm]]:
     """A configuration's arm (None when it cannot be timed, its `error` says why); `what` is (model,
     function, release)."""

@@ -10,6 +10,7 @@ the same module moved 10-31 % between sittings at load 4-8 on these machines).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -127,19 +128,15 @@ class PeerArm:
         if proc is None:
             return
         if not self._asked:  # idle: it ends when its stdin closes
-            try:
+            with contextlib.suppress(OSError, subprocess.TimeoutExpired):
                 if proc.stdin:
                     proc.stdin.close()
                 proc.wait(timeout=5)
                 return
-            except (OSError, subprocess.TimeoutExpired):
-                pass
         # Interrupted mid-request (it would time on for seconds before it read its stdin again: an
         # advise stopped in round 1 took 6 s to end), or it did not end: the whole group, at once.
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)  # its own session: the whole group
-        except ProcessLookupError:
-            pass
         proc.wait()
 
     def _answer(self) -> dict[str, object]:

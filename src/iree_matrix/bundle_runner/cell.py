@@ -4,6 +4,7 @@ timed (one thread's CPU time per call on local-sync; synchronised wall time on a
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -40,11 +41,9 @@ def run_cell(root: Path, cell: Json, repetitions: int) -> Json:
             return {**result, "status": "skip", "message": f"not run: no {kind} device here ({clip(exc)})"}
         return {**result, "status": "fail", "error_class": "device", "message": clip(exc)}
     if driver in GPU_KINDS:
-        try:
+        with contextlib.suppress(Exception):  # the list is a description, the run goes on
             found = rt.get_driver(driver).query_available_devices()
             result["gpu_devices"] = [str(d.get("name") or d.get("path") or d) for d in found]
-        except Exception:  # noqa: BLE001 - the list is a description, the run goes on
-            pass
     try:
         function = load_function(rt, rt.SystemContext(config=config), root, cell)
     except Exception as exc:  # noqa: BLE001

@@ -3,6 +3,7 @@ torch eager on one thread, a GPU's arms) and times them on command, one JSON lin
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -176,10 +177,8 @@ class Worker:
         return answer
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(OSError):
             os.killpg(self.process.pid, signal.SIGKILL)
-        except OSError:
-            pass
         self.process.wait()
 
 

@@ -9,21 +9,7 @@ from collections.abc import Sequence
 from typing import Optional
 
 from iree_matrix.advise.paired_rounds import Request
-from iree_matrix.commands.options import (
-    FLEET,
-    LIBRARY,
-    MODEL,
-    MODEL_REF,
-    NO_GAP,
-    NO_PROOF,
-    PICKS,
-    PROOF_STEPS,
-    RELEASE,
-    add_matrix_options,
-    add_paired_options,
-    paired,
-    plan_settings,
-)
+from iree_matrix.commands import options
 from iree_matrix.core.errors import UserError
 from iree_matrix.tasks import advise
 
@@ -35,39 +21,39 @@ HELP = (
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    MODEL_REF.add(parser)
-    RELEASE.add(parser)
-    PICKS.add(parser)
-    FLEET.add(parser)
-    add_paired_options(parser)
-    NO_PROOF.add(parser)
-    PROOF_STEPS.add(parser)
-    NO_GAP.add(parser)
-    LIBRARY.add(parser)
-    add_matrix_options(parser, advise.MATRIX)
+    options.MODEL_REF.add(parser)
+    options.RELEASE.add(parser)
+    options.PICKS.add(parser)
+    options.FLEET.add(parser)
+    options.add_paired_options(parser)
+    options.NO_PROOF.add(parser)
+    options.PROOF_STEPS.add(parser)
+    options.NO_GAP.add(parser)
+    options.LIBRARY.add(parser)
+    options.add_matrix_options(parser, advise.MATRIX)
 
 
 def main(args: argparse.Namespace) -> int:
     from iree_matrix.commands.base import built_model, check_release
 
-    rounds, repetitions = paired(args)
-    if MODEL.each(args):  # it was dropped for MODEL, silently (and named the results folder)
+    rounds, repetitions = options.paired(args)
+    if options.MODEL.each(args):  # it was dropped for MODEL, silently (and named the results folder)
         raise UserError(
-            f"advise {MODEL_REF.of(args)}: --model {MODEL.each(args)[0]} is not taken here: advise times one "
-            "model, the one it is given (run `iree-matrix advise MODEL` once per model)"
+            f"advise {options.MODEL_REF.of(args)}: --model {options.MODEL.each(args)[0]} is not taken here: "
+            "advise times one model, the one it is given (run `iree-matrix advise MODEL` once per model)"
         )
-    reference, base_model = built_model(MODEL_REF.of(args), "advise")
-    plan = plan_settings(args)
-    check_release("advise", RELEASE.of(args), plan.results_dir)
+    reference, base_model = built_model(options.MODEL_REF.of(args), "advise")
+    plan = options.plan_settings(args)
+    check_release("advise", options.RELEASE.of(args), plan.results_dir)
     settings = advise.Settings(
         sitting=Request(rounds, repetitions),
-        no_proof=NO_PROOF.of(args),
-        proof_steps=_proof_steps(PROOF_STEPS.of(args)),
-        no_gap=NO_GAP.of(args),
-        library=LIBRARY.of(args),
-        release=RELEASE.of(args),
-        picks=PICKS.of(args),
-        fleet=_fleet(FLEET.each(args)),
+        no_proof=options.NO_PROOF.of(args),
+        proof_steps=_proof_steps(options.PROOF_STEPS.of(args)),
+        no_gap=options.NO_GAP.of(args),
+        library=options.LIBRARY.of(args),
+        release=options.RELEASE.of(args),
+        picks=options.PICKS.of(args),
+        fleet=_fleet(options.FLEET.each(args)),
     )
     return advise.run(plan, settings, reference, base_model, sys.stdout)
 

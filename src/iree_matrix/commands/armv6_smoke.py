@@ -58,6 +58,4 @@ def run(settings: PlanSettings, hello: bool) -> int:
     print(pi_zero_session.builds_table(summary.records))
     print("\n== armv6 summary")
     print(pi_zero_session.summary_table(summary.records))
-    if said is not None and said.status is not Status.OK:
-        return 1
-    return code
+    return 1 if said is not None and said.status is not Status.OK else code

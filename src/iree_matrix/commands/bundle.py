@@ -9,22 +9,7 @@ import sys
 from pathlib import Path
 from typing import Optional
 
-from iree_matrix.commands.options import (
-    ADVISE,
-    CPU,
-    MACHINE,
-    MATRIX,
-    MAX_SIZE,
-    NO_PROOF,
-    PICKS,
-    PYTHON,
-    RELEASE,
-    REPETITIONS,
-    TARGET,
-    TO,
-    add_matrix_options,
-    plan_settings,
-)
+from iree_matrix.commands import options
 from iree_matrix.core import shipped
 from iree_matrix.core.errors import UserError
 from iree_matrix.tasks import bundling
@@ -37,37 +22,37 @@ HELP = (
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_matrix_options(parser, "bundle.toml")
-    TO.add(parser, help="the bundle's folder (its archive: DIR.tar.gz beside it)")
-    PYTHON.add(
+    options.add_matrix_options(parser, "bundle.toml")
+    options.TO.add(parser, help="the bundle's folder (its archive: DIR.tar.gz beside it)")
+    options.PYTHON.add(
         parser,
         repeat=True,
         help="carry the runtime wheel for this Python of the target (repeatable; default: this one's)",
     )
-    MACHINE.add(parser)
-    MAX_SIZE.add(parser)
-    ADVISE.add(parser)
-    CPU.add(parser)
-    TARGET.add(
+    options.MACHINE.add(parser)
+    options.MAX_SIZE.add(parser)
+    options.ADVISE.add(parser)
+    options.CPU.add(parser)
+    options.TARGET.add(
         parser,
         repeat=True,
         help="with --advise: a GPU sitting for this target instead of a CPU one (vulkan-spirv, cuda:sm_80, "
         "rocm:gfx942; repeatable): default by each --release, timed there beside torch on the GPU",
     )
-    RELEASE.add(
+    options.RELEASE.add(
         parser,
         help="with --advise: the IREE release (default: the published answer's); with --target, "
         "comma-separated releases (e.g. 3.9.0,3.13.0)",
     )
-    REPETITIONS.add(
+    options.REPETITIONS.add(
         parser, help="with --advise: the sitting's calls per arm and round (default: %(default)s)"
     )
-    PICKS.add(
+    options.PICKS.add(
         parser,
         help="with --advise: comma-separated configurations instead of the published picks; the first "
         "is the one whose neighbourhood travels (e.g. a neighbour a bundle's proof found faster)",
     )
-    NO_PROOF.add(
+    options.NO_PROOF.add(
         parser,
         help="with --advise: leave the pick's neighbourhood out (its one-knob changes, 15-20 more modules "
         "checked and timed there beside it)",
@@ -77,31 +62,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     from iree_matrix.commands.base import built_model, check_release
 
-    plan = plan_settings(args)
-    if ADVISE.of(args) and plan.models:  # it was dropped for --advise's model, silently
+    plan = options.plan_settings(args)
+    if options.ADVISE.of(args) and plan.models:  # it was dropped for --advise's model, silently
         raise UserError(
-            f"bundle --advise {ADVISE.of(args)}: --model {plan.models[0]} is not taken with --advise (its "
-            "sitting is one model's: bundle each model with its own --advise)"
+            f"bundle --advise {options.ADVISE.of(args)}: --model {plan.models[0]} is not taken with --advise "
+            "(its sitting is one model's: bundle each model with its own --advise)"
         )
-    _check_to(TO.of(args))
-    check_release("bundle", RELEASE.of(args), plan.results_dir)
-    if ADVISE.of(args) and MATRIX.of(args) is None:  # advise's arms: advise's matrix, the results here
+    _check_to(options.TO.of(args))
+    check_release("bundle", options.RELEASE.of(args), plan.results_dir)
+    if (
+        options.ADVISE.of(args) and options.MATRIX.of(args) is None
+    ):  # advise's arms: advise's matrix, the results here
         plan = dataclasses.replace(plan, matrix=shipped.matrix_dir() / "advise.toml")
-    advised = ADVISE.of(args)
+    advised = options.ADVISE.of(args)
     reference, name = built_model(advised, "bundle --advise") if advised else (None, None)
     settings = bundling.Settings(
-        to=TO.of(args),
-        python=PYTHON.each(args),
-        machine=MACHINE.of(args),
-        max_size=MAX_SIZE.of(args),
+        to=options.TO.of(args),
+        python=options.PYTHON.each(args),
+        machine=options.MACHINE.of(args),
+        max_size=options.MAX_SIZE.of(args),
         advise=name,
         reference=reference,
-        cpu=CPU.of(args),
-        release=RELEASE.of(args),
-        repetitions=REPETITIONS.of(args) or 3,
-        picks=tuple(p for p in (PICKS.of(args) or "").split(",") if p.strip()),
-        proof=not NO_PROOF.of(args),
-        targets=TARGET.each(args),
+        cpu=options.CPU.of(args),
+        release=options.RELEASE.of(args),
+        repetitions=options.REPETITIONS.of(args) or 3,
+        picks=tuple(p for p in (options.PICKS.of(args) or "").split(",") if p.strip()),
+        proof=not options.NO_PROOF.of(args),
+        targets=options.TARGET.each(args),
     )
     return bundling.run(plan, settings, sys.stdout)
 

@@ -10,22 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
-from iree_matrix.commands.options import (
-    ARCH,
-    CACHE,
-    COMPILER,
-    JSON,
-    KERNEL_NAME,
-    MODEL_NAME,
-    ONNX_OPSET,
-    PYTHON,
-    RELEASES,
-    RESULTS_DIR,
-    RUNTIME,
-    TARGET,
-    TORCH,
-    TURBINE,
-)
+from iree_matrix.commands import options
 from iree_matrix.core import pasted
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.results import no_log
@@ -43,32 +28,34 @@ HELP = (
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     questions = parser.add_subparsers(dest="question", required=True, metavar="{load,model,export,kernel}")
     ql = questions.add_parser("load", help="can runtime R load a module built by compiler C?")
-    COMPILER.add(ql, required=True)
-    RUNTIME.add(ql, required=True)
+    options.COMPILER.add(ql, required=True)
+    options.RUNTIME.add(ql, required=True)
     qm = questions.add_parser("model", help="which compiler releases pass for a model, newest, fastest")
-    for option in (MODEL_NAME, ARCH, RELEASES, TARGET):
+    for option in (options.MODEL_NAME, options.ARCH, options.RELEASES, options.TARGET):
         option.add(qm)
     qe = questions.add_parser(
         "export", help="which compilers take the MLIR of my torch/turbine/Python, in which form"
     )
-    for asked in (TORCH, TURBINE, ONNX_OPSET):
+    for asked in (options.TORCH, options.TURBINE, options.ONNX_OPSET):
         asked.add(qe)
-    PYTHON.add(qe, help="e.g. 3.10 (default: every Python measured)")
+    options.PYTHON.add(qe, help="e.g. 3.10 (default: every Python measured)")
     qk = questions.add_parser(
         "kernel",
         help="which IREE releases take a kernel (compile it applied, load, match torch), per arch",
     )
-    KERNEL_NAME.add(qk)
+    options.KERNEL_NAME.add(qk)
     for sub in (ql, qm, qe, qk):
-        RESULTS_DIR.add(
+        options.RESULTS_DIR.add(
             sub,
             default=None,
             help="the results set asked (default: ./results, else the published results this "
             "iree-matrix ships: the same answers from any directory)",
         )
         # Taken as the `matrix ... --cache C` line that made the results, repeated with `query`.
-        CACHE.add(sub, help="the cache the results were made with (the answer reads only the results set)")
-        JSON.add(sub)
+        options.CACHE.add(
+            sub, help="the cache the results were made with (the answer reads only the results set)"
+        )
+        options.JSON.add(sub)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,12 +76,13 @@ class Question:
 
     @classmethod
     def of(cls, args: argparse.Namespace) -> Question:
-        name = MODEL_NAME.of(args) if hasattr(args, MODEL_NAME.name) else None
-        if hasattr(args, KERNEL_NAME.name):
-            name = KERNEL_NAME.of(args)
+        name = options.MODEL_NAME.of(args) if hasattr(args, options.MODEL_NAME.name) else None
+        if hasattr(args, options.KERNEL_NAME.name):
+            name = options.KERNEL_NAME.of(args)
         return cls(
-            args.question, name, ARCH.of(args), TARGET.of(args), RELEASES.of(args), COMPILER.of(args),
-            RUNTIME.of(args), TORCH.of(args), TURBINE.of(args), PYTHON.of(args), ONNX_OPSET.of(args),
+            args.question, name, options.ARCH.of(args), options.TARGET.of(args), options.RELEASES.of(args),
+            options.COMPILER.of(args), options.RUNTIME.of(args), options.TORCH.of(args),
+            options.TURBINE.of(args), options.PYTHON.of(args), options.ONNX_OPSET.of(args),
         )  # fmt: skip
 
 
@@ -124,12 +112,12 @@ KERNELS_SET = "kernels"
 def main(args: argparse.Namespace) -> int:
     from iree_matrix.findings import results_folder
 
-    asked, given = Question.of(args), RESULTS_DIR.of(args)
+    asked, given = Question.of(args), options.RESULTS_DIR.of(args)
     folder = _results_dir(given)
     kernels = results_folder.load(folder / KERNELS_SET, None)
     if given is None and asked.question == "kernel" and kernels.source.is_file():
         folder = folder / KERNELS_SET
-    return run(asked, folder, as_json=JSON.of(args))
+    return run(asked, folder, as_json=options.JSON.of(args))
 
 
 def run(asked: Question, results_dir: Path, as_json: bool = False) -> int:

@@ -21,11 +21,7 @@ from iree_matrix.execution.workflow import recorded_cache
 NAME = "show"
 HELP = "one job's record in full: status, the tool's whole message, its logs; --commands: what it ran"
 add_arguments = taking(
-    JOB,
-    JOBS_RESULTS,
-    CACHE.but(help="where its logs are (default: the run's cache)"),
-    LOG,
-    COMMANDS,
+    JOB, JOBS_RESULTS, CACHE.but(help="where its logs are (default: the run's cache)"), LOG, COMMANDS
 )
 
 

@@ -17,9 +17,7 @@ def sig3(x: float) -> str:
 
 def duration_ms(ms: float) -> str:
     """A duration given in milliseconds: "13.9 ms", "3.19 s"."""
-    if abs(float(f"{ms:.3g}")) >= 1000:
-        return f"{sig3(ms / 1000)} s"
-    return f"{sig3(ms)} ms"
+    return f"{sig3(ms / 1000)} s" if abs(float(f"{ms:.3g}")) >= 1000 else f"{sig3(ms)} ms"
 
 
 def size(n: float) -> str:

@@ -171,20 +171,12 @@ def check_pip_config() -> Check:
 
 
 def check_pythons(versions: Sequence[str]) -> list[Check]:
-    checks = []
-    for version in versions:
-        here = f"{sys.version_info.major}.{sys.version_info.minor}" == version
-        found = sys.executable if here else _which(f"python{version}")
-        checks.append(
-            Check(
-                f"python{version}",
-                found is not None,
-                found or "not on PATH",
-                "" if found else "install it, or use --backend docker (Debian suites provide 3.9/3.11/3.13)",
-                "venv",
-            )
-        )
-    return checks
+    here = f"{sys.version_info.major}.{sys.version_info.minor}"
+    fix = "install it, or use --backend docker (Debian suites provide 3.9/3.11/3.13)"
+    found = [(v, sys.executable if v == here else _which(f"python{v}")) for v in versions]
+    return [
+        Check(f"python{v}", p is not None, p or "not on PATH", "" if p else fix, "venv") for v, p in found
+    ]
 
 
 def run_checks(cache: Path, pythons: Sequence[str]) -> list[Check]:

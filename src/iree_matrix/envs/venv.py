@@ -17,6 +17,7 @@ wheels, every Python) are kept once: `<root>/.shared/<sha256>-<mode>` and hard l
 from __future__ import annotations
 
 import base64
+import contextlib
 import csv
 import dataclasses
 import json
@@ -546,11 +547,9 @@ def share_identical_files(tree: Path, shared: Path) -> int:
             if not stat.S_ISREG(info.st_mode) or info.st_size < _SHARE_FROM or info.st_nlink > 1:
                 continue
             keep = shared / f"{hashing.file_sha256(path)}-{stat.S_IMODE(info.st_mode):o}"
-            try:
+            with contextlib.suppress(FileExistsError):
                 os.link(path, keep)  # the first copy of these bytes: it becomes the shared one
                 continue
-            except FileExistsError:
-                pass
             tmp = path.with_name(path.name + ".link")
             os.link(keep, tmp)
             os.replace(tmp, path)

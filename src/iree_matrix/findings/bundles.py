@@ -23,6 +23,7 @@ from iree_matrix.core.errors import UserError
 from iree_matrix.core.hashing import file_sha256
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, SchemaError
+from iree_matrix.findings.runs_view import grouped_by
 from iree_matrix.matrix import peers as peer_registry
 
 BACKEND = "bundle"  # a bundle record's env.backend (bundle_runner/records.py `record`)
@@ -175,9 +176,7 @@ def lines(records: Sequence[Record], model: str) -> list[str]:
     from iree_matrix.core.formats import duration_ms
 
     own = [r for r in records if is_from_bundle(r) and model in (r.label.model, r.label.source_model)]
-    by_machine: dict[str, list[Record]] = {}
-    for r in own:
-        by_machine.setdefault(where_ran(r), []).append(r)
+    by_machine = grouped_by((where_ran(r), r) for r in own)
     out: list[str] = []
     for machine, found in sorted(by_machine.items()):
         # What merge proved: the bundle, module, labels and machine identity. What it cannot: the

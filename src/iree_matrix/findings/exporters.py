@@ -205,11 +205,11 @@ class SameMLIR:
 
 def identical_exports(runs: Runs) -> list[SameMLIR]:
     """Per function, the exporters whose MLIR is byte-identical (by the export's content digest)."""
-    groups: dict[tuple[str, str], list[str]] = {}
-    for (function, exporter), r in runs.exports.items():
-        sha = r.metric.of(ExportMetrics).mlir_sha256
-        if r.status is Status.OK and sha:
-            groups.setdefault((function, sha), []).append(exporter)
+    groups = grouped_by(
+        ((function, sha), exporter)
+        for (function, exporter), r in runs.exports.items()
+        if r.status is Status.OK and (sha := r.metric.of(ExportMetrics).mlir_sha256)
+    )
     return [
         SameMLIR(function, sha, tuple(sorted(exporters, key=natural_key)))
         for (function, sha), exporters in sorted(groups.items())

@@ -233,8 +233,7 @@ def _cross(pairs: Sequence[tuple[Record, Record]]) -> tuple[list[str], dict[str,
     ]
     for runtime, compilers in ran.items():
         lines.append(f"    runtime {runtime} loads the modules of {version_listing(compilers, limit=20)}")
-    for why, said in list(refused.items())[:_MAX_GROUPS]:
-        lines.append(f"    {REFUSES}: {_some(said)}: {why}")
+    lines += [f"    {REFUSES}: {_some(said)}: {why}" for why, said in list(refused.items())[:_MAX_GROUPS]]
     if len(refused) > _MAX_GROUPS:
         rest = sum(len(v) for v in list(refused.values())[_MAX_GROUPS:])
         lines.append(f"    {REFUSES}: {rest} more pairs, for {len(refused) - _MAX_GROUPS} other reasons")
@@ -242,8 +241,7 @@ def _cross(pairs: Sequence[tuple[Record, Record]]) -> tuple[list[str], dict[str,
         lines.append(
             f"    not run on runtimes {version_listing(list(dict.fromkeys(runtimes)), limit=20)}: {why}"
         )
-    for why, said in failed.items():
-        lines.append(f"    run fails: {_some(said)}: {why}")
+    lines += [f"    run fails: {_some(said)}: {why}" for why, said in failed.items()]
     return lines, data
 
 
@@ -252,9 +250,7 @@ _MAX_GROUPS = 6
 
 def _some(pairs: Sequence[str], limit: int = 3) -> str:
     """ "2.9.0 on 3.10.0, 3.0.0 on 3.10.0 … (12 pairs)": pairs in the order given (by runtime)."""
-    if len(pairs) <= limit:
-        return ", ".join(pairs)
-    return ", ".join(pairs[:limit]) + f" … ({len(pairs)} pairs)"
+    return ", ".join(pairs) if len(pairs) <= limit else ", ".join(pairs[:limit]) + f" … ({len(pairs)} pairs)"
 
 
 def _answer(question: str, name: str, label: str, rows: list[tuple[Record, Optional[Record]]]) -> Answer:
@@ -399,7 +395,7 @@ def _no_release_compiles(records: Sequence[Record], name: str, label: str) -> Op
     compiled = list(_by_cell(same).values())
     own = [c for c in compiled if c.label.arch == label and name in (c.label.model, c.label.planned_model)]
     shown = own or compiled
-    by_hand = measured.compile_failures(label)
+    by_hand = [f for f in measured.COMPILE_FAILURES if f.target == label]
     if any(c.status is Status.OK for c in shown) or not (shown or by_hand):
         return None
     by_release = sorted(shown, key=lambda c: runs_view.version_key(c.label.compiler))

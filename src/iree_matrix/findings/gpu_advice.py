@@ -359,25 +359,18 @@ def proof_text(a: GpuAnswer) -> str:
 
 def answer_lines(a: GpuAnswer) -> list[str]:
     """One GPU answer: what to take and how it compares, the arms that differ, the sitting."""
-    out = []
-    if a.answered:
-        ms = f" ({ms_text(a)} a call)" if a.ms is not None else ""
-        out.append(f"take IREE {a.release} for {a.chip}{ms}: matches torch")
-        out.append(f"  {compile_line(a.flags)}")
-        if a.identity.software:
-            out.append(f"  timed on a {SOFTWARE}: says it runs, not how fast a GPU runs it")
-        else:
-            out.append(f"  {peer_text(a.vs_eager, EAGER, a.eager_error)}")
-            out.append(f"  {peer_text(a.vs_compiled, COMPILED, a.compiled_error)}")
-        for release, target in a.as_fast:
-            out.append(f"  as fast (no difference in the paired rounds): IREE {release} {target}")
-        out.append(f"  {proof_text(a)}")
+    source = f"  from {a.sitting} ({a.source})"
+    if not a.answered:  # `why` names the arms that differ
+        return [f"no answer: {a.why}", source]
+    ms = f" ({ms_text(a)} a call)" if a.ms is not None else ""
+    out = [f"take IREE {a.release} for {a.chip}{ms}: matches torch", f"  {compile_line(a.flags)}"]
+    if a.identity.software:
+        out.append(f"  timed on a {SOFTWARE}: says it runs, not how fast a GPU runs it")
     else:
-        out.append(f"no answer: {a.why}")
-    for e in a.excluded if a.answered else ():  # without an answer, `why` names them
-        out.append(f"  {e.text()}")
-    out.append(f"  from {a.sitting} ({a.source})")
-    return out
+        out.append(f"  {peer_text(a.vs_eager, EAGER, a.eager_error)}")
+        out.append(f"  {peer_text(a.vs_compiled, COMPILED, a.compiled_error)}")
+    out += [f"  as fast (no difference in the paired rounds): IREE {r} {t}" for r, t in a.as_fast]
+    return [*out, f"  {proof_text(a)}", *(f"  {e.text()}" for e in a.excluded), source]
 
 
 def as_json(a: GpuAnswer) -> dict[str, Any]:

@@ -168,10 +168,6 @@ def _version(capability: str) -> tuple[int, ...]:
     return tuple(int(part) for part in capability.split("."))
 
 
-def compile_failures(label: str) -> list[CompileFailure]:
-    return [f for f in COMPILE_FAILURES if f.target == label]
-
-
 def torch_of(run: Run) -> Optional[Torch]:
     """torch's figures for the run's model in the run's own sitting (never another sitting's)."""
     return next((t for t in TORCH if t.sitting == run.sitting and t.model == run.model), None)

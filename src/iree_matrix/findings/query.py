@@ -143,7 +143,8 @@ def target_arch(records: Sequence[Record], asked: Optional[str]) -> str:
     if asked is None:
         return runs_view.main_arch(records)
     present = sorted({r.label.arch for r in records if r.stage == "run"} - {""})
-    aliases = targets.board_aliases()
+    # what people call a board (`pi4`) -> its target's label (`aarch64-cortex-a72`)
+    aliases = {alias: target.label for target, board in targets.boards() for alias in board.aliases}
     wanted = aliases.get(asked.lower(), asked)
     matches = [a for a in present if a == wanted] or [a for a in present if a.startswith(wanted)]
     if len(matches) == 1:

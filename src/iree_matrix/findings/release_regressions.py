@@ -13,19 +13,7 @@ from iree_matrix.core.model import stats
 from iree_matrix.core.model.metrics.compile import CompileMetrics
 from iree_matrix.core.model.metrics.instructions import InstructionsMetrics
 from iree_matrix.core.model.results import Record, Status
-from iree_matrix.findings import paired
-from iree_matrix.findings.runs_view import (
-    LOADED_RATIO,
-    NOISE_RATIO,
-    SIZE_RATIO,
-    Runs,
-    Timing,
-    identified,
-    no_runtime,
-    sorted_versions,
-    stand_in_of,
-    timing,
-)
+from iree_matrix.findings import paired, runs_view
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,7 +38,7 @@ def subject(function: str, profile: str) -> str:
     return function if profile == "default" else f"{function} (`{profile}` build)"
 
 
-def slower_beyond_noise(older: Timing, newer: Timing) -> bool:
+def slower_beyond_noise(older: runs_view.Timing, newer: runs_view.Timing) -> bool:
     """Two quiet figures: the newer median beyond NOISE_RATIO. With a noisy one, only a change no
     disturbance explains: the newer release's fastest repetition slower than LOADED_RATIO times
     the older one's slowest (another program on this 2-core machine can at most about double a
@@ -60,10 +48,10 @@ def slower_beyond_noise(older: Timing, newer: Timing) -> bool:
     if older.too_few or newer.too_few:
         return False
     if not older.noisy and not newer.noisy:
-        return newer.median > older.median * NOISE_RATIO
+        return newer.median > older.median * runs_view.NOISE_RATIO
     if older.high is None or newer.low is None:
         return False
-    return newer.low > older.high * LOADED_RATIO
+    return newer.low > older.high * runs_view.LOADED_RATIO
 
 
 def counted(record: Optional[Record]) -> Optional[float]:
@@ -72,7 +60,10 @@ def counted(record: Optional[Record]) -> Optional[float]:
 
 
 def slower_pair(
-    older: Timing, newer: Timing, older_count: Optional[float] = None, newer_count: Optional[float] = None
+    older: runs_view.Timing,
+    newer: runs_view.Timing,
+    older_count: Optional[float] = None,
+    newer_count: Optional[float] = None,
 ) -> Optional[tuple[str, str]]:
     """(detail, signal) when the newer release is slower beyond noise, else None. Two quiet timings
     decide by their medians ("timing"). Where either is noisy and both releases have a count of the
@@ -86,7 +77,7 @@ def slower_pair(
     quiet = not older.noisy and not newer.noisy
     if not quiet and older_count and newer_count:
         count_ratio = newer_count / older_count
-        if count_ratio <= NOISE_RATIO:
+        if count_ratio <= runs_view.NOISE_RATIO:
             return None
         counts = f"{instructions_text(older_count)} → {instructions_text(newer_count)} per call"
         detail = f"{formats.ratio(count_ratio)} the instructions ({counts}, callgrind)"
@@ -94,7 +85,7 @@ def slower_pair(
     if not slower_beyond_noise(older, newer):
         return None
     if not quiet:
-        both += f"; noisy, but its fastest repetition is > {LOADED_RATIO:g}× the older's slowest"
+        both += f"; noisy, but its fastest repetition is > {runs_view.LOADED_RATIO:g}× the older's slowest"
     elif older_count and newer_count:
         # Quiet timings decide, but the count stays beside them: a slower time at the same count is
         # a change in how the instructions run (threads, memory, dependencies), worth reading apart.
@@ -106,7 +97,7 @@ def more_instructions(older: Optional[Record], newer: Optional[Record]) -> Optio
     """(detail, "instructions") when an untimed build's count grew more than NOISE_RATIO times: a
     count needs no quiet machine, so it decides without a timing."""
     a, b = counted(older), counted(newer)
-    if not a or not b or b <= a * NOISE_RATIO:
+    if not a or not b or b <= a * runs_view.NOISE_RATIO:
         return None
     counts = f"{instructions_text(a)} → {instructions_text(b)} per call"
     return f"{formats.ratio(b / a)} the instructions ({counts}, callgrind); not timed", "instructions"
@@ -120,14 +111,14 @@ def instructions_text(count: float) -> str:
     return f"{count:.0f}"
 
 
-def regressions(runs: Runs, exporter: Optional[str] = None) -> list[Regression]:
+def regressions(runs: runs_view.Runs, exporter: Optional[str] = None) -> list[Regression]:
     """Between consecutive compiler releases (each run by its own runtime): a function that passed
     and now fails; a latency up beyond noise (`slower_pair`); a module > 10 % larger — of the
     runs' profile, then of each build whose instructions were counted (`Runs.counted_profiles`),
     for the functions counted: there the counts decide what noisy timings cannot."""
     out = _profile_regressions(runs, exporter)
     for profile in runs.counted_profiles():
-        other = Runs(runs.index, profile, runs.arch)
+        other = runs_view.Runs(runs.index, profile, runs.arch)
         counted = {function for (function, _, _) in other.instructions}
         out += [
             dataclasses.replace(r, profile=profile)
@@ -137,7 +128,7 @@ def regressions(runs: Runs, exporter: Optional[str] = None) -> list[Regression]:
     return out
 
 
-def _profile_regressions(runs: Runs, exporter: Optional[str] = None) -> list[Regression]:
+def _profile_regressions(runs: runs_view.Runs, exporter: Optional[str] = None) -> list[Regression]:
     """`regressions` of one profile. A release run on a stand-in runtime (3.7.1 on 3.7.0) is left
     out like one with no runtime: its figure comes from the cross, not from its own release's runtime."""
     out = []
@@ -145,15 +136,19 @@ def _profile_regressions(runs: Runs, exporter: Optional[str] = None) -> list[Reg
         reference = exporter or runs.main_exporter([function])
         compilers = [
             c
-            for c in sorted_versions(c for (f, e, c) in runs.compiles if f == function and e == reference)
-            if not no_runtime(run := runs.same(function, reference, c))
-            and not (run is not None and stand_in_of(run))
+            for c in runs_view.sorted_versions(
+                c for (f, e, c) in runs.compiles if f == function and e == reference
+            )
+            if not runs_view.no_runtime(run := runs.same(function, reference, c))
+            and not (run is not None and runs_view.stand_in_of(run))
         ]
         out += _function_regressions(runs, function, reference, compilers)
     return out
 
 
-def _function_regressions(runs: Runs, function: str, exporter: str, compilers: list[str]) -> list[Regression]:
+def _function_regressions(
+    runs: runs_view.Runs, function: str, exporter: str, compilers: list[str]
+) -> list[Regression]:
     out = []
     for older, newer in zip(compilers, compilers[1:]):
         a, b = runs.same(function, exporter, older), runs.same(function, exporter, newer)
@@ -182,8 +177,13 @@ def _function_regressions(runs: Runs, function: str, exporter: str, compilers: l
         else:
             # Two medians decide only as figures of one named CPU: a timing of a record that names no
             # family/model is no evidence (a count needs none, `more_instructions`).
-            same_cpu = ok_a and ok_b and identified(a) is not None and identified(a) == identified(b)
-            ta, tb = (timing(a), timing(b)) if same_cpu else (None, None)
+            same_cpu = (
+                ok_a
+                and ok_b
+                and runs_view.identified(a) is not None
+                and runs_view.identified(a) == runs_view.identified(b)
+            )
+            ta, tb = (runs_view.timing(a), runs_view.timing(b)) if same_cpu else (None, None)
             slower = slower_pair(ta, tb, counted(ia), counted(ib)) if ta and tb else more_instructions(ia, ib)
         if slower is not None:
             detail, signal = slower
@@ -192,7 +192,7 @@ def _function_regressions(runs: Runs, function: str, exporter: str, compilers: l
             out.append(Regression(function, older, newer, "slower", detail, evidence, signal))
         sa = ca.metric.of(CompileMetrics).module_bytes if ca is not None and ca.status is Status.OK else None
         sb = cb.metric.of(CompileMetrics).module_bytes if cb is not None and cb.status is Status.OK else None
-        if sa and sb and sb > sa * SIZE_RATIO:
+        if sa and sb and sb > sa * runs_view.SIZE_RATIO:
             detail = f"module {formats.ratio(sb / sa)} larger ({formats.size(sa)} → {formats.size(sb)})"
             jobs = (ca.job if ca else "", cb.job if cb else "")
             out.append(Regression(function, older, newer, "larger", detail, jobs, "size"))

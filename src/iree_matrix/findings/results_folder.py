@@ -17,16 +17,7 @@ import functools
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.core.model.results import (
-    RECORD_ONLY_STAGES,
-    Record,
-    ResultsLog,
-    latest_by_job,
-    log_path,
-    logs_under,
-    read_log,
-    warn_once,
-)
+from iree_matrix.core.model import results
 from iree_matrix.findings import advice, calibration, gpu_advice, identities, paired, search_descent
 from iree_matrix.findings.runs_view import cross_checked, grouped_by
 
@@ -44,36 +35,36 @@ def package_results() -> Optional[Path]:
         return None
 
 
-def read(source: Path, published: Optional[Path] = _UNSET) -> list[Record]:
+def read(source: Path, published: Optional[Path] = _UNSET) -> list[results.Record]:
     """A results log as every view reads it (report, site, answers, `query`): each record, with the
     `compare` verdicts kept beside it (paired.py: they decide "slower" and "fastest"), latencies
     cross-checked against the other published logs when `source` is one of `published`'s (default:
     the package's). Each log is parsed once per process while it is unchanged (`results.read_log`)."""
-    records = paired.attach(list(read_log(source)), paired.read(Path(source).parent))
+    records = paired.attach(list(results.read_log(source)), paired.read(Path(source).parent))
     _say_unknown_stages(source, records)
     root = package_results() if published is _UNSET else published
     if root is None or root.resolve() not in Path(source).resolve().parents:
         return cross_checked(records)
     root = root.resolve()
     others = {
-        str(log.parent.relative_to(root.parent)): list(latest_by_job(read_log(log)).values())
-        for log in logs_under(root)
+        str(log.parent.relative_to(root.parent)): list(results.latest_by_job(results.read_log(log)).values())
+        for log in results.logs_under(root)
         if log.resolve() != Path(source).resolve()
     }
     return cross_checked(records, others)
 
 
-def _say_unknown_stages(source: Path, records: list[Record]) -> None:
+def _say_unknown_stages(source: Path, records: list[results.Record]) -> None:
     """A warning for the records of a stage this iree-matrix has none of (written by a newer one, or
     by hand): no view shows them, which said nothing before."""
     from iree_matrix import __version__, stages
 
-    known = {*stages.names(), *RECORD_ONLY_STAGES}
+    known = {*stages.names(), *results.RECORD_ONLY_STAGES}
     unknown = grouped_by((r.stage, r) for r in records if r.stage not in known)
     for stage, those in sorted(unknown.items()):  # each said once per process, as a skipped line is
         writers = sorted({r.tool_version for r in those if r.tool_version} - {__version__})
         by = f"; iree-matrix {', '.join(writers)} wrote them: read them with it" if writers else ""
-        warn_once(
+        results.warn_once(
             str(source),
             f"{len(those)} record(s) of stage {stage!r}, which iree-matrix {__version__} does not have "
             f"(its stages: {', '.join(sorted(known))}): not shown{by}",
@@ -90,23 +81,23 @@ class Results:
     @property
     def source(self) -> Path:
         """The folder's results log."""
-        return log_path(self.directory)
+        return results.log_path(self.directory)
 
     @functools.cached_property
-    def records(self) -> list[Record]:
+    def records(self) -> list[results.Record]:
         """The records as every view reads them (`read`)."""
         return read(self.source, self.published)
 
     @functools.cached_property
-    def logged(self) -> tuple[Record, ...]:
+    def logged(self) -> tuple[results.Record, ...]:
         """The records as logged, not cross-checked (BOARDS.md)."""
-        return read_log(self.source)
+        return results.read_log(self.source)
 
     @functools.cached_property
-    def checked(self) -> list[Record]:
+    def checked(self) -> list[results.Record]:
         """Every record as logged, or a `RecordError` naming the first line that is no record: for a
         command that acts on what the records say (`reproduce` runs their cells)."""
-        return ResultsLog(self.source).checked()
+        return results.ResultsLog(self.source).checked()
 
     @functools.cached_property
     def advised(self) -> list[advice.Advice]:
@@ -154,9 +145,9 @@ class Results:
         return not self.source.is_file() and (self.directory / advice.DIRNAME).is_dir()
 
     @functools.cached_property
-    def sitting_records(self) -> list[Record]:
+    def sitting_records(self) -> list[results.Record]:
         """The records that travelled with each sitting published here (answers/<identity>/'s logs)."""
-        logs = logs_under(self.directory / advice.DIRNAME, "*")
+        logs = results.logs_under(self.directory / advice.DIRNAME, "*")
         return [r for log in logs for r in read(log, self.published)]
 
     @functools.cached_property
@@ -179,7 +170,7 @@ class Results:
         """Whether this is one of the package's published sets (results/…), not a run's folder."""
         return self.published is not None and self.published.resolve() in self.source.resolve().parents
 
-    def published_speed(self, sets: str, reference: str) -> tuple[list[Record], str]:
+    def published_speed(self, sets: str, reference: str) -> tuple[list[results.Record], str]:
         """The published speed figures (the sets `sets` matches) a run's report relates its own to:
         the set made on this machine's CPU identity when one is published, else `reference` (an
         identified one); none when this folder is a published set itself, or none ships."""
@@ -187,9 +178,9 @@ class Results:
 
         if self.is_published or self.published is None:
             return [], reference
-        found: list[Record] = []
-        for log in logs_under(self.published.resolve(), sets):
-            records = list(latest_by_job(read(log, self.published)).values())
+        found: list[results.Record] = []
+        for log in results.logs_under(self.published.resolve(), sets):
+            records = list(results.latest_by_job(read(log, self.published)).values())
             if identities.main_identity(records) == host.identity():
                 return records, log.parent.name
             if log.parent.name == reference:
@@ -203,7 +194,7 @@ class Results:
         if self.published is None or not self.published.is_dir():
             return own
         answers = sorted(self.published.glob(f"{advice.DIRNAME}/*/*.json"))
-        return [*own, *logs_under(self.published), *answers]
+        return [*own, *results.logs_under(self.published), *answers]
 
 
 def load(directory: Path, published: Optional[Path] = _UNSET) -> Results:
@@ -214,4 +205,4 @@ def load(directory: Path, published: Optional[Path] = _UNSET) -> Results:
 def under(root: Path, folders: str = "**", published: Optional[Path] = _UNSET) -> list[Results]:
     """The results folders under `root` that hold a log and whose path `folders` (a glob, as
     `results.logs_under` takes it) matches, sorted."""
-    return [load(log.parent, published) for log in logs_under(root, folders)]
+    return [load(log.parent, published) for log in results.logs_under(root, folders)]

@@ -13,25 +13,11 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix.core import atomic_files
-from iree_matrix.findings import runs_view
-from iree_matrix.findings.search import (
-    PAST_BUDGET,
-    PAST_TIME,
-    PAST_WIDTH,
-    Config,
-    Dimension,
-    Prior,
-    Step,
-    allot,
-    explain_pruned,
-    parse,
-    polish,
-    rank_batch,
-)
+from iree_matrix.findings import runs_view, search
 
 Key = tuple[str, str]  # (function, compiler)
 # One batch's sitting: per function, its incumbent (first) and the candidates measured beside it.
-Sitting = Mapping[Key, Sequence[Config]]
+Sitting = Mapping[Key, Sequence[search.Config]]
 # A sitting measured: per function, the winner's name (a candidate that beat the incumbent beyond
 # noise and in the paired confirmation) or None; None for the whole sitting when it was interrupted.
 # `phase` is "batch" or "pairs".
@@ -46,10 +32,10 @@ class Walk:
     function: str
     compiler: str
     variants: tuple[str, ...]
-    prior: Prior
-    incumbent: Config
+    prior: search.Prior
+    incumbent: search.Config
     tried: set[str]
-    steps: list[Step]
+    steps: list[search.Step]
     spent: int = 0
     done: str = ""
     pruned: list[str] = dataclasses.field(default_factory=list)  # each batch's "left out: ..."
@@ -71,7 +57,7 @@ class TimeBudget:
     spent: Callable[[], str] = lambda: ""  # "30 of 40 min spent"
 
 
-def fit(plans: Mapping[Key, Sequence[Config]], budget: TimeBudget) -> dict[Key, list[Config]]:
+def fit(plans: Mapping[Key, Sequence[search.Config]], budget: TimeBudget) -> dict[Key, list[search.Config]]:
     """The candidates of one sitting that fit in the time left, most promising first and shared out
     evenly between the functions: each function's first candidate (with its incumbent, measured
     again beside it), then each one's second, and so on, until the next one's cost is more than
@@ -79,7 +65,7 @@ def fit(plans: Mapping[Key, Sequence[Config]], budget: TimeBudget) -> dict[Key, 
     left, each = budget.left(), budget.per_run()
     if left is None or each <= 0:
         return {key: list(p) for key, p in plans.items() if p}
-    fitted: dict[Key, list[Config]] = {}
+    fitted: dict[Key, list[search.Config]] = {}
     cost = 0.0
     for depth in range(max((len(p) for p in plans.values()), default=0)):
         for key, p in plans.items():
@@ -93,28 +79,28 @@ def fit(plans: Mapping[Key, Sequence[Config]], budget: TimeBudget) -> dict[Key, 
     return fitted
 
 
-def settle(walk: Walk, configs: Sequence[Config], winner: Optional[str], number: int) -> None:
+def settle(walk: Walk, configs: Sequence[search.Config], winner: Optional[str], number: int) -> None:
     """A measured sitting's verdict for one function: its winner becomes the incumbent."""
-    walk.steps.append(Step(number, walk.incumbent.name, tuple(c.name for c in configs), winner))
+    walk.steps.append(search.Step(number, walk.incumbent.name, tuple(c.name for c in configs), winner))
     walk.tried.update([walk.incumbent.name, *(c.name for c in configs)])
     walk.spent += len(configs)
     # No winner among this batch's candidates: the next batch tries the next most promising
     # neighbours beside the same incumbent; it is a local optimum only when none is left.
     if winner is not None:
-        walk.incumbent = parse(winner)
+        walk.incumbent = search.parse(winner)
 
 
 def _batch_plans(
-    walks: Mapping[Key, Walk], dims: Sequence[Dimension], limits: Limits, number: int
-) -> dict[Key, tuple[list[Config], list[Config], list[Config]]]:
+    walks: Mapping[Key, Walk], dims: Sequence[search.Dimension], limits: Limits, number: int
+) -> dict[Key, tuple[list[search.Config], list[search.Config], list[search.Config]]]:
     """Each open function's (ranked, dead, allotted) candidates for batch `number`; a function with
     none left is done, saying why."""
     plans = {}
     for key, w in walks.items():
         if w.done:
             continue
-        ranked, dead = rank_batch(w.incumbent, w.tried, dims, w.variants, w.prior)
-        n = allot(len(ranked), limits.width, limits.budget - w.spent, limits.batches - number + 1)
+        ranked, dead = search.rank_batch(w.incumbent, w.tried, dims, w.variants, w.prior)
+        n = search.allot(len(ranked), limits.width, limits.budget - w.spent, limits.batches - number + 1)
         if n == 0:
             w.done = "budget spent" if w.spent >= limits.budget else "local optimum: every neighbour tried"
             continue
@@ -124,7 +110,7 @@ def _batch_plans(
 
 def descend(
     walks: Mapping[Key, Walk],
-    dims: Sequence[Dimension],
+    dims: Sequence[search.Dimension],
     limits: Limits,
     measure: Measure,
     first: int = 2,
@@ -144,8 +130,14 @@ def descend(
         for key, (ranked, dead, picked) in plans.items():
             w, measured = walks[key], fitted.get(key, [])
             capped = len(picked) == limits.budget - w.spent  # `allot` took all the budget allows
-            why = PAST_TIME if len(measured) < len(picked) else PAST_BUDGET if capped else PAST_WIDTH
-            w.pruned.append(f"batch {number}: " + explain_pruned(measured, ranked, dead, w.prior, why))
+            why = (
+                search.PAST_TIME
+                if len(measured) < len(picked)
+                else search.PAST_BUDGET
+                if capped
+                else search.PAST_WIDTH
+            )
+            w.pruned.append(f"batch {number}: " + search.explain_pruned(measured, ranked, dead, w.prior, why))
             if not measured:
                 w.done = f"time budget: {time.spent()}" if time.spent() else "time budget"
         if not fitted:
@@ -161,13 +153,17 @@ def descend(
 
 
 def _pairs(
-    walks: Mapping[Key, Walk], dims: Sequence[Dimension], measure: Measure, number: int, time: TimeBudget
+    walks: Mapping[Key, Walk],
+    dims: Sequence[search.Dimension],
+    measure: Measure,
+    number: int,
+    time: TimeBudget,
 ) -> bool:
     """The pair steps: each function's result beside each knob neutral alone (`polish`), an
     interaction a knob-alone ablation hides; a pair that wins is the result, and its own pairs are
     tried next (at most `PAIR_SITTINGS` sittings, each narrowed to the time left)."""
     for _ in range(PAIR_SITTINGS):
-        wanted = {key: polish(w.incumbent, w.tried, dims, w.prior) for key, w in walks.items()}
+        wanted = {key: search.polish(w.incumbent, w.tried, dims, w.prior) for key, w in walks.items()}
         fitted = fit({key: p for key, p in wanted.items() if p}, time)
         if not fitted:
             return True

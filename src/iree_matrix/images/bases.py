@@ -20,19 +20,8 @@ from iree_matrix.core.system import containers
 from iree_matrix.core.system.locks import file_lock
 from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.core.system.processes import note
+from iree_matrix.images import debian
 from iree_matrix.images.common import BASE_REPO, read_json, write_json
-from iree_matrix.images.debian import (
-    BASE_PACKAGES,
-    BASE_PACKAGES_NO_PYTHON,
-    SUITES,
-    check_suite,
-    debian_mirror,
-    debootstrap,
-    dpkg_list,
-    snapshot_epoch,
-    toolchain_packages,
-    trim_rootfs,
-)
 from iree_matrix.images.oci_archive import image_config, pack, save_archive
 from iree_matrix.iree.targets import PLATFORMS, host_platform
 
@@ -82,9 +71,10 @@ class Bases:
         `BaseImage.python` is "". `toolchain=True` makes the image runtime builds run in (no
         Python; cmake, ninja, GCC and the armel cross compilers: toolchain_packages()).
         """
-        if suite not in SUITES or arch not in PLATFORMS:
+        if suite not in debian.SUITES or arch not in PLATFORMS:
             raise UserError(
-                f"unknown suite/arch {suite}/{arch}: suites {sorted(SUITES)}, arches {sorted(PLATFORMS)}"
+                f"unknown suite/arch {suite}/{arch}: suites {sorted(debian.SUITES)}, "
+                f"arches {sorted(PLATFORMS)}"
             )
         name = f"{suite}-{arch}" if with_python else f"{suite}-{arch}-nopython"
         if toolchain:
@@ -148,20 +138,24 @@ class Bases:
         self, suite: str, arch: str, stem: Path, *, timeout: Optional[float], log: Optional[Path],
         with_python: bool = True, toolchain: bool = False,
     ) -> dict[str, Any]:  # fmt: skip
-        mirror = self._mirror or debian_mirror()
+        mirror = self._mirror or debian.debian_mirror()
         include = (
-            toolchain_packages() if toolchain else BASE_PACKAGES if with_python else BASE_PACKAGES_NO_PYTHON
+            debian.toolchain_packages()
+            if toolchain
+            else debian.BASE_PACKAGES
+            if with_python
+            else debian.BASE_PACKAGES_NO_PYTHON
         )
         work = stem.with_name(stem.name + ".rootfs")
         shutil.rmtree(work, ignore_errors=True)
         start = time.monotonic()
         try:
-            debootstrap(suite, PLATFORMS[arch], work, mirror, include, timeout=timeout, log=log)
+            debian.debootstrap(suite, PLATFORMS[arch], work, mirror, include, timeout=timeout, log=log)
             seconds = time.monotonic() - start
-            epoch = snapshot_epoch(work)
-            trim_rootfs(work)
-            packages = dpkg_list(work, log=log)
-            check_suite(SUITES[suite], packages, with_python=with_python)
+            epoch = debian.snapshot_epoch(work)
+            debian.trim_rootfs(work)
+            packages = debian.dpkg_list(work, log=log)
+            debian.check_suite(debian.SUITES[suite], packages, with_python=with_python)
             tarball = stem.with_suffix(".tar")
             pack(work, tarball.with_suffix(".tar.part"), epoch, timeout=timeout, log=log)
         except StageFailure as exc:
@@ -191,7 +185,7 @@ class Bases:
         return meta
 
     def _load(self, meta: Mapping[str, Any], tarball: Path, *, log: Optional[Path]) -> BaseImage:
-        suite, arch = SUITES[meta["suite"]], PLATFORMS[meta["arch"]]
+        suite, arch = debian.SUITES[meta["suite"]], PLATFORMS[meta["arch"]]
         config = image_config(meta, arch)
         image_id = "sha256:" + hashlib.sha256(config).hexdigest()
         flavour = (

@@ -79,9 +79,7 @@ def words(mlir: str, where: str = "", target_cpu: str = "", host_avx2: bool = Tr
     headline shows (the line hint `negative-pad` matches) where the message's first line, the
     errors, would cut it off."""
     found = negative_pads(mlir, where) + determinants(mlir, where, target_cpu, host_avx2)
-    if not found:
-        return ""
-    return "\nthe model has an op IREE computes wrongly: " + "; ".join(found)
+    return "" if not found else "\nthe model has an op IREE computes wrongly: " + "; ".join(found)
 
 
 def cannot_compile(source: Path, source_op: str) -> str:

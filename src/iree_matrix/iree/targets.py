@@ -421,11 +421,6 @@ def gpus() -> dict[str, Arch]:
     return {a.name: a for a in ARCHES.values() if a.gpu is not None}
 
 
-def board_aliases() -> dict[str, str]:
-    """What people call a board (`pi4`) -> its target's label (`aarch64-cortex-a72`)."""
-    return {alias: target.label for target, board in boards() for alias in board.aliases}
-
-
 def host_arch() -> str:
     """This host as a target name (x86_64, aarch64)."""
     machine = platform.machine()

@@ -290,9 +290,7 @@ class Resolver:
 
 
 def _span(versions: Sequence[str]) -> str:
-    if not versions:
-        return "no releases"
-    return f"{len(versions)} releases, {versions[0]} … {versions[-1]}"
+    return "no releases" if not versions else f"{len(versions)} releases, {versions[0]} … {versions[-1]}"
 
 
 def _raw(path: Optional[Path]) -> Mapping[str, dict[str, Any]]:

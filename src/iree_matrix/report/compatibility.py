@@ -203,14 +203,7 @@ def _environment_row(ix: Numbering, record: Record) -> list[str]:
             record.job
         )
     status = status_text(record.status)
-    return [
-        _environment_id(record),
-        record.label.kind,
-        record.label.python,
-        status,
-        count,
-        note,
-    ]
+    return [_environment_id(record), record.label.kind, record.label.python, status, count, note]
 
 
 def _own(

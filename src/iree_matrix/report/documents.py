@@ -6,6 +6,7 @@ is rendered from changed (`report_inputs`)."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Callable
 from importlib import metadata
@@ -38,10 +39,8 @@ def report_inputs(results: Results) -> str:
     package = Path(__file__).resolve().parents[1]
     for source in sorted([*package.rglob("*.py"), *package.rglob("*.json")]):
         digest.update(str(source.relative_to(package)).encode() + source.read_bytes())
-    try:
+    with contextlib.suppress(metadata.PackageNotFoundError):
         digest.update(metadata.version("matplotlib").encode())
-    except metadata.PackageNotFoundError:
-        pass
     return digest.hexdigest()
 
 

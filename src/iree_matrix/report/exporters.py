@@ -4,7 +4,7 @@ compilers' own words for the bytecode they refuse (derived in `exporters.py`).""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.findings import exporters, runs_view
@@ -12,6 +12,7 @@ from iree_matrix.report import markup
 
 TITLE = "Exporter environments: which compilers take their MLIR"
 _MARK = {Status.OK.value: "✓", Status.MISMATCH.value: "≠", Status.SKIP.value: "·"}
+_FORMS = ((exporters.TEXT, "T"), (exporters.BYTECODE, "B"))  # each cell's letters
 
 
 def _mark(take: exporters.Take) -> str:
@@ -19,13 +20,29 @@ def _mark(take: exporters.Take) -> str:
     return _MARK.get(status, "✗")
 
 
+def _takes(found: exporters.ExporterOutcome, compiler: str) -> list[tuple[str, exporters.Take]]:
+    """(letter, take) of the export's text (T) and bytecode (B), where `compiler` was given them."""
+    mine = [t for t in found.takes if t.compiler == compiler]
+    takes = [(letter, next((t for t in mine if t.form == form), None)) for form, letter in _FORMS]
+    return [(letter, take) for letter, take in takes if take is not None]
+
+
 def _cell(found: exporters.ExporterOutcome, compiler: str) -> str:
-    marks = []
-    for form, letter in ((exporters.TEXT, "T"), (exporters.BYTECODE, "B")):
-        take = next((t for t in found.takes if t.compiler == compiler and t.form == form), None)
-        if take is not None:
-            marks.append(letter + _mark(take))
-    return " ".join(marks) or "–"
+    return " ".join(letter + _mark(take) for letter, take in _takes(found, compiler)) or "–"
+
+
+def _tables(
+    found: Sequence[exporters.ExporterOutcome],
+) -> Iterator[tuple[int, str, list[exporters.ExporterOutcome], list[str]]]:
+    """Each function (numbered among all) with several exporters or any bytecode: its rows, compilers."""
+    for k, function in enumerate(sorted({a.function for a in found})):
+        rows = [a for a in found if a.function == function]
+        if len(rows) > 1 or any(t.form == exporters.BYTECODE for a in rows for t in a.takes):
+            yield k, function, rows, runs_view.sorted_versions({t.compiler for a in rows for t in a.takes})
+
+
+def _importer(a: exporters.ExporterOutcome) -> str:
+    return a.importer.replace("iree-base-compiler ", "") or "?"
 
 
 def render(records: Iterable[Record]) -> list[str]:
@@ -46,11 +63,7 @@ def render(records: Iterable[Record]) -> list[str]:
         "",
     ]
     distinct = {d.function: d for d in exporters.distinct(found)}
-    for function in sorted({a.function for a in found}):
-        rows = [a for a in found if a.function == function]
-        if len(rows) < 2 and not any(t.form == exporters.BYTECODE for a in rows for t in a.takes):
-            continue  # one exporter, text only: the model's own table says it all
-        compilers = runs_view.sorted_versions({t.compiler for a in rows for t in a.takes})
+    for _, function, rows, compilers in _tables(found):  # one exporter, text only: the model's table
         d = distinct.get(function)
         if d is not None:
             forms = f"{d.texts} distinct MLIR text(s)" + (
@@ -61,11 +74,9 @@ def render(records: Iterable[Record]) -> list[str]:
             lines.append(f"### `{function}`: no export succeeded")
         lines += ["", _table(rows, compilers), ""]
         failed = [a for a in rows if a.export != Status.OK.value]
-        for a in failed:
-            lines.append(f"- `{a.exporter}`: export {a.export}: {a.export_words}")
+        lines += [f"- `{a.exporter}`: export {a.export}: {a.export_words}" for a in failed]
         hung = [a for a in rows if a.exit_hang]
-        for a in hung:
-            lines.append(f"- `{a.exporter}`: {a.exit_hang}")
+        lines += [f"- `{a.exporter}`: {a.exit_hang}" for a in hung]
         if failed or hung:
             lines.append("")
     refusals = exporters.bytecode_refusals(found)
@@ -82,11 +93,7 @@ def render(records: Iterable[Record]) -> list[str]:
 
 def _table(rows: Sequence[exporters.ExporterOutcome], compilers: Sequence[str]) -> str:
     headers = ["python", "torch", "turbine", "importer", *compilers]
-    body = [
-        [a.python, a.torch, a.turbine, a.importer.replace("iree-base-compiler ", "") or "?",
-         *(_cell(a, c) for c in compilers)]
-        for a in rows
-    ]  # fmt: skip
+    body = [[a.python, a.torch, a.turbine, _importer(a), *(_cell(a, c) for c in compilers)] for a in rows]
     out = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     out += ["| " + " | ".join(row) + " |" for row in body]
     return "\n".join(out)
@@ -113,11 +120,7 @@ def html_body(found: Sequence[exporters.ExporterOutcome]) -> list[str]:
         "answers one row.</p>"
     ]
     counts = {d.function: d for d in exporters.distinct(found)}
-    for k, function in enumerate(sorted({a.function for a in found})):
-        rows = [a for a in found if a.function == function]
-        if len(rows) < 2 and not any(t.form == exporters.BYTECODE for a in rows for t in a.takes):
-            continue  # one exporter, text only: the model's page says it all
-        compilers = runs_view.sorted_versions({t.compiler for a in rows for t in a.takes})
+    for k, function, rows, compilers in _tables(found):  # one exporter, text only: the model's page
         d = counts.get(function)
         body.append(f"<h2 id=env-{k}>{markup.e(function)}</h2>")
         if d is not None:
@@ -126,34 +129,24 @@ def html_body(found: Sequence[exporters.ExporterOutcome]) -> list[str]:
                 + (f" and {d.bytecodes} distinct bytecode files" if d.bytecodes else "")
                 + " (byte-identical exports share one compile).</p>"
             )
-        table_rows = []
-        for a in rows:
-            cells = []
-            for c in compilers:
-                marks = []
-                for form, letter in ((exporters.TEXT, "T"), (exporters.BYTECODE, "B")):
-                    take = next((t for t in a.takes if t.compiler == c and t.form == form), None)
-                    if take is not None:
-                        ok = take.takes and take.run in (None, Status.OK.value)
-                        mark = "✓" if ok else "≠" if take.run == Status.MISMATCH.value else "✗"
-                        marks.append(
-                            f'<span title="{markup.e(take.words or take.status)}">{letter}{mark}</span>'
-                        )
-                cells.append(" ".join(marks) or "–")
-            importer = a.importer.replace("iree-base-compiler ", "") or "?"
-            table_rows.append([a.python, a.torch, a.turbine, importer, *cells])
+        cells = [
+            [" ".join(_html_mark(*taken) for taken in _takes(a, c)) or "–" for c in compilers] for a in rows
+        ]
+        table_rows = [[a.python, a.torch, a.turbine, _importer(a), *row] for a, row in zip(rows, cells)]
         raw = list(range(4, 4 + len(compilers)))
         body.append(markup.table(["python", "torch", "turbine", "importer", *compilers], table_rows, raw=raw))
     refusals = exporters.bytecode_refusals(found)
     if refusals:
-        body.append("<h2 id=bytecode>Bytecode the compilers do not read</h2>")
-        body.append(
-            markup.table(
-                ["exporter", "importer", "compilers", "functions", "the compiler's words"],
-                [
-                    (r.exporter, r.importer, ", ".join(r.compilers), ", ".join(r.functions), r.words)
-                    for r in refusals
-                ],
-            )
-        )
+        said = [
+            (r.exporter, r.importer, ", ".join(r.compilers), ", ".join(r.functions), r.words)
+            for r in refusals
+        ]
+        headers = ["exporter", "importer", "compilers", "functions", "the compiler's words"]
+        body += ["<h2 id=bytecode>Bytecode the compilers do not read</h2>", markup.table(headers, said)]
     return body
+
+
+def _html_mark(letter: str, take: exporters.Take) -> str:
+    ok = take.takes and take.run in (None, Status.OK.value)
+    mark = "✓" if ok else "≠" if take.run == Status.MISMATCH.value else "✗"
+    return f'<span title="{markup.e(take.words or take.status)}">{letter}{mark}</span>'

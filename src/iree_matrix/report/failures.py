@@ -141,14 +141,13 @@ def excerpt(message: str, stage: Optional[str] = None) -> str:
 
 
 def _skipped(numbered: Numbering) -> list[str]:
-    reasons: dict[tuple[str, str], list[str]] = {}
     skipped = sorted(
         (r for r in numbered.index.by_job.values() if r.status is Status.SKIP),
         key=lambda r: (stage_rank(r.stage, numbered.stage_order), runs_view.natural_key(r.job)),
     )
-    for r in skipped:
-        reason = runs_view.first_line(r.message, ()) or "no reason given"
-        reasons.setdefault((r.stage, reason), []).append(f"`{r.cell}`")
+    reasons = runs_view.grouped_by(
+        ((r.stage, runs_view.first_line(r.message, ()) or "no reason given"), f"`{r.cell}`") for r in skipped
+    )
     if not reasons:
         return []
     out = ["### Skipped", ""]

@@ -201,7 +201,7 @@ def latency_plot(
         titles[gid] = f"{s.name}: " + ", ".join(
             f"{c} {formats.duration_ms(t.median)}{' (noisy)' if t.noisy else ''}" for c, t in s.points
         )
-    shown_off = 0
+    shown_off, label = 0, {"fontsize": 8, "ha": "right", "color": "0.25"}  # each reference's label
     for k, (name, value) in enumerate(sorted(references.items())):
         gid = f"{figure_id}-reference-{k}"
         if name in off_scale and upper is not None:
@@ -210,16 +210,8 @@ def latency_plot(
             shown_off += 1
             (mark,) = ax.plot([x], [upper], ls="", marker="^", ms=7, color="0.35", clip_on=False)
             mark.set_gid(gid)
-            ax.annotate(
-                f"{name} {formats.duration_ms(value)} ↑ off the scale",
-                (x, upper),
-                xytext=(-6, -4),
-                textcoords="offset points",
-                fontsize=8,
-                ha="right",
-                va="top",
-                color="0.25",
-            )
+            said = f"{name} {formats.duration_ms(value)} ↑ off the scale"
+            ax.annotate(said, (x, upper), xytext=(-6, -4), textcoords="offset points", va="top", **label)
             above = formats.ratio(value / top)
             titles[gid] = (
                 f"{name}: {formats.duration_ms(value)} (above the plot: {above} the slowest release)"
@@ -227,12 +219,7 @@ def latency_plot(
             continue
         ax.axhline(value, color="0.35", ls=("--", ":", "-.")[k % 3], lw=1, gid=gid)
         ax.annotate(
-            f"{name} {formats.duration_ms(value)}",
-            (len(compilers) - 0.5, value),
-            fontsize=8,
-            ha="right",
-            va="bottom",
-            color="0.25",
+            f"{name} {formats.duration_ms(value)}", (len(compilers) - 0.5, value), va="bottom", **label
         )
         titles[gid] = f"{name}: {formats.duration_ms(value)}"
     ax.set_xticks(range(len(compilers)), compilers, rotation=45, ha="right")

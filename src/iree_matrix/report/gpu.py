@@ -34,11 +34,7 @@ def _gathered(records: Iterable[Record]) -> tuple[dict[_Key, Record], dict[_Key,
     latest = latest_by_job(records).values()
     chosen = [r for r in latest if r.stage in ("compile", "run") and targets.is_gpu(r.label.arch)]
     compiles = {_cell(r): r for r in chosen if r.stage == "compile"}
-    runs: dict[_Key, list[Record]] = {}
-    for r in chosen:
-        if r.stage == "run":
-            runs.setdefault(_cell(r), []).append(r)
-    return compiles, runs
+    return compiles, runs_view.grouped_by((_cell(r), r) for r in chosen if r.stage == "run")
 
 
 def has_gpu(records: Iterable[Record]) -> bool:
@@ -49,16 +45,11 @@ def gpu_section(records: Iterable[Record]) -> list[str]:
     compiles, runs = _gathered(records)
     if not compiles:
         return []
-    rows = []
-    for cell in sorted(compiles, key=lambda c: (c[0], c[1], runs_view.version_key(c[2]), c[3])):
-        compiled = compiles[cell]
-        ordered: list[Optional[Record]] = [
-            *sorted(runs.get(cell, []), key=lambda r: runs_view.version_key(r.label.runtime))
-        ]
-        for run in ordered or [None]:
-            rows.append(
-                [*cell[:2], cell[2], run.label.runtime if run else "", *_compiled(compiled), _run(run)]
-            )
+    rows = [
+        [*cell[:3], run.label.runtime if run else "", *_compiled(compiles[cell]), _run(run)]
+        for cell in sorted(compiles, key=lambda c: (c[0], c[1], runs_view.version_key(c[2]), c[3]))
+        for run in sorted(runs.get(cell, []), key=lambda r: runs_view.version_key(r.label.runtime)) or (None,)
+    ]
     headers = ["model", "target", "compiler", "runtime", "compile", "module", "compile time", "run"]
     intro = (
         "Each compiler's module for a GPU backend (`--iree-hal-target-backends=vulkan-spirv`, `cuda` "

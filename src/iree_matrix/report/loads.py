@@ -98,9 +98,7 @@ def _release_with_versions(release: str, versions: Mapping[str, Mapping[str, str
 
 
 def _combined_load_table(ix: Numbering) -> str:
-    by_pair: dict[tuple[str, str], list[Record]] = {}
-    for key, run in ix.index.runs.items():
-        by_pair.setdefault((key.compiler, key.runtime), []).append(run)
+    by_pair = runs_view.grouped_by(((key.compiler, key.runtime), run) for key, run in ix.index.runs.items())
     compilers = sorted_versions(c for c, _ in by_pair)
     runtimes = sorted_versions(rt for _, rt in by_pair)
     rows = [[c, *(_combined_load_cell(by_pair.get((c, rt), [])) for rt in runtimes)] for c in compilers]

@@ -191,9 +191,8 @@ def _peer_figure(entry: Any) -> tuple[Optional[Figure], str]:
         return None, "outputs differ from torch's"
     figure = Figure.of(entry.get("cpu_ms"))
     if figure is None:
-        return None, "no one-thread figure" + (
-            f": {entry['cpu_ms_error']}" if entry.get("cpu_ms_error") else ""
-        )
+        why = f": {entry['cpu_ms_error']}" if entry.get("cpu_ms_error") else ""
+        return None, "no one-thread figure" + why
     return figure, ""
 
 
@@ -244,15 +243,8 @@ def render_machine(
         return []
     present = {name for row in found for name, _, _ in row.peers}
     peers = [p for p in peer_registry.names() if p in present and p != EAGER]
-    headers = [
-        "function",
-        "IREE `default` here (the newest release run)",
-        _name(EAGER),
-        *(_name(p) for p in peers),
-    ]
-    headers += [f"IREE `default` against {_name(p)}" for p in peers] + [
-        f"IREE `default` against {_name(EAGER)}"
-    ]
+    headers = ["function", "IREE `default` here (the newest release run)", _name(EAGER), *map(_name, peers)]
+    headers += [f"IREE `default` against {_name(p)}" for p in (*peers, EAGER)]
     table = []
     for row in found:
         own = {name: (figure, why) for name, figure, why in row.peers}

@@ -156,8 +156,7 @@ def render_other_cpus(latest: Iterable[Record]) -> list[str]:
     ]
     by = {(r.label.model, r.label.profile, r.label.compiler): r for r in runs}
     other = sorted(
-        {(p, c) for (_, p, c) in by if p != "default"},
-        key=lambda pc: (pc[0], runs_view.version_key(pc[1])),
+        {(p, c) for (_, p, c) in by if p != "default"}, key=lambda pc: (pc[0], runs_view.version_key(pc[1]))
     )
     if not other:
         return []
@@ -226,20 +225,13 @@ def render_other_identities(view: identities.Split) -> list[str]:
         eager = {r.label.model: r.metric.of(ExportMetrics).eager_median for r in timed if r.stage == "export"}
         rows = []
         for r in sorted(
-            measured_runs(timed),
-            key=lambda r: (r.label.model, runs_view.version_key(r.label.compiler)),
+            measured_runs(timed), key=lambda r: (r.label.model, runs_view.version_key(r.label.compiler))
         ):
             base = eager.get(r.label.model)
             median = r.metric.of(RunMetrics).latency_median
             if r.label.profile != "default" or not base or median is None:
                 continue
-            rows.append(
-                [
-                    r.label.model,
-                    r.label.compiler,
-                    formats.ratio(median / base),
-                ]
-            )
+            rows.append([r.label.model, r.label.compiler, formats.ratio(median / base)])
         if rows:
             lines += [f"**{identities.label(timed, identity)}**", "",
                       github_table(rows, ["function", "IREE", "IREE / eager"]), ""]  # fmt: skip

@@ -36,17 +36,7 @@ from iree_matrix.findings.results_folder import Results
 from iree_matrix.iree import hints, opkinds
 from iree_matrix.matrix import peers as peer_registry
 from iree_matrix.report import exporters as exporters_page
-from iree_matrix.report import gpu, markup, sections
-from iree_matrix.report.figures import (
-    MARKS,
-    Series,
-    Square,
-    cost_plot,
-    heatmap,
-    latency_plot,
-    legend,
-    op_kind_plot,
-)
+from iree_matrix.report import figures, gpu, markup, sections
 
 _e, _table = markup.e, markup.table
 
@@ -164,7 +154,7 @@ def _index_page(site: Site) -> str:
         f"{runs_view.NOISY_LOAD} cores "
         f"busy or its repetitions spread > {runs_view.NOISY_SPREAD:.0%}; only ratios beyond "
         f"{runs_view.NOISE_RATIO}× are called findings. Hover a cell for the tool's own words.</p>",
-        legend(),
+        figures.legend(),
         *_windows(document),
         *_releases(document),
         *_models_heatmap(site),
@@ -185,11 +175,11 @@ def _windows(document: Mapping[str, Any]) -> list[str]:
     compilers = runs_view.sorted_versions({p["compiler"] for p in found})
     runtimes = runs_view.sorted_versions({p["runtime"] for p in found})
     cells = [
-        Square(p["compiler"], p["runtime"], p["load"],
-               p["load"] + (f": {p['reason']}" if p["reason"] else ""), p["evidence"][0])
+        figures.Square(p["compiler"], p["runtime"], p["load"],
+                       p["load"] + (f": {p['reason']}" if p["reason"] else ""), p["evidence"][0])
         for p in found
     ]  # fmt: skip
-    out.append(heatmap(cells, compilers, runtimes, "load", xlabel="runtime", ylabel="compiler"))
+    out.append(figures.heatmap(cells, compilers, runtimes, "load", xlabel="runtime", ylabel="compiler"))
     reasons = sorted({p["reason"] for p in found if p["reason"]})
     if reasons:
         said = "; ".join(f"<q>{_e(r)}</q>" for r in reasons)
@@ -227,22 +217,22 @@ def _regressions(document: Mapping[str, Any]) -> list[str]:
 
 
 def _models_heatmap(site: Site) -> list[str]:
-    functions = site.runs.functions()
-    compilers = site.compilers()
-    cells = []
-    for function in functions:
-        exporter = site.runs.main_exporter([function])
-        for compiler in compilers:
-            record = _chain(site, function, exporter, compiler)
-            if record is not None:
-                cells.append(Square(function, compiler, _state(record), _words(record), record.job))
+    functions, compilers = site.runs.functions(), site.compilers()
+    cells = [
+        figures.Square(f, c, _state(r), _words(r), r.job)
+        for f in functions
+        for c in compilers
+        if (r := _chain(site, f, site.runs.main_exporter([f]), c)) is not None
+    ]
     if not cells:
         return []
     return [
         "<h2 id=models>Every function × compiler release</h2>",
         "<p>Export → compile → run on the compiler's own runtime, outputs checked against torch "
         "(each function's main exporter).</p>",
-        heatmap(cells, functions, compilers, "models", xlabel="IREE compiler release", ylabel="function"),
+        figures.heatmap(
+            cells, functions, compilers, "models", xlabel="IREE compiler release", ylabel="function"
+        ),
     ]
 
 
@@ -254,14 +244,14 @@ def _exporters_section(site: Site) -> list[str]:
             continue
         compilers = site.compilers()
         cells = [
-            Square(e, c, _state(r), _words(r), r.job)
+            figures.Square(e, c, _state(r), _words(r), r.job)
             for e in exporters
             for c in compilers
             if (r := _chain(site, function, e, c)) is not None
         ]
         out += [
             f"<h2 id=exporters-{k}>{_e(function)}: exporter × compiler</h2>",
-            heatmap(
+            figures.heatmap(
                 cells,
                 exporters,
                 compilers,
@@ -321,9 +311,11 @@ def _model_page(site: Site, rec: release_choice.Recommendation) -> str:
         )
         body.append(f"<h2>{_e(function)}: latency across releases</h2>")
         if points:
-            series = [Series(function, points)]
+            series = [figures.Series(function, points)]
             body.append(
-                latency_plot(series, compilers, _references(site, function, exporter), f"{fid}-lat-{k}")
+                figures.latency_plot(
+                    series, compilers, _references(site, function, exporter), f"{fid}-lat-{k}"
+                )
             )
         else:
             body.append("<p>No release ran it correctly: nothing to plot.</p>")
@@ -332,7 +324,7 @@ def _model_page(site: Site, rec: release_choice.Recommendation) -> str:
         sizes = {c: m.module_bytes / 1024 for c, m in built.items() if m.module_bytes}
         if compile_s or sizes:
             body.append(f"<h2>{_e(function)}: compile time and module size</h2>")
-            body.append(cost_plot(compile_s, sizes, compilers, f"{fid}-cost-{k}"))
+            body.append(figures.cost_plot(compile_s, sizes, compilers, f"{fid}-cost-{k}"))
     body += _roofline_section(site, rec)
     body += _op_kinds_section(site, rec, fid)
     body += _failures_section(site, rec)
@@ -396,7 +388,7 @@ def _op_kinds_section(site: Site, rec: release_choice.Recommendation, fid: str) 
         "<p>Each dispatch benchmarked alone (iree-benchmark-module), medians summed by kind. The kind "
         "is read from the dispatch's name, which changes between releases (3.13 names a 1×1 "
         "convolution <code>matmul_like</code>): compare kinds within a release, totals across.</p>",
-        op_kind_plot(by_release, f"{fid}-ops"),
+        figures.op_kind_plot(by_release, f"{fid}-ops"),
     ]
 
 
@@ -508,7 +500,7 @@ def render(
     }
     if boards.has_boards(records):  # the Pi Zero / Pi 4 answer, linked from the index
         title = "Which IREE release runs my model on the Pi Zero / Pi 4 / Pi 3?"
-        _linked(pages, "boards.html", title, boards.html_body(records, MARKS["timeout"]))
+        _linked(pages, "boards.html", title, boards.html_body(records, figures.MARKS["timeout"]))
     for rec in release_choice.recommendations(site.runs):
         pages[page_name(rec.model)] = _model_page(site, rec)
     found = exporters_page.answered(site.records)
@@ -541,7 +533,7 @@ def _linked(pages: dict[str, str], name: str, title: str, body: Sequence[str]) -
     """Add the page `name` and link it from the index, above the legend (the latest added first)."""
     pages[name] = _page(title, body)
     link = f'<p><a href="{name}">{_e(title)}</a></p>'
-    pages["index.html"] = pages["index.html"].replace(legend(), link + "\n" + legend(), 1)
+    pages["index.html"] = pages["index.html"].replace(figures.legend(), link + "\n" + figures.legend(), 1)
 
 
 def _compare_body(compared: Sequence[Mapping[str, Any]]) -> list[str]:

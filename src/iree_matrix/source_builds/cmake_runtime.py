@@ -27,6 +27,7 @@ IREE-NOTES, iree-src/README); a target without one has no runtime built here.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -304,10 +305,8 @@ def pypi_cmake(cache: Path, *, log: Optional[Path] = None) -> Path:
                 "toolchain-missing", f"{wheel.name} holds no cmake/data/bin/cmake", cacheable=False
             )
         staging.chmod(0o755)  # mkdtemp's 0700 would keep the toolchain container's user out
-        try:
+        with contextlib.suppress(OSError):  # another job unpacked it meanwhile
             os.replace(staging, home)
-        except OSError:  # another job unpacked it meanwhile
-            pass
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return home

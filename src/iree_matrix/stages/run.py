@@ -34,14 +34,7 @@ from iree_matrix.matrix.spec import BYTECODE, DEFAULT_DEVICE, Cell
 from iree_matrix.source_builds import firmware
 from iree_matrix.stages import arrays, op_timings
 from iree_matrix.stages import kernel_seam as kernel
-from iree_matrix.stages.artifacts import (
-    EXPORT_INFO,
-    INPUTS,
-    MLIR,
-    MODULE,
-    REFERENCE,
-    export_digest,
-)
+from iree_matrix.stages.artifacts import EXPORT_INFO, INPUTS, MLIR, MODULE, REFERENCE, export_digest
 from iree_matrix.stages.base import Context, StageBase
 from iree_matrix.stages.benchmark_tool import (
     benchmark_command,

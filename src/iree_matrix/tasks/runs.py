@@ -10,14 +10,7 @@ from typing import TYPE_CHECKING, Optional, TextIO
 
 from iree_matrix.core import console, pasted
 from iree_matrix.core.model.results import ResultsLog, folder_log
-from iree_matrix.execution.workflow import (
-    EXIT_INTERRUPTED,
-    Loaded,
-    RunOptions,
-    execute,
-    listed_settings,
-    where,
-)
+from iree_matrix.execution import workflow
 from iree_matrix.report.documents import write_report
 
 if TYPE_CHECKING:
@@ -28,21 +21,21 @@ logger = console.logger(__name__)
 
 
 def run_plan(
-    loaded: Loaded, options: RunOptions, cache: Path, *, out: TextIO, advising: bool = False
+    loaded: workflow.Loaded, options: workflow.RunOptions, cache: Path, *, out: TextIO, advising: bool = False
 ) -> tuple[int, Summary]:
     """Execute a plan into its results folder's log, print the summary (on `out`), keep manifests,
     write the report: (exit code, summary). `advising`: the plan is `advise`'s sitting, whose lines
     suggest no `advise`."""
     results_dir = loaded.results_dir
     results = folder_log(results_dir)
-    summary = execute(loaded, options, cache, results, results_dir, out)
+    summary = workflow.execute(loaded, options, cache, results, results_dir, out)
     if summary.interrupted:  # out within 2 s: the report only if it renders at once
         if any(True for _ in results):
             _write_report_if_quick(results_dir, out)
-        return EXIT_INTERRUPTED, summary
+        return workflow.EXIT_INTERRUPTED, summary
     if any(True for _ in results):
         write_report(results_dir, lambda said: print(said, file=out), if_changed=True)
-        here = None if advising else where(loaded.path, results_dir, cache)
+        here = None if advising else workflow.where(loaded.path, results_dir, cache)
         ran = {r.label.source_model or r.label.model or "" for r in summary.records.values()}
         _print_machine(results, results_dir, out, here, ran)
     failed = summary.failures()
@@ -58,13 +51,17 @@ def run_plan(
     return 0, summary
 
 
-def listed(loaded: Loaded, out: TextIO, head: Optional[str] = None, plan: Optional[Plan] = None) -> int:
+def listed(
+    loaded: workflow.Loaded, out: TextIO, head: Optional[str] = None, plan: Optional[Plan] = None
+) -> int:
     """`--list`: `head`, the plan's jobs (`plan`, default the loaded one) and the settings that are
     not the defaults; exit 0."""
     from iree_matrix import stages
 
     said = [head] if head is not None else []
-    print("\n".join([*said, stages.describe(plan or loaded.plan), listed_settings(loaded)]), file=out)
+    print(
+        "\n".join([*said, stages.describe(plan or loaded.plan), workflow.listed_settings(loaded)]), file=out
+    )
     return 0
 
 

@@ -203,10 +203,8 @@ def _readers(cls: Any) -> dict[str, tuple[str, Any, Any]]:
     hints = typing.get_type_hints(cls)
     readers = {}
     for f in dataclasses.fields(cls):
-        if f.default_factory is not dataclasses.MISSING:
-            default = f.default_factory
-        else:
-            default = functools.partial(lambda d: d, f.default)
+        missing = f.default_factory is dataclasses.MISSING
+        default = functools.partial(lambda d: d, f.default) if missing else f.default_factory
         readers[f.name] = (_key(f), _read_as(hints[f.name]), default)
     return readers
 

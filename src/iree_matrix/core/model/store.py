@@ -278,13 +278,11 @@ def _stat(path: Path) -> list[int]:
 
 def _remember_verified(entry: Path, names: list[str]) -> None:
     """Note each file's stat now that its sum matched (best effort: a read-only store re-hashes)."""
-    try:
+    with contextlib.suppress(OSError):
         seen = {name: _stat(entry / name) for name in [*names, SUMS]}
         tmp = entry / (VERIFIED + f".{uuid.uuid4().hex}.tmp")
         tmp.write_text(json.dumps(seen, sort_keys=True), encoding="utf-8")
         os.replace(tmp, entry / VERIFIED)
-    except OSError:
-        pass
 
 
 def _unchanged_since_verified(entry: Path, names: list[str]) -> bool:

@@ -196,11 +196,9 @@ def _one_holder(
     first = time.monotonic()
     try:
         while True:
-            try:
+            with contextlib.suppress(BlockingIOError):
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
-            except BlockingIOError:
-                pass
             now, who = time.time(), _read_holder(note)
             if time.monotonic() - first >= grace:
                 if not wait:
@@ -494,11 +492,9 @@ def _wait(
     while True:
         behind = _ahead(ticket)
         if not behind:
-            try:
+            with contextlib.suppress(BlockingIOError):
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 return True
-            except BlockingIOError:
-                pass
         now, who = time.time(), holder(path)
         if who is None and behind:  # the lock may be free: an earlier waiter takes it first
             unnamed_since = None

@@ -128,12 +128,10 @@ def size_text(size: int) -> str:
 
 def machine_memory() -> int:
     """This machine's memory in bytes (MemTotal)."""
-    try:
+    with contextlib.suppress(OSError, ValueError, IndexError):
         for line in Path("/proc/meminfo").read_text().splitlines():
             if line.startswith("MemTotal:"):
                 return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
@@ -385,10 +383,8 @@ class Tree:
     def members(self) -> set[int]:
         """Every live process of the command (its own included while it runs)."""
         if self.exact:  # its cgroups hold every member; gone (`close`), they held none
-            found = self.cgroups[0].members() if self.cgroups else set()
-        else:
-            found = scan(self._needle, {self.root} if self.root else set())
-        return found - {os.getpid()}
+            return (self.cgroups[0].members() if self.cgroups else set()) - {os.getpid()}
+        return scan(self._needle, {self.root} if self.root else set()) - {os.getpid()}
 
     def signal(self, sig: int) -> None:
         for pid in self.members():
@@ -461,13 +457,11 @@ def _send(pid: int, sig: int) -> None:
 
 def _machine_oom_kills() -> Optional[int]:
     """/proc/vmstat's oom_kill: processes the kernel's OOM killer ended since boot (Linux 4.13)."""
-    try:
+    with contextlib.suppress(OSError, ValueError, IndexError):
         with open("/proc/vmstat", "rb") as f:
             for line in f:
                 if line.startswith(b"oom_kill "):
                     return int(line.split()[1])
-    except (OSError, ValueError, IndexError):
-        pass
     return None
 
 

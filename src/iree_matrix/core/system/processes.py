@@ -68,11 +68,9 @@ def _die_with_parent(
         process_tree.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     process_tree.child_setup(join, rlimits)
     if watchdog is not None:
-        try:
+        with contextlib.suppress(OSError):
             # One write under PIPE_BUF: atomic. An older watchdog ignores the "tree" line.
             os.write(watchdog, b'["pg", %d]\n' % os.getpid() + message)
-        except OSError:
-            pass
     if shm_size is not None and not shm_namespace.private_shm(shm_size) and writes_beneath is not None:
         # No /dev/shm of its own: none at all (a model wrote 64 MB into the host's and deleted
         # another program's file there), the devices a program writes still allowed.

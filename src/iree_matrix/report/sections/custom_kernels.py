@@ -34,12 +34,7 @@ def render(records: Iterable[Record]) -> list[str]:
             for v in kernel_windows.window(records, name)
         ]
         headers = ["arch", "IREE", "verdict", "compile", "load", "match", "why", "evidence"]
-        lines += [
-            f"### {name}",
-            "",
-            github_table(rows, headers),
-            "",
-        ]
+        lines += [f"### {name}", "", github_table(rows, headers), ""]
     return lines
 
 

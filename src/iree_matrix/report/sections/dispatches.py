@@ -27,9 +27,9 @@ def render_dispatches(latest: Iterable[Record], top: int = 10) -> list[str]:
     """The slowest dispatches of each profiled model, side by side across IREE versions, matched by
     what they compute (the op part of IREE's name; ordinals differ between versions)."""
     profiled = [r for r in latest if r.stage == "dispatches" and r.status is Status.OK and same_runtime(r)]
-    groups: dict[Group, list[Record]] = {}
-    for r in profiled:
-        groups.setdefault((r.label.model, r.label.exporter, r.label.arch, r.label.profile), []).append(r)
+    groups: dict[Group, list[Record]] = runs_view.grouped_by(
+        ((r.label.model, r.label.exporter, r.label.arch, r.label.profile), r) for r in profiled
+    )
     lines: list[str] = []
     for group, records in sorted(groups.items()):
         releases = sorted(records, key=lambda r: runs_view.version_key(r.label.compiler))

@@ -27,23 +27,14 @@ def render_instructions(runs: runs_view.Runs, versions: Sequence[str]) -> list[s
         return []
     shown = [v for v in versions if any(v in cells for cells in table.values())]
     shown += runs_view.sorted_versions({v for cells in table.values() for v in cells} - set(shown))
-    profiles = sorted({r.label.profile for cells in table.values() for r in cells.values()})
-    tools = sorted(
-        {
-            str(r.metric.of(InstructionsMetrics).instructions.get("tool", ""))
-            for c in table.values()
-            for r in c.values()
-        }
-    )
+    counted = [r for cells in table.values() for r in cells.values()]
+    profiles = sorted({r.label.profile for r in counted})
+    tools = sorted({str(r.metric.of(InstructionsMetrics).instructions.get("tool", "")) for r in counted})
+    text = release_regressions.instructions_text
     rows: list[list[str]] = []
     for function, cells in sorted(table.items()):
         figures = {v: n for v, r in cells.items() if (n := release_regressions.counted(r))}
-        rows.append(
-            [
-                function,
-                *(release_regressions.instructions_text(figures[v]) if v in figures else "" for v in shown),
-            ]
-        )
+        rows.append([function, *(text(figures[v]) if v in figures else "" for v in shown)])
     return [
         "### Instructions per call",
         "",
@@ -68,9 +59,8 @@ def _counted(runs: runs_view.Runs) -> Counted:
     runs' own profile if it was counted, else from a counted build's."""
     table: Counted = {}
     for profile in [runs.profile, *runs.counted_profiles()]:
-        for (function, _, compiler), record in runs_view.Runs(
-            runs.index, profile, runs.arch
-        ).instructions.items():
+        found = runs_view.Runs(runs.index, profile, runs.arch).instructions
+        for (function, _, compiler), record in found.items():
             table.setdefault(function, {}).setdefault(compiler, record)
     return {f: cells for f, cells in table.items() if len(cells) >= MIN_RELEASES}
 

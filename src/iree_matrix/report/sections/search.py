@@ -166,10 +166,8 @@ def _wall_check(base: search.Candidate, best: search.Candidate) -> str:
     """default's wall median over the best's at the matrix's threads, from the same two runs."""
     if base.record is None or best.record is None:
         return ""
-    a, b = (
-        base.record.metric.of(RunMetrics).latency_interval,
-        best.record.metric.of(RunMetrics).latency_interval,
-    )
+    a = base.record.metric.of(RunMetrics).latency_interval
+    b = best.record.metric.of(RunMetrics).latency_interval
     if a is None or b is None or b.median <= 0:
         return ""
     mark = "✓" if b.faster_than(a) else "~"
@@ -259,9 +257,7 @@ def _render_descents(descents: Sequence[search_descent.Descent]) -> list[str]:
 
 
 def _interval(interval: Any) -> str:
-    if interval is None:
-        return ""
-    return f"{_ms(interval.median)} ({_ms(interval.low)}–{_ms(interval.high)})"
+    return "" if interval is None else f"{_ms(interval.median)} ({_ms(interval.low)}–{_ms(interval.high)})"
 
 
 SECTION = Section(

@@ -73,15 +73,12 @@ def render_tune(latest: Iterable[Record]) -> list[str]:
 def _groups(records: Sequence[Record]) -> dict[Group, list[Record]]:
     """The compiles by model, arch and IREE version: the profiles one row compares."""
     compiles = {r.cell: r for r in records if r.stage == "compile"}
-    exporters = {c.label.exporter for c in compiles.values()}
-    groups: dict[Group, list[Record]] = {}
-    for compiled in compiles.values():
-        label = compiled.label
-        model = label.model
-        if len(exporters) > 1:  # several torch / turbine versions: keep their results apart
-            model += f" ({label.exporter})"
-        groups.setdefault((model, label.arch, label.compiler), []).append(compiled)
-    return groups
+    # several torch / turbine versions: keep their results apart
+    apart = len({c.label.exporter for c in compiles.values()}) > 1
+    return runs_view.grouped_by(
+        ((c.label.model + (f" ({c.label.exporter})" if apart else ""), c.label.arch, c.label.compiler), c)
+        for c in compiles.values()
+    )
 
 
 def _best_row(group: Group, tried: Sequence[Tried]) -> list[str]:
