@@ -96,3 +96,12 @@ def test_a_spec_that_is_a_directory_is_said_so(tmp_path: Path) -> None:
         kernels.KernelError, match=r"spec = 'sdir': .*/sdir is a directory; expected a file in"
     ):
         kernels.load(where)
+
+
+def test_query_kernel_of_a_huge_name_is_one_short_line(capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 94: `query kernel` of a 20,000-character name printed a 20,143-character line."""
+    from iree_matrix import cli
+
+    assert cli.main(["query", "kernel", "x" * 20_000]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "(20,000 characters): expected a name of letters" in err[-1] and len(err[-1]) <= 300

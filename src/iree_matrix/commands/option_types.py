@@ -231,3 +231,14 @@ def verbosity(args: argparse.Namespace) -> int:
 def renamed(args: argparse.Namespace) -> list[str]:
     """What to say of the old spellings the command line used."""
     return list(getattr(args, RENAMED, []))
+
+
+def kernel_name(text: str) -> str:
+    """A kernel's name as a command takes it (a kernel.toml's `name`), or argparse's one-line error
+    with the value cut: `query kernel` of a 20,000-character name printed it whole, on one line."""
+    from iree_matrix.core import excerpts
+    from iree_matrix.kernel.kernels import name_problem
+
+    if (why := name_problem(text)) is None:
+        return text
+    raise argparse.ArgumentTypeError(f"{excerpts.clip(repr(text), 60)} ({len(text):,} characters): {why}")

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.commands.option_types import Option, Positional, Switch, given, taking
+from iree_matrix.commands.option_types import Option, Positional, Switch, given, kernel_name, taking
 from iree_matrix.core import shipped
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.input_files import blocking, directory_problem
@@ -428,7 +428,7 @@ RUN: Positional[Path] = Positional("run", "the directory a run wrote, e.g. runs/
 MODEL_NAME: Positional[str] = Positional(
     "name", "a model or function name as in the report, e.g. mobilenet_v2"
 )
-KERNEL_NAME: Positional[str] = Positional("kernel", "a kernel's name (its kernel.toml's), e.g. depthwise3x3")
+KERNEL_NAME: Positional[str] = Positional("kernel", "a kernel's name, e.g. depthwise3x3", kernel_name)
 CACHE_ACTION: Positional[str] = Positional("action", None, nargs="?", choices=("du", "prune"), default="du")
 CACHE_PARTS: Positional[str] = Positional("parts", None, metavar="PART", nargs="*", default=[])
 IMAGES_ACTION: Positional[str] = Positional(

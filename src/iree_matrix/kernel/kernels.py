@@ -271,6 +271,13 @@ def ir_command(model: str, release: str, profile: str, directory: str) -> str:
     return f"iree-matrix kernel ir {model} --release {release} --profile {profile} --kernel {kernel}"
 
 
+def name_problem(name: str) -> Optional[str]:
+    """Why `name` is no kernel's name (None: it is one): job ids and labels carry it."""
+    return (
+        None if _NAME_RE.fullmatch(name) and len(name) <= 64 else f"expected {_KEYS['name'][1]}, at most 64"
+    )
+
+
 def find(loaded: Mapping[str, Kernel], name: str) -> Kernel:
     """The kernel a cell names (its `kernel` label), among the matrix's: the one lookup of a cell's kernel."""
     found = loaded.get(name)
@@ -333,7 +340,7 @@ def parse(data: Mapping[str, Any], toml: Path) -> Kernel:
         if key not in data:
             raise KernelError(f"{toml}: no {key!r} (a kernel names {', '.join(_REQUIRED)})")
     name = data["name"]
-    if not _NAME_RE.fullmatch(name) or len(name) > 64:
+    if name_problem(name):
         raise error("name", name, f"expected {_KEYS['name'][1]}")
     sources = list(dict.fromkeys(data["sources"]))
     if not sources:
