@@ -51,11 +51,8 @@ def null_plan(found: Sequence[Record], pairs: int) -> list[Record]:
 def control_plan(found: Sequence[Record], limit: int) -> list[tuple[Record, Record]]:
     """Pairs of two different modules of one function (same model, another compiler or profile)."""
     by_model = runs_view.grouped_by((r.label.model, r) for r in found)
-    pairs: list[tuple[Record, Record]] = []
-    for model in sorted(by_model):
-        runs = sorted(by_model[model], key=lambda r: r.job)
-        pairs.extend(zip(runs, runs[1:]))
-    return pairs[:limit]
+    ordered = (sorted(by_model[model], key=lambda r: r.job) for model in sorted(by_model))
+    return [pair for runs in ordered for pair in zip(runs, runs[1:])][:limit]
 
 
 @dataclasses.dataclass(frozen=True)

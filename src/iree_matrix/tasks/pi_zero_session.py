@@ -152,10 +152,7 @@ def _hello_metrics(facts: Mapping[str, Any]) -> dict[str, Any]:
         return {}
     keep = ("bytes", "interpreter", "needed", "glibc_versions", "output", "attributes")
     return {
-        "uname_m": facts.get("uname_m"),
-        "platform": facts.get("platform"),
-        "hwcap": facts.get("hwcap"),
-        "compiler": facts.get("compiler"),
+        **{k: facts.get(k) for k in ("uname_m", "platform", "hwcap", "compiler")},
         **{kind: {k: facts[kind].get(k) for k in keep} for kind in ("static", "dynamic") if kind in facts},
     }
 
