@@ -75,8 +75,7 @@ def model(
     records = list(records)
     label, present = gpu_target(records, asked)
     found = _published(records, name, label, present)
-    mine = gpu_advice.for_target(gpu_advice.matching(bundled, name), label)
-    if mine:
+    if mine := gpu_advice.for_target(gpu_advice.matching(bundled, name), label):
         return _with_bundled(found, records, name, label, mine)
     return _with_measured_outside(found, records, name, label)
 
@@ -428,8 +427,7 @@ def _compile_instead(name: str, instead: Sequence[measured.Run]) -> list[str]:
         f"  compile for {' or '.join(chips)}: runs on {sitting.family} (measured on an {sitting.gpu}, "
         f"driver {sitting.driver}, {' and '.join(releases)})"
     ]
-    mine = [r for r in instead if r.model == name]
-    if mine:
+    if mine := [r for r in instead if r.model == name]:
         lines.append(f"    {name}: {_results(mine)}")
     else:
         models = ", ".join(dict.fromkeys(r.model for r in instead))
@@ -510,8 +508,7 @@ def _timing(runs: Sequence[measured.Run]) -> str:
         return ""
     compared = [(r, t) for r in runs if (t := measured.torch_of(r)) is not None]
     benched = [(r, t) for r, t in compared if r.benchmark_ms is not None]
-    pairs = benched or compared
-    if pairs:
+    if pairs := benched or compared:
         how = "iree-benchmark-module" if benched else "the Python call, output read back"
         releases = " and ".join(runs_view.sorted_versions({r.release for r, _ in pairs}))
         ms = _span([r.iree_ms for r, _ in pairs], formats.duration_ms)

@@ -252,13 +252,11 @@ def merge(
     if to.exists() and not to.is_dir():
         raise UserError(f"merge --to {to}: exists and is not a directory")
     inputs = [_source(d) for d in dirs]
-    missing = [str(p) for p in inputs if not p.is_file()]
-    if missing:
+    if missing := [str(p) for p in inputs if not p.is_file()]:
         raise UserError(f"merge: no results file at {', '.join(missing)} (name the directories shards wrote)")
     # A received folder is data: its log is read as the regular file it must be, never through a link
     # (one linked elsewhere was read, and OUT's own linked one had its target overwritten).
-    linked = [str(p) for p in [*inputs, to / RESULTS] if p.is_symlink()]
-    if linked:
+    if linked := [str(p) for p in [*inputs, to / RESULTS] if p.is_symlink()]:
         raise UserError(
             f"merge: {', '.join(linked)} is a symbolic link: a results folder's results.jsonl is read and "
             "written only as a regular file in it; name the file it points to instead"

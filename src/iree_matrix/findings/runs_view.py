@@ -182,8 +182,7 @@ def cross_checked(records: Sequence[Record], others: Mapping[str, Sequence[Recor
     for r in records:
         t = timing(r) if r.stage == "run" and r.status is Status.OK else None
         if t is not None and t.low is not None:
-            below = [(o, w) for o, w in measurements.get(_same_module(r), []) if (o.high or 0.0) < t.low]
-            if below:
+            if below := [(o, w) for o, w in measurements.get(_same_module(r), []) if (o.high or 0.0) < t.low]:
                 _, where = min(below, key=lambda ow: ow[0].median)
                 r = dataclasses.replace(r, metrics={**r.metrics, DISAGREES: where})
         out.append(r)
