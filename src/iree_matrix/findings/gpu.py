@@ -116,19 +116,17 @@ def _published(records: Sequence[Record], name: str, label: str, present: Sequen
     """The answer the records give alone."""
     question = f"does {name} compile for {label} and run there, with which IREE release?"
     if label not in present:
-        line = (
-            f"{NOT_MEASURED}: no {label} cell in these results (GPU targets: {', '.join(present) or 'none'})"
+        return Answer.unmeasured(
+            question, f"no {label} cell in these results (GPU targets: {', '.join(present) or 'none'})"
         )
-        return Answer(question, NOT_MEASURED, (line,))
     chosen = [r for r in records if r.stage in ("compile", "run") and r.label.arch == label]
     compiles = _by_cell([r for r in chosen if r.stage == "compile"])
     mine = {c: r for c, r in compiles.items() if name in (r.label.model, r.label.planned_model)}
     if not mine:
         models = sorted({r.label.model for r in compiles.values()})
-        line = (
-            f"{NOT_MEASURED}: no model {name!r} compiled for {label} (models: {', '.join(models) or 'none'})"
+        return Answer.unmeasured(
+            question, f"no model {name!r} compiled for {label} (models: {', '.join(models) or 'none'})"
         )
-        return Answer(question, NOT_MEASURED, (line,))
     runs = _by_cell([r for r in chosen if r.stage == "run"])
     functions = sorted({r.label.model for r in mine.values()})
     if len(functions) > 1:  # a model of several functions (whisper_tiny): each counted on its own

@@ -46,6 +46,11 @@ class Answer:
     evidence: tuple[str, ...] = ()  # job ids
     data: Optional[dict[str, Any]] = None  # extra machine-readable facts
 
+    @classmethod
+    def unmeasured(cls, question: str, why: str) -> Answer:
+        """The results hold nothing to answer with: one line, "not measured: <why>"."""
+        return cls(question, NOT_MEASURED, (f"{NOT_MEASURED}: {why}",))
+
     @property
     def measured(self) -> bool:
         return self.answer != NOT_MEASURED
@@ -108,7 +113,7 @@ def load(records: Iterable[Record], compiler: str, runtime: str) -> Answer:
         if c is not None and rt is not None:
             tried = [r for (cc, r) in found if cc == c]
             why.append(f"compiler {c}'s modules were run by runtimes {version_listing(tried)}, not by {rt}")
-        return Answer(question, NOT_MEASURED, (f"{NOT_MEASURED}: " + "; ".join(why),))
+        return Answer.unmeasured(question, "; ".join(why))
     pair = found[(c, rt)]
     lines = []
     if pair.load is load_windows.Load.LOADS:
@@ -218,8 +223,7 @@ def model(records: Iterable[Record], name: str, arch: Optional[str] = None) -> A
         if stopped is not None:
             return dataclasses.replace(stopped, question=question)
         measured = ", ".join(sorted(r.model for r in recs)) or "none"
-        line = f"{NOT_MEASURED}: no model {name!r} in the results (models: {measured})"
-        return Answer(question, NOT_MEASURED, (line,))
+        return Answer.unmeasured(question, f"no model {name!r} in the results (models: {measured})")
     # A compiler that cannot read the exporter's MLIR may have been fed it lowered to linalg by an
     # older-compatible release (matrix/history.toml): a pass there counts, the exporter named.
     releases = release_choice.with_lowered(
@@ -445,8 +449,9 @@ def export(records: Iterable[Record], torch: str, turbine: str, python: Optional
     if not chosen:
         envs = sorted({f"py{a.python} torch {a.torch} turbine {a.turbine}" for a in found})
         measured = "; ".join(envs) or "none"
-        line = f"{NOT_MEASURED}: no exporter environment with {who} in the results (measured: {measured})"
-        return Answer(question, NOT_MEASURED, (line,))
+        return Answer.unmeasured(
+            question, f"no exporter environment with {who} in the results (measured: {measured})"
+        )
     lines: list[str] = []
     evidence: list[str] = []
     data: dict[str, Any] = {}
