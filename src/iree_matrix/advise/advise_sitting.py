@@ -187,8 +187,7 @@ def _module_arm(where: _Function, arm: PlannedArm, timed: list[Any]) -> dict[str
     kernel = where.kernels.get(arm.kernel) if arm.kernel else None
     if kernel is not None:
         meta.update(kernel=kernel.name, kernel_dir=kernel.shown_directory())
-    named = config.value.cpu
-    if named is not None:
+    if (named := config.value.cpu) is not None:
         meta["cpu"] = named.cpu
     try:
         profile = iree_flags.combine(config.profile, where.known)

@@ -270,8 +270,7 @@ def sandboxed(argv: Sequence[str], venv: Path, reads: Sequence[Path], work: Path
         # The environment a stage's sandboxed command gets (processes.run): no token of the tool's.
         env = {**bubblewrap.environment(os.environ), "HOME": str(work), "TMPDIR": str(work)}
         return bubblewrap.wrap(["env", "-i", *(f"{k}={v}" for k, v in sorted(env.items())), *argv], sandbox)
-    refused = bubblewrap.refusal("peer")
-    if refused is not None:
+    if (refused := bubblewrap.refusal("peer")) is not None:
         raise abtest.NotComparable(refused)
     return list(argv)
 

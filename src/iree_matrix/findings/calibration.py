@@ -198,11 +198,9 @@ def matched(records: Iterable[Record], a: str, b: str) -> list[tuple[str, Record
     found = []
     for (model, exporter, compiler, profile), ra in sorted(by_cell.items()):
         if compiler == a:  # releases: the same profile on B
-            rb = by_cell.get((model, exporter, b, profile))
-            if rb is not None:
+            if (rb := by_cell.get((model, exporter, b, profile))) is not None:
                 found.append((model if profile == "default" else f"{model} ({profile})", ra, rb))
         if profile == a:  # profiles: the same release with B
-            rb = by_cell.get((model, exporter, compiler, b))
-            if rb is not None:
+            if (rb := by_cell.get((model, exporter, compiler, b))) is not None:
                 found.append((f"{model} on {compiler}", ra, rb))
     return found

@@ -306,16 +306,14 @@ def _merge_into(inputs: list[Path], to: Path, checked: Mapping[Path, Sequence[Re
     write_atomically(target, "".join(kept) + "".join(r.to_json() + "\n" for r in merged.records))
     for directory in (p.parent for p in inputs):
         if not os.path.lexists(to / RELEASES):
-            releases = _received(directory / RELEASES)
-            if releases is not None:
+            if (releases := _received(directory / RELEASES)) is not None:
                 write_atomically(to / RELEASES, releases)
         manifests = directory / MANIFESTS
         if manifests.is_dir() and not manifests.is_symlink() and directory.resolve() != to.resolve():
             for manifest in sorted(manifests.glob("*.json")):
                 if os.path.lexists(to / MANIFESTS / manifest.name):
                     continue
-                text = _received(manifest)
-                if text is not None:
+                if (text := _received(manifest)) is not None:
                     write_atomically(to / MANIFESTS / manifest.name, text)
     return merged
 
@@ -341,8 +339,7 @@ def _received(path: Path) -> Optional[bytes]:
         return None
     # A hard link to a root-only file is a regular file too. The folders above are the user's to
     # choose, as the merged folder's are (a root's own shards in /root merge into results/).
-    unshared = shared_files.problem(path, folders=False)
-    if unshared is not None:
+    if (unshared := shared_files.problem(path, folders=False)) is not None:
         logger.warning(f"{unshared}; left out")
         return None
     try:

@@ -124,8 +124,7 @@ def load(records: Iterable[Record], compiler: str, runtime: str) -> Answer:
             f"refuses: runtime {rt} refuses modules from compiler {c}: {excerpts.without_paths(pair.reason)}"
         )
         ran = [r for r in map(runs.by_job.get, pair.evidence) if r is not None]
-        advice = next(filter(None, map(release_choice.hint, ran)), None)
-        if advice is not None:
+        if (advice := next(filter(None, map(release_choice.hint, ran)), None)) is not None:
             lines.append(f"  what to do: {advice.advice}")
     else:
         first = runs.by_job.get(pair.evidence[0])
@@ -219,8 +218,7 @@ def model(records: Iterable[Record], name: str, arch: Optional[str] = None) -> A
         jobs = tuple(r.job for r in records if bundles.is_from_bundle(r) and r.label.model == name)
         return Answer(question, "measured elsewhere", (f"{name}:", *elsewhere), jobs)
     if rec is None:
-        stopped = _stopped_before_a_run(records, name, target)
-        if stopped is not None:
+        if (stopped := _stopped_before_a_run(records, name, target)) is not None:
             return dataclasses.replace(stopped, question=question)
         measured = ", ".join(sorted(r.model for r in recs)) or "none"
         return Answer.unmeasured(question, f"no model {name!r} in the results (models: {measured})")

@@ -335,8 +335,7 @@ def why(record: Record) -> str:
     if record.status is Status.SKIP:
         return f"{stage}: skipped: {first_line(record.message)}"
     if stage == "compile":
-        named = compile_errors.of_record(record.metrics, record.message)
-        if named is not None:
+        if (named := compile_errors.of_record(record.metrics, record.message)) is not None:
             return f"compile: {excerpts.without_paths(named.text())}"
     if refusals.refused(record):
         return f"run: refused: {excerpts.without_paths(refusals.reason(record.message))}"

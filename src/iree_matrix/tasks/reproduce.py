@@ -110,8 +110,7 @@ def _require_sandbox(chosen: Sequence[Record], backend: Optional[str], unsandbox
     bubblewrap.allow_unsandboxed(unsandboxed)
     if all((backend or r.env.get("backend")) == "docker" for r in chosen):
         return
-    refused = bubblewrap.refusal("export")
-    if refused is not None:
+    if (refused := bubblewrap.refusal("export")) is not None:
         raise UserError(refused)
 
 
