@@ -468,9 +468,7 @@ def export(records: Iterable[Record], torch: str, turbine: str, python: Optional
             tried = [x for x in a.takes if x.form == form]
             said = version_listing(taking, limit=20) if tried else NOT_MEASURED
             lines.append(f"  {label} {said}" + (f" (of {len(tried)} compilers tried)" if tried else ""))
-        for x in a.takes:
-            if not x.takes:
-                lines.append(f"  {x.form} refused by {x.compiler}: {x.words}")
+        lines += [f"  {x.form} refused by {x.compiler}: {x.words}" for x in a.takes if not x.takes]
         evidence += [x.job for x in a.takes if not x.takes][:2] + [x.job for x in a.takes if x.takes][:2]
         data[f"{a.function}/{a.exporter}"] = {"text": text, "bytecode": bytecode}
     answer = "takes" if any(v["text"] or v["bytecode"] for v in data.values()) else "refuses"
