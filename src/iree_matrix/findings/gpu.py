@@ -368,7 +368,12 @@ def _with_measured_outside(found: Answer, records: Sequence[Record], name: str, 
         if answer == NOT_MEASURED:
             answer, lines, evidence = "fails", [f"{name} on {label}: {words}"], jobs
         lines += _compile_instead(name, instead)
-        data["compile_instead"] = _instead_data(instead)
+        data["compile_instead"] = {
+            "chips": sorted(dict.fromkeys(r.chip for r in instead)),
+            "family": instead[0].sitting.family,
+            "runs": [_run_data(r) for r in instead],
+            "measured": measured.PROVENANCE,
+        }
     real = measured.runs(name, label)
     if real:
         lines += _on_a_real_gpu(real, records, name, label)
@@ -561,14 +566,5 @@ def _run_data(r: measured.Run) -> dict[str, Any]:
         "flags": list(r.flags),
         **{k: getattr(r, k) for k in ("matches", "max_abs_err", "call_ms", "benchmark_ms")},
         **({"torch_eager_ms": torch.eager_ms, "torch_compile_ms": torch.compiled_ms} if torch else {}),
-        "measured": measured.PROVENANCE,
-    }
-
-
-def _instead_data(instead: Sequence[measured.Run]) -> dict[str, Any]:
-    return {
-        "chips": sorted(dict.fromkeys(r.chip for r in instead)),
-        "family": instead[0].sitting.family,
-        "runs": [_run_data(r) for r in instead],
         "measured": measured.PROVENANCE,
     }
