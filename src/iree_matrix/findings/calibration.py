@@ -197,10 +197,10 @@ def matched(records: Iterable[Record], a: str, b: str) -> list[tuple[str, Record
     by_cell = {(r.label.model, r.label.exporter, r.label.compiler, r.label.profile): r for r in runs}
     found = []
     for (model, exporter, compiler, profile), ra in sorted(by_cell.items()):
-        if compiler == a:  # releases: the same profile on B
-            if (rb := by_cell.get((model, exporter, b, profile))) is not None:
-                found.append((model if profile == "default" else f"{model} ({profile})", ra, rb))
-        if profile == a:  # profiles: the same release with B
-            if (rb := by_cell.get((model, exporter, compiler, b))) is not None:
-                found.append((f"{model} on {compiler}", ra, rb))
+        # releases: the same profile on B
+        if compiler == a and (rb := by_cell.get((model, exporter, b, profile))) is not None:
+            found.append((model if profile == "default" else f"{model} ({profile})", ra, rb))
+        # profiles: the same release with B
+        if profile == a and (rb := by_cell.get((model, exporter, compiler, b))) is not None:
+            found.append((f"{model} on {compiler}", ra, rb))
     return found

@@ -305,9 +305,8 @@ def _merge_into(inputs: list[Path], to: Path, checked: Mapping[Path, Sequence[Re
     rendering(to, "merge")  # `rendered` once its documents are (commands/merge.py)
     write_atomically(target, "".join(kept) + "".join(r.to_json() + "\n" for r in merged.records))
     for directory in (p.parent for p in inputs):
-        if not os.path.lexists(to / RELEASES):
-            if (releases := _received(directory / RELEASES)) is not None:
-                write_atomically(to / RELEASES, releases)
+        if not os.path.lexists(to / RELEASES) and (releases := _received(directory / RELEASES)) is not None:
+            write_atomically(to / RELEASES, releases)
         manifests = directory / MANIFESTS
         if manifests.is_dir() and not manifests.is_symlink() and directory.resolve() != to.resolve():
             for manifest in sorted(manifests.glob("*.json")):

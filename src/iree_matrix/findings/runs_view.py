@@ -334,9 +334,8 @@ def why(record: Record) -> str:
         return f"{stage}: timed out"
     if record.status is Status.SKIP:
         return f"{stage}: skipped: {first_line(record.message)}"
-    if stage == "compile":
-        if (named := compile_errors.of_record(record.metrics, record.message)) is not None:
-            return f"compile: {excerpts.without_paths(named.text())}"
+    if stage == "compile" and (named := compile_errors.of_record(record.metrics, record.message)) is not None:
+        return f"compile: {excerpts.without_paths(named.text())}"
     if refusals.refused(record):
         return f"run: refused: {excerpts.without_paths(refusals.reason(record.message))}"
     cls = f"{record.error_class}: " if record.error_class else ""
