@@ -37,8 +37,7 @@ class Built:
     interrupted: bool = False
 
     def build(self, configs: Sequence[search.Config]) -> None:
-        records = self.builds.alone(configs)
-        if records is None:
+        if (records := self.builds.alone(configs)) is None:
             self.interrupted = True
         else:
             self.records.update(records)

@@ -151,14 +151,11 @@ def _sit_function(
     from iree_matrix.core.model import stats
 
     model, function = where.model, where.function
-    arms_meta: list[dict[str, Any]] = []
     timed: list[Any] = []
     # The peer workers of the sitting, all ended when it ends (also on Ctrl-C).
     with paired_rounds.scratch() as work, contextlib.ExitStack() as peer_arms:
-        for arm in arms:
-            arms_meta.append(_module_arm(where, arm, timed))
-        for name in peer_names:
-            arms_meta.append(_peer_arm(where, name, Path(work), peer_arms, timed))
+        arms_meta = [_module_arm(where, arm, timed) for arm in arms]
+        arms_meta += [_peer_arm(where, name, Path(work), peer_arms, timed) for name in peer_names]
         timed = _dedupe(timed, arms_meta)
         if not timed:  # was a ZeroDivisionError traceback in the rounds' rotation
             raise UserError(_nothing_to_time(model, function, arms_meta))
@@ -187,8 +184,7 @@ def _module_arm(where: _Function, arm: PlannedArm, timed: list[Any]) -> dict[str
     kernel = where.kernels.get(arm.kernel) if arm.kernel else None
     if kernel is not None:
         meta.update(kernel=kernel.name, kernel_dir=kernel.shown_directory())
-    named = config.value.cpu
-    if named is not None:
+    if (named := config.value.cpu) is not None:
         meta["cpu"] = named.cpu
     try:
         profile = iree_flags.combine(config.profile, where.known)

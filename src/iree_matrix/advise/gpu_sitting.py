@@ -108,8 +108,7 @@ def sittings(
             "release": max((c.runtime for c in cells), key=versions.release_order),
             "arms": arms,
         }
-        torch = bundle.torch_spec(model, function, (cells or every)[0], files)
-        if torch:
+        if torch := bundle.torch_spec(model, function, (cells or every)[0], files):
             sitting["torch"] = torch
         proved = [
             proof(arm, *(proofs or {})[arm["name"]], named, flags_of, profile_of)

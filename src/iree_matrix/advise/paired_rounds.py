@@ -244,10 +244,8 @@ def _model_args(argv: Sequence[str], ref: Optional[models.ModelRef]) -> tuple[li
     (never a directory holding the home), its weights."""
     located = ("--module", "--file", "--import-root", "--factory")
     keep = (*(located if ref is None else ()), "--function", "--weights", "--seed")
-    model_args = [*(ref.worker_args() if ref is not None else ())]
-    for flag, value in zip(argv, argv[1:]):
-        if flag in keep:
-            model_args += [flag, value]
+    given_args = [x for flag, value in zip(argv, argv[1:]) if flag in keep for x in (flag, value)]
+    model_args = [*(ref.worker_args() if ref is not None else ()), *given_args]
     given = dict(zip(model_args[::2], model_args[1::2]))
     reads = [models.readable_beside(Path(given[f])) for f in ("--file", "--weights") if f in given]
     if ref is None and "--import-root" in given:
@@ -272,8 +270,7 @@ def sandboxed(argv: Sequence[str], venv: Path, reads: Sequence[Path], work: Path
         # The environment a stage's sandboxed command gets (processes.run): no token of the tool's.
         env = {**bubblewrap.environment(os.environ), "HOME": str(work), "TMPDIR": str(work)}
         return bubblewrap.wrap(["env", "-i", *(f"{k}={v}" for k, v in sorted(env.items())), *argv], sandbox)
-    refused = bubblewrap.refusal("peer")
-    if refused is not None:
+    if (refused := bubblewrap.refusal("peer")) is not None:
         raise abtest.NotComparable(refused)
     return list(argv)
 

@@ -98,8 +98,7 @@ def read(directory: Path, manifests: bundles.Manifests) -> list[Sitting]:
             raise UserError(
                 f"merge: {path}: not a sitting this iree-matrix reads (schema {readable}); nothing merged"
             )
-        why = problem(document, compiled)
-        if why:
+        if why := problem(document, compiled):
             raise UserError(f"merge: {path}: {why}; nothing merged")
         identity = advice.Identity.of(HostIdentity.of(document["host"]), str(document.get("llvm_cpu") or ""))
         explained = explain(document)
@@ -141,8 +140,7 @@ def problem(document: Mapping[str, Any], compiled: set[str]) -> Optional[str]:
         if not isinstance(function, Mapping) or not isinstance(function.get("arms"), list):
             return "a function without arms"
         for arm in function["arms"]:
-            why = _arm_problem(arm, compiled) or (_gpu_arm_problem(arm) if gpu else None)
-            if why:
+            if why := _arm_problem(arm, compiled) or (_gpu_arm_problem(arm) if gpu else None):
                 return f"{function.get('function')}: arm {str(arm.get('name'))[:60]!r}: {why}"
         for key, check in checks.items():
             why = check(function[key]) if function.get(key) is not None else None
@@ -212,8 +210,7 @@ def _gpu_proofs_problem(proofs: Any, compiled: set[str]) -> Optional[str]:
             return f"target {str(proof.get('target'))[:40]!r} is not a GPU target (e.g. cuda:sm_80)"
         if not _NAME.fullmatch(str(proof.get("release") or "")):
             return "a proof without its release"
-        why = _proof_problem(proof, compiled)
-        if why:
+        if why := _proof_problem(proof, compiled):
             return f"{proof['release']} {proof['target']}: {why}"
     return None
 
@@ -238,8 +235,7 @@ def _profiles_problem(profiles: Any) -> Optional[str]:
             _NAME.fullmatch(str(profiled.get(k) or "")) for k in ("config", "release")
         ):
             return "a profiled arm without a configuration and release name"
-        why = _profile_problem(profiled.get("op_profile"), "dispatches", "name")
-        if why:
+        if why := _profile_problem(profiled.get("op_profile"), "dispatches", "name"):
             return f"{str(profiled['config'])[:60]!r}: {why}"
     peers = profiles.get("peers")
     if not isinstance(peers, Mapping) or set(peers) - {"onnxruntime"}:
@@ -251,8 +247,7 @@ def _profiles_problem(profiles: Any) -> Optional[str]:
             if not _TEXT.fullmatch(str(peer.get("error") or "?")[:200]):
                 return f"{name}: its error is not words"
             continue
-        why = _profile_problem(peer.get("op_profile"), "ops", "op")
-        if why:
+        if why := _profile_problem(peer.get("op_profile"), "ops", "op"):
             return f"{name}: {why}"
     return None
 
@@ -351,16 +346,14 @@ def _proof_problem(proof: Any, compiled: set[str]) -> Optional[str]:
         if len(step["neighbours"]) > _MAX_NEIGHBOURS:
             return f"step {index}: {len(step['neighbours'])} neighbours, more than one knob's changes make"
         for timed in [step.get("centre"), *step["neighbours"]]:
-            why = _timed_problem(timed, compiled)
-            if why:
+            if why := _timed_problem(timed, compiled):
                 name = str(timed.get("config"))[:60] if isinstance(timed, Mapping) else "?"
                 return f"step {index}: {name!r}: {why}"
     return None
 
 
 def _timed_problem(timed: Any, compiled: set[str]) -> Optional[str]:
-    why = _named_problem(timed, "config", _NAME, "not a configuration (letters, digits, ._+@~-)")
-    if why:
+    if why := _named_problem(timed, "config", _NAME, "not a configuration (letters, digits, ._+@~-)"):
         return why
     same_as = str(timed.get("same_as") or "")
     if same_as and not _NAME.fullmatch(same_as):
@@ -391,8 +384,7 @@ def _module_problem(entry: Mapping[str, Any], compiled: set[str]) -> Optional[st
 
 
 def _arm_problem(arm: Any, compiled: set[str]) -> Optional[str]:
-    why = _named_problem(arm, "name", _TEXT, "not a named arm") or _module_problem(arm, compiled)
-    if why:
+    if why := _named_problem(arm, "name", _TEXT, "not a named arm") or _module_problem(arm, compiled):
         return why
     if arm.get("kind") == advice.KERNEL:  # its files and command are shown as what to run
         if not _NAME.fullmatch(str(arm.get("kernel") or "")):

@@ -59,9 +59,7 @@ def timed(data: Mapping[str, Any]) -> bool:
     """Whether a record (as its JSON) carries a timed figure."""
     metrics = data.get("metrics") or {}
     stage = str(data.get("stage"))
-    if stage in WHOLLY_TIMED:
-        return True
-    if any(k in metrics for k in TIMED_METRICS.get(stage, ())):
+    if stage in WHOLLY_TIMED or any(k in metrics for k in TIMED_METRICS.get(stage, ())):
         return True
     peers = metrics.get("peers") if stage == "peer" else None
     return isinstance(peers, Mapping) and any(

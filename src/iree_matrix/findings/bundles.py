@@ -96,8 +96,7 @@ def read(results: Path, manifests: Manifests) -> list[Record]:
             raise RefusedRecord(
                 f"{where}: not a record ({type(exc).__name__}: {exc}); nothing merged"
             ) from None
-        why = problem(record, manifests)
-        if why:
+        if why := problem(record, manifests):
             raise RefusedRecord(f"{where}: {record.job}: {why}; nothing merged")
         records.append(record)
     return records

@@ -51,11 +51,8 @@ def null_plan(found: Sequence[Record], pairs: int) -> list[Record]:
 def control_plan(found: Sequence[Record], limit: int) -> list[tuple[Record, Record]]:
     """Pairs of two different modules of one function (same model, another compiler or profile)."""
     by_model = runs_view.grouped_by((r.label.model, r) for r in found)
-    pairs: list[tuple[Record, Record]] = []
-    for model in sorted(by_model):
-        runs = sorted(by_model[model], key=lambda r: r.job)
-        pairs.extend(zip(runs, runs[1:]))
-    return pairs[:limit]
+    ordered = (sorted(by_model[model], key=lambda r: r.job) for model in sorted(by_model))
+    return [pair for runs in ordered for pair in zip(runs, runs[1:])][:limit]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -200,12 +197,10 @@ def matched(records: Iterable[Record], a: str, b: str) -> list[tuple[str, Record
     by_cell = {(r.label.model, r.label.exporter, r.label.compiler, r.label.profile): r for r in runs}
     found = []
     for (model, exporter, compiler, profile), ra in sorted(by_cell.items()):
-        if compiler == a:  # releases: the same profile on B
-            rb = by_cell.get((model, exporter, b, profile))
-            if rb is not None:
-                found.append((model if profile == "default" else f"{model} ({profile})", ra, rb))
-        if profile == a:  # profiles: the same release with B
-            rb = by_cell.get((model, exporter, compiler, b))
-            if rb is not None:
-                found.append((f"{model} on {compiler}", ra, rb))
+        # releases: the same profile on B
+        if compiler == a and (rb := by_cell.get((model, exporter, b, profile))) is not None:
+            found.append((model if profile == "default" else f"{model} ({profile})", ra, rb))
+        # profiles: the same release with B
+        if profile == a and (rb := by_cell.get((model, exporter, compiler, b))) is not None:
+            found.append((f"{model} on {compiler}", ra, rb))
     return found

@@ -75,8 +75,7 @@ def model(
     records = list(records)
     label, present = gpu_target(records, asked)
     found = _published(records, name, label, present)
-    mine = gpu_advice.for_target(gpu_advice.matching(bundled, name), label)
-    if mine:
+    if mine := gpu_advice.for_target(gpu_advice.matching(bundled, name), label):
         return _with_bundled(found, records, name, label, mine)
     return _with_measured_outside(found, records, name, label)
 
@@ -117,19 +116,17 @@ def _published(records: Sequence[Record], name: str, label: str, present: Sequen
     """The answer the records give alone."""
     question = f"does {name} compile for {label} and run there, with which IREE release?"
     if label not in present:
-        line = (
-            f"{NOT_MEASURED}: no {label} cell in these results (GPU targets: {', '.join(present) or 'none'})"
+        return Answer.unmeasured(
+            question, f"no {label} cell in these results (GPU targets: {', '.join(present) or 'none'})"
         )
-        return Answer(question, NOT_MEASURED, (line,))
     chosen = [r for r in records if r.stage in ("compile", "run") and r.label.arch == label]
     compiles = _by_cell([r for r in chosen if r.stage == "compile"])
     mine = {c: r for c, r in compiles.items() if name in (r.label.model, r.label.planned_model)}
     if not mine:
         models = sorted({r.label.model for r in compiles.values()})
-        line = (
-            f"{NOT_MEASURED}: no model {name!r} compiled for {label} (models: {', '.join(models) or 'none'})"
+        return Answer.unmeasured(
+            question, f"no model {name!r} compiled for {label} (models: {', '.join(models) or 'none'})"
         )
-        return Answer(question, NOT_MEASURED, (line,))
     runs = _by_cell([r for r in chosen if r.stage == "run"])
     functions = sorted({r.label.model for r in mine.values()})
     if len(functions) > 1:  # a model of several functions (whisper_tiny): each counted on its own
@@ -371,7 +368,12 @@ def _with_measured_outside(found: Answer, records: Sequence[Record], name: str, 
         if answer == NOT_MEASURED:
             answer, lines, evidence = "fails", [f"{name} on {label}: {words}"], jobs
         lines += _compile_instead(name, instead)
-        data["compile_instead"] = _instead_data(instead)
+        data["compile_instead"] = {
+            "chips": sorted(dict.fromkeys(r.chip for r in instead)),
+            "family": instead[0].sitting.family,
+            "runs": [_run_data(r) for r in instead],
+            "measured": measured.PROVENANCE,
+        }
     real = measured.runs(name, label)
     if real:
         lines += _on_a_real_gpu(real, records, name, label)
@@ -428,8 +430,7 @@ def _compile_instead(name: str, instead: Sequence[measured.Run]) -> list[str]:
         f"  compile for {' or '.join(chips)}: runs on {sitting.family} (measured on an {sitting.gpu}, "
         f"driver {sitting.driver}, {' and '.join(releases)})"
     ]
-    mine = [r for r in instead if r.model == name]
-    if mine:
+    if mine := [r for r in instead if r.model == name]:
         lines.append(f"    {name}: {_results(mine)}")
     else:
         models = ", ".join(dict.fromkeys(r.model for r in instead))
@@ -510,8 +511,7 @@ def _timing(runs: Sequence[measured.Run]) -> str:
         return ""
     compared = [(r, t) for r in runs if (t := measured.torch_of(r)) is not None]
     benched = [(r, t) for r, t in compared if r.benchmark_ms is not None]
-    pairs = benched or compared
-    if pairs:
+    if pairs := benched or compared:
         how = "iree-benchmark-module" if benched else "the Python call, output read back"
         releases = " and ".join(runs_view.sorted_versions({r.release for r, _ in pairs}))
         ms = _span([r.iree_ms for r, _ in pairs], formats.duration_ms)
@@ -566,14 +566,5 @@ def _run_data(r: measured.Run) -> dict[str, Any]:
         "flags": list(r.flags),
         **{k: getattr(r, k) for k in ("matches", "max_abs_err", "call_ms", "benchmark_ms")},
         **({"torch_eager_ms": torch.eager_ms, "torch_compile_ms": torch.compiled_ms} if torch else {}),
-        "measured": measured.PROVENANCE,
-    }
-
-
-def _instead_data(instead: Sequence[measured.Run]) -> dict[str, Any]:
-    return {
-        "chips": sorted(dict.fromkeys(r.chip for r in instead)),
-        "family": instead[0].sitting.family,
-        "runs": [_run_data(r) for r in instead],
         "measured": measured.PROVENANCE,
     }

@@ -63,8 +63,7 @@ class Split:
 def main_identity(records: Sequence[Record]) -> Optional[str]:
     """The identity a view is about: that of the newest successful peak measurement (the roofline's
     ceiling must be the same CPU's), else the one with the most timed runs; None without timings."""
-    peaks = [r for r in records if r.stage == "peak" and r.status is Status.OK]
-    if peaks:
+    if peaks := [r for r in records if r.stage == "peak" and r.status is Status.OK]:
         return of(max(peaks, key=lambda r: r.finished or ""))
     counts = Counter(of(r) for r in records if r.stage == "run" and r.status is Status.OK and r.host.known)
     return counts.most_common(1)[0][0] if counts else None

@@ -89,9 +89,10 @@ def _verdict(
     ran = [r for r in runs if r.status in (Status.OK, Status.MISMATCH, Status.FAIL)]
     # "takes it" rests on a run of a module the kernel was applied to, never on one whose compile
     # the records call not applied (that run computed IREE's own ops).
-    # A run's id is its compile's cell plus, where they differ, its runtime (…/rtsrc3.9.0+static).
-    cells = tuple(c.job.split(":", 1)[1] for c in applied)
-    matched = [r for r in ran if r.status is Status.OK and _of_one(r.job.split(":", 1)[1], cells)]
+    # A run's id is its compile's cell plus, where they differ, its runtime (…/rtsrc3.9.0+static):
+    # a run of one of them is its cell itself, or below it.
+    cells = tuple(c.job.split(":", 1)[1] + "/" for c in applied)
+    matched = [r for r in ran if r.status is Status.OK and (r.job.split(":", 1)[1] + "/").startswith(cells)]
     wrong = [r for r in ran if r.status is Status.MISMATCH]
     failed = [r for r in ran if r.status is Status.FAIL]
     crashed = [r for r in failed if r.error_class == "kernel-crash"]
@@ -134,8 +135,3 @@ def _words(record: Record) -> str:
         text = f"blocked by {record.blocked_by}: {text}"
     line = excerpts.without_paths(text.strip().splitlines()[0] if text.strip() else text)
     return line if len(line) <= _MAX_WORDS else line[: _MAX_WORDS - 1] + "…"
-
-
-def _of_one(run_cell: str, compiled: Sequence[str]) -> bool:
-    """Whether a run's cell is one of the compiles' (itself, or theirs run by another runtime)."""
-    return any(run_cell == c or run_cell.startswith(c + "/") for c in compiled)

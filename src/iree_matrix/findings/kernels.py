@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 from iree_matrix.core.model.results import Record
 from iree_matrix.findings.kernel_windows import ORDER, TAKES, names, window
-from iree_matrix.findings.query import NOT_MEASURED, Answer
+from iree_matrix.findings.query import Answer
 
 
 @dataclasses.dataclass(frozen=True)
@@ -27,9 +27,7 @@ def answer(records: Iterable[Record], kernel: str) -> Answer:
     if not verdicts:
         known = names(records)
         said = f"the kernels measured: {', '.join(known)}" if known else "no kernel was measured"
-        return Answer(
-            question, NOT_MEASURED, (f"{NOT_MEASURED}: no cell compiled kernel {kernel!r} ({said})",)
-        )
+        return Answer.unmeasured(question, f"no cell compiled kernel {kernel!r} ({said})")
     lines = []
     for arch in dict.fromkeys(v.arch for v in verdicts):
         mine = [v for v in verdicts if v.arch == arch]

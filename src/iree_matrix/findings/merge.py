@@ -252,13 +252,11 @@ def merge(
     if to.exists() and not to.is_dir():
         raise UserError(f"merge --to {to}: exists and is not a directory")
     inputs = [_source(d) for d in dirs]
-    missing = [str(p) for p in inputs if not p.is_file()]
-    if missing:
+    if missing := [str(p) for p in inputs if not p.is_file()]:
         raise UserError(f"merge: no results file at {', '.join(missing)} (name the directories shards wrote)")
     # A received folder is data: its log is read as the regular file it must be, never through a link
     # (one linked elsewhere was read, and OUT's own linked one had its target overwritten).
-    linked = [str(p) for p in [*inputs, to / RESULTS] if p.is_symlink()]
-    if linked:
+    if linked := [str(p) for p in [*inputs, to / RESULTS] if p.is_symlink()]:
         raise UserError(
             f"merge: {', '.join(linked)} is a symbolic link: a results folder's results.jsonl is read and "
             "written only as a regular file in it; name the file it points to instead"
@@ -307,17 +305,14 @@ def _merge_into(inputs: list[Path], to: Path, checked: Mapping[Path, Sequence[Re
     rendering(to, "merge")  # `rendered` once its documents are (commands/merge.py)
     write_atomically(target, "".join(kept) + "".join(r.to_json() + "\n" for r in merged.records))
     for directory in (p.parent for p in inputs):
-        if not os.path.lexists(to / RELEASES):
-            releases = _received(directory / RELEASES)
-            if releases is not None:
-                write_atomically(to / RELEASES, releases)
+        if not os.path.lexists(to / RELEASES) and (releases := _received(directory / RELEASES)) is not None:
+            write_atomically(to / RELEASES, releases)
         manifests = directory / MANIFESTS
         if manifests.is_dir() and not manifests.is_symlink() and directory.resolve() != to.resolve():
             for manifest in sorted(manifests.glob("*.json")):
                 if os.path.lexists(to / MANIFESTS / manifest.name):
                     continue
-                text = _received(manifest)
-                if text is not None:
+                if (text := _received(manifest)) is not None:
                     write_atomically(to / MANIFESTS / manifest.name, text)
     return merged
 
@@ -343,8 +338,7 @@ def _received(path: Path) -> Optional[bytes]:
         return None
     # A hard link to a root-only file is a regular file too. The folders above are the user's to
     # choose, as the merged folder's are (a root's own shards in /root merge into results/).
-    unshared = shared_files.problem(path, folders=False)
-    if unshared is not None:
+    if (unshared := shared_files.problem(path, folders=False)) is not None:
         logger.warning(f"{unshared}; left out")
         return None
     try:

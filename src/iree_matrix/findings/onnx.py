@@ -14,7 +14,7 @@ from typing import Any, Optional
 
 from iree_matrix.core.model.results import Record
 from iree_matrix.findings import exporters, runs_view
-from iree_matrix.findings.query import NOT_MEASURED, Answer, matching_version, version_listing
+from iree_matrix.findings.query import Answer, matching_version, version_listing
 from iree_matrix.iree.versions import ONNX_REQUIREMENT
 
 
@@ -31,10 +31,9 @@ def export(records: Iterable[Record], opset: int, torch: Optional[str] = None) -
         found = [a for a in found if a.torch == matched]
     if not found:
         measured = ", ".join(sorted({t.form for a in every for t in a.takes if t.form.startswith("onnx:")}))
-        line = (
-            f"{NOT_MEASURED}: no ONNX export at opset {opset} in the results (measured: {measured or 'none'})"
+        return Answer.unmeasured(
+            question, f"no ONNX export at opset {opset} in the results (measured: {measured or 'none'})"
         )
-        return Answer(question, NOT_MEASURED, (line,))
     lines: list[str] = []
     evidence: list[str] = []
     data: dict[str, Any] = {}

@@ -34,8 +34,7 @@ def model_answer(
     lines = list(answer.lines)
     if chosen is None or not chosen.here:
         published = advice.matching(gathered, name)
-        known = sorted({f"{a.identity.short} ({_arch_isa(a.identity.host)})" for a in published})
-        if known:
+        if known := sorted({f"{a.identity.short} ({_arch_isa(a.identity.host)})" for a in published}):
             lines.append(f"  published answers for {name}: {'; '.join(known)}; this CPU: {here.label()}")
     lines += _isa(here, chosen, name)
     machine = here.machine or ""

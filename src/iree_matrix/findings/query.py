@@ -46,6 +46,11 @@ class Answer:
     evidence: tuple[str, ...] = ()  # job ids
     data: Optional[dict[str, Any]] = None  # extra machine-readable facts
 
+    @classmethod
+    def unmeasured(cls, question: str, why: str) -> Answer:
+        """The results hold nothing to answer with: one line, "not measured: <why>"."""
+        return cls(question, NOT_MEASURED, (f"{NOT_MEASURED}: {why}",))
+
     @property
     def measured(self) -> bool:
         return self.answer != NOT_MEASURED
@@ -108,7 +113,7 @@ def load(records: Iterable[Record], compiler: str, runtime: str) -> Answer:
         if c is not None and rt is not None:
             tried = [r for (cc, r) in found if cc == c]
             why.append(f"compiler {c}'s modules were run by runtimes {version_listing(tried)}, not by {rt}")
-        return Answer(question, NOT_MEASURED, (f"{NOT_MEASURED}: " + "; ".join(why),))
+        return Answer.unmeasured(question, "; ".join(why))
     pair = found[(c, rt)]
     lines = []
     if pair.load is load_windows.Load.LOADS:
@@ -119,8 +124,7 @@ def load(records: Iterable[Record], compiler: str, runtime: str) -> Answer:
             f"refuses: runtime {rt} refuses modules from compiler {c}: {excerpts.without_paths(pair.reason)}"
         )
         ran = [r for r in map(runs.by_job.get, pair.evidence) if r is not None]
-        advice = next(filter(None, map(release_choice.hint, ran)), None)
-        if advice is not None:
+        if (advice := next(filter(None, map(release_choice.hint, ran)), None)) is not None:
             lines.append(f"  what to do: {advice.advice}")
     else:
         first = runs.by_job.get(pair.evidence[0])
@@ -214,12 +218,10 @@ def model(records: Iterable[Record], name: str, arch: Optional[str] = None) -> A
         jobs = tuple(r.job for r in records if bundles.is_from_bundle(r) and r.label.model == name)
         return Answer(question, "measured elsewhere", (f"{name}:", *elsewhere), jobs)
     if rec is None:
-        stopped = _stopped_before_a_run(records, name, target)
-        if stopped is not None:
+        if (stopped := _stopped_before_a_run(records, name, target)) is not None:
             return dataclasses.replace(stopped, question=question)
         measured = ", ".join(sorted(r.model for r in recs)) or "none"
-        line = f"{NOT_MEASURED}: no model {name!r} in the results (models: {measured})"
-        return Answer(question, NOT_MEASURED, (line,))
+        return Answer.unmeasured(question, f"no model {name!r} in the results (models: {measured})")
     # A compiler that cannot read the exporter's MLIR may have been fed it lowered to linalg by an
     # older-compatible release (matrix/history.toml): a pass there counts, the exporter named.
     releases = release_choice.with_lowered(
@@ -445,8 +447,9 @@ def export(records: Iterable[Record], torch: str, turbine: str, python: Optional
     if not chosen:
         envs = sorted({f"py{a.python} torch {a.torch} turbine {a.turbine}" for a in found})
         measured = "; ".join(envs) or "none"
-        line = f"{NOT_MEASURED}: no exporter environment with {who} in the results (measured: {measured})"
-        return Answer(question, NOT_MEASURED, (line,))
+        return Answer.unmeasured(
+            question, f"no exporter environment with {who} in the results (measured: {measured})"
+        )
     lines: list[str] = []
     evidence: list[str] = []
     data: dict[str, Any] = {}
@@ -465,9 +468,7 @@ def export(records: Iterable[Record], torch: str, turbine: str, python: Optional
             tried = [x for x in a.takes if x.form == form]
             said = version_listing(taking, limit=20) if tried else NOT_MEASURED
             lines.append(f"  {label} {said}" + (f" (of {len(tried)} compilers tried)" if tried else ""))
-        for x in a.takes:
-            if not x.takes:
-                lines.append(f"  {x.form} refused by {x.compiler}: {x.words}")
+        lines += [f"  {x.form} refused by {x.compiler}: {x.words}" for x in a.takes if not x.takes]
         evidence += [x.job for x in a.takes if not x.takes][:2] + [x.job for x in a.takes if x.takes][:2]
         data[f"{a.function}/{a.exporter}"] = {"text": text, "bytecode": bytecode}
     answer = "takes" if any(v["text"] or v["bytecode"] for v in data.values()) else "refuses"

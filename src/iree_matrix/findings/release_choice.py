@@ -157,8 +157,7 @@ def with_lowered(
     lowered: dict[str, list[ReleaseResult]] = {}
     exporters = {e for (f, e, _) in runs.compiles if f in functions}
     for other in sorted(exporters):
-        release = lowered_by(other, exporter)
-        if release is not None:
+        if (release := lowered_by(other, exporter)) is not None:
             for result in release_results(runs, functions, other):
                 via = f"linalg lowered by {release}"
                 lowered.setdefault(result.compiler, []).append(dataclasses.replace(result, via=via))

@@ -182,8 +182,7 @@ def cross_checked(records: Sequence[Record], others: Mapping[str, Sequence[Recor
     for r in records:
         t = timing(r) if r.stage == "run" and r.status is Status.OK else None
         if t is not None and t.low is not None:
-            below = [(o, w) for o, w in measurements.get(_same_module(r), []) if (o.high or 0.0) < t.low]
-            if below:
+            if below := [(o, w) for o, w in measurements.get(_same_module(r), []) if (o.high or 0.0) < t.low]:
                 _, where = min(below, key=lambda ow: ow[0].median)
                 r = dataclasses.replace(r, metrics={**r.metrics, DISAGREES: where})
         out.append(r)
@@ -335,10 +334,8 @@ def why(record: Record) -> str:
         return f"{stage}: timed out"
     if record.status is Status.SKIP:
         return f"{stage}: skipped: {first_line(record.message)}"
-    if stage == "compile":
-        named = compile_errors.of_record(record.metrics, record.message)
-        if named is not None:
-            return f"compile: {excerpts.without_paths(named.text())}"
+    if stage == "compile" and (named := compile_errors.of_record(record.metrics, record.message)) is not None:
+        return f"compile: {excerpts.without_paths(named.text())}"
     if refusals.refused(record):
         return f"run: refused: {excerpts.without_paths(refusals.reason(record.message))}"
     cls = f"{record.error_class}: " if record.error_class else ""

@@ -319,8 +319,7 @@ def stacked(incumbent: Config, dims: Sequence[Dimension], prior: Prior) -> Confi
     for dim in dims:
         if knobs & set(dim.options):
             continue
-        winners = [o for o in dim.options if o in prior.faster]
-        if winners:
+        if winners := [o for o in dim.options if o in prior.faster]:
             knobs.add(max(winners, key=lambda o: prior.speedup.get(o, 1.0)))
     return Config(incumbent.variant, frozenset(knobs))
 
@@ -378,8 +377,7 @@ def explain_pruned(
     if dead:
         cause = sorted({k for c in dead for k in c.changes if k in prior.dead})
         parts.append(f"{len(dead)} using a change that failed or was skipped alone ({', '.join(cause)})")
-    rest = [c for c in ranked if c not in picked]
-    if rest:
+    if rest := [c for c in ranked if c not in picked]:
         parts.append(f"{len(rest)} {why} (next: {rest[0].name})")
     return "left out: " + "; ".join(parts) if parts else "nothing left out"
 

@@ -216,8 +216,7 @@ def merge_descents(sources: Sequence[Path], to: Path) -> int:
     merged = 0
     for source in sources:
         directory = source.parent if source.name.endswith(".jsonl") else source
-        descents = read_descents(directory)
-        if descents:
+        if descents := read_descents(directory):
             write_descents(to, descents, _budget(directory))
             merged += len(descents)
     return merged

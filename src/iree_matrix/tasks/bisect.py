@@ -71,11 +71,7 @@ def find_run(latest: Mapping[str, Record], job: str, path: Path) -> Record:
 
 def model_arguments(command: Sequence[str]) -> tuple[str, ...]:
     """The model's arguments in an export worker's recorded command (export_model.py's)."""
-    found: list[str] = []
-    for flag, value in zip(command, command[1:]):
-        if flag in _MODEL_ARGS:
-            found += [flag, value]
-    return tuple(found)
+    return tuple(x for flag, value in zip(command, command[1:]) if flag in _MODEL_ARGS for x in (flag, value))
 
 
 def compile_flags(command: Sequence[str]) -> tuple[str, ...]:

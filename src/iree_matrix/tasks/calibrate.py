@@ -6,7 +6,6 @@ written where asked (findings/calibration.py reads and renders them)."""
 from __future__ import annotations
 
 import dataclasses
-import datetime
 import os
 import shutil
 import tempfile
@@ -15,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Optional, TextIO
 
 from iree_matrix.core import console
 from iree_matrix.core.errors import UserError
+from iree_matrix.core.model.outcome import now
 from iree_matrix.execution.workflow import EXIT_INTERRUPTED, recorded_cache
 
 if TYPE_CHECKING:
@@ -64,7 +64,7 @@ def run(args: Settings, out: TextIO) -> int:
             "unchanged; the same command calibrates again"
         )
         return EXIT_INTERRUPTED
-    data["finished"] = _now()
+    data["finished"] = now()
     data["load_average"] = {**data["load_average"], "end": round(os.getloadavg()[0], 2)}
     write(out_dir, data)
     print(calibration.rate_text(data), file=out)
@@ -142,7 +142,7 @@ def _started(
             "min_effect": stats.MIN_EFFECT,
             "source": str(source),
         },  # fmt: skip
-        "started": _now(),
+        "started": now(),
         "load_average": {"start": round(os.getloadavg()[0], 2)},
         "nulls": [],
         "controls": [],
@@ -181,10 +181,6 @@ def _pairs(
             data["controls"].append(result.as_dict())
             steps.finished(f"control {i}/{len(controls)} {ra.label.model}: {result.result.describe()}")
             write(out_dir, data, partial=True)
-
-
-def _now() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 
 
 PARTIAL = "calibration.partial.json"  # a calibration under way (or interrupted): never read as one

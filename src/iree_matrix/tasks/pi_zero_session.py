@@ -77,8 +77,7 @@ def on_source_runtime(matrix: spec.MatrixSpec, cache: Path) -> spec.MatrixSpec:
     armv6 = [c for c in matrix.cells if targets.parse(c.arch).arch.name == "armv6"]
     if not armv6:
         return matrix
-    named = sorted({r.release for r in (Runtime.parse(c.runtime) for c in armv6) if r.source})
-    if named:
+    if named := sorted({r.release for r in (Runtime.parse(c.runtime) for c in armv6) if r.source}):
         if not matrix.iree_sources:  # no source named anywhere: IREE's repository must answer now
             for release in named:
                 cmake_runtime.source(matrix.iree_source(release), cache)
@@ -152,10 +151,7 @@ def _hello_metrics(facts: Mapping[str, Any]) -> dict[str, Any]:
         return {}
     keep = ("bytes", "interpreter", "needed", "glibc_versions", "output", "attributes")
     return {
-        "uname_m": facts.get("uname_m"),
-        "platform": facts.get("platform"),
-        "hwcap": facts.get("hwcap"),
-        "compiler": facts.get("compiler"),
+        **{k: facts.get(k) for k in ("uname_m", "platform", "hwcap", "compiler")},
         **{kind: {k: facts[kind].get(k) for k in keep} for kind in ("static", "dynamic") if kind in facts},
     }
 

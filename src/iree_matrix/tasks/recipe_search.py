@@ -160,8 +160,7 @@ def render(
                 shown = recipe or "(default export)"
                 lines.append(f"  {shown} · {function}")
                 lines += [f"      {r}: {o}" for r, o in zip(releases, row)]
-        passing = passes(by_recipe)
-        if passing:
+        if passing := passes(by_recipe):
             for recipe, where in passing.items():
                 lines.append(
                     f"  passes via recipe {recipe} on {', '.join(where)}: {recipes.describe(recipe)}"
@@ -183,8 +182,7 @@ def passes(by_recipe: Mapping[str, Mapping[tuple[str, str], str]]) -> dict[str, 
             continue
         functions = {f for f, _ in cells}
         releases = {r for _, r in cells}
-        ok = [r for r in releases if all(cells.get((f, r)) == recipes.PASS for f in functions)]
-        if ok:
+        if ok := [r for r in releases if all(cells.get((f, r)) == recipes.PASS for f in functions)]:
             found[recipe] = sorted(ok, key=_release_key, reverse=True)
     return found
 

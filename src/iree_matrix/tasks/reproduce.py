@@ -110,8 +110,7 @@ def _require_sandbox(chosen: Sequence[Record], backend: Optional[str], unsandbox
     bubblewrap.allow_unsandboxed(unsandboxed)
     if all((backend or r.env.get("backend")) == "docker" for r in chosen):
         return
-    refused = bubblewrap.refusal("export")
-    if refused is not None:
+    if (refused := bubblewrap.refusal("export")) is not None:
         raise UserError(refused)
 
 
@@ -141,16 +140,14 @@ def select(latest: Mapping[str, Record], globs: Sequence[str], path: Path) -> li
             raise UserError(f"{path}: no compile or run job matches {glob!r} (`iree-matrix show` names jobs)")
         chosen.update((r.job, r) for r in found)
     records = sorted(chosen.values(), key=lambda r: r.job)
-    undigested = [r.job for r in records if metrics.module_sha256(r) is None]
-    if undigested:
+    if undigested := [r.job for r in records if metrics.module_sha256(r) is None]:
         raise UserError(
             f"{path}: {undigested[0]}" + (f" (and {len(undigested) - 1} more)" if len(undigested) > 1 else "")
             + " has no module sha256 to compare with (a failed cell, or one published before records "
             "carried digests, schema 1): re-run it with this iree-matrix, or pick cells that have one"
         )  # fmt: skip
     for record in records:
-        problem = unreproducible(record)
-        if problem:
+        if problem := unreproducible(record):
             raise UserError(f"{path}: {record.job}: {problem}")
         constraints(record, latest)  # what pip would be handed, checked before anything runs
     return records
@@ -179,8 +176,7 @@ def label_problem(record: Record) -> str:
 
 def unreproducible(record: Record) -> str:
     """Why a record's cell cannot be planned from its labels alone ("" when it can)."""
-    problem = label_problem(record)
-    if problem:
+    if problem := label_problem(record):
         return problem
     label = record.label
     model = label.planned_model

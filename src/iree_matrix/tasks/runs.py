@@ -38,8 +38,7 @@ def run_plan(
         here = None if advising else workflow.where(loaded.path, results_dir, cache)
         ran = {r.label.source_model or r.label.model or "" for r in summary.records.values()}
         _print_machine(results, results_dir, out, here, ran)
-    failed = summary.failures()
-    if failed:
+    if failed := summary.failures():
         print(
             f"{len(failed)} stage(s) failed, timed out or mismatched (recorded results, listed above); "
             + ("exit 1 (--strict)" if options.strict else "exit 0 (pass --strict to exit 1)"),
