@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from iree_matrix.findings import advice
+
 from .conftest import REPO, iree_matrix
 
 pytestmark = [pytest.mark.integration, pytest.mark.shared_tmp]
@@ -32,10 +34,11 @@ def test_advise_tries_the_librarys_kernel_on_the_kind_that_holds_the_gap(warm_ca
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
     (kept,) = results.glob("advice-*.json")
-    (entry,) = json.loads(kept.read_text())["functions"]
-    gap = entry.get("gap") or {}
-    leading = sorted(gap.get("kinds") or [], key=lambda k: k["peer_ms"] - k["iree_ms"])
-    assert leading and leading[0]["kind"] == "softmax", entry.get("gap_error") or gap
+    document = json.loads(kept.read_text())
+    (entry,) = document["functions"]
+    (answer,) = advice.derive(document)  # its gap as the answer reads it: each side at its paired scale
+    assert answer.gap is not None, entry.get("gap_error")
+    assert answer.gap.leading()[0].kind == "softmax", answer.gap
     # the library's kernel, unasked: sat again beside the answer, its verdict in the answer
     assert entry["sat_again"].startswith("with the kernel library's softmax"), entry.get("sat_again")
     arms = {a["name"]: a for a in entry["arms"]}
