@@ -42,12 +42,6 @@ def _model_rows(ix: Numbering, model: str) -> list[RowKey]:
     return sorted(rows, key=lambda row: tuple(natural_key(part) for part in row))
 
 
-def _model_compilers(ix: Numbering, model: str) -> list[str]:
-    own = {k.compiler for k in _built(ix) if k.model == model}
-    # A model whose export failed everywhere has no compile records; show the matrix's columns.
-    return sorted_versions(own or {k.compiler for k in _built(ix)}) or ["(none)"]
-
-
 def _same_version_cell(ix: Numbering, model: str, row: RowKey, compiler: str) -> str:
     exporter, profile, arch = row
     export = ix.index.exports.get(ExportKey(model, exporter))
@@ -128,7 +122,9 @@ class _RowLayout:
 
 def _model_section(ix: Numbering, model: str) -> list[str]:
     rows = _model_rows(ix, model)
-    compilers = _model_compilers(ix, model)
+    own = {k.compiler for k in _built(ix) if k.model == model}
+    # A model whose export failed everywhere has no compile records; show the matrix's columns.
+    compilers = sorted_versions(own or {k.compiler for k in _built(ix)}) or ["(none)"]
     layout = _RowLayout(sorted({r[1] for r in rows if r[1]}), sorted({r[2] for r in rows if r[2]}))
     intro = "Rows: exporter environment; columns: IREE compiler (= runtime) version."
     table_rows = [

@@ -98,10 +98,8 @@ def error_metrics(record: Record) -> str:
 
 
 def _mention(record: Record) -> str:
-    if record.status is Status.MISMATCH:
-        detail = error_metrics(record)
-        return f"`{record.cell}`" + (f" ({detail})" if detail else "")
-    return f"`{record.cell}`"
+    detail = error_metrics(record) if record.status is Status.MISMATCH else ""
+    return f"`{record.cell}`" + (f" ({detail})" if detail else "")
 
 
 def excerpt(message: str, stage: Optional[str] = None) -> str:

@@ -12,7 +12,7 @@ import hashlib
 import json
 import statistics
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, Optional
 
@@ -285,21 +285,18 @@ def _failed(job: Job, ctx: Context, done: processes.Completed, call: _Call) -> N
     empty = empty_function_problem(ctx.dep("compile").record.metrics)
     if empty and _crashed(done):  # the crash the compile stage's dispatch code check foresaw
         raise processes.failure(done, "empty-function-call", f"{empty}\n{_runtime_message(done.output)}")
-    said = kernel.run_words(job, done, call.run_argv, _again(ctx, call))
+
+    def again(
+        argv: list[str],
+    ) -> str:  # the checked call with other arguments (a kernel cell's on local-sync)
+        return call.env.run(ctx.request(argv, check=False, **call.mounts)).output
+
+    said = kernel.run_words(job, done, call.run_argv, again)
     words = f"{said}\n{_runtime_message(done.output)}" if said else _runtime_message(done.output)
     crash = kernel.judge_run(job, done, words, _crashed(done))
     if crash is not None:  # a kernel of the user's that faulted
         raise crash
     raise processes.failure(done, _classify(done.output), words)
-
-
-def _again(ctx: Context, call: _Call) -> Callable[[list[str]], str]:
-    """The checked call made again with other arguments (a kernel cell's on local-sync): its output."""
-
-    def run(argv: list[str]) -> str:
-        return call.env.run(ctx.request(argv, check=False, **call.mounts)).output
-
-    return run
 
 
 def _timed(call: _Call, ctx: Context, done: processes.Completed) -> tuple[list[str], dict[str, Any]]:

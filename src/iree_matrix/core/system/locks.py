@@ -250,7 +250,8 @@ class Holder:
     def describe(self, now: Optional[float] = None) -> str:
         """'pid 1234 (run:mobilenet_v2/… since 11:02:13, 4 min)'."""
         held = _duration((time.time() if now is None else now) - self.since)
-        return f"pid {self.pid} ({self.job or 'a job it does not name'} since {_clock(self.since)}, {held})"
+        clock = time.strftime("%H:%M:%S", time.localtime(self.since))
+        return f"pid {self.pid} ({self.job or 'a job it does not name'} since {clock}, {held})"
 
 
 def quiet_lock_path() -> Path:
@@ -564,10 +565,6 @@ def _program() -> str:
         first = Path(sys.argv[0]).parent.name.replace("_", "-")
     text = " ".join([first, *sys.argv[1:]])
     return text if len(text) <= 80 else text[:79] + "…"
-
-
-def _clock(epoch: float) -> str:
-    return time.strftime("%H:%M:%S", time.localtime(epoch))
 
 
 def _duration(seconds: float) -> str:
