@@ -114,9 +114,7 @@ def zig_cpu(cpu: Optional[str]) -> str:
     `native` for `host`; the target's baseline for none (a generic profile)."""
     if cpu is None:
         return "baseline"
-    if cpu == "host":
-        return _CPU_NATIVE
-    return _ZIG_ALIASES.get(cpu, cpu).replace("-", "_").replace(".", "_")
+    return _CPU_NATIVE if cpu == "host" else _ZIG_ALIASES.get(cpu, cpu).replace("-", "_").replace(".", "_")
 
 
 def kernel_cpu_problem(cpu: str) -> Optional[str]:

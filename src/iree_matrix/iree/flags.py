@@ -306,9 +306,7 @@ def llvmcpu_prefix(version: str) -> str:
 def target_cpu(target: targets.Target, profile: Profile) -> Optional[str]:
     """The CPU to tune for: a board's own CPU replaces "host" (the host is not the board), and a
     generic profile stays generic everywhere."""
-    if profile.target_cpu is None:
-        return None
-    return target.cpu or profile.target_cpu
+    return None if profile.target_cpu is None else target.cpu or profile.target_cpu
 
 
 def compile_flags(version: str, arch: str, profile: Profile) -> list[str]:

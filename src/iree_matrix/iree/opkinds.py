@@ -88,9 +88,7 @@ def _conv_kind(weight_shape: Optional[Sequence[int]]) -> str:
     out_channels, in_per_group, *kernel = weight_shape
     if all(k == 1 for k in kernel):
         return "matmul"
-    if in_per_group == 1 and out_channels > 1:
-        return "depthwise"
-    return "conv"
+    return "depthwise" if in_per_group == 1 and out_channels > 1 else "conv"
 
 
 def of_dispatch(name: str) -> str:

@@ -68,9 +68,7 @@ class ModelRef:
         if self.import_root is not None and self.module is not None:
             top = self.import_root / self.module.split(".")[0]
             return [top if top.is_dir() else top.with_name(top.name + ".py")]
-        if self.import_root is not None:
-            return [self.import_root]
-        return [readable_beside(self.file)]
+        return [self.import_root] if self.import_root is not None else [readable_beside(self.file)]
 
     @property
     def reference(self) -> str:

@@ -181,9 +181,7 @@ def emulated_time(record: Record, extra: str = "") -> str:
             beside.append(f"other load {m.other_load:g}")
         parts = [", ".join(p) for p in (spread, beside, [extra] if extra else []) if p]
         return f"{formats.duration_ms(cpu.median)} CPU per call" + (f" ({'; '.join(parts)})" if parts else "")
-    if wall is None:
-        return ""
-    return f"{formats.duration_ms(wall)} wall" + (f" ({extra})" if extra else "")
+    return "" if wall is None else f"{formats.duration_ms(wall)} wall" + (f" ({extra})" if extra else "")
 
 
 def duration_range(low_ms: float, high_ms: float) -> str:

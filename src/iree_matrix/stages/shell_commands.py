@@ -51,9 +51,7 @@ def shell_word(arg: str) -> str:
     single-quoted."""
     if arg and _BARE.match(arg):
         return arg
-    if "$" in arg and _VARIABLES_ONLY.fullmatch(arg):
-        return f'"{arg}"'
-    return shlex.quote(arg)
+    return f'"{arg}"' if "$" in arg and _VARIABLES_ONLY.fullmatch(arg) else shlex.quote(arg)
 
 
 def comment(text: str) -> str:

@@ -161,9 +161,7 @@ def text_problem(text: str, limit: int = MAX_TEXT) -> str:
     if len(text) > limit:
         return f"is {len(text)} characters long (at most {limit})"
     found = _CONTROL.search(text)
-    if found:
-        return f"is {shown(text)}, with the control character {found.group()!r}"
-    return ""
+    return f"is {shown(text)}, with the control character {found.group()!r}" if found else ""
 
 
 def label_problem(name: str, text: str) -> str:

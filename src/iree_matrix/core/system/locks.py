@@ -38,9 +38,7 @@ OVERRUN_FLOOR = 120.0
 
 def overrun_limit(expected: Optional[float]) -> Optional[float]:
     """How long a holder expected to take `expected` seconds keeps the quiet lock at most."""
-    if not expected or expected <= 0:
-        return None
-    return max(OVERRUN * expected, expected + OVERRUN_FLOOR)
+    return None if not expected or expected <= 0 else max(OVERRUN * expected, expected + OVERRUN_FLOOR)
 
 
 # A holder past its overrun limit gives the lock back itself (its give-back timer), and a waiter that
@@ -571,6 +569,4 @@ def _duration(seconds: float) -> str:
     seconds = max(0, int(seconds))
     if seconds < 60:
         return f"{seconds} s"
-    if seconds < 3600:
-        return f"{seconds // 60} min"
-    return f"{seconds // 3600} h {seconds // 60 % 60:02d} min"
+    return f"{seconds // 60} min" if seconds < 3600 else f"{seconds // 3600} h {seconds // 60 % 60:02d} min"

@@ -422,9 +422,7 @@ def _why_killed(returncode: int, tree: process_tree.Tree, output: str) -> Option
         return f"out of memory ({space})"
     if returncode in (-signal.SIGKILL, 128 + signal.SIGKILL) and tree.machine_oom_killed():
         return f"killed: out of memory (the machine's; {limit})"
-    if tree.refused_forks():
-        return f"out of processes (limit {tree.limits.processes} tasks)"
-    return None
+    return f"out of processes (limit {tree.limits.processes} tasks)" if tree.refused_forks() else None
 
 
 class _Feeder(threading.Thread):
