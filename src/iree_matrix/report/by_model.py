@@ -94,9 +94,7 @@ def section(view: View) -> list[str]:
     models = _models(ix)
     if not models:
         return [*out, "No export, compile or run results yet.", ""]
-    for model in models:
-        out += _model_section(ix, model)
-    return out
+    return out + [line for model in models for line in _model_section(ix, model)]
 
 
 @dataclass(frozen=True)

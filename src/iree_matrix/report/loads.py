@@ -59,9 +59,7 @@ def load_section(view: View) -> list[str]:
         return [*out, "No run results yet.", ""]
     if len({_load_group(k) for k in ix.index.runs}) > 1:
         out += ["### All models", "", _combined_load_table(ix), ""]
-    for group in groups:
-        out += _load_group_table(ix, group)
-    return out
+    return out + [line for group in groups for line in _load_group_table(ix, group)]
 
 
 def _load_group(key: RunKey) -> tuple[str, str, str, str]:

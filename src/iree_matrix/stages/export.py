@@ -35,9 +35,8 @@ ONNX_WORKER = "export_onnx.py"  # an `onnx` form's export (it imports export_mod
 
 def environment(cell: Cell, extra: Sequence[str] = ()) -> EnvSpec:
     """torch + turbine, plus what the model itself needs (e.g. transformers for upstream variants)."""
-    name = f"torch{cell.torch}-turbine{cell.turbine}"
-    for requirement in extra:
-        name += "+" + re.sub(r"[^A-Za-z0-9.]+", "", requirement)
+    extras = "".join("+" + re.sub(r"[^A-Za-z0-9.]+", "", requirement) for requirement in extra)
+    name = f"torch{cell.torch}-turbine{cell.turbine}{extras}"
     return EnvSpec(
         "exporter", cell.python, versions.exporter_requirements(cell.torch, cell.turbine) + tuple(extra), name
     )

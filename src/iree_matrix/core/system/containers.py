@@ -297,9 +297,7 @@ def run(
     keep = os.environ.get(KEEP_ENV) == "1"
     labels = {**labels, **({KEPT_LABEL: "1"} if keep else {OWNER_LABEL: owner()})}
     moved = moved_mounts([*read_only, *writable]) if user == NOBODY else {}
-    inside = [_translate(a, moved) for a in argv]
-    if request.peak_memory:
-        inside = [*PEAK_MEMORY_WRAPPER, *inside]
+    inside = [*(PEAK_MEMORY_WRAPPER if request.peak_memory else ()), *(_translate(a, moved) for a in argv)]
     env = {k: _translate(v, moved) for k, v in (request.env or {}).items()}
     limits = process_tree.configured()
     opts = options(name, user, read_only, writable, env, labels, moved, cwd, limits)

@@ -457,11 +457,8 @@ def _send(pid: int, sig: int) -> None:
 
 def _machine_oom_kills() -> Optional[int]:
     """/proc/vmstat's oom_kill: processes the kernel's OOM killer ended since boot (Linux 4.13)."""
-    with contextlib.suppress(OSError, ValueError, IndexError):
-        with open("/proc/vmstat", "rb") as f:
-            for line in f:
-                if line.startswith(b"oom_kill "):
-                    return int(line.split()[1])
+    with contextlib.suppress(OSError, ValueError, IndexError), open("/proc/vmstat", "rb") as f:
+        return next((int(line.split()[1]) for line in f if line.startswith(b"oom_kill ")), None)
     return None
 
 
