@@ -334,7 +334,10 @@ def vmvx_rows(all_cells: Sequence[ModuleRuns]) -> list[list[str]]:
         if _median(l_run) is None and _median(s_run) is not None:  # llvm-cpu ran with a software fmaf
             l_text, l_run = f"{l_text}; {SOFT_FMAF}: {run_text(s_run, short=True)}", s_run
         ratio = ""
-        v_ms, l_ms = _comparable(v_run, l_run)
+        # their CPU times per call where both have one, else their wall times (a CPU time over a wall
+        # time taken at another load means nothing)
+        cpu = _cpu_median(v_run), _cpu_median(l_run)
+        v_ms, l_ms = cpu if None not in cpu else (_median(v_run), _median(l_run))
         if v_ms and l_ms:
             ratio = formats.ratio(v_ms / l_ms, digits=1)
         rows.append([titled.get(c.arch, c.arch).split(" (")[0], c.unit, c.compiler, runtime_text(c.runtime),
@@ -351,13 +354,6 @@ def _median(record: Optional[Record]) -> Optional[float]:
 def _cpu_median(record: Optional[Record]) -> Optional[float]:
     cpu = record.metric.of(RunMetrics).cpu_time if record is not None and record.status is Status.OK else None
     return cpu.median if cpu is not None else None
-
-
-def _comparable(a: Optional[Record], b: Optional[Record]) -> tuple[Optional[float], Optional[float]]:
-    """Two runs' figures of one kind: their CPU times per call where both have one, else their wall
-    times (a CPU time over a wall time taken at another load means nothing)."""
-    cpu = _cpu_median(a), _cpu_median(b)
-    return cpu if None not in cpu else (_median(a), _median(b))
 
 
 def build_rows(records: Iterable[Record]) -> list[list[str]]:

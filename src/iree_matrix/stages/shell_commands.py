@@ -396,12 +396,6 @@ def _recorded(record: Record, what: str) -> Step:
     return Step(f"{record.job}: {what} (as recorded)", tuple(record.command), recorded=True)
 
 
-def _tools_key(record: Record) -> str:
-    """The runtime-build key a run's runtime tools came from (`<store>/runtime-build/<key>/tools`)."""
-    parts = Path(str((record.env or {}).get("tools") or "")).parts
-    return parts[-2] if len(parts) >= 3 and parts[-3] == "runtime-build" and parts[-1] == "tools" else ""
-
-
 def built_runtime(
     build: Record, records: Sequence[Record], store: Path, cache: Path
 ) -> tuple[list[tuple[str, str, str]], list[Step], str]:
@@ -509,7 +503,9 @@ def cell_commands(record: Record, records: Sequence[Record], store: Path, cache:
     if record.stage == "runtime-build":
         build = record
     elif record.stage == "run" and target is not None and not target.arch.bare_metal:
-        key = _tools_key(record)
+        # the runtime-build key its runtime tools came from (`<store>/runtime-build/<key>/tools`)
+        parts = Path(str((record.env or {}).get("tools") or "")).parts
+        key = parts[-2] if len(parts) >= 3 and parts[-3] == "runtime-build" and parts[-1] == "tools" else ""
         build = (
             next((r for r in records if r.stage == "runtime-build" and r.key == key), None) if key else None
         )
