@@ -516,10 +516,9 @@ def _records(root: Path) -> Iterator[tuple[Path, Optional[list[list[str]]]]]:
     """Each installed distribution's RECORD in the venv at `root`, with its rows (None: unreadable)."""
     for record in sorted(root.glob("lib/python*/site-packages/*.dist-info/RECORD")):
         rows: Optional[list[list[str]]]
-        try:
+        rows = None
+        with contextlib.suppress(OSError, UnicodeDecodeError, csv.Error):
             rows = list(csv.reader(record.read_text(encoding="utf-8").splitlines()))
-        except (OSError, UnicodeDecodeError, csv.Error):
-            rows = None
         yield record, rows
 
 

@@ -7,6 +7,7 @@ are the log's (stderr, core/console.py): `-q` hides them, and the live line with
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sys
@@ -285,10 +286,9 @@ def _say(line: str, out: Optional[TextIO]) -> None:
 
 
 def _is_terminal(out: TextIO) -> bool:
-    try:
+    with contextlib.suppress(AttributeError, ValueError):
         return out.isatty()
-    except (AttributeError, ValueError):
-        return False
+    return False
 
 
 class _LiveLine:
@@ -326,10 +326,9 @@ class _LiveLine:
 def cost(what: str, count: str, seconds: float, cheaper: str) -> str:
     """What a long command says before it starts: "compare: 10 functions x 8 paired rounds, about
     0:08:20 on this machine now (load 3.1 on 2 CPUs); cheaper: --functions GLOB, --rounds 6"."""
-    try:
+    load = "load unknown"
+    with contextlib.suppress(OSError):
         load = f"load {os.getloadavg()[0]:.1f} on {os.cpu_count() or 1} CPUs"
-    except OSError:
-        load = "load unknown"
     return f"{what}: {count}, about {clock(seconds)} on this machine now ({load}); cheaper: {cheaper}"
 
 

@@ -440,10 +440,9 @@ def _source_digest(job: Job, ctx: Context) -> str:
 
 
 def _bytecode_missing(export: Entry) -> str:
-    try:
+    error = None
+    with contextlib.suppress(OSError, ValueError):
         error = json.loads(EXPORT_INFO.of(export).read_text()).get("bytecode_error")
-    except (OSError, ValueError):
-        error = None
     return f"the exporter wrote no MLIR bytecode: {error}" if error else "the export has no model.mlirbc"
 
 

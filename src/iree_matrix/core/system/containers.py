@@ -483,17 +483,15 @@ def remove_orphans() -> list[str]:
 
 
 def _boot_id() -> str:
-    try:
+    with contextlib.suppress(OSError):
         return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
-    except OSError:
-        return "?"
+    return "?"
 
 
 def _pid_namespace() -> str:
-    try:
+    with contextlib.suppress(OSError):
         return os.readlink("/proc/self/ns/pid").strip("pid:[]")
-    except OSError:
-        return "?"
+    return "?"
 
 
 def _start_time(pid: int) -> Optional[str]:
