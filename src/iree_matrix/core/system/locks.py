@@ -425,10 +425,9 @@ def _holding(
 
 
 def _open(path: Path) -> int:
-    try:
+    with contextlib.suppress(PermissionError):  # another user's lock file: flock needs no write access
         return os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
-    except PermissionError:  # another user's lock file: flock needs no write access
-        return os.open(path, os.O_RDONLY)
+    return os.open(path, os.O_RDONLY)
 
 
 def queue_path(lock: Path) -> Path:

@@ -399,10 +399,9 @@ def _exited(proc: subprocess.Popen[bytes]) -> bool:
     """Whether the process has ended, without reaping it (`Popen.poll` would, losing its rusage)."""
     if proc.returncode is not None:
         return True
-    try:
+    with contextlib.suppress(ChildProcessError):  # reaped meanwhile (`kill_all`'s wait): True below
         return os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
-    except ChildProcessError:  # reaped meanwhile (`kill_all`'s wait)
-        return True
+    return True
 
 
 def _why_killed(returncode: int, tree: process_tree.Tree, output: str) -> Optional[str]:
