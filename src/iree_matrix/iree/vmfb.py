@@ -47,8 +47,7 @@ def module_versions(path: Path) -> dict[str, Any]:
     bytecode = _u32(root, _BYTECODE_VERSION)
     if bytecode is not None:
         versions["bytecode"] = f"{bytecode >> 16}.{bytecode & 0xFFFF}"
-    for name, minimum in _dependencies(buf, root):
-        versions[name] = str(minimum)
+    versions.update((name, str(minimum)) for name, minimum in _dependencies(buf, root))
     features = _u32(root, _REQUIREMENTS)
     if features:
         versions["features"] = hex(features)
