@@ -65,11 +65,9 @@ class SpecSource(Protocol):
     ) -> Path:
         """The spec this compile (its release: `job.label.compiler`) takes; one it writes goes in `out`,
         the compile's entry."""
-        ...
 
     def digest(self, job: Job, ctx: Context, kernel: Kernel) -> Optional[str]:
         """What decides that spec, for the compile's key and record."""
-        ...
 
 
 class _Files:

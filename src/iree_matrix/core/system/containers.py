@@ -431,8 +431,7 @@ def moved_mounts(paths: Sequence[Path]) -> dict[str, str]:
     for path in paths:
         resolved = Path(path).resolve()
         if not all(p.stat().st_mode & 0o001 for p in resolved.parents if p.exists()):
-            for spelling in {str(path), str(resolved)}:
-                moved[spelling] = HOST_MOUNTS + str(resolved)
+            moved.update(dict.fromkeys({str(path), str(resolved)}, HOST_MOUNTS + str(resolved)))
     return moved
 
 
