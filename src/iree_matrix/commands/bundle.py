@@ -29,10 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         repeat=True,
         help="carry the runtime wheel for this Python of the target (repeatable; default: this one's)",
     )
-    options.MACHINE.add(parser)
-    options.MAX_SIZE.add(parser)
-    options.ADVISE.add(parser)
-    options.CPU.add(parser)
+    for option in (options.MACHINE, options.MAX_SIZE, options.ADVISE, options.CPU):
+        option.add(parser)
     options.TARGET.add(
         parser,
         repeat=True,
