@@ -77,8 +77,7 @@ class VenvEnvironment:
         argv, read_only, writable, cwd = request.argv, request.read_only, request.writable, request.cwd
         model_code = request.model_code
         # A relative path would name another file in the tool's directory.
-        relative = [str(p) for p in (*read_only, *writable) if not Path(p).is_absolute()]
-        if relative:
+        if relative := [str(p) for p in (*read_only, *writable) if not Path(p).is_absolute()]:
             raise ValueError(
                 f"relative path(s) {', '.join(relative)} for a command run in {cwd or 'its job directory'}"
             )

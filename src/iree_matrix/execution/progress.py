@@ -63,13 +63,11 @@ def headline(message: Optional[str], cache: Optional[Path] = None, width: int = 
     if cache is not None:
         line = line.replace(str(CacheLayout(Path(cache)).store), "<store>").replace(str(cache), "<cache>")
     # pip lists every version it knows, oldest first; the newest are the ones a reader needs.
-    versions = _FROM_VERSIONS.search(line)
-    if versions:
+    if versions := _FROM_VERSIONS.search(line):
         known = [v.strip() for v in versions.group(1).split(",") if v.strip()]
         if len(known) > 6:
             line = line.replace(versions.group(0), f"(from versions: {known[0]} … {', '.join(known[-4:])})")
-    located = _LOCATED.match(line)
-    if located:
+    if located := _LOCATED.match(line):
         line = f"{located['what']} (at {located['where']})"
     return line if len(line) <= width else line[: width - 1] + "…"
 

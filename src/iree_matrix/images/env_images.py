@@ -54,8 +54,7 @@ class EnvImages:
         """The newest environment image built from `base_ref` for these pins (labels are the index)."""
         images = containers.images(self._identity(base_ref, pins_digest))
         for image in sorted(images, key=lambda i: i.created, reverse=True):
-            tags = [t for t in image.tags if t.startswith(ENV_REPO + ":")]
-            if tags:
+            if tags := [t for t in image.tags if t.startswith(ENV_REPO + ":")]:
                 return self._from_image(tags[0], image)
         return None
 

@@ -173,8 +173,7 @@ _ANY_ERROR = re.compile(r"^(?:error|fatal error): (?P<what>.+)$", re.MULTILINE)
 def first_c_error(output: str) -> str:
     """The C compiler's first error, as it said it: "depthwise.c:12:5: error: use of undeclared
     identifier 'x'" (a file's line), else its first `error:` line; "" when it printed none."""
-    found = _C_ERROR.search(output)
-    if found:
+    if found := _C_ERROR.search(output):
         return f"{found.group('where')}: error: {found.group('what').strip()}"
     other = _ANY_ERROR.search(output)
     return f"error: {other.group('what').strip()}" if other else ""

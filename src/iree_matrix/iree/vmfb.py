@@ -48,8 +48,7 @@ def module_versions(path: Path) -> dict[str, Any]:
     if bytecode is not None:
         versions["bytecode"] = f"{bytecode >> 16}.{bytecode & 0xFFFF}"
     versions.update((name, str(minimum)) for name, minimum in _dependencies(buf, root))
-    features = _u32(root, _REQUIREMENTS)
-    if features:
+    if features := _u32(root, _REQUIREMENTS):
         versions["features"] = hex(features)
     formats = sorted(
         {"_".join(p for p in m.groups()[:2] if p) for m in map(_EXECUTABLE_MEMBER.search, members) if m}
@@ -99,7 +98,6 @@ def _dependencies(buf: bytearray, root: Table) -> list[tuple[str, int]]:
     start, found = root.Vector(offset), []
     for i in range(root.VectorLen(offset)):
         dep = Table(buf, root.Indirect(start + 4 * i))
-        name_at = dep.Offset(4 + 2 * _DEP_NAME)
-        if name_at:
+        if name_at := dep.Offset(4 + 2 * _DEP_NAME):
             found.append((dep.String(dep.Pos + name_at).decode(), _u32(dep, _DEP_MINIMUM_VERSION) or 0))
     return found

@@ -106,8 +106,7 @@ def short_reason(record: Record) -> str:
     """`reason`, short enough for a table cell: a missing source as the fix to pass, a crash's
     first clause, anything else cut at a word boundary."""
     words = reason(record)
-    no_source = _NO_SOURCE.match(words)
-    if no_source:
+    if no_source := _NO_SOURCE.match(words):
         release = no_source["release"]
         return f"no runtime source for {release} (pass --iree-source {release}=…)"
     calls = _EMPTY_CALLS.search(words) if record.error_class == "empty-function-call" else None
@@ -221,8 +220,7 @@ def cell_text(cell: ModuleRuns) -> str:
 def first_words(record: Record) -> str:
     """The message's first line, or the line that says what the source lacks (runtime builds)."""
     message = (record.message or "").strip().splitlines()
-    hint = next((ln.strip("()") for ln in message if ln.startswith("(the source has no")), None)
-    if hint:
+    if hint := next((ln.strip("()") for ln in message if ln.startswith("(the source has no")), None):
         return f"{message[0].split(' at ')[0]}: {hint}"
     return message[0] if message else (record.error_class or record.status.value)
 
@@ -425,16 +423,14 @@ def render_markdown(records: Iterable[Record], source: str = LOG) -> str:
                 why = why_lines(all_cells, arch, unit, SOFT_FMAF)
                 if why:
                     out += [f"Why it does not run with `{SOFT_FMAF}`:", "", *why, ""]
-    vm = vmvx_rows(all_cells)
-    if vm:
+    if vm := vmvx_rows(all_cells):
         out += ["## vmvx (IREE's portable VM backend) beside llvm-cpu", "",
                 "The same exported function compiled with `--iree-hal-target-backends=vmvx` (bytecode, no "
                 "native code) and run by the same runtime on the same device; ratio = vmvx / llvm-cpu, of "
                 "their CPU times per call where both runs have one, else of their wall times.", "",
                 _md_table(["board", "function", "compiler", "runtime", "device", "llvm-cpu", "vmvx",
                            "vmvx / llvm-cpu"], vm), ""]  # fmt: skip
-    builds = build_rows(recs)
-    if builds:
+    if builds := build_rows(recs):
         out += ["## Runtimes built here from source", "",
                 "`iree-run-module` of each build (the tool a deployment ships; `iree-benchmark-module` is in "
                 "results.jsonl too). Build times are on the shared host, with other work on its cores.", "",

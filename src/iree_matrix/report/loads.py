@@ -110,8 +110,7 @@ def _combined_load_cell(runs: list[Record]) -> str:
     tried = [r for r in runs if r.status in (*FAILURE_STATUSES, Status.OK)]
     if not tried:
         return "⛔ not run"
-    refused = [r for r in tried if r.status in (Status.FAIL, Status.TIMEOUT)]
-    if refused:
+    if refused := [r for r in tried if r.status in (Status.FAIL, Status.TIMEOUT)]:
         reasons = Counter(
             "timeout" if r.status is Status.TIMEOUT else refusal_reason(r.message) for r in refused
         )

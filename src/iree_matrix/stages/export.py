@@ -107,8 +107,7 @@ class ExportStage(StageBase):
             if done.returncode != 0:
                 raise _failure(out, done)
             info = worker.read_result(out / EXPORT_INFO.path, done, RESULT_FIELDS)
-            forged = forged_words(out)
-            if forged:
+            if forged := forged_words(out):
                 raise StageFailure("model-error", forged)
         except processes.Timeout as exc:
             # A timeout, whatever files exist: the model's code may write export.json itself (a drill's

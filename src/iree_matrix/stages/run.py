@@ -162,8 +162,7 @@ class RunStage(StageBase):
         if job.target.arch.bare_metal:
             return _firmware(job, ctx, out)
         env = ctx.environment(job)
-        abi_problem = float_abi_problem(ctx.dep("compile").record.metrics, job.target)
-        if abi_problem:
+        if abi_problem := float_abi_problem(ctx.dep("compile").record.metrics, job.target):
             raise StageFailure("abi-mismatch", abi_problem)
         call = _prepared(env, job, ctx, out)
         # In a container, the peak is its memory cgroup's (under qemu: emulator + program + page
@@ -562,8 +561,7 @@ def _runtime_message(output: str) -> str:
     when neither is there. A crash's lines lead with the signal, the other lines kept after it."""
     lines = [ln.strip() for ln in output.splitlines() if ln.strip()]
     signals = [ln for ln in lines if any(word in ln for word in _SIGNAL_WORDS)]
-    status = [ln for ln in lines if ln not in signals and any(code in ln for code in _STATUS_WORDS)]
-    if status:
+    if status := [ln for ln in lines if ln not in signals and any(code in ln for code in _STATUS_WORDS)]:
         return "\n".join([*signals, *status][:10])
     rest = process_output.excerpt(output)
     if not signals:

@@ -446,8 +446,7 @@ def built_runtime(
         else "its key does not recompute (another iree-matrix, or flags since changed): these are "
         f"this iree-matrix's commands for it; the build recorded C flags {built.cflags!r}"
     )
-    where = built.built_in
-    if where:
+    if where := built.built_in:
         verdict += f"; it ran in {where}"
     return variables, steps, verdict
 
@@ -527,8 +526,7 @@ def cell_commands(record: Record, records: Sequence[Record], store: Path, cache:
             run = dataclasses.replace(run, env=env, what=what)
         steps.append(run)
         add(*_ours_instead(record))
-        image = (record.env or {}).get("image")
-        if image:
+        if image := (record.env or {}).get("image"):
             notes.append(f"{record.job} ran in the image {image}")
     notes += by_hand.elsewhere([s.argv for s in steps if s.recorded], cache)
     head = [f"# {comment(n)}" for n in notes]

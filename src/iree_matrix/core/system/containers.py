@@ -112,8 +112,7 @@ def problem() -> Optional[str]:
 
 def require() -> None:
     """For the CLI boundary: fail fast, with the fix, before a run starts."""
-    found = problem()
-    if found:
+    if found := problem():
         raise UserError(found)
 
 
