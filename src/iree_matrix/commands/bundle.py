@@ -101,6 +101,5 @@ def _check_to(to: Optional[Path]) -> None:
         return
     if to.exists() and not (to / MANIFEST).is_file():
         raise UserError(f"bundle --to {to}: exists and is not a bundle; name a new folder")
-    parent = blocking_file(to.parent)
-    if parent is not None:
+    if (parent := blocking_file(to.parent)) is not None:
         raise UserError(f"bundle --to {to}: {parent} is not a directory; name a new folder")

@@ -70,8 +70,7 @@ class EnvImages:
         """The environment image for (base, pins): reused when its tag exists, else built."""
         tag = env_tag(base, pins, precompile=self.precompile)
         with file_lock(self.root / "locks" / f"{tag.partition(':')[2]}.lock"):
-            existing = self.get(tag)
-            if existing is not None:
+            if (existing := self.get(tag)) is not None:
                 note(log, f"[images] reusing {tag} ({existing.image_id[:19]})")
                 return existing
             return self._build(tag, base, pins, wheels, timeout=timeout, log=log)

@@ -44,8 +44,7 @@ def module_versions(path: Path) -> dict[str, Any]:
     buf, members = _flatbuffer(Path(path))
     root = Table(buf, flatbuffers.encode.Get(N.UOffsetTFlags.packer_type, buf, 0))
     versions: dict[str, Any] = {}
-    bytecode = _u32(root, _BYTECODE_VERSION)
-    if bytecode is not None:
+    if (bytecode := _u32(root, _BYTECODE_VERSION)) is not None:
         versions["bytecode"] = f"{bytecode >> 16}.{bytecode & 0xFFFF}"
     versions.update((name, str(minimum)) for name, minimum in _dependencies(buf, root))
     if features := _u32(root, _REQUIREMENTS):

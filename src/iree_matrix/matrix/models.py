@@ -259,8 +259,7 @@ def references(records: Iterable[Record]) -> dict[str, str]:
     for record in records:
         if record.stage != "export" or not record.command:
             continue
-        reference = reference_in(record.command)
-        if reference is not None:
+        if (reference := reference_in(record.command)) is not None:
             found.setdefault(record.label.source_model or record.label.model, reference)
     return found
 

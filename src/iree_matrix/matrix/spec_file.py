@@ -96,8 +96,7 @@ def read(path: Path) -> dict[str, Any]:
         raise SpecError(f"{path}: not valid TOML: {exc}") from None
     except RecursionError:
         raise SpecError(_too_deep(path, "arrays or inline tables")) from None
-    deep = _deepest(data, MAX_NESTING)
-    if deep is not None:
+    if (deep := _deepest(data, MAX_NESTING)) is not None:
         raise SpecError(_too_deep(path, f"'{deep}'"))
     return data
 

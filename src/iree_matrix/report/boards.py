@@ -92,8 +92,7 @@ def reason(record: Record) -> str:
     compile's first error and the op it names; a runtime build's missing submodule; else the
     message's first line)."""
     if record.stage == "compile" and record.error_class != "link-error":  # a link's summary line says more
-        named = compile_errors.of_record(record.metrics, record.message)
-        if named is not None:
+        if (named := compile_errors.of_record(record.metrics, record.message)) is not None:
             return excerpts.without_paths(named.text())
     return excerpts.without_paths(first_words(record))
 

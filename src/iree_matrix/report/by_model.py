@@ -181,8 +181,7 @@ def _baseline_lines(ix: Numbering, model: str) -> list[str]:
         text = timing_text(runs_view.timing(export, eager=True))
         # One thread's CPU time first, the figure 'Your machine' compares: a loaded wall time read 1.83 s
         # for a call of 10 ms of CPU.
-        cpu = CpuFigure.of(export.metric.of(ExportMetrics).eager_cpu_ms)
-        if cpu is not None:
+        if (cpu := CpuFigure.of(export.metric.of(ExportMetrics).eager_cpu_ms)) is not None:
             span = f" ({duration_ms(cpu.low)}–{duration_ms(cpu.high)})" if cpu.low and cpu.high else ""
             text = (
                 f"{cpu.text()} per call, one thread's CPU time{span}; on the matrix's threads, wall: {text}"

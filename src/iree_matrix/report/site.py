@@ -371,8 +371,7 @@ def _op_kinds_section(site: Site, rec: release_choice.Recommendation, fid: str) 
             continue
         kinds = by_release.setdefault(record.label.compiler or "?", {})
         for dispatch in record.metric.of(DispatchesMetrics).dispatches:
-            median = number(dispatch.get("median_us"))
-            if median is not None:
+            if (median := number(dispatch.get("median_us"))) is not None:
                 kind = opkinds.of_dispatch(str(dispatch.get("op") or dispatch.get("name") or ""))
                 kinds[kind] = kinds.get(kind, 0.0) + median / 1000
     if not by_release:

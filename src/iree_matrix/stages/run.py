@@ -54,8 +54,7 @@ from iree_matrix.stages.instructions import is_elf
 def environment(cell: Cell, runtime_dirs: Mapping[str, str] = {}, python: str = "") -> EnvSpec:  # noqa: B006
     arch = targets.parse(cell.arch).run_arch()  # a GPU target's modules run on the host's runtime
     cell = dataclasses.replace(cell, python=python or cell.python)
-    tools = runtime_dirs.get(arch)
-    if tools is not None:
+    if (tools := runtime_dirs.get(arch)) is not None:
         return EnvSpec("runtime", cell.python, (), f"runtime-dir-{_short(tools)}", arch, tools)
     if versions.is_source_runtime(cell.runtime):
         name = "iree-" + cell.runtime.replace(":", "")  # iree-src3.9.0+static

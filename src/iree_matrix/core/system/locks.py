@@ -407,8 +407,7 @@ def _holding(
         if taken:
             mine = Holder(os.getpid(), job or _program(), time.time(), timeout, os.urandom(8).hex(), expected)
             _write_holder_file(holder_path(path), mine)
-            limit = overrun_limit(expected)
-            if limit is not None:
+            if (limit := overrun_limit(expected)) is not None:
                 timer = threading.Timer(limit, give_back, (mine,))
                 timer.daemon = True
                 timer.start()
