@@ -21,15 +21,11 @@ HELP = (
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    options.MODEL_REF.add(parser)
-    options.RELEASE.add(parser)
-    options.PICKS.add(parser)
-    options.FLEET.add(parser)
+    for option in (options.MODEL_REF, options.RELEASE, options.PICKS, options.FLEET):
+        option.add(parser)
     options.add_paired_options(parser)
-    options.NO_PROOF.add(parser)
-    options.PROOF_STEPS.add(parser)
-    options.NO_GAP.add(parser)
-    options.LIBRARY.add(parser)
+    for then in (options.NO_PROOF, options.PROOF_STEPS, options.NO_GAP, options.LIBRARY):
+        then.add(parser)
     options.add_matrix_options(parser, advise.MATRIX)
 
 

@@ -29,10 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         repeat=True,
         help="carry the runtime wheel for this Python of the target (repeatable; default: this one's)",
     )
-    options.MACHINE.add(parser)
-    options.MAX_SIZE.add(parser)
-    options.ADVISE.add(parser)
-    options.CPU.add(parser)
+    for option in (options.MACHINE, options.MAX_SIZE, options.ADVISE, options.CPU):
+        option.add(parser)
     options.TARGET.add(
         parser,
         repeat=True,
@@ -103,6 +101,5 @@ def _check_to(to: Optional[Path]) -> None:
         return
     if to.exists() and not (to / MANIFEST).is_file():
         raise UserError(f"bundle --to {to}: exists and is not a bundle; name a new folder")
-    parent = blocking_file(to.parent)
-    if parent is not None:
+    if (parent := blocking_file(to.parent)) is not None:
         raise UserError(f"bundle --to {to}: {parent} is not a directory; name a new folder")

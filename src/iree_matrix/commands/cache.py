@@ -41,8 +41,7 @@ def usage(cache: Path) -> int:
 
     for part in cache_usage.usage(cache):
         print(f"{formats.size(part.bytes):>9}  {part.name:<10} {part.holds}; removing it: {part.cost}")
-    images = cache_usage.docker_images()
-    if images:
+    if images := cache_usage.docker_images():
         print(f"{formats.size(images[1]):>9}  Docker images ({images[0]}, in Docker's storage): "
               "`iree-matrix images prune [--all]`")  # fmt: skip
     print(f"reclaim: iree-matrix cache prune [{' | '.join([*cache_usage.PARTS, 'all'])}] (--cache {cache})")
@@ -56,8 +55,7 @@ def prune(cache: Path, parts: Sequence[str]) -> int:
     from iree_matrix.execution.execute import run_lock
 
     names = cache_usage.names(list(parts))
-    unknown = [n for n in names if n not in cache_usage.PARTS]
-    if unknown:
+    if unknown := [n for n in names if n not in cache_usage.PARTS]:
         raise UserError(
             f"cache prune {' '.join(unknown)}: no such part (parts: {', '.join(cache_usage.PARTS)}, or all)"
         )

@@ -39,8 +39,7 @@ def run(dirs: Sequence[Path], to: Path, cache: Path, bundles: Sequence[Path], *,
     # own checks: so the logs are merged first, and nothing is written when any input is refused.
     manifests = Manifests.of(cache, list(bundles))
     found = [s for d in dirs if sittings.is_sitting_dir(d) for s in sittings.read(d, manifests)]
-    logs = [d for d in dirs if not sittings.is_sitting_dir(d)]
-    if logs:
+    if logs := [d for d in dirs if not sittings.is_sitting_dir(d)]:
         merged = merge(logs, to, manifests, wait=wait, say=print)
         # A flag search's own account of its descents travels with its records.
         descents = search_descent.merge_descents(logs, to)

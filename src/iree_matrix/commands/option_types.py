@@ -115,8 +115,7 @@ class Option(_Flag, Generic[T]):
         declared ones) and `repeat` only where this command differs."""
         settings: dict[str, Any] = {"type": self.type, "help": help or self.help, "dest": self.dest}
         listed = choices if choices is not None else self.choices
-        if callable(listed):
-            listed = listed()
+        listed = listed() if callable(listed) else listed
         if listed is not None:
             settings["choices"] = list(listed)
         if self.metavar:

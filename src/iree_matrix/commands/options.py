@@ -476,8 +476,7 @@ add_paired_options = taking(ROUNDS, REPETITIONS)
 def cache_dir(args: argparse.Namespace) -> Path:
     """`--cache` (checked when parsed), else the default cache: $IREE_MATRIX_CACHE checked here, where
     a file there (or above it) was `cache prune`'s mkdir traceback and `cache`'s silence."""
-    given = CACHE.of(args)
-    if given is not None:
+    if (given := CACHE.of(args)) is not None:
         return given
     cache = default_cache()
     blocked = directory_problem(cache) if "IREE_MATRIX_CACHE" in os.environ else ""

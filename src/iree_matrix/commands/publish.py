@@ -37,8 +37,7 @@ def _check_to(to: Path) -> None:
     before anything is copied (it was a FileExistsError traceback from the results lock's mkdir)."""
     from iree_matrix.core.input_files import blocking_file
 
-    where = blocking_file(to)
-    if where is not None:
+    if (where := blocking_file(to)) is not None:
         raise UserError(
             f"publish --to {to}: {where} exists and is not a directory; name the published folder "
             "(default: results)"

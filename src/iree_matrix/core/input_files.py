@@ -39,10 +39,7 @@ class InputFileError(ValueError):
 
 def not_regular(mode: int) -> str:
     """What a file of this (not regular) mode is, in words ("a FIFO (named pipe), not a regular file")."""
-    for test, kind in _KINDS:
-        if test(mode):
-            return f"{kind}, not a regular file"
-    return "not a regular file"
+    return next((f"{kind}, not a regular file" for test, kind in _KINDS if test(mode)), "not a regular file")
 
 
 def _os_reason(exc: OSError) -> InputFileError:

@@ -101,6 +101,4 @@ def _plain(item: Any) -> Any:
     """`item` as tomllib reads it back: mappings as dicts, sequences as lists."""
     if isinstance(item, Mapping):
         return {k: _plain(v) for k, v in item.items()}
-    if isinstance(item, (list, tuple)):
-        return [_plain(v) for v in item]
-    return item
+    return [_plain(v) for v in item] if isinstance(item, (list, tuple)) else item

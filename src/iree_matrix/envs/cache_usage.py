@@ -160,8 +160,7 @@ def summary(cache: Path) -> str:
 def prune(cache: Path, names: Sequence[str] = CHEAP) -> list[tuple[str, int]]:
     """Remove the named parts of the cache: (name, bytes freed) each. A run holds the cache's lock;
     the caller takes it first."""
-    unknown = [n for n in names if n not in PARTS]
-    if unknown:
+    if unknown := [n for n in names if n not in PARTS]:
         raise ValueError(f"unknown cache part(s) {', '.join(unknown)} (parts: {', '.join(PARTS)})")
     freed = []
     for part in usage(cache):

@@ -44,8 +44,7 @@ def _probe(argv: Sequence[str], timeout: float = 15) -> tuple[int, str]:
 
 
 def check_docker_client() -> Check:
-    found = containers.find_docker()
-    if found:
+    if found := containers.find_docker():
         return Check("docker client", True, found, needed_for="docker")
     return Check(
         "docker client", False, "not installed", f"bash {SETUP} (apt-get install docker.io)", "docker"
@@ -60,8 +59,7 @@ def check_docker_daemon() -> Check:
 
 
 def check_debootstrap() -> Check:
-    found = _which("debootstrap")
-    if found:
+    if found := _which("debootstrap"):
         return Check("debootstrap", True, found, needed_for="docker")
     missing = "not installed (base images are built with it)"
     return Check("debootstrap", False, missing, f"bash {SETUP}", "docker")
@@ -75,8 +73,7 @@ def _tools(
     name: str, tools: Sequence[str], found: str, needed_for: str, why: str = "", fix: str = ""
 ) -> Check:
     """Every tool of `tools` on PATH (`found` says what they are), or the missing ones and `fix`."""
-    missing = [tool for tool in tools if not _which(tool)]
-    if missing:
+    if missing := [tool for tool in tools if not _which(tool)]:
         return Check(name, False, f"missing {', '.join(missing)}{why}", fix or f"bash {SETUP}", needed_for)
     return Check(name, True, found, needed_for=needed_for)
 
@@ -118,8 +115,7 @@ def check_binfmt(root: Optional[Path] = None) -> Check:
     with the F flag (without it a container cannot reach the interpreter). `root` is for tests."""
 
     root = binfmt.BINFMT_DIR if root is None else root
-    problems = [p for p in (binfmt.problem(name, root) for name in QEMU_HANDLERS) if p]
-    if problems:
+    if problems := [p for p in (binfmt.problem(name, root) for name in QEMU_HANDLERS) if p]:
         return Check("binfmt", False, "; ".join(problems), f"bash {SETUP}", "qemu")
     entries = [binfmt.entry(name, root) for name in QEMU_HANDLERS]
     detail = ", ".join(f"{e.name} (flags {e.flags})" for e in entries if e is not None)

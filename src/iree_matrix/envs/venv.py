@@ -77,8 +77,7 @@ class VenvEnvironment:
         argv, read_only, writable, cwd = request.argv, request.read_only, request.writable, request.cwd
         model_code = request.model_code
         # A relative path would name another file in the tool's directory.
-        relative = [str(p) for p in (*read_only, *writable) if not Path(p).is_absolute()]
-        if relative:
+        if relative := [str(p) for p in (*read_only, *writable) if not Path(p).is_absolute()]:
             raise ValueError(
                 f"relative path(s) {', '.join(relative)} for a command run in {cwd or 'its job directory'}"
             )
@@ -233,14 +232,12 @@ class VenvBackend:
             return _tools_environment(env)
         path = self._path(env, pins.digest)
         with file_lock(path.with_name(path.name + ".lock")):
-            existing = self.open(env, pins.digest)
-            if existing is not None:
+            if (existing := self.open(env, pins.digest)) is not None:
                 processes.note(
                     log, f"[venv] reusing {path} (the same pins, {pins.digest[:16]}, installed before)"
                 )
                 return existing
-            damage = _verified.get(str(path))
-            if damage is not None:
+            if (damage := _verified.get(str(path))) is not None:
                 processes.note(log, f"[venv] {path} is damaged ({damage}): rebuilding it from the wheelhouse")
             shutil.rmtree(path, ignore_errors=True)
             try:
@@ -417,8 +414,7 @@ def verify(path: Path) -> Optional[str]:
     """Why the venv at `path` cannot be used, or None: a file its packages installed is missing
     (their RECORDs, stat'ed: a few tenths of a second for torch's 20000 files), or its IREE tool does
     not start. A probe that times out on a busy machine says nothing."""
-    missing = _missing_file(path)
-    if missing is not None:
+    if (missing := _missing_file(path)) is not None:
         return f"{missing} is missing"
     for tool, flag in _PROBES:
         exe = path / "bin" / tool
@@ -449,8 +445,7 @@ def content_damage(path: Path) -> Optional[str]:
     lists (a zero-byte turbine `aot/exporter.py` was stored as "export-error: AttributeError"),
     or a file missing; None when every one matches. Hashes a file only when it changed since it last
     matched in this process (the first check of torch's venv reads its ~1 GB once)."""
-    missing = _missing_file(path, until_stop=True)
-    if missing is not None:
+    if (missing := _missing_file(path, until_stop=True)) is not None:
         return f"{missing} is missing"
     for record, rows in _records(path):
         if rows is None:
@@ -516,10 +511,9 @@ def _records(root: Path) -> Iterator[tuple[Path, Optional[list[list[str]]]]]:
     """Each installed distribution's RECORD in the venv at `root`, with its rows (None: unreadable)."""
     for record in sorted(root.glob("lib/python*/site-packages/*.dist-info/RECORD")):
         rows: Optional[list[list[str]]]
-        try:
+        rows = None
+        with contextlib.suppress(OSError, UnicodeDecodeError, csv.Error):
             rows = list(csv.reader(record.read_text(encoding="utf-8").splitlines()))
-        except (OSError, UnicodeDecodeError, csv.Error):
-            rows = None
         yield record, rows
 
 

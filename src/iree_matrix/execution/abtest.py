@@ -77,8 +77,7 @@ def arm_of(record: Record, name: str = "", caches: Sequence[Path] = ()) -> Arm:
         raise NotComparable(f"{record.job}: its module {module} is no longer in the store")
     reads = [(_read_path(a), f"its {a.split('=', 1)[0]}") for a in kept if a not in flags]
     for path, what in [(str(bench), "its benchmark tool"), *(r for r in reads if r[1] != "its --function")]:
-        why = vouched_against(Path(path), [*caches, default_cache()])
-        if why is not None:
+        if (why := vouched_against(Path(path), [*caches, default_cache()])) is not None:
             raise NotComparable(
                 f"{record.job}: {what} {path} {why}; only this host's iree-matrix environments and store "
                 "are run (run the matrix here, then compare)"

@@ -188,12 +188,8 @@ def plan_files(
         for kind in (INPUTS, REFERENCE):
             for array in sorted((cell.export / kind.path).glob("*.npy")):
                 files[f"{base}/{kind.path}/{array.name}"] = array
-    for wheel in wheels_:
-        for path in wheel.files:
-            files[f"runtime/{path.name}"] = path
-    for built in tools:
-        for path in built.files:
-            files[f"{built.folder}/{path.name}"] = path
+    files.update({f"runtime/{path.name}": path for wheel in wheels_ for path in wheel.files})
+    files.update({f"{built.folder}/{path.name}": path for built in tools for path in built.files})
     return files
 
 
@@ -511,8 +507,7 @@ def torch_spec(model: str, function: str, cell: Any, files: dict[str, Path]) -> 
     source = models / f"{model.replace('@', '__')}.py"
     if not source.is_file():
         return {}
-    for path in sorted(models.glob("*.py")):
-        files[f"torch/models/{path.name}"] = path
+    files.update({f"torch/models/{path.name}": path for path in sorted(models.glob("*.py"))})
     return {
         **_export_io(cell),
         "root": "torch",

@@ -450,8 +450,7 @@ class Executor:
         stored with; the changed entry is discarded, so the next run makes it again. None when every
         input is intact (a stat per file; a file is hashed only when it changed since it last matched)."""
         for dep, entry in ctx.deps.items():
-            changed = self.store.changed(entry)
-            if changed is not None:
+            if (changed := self.store.changed(entry)) is not None:
                 return Outcome(Status.FAIL, error_class="environment-fault", cacheable=False, message=(
                     f"{dep}'s stored {changed} changed after it was stored (its sha256 is not the one in "
                     f"{entry.path}/SHA256SUMS): nothing is stored from it; the entry is discarded and "

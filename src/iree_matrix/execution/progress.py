@@ -7,6 +7,7 @@ are the log's (stderr, core/console.py): `-q` hides them, and the live line with
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sys
@@ -62,13 +63,11 @@ def headline(message: Optional[str], cache: Optional[Path] = None, width: int = 
     if cache is not None:
         line = line.replace(str(CacheLayout(Path(cache)).store), "<store>").replace(str(cache), "<cache>")
     # pip lists every version it knows, oldest first; the newest are the ones a reader needs.
-    versions = _FROM_VERSIONS.search(line)
-    if versions:
+    if versions := _FROM_VERSIONS.search(line):
         known = [v.strip() for v in versions.group(1).split(",") if v.strip()]
         if len(known) > 6:
             line = line.replace(versions.group(0), f"(from versions: {known[0]} … {', '.join(known[-4:])})")
-    located = _LOCATED.match(line)
-    if located:
+    if located := _LOCATED.match(line):
         line = f"{located['what']} (at {located['where']})"
     return line if len(line) <= width else line[: width - 1] + "…"
 
@@ -285,10 +284,9 @@ def _say(line: str, out: Optional[TextIO]) -> None:
 
 
 def _is_terminal(out: TextIO) -> bool:
-    try:
+    with contextlib.suppress(AttributeError, ValueError):
         return out.isatty()
-    except (AttributeError, ValueError):
-        return False
+    return False
 
 
 class _LiveLine:
@@ -326,10 +324,9 @@ class _LiveLine:
 def cost(what: str, count: str, seconds: float, cheaper: str) -> str:
     """What a long command says before it starts: "compare: 10 functions x 8 paired rounds, about
     0:08:20 on this machine now (load 3.1 on 2 CPUs); cheaper: --functions GLOB, --rounds 6"."""
-    try:
+    load = "load unknown"
+    with contextlib.suppress(OSError):
         load = f"load {os.getloadavg()[0]:.1f} on {os.cpu_count() or 1} CPUs"
-    except OSError:
-        load = "load unknown"
     return f"{what}: {count}, about {clock(seconds)} on this machine now ({load}); cheaper: {cheaper}"
 
 

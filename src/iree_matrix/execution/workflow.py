@@ -213,8 +213,7 @@ def _check_cache(cache: Path, given: bool) -> None:
     """A cache that is a file, under one, or a link to nothing: one line naming where it came from
     (`given`: --cache, else $IREE_MATRIX_CACHE when set); under a file or a dangling link it was a
     mkdir traceback once the plan was printed."""
-    blocked = directory_problem(cache)
-    if blocked:
+    if blocked := directory_problem(cache):
         named = "--cache" if given or "IREE_MATRIX_CACHE" not in os.environ else "$IREE_MATRIX_CACHE"
         raise UserError(f"{named} {cache}: {blocked}; name a directory (or a new path)")
 

@@ -74,8 +74,7 @@ def debian_mirror(apt_dir: Path = Path("/etc/apt")) -> str:
     `IREE_MATRIX_DEBIAN_MIRROR` overrides. Only entries for a release suite (not -security,
     -updates) count, from `sources.list`, `*.list` and deb822 `*.sources` files.
     """
-    override = os.environ.get("IREE_MATRIX_DEBIAN_MIRROR")
-    if override:
+    if override := os.environ.get("IREE_MATRIX_DEBIAN_MIRROR"):
         return override.rstrip("/")
     files = [apt_dir / "sources.list"]
     parts = apt_dir / "sources.list.d"
@@ -161,8 +160,7 @@ def snapshot_epoch(rootfs: Path) -> int:
     """The archive's Release date: a time that belongs to the content, not to the build."""
     lists = rootfs / "var" / "lib" / "apt" / "lists"
     for release in sorted(lists.glob("*_InRelease")) + sorted(lists.glob("*_Release")):
-        match = re.search(r"^Date:\s*(.+)$", release.read_text(errors="replace"), re.MULTILINE)
-        if match:
+        if match := re.search(r"^Date:\s*(.+)$", release.read_text(errors="replace"), re.MULTILINE):
             return int(email.utils.parsedate_to_datetime(match.group(1).strip()).timestamp())
     return 0
 

@@ -54,8 +54,7 @@ class EnvImages:
         """The newest environment image built from `base_ref` for these pins (labels are the index)."""
         images = containers.images(self._identity(base_ref, pins_digest))
         for image in sorted(images, key=lambda i: i.created, reverse=True):
-            tags = [t for t in image.tags if t.startswith(ENV_REPO + ":")]
-            if tags:
+            if tags := [t for t in image.tags if t.startswith(ENV_REPO + ":")]:
                 return self._from_image(tags[0], image)
         return None
 
@@ -71,8 +70,7 @@ class EnvImages:
         """The environment image for (base, pins): reused when its tag exists, else built."""
         tag = env_tag(base, pins, precompile=self.precompile)
         with file_lock(self.root / "locks" / f"{tag.partition(':')[2]}.lock"):
-            existing = self.get(tag)
-            if existing is not None:
+            if (existing := self.get(tag)) is not None:
                 note(log, f"[images] reusing {tag} ({existing.image_id[:19]})")
                 return existing
             return self._build(tag, base, pins, wheels, timeout=timeout, log=log)

@@ -198,8 +198,7 @@ def _crash(lines: list[str], cause: str) -> Optional[FirstError]:
 
 def _op(message: str, context: list[str]) -> str:
     for text in (message, *context):
-        torch_op = _TORCH_OPERATOR.search(text)
-        if torch_op:
+        if torch_op := _TORCH_OPERATOR.search(text):
             return torch_op["op"]
     for text in context:
         noted = _NOTE_OP.search(text)

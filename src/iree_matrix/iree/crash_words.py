@@ -78,8 +78,7 @@ def crash_words(returncode: int, output: str, sync_output: str = "") -> str:
     own = status_line(output)
     if own and not hidden(output):
         return f"{said}; the runtime said: {own}"
-    again = status_line(sync_output)
-    if again:
+    if again := status_line(sync_output):
         return f"{said}; the same call on {SYNC_DEVICE} says: {again}"
     return said + (f"; on {SYNC_DEVICE} it said no status either" if sync_output else "")
 

@@ -114,9 +114,7 @@ def zig_cpu(cpu: Optional[str]) -> str:
     `native` for `host`; the target's baseline for none (a generic profile)."""
     if cpu is None:
         return "baseline"
-    if cpu == "host":
-        return _CPU_NATIVE
-    return _ZIG_ALIASES.get(cpu, cpu).replace("-", "_").replace(".", "_")
+    return _CPU_NATIVE if cpu == "host" else _ZIG_ALIASES.get(cpu, cpu).replace("-", "_").replace(".", "_")
 
 
 def kernel_cpu_problem(cpu: str) -> Optional[str]:
@@ -175,8 +173,7 @@ _ANY_ERROR = re.compile(r"^(?:error|fatal error): (?P<what>.+)$", re.MULTILINE)
 def first_c_error(output: str) -> str:
     """The C compiler's first error, as it said it: "depthwise.c:12:5: error: use of undeclared
     identifier 'x'" (a file's line), else its first `error:` line; "" when it printed none."""
-    found = _C_ERROR.search(output)
-    if found:
+    if found := _C_ERROR.search(output):
         return f"{found.group('where')}: error: {found.group('what').strip()}"
     other = _ANY_ERROR.search(output)
     return f"error: {other.group('what').strip()}" if other else ""

@@ -110,12 +110,9 @@ def _first(output: str) -> str:
     for line in output.splitlines():
         text = line.strip()
         if re.search(r"\b(UNAVAILABLE|NOT_FOUND|FAILED_PRECONDITION|INTERNAL|UNKNOWN)\b", text):
-            return _clip(re.sub(r"^\S+\.(c|cc):\d+:\s*", "", text))
+            text = re.sub(r"^\S+\.(c|cc):\d+:\s*", "", text)
+            return text if len(text) <= 160 else text[:159] + "…"
     return ""
-
-
-def _clip(text: str, limit: int = 160) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def device_missing(reason: Optional[str]) -> bool:

@@ -306,9 +306,7 @@ def llvmcpu_prefix(version: str) -> str:
 def target_cpu(target: targets.Target, profile: Profile) -> Optional[str]:
     """The CPU to tune for: a board's own CPU replaces "host" (the host is not the board), and a
     generic profile stays generic everywhere."""
-    if profile.target_cpu is None:
-        return None
-    return target.cpu or profile.target_cpu
+    return None if profile.target_cpu is None else target.cpu or profile.target_cpu
 
 
 def compile_flags(version: str, arch: str, profile: Profile) -> list[str]:
@@ -321,8 +319,7 @@ def compile_flags(version: str, arch: str, profile: Profile) -> list[str]:
     # The one target flag every version accepts (deprecated but alive, IREE-NOTES.md).
     prefix = llvmcpu_prefix(version)
     flags = ["--iree-hal-target-backends=llvm-cpu", f"{prefix}target-triple={target.triple}"]
-    cpu = target_cpu(target, profile)
-    if cpu:
+    if cpu := target_cpu(target, profile):
         flags.append(f"{prefix}target-cpu={cpu}")
     if target.arch.features:
         flags.append(f"{prefix}target-cpu-features={','.join(target.arch.features)}")
@@ -366,8 +363,7 @@ def combine(name: str, known: Mapping[str, Profile]) -> Profile:
     if name in known:
         return known[name]
     parts = list(Config.parse(name).names) or [name]
-    unknown = [p for p in parts if p not in known]
-    if unknown:
+    if unknown := [p for p in parts if p not in known]:
         raise KeyError(unknown[0])
     chosen = [known[p] for p in parts]
     levels = {p.opt_level for p in chosen if p.opt_level}

@@ -367,8 +367,7 @@ def find(text: Optional[str], stage: Optional[str] = None, made: Made = UNKNOWN)
         if not _applies(hint, stage, made):
             continue
         for line in lines:
-            match = hint.search(line)
-            if match:
+            if match := hint.search(line):
                 return Found(hint, line, _advice(hint, match))
     return None
 

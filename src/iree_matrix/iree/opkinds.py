@@ -88,9 +88,7 @@ def _conv_kind(weight_shape: Optional[Sequence[int]]) -> str:
     out_channels, in_per_group, *kernel = weight_shape
     if all(k == 1 for k in kernel):
         return "matmul"
-    if in_per_group == 1 and out_channels > 1:
-        return "depthwise"
-    return "conv"
+    return "depthwise" if in_per_group == 1 and out_channels > 1 else "conv"
 
 
 def of_dispatch(name: str) -> str:
@@ -117,10 +115,9 @@ def of_onnx(op_type: str, weight_shape: Optional[Sequence[int]] = None) -> str:
     """An ONNX Runtime node by its op type (`Conv`, `FusedConv`, `MatMul`...)."""
     if op_type in ("Conv", "FusedConv", "NhwcConv", "NhwcFusedConv", "ConvTranspose"):
         return _conv_kind(weight_shape)
-    for kind, names in _ORT.items():
-        if op_type in names:
-            return kind
-    return "elementwise" if op_type else "other"
+    return next(
+        (kind for kind, names in _ORT.items() if op_type in names), "elementwise" if op_type else "other"
+    )
 
 
 CLASSIFIERS: dict[str, Callable[..., str]] = {"iree": of_dispatch, "torch": of_torch, "onnxruntime": of_onnx}

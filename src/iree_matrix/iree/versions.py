@@ -152,8 +152,7 @@ def parse_source_runtime(value: str) -> tuple[str, tuple[str, ...]]:
     if not is_valid(release):
         expected = 'expected "src:<release>[+option]", e.g. "src:3.9.0"'
         raise ValueError(f'"{release}" is not a release: {expected}')
-    unknown = [v for v in build_options if v not in BUILD_OPTIONS]
-    if unknown:
+    if unknown := [v for v in build_options if v not in BUILD_OPTIONS]:
         raise ValueError(
             f"unknown build option {'+'.join(unknown)!r} (known: {', '.join(BUILD_OPTIONS)}; "
             'e.g. "src:3.9.0+static")'

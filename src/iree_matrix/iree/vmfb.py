@@ -44,13 +44,10 @@ def module_versions(path: Path) -> dict[str, Any]:
     buf, members = _flatbuffer(Path(path))
     root = Table(buf, flatbuffers.encode.Get(N.UOffsetTFlags.packer_type, buf, 0))
     versions: dict[str, Any] = {}
-    bytecode = _u32(root, _BYTECODE_VERSION)
-    if bytecode is not None:
+    if (bytecode := _u32(root, _BYTECODE_VERSION)) is not None:
         versions["bytecode"] = f"{bytecode >> 16}.{bytecode & 0xFFFF}"
-    for name, minimum in _dependencies(buf, root):
-        versions[name] = str(minimum)
-    features = _u32(root, _REQUIREMENTS)
-    if features:
+    versions.update((name, str(minimum)) for name, minimum in _dependencies(buf, root))
+    if features := _u32(root, _REQUIREMENTS):
         versions["features"] = hex(features)
     formats = sorted(
         {"_".join(p for p in m.groups()[:2] if p) for m in map(_EXECUTABLE_MEMBER.search, members) if m}
@@ -100,7 +97,6 @@ def _dependencies(buf: bytearray, root: Table) -> list[tuple[str, int]]:
     start, found = root.Vector(offset), []
     for i in range(root.VectorLen(offset)):
         dep = Table(buf, root.Indirect(start + 4 * i))
-        name_at = dep.Offset(4 + 2 * _DEP_NAME)
-        if name_at:
+        if name_at := dep.Offset(4 + 2 * _DEP_NAME):
             found.append((dep.String(dep.Pos + name_at).decode(), _u32(dep, _DEP_MINIMUM_VERSION) or 0))
     return found

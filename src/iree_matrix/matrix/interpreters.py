@@ -58,11 +58,9 @@ def candidates(version: str, named: Mapping[str, str] = {}) -> Iterator[str]:  #
         found = [p for p in versions.glob(f"{version}.*") if p.name.count(".") == 2 and _patch(p) != (-1,)]
         for root in sorted(found, key=_patch, reverse=True):
             yield str(root / "bin" / f"python{version}")
-    on_path = shutil.which(f"python{version}")
-    if on_path:
+    if on_path := shutil.which(f"python{version}"):
         yield on_path
-    uv = shutil.which("uv")
-    if uv:
+    if uv := shutil.which("uv"):
         done = processes.run(ProcessRequest([uv, "python", "find", version], timeout=60, check=False))
         if done.returncode == 0 and done.stdout.strip():
             yield done.stdout.strip().splitlines()[-1]

@@ -18,6 +18,7 @@ exporter environment. A module name is found by looking for its file on the path
 from __future__ import annotations
 
 import ast
+import contextlib
 import dataclasses
 import keyword
 import os
@@ -68,9 +69,7 @@ class ModelRef:
         if self.import_root is not None and self.module is not None:
             top = self.import_root / self.module.split(".")[0]
             return [top if top.is_dir() else top.with_name(top.name + ".py")]
-        if self.import_root is not None:
-            return [self.import_root]
-        return [readable_beside(self.file)]
+        return [self.import_root] if self.import_root is not None else [readable_beside(self.file)]
 
     @property
     def reference(self) -> str:
@@ -93,10 +92,9 @@ def readable_beside(file: Path) -> Path:
     alone. A model kept in ~ once bound the whole home (its ~/.ssh) into the sandbox."""
     file = Path(os.path.abspath(file))
     parent = file.parent
-    try:
+    home = None
+    with contextlib.suppress(RuntimeError, OSError):
         home = Path.home().resolve()
-    except (RuntimeError, OSError):
-        home = None
     for candidate in {parent, parent.resolve()}:
         if str(candidate) in _WIDE or (home is not None and home.is_relative_to(candidate)):
             return file
@@ -215,10 +213,9 @@ def factory_missing(text: str, base: Path) -> Optional[str]:
     given = (base / text).expanduser()
     if not given.is_file():
         return None
-    try:
+    functions = []
+    with contextlib.suppress(ModelError):
         functions = defined_functions(given)
-    except ModelError:
-        functions = []
     which = f" (its top-level functions: {', '.join(functions[:8])})" if functions else ""
     example = functions[0] if functions else "FACTORY"
     return f"name the factory too, {text}:{example}{which}: the function that returns its ModelSpec"
@@ -262,8 +259,7 @@ def references(records: Iterable[Record]) -> dict[str, str]:
     for record in records:
         if record.stage != "export" or not record.command:
             continue
-        reference = reference_in(record.command)
-        if reference is not None:
+        if (reference := reference_in(record.command)) is not None:
             found.setdefault(record.label.source_model or record.label.model, reference)
     return found
 

@@ -405,8 +405,7 @@ def _key(where: Sequence[Any], data: Any) -> str:
 
 def _said(error: ValidationError, data: Mapping[str, Any]) -> str:
     if error.validator in ("anyOf", "oneOf"):  # the branch for the value's type says more, if one is
-        inside = [e for e in error.context or () if e.validator != "type" or e.relative_path]
-        if inside:
+        if inside := [e for e in error.context or () if e.validator != "type" or e.relative_path]:
             return _said(min(inside, key=lambda e: _order(e, data)), data)
     key = _key(error.absolute_path, data)
     node: Mapping[str, Any] = error.schema if isinstance(error.schema, Mapping) else {}

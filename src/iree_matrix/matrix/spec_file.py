@@ -96,8 +96,7 @@ def read(path: Path) -> dict[str, Any]:
         raise SpecError(f"{path}: not valid TOML: {exc}") from None
     except RecursionError:
         raise SpecError(_too_deep(path, "arrays or inline tables")) from None
-    deep = _deepest(data, MAX_NESTING)
-    if deep is not None:
+    if (deep := _deepest(data, MAX_NESTING)) is not None:
         raise SpecError(_too_deep(path, f"'{deep}'"))
     return data
 
@@ -158,8 +157,7 @@ def _parse(
     knobs = _parse_profiles(
         {n: {"flags": b} if isinstance(b, list) else b for n, b in bodies}, where, "search.knobs"
     )
-    clash = sorted(set(knobs) & set(own_profiles))
-    if clash:
+    if clash := sorted(set(knobs) & set(own_profiles)):
         raise where.error(f"search.knobs.{clash[0]}", clash[0], "also a [profile.NAME]: name the knob once")
     own_profiles = _resolve_needs({**own_profiles, **knobs}, where)
     profiles = {**BUILTIN_PROFILES, **own_profiles}
@@ -276,8 +274,7 @@ def _check_value(axis: str, value: str, key: str, where: _Where, known: _Known) 
         if not 7 <= opset <= 30:
             raise where.error(key, value, "an ONNX opset between 7 and 30 (torch.onnx.export's range)")
     if axis in _VERSION_AXES:
-        problem = releases.selector_problem(value)
-        if problem:
+        if problem := releases.selector_problem(value):
             raise where.error(key, value, problem)
     if axis == "python" and not _PYTHON_RE.fullmatch(value):
         raise where.error(key, value, 'expected a Python minor version such as "3.11"')
@@ -523,8 +520,7 @@ def _parse_profiles(table: Any, where: _Where, section: str = "profile") -> dict
             pairs=tuple(body.get("pairs", [])),
         )
     for name, profile in profiles.items():  # a pair names a knob there is (built in or the file's)
-        unknown = [k for k in profile.pairs if k not in profiles and k not in BUILTIN_PROFILES]
-        if unknown:
+        if unknown := [k for k in profile.pairs if k not in profiles and k not in BUILTIN_PROFILES]:
             raise where.error(
                 f"{section}.{name}.pairs", unknown[0], "no such knob (built in or in this file)"
             )

@@ -44,8 +44,7 @@ def parse_supported_torch(table: Any, where: Where) -> dict[str, str]:
         key = f"supported_torch.{turbine}"
         if not versions.is_valid(turbine):
             raise where.error(key, specifier, 'keys are iree-turbine releases such as "3.9.0" or "3.9"')
-        problem = torch_ranges.range_problem(specifier)
-        if problem:
+        if problem := torch_ranges.range_problem(specifier):
             raise where.error(key, specifier, problem)
     return dict(table)
 

@@ -163,8 +163,7 @@ class Wheelhouse:
         """Resolve once (network, through the user's pip config); afterwards read the stored pins."""
         path = self.pins_path(requirements, target)
         with file_lock(path.with_suffix(".lock")):
-            cached = self.cached_pins(requirements, target)
-            if cached is not None:
+            if (cached := self.cached_pins(requirements, target)) is not None:
                 logger.debug(f"wheelhouse: {path.name}: resolved before, not asked again")
                 return cached
             logger.debug(f"wheelhouse: {path.name}: resolving {' '.join(requirements)} with pip")

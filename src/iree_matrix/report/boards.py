@@ -92,8 +92,7 @@ def reason(record: Record) -> str:
     compile's first error and the op it names; a runtime build's missing submodule; else the
     message's first line)."""
     if record.stage == "compile" and record.error_class != "link-error":  # a link's summary line says more
-        named = compile_errors.of_record(record.metrics, record.message)
-        if named is not None:
+        if (named := compile_errors.of_record(record.metrics, record.message)) is not None:
             return excerpts.without_paths(named.text())
     return excerpts.without_paths(first_words(record))
 
@@ -106,8 +105,7 @@ def short_reason(record: Record) -> str:
     """`reason`, short enough for a table cell: a missing source as the fix to pass, a crash's
     first clause, anything else cut at a word boundary."""
     words = reason(record)
-    no_source = _NO_SOURCE.match(words)
-    if no_source:
+    if no_source := _NO_SOURCE.match(words):
         release = no_source["release"]
         return f"no runtime source for {release} (pass --iree-source {release}=…)"
     calls = _EMPTY_CALLS.search(words) if record.error_class == "empty-function-call" else None
@@ -181,9 +179,7 @@ def emulated_time(record: Record, extra: str = "") -> str:
             beside.append(f"other load {m.other_load:g}")
         parts = [", ".join(p) for p in (spread, beside, [extra] if extra else []) if p]
         return f"{formats.duration_ms(cpu.median)} CPU per call" + (f" ({'; '.join(parts)})" if parts else "")
-    if wall is None:
-        return ""
-    return f"{formats.duration_ms(wall)} wall" + (f" ({extra})" if extra else "")
+    return "" if wall is None else f"{formats.duration_ms(wall)} wall" + (f" ({extra})" if extra else "")
 
 
 def duration_range(low_ms: float, high_ms: float) -> str:
@@ -223,8 +219,7 @@ def cell_text(cell: ModuleRuns) -> str:
 def first_words(record: Record) -> str:
     """The message's first line, or the line that says what the source lacks (runtime builds)."""
     message = (record.message or "").strip().splitlines()
-    hint = next((ln.strip("()") for ln in message if ln.startswith("(the source has no")), None)
-    if hint:
+    if hint := next((ln.strip("()") for ln in message if ln.startswith("(the source has no")), None):
         return f"{message[0].split(' at ')[0]}: {hint}"
     return message[0] if message else (record.error_class or record.status.value)
 
@@ -336,7 +331,10 @@ def vmvx_rows(all_cells: Sequence[ModuleRuns]) -> list[list[str]]:
         if _median(l_run) is None and _median(s_run) is not None:  # llvm-cpu ran with a software fmaf
             l_text, l_run = f"{l_text}; {SOFT_FMAF}: {run_text(s_run, short=True)}", s_run
         ratio = ""
-        v_ms, l_ms = _comparable(v_run, l_run)
+        # their CPU times per call where both have one, else their wall times (a CPU time over a wall
+        # time taken at another load means nothing)
+        cpu = _cpu_median(v_run), _cpu_median(l_run)
+        v_ms, l_ms = cpu if None not in cpu else (_median(v_run), _median(l_run))
         if v_ms and l_ms:
             ratio = formats.ratio(v_ms / l_ms, digits=1)
         rows.append([titled.get(c.arch, c.arch).split(" (")[0], c.unit, c.compiler, runtime_text(c.runtime),
@@ -353,13 +351,6 @@ def _median(record: Optional[Record]) -> Optional[float]:
 def _cpu_median(record: Optional[Record]) -> Optional[float]:
     cpu = record.metric.of(RunMetrics).cpu_time if record is not None and record.status is Status.OK else None
     return cpu.median if cpu is not None else None
-
-
-def _comparable(a: Optional[Record], b: Optional[Record]) -> tuple[Optional[float], Optional[float]]:
-    """Two runs' figures of one kind: their CPU times per call where both have one, else their wall
-    times (a CPU time over a wall time taken at another load means nothing)."""
-    cpu = _cpu_median(a), _cpu_median(b)
-    return cpu if None not in cpu else (_median(a), _median(b))
 
 
 def build_rows(records: Iterable[Record]) -> list[list[str]]:
@@ -431,16 +422,14 @@ def render_markdown(records: Iterable[Record], source: str = LOG) -> str:
                 why = why_lines(all_cells, arch, unit, SOFT_FMAF)
                 if why:
                     out += [f"Why it does not run with `{SOFT_FMAF}`:", "", *why, ""]
-    vm = vmvx_rows(all_cells)
-    if vm:
+    if vm := vmvx_rows(all_cells):
         out += ["## vmvx (IREE's portable VM backend) beside llvm-cpu", "",
                 "The same exported function compiled with `--iree-hal-target-backends=vmvx` (bytecode, no "
                 "native code) and run by the same runtime on the same device; ratio = vmvx / llvm-cpu, of "
                 "their CPU times per call where both runs have one, else of their wall times.", "",
                 _md_table(["board", "function", "compiler", "runtime", "device", "llvm-cpu", "vmvx",
                            "vmvx / llvm-cpu"], vm), ""]  # fmt: skip
-    builds = build_rows(recs)
-    if builds:
+    if builds := build_rows(recs):
         out += ["## Runtimes built here from source", "",
                 "`iree-run-module` of each build (the tool a deployment ships; `iree-benchmark-module` is in "
                 "results.jsonl too). Build times are on the shared host, with other work on its cores.", "",

@@ -42,12 +42,6 @@ def _model_rows(ix: Numbering, model: str) -> list[RowKey]:
     return sorted(rows, key=lambda row: tuple(natural_key(part) for part in row))
 
 
-def _model_compilers(ix: Numbering, model: str) -> list[str]:
-    own = {k.compiler for k in _built(ix) if k.model == model}
-    # A model whose export failed everywhere has no compile records; show the matrix's columns.
-    return sorted_versions(own or {k.compiler for k in _built(ix)}) or ["(none)"]
-
-
 def _same_version_cell(ix: Numbering, model: str, row: RowKey, compiler: str) -> str:
     exporter, profile, arch = row
     export = ix.index.exports.get(ExportKey(model, exporter))
@@ -100,9 +94,7 @@ def section(view: View) -> list[str]:
     models = _models(ix)
     if not models:
         return [*out, "No export, compile or run results yet.", ""]
-    for model in models:
-        out += _model_section(ix, model)
-    return out
+    return out + [line for model in models for line in _model_section(ix, model)]
 
 
 @dataclass(frozen=True)
@@ -128,7 +120,9 @@ class _RowLayout:
 
 def _model_section(ix: Numbering, model: str) -> list[str]:
     rows = _model_rows(ix, model)
-    compilers = _model_compilers(ix, model)
+    own = {k.compiler for k in _built(ix) if k.model == model}
+    # A model whose export failed everywhere has no compile records; show the matrix's columns.
+    compilers = sorted_versions(own or {k.compiler for k in _built(ix)}) or ["(none)"]
     layout = _RowLayout(sorted({r[1] for r in rows if r[1]}), sorted({r[2] for r in rows if r[2]}))
     intro = "Rows: exporter environment; columns: IREE compiler (= runtime) version."
     table_rows = [
@@ -187,8 +181,7 @@ def _baseline_lines(ix: Numbering, model: str) -> list[str]:
         text = timing_text(runs_view.timing(export, eager=True))
         # One thread's CPU time first, the figure 'Your machine' compares: a loaded wall time read 1.83 s
         # for a call of 10 ms of CPU.
-        cpu = CpuFigure.of(export.metric.of(ExportMetrics).eager_cpu_ms)
-        if cpu is not None:
+        if (cpu := CpuFigure.of(export.metric.of(ExportMetrics).eager_cpu_ms)) is not None:
             span = f" ({duration_ms(cpu.low)}–{duration_ms(cpu.high)})" if cpu.low and cpu.high else ""
             text = (
                 f"{cpu.text()} per call, one thread's CPU time{span}; on the matrix's threads, wall: {text}"

@@ -153,8 +153,7 @@ def render_answers(results_dir: Path, say: Callable[[str], None]) -> None:
         return
     from iree_matrix.report import answers
 
-    out = answers.write(answers_dir)
-    if out is not None:
+    if (out := answers.write(answers_dir)) is not None:
         say(f"report: {out}")
     readme = results_dir.resolve().parent / "README.md"  # the checkout's README: its first table
     if answers.write_readme(readme, answers_dir):

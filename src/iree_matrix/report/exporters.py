@@ -79,8 +79,7 @@ def render(records: Iterable[Record]) -> list[str]:
         lines += [f"- `{a.exporter}`: {a.exit_hang}" for a in hung]
         if failed or hung:
             lines.append("")
-    refusals = exporters.bytecode_refusals(found)
-    if refusals:
+    if refusals := exporters.bytecode_refusals(found):
         lines += ["**Bytecode the compilers do not read** (the compiler's first line of error):", ""]
         for r in refusals:
             lines.append(
@@ -135,8 +134,7 @@ def html_body(found: Sequence[exporters.ExporterOutcome]) -> list[str]:
         table_rows = [[a.python, a.torch, a.turbine, _importer(a), *row] for a, row in zip(rows, cells)]
         raw = list(range(4, 4 + len(compilers)))
         body.append(markup.table(["python", "torch", "turbine", "importer", *compilers], table_rows, raw=raw))
-    refusals = exporters.bytecode_refusals(found)
-    if refusals:
+    if refusals := exporters.bytecode_refusals(found):
         said = [
             (r.exporter, r.importer, ", ".join(r.compilers), ", ".join(r.functions), r.words)
             for r in refusals

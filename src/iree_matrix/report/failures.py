@@ -29,9 +29,7 @@ def failures_section(view: View) -> list[str]:
     out = [f"## {FAILURES}", ""]
     if not numbered.failures:
         out += ["No stage failed, timed out or produced wrong numbers.", ""]
-    for group in numbered.failures:
-        out += _block(group)
-    return out + _skipped(numbered)
+    return out + [line for group in numbered.failures for line in _block(group)] + _skipped(numbered)
 
 
 def refusals_section(view: View) -> list[str]:
@@ -49,9 +47,7 @@ def refusals_section(view: View) -> list[str]:
         "pair does not work), not a failure of the tool or of the model.",
         "",
     ]
-    for group in refused:
-        out += _block(group)
-    return out
+    return out + [line for group in refused for line in _block(group)]
 
 
 def _block(group: FailureGroup) -> list[str]:
@@ -98,10 +94,8 @@ def error_metrics(record: Record) -> str:
 
 
 def _mention(record: Record) -> str:
-    if record.status is Status.MISMATCH:
-        detail = error_metrics(record)
-        return f"`{record.cell}`" + (f" ({detail})" if detail else "")
-    return f"`{record.cell}`"
+    detail = error_metrics(record) if record.status is Status.MISMATCH else ""
+    return f"`{record.cell}`" + (f" ({detail})" if detail else "")
 
 
 def excerpt(message: str, stage: Optional[str] = None) -> str:

@@ -76,8 +76,7 @@ def _svg(fig: Any, titles: Mapping[str, str], figure_id: str) -> str:
     root = ET.fromstring(buf.getvalue())
     _scope_ids(root, figure_id)
     for group in root.iter(f"{{{SVG_NS}}}g"):
-        text = titles.get(group.get("id", ""))
-        if text is not None:
+        if (text := titles.get(group.get("id", ""))) is not None:
             title = ET.Element(f"{{{SVG_NS}}}title")
             title.text = text
             group.insert(0, title)

@@ -59,9 +59,7 @@ def load_section(view: View) -> list[str]:
         return [*out, "No run results yet.", ""]
     if len({_load_group(k) for k in ix.index.runs}) > 1:
         out += ["### All models", "", _combined_load_table(ix), ""]
-    for group in groups:
-        out += _load_group_table(ix, group)
-    return out
+    return out + [line for group in groups for line in _load_group_table(ix, group)]
 
 
 def _load_group(key: RunKey) -> tuple[str, str, str, str]:
@@ -112,8 +110,7 @@ def _combined_load_cell(runs: list[Record]) -> str:
     tried = [r for r in runs if r.status in (*FAILURE_STATUSES, Status.OK)]
     if not tried:
         return "⛔ not run"
-    refused = [r for r in tried if r.status in (Status.FAIL, Status.TIMEOUT)]
-    if refused:
+    if refused := [r for r in tried if r.status in (Status.FAIL, Status.TIMEOUT)]:
         reasons = Counter(
             "timeout" if r.status is Status.TIMEOUT else refusal_reason(r.message) for r in refused
         )

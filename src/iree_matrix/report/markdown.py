@@ -71,10 +71,9 @@ def _escape_line(line: str) -> str:
 def _closing(line: str, opening: re.Match[str]) -> Optional[int]:
     """Where the code span that `opening` begins ends (past its closing run), or None."""
     width = len(opening.group())
-    for run in _TICKS.finditer(line, opening.end()):
-        if len(run.group()) == width:
-            return run.end()
-    return None
+    return next(
+        (run.end() for run in _TICKS.finditer(line, opening.end()) if len(run.group()) == width), None
+    )
 
 
 def _escape(text: str) -> str:

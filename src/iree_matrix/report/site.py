@@ -180,8 +180,7 @@ def _windows(document: Mapping[str, Any]) -> list[str]:
         for p in found
     ]  # fmt: skip
     out.append(figures.heatmap(cells, compilers, runtimes, "load", xlabel="runtime", ylabel="compiler"))
-    reasons = sorted({p["reason"] for p in found if p["reason"]})
-    if reasons:
+    if reasons := sorted({p["reason"] for p in found if p["reason"]}):
         said = "; ".join(f"<q>{_e(r)}</q>" for r in reasons)
         out.append(f"<p class=caption>Refusals, in the runtimes' words: {said}</p>")
     return out
@@ -265,8 +264,7 @@ def _exporters_section(site: Site) -> list[str]:
             '<p><a href="exporters.html">Exporter environments</a>: for each (Python, torch, '
             "iree-turbine), which compilers take its MLIR as text and as bytecode.</p>"
         )
-    same = wording.identical(site.answers)
-    if same:
+    if same := wording.identical(site.answers):
         listed = "".join(f"<li>{markup.words(line)}</li>" for line in same)
         out.append(
             f"<p><b>{_e(wording.IDENTICAL)}.</b> {markup.words(wording.IDENTICAL_INTRO)}</p><ul>{listed}</ul>"
@@ -373,8 +371,7 @@ def _op_kinds_section(site: Site, rec: release_choice.Recommendation, fid: str) 
             continue
         kinds = by_release.setdefault(record.label.compiler or "?", {})
         for dispatch in record.metric.of(DispatchesMetrics).dispatches:
-            median = number(dispatch.get("median_us"))
-            if median is not None:
+            if (median := number(dispatch.get("median_us"))) is not None:
                 kind = opkinds.of_dispatch(str(dispatch.get("op") or dispatch.get("name") or ""))
                 kinds[kind] = kinds.get(kind, 0.0) + median / 1000
     if not by_release:
@@ -447,8 +444,7 @@ def _environments_page(site: Site) -> str:
         "the answers) and the digest of its pins (every package, version and wheel hash).</p>",
         _table(["environment", "backend", "python", "install", "packages", "pins"], rows),
     ]
-    builds = site.stage("runtime-build")
-    if builds:
+    if builds := site.stage("runtime-build"):
         body.append("<h2>Runtimes built from source</h2>")
         rows = []
         for r in builds:
@@ -503,8 +499,7 @@ def render(
         _linked(pages, "boards.html", title, boards.html_body(records, figures.MARKS["timeout"]))
     for rec in release_choice.recommendations(site.runs):
         pages[page_name(rec.model)] = _model_page(site, rec)
-    found = exporters_page.answered(site.records)
-    if found:
+    if found := exporters_page.answered(site.records):
         pages["exporters.html"] = _page(exporters_page.TITLE, exporters_page.html_body(found))
     if gpu.has_gpu(records):  # Vulkan / CUDA / ROCm targets, linked from the index
         _linked(pages, "gpu.html", gpu.PAGE, gpu.html_body(records))

@@ -175,9 +175,7 @@ def source_tree(ident: str, cache: Path) -> Path:
     if kind == "git":
         url, _, tag = rest.rpartition("@")
         return CacheLayout(cache).iree_src / digest({"git": url, "tag": tag})[:16] / "iree"
-    if kind == "dir":
-        return Path(rest.split("@", 1)[0])
-    return CacheLayout(cache).iree_src / rest[:16] / "iree"
+    return Path(rest.split("@", 1)[0]) if kind == "dir" else CacheLayout(cache).iree_src / rest[:16] / "iree"
 
 
 def source(spec: str, cache: Path, *, log: Optional[Path] = None) -> Source:

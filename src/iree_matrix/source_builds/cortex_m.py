@@ -372,12 +372,9 @@ def link_command(
 
 def _link_error(output: str) -> str:
     undefined = sorted(set(re.findall(r"undefined reference to `([^']+)'", output)))
-    overflow = re.findall(r"region `(\w+)' overflowed by (\d+) bytes", output)
-    if overflow:
+    if overflow := re.findall(r"region `(\w+)' overflowed by (\d+) bytes", output):
         return "; ".join(f"does not fit: region {r} overflowed by {n} bytes" for r, n in overflow)
-    if undefined:
-        return f"undefined symbols at link: {', '.join(undefined)}"
-    return _build_error(output)
+    return f"undefined symbols at link: {', '.join(undefined)}" if undefined else _build_error(output)
 
 
 # The firmware's sections, by the size they count in (`sizes`).

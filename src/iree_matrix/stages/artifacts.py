@@ -51,9 +51,7 @@ def export_digest(export: Entry, metric: str) -> str:
     """A content digest the export stage recorded (`mlir_sha256`, `io_sha256`); computed from the
     stored artifacts for exports stored before the metric existed."""
     value = export.record.metrics.get(metric)
-    if isinstance(value, str) and value:
-        return value
-    return export_digests(export.path)[metric]
+    return value if isinstance(value, str) and value else export_digests(export.path)[metric]
 
 
 def export_digests(folder: Path) -> dict[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import re
@@ -207,7 +208,11 @@ class CompileStage(StageBase):
         if done.peak_rss_bytes is not None:
             metrics["peak_memory_bytes"] = done.peak_rss_bytes
         metrics.update(_statistics(out / _STATISTICS))
-        metrics["module_versions"] = _module_versions(module)
+        metrics["module_versions"] = {}
+        with contextlib.suppress(
+            OSError, ValueError, IndexError, struct.error
+        ):  # a layout vmfb does not know
+            metrics["module_versions"] = vmfb.module_versions(module)
         if dispatches:
             metrics.update(_compile_dispatch_benchmarks(env, out / DISPATCHES.path, mlir, ctx))
         if self._tunes_for_host(job):  # what `host` resolved to: reproduce compares it
@@ -435,22 +440,14 @@ def _source_digest(job: Job, ctx: Context) -> str:
 
 
 def _bytecode_missing(export: Entry) -> str:
-    try:
+    error = None
+    with contextlib.suppress(OSError, ValueError):
         error = json.loads(EXPORT_INFO.of(export).read_text()).get("bytecode_error")
-    except (OSError, ValueError):
-        error = None
     return f"the exporter wrote no MLIR bytecode: {error}" if error else "the export has no model.mlirbc"
 
 
 def _arm32(job: Job) -> bool:
     return job.target.arch.triple.startswith("arm")
-
-
-def _module_versions(module: Path) -> dict[str, Any]:
-    try:
-        return vmfb.module_versions(module)
-    except (OSError, ValueError, IndexError, struct.error):  # a layout this reader does not know
-        return {}
 
 
 def _help_text(env: Environment) -> str:

@@ -35,9 +35,8 @@ ONNX_WORKER = "export_onnx.py"  # an `onnx` form's export (it imports export_mod
 
 def environment(cell: Cell, extra: Sequence[str] = ()) -> EnvSpec:
     """torch + turbine, plus what the model itself needs (e.g. transformers for upstream variants)."""
-    name = f"torch{cell.torch}-turbine{cell.turbine}"
-    for requirement in extra:
-        name += "+" + re.sub(r"[^A-Za-z0-9.]+", "", requirement)
+    extras = "".join("+" + re.sub(r"[^A-Za-z0-9.]+", "", requirement) for requirement in extra)
+    name = f"torch{cell.torch}-turbine{cell.turbine}{extras}"
     return EnvSpec(
         "exporter", cell.python, versions.exporter_requirements(cell.torch, cell.turbine) + tuple(extra), name
     )
@@ -108,8 +107,7 @@ class ExportStage(StageBase):
             if done.returncode != 0:
                 raise _failure(out, done)
             info = worker.read_result(out / EXPORT_INFO.path, done, RESULT_FIELDS)
-            forged = forged_words(out)
-            if forged:
+            if forged := forged_words(out):
                 raise StageFailure("model-error", forged)
         except processes.Timeout as exc:
             # A timeout, whatever files exist: the model's code may write export.json itself (a drill's

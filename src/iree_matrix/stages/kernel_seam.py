@@ -65,11 +65,9 @@ class SpecSource(Protocol):
     ) -> Path:
         """The spec this compile (its release: `job.label.compiler`) takes; one it writes goes in `out`,
         the compile's entry."""
-        ...
 
     def digest(self, job: Job, ctx: Context, kernel: Kernel) -> Optional[str]:
         """What decides that spec, for the compile's key and record."""
-        ...
 
 
 class _Files:
@@ -221,9 +219,7 @@ def run_words(
     runtime's status, from the call `argv` made `again` on local-sync where local-task's output held
     none or only its fence's ABORTED; '' for a cell without a kernel, a call a limit killed, or a
     failure that said its own cause."""
-    if not job.label.kernel or done.killed:
-        return ""
-    return crash_words.said_by_crash(argv, done, again)
+    return "" if not job.label.kernel or done.killed else crash_words.said_by_crash(argv, done, again)
 
 
 def judge_run(job: Job, done: processes.Completed, words: str, crashed: bool) -> Optional[StageFailure]:

@@ -83,8 +83,7 @@ class PeakStage(StageBase):
 
 def compiler() -> str:
     for name in COMPILERS:
-        found = shutil.which(name)
-        if found:
+        if found := shutil.which(name):
             return found
     raise StageFailure(
         "no-compiler", "no C compiler (cc, gcc or clang) to build the peak kernel: apt-get install -y gcc"
@@ -109,8 +108,7 @@ def parse(stdout: str) -> dict[str, Any]:
     except (ValueError, IndexError):
         raise StageFailure("peak-run", f"the peak kernel printed no JSON: {stdout[:200]!r}") from None
     needed = ("gflops_1", "gflops_all", "triad_gbs_1", "triad_gbs_all", "threads")
-    missing = [k for k in needed if not isinstance(figures.get(k), (int, float)) or figures[k] <= 0]
-    if missing:
+    if missing := [k for k in needed if not isinstance(figures.get(k), (int, float)) or figures[k] <= 0]:
         raise StageFailure("peak-run", f"the peak kernel gave no positive {', '.join(missing)}: {figures}")
     return dict(figures)
 

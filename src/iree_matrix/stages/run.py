@@ -12,7 +12,7 @@ import hashlib
 import json
 import statistics
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, Optional
 
@@ -54,8 +54,7 @@ from iree_matrix.stages.instructions import is_elf
 def environment(cell: Cell, runtime_dirs: Mapping[str, str] = {}, python: str = "") -> EnvSpec:  # noqa: B006
     arch = targets.parse(cell.arch).run_arch()  # a GPU target's modules run on the host's runtime
     cell = dataclasses.replace(cell, python=python or cell.python)
-    tools = runtime_dirs.get(arch)
-    if tools is not None:
+    if (tools := runtime_dirs.get(arch)) is not None:
         return EnvSpec("runtime", cell.python, (), f"runtime-dir-{_short(tools)}", arch, tools)
     if versions.is_source_runtime(cell.runtime):
         name = "iree-" + cell.runtime.replace(":", "")  # iree-src3.9.0+static
@@ -162,8 +161,7 @@ class RunStage(StageBase):
         if job.target.arch.bare_metal:
             return _firmware(job, ctx, out)
         env = ctx.environment(job)
-        abi_problem = float_abi_problem(ctx.dep("compile").record.metrics, job.target)
-        if abi_problem:
+        if abi_problem := float_abi_problem(ctx.dep("compile").record.metrics, job.target):
             raise StageFailure("abi-mismatch", abi_problem)
         call = _prepared(env, job, ctx, out)
         # In a container, the peak is its memory cgroup's (under qemu: emulator + program + page
@@ -285,21 +283,18 @@ def _failed(job: Job, ctx: Context, done: processes.Completed, call: _Call) -> N
     empty = empty_function_problem(ctx.dep("compile").record.metrics)
     if empty and _crashed(done):  # the crash the compile stage's dispatch code check foresaw
         raise processes.failure(done, "empty-function-call", f"{empty}\n{_runtime_message(done.output)}")
-    said = kernel.run_words(job, done, call.run_argv, _again(ctx, call))
+
+    def again(
+        argv: list[str],
+    ) -> str:  # the checked call with other arguments (a kernel cell's on local-sync)
+        return call.env.run(ctx.request(argv, check=False, **call.mounts)).output
+
+    said = kernel.run_words(job, done, call.run_argv, again)
     words = f"{said}\n{_runtime_message(done.output)}" if said else _runtime_message(done.output)
     crash = kernel.judge_run(job, done, words, _crashed(done))
     if crash is not None:  # a kernel of the user's that faulted
         raise crash
     raise processes.failure(done, _classify(done.output), words)
-
-
-def _again(ctx: Context, call: _Call) -> Callable[[list[str]], str]:
-    """The checked call made again with other arguments (a kernel cell's on local-sync): its output."""
-
-    def run(argv: list[str]) -> str:
-        return call.env.run(ctx.request(argv, check=False, **call.mounts)).output
-
-    return run
 
 
 def _timed(call: _Call, ctx: Context, done: processes.Completed) -> tuple[list[str], dict[str, Any]]:
@@ -565,8 +560,7 @@ def _runtime_message(output: str) -> str:
     when neither is there. A crash's lines lead with the signal, the other lines kept after it."""
     lines = [ln.strip() for ln in output.splitlines() if ln.strip()]
     signals = [ln for ln in lines if any(word in ln for word in _SIGNAL_WORDS)]
-    status = [ln for ln in lines if ln not in signals and any(code in ln for code in _STATUS_WORDS)]
-    if status:
+    if status := [ln for ln in lines if ln not in signals and any(code in ln for code in _STATUS_WORDS)]:
         return "\n".join([*signals, *status][:10])
     rest = process_output.excerpt(output)
     if not signals:

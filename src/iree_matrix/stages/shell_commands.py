@@ -51,9 +51,7 @@ def shell_word(arg: str) -> str:
     single-quoted."""
     if arg and _BARE.match(arg):
         return arg
-    if "$" in arg and _VARIABLES_ONLY.fullmatch(arg):
-        return f'"{arg}"'
-    return shlex.quote(arg)
+    return f'"{arg}"' if "$" in arg and _VARIABLES_ONLY.fullmatch(arg) else shlex.quote(arg)
 
 
 def comment(text: str) -> str:
@@ -398,12 +396,6 @@ def _recorded(record: Record, what: str) -> Step:
     return Step(f"{record.job}: {what} (as recorded)", tuple(record.command), recorded=True)
 
 
-def _tools_key(record: Record) -> str:
-    """The runtime-build key a run's runtime tools came from (`<store>/runtime-build/<key>/tools`)."""
-    parts = Path(str((record.env or {}).get("tools") or "")).parts
-    return parts[-2] if len(parts) >= 3 and parts[-3] == "runtime-build" and parts[-1] == "tools" else ""
-
-
 def built_runtime(
     build: Record, records: Sequence[Record], store: Path, cache: Path
 ) -> tuple[list[tuple[str, str, str]], list[Step], str]:
@@ -454,8 +446,7 @@ def built_runtime(
         else "its key does not recompute (another iree-matrix, or flags since changed): these are "
         f"this iree-matrix's commands for it; the build recorded C flags {built.cflags!r}"
     )
-    where = built.built_in
-    if where:
+    if where := built.built_in:
         verdict += f"; it ran in {where}"
     return variables, steps, verdict
 
@@ -511,7 +502,9 @@ def cell_commands(record: Record, records: Sequence[Record], store: Path, cache:
     if record.stage == "runtime-build":
         build = record
     elif record.stage == "run" and target is not None and not target.arch.bare_metal:
-        key = _tools_key(record)
+        # the runtime-build key its runtime tools came from (`<store>/runtime-build/<key>/tools`)
+        parts = Path(str((record.env or {}).get("tools") or "")).parts
+        key = parts[-2] if len(parts) >= 3 and parts[-3] == "runtime-build" and parts[-1] == "tools" else ""
         build = (
             next((r for r in records if r.stage == "runtime-build" and r.key == key), None) if key else None
         )
@@ -533,8 +526,7 @@ def cell_commands(record: Record, records: Sequence[Record], store: Path, cache:
             run = dataclasses.replace(run, env=env, what=what)
         steps.append(run)
         add(*_ours_instead(record))
-        image = (record.env or {}).get("image")
-        if image:
+        if image := (record.env or {}).get("image"):
             notes.append(f"{record.job} ran in the image {image}")
     notes += by_hand.elsewhere([s.argv for s in steps if s.recorded], cache)
     head = [f"# {comment(n)}" for n in notes]

@@ -151,8 +151,7 @@ class StageMetrics:
         """A stage's metrics as it built them, once each key is one its dataclass declares (for a
         stage that gathers them from several tools rather than building the dataclass): a key no
         reader can read is this stage's bug, raised where it is written, not a figure lost later."""
-        unknown = sorted(set(written) - set(cls.described()))
-        if unknown:
+        if unknown := sorted(set(written) - set(cls.described())):
             raise ValueError(
                 f"the {cls.stage} stage wrote metrics {cls.__name__} does not declare: {unknown}"
             )

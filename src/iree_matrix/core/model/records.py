@@ -58,16 +58,14 @@ class Labels:
     def of(cls, labels: Mapping[str, Any], job: str = "", stage: str = "") -> Labels:
         """`labels` (a record's or a job's) as the schema; a `LabelError` naming `job` and the label
         when one is not a label, or — given the `stage` — one that every record of it carries is missing."""
-        unknown = sorted(set(labels) - set(NAMES))
-        if unknown:
+        if unknown := sorted(set(labels) - set(NAMES)):
             raise LabelError(
                 f"{_who(job)}: unknown label {unknown[0]!r} (the labels are {', '.join(NAMES)}); "
                 "a record written by another iree-matrix: re-run its stage or read it with that version"
             )
         view = cls(**{name: "" if value is None else str(value) for name, value in labels.items()})
         for name, text in view.as_dict().items():
-            problem = label_problem(name, text)
-            if problem:
+            if problem := label_problem(name, text):
                 raise LabelError(f"{_who(job)}: label {name!r} {problem}")
         if stage:
             view.require(stage, job)
@@ -76,8 +74,7 @@ class Labels:
     def require(self, stage: str, job: str = "") -> None:
         """A `LabelError` naming the first label every `stage` record carries that this one lacks."""
         needed = REQUIRED.get(stage, ())
-        missing = [name for name in needed if not getattr(self, name)]
-        if missing:
+        if missing := [name for name in needed if not getattr(self, name)]:
             raise LabelError(
                 f"{_who(job)}: no label {missing[0]!r}, which every {stage} record carries "
                 f"({', '.join(needed)})"
@@ -161,9 +158,7 @@ def text_problem(text: str, limit: int = MAX_TEXT) -> str:
     if len(text) > limit:
         return f"is {len(text)} characters long (at most {limit})"
     found = _CONTROL.search(text)
-    if found:
-        return f"is {shown(text)}, with the control character {found.group()!r}"
-    return ""
+    return f"is {shown(text)}, with the control character {found.group()!r}" if found else ""
 
 
 def label_problem(name: str, text: str) -> str:

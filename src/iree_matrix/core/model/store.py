@@ -210,10 +210,9 @@ def refused(staged: Path) -> Optional[str]:
         name = path.relative_to(staged).as_posix()
         kind = _KINDS.get(stat.S_IFMT(found.st_mode))
         if kind == "a symbolic link":
-            try:
+            target = "?"
+            with contextlib.suppress(OSError):
                 target = os.readlink(path)
-            except OSError:
-                target = "?"
             return (
                 f"its output holds {name}, a symbolic link (to {target[:200]!r}): a stage's output is "
                 "regular files only, and the store follows no link; nothing of it is stored"

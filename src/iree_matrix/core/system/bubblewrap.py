@@ -253,9 +253,7 @@ def problem() -> Optional[str]:
     if done.returncode != 0:
         said = (done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1]
         return f"{bwrap} cannot make its sandbox here ({said})"
-    if done.stdout.strip() == "0":
-        return f"{bwrap}'s command runs as root here"
-    return None
+    return f"{bwrap}'s command runs as root here" if done.stdout.strip() == "0" else None
 
 
 def allow_unsandboxed(allowed: bool) -> None:

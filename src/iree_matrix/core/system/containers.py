@@ -112,8 +112,7 @@ def problem() -> Optional[str]:
 
 def require() -> None:
     """For the CLI boundary: fail fast, with the fix, before a run starts."""
-    found = problem()
-    if found:
+    if found := problem():
         raise UserError(found)
 
 
@@ -297,9 +296,7 @@ def run(
     keep = os.environ.get(KEEP_ENV) == "1"
     labels = {**labels, **({KEPT_LABEL: "1"} if keep else {OWNER_LABEL: owner()})}
     moved = moved_mounts([*read_only, *writable]) if user == NOBODY else {}
-    inside = [_translate(a, moved) for a in argv]
-    if request.peak_memory:
-        inside = [*PEAK_MEMORY_WRAPPER, *inside]
+    inside = [*(PEAK_MEMORY_WRAPPER if request.peak_memory else ()), *(_translate(a, moved) for a in argv)]
     env = {k: _translate(v, moved) for k, v in (request.env or {}).items()}
     limits = process_tree.configured()
     opts = options(name, user, read_only, writable, env, labels, moved, cwd, limits)
@@ -433,8 +430,7 @@ def moved_mounts(paths: Sequence[Path]) -> dict[str, str]:
     for path in paths:
         resolved = Path(path).resolve()
         if not all(p.stat().st_mode & 0o001 for p in resolved.parents if p.exists()):
-            for spelling in {str(path), str(resolved)}:
-                moved[spelling] = HOST_MOUNTS + str(resolved)
+            moved.update(dict.fromkeys({str(path), str(resolved)}, HOST_MOUNTS + str(resolved)))
     return moved
 
 
@@ -485,17 +481,15 @@ def remove_orphans() -> list[str]:
 
 
 def _boot_id() -> str:
-    try:
+    with contextlib.suppress(OSError):
         return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
-    except OSError:
-        return "?"
+    return "?"
 
 
 def _pid_namespace() -> str:
-    try:
+    with contextlib.suppress(OSError):
         return os.readlink("/proc/self/ns/pid").strip("pid:[]")
-    except OSError:
-        return "?"
+    return "?"
 
 
 def _start_time(pid: int) -> Optional[str]:

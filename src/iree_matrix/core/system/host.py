@@ -130,9 +130,7 @@ def parse_llvm_target(ir: str) -> Optional[tuple[str, str]]:
     """(CPU name, feature string) from IREE's `#hal.executable.target<..., {cpu = "znver4",
     cpu_features = "+avx,..."}>`, or None when the IR carries none."""
     cpu, features = _LLVM_CPU.search(ir), _LLVM_FEATURES.search(ir)
-    if cpu is None:
-        return None
-    return cpu.group(1), features.group(1) if features else ""
+    return None if cpu is None else (cpu.group(1), features.group(1) if features else "")
 
 
 def cpu_seconds() -> tuple[float, float]:

@@ -76,11 +76,6 @@ def available() -> bool:
     return abi() > 0
 
 
-def _handled(version: int) -> int:
-    later = (_REFER if version >= 2 else 0) | (_TRUNCATE if version >= 3 else 0)
-    return _WRITE_FILE | _REMOVE_DIR | _REMOVE_FILE | _MAKE | later
-
-
 def restrict_writes(allowed: Sequence[str], version: int) -> None:
     """In the child before exec: from now on this process and all it starts may change the file
     system only beneath `allowed` (directories, or files it may write; missing ones are left out).
@@ -89,7 +84,8 @@ def restrict_writes(allowed: Sequence[str], version: int) -> None:
     libc = c_library()
     if libc is None or version <= 0:
         return
-    handled = _handled(version)
+    later = (_REFER if version >= 2 else 0) | (_TRUNCATE if version >= 3 else 0)
+    handled = _WRITE_FILE | _REMOVE_DIR | _REMOVE_FILE | _MAKE | later
     attr = ctypes.c_uint64(handled)
     ruleset = libc.syscall(_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(8), ctypes.c_uint32(0))
     if ruleset < 0:

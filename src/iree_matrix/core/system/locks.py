@@ -38,9 +38,7 @@ OVERRUN_FLOOR = 120.0
 
 def overrun_limit(expected: Optional[float]) -> Optional[float]:
     """How long a holder expected to take `expected` seconds keeps the quiet lock at most."""
-    if not expected or expected <= 0:
-        return None
-    return max(OVERRUN * expected, expected + OVERRUN_FLOOR)
+    return None if not expected or expected <= 0 else max(OVERRUN * expected, expected + OVERRUN_FLOOR)
 
 
 # A holder past its overrun limit gives the lock back itself (its give-back timer), and a waiter that
@@ -250,7 +248,8 @@ class Holder:
     def describe(self, now: Optional[float] = None) -> str:
         """'pid 1234 (run:mobilenet_v2/… since 11:02:13, 4 min)'."""
         held = _duration((time.time() if now is None else now) - self.since)
-        return f"pid {self.pid} ({self.job or 'a job it does not name'} since {_clock(self.since)}, {held})"
+        clock = time.strftime("%H:%M:%S", time.localtime(self.since))
+        return f"pid {self.pid} ({self.job or 'a job it does not name'} since {clock}, {held})"
 
 
 def quiet_lock_path() -> Path:
@@ -408,8 +407,7 @@ def _holding(
         if taken:
             mine = Holder(os.getpid(), job or _program(), time.time(), timeout, os.urandom(8).hex(), expected)
             _write_holder_file(holder_path(path), mine)
-            limit = overrun_limit(expected)
-            if limit is not None:
+            if (limit := overrun_limit(expected)) is not None:
                 timer = threading.Timer(limit, give_back, (mine,))
                 timer.daemon = True
                 timer.start()
@@ -426,10 +424,9 @@ def _holding(
 
 
 def _open(path: Path) -> int:
-    try:
+    with contextlib.suppress(PermissionError):  # another user's lock file: flock needs no write access
         return os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
-    except PermissionError:  # another user's lock file: flock needs no write access
-        return os.open(path, os.O_RDONLY)
+    return os.open(path, os.O_RDONLY)
 
 
 def queue_path(lock: Path) -> Path:
@@ -566,14 +563,8 @@ def _program() -> str:
     return text if len(text) <= 80 else text[:79] + "…"
 
 
-def _clock(epoch: float) -> str:
-    return time.strftime("%H:%M:%S", time.localtime(epoch))
-
-
 def _duration(seconds: float) -> str:
     seconds = max(0, int(seconds))
     if seconds < 60:
         return f"{seconds} s"
-    if seconds < 3600:
-        return f"{seconds // 60} min"
-    return f"{seconds // 3600} h {seconds // 60 % 60:02d} min"
+    return f"{seconds // 60} min" if seconds < 3600 else f"{seconds // 3600} h {seconds // 60 % 60:02d} min"

@@ -281,10 +281,9 @@ class _Cgroup:
             return False
 
     def members(self) -> set[int]:
-        try:
+        with contextlib.suppress(OSError, ValueError):
             return {int(p) for p in (self.path / "cgroup.procs").read_text().split()}
-        except (OSError, ValueError):
-            return set()
+        return set()
 
     def kill_all(self) -> bool:
         """cgroup v2's `cgroup.kill` (Linux 5.14): every member SIGKILLed by the kernel at once."""
@@ -444,10 +443,9 @@ class Tree:
 
 def _text(path: Path) -> str:
     """A file's text, "" when it cannot be read (a cgroup file a controller lacks, a process gone)."""
-    try:
+    with contextlib.suppress(OSError):
         return path.read_text()
-    except OSError:
-        return ""
+    return ""
 
 
 def _send(pid: int, sig: int) -> None:
@@ -457,11 +455,8 @@ def _send(pid: int, sig: int) -> None:
 
 def _machine_oom_kills() -> Optional[int]:
     """/proc/vmstat's oom_kill: processes the kernel's OOM killer ended since boot (Linux 4.13)."""
-    with contextlib.suppress(OSError, ValueError, IndexError):
-        with open("/proc/vmstat", "rb") as f:
-            for line in f:
-                if line.startswith(b"oom_kill "):
-                    return int(line.split()[1])
+    with contextlib.suppress(OSError, ValueError, IndexError), open("/proc/vmstat", "rb") as f:
+        return next((int(line.split()[1]) for line in f if line.startswith(b"oom_kill ")), None)
     return None
 
 
@@ -505,10 +500,9 @@ def scan(needle: bytes, roots: Iterable[int]) -> set[int]:
 
 
 def _proc_entries() -> Sequence[str]:
-    try:
+    with contextlib.suppress(OSError):
         return [name for name in os.listdir("/proc") if name.isdigit()]
-    except OSError:
-        return []
+    return []
 
 
 def child_setup(join: Sequence[int], rlimits: Sequence[tuple[int, tuple[int, int]]]) -> None:

@@ -399,10 +399,9 @@ def _exited(proc: subprocess.Popen[bytes]) -> bool:
     """Whether the process has ended, without reaping it (`Popen.poll` would, losing its rusage)."""
     if proc.returncode is not None:
         return True
-    try:
+    with contextlib.suppress(ChildProcessError):  # reaped meanwhile (`kill_all`'s wait): True below
         return os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
-    except ChildProcessError:  # reaped meanwhile (`kill_all`'s wait)
-        return True
+    return True
 
 
 def _why_killed(returncode: int, tree: process_tree.Tree, output: str) -> Optional[str]:
@@ -422,9 +421,7 @@ def _why_killed(returncode: int, tree: process_tree.Tree, output: str) -> Option
         return f"out of memory ({space})"
     if returncode in (-signal.SIGKILL, 128 + signal.SIGKILL) and tree.machine_oom_killed():
         return f"killed: out of memory (the machine's; {limit})"
-    if tree.refused_forks():
-        return f"out of processes (limit {tree.limits.processes} tasks)"
-    return None
+    return f"out of processes (limit {tree.limits.processes} tasks)" if tree.refused_forks() else None
 
 
 class _Feeder(threading.Thread):

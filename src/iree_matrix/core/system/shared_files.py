@@ -88,8 +88,7 @@ def copy(source: Path, target: Path) -> None:
         raise UnsharedFile(f"{source}: {exc.strerror}") from None
     with os.fdopen(fd, "rb") as src:
         found = os.fstat(fd)
-        why = problem(source, found)
-        if why is not None:
+        if (why := problem(source, found)) is not None:
             raise UnsharedFile(why)
         with open(target, "wb") as dst:
             shutil.copyfileobj(src, dst)

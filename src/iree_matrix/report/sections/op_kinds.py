@@ -131,8 +131,7 @@ def _function(run: Record, iree_kinds: dict[str, float], machine: _Machine) -> l
         github_table(rows, ["op kind", *columns]),
         "",
     ]
-    top = ((run.metric.of(RunMetrics).op_profile or {}).get("dispatches") or [])[:5]
-    if top:
+    if top := ((run.metric.of(RunMetrics).op_profile or {}).get("dispatches") or [])[:5]:
         lines += [
             "Slowest dispatches in context: "
             + "; ".join(f"`{d['name'].split('$')[-1]}` {_ms(d['ms_per_call'])}" for d in top),

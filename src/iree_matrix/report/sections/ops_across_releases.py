@@ -54,8 +54,7 @@ def _timed(runs: runs_view.Runs) -> dict[str, dict[str, str]]:
         cells = {}
         for (f, e, c, rt), run in runs.by_cell.items():
             if f == function and e == exporter and c == rt and run.status is Status.OK:
-                t = runs_view.timing(run)
-                if t is not None:
+                if (t := runs_view.timing(run)) is not None:
                     cells[c] = ("~" if t.noisy else "") + _ms(t.median)
         if len(cells) >= MIN_RELEASES:
             table[function] = cells

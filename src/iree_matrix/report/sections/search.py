@@ -208,8 +208,7 @@ def _render_knobs(table: Mapping[tuple[str, str], Sequence[search.Effect]]) -> l
                 row.append("")
                 continue
             parts = [f"{seen[v]} {v}" for v in _KNOB_VERDICTS if seen.get(v)]
-            changed = sorted(ratios.get((knob, release), []))
-            if changed:
+            if changed := sorted(ratios.get((knob, release), [])):
                 parts.append(f"median {formats.ratio(changed[len(changed) // 2])}")
             row.append(", ".join(parts))
         rows.append(row)
