@@ -390,8 +390,7 @@ def sitting_cost(published: Sequence[Any], model: str, about: HostIdentity) -> s
     from iree_matrix.findings import advice
 
     nearest = advice.nearest([a for a in published if a.model == model], about)
-    took = advice.cost_text(nearest.advice[0]) if nearest else ""
-    if took:
+    if nearest and (took := advice.cost_text(nearest.advice[0])):
         return f"as published: {took}"
     return (
         "a few minutes for the reference CNNs, an hour for the Whisper encoder, whose naive build takes "

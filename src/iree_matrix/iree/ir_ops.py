@@ -134,8 +134,7 @@ class NotGenerated(ValueError):
 
 def shape(tensor: str) -> tuple[list[int], str]:
     """A static tensor type's sizes and element type."""
-    match = TENSOR.match(tensor)
-    if match is None:
+    if (match := TENSOR.match(tensor)) is None:
         why = "a dynamic shape" if "?" in tensor else "not a ranked tensor"
         raise NotGenerated(f"{tensor} is {why}: a generated kernel takes static shapes")
     return [int(size) for size in match.group(1).split("x")[:-1]], match.group(2)

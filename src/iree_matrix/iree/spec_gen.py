@@ -122,8 +122,7 @@ def dags(
         at = [str(n) for n in op.lines_of_model]
         named = (f"module {p!r}" for p in (declared.instance(modules.get(n, "")) for n in at) if p)
         by_op = (f"torch op {declared.op} (model.mlir line {n})" for n in at if n in wanted)
-        owners = sorted(by_op if declared.op else named)
-        if owners:
+        if owners := sorted(by_op if declared.op else named):
             instances.setdefault(owners[0], []).append(op)
     if not instances and declared.op:
         raise NotGenerated(
@@ -248,8 +247,7 @@ def pattern_body(dag: Dag, defining: Mapping[str, Op]) -> list[str]:
         lines = [line.strip() for line in op.lines]
         if op.name == "tensor.empty":
             lines[0] = re.sub(r"(tensor\.empty\([^)]*\))", r"\1 {" + NAME_ONLY + "}", lines[0], count=1)
-        captured = op.captured()
-        if captured:
+        if captured := op.captured():
             generic = op.name == "linalg.generic" and lines[0].endswith("{")
             if not generic and not (op.name == "tensor.pad" and lines[-1].startswith("} :")):
                 raise NotGenerated(f"{op.results[0]} = {op.name} reads {captured[0]} from outside its body")
@@ -356,8 +354,7 @@ def _path(root: Op, target: Op, ops: Sequence[Op]) -> list[int]:
         source = defining.get(value)
         if source is target:
             return [n]
-        found = _path(source, target, ops) if source is not None else []
-        if found:
+        if source is not None and (found := _path(source, target, ops)):
             return [n, *found]
     return []
 

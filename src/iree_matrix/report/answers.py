@@ -110,8 +110,7 @@ def _render_cpu(found: Sequence[advice.Advice]) -> list[str]:
         ]
         if a.best_peer and a.best_peer != "torch eager":
             out.append(f"- {advice.times_text(a.vs_peer, a.best_peer)}")
-        tried = [p for p in a.picks_tried if p != a.config]
-        if tried:
+        if tried := [p for p in a.picks_tried if p != a.config]:
             out.append(f"- also tried in the sitting: {', '.join(f'`{p}`' for p in tried)}")
         for rival in a.rivals:
             out.append(f"- the other release, same sitting: {advice.rival_text(rival, a.release)}")
@@ -195,8 +194,7 @@ def on_gpus(found: Sequence[gpu_advice.GpuAnswer]) -> list[str]:
         markdown.table(GPU_HEADERS, gpu_rows(found)),
         "",
     ]
-    wrong = [(a, e) for a in found for e in a.excluded]
-    if wrong:
+    if wrong := [(a, e) for a in found for e in a.excluded]:
         out += ["Arms of these sittings that are not the answer:", ""]
         for a, e in sorted(wrong, key=lambda p: (p[0].model, p[0].identity.key, p[1].release, p[1].target)):
             out.append(f"- {a.model} on {a.identity.short}: {e.text()}")
@@ -224,8 +222,7 @@ def _proof(a: advice.Advice) -> list[str]:
         return [f"Neighbourhood: {neighbourhood.untimed(a.model, a.proof_cpu, a.proof_skipped)}.", ""]
     earlier = f" Timed in an earlier sitting of this pick: `{a.proof_from}`." if a.proof_from else ""
     out = [f"Neighbourhood: {neighbourhood.summary(a.proof, a.config)}.{earlier}", ""]
-    moves = neighbourhood.path_lines(a.proof)
-    if moves:
+    if moves := neighbourhood.path_lines(a.proof):
         out += [*(f"- {line}" for line in moves), ""]
     table = neighbourhood.table(a.proof)
     return out + ([*table, ""] if table else [])

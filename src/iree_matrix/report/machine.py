@@ -189,8 +189,7 @@ def _peer_figure(entry: Any) -> tuple[Optional[Figure], str]:
         return None, f"failed ({phase})" + (f": {first}" if first else "")
     if status == "mismatch":
         return None, "outputs differ from torch's"
-    figure = Figure.of(entry.get("cpu_ms"))
-    if figure is None:
+    if (figure := Figure.of(entry.get("cpu_ms"))) is None:
         why = f": {entry['cpu_ms_error']}" if entry.get("cpu_ms_error") else ""
         return None, "no one-thread figure" + why
     return figure, ""
@@ -238,8 +237,7 @@ def render_machine(
     from iree_matrix.report import what_to_take
 
     records = list(records)
-    found = [row for row in rows(records) if row.iree is not None or row.peers]
-    if not found:
+    if not (found := [row for row in rows(records) if row.iree is not None or row.peers]):
         return []
     present = {name for row in found for name, _, _ in row.peers}
     peers = [p for p in peer_registry.names() if p in present and p != EAGER]
@@ -316,8 +314,7 @@ def console_lines(
 
     records = list(records)
     tool = shipped.command() if tool is None else tool
-    found = [row for row in rows(records) if row.iree is not None or row.peers]
-    if not found:
+    if not (found := [row for row in rows(records) if row.iree is not None or row.peers]):
         return []
     lines = [f"\nYour machine, {SIGNAL} (IREE `default`, the newest release that ran):"]
     width = max(len(row.function) for row in found)

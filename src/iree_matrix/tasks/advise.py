@@ -152,8 +152,7 @@ def _library(
         return
     shelf = advise_library.library(Path(settings.library) if settings.library else shipped.kernels_dir())
     found = advice.derive(document)
-    chosen = advise_library.wanted(found, shelf, kernels, model)
-    if not chosen:
+    if not (chosen := advise_library.wanted(found, shelf, kernels, model)):
         return
     logger.info(f"advise {model}: {advise_library.said(chosen, shelf)}")
     widened = dataclasses.replace(
@@ -166,8 +165,7 @@ def _library(
     again = plan.with_picks([Pick.named(a.config, plan.release, advise_proof.SOURCE) for a in answers])
     every = {**kernels, **{n: shelf[n] for n in chosen}}
     builds = _Builds(widened, model, again, out)
-    records = builds.sitting(again)
-    if records is None:
+    if (records := builds.sitting(again)) is None:
         document["interrupted"] = True
         return
     functions = {f for names in chosen.values() for f in names}

@@ -70,8 +70,7 @@ class HostIdentity:
         fields: dict[str, Any] = {}
         extra: dict[str, Any] = {}
         for name, value in data.items():
-            typed = _typed(str(name), value)
-            if typed is None:
+            if (typed := _typed(str(name), value)) is None:
                 extra[name] = value
             else:
                 fields["recorded_identity" if name == "identity" else name] = typed
