@@ -146,10 +146,9 @@ def choose(
     mine = [a for a in published if a.model == model]
     units = {s.unit for s in searched if s.unit == model or s.unit.startswith(model + ".")}
     release = settings.release or _release(mine, [s for s in searched if s.unit in units])
-    picks: dict[str, str] = {}
-    if settings.picks:
-        picks = {p.strip(): "--picks" for p in settings.picks.split(",") if p.strip()}
-    else:
+    picks = {p.strip(): "--picks" for p in (settings.picks or "").split(",") if p.strip()}
+    rivals: dict[tuple[str, str], str] = {}  # (release, configuration) -> its source
+    if not settings.picks:
         for a in mine:
             if a.release == release:
                 for config in (a.config, *a.picks_tried):
@@ -157,6 +156,8 @@ def choose(
         for s in searched:
             if s.unit in units and s.compiler == release:
                 picks.setdefault(s.config, s.source)
+            elif s.unit in units and s.config not in ("default", "generic"):
+                rivals.setdefault((s.compiler, s.config), s.source)
         if not units and not mine:  # a user's model: the picks most reference functions took
             picks.update(_user_picks(release, published, searched))
     picks.pop(search.BASELINE, None)
@@ -165,11 +166,6 @@ def choose(
     for cpu in fleet:
         if not all(ch.isalnum() or ch in "-_." for ch in cpu):
             raise UserError(f"--fleet {cpu!r}: not an LLVM CPU name (x86-64-v3, x86-64-v4, znver4, …)")
-    rivals: dict[tuple[str, str], str] = {}  # (release, configuration) -> its source
-    if not settings.picks:
-        for s in searched:
-            if s.unit in units and s.compiler != release and s.config not in ("default", "generic"):
-                rivals.setdefault((s.compiler, s.config), s.source)
     chosen = tuple(Pick.named(name, release, source) for name, source in picks.items())
     others = tuple(Pick.named(c, r, source) for (r, c), source in sorted(rivals.items()))
     return SittingPlan(release, chosen, fleet, others)
@@ -187,11 +183,9 @@ def isa_note(plan: SittingPlan, about: HostIdentity) -> str:
     if versions.release_order(plan.release) >= versions.release_order(fixed):
         return ""
     newer = [p for p in plan.rivals if versions.release_order(p.release) >= versions.release_order(fixed)]
-    said = (
-        f"; this sitting also times {newer[0].name} on {newer[0].release}: is a newer one faster"
-        if newer
-        else ""
-    )
+    said = ""
+    if newer:
+        said = f"; this sitting also times {newer[0].name} on {newer[0].release}: is a newer one faster"
     return (
         f"this CPU has no AVX-512: IREE {plan.release}, the published answers' release (made on AVX-512 "
         f"CPUs), vectorizes a matmul only along its reduction on it (iree-org/iree#24700; fixed in "

@@ -112,15 +112,11 @@ def _render_cpu(found: Sequence[advice.Advice]) -> list[str]:
             out.append(f"- {advice.times_text(a.vs_peer, a.best_peer)}")
         if tried := [p for p in a.picks_tried if p != a.config]:
             out.append(f"- also tried in the sitting: {', '.join(f'`{p}`' for p in tried)}")
-        for rival in a.rivals:
-            out.append(f"- the other release, same sitting: {advice.rival_text(rival, a.release)}")
+        out += [f"- the other release, same sitting: {advice.rival_text(r, a.release)}" for r in a.rivals]
         for f in a.fleet:
             out.append(f"- for a fleet of `{f.cpu}`: `{flags_text(f.flags)}` — {advice.fleet_text(f)}")
-        for trial in a.kernel_trials:
-            out.append(f"- {kernel_trials.kernel_text(trial)}")
-        out.append("")
-        out += _proof(a)
-        out += _gap(a)
+        out += [f"- {kernel_trials.kernel_text(trial)}" for trial in a.kernel_trials]
+        out += ["", *_proof(a), *_gap(a)]
     return out
 
 
@@ -346,8 +342,7 @@ def write_readme(readme: Path, root: Path) -> bool:
     if not readme.is_file():
         return False
     text = readme.read_text(encoding="utf-8")
-    new = with_readme_block(text, root)
-    if new == text:
+    if (new := with_readme_block(text, root)) == text:
         return False
     write_atomically(readme, new)
     return True
