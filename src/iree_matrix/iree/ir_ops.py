@@ -42,13 +42,11 @@ class Op:
 
 
 def _after_results(line: str) -> str:
-    match = RESULTS.match(line)
-    return line[match.end() :] if match else line
+    return line[match.end() :] if (match := RESULTS.match(line)) else line
 
 
 def _defined(line: str) -> list[str]:
-    match = RESULTS.match(line)
-    found = VALUE.findall(match.group(1)) if match else []
+    found = VALUE.findall(match.group(1)) if (match := RESULTS.match(line)) else []
     if line.strip().startswith("^"):  # a block's arguments
         found += VALUE.findall(line)
     return found

@@ -181,8 +181,7 @@ def _peer_figure(entry: Any) -> tuple[Optional[Figure], str]:
         return None, "not timed"
     status = entry.get("status")
     if status == "fail":
-        error = entry.get("error")
-        error = error if isinstance(error, Mapping) else {}
+        error = found if isinstance(found := entry.get("error"), Mapping) else {}
         phase = error.get("phase", "run")
         cause = " ".join(str(error.get(k) or "") for k in ("type", "message")).strip()
         first = excerpts.quoted(" ".join(cause.split()), CAUSE_CHARS).replace("|", "/")  # in a table too

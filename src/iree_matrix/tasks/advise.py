@@ -158,10 +158,8 @@ def _library(
     widened = dataclasses.replace(
         matrix, kernels=(*matrix.kernels, *(str(shelf[n].directory) for n in chosen))
     )
-    named = {p.name for p in plan.picks}
-    answers = [
-        a for a in found if a.release == plan.release and a.config not in named | {"default", "generic"}
-    ]
+    named = {p.name for p in plan.picks} | {"default", "generic"}
+    answers = [a for a in found if a.release == plan.release and a.config not in named]
     again = plan.with_picks([Pick.named(a.config, plan.release, advise_proof.SOURCE) for a in answers])
     every = {**kernels, **{n: shelf[n] for n in chosen}}
     builds = _Builds(widened, model, again, out)
@@ -188,10 +186,9 @@ def _with_op_profile(matrix: Any, configs: Sequence[Config]) -> Any:
 
     spelled = [Value.parse(c.profile) for c in configs]
     globs = tuple(f"*/{g}" for c in spelled for g in (c.profile_label, c.with_kernel("*").profile_label))
-    benchmark = matrix.benchmark
-    opt_in = tuple((k, v) for k, v in benchmark.opt_in if k != "op_timings")
-    mine = dict(benchmark.opt_in).get("op_timings", ())
-    benchmark = dataclasses.replace(benchmark, opt_in=(*opt_in, ("op_timings", (*mine, *globs))))
+    opt_in = tuple((k, v) for k, v in matrix.benchmark.opt_in if k != "op_timings")
+    mine = dict(matrix.benchmark.opt_in).get("op_timings", ())
+    benchmark = dataclasses.replace(matrix.benchmark, opt_in=(*opt_in, ("op_timings", (*mine, *globs))))
     return dataclasses.replace(matrix, benchmark=benchmark)
 
 

@@ -152,6 +152,4 @@ class Runtime:
         return cls(release, True, tuple(variant))
 
     def __str__(self) -> str:
-        if not self.source:
-            return self.release
-        return SOURCE_PREFIX + COMBINE.join((self.release, *self.variant))
+        return SOURCE_PREFIX + COMBINE.join((self.release, *self.variant)) if self.source else self.release
