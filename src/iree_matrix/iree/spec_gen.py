@@ -132,11 +132,8 @@ def dags(
     if not instances:
         seen = sorted({v for v in modules.values()})
         # A glob names the whole path: a module whose path ends with it is what was meant, shown first.
-        ends = [
-            v
-            for v in seen
-            if any(fnmatch.fnmatchcase(v.split()[0], "*." + g) for g in declared.module.split())
-        ]
+        globs = ["*." + g for g in declared.module.split()]
+        ends = [v for v in seen if any(fnmatch.fnmatchcase(v.split()[0], g) for g in globs)]
         raise NotGenerated(
             f"no op of this IR comes from {declared.said()} (the model's modules: "
             f"{', '.join(dict.fromkeys(ends + seen[:12])) or 'none recorded'})"

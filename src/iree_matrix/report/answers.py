@@ -245,8 +245,7 @@ def _gap(a: advice.Advice) -> list[str]:
     if a.gap.dispatches:
         out += [f"IREE's slowest dispatches in context: {gaps.dispatches_text(a.gap)}.", ""]
     source = Path(a.source)
-    reproducer = source.parent / REPRODUCERS / f"{advice.display_name(a)}.md"
-    if reproducer.is_file():
+    if (reproducer := source.parent / REPRODUCERS / f"{advice.display_name(a)}.md").is_file():
         out += [
             f"One-dispatch reproducer (MLIR and the two commands): "
             f"[{reproducer.name}]({source.parent.name}/{REPRODUCERS}/{reproducer.name}).",
@@ -369,11 +368,7 @@ def _gpu_html(found: Sequence[gpu_advice.GpuAnswer]) -> list[str]:
     proofs = [f"<li>{markup.e(a.model)} on {markup.e(a.identity.short)}, IREE {markup.e(a.release)} "
               f"{markup.e(a.target)}: {markup.e(gpu_advice.proof_text(a).replace('`', ''))}</li>"
               for a in found if a.answered]  # fmt: skip
-    return (
-        body
-        + ([f"<ul>{''.join(wrong)}</ul>"] if wrong else [])
-        + ([f"<ul>{''.join(proofs)}</ul>"] if proofs else [])
-    )
+    return body + [f"<ul>{''.join(items)}</ul>" for items in (wrong, proofs) if items]
 
 
 def _cpu_html(found: Sequence[advice.Advice]) -> list[str]:
