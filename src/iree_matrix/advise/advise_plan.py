@@ -365,9 +365,8 @@ def proof_cost(
     mine = [
         s for (stage, m), s in published.by_model.items() if stage == "compile" and m.split(".")[0] == model
     ]
-    each = (sum(mine) / len(mine) if mine else published.by_stage.get("compile", 30.0)) * (
-        eta.load_factor() ** eta.COUPLING
-    )
+    each = sum(mine) / len(mine) if mine else published.by_stage.get("compile", 30.0)
+    each *= eta.load_factor() ** eta.COUPLING
     step = neighbourhood.estimate_seconds(
         module_step_seconds(call_ms, request.repetitions), count, request.rounds
     )

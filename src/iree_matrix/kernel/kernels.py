@@ -337,8 +337,7 @@ def parse(data: Mapping[str, Any], toml: Path) -> Kernel:
     for key in _REQUIRED:
         if key not in data:
             raise KernelError(f"{toml}: no {key!r} (a kernel names {', '.join(_REQUIRED)})")
-    name = data["name"]
-    if name_problem(name):
+    if name_problem(name := data["name"]):
         raise error("name", name, f"expected {_KEYS['name'][1]}")
     if not (sources := list(dict.fromkeys(data["sources"]))):
         raise error("sources", data["sources"], "expected at least one C file")
@@ -346,8 +345,7 @@ def parse(data: Mapping[str, Any], toml: Path) -> Kernel:
         _inside(directory, source, "sources", error, _SOURCE_RE, "a .c file in the kernel's directory")
     if not (declared := _declared(data, error, toml)):
         _inside(directory, data["spec"], "spec", error, None, "a file in the kernel's directory")
-    mechanism = data.get("mechanism", EMBEDDED)
-    if mechanism not in MECHANISMS:
+    if (mechanism := data.get("mechanism", EMBEDDED)) not in MECHANISMS:
         raise error("mechanism", mechanism, f"expected {_KEYS['mechanism'][1]}")
     windows = _windows(data.get("specs", []), directory, error)
     specs = dict.fromkeys([data["spec"], *(w.file for w in windows)]) if not declared else {}

@@ -237,10 +237,9 @@ def _gap(a: advice.Advice) -> list[str]:
     if not gaps.trails(ratio):
         return []
     head = f"Where the gap to {a.best_peer} is ({ratio:.2f}× its time)"
-    if a.gap is None and a.gap_error:
-        return [f"{head}: not profiled: {a.gap_error}.", ""]
     if a.gap is None:
-        return [f"{head}: not profiled in this sitting (`iree-matrix advise` profiles it).", ""]
+        why = f": {a.gap_error}" if a.gap_error else " in this sitting (`iree-matrix advise` profiles it)"
+        return [f"{head}: not profiled{why}.", ""]
     out = [f"{head}: {gaps.summary(a.gap)}.", "", *gaps.table(a.gap), ""]
     if a.gap.dispatches:
         out += [f"IREE's slowest dispatches in context: {gaps.dispatches_text(a.gap)}.", ""]
