@@ -407,12 +407,8 @@ def spec(
              for sym, (body, dag), order in zip(names, forms.values(), orders)]  # fmt: skip
     protos = [prototype(declared.function, dag, order) for (_, dag), order in zip(forms.values(), orders)]
     pairs = ",\n          ".join(f"@match_{s} -> @swap_{s}" for s in names)
-    text = (
-        _HEAD.format(kernel=declared.kernel, said=declared.said())
-        + "\n".join(parts)
-        + _MAIN.format(pairs=pairs)
-    )
-    return text, protos
+    head = _HEAD.format(kernel=declared.kernel, said=declared.said())
+    return head + "\n".join(parts) + _MAIN.format(pairs=pairs), protos
 
 
 def _one_signature(found: Sequence[Dag], declared: Declaration) -> None:

@@ -246,12 +246,8 @@ class Kernel:
             return digest({"declared": declared, "generator": generator})
         if not self.spec_windows:  # the digest kernels without windows have always had
             return file_sha256(self.directory / self.spec)
-        return digest(
-            {
-                "specs": {f: file_sha256(self.directory / f) for f in self.spec_files()},
-                "windows": [[w.file, w.since, w.before] for w in self.spec_windows],
-            }
-        )
+        specs = {f: file_sha256(self.directory / f) for f in self.spec_files()}
+        return digest({"specs": specs, "windows": [[w.file, w.since, w.before] for w in self.spec_windows]})
 
 
 def _repository() -> Optional[Path]:
