@@ -112,8 +112,7 @@ def search_picks(root: Path) -> list[SearchPick]:
 
     found = []
     for path in sorted(root.glob("*/search.json")):
-        data = runs_view.json_file(path)
-        if not isinstance(data, dict):
+        if not isinstance(data := runs_view.json_file(path), dict):
             continue
         folder = results_folder.load(path.parent)
         records = folder.records if folder.source.is_file() else []
@@ -254,9 +253,7 @@ def _fleet(plan: SittingPlan, default: Pick) -> list[PlannedArm]:
     found = []
     for cpu in plan.fleet:
         named = NamedCpu(cpu)
-        for pick in [*plan.picks, default]:
-            if "avx2" in pick.config.knobs:
-                continue
+        for pick in (p for p in [*plan.picks, default] if "avx2" not in p.config.knobs):
             name = str(Config.parse(pick.name).with_cpu(named))  # "im2col+cpu-znver4": the CPU last
             config = search.Config(pick.config.variant, pick.config.knobs | {named.name})
             found.append(PlannedArm(name, advice.FLEET, Pick(name, config, plan.release, ""), base=pick.name))

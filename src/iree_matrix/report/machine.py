@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from typing import Any, Optional
+from typing import Any, ClassVar, Optional
 
 from tabulate import tabulate
 
@@ -56,10 +56,7 @@ class Row:
     eager: Optional[Figure]
     peers: tuple[tuple[str, Optional[Figure], str], ...]  # (peer, figure, why there is none)
     profile: str = "default"  # the figure's: `default`, else the fastest profile that passed (a recipe's)
-
-    @property
-    def no_iree(self) -> str:
-        return "no passing run"
+    no_iree: ClassVar[str] = "no passing run"
 
     @property
     def release_text(self) -> str:

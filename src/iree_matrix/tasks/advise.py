@@ -125,10 +125,9 @@ def _sit(
     sat = advice.derive(document)
     advise_proof.prove(settings, base_model, plan, document, sat, builds, peer_names, kernels, cache, ref)
     found = advice.derive(document)
-    trailing = advice.trailing(found)
     advise_sitting.keep_kernel_proofs(document, found)
     kinds = {name: k.op_kinds[0] for name, k in kernels.items() if k.op_kinds}
-    advise_sitting.explain(settings, base_model, document, trailing, builds, kinds)
+    advise_sitting.explain(settings, base_model, document, advice.trailing(found), builds, kinds)
     _library(settings, matrix, base_model, plan, document, kernels, peer_names, out, ref)
     # An interrupted sitting never replaces a finished one: it is kept apart, where no answer is read.
     kept = advise_sitting.write(loaded.results_dir, base_model, document)
