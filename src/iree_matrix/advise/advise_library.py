@@ -46,9 +46,7 @@ def wanted(
     was profiled or none is of a kind the library has."""
     out: dict[str, list[str]] = {}
     for a in found:
-        if a.gap is None:
-            continue
-        kinds = {k.kind for k in a.gap.leading()}
+        kinds = {k.kind for k in a.gap.leading()} if a.gap is not None else set()
         for name, kernel in shelf.items():
             if name not in tried and kernel.for_model(model) and kinds & set(kernel.op_kinds):
                 out.setdefault(name, []).append(a.function or "main")

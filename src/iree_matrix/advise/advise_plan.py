@@ -112,8 +112,7 @@ def search_picks(root: Path) -> list[SearchPick]:
 
     found = []
     for path in sorted(root.glob("*/search.json")):
-        data = runs_view.json_file(path)
-        if not isinstance(data, dict):
+        if not isinstance(data := runs_view.json_file(path), dict):
             continue
         folder = results_folder.load(path.parent)
         records = folder.records if folder.source.is_file() else []
@@ -146,10 +145,9 @@ def choose(
     mine = [a for a in published if a.model == model]
     units = {s.unit for s in searched if s.unit == model or s.unit.startswith(model + ".")}
     release = settings.release or _release(mine, [s for s in searched if s.unit in units])
-    picks: dict[str, str] = {}
-    if settings.picks:
-        picks = {p.strip(): "--picks" for p in settings.picks.split(",") if p.strip()}
-    else:
+    picks = {p.strip(): "--picks" for p in (settings.picks or "").split(",") if p.strip()}
+    rivals: dict[tuple[str, str], str] = {}  # (release, configuration) -> its source
+    if not settings.picks:
         for a in mine:
             if a.release == release:
                 for config in (a.config, *a.picks_tried):
@@ -157,6 +155,8 @@ def choose(
         for s in searched:
             if s.unit in units and s.compiler == release:
                 picks.setdefault(s.config, s.source)
+            elif s.unit in units and s.config not in ("default", "generic"):
+                rivals.setdefault((s.compiler, s.config), s.source)
         if not units and not mine:  # a user's model: the picks most reference functions took
             picks.update(_user_picks(release, published, searched))
     picks.pop(search.BASELINE, None)
@@ -165,11 +165,6 @@ def choose(
     for cpu in fleet:
         if not all(ch.isalnum() or ch in "-_." for ch in cpu):
             raise UserError(f"--fleet {cpu!r}: not an LLVM CPU name (x86-64-v3, x86-64-v4, znver4, …)")
-    rivals: dict[tuple[str, str], str] = {}  # (release, configuration) -> its source
-    if not settings.picks:
-        for s in searched:
-            if s.unit in units and s.compiler != release and s.config not in ("default", "generic"):
-                rivals.setdefault((s.compiler, s.config), s.source)
     chosen = tuple(Pick.named(name, release, source) for name, source in picks.items())
     others = tuple(Pick.named(c, r, source) for (r, c), source in sorted(rivals.items()))
     return SittingPlan(release, chosen, fleet, others)
@@ -187,11 +182,9 @@ def isa_note(plan: SittingPlan, about: HostIdentity) -> str:
     if versions.release_order(plan.release) >= versions.release_order(fixed):
         return ""
     newer = [p for p in plan.rivals if versions.release_order(p.release) >= versions.release_order(fixed)]
-    said = (
-        f"; this sitting also times {newer[0].name} on {newer[0].release}: is a newer one faster"
-        if newer
-        else ""
-    )
+    said = ""
+    if newer:
+        said = f"; this sitting also times {newer[0].name} on {newer[0].release}: is a newer one faster"
     return (
         f"this CPU has no AVX-512: IREE {plan.release}, the published answers' release (made on AVX-512 "
         f"CPUs), vectorizes a matmul only along its reduction on it (iree-org/iree#24700; fixed in "
@@ -260,9 +253,7 @@ def _fleet(plan: SittingPlan, default: Pick) -> list[PlannedArm]:
     found = []
     for cpu in plan.fleet:
         named = NamedCpu(cpu)
-        for pick in [*plan.picks, default]:
-            if "avx2" in pick.config.knobs:
-                continue
+        for pick in (p for p in [*plan.picks, default] if "avx2" not in p.config.knobs):
             name = str(Config.parse(pick.name).with_cpu(named))  # "im2col+cpu-znver4": the CPU last
             config = search.Config(pick.config.variant, pick.config.knobs | {named.name})
             found.append(PlannedArm(name, advice.FLEET, Pick(name, config, plan.release, ""), base=pick.name))
@@ -371,9 +362,8 @@ def proof_cost(
     mine = [
         s for (stage, m), s in published.by_model.items() if stage == "compile" and m.split(".")[0] == model
     ]
-    each = (sum(mine) / len(mine) if mine else published.by_stage.get("compile", 30.0)) * (
-        eta.load_factor() ** eta.COUPLING
-    )
+    each = sum(mine) / len(mine) if mine else published.by_stage.get("compile", 30.0)
+    each *= eta.load_factor() ** eta.COUPLING
     step = neighbourhood.estimate_seconds(
         module_step_seconds(call_ms, request.repetitions), count, request.rounds
     )
@@ -390,8 +380,7 @@ def sitting_cost(published: Sequence[Any], model: str, about: HostIdentity) -> s
     from iree_matrix.findings import advice
 
     nearest = advice.nearest([a for a in published if a.model == model], about)
-    took = advice.cost_text(nearest.advice[0]) if nearest else ""
-    if took:
+    if nearest and (took := advice.cost_text(nearest.advice[0])):
         return f"as published: {took}"
     return (
         "a few minutes for the reference CNNs, an hour for the Whisper encoder, whose naive build takes "

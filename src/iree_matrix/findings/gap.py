@@ -195,8 +195,7 @@ def measure(
 ) -> tuple[Optional[Gap], str]:
     """The gap of one profiled pick (its run's `op_profile`) against the first profiled peer of
     REFERENCES among `peer_results` (the peer stage's per-peer metrics): the gap, or None and why."""
-    iree = op_kind_times(iree_profile, "iree", custom)
-    if iree is None:
+    if (iree := op_kind_times(iree_profile, "iree", custom)) is None:
         why = iree_profile.get("unavailable") if isinstance(iree_profile, Mapping) else None
         return None, f"IREE {release}'s runtime gave no in-context profile" + (f": {why}" if why else "")
     vocabulary = peer_registry.op_profiled()
@@ -204,8 +203,7 @@ def measure(
         entry = peer_results.get(name)
         if name not in vocabulary or not isinstance(entry, Mapping) or entry.get("status") != "ok":
             continue
-        theirs = op_kind_times(entry.get("op_profile"), vocabulary[name])
-        if theirs is None:
+        if (theirs := op_kind_times(entry.get("op_profile"), vocabulary[name])) is None:
             continue
         ours, reference = comparable_kinds(iree, theirs)
         kinds = tuple(Kind(k, ours.get(k, 0.0), reference.get(k, 0.0)) for _, k in kind_gaps(iree, theirs))

@@ -42,13 +42,11 @@ class Op:
 
 
 def _after_results(line: str) -> str:
-    match = RESULTS.match(line)
-    return line[match.end() :] if match else line
+    return line[match.end() :] if (match := RESULTS.match(line)) else line
 
 
 def _defined(line: str) -> list[str]:
-    match = RESULTS.match(line)
-    found = VALUE.findall(match.group(1)) if match else []
+    found = VALUE.findall(match.group(1)) if (match := RESULTS.match(line)) else []
     if line.strip().startswith("^"):  # a block's arguments
         found += VALUE.findall(line)
     return found
@@ -134,8 +132,7 @@ class NotGenerated(ValueError):
 
 def shape(tensor: str) -> tuple[list[int], str]:
     """A static tensor type's sizes and element type."""
-    match = TENSOR.match(tensor)
-    if match is None:
+    if (match := TENSOR.match(tensor)) is None:
         why = "a dynamic shape" if "?" in tensor else "not a ranked tensor"
         raise NotGenerated(f"{tensor} is {why}: a generated kernel takes static shapes")
     return [int(size) for size in match.group(1).split("x")[:-1]], match.group(2)

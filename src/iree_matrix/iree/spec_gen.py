@@ -122,8 +122,7 @@ def dags(
         at = [str(n) for n in op.lines_of_model]
         named = (f"module {p!r}" for p in (declared.instance(modules.get(n, "")) for n in at) if p)
         by_op = (f"torch op {declared.op} (model.mlir line {n})" for n in at if n in wanted)
-        owners = sorted(by_op if declared.op else named)
-        if owners:
+        if owners := sorted(by_op if declared.op else named):
             instances.setdefault(owners[0], []).append(op)
     if not instances and declared.op:
         raise NotGenerated(
@@ -133,11 +132,8 @@ def dags(
     if not instances:
         seen = sorted({v for v in modules.values()})
         # A glob names the whole path: a module whose path ends with it is what was meant, shown first.
-        ends = [
-            v
-            for v in seen
-            if any(fnmatch.fnmatchcase(v.split()[0], "*." + g) for g in declared.module.split())
-        ]
+        globs = ["*." + g for g in declared.module.split()]
+        ends = [v for v in seen if any(fnmatch.fnmatchcase(v.split()[0], g) for g in globs)]
         raise NotGenerated(
             f"no op of this IR comes from {declared.said()} (the model's modules: "
             f"{', '.join(dict.fromkeys(ends + seen[:12])) or 'none recorded'})"
@@ -248,8 +244,7 @@ def pattern_body(dag: Dag, defining: Mapping[str, Op]) -> list[str]:
         lines = [line.strip() for line in op.lines]
         if op.name == "tensor.empty":
             lines[0] = re.sub(r"(tensor\.empty\([^)]*\))", r"\1 {" + NAME_ONLY + "}", lines[0], count=1)
-        captured = op.captured()
-        if captured:
+        if captured := op.captured():
             generic = op.name == "linalg.generic" and lines[0].endswith("{")
             if not generic and not (op.name == "tensor.pad" and lines[-1].startswith("} :")):
                 raise NotGenerated(f"{op.results[0]} = {op.name} reads {captured[0]} from outside its body")
@@ -356,8 +351,7 @@ def _path(root: Op, target: Op, ops: Sequence[Op]) -> list[int]:
         source = defining.get(value)
         if source is target:
             return [n]
-        found = _path(source, target, ops) if source is not None else []
-        if found:
+        if source is not None and (found := _path(source, target, ops)):
             return [n, *found]
     return []
 
@@ -413,12 +407,8 @@ def spec(
              for sym, (body, dag), order in zip(names, forms.values(), orders)]  # fmt: skip
     protos = [prototype(declared.function, dag, order) for (_, dag), order in zip(forms.values(), orders)]
     pairs = ",\n          ".join(f"@match_{s} -> @swap_{s}" for s in names)
-    text = (
-        _HEAD.format(kernel=declared.kernel, said=declared.said())
-        + "\n".join(parts)
-        + _MAIN.format(pairs=pairs)
-    )
-    return text, protos
+    head = _HEAD.format(kernel=declared.kernel, said=declared.said())
+    return head + "\n".join(parts) + _MAIN.format(pairs=pairs), protos
 
 
 def _one_signature(found: Sequence[Dag], declared: Declaration) -> None:

@@ -241,18 +241,13 @@ class Kernel:
             made_by = ("spec_gen.py", "ir_ops.py", "torch_ops.py")
             generator = digest([file_sha256(Path(__file__).parents[1] / "iree" / f) for f in made_by])
             declared = [self.function, self.replaces_module, self.replaces_class, *self.args]
-            declared += (
-                [self.replaces_op, *(f"{k}={v}" for k, v in self.replaces_where)] if self.replaces_op else []
-            )
+            if self.replaces_op:
+                declared += [self.replaces_op, *(f"{k}={v}" for k, v in self.replaces_where)]
             return digest({"declared": declared, "generator": generator})
         if not self.spec_windows:  # the digest kernels without windows have always had
             return file_sha256(self.directory / self.spec)
-        return digest(
-            {
-                "specs": {f: file_sha256(self.directory / f) for f in self.spec_files()},
-                "windows": [[w.file, w.since, w.before] for w in self.spec_windows],
-            }
-        )
+        specs = {f: file_sha256(self.directory / f) for f in self.spec_files()}
+        return digest({"specs": specs, "windows": [[w.file, w.since, w.before] for w in self.spec_windows]})
 
 
 def _repository() -> Optional[Path]:
@@ -280,8 +275,7 @@ def name_problem(name: str) -> Optional[str]:
 
 def find(loaded: Mapping[str, Kernel], name: str) -> Kernel:
     """The kernel a cell names (its `kernel` label), among the matrix's: the one lookup of a cell's kernel."""
-    found = loaded.get(name)
-    if found is None:
+    if (found := loaded.get(name)) is None:
         raise StageFailure("unknown-kernel", f"no kernel {name!r} in the matrix", cacheable=False)
     return found
 
@@ -339,19 +333,15 @@ def parse(data: Mapping[str, Any], toml: Path) -> Kernel:
     for key in _REQUIRED:
         if key not in data:
             raise KernelError(f"{toml}: no {key!r} (a kernel names {', '.join(_REQUIRED)})")
-    name = data["name"]
-    if name_problem(name):
+    if name_problem(name := data["name"]):
         raise error("name", name, f"expected {_KEYS['name'][1]}")
-    sources = list(dict.fromkeys(data["sources"]))
-    if not sources:
+    if not (sources := list(dict.fromkeys(data["sources"]))):
         raise error("sources", data["sources"], "expected at least one C file")
     for source in sources:
         _inside(directory, source, "sources", error, _SOURCE_RE, "a .c file in the kernel's directory")
-    declared = _declared(data, error, toml)
-    if not declared:
+    if not (declared := _declared(data, error, toml)):
         _inside(directory, data["spec"], "spec", error, None, "a file in the kernel's directory")
-    mechanism = data.get("mechanism", EMBEDDED)
-    if mechanism not in MECHANISMS:
+    if (mechanism := data.get("mechanism", EMBEDDED)) not in MECHANISMS:
         raise error("mechanism", mechanism, f"expected {_KEYS['mechanism'][1]}")
     windows = _windows(data.get("specs", []), directory, error)
     specs = dict.fromkeys([data["spec"], *(w.file for w in windows)]) if not declared else {}
@@ -551,8 +541,7 @@ def _regular_files_only(directory: Path) -> None:
             except OSError:
                 raise KernelError(f"{path}: a link to nothing; a kernel holds regular files") from None
         if stat.S_ISREG(found.st_mode):
-            why = shared_files.problem(path)
-            if why is not None:
+            if (why := shared_files.problem(path)) is not None:
                 raise KernelError(f"{why} (a kernel's files are copied into the store, readable by all)")
             total += found.st_size
         elif not stat.S_ISDIR(found.st_mode):

@@ -110,18 +110,13 @@ def _render_cpu(found: Sequence[advice.Advice]) -> list[str]:
         ]
         if a.best_peer and a.best_peer != "torch eager":
             out.append(f"- {advice.times_text(a.vs_peer, a.best_peer)}")
-        tried = [p for p in a.picks_tried if p != a.config]
-        if tried:
+        if tried := [p for p in a.picks_tried if p != a.config]:
             out.append(f"- also tried in the sitting: {', '.join(f'`{p}`' for p in tried)}")
-        for rival in a.rivals:
-            out.append(f"- the other release, same sitting: {advice.rival_text(rival, a.release)}")
+        out += [f"- the other release, same sitting: {advice.rival_text(r, a.release)}" for r in a.rivals]
         for f in a.fleet:
             out.append(f"- for a fleet of `{f.cpu}`: `{flags_text(f.flags)}` — {advice.fleet_text(f)}")
-        for trial in a.kernel_trials:
-            out.append(f"- {kernel_trials.kernel_text(trial)}")
-        out.append("")
-        out += _proof(a)
-        out += _gap(a)
+        out += [f"- {kernel_trials.kernel_text(trial)}" for trial in a.kernel_trials]
+        out += ["", *_proof(a), *_gap(a)]
     return out
 
 
@@ -195,8 +190,7 @@ def on_gpus(found: Sequence[gpu_advice.GpuAnswer]) -> list[str]:
         markdown.table(GPU_HEADERS, gpu_rows(found)),
         "",
     ]
-    wrong = [(a, e) for a in found for e in a.excluded]
-    if wrong:
+    if wrong := [(a, e) for a in found for e in a.excluded]:
         out += ["Arms of these sittings that are not the answer:", ""]
         for a, e in sorted(wrong, key=lambda p: (p[0].model, p[0].identity.key, p[1].release, p[1].target)):
             out.append(f"- {a.model} on {a.identity.short}: {e.text()}")
@@ -224,8 +218,7 @@ def _proof(a: advice.Advice) -> list[str]:
         return [f"Neighbourhood: {neighbourhood.untimed(a.model, a.proof_cpu, a.proof_skipped)}.", ""]
     earlier = f" Timed in an earlier sitting of this pick: `{a.proof_from}`." if a.proof_from else ""
     out = [f"Neighbourhood: {neighbourhood.summary(a.proof, a.config)}.{earlier}", ""]
-    moves = neighbourhood.path_lines(a.proof)
-    if moves:
+    if moves := neighbourhood.path_lines(a.proof):
         out += [*(f"- {line}" for line in moves), ""]
     table = neighbourhood.table(a.proof)
     return out + ([*table, ""] if table else [])
@@ -244,16 +237,14 @@ def _gap(a: advice.Advice) -> list[str]:
     if not gaps.trails(ratio):
         return []
     head = f"Where the gap to {a.best_peer} is ({ratio:.2f}× its time)"
-    if a.gap is None and a.gap_error:
-        return [f"{head}: not profiled: {a.gap_error}.", ""]
     if a.gap is None:
-        return [f"{head}: not profiled in this sitting (`iree-matrix advise` profiles it).", ""]
+        why = f": {a.gap_error}" if a.gap_error else " in this sitting (`iree-matrix advise` profiles it)"
+        return [f"{head}: not profiled{why}.", ""]
     out = [f"{head}: {gaps.summary(a.gap)}.", "", *gaps.table(a.gap), ""]
     if a.gap.dispatches:
         out += [f"IREE's slowest dispatches in context: {gaps.dispatches_text(a.gap)}.", ""]
     source = Path(a.source)
-    reproducer = source.parent / REPRODUCERS / f"{advice.display_name(a)}.md"
-    if reproducer.is_file():
+    if (reproducer := source.parent / REPRODUCERS / f"{advice.display_name(a)}.md").is_file():
         out += [
             f"One-dispatch reproducer (MLIR and the two commands): "
             f"[{reproducer.name}]({source.parent.name}/{REPRODUCERS}/{reproducer.name}).",
@@ -349,8 +340,7 @@ def write_readme(readme: Path, root: Path) -> bool:
     if not readme.is_file():
         return False
     text = readme.read_text(encoding="utf-8")
-    new = with_readme_block(text, root)
-    if new == text:
+    if (new := with_readme_block(text, root)) == text:
         return False
     write_atomically(readme, new)
     return True
@@ -377,11 +367,7 @@ def _gpu_html(found: Sequence[gpu_advice.GpuAnswer]) -> list[str]:
     proofs = [f"<li>{markup.e(a.model)} on {markup.e(a.identity.short)}, IREE {markup.e(a.release)} "
               f"{markup.e(a.target)}: {markup.e(gpu_advice.proof_text(a).replace('`', ''))}</li>"
               for a in found if a.answered]  # fmt: skip
-    return (
-        body
-        + ([f"<ul>{''.join(wrong)}</ul>"] if wrong else [])
-        + ([f"<ul>{''.join(proofs)}</ul>"] if proofs else [])
-    )
+    return body + [f"<ul>{''.join(items)}</ul>" for items in (wrong, proofs) if items]
 
 
 def _cpu_html(found: Sequence[advice.Advice]) -> list[str]:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from typing import Any, Optional
+from typing import Any, ClassVar, Optional
 
 from tabulate import tabulate
 
@@ -56,10 +56,7 @@ class Row:
     eager: Optional[Figure]
     peers: tuple[tuple[str, Optional[Figure], str], ...]  # (peer, figure, why there is none)
     profile: str = "default"  # the figure's: `default`, else the fastest profile that passed (a recipe's)
-
-    @property
-    def no_iree(self) -> str:
-        return "no passing run"
+    no_iree: ClassVar[str] = "no passing run"
 
     @property
     def release_text(self) -> str:
@@ -181,16 +178,14 @@ def _peer_figure(entry: Any) -> tuple[Optional[Figure], str]:
         return None, "not timed"
     status = entry.get("status")
     if status == "fail":
-        error = entry.get("error")
-        error = error if isinstance(error, Mapping) else {}
+        error = found if isinstance(found := entry.get("error"), Mapping) else {}
         phase = error.get("phase", "run")
         cause = " ".join(str(error.get(k) or "") for k in ("type", "message")).strip()
         first = excerpts.quoted(" ".join(cause.split()), CAUSE_CHARS).replace("|", "/")  # in a table too
         return None, f"failed ({phase})" + (f": {first}" if first else "")
     if status == "mismatch":
         return None, "outputs differ from torch's"
-    figure = Figure.of(entry.get("cpu_ms"))
-    if figure is None:
+    if (figure := Figure.of(entry.get("cpu_ms"))) is None:
         why = f": {entry['cpu_ms_error']}" if entry.get("cpu_ms_error") else ""
         return None, "no one-thread figure" + why
     return figure, ""
@@ -238,8 +233,7 @@ def render_machine(
     from iree_matrix.report import what_to_take
 
     records = list(records)
-    found = [row for row in rows(records) if row.iree is not None or row.peers]
-    if not found:
+    if not (found := [row for row in rows(records) if row.iree is not None or row.peers]):
         return []
     present = {name for row in found for name, _, _ in row.peers}
     peers = [p for p in peer_registry.names() if p in present and p != EAGER]
@@ -316,8 +310,7 @@ def console_lines(
 
     records = list(records)
     tool = shipped.command() if tool is None else tool
-    found = [row for row in rows(records) if row.iree is not None or row.peers]
-    if not found:
+    if not (found := [row for row in rows(records) if row.iree is not None or row.peers]):
         return []
     lines = [f"\nYour machine, {SIGNAL} (IREE `default`, the newest release that ran):"]
     width = max(len(row.function) for row in found)

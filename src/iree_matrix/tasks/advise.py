@@ -125,10 +125,9 @@ def _sit(
     sat = advice.derive(document)
     advise_proof.prove(settings, base_model, plan, document, sat, builds, peer_names, kernels, cache, ref)
     found = advice.derive(document)
-    trailing = advice.trailing(found)
     advise_sitting.keep_kernel_proofs(document, found)
     kinds = {name: k.op_kinds[0] for name, k in kernels.items() if k.op_kinds}
-    advise_sitting.explain(settings, base_model, document, trailing, builds, kinds)
+    advise_sitting.explain(settings, base_model, document, advice.trailing(found), builds, kinds)
     _library(settings, matrix, base_model, plan, document, kernels, peer_names, out, ref)
     # An interrupted sitting never replaces a finished one: it is kept apart, where no answer is read.
     kept = advise_sitting.write(loaded.results_dir, base_model, document)
@@ -152,22 +151,18 @@ def _library(
         return
     shelf = advise_library.library(Path(settings.library) if settings.library else shipped.kernels_dir())
     found = advice.derive(document)
-    chosen = advise_library.wanted(found, shelf, kernels, model)
-    if not chosen:
+    if not (chosen := advise_library.wanted(found, shelf, kernels, model)):
         return
     logger.info(f"advise {model}: {advise_library.said(chosen, shelf)}")
     widened = dataclasses.replace(
         matrix, kernels=(*matrix.kernels, *(str(shelf[n].directory) for n in chosen))
     )
-    named = {p.name for p in plan.picks}
-    answers = [
-        a for a in found if a.release == plan.release and a.config not in named | {"default", "generic"}
-    ]
+    named = {p.name for p in plan.picks} | {"default", "generic"}
+    answers = [a for a in found if a.release == plan.release and a.config not in named]
     again = plan.with_picks([Pick.named(a.config, plan.release, advise_proof.SOURCE) for a in answers])
     every = {**kernels, **{n: shelf[n] for n in chosen}}
     builds = _Builds(widened, model, again, out)
-    records = builds.sitting(again)
-    if records is None:
+    if (records := builds.sitting(again)) is None:
         document["interrupted"] = True
         return
     functions = {f for names in chosen.values() for f in names}
@@ -190,10 +185,9 @@ def _with_op_profile(matrix: Any, configs: Sequence[Config]) -> Any:
 
     spelled = [Value.parse(c.profile) for c in configs]
     globs = tuple(f"*/{g}" for c in spelled for g in (c.profile_label, c.with_kernel("*").profile_label))
-    benchmark = matrix.benchmark
-    opt_in = tuple((k, v) for k, v in benchmark.opt_in if k != "op_timings")
-    mine = dict(benchmark.opt_in).get("op_timings", ())
-    benchmark = dataclasses.replace(benchmark, opt_in=(*opt_in, ("op_timings", (*mine, *globs))))
+    opt_in = tuple((k, v) for k, v in matrix.benchmark.opt_in if k != "op_timings")
+    mine = dict(matrix.benchmark.opt_in).get("op_timings", ())
+    benchmark = dataclasses.replace(matrix.benchmark, opt_in=(*opt_in, ("op_timings", (*mine, *globs))))
     return dataclasses.replace(matrix, benchmark=benchmark)
 
 

@@ -42,8 +42,7 @@ class NamedCpu:
     @classmethod
     def of(cls, names: Iterable[str]) -> Optional[NamedCpu]:
         """The named CPU among knobs; None when none names one."""
-        found = sorted(filter(None, map(cls.parse, names)), key=lambda n: n.cpu)
-        return found[0] if found else None
+        return min(filter(None, map(cls.parse, names)), key=lambda n: n.cpu, default=None)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -152,6 +151,4 @@ class Runtime:
         return cls(release, True, tuple(variant))
 
     def __str__(self) -> str:
-        if not self.source:
-            return self.release
-        return SOURCE_PREFIX + COMBINE.join((self.release, *self.variant))
+        return SOURCE_PREFIX + COMBINE.join((self.release, *self.variant)) if self.source else self.release

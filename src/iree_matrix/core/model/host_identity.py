@@ -70,8 +70,7 @@ class HostIdentity:
         fields: dict[str, Any] = {}
         extra: dict[str, Any] = {}
         for name, value in data.items():
-            typed = _typed(str(name), value)
-            if typed is None:
+            if (typed := _typed(str(name), value)) is None:
                 extra[name] = value
             else:
                 fields["recorded_identity" if name == "identity" else name] = typed
@@ -81,8 +80,7 @@ class HostIdentity:
         """The host as records write it: what `of` read, whole."""
         found: dict[str, Any] = dict(self.extra)
         for field in dataclasses.fields(self):
-            value = getattr(self, field.name)
-            if field.name == "extra" or value is None:
+            if field.name == "extra" or (value := getattr(self, field.name)) is None:
                 continue
             name = "identity" if field.name == "recorded_identity" else field.name
             found[name] = list(value) if isinstance(value, tuple) else value
