@@ -238,6 +238,6 @@ def kernel_name(text: str) -> str:
     from iree_matrix.core import excerpts
     from iree_matrix.kernel.kernels import name_problem
 
-    if (why := name_problem(text)) is None:
+    if not text.strip() or (why := name_problem(text)) is None:  # an empty one: `query` says so itself
         return text
     raise argparse.ArgumentTypeError(f"{excerpts.clip(repr(text), 60)} ({len(text):,} characters): {why}")
