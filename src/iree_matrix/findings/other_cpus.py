@@ -54,14 +54,14 @@ def _isa(here: HostIdentity, chosen: Any, name: str) -> list[str]:
     ONNX Runtime's time on an AVX-512 Zen 4, 1.74× on an AVX2 Zen 3), and a release before
     targets.AVX2_MATMUL_FIXED vectorizes a matmul only along its reduction there. Before, a Zen 3 was
     shown a Zen 4's "as fast as ONNX Runtime" as its nearest answer, unremarked."""
-    if chosen is None or not chosen.advice:
+    if chosen is None or not chosen.advice or chosen.here:  # this CPU's own answer holds for it
         return []
     theirs = chosen.advice[0].identity.host
     isa, mine = theirs.isa, here.isa
     if not isa:
         return []
-    if chosen.here or not mine or here.machine != theirs.machine or isa == mine:
-        return [f"  vector ISA: {isa}" + (", as this CPU's" if mine == isa and not chosen.here else "")]
+    if not mine or here.machine != theirs.machine or isa == mine:
+        return [f"  vector ISA: {isa}" + (", as this CPU's" if mine == isa else "")]
     if ISA_ORDER.index(mine if mine in ISA_ORDER else "") >= ISA_ORDER.index(isa if isa in ISA_ORDER else ""):
         return [f"  vector ISA: the answer's identity has {isa}, this CPU {mine}"]
     fixed = targets.AVX2_MATMUL_FIXED
