@@ -185,10 +185,14 @@ def test_advise_states_the_models_published_sitting_time_before_it_builds():
     published = advice.derive(
         {**_sitting(), "model": "whisper_tiny", "finished": "2026-11-25T16:19:55+00:00"}
     )
-    said = advise_plan.sitting_cost(published, "whisper_tiny", HostIdentity.of(ZEN5))
+    said = advise_plan.sitting_cost(
+        advice.nearest(advice.matching(published, "whisper_tiny"), HostIdentity.of(ZEN5))
+    )
     assert said.startswith("as published: its sitting took about 50 min on Intel family 6 model 167")
     # nothing published for it
-    none = advise_plan.sitting_cost(published, "my_net", HostIdentity.of(ZEN5))
+    none = advise_plan.sitting_cost(
+        advice.nearest(advice.matching(published, "my_net"), HostIdentity.of(ZEN5))
+    )
     assert "an hour for the Whisper encoder" in none
 
 

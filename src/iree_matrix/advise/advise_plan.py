@@ -374,12 +374,11 @@ def proof_cost(
     )
 
 
-def sitting_cost(published: Sequence[Any], model: str, about: HostIdentity) -> str:
-    """What the model's sitting took where it was published (the identity nearest this one), else
-    what the reference models' take."""
+def sitting_cost(nearest: Any) -> str:
+    """What the model's sitting took where it was published (`nearest`: the identity nearest this
+    one's answer, advice.nearest), else what the reference models' take."""
     from iree_matrix.findings import advice
 
-    nearest = advice.nearest([a for a in published if a.model == model], about)
     if nearest and (took := advice.cost_text(nearest.advice[0])):
         return f"as published: {took}"
     return (

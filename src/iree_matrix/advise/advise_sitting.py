@@ -366,13 +366,13 @@ def explain(
     document: dict[str, Any],
     trailing: Sequence[advice.Advice],
     builds: Builds,
-    kinds: Mapping[str, str] = {},
+    kernels: Mapping[str, Kernel] = {},
 ) -> None:
     """Each `trailing` answer (advice.trailing: more than gaps.GAP times the best peer's time): its
     pick run once more with the runtime's in-context profiler, beside the peers' per-op profilers,
-    and the op kinds that hold the difference kept in its entry (`keep_gaps`; `kinds`: each kernel's
-    op kind, its dispatches' there). A run that profiles has a key of its own, so the sitting's timed
-    runs are not the profiled ones."""
+    and the op kinds that hold the difference kept in its entry (`keep_gaps`; `kernels`: the sitting's,
+    whose dispatches count as what each computes). A run that profiles has a key of its own, so the
+    sitting's timed runs are not the profiled ones."""
     if settings.no_gap or document.get("interrupted") or not trailing:
         return
     names = ", ".join(advice.display_name(a) for a in trailing)
@@ -383,12 +383,12 @@ def explain(
     by_name = {a.config: a.configuration for a in trailing}
     # An answer that takes a kernel is profiled as taken (its pick with the kernel swapped in): on a
     # Zen 3 the answer with depthwise3x3 still took 1.74x ONNX Runtime's time and nothing said where.
-    kernels = any(a.kernel is not None for a in trailing)
-    records = builds.alone([by_name[c] for c in sorted(by_name)], profiled=True, kernels=kernels)
+    swapped = any(a.kernel is not None for a in trailing)
+    records = builds.alone([by_name[c] for c in sorted(by_name)], profiled=True, kernels=swapped)
     if records is None:
         document["interrupted"] = True
         return
-    keep_gaps(document, trailing, records, model, kinds)
+    keep_gaps(document, trailing, records, model, kernels)
 
 
 def keep_gaps(
@@ -396,7 +396,7 @@ def keep_gaps(
     found: Sequence[Any],
     records: Mapping[str, Record],
     model: str,
-    kinds: Mapping[str, str] = {},
+    kernels: Mapping[str, Kernel] = {},
 ) -> None:
     """Each of `found`'s gap to the best peer, from its pick's profiled run and the peers' per-op
     profiles among `records` (findings/gap.py), kept in its function's entry (`gap`, or `gap_error`)."""
@@ -416,7 +416,7 @@ def keep_gaps(
         peered = peer.metric.of(PeerMetrics)
         measured, why = gaps.measure(
             run.metric.of(RunMetrics).op_profile, peered.peers, config=str(taken),
-            release=a.release, custom=kinds.get(kernel) or "kernel",
+            release=a.release, custom=kernels[kernel].kind if kernel in kernels else "kernel",
             threads=peered.threads or 0, run_job=run.job,  # the matrix's, for both profiles
         )  # fmt: skip
         entry.update({"gap_error": why} if measured is None else {"gap": measured.to_json()})

@@ -55,8 +55,7 @@ def op_kind_times(profile: Any, framework: str, custom: str = "kernel") -> Optio
     kinds: dict[str, float] = {}
     for row in rows:
         name = str(row.get("name") or row.get("op") or "")
-        kind = classify(name, row.get("weight_shape")) if framework != "iree" else custom
-        kind = classify(name) if framework == "iree" and "_dispatch_" in name else kind
+        kind = _iree_kind(name, custom) if framework == "iree" else classify(name, row.get("weight_shape"))
         kinds[kind] = kinds.get(kind, 0.0) + float(row.get("ms_per_call") or 0.0)
     return kinds
 
@@ -214,8 +213,14 @@ def measure(
     return None, "no peer profiled per op (" + ", ".join(REFERENCES) + ")"
 
 
+def _iree_kind(name: str, custom: str) -> str:
+    """An IREE dispatch's op kind; one IREE did not make (a kernel's, named by its spec's export) is
+    `custom`, the kernel's."""
+    return opkinds.of_dispatch(name) if "_dispatch_" in name else custom
+
+
 def _dispatch(name: str, ms: Any, custom: str = "kernel") -> Dispatch:
-    return Dispatch(name, opkinds.of_dispatch(name) if "_dispatch_" in name else custom, float(ms or 0.0))
+    return Dispatch(name, _iree_kind(name, custom), float(ms or 0.0))
 
 
 # --------------------------------------------------------------------------- wording (once)

@@ -158,6 +158,11 @@ class Kernel:
     args: tuple[str, ...] = ()  # the C arguments' order ("input:N", "output"); () the default
 
     @property
+    def kind(self) -> str:
+        """What its dispatches count as in a gap (findings/gap.py): its first op kind, else "kernel"."""
+        return self.op_kinds[0] if self.op_kinds else "kernel"
+
+    @property
     def generated(self) -> bool:
         return bool(self.function)
 

@@ -84,8 +84,8 @@ def run(matrix: PlanSettings, settings: Settings, reference: str, base_model: st
         )
     if matrix.listing:
         return listed(loaded, out)
-    took = sitting_cost(published, base_model, host_identity.here())
     nearest = advice.nearest([a for a in published if a.model == base_model], host_identity.here())
+    took = sitting_cost(nearest)
     call_ms = nearest.advice[0].ms if nearest is not None else None
     functions = len(nearest.advice) if nearest is not None else 1
     proof = proof_cost(plan, base_model, settings.sitting, matrix.run.jobs, call_ms, functions)
@@ -126,8 +126,7 @@ def _sit(
     advise_proof.prove(settings, base_model, plan, document, sat, builds, peer_names, kernels, cache, ref)
     found = advice.derive(document)
     advise_sitting.keep_kernel_proofs(document, found)
-    kinds = {name: k.op_kinds[0] for name, k in kernels.items() if k.op_kinds}
-    advise_sitting.explain(settings, base_model, document, advice.trailing(found), builds, kinds)
+    advise_sitting.explain(settings, base_model, document, advice.trailing(found), builds, kernels)
     _library(settings, matrix, base_model, plan, document, kernels, peer_names, out, ref)
     # An interrupted sitting never replaces a finished one: it is kept apart, where no answer is read.
     kept = advise_sitting.write(loaded.results_dir, base_model, document)
@@ -174,17 +173,14 @@ def _library(
     found = advice.derive(document)
     advise_sitting.keep_kernel_proofs(document, found)
     changed = [a for a in advice.trailing(found) if a.gap is None]  # took a library kernel: profile it so
-    kinds = {name: k.op_kinds[0] for name, k in every.items() if k.op_kinds}
-    advise_sitting.explain(settings, model, document, changed, builds, kinds)
+    advise_sitting.explain(settings, model, document, changed, builds, every)
 
 
 def _with_op_profile(matrix: Any, configs: Sequence[Config]) -> Any:
     """`matrix` with the run stage's in-context profiler on for `configs`, with a kernel swapped in
     too (an answer that takes one is profiled as taken), and so the peers'."""
-    from iree_matrix.core.model.configuration import Config as Value
-
-    spelled = [Value.parse(c.profile) for c in configs]
-    globs = tuple(f"*/{g}" for c in spelled for g in (c.profile_label, c.with_kernel("*").profile_label))
+    values = [c.value.without_kernel() for c in configs]
+    globs = tuple(f"*/{g}" for c in values for g in (c.profile_label, c.with_kernel("*").profile_label))
     opt_in = tuple((k, v) for k, v in matrix.benchmark.opt_in if k != "op_timings")
     mine = dict(matrix.benchmark.opt_in).get("op_timings", ())
     benchmark = dataclasses.replace(matrix.benchmark, opt_in=(*opt_in, ("op_timings", (*mine, *globs))))
