@@ -61,13 +61,16 @@ def test_advise_times_a_kernel_beside_the_pick_and_names_a_wrong_one(warm_cache:
     assert arms["default+k:negabs_wrong"]["matches"] is False  # checked against torch like every arm
     (answer,) = advice.derive(document)
     trials = {(t.kernel, t.base): t for t in answer.kernel_trials}
-    right = trials[("negabs", answer.config)]
+    # The kernels went into default; the answer may still be the naive build where that ran faster
+    # beyond noise (a 0.02 ms model: CI's Zen 3 once answered `generic`), so the trials' base is named.
+    base = "default"
+    right = trials[("negabs", base)]
     assert right.against_base is not None and right.against_base.paired.rounds == 6
-    assert not trials[("negabs_wrong", answer.config)].taken
+    assert not trials[("negabs_wrong", base)].taken
     proof = {(p["kernel"], p["base"]): p for p in entry["kernel_proof"]}  # kept in the sitting
-    assert proof[("negabs", answer.config)]["time_over_base"]["rounds"] == 6
-    assert f"kernel `negabs` with `{answer.config}`" in done.stdout
-    assert f"kernel `negabs_wrong` with `{answer.config}`: its outputs differ from torch's: never taken" in (
+    assert proof[("negabs", base)]["time_over_base"]["rounds"] == 6
+    assert f"kernel `negabs` with `{base}`" in done.stdout
+    assert f"kernel `negabs_wrong` with `{base}`: its outputs differ from torch's: never taken" in (
         done.stdout
     )
 
@@ -76,4 +79,4 @@ def test_advise_times_a_kernel_beside_the_pick_and_names_a_wrong_one(warm_cache:
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert query.returncode == 0, query.stderr
-    assert f"kernel `negabs` with `{answer.config}`" in query.stdout
+    assert f"kernel `negabs` with `{base}`" in query.stdout

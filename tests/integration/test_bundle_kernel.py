@@ -113,8 +113,12 @@ def test_a_sitting_bundle_carries_the_kernel_arm_and_it_runs_there_without_a_com
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert asked.returncode == 0, asked.stderr
-    assert f"kernel `negabs` with `{answer.config}`" in asked.stdout
-    assert f"kernel `negabs_wrong` with `{answer.config}`: its outputs differ from torch's" in asked.stdout
+    # Each trial with the build it went into: the answer itself may be the naive build, faster beyond
+    # noise on this 0.02 ms model (CI's Zen 3 once answered `generic`, which no kernel went into).
+    base = trials["negabs"].base
+    assert base in ("default", PICK) and trials["negabs_wrong"].base == base
+    assert f"kernel `negabs` with `{base}`" in asked.stdout
+    assert f"kernel `negabs_wrong` with `{base}`: its outputs differ from torch's" in asked.stdout
 
 
 def test_a_plugin_kernel_travels_beside_its_modules_and_loads_there(warm_cache: Path, tmp_path: Path) -> None:
