@@ -31,14 +31,31 @@ HEADERS = (
 )  # fmt: skip
 
 
+def names(found: Sequence[advice.Advice]) -> dict[str, str]:
+    """Each identity's name in the tables, by key: its short name, with its CPU flags' digest where
+    another identity of `found` has the same short name (two Zen 3 machines whose hosts expose
+    different flags: rows that read alike with different figures would not say which is which)."""
+    shorts = {a.identity.key: a.identity.short for a in found}
+    shared = Counter(shorts.values())
+    return {
+        key: f"{short} (flags {flags[:8]}…)" if shared[short] > 1 and (flags := _flags(found, key)) else short
+        for key, short in shorts.items()
+    }
+
+
+def _flags(found: Sequence[advice.Advice], key: str) -> str:
+    return next((a.identity.host.cpu_flags_sha256 or "" for a in found if a.identity.key == key), "")
+
+
 def rows(found: Sequence[advice.Advice]) -> list[tuple[str, ...]]:
     """One row per function and identity: what to take, and how it compares, all one sitting's."""
     out: list[tuple[str, ...]] = []
+    named = names(found)
     for a in _in_order(found):
         kernel = a.kernel.kernel if a.kernel is not None else ""
         config = Config.parse(a.config).with_kernel(kernel)  # "im2col+k:dw"
         out.append((
-            advice.display_name(a), a.identity.short, f"IREE {a.release} {config}",
+            advice.display_name(a), named[a.identity.key], f"IREE {a.release} {config}",
             formats.duration_ms(a.ms) if a.ms else "–",
             "is `default`" if a.config == "default" else advice.speedup_text(a.over_default, "", short=True),
             advice.speedup_text(a.over_naive, "", short=True),
@@ -91,9 +108,10 @@ def _render_cpu(found: Sequence[advice.Advice]) -> list[str]:
         *table(found),
         "",
     ]
-    for a in sorted(found, key=lambda a: (a.identity.short, advice.display_name(a))):
+    named = names(found)
+    for a in sorted(found, key=lambda a: (named[a.identity.key], advice.display_name(a))):
         out += [
-            f"## {advice.display_name(a)} on {a.identity.short}",
+            f"## {advice.display_name(a)} on {named[a.identity.key]}",
             "",
             f"{a.identity.label}; {a.sitting}; `{Path(a.source).name}`.",
             "",
@@ -275,8 +293,9 @@ def readme_block(root: Path) -> list[str]:
     counts = Counter(a.identity.key for a in found)
     proved = Counter(a.identity.key for a in found if a.proof is not None and a.proof.certified)
     shown = max(counts, key=lambda key: (proved[key], counts[key], key)) if counts else ""
+    named = names(found)
     others = {
-        a.identity.short: (counts[a.identity.key], counts[a.identity.key] - proved[a.identity.key])
+        named[a.identity.key]: (counts[a.identity.key], counts[a.identity.key] - proved[a.identity.key])
         for a in found
         if a.identity.key != shown
     }
@@ -378,8 +397,9 @@ def _cpu_html(found: Sequence[advice.Advice]) -> list[str]:
         "the CPU it names (<code>iree-matrix advise MODEL</code>); ratios do not carry between CPUs.</p>",
         markup.table(HEADERS, rows(found)),
     ]
+    named = names(found)
     for a in found:
-        body.append(f"<h2>{markup.e(advice.display_name(a))} on {markup.e(a.identity.short)}</h2>")
+        body.append(f"<h2>{markup.e(advice.display_name(a))} on {markup.e(named[a.identity.key])}</h2>")
         body.append(f"<p>{markup.e(a.identity.label)}; {markup.e(a.sitting)}</p>")
         body.append(f"<pre>{markup.e(compile_line(a.flags))}</pre>")
     return body
