@@ -246,9 +246,6 @@ def _cell_row(cell: BundledRun, files: Mapping[str, Path], digests: Mapping[str,
         **_export_io(cell),
         "function": str(info.get("function") or "main"),
         "io_sha256": artifacts.export_digests(cell.export)["io_sha256"],
-        # Each array's dtype and shape as the export described it: a dtype numpy lacks
-        # (bfloat16) is saved as raw bits (`saved_as`), which the runner decodes by this.
-        "arrays": {"inputs": info.get("inputs") or [], "outputs": info.get("outputs") or []},
         # The board's CPU as qemu-user names it: where its tools are emulated, pinned to it.
         "qemu_cpu": targets.parse(cell.target).qemu_cpu,
         # A plugin kernel's plugin, which loading the module needs (bundle_runner/modules.py).
@@ -296,6 +293,11 @@ def _export_io(cell: BundledRun) -> dict[str, Any]:
         "references": sorted(p.name for p in (cell.export / REFERENCE.path).glob("*.npy")),
         "atol": info.get("atol"),
         "rtol": info.get("rtol"),
+        # Each array's dtype and shape as the export described it: a dtype numpy lacks (bfloat16) is
+        # saved as raw bits (`saved_as`), which the runner decodes by this, and an output whose order
+        # is unspecified (an unsorted topk's `unordered`) is compared as a set, by IREE's arms and
+        # the peers' (ONNX Runtime, torch there) alike.
+        "arrays": {"inputs": info.get("inputs") or [], "outputs": info.get("outputs") or []},
     }
 
 
