@@ -248,6 +248,7 @@ def reference_call(spec, as_built):
 # first call never holds the lock, so it holds up no other run's timing.
 HANDSHAKE_READY = "ready"
 HANDSHAKE_GO = "go"
+HANDSHAKE_TIMED = "timed"
 HANDSHAKE_POLL = 0.02
 
 
@@ -286,6 +287,8 @@ def measure(spec, args, out):
     except PhaseError as err:  # the wall timing and the export stand without it
         traceback.print_exception(type(err.exc), err.exc, err.exc.__traceback__)
         cpu = {"eager_cpu_ms_error": f"{type(err.exc).__name__}: {err.exc}"[:4000]}
+    if getattr(args, "quiet_handshake", None):  # what follows (the export) needs no quiet machine
+        (Path(args.quiet_handshake) / HANDSHAKE_TIMED).write_text(str(os.getpid()))
     spec.inputs = copy_tensors(as_built)
     # A model that changes its own buffers or parameters in forward() (a call counter, a running
     # statistic) is exported in the state its reference call started from: IREE's first call then

@@ -4,12 +4,13 @@ file, and another process standing for another run's timed stage."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Optional
 
@@ -204,3 +205,30 @@ def test_without_a_quiet_lock_to_take_there_is_no_handshake(tmp_path: Path):
     with model_worker.QuietHandshake(tmp_path, None) as shake:
         assert shake.argv() == [] and shake.paused() == 0.0
     assert not (tmp_path / model_worker.HANDSHAKE_DIR).exists()
+
+
+@pytest.mark.torch
+def test_an_export_gives_the_lock_back_when_its_timing_is_done_not_when_it_ends(tmp_path: Path):
+    """export_model.py says TIMED after torch eager's timed calls: the lock (and the executor's turn)
+    goes back then, so turbine's export, the long part, runs beside other jobs (issue 97). Before,
+    the lock was held until the worker ended."""
+    pytest.importorskip("torch")
+    lock, out = tmp_path / "quiet.lock", tmp_path / "out"
+    out.mkdir()
+    model, calls = _model(tmp_path, out, hang=False)
+    argv = [_env().python(), str(SCRIPTS / "export_model.py"), "--file", str(model), "--function", "main",
+            "--repetitions", "3", "--threads", "1", "--out", str(out)]  # fmt: skip
+    seen: dict[str, Any] = {}
+    handshake = out / model_worker.HANDSHAKE_DIR
+
+    @contextlib.contextmanager
+    def quiet(ended: Callable[[], bool]) -> Iterator[None]:
+        with locks.machine_lock(True, lock, cancelled=ended, job="export:model/e"):
+            yield
+            seen["timed_at_release"] = (handshake / model_worker.TIMED).exists()
+            seen["calls_at_release"] = len(calls.read_text().split())
+
+    ctx = _Ctx(timeout=600.0, log=tmp_path / "export.log", quiet=quiet)
+    model_worker.run_timed(_env(), _request(argv, ctx, out, tmp_path), ctx, out)  # type: ignore[arg-type]
+    assert seen["timed_at_release"] is True, (tmp_path / "export.log").read_text()[-2000:]
+    assert seen["calls_at_release"] >= 4  # the first call, then the timed ones, all before the release

@@ -392,16 +392,16 @@ def test_a_failed_cell_exits_0_unless_strict_and_the_summary_names_it(
     """A run's exit policy (tasks/runs.py): a failure is a recorded result; --strict exits 1."""
     from iree_matrix.core.model.results import Record, ResultsLog, Status
     from iree_matrix.envs import backends
-    from iree_matrix.execution import execute
+    from iree_matrix.execution import execute, summary
 
     class Ran:
         def __init__(self, matrix, the_plan, *, cache, results, backend, options):
             self.results, self.options = results, options
 
-        def run(self) -> execute.Summary:
+        def run(self) -> summary.Summary:
             failed = Record("compile:m/x", "compile", "m/x", "k", Status.FAIL, {"model": "m"}, message="boom")
             self.results.append(failed)
-            return execute.Summary(records={failed.job: failed}, seconds=1.0)
+            return summary.Summary(records={failed.job: failed}, seconds=1.0)
 
     monkeypatch.setattr(backends, "choose", lambda backend, jobs=(), named=None: ("venv", "asked for"))
     monkeypatch.setitem(backends.BACKENDS, "venv", lambda cache, matrix: None)

@@ -341,3 +341,51 @@ def test_a_run_states_its_cost_before_it_starts_and_a_command_its_own_levers(wor
         backend=FakeBackend(), options=Options(), out=out,
     ).run()  # fmt: skip
     assert "this run: " not in out.getvalue()
+
+
+class WarmingStage(FakeStage):
+    """An export: a first part (the model's first call), its timing in its turn (`ctx.quiet`), then a
+    long untimed part (turbine's export). Notes how many stages ran during its timing."""
+
+    warms_up = True
+
+    def execute(self, job: Job, ctx: stages.Context, out: Path) -> Outcome:
+        with self.world.lock:
+            self.world.running += 1
+            self.world.calls.append(job.id)
+        try:
+            time.sleep(self.world.seconds)
+            assert ctx.quiet is not None
+            with self.world.lock:  # waiting for its turn, its worker idle (as a real one waits for GO)
+                self.world.running -= 1
+            with ctx.quiet(lambda: False):
+                with self.world.lock:
+                    self.world.running += 1
+                    self.world.overlaps[job.id] = self.world.running
+                time.sleep(self.world.seconds)
+                with self.world.lock:
+                    self.world.overlaps[job.id] = max(self.world.overlaps[job.id], self.world.running)
+            time.sleep(self.world.seconds * 4)  # the export: others may run beside it
+            (out / "artifact").write_text(job.id)
+            return Outcome(Status.OK, {"n": 1})
+        finally:
+            with self.world.lock:
+                self.world.running -= 1
+
+
+def test_an_export_runs_beside_compiles_but_times_alone(world: World, tmp_path: Path, monkeypatch):
+    """Issue 97: exports (which time torch eager) ran alone from start to end, so on 2 cores a first
+    run's compiles waited behind every export. Now an export runs beside others except for its
+    timing, which waits for the others to end, and during which nothing starts."""
+    world.seconds = 0.2
+    fakes = {name: FakeStage(name, name == "run", world) for name in ("install", "compile", "run")}
+    fakes["export"] = WarmingStage("export", True, world)
+    monkeypatch.setattr(stages, "get", lambda name: fakes[name])
+    jobs = [_job("install", "env")]
+    for m in ("a", "b", "c"):
+        jobs += [_job("export", f"{m}/e", "install:env"), _job("compile", f"{m}/e/3.9.0", f"export:{m}/e")]
+    summary, _ = _run(tmp_path, Options(jobs=2), Plan(tuple(jobs)))
+    assert summary.counts() == {"ok": 7}
+    exports = [j for j in world.overlaps if j.startswith("export:")]
+    assert len(exports) == 3 and all(world.overlaps[j] == 1 for j in exports)  # each timed alone
+    assert world.peak == 2  # and something ran beside an export's untimed parts

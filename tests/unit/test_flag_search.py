@@ -12,7 +12,7 @@ import pytest
 
 from iree_matrix import cli
 from iree_matrix.core.model.results import Record, Status, folder_log
-from iree_matrix.execution import abtest, execute
+from iree_matrix.execution import abtest, summary
 from iree_matrix.findings import search_descent
 from iree_matrix.tasks import flag_search
 
@@ -55,7 +55,7 @@ def _fake_runs(monkeypatch, stop_at: int = 0) -> list[list[str]]:
             results.append(records[job.id])
         retimed.append(sorted(options.retime))
         interrupted = len(retimed) == stop_at
-        return (130 if interrupted else 0), execute.Summary(
+        return (130 if interrupted else 0), summary.Summary(
             records=records, seconds=1.0, interrupted=interrupted
         )
 

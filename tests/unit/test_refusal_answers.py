@@ -8,8 +8,8 @@ import io
 from iree_matrix.core.model import refusals
 from iree_matrix.core.model.outcome import Outcome, record
 from iree_matrix.core.model.results import Status
-from iree_matrix.execution.execute import Summary
 from iree_matrix.execution.progress import Progress
+from iree_matrix.execution.summary import Summary
 from iree_matrix.matrix.plan import EnvSpec, Job
 
 ENV = EnvSpec("runtime", "3.11", (), "r")

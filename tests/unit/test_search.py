@@ -561,7 +561,7 @@ def test_a_batch_is_budgeted_by_what_a_measured_run_cost_not_by_the_batch_before
     """--max-minutes: batch 1 measured every knob (here 4 runs in 120 s), a descent batch measures a
     few candidates; stored runs reused cost nothing, and a sitting that measured none keeps the
     estimate it had."""
-    from iree_matrix.execution.execute import Summary
+    from iree_matrix.execution.summary import Summary
     from iree_matrix.tasks import flag_search as command
 
     def rec(job: str) -> Record:

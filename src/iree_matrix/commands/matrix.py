@@ -15,7 +15,7 @@ from iree_matrix.findings import results_folder
 from iree_matrix.tasks.runs import run_plan
 
 if TYPE_CHECKING:
-    from iree_matrix.execution.execute import Summary
+    from iree_matrix.execution.summary import Summary
 
 NAME = "matrix"
 HELP = "plan and run a matrix, then write the report"

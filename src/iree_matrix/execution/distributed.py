@@ -57,7 +57,8 @@ from iree_matrix.core.model.store import Entry, Store
 from iree_matrix.core.system.locks import machine_lock
 from iree_matrix.envs import Backend
 from iree_matrix.envs.backends import BACKENDS
-from iree_matrix.execution.execute import Executor, Options, Summary
+from iree_matrix.execution.execute import Executor, Options
+from iree_matrix.execution.summary import Summary
 from iree_matrix.iree import targets
 from iree_matrix.matrix.plan import Job, Plan
 from iree_matrix.matrix.spec import MatrixSpec

@@ -12,12 +12,12 @@ import concurrent.futures as cf
 import contextlib
 import dataclasses
 import fnmatch
+import functools
 import math
 import os
 import shutil
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -28,7 +28,6 @@ from iree_matrix.core import console, excerpts
 from iree_matrix.core.atomic_files import DISK_FULL_TEXT, fuller, is_disk_full, storage_error
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import EnvironmentFault, StorageError
-from iree_matrix.core.model import refusals
 from iree_matrix.core.model.outcome import Outcome, from_exception, now
 from iree_matrix.core.model.outcome import record as make_record
 from iree_matrix.core.model.results import Record, ResultsLog, Status
@@ -38,6 +37,8 @@ from iree_matrix.core.system.locks import LockCancelled, cache_lock, machine_loc
 from iree_matrix.envs import Backend
 from iree_matrix.execution.eta import Estimates, load_factor, published_times
 from iree_matrix.execution.progress import Progress, cost
+from iree_matrix.execution.quiet_turns import POLL, QuietTurns
+from iree_matrix.execution.summary import Summary
 from iree_matrix.matrix.plan import Job, Plan
 from iree_matrix.matrix.spec import MatrixSpec
 from iree_matrix.matrix.wheelhouse import Wheelhouse
@@ -58,46 +59,6 @@ class Options:
     wait: bool = False  # a cache another run uses: wait for it (--wait) instead of stopping
     # How to make a run cheaper, said with its cost before it starts (a command may know better).
     cheaper: str = "--select GLOB or --model REF (fewer cells), fewer releases in the matrix file, --timeout"
-
-
-@dataclasses.dataclass
-class Summary:
-    records: dict[str, Record] = dataclasses.field(default_factory=dict)  # job id -> record
-    reused: set[str] = dataclasses.field(default_factory=set)
-    interrupted: bool = False
-    seconds: float = 0.0
-
-    @property
-    def executed(self) -> int:
-        return sum(
-            1 for j, r in self.records.items() if j not in self.reused and r.status is not Status.NOT_RUN
-        )
-
-    def counts(self) -> Counter[str]:
-        return Counter(r.status.value for r in self.records.values())
-
-    def answers(self) -> list[Record]:
-        """Cross cells the runtime refused: answers to "can runtime B load A's module?"."""
-        return [r for r in self.records.values() if refusals.is_answer(r)]
-
-    def failures(self) -> list[Record]:
-        """What went wrong: failed, timed out or mismatched stages, a cross cell's refusal excepted
-        (what `--strict` exits 1 on)."""
-        bad = (Status.FAIL, Status.TIMEOUT, Status.MISMATCH)
-        return [r for r in self.records.values() if r.status in bad and not refusals.is_answer(r)]
-
-    def tally(self) -> str:
-        """ "40 ok, 6 refused (expected answers), 2 fail" — refusals counted apart from failures."""
-        answers = len(self.answers())
-        counts = self.counts()
-        counts[Status.FAIL.value] -= answers
-        parts = [f"{counts[Status.OK.value]} ok"] if counts[Status.OK.value] else []
-        if answers:
-            parts.append(f"{answers} {refusals.REFUSED} (expected answers)")
-        parts += [
-            f"{counts[s.value]} {s.value}" for s in Status if s is not Status.OK and counts[s.value] > 0
-        ]
-        return ", ".join(parts) or "none"
 
 
 def job_log(cache: Path, job_id: str, started: Optional[str] = None) -> Path:
@@ -145,6 +106,7 @@ class Executor:
         # job id -> seconds its stage waited for the quiet lock it took itself (`_quiet_lock`): not
         # the stage's time, which the estimates learn from and its record keeps
         self._lock_waits: dict[str, float] = {}
+        self._turns = QuietTurns()  # a warming-up stage's turn at timing, among this run's jobs
 
     def _estimates(self) -> Estimates:
         """Each job's expected seconds: stored ones none, the rest from this host's, the published or
@@ -220,7 +182,8 @@ class Executor:
                     if waiting and len(waiting) == before:
                         raise RuntimeError(f"scheduler stalled with {len(waiting)} jobs waiting")
                     continue
-                done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
+                # Woken now and then as well: a turn at timing that ends lets other jobs start.
+                done, _ = cf.wait(running, timeout=POLL, return_when=cf.FIRST_COMPLETED)
                 for future in done:
                     job = running.pop(future)
                     record, entry, reused = future.result()
@@ -267,12 +230,16 @@ class Executor:
         still_waiting: list[Job] = []
         for job in self._ready(waiting, summary, still_waiting):
             stage = stages.get(job.stage)
-            exclusive_running = any(stages.get(j.stage).exclusive for j in running.values())
+            # A timed stage runs alone; one that warms up first (export, peer) runs beside others
+            # until it asks for its turn at timing (`_quiet_lock`), and no job starts during a turn.
+            exclusive_running = any(_alone(j) for j in running.values())
             full = len(running) >= max(1, self.options.jobs)
-            if full or exclusive_running or (stage.exclusive and running):
+            if full or exclusive_running or (_alone(job) and running) or not self._turns.start(job.id):
                 still_waiting.append(job)
                 continue
-            running[pool.submit(self._process, job, stage, {d: entries[d] for d in job.deps})] = job
+            future = pool.submit(self._process, job, stage, {d: entries[d] for d in job.deps})
+            future.add_done_callback(functools.partial(self._turns.ended, job.id))
+            running[future] = job
         return still_waiting
 
     # -- one job ------------------------------------------------------------------------------
@@ -344,17 +311,25 @@ class Executor:
 
     def _quiet_lock(self, job: Job, log: Path) -> QuietLock:
         """The machine's quiet lock for a stage that takes it itself, after its model's first call
-        (`Stage.warms_up`): waited for as `_attempt` waits (whose it is, in turn, Ctrl-C, a stuck
-        holder), given back far past the stage's expected time; the wait is not the stage's time."""
+        (`Stage.warms_up`), after its turn among this run's jobs (`QuietTurns`): waited for as
+        `_attempt` waits (whose it is, in turn, Ctrl-C, a stuck holder), given back far past the
+        stage's expected time; the wait is not the stage's time."""
 
         @contextlib.contextmanager
         def quiet(ended: Callable[[], bool]) -> Iterator[None]:
             asked = time.monotonic()
-            with self._machine_lock(job, log, True, lambda: self._cancel.is_set() or ended()):
-                with self._lock:
-                    self._lock_waits[job.id] = self._lock_waits.get(job.id, 0.0) + time.monotonic() - asked
-                self.progress.running(job)
-                yield
+
+            def cancelled() -> bool:
+                return self._cancel.is_set() or ended()
+
+            with self._turns.turn(job.id, cancelled, lambda: self.progress.waiting(job)):
+                with self._machine_lock(job, log, True, cancelled):
+                    with self._lock:
+                        self._lock_waits[job.id] = (
+                            self._lock_waits.get(job.id, 0.0) + time.monotonic() - asked
+                        )
+                    self.progress.running(job)
+                    yield
 
         return quiet
 
@@ -591,3 +566,9 @@ def _empty(out: Path) -> None:
             shutil.rmtree(left, ignore_errors=True)
         else:
             left.unlink(missing_ok=True)
+
+
+def _alone(job: Job) -> bool:
+    """A timed stage that holds the machine from its start (run, dispatches, peak): nothing beside it."""
+    stage = stages.get(job.stage)
+    return stage.exclusive and not stage.warms_up

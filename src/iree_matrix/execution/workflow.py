@@ -34,7 +34,7 @@ logger = console.logger(__name__)
 
 if TYPE_CHECKING:
     from iree_matrix.execution.distributed import Cluster
-    from iree_matrix.execution.execute import Summary
+    from iree_matrix.execution.summary import Summary
     from iree_matrix.kernel.kernels import Kernel
 
 Rewrite = Callable[[spec.MatrixSpec], spec.MatrixSpec]

@@ -30,6 +30,7 @@ from iree_matrix.stages.base import Context, QuietLock
 HANDSHAKE_DIR = ".quiet-handshake"
 READY = "ready"
 GO = "go"
+TIMED = "timed"  # the worker's timing is over: its lock (and turn) can go before its export
 POLL = 0.05  # seconds between two looks for READY (a stat)
 
 
@@ -114,7 +115,8 @@ def read_result(
 class QuietHandshake:
     """The tool's side of the workers' quiet handshake (export_model.py's `warm_up`): the worker makes
     the model's first call, writes READY and waits; a thread here then takes the machine's quiet lock
-    (`quiet`, the job's `Context.quiet`), writes GO, and holds the lock until the block ends (the
+    (`quiet`, the job's `Context.quiet`), writes GO, and holds the lock until the worker writes TIMED
+    (an export worker, whose turbine export after its timing needs no quiet) or the block ends (the
     worker has ended). A worker that never writes READY (a model whose first call hangs, a model that
     fails to build) never has the lock taken for it, so it holds up no other run's timing.
 
@@ -166,7 +168,8 @@ class QuietHandshake:
             with quiet(self._ended.is_set):
                 self._pause(False)
                 (self.directory / GO).touch()
-                self._ended.wait()
+                while not self._ended.wait(POLL) and not (self.directory / TIMED).exists():
+                    pass
         except LockCancelled:  # the worker ended (or Ctrl-C) while it waited
             pass
         finally:

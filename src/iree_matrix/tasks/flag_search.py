@@ -29,7 +29,7 @@ from iree_matrix.tasks.runs import listed, run_plan
 logger = console.logger(__name__)
 
 if TYPE_CHECKING:
-    from iree_matrix.execution.execute import Summary
+    from iree_matrix.execution.summary import Summary
 
 # Batch 1 states its cost before it starts (the executor's cost line) with the search's levers.
 CHEAPER = (

@@ -14,7 +14,7 @@ from iree_matrix.execution import workflow
 from iree_matrix.report.documents import write_report
 
 if TYPE_CHECKING:
-    from iree_matrix.execution.execute import Summary
+    from iree_matrix.execution.summary import Summary
     from iree_matrix.matrix.plan import Plan
 
 logger = console.logger(__name__)
