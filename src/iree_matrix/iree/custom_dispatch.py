@@ -147,20 +147,6 @@ def _features(target: targets.Target) -> str:
     return "".join(f"+{f.lstrip('+').replace('-', '_')}" for f in target.arch.features if f.startswith("+"))
 
 
-def compile_flags(spec: str, search_dir: str, plugin: bool = False) -> list[str]:
-    """iree-compile's flags that swap the kernel in: the spec, and where its object is (a plugin's
-    spec names no object: the runtime resolves its imports)."""
-    return [
-        f"{TRANSFORM_SPEC_FLAG}={spec}",
-        *(() if plugin else (f"{OBJECT_SEARCH_PATH_FLAG}={search_dir}",)),
-    ]
-
-
-def compile_flag_names(plugin: bool) -> tuple[str, ...]:
-    """The iree-compile flags a kernel of the mechanism needs (checked against --help-hidden)."""
-    return (TRANSFORM_SPEC_FLAG,) if plugin else FLAGS
-
-
 # The runtime tools' flag that loads a standalone plugin with IREE's own ELF loader (`embedded:`:
 # whatever the file's name, and where the runtime has no dlopen, a static armv6 build).
 run_flag = runner_modules.plugin_flag

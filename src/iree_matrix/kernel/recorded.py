@@ -11,8 +11,7 @@ from typing import Optional
 from iree_matrix.core.model.metrics.compile import CompileMetrics
 from iree_matrix.core.model.metrics.kernel import KernelMetrics
 from iree_matrix.core.model.results import Record
-from iree_matrix.iree import custom_dispatch
-from iree_matrix.kernel.kernels import PLUGIN
+from iree_matrix.kernel import mechanism
 
 STAGE = "kernel"
 # What a record made before the kernel job kept every step says after its one command (a link).
@@ -58,13 +57,5 @@ def note(build: Record, store: Path) -> str:
     """Where the kernel job's files were: a plugin is no input of the compile (its spec names no
     object) but of every run, which loads it (`--executable_plugin=embedded:`, in the run's command)."""
     entry = store / STAGE / build.key
-    built = f"the kernel's C compiler ran in {entry}/src (its sources as built)"
-    if build.metric.of(KernelMetrics).mechanism == PLUGIN:
-        return (
-            f"{built}; the compile's directory also held {entry}/spec.mlir by its bare name; the run loads "
-            f"the plugin from {entry}/objects ({custom_dispatch.RUNTIME_PLUGIN_FLAG}=embedded:PATH)"
-        )
-    return (
-        f"{built}; the compile's directory also held {entry}/spec.mlir and the object of {entry}/objects "
-        "by their bare names"
-    )
+    held = mechanism.of(build.metric.of(KernelMetrics).mechanism).note(entry)
+    return f"the kernel's C compiler ran in {entry}/src (its sources as built); {held}"

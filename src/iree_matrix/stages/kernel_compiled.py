@@ -14,7 +14,7 @@ from iree_matrix.core.model.metrics.kernel import KernelMetrics
 from iree_matrix.core.model.store import Entry
 from iree_matrix.core.system import process_output, processes
 from iree_matrix.iree import compile_errors, custom_dispatch
-from iree_matrix.kernel import kernels, spec_text
+from iree_matrix.kernel import kernels, mechanism, spec_text
 from iree_matrix.matrix.plan import Job
 from iree_matrix.stages.artifacts import MODULE
 from iree_matrix.stages.base import Context
@@ -43,8 +43,7 @@ def kernel_facts(
         p for p in parts if any(p.startswith(f"{name}_") or p == f"{name}.so" for name in declared)
     )
     data = module.read_bytes()
-    # A plugin's functions are the spec's imports, which the module names for the runtime to resolve.
-    provided = [*built.object_functions, *(spec_text.spec_imports(text) if kernel.plugin else ())]
+    provided = [*built.object_functions, *mechanism.of(kernel.mechanism).provided(text)]
     functions = [f for f in dict.fromkeys(provided) if f and f.encode() in data]
     identical = metrics["module_sha256"] == baseline
     return {
@@ -60,7 +59,7 @@ def kernel_facts(
         "functions_found": functions,
         "executables_found": executables,
         "applied": bool(functions or executables) or (not identical and not kernel.requires_flags),
-        **({"mechanism": kernel.mechanism} if kernel.plugin else {}),
+        **mechanism.recorded(kernel),
     }
 
 

@@ -110,9 +110,8 @@ def plan_compiles(unit: PlannedFunction, plan: Callable[[str, tuple[str, ...]], 
 
 def run_deps(unit: PlannedFunction) -> tuple[str, ...]:
     """The jobs a cell's run needs for its kernel: the kernel job, where the run loads what it built."""
-    if not unit.cell.kernel or not mechanism.of(find(unit.spec.kernels, unit.cell.kernel)).run_loads():
-        return ()
-    return (unit.planned["kernel"].id,)
+    loads = unit.cell.kernel and mechanism.of(find(unit.spec.kernels, unit.cell.kernel).mechanism).run_loads
+    return (unit.planned["kernel"].id,) if loads else ()
 
 
 def compile_key(job: Job, ctx: Context) -> Mapping[str, Any]:
@@ -121,7 +120,7 @@ def compile_key(job: Job, ctx: Context) -> Mapping[str, Any]:
     if not job.label.kernel:
         return {}
     kernel = kernel_of(job, ctx)
-    needs = (*mechanism.of(kernel).compile_flag_names(), *kernel.requires_flags)
+    needs = (*mechanism.of(kernel.mechanism).compile_flag_names(), *kernel.requires_flags)
     return {
         "kernel": {
             "object": ctx.dep("kernel").record.metric.of(KernelMetrics).object_sha256,
@@ -142,7 +141,7 @@ def compile_part(
     if not job.label.kernel:
         return NO_COMPILE_PART
     kernel = kernel_of(job, ctx)
-    how, key = mechanism.of(kernel), compile_key(job, ctx)
+    how, key = mechanism.of(kernel.mechanism), compile_key(job, ctx)
     spec = spec_source(kernel).spec_for(job, ctx, kernel, run_compiler, out)
     objects = ctx.read(KERNEL_OBJECTS)
     built = how.compile_inputs(objects)
@@ -204,12 +203,12 @@ def run_part(job: Job, ctx: Context) -> RunPart:
     kernel = kernel_of(job, ctx)
     run_flags = list(kernel.run_flags)
     key: dict[str, Any] = {"run_flags": run_flags} if run_flags else {}
-    how = mechanism.of(kernel)
-    if not how.run_loads():
+    how = mechanism.of(kernel.mechanism)
+    if not how.run_loads:
         return RunPart(flags=tuple(run_flags), key=key)
     loaded = ctx.read(KERNEL_OBJECTS) / kernel.object
     key["plugin"] = ctx.dep("kernel").record.metric.of(KernelMetrics).object_sha256
-    return RunPart(flags=(*how.load_flags(loaded), *run_flags), reads=(loaded.parent,), key=key)
+    return RunPart(flags=(*how.load_flags(str(loaded)), *run_flags), reads=(loaded.parent,), key=key)
 
 
 def run_words(
