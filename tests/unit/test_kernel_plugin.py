@@ -99,8 +99,6 @@ def test_each_mechanism_gives_its_flags() -> None:
         "--iree-hal-executable-object-search-path=.",
     ]
     assert mechanism.of("plugin").compile_flags("spec.mlir", ".") == embedded[:1]
-    assert mechanism.of("plugin").compile_flag_names() == ("--iree-preprocessing-transform-spec-filename",)
-    assert mechanism.of("embedded").compile_flag_names() == custom_dispatch.FLAGS
     assert custom_dispatch.run_flag("/s/k.so") == "--executable_plugin=embedded:/s/k.so"
     # IREE's standalone plugin link: a shared ELF with every relocation applied at load.
     assert {"-shared", "-nostdlib", "--no-undefined"} <= set(custom_dispatch.PLUGIN_LDFLAGS)

@@ -29,7 +29,6 @@ from iree_matrix.iree import targets
 
 TRANSFORM_SPEC_FLAG = "--iree-preprocessing-transform-spec-filename"
 OBJECT_SEARCH_PATH_FLAG = "--iree-hal-executable-object-search-path"
-FLAGS = (TRANSFORM_SPEC_FLAG, OBJECT_SEARCH_PATH_FLAG)
 
 ZIGLANG = "ziglang"
 ZIGLANG_VERSION = "0.15.1"

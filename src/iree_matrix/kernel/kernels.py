@@ -190,12 +190,8 @@ class Kernel:
         """What a compile adds to swap the kernel in, as a user gives it: the flags its pattern needs,
         its spec for `release` in its directory, and (embedded) that directory as where its object is,
         built there by the kernel arm's `kernel_build` command; the directory as `shown_directory` says it."""
-        directory = self.shown_directory()
-        spec = self.spec_for(release) if release else self.spec
-        return [
-            *self.requires_flags,
-            *mechanisms.of(self.mechanism).compile_flags(f"{directory}/{spec}", directory),
-        ]
+        at, spec = self.shown_directory(), self.spec_for(release) if release else self.spec
+        return [*self.requires_flags, *mechanisms.of(self.mechanism).compile_flags(f"{at}/{spec}", at)]
 
     def with_flags(self, flags: Sequence[str], release: str = "") -> list[str]:
         """A configuration's `flags` with the kernel's (`compile_flags`) after them: a flag the kernel
@@ -344,12 +340,10 @@ def parse(data: Mapping[str, Any], toml: Path) -> Kernel:
     try:
         object_name = how.object_name(data.get("object"), name)
         for spec in specs:
-            text = (directory / spec).read_text(encoding="utf-8", errors="replace")
-            how.check_spec(spec, text, object_name)
+            how.check_spec(spec, (directory / spec).read_text("utf-8", "replace"), object_name)
     except mechanisms.Refused as refused:
-        if refused.value is None:
-            raise KernelError(f"{toml}: {refused.why}") from None
-        raise error(refused.key, refused.value, refused.why) from None
+        key, value, why = refused.args
+        raise (KernelError(f"{toml}: {why}") if value is None else error(key, value, why)) from None
     checks = {"cflags": flag_safety.c_flag_problem, "requires_flags": flag_safety.compile_flag_problem,
               "run_flags": run_flag_problem, "op_kinds": opkinds.problem}  # fmt: skip
     for key, problem in checks.items():
@@ -420,10 +414,8 @@ def _declared(data: Mapping[str, Any], error: Any, toml: Path) -> dict[str, Any]
     for key in ("spec", "specs"):
         if key in data:
             raise error(key, data[key], "a kernel whose spec the tool writes (replaces = {...}) names none")
-    if data.get("mechanism", EMBEDDED) != EMBEDDED:
-        raise error(
-            "mechanism", data["mechanism"], 'a generated spec links an object: mechanism = "embedded"'
-        )
+    if (mechanism := data.get("mechanism", EMBEDDED)) != EMBEDDED:
+        raise error("mechanism", mechanism, 'a generated spec links an object: mechanism = "embedded"')
     return {**by, "function": data["function"], "args": tuple(str(a) for a in data.get("args", ()))}
 
 

@@ -18,11 +18,7 @@ PLUGIN = "plugin"  # a standalone plugin the runtime loads (samples/custom_dispa
 
 
 class Refused(ValueError):
-    """A kernel.toml value its mechanism refuses: the key, the value (None: the key is missing), why."""
-
-    def __init__(self, key: str, value: Optional[str], why: str) -> None:
-        super().__init__(why)
-        self.key, self.value, self.why = key, value, why
+    """A kernel.toml value its mechanism refuses, args (key, value, why): value None, the key is missing."""
 
 
 class Mechanism(Protocol):
@@ -31,6 +27,7 @@ class Mechanism(Protocol):
     needs_iree_source: bool  # its C includes IREE's plugin header (the matrix's IREE source, keyed)
     checks_visibility: bool  # on ARM, what the executable calls may not be default-visible (no PLT)
     run_loads: bool  # every run loads the built file, so depends on the kernel job
+    links_built: bool  # the module links the built files: the compile's directory holds them by name
 
     def object_name(self, given: Optional[str], name: str) -> str:
         """The built file's name (kernel.toml's `object`, `given`), checked; raises `Refused`."""
@@ -45,13 +42,8 @@ class Mechanism(Protocol):
         """The functions a module that took the kernel names besides the object's, from its spec's text."""
 
     def compile_flags(self, spec: str, objects: str) -> list[str]:
-        """iree-compile's flags that swap the kernel in, `spec` and `objects` as the compile sees them."""
-
-    def compile_flag_names(self) -> tuple[str, ...]:
-        """The names of those flags (a compiler's --help-hidden must list them; the compile's key)."""
-
-    def compile_inputs(self, objects: Path) -> tuple[Path, ...]:
-        """The built files the compile's directory holds beside the MLIR."""
+        """iree-compile's flags that swap the kernel in, `spec` and `objects` as the compile sees them (a
+        compiler's --help-hidden must list their names, which the compile's key holds)."""
 
     def load_flags(self, built: str) -> tuple[str, ...]:
         """The runtime's flags that load the built file `built` (none where the module holds it)."""
@@ -64,7 +56,7 @@ class Embedded:
     """The kernel's object, linked into the module's executable by the spec's `#hal.executable.object`,
     found through the object search path; the module holds its code, so a run needs nothing more."""
 
-    needs_iree_source, checks_visibility, run_loads = False, True, False
+    needs_iree_source, checks_visibility, run_loads, links_built = False, True, False, True
 
     def object_name(self, given: Optional[str], name: str) -> str:
         if given is None:
@@ -87,12 +79,6 @@ class Embedded:
     def compile_flags(self, spec: str, objects: str) -> list[str]:
         return [f"{iree.TRANSFORM_SPEC_FLAG}={spec}", f"{iree.OBJECT_SEARCH_PATH_FLAG}={objects}"]
 
-    def compile_flag_names(self) -> tuple[str, ...]:
-        return iree.FLAGS
-
-    def compile_inputs(self, objects: Path) -> tuple[Path, ...]:
-        return tuple(sorted(objects.iterdir()))
-
     def load_flags(self, built: str) -> tuple[str, ...]:
         return ()
 
@@ -107,7 +93,7 @@ class Plugin:
     resolves them. A plugin exports its query function by design: the runtime looks it up, never
     calls it through a PLT slot."""
 
-    needs_iree_source, checks_visibility, run_loads = True, False, True
+    needs_iree_source, checks_visibility, run_loads, links_built = True, False, True, False
 
     def object_name(self, given: Optional[str], name: str) -> str:
         plugin = f"{name}.so" if given is None else given
@@ -120,7 +106,7 @@ class Plugin:
         code = re.sub(r"//[^\n]*", "", text)  # its comments may say what it does not do
         if "#hal.executable.object" in code or "hal.import.static" in code:
             why = "a plugin's spec declares the kernel's functions as imports: it names no "
-            why += '#hal.executable.object and no hal.import.static (those link an object: mechanism = '
+            why += "#hal.executable.object and no hal.import.static (those link an object: mechanism = "
             why += '"embedded")'
             raise Refused("spec", spec, why)
 
@@ -133,20 +119,12 @@ class Plugin:
     def compile_flags(self, spec: str, objects: str) -> list[str]:
         return [f"{iree.TRANSFORM_SPEC_FLAG}={spec}"]
 
-    def compile_flag_names(self) -> tuple[str, ...]:
-        return (iree.TRANSFORM_SPEC_FLAG,)
-
-    def compile_inputs(self, objects: Path) -> tuple[Path, ...]:
-        return ()
-
     def load_flags(self, built: str) -> tuple[str, ...]:
         return (iree.run_flag(built),)
 
     def note(self, entry: Path) -> str:
-        return (
-            f"the compile's directory also held {entry}/spec.mlir by its bare name; the run loads the plugin "
-            f"from {entry}/objects ({iree.RUNTIME_PLUGIN_FLAG}=embedded:PATH)"
-        )
+        loads = f"the run loads the plugin from {entry}/objects ({iree.RUNTIME_PLUGIN_FLAG}=embedded:PATH)"
+        return f"the compile's directory also held {entry}/spec.mlir by its bare name; {loads}"
 
 
 REGISTRY: dict[str, Mechanism] = {EMBEDDED: Embedded(), PLUGIN: Plugin()}

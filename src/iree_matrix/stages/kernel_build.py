@@ -86,9 +86,8 @@ class KernelStage(StageBase):
         unit.planned[self.name] = Planned(job_cell(cell.kernel, cell.arch, cpu), labels, env, id=job_id)
 
     def key(self, job: Job, ctx: Context) -> str:
-        kernel = kernel_of(job, ctx)
-        plugin = mechanisms.of(kernel.mechanism).needs_iree_source
-        cpu = job_cpu(job)
+        kernel, cpu = kernel_of(job, ctx), job_cpu(job)
+        plugin = mechanisms.of(kernel.mechanism).needs_iree_source  # its C includes IREE's header
         return self.keyed(
             sources=kernel.source_digest(),
             spec=kernel.spec_digest(),
@@ -222,9 +221,8 @@ def _plugin_tree(ctx: Context) -> Path:
 def _checks_visibility(job: Job, kernel: Kernel) -> bool:
     """An embedded kernel's object for ARM (32 or 64 bit): IREE's loader for it binds no PLT slot.
     (A plugin exports its query function by design; the runtime looks it up, never calls it via a PLT.)"""
-    return mechanisms.of(kernel.mechanism).checks_visibility and job.target.triple.startswith(
-        ("arm", "thumb", "aarch64")
-    )
+    how = mechanisms.of(kernel.mechanism)
+    return how.checks_visibility and job.target.triple.startswith(("arm", "thumb", "aarch64"))
 
 
 def _visibility_error(kernel: Kernel, names: list[str], argv: list[str]) -> Outcome:
