@@ -329,7 +329,7 @@ def test_a_plugin_kernels_arm_compiles_without_a_search_path_and_runs_with_its_p
     """A plugin kernel's module holds only imports: its arm's flags are the spec alone, and the
     runtime's flag that loads the plugin travels with the arm into the answer and compat.json."""
     kernel = kernel_files.load(PLUGIN_DIR)
-    assert kernel.plugin
+    assert kernel.mechanism == "plugin"
     flags = kernel.compile_flags("3.13.0")
     assert not any(f.startswith("--iree-hal-executable-object-search-path") for f in flags)
     run = kernel.load_flags()

@@ -16,7 +16,7 @@ from iree_matrix import stages
 from iree_matrix.core.model.records import Labels
 from iree_matrix.core.model.results import Status
 from iree_matrix.iree import custom_dispatch, elf, targets
-from iree_matrix.kernel import kernels, spec_text
+from iree_matrix.kernel import kernels, mechanism, spec_text
 from iree_matrix.matrix import plan, spec_file
 from iree_matrix.stages import Context, kernel_seam
 from iree_matrix.stages import kernel_build as kernel_stage
@@ -43,11 +43,11 @@ def _plugin_dir(tmp_path: Path, text: str = "", spec_extra: str = "") -> Path:
 
 def test_a_plugin_kernel_reads_and_names_its_imports() -> None:
     kernel = kernels.load(PLUGIN)
-    assert (kernel.mechanism, kernel.plugin, kernel.object) == ("plugin", True, "negabs_plugin.so")
+    assert (kernel.mechanism, kernel.object) == ("plugin", "negabs_plugin.so")
     assert spec_text.spec_imports((PLUGIN / "spec.mlir").read_text()) == ("negabs_workgroup",)
-    assert not kernels.load(DATA / "negabs").plugin  # the default: linked into the module
+    assert kernels.load(DATA / "negabs").mechanism == "embedded"  # the default: linked into the module
     shipped = kernels.load(REPO / "kernels" / "depthwise3x3_plugin")
-    assert shipped.plugin and shipped.spec_for("3.3.0") == "spec-pre3.4.mlir"
+    assert shipped.mechanism == "plugin" and shipped.spec_for("3.3.0") == "spec-pre3.4.mlir"
     # 3x3 s1, s2, BN+ReLU6 s1, s2, the stem; 5x5 s1, s2
     assert len(spec_text.spec_imports((shipped.directory / "spec.mlir").read_text())) == 7
 
@@ -72,7 +72,7 @@ def test_a_plugins_digest_differs_from_the_same_sources_linked(tmp_path: Path) -
 def test_a_plugins_mistakes_are_one_line(tmp_path: Path, text: str, spec_extra: str, said: str) -> None:
     where = _plugin_dir(tmp_path, text, spec_extra)
     if not said:
-        assert kernels.load(where).plugin
+        assert kernels.load(where).mechanism == "plugin"
         return
     with pytest.raises(kernels.KernelError) as caught:
         kernels.load(where)
@@ -93,14 +93,12 @@ def test_a_plugins_object_is_a_so_and_defaults_to_its_name(tmp_path: Path) -> No
 
 
 def test_each_mechanism_gives_its_flags() -> None:
-    embedded = custom_dispatch.compile_flags("spec.mlir", ".")
+    embedded = mechanism.of("embedded").compile_flags("spec.mlir", ".")
     assert embedded == [
         "--iree-preprocessing-transform-spec-filename=spec.mlir",
         "--iree-hal-executable-object-search-path=.",
     ]
-    assert custom_dispatch.compile_flags("spec.mlir", ".", plugin=True) == embedded[:1]
-    assert custom_dispatch.compile_flag_names(True) == ("--iree-preprocessing-transform-spec-filename",)
-    assert custom_dispatch.compile_flag_names(False) == custom_dispatch.FLAGS
+    assert mechanism.of("plugin").compile_flags("spec.mlir", ".") == embedded[:1]
     assert custom_dispatch.run_flag("/s/k.so") == "--executable_plugin=embedded:/s/k.so"
     # IREE's standalone plugin link: a shared ELF with every relocation applied at load.
     assert {"-shared", "-nostdlib", "--no-undefined"} <= set(custom_dispatch.PLUGIN_LDFLAGS)

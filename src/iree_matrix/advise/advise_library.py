@@ -17,6 +17,7 @@ from typing import Any
 
 from iree_matrix.core import console
 from iree_matrix.kernel import kernels as kernel_files
+from iree_matrix.kernel import mechanism
 from iree_matrix.kernel.kernels import Kernel
 
 logger = console.logger(__name__)
@@ -32,7 +33,7 @@ def library(root: Path) -> dict[str, Kernel]:
         except kernel_files.KernelError as exc:
             logger.warning(f"the kernel library: {exc} (left out)")
             continue
-        if kernel.op_kinds and not kernel.plugin:  # a plugin needs a source-built runtime: asked only
+        if kernel.op_kinds and not mechanism.of(kernel.mechanism).needs_iree_source:  # asked only
             found.setdefault(kernel.name, kernel)
     return found
 

@@ -359,8 +359,9 @@ def _iree_sources_given(given: Sequence[str]) -> list[str]:
 
 def _check_iree_sources(matrix: spec.MatrixSpec, given: Sequence[str]) -> None:
     from iree_matrix.iree import versions
+    from iree_matrix.kernel import mechanism
 
-    plugins = any(k.plugin for k in matrix.kernels.values())  # a plugin's C includes IREE's header
+    plugins = any(mechanism.of(k.mechanism).needs_iree_source for k in matrix.kernels.values())
     if given and not plugins and not any(versions.is_source_runtime(c.runtime) for c in matrix.cells):
         raise UserError(
             f"--iree-source: {matrix.path} has no runtime built from source; add one to its runtime axis, "

@@ -29,7 +29,6 @@ from iree_matrix.iree import targets
 
 TRANSFORM_SPEC_FLAG = "--iree-preprocessing-transform-spec-filename"
 OBJECT_SEARCH_PATH_FLAG = "--iree-hal-executable-object-search-path"
-FLAGS = (TRANSFORM_SPEC_FLAG, OBJECT_SEARCH_PATH_FLAG)
 
 ZIGLANG = "ziglang"
 ZIGLANG_VERSION = "0.15.1"
@@ -145,20 +144,6 @@ def cflags(target: targets.Target, cpu: Optional[str], extra: Sequence[str] = ()
 def _features(target: targets.Target) -> str:
     """The target table's features as Zig's `-mcpu=cpu+feature` suffix."""
     return "".join(f"+{f.lstrip('+').replace('-', '_')}" for f in target.arch.features if f.startswith("+"))
-
-
-def compile_flags(spec: str, search_dir: str, plugin: bool = False) -> list[str]:
-    """iree-compile's flags that swap the kernel in: the spec, and where its object is (a plugin's
-    spec names no object: the runtime resolves its imports)."""
-    return [
-        f"{TRANSFORM_SPEC_FLAG}={spec}",
-        *(() if plugin else (f"{OBJECT_SEARCH_PATH_FLAG}={search_dir}",)),
-    ]
-
-
-def compile_flag_names(plugin: bool) -> tuple[str, ...]:
-    """The iree-compile flags a kernel of the mechanism needs (checked against --help-hidden)."""
-    return (TRANSFORM_SPEC_FLAG,) if plugin else FLAGS
 
 
 # The runtime tools' flag that loads a standalone plugin with IREE's own ELF loader (`embedded:`:

@@ -53,6 +53,8 @@ from iree_matrix.core.errors import StageFailure
 from iree_matrix.core.hashing import digest, file_sha256
 from iree_matrix.core.system import bubblewrap, shared_files
 from iree_matrix.iree import custom_dispatch, flag_safety, opkinds, torch_ops, versions
+from iree_matrix.kernel import mechanism as mechanisms
+from iree_matrix.kernel.mechanism import EMBEDDED
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -61,13 +63,8 @@ else:  # pragma: no cover - exercised on 3.9/3.10 only
 
 KERNEL_FILE = "kernel.toml"
 _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
-_OBJECT_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\.o")
 _SOURCE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*\.(c|h)")
-_PLUGIN_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\.so")
 _MAX_BYTES = 1 << 20
-EMBEDDED = "embedded"  # the object linked into the executable (samples/custom_dispatch/cpu/embedded)
-PLUGIN = "plugin"  # a standalone plugin the runtime loads (samples/custom_dispatch/cpu/plugin)
-MECHANISMS = (EMBEDDED, PLUGIN)
 # key -> (type check, what a value should be)
 _REPLACES = '{ module = "features.*.conv.1" }, { class = "Hardswish" } or { op = "aten.softmax" }'
 _KEYS: dict[str, tuple[Any, str]] = {
@@ -90,7 +87,7 @@ _KEYS: dict[str, tuple[Any, str]] = {
     "op_kinds": (list, 'the op kinds it computes, of iree/opkinds.py\'s words, e.g. ["depthwise"]'),
     "requires_flags": (list, 'a list of iree-compile flags, e.g. ["--iree-opt-data-tiling"]'),
     "run_flags": (list, 'a list of IREE runtime flags, e.g. ["--task_worker_stack_size=196608"]'),
-    "mechanism": (str, f"one of {', '.join(repr(m) for m in MECHANISMS)}"),
+    "mechanism": (str, f"one of {', '.join(repr(m) for m in mechanisms.REGISTRY)}"),
     "specs": (
         list,
         'tables [[specs]] of file = "spec-old.mlir" and a window: from = "X" and/or before = "Y"',
@@ -147,7 +144,7 @@ class Kernel:
     # spill large vectors): every run of a cell with the kernel passes them, checked and timed.
     run_flags: tuple[str, ...] = ()
     spec_windows: tuple[SpecWindow, ...] = ()  # other specs by compiler release (`spec`: the rest)
-    mechanism: str = EMBEDDED  # or PLUGIN: `object` is then the plugin the runtime loads
+    mechanism: str = EMBEDDED  # of mechanism.REGISTRY (a plugin: `object` is what the runtime loads)
     # A spec the tool writes per compile (iree/spec_gen.py): the C function it calls and the torch
     # module path (a glob), class or op whose ops it replaces; `spec` is then "".
     function: str = ""
@@ -165,10 +162,6 @@ class Kernel:
     @property
     def generated(self) -> bool:
         return bool(self.function)
-
-    @property
-    def plugin(self) -> bool:
-        return self.mechanism == PLUGIN
 
     def spec_for(self, release: str) -> str:
         """The spec file a compile by `release` takes: the first window holding it, else `spec`."""
@@ -197,12 +190,8 @@ class Kernel:
         """What a compile adds to swap the kernel in, as a user gives it: the flags its pattern needs,
         its spec for `release` in its directory, and (embedded) that directory as where its object is,
         built there by the kernel arm's `kernel_build` command; the directory as `shown_directory` says it."""
-        directory = self.shown_directory()
-        spec = self.spec_for(release) if release else self.spec
-        return [
-            *self.requires_flags,
-            *custom_dispatch.compile_flags(f"{directory}/{spec}", directory, plugin=self.plugin),
-        ]
+        at, spec = self.shown_directory(), self.spec_for(release) if release else self.spec
+        return [*self.requires_flags, *mechanisms.of(self.mechanism).compile_flags(f"{at}/{spec}", at)]
 
     def with_flags(self, flags: Sequence[str], release: str = "") -> list[str]:
         """A configuration's `flags` with the kernel's (`compile_flags`) after them: a flag the kernel
@@ -220,8 +209,8 @@ class Kernel:
         """What the runtime tools add to run the kernel's modules, as a user gives it: a plugin
         kernel's plugin, built in its directory (an embedded kernel's code is in the module), then
         the kernel's `run_flags`."""
-        plugin = [custom_dispatch.run_flag(f"{self.shown_directory()}/{self.object}")] if self.plugin else []
-        return [*plugin, *self.run_flags]
+        built = f"{self.shown_directory()}/{self.object}"
+        return [*mechanisms.of(self.mechanism).load_flags(built), *self.run_flags]
 
     def for_model(self, model: str) -> bool:
         return not self.models or model in self.models
@@ -235,9 +224,7 @@ class Kernel:
             "cflags": list(self.cflags),
             "object": self.object,
         }
-        if self.plugin:  # an embedded kernel's digest stays what it always was
-            fields["mechanism"] = self.mechanism
-        return digest(fields)
+        return digest({**fields, **mechanisms.recorded(self)})  # an embedded kernel's: what it always was
 
     def spec_digest(self) -> str:
         """Every spec's content (and which window each serves): the kernel entry holds them all. A
@@ -346,25 +333,17 @@ def parse(data: Mapping[str, Any], toml: Path) -> Kernel:
         _inside(directory, source, "sources", error, _SOURCE_RE, "a .c file in the kernel's directory")
     if not (declared := _declared(data, error, toml)):
         _inside(directory, data["spec"], "spec", error, None, "a file in the kernel's directory")
-    if (mechanism := data.get("mechanism", EMBEDDED)) not in MECHANISMS:
-        raise error("mechanism", mechanism, f"expected {_KEYS['mechanism'][1]}")
+    if (how := mechanisms.REGISTRY.get(mechanism := data.get("mechanism", EMBEDDED))) is None:
+        raise error("mechanism", mechanism, f"expected one of {', '.join(map(repr, mechanisms.REGISTRY))}")
     windows = _windows(data.get("specs", []), directory, error)
     specs = dict.fromkeys([data["spec"], *(w.file for w in windows)]) if not declared else {}
-    object_name = _object(data, name, mechanism, error, toml)
-    for spec in specs:
-        spec_text = (directory / spec).read_text(encoding="utf-8", errors="replace")
-        if mechanism == EMBEDDED and object_name not in spec_text:
-            raise error(
-                "object", object_name, f"the spec ({spec}) names no such object: it must be the "
-                "path of its #hal.executable.object",
-            )  # fmt: skip
-        code = re.sub(r"//[^\n]*", "", spec_text)  # its comments may say what it does not do
-        if mechanism == PLUGIN and ("#hal.executable.object" in code or "hal.import.static" in code):
-            raise error(
-                "spec", spec, "a plugin's spec declares the kernel's functions as imports: it names no "
-                "#hal.executable.object and no hal.import.static (those link an object: mechanism = "
-                "\"embedded\")",
-            )  # fmt: skip
+    try:
+        object_name = how.object_name(data.get("object"), name)
+        for spec in specs:
+            how.check_spec(spec, (directory / spec).read_text("utf-8", "replace"), object_name)
+    except mechanisms.Refused as refused:
+        key, value, why = refused.args
+        raise (KernelError(f"{toml}: {why}") if value is None else error(key, value, why)) from None
     checks = {"cflags": flag_safety.c_flag_problem, "requires_flags": flag_safety.compile_flag_problem,
               "run_flags": run_flag_problem, "op_kinds": opkinds.problem}  # fmt: skip
     for key, problem in checks.items():
@@ -435,10 +414,8 @@ def _declared(data: Mapping[str, Any], error: Any, toml: Path) -> dict[str, Any]
     for key in ("spec", "specs"):
         if key in data:
             raise error(key, data[key], "a kernel whose spec the tool writes (replaces = {...}) names none")
-    if data.get("mechanism", EMBEDDED) != EMBEDDED:
-        raise error(
-            "mechanism", data["mechanism"], 'a generated spec links an object: mechanism = "embedded"'
-        )
+    if (mechanism := data.get("mechanism", EMBEDDED)) != EMBEDDED:
+        raise error("mechanism", mechanism, 'a generated spec links an object: mechanism = "embedded"')
     return {**by, "function": data["function"], "args": tuple(str(a) for a in data.get("args", ()))}
 
 
@@ -489,22 +466,6 @@ def run_flags_in(command: Sequence[str]) -> list[str]:
     never one the run gives itself), so what times the run's module again (execution/abtest.py)
     passes them too."""
     return [a for a in command if run_flag_problem(a) is None]
-
-
-def _object(data: Mapping[str, Any], name: str, mechanism: str, error: Any, toml: Path) -> str:
-    """The object's file name: the one the spec names (embedded), the plugin's (default NAME.so)."""
-    if mechanism == PLUGIN:
-        plugin = data.get("object", f"{name}.so")
-        if not _PLUGIN_RE.fullmatch(plugin):
-            raise error(
-                "object", plugin, "expected a bare file name ending in .so (the plugin the runtime loads)"
-            )
-        return str(plugin)
-    if "object" not in data:
-        raise KernelError(f"{toml}: no 'object' (an embedded kernel names the object its spec links)")
-    if not _OBJECT_RE.fullmatch(data["object"]):
-        raise error("object", data["object"], "expected a bare file name ending in .o, as the spec names it")
-    return str(data["object"])
 
 
 def _windows(raw: list[Any], directory: Path, error: Any) -> tuple[SpecWindow, ...]:

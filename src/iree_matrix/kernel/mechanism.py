@@ -1,68 +1,142 @@
-"""How a built kernel reaches a model's code: a mechanism, found by kernel.toml's `mechanism` here.
-The two are IREE's samples/custom_dispatch/cpu/embedded and .../cpu/plugin, one `CustomDispatch`
-each."""
+"""How a built kernel reaches a model's code: a mechanism, one class each, found by kernel.toml's
+`mechanism` in `REGISTRY`. The two are IREE's samples/custom_dispatch/cpu/embedded and .../cpu/plugin;
+a third (a torch-level custom op) is one more class and its line in `REGISTRY`. The loader, the
+kernel stage, the compile, the run and the printed commands ask the kernel's mechanism (`of`), never
+its name."""
 
 from __future__ import annotations
 
-import dataclasses
+import re
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Optional, Protocol
 
-from iree_matrix.iree import custom_dispatch
-from iree_matrix.kernel.kernels import EMBEDDED, PLUGIN, Kernel
+from iree_matrix.iree import custom_dispatch as iree
+from iree_matrix.kernel import spec_text
+
+EMBEDDED = "embedded"  # the object linked into the executable (samples/custom_dispatch/cpu/embedded)
+PLUGIN = "plugin"  # a standalone plugin the runtime loads (samples/custom_dispatch/cpu/plugin)
+
+
+class Refused(ValueError):
+    """A kernel.toml value its mechanism refuses, args (key, value, why): value None, the key is missing."""
 
 
 class Mechanism(Protocol):
-    """What the compile, run and shell-command stages ask of a kernel's mechanism (the seam)."""
+    """What the loader, the kernel job, the compile, the run and `show --commands` ask of a mechanism."""
 
-    def compile_flags(self, spec: str, objects: str) -> list[str]: ...
-    def compile_flag_names(self) -> tuple[str, ...]: ...
-    def compile_inputs(self, objects: Path) -> tuple[Path, ...]: ...
-    def run_loads(self) -> bool: ...
-    def load_flags(self, built: Path) -> tuple[str, ...]: ...
+    needs_iree_source: bool  # its C includes IREE's plugin header (the matrix's IREE source, keyed)
+    checks_visibility: bool  # on ARM, what the executable calls may not be default-visible (no PLT)
+    run_loads: bool  # every run loads the built file, so depends on the kernel job
+    links_built: bool  # the module links the built files: the compile's directory holds them by name
 
+    def object_name(self, given: Optional[str], name: str) -> str:
+        """The built file's name (kernel.toml's `object`, `given`), checked; raises `Refused`."""
 
-@dataclasses.dataclass(frozen=True)
-class CustomDispatch:
-    """Embedded (`plugin` False): the kernel's object, linked into the module's executable by the
-    spec's `#hal.executable.object`, found through the object search path; the module holds its code,
-    so a run needs nothing more. Plugin: the spec declares the kernel's functions as imports, so the
-    compile takes the spec alone; every run loads the standalone plugin the kernel job linked
-    (`--executable_plugin=embedded:PATH`), which resolves them.
+    def check_spec(self, spec: str, text: str, built: str) -> None:
+        """A spec file's text, checked for what the mechanism links; raises `Refused`."""
 
-    What a compile and a run of a cell with the kernel take from its built entry (`objects`: the
-    kernel job's objects folder, holding `Kernel.object`); a third mechanism (a torch-level custom
-    op) is one more `Mechanism` class, and its line in `_REGISTRY`."""
+    def link_flags(self, sources: int) -> Optional[tuple[str, ...]]:
+        """ld.lld's flags linking the compiled sources into the built file (None: one, compiled to it)."""
 
-    plugin: bool
+    def provided(self, spec: str) -> tuple[str, ...]:
+        """The functions a module that took the kernel names besides the object's, from its spec's text."""
 
     def compile_flags(self, spec: str, objects: str) -> list[str]:
-        """iree-compile's flags that swap the kernel in, `spec` and `objects` as the compile sees them."""
-        return custom_dispatch.compile_flags(spec, objects, plugin=self.plugin)
+        """iree-compile's flags that swap the kernel in, `spec` and `objects` as the compile sees them (a
+        compiler's --help-hidden must list their names, which the compile's key holds)."""
 
-    def compile_flag_names(self) -> tuple[str, ...]:
-        """The names of those flags (a compiler's --help-hidden must list them; the compile's key)."""
-        return custom_dispatch.compile_flag_names(self.plugin)
+    def load_flags(self, built: str) -> tuple[str, ...]:
+        """The runtime's flags that load the built file `built` (none where the module holds it)."""
 
-    def compile_inputs(self, objects: Path) -> tuple[Path, ...]:
-        """The built files the compile's directory holds beside the MLIR."""
-        return () if self.plugin else tuple(sorted(objects.iterdir()))
-
-    def run_loads(self) -> bool:
-        """Whether every run loads the built object (a plugin), so depends on the kernel job."""
-        return self.plugin
-
-    def load_flags(self, built: Path) -> tuple[str, ...]:
-        """The runtime's flags that load the built object `built` (none where the module holds it)."""
-        return (custom_dispatch.run_flag(str(built)),) if self.plugin else ()
+    def note(self, entry: Path) -> str:
+        """Where a recorded kernel job's files (`entry`) were taken, for `show --commands`."""
 
 
-_REGISTRY: dict[str, Mechanism] = {
-    EMBEDDED: CustomDispatch(plugin=False),
-    PLUGIN: CustomDispatch(plugin=True),
-}
+class Embedded:
+    """The kernel's object, linked into the module's executable by the spec's `#hal.executable.object`,
+    found through the object search path; the module holds its code, so a run needs nothing more."""
+
+    needs_iree_source, checks_visibility, run_loads, links_built = False, True, False, True
+
+    def object_name(self, given: Optional[str], name: str) -> str:
+        if given is None:
+            raise Refused("object", None, "no 'object' (an embedded kernel names the object its spec links)")
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*\.o", given):
+            raise Refused("object", given, "expected a bare file name ending in .o, as the spec names it")
+        return given
+
+    def check_spec(self, spec: str, text: str, built: str) -> None:
+        if built not in text:
+            why = f"the spec ({spec}) names no such object: it must be the path of its #hal.executable.object"
+            raise Refused("object", built, why)
+
+    def link_flags(self, sources: int) -> Optional[tuple[str, ...]]:
+        return ("-r",) if sources > 1 else None  # one relocatable object by the name the spec gives it
+
+    def provided(self, spec: str) -> tuple[str, ...]:
+        return ()
+
+    def compile_flags(self, spec: str, objects: str) -> list[str]:
+        return [f"{iree.TRANSFORM_SPEC_FLAG}={spec}", f"{iree.OBJECT_SEARCH_PATH_FLAG}={objects}"]
+
+    def load_flags(self, built: str) -> tuple[str, ...]:
+        return ()
+
+    def note(self, entry: Path) -> str:
+        held = f"{entry}/spec.mlir and the object of {entry}/objects"
+        return f"the compile's directory also held {held} by their bare names"
 
 
-def of(kernel: Kernel) -> Mechanism:
-    """The kernel's mechanism (kernel.toml's `mechanism`, checked by the loader)."""
-    return _REGISTRY[kernel.mechanism]
+class Plugin:
+    """The spec declares the kernel's functions as imports, so the compile takes the spec alone; every
+    run loads the standalone plugin the kernel job linked (`--executable_plugin=embedded:PATH`), which
+    resolves them. A plugin exports its query function by design: the runtime looks it up, never
+    calls it through a PLT slot."""
+
+    needs_iree_source, checks_visibility, run_loads, links_built = True, False, True, False
+
+    def object_name(self, given: Optional[str], name: str) -> str:
+        plugin = f"{name}.so" if given is None else given
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*\.so", plugin):
+            why = "expected a bare file name ending in .so (the plugin the runtime loads)"
+            raise Refused("object", plugin, why)
+        return plugin
+
+    def check_spec(self, spec: str, text: str, built: str) -> None:
+        code = re.sub(r"//[^\n]*", "", text)  # its comments may say what it does not do
+        if "#hal.executable.object" in code or "hal.import.static" in code:
+            why = "a plugin's spec declares the kernel's functions as imports: it names no "
+            why += "#hal.executable.object and no hal.import.static (those link an object: mechanism = "
+            why += '"embedded")'
+            raise Refused("spec", spec, why)
+
+    def link_flags(self, sources: int) -> Optional[tuple[str, ...]]:
+        return iree.PLUGIN_LDFLAGS
+
+    def provided(self, spec: str) -> tuple[str, ...]:
+        return spec_text.spec_imports(spec)  # which the module names for the runtime to resolve
+
+    def compile_flags(self, spec: str, objects: str) -> list[str]:
+        return [f"{iree.TRANSFORM_SPEC_FLAG}={spec}"]
+
+    def load_flags(self, built: str) -> tuple[str, ...]:
+        return (iree.run_flag(built),)
+
+    def note(self, entry: Path) -> str:
+        loads = f"the run loads the plugin from {entry}/objects ({iree.RUNTIME_PLUGIN_FLAG}=embedded:PATH)"
+        return f"the compile's directory also held {entry}/spec.mlir by its bare name; {loads}"
+
+
+REGISTRY: dict[str, Mechanism] = {EMBEDDED: Embedded(), PLUGIN: Plugin()}
+
+
+def of(name: Optional[str]) -> Mechanism:
+    """The mechanism called `name` (a kernel's `mechanism`, checked by the loader; a record's, where
+    none means embedded, which records have never named)."""
+    return REGISTRY.get(name or EMBEDDED, REGISTRY[EMBEDDED])
+
+
+def recorded(kernel: Any) -> dict[str, str]:
+    """What a key or record says of the kernel's mechanism: its name, none for an embedded kernel (the
+    keys and records it always had)."""
+    return {} if kernel.mechanism == EMBEDDED else {"mechanism": kernel.mechanism}

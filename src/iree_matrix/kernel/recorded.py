@@ -4,6 +4,7 @@ and where its files were."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Optional
@@ -11,24 +12,29 @@ from typing import Optional
 from iree_matrix.core.model.metrics.compile import CompileMetrics
 from iree_matrix.core.model.metrics.kernel import KernelMetrics
 from iree_matrix.core.model.results import Record
-from iree_matrix.iree import custom_dispatch
-from iree_matrix.kernel.kernels import PLUGIN
+from iree_matrix.kernel import mechanism
 
 STAGE = "kernel"
 # What a record made before the kernel job kept every step says after its one command (a link).
 ONLY_LAST = "; only its last command was recorded (the sources' compiles are in its store entry's log.txt)"
 
 
-def made_with(record: Record) -> bool:
-    """Whether the record's cell took a kernel of the user's (its commands are then the records')."""
-    return bool(record.label.kernel)
+@dataclasses.dataclass(frozen=True)
+class Built:
+    """The kernel job whose object a recorded cell's compile linked, as `show --commands` prints it."""
+
+    record: Record
+    steps: tuple[tuple[str, tuple[str, ...]], ...]  # (what, argv) as recorded; () where it kept none
+    note: str  # where its files were
 
 
-def build_of(record: Record, latest: Mapping[str, Record], compiled: Optional[Record]) -> Optional[Record]:
-    """The kernel job whose object the record's compile (`compiled`) linked, if the cell has a kernel
-    and it is recorded."""
+def built(
+    record: Record, latest: Mapping[str, Record], compiled: Optional[Record], store: Path
+) -> tuple[Built, ...]:
+    """The kernel job whose object the record's compile (`compiled`) linked, its steps and where its
+    files were; () for a cell without a kernel, or none recorded."""
     if not record.label.kernel or record.stage == STAGE:
-        return None
+        return ()
     linked = compiled.metric.of(CompileMetrics).custom_kernel.get("object_sha256") if compiled else None
     found = [
         r
@@ -36,11 +42,10 @@ def build_of(record: Record, latest: Mapping[str, Record], compiled: Optional[Re
         if r.stage == STAGE and r.label.kernel == record.label.kernel and r.label.arch == record.label.arch
     ]
     same = [r for r in found if linked and r.metric.of(KernelMetrics).object_sha256 == linked]
-    chosen = same or found
-    return chosen[0] if chosen else None
+    return tuple(Built(r, tuple(_steps(r)), _note(r, store)) for r in (same or found)[:1])
 
 
-def steps(build: Record) -> list[tuple[str, tuple[str, ...]]]:
+def _steps(build: Record) -> list[tuple[str, tuple[str, ...]]]:
     """The kernel job's commands as recorded, each (what, argv): each source's compile and the link
     (`steps`); a record made before it kept them has only its last (`command`), said so where it is
     a link; none where it recorded no command."""
@@ -54,17 +59,9 @@ def steps(build: Record) -> list[tuple[str, tuple[str, ...]]]:
     ]
 
 
-def note(build: Record, store: Path) -> str:
+def _note(build: Record, store: Path) -> str:
     """Where the kernel job's files were: a plugin is no input of the compile (its spec names no
     object) but of every run, which loads it (`--executable_plugin=embedded:`, in the run's command)."""
     entry = store / STAGE / build.key
-    built = f"the kernel's C compiler ran in {entry}/src (its sources as built)"
-    if build.metric.of(KernelMetrics).mechanism == PLUGIN:
-        return (
-            f"{built}; the compile's directory also held {entry}/spec.mlir by its bare name; the run loads "
-            f"the plugin from {entry}/objects ({custom_dispatch.RUNTIME_PLUGIN_FLAG}=embedded:PATH)"
-        )
-    return (
-        f"{built}; the compile's directory also held {entry}/spec.mlir and the object of {entry}/objects "
-        "by their bare names"
-    )
+    held = mechanism.of(build.metric.of(KernelMetrics).mechanism).note(entry)
+    return f"the kernel's C compiler ran in {entry}/src (its sources as built); {held}"

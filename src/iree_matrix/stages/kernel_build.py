@@ -32,6 +32,7 @@ from iree_matrix.core.system import host, process_output, shared_files
 from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.iree import custom_dispatch, elf, targets, versions
 from iree_matrix.iree.flags import target_cpu
+from iree_matrix.kernel import mechanism as mechanisms
 from iree_matrix.kernel.kernels import Kernel
 from iree_matrix.matrix.plan import EnvSpec, Job, Planned, PlannedFunction
 from iree_matrix.source_builds import cmake_runtime
@@ -85,8 +86,8 @@ class KernelStage(StageBase):
         unit.planned[self.name] = Planned(job_cell(cell.kernel, cell.arch, cpu), labels, env, id=job_id)
 
     def key(self, job: Job, ctx: Context) -> str:
-        kernel = kernel_of(job, ctx)
-        cpu = job_cpu(job)
+        kernel, cpu = kernel_of(job, ctx), job_cpu(job)
+        plugin = mechanisms.of(kernel.mechanism).needs_iree_source  # its C includes IREE's header
         return self.keyed(
             sources=kernel.source_digest(),
             spec=kernel.spec_digest(),
@@ -98,12 +99,13 @@ class KernelStage(StageBase):
             # step that built it (an answer prints them; the command is only the last).
             records=["object_functions", "steps"],
             # A plugin: IREE's source its header comes from; an ARM object: the visibility check.
-            **({"plugin_source": cmake_runtime.source_digest(plugin_source(ctx))} if kernel.plugin else {}),
+            **({"plugin_source": cmake_runtime.source_digest(plugin_source(ctx))} if plugin else {}),
             **({"checks": "arm-visibility"} if _checks_visibility(job, kernel) else {}),
         )
 
     def execute(self, job: Job, ctx: Context, out: Path) -> Outcome:
         kernel = kernel_of(job, ctx)
+        how = mechanisms.of(kernel.mechanism)
         env = ctx.environment(job)
         sources = out / _SOURCES
         sources.mkdir(parents=True)
@@ -122,7 +124,7 @@ class KernelStage(StageBase):
         objects = out / KERNEL_OBJECTS.path
         objects.mkdir()
         flags = custom_dispatch.cflags(job.target, job_cpu(job), kernel.cflags)
-        tree = _plugin_tree(ctx) if kernel.plugin else None
+        tree = _plugin_tree(ctx) if how.needs_iree_source else None
         header = tree / custom_dispatch.PLUGIN_HEADER if tree is not None else None
         reads = [tree / custom_dispatch.PLUGIN_INCLUDE] if tree is not None else []
         flags += [include_flag(r) for r in reads]
@@ -130,15 +132,14 @@ class KernelStage(StageBase):
         run_env = {"ZIG_GLOBAL_CACHE_DIR": str(cache), "ZIG_LOCAL_CACHE_DIR": str(cache)}
         cc = [env.python(), "-m", custom_dispatch.CC_MODULE]
         seconds = 0.0
-        several = len(kernel.sources) > 1 or kernel.plugin
+        link = how.link_flags(len(kernel.sources))  # None: one source compiled to the object
         made = objects / kernel.object
         # every command run, for the record: a user runs them all
         steps = [
-            [*cc, "cc", *flags, "-c", s, "-o", str(sources / f"{s}.o" if several else made)]
+            [*cc, "cc", *flags, "-c", s, "-o", str(sources / f"{s}.o" if link is not None else made)]
             for s in kernel.sources
         ]
-        if several:  # one relocatable object by the name the spec gives it, or the plugin
-            link = custom_dispatch.PLUGIN_LDFLAGS if kernel.plugin else ("-r",)
+        if link is not None:
             steps.append([*cc, "ld.lld", *link, *(step[-1] for step in steps), "-o", str(made)])
         try:
             for argv in steps:
@@ -167,7 +168,7 @@ class KernelStage(StageBase):
             object_functions=elf.defined_functions(made.read_bytes()),
             steps=steps,
             cc=f"zig {version.stdout.strip()} ({custom_dispatch.CC_REQUIREMENT})",
-            mechanism=kernel.mechanism if kernel.plugin else None,
+            mechanism=mechanisms.recorded(kernel).get("mechanism"),
             plugin_header_sha256=file_sha256(header) if header is not None else None,
         )
         return Outcome(Status.OK, metrics=metrics.written(), command=tuple(argv))
@@ -220,7 +221,8 @@ def _plugin_tree(ctx: Context) -> Path:
 def _checks_visibility(job: Job, kernel: Kernel) -> bool:
     """An embedded kernel's object for ARM (32 or 64 bit): IREE's loader for it binds no PLT slot.
     (A plugin exports its query function by design; the runtime looks it up, never calls it via a PLT.)"""
-    return not kernel.plugin and job.target.triple.startswith(("arm", "thumb", "aarch64"))
+    how = mechanisms.of(kernel.mechanism)
+    return how.checks_visibility and job.target.triple.startswith(("arm", "thumb", "aarch64"))
 
 
 def _visibility_error(kernel: Kernel, names: list[str], argv: list[str]) -> Outcome:

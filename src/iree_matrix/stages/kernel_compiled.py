@@ -14,7 +14,7 @@ from iree_matrix.core.model.metrics.kernel import KernelMetrics
 from iree_matrix.core.model.store import Entry
 from iree_matrix.core.system import process_output, processes
 from iree_matrix.iree import compile_errors, custom_dispatch
-from iree_matrix.kernel import kernels, spec_text
+from iree_matrix.kernel import kernels, mechanism, spec_text
 from iree_matrix.matrix.plan import Job
 from iree_matrix.stages.artifacts import MODULE
 from iree_matrix.stages.base import Context
@@ -43,8 +43,7 @@ def kernel_facts(
         p for p in parts if any(p.startswith(f"{name}_") or p == f"{name}.so" for name in declared)
     )
     data = module.read_bytes()
-    # A plugin's functions are the spec's imports, which the module names for the runtime to resolve.
-    provided = [*built.object_functions, *(spec_text.spec_imports(text) if kernel.plugin else ())]
+    provided = [*built.object_functions, *mechanism.of(kernel.mechanism).provided(text)]
     functions = [f for f in dict.fromkeys(provided) if f and f.encode() in data]
     identical = metrics["module_sha256"] == baseline
     return {
@@ -60,7 +59,7 @@ def kernel_facts(
         "functions_found": functions,
         "executables_found": executables,
         "applied": bool(functions or executables) or (not identical and not kernel.requires_flags),
-        **({"mechanism": kernel.mechanism} if kernel.plugin else {}),
+        **mechanism.recorded(kernel),
     }
 
 
@@ -82,7 +81,7 @@ def without_spec(argv: list[str], output: Path) -> list[str]:
     """A kernel cell's iree-compile command without the flags that swap the kernel in (its spec and
     its object's search path), writing to `output`: the configuration's flags and the kernel's
     `requires_flags` alone, to tell a refusal of the kernel from one of the flags it needs."""
-    swaps = tuple(f"{flag}=" for flag in custom_dispatch.FLAGS)
+    swaps = (f"{custom_dispatch.TRANSFORM_SPEC_FLAG}=", f"{custom_dispatch.OBJECT_SEARCH_PATH_FLAG}=")
     kept = [a for a in argv if not a.startswith(swaps)]
     at = kept.index("-o") if "-o" in kept else len(kept)
     return [*kept[:at], "-o", str(output), *kept[at + 2 :]]

@@ -21,7 +21,7 @@ from iree_matrix.core.model.metrics.kernel import KernelMetrics
 from iree_matrix.core.system import processes
 from iree_matrix.iree import crash_words
 from iree_matrix.iree.flags import missing_flags
-from iree_matrix.kernel import mechanism
+from iree_matrix.kernel import mechanism, recorded
 from iree_matrix.kernel.kernels import Kernel, find
 from iree_matrix.matrix.plan import Job, Planned, PlannedFunction
 from iree_matrix.stages import kernel_compiled as compiled
@@ -110,9 +110,8 @@ def plan_compiles(unit: PlannedFunction, plan: Callable[[str, tuple[str, ...]], 
 
 def run_deps(unit: PlannedFunction) -> tuple[str, ...]:
     """The jobs a cell's run needs for its kernel: the kernel job, where the run loads what it built."""
-    if not unit.cell.kernel or not mechanism.of(find(unit.spec.kernels, unit.cell.kernel)).run_loads():
-        return ()
-    return (unit.planned["kernel"].id,)
+    loads = unit.cell.kernel and mechanism.of(find(unit.spec.kernels, unit.cell.kernel).mechanism).run_loads
+    return (unit.planned["kernel"].id,) if loads else ()
 
 
 def compile_key(job: Job, ctx: Context) -> Mapping[str, Any]:
@@ -121,12 +120,13 @@ def compile_key(job: Job, ctx: Context) -> Mapping[str, Any]:
     if not job.label.kernel:
         return {}
     kernel = kernel_of(job, ctx)
-    needs = (*mechanism.of(kernel).compile_flag_names(), *kernel.requires_flags)
+    # the names of the flags the mechanism swaps it in by (a compiler's --help-hidden must list them)
+    names = (f.partition("=")[0] for f in mechanism.of(kernel.mechanism).compile_flags("spec", "."))
     return {
         "kernel": {
             "object": ctx.dep("kernel").record.metric.of(KernelMetrics).object_sha256,
             "spec": spec_source(kernel).digest(job, ctx, kernel),
-            "flags": list(needs),
+            "flags": [*names, *kernel.requires_flags],
             "baseline": compiled.module_sha256(ctx.dep("compile")),
             "applied_by": "functions",
         }
@@ -142,10 +142,10 @@ def compile_part(
     if not job.label.kernel:
         return NO_COMPILE_PART
     kernel = kernel_of(job, ctx)
-    how, key = mechanism.of(kernel), compile_key(job, ctx)
+    how, key = mechanism.of(kernel.mechanism), compile_key(job, ctx)
     spec = spec_source(kernel).spec_for(job, ctx, kernel, run_compiler, out)
     objects = ctx.read(KERNEL_OBJECTS)
-    built = how.compile_inputs(objects)
+    built = tuple(sorted(objects.iterdir())) if how.links_built else ()
     return CompilePart(
         flags=(*kernel.requires_flags, *how.compile_flags(spec.name, ".")),
         inputs=(spec, *built),
@@ -204,12 +204,11 @@ def run_part(job: Job, ctx: Context) -> RunPart:
     kernel = kernel_of(job, ctx)
     run_flags = list(kernel.run_flags)
     key: dict[str, Any] = {"run_flags": run_flags} if run_flags else {}
-    how = mechanism.of(kernel)
-    if not how.run_loads():
+    if not (how := mechanism.of(kernel.mechanism)).run_loads:
         return RunPart(flags=tuple(run_flags), key=key)
     loaded = ctx.read(KERNEL_OBJECTS) / kernel.object
     key["plugin"] = ctx.dep("kernel").record.metric.of(KernelMetrics).object_sha256
-    return RunPart(flags=(*how.load_flags(loaded), *run_flags), reads=(loaded.parent,), key=key)
+    return RunPart(flags=(*how.load_flags(str(loaded)), *run_flags), reads=(loaded.parent,), key=key)
 
 
 def run_words(
@@ -252,3 +251,8 @@ def blamed(kernel: str, words: str) -> str:
     if not kernel:
         return words
     return f"with kernel {kernel!r} (the kernel's error, not IREE's: compare the cell without it): {words}"
+
+
+# What a recorded cell's compile took besides its export, built before it (its kernel's job), as
+# `show --commands` prints them: (record, latest, compiled, store) -> () for a cell without a kernel.
+recorded_builds = recorded.built

@@ -29,10 +29,10 @@ from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.metrics.runtime_build import RuntimeBuildMetrics
 from iree_matrix.core.model.results import Record
 from iree_matrix.iree import flags, targets, versions
-from iree_matrix.kernel import recorded as kernel
 from iree_matrix.source_builds import cmake_runtime, cortex_m
 from iree_matrix.stages import arrays, by_hand
 from iree_matrix.stages import compile as compile_stage
+from iree_matrix.stages import kernel_seam as seam
 from iree_matrix.stages import run as run_stage
 from iree_matrix.stages.benchmark_tool import device_argv
 
@@ -470,10 +470,10 @@ def cell_commands(record: Record, records: Sequence[Record], store: Path, cache:
     from iree_matrix.core.model.results import latest_by_job
 
     latest = latest_by_job(records)
-    chain = [r for stage in ("export", "compile") if (r := _dep(record, latest, stage)) is not None]
-    linked = kernel.build_of(record, latest, _dep(record, latest, "compile"))
-    if linked is not None:  # the kernel's object the compile linked, built first
-        chain.insert(len(chain) - 1 if chain and chain[-1].stage == "compile" else len(chain), linked)
+    compiled = _dep(record, latest, "compile")
+    inputs = {b.record.job: b for b in seam.recorded_builds(record, latest, compiled, store)}
+    ahead = (_dep(record, latest, "export"), *(b.record for b in inputs.values()), compiled)
+    chain = [r for r in ahead if r is not None]
     variables: list[tuple[str, str, str]] = []
     steps: list[Step] = []
     notes: list[str] = []
@@ -485,11 +485,11 @@ def cell_commands(record: Record, records: Sequence[Record], store: Path, cache:
     for dep in chain:
         if dep is record:
             continue
-        built = [Step(what, argv, recorded=True) for what, argv in kernel.steps(dep)] if dep is linked else []
-        steps += built or [_recorded(dep, dep.stage)]
+        made = inputs.get(dep.job)
+        shown = [Step(w, a, recorded=True) for w, a in (made.steps if made else ())]
+        steps += shown or [_recorded(dep, dep.stage)]
         add(*_ours_instead(dep))
-        if dep is linked:
-            notes.append(kernel.note(dep, store))
+        notes += [made.note] if made else []
         if dep.stage == "compile" and dep.command[1:2] and "/" not in dep.command[1]:
             export = _dep(record, latest, "export")
             where = (
@@ -537,9 +537,10 @@ def cell_commands(record: Record, records: Sequence[Record], store: Path, cache:
 def _ours_instead(record: Record) -> tuple[list[tuple[str, str, str]], list[Step]]:
     """A compile or run that kept no command (a failure recorded before the stages kept a failure's
     command: the refusals and failed compiles a reviewer re-makes by hand): this iree-matrix's command
-    for the cell, where it can say it (a built-in profile, no kernel, a pip runtime)."""
+    for the cell, where it can say it (a built-in profile, which a kernel's cell's label is not:
+    `default+k:NAME`; a pip runtime)."""
     label = record.label
-    if record.command or record.stage not in ("compile", "run") or kernel.made_with(record) or not label.arch:
+    if record.command or record.stage not in ("compile", "run") or not label.arch:
         return [], []
     if label.profile not in flags.BUILTIN_PROFILES or not label.compiler:
         return [], []
