@@ -30,6 +30,12 @@ class Hint:
     # The export recipes the advice names, its route first: a run's summary prints the command that
     # runs the failing user's model by them (the advice itself can only say `FILE:FACTORY~RECIPE`)
     recipes: tuple[str, ...] = ()
+    # The built-in profile that applies the flag the advice names: a run's summary and `query` print
+    # the command that runs the failing model with it (`fields` may name it: "" where none covers it)
+    profile: str = ""
+    # The advice's phrases that say something compiles or passes, measured on other models: said
+    # untried where no compile of the failing model on its release passed (matrix/tried.py)
+    claims: tuple[str, ...] = ()
 
     def search(self, line: str) -> Optional[re.Match[str]]:
         return re.search(self.signature, line)

@@ -20,9 +20,10 @@ from iree_matrix.iree.hint_types import Hint
 
 
 def _next_power_of_two(match: re.Match[str]) -> dict[str, str]:
-    """The stack limit to try: the next power of two at or above what the function needs."""
-    got = int(match["got"])
-    return {"suggested": str(1 << max(got - 1, 1).bit_length())}
+    """The stack limit to try: the next power of two at or above what the function needs, and the
+    built-in profile that sets at least that much (`stack-1m`: 1 MiB), if one does."""
+    suggested = 1 << max(int(match["got"]) - 1, 1).bit_length()
+    return {"suggested": str(suggested), "profile": "stack-1m" if suggested <= 1 << 20 else ""}
 
 
 # An exporter environment with Hugging Face transformers in it (the model's REQUIREMENTS asked for it)
@@ -47,6 +48,7 @@ _GENERAL: tuple[Hint, ...] = (
         "(tests/integration/test_routes.py; docs/failures.md, 'What to do')",
         stages=("compile", "export"),
         recipes=("fx+gaps",),
+        claims=("elementwise ops, which compile",),
     ),
     Hint(
         "weight-norm",
@@ -115,6 +117,7 @@ _GENERAL: tuple[Hint, ...] = (
         "fmaf; matrix/arm-soft-fmaf.toml)",
         "measured: QuartzNet and the Llama decode step run and match torch with it (docs/boards.md, 'fmaf')",
         stages=(),  # the words of any stage
+        profile="soft-fmaf",
     ),
     Hint(
         "armv6-libgcc",
@@ -124,6 +127,7 @@ _GENERAL: tuple[Hint, ...] = (
         "or run this model on a 64-bit board (it compiles and runs for aarch64)",
         "measured: YOLOX-nano fails to link for armv6 on 3.9.0-3.11.0 and runs on the Pi 4 / Pi 3 "
         "targets (docs/boards.md)",
+        claims=("it compiles and runs for aarch64",),
     ),
     Hint(
         "armv6-libm",
@@ -311,6 +315,7 @@ _GENERAL: tuple[Hint, ...] = (
         "past_key_values are None; it returns early only when not tracing)",
         exporters=TRANSFORMERS,
         recipes=("fx+decompose",),
+        claims=("The route that compiles",),
     ),
 )
 # The general hints first (environments, limits, exporters), then those keyed on one op.
@@ -324,17 +329,20 @@ class Found:
     hint: Hint
     line: str
     advice: str
+    profile: str = ""  # the built-in profile that applies the advice's flag (`Hint.profile`)
 
     @property
     def name(self) -> str:
         return self.hint.name
 
 
-def _advice(hint: Hint, match: re.Match[str]) -> str:
-    values: dict[str, str] = {k: v for k, v in match.groupdict().items() if v is not None}
+def _found(hint: Hint, line: str, match: re.Match[str]) -> Found:
+    values: dict[str, str] = {"profile": hint.profile}
+    values.update((k, v) for k, v in match.groupdict().items() if v is not None)
     if hint.fields is not None:
         values.update(hint.fields(match))
-    return hint.advice.format(**values)  # an advice names only groups its every match has
+    # an advice names only groups its every match has
+    return Found(hint, line, hint.advice.format(**values), values["profile"])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -368,7 +376,7 @@ def find(text: Optional[str], stage: Optional[str] = None, made: Made = UNKNOWN)
             continue
         for line in lines:
             if match := hint.search(line):
-                return Found(hint, line, _advice(hint, match))
+                return _found(hint, line, match)
     return None
 
 

@@ -71,6 +71,7 @@ OP_HINTS: tuple[Hint, ...] = (
         "`~fx+decompose` passes on both (`search-recipes`), and it and the sum by `scatter_add` "
         "compile and match torch on 3.13.0 (tests/integration/test_routes.py)",
         recipes=("fx+decompose",),
+        claims=("`scatter_reduce` with `amax`/`mean` compiles as it is",),
     ),
     Hint(
         "embedding-bag",
@@ -87,6 +88,7 @@ OP_HINTS: tuple[Hint, ...] = (
         "max fail so; a DLRM-style recommender with one bag of each fails so on 3.10.0 and 3.13.0 by "
         "every recipe `search-recipes` tries; with the mean and max bags written out it compiles and "
         "matches torch on 3.13.0 (tests/integration/test_routes.py)",
+        claims=('mode "sum" compiles as it is',),
     ),
     Hint(
         "scatter-src-crash",
@@ -102,6 +104,7 @@ OP_HINTS: tuple[Hint, ...] = (
         "with the gate as a one-hot sum, and by `~fx+rewrite`, it compiles and matches torch on 3.13.0 "
         "(tests/integration/test_routes.py)",
         recipes=("fx+rewrite",),
+        claims=("which compiles",),
     ),
     Hint(
         "reflect-pad-1d",
@@ -119,6 +122,7 @@ OP_HINTS: tuple[Hint, ...] = (
         "12 or 15 it compiles, and 2-D reflect padding by 16 does); an stft audio front end fails so "
         "by the default export and every recipe `search-recipes` tries; the padding by slices and "
         "flips compiles and matches torch on 3.13.0 (tests/integration/test_routes.py)",
+        claims=("which compiles",),
     ),
     Hint(
         "fft",
@@ -145,6 +149,7 @@ OP_HINTS: tuple[Hint, ...] = (
         "measured: a NeRF-style renderer's hierarchical sampling (cumsum, searchsorted right=True, "
         "gather) fails so on 3.13.0 by the default export and every recipe `search-recipes` tries; "
         "with the count it compiles and matches torch on 3.13.0 (tests/integration/test_routes.py)",
+        claims=("`torch.bucketize` compiles as it is",),
     ),
     Hint(
         "bool-and",
@@ -157,6 +162,7 @@ OP_HINTS: tuple[Hint, ...] = (
         "KAN layer's B-spline basis (bucketize, `&`, one_hot) exported `~fx+decompose`, and with "
         "`torch.logical_and`, compiles and matches torch on 3.13.0 (tests/integration/test_routes.py)",
         recipes=("fx+decompose",),
+        claims=("their `or` compiles",),
     ),
     Hint(
         "unnamed-op",
@@ -177,6 +183,7 @@ OP_HINTS: tuple[Hint, ...] = (
         "local-attention block, fail so on 3.13.0; their `~fx+decompose` exports, and both written out, "
         "compile and match torch on 3.13.0 (tests/integration/test_routes.py)",
         recipes=("fx+decompose",),
+        claims=("torch's own decompositions of both compile",),
     ),
     Hint(
         "large-vector",
@@ -191,6 +198,7 @@ OP_HINTS: tuple[Hint, ...] = (
         "(a `vector<4x13x16x16xf32>` transpose); with the flag it compiles and matches torch on one "
         "thread, and with kernels/depthwise3x3 swapped in its local-task run crashes at the default "
         "worker stack and runs with 192 KiB (docs/kernels.md, 'YOLOX-nano')",
+        claims=("lets it through",),
     ),
     # The op survey (benchmarks/op_survey.py): one tiny module per common op through iree-compile 3.13.0;
     # each failure with no route yet got a hint whose remedy tests/integration/test_routes.py applies.
@@ -214,6 +222,7 @@ OP_HINTS: tuple[Hint, ...] = (
         "measured: a median filter (`unfold`, then `.median(-1)`) fails so on 3.13.0, and "
         "`kthvalue` with the `tm_tensor.topk` error; with sort and select it compiles and matches "
         "torch (tests/integration/test_routes.py)",
+        claims=("but `sort` compiles",),
     ),
     Hint(
         "linalg-op",
@@ -230,6 +239,7 @@ OP_HINTS: tuple[Hint, ...] = (
         "measured: a flow step run backwards (`torch.linalg.inv` of its weight in `forward`) fails so "
         "on 3.13.0, and `fx+decompose` stops at the importer (\"Higher-order operation 'with_effects'\"); "
         "with the inverse as a buffer it compiles and matches torch (tests/integration/test_routes.py)",
+        claims=("`X = X @ (2 * I - A @ X)`, compiles",),
     ),
     Hint(
         "vdot",
