@@ -175,3 +175,10 @@ def test_a_recipe_that_failed_the_same_way_on_the_release_is_not_offered_again()
 def test_no_evidence_leaves_a_hint_without_claims_as_it_was():
     found = hints.find(STACK, "compile")
     assert found is not None and tried.advice(found, DECOMPOSED_FAILS, []) == found.advice
+
+
+def test_a_claim_is_marked_in_the_hints_data_and_never_printed_with_its_marks():
+    found = hints.find(INDEX_ADD, "compile")
+    assert found is not None and "«" not in found.advice and "»" not in found.advice
+    assert found.hint.claims == ("`scatter_reduce` with `amax`/`mean` compiles as it is",)
+    assert all(c in h.advice for h in hints.HINTS for c in h.claims)

@@ -16,7 +16,7 @@ from typing import Any, Optional
 
 from iree_matrix.core.excerpts import first_line
 from iree_matrix.iree import op_hints, versions
-from iree_matrix.iree.hint_types import Hint
+from iree_matrix.iree.hint_types import CLAIM, Hint
 
 
 def _next_power_of_two(match: re.Match[str]) -> dict[str, str]:
@@ -39,7 +39,7 @@ _GENERAL: tuple[Hint, ...] = (
         "one of those `search-recipes` tries: torch's own decomposition of the recurrence, every other op "
         "as exported), or write the recurrence out of its gates, one time step per loop iteration "
         "(`gates = x[:, t] @ w_ih.t() + h @ w_hh.t() + b`, then sigmoid/tanh: the export unrolls it "
-        "into matmuls and elementwise ops, which compile), or use a release where this model passes. "
+        "into matmuls and «elementwise ops, which compile»), or use a release where this model passes. "
         "Next known failure: torch's core table alone (`fx+decompose` before it decomposed "
         "`aten.squeeze.dims` too) stops at `torch.aten.squeeze.dims` (hint squeeze-dims)",
         "measured: a 1-layer nn.LSTM, nn.GRU and an nn.LSTMCell loop fail to compile on IREE 3.9.0 "
@@ -48,7 +48,6 @@ _GENERAL: tuple[Hint, ...] = (
         "(tests/integration/test_routes.py; docs/failures.md, 'What to do')",
         stages=("compile", "export"),
         recipes=("fx+gaps",),
-        claims=("elementwise ops, which compile",),
     ),
     Hint(
         "weight-norm",
@@ -124,10 +123,9 @@ _GENERAL: tuple[Hint, ...] = (
         r"undefined symbols? at link:.*?__aeabi_|undefined symbol: __aeabi_",
         "the kernels call a libgcc helper (`__aeabi_f2lz`: float to int64) that IREE's embedded linker "
         "for 32-bit ARM does not have: keep float-to-integer conversions in int32 (`.to(torch.int32)`), "
-        "or run this model on a 64-bit board (it compiles and runs for aarch64)",
+        "or run this model on a 64-bit board («it compiles and runs for aarch64»)",
         "measured: YOLOX-nano fails to link for armv6 on 3.9.0-3.11.0 and runs on the Pi 4 / Pi 3 "
         "targets (docs/boards.md)",
-        claims=("it compiles and runs for aarch64",),
     ),
     Hint(
         "armv6-libm",
@@ -295,8 +293,8 @@ _GENERAL: tuple[Hint, ...] = (
         "IREE's torch lowering has no `aten.diff`, and transformers puts one in the export of a model "
         "called with no `attention_mask` and no cache: its `masking_utils` then looks for packed "
         "sequences in the position ids (`find_packed_sequence_indices`: `torch.diff(position_ids, "
-        "prepend=...)`), a check whose early exit is skipped while torch.export traces. The route that "
-        "compiles: export with the recipe `fx+decompose` (torch's core ATen decompositions spell "
+        "prepend=...)`), a check whose early exit is skipped while torch.export traces. «The route that "
+        "compiles»: export with the recipe `fx+decompose` (torch's core ATen decompositions spell "
         "`aten.diff` as slices and a subtraction, and the library's boolean mask as ops: "
         "`--model FILE:FACTORY~fx+decompose`), or take the (batch, seq) mask as an input and hand the "
         "model a 4-D boolean (batch, 1, query, key) mask made from it, which transformers uses as it is; "
@@ -315,7 +313,6 @@ _GENERAL: tuple[Hint, ...] = (
         "past_key_values are None; it returns early only when not tracing)",
         exporters=TRANSFORMERS,
         recipes=("fx+decompose",),
-        claims=("The route that compiles",),
     ),
 )
 # The general hints first (environments, limits, exporters), then those keyed on one op.
@@ -342,7 +339,7 @@ def _found(hint: Hint, line: str, match: re.Match[str]) -> Found:
     if hint.fields is not None:
         values.update(hint.fields(match))
     # an advice names only groups its every match has
-    return Found(hint, line, hint.advice.format(**values), values["profile"])
+    return Found(hint, line, re.sub(CLAIM, r"\1", hint.advice.format(**values)), values["profile"])
 
 
 @dataclasses.dataclass(frozen=True)
