@@ -349,11 +349,8 @@ def _routes(reference: Optional[str], records: Sequence[Record], jobs: set[str])
     """What the results show of the ways the hints of the failed `jobs` name (export recipes for a
     user's model, whose `reference` is FILE:FACTORY; a flag's profile), and the commands that try
     those not tried, as a run's summary prints them (matrix/tried.py)."""
-    said = [
-        line for r in records if r.job in jobs and (found := release_choice.hint(r)) is not None
-        for line in tried.lines(found, r, records, reference)
-    ]  # fmt: skip
-    return list(dict.fromkeys(said))
+    found = [(f, r) for r in records if r.job in jobs and (f := release_choice.hint(r)) is not None]
+    return list(dict.fromkeys(line for f, r in found for line in tried.lines(f, r, records, reference)))
 
 
 def _bisect(records: Sequence[Record], jobs: set[str]) -> tuple[str, ...]:

@@ -32,18 +32,16 @@ UNTRIED = "measured on other models; untried on this one, on this release"
 def outcome(records: Sequence[Record], model: str, profile: str, release: str) -> Optional[Record]:
     """The record that says how `model` (as records name it, with its recipe) compiled by `profile` did
     on `release` (any, for ""): its first failed stage, else a run that matched torch; None: not tried."""
-    mine = [
-        r
-        for r in records
-        if r.label.planned_model == model
-        and r.stage in _STAGES
-        and not refusals.is_answer(r)
-        and r.label.compiler in ("", release or r.label.compiler)
-        and r.label.profile in ("", profile)
-    ]
+    cells = {("", ""), ("", profile), (release, profile)} if release else None
+    mine = [r for r in records if r.label.planned_model == model and r.stage in _STAGES]
+    mine = [r for r in mine if not refusals.is_answer(r) and _cell(r) in (cells or {_cell(r)})]
     failed = [r for r in mine if r.status in (Status.FAIL, Status.TIMEOUT, Status.MISMATCH)]
     passed = (r for r in mine if r.stage == "run" and r.status is Status.OK)
     return min(failed, key=lambda r: _STAGES.index(r.stage)) if failed else next(passed, None)
+
+
+def _cell(record: Record) -> tuple[str, str]:
+    return record.label.compiler, record.label.profile
 
 
 def _said(record: Record) -> tuple[str, str]:
@@ -99,22 +97,15 @@ def lines(
     if found.profile and found.profile not in config.names and failed.stage == "compile":
         ways.append((model, COMBINE.join([*config.without_kernel().names, found.profile]), ""))
     known, said, untried, commands = [*latest_by_job(records).values()], [], [], []
-    for name, profile, recipe in ways:
-        if recipe == current:
-            continue
+    for name, profile, recipe in (w for w in ways if w[2] != current):
         if (decided := outcome(known, name, profile, release)) is not None:
             way = f"`{name}`" + ("" if recipe else f" with profile {profile}")
             said.append(_tried(way, release, decided, failed))
         elif recipe:
             untried.append(recipe)
-        else:
-            commands.append(f"run it: {_tune(reference or model, profile, where)}")
+        else:  # on the run's matrix: `tune`'s own default is another one
+            keeping = dataclasses.replace(where, matrix=where.matrix or where.shipped_matrix)
+            tune = f"iree-matrix tune --model {shlex.quote(reference or model)} --profiles {profile}"
+            commands.append(f"run it: `{keeping.line(tune)}`")
     route = export_recipes.route(reference, untried, where) if reference else ""
     return [*said, *([route] if route else []), *commands]
-
-
-def _tune(model: str, profile: str, where: pasted.Where) -> str:
-    """The command that runs `model` compiled by `profile` on the run's matrix (`tune`'s own default
-    is another one: the run's is named even where it is shipped)."""
-    keeping = dataclasses.replace(where, matrix=where.matrix or where.shipped_matrix)
-    return f"`{keeping.line(f'iree-matrix tune --model {shlex.quote(model)} --profiles {profile}')}`"
