@@ -263,6 +263,6 @@ def test_printed_commands_keep_the_runs_matrix_results_and_cache(tmp_path):
     )
     # a shipped matrix is each command's own default; the default cache is left out; paths quoted
     shipped = where(matrix_dir() / "default.toml", Path("my runs"), default_cache())
-    assert shipped == pasted.Where(None, Path("my runs"), None)
+    assert shipped == pasted.Where(None, Path("my runs"), None, matrix_dir() / "default.toml")
     assert shipped.line("iree-matrix show JOB") == "iree-matrix show JOB --results-dir 'my runs'"
     assert pasted.HERE.line("iree-matrix advise m") == "iree-matrix advise m"

@@ -20,6 +20,8 @@ class Where:
     matrix: Optional[Path] = None  # a matrix file of the user's (a shipped one: each command has its own)
     results_dir: Optional[Path] = None
     cache: Optional[Path] = None  # None where the run used the default cache
+    # the run's matrix where it is a shipped one: a command whose own default is another (`tune`) names it
+    shipped_matrix: Optional[Path] = None
 
     def line(self, command: str) -> str:
         """`command` (an `iree-matrix ...` line, quoted as a shell takes it) with the run's settings,

@@ -22,12 +22,12 @@ from iree_matrix.core.errors import UserError
 from iree_matrix.core.input_files import directory_problem
 from iree_matrix.core.model import refusals
 from iree_matrix.core.model.metrics.compile import CompileMetrics
-from iree_matrix.core.model.results import Record, ResultsLog, Status, latest_by_job
+from iree_matrix.core.model.results import Record, ResultsLog, Status, latest_by_job, log_path, read_log
 from iree_matrix.core.system import locks
 from iree_matrix.envs.cache_usage import absolute, default_cache, require_usable
 from iree_matrix.iree import hints, miscompiled, targets
 from iree_matrix.kernel import kernels
-from iree_matrix.matrix import export_recipes, models, plan, releases, spec, spec_file
+from iree_matrix.matrix import export_recipes, models, plan, releases, spec, spec_file, tried
 from iree_matrix.matrix.settings import Layered
 
 logger = console.logger(__name__)
@@ -478,9 +478,8 @@ def where(matrix: Path, results_dir: Path, cache: Path) -> pasted.Where:
     """The settings of a run of `matrix` into `results_dir` on `cache` that a command it prints keeps:
     the matrix unless a shipped one (each command has its own), the cache unless the default."""
     mine = Path(matrix).resolve().parent != shipped.matrix_dir().resolve()
-    return pasted.Where(
-        Path(matrix) if mine else None, results_dir, None if cache == default_cache() else cache
-    )
+    kept = None if cache == default_cache() else cache
+    return pasted.Where(Path(matrix) if mine else None, results_dir, kept, None if mine else Path(matrix))
 
 
 def _search_offer(record: Record, references: dict[str, str], here: pasted.Where) -> str:
@@ -514,20 +513,18 @@ def print_summary(
     problems = summary.failures()
     advised: dict[str, str] = {}  # advice said once in full, then referred to
     references = models.references(summary.records.values())  # a user's model: FILE:FACTORY
+    known = [*latest_by_job([*read_log(log_path(results_dir)), *summary.records.values()]).values()]
     for record in sorted(problems, key=lambda r: r.job):
         first = first_words(record, cache)
         print(f"  {record.status.value:<8} {record.job}\n           {record.error_class}: {first}", file=out)
         made = hints.Made(record.label.exporter, record.label.compiler)  # a hint is by what failed
         found = hints.of_record(record.stage, record.metrics, record.message, made)
-        if found is not None:
-            said = advised.setdefault(found.advice, record.job)
-            print(
-                f"           what to do: {found.advice if said == record.job else 'as for ' + said}", file=out
-            )
-            reference = references.get(record.label.source_model or record.label.model)
-            route = export_recipes.route(reference, found.hint.recipes, here) if reference else ""
-            if route:
-                print(f"           {route}", file=out)
+        if found is not None:  # what this folder shows of the ways it names (matrix/tried.py)
+            todo = tried.advice(found, record, known)
+            said = advised.setdefault(todo, record.job)
+            print(f"           what to do: {todo if said == record.job else 'as for ' + said}", file=out)
+            for line in tried.lines(found, record, known, references.get(record.label.planned_model), here):
+                print(f"           {line}", file=out)
         elif record.error_class == "kernel-not-applied":  # the IR its spec had to match
             model = models.command_argument(record.label.source_model or record.label.model, references)
             profile = record.label.config.without_kernel().profile_label

@@ -31,7 +31,7 @@ from iree_matrix.findings import (
 )
 from iree_matrix.iree import miscompiled, targets, versions
 from iree_matrix.matrix import export_recipes as recipes
-from iree_matrix.matrix import models
+from iree_matrix.matrix import models, tried
 
 NOT_MEASURED = "not measured"
 UNKNOWN = load_windows.Load.UNKNOWN.value  # measured, but no cell got as far as the question
@@ -293,6 +293,8 @@ def _release_lines(
         lines.append(f"  fails:  {version_listing(names, limit=20)}: {why}")
         jobs = {job for r in failing if r.compiler in names for job in r.failed}
         offer = _recipe_search(model, references, [r for r in records if r.job in jobs])
+        found = {f.advice: (f, r) for r in records if r.job in jobs and (f := release_choice.hint(r))}
+        todo = tuple(tried.advice(*found[a], records) if a in found else a for a in todo)
         lines += [f"          what to do: {a}" for a in todo or offer or _bisect(records, jobs)]
         lines += [f"          {r}" for r in _routes(references.get(model), records, jobs)]
     for why, names in runs_view.grouped_by(
@@ -337,21 +339,18 @@ def _what_to_do(
     as a run's summary says it (execution/workflow.py): the hint its words match and the command
     that takes the hint's recipe, else the recipe search where another export could get past it."""
     found = release_choice.hint(failed)
-    todo = (found.advice,) if found is not None else _recipe_search(model, references, [failed])
+    todo = (tried.advice(found, failed, records),) if found else _recipe_search(model, references, [failed])
     return [f"          what to do: {a}" for a in todo] + [
         f"          {r}" for r in _routes(references.get(model), records, {failed.job})
     ]
 
 
 def _routes(reference: Optional[str], records: Sequence[Record], jobs: set[str]) -> list[str]:
-    """The commands that run a user's model (`reference`: FILE:FACTORY) by the export recipes the
-    hints of its failed `jobs` name, as a run's summary prints them (`run it: ...`)."""
-    if not reference:
-        return []
-    found = [release_choice.hint(r) for r in records if r.job in jobs]
-    named = [recipe for f in found if f is not None for recipe in f.hint.recipes]
-    route = recipes.route(reference, list(dict.fromkeys(named)))
-    return [route] if route else []
+    """What the results show of the ways the hints of the failed `jobs` name (export recipes for a
+    user's model, whose `reference` is FILE:FACTORY; a flag's profile), and the commands that try
+    those not tried, as a run's summary prints them (matrix/tried.py)."""
+    found = [(f, r) for r in records if r.job in jobs and (f := release_choice.hint(r)) is not None]
+    return list(dict.fromkeys(line for f, r in found for line in tried.lines(f, r, records, reference)))
 
 
 def _bisect(records: Sequence[Record], jobs: set[str]) -> tuple[str, ...]:

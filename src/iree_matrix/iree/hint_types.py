@@ -8,6 +8,8 @@ import re
 from collections.abc import Callable
 from typing import Optional
 
+CLAIM = "«([^»]*)»"
+
 
 @dataclasses.dataclass(frozen=True)
 class Hint:
@@ -30,6 +32,16 @@ class Hint:
     # The export recipes the advice names, its route first: a run's summary prints the command that
     # runs the failing user's model by them (the advice itself can only say `FILE:FACTORY~RECIPE`)
     recipes: tuple[str, ...] = ()
+    # The built-in profile that applies the flag the advice names: a run's summary and `query` print
+    # the command that runs the failing model with it (`fields` may name it: "" where none covers it)
+    profile: str = ""
+
+    @property
+    def claims(self) -> tuple[str, ...]:
+        """The advice's phrases marked «so» (marks no advice prints): what compiles or passes, measured
+        on other models, said untried where no compile of the failing model passed on its release
+        (matrix/tried.py)."""
+        return tuple(re.findall(CLAIM, self.advice))
 
     def search(self, line: str) -> Optional[re.Match[str]]:
         return re.search(self.signature, line)

@@ -16,13 +16,14 @@ from typing import Any, Optional
 
 from iree_matrix.core.excerpts import first_line
 from iree_matrix.iree import op_hints, versions
-from iree_matrix.iree.hint_types import Hint
+from iree_matrix.iree.hint_types import CLAIM, Hint
 
 
 def _next_power_of_two(match: re.Match[str]) -> dict[str, str]:
-    """The stack limit to try: the next power of two at or above what the function needs."""
-    got = int(match["got"])
-    return {"suggested": str(1 << max(got - 1, 1).bit_length())}
+    """The stack limit to try: the next power of two at or above what the function needs, and the
+    built-in profile that sets at least that much (`stack-1m`: 1 MiB), if one does."""
+    suggested = 1 << max(int(match["got"]) - 1, 1).bit_length()
+    return {"suggested": str(suggested), "profile": "stack-1m" if suggested <= 1 << 20 else ""}
 
 
 # An exporter environment with Hugging Face transformers in it (the model's REQUIREMENTS asked for it)
@@ -38,7 +39,7 @@ _GENERAL: tuple[Hint, ...] = (
         "one of those `search-recipes` tries: torch's own decomposition of the recurrence, every other op "
         "as exported), or write the recurrence out of its gates, one time step per loop iteration "
         "(`gates = x[:, t] @ w_ih.t() + h @ w_hh.t() + b`, then sigmoid/tanh: the export unrolls it "
-        "into matmuls and elementwise ops, which compile), or use a release where this model passes. "
+        "into matmuls and «elementwise ops, which compile»), or use a release where this model passes. "
         "Next known failure: torch's core table alone (`fx+decompose` before it decomposed "
         "`aten.squeeze.dims` too) stops at `torch.aten.squeeze.dims` (hint squeeze-dims)",
         "measured: a 1-layer nn.LSTM, nn.GRU and an nn.LSTMCell loop fail to compile on IREE 3.9.0 "
@@ -115,13 +116,14 @@ _GENERAL: tuple[Hint, ...] = (
         "fmaf; matrix/arm-soft-fmaf.toml)",
         "measured: QuartzNet and the Llama decode step run and match torch with it (docs/boards.md, 'fmaf')",
         stages=(),  # the words of any stage
+        profile="soft-fmaf",
     ),
     Hint(
         "armv6-libgcc",
         r"undefined symbols? at link:.*?__aeabi_|undefined symbol: __aeabi_",
         "the kernels call a libgcc helper (`__aeabi_f2lz`: float to int64) that IREE's embedded linker "
         "for 32-bit ARM does not have: keep float-to-integer conversions in int32 (`.to(torch.int32)`), "
-        "or run this model on a 64-bit board (it compiles and runs for aarch64)",
+        "or run this model on a 64-bit board («it compiles and runs for aarch64»)",
         "measured: YOLOX-nano fails to link for armv6 on 3.9.0-3.11.0 and runs on the Pi 4 / Pi 3 "
         "targets (docs/boards.md)",
     ),
@@ -291,8 +293,8 @@ _GENERAL: tuple[Hint, ...] = (
         "IREE's torch lowering has no `aten.diff`, and transformers puts one in the export of a model "
         "called with no `attention_mask` and no cache: its `masking_utils` then looks for packed "
         "sequences in the position ids (`find_packed_sequence_indices`: `torch.diff(position_ids, "
-        "prepend=...)`), a check whose early exit is skipped while torch.export traces. The route that "
-        "compiles: export with the recipe `fx+decompose` (torch's core ATen decompositions spell "
+        "prepend=...)`), a check whose early exit is skipped while torch.export traces. «The route that "
+        "compiles»: export with the recipe `fx+decompose` (torch's core ATen decompositions spell "
         "`aten.diff` as slices and a subtraction, and the library's boolean mask as ops: "
         "`--model FILE:FACTORY~fx+decompose`), or take the (batch, seq) mask as an input and hand the "
         "model a 4-D boolean (batch, 1, query, key) mask made from it, which transformers uses as it is; "
@@ -324,17 +326,20 @@ class Found:
     hint: Hint
     line: str
     advice: str
+    profile: str = ""  # the built-in profile that applies the advice's flag (`Hint.profile`)
 
     @property
     def name(self) -> str:
         return self.hint.name
 
 
-def _advice(hint: Hint, match: re.Match[str]) -> str:
-    values: dict[str, str] = {k: v for k, v in match.groupdict().items() if v is not None}
+def _found(hint: Hint, line: str, match: re.Match[str]) -> Found:
+    values: dict[str, str] = {"profile": hint.profile}
+    values.update((k, v) for k, v in match.groupdict().items() if v is not None)
     if hint.fields is not None:
         values.update(hint.fields(match))
-    return hint.advice.format(**values)  # an advice names only groups its every match has
+    # an advice names only groups its every match has
+    return Found(hint, line, re.sub(CLAIM, r"\1", hint.advice.format(**values)), values["profile"])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -368,7 +373,7 @@ def find(text: Optional[str], stage: Optional[str] = None, made: Made = UNKNOWN)
             continue
         for line in lines:
             if match := hint.search(line):
-                return Found(hint, line, _advice(hint, match))
+                return _found(hint, line, match)
     return None
 
 

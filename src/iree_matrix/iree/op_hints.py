@@ -64,8 +64,8 @@ OP_HINTS: tuple[Hint, ...] = (
         "summed into their target nodes): export with the recipe `fx+decompose` (torch's own "
         "decomposition, a scatter-add), or sum by `scatter_add` in the model, "
         "`torch.zeros_like(x).scatter_add(0, dst.unsqueeze(1).expand(-1, m.shape[1]), m)` for "
-        "`torch.zeros_like(x).index_add_(0, dst, m)` (`scatter_reduce` with `amax`/`mean` compiles "
-        "as it is)",
+        "`torch.zeros_like(x).index_add_(0, dst, m)` («`scatter_reduce` with `amax`/`mean` compiles "
+        "as it is»)",
         "measured: a message-passing graph network (index_add_, scatter_add, scatter_reduce amax) "
         "fails so on 3.10.0 and 3.13.0 by the default export, `fx`, `fx+gaps` and `nonstrict`; "
         "`~fx+decompose` passes on both (`search-recipes`), and it and the sum by `scatter_add` "
@@ -82,7 +82,7 @@ OP_HINTS: tuple[Hint, ...] = (
         "`member = bag_of.unsqueeze(0) == arange(len(offsets)).unsqueeze(1)` and `rows = bag.weight[ids]`: "
         "mean `(member.float() @ rows) / member.sum(1, keepdim=True).clamp(min=1)`, max "
         '`rows.unsqueeze(0).masked_fill(~member.unsqueeze(-1), float("-inf")).amax(1)` '
-        "(docs/failures.md, 'embedding_bag', spells it out); mode \"sum\" compiles as it is",
+        "(docs/failures.md, 'embedding_bag', spells it out); «mode \"sum\" compiles as it is»",
         "measured: an nn.EmbeddingBag of mode sum compiles and matches torch on 3.13.0, modes mean and "
         "max fail so; a DLRM-style recommender with one bag of each fails so on 3.10.0 and 3.13.0 by "
         "every recipe `search-recipes` tries; with the mean and max bags written out it compiles and "
@@ -96,7 +96,7 @@ OP_HINTS: tuple[Hint, ...] = (
         "`dim` are distinct (as `topk`'s are), export with the recipe `fx+rewrite` (the tool's own "
         "one-hot rewrite of it: a repeated index would be summed), or, where `x` is zeros too, "
         "write it as a one-hot sum, `(F.one_hot(index, n).to(src.dtype) * src.unsqueeze(-1)).sum(-2)` "
-        "for `dim=-1` (n = x.shape[-1]), which compiles",
+        "for `dim=-1` (n = x.shape[-1]), «which compiles»",
         "measured: a mixture-of-experts layer (topk routing, the gate by `scatter`) crashes so on "
         "3.10.0 and 3.13.0 by the default export and by `fx`, `fx+gaps`, `fx+decompose`, `nonstrict`; "
         "with the gate as a one-hot sum, and by `~fx+rewrite`, it compiles and matches torch on 3.13.0 "
@@ -112,8 +112,8 @@ OP_HINTS: tuple[Hint, ...] = (
         "(batch, channels, length) tensor, `nn.ReflectionPad1d`, and `torch.stft(center=True)`, which "
         "pads so by n_fft // 2); the error names the model's op it was lowered from (\"lowered from the "
         "model's torch.aten.pad\"). If it is `torch.aten.pad` or `reflection_pad1d`, pad by slices and "
-        "flips, `torch.cat([x[..., 1:p + 1].flip(-1), x, x[..., -p - 1:-1].flip(-1)], -1)`, which "
-        "compiles (for stft: that padding, then `torch.stft(..., center=False)`); no export recipe "
+        "flips, `torch.cat([x[..., 1:p + 1].flip(-1), x, x[..., -p - 1:-1].flip(-1)], -1)`, «which "
+        "compiles» (for stft: that padding, then `torch.stft(..., center=False)`); no export recipe "
         "changes it (the padding is already a core op)",
         "measured: a 1-D reflect padding by 16, 32 or 64 fails so on 3.10.0, 3.12.0 and 3.13.0 (by 3, 9, "
         "12 or 15 it compiles, and 2-D reflect padding by 16 does); an stft audio front end fails so "
@@ -141,7 +141,7 @@ OP_HINTS: tuple[Hint, ...] = (
         "decomposition of it): count instead, over the last axis of both, "
         "`(sorted_seq.unsqueeze(-2) < values.unsqueeze(-1)).sum(-1)` for "
         "`torch.searchsorted(sorted_seq, values)` and `<=` for `right=True` (the same int64 indices; "
-        "`torch.bucketize` compiles as it is)",
+        "«`torch.bucketize` compiles as it is»)",
         "measured: a NeRF-style renderer's hierarchical sampling (cumsum, searchsorted right=True, "
         "gather) fails so on 3.13.0 by the default export and every recipe `search-recipes` tries; "
         "with the count it compiles and matches torch on 3.13.0 (tests/integration/test_routes.py)",
@@ -150,9 +150,9 @@ OP_HINTS: tuple[Hint, ...] = (
         "bool-and",
         r"torch\.aten\.(?P<op>__(?:and|xor)__)\.Tensor\b",
         "IREE's torch lowering has no `aten.{op}.Tensor`, the `&` (`^`) of two boolean tensors as "
-        "torch.export keeps it (`inside = (i >= 0) & (i < n)`; their `or` compiles): export with the recipe "
-        "`fx+decompose` (torch's own decomposition, `bitwise_and`), or write `torch.logical_and(a, b)` "
-        "(`torch.logical_xor` for `^`) in the model",
+        "torch.export keeps it (`inside = (i >= 0) & (i < n)`; «their `or` compiles»): export with the "
+        "recipe `fx+decompose` (torch's own decomposition, `bitwise_and`), or write "
+        "`torch.logical_and(a, b)` (`torch.logical_xor` for `^`) in the model",
         "measured: `(x > 0) & (x < 1)` and `(x > 0) ^ (x < -1)` fail so on 3.13.0 (their `or` compiles); a "
         "KAN layer's B-spline basis (bucketize, `&`, one_hot) exported `~fx+decompose`, and with "
         "`torch.logical_and`, compiles and matches torch on 3.13.0 (tests/integration/test_routes.py)",
@@ -165,8 +165,8 @@ OP_HINTS: tuple[Hint, ...] = (
         "the error names a constant, not the op that failed: some torch op that takes this constant "
         "(a dim, a size, a kernel) has no lowering in IREE, and the compiler reports its leftover "
         "operand first, often at no line (`<unknown>:0`). Measured so: `aten.logsumexp` "
-        "(`torch.logsumexp`) and `aten.col2im` (`F.fold`, `nn.Fold`); torch's own decompositions "
-        "of both compile: export with the recipe `fx+decompose`, or write them out, "
+        "(`torch.logsumexp`) and `aten.col2im` (`F.fold`, `nn.Fold`); «torch's own decompositions "
+        "of both compile»: export with the recipe `fx+decompose`, or write them out, "
         "`m = x.amax(d, keepdim=True); (x - m).exp().sum(d).log() + m.squeeze(d)` for "
         "`torch.logsumexp(x, d)`, and `F.fold(cols, size, k, stride=s)` as `F.conv_transpose2d(cols.view("
         "b, c * k * k, n_h, n_w), eye, stride=s, groups=c)` with `eye = torch.eye(k * k).view(k * k, 1, "
@@ -183,7 +183,7 @@ OP_HINTS: tuple[Hint, ...] = (
         r"operations with large vector sizes \((?P<bytes>\d+) bytes\) were found",
         "the llvm-cpu backend refuses a dispatch whose code holds a vector this large ({bytes} bytes) "
         "by default; `--iree-llvmcpu-fail-on-large-vector=false` (in every release 2.9.0 to 3.13.0, "
-        "`iree-compile --help-hidden`) lets it through, but such dispatches spill the vector to the "
+        "`iree-compile --help-hidden`) «lets it through», but such dispatches spill the vector to the "
         "stack: run the module on several threads before taking it (a local-task worker has 128 KiB of "
         "stack, `--task_worker_stack_size`), or drop the flag that made the vector (data tiling with the "
         "channels-last preprocessing pipeline made YOLOX-nano's)",
@@ -207,7 +207,7 @@ OP_HINTS: tuple[Hint, ...] = (
         "sort-select",
         r"torch\.aten\.(?P<op>median|nanmedian|kthvalue)\b|'tm_tensor\.topk' op region block must end",
         "IREE has no lowering for an order statistic (`torch.median`, `nanmedian`, `kthvalue`; "
-        "`kthvalue` fails verifying `tm_tensor.topk`), but `sort` compiles: sort along the dimension "
+        "`kthvalue` fails verifying `tm_tensor.topk`), «but `sort` compiles»: sort along the dimension "
         "and take the element, `x.sort(dim).values.select(dim, k - 1)` for `kthvalue(x, k, dim)` and "
         "`k - 1 = (n - 1) // 2` for torch's median (the lower of the two middle values); the indices, "
         "where needed, from `.indices` the same way",
@@ -226,7 +226,7 @@ OP_HINTS: tuple[Hint, ...] = (
         "invertible map, a whitening or precision matrix), compute it once in the factory and keep it "
         'as a buffer, `self.register_buffer("inverse", torch.linalg.inv(W))`, so `forward` is matmuls; '
         "where it depends on the input, keep that step in torch, before or after the compiled module "
-        "(for an inverse, a fixed number of Newton-Schulz steps, `X = X @ (2 * I - A @ X)`, compiles)",
+        "(for an inverse, a fixed number of Newton-Schulz steps, «`X = X @ (2 * I - A @ X)`, compiles»)",
         "measured: a flow step run backwards (`torch.linalg.inv` of its weight in `forward`) fails so "
         "on 3.13.0, and `fx+decompose` stops at the importer (\"Higher-order operation 'with_effects'\"); "
         "with the inverse as a buffer it compiles and matches torch (tests/integration/test_routes.py)",

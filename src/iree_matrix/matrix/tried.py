@@ -1,0 +1,111 @@
+"""What a results folder shows of the ways past a failure that its hint names (issue 95): the export
+recipes and the built-in profile a hint offers, each tried on the failing release here or not.
+
+A hint says a way passes, or an op compiles as it is, only where a record here shows it, for the same
+model on that release (a recipe `~fx+decompose` was said to pass and failed at a stack limit on the
+model it was offered for); a way that failed there the same way is said once, as tried, and not
+offered again; one not tried is offered by the command that tries it, keeping the run's settings as
+every printed command does (`pasted.Where.line`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import shlex
+from collections.abc import Sequence
+from typing import Optional
+
+from iree_matrix.core import pasted
+from iree_matrix.core.excerpts import clip, without_paths
+from iree_matrix.core.model import refusals
+from iree_matrix.core.model.configuration import COMBINE
+from iree_matrix.core.model.results import Record, Status, latest_by_job
+from iree_matrix.iree import hints
+from iree_matrix.matrix import export_recipes
+
+_STAGES = ("export", "compile", "run")
+_AT = re.compile(r"^\S+:\d+:\d+: (?:error: )?")  # `model.mlir:33:13: `: each export has its own lines
+UNTRIED = "measured on other models; untried on this one, on this release"
+
+
+def outcome(records: Sequence[Record], model: str, profile: str, release: str) -> Optional[Record]:
+    """The record that says how `model` (as records name it, with its recipe) compiled by `profile` did
+    on `release` (any, for ""): its first failed stage, else a run that matched torch; None: not tried."""
+    cells = {("", ""), ("", profile), (release, profile)} if release else None
+    mine = [r for r in records if r.label.planned_model == model and r.stage in _STAGES]
+    mine = [r for r in mine if not refusals.is_answer(r) and _cell(r) in (cells or {_cell(r)})]
+    failed = [r for r in mine if r.status in (Status.FAIL, Status.TIMEOUT, Status.MISMATCH)]
+    passed = (r for r in mine if r.stage == "run" and r.status is Status.OK)
+    return min(failed, key=lambda r: _STAGES.index(r.stage)) if failed else next(passed, None)
+
+
+def _cell(record: Record) -> tuple[str, str]:
+    return record.label.compiler, record.label.profile
+
+
+def _said(record: Record) -> tuple[str, str]:
+    """A failure's kind (its stage and the hint its words match, else its telling line), and that
+    line without its place in the export."""
+    words = hints.words(record.stage, record.metrics, record.message)
+    line = _AT.sub("", without_paths(hints.telling_line(words, record.stage)))
+    found = hints.find(words, record.stage, hints.Made(record.label.exporter, record.label.compiler))
+    return record.stage + (found.name if found is not None else line), line
+
+
+def _tried(way: str, release: str, decided: Record, failed: Record) -> str:
+    on = f" on {release}" if release else ""
+    if decided.status is Status.OK:
+        return f"tried: {way} passes{on} here ({decided.job})"
+    how = "fails the same way" if _said(decided)[0] == _said(failed)[0] else "gets past this and fails"
+    return f"tried: {way}{on} {how} ({decided.stage}: {clip(_said(decided)[1], 160)})"
+
+
+def advice(found: hints.Found, failed: Record, records: Sequence[Record]) -> str:
+    """`found`'s advice for `failed`, each claim it makes of what compiles (measured on other models)
+    said untried where no compile of this model passed here on its release (any, for an export): the
+    same words for each release they hold for, so a summary says them once, then "as for"."""
+    release, base = failed.label.compiler, export_recipes.split(failed.label.planned_model)[0]
+    if any(
+        r.stage == "compile"
+        and r.status is Status.OK
+        and r.label.compiler == (release or r.label.compiler)
+        and export_recipes.split(r.label.planned_model)[0] == base
+        for r in latest_by_job(records).values()
+    ):
+        return found.advice
+    said = found.advice
+    for claim in found.hint.claims:
+        said = said.replace(claim, f"{claim} ({UNTRIED})")
+    return said
+
+
+def lines(
+    found: hints.Found,
+    failed: Record,
+    records: Sequence[Record],
+    reference: Optional[str],
+    where: pasted.Where = pasted.HERE,
+) -> list[str]:
+    """The lines under `failed`'s hint: each way it names (its recipes for a user's model, whose
+    `reference` is FILE:FACTORY; its profile for any model) tried here on the failing release, with
+    how it went; then the commands that try the others (`run it:`)."""
+    model, release, config = failed.label.planned_model, failed.label.compiler, failed.label.config
+    base, current = export_recipes.split(model)
+    named = found.hint.recipes if reference else ()  # a built-in's recipes: its hint's words alone
+    ways = [(f"{base}{export_recipes.SEP}{r}", failed.label.profile, r) for r in named]
+    if found.profile and found.profile not in config.names and failed.stage == "compile":
+        ways.append((model, COMBINE.join([*config.without_kernel().names, found.profile]), ""))
+    known, said, untried, commands = [*latest_by_job(records).values()], [], [], []
+    for name, profile, recipe in (w for w in ways if w[2] != current):
+        if (decided := outcome(known, name, profile, release)) is not None:
+            way = f"`{name}`" + ("" if recipe else f" with profile {profile}")
+            said.append(_tried(way, release, decided, failed))
+        elif recipe:
+            untried.append(recipe)
+        else:  # on the run's matrix: `tune`'s own default is another one
+            keeping = dataclasses.replace(where, matrix=where.matrix or where.shipped_matrix)
+            tune = f"iree-matrix tune --model {shlex.quote(reference or model)} --profiles {profile}"
+            commands.append(f"run it: `{keeping.line(tune)}`")
+    route = export_recipes.route(reference, untried, where) if reference else ""
+    return [*said, *([route] if route else []), *commands]
