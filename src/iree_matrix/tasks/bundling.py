@@ -464,10 +464,10 @@ def _sitting_matrix(
     planned = advise_plan.arms(
         advise_plan.SittingPlan(release, tuple(kept), ()), {k: matrix.kernels[k] for k in kernels}, model
     )
-    built = [(a.base or a.name, a.kernel) for a in planned if a.name != search.NAIVE]
+    built = [(a.pick.config, a.kernel) for a in planned if a.name != search.NAIVE]  # a kernel's: its base's
     extra = []
-    for base, kernel in built + [(c, "") for c in around if _keeps_cpu(c)]:
-        config = Config.parse(base).with_cpu(named).sorted()  # spelled as the search spells a profile
+    for base, kernel in built + [(Config.parse(c), "") for c in around if _keeps_cpu(c)]:
+        config = base.with_cpu(named).sorted()  # spelled as the search spells a profile
         extra.append(
             dataclasses.replace(template, model=config.model(model), profile=config.profile, kernel=kernel)
         )
