@@ -12,9 +12,10 @@ import pytest
 
 from iree_matrix.advise import advise_answer, advise_plan, advise_sitting, paired_rounds
 from iree_matrix.core.model import stats
+from iree_matrix.core.model.configuration import Config
 from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.core.model.results import Record, Status
-from iree_matrix.findings import advice, search
+from iree_matrix.findings import advice
 
 ROCKETLAKE = {
     "machine": "x86_64",
@@ -286,7 +287,7 @@ def test_a_users_model_tries_the_picks_most_reference_functions_took():
     plan = advise_plan.choose(args, "my_net", [], searched)
     assert plan.release == "3.13.0" and plan.picks[0].name == "a+b" and len(plan.picks) == 3
     assert "@decomposed+a" not in [p.name for p in plan.picks]
-    assert plan.picks[0].config == search.Config(knobs=frozenset({"a", "b"}))
+    assert plan.picks[0].config == Config.of({"a", "b"})
     assert plan.fleet == ("x86-64-v3",)
 
 

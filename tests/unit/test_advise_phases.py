@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix.advise import advise_plan, advise_proof, advise_sitting
+from iree_matrix.core.model.configuration import Config
 from iree_matrix.core.model.results import Record
-from iree_matrix.findings import advice, search
+from iree_matrix.findings import advice
 from iree_matrix.matrix.models import ModelRef
 from tests.unit.test_advice import PICK, _sitting
 
@@ -30,9 +31,9 @@ class Asked:
         return self.records
 
     def alone(
-        self, configs: Sequence[search.Config], profiled: bool = False, kernels: bool = False
+        self, configs: Sequence[Config], profiled: bool = False, kernels: bool = False
     ) -> Optional[dict[str, Record]]:
-        self.alone_asked.append((tuple(c.name for c in configs), profiled))
+        self.alone_asked.append((tuple(map(str, configs)), profiled))
         self.kernels_asked.append(kernels)
         return self.records
 

@@ -40,9 +40,14 @@ def _cell(profile: str, kernel: str = "") -> bundle.BundledRun:
 
 
 def test_a_kernel_cell_is_an_arm_named_as_advise_names_it() -> None:
-    assert bundle.arm_name(f"{FLEET}+k:{DW}", "znver4") == (f"default+k:{DW}", bundle.KERNEL_ARM)
-    assert bundle.arm_name(f"{PICK}+{FLEET}+k:{DW}", "znver4") == (f"{PICK}+k:{DW}", bundle.KERNEL_ARM)
-    assert bundle.arm_name(f"{PICK}+{FLEET}", "znver4") == (PICK, "pick")  # without one, as before
+    def arm(profile: str) -> tuple[str, str]:
+        config, kind = bundle.arm_of(Config.parse(profile), NamedCpu("znver4"))
+        return str(config), kind
+
+    assert arm(f"{FLEET}+k:{DW}") == (f"default+k:{DW}", bundle.KERNEL_ARM)
+    assert arm(f"{PICK}+{FLEET}+k:{DW}") == (f"{PICK}+k:{DW}", bundle.KERNEL_ARM)
+    assert arm(f"{PICK}+{FLEET}") == (PICK, "pick")  # without one, as before
+    assert arm(FLEET) == ("default", "default") and arm("generic") == ("generic", "naive")
     found = [
         _cell(FLEET), _cell("generic"), _cell(f"{PICK}+{FLEET}"),
         _cell(f"{FLEET}+k:{DW}", DW), _cell(f"{PICK}+{FLEET}+k:{DW}", DW),
@@ -82,7 +87,7 @@ def test_the_kernel_cells_for_another_cpu_are_advises_kernel_arms_compiled_for_i
     plan = advise_plan.SittingPlan(RELEASE, (advise_plan.Pick.named(PICK, RELEASE, ""),), ())
     advised = [a.name for a in advise_plan.arms(plan, {"negabs": kernel}, "mobilenet_v2") if a.kernel]
     named = [
-        bundle.arm_name(Config.parse(p).with_kernel(k).profile_label, "znver5")[0] for p, k in kernel_cells
+        str(bundle.arm_of(Config.parse(p).with_kernel(k), NamedCpu("znver5"))[0]) for p, k in kernel_cells
     ]
     assert sorted(named) == sorted(advised) == ["data-tiling+loop-unrolling+k:negabs", "default+k:negabs"]
 

@@ -31,6 +31,8 @@ PATTERNS = (
     re.compile(rf"{_WORD}\w*(?:\.\w+|\[[^\]]*\])*{_CUT}[\"'][+@]"),
     re.compile(rf"[\"'][+@][\"']\.join\([^)]*{_WORD}"),  # "+".join(knobs)
     re.compile(rf"\{{[^}}]*{_WORD}[^}}]*\}}[+@]\{{|\}}[+@]\{{[^}}]*{_WORD}"),  # f"{base}+{fleet}"
+    # a helper of its own that cuts or glues a profile label: split_profile_label(p), profile_label(p, k)
+    re.compile(r"(?<![.\w])(?<!def )(?:split_\w*(?:profile|label|config)\w*|\w*profile_label)\("),
 )
 
 
@@ -78,6 +80,8 @@ def test_the_count_finds_the_surgery_it_forbids() -> None:
         "if search.VARIANT not in c.model:",
         'found = [n for n in names if n.startswith("cpu-")]',
         'knobs = "+".join(sorted(config.knobs))',
+        "profile, kernel = split_profile_label(profile)",  # bundle's arm_name once
+        "return profile_label(arm_name(profile, cpu)[0], kernel), KERNEL_ARM",
     ):
         assert surgery(line) == [1], line
     for line in (
@@ -86,5 +90,7 @@ def test_the_count_finds_the_surgery_it_forbids() -> None:
         'value = flag.split("=", 1)[1].removeprefix("@")',
         'key = f"{f}@{compiler}"',
         "# a comment on profile.split(COMBINE)",
+        'label = config.with_kernel("dw").profile_label',
+        "def profile_label(self) -> str:",
     ):
         assert surgery(line) == [], line

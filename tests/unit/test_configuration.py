@@ -109,4 +109,21 @@ def test_a_kernel_is_one_change_to_the_search_as_it_always_was():
 
     assert search.parse("default+k:dw").changes == ("k:dw",)
     assert search.parse("@decomposed+im2col+k:dw").changes == ("@decomposed", "im2col", "k:dw")
-    assert search.parse("im2col+k:dw").name == "im2col+k:dw"
+    assert str(search.parse("im2col+k:dw")) == "im2col+k:dw"
+
+
+def test_a_point_of_the_search_is_a_set_of_knobs_spelled_in_name_order():
+    """The search adds and drops knobs as a set (a named CPU's among them): one point however its
+    knobs came, spelled as the search's files and tables spell it."""
+    from iree_matrix.findings import search
+
+    point = Config.of({"vector-256", "cpu-znver4", "im2col"}, "decomposed")
+    assert point == Config("decomposed", ("im2col", "vector-256"), NamedCpu("znver4"))
+    assert str(point) == "@decomposed+cpu-znver4+im2col+vector-256"
+    assert point.knob_set == {"cpu-znver4", "im2col", "vector-256"}
+    assert (
+        point
+        == search.parse("@decomposed+vector-256+im2col+cpu-znver4")
+        == Config.of(point.knob_set, "decomposed")
+    )
+    assert Config.of(()) == Config() and str(search.NAIVE_CONFIG) == "generic"

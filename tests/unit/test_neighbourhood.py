@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from iree_matrix.core.model import stats
+from iree_matrix.core.model.configuration import Config
 from iree_matrix.findings import advice, neighbourhood, search
 
 QUARTZ_PICK = "data-tiling+loop-unrolling+slp-vectorization"
@@ -21,10 +22,10 @@ DRIFT = (1.00, 1.04, 0.97, 1.02, 0.99, 1.05, 0.98, 1.01)
 JITTER = (1.01, 0.99, 1.0, 1.02, 0.98, 1.0, 1.01, 0.99)
 
 
-def _landscape(config: search.Config) -> float:
+def _landscape(config: Config) -> float:
     """QuartzNet as measured by hand: data tiling and unrolling pay, SLP a little on top, and the
     loop vectorizer, neutral alone, takes 0.55x the time beside data tiling and unrolling."""
-    knobs = config.knobs
+    knobs = config.knob_set
     ms = 84.0
     ms *= 0.46 if "data-tiling" in knobs else 1.0
     ms *= 0.8 if "loop-unrolling" in knobs else 1.0
@@ -37,14 +38,14 @@ def _landscape(config: search.Config) -> float:
 
 
 def _sitter(landscape, log: list[tuple[str, int]]) -> neighbourhood.Sit:
-    def sit(centre: search.Config, around: Sequence[search.Config]) -> neighbourhood.Timings:
-        log.append((centre.name, len(around)))
+    def sit(centre: Config, around: Sequence[Config]) -> neighbourhood.Timings:
+        log.append((str(centre), len(around)))
 
-        def timed(config: search.Config, arm: int) -> neighbourhood.Timed:
+        def timed(config: Config, arm: int) -> neighbourhood.Timed:
             ms = tuple(
                 landscape(config) * DRIFT[r] * JITTER[(r + arm) % len(JITTER)] for r in range(len(DRIFT))
             )
-            return neighbourhood.Timed(config.name, ms, module_sha256=config.name, matches=True)
+            return neighbourhood.Timed(str(config), ms, module_sha256=str(config), matches=True)
 
         return neighbourhood.Timings(timed(centre, 0), tuple(timed(c, i + 1) for i, c in enumerate(around)))
 
@@ -56,7 +57,7 @@ KNOBS = ("data-tiling", "dt-ukernels", "loop-unrolling", "slp-vectorization", "l
 
 
 def test_the_neighbourhood_is_every_one_knob_change():
-    pick = search.Config("decomposed", frozenset({"data-tiling", "loop-unrolling", "stripped"}))
+    pick = Config.of({"data-tiling", "loop-unrolling", "stripped"}, "decomposed")
     found = {neighbourhood.change(pick, c): c for c in neighbourhood.neighbours(pick, KNOBS)}
     assert set(found) == {
         "+ slp-vectorization", "+ loop-vectorization", "+ transposes", "+ avx2",  # each knob added
@@ -73,8 +74,8 @@ def test_a_neighbour_whose_knobs_do_not_combine_is_no_configuration():
     point-cloud kNN, whose answer is the naive build). Its neighbourhood is the host's CPU; an O3
     pick's has no "O2+O3"."""
     knobs = neighbourhood.accepted_knobs("3.13.0")
-    assert [c.name for c in neighbourhood.neighbours(search.parse("generic"), knobs)] == ["default"]
-    o3 = [c.name for c in neighbourhood.neighbours(search.parse("O3+data-tiling"), knobs)]
+    assert [str(c) for c in neighbourhood.neighbours(search.parse("generic"), knobs)] == ["default"]
+    o3 = [str(c) for c in neighbourhood.neighbours(search.parse("O3+data-tiling"), knobs)]
     assert "O2+O3+data-tiling" not in o3 and "data-tiling" in o3 and "O3" in o3
     assert "O3+data-tiling+loop-unrolling" in o3
 
@@ -105,12 +106,12 @@ def test_a_neutral_alone_knob_that_wins_beside_the_pick_becomes_it_and_is_proved
 
 
 def test_the_step_bound_stops_the_search_and_says_so():
-    def ladder(config: search.Config) -> float:  # every knob added helps: a long way up
-        return 100.0 * 0.8 ** len(config.knobs - {"avx2", "transposes"})
+    def ladder(config: Config) -> float:  # every knob added helps: a long way up
+        return 100.0 * 0.8 ** len(config.knob_set - {"avx2", "transposes"})
 
     log: list[tuple[str, int]] = []
     proof = neighbourhood.local_search(
-        search.Config(), lambda c: neighbourhood.neighbours(c, KNOBS), _sitter(ladder, log), max_steps=2
+        Config(), lambda c: neighbourhood.neighbours(c, KNOBS), _sitter(ladder, log), max_steps=2
     )
     assert len(log) == 2 and not proof.certified
     assert "step bound (2 steps)" in proof.stopped and "not timed" in proof.stopped
@@ -126,9 +127,9 @@ def test_noise_alone_moves_nothing_and_a_pick_that_is_a_local_optimum_is_certifi
 
 def test_an_interrupted_step_is_no_verdict():
     def sit(centre, around):
-        return neighbourhood.Timings(neighbourhood.Timed(centre.name), (), interrupted=True)
+        return neighbourhood.Timings(neighbourhood.Timed(str(centre)), (), interrupted=True)
 
-    proof = neighbourhood.local_search(search.Config(), lambda c: [], sit)
+    proof = neighbourhood.local_search(Config(), lambda c: [], sit)
     assert proof.interrupted and not proof.certified and "interrupted" in proof.stopped
 
 

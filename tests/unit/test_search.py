@@ -12,7 +12,7 @@ import pytest
 
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model import stats
-from iree_matrix.core.model.configuration import split_variant
+from iree_matrix.core.model.configuration import Config, split_variant
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.findings import search, search_descent
 from iree_matrix.iree.flags import BUILTIN_PROFILES, SEARCH_KNOBS, Profile, combine, with_needs
@@ -209,17 +209,17 @@ def test_space_keeps_opt_levels_exclusive_and_every_other_knob_free():
 
 def test_config_names_are_canonical_and_round_trip():
     config = search.parse("@decomposed+ukernels+O3-stack")
-    assert config == search.Config("decomposed", frozenset({"O3-stack", "ukernels"}))
-    assert config.name == "@decomposed+O3-stack+ukernels" and config.profile == "O3-stack+ukernels"
+    assert config == Config.of({"O3-stack", "ukernels"}, "decomposed")
+    assert str(config) == "@decomposed+O3-stack+ukernels" and config.profile == "O3-stack+ukernels"
     assert config.model("whisper_tiny") == "whisper_tiny@decomposed"
-    assert search.parse("default") == search.Config() and search.Config().name == "default"
-    assert search.parse("@decomposed") == search.Config("decomposed")
+    assert search.parse("default") == Config() and str(Config()) == "default"
+    assert search.parse("@decomposed") == Config("decomposed")
 
 
 def test_neighbours_change_one_dimension():
     dims = search.space(("O2", "O3-stack", "im2col", "ukernels"))
-    here = search.Config("", frozenset({"O2", "im2col"}))
-    names = sorted(c.name for c in search.neighbours(here, dims, ("decomposed",)))
+    here = Config.of({"O2", "im2col"})
+    names = sorted(str(c) for c in search.neighbours(here, dims, ("decomposed",)))
     assert names == sorted(
         ["@decomposed+O2+im2col",  # another variant
          "im2col", "O3-stack+im2col",  # opt level off, or the other one (never both)
@@ -240,11 +240,11 @@ def test_rank_batch_orders_by_the_prior_and_drops_dead_changes():
     prior = search.Prior.of(rows)
     assert prior.dead == {"O2", "aggressive-fusion"}
     dims = search.space(("O2", "im2col", "ukernels", "transposes", "aggressive-fusion"))
-    start = search.Config("", frozenset({"ukernels"}))
+    start = Config.of({"ukernels"})
     tried = {r.candidate.name for r in rows}
     picked = search.rank_batch(start, tried, dims, (), prior)[0]
-    assert [c.name for c in picked] == ["im2col+ukernels", "transposes+ukernels"]  # "default" was tried
-    assert prior.promise(search.Config("", frozenset({"im2col"})), search.Config()) == pytest.approx(15 / 22)
+    assert [str(c) for c in picked] == ["im2col+ukernels", "transposes+ukernels"]  # "default" was tried
+    assert prior.promise(Config.of({"im2col"}), Config()) == pytest.approx(15 / 22)
 
 
 def test_choose_takes_the_fastest_that_beats_the_incumbent_beyond_noise():
@@ -262,37 +262,37 @@ def test_descent_reaches_the_best_of_a_fake_space_within_budget():
     """The search strategy end to end on a made-up landscape: im2col and ukernels help, together
     more; transposes hurts; @decomposed helps a lot. Coordinate descent finds the combination."""
 
-    def median(config: search.Config) -> float:
-        t = 100.0 * (0.7 if "im2col" in config.knobs else 1.0) * (0.8 if "ukernels" in config.knobs else 1.0)
-        t *= 1.3 if "transposes" in config.knobs else 1.0
+    def median(config: Config) -> float:
+        t = 100.0 * (0.7 if "im2col" in config.names else 1.0) * (0.8 if "ukernels" in config.names else 1.0)
+        t *= 1.3 if "transposes" in config.names else 1.0
         return t * (0.5 if config.variant == "decomposed" else 1.0)
 
-    def measure(config: search.Config) -> search.Candidate:
+    def measure(config: Config) -> search.Candidate:
         m = median(config)
-        return _cand(config.name, [m * 0.98, m * 0.99, m, m * 1.01, m * 1.02])
+        return _cand(str(config), [m * 0.98, m * 0.99, m, m * 1.01, m * 1.02])
 
     knobs = ("im2col", "ukernels", "transposes")
     dims = search.space(knobs)
-    alone = [search.Config("", frozenset({k})) for k in knobs]
-    first = [search.Config(), *alone, search.Config("decomposed")]
+    alone = [Config.of({k}) for k in knobs]
+    first = [Config(), *alone, Config("decomposed")]
     rows = search.effects([measure(c) for c in first])[("mobilenet_v2", "3.13.0")]
     prior = search.Prior.of(rows)
-    incumbent, tried, spent = search.parse(search.best(rows).candidate.name), {c.name for c in first}, 0
-    assert incumbent.name == "@decomposed"
+    incumbent, tried, spent = search.parse(search.best(rows).candidate.name), {str(c) for c in first}, 0
+    assert str(incumbent) == "@decomposed"
     steps = []
     for number in range(2, 10):
         picked = search.rank_batch(incumbent, tried, dims, ("decomposed",), prior)[0][: max(6 - spent, 0)]
         if not picked:
             break
         winner = search.choose(measure(incumbent), [measure(c) for c in picked])
-        steps.append(search.Step(number, incumbent.name, tuple(c.name for c in picked),
+        steps.append(search.Step(number, str(incumbent), tuple(map(str, picked)),
                                  winner.name if winner else None))  # fmt: skip
-        tried |= {c.name for c in picked}
+        tried |= {str(c) for c in picked}
         spent += len(picked)
         if winner is None:
             break
         incumbent = search.parse(winner.name)
-    assert incumbent.name == "@decomposed+im2col+ukernels"
+    assert str(incumbent) == "@decomposed+im2col+ukernels"
     assert spent <= 6
     # im2col and ukernels each beat default alone: batch 2 tries them stacked and takes both at once
     assert search.path([search.Step(1, "default", (), "@decomposed"), *steps]).startswith(
@@ -316,10 +316,10 @@ def test_each_function_starts_its_descent_from_batch_ones_best():
     # the decoder step does not descend: not among --functions
     assert set(descents) == {("mobilenet_v2", "3.13.0"), ("whisper_tiny.encoder", "3.13.0")}
     encoder = descents[("whisper_tiny.encoder", "3.13.0")]
-    assert encoder.incumbent == search.Config("decomposed") and encoder.variants == ("decomposed",)
+    assert encoder.incumbent == Config("decomposed") and encoder.variants == ("decomposed",)
     assert encoder.prior.dead == {"O2"} and encoder.steps[0].winner == "@decomposed"
     mobilenet = descents[("mobilenet_v2", "3.13.0")]
-    assert mobilenet.incumbent == search.Config() and mobilenet.steps[0].winner is None
+    assert mobilenet.incumbent == Config() and mobilenet.steps[0].winner is None
     assert search.path(mobilenet.steps) == "default (stopped: none of 1 beat it)"
 
 
@@ -372,11 +372,11 @@ def test_winners_alone_are_tried_stacked_and_what_is_left_out_is_said():
     assert prior.faster == {"im2col", "loop-unrolling", "data-tiling", "dt-ukernels"}
     knobs = ("O2", "data-tiling", "dt-ukernels", "im2col", "loop-unrolling", "transposes")
     dims = search.space(knobs)
-    start = search.Config("", frozenset({"im2col"}))
-    assert search.stacked(start, dims, prior).name == "dt-ukernels+im2col+loop-unrolling"
+    start = Config.of({"im2col"})
+    assert str(search.stacked(start, dims, prior)) == "dt-ukernels+im2col+loop-unrolling"
     ranked, dead = search.rank_batch(start, {r.candidate.name for r in rows}, dims, (), prior)
-    assert ranked[0].name == "dt-ukernels+im2col+loop-unrolling"  # the most promising
-    assert {c.name for c in dead} == {"O2+im2col"}
+    assert str(ranked[0]) == "dt-ukernels+im2col+loop-unrolling"  # the most promising
+    assert {str(c) for c in dead} == {"O2+im2col"}
     words = search.explain_pruned(ranked[:2], ranked, dead, prior)
     assert words.startswith("left out: 1 using a change that failed or was skipped alone (O2); ")
     assert f"{len(ranked) - 2} past the batch's width" in words
@@ -535,7 +535,7 @@ def test_an_interrupted_search_resumes_from_its_last_batch(tmp_path):
     search_descent.write_progress(tmp_path, search_descent.Progress({"budget": 12}, 2, states, sittings))
     back = search_descent.read_progress(tmp_path)
     assert back is not None and back.batch == 2 and back.sittings == sittings
-    fresh = search_descent.Walk("mobilenet_v2", "3.13.0", (), prior, search.Config(), {"default"}, [])
+    fresh = search_descent.Walk("mobilenet_v2", "3.13.0", (), prior, Config(), {"default"}, [])
     command._restore({("mobilenet_v2", "3.13.0"): fresh}, back)
     assert (fresh.incumbent, fresh.tried, fresh.steps, fresh.spent, fresh.done, fresh.pruned) == (
         d.incumbent,
@@ -620,11 +620,11 @@ def test_a_knob_that_pairs_with_the_incumbents_is_ranked_as_its_partner_and_null
     ranked, _ = search.rank_batch(
         search.parse("loop-unrolling"), {"default", "loop-unrolling"}, dims, (), prior
     )
-    names = [c.name for c in ranked]
+    names = [str(c) for c in ranked]
     assert names[0] == "loop-unrolling+slp-vectorization"
     assert names[-1] == "loop-unrolling+transposes"
-    alone, _ = search.rank_batch(search.Config(), {"default"}, dims, (), prior)
-    assert [c.name for c in alone].index("slp-vectorization") > [c.name for c in alone].index("O2")
+    alone, _ = search.rank_batch(Config(), {"default"}, dims, (), prior)
+    assert [str(c) for c in alone].index("slp-vectorization") > [str(c) for c in alone].index("O2")
 
 
 def test_a_matrix_file_knob_names_its_pairs_and_an_unknown_pair_is_refused(tmp_path):
@@ -646,9 +646,9 @@ def test_the_polish_step_tries_each_knob_neutral_alone_beside_the_result():
     ])[("mobilenet_v2", "3.13.0")]  # fmt: skip
     prior = search.Prior.of(rows)
     dims = search.space(("O2", "im2col", "vector-256", "slp-vectorization", "transposes"))
-    result = search.Config("", frozenset({"im2col"}))
+    result = Config.of({"im2col"})
     tried = {r.candidate.name for r in rows} | {"im2col+slp-vectorization"}  # a batch tried SLP already
-    assert [c.name for c in search.polish(result, tried, dims, prior)] == ["im2col+vector-256"]
+    assert [str(c) for c in search.polish(result, tried, dims, prior)] == ["im2col+vector-256"]
     assert search.polish(result, tried | {"im2col+vector-256"}, dims, prior) == []
 
 
@@ -696,5 +696,5 @@ def test_batch_ones_step_needs_the_paired_confirmation_too():
 
     descent = command._start(table, ["m"], None, refuse)[("m", "3.13.0")]
     assert asked == [("default", "O2")]
-    assert descent.incumbent == search.Config() and descent.steps[0].winner is None
+    assert descent.incumbent == Config() and descent.steps[0].winner is None
     assert command._start(table, ["m"])[("m", "3.13.0")].steps[0].winner == "O2"

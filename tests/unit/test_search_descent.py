@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from iree_matrix.core.model import stats
+from iree_matrix.core.model.configuration import Config
 from iree_matrix.core.model.results import Status
 from iree_matrix.findings import search, search_descent
 
@@ -22,11 +23,11 @@ ALONE = {
 KNOBS = tuple(ALONE)
 
 
-def quartznet(config: search.Config) -> float:
+def quartznet(config: Config) -> float:
     """A landscape with QuartzNet's interaction: the loop vectorizer, slower alone, takes 0.55x the
     time on top of data tiling and unrolling; SLP pays a little after unrolling; channels-last does
     not stack on data tiling."""
-    k = config.knobs
+    k = config.knob_set
     ms = DEFAULT_MS
     for knob in k - {"loop-vectorization", "slp-vectorization", "channels-last"}:
         ms /= ALONE[knob]
@@ -42,17 +43,17 @@ def quartznet(config: search.Config) -> float:
     return ms
 
 
-def _candidate(config: search.Config, ms: float) -> search.Candidate:
+def _candidate(config: Config, ms: float) -> search.Candidate:
     times = [ms * f for f in (0.99, 0.995, 1.0, 1.005, 1.01)]
-    return search.Candidate(KEY[0], KEY[1], config.name, Status.OK, stats.median_interval(times))
+    return search.Candidate(KEY[0], KEY[1], str(config), Status.OK, stats.median_interval(times))
 
 
-def _walk(landscape: Callable[[search.Config], float], knobs=KNOBS) -> search_descent.Walk:
+def _walk(landscape: Callable[[Config], float], knobs=KNOBS) -> search_descent.Walk:
     """Batch 1 (default and each knob alone) measured on the landscape, and the descent it starts."""
-    first = [search.Config(), *(search.Config("", frozenset({k})) for k in knobs)]
+    first = [Config(), *(Config.of({k}) for k in knobs)]
     rows = search.effects([_candidate(c, landscape(c)) for c in first])[KEY]
     best = search.best(rows).candidate.name
-    names = {c.name for c in first}
+    names = {str(c) for c in first}
     return search_descent.Walk(KEY[0], KEY[1], (), search.Prior.of(rows), search.parse(best), names,
                        [search.Step(1, "default", tuple(sorted(names - {"default"})), best)])  # fmt: skip
 
@@ -61,20 +62,20 @@ class FakeSitting:
     """Measures a sitting on the landscape: the winner is the fastest candidate at least 3 % faster
     than the incumbent (what the paired verdict would call faster); each run costs `run_seconds`."""
 
-    def __init__(self, landscape: Callable[[search.Config], float], run_seconds: float = 0.0):
+    def __init__(self, landscape: Callable[[Config], float], run_seconds: float = 0.0):
         self.landscape = landscape
         self.run_seconds = run_seconds
         self.spent = 0.0
         self.sittings: list[tuple[str, int, dict]] = []
 
     def __call__(self, phase: str, number: int, sitting: search_descent.Sitting) -> Mapping:
-        self.sittings.append((phase, number, {k: [c.name for c in v] for k, v in sitting.items()}))
+        self.sittings.append((phase, number, {k: [str(c) for c in v] for k, v in sitting.items()}))
         winners: dict = {}
         for key, (incumbent, *candidates) in sitting.items():
             self.spent += self.run_seconds * (1 + len(candidates))
             base = self.landscape(incumbent)
             best = min(candidates, key=self.landscape)
-            winners[key] = best.name if self.landscape(best) < base * 0.97 else None
+            winners[key] = str(best) if self.landscape(best) < base * 0.97 else None
         return winners
 
     def measured(self) -> set[str]:
@@ -91,7 +92,7 @@ def test_a_knob_neutral_alone_that_wins_beside_the_best_is_found():
     # A budget of one batch: batch 2 takes data-tiling+loop-unrolling, then the budget is spent.
     limits = search_descent.Limits(width=4, budget=4, batches=3)
     assert search_descent.descend({KEY: walk}, dims, limits, fake)
-    assert {"data-tiling", "loop-unrolling", "loop-vectorization"} <= walk.incumbent.knobs
+    assert {"data-tiling", "loop-unrolling", "loop-vectorization"} <= walk.incumbent.knob_set
     published = search.parse("data-tiling+loop-unrolling+slp-vectorization")
     assert quartznet(walk.incumbent) < quartznet(published) * 0.6
     # Found by the pair step, beside the batches' result: no batch had the budget to reach it.
@@ -104,7 +105,7 @@ def test_a_knob_neutral_alone_that_wins_beside_the_best_is_found():
 def test_no_candidate_is_left_past_the_batches_width_while_budget_remains():
     """A batch's width paces the budget over the batches: a function with few neighbours gets them
     all in one batch, and the last batch takes all the budget allows."""
-    flat = lambda c: 50.0 if c.knobs else 60.0  # noqa: E731 - any knob helps alone; none helps another
+    flat = lambda c: 50.0 if c.knob_set else 60.0  # noqa: E731 - any knob helps alone; none helps another
     walk = _walk(flat, ("data-tiling", "loop-unrolling", "loop-vectorization", "O2"))
     dims = search.space(("data-tiling", "loop-unrolling", "loop-vectorization", "O2"))
     assert search_descent.descend(
@@ -114,7 +115,7 @@ def test_no_candidate_is_left_past_the_batches_width_while_budget_remains():
     assert not any(search.PAST_WIDTH in p or search.PAST_BUDGET in p for p in walk.pruned)
 
     many = _walk(quartznet)
-    fake = FakeSitting(lambda c: quartznet(search.parse("data-tiling")) if c.knobs else DEFAULT_MS)
+    fake = FakeSitting(lambda c: quartznet(search.parse("data-tiling")) if c.knob_set else DEFAULT_MS)
     assert search_descent.descend(
         {KEY: many}, search.space(KNOBS), search_descent.Limits(width=2, budget=9, batches=4), fake
     )
@@ -165,6 +166,6 @@ def test_fit_shares_the_time_between_functions_most_promising_first():
     fitted = search_descent.fit(
         plans, search_descent.TimeBudget(lambda: 5.0, lambda: 1.0)
     )  # 2 + 2 (with incumbents) + 1
-    assert {k: [c.name for c in v] for k, v in fitted.items()} == {a: ["x", "y"], b: ["u"]}
+    assert {k: [str(c) for c in v] for k, v in fitted.items()} == {a: ["x", "y"], b: ["u"]}
     assert search_descent.fit(plans, search_descent.TimeBudget(lambda: 1.0, lambda: 1.0)) == {}
     assert search_descent.fit(plans, search_descent.TimeBudget()) == {k: list(v) for k, v in plans.items()}

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from iree_matrix.core.model.configuration import Config
 from iree_matrix.findings import search, search_descent
 from iree_matrix.tasks import flag_search
 
@@ -39,7 +40,7 @@ def test_a_progress_file_an_older_version_left_is_still_resumed() -> None:
     assert state["function"] == "m" and "unit" not in state
     older = {("unit" if k == "function" else k): v for k, v in state.items()}
     for written in (state, older):
-        fresh = search_descent.Walk("m", "3.13.0", (), prior, search.Config(), {"default"}, [])
+        fresh = search_descent.Walk("m", "3.13.0", (), prior, Config(), {"default"}, [])
         progress = search_descent.Progress({"budget": 12}, 2, (written,), ())
         flag_search._restore({("m", "3.13.0"): fresh}, progress)
         assert (fresh.incumbent, fresh.tried, fresh.steps, fresh.spent) == (
@@ -68,7 +69,7 @@ def test_a_search_s_files_from_before_batches_read_in_today_s_words(tmp_path: Pa
     assert back is not None and back.batch == 2
     assert back.signature == {"budget": 12, "width": 4, "batches": 6, "functions": "*"}  # resumes today's
     prior = search.Prior({"im2col": 1.5}, frozenset(), frozenset({"im2col"}))
-    fresh = search_descent.Walk("mobilenet_v2", "3.13.0", (), prior, search.Config(), {"default"}, [])
+    fresh = search_descent.Walk("mobilenet_v2", "3.13.0", (), prior, Config(), {"default"}, [])
     command._restore({("mobilenet_v2", "3.13.0"): fresh}, back)
     assert fresh.steps == [search.Step(2, "im2col", ("im2col+ukernels",), None)]
     assert (

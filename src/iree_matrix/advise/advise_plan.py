@@ -46,7 +46,7 @@ class Pick:
     published answer's or a search's name, or one `--picks` gave, kept as written: the arm's name)."""
 
     name: str  # "im2col+ukernels", "@decomposed+O3-stack"
-    config: search.Config
+    config: Config
     release: str
     source: str  # where it comes from: "published answer on …", "--picks", a flag search
 
@@ -68,10 +68,10 @@ class SittingPlan:
     # arm each (`arms`); a proof's neighbours and a profiled run are built without them.
     kernels: bool = True
 
-    def only(self, configs: Sequence[search.Config], source: str, kernels: bool = False) -> SittingPlan:
+    def only(self, configs: Sequence[Config], source: str, kernels: bool = False) -> SittingPlan:
         """This release's `configs` alone, as picks from `source`: no fleet or other release, and no
         kernel unless `kernels` (a proof's neighbours; a profiled run of an answer that takes one)."""
-        picks = tuple(Pick(c.name, c, self.release, source) for c in configs)
+        picks = tuple(Pick(str(c), c, self.release, source) for c in configs)
         return SittingPlan(self.release, picks, (), (), kernels=kernels)
 
     def with_picks(self, picks: Sequence[Pick]) -> SittingPlan:
@@ -234,7 +234,7 @@ def arms(plan: SittingPlan, kernels: Mapping[str, Kernel], model: str) -> tuple[
     swapped into default and each pick."""
     from iree_matrix.findings import advice
 
-    default = Pick(search.BASELINE, search.Config(), plan.release, "")
+    default = Pick(search.BASELINE, Config(), plan.release, "")
     naive = Pick(search.NAIVE, search.NAIVE_CONFIG, plan.release, "")
     found = [PlannedArm(default.name, advice.DEFAULT, default), PlannedArm(naive.name, advice.NAIVE, naive)]
     found += [PlannedArm(p.name, advice.PICK, p, source=p.source) for p in plan.picks]
@@ -253,9 +253,9 @@ def _fleet(plan: SittingPlan, default: Pick) -> list[PlannedArm]:
     found = []
     for cpu in plan.fleet:
         named = NamedCpu(cpu)
-        for pick in (p for p in [*plan.picks, default] if "avx2" not in p.config.knobs):
+        for pick in (p for p in [*plan.picks, default] if "avx2" not in p.config.knob_set):
             name = str(Config.parse(pick.name).with_cpu(named))  # "im2col+cpu-znver4": the CPU last
-            config = search.Config(pick.config.variant, pick.config.knobs | {named.name})
+            config = Config.of(pick.config.knob_set | {named.name}, pick.config.variant)
             found.append(PlannedArm(name, advice.FLEET, Pick(name, config, plan.release, ""), base=pick.name))
     return found
 

@@ -16,6 +16,7 @@ from iree_matrix.advise import advise_sitting, paired_rounds
 from iree_matrix.advise.advise_plan import Pick, Settings, SittingPlan, arms
 from iree_matrix.advise.advise_sitting import Builds
 from iree_matrix.core import console
+from iree_matrix.core.model.configuration import Config
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record
 from iree_matrix.findings import neighbourhood, search
@@ -36,7 +37,7 @@ class Built:
     records: dict[str, Record] = dataclasses.field(default_factory=dict)
     interrupted: bool = False
 
-    def build(self, configs: Sequence[search.Config]) -> None:
+    def build(self, configs: Sequence[Config]) -> None:
         if (records := self.builds.alone(configs)) is None:
             self.interrupted = True
         else:
@@ -119,10 +120,10 @@ def _prove_one(
     steps = max(1, steps)
     count = len(neighbourhood.neighbours(start, knobs))
 
-    def sit(centre: search.Config, around: Sequence[search.Config]) -> neighbourhood.Timings:
+    def sit(centre: Config, around: Sequence[Config]) -> neighbourhood.Timings:
         built.build([centre, *around])
         if built.interrupted:
-            return neighbourhood.Timings(neighbourhood.Timed(centre.name), (), interrupted=True)
+            return neighbourhood.Timings(neighbourhood.Timed(str(centre)), (), interrupted=True)
         return _sit(request, model, found.function, found.release, [centre, *around], built, cache)
 
     # A neighbour is taken to cost about as much as the pick did in the sitting: most are a few per
@@ -145,7 +146,7 @@ def _sit(
     model: str,
     function: str,
     release: str,
-    configs: Sequence[search.Config],
+    configs: Sequence[Config],
     built: Built,
     cache: Path,
 ) -> neighbourhood.Timings:
@@ -153,7 +154,7 @@ def _sit(
     the same program, timed once."""
     from iree_matrix.core.model import stats
 
-    names = [c.name for c in configs]
+    names = [str(c) for c in configs]
     runs = [r for r in built.records.values() if r.stage == "run" and not r.label.device]
     arms: dict[str, Any] = {}  # module digest -> the arm timing it
     timed: dict[str, neighbourhood.Timed] = {}
@@ -162,8 +163,8 @@ def _sit(
         if arm is not None and one.module_sha256 in arms:
             one = dataclasses.replace(one, same_as=arms[one.module_sha256].name)
         elif arm is not None:
-            arms[one.module_sha256 or config.name] = arm
-        timed[config.name] = one
+            arms[one.module_sha256 or str(config)] = arm
+        timed[str(config)] = one
     rounds = paired_rounds.timed(
         request, list(arms.values()), f"proof sitting: {function}, `{names[0]}` and its neighbours",
         f"{function} proof", f"--rounds {stats.MIN_PAIRED_ROUNDS}, --proof-steps 1, --no-proof",
@@ -177,7 +178,7 @@ def _sit(
 
 
 def _arm(
-    built: Built, runs: Sequence[Any], what: tuple[str, str, str], config: search.Config, cache: Path
+    built: Built, runs: Sequence[Any], what: tuple[str, str, str], config: Config, cache: Path
 ) -> tuple[neighbourhood.Timed, Optional[paired_rounds.ModuleArm]]:
     """A configuration's arm (None when it cannot be timed, its `error` says why); `what` is (model,
     function, release)."""
@@ -187,7 +188,7 @@ def _arm(
     from iree_matrix.iree import flags as iree_flags
 
     model, function, release = what
-    name = config.name
+    name = str(config)
     try:
         profile = iree_flags.combine(config.profile, iree_flags.BUILTIN_PROFILES)
         flags = tuple(iree_flags.compile_flags(release, neighbourhood.ARCH, profile))

@@ -21,7 +21,7 @@ from iree_matrix.advise.advise_plan import PlannedArm, Settings, SittingPlan
 from iree_matrix.core import console
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import UserError
-from iree_matrix.core.model.configuration import split_variant
+from iree_matrix.core.model.configuration import Config, split_variant
 from iree_matrix.core.model.metrics.compile import CompileMetrics
 from iree_matrix.core.model.metrics.kernel import KernelMetrics
 from iree_matrix.core.model.metrics.peer import PeerMetrics
@@ -29,7 +29,7 @@ from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.outcome import now
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.execution import abtest
-from iree_matrix.findings import advice, kernel_trials, search
+from iree_matrix.findings import advice, kernel_trials
 from iree_matrix.findings import gap as gaps
 from iree_matrix.iree import flags as iree_flags
 from iree_matrix.kernel.kernels import Kernel
@@ -47,7 +47,7 @@ class Builds(Protocol):
         """Every arm of `plan` (a sitting again, with the pick a proof moved to)."""
 
     def alone(
-        self, configs: Sequence[search.Config], profiled: bool = False, kernels: bool = False
+        self, configs: Sequence[Config], profiled: bool = False, kernels: bool = False
     ) -> Optional[Mapping[str, Record]]:
         """The plan's release's `configs` alone, no fleet or other release, no kernel unless `kernels`
         (a proof's neighbours); `profiled`: their runs, with each kernel swapped in where `kernels`,
@@ -93,7 +93,7 @@ def run(
         "functions": [],
     }
     known = {**iree_flags.BUILTIN_PROFILES}
-    fleet = [a.pick.config.value.cpu for a in arms if a.kind == advice.FLEET]
+    fleet = [a.pick.config.cpu for a in arms if a.kind == advice.FLEET]
     known.update({named.name: iree_flags.cpu_profile(named) for named in fleet if named is not None})
     by_job = {r.job: r for r in records}
     for function in functions:
@@ -184,7 +184,7 @@ def _module_arm(where: _Function, arm: PlannedArm, timed: list[Any]) -> dict[str
     kernel = where.kernels.get(arm.kernel) if arm.kernel else None
     if kernel is not None:
         meta.update(kernel=kernel.name, kernel_dir=kernel.shown_directory())
-    if (named := config.value.cpu) is not None:
+    if (named := config.cpu) is not None:
         meta["cpu"] = named.cpu
     try:
         profile = iree_flags.combine(config.profile, where.known)
@@ -192,7 +192,7 @@ def _module_arm(where: _Function, arm: PlannedArm, timed: list[Any]) -> dict[str
     except (KeyError, ValueError) as exc:
         meta["error"] = f"not a configuration of {release}: {exc}"
         return meta
-    label = config.value.with_kernel(kernel.name if kernel is not None else "").profile_label
+    label = config.with_kernel(kernel.name if kernel is not None else "").profile_label
     run = run_of(where.runs, config.model(where.model), where.function, label, release)
     if kernel is not None:
         from iree_matrix.iree import targets
@@ -406,7 +406,7 @@ def keep_gaps(
         function = a.function or "main"
         config = a.configuration
         kernel = a.kernel.kernel if a.kernel is not None else ""
-        taken = config.value.with_kernel(kernel)
+        taken = config.with_kernel(kernel)
         run = run_of(runs, config.model(model), function, taken.profile_label, a.release)
         peer = peer_of(peers, model, function)
         entry = next(e for e in document["functions"] if e.get("function") == a.function)

@@ -395,25 +395,26 @@ def _readme(document: Mapping[str, Any]) -> str:
 # --------------------------------------------------------------------------- a sitting there
 
 
-def arm_name(profile: str, cpu: str) -> tuple[str, str]:
-    """(name, kind) of a sitting's arm from its cell's profile label; a kernel swapped into default
-    or a pick ("cpu-znver4+k:depthwise3x3") is named as advise names its arm, "default+k:NAME"."""
-    config = Config.parse(profile)
-    fleet = config.cpu == NamedCpu(cpu)
-    arm = config.with_cpu(None) if fleet else config  # the configuration advise named the arm by
+def arm_of(config: Config, cpu: NamedCpu) -> tuple[Config, str]:
+    """(configuration, kind) of a sitting's arm from its cell's configuration: the one advise named
+    the arm by, without the bundle's CPU (nor the variant: an arm is named by its cell's profile); a
+    kernel swapped into default or a pick ("cpu-znver4+k:depthwise3x3") is advise's "default+k:NAME"."""
+    fleet = config.cpu == cpu
+    arm = (config.with_cpu(None) if fleet else config).with_variant("")
     if config.kernel:
-        return str(arm), KERNEL_ARM
+        return arm, KERNEL_ARM
     if fleet and arm == Config():
-        return "default", "default"
-    return str(arm), "naive" if arm == Config(knobs=("generic",)) else "pick"
+        return arm, "default"
+    return arm, "naive" if arm == Config(knobs=("generic",)) else "pick"
 
 
 KERNEL_ARM = "kernel"  # findings/advice.py's KERNEL: a kernel swapped into default or a pick
 
 
-def _sitting_arm(name: str, kind: str, cell: BundledRun, flags: list[str]) -> dict[str, Any]:
+def _sitting_arm(config: Config, kind: str, cell: BundledRun, flags: list[str]) -> dict[str, Any]:
     """A sitting's module arm as the manifest lists it; a kernel arm's configuration is the one its
     kernel is swapped into, as advise's (home pairs the two)."""
+    name = str(config)
     arm = {
         "name": name,
         "kind": kind,
@@ -423,7 +424,7 @@ def _sitting_arm(name: str, kind: str, cell: BundledRun, flags: list[str]) -> di
         "job": cell.job,
     }
     if kind == KERNEL_ARM:
-        base = str(Config.parse(name).without_kernel())  # the configuration the kernel is swapped into
+        base = str(config.without_kernel())  # the configuration the kernel is swapped into
         arm.update(config=base, base=base, kernel=Labels.of(cell.labels).kernel)
     return arm
 
@@ -466,11 +467,12 @@ def sittings(
         arms = []
         named: dict[str, BundledRun] = {}
         for cell in cells_:
-            name, kind = arm_name(Labels.of(cell.labels).profile, cpu)
+            config, kind = arm_of(Labels.of(cell.labels).config, NamedCpu(cpu))
+            name = str(config)  # as the manifest and `picks` spell it
             named[name] = cell
             if kind == "pick" and picks is not None and name not in picks:
                 continue  # a proof's neighbour only: timed in the proof, never an answer
-            arms.append(_sitting_arm(name, kind, cell, flags_of(cell)))
+            arms.append(_sitting_arm(config, kind, cell, flags_of(cell)))
         sitting: dict[str, Any] = {
             "model": model,
             "function": function,

@@ -164,7 +164,7 @@ class Advice:
         return self.bundle_cpu or self.identity.llvm_cpu
 
     @property
-    def configuration(self) -> search.Config:
+    def configuration(self) -> Config:
         """`config` typed: its export variant and knobs (`search.parse`, read here once for all)."""
         return search.parse(self.config)
 

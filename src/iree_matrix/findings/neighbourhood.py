@@ -81,7 +81,7 @@ def for_gpu(knobs: Sequence[str], release: str, target: str) -> tuple[str, ...]:
     return tuple(found)
 
 
-def neighbours(centre: search.Config, knobs: Sequence[str]) -> list[search.Config]:
+def neighbours(centre: Config, knobs: Sequence[str]) -> list[Config]:
     """Every configuration one knob away from `centre` (its export variant kept): each knob of
     `knobs` added, each of its knobs dropped, each swapped for another of its group (the flag
     search's dimensions: opt levels, target CPUs, data tiling off / on / with microkernels) — those
@@ -92,15 +92,15 @@ def neighbours(centre: search.Config, knobs: Sequence[str]) -> list[search.Confi
     found = [c for c in search.neighbours(centre, dims, ()) if c.variant == centre.variant]
     in_dims = {o for d in dims for o in d.options}
     # A knob of the pick outside `knobs` (the release does not list it) can still be dropped.
-    found += [search.Config(centre.variant, centre.knobs - {k}) for k in sorted(centre.knobs - in_dims)]
+    found += [Config.of(centre.knob_set - {k}, centre.variant) for k in sorted(centre.knob_set - in_dims)]
     return [c for c in dict.fromkeys(found) if c != centre and _combines(c)]
 
 
-def _combines(config: search.Config) -> bool:
+def _combines(config: Config) -> bool:
     """Whether a configuration's knobs combine (`flags.combine`): building one that does not stopped
     a whole `advise` (a proof of `generic`, "O2+generic": "set different opt levels or target CPUs").
     A knob the profiles do not know stays: its release's arm says so."""
-    if len(config.knobs) < 2:
+    if len(config.knob_set) < 2:
         return True
     try:
         combine(config.profile, BUILTIN_PROFILES)
@@ -111,10 +111,10 @@ def _combines(config: search.Config) -> bool:
     return True
 
 
-def change(centre: search.Config, neighbour: search.Config) -> str:
+def change(centre: Config, neighbour: Config) -> str:
     """ "+ loop-vectorization", "− slp-vectorization", "data-tiling → dt-ukernels"."""
-    added = Config(knobs=tuple(sorted(neighbour.knobs - centre.knobs))).profile  # "default": none
-    dropped = Config(knobs=tuple(sorted(centre.knobs - neighbour.knobs))).profile
+    added = Config(knobs=tuple(sorted(neighbour.knob_set - centre.knob_set))).profile  # "default": none
+    dropped = Config(knobs=tuple(sorted(centre.knob_set - neighbour.knob_set))).profile
     if added != BASELINE and dropped != BASELINE:
         return f"{dropped} → {added}"
     if added != BASELINE:
@@ -138,7 +138,7 @@ class Timed:
     same_as: str = ""  # a byte-identical module timed under another name
 
     @property
-    def configuration(self) -> search.Config:
+    def configuration(self) -> Config:
         """`config` typed: its export variant and knobs (`search.parse`, read here once for all)."""
         return search.parse(self.config)
 
@@ -316,12 +316,12 @@ class Proof:
 
 
 # (centre, its neighbours) -> the step's timings: every arm built, checked and timed in one sitting.
-Sit = Callable[[search.Config, Sequence[search.Config]], Timings]
+Sit = Callable[[Config, Sequence[Config]], Timings]
 
 
 def local_search(
-    start: search.Config,
-    neighbours_of: Callable[[search.Config], Sequence[search.Config]],
+    start: Config,
+    neighbours_of: Callable[[Config], Sequence[Config]],
     sit: Sit,
     max_steps: int = MAX_STEPS,
 ) -> Proof:
@@ -338,7 +338,7 @@ def local_search(
         if step.interrupted or winner is None:
             break
         centre = winner.configuration
-    return Proof(start.name, tuple(steps), max(1, max_steps))
+    return Proof(str(start), tuple(steps), max(1, max_steps))
 
 
 # --------------------------------------------------------------------------- words

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Optional
 
 from iree_matrix.core.model import configuration, stats
-from iree_matrix.core.model.configuration import NamedCpu, split_variant
+from iree_matrix.core.model.configuration import Config, split_variant
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.findings.runs_view import grouped_by
@@ -187,57 +187,25 @@ def _group(knob: str, profile: Optional[Profile]) -> str:
     return knob
 
 
-@dataclasses.dataclass(frozen=True)
-class Config:
-    """A point of the space: an export variant ("" for the model itself) and a set of knobs."""
-
-    variant: str = ""
-    knobs: frozenset[str] = frozenset()
-    kernel: str = ""  # a kernel cell's (kernels.toml): a change of its own to the search's tables
-
-    @property
-    def value(self) -> configuration.Config:
-        """The configuration it is, its knobs (and a named CPU among them) in name order: the
-        store's key follows the flags' order."""
-        cpu = NamedCpu.of(self.knobs)
-        knobs = tuple(k for k in self.knobs if cpu is None or k != cpu.name)
-        return configuration.Config(self.variant, knobs, cpu, self.kernel).sorted()
-
-    @property
-    def profile(self) -> str:
-        return self.value.profile
-
-    @property
-    def name(self) -> str:
-        return str(self.value)
-
-    @property
-    def changes(self) -> tuple[str, ...]:
-        return self.value.changes
-
-    def model(self, base_model: str) -> str:
-        return self.value.model(base_model)
-
-
-NAIVE_CONFIG = Config(knobs=frozenset({NAIVE}))
+NAIVE_CONFIG = Config.of({NAIVE})
 
 
 def parse(name: str) -> Config:
-    """ "@decomposed+O3-stack+ukernels" -> Config("decomposed", {"O3-stack", "ukernels"})."""
-    found = configuration.Config.parse(name)
-    return Config(found.variant, frozenset(found.names), found.kernel)
+    """ "@decomposed+O3-stack+ukernels" -> the point of variant "decomposed", knobs {O3-stack, ukernels}."""
+    found = Config.parse(name)
+    return Config.of(found.names, found.variant, found.kernel)
 
 
 def neighbours(config: Config, dims: Sequence[Dimension], variants: Sequence[str]) -> list[Config]:
     """Every configuration one change away: another export variant, or one dimension switched off,
     on, or to another of its options."""
-    found = [Config(v, config.knobs) for v in ("", *variants) if v != config.variant]
+    found = [Config.of(config.names, v) for v in ("", *variants) if v != config.variant]
     for dim in dims:
-        current = config.knobs & set(dim.options)
-        rest = config.knobs - current
+        current = config.knob_set & set(dim.options)
+        rest = config.knob_set - current
         if current:
-            found.append(Config(config.variant, rest))
-        found.extend(Config(config.variant, rest | {o}) for o in dim.options if o not in current)
+            found.append(Config.of(rest, config.variant))
+        found.extend(Config.of(rest | {o}, config.variant) for o in dim.options if o not in current)
     return found
 
 
@@ -293,15 +261,17 @@ class Prior:
     def promise(self, incumbent: Config, candidate: Config) -> float:
         """How promising a neighbour is: the speed-up alone of what it adds (a change it removes
         counts as the inverse of that change's speed-up)."""
-        added = [*(candidate.knobs - incumbent.knobs)]
-        removed = [*(incumbent.knobs - candidate.knobs)]
+        added = [*(candidate.knob_set - incumbent.knob_set)]
+        removed = [*(incumbent.knob_set - candidate.knob_set)]
         if candidate.variant != incumbent.variant:
-            changed = str(configuration.Config(candidate.variant or incumbent.variant))
+            changed = str(Config(candidate.variant or incumbent.variant))
             (added if candidate.variant else removed).append(changed)
         score = 1.0
         for change in added:
             alone = self.speedup.get(change, 1.0)
-            partners = [self.speedup.get(k, 1.0) for k in self.pairs.get(change, ()) if k in incumbent.knobs]
+            partners = [
+                self.speedup.get(k, 1.0) for k in self.pairs.get(change, ()) if k in incumbent.knob_set
+            ]
             score *= max([alone, *partners])
         for change in removed:
             score /= self.speedup.get(change, 1.0)
@@ -315,13 +285,13 @@ def stacked(incumbent: Config, dims: Sequence[Dimension], prior: Prior) -> Confi
     """The incumbent with, in each dimension it leaves off, the option that was fastest alone among
     those that beat default alone beyond noise: winners found one at a time, tried together in one
     candidate (a descent of single steps would need a batch for each)."""
-    knobs = set(incumbent.knobs)
+    knobs = set(incumbent.knob_set)
     for dim in dims:
         if knobs & set(dim.options):
             continue
         if winners := [o for o in dim.options if o in prior.faster]:
             knobs.add(max(winners, key=lambda o: prior.speedup.get(o, 1.0)))
-    return Config(incumbent.variant, frozenset(knobs))
+    return Config.of(knobs, incumbent.variant)
 
 
 def rank_batch(
@@ -335,13 +305,17 @@ def rank_batch(
     failed, mismatched or was skipped alone)."""
     seen = set(tried)
     pool = [*neighbours(incumbent, dims, variants), stacked(incumbent, dims, prior)]
-    fresh = [c for c in dict.fromkeys(pool) if c.name not in seen and c != incumbent]
+    fresh = [c for c in dict.fromkeys(pool) if str(c) not in seen and c != incumbent]
     dead = [c for c in fresh if prior.excludes(c)]
     alive = [c for c in fresh if not prior.excludes(c)]
     # A change that alone gave default's very module (a null knob on this release) comes last: it
     # may still matter in company, but every change with a measured effect is tried first.
     alive.sort(
-        key=lambda c: (bool((c.knobs - incumbent.knobs) & prior.null), -prior.promise(incumbent, c), c.name)
+        key=lambda c: (
+            bool((c.knob_set - incumbent.knob_set) & prior.null),
+            -prior.promise(incumbent, c),
+            str(c),
+        )
     )
     return alive, dead
 
@@ -353,9 +327,11 @@ def polish(incumbent: Config, tried: Iterable[str], dims: Sequence[Dimension], p
     configuration a neutral knob can still help (vector-256 and SLP did, by hand; the loop vectorizer
     on QuartzNet, 1.8x)."""
     seen, neutral = set(tried), prior.near_neutral
-    off = [o for dim in dims if not incumbent.knobs & set(dim.options) for o in dim.options if o in neutral]
-    found = [Config(incumbent.variant, incumbent.knobs | {o}) for o in off]
-    return [c for c in found if c.name not in seen]
+    off = [
+        o for dim in dims if not incumbent.knob_set & set(dim.options) for o in dim.options if o in neutral
+    ]
+    found = [Config.of(incumbent.knob_set | {o}, incumbent.variant) for o in off]
+    return [c for c in found if str(c) not in seen]
 
 
 # Why a batch's ranked candidates past those it measured were not measured in it.
@@ -378,7 +354,7 @@ def explain_pruned(
         cause = sorted({k for c in dead for k in c.changes if k in prior.dead})
         parts.append(f"{len(dead)} using a change that failed or was skipped alone ({', '.join(cause)})")
     if rest := [c for c in ranked if c not in picked]:
-        parts.append(f"{len(rest)} {why} (next: {rest[0].name})")
+        parts.append(f"{len(rest)} {why} (next: {rest[0]})")
     return "left out: " + "; ".join(parts) if parts else "nothing left out"
 
 

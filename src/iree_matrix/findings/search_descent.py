@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix.core import atomic_files
+from iree_matrix.core.model.configuration import Config
 from iree_matrix.findings import runs_view, search
 
 Key = tuple[str, str]  # (function, compiler)
 # One batch's sitting: per function, its incumbent (first) and the candidates measured beside it.
-Sitting = Mapping[Key, Sequence[search.Config]]
+Sitting = Mapping[Key, Sequence[Config]]
 # A sitting measured: per function, the winner's name (a candidate that beat the incumbent beyond
 # noise and in the paired confirmation) or None; None for the whole sitting when it was interrupted.
 # `phase` is "batch" or "pairs".
@@ -33,7 +34,7 @@ class Walk:
     compiler: str
     variants: tuple[str, ...]
     prior: search.Prior
-    incumbent: search.Config
+    incumbent: Config
     tried: set[str]
     steps: list[search.Step]
     spent: int = 0
@@ -57,7 +58,7 @@ class TimeBudget:
     spent: Callable[[], str] = lambda: ""  # "30 of 40 min spent"
 
 
-def fit(plans: Mapping[Key, Sequence[search.Config]], budget: TimeBudget) -> dict[Key, list[search.Config]]:
+def fit(plans: Mapping[Key, Sequence[Config]], budget: TimeBudget) -> dict[Key, list[Config]]:
     """The candidates of one sitting that fit in the time left, most promising first and shared out
     evenly between the functions: each function's first candidate (with its incumbent, measured
     again beside it), then each one's second, and so on, until the next one's cost is more than
@@ -65,7 +66,7 @@ def fit(plans: Mapping[Key, Sequence[search.Config]], budget: TimeBudget) -> dic
     left, each = budget.left(), budget.per_run()
     if left is None or each <= 0:
         return {key: list(p) for key, p in plans.items() if p}
-    fitted: dict[Key, list[search.Config]] = {}
+    fitted: dict[Key, list[Config]] = {}
     cost = 0.0
     for depth in range(max((len(p) for p in plans.values()), default=0)):
         for key, p in plans.items():
@@ -79,10 +80,10 @@ def fit(plans: Mapping[Key, Sequence[search.Config]], budget: TimeBudget) -> dic
     return fitted
 
 
-def settle(walk: Walk, configs: Sequence[search.Config], winner: Optional[str], number: int) -> None:
+def settle(walk: Walk, configs: Sequence[Config], winner: Optional[str], number: int) -> None:
     """A measured sitting's verdict for one function: its winner becomes the incumbent."""
-    walk.steps.append(search.Step(number, walk.incumbent.name, tuple(c.name for c in configs), winner))
-    walk.tried.update([walk.incumbent.name, *(c.name for c in configs)])
+    walk.steps.append(search.Step(number, str(walk.incumbent), tuple(map(str, configs)), winner))
+    walk.tried.update([str(walk.incumbent), *map(str, configs)])
     walk.spent += len(configs)
     # No winner among this batch's candidates: the next batch tries the next most promising
     # neighbours beside the same incumbent; it is a local optimum only when none is left.
@@ -92,7 +93,7 @@ def settle(walk: Walk, configs: Sequence[search.Config], winner: Optional[str], 
 
 def _batch_plans(
     walks: Mapping[Key, Walk], dims: Sequence[search.Dimension], limits: Limits, number: int
-) -> dict[Key, tuple[list[search.Config], list[search.Config], list[search.Config]]]:
+) -> dict[Key, tuple[list[Config], list[Config], list[Config]]]:
     """Each open function's (ranked, dead, allotted) candidates for batch `number`; a function with
     none left is done, saying why."""
     plans = {}

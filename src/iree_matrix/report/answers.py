@@ -333,7 +333,7 @@ def _readme_table(found: Sequence[advice.Advice]) -> list[str]:
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     for a, row in zip(_in_order(found), rows(found)):
         config = a.configuration
-        shown = f"{len(config.knobs)} knobs" + (f" of `@{config.variant}`" if config.variant else "")
+        shown = f"{len(config.knob_set)} knobs" + (f" of `@{config.variant}`" if config.variant else "")
         take = f"IREE {a.release} " + (f"`{a.config}`" if len(a.config) <= 30 else shown)
         if a.kernel is not None:
             take += f" + kernel `{a.kernel.kernel}`"

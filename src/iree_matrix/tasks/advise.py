@@ -38,13 +38,13 @@ from iree_matrix.advise.advise_plan import (
 )
 from iree_matrix.core import console
 from iree_matrix.core.model import host_identity
+from iree_matrix.core.model.configuration import Config
 from iree_matrix.core.model.results import Record, folder_log
 from iree_matrix.core.system import locks
 from iree_matrix.execution import workflow
 from iree_matrix.execution.workflow import EXIT_INTERRUPTED, PlanSettings, load_plan
 from iree_matrix.findings import advice
 from iree_matrix.findings.advice import MATRIX
-from iree_matrix.findings.search import Config
 from iree_matrix.kernel.kernels import Kernel
 from iree_matrix.tasks.runs import listed, run_plan
 
@@ -179,7 +179,7 @@ def _library(
 def _with_op_profile(matrix: Any, configs: Sequence[Config]) -> Any:
     """`matrix` with the run stage's in-context profiler on for `configs`, with a kernel swapped in
     too (an answer that takes one is profiled as taken), and so the peers'."""
-    values = [c.value.without_kernel() for c in configs]
+    values = [c.without_kernel() for c in configs]
     globs = tuple(f"*/{g}" for c in values for g in (c.profile_label, c.with_kernel("*").profile_label))
     opt_in = tuple((k, v) for k, v in matrix.benchmark.opt_in if k != "op_timings")
     mine = dict(matrix.benchmark.opt_in).get("op_timings", ())

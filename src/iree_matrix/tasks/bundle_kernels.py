@@ -18,9 +18,9 @@ from typing import Any, Optional
 
 from iree_matrix.core import console
 from iree_matrix.core.errors import UserError
-from iree_matrix.core.model.configuration import Config
+from iree_matrix.core.model.configuration import NamedCpu
 from iree_matrix.core.model.results import Record, Status
-from iree_matrix.execution.bundle import KERNEL_ARM, BundledRun, arm_name
+from iree_matrix.execution.bundle import KERNEL_ARM, BundledRun, arm_of
 from iree_matrix.execution.workflow import Loaded, PlanSettings
 from iree_matrix.kernel import kernels as kernel_files
 
@@ -131,11 +131,11 @@ def describe_arms(
             kernel = kernels[job.label.kernel]
             arm = compiles.get(job.id)
             if arm is None and job.id not in travelled:  # its compile failed: the arm says why
-                name = arm_name(job.label.profile, cpu)[0]
+                config = arm_of(job.label.config, NamedCpu(cpu))[0]
                 failed = latest.get(job.id)
                 if failed is None or failed.status is Status.NOT_RUN:
                     failed = _failed_dep(job.id, jobs, latest) or failed
-                release, base = job.label.compiler, str(Config.parse(name).without_kernel())
+                name, base, release = str(config), str(config.without_kernel()), job.label.compiler
                 flags = compile_flags(release, job.label.arch, job.profile) if job.profile else []
                 arm = {"name": name, "kind": KERNEL_ARM, "config": base, "base": base, "kernel": kernel.name,
                        "release": release, "flags": flags, "error": _why_not(failed)}  # fmt: skip

@@ -294,7 +294,7 @@ def _gpu_neighbours(release: str, label: str) -> list[str]:
     from iree_matrix.findings import neighbourhood, search
 
     knobs = neighbourhood.for_gpu(neighbourhood.accepted_knobs(release), release, label)
-    return [c.name for c in neighbourhood.neighbours(search.parse(CONFIG), knobs)]
+    return [str(c) for c in neighbourhood.neighbours(search.parse(CONFIG), knobs)]
 
 
 def _say_gpu_proofs(release: str, labels: Sequence[str]) -> dict[str, tuple[str, tuple[str, ...]]]:
@@ -381,7 +381,7 @@ def _checked_pick(name: str) -> str:
     from iree_matrix.iree.flags import BUILTIN_PROFILES
 
     name = name.strip()
-    unknown = sorted(k for k in search.parse(name).knobs if k not in BUILTIN_PROFILES)
+    unknown = sorted(k for k in search.parse(name).knob_set if k not in BUILTIN_PROFILES)
     if not name or unknown:
         raise UserError(
             f"bundle --picks {name!r}: {', '.join(repr(k) for k in unknown) or 'an empty name'} is not a "
@@ -394,7 +394,7 @@ def _keeps_cpu(config: str) -> bool:
     """Whether `config` compiles for the bundle's named CPU: none of its knobs names a CPU of its own."""
     from iree_matrix.findings import neighbourhood, search
 
-    knobs = sorted(search.parse(config).knobs)
+    knobs = sorted(search.parse(config).knob_set)
     return list(neighbourhood.for_named_cpu(knobs)) == knobs
 
 
@@ -404,7 +404,7 @@ def _neighbours(centre: str, release: str) -> list[str]:
     from iree_matrix.findings import neighbourhood, search
 
     knobs = neighbourhood.for_named_cpu(neighbourhood.accepted_knobs(release))
-    return [c.name for c in neighbourhood.neighbours(search.parse(centre), knobs)]
+    return [str(c) for c in neighbourhood.neighbours(search.parse(centre), knobs)]
 
 
 # What run.py spends on each neighbour beyond its sitting's rounds: its cell, checked against torch
@@ -464,10 +464,10 @@ def _sitting_matrix(
     planned = advise_plan.arms(
         advise_plan.SittingPlan(release, tuple(kept), ()), {k: matrix.kernels[k] for k in kernels}, model
     )
-    built = [(a.base or a.name, a.kernel) for a in planned if a.name != search.NAIVE]
+    built = [(a.pick.config, a.kernel) for a in planned if a.name != search.NAIVE]  # a kernel's: its base's
     extra = []
-    for base, kernel in built + [(c, "") for c in around if _keeps_cpu(c)]:
-        config = Config.parse(base).with_cpu(named).sorted()  # spelled as the search spells a profile
+    for base, kernel in built + [(Config.parse(c), "") for c in around if _keeps_cpu(c)]:
+        config = base.with_cpu(named).sorted()  # spelled as the search spells a profile
         extra.append(
             dataclasses.replace(template, model=config.model(model), profile=config.profile, kernel=kernel)
         )

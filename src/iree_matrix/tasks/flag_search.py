@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Optional, TextIO
 
 from iree_matrix.core import console
 from iree_matrix.core.errors import UserError
-from iree_matrix.core.model.configuration import split_variant
+from iree_matrix.core.model.configuration import Config, split_variant
 from iree_matrix.execution.workflow import EXIT_INTERRUPTED, Loaded, PlanSettings, load_plan
 from iree_matrix.findings import search, search_descent
 from iree_matrix.iree.flags import BUILTIN_PROFILES, Profile
@@ -201,9 +201,7 @@ class _Search:
         self.codes.append(measured_code)
         self.per_run[0] = _per_run_seconds(time.monotonic() - batch_start, measured, default=self.per_run[0])
         if phase == "batch":
-            self.sittings.extend(
-                (u, c, tuple(x.name for x in configs)) for (u, c), configs in sitting.items()
-            )
+            self.sittings.extend((u, c, tuple(map(str, configs))) for (u, c), configs in sitting.items())
         return _winners(sitting, measured, self.paired)
 
     def after(self, number: int) -> None:
@@ -225,7 +223,7 @@ class _Search:
         )
 
     def sit(
-        self, matrix: spec.MatrixSpec, sitting: dict[tuple[str, str], list[search.Config]]
+        self, matrix: spec.MatrixSpec, sitting: dict[tuple[str, str], list[Config]]
     ) -> tuple[int, Summary]:
         """Measure `sitting` ({(function, compiler): configurations}) in one run: its cells are added to the
         search's matrix (`extra` grows) and their timed runs re-measured even when stored."""
@@ -252,7 +250,7 @@ class _Search:
                 "function's best"
             )
             sitting = {
-                key: list(dict.fromkeys([search.NAIVE_CONFIG, search.Config(), d.incumbent]))
+                key: list(dict.fromkeys([search.NAIVE_CONFIG, Config(), d.incumbent]))
                 for key, d in self.descents.items()
             }
             last, summary = self.sit(loaded.matrix, sitting)
@@ -273,12 +271,12 @@ class _Search:
         s, results_dir = self.settings, self.plan.results_dir
         print("\n== descent per function (incumbent → winner of each batch):", file=self.out)
         for (function, compiler), d in sorted(self.descents.items()):
-            print(f"  {function} on IREE {compiler}: {search.path(d.steps) or d.incumbent.name}"
+            print(f"  {function} on IREE {compiler}: {search.path(d.steps) or str(d.incumbent)}"
                   f" [{d.spent} candidates after batch 1; {d.done or 'batches spent'}]",
                   file=self.out)  # fmt: skip
         search_descent.clear_progress(results_dir)  # finished: the next search starts afresh
         search_descent.write_descents(results_dir, [
-            search_descent.Descent(name, compiler, search.path(d.steps) or d.incumbent.name, d.incumbent.name,
+            search_descent.Descent(name, compiler, search.path(d.steps) or str(d.incumbent), str(d.incumbent),
                            d.spent, d.done or "batches spent", tuple(d.pruned))
             for (name, compiler), d in sorted(self.descents.items())
         ], {"budget": s.budget, "width": s.width, "batches": s.batches, "max_minutes": s.max_minutes,
@@ -295,8 +293,8 @@ def _winners(
     winners: dict[search_descent.Key, Optional[str]] = {}
     for key, configs in sitting.items():
         measured = {c.name: c for c in found if (c.function, c.compiler) == key}
-        incumbent = measured.get(configs[0].name)
-        tried = [measured[c.name] for c in configs[1:] if c.name in measured]
+        incumbent = measured.get(str(configs[0]))
+        tried = [measured[str(c)] for c in configs[1:] if str(c) in measured]
         winner = search.choose(incumbent, tried, paired) if incumbent else None
         winners[key] = winner.name if winner else None
     return winners
@@ -311,15 +309,14 @@ def _say_round(
     """The line before a sitting: each function's incumbent and candidates, and what was left out."""
     if phase == "pairs":
         what = "; ".join(
-            f"{u} on {c}: {', '.join(x.name for x in configs[1:])}"
-            for (u, c), configs in sorted(sitting.items())
+            f"{u} on {c}: {', '.join(map(str, configs[1:]))}" for (u, c), configs in sorted(sitting.items())
         )
         logger.info(
             f"== flag search, pairs (batch {number}): each knob neutral alone beside each best: {what}"
         )
         return
     logger.info(f"== flag search, batch {number}: " + "; ".join(
-        f"{function} on {compiler}: {configs[0].name} and {len(configs) - 1} candidates "
+        f"{function} on {compiler}: {configs[0]} and {len(configs) - 1} candidates "
         f"({descents[(function, compiler)].pruned[-1].partition(': ')[2]})"
         for (function, compiler), configs in sorted(sitting.items())
     ))  # fmt: skip
@@ -353,7 +350,7 @@ def _paired_confirm(cache: Path, incumbent: search.Candidate, challenger: search
 def _grow(
     matrix: spec.MatrixSpec,
     extra: list[spec.Cell],
-    sitting: Mapping[tuple[str, str], Sequence[search.Config]],
+    sitting: Mapping[tuple[str, str], Sequence[Config]],
 ) -> list[str]:
     """Add `sitting`'s cells to `extra` (once each); the globs of their timed runs."""
     globs = []
@@ -386,7 +383,7 @@ def _per_run_seconds(seconds: float, summary: Summary, default: float = 0.0) -> 
 def _states(descents: Mapping[tuple[str, str], search_descent.Walk]) -> tuple[dict[str, object], ...]:
     """Each descent's state, as `search_descent.Progress` keeps it (its prior is batch 1's, made again)."""
     return tuple(
-        {"function": d.function, "compiler": d.compiler, "incumbent": d.incumbent.name,
+        {"function": d.function, "compiler": d.compiler, "incumbent": str(d.incumbent),
          "tried": sorted(d.tried),
          "steps": [[s.batch, s.incumbent, list(s.tried), s.winner] for s in d.steps], "spent": d.spent,
          "done": d.done, "pruned": list(d.pruned)}

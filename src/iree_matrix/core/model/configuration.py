@@ -69,6 +69,19 @@ class Config:
         cpu = NamedCpu.parse(parts.pop(cpus[0])) if len(cpus) == 1 else None
         return cls(variant, tuple(parts), cpu, kernel if mark else "", cpu_at)
 
+    @classmethod
+    def of(cls, names: Iterable[str], variant: str = "", kernel: str = "") -> Config:
+        """A point of the flag search's space: a set of knobs (a named CPU's among them), spelled in
+        name order (`sorted`)."""
+        knobs = set(names)
+        cpu = NamedCpu.of(knobs)
+        return cls(variant, tuple(knobs - {cpu.name} if cpu else knobs), cpu, kernel).sorted()
+
+    @property
+    def knob_set(self) -> frozenset[str]:
+        """Its knobs and its named CPU's, as the search adds, drops and compares them."""
+        return frozenset(self.names)
+
     @property
     def names(self) -> tuple[str, ...]:
         """The profiles this one combines (`flags.combine`): the knobs, the named CPU's in its place."""
