@@ -19,7 +19,7 @@ from typing import Optional
 from iree_matrix.core import pasted
 from iree_matrix.core.excerpts import clip, without_paths
 from iree_matrix.core.model import refusals
-from iree_matrix.core.model.configuration import COMBINE
+from iree_matrix.core.model.configuration import Config
 from iree_matrix.core.model.results import Record, Status, latest_by_job
 from iree_matrix.iree import hints
 from iree_matrix.matrix import export_recipes
@@ -95,7 +95,7 @@ def lines(
     named = found.hint.recipes if reference else ()  # a built-in's recipes: its hint's words alone
     ways = [(f"{base}{export_recipes.SEP}{r}", failed.label.profile, r) for r in named]
     if found.profile and found.profile not in config.names and failed.stage == "compile":
-        ways.append((model, COMBINE.join([*config.without_kernel().names, found.profile]), ""))
+        ways.append((model, Config(knobs=(*config.without_kernel().names, found.profile)).profile, ""))
     known, said, untried, commands = [*latest_by_job(records).values()], [], [], []
     for name, profile, recipe in (w for w in ways if w[2] != current):
         if (decided := outcome(known, name, profile, release)) is not None:
