@@ -34,6 +34,21 @@ exported (and fails as before, with its hint), and the export's stderr says whic
                            compare it as a set): IREE lowers ``topk`` to a sort of each whole row
                            (``sort_1x64x64``, 0.67 ms of a 0.85 ms kNN block on a Zen 4), where these
                            are vector reductions; a larger ``k`` or an integer tensor is left
+``_fft_r2c/c2c/c2r``       every ``torch.fft`` transform (torch's own decomposition of each call, with
+                           its ``n``/``s``, ``dim`` and ``norm``, reaches these three): matmuls by cos
+                           and sin DFT matrices on real and imaginary parts kept apart, taken from and
+                           given back as complex by ``view_as_real``/``complex`` (``fold_complex`` then
+                           removes the pairs a model takes apart again: ``fft2(x).real`` holds no
+                           complex value; an FNO's product with complex weights between rfft2 and
+                           irfft2 stays complex); past FFT_MOST points along a dim, left
+``upsample_bicubic2d``     ``F.interpolate(mode="bicubic")`` by size or scale, any ``align_corners``:
+                           two matmuls by each axis's (out, in) matrix of the four clamped taps;
+                           antialiased, or a matrix past RESIZE_MOST entries, left (bilinear and
+                           nearest are torch's own decomposition, export_fx.RESIZE)
+``scatter_reduce.two``     ``amax``/``amin``, ``include_self`` either way, index and src the shape of
+                           self but along dim: a masked reduction over a one-hot of the indices; another
+                           reduction, or a one-hot past SCATTER_MOST entries, left
+``index_add``              of floats: self plus a one-hot (places, indices) matmul of the source
 
 Every program a recipe makes is run in torch against eager before IREE sees it (export_recipe.py): a
 rewrite that computes something else is the recipe's ``recipe-error``, named by ``APPLIED``.
