@@ -37,10 +37,11 @@ exported (and fails as before, with its hint), and the export's stderr says whic
 ``_fft_r2c/c2c/c2r``       every ``torch.fft`` transform (torch's own decomposition of each call, with
                            its ``n``/``s``, ``dim`` and ``norm``, reaches these three): matmuls by cos
                            and sin DFT matrices on real and imaginary parts kept apart, taken from and
-                           given back as complex by ``view_as_real``/``complex`` (``fold_complex`` then
-                           removes the pairs a model takes apart again: ``fft2(x).real`` holds no
-                           complex value; an FNO's product with complex weights between rfft2 and
-                           irfft2 stays complex); past FFT_MOST points along a dim, left
+                           given back as complex by ``view_as_real``/``complex``; after them
+                           ``fold_complex`` removes the pairs taken apart again (``fft2(x).real``) and
+                           ``split_complex`` computes what a model does with complex values between
+                           transforms (an FNO's zeros, slices and product with complex weights) on real
+                           pairs, so IREE sees no complex arithmetic; past FFT_MOST points, left
 ``upsample_bicubic2d``     ``F.interpolate(mode="bicubic")`` by size or scale, any ``align_corners``:
                            two matmuls by each axis's (out, in) matrix of the four clamped taps;
                            antialiased, or a matrix past RESIZE_MOST entries, left (bilinear and
@@ -422,6 +423,144 @@ def fold_complex(program):
         pair.meta.update(node.meta)
         node.replace_all_uses_with(pair)
         graph.erase_node(node)
+    graph.eliminate_dead_code()
+    program.graph_module.recompile()
+
+
+def _is_complex(value):
+    return getattr(getattr(value, "meta", {}).get("val"), "is_complex", lambda: False)()
+
+
+def _pair_rules():
+    """How each op a model moves or multiplies complex values by is done on their (..., 2) real
+    pairs (view_as_real's layout): op -> (whether a node of it can be, its rule(emit, pair, rank of
+    its first argument, args))."""
+    import torch
+
+    aten, cx = torch.ops.aten, _is_complex
+
+    def product(fn):  # (ar + i ai)(br + i bi), fn the real product (mul, mm, bmm, einsum)
+        def rule(emit, pair, n, args):
+            (ar, ai), (br, bi) = ([emit(aten.select.int, pair(a), -1, k) for k in (0, 1)] for a in args)
+            re = emit(aten.sub.Tensor, fn(emit, ar, br), fn(emit, ai, bi))
+            return emit(
+                aten.stack.default, [re, emit(aten.add.Tensor, fn(emit, ar, bi), fn(emit, ai, br))], -1
+            )
+
+        return rule
+
+    def mul(emit, pair, n, args):
+        if cx(args[0]) and cx(args[1]):
+            return product(lambda e, a, b: e(aten.mul.Tensor, a, b))(emit, pair, n, args)
+        z, other = (args[0], args[1]) if cx(args[0]) else (args[1], args[0])
+        return emit(
+            aten.mul.Tensor,
+            pair(z),
+            emit(aten.unsqueeze.default, other, -1) if hasattr(other, "meta") else other,
+        )
+
+    def same(target, dims=lambda n, a: a):  # the op on the pair, its dim arguments moved past the pair
+        return lambda emit, pair, n, args: emit(target, *dims(n, [pair(a) if cx(a) else a for a in args]))
+
+    def dim_at(i, extra=0):
+        return lambda n, a: [*a[:i], a[i] % (n + extra), *a[i + 1 :]] if len(a) > i else a
+
+    def zeros(emit, pair, n, args):
+        return emit(aten.zeros.default, [*args[0], 2], dtype=torch.float32)
+
+    def sized(n, a):
+        return [a[0], [*a[1], 2]]
+
+    every, both = (lambda args: True), (lambda args: cx(args[0]) and cx(args[1]) and len(args) == 2)
+    return {
+        aten.complex.default: (
+            every,
+            lambda emit, pair, n, args: emit(aten.stack.default, list(args[:2]), -1),
+        ),
+        aten.zeros.default: (lambda args: len(args) == 1, zeros),
+        aten.full.default: (lambda args: args[1] == 0, zeros),
+        aten.slice.Tensor: (every, same(aten.slice.Tensor, dim_at(1))),
+        aten.select.int: (every, same(aten.select.int, dim_at(1))),
+        aten.slice_scatter.default: (
+            lambda a: cx(a[0]) and cx(a[1]),
+            same(aten.slice_scatter.default, dim_at(2)),
+        ),
+        aten.copy.default: (both, same(aten.copy.default)),
+        aten.clone.default: (every, same(aten.clone.default)),
+        aten.alias.default: (every, same(aten.alias.default)),
+        aten.permute.default: (
+            every,
+            same(aten.permute.default, lambda n, a: [a[0], [d % n for d in a[1]] + [n]]),
+        ),
+        aten.view.default: (every, same(aten.view.default, sized)),
+        aten.expand.default: (every, same(aten.expand.default, sized)),
+        aten.unsqueeze.default: (every, same(aten.unsqueeze.default, dim_at(1, 1))),
+        aten.transpose.int: (every, same(aten.transpose.int, lambda n, a: [a[0], a[1] % n, a[2] % n])),
+        aten.add.Tensor: (both, same(aten.add.Tensor)),
+        aten.sub.Tensor: (both, same(aten.sub.Tensor)),
+        aten.mul.Tensor: (lambda args: not isinstance(args[1], complex), mul),
+        aten.mul.Scalar: (lambda args: not isinstance(args[1], complex), mul),
+        aten.bmm.default: (both, product(lambda e, a, b: e(aten.bmm.default, a, b))),
+        aten.mm.default: (both, product(lambda e, a, b: e(aten.mm.default, a, b))),
+        aten.einsum.default: (
+            lambda args: len(args[1]) == 2 and both(args[1]),
+            lambda emit, pair, n, args: product(lambda e, a, b: e(aten.einsum.default, args[0], [a, b]))(
+                emit, pair, n, args[1]
+            ),
+        ),
+    }
+
+
+DROPPED = ("dtype", "layout", "device", "pin_memory", "memory_format")  # a pair's are its own
+
+
+def _pairable(node, rules):
+    import torch
+
+    if node.op == "placeholder":
+        return True
+    rule = rules.get(node.target) if node.op == "call_function" else None
+    if rule is None or set(node.kwargs) - set(DROPPED) or node.meta["val"].dtype != torch.complex64:
+        return False
+    view_as_real = torch.ops.aten.view_as_real.default
+    return rule[0](list(node.args)) and all(_is_complex(u) or u.target is view_as_real for u in node.users)
+
+
+def split_complex(program):
+    """Every complex value of the program as a real (..., 2) pair, where each is complex64, made by an
+    op of _pair_rules and used by such ops or a view_as_real (else the program is left as it is):
+    IREE 3.13.0 lowers no complex arithmetic (`mul.Scalar` of complex<f32>: "Only integer/float dtype
+    supported"), and crashed on an FNO's complex slice_scatter. A complex parameter is taken as its
+    view_as_real. Each new node's `val` (what the importer types it by) is computed by its op."""
+    import torch
+    from torch._guards import detect_fake_mode
+    from torch.fx.node import map_arg
+
+    graph, rules = program.graph, _pair_rules()
+    nodes = list(graph.nodes)
+    held = [n for n in nodes if _is_complex(n)]
+    if not held or not all(_pairable(n, rules) for n in held):
+        return
+    mode = detect_fake_mode([n.meta.get("val") for n in nodes if "val" in n.meta])
+    pairs, first = {}, next(n for n in nodes if n.op != "placeholder")
+    for node in nodes:
+        at = first if node.op == "placeholder" else node
+
+        def emit(target, *args, at=at, **kwargs):
+            with graph.inserting_before(at):
+                made = graph.call_function(target, tuple(args), kwargs)
+            with mode:
+                made.meta["val"] = target(*map_arg(args, lambda a: a.meta["val"]), **kwargs)
+            return made
+
+        if node.op == "placeholder" and _is_complex(node):
+            pairs[node] = emit(torch.ops.aten.view_as_real.default, node)
+        elif node.target is torch.ops.aten.view_as_real.default and node.args[0] in pairs:
+            node.replace_all_uses_with(pairs[node.args[0]])
+        elif _is_complex(node):
+            first_arg = node.args[0] if node.args else None
+            rank = first_arg.meta["val"].dim() if _is_complex(first_arg) else node.meta["val"].dim()
+            pairs[node] = rules[node.target][1](emit, pairs.__getitem__, rank, list(node.args))
     graph.eliminate_dead_code()
     program.graph_module.recompile()
 

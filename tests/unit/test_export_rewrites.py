@@ -227,8 +227,11 @@ def _decomposed(model, args, kind="gaps"):
     del rewrites.APPLIED[:]
     with torch.no_grad():
         program = torch.export.export(model, args).run_decompositions(table)
+        rewrites.fold_complex(program)  # as export_fx.decomposed does after the rewrites
+        rewrites.split_complex(program)
         got, want = program.module()(*args), model(*args)
     ops = {str(n.target) for n in program.graph.nodes if n.op == "call_function"}
+    ops |= {"complex value" for n in program.graph.nodes if n.op != "placeholder" and rewrites._is_complex(n)}
     same = all(_near(g, w) for g, w in zip(got, want)) if isinstance(want, tuple) else _near(got, want)
     return ops, same
 
@@ -256,9 +259,9 @@ def test_the_fft_ops_by_dft_matmuls_match_torch(normalization):
 
 def test_an_fno_block_exports_with_no_fft_op_and_a_large_one_is_left_and_said(capsys):
     """A Fourier layer (rfft2, a product with complex weights on the low modes, irfft2) and the 1-D
-    calls with n and norm: no fft op left by either table; complex values remain between them (the
-    model's own product; each rewrite takes and gives its parts by view_as_real / complex). A transform
-    past FFT_MOST points is left, and said."""
+    calls with n and norm: no fft op and no complex value left by either table (split_complex: the
+    model's complex product, its zeros and slice_scatter on real pairs; only the complex parameter
+    stays, taken by view_as_real). A transform past FFT_MOST points is left, and said."""
 
     class Fourier(torch.nn.Module):
         def __init__(self):
@@ -276,8 +279,15 @@ def test_an_fno_block_exports_with_no_fft_op_and_a_large_one_is_left_and_said(ca
     args = (torch.randn(2, 3, 9, 10),)
     for kind in ("gaps", "decompose"):
         ops, same = _decomposed(Fourier(), args, kind)
-        assert same and not [op for op in ops if "fft" in op], ops
+        assert same and not [op for op in ops if "fft" in op or "complex" in op], ops
         assert rewrites.APPLIED == ["_fft_r2c", "_fft_c2r", "_fft_c2c"]
+
+    class Magnitude(torch.nn.Module):  # abs of a complex value: no pair rule, so the program is left whole
+        def forward(self, x):
+            return torch.fft.rfft(x).abs()
+
+    ops, same = _decomposed(Magnitude(), args)
+    assert same and "complex value" in ops and not [op for op in ops if "fft" in op], ops
     long = torch.randn(1, rewrites.FFT_MOST + 1)
     assert rewrites.fft_r2c(long, [1], 0, True) is NotImplemented
     said = capsys.readouterr().err
