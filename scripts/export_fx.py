@@ -207,6 +207,9 @@ def decomposed(spec, chosen):
     del MADE[:]
     if table:
         program = program.run_decompositions(table)
+        if "rewrite" in chosen:
+            export_rewrites.fold_complex(program)
+            export_rewrites.split_complex(program)
         # runnable before the importer's own changes (a frozen buffer cannot run): the recipe's
         # program, which export_recipe.py checks against eager before IREE's answer counts
         MADE.append(program.module())

@@ -63,6 +63,8 @@ def test_batch_one_tries_only_applicable_choices():
     assert recipes.batch_one(warp) == ["nonstrict", "fx", *both, "fx+rewrite"]
     knn = warp.with_name("knn_cdist.py")  # torch.cdist, p=2 by matmul
     assert recipes.batch_one(knn) == ["nonstrict", "fx", *both, "fx+rewrite"]
+    for calls in ("fft_mix.py", "gnn_index_add.py"):  # torch.fft.fft2, index_add_ (issue #95)
+        assert recipes.batch_one(warp.with_name(calls)) == ["nonstrict", "fx", *both, "fx+rewrite"]
     assert recipes.parse("rewrite+fx") == ("fx", "rewrite")
     with pytest.raises(ValueError, match="rewrite needs fx"):
         recipes.parse("rewrite")

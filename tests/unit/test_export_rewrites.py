@@ -4,6 +4,7 @@ each exact where it claims to be, and a call outside that left as exported, with
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -208,3 +209,182 @@ def test_topk_records_that_it_was_applied():
     del rewrites.APPLIED[:]
     torch.export.export(Top(), (torch.randn(2, 6),)).run_decompositions(rewrites.table())
     assert rewrites.APPLIED == ["topk"]
+
+
+def _near(got, want):
+    """Equal within 1e-4 of the result's magnitude (a DFT or a one-hot matmul sums in another order)."""
+    if got.is_complex():
+        got, want = torch.view_as_real(got), torch.view_as_real(want)
+    return got.shape == want.shape and (got - want).abs().max() <= 1e-4 * max(want.abs().max(), 1)
+
+
+def _decomposed(model, args, kind="gaps"):
+    """The export with `kind`'s table and the rewrites: its ops, and whether it computes what eager does."""
+    import export_fx
+
+    table = export_fx.decomposition_table(kind)
+    table.update(rewrites.table())
+    del rewrites.APPLIED[:]
+    with torch.no_grad():
+        program = torch.export.export(model, args).run_decompositions(table)
+        rewrites.fold_complex(program)  # as export_fx.decomposed does after the rewrites
+        rewrites.split_complex(program)
+        got, want = program.module()(*args), model(*args)
+    ops = {str(n.target) for n in program.graph.nodes if n.op == "call_function"}
+    ops |= {"complex value" for n in program.graph.nodes if n.op != "placeholder" and rewrites._is_complex(n)}
+    same = all(_near(g, w) for g, w in zip(got, want)) if isinstance(want, tuple) else _near(got, want)
+    return ops, same
+
+
+@pytest.mark.parametrize("normalization", [0, 1, 2])
+def test_the_fft_ops_by_dft_matmuls_match_torch(normalization):
+    """torch.fft's calls all come to _fft_r2c / _fft_c2c / _fft_c2r (torch's own decomposition):
+    each by real and imaginary DFT matrices, for odd and even sizes, one or more dims, both ways."""
+    torch.manual_seed(4)
+    aten = torch.ops.aten
+    x, z = torch.randn(2, 3, 7, 10), torch.randn(2, 3, 7, 10, dtype=torch.complex64)
+    for dims in ([3], [2], [1, 3], [2, 3]):
+        for onesided in (True, False):
+            want = aten._fft_r2c(x, dims, normalization, onesided)
+            assert _near(rewrites.fft_r2c(x, dims, normalization, onesided), want)
+        for forward in (True, False):
+            want = aten._fft_c2c(z, dims, normalization, forward)
+            assert _near(rewrites.fft_c2c(z, dims, normalization, forward), want)
+        for n in (9, 10):  # the conjugate half counted twice but for the first (and an even n's middle) term
+            half = torch.fft.rfftn(torch.randn(2, 3, n, n), dim=dims)
+            for size in (n, n - 1 if n % 2 else n + 1):
+                want = aten._fft_c2r(half, dims, normalization, size)
+                assert _near(rewrites.fft_c2r(half, dims, normalization, size), want)
+
+
+def test_an_fno_block_exports_with_no_fft_op_and_a_large_one_is_left_and_said(capsys):
+    """A Fourier layer (rfft2, a product with complex weights on the low modes, irfft2) and the 1-D
+    calls with n and norm: no fft op and no complex value left by either table (split_complex: the
+    model's complex product, its zeros and slice_scatter on real pairs; only the complex parameter
+    stays, taken by view_as_real). A transform past FFT_MOST points is left, and said."""
+
+    class Fourier(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.weights = torch.nn.Parameter(torch.randn(3, 3, 4, 3, dtype=torch.cfloat) / 9)
+
+        def forward(self, x):
+            spectrum = torch.fft.rfft2(x, norm="ortho")
+            out = torch.zeros(x.shape[0], 3, x.shape[2], x.shape[3] // 2 + 1, dtype=torch.cfloat)
+            out[:, :, :4, :3] = torch.einsum("bixy,ioxy->boxy", spectrum[:, :, :4, :3], self.weights)
+            y = torch.fft.irfft2(out, s=x.shape[-2:], norm="ortho")
+            line = torch.fft.ifft(torch.fft.fft(x, n=12, dim=2), norm="forward").real
+            return y, line, torch.fft.irfft(torch.fft.rfft(x), n=7).abs()
+
+    args = (torch.randn(2, 3, 9, 10),)
+    for kind in ("gaps", "decompose"):
+        ops, same = _decomposed(Fourier(), args, kind)
+        assert same and not [op for op in ops if "fft" in op or "complex" in op], ops
+        assert rewrites.APPLIED == ["_fft_r2c", "_fft_c2r", "_fft_c2c"]
+
+    class Magnitude(torch.nn.Module):  # abs of a complex value: no pair rule, so the program is left whole
+        def forward(self, x):
+            return torch.fft.rfft(x).abs()
+
+    ops, same = _decomposed(Magnitude(), args)
+    assert same and "complex value" in ops and not [op for op in ops if "fft" in op], ops
+    long = torch.randn(1, rewrites.FFT_MOST + 1)
+    assert rewrites.fft_r2c(long, [1], 0, True) is NotImplemented
+    said = capsys.readouterr().err
+    assert f"_fft_r2c left as exported: a transform of [{rewrites.FFT_MOST + 1}] points" in said
+
+
+@pytest.mark.parametrize("align_corners", [False, True])
+def test_bicubic_resize_by_two_matmuls_matches_torch(align_corners):
+    """F.interpolate bicubic by size or by scale factors (up, down, uneven): each axis's matrix of four
+    taps clamped to the image, as torch computes it; the export holds no upsample op."""
+    torch.manual_seed(5)
+    x = torch.randn(2, 3, 5, 7)
+    for size in ((11, 4), (1, 1), (5, 7)):
+        want = F.interpolate(x, size=size, mode="bicubic", align_corners=align_corners)
+        assert _near(rewrites.upsample_bicubic(x, list(size), align_corners), want)
+    for factors in ((2.0, 2.0), (1.7, 0.6)):
+        want = F.interpolate(x, scale_factor=factors, mode="bicubic", align_corners=align_corners)
+        assert _near(rewrites.upsample_bicubic_vec(x, None, align_corners, list(factors)), want)
+
+    class Up(torch.nn.Module):
+        def forward(self, x):
+            return F.interpolate(x, scale_factor=1.5, mode="bicubic", align_corners=align_corners)
+
+    ops, same = _decomposed(Up(), (x,))
+    assert same and not [op for op in ops if "upsample" in op], ops
+
+
+@pytest.mark.parametrize("include_self", [True, False])
+def test_scatter_reduce_amax_amin_by_a_masked_one_hot_match_torch(include_self, capsys):
+    """Repeated indices (the GNN's several edges into one node), places no index writes, any dim, float
+    and int; another reduction and a one-hot past SCATTER_MOST are left, and said."""
+    torch.manual_seed(6)
+    for reduce in ("amax", "amin"):
+        for dim in (0, 1, -1):
+            x = torch.randn(4, 6, 5)
+            shape = list(x.shape)
+            shape[dim] = 9
+            index, src = torch.randint(0, x.shape[dim], shape), torch.randn(shape)
+            want = x.scatter_reduce(dim, index, src, reduce, include_self=include_self)
+            assert torch.equal(rewrites.scatter_reduce(x, dim, index, src, reduce, include_self), want)
+        counts, index, src = (
+            torch.randint(-5, 5, (4, 6)),
+            torch.randint(0, 4, (3, 6)),
+            torch.randint(9, (3, 6)),
+        )
+        want = counts.scatter_reduce(0, index, src, reduce, include_self=include_self)
+        assert torch.equal(rewrites.scatter_reduce(counts, 0, index, src, reduce, include_self), want)
+    x = torch.randn(4, 6)
+    assert rewrites.scatter_reduce(x, 0, torch.zeros(3, 6, dtype=torch.int64), x[:3], "sum") is NotImplemented
+    wide = torch.zeros(rewrites.SCATTER_MOST // 8 + 1, 1, dtype=torch.int64)
+    assert rewrites.scatter_reduce(torch.zeros(8, 1), 0, wide, wide.float(), "amax") is NotImplemented
+    said = capsys.readouterr().err
+    assert "scatter_reduce left as exported: reduce='sum'" in said and "(one-hot past" in said
+
+
+def test_index_add_by_a_one_hot_matmul_matches_torch_and_a_gnn_exports_without_either(capsys):
+    """Repeated indices, any dim, alpha; an integer tensor is left and said; a message pass (amax of
+    the messages into each node, its degree by index_add_) exports with neither op left."""
+    torch.manual_seed(7)
+    for dim in (0, 1, 2):
+        x = torch.randn(4, 6, 5)
+        shape = list(x.shape)
+        shape[dim] = 11
+        index, source = torch.randint(0, x.shape[dim], (11,)), torch.randn(shape)
+        for alpha in (1, 0.5):
+            want = x.index_add(dim, index, source, alpha=alpha)
+            assert _near(rewrites.index_add(x, dim, index, source, alpha), want)
+    ints = torch.zeros(3, dtype=torch.int64)
+    assert rewrites.index_add(ints, 0, ints[:2], ints[:2] + 1) is NotImplemented
+    assert "index_add left as exported: not a float tensor" in capsys.readouterr().err
+
+    class MessagePass(torch.nn.Module):
+        def forward(self, h, edges):
+            messages = h[edges[0]]
+            into = edges[1].unsqueeze(-1).expand_as(messages)
+            pooled = torch.zeros_like(h).scatter_reduce(0, into, messages, "amax", include_self=False)
+            degree = torch.zeros(h.shape[0]).index_add_(0, edges[1], torch.ones(edges.shape[1]))
+            return pooled, degree
+
+    ops, same = _decomposed(MessagePass(), (torch.randn(6, 4), torch.randint(0, 6, (2, 15))))
+    assert same and not [op for op in ops if "scatter" in op or "index_add" in op], ops
+    assert rewrites.APPLIED == ["scatter_reduce", "index_add"]
+
+
+def test_an_fnet_mixing_exported_by_the_recipe_holds_no_complex_value(monkeypatch):
+    """`torch.fft.fft2(x).real` (tests/data/routes/fft_mix.py) by the recipe's own export path: the
+    real input made complex and the result taken apart again are folded to their real parts
+    (fold_complex), so no fft op and no complex value is left, by either table, and it matches torch."""
+    import export_fx
+
+    monkeypatch.syspath_prepend(str(Path(__file__).parents[1] / "data" / "routes"))
+    import fft_mix
+
+    spec = fft_mix.build()
+    for chosen in (("fx", "rewrite"), ("fx", "decompose", "rewrite")):
+        nodes = [n for n in export_fx.decomposed(spec, chosen).graph.nodes if n.op == "call_function"]
+        complex_ = [n for n in nodes if getattr(n.meta.get("val"), "is_complex", lambda: False)()]
+        assert not complex_ and not [n for n in nodes if "fft" in str(n.target)], nodes
+        with torch.no_grad():
+            assert _near(export_fx.MADE[0](*spec.inputs), spec.module(*spec.inputs))

@@ -43,11 +43,11 @@ HOW = {
     "decompose": "ExportedProgram.run_decompositions() (torch's core ATen table, and torch's own "
     "decomposition of the ops it keeps that IREE cannot lower: aten.squeeze.dims, an eval "
     "BatchNorm) before the import",
-    REWRITE: "the rewrites a hint once asked of the model, applied at export (scripts/export_rewrites.py): "
-    "a 2-D F.affine_grid; F.grid_sample bilinear, zeros or border padding; x.scatter(dim, index, src) as "
-    "a one-hot sum (exact for distinct indices, as topk's); torch.cdist p=2 by matmul; x.topk(k) of "
-    "floats with k <= 16 by k rounds of an argmax, where IREE sorts each row; a call outside these is "
-    "left as exported, and the export says so",
+    REWRITE: "the tool's own rewrites of ops IREE cannot compile, at export (scripts/export_rewrites.py): "
+    "2-D F.affine_grid; F.grid_sample bilinear, zeros or border padding; x.scatter as a one-hot sum (exact "
+    "for distinct indices); cdist p=2 by matmul; topk k <= 16 of floats by k argmaxes; torch.fft by DFT "
+    "matmuls; bicubic resize by two matmuls; scatter_reduce amax/amin and index_add by a one-hot; a call "
+    "outside these is left as exported, and the export says so",
     "gaps": "ExportedProgram.run_decompositions() with torch's own decompositions of only the ops "
     "IREE's torch lowering lacks (nn.LSTM/GRU/RNN and their cells, weight norm, aten.diff, "
     "aten.squeeze.dims, an eval BatchNorm), every other op as exported",
@@ -171,7 +171,7 @@ def applicable(source: Path, factory: str = "build") -> tuple[str, ...]:
 
 
 # What a model's code says where it calls an op `rewrite` rewrites (a search tries fx+rewrite then)
-REWRITES = ("affine_grid", "grid_sample", ".scatter(", "cdist", "topk")
+REWRITES = tuple("affine_grid grid_sample .scatter( cdist topk fft bicubic scatter_reduce index_add".split())
 
 
 def batch_one(source: Path, factory: str = "build") -> list[str]:
