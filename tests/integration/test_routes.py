@@ -13,7 +13,7 @@ line as the tool prints it). One matrix run holds them all; each test reads its 
   IREE's grid_sample differs from torch at the border (the chain's next failure, named up front);
   the sampling by hand too matches;
 - a point-cloud kNN block: `aten.cdist` -> the distances written out and `~fx+decompose` match;
-- FNet-style mixing: `aten.fft_fft2` -> the DFT as matmuls matches;
+- FNet-style mixing: `aten.fft_fft2` -> the DFT as matmuls matches, and so does `~fx+rewrite`;
 - a graph network's message sum: `aten.index_add` -> `scatter_add` by hand and `~fx+decompose` match;
 - a recommender's embedding bags: `aten.embedding_bag` (modes mean and max) -> those bags written out
   match;
@@ -95,6 +95,7 @@ CASES = {
     "knn_cdist.py:build~fx+decompose": ("knn_cdist~fx+decompose", PLAIN),
     "fft_mix.py:build": ("fft_mix", PLAIN),
     "fft_mix.py:by_hand": ("fft_mix-by_hand", PLAIN),
+    "fft_mix.py:build~fx+rewrite": ("fft_mix~fx+rewrite", PLAIN),
     "gnn_index_add.py:build": ("gnn_index_add", PLAIN),
     "gnn_index_add.py:by_hand": ("gnn_index_add-by_hand", PLAIN),
     "gnn_index_add.py:build~fx+decompose": ("gnn_index_add~fx+decompose", PLAIN),
@@ -225,7 +226,8 @@ ROUTES = {
         ("by_hand", "build~fx+decompose"),
     ),
     "fft_mix.py:build": (
-        "torch.aten.fft_fft2", "fft", ("C_rows @ x @ C_cols - S_rows @ x @ S_cols",), ("by_hand",),
+        "torch.aten.fft_fft2", "fft", ("C_rows @ x @ C_cols - S_rows @ x @ S_cols", "`fx+rewrite`"),
+        ("by_hand", "build~fx+rewrite"),
     ),
     "gnn_index_add.py:build": (
         "torch.aten.index_add", "index-add", (".scatter_add(0, dst.unsqueeze(1)", "`fx+decompose`"),

@@ -123,15 +123,18 @@ OP_HINTS: tuple[Hint, ...] = (
     Hint(
         "fft",
         r"torch\.aten\.(?P<op>fft_\w+|_fft_c2c|_fft_r2c|_fft_c2r)\b",
-        "IREE's torch lowering has no `aten.{op}` (`torch.fft`, e.g. FNet's token mixing), and no "
-        "export recipe gets past it (`fx+decompose` stops at `aten._fft_c2c`): for a real input write "
-        "the transform as matmuls by fixed DFT matrices, `C = cos(2 pi j k / n)`, `S = sin(2 pi j k / n)` "
+        "IREE's torch lowering has no `aten.{op}` (`torch.fft`, e.g. FNet's token mixing): export with "
+        "the recipe `fx+rewrite` (the tool writes each transform as matmuls by DFT matrices, real and "
+        "imaginary parts apart, up to 512 points a dim; `fx+decompose` stops at `aten._fft_c2c`), or "
+        "for a real input write the transform as matmuls by fixed DFT matrices, "
+        "`C = cos(2 pi j k / n)`, `S = sin(2 pi j k / n)` "
         "(buffers built once, `torch.outer(arange(n), arange(n))`): `fft(x).real = x @ C` and "
         "`.imag = -(x @ S)` along the last axis, `rfft` the first n // 2 + 1 columns, and "
         "`fft2(x).real = C_rows @ x @ C_cols - S_rows @ x @ S_cols`",
         "measured: an FNet-style encoder (`torch.fft.fft2(x).real`) fails so on 3.10.0 and 3.13.0 by "
-        "every recipe `search-recipes` tries; with the transform as matmuls it compiles and matches "
-        "torch on 3.13.0 (tests/integration/test_routes.py)",
+        "the default export, `fx+gaps` and `fx+decompose`; its `~fx+rewrite` export and the transform "
+        "as matmuls compile and match torch on 3.13.0 (tests/integration/test_routes.py)",
+        recipes=("fx+rewrite",),
     ),
     Hint(
         "searchsorted",
