@@ -14,7 +14,6 @@ import jsonschema
 import pytest
 
 from iree_matrix.advise import received_sittings
-from iree_matrix.bundle_runner import gpu_peers
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model import stats
 from iree_matrix.core.system import host
@@ -157,7 +156,7 @@ def test_peers_that_did_not_run_are_not_measured_with_their_reason() -> None:
     document = _document([_iree("3.13.0", "cuda:sm_80", 2.93),
                           _peer("eager", 1, ms=[], error="torch is not importable here")])  # fmt: skip
     (a,) = gpu_advice.derive(document)
-    assert [a.against(p).ratio for p in gpu_peers.ordered()] == [None, None]
+    assert [x.ratio for x in a.peers] == [None, None]
     said = "\n".join(gpu_advice.answer_lines(a))
     assert "torch eager: not measured (torch is not importable here)" in said
     assert "torch.compile: not measured (not in the sitting)" in said

@@ -39,9 +39,7 @@ def toy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     folder.mkdir()
     (folder / "torchscript.py").write_text(TOY)
     monkeypatch.setattr(gpu_peers, "__path__", [*gpu_peers.__path__, str(folder)])
-    gpu_peers.ordered.cache_clear()
     yield folder
-    gpu_peers.ordered.cache_clear()
     sys.modules.pop(f"{gpu_peers.__name__}.torchscript", None)
 
 
@@ -131,7 +129,6 @@ def test_the_hand_measured_table_is_unchanged_by_a_peer_it_did_not_time(toy: Pat
     records = results_folder.read(ROOT / "results" / "gpu" / "results.jsonl")
     with_toy = (gpu_measured.markdown_rows(), gpu.model(records, "mobilenet_v2", "cuda-sm_90").text())
     assert [p.config for p in gpu_measured.peers()] == ["eager", "torch.compile"]
-    gpu_peers.ordered.cache_clear()
     sys.modules.pop(f"{gpu_peers.__name__}.torchscript", None)
     toy.joinpath("torchscript.py").unlink()
     assert with_toy == (gpu_measured.markdown_rows(), gpu.model(records, "mobilenet_v2", "cuda-sm_90").text())

@@ -87,12 +87,10 @@ def peer_skip(sitting: Json, device_: Json, torch_importable: bool) -> str:
 
 def peer_arm(peer: GpuPeer, version: str, error: str = "", matches: bool = False) -> Json:
     """A torch peer's entry in the document."""
-    source = peer.source.format(torch=f"torch {version}" if version else "torch")
+    said = f"torch {version}" if version else "torch"
     entry: Json = {"name": peer.config, "kind": "peer", "config": peer.config, "ms": [], "matches": matches,
-                   "source": source}  # fmt: skip
-    if error:
-        entry["error"] = error
-    return entry
+                   "source": peer.source.format(torch=said)}  # fmt: skip
+    return {**entry, "error": error} if error else entry
 
 
 def document(model: str, release: str, host: Json, device_: Optional[Json], rounds: int, calls: int,

@@ -140,7 +140,7 @@ class GpuAnswer:
     target: str  # the chip as `--target` names it: "cuda:sm_80", "vulkan-spirv"
     flags: tuple[str, ...]
     ms: Optional[float]  # median synchronised wall time per call
-    peers: tuple[Against, ...]  # IREE against each GPU peer, in their order; () with no answer
+    peers: tuple[Against, ...]  # IREE against each GPU peer, in their order (nothing measured: no answer)
     as_fast: tuple[tuple[str, str], ...]  # (release, target) no different from the answer's
     excluded: tuple[Excluded, ...]
     sitting: str
@@ -152,10 +152,6 @@ class GpuAnswer:
     @property
     def answered(self) -> bool:
         return bool(self.release)
-
-    def against(self, peer: gpu_peers.GpuPeer) -> Against:
-        """IREE against `peer` on that GPU (nothing measured where there is no answer)."""
-        return next((a for a in self.peers if a.peer == peer), Against(peer))
 
     @property
     def chip(self) -> str:
@@ -213,9 +209,7 @@ def _with_proof(answer: GpuAnswer, proofs: Any) -> GpuAnswer:
 def _why_not(arm: advice.Arm) -> str:
     if arm.error:
         return arm.error
-    if arm.matches is False:
-        return "its outputs differ from the reference"
-    return "no round was timed"
+    return "its outputs differ from the reference" if arm.matches is False else "no round was timed"
 
 
 def _miscomputed(arm: advice.Arm) -> bool:
@@ -234,7 +228,8 @@ def _answer(
     peers = {a.config: a for a in arms if a.kind == advice.PEER}
     none = GpuAnswer(
         model=model, function=function, identity=identity, release="", target="", flags=(), ms=None,
-        peers=(), as_fast=(), excluded=excluded, sitting=sitting, source=source,
+        peers=tuple(map(Against, gpu_peers.ordered())), as_fast=(), excluded=excluded, sitting=sitting,
+        source=source,
     )  # fmt: skip
     if not usable:
         why = (
@@ -408,8 +403,7 @@ def as_json(a: GpuAnswer) -> dict[str, Any]:
 def _peers_json(a: GpuAnswer) -> dict[str, Any]:
     """ "time_over_eager", "eager_error", ...: each GPU peer's ratio and why none, by its module's name."""
     out: dict[str, Any] = {}
-    for peer in gpu_peers.ordered():
-        against = a.against(peer)
-        out[f"time_over_{peer.name}"] = ratio_json(against.ratio)
-        out[f"{peer.name}_error"] = against.error
+    for against in a.peers:
+        out[f"time_over_{against.peer.name}"] = ratio_json(against.ratio)
+        out[f"{against.peer.name}_error"] = against.error
     return out

@@ -163,8 +163,9 @@ def gpu_rows(found: Sequence[gpu_advice.GpuAnswer]) -> list[tuple[str, ...]]:
         name = a.model if a.function in ("", "main", a.model) else f"{a.model}.{a.function}"
         sitting = f"{a.sitting}; `{Path(a.source).name}`"
         if not a.answered:
-            none = ("–",) * len(gpu_peers.ordered())
-            out.append((name, a.identity.label, "–", "–", f"❌ no: {a.why}", "–", *none, sitting))
+            out.append(
+                (name, a.identity.label, "–", "–", f"❌ no: {a.why}", "–", *("–" for _ in a.peers), sitting)
+            )
             continue
         soft = a.identity.software
         out.append((

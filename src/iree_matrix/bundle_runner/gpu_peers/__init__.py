@@ -18,7 +18,6 @@ Runs inside a bundle: Python 3.9 syntax, the stdlib only at the top (torch is ha
 from __future__ import annotations
 
 import dataclasses
-import functools
 import importlib
 import pkgutil
 from typing import Any, Callable
@@ -44,9 +43,8 @@ class GpuPeer:
         return f"{self.display} ({self.mode})" if self.mode else self.display
 
 
-@functools.cache
 def ordered() -> tuple[GpuPeer, ...]:
-    """Every GPU peer of this package, in their `rank` order (a test that adds one: `cache_clear`)."""
+    """Every GPU peer of this package, in their `rank` order."""
     found = [_read(info.name) for info in pkgutil.iter_modules(__path__) if not info.name.startswith("_")]
     return tuple(sorted(found, key=lambda p: (p.rank, p.name)))
 

@@ -1,7 +1,5 @@
 """torch eager on the GPU: the model as it is, each call synchronised."""
 
-from __future__ import annotations
-
 from typing import Any
 
 PEER = {"rank": 10, "config": "eager", "display": "torch eager", "mode": "", "source": "{torch} on cuda"}

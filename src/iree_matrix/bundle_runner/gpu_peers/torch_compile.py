@@ -1,8 +1,6 @@
 """torch.compile(mode="reduce-overhead"): inductor's kernels replayed as CUDA graphs, recorded in
 the first calls (gpu.py WARMUP)."""
 
-from __future__ import annotations
-
 from typing import Any
 
 PEER = {
