@@ -11,7 +11,7 @@ machine shipped, whatever was edited on the way.
 
 Layout of a bundle (its SHA256SUMS lists every file):
 
-    run.py  bundle_runner/*.py  bundle.json  SHA256SUMS  README.txt
+    run.py  bundle_runner/  bundle.json  SHA256SUMS  README.txt
     exports/<export key>/{export.json, inputs/*.npy, reference/*.npy}
     modules/<module sha256>.vmfb
     runtime/<wheel>.whl
