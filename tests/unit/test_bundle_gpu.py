@@ -257,8 +257,9 @@ def test_torchs_peers_say_why_they_do_not_run() -> None:
     lavapipe = runner_gpu.device("vulkan", ["llvmpipe (LLVM 15.0.6, 256 bits)"], [])
     assert "is not an NVIDIA GPU" in runner_gpu.peer_skip(sitting, lavapipe, True)
     assert runner_gpu.peer_skip(sitting, h200, True) == ""
-    assert runner_gpu.peer_arm("eager", "2.11.0+cu130")["source"] == "torch 2.11.0+cu130 on cuda"
-    compiled = runner_gpu.peer_arm("torch.compile", "2.11.0+cu130", "it failed")
+    eager, torch_compile = runner_gpu.ordered()
+    assert runner_gpu.peer_arm(eager, "2.11.0+cu130")["source"] == "torch 2.11.0+cu130 on cuda"
+    compiled = runner_gpu.peer_arm(torch_compile, "2.11.0+cu130", "it failed")
     assert compiled["source"] == "torch 2.11.0+cu130, torch.compile mode=reduce-overhead (CUDA graphs)"
     assert (
         compiled["error"] == "it failed"

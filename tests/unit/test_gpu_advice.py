@@ -89,9 +89,11 @@ def test_a_cuda_sitting_answers_the_fastest_release_and_chip_with_its_paired_rat
     )
     assert a.ms == pytest.approx(2.93, rel=0.02)
     # IREE's time over each peer's from the same rounds: 2.93 / 2.64 and 2.93 / 0.725.
-    assert a.vs_eager is not None and a.vs_eager.value == pytest.approx(2.93 / 2.64, rel=1e-3)
-    assert a.vs_compiled is not None and a.vs_compiled.value == pytest.approx(2.93 / 0.725, rel=1e-3)
-    assert a.vs_eager.paired.verdict == stats.SLOWER  # 11 % slower in every round
+    eager, compiled = (x.ratio for x in a.peers)
+    assert [x.peer.config for x in a.peers] == ["eager", "torch.compile"]
+    assert eager is not None and eager.value == pytest.approx(2.93 / 2.64, rel=1e-3)
+    assert compiled is not None and compiled.value == pytest.approx(2.93 / 0.725, rel=1e-3)
+    assert eager.paired.verdict == stats.SLOWER  # 11 % slower in every round
     # sm_89 of the same release is 0.3 % slower in every round: below the least effect, no difference.
     assert a.as_fast == (("3.13.0", "cuda:sm_89"),)
     assert a.identity.slug == "nvidia-h200-cc9.0"
@@ -154,7 +156,7 @@ def test_peers_that_did_not_run_are_not_measured_with_their_reason() -> None:
     document = _document([_iree("3.13.0", "cuda:sm_80", 2.93),
                           _peer("eager", 1, ms=[], error="torch is not importable here")])  # fmt: skip
     (a,) = gpu_advice.derive(document)
-    assert a.vs_eager is None and a.vs_compiled is None
+    assert [x.ratio for x in a.peers] == [None, None]
     said = "\n".join(gpu_advice.answer_lines(a))
     assert "torch eager: not measured (torch is not importable here)" in said
     assert "torch.compile: not measured (not in the sitting)" in said

@@ -3,12 +3,13 @@
 One sitting per (function, HAL driver): the IREE arms (`default` by each release for each target)
 and torch's peers on the same GPU, timed in paired rotating rounds as the CPU sitting is, each call
 by synchronised wall time (IREE: inputs on the device once, outputs read back; torch: the same, with
-torch.cuda.synchronize() around the call). Its document is the CPU sitting's with schema 3,
-"timing": "wall" and the GPU's identity ("device"). Where the manifest's sitting carries `proofs`
-(one per centre arm: `default` of a release on a target), each centre's neighbours are checked as
-cells and timed in the same rounds by the centre's worker, and the function's `proofs` lists each
-in the CPU proof's form (sitting.py `_proof`) with its `release` and `target`. Python 3.9 syntax,
-stdlib only: numpy, iree.runtime and torch are imported by the functions a timing worker calls.
+torch.cuda.synchronize() around the call); torch's peers are the modules of gpu_peers/. Its document
+is the CPU sitting's with schema 3, "timing": "wall" and the GPU's identity ("device"). Where the
+manifest's sitting carries `proofs` (one per centre arm: `default` of a release on a target), each
+centre's neighbours are checked as cells and timed in the same rounds by the centre's worker, and
+the function's `proofs` lists each in the CPU proof's form (sitting.py `_proof`) with its `release`
+and `target`. Python 3.9 syntax, stdlib only: numpy, iree.runtime and torch are imported by the
+functions a timing worker calls.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 from .arrays import compare
 from .base import GPU_KINDS, clip, rotating_rounds
 from .cell import host_call, load_function
+from .gpu_peers import GpuPeer, ordered
 from .manifest import within
 
 if TYPE_CHECKING:
@@ -41,7 +43,6 @@ if TYPE_CHECKING:
 
 SCHEMA = 3  # a sitting document with "timing" and "device" (iree-matrix's findings/advice.py SCHEMAS)
 SOFTWARE = ("llvmpipe", "lavapipe", "swiftshader")  # a CPU running the driver: never a GPU's time
-PEERS = ("eager", "torch.compile")
 # torch.compile records its CUDA graphs in the first calls (mode="reduce-overhead" warms up, then
 # records): these calls are neither timed nor the check, which is the last of them.
 WARMUP = 5
@@ -84,17 +85,12 @@ def peer_skip(sitting: Json, device_: Json, torch_importable: bool) -> str:
     return ""
 
 
-def peer_arm(name: str, version: str, error: str = "", matches: bool = False) -> Json:
+def peer_arm(peer: GpuPeer, version: str, error: str = "", matches: bool = False) -> Json:
     """A torch peer's entry in the document."""
     said = f"torch {version}" if version else "torch"
-    source = (
-        f"{said} on cuda" if name == "eager" else f"{said}, torch.compile mode=reduce-overhead (CUDA graphs)"
-    )
-    entry: Json = {"name": name, "kind": "peer", "config": name, "ms": [], "matches": matches,
-                   "source": source}  # fmt: skip
-    if error:
-        entry["error"] = error
-    return entry
+    entry: Json = {"name": peer.config, "kind": "peer", "config": peer.config, "ms": [], "matches": matches,
+                   "source": peer.source.format(torch=said)}  # fmt: skip
+    return {**entry, "error": error} if error else entry
 
 
 def document(model: str, release: str, host: Json, device_: Optional[Json], rounds: int, calls: int,
@@ -190,15 +186,15 @@ def _torch_peers(
     skip = peer_skip(sitting, device_, torch_importable)
     if skip:
         say(f"no torch peers: {skip}")
-        return [peer_arm(name, "", skip) for name in PEERS]
-    say("torch on CUDA: eager and torch.compile(mode='reduce-overhead'), compiled and warmed up first")
+        return [peer_arm(peer, "", skip) for peer in ordered()]
+    say(f"torch on CUDA: {', '.join(p.described for p in ordered())}, each made and warmed up first")
     loaded = worker("peer").ask({"load_torch_cuda": True, **sitting["torch"]})
     version: str = loaded.get("version", "")
     arms: list[Json] = []
-    for name in PEERS:
-        got = (loaded.get("arms") or {}).get(name) or {"ok": False, "error": loaded.get("error", "")}
-        arms.append(peer_arm(name, version, "" if got["ok"] else got["error"], bool(got.get("matches"))))
-        arms[-1]["job"] = f"peer:{name}"
+    for peer in ordered():
+        got = (loaded.get("arms") or {}).get(peer.config) or {"ok": False, "error": loaded.get("error", "")}
+        arms.append(peer_arm(peer, version, "" if got["ok"] else got["error"], bool(got.get("matches"))))
+        arms[-1]["job"] = f"peer:{peer.config}"
     return arms
 
 
@@ -229,9 +225,9 @@ def load_torch_cuda(
     syncs: dict[str, Callable[[], object]],
     on: str = "cuda",
 ) -> Json:
-    """torch eager and torch.compile(mode="reduce-overhead") on the first CUDA device: the model built
-    from its own file and seed (the same weights as the reference's), inputs on the device once,
-    each warmed up and checked against the reference outputs; each arm's failure is its own. (`on`:
+    """torch's peers (gpu_peers/) on the first CUDA device: the model built from its own file and seed
+    (the same weights as the reference's), inputs on the device once, each peer made from it, warmed
+    up and checked against the reference outputs; each arm's failure is its own. (`on`:
     "cpu" only where a test without a GPU takes the same path.)"""
     import torch  # type: ignore[import-not-found,unused-ignore]  # absent where mypy runs
 
@@ -241,9 +237,10 @@ def load_torch_cuda(
         return {"ok": False, "version": version, "error": said}
     module, inputs, references = torch_model(root, order, on)
     answers: dict[str, Json] = {}
-    for name in PEERS:
+    for peer in ordered():
+        name = peer.config
         try:
-            run = module if name == "eager" else torch.compile(module, mode="reduce-overhead")
+            run = peer.load(torch, module)
 
             def call(run: Any = run) -> list[Array]:
                 with torch.no_grad():

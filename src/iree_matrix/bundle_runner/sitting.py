@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Optional
 
-from . import gap, gpu
+from . import gap, gpu, gpu_peers
 from .base import now, rotating_rounds
 from .manifest import install, named, wheel_for
 from .records import replace
@@ -311,7 +311,7 @@ def _gpu_sitting(root: Path, manifest: Json, digest: str, host: Json, rounds: in
     device = gpu.device(driver, listed, host.get("gpus") or [])
     soft = " (a software device: its times are the CPU's, never a GPU's)" if device["software"] else ""
     around = sum(len(p["neighbours"]) for s in found for p in s.get("proofs") or ())
-    arms = sum(len(s["arms"]) + len(gpu.PEERS) for s in found) + around
+    arms = sum(len(s["arms"]) + len(gpu_peers.ordered()) for s in found) + around
     print(f"sitting: {model} on {device['name'] or driver}{soft}, {arms} arms x {rounds} rounds x {calls} "
           "calls, synchronised wall time", file=sys.stderr)  # fmt: skip
     load, started = {"start": os.getloadavg()[0]}, now()

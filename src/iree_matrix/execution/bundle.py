@@ -11,7 +11,7 @@ machine shipped, whatever was edited on the way.
 
 Layout of a bundle (its SHA256SUMS lists every file):
 
-    run.py  bundle_runner/*.py  bundle.json  SHA256SUMS  README.txt
+    run.py  bundle_runner/  bundle.json  SHA256SUMS  README.txt
     exports/<export key>/{export.json, inputs/*.npy, reference/*.npy}
     modules/<module sha256>.vmfb
     runtime/<wheel>.whl
@@ -311,9 +311,9 @@ def size_of(files: Mapping[str, Path]) -> int:
 
 def runners() -> dict[str, Path]:
     """The runner's package, by each file's name in the bundle (run.py is written from its LAUNCHER):
-    the same files iree-matrix imports as iree_matrix.bundle_runner."""
+    the same files iree-matrix imports as iree_matrix.bundle_runner, its subpackages' (gpu_peers/) too."""
     package = Path(bundle_runner.__file__).parent
-    return {f"{RUNNER_PACKAGE}/{p.name}": p for p in sorted(package.glob("*.py"))}
+    return {f"{RUNNER_PACKAGE}/{p.relative_to(package).as_posix()}": p for p in sorted(package.rglob("*.py"))}
 
 
 def write(to: Path, document: Mapping[str, Any], files: Mapping[str, Path], cache: Path) -> Packed:
@@ -332,8 +332,8 @@ def write(to: Path, document: Mapping[str, Any], files: Mapping[str, Path], cach
             shutil.copyfile(source, target)
             if relative.startswith("runtimes/"):  # a carried runtime's tools run as they are
                 os.chmod(target, 0o755)
-        (staging / RUNNER_PACKAGE).mkdir()
         for name, source in runners().items():
+            (staging / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, staging / name)
         (staging / RUNNER).write_text(bundle_runner.LAUNCHER)
         os.chmod(staging / RUNNER, 0o755)

@@ -505,8 +505,8 @@ def _results(runs: Sequence[measured.Run]) -> str:
 
 
 def _timing(runs: Sequence[measured.Run]) -> str:
-    """IREE's time a call and, where torch ran in the same sitting, its ratio to torch eager's and to
-    torch.compile's (CUDA graphs): iree-benchmark-module's figure where it was taken."""
+    """IREE's time a call and, where torch ran in the same sitting, its ratio to each GPU peer's (torch
+    eager's, torch.compile's with CUDA graphs): iree-benchmark-module's figure where it was taken."""
     if not runs:
         return ""
     compared = [(r, t) for r in runs if (t := measured.torch_of(r)) is not None]
@@ -515,12 +515,15 @@ def _timing(runs: Sequence[measured.Run]) -> str:
         how = "iree-benchmark-module" if benched else "the Python call, output read back"
         releases = " and ".join(runs_view.sorted_versions({r.release for r, _ in pairs}))
         ms = _span([r.iree_ms for r, _ in pairs], formats.duration_ms)
-        eager = _span([r.iree_ms / t.eager_ms for r, t in pairs], formats.ratio)
-        compiled = _span([r.iree_ms / t.compiled_ms for r, t in pairs], formats.ratio)
+        over = ", ".join(
+            f"{_span([r.iree_ms / t.ms[p.config] for r, t in pairs], formats.ratio)} {p.display}'s "
+            + (f"with {p.mode}" if p.mode else "time")
+            for p in measured.peers()
+            if all(p.config in t.ms for _, t in pairs)
+        )
         return (
-            f"IREE {releases} takes {ms} a call ({how}): {eager} torch eager's time, {compiled} "
-            f"torch.compile's with CUDA graphs (torch {measured.TORCH_VERSION} on that GPU, each ratio "
-            "within one sitting)"
+            f"IREE {releases} takes {ms} a call ({how}): {over} (torch {measured.TORCH_VERSION} on that "
+            "GPU, each ratio within one sitting)"
         )
     releases = " and ".join(runs_view.sorted_versions({r.release for r in runs}))
     ms = _span([r.call_ms for r in runs], formats.duration_ms)
@@ -557,7 +560,6 @@ def _device(run: Record) -> str:
 
 
 def _run_data(r: measured.Run) -> dict[str, Any]:
-    torch = measured.torch_of(r)
     return {
         **{k: getattr(r.sitting, k) for k in ("gpu", "driver", "api")},
         "sitting": r.sitting.name,
@@ -565,6 +567,7 @@ def _run_data(r: measured.Run) -> dict[str, Any]:
         "compiled_for": r.target,
         "flags": list(r.flags),
         **{k: getattr(r, k) for k in ("matches", "max_abs_err", "call_ms", "benchmark_ms")},
-        **({"torch_eager_ms": torch.eager_ms, "torch_compile_ms": torch.compiled_ms} if torch else {}),
+        # torch_eager_ms, torch_compile_ms: "torch" said once in a peer module's name
+        **{f"torch_{p.name.removeprefix('torch_')}_ms": ms for p, ms in measured.torch_ms(r).items()},
         "measured": measured.PROVENANCE,
     }

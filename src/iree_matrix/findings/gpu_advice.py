@@ -1,8 +1,9 @@
 """The answer on a GPU, one per (function, GPU identity): the release and chip flag to take, whether
-it matches torch, IREE's synchronised wall time per call, and its ratio to torch eager and to
-torch.compile on that GPU — every ratio from one paired sitting there (a run bundle's `--target`
-sitting, schema 3 of findings/advice.py's document), under the same one-sitting rule as the CPU
-answers. A GPU's answer is its own: never carried to another GPU, never to the host's CPU.
+it matches torch, IREE's synchronised wall time per call, and its ratio to each of torch's peers on
+that GPU (torch eager, torch.compile: bundle_runner/gpu_peers/) — every ratio from one paired sitting
+there (a run bundle's `--target` sitting, schema 3 of findings/advice.py's document), under the same
+one-sitting rule as the CPU answers. A GPU's answer is its own: never carried to another GPU, never
+to the host's CPU.
 
 The arms that ran but differ from torch are named with their error (IREE 3.13.0's vulkan-spirv
 MobileNetV2 on NVIDIA's driver), so a release that miscomputes there is said, not silently skipped.
@@ -25,6 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
+from iree_matrix.bundle_runner import gpu_peers
 from iree_matrix.core import formats
 from iree_matrix.core.model import stats
 from iree_matrix.core.model.host_identity import HostIdentity
@@ -32,9 +34,7 @@ from iree_matrix.findings import advice, neighbourhood
 from iree_matrix.findings.kernel_trials import ratio_json
 from iree_matrix.iree.flags import compile_line, flags_text
 
-EAGER, COMPILED = "eager", "torch.compile"  # the peers' configs in a GPU sitting
 CONFIG = "default"  # what a GPU sitting's IREE arms compile (advise/gpu_sitting.py): a proof's centre
-PEER_NAMES = {EAGER: "torch eager", COMPILED: "torch.compile"}
 DRIVERS = {"cuda": "CUDA", "vulkan": "Vulkan", "hip": "HIP"}  # a device's driver, as a reader names it
 SOFTWARE = "software device"
 # How a run's mismatch begins (stages/run.py `mismatch_words`, which a bundle's run.py words alike): a
@@ -118,6 +118,20 @@ class Excluded:
 
 
 @dataclasses.dataclass(frozen=True)
+class Against:
+    """IREE's time over one of torch's peers' on that GPU, or why there is no ratio."""
+
+    peer: gpu_peers.GpuPeer
+    ratio: Optional[advice.Ratio] = None
+    error: str = ""  # why there is no ratio ("torch sees no CUDA device")
+
+    def text(self) -> str:
+        """IREE's time over the peer's (advice.times_text's words), or why not measured."""
+        said = advice.times_text(self.ratio, self.peer.display)
+        return f"{said} ({self.error})" if self.ratio is None and self.error else said
+
+
+@dataclasses.dataclass(frozen=True)
 class GpuAnswer:
     model: str
     function: str
@@ -126,10 +140,7 @@ class GpuAnswer:
     target: str  # the chip as `--target` names it: "cuda:sm_80", "vulkan-spirv"
     flags: tuple[str, ...]
     ms: Optional[float]  # median synchronised wall time per call
-    vs_eager: Optional[advice.Ratio]  # IREE's time over torch eager's, on that GPU
-    vs_compiled: Optional[advice.Ratio]  # IREE's time over torch.compile's (CUDA graphs)
-    eager_error: str  # why there is no ratio to eager ("torch sees no CUDA device")
-    compiled_error: str
+    peers: tuple[Against, ...]  # IREE against each GPU peer, in their order (nothing measured: no answer)
     as_fast: tuple[tuple[str, str], ...]  # (release, target) no different from the answer's
     excluded: tuple[Excluded, ...]
     sitting: str
@@ -198,9 +209,7 @@ def _with_proof(answer: GpuAnswer, proofs: Any) -> GpuAnswer:
 def _why_not(arm: advice.Arm) -> str:
     if arm.error:
         return arm.error
-    if arm.matches is False:
-        return "its outputs differ from the reference"
-    return "no round was timed"
+    return "its outputs differ from the reference" if arm.matches is False else "no round was timed"
 
 
 def _miscomputed(arm: advice.Arm) -> bool:
@@ -219,8 +228,8 @@ def _answer(
     peers = {a.config: a for a in arms if a.kind == advice.PEER}
     none = GpuAnswer(
         model=model, function=function, identity=identity, release="", target="", flags=(), ms=None,
-        vs_eager=None, vs_compiled=None, eager_error="", compiled_error="", as_fast=(), excluded=excluded,
-        sitting=sitting, source=source,
+        peers=tuple(map(Against, gpu_peers.ordered())), as_fast=(), excluded=excluded, sitting=sitting,
+        source=source,
     )  # fmt: skip
     if not usable:
         why = (
@@ -238,23 +247,20 @@ def _answer(
         and (r := advice.paired(chosen, a)) is not None
         and r.paired.verdict in (stats.NO_DIFFERENCE, stats.SAME_MODULE)
     )
-    eager, eager_error = _against(peers.get(EAGER), chosen)
-    compiled, compiled_error = _against(peers.get(COMPILED), chosen)
     return dataclasses.replace(
         none, release=chosen.release, target=chosen.target, flags=chosen.flags, ms=chosen.median,
-        vs_eager=eager, vs_compiled=compiled, eager_error=eager_error, compiled_error=compiled_error,
-        as_fast=as_fast,
+        peers=tuple(_against(p, peers.get(p.config), chosen) for p in gpu_peers.ordered()), as_fast=as_fast,
     )  # fmt: skip
 
 
-def _against(peer: Optional[advice.Arm], chosen: advice.Arm) -> tuple[Optional[advice.Ratio], str]:
-    """IREE's time over the peer's from the sitting's rounds, or why there is none."""
-    if peer is None:
-        return None, "not in the sitting"
-    if not peer.usable:
-        return None, _why_not(peer)
-    ratio = advice.paired(peer, chosen)
-    return ratio, "" if ratio is not None else "no rounds to pair"
+def _against(peer: gpu_peers.GpuPeer, arm: Optional[advice.Arm], chosen: advice.Arm) -> Against:
+    """IREE's time over the peer's arm from the sitting's rounds, or why there is none."""
+    if arm is None:
+        return Against(peer, error="not in the sitting")
+    if not arm.usable:
+        return Against(peer, error=_why_not(arm))
+    ratio = advice.paired(arm, chosen)
+    return Against(peer, ratio, "" if ratio is not None else "no rounds to pair")
 
 
 # --------------------------------------------------------------------------- the published answers
@@ -312,12 +318,6 @@ def ms_text(a: GpuAnswer) -> str:
     return f"{said} ({SOFTWARE}, not a GPU's time)" if a.identity.software else said
 
 
-def peer_text(ratio: Optional[advice.Ratio], peer: str, error: str) -> str:
-    """IREE's time over the peer's on that GPU (advice.times_text's words), or why not measured."""
-    said = advice.times_text(ratio, PEER_NAMES.get(peer, peer))
-    return f"{said} ({error})" if ratio is None and error else said
-
-
 def lines(found: Sequence[GpuAnswer], model: str, argument: str = "") -> list[str]:
     """A model's GPU answers in a few lines each (`query model`)."""
     if not found:
@@ -367,8 +367,7 @@ def answer_lines(a: GpuAnswer) -> list[str]:
     if a.identity.software:
         out.append(f"  timed on a {SOFTWARE}: says it runs, not how fast a GPU runs it")
     else:
-        out.append(f"  {peer_text(a.vs_eager, EAGER, a.eager_error)}")
-        out.append(f"  {peer_text(a.vs_compiled, COMPILED, a.compiled_error)}")
+        out += [f"  {against.text()}" for against in a.peers]
     out += [f"  as fast (no difference in the paired rounds): IREE {r} {t}" for r, t in a.as_fast]
     return [*out, f"  {proof_text(a)}", *(f"  {e.text()}" for e in a.excluded), source]
 
@@ -389,10 +388,7 @@ def as_json(a: GpuAnswer) -> dict[str, Any]:
         "chip_flag": a.chip_flag if a.answered else "",
         "flags": list(a.flags),
         "wall_ms": a.ms,
-        "time_over_eager": ratio_json(a.vs_eager),
-        "eager_error": a.eager_error,
-        "time_over_torch_compile": ratio_json(a.vs_compiled),
-        "torch_compile_error": a.compiled_error,
+        **_peers_json(a),
         "as_fast": [{"release": r, "target": t} for r, t in a.as_fast],
         "differs": [
             {"release": e.release, "target": e.target, "error": e.error, "ran": e.ran} for e in a.excluded
@@ -402,3 +398,12 @@ def as_json(a: GpuAnswer) -> dict[str, Any]:
         "neighbourhood": proof_text(a),
         **{k: getattr(a, k) for k in ("sitting", "source")},
     }
+
+
+def _peers_json(a: GpuAnswer) -> dict[str, Any]:
+    """ "time_over_eager", "eager_error", ...: each GPU peer's ratio and why none, by its module's name."""
+    out: dict[str, Any] = {}
+    for against in a.peers:
+        out[f"time_over_{against.peer.name}"] = ratio_json(against.ratio)
+        out[f"{against.peer.name}_error"] = against.error
+    return out

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Optional
 
+from iree_matrix.bundle_runner import gpu_peers
 from iree_matrix.core import formats
 
 PROVENANCE = "measured by hand outside the project, 2026-11-26, not yet re-made by a run bundle"
@@ -74,12 +75,12 @@ class Run:
 @dataclasses.dataclass(frozen=True)
 class Torch:
     """torch (TORCH_VERSION) on the same GPU in the same sitting: the project's model file built with
-    seed 0 on the GPU, fp32 with TF32 off, median of 100 synchronised calls after 10 warm-ups."""
+    seed 0 on the GPU, fp32 with TF32 off, median of 100 synchronised calls after 10 warm-ups, of
+    each GPU peer timed (bundle_runner/gpu_peers/, by its config)."""
 
     sitting: Sitting
     model: str
-    eager_ms: float
-    compiled_ms: float  # torch.compile(mode="reduce-overhead"): CUDA graphs
+    ms: Mapping[str, float]  # {peer config: ms}: eager, and torch.compile (mode="reduce-overhead")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -120,12 +121,12 @@ RUNS: tuple[Run, ...] = (
 )
 
 TORCH: tuple[Torch, ...] = (
-    Torch(CUDA_FIRST, "mobilenet_v2", eager_ms=2.64, compiled_ms=0.725),
-    Torch(CUDA_FIRST, "yolox_nano", eager_ms=6.13, compiled_ms=1.23),
-    Torch(CUDA_FIRST, "tiny_cnn", eager_ms=0.197, compiled_ms=0.116),
-    Torch(CUDA_SECOND, "mobilenet_v2", eager_ms=4.79, compiled_ms=0.752),
-    Torch(CUDA_SECOND, "yolox_nano", eager_ms=10.7, compiled_ms=1.23),
-    Torch(CUDA_SECOND, "tiny_cnn", eager_ms=0.219, compiled_ms=0.129),
+    Torch(CUDA_FIRST, "mobilenet_v2", {"eager": 2.64, "torch.compile": 0.725}),
+    Torch(CUDA_FIRST, "yolox_nano", {"eager": 6.13, "torch.compile": 1.23}),
+    Torch(CUDA_FIRST, "tiny_cnn", {"eager": 0.197, "torch.compile": 0.116}),
+    Torch(CUDA_SECOND, "mobilenet_v2", {"eager": 4.79, "torch.compile": 0.752}),
+    Torch(CUDA_SECOND, "yolox_nano", {"eager": 10.7, "torch.compile": 1.23}),
+    Torch(CUDA_SECOND, "tiny_cnn", {"eager": 0.219, "torch.compile": 0.129}),
 )
 
 _NO_TARGET = "missing GPU target in #hal.executable.target"
@@ -168,6 +169,17 @@ def _version(capability: str) -> tuple[int, ...]:
     return tuple(int(part) for part in capability.split("."))
 
 
+def peers() -> tuple[gpu_peers.GpuPeer, ...]:
+    """The GPU peers these sittings timed, in their order (a peer added since has no figure here)."""
+    return tuple(p for p in gpu_peers.ordered() if any(p.config in t.ms for t in TORCH))
+
+
+def torch_ms(run: Run) -> dict[gpu_peers.GpuPeer, float]:
+    """Each GPU peer's figure in the run's own sitting, in their order (none where it timed no torch)."""
+    torch = torch_of(run)
+    return {p: torch.ms[p.config] for p in gpu_peers.ordered() if torch is not None and p.config in torch.ms}
+
+
 def torch_of(run: Run) -> Optional[Torch]:
     """torch's figures for the run's model in the run's own sitting (never another sitting's)."""
     return next((t for t in TORCH if t.sitting == run.sitting and t.model == run.model), None)
@@ -190,22 +202,21 @@ def chip_flag(run: Run) -> str:
 
 def markdown_rows(rows: Sequence[Run] = RUNS) -> list[str]:
     """docs/gpu.md's H200 table, one row per run: model, release, chip flag, whether it matches torch
-    (max abs err), IREE's time per call (iree-benchmark-module; the Python call), torch eager,
-    torch.compile with CUDA graphs, and IREE's time over each of them, all in the run's sitting."""
+    (max abs err), IREE's time per call (iree-benchmark-module; the Python call), each GPU peer's
+    (`peers`: torch eager, torch.compile with CUDA graphs), and IREE's time over each of them, all in
+    the run's sitting."""
     lines = []
     for r in rows:
         said = f"✅ yes ({error(r.max_abs_err)})" if r.matches else f"❌ **no** ({error(r.max_abs_err)})"
         bench = formats.duration_ms(r.benchmark_ms) if r.benchmark_ms is not None else "—"
-        torch = torch_of(r)
-        eager = formats.duration_ms(torch.eager_ms) if torch else "—"
-        compiled = formats.duration_ms(torch.compiled_ms) if torch else "—"
+        timed = [torch_ms(r).get(p) for p in peers()]
         # A ratio from the Python call (no iree-benchmark-module figure) says so: for a small model
         # the call's own overhead is most of it.
         of = "" if r.benchmark_ms is not None else " (call)"
-        over_eager = formats.ratio(r.iree_ms / torch.eager_ms) + of if torch else "—"
-        over_compiled = formats.ratio(r.iree_ms / torch.compiled_ms) + of if torch else "—"
+        torch = [formats.duration_ms(ms) if ms else "—" for ms in timed]
+        over = [formats.ratio(r.iree_ms / ms) + of if ms else "—" for ms in timed]
         lines.append(
             f"| {r.model} | {r.release} | {r.sitting.name} | `{chip_flag(r)}` | {said} | {bench} | "
-            f"{formats.duration_ms(r.call_ms)} | {eager} | {compiled} | {over_eager} | {over_compiled} |"
+            f"{formats.duration_ms(r.call_ms)} | {' | '.join(torch + over)} |"
         )
     return lines

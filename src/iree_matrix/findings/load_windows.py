@@ -24,9 +24,7 @@ class Load(str, enum.Enum):
 def load_of(run: Record) -> Load:
     if run.status in (Status.OK, Status.MISMATCH):
         return Load.LOADS
-    if refusals.refused(run):
-        return Load.REFUSES
-    return Load.UNKNOWN
+    return Load.REFUSES if refusals.refused(run) else Load.UNKNOWN
 
 
 @dataclasses.dataclass(frozen=True)

@@ -346,9 +346,7 @@ def why(record: Record) -> str:
 def identified(record: Optional[Record]) -> Optional[str]:
     """The CPU identity a timed record names, or None when it names no family/model (a record
     written before identities were recorded: its figure belongs to no CPU a reader can name)."""
-    if record is None or not record.host.known or record.host.legacy:
-        return None
-    return record.host.identity
+    return None if record is None or not record.host.known or record.host.legacy else record.host.identity
 
 
 def no_runtime(run: Optional[Record]) -> bool:
@@ -381,9 +379,7 @@ class Figure:
     @property
     def spread(self) -> Optional[float]:
         """(max - min) / median: beyond NOISY_SPREAD the figure is flagged."""
-        if self.low is None or self.high is None:
-            return None
-        return (self.high - self.low) / self.median
+        return None if self.low is None or self.high is None else (self.high - self.low) / self.median
 
     @property
     def disturbed(self) -> bool:

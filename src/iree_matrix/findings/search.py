@@ -295,11 +295,7 @@ def stacked(incumbent: Config, dims: Sequence[Dimension], prior: Prior) -> Confi
 
 
 def rank_batch(
-    incumbent: Config,
-    tried: Iterable[str],
-    dims: Sequence[Dimension],
-    variants: Sequence[str],
-    prior: Prior,
+    incumbent: Config, tried: Iterable[str], dims: Sequence[Dimension], variants: Sequence[str], prior: Prior
 ) -> tuple[list[Config], list[Config]]:
     """(the candidates in order of promise, the neighbours left out because a change of theirs
     failed, mismatched or was skipped alone)."""

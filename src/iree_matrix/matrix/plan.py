@@ -263,7 +263,6 @@ def select(plan: Plan, patterns: Sequence[str]) -> Plan:
 
 def describe(plan: Plan, stages: Sequence[PlanStage]) -> str:
     shown = [s.name for s in stages if not s.optional or plan.count(s.name)]
-    counts = ", ".join(f"{plan.count(s)} {s}" for s in shown)
-    lines = [f"{len(plan)} jobs: {counts}"]
+    lines = [f"{len(plan)} jobs: " + ", ".join(f"{plan.count(s)} {s}" for s in shown)]
     lines += [f"  {job.id}" for job in plan.jobs]
     return "\n".join(lines)

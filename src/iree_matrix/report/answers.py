@@ -10,12 +10,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Optional
 
+from iree_matrix.bundle_runner import gpu_peers
 from iree_matrix.core import formats
 from iree_matrix.core.model import stats
 from iree_matrix.core.model.configuration import Config
 from iree_matrix.findings import advice, gpu_advice, kernel_trials, neighbourhood
 from iree_matrix.findings import gap as gaps
 from iree_matrix.iree.flags import compile_line, flags_text
+from iree_matrix.matrix import peers as peer_registry
 from iree_matrix.report import markdown, markup
 
 FILENAME = "ANSWERS.md"
@@ -154,10 +156,11 @@ def _kernel_run(a: advice.Advice) -> list[str]:
     return [f"# run model.vmfb with: iree-run-module {' '.join(a.kernel.run_flags)} --module=model.vmfb ..."]
 
 
-GPU_HEADERS = (
-    "model", "GPU (identity, driver)", "release", "chip flag", "matches torch", "IREE, per call",
-    "vs torch eager", "vs torch.compile", "sitting",
-)  # fmt: skip
+def gpu_headers() -> tuple[str, ...]:
+    """The GPU table's columns: one "vs" column per GPU peer (bundle_runner/gpu_peers/)."""
+    peers = tuple(f"vs {p.display}" for p in gpu_peers.ordered())
+    ours = ("model", "GPU (identity, driver)", "release", "chip flag", "matches torch", "IREE, per call")
+    return (*ours, *peers, "sitting")
 
 
 def _gpu_ratio(ratio: Optional[advice.Ratio], error: str, software: bool, other: str) -> str:
@@ -178,14 +181,14 @@ def gpu_rows(found: Sequence[gpu_advice.GpuAnswer]) -> list[tuple[str, ...]]:
         name = a.model if a.function in ("", "main", a.model) else f"{a.model}.{a.function}"
         sitting = f"{a.sitting}; `{Path(a.source).name}`"
         if not a.answered:
-            out.append((name, a.identity.label, "–", "–", f"❌ no: {a.why}", "–", "–", "–", sitting))
+            out.append(
+                (name, a.identity.label, "–", "–", f"❌ no: {a.why}", "–", *("–" for _ in a.peers), sitting)
+            )
             continue
         soft = a.identity.software
         out.append((
             name, a.identity.label, f"IREE {a.release}", f"`{a.chip_flag}`", "✅ yes", gpu_advice.ms_text(a),
-            _gpu_ratio(a.vs_eager, a.eager_error, soft, "eager"),
-            _gpu_ratio(a.vs_compiled, a.compiled_error, soft, "torch.compile"),
-            sitting,
+            *(_gpu_ratio(x.ratio, x.error, soft, x.peer.config) for x in a.peers), sitting,
         ))  # fmt: skip
     return out
 
@@ -202,10 +205,11 @@ def on_gpus(found: Sequence[gpu_advice.GpuAnswer]) -> list[str]:
         "`iree-matrix bundle --advise MODEL --target cuda:sm_80 --to DIR`, `python3 run.py` there,",
         "`iree-matrix merge RESULTS --to results`). Every figure of a row is the synchronised wall time",
         "per call (outputs read back) from **one** paired sitting on that GPU: each release's module for",
-        "each chip, torch eager and torch.compile (CUDA graphs) timed in alternating rounds. A ratio is",
+        f"each chip, {peer_registry.listed([p.described for p in gpu_peers.ordered()])} timed in alternating "
+        "rounds. A ratio is",
         "never carried to another GPU; a software device's row says how it runs, not how fast a GPU is.",
         "",
-        markdown.table(GPU_HEADERS, gpu_rows(found)),
+        markdown.table(gpu_headers(), gpu_rows(found)),
         "",
     ]
     if wrong := [(a, e) for a in found for e in a.excluded]:
@@ -379,7 +383,7 @@ def _gpu_html(found: Sequence[gpu_advice.GpuAnswer]) -> list[str]:
         "<h2>On GPUs</h2>",
         "<p>Every figure of a row is the synchronised wall time per call from one paired sitting of a run "
         "bundle on the GPU it names; a software device's row says how it runs, not how fast a GPU is.</p>",
-        markup.table(GPU_HEADERS, rows),
+        markup.table(gpu_headers(), rows),
     ]
     wrong = [f"<li>{markup.e(a.model)} on {markup.e(a.identity.short)}: {markup.e(e.text())}</li>"
              for a in found for e in a.excluded]  # fmt: skip

@@ -125,8 +125,7 @@ def excerpt(message: str, stage: Optional[str] = None) -> str:
     previous = -1
     for i in sorted(shown):
         if i > previous + 1:
-            gap = i - previous - 1
-            out.append(f"… ({gap} lines omitted)")
+            out.append(f"… ({i - previous - 1} lines omitted)")
         out.append(lines[i])
         previous = i
     if previous < len(lines) - 1:

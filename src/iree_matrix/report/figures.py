@@ -174,8 +174,7 @@ def latency_plot(
     """Median per release with min–max bars; noisy figures hollow; peers as horizontal lines (one far
     above the releases as a mark at the top edge, "off the scale"); a log scale when the releases'
     medians span more than LOG_SPAN times."""
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(max(5.0, 0.45 * len(compilers) + 2.5), 3.2))
+    fig, ax = _pyplot().subplots(figsize=(max(5.0, 0.45 * len(compilers) + 2.5), 3.2))
     titles = {}
     medians = [t.median for s in series for _, t in s.points if t.median > 0]
     log = bool(medians) and max(medians) / min(medians) > LOG_SPAN

@@ -281,8 +281,7 @@ def _gpu_plan(plan: PlanSettings, args: Settings) -> tuple[Loaded, Advised]:
                 f"{', '.join(gpu_sitting.spelled(t) for t in labels)}")  # fmt: skip
     proofs = _say_gpu_proofs(releases[0], labels) if args.proof else {}
     loaded = load_plan(
-        plan.with_models([args.built]),
-        adjust=lambda m: _gpu_sitting_matrix(m, releases, labels, proofs),
+        plan.with_models([args.built]), adjust=lambda m: _gpu_sitting_matrix(m, releases, labels, proofs)
     )
     return loaded, Advised((), proofs, gpu=True)
 

@@ -157,8 +157,7 @@ def render(
         for recipe, cells in sorted(by_recipe.items(), key=lambda kv: (kv[0] != "", kv[0])):
             for function in sorted({f for f, _ in cells}):
                 row = [cells.get((function, r), "—") for r in releases]
-                shown = recipe or "(default export)"
-                lines.append(f"  {shown} · {function}")
+                lines.append(f"  {recipe or '(default export)'} · {function}")
                 lines += [f"      {r}: {o}" for r, o in zip(releases, row)]
         if passing := passes(by_recipe):
             for recipe, where in passing.items():

@@ -123,8 +123,7 @@ def _expected_seconds(record: Record, latest: Mapping[str, Record]) -> float:
              record.stage == "run"]  # fmt: skip
     slower: float = load_factor() ** 0.5  # as the matrix's estimate takes the load before a stage finished
     seconds = sum((r.seconds or 0.0) * slower for r in chain if r is not None)
-    installs = len(chain) * published_times().by_stage.get("install", 60.0)
-    return seconds + installs
+    return seconds + len(chain) * published_times().by_stage.get("install", 60.0)
 
 
 # --- which cells ------------------------------------------------------------------------------

@@ -170,8 +170,7 @@ def _wall_check(base: search.Candidate, best: search.Candidate) -> str:
     b = best.record.metric.of(RunMetrics).latency_interval
     if a is None or b is None or b.median <= 0:
         return ""
-    mark = "✓" if b.faster_than(a) else "~"
-    return f"{mark} {formats.ratio(a.median / b.median)}"
+    return f"{'✓' if b.faster_than(a) else '~'} {formats.ratio(a.median / b.median)}"
 
 
 # Knob verdicts, in the order the per-release table counts them.
