@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from .arrays import compare
-from .base import GPU_KINDS, clip, rotating_rounds
+from .base import GPU_KINDS, clip, descriptions, rotating_rounds
 from .cell import host_call, load_function
 from .gpu_peers import GpuPeer, ordered
 from .manifest import within
@@ -250,7 +250,9 @@ def load_torch_cuda(
 
             for _ in range(WARMUP):
                 got = call()
-            check = compare(got, references, float(order["atol"]), float(order["rtol"]))
+            check = compare(
+                got, references, float(order["atol"]), float(order["rtol"]), descriptions(order, "outputs")
+            )
             arms[name] = call
             if on == "cuda":
                 syncs[name] = torch.cuda.synchronize
