@@ -16,8 +16,12 @@ OPS = {
     "aten.softmax": (("softmax.int", "_softmax", "_safe_softmax"), ("dim",)),
     "aten.gelu": (("gelu",), ("approximate",)),
     "aten.layer_norm": (("layer_norm", "native_layer_norm"), ()),
-    "aten.convolution": (("convolution", "conv1d", "conv2d"), ("kernel", "depthwise")),
+    "aten.convolution": (
+        ("convolution", "conv1d", "conv2d"),
+        ("kernel", "depthwise", "stride", "padding", "dilation"),
+    ),
 }
+_LISTS = ("stride", "padding", "dilation")
 _OP = re.compile(r"^\s*(%[\w$.-]+)(?::\d+)?\s*=\s*torch\.([\w.]+)\s*(.*)$")
 _SHAPE = re.compile(r"<\[([-\d,?]*)\]")
 
@@ -28,6 +32,15 @@ def lines_of(lines: Mapping[str, str], op: str, where: Mapping[str, str]) -> lis
     constants = {
         m.group(1): m.group(3).strip('" ') for m in parsed.values() if m.group(2).startswith("constant.")
     }
+    # a convolution's stride, padding and dilation: int lists, `torch.prim.ListConstruct %int1, %int1`
+    constants.update(
+        (
+            m.group(1),
+            "x".join(constants.get(v, "?") for v in re.findall(r"%[\w$.-]+", m.group(3).split(" : ")[0])),
+        )
+        for m in parsed.values()
+        if m.group(2) == "prim.ListConstruct"
+    )
     found = []
     for n, match in parsed.items():
         operands, _, types = match.group(3).partition(" : ")
@@ -51,6 +64,8 @@ def _holds(key: str, want: str, read: list[str], shapes: list[list[int]]) -> boo
         return read[1].lstrip("-").isdigit() and int(read[1]) % rank == int(want) % rank
     if key == "kernel":  # a convolution's weight: [out, in / groups, *kernel]
         return "x".join(str(d) for d in shapes[1][2:]) == want
+    if key in _LISTS:  # aten.convolution %x, %w, %bias, %stride, %padding, %dilation, ...: [1, 1] is "1x1"
+        return len(read) > 5 and read[3 + _LISTS.index(key)] == want
     groups = int(read[-1]) if read[-1].isdigit() else 1  # depthwise: groups = input channels
     return (groups > 1 and groups == shapes[0][1]) == (want == "true")
 

@@ -424,11 +424,12 @@ def _declared(data: Mapping[str, Any], error: Any, toml: Path) -> dict[str, Any]
     if not re.fullmatch(r"[A-Za-z_]\w*", function) or len(function) > _MAX_NAME:
         raise error("function", data.get("function"), "expected the C function the generated spec calls")
     for arg in data.get("args", []):
-        if not re.fullmatch(r"(input:\d+|output)(\[\d+\])?|\d+|workgroup\.(id|count)", str(arg)):
+        if not re.fullmatch(r"(input:\d+|output)(\[(\d+|-1)\])?|\d+|workgroup\.(id|count)", str(arg)):
             raise error(
                 "args",
                 arg,
-                'expected "input:N", "output", a size ("input:0[2]"), an integer or "workgroup.id"',
+                'expected "input:N", "output", a size ("input:0[2]", the last: "input:0[-1]"), an integer '
+                'or "workgroup.id"',
             )
         if any(int(n) > _MAX_ARG for n in re.findall(r"\d+", str(arg))):  # was MLIR's "out of range"
             raise error("args", arg, f"out of range: each number in args is at most {_MAX_ARG}")
