@@ -323,6 +323,11 @@ def test_torch_op_filters_read_the_ops_line() -> None:
     assert torch_ops.lines_of(conv, "aten.convolution", {"kernel": "1x1"}) == ["4"]
 
 
+TYPES = "!torch.vtensor<[1,1,5,5],f32>, !torch.vtensor<[1,1,3,3],f32>, !torch.none -> " + (
+    "!torch.vtensor<[1,1,3,3],f32>"
+)
+
+
 def test_a_convolutions_stride_padding_and_dilation_are_filters() -> None:
     """kernels/depthwise3x3_nchw declares `padding = [1, 1]`: a 3x3 depthwise convolution of another
     padding (or dilation) has sizes its C cannot tell from one it computes (padding 0 of a 5x5 image
@@ -335,9 +340,9 @@ def test_a_convolutions_stride_padding_and_dilation_are_filters() -> None:
         "5": "%zeros = torch.prim.ListConstruct %int0, %int0 : (!torch.int, !torch.int) -> !torch.list<int>",
         "6": "%twos = torch.prim.ListConstruct %int2, %int2 : (!torch.int, !torch.int) -> !torch.list<int>",
         "7": "%1 = torch.aten.convolution %x, %w, %none, %twos, %ones, %ones, %false, %zeros, %int1 : "
-        "!torch.vtensor<[1,1,5,5],f32>, !torch.vtensor<[1,1,3,3],f32>, !torch.none -> !torch.vtensor<[1,1,3,3],f32>",
+        + TYPES,
         "8": "%2 = torch.aten.convolution %x, %w, %none, %ones, %zeros, %ones, %false, %zeros, %int1 : "
-        "!torch.vtensor<[1,1,5,5],f32>, !torch.vtensor<[1,1,3,3],f32>, !torch.none -> !torch.vtensor<[1,1,3,3],f32>",
+        + TYPES,
     }
     assert torch_ops.lines_of(conv, "aten.convolution", {"padding": "1x1"}) == ["7"]
     assert torch_ops.lines_of(conv, "aten.convolution", {"padding": "0x0", "stride": "1x1"}) == ["8"]
@@ -376,7 +381,7 @@ def test_the_last_dimension_of_any_rank_is_an_arg(tmp_path: Path) -> None:
         'name = "k"\nsources = ["k.c"]\nobject = "k.o"\nfunction = "f"\nreplaces = { op = "aten.gelu" }\n'
         'args = ["input:0", "output", "input:0[-2]"]\n'
     )
-    with pytest.raises(kernels.KernelError, match=r'the last: "input:0\[-1\]"'):
+    with pytest.raises(kernels.KernelError, match=r'\[-1\]: the last'):
         kernels.load(tmp_path)
 
 

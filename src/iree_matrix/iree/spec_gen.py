@@ -63,13 +63,10 @@ class Declaration:
                 continue
             tensor, _, dim = arg.rstrip("]").partition("[")
             n = len(dag.inputs) if tensor == "output" else int(tensor.partition(":")[2] or -1)
-            if not tensor.isdigit() and (
-                not 0 <= n < len(shapes) or not -len(shapes[n]) <= int(dim or 0) < len(shapes[n])
-            ):
+            rank = len(shapes[n]) if 0 <= n < len(shapes) else 0  # dimension -1: the last
+            if not tensor.isdigit() and not -rank <= int(dim or 0) < rank:
                 said = ", ".join(t for _, t in dag.inputs)
-                raise NotGenerated(
-                    f"args: {arg!r} names no tensor or size of the ops replaced (inputs {said})"
-                )
+                raise NotGenerated(f"args: {arg!r} names no tensor or size of the ops it replaces ({said})")
             picked.append(tensor if tensor.isdigit() else str(shapes[n][int(dim)]) if dim else n)
         if sorted(p for p in picked if isinstance(p, int)) != list(range(len(dag.inputs) + 1)):
             raise NotGenerated(
