@@ -45,10 +45,8 @@ def _holds(key: str, want: str, read: list[str], shapes: list[list[int]]) -> boo
     """Whether the op whose constant operands are `read` ("" where none) and whose tensors have
     `shapes` (operands', then results') holds the filter `key = want` (kernel.toml's value as a str:
     "tanh", "-1", "3x3", "true")."""
-    if key in ("approximate", *_LISTS):  # aten.gelu %x, %str ("none" when none is given); a convolution's
-        at = (
-            1 if key == "approximate" else 3 + _LISTS.index(key)
-        )  # %x, %w, %bias, %stride, %padding, %dilation
+    if key in ("approximate", *_LISTS):  # aten.gelu %x, %str ("none" when none is given); aten.convolution
+        at = 1 if key == "approximate" else 3 + _LISTS.index(key)  # %x, %w, %bias, %stride, %padding, ...
         return (read[at] if len(read) > at and read[at] else "none") == want
     if key == "dim":  # aten.softmax.int %x, %dim, %dtype: -1 is the last axis of any rank
         rank = len(shapes[0]) or 1
