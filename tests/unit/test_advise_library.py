@@ -35,6 +35,31 @@ def test_the_shipped_library_is_the_kernels_that_say_what_they_compute() -> None
     shelf = advise_library.library(shipped.kernels_dir())
     assert shelf["depthwise3x3"].op_kinds == ("depthwise",) and shelf["conv1d_k3"].op_kinds == ("conv",)
     assert "depthwise3x3_plugin" not in shelf  # a plugin needs a source-built runtime: only when asked
+    # declared by torch op, for every model: what the tool can try on a model it has never seen
+    anywhere = {n: k.op_kinds for n, k in shelf.items() if not k.models}
+    assert anywhere == {
+        "softmax": ("softmax",),
+        "gelu_tanh": ("elementwise",),
+        "depthwise3x3_nchw": ("depthwise",),
+    }
+    assert all(shelf[n].replaces_op for n in anywhere)
+
+
+def test_a_model_never_seen_is_given_the_kernels_of_the_kinds_that_lead_its_gap() -> None:
+    """Issue 92 item 5: the library's kernels declared by op reach any model: a gap led by softmax
+    tries the softmax, one led by depthwise convolutions the depthwise kernel declared by op (not
+    depthwise3x3 or depthwise3x3_generated, which are MobileNets' and YOLOX's), one led by
+    elementwise ops the tanh-GELU."""
+    shelf = advise_library.library(KERNELS)
+    attention = _Answer("main", _gap(("softmax", 6.0, 1.0), ("matmul", 2.0, 2.5)))
+    assert advise_library.wanted([attention], shelf, (), "my_model") == {"softmax": ["main"]}
+    convs = _Answer("main", _gap(("depthwise", 9.0, 2.0), ("softmax", 2.0, 1.0)))
+    assert advise_library.wanted([convs], shelf, (), "my_model") == {
+        "softmax": ["main"],
+        "depthwise3x3_nchw": ["main"],
+    }
+    gelu = _Answer("encoder", _gap(("elementwise", 3.0, 1.0)))
+    assert advise_library.wanted([gelu], shelf, (), "my_model") == {"gelu_tanh": ["encoder"]}
 
 
 def test_a_kernel_is_tried_where_its_kind_leads_the_gap_and_it_is_meant_for_the_model() -> None:
@@ -43,12 +68,13 @@ def test_a_kernel_is_tried_where_its_kind_leads_the_gap_and_it_is_meant_for_the_
     assert advise_library.wanted([depthwise], shelf, (), "mobilenet_v2") == {
         "depthwise3x3": ["main"],
         "depthwise3x3_generated": ["main"],
+        "depthwise3x3_nchw": ["main"],
     }
     # the one given with --kernel is the sitting's already; another model's kernel is not tried
-    assert advise_library.wanted([depthwise], shelf, ("depthwise3x3",), "mobilenet_v2") == {
-        "depthwise3x3_generated": ["main"]
-    }
-    assert advise_library.wanted([depthwise], shelf, (), "quartznet5x5") == {}
+    assert advise_library.wanted(
+        [depthwise], shelf, ("depthwise3x3", "depthwise3x3_nchw"), "mobilenet_v2"
+    ) == {"depthwise3x3_generated": ["main"]}
+    assert advise_library.wanted([depthwise], shelf, (), "quartznet5x5") == {"depthwise3x3_nchw": ["main"]}
     # a kind IREE spends less on than the peer does not hold the gap; no profile, nothing to try
     faster = _Answer("main", _gap(("depthwise", 1.0, 2.0), ("matmul", 9.0, 3.0)))
     assert advise_library.wanted([faster, _Answer("main", None)], shelf, (), "mobilenet_v2") == {}

@@ -5,6 +5,7 @@ applies and matches torch is tests/integration/test_kernel_generated.py's."""
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -17,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).parents[2] / "scripts"))
 import mlir_where  # noqa: E402  (scripts/ is on sys.path now)
 
 DATA = Path(__file__).parents[1] / "data" / "kernels"
+LIBRARY = Path(__file__).parents[2] / "kernels"  # the shipped library
 # model.mlir's lines 3-5 are the Linear's ops, 6 the Hardswish (the export's model.where.json).
 MODULES = {"3": "fc Linear", "4": "fc Linear", "5": "fc Linear", "6": "act Hardswish"}
 DECLARED = spec_gen.Declaration("hswish", "hswish_kernel", module="act")
@@ -321,12 +323,66 @@ def test_torch_op_filters_read_the_ops_line() -> None:
     assert torch_ops.lines_of(conv, "aten.convolution", {"kernel": "1x1"}) == ["4"]
 
 
+TYPES = "!torch.vtensor<[1,1,5,5],f32>, !torch.vtensor<[1,1,3,3],f32>, !torch.none -> " + (
+    "!torch.vtensor<[1,1,3,3],f32>"
+)
+
+
+def test_a_convolutions_stride_padding_and_dilation_are_filters() -> None:
+    """kernels/depthwise3x3_nchw declares `padding = [1, 1]`: a 3x3 depthwise convolution of another
+    padding (or dilation) has sizes its C cannot tell from one it computes (padding 0 of a 5x5 image
+    reads as stride 2), so such a convolution must stay out of the spec."""
+    conv = {
+        "1": "%int1 = torch.constant.int 1",
+        "2": "%int0 = torch.constant.int 0",
+        "3": "%int2 = torch.constant.int 2",
+        "4": "%ones = torch.prim.ListConstruct %int1, %int1 : (!torch.int, !torch.int) -> !torch.list<int>",
+        "5": "%zeros = torch.prim.ListConstruct %int0, %int0 : (!torch.int, !torch.int) -> !torch.list<int>",
+        "6": "%twos = torch.prim.ListConstruct %int2, %int2 : (!torch.int, !torch.int) -> !torch.list<int>",
+        "7": "%1 = torch.aten.convolution %x, %w, %none, %twos, %ones, %ones, %false, %zeros, %int1 : "
+        + TYPES,
+        "8": "%2 = torch.aten.convolution %x, %w, %none, %ones, %zeros, %ones, %false, %zeros, %int1 : "
+        + TYPES,
+    }
+    assert torch_ops.lines_of(conv, "aten.convolution", {"padding": "1x1"}) == ["7"]
+    assert torch_ops.lines_of(conv, "aten.convolution", {"padding": "0x0", "stride": "1x1"}) == ["8"]
+    assert torch_ops.lines_of(conv, "aten.convolution", {"stride": "2x2", "dilation": "1x1"}) == ["7"]
+    assert torch_ops.lines_of(conv, "aten.convolution", {"dilation": "2x2"}) == []
+
+
 def test_kernels_declared_by_torch_op_load() -> None:
-    softmax, gelu = (kernels.load(DATA / name) for name in ("softmax", "gelu_tanh"))
+    softmax, gelu = (kernels.load(LIBRARY / name) for name in ("softmax", "gelu_tanh"))
     assert (softmax.replaces_op, softmax.replaces_where) == ("aten.softmax", (("dim", "-1"),))
     assert (gelu.replaces_op, gelu.replaces_where) == ("aten.gelu", (("approximate", "tanh"),))
-    assert len((DATA / "gelu_tanh" / "kernel.toml").read_text().splitlines()) <= 6
+    declared = [
+        ln for ln in (LIBRARY / "gelu_tanh" / "kernel.toml").read_text().splitlines() if ln[:1] != "#"
+    ]
+    assert len(declared) <= 7  # a newcomer's declaration: no MLIR, a few lines
     assert softmax.spec_digest() != gelu.spec_digest()
+    depthwise = kernels.load(LIBRARY / "depthwise3x3_nchw")
+    assert dict(depthwise.replaces_where) == {
+        "depthwise": "true",
+        "kernel": "3x3",
+        "padding": "1x1",
+        "dilation": "1x1",
+    }
+
+
+def test_the_last_dimension_of_any_rank_is_an_arg(tmp_path: Path) -> None:
+    """kernels/softmax takes its row length as "input:0[-1]": the last axis of a softmax of any rank
+    (an attention's [batch, heads, rows, row]), where "input:0[1]" was that of a rank-2 one only."""
+    ir = (DATA / "softmax_gelu_preprocessed_3.13.0.mlir").read_text()
+    last = dataclasses.replace(SOFTMAX, args=("input:0", "output", "input:0[-1]"))
+    (dag,) = spec_gen.dags(spec_gen.parse_ops(ir), {}, last, LINES)
+    row = spec_gen.shape(dag.inputs[0][1])[0][-1]
+    assert last.order(dag) == [0, 1, str(row)] and row > 1
+    (tmp_path / "k.c").write_text("")
+    (tmp_path / "kernel.toml").write_text(
+        'name = "k"\nsources = ["k.c"]\nobject = "k.o"\nfunction = "f"\nreplaces = { op = "aten.gelu" }\n'
+        'args = ["input:0", "output", "input:0[-2]"]\n'
+    )
+    with pytest.raises(kernels.KernelError, match=r'\[-1\]: the last'):
+        kernels.load(tmp_path)
 
 
 def test_a_kernel_that_takes_its_workgroup_is_split_over_the_outputs_outer_dimension() -> None:

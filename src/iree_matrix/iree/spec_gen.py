@@ -43,7 +43,8 @@ class Declaration:
     op: str = ""  # or a torch op (iree/torch_ops.py's vocabulary) and its filters, (key, value)
     where: tuple[tuple[str, str], ...] = ()
     # the C arguments' order: "input:N", "output" (default: inputs, output); and sizes after them:
-    # "input:N[D]" / "output[D]" (dimension D of that tensor's static shape) or an integer; and
+    # "input:N[D]" / "output[D]" (dimension D of that tensor's static shape, -1 its last, any rank) or
+    # an integer; and
     # "workgroup.id" / "workgroup.count" (`WORKGROUP`): the call then runs on as many workgroups as the
     # output's outer parallel dimension has elements, each told its share, as IREE's own dispatches
     # are split (one workgroup is one thread: a generated kernel kept its gain at 1 thread only)
@@ -62,11 +63,10 @@ class Declaration:
                 continue
             tensor, _, dim = arg.rstrip("]").partition("[")
             n = len(dag.inputs) if tensor == "output" else int(tensor.partition(":")[2] or -1)
-            if not tensor.isdigit() and (not 0 <= n < len(shapes) or int(dim or 0) >= len(shapes[n])):
+            rank = len(shapes[n]) if 0 <= n < len(shapes) else 0  # dimension -1: the last
+            if not tensor.isdigit() and not -rank <= int(dim or 0) < rank:
                 said = ", ".join(t for _, t in dag.inputs)
-                raise NotGenerated(
-                    f"args: {arg!r} names no tensor or size of the ops replaced (inputs {said})"
-                )
+                raise NotGenerated(f"args: {arg!r} names no tensor or size of the ops it replaces ({said})")
             picked.append(tensor if tensor.isdigit() else str(shapes[n][int(dim)]) if dim else n)
         if sorted(p for p in picked if isinstance(p, int)) != list(range(len(dag.inputs) + 1)):
             raise NotGenerated(

@@ -11,12 +11,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+_LISTS = ("stride", "padding", "dilation")  # a convolution's int lists, as filters: [1, 1] is "1x1"
 # declared name -> (its spellings in model.mlir, `torch.aten.` left out; the filters it takes)
 OPS = {
     "aten.softmax": (("softmax.int", "_softmax", "_safe_softmax"), ("dim",)),
     "aten.gelu": (("gelu",), ("approximate",)),
     "aten.layer_norm": (("layer_norm", "native_layer_norm"), ()),
-    "aten.convolution": (("convolution", "conv1d", "conv2d"), ("kernel", "depthwise")),
+    "aten.convolution": (("convolution", "conv1d", "conv2d"), ("kernel", "depthwise", *_LISTS)),
 }
 _OP = re.compile(r"^\s*(%[\w$.-]+)(?::\d+)?\s*=\s*torch\.([\w.]+)\s*(.*)$")
 _SHAPE = re.compile(r"<\[([-\d,?]*)\]")
@@ -28,15 +29,15 @@ def lines_of(lines: Mapping[str, str], op: str, where: Mapping[str, str]) -> lis
     constants = {
         m.group(1): m.group(3).strip('" ') for m in parsed.values() if m.group(2).startswith("constant.")
     }
+    for m in (m for m in parsed.values() if m.group(2) == "prim.ListConstruct"):  # `%int1, %int1 : ...`
+        items = re.findall(r"%[\w$.-]+", m.group(3).partition(" : ")[0])
+        constants[m.group(1)] = "x".join(constants.get(v, "?") for v in items)
     found = []
-    for n, match in parsed.items():
+    for n, match in ((n, m) for n, m in parsed.items() if m.group(2).removeprefix("aten.") in OPS[op][0]):
         operands, _, types = match.group(3).partition(" : ")
         shapes = [[int(d) for d in s.replace("?", "-1").split(",") if d] for s in _SHAPE.findall(types)]
         read = [constants.get(v, "") for v in re.findall(r"%[\w$.-]+", operands)]
-        if match.group(2).removeprefix("aten.") in OPS[op][0] and all(
-            _holds(key, want, read, shapes) for key, want in where.items()
-        ):
-            found.append(n)
+        found += [n] if all(_holds(key, want, read, shapes) for key, want in where.items()) else []
     return sorted(found, key=int)
 
 
@@ -44,8 +45,9 @@ def _holds(key: str, want: str, read: list[str], shapes: list[list[int]]) -> boo
     """Whether the op whose constant operands are `read` ("" where none) and whose tensors have
     `shapes` (operands', then results') holds the filter `key = want` (kernel.toml's value as a str:
     "tanh", "-1", "3x3", "true")."""
-    if key == "approximate":  # aten.gelu %x, %str: "none" when no string is given
-        return (read[1] if len(read) > 1 and read[1] else "none") == want
+    if key in ("approximate", *_LISTS):  # aten.gelu %x, %str ("none" when none is given); aten.convolution
+        at = 1 if key == "approximate" else 3 + _LISTS.index(key)  # %x, %w, %bias, %stride, %padding, ...
+        return (read[at] if len(read) > at and read[at] else "none") == want
     if key == "dim":  # aten.softmax.int %x, %dim, %dtype: -1 is the last axis of any rank
         rank = len(shapes[0]) or 1
         return read[1].lstrip("-").isdigit() and int(read[1]) % rank == int(want) % rank

@@ -1,4 +1,4 @@
-"""Ops declared by what they compute (`replaces = { op = ... }`, tests/data/kernels/softmax and
+"""Ops declared by what they compute (`replaces = { op = ... }`, kernels/softmax and
 gelu_tanh): Linears (IREE's own dispatches), a tanh-GELU module, a bare torch.softmax over the last
 axis (no module names it), and an exact GELU as a second output (an `aten.gelu` that a declaration
 filtered on `approximate = "tanh"` leaves alone; of the softmax's exp's shape, so that a spec

@@ -1,6 +1,6 @@
 """A model the tool has never seen whose time is one wide softmax over the last axis (IREE 3.11-3.13
 take many times ONNX Runtime's time on such a softmax): `advise`'s gap names `softmax`, and the kernel
-library's softmax (tests/data/kernels/softmax, `op_kinds = ["softmax"]`) is tried against it unasked."""
+library's softmax (kernels/softmax, `op_kinds = ["softmax"]`) is tried against it unasked."""
 
 import torch
 

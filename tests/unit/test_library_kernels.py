@@ -1,0 +1,36 @@
+"""The library's C kernels declared by op (kernels/softmax, gelu_tanh, depthwise3x3_nchw) against a
+plain double-precision loop on this host (each kernel's check_host.c), built with the flags the
+kernel stage gives (custom_dispatch.cflags: freestanding, this CPU) by Zig's clang, the tool's own C
+compiler, where a cache holds its environment; skipped where none does (no C compiler is assumed)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from iree_matrix.envs.cache_usage import default_cache
+from iree_matrix.iree import custom_dispatch, targets
+
+KERNELS = Path(__file__).parents[2] / "kernels"
+ZIG = sorted((default_cache() / "envs" / "venv").glob(f"py3*-{custom_dispatch.CC_ENV_NAME}-*/bin/python"))
+
+
+@pytest.mark.skipif(
+    not ZIG or targets.host_arch() != "x86_64", reason="no Zig clang environment in the cache"
+)
+@pytest.mark.parametrize("name", ["softmax", "gelu_tanh", "depthwise3x3_nchw"])
+def test_the_library_kernel_matches_a_plain_loop_on_this_host(name: str, tmp_path: Path) -> None:
+    cc = [str(ZIG[-1]), "-m", custom_dispatch.CC_MODULE, "cc"]
+    flags = custom_dispatch.cflags(targets.parse("x86_64"), "host", ["-std=c11", "-Wall", "-Werror"])
+    obj, check = tmp_path / f"{name}.o", tmp_path / "check"
+    built = subprocess.run([*cc, *flags, "-c", str(KERNELS / name / f"{name}.c"), "-o", str(obj)],
+                           capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert built.returncode == 0, built.stderr
+    link = [*cc, "-O1", str(KERNELS / name / "check_host.c"), str(obj), "-lm", "-o", str(check)]
+    linked = subprocess.run(link, capture_output=True, text=True, timeout=300)
+    assert linked.returncode == 0, linked.stderr
+    ran = subprocess.run([str(check)], capture_output=True, text=True, timeout=120)
+    print(ran.stdout)
+    assert ran.returncode == 0 and ran.stdout.rstrip().endswith("ok"), ran.stdout
