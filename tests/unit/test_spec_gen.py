@@ -381,7 +381,7 @@ def test_the_last_dimension_of_any_rank_is_an_arg(tmp_path: Path) -> None:
         'name = "k"\nsources = ["k.c"]\nobject = "k.o"\nfunction = "f"\nreplaces = { op = "aten.gelu" }\n'
         'args = ["input:0", "output", "input:0[-2]"]\n'
     )
-    with pytest.raises(kernels.KernelError, match=r'\[-1\]: the last'):
+    with pytest.raises(kernels.KernelError, match=r"\[-1\]: the last"):
         kernels.load(tmp_path)
 
 
