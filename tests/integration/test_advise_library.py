@@ -1,9 +1,9 @@
 """`iree-matrix advise MODEL` of a model it has never seen tries the kernel library unasked (issue 92):
-a real sitting (torch, IREE 3.13.0, ONNX Runtime, Zig's clang) of a model whose time is one wide
-softmax trails ONNX Runtime, its gap is profiled and names `softmax`, and the shipped library's kernel
-that says it computes a softmax (kernels/softmax: `op_kinds`; its spec written by the tool from
-`replaces = { op = "aten.softmax" }`) is swapped in and sat again beside the answer, with its verdict
-said; and on a model with a depthwise convolution too, the depthwise kernel declared by op."""
+a real sitting (torch, IREE 3.13.0, ONNX Runtime, Zig's clang) of a model with a depthwise convolution
+and a softmax, its gap profiled, and the shipped library's kernels that say they compute its leading
+kinds (`op_kinds`; their specs written by the tool from `replaces = { op = ... }`) swapped in and sat
+again beside the answer, each with its verdict said. (One sitting: a second model whose time is one
+wide softmax cost CI 4-6 minutes more and showed nothing this one does not.)"""
 
 from __future__ import annotations
 
@@ -40,15 +40,6 @@ def _advise(model: str, cache: Path, results: Path) -> tuple[str, dict]:
     return done.stdout, entry
 
 
-def test_advise_tries_the_librarys_kernel_on_the_kind_that_holds_the_gap(warm_cache: Path, tmp_path: Path):
-    out, entry = _advise(f"{DATA}/wide_softmax_model.py:wide_softmax", warm_cache, tmp_path / "advise")
-    assert entry["tried"]["softmax"] == "softmax", entry["tried"]  # the gap's kind, the library's kernel
-    # the library's kernel, unasked: sat again beside the answer, its verdict in the answer
-    assert entry["sat_again"].startswith("with the kernel library's "), entry.get("sat_again")
-    tried = {a["name"]: a for a in entry["arms"]}["default+k:softmax"]
-    assert tried["applied"] is True and tried["matches"] is True and len(tried["ms"]) == 6
-
-
 def test_advise_tries_the_depthwise_and_softmax_kernels_on_a_model_it_never_saw(
     warm_cache: Path, tmp_path: Path
 ):
@@ -60,6 +51,8 @@ def test_advise_tries_the_depthwise_and_softmax_kernels_on_a_model_it_never_saw(
     model = f"{DATA}/depthwise_softmax_model.py:depthwise_softmax"
     out, entry = _advise(model, warm_cache, tmp_path / "advise")
     assert {"depthwise3x3_nchw": "depthwise", "softmax": "softmax"}.items() <= entry["tried"].items()
+    # the library's kernels, unasked: sat again beside the answer, their verdicts in the answer
+    assert entry["sat_again"].startswith("with the kernel library's "), entry.get("sat_again")
     arms = {a["name"]: a for a in entry["arms"]}
     for kernel in ("depthwise3x3_nchw", "softmax"):
         tried = arms[f"default+k:{kernel}"]
