@@ -40,8 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         asked.add(qe)
     options.PYTHON.add(qe, help="e.g. 3.10 (default: every Python measured)")
     qk = questions.add_parser(
-        "kernel",
-        help="which IREE releases take a kernel (compile it applied, load, match torch), per arch",
+        "kernel", help="which IREE releases take a kernel (compile it applied, load, match torch), per arch"
     )
     options.KERNEL_NAME.add(qk)
     for sub in (ql, qm, qe, qk):

@@ -399,8 +399,7 @@ def toolchain(target: str) -> Toolchain:
     known = targets.toolchains()
     if target not in known:
         raise StageFailure(
-            "no-toolchain",
-            f"no IREE runtime build for {target} yet (known targets: {', '.join(known)})",
+            "no-toolchain", f"no IREE runtime build for {target} yet (known targets: {', '.join(known)})"
         )
     tc, arch = known[target], targets.ARCHES[target]
     return Toolchain(target, tc.cc, tc.cxx, tc.cflags, arch.float_abi, tc.cross, tc.system_processor)

@@ -25,15 +25,7 @@ from iree_matrix.core.model.store import Entry
 from iree_matrix.core.system import host, process_output, processes
 from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.envs import Environment
-from iree_matrix.iree import (
-    compile_errors,
-    compiler_options,
-    elf,
-    miscompiled,
-    targets,
-    versions,
-    vmfb,
-)
+from iree_matrix.iree import compile_errors, compiler_options, elf, miscompiled, targets, versions, vmfb
 from iree_matrix.iree.flags import ARM32_LINKER as ARM32_LINKER_FILES
 from iree_matrix.iree.flags import (
     Profile,
@@ -49,15 +41,7 @@ from iree_matrix.matrix.spec import BYTECODE, Cell, onnx_opset
 from iree_matrix.source_builds import cortex_m
 from iree_matrix.stages import kernel_seam as kernel
 from iree_matrix.stages import onnx_import
-from iree_matrix.stages.artifacts import (
-    DISPATCHES,
-    EXPORT_INFO,
-    LOWERED,
-    MLIR,
-    MLIRBC,
-    MODULE,
-    export_digest,
-)
+from iree_matrix.stages.artifacts import DISPATCHES, EXPORT_INFO, LOWERED, MLIR, MLIRBC, MODULE, export_digest
 from iree_matrix.stages.base import Context, StageBase
 
 _STATISTICS = "statistics.json"

@@ -294,11 +294,7 @@ def _scripts(steps: Sequence[Step]) -> list[Step]:
 
 
 def pi_zero_commands(release: str = PI_ZERO_RELEASE) -> Commands:
-    steps = [
-        *pi_zero_runtime(release),
-        compile_step(release, "armv6"),
-        run_step("armv6", "$BUILD/tools"),
-    ]
+    steps = [*pi_zero_runtime(release), compile_step(release, "armv6"), run_step("armv6", "$BUILD/tools")]
     variables = (
         ("IREE_MATRIX", "$PWD", "this repository (its scripts/)"),
         ("IREE_SRC", "$PWD/iree", f"IREE's tree at v{release} (\"Getting IREE's source\")"),
