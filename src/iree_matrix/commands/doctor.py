@@ -33,8 +33,7 @@ def run(matrix_path: Path, cache: Path, backend: str) -> int:
     from iree_matrix.envs import doctor
 
     matrix = spec_file.load(matrix_path, resolver=resolver(None))
-    pythons = sorted({cell.python for cell in matrix.cells})
-    checks = doctor.run_checks(cache, pythons)
+    checks = doctor.run_checks(cache, sorted({cell.python for cell in matrix.cells}))
     print(f"iree-matrix {__version__} doctor ({doctor.env_summary()})")
     print(doctor.render(checks))
     decides = backend if backend != "auto" else ("docker" if containers.state().ok else "venv")

@@ -113,8 +113,7 @@ class DockerBackend:
         base = self._base(env, timeout=timeout, log=log)
         if env.tools:
             return ToolsEnvironment(env.id, _as_env_image(base), env.tools)
-        image = self._images().ensure(base, pins, wheels, timeout=timeout, log=log)
-        return DockerEnvironment(env.id, image)
+        return DockerEnvironment(env.id, self._images().ensure(base, pins, wheels, timeout=timeout, log=log))
 
     def open(self, env: EnvSpec, pins_digest: str) -> Optional[DockerEnvironment]:
         if env.tools:
@@ -154,8 +153,7 @@ class DockerBackend:
     def _base(self, env: EnvSpec, *, timeout: Optional[float], log: Optional[Path]) -> BaseImage:
         if env.python in self.base_images:
             return self._named_base(env)
-        bases = images.Bases(self.root, mirror=self.mirror, say=self.say)
-        return bases.suite(
+        return images.Bases(self.root, mirror=self.mirror, say=self.say).suite(
             self._suite(env), _arch(env), timeout=timeout, log=log, with_python=_needs_python(env)
         )
 

@@ -64,8 +64,7 @@ def arm_of(record: Record, name: str = "", caches: Sequence[Path] = ()) -> Arm:
         raise NotComparable(f"{record.job}: not a run that loaded its module")
     if record.metric.of(RunMetrics).emulated:
         raise NotComparable(f"{record.job}: an emulated run (its time is qemu's)")
-    tool = Path(record.command[0])
-    bench = tool.with_name(BENCHMARK_TOOL)
+    bench = Path(record.command[0]).with_name(BENCHMARK_TOOL)
     if not bench.is_file():
         raise NotComparable(f"{record.job}: {bench} is not on this host (a container's, or pruned)")
     # A kernel's run flags (kernel.toml `run_flags`: a bigger worker stack) go with its module, as

@@ -155,8 +155,7 @@ def with_lowered(
     lowering; failing there too, its reasons are both forms'. A compiler only the lowered form
     reached joins the list. Oldest first, as `release_results`."""
     lowered: dict[str, list[ReleaseResult]] = {}
-    exporters = {e for (f, e, _) in runs.compiles if f in functions}
-    for other in sorted(exporters):
+    for other in sorted({e for (f, e, _) in runs.compiles if f in functions}):
         if (release := lowered_by(other, exporter)) is not None:
             for result in release_results(runs, functions, other):
                 via = f"linalg lowered by {release}"

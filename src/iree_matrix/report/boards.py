@@ -452,8 +452,7 @@ def html_body(records: Iterable[Record], timeout_mark: str = TIMEOUT_MARK) -> li
     with `timeout_mark` (the site's, which its fonts draw: "⏱" was a missing-glyph box there)."""
     import html
 
-    recs = list(latest_by_job(records).values())
-    all_cells = cells(recs)
+    all_cells = cells(list(latest_by_job(records).values()))
     body = [
         "<p class=lead>Every figure is <b>emulated</b> (qemu-user pinned to the board's CPU on a shared "
         "x86_64 host): compare releases with each other, not with the board.</p>"

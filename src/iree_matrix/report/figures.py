@@ -247,8 +247,7 @@ def cost_plot(
         (bottom, module_kib, "module size (KiB)", "size", "KiB"),
     ):
         xs = [compilers.index(c) for c in compilers if c in values]
-        bars = ax.bar(xs, [values[compilers[x]] for x in xs], color="#4c9be8")
-        for x, bar in zip(xs, bars):
+        for x, bar in zip(xs, ax.bar(xs, [values[compilers[x]] for x in xs], color="#4c9be8")):
             bar.set_gid(f"{figure_id}-{name}-{x}")
             titles[bar.get_gid()] = f"{compilers[x]}: {formats.sig3(values[compilers[x]])} {unit}"
         ax.set_ylabel(label)

@@ -83,8 +83,7 @@ def _load_group_table(ix: Numbering, group: tuple[str, str, str, str]) -> list[s
         + ([f"profile `{profile}`"] if profile else [])
         + ([f"arch `{arch}`"] if arch else [])
     )
-    table = markdown.table(["compiler ↓ runtime →", *runtimes], rows)
-    return [f"### {model}", "", scope, "", table, ""]
+    return [f"### {model}", "", scope, "", markdown.table(["compiler ↓ runtime →", *runtimes], rows), ""]
 
 
 def _release_with_versions(release: str, versions: Mapping[str, Mapping[str, str]]) -> str:

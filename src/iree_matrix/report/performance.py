@@ -58,8 +58,7 @@ def _peers_table(records: Sequence[Record], figure: str) -> Optional[str]:
         ]
         iree = [_with_interval(interval, eager) for interval in intervals]
         rows.append([model, *iree, *(_peer_cell(results.get(name), eager, figure) for name in known)])
-    headers = ["model", *(f"IREE {v}" for v in releases), *known]
-    return github_table(rows, headers)
+    return github_table(rows, ["model", *(f"IREE {v}" for v in releases), *known])
 
 
 def render_performance(latest: Iterable[Record]) -> list[str]:
@@ -171,9 +170,8 @@ def render_other_cpus(latest: Iterable[Record]) -> list[str]:
                 cell += f" ({formats.ratio(t.median / d.median)})"
             row.append(cell)
         rows.append(row)
-    headers = ["function", *(f"IREE {c} `{p}` ({cpus[p]})" for p, c in other)]
     return _titled(
-        github_table(rows, headers),
+        github_table(rows, ["function", *(f"IREE {c} `{p}` ({cpus[p]})" for p, c in other)]),
         "## " + _OTHER_CPUS,
         "Each reference function compiled for a named target CPU instead of this host "
         "(`--iree-llvmcpu-target-cpu`), run here on the release's own runtime: median latency per call "

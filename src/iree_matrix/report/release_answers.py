@@ -21,11 +21,10 @@ def _windows(document: wording.Entry) -> list[str]:
     found = wording.windows(document)
     if not found:
         return []
-    rows = [wording.window_row(w, document) for w in found]
     return [
         f"**{wording.WINDOWS}** {wording.WINDOWS_INTRO}",
         "",
-        markdown.table(wording.WINDOW_HEADERS, rows),
+        markdown.table(wording.WINDOW_HEADERS, [wording.window_row(w, document) for w in found]),
         "",
     ]
 
@@ -34,11 +33,10 @@ def _releases(document: wording.Entry) -> list[str]:
     models = [m for m in document.get("models") or () if m["releases"]]
     if not models:
         return []
-    rows = [wording.release_row(m) for m in models]
     return [
         f"**{wording.RELEASE}** {wording.RELEASE_INTRO}",
         "",
-        markdown.table(wording.RELEASE_HEADERS, rows),
+        markdown.table(wording.RELEASE_HEADERS, [wording.release_row(m) for m in models]),
         "",
         wording.overall(models),
         "",
@@ -50,8 +48,7 @@ def _regressions(document: wording.Entry) -> list[str]:
     head = [f"**{wording.REGRESSIONS}.** {wording.REGRESSIONS_INTRO}", ""]
     if not found:
         return [*head, wording.NO_REGRESSION, ""]
-    rows = [wording.regression_row(r) for r in found]
-    return [*head, markdown.table(wording.REGRESSION_HEADERS, rows), ""]
+    return [*head, markdown.table(wording.REGRESSION_HEADERS, [wording.regression_row(r) for r in found]), ""]
 
 
 def _identical(document: wording.Entry) -> list[str]:

@@ -453,8 +453,7 @@ def _environments_page(site: Site) -> str:
             rows.append(
                 (r.job, r.status.value, _blank(m.bytes), needed, m.float_abi or "", _blank(m.build_seconds))
             )
-        headers = ["build", "status", "bytes", "needed", "float ABI", "build s"]
-        body.append(_table(headers, rows))
+        body.append(_table(["build", "status", "bytes", "needed", "float ABI", "build s"], rows))
     return _page("Environments", body)
 
 

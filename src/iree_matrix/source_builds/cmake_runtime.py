@@ -383,11 +383,10 @@ def job_key(
     """The runtime-build stage's key (`host_tools_key`: a cross build's native build's key): the
     stage keys its jobs with it, and `show --commands` recomputes it from a record to say whether
     the commands it prints are the ones that build ran."""
-    release_flags = release_cmake(release, tc.target)
     return digest(
         {
             "stage": "runtime-build",
-            "build": build_key(source, tc, linkage, ident, build_options, release_flags),
+            "build": build_key(source, tc, linkage, ident, build_options, release_cmake(release, tc.target)),
             "release": release,
             "host_tools": host_tools_key if tc.cross else None,
         }

@@ -235,8 +235,7 @@ class _Search:
         def grown(m: spec.MatrixSpec) -> spec.MatrixSpec:
             return spec.with_cells(self.batch_one(m), cells)
 
-        loaded = load_plan(plan, adjust=grown)
-        return run_plan(loaded, plan.run, plan.cache, out=self.out)
+        return run_plan(load_plan(plan, adjust=grown), plan.run, plan.cache, out=self.out)
 
     def finish(self, loaded: Loaded) -> int:
         """The last sitting (default, each result and the naive build side by side: the speed-ups

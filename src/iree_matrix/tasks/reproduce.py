@@ -296,8 +296,7 @@ def _recreate(
         done = subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT, env=env, check=False)
     from iree_matrix.findings import results_folder
 
-    made = results_folder.load(work / "results", None)
-    return Made(latest_by_job(made.logged), log, done.returncode)
+    return Made(latest_by_job(results_folder.load(work / "results", None).logged), log, done.returncode)
 
 
 def _fresh_cache(given: Optional[Path]) -> tuple[Path, bool]:
@@ -428,8 +427,7 @@ def first_differing_part(old: Mapping[str, str], new: Mapping[str, str]) -> str:
         return "unknown (a record has no part digests)"
     if set(old) != set(new):
         return f"the parts themselves ({', '.join(sorted(set(old) ^ set(new)))})"
-    order = sorted(old, key=lambda name: (name != "module.fb", name))
-    for name in order:
+    for name in sorted(old, key=lambda name: (name != "module.fb", name)):
         if old[name] != new[name]:
             return "the bytecode (module.fb)" if name == "module.fb" else f"executable {name}"
     return "the container only (every part is equal)"
