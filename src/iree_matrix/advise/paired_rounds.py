@@ -146,8 +146,7 @@ class PeerArm:
         assert self._proc is not None
         said: list[str] = []
         while True:
-            line = self._lines.next(READY_SECONDS)
-            if not line:
+            if not (line := self._lines.next(READY_SECONDS)):
                 code = self._proc.poll()
                 last = f": {excerpts.quoted(said[-1], 300)}" if said else ""
                 raise PeerFailed(f"{self.name}: the worker ended without an answer (exit {code}){last}")
@@ -198,8 +197,7 @@ class _Lines:
 
         deadline = time.monotonic() + timeout
         while b"\n" not in self.pending and not self.ended:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([self.fd], [], [], left)[0]:
+            if (left := deadline - time.monotonic()) <= 0 or not select.select([self.fd], [], [], left)[0]:
                 raise PeerFailed(f"no answer within {timeout:.0f} s")
             chunk = os.read(self.fd, 65536)
             self.ended = not chunk

@@ -138,8 +138,7 @@ class DockerBackend:
         return images.EnvImages(self.root, precompile=self.precompile)
 
     def _suite(self, env: EnvSpec) -> str:
-        suite = images.suite_for_python(env.python)
-        if suite is None:
+        if (suite := images.suite_for_python(env.python)) is None:
             known = ", ".join(f"{s.name}: {s.python}" for s in images.SUITES.values())
             raise StageFailure(
                 "python-missing",
@@ -158,8 +157,7 @@ class DockerBackend:
         )
 
     def _named_base(self, env: EnvSpec) -> BaseImage:
-        reference = self.base_images[env.python]
-        if reference not in self._named:
+        if (reference := self.base_images[env.python]) not in self._named:
             self._named[reference] = images.Bases(self.root).named(reference)
         base = self._named[reference]
         if base.python != env.python:

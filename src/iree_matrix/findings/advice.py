@@ -255,8 +255,7 @@ def _advice(
     arms = [Arm.of(a) for a in entry.get("arms") or ()]
     proof = neighbourhood.Proof.of(entry["proof"]) if isinstance(entry.get("proof"), Mapping) else None
     gap = gaps.Gap.of(entry["gap"]) if isinstance(entry.get("gap"), Mapping) else None
-    default = next((a for a in arms if a.kind == DEFAULT), None)
-    if default is None or not default.usable:
+    if (default := next((a for a in arms if a.kind == DEFAULT), None)) is None or not default.usable:
         return None
     # A pick replaces default only when the sitting calls it faster (default's time over the pick's:
     # SLOWER); the fastest such pick wins.
@@ -489,8 +488,7 @@ def lines(chosen: Chosen, model: str, fleet: bool = True, argument: str = "") ->
         name = a.function if a.function not in ("", "main", model) else model
         ms = f" ({formats.duration_ms(a.ms)} of one thread's CPU per call)" if a.ms else ""
         config = "default flags" if a.config == "default" else f"`{a.config}`"
-        taken = a.kernel
-        if taken is not None:
+        if (taken := a.kernel) is not None:
             config += f" and the kernel `{taken.kernel}`" + (
                 f" ({taken.directory})" if taken.directory else ""
             )

@@ -95,8 +95,7 @@ def not_run_reason(kind: str, output: str) -> str:
     """Why a GPU cell is not run, from the refusal of a run on a runtime that listed no device of
     its kind: the runtime hides the devices there are ("N physical devices available; 0 visible"),
     or there is none (no driver library, or none enumerated)."""
-    hidden = _HIDDEN.search(output)
-    if hidden and int(hidden.group(1)) > 0:
+    if (hidden := _HIDDEN.search(output)) and int(hidden.group(1)) > 0:
         return (
             f"not run: this runtime hides lavapipe (llvmpipe), the only {kind} device here "
             f"(the runtime: {hidden.group(0)}; its Vulkan driver hides devices named llvmpipe; "

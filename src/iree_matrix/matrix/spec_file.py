@@ -190,8 +190,7 @@ def _parse(
             rule = {**rule, "models": [m for m in rule["models"] if m in axes["models"]]}
             if not rule["models"]:
                 continue
-        added = list(_expand({**axes, **rule}, known, where))
-        if not added:
+        if not (added := list(_expand({**axes, **rule}, known, where))):
             raise SpecError(f"{path}: include[{i}] adds no cell")
         cells.extend(added)
     if not cells:
@@ -250,8 +249,7 @@ class _Known:
     def model(self, text: str) -> ModelRef:
         if text not in self.by_text:
             ref = resolve(text, self.base)
-            other = self.refs.get(ref.name)
-            if other is not None and other.file != ref.file:
+            if (other := self.refs.get(ref.name)) is not None and other.file != ref.file:
                 raise ModelError(f"two models are both called {ref.name!r} ({other.file} and {ref.file})")
             self.by_text[text] = self.refs[ref.name] = ref
         return self.by_text[text]
@@ -266,8 +264,7 @@ def _check_value(axis: str, value: str, key: str, where: _Where, known: _Known) 
         why = 'expected "linalg:<IREE release>" (the release that lowers it), e.g. "linalg:20231113.707"'
         raise where.error(key, value, why)
     elif lowering is None and axis == "forms" and value not in FORMS:
-        opset = onnx_opset(value)
-        if opset is None:
+        if (opset := onnx_opset(value)) is None:
             raise where.error(
                 key, value, f"unknown form (known: {', '.join(FORMS)}, onnx, onnx:<opset>, linalg:<release>)"
             )

@@ -91,8 +91,7 @@ def run_cell(ix: Numbering, run: Record) -> str:
 def section(view: View) -> list[str]:
     ix = view.numbered
     out = [f"## {TITLE}", ""]
-    models = _models(ix)
-    if not models:
+    if not (models := _models(ix)):
         return [*out, "No export, compile or run results yet.", ""]
     return out + [line for model in models for line in _model_section(ix, model)]
 

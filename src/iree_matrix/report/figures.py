@@ -91,8 +91,7 @@ def _scope_ids(root: ET.Element, prefix: str) -> None:
     and every reference to one."""
     renamed = {}
     for element in root.iter():
-        ident = element.get("id")
-        if ident and not ident.startswith(prefix):
+        if (ident := element.get("id")) and not ident.startswith(prefix):
             renamed[ident] = f"{prefix}-{ident}"
             element.set("id", renamed[ident])
     if not renamed:

@@ -53,8 +53,7 @@ def _escape_line(line: str) -> str:
     parts: list[str] = []
     at = 0
     while at < len(line):
-        opening = _TICKS.search(line, at)
-        if opening is None:
+        if (opening := _TICKS.search(line, at)) is None:
             break
         closing = _closing(line, opening)
         if closing is None:  # no closing run: its backticks are text

@@ -18,8 +18,7 @@ def section(view: View) -> list[str]:
 
 
 def _windows(document: wording.Entry) -> list[str]:
-    found = wording.windows(document)
-    if not found:
+    if not (found := wording.windows(document)):
         return []
     return [
         f"**{wording.WINDOWS}** {wording.WINDOWS_INTRO}",
@@ -30,8 +29,7 @@ def _windows(document: wording.Entry) -> list[str]:
 
 
 def _releases(document: wording.Entry) -> list[str]:
-    models = [m for m in document.get("models") or () if m["releases"]]
-    if not models:
+    if not (models := [m for m in document.get("models") or () if m["releases"]]):
         return []
     return [
         f"**{wording.RELEASE}** {wording.RELEASE_INTRO}",
@@ -52,7 +50,6 @@ def _regressions(document: wording.Entry) -> list[str]:
 
 
 def _identical(document: wording.Entry) -> list[str]:
-    lines = wording.identical(document)
-    if not lines:
+    if not (lines := wording.identical(document)):
         return []
     return [f"**{wording.IDENTICAL}.** {wording.IDENTICAL_INTRO}", "", *(f"- {line}" for line in lines), ""]

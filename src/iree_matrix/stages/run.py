@@ -393,8 +393,7 @@ def float_abi_problem(compile_metrics: Mapping[str, Any], target: targets.Target
     kernel = compile_metrics.get("kernel") if isinstance(compile_metrics, Mapping) else None
     if not isinstance(kernel, Mapping) or target.arch.float_abi is None:
         return ""
-    got = kernel.get("float_abi")
-    if got is None or got == target.arch.float_abi:
+    if (got := kernel.get("float_abi")) is None or got == target.arch.float_abi:
         return ""
     return (
         f"the module's kernels use the {got}-float calling convention, the {target.arch.name} runtime "

@@ -365,8 +365,7 @@ def docs_commands(text: str) -> dict[str, str]:
 
 def rewrite_docs(text: str, blocks: Mapping[str, str]) -> str:
     def body(m: re.Match[str]) -> str:
-        name = m.group("name")
-        if name not in blocks:
+        if (name := m.group("name")) not in blocks:
             raise UserError(f"commands:{name}: no such command block (known: {', '.join(blocks)})")
         return m.group(1) + blocks[name] + "\n" + m.group(4)
 
@@ -549,8 +548,7 @@ def _ours_instead(record: Record) -> tuple[list[tuple[str, str, str]], list[Step
         step = compile_step(label.compiler, label.arch, label.profile)
         what = f"{said}, {step.what} (pip install iree-base-compiler=={label.compiler})"
         return [], [dataclasses.replace(step, what=what)]
-    runtime = label.runtime
-    if not runtime or label.runtime_value.source:
+    if not (runtime := label.runtime) or label.runtime_value.source:
         return [], []
     step = run_step(label.arch, "$RUNTIME_BIN")
     where = f"the bin of a venv with iree-base-runtime=={runtime} (pip install iree-base-runtime=={runtime})"

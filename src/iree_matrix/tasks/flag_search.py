@@ -416,8 +416,7 @@ def _enough_repetitions(matrix: spec.MatrixSpec, said: list[str]) -> spec.Matrix
     fewer, no median has an interval and no verdict can be had."""
     from iree_matrix.core.model import stats
 
-    given = matrix.benchmark.repetitions
-    if given >= stats.MIN_REPETITIONS:
+    if (given := matrix.benchmark.repetitions) >= stats.MIN_REPETITIONS:
         return matrix
     if not said:
         need = stats.MIN_REPETITIONS
@@ -443,8 +442,7 @@ def _start(
     for (function, compiler), rows in table.items():
         if not any(fnmatch.fnmatchcase(function, g) for g in wanted):
             continue
-        base = next((r.candidate for r in rows if r.candidate.name == search.BASELINE), None)
-        if base is None:
+        if (base := next((r.candidate for r in rows if r.candidate.name == search.BASELINE), None)) is None:
             continue
         others = [r.candidate for r in rows if r.candidate.name not in (search.BASELINE, search.NAIVE)]
         chosen = search.choose(base, others, confirm)

@@ -73,8 +73,7 @@ def on_source_runtime(matrix: spec.MatrixSpec, cache: Path) -> spec.MatrixSpec:
     so nothing is needed from the board's C library."""
     from iree_matrix.source_builds import cmake_runtime
 
-    armv6 = [c for c in matrix.cells if targets.parse(c.arch).arch.name == "armv6"]
-    if not armv6:
+    if not (armv6 := [c for c in matrix.cells if targets.parse(c.arch).arch.name == "armv6"]):
         return matrix
     if named := sorted({r.release for r in (Runtime.parse(c.runtime) for c in armv6) if r.source}):
         if not matrix.iree_sources:  # no source named anywhere: IREE's repository must answer now

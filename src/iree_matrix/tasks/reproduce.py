@@ -166,8 +166,7 @@ def label_problem(record: Record) -> str:
     runtime = ("runtime",) if label.runtime and label.runtime != label.compiler else ()
     for name in (*_VERSION_LABELS, *runtime, *_NAME_LABELS):
         text = getattr(label, name)
-        problem = name_problem(text)
-        if not problem and name not in _NAME_LABELS and not versions.is_valid(text):
+        if not (problem := name_problem(text)) and name not in _NAME_LABELS and not versions.is_valid(text):
             problem = f"is {shown(text)}, not a version"
         if problem:
             return f"label {name!r} {problem}"
@@ -179,8 +178,7 @@ def unreproducible(record: Record) -> str:
     if problem := label_problem(record):
         return problem
     label = record.label
-    model = label.planned_model
-    if model not in models.builtin_names():
+    if (model := label.planned_model) not in models.builtin_names():
         return f"model {model!r} is not built in: reproduce plans built-in models only"
     kernel = label.config.kernel
     if kernel:  # said as what it is: its profile label `default+k:NAME` is no profile of a matrix's
@@ -244,8 +242,7 @@ def constraints(record: Record, latest: Mapping[str, Record]) -> list[str]:
     for dep in (dep_of(record, latest, "export"), dep_of(record, latest, "compile"), record):
         if dep is None:
             continue
-        packages = dep.env.get("packages")
-        if packages is not None and not isinstance(packages, Mapping):
+        if (packages := dep.env.get("packages")) is not None and not isinstance(packages, Mapping):
             raise UserError(f"{shown(dep.job)}: its env.packages is not a table of names and versions")
         for name, version in (packages or {}).items():
             why = package_problem(name, version)

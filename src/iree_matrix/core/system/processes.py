@@ -100,8 +100,7 @@ class _Watchdog:
 
     def send(self, *message: object) -> None:
         with self._lock:
-            stdin = self._stdin()
-            if stdin is None:
+            if (stdin := self._stdin()) is None:
                 return
             try:
                 stdin.write(json.dumps(message) + "\n")
@@ -381,8 +380,7 @@ def _collect(
                     proc.wait(timeout=wait)
                 continue
             for key, _ in selector.select(wait):
-                data = os.read(key.fd, 1 << 16)
-                if data:
+                if data := os.read(key.fd, 1 << 16):
                     captures[key.fd].add(data)
                 else:
                     selector.unregister(key.fd)
