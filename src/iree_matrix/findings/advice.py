@@ -521,8 +521,7 @@ def lines(chosen: Chosen, model: str, fleet: bool = True, argument: str = "") ->
         elif a.gap_error:
             out.append(f"    where the gap is: not profiled: {a.gap_error}")
         for f in a.fleet if fleet else ():
-            out.append(f"    for a fleet of {f.cpu}: {compile_line(f.flags)}")
-            out.append(f"      {fleet_text(f)}")
+            out += [f"    for a fleet of {f.cpu}: {compile_line(f.flags)}", f"      {fleet_text(f)}"]
     out.append(f"  from {first.sitting} ({first.source})")
     if any("target-cpu=host" in f for a in chosen.advice for f in a.flags):
         measured = sorted({f.cpu for a in chosen.advice for f in a.fleet})

@@ -36,11 +36,6 @@ class Platform:
     machine: str  # uname -m, and the wheel platform suffix
     qemu: Optional[str]  # the qemu-user binary that runs it on another host
 
-    @property
-    def oci_platform(self) -> str:
-        """`docker run --platform`'s value: linux/arm/v5."""
-        return f"linux/{self.oci}" + (f"/{self.oci_variant}" if self.oci_variant else "")
-
 
 PLATFORMS: dict[str, Platform] = {
     p.debian: p

@@ -270,9 +270,8 @@ def _check_value(axis: str, value: str, key: str, where: _Where, known: _Known) 
             )
         if not 7 <= opset <= 30:
             raise where.error(key, value, "an ONNX opset between 7 and 30 (torch.onnx.export's range)")
-    if axis in _VERSION_AXES:
-        if problem := releases.selector_problem(value):
-            raise where.error(key, value, problem)
+    if axis in _VERSION_AXES and (problem := releases.selector_problem(value)):
+        raise where.error(key, value, problem)
     if axis == "python" and not _PYTHON_RE.fullmatch(value):
         raise where.error(key, value, 'expected a Python minor version such as "3.11"')
     if axis == "arch":

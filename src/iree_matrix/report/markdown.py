@@ -60,8 +60,7 @@ def _escape_line(line: str) -> str:
             parts.append(_escape(line[at : opening.end()]))
             at = opening.end()
             continue
-        parts.append(_escape(line[at : opening.start()]))
-        parts.append(line[opening.start() : closing])
+        parts += [_escape(line[at : opening.start()]), line[opening.start() : closing]]
         at = closing
     parts.append(_escape(line[at:]))
     return "".join(parts)

@@ -438,8 +438,7 @@ class _Feeder(threading.Thread):
     def run(self) -> None:
         try:
             with open(self._fd, "wb") as f:
-                for chunk in self._chunks:
-                    f.write(chunk)
+                f.writelines(self._chunks)
         except BrokenPipeError:
             pass  # the child stopped reading: its exit status says why
         except BaseException as exc:  # noqa: BLE001 - the source's error, raised in the caller
