@@ -67,8 +67,7 @@ def default_cache() -> Path:
                 "~/.cache/iree-matrix, or set it to a directory"
             )
         return absolute(named)
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return absolute(Path(base) / "iree-matrix")
+    return absolute(Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "iree-matrix")
 
 
 def unsafe_characters(path: Union[str, Path]) -> str:

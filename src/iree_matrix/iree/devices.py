@@ -72,8 +72,7 @@ def listed(output: str, driver: str) -> Devices:
     uris = tuple(u for u in dict.fromkeys(_DEVICE.findall(output)) if u.startswith(f"{driver}://"))
     if not uris:  # --list_devices prints bare URIs, one a line
         uris = tuple(ln.strip() for ln in output.splitlines() if ln.strip().startswith(f"{driver}://"))
-    names = tuple(_NAME.findall(output)) or tuple(_COMMENT_NAME.findall(output))
-    return Devices(uris, names)
+    return Devices(uris, tuple(_NAME.findall(output)) or tuple(_COMMENT_NAME.findall(output)))
 
 
 def driver_env(driver: str, icd: Path = SWIFTSHADER_ICD) -> dict[str, str]:

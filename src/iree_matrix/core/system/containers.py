@@ -387,8 +387,7 @@ def options(
     for key, value in (env or {}).items():
         opts += ["--env", f"{key}={value}"]
     rw = {str(Path(p).resolve()) for p in writable}
-    ro = {str(Path(p).resolve()) for p in read_only} - rw
-    for path in sorted(ro):
+    for path in sorted({str(Path(p).resolve()) for p in read_only} - rw):
         opts += ["--mount", _mount(path, _translate(path, moved), readonly=True)]
     for path in sorted(rw):
         opts += ["--mount", _mount(path, _translate(path, moved), readonly=False)]
