@@ -383,8 +383,7 @@ def _expand(axes: Mapping[str, list[str]], known: _Known, where: _Where) -> Iter
         torches = [values["torch"]]
         if values["torch"] in torch_ranges.MODES:
             torches = known.supported(values["torch"], values["turbine"], where)
-        for torch in torches:
-            yield Cell(**{**values, "torch": torch})
+        yield from (Cell(**{**values, "torch": torch}) for torch in torches)
 
 
 def _matches(cell: Cell, rule: Mapping[str, list[str]], known: _Known, where: _Where) -> bool:

@@ -283,9 +283,7 @@ class ResultsLog:
             os.close(fd)
 
     def __iter__(self) -> Iterator[Record]:
-        for _, record in self._lines():
-            if record is not None:
-                yield record
+        yield from (record for _, record in self._lines() if record is not None)
 
     def unreadable(self) -> list[str]:
         """The lines no record can be read from (a newer schema, garbage, a torn end), verbatim and
