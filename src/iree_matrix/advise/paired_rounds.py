@@ -262,8 +262,7 @@ def sandboxed(argv: Sequence[str], venv: Path, reads: Sequence[Path], work: Path
     bubblewrap cannot run, as it is only with `--unsandboxed`, else NotComparable saying why."""
     if bubblewrap.problem() is None:
         sandbox = venv_env.model_sandbox(venv, reads, [work], work)
-        unreachable = bubblewrap.hand_over(sandbox)  # as root: `work` becomes uid 65534's
-        if unreachable is not None:
+        if (unreachable := bubblewrap.hand_over(sandbox)) is not None:  # as root: `work` becomes uid 65534's
             raise abtest.NotComparable(unreachable)
         # The environment a stage's sandboxed command gets (processes.run): no token of the tool's.
         env = {**bubblewrap.environment(os.environ), "HOME": str(work), "TMPDIR": str(work)}

@@ -53,9 +53,8 @@ class DockerEnvironment:
     def run(self, request: ProcessRequest) -> processes.Completed:
         """`Environment.run`, in a fresh container of this image (every container is a sandbox already,
         model code or not)."""
-        labels = {f"{LABEL}.env": self.id}
         # The image's id, not its tag: exactly the image the manifest describes.
-        return containers.run(self.image.image_id, request, what=self.id, labels=labels)
+        return containers.run(self.image.image_id, request, what=self.id, labels={f"{LABEL}.env": self.id})
 
 
 class DockerBackend:

@@ -355,9 +355,8 @@ def link_command(
 ) -> list[str]:
     """The firmware's link line (`link` runs it; `show --commands` and the docs print it): in
     `out`, its linker script `firmware.ld` (`linker_script`) and the ELF `firmware.elf`."""
-    m = machine(cpu)
     return [
-        "arm-none-eabi-gcc", *m.gcc_flags, "-Os", "-ffunction-sections", "-fdata-sections",
+        "arm-none-eabi-gcc", *machine(cpu).gcc_flags, "-Os", "-ffunction-sections", "-fdata-sections",
         "--specs=nano.specs", "-nostartfiles", "-include", str(files_dir() / "iree_config.h"),
         *(f"-D{d}" for d in defines), *(f"-I{p}" for p in (files_dir(), *includes)),
         str(files_dir() / "firmware.c"), str(data_c), str(kernels),
@@ -410,9 +409,8 @@ def run(
     elf: Path, cpu: str, output_dtypes: Sequence[str], *, timeout: float, log: Optional[Path]
 ) -> FirmwareRun:
     """The firmware under qemu-system-arm with semihosting; its printed outputs parsed back."""
-    argv = qemu_command(elf, cpu)
     done = processes.run(
-        ProcessRequest(argv, timeout=timeout, log=log, check=False)
+        ProcessRequest(qemu_command(elf, cpu), timeout=timeout, log=log, check=False)
     )  # a Timeout is the run's result
     return parse(done.stdout + done.stderr, output_dtypes, done.returncode, done.seconds)
 
