@@ -264,8 +264,7 @@ def _advice(
     # The proof's result, when the sitting timed it and calls it faster than default: its paired
     # verdicts against each of its neighbours (the other picks' configurations among them) decide
     # between picks, not two medians.
-    proven = next((a for a in faster if proof is not None and a.config == proof.result), None)
-    chosen = proven or chosen
+    chosen = next((a for a in faster if proof is not None and a.config == proof.result), None) or chosen
     kernels = [
         a for a in arms if a.kind == KERNEL and a.base == chosen.config and a.release == chosen.release
     ]

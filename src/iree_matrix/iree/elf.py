@@ -182,8 +182,7 @@ def arm32_calls_past_text(blob: bytes) -> list[int]:
     except (struct.error, IndexError):
         return []
     for name, _type, _flags, addr, offset, size, *_ in sections:
-        end = blob.find(b"\0", names_offset + name)
-        if blob[names_offset + name : end] != b".text":
+        if blob[names_offset + name : blob.find(b"\0", names_offset + name)] != b".text":
             continue
         text_end = addr + size
         calls = []
