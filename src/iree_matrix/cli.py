@@ -155,8 +155,7 @@ def entry() -> NoReturn:
     """The console script. After an interrupt it leaves at once: every record is already on disk
     (fsynced), and the interpreter's own teardown takes half a second on a busy machine, a quarter of
     the 2 s an interrupted run has to end in."""
-    code = main()
-    if code in INTERRUPTED_CODES:
+    if (code := main()) in INTERRUPTED_CODES:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)

@@ -116,8 +116,7 @@ def search_picks(root: Path) -> list[SearchPick]:
             continue
         folder = results_folder.load(path.parent)
         records = folder.records if folder.source.is_file() else []
-        identity = identities.main_identity(records) or ""
-        if not identity or identity.startswith("legacy:"):
+        if not (identity := identities.main_identity(records) or "") or identity.startswith("legacy:"):
             continue
         runs = {r.job: r for r in records if r.stage == "run"}.values()
         source = f"flag search on {identities.label(records, identity)} ({path.parent.name})"

@@ -72,8 +72,7 @@ def prove(
         "sitting again with it beside default, the other picks, the naive build and the peers "
         "(as long as the first sitting of it)"
     )
-    records = builds.sitting(again)
-    if records is None:
+    if (records := builds.sitting(again)) is None:
         document["interrupted"] = True
         return
     resat = advise_sitting.run(
@@ -97,8 +96,7 @@ def _proofs(
     moved: dict[str, str] = {}
     answers = {a.function: a for a in sat}
     for entry in document["functions"]:
-        found = answers.get(str(entry.get("function") or ""))
-        if found is None or built.interrupted:
+        if (found := answers.get(str(entry.get("function") or ""))) is None or built.interrupted:
             continue
         proof = _prove_one(request, steps, model, found, cache, built)
         entry["proof"] = proof.as_dict()
@@ -196,8 +194,7 @@ def _arm(
         return neighbourhood.Timed(name, error=f"not a configuration of {release}: {exc}"), None
     except StageSkipped as exc:  # a knob the release is not for
         return neighbourhood.Timed(name, error=str(exc)), None
-    run = advise_sitting.run_of(runs, config.model(model), function, config.profile, release)
-    if run is None:
+    if (run := advise_sitting.run_of(runs, config.model(model), function, config.profile, release)) is None:
         return neighbourhood.Timed(name, flags=flags, error="no run of it in this run's results"), None
     if run.status is not Status.OK:
         # A run that did not happen says why in its blocking stage's words (a skipped or failed compile).

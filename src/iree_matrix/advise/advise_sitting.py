@@ -164,8 +164,7 @@ def _sit_function(
             request, timed, f"sitting: {function}", function, hint, f"advise {model}"
         )
     for meta in arms_meta:
-        alias = meta.get("same_as") or meta["name"]
-        if alias in rounds.names:
+        if (alias := meta.get("same_as") or meta["name"]) in rounds.names:
             meta["ms"] = list(rounds.of(alias))
     return arms_meta, rounds.interrupted
 
@@ -234,8 +233,7 @@ def _kernel_facts(
     `job`: the kernel job that built the object for the arm's CPU (`host`, or a pick's named one)."""
     from iree_matrix.stages.artifacts import KERNEL_OBJECTS
 
-    built = where.by_job.get(job)
-    if built is not None and built.command:
+    if (built := where.by_job.get(job)) is not None and built.command:
         meta["kernel_build"] = build_command(built, kernel)
     if built is not None and built.status is Status.OK and built.key:
         meta["kernel_object"] = str(
@@ -243,8 +241,7 @@ def _kernel_facts(
         )
     if run is None:
         return
-    compiled = where.by_job.get("compile:" + run.cell)
-    if compiled is not None and compiled.status is Status.OK:
+    if (compiled := where.by_job.get("compile:" + run.cell)) is not None and compiled.status is Status.OK:
         meta["applied"] = compiled.metric.of(CompileMetrics).kernel_applied
     if run.status is Status.NOT_RUN:
         failed = where.by_job.get(run.blocked_by or "") or compiled

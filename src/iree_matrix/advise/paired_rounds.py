@@ -146,8 +146,7 @@ class PeerArm:
         assert self._proc is not None
         said: list[str] = []
         while True:
-            line = self._lines.next(READY_SECONDS)
-            if not line:
+            if not (line := self._lines.next(READY_SECONDS)):
                 code = self._proc.poll()
                 last = f": {excerpts.quoted(said[-1], 300)}" if said else ""
                 raise PeerFailed(f"{self.name}: the worker ended without an answer (exit {code}){last}")
@@ -198,8 +197,7 @@ class _Lines:
 
         deadline = time.monotonic() + timeout
         while b"\n" not in self.pending and not self.ended:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([self.fd], [], [], left)[0]:
+            if (left := deadline - time.monotonic()) <= 0 or not select.select([self.fd], [], [], left)[0]:
                 raise PeerFailed(f"no answer within {timeout:.0f} s")
             chunk = os.read(self.fd, 65536)
             self.ended = not chunk
@@ -264,8 +262,7 @@ def sandboxed(argv: Sequence[str], venv: Path, reads: Sequence[Path], work: Path
     bubblewrap cannot run, as it is only with `--unsandboxed`, else NotComparable saying why."""
     if bubblewrap.problem() is None:
         sandbox = venv_env.model_sandbox(venv, reads, [work], work)
-        unreachable = bubblewrap.hand_over(sandbox)  # as root: `work` becomes uid 65534's
-        if unreachable is not None:
+        if (unreachable := bubblewrap.hand_over(sandbox)) is not None:  # as root: `work` becomes uid 65534's
             raise abtest.NotComparable(unreachable)
         # The environment a stage's sandboxed command gets (processes.run): no token of the tool's.
         env = {**bubblewrap.environment(os.environ), "HOME": str(work), "TMPDIR": str(work)}

@@ -92,8 +92,7 @@ def read(directory: Path, manifests: bundles.Manifests) -> list[Sitting]:
                 f"merge: {path}: a symbolic link or not a regular file: a sitting is a regular file in "
                 "its folder; nothing merged"
             )
-        document = advice.read(path)
-        if document is None:
+        if (document := advice.read(path)) is None:
             readable = ", ".join(map(str, advice.SCHEMAS))
             raise UserError(
                 f"merge: {path}: not a sitting this iree-matrix reads (schema {readable}); nothing merged"
@@ -119,8 +118,7 @@ def problem(document: Mapping[str, Any], compiled: set[str]) -> Optional[str]:
     if not about.consistent:
         return "its identity string does not agree with the CPU fields it is made of"
     for key in ("llvm_cpu", "bundle_cpu"):  # each is shown in a command to run
-        llvm = str(document.get(key) or "")
-        if llvm and not _NAME.fullmatch(llvm):
+        if (llvm := str(document.get(key) or "")) and not _NAME.fullmatch(llvm):
             return f"LLVM CPU name {llvm[:40]!r} is not a name"
     model = str(document.get("model") or "")
     if not _NAME.fullmatch(model):
@@ -274,8 +272,7 @@ def _profile_problem(profile: Any, rows_key: str, name_key: str) -> Optional[str
             return f"a row's {name_key} {str(named)[:60]!r} is not a name"
         if not _number(row.get("ms_per_call"), 0, _MAX_MS) or not _number(row.get("per_call"), 0, 1e9):
             return f"{str(row[name_key])[:60]!r}: its times are not finite non-negative numbers"
-        shape = row.get("weight_shape")
-        if shape is not None and not (
+        if (shape := row.get("weight_shape")) is not None and not (
             isinstance(shape, list) and len(shape) <= 8 and all(_number(d, 0, 1e9) for d in shape)
         ):
             return f"{str(row[name_key])[:60]!r}: its weight shape is not a shape"
@@ -355,8 +352,7 @@ def _proof_problem(proof: Any, compiled: set[str]) -> Optional[str]:
 def _timed_problem(timed: Any, compiled: set[str]) -> Optional[str]:
     if why := _named_problem(timed, "config", _NAME, "not a configuration (letters, digits, ._+@~-)"):
         return why
-    same_as = str(timed.get("same_as") or "")
-    if same_as and not _NAME.fullmatch(same_as):
+    if (same_as := str(timed.get("same_as") or "")) and not _NAME.fullmatch(same_as):
         return f"same_as {same_as[:40]!r} is not a configuration name"
     flags = timed.get("flags") or []
     if not isinstance(flags, list) or not all(isinstance(f, str) and _TEXT.fullmatch(f) for f in flags):
@@ -377,8 +373,7 @@ def _named_problem(entry: Any, key: str, name: re.Pattern[str], not_named: str) 
 
 
 def _module_problem(entry: Mapping[str, Any], compiled: set[str]) -> Optional[str]:
-    digest = entry.get("module_sha256")
-    if digest and compiled and digest not in compiled:
+    if (digest := entry.get("module_sha256")) and compiled and digest not in compiled:
         return f"module {str(digest)[:12]} is not one the sitting's own records compiled"
     return None
 

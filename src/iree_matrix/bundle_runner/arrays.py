@@ -34,8 +34,7 @@ def as_float64(array: object, described: Optional[Mapping[str, Any]] = None) -> 
     array = np.asarray(array)
     if array.dtype.kind != "V":
         return array.astype(np.float64)
-    name = str((described or {}).get("dtype", ""))
-    if name == "bfloat16":
+    if (name := str((described or {}).get("dtype", ""))) == "bfloat16":
         bits = array.view(np.uint16).astype(np.uint32) << 16
         return bits.view(np.float32).astype(np.float64)
     try:
@@ -133,7 +132,6 @@ def mismatch_words(check: Mapping[str, Any]) -> str:
 
 def unchecked_words(check: Mapping[str, Any]) -> Optional[str]:
     """What a comparison left unchecked (torch's own NaN or inf), or None."""
-    unchecked = check.get("unchecked_values")
-    if not unchecked:
+    if not (unchecked := check.get("unchecked_values")):
         return None
     return f"{unchecked} values not checked: torch's own output is NaN or inf there (the model's, not IREE's)"

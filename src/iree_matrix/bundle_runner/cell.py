@@ -36,8 +36,7 @@ def run_cell(root: Path, cell: Json, repetitions: int) -> Json:
         load_plugins(rt, plugin_flags(root, cell))
         config = rt.Config(driver)
     except Exception as exc:  # noqa: BLE001 - the runtime's words are the answer
-        kind = GPU_KINDS.get(driver)
-        if kind:
+        if kind := GPU_KINDS.get(driver):
             return {**result, "status": "skip", "message": f"not run: no {kind} device here ({clip(exc)})"}
         return {**result, "status": "fail", "error_class": "device", "message": clip(exc)}
     if driver in GPU_KINDS:

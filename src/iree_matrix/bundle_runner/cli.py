@@ -35,8 +35,7 @@ def _hms(seconds: float) -> str:
 
 
 def _figure(result: Json) -> str:
-    figure = result.get("cpu_ms") or result.get("latency_ms")
-    if not figure:
+    if not (figure := result.get("cpu_ms") or result.get("latency_ms")):
         return str(result.get("message") or result.get("status", ""))
     what = "CPU" if "cpu_ms" in result else "wall"
     err = f", max abs err {result['max_abs_err']:.2g}" if "max_abs_err" in result else ""
@@ -136,8 +135,7 @@ def _checked_args(args: argparse.Namespace) -> None:
         raise BundleError(f"--timeout {args.timeout}: a positive number of seconds")
     if args.out is not None:  # else said after the modules were assembled, as "File exists; the
         # records written so far are kept" when none had been
-        blocked = _not_a_folder(args.out)
-        if blocked:
+        if blocked := _not_a_folder(args.out):
             raise BundleError(f"--out {args.out}: {blocked}; name a folder (made if missing)")
     if args.gap is not None and not 0 <= args.gap < float("inf"):
         raise BundleError(
@@ -198,8 +196,7 @@ def _run(root: Path, args: argparse.Namespace) -> int:
     if manifest.get("sittings") and args.rounds < 6:
         raise BundleError(f"--rounds {args.rounds}: at least 6 (fewer decide nothing)")
     host = _host()
-    cells = [c for c in manifest["cells"] if fnmatch.fnmatchcase(c["job"], args.cells)]
-    if not cells:
+    if not (cells := [c for c in manifest["cells"] if fnmatch.fnmatchcase(c["job"], args.cells)]):
         raise BundleError(
             f"--cells {args.cells!r} matches none of the bundle's {len(manifest['cells'])} cells"
         )
@@ -207,12 +204,10 @@ def _run(root: Path, args: argparse.Namespace) -> int:
         for cell in cells:
             print(f"{cell['job']}  [{cell['device']}]")
         return 0
-    refused = plugins_refused(root, manifest, cells, args.allow_plugins)
-    if refused:
+    if refused := plugins_refused(root, manifest, cells, args.allow_plugins):
         raise BundleError(refused)
     t0 = time.monotonic()
-    assembled = assemble(root, manifest)
-    if assembled:
+    if assembled := assemble(root, manifest):
         print(f"{assembled} modules put together from their chunks in {time.monotonic() - t0:.1f} s, each "
               "checked by its sha256", file=sys.stderr)  # fmt: skip
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")

@@ -75,8 +75,7 @@ def machine_of(fields: dict[str, str]) -> str:
         return "x86_64"
     if "CPU implementer" not in fields:
         return platform.machine()
-    found = re.search(r"\((v\d+l)\)", fields.get("model name") or fields.get("Processor") or "")
-    if found:
+    if found := re.search(r"\((v\d+l)\)", fields.get("model name") or fields.get("Processor") or ""):
         return "arm" + found.group(1)
     return "aarch64" if fields.get("CPU architecture", "").strip() in ("8", "9", "AArch64") else "armv7l"
 
@@ -191,8 +190,7 @@ def slug(host: Json) -> str:
 
 def nvidia_gpus() -> list[dict[str, str]]:
     """What nvidia-smi says of each GPU (name, driver, compute capability), where it exists."""
-    tool = shutil.which("nvidia-smi")
-    if not tool:
+    if not (tool := shutil.which("nvidia-smi")):
         return []
     try:
         done = subprocess.run([tool, "--query-gpu=name,driver_version,compute_cap,memory.total",

@@ -93,8 +93,7 @@ def _check_run_flags(path: Path, cell: object) -> None:
     if not isinstance(flags, list):
         raise BundleError(f"{path}: cell {job}: run_flags is not a list of runtime flags --name=value")
     for flag in flags:
-        why = run_flag_problem(flag)
-        if why is not None:
+        if (why := run_flag_problem(flag)) is not None:
             raise BundleError(f"{path}: cell {job}: run_flags {str(flag)[:120]!r}: {why}")
 
 
@@ -226,8 +225,7 @@ def install(root: Path, wheel: Json) -> Path:
             with zipfile.ZipFile(within(root, path)) as archive:
                 for info in archive.infolist():
                     out = Path(archive.extract(info, staging))
-                    mode = (info.external_attr >> 16) & 0o777
-                    if mode and not info.is_dir():
+                    if (mode := (info.external_attr >> 16) & 0o777) and not info.is_dir():
                         os.chmod(out, mode)
         (staging / ".complete").write_text(wheel["sha256"] + "\n")
         try:

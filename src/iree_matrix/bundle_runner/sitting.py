@@ -115,8 +115,7 @@ def _peers(
     whose package is not importable here: [{"name", "package", "why", "install"}]."""
     missing: list[dict[str, str]] = []
     for name, key, package, order in PEERS:
-        peer = sitting.get(key)
-        if not peer:
+        if not (peer := sitting.get(key)):
             continue
         if not importable(package):
             how = f"python3 -m pip install {package}"
@@ -147,8 +146,7 @@ def _profile_gap(
     """Each arm of `gap.trailing` profiled once with its wheel's own tools, and ONNX Runtime's
     session once with its profiler, both on one thread: the raw rows (gap.py), or {} when
     no arm trails."""
-    found = gap.trailing(arms, over)
-    if not found or peer is None:
+    if not (found := gap.trailing(arms, over)) or peer is None:
         return {}
     say(f"{', '.join(a['name'] for a in found)} took more than {over}x ONNX Runtime's time: profiling "
         "both op by op (at most about 2 s of calls each)")  # fmt: skip
@@ -185,12 +183,10 @@ def _neighbours(
         entry: Json = {"name": n["config"], "config": n["config"], "flags": n.get("flags") or [], "ms": [],
                  "module_sha256": "", "matches": None, "error": n.get("error") or "",
                  "same_as": ""}  # fmt: skip
-        job = n.get("job")
-        if job in cells:
+        if (job := n.get("job")) in cells:
             entry.update(job=job, module_sha256=cells[job]["module_sha256"])
             result = checked.get(job, {})
-            status = result.get("status") or "not run"
-            if status == "ok":
+            if (status := result.get("status") or "not run") == "ok":
                 entry["matches"] = True
             else:  # it did not run and match torch here: in the words of its record
                 entry["matches"] = False if status == "mismatch" else None

@@ -174,8 +174,7 @@ class Worker:
         assert self.process.stdin is not None and self.process.stdout is not None
         self.process.stdin.write(json.dumps(order) + "\n")
         self.process.stdin.flush()
-        line = self.process.stdout.readline()
-        if not line:
+        if not (line := self.process.stdout.readline()):
             code = self.process.wait()
             name = signal.Signals(-code).name if code < 0 else f"exit {code}"
             return {"ok": False, "error": f"the timing process ended ({name})"}

@@ -35,8 +35,7 @@ def model_reference(text: str, runs: Optional[Path] = None) -> str:
         return found[text]
     if recipe and base in found:  # the model ran, not yet by this recipe
         return f"{models.split_recipe(found[base])[0]}{recipes.SEP}{recipe}"
-    missing = models.factory_missing(text, Path.cwd())  # `advise nets.py`: its functions named
-    if missing:
+    if missing := models.factory_missing(text, Path.cwd()):  # `advise nets.py`: its functions named
         raise UserError(f"{text}: {missing}")
     raise UserError(
         f"{text!r}: not a built-in model ({', '.join(models.builtin_names())}) nor one your runs under "

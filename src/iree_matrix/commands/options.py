@@ -45,8 +45,7 @@ def directory(text: str) -> Path:
                 f"{text}: a loop of symbolic links (each names the next): point it at a directory"
             ) from None
         if exc.errno in (errno.ENOENT, errno.ENOTDIR):  # made when it is written, if it can be:
-            blocked = blocking(path)  # under a file or a dangling link was a mkdir traceback
-            if blocked:
+            if blocked := blocking(path):  # under a file or a dangling link was a mkdir traceback
                 raise argparse.ArgumentTypeError(f"{text}: {blocked}; name another") from None
         return path  # (no permission, ...): said by whatever reads or writes it
     if not stat.S_ISDIR(found.st_mode):

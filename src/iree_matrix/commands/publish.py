@@ -52,8 +52,7 @@ def run(source: Path, to: Path, *, wait: bool = False) -> int:
         written = publish(source, to)
         print(f"published {source} -> {to}: " + ", ".join(str(p) for p in written[:3])
               + (" …" if len(written) > 3 else ""))  # fmt: skip
-        code = render(to, has_performance(results_folder.load(to)), print)
-    return code
+        return render(to, has_performance(results_folder.load(to)), print)
 
 
 def finish_interrupted(dirs: Iterable[Path] = (), say: Callable[[str], None] = lambda s: None) -> list[str]:

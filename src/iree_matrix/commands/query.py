@@ -140,8 +140,7 @@ def run(asked: Question, results_dir: Path, as_json: bool = False) -> int:
     # There, the cells' records travelled with each sitting (answers/<identity>/results.jsonl).
     records = results.sitting_records if results.only_sittings else results.records
     for option in ("arch", "target", "name"):  # an empty value was a traceback or a silent "all"
-        value = getattr(asked, option)
-        if value is not None and not str(value).strip():
+        if (value := getattr(asked, option)) is not None and not str(value).strip():
             what = f"the {asked.question}'s name" if option == "name" else f"--{option}"
             fix = "give one" if option == "name" else "give one or leave it out"
             raise UserError(f"query {asked.question}: {what} {value!r} is empty; {fix}")
@@ -208,8 +207,7 @@ def _with_gpu_answers(answer: Any, results: Results, name: str) -> Any:
     GPU's own sitting, never folded into the CPU's answer."""
     from iree_matrix.findings import gpu_advice
 
-    found = gpu_advice.matching(results.gpu_gathered, name)
-    if not found:
+    if not (found := gpu_advice.matching(results.gpu_gathered, name)):
         return answer
     data = {**(answer.data or {}), "gpu_answers": [gpu_advice.as_json(a) for a in found]}
     lines = (*answer.lines, *gpu_advice.lines(found, found[0].model))

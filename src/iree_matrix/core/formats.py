@@ -8,8 +8,7 @@ import math
 
 def sig3(x: float) -> str:
     """Three significant digits without exponent: 42 -> "42.0", 0.01234 -> "0.0123"."""
-    rounded = float(f"{x:.3g}")
-    if rounded == 0:
+    if (rounded := float(f"{x:.3g}")) == 0:
         return "0"
     decimals = max(0, 2 - math.floor(math.log10(abs(rounded))))
     return f"{rounded:.{decimals}f}"

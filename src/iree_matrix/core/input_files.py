@@ -84,8 +84,7 @@ def read_bounded(path: Path, limit: int) -> bytes:
             raise InputFileError(not_regular(mode))
         chunks, size = [], 0
         while size <= limit:
-            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
-            if not chunk:
+            if not (chunk := os.read(fd, min(1 << 20, limit + 1 - size))):
                 break
             chunks.append(chunk)
             size += len(chunk)
@@ -116,8 +115,7 @@ def blocking_file(to: Path) -> Optional[Path]:
 def blocking(to: Path) -> str:
     """Why no directory can be made at `to` ("/x/f is a file, so no directory can be made there";
     a link to nothing too), or "" when one can (or is there)."""
-    where = blocking_file(to)
-    if where is None:
+    if (where := blocking_file(to)) is None:
         return ""
     what = f"a link to nothing ({os.readlink(where)})" if where.is_symlink() else "a file"
     return f"{where} is {what}, so no directory can be made there"

@@ -50,8 +50,7 @@ def command() -> str:
     `nox -s matrix`, or another install's of the same name first on the PATH), or this interpreter's
     `-m iree_matrix` where the tool was run so. Every printed command starts with it
     (`pasted.invoked`): a bare `iree-matrix` not on the PATH was "command not found"."""
-    running = _entry_point()
-    if running is None:
+    if (running := _entry_point()) is None:
         return "iree-matrix"
     on_path = shutil.which("iree-matrix")
     if len(running) == 1 and on_path and Path(on_path).resolve() == Path(running[0]).resolve():

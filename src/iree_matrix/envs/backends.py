@@ -62,8 +62,7 @@ def choose(requested: str, jobs: Iterable[Any] = (), named: Mapping[str, str] = 
     if requested != "auto":
         return requested, "as requested"
     installs = [job for job in jobs if job.stage == "install"]
-    foreign = sorted({job.env.arch for job in installs} - {targets.host_arch()})
-    if not foreign:
+    if not (foreign := sorted({job.env.arch for job in installs} - {targets.host_arch()})):
         try:
             interpreters.check_plan(installs, named)
             return (

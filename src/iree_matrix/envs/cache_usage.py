@@ -67,8 +67,7 @@ def default_cache() -> Path:
                 "~/.cache/iree-matrix, or set it to a directory"
             )
         return absolute(named)
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return absolute(Path(base) / "iree-matrix")
+    return absolute(Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "iree-matrix")
 
 
 def unsafe_characters(path: Union[str, Path]) -> str:
@@ -131,8 +130,7 @@ def usage(cache: Path) -> list[Part]:
 def docker_images() -> Optional[tuple[int, int]]:
     """(number, bytes) of this tool's images in Docker's storage, shared layers counted once; None
     without a daemon."""
-    images = containers.disk_usage()
-    if images is None:
+    if (images := containers.disk_usage()) is None:
         return None
     ours = [i for i in images if str(i.get("Repository", "")).startswith((ENV_REPO, BASE_REPO))]
     shared = max((_bytes(i.get("SharedSize", "0B")) for i in ours), default=0)

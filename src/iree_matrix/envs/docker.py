@@ -53,9 +53,8 @@ class DockerEnvironment:
     def run(self, request: ProcessRequest) -> processes.Completed:
         """`Environment.run`, in a fresh container of this image (every container is a sandbox already,
         model code or not)."""
-        labels = {f"{LABEL}.env": self.id}
         # The image's id, not its tag: exactly the image the manifest describes.
-        return containers.run(self.image.image_id, request, what=self.id, labels=labels)
+        return containers.run(self.image.image_id, request, what=self.id, labels={f"{LABEL}.env": self.id})
 
 
 class DockerBackend:
@@ -113,8 +112,7 @@ class DockerBackend:
         base = self._base(env, timeout=timeout, log=log)
         if env.tools:
             return ToolsEnvironment(env.id, _as_env_image(base), env.tools)
-        image = self._images().ensure(base, pins, wheels, timeout=timeout, log=log)
-        return DockerEnvironment(env.id, image)
+        return DockerEnvironment(env.id, self._images().ensure(base, pins, wheels, timeout=timeout, log=log))
 
     def open(self, env: EnvSpec, pins_digest: str) -> Optional[DockerEnvironment]:
         if env.tools:
@@ -139,8 +137,7 @@ class DockerBackend:
         return images.EnvImages(self.root, precompile=self.precompile)
 
     def _suite(self, env: EnvSpec) -> str:
-        suite = images.suite_for_python(env.python)
-        if suite is None:
+        if (suite := images.suite_for_python(env.python)) is None:
             known = ", ".join(f"{s.name}: {s.python}" for s in images.SUITES.values())
             raise StageFailure(
                 "python-missing",
@@ -154,14 +151,12 @@ class DockerBackend:
     def _base(self, env: EnvSpec, *, timeout: Optional[float], log: Optional[Path]) -> BaseImage:
         if env.python in self.base_images:
             return self._named_base(env)
-        bases = images.Bases(self.root, mirror=self.mirror, say=self.say)
-        return bases.suite(
+        return images.Bases(self.root, mirror=self.mirror, say=self.say).suite(
             self._suite(env), _arch(env), timeout=timeout, log=log, with_python=_needs_python(env)
         )
 
     def _named_base(self, env: EnvSpec) -> BaseImage:
-        reference = self.base_images[env.python]
-        if reference not in self._named:
+        if (reference := self.base_images[env.python]) not in self._named:
             self._named[reference] = images.Bases(self.root).named(reference)
         base = self._named[reference]
         if base.python != env.python:

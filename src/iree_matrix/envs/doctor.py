@@ -127,8 +127,7 @@ def check_sandbox() -> Check:
     and able to make its sandbox here (it needs unprivileged user namespaces)."""
     from iree_matrix.core.system import bubblewrap
 
-    why = bubblewrap.problem()
-    if why is None:
+    if (why := bubblewrap.problem()) is None:
         return Check(
             "bubblewrap", True, f"{bubblewrap.executable()} (model code's sandbox)", needed_for="venv"
         )

@@ -42,8 +42,7 @@ def inventory(matrix: MatrixSpec, plan: Plan, cache: Path) -> list[Row]:
         if pins is None:
             rows.append(Row(job.env.id, "not resolved", detail="run `images build` (or the matrix)"))
             continue
-        env = backend.open(job.env, pins.digest)
-        if env is None:
+        if (env := backend.open(job.env, pins.digest)) is None:
             rows.append(Row(job.env.id, "not built", detail=f"pins {pins.digest[:12]}"))
             continue
         image = containers.image(env.image.image_id)

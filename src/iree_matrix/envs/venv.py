@@ -138,8 +138,7 @@ class VenvEnvironment:
     def content_damage(self) -> Optional[str]:
         """`content_damage` of this venv, remembered as its damage when found: the next `open` then
         rebuilds it (a check of its files' presence alone would pass it again)."""
-        damage = content_damage(self.path)
-        if damage is not None:
+        if (damage := content_damage(self.path)) is not None:
             with _verify_lock:
                 _verified[str(self.path)] = damage
         return damage
@@ -476,8 +475,7 @@ def unvouched(path: Path) -> Optional[str]:
     """Why the file at `path` is not a file its venv's packages installed, unchanged (a record's
     command names its tool, and records arrive through `merge`), or None when it is one."""
     file = Path(os.path.abspath(path))
-    root = next((p for p in file.parents if (p / "pyvenv.cfg").is_file()), None)
-    if root is None:
+    if (root := next((p for p in file.parents if (p / "pyvenv.cfg").is_file()), None)) is None:
         return "is not in a Python environment iree-matrix made"
     listed = False
     for record, rows in _records(root):

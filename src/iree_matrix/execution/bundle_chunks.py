@@ -77,8 +77,7 @@ def pack(modules: Mapping[str, Path], cache: Path) -> tuple[Path, Path, int]:
             start = 0
             for end in boundaries(data):
                 chunk = data[start:end]
-                digest = hashlib.blake2b(chunk, digest_size=16).digest()
-                if digest not in where:
+                if (digest := hashlib.blake2b(chunk, digest_size=16).digest()) not in where:
                     where[digest] = out.tell()
                     out.write(chunk)
                 _append(pieces, where[digest], end - start)

@@ -81,8 +81,7 @@ def wheels(found: Sequence[_Cell], where: Where, cache: Path) -> list[Wheel]:
             logger.info(f"bundle: {requirement} for Python {python} on {machine} (wheelhouse)")
             pins = house.pin([requirement], target)
             paths = dict(zip((_normal(p.name) for p in pins.packages), house.fetch(pins)))
-            own = paths.pop(_normal(name), None)
-            if own is None:
+            if (own := paths.pop(_normal(name), None)) is None:
                 raise BundleError(f"bundle: pip resolved no {name} wheel for Python {python} on {machine}")
             paths.pop("numpy", None)
             version = next(p.version for p in pins.packages if _normal(p.name) == _normal(name))
@@ -127,8 +126,7 @@ def source_tools(
     ):
         job = f"runtime-build:{release}/{machine}"
         record = latest.get(job)
-        entry = stored(store, "runtime-build", record)
-        if entry is None:
+        if (entry := stored(store, "runtime-build", record)) is None:
             said = (
                 "did not run"
                 if record is None

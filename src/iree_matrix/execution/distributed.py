@@ -325,8 +325,7 @@ class DaskExecutor(Executor):
                     client.unsubscribe_topic(EVENTS)
 
     def _check_workers(self, client: Any) -> None:
-        workers = client.scheduler_info().get("workers", {})
-        if not workers:
+        if not (workers := client.scheduler_info().get("workers", {})):
             client.wait_for_workers(1, timeout=60)
             workers = client.scheduler_info().get("workers", {})
         offered = [w.get("resources", {}) for w in workers.values()]

@@ -168,8 +168,7 @@ class LoadTrace:
         with self._lock:
             if not self._at:
                 return None
-            span = now - self._at[0]
-            if span <= 0 or now < self._at[-1]:
+            if (span := now - self._at[0]) <= 0 or now < self._at[-1]:
                 return self._mean(self._at[0], now) if span > 0 else self._load[0]
             return (self._area + self._load[-1] * (now - self._at[-1])) / span
 
@@ -533,8 +532,7 @@ class Estimates:
         counted = [*pending, *waiting]
         self.factor.load = loads.recent(now) or self.factor.load
         left = self.left(counted, running, now)
-        expected = loads.ahead(now, left)
-        if expected is not None and expected != self.factor.load:
+        if (expected := loads.ahead(now, left)) is not None and expected != self.factor.load:
             self.factor.load = expected
             left = self.left(counted, running, now)
         if waiting and held > 0:

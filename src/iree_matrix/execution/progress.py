@@ -55,8 +55,7 @@ def headline(message: Optional[str], cache: Optional[Path] = None, width: int = 
     """The line a person needs first: the tool's own error, not the path it was found at.
     `…/store/export/cfbc…/model.mlir:525:12: error: 'linalg.generic' op …` becomes
     `error: 'linalg.generic' op … (at <store>/export/cfbc…/model.mlir:525:12)`."""
-    lines = [ln.strip() for ln in (message or "").strip().splitlines() if ln.strip()]
-    if not lines:
+    if not (lines := [ln.strip() for ln in (message or "").strip().splitlines() if ln.strip()]):
         return ""
     found = hints.find(message)  # the line a known failure signature matches, else the first error
     line = found.line if found is not None else next((ln for ln in lines if "error" in ln.lower()), lines[0])

@@ -115,8 +115,7 @@ def of_published(logs: Iterable[Sequence[Record]]) -> StageTimes:
     for records in logs:
         every += records
         newest += latest_by_job(records).values()
-    typical = StageTimes.of(newest)
-    return dataclasses.replace(typical, by_job=quiet_times(every), floor=floors(every))
+    return dataclasses.replace(StageTimes.of(newest), by_job=quiet_times(every), floor=floors(every))
 
 
 QUIET_QUANTILE = 0.25

@@ -168,8 +168,7 @@ def load_plan(settings: PlanSettings, adjust: Optional[Rewrite] = None) -> Loade
         raise UserError(f"--jobs {settings.run.jobs}: expected 1 or more")
     shard = shards.parse(settings.shard) if settings.shard is not None else None
     # Checked before planning, so `--list` refuses them too rather than ignoring them.
-    where = settings.run.cluster
-    if where is not None and where.cluster is not None:
+    if (where := settings.run.cluster) is not None and where.cluster is not None:
         from iree_matrix.execution.distributed import parse_cluster
 
         parse_cluster(where.cluster)
@@ -379,8 +378,7 @@ def _runtime_dirs(settings: PlanSettings) -> dict[str, str]:
                 f"--runtime-dir {pair!r}: expected ARCH=DIR with ARCH one of {', '.join(targets.ARCHES)}"
             )
         path = Path(directory).expanduser().resolve()
-        missing = [t for t in ("iree-run-module", "iree-benchmark-module") if not (path / t).is_file()]
-        if missing:
+        if missing := [t for t in ("iree-run-module", "iree-benchmark-module") if not (path / t).is_file()]:
             raise UserError(f"--runtime-dir {arch}={directory}: {', '.join(missing)} not found in {path}")
         dirs[arch] = str(path)
     return dirs
@@ -504,8 +502,7 @@ def print_summary(
         f"({summary.executed} executed, {len(summary.reused)} reused from earlier runs)",
         file=out,
     )
-    answers = summary.answers()
-    if answers:
+    if answers := summary.answers():
         print(
             f"  {len(answers)} cross cell(s) refused by the runtime: answers, not failures (see the cross)",
             file=out,

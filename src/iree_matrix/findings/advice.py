@@ -255,8 +255,7 @@ def _advice(
     arms = [Arm.of(a) for a in entry.get("arms") or ()]
     proof = neighbourhood.Proof.of(entry["proof"]) if isinstance(entry.get("proof"), Mapping) else None
     gap = gaps.Gap.of(entry["gap"]) if isinstance(entry.get("gap"), Mapping) else None
-    default = next((a for a in arms if a.kind == DEFAULT), None)
-    if default is None or not default.usable:
+    if (default := next((a for a in arms if a.kind == DEFAULT), None)) is None or not default.usable:
         return None
     # A pick replaces default only when the sitting calls it faster (default's time over the pick's:
     # SLOWER); the fastest such pick wins.
@@ -265,8 +264,7 @@ def _advice(
     # The proof's result, when the sitting timed it and calls it faster than default: its paired
     # verdicts against each of its neighbours (the other picks' configurations among them) decide
     # between picks, not two medians.
-    proven = next((a for a in faster if proof is not None and a.config == proof.result), None)
-    chosen = proven or chosen
+    chosen = next((a for a in faster if proof is not None and a.config == proof.result), None) or chosen
     kernels = [
         a for a in arms if a.kind == KERNEL and a.base == chosen.config and a.release == chosen.release
     ]
@@ -489,8 +487,7 @@ def lines(chosen: Chosen, model: str, fleet: bool = True, argument: str = "") ->
         name = a.function if a.function not in ("", "main", model) else model
         ms = f" ({formats.duration_ms(a.ms)} of one thread's CPU per call)" if a.ms else ""
         config = "default flags" if a.config == "default" else f"`{a.config}`"
-        taken = a.kernel
-        if taken is not None:
+        if (taken := a.kernel) is not None:
             config += f" and the kernel `{taken.kernel}`" + (
                 f" ({taken.directory})" if taken.directory else ""
             )
@@ -523,8 +520,7 @@ def lines(chosen: Chosen, model: str, fleet: bool = True, argument: str = "") ->
         elif a.gap_error:
             out.append(f"    where the gap is: not profiled: {a.gap_error}")
         for f in a.fleet if fleet else ():
-            out.append(f"    for a fleet of {f.cpu}: {compile_line(f.flags)}")
-            out.append(f"      {fleet_text(f)}")
+            out += [f"    for a fleet of {f.cpu}: {compile_line(f.flags)}", f"      {fleet_text(f)}"]
     out.append(f"  from {first.sitting} ({first.source})")
     if any("target-cpu=host" in f for a in chosen.advice for f in a.flags):
         measured = sorted({f.cpu for a in chosen.advice for f in a.fleet})

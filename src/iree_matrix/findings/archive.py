@@ -73,8 +73,7 @@ def split(data: Mapping[str, Any]) -> tuple[Optional[dict[str, Any]], Optional[d
     is only a timing) and the record itself."""
     if not timed(data) or not unidentified(data):
         return dict(data), None
-    stage = str(data.get("stage"))
-    if stage in WHOLLY_TIMED:
+    if (stage := str(data.get("stage"))) in WHOLLY_TIMED:
         return None, dict(data)
     metrics = {k: v for k, v in (data.get("metrics") or {}).items() if k not in TIMED_METRICS.get(stage, ())}
     if "peers" in metrics:

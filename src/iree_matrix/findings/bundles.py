@@ -128,14 +128,12 @@ def problem(record: Record, manifests: Manifests) -> Optional[str]:
     if not found.consistent:
         return "its identity string does not agree with the CPU fields it is made of"
     digest = str(record.env.get("bundle_sha256") or "")
-    manifest = manifests.get(digest)
-    if manifest is None:
+    if (manifest := manifests.get(digest)) is None:
         return (
             f"names bundle {digest[:12] or '(none)'}, which this machine did not make: pass the bundle "
             "as shipped with --bundle DIR"
         )
-    cell = next((c for c in manifest.get("cells", ()) if c.get("job") == record.job), None)
-    if cell is None:
+    if (cell := next((c for c in manifest.get("cells", ()) if c.get("job") == record.job), None)) is None:
         return f"bundle {digest[:12]} has no cell {record.job}"
     if record.metric.of(RunMetrics).module_sha256 != cell.get("module_sha256"):
         return (

@@ -31,8 +31,7 @@ def label(records: Iterable[Record], identity: str) -> str:
     """The identity's name for a reader, with LLVM's CPU name when any record of it knows it (a
     record written before the first compile asked does not; a compile record's metric does) and,
     for a legacy identity, the ISA flags its peak measurement listed."""
-    found = [r for r in records if of(r) == identity]
-    if not found:
+    if not (found := [r for r in records if of(r) == identity]):
         return identity
     llvm = next(filter(None, (r.host.llvm_cpu for r in found)), "")
     llvm = llvm or next(filter(None, (r.metric.of(CompileMetrics).llvm_host_cpu for r in found)), "")

@@ -63,8 +63,7 @@ def with_kernel(
     one) is taken, and its arm's figures are then the answer's. The arm answered, its configuration
     alone (a fleet's build is that, without the kernel), the trial taken, and every trial."""
     trials = [KernelTrial.of(k, chosen) for k in kernel_arms]
-    winners = [(k, t) for k, t in zip(kernel_arms, trials) if t.faster]
-    if not winners:
+    if not (winners := [(k, t) for k, t in zip(kernel_arms, trials) if t.faster]):
         return chosen, chosen, None, trials
     arm, taken = min(winners, key=lambda w: w[0].median or float("inf"))
     taken = dataclasses.replace(taken, taken=True)

@@ -108,8 +108,7 @@ def _verdict(
     # module right.
     kinds = ((wrong, WRONG), (crashed, CRASHES), (matched, TAKES), (failed, REFUSED_AT_RUN),
              (applied, COMPILES), (refused, REFUSED), (nothing, NOTHING))  # fmt: skip
-    first_kind = next(((found, said) for found, said in kinds if found), None)
-    if first_kind is not None:
+    if (first_kind := next(((found, said) for found, said in kinds if found), None)) is not None:
         found, verdict = first_kind
         reason = "" if verdict in (TAKES, COMPILES) else _words(found[0])
         evidence += [r.job for r in found]

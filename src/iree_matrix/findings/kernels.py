@@ -23,8 +23,7 @@ def answer(records: Iterable[Record], kernel: str) -> Answer:
     """`query kernel NAME`: which releases take it, per architecture, with the evidence."""
     records = list(records)
     question = f"which IREE releases take kernel {kernel}?"
-    verdicts = window(records, kernel)
-    if not verdicts:
+    if not (verdicts := window(records, kernel)):
         known = names(records)
         said = f"the kernels measured: {', '.join(known)}" if known else "no kernel was measured"
         return Answer.unmeasured(question, f"no cell compiled kernel {kernel!r} ({said})")

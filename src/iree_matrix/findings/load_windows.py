@@ -116,7 +116,6 @@ def module_versions(runs: Runs) -> dict[str, dict[str, str]]:
     """Per compiler release, what its modules ask of a runtime (the first compile that says)."""
     out: dict[str, dict[str, str]] = {}
     for (_, _, compiler), r in sorted(runs.compiles.items()):
-        versions = r.metric.of(CompileMetrics).module_versions
-        if versions and compiler not in out:
+        if (versions := r.metric.of(CompileMetrics).module_versions) and compiler not in out:
             out[compiler] = versions
     return out

@@ -194,11 +194,9 @@ def _newest_per_machine(records: list[Record], order: Mapping[int, tuple[int, st
     are all kept."""
     newest: dict[tuple[str, str], Record] = {}
     for record in records:
-        machine = _machine(record)
-        if machine is None:
+        if (machine := _machine(record)) is None:
             continue
-        held = newest.get(machine)
-        if held is None or order[id(record)] > order[id(held)]:
+        if (held := newest.get(machine)) is None or order[id(record)] > order[id(held)]:
             newest[machine] = record
     return [r for r in records if (m := _machine(r)) is None or newest[m] is r]
 

@@ -44,8 +44,7 @@ def accepted_knobs(release: str, knobs: Sequence[str] = SEARCH_KNOBS) -> tuple[s
     and its compile stage skips a knob it lacks, saying so)."""
     found = []
     for knob in knobs:
-        profile = BUILTIN_PROFILES.get(knob)
-        if profile is None:
+        if (profile := BUILTIN_PROFILES.get(knob)) is None:
             continue
         try:
             flags = compile_flags(release, ARCH, profile)
@@ -426,8 +425,7 @@ def not_optimum(proof: Proof, again: str = "") -> str:
     neighbour's own neighbourhood, so the answer says what to bundle next (`again`, where the
     bundle's `--picks` is not it: a GPU sitting times `default` only)."""
     last = proof.steps[-1]
-    winner = last.winner
-    if winner is None:
+    if (winner := last.winner) is None:
         return f"`{last.centre.config}`: {proof.stopped}"
     p = last.verdict(winner)
     figures = f" (rounds {p.low:.3g}–{p.high:.3g})" if p is not None else ""
@@ -447,8 +445,7 @@ def path_lines(proof: Proof) -> list[str]:
     if proof.source == BUNDLE:  # no move there: the summary names the faster neighbour
         return out
     for i, step in enumerate(proof.steps, 1):
-        winner = step.winner
-        if winner is None:
+        if (winner := step.winner) is None:
             continue
         p = step.verdict(winner)
         what = change(step.centre.configuration, winner.configuration)

@@ -105,8 +105,7 @@ def kernel_answer(answer: Answer, records: Sequence[Record], here: HostIdentity)
         if not line.startswith(" ") and ran:
             emulated = ", its runs emulated" if not arch.startswith(ran[0].host.machine or "?") else ""
             lines.append(f"  measured on {ran[0].host.label()}{emulated}")
-    machine = _target_of(here.machine or "")
-    if machine and not any(a.startswith(machine) for a in arches):
+    if (machine := _target_of(here.machine or "")) and not any(a.startswith(machine) for a in arches):
         lines.append(
             f"{machine} (this machine): not measured; `iree-matrix advise MODEL --kernel DIR` on it builds "
             f"the kernel for this CPU (Zig's clang, -mcpu=native) and times it beside the pick"

@@ -119,8 +119,7 @@ def attach(records: Sequence[Record], documents: Iterable[Mapping[str, Any]]) ->
         a, b = str(document.get("a")), str(document.get("b"))
         verdicts = _verdicts(document, latest)
         for function, ra, rb in calibration.matched(latest, a, b):
-            verdict = verdicts.get(function)
-            if verdict is None:
+            if (verdict := verdicts.get(function)) is None:
                 continue
             extra.setdefault(rb.job, {})[a] = verdict.as_dict()
             extra.setdefault(ra.job, {})[b] = verdict.inverted(b).as_dict()

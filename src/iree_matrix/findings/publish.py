@@ -237,8 +237,7 @@ def forget(
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines(keepends=True)
         records = {r.job: r for r in ResultsLog(path)}
         matched = {glob: {job for job, r in records.items() if _matches(glob, r)} for glob in globs}
-        doomed = set().union(*matched.values())
-        if not doomed:
+        if not (doomed := set().union(*matched.values())):
             raise UserError(
                 f"{path}: no record matches {', '.join(map(repr, globs))}; nothing forgotten "
                 f"({len(records)} records there)"

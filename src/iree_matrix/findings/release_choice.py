@@ -155,19 +155,16 @@ def with_lowered(
     lowering; failing there too, its reasons are both forms'. A compiler only the lowered form
     reached joins the list. Oldest first, as `release_results`."""
     lowered: dict[str, list[ReleaseResult]] = {}
-    exporters = {e for (f, e, _) in runs.compiles if f in functions}
-    for other in sorted(exporters):
+    for other in sorted({e for (f, e, _) in runs.compiles if f in functions}):
         if (release := lowered_by(other, exporter)) is not None:
             for result in release_results(runs, functions, other):
                 via = f"linalg lowered by {release}"
                 lowered.setdefault(result.compiler, []).append(dataclasses.replace(result, via=via))
     out = {r.compiler: r for r in results}
     for compiler, found in lowered.items():
-        own = out.get(compiler)
-        if own is not None and own.passes:
+        if (own := out.get(compiler)) is not None and own.passes:
             continue
-        passing = next((r for r in found if r.passes), None)
-        if passing is not None or own is None:
+        if (passing := next((r for r in found if r.passes), None)) is not None or own is None:
             out[compiler] = passing or found[0]
             continue
         why = tuple(f"via {r.via}: {w}" for r in found for w in r.why or ("did not pass",))
@@ -261,8 +258,7 @@ def _fastest(
     best: Optional[tuple[float, ReleaseResult]] = None
     decided = ""  # where the paired rounds were timed
     for release in passing[:-1]:
-        found = _paired_against(runs, functions, exporter, release, newest)
-        if found is None:
+        if (found := _paired_against(runs, functions, exporter, release, newest)) is None:
             continue
         decided, speedup = found
         if speedup is not None and (best is None or speedup > best[0]):
@@ -281,8 +277,7 @@ def _fastest(
         return best[1], best[0], f"{FASTEST_PAIRED} on {decided}"
     if decided:
         return None, None, f"{FASTEST_PAIRED} on {decided}"
-    sitting = _quiet_sitting(runs, newest)
-    if sitting is None:
+    if (sitting := _quiet_sitting(runs, newest)) is None:
         return None, None, ""
     identity, start = sitting
     sittings = {r.compiler: _quiet_sitting(runs, r) for r in passing[:-1]}

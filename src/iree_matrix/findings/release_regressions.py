@@ -76,8 +76,7 @@ def slower_pair(
     times = formats.ratio(newer.median / older.median)
     quiet = not older.noisy and not newer.noisy
     if not quiet and older_count and newer_count:
-        count_ratio = newer_count / older_count
-        if count_ratio <= runs_view.NOISE_RATIO:
+        if (count_ratio := newer_count / older_count) <= runs_view.NOISE_RATIO:
             return None
         counts = f"{instructions_text(older_count)} → {instructions_text(newer_count)} per call"
         detail = f"{formats.ratio(count_ratio)} the instructions ({counts}, callgrind)"

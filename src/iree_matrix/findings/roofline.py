@@ -60,8 +60,7 @@ class Work:
 def peak_of(records: Iterable[Record]) -> Optional[Peak]:
     """The newest successful peak measurement among `records`."""
     records_ = list(records)
-    found = [r for r in records_ if r.stage == "peak" and r.status is Status.OK]
-    if not found:
+    if not (found := [r for r in records_ if r.stage == "peak" and r.status is Status.OK]):
         return None
     r = max(found, key=lambda rec: rec.finished or "")
     m = r.metric.of(PeakMetrics)
@@ -83,8 +82,7 @@ def work_of(records: Iterable[Record]) -> dict[str, Work]:
     found: dict[str, Record] = {}
     for r in records:
         if r.stage == "flops" and r.status is Status.OK and r.metric.of(FlopsMetrics).flops is not None:
-            unit = r.label.model
-            if unit not in found or (r.finished or "") > (found[unit].finished or ""):
+            if (unit := r.label.model) not in found or (r.finished or "") > (found[unit].finished or ""):
                 found[unit] = r
     return {unit: _work(r.metric.of(FlopsMetrics), r.job) for unit, r in found.items()}
 
@@ -141,8 +139,7 @@ def achieved(records: Iterable[Record], peak: Peak, work: Mapping[str, Work]) ->
                 rows.append((name, runs_view.median(entry.get("latency_ms"))))
         found = []
         for framework, ms in rows:
-            rate = gflops(w.flops, ms)
-            if rate is not None and ms is not None:
+            if (rate := gflops(w.flops, ms)) is not None and ms is not None:
                 found.append(Achieved(framework, ms, rate, rate / peak.gflops))
         if found:
             out[unit] = found

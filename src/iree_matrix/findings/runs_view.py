@@ -304,8 +304,7 @@ def own_run(by_runtime: Mapping[str, Record], compiler: str) -> Optional[Record]
     when that release has no runtime of its own (iree-base-runtime 3.7.1 is not on PyPI, so no
     record ran it, or its install failed), the run on the newest runtime of its release line: what
     the planner runs such a compiler on (`versions.stand_in_runtime`)."""
-    own = by_runtime.get(compiler)
-    if own is not None and not no_runtime(own):
+    if (own := by_runtime.get(compiler)) is not None and not no_runtime(own):
         return own
     stand_in = versions.stand_in_runtime(compiler, [rt for rt in by_runtime if versions.is_valid(rt)])
     return by_runtime[stand_in] if stand_in is not None else own
@@ -370,8 +369,7 @@ class Figure:
         """From a timed metric ({"median", "min", "max", "n"}); None without a positive median."""
         if not isinstance(value, Mapping):
             return None
-        median = number(value.get("median"))
-        if median is None or median <= 0:
+        if (median := number(value.get("median"))) is None or median <= 0:
             return None
         n = number(value.get("n"))
         return cls(median, number(value.get("min")), number(value.get("max")), int(n) if n else None)

@@ -124,8 +124,7 @@ def descend(
     longer fit is done ("time budget")."""
     time = time or TimeBudget()
     for number in range(first, limits.batches + 1):
-        plans = _batch_plans(walks, dims, limits, number)
-        if not plans:
+        if not (plans := _batch_plans(walks, dims, limits, number)):
             break
         fitted = fit({key: picked for key, (_, _, picked) in plans.items()}, time)
         for key, (ranked, dead, picked) in plans.items():
@@ -165,8 +164,7 @@ def _pairs(
     tried next (at most `PAIR_SITTINGS` sittings, each narrowed to the time left)."""
     for _ in range(PAIR_SITTINGS):
         wanted = {key: search.polish(w.incumbent, w.tried, dims, w.prior) for key, w in walks.items()}
-        fitted = fit({key: p for key, p in wanted.items() if p}, time)
-        if not fitted:
+        if not (fitted := fit({key: p for key, p in wanted.items() if p}, time)):
             return True
         winners = measure("pairs", number, {key: [walks[key].incumbent, *p] for key, p in fitted.items()})
         if winners is None:

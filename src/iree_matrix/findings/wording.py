@@ -88,8 +88,7 @@ def latency(release: Optional[Entry]) -> str:
 
 def measured(release: Optional[Entry]) -> str:
     """When and where a release's figures were taken, and why they are noisy if they are."""
-    timed = (release or {}).get("timings") or ()
-    if not timed:
+    if not (timed := (release or {}).get("timings") or ()):
         return ""
     why = "; ".join(t.get("why_noisy") or "" for t in timed if t["noisy"] and t.get("why_noisy"))
     when: str = timed[0]["measured"]
@@ -194,8 +193,7 @@ def identical(document: Entry) -> list[str]:
         exporters[g["function"]] = exporters.get(g["function"], 0) + len(g["exporters"])
     out = []
     for function in sorted(f for f, n in exporters.items() if n > 1):
-        same = [g for g in groups if g["function"] == function and len(g["exporters"]) > 1]
-        if not same:
+        if not (same := [g for g in groups if g["function"] == function and len(g["exporters"]) > 1]):
             out.append(f"`{function}`: every exporter wrote different MLIR.")
         for g in same:
             names = ", ".join(f"`{e}`" for e in g["exporters"])

@@ -101,8 +101,7 @@ class Bases:
 
     def named(self, name: str) -> BaseImage:
         """A user-named image the daemon already has, as it is (its `python3` is the one used)."""
-        image = containers.image(name)
-        if image is None:
+        if (image := containers.image(name)) is None:
             raise UserError(
                 f"base image {name!r} is not in the local Docker daemon and no registry is used: "
                 f"`docker load` / `docker import` it first"
@@ -194,8 +193,7 @@ class Bases:
         tag = f"{BASE_REPO}:{suite.name}-{arch.debian}{flavour}-{meta['rootfs_sha256'][:12]}"
         python = suite.python if meta.get("with_python", True) else ""
         base = BaseImage(meta["ref"], tag, image_id, python, arch.debian, suite.glibc, dict(meta))
-        existing = containers.image(tag)
-        if existing is not None and existing.id == image_id:
+        if (existing := containers.image(tag)) is not None and existing.id == image_id:
             return base
         note(log, f"[images] loading {tarball} as {tag}")
         if file_sha256(tarball) != meta["rootfs_sha256"]:
@@ -211,8 +209,7 @@ class Bases:
             if exc.error_class != "docker":
                 raise  # the daemon lost, not the archive refused
             raise StageFailure("base-image", exc.message, cacheable=False) from None
-        loaded = getattr(containers.image(tag), "id", None)
-        if loaded != image_id:
+        if (loaded := getattr(containers.image(tag), "id", None)) != image_id:
             raise StageFailure(
                 "base-image", f"{tag} loaded as {loaded}, expected {image_id}", cacheable=False
             )

@@ -101,8 +101,7 @@ def _apt_entries(text: str, *, deb822: bool) -> Iterator[tuple[str, list[str]]]:
                 key, _, value = line.partition(":")
                 fields[key.strip().lower()] = value.split()
             if "deb" in fields.get("types", []) and fields.get("enabled", ["yes"]) != ["no"]:
-                for uri in fields.get("uris", []):
-                    yield uri, fields.get("suites", [])
+                yield from ((uri, fields.get("suites", [])) for uri in fields.get("uris", []))
         return
     for line in text.splitlines():
         words = re.sub(r"\[[^]]*\]", "", line.split("#", 1)[0]).split()

@@ -103,8 +103,7 @@ class EnvImages:
                 f'CMD ["{ENV_ROOT}/bin/python"]',
             ]
             built.commit(tag, changes=changes, labels=labels)
-        image = self.get(tag)
-        if image is None:
+        if (image := self.get(tag)) is None:
             raise StageFailure("base-image", f"{tag} vanished right after docker commit", cacheable=False)
         note(log, f"[images] committed {tag} = {image.image_id}")
         return image

@@ -156,8 +156,7 @@ def first_error(
     if cpu is not None:  # the cause: what LLVM then says ("64-bit code requested …") names no CPU
         return FirstError(cpu, "")
     for i, line in enumerate(lines):
-        found = _ERROR.match(line.strip())
-        if not found:
+        if not (found := _ERROR.match(line.strip())):
             continue
         # "… explicitly marked illegal: %22:2 = "torch.operator"(…) <{…}> : (…)": the op dump after
         # the colon is context (the op is named apart), the sentence before it is the error.
@@ -173,8 +172,7 @@ def first_error(
 
 def unknown_cpu(output: Optional[str]) -> Optional[str]:
     """A compile's failure said as the CPU LLVM did not know, when that is what its output shows."""
-    found = _UNKNOWN_CPU.search(output or "")
-    if found is None:
+    if (found := _UNKNOWN_CPU.search(output or "")) is None:
         return None
     return (
         f"iree-compile does not know the CPU {found['cpu']!r} (LLVM: not a recognized processor for this "
@@ -201,8 +199,7 @@ def _op(message: str, context: list[str]) -> str:
         if torch_op := _TORCH_OPERATOR.search(text):
             return torch_op["op"]
     for text in context:
-        noted = _NOTE_OP.search(text)
-        if noted and noted["op"] != "torch.operator":
+        if (noted := _NOTE_OP.search(text)) and noted["op"] != "torch.operator":
             return noted["op"]
     quoted = _QUOTED_OP.search(message)
     return quoted["op"] if quoted else ""
@@ -249,8 +246,7 @@ def _first_line_of(path: Path, wanted: Callable[[str], bool]) -> tuple[Optional[
     try:
         with path.open("r", encoding="utf-8", errors="replace") as text:
             for number, line in enumerate(text, 1):
-                op = source_op(line[:2000])
-                if op and wanted(op):
+                if (op := source_op(line[:2000])) and wanted(op):
                     return number, op
     except OSError:
         pass

@@ -69,8 +69,7 @@ def options(release: str) -> Optional[frozenset[str]]:
 def unknown(release: str, flags: Iterable[str]) -> list[str]:
     """The `--iree-*` flags (by name) release `release` does not have; [] when it has them all or the
     table does not hold the release. Options outside IREE's own namespace (LLVM's) are not checked."""
-    have = options(release)
-    if have is None:
+    if (have := options(release)) is None:
         return []
     names = [f.split("=", 1)[0] for f in flags]
     return [n for n in names if n.startswith("--iree-") and n not in have]
@@ -96,8 +95,7 @@ def encode(listings: Mapping[str, frozenset[str]]) -> dict[str, object]:
     spans: dict[str, list[list[int]]] = {}
     for index, release in enumerate(releases):
         for option in listings[release]:
-            runs = spans.setdefault(option, [])
-            if runs and runs[-1][1] == index - 1:
+            if (runs := spans.setdefault(option, [])) and runs[-1][1] == index - 1:
                 runs[-1][1] = index
             else:
                 runs.append([index, index])

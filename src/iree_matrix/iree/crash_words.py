@@ -43,8 +43,7 @@ def signal_of(returncode: int) -> Optional[int]:
 
 def signal_words(returncode: int) -> str:
     """'SIGSEGV (Segmentation fault, exit 245)' for a status that encodes a signal, else 'exit N'."""
-    number = signal_of(returncode)
-    if number is None:
+    if (number := signal_of(returncode)) is None:
         return f"exit {returncode}"
     name = signal.Signals(number).name
     return f"{name} ({signal.strsignal(number) or name}, exit {returncode})"
@@ -75,8 +74,7 @@ def crash_words(returncode: int, output: str, sync_output: str = "") -> str:
     the call's output or, where that has none or `hidden`'s, from its re-run on local-sync
     (`sync_output`)."""
     said = f"the run died of {signal_words(returncode)}" if signal_of(returncode) else status_line(output)
-    own = status_line(output)
-    if own and not hidden(output):
+    if (own := status_line(output)) and not hidden(output):
         return f"{said}; the runtime said: {own}"
     if again := status_line(sync_output):
         return f"{said}; the same call on {SYNC_DEVICE} says: {again}"

@@ -72,8 +72,7 @@ def listed(output: str, driver: str) -> Devices:
     uris = tuple(u for u in dict.fromkeys(_DEVICE.findall(output)) if u.startswith(f"{driver}://"))
     if not uris:  # --list_devices prints bare URIs, one a line
         uris = tuple(ln.strip() for ln in output.splitlines() if ln.strip().startswith(f"{driver}://"))
-    names = tuple(_NAME.findall(output)) or tuple(_COMMENT_NAME.findall(output))
-    return Devices(uris, names)
+    return Devices(uris, tuple(_NAME.findall(output)) or tuple(_COMMENT_NAME.findall(output)))
 
 
 def driver_env(driver: str, icd: Path = SWIFTSHADER_ICD) -> dict[str, str]:
@@ -95,8 +94,7 @@ def not_run_reason(kind: str, output: str) -> str:
     """Why a GPU cell is not run, from the refusal of a run on a runtime that listed no device of
     its kind: the runtime hides the devices there are ("N physical devices available; 0 visible"),
     or there is none (no driver library, or none enumerated)."""
-    hidden = _HIDDEN.search(output)
-    if hidden and int(hidden.group(1)) > 0:
+    if (hidden := _HIDDEN.search(output)) and int(hidden.group(1)) > 0:
         return (
             f"not run: this runtime hides lavapipe (llvmpipe), the only {kind} device here "
             f"(the runtime: {hidden.group(0)}; its Vulkan driver hides devices named llvmpipe; "

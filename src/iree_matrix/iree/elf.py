@@ -54,8 +54,7 @@ def scan_elves(blob: bytes) -> list[bytes]:
     elves = []
     start = blob.find(ELF_MAGIC)
     while start >= 0:
-        size = elf_size(blob, start)
-        if size:
+        if size := elf_size(blob, start):
             elves.append(blob[start : start + size])
             start = blob.find(ELF_MAGIC, start + size)
         else:
@@ -140,8 +139,7 @@ def parse_arm32_attributes(readelf_output: str) -> dict[str, Any]:
     tags: dict[str, str] = {}
     float_abi = None
     for line in readelf_output.splitlines():
-        match = re.match(r"\s*(Tag_\w+):\s*(.*?)\s*$", line)
-        if match:
+        if match := re.match(r"\s*(Tag_\w+):\s*(.*?)\s*$", line):
             tags[match.group(1)] = match.group(2).strip('"')
         elif line.strip().startswith("Flags:"):
             abi = re.search(r"(soft|hard)-float ABI", line)
@@ -184,8 +182,7 @@ def arm32_calls_past_text(blob: bytes) -> list[int]:
     except (struct.error, IndexError):
         return []
     for name, _type, _flags, addr, offset, size, *_ in sections:
-        end = blob.find(b"\0", names_offset + name)
-        if blob[names_offset + name : end] != b".text":
+        if blob[names_offset + name : blob.find(b"\0", names_offset + name)] != b".text":
             continue
         text_end = addr + size
         calls = []

@@ -92,8 +92,7 @@ def compile_flag_problem(flag: str) -> Optional[str]:
     name = flag.partition("=")[0]
     if name in _NAMED or name.startswith(("--iree-hal-dump", "--iree-hal-substitute-executable")):
         return f"{_NAMED.get(name, 'reads or writes host files')}: a kernel's flags are data, never commands"
-    value = COMPILE_FLAGS.get(name)
-    if value is None or not re.fullmatch(value, flag[len(name) :]):
+    if (value := COMPILE_FLAGS.get(name)) is None or not re.fullmatch(value, flag[len(name) :]):
         return (
             "not a flag a kernel may ask for: the preprocessing pipeline, the target CPU or its features, "
             "vector width, vectorization, unrolling, stack sizes or data tiling (docs/kernels.md); linking, "

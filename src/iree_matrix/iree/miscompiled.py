@@ -64,13 +64,11 @@ def determinants(mlir: str, where: str = "", target_cpu: str = "", host_avx2: bo
     to 3.2); x86-64-v3, x86-64-v4 and znver5 match."""
     if target_cpu not in _NO_AVX2 and not (target_cpu == "host" and not host_avx2):
         return ()
-    found = []
-    for number, line in enumerate(mlir.splitlines(), start=1):
-        if m := _DET.match(line):
-            found.append(
-                f"{m['op']} compiled for a CPU without AVX2 (target-cpu={target_cpu}){_at(where, number)}"
-            )
-    return tuple(found)
+    return tuple(
+        f"{m['op']} compiled for a CPU without AVX2 (target-cpu={target_cpu}){_at(where, number)}"
+        for number, line in enumerate(mlir.splitlines(), start=1)
+        if (m := _DET.match(line))
+    )
 
 
 def words(mlir: str, where: str = "", target_cpu: str = "", host_avx2: bool = True) -> str:

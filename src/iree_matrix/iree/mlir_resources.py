@@ -33,8 +33,7 @@ def inline_resources(text: str) -> str:
 
     def inline(found: re.Match[str]) -> str:
         name = found.group(1).strip('"')
-        data = blobs.get(name)
-        if data is None:
+        if (data := blobs.get(name)) is None:
             raise ResourceError(f"dense_resource<{name}> has no blob in the file's dialect_resources")
         return f'dense<"0x{data[_ALIGNMENT_DIGITS:]}">'
 

@@ -93,8 +93,7 @@ def _conv_kind(weight_shape: Optional[Sequence[int]]) -> str:
 
 def of_dispatch(name: str) -> str:
     """An IREE dispatch (or its op part: `conv_112x112x32x3x3_f32`)."""
-    dims = _IREE_CONV_DIMS.search(name)
-    if dims and "depthwise" not in name.lower():
+    if (dims := _IREE_CONV_DIMS.search(name)) and "depthwise" not in name.lower():
         return "depthwise" if len(dims.group(1).split("x")) % 2 == 1 else "conv"
     return next((kind for kind, pattern in _IREE if pattern.search(name)), "other")
 

@@ -36,11 +36,6 @@ class Platform:
     machine: str  # uname -m, and the wheel platform suffix
     qemu: Optional[str]  # the qemu-user binary that runs it on another host
 
-    @property
-    def oci_platform(self) -> str:
-        """`docker run --platform`'s value: linux/arm/v5."""
-        return f"linux/{self.oci}" + (f"/{self.oci_variant}" if self.oci_variant else "")
-
 
 PLATFORMS: dict[str, Platform] = {
     p.debian: p
@@ -447,8 +442,7 @@ def parse(text: str) -> Target:
         for known in ARCHES.values():
             if text.startswith(known.name + "-"):
                 name, cpu = known.name, text[len(known.name) + 1 :]
-    arch = ARCHES.get(name)
-    if arch is None:
+    if (arch := ARCHES.get(name)) is None:
         raise UnknownTarget(f"unknown architecture (known: {', '.join(ARCHES)})")
     if not arch.cpus:
         if cpu:
@@ -511,8 +505,7 @@ def host_cpu_problem(cpu: str) -> Optional[str]:
     iree-compile takes, where the list is known (x86-64); elsewhere, whether it is an x86-64 one (on
     an aarch64 host, `--fleet x86-64-v3` as README suggests, or `--cpu znver4`, compiled every cell
     for the aarch64 triple with an x86 CPU, each LLVM's failure); None otherwise."""
-    arch = host_arch()
-    if arch == "x86_64":
+    if (arch := host_arch()) == "x86_64":
         return x86_64_cpu_problem(cpu)
     if cpu in X86_64_LLVM_CPUS and cpu != "host":
         example = "neoverse-n1, cortex-a72" if arch == "aarch64" else "the board's CPU"

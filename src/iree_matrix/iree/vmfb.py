@@ -91,8 +91,7 @@ def _u32(table: Table, field: int) -> Optional[int]:
 
 
 def _dependencies(buf: bytearray, root: Table) -> list[tuple[str, int]]:
-    offset = root.Offset(4 + 2 * _DEPENDENCIES)
-    if not offset:
+    if not (offset := root.Offset(4 + 2 * _DEPENDENCIES)):
         return []
     start, found = root.Vector(offset), []
     for i in range(root.VectorLen(offset)):

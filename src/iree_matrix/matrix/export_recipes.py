@@ -137,8 +137,7 @@ def route(reference: str, named: Sequence[str], where: pasted.Where = pasted.HER
     base, sep, current = reference.rpartition(SEP)
     if not sep or "/" in current or ":" in current:  # a `~` of the path (~/nets/x.py), not a recipe
         base, current = reference, ""
-    left = [r for r in named if r != current]
-    if not left:
+    if not (left := [r for r in named if r != current]):
         return ""
     said = [f"`{where.line(f'iree-matrix matrix --model {shlex.quote(base + SEP + r)}')}`" for r in left]
     return "run it: " + said[0] + "".join(f" (or {s})" for s in said[1:])

@@ -97,8 +97,7 @@ def require(versions: Iterable[str], named: Mapping[str, str] = {}, ask: Probe =
     found: dict[str, str] = {}
     missing: list[str] = []
     for version in sorted(set(versions), key=lambda v: tuple(int(x) for x in v.split("."))):
-        executable = find(version, named, ask)
-        if executable is None:
+        if (executable := find(version, named, ask)) is None:
             missing.append(version)
         else:
             found[version] = executable

@@ -238,8 +238,7 @@ def reference_in(argv: Sequence[str]) -> Optional[str]:
     for flag, value in zip(argv, argv[1:]):
         if flag in ("--file", "--module", "--import-root", "--factory", "--recipe"):
             values.setdefault(flag, value)
-    factory = values.get("--factory")
-    if factory is None:
+    if (factory := values.get("--factory")) is None:
         return None
     module = values.get("--module")
     stem = module[len("models.") :] if module is not None and module.startswith("models.") else ""
@@ -346,8 +345,7 @@ def _with_statics(ref: ModelRef) -> ModelRef:
         raise ModelError(f"{ref.file}: FUNCTIONS must be a tuple of Python names, got {functions!r}")
     if not all(isinstance(r, str) for r in requirements):
         raise ModelError(f"{ref.file}: REQUIREMENTS must be a tuple of requirement strings")
-    defined = statics.get("names")
-    if defined is not None and ref.factory not in defined:
+    if (defined := statics.get("names")) is not None and ref.factory not in defined:
         raise ModelError(
             f"{ref.file}: defines no {ref.factory!r} at its top level (the factory the reference names)"
         )

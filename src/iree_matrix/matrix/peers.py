@@ -134,8 +134,7 @@ def _read(path: Path) -> Peer:
     if missing or unknown:
         said = f"lacks {', '.join(missing)}" if missing else f"has unknown {', '.join(unknown)}"
         raise RuntimeError(f"{path}: its PEER {said} (the keys: {', '.join(DECLARED)}; CONTRIBUTING.md)")
-    vocabulary = declared["op_kinds"]
-    if vocabulary is not None and vocabulary not in opkinds.CLASSIFIERS:
+    if (vocabulary := declared["op_kinds"]) is not None and vocabulary not in opkinds.CLASSIFIERS:
         known = ", ".join(opkinds.CLASSIFIERS)
         raise RuntimeError(
             f"{path}: op_kinds = {vocabulary!r} is no vocabulary of iree/opkinds.py (known: {known})"

@@ -99,8 +99,7 @@ class Plan:
         found: set[str] = set()
         stack = list(roots)
         while stack:
-            job_id = stack.pop()
-            if job_id not in found:
+            if (job_id := stack.pop()) not in found:
                 found.add(job_id)
                 stack.extend(by_id[job_id].deps)
         return found

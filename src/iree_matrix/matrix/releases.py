@@ -197,8 +197,7 @@ class Resolver:
             releases = self._package(package)
         except ReleaseError:
             return [value]  # offline: a plain version is taken as written; pip will say if it exists
-        canonical = releases.canonical(value)
-        if canonical is None:
+        if (canonical := releases.canonical(value)) is None:
             self._check_python(axis, package, value)
             near = ", ".join(releases.nearest(value)) or "none"
             raise ReleaseError(
@@ -261,8 +260,7 @@ class Resolver:
             return compiler  # offline: pip will say whether it exists
         if runtimes.canonical(compiler) is not None:
             return compiler
-        stand_in = versions.stand_in_runtime(compiler, runtimes.versions)
-        if stand_in is None:
+        if (stand_in := versions.stand_in_runtime(compiler, runtimes.versions)) is None:
             return compiler  # nothing of its line: the install fails with pip's words, a result
         self.stand_ins[compiler] = stand_in
         return stand_in

@@ -370,8 +370,7 @@ def opt_ins() -> tuple[str, ...]:
 def check(data: Mapping[str, Any], path: Path) -> None:
     """Raise a one-line `SpecError` for the first way `data` breaks the schema."""
     validator = jsonschema.Draft202012Validator(schema())
-    errors = sorted(validator.iter_errors(data), key=lambda e: _order(e, data))
-    if errors:
+    if errors := sorted(validator.iter_errors(data), key=lambda e: _order(e, data)):
         raise SpecError(f"{path}: {_said(errors[0], data)}")
 
 

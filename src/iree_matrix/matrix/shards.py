@@ -40,8 +40,7 @@ class Shard:
 
 def parse(text: str) -> Shard:
     """`K/N` with 1 <= K <= N; anything else is a one-line `UserError`."""
-    match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text or "")
-    if not match:
+    if not (match := re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text or "")):
         raise UserError(f"--shard {text!r}: expected K/N, e.g. --shard 1/4 (shard 1 of 4)")
     index, count = int(match.group(1)), int(match.group(2))
     if count < 1 or not 1 <= index <= count:

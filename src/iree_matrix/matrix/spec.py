@@ -38,8 +38,7 @@ _ONNX_RE = re.compile(r"onnx(?::(\d{1,3}))?")
 
 def onnx_opset(form: str) -> Optional[int]:
     """The ONNX opset a form exports at (`onnx`: 17, `onnx:18`: 18), or None for an MLIR form."""
-    found = _ONNX_RE.fullmatch(form)
-    if not found:
+    if not (found := _ONNX_RE.fullmatch(form)):
         return None
     return int(found.group(1)) if found.group(1) else DEFAULT_ONNX_OPSET
 

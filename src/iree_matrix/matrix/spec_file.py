@@ -190,8 +190,7 @@ def _parse(
             rule = {**rule, "models": [m for m in rule["models"] if m in axes["models"]]}
             if not rule["models"]:
                 continue
-        added = list(_expand({**axes, **rule}, known, where))
-        if not added:
+        if not (added := list(_expand({**axes, **rule}, known, where))):
             raise SpecError(f"{path}: include[{i}] adds no cell")
         cells.extend(added)
     if not cells:
@@ -250,8 +249,7 @@ class _Known:
     def model(self, text: str) -> ModelRef:
         if text not in self.by_text:
             ref = resolve(text, self.base)
-            other = self.refs.get(ref.name)
-            if other is not None and other.file != ref.file:
+            if (other := self.refs.get(ref.name)) is not None and other.file != ref.file:
                 raise ModelError(f"two models are both called {ref.name!r} ({other.file} and {ref.file})")
             self.by_text[text] = self.refs[ref.name] = ref
         return self.by_text[text]
@@ -266,16 +264,14 @@ def _check_value(axis: str, value: str, key: str, where: _Where, known: _Known) 
         why = 'expected "linalg:<IREE release>" (the release that lowers it), e.g. "linalg:20231113.707"'
         raise where.error(key, value, why)
     elif lowering is None and axis == "forms" and value not in FORMS:
-        opset = onnx_opset(value)
-        if opset is None:
+        if (opset := onnx_opset(value)) is None:
             raise where.error(
                 key, value, f"unknown form (known: {', '.join(FORMS)}, onnx, onnx:<opset>, linalg:<release>)"
             )
         if not 7 <= opset <= 30:
             raise where.error(key, value, "an ONNX opset between 7 and 30 (torch.onnx.export's range)")
-    if axis in _VERSION_AXES:
-        if problem := releases.selector_problem(value):
-            raise where.error(key, value, problem)
+    if axis in _VERSION_AXES and (problem := releases.selector_problem(value)):
+        raise where.error(key, value, problem)
     if axis == "python" and not _PYTHON_RE.fullmatch(value):
         raise where.error(key, value, 'expected a Python minor version such as "3.11"')
     if axis == "arch":
@@ -387,8 +383,7 @@ def _expand(axes: Mapping[str, list[str]], known: _Known, where: _Where) -> Iter
         torches = [values["torch"]]
         if values["torch"] in torch_ranges.MODES:
             torches = known.supported(values["torch"], values["turbine"], where)
-        for torch in torches:
-            yield Cell(**{**values, "torch": torch})
+        yield from (Cell(**{**values, "torch": torch}) for torch in torches)
 
 
 def _matches(cell: Cell, rule: Mapping[str, list[str]], known: _Known, where: _Where) -> bool:

@@ -87,8 +87,7 @@ def supported(
     """The torch releases `mode` picks for `turbine` among `torch_releases` (the index's, oldest first)."""
     row = row_for(turbine, overrides)
     spec = SpecifierSet(row.torch)
-    inside = sorted((v for v in torch_releases if Version(v) in spec), key=Version)
-    if not inside:
+    if not (inside := sorted((v for v in torch_releases if Version(v) in spec), key=Version)):
         raise RangeError(
             f"iree-turbine {turbine} supports torch {row.torch} ({row.source}) but the index has no "
             f"such torch release"

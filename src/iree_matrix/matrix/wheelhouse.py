@@ -213,8 +213,7 @@ class Wheelhouse:
         wrong = []
         for item in data["install"]:
             meta, url = item["metadata"], item["download_info"]["url"]
-            requires = meta.get("requires_python")
-            if requires and not _admits(requires, target.python):
+            if (requires := meta.get("requires_python")) and not _admits(requires, target.python):
                 wrong.append((meta["name"], meta["version"]))
             archive = item["download_info"].get("archive_info", {})
             sha = archive.get("hashes", {}).get("sha256") or archive.get("hash", "").partition("=")[2]

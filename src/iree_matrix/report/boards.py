@@ -75,8 +75,7 @@ def root_causes(records: Iterable[Record]) -> list[Record]:
     index = Index.of(recs)
     out = []
     for r in recs:
-        root = index.cause(r)
-        if root is not r and root.status is not Status.NOT_RUN:
+        if (root := index.cause(r)) is not r and root.status is not Status.NOT_RUN:
             r = dataclasses.replace(
                 r,
                 blocked_by=f"{root.stage}: {short_reason(root)}",
@@ -412,15 +411,13 @@ def render_markdown(records: Iterable[Record], source: str = LOG) -> str:
         for unit in units:
             headers, rows = cross_table(all_cells, arch, unit)
             out += [f'<a id="{anchor(arch, unit)}"></a>', "", f"### {unit}", "", _md_table(headers, rows), ""]
-            why = why_lines(all_cells, arch, unit)
-            if why:
+            if why := why_lines(all_cells, arch, unit):
                 out += ["Why it does not run:", "", *why, ""]
             soft_headers, soft_rows = cross_table(all_cells, arch, unit, SOFT_FMAF)
             if soft_rows:
                 out += [f"With the `{SOFT_FMAF}` profile (the same kernels linked with a software `fmaf`, "
                         "local-sync):", "", _md_table(soft_headers, soft_rows), ""]  # fmt: skip
-                why = why_lines(all_cells, arch, unit, SOFT_FMAF)
-                if why:
+                if why := why_lines(all_cells, arch, unit, SOFT_FMAF):
                     out += [f"Why it does not run with `{SOFT_FMAF}`:", "", *why, ""]
     if vm := vmvx_rows(all_cells):
         out += ["## vmvx (IREE's portable VM backend) beside llvm-cpu", "",

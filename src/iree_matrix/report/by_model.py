@@ -91,8 +91,7 @@ def run_cell(ix: Numbering, run: Record) -> str:
 def section(view: View) -> list[str]:
     ix = view.numbered
     out = [f"## {TITLE}", ""]
-    models = _models(ix)
-    if not models:
+    if not (models := _models(ix)):
         return [*out, "No export, compile or run results yet.", ""]
     return out + [line for model in models for line in _model_section(ix, model)]
 
@@ -168,8 +167,7 @@ def _behaviour_lines(ix: Numbering, model: str) -> list[str]:
 
 def _baseline_lines(ix: Numbering, model: str) -> list[str]:
     lines = []
-    exporters = sorted((e for (m, e) in ix.index.exports if m == model), key=natural_key)
-    for exporter in exporters:
+    for exporter in sorted((e for (m, e) in ix.index.exports if m == model), key=natural_key):
         metric = ix.index.exports[ExportKey(model, exporter)].metric.of(ExportMetrics)
         eager, seconds, mlir = metric.eager_median, metric.seconds, metric.mlir_bytes
         extras = ([f"export {formats.seconds(seconds)}"] if seconds is not None else []) + (

@@ -183,8 +183,7 @@ def _environments_section(view: View) -> list[str]:
         ix.index.installs, key=lambda r: (r.label.kind, runs_view.natural_key(_environment_id(r)))
     )
     rows = [_environment_row(ix, r) for r in installs]
-    headers = ["environment", "kind", "python", "status", "packages", "note"]
-    return [*out, markdown.table(headers, rows), ""]
+    return [*out, markdown.table(["environment", "kind", "python", "status", "packages", "note"], rows), ""]
 
 
 def _environment_id(record: Record) -> str:

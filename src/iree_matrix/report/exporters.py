@@ -64,8 +64,7 @@ def render(records: Iterable[Record]) -> list[str]:
     ]
     distinct = {d.function: d for d in exporters.distinct(found)}
     for _, function, rows, compilers in _tables(found):  # one exporter, text only: the model's table
-        d = distinct.get(function)
-        if d is not None:
+        if (d := distinct.get(function)) is not None:
             forms = f"{d.texts} distinct MLIR text(s)" + (
                 f" and {d.bytecodes} distinct bytecode file(s)" if d.bytecodes else ""
             )

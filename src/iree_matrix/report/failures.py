@@ -35,8 +35,7 @@ def failures_section(view: View) -> list[str]:
 def refusals_section(view: View) -> list[str]:
     """The cross cells a runtime refused, grouped by its words: answers to "can runtime B load
     compiler A's module?" (the load tables), listed apart from the failures and never called one."""
-    refused = view.numbered.refused
-    if not refused:
+    if not (refused := view.numbered.refused):
         return []
     cells = sum(len(g.records) for g in refused)
     out = [
@@ -104,8 +103,7 @@ def excerpt(message: str, stage: Optional[str] = None) -> str:
     whole, with a line either side, wherever it is in the message. Host paths are reduced to their
     file names (`model.mlir:89:5`): the words say the same on every machine."""
     message = excerpts.without_paths(message)
-    raw = message.strip("\n").splitlines()
-    if not raw:
+    if not (raw := message.strip("\n").splitlines()):
         return "(no message recorded)"
     found = hints.find(message, stage)
     telling = next((i for i, ln in enumerate(raw) if found is not None and ln.strip() == found.line), None)

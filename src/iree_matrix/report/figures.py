@@ -91,8 +91,7 @@ def _scope_ids(root: ET.Element, prefix: str) -> None:
     and every reference to one."""
     renamed = {}
     for element in root.iter():
-        ident = element.get("id")
-        if ident and not ident.startswith(prefix):
+        if (ident := element.get("id")) and not ident.startswith(prefix):
             renamed[ident] = f"{prefix}-{ident}"
             element.set("id", renamed[ident])
     if not renamed:
@@ -246,8 +245,7 @@ def cost_plot(
         (bottom, module_kib, "module size (KiB)", "size", "KiB"),
     ):
         xs = [compilers.index(c) for c in compilers if c in values]
-        bars = ax.bar(xs, [values[compilers[x]] for x in xs], color="#4c9be8")
-        for x, bar in zip(xs, bars):
+        for x, bar in zip(xs, ax.bar(xs, [values[compilers[x]] for x in xs], color="#4c9be8")):
             bar.set_gid(f"{figure_id}-{name}-{x}")
             titles[bar.get_gid()] = f"{compilers[x]}: {formats.sig3(values[compilers[x]])} {unit}"
         ax.set_ylabel(label)

@@ -83,8 +83,7 @@ def _load_group_table(ix: Numbering, group: tuple[str, str, str, str]) -> list[s
         + ([f"profile `{profile}`"] if profile else [])
         + ([f"arch `{arch}`"] if arch else [])
     )
-    table = markdown.table(["compiler ↓ runtime →", *runtimes], rows)
-    return [f"### {model}", "", scope, "", table, ""]
+    return [f"### {model}", "", scope, "", markdown.table(["compiler ↓ runtime →", *runtimes], rows), ""]
 
 
 def _release_with_versions(release: str, versions: Mapping[str, Mapping[str, str]]) -> str:
@@ -107,8 +106,7 @@ def _combined_load_cell(runs: list[Record]) -> str:
     """✅ only if every model's module loaded; otherwise the most common refusal."""
     if not runs:
         return ""
-    tried = [r for r in runs if r.status in (*FAILURE_STATUSES, Status.OK)]
-    if not tried:
+    if not (tried := [r for r in runs if r.status in (*FAILURE_STATUSES, Status.OK)]):
         return "⛔ not run"
     if refused := [r for r in tried if r.status in (Status.FAIL, Status.TIMEOUT)]:
         reasons = Counter(
@@ -118,8 +116,7 @@ def _combined_load_cell(runs: list[Record]) -> str:
         icon = "⏱" if not failed else REFUSED_MARK if all(refusals.is_answer(r) for r in failed) else "❌"
         share = f" ({len(refused)} of {len(tried)} cells)" if len(refused) < len(tried) else ""
         return f"{icon} {reasons.most_common(1)[0][0]}{share}"
-    mismatched = sum(r.status is Status.MISMATCH for r in tried)
-    if mismatched == len(tried):
+    if (mismatched := sum(r.status is Status.MISMATCH for r in tried)) == len(tried):
         return "⚠️ loads, mismatch"
     return "✅ loads" + (f" ({mismatched} of {len(tried)} cells mismatch)" if mismatched else "")
 

@@ -176,8 +176,7 @@ def _peer_figure(entry: Any) -> tuple[Optional[Figure], str]:
     its cause, a mismatch)."""
     if not isinstance(entry, Mapping):
         return None, "not timed"
-    status = entry.get("status")
-    if status == "fail":
+    if (status := entry.get("status")) == "fail":
         error = found if isinstance(found := entry.get("error"), Mapping) else {}
         phase = error.get("phase", "run")
         cause = " ".join(str(error.get(k) or "") for k in ("type", "message")).strip()

@@ -53,16 +53,14 @@ def _escape_line(line: str) -> str:
     parts: list[str] = []
     at = 0
     while at < len(line):
-        opening = _TICKS.search(line, at)
-        if opening is None:
+        if (opening := _TICKS.search(line, at)) is None:
             break
         closing = _closing(line, opening)
         if closing is None:  # no closing run: its backticks are text
             parts.append(_escape(line[at : opening.end()]))
             at = opening.end()
             continue
-        parts.append(_escape(line[at : opening.start()]))
-        parts.append(line[opening.start() : closing])
+        parts += [_escape(line[at : opening.start()]), line[opening.start() : closing]]
         at = closing
     parts.append(_escape(line[at:]))
     return "".join(parts)

@@ -18,27 +18,23 @@ def section(view: View) -> list[str]:
 
 
 def _windows(document: wording.Entry) -> list[str]:
-    found = wording.windows(document)
-    if not found:
+    if not (found := wording.windows(document)):
         return []
-    rows = [wording.window_row(w, document) for w in found]
     return [
         f"**{wording.WINDOWS}** {wording.WINDOWS_INTRO}",
         "",
-        markdown.table(wording.WINDOW_HEADERS, rows),
+        markdown.table(wording.WINDOW_HEADERS, [wording.window_row(w, document) for w in found]),
         "",
     ]
 
 
 def _releases(document: wording.Entry) -> list[str]:
-    models = [m for m in document.get("models") or () if m["releases"]]
-    if not models:
+    if not (models := [m for m in document.get("models") or () if m["releases"]]):
         return []
-    rows = [wording.release_row(m) for m in models]
     return [
         f"**{wording.RELEASE}** {wording.RELEASE_INTRO}",
         "",
-        markdown.table(wording.RELEASE_HEADERS, rows),
+        markdown.table(wording.RELEASE_HEADERS, [wording.release_row(m) for m in models]),
         "",
         wording.overall(models),
         "",
@@ -50,12 +46,10 @@ def _regressions(document: wording.Entry) -> list[str]:
     head = [f"**{wording.REGRESSIONS}.** {wording.REGRESSIONS_INTRO}", ""]
     if not found:
         return [*head, wording.NO_REGRESSION, ""]
-    rows = [wording.regression_row(r) for r in found]
-    return [*head, markdown.table(wording.REGRESSION_HEADERS, rows), ""]
+    return [*head, markdown.table(wording.REGRESSION_HEADERS, [wording.regression_row(r) for r in found]), ""]
 
 
 def _identical(document: wording.Entry) -> list[str]:
-    lines = wording.identical(document)
-    if not lines:
+    if not (lines := wording.identical(document)):
         return []
     return [f"**{wording.IDENTICAL}.** {wording.IDENTICAL_INTRO}", "", *(f"- {line}" for line in lines), ""]

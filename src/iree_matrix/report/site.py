@@ -169,8 +169,7 @@ def _windows(document: Mapping[str, Any]) -> list[str]:
     rows = [wording.window_row(w, document) for w in wording.windows(document)]
     out = [f"<h2 id=windows>{_e(wording.WINDOWS)}</h2>", f"<p>{markup.words(wording.WINDOWS_INTRO)}</p>"]
     out += [_table(wording.WINDOW_HEADERS, rows)] if rows else []
-    found = document.get("pairs") or ()
-    if not found:
+    if not (found := document.get("pairs") or ()):
         return out
     compilers = runs_view.sorted_versions({p["compiler"] for p in found})
     runtimes = runs_view.sorted_versions({p["runtime"] for p in found})
@@ -275,8 +274,7 @@ def _exporters_section(site: Site) -> list[str]:
 def _references(site: Site, function: str, exporter: str) -> dict[str, float]:
     """torch eager (the export's own timing) and the peers, as horizontal reference lines."""
     out = {}
-    eager = runs_view.timing(site.runs.exports.get((function, exporter)), eager=True)
-    if eager is not None:
+    if (eager := runs_view.timing(site.runs.exports.get((function, exporter)), eager=True)) is not None:
         # Marked like every other noisy figure: a two-thread torch op on a busy machine waits a
         # scheduler tick for its second thread, so a sub-millisecond op can read 8 ms.
         out["~torch eager (noisy)" if eager.noisy else "torch eager"] = eager.median
@@ -285,8 +283,7 @@ def _references(site: Site, function: str, exporter: str) -> dict[str, float]:
             continue
         for name, result in peer.metric.of(PeerMetrics).peers.items():
             if isinstance(result, Mapping) and result.get("status") == "ok" and name != "eager":
-                median = runs_view.timing(Record("", "", "", "", Status.OK, {}, result))
-                if median is not None:
+                if (median := runs_view.timing(Record("", "", "", "", Status.OK, {}, result))) is not None:
                     out[name] = median.median
     return out
 
@@ -340,8 +337,7 @@ def _compiled(record: Optional[Record]) -> Optional[CompileMetrics]:
 
 def _roofline_section(site: Site, rec: release_choice.Recommendation) -> list[str]:
     """The model's functions as GFLOP/s and fraction of this machine's measured peak (roofline.py)."""
-    document = roofline.document(site.records)
-    if document is None:
+    if (document := roofline.document(site.records)) is None:
         return []
     functions = [f for f in document["functions"] if f["function"] in rec.functions and f["achieved"]]
     if not functions:
@@ -453,8 +449,7 @@ def _environments_page(site: Site) -> str:
             rows.append(
                 (r.job, r.status.value, _blank(m.bytes), needed, m.float_abi or "", _blank(m.build_seconds))
             )
-        headers = ["build", "status", "bytes", "needed", "float ABI", "build s"]
-        body.append(_table(headers, rows))
+        body.append(_table(["build", "status", "bytes", "needed", "float ABI", "build s"], rows))
     return _page("Environments", body)
 
 

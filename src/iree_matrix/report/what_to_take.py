@@ -60,8 +60,7 @@ def lines(
     arguments = arguments or {}
     rows, unanswered = [], []
     for model in models:
-        chosen = _of(advised, model)
-        if chosen is None:
+        if (chosen := _of(advised, model)) is None:
             unanswered.append(arguments.get(model, model))
             continue
         for a in (a for a in chosen.advice if a.model == model):

@@ -211,8 +211,7 @@ def tree_release(tree: Path) -> Optional[str]:
 
 def check_release(src: Source, release: str) -> None:
     """A source that is another release than the runtime value names: a one-line error saying what to pass."""
-    found = tree_release(src.tree)
-    if found is not None and found != versions.Version(release).base_version:
+    if (found := tree_release(src.tree)) is not None and found != versions.Version(release).base_version:
         raise StageFailure(
             "runtime-source",
             f"src:{release}: {src.spec} is IREE {found}'s source, not {release}'s; pass "
@@ -326,8 +325,7 @@ def toolchain_identity(tc: Toolchain, run: Optional[Runner] = None, cmake: str =
     ident = {}
     for name, exe in {tc.cc: tc.cc, tc.cxx: tc.cxx, "cmake": cmake, "ninja": "ninja"}.items():
         if run is None:
-            path = shutil.which(exe)
-            if path is None:
+            if (path := shutil.which(exe)) is None:
                 raise UserError(
                     f"{name} not found: the runtime build needs cmake, ninja and {tc.cc}/{tc.cxx} "
                     "(bash images/setup-host.sh installs them; `iree-matrix doctor` checks)"
@@ -383,11 +381,10 @@ def job_key(
     """The runtime-build stage's key (`host_tools_key`: a cross build's native build's key): the
     stage keys its jobs with it, and `show --commands` recomputes it from a record to say whether
     the commands it prints are the ones that build ran."""
-    release_flags = release_cmake(release, tc.target)
     return digest(
         {
             "stage": "runtime-build",
-            "build": build_key(source, tc, linkage, ident, build_options, release_flags),
+            "build": build_key(source, tc, linkage, ident, build_options, release_cmake(release, tc.target)),
             "release": release,
             "host_tools": host_tools_key if tc.cross else None,
         }
@@ -504,8 +501,7 @@ def copy_built(names: Sequence[str], work: Path, into: Path) -> None:
     """Each of the programs `names` a build made under `work`, copied into `into`."""
     into.mkdir(exist_ok=True)
     for name in names:
-        found = next((p for p in work.rglob(name) if p.is_file()), None)
-        if found is None:
+        if (found := next((p for p in work.rglob(name) if p.is_file()), None)) is None:
             raise StageFailure("runtime-build", f"{name} was not built under {work}")
         shutil.copy2(found, into / name)
 
@@ -532,8 +528,7 @@ def strip_into(binary: Path, out: Path, tc: Toolchain, log: Optional[Path] = Non
     where that is not installed (the build ran in the toolchain image), `binary` as it is: False."""
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(out.name + ".partial")
-    strip = shutil.which(strip_tool(tc))
-    if strip is None:
+    if (strip := shutil.which(strip_tool(tc))) is None:
         shutil.copyfile(binary, partial)
     else:
         host_runner(
@@ -553,8 +548,7 @@ def missing_submodules(tree: Path, output: str) -> str:
         if third.is_dir()
         else []
     )
-    named = [name for name in empty if f"third_party/{name}/" in output]
-    if not named:
+    if not (named := [name for name in empty if f"third_party/{name}/" in output]):
         return ""
     subs = [f"third_party/{n}" for n in named]
     return (

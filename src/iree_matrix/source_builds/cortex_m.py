@@ -75,8 +75,7 @@ def toolchain_identity() -> dict[str, str]:
     """The version lines of the cross compiler and qemu: a different one is a different build."""
     ident = {}
     for tool in (*TOOLS, "cmake", "ninja"):
-        path = shutil.which(tool)
-        if path is None:
+        if (path := shutil.which(tool)) is None:
             raise StageFailure(
                 "toolchain-missing",
                 f"{tool} not found: the Cortex-M target needs gcc-arm-none-eabi, libnewlib-arm-none-eabi "
@@ -264,8 +263,7 @@ _ELEMENT_TYPES = {  # numpy dtype -> iree_hal_element_type_t (iree/hal/buffer_vi
 
 def model_data(vmfb: Path, header: Path, inputs: Sequence[Path], function: str, out: Path) -> Path:
     """model_data.c: the bytecode and inputs as flash constants (.incbin), the kernels' query functions."""
-    queries = re.findall(r"(\w+_library_query)\s*\(", header.read_text())
-    if not queries:
+    if not (queries := re.findall(r"(\w+_library_query)\s*\(", header.read_text())):
         raise StageFailure("static-library", f"{header.name} declares no *_library_query function")
     lines = [
         '#include "model_data.h"',
@@ -279,8 +277,7 @@ def model_data(vmfb: Path, header: Path, inputs: Sequence[Path], function: str, 
     tensors = []
     for i, path in enumerate(inputs):
         array = np.load(path)
-        element = _ELEMENT_TYPES.get(str(array.dtype))
-        if element is None:
+        if (element := _ELEMENT_TYPES.get(str(array.dtype))) is None:
             raise StageFailure(
                 "input-type", f"input {i} is {array.dtype}; the firmware knows {', '.join(_ELEMENT_TYPES)}"
             )
@@ -358,9 +355,8 @@ def link_command(
 ) -> list[str]:
     """The firmware's link line (`link` runs it; `show --commands` and the docs print it): in
     `out`, its linker script `firmware.ld` (`linker_script`) and the ELF `firmware.elf`."""
-    m = machine(cpu)
     return [
-        "arm-none-eabi-gcc", *m.gcc_flags, "-Os", "-ffunction-sections", "-fdata-sections",
+        "arm-none-eabi-gcc", *machine(cpu).gcc_flags, "-Os", "-ffunction-sections", "-fdata-sections",
         "--specs=nano.specs", "-nostartfiles", "-include", str(files_dir() / "iree_config.h"),
         *(f"-D{d}" for d in defines), *(f"-I{p}" for p in (files_dir(), *includes)),
         str(files_dir() / "firmware.c"), str(data_c), str(kernels),
@@ -413,9 +409,8 @@ def run(
     elf: Path, cpu: str, output_dtypes: Sequence[str], *, timeout: float, log: Optional[Path]
 ) -> FirmwareRun:
     """The firmware under qemu-system-arm with semihosting; its printed outputs parsed back."""
-    argv = qemu_command(elf, cpu)
     done = processes.run(
-        ProcessRequest(argv, timeout=timeout, log=log, check=False)
+        ProcessRequest(qemu_command(elf, cpu), timeout=timeout, log=log, check=False)
     )  # a Timeout is the run's result
     return parse(done.stdout + done.stderr, output_dtypes, done.returncode, done.seconds)
 

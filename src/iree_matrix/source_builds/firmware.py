@@ -83,8 +83,7 @@ def execute(
     (the one every target uses), `words` its words for a mismatch."""
     machine = cortex_m.machine(cpu)
     release, _ = versions.parse_source_runtime(runtime)
-    src = cmake_runtime.source(runtime_source, cache, log=log)
-    cmake_runtime.check_release(src, release)
+    cmake_runtime.check_release(cmake_runtime.source(runtime_source, cache, log=log), release)
     built = cortex_m.build_runtime(runtime_source, cpu, cache, log=log, timeout=timeout)
 
     info = json.loads(given.export_info.read_text())

@@ -37,8 +37,7 @@ def ordered() -> tuple[Stage, ...]:
         # A helper of some stages (none now: helpers are modules without a STAGE).
         if info.name.startswith("_"):
             continue
-        stage = getattr(importlib.import_module(f"{__name__}.{info.name}"), "STAGE", None)
-        if stage is not None:
+        if (stage := getattr(importlib.import_module(f"{__name__}.{info.name}"), "STAGE", None)) is not None:
             found.append(stage)
     found.sort(key=lambda s: s.rank)
     for earlier, later in zip(found, found[1:]):

@@ -70,8 +70,7 @@ def budgeted_repetitions(call: float, repetitions: int, budget: float) -> int:
     the pass from the checked call (its module load makes `call` an overestimate: never too many)."""
     if budget <= 0:
         return repetitions
-    each = max(call, MIN_TIME_SECONDS)
-    return min(repetitions, max(LEAST_BUDGETED, math.ceil(budget / each)))
+    return min(repetitions, max(LEAST_BUDGETED, math.ceil(budget / max(call, MIN_TIME_SECONDS))))
 
 
 def pass_seconds(call: float, repetitions: int) -> float:

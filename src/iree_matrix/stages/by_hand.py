@@ -37,8 +37,7 @@ def elsewhere(argvs: Sequence[Sequence[str]], cache: Optional[Path] = None) -> l
         for argv in argvs for arg in flag_safety.runs_a_program(argv)
     ]  # fmt: skip
     here = shipped.scripts_dir()
-    scripts = [m for m in dict.fromkeys(missing) if _ours(m, here) is not None]
-    if scripts:
+    if scripts := [m for m in dict.fromkeys(missing) if _ours(m, here) is not None]:
         notes.append(
             "the project's scripts the records name are this iree-matrix's here: "
             + ", ".join(f"{m} is {_ours(m, here)}" for m in scripts)

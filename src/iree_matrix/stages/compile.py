@@ -348,8 +348,7 @@ def _llvm_host(env: Any, ctx: Context, out: Path) -> dict[str, str]:
     """LLVM's name for this CPU and the whole feature string `target-cpu=host` compiles for, asked
     of this compiler once per process (host.LLVM_PROBE_MLIR); noted in `host` so later records carry
     the name. Empty when the compiler's IR does not say (a probe failing costs the compile nothing)."""
-    tool = env.tool("iree-compile")
-    if tool not in _LLVM_HOSTS:
+    if (tool := env.tool("iree-compile")) not in _LLVM_HOSTS:
         probe = out / "llvm-host-probe.mlir"
         probe.write_text(host.LLVM_PROBE_MLIR)
         try:
@@ -488,8 +487,7 @@ def attach_resources(sources: list[Path], model: Path) -> None:
     blobs are in the exported model's `dialect_resources` section, under the same names: copy in
     the ones each file refers to. A name the compiler renamed stays missing and is reported."""
     texts = {source: source.read_text() for source in sources}
-    wanted = {name for text in texts.values() for name in _RESOURCE_REF.findall(text)}
-    if not wanted:
+    if not (wanted := {name for text in texts.values() for name in _RESOURCE_REF.findall(text)}):
         return
     blobs: dict[str, str] = {}
     with open(model, encoding="utf-8", errors="replace") as f:
@@ -548,8 +546,7 @@ def dispatch_code_facts(module: Path, out: Path, log: Optional[Path], arch: targ
     """The ARM attributes of the dispatch code inside the module, and whether the target's CPU runs
     it (its dispatch code check's verdict, `armv6_ok`)."""
     verdict = arch.code_verdict
-    kernels = elf.dispatch_code(module, out / "kernels")
-    if not kernels:
+    if not (kernels := elf.dispatch_code(module, out / "kernels")):
         return {verdict: False, "error": "no embedded kernel ELF found in the module"}
     facts = [elf.arm32_attributes(k, log=log) for k in kernels]
     keep = ("Tag_CPU_arch", "Tag_FP_arch", "Tag_Advanced_SIMD_arch", "float_abi")

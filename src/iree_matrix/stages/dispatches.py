@@ -52,8 +52,7 @@ class DispatchesStage(StageBase):
     def execute(self, job: Job, ctx: Context, out: Path) -> Outcome:
         env = ctx.environment(job)
         folder = ctx.read(DISPATCHES)
-        modules = sorted(folder.glob("*_benchmark.vmfb"))
-        if not modules:
+        if not (modules := sorted(folder.glob("*_benchmark.vmfb"))):
             raise StageFailure("no-dispatches", f"the compile stage left no dispatch benchmarks in {folder}")
         timed = []
         for module in modules:

@@ -73,8 +73,7 @@ class ExportStage(StageBase):
 
     def key(self, job: Job, ctx: Context) -> str:
         fields = {"stage": self.name, **worker.key_fields(job, ctx)}
-        opset = onnx_opset(job.label.form)
-        if opset is not None:
+        if (opset := onnx_opset(job.label.form)) is not None:
             fields["onnx_opset"] = opset
             fields["onnx_worker"] = file_sha256(shipped.scripts_dir() / ONNX_WORKER)
         elif ctx.spec.bytecode:  # keys of text-only exports stay as they were
@@ -90,8 +89,7 @@ class ExportStage(StageBase):
 
     def execute(self, job: Job, ctx: Context, out: Path) -> Outcome:
         env = ctx.environment(job)
-        opset = onnx_opset(job.label.form)
-        if opset is not None:
+        if (opset := onnx_opset(job.label.form)) is not None:
             script, extra = ONNX_WORKER, ["--opset", str(opset)]
         else:
             script, extra = WORKER, ["--bytecode"] if ctx.spec.bytecode else []

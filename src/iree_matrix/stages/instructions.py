@@ -88,8 +88,7 @@ class InstructionsStage(StageBase):
                 "no-valgrind",
                 "instruction counts run on host venvs (--backend venv): the images have no valgrind",
             )
-        valgrind = shutil.which("valgrind")
-        if valgrind is None:
+        if (valgrind := shutil.which("valgrind")) is None:
             raise StageFailure("no-valgrind", f"valgrind is not installed: {INSTALL_HINT}")
         tool = native_tool(env, "iree-benchmark-module")
         info = json.loads(ctx.read(EXPORT_INFO).read_text())
@@ -122,8 +121,7 @@ class InstructionsStage(StageBase):
 @functools.cache
 def valgrind_version() -> str:
     """`valgrind-3.19.0`, or "" where valgrind is not installed (the key still differs from a count's)."""
-    valgrind = shutil.which("valgrind")
-    if valgrind is None:
+    if (valgrind := shutil.which("valgrind")) is None:
         return ""
     return processes.run(ProcessRequest([valgrind, "--version"], timeout=60, check=False)).stdout.strip()
 
@@ -167,8 +165,7 @@ _TOTAL = re.compile(r"^(?:summary|totals):\s*(\d+)", re.M)
 
 def total_of(callgrind_out: str) -> int:
     """The instruction total (event Ir) of a callgrind output file."""
-    match = _TOTAL.search(callgrind_out)
-    if match is None:
+    if (match := _TOTAL.search(callgrind_out)) is None:
         raise StageFailure("instructions-error", "callgrind wrote no summary: line (the run did not finish?)")
     return int(match.group(1))
 

@@ -48,8 +48,7 @@ class LowerStage(StageBase):
 
     def plan(self, unit: PlannedFunction) -> None:
         """One lowering per export and lowering release, reused by every compiler that reads it."""
-        release = lowering_compiler(unit.cell.form)
-        if release is None:
+        if (release := lowering_compiler(unit.cell.form)) is None:
             return
         export = unit.planned["export"]
         env = environment(release, unit.spec.compiler_python or unit.cell.python)

@@ -236,8 +236,7 @@ def _prepared(env: Environment, job: Job, ctx: Context, out: Path) -> _Call:
     gpu_env = devices.driver_env(gpu.driver) if gpu is not None else {}
     if gpu is not None:  # which devices of its kind this runtime sees here (none: try, and say why)
         dump = [env.tool("iree-run-module"), f"--dump_devices={gpu.driver}"]
-        dumped = env.run(ctx.request(dump, check=False, env=gpu_env))
-        found = devices.listed(dumped.output, gpu.driver)
+        found = devices.listed(env.run(ctx.request(dump, check=False, env=gpu_env)).output, gpu.driver)
     device = gpu.driver if gpu is not None else job.label.device or DEFAULT_DEVICE
     # A GPU cell names the device it takes (found.chosen: lavapipe before SwiftShader) by URI.
     run_on = found.chosen()[0] or device
@@ -310,8 +309,7 @@ def _timed(call: _Call, ctx: Context, done: processes.Completed) -> tuple[list[s
         argv = benchmark_command(
             call.env, ctx, call.module, *call.call, device=device, repetitions=repetitions
         )
-        request = ctx.request(argv, error_class="benchmark-error", **call.mounts)
-        return argv, call.env.run(request).stdout
+        return argv, call.env.run(ctx.request(argv, error_class="benchmark-error", **call.mounts)).stdout
 
     timed: dict[str, Any]
     if call.gpu is not None and call.found.software:
@@ -395,8 +393,7 @@ def float_abi_problem(compile_metrics: Mapping[str, Any], target: targets.Target
     kernel = compile_metrics.get("kernel") if isinstance(compile_metrics, Mapping) else None
     if not isinstance(kernel, Mapping) or target.arch.float_abi is None:
         return ""
-    got = kernel.get("float_abi")
-    if got is None or got == target.arch.float_abi:
+    if (got := kernel.get("float_abi")) is None or got == target.arch.float_abi:
         return ""
     return (
         f"the module's kernels use the {got}-float calling convention, the {target.arch.name} runtime "

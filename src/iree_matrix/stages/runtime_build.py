@@ -106,16 +106,14 @@ class RuntimeBuildStage(StageBase):
         return None if make is None else make(timeout=ctx.timeout, log=ctx.log)
 
     def _runner(self, ctx: Context, read_only: list[Path], writable: list[Path]) -> cmake_runtime.Runner:
-        env = self._image(ctx)
-        if env is None:
+        if (env := self._image(ctx)) is None:
             return cmake_runtime.host_runner
 
         return lambda request: env.run(dataclasses.replace(request, read_only=read_only, writable=writable))
 
     def _identity(self, tc: cmake_runtime.Toolchain, ctx: Context) -> dict[str, str]:
         cmake = cmake_runtime.pypi_cmake(ctx.cache or Path("."), log=ctx.log)
-        env = self._image(ctx)
-        if env is None:
+        if (env := self._image(ctx)) is None:
             return cmake_runtime.toolchain_identity(tc, cmake=str(cmake / "bin" / "cmake"))
         # The image's compilers, asked once per image and CMake (a stored build's key is checked every run).
         memo = (ctx.cache or Path(".")) / "toolchain-probes" / f"{env.image.image_id[7:23]}-{cmake.name}.json"

@@ -365,8 +365,7 @@ def docs_commands(text: str) -> dict[str, str]:
 
 def rewrite_docs(text: str, blocks: Mapping[str, str]) -> str:
     def body(m: re.Match[str]) -> str:
-        name = m.group("name")
-        if name not in blocks:
+        if (name := m.group("name")) not in blocks:
             raise UserError(f"commands:{name}: no such command block (known: {', '.join(blocks)})")
         return m.group(1) + blocks[name] + "\n" + m.group(4)
 
@@ -518,16 +517,14 @@ def cell_commands(record: Record, records: Sequence[Record], store: Path, cache:
         run = _recorded(record, record.stage)
         if record.stage == "run" and target is not None and target.emulated and target.qemu_cpu and run.argv:
             env = (("QEMU_CPU", target.qemu_cpu),)
-            what = f"{run.what}; under qemu-user through binfmt_misc"
-            run = dataclasses.replace(run, env=env, what=what)
+            run = dataclasses.replace(run, env=env, what=f"{run.what}; under qemu-user through binfmt_misc")
         steps.append(run)
         add(*_ours_instead(record))
         if image := (record.env or {}).get("image"):
             notes.append(f"{record.job} ran in the image {image}")
     notes += by_hand.elsewhere([s.argv for s in steps if s.recorded], cache)
     head = [f"# {comment(n)}" for n in notes]
-    commands = Commands(tuple(variables), tuple(steps), recorded=True).text()
-    return "\n".join([*head, commands])
+    return "\n".join([*head, Commands(tuple(variables), tuple(steps), recorded=True).text()])
 
 
 def _ours_instead(record: Record) -> tuple[list[tuple[str, str, str]], list[Step]]:
@@ -551,8 +548,7 @@ def _ours_instead(record: Record) -> tuple[list[tuple[str, str, str]], list[Step
         step = compile_step(label.compiler, label.arch, label.profile)
         what = f"{said}, {step.what} (pip install iree-base-compiler=={label.compiler})"
         return [], [dataclasses.replace(step, what=what)]
-    runtime = label.runtime
-    if not runtime or label.runtime_value.source:
+    if not (runtime := label.runtime) or label.runtime_value.source:
         return [], []
     step = run_step(label.arch, "$RUNTIME_BIN")
     where = f"the bin of a venv with iree-base-runtime=={runtime} (pip install iree-base-runtime=={runtime})"
@@ -581,5 +577,4 @@ def _firmware(record: Record, store: Path, cache: Path) -> tuple[list[tuple[str,
         ("RUNTIME", "$RUNTIME", "the tool keeps the runtime in <cache>/cortex-m-runtime/<key>/"),
         ("OUT", str(store / "run" / record.key) if record.key else "$OUT", "the run's entry"),
     ]
-    steps = firmware_steps(cpu, record.metric.of(RunMetrics).runtime_defines, quirks=quirks)
-    return variables, steps
+    return variables, firmware_steps(cpu, record.metric.of(RunMetrics).runtime_defines, quirks=quirks)

@@ -97,8 +97,7 @@ def cell(run: Record, latest: Mapping[str, Record]) -> Cell:
             f"{run.job}: its export ran {script or 'no worker'} (a recipe's export), which bisect does not "
             "wrap; bisect the model without its recipe (`iree-matrix matrix --model FILE:FACTORY`) instead"
         )
-    arch = run.label.arch
-    if arch and targets.parse(arch).arch.name != targets.host_arch():
+    if (arch := run.label.arch) and targets.parse(arch).arch.name != targets.host_arch():
         raise UserError(f"{run.job}: a {arch} cell; bisect compiles and runs for this host only")
     envs = [export.env or {}, compiled.env or {}, run.env or {}]
     if any(env.get("backend") != "venv" or not env.get("path") for env in envs):

@@ -55,8 +55,7 @@ def chosen(plan: PlanSettings, model: str, release: str) -> tuple[PlanSettings, 
         names.append(kernel.name)
     if plan.kernels:
         return plan, tuple(dict.fromkeys(names))
-    found = published_kernel(model, release)
-    if found is None:
+    if (found := published_kernel(model, release)) is None:
         return plan, ()
     directory, kernel, where = found
     logger.info(
@@ -132,8 +131,7 @@ def describe_arms(
             arm = compiles.get(job.id)
             if arm is None and job.id not in travelled:  # its compile failed: the arm says why
                 config = arm_of(job.label.config, NamedCpu(cpu))[0]
-                failed = latest.get(job.id)
-                if failed is None or failed.status is Status.NOT_RUN:
+                if (failed := latest.get(job.id)) is None or failed.status is Status.NOT_RUN:
                     failed = _failed_dep(job.id, jobs, latest) or failed
                 name, base, release = str(config), str(config.without_kernel()), job.label.compiler
                 flags = compile_flags(release, job.label.arch, job.profile) if job.profile else []
@@ -151,16 +149,14 @@ def describe_arms(
             built = next((latest.get(d) for d in jobs[job.id].deps if d.startswith("kernel:")), None)
             if built is not None and built.command:
                 arm["kernel_build"] = build_command(built, kernel)
-            compiled = latest.get(job.id)
-            if compiled is not None and compiled.status is Status.OK:
+            if (compiled := latest.get(job.id)) is not None and compiled.status is Status.OK:
                 arm["applied"] = compiled.metric.of(CompileMetrics).kernel_applied
 
 
 def _failed_dep(job_id: str, jobs: Mapping[str, Any], latest: Mapping[str, Record]) -> Optional[Record]:
     """The first dependency of `job_id` that did not end ok (the kernel's C build, say)."""
     for dep in jobs[job_id].deps:
-        record = latest.get(dep)
-        if record is not None and record.status is not Status.OK:
+        if (record := latest.get(dep)) is not None and record.status is not Status.OK:
             return record
     return None
 

@@ -80,8 +80,7 @@ def _chosen(what: Comparison) -> tuple[list[Record], list[Pair]]:
     if not source.is_file():
         raise UserError(no_log(source, "runs/default"))
     records = list(latest_by_job(results.records).values())
-    pairs = calibration.matched(records, what.a, what.b)
-    if not pairs:
+    if not (pairs := calibration.matched(records, what.a, what.b)):
         raise UserError(
             f"{source}: no function ran both as {what.a!r} and as {what.b!r} (two releases, each on its own "
             "runtime, or two profiles of one release)"

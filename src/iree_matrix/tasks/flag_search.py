@@ -233,8 +233,7 @@ class _Search:
         def grown(m: spec.MatrixSpec) -> spec.MatrixSpec:
             return spec.with_cells(self.batch_one(m), cells)
 
-        loaded = load_plan(plan, adjust=grown)
-        return run_plan(loaded, plan.run, plan.cache, out=self.out)
+        return run_plan(load_plan(plan, adjust=grown), plan.run, plan.cache, out=self.out)
 
     def finish(self, loaded: Loaded) -> int:
         """The last sitting (default, each result and the naive build side by side: the speed-ups
@@ -414,8 +413,7 @@ def _enough_repetitions(matrix: spec.MatrixSpec, said: list[str]) -> spec.Matrix
     fewer, no median has an interval and no verdict can be had."""
     from iree_matrix.core.model import stats
 
-    given = matrix.benchmark.repetitions
-    if given >= stats.MIN_REPETITIONS:
+    if (given := matrix.benchmark.repetitions) >= stats.MIN_REPETITIONS:
         return matrix
     if not said:
         need = stats.MIN_REPETITIONS
@@ -441,8 +439,7 @@ def _start(
     for (function, compiler), rows in table.items():
         if not any(fnmatch.fnmatchcase(function, g) for g in wanted):
             continue
-        base = next((r.candidate for r in rows if r.candidate.name == search.BASELINE), None)
-        if base is None:
+        if (base := next((r.candidate for r in rows if r.candidate.name == search.BASELINE), None)) is None:
             continue
         others = [r.candidate for r in rows if r.candidate.name not in (search.BASELINE, search.NAIVE)]
         chosen = search.choose(base, others, confirm)

@@ -50,8 +50,7 @@ def hello(cache: Path, results: ResultsLog) -> Record:
         base = images.Bases(CacheLayout(cache).images).suite(
             "bookworm", "armel", timeout=1800, log=log, with_python=False
         )
-        runner = base_environment("armv6-hello", base)
-        facts = armv6_hello.hello_world(cache / "armv6-hello", runner, log=log)
+        facts = armv6_hello.hello_world(cache / "armv6-hello", base_environment("armv6-hello", base), log=log)
         problems = _hello_problems(facts)
         metrics = _hello_metrics(facts)
         result = (
@@ -74,8 +73,7 @@ def on_source_runtime(matrix: spec.MatrixSpec, cache: Path) -> spec.MatrixSpec:
     so nothing is needed from the board's C library."""
     from iree_matrix.source_builds import cmake_runtime
 
-    armv6 = [c for c in matrix.cells if targets.parse(c.arch).arch.name == "armv6"]
-    if not armv6:
+    if not (armv6 := [c for c in matrix.cells if targets.parse(c.arch).arch.name == "armv6"]):
         return matrix
     if named := sorted({r.release for r in (Runtime.parse(c.runtime) for c in armv6) if r.source}):
         if not matrix.iree_sources:  # no source named anywhere: IREE's repository must answer now
@@ -86,8 +84,7 @@ def on_source_runtime(matrix: spec.MatrixSpec, cache: Path) -> spec.MatrixSpec:
     release = max((c.compiler for c in matrix.cells), key=versions.Version)
     given = matrix.iree_sources.get("*") or versions.default_iree_source(release)
     # Made a tree now (unpacked, or cloned): no source is one line naming the fix before any work.
-    tree = cmake_runtime.source(given, cache).tree
-    release = cmake_runtime.tree_release(tree) or (
+    release = cmake_runtime.tree_release(cmake_runtime.source(given, cache).tree) or (
         given.rpartition("@")[2].lstrip("v") if given.startswith("git+") else release
     )
     runtime = versions.source_runtime(release, ("static",))

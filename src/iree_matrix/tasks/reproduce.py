@@ -165,8 +165,7 @@ def label_problem(record: Record) -> str:
     runtime = ("runtime",) if label.runtime and label.runtime != label.compiler else ()
     for name in (*_VERSION_LABELS, *runtime, *_NAME_LABELS):
         text = getattr(label, name)
-        problem = name_problem(text)
-        if not problem and name not in _NAME_LABELS and not versions.is_valid(text):
+        if not (problem := name_problem(text)) and name not in _NAME_LABELS and not versions.is_valid(text):
             problem = f"is {shown(text)}, not a version"
         if problem:
             return f"label {name!r} {problem}"
@@ -178,8 +177,7 @@ def unreproducible(record: Record) -> str:
     if problem := label_problem(record):
         return problem
     label = record.label
-    model = label.planned_model
-    if model not in models.builtin_names():
+    if (model := label.planned_model) not in models.builtin_names():
         return f"model {model!r} is not built in: reproduce plans built-in models only"
     kernel = label.config.kernel
     if kernel:  # said as what it is: its profile label `default+k:NAME` is no profile of a matrix's
@@ -243,8 +241,7 @@ def constraints(record: Record, latest: Mapping[str, Record]) -> list[str]:
     for dep in (dep_of(record, latest, "export"), dep_of(record, latest, "compile"), record):
         if dep is None:
             continue
-        packages = dep.env.get("packages")
-        if packages is not None and not isinstance(packages, Mapping):
+        if (packages := dep.env.get("packages")) is not None and not isinstance(packages, Mapping):
             raise UserError(f"{shown(dep.job)}: its env.packages is not a table of names and versions")
         for name, version in (packages or {}).items():
             why = package_problem(name, version)
@@ -295,8 +292,7 @@ def _recreate(
         done = subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT, env=env, check=False)
     from iree_matrix.findings import results_folder
 
-    made = results_folder.load(work / "results", None)
-    return Made(latest_by_job(made.logged), log, done.returncode)
+    return Made(latest_by_job(results_folder.load(work / "results", None).logged), log, done.returncode)
 
 
 def _fresh_cache(given: Optional[Path]) -> tuple[Path, bool]:
@@ -427,8 +423,7 @@ def first_differing_part(old: Mapping[str, str], new: Mapping[str, str]) -> str:
         return "unknown (a record has no part digests)"
     if set(old) != set(new):
         return f"the parts themselves ({', '.join(sorted(set(old) ^ set(new)))})"
-    order = sorted(old, key=lambda name: (name != "module.fb", name))
-    for name in order:
+    for name in sorted(old, key=lambda name: (name != "module.fb", name)):
         if old[name] != new[name]:
             return "the bytecode (module.fb)" if name == "module.fb" else f"executable {name}"
     return "the container only (every part is equal)"

@@ -31,8 +31,7 @@ def figure_problem(name: str, value: Any) -> str:
     """Why a metric (a time or a size, by its name's suffix: `_ms`, `seconds`, `_bytes`) is refused
     ("" when it is in bounds, or not such a figure): a number in it below 0, above its bound, or NaN.
     A timed metric's dictionary (median, min, max, times, n) is held whole."""
-    bound = next((limit for suffix, limit in _BOUNDED if name.endswith(suffix)), None)
-    if bound is None:
+    if (bound := next((limit for suffix, limit in _BOUNDED if name.endswith(suffix)), None)) is None:
         return ""
     for figure in _figures(value):
         if not 0 <= figure <= bound:  # NaN fails both

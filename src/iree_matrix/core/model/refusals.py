@@ -90,8 +90,7 @@ def read_class(stage: str, error_class: Optional[str], message: Optional[str]) -
 
 def reason(message: Optional[str]) -> str:
     """One line saying why the runtime refused, e.g. "bytecode version mismatch; runtime ..."."""
-    line = first_line(message, _WORDS)
-    if not line:
+    if not (line := first_line(message, _WORDS)):
         return "no message recorded"
     status = _IREE_STATUS.search(line)
     rest = line[status.end() :].strip() if status else ""

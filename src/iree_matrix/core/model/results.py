@@ -69,8 +69,7 @@ def migrate(data: dict[str, Any]) -> dict[str, Any]:
     if version > SCHEMA_VERSION:
         raise SchemaError(f"schema {version} is newer than this iree-matrix understands ({SCHEMA_VERSION})")
     while version < SCHEMA_VERSION:
-        step = MIGRATIONS.get(version)
-        if step is None:
+        if (step := MIGRATIONS.get(version)) is None:
             raise SchemaError(
                 f"schema {version} has no migration to {version + 1} (this iree-matrix reads "
                 f"{SCHEMA_VERSION}); re-run the stage or use the iree-matrix that wrote it"
@@ -266,8 +265,7 @@ class ResultsLog:
             if (problem := _not_a_log(os.fstat(fd).st_mode)) is not None:
                 raise StorageError(f"{self.path}: {problem}; no record was written")
             fcntl.flock(fd, fcntl.LOCK_EX)
-            size = os.fstat(fd).st_size
-            if size and os.pread(fd, 1, size - 1) != b"\n":
+            if (size := os.fstat(fd).st_size) and os.pread(fd, 1, size - 1) != b"\n":
                 line = b"\n" + line  # end a torn last line so this record does not join it
             try:
                 left = memoryview(line)
@@ -285,9 +283,7 @@ class ResultsLog:
             os.close(fd)
 
     def __iter__(self) -> Iterator[Record]:
-        for _, record in self._lines():
-            if record is not None:
-                yield record
+        yield from (record for _, record in self._lines() if record is not None)
 
     def unreadable(self) -> list[str]:
         """The lines no record can be read from (a newer schema, garbage, a torn end), verbatim and
@@ -399,8 +395,7 @@ def read_log(path: Path) -> tuple[Record, ...]:
         return ()
     identity = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
     where = Path(path).resolve()
-    found = _PARSED.get(where)
-    if found is not None and found[0] == identity:
+    if (found := _PARSED.get(where)) is not None and found[0] == identity:
         return found[1]
     records = tuple(ResultsLog(path))
     _PARSED[where] = (identity, records)
@@ -517,8 +512,7 @@ class Index:
         seen, job = {record.job}, record.job
         while record.status is Status.NOT_RUN and record.blocked_by and record.blocked_by not in seen:
             job = record.blocked_by
-            upstream = self.by_job.get(job)
-            if upstream is None:
+            if (upstream := self.by_job.get(job)) is None:
                 break
             seen.add(job)
             record = upstream
@@ -526,6 +520,5 @@ class Index:
 
 
 def _put(table: dict[Any, Record], key: Any, record: Record) -> None:
-    old = table.get(key)
-    if old is None or (record.finished or "") >= (old.finished or ""):
+    if (old := table.get(key)) is None or (record.finished or "") >= (old.finished or ""):
         table[key] = record

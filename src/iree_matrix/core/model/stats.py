@@ -58,8 +58,7 @@ TOO_FEW_REPETITIONS = "too few repetitions"
 
 def median_interval(values: Sequence[float], level: float = LEVEL) -> Interval:
     xs = sorted(values)
-    n = len(xs)
-    if n == 0:
+    if (n := len(xs)) == 0:
         raise ValueError("no values")
     k = _rank(n, level)
     if k == 0:  # too few samples for an interval at this level: the whole range, no coverage claimed
@@ -142,8 +141,7 @@ def same_module() -> Paired:
 def sign_flip_p(diffs: Sequence[float]) -> float:
     """Two-sided p-value of the mean of `diffs` under "each sign equally likely": the share of sign
     patterns whose |mean| reaches the observed one (exact up to 16 values, else sampled)."""
-    n = len(diffs)
-    if n == 0:
+    if (n := len(diffs)) == 0:
         return 1.0
     observed = abs(sum(diffs)) - 1e-12 * max(1.0, sum(abs(d) for d in diffs))
     if n <= _EXACT_ROUNDS:  # each pattern's bit i flips the sign of diffs[i]
@@ -162,13 +160,11 @@ def paired(
     a: Sequence[float], b: Sequence[float], *, alpha: float = ALPHA, min_effect: float = MIN_EFFECT
 ) -> Paired:
     """B against A from per-round times (a[i] and b[i] taken in round i, one after the other)."""
-    rounds = [(x, y) for x, y in zip(a, b) if x > 0 and y > 0]
-    if not rounds:
+    if not (rounds := [(x, y) for x, y in zip(a, b) if x > 0 and y > 0]):
         raise ValueError("no paired rounds with positive times")
     ratios = sorted(y / x for x, y in rounds)
     ratio = statistics.median(ratios)
-    n = len(ratios)
-    if n < MIN_PAIRED_ROUNDS:
+    if (n := len(ratios)) < MIN_PAIRED_ROUNDS:
         return Paired(ratio, ratios[0], ratios[-1], 1.0, n, TOO_FEW)
     p = sign_flip_p([math.log(r) for r in ratios])
     no_difference = p >= alpha or abs(ratio - 1.0) < min_effect

@@ -79,8 +79,7 @@ class Store:
             record = Record.from_dict(json.loads((path / RECORD).read_text(encoding="utf-8")))
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None  # none, or unreadable: treat as absent, the stage runs again and replaces it
-        damaged = _damaged(path)
-        if damaged is None:
+        if (damaged := _damaged(path)) is None:
             return Entry(record, path)
         said = "does not match its stored sha256"
         if damaged == SUMS:
@@ -139,8 +138,7 @@ class Store:
         from changed bytes is never stored."""
         if not (entry.path / RECORD).is_file():  # discarded meanwhile (another stage found it changed)
             return RECORD
-        damaged = _damaged(entry.path)
-        if damaged is not None:
+        if (damaged := _damaged(entry.path)) is not None:
             shutil.rmtree(entry.path, ignore_errors=True)
         return damaged
 
@@ -208,8 +206,7 @@ def refused(staged: Path) -> Optional[str]:
     setuid or setgid bit. One line, naming the first such file (relative to `staged`)."""
     for path, found in walk(staged):  # `staged` itself first: a directory, never refused
         name = path.relative_to(staged).as_posix()
-        kind = _KINDS.get(stat.S_IFMT(found.st_mode))
-        if kind == "a symbolic link":
+        if (kind := _KINDS.get(stat.S_IFMT(found.st_mode))) == "a symbolic link":
             target = "?"
             with contextlib.suppress(OSError):
                 target = os.readlink(path)

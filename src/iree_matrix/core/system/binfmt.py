@@ -49,8 +49,7 @@ def entry(name: str, root: Path = BINFMT_DIR) -> Optional[BinfmtEntry]:
 
 def problem(name: str, root: Path = BINFMT_DIR) -> Optional[str]:
     """Why `name` cannot run foreign binaries inside containers, or None when it can."""
-    found = entry(name, root)
-    if found is None:
+    if (found := entry(name, root)) is None:
         mounted = (root / "register").exists()
         return f"{name} is not registered" + ("" if mounted else f" ({root} is not mounted)")
     if not found.enabled:

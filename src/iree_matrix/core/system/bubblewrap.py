@@ -234,8 +234,7 @@ def problem() -> Optional[str]:
     """Why bubblewrap cannot run a sandbox here (None when it can): missing, the kernel refuses its
     user namespace (Ubuntu 24.04's AppArmor, kernel.unprivileged_userns_clone=0, a container's seccomp),
     or, as root, no setpriv to drop to uid 65534 with; its command must not run as host root."""
-    bwrap = executable()
-    if bwrap is None:
+    if (bwrap := executable()) is None:
         return "bubblewrap (bwrap) is not installed"
     if as_root() and setpriv() is None:
         return (

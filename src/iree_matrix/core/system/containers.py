@@ -80,8 +80,7 @@ def find_docker() -> Optional[str]:
 
 def docker_cli() -> str:
     """The `docker` command, or a stage failure saying how to install it."""
-    found = find_docker()
-    if found is None:
+    if (found := find_docker()) is None:
         raise StageFailure("docker-daemon", f"no `docker` command on PATH; {SETUP_HINT}", cacheable=False)
     return found
 
@@ -89,8 +88,7 @@ def docker_cli() -> str:
 def state(timeout: int = 10) -> State:
     """Whether the daemon answers, and if not why and how to fix it: one check, for `doctor`, the
     automatic backend choice, image commands and the stages."""
-    docker = find_docker()
-    if docker is None:
+    if (docker := find_docker()) is None:
         return State(False, "no `docker` command on PATH", f"bash {SETUP} (apt-get install docker.io)")
     try:
         done = _unchecked([docker, "version", "--format", "{{.Server.Version}}"], timeout)
@@ -177,8 +175,7 @@ def images(labels: Mapping[str, str]) -> list[Image]:
     """The images carrying every one of `labels` (key -> value)."""
     filters = [arg for key, value in labels.items() for arg in ("--filter", f"label={key}={value}")]
     listed = _docker("image", "ls", "--quiet", "--no-trunc", *filters, what="listing images", timeout=120)
-    ids = list(dict.fromkeys(listed.stdout.split()))
-    if not ids:
+    if not (ids := list(dict.fromkeys(listed.stdout.split()))):
         return []
     done = _docker("image", "inspect", *ids, what="listing images", timeout=120)
     return [Image.of(attrs) for attrs in json.loads(done.stdout)]
@@ -196,8 +193,7 @@ def remove_image(ref: str) -> None:
 def disk_usage() -> Optional[list[dict[str, Any]]]:
     """`docker system df -v`'s image rows (Repository, UniqueSize, SharedSize, ... as Docker writes
     them); None without a daemon."""
-    docker = find_docker()
-    if docker is None:
+    if (docker := find_docker()) is None:
         return None
     try:
         done = _unchecked([docker, "system", "df", "-v", "--format", "{{json .}}"], 60)
@@ -284,8 +280,7 @@ def run(
     directory; `peak_memory`: its `peak_rss_bytes` is the container's peak memory
     (`peak_memory_wrapper`). Its limits are the configured ones (`process_tree.configured`), its
     isolation the container's: a request for the host's (`writes_beneath`, a sandbox) is refused."""
-    host_only = [*request.host_isolation(), *(["feed"] if request.feed is not None else [])]
-    if host_only:
+    if host_only := [*request.host_isolation(), *(["feed"] if request.feed is not None else [])]:
         raise ValueError(f"a container cannot take {', '.join(host_only)}: it is isolated its own way")
     argv, read_only, writable, cwd = list(request.argv), request.read_only, request.writable, request.cwd
     log = request.log
@@ -392,8 +387,7 @@ def options(
     for key, value in (env or {}).items():
         opts += ["--env", f"{key}={value}"]
     rw = {str(Path(p).resolve()) for p in writable}
-    ro = {str(Path(p).resolve()) for p in read_only} - rw
-    for path in sorted(ro):
+    for path in sorted({str(Path(p).resolve()) for p in read_only} - rw):
         opts += ["--mount", _mount(path, _translate(path, moved), readonly=True)]
     for path in sorted(rw):
         opts += ["--mount", _mount(path, _translate(path, moved), readonly=False)]
@@ -465,8 +459,7 @@ def owner_is_gone(label: str) -> bool:
 def remove_orphans() -> list[str]:
     """Remove every container of this tool whose owner is gone (a run killed with its watchdog):
     the names removed. Kept containers (`KEEP_ENV`) and other machines' are left alone."""
-    docker = find_docker()
-    if docker is None:
+    if (docker := find_docker()) is None:
         return []  # no docker command: no containers either
     fmt = '{{.Names}}\t{{.Label "' + OWNER_LABEL + '"}}'
     filters = ["--filter", f"label={LABEL}=1", "--filter", f"label={OWNER_LABEL}"]
@@ -474,8 +467,7 @@ def remove_orphans() -> list[str]:
     if done.returncode != 0:
         return []  # no daemon: no containers either
     rows = (line.partition("\t") for line in done.stdout.splitlines())
-    gone = [name for name, _, label in rows if owner_is_gone(label)]
-    if gone:
+    if gone := [name for name, _, label in rows if owner_is_gone(label)]:
         _quiet([*_remove_argv(docker), *gone])
     return gone
 

@@ -146,8 +146,7 @@ def cpu_seconds() -> tuple[float, float]:
 def steal_seconds() -> float:
     """CPU seconds the hypervisor gave other guests while this machine wanted them (/proc/stat's
     `steal`): contention no process list on this machine shows."""
-    ticks = _cpu_ticks()
-    if not ticks:
+    if not (ticks := _cpu_ticks()):
         return float("nan")
     return ticks[7] / os.sysconf("SC_CLK_TCK") if len(ticks) > 7 else 0.0
 
@@ -184,8 +183,7 @@ def containers_cgroup() -> Optional[Path]:
 
 def containers_cpu_seconds() -> float:
     """CPU seconds used by every container started under CONTAINERS_CGROUP (0 before the first)."""
-    counter = containers_cgroup()
-    if counter is None:
+    if (counter := containers_cgroup()) is None:
         return float("nan")
     if not counter.parent.is_dir():
         return 0.0  # created by the daemon with the first such container

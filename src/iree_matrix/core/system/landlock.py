@@ -57,8 +57,7 @@ def c_library() -> Optional[ctypes.CDLL]:
 @functools.cache
 def abi() -> int:
     """The kernel's Landlock ABI version; 0 without Landlock (or with IREE_MATRIX_LANDLOCK=0)."""
-    libc = c_library()
-    if libc is None or os.environ.get(ENV) == "0":
+    if (libc := c_library()) is None or os.environ.get(ENV) == "0":
         return 0
     version = libc.syscall(
         _CREATE_RULESET, None, ctypes.c_size_t(0), ctypes.c_uint32(_CREATE_RULESET_VERSION)
@@ -81,8 +80,7 @@ def restrict_writes(allowed: Sequence[str], version: int) -> None:
     system only beneath `allowed` (directories, or files it may write; missing ones are left out).
     Raises OSError when the kernel refuses a step (the command then does not start: never silently
     unrestricted)."""
-    libc = c_library()
-    if libc is None or version <= 0:
+    if (libc := c_library()) is None or version <= 0:
         return
     later = (_REFER if version >= 2 else 0) | (_TRUNCATE if version >= 3 else 0)
     handled = _WRITE_FILE | _REMOVE_DIR | _REMOVE_FILE | _MAKE | later

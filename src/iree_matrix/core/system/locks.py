@@ -487,8 +487,7 @@ def _wait(
     first, unnamed_since = True, None
     said: Optional[tuple[int, float]] = _NOBODY
     while True:
-        behind = _ahead(ticket)
-        if not behind:
+        if not (behind := _ahead(ticket)):
             with contextlib.suppress(BlockingIOError):
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 return True
@@ -547,8 +546,7 @@ def _write_holder_file(target: Path, mine: Holder) -> None:
 
 def _remove_holder_file(note: Path, mine: Holder) -> None:
     """Before the lock is let go, and only the file this taking wrote."""
-    current = _read_holder(note)
-    if current is not None and current.token == mine.token:
+    if (current := _read_holder(note)) is not None and current.token == mine.token:
         with contextlib.suppress(OSError):
             note.unlink()
 

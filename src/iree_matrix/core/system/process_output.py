@@ -88,8 +88,7 @@ def flag_output(line: str, argv: Sequence[str]) -> Optional[tuple[str, str]]:
     """(file, the system's words) when `line` says the tool could not open an output file that is
     not its `-o` (by name: a stored command's `-o` was a staging path since moved): a file one of
     its flags names, such as a dump flag's, which the sandbox kept from an input or the outside."""
-    found = _OUTPUT_NAMED.search(line)
-    if found is None:
+    if (found := _OUTPUT_NAMED.search(line)) is None:
         return None
     named = [str(argv[i + 1]) for i, arg in enumerate(argv[:-1]) if arg == "-o"]
     if any(Path(found.group(1)).name == Path(o).name for o in named):
@@ -131,8 +130,7 @@ class Capture:
 
     def add(self, data: bytes) -> None:
         self.size += len(data)
-        room = self.keep - len(self.head)
-        if room > 0:
+        if (room := self.keep - len(self.head)) > 0:
             self.head += data[:room]
             data = data[room:]
         if data:

@@ -89,19 +89,16 @@ def parse_memory(text: Union[str, int]) -> Optional[int]:
         if text <= 0:
             raise ValueError("expected a positive number of bytes")
         return text
-    word = str(text).strip().lower()
-    if word in ("none", "unlimited", "off"):
+    if (word := str(text).strip().lower()) in ("none", "unlimited", "off"):
         return None
     if word.endswith("%"):
         share = float(word[:-1])
         if not 0 < share <= 100:
             raise ValueError("expected a share of the machine's memory between 0 and 100 %")
         return int(machine_memory() * share / 100)
-    found = _SIZE.fullmatch(word)
-    if found is None:
+    if (found := _SIZE.fullmatch(word)) is None:
         raise ValueError("expected a size such as 8G, 512M, 75% or none")
-    value = int(float(found.group(1)) * _UNITS[found.group(2).lower()])
-    if value <= 0:
+    if (value := int(float(found.group(1)) * _UNITS[found.group(2).lower()])) <= 0:
         raise ValueError("expected a positive size")
     return value
 
@@ -112,8 +109,7 @@ def parse_processes(value: Union[str, int]) -> Optional[int]:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise ValueError("expected a number of tasks (processes and threads), or none")
-    number = int(value)
-    if number <= 0:
+    if (number := int(value)) <= 0:
         raise ValueError("expected a positive number of tasks")
     return number
 
@@ -393,8 +389,7 @@ class Tree:
         """SIGKILL every member until none is left or `deadline` seconds have passed: how many there were."""
         end = time.monotonic() + deadline
         seen: set[int] = set()
-        members = self.members()
-        if members and self.exact:
+        if (members := self.members()) and self.exact:
             for group in self.cgroups:
                 if group.kill_all():  # the kernel kills them all; the loop waits for the list to empty
                     break
@@ -492,8 +487,7 @@ def scan(needle: bytes, roots: Iterable[int]) -> set[int]:
     found: set[int] = set()
     stack = [pid for pid in marked if pid in parent_of]
     while stack:
-        pid = stack.pop()
-        if pid not in found:
+        if (pid := stack.pop()) not in found:
             found.add(pid)
             stack.extend(children.get(pid, ()))
     return found

@@ -100,8 +100,7 @@ class _Watchdog:
 
     def send(self, *message: object) -> None:
         with self._lock:
-            stdin = self._stdin()
-            if stdin is None:
+            if (stdin := self._stdin()) is None:
                 return
             try:
                 stdin.write(json.dumps(message) + "\n")
@@ -381,8 +380,7 @@ def _collect(
                     proc.wait(timeout=wait)
                 continue
             for key, _ in selector.select(wait):
-                data = os.read(key.fd, 1 << 16)
-                if data:
+                if data := os.read(key.fd, 1 << 16):
                     captures[key.fd].add(data)
                 else:
                     selector.unregister(key.fd)
@@ -440,8 +438,7 @@ class _Feeder(threading.Thread):
     def run(self) -> None:
         try:
             with open(self._fd, "wb") as f:
-                for chunk in self._chunks:
-                    f.write(chunk)
+                f.writelines(self._chunks)
         except BrokenPipeError:
             pass  # the child stopped reading: its exit status says why
         except BaseException as exc:  # noqa: BLE001 - the source's error, raised in the caller

@@ -35,8 +35,7 @@ def _write(path: str, text: str) -> None:
 def private_shm(size: int) -> bool:
     """In the child before exec: give this process and all it starts a /dev/shm of their own (a
     tmpfs of at most `size` bytes). False when the kernel refuses a step: the host's is still seen."""
-    libc = c_library()
-    if libc is None or not os.path.isdir(SHM):
+    if (libc := c_library()) is None or not os.path.isdir(SHM):
         return False
     uid, gid = os.getuid(), os.getgid()
     try:

@@ -16,8 +16,7 @@ TITLE = "Your kernels across releases"
 
 def render(records: Iterable[Record]) -> list[str]:
     records = list(records)
-    names = kernel_windows.names(records)
-    if not names:
+    if not (names := kernel_windows.names(records)):
         return []
     lines = [
         "## " + TITLE,

@@ -32,8 +32,7 @@ def render_dispatches(latest: Iterable[Record], top: int = 10) -> list[str]:
     )
     lines: list[str] = []
     for group, records in sorted(groups.items()):
-        releases = sorted(records, key=lambda r: runs_view.version_key(r.label.compiler))
-        lines += _table(group, releases, top)
+        lines += _table(group, sorted(records, key=lambda r: runs_view.version_key(r.label.compiler)), top)
     return lines
 
 

@@ -22,8 +22,7 @@ def render_instructions(runs: runs_view.Runs, versions: Sequence[str]) -> list[s
     where both releases of a consecutive pair had quiet timings of the counted module itself, the
     instruction ratio beside the time ratio: whether the noise-free signal agrees with the clock.
     Never the `default` build's timing: it is another program (`runs_view.Runs.instructions`)."""
-    table = _counted(runs)
-    if not table:
+    if not (table := _counted(runs)):
         return []
     shown = [v for v in versions if any(v in cells for cells in table.values())]
     shown += runs_view.sorted_versions({v for cells in table.values() for v in cells} - set(shown))

@@ -66,8 +66,7 @@ def render_op_kinds(latest: Iterable[Record]) -> list[str]:
     torch eager and ONNX Runtime, and — where IREE trails the best peer by more than 1.2x — the
     kinds that account for the gap."""
     records = list(latest)
-    runs = [r for r in measured_runs(records) if r.metric.of(RunMetrics).op_profile is not None]
-    if not runs:
+    if not (runs := [r for r in measured_runs(records) if r.metric.of(RunMetrics).op_profile is not None]):
         return []
     machine = _Machine.of(records)
     lines = ["## " + TITLE, "", _INTRO, ""]
@@ -80,8 +79,7 @@ def render_op_kinds(latest: Iterable[Record]) -> list[str]:
     unprofiled: dict[str, str] = {}
     for run in sorted(runs, key=_order):
         profile = run.metric.of(RunMetrics).op_profile or {}  # every run here has one
-        iree_kinds = op_kind_times(profile, "iree")
-        if iree_kinds is None:
+        if (iree_kinds := op_kind_times(profile, "iree")) is None:
             why = str(profile.get("unavailable", "no profile")).strip().splitlines()
             unprofiled.setdefault(run.label.compiler, why[-1] if why else "no profile")
             continue
@@ -106,8 +104,7 @@ def _function(run: Record, iree_kinds: dict[str, float], machine: _Machine) -> l
     }
     columns: dict[str, dict[str, float]] = {f"IREE {compiler}": iree_kinds}
     for name, framework in peer_registry.op_profiled().items():  # {peer: its op vocabulary}
-        kinds = op_kind_times((results.get(name) or {}).get("op_profile"), framework)
-        if kinds is not None:
+        if (kinds := op_kind_times((results.get(name) or {}).get("op_profile"), framework)) is not None:
             columns[name] = kinds
     kinds_seen = [k for k in opkinds.KINDS if any(k in c for c in columns.values())]
     rows = [

@@ -21,8 +21,7 @@ def render_ops(latest: Iterable[Record]) -> list[str]:
     own release's runtime, profile default): median ms per release, and the regressions beyond noise
     between consecutive releases (release_regressions.regressions, the same rule as COMPATIBILITY.md)."""
     runs = runs_view.Runs.of(list(latest))
-    table = _timed(runs)
-    if not table:
+    if not (table := _timed(runs)):
         return []
     versions = runs_view.sorted_versions({v for cells in table.values() for v in cells})
     days = sorted(

@@ -104,8 +104,7 @@ def _best_row(
     """A function's best configuration on a release against `default` (None without `default`):
     its speed-up, the wall-time check, the naive build's and the best peer's, and the knobs that were
     faster alone or failed."""
-    base = next((e for e in effects if e.candidate.name == search.BASELINE), None)
-    if base is None:
+    if (base := next((e for e in effects if e.candidate.name == search.BASELINE), None)) is None:
         return None
     top = _recommended(effects, result)
     faster = [e.candidate.name for e in effects if e.verdict == "faster"]
@@ -202,8 +201,7 @@ def _render_knobs(table: Mapping[tuple[str, str], Sequence[search.Effect]]) -> l
     for knob in sorted({k for k, _ in counts}):
         row = [knob]
         for release in releases:
-            seen = counts.get((knob, release))
-            if not seen:
+            if not (seen := counts.get((knob, release))):
                 row.append("")
                 continue
             parts = [f"{seen[v]} {v}" for v in _KNOB_VERDICTS if seen.get(v)]
