@@ -22,7 +22,7 @@ MODULE_LINES = 700
 SRC_MODULE_LINES = 600
 # src/'s code lines at 825161a, when issue 83 asked the house to stop growing (cloc's measure: no
 # blank, comment or docstring lines). Lower it when src/ shrinks; never raise it.
-SRC_CODE_LINES = 36_536
+SRC_CODE_LINES = 36_413
 PYTHON_HOMES = ("src", "scripts", "benchmarks", "bin", "tests")
 
 # Known and being split by other work of issue 70; remove an entry with its split.
