@@ -5,7 +5,9 @@ order read as not matching torch. Real torch on the runner's own path (bundle_ru
 
 from __future__ import annotations
 
+import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +46,20 @@ def _bundle(tmp_path: Path, described: list[dict[str, object]]) -> dict[str, obj
         "export": "exports/e", "inputs": ["0.npy"], "references": ["0.npy"], "atol": 1e-6, "rtol": 1e-6,
         "arrays": {"inputs": [], "outputs": described},
     }  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def _own_models_package(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The runner imports the bundle's `models` package by putting its folder on sys.path: both go
+    again after each test, or the next test of this worker imports the wrong `models`."""
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    for name in [n for n in sys.modules if n == "models" or n.startswith("models.")]:
+        monkeypatch.delitem(sys.modules, name)  # another test's, given back after
+    before = set(sys.modules)
+    yield
+    for name in set(sys.modules) - before:
+        if name == "models" or name.startswith("models."):
+            del sys.modules[name]
 
 
 @pytest.mark.parametrize("unordered", [True, False])

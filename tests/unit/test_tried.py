@@ -87,7 +87,8 @@ def _summary(records: list[Record], ran: list[Record], folder: Path) -> str:
 
     out = io.StringIO()
     here = pasted.Where(None, folder, None, Path("/m/default.toml"))
-    workflow.print_summary(_Summary(), Path("/tmp/c"), folder, out, here)  # type: ignore[arg-type]
+    logged = folder_log(folder).latest()
+    workflow.print_summary(_Summary(), Path("/tmp/c"), folder, out, here, logged)  # type: ignore[arg-type]
     return out.getvalue()
 
 

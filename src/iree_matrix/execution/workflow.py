@@ -11,7 +11,7 @@ import json
 import os
 import shlex
 import shutil
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Optional, TextIO
 
@@ -22,7 +22,7 @@ from iree_matrix.core.errors import UserError
 from iree_matrix.core.input_files import directory_problem
 from iree_matrix.core.model import refusals
 from iree_matrix.core.model.metrics.compile import CompileMetrics
-from iree_matrix.core.model.results import Record, ResultsLog, Status, latest_by_job, log_path, read_log
+from iree_matrix.core.model.results import Record, ResultsLog, Status, latest_by_job
 from iree_matrix.core.system import locks
 from iree_matrix.envs.cache_usage import absolute, default_cache, require_usable
 from iree_matrix.iree import hints, miscompiled, targets
@@ -457,7 +457,7 @@ def execute(
         summary = Executor(
             loaded.matrix, loaded.plan, cache=cache, results=results, backend=here, options=executing
         ).run()
-    print_summary(summary, cache, results_dir, out, where(loaded.path, results_dir, cache))
+    print_summary(summary, cache, results_dir, out, where(loaded.path, results_dir, cache), results.latest())
     if not summary.interrupted:
         _keep_manifests(summary.records.values(), results_dir / "manifests")
     return summary
@@ -491,8 +491,15 @@ def _search_offer(record: Record, references: dict[str, str], here: pasted.Where
 
 
 def print_summary(
-    summary: Summary, cache: Path, results_dir: Path, out: TextIO, here: Optional[pasted.Where] = None
+    summary: Summary,
+    cache: Path,
+    results_dir: Path,
+    out: TextIO,
+    here: Optional[pasted.Where] = None,
+    logged: Mapping[str, Record] = {},  # noqa: B006 - read only
 ) -> None:
+    """The run's summary; `logged`: the newest record per job of the results folder's log (the runs
+    before this one too), what a hint's ways are checked against (matrix/tried.py)."""
     from iree_matrix.execution.progress import first_words
 
     here = here or pasted.Where(None, results_dir, None if cache == default_cache() else cache)
@@ -510,7 +517,7 @@ def print_summary(
     problems = summary.failures()
     advised: dict[str, str] = {}  # advice said once in full, then referred to
     references = models.references(summary.records.values())  # a user's model: FILE:FACTORY
-    known = [*latest_by_job([*read_log(log_path(results_dir)), *summary.records.values()]).values()]
+    known = [*latest_by_job([*logged.values(), *summary.records.values()]).values()]
     for record in sorted(problems, key=lambda r: r.job):
         first = first_words(record, cache)
         print(f"  {record.status.value:<8} {record.job}\n           {record.error_class}: {first}", file=out)

@@ -1,4 +1,4 @@
-"""What a results folder shows of the ways past a failure that its hint names (issue 95): the export
+"""What a results folder shows of the ways past a failure that its hint names: the export
 recipes and the built-in profile a hint offers, each tried on the failing release here or not.
 
 A hint says a way passes, or an op compiles as it is, only where a record here shows it, for the same
