@@ -570,5 +570,4 @@ def _empty(out: Path) -> None:
 
 def _alone(job: Job) -> bool:
     """A timed stage that holds the machine from its start (run, dispatches, peak): nothing beside it."""
-    stage = stages.get(job.stage)
-    return stage.exclusive and not stage.warms_up
+    return (stage := stages.get(job.stage)).exclusive and not stage.warms_up

@@ -31,10 +31,9 @@ class QuietTurns:
         would keep an asking one waiting). If so it counts as running from here, so a turn taken a
         moment later waits for it."""
         with self._changed:
-            if self._turn is not None or self._asking:
-                return False
-            self._active.add(job)
-            return True
+            if free := self._turn is None and not self._asking:
+                self._active.add(job)
+            return free
 
     def ended(self, job: str, *_: object) -> None:  # a future's done callback too
         with self._changed:
@@ -49,13 +48,11 @@ class QuietTurns:
         with self._changed:
             self._asking.add(job)
             try:
-                told = False
+                if self._turn is not None or (self._active - self._asking - {job}):
+                    waiting()  # said once
                 while self._turn is not None or (self._active - self._asking - {job}):
                     if cancelled():
                         raise LockCancelled(f"{job}: cancelled while waiting for its turn to time")
-                    if not told:
-                        told = True
-                        waiting()
                     self._changed.wait(POLL)
                 self._turn = job
             finally:

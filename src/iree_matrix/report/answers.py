@@ -38,15 +38,12 @@ def names(found: Sequence[advice.Advice]) -> dict[str, str]:
     another identity of `found` has the same short name (two Zen 3 machines whose hosts expose
     different flags: rows that read alike with different figures would not say which is which)."""
     shorts = {a.identity.key: a.identity.short for a in found}
+    flags = {a.identity.key: a.identity.host.cpu_flags_sha256 or "" for a in found}
     shared = Counter(shorts.values())
     return {
-        key: f"{short} (flags {flags[:8]}…)" if shared[short] > 1 and (flags := _flags(found, key)) else short
-        for key, short in shorts.items()
+        k: f"{short} (flags {flags[k][:8]}…)" if shared[short] > 1 and flags[k] else short
+        for k, short in shorts.items()
     }
-
-
-def _flags(found: Sequence[advice.Advice], key: str) -> str:
-    return next((a.identity.host.cpu_flags_sha256 or "" for a in found if a.identity.key == key), "")
 
 
 def rows(found: Sequence[advice.Advice]) -> list[tuple[str, ...]]:
