@@ -446,8 +446,8 @@ def test_the_rewrites_a_hint_asked_for_pass_by_a_recipe_and_its_printed_command(
     """The spatial transformer (border and zeros padding) and the mixture-of-experts gate pass by
     `FILE:FACTORY~fx+rewrite` with no code of the user's; a reflection padding, which the rewrite
     does not take, is left as exported and still differs from torch (never a pass it is not). The
-    `run it:` line under the gate's hint names the recipe with the run's matrix, results folder and
-    cache, and pasted as printed it runs there: the records it finds are this run's, reused."""
+    gate's hint says its recipe was tried in this run and passes, instead of offering it again
+    (test_search_recipes_suggestion_runs_as_printed pastes a printed route and runs it)."""
     cache = shared_cache(tmp_path / "cache")
     matrix = _matrix(tmp_path / "rewrite.toml", list(REWRITTEN))
     results = tmp_path / "results"
@@ -470,14 +470,9 @@ def test_the_rewrites_a_hint_asked_for_pass_by_a_recipe_and_its_printed_command(
     # reflection is not rewritten (the export's log says so): IREE's grid_sampler pads with zeros
     left = row("affine_warp.py:reflection~fx+rewrite", "run")
     assert left.status is Status.MISMATCH, (left.status, left.message)
-    # the default export's crash: its hint, and the route with this run's settings, pasted as printed
+    # the default export's crash: its hint says the route was tried in this run and passes (a way
+    # the run already took is said with its outcome, not offered again as a command to run)
     assert row("moe_gate.py:build", "compile").status is Status.FAIL
-    line = next(x for x in done.stdout.splitlines() if "run it:" in x and "moe_gate.py:build~fx+rewrite" in x)
-    printed = re.findall(r"`(iree-matrix [^`]+)`", line)[0]
-    assert f"--matrix {matrix} --results-dir {results} --cache {cache}" in printed, printed
-    pasted = subprocess.run(
-        [sys.executable, "-m", "iree_matrix", *shlex.split(printed)[1:], "--backend", "venv"],
-        capture_output=True, text=True, timeout=1800,
-    )  # fmt: skip
-    assert pasted.returncode == 0, pasted.stderr
-    assert "0 executed" in pasted.stdout, pasted.stdout  # the same place: this run's records, reused
+    line = next(x for x in done.stdout.splitlines() if "tried:" in x and "moe_gate~fx+rewrite" in x)
+    assert f"passes on {RELEASE} here" in line, line
+    assert not any("run it:" in x and "moe_gate.py:build~fx+rewrite" in x for x in done.stdout.splitlines())
