@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
-from .base import BundleError
+from .base import BundleError, descriptions
 
 if TYPE_CHECKING:
     from .base import Array, Json
@@ -104,6 +104,14 @@ def compare(
     return {"max_abs_err": max_abs, "max_rel_err": max_rel, "atol": atol, "rtol": rtol, "matches": matches,
             **({"nonfinite_values": nonfinite} if nonfinite else {}),
             **({"unchecked_values": unchecked} if unchecked else {})}  # fmt: skip
+
+
+def check_outputs(got: Sequence[Any], references: Sequence[Any], order: Json) -> Json:
+    """`compare` by what a cell or a peer's order carries: the model's tolerance and the export's
+    output descriptions (raw bits to decode, an output to compare as a set)."""
+    return compare(
+        got, references, float(order["atol"]), float(order["rtol"]), descriptions(order, "outputs")
+    )
 
 
 def outputs_digest(arrays: Sequence[Any]) -> str:

@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from .arrays import compare, mismatch_words, outputs_digest
-from .base import GPU_KINDS, MIN_REPETITION_SECONDS, clip, command, descriptions, summary
+from .arrays import check_outputs, mismatch_words, outputs_digest
+from .base import GPU_KINDS, MIN_REPETITION_SECONDS, clip, command, summary
 from .manifest import within
 from .modules import module_path, plugin_flags
 
@@ -57,7 +57,7 @@ def run_cell(root: Path, cell: Json, repetitions: int) -> Json:
         got = call()
     except Exception as exc:  # noqa: BLE001
         return {**result, "status": "fail", "error_class": "run", "message": clip(exc)}
-    check = compare(got, references, float(cell["atol"]), float(cell["rtol"]), descriptions(cell, "outputs"))
+    check = check_outputs(got, references, cell)
     if "error" in check:
         return {**result, "status": "fail", "error_class": "output-shape", "message": check["error"]}
     result.update(check, outputs_sha256=outputs_digest(got))

@@ -19,8 +19,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
-from .arrays import compare
-from .base import GPU_KINDS, clip, descriptions, rotating_rounds
+from .arrays import check_outputs
+from .base import GPU_KINDS, clip, rotating_rounds
 from .cell import host_call, load_function
 from .gpu_peers import GpuPeer, ordered
 from .manifest import within
@@ -250,9 +250,7 @@ def load_torch_cuda(
 
             for _ in range(WARMUP):
                 got = call()
-            check = compare(
-                got, references, float(order["atol"]), float(order["rtol"]), descriptions(order, "outputs")
-            )
+            check = check_outputs(got, references, order)
             arms[name] = call
             if on == "cuda":
                 syncs[name] = torch.cuda.synchronize

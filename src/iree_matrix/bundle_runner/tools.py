@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
-from .arrays import compare, load_array, outputs_digest
+from .arrays import check_outputs, load_array, outputs_digest
 from .base import BundleError, clip, descriptions, summary
 from .cell import verdict
 from .manifest import is_wheel, named, within
@@ -202,7 +202,7 @@ def run_cell_tools(
         got = [
             load_array(path, described[i] if i < len(described) else None) for i, path in enumerate(outputs)
         ]
-    check = compare(got, references, float(cell["atol"]), float(cell["rtol"]), described)
+    check = check_outputs(got, references, cell)
     if "error" in check:
         return {**result, "status": "fail", "error_class": "output-shape", "message": check["error"]}
     result.update(check, outputs_sha256=outputs_digest(got))

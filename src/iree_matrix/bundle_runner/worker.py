@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from . import gap, gpu
-from .arrays import compare
-from .base import clip, command, descriptions
+from .arrays import check_outputs
+from .base import clip, command
 from .cell import load_function, load_plugins
 from .manifest import within
 from .modules import plugin_flag
@@ -102,9 +102,7 @@ def _load_onnx(root: Path, order: Json, arms: _Arms) -> Json:
     feeds = {i.name: np.load(export / "inputs" / n) for i, n in zip(session.get_inputs(), order["inputs"])}
     references = [np.load(export / "reference" / n) for n in order["references"]]
     got = [np.asarray(o) for o in session.run(None, feeds)]
-    check = compare(
-        got, references, float(order["atol"]), float(order["rtol"]), descriptions(order, "outputs")
-    )
+    check = check_outputs(got, references, order)
 
     def call(s: Any = session, f: dict[str, Array] = feeds) -> object:
         return s.run(None, f)
@@ -147,13 +145,7 @@ def _load_torch(root: Path, order: Json, arms: _Arms) -> Json:
 
     out = call()
     outs = out if isinstance(out, (list, tuple)) else [out]
-    check = compare(
-        [o.detach().numpy() for o in outs],
-        references,
-        float(order["atol"]),
-        float(order["rtol"]),
-        descriptions(order, "outputs"),
-    )
+    check = check_outputs([o.detach().numpy() for o in outs], references, order)
     arms.calls["eager"] = call
     return {"ok": True, "version": torch.__version__, **check}
 

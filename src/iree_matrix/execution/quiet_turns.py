@@ -40,6 +40,10 @@ class QuietTurns:
             self._active.discard(job)
             self._changed.notify_all()
 
+    def _held(self, job: str) -> bool:
+        """Another job holds a turn, or runs without asking for one."""
+        return self._turn is not None or bool(self._active - self._asking - {job})
+
     @contextlib.contextmanager
     def turn(self, job: str, cancelled: Callable[[], bool], waiting: Callable[[], None]) -> Iterator[None]:
         """`job`'s turn: when no other job holds one and every other job of the executor has ended
@@ -48,9 +52,9 @@ class QuietTurns:
         with self._changed:
             self._asking.add(job)
             try:
-                if self._turn is not None or (self._active - self._asking - {job}):
+                if self._held(job):
                     waiting()  # said once
-                while self._turn is not None or (self._active - self._asking - {job}):
+                while self._held(job):
                     if cancelled():
                         raise LockCancelled(f"{job}: cancelled while waiting for its turn to time")
                     self._changed.wait(POLL)
