@@ -106,9 +106,11 @@ def test_the_store_is_shared_and_a_second_run_reuses_it(world: World, tmp_path: 
 
 def test_a_timed_stage_is_alone_on_the_machine(world: World, tmp_path: Path):
     world.seconds = 0.15
-    _dask_run(tmp_path)  # two workers x two threads: compiles may overlap, timed stages may not
-    assert world.peak >= 1
-    assert all(world.overlaps[j] == 1 for j in world.overlaps if j.startswith(("run:", "export:")))
+    _, summary, _ = _dask_run(tmp_path)  # two workers x two threads
+    assert summary.counts() == {"ok": 6}
+    # Timed stages never overlap each other; a compile may run beside a timing on a cluster (the
+    # module's docstring: its `other_load` shows it), so counting every stage would be a race.
+    assert world.timed_peak == 1
 
 
 def test_a_failed_dependency_is_not_sent_to_the_cluster(world: World, tmp_path: Path):

@@ -46,6 +46,8 @@ class FakeStage:
             self.world.running += 1
             self.world.peak = max(self.world.peak, self.world.running)
             self.world.overlaps[job.id] = self.world.running
+            self.world.timed += self.exclusive
+            self.world.timed_peak = max(self.world.timed_peak, self.world.timed)
             self.world.calls.append(job.id)
         try:
             time.sleep(self.world.seconds)
@@ -57,6 +59,7 @@ class FakeStage:
         finally:
             with self.world.lock:
                 self.world.running -= 1
+                self.world.timed -= self.exclusive
 
     def reusable(self, job: Job, ctx: stages.Context, entry) -> bool:
         return True
@@ -71,6 +74,7 @@ class World:
         self.lock = threading.Lock()
         self.calls: list[str] = []
         self.running = self.peak = 0
+        self.timed = self.timed_peak = 0  # timed stages running at once (and the most ever)
         self.overlaps: dict[str, int] = {}
         self.behaviour: dict[str, Callable[[Job], Outcome]] = {}
         self.seconds = 0.0
