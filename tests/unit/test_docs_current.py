@@ -178,3 +178,12 @@ def test_the_readme_opens_with_the_commands() -> None:
     end = start + len(rest.partition(README_END)[0].splitlines())
     wide = [n for n, line in enumerate(lines, 1) if len(line) > 200 and not start < n <= end]
     assert not wide, f"README.md lines over 200 characters outside the rendered answers table: {wide}"
+
+
+def test_docs_stay_reference() -> None:
+    """docs/ is reference (issue 93): ≤ 60,000 words in all, docs/first-run.md ≤ 150 lines; dated runs
+    and measurement logs go to lab/, leaving a pointer."""
+    words = sum(len(doc.read_text().split()) for doc in (REPO / "docs").glob("*.md"))
+    assert words <= 60_000, f"docs/*.md hold {words} words: move dated runs and measurements to lab/"
+    lines = len((REPO / "docs" / "first-run.md").read_text().splitlines())
+    assert lines <= 150, f"docs/first-run.md has {lines} lines: move dated runs to lab/first-run-timings.md"
