@@ -249,7 +249,9 @@ def test_the_first_runs_report_says_how_iree_compares_with_the_default_peer(
     peers = ", ".join(f'"{p}"' for p in default.peers)
     text = (
         'python = "3.11"\ntorch = "2.13.0"\nturbine = "3.9.0"\ncompiler = "3.13.0"\nmodels = "tiny_cnn"\n'
+        'runtime = ["3.12.0", "3.13.0"]\n'
         f"peers = [{peers}]\n[benchmark]\nrepetitions = 3\n"
+        f"time_cross_runtime = {str(default.benchmark.time_cross_runtime).lower()}\n"
     )
     (tmp_path / "matrix.toml").write_text(text)
     done = iree_matrix("matrix", "--matrix", str(tmp_path / "matrix.toml"), "--backend", "venv", cache=cache,
@@ -263,6 +265,11 @@ def test_the_first_runs_report_says_how_iree_compares_with_the_default_peer(
     assert ort["status"] == "ok" and ort["cpu_ms"]["threads"] == 1 and ort["cpu_ms"]["median"] > 0
     assert got[f"export:{BASE}"].metrics["eager_cpu_ms"]["median"] > 0
     assert got[f"run:{BASE}/iree3.13.0/x86_64/default"].metrics["cpu_ms"]["median"] > 0
+    # The other release's runtime loads the module and agrees, checked by one call, timed for no table.
+    cross = got[f"run:{BASE}/iree3.13.0/x86_64/default/rt3.12.0"]
+    assert cross.status is Status.OK and cross.metrics["matches"] is True, cross.message
+    assert "latency_ms" not in cross.metrics and "cpu_ms" not in cross.metrics
+    assert "default/rt3.12.0 -> ok\n" in done.stderr + done.stdout
 
     slower, faster = r"takes \d+\.\d\d× ONNX Runtime's time", r"is \d+\.\d\d× faster than ONNX Runtime"
     verdict = rf"IREE ({slower}|{faster}|takes the same time)"

@@ -204,3 +204,66 @@ def test_the_runs_console_line_says_how_many_calls_the_budget_left() -> None:
     progress.close()
     budgeted, every = [line for line in out.getvalue().splitlines() if "/call" in line]
     assert budgeted.endswith("-> ok, 11.7 s/call (n=3)") and every.endswith("-> ok, 11.7 s/call")
+
+
+# --- runs on the other release's runtime: checked, not timed (the default matrix) -------------------
+
+
+def _cross_plan(tmp_path: Path, benchmark: str) -> tuple[Any, list[Job]]:
+    matrix = _load(
+        tmp_path, f"[benchmark]\n{benchmark}", compiler='["3.12.0", "3.13.0"]', runtime='["3.12.0", "3.13.0"]'
+    )
+    return matrix, [j for j in stages.plan(matrix).jobs if j.stage == "run"]
+
+
+def test_only_the_default_matrix_leaves_cross_runtime_runs_untimed(tmp_path: Path) -> None:
+    assert spec_file.load(MATRIX_DIR / "default.toml").benchmark.time_cross_runtime is False
+    untimed = [
+        path.name
+        for path in MATRIX_DIR.glob("*.toml")  # what results/ publishes, bench, advise, cross: timed
+        if "time_cross_runtime" in tomllib.loads(path.read_text(encoding="utf-8")).get("benchmark", {})
+    ]
+    assert untimed == ["default.toml"]
+    matrix, runs = _cross_plan(tmp_path, "time_cross_runtime = false\n")
+    checked = {j.cell.rsplit("/", 1)[-1] for j in runs if run.checked_only(j, matrix)}
+    assert checked == {"rt3.12.0", "rt3.13.0"} and len(runs) == 4  # each module on its own runtime: timed
+    matrix, runs = _cross_plan(tmp_path, "")
+    assert not any(run.checked_only(j, matrix) for j in runs)
+    message = _error(tmp_path, '[benchmark]\ntime_cross_runtime = "no"\n')
+    assert "benchmark.time_cross_runtime" in message and "true or false" in message, message
+
+
+def test_an_untimed_cross_runtime_run_has_its_own_key_and_the_others_keep_theirs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(run, "_module_digest", lambda record: "sha256:module")
+    monkeypatch.setattr(run, "export_digest", lambda entry, name: "sha256:io")
+    monkeypatch.setattr(Context, "env_key_inputs", lambda self: {"packages": "the same"})
+    entry = types.SimpleNamespace(record=None)
+    deps = {"compile:x": entry, "export:x": entry, "install:x": entry}
+
+    def keys(benchmark: str) -> dict[str, str]:
+        matrix, runs = _cross_plan(tmp_path, benchmark)
+        ctx = Context(matrix, None, None, deps, 60.0, tmp_path / "log")  # type: ignore[arg-type]
+        return {j.cell: run.STAGE.key(j, ctx) for j in runs}
+
+    timed, untimed = keys(""), keys("time_cross_runtime = false\n")
+    assert {c for c in timed if timed[c] == untimed[c]} == {c for c in timed if "/rt" not in c}
+    assert keys("time_cross_runtime = true\n") == timed
+
+
+def test_an_untimed_runs_estimate_is_its_checked_call_not_the_published_timed_run() -> None:
+    from iree_matrix.execution.eta import CHECKED_LEAST, CHECKED_SHARE, Estimates
+    from iree_matrix.execution.stage_times import StageTimes
+
+    env = EnvSpec("runtime", "3.11", (), "r")
+    own, cross, short = (
+        Job("run", c, (), {"model": "m"}, env) for c in ("own", "own/rt3.13.0", "s/rt3.13.0")
+    )
+    published = StageTimes({own.id: 111.0, cross.id: 112.0, short.id: 7.5}, {}, {"run": 7.5}, {short.id: 6.0})
+    estimates = Estimates.of(
+        [own, cross, short], {}, {"run"}, published=published, checked_only=lambda job: "/rt" in job.cell
+    )
+    assert estimates.expected(own.id) == 111.0  # timed as published
+    assert estimates.expected(cross.id) == pytest.approx(CHECKED_SHARE * 112.0)
+    assert estimates.expected(short.id) == CHECKED_LEAST  # no benchmark passes: no floor left

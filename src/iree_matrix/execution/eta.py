@@ -26,6 +26,11 @@ from iree_matrix.matrix.plan import Job
 # A stage never seen here nor in the published records: a guess, said as one.
 UNKNOWN_STAGE_SECONDS = {"install": 60.0, "export": 30.0, "compile": 30.0, "run": 10.0}
 REUSED_SECONDS = 0.05
+# A run that only checks (`[benchmark] time_cross_runtime = false`: a module on another release's
+# runtime) against its timed time beyond the benchmark's min time: one call of the ten a budgeted
+# timed run makes (the check, three wall, three one-thread calls at twice the wall), at least a second
+# (process start and module load).
+CHECKED_SHARE, CHECKED_LEAST = 0.15, 1.0
 # The published records' installs are host venvs; an environment image costs more: the image itself
 # (its venv installed offline, .pyc compiled once: IREE-NOTES, +35 s for torch) and, once per run
 # that has none, the Debian base image (debootstrap: 41 s quiet, 158 s with the machine shared).
@@ -387,6 +392,7 @@ class Estimates:
         backend: str = "venv",
         load: float = 1.0,
         still_stored: Callable[[Record], bool] = lambda record: True,
+        checked_only: Callable[[Job], bool] = lambda job: False,
     ) -> Estimates:
         here = StageTimes.of(history.values())
         published = published or StageTimes({}, {}, {})
@@ -430,6 +436,10 @@ class Estimates:
                         if fixed:
                             floor[job.id] = min(value, fixed)
                     break
+            if checked_only(job) and source[job.id] == "published":  # no published matrix leaves them untimed
+                seconds[job.id] = max(
+                    CHECKED_LEAST, CHECKED_SHARE * (seconds[job.id] - floor.pop(job.id, 0.0))
+                )
             if job.stage == "install" and in_image(job) and source[job.id] != "here":
                 seconds[job.id] += DOCKER_IMAGE_SECONDS + (DOCKER_BASE_IMAGE_SECONDS if base_image else 0.0)
                 base_image = False

@@ -42,6 +42,7 @@ from iree_matrix.execution.summary import Summary
 from iree_matrix.matrix.plan import Job, Plan
 from iree_matrix.matrix.spec import MatrixSpec
 from iree_matrix.matrix.wheelhouse import Wheelhouse
+from iree_matrix.stages import run as run_stage
 from iree_matrix.stages.base import QuietLock, quiet_around
 
 logger = console.logger(__name__)
@@ -117,7 +118,7 @@ class Executor:
             self.plan.jobs, self._published, timed, self.options.jobs,
             redo=lambda job_id: any(fnmatch.fnmatchcase(job_id, g) for g in retime),
             published=published_times(), backend=getattr(self.backend, "name", "venv"), load=load_factor(),
-            still_stored=self._still_stored,
+            still_stored=self._still_stored, checked_only=lambda job: run_stage.checked_only(job, self.spec),
         )  # fmt: skip
 
     def _say_cost(self) -> None:

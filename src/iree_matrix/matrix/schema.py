@@ -250,6 +250,9 @@ KEYS: dict[str, Node] = {
                 "`repetitions`; 0: every repetition",
                 minimum=0,
             ),
+            time_cross_runtime=_value(
+                "boolean", "true or false", "false: another runtime's run is checked, untimed"
+            ),
             threads=_integer(0, 1024, "every framework's thread count; 0: one per CPU of the host"),
             devices=_ref("strings", "IREE's CPU HAL drivers each module is run with: local-task, local-sync"),
             dispatches=_ref(

@@ -91,6 +91,10 @@ class Benchmark:
     # Seconds of calls a run's timed pass is given (0: none, every repetition): it stops after that much,
     # once it has `benchmark_tool.LEAST_BUDGETED` repetitions, so a slow function's figure costs a few calls.
     time_budget: float = 0.0
+    # Whether a module run by another release's runtime than its compiler's is timed (False: its one
+    # checked call answers whether that runtime loads it and agrees; the tables time each module on
+    # its own runtime only, report/timed.same_runtime).
+    time_cross_runtime: bool = True
     threads: int = 0  # every framework gets this many threads; 0: one per CPU of the host
     # The HAL drivers every module is run with: each one a run job of its own (the first is the
     # cell's plain run; others get a `/local-sync` suffix).

@@ -143,7 +143,8 @@ def parse_benchmark(table: Any, where: Where, units: Optional[Sequence[str]] = N
     """`[benchmark]`; with `units` (`function_profiles`), an opt-in glob that matches none of them is
     refused: `dispatches = ["nosuch/default"]` opted nothing in, without a word."""
     opt_in_keys = schema.opt_ins()
-    values: dict[str, Any] = {k: table[k] for k in ("repetitions", "seed", "threads") if k in table}
+    keys = ("repetitions", "seed", "threads", "time_cross_runtime")
+    values: dict[str, Any] = {k: table[k] for k in keys if k in table}
     if "time_budget" in table:
         values["time_budget"] = float(table["time_budget"])
     opt_in = []
