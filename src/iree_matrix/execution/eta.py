@@ -393,6 +393,7 @@ class Estimates:
         load: float = 1.0,
         still_stored: Callable[[Record], bool] = lambda record: True,
         checked_only: Callable[[Job], bool] = lambda job: False,
+        speed: float = 1.0,
     ) -> Estimates:
         here = StageTimes.of(history.values())
         published = published or StageTimes({}, {}, {})
@@ -436,6 +437,9 @@ class Estimates:
                         if fixed:
                             floor[job.id] = min(value, fixed)
                     break
+            if source[job.id] == "published" and job.stage not in IO_STAGES:  # this CPU's (speed_of)
+                fixed = floor.get(job.id, 0.0)
+                seconds[job.id] = fixed + (seconds[job.id] - fixed) * max(1.0, speed)
             if checked_only(job) and source[job.id] == "published":  # no published matrix leaves them untimed
                 seconds[job.id] = max(
                     CHECKED_LEAST, CHECKED_SHARE * (seconds[job.id] - floor.pop(job.id, 0.0))

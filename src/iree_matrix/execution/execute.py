@@ -28,6 +28,7 @@ from iree_matrix.core import console, excerpts
 from iree_matrix.core.atomic_files import DISK_FULL_TEXT, fuller, is_disk_full, storage_error
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import EnvironmentFault, StorageError
+from iree_matrix.core.model import host_identity
 from iree_matrix.core.model.outcome import Outcome, from_exception, now
 from iree_matrix.core.model.outcome import record as make_record
 from iree_matrix.core.model.results import Record, ResultsLog, Status
@@ -117,7 +118,8 @@ class Executor:
         return Estimates.of(
             self.plan.jobs, self._published, timed, self.options.jobs,
             redo=lambda job_id: any(fnmatch.fnmatchcase(job_id, g) for g in retime),
-            published=published_times(), backend=getattr(self.backend, "name", "venv"), load=load_factor(),
+            published=(times := published_times()), backend=getattr(self.backend, "name", "venv"),
+            load=load_factor(), speed=times.speed_of(host_identity.here().identity),
             still_stored=self._still_stored, checked_only=lambda job: run_stage.checked_only(job, self.spec),
         )  # fmt: skip
 

@@ -37,6 +37,8 @@ class StageTimes:
     # `benchmark_tool.min_time_seconds`), from its newest record; a job not named has none. Only the
     # published summary's (`of_published`): a time measured here is never scaled, so it needs none.
     floor: Mapping[str, float] = dataclasses.field(default_factory=dict)
+    # Per CPU identity that published timings, how much longer its jobs took than the basis (`speeds`).
+    speed: Mapping[str, float] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def of(cls, records: Iterable[Record]) -> StageTimes:
@@ -75,6 +77,7 @@ class StageTimes:
             "by_model": [[s, m, round(v, DIGITS)] for (s, m), v in sorted(self.by_model.items())],
             "by_stage": {k: round(v, DIGITS) for k, v in sorted(self.by_stage.items())},
             "floor": {k: round(v, DIGITS) for k, v in sorted(self.floor.items())},
+            "speed": {k: round(v, DIGITS) for k, v in sorted(self.speed.items())},
         }
 
     @classmethod
@@ -84,6 +87,15 @@ class StageTimes:
             {(s, m): v for s, m, v in doc["by_model"]},
             dict(doc["by_stage"]),
             dict(doc.get("floor", {})),  # a summary from before floors were kept: none
+            dict(doc.get("speed", {})),
+        )
+
+    def speed_of(self, identity: str) -> float:
+        """How much longer than the basis jobs take on this CPU identity: its own published factor,
+        else that of the same CPU model with other flags (`machine|vendor|family|model|…`), else 1."""
+        model = identity.split("|")[:4]
+        return self.speed.get(identity) or next(
+            (v for k, v in sorted(self.speed.items()) if k.split("|")[:4] == model), 1.0
         )
 
 
@@ -115,7 +127,39 @@ def of_published(logs: Iterable[Sequence[Record]]) -> StageTimes:
     for records in logs:
         every += records
         newest += latest_by_job(records).values()
-    return dataclasses.replace(StageTimes.of(newest), by_job=quiet_times(every), floor=floors(every))
+    quiet, floor = quiet_times(every), floors(every)
+    return dataclasses.replace(
+        StageTimes.of(newest), by_job=quiet, floor=floor, speed=speeds(every, quiet, floor)
+    )
+
+
+SPEED_JOBS = 10  # the fewest jobs shared with another identity a factor is read from
+
+
+def speeds(
+    every: Iterable[Record], basis: Mapping[str, float], floor: Mapping[str, float]
+) -> dict[str, float]:
+    """Per CPU identity, the median over its compiles and runs that another identity also published
+    of its own quiet time over the basis (`quiet_times` of every identity), beyond the run's
+    floor: a 2-core Zen 3 took the default matrix's jobs 1.4-3x a Rocket Lake's, so a first estimate
+    from the basis alone read 0.56 of its real time."""
+    by_identity: dict[str, list[Record]] = {}
+    shared: dict[str, set[str]] = {}
+    for r in every:
+        if r.stage in ("compile", "run") and r.status is Status.OK and r.host.known and not r.host.legacy:
+            by_identity.setdefault(r.host.identity, []).append(r)
+            shared.setdefault(r.job, set()).add(r.host.identity)
+    out: dict[str, float] = {}
+    for identity, records in by_identity.items():
+        own = quiet_times(r for r in records if len(shared[r.job]) > 1)
+        ratios = [
+            (seconds - floor.get(job, 0.0)) / (basis[job] - floor.get(job, 0.0))
+            for job, seconds in own.items()
+            if basis.get(job, 0.0) - floor.get(job, 0.0) >= 1.0
+        ]
+        if len(ratios) >= SPEED_JOBS:
+            out[identity] = statistics.median(ratios)
+    return out
 
 
 QUIET_QUANTILE = 0.25
