@@ -20,29 +20,10 @@ from iree_matrix.commands.base import EXIT_INTERRUPTED
 from iree_matrix.core import atomic_files, console
 from iree_matrix.core.errors import UserError
 
-# Every command, in `--help`'s order: a new command is its module in commands/ and one line here.
-COMMANDS = (
-    "matrix",
-    "tune",
-    "search",
-    "search_recipes",
-    "calibrate",
-    "compare",
-    "advise",
-    "bundle",
-    "armv6_smoke",
-    "report",
-    "show",
-    "reproduce",
-    "bisect",
-    "kernel",
-    "query",
-    "publish",
-    "results",
-    "merge",
-    "images",
-    "doctor",
-    "cache",
+# Every command, in `--help`'s order: a new command is its module in commands/ and its name here.
+COMMANDS = tuple(
+    "matrix tune search search_recipes calibrate compare advise bundle armv6_smoke report show reproduce "
+    "bisect kernel query publish results merge images doctor cache".split()
 )
 
 logger = console.logger(__name__)
