@@ -57,7 +57,8 @@ PLUGIN_INCLUDE = "runtime/src"  # what the plugin's C is compiled with -I (relat
 PLUGIN_LDFLAGS = tuple(
     "--build-id=none -nostdlib -static -shared --no-undefined --no-allow-shlib-undefined "
     "--allow-multiple-definition --gc-sections -z now -z relro --discard-all --icf=all "
-    "--ignore-data-address-equality --ignore-function-address-equality --hash-style=sysv --strip-debug".split()
+    "--ignore-data-address-equality --ignore-function-address-equality --hash-style=sysv "
+    "--strip-debug".split()
 )
 
 
