@@ -130,9 +130,8 @@ def _header(view: View, total: int, source: Optional[Path] = None) -> list[str]:
     finished = max((r.finished for r in view.records if r.finished), default=None)
     shown, command = generated_by(source, view.setting.tool)
     note = (
-        f"_Generated from `{shown}` by `{command}` (do not edit by hand); "
-        f"{len(view.records)} records (the newest per job, of {total} in the log); "
-        f"hosts: {'; '.join(hosts) or 'unknown'}"
+        f"_Generated from `{shown}` by `{command}` (do not edit by hand); {len(view.records)} records (the "
+        f"newest per job, of {total} in the log); hosts: {'; '.join(hosts) or 'unknown'}"
         + (f"; newest result finished {finished}" if finished else "")
         + "._"
     )
