@@ -432,7 +432,7 @@ def host_platform() -> str:
 
 
 class UnknownTarget(ValueError):
-    pass
+    """An architecture, board CPU or chip the target table does not know; the message names the known ones."""
 
 
 def parse(text: str) -> Target:
