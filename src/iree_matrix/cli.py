@@ -20,29 +20,10 @@ from iree_matrix.commands.base import EXIT_INTERRUPTED
 from iree_matrix.core import atomic_files, console
 from iree_matrix.core.errors import UserError
 
-# Every command, in `--help`'s order: a new command is its module in commands/ and one line here.
-COMMANDS = (
-    "matrix",
-    "tune",
-    "search",
-    "search_recipes",
-    "calibrate",
-    "compare",
-    "advise",
-    "bundle",
-    "armv6_smoke",
-    "report",
-    "show",
-    "reproduce",
-    "bisect",
-    "kernel",
-    "query",
-    "publish",
-    "results",
-    "merge",
-    "images",
-    "doctor",
-    "cache",
+# Every command, in `--help`'s order: a new command is its module in commands/ and its name here.
+COMMANDS = tuple(
+    "matrix tune search search_recipes calibrate compare advise bundle armv6_smoke report show reproduce "
+    "bisect kernel query publish results merge images doctor cache".split()
 )
 
 logger = console.logger(__name__)
@@ -96,7 +77,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Which torch / iree-turbine / IREE compiler / IREE runtime combination works "
         "for my model, on which CPU, and how fast.",
     )
-    option_types.add_version(parser, __version__)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     option_types.add_verbosity_options(parser)
     every = commands()
     verbs = parser.add_subparsers(

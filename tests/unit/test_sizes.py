@@ -20,9 +20,10 @@ ROOT = Path(__file__).resolve().parents[2]
 FUNCTION_LINES = 80  # from the `def` line to the last line of its body (decorators not counted)
 MODULE_LINES = 700
 SRC_MODULE_LINES = 600
-# src/'s code lines at 825161a, when issue 83 asked the house to stop growing (cloc's measure: no
-# blank, comment or docstring lines). Lower it when src/ shrinks; never raise it.
-SRC_CODE_LINES = 36_413
+# src/'s code lines (cloc's measure: no blank, comment or docstring lines): 36,413 at 825161a, when
+# issue 83 asked the house to stop growing; lowered to what src/ held after issue 93's shrink pass.
+# Lower it when src/ shrinks; never raise it.
+SRC_CODE_LINES = 36_310
 PYTHON_HOMES = ("src", "scripts", "benchmarks", "bin", "tests")
 
 # Known and being split by other work of issue 70; remove an entry with its split.

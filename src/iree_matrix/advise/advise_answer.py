@@ -67,8 +67,7 @@ def no_answer(document: Mapping[str, Any], model: str, kept: Path, log: Path) ->
     checked = [a for a in defaults if not a.get("error") and a.get("matches") is not False]
     if document.get("interrupted") and (checked or not defaults):
         return (
-            f"advise {model}: interrupted before a whole round was timed, so no answer; kept: what was "
-            f"built and checked (the records in {log}, reused by the next sitting) and the sitting so far "
-            f"({kept})"
+            f"advise {model}: interrupted before a whole round was timed, so no answer; kept: what was built "
+            f"and checked (the records in {log}, reused by the next sitting) and the sitting so far ({kept})"
         )
     return f"advise {model}: no answer: `default` did not run and match torch here (see {log})"

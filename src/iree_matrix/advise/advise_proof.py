@@ -68,9 +68,8 @@ def prove(
     again = plan.with_picks([Pick.named(c, plan.release, SOURCE) for c in moved.values()])
     planned = arms(again, kernels, model)
     logger.info(
-        f"advise {model}: the proof moved the pick of {', '.join(sorted(moved))}; "
-        "sitting again with it beside default, the other picks, the naive build and the peers "
-        "(as long as the first sitting of it)"
+        f"advise {model}: the proof moved the pick of {', '.join(sorted(moved))}; sitting again with it "
+        "beside default, the other picks, the naive build and the peers (as long as the first sitting of it)"
     )
     if (records := builds.sitting(again)) is None:
         document["interrupted"] = True
@@ -128,12 +127,10 @@ def _prove_one(
     # cent from it, and each step's sitting states its own before it is sat.
     pick_step = paired_rounds.module_step_seconds(found.ms, request.repetitions)
     logger.info(
-        f"proof of {found.function}: `{found.config}` and its {count} one-knob neighbours, each built "
-        f"and checked (stored ones at once), then timed beside it: {count + 1} arms × {request.rounds} "
-        "rounds, "
+        f"proof of {found.function}: `{found.config}` and its {count} one-knob neighbours, each built and "
+        f"checked (stored ones at once), then timed beside it: {count + 1} arms × {request.rounds} rounds, "
         f"about {progress.clock(neighbourhood.estimate_seconds(pick_step, count, request.rounds))} at the "
-        "pick's "
-        f"step; each step that finds a faster neighbour costs as much again (at most {steps} steps), "
+        f"pick's step; each step that finds a faster neighbour costs as much again (at most {steps} steps), "
         "and a moved pick is sat again with default, the naive build and the peers; --no-proof skips it"
     )
     return neighbourhood.local_search(start, lambda c: neighbourhood.neighbours(c, knobs), sit, steps)

@@ -29,18 +29,8 @@ RUN_FLAG = re.compile(r"--([a-z][a-z0-9_]*)=[^\s]+")
 # What each run says itself (its module, call, device and its threads, outputs, the plugin it loads),
 # and a file of more flags (which would read what no check saw): never a kernel's.
 RUN_FLAGS_OWNED = frozenset(
-    {
-        "module",
-        "function",
-        "input",
-        "output",
-        "expected_output",
-        "device",
-        "task_topology_group_count",
-        "executable_plugin",
-        "parameters",
-        "flagfile",
-    }
+    "module function input output expected_output device task_topology_group_count executable_plugin "
+    "parameters flagfile".split()
 )
 
 

@@ -137,9 +137,8 @@ def problem(record: Record, manifests: Manifests) -> Optional[str]:
         return f"bundle {digest[:12]} has no cell {record.job}"
     if record.metric.of(RunMetrics).module_sha256 != cell.get("module_sha256"):
         return (
-            f"module digest {str(record.metric.of(RunMetrics).module_sha256)[:12]} is not the one "
-            f"bundle {digest[:12]} "
-            f"shipped ({str(cell.get('module_sha256'))[:12]})"
+            f"module digest {str(record.metric.of(RunMetrics).module_sha256)[:12]} is not the one bundle "
+            f"{digest[:12]} shipped ({str(cell.get('module_sha256'))[:12]})"
         )
     if dict(record.labels) != dict(cell.get("labels") or {}):
         return f"its labels differ from bundle {digest[:12]}'s cell"

@@ -156,9 +156,8 @@ def render(data: Mapping[str, Any], source: str = FILENAME) -> str:
         + ("**holds**." if s.holds else "**does not hold**."),
         f"- {s.control_verdicts} of {s.controls} control pairs (two different builds of one function) "
         "got a verdict: the test does see real differences.",
-        f"- Host: {_where(data)}; "
-        f"{settings.get('rounds')} rounds × {settings.get('repetitions')} repetitions per arm; "
-        f"load average {load.get('start')} → {load.get('end')}; "
+        f"- Host: {_where(data)}; {settings.get('rounds')} rounds × {settings.get('repetitions')} "
+        f"repetitions per arm; load average {load.get('start')} → {load.get('end')}; "
         f"{data.get('started', '')} – {data.get('finished', '')}.",
         "",
     ]

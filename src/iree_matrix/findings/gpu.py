@@ -224,9 +224,8 @@ def _cross(pairs: Sequence[tuple[Record, Record]]) -> tuple[list[str], dict[str,
         data[state].append(row)
     ran, refused, unrun, failed = told.values()
     lines = [
-        f"  runtime cross ({len(pairs)} pairs, compiler A's module on runtime B): "
-        f"{len(data[LOADS])} load and match torch, {len(data[REFUSES])} refused, "
-        f"{len(data[NOT_RUN])} not run here"
+        f"  runtime cross ({len(pairs)} pairs, compiler A's module on runtime B): {len(data[LOADS])} load "
+        f"and match torch, {len(data[REFUSES])} refused, {len(data[NOT_RUN])} not run here"
     ]
     for runtime, compilers in ran.items():
         lines.append(f"    runtime {runtime} loads the modules of {version_listing(compilers, limit=20)}")
@@ -261,9 +260,8 @@ def _answer(question: str, name: str, label: str, rows: list[tuple[Record, Optio
     ]
     unrun = [(c, r) for c, r in built if r is None or r.status in (Status.SKIP, Status.NOT_RUN)]
     lines = [
-        f"{name} on {label}: compiles with {len(built)} of {len(rows)} compiler releases; runs and "
-        f"matches torch with {len(passing)} (each module on its own release's runtime, "
-        f"HAL driver {gpu.driver})",
+        f"{name} on {label}: compiles with {len(built)} of {len(rows)} compiler releases; runs and matches "
+        f"torch with {len(passing)} (each module on its own release's runtime, HAL driver {gpu.driver})",
         f"  compiles: {version_listing([c.label.compiler for c, _ in built], limit=20) if built else 'none'}"
         + _sizes(built),
     ]

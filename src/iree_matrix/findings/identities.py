@@ -55,9 +55,6 @@ class Split:
     mine: tuple[Record, ...]
     others: Mapping[str, tuple[Record, ...]]
 
-    def other_labels(self, records: Sequence[Record]) -> list[str]:
-        return [label(records, i) for i in sorted(self.others)]
-
 
 def main_identity(records: Sequence[Record]) -> Optional[str]:
     """The identity a view is about: that of the newest successful peak measurement (the roofline's

@@ -37,22 +37,12 @@ CC_ENV_NAME = f"{ZIGLANG}{ZIGLANG_VERSION}"
 CC_MODULE = ZIGLANG  # `python -m ziglang cc ...`
 
 # What IREE's samples compile their embedded objects with: no libc, no PLT, hidden symbols, each
-# function and datum in its own section (the embedded linker keeps what is called).
-BASE_CFLAGS = (
-    "-std=c17",
-    "-ffreestanding",
-    "-fvisibility=hidden",
-    "-fno-plt",
-    "-fno-stack-protector",
-    # No unwinder in an embedded ELF: an unwind table's personality routine (__aeabi_unwind_cpp_pr0
-    # on ARM) would be an undefined symbol at IREE's link.
-    "-fno-unwind-tables",
-    "-fno-asynchronous-unwind-tables",
-    "-ffunction-sections",
-    "-fdata-sections",
-    "-fPIC",
-    "-g0",
-    "-O3",
+# function and datum in its own section (the embedded linker keeps what is called). No unwind tables:
+# there is no unwinder in an embedded ELF, and an unwind table's personality routine
+# (__aeabi_unwind_cpp_pr0 on ARM) would be an undefined symbol at IREE's link.
+BASE_CFLAGS = tuple(
+    "-std=c17 -ffreestanding -fvisibility=hidden -fno-plt -fno-stack-protector -fno-unwind-tables "
+    "-fno-asynchronous-unwind-tables -ffunction-sections -fdata-sections -fPIC -g0 -O3".split()
 )
 _CPU_NATIVE = "native"
 
@@ -64,25 +54,11 @@ PLUGIN_HEADER = "runtime/src/iree/hal/local/executable_plugin.h"  # in IREE's so
 PLUGIN_INCLUDE = "runtime/src"  # what the plugin's C is compiled with -I (relative to the tree)
 # samples/custom_dispatch/cpu/plugin/CMakeLists.txt's link of a standalone plugin: no libc, every
 # relocation applied at load (IREE's ELF loader binds nothing lazily), one shared ELF.
-PLUGIN_LDFLAGS = (
-    "--build-id=none",
-    "-nostdlib",
-    "-static",
-    "-shared",
-    "--no-undefined",
-    "--no-allow-shlib-undefined",
-    "--allow-multiple-definition",
-    "--gc-sections",
-    "-z",
-    "now",
-    "-z",
-    "relro",
-    "--discard-all",
-    "--icf=all",
-    "--ignore-data-address-equality",
-    "--ignore-function-address-equality",
-    "--hash-style=sysv",
-    "--strip-debug",
+PLUGIN_LDFLAGS = tuple(
+    "--build-id=none -nostdlib -static -shared --no-undefined --no-allow-shlib-undefined "
+    "--allow-multiple-definition --gc-sections -z now -z relro --discard-all --icf=all "
+    "--ignore-data-address-equality --ignore-function-address-equality --hash-style=sysv "
+    "--strip-debug".split()
 )
 
 

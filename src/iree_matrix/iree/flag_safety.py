@@ -72,12 +72,9 @@ _TARGET = re.compile(r"-(target|march|mcpu|mtune|mfloat-abi)\b")
 
 
 # Flags of IREE's tools that run or load a program of their value's choosing.
-_RUNS = (
-    "--iree-hal-preprocess-executables-with",
-    "--iree-load-plugin",
-    "--iree-llvmcpu-embedded-linker-path",
-    "--iree-llvmcpu-system-linker-path",
-    "--executable_plugin",
+_RUNS = tuple(
+    "--iree-hal-preprocess-executables-with --iree-load-plugin --iree-llvmcpu-embedded-linker-path "
+    "--iree-llvmcpu-system-linker-path --executable_plugin".split()
 )
 
 

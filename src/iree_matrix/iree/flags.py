@@ -28,12 +28,11 @@ _LLVMCPU_RENAME = Version("20230330")
 _OPT_LEVEL_SINCE = Version("3.3.0")
 
 
-# Debug information the brief's author wanted gone from a deployed module.
-STRIP_FLAGS = (
-    "--iree-llvmcpu-debug-symbols=false",
-    "--iree-vm-bytecode-module-strip-source-map=true",
-    "--iree-vm-bytecode-module-strip-debug-ops=true",
-    "--iree-hal-executable-debug-level=0",  # no source file names and locations in executables
+# Debug information the brief's author wanted gone from a deployed module (the last: no source file
+# names and locations in executables).
+STRIP_FLAGS = tuple(
+    "--iree-llvmcpu-debug-symbols=false --iree-vm-bytecode-module-strip-source-map=true "
+    "--iree-vm-bytecode-module-strip-debug-ops=true --iree-hal-executable-debug-level=0".split()
 )
 
 

@@ -90,10 +90,9 @@ _GENERAL: tuple[Hint, ...] = (
         "data-dependent-shape",
         r"[Dd]ata-dependent|GuardOnDataDependentSymNode|Could not extract specialized integer|"
         r"Constraints violated|dynamic shape operator|unbacked symbol",
-        "a shape or a branch depends on a tensor's values, which torch.export cannot fix at export "
-        "time: give the factory inputs of the shape you will run, and replace value-dependent Python "
-        "control flow (`if x.sum() > 0`, sizes from `.item()`, `nonzero`) with fixed sizes, "
-        "`torch.where` or `torch.cond`",
+        "a shape or a branch depends on a tensor's values, which torch.export cannot fix at export time: "
+        "give the factory inputs of the shape you will run, and replace value-dependent Python control flow "
+        "(`if x.sum() > 0`, sizes from `.item()`, `nonzero`) with fixed sizes, `torch.where` or `torch.cond`",
         "measured: `if x.sum() > 0:` stops torch.export (torch 2.13.0, turbine 3.9.0) with "
         "'Unsupported: Data-dependent branching', whose own hint is torch.cond",
         stages=("export",),
@@ -290,20 +289,19 @@ _GENERAL: tuple[Hint, ...] = (
     Hint(
         "packed-sequence-diff",
         r"torch\.aten\.diff\b",
-        "IREE's torch lowering has no `aten.diff`, and transformers puts one in the export of a model "
-        "called with no `attention_mask` and no cache: its `masking_utils` then looks for packed "
-        "sequences in the position ids (`find_packed_sequence_indices`: `torch.diff(position_ids, "
-        "prepend=...)`), a check whose early exit is skipped while torch.export traces. «The route that "
-        "compiles»: export with the recipe `fx+decompose` (torch's core ATen decompositions spell "
-        "`aten.diff` as slices and a subtraction, and the library's boolean mask as ops: "
-        "`--model FILE:FACTORY~fx+decompose`), or take the (batch, seq) mask as an input and hand the "
-        "model a 4-D boolean (batch, 1, query, key) mask made from it, which transformers uses as it is; "
-        "for a causal model with the causal triangle in it, `(mask[:, None, None, :] * (torch.arange(n)"
-        "[:, None] >= torch.arange(n)[None, :]).to(mask.dtype)).bool()` (a product: IREE has no "
-        "`aten.__and__`). Next known failure: a 2-D `attention_mask` gets past `aten.diff` to "
-        "the library's own mask, whose 0-d boolean constant (`torch.vtensor.literal ... tensor<i1>`, "
-        "hint bool-literal) no release from 3.11.0 to 3.13.0 compiles; and `fx+gaps` decomposes "
-        "`aten.diff` only, so it stops there too",
+        "IREE's torch lowering has no `aten.diff`, and transformers puts one in the export of a model called "
+        "with no `attention_mask` and no cache: its `masking_utils` then looks for packed sequences in the "
+        "position ids (`find_packed_sequence_indices`: `torch.diff(position_ids, prepend=...)`), a check "
+        "whose early exit is skipped while torch.export traces. «The route that compiles»: export with the "
+        "recipe `fx+decompose` (torch's core ATen decompositions spell `aten.diff` as slices and a "
+        "subtraction, and the library's boolean mask as ops: `--model FILE:FACTORY~fx+decompose`), or take "
+        "the (batch, seq) mask as an input and hand the model a 4-D boolean (batch, 1, query, key) mask made "
+        "from it, which transformers uses as it is; for a causal model with the causal triangle in it, "
+        "`(mask[:, None, None, :] * (torch.arange(n)[:, None] >= torch.arange(n)[None, "
+        ":]).to(mask.dtype)).bool()` (a product: IREE has no `aten.__and__`). Next known failure: a 2-D "
+        "`attention_mask` gets past `aten.diff` to the library's own mask, whose 0-d boolean constant "
+        "(`torch.vtensor.literal ... tensor<i1>`, hint bool-literal) no release from 3.11.0 to 3.13.0 "
+        "compiles; and `fx+gaps` decomposes `aten.diff` only, so it stops there too",
         "measured: a tiny Qwen2ForCausalLM (transformers 5.23.0) called without a mask fails so on "
         "3.13.0; with a 2-D mask at `torch.vtensor.literal ... tensor<i1>`; with the 4-D causal mask "
         "above it compiles and matches torch (1.8e-7), the same logits as with the 2-D mask in torch; "

@@ -11,10 +11,9 @@ OP_HINTS: tuple[Hint, ...] = (
     Hint(
         "diff-op",
         r"torch\.aten\.diff\b",
-        "IREE's torch lowering has no `aten.diff` (`torch.diff`): export with the recipe `fx+gaps` "
-        "(torch's own decomposition: slices, a concatenation and a subtraction; `fx+decompose` does it "
-        "too), or write the difference out in the model, `x[..., 1:] - x[..., :-1]` (with `torch.cat` for "
-        "`prepend=`)",
+        "IREE's torch lowering has no `aten.diff` (`torch.diff`): export with the recipe `fx+gaps` (torch's "
+        "own decomposition: slices, a concatenation and a subtraction; `fx+decompose` does it too), or write "
+        "the difference out in the model, `x[..., 1:] - x[..., :-1]` (with `torch.cat` for `prepend=`)",
         "measured: an attention-mask builder that calls torch.diff fails so on 3.13.0; its `~fx+gaps` "
         "export compiles and matches torch (tests/integration/test_routes.py)",
         recipes=("fx+gaps",),
@@ -46,11 +45,10 @@ OP_HINTS: tuple[Hint, ...] = (
         "cdist",
         r"torch\.aten\.(?:_cdist_forward|cdist)\b",
         "IREE's torch lowering has no `aten.cdist` (`torch.cdist`, pairwise distances, as in a "
-        "k-nearest-neighbour search): export with the recipe `fx+rewrite` (p=2 only, by matmul: "
-        "`|x|^2 + |y|^2 - 2 x@y^T`, then its square root, as torch computes it past 25 rows) or "
-        "`fx+decompose` (torch's decomposition, any p: 13× ONNX Runtime's time on a kNN block), or write "
-        "them in the model, `(a.unsqueeze(-2) - b.unsqueeze(-3)).square().sum(-1)` (squared: the "
-        "same order for `topk`)",
+        "k-nearest-neighbour search): export with the recipe `fx+rewrite` (p=2 only, by matmul: `|x|^2 + "
+        "|y|^2 - 2 x@y^T`, then its square root, as torch computes it past 25 rows) or `fx+decompose` "
+        "(torch's decomposition, any p: 13× ONNX Runtime's time on a kNN block), or write them in the model, "
+        "`(a.unsqueeze(-2) - b.unsqueeze(-3)).square().sum(-1)` (squared: the same order for `topk`)",
         "measured: a point-cloud kNN block (cdist, topk, gather) fails so on 3.10.0 and 3.13.0 by the "
         "default export and by `fx`, `fx+gaps` and `nonstrict`; its `~fx+rewrite` and `~fx+decompose` "
         "exports, and the distances written out, compile and match torch on 3.13.0 "
@@ -60,12 +58,11 @@ OP_HINTS: tuple[Hint, ...] = (
     Hint(
         "index-add",
         r"torch\.aten\.(?P<op>index_add_?)(?![\w])",
-        "IREE's torch lowering has no `aten.{op}` (`Tensor.index_add_`, a graph network's messages "
-        "summed into their target nodes): export with the recipe `fx+decompose` (torch's own "
-        "decomposition, a scatter-add), or sum by `scatter_add` in the model, "
-        "`torch.zeros_like(x).scatter_add(0, dst.unsqueeze(1).expand(-1, m.shape[1]), m)` for "
-        "`torch.zeros_like(x).index_add_(0, dst, m)` («`scatter_reduce` with `amax`/`mean` compiles "
-        "as it is»)",
+        "IREE's torch lowering has no `aten.{op}` (`Tensor.index_add_`, a graph network's messages summed "
+        "into their target nodes): export with the recipe `fx+decompose` (torch's own decomposition, a "
+        "scatter-add), or sum by `scatter_add` in the model, `torch.zeros_like(x).scatter_add(0, "
+        "dst.unsqueeze(1).expand(-1, m.shape[1]), m)` for `torch.zeros_like(x).index_add_(0, dst, m)` "
+        "(«`scatter_reduce` with `amax`/`mean` compiles as it is»)",
         "measured: a message-passing graph network (index_add_, scatter_add, scatter_reduce amax) "
         "fails so on 3.10.0 and 3.13.0 by the default export, `fx`, `fx+gaps` and `nonstrict`; "
         "`~fx+decompose` passes on both (`search-recipes`), and it and the sum by `scatter_add` "
@@ -123,14 +120,13 @@ OP_HINTS: tuple[Hint, ...] = (
     Hint(
         "fft",
         r"torch\.aten\.(?P<op>fft_\w+|_fft_c2c|_fft_r2c|_fft_c2r)\b",
-        "IREE's torch lowering has no `aten.{op}` (`torch.fft`, e.g. FNet's token mixing): export with "
-        "the recipe `fx+rewrite` (the tool writes each transform as matmuls by DFT matrices, real and "
-        "imaginary parts apart, up to 512 points a dim; `fx+decompose` stops at `aten._fft_c2c`), or "
-        "for a real input write the transform as matmuls by fixed DFT matrices, "
-        "`C = cos(2 pi j k / n)`, `S = sin(2 pi j k / n)` "
-        "(buffers built once, `torch.outer(arange(n), arange(n))`): `fft(x).real = x @ C` and "
-        "`.imag = -(x @ S)` along the last axis, `rfft` the first n // 2 + 1 columns, and "
-        "`fft2(x).real = C_rows @ x @ C_cols - S_rows @ x @ S_cols`",
+        "IREE's torch lowering has no `aten.{op}` (`torch.fft`, e.g. FNet's token mixing): export with the "
+        "recipe `fx+rewrite` (the tool writes each transform as matmuls by DFT matrices, real and imaginary "
+        "parts apart, up to 512 points a dim; `fx+decompose` stops at `aten._fft_c2c`), or for a real input "
+        "write the transform as matmuls by fixed DFT matrices, `C = cos(2 pi j k / n)`, `S = sin(2 pi j k / "
+        "n)` (buffers built once, `torch.outer(arange(n), arange(n))`): `fft(x).real = x @ C` and `.imag = "
+        "-(x @ S)` along the last axis, `rfft` the first n // 2 + 1 columns, and `fft2(x).real = C_rows @ x "
+        "@ C_cols - S_rows @ x @ S_cols`",
         "measured: an FNet-style encoder (`torch.fft.fft2(x).real`) fails so on 3.10.0 and 3.13.0 by "
         "the default export, `fx+gaps` and `fx+decompose`; its `~fx+rewrite` export and the transform "
         "as matmuls compile and match torch on 3.13.0 (tests/integration/test_routes.py)",
@@ -139,12 +135,11 @@ OP_HINTS: tuple[Hint, ...] = (
     Hint(
         "searchsorted",
         r"torch\.aten\.(?P<op>searchsorted)(?:\.\w+)?(?![\w])",
-        "IREE's torch lowering has no `aten.{op}` (`torch.searchsorted`, e.g. NeRF's hierarchical "
-        "sampling: a CDF inverted at fixed quantiles), and no export recipe gets past it (torch has no "
-        "decomposition of it): count instead, over the last axis of both, "
-        "`(sorted_seq.unsqueeze(-2) < values.unsqueeze(-1)).sum(-1)` for "
-        "`torch.searchsorted(sorted_seq, values)` and `<=` for `right=True` (the same int64 indices; "
-        "«`torch.bucketize` compiles as it is»)",
+        "IREE's torch lowering has no `aten.{op}` (`torch.searchsorted`, e.g. NeRF's hierarchical sampling: "
+        "a CDF inverted at fixed quantiles), and no export recipe gets past it (torch has no decomposition "
+        "of it): count instead, over the last axis of both, `(sorted_seq.unsqueeze(-2) < "
+        "values.unsqueeze(-1)).sum(-1)` for `torch.searchsorted(sorted_seq, values)` and `<=` for "
+        "`right=True` (the same int64 indices; «`torch.bucketize` compiles as it is»)",
         "measured: a NeRF-style renderer's hierarchical sampling (cumsum, searchsorted right=True, "
         "gather) fails so on 3.13.0 by the default export and every recipe `search-recipes` tries; "
         "with the count it compiles and matches torch on 3.13.0 (tests/integration/test_routes.py)",
@@ -165,17 +160,16 @@ OP_HINTS: tuple[Hint, ...] = (
         "unnamed-op",
         # int and bool measured; a published `torch.constant.float` (YOLOX-nano on 2.9.0) is another op's
         r"failed to legalize operation 'torch\.constant\.(?:int|bool)'",
-        "the error names a constant, not the op that failed: some torch op that takes this constant "
-        "(a dim, a size, a kernel) has no lowering in IREE, and the compiler reports its leftover "
-        "operand first, often at no line (`<unknown>:0`). Measured so: `aten.logsumexp` "
-        "(`torch.logsumexp`) and `aten.col2im` (`F.fold`, `nn.Fold`); «torch's own decompositions "
-        "of both compile»: export with the recipe `fx+decompose`, or write them out, "
-        "`m = x.amax(d, keepdim=True); (x - m).exp().sum(d).log() + m.squeeze(d)` for "
-        "`torch.logsumexp(x, d)`, and `F.fold(cols, size, k, stride=s)` as `F.conv_transpose2d(cols.view("
-        "b, c * k * k, n_h, n_w), eye, stride=s, groups=c)` with `eye = torch.eye(k * k).view(k * k, 1, "
-        "k, k).repeat(c, 1, 1, 1)` (n_h, n_w: the patches per column and row). Which op it is: "
-        "`iree-compile model.mlir … --mlir-print-ir-after-failure` prints the function as the failed "
-        "pass left it, the torch.aten op still in it",
+        "the error names a constant, not the op that failed: some torch op that takes this constant (a dim, "
+        "a size, a kernel) has no lowering in IREE, and the compiler reports its leftover operand first, "
+        "often at no line (`<unknown>:0`). Measured so: `aten.logsumexp` (`torch.logsumexp`) and "
+        "`aten.col2im` (`F.fold`, `nn.Fold`); «torch's own decompositions of both compile»: export with the "
+        "recipe `fx+decompose`, or write them out, `m = x.amax(d, keepdim=True); (x - m).exp().sum(d).log() "
+        "+ m.squeeze(d)` for `torch.logsumexp(x, d)`, and `F.fold(cols, size, k, stride=s)` as "
+        "`F.conv_transpose2d(cols.view(b, c * k * k, n_h, n_w), eye, stride=s, groups=c)` with `eye = "
+        "torch.eye(k * k).view(k * k, 1, k, k).repeat(c, 1, 1, 1)` (n_h, n_w: the patches per column and "
+        "row). Which op it is: `iree-compile model.mlir … --mlir-print-ir-after-failure` prints the function "
+        "as the failed pass left it, the torch.aten op still in it",
         "measured: torch.logsumexp, alone and in a linear-chain CRF, and F.fold, alone and in a "
         "local-attention block, fail so on 3.13.0; their `~fx+decompose` exports, and both written out, "
         "compile and match torch on 3.13.0 (tests/integration/test_routes.py)",

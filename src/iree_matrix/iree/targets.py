@@ -432,7 +432,7 @@ def host_platform() -> str:
 
 
 class UnknownTarget(ValueError):
-    pass
+    """An architecture, board CPU or chip the target table does not know; the message names the known ones."""
 
 
 def parse(text: str) -> Target:
@@ -470,15 +470,14 @@ def is_gpu(label: str) -> bool:
 # A misspelt CPU was compiled by every cell of `bundle --advise --cpu` and failed each with LLVM's
 # "64-bit code requested on a subtarget that doesn't support it!", the bundle packed without them.
 X86_64_LLVM_CPUS = frozenset(
-    "nocona core2 penryn bonnell atom silvermont slm goldmont goldmont-plus tremont nehalem corei7 "
-    "westmere sandybridge corei7-avx ivybridge core-avx-i haswell core-avx2 broadwell skylake "
-    "skylake-avx512 skx cascadelake cooperlake cannonlake icelake-client rocketlake icelake-server "
-    "tigerlake sapphirerapids alderlake raptorlake meteorlake arrowlake arrowlake-s lunarlake gracemont "
-    "pantherlake wildcatlake novalake sierraforest grandridge graniterapids graniterapids-d emeraldrapids "
-    "clearwaterforest diamondrapids knl knm k8 athlon64 athlon-fx opteron k8-sse3 athlon64-sse3 "
-    "opteron-sse3 amdfam10 barcelona btver1 btver2 bdver1 bdver2 bdver3 bdver4 znver1 znver2 znver3 "
-    "znver4 znver5 znver6 c86-4g-m4 c86-4g-m6 c86-4g-m7 c86-4g-m8 x86-64 x86-64-v2 x86-64-v3 "
-    "x86-64-v4 host".split()
+    "nocona core2 penryn bonnell atom silvermont slm goldmont goldmont-plus tremont nehalem corei7 westmere "
+    "sandybridge corei7-avx ivybridge core-avx-i haswell core-avx2 broadwell skylake skylake-avx512 skx "
+    "cascadelake cooperlake cannonlake icelake-client rocketlake icelake-server tigerlake sapphirerapids "
+    "alderlake raptorlake meteorlake arrowlake arrowlake-s lunarlake gracemont pantherlake wildcatlake "
+    "novalake sierraforest grandridge graniterapids graniterapids-d emeraldrapids clearwaterforest "
+    "diamondrapids knl knm k8 athlon64 athlon-fx opteron k8-sse3 athlon64-sse3 opteron-sse3 amdfam10 "
+    "barcelona btver1 btver2 bdver1 bdver2 bdver3 bdver4 znver1 znver2 znver3 znver4 znver5 znver6 c86-4g-m4 "
+    "c86-4g-m6 c86-4g-m7 c86-4g-m8 x86-64 x86-64-v2 x86-64-v3 x86-64-v4 host".split()
 )
 
 

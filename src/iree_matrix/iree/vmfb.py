@@ -35,7 +35,7 @@ _EXECUTABLE_MEMBER = re.compile(
 
 
 class NotAModule(ValueError):
-    pass
+    """A file that is no IREE module (no FlatBuffer identifier, or a zip without the module member)."""
 
 
 def module_versions(path: Path) -> dict[str, Any]:

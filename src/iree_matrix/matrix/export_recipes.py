@@ -109,10 +109,9 @@ def search_offer(reference: str, where: pasted.Where = pasted.HERE) -> str:
     search takes a user's model as it takes a built-in one). Said by a run's summary and `query`."""
     search = where.line(f"iree-matrix search-recipes --model {reference}")
     return (
-        "no known failure signature matches these words; "
-        f"`{search}` exports it the other ways it knows "
-        f"({', '.join(ORDER)}; docs/transformers.md), each compiled, run and checked against torch "
-        "on each release"
+        f"no known failure signature matches these words; `{search}` exports it the other ways it knows "
+        f"({', '.join(ORDER)}; docs/transformers.md), each compiled, run and checked against torch on each "
+        "release"
     )
 
 

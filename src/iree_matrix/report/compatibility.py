@@ -130,29 +130,23 @@ def _header(view: View, total: int, source: Optional[Path] = None) -> list[str]:
     finished = max((r.finished for r in view.records if r.finished), default=None)
     shown, command = generated_by(source, view.setting.tool)
     note = (
-        f"_Generated from `{shown}` by `{command}` (do not edit by hand); "
-        f"{len(view.records)} records (the newest per job, of {total} in the log); "
-        f"hosts: {'; '.join(hosts) or 'unknown'}"
+        f"_Generated from `{shown}` by `{command}` (do not edit by hand); {len(view.records)} records (the "
+        f"newest per job, of {total} in the log); hosts: {'; '.join(hosts) or 'unknown'}"
         + (f"; newest result finished {finished}" if finished else "")
         + "._"
     )
     legend = (
-        "**Legend.** ✅ ok: the stage succeeded (a run cell shows the median latency of the "
-        "compiled module); ❌ fail: the tool failed in the stage the cell names; ⚠️ mismatch: the "
-        "module ran but its outputs differ from torch beyond the model's tolerance (numerically "
-        "wrong); ⏱ timeout: the stage ran out of time; ➖ skip: the stage does not apply to this "
-        "cell; ⛔ not run: a stage it depends on did not succeed, and the cell names that stage; "
-        f"{REFUSED_MARK} refused: a runtime would not load another release's module — an answer "
-        "to whether it can, not a failure. "
-        "`[F3]` points to failure F3 under "
-        f"[{failures.FAILURES}](#failures-and-their-reasons), `[R2]` to refusal R2 under "
-        f"[{failures.REFUSALS}](#refusals-and-the-runtimes-reasons). "
-        f"`{NOISY_MARK}` before a time marks a noisy figure: other programs kept at least "
-        f"{runs_view.NOISY_LOAD} cores busy while it was measured, or its repetitions spread by "
-        "more than "
-        f"{runs_view.NOISY_SPREAD:.0%} of the median; compare such figures with care, or "
-        "re-measure them "
-        "with `--retime`."
+        "**Legend.** ✅ ok: the stage succeeded (a run cell shows the median latency of the compiled "
+        "module); ❌ fail: the tool failed in the stage the cell names; ⚠️ mismatch: the module ran but its "
+        "outputs differ from torch beyond the model's tolerance (numerically wrong); ⏱ timeout: the stage "
+        "ran out of time; ➖ skip: the stage does not apply to this cell; ⛔ not run: a stage it depends on "
+        f"did not succeed, and the cell names that stage; {REFUSED_MARK} refused: a runtime would not load "
+        "another release's module — an answer to whether it can, not a failure. `[F3]` points to failure F3 "
+        f"under [{failures.FAILURES}](#failures-and-their-reasons), `[R2]` to refusal R2 under "
+        f"[{failures.REFUSALS}](#refusals-and-the-runtimes-reasons). `{NOISY_MARK}` before a time marks a "
+        f"noisy figure: other programs kept at least {runs_view.NOISY_LOAD} cores busy while it was "
+        f"measured, or its repetitions spread by more than {runs_view.NOISY_SPREAD:.0%} of the median; "
+        "compare such figures with care, or re-measure them with `--retime`."
     )
     found = view.setting
     # A run's own report opens with what to take and its flags: an 80x24 screen showed the legend

@@ -110,12 +110,11 @@ def answered(records: Iterable[Record]) -> list[exporters.ExporterOutcome]:
 def html_body(found: Sequence[exporters.ExporterOutcome]) -> list[str]:
     """The site's page: per function, each environment's row of compilers, and the bytecode refused."""
     body = [
-        "<p class=lead>Each row an exporter environment: Python, torch, iree-turbine and the IREE "
-        "compiler package whose importer turbine used. Each cell: did this compiler take the "
-        "export's MLIR text (<code>T</code>, then run against torch's outputs) and its MLIR bytecode "
-        "(<code>B</code>, <code>.mlirbc</code>)? ✓ yes, ≠ outputs differ, ✗ refused (hover for the "
-        "compiler's words). <code>iree-matrix query export --torch X --turbine Y [--python Z]</code> "
-        "answers one row.</p>"
+        "<p class=lead>Each row an exporter environment: Python, torch, iree-turbine and the IREE compiler "
+        "package whose importer turbine used. Each cell: did this compiler take the export's MLIR text "
+        "(<code>T</code>, then run against torch's outputs) and its MLIR bytecode (<code>B</code>, "
+        "<code>.mlirbc</code>)? ✓ yes, ≠ outputs differ, ✗ refused (hover for the compiler's words). "
+        "<code>iree-matrix query export --torch X --turbine Y [--python Z]</code> answers one row.</p>"
     ]
     counts = {d.function: d for d in exporters.distinct(found)}
     for k, function, rows, compilers in _tables(found):  # one exporter, text only: the model's page

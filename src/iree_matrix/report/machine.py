@@ -259,9 +259,8 @@ def render_machine(
         *what_to_take.lines(advised, answered, tool, arguments),
         f"### {MEASURED}",
         "",
-        f"Every figure is {SIGNAL} on this machine: IREE's module on `local-sync` "
-        f"(iree-benchmark-module's process CPU time), {peer_registry.one_thread(EAGER)} (the "
-        "export stage's timing), "
+        f"Every figure is {SIGNAL} on this machine: IREE's module on `local-sync` (iree-benchmark-module's "
+        f"process CPU time), {peer_registry.one_thread(EAGER)} (the export stage's timing), "
         + "".join(f"{peer_registry.one_thread(p)} (the peer stage's), " for p in peers)
         + "each the median of the matrix's repetitions on the same inputs, every output checked against "
         "torch's. One signal, so a ratio compares like with like; wall times (the matrix's threads) "
@@ -283,10 +282,9 @@ def render_machine(
     if disturbed:
         lines[-1:-1] = [
             "",
-            f"⚠️ repetitions that spread beyond {runs_view.NOISY_SPREAD:.0%} of their median "
-            "(something "
-            f"else ran in the same moments): {'; '.join(disturbed)}. Run again on a quieter machine, "
-            f"or time them again: `{tool} matrix "
+            f"⚠️ repetitions that spread beyond {runs_view.NOISY_SPREAD:.0%} of their median (something else "
+            f"ran in the same moments): {'; '.join(disturbed)}. Run again on a quieter machine, or time them "
+            f"again: `{tool} matrix "
             + " ".join(glob for row in found for glob in row.retime)
             + "` (with this run's `--matrix`, `--cache` and `--results-dir`).",
         ]

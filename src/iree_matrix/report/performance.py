@@ -197,7 +197,7 @@ def render_all(latest: Iterable[Record], descents: Sequence[search_descent.Desce
 def _identity_lines(view: identities.Split, records: Sequence[Record]) -> list[str]:
     if not view.identity:
         return []
-    others = view.other_labels(records)
+    others = [identities.label(records, i) for i in sorted(view.others)]
     more = (
         f" Timed records of {len(others)} other CPU identit{'y' if len(others) == 1 else 'ies'} "
         f"({'; '.join(others)}) are not mixed in: see [Other CPU identities](#other-cpu-identities)."

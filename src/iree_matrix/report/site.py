@@ -149,11 +149,10 @@ def _index_page(site: Site) -> str:
     document = site.answers
     body = [
         f"<p class=lead>From <code>{_e(document['source'].get('file', LOG))}</code>: "
-        f"{document['source']['records']} records; answers for <b>{_e(site.arch)}</b>. "
-        "A figure marked ~ or drawn hollow was taken while other programs kept ≥ "
-        f"{runs_view.NOISY_LOAD} cores "
-        f"busy or its repetitions spread > {runs_view.NOISY_SPREAD:.0%}; only ratios beyond "
-        f"{runs_view.NOISE_RATIO}× are called findings. Hover a cell for the tool's own words.</p>",
+        f"{document['source']['records']} records; answers for <b>{_e(site.arch)}</b>. A figure marked ~ or "
+        f"drawn hollow was taken while other programs kept ≥ {runs_view.NOISY_LOAD} cores busy or its "
+        f"repetitions spread > {runs_view.NOISY_SPREAD:.0%}; only ratios beyond {runs_view.NOISE_RATIO}× are "
+        "called findings. Hover a cell for the tool's own words.</p>",
         figures.legend(),
         *_windows(document),
         *_releases(document),
@@ -352,10 +351,9 @@ def _roofline_section(site: Site, rec: release_choice.Recommendation) -> list[st
     return [
         "<h2>Roofline: GFLOP/s and fraction of peak</h2>",
         f"<p>Measured peak ({_e(peak['measured'])}): {peak['gflops']:.3g} GFLOP/s on {peak['threads']} "
-        f"threads ({peak['lanes']}-lane {_e(peak['isa'])} FMA chains), STREAM triad "
-        f"{peak['triad_gbs']:.3g} GB/s; load average {_e(peak['load_average'])}. FLOPs: torch's "
-        "FlopCounterMode on one call; bound: min(peak, "
-        "FLOP/byte × bandwidth).</p>",
+        f"threads ({peak['lanes']}-lane {_e(peak['isa'])} FMA chains), STREAM triad {peak['triad_gbs']:.3g} "
+        f"GB/s; load average {_e(peak['load_average'])}. FLOPs: torch's FlopCounterMode on one call; bound: "
+        "min(peak, FLOP/byte × bandwidth).</p>",
         _table(["function", "GFLOP", "bound GFLOP/s", "framework", "median", "GFLOP/s", "of peak"], rows),
     ]
 

@@ -89,9 +89,8 @@ class _Generated:
             shown = " ".join(prototypes[0].split())
             raise StageFailure(
                 "kernel-rejected",
-                f"kernel {kernel.name!r}: {kernel.object} defines no function {kernel.function} "
-                f"(it defines {', '.join(built.object_functions or []) or 'none'}); "
-                f"the generated spec calls {shown}",
+                f"kernel {kernel.name!r}: {kernel.object} defines no function {kernel.function} (it defines "
+                f"{', '.join(built.object_functions or []) or 'none'}); the generated spec calls {shown}",
             )
         (out / SPEC_FILE).write_text(text, encoding="utf-8")
         return out / SPEC_FILE

@@ -32,17 +32,16 @@ def firmware_section(records: Iterable[Record]) -> list[str]:
     boards = "; ".join(f"{b.name}: {formats.size(b.flash or 0)} flash, {formats.size(b.ram)} RAM ({b.source})"
                        for b in cortex_m.boards())  # fmt: skip
     intro = (
-        "Each compiler's module as a static library in a firmware with that release's runtime, "
-        "cross-built here (arm-none-eabi-gcc + newlib, local-sync HAL, no threads, no file system), "
-        "run under qemu-system-arm with semihosting output (docs/cortex-m.md). Flash = text + rodata "
-        "+ data's initial values; RAM = data + bss + the heap's peak (every runtime allocation) + the "
-        "stack's peak; the heap before the call is what the runtime holds once set up, inputs included "
-        "(the VM, the device, the module, the context). RAM as linked: the same with the stack's peak "
-        f"replaced by the {formats.size(cortex_m.STACK_BYTES)} the firmware's linker script reserves for "
-        "the stack (the heap ends where it begins): what a board must have as built. A board listed only "
-        "under 'with the stack cut to its peak' fits once that reserve is cut to the measured peak "
-        "(`STACK_BYTES` in source_builds/cortex_m.py), with what is left said: nothing else of the "
-        "application fits in it. "
+        "Each compiler's module as a static library in a firmware with that release's runtime, cross-built "
+        "here (arm-none-eabi-gcc + newlib, local-sync HAL, no threads, no file system), run under "
+        "qemu-system-arm with semihosting output (docs/cortex-m.md). Flash = text + rodata + data's initial "
+        "values; RAM = data + bss + the heap's peak (every runtime allocation) + the stack's peak; the heap "
+        "before the call is what the runtime holds once set up, inputs included (the VM, the device, the "
+        "module, the context). RAM as linked: the same with the stack's peak replaced by the "
+        f"{formats.size(cortex_m.STACK_BYTES)} the firmware's linker script reserves for the stack (the heap "
+        "ends where it begins): what a board must have as built. A board listed only under 'with the stack "
+        "cut to its peak' fits once that reserve is cut to the measured peak (`STACK_BYTES` in "
+        "source_builds/cortex_m.py), with what is left said: nothing else of the application fits in it. "
         f"Boards compared: {boards}. qemu's time is the emulator's, not a board's."
     )
     return ["## " + TITLE, "", intro, "",

@@ -29,16 +29,15 @@ TRAILS = 1.2  # IREE this much slower than the best peer: the report explains it
 
 _INTRO = (
     "IREE's figures are every dispatch timed inside the whole model by the runtime's own profiler "
-    "(`--device_profiling_mode=host-execution`, `iree-profile`, IREE 3.12+), ms per call; torch "
-    "eager's are torch.profiler's self CPU time per ATen op, ONNX Runtime's its per-node profile "
-    "(both over the same calls as their timing); TFLite's Python interpreter has no per-op "
-    "profiler. Ops are grouped by what they compute (`opkinds.py`): a 1x1 convolution counts as "
-    "matmul in every framework (IREE lowers it to one), a depthwise one as depthwise; IREE and "
-    "ONNX Runtime fuse batch norm and activations into convolutions, torch eager does not, so "
-    "'norm' and 'elementwise' differ by construction. Where only one side has an attention op (ONNX "
-    "Runtime runs torch's exported attention as MatMul and Softmax nodes), the gap is named for "
-    "attention+matmul+softmax together. Profiled sums exceed the plain median by the profilers' own "
-    "cost."
+    "(`--device_profiling_mode=host-execution`, `iree-profile`, IREE 3.12+), ms per call; torch eager's are "
+    "torch.profiler's self CPU time per ATen op, ONNX Runtime's its per-node profile (both over the same "
+    "calls as their timing); TFLite's Python interpreter has no per-op profiler. Ops are grouped by what "
+    "they compute (`opkinds.py`): a 1x1 convolution counts as matmul in every framework (IREE lowers it to "
+    "one), a depthwise one as depthwise; IREE and ONNX Runtime fuse batch norm and activations into "
+    "convolutions, torch eager does not, so 'norm' and 'elementwise' differ by construction. Where only one "
+    "side has an attention op (ONNX Runtime runs torch's exported attention as MatMul and Softmax nodes), "
+    "the gap is named for attention+matmul+softmax together. Profiled sums exceed the plain median by the "
+    "profilers' own cost."
 )
 
 

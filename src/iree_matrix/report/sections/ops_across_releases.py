@@ -66,13 +66,12 @@ def _slower(runs: runs_view.Runs, table: Mapping[str, object]) -> list[str]:
     if not slower:
         return []
     return [
-        "Slower beyond noise between consecutive releases (two quiet timings decide by their medians; "
-        f"where either is noisy, the same build's instruction counts decide — more than "
-        f"{runs_view.NOISE_RATIO:g}× the instructions per call — when both releases have one; "
-        "without them, the newer fastest repetition must exceed "
-        f"{runs_view.LOADED_RATIO:g}× the older slowest). "
-        "The `default` build (this host's AVX-512) cannot be counted, so its pairs are decided by "
-        "timings; the counted build's own pairs are listed with its name:",
+        "Slower beyond noise between consecutive releases (two quiet timings decide by their medians; where "
+        f"either is noisy, the same build's instruction counts decide — more than {runs_view.NOISE_RATIO:g}× "
+        "the instructions per call — when both releases have one; without them, the newer fastest "
+        f"repetition must exceed {runs_view.LOADED_RATIO:g}× the older slowest). The `default` build (this "
+        "host's AVX-512) cannot be counted, so its pairs are decided by timings; the counted build's own "
+        "pairs are listed with its name:",
         "",
         *(f"- **{r.subject}** {r.older} → {r.newer}: {r.detail} — decided by {r.signal}" for r in slower),
         "",

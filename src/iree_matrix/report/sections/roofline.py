@@ -56,13 +56,12 @@ def render_roofline(latest: Iterable[Record]) -> list[str]:
         "",
         f"**Measured peak** ({peak.measured}, stage `peak` of `nox -s bench`, {peak.method}): "
         f"{rate(peak.gflops)} on {peak.threads} threads (the higher of the {peak.threads}-thread run and "
-        f"{peak.threads} × the one-thread run), {rate(peak.gflops_1)} on one — {peak.lanes}-lane "
-        f"{peak.isa} FMA chains, 2 FLOPs per lane per FMA; STREAM triad {peak.gbs:.3g} GB/s on "
-        f"{peak.threads} threads, {peak.gbs_1:.3g} GB/s on one. CPU: {peak.identity_label or peak.cpu} "
-        "(every figure below is of this CPU identity; other identities' figures are not divided by "
-        "this peak); "
-        f"ISA flags: {' '.join(peak.isa_flags)}. "
-        f"Load average (1 min) {load.get('start', '?')} before, {load.get('end', '?')} after{other}.",
+        f"{peak.threads} × the one-thread run), {rate(peak.gflops_1)} on one — {peak.lanes}-lane {peak.isa} "
+        f"FMA chains, 2 FLOPs per lane per FMA; STREAM triad {peak.gbs:.3g} GB/s on {peak.threads} threads, "
+        f"{peak.gbs_1:.3g} GB/s on one. CPU: {peak.identity_label or peak.cpu} (every figure below is of "
+        "this CPU identity; other identities' figures are not divided by this peak); ISA flags: "
+        f"{' '.join(peak.isa_flags)}. Load average (1 min) {load.get('start', '?')} before, "
+        f"{load.get('end', '?')} after{other}.",
         "",
         "FLOPs and bytes are torch's count of one call (`torch.utils.flop_counter.FlopCounterMode` in the "
         "exporter's torch, stage `flops`: 2 FLOPs per multiply-add of every matmul, convolution and "
@@ -75,9 +74,8 @@ def render_roofline(latest: Iterable[Record]) -> list[str]:
         "",
     ] + ([
         "A fraction above 100 % (or a rate above its bound) says the peak (or the bandwidth) was measured "
-        "under more load than that timing was taken "
-        "under (this machine is shared; timed stages record `other_load`): measure it again on a quiet "
-        "machine with `--retime 'peak:*'`.",
+        "under more load than that timing was taken under (this machine is shared; timed stages record "
+        "`other_load`): measure it again on a quiet machine with `--retime 'peak:*'`.",
         "",
     ] if any(a.fraction_of_peak > 1 for found in rates.values() for a in found) else [])  # fmt: skip
 
