@@ -77,7 +77,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Which torch / iree-turbine / IREE compiler / IREE runtime combination works "
         "for my model, on which CPU, and how fast.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    option_types.add_version(parser, __version__)
     option_types.add_verbosity_options(parser)
     every = commands()
     verbs = parser.add_subparsers(

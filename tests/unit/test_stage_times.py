@@ -77,12 +77,15 @@ ROCKET = "x86_64|GenuineIntel|6|167|1|aaaa|2"
 
 def test_an_identity_that_published_slower_jobs_gets_its_speed_and_its_cpu_models_neighbour_too():
     """Issue 97 item 3: the first estimate knows the CPU. A Zen 3 that took the shared compiles 2x a
-    Rocket Lake's reads 2.0; a job only it ran says nothing; too few shared jobs, no factor."""
+    Rocket Lake's reads 2.0 and its times enter the basis halved; a job only it ran says nothing of its
+    speed; too few shared jobs, no factor."""
     jobs = [f"compile:m{i}/c" for i in range(stage_times.SPEED_JOBS)]
     every = [_timed(j, 10.0, ROCKET) for j in jobs] + [_timed(j, 20.0, ZEN3) for j in jobs]
     every.append(_timed("compile:only/c", 99.0, ZEN3))
     times = stage_times.of_published([every])
     assert times.speed == {ZEN3: 2.0, ROCKET: 1.0}
+    # the basis is in the fastest identity's time: the estimate scales it back by this CPU's speed
+    assert times.by_job[jobs[0]] == 10.0 and times.by_job["compile:only/c"] == 49.5
     assert times.speed_of(ZEN3) == 2.0
     assert times.speed_of("x86_64|AuthenticAMD|25|1|1|ffff|16") == 2.0  # the same model, other flags
     assert times.speed_of("x86_64|AuthenticAMD|25|17|1|ffff|2") == 1.0  # another CPU: the basis

@@ -218,6 +218,10 @@ def add_verbosity_options(p: argparse.ArgumentParser, after_command: bool = Fals
                    "only; answers on stdout are the same")  # fmt: skip
 
 
+def add_version(p: argparse.ArgumentParser, version: str) -> None:
+    p.add_argument("--version", action="version", version=f"%(prog)s {version}")
+
+
 def verbosity(args: argparse.Namespace) -> int:
     """-v count minus -q count, before and after the command together."""
     return sum(getattr(args, f"verbose{d}", 0) - getattr(args, f"quiet{d}", 0) for d in ("", _AFTER))

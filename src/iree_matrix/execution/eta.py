@@ -438,8 +438,7 @@ class Estimates:
                             floor[job.id] = min(value, fixed)
                     break
             if source[job.id] == "published" and job.stage not in IO_STAGES:  # this CPU's (speed_of)
-                fixed = floor.get(job.id, 0.0)
-                seconds[job.id] = fixed + (seconds[job.id] - fixed) * max(1.0, speed)
+                seconds[job.id] = (f := floor.get(job.id, 0.0)) + (seconds[job.id] - f) * max(1.0, speed)
             if checked_only(job) and source[job.id] == "published":  # no published matrix leaves them untimed
                 seconds[job.id] = max(
                     CHECKED_LEAST, CHECKED_SHARE * (seconds[job.id] - floor.pop(job.id, 0.0))
@@ -556,8 +555,7 @@ class Estimates:
     def waits_ahead(self, pending: Iterable[str], now: float) -> float:
         """The quiet lock's waits the pending timed jobs are expected to have (`LockWaits`): what
         timed stages waited so far this run, which no load says (a live run waited 650 s of 39.5 min)."""
-        per_job = self.waits.per_job(now)
-        return per_job * sum(1 for job in pending if job in self.exclusive) if per_job else 0.0
+        return self.waits.per_job(now) * sum(job in self.exclusive for job in pending)
 
     def basis(self) -> str:
         """What the estimate rests on, for the first lines of a run."""

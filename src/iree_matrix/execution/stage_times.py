@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import statistics
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
@@ -93,10 +94,8 @@ class StageTimes:
     def speed_of(self, identity: str) -> float:
         """How much longer than the basis jobs take on this CPU identity: its own published factor,
         else that of the same CPU model with other flags (`machine|vendor|family|model|…`), else 1."""
-        model = identity.split("|")[:4]
-        return self.speed.get(identity) or next(
-            (v for k, v in sorted(self.speed.items()) if k.split("|")[:4] == model), 1.0
-        )
+        same_model = [v for k, v in sorted(self.speed.items()) if k.split("|")[:4] == identity.split("|")[:4]]
+        return self.speed.get(identity) or (same_model or [1.0])[0]
 
 
 def floors(records: Iterable[Record]) -> dict[str, float]:
@@ -121,45 +120,50 @@ def of_published(logs: Iterable[Sequence[Record]]) -> StageTimes:
     """The stage times of the published logs (each one's records, as the caller read them: the
     published sets under results/): per (stage, model) and per stage the median of each job's newest
     record (releases differ truly there: the median is the typical one); per job its `quiet_time`
-    over every sitting that published it."""
+    over every sitting that published it. A run that was checked and not timed (`[benchmark]
+    time_cross_runtime = false`) is left out: it is no time of a timed run of its job id, and the
+    estimate takes a checked run's share of the timed one (eta.CHECKED_SHARE)."""
     newest: list[Record] = []
     every: list[Record] = []
     for records in logs:
+        records = [
+            r for r in records if (r.stage, r.status) != ("run", Status.OK) or "latency_ms" in r.metrics
+        ]
         every += records
         newest += latest_by_job(records).values()
-    quiet, floor = quiet_times(every), floors(every)
-    return dataclasses.replace(
-        StageTimes.of(newest), by_job=quiet, floor=floor, speed=speeds(every, quiet, floor)
-    )
+    speed = speeds(every, floor := floors(every))
+
+    def at_basis(r: Record) -> Record:  # in the fastest identity's time (the estimate scales it back)
+        if (factor := speed.get(r.host.identity, 1.0)) == 1.0 or not r.seconds:
+            return r
+        fixed = min(floor.get(r.job, 0.0), r.seconds)
+        return dataclasses.replace(r, seconds=fixed + (r.seconds - fixed) / factor)
+
+    basis = [at_basis(r) for r in every]
+    return dataclasses.replace(StageTimes.of(newest), by_job=quiet_times(basis), floor=floor, speed=speed)
 
 
 SPEED_JOBS = 10  # the fewest jobs shared with another identity a factor is read from
 
 
-def speeds(
-    every: Iterable[Record], basis: Mapping[str, float], floor: Mapping[str, float]
-) -> dict[str, float]:
+def speeds(every: Iterable[Record], floor: Mapping[str, float]) -> dict[str, float]:
     """Per CPU identity, the median over its compiles and runs that another identity also published
-    of its own quiet time over the basis (`quiet_times` of every identity), beyond the run's
-    floor: a 2-core Zen 3 took the default matrix's jobs 1.4-3x a Rocket Lake's, so a first estimate
-    from the basis alone read 0.56 of its real time."""
-    by_identity: dict[str, list[Record]] = {}
-    shared: dict[str, set[str]] = {}
+    of its own quiet time over the fastest identity's, beyond the run's floor; an identity with fewer
+    such jobs is not named. A 2-core Zen 3 took the default matrix's jobs 2-2.6x a Rocket Lake's, so
+    a first estimate from the basis alone read 0.56 of its real time."""
+    own: dict[str, dict[str, float]] = {}  # identity -> job -> its quiet time beyond the floor
     for r in every:
         if r.stage in ("compile", "run") and r.status is Status.OK and r.host.known and not r.host.legacy:
-            by_identity.setdefault(r.host.identity, []).append(r)
-            shared.setdefault(r.job, set()).add(r.host.identity)
-    out: dict[str, float] = {}
-    for identity, records in by_identity.items():
-        own = quiet_times(r for r in records if len(shared[r.job]) > 1)
-        ratios = [
-            (seconds - floor.get(job, 0.0)) / (basis[job] - floor.get(job, 0.0))
-            for job, seconds in own.items()
-            if basis.get(job, 0.0) - floor.get(job, 0.0) >= 1.0
-        ]
-        if len(ratios) >= SPEED_JOBS:
-            out[identity] = statistics.median(ratios)
-    return out
+            own.setdefault(r.host.identity, {})[r.job] = 0.0
+    for identity, jobs in own.items():
+        mine = quiet_times(r for r in every if r.job in jobs and r.host.identity == identity)
+        jobs.update({job: mine[job] - floor.get(job, 0.0) for job in jobs})
+    fastest = {job: min(o[job] for o in own.values() if job in o) for jobs in own.values() for job in jobs}
+    shared = Counter(job for jobs in own.values() for job in jobs)
+    ratios = {
+        i: [o[j] / fastest[j] for j in o if shared[j] > 1 and fastest[j] >= 1.0] for i, o in own.items()
+    }
+    return {identity: statistics.median(r) for identity, r in ratios.items() if len(r) >= SPEED_JOBS}
 
 
 QUIET_QUANTILE = 0.25
