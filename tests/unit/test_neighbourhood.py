@@ -356,8 +356,8 @@ def test_an_unproved_pick_says_so_and_readme_shows_the_identity_with_proved_pick
     assert "| function, on AMD family 25 model 17 `znver4`" in block and "| quartznet5x5 | IREE " in block
     assert "| other |" not in block and all(len(line) <= 200 for line in block.splitlines())
     assert (
-        "Also answered, each in its own sitting ([every row](results/answers/ANSWERS.md)):\nIntel family 6 "
-        "model 167 `rocketlake` (2 functions, 2 not proved)" in block
+        "Also answered, each in its own sitting ([every row](results/answers/ANSWERS.md)): Intel family 6 "
+        "model 167 `rocketlake` (2 functions, 2 not proved)." in block
     )
     said = "\n".join(
         advice.lines(advice.Chosen((next(a for a in found if a.model == "other"),), True, ""), "other")

@@ -5,6 +5,7 @@ sitting of a run bundle on that GPU."""
 
 from __future__ import annotations
 
+import textwrap
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -304,11 +305,10 @@ def readme_block(root: Path) -> list[str]:
     def said(n: int, unproved: int) -> str:
         return f"{n} function{'' if n == 1 else 's'}" + (f", {unproved} not proved" if unproved else "")
 
-    line = (
-        ["", "Also answered, each in its own sitting ([every row](results/answers/ANSWERS.md)):",
-         ", ".join(f"{name} ({said(*n)})" for name, n in sorted(others.items())) + "."]
-        if others else []
-    )  # fmt: skip
+    also = ", ".join(f"{name} ({said(*n)})" for name, n in sorted(others.items()))
+    text = f"Also answered, each in its own sitting ([every row](results/answers/ANSWERS.md)): {also}."
+    # one paragraph, no line over 190 characters (README's bar is 200), however many CPUs answer
+    line = ["", *textwrap.wrap(text, 190, break_long_words=False, break_on_hyphens=False)] if others else []
     mine = [a for a in found if a.identity.key == shown]
     return [README_BEGIN, *_readme_table(mine), *line, README_END]
 
