@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import shutil
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Optional
 
 import pytest
@@ -106,12 +107,14 @@ def test_the_proofs_cost_is_said_from_this_machines_load_and_the_models_compile_
     its 64 minutes; the cost line now counts the neighbours and their compiles at this machine's load."""
     from iree_matrix.advise import advise_plan
     from iree_matrix.advise.paired_rounds import Request
-    from iree_matrix.execution import eta
+    from iree_matrix.execution import eta, stage_times
     from iree_matrix.findings import advice
 
     published = advice.published(shipped.results_dir() / advice.DIRNAME)
     plan = advise_plan.choose(advise_plan.Settings(), "mobilenet_v2", published, ())
     said = {}
+    unknown = SimpleNamespace(identity="x86_64|NoVendor|0|0|0|0|2")  # no published speed: the basis's
+    monkeypatch.setattr(advise_plan, "here", lambda: unknown)
     for load in (1.0, 4.0):
         monkeypatch.setattr(eta, "load_factor", lambda load=load: load)
         said[load] = advise_plan.proof_cost(plan, "mobilenet_v2", Request(8, 3), 2, 21.4)
@@ -120,6 +123,14 @@ def test_the_proofs_cost_is_said_from_this_machines_load_and_the_models_compile_
     assert seconds[1] == pytest.approx(seconds[0] * 4**eta.COUPLING, rel=0.05)
     two = advise_plan.proof_cost(plan, "mobilenet_v2", Request(8, 3), 2, 21.4, functions=2)
     assert two.startswith("38 one-knob neighbours")
+    # and by this CPU's published speed (issue 97's stage_times `speed`): a Zen 3's compiles took 2-3x
+    zen3 = "x86_64|AuthenticAMD|25|1|1|1ddebed04610ae65|2"
+    monkeypatch.setattr(advise_plan, "here", lambda: SimpleNamespace(identity=zen3))
+    slow = advise_plan.proof_cost(plan, "mobilenet_v2", Request(8, 3), 2, 21.4)
+    speed = stage_times.published().speed_of(zen3)
+    assert speed > 1.5 and float(slow.split("~")[1].split(" s each")[0]) == pytest.approx(
+        seconds[1] * speed, rel=0.05
+    )
     text = advise_plan.cost_text(advise_plan.Settings(), 22, 8, "as published", said[4.0])
     assert "then each pick's proof: 19 one-knob neighbours built" in text and "at most 3 steps" in text
 

@@ -14,7 +14,7 @@ from typing import Any, Optional
 from iree_matrix.advise.paired_rounds import Request
 from iree_matrix.core.errors import SpecError, UserError
 from iree_matrix.core.model.configuration import Config, NamedCpu
-from iree_matrix.core.model.host_identity import HostIdentity
+from iree_matrix.core.model.host_identity import HostIdentity, here
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.findings import runs_view, search
 from iree_matrix.iree.flags import cpu_profile
@@ -362,7 +362,7 @@ def proof_cost(
         s for (stage, m), s in published.by_model.items() if stage == "compile" and m.split(".")[0] == model
     ]
     each = sum(mine) / len(mine) if mine else published.by_stage.get("compile", 30.0)
-    each *= eta.load_factor() ** eta.COUPLING
+    each *= eta.load_factor() ** eta.COUPLING * max(1.0, published.speed_of(here().identity))
     step = neighbourhood.estimate_seconds(
         module_step_seconds(call_ms, request.repetitions), count, request.rounds
     )

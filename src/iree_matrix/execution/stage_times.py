@@ -139,8 +139,9 @@ def of_published(logs: Iterable[Sequence[Record]]) -> StageTimes:
         fixed = min(floor.get(r.job, 0.0), r.seconds)
         return dataclasses.replace(r, seconds=fixed + (r.seconds - fixed) / factor)
 
-    basis = [at_basis(r) for r in every]
-    return dataclasses.replace(StageTimes.of(newest), by_job=quiet_times(basis), floor=floor, speed=speed)
+    # a job's, a model's and a stage's time alike in the fastest identity's
+    quiet = quiet_times(at_basis(r) for r in every)
+    return dataclasses.replace(StageTimes.of(map(at_basis, newest)), by_job=quiet, floor=floor, speed=speed)
 
 
 SPEED_JOBS = 10  # the fewest jobs shared with another identity a factor is read from
