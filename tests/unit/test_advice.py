@@ -16,6 +16,7 @@ from iree_matrix.core.model.configuration import Config
 from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.findings import advice
+from tests.unit import builders
 
 ROCKETLAKE = {
     "machine": "x86_64",
@@ -432,30 +433,9 @@ def test_a_sitting_times_each_module_once_in_paired_rounds_and_says_why_an_arm_w
     """advise's sitting (advise/advise_sitting.py) with the timing faked: each function's arms are
     default, the naive build, the picks and the peers; a pick whose module is default's is the same
     program (timed once, its times default's), and a peer whose stage did not run says so."""
-    import contextlib
-
-    from iree_matrix.core.model.results import Record, Status
-    from iree_matrix.core.system import locks
-    from iree_matrix.execution import abtest
-
-    def run(profile: str, sha: str) -> Record:
-        labels = {"model": "m", "source_model": "m", "function": "main", "compiler": "3.13.0",
-                  "runtime": "3.13.0", "profile": profile, "arch": "x86_64"}  # fmt: skip
-        metrics = {"module_sha256": sha, "matches": True, "cpu_ms": {"median": 10.0, "n": 3}}
-        return Record(f"run:m/{profile}", "run", f"m/{profile}", "k", Status.OK, labels, metrics)
-
+    run = builders.sitting_run
     records = [run("default", "d"), run("generic", "g"), run("im2col", "d"), run("channels-last", "c")]
-    monkeypatch.setattr(abtest, "arm_of", lambda record, name, caches: abtest.Arm(name, (), tmp_path / name))
-    monkeypatch.setattr(locks, "machine_lock", lambda *a, **k: contextlib.nullcontext())
-    sat: list[tuple[str, ...]] = []
-
-    def sit(arms, rounds, repetitions, progress=None):
-        sat.append(tuple(a.name for a in arms))
-        return paired_rounds.Rounds(
-            tuple(a.name for a in arms), tuple((10.0 + i,) * rounds for i in range(len(arms)))
-        )
-
-    monkeypatch.setattr(paired_rounds, "sit", sit)
+    sat = builders.fake_sittings(monkeypatch, tmp_path)
     picks = tuple(advise_plan.Pick.named(c, "3.13.0", "--picks") for c in ("im2col", "channels-last"))
     planned = advise_plan.arms(advise_plan.SittingPlan("3.13.0", picks, ()), {}, "m")
     document = advise_sitting.run(

@@ -5,7 +5,6 @@ or with why it has none (its spec matched nothing, its outputs differ from torch
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from iree_matrix.core.model.results import Record, Status
 from iree_matrix.findings import advice, kernel_trials, search
 from iree_matrix.kernel import kernels as kernel_files
 from iree_matrix.report import answers as answers_md
+from tests.unit import builders
 
 from .test_advice import PICK, ZEN5, _arm, _sitting
 
@@ -219,9 +219,6 @@ def test_the_sitting_times_a_kernel_arm_and_names_one_whose_spec_matched_nothing
     already is said once."""
     import dataclasses
 
-    from iree_matrix.core.system import locks
-    from iree_matrix.execution import abtest
-
     im2col = "--iree-global-opt-use-im2col-for-convs=true"
     kernel = dataclasses.replace(kernel_files.load(NEGABS), requires_flags=(im2col,))
 
@@ -243,17 +240,7 @@ def test_the_sitting_times_a_kernel_arm_and_names_one_whose_spec_matched_nothing
         _record("kernel", "kernel:negabs/x86_64/host", labels={"kernel": "negabs", "arch": "x86_64"},
                 command=("/env/bin/python", "-m", "ziglang", "cc", "-c", "negabs.c", "-o", "/s/o/negabs.o")),
     ]  # fmt: skip
-    monkeypatch.setattr(abtest, "arm_of", lambda record, name, caches: abtest.Arm(name, (), tmp_path / name))
-    monkeypatch.setattr(locks, "machine_lock", lambda *a, **k: contextlib.nullcontext())
-    sat = []
-
-    def sit(arms, rounds, repetitions, progress=None):
-        sat.append(tuple(a.name for a in arms))
-        return paired_rounds.Rounds(
-            tuple(a.name for a in arms), tuple((10.0 + i,) * rounds for i in range(len(arms)))
-        )
-
-    monkeypatch.setattr(paired_rounds, "sit", sit)
+    sat = builders.fake_sittings(monkeypatch, tmp_path)
     plan = advise_plan.SittingPlan("3.13.0", (advise_plan.Pick.named("im2col", "3.13.0", "--picks"),), ())
     planned = advise_plan.arms(plan, {"negabs": kernel}, "m")
     document = advise_sitting.run(

@@ -14,6 +14,7 @@ import pytest
 from iree_matrix.core.model import stats
 from iree_matrix.core.model.configuration import Config
 from iree_matrix.findings import advice, neighbourhood, search
+from tests.unit import builders
 
 QUARTZ_PICK = "data-tiling+loop-unrolling+slp-vectorization"
 # Round-to-round drift of the machine, the same for every arm of a round (what pairing cancels), and
@@ -271,18 +272,10 @@ def test_a_quick_sitting_skips_the_proof_and_the_proof_bound_is_an_option():
 def test_a_proof_step_times_each_module_once_and_says_why_a_neighbour_was_not(monkeypatch, tmp_path):
     """advise's side of a step (advise/advise_proof.py) with the timing faked: a neighbour whose
     module is the centre's is the same program, untimed; a skipped compile is said in its words."""
-    import contextlib
-
     from iree_matrix.advise import advise_proof, paired_rounds
     from iree_matrix.core.model.results import Record, Status
-    from iree_matrix.core.system import locks
-    from iree_matrix.execution import abtest
 
-    def run(profile: str, sha: str, status: Status = Status.OK, **kw) -> Record:
-        labels = {"model": "m", "source_model": "m", "function": "main", "compiler": "3.13.0",
-                  "runtime": "3.13.0", "profile": profile, "arch": "x86_64"}  # fmt: skip
-        metrics = {"module_sha256": sha, "matches": True, "cpu_ms": {"median": 10.0, "n": 3}}
-        return Record(f"run:m/{profile}", "run", f"m/{profile}", "k", status, labels, metrics, **kw)
+    run = builders.sitting_run
 
     skipped = Record("compile:m/im2col", "compile", "m/im2col", "k", Status.SKIP, {}, {},
                      message="profile 'im2col' uses a flag IREE 3.13.0 lacks")  # fmt: skip
@@ -298,17 +291,7 @@ def test_a_proof_step_times_each_module_once_and_says_why_a_neighbour_was_not(mo
         run("data-tiling", "x"), run("default", "x"), run("data-tiling+loop-unrolling", "y"),
         run("data-tiling+im2col", "", Status.NOT_RUN, blocked_by=skipped.job), skipped,
     )})  # fmt: skip
-    monkeypatch.setattr(abtest, "arm_of", lambda record, name, caches: abtest.Arm(name, (), tmp_path / name))
-    monkeypatch.setattr(locks, "machine_lock", lambda *a, **k: contextlib.nullcontext())
-    sat: list[tuple[str, ...]] = []
-
-    def sit(arms, rounds, repetitions, progress=None):
-        sat.append(tuple(a.name for a in arms))
-        return paired_rounds.Rounds(
-            tuple(a.name for a in arms), tuple((10.0 + i,) * rounds for i in range(len(arms)))
-        )
-
-    monkeypatch.setattr(paired_rounds, "sit", sit)
+    sat = builders.fake_sittings(monkeypatch, tmp_path)
     names = ["data-tiling", "default", "data-tiling+loop-unrolling", "data-tiling+im2col"]
     configs = [search.parse(n) for n in names]
     step = advise_proof._sit(paired_rounds.Request(8, 3), "m", "main", "3.13.0", configs, built, tmp_path)

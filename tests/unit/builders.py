@@ -1,0 +1,40 @@
+"""Builders shared by unit tests of advise's sittings and of checks that read a planted package: one
+copy of each, so a change to what a sitting's record or a fake timing looks like is made once."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+import pytest
+
+from iree_matrix.advise import paired_rounds
+from iree_matrix.core.model.results import Record, Status
+from iree_matrix.core.system import locks
+from iree_matrix.execution import abtest
+
+
+def sitting_run(profile: str, sha: str, status: Status = Status.OK, **extra) -> Record:
+    """Model `m`'s run of `profile` on IREE 3.13.0, its module `sha`, timed at 10 ms by the run stage."""
+    labels = {"model": "m", "source_model": "m", "function": "main", "compiler": "3.13.0"}
+    labels |= {"runtime": "3.13.0", "profile": profile, "arch": "x86_64"}
+    metrics = {"module_sha256": sha, "matches": True, "cpu_ms": {"median": 10.0, "n": 3}}
+    return Record(f"run:m/{profile}", "run", f"m/{profile}", "k", status, labels, metrics, **extra)
+
+
+def fake_sittings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[tuple[str, ...]]:
+    """Times paired rounds without running anything: each arm's module is a path under tmp_path, no
+    machine lock is taken, and arm i of a sitting takes 10 + i ms each round. Returns the list each
+    sitting appends its arms' names to, in order."""
+    monkeypatch.setattr(abtest, "arm_of", lambda record, name, caches: abtest.Arm(name, (), tmp_path / name))
+    monkeypatch.setattr(locks, "machine_lock", lambda *a, **k: contextlib.nullcontext())
+    sat: list[tuple[str, ...]] = []
+
+    def sit(arms, rounds, repetitions, progress=None):
+        sat.append(tuple(a.name for a in arms))
+        return paired_rounds.Rounds(
+            tuple(a.name for a in arms), tuple((10.0 + i,) * rounds for i in range(len(arms)))
+        )
+
+    monkeypatch.setattr(paired_rounds, "sit", sit)
+    return sat
