@@ -38,3 +38,13 @@ def fake_sittings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[tuple
 
     monkeypatch.setattr(paired_rounds, "sit", sit)
     return sat
+
+
+def plant_package(tmp_path: Path, files: dict[str, str]) -> Path:
+    """A package `iree_matrix` under tmp_path holding `files` (path -> text) and its __init__.py, for
+    a check that reads src/ whole to show what it finds in a package made to hold it."""
+    package = tmp_path / "iree_matrix"
+    for name, text in {"__init__.py": "", **files}.items():
+        (package / name).parent.mkdir(parents=True, exist_ok=True)
+        (package / name).write_text(text)
+    return package

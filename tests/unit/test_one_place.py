@@ -17,7 +17,7 @@ from pathlib import Path
 from iree_matrix.commands import option_types, options
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.stages import artifacts
-from tests.unit import source_tree
+from tests.unit import builders, source_tree
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "src" / "iree_matrix"
@@ -140,14 +140,6 @@ def layout_spellings(package: Path = PACKAGE, folders: set[str] | None = None) -
     return found
 
 
-def _plant(tmp_path: Path, files: dict[str, str]) -> Path:
-    package = tmp_path / "iree_matrix"
-    for name, text in {"__init__.py": "", **files}.items():
-        (package / name).parent.mkdir(parents=True, exist_ok=True)
-        (package / name).write_text(text)
-    return package
-
-
 # --- (a) private names ---------------------------------------------------------------------------
 
 
@@ -157,7 +149,7 @@ def test_no_private_name_crosses_a_module() -> None:
 
 
 def test_a_private_name_crossing_a_module_is_found(tmp_path: Path) -> None:
-    package = _plant(
+    package = builders.plant_package(
         tmp_path,
         {
             "core/__init__.py": "",
@@ -186,7 +178,7 @@ def test_cache_is_declared_once() -> None:
 
 
 def test_a_second_cache_declaration_is_found(tmp_path: Path) -> None:
-    package = _plant(
+    package = builders.plant_package(
         tmp_path,
         {
             "options.py": 'CACHE = Option("--cache", "the cache")\n',
@@ -212,7 +204,7 @@ def test_the_cache_layout_is_spelled_in_at_most_two_modules() -> None:
 
 
 def test_a_cache_folder_spelled_elsewhere_is_found(tmp_path: Path) -> None:
-    package = _plant(
+    package = builders.plant_package(
         tmp_path,
         {
             "layout.py": 'def store(root):\n    return root / "store"\n',

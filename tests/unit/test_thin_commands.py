@@ -22,7 +22,7 @@ import pytest
 
 from iree_matrix import cli
 from iree_matrix.commands import option_types
-from tests.unit import source_tree
+from tests.unit import builders, source_tree
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "src" / "iree_matrix"
@@ -90,14 +90,6 @@ def namespace_rewrites(package: Path = PACKAGE) -> list[str]:
     return found
 
 
-def _plant(tmp_path: Path, files: dict[str, str]) -> Path:
-    package = tmp_path / "iree_matrix"
-    for name, text in {"__init__.py": "", **files}.items():
-        (package / name).parent.mkdir(parents=True, exist_ok=True)
-        (package / name).write_text(text)
-    return package
-
-
 def test_no_add_argument_outside_the_option_declarations() -> None:
     assert raw_add_arguments() == []
 
@@ -116,7 +108,7 @@ def test_no_command_rewrites_its_parsed_arguments() -> None:
 
 def test_the_source_checks_find_what_is_planted(tmp_path: Path) -> None:
     long_body = "".join(f"    x{i} = {i}\n" for i in range(60))
-    package = _plant(
+    package = builders.plant_package(
         tmp_path,
         {
             "commands/options.py": 'def add(p):\n    p.add_argument("--cache")\n',  # the declarations' own
