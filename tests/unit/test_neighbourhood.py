@@ -183,18 +183,25 @@ def test_the_proof_travels_in_the_sitting_document_and_an_old_document_still_rea
     assert advice.as_json(a)["proof"]["certified"] is True
 
 
-def test_a_sitting_without_its_proof_carries_the_earlier_proof_of_the_same_pick(tmp_path: Path):
-    """A kernel sitting (`advise --kernel --no-proof`) re-times a proved pick: its answer keeps the
-    newest earlier proof of that very pick on that identity, naming the sitting that timed it; a
-    proof of another configuration is not carried."""
-    proof = _proof()
-    assert proof.certified
+def _proved_then_skipped(tmp_path: Path, proof: neighbourhood.Proof) -> tuple[Path, dict]:
+    """An identity's folder holding a sitting that proved `proof` (advice-q.1.json), and a later
+    sitting's document, not yet written, that skipped its proof and timed the proved pick faster."""
     folder = tmp_path / "genuineintel-6-167-rocketlake"
     folder.mkdir()
     (folder / "advice-q.1.json").write_text(json.dumps(_document(advice.SCHEMA, proof, 29.0)))
     later = {**_document(advice.SCHEMA), "started": "2026-11-28T10:00:00+00:00", "proof_skipped": True}
     faster = {"name": proof.result, "config": proof.result, "ms": [26.0 * d for d in DRIFT]}
     later["functions"][0]["arms"].append({**later["functions"][0]["arms"][2], **faster})
+    return folder, later
+
+
+def test_a_sitting_without_its_proof_carries_the_earlier_proof_of_the_same_pick(tmp_path: Path):
+    """A kernel sitting (`advise --kernel --no-proof`) re-times a proved pick: its answer keeps the
+    newest earlier proof of that very pick on that identity, naming the sitting that timed it; a
+    proof of another configuration is not carried."""
+    proof = _proof()
+    assert proof.certified
+    folder, later = _proved_then_skipped(tmp_path, proof)
     (folder / "advice-q.2.json").write_text(json.dumps(later))
     (a,) = advice.published(tmp_path)
     assert a.source.endswith("advice-q.2.json") and a.config == proof.result
@@ -216,12 +223,7 @@ def test_a_proof_is_carried_only_to_the_same_release_model_and_kernel(tmp_path: 
     identity, release, model (its default build's module), pick and kernel must all be the same, or
     the answer is not proved."""
     proof = _proof()
-    folder = tmp_path / "genuineintel-6-167-rocketlake"
-    folder.mkdir()
-    (folder / "advice-q.1.json").write_text(json.dumps(_document(advice.SCHEMA, proof, 29.0)))
-    later = {**_document(advice.SCHEMA), "started": "2026-11-28T10:00:00+00:00", "proof_skipped": True}
-    faster = {"name": proof.result, "config": proof.result, "ms": [26.0 * d for d in DRIFT]}
-    later["functions"][0]["arms"].append({**later["functions"][0]["arms"][2], **faster})
+    folder, later = _proved_then_skipped(tmp_path, proof)
     arms = later["functions"][0]["arms"]
     if field == "kernel":  # the pick with a kernel swapped in, faster: the answer takes the kernel
         kernel = {"name": "k", "kind": advice.KERNEL, "kernel": "k", "base": proof.result, "applied": True,
