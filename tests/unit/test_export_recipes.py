@@ -95,50 +95,17 @@ def _record(job: str, stage: str, status: Status, message: str = "", **labels: s
 def test_outcomes_take_each_releases_first_failing_stage():
     m = "llama@transformers~eager"
     common = {"source_model": m, "function": "decode"}
+
+    def staged(job: str, stage: str, status: Status, release: str, message: str = "") -> Record:
+        labels = {"model": f"{m}.decode", "compiler": release, "runtime": release, "profile": "default"}
+        return _record(job, stage, status, message, **labels, **common)
+
     records = [
         _record("export:a", "export", Status.OK, model=f"{m}.decode", **common),
-        _record(
-            "compile:a",
-            "compile",
-            Status.FAIL,
-            "error: global resources\nmore",
-            model=f"{m}.decode",
-            compiler="3.13.0",
-            runtime="3.13.0",
-            profile="default",
-            **common,
-        ),  # fmt: skip
-        _record(
-            "run:a",
-            "run",
-            Status.NOT_RUN,
-            "not run because",
-            model=f"{m}.decode",
-            compiler="3.13.0",
-            runtime="3.13.0",
-            profile="default",
-            **common,
-        ),  # fmt: skip
-        _record(
-            "compile:b",
-            "compile",
-            Status.OK,
-            model=f"{m}.decode",
-            compiler="3.9.0",
-            runtime="3.9.0",
-            profile="default",
-            **common,
-        ),  # fmt: skip
-        _record(
-            "run:b",
-            "run",
-            Status.OK,
-            model=f"{m}.decode",
-            compiler="3.9.0",
-            runtime="3.9.0",
-            profile="default",
-            **common,
-        ),  # fmt: skip
+        staged("compile:a", "compile", Status.FAIL, "3.13.0", "error: global resources\nmore"),
+        staged("run:a", "run", Status.NOT_RUN, "3.13.0", "not run because"),
+        staged("compile:b", "compile", Status.OK, "3.9.0"),
+        staged("run:b", "run", Status.OK, "3.9.0"),
     ]
     table = search_recipes.outcomes(records)
     assert table == {"llama@transformers": {"eager": {
