@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Optional
 
+import pytest
+
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.report.sections.dispatches import render_dispatches
 from iree_matrix.report.sections.tune import render_tune
@@ -185,28 +187,36 @@ def test_dispatches_side_by_side_with_the_ratio_newest_over_oldest():
     assert "IREE 3.9.0: 0.100 ms over 1 executables; IREE 3.13.0: 0.150 ms over 1 executables" in text
 
 
-def test_dispatches_are_matched_by_op_across_ordinals():
+@pytest.mark.parametrize(
+    "old, new, expected",
+    [
+        pytest.param(  # matched by op across ordinals
+            [(3, "conv_x_f32", 100.0), (4, "add_f32", 10.0)],
+            [(7, "add_f32", 5.0), (11, "conv_x_f32", 50.0)],
+            [
+                ["conv_x_f32", "100.0 µs (d3)", "50.0 µs (d11)", "0.50×"],
+                ["add_f32", "10.0 µs (d4)", "5.0 µs (d7)", "0.50×"],
+            ],
+            id="matched-by-op-across-ordinals",
+        ),
+        pytest.param(  # an op's repeats are numbered in dispatch order
+            [(9, "conv_x_f32", 100.0), (2, "conv_x_f32", 30.0)],
+            [(1, "conv_x_f32", 20.0), (5, "conv_x_f32", 200.0)],
+            [
+                ["conv_x_f32 #2", "100.0 µs (d9)", "200.0 µs (d5)", "2.00×"],
+                ["conv_x_f32", "30.0 µs (d2)", "20.0 µs (d1)", "0.67×"],
+            ],
+            id="repeats-of-an-op-numbered-in-dispatch-order",
+        ),
+    ],
+)
+def test_dispatches_pair_ops_across_versions(old, new, expected):
     records = [
-        _profiled("3.9.0", _dispatch(3, "conv_x_f32", 100.0), _dispatch(4, "add_f32", 10.0)),
-        _profiled("3.13.0", _dispatch(7, "add_f32", 5.0), _dispatch(11, "conv_x_f32", 50.0)),
+        _profiled("3.9.0", *(_dispatch(*d) for d in old)),
+        _profiled("3.13.0", *(_dispatch(*d) for d in new)),
     ]
     _, rows = _dispatch_table(records)
-    assert rows == [
-        ["conv_x_f32", "100.0 µs (d3)", "50.0 µs (d11)", "0.50×"],
-        ["add_f32", "10.0 µs (d4)", "5.0 µs (d7)", "0.50×"],
-    ]
-
-
-def test_dispatches_repeats_of_an_op_are_numbered_in_dispatch_order():
-    records = [
-        _profiled("3.9.0", _dispatch(9, "conv_x_f32", 100.0), _dispatch(2, "conv_x_f32", 30.0)),
-        _profiled("3.13.0", _dispatch(1, "conv_x_f32", 20.0), _dispatch(5, "conv_x_f32", 200.0)),
-    ]
-    _, rows = _dispatch_table(records)
-    assert rows == [
-        ["conv_x_f32 #2", "100.0 µs (d9)", "200.0 µs (d5)", "2.00×"],
-        ["conv_x_f32", "30.0 µs (d2)", "20.0 µs (d1)", "0.67×"],
-    ]
+    assert rows == expected
 
 
 def test_dispatches_an_op_one_version_lacks_has_a_dash_and_no_ratio():
