@@ -1,14 +1,16 @@
-"""Builders shared by unit tests of advise's sittings and of checks that read a planted package: one
-copy of each, so a change to what a sitting's record or a fake timing looks like is made once."""
+"""Builders and fakes shared by unit tests in more than one file (advise's sittings, a planted package,
+the query command run in-process): one copy of each, so a change to what they build is made once."""
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 from pathlib import Path
 
 import pytest
 
 from iree_matrix.advise import paired_rounds
+from iree_matrix.commands import query as query_command
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.core.system import locks
 from iree_matrix.execution import abtest
@@ -48,3 +50,11 @@ def plant_package(tmp_path: Path, files: dict[str, str]) -> Path:
         (package / name).parent.mkdir(parents=True, exist_ok=True)
         (package / name).write_text(text)
     return package
+
+
+def query(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    """`iree-matrix query ARGV...` in this process: its exit code and what it printed."""
+    parser = argparse.ArgumentParser()
+    query_command.add_arguments(parser)
+    code = query_command.main(parser.parse_args(list(argv)))
+    return code, capsys.readouterr().out

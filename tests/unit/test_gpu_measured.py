@@ -6,15 +6,14 @@ hand measurements is findings/gpu_measured.py, and docs/gpu.md shows its rows.""
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
 import pytest
 
-from iree_matrix.commands import query as query_command
 from iree_matrix.findings import gpu, results_folder
 from iree_matrix.findings import gpu_measured as measured
+from tests.unit.builders import query
 
 ROOT = Path(__file__).resolve().parents[2]
 GPU = ROOT / "results" / "gpu"
@@ -188,18 +187,11 @@ def test_docs_show_the_tables_rows_as_measured_outside() -> None:
     assert "/work/shared" not in doc and "contrib/" not in doc
 
 
-def _run(capsys, *argv: str) -> tuple[int, str]:
-    parser = argparse.ArgumentParser()
-    query_command.add_arguments(parser)
-    code = query_command.main(parser.parse_args(list(argv)))
-    return code, capsys.readouterr().out
-
-
 def test_the_command_answers_sm_90_with_exit_0(capsys) -> None:
-    code, out = _run(capsys, "model", "mobilenet_v2", "--target", "cuda:sm_90", "--results-dir", str(GPU))
+    code, out = query(capsys, "model", "mobilenet_v2", "--target", "cuda:sm_90", "--results-dir", str(GPU))
     assert code == 0 and out.startswith("mobilenet_v2 on cuda-sm_90: no IREE release compiles for sm_90")
     assert HOPPER in out
-    code, out = _run(
+    code, out = query(
         capsys, "model", "mobilenet_v2", "--target", "cuda:sm_90a", "--results-dir", str(GPU), "--json"
     )
     said = json.loads(out)

@@ -4,16 +4,15 @@ runtime's reason otherwise; an unknown target is one line naming the known ones.
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 from pathlib import Path
 
 import pytest
 
-from iree_matrix.commands import query as query_command
 from iree_matrix.core.errors import UserError
 from iree_matrix.findings import gpu, results_folder
+from tests.unit.builders import query
 
 GPU = Path(__file__).resolve().parents[2] / "results" / "gpu"
 
@@ -98,22 +97,15 @@ def test_a_compile_failure_names_its_first_error(tmp_path: Path, published) -> N
     assert "does not compile: 3.0.0: fail: failed to legalize operation 'x.y'" in answer.text()
 
 
-def _run(capsys, *argv: str) -> tuple[int, str]:
-    parser = argparse.ArgumentParser()
-    query_command.add_arguments(parser)
-    code = query_command.main(parser.parse_args(list(argv)))
-    return code, capsys.readouterr().out
-
-
 def test_the_command_takes_target_and_arch_names_a_gpu_too(capsys) -> None:
-    code, out = _run(capsys, "model", "tiny_cnn", "--target", "vulkan-spirv", "--results-dir", str(GPU))
+    code, out = query(capsys, "model", "tiny_cnn", "--target", "vulkan-spirv", "--results-dir", str(GPU))
     assert code == 0 and out.startswith("tiny_cnn on vulkan-spirv: compiles with 16 of 16")
-    code, same = _run(capsys, "model", "tiny_cnn", "--arch", "vulkan-spirv", "--results-dir", str(GPU))
+    code, same = query(capsys, "model", "tiny_cnn", "--arch", "vulkan-spirv", "--results-dir", str(GPU))
     assert same == out
-    code, out = _run(capsys, "model", "tiny_cnn", "--target", "cuda", "--results-dir", str(GPU), "--json")
+    code, out = query(capsys, "model", "tiny_cnn", "--target", "cuda", "--results-dir", str(GPU), "--json")
     assert code == 0 and json.loads(out)["answer"] == "compiles"
     with pytest.raises(UserError, match="not both"):
-        _run(capsys, "model", "tiny_cnn", "--target", "cuda", "--arch", "x86_64", "--results-dir", str(GPU))
+        query(capsys, "model", "tiny_cnn", "--target", "cuda", "--arch", "x86_64", "--results-dir", str(GPU))
 
 
 def test_the_vulkan_runtime_cross_says_which_runtime_runs_which_module(published) -> None:
