@@ -383,22 +383,8 @@ def test_winners_alone_are_tried_stacked_and_what_is_left_out_is_said():
 
 
 def test_a_null_knob_alone_is_known_as_such():
-    base = search.Candidate(
-        "mobilenet_v2",
-        "3.13.0",
-        "default",
-        Status.OK,
-        stats.median_interval([20, 21, 22, 23, 24]),
-        module_sha256="aa",
-    )
-    null = search.Candidate(
-        "mobilenet_v2",
-        "3.13.0",
-        "no-data-tiling",
-        Status.OK,
-        stats.median_interval([19, 20, 21, 22, 23]),
-        module_sha256="aa",
-    )
+    base = dataclasses.replace(_cand("default", [20, 21, 22, 23, 24]), module_sha256="aa")
+    null = dataclasses.replace(_cand("no-data-tiling", [19, 20, 21, 22, 23]), module_sha256="aa")
     prior = search.Prior.of(search.effects([base, null])[("mobilenet_v2", "3.13.0")])
     assert prior.null == {"no-data-tiling"} and not prior.faster
 
