@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -58,3 +59,31 @@ def query(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
     query_command.add_arguments(parser)
     code = query_command.main(parser.parse_args(list(argv)))
     return code, capsys.readouterr().out
+
+
+@dataclasses.dataclass(frozen=True)
+class FakeSummary:
+    """What workflow.print_summary reads of a run's summary: the records it ran (by job), the problems
+    it lists and its tally; one second, one job executed, none reused, not interrupted. A test that
+    adds a record after a first print appends to `ran` and `problems`."""
+
+    ran: list[Record]
+    problems: list[Record]
+    said: str = "1 fail"
+    seconds: float = 1.0
+    executed: int = 1
+    reused: tuple[str, ...] = ()
+    interrupted: bool = False
+
+    @property
+    def records(self) -> dict[str, Record]:
+        return {r.job: r for r in self.ran}
+
+    def tally(self) -> str:
+        return self.said
+
+    def answers(self) -> list[Record]:
+        return []
+
+    def failures(self) -> list[Record]:
+        return self.problems

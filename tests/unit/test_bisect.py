@@ -16,6 +16,7 @@ from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.iree import miscompiled
 from iree_matrix.tasks import bisect
+from tests.unit.builders import FakeSummary
 
 SCRIPTS = Path(__file__).parents[2] / "scripts"
 if str(SCRIPTS) not in sys.path:
@@ -132,21 +133,9 @@ def test_the_runs_summary_offers_the_bisection_only_where_no_hint_explains_it() 
         "torch.aten.pad with a negative padding [0, 0, 1, -1]",
     )  # fmt: skip
 
-    class _Summary:
-        seconds, executed, reused, interrupted = 1.0, 1, (), False
-        records = {r.job: r for r in (unexplained, explained)}
-
-        def tally(self) -> str:
-            return "2 mismatch"
-
-        def answers(self) -> list:
-            return []
-
-        def failures(self) -> list:
-            return [unexplained, explained]
-
+    summary = FakeSummary([unexplained, explained], [unexplained, explained], "2 mismatch")
     out = io.StringIO()
-    workflow.print_summary(_Summary(), Path("/tmp/c"), Path("/tmp/r"), out)  # type: ignore[arg-type]
+    workflow.print_summary(summary, Path("/tmp/c"), Path("/tmp/r"), out)  # type: ignore[arg-type]
     text = out.getvalue()
     assert f"what to do: no known op explains this mismatch; `iree-matrix bisect 'run:{CELL}' " \
         "--results-dir /tmp/r`" in text, text  # fmt: skip

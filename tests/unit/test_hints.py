@@ -19,6 +19,7 @@ from iree_matrix.findings import query, release_choice, runs_view
 from iree_matrix.iree import hints
 from iree_matrix.matrix import models
 from iree_matrix.report import compatibility, failures, site
+from tests.unit.builders import FakeSummary
 from tests.unit.test_answers import EXP, _compile, _run
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -340,31 +341,16 @@ def test_the_run_summary_prints_what_to_do(capsys):
 
     record = _failed("compile", "net.lstm", "3.13.0", LSTM_MESSAGE, LSTM_METRICS, error_class="compile-error")
 
-    class _Summary:
-        records = {record.job: record}
-        seconds = 1.0
-        executed = 1
-        reused: tuple = ()
-        interrupted = False
-
-        def tally(self) -> str:
-            return "1 fail"
-
-        def answers(self) -> list:
-            return []
-
-        def failures(self) -> list:
-            return [record]
-
-    workflow.print_summary(_Summary(), Path("/tmp/c"), Path("/tmp/r"), sys.stdout)  # type: ignore[arg-type]
+    summary = FakeSummary([record], [record])
+    workflow.print_summary(summary, Path("/tmp/c"), Path("/tmp/r"), sys.stdout)  # type: ignore[arg-type]
     out = capsys.readouterr().out
     assert "(op: torch.aten.lstm.input)" in out
     assert "what to do: IREE has no lowering for torch's recurrent op `aten.lstm`" in out
     # The same advice for a second job is referred to, not repeated.
     other = _failed("compile", "net.lstm", "3.9.0", LSTM_MESSAGE, LSTM_METRICS, error_class="compile-error")
-    _Summary.records[other.job] = other
-    _Summary.failures = lambda self: [record, other]  # type: ignore[method-assign]
-    workflow.print_summary(_Summary(), Path("/tmp/c"), Path("/tmp/r"), sys.stdout)  # type: ignore[arg-type]
+    summary.ran.append(other)
+    summary.problems.append(other)
+    workflow.print_summary(summary, Path("/tmp/c"), Path("/tmp/r"), sys.stdout)  # type: ignore[arg-type]
     out = capsys.readouterr().out
     assert out.count("IREE has no lowering") == 1 and f"what to do: as for {record.job}" in out
 
@@ -372,23 +358,10 @@ def test_the_run_summary_prints_what_to_do(capsys):
 def _summary_of(*records: Record) -> str:
     from iree_matrix.execution import workflow
 
-    class _Summary:
-        seconds, executed, reused, interrupted = 1.0, 1, (), False
-
-        def __init__(self) -> None:
-            self.records = {r.job: r for r in records}
-
-        def tally(self) -> str:
-            return "1 fail"
-
-        def answers(self) -> list:
-            return []
-
-        def failures(self) -> list:
-            return [r for r in records if r.status in (Status.FAIL, Status.TIMEOUT, Status.MISMATCH)]
-
+    problems = [r for r in records if r.status in (Status.FAIL, Status.TIMEOUT, Status.MISMATCH)]
     out = io.StringIO()
-    workflow.print_summary(_Summary(), Path("/tmp/c"), Path("/tmp/r"), out)  # type: ignore[arg-type]
+    summary = FakeSummary([*records], problems)
+    workflow.print_summary(summary, Path("/tmp/c"), Path("/tmp/r"), out)  # type: ignore[arg-type]
     return out.getvalue()
 
 
@@ -620,22 +593,10 @@ def test_the_summarys_route_keeps_the_runs_settings(tmp_path):
         command=("python", "export_model.py", "--file", "nets/kws.py", "--factory", "build"),
     )  # fmt: skip
 
-    class _Summary:
-        seconds, executed, reused, interrupted = 1.0, 1, (), False
-        records = {r.job: r for r in (failed, export)}
-
-        def tally(self) -> str:
-            return "1 fail"
-
-        def answers(self) -> list:
-            return []
-
-        def failures(self) -> list:
-            return [failed]
-
     out = io.StringIO()
     here = pasted.Where(Path("lab.toml"), Path("runs/lab"), Path("/tmp/c"))
-    workflow.print_summary(_Summary(), Path("/tmp/c"), Path("runs/lab"), out, here)  # type: ignore[arg-type]
+    summary = FakeSummary([failed, export], [failed])
+    workflow.print_summary(summary, Path("/tmp/c"), Path("runs/lab"), out, here)  # type: ignore[arg-type]
     text = out.getvalue()
     assert (
         "run it: `iree-matrix matrix --model 'nets/kws.py:build~fx+gaps' --matrix lab.toml "

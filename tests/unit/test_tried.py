@@ -14,6 +14,7 @@ from iree_matrix.core.model.results import Record, Status, folder_log
 from iree_matrix.findings import query
 from iree_matrix.iree import hints
 from iree_matrix.matrix import tried
+from tests.unit.builders import FakeSummary
 
 EXP = "py3.11-torch2.13.0-turbine3.9.0"
 INDEX_ADD = (
@@ -70,25 +71,11 @@ def _summary(records: list[Record], ran: list[Record], folder: Path) -> str:
     for record in records:
         folder_log(folder).append(record)
 
-    class _Summary:
-        seconds, executed, reused, interrupted = 1.0, 1, (), False
-
-        def __init__(self) -> None:
-            self.records = {r.job: r for r in ran}
-
-        def tally(self) -> str:
-            return "1 fail"
-
-        def answers(self) -> list[Record]:
-            return []
-
-        def failures(self) -> list[Record]:
-            return [r for r in ran if r.status is Status.FAIL]
-
+    summary = FakeSummary(ran, [r for r in ran if r.status is Status.FAIL])
     out = io.StringIO()
     here = pasted.Where(None, folder, None, Path("/m/default.toml"))
     logged = folder_log(folder).latest()
-    workflow.print_summary(_Summary(), Path("/tmp/c"), folder, out, here, logged)  # type: ignore[arg-type]
+    workflow.print_summary(summary, Path("/tmp/c"), folder, out, here, logged)  # type: ignore[arg-type]
     return out.getvalue()
 
 
