@@ -87,3 +87,17 @@ class FakeSummary:
 
     def failures(self) -> list[Record]:
         return self.problems
+
+
+@dataclasses.dataclass(frozen=True)
+class FakeBackend:
+    """An executor's backend that contains nothing: no orphans to remove, no contained CPU time; its
+    name is the one the estimate reads published times under."""
+
+    name: str = "fake"
+
+    def remove_orphans(self) -> list[str]:
+        return []
+
+    def contained_cpu_seconds(self) -> float:
+        return 0.0

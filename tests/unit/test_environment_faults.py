@@ -28,6 +28,7 @@ from iree_matrix.matrix import spec_file
 from iree_matrix.matrix.plan import EnvSpec, Job, Plan
 from iree_matrix.matrix.wheelhouse import Pins, WheelPlatform
 from iree_matrix.stages.base import StageBase
+from tests.unit.builders import FakeBackend
 
 SMOKE = Path(__file__).resolve().parents[2] / "matrix" / "smoke.toml"
 ENV = EnvSpec("compiler", "3.11", ("iree-base-compiler==3.13.0",), "iree-compiler3.13.0")
@@ -118,16 +119,6 @@ class _CompileLike(StageBase):
         return Outcome(Status.OK)
 
 
-class _Backend:
-    name = "venv"
-
-    def remove_orphans(self) -> list[str]:
-        return []
-
-    def contained_cpu_seconds(self) -> float:
-        return 0.0
-
-
 def _run(tmp_path: Path, stage: _CompileLike, monkeypatch) -> tuple[Record, Store]:
     """The executor, one compile job: its record, and the store it may have written."""
     monkeypatch.setattr(stages, "get", lambda name: stage)
@@ -135,8 +126,8 @@ def _run(tmp_path: Path, stage: _CompileLike, monkeypatch) -> tuple[Record, Stor
     cache = tmp_path / "cache"
     log = ResultsLog(tmp_path / "results.jsonl")
     summary = Executor(
-        types.SimpleNamespace(timeouts={}), Plan((job,)), cache=cache, results=log, backend=_Backend(),
-        out=io.StringIO(),
+        types.SimpleNamespace(timeouts={}), Plan((job,)), cache=cache, results=log,
+        backend=FakeBackend("venv"), out=io.StringIO(),
     ).run()  # fmt: skip
     return summary.records[job.id], Store(cache / "store")
 

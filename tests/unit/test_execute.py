@@ -24,6 +24,7 @@ from iree_matrix.core.system import processes
 from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.execution.execute import Executor, Options
 from iree_matrix.matrix.plan import EnvSpec, Job, Plan
+from tests.unit.builders import FakeBackend
 
 ENV = EnvSpec("compiler", "3.11", (), "c", arch="x86_64")
 
@@ -79,16 +80,6 @@ class World:
         self.behaviour: dict[str, Callable[[Job], Outcome]] = {}
         self.seconds = 0.0
         self.version = 1
-
-
-class FakeBackend:
-    name = "fake"
-
-    def remove_orphans(self) -> list[str]:
-        return []
-
-    def contained_cpu_seconds(self) -> float:
-        return 0.0
 
 
 def _job(stage: str, cell: str, *deps: str) -> Job:

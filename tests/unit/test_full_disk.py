@@ -212,8 +212,9 @@ def test_a_full_disk_that_stops_a_run_is_not_called_an_interrupt(world, tmp_path
 
     from iree_matrix.core.model.results import ResultsLog
     from iree_matrix.execution.execute import Executor, Options
+    from tests.unit.builders import FakeBackend
 
-    from .test_execute import FakeBackend, _plan
+    from .test_execute import _plan
 
     world.behaviour["compile:m/e/3.9.0"] = _enospc
     out = io.StringIO()

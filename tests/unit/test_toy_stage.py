@@ -19,7 +19,7 @@ from iree_matrix.core.errors import SpecError
 from iree_matrix.core.model.results import ResultsLog, Status
 from iree_matrix.execution.execute import Executor, Options
 from iree_matrix.matrix import plan, spec, spec_file
-from tests.unit.test_execute import FakeBackend
+from tests.unit.builders import FakeBackend
 
 REPO = Path(__file__).resolve().parents[2]
 
