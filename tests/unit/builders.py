@@ -6,6 +6,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import importlib
+import sys
+import types
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -101,3 +105,21 @@ class FakeBackend:
 
     def contained_cpu_seconds(self) -> float:
         return 0.0
+
+
+def plugged_in(
+    package: types.ModuleType, folder: Path, files: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """`files` (module name -> source) written to `folder` and found as modules of `package`, a
+    plugin namespace with a refresh() (stages, report sections), until the generator ends; then
+    forgotten, so the next test sees the package as shipped. For a fixture to `yield from`."""
+    folder.mkdir()
+    for name, source in files.items():
+        (folder / f"{name}.py").write_text(source)
+    monkeypatch.setattr(package, "__path__", [*package.__path__, str(folder)])
+    importlib.invalidate_caches()
+    package.refresh()
+    yield
+    for name in files:
+        sys.modules.pop(f"{package.__name__}.{name}", None)
+    package.refresh()

@@ -7,8 +7,6 @@ compatibility.py, site.py or show.py. Neither document has a fixed chain of part
 
 from __future__ import annotations
 
-import importlib
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +17,7 @@ from iree_matrix.commands import show
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.report import compatibility, performance, sections, site
 from iree_matrix.report.sections import Document
+from tests.unit import builders
 
 TOY = """
 from iree_matrix.report.sections import Document, Section, View
@@ -50,15 +49,7 @@ FIRST = TOY.replace("Document.PERFORMANCE", "Document.COMPATIBILITY").replace("r
 
 
 def _installed(source: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    folder = tmp_path / "more_sections"
-    folder.mkdir()
-    (folder / "toy.py").write_text(source)
-    monkeypatch.setattr(sections, "__path__", [*sections.__path__, str(folder)])
-    importlib.invalidate_caches()
-    sections.refresh()
-    yield
-    sys.modules.pop("iree_matrix.report.sections.toy", None)
-    sections.refresh()
+    yield from builders.plugged_in(sections, tmp_path / "more_sections", {"toy": source}, monkeypatch)
 
 
 @pytest.fixture

@@ -5,9 +5,7 @@ no edit to spec.py, plan.py or stages/__init__.py."""
 
 from __future__ import annotations
 
-import importlib
 import io
-import sys
 import types
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +17,7 @@ from iree_matrix.core.errors import SpecError
 from iree_matrix.core.model.results import ResultsLog, Status
 from iree_matrix.execution.execute import Executor, Options
 from iree_matrix.matrix import plan, spec, spec_file
-from tests.unit.builders import FakeBackend
+from tests.unit.builders import FakeBackend, plugged_in
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -61,17 +59,8 @@ STAGE = AloneStage()
 
 @pytest.fixture
 def toy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    folder = tmp_path / "more_stages"
-    folder.mkdir()
-    (folder / "toy.py").write_text(_contributing_example())
-    (folder / "alone.py").write_text(ALONE)
-    monkeypatch.setattr(stages, "__path__", [*stages.__path__, str(folder)])
-    importlib.invalidate_caches()
-    stages.refresh()
-    yield
-    sys.modules.pop("iree_matrix.stages.toy", None)
-    sys.modules.pop("iree_matrix.stages.alone", None)
-    stages.refresh()
+    plugins = {"toy": _contributing_example(), "alone": ALONE}
+    yield from plugged_in(stages, tmp_path / "more_stages", plugins, monkeypatch)
 
 
 def _matrix(tmp_path: Path, extra: str = "") -> spec.MatrixSpec:
