@@ -267,17 +267,24 @@ def test_a_sitting_that_does_not_check_out_is_refused(edit: Any, words: str) -> 
     assert words in (received_sittings.problem(document, {MODULE}) or "")
 
 
-def test_a_sitting_a_bundle_made_is_only_as_good_as_its_checked_records(tmp_path: Path) -> None:
-    """A bundle's results folder with a sitting: its records are checked against the bundle before
-    the sitting's arms are checked against them, so an edited digest in both is still refused."""
+def _forged_sitting(tmp_path: Path) -> tuple[Path, dict]:
+    """A results folder whose bundle record and sitting both carry an edited module digest (c...c),
+    and the sitting's document."""
     folder = tmp_path / "answered"
     folder.mkdir()
-    (folder / "bundle.json").write_text("{}")
     forged = json.loads(_record(metrics={"module_sha256": "c" * 64}).to_json())
     (folder / "results.jsonl").write_text(json.dumps(forged) + "\n")
     document = _sitting()
     document["functions"][0]["arms"][0]["module_sha256"] = "c" * 64
     (folder / "advice-tiny_cnn.json").write_text(json.dumps(document))
+    return folder, document
+
+
+def test_a_sitting_a_bundle_made_is_only_as_good_as_its_checked_records(tmp_path: Path) -> None:
+    """A bundle's results folder with a sitting: its records are checked against the bundle before
+    the sitting's arms are checked against them, so an edited digest in both is still refused."""
+    folder, document = _forged_sitting(tmp_path)
+    (folder / "bundle.json").write_text("{}")
     with pytest.raises(bundles.RefusedRecord, match="is not the one bundle"):
         received_sittings.read(folder, _manifests(tmp_path))
     (folder / "results.jsonl").write_text(_record().to_json() + "\n")
@@ -289,13 +296,7 @@ def test_a_sitting_a_bundle_made_is_only_as_good_as_its_checked_records(tmp_path
 def test_a_sitting_folder_without_bundle_json_or_with_a_linked_sitting_is_refused(tmp_path: Path) -> None:
     """Issue 68 items 3 and 4: a forged bundle record in a folder without bundle.json vouched for a
     sitting's digests unchecked; a sitting file linked elsewhere was read as the folder's own."""
-    folder = tmp_path / "answered"
-    folder.mkdir()
-    forged = json.loads(_record(metrics={"module_sha256": "c" * 64}).to_json())
-    (folder / "results.jsonl").write_text(json.dumps(forged) + "\n")
-    document = _sitting()
-    document["functions"][0]["arms"][0]["module_sha256"] = "c" * 64
-    (folder / "advice-tiny_cnn.json").write_text(json.dumps(document))
+    folder, document = _forged_sitting(tmp_path)
     with pytest.raises(bundles.RefusedRecord, match="says a run bundle ran it, and module digest"):
         received_sittings.read(folder, _manifests(tmp_path))
     (folder / "results.jsonl").write_text(_record().to_json() + "\n")
