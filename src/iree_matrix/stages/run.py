@@ -140,7 +140,7 @@ class RunStage(StageBase):
         return ctx.timed_key(
             self.name,
             # Only when asked, so every other run keeps its key (and its stored result).
-            **({"op_profile": op_timings.SCHEME} if _profiles_ops(job, ctx) else {}),
+            **({"op_profile": op_timings.SCHEME} if _profiles_ops(job, ctx.spec) else {}),
             # The module by content: two profiles whose modules are byte-identical (a null knob such
             # as --iree-opt-data-tiling=false where it is the default) share one timed run, so a
             # search pays for a null knob's compile only. A compile that recorded no
@@ -181,7 +181,7 @@ class RunStage(StageBase):
         )
         bench_argv, timed = ([], {}) if checked_only(job, ctx.spec) else _timed(call, ctx, done)
         metrics = {**check, **timed, **_facts(call, done, bool(peak))}
-        if _profiles_ops(job, ctx) and not job.target.emulated and call.gpu is None:
+        if _profiles_ops(job, ctx.spec) and not job.target.emulated and call.gpu is None:
             median = metrics["latency_ms"]["median"]
             metrics["op_profile"] = op_timings.capture(call.env, ctx, bench_argv, median, out, call.mounts)
         if check["matches"]:
@@ -384,17 +384,17 @@ def _module_digest(compiled: Any) -> str:
     return f"sha256:{sha}" if sha else str(compiled.key)
 
 
-def _profiles_ops(job: Job, ctx: Context) -> bool:
-    return ctx.spec.benchmark.profiles_ops(job.label.model, job.label.profile)
+def _profiles_ops(job: Job, spec: MatrixSpec) -> bool:
+    return spec.benchmark.profiles_ops(job.label.model, job.label.profile)
 
 
 def checked_only(job: Job, spec: MatrixSpec) -> bool:
     """A module on another release's runtime where the matrix times none (`time_cross_runtime`): its
     checked call says whether that runtime loads it and agrees, which is that cell's question; the
     default matrix's 22 such runs took 348 of its 703 s of runs on a 2-core Zen 3, timed for no table."""
-    if job.stage != "run" or (label := job.label).runtime == label.compiler:
+    if job.stage != "run" or job.label.runtime == job.label.compiler:
         return False
-    return not (spec.benchmark.time_cross_runtime or spec.benchmark.profiles_ops(label.model, label.profile))
+    return not (spec.benchmark.time_cross_runtime or _profiles_ops(job, spec))
 
 
 def float_abi_problem(compile_metrics: Mapping[str, Any], target: targets.Target) -> str:
