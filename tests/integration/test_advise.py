@@ -30,6 +30,10 @@ def test_advise_times_default_a_pick_the_naive_build_and_the_peers_in_one_sittin
         cache=cache, results=results,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
+    # advise's matrix times as the default and the smoke store do, so tiny_cnn's stored export is
+    # reused by key, not made again (advise re-exported what `nox -s matrix` had stored: issue 95)
+    exports = [line for line in done.stderr.splitlines() if "] export " in line]
+    assert exports and all(line.endswith("= ok (stored result)") for line in exports), exports
     (kept,) = results.glob("advice-tiny_cnn.*.json")  # one file per sitting, named by when it started
     sitting = json.loads(kept.read_text())
     arms = {a["name"]: a for f in sitting["functions"] for a in f["arms"]}

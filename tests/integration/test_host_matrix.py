@@ -46,7 +46,7 @@ def test_smoke_matrix_end_to_end_then_fully_reused(cache: Path, tmp_path: Path) 
     assert export.status is Status.OK
     assert export.metrics["parameters"] == 24_346
     assert export.metrics["mlir_bytes"] > 10_000
-    assert export.metrics["eager_ms"]["n"] == 3 and export.metrics["eager_ms"]["median"] > 0
+    assert export.metrics["eager_ms"]["n"] == 5 and export.metrics["eager_ms"]["median"] > 0
     assert len(export.metrics["mlir_sha256"]) == 64 and len(export.metrics["io_sha256"]) == 64
     assert export.metrics["other_load"] >= 0  # how busy the machine was while eager was timed
 
@@ -65,7 +65,7 @@ def test_smoke_matrix_end_to_end_then_fully_reused(cache: Path, tmp_path: Path) 
         assert ran.status is Status.OK, ran.message
         assert ran.metrics["max_abs_err"] <= ran.metrics["atol"] + ran.metrics["rtol"]
         latency = ran.metrics["latency_ms"]
-        assert latency["n"] == 3 and 0 < latency["min"] <= latency["median"] <= latency["max"]
+        assert latency["n"] == 5 and 0 < latency["min"] <= latency["median"] <= latency["max"]
         assert ran.labels["runtime"] == version == ran.labels["compiler"]
 
     old_on_new = got[f"run:{BASE}/iree3.9.0/x86_64/default/rt3.13.0"]

@@ -82,7 +82,8 @@ def test_default_matrix_has_the_promised_cells():
     assert set(matrix.cells) == expected
     assert list(matrix.cells) == sorted(matrix.cells)
     assert set(matrix.profiles) == {"default"}
-    expected = spec.Benchmark(repetitions=5, seed=0, time_budget=3.0, time_cross_runtime=False)  # issue #97
+    # issues #97 (the budget, the cross runtime checked only) and #95 (advise's and the published threads)
+    expected = spec.Benchmark(repetitions=5, seed=0, time_budget=3.0, time_cross_runtime=False, threads=2)
     assert matrix.benchmark == expected
     assert matrix.timeouts == {}  # every stage its own (stages.timeout)
     assert "3.13.0" in matrix.description
@@ -113,7 +114,7 @@ def test_smoke_matrix_is_two_same_and_two_cross_cells():
         ("3.13.0", "3.9.0"),
     }
     assert len(matrix.cells) == 4
-    assert matrix.benchmark.repetitions == 3
+    assert (matrix.benchmark.repetitions, matrix.benchmark.threads) == (5, 2)  # the default's timing
     assert {c.arch for c in matrix.cells} == {"x86_64"}  # default axis value
     assert {c.profile for c in matrix.cells} == {"default"}
 

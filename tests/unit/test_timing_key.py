@@ -81,3 +81,25 @@ def test_the_workers_key_fields_are_those_they_were(tmp_path, monkeypatch) -> No
         "seed": 11, "repetitions": 7, "threads": 3, "host": "x86_64|GenuineIntel|6|167|1|fc7df03f53a7dec4|2",
     }  # fmt: skip
     assert fields == before and digest(fields) == digest(before)
+
+
+def test_the_tools_own_matrices_time_alike_so_their_exports_are_one(tmp_path, monkeypatch) -> None:
+    """`nox -s matrix`, `advise`, the published sets and the tests' smoke store export a model with
+    the same torch timing (Context.timing: repetitions, threads; and the seed), so on one cache each
+    later command reuses the export, its ONNX Runtime peer and default's run by key. advise's 3
+    repetitions against the default's 5 re-exported every model after a first run (issue 95)."""
+    from iree_matrix.matrix import spec_file
+
+    monkeypatch.setattr(host, "identity", lambda: "x86_64|AuthenticAMD|25|1|1|1ddebed04610ae65|16")
+    monkeypatch.setattr("os.cpu_count", lambda: 16)  # an unset thread count would follow the cores
+    env = {"backend": "venv", "lock_digest": "l"}
+    install = Record("install:e", "install", "e", "k", Status.OK, {}, env=env)
+    deps = {install.job: Entry(install, tmp_path)}
+    matrices = Path(__file__).parents[2] / "matrix"
+    timing = {
+        name: (_context(spec.benchmark, deps, tmp_path).timing(), spec.benchmark.seed)
+        for name in ("default", "advise", "bench", "smoke")
+        if (spec := spec_file.load(matrices / f"{name}.toml"))
+    }
+    assert timing["default"][0]["repetitions"] == 5 and timing["default"][0]["threads"] == 2
+    assert all(got == timing["default"] for got in timing.values()), timing
