@@ -73,7 +73,7 @@ def run(
     releases = {a.pick.release for a in arms}
     runs = [
         r for r in records if r.stage == "run" and r.label.compiler in releases and not r.label.device
-        and r.label.runtime == r.label.compiler
+        and r.label.own_runtime
     ]  # fmt: skip
     peers = [r for r in records if r.stage == "peer" and r.status is Status.OK]
     llvms = [r.metric.of(CompileMetrics).llvm_host_cpu for r in records if r.stage == "compile"]

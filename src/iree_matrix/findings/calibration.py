@@ -191,7 +191,7 @@ def matched(records: Iterable[Record], a: str, b: str) -> list[tuple[str, Record
     runs = [
         r for r in records
         if r.stage == "run" and r.status is Status.OK and not r.label.device
-        and not r.metric.of(RunMetrics).emulated and r.label.runtime == r.label.compiler
+        and not r.metric.of(RunMetrics).emulated and r.label.own_runtime
     ]  # fmt: skip
     by_cell = {(r.label.model, r.label.exporter, r.label.compiler, r.label.profile): r for r in runs}
     found = []

@@ -121,7 +121,7 @@ def achieved(records: Iterable[Record], peak: Peak, work: Mapping[str, Work]) ->
     runs = [
         r for r in records
         if r.stage == "run" and r.status is Status.OK and r.label.profile == "default"
-        and r.label.runtime == r.label.compiler and not r.label.device
+        and r.label.own_runtime and not r.label.device
         and not r.metric.of(RunMetrics).emulated
     ]  # fmt: skip
     peers = {r.label.model: r for r in records if r.stage == "peer" and r.status is Status.OK}

@@ -254,7 +254,7 @@ class Runs:
             for r in self.by_job.values()
             if r.stage == "instructions"
             and r.status is Status.OK
-            and r.label.runtime == r.label.compiler
+            and r.label.own_runtime
             and self._here(r.label.profile, r.label.arch)
         }
 

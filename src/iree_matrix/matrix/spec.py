@@ -93,7 +93,7 @@ class Benchmark:
     time_budget: float = 0.0
     # Whether a module run by another release's runtime than its compiler's is timed (False: its one
     # checked call answers whether that runtime loads it and agrees; the tables time each module on
-    # its own runtime only, report/timed.same_runtime).
+    # its own runtime only, Labels.own_runtime).
     time_cross_runtime: bool = True
     threads: int = 0  # every framework gets this many threads; 0: one per CPU of the host
     # The HAL drivers every module is run with: each one a run job of its own (the first is the

@@ -13,11 +13,6 @@ from iree_matrix.matrix import peers as peer_registry
 WALL, CPU = "latency_ms", "cpu_ms"  # the two figures the peers table is drawn on
 
 
-def same_runtime(run: Record) -> bool:
-    """The module ran on its own release's runtime."""
-    return run.label.runtime == run.label.compiler
-
-
 def native(run: Record) -> bool:
     return not run.metric.of(RunMetrics).emulated
 
@@ -27,7 +22,7 @@ def measured_runs(records: Iterable[Record]) -> list[Record]:
     its own release's runtime."""
     return [
         r for r in records
-        if r.stage == "run" and r.status is Status.OK and native(r) and same_runtime(r)
+        if r.stage == "run" and r.status is Status.OK and native(r) and r.label.own_runtime
     ]  # fmt: skip
 
 

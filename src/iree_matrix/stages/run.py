@@ -392,7 +392,7 @@ def checked_only(job: Job, spec: MatrixSpec) -> bool:
     """A module on another release's runtime where the matrix times none (`time_cross_runtime`): its
     checked call says whether that runtime loads it and agrees, which is that cell's question; the
     default matrix's 22 such runs took 348 of its 703 s of runs on a 2-core Zen 3, timed for no table."""
-    if job.stage != "run" or job.label.runtime == job.label.compiler:
+    if job.stage != "run" or job.label.own_runtime:
         return False
     return not (spec.benchmark.time_cross_runtime or _profiles_ops(job, spec))
 

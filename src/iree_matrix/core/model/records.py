@@ -87,6 +87,11 @@ class Labels:
         return runtime_name(self.runtime) + (f" ({self.device})" if self.device else "")
 
     @property
+    def own_runtime(self) -> bool:
+        """The module ran (or runs) on its own release's runtime: what the timing tables compare."""
+        return self.runtime == self.compiler
+
+    @property
     def config(self) -> Config:
         """The cell's configuration, read from its labels once: its model's export variant, its
         profile's knobs and named CPU, and its kernel."""

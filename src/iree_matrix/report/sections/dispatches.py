@@ -14,7 +14,6 @@ from iree_matrix.core.model.results import Record, Status
 from iree_matrix.findings import runs_view
 from iree_matrix.report.markdown import github_table
 from iree_matrix.report.sections import Document, Section
-from iree_matrix.report.timed import same_runtime
 
 TITLE = "Top dispatches"  # each model's heading: the title, the model, its arch and profile
 
@@ -26,7 +25,8 @@ Op = tuple[str, int]  # what a dispatch computes, and which repeat of it in IREE
 def render_dispatches(latest: Iterable[Record], top: int = 10) -> list[str]:
     """The slowest dispatches of each profiled model, side by side across IREE versions, matched by
     what they compute (the op part of IREE's name; ordinals differ between versions)."""
-    profiled = [r for r in latest if r.stage == "dispatches" and r.status is Status.OK and same_runtime(r)]
+    profiled = [r for r in latest if r.stage == "dispatches" and r.status is Status.OK]
+    profiled = [r for r in profiled if r.label.own_runtime]
     groups: dict[Group, list[Record]] = runs_view.grouped_by(
         ((r.label.model, r.label.exporter, r.label.arch, r.label.profile), r) for r in profiled
     )

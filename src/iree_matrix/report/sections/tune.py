@@ -17,7 +17,6 @@ from iree_matrix.findings import runs_view
 from iree_matrix.report.markdown import github_table
 from iree_matrix.report.sections import Document, Section
 from iree_matrix.report.sections.search import judged
-from iree_matrix.report.timed import same_runtime
 
 TITLE = "Flag search: the fastest correct IREE profile per model and version"
 
@@ -38,7 +37,7 @@ def render_tune(latest: Iterable[Record]) -> list[str]:
     """Per model, architecture and IREE version: every profile's result and the fastest correct one.
     A profile that failed to compile or gave wrong outputs is shown with why: that is a finding."""
     records = list(latest)
-    runs = {r.cell: r for r in records if r.stage == "run" and same_runtime(r)}
+    runs = {r.cell: r for r in records if r.stage == "run" and r.label.own_runtime}
     groups = _groups(records)
     if not any(len({c.label.profile for c in cs}) > 1 for cs in groups.values()):
         return []  # one profile per model: nothing was tuned
