@@ -676,3 +676,23 @@ def test_the_fleet_suggestion_names_an_x86_cpu_only_for_an_x86_answer():
     said = advice.lines(arm, "mobilenet_v2")
     assert any("--fleet CPU` gives the flags" in line for line in said), said
     assert not any("x86-64-v3" in line for line in said)
+
+
+def test_advises_peer_stage_is_the_default_matrixs_and_its_sitting_still_times_eager() -> None:
+    """advise's peer stage times what matrix/default.toml's does (ONNX Runtime; torch eager's figure is
+    the export stage's), so after `nox -s matrix` it is the same job by key and not made again (issue
+    95); the sitting still times torch eager first, the answers' reference."""
+    import dataclasses
+
+    from iree_matrix.matrix import spec_file
+
+    matrices = Path(__file__).parents[2] / "matrix"
+    plan = advise_plan.SittingPlan("3.13.0", (), ())
+    file = spec_file.load(matrices / advice.MATRIX)
+    assert file.peers == ("eager", "onnxruntime")  # what the file asks the sitting for
+    made = advise_plan.adjusted(file, "mobilenet_v2", plan)
+    assert made.peers == spec_file.load(matrices / "default.toml").peers == ("onnxruntime",)
+    assert advise_plan.sitting_peers(made.peers) == ("eager", "onnxruntime")
+    only_eager = advise_plan.adjusted(dataclasses.replace(file, peers=("eager",)), "mobilenet_v2", plan)
+    assert only_eager.peers == ("eager",)  # its peer stage is then the one that times it
+    assert advise_plan.sitting_peers(()) == ()  # a file that asks for no peer: none

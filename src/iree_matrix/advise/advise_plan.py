@@ -20,6 +20,7 @@ from iree_matrix.findings import runs_view, search
 from iree_matrix.iree.flags import cpu_profile
 from iree_matrix.kernel.kernels import Kernel
 from iree_matrix.matrix import spec
+from iree_matrix.matrix.peers import EAGER
 
 NEWEST = "3.13.0"  # the release asked when nothing is published for the model
 MAX_USER_PICKS = 3  # a user's model tries the picks published for the most reference functions
@@ -296,6 +297,9 @@ def adjusted(matrix: spec.MatrixSpec, model: str, plan: SittingPlan) -> spec.Mat
     matrix = dataclasses.replace(matrix, profiles={**matrix.profiles, **cpus})
     cells = [dataclasses.replace(c, compiler=plan.release, runtime=plan.release) for c in matrix.cells]
     matrix = dataclasses.replace(matrix, cells=tuple(dict.fromkeys(cells)))
+    # torch eager's figure is the export stage's: the peer stage times the others alone, as
+    # matrix/default.toml's does, so it is that run's job by key (the sitting adds eager: `sitting_peers`)
+    matrix = dataclasses.replace(matrix, peers=tuple(p for p in matrix.peers if p != EAGER) or matrix.peers)
     template = matrix.cells[0]
     # The picks and the fleet's builds, then the kernels', then the other release's: the cells' order.
     built = [a for a in arms(plan, matrix.kernels, model) if a.kind not in (advice.DEFAULT, advice.NAIVE)]
@@ -317,6 +321,12 @@ def adjusted(matrix: spec.MatrixSpec, model: str, plan: SittingPlan) -> spec.Mat
         raise UserError(
             f"advise: {str(exc).replace('--profiles', '--picks (with default, generic)', 1)}"
         ) from None
+
+
+def sitting_peers(planned: Sequence[str]) -> tuple[str, ...]:
+    """The peers a sitting times beside the arms: torch eager, every answer's reference, then those
+    whose peer stage `adjusted` planned; none where the matrix file asks for none."""
+    return tuple(dict.fromkeys((EAGER, *planned))) if planned else ()
 
 
 # --------------------------------------------------------------------------- what it costs

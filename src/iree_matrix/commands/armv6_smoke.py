@@ -46,8 +46,7 @@ def run(settings: PlanSettings, hello: bool) -> int:
     said = None
     if hello:
         print("== armv6 toolchain: C hello world, static and dynamic, under qemu ARM1176")
-        said = pi_zero_session.hello(cache, results)
-        print(pi_zero_session.hello_table(said), end="\n\n")
+        print(pi_zero_session.hello_table(pi_zero_session.hello(cache, results)), end="\n\n")
     log.info(
         "== IREE's runtime from source (native for its host tools, armv6 static and dynamic; stored after "
         "the first time), then the armv6 matrix: compile for arm1176jzf-s (+vfp2), check the kernels, run"

@@ -285,8 +285,7 @@ class Executor:
         except Exception as exc:  # noqa: BLE001 - becomes this job's recorded failure
             outcome = from_exception(exc)
             log.write_text(f"{outcome.message}\n")  # the printed log path must say something
-            record = self._record(job, "", outcome, started, ctx)
-            return self._done(job, record, ctx), None, False
+            return self._done(job, self._record(job, "", outcome, started, ctx), ctx), None, False
 
         entry = self.store.get(job.stage, key)
         if entry is not None and self._reusable(job, stage, ctx, entry):

@@ -240,8 +240,7 @@ def summary(gap: Gap) -> str:
     if not named:
         return f"profiled in context, no op kind takes IREE longer than {peer}: the gap is outside the ops"
     total = f"+{duration_ms(gap.difference)}" if gap.difference > 0 else duration_ms(gap.difference)
-    threads = f" on {gap.threads} thread(s)" if gap.threads else ""
-    how = f"both profiled in context{threads}"
+    how = "both profiled in context" + (f" on {gap.threads} thread(s)" if gap.threads else "")
     if gap.scale is not None:
         how += (
             f", each side's op-kind shares scaled to its one-thread median of the paired sitting "

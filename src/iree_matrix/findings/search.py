@@ -231,8 +231,7 @@ class Prior:
     def of(cls, rows: Sequence[Effect], known: Optional[Mapping[str, Profile]] = None) -> Prior:
         speedup, dead, faster, null, neutral = {}, set(), set(), set(), set()
         for e in rows:
-            config = parse(e.candidate.name)
-            changes = config.changes
+            changes = parse(e.candidate.name).changes
             if len(changes) != 1 or changes[0] == NAIVE:
                 continue
             if e.verdict in ("fails", "mismatch", "skipped"):

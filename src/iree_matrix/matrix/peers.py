@@ -23,6 +23,7 @@ from iree_matrix.core import shipped
 from iree_matrix.iree import opkinds
 
 PACKAGE = "peer_frameworks"  # scripts/peer_frameworks/: one module per peer
+EAGER = "eager"  # torch eager, every answer's reference: its figure is the export stage's
 # A declaration's keys (scripts/peer_frameworks/__init__.py DECLARED, held equal by test_peers).
 DECLARED = ("rank", "display", "requirements", "distributions", "shown", "op_kinds", "one_thread")
 

@@ -83,8 +83,7 @@ def run_cell(ix: Numbering, run: Record) -> str:
         return f"✅ {noisy}{duration_ms(latency)}{f' (n={n})' if n else ''}{emulated}"
     if run.status is Status.MISMATCH:
         err = run.metric.of(RunMetrics).max_abs_err
-        detail = f" (max err {err:.1e})" if err is not None else ""
-        return f"⚠️ run{detail}{ix.ref(run.job)}"
+        return f"⚠️ run{f' (max err {err:.1e})' if err is not None else ''}{ix.ref(run.job)}"
     return ix.stage_outcome(run)
 
 

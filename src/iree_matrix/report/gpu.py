@@ -61,8 +61,7 @@ def gpu_section(records: Iterable[Record]) -> list[str]:
         "runtime's answer on this machine (no such device, or a runtime that hides the only one), never "
         "a failure: on a machine with the device the same cells run."
     )
-    table = github_table(rows, headers)
-    return [f"## {TITLE}", "", intro, "", table, ""]
+    return [f"## {TITLE}", "", intro, "", github_table(rows, headers), ""]
 
 
 def _cell(r: Record) -> _Key:

@@ -36,7 +36,7 @@ from iree_matrix.matrix import export_recipes as recipes
 from iree_matrix.matrix import models as model_names
 from iree_matrix.matrix import peers as peer_registry
 
-EAGER = "eager"  # the peer whose figure is the export stage's, not the peer stage's
+EAGER = peer_registry.EAGER
 _name = peer_registry.display  # what each peer is called where a user reads it (its module's)
 IREE = "IREE"
 SIGNAL = "one thread's CPU time per call"

@@ -35,6 +35,7 @@ from iree_matrix.advise.advise_plan import (
     proof_cost,
     search_picks,
     sitting_cost,
+    sitting_peers,
 )
 from iree_matrix.core import console
 from iree_matrix.core.model import host_identity
@@ -72,7 +73,7 @@ def run(matrix: PlanSettings, settings: Settings, reference: str, base_model: st
     if settings.release is None and (note := isa_note(plan, host_identity.here())):
         logger.warning(f"advise {base_model}: {note}")
     loaded = load_plan(matrix, adjust=lambda m: adjusted(m, base_model, plan))
-    peer_names = loaded.matrix.peers
+    peer_names = sitting_peers(loaded.matrix.peers)
     logger.info(f"peers, one thread each: {', '.join(peers.display(p) for p in peer_names) or 'none'}")
     kernels = loaded.matrix.kernels
     planned = arms(plan, kernels, base_model)
@@ -107,7 +108,7 @@ def _sit(
     loaded: Any, planned: Sequence[Any], out: TextIO,
 ) -> int:  # fmt: skip
     """Build, sit, prove and keep advise's sitting (under its cache's lock); the exit code."""
-    cache, peer_names, kernels = matrix.cache, loaded.matrix.peers, loaded.matrix.kernels
+    cache, peer_names, kernels = matrix.cache, sitting_peers(loaded.matrix.peers), loaded.matrix.kernels
     results = folder_log(loaded.results_dir)
     code, summary = run_plan(loaded, matrix.run, cache, out=out, advising=True)
     if summary.interrupted:
