@@ -412,3 +412,35 @@ def test_a_glob_over_modules_of_different_forms_is_one_line_not_mlirs_duplicate_
     everything = spec_gen.Declaration("hswish", "hswish_kernel", module="*")
     with pytest.raises(spec_gen.NotGenerated, match=r"names ops of 2 different forms \(.*fc.*act.*\)"):
         spec_gen.spec(ir, MODULES, everything, "hswish.o")
+
+
+# tests/data/kernels/depthwise_model.py as turbine 3.9.0 + torch 2.13.0 export it (model.mlir, its
+# resources left out) and as IREE 3.13.0 prints it after preprocessing, plain and with the
+# channels-last pipeline (`--iree-preprocessing-pass-pipeline=...convert-conv-to-channels-last`).
+DEPTHWISE_NCHW = spec_gen.Declaration(
+    "depthwise3x3_nchw",
+    "depthwise3x3_nchw",
+    op="aten.convolution",
+    where=(("depthwise", "true"), ("kernel", "3x3")),
+    args=("input:0", "input:1", "output", "input:0[1]", "input:0[2]", "input:0[3]", "output[2]", "output[3]"),
+)
+
+
+def test_a_kernel_declared_by_torch_op_is_never_handed_a_transposed_layout() -> None:
+    """A depthwise convolution declared by torch op reads torch's NCHW input. Plain, the spec takes it
+    as is; after the channels-last pass the convolution reads an NHWC tensor through a transpose, and
+    the spec once handed the kernel that NHWC tensor (MobileNetV2 with kernels/depthwise3x3_nchw under
+    advise's channels-last pick: max abs err 1.29): refused in one line instead."""
+    lines = torch_ops.model_lines((DATA / "depthwise_model.mlir").read_text())
+    plain = (DATA / "depthwise_preprocessed_3.13.0.mlir").read_text()
+    text, protos = spec_gen.spec(plain, {}, DEPTHWISE_NCHW, "k.o", True, lines)
+    assert "linalg.depthwise_conv_2d_nchw_chw" in text and "linalg.transpose" not in text
+    assert protos[0].startswith("// in0: tensor<1x32x12x12xf32>")
+    transposed = (DATA / "depthwise_channels_last_3.13.0.mlir").read_text()
+    with pytest.raises(spec_gen.NotGenerated) as caught:
+        spec_gen.spec(transposed, {}, DEPTHWISE_NCHW, "k.o", True, lines)
+    said = str(caught.value)
+    assert said.startswith(
+        "torch op aten.convolution (model.mlir line 28) reads its input through a linalg.transpose"
+    )
+    assert "\n" not in said

@@ -101,8 +101,7 @@ def _load_onnx(root: Path, order: Json, arms: _Arms) -> Json:
     export = within(root, order["export"])
     feeds = {i.name: np.load(export / "inputs" / n) for i, n in zip(session.get_inputs(), order["inputs"])}
     references = [np.load(export / "reference" / n) for n in order["references"]]
-    got = [np.asarray(o) for o in session.run(None, feeds)]
-    check = check_outputs(got, references, order)
+    check = check_outputs([np.asarray(o) for o in session.run(None, feeds)], references, order)
 
     def call(s: Any = session, f: dict[str, Array] = feeds) -> object:
         return s.run(None, f)

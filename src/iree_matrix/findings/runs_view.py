@@ -150,8 +150,7 @@ def timing(record: Optional[Record], eager: bool = False) -> Optional[Timing]:
 def measured(record: Record) -> str:
     """When and where a timed figure was taken: "2026-11-23 09:12 UTC on AMD EPYC (x86_64)"."""
     when = (record.started or "")[:16].replace("T", " ")
-    where = record.host.where
-    return " on ".join(p for p in (f"{when} UTC" if when else "", where) if p)
+    return " on ".join(p for p in (f"{when} UTC" if when else "", record.host.where) if p)
 
 
 def _same_module(record: Record) -> tuple[str, ...]:

@@ -38,7 +38,8 @@ class Op:
 
     def result_type(self) -> str:
         last = self.lines[-1].strip()
-        return last.rsplit(" -> ", 1)[1] if " -> " in last else last.rsplit(" : ", 1)[-1]
+        typed = last.rsplit(" -> ", 1)[1] if " -> " in last else last.rsplit(" : ", 1)[-1]
+        return re.split(r" (?:into|to) ", typed)[-1]  # a reshape's `T into U`, a pad's `T to U`: U
 
 
 def _after_results(line: str) -> str:

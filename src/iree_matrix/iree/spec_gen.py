@@ -138,7 +138,16 @@ def dags(
             f"no op of this IR comes from {declared.said()} (the model's modules: "
             f"{', '.join(dict.fromkeys(ends + seen[:12])) or 'none recorded'})"
         )
-    return [_dag(path, mine, defining) for path, mine in instances.items()]
+    found = [_dag(path, mine, defining) for path, mine in instances.items()]
+    # A kernel declared by torch op reads the op's tensors in torch's layout; one that a layout pass
+    # (the channels-last preprocessing) transposed first would be handed another layout: MobileNetV2's
+    # depthwise convolutions then matched and the NCHW kernel read NHWC data (max abs err 1.29).
+    if moved := [d.path for d in found if declared.op and any(o.name == "linalg.transpose" for o in d.ops)]:
+        raise NotGenerated(
+            f"{moved[0]} reads its input through a linalg.transpose in this IR (a layout pass, such as the "
+            "channels-last preprocessing): the kernel would be given another layout than torch's"
+        )
+    return found
 
 
 def _dag(path: str, mine: list[Op], defining: Mapping[str, Op]) -> Dag:

@@ -42,8 +42,7 @@ def compiler_requirement(version: str) -> str:
 
 
 def runtime_requirement(version: str) -> str:
-    name = "iree-runtime" if is_date_versioned(version) else "iree-base-runtime"
-    return f"{name}=={version}"
+    return f"{'iree-runtime' if is_date_versioned(version) else 'iree-base-runtime'}=={version}"
 
 
 def stand_in_runtime(compiler: str, runtimes: Iterable[str]) -> Optional[str]:

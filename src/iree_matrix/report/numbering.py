@@ -93,6 +93,5 @@ class Numbering:
         """`❌ compile [F2]`, `⛔ export [F1]`: which stage stopped this cell and how."""
         if record.status is Status.NOT_RUN:
             blocker = self.index.root_blocker(record)
-            stage = blocker.split(":", 1)[0] if blocker else "dependency"
-            return f"⛔ {stage}{self.ref(blocker)}"
+            return f"⛔ {blocker.split(':', 1)[0] if blocker else 'dependency'}{self.ref(blocker)}"
         return f"{ICONS[record.status]} {record.stage}{self.ref(record.job)}"

@@ -332,8 +332,7 @@ SECTIONS {{
 
 def link(runtime: Runtime, cpu: str, kernels: Path, data_c: Path, out: Path, *, log: Optional[Path]) -> Path:
     """The firmware ELF: firmware.c + model data + the kernels' object + the runtime's libraries."""
-    script = out / "firmware.ld"
-    script.write_text(linker_script(machine(cpu)))
+    (out / "firmware.ld").write_text(linker_script(machine(cpu)))
     elf = out / "firmware.elf"
     argv = link_command(
         cpu, runtime.defines, runtime.includes, [str(p) for p in runtime.libraries], kernels, data_c, out

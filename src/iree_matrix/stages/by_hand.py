@@ -79,6 +79,5 @@ def _same_env(path: str, cache: Optional[Path]) -> Optional[Path]:
     parts = Path(path).parts
     if cache is None or "envs" not in parts:
         return None
-    at = len(parts) - 1 - parts[::-1].index("envs")
-    local = cache.joinpath(*parts[at:])
+    local = cache.joinpath(*parts[len(parts) - 1 - parts[::-1].index("envs") :])
     return local if local.exists() else None

@@ -72,8 +72,7 @@ class Limits:
 
     def describe(self) -> str:
         memory = size_text(self.memory) if self.memory else "no memory limit"
-        tasks = f"{self.processes} tasks" if self.processes else "no process limit"
-        return f"{memory}, {tasks}"
+        return f"{memory}, " + (f"{self.processes} tasks" if self.processes else "no process limit")
 
 
 _SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*", re.IGNORECASE)
