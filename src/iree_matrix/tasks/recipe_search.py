@@ -115,7 +115,7 @@ def outcomes(records: Iterable[Record]) -> Table:
                 found[key].setdefault("export", _entry(record))
             found.setdefault((base, recipe, function, "*"), {})["export"] = _entry(record)
             continue
-        if label.runtime and label.runtime != label.compiler:
+        if label.runtime and not label.own_runtime:
             continue
         cell = found.setdefault((base, recipe, function, label.compiler), {})
         cell[record.stage] = _entry(record)
