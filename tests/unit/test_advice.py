@@ -696,3 +696,34 @@ def test_advises_peer_stage_is_the_default_matrixs_and_its_sitting_still_times_e
     only_eager = advise_plan.adjusted(dataclasses.replace(file, peers=("eager",)), "mobilenet_v2", plan)
     assert only_eager.peers == ("eager",)  # its peer stage is then the one that times it
     assert advise_plan.sitting_peers(()) == ()  # a file that asks for no peer: none
+
+
+def test_advise_plans_the_export_and_peer_jobs_the_default_matrix_stored(tmp_path, monkeypatch) -> None:
+    """On one cache, `advise MODEL` after `nox -s matrix` asks for the export and the peer that run
+    stored: the same job ids and the same keys (issue 95: it re-exported and re-timed both)."""
+    from iree_matrix import stages
+    from iree_matrix.core.model.store import Entry
+    from iree_matrix.core.system import host
+    from iree_matrix.matrix import spec_file
+
+    monkeypatch.setattr(host, "identity", lambda: "x86_64|AuthenticAMD|25|1|1|1ddebed04610ae65|2")
+    matrices = Path(__file__).parents[2] / "matrix"
+
+    def keys(matrix):  # stage -> {job id: key} of the plan's exports and peers, each beside one install
+        found: dict[str, dict[str, str]] = {}
+        for job in stages.plan(matrix).jobs:
+            if job.stage in ("export", "peer"):
+                (install,) = [d for d in job.deps if d.startswith("install:")]
+                env = {"backend": "venv", "lock_digest": install, "python": "3.11.7"}
+                record = Record(install, "install", install[8:], "k", Status.OK, {}, env=env)
+                ctx = stages.Context(
+                    matrix, None, None, {install: Entry(record, tmp_path)}, 60.0, tmp_path / "log"
+                )
+                found.setdefault(job.stage, {})[job.id] = stages.get(job.stage).key(job, ctx)
+        return found
+
+    default = keys(spec_file.load(matrices / "default.toml", models=["mobilenet_v2"]))
+    plan = advise_plan.SittingPlan("3.13.0", (), ())
+    advised = keys(advise_plan.adjusted(spec_file.load(matrices / advice.MATRIX), "mobilenet_v2", plan))
+    assert set(advised) == {"export", "peer"} and all(len(jobs) == 1 for jobs in advised.values())
+    assert all(advised[stage].items() <= default[stage].items() for stage in advised), (advised, default)
