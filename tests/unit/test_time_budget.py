@@ -46,10 +46,10 @@ def test_a_slow_call_is_timed_three_times_a_fast_one_every_repetition() -> None:
 
 
 def test_the_default_matrix_has_a_budget_and_the_full_rounds_keep_none() -> None:
-    """Only the first answer and advise's builds (its run stage only checks, and times as the default
-    does so that it reuses the default's runs by key; its arms are timed by the sitting) are budgeted:
-    what results/ publishes and the bench and search sittings keep every repetition."""
-    for name in ("default.toml", advice.MATRIX):
+    """Only the first answer, advise's builds and the recipe search are budgeted (their runs only
+    check, and time as the default does so that they reuse its jobs by key; advise's arms are timed
+    by the sitting): what results/ publishes and the bench and search sittings keep every repetition."""
+    for name in ("default.toml", advice.MATRIX, "export-recipes.toml"):
         assert spec_file.load(MATRIX_DIR / name).benchmark.time_budget == 3.0, name
     for name in ("bench.toml", "search.toml"):
         assert spec_file.load(MATRIX_DIR / name).benchmark.time_budget == 0.0, name
@@ -58,7 +58,7 @@ def test_the_default_matrix_has_a_budget_and_the_full_rounds_keep_none() -> None
         for path in MATRIX_DIR.glob("*.toml")
         if "time_budget" in tomllib.loads(path.read_text(encoding="utf-8")).get("benchmark", {})
     ]
-    assert sorted(budgeted) == ["advise.toml", "default.toml"]
+    assert sorted(budgeted) == ["advise.toml", "default.toml", "export-recipes.toml"]
 
 
 def test_a_budget_is_read_and_a_negative_one_is_one_line(tmp_path: Path) -> None:

@@ -98,7 +98,7 @@ def test_the_tools_own_matrices_time_alike_so_their_exports_are_one(tmp_path, mo
     matrices = Path(__file__).parents[2] / "matrix"
     timing = {
         name: (_context(spec.benchmark, deps, tmp_path).timing(), spec.benchmark.seed)
-        for name in ("default", "advise", "bench", "smoke")
+        for name in ("default", "advise", "export-recipes", "bench", "smoke")
         if (spec := spec_file.load(matrices / f"{name}.toml"))
     }
     assert timing["default"][0]["repetitions"] == 5 and timing["default"][0]["threads"] == 2
