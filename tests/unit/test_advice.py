@@ -699,8 +699,8 @@ def test_advises_peer_stage_is_the_default_matrixs_and_its_sitting_still_times_e
 
 
 def test_advise_plans_the_export_and_peer_jobs_the_default_matrix_stored(tmp_path, monkeypatch) -> None:
-    """On one cache, `advise MODEL` after `nox -s matrix` asks for the export and the peer that run
-    stored: the same job ids and the same keys (issue 95: it re-exported and re-timed both)."""
+    """On one cache, `advise MODEL` and `search-recipes --model MODEL` after `nox -s matrix` ask for the
+    export (advise: and the peer) that run stored: the same job ids and keys (issue 95: both re-exported)."""
     from iree_matrix import stages
     from iree_matrix.core.model.store import Entry
     from iree_matrix.core.system import host
@@ -727,3 +727,6 @@ def test_advise_plans_the_export_and_peer_jobs_the_default_matrix_stored(tmp_pat
     advised = keys(advise_plan.adjusted(spec_file.load(matrices / advice.MATRIX), "mobilenet_v2", plan))
     assert set(advised) == {"export", "peer"} and all(len(jobs) == 1 for jobs in advised.values())
     assert all(advised[stage].items() <= default[stage].items() for stage in advised), (advised, default)
+    # and the recipe search's (matrix/export-recipes.toml) default export, which it tries beside its recipes
+    searched = keys(spec_file.load(matrices / "export-recipes.toml", models=["mobilenet_v2"]))
+    assert searched["export"].items() == default["export"].items()
