@@ -730,3 +730,17 @@ def test_advise_plans_the_export_and_peer_jobs_the_default_matrix_stored(tmp_pat
     # and the recipe search's (matrix/export-recipes.toml) default export, which it tries beside its recipes
     searched = keys(spec_file.load(matrices / "export-recipes.toml", models=["mobilenet_v2"]))
     assert searched["export"].items() == default["export"].items()
+
+
+def test_the_gaps_profiled_build_profiles_torch_eager_beside_the_planned_peers() -> None:
+    """The gap is read against the sitting's best peer, which may be torch eager: the profiled build
+    that gives the peers' op profiles asks for eager again (advise's plain peer stage leaves it to the
+    export), or a model whose best peer is eager lost its gap's kinds (the library tried less)."""
+    from iree_matrix.matrix import spec_file
+    from iree_matrix.tasks import advise as advise_task
+
+    matrices = Path(__file__).parents[2] / "matrix"
+    plan = advise_plan.SittingPlan("3.13.0", (), ())
+    made = advise_plan.adjusted(spec_file.load(matrices / advice.MATRIX), "mobilenet_v2", plan)
+    assert made.peers == ("onnxruntime",)
+    assert advise_task._with_op_profile(made, [Config()]).peers == ("eager", "onnxruntime")

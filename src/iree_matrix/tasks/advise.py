@@ -179,13 +179,14 @@ def _library(
 
 def _with_op_profile(matrix: Any, configs: Sequence[Config]) -> Any:
     """`matrix` with the run stage's in-context profiler on for `configs`, with a kernel swapped in
-    too (an answer that takes one is profiled as taken), and so the peers'."""
+    too (an answer that takes one is profiled as taken), and so the peers', torch eager among them
+    (`sitting_peers`: the gap's reference is the sitting's best peer, which may be eager)."""
     values = [c.without_kernel() for c in configs]
     globs = tuple(f"*/{g}" for c in values for g in (c.profile_label, c.with_kernel("*").profile_label))
     opt_in = tuple((k, v) for k, v in matrix.benchmark.opt_in if k != "op_timings")
     mine = dict(matrix.benchmark.opt_in).get("op_timings", ())
     benchmark = dataclasses.replace(matrix.benchmark, opt_in=(*opt_in, ("op_timings", (*mine, *globs))))
-    return dataclasses.replace(matrix, benchmark=benchmark)
+    return dataclasses.replace(matrix, benchmark=benchmark, peers=sitting_peers(matrix.peers))
 
 
 @dataclasses.dataclass(frozen=True)
