@@ -35,8 +35,8 @@ from iree_matrix.findings.runs_view import Figure as Figure  # below advise/, wh
 from iree_matrix.matrix import export_recipes as recipes
 from iree_matrix.matrix import models as model_names
 from iree_matrix.matrix import peers as peer_registry
+from iree_matrix.matrix.peers import EAGER
 
-EAGER = peer_registry.EAGER
 _name = peer_registry.display  # what each peer is called where a user reads it (its module's)
 IREE = "IREE"
 SIGNAL = "one thread's CPU time per call"
