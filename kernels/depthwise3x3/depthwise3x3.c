@@ -63,12 +63,16 @@ INLINE void pixels(float *restrict dst, const float *restrict src, const float *
 // in NHWC, so the input rows and the output row are read and written in address order. (Looping
 // over blocks outside the pixels instead, as this file did first, strides the whole row once per
 // block: 1.4x the time on a Zen 3 (AVX2) for MobileNetV2's depthwise layers, their input in cache.)
+// Channels that fill no block (MobileNetV3-small's 72, 88, 120) take one more block ending at
+// channel c, which computes some channels twice, to the same values: no scalar tail where c >= BLOCK.
 INLINE void blocks(float *restrict dst, const float *restrict src, const float *filter,
                    const float *scale, const float *shift, const int K, size_t c, size_t row_stride,
                    int ky0, int ky1, const int kx0, const int kx1, const int npix, const int stride) {
-  for (size_t c0 = 0; c0 + BLOCK <= c; c0 += BLOCK)
+  for (size_t c0 = 0; c0 < c; c0 += BLOCK) {
+    if (c0 + BLOCK > c) c0 = c - BLOCK;  // the last block, overlapping the one before it
     pixels(dst + c0, src + c0, filter + c0, K, c, row_stride, ky0, ky1, kx0, kx1, npix, stride,
            scale ? scale + c0 : 0, scale ? shift + c0 : 0);
+  }
 }
 
 // Channel c0 alone, any window bounds: the tail of channels that fill no block.
@@ -114,7 +118,7 @@ INLINE void row(const float *restrict in, const float *restrict filter, const fl
   const float *top = in + iy0 * (ptrdiff_t)row_stride;  // may point before `in`: never read
   float *dst = out + oy * ow * c;
   const float *base = top - (ptrdiff_t)P * (ptrdiff_t)c;  // column -P
-  size_t ox = 0;
+  size_t ox = c < BLOCK ? ow : 0;  // (no block)
   // The left edge, then the inside four pixels at a time, then the right edge: at the edges the
   // window's columns outside the input are padding, never read.
   for (; ox < lo; ++ox) {
@@ -135,8 +139,8 @@ INLINE void row(const float *restrict in, const float *restrict filter, const fl
     blocks(dst + ox * c, base + (ptrdiff_t)(ox * stride * c), filter, scale, shift, K, c,
            row_stride, ky0, ky1, kx0, (int)((ptrdiff_t)w - ix0), 1, stride);
   }
-  // The channels that fill no block, one at a time.
-  for (size_t c0 = c / BLOCK * BLOCK; c0 < c; ++c0)
+  // Fewer channels than a block: one at a time.
+  for (size_t c0 = 0; c < BLOCK && c0 < c; ++c0)
     for (size_t ox = 0; ox < ow; ++ox)
       dst[ox * c + c0] = epilogue(
           one(in, filter, K, h, w, c, iy0, (ptrdiff_t)(ox * stride) - P, c0), scale, shift, c0);
