@@ -35,8 +35,9 @@ int main(void) {
     }
     printf("stem %zux%zux%zu->%zu err %g\n", h, w, ci, co, err); bad |= err > 1e-4;
   }
-  int ds[][4] = {{112,112,32,1},{112,112,96,2},{9,7,24,1},{10,9,40,2},{5,6,17,2},{3,3,17,1}};
-  for (int t = 0; t < 6; ++t) {
+  // c = 24, 40, 17: a last block that overlaps the one before it; c = 8, 3: fewer channels than a block.
+  int ds[][4] = {{112,112,32,1},{112,112,96,2},{9,7,24,1},{10,9,40,2},{5,6,17,2},{3,3,17,1},{6,5,8,1},{7,6,3,2}};
+  for (int t = 0; t < 8; ++t) {
     size_t h = ds[t][0], w = ds[t][1], c = ds[t][2], sd = ds[t][3], oh = (h - 1) / sd + 1, ow = (w - 1) / sd + 1;
     float *in = malloc(4*h*w*c), *f = malloc(4*9*c), *s = malloc(4*c), *b = malloc(4*c), *o = malloc(4*oh*ow*c);
     for (size_t i = 0; i < h*w*c; ++i) in[i] = rnd()*3;
@@ -56,8 +57,8 @@ int main(void) {
     printf("dw s%zu %zux%zux%zu err %g\n", sd, h, w, c, err); bad |= err > 1e-4;
   }
   // 5x5, padding 2, no epilogue: MobileNetV3-small's sizes (14x14x240, 7x7x576, 28x28x96 s2) and odd ones.
-  int d5[][4] = {{14,14,240,1},{7,7,576,1},{28,28,96,2},{14,14,288,2},{9,7,24,1},{10,9,40,2},{5,6,17,2},{3,3,17,1},{2,4,16,2}};
-  for (int t = 0; t < 9; ++t) {
+  int d5[][4] = {{14,14,240,1},{7,7,576,1},{28,28,96,2},{14,14,288,2},{9,7,24,1},{10,9,40,2},{5,6,17,2},{3,3,17,1},{2,4,16,2},{14,14,120,1},{6,5,8,1}};
+  for (int t = 0; t < 11; ++t) {
     size_t h = d5[t][0], w = d5[t][1], c = d5[t][2], sd = d5[t][3], oh = (h - 1) / sd + 1, ow = (w - 1) / sd + 1;
     float *in = malloc(4*h*w*c), *f = malloc(4*25*c), *o = malloc(4*oh*ow*c);
     for (size_t i = 0; i < h*w*c; ++i) in[i] = rnd()*3;
