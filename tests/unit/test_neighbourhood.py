@@ -104,6 +104,14 @@ def test_a_neutral_alone_knob_that_wins_beside_the_pick_becomes_it_and_is_proved
     back = next(n for n in proof.steps[1].neighbours if n.config == QUARTZ_PICK)
     assert neighbourhood.against(proof.steps[1].centre, back).verdict == stats.SLOWER
     assert "1 step" not in neighbourhood.summary(proof) and "local optimum" in neighbourhood.summary(proof)
+    # An answer that adds a kernel the neighbours were timed without says so (a knob may pay only
+    # with it: dt-ukernels on a Zen 3 with depthwise3x3, lab/measurements.md); without one, nothing.
+    with_kernel = neighbourhood.summary(proof, proof.result, kernel="depthwise3x3")
+    assert (
+        "local optimum" in with_kernel
+        and "each without the kernel `depthwise3x3` the answer adds" in with_kernel
+    )
+    assert "kernel" not in neighbourhood.summary(proof, proof.result)
 
 
 def test_the_step_bound_stops_the_search_and_says_so():

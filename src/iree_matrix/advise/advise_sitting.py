@@ -401,10 +401,8 @@ def keep_gaps(
     peers = [r for r in records.values() if r.stage == "peer" and r.status is Status.OK]
     for a in found:
         function = a.function or "main"
-        config = a.configuration
-        kernel = a.kernel.kernel if a.kernel is not None else ""
-        taken = config.with_kernel(kernel)
-        run = run_of(runs, config.model(model), function, taken.profile_label, a.release)
+        taken = a.configuration.with_kernel(a.kernel_name)
+        run = run_of(runs, taken.model(model), function, taken.profile_label, a.release)
         peer = peer_of(peers, model, function)
         entry = next(e for e in document["functions"] if e.get("function") == a.function)
         if run is None or run.status is not Status.OK or peer is None:
@@ -413,7 +411,7 @@ def keep_gaps(
         peered = peer.metric.of(PeerMetrics)
         measured, why = gaps.measure(
             run.metric.of(RunMetrics).op_profile, peered.peers, config=str(taken),
-            release=a.release, custom=kernels[kernel].kind if kernel in kernels else "kernel",
+            release=a.release, custom=kernels[taken.kernel].kind if taken.kernel in kernels else "kernel",
             threads=peered.threads or 0, run_job=run.job,  # the matrix's, for both profiles
         )  # fmt: skip
         entry.update({"gap_error": why} if measured is None else {"gap": measured.to_json()})

@@ -303,7 +303,7 @@ def explain(document: Mapping[str, Any]) -> Mapping[str, Any]:
         entry.pop("gap", None)
         entry.pop("gap_error", None)
         # the first profile of the answer's configuration and release, with its kernel where it took one
-        config = str(Config.parse(answer.config).with_kernel(answer.kernel.kernel if answer.kernel else ""))
+        config = str(Config.parse(answer.config).with_kernel(answer.kernel_name))
         mine = {(p["config"], p["release"]): p["op_profile"] for p in reversed(profiles["iree"])}.get(
             (config, answer.release)
         )

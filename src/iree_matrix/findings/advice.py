@@ -164,6 +164,11 @@ class Advice:
         return self.bundle_cpu or self.identity.llvm_cpu
 
     @property
+    def kernel_name(self) -> str:
+        """The kernel the answer takes, "" for none."""
+        return self.kernel.kernel if self.kernel is not None else ""
+
+    @property
     def configuration(self) -> Config:
         """`config` typed: its export variant and knobs (`search.parse`, read here once for all)."""
         return search.parse(self.config)
@@ -380,7 +385,7 @@ def _proved_as(
     default = next((Arm.of(a) for a in entry.get("arms") or () if a.get("kind") == DEFAULT), None)
     if answer is None or default is None or not default.module_sha256:
         return None
-    return answer.config, answer.release, answer.kernel.kernel if answer.kernel else "", default.module_sha256
+    return answer.config, answer.release, answer.kernel_name, default.module_sha256
 
 
 def published(root: Path) -> list[Advice]:
@@ -510,9 +515,9 @@ def lines(chosen: Chosen, model: str, fleet: bool = True, argument: str = "") ->
         out.extend(f"    no {said}" for said in a.peers_missing)
         out.extend(f"    other release: {rival_text(rival, a.release, argument)}" for rival in a.rivals)
         out.extend(f"    {kernel_text(trial)}" for trial in a.kernel_trials)
-        proof = neighbourhood.summary(a.proof, a.config) if a.proof is not None else None
-        unproved = neighbourhood.untimed(argument, a.proof_cpu, a.proof_skipped)
+        proof = neighbourhood.summary(a.proof, a.config, kernel=a.kernel_name) if a.proof else None
         earlier = f" (timed in an earlier sitting of this pick: {a.proof_from})" if a.proof_from else ""
+        unproved = neighbourhood.untimed(argument, a.proof_cpu, a.proof_skipped)
         out.append(f"    proof: {proof or unproved}{earlier}")
         if a.gap is not None:
             out.append(f"    where the gap is: {gaps.summary(a.gap)}")

@@ -373,10 +373,11 @@ def rows(step: Step) -> list[tuple[str, str, str, str, str]]:
     return [row for _, row in sorted(out, key=lambda r: r[0])]
 
 
-def summary(proof: Proof, answer: str = "", again: str = "") -> str:
+def summary(proof: Proof, answer: str = "", again: str = "", kernel: str = "") -> str:
     """One line: "a local optimum: none of 17 one-knob changes faster beyond noise (2 steps)". With
     `answer` (the configuration the sitting chose), a proof of another configuration says so first: a
-    bundle's proof is of the pick it carried, which that CPU's sitting may not have chosen."""
+    bundle's proof is of the pick it carried, which that CPU's sitting may not have chosen. `kernel`:
+    the one the answer adds, which the neighbours were timed without (a knob may pay only with it)."""
     if answer and answer not in (proof.start, proof.result):
         return f"of `{proof.start}`, not of this answer (`{answer}`): {summary(proof, again=again)}"
     if not proof.steps:
@@ -385,6 +386,7 @@ def summary(proof: Proof, answer: str = "", again: str = "") -> str:
     timed = sum(1 for p in last.verdicts if p is not None)
     untimed = len(last.neighbours) - timed
     missing = f"; {untimed} could not be timed (see the table)" if untimed else ""
+    missing += f"; each without the kernel `{kernel}` the answer adds" if kernel else ""
     steps = f"{len(proof.steps)} step{'s' if len(proof.steps) != 1 else ''}"
     moved = f"; from `{proof.start}`" if proof.result != proof.start else ""
     if proof.certified:

@@ -52,8 +52,7 @@ def rows(found: Sequence[advice.Advice]) -> list[tuple[str, ...]]:
     out: list[tuple[str, ...]] = []
     named = names(found)
     for a in _in_order(found):
-        kernel = a.kernel.kernel if a.kernel is not None else ""
-        config = Config.parse(a.config).with_kernel(kernel)  # "im2col+k:dw"
+        config = Config.parse(a.config).with_kernel(a.kernel_name)  # "im2col+k:dw"
         out.append((
             advice.display_name(a), named[a.identity.key], f"IREE {a.release} {config}",
             formats.duration_ms(a.ms) if a.ms else "–",
@@ -237,7 +236,7 @@ def _proof(a: advice.Advice) -> list[str]:
     if a.proof is None:
         return [f"Neighbourhood: {neighbourhood.untimed(a.model, a.proof_cpu, a.proof_skipped)}.", ""]
     earlier = f" Timed in an earlier sitting of this pick: `{a.proof_from}`." if a.proof_from else ""
-    out = [f"Neighbourhood: {neighbourhood.summary(a.proof, a.config)}.{earlier}", ""]
+    out = [f"Neighbourhood: {neighbourhood.summary(a.proof, a.config, kernel=a.kernel_name)}.{earlier}", ""]
     if moves := neighbourhood.path_lines(a.proof):
         out += [*(f"- {line}" for line in moves), ""]
     table = neighbourhood.table(a.proof)

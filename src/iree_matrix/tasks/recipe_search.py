@@ -117,8 +117,7 @@ def outcomes(records: Iterable[Record]) -> Table:
             continue
         if label.runtime and not label.own_runtime:
             continue
-        cell = found.setdefault((base, recipe, function, label.compiler), {})
-        cell[record.stage] = _entry(record)
+        found.setdefault((base, recipe, function, label.compiler), {})[record.stage] = _entry(record)
     exports = {k[:3]: v["export"] for k, v in found.items() if k[3] == "*"}
     table: Table = {}
     for (base, recipe, function, release), stages_ in found.items():
