@@ -100,9 +100,9 @@ def _source(spec: str, into: Path) -> Path:
     """A version's C: a file's path, else a git revision's depthwise3x3.c."""
     if Path(spec).is_file():
         return Path(spec)
-    text = subprocess.run(
-        ["git", "-C", str(REPO), "show", f"{spec}:{SOURCE}"], check=True, capture_output=True
-    )
+    text = subprocess.run(["git", "-C", str(REPO), "show", f"{spec}:{SOURCE}"], capture_output=True)
+    if text.returncode != 0:
+        raise SystemExit(f"depthwise_layers: {spec!r} is neither a file nor a git revision holding {SOURCE}")
     into.write_bytes(text.stdout)
     return into
 
@@ -111,8 +111,17 @@ def _build(python: str, source: Path, harness: Path, out: Path) -> Path:
     cc = [python, "-m", "ziglang", "cc"]
     obj = out.with_suffix(".o")
     flags = ["-O3", "-mcpu=native", "-std=c11", "-ffreestanding", "-fvisibility=hidden"]
-    subprocess.run([*cc, *flags, "-c", str(source), "-o", str(obj)], check=True)
-    subprocess.run([*cc, "-O2", "-mcpu=native", "-w", str(harness), str(obj), "-o", str(out)], check=True)
+    for argv in (
+        [*cc, *flags, "-c", str(source), "-o", str(obj)],
+        [*cc, "-O2", "-mcpu=native", "-w", str(harness), str(obj), "-o", str(out)],
+    ):
+        done = subprocess.run(argv, capture_output=True, text=True)
+        if done.returncode != 0:
+            said = (done.stderr.strip().splitlines() or ["no output"])[-1]
+            raise SystemExit(
+                f"depthwise_layers: building {source.name} failed ({said}); --python names "
+                "an interpreter with the ziglang package (`pip install ziglang`)"
+            )
     return out
 
 
