@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 
 from iree_matrix.iree import spec_gen, torch_ops
+from iree_matrix.iree.ir_ops import parse_ops
 from iree_matrix.kernel import kernels
+from iree_matrix.stages import kernel_generated as generated
 
 sys.path.insert(0, str(Path(__file__).parents[2] / "scripts"))
 import mlir_where  # noqa: E402  (scripts/ is on sys.path now)
@@ -117,6 +119,16 @@ def test_the_newcomers_kernel_toml_reads_as_a_generated_spec() -> None:
         (
             'function = "f"\nreplaces = { op = "aten.gelu", dim = -1 }\n',
             "aten.gelu takes the filters: approximate",
+        ),
+        ('spec = "k.c"\n[[calls]]\nfunction = "g"\n', "calls = [{'function': 'g'}]: [[calls]] add to a"),
+        (
+            'function = "f"\nreplaces = { module = "act" }\n[[calls]]\nfunction = "g"\n',
+            "calls[0] = {'function': 'g'}: expected a table of function, replaces",
+        ),
+        (
+            'function = "f"\nreplaces = { module = "act" }\n[[calls]]\nfunction = "g"\n'
+            'replaces = { layer = "fc" }\n',
+            "replaces = {'layer': 'fc'}: expected one of",
         ),
     ],
 )
@@ -444,3 +456,41 @@ def test_a_kernel_declared_by_torch_op_is_never_handed_a_transposed_layout() -> 
         "torch op aten.convolution (model.mlir line 28) reads its input through a linalg.transpose"
     )
     assert "\n" not in said
+
+
+@pytest.mark.shared_tmp  # a kernel's files are taken only from where every user may read them
+def test_calls_swap_other_modules_for_other_functions_of_one_object(tmp_path: Path) -> None:
+    """Issue 92: a kernel.toml's [[calls]] add declarations to its generated spec (MobileNetV2's 1x1
+    convolutions beside its depthwise ones, one object): each form its own symbol, function and
+    match pair, in declaration order."""
+    (tmp_path / "k.c").write_text("void hswish_kernel(void) {}\nvoid fc_kernel(void) {}\n")
+    (tmp_path / "kernel.toml").write_text(
+        'name = "two"\nsources = ["k.c"]\nobject = "k.o"\nfunction = "hswish_kernel"\n'
+        'replaces = { module = "act" }\n[[calls]]\nfunction = "fc_kernel"\nreplaces = { class = "Linear" }\n'
+        'args = ["output", "input:0", "input:1", "input:2", "output[1]"]\n'
+    )
+    kernel = kernels.load(tmp_path)
+    alone = kernels.load(DATA / "hswish")
+    declared = generated.declarations(kernel)
+    assert [(d.function, d.module, d.klass) for d in declared] == [
+        ("hswish_kernel", "act", ""),
+        ("fc_kernel", "", "Linear"),
+    ]
+    assert declared[1].args[-1] == "output[1]" and kernel.spec_digest() != alone.spec_digest()
+    ir = (DATA / "hswish_preprocessed_3.13.0.mlir").read_text()
+    text, protos = spec_gen.spec(ir, MODULES, declared, "k.o")
+    assert "@match_two_0 -> @swap_two_0,\n          @match_two_1 -> @swap_two_1" in text
+    assert "func.call @hswish_kernel(" in text and "func.call @fc_kernel(" in text
+    assert [p.split("void ")[1].split("(")[0] for p in protos] == ["hswish_kernel", "fc_kernel"]
+    assert "module 'act'; class 'Linear'" in text.splitlines()[1]
+    # one declaration: the spec it always was
+    assert spec_gen.spec(ir, MODULES, declared[:1], "k.o") == spec_gen.spec(ir, MODULES, declared[0], "k.o")
+
+
+def test_weights_are_told_apart_from_data_in_a_deep_network_without_recursion() -> None:
+    """The ops computed from weights alone were found by recursing up each source: a 1x1 convolution
+    deep in MobileNetV2 went up the whole network (Python's RecursionError). A chain of 5,000 ops."""
+    chain = "\n".join(f"    %v{n + 1} = arith.addf %v{n}, %v{n} : f32" for n in range(5000))
+    ir = f"util.func public @main(%v0: f32) -> f32 {{\n{chain}\n    util.return %v5000 : f32\n}}\n"
+    ops = parse_ops(ir)
+    assert spec_gen._folded(ops, spec_gen._defining(ops)) == set()

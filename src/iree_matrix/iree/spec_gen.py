@@ -138,7 +138,8 @@ def dags(
             f"no op of this IR comes from {declared.said()} (the model's modules: "
             f"{', '.join(dict.fromkeys(ends + seen[:12])) or 'none recorded'})"
         )
-    found = [_dag(path, mine, defining) for path, mine in instances.items()]
+    folded = _folded(ops, defining)
+    found = [_dag(path, mine, defining, folded) for path, mine in instances.items()]
     # A kernel declared by torch op reads the op's tensors in torch's layout; one that a layout pass
     # (the channels-last preprocessing) transposed first would be handed another layout: MobileNetV2's
     # depthwise convolutions then matched and the NCHW kernel read NHWC data (max abs err 1.29).
@@ -150,7 +151,7 @@ def dags(
     return found
 
 
-def _dag(path: str, mine: list[Op], defining: Mapping[str, Op]) -> Dag:
+def _dag(path: str, mine: list[Op], defining: Mapping[str, Op], folded: set[int]) -> Dag:
     read = {v for op in mine for v in op.operands()}
     # A constant or empty tensor is taken along where it is read, never a result (a pad's zero, read
     # in its body only, is shared with other modules' fills once CSE'd: Whisper's Conv1d).
@@ -171,7 +172,7 @@ def _dag(path: str, mine: list[Op], defining: Mapping[str, Op]) -> Dag:
         taken[id(op)] = op
         for value in op.operands():
             source = defining.get(value.split("#")[0])
-            if source is not None and (_carried(source) or source in mine and not _folded(source, defining)):
+            if source is not None and (_carried(source) or source in mine and id(source) not in folded):
                 todo.append(source)
             elif value not in inputs:
                 inputs.append(value)
@@ -192,19 +193,26 @@ def _defining(ops: Sequence[Op]) -> dict[str, Op]:
     return defining
 
 
-def _folded(op: Op, defining: Mapping[str, Op]) -> bool:
-    """Whether `op` computes from weights alone (`dense_resource`, a global, and ops of them: a
-    BatchNorm's 1/sqrt(var + eps), a filter's reshape): the kernel is given its result, which IREE
-    computes at compile time, as an input."""
-    if "dense_resource" in op.header or op.name == "util.global.load":
-        return True
-    sources = [defining.get(v.split("#")[0]) for v in op.operands() + op.captured()]
-    folded = [s is not None and not _carried(s) and _folded(s, defining) for s in sources]
-    return (
-        not _carried(op)
-        and any(folded)
-        and all(f or s is not None and _carried(s) for f, s in zip(folded, sources))
-    )
+def _folded(ops: Sequence[Op], defining: Mapping[str, Op]) -> set[int]:
+    """The ops (by id) that compute from weights alone (`dense_resource`, a global, and ops of them
+    only: a BatchNorm's 1/sqrt(var + eps), a filter's reshape): the kernel is given their result,
+    which IREE computes at compile time, as an input. One pass in IR order (each op's sources come
+    before it): asked op by op, up each source, it recursed through the whole network (MobileNetV2's
+    last 1x1 convolution: Python's recursion limit)."""
+    folded: set[int] = set()
+    for op in ops:
+        sources = [defining.get(v.split("#")[0]) for v in op.operands() + op.captured()]
+        weights = [s is not None and id(s) in folded for s in sources]
+        rest = all(w or s is not None and _carried(s) for w, s in zip(weights, sources))
+        if (
+            "dense_resource" in op.header
+            or op.name == "util.global.load"
+            or not _carried(op)
+            and any(weights)
+            and rest
+        ):
+            folded.add(id(op))
+    return folded
 
 
 def _carried(op: Op) -> bool:
@@ -393,30 +401,36 @@ def prototype(function: str, dag: Dag, order: Sequence[int | str] = ()) -> str:
 def spec(
     ir: str,
     modules: Mapping[str, str],
-    declared: Declaration,
+    declared: Declaration | Sequence[Declaration],
     object_name: str,
     counted: bool = True,
     lines: Mapping[str, str] | None = None,
 ) -> tuple[str, list[str]]:
-    """The transform spec for `ir` and the C prototypes it expects (one per distinct op form);
+    """The transform spec for `ir` and the C prototypes it expects (one per distinct op form), of one
+    declaration or several (kernel.toml's `[[calls]]`: other ops, other functions of the same object);
     `counted`: the release spells a workgroup count `count(...)` (3.4.0 and newer); `lines`: the
     model.mlir's {number: text}, for a declaration by torch op."""
     ops = parse_ops(ir)
     defining = _defining(ops)
-    forms: dict[str, tuple[str, Dag]] = {}
-    found = dags(ops, modules, declared, lines or {})
-    _alike(found, ops)
-    _one_signature(found, declared)
-    for dag in found:
-        body = "\n".join(pattern_body(dag, defining))
-        forms.setdefault(_renamed(body), (body, dag))
-    names = [f"{declared.kernel}_{n}".replace(".", "_").replace("-", "_") for n in range(len(forms))]
-    orders = [declared.order(dag) for _, dag in forms.values()]
-    parts = [_form(sym, body, dag, declared.function, object_name, counted, order, declared.workgroups(dag))
-             for sym, (body, dag), order in zip(names, forms.values(), orders)]  # fmt: skip
-    protos = [prototype(declared.function, dag, order) for (_, dag), order in zip(forms.values(), orders)]
+    every = [declared] if isinstance(declared, Declaration) else list(declared)
+    parts: list[str] = []
+    protos: list[str] = []
+    names: list[str] = []
+    for one in every:
+        found = dags(ops, modules, one, lines or {})
+        _alike(found, ops)
+        _one_signature(found, one)
+        forms: dict[str, tuple[str, Dag]] = {}
+        for dag in found:
+            body = "\n".join(pattern_body(dag, defining))
+            forms.setdefault(_renamed(body), (body, dag))
+        for body, dag in forms.values():
+            names.append(sym := f"{one.kernel}_{len(names)}".replace(".", "_").replace("-", "_"))
+            order, workgroups = one.order(dag), one.workgroups(dag)
+            parts.append(_form(sym, body, dag, one.function, object_name, counted, order, workgroups))
+            protos.append(prototype(one.function, dag, order))
     pairs = ",\n          ".join(f"@match_{s} -> @swap_{s}" for s in names)
-    head = _HEAD.format(kernel=declared.kernel, said=declared.said())
+    head = _HEAD.format(kernel=every[0].kernel, said="; ".join(d.said() for d in every))
     return head + "\n".join(parts) + _MAIN.format(pairs=pairs), protos
 
 

@@ -92,6 +92,7 @@ _KEYS: dict[str, tuple[Any, str]] = {
         list,
         'tables [[specs]] of file = "spec-old.mlir" and a window: from = "X" and/or before = "Y"',
     ),
+    "calls": (list, "tables [[calls]] of function, replaces = {...} and args: more ops, other functions"),
 }
 _WINDOW_KEYS = ("file", "from", "before")
 _REQUIRED = ("name", "sources")
@@ -153,6 +154,9 @@ class Kernel:
     replaces_op: str = ""  # or a torch op (iree/torch_ops.py) and its filters, (key, value as str)
     replaces_where: tuple[tuple[str, str], ...] = ()
     args: tuple[str, ...] = ()  # the C arguments' order ("input:N", "output"); () the default
+    # More of the same, each `[[calls]]` table's (function, replaces_..., args) as (key, value) pairs:
+    # one object's other functions for other ops (MobileNetV2's 1x1 convolutions beside its depthwise).
+    calls: tuple[tuple[tuple[str, Any], ...], ...] = ()
 
     @property
     def kind(self) -> str:
@@ -235,6 +239,7 @@ class Kernel:
             declared = [self.function, self.replaces_module, self.replaces_class, *self.args]
             if self.replaces_op:
                 declared += [self.replaces_op, *(f"{k}={v}" for k, v in self.replaces_where)]
+            declared += [repr(call) for call in self.calls]  # none: the digest it always had
             return digest({"declared": declared, "generator": generator})
         if not self.spec_windows:  # the digest kernels without windows have always had
             return file_sha256(self.directory / self.spec)
@@ -319,7 +324,7 @@ def parse(data: Mapping[str, Any], toml: Path) -> Kernel:
             raise error(key, value, "holds a NUL byte (\\u0000): no flag, name or file has one")
         kind, expected = _KEYS[key]
         if not isinstance(value, kind) or (
-            kind is list and key != "specs" and not all(isinstance(v, str) for v in value)
+            kind is list and key not in ("specs", "calls") and not all(isinstance(v, str) for v in value)
         ):
             raise error(key, value, f"expected {expected}")
     for key in _REQUIRED:
@@ -333,6 +338,16 @@ def parse(data: Mapping[str, Any], toml: Path) -> Kernel:
         _inside(directory, source, "sources", error, _SOURCE_RE, "a .c file in the kernel's directory")
     if not (declared := _declared(data, error, toml)):
         _inside(directory, data["spec"], "spec", error, None, "a file in the kernel's directory")
+    if "calls" in data and not declared:
+        raise error("calls", data["calls"], "[[calls]] add to a generated spec: give function and replaces")
+    for n, call in enumerate(data.get("calls", [])):
+        if (
+            not isinstance(call, Mapping)
+            or set(call) - {"function", "replaces", "args"}
+            or "replaces" not in call
+        ):
+            raise error(f"calls[{n}]", call, "expected a table of function, replaces = {...} and args")
+        declared.setdefault("calls", []).append(tuple(_declared(call, error, toml).items()))
     if (how := mechanisms.REGISTRY.get(mechanism := data.get("mechanism", EMBEDDED))) is None:
         raise error("mechanism", mechanism, f"expected one of {', '.join(map(repr, mechanisms.REGISTRY))}")
     windows = _windows(data.get("specs", []), directory, error)
@@ -366,7 +381,7 @@ def parse(data: Mapping[str, Any], toml: Path) -> Kernel:
         run_flags=tuple(dict.fromkeys(data.get("run_flags", []))),
         spec_windows=windows,
         mechanism=mechanism,
-        **declared,
+        **{**declared, "calls": tuple(declared.get("calls", ()))},
     )
 
 

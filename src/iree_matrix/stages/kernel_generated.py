@@ -31,9 +31,15 @@ SPEC_FILE = "kernel-spec.mlir"  # in the compile's entry, beside its module
 IR_FLAGS = ("--compile-to=preprocessing", "--mlir-print-debuginfo")
 
 
-def declaration(kernel: Kernel) -> spec_gen.Declaration:
+def declarations(kernel: Kernel) -> list[spec_gen.Declaration]:
+    """The kernel's `function` + `replaces`, then each of its `[[calls]]`."""
     said = (kernel.replaces_module, kernel.replaces_class, kernel.replaces_op, kernel.replaces_where)
-    return spec_gen.Declaration(kernel.name, kernel.function, *said, kernel.args)
+    first = spec_gen.Declaration(kernel.name, kernel.function, *said, kernel.args)
+    return [first, *(spec_gen.Declaration(kernel.name, **_fields(dict(call))) for call in kernel.calls)]
+
+
+def _fields(call: dict[str, Any]) -> dict[str, Any]:
+    return {k.replace("replaces_", "").replace("class", "klass"): v for k, v in call.items()}
 
 
 def counted(release: str) -> bool:
@@ -69,8 +75,10 @@ class _Generated:
                 "kernel-not-generated", f"kernel {kernel.name!r}: the IR to match was not printed: {said}"
             )
         modules = modules_of(mlir := ctx.read(MLIR))
-        lines = torch_ops.model_lines(mlir.read_text(encoding="utf-8")) if kernel.replaces_op else {}
-        if not modules and not kernel.replaces_op:
+        declared = declarations(kernel)
+        by_op = any(d.op for d in declared)
+        lines = torch_ops.model_lines(mlir.read_text(encoding="utf-8")) if by_op else {}
+        if not modules and not by_op:
             raise StageFailure(
                 "kernel-not-generated",
                 f"kernel {kernel.name!r}: the export recorded no torch module per op (model.where.json), "
@@ -78,18 +86,18 @@ class _Generated:
             )
         try:
             text, prototypes = spec_gen.spec(
-                done.stdout, modules, declaration(kernel), kernel.object, counted(job.label.compiler), lines
+                done.stdout, modules, declared, kernel.object, counted(job.label.compiler), lines
             )
         except spec_gen.NotGenerated as exc:
             raise StageFailure(
                 "kernel-not-generated", f"kernel {kernel.name!r}, IREE {job.label.compiler}: {exc}"
             ) from None
         built = ctx.dep("kernel").record.metric.of(KernelMetrics)
-        if kernel.function not in (built.object_functions or []):
-            shown = " ".join(prototypes[0].split())
+        if missing := [d.function for d in declared if d.function not in (built.object_functions or [])]:
+            shown = " ".join(next(p for p in prototypes if f" {missing[0]}(" in p).split())
             raise StageFailure(
                 "kernel-rejected",
-                f"kernel {kernel.name!r}: {kernel.object} defines no function {kernel.function} (it defines "
+                f"kernel {kernel.name!r}: {kernel.object} defines no function {missing[0]} (it defines "
                 f"{', '.join(built.object_functions or []) or 'none'}); the generated spec calls {shown}",
             )
         (out / SPEC_FILE).write_text(text, encoding="utf-8")

@@ -70,9 +70,10 @@ def run(
     out.write(annotated(ir, modules, generated.modules_of(mlir, "frames")))
     if found is not None and found.generated:
         try:
-            lines = torch_ops.model_lines(mlir.read_text(encoding="utf-8")) if found.replaces_op else {}
-            _, protos = spec_gen.spec(ir, modules, generated.declaration(found), found.object,
-                                      generated.counted(release), lines)  # fmt: skip
+            declared = generated.declarations(found)
+            by_op = any(d.op for d in declared)
+            lines = torch_ops.model_lines(mlir.read_text(encoding="utf-8")) if by_op else {}
+            _, protos = spec_gen.spec(ir, modules, declared, found.object, generated.counted(release), lines)
             out.write(f"\n// kernel {found.name!r}: the generated spec calls\n" + "\n".join(protos) + "\n")
         except spec_gen.NotGenerated as exc:
             out.write(f"\n// kernel {found.name!r}: no spec can be generated: {exc}\n")
