@@ -1,8 +1,12 @@
 // Host check of pointwise.c's 1x1 entries against a plain double-precision loop (MobileNetV2's
 // shapes, channel tails, every workgroup split), outside IREE; with an argument, each MobileNetV2
-// layer timed on one thread (GFLOP/s). Build the kernel for the host, then this file, and run:
+// layer timed on one thread (GFLOP/s); with `model`, MobileNetV2's 34 1x1 layers called in the
+// model's order, once each, as the model calls them (their data no longer hot: ms a sequence).
+// Build the kernel for the host (pointwise.c and depthwise3x3.c), then this file, and run:
 //   zig cc -target x86_64-linux-gnu -march=native -O3 -std=c11 -c pointwise.c -o /tmp/pw.o
-//   zig cc -target x86_64-linux-gnu -O1 -w check_host.c /tmp/pw.o -lm -o /tmp/check && /tmp/check [bench]
+//   zig cc -target x86_64-linux-gnu -march=native -O3 -std=c11 -c depthwise3x3.c -o /tmp/dw.o
+//   zig cc -target x86_64-linux-gnu -O1 -w check_host.c /tmp/pw.o /tmp/dw.o -lm -o /tmp/check
+//   /tmp/check [bench | model]
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +21,39 @@ static int shapes[][4] = {{112,112,32,16},{112,112,16,96},{56,56,96,24},{56,56,2
   {28,28,32,192},{28,28,192,32},{14,14,192,64},{14,14,64,384},{14,14,384,64},{14,14,384,96},{14,14,96,576},
   {14,14,576,96},{7,7,576,160},{7,7,160,960},{7,7,960,160},{7,7,960,320},{7,7,320,1280},
   {5,3,17,24},{1,1,9,8},{3,7,300,21},{2,2,5,3},{9,9,260,40}};
+// MobileNetV2's 1x1 layers in order: h, w, cin, cout, BatchNorm + ReLU6 fused (the expansions)
+static int model[][5] = {{112,112,32,16,0},{112,112,16,96,1},{56,56,96,24,0},{56,56,24,144,1},{56,56,144,24,0},
+  {56,56,24,144,1},{28,28,144,32,0},{28,28,32,192,1},{28,28,192,32,0},{28,28,32,192,1},{28,28,192,32,0},
+  {28,28,32,192,1},{14,14,192,64,0},{14,14,64,384,1},{14,14,384,64,0},{14,14,64,384,1},{14,14,384,64,0},
+  {14,14,64,384,1},{14,14,384,64,0},{14,14,64,384,1},{14,14,384,96,0},{14,14,96,576,1},{14,14,576,96,0},
+  {14,14,96,576,1},{14,14,576,96,0},{14,14,96,576,1},{7,7,576,160,0},{7,7,160,960,1},{7,7,960,160,0},
+  {7,7,160,960,1},{7,7,960,160,0},{7,7,160,960,1},{7,7,960,320,0},{7,7,320,1280,1}};
+static int sequence(void) {
+  int n = sizeof model / sizeof *model;
+  float *w[sizeof model / sizeof *model], *act = malloc(4 << 21), *out = malloc(4 << 21), *bn = malloc(4 * 1280);
+  for (int i = 0; i < (1 << 21); ++i) act[i] = rnd();
+  for (int i = 0; i < 1280; ++i) bn[i] = 1.0f;
+  for (int i = 0; i < n; ++i) {
+    w[i] = malloc(4 * model[i][2] * model[i][3]);
+    for (int j = 0; j < model[i][2] * model[i][3]; ++j) w[i][j] = rnd() / 16;
+  }
+  double t[20];
+  for (int r = 0; r < 20; ++r) {
+    double t0 = now();
+    for (int i = 0; i < n; ++i) {
+      size_t h = model[i][0], wd = model[i][1], ci = model[i][2], co = model[i][3];
+      if (model[i][4]) conv1x1_bn_relu6_torch(M(act), M(w[i]), M(bn), M(bn), M(bn), M(bn), M(out), h, wd, ci, co, (size_t)0, (size_t)1);
+      else conv1x1_torch(M(act), M(w[i]), M(out), h, wd, ci, co, (size_t)0, (size_t)1);
+    }
+    t[r] = now() - t0;
+  }
+  for (int i = 1; i < 20; ++i) for (int j = i; j > 0 && t[j] < t[j - 1]; --j) { double x = t[j]; t[j] = t[j - 1]; t[j - 1] = x; }
+  printf("MobileNetV2's 34 1x1 layers in order: %.3f ms a sequence (median of 20; min %.3f, max %.3f)\n", t[10] * 1e3, t[0] * 1e3, t[19] * 1e3);
+  return 0;
+}
+
 int main(int argc, char **argv) {
+  if (argc > 1 && argv[1][0] == 'm') return sequence();
   int bad = 0, n_shapes = sizeof shapes / sizeof *shapes;
   for (int t = 0; t < n_shapes; ++t) {
     size_t h = shapes[t][0], w = shapes[t][1], ci = shapes[t][2], co = shapes[t][3], m = h * w;

@@ -95,6 +95,7 @@ _KEYS: dict[str, tuple[Any, str]] = {
     "calls": (list, "tables [[calls]] of function, replaces = {...} and args: more ops, other functions"),
 }
 _WINDOW_KEYS = ("file", "from", "before")
+_CALL_KEYS = {"function", "replaces", "args"}
 _REQUIRED = ("name", "sources")
 GENERATED = "generated"  # the spec name a compile records for a spec the tool wrote
 # What a kernel's directory may hold in all: it is copied into the store and bound into the sandbox.
@@ -341,11 +342,7 @@ def parse(data: Mapping[str, Any], toml: Path) -> Kernel:
     if "calls" in data and not declared:
         raise error("calls", data["calls"], "[[calls]] add to a generated spec: give function and replaces")
     for n, call in enumerate(data.get("calls", [])):
-        if (
-            not isinstance(call, Mapping)
-            or set(call) - {"function", "replaces", "args"}
-            or "replaces" not in call
-        ):
+        if not isinstance(call, Mapping) or set(call) - _CALL_KEYS or "replaces" not in call:
             raise error(f"calls[{n}]", call, "expected a table of function, replaces = {...} and args")
         declared.setdefault("calls", []).append(tuple(_declared(call, error, toml).items()))
     if (how := mechanisms.REGISTRY.get(mechanism := data.get("mechanism", EMBEDDED))) is None:

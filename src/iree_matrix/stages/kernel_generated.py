@@ -35,11 +35,8 @@ def declarations(kernel: Kernel) -> list[spec_gen.Declaration]:
     """The kernel's `function` + `replaces`, then each of its `[[calls]]`."""
     said = (kernel.replaces_module, kernel.replaces_class, kernel.replaces_op, kernel.replaces_where)
     first = spec_gen.Declaration(kernel.name, kernel.function, *said, kernel.args)
-    return [first, *(spec_gen.Declaration(kernel.name, **_fields(dict(call))) for call in kernel.calls)]
-
-
-def _fields(call: dict[str, Any]) -> dict[str, Any]:
-    return {k.replace("replaces_", "").replace("class", "klass"): v for k, v in call.items()}
+    fields = [{k.replace("replaces_", "").replace("class", "klass"): v for k, v in c} for c in kernel.calls]
+    return [first, *(spec_gen.Declaration(kernel.name, **call) for call in fields)]
 
 
 def counted(release: str) -> bool:
