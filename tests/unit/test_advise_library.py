@@ -70,14 +70,18 @@ def test_a_kernel_is_tried_where_its_kind_leads_the_gap_and_it_is_meant_for_the_
         "depthwise3x3": ["main"],
         "depthwise3x3_generated": ["main"],
         "depthwise3x3_nchw": ["main"],
+        "inverted_residual": ["main"],
     }
     # the one given with --kernel is the sitting's already; another model's kernel is not tried
     assert advise_library.wanted(
-        [depthwise], shelf, ("depthwise3x3", "depthwise3x3_nchw"), "mobilenet_v2"
+        [depthwise], shelf, ("depthwise3x3", "depthwise3x3_nchw", "inverted_residual"), "mobilenet_v2"
     ) == {"depthwise3x3_generated": ["main"]}
+    # a kernel of two kinds is tried where either leads: the 1x1 convolutions' matmul alone
+    matmul = _Answer("main", _gap(("matmul", 9.0, 3.0)))
+    assert advise_library.wanted([matmul], shelf, (), "mobilenet_v2") == {"inverted_residual": ["main"]}
     assert advise_library.wanted([depthwise], shelf, (), "quartznet5x5") == {"depthwise3x3_nchw": ["main"]}
     # a kind IREE spends less on than the peer does not hold the gap; no profile, nothing to try
-    faster = _Answer("main", _gap(("depthwise", 1.0, 2.0), ("matmul", 9.0, 3.0)))
+    faster = _Answer("main", _gap(("depthwise", 1.0, 2.0), ("copy", 9.0, 3.0)))
     assert advise_library.wanted([faster, _Answer("main", None)], shelf, (), "mobilenet_v2") == {}
     encoder = _Answer("encoder", _gap(("conv", 50.0, 10.0)))
     assert advise_library.wanted([encoder], shelf, (), "whisper_tiny") == {"conv1d_k3": ["encoder"]}

@@ -199,9 +199,7 @@ def run_cell_tools(
         if "status" in done:
             return {**result, **done}
         described = descriptions(cell, "outputs")
-        got = [
-            load_array(path, described[i] if i < len(described) else None) for i, path in enumerate(outputs)
-        ]
+        got = [load_array(p, described[i] if i < len(described) else None) for i, p in enumerate(outputs)]
     check = check_outputs(got, references, cell)
     if "error" in check:
         return {**result, "status": "fail", "error_class": "output-shape", "message": check["error"]}

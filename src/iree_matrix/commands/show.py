@@ -89,7 +89,8 @@ def _print(record: Record, cache: Path, store: Path, with_log: bool) -> None:
     logs = [job_log(cache, record.job)] + (
         [job_log(cache, record.job, record.started)] if _plain(record.started) else []
     )
-    if _one_part(record.key) and _one_part(record.stage):  # a received record's key chooses no host file
+    # A received record's key chooses no host file: its key and stage must each name one folder.
+    if all(_ONE_PART.fullmatch(part or "") for part in (record.key, record.stage)):
         logs.append(Store(store).entry_path(record.stage, record.key) / "log.txt")
     present = [log for log in logs if log.is_file() and log.stat().st_size]
     print(f"  sections drawn from {record.stage} records: " + (section_titles(record.stage) or "none"))
@@ -100,12 +101,8 @@ def _print(record: Record, cache: Path, store: Path, with_log: bool) -> None:
         print(f"\n--- {present[-1]}\n" + present[-1].read_text(errors="replace").rstrip())
 
 
+# One folder (a store key, a stage): no "/", no leading dot ("..").
 _ONE_PART = re.compile(r"[A-Za-z0-9_+@~-][A-Za-z0-9._+@~-]{0,199}")
-
-
-def _one_part(text: str) -> bool:
-    """`text` names one folder (a store key, a stage): no "/", no leading dot ("..")."""
-    return bool(_ONE_PART.fullmatch(text or ""))
 
 
 def _plain(started: Optional[str]) -> bool:

@@ -151,8 +151,11 @@ class DockerBackend:
     def _base(self, env: EnvSpec, *, timeout: Optional[float], log: Optional[Path]) -> BaseImage:
         if env.python in self.base_images:
             return self._named_base(env)
+        # A tools directory needs only the C library; still, where the architecture has IREE wheels
+        # its Python base exists anyway (or will), so reuse it rather than debootstrap a second base.
+        with_python = not env.tools or targets.ARCHES[env.arch].wheel_machine is not None
         return images.Bases(self.root, mirror=self.mirror, say=self.say).suite(
-            self._suite(env), _arch(env), timeout=timeout, log=log, with_python=_needs_python(env)
+            self._suite(env), _arch(env), timeout=timeout, log=log, with_python=with_python
         )
 
     def _named_base(self, env: EnvSpec) -> BaseImage:
@@ -204,12 +207,6 @@ def _as_env_image(base: BaseImage) -> EnvImage:
         "python_packages": [],
     }
     return EnvImage(base.tag, base.image_id, manifest, Path(base.meta.get("manifest", "")))
-
-
-def _needs_python(env: EnvSpec) -> bool:
-    """A tools directory needs only the C library; still, where the architecture has IREE wheels
-    its Python base exists anyway (or will), so reuse it rather than debootstrap a second base."""
-    return not env.tools or targets.ARCHES[env.arch].wheel_machine is not None
 
 
 def _arch(env: EnvSpec) -> str:

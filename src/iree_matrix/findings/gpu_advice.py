@@ -232,11 +232,8 @@ def _answer(
         source=source,
     )  # fmt: skip
     if not usable:
-        why = (
-            "no IREE arm in the sitting"
-            if not iree
-            else "no IREE arm ran and matched torch: " + "; ".join(e.text() for e in excluded)
-        )
+        tried = "; ".join(e.text() for e in excluded)
+        why = f"no IREE arm ran and matched torch: {tried}" if iree else "no IREE arm in the sitting"
         return dataclasses.replace(none, why=why)
     # The fastest by median; the arms the paired rounds cannot tell from it are named beside it.
     chosen = min(usable, key=lambda a: a.median or float("inf"))

@@ -130,13 +130,8 @@ def descend(
         for key, (ranked, dead, picked) in plans.items():
             w, measured = walks[key], fitted.get(key, [])
             capped = len(picked) == limits.budget - w.spent  # `allot` took all the budget allows
-            why = (
-                search.PAST_TIME
-                if len(measured) < len(picked)
-                else search.PAST_BUDGET
-                if capped
-                else search.PAST_WIDTH
-            )
+            out_of_time = len(measured) < len(picked)  # `fit` measured fewer than were picked
+            why = search.PAST_TIME if out_of_time else search.PAST_BUDGET if capped else search.PAST_WIDTH
             w.pruned.append(f"batch {number}: " + search.explain_pruned(measured, ranked, dead, w.prior, why))
             if not measured:
                 w.done = f"time budget: {time.spent()}" if time.spent() else "time budget"
@@ -216,15 +211,11 @@ def merge_descents(sources: Sequence[Path], to: Path) -> int:
     for source in sources:
         directory = source.parent if source.name.endswith(".jsonl") else source
         if descents := read_descents(directory):
-            write_descents(to, descents, _budget(directory))
+            data = runs_view.json_file(directory / DESCENTS)
+            budget = data.get("budget") if isinstance(data, dict) else None
+            write_descents(to, descents, old_batch_keys(budget) if isinstance(budget, dict) else {})
             merged += len(descents)
     return merged
-
-
-def _budget(results_dir: Path) -> dict[str, object]:
-    data = runs_view.json_file(Path(results_dir) / DESCENTS)
-    budget = data.get("budget") if isinstance(data, dict) else None
-    return old_batch_keys(budget) if isinstance(budget, dict) else {}
 
 
 # search.json keeps a descent's function under its first name, "unit": the published files hold it,

@@ -138,13 +138,8 @@ class Bases:
         with_python: bool = True, toolchain: bool = False,
     ) -> dict[str, Any]:  # fmt: skip
         mirror = self._mirror or debian.debian_mirror()
-        include = (
-            debian.toolchain_packages()
-            if toolchain
-            else debian.BASE_PACKAGES
-            if with_python
-            else debian.BASE_PACKAGES_NO_PYTHON
-        )
+        base = debian.BASE_PACKAGES if with_python else debian.BASE_PACKAGES_NO_PYTHON
+        include = debian.toolchain_packages() if toolchain else base
         work = stem.with_name(stem.name + ".rootfs")
         shutil.rmtree(work, ignore_errors=True)
         start = time.monotonic()

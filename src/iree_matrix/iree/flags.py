@@ -343,15 +343,11 @@ def opt_level_flags(version: str, profile: Profile) -> list[str]:
     return [f"--iree-opt-level={profile.opt_level}"]
 
 
-def flag_name(flag: str) -> str:
-    return flag.split("=", 1)[0]
-
-
 def missing_flags(flags: Sequence[str], help_text: str) -> list[str]:
     """The flags (by name) that a compiler's `--help-hidden` listing does not mention: a profile
     that uses one is skipped for that compiler, not failed on an unknown option."""
     listed = set(re.findall(r"^\s+(--[\w.-]+)", help_text, flags=re.MULTILINE))
-    return [flag_name(f) for f in flags if flag_name(f) not in listed]
+    return [name for f in flags if (name := f.split("=", 1)[0]) not in listed]
 
 
 def combine(name: str, known: Mapping[str, Profile]) -> Profile:

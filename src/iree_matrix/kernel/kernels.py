@@ -235,7 +235,7 @@ class Kernel:
         """Every spec's content (and which window each serves): the kernel entry holds them all. A
         generated spec: its declaration (what it is written from besides the cell's IR)."""
         if self.generated:  # and the generator's code
-            made_by = ("spec_gen.py", "ir_ops.py", "torch_ops.py")
+            made_by = ("spec_gen.py", "spec_mlir.py", "ir_ops.py", "torch_ops.py")
             generator = digest([file_sha256(Path(__file__).parents[1] / "iree" / f) for f in made_by])
             declared = [self.function, self.replaces_module, self.replaces_class, *self.args]
             if self.replaces_op:

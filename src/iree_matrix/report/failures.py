@@ -64,16 +64,11 @@ def _block(group: FailureGroup) -> list[str]:
     fence = "`" * max(3, max((len(m) for m in re.findall(r"`+", said)), default=0) + 1)
     compiled = [r for r in group.records if r.stage == "compile"]
     named = next((n for r in compiled if (n := compile_errors.of_record(r.metrics, r.message))), None)
-    first = (
-        [
-            f"First error: `{named.message}`"
-            + (f", on `{named.op}`." if named.op else ".")
-            + (f" In the model: `{named.source_line}`." if named.source_line else ""),
-            "",
-        ]
-        if named
-        else []
-    )
+    first: list[str] = []
+    if named:
+        on = f", on `{named.op}`." if named.op else "."
+        in_model = f" In the model: `{named.source_line}`." if named.source_line else ""
+        first = [f"First error: `{named.message}`{on}{in_model}", ""]
     # A cross cell's refusal is an answer (the load tables say it): what to do is for failures.
     found = None if answer else release_choice.hint(group.records[0])
     todo = [f"What to do: {found.advice}.", ""] if found is not None else []

@@ -37,10 +37,6 @@ def _gathered(records: Iterable[Record]) -> tuple[dict[_Key, Record], dict[_Key,
     return compiles, runs_view.grouped_by((_cell(r), r) for r in chosen if r.stage == "run")
 
 
-def has_gpu(records: Iterable[Record]) -> bool:
-    return any(r.stage == "compile" and targets.is_gpu(r.label.arch) for r in records)
-
-
 def gpu_section(records: Iterable[Record]) -> list[str]:
     compiles, runs = _gathered(records)
     if not compiles:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from typing import Any, Optional
+from typing import Any
 
 from tabulate import tabulate
 
@@ -55,7 +55,10 @@ def _escape_line(line: str) -> str:
     while at < len(line):
         if (opening := _TICKS.search(line, at)) is None:
             break
-        closing = _closing(line, opening)
+        # Where the code span that `opening` begins ends (past its closing run, as wide), or None.
+        width = len(opening.group())
+        ends = (run.end() for run in _TICKS.finditer(line, opening.end()) if len(run.group()) == width)
+        closing = next(ends, None)
         if closing is None:  # no closing run: its backticks are text
             parts.append(_escape(line[at : opening.end()]))
             at = opening.end()
@@ -64,14 +67,6 @@ def _escape_line(line: str) -> str:
         at = closing
     parts.append(_escape(line[at:]))
     return "".join(parts)
-
-
-def _closing(line: str, opening: re.Match[str]) -> Optional[int]:
-    """Where the code span that `opening` begins ends (past its closing run), or None."""
-    width = len(opening.group())
-    return next(
-        (run.end() for run in _TICKS.finditer(line, opening.end()) if len(run.group()) == width), None
-    )
 
 
 def _escape(text: str) -> str:

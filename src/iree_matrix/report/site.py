@@ -33,7 +33,7 @@ from iree_matrix.core.model.metrics_view import number
 from iree_matrix.core.model.results import LOG, Record, Status, latest_by_job
 from iree_matrix.findings import compat, release_choice, results_folder, roofline, runs_view, wording
 from iree_matrix.findings.results_folder import Results
-from iree_matrix.iree import hints, opkinds
+from iree_matrix.iree import hints, opkinds, targets
 from iree_matrix.matrix import peers as peer_registry
 from iree_matrix.report import exporters as exporters_page
 from iree_matrix.report import figures, gpu, markup, sections
@@ -494,7 +494,8 @@ def render(
         pages[page_name(rec.model)] = _model_page(site, rec)
     if found := exporters_page.answered(site.records):
         pages["exporters.html"] = _page(exporters_page.TITLE, exporters_page.html_body(found))
-    if gpu.has_gpu(records):  # Vulkan / CUDA / ROCm targets, linked from the index
+    # Vulkan / CUDA / ROCm targets, linked from the index
+    if any(r.stage == "compile" and targets.is_gpu(r.label.arch) for r in records):
         _linked(pages, "gpu.html", gpu.PAGE, gpu.html_body(records))
     if results is None and source is not None:
         results = results_folder.load(Path(source).parent)

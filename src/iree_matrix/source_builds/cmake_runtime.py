@@ -543,11 +543,8 @@ def missing_submodules(tree: Path, output: str) -> str:
     """What the build's words point at but the source lacks: an empty `third_party/X` (a submodule
     not checked out - e.g. 3.11.0's runtime needs eyalroz/printf), and how to add it."""
     third = tree / "third_party"
-    empty = (
-        [d.name for d in sorted(third.iterdir()) if d.is_dir() and not any(d.iterdir())]
-        if third.is_dir()
-        else []
-    )
+    folders = sorted(third.iterdir()) if third.is_dir() else []
+    empty = [d.name for d in folders if d.is_dir() and not any(d.iterdir())]
     if not (named := [name for name in empty if f"third_party/{name}/" in output]):
         return ""
     subs = [f"third_party/{n}" for n in named]

@@ -43,13 +43,9 @@ def model_sources(ref: ModelRef) -> dict[str, str]:
     return {**{f.name: file_sha256(f) for f in files}, "model": file_sha256(ref.file)}
 
 
-def weights_for(job: Job, ctx: Context) -> Optional[Path]:
-    return ctx.spec.weights.get(job.label.model)
-
-
 def key_fields(job: Job, ctx: Context) -> dict[str, Any]:
     """Everything about the model and the measurement that decides a worker's output."""
-    weights = weights_for(job, ctx)
+    weights = ctx.spec.weights.get(job.label.model)
     return {
         "model": job.model,
         "function": job.function,
@@ -70,7 +66,7 @@ def command(job: Job, ctx: Context, python: str, script: str, *extra: str) -> tu
         "--seed", str(bench.seed), "--repetitions", str(bench.repetitions),
         "--threads", str(bench.thread_count()), *extra,
     ]  # fmt: skip
-    weights = weights_for(job, ctx)
+    weights = ctx.spec.weights.get(job.label.model)
     if weights is not None:
         argv += ["--weights", str(weights)]
     return argv, [worker.parent, *ref.mounts(), *([readable_beside(weights)] if weights else [])]

@@ -71,12 +71,7 @@ def capture(
     except (ValueError, KeyError, TypeError) as exc:  # a format this parser does not know
         return {"unavailable": f"iree-profile's output not understood: {exc}"}
     profile.unlink()  # megabytes; the summary is what the report reads
-    return {
-        "source": "iree-profile host-execution",
-        "calls": calls,
-        "dispatches": dispatches,
-        "sum_ms": sum(d["ms_per_call"] for d in dispatches),
-    }
+    return runner_gap.iree_profile(calls, dispatches)
 
 
 # `iree-profile dispatch --format=jsonl` -> per function: name, dispatches per call, ms per call.

@@ -358,9 +358,6 @@ class Tree:
         limit = self.limits.memory if hard == resource.RLIM_INFINITY else min(hard, self.limits.memory)
         return [(resource.RLIMIT_AS, (limit, hard))]
 
-    def join_fds(self) -> tuple[int, ...]:
-        return tuple(g.procs_fd for g in self.cgroups if g.procs_fd is not None)
-
     def started(self, pid: int) -> None:
         """The command is running as `pid` (its setup, joining the cgroups included, is done)."""
         self.root = pid

@@ -260,7 +260,7 @@ def _run(
                 os.getpid(),
                 watchdog,
                 tree.watchdog_message(),
-                tree.join_fds(),
+                tuple(g.procs_fd for g in tree.cgroups if g.procs_fd is not None),
                 tree.rlimits(),
                 tuple(writes_beneath) if writes_beneath is not None else None,
                 landlock.abi() if writes_beneath is not None else 0,
