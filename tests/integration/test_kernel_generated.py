@@ -101,14 +101,17 @@ def test_a_kernel_from_its_module_name_on_three_releases(cache: Path, tmp_path: 
     assert "void hswish_kernel(" in shown.stdout
 
 
-def _matrix_with(kernel: Path, compilers: str, model: str, cache: Path, tmp_path: Path) -> dict[str, Record]:
-    """One `matrix --kernel` run of MATRIX on `compilers` and `model` (as the matrix names them);
-    its records, after its exit status is checked."""
+def _matrix_with(
+    kernel: Path, compilers: str, model: str, cache: Path, tmp_path: Path, *more: Path
+) -> dict[str, Record]:
+    """One `matrix --kernel` run of MATRIX on `compilers` and `model` (as the matrix names them),
+    with `kernel` and any `more`; its records, after its exit status is checked."""
     matrix = tmp_path / "m.toml"
     matrix.write_text(MATRIX.format(data=DATA).replace('"3.3.0", "3.9.0", "3.13.0"', compilers).replace(
         f'"{DATA}/hswish_model.py:hswish"', f'"{model}"'))  # fmt: skip
     started = time.monotonic()
-    done = iree_matrix("matrix", "--matrix", str(matrix), "--backend", "venv", "--kernel", str(kernel),
+    kernels = [a for k in (kernel, *more) for a in ("--kernel", str(k))]
+    done = iree_matrix("matrix", "--matrix", str(matrix), "--backend", "venv", *kernels,
                        cache=cache, results=tmp_path / "results", timeout=1500)  # fmt: skip
     print(f"{model} with {kernel.name} on {compilers}: {time.monotonic() - started:.0f} s")
     assert done.returncode == 0, done.stderr
@@ -133,12 +136,24 @@ def test_depthwise3x3s_spec_generated_on_mobilenet_v2(cache: Path, tmp_path: Pat
     generated spec in place of the 1,194 hand-written lines. Its declaration names the 17 depthwise
     Conv2d + BatchNorm2d + ReLU6 blocks of MobileNetV2 by module glob; each (10 shapes, stride 1
     and 2) is matched as IREE 3.13.0 prints it after the channels-last pass and swapped for one
-    call, and the outputs match torch."""
+    call, and the outputs match torch. In the same run kernels/inverted_residual, four declarations
+    (`[[calls]]`) in one spec: the depthwise blocks, the stem and the 1x1 expansions and projections,
+    30 forms, every one of its functions called and the outputs matching torch."""
     got = _matrix_with(
-        REPO / "kernels" / "depthwise3x3_generated", '"3.13.0"', "mobilenet_v2", cache, tmp_path
+        LIBRARY / "depthwise3x3_generated",
+        '"3.13.0"',
+        "mobilenet_v2",
+        cache,
+        tmp_path,
+        LIBRARY / "inverted_residual",
     )
-    cell = "mobilenet_v2/py3.11-torch2.13.0-turbine3.9.0/iree3.13.0/x86_64/default+k:depthwise3x3_generated"
-    _generated(got, cell, "depthwise3x3_bn_relu6_torch")
+    cell = "mobilenet_v2/py3.11-torch2.13.0-turbine3.9.0/iree3.13.0/x86_64/default+k:{}"
+    _generated(got, cell.format("depthwise3x3_generated"), "depthwise3x3_bn_relu6_torch")
+    blocks = _generated(got, cell.format("inverted_residual"), "conv1x1_torch")
+    spec = (cache / "store" / "compile" / blocks.key / "kernel-spec.mlir").read_text()
+    calls = ["depthwise3x3_bn_relu6_torch", "stem_bn_relu6_torch", "conv1x1_bn_relu6_torch", "conv1x1_torch"]
+    forms = [spec.count(f"func.call @{f}(") for f in calls]  # 10 depthwise shapes, 1 stem, 7 and 12 1x1
+    assert forms == [10, 1, 7, 12] and spec.count("named_sequence @match_inverted_residual_") == 30, forms
 
 
 def test_whispers_stem_kernel_generated_beside_a_linear(cache: Path, tmp_path: Path) -> None:
