@@ -494,3 +494,20 @@ def test_weights_are_told_apart_from_data_in_a_deep_network_without_recursion() 
     ir = f"util.func public @main(%v0: f32) -> f32 {{\n{chain}\n    util.return %v5000 : f32\n}}\n"
     ops = parse_ops(ir)
     assert spec_gen._folded(ops, spec_gen._defining(ops)) == set()
+
+
+def test_an_export_records_modules_where_any_declaration_names_one() -> None:
+    """A kernel declared by torch op reads model.mlir's lines; one whose `[[calls]]` name a module
+    needs the export's modules too (stages/export.py), else its spec has nothing to match."""
+    from types import SimpleNamespace
+
+    from iree_matrix.stages import export
+
+    def ctx(*kernels: kernels.Kernel) -> SimpleNamespace:
+        return SimpleNamespace(spec=SimpleNamespace(kernels={k.name: k for k in kernels}))
+
+    by_op = kernels.Kernel("s", Path("s"), ("s.c",), "", "s.o", function="f", replaces_op="aten.softmax")
+    by_module = dataclasses.replace(by_op, name="m", calls=((("replaces_module", "act"), ("function", "g")),))
+    hand_written = kernels.Kernel("h", Path("h"), ("h.c",), "spec.mlir", "h.o")
+    assert not export._modules(ctx(by_op, hand_written))
+    assert export._modules(ctx(by_op, by_module))

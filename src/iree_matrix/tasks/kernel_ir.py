@@ -71,8 +71,7 @@ def run(
     if found is not None and found.generated:
         try:
             declared = generated.declarations(found)
-            by_op = any(d.op for d in declared)
-            lines = torch_ops.model_lines(mlir.read_text(encoding="utf-8")) if by_op else {}
+            lines = torch_ops.model_lines(mlir.read_text("utf-8")) if any(d.op for d in declared) else {}
             _, protos = spec_gen.spec(ir, modules, declared, found.object, generated.counted(release), lines)
             out.write(f"\n// kernel {found.name!r}: the generated spec calls\n" + "\n".join(protos) + "\n")
         except spec_gen.NotGenerated as exc:
