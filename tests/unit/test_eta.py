@@ -640,3 +640,15 @@ def test_issue_69s_seventh_live_run_at_load_10_and_its_straggler() -> None:
     same = [abs(r - line) <= 0.02 for r, line in zip(replayed, LIVE69G_LINES)]
     assert same.count(False) == 1 and not same[5] and 0.75 <= replayed[5] <= 0.85, replayed
     assert max(_waits(_recorded("first-run-live69g")).values()) < 2  # nothing waited for the lock
+
+
+def test_a_plan_with_shorter_repetitions_expects_its_floor_shortened_as_much() -> None:
+    """The published floor is at Google Benchmark's 0.5 s a repetition; a plan whose time budget gives
+    its fast calls 1/6 s (`benchmark_tool.min_time`) expects a third of it, and the rest as before."""
+    short = Job("run", "short", (), {"model": "m"}, ENV)
+    published = StageTimes({short.id: 7.5}, {}, {"run": 7.5}, {short.id: 6.0})
+    estimates = Estimates.of([short], {}, TIMED, 1, published=published, least=lambda: 1 / 6)
+    assert estimates.floor[short.id] == pytest.approx(2.0)
+    assert estimates.seconds[short.id] == pytest.approx(3.5)
+    same = Estimates.of([short], {}, TIMED, 1, published=published)
+    assert (same.floor[short.id], same.seconds[short.id]) == (6.0, 7.5)

@@ -83,7 +83,7 @@ def test_default_matrix_has_the_promised_cells():
     assert list(matrix.cells) == sorted(matrix.cells)
     assert set(matrix.profiles) == {"default"}
     # issues #97 (the budget, the cross runtime checked only) and #95 (advise's and the published threads)
-    expected = spec.Benchmark(repetitions=5, seed=0, time_budget=3.0, time_cross_runtime=False, threads=2)
+    expected = spec.Benchmark(repetitions=5, seed=0, time_budget=1.0, time_cross_runtime=False, threads=2)
     assert matrix.benchmark == expected
     assert matrix.timeouts == {}  # every stage its own (stages.timeout)
     assert "3.13.0" in matrix.description

@@ -30,7 +30,7 @@ from iree_matrix.matrix.plan import EnvSpec, Job
 from iree_matrix.report import by_model, machine
 from iree_matrix.stages import run
 from iree_matrix.stages.base import Context
-from iree_matrix.stages.benchmark_tool import budgeted_repetitions
+from iree_matrix.stages.benchmark_tool import MIN_TIME_SECONDS, budgeted_repetitions, min_time, min_time_seconds
 from tests.unit.test_spec import _error, _load
 
 MATRIX_DIR = Path(__file__).resolve().parents[2] / "matrix"
@@ -40,9 +40,27 @@ def test_a_slow_call_is_timed_three_times_a_fast_one_every_repetition() -> None:
     assert budgeted_repetitions(11.7, 5, 3.0) == 3  # the Whisper encoder on a 2-core Zen 3
     assert budgeted_repetitions(0.75, 5, 3.0) == 4  # 4 x 0.75 s fill the 3 s
     assert budgeted_repetitions(0.01, 5, 3.0) == 5  # a repetition lasts the 0.5-s min time: 6 would fit
-    assert budgeted_repetitions(0.01, 50, 3.0) == 6
+    assert budgeted_repetitions(0.01, 50, 3.0) == 50  # each at 3/51 s: the pass fits the budget
+    assert budgeted_repetitions(0.4, 5, 1.0) == 3  # 1/6-s repetitions, but a call lasts 0.4 s
     assert budgeted_repetitions(11.7, 2, 3.0) == 2  # never more than the matrix asks
     assert budgeted_repetitions(11.7, 5, 0.0) == 5  # no budget: every repetition
+
+
+def test_fast_calls_repetitions_share_the_budget_and_a_3_s_budget_keeps_google_benchmarks_min_time(
+    tmp_path: Path,
+) -> None:
+    """A budget bounds a pass of fast calls too: each repetition and the sizing pass its share, never
+    more than Google Benchmark's own 0.5 s (so a 3-s budget of 5 times as before, by the same command)."""
+    assert min_time(3.0, 5) == MIN_TIME_SECONDS and min_time(0.0, 5) == MIN_TIME_SECONDS
+    assert min_time(1.0, 5) == pytest.approx(1 / 6) and min_time(12.0, 5) == MIN_TIME_SECONDS
+    env, metrics = _timed(tmp_path, "time_budget = 1\n", checked_seconds=0.02)
+    assert [a for argv in env.argvs for a in argv if "min_time" in a] == ["--benchmark_min_time=0.167"] * 2
+    assert metrics["latency_ms"]["n"] == 5 and metrics["time_budget_seconds"] == 1.0
+    env, _ = _timed(tmp_path, "time_budget = 3\n", checked_seconds=0.02)
+    assert not [a for argv in env.argvs for a in argv if "min_time" in a]
+    # the seconds no load stretches: two passes of 5 repetitions and the sizing one, at 1/6 s each
+    assert min_time_seconds(metrics) == pytest.approx(2.0)
+    assert min_time_seconds(metrics, MIN_TIME_SECONDS) == pytest.approx(6.0)  # as at Google Benchmark's
 
 
 def test_the_default_matrix_has_a_budget_and_the_full_rounds_keep_none() -> None:
@@ -50,7 +68,7 @@ def test_the_default_matrix_has_a_budget_and_the_full_rounds_keep_none() -> None
     check, and time as the default does so that they reuse its jobs by key; advise's arms are timed
     by the sitting): what results/ publishes and the bench and search sittings keep every repetition."""
     for name in ("default.toml", advice.MATRIX, "export-recipes.toml"):
-        assert spec_file.load(MATRIX_DIR / name).benchmark.time_budget == 3.0, name
+        assert spec_file.load(MATRIX_DIR / name).benchmark.time_budget == 1.0, name
     for name in ("bench.toml", "search.toml"):
         assert spec_file.load(MATRIX_DIR / name).benchmark.time_budget == 0.0, name
     budgeted = [

@@ -119,10 +119,7 @@ def llvm_cpu_name(vendor: str, family: str, model: str, stepping: str) -> str:
     except ValueError:
         return ""
     if vendor == "AuthenticAMD":
-        for (low, high), name in _AMD.get(fam, []):
-            if low <= mod <= high:
-                return name
-        return ""
+        return next((name for (low, high), name in _AMD.get(fam, []) if low <= mod <= high), "")
     if vendor == "GenuineIntel" and fam == 6:
         if mod == 0x55:  # one model number, three CPUs by stepping (Host.cpp)
             return "cooperlake" if step >= 10 else "cascadelake" if step >= 5 else "skylake-avx512"

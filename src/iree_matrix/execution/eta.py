@@ -22,6 +22,7 @@ from iree_matrix.execution import stage_times
 from iree_matrix.execution.stage_times import StageTimes  # the estimate's basis (execution/stage_times.py)
 from iree_matrix.iree import targets
 from iree_matrix.matrix.plan import Job
+from iree_matrix.stages.benchmark_tool import MIN_TIME_SECONDS
 
 # A stage never seen here nor in the published records: a guess, said as one.
 UNKNOWN_STAGE_SECONDS = {"install": 60.0, "export": 30.0, "compile": 30.0, "run": 10.0}
@@ -394,6 +395,7 @@ class Estimates:
         still_stored: Callable[[Record], bool] = lambda record: True,
         checked_only: Callable[[Job], bool] = lambda job: False,
         speed: float = 1.0,
+        least: Callable[[], float] = lambda: MIN_TIME_SECONDS,  # the plan's min time a repetition
     ) -> Estimates:
         here = StageTimes.of(history.values())
         published = published or StageTimes({}, {}, {})
@@ -434,8 +436,9 @@ class Estimates:
                     if own:
                         own_time.add(job.id)
                         fixed = published.floor.get(job.id, 0.0) if origin == "published" else 0.0
-                        if fixed:
-                            floor[job.id] = min(value, fixed)
+                        if fixed:  # at the plan's min time a repetition (`least`), not the basis's
+                            cut = min(value, fixed) * (1.0 - min(1.0, least() / MIN_TIME_SECONDS))
+                            floor[job.id], seconds[job.id] = min(value, fixed) - cut, value - cut
                     break
             if source[job.id] == "published" and job.stage not in IO_STAGES:  # this CPU's (speed_of)
                 seconds[job.id] = (f := floor.get(job.id, 0.0)) + (seconds[job.id] - f) * max(1.0, speed)

@@ -45,6 +45,7 @@ from iree_matrix.matrix.spec import MatrixSpec
 from iree_matrix.matrix.wheelhouse import Wheelhouse
 from iree_matrix.stages import run as run_stage
 from iree_matrix.stages.base import QuietLock, quiet_around
+from iree_matrix.stages.benchmark_tool import min_time
 
 logger = console.logger(__name__)
 # What one job comes to: its record, its store entry when there is one, whether it was reused.
@@ -121,6 +122,7 @@ class Executor:
             published=(times := published_times()), backend=getattr(self.backend, "name", "venv"),
             load=load_factor(), speed=times.speed_of(host_identity.here().identity),
             still_stored=self._still_stored, checked_only=lambda job: run_stage.checked_only(job, self.spec),
+            least=lambda: min_time((bench := self.spec.benchmark).time_budget, bench.repetitions),
         )  # fmt: skip
 
     def _say_cost(self) -> None:

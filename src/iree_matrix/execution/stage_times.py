@@ -21,7 +21,7 @@ from typing import Any, Optional
 from iree_matrix.core.model.records import Labels
 from iree_matrix.core.model.results import Record, Status, latest_by_job
 from iree_matrix.matrix.plan import Job
-from iree_matrix.stages.benchmark_tool import min_time_seconds
+from iree_matrix.stages.benchmark_tool import MIN_TIME_SECONDS, least_of, min_time_seconds
 
 SUMMARY = Path(__file__).with_name("stage_times.json")
 DIGITS = 2  # seconds kept to the hundredth: the summary's size, not the estimate, is what it changes
@@ -35,8 +35,9 @@ class StageTimes:
     by_model: Mapping[tuple[str, str], float]
     by_stage: Mapping[str, float]
     # Per job, the seconds of it no load stretches (a run's Google Benchmark min time:
-    # `benchmark_tool.min_time_seconds`), from its newest record; a job not named has none. Only the
-    # published summary's (`of_published`): a time measured here is never scaled, so it needs none.
+    # `benchmark_tool.min_time_seconds`), from its newest record, as at Google Benchmark's own min time
+    # (a record whose time budget shortened it has `least_of / MIN_TIME_SECONDS` of it); a job not named
+    # has none. Only the published summary's (`of_published`): a time measured here is never scaled.
     floor: Mapping[str, float] = dataclasses.field(default_factory=dict)
     # Per CPU identity that published timings, how much longer its jobs took than the basis (`speeds`).
     speed: Mapping[str, float] = dataclasses.field(default_factory=dict)
@@ -104,8 +105,13 @@ def floors(records: Iterable[Record]) -> dict[str, float]:
     for record in records:
         if record.stage == "run":
             runs.setdefault(record.job, []).append(record)
-    found = {job: min_time_seconds(_newest(rs).metrics or {}) for job, rs in runs.items()}
+    found = {job: min_time_seconds(_newest(rs).metrics or {}, MIN_TIME_SECONDS) for job, rs in runs.items()}
     return {job: seconds for job, seconds in found.items() if seconds > 0}
+
+
+def own_floor(record: Record, floor: Mapping[str, float]) -> float:
+    """The floor of `record`'s job at the min time its own repetitions had."""
+    return floor.get(record.job, 0.0) * least_of(record.metrics or {}) / MIN_TIME_SECONDS
 
 
 def kind(stage: str, label: Labels) -> str:
@@ -136,7 +142,7 @@ def of_published(logs: Iterable[Sequence[Record]]) -> StageTimes:
     def at_basis(r: Record) -> Record:  # in the fastest identity's time (the estimate scales it back)
         if (factor := speed.get(r.host.identity, 1.0)) == 1.0 or not r.seconds:
             return r
-        fixed = min(floor.get(r.job, 0.0), r.seconds)
+        fixed = min(own_floor(r, floor), r.seconds)
         return dataclasses.replace(r, seconds=fixed + (r.seconds - fixed) / factor)
 
     # a job's, a model's and a stage's time alike in the fastest identity's
@@ -155,10 +161,10 @@ def speeds(every: Iterable[Record], floor: Mapping[str, float]) -> dict[str, flo
     own: dict[str, dict[str, float]] = {}  # identity -> job -> its quiet time beyond the floor
     for r in every:
         if r.stage in ("compile", "run") and r.status is Status.OK and r.host.known and not r.host.legacy:
-            own.setdefault(r.host.identity, {})[r.job] = 0.0
+            own.setdefault(r.host.identity, {})[r.job] = own_floor(r, floor)
     for identity, jobs in own.items():
         mine = quiet_times(r for r in every if r.job in jobs and r.host.identity == identity)
-        jobs.update({job: mine[job] - floor.get(job, 0.0) for job in jobs})
+        jobs.update({job: mine[job] - fixed for job, fixed in jobs.items()})
     fastest = {job: min(o[job] for o in own.values() if job in o) for jobs in own.values() for job in jobs}
     shared = Counter(job for jobs in own.values() for job in jobs)
     ratios = {

@@ -118,9 +118,7 @@ def change(centre: Config, neighbour: Config) -> str:
         return f"{dropped} → {added}"
     if added != BASELINE:
         return f"+ {added}"
-    if dropped != BASELINE:
-        return f"− {dropped}"
-    return "(the same)"
+    return f"− {dropped}" if dropped != BASELINE else "(the same)"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -251,9 +249,7 @@ class Proof:
     def result(self) -> str:
         """The configuration the search ends at: the last step's winner (the bound stopped it), else
         its centre."""
-        if not self.steps:
-            return self.start
-        return (self.steps[-1].winner or self.steps[-1].centre).config
+        return self.start if not self.steps else (self.steps[-1].winner or self.steps[-1].centre).config
 
     @property
     def interrupted(self) -> bool:
@@ -354,9 +350,7 @@ def _verdict_text(p: Optional[stats.Paired], n: Timed) -> str:
         return "the same module (byte-identical: not timed)"
     if p.verdict == stats.FASTER:
         return f"FASTER (p = {p.p_value:.2g})"
-    if p.verdict == stats.SLOWER:
-        return f"slower (p = {p.p_value:.2g})"
-    return p.verdict
+    return f"slower (p = {p.p_value:.2g})" if p.verdict == stats.SLOWER else p.verdict
 
 
 def rows(step: Step) -> list[tuple[str, str, str, str, str]]:

@@ -182,9 +182,7 @@ def _group(knob: str, profile: Optional[Profile]) -> str:
         return profile.group
     if profile.opt_level:
         return "opt level"
-    if profile.target_cpu not in (None, "host"):
-        return "target CPU"
-    return knob
+    return "target CPU" if profile.target_cpu not in (None, "host") else knob
 
 
 NAIVE_CONFIG = Config.of({NAIVE})

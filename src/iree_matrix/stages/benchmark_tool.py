@@ -37,12 +37,16 @@ def benchmark_command(
     *args: str,
     device: str = DEFAULT_DEVICE,
     repetitions: Optional[int] = None,
+    least: float = 0.0,
 ) -> list[str]:
-    """iree-benchmark-module on `module` with `repetitions` (None: the matrix's), reporting JSON."""
+    """iree-benchmark-module on `module` with `repetitions` (None: the matrix's), reporting JSON; each
+    repetition at least `least` seconds where that is under Google Benchmark's own min time (a budget's
+    `min_time`; a bare number, which every release's Google Benchmark reads as seconds)."""
     count = ctx.spec.benchmark.repetitions if repetitions is None else repetitions
     return [
         env.tool("iree-benchmark-module"), *device_flags(ctx, device), f"--module={module}", *args,
         f"--benchmark_repetitions={count}", "--benchmark_format=json",
+        *([f"--benchmark_min_time={least:.3g}"] if 0 < least < MIN_TIME_SECONDS else []),
     ]  # fmt: skip
 
 
@@ -63,6 +67,14 @@ MIN_TIME_SECONDS = 0.5
 LEAST_BUDGETED = 3
 
 
+def min_time(budget: float, repetitions: int) -> float:
+    """Each repetition's min time: Google Benchmark's, or under a time budget at most the share that
+    keeps a pass of fast calls (its repetitions and the sizing pass) within the budget: a 3-s budget
+    of 5 leaves the 0.5 s, a 1-s budget 1/6 s (the default matrix's 7-s runs of sub-ms calls took 6 s
+    of min time)."""
+    return min(MIN_TIME_SECONDS, budget / (repetitions + 1)) if budget > 0 else MIN_TIME_SECONDS
+
+
 def budgeted_repetitions(call: float, repetitions: int, budget: float) -> int:
     """How many repetitions a pass over calls of `call` seconds times within `budget` seconds (0: no
     budget, all `repetitions`): until the budget is spent and at least `LEAST_BUDGETED` are timed, or
@@ -70,30 +82,36 @@ def budgeted_repetitions(call: float, repetitions: int, budget: float) -> int:
     the pass from the checked call (its module load makes `call` an overestimate: never too many)."""
     if budget <= 0:
         return repetitions
-    return min(repetitions, max(LEAST_BUDGETED, math.ceil(budget / max(call, MIN_TIME_SECONDS))))
+    return min(repetitions, max(LEAST_BUDGETED, math.ceil(budget / max(call, min_time(budget, repetitions)))))
 
 
-def pass_seconds(call: float, repetitions: int) -> float:
+def pass_seconds(call: float, repetitions: int, least: float = MIN_TIME_SECONDS) -> float:
     """Wall seconds of one iree-benchmark-module pass of `repetitions` over a call of `call` seconds:
     one call a repetition when a call outlasts the min time (the call that sizes the iterations is
     the first repetition), else the min time a repetition plus the sizing pass."""
-    return repetitions * call if call >= MIN_TIME_SECONDS else (repetitions + 1) * MIN_TIME_SECONDS
+    return repetitions * call if call >= least else (repetitions + 1) * least
 
 
-def min_time_seconds(metrics: Mapping[str, Any]) -> float:
+def least_of(metrics: Mapping[str, Any]) -> float:
+    """The min time a repetition of a run's record had (`min_time` of its budget and repetitions)."""
+    return min_time(metrics.get("time_budget_seconds") or 0.0, metrics.get("latency_ms", {}).get("n", 1))
+
+
+def min_time_seconds(metrics: Mapping[str, Any], at: Optional[float] = None) -> float:
     """Seconds of a run stage that are Google Benchmark's min time: its passes whose calls are shorter
-    than `MIN_TIME_SECONDS`, (repetitions + 1) x the min time each. No load stretches them (at load 5
-    on 2 cores the default matrix's 7-8-s runs took 1.0-1.04x their quiet time; the Whisper encoder's,
-    whose calls last 3-7 s, 1.4-1.5x). A software GPU's run times its checked call only (no pass)."""
+    than the min time, (repetitions + 1) x the min time each (`at`: as if each had lasted that). No
+    load stretches them (at load 5 on 2 cores the default matrix's 7-8-s runs took 1.0-1.04x their
+    quiet time; the Whisper encoder's, whose calls last 3-7 s, 1.4-1.5x). A software GPU's run times
+    its checked call only (no pass)."""
     passes = [metrics.get("latency_ms")]
     if metrics.get("device") != "local-sync":  # a local-sync cell's own benchmark is its cpu_ms
         passes.append(metrics.get("cpu_ms"))
-    seconds = 0.0
+    seconds, least = 0.0, least_of(metrics)
     for timed in passes:
         if not isinstance(timed, Mapping) or "of" in timed:  # `of`: not a benchmark's repetitions
             continue
         n, median = timed.get("n"), timed.get("median")
         if isinstance(n, int) and n > 0 and isinstance(median, (int, float)):
-            if median < MIN_TIME_SECONDS * 1000.0:
-                seconds += pass_seconds(median / 1000.0, n)
+            if median < least * 1000.0:
+                seconds += pass_seconds(median / 1000.0, n, at or least)
     return seconds

@@ -100,9 +100,7 @@ def run(plan: PlanSettings, args: Settings, out: TextIO) -> int:
         print(listed_settings(loaded), file=out)
         return 0
     code, summary = run_plan(building, plan.run, plan.cache, out=out)
-    if summary.interrupted:
-        return code
-    return _pack(loaded, args, where, cpu, plan.cache, out, advised)
+    return code if summary.interrupted else _pack(loaded, args, where, cpu, plan.cache, out, advised)
 
 
 def _pack(

@@ -142,9 +142,7 @@ def shown(text: str, limit: int = 60) -> str:
 
 def _who(job: str) -> str:
     """A job id as a message names it: itself, or its repr when it holds what a terminal acts on."""
-    if not job:
-        return "a record"
-    return shown(job) if text_problem(job) else job
+    return "a record" if not job else shown(job) if text_problem(job) else job
 
 
 def name_problem(text: str, limit: int = MAX_NAME) -> str:
