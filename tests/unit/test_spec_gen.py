@@ -128,7 +128,7 @@ def test_the_newcomers_kernel_toml_reads_as_a_generated_spec() -> None:
         (
             'function = "f"\nreplaces = { module = "act" }\n[[calls]]\nfunction = "g"\n'
             'replaces = { layer = "fc" }\n',
-            "replaces = {'layer': 'fc'}: expected one of",
+            "calls[0].replaces = {'layer': 'fc'}: expected one of",
         ),
     ],
 )
@@ -511,3 +511,28 @@ def test_an_export_records_modules_where_any_declaration_names_one() -> None:
     hand_written = kernels.Kernel("h", Path("h"), ("h.c",), "spec.mlir", "h.o")
     assert not export._modules(ctx(by_op, hand_written))
     assert export._modules(ctx(by_op, by_module))
+
+
+@pytest.mark.shared_tmp
+def test_a_call_that_fails_or_takes_anothers_ops_is_named_by_its_table(tmp_path: Path) -> None:
+    """A [[calls]] table's refusal names the table (`calls[N]`), and two declarations that take the
+    same ops are refused: the first pattern would take them and the other call would never run."""
+    (tmp_path / "k.c").write_text("void hswish_kernel(void) {}\nvoid other(void) {}\n")
+    toml = (
+        'name = "two"\nsources = ["k.c"]\nobject = "k.o"\nfunction = "hswish_kernel"\n'
+        'replaces = { module = "act" }\n'
+    )
+    ir = (DATA / "hswish_preprocessed_3.13.0.mlir").read_text()
+    (tmp_path / "kernel.toml").write_text(
+        toml + '[[calls]]\nfunction = "other"\nreplaces = { module = "nowhere" }\n'
+    )
+    with pytest.raises(
+        spec_gen.NotGenerated, match=r"^no op of this IR comes from calls\[0\] \(module 'nowhere'\)"
+    ):
+        spec_gen.spec(ir, MODULES, generated.declarations(kernels.load(tmp_path)), "k.o")
+    (tmp_path / "kernel.toml").write_text(
+        toml + '[[calls]]\nfunction = "other"\nreplaces = { module = "a*" }\n'
+    )
+    with pytest.raises(spec_gen.NotGenerated) as caught:
+        spec_gen.spec(ir, MODULES, generated.declarations(kernels.load(tmp_path)), "k.o")
+    assert str(caught.value) == "calls[0] (module 'a*') takes ops that module 'act' takes: name each op once"

@@ -30,7 +30,12 @@ from iree_matrix.matrix.plan import EnvSpec, Job
 from iree_matrix.report import by_model, machine
 from iree_matrix.stages import run
 from iree_matrix.stages.base import Context
-from iree_matrix.stages.benchmark_tool import MIN_TIME_SECONDS, budgeted_repetitions, min_time, min_time_seconds
+from iree_matrix.stages.benchmark_tool import (
+    MIN_TIME_SECONDS,
+    budgeted_repetitions,
+    min_time,
+    min_time_seconds,
+)
 from tests.unit.test_spec import _error, _load
 
 MATRIX_DIR = Path(__file__).resolve().parents[2] / "matrix"

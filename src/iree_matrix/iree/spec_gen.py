@@ -49,6 +49,7 @@ class Declaration:
     # output's outer parallel dimension has elements, each told its share, as IREE's own dispatches
     # are split (one workgroup is one thread: a generated kernel kept its gain at 1 thread only)
     args: tuple[str, ...] = ()
+    table: str = ""  # kernel.toml's [[calls]] table it is ("calls[0]"), named in what is said of it
 
     def order(self, dag: Dag) -> list[int | str]:
         """Indexes into [inputs..., output] in the order the C function takes them; a size as its
@@ -92,10 +93,13 @@ class Declaration:
         prefixes = (".".join(parts[:n]) for n in range(len(parts), 0, -1))
         return next((p for p in prefixes if any(fnmatch.fnmatchcase(p, g) for g in self.module.split())), "")
 
-    def said(self) -> str:
+    def said(self, where: bool = True) -> str:
+        """What it names, after its [[calls]] table's (`where`: in a message, not the spec's text)."""
         if self.op:
-            return f"op {self.op}" + "".join(f" {k}={v}" for k, v in self.where)
-        return f"module {self.module!r}" if self.module else f"class {self.klass!r}"
+            said = f"op {self.op}" + "".join(f" {k}={v}" for k, v in self.where)
+        else:
+            said = f"module {self.module!r}" if self.module else f"class {self.klass!r}"
+        return f"{self.table} ({said})" if self.table and where else said
 
 
 @dataclasses.dataclass
@@ -416,10 +420,15 @@ def spec(
     parts: list[str] = []
     protos: list[str] = []
     names: list[str] = []
+    taken: dict[int, str] = {}  # op -> the declaration whose call replaces it
     for one in every:
         found = dags(ops, modules, one, lines or {})
         _alike(found, ops)
         _one_signature(found, one)
+        # Two calls for one op: the first pattern would take it and the other call never run
+        if twice := [taken[id(o)] for d in found for o in d.ops if id(o) in taken and not _carried(o)]:
+            raise NotGenerated(f"{one.said()} takes ops that {twice[0]} takes: name each op once")
+        taken.update((id(op), one.said()) for dag in found for op in dag.ops)
         forms: dict[str, tuple[str, Dag]] = {}
         for dag in found:
             body = "\n".join(pattern_body(dag, defining))
@@ -430,7 +439,7 @@ def spec(
             parts.append(_form(sym, body, dag, one.function, object_name, counted, order, workgroups))
             protos.append(prototype(one.function, dag, order))
     pairs = ",\n          ".join(f"@match_{s} -> @swap_{s}" for s in names)
-    head = spec_mlir.HEAD.format(kernel=every[0].kernel, said="; ".join(d.said() for d in every))
+    head = spec_mlir.HEAD.format(kernel=every[0].kernel, said="; ".join(d.said(False) for d in every))
     return head + "\n".join(parts) + spec_mlir.MAIN.format(pairs=pairs), protos
 
 

@@ -344,7 +344,8 @@ def parse(data: Mapping[str, Any], toml: Path) -> Kernel:
     for n, call in enumerate(data.get("calls", [])):
         if not isinstance(call, Mapping) or set(call) - _CALL_KEYS or "replaces" not in call:
             raise error(f"calls[{n}]", call, "expected a table of function, replaces = {...} and args")
-        declared.setdefault("calls", []).append(tuple(_declared(call, error, toml).items()))
+        named = _within(error, f"calls[{n}].")
+        declared.setdefault("calls", []).append(tuple(_declared(call, named, toml).items()))
     if (how := mechanisms.REGISTRY.get(mechanism := data.get("mechanism", EMBEDDED))) is None:
         raise error("mechanism", mechanism, f"expected one of {', '.join(map(repr, mechanisms.REGISTRY))}")
     windows = _windows(data.get("specs", []), directory, error)
@@ -393,6 +394,11 @@ def _strings(value: Any) -> list[str]:
 _MAX_GLOBS = _MAX_NAME = 256  # a generated spec's module paths: how many, how long (a function's name too)
 _ARGS = 'expected "input:N", "output", a size ("input:0[2]"; [-1]: the last), an integer or "workgroup.id"'
 _MAX_ARG = 2**31 - 1  # an index or a size the generated spec writes as an i32 or index constant
+
+
+def _within(error: Any, table: str) -> Any:
+    """`error` for the keys of a table inside kernel.toml: `calls[1].replaces = ...`."""
+    return lambda key, *said: error(table + key, *said)
 
 
 def _declared(data: Mapping[str, Any], error: Any, toml: Path) -> dict[str, Any]:
