@@ -210,3 +210,25 @@ def test_kernels_declared_by_torch_op_on_three_releases(cache: Path, tmp_path: P
         assert (refused.status, refused.error_class) == (Status.FAIL, "kernel-not-generated"), refused.message
         assert "from outside its body" in (refused.message or "")
         assert "a spec would replace it too" in (refused.message or "")
+
+
+def test_the_library_layer_norm_by_torch_op_on_three_releases(cache: Path, tmp_path: Path) -> None:
+    """kernels/layer_norm (`replaces = { op = "aten.layer_norm", eps = 1e-5 }`) on layer_norm_model.py,
+    one `matrix` run on IREE 3.3.0, 3.9.0 and 3.13.0 (real wheels): each release writes the spec from
+    its own IR, where the LayerNorm is a chain of reductions and elementwise ops, swaps the one of eps
+    1e-5 for layer_norm_last and leaves the one of eps 1e-6 (and the Linear) to IREE; the outputs match
+    torch."""
+    matrix = tmp_path / "m.toml"
+    model = f"{DATA}/layer_norm_model.py:layer_norms"
+    matrix.write_text(MATRIX.format(data=DATA).replace(f'"{DATA}/hswish_model.py:hswish"', f'"{model}"'))
+    argv = ["matrix", "--matrix", str(matrix), "--backend", "venv", "--kernel", str(LIBRARY / "layer_norm")]
+    done = iree_matrix(*argv, cache=cache, results=tmp_path / "results", timeout=1200)
+    assert done.returncode == 0, done.stderr
+    got = records(tmp_path / "results")
+    for release in RELEASES:
+        cell = f"layer_norm_model-layer_norms/py3.11-torch2.13.0-turbine3.9.0/iree{release}/x86_64/default"
+        compiled = _generated(got, f"{cell}+k:layer_norm", "layer_norm_last")
+        spec = (cache / "store" / "compile" / compiled.key / "kernel-spec.mlir").read_text()
+        assert spec.count("func.call @layer_norm_last(") == 1, release  # the eps 1e-6 one is IREE's
+        # IREE's own dispatches stay for the Linear and the other LayerNorm
+        assert compiled.metrics["dispatch_count"] >= 2, (release, compiled.metrics["dispatch_count"])

@@ -42,6 +42,7 @@ def test_the_shipped_library_is_the_kernels_that_say_what_they_compute() -> None
         "softmax": ("softmax",),
         "gelu_tanh": ("elementwise",),
         "depthwise3x3_nchw": ("depthwise",),
+        "layer_norm": ("norm",),
     }
     assert all(shelf[n].replaces_op for n in anywhere)
 
@@ -54,6 +55,8 @@ def test_a_model_never_seen_is_given_the_kernels_of_the_kinds_that_lead_its_gap(
     shelf = advise_library.library(KERNELS)
     attention = _Answer("main", _gap(("softmax", 6.0, 1.0), ("matmul", 2.0, 2.5)))
     assert advise_library.wanted([attention], shelf, (), "my_model") == {"softmax": ["main"]}
+    norms = _Answer("main", _gap(("norm", 4.0, 1.0), ("matmul", 2.0, 2.5)))  # a transformer's LayerNorms
+    assert advise_library.wanted([norms], shelf, (), "my_model") == {"layer_norm": ["main"]}
     convs = _Answer("main", _gap(("depthwise", 9.0, 2.0), ("softmax", 2.0, 1.0)))
     assert advise_library.wanted([convs], shelf, (), "my_model") == {
         "softmax": ["main"],

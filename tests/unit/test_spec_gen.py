@@ -333,6 +333,15 @@ def test_torch_op_filters_read_the_ops_line() -> None:
     assert torch_ops.lines_of(conv, "aten.convolution", {"depthwise": "true", "kernel": "3x3"}) == ["3"]
     assert torch_ops.lines_of(conv, "aten.convolution", {"depthwise": "false"}) == ["4"]
     assert torch_ops.lines_of(conv, "aten.convolution", {"kernel": "1x1"}) == ["4"]
+    norm = {  # nn.LayerNorm(16) as turbine spells it (kernels/layer_norm declares eps = 1e-5)
+        "1": "%float1.000000e-05 = torch.constant.float 1.000000e-05",
+        "2": "%3 = torch.aten.layer_norm %arg0, %0, %1, %2, %float1.000000e-05, %false : "
+        "!torch.vtensor<[4,16],f32>, !torch.list<int>, !torch.vtensor<[16],f32>, !torch.vtensor<[16],f32>, "
+        "!torch.float, !torch.bool -> !torch.vtensor<[4,16],f32>",
+    }
+    assert torch_ops.lines_of(norm, "aten.layer_norm", {"eps": "1e-05"}) == ["2"]
+    assert torch_ops.lines_of(norm, "aten.layer_norm", {"eps": "1e-06"}) == []
+    assert torch_ops.lines_of(norm, "aten.layer_norm", {"eps": "true"}) == []  # no number: nothing
 
 
 TYPES = "!torch.vtensor<[1,1,5,5],f32>, !torch.vtensor<[1,1,3,3],f32>, !torch.none -> " + (

@@ -16,7 +16,7 @@ _LISTS = ("stride", "padding", "dilation")  # a convolution's int lists, as filt
 OPS = {
     "aten.softmax": (("softmax.int", "_softmax", "_safe_softmax"), ("dim",)),
     "aten.gelu": (("gelu",), ("approximate",)),
-    "aten.layer_norm": (("layer_norm", "native_layer_norm"), ()),
+    "aten.layer_norm": (("layer_norm", "native_layer_norm"), ("eps",)),
     "aten.convolution": (("convolution", "conv1d", "conv2d"), ("kernel", "depthwise", *_LISTS)),
 }
 _OP = re.compile(r"^\s*(%[\w$.-]+)(?::\d+)?\s*=\s*torch\.([\w.]+)\s*(.*)$")
@@ -51,10 +51,19 @@ def _holds(key: str, want: str, read: list[str], shapes: list[list[int]]) -> boo
     if key == "dim":  # aten.softmax.int %x, %dim, %dtype: -1 is the last axis of any rank
         rank = len(shapes[0]) or 1
         return read[1].lstrip("-").isdigit() and int(read[1]) % rank == int(want) % rank
+    if key == "eps":  # aten.layer_norm %x, %shape, %weight, %bias, %eps, ...: 1e-5 as 1.000000e-05
+        return len(read) > 4 and (got := _number(read[4])) is not None and got == _number(want)
     if key == "kernel":  # a convolution's weight: [out, in / groups, *kernel]
         return "x".join(str(d) for d in shapes[1][2:]) == want
     groups = int(read[-1]) if read[-1].isdigit() else 1  # depthwise: groups = input channels
     return (groups > 1 and groups == shapes[0][1]) == (want == "true")
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
 
 
 def names(lines: Mapping[str, str]) -> list[str]:
