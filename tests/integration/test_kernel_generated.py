@@ -218,13 +218,8 @@ def test_the_library_layer_norm_by_torch_op_on_three_releases(cache: Path, tmp_p
     its own IR, where the LayerNorm is a chain of reductions and elementwise ops, swaps the one of eps
     1e-5 for layer_norm_last and leaves the one of eps 1e-6 (and the Linear) to IREE; the outputs match
     torch."""
-    matrix = tmp_path / "m.toml"
     model = f"{DATA}/layer_norm_model.py:layer_norms"
-    matrix.write_text(MATRIX.format(data=DATA).replace(f'"{DATA}/hswish_model.py:hswish"', f'"{model}"'))
-    argv = ["matrix", "--matrix", str(matrix), "--backend", "venv", "--kernel", str(LIBRARY / "layer_norm")]
-    done = iree_matrix(*argv, cache=cache, results=tmp_path / "results", timeout=1200)
-    assert done.returncode == 0, done.stderr
-    got = records(tmp_path / "results")
+    got = _matrix_with(LIBRARY / "layer_norm", '"3.3.0", "3.9.0", "3.13.0"', model, cache, tmp_path)
     for release in RELEASES:
         cell = f"layer_norm_model-layer_norms/py3.11-torch2.13.0-turbine3.9.0/iree{release}/x86_64/default"
         compiled = _generated(got, f"{cell}+k:layer_norm", "layer_norm_last")
@@ -232,3 +227,23 @@ def test_the_library_layer_norm_by_torch_op_on_three_releases(cache: Path, tmp_p
         assert spec.count("func.call @layer_norm_last(") == 1, release  # the eps 1e-6 one is IREE's
         # IREE's own dispatches stay for the Linear and the other LayerNorm
         assert compiled.metrics["dispatch_count"] >= 2, (release, compiled.metrics["dispatch_count"])
+
+
+def test_whispers_encoder_kernel_swaps_its_stems_and_its_softmax_by_one_spec(
+    cache: Path, tmp_path: Path
+) -> None:
+    """kernels/whisper_encoder: conv1d_k3's stems declared by module path and, in a [[calls]] table,
+    softmax's C declared by torch op, in one object and one generated spec, on a small model of
+    Whisper's encoder (tests/data/kernels/encoder_model.py) on IREE 3.9.0 (the published pick's
+    release): the spec calls each function, IREE keeps the Linears and matmuls, outputs match torch."""
+    kernel = tmp_path / "whisper_encoder"
+    shutil.copytree(LIBRARY / "whisper_encoder", kernel)  # the links copied as files
+    toml = (kernel / "kernel.toml").read_text()
+    (kernel / "kernel.toml").write_text(toml.replace('models = ["whisper_tiny"]', ""))
+    got = _matrix_with(kernel, '"3.9.0"', f"{DATA}/encoder_model.py:encoder", cache, tmp_path)
+    cell = "encoder_model-encoder/py3.11-torch2.13.0-turbine3.9.0/iree3.9.0/x86_64/default+k:whisper_encoder"
+    compiled = _generated(got, cell, "softmax_last")
+    assert compiled.metrics["custom_kernel"]["functions_found"] == ["conv1d_k3_torch", "softmax_last"]
+    spec = (cache / "store" / "compile" / compiled.key / "kernel-spec.mlir").read_text()
+    assert [spec.count(f"func.call @{f}(") for f in ("conv1d_k3_torch", "softmax_last")] == [2, 1]
+    assert compiled.metrics["dispatch_count"] >= 3, compiled.metrics["dispatch_count"]
