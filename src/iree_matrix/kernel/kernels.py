@@ -398,8 +398,7 @@ _MAX_ARG = 2**31 - 1  # an index or a size the generated spec writes as an i32 o
 def _declared(data: Mapping[str, Any], error: Any, toml: Path) -> dict[str, Any]:
     """A spec for the tool to write: `function` and `replaces = { module = ... }`, `{ class = ... }` or
     `{ op = ... }` (no `spec`, no `[[specs]]`, an embedded object); {} for a hand-written spec."""
-    replaces = data.get("replaces")
-    if not isinstance(replaces, Mapping) and "function" not in data:
+    if not isinstance(replaces := data.get("replaces"), Mapping) and "function" not in data:
         if "spec" not in data:
             raise KernelError(
                 f"{toml}: no 'spec' (a kernel names its transform spec, or lets the tool write it: "
@@ -448,8 +447,7 @@ def _by_module(replaces: Mapping[str, Any], error: Any) -> dict[str, Any]:
 
 def _by_op(replaces: Mapping[str, Any], error: Any) -> dict[str, Any]:
     """`replaces = { op = "aten.gelu", approximate = "tanh" }`: the op and its filters (as str)."""
-    op = replaces["op"]
-    if op not in torch_ops.OPS:
+    if (op := replaces["op"]) not in torch_ops.OPS:
         raise error("replaces", dict(replaces), f"op: expected one of {', '.join(torch_ops.OPS)}")
     filters, said = torch_ops.OPS[op][1], {}
     for key, value in ((k, v) for k, v in replaces.items() if k != "op"):

@@ -68,13 +68,11 @@ class KernelStage(StageBase):
 
     def plan(self, unit: PlannedFunction) -> None:
         """One build per kernel, target and CPU the cell's profile compiles for."""
-        cell = unit.cell
-        if not cell.kernel:
+        if not (cell := unit.cell).kernel:
             return
         if cell.kernel not in unit.spec.kernels:
             raise SpecError(f"cell {cell.profile_label}: no kernel {cell.kernel!r} in the matrix")
-        target = targets.parse(cell.arch)
-        if target.gpu is not None or target.arch.bare_metal:
+        if (target := targets.parse(cell.arch)).gpu is not None or target.arch.bare_metal:
             raise SpecError(
                 f"kernel {cell.kernel!r} on {cell.arch}: a kernel is linked into llvm-cpu executables "
                 "of a hosted target (x86_64, aarch64, armv6)"

@@ -64,8 +64,7 @@ class _Generated:
         out: Optional[Path] = None,
     ) -> Path:  # fmt: skip
         assert run_compiler is not None and out is not None, "a generated spec is written by a compile"
-        done = run_compiler([*kernel.requires_flags, *IR_FLAGS, "-o", "-"])
-        if done.returncode != 0:
+        if (done := run_compiler([*kernel.requires_flags, *IR_FLAGS, "-o", "-"])).returncode != 0:
             named = compile_errors.first_error(done.output)
             said = named.text() if named is not None else process_output.excerpt(done.output, max_lines=3)
             raise StageFailure(

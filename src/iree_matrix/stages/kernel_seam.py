@@ -82,8 +82,7 @@ class _Files:
         return ctx.read(KERNEL_SPECS) / kernel.spec_for(job.label.compiler)
 
     def digest(self, job: Job, ctx: Context, kernel: Kernel) -> Optional[str]:
-        built = ctx.dep("kernel").record.metric.of(KernelMetrics)
-        if not built.specs_sha256:
+        if not (built := ctx.dep("kernel").record.metric.of(KernelMetrics)).specs_sha256:
             return built.spec_sha256
         return built.specs_sha256.get(kernel.spec_for(job.label.compiler))
 
@@ -159,8 +158,7 @@ def compile_part(
 
 def check_compiler(part: CompilePart, job: Job, listing: str) -> None:
     """A compiler whose listing lacks a flag the kernel needs: the release's answer, it cannot take it."""
-    lacking = missing_flags(part.needs, listing) if listing and part.kernel is not None else []
-    if lacking:
+    if lacking := (missing_flags(part.needs, listing) if listing and part.kernel is not None else []):
         raise StageFailure(
             "kernel-rejected",
             f"with kernel {job.label.kernel!r}: IREE {job.label.compiler}'s iree-compile has no "
