@@ -21,9 +21,10 @@ from iree_matrix.core.system import processes
 from iree_matrix.execution.workflow import PlanSettings, merged
 from iree_matrix.findings import kernel_windows
 from iree_matrix.findings import kernels as kernel_answers
-from iree_matrix.iree import custom_dispatch, targets
+from iree_matrix.iree import targets
 from iree_matrix.iree.flags import BUILTIN_PROFILES
 from iree_matrix.kernel import kernels
+from iree_matrix.kernel.iree import custom_dispatch
 from iree_matrix.matrix import plan, spec_file
 from iree_matrix.matrix.settings import Layered
 from iree_matrix.stages import Context, kernel_seam

@@ -261,7 +261,7 @@ def build_command(built: Record, kernel: Kernel) -> str:
     the kernel's object land beside the sources and the spec."""
     import shlex
 
-    from iree_matrix.iree import custom_dispatch
+    from iree_matrix.kernel.iree import custom_dispatch
 
     recorded = built.metric.of(KernelMetrics).steps
     steps = [s for s in recorded if isinstance(s, list) and s and all(isinstance(a, str) for a in s)]

@@ -52,8 +52,9 @@ from iree_matrix.core import excerpts, input_files
 from iree_matrix.core.errors import StageFailure
 from iree_matrix.core.hashing import digest, file_sha256
 from iree_matrix.core.system import bubblewrap, shared_files
-from iree_matrix.iree import custom_dispatch, flag_safety, opkinds, torch_ops, versions
+from iree_matrix.iree import flag_safety, opkinds, torch_ops, versions
 from iree_matrix.kernel import mechanism as mechanisms
+from iree_matrix.kernel.iree import custom_dispatch
 from iree_matrix.kernel.mechanism import EMBEDDED
 
 if sys.version_info >= (3, 11):
@@ -147,7 +148,7 @@ class Kernel:
     run_flags: tuple[str, ...] = ()
     spec_windows: tuple[SpecWindow, ...] = ()  # other specs by compiler release (`spec`: the rest)
     mechanism: str = EMBEDDED  # of mechanism.REGISTRY (a plugin: `object` is what the runtime loads)
-    # A spec the tool writes per compile (iree/spec_gen.py): the C function it calls and the torch
+    # A spec the tool writes per compile (kernel/iree/spec_gen.py): the C function it calls and the torch
     # module path (a glob), class or op whose ops it replaces; `spec` is then "".
     function: str = ""
     replaces_module: str = ""
@@ -235,8 +236,8 @@ class Kernel:
         """Every spec's content (and which window each serves): the kernel entry holds them all. A
         generated spec: its declaration (what it is written from besides the cell's IR)."""
         if self.generated:  # and the generator's code
-            made_by = ("spec_gen.py", "spec_mlir.py", "ir_ops.py", "torch_ops.py")
-            generator = digest([file_sha256(Path(__file__).parents[1] / "iree" / f) for f in made_by])
+            made_by = ("kernel/iree/spec_gen", "kernel/iree/spec_mlir", "iree/ir_ops", "iree/torch_ops")
+            generator = digest([file_sha256(Path(__file__).parents[1] / f"{f}.py") for f in made_by])
             declared = [self.function, self.replaces_module, self.replaces_class, *self.args]
             if self.replaces_op:
                 declared += [self.replaces_op, *(f"{k}={v}" for k, v in self.replaces_where)]

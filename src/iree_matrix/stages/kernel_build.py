@@ -1,6 +1,6 @@
 """kernel: a user's C kernel (kernel/kernels.py) built for one target and CPU, freestanding, as IREE's
 custom-dispatch samples build theirs; the compile stage of each cell that names the kernel swaps it
-in with the kernel's transform spec (iree/custom_dispatch.py).
+in with the kernel's transform spec (kernel/iree/custom_dispatch.py).
 
 One job per kernel, target and CPU (`kernel:depthwise3x3/x86_64/host`), reused by every compiler
 and profile that compiles for that CPU. It runs in its own environment, Zig's clang from PyPI
@@ -30,9 +30,10 @@ from iree_matrix.core.model.records import Labels
 from iree_matrix.core.model.results import Status
 from iree_matrix.core.system import host, process_output, shared_files
 from iree_matrix.core.system.process_request import ProcessRequest
-from iree_matrix.iree import custom_dispatch, elf, targets, versions
+from iree_matrix.iree import elf, targets, versions
 from iree_matrix.iree.flags import target_cpu
 from iree_matrix.kernel import mechanism as mechanisms
+from iree_matrix.kernel.iree import custom_dispatch
 from iree_matrix.kernel.kernels import Kernel
 from iree_matrix.matrix.plan import EnvSpec, Job, Planned, PlannedFunction
 from iree_matrix.source_builds import cmake_runtime

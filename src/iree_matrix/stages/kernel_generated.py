@@ -1,7 +1,7 @@
 """The transform spec the tool writes for a kernel declared by what it replaces (kernel.toml
 `function` and `replaces = { module = ... }`, `{ class = ... }` or `{ op = ... }`): written per
 compile from that
-cell's own IR (iree/spec_gen.py); stages/kernel_seam.py's `SpecSource` for such a kernel. Kept in the
+cell's own IR (kernel/iree/spec_gen.py); stages/kernel_seam.py's `SpecSource` for such a kernel. Kept in the
 compile's entry beside its module (`kernel-spec.mlir`; its digest in the record,
 `custom_kernel.spec_sha256`, spec "generated").
 
@@ -20,7 +20,8 @@ from typing import Any, Callable, Optional, Sequence
 from iree_matrix.core.errors import StageFailure
 from iree_matrix.core.model.metrics.kernel import KernelMetrics
 from iree_matrix.core.system import process_output
-from iree_matrix.iree import compile_errors, spec_gen, torch_ops, versions
+from iree_matrix.iree import compile_errors, torch_ops, versions
+from iree_matrix.kernel.iree import spec_gen
 from iree_matrix.kernel.kernels import Kernel
 from iree_matrix.matrix.plan import Job
 from iree_matrix.stages.artifacts import MLIR

@@ -20,10 +20,11 @@ import fnmatch
 import re
 from collections.abc import Mapping, Sequence
 
-from iree_matrix.iree import spec_mlir, torch_ops
+from iree_matrix.iree import torch_ops
 from iree_matrix.iree.ir_ops import C_TYPES, TENSOR, VALUE, Op, element_count, parse_ops, shape
 from iree_matrix.iree.ir_ops import NotGenerated as NotGenerated  # the stages' and tests' name for it
 from iree_matrix.iree.ir_ops import strip_locations as strip_locations  # the tests'
+from iree_matrix.kernel.iree import spec_mlir
 
 NAME_ONLY = '"match.operation_name_only"'
 # 3.4.0 spelled hal.executable.export's workgroup count as `count(...) -> (...)`; before it a bare
