@@ -28,7 +28,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("runner", ("bundle_runner/",)),
     ("core", ("iree_matrix", "core/")),
     ("system", ("core/system/",)),
-    ("model", ("core/model/",)),
+    ("model", ("core/model/", "kernel/model/")),
     ("iree", ("iree/", "kernel/iree/")),
     ("matrix", ("matrix/", "kernel/")),  # a kernel's definition: the matrix holds the loaded kernels
     ("environments", ("envs/", "images/", "source_builds/")),

@@ -23,7 +23,6 @@ from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.configuration import Config, split_variant
 from iree_matrix.core.model.metrics.compile import CompileMetrics
-from iree_matrix.core.model.metrics.kernel import KernelMetrics
 from iree_matrix.core.model.metrics.peer import PeerMetrics
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.outcome import now
@@ -33,6 +32,7 @@ from iree_matrix.findings import advice, kernel_trials
 from iree_matrix.findings import gap as gaps
 from iree_matrix.iree import flags as iree_flags
 from iree_matrix.kernel.kernels import Kernel
+from iree_matrix.kernel.model.metrics import KernelMetrics
 from iree_matrix.matrix.models import ModelRef
 
 logger = console.logger(__name__)

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Optional
 
 from iree_matrix.core.model.metrics.compile import CompileMetrics
-from iree_matrix.core.model.metrics.kernel import KernelMetrics
 from iree_matrix.core.model.results import Record
 from iree_matrix.kernel import mechanism
+from iree_matrix.kernel.model.metrics import KernelMetrics
 
 STAGE = "kernel"
 # What a record made before the kernel job kept every step says after its one command (a link).

@@ -24,7 +24,6 @@ from typing import Any, Optional
 
 from iree_matrix.core.errors import SpecError, StageFailure, UserError
 from iree_matrix.core.hashing import file_sha256
-from iree_matrix.core.model.metrics.kernel import KernelMetrics
 from iree_matrix.core.model.outcome import Outcome
 from iree_matrix.core.model.records import Labels
 from iree_matrix.core.model.results import Status
@@ -35,6 +34,7 @@ from iree_matrix.iree.flags import target_cpu
 from iree_matrix.kernel import mechanism as mechanisms
 from iree_matrix.kernel.iree import custom_dispatch
 from iree_matrix.kernel.kernels import Kernel
+from iree_matrix.kernel.model.metrics import KernelMetrics
 from iree_matrix.matrix.plan import EnvSpec, Job, Planned, PlannedFunction
 from iree_matrix.source_builds import cmake_runtime
 from iree_matrix.stages.artifacts import KERNEL_OBJECTS, KERNEL_SPEC, KERNEL_SPECS

@@ -10,12 +10,12 @@ from typing import Any, Optional
 from iree_matrix.core.errors import StageFailure
 from iree_matrix.core.hashing import file_sha256
 from iree_matrix.core.model.metrics.compile import CompileMetrics
-from iree_matrix.core.model.metrics.kernel import KernelMetrics
 from iree_matrix.core.model.store import Entry
 from iree_matrix.core.system import process_output, processes
 from iree_matrix.iree import compile_errors
 from iree_matrix.kernel import kernels, mechanism, spec_text
 from iree_matrix.kernel.iree import custom_dispatch
+from iree_matrix.kernel.model.metrics import KernelMetrics
 from iree_matrix.matrix.plan import Job
 from iree_matrix.stages.artifacts import MODULE
 from iree_matrix.stages.base import Context

@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
 from iree_matrix.core.errors import StageFailure
-from iree_matrix.core.model.metrics.kernel import KernelMetrics
 from iree_matrix.core.system import process_output
 from iree_matrix.iree import compile_errors, torch_ops, versions
 from iree_matrix.kernel.iree import spec_gen
 from iree_matrix.kernel.kernels import Kernel
+from iree_matrix.kernel.model.metrics import KernelMetrics
 from iree_matrix.matrix.plan import Job
 from iree_matrix.stages.artifacts import MLIR
 from iree_matrix.stages.base import Context

@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import Any, Optional, Protocol
 
 from iree_matrix.core.errors import EnvironmentFault, StageFailure
-from iree_matrix.core.model.metrics.kernel import KernelMetrics
 from iree_matrix.core.system import processes
 from iree_matrix.iree import crash_words
 from iree_matrix.iree.flags import missing_flags
 from iree_matrix.kernel import mechanism, recorded
 from iree_matrix.kernel.kernels import Kernel, find
+from iree_matrix.kernel.model.metrics import KernelMetrics
 from iree_matrix.matrix.plan import Job, Planned, PlannedFunction
 from iree_matrix.stages import kernel_compiled as compiled
 from iree_matrix.stages import kernel_generated as generated
