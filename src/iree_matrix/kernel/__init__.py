@@ -8,5 +8,5 @@ cell's kernel, and the verdicts on it; with kernel_compiled.py and kernel_genera
 - `mechanism.py`: how a built kernel reaches the model (embedded, plugin: IREE's two custom_dispatch samples);
 - `recorded.py`: a recorded kernel job, as `show --commands` prints a cell's commands.
 
-A matrix file's `kernels` and the cells they add: matrix/kernel_cells.py. This `__init__` imports
+A matrix file's `kernels` and the cells they add: kernel/kernel_cells.py. This `__init__` imports
 nothing."""
