@@ -10,7 +10,7 @@ from iree_matrix.findings import kernel_windows
 from iree_matrix.findings import kernels as kernel_answers
 from iree_matrix.iree import compile_errors
 from iree_matrix.kernel import spec_text
-from iree_matrix.stages.kernel_compiled import kernel_refused
+from iree_matrix.kernel.stages.kernel_compiled import kernel_refused
 from tests.unit.test_kernels import LARGE, NEGABS, SPEC_ERROR, _compiled, _records
 
 

@@ -32,7 +32,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("iree", ("iree/", "kernel/iree/")),
     ("matrix", ("matrix/", "kernel/")),  # a kernel's definition: the matrix holds the loaded kernels
     ("environments", ("envs/", "images/", "source_builds/")),
-    ("stages", ("stages/",)),  # a kernel's stage too (kernel_build.py), and what a compile asks (kernel_seam)
+    ("stages", ("stages/", "kernel/stages/")),
     ("running", ("execution/",)),
     ("findings", ("findings/",)),
     ("advise", ("advise/",)),

@@ -15,7 +15,7 @@ from iree_matrix.iree import torch_ops
 from iree_matrix.iree.ir_ops import parse_ops
 from iree_matrix.kernel import kernels
 from iree_matrix.kernel.iree import spec_gen
-from iree_matrix.stages import kernel_generated as generated
+from iree_matrix.kernel.stages import kernel_generated as generated
 
 sys.path.insert(0, str(Path(__file__).parents[2] / "scripts"))
 import mlir_where  # noqa: E402  (scripts/ is on sys.path now)

@@ -195,7 +195,7 @@ def _module_arm(where: _Function, arm: PlannedArm, timed: list[Any]) -> dict[str
     run = run_of(where.runs, config.model(where.model), where.function, label, release)
     if kernel is not None:
         from iree_matrix.iree import targets
-        from iree_matrix.stages.kernel_build import job_cell
+        from iree_matrix.kernel.stages.kernel_build import job_cell
 
         built = "kernel:" + job_cell(
             kernel.name, "x86_64", iree_flags.target_cpu(targets.parse("x86_64"), profile)

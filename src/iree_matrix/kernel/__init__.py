@@ -1,7 +1,7 @@
 """A kernel of the user's (kernel.toml, its C and its transform spec) as it is declared, below the
-matrix that holds the loaded kernels; what the stages do with one is stages/kernel_build.py (the `kernel`
-stage: the C built for a target) and stages/kernel_seam.py (all a compile and a run take from a
-cell's kernel, and the verdicts on it; with kernel_compiled.py and kernel_generated.py):
+matrix that holds the loaded kernels; what the stages do with one is kernel/stages/kernel_build.py (the
+`kernel` stage: the C built for a target) and kernel/stages/kernel_seam.py (all a compile and a run take
+from a cell's kernel, and the verdicts on it; with kernel_compiled.py and kernel_generated.py):
 
 - `kernels.py`: a kernel directory read once and checked (`load`, `load_all`), the one lookup of a
   cell's kernel (`find`), its profile label (`default+k:NAME`);

@@ -34,7 +34,7 @@ and the command line adds more (`--kernel DIR`, relative to the working director
 model the kernel is meant for is then planned twice, without it and with it (`…/default+k:NAME`).
 
 Read here and checked, each problem one line naming the file and the key; never compiled here (the
-`kernel` stage builds the object, stages/kernel_build.py).
+`kernel` stage builds the object, kernel/stages/kernel_build.py).
 """
 
 from __future__ import annotations

@@ -35,11 +35,11 @@ from iree_matrix.kernel import mechanism as mechanisms
 from iree_matrix.kernel.iree import custom_dispatch
 from iree_matrix.kernel.kernels import Kernel
 from iree_matrix.kernel.model.metrics import KernelMetrics
+from iree_matrix.kernel.stages.kernel_seam import kernel_of
 from iree_matrix.matrix.plan import EnvSpec, Job, Planned, PlannedFunction
 from iree_matrix.source_builds import cmake_runtime
 from iree_matrix.stages.artifacts import KERNEL_OBJECTS, KERNEL_SPEC, KERNEL_SPECS
 from iree_matrix.stages.base import Context, StageBase
-from iree_matrix.stages.kernel_seam import kernel_of
 
 _SOURCES = "src"  # the sources as built, kept in the entry
 _GENERIC = "generic"  # a profile with no target CPU: the target's baseline

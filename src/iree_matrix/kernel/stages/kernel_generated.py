@@ -1,9 +1,8 @@
 """The transform spec the tool writes for a kernel declared by what it replaces (kernel.toml
 `function` and `replaces = { module = ... }`, `{ class = ... }` or `{ op = ... }`): written per
-compile from that
-cell's own IR (kernel/iree/spec_gen.py); stages/kernel_seam.py's `SpecSource` for such a kernel. Kept in the
-compile's entry beside its module (`kernel-spec.mlir`; its digest in the record,
-`custom_kernel.spec_sha256`, spec "generated").
+compile from that cell's own IR (kernel/iree/spec_gen.py); kernel/stages/kernel_seam.py's `SpecSource`
+for such a kernel. Kept in the compile's entry beside its module (`kernel-spec.mlir`; its digest in the
+record, `custom_kernel.spec_sha256`, spec "generated").
 
 The IR is the cell's iree-compile itself, its flags and the kernel's `requires_flags`, stopped after
 preprocessing (`--compile-to=preprocessing`, a phase every release 3.3.0 ... 3.13.0 has) with

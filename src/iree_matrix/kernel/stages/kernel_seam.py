@@ -23,9 +23,9 @@ from iree_matrix.iree.flags import missing_flags
 from iree_matrix.kernel import mechanism, recorded
 from iree_matrix.kernel.kernels import Kernel, find
 from iree_matrix.kernel.model.metrics import KernelMetrics
+from iree_matrix.kernel.stages import kernel_compiled as compiled
+from iree_matrix.kernel.stages import kernel_generated as generated
 from iree_matrix.matrix.plan import Job, Planned, PlannedFunction
-from iree_matrix.stages import kernel_compiled as compiled
-from iree_matrix.stages import kernel_generated as generated
 from iree_matrix.stages.artifacts import KERNEL_OBJECTS, KERNEL_SPEC, KERNEL_SPECS
 from iree_matrix.stages.base import Context
 
@@ -92,7 +92,7 @@ FILES: SpecSource = _Files()
 
 def spec_source(kernel: Kernel) -> SpecSource:
     """Where the kernel's spec comes from: its files, or written from the compile's own IR
-    (`replaces = {...}`: stages/kernel_generated.py)."""
+    (`replaces = {...}`: kernel/stages/kernel_generated.py)."""
     return generated.GENERATED if kernel.generated else FILES
 
 

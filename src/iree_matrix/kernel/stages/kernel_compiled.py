@@ -1,6 +1,6 @@
 """What the compile stage says of a kernel of the user's (kernel/kernels.py) it swapped in: whether
 its spec applied, the compiler's refusal in its words, and the words for a spec that matched
-nothing (stages/kernel_seam.py's `judge_compile` and `judge_compile_failure` call it)."""
+nothing (kernel/stages/kernel_seam.py's `judge_compile` and `judge_compile_failure` call it)."""
 
 from __future__ import annotations
 
