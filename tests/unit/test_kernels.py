@@ -19,11 +19,11 @@ from iree_matrix.core.model.results import Record, ResultsLog, Status, log_path
 from iree_matrix.core.model.store import Entry
 from iree_matrix.core.system import processes
 from iree_matrix.execution.workflow import PlanSettings, merged
-from iree_matrix.findings import kernel_windows
-from iree_matrix.findings import kernels as kernel_answers
 from iree_matrix.iree import targets
 from iree_matrix.iree.flags import BUILTIN_PROFILES
 from iree_matrix.kernel import kernels
+from iree_matrix.kernel.findings import kernel_windows
+from iree_matrix.kernel.findings import kernels as kernel_answers
 from iree_matrix.kernel.iree import custom_dispatch
 from iree_matrix.kernel.stages import kernel_build as kernel_stage
 from iree_matrix.kernel.stages import kernel_seam

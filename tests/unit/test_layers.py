@@ -34,7 +34,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("environments", ("envs/", "images/", "source_builds/")),
     ("stages", ("stages/", "kernel/stages/")),
     ("running", ("execution/",)),
-    ("findings", ("findings/",)),
+    ("findings", ("findings/", "kernel/findings/")),
     ("advise", ("advise/",)),
     ("report", ("report/",)),
     ("tasks", ("tasks/",)),

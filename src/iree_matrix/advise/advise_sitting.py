@@ -28,9 +28,10 @@ from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.outcome import now
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.execution import abtest
-from iree_matrix.findings import advice, kernel_trials
+from iree_matrix.findings import advice
 from iree_matrix.findings import gap as gaps
 from iree_matrix.iree import flags as iree_flags
+from iree_matrix.kernel.findings import kernel_trials
 from iree_matrix.kernel.kernels import Kernel
 from iree_matrix.kernel.model.metrics import KernelMetrics
 from iree_matrix.matrix.models import ModelRef
