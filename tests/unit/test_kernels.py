@@ -502,7 +502,7 @@ def test_a_kernel_cells_commands_build_the_object_before_the_compile(tmp_path: P
 
 
 def test_compatibility_md_has_a_kernels_window() -> None:
-    from iree_matrix.report.sections import custom_kernels
+    from iree_matrix.kernel.report import custom_kernels
 
     lines = custom_kernels.render(_records())
     assert lines[0] == "## Your kernels across releases" and "### negabs" in lines

@@ -36,7 +36,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("running", ("execution/",)),
     ("findings", ("findings/", "kernel/findings/")),
     ("advise", ("advise/",)),
-    ("report", ("report/",)),
+    ("report", ("report/", "kernel/report/")),
     ("tasks", ("tasks/",)),
     ("commands", ("commands/",)),
     ("interface", ("cli", "__main__")),
