@@ -37,7 +37,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("findings", ("findings/", "kernel/findings/")),
     ("advise", ("advise/",)),
     ("report", ("report/", "kernel/report/")),
-    ("tasks", ("tasks/",)),
+    ("tasks", ("tasks/", "kernel/tasks/")),
     ("commands", ("commands/",)),
     ("interface", ("cli", "__main__")),
 )  # fmt: skip

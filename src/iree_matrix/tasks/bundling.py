@@ -24,8 +24,8 @@ from iree_matrix.findings import gap as gaps
 from iree_matrix.findings import load_windows
 from iree_matrix.iree import targets, versions
 from iree_matrix.kernel.iree import custom_dispatch
+from iree_matrix.kernel.tasks import bundle_kernels
 from iree_matrix.matrix import spec
-from iree_matrix.tasks import bundle_kernels
 from iree_matrix.tasks.runs import run_plan
 
 logger = console.logger(__name__)
