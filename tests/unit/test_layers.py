@@ -38,7 +38,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("advise", ("advise/",)),
     ("report", ("report/", "kernel/report/")),
     ("tasks", ("tasks/", "kernel/tasks/")),
-    ("commands", ("commands/",)),
+    ("commands", ("commands/", "kernel/commands/")),
     ("interface", ("cli", "__main__")),
 )  # fmt: skip
 
