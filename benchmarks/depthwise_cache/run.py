@@ -7,7 +7,7 @@ processes alternate round by round; each prints the minimum of its own rounds.
     python benchmarks/depthwise_cache/run.py [--cpu native] [--rounds 9] [--blocks 16,8]
 
 Needs Zig's clang (`pip install ziglang==0.15.1`, what the tool builds kernels with) and a Linux host.
-It builds with the tool's own flags (iree/custom_dispatch.BASE_CFLAGS) into a temporary folder.
+It builds with the tool's own flags (kernel/iree/custom_dispatch.BASE_CFLAGS) into a temporary folder.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 KERNEL = HERE.parents[1] / "kernels" / "depthwise3x3" / "depthwise3x3.c"
 sys.path.insert(0, str(HERE.parents[1] / "src"))
-from iree_matrix.iree.custom_dispatch import BASE_CFLAGS  # noqa: E402
+from iree_matrix.kernel.iree.custom_dispatch import BASE_CFLAGS  # noqa: E402
 
 
 def build(work: Path, cpu: str, block: int) -> Path:

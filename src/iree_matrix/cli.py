@@ -25,12 +25,14 @@ COMMANDS = tuple(
     "matrix tune search search_recipes calibrate compare advise bundle armv6_smoke report show reproduce "
     "bisect kernel query publish results merge images doctor cache".split()
 )
+# Each command's module in the package: commands/NAME, but the kernel's, kept with the kernel.
+MODULES = {n: f"commands.{n}" for n in COMMANDS} | {"kernel": "kernel.commands.kernel"}
 
 logger = console.logger(__name__)
 
 
 def commands() -> list[Command]:
-    return [cast(Command, importlib.import_module(f"iree_matrix.commands.{name}")) for name in COMMANDS]
+    return [cast(Command, importlib.import_module(f"iree_matrix.{MODULES[name]}")) for name in COMMANDS]
 
 
 class _Parser(argparse.ArgumentParser):

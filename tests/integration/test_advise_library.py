@@ -34,7 +34,7 @@ def _advise(model: str, cache: Path, results: Path) -> tuple[str, dict]:
     (entry,) = json.loads(kept.read_text())["functions"]
     (trying,) = re.findall(r"the kernel library: trying (.*) against the op kinds", done.stderr)
     entry["tried"] = dict(re.findall(r"(\w+) \((\w+); for main\)", trying))  # {kernel: the kind of the gap}
-    for kernel in entry["tried"]:  # what the answer says of each (findings/kernel_trials.kernel_text)
+    for kernel in entry["tried"]:  # what the answer says of each (kernel/findings/kernel_trials.kernel_text)
         verdict = rf"^    kernel `{kernel}` with `default`: .*(taken|faster still|never taken \(.*\))$"
         assert re.search(verdict, done.stdout, re.M), (kernel, done.stdout)
     return done.stdout, entry

@@ -54,7 +54,7 @@ def test_without_kernel_a_sitting_bundle_carries_the_kernel_the_published_answer
     --advise mobilenet_v2` carries it unasked, by its directory in this checkout; a model whose answers
     take none, or another release, carries none. Reading the published answers takes about a second."""
     from iree_matrix.execution.workflow import PlanSettings
-    from iree_matrix.tasks import bundle_kernels
+    from iree_matrix.kernel.tasks import bundle_kernels
 
     repo = Path(__file__).resolve().parents[2]
     plan = PlanSettings(matrix=tmp_path / "m.toml", results_dir=tmp_path, cache=tmp_path)

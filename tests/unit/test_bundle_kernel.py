@@ -2,7 +2,7 @@
 cells travel as arms named as advise names its own (execution/bundle.py), run.py keeps their
 kernel facts and says a crash is no mismatch (bundle_runner/sitting.py), and home reads the
 sitting's kernel arm as advise's: taken only where faster beyond noise (findings/advice.py). Bad
-input is one line (tasks/bundle_kernels.py). The end-to-end run is
+input is one line (kernel/tasks/bundle_kernels.py). The end-to-end run is
 tests/integration/test_bundle_kernel.py."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from iree_matrix.core.system import host
 from iree_matrix.execution import bundle
 from iree_matrix.execution.workflow import PlanSettings
 from iree_matrix.findings import advice
-from iree_matrix.tasks import bundle_kernels
+from iree_matrix.kernel.tasks import bundle_kernels
 
 REPO = Path(__file__).resolve().parents[2]
 RELEASE = "3.13.0"

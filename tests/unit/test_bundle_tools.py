@@ -83,7 +83,7 @@ def test_a_plugin_kernels_cell_loads_its_plugin_in_every_call(tmp_path: Path) ->
     """A cell whose module imports a plugin kernel's functions: its plugin, carried in the bundle, is
     loaded by each tool call (checked run, timing, profile) as the run stage loads it, with the one
     flag spelling the tool uses (custom_dispatch.run_flag)."""
-    from iree_matrix.iree import custom_dispatch
+    from iree_matrix.kernel.iree import custom_dispatch
 
     cell = {**_cell(outputs=[F32, F32]), "plugin": "plugins/abc.so"}
     cell["arrays"]["inputs"] = [F32, F32]

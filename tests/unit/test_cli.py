@@ -375,7 +375,8 @@ def test_every_command_module_is_registered_and_has_the_four_names():
     package = Path(commands.__file__).parent
     # What commands share, and advise's proof (its own module to keep advise's functions short).
     shared = {"__init__", "base", "options", "option_types"}
-    modules = sorted(p.stem for p in package.glob("*.py") if p.stem not in shared)
+    folders = (package, package.parent / "kernel" / "commands")  # the kernel's, kept with the kernel
+    modules = sorted(p.stem for folder in folders for p in folder.glob("*.py") if p.stem not in shared)
     assert sorted(cli.COMMANDS) == modules
     names = []
     for command in cli.commands():

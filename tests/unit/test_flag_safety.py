@@ -198,8 +198,8 @@ def test_a_fault_after_a_kernels_accepted_flags_is_the_kernels(stage: str, error
     """A run with a kernel said `undefined symbol: negabs_workgroup` and was stored as `environment-fault:
     the environment … is damaged`, advising to delete it, though its files were whole (issue 94)."""
     from iree_matrix.core.errors import EnvironmentFault
+    from iree_matrix.kernel.stages import kernel_build, kernel_seam
     from iree_matrix.matrix import plan
-    from iree_matrix.stages import kernel_build, kernel_seam
 
     def job(kernel: str) -> plan.Job:
         labels = {"kernel": kernel} if kernel else {}

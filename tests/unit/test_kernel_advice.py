@@ -13,8 +13,9 @@ from iree_matrix.advise import advise_plan, advise_sitting, paired_rounds
 from iree_matrix.core.model import stats
 from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.core.model.results import Record, Status
-from iree_matrix.findings import advice, kernel_trials, search
+from iree_matrix.findings import advice, search
 from iree_matrix.kernel import kernels as kernel_files
+from iree_matrix.kernel.findings import kernel_trials
 from iree_matrix.report import answers as answers_md
 from tests.unit import builders
 

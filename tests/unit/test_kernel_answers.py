@@ -6,11 +6,11 @@ depthwise3x3's form (the test kernels' now) are found; a compile crash the kerne
 from __future__ import annotations
 
 from iree_matrix.core.model.results import Record, ResultsLog, Status, log_path
-from iree_matrix.findings import kernel_windows
-from iree_matrix.findings import kernels as kernel_answers
 from iree_matrix.iree import compile_errors
 from iree_matrix.kernel import spec_text
-from iree_matrix.stages.kernel_compiled import kernel_refused
+from iree_matrix.kernel.findings import kernel_windows
+from iree_matrix.kernel.findings import kernels as kernel_answers
+from iree_matrix.kernel.stages.kernel_compiled import kernel_refused
 from tests.unit.test_kernels import LARGE, NEGABS, SPEC_ERROR, _compiled, _records
 
 

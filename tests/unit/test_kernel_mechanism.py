@@ -13,8 +13,8 @@ import pytest
 from iree_matrix import stages
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.kernel import kernels, mechanism
+from iree_matrix.kernel.stages import kernel_seam
 from iree_matrix.matrix import spec_file
-from iree_matrix.stages import kernel_seam
 from tests.unit.test_kernels import _compile_ctx
 
 # A kernel's files are taken only from folders others may enter (core/system/shared_files.py).

@@ -15,11 +15,13 @@ import pytest
 from iree_matrix import stages
 from iree_matrix.core.model.records import Labels
 from iree_matrix.core.model.results import Status
-from iree_matrix.iree import custom_dispatch, elf, targets
+from iree_matrix.iree import elf, targets
 from iree_matrix.kernel import kernels, mechanism, spec_text
+from iree_matrix.kernel.iree import custom_dispatch
+from iree_matrix.kernel.stages import kernel_build as kernel_stage
+from iree_matrix.kernel.stages import kernel_seam
 from iree_matrix.matrix import plan, spec_file
-from iree_matrix.stages import Context, kernel_seam
-from iree_matrix.stages import kernel_build as kernel_stage
+from iree_matrix.stages import Context
 
 # A kernel's files are taken only from folders others may enter (core/system/shared_files.py).
 pytestmark = pytest.mark.shared_tmp

@@ -1,4 +1,4 @@
-"""Kernels as an input (kernel/kernels.py, stages/kernel_build.py, the compile's kernel cells, query
+"""Kernels as an input (kernel/kernels.py, kernel/stages/kernel_build.py, the compile's kernel cells, query
 kernel): kernel.toml read and checked in one line per mistake, `kernels` and `--kernel` planned as
 an axis beside the kernel-less cells, the kernel in every key it affects, the C compiler's flags
 and first error, and the verdicts `query kernel` derives from records (pure logic, fakes)."""
@@ -19,17 +19,19 @@ from iree_matrix.core.model.results import Record, ResultsLog, Status, log_path
 from iree_matrix.core.model.store import Entry
 from iree_matrix.core.system import processes
 from iree_matrix.execution.workflow import PlanSettings, merged
-from iree_matrix.findings import kernel_windows
-from iree_matrix.findings import kernels as kernel_answers
-from iree_matrix.iree import custom_dispatch, targets
+from iree_matrix.iree import targets
 from iree_matrix.iree.flags import BUILTIN_PROFILES
 from iree_matrix.kernel import kernels
+from iree_matrix.kernel.findings import kernel_windows
+from iree_matrix.kernel.findings import kernels as kernel_answers
+from iree_matrix.kernel.iree import custom_dispatch
+from iree_matrix.kernel.stages import kernel_build as kernel_stage
+from iree_matrix.kernel.stages import kernel_seam
+from iree_matrix.kernel.stages.kernel_compiled import kernel_refused, not_applied_words, without_spec
 from iree_matrix.matrix import plan, spec_file
 from iree_matrix.matrix.settings import Layered
-from iree_matrix.stages import Context, kernel_seam
-from iree_matrix.stages import kernel_build as kernel_stage
+from iree_matrix.stages import Context
 from iree_matrix.stages.compile import CompileStage
-from iree_matrix.stages.kernel_compiled import kernel_refused, not_applied_words, without_spec
 
 # A kernel's files are taken only from folders others may enter (core/system/shared_files.py).
 pytestmark = pytest.mark.shared_tmp
@@ -500,7 +502,7 @@ def test_a_kernel_cells_commands_build_the_object_before_the_compile(tmp_path: P
 
 
 def test_compatibility_md_has_a_kernels_window() -> None:
-    from iree_matrix.report.sections import custom_kernels
+    from iree_matrix.kernel.report import custom_kernels
 
     lines = custom_kernels.render(_records())
     assert lines[0] == "## Your kernels across releases" and "### negabs" in lines

@@ -28,17 +28,17 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("runner", ("bundle_runner/",)),
     ("core", ("iree_matrix", "core/")),
     ("system", ("core/system/",)),
-    ("model", ("core/model/",)),
-    ("iree", ("iree/",)),
-    ("matrix", ("matrix/", "kernel/")),  # a kernel's definition: the matrix holds the loaded kernels
+    ("model", ("core/model/", "kernel/model/")),
+    ("iree", ("iree/", "kernel/iree/")),
+    ("matrix", ("matrix/", "kernel/")),  # a kernel's definition; each folder of kernel/ in the layer it names
     ("environments", ("envs/", "images/", "source_builds/")),
-    ("stages", ("stages/",)),  # a kernel's stage too (kernel_build.py), and what a compile asks (kernel_seam)
+    ("stages", ("stages/", "kernel/stages/")),
     ("running", ("execution/",)),
-    ("findings", ("findings/",)),
+    ("findings", ("findings/", "kernel/findings/")),
     ("advise", ("advise/",)),
-    ("report", ("report/",)),
-    ("tasks", ("tasks/",)),
-    ("commands", ("commands/",)),
+    ("report", ("report/", "kernel/report/")),
+    ("tasks", ("tasks/", "kernel/tasks/")),
+    ("commands", ("commands/", "kernel/commands/")),
     ("interface", ("cli", "__main__")),
 )  # fmt: skip
 
@@ -234,3 +234,12 @@ def test_core_holds_three_layers():
     names = [LAYERS[_layer(m)][0] for m in ("core.errors", "core.system.processes", "core.model.records")]
     assert names == ["core", "system", "model"]
     assert _layer("core.model.metrics.flops") > _layer("core.system.locks") > _layer("core.console")
+
+
+def test_the_kernel_is_one_package_a_folder_per_layer():
+    """Issue 93: the user's kernel in one place, kernel/, each of its folders in the layer it is named
+    after; and no `__init__` of it imports anything, since a layer below the matrix runs them
+    (core/model/metrics/ finds kernel/model/'s metrics by name)."""
+    folders = sorted(f"kernel.{init.parent.name}" for init in (PACKAGE / "kernel").glob("*/__init__.py"))
+    assert folders and all(LAYERS[_layer(m)][0] == m.removeprefix("kernel.") for m in folders), folders
+    assert all(not GRAPH[m] for m in ["kernel", *folders]), {m: GRAPH[m] for m in ["kernel", *folders]}

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from iree_matrix.envs.cache_usage import default_cache
-from iree_matrix.iree import custom_dispatch, targets
+from iree_matrix.iree import targets
 from iree_matrix.kernel import kernels
+from iree_matrix.kernel.iree import custom_dispatch
 
 KERNELS = Path(__file__).parents[2] / "kernels"
 ZIG = sorted((default_cache() / "envs" / "venv").glob(f"py3*-{custom_dispatch.CC_ENV_NAME}-*/bin/python"))

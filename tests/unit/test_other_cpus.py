@@ -178,7 +178,8 @@ def test_a_kernel_for_a_cpu_zig_does_not_know_is_refused_before_anything_is_buil
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from iree_matrix import cli
-    from iree_matrix.iree import custom_dispatch, targets
+    from iree_matrix.iree import targets
+    from iree_matrix.kernel.iree import custom_dispatch
 
     # iree-compile takes these; Zig 0.15.1's clang said "error: unknown CPU" for each (tried by hand)
     assert set(custom_dispatch.ZIG_UNKNOWN_X86_64) <= targets.X86_64_LLVM_CPUS

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from iree_matrix.core import pasted, shipped
-from iree_matrix.findings import kernel_trials
+from iree_matrix.kernel.findings import kernel_trials
 from iree_matrix.matrix import export_recipes
 from iree_matrix.report import machine
 from tests.unit.test_machine import _records

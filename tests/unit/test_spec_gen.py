@@ -1,4 +1,4 @@
-"""The spec generator (iree/spec_gen.py) on IR captured from real compilers: the hardswish model of
+"""The spec generator (kernel/iree/spec_gen.py) on IR captured from real compilers: the hardswish model of
 tests/data/kernels/hswish_model.py as IREE 3.9.0 and 3.13.0 print it after preprocessing
 (`--compile-to=preprocessing --mlir-print-debuginfo`, the main$async function). Whether the spec
 applies and matches torch is tests/integration/test_kernel_generated.py's."""
@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.iree import spec_gen, torch_ops
+from iree_matrix.iree import torch_ops
 from iree_matrix.iree.ir_ops import parse_ops
 from iree_matrix.kernel import kernels
-from iree_matrix.stages import kernel_generated as generated
+from iree_matrix.kernel.iree import spec_gen
+from iree_matrix.kernel.stages import kernel_generated as generated
 
 sys.path.insert(0, str(Path(__file__).parents[2] / "scripts"))
 import mlir_where  # noqa: E402  (scripts/ is on sys.path now)

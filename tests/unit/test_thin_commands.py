@@ -4,7 +4,8 @@
 - a flag means one thing on every command that takes it (an old spelling, still taken, is said to
   be old), and the flags the README and docs give a command are that command's, in their new names;
 - no function in commands/ is over 60 lines, and commands/ is at most 2,400 lines: what a command
-  does is a typed function of the answers or running layer;
+  does is a typed function of the answers or running layer (commands/ here is also kernel/commands/,
+  the kernel's command, kept with the kernel);
 - no command rewrites the namespace argparse gave it: it reads its options into typed settings once.
 
 Each source check is a function of a source tree, also shown failing on a planted violation."""
@@ -29,12 +30,14 @@ PACKAGE = ROOT / "src" / "iree_matrix"
 DECLARATIONS = ("commands/options.py", "commands/option_types.py")
 MAX_FUNCTION_LINES = 60
 MAX_COMMANDS_LINES = 2400
+COMMAND_FOLDERS = ("commands", "kernel/commands")  # the command modules' folders
 
 
-def _files(package: Path, under: str = "") -> Iterator[tuple[str, ast.Module, str]]:
-    for path in sorted((package / under).rglob("*.py")):
-        text, tree = source_tree.source(path)
-        yield path.relative_to(package).as_posix(), tree, text
+def _files(package: Path, *under: str) -> Iterator[tuple[str, ast.Module, str]]:
+    for folder in under or ("",):
+        for path in sorted((package / folder).rglob("*.py")):
+            text, tree = source_tree.source(path)
+            yield path.relative_to(package).as_posix(), tree, text
 
 
 def raw_add_arguments(package: Path = PACKAGE) -> list[str]:
@@ -55,7 +58,7 @@ def long_functions(package: Path = PACKAGE, limit: int = MAX_FUNCTION_LINES) -> 
     """`file:function (lines)` of each function in commands/ longer than `limit` lines."""
     return [
         f"{name}:{node.name} ({node.end_lineno - node.lineno + 1})"
-        for name, tree, _ in _files(package, "commands")
+        for name, tree, _ in _files(package, *COMMAND_FOLDERS)
         for node in ast.walk(tree)
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
         and node.end_lineno is not None
@@ -64,7 +67,7 @@ def long_functions(package: Path = PACKAGE, limit: int = MAX_FUNCTION_LINES) -> 
 
 
 def commands_lines(package: Path = PACKAGE) -> int:
-    return sum(len(text.splitlines()) for _, _, text in _files(package, "commands"))
+    return sum(len(text.splitlines()) for _, _, text in _files(package, *COMMAND_FOLDERS))
 
 
 def namespace_rewrites(package: Path = PACKAGE) -> list[str]:
@@ -72,7 +75,7 @@ def namespace_rewrites(package: Path = PACKAGE) -> list[str]:
     commands/ and cli.py."""
     found = []
     for name, tree, _ in _files(package):
-        if not (name.startswith("commands/") or name == "cli.py"):
+        if not (name.startswith(tuple(f"{folder}/" for folder in COMMAND_FOLDERS)) or name == "cli.py"):
             continue
         for node in ast.walk(tree):
             targets = (

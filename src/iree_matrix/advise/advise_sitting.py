@@ -23,16 +23,17 @@ from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.configuration import Config, split_variant
 from iree_matrix.core.model.metrics.compile import CompileMetrics
-from iree_matrix.core.model.metrics.kernel import KernelMetrics
 from iree_matrix.core.model.metrics.peer import PeerMetrics
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.outcome import now
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.execution import abtest
-from iree_matrix.findings import advice, kernel_trials
+from iree_matrix.findings import advice
 from iree_matrix.findings import gap as gaps
 from iree_matrix.iree import flags as iree_flags
+from iree_matrix.kernel.findings import kernel_trials
 from iree_matrix.kernel.kernels import Kernel
+from iree_matrix.kernel.model.metrics import KernelMetrics
 from iree_matrix.matrix.models import ModelRef
 
 logger = console.logger(__name__)
@@ -195,7 +196,7 @@ def _module_arm(where: _Function, arm: PlannedArm, timed: list[Any]) -> dict[str
     run = run_of(where.runs, config.model(where.model), where.function, label, release)
     if kernel is not None:
         from iree_matrix.iree import targets
-        from iree_matrix.stages.kernel_build import job_cell
+        from iree_matrix.kernel.stages.kernel_build import job_cell
 
         built = "kernel:" + job_cell(
             kernel.name, "x86_64", iree_flags.target_cpu(targets.parse("x86_64"), profile)
@@ -261,7 +262,7 @@ def build_command(built: Record, kernel: Kernel) -> str:
     the kernel's object land beside the sources and the spec."""
     import shlex
 
-    from iree_matrix.iree import custom_dispatch
+    from iree_matrix.kernel.iree import custom_dispatch
 
     recorded = built.metric.of(KernelMetrics).steps
     steps = [s for s in recorded if isinstance(s, list) and s and all(isinstance(a, str) for a in s)]

@@ -43,8 +43,8 @@ from iree_matrix.core.model.configuration import Config
 from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.core.model.results import LOG, Record, ResultsLog
 from iree_matrix.findings import advice, bundles, gpu_advice
-from iree_matrix.iree import custom_dispatch
 from iree_matrix.kernel import kernels
+from iree_matrix.kernel.iree import custom_dispatch
 
 RESULTS = LOG
 _NAME = re.compile(r"[A-Za-z0-9@][A-Za-z0-9._+@~-]{0,119}")  # "@decomposed+…": a variant first

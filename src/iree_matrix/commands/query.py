@@ -158,7 +158,7 @@ def _answer(asked: Question, records: Sequence[Any], results: Results) -> Any:
     if asked.question == "load":
         return query.load(records, asked.compiler or "", asked.runtime or "")
     if asked.question == "kernel":
-        from iree_matrix.findings import kernels
+        from iree_matrix.kernel.findings import kernels
 
         found = kernels.answer(records, asked.name or "")
         return other_cpus.kernel_answer(found, records, host_identity.here())

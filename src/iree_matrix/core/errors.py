@@ -55,7 +55,7 @@ class EnvironmentFault(StageFailure):
         super().__init__(self.CLASS, message, cacheable=False)
         self.cause = cause or message  # the tool's own line that said so
         # The environment's files were checked and are whole: only the output said it failed (a
-        # kernel's flags or object can make it say so: stages/kernel_seam.py `owned_fault`).
+        # kernel's flags or object can make it say so: kernel/stages/kernel_seam.py `owned_fault`).
         self.whole = whole
 
 

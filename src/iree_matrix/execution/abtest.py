@@ -28,8 +28,8 @@ from iree_matrix.core.system import processes
 from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.envs import venv
 from iree_matrix.envs.cache_usage import default_cache
-from iree_matrix.iree import custom_dispatch
 from iree_matrix.kernel import kernels
+from iree_matrix.kernel.iree import custom_dispatch
 from iree_matrix.stages.benchmark_tool import benchmark_times
 
 BENCHMARK_TOOL = "iree-benchmark-module"

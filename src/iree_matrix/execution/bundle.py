@@ -37,7 +37,6 @@ from iree_matrix.core.atomic_files import write_atomically
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.hashing import file_sha256
 from iree_matrix.core.model.configuration import Config, NamedCpu
-from iree_matrix.core.model.metrics.kernel import KernelMetrics
 from iree_matrix.core.model.records import Labels
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.core.model.store import Store
@@ -45,6 +44,7 @@ from iree_matrix.core.shipped import scripts_dir
 from iree_matrix.core.system import host
 from iree_matrix.execution.bundle_runtimes import BundleError, Tools, Wheel, Where, stored
 from iree_matrix.iree import targets, versions
+from iree_matrix.kernel.model.metrics import KernelMetrics
 from iree_matrix.matrix.plan import Job, Plan
 from iree_matrix.stages import artifacts
 from iree_matrix.stages.artifacts import EXPORT_INFO, INPUTS, KERNEL_OBJECTS, MODULE, REFERENCE

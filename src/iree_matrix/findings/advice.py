@@ -32,7 +32,8 @@ from iree_matrix.findings.arms import Ratio as Ratio
 from iree_matrix.findings.arms import paired as paired
 from iree_matrix.findings.arms import speedup_text as speedup_text
 from iree_matrix.findings.arms import times_text as times_text
-from iree_matrix.findings.kernel_trials import (
+from iree_matrix.iree.flags import compile_line
+from iree_matrix.kernel.findings.kernel_trials import (
     KernelTrial,
     kernel_json,
     kernel_text,
@@ -40,7 +41,6 @@ from iree_matrix.findings.kernel_trials import (
     ratio_json,
     with_kernel,
 )
-from iree_matrix.iree.flags import compile_line
 from iree_matrix.matrix import peers as peer_registry
 
 # 2: a function may carry its pick's proof (`proof`: findings/neighbourhood.py); a schema-1 document

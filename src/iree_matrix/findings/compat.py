@@ -25,7 +25,6 @@ from iree_matrix.findings import (
     advice,
     exporters,
     gpu_advice,
-    kernel_windows,
     load_windows,
     release_choice,
     release_regressions,
@@ -33,6 +32,7 @@ from iree_matrix.findings import (
     roofline,
     runs_view,
 )
+from iree_matrix.kernel.findings import kernel_windows
 
 COMPAT_SCHEMA = 1
 FILENAME = "compat.json"
@@ -87,7 +87,8 @@ def derive(
 
 
 def _kernels(latest: list[Record]) -> list[dict[str, Any]]:
-    """Each kernel's window (findings/kernel_windows.py), as `query kernel` and COMPATIBILITY.md say it."""
+    """Each kernel's window (kernel/findings/kernel_windows.py), as `query kernel` and COMPATIBILITY.md
+    say it."""
     return [
         {"kernel": name, "releases": [v.as_json() for v in kernel_windows.window(latest, name)]}
         for name in kernel_windows.names(latest)

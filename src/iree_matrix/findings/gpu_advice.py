@@ -31,8 +31,8 @@ from iree_matrix.core import formats
 from iree_matrix.core.model import stats
 from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.findings import advice, neighbourhood
-from iree_matrix.findings.kernel_trials import ratio_json
 from iree_matrix.iree.flags import compile_line, flags_text
+from iree_matrix.kernel.findings.kernel_trials import ratio_json
 
 CONFIG = "default"  # what a GPU sitting's IREE arms compile (advise/gpu_sitting.py): a proof's centre
 DRIVERS = {"cuda": "CUDA", "vulkan": "Vulkan", "hip": "HIP"}  # a device's driver, as a reader names it

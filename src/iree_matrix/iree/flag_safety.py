@@ -12,7 +12,7 @@ vectorization and unrolling knobs, stack sizes, data tiling) with values that na
 program; a runtime task flag (`--task_…`); and C flags that only set the language, warnings,
 optimisation, macros and known code-generation choices. Linking, loading, outputs and the target
 backend are the tool's. Whatever a source `#include`s or `#embed`s beyond its own directory is the
-sandbox's to hide (stages/kernel_build.py builds in the model's sandbox)."""
+sandbox's to hide (kernel/stages/kernel_build.py builds in the model's sandbox)."""
 
 from __future__ import annotations
 

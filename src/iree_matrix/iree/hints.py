@@ -207,7 +207,7 @@ _GENERAL: tuple[Hint, ...] = (
         "expand exponentially, a huge generated table, an #include of itself) by building it by hand with "
         "the kernel's command (`iree-matrix show JOB --commands`); only a C that is really that large wants "
         "`--timeout kernel=SECONDS`",
-        "the kernel stage's limit: 300 s (stages/kernel_build.py)",
+        "the kernel stage's limit: 300 s (kernel/stages/kernel_build.py)",
         stages=("kernel",),
     ),
     Hint(

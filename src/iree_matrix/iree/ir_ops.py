@@ -1,5 +1,5 @@
 """The ops of the IR a cell's preprocessing prints (`iree-compile --compile-to=preprocessing
---mlir-print-debuginfo`), as iree/spec_gen.py reads them: each top-level op of a util.func with its
+--mlir-print-debuginfo`), as kernel/iree/spec_gen.py reads them: each top-level op of a util.func with its
 lines as printed (locations removed) and the lines of the exported model.mlir its location names."""
 
 from __future__ import annotations

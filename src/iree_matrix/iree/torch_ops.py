@@ -4,7 +4,8 @@ vocabulary of declared ops, the spellings turbine's model.mlir gives each (torch
 and what each filter reads from the op's line (its constant operands, its operands' shapes).
 
 Every op of the IR a cell's preprocessing prints carries the `loc("model.mlir":LINE:COL)` of the
-torch op it came from, so one such line is one instance (iree/spec_gen.py groups the IR's ops by it)."""
+torch op it came from, so one such line is one instance (kernel/iree/spec_gen.py groups the IR's ops
+by it)."""
 
 from __future__ import annotations
 

@@ -34,7 +34,7 @@ and the command line adds more (`--kernel DIR`, relative to the working director
 model the kernel is meant for is then planned twice, without it and with it (`…/default+k:NAME`).
 
 Read here and checked, each problem one line naming the file and the key; never compiled here (the
-`kernel` stage builds the object, stages/kernel_build.py).
+`kernel` stage builds the object, kernel/stages/kernel_build.py).
 """
 
 from __future__ import annotations
@@ -52,8 +52,9 @@ from iree_matrix.core import excerpts, input_files
 from iree_matrix.core.errors import StageFailure
 from iree_matrix.core.hashing import digest, file_sha256
 from iree_matrix.core.system import bubblewrap, shared_files
-from iree_matrix.iree import custom_dispatch, flag_safety, opkinds, torch_ops, versions
+from iree_matrix.iree import flag_safety, opkinds, torch_ops, versions
 from iree_matrix.kernel import mechanism as mechanisms
+from iree_matrix.kernel.iree import custom_dispatch
 from iree_matrix.kernel.mechanism import EMBEDDED
 
 if sys.version_info >= (3, 11):
@@ -147,7 +148,7 @@ class Kernel:
     run_flags: tuple[str, ...] = ()
     spec_windows: tuple[SpecWindow, ...] = ()  # other specs by compiler release (`spec`: the rest)
     mechanism: str = EMBEDDED  # of mechanism.REGISTRY (a plugin: `object` is what the runtime loads)
-    # A spec the tool writes per compile (iree/spec_gen.py): the C function it calls and the torch
+    # A spec the tool writes per compile (kernel/iree/spec_gen.py): the C function it calls and the torch
     # module path (a glob), class or op whose ops it replaces; `spec` is then "".
     function: str = ""
     replaces_module: str = ""
@@ -235,8 +236,8 @@ class Kernel:
         """Every spec's content (and which window each serves): the kernel entry holds them all. A
         generated spec: its declaration (what it is written from besides the cell's IR)."""
         if self.generated:  # and the generator's code
-            made_by = ("spec_gen.py", "spec_mlir.py", "ir_ops.py", "torch_ops.py")
-            generator = digest([file_sha256(Path(__file__).parents[1] / "iree" / f) for f in made_by])
+            made_by = ("kernel/iree/spec_gen", "kernel/iree/spec_mlir", "iree/ir_ops", "iree/torch_ops")
+            generator = digest([file_sha256(Path(__file__).parents[1] / f"{f}.py") for f in made_by])
             declared = [self.function, self.replaces_module, self.replaces_class, *self.args]
             if self.replaces_op:
                 declared += [self.replaces_op, *(f"{k}={v}" for k, v in self.replaces_where)]
@@ -404,8 +405,7 @@ def _within(error: Any, table: str) -> Any:
 def _declared(data: Mapping[str, Any], error: Any, toml: Path) -> dict[str, Any]:
     """A spec for the tool to write: `function` and `replaces = { module = ... }`, `{ class = ... }` or
     `{ op = ... }` (no `spec`, no `[[specs]]`, an embedded object); {} for a hand-written spec."""
-    replaces = data.get("replaces")
-    if not isinstance(replaces, Mapping) and "function" not in data:
+    if not isinstance(replaces := data.get("replaces"), Mapping) and "function" not in data:
         if "spec" not in data:
             raise KernelError(
                 f"{toml}: no 'spec' (a kernel names its transform spec, or lets the tool write it: "
@@ -454,8 +454,7 @@ def _by_module(replaces: Mapping[str, Any], error: Any) -> dict[str, Any]:
 
 def _by_op(replaces: Mapping[str, Any], error: Any) -> dict[str, Any]:
     """`replaces = { op = "aten.gelu", approximate = "tanh" }`: the op and its filters (as str)."""
-    op = replaces["op"]
-    if op not in torch_ops.OPS:
+    if (op := replaces["op"]) not in torch_ops.OPS:
         raise error("replaces", dict(replaces), f"op: expected one of {', '.join(torch_ops.OPS)}")
     filters, said = torch_ops.OPS[op][1], {}
     for key, value in ((k, v) for k, v in replaces.items() if k != "op"):

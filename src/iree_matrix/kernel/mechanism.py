@@ -10,8 +10,8 @@ import re
 from pathlib import Path
 from typing import Any, Optional, Protocol
 
-from iree_matrix.iree import custom_dispatch as iree
 from iree_matrix.kernel import spec_text
+from iree_matrix.kernel.iree import custom_dispatch as iree
 
 EMBEDDED = "embedded"  # the object linked into the executable (samples/custom_dispatch/cpu/embedded)
 PLUGIN = "plugin"  # a standalone plugin the runtime loads (samples/custom_dispatch/cpu/plugin)

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Optional
 
 from iree_matrix.core.model.metrics.compile import CompileMetrics
-from iree_matrix.core.model.metrics.kernel import KernelMetrics
 from iree_matrix.core.model.results import Record
 from iree_matrix.kernel import mechanism
+from iree_matrix.kernel.model.metrics import KernelMetrics
 
 STAGE = "kernel"
 # What a record made before the kernel job kept every step says after its one command (a link).
@@ -49,8 +49,7 @@ def _steps(build: Record) -> list[tuple[str, tuple[str, ...]]]:
     """The kernel job's commands as recorded, each (what, argv): each source's compile and the link
     (`steps`); a record made before it kept them has only its last (`command`), said so where it is
     a link; none where it recorded no command."""
-    kept = build.metric.of(KernelMetrics).steps
-    if not kept:
+    if not (kept := build.metric.of(KernelMetrics).steps):
         last = ONLY_LAST if "ld.lld" in build.command else ""
         return [(f"{build.job}: {STAGE} (as recorded){last}", tuple(build.command))] if build.command else []
     return [

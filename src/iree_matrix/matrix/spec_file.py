@@ -22,8 +22,9 @@ from iree_matrix.core.errors import SpecError
 from iree_matrix.core.model.configuration import COMBINE
 from iree_matrix.iree import compiler_options, targets, versions
 from iree_matrix.iree.flags import BUILTIN_PROFILES, OPT_LEVELS, Profile, with_needs
+from iree_matrix.kernel import kernel_cells
 from iree_matrix.kernel import kernels as kernel_files
-from iree_matrix.matrix import kernel_cells, old_spellings, releases, schema, spec_tables, torch_ranges
+from iree_matrix.matrix import old_spellings, releases, schema, spec_tables, torch_ranges
 from iree_matrix.matrix.models import ModelError, ModelRef, resolve
 from iree_matrix.matrix.spec import (
     AXES,

@@ -15,9 +15,10 @@ from iree_matrix.bundle_runner import gpu_peers
 from iree_matrix.core import formats
 from iree_matrix.core.model import stats
 from iree_matrix.core.model.configuration import Config
-from iree_matrix.findings import advice, gpu_advice, kernel_trials, neighbourhood
+from iree_matrix.findings import advice, gpu_advice, neighbourhood
 from iree_matrix.findings import gap as gaps
 from iree_matrix.iree.flags import compile_line, flags_text
+from iree_matrix.kernel.findings import kernel_trials
 from iree_matrix.matrix import peers as peer_registry
 from iree_matrix.report import markdown, markup
 

@@ -31,14 +31,15 @@ __all__ = ["Context", "Outcome", "Stage", "get", "names", "ordered", "plan"]
 
 @functools.cache
 def ordered() -> tuple[Stage, ...]:
-    """Every stage, in pipeline order: the `STAGE` of each module of this package that has one."""
+    """Every stage, in pipeline order: the `STAGE` of each module of this package that has one, and
+    of kernel/stages/ (the kernel's stage, kept with the kernel)."""
     found: list[Stage] = []
-    for info in pkgutil.iter_modules(__path__):
-        # A helper of some stages (none now: helpers are modules without a STAGE).
-        if info.name.startswith("_"):
-            continue
-        if (stage := getattr(importlib.import_module(f"{__name__}.{info.name}"), "STAGE", None)) is not None:
-            found.append(stage)
+    for package in (__name__, "iree_matrix.kernel.stages"):
+        for info in pkgutil.iter_modules(importlib.import_module(package).__path__):
+            # A helper of some stages (none now: helpers are modules without a STAGE).
+            module = None if info.name.startswith("_") else importlib.import_module(f"{package}.{info.name}")
+            if (stage := getattr(module, "STAGE", None)) is not None:
+                found.append(stage)
     found.sort(key=lambda s: s.rank)
     for earlier, later in zip(found, found[1:]):
         if earlier.rank == later.rank or earlier.name == later.name:

@@ -36,10 +36,10 @@ from iree_matrix.iree.flags import (
     opt_level_flags,
     target_cpu,
 )
+from iree_matrix.kernel.stages import kernel_seam as kernel
 from iree_matrix.matrix.plan import EnvSpec, Job, Planned, PlannedFunction
 from iree_matrix.matrix.spec import BYTECODE, Cell, onnx_opset
 from iree_matrix.source_builds import cortex_m
-from iree_matrix.stages import kernel_seam as kernel
 from iree_matrix.stages import onnx_import
 from iree_matrix.stages.artifacts import DISPATCHES, EXPORT_INFO, LOWERED, MLIR, MLIRBC, MODULE, export_digest
 from iree_matrix.stages.base import Context, StageBase
@@ -237,7 +237,8 @@ def _unlowered(env: Environment, request: ProcessRequest, done: processes.Comple
 
 def _ir_runner(env: Environment, ctx: Context, out: Path, flags: list[str], mlir: Path) -> kernel.RunCompiler:
     """This cell's iree-compile (its MLIR by bare name, its profile's flags) with more arguments, in a
-    scratch directory of its own: what a generated spec is written from (stages/kernel_generated.py)."""
+    scratch directory of its own: what a generated spec is written from
+    (kernel/stages/kernel_generated.py)."""
 
     def run(args: Sequence[str]) -> processes.Completed:
         argv = [env.tool("iree-compile"), *neutral_input(mlir), *flags, *args]

@@ -22,10 +22,10 @@ from iree_matrix.core.model.records import Labels
 from iree_matrix.core.model.results import Status
 from iree_matrix.core.system import process_output, processes
 from iree_matrix.iree import versions
+from iree_matrix.kernel.stages import kernel_generated as generated
 from iree_matrix.matrix import export_recipes as recipes
 from iree_matrix.matrix.plan import EnvSpec, Job, Planned, PlannedFunction
 from iree_matrix.matrix.spec import Cell, onnx_opset
-from iree_matrix.stages import kernel_generated as generated
 from iree_matrix.stages import model_worker as worker
 from iree_matrix.stages.artifacts import EXPORT_INFO, MLIR, MLIRBC, ONNX, REFERENCE, export_digests
 from iree_matrix.stages.base import Context, StageBase
@@ -303,6 +303,6 @@ STAGE = ExportStage()
 
 def _modules(ctx: Context) -> bool:
     """Whether the matrix has a kernel whose spec the tool writes from the torch module it replaces
-    (stages/kernel_generated.py): its exports then say each op's module (a second torch.export). A
+    (kernel/stages/kernel_generated.py): its exports then say each op's module (a second torch.export). A
     kernel declared by torch op reads model.mlir's own lines; one `[[calls]]` table by module is enough."""
     return any(not d.op for k in ctx.spec.kernels.values() if k.generated for d in generated.declarations(k))

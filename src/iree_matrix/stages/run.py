@@ -29,11 +29,11 @@ from iree_matrix.core.model.store import Entry
 from iree_matrix.core.system import host, process_output, processes
 from iree_matrix.envs import Environment
 from iree_matrix.iree import compile_errors, devices, miscompiled, targets, versions
+from iree_matrix.kernel.stages import kernel_seam as kernel
 from iree_matrix.matrix.plan import EnvSpec, Job, Planned, PlannedFunction, runs_anywhere
 from iree_matrix.matrix.spec import BYTECODE, DEFAULT_DEVICE, Cell, MatrixSpec
 from iree_matrix.source_builds import firmware
 from iree_matrix.stages import arrays, op_timings
-from iree_matrix.stages import kernel_seam as kernel
 from iree_matrix.stages.artifacts import EXPORT_INFO, INPUTS, MLIR, MODULE, REFERENCE, export_digest
 from iree_matrix.stages.base import Context, StageBase
 from iree_matrix.stages.benchmark_tool import (

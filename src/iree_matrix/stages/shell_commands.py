@@ -29,10 +29,10 @@ from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.metrics.runtime_build import RuntimeBuildMetrics
 from iree_matrix.core.model.results import Record
 from iree_matrix.iree import flags, targets, versions
+from iree_matrix.kernel.stages import kernel_seam as seam
 from iree_matrix.source_builds import cmake_runtime, cortex_m
 from iree_matrix.stages import arrays, by_hand
 from iree_matrix.stages import compile as compile_stage
-from iree_matrix.stages import kernel_seam as seam
 from iree_matrix.stages import run as run_stage
 from iree_matrix.stages.benchmark_tool import device_argv
 

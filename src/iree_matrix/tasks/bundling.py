@@ -22,9 +22,10 @@ from iree_matrix.execution.bundle_runtimes import Where
 from iree_matrix.execution.workflow import Loaded, PlanSettings, listed_settings, load_plan
 from iree_matrix.findings import gap as gaps
 from iree_matrix.findings import load_windows
-from iree_matrix.iree import custom_dispatch, targets, versions
+from iree_matrix.iree import targets, versions
+from iree_matrix.kernel.iree import custom_dispatch
+from iree_matrix.kernel.tasks import bundle_kernels
 from iree_matrix.matrix import spec
-from iree_matrix.tasks import bundle_kernels
 from iree_matrix.tasks.runs import run_plan
 
 logger = console.logger(__name__)

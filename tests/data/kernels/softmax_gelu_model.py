@@ -2,7 +2,7 @@
 gelu_tanh): Linears (IREE's own dispatches), a tanh-GELU module, a bare torch.softmax over the last
 axis (no module names it), and an exact GELU as a second output (an `aten.gelu` that a declaration
 filtered on `approximate = "tanh"` leaves alone; of the softmax's exp's shape, so that a spec
-matching it by name could not tell the two apart: iree/spec_gen.py refuses it)."""
+matching it by name could not tell the two apart: kernel/iree/spec_gen.py refuses it)."""
 
 import torch
 import torch.nn.functional as F

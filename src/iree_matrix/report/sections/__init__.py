@@ -102,12 +102,14 @@ class Section:
 
 @functools.cache
 def ordered() -> tuple[Section, ...]:
-    """Every section of this package, by document and rank."""
+    """Every section of this package and of kernel/report/ (the kernel's, kept with the kernel), by
+    document and rank."""
     found = []
-    for info in pkgutil.iter_modules(__path__):
-        section = getattr(importlib.import_module(f"{__name__}.{info.name}"), "SECTION", None)
-        if section is not None:
-            found.append(section)
+    for package in (__name__, "iree_matrix.kernel.report"):
+        for info in pkgutil.iter_modules(importlib.import_module(package).__path__):
+            section = getattr(importlib.import_module(f"{package}.{info.name}"), "SECTION", None)
+            if section is not None:
+                found.append(section)
     return tuple(sorted(found, key=lambda s: (s.document.value, s.rank)))
 
 

@@ -22,15 +22,18 @@ if TYPE_CHECKING:
 
 @functools.cache
 def declared() -> tuple[type[StageMetrics], ...]:
-    """Every stage's metrics dataclass: the `StageMetrics` each module of this package defines."""
+    """Every stage's metrics dataclass: the `StageMetrics` each module of this package defines, and
+    of kernel/model/ (the kernel stage's, kept with the kernel; found by name: kernel/__init__.py and
+    kernel/model/__init__.py import nothing, so this layer runs nothing above it)."""
     found: list[type[StageMetrics]] = []
-    for info in pkgutil.iter_modules(__path__):
-        module = importlib.import_module(f"{__name__}.{info.name}")
-        found += [
-            kind
-            for _, kind in inspect.getmembers(module, inspect.isclass)
-            if issubclass(kind, StageMetrics) and kind.__module__ == module.__name__
-        ]
+    for package in (__name__, "iree_matrix.kernel.model"):
+        for info in pkgutil.iter_modules(importlib.import_module(package).__path__):
+            module = importlib.import_module(f"{package}.{info.name}")
+            found += [
+                kind
+                for _, kind in inspect.getmembers(module, inspect.isclass)
+                if issubclass(kind, StageMetrics) and kind.__module__ == module.__name__
+            ]
     return tuple(found)
 
 

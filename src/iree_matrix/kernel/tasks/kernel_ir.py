@@ -20,9 +20,10 @@ from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.store import Store
 from iree_matrix.execution.workflow import PlanSettings, RunOptions, load_plan
-from iree_matrix.iree import ir_ops, spec_gen, torch_ops, versions
-from iree_matrix.stages import kernel_generated as generated
-from iree_matrix.stages.kernel_compiled import without_spec
+from iree_matrix.iree import ir_ops, torch_ops, versions
+from iree_matrix.kernel.iree import spec_gen
+from iree_matrix.kernel.stages import kernel_generated as generated
+from iree_matrix.kernel.stages.kernel_compiled import without_spec
 from iree_matrix.tasks.runs import run_plan
 
 if sys.version_info >= (3, 11):

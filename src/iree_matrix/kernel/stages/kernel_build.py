@@ -1,6 +1,6 @@
 """kernel: a user's C kernel (kernel/kernels.py) built for one target and CPU, freestanding, as IREE's
 custom-dispatch samples build theirs; the compile stage of each cell that names the kernel swaps it
-in with the kernel's transform spec (iree/custom_dispatch.py).
+in with the kernel's transform spec (kernel/iree/custom_dispatch.py).
 
 One job per kernel, target and CPU (`kernel:depthwise3x3/x86_64/host`), reused by every compiler
 and profile that compiles for that CPU. It runs in its own environment, Zig's clang from PyPI
@@ -24,21 +24,22 @@ from typing import Any, Optional
 
 from iree_matrix.core.errors import SpecError, StageFailure, UserError
 from iree_matrix.core.hashing import file_sha256
-from iree_matrix.core.model.metrics.kernel import KernelMetrics
 from iree_matrix.core.model.outcome import Outcome
 from iree_matrix.core.model.records import Labels
 from iree_matrix.core.model.results import Status
 from iree_matrix.core.system import host, process_output, shared_files
 from iree_matrix.core.system.process_request import ProcessRequest
-from iree_matrix.iree import custom_dispatch, elf, targets, versions
+from iree_matrix.iree import elf, targets, versions
 from iree_matrix.iree.flags import target_cpu
 from iree_matrix.kernel import mechanism as mechanisms
+from iree_matrix.kernel.iree import custom_dispatch
 from iree_matrix.kernel.kernels import Kernel
+from iree_matrix.kernel.model.metrics import KernelMetrics
+from iree_matrix.kernel.stages.kernel_seam import kernel_of
 from iree_matrix.matrix.plan import EnvSpec, Job, Planned, PlannedFunction
 from iree_matrix.source_builds import cmake_runtime
 from iree_matrix.stages.artifacts import KERNEL_OBJECTS, KERNEL_SPEC, KERNEL_SPECS
 from iree_matrix.stages.base import Context, StageBase
-from iree_matrix.stages.kernel_seam import kernel_of
 
 _SOURCES = "src"  # the sources as built, kept in the entry
 _GENERIC = "generic"  # a profile with no target CPU: the target's baseline
@@ -68,13 +69,11 @@ class KernelStage(StageBase):
 
     def plan(self, unit: PlannedFunction) -> None:
         """One build per kernel, target and CPU the cell's profile compiles for."""
-        cell = unit.cell
-        if not cell.kernel:
+        if not (cell := unit.cell).kernel:
             return
         if cell.kernel not in unit.spec.kernels:
             raise SpecError(f"cell {cell.profile_label}: no kernel {cell.kernel!r} in the matrix")
-        target = targets.parse(cell.arch)
-        if target.gpu is not None or target.arch.bare_metal:
+        if (target := targets.parse(cell.arch)).gpu is not None or target.arch.bare_metal:
             raise SpecError(
                 f"kernel {cell.kernel!r} on {cell.arch}: a kernel is linked into llvm-cpu executables "
                 "of a hosted target (x86_64, aarch64, armv6)"

@@ -20,10 +20,11 @@ import fnmatch
 import re
 from collections.abc import Mapping, Sequence
 
-from iree_matrix.iree import spec_mlir, torch_ops
+from iree_matrix.iree import torch_ops
 from iree_matrix.iree.ir_ops import C_TYPES, TENSOR, VALUE, Op, element_count, parse_ops, shape
 from iree_matrix.iree.ir_ops import NotGenerated as NotGenerated  # the stages' and tests' name for it
 from iree_matrix.iree.ir_ops import strip_locations as strip_locations  # the tests'
+from iree_matrix.kernel.iree import spec_mlir
 
 NAME_ONLY = '"match.operation_name_only"'
 # 3.4.0 spelled hal.executable.export's workgroup count as `count(...) -> (...)`; before it a bare
@@ -159,12 +160,10 @@ def _dag(path: str, mine: list[Op], defining: Mapping[str, Op], folded: set[int]
     read = {v for op in mine for v in op.operands()}
     # A constant or empty tensor is taken along where it is read, never a result (a pad's zero, read
     # in its body only, is shared with other modules' fills once CSE'd: Whisper's Conv1d).
-    roots = [op for op in mine if not set(op.results) & read and not _carried(op)]
-    if len(roots) != 1:
+    if len(roots := [op for op in mine if not set(op.results) & read and not _carried(op)]) != 1:
         shown = ", ".join(f"{op.results[0] if op.results else ''} = {op.name}" for op in roots)
         raise NotGenerated(f"{path} has {len(roots)} outputs ({shown}): a kernel replaces one")
-    root = roots[0]
-    if len(root.results) != 1:
+    if len((root := roots[0]).results) != 1:
         raise NotGenerated(f"{path}: its last op {root.name} has {len(root.results)} results")
     taken: dict[int, Op] = {}
     inputs: list[str] = []
@@ -319,8 +318,7 @@ def _io_types(op: Op) -> tuple[list[str], list[str]]:
 def _root_checks(dag: Dag) -> str:
     """What the pattern cannot check of a root matched by name only, checked beside it: its inputs'
     and result's types (transform.match.structured); "" if the root is compared whole."""
-    root = dag.ops[-1]
-    if not root.captured():
+    if not (root := dag.ops[-1]).captured():
         return ""
     ins, _ = _io_types(root)
     # One transform.match.structured each: 3.3.0 matched nothing with an input's and the result's
@@ -369,8 +367,7 @@ def _path(root: Op, target: Op, ops: Sequence[Op]) -> list[int]:
     """Operand indexes from `root` to `target` (transform.get_producer_of_operand's steps)."""
     defining = _defining(ops)
     for n, value in enumerate(root.operands()):
-        source = defining.get(value)
-        if source is target:
+        if (source := defining.get(value)) is target:
             return [n]
         if source is not None and (found := _path(source, target, ops)):
             return [n, *found]

@@ -1,5 +1,5 @@
 """`iree-matrix query kernel NAME`: which releases take a kernel, per architecture, each verdict with
-the jobs it rests on (the window findings/kernel_windows.py derives)."""
+the jobs it rests on (the window kernel/findings/kernel_windows.py derives)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import dataclasses
 from collections.abc import Iterable
 
 from iree_matrix.core.model.results import Record
-from iree_matrix.findings.kernel_windows import ORDER, TAKES, names, window
 from iree_matrix.findings.query import Answer
+from iree_matrix.kernel.findings.kernel_windows import ORDER, TAKES, names, window
 
 
 @dataclasses.dataclass(frozen=True)

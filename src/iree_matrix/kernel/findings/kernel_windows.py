@@ -2,7 +2,7 @@
 spec and object compile (and change the module: applied), load, and match torch? Derived once from
 the records of the kernel's cells (`labels.kernel`), as the load windows are from the runs, each
 verdict with the jobs it rests on. `query kernel NAME` prints it
-(findings/kernels.py), COMPATIBILITY.md shows it and compat.json holds it.
+(kernel/findings/kernels.py), COMPATIBILITY.md shows it and compat.json holds it.
 
 A release's verdict, the first that holds:
 - `wrong results`: the kernel's module ran and its outputs differ from torch (the kernel's error);

@@ -1,4 +1,4 @@
-"""The kernel stage's metrics (stages/kernel_build.py): a user's C kernel built for one target."""
+"""The kernel stage's metrics (kernel/stages/kernel_build.py): a user's C kernel built for one target."""
 
 from __future__ import annotations
 

@@ -1,9 +1,8 @@
 """The transform spec the tool writes for a kernel declared by what it replaces (kernel.toml
 `function` and `replaces = { module = ... }`, `{ class = ... }` or `{ op = ... }`): written per
-compile from that
-cell's own IR (iree/spec_gen.py); stages/kernel_seam.py's `SpecSource` for such a kernel. Kept in the
-compile's entry beside its module (`kernel-spec.mlir`; its digest in the record,
-`custom_kernel.spec_sha256`, spec "generated").
+compile from that cell's own IR (kernel/iree/spec_gen.py); kernel/stages/kernel_seam.py's `SpecSource`
+for such a kernel. Kept in the compile's entry beside its module (`kernel-spec.mlir`; its digest in the
+record, `custom_kernel.spec_sha256`, spec "generated").
 
 The IR is the cell's iree-compile itself, its flags and the kernel's `requires_flags`, stopped after
 preprocessing (`--compile-to=preprocessing`, a phase every release 3.3.0 ... 3.13.0 has) with
@@ -18,10 +17,11 @@ from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
 from iree_matrix.core.errors import StageFailure
-from iree_matrix.core.model.metrics.kernel import KernelMetrics
 from iree_matrix.core.system import process_output
-from iree_matrix.iree import compile_errors, spec_gen, torch_ops, versions
+from iree_matrix.iree import compile_errors, torch_ops, versions
+from iree_matrix.kernel.iree import spec_gen
 from iree_matrix.kernel.kernels import Kernel
+from iree_matrix.kernel.model.metrics import KernelMetrics
 from iree_matrix.matrix.plan import Job
 from iree_matrix.stages.artifacts import MLIR
 from iree_matrix.stages.base import Context
@@ -69,8 +69,7 @@ class _Generated:
         out: Optional[Path] = None,
     ) -> Path:  # fmt: skip
         assert run_compiler is not None and out is not None, "a generated spec is written by a compile"
-        done = run_compiler([*kernel.requires_flags, *IR_FLAGS, "-o", "-"])
-        if done.returncode != 0:
+        if (done := run_compiler([*kernel.requires_flags, *IR_FLAGS, "-o", "-"])).returncode != 0:
             named = compile_errors.first_error(done.output)
             said = named.text() if named is not None else process_output.excerpt(done.output, max_lines=3)
             raise StageFailure(

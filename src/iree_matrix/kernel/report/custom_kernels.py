@@ -1,13 +1,13 @@
 """COMPATIBILITY.md's "Your kernels across releases": per kernel of the user's (kernel/kernels.py),
 architecture and IREE release, whether the same spec and object compile with the kernel applied,
-load and match torch (findings/kernel_windows.py, the window `query kernel` answers from)."""
+load and match torch (kernel/findings/kernel_windows.py, the window `query kernel` answers from)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
 from iree_matrix.core.model.results import Record
-from iree_matrix.findings import kernel_windows
+from iree_matrix.kernel.findings import kernel_windows
 from iree_matrix.report.markdown import github_table
 from iree_matrix.report.sections import Document, Section
 

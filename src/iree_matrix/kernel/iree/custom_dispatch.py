@@ -65,8 +65,7 @@ PLUGIN_LDFLAGS = tuple(
 def zig_target(target: targets.Target) -> str:
     """Zig's spelling of a freestanding target: `x86_64-freestanding-none`,
     `arm-freestanding-eabi` (soft-float calls: Debian armel's runtime), `aarch64-freestanding-none`."""
-    arch = target.triple.split("-", 1)[0]
-    if arch.startswith(("armv", "thumbv")) or arch == "arm":
+    if (arch := target.triple.split("-", 1)[0]).startswith(("armv", "thumbv")) or arch == "arm":
         abi = "eabihf" if target.arch.float_abi == "hard" else "eabi"
         return f"{'thumb' if arch.startswith('thumb') else 'arm'}-freestanding-{abi}"
     return f"{arch}-freestanding-none"

@@ -17,15 +17,15 @@ from pathlib import Path
 from typing import Any, Optional, Protocol
 
 from iree_matrix.core.errors import EnvironmentFault, StageFailure
-from iree_matrix.core.model.metrics.kernel import KernelMetrics
 from iree_matrix.core.system import processes
 from iree_matrix.iree import crash_words
 from iree_matrix.iree.flags import missing_flags
 from iree_matrix.kernel import mechanism, recorded
 from iree_matrix.kernel.kernels import Kernel, find
+from iree_matrix.kernel.model.metrics import KernelMetrics
+from iree_matrix.kernel.stages import kernel_compiled as compiled
+from iree_matrix.kernel.stages import kernel_generated as generated
 from iree_matrix.matrix.plan import Job, Planned, PlannedFunction
-from iree_matrix.stages import kernel_compiled as compiled
-from iree_matrix.stages import kernel_generated as generated
 from iree_matrix.stages.artifacts import KERNEL_OBJECTS, KERNEL_SPEC, KERNEL_SPECS
 from iree_matrix.stages.base import Context
 
@@ -82,8 +82,7 @@ class _Files:
         return ctx.read(KERNEL_SPECS) / kernel.spec_for(job.label.compiler)
 
     def digest(self, job: Job, ctx: Context, kernel: Kernel) -> Optional[str]:
-        built = ctx.dep("kernel").record.metric.of(KernelMetrics)
-        if not built.specs_sha256:
+        if not (built := ctx.dep("kernel").record.metric.of(KernelMetrics)).specs_sha256:
             return built.spec_sha256
         return built.specs_sha256.get(kernel.spec_for(job.label.compiler))
 
@@ -93,7 +92,7 @@ FILES: SpecSource = _Files()
 
 def spec_source(kernel: Kernel) -> SpecSource:
     """Where the kernel's spec comes from: its files, or written from the compile's own IR
-    (`replaces = {...}`: stages/kernel_generated.py)."""
+    (`replaces = {...}`: kernel/stages/kernel_generated.py)."""
     return generated.GENERATED if kernel.generated else FILES
 
 
@@ -159,8 +158,7 @@ def compile_part(
 
 def check_compiler(part: CompilePart, job: Job, listing: str) -> None:
     """A compiler whose listing lacks a flag the kernel needs: the release's answer, it cannot take it."""
-    lacking = missing_flags(part.needs, listing) if listing and part.kernel is not None else []
-    if lacking:
+    if lacking := (missing_flags(part.needs, listing) if listing and part.kernel is not None else []):
         raise StageFailure(
             "kernel-rejected",
             f"with kernel {job.label.kernel!r}: IREE {job.label.compiler}'s iree-compile has no "

@@ -1,6 +1,6 @@
 """What the compile stage says of a kernel of the user's (kernel/kernels.py) it swapped in: whether
 its spec applied, the compiler's refusal in its words, and the words for a spec that matched
-nothing (stages/kernel_seam.py's `judge_compile` and `judge_compile_failure` call it)."""
+nothing (kernel/stages/kernel_seam.py's `judge_compile` and `judge_compile_failure` call it)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ from typing import Any, Optional
 from iree_matrix.core.errors import StageFailure
 from iree_matrix.core.hashing import file_sha256
 from iree_matrix.core.model.metrics.compile import CompileMetrics
-from iree_matrix.core.model.metrics.kernel import KernelMetrics
 from iree_matrix.core.model.store import Entry
 from iree_matrix.core.system import process_output, processes
-from iree_matrix.iree import compile_errors, custom_dispatch
+from iree_matrix.iree import compile_errors
 from iree_matrix.kernel import kernels, mechanism, spec_text
+from iree_matrix.kernel.iree import custom_dispatch
+from iree_matrix.kernel.model.metrics import KernelMetrics
 from iree_matrix.matrix.plan import Job
 from iree_matrix.stages.artifacts import MODULE
 from iree_matrix.stages.base import Context

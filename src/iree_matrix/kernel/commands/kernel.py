@@ -1,4 +1,4 @@
-"""`iree-matrix kernel ir MODEL`: the IR a kernel's transform spec runs on (tasks/kernel_ir.py)."""
+"""`iree-matrix kernel ir MODEL`: the IR a kernel's transform spec runs on (kernel/tasks/kernel_ir.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 from iree_matrix.commands.base import model_reference
 from iree_matrix.commands.option_types import Option, Positional, taking
 from iree_matrix.commands.options import CACHE, KERNEL, MODEL_REF, RELEASE, cache_dir
-from iree_matrix.tasks import kernel_ir
+from iree_matrix.kernel.tasks import kernel_ir
 
 NAME = "kernel"
 PROFILE: Option[str] = Option("--profile", "the compile profile (default: default)", default="default")
