@@ -87,7 +87,13 @@ def test_a_kernel_is_tried_where_its_kind_leads_the_gap_and_it_is_meant_for_the_
     faster = _Answer("main", _gap(("depthwise", 1.0, 2.0), ("copy", 9.0, 3.0)))
     assert advise_library.wanted([faster, _Answer("main", None)], shelf, (), "mobilenet_v2") == {}
     encoder = _Answer("encoder", _gap(("conv", 50.0, 10.0)))
-    assert advise_library.wanted([encoder], shelf, (), "whisper_tiny") == {"conv1d_k3": ["encoder"]}
+    both = {"conv1d_k3": ["encoder"], "whisper_encoder": ["encoder"]}  # the stems, and with the softmax
+    assert advise_library.wanted([encoder], shelf, (), "whisper_tiny") == both
+    attention = _Answer("encoder", _gap(("softmax", 60.0, 10.0)))  # the softmax: it and the library's own
+    assert advise_library.wanted([attention], shelf, (), "whisper_tiny") == {
+        "softmax": ["encoder"],
+        "whisper_encoder": ["encoder"],
+    }
     said = advise_library.said({"conv1d_k3": ["encoder"]}, shelf)
     assert said.startswith("the kernel library: trying conv1d_k3 (conv; for encoder) against the op kinds")
 
