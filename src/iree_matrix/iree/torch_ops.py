@@ -9,6 +9,7 @@ by it)."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Mapping
 
@@ -53,18 +54,13 @@ def _holds(key: str, want: str, read: list[str], shapes: list[list[int]]) -> boo
         rank = len(shapes[0]) or 1
         return read[1].lstrip("-").isdigit() and int(read[1]) % rank == int(want) % rank
     if key == "eps":  # aten.layer_norm %x, %shape, %weight, %bias, %eps, ...: 1e-5 as 1.000000e-05
-        return len(read) > 4 and (got := _number(read[4])) is not None and got == _number(want)
+        with contextlib.suppress(ValueError, IndexError):  # no number there, or a bad one asked for
+            return float(read[4]) == float(want)
+        return False
     if key == "kernel":  # a convolution's weight: [out, in / groups, *kernel]
         return "x".join(str(d) for d in shapes[1][2:]) == want
     groups = int(read[-1]) if read[-1].isdigit() else 1  # depthwise: groups = input channels
     return (groups > 1 and groups == shapes[0][1]) == (want == "true")
-
-
-def _number(text: str) -> float | None:
-    try:
-        return float(text)
-    except ValueError:
-        return None
 
 
 def names(lines: Mapping[str, str]) -> list[str]:
