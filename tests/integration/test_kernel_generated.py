@@ -38,6 +38,25 @@ repetitions = 1
 """
 
 
+FUSED_TOML = """replaces = { module = ["fc", "act"], together = true }
+args = ["input:0", "input:1", "input:2", "output", "input:0[0]", "input:0[1]", "output[1]"]"""
+FUSED_C = """#include <stddef.h>
+#define M(n) const float *n##_base, const float *n, size_t n##_offset, size_t n##_size, size_t n##_stride
+void hswish_kernel(M(x), M(wt), M(b), float *y_base, float *y, size_t y_offset, size_t y_size,
+                   size_t y_stride, size_t rows, size_t in, size_t out) {
+  x += x_offset, wt += wt_offset, b += b_offset, y += y_offset;
+  for (size_t r = 0; r < rows; ++r)
+    for (size_t j = 0; j < out; ++j) {
+      float a = b[j];
+      for (size_t k = 0; k < in; ++k) a += x[r * in + k] * wt[k * out + j];
+      float t = a + 3.0f;
+      t = t < 0.0f ? 0.0f : t > 6.0f ? 6.0f : t;
+      y[r * out + j] = a * t / 6.0f;
+    }
+}
+"""
+
+
 def _variant(tmp_path: Path, name: str, old: str, new: str, c: str = "") -> Path:
     where = tmp_path / name
     shutil.copytree(DATA / "hswish", where)
@@ -52,12 +71,15 @@ def test_a_kernel_from_its_module_name_on_three_releases(cache: Path, tmp_path: 
     assert len((DATA / "hswish" / "kernel.toml").read_text().splitlines()) <= 10
     head = _variant(tmp_path, "head", 'module = "act"', 'module = "head"')
     other = _variant(tmp_path, "other", "", "", c="void something_else(void) {}\n")
+    # the Linear and its Hardswish as one call (`together`): the data, W^T (IREE's transpose of the
+    # weight, folded from weights alone), the bias; then rows, in and out features
+    fused = _variant(tmp_path, "fused", 'replaces = { module = "act" }', FUSED_TOML, c=FUSED_C)
     matrix = tmp_path / "hswish.toml"
     matrix.write_text(MATRIX.format(data=DATA))
     started = time.monotonic()
     done = iree_matrix(
         "matrix", "--matrix", str(matrix), "--backend", "venv", "--kernel", str(DATA / "hswish"),
-        "--kernel", str(head), "--kernel", str(other),
+        "--kernel", str(head), "--kernel", str(other), "--kernel", str(fused),
         cache=cache, results=tmp_path / "results", timeout=1500,
     )  # fmt: skip
     print(f"three releases, three kernels: {time.monotonic() - started:.0f} s")
@@ -84,6 +106,11 @@ def test_a_kernel_from_its_module_name_on_three_releases(cache: Path, tmp_path: 
         assert (lacking.status, lacking.error_class) == (Status.FAIL, "kernel-rejected"), lacking.message
         assert "defines no function hswish_kernel" in (lacking.message or "")
         assert "void hswish_kernel( const float* in0_base" in (lacking.message or "")
+        # Together: the whole model one call of the C, which matched torch
+        together = got[f"compile:{cell}+k:fused"]
+        assert together.status is Status.OK and together.metrics["custom_kernel"]["applied"], together.message
+        assert together.metrics["dispatch_count"] == 1, (release, together.metrics["dispatch_count"])
+        assert got[f"run:{cell}+k:fused"].status is Status.OK, (release, got[f"run:{cell}+k:fused"].message)
     # 3.3.0's op form is its own (an i64 six converted in a generic): another spec, not 3.9.0's.
     digests = {
         r: got[f"compile:{CELL.format(r)}+k:hswish"].metrics["custom_kernel"]["spec_sha256"] for r in RELEASES

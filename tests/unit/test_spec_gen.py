@@ -546,3 +546,29 @@ def test_a_call_that_fails_or_takes_anothers_ops_is_named_by_its_table(tmp_path:
     with pytest.raises(spec_gen.NotGenerated) as caught:
         spec_gen.spec(ir, MODULES, generated.declarations(kernels.load(tmp_path)), "k.o")
     assert str(caught.value) == "calls[0] (module 'a*') takes ops that module 'act' takes: name each op once"
+
+
+@pytest.mark.shared_tmp
+def test_modules_declared_together_are_one_call(tmp_path: Path) -> None:
+    """`replaces = { module = ["fc", "act"], together = true }`: a Linear and its activation swapped
+    for one fused call (issue 92 item 3). Their ops are one instance with one output; its inputs are
+    the data, the Linear's weight as IREE transposed it from weights alone (folded: an input) and the
+    bias. Without `together` each module is its own call; with a class, `together` is refused."""
+    (tmp_path / "k.c").write_text("void linear_hswish(void) {}\n")
+    head = 'name = "fused"\nsources = ["k.c"]\nobject = "k.o"\nfunction = "linear_hswish"\n'
+    (tmp_path / "kernel.toml").write_text(head + 'replaces = { module = ["fc", "act"], together = true }\n')
+    kernel = kernels.load(tmp_path)
+    (declared,) = generated.declarations(kernel)
+    assert declared.together and declared.said() == "module 'fc act' together"
+    ir = (DATA / "hswish_preprocessed_3.13.0.mlir").read_text()
+    text, protos = spec_gen.spec(ir, MODULES, declared, "k.o")
+    assert text.count("func.call @linear_hswish(") == 1 and "linalg.matmul" in text
+    said = "// in0: tensor<4x16xf32> (64 elements, row-major); in1: tensor<16x16xf32> (256 elements"
+    assert protos[0].startswith(said) and "tensor<16xf32>" in protos[0].splitlines()[0]  # the data, W^T, b
+    apart = dataclasses.replace(declared, together=False)
+    with pytest.raises(spec_gen.NotGenerated, match="different forms"):  # a Linear and a Hardswish
+        spec_gen.spec(ir, MODULES, apart, "k.o")
+    assert kernel.spec_digest() != kernels.load(DATA / "hswish").spec_digest()
+    (tmp_path / "kernel.toml").write_text(head + 'replaces = { class = "Linear", together = true }\n')
+    with pytest.raises(kernels.KernelError, match="together = true: modules"):
+        kernels.load(tmp_path)

@@ -155,6 +155,7 @@ class Kernel:
     replaces_class: str = ""
     replaces_op: str = ""  # or a torch op (iree/torch_ops.py) and its filters, (key, value as str)
     replaces_where: tuple[tuple[str, str], ...] = ()
+    replaces_together: bool = False  # `together = true`: every module named is one instance, one call
     args: tuple[str, ...] = ()  # the C arguments' order ("input:N", "output"); () the default
     # More of the same, each `[[calls]]` table's (function, replaces_..., args) as (key, value) pairs:
     # one object's other functions for other ops (MobileNetV2's 1x1 convolutions beside its depthwise).
@@ -241,7 +242,7 @@ class Kernel:
             declared = [self.function, self.replaces_module, self.replaces_class, *self.args]
             if self.replaces_op:
                 declared += [self.replaces_op, *(f"{k}={v}" for k, v in self.replaces_where)]
-            declared += [repr(call) for call in self.calls]  # none: the digest it always had
+            declared += [repr(call) for call in self.calls] + ["together"] * self.replaces_together
             return digest({"declared": declared, "generator": generator})
         if not self.spec_windows:  # the digest kernels without windows have always had
             return file_sha256(self.directory / self.spec)
@@ -414,7 +415,7 @@ def _declared(data: Mapping[str, Any], error: Any, toml: Path) -> dict[str, Any]
         return {}
     if isinstance(replaces, Mapping) and "op" in replaces:
         by = _by_op(replaces, error)
-    elif isinstance(replaces, Mapping) and not set(replaces) - {"module", "class"} and len(replaces) == 1:
+    elif isinstance(replaces, Mapping) and len(set(replaces) - {"together"}) == 1 <= len(replaces) <= 2:
         by = _by_module(replaces, error)
     else:
         raise error("replaces", replaces, f"expected one of {_REPLACES}")
@@ -436,7 +437,10 @@ def _declared(data: Mapping[str, Any], error: Any, toml: Path) -> dict[str, Any]
 
 def _by_module(replaces: Mapping[str, Any], error: Any) -> dict[str, Any]:
     """`replaces = { module = "glob" or [...] }` or `{ class = "Name" }`, each path checked."""
-    value = next(iter(replaces.values()))
+    module = "module" in replaces  # whose modules may be one instance: `together = true` (or not said)
+    if set(replaces) - {"module", "class", "together"} or replaces.get("together", module) is not module:
+        raise error("replaces", dict(replaces), f"expected one of {_REPLACES}; together = true: modules")
+    value = replaces.get("module", replaces.get("class"))
     globs = value if isinstance(value, list) and "module" in replaces else [value]  # module: or a list
     if not globs or not all(isinstance(g, str) and g for g in globs):
         raise error("replaces", dict(replaces), "expected a non-empty string (a module: or a list of them)")
@@ -446,9 +450,11 @@ def _by_module(replaces: Mapping[str, Any], error: Any) -> dict[str, Any]:
         raise error(
             "replaces", dict(replaces), f"at most {_MAX_GLOBS} module paths of {_MAX_NAME} characters each"
         )
+    # together: the modules' ops are one instance, swapped for one call (a Linear and its activation)
     return {
         "replaces_module": " ".join(globs) if "module" in replaces else "",
         "replaces_class": replaces.get("class", ""),
+        **({"replaces_together": True} if "together" in replaces else {}),
     }
 
 

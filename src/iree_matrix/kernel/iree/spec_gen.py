@@ -50,6 +50,7 @@ class Declaration:
     # output's outer parallel dimension has elements, each told its share, as IREE's own dispatches
     # are split (one workgroup is one thread: a generated kernel kept its gain at 1 thread only)
     args: tuple[str, ...] = ()
+    together: bool = False  # the modules' ops are one instance: one call for them all
     table: str = ""  # kernel.toml's [[calls]] table it is ("calls[0]"), named in what is said of it
 
     def order(self, dag: Dag) -> list[int | str]:
@@ -100,6 +101,7 @@ class Declaration:
             said = f"op {self.op}" + "".join(f" {k}={v}" for k, v in self.where)
         else:
             said = f"module {self.module!r}" if self.module else f"class {self.klass!r}"
+            said += " together" if self.together else ""
         return f"{self.table} ({said})" if self.table and where else said
 
 
@@ -128,7 +130,7 @@ def dags(
         named = (f"module {p!r}" for p in (declared.instance(modules.get(n, "")) for n in at) if p)
         by_op = (f"torch op {declared.op} (model.mlir line {n})" for n in at if n in wanted)
         if owners := sorted(by_op if declared.op else named):
-            instances.setdefault(owners[0], []).append(op)
+            instances.setdefault(declared.said(False) if declared.together else owners[0], []).append(op)
     if not instances and declared.op:
         raise NotGenerated(
             f"no torch {declared.said()} in this model's MLIR (its ops: "

@@ -32,13 +32,13 @@ IR_FLAGS = ("--compile-to=preprocessing", "--mlir-print-debuginfo")
 
 
 # a [[calls]] table's keys as Kernel names them, and as spec_gen.Declaration does
-_FIELD = dict(replaces_module="module", replaces_class="klass", replaces_op="op", replaces_where="where")
+_FIELD = {f"replaces_{k}": k for k in ("module", "op", "where", "together")} | {"replaces_class": "klass"}
 
 
 def declarations(kernel: Kernel) -> list[spec_gen.Declaration]:
     """The kernel's `function` + `replaces`, then each of its `[[calls]]`."""
     said = (kernel.replaces_module, kernel.replaces_class, kernel.replaces_op, kernel.replaces_where)
-    first = spec_gen.Declaration(kernel.name, kernel.function, *said, kernel.args)
+    first = spec_gen.Declaration(kernel.name, kernel.function, *said, kernel.args, kernel.replaces_together)
     fields = [{_FIELD.get(k, k): v for k, v in call} for call in kernel.calls]
     calls = (spec_gen.Declaration(kernel.name, **c, table=f"calls[{n}]") for n, c in enumerate(fields))
     return [first, *calls]
