@@ -141,8 +141,7 @@ def problem(document: Mapping[str, Any], compiled: set[str]) -> Optional[str]:
             if why := _arm_problem(arm, compiled) or (_gpu_arm_problem(arm) if gpu else None):
                 return f"{function.get('function')}: arm {str(arm.get('name'))[:60]!r}: {why}"
         for key, check in checks.items():
-            why = check(function[key]) if function.get(key) is not None else None
-            if why:
+            if function.get(key) is not None and (why := check(function[key])):
                 return f"{function.get('function')}: {key}: {why}"
     return None
 

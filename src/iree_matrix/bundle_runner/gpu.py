@@ -183,8 +183,7 @@ def _torch_peers(
 ) -> list[Json]:
     """torch's peer arms on the GPU, loaded by the peer worker; where `peer_skip` says why not, each
     peer's arm carries that as its error."""
-    skip = peer_skip(sitting, device_, torch_importable)
-    if skip:
+    if skip := peer_skip(sitting, device_, torch_importable):
         say(f"no torch peers: {skip}")
         return [peer_arm(peer, "", skip) for peer in ordered()]
     say(f"torch on CUDA: {', '.join(p.described for p in ordered())}, each made and warmed up first")

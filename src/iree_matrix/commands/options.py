@@ -478,8 +478,7 @@ def cache_dir(args: argparse.Namespace) -> Path:
     if (given := CACHE.of(args)) is not None:
         return given
     cache = default_cache()
-    blocked = directory_problem(cache) if "IREE_MATRIX_CACHE" in os.environ else ""
-    if blocked:
+    if "IREE_MATRIX_CACHE" in os.environ and (blocked := directory_problem(cache)):
         raise UserError(f"$IREE_MATRIX_CACHE {cache}: {blocked}; name a directory (or a new path)")
     return cache
 

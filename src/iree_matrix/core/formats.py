@@ -28,6 +28,11 @@ def size(n: float) -> str:
     return f"{sig3(n)} GiB"
 
 
+def size_or(n: object, missing: str = "") -> str:
+    """`size` of a figure, or `missing` where there is none (None, or not a number)."""
+    return size(n) if isinstance(n, (int, float)) else missing
+
+
 def seconds(s: float) -> str:
     """A duration given in seconds, as a stage's wall time: "12.3 s", "0.512 s"."""
     return f"{sig3(s)} s"

@@ -94,8 +94,7 @@ def require_usable(cache: Path, store: Optional[Path] = None) -> None:
         ("TMPDIR", tempfile.gettempdir(), tmp, "set TMPDIR to a directory"),
     ]
     for name, path, why, fix in checked:
-        bad = unsafe_characters(path) if path is not None else ""
-        if bad:
+        if path is not None and (bad := unsafe_characters(path)):
             raise UserError(
                 f"{name} {str(path)!r}: has {bad}, which IREE's compiler cannot take ({why}: every compile "
                 f"would fail to link); {fix} without spaces or shell characters"

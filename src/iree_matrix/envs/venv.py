@@ -156,8 +156,7 @@ class VenvEnvironment:
                 f"the environment {self.id} is at {self.path}, which has {unsafe}: IREE's tools cannot take "
                 f"that ({fault.cause}); pass --cache DIR without spaces or shell characters"
             )
-        damage = self.content_damage()
-        if damage is not None:  # `open` now rebuilds it
+        if (damage := self.content_damage()) is not None:  # `open` now rebuilds it
             cause = fault.cause if fault.cause == damage else f"{fault.cause}; {damage}"
             return EnvironmentFault(
                 f"the environment {self.id} is damaged ({cause}): it is rebuilt from the wheelhouse; "
@@ -218,8 +217,7 @@ class VenvBackend:
             return None
         if description.get("path") != str(path) or not (path / "bin" / "python").exists():
             return None  # moved or damaged: its scripts point elsewhere; rebuild it
-        damage = _checked(path)
-        if damage is not None:  # `create` rebuilds it
+        if (damage := _checked(path)) is not None:  # `create` rebuilds it
             logger.warning(f"{path}: damaged ({damage}); it is rebuilt from the wheelhouse")
             return None
         return VenvEnvironment(env.id, path, description)

@@ -237,9 +237,9 @@ class Executor:
             stage = stages.get(job.stage)
             # A timed stage runs alone; one that warms up first (export, peer) runs beside others
             # until it asks for its turn at timing (`_quiet_lock`), and no job starts during a turn.
-            exclusive_running = any(_alone(j) for j in running.values())
+            timed_running = any(quiet_around(stages.get(j.stage)) for j in running.values())
             full = len(running) >= max(1, self.options.jobs)
-            if full or exclusive_running or (_alone(job) and running) or not self._turns.start(job.id):
+            if full or timed_running or (quiet_around(stage) and running) or not self._turns.start(job.id):
                 still_waiting.append(job)
                 continue
             future = pool.submit(self._process, job, stage, {d: entries[d] for d in job.deps})
@@ -570,8 +570,3 @@ def _empty(out: Path) -> None:
             shutil.rmtree(left, ignore_errors=True)
         else:
             left.unlink(missing_ok=True)
-
-
-def _alone(job: Job) -> bool:
-    """A timed stage that holds the machine from its start (run, dispatches, peak): nothing beside it."""
-    return (stage := stages.get(job.stage)).exclusive and not stage.warms_up

@@ -318,8 +318,7 @@ def require_sandbox(jobs: Iterable[plan.Job], unsandboxed: bool) -> None:
 
     bubblewrap.allow_unsandboxed(unsandboxed)
     stage = next((j.stage for j in jobs if j.stage in MODEL_CODE_STAGES), None)
-    refused = bubblewrap.refusal(stage) if stage is not None else None
-    if refused is not None:
+    if stage is not None and (refused := bubblewrap.refusal(stage)) is not None:
         raise UserError(refused)
 
 

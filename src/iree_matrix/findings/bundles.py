@@ -108,8 +108,7 @@ def vouched(log: Path, records: Iterable[Record], manifests: Manifests) -> list[
     record with no digests and 0.001 ms was merged and shown as run elsewhere by a bundle)."""
     records = list(records)
     for record in records:
-        why = problem(record, manifests) if is_from_bundle(record) else None
-        if why:
+        if is_from_bundle(record) and (why := problem(record, manifests)):
             raise RefusedRecord(
                 f"merge: {log}: {record.job}: says a run bundle ran it, and {why}; nothing merged"
             )

@@ -43,20 +43,13 @@ class Peer:
     path: Path
 
 
-def directories() -> list[Path]:
-    """Where peers are found: the shipped scripts' `peer_frameworks/` (a test puts its own first)."""
-    return [shipped.scripts_dir() / PACKAGE]
-
-
 @functools.cache
 def ordered() -> tuple[Peer, ...]:
-    """Every peer, in their `rank` order: the declaration of each module of `directories()`."""
-    found: dict[str, Peer] = {}
-    for folder in directories():
-        for path in sorted(folder.glob("*.py")):
-            if not path.name.startswith("_") and path.stem not in found:
-                found[path.stem] = _read(path)
-    peers = sorted(found.values(), key=lambda p: (p.rank, p.name))
+    """Every peer, in their `rank` order: the declaration of each module of the shipped scripts'
+    `peer_frameworks/`."""
+    folder = shipped.scripts_dir() / PACKAGE
+    found = [_read(path) for path in sorted(folder.glob("*.py")) if not path.name.startswith("_")]
+    peers = sorted(found, key=lambda p: (p.rank, p.name))
     for earlier, later in zip(peers, peers[1:]):
         if earlier.rank == later.rank:
             raise RuntimeError(f"peers {earlier.name!r} and {later.name!r} share rank {earlier.rank}")

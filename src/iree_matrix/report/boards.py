@@ -367,13 +367,9 @@ def build_rows(records: Iterable[Record]) -> list[list[str]]:
         needs = ", ".join(m.needed) or "nothing (static)"
         if m.glibc_versions:
             needs += f", up to {m.glibc_versions[-1]}"
-        rows.append([*head, f"{m.build_seconds} s", _size(m.tool_bytes("iree-run-module")),
-                     _size(m.tool_bytes("iree-run-module", stripped=True)), needs])  # fmt: skip
+        sizes = [formats.size_or(m.tool_bytes("iree-run-module", stripped=s), "?") for s in (False, True)]
+        rows.append([*head, f"{m.build_seconds} s", *sizes, needs])
     return rows
-
-
-def _size(n: Any) -> str:
-    return formats.size(n) if isinstance(n, (int, float)) else "?"
 
 
 def render_markdown(records: Iterable[Record], source: str = LOG) -> str:

@@ -146,8 +146,7 @@ def _stand_in_lines(ix: Numbering, model: str) -> list[str]:
     for key in {k.compiled for k in ix.index.runs if k.model == model}:
         by_runtime = {k.runtime: r for k, r in ix.index.runs.items() if k.compiled == key}
         run = runs_view.own_run(by_runtime, key.compiler)
-        stand_in = runs_view.stand_in_of(run) if run is not None else None
-        if stand_in:
+        if run is not None and (stand_in := runs_view.stand_in_of(run)):
             used[key.compiler] = stand_in
     return [
         f"- compiler {c} has no runtime release of its own (no `iree-base-runtime {c}` on PyPI): "

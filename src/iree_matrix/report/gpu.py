@@ -67,8 +67,7 @@ def _cell(r: Record) -> _Key:
 def _compiled(r: Record) -> list[str]:
     m = r.metric.of(CompileMetrics)
     if r.status is Status.OK:
-        size = formats.size(m.module_bytes) if m.module_bytes is not None else ""
-        return ["✅", size, f"{m.seconds:.1f} s" if m.seconds is not None else ""]
+        return ["✅", formats.size_or(m.module_bytes), f"{m.seconds:.1f} s" if m.seconds is not None else ""]
     return [("➖ " if r.status is Status.SKIP else "❌ ") + _not_compiled(r), "", ""]
 
 

@@ -209,8 +209,7 @@ class CompileStage(StageBase):
         assert job.profile is not None
         flags = self._flags(job, listing)  # raises StageSkipped when this compiler lacks a flag
         # No listing (a tool that prints none): nothing can be checked, so nothing is skipped.
-        missing = missing_flags(job.profile.flags, listing) if listing else []
-        if missing:
+        if listing and (missing := missing_flags(job.profile.flags, listing)):
             raise StageSkipped(
                 f"profile '{job.profile.name}' uses {', '.join(missing)}, which IREE "
                 f"{job.label.compiler}'s iree-compile does not have (iree-compile --help-hidden)"

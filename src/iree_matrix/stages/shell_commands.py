@@ -148,14 +148,12 @@ def runtime_build_steps(
     ]
 
 
-def pi_zero_runtime(
-    release: str, build_options: Sequence[str] = ("static",), host: str = "x86_64"
-) -> list[Step]:
-    """What a Pi Zero cell's runtime takes: the native build on `host` (its host tools), then the
-    cross build."""
+def pi_zero_runtime(release: str) -> list[Step]:
+    """What a Pi Zero cell's runtime takes: the native build on x86_64 (its host tools), then the
+    static cross build."""
     return [
-        *runtime_build_steps(release, host, build="$HOST_BUILD"),
-        *runtime_build_steps(release, "armv6", build_options),
+        *runtime_build_steps(release, "x86_64", build="$HOST_BUILD"),
+        *runtime_build_steps(release, "armv6", ("static",)),
     ]
 
 
@@ -180,20 +178,14 @@ def compile_step(
 FLOAT32_OUTPUT: tuple[arrays.Described, ...] = ({"dtype": "float32"},)
 
 
-def run_step(
-    arch: str,
-    tools: str,
-    *,
-    device: str = "local-sync",
-    inputs: Sequence[str] = ("input0.npy",),
-    outputs: Sequence[arrays.Described] = FLOAT32_OUTPUT,
-) -> Step:
+def run_step(arch: str, tools: str, *, outputs: Sequence[arrays.Described] = FLOAT32_OUTPUT) -> Step:
     """iree-run-module as the run stage calls it (one thread), QEMU_CPU pinned for an emulated target;
     each output written as the run stage has it written (`outputs`: export.json's descriptions): a
     .npy, or the raw contents (.bin) of a dtype numpy lacks, which iree-run-module cannot write as
     .npy."""
     target = targets.parse(arch)
-    common = [*device_argv(device, 1), "--module=module.vmfb", *run_stage.call_flags("main", inputs)]
+    call = run_stage.call_flags("main", ["input0.npy"])  # the docs' model: one input
+    common = [*device_argv("local-sync", 1), "--module=module.vmfb", *call]
     names = [arrays.output_name(i, described) for i, described in enumerate(outputs)]
     argv = run_stage.run_command(f"{tools}/iree-run-module", common, names)
     env = (("QEMU_CPU", target.qemu_cpu),) if target.emulated and target.qemu_cpu else ()
@@ -212,14 +204,11 @@ def firmware_steps(
     runtime: str = "$RUNTIME",
     out: str = "$OUT",
     cmake: str = "$CMAKE",
-    python: str = "$PYTHON",
     quirks: Sequence[str] = (),
-    function: str = "main",
-    inputs: Sequence[str] = ("$OUT/input0.npy",),
 ) -> list[Step]:
     """A Cortex-M cell after its compile: the runtime (`cortex_m._build`: host tools, cross build,
     libraries and headers kept), the model data and linker script (`cortex_m.model_data`,
-    `linker_script`, run by `python`: one that has iree-matrix), the link and the emulator, as the
+    `linker_script`, run by $PYTHON: one that has iree-matrix), the link and the emulator, as the
     run stage does them."""
     (host_cfg, host_make), (cfg, make) = cortex_m.runtime_commands(src, cpu, runtime, cmake, quirks)
     writer = (
@@ -239,7 +228,7 @@ def firmware_steps(
         ),
         Step(
             "the module's bytecode and inputs as flash constants (model_data.c) and the linker script",
-            (python, "-c", writer, out, cpu, function, *inputs),
+            ("$PYTHON", "-c", writer, out, cpu, "main", f"{out}/input0.npy"),
         ),
         Step(
             "link the firmware",

@@ -115,15 +115,11 @@ def builds_table(records: Mapping[str, Record]) -> str:
             rows.append((job, r.status.value, (r.message or "").splitlines()[0][:100] if r.message else ""))
             continue
         tool = "iree-run-module"
-        built, stripped = _size(m.tool_bytes(tool)), _size(m.tool_bytes(tool, stripped=True))
+        built, stripped = (formats.size_or(m.tool_bytes(tool, stripped=s), "?") for s in (False, True))
         needs = f"needs {', '.join(m.needed) or 'nothing (static)'}"
         glibc = f", up to {m.glibc_versions[-1]}" if m.glibc_versions else ""
         rows.append((job, f"{m.build_seconds} s", f"{tool} {built} ({stripped} stripped); {needs}{glibc}"))
     return tabulate(rows, headers=["build", "time", "result"])
-
-
-def _size(n: Any) -> str:
-    return formats.size(n) if isinstance(n, (int, float)) else "?"
 
 
 def _hello_problems(facts: Mapping[str, Any]) -> list[str]:

@@ -93,8 +93,7 @@ def reason(message: Optional[str]) -> str:
     if not (line := first_line(message, _WORDS)):
         return "no message recorded"
     status = _IREE_STATUS.search(line)
-    rest = line[status.end() :].strip() if status else ""
-    if rest:
+    if status and (rest := line[status.end() :].strip()):
         segments = [s.strip() for s in rest.split(";") if s.strip()]
         line = segments[0]
         for segment in segments[1:]:

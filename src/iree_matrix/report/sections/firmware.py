@@ -88,9 +88,9 @@ def _row(r: Record) -> list[str]:
         check,
         _of(m.flash_bytes, m.machine_flash_bytes),
         _of(m.ram_bytes, m.machine_ram_bytes),
-        formats.size(before) if isinstance(before, (int, float)) else "",
-        formats.size(m.heap_peak_bytes) if m.heap_peak_bytes is not None else "",
-        formats.size(m.stack_peak_bytes) if m.stack_peak_bytes is not None else "",
+        formats.size_or(before),
+        formats.size_or(m.heap_peak_bytes),
+        formats.size_or(m.stack_peak_bytes),
         _of(linked, m.machine_ram_bytes),
         ", ".join(name.split(" (")[0] for name, ok in as_linked.items() if ok)
         or ("none" if as_linked else "no board listed"),

@@ -21,10 +21,6 @@ from iree_matrix.report.sections.search import judged
 TITLE = "Flag search: the fastest correct IREE profile per model and version"
 
 
-def _size(value: Optional[float]) -> str:
-    return formats.size(value) if value is not None else ""
-
-
 Group = tuple[str, str, str]  # model (with its exporter, when several), arch, IREE version
 Tried = tuple[Record, Optional[Record]]  # a profile's compile and its run (None: none)
 
@@ -105,9 +101,9 @@ def _detail_row(group: Group, compiled: Record, run: Optional[Record]) -> list[s
     ran = run.metric.of(RunMetrics) if run is not None else RunMetrics()
     made = compiled.metric.of(CompileMetrics)
     return [model, compiler, compiled.label.profile, _why(compiled, run) or "ok",
-            _ms(run_ms) if (run_ms := ran.latency_median) else "",
-            _size(made.module_bytes), formats.seconds(made.seconds) if made.seconds is not None else "",
-            _size(made.peak_memory_bytes), _size(ran.peak_memory_bytes),
+            _ms(run_ms) if (run_ms := ran.latency_median) else "", formats.size_or(made.module_bytes),
+            formats.seconds(made.seconds) if made.seconds is not None else "",
+            formats.size_or(made.peak_memory_bytes), formats.size_or(ran.peak_memory_bytes),
             _text(made.dispatch_count), _text(ran.other_load)]  # fmt: skip
 
 
