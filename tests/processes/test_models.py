@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import importlib
-import sys
-from pathlib import Path
 
 import pytest
 
+from tests.scripts_path import scripts_importable
+
 torch = pytest.importorskip("torch")
 
-SCRIPTS = Path(__file__).parents[2] / "scripts"
-if str(SCRIPTS) not in sys.path:
-    sys.path.insert(0, str(SCRIPTS))
+scripts_importable()
 
 pytestmark = [pytest.mark.torch, pytest.mark.heavy]  # every built-in model built in torch, some twice
 

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.scripts_path import scripts_importable
+
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
 ROOT = Path(__file__).parents[2]
-SCRIPTS = ROOT / "scripts"
-if str(SCRIPTS) not in sys.path:
-    sys.path.insert(0, str(SCRIPTS))
+SCRIPTS = scripts_importable()
 
 pytestmark = pytest.mark.torch
 
