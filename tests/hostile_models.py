@@ -227,6 +227,15 @@ def write_models(folder: Path, sources: dict[str, str]) -> list[str]:
     return refs
 
 
+def users_project(folder: Path) -> Path:
+    """A user's project folder (`folder/users-project`) holding their precious file (`precious.txt`,
+    "keep me"), from which a drill starts the tool: a model must neither delete it nor write beside it."""
+    users = folder / "users-project"
+    users.mkdir()
+    (users / "precious.txt").write_text("keep me")
+    return users
+
+
 def unique_duration(seed: object) -> str:
     """A sleep's duration no other process here has: 3600 s and a fraction from `seed`."""
     return f"3600.{abs(hash(str(seed))) % 10**9}"

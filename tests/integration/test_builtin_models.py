@@ -17,11 +17,10 @@ from iree_matrix.core.model.results import Status
 from iree_matrix.findings import release_choice
 from iree_matrix.matrix.models import builtin_names, resolve
 
-from .conftest import iree_matrix, records
+from .conftest import EXPORTER, iree_matrix, records
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-EXPORTER = "py3.11-torch2.13.0-turbine3.9.0"
 PLAIN = [
     "mobilenet_v2",
     "mobilenet_v3_small",
