@@ -3,7 +3,8 @@ file (`build(seed)`) that misbehaves in one way, a template whose `{…}` fields
 (paths, tags, a sleep's unique duration). Both the venv sandbox (tests/integration/test_sandbox.py,
 test_hostile_models.py, tests/processes/test_bubblewrap.py) and the Docker one
 (test_sandbox_docker_models.py) run the same sources, so the two sandboxes are held to the same
-attacks; the helpers find and end a model's detached child by its own sleep's duration.
+attacks; the helpers write the sources as a user's model files, make the user's project folder a drill
+runs from, and find and end a model's detached child by its own sleep's duration.
 """
 
 from __future__ import annotations

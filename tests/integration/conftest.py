@@ -59,8 +59,7 @@ def source_runtime_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     src:3.9.0/x86_64: minutes of cmake), built once per test run for the tests that run a
     source-built runtime (the armv6 smoke builds its host tools with it)."""
     matrix = tmp_path_factory.mktemp("source-runtime") / "m.toml"
-    matrix.write_text('python = "3.11"\ntorch = "2.13.0"\nturbine = "3.9.0"\ncompiler = "3.9.0"\n'
-                      'runtime = "src:3.9.0"\nmodels = "tiny_cnn"\n')  # fmt: skip
+    matrix.write_text(matrix_toml(runtime="src:3.9.0"))
     argv = ["matrix", "--matrix", str(matrix), "--backend", "venv", "--iree-source", iree_source(),
             "--select", "runtime-build:*"]  # fmt: skip
     return _made_once(tmp_path_factory, "source-runtime-store", argv)
