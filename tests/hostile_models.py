@@ -3,7 +3,8 @@ file (`build(seed)`) that misbehaves in one way, a template whose `{…}` fields
 (paths, tags, a sleep's unique duration). Both the venv sandbox (tests/integration/test_sandbox.py,
 test_hostile_models.py, tests/processes/test_bubblewrap.py) and the Docker one
 (test_sandbox_docker_models.py) run the same sources, so the two sandboxes are held to the same
-attacks; the helpers find and end a model's detached child by its own sleep's duration.
+attacks; the helpers write the sources as a user's model files, make the user's project folder a drill
+runs from, and find and end a model's detached child by its own sleep's duration.
 """
 
 from __future__ import annotations
@@ -225,6 +226,15 @@ def write_models(folder: Path, sources: dict[str, str]) -> list[str]:
         path.chmod(0o644)
         refs.append(f"{path}:build")
     return refs
+
+
+def users_project(folder: Path) -> Path:
+    """A user's project folder (`folder/users-project`) holding their precious file (`precious.txt`,
+    "keep me"), from which a drill starts the tool: a model must neither delete it nor write beside it."""
+    users = folder / "users-project"
+    users.mkdir()
+    (users / "precious.txt").write_text("keep me")
+    return users
 
 
 def unique_duration(seed: object) -> str:

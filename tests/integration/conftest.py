@@ -23,8 +23,10 @@ from typing import Optional, Union
 import pytest
 
 from iree_matrix.core.model.results import Record, ResultsLog
+from iree_matrix.core.system import bubblewrap
 from iree_matrix.core.system.locks import file_lock
 from iree_matrix.envs.cache_usage import default_cache
+from tests.hostile_models import write_models
 
 REPO = Path(__file__).resolve().parents[2]
 SMOKE = REPO / "matrix" / "smoke.toml"
@@ -57,8 +59,7 @@ def source_runtime_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     src:3.9.0/x86_64: minutes of cmake), built once per test run for the tests that run a
     source-built runtime (the armv6 smoke builds its host tools with it)."""
     matrix = tmp_path_factory.mktemp("source-runtime") / "m.toml"
-    matrix.write_text('python = "3.11"\ntorch = "2.13.0"\nturbine = "3.9.0"\ncompiler = "3.9.0"\n'
-                      'runtime = "src:3.9.0"\nmodels = "tiny_cnn"\n')  # fmt: skip
+    matrix.write_text(matrix_toml(runtime="src:3.9.0"))
     argv = ["matrix", "--matrix", str(matrix), "--backend", "venv", "--iree-source", iree_source(),
             "--select", "runtime-build:*"]  # fmt: skip
     return _made_once(tmp_path_factory, "source-runtime-store", argv)
@@ -105,6 +106,13 @@ def _made_once(tmp_path_factory: pytest.TempPathFactory, name: str, argv: list[s
     return made
 
 
+def module_cache(tmp_path_factory: pytest.TempPathFactory, name: str) -> tuple[Path, Path]:
+    """A fresh folder `name` for a module-scoped fixture (a drill run once for its module's tests) and
+    a `shared_cache` in it: the folder and the cache."""
+    folder = tmp_path_factory.mktemp(name)
+    return folder, shared_cache(folder / "cache")
+
+
 def shared_cache(fresh: Path) -> Path:
     """A cache at `fresh` whose wheelhouse, environments and images are the persistent cache's."""
     persistent = default_cache()
@@ -115,15 +123,47 @@ def shared_cache(fresh: Path) -> Path:
     return fresh
 
 
+def tool_argv(*args: str, cache: Path, results: Path) -> list[str]:
+    """`iree-matrix ARGS...` on this cache and results directory, as this test run starts the tool
+    (its own Python's module), for a test that starts it itself (to signal it, say)."""
+    return [sys.executable, "-m", "iree_matrix", *args, "--cache", str(cache), "--results-dir", str(results)]
+
+
 def iree_matrix(
-    *args: str, cache: Path, results: Path, timeout: float = 1800, run_label: str = ""
+    *args: str,
+    cache: Path,
+    results: Path,
+    timeout: float = 1800,
+    run_label: str = "",
+    env: Optional[dict[str, str]] = None,
+    cwd: Optional[Path] = None,
 ) -> subprocess.CompletedProcess:
-    argv = [sys.executable, "-m", "iree_matrix", *args, "--cache", str(cache), "--results-dir", str(results)]
-    env = {**os.environ, "IREE_MATRIX_RUN_LABEL": run_label} if run_label else None
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env)
+    """`iree-matrix ARGS...` run to its end (in `env`, this process's unless given, from `cwd`), its
+    output printed: pytest shows it for a test that fails."""
+    if run_label:
+        env = {**(os.environ if env is None else env), "IREE_MATRIX_RUN_LABEL": run_label}
+    argv = tool_argv(*args, cache=cache, results=results)
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env, cwd=cwd)
     print(done.stdout)
     print(done.stderr, file=sys.stderr)
     return done
+
+
+def own_quiet_lock(tmp_path: Path, *, sandboxed: bool = False) -> dict[str, str]:
+    """This process's environment with a quiet lock of the test's own (`tmp_path/quiet.lock`): the
+    run's timed stages wait for no other run's timing, nor hold one up. `sandboxed`: without
+    IREE_MATRIX_UNSANDBOXED too, so model code runs in the sandbox whatever the shell set."""
+    env = {**os.environ, "IREE_MATRIX_QUIET_LOCK": str(tmp_path / "quiet.lock")}
+    if sandboxed:
+        env.pop(bubblewrap.UNSANDBOXED_ENV, None)
+    return env
+
+
+def skip_module_without(problem: Optional[str]) -> None:
+    """Skips the calling test module where what it needs is missing (`problem` says what), except
+    under CI, whose machine images/setup-host.sh provides it: there its tests run, and fail."""
+    if problem and os.environ.get("CI") != "true":
+        pytest.skip(f"{problem}; bash images/setup-host.sh", allow_module_level=True)
 
 
 def records(results: Path) -> dict[str, Record]:
@@ -154,6 +194,15 @@ def module_digests(latest: dict[str, Record], caches: list[Path]) -> dict[str, s
     return found
 
 
+# The exporter environment matrix_toml writes unless told otherwise, as a job names it.
+EXPORTER = "py3.11-torch2.13.0-turbine3.9.0"
+
+
+def export_job(model: str) -> str:
+    """The export job of `model` on matrix_toml's exporter."""
+    return f"export:{model}/{EXPORTER}"
+
+
 TomlValue = Union[str, int, bool, list[str]]
 # The timed stages of a tiny_cnn test: matrix/smoke.toml's (the default's) timing, so its tiny_cnn
 # export, stored once a run (`smoke_store`), is the one these tests' matrices ask for, by key.
@@ -179,6 +228,16 @@ def matrix_toml(
     return "\n".join(lines) + "\n"
 
 
+def drill_matrix(folder: Path, sources: dict[str, str], export: int, **tables: dict[str, TomlValue]) -> Path:
+    """A sandbox drill's matrix file (`folder/matrix.toml`): these model sources (`write_models`, under
+    `folder/models`) on IREE 3.9.0, one repetition, the export's limit `export` seconds, then `tables`."""
+    refs = write_models(folder / "models", sources)
+    matrix = folder / "matrix.toml"
+    limits = {"benchmark": {"repetitions": 1}, "timeouts": {"export": export}, **tables}
+    matrix.write_text(matrix_toml(models=refs, tables=limits))
+    return matrix
+
+
 def _toml(value: TomlValue) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -188,18 +247,18 @@ def _toml(value: TomlValue) -> str:
 
 
 def run_matrix_text(
-    text: str, cache: Path, tmp_path: Path, *argv: str, backend: str = "venv", command: str = "matrix"
-) -> tuple[Path, dict[str, Record]]:
-    """A matrix given as TOML text, run (on host venvs unless `backend` says otherwise; `argv` after
-    the matrix) until it exits 0: its results directory and latest records."""
-    matrix = tmp_path / "matrix.toml"
+    text: str, cache: Path, matrix: Path, *argv: str, backend: str = "venv", command: str = "matrix"
+) -> tuple[subprocess.CompletedProcess, Path, dict[str, Record]]:
+    """A matrix given as TOML text, written to the file `matrix` and run by `command` (on host venvs
+    unless `backend` says otherwise; `argv` after the matrix) until it exits 0: the finished tool, its
+    results directory (`results` beside the matrix file) and latest records."""
     matrix.write_text(text)
-    results = tmp_path / "results"
+    results = matrix.parent / "results"
     done = iree_matrix(
         command, "--matrix", str(matrix), "--backend", backend, *argv, cache=cache, results=results
     )
     assert done.returncode == 0, done.stderr
-    return results, records(results)
+    return done, results, records(results)
 
 
 # pytest-xdist (`nox -s tests` runs this tier on every core with `--dist loadgroup`): the tests that

@@ -5,7 +5,6 @@ user's self-built runtime takes."""
 
 from __future__ import annotations
 
-import os
 import zipfile
 from pathlib import Path
 
@@ -14,13 +13,11 @@ import pytest
 from iree_matrix.core.model.results import Status
 from iree_matrix.core.system import binfmt, containers
 
-from .conftest import iree_matrix, matrix_toml, records
+from .conftest import iree_matrix, matrix_toml, records, skip_module_without
 
 pytestmark = [pytest.mark.integration, pytest.mark.docker, pytest.mark.qemu]
 
-_missing = containers.problem() or binfmt.problem("qemu-aarch64")
-if _missing and os.environ.get("CI") != "true":
-    pytest.skip(f"{_missing}; bash images/setup-host.sh", allow_module_level=True)
+skip_module_without(containers.problem() or binfmt.problem("qemu-aarch64"))
 
 MATRIX = matrix_toml(arch="aarch64:cortex-a72", tables={"benchmark": {"repetitions": 2}})
 RUN = "run:tiny_cnn/py3.11-torch2.13.0-turbine3.9.0/iree3.9.0/aarch64-cortex-a72/default"

@@ -14,7 +14,7 @@ import pytest
 
 from iree_matrix.core.model.results import Record, ResultsLog, Status
 
-from .conftest import REPO, SMOKE
+from .conftest import REPO, SMOKE, iree_matrix, matrix_toml, own_quiet_lock
 
 pytestmark = [pytest.mark.integration]
 
@@ -130,13 +130,10 @@ def test_a_full_tmpdir_is_named_not_the_cache(mounts, cache: Path, tmp_path: Pat
     (models / "fills.py").write_text(FILLS_TMPDIR)
     matrix = tmp_path / "matrix.toml"
     matrix.write_text(
-        'python = "3.11"\ntorch = "2.13.0"\nturbine = "3.9.0"\ncompiler = "3.9.0"\n'
-        f'models = ["{models / "fills.py"}:build"]\n[benchmark]\nrepetitions = 1\n'
+        matrix_toml(models=[f"{models / 'fills.py'}:build"], tables={"benchmark": {"repetitions": 1}})
     )
-    argv = [sys.executable, "-m", "iree_matrix", "matrix", "--matrix", str(matrix), "--backend", "venv",
-            "--cache", str(cache), "--results-dir", str(tmp_path / "results")]  # fmt: skip
-    env = {**os.environ, "TMPDIR": str(tmpdir), "IREE_MATRIX_QUIET_LOCK": str(tmp_path / "quiet.lock")}
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=1200, env=env)
-    print(done.stdout, done.stderr)
+    argv = ("matrix", "--matrix", str(matrix), "--backend", "venv")
+    env = {**own_quiet_lock(tmp_path), "TMPDIR": str(tmpdir)}
+    done = iree_matrix(*argv, cache=cache, results=tmp_path / "results", env=env, timeout=1200)
     line = _one_error_line(done, str(tmpdir), "set TMPDIR to a bigger disk")
     assert "--cache" not in line and done.returncode != 0

@@ -17,11 +17,10 @@ from iree_matrix.core.model.results import Status
 from iree_matrix.findings import release_choice
 from iree_matrix.matrix.models import builtin_names, resolve
 
-from .conftest import iree_matrix, records
+from .conftest import EXPORTER, iree_matrix, matrix_toml, records
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-EXPORTER = "py3.11-torch2.13.0-turbine3.9.0"
 PLAIN = [
     "mobilenet_v2",
     "mobilenet_v3_small",
@@ -63,11 +62,7 @@ def _through_the_toolchain(plain: list[str], cache: Path, tmp_path: Path) -> Non
     """`plain` and every transformers model through turbine 3.9.0 and IREE 3.9.0: the plain ones
     match torch, each failing transformers cell has a hint, the two known failures are as known."""
     matrix = tmp_path / "all.toml"
-    models = ", ".join(f'"{m}"' for m in plain + UPSTREAM)
-    matrix.write_text(
-        f'python = "3.11"\ntorch = "2.13.0"\nturbine = "3.9.0"\ncompiler = "3.9.0"\nmodels = [{models}]\n'
-        "[benchmark]\nrepetitions = 1\n"
-    )
+    matrix.write_text(matrix_toml(models=[*plain, *UPSTREAM], tables={"benchmark": {"repetitions": 1}}))
     results = tmp_path / "results"
     done = iree_matrix("matrix", "--matrix", str(matrix), cache=cache, results=results, timeout=3600)
     assert done.returncode == 0, done.stderr

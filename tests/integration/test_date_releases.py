@@ -29,7 +29,7 @@ CELL = "tiny_cnn/py3.11-torch2.13.0-turbine3.9.0+linalg-iree20231113.707"
 def test_a_2023_compiler_takes_the_lowered_export_and_3_13_refuses_its_module(
     cache: Path, tmp_path: Path
 ) -> None:
-    results, got = run_matrix_text(MATRIX, cache, tmp_path)
+    _, results, got = run_matrix_text(MATRIX, cache, tmp_path / "matrix.toml")
     lower = got[f"lower:{CELL}"]
     assert lower.status is Status.OK, lower.message
     assert lower.metrics["lowered_by"] == "20231113.707"

@@ -4,7 +4,6 @@ containers. Python is a real axis here (bullseye 3.9, bookworm 3.11)."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import uuid
 from pathlib import Path
@@ -15,14 +14,11 @@ from iree_matrix import images
 from iree_matrix.core.model.results import Status
 from iree_matrix.core.system import containers
 
-from .conftest import iree_matrix, matrix_toml, raw_lines, records
+from .conftest import iree_matrix, matrix_toml, raw_lines, records, skip_module_without
 
 pytestmark = [pytest.mark.integration, pytest.mark.docker]
 
-if containers.problem() is not None and os.environ.get("CI") != "true":
-    pytest.skip(
-        f"no Docker daemon ({containers.problem()}); bash images/setup-host.sh", allow_module_level=True
-    )
+skip_module_without(containers.problem() and f"no Docker daemon ({containers.problem()})")
 
 MATRIX = matrix_toml(
     python=["3.9", "3.11"], compiler=["3.9.0", "3.13.0"], tables={"benchmark": {"repetitions": 2}}

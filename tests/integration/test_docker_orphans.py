@@ -16,14 +16,11 @@ import pytest
 
 from iree_matrix.core.system import containers
 
-from .conftest import SMOKE
+from .conftest import SMOKE, skip_module_without
 
 pytestmark = [pytest.mark.integration, pytest.mark.docker]
 
-if containers.problem() is not None and os.environ.get("CI") != "true":
-    pytest.skip(
-        f"no Docker daemon ({containers.problem()}); bash images/setup-host.sh", allow_module_level=True
-    )
+skip_module_without(containers.problem() and f"no Docker daemon ({containers.problem()})")
 
 
 def _start(cache: Path, results: Path, label: str) -> subprocess.Popen:

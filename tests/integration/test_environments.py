@@ -13,11 +13,10 @@ import pytest
 
 from iree_matrix.core.model.results import Status
 
-from .conftest import run_matrix_text
+from .conftest import EXPORTER, run_matrix_text
 
 pytestmark = pytest.mark.integration
 
-EXPORTER = "py3.11-torch2.13.0-turbine3.9.0"
 MATRIX = """
 python = "3.11"
 torch = "2.13.0"
@@ -32,7 +31,7 @@ repetitions = 3
 
 
 def test_text_and_bytecode_exports_each_compiled_by_two_compilers(cache: Path, tmp_path: Path) -> None:
-    results, got = run_matrix_text(MATRIX, cache, tmp_path)
+    _, results, got = run_matrix_text(MATRIX, cache, tmp_path / "matrix.toml")
 
     export = got[f"export:tiny_cnn/{EXPORTER}"]
     assert export.status is Status.OK, export.message

@@ -15,7 +15,7 @@ from iree_matrix.core.model.metrics.export import ExportMetrics
 from iree_matrix.core.model.results import Status
 from iree_matrix.iree import versions
 
-from .conftest import iree_matrix, matrix_toml, records
+from .conftest import matrix_toml, run_matrix_text
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -25,16 +25,8 @@ EXPORT = "export:tiny_cnn/py3.11-torch2.13.0-turbine3.6.0"
 def test_an_export_by_an_importer_that_hangs_at_exit_ends_and_is_stored_with_the_finding(
     cache: Path, tmp_path: Path
 ) -> None:
-    matrix = tmp_path / "hang.toml"
-    tables = {"benchmark": {"repetitions": 1}}
-    matrix.write_text(matrix_toml(turbine="3.6.0", compiler="3.6.0", tables=tables))
-    results = tmp_path / "results"
-    done = iree_matrix(
-        "matrix", "--matrix", str(matrix), "--backend", "venv", "--select", "compile:*",
-        cache=cache, results=results,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    got = records(results)
+    text = matrix_toml(turbine="3.6.0", compiler="3.6.0", tables={"benchmark": {"repetitions": 1}})
+    *_, got = run_matrix_text(text, cache, tmp_path / "hang.toml", "--select", "compile:*")
     export = got[EXPORT]
     assert export.status is Status.OK, export.message
     assert export.metric.of(ExportMetrics).importer == "iree-base-compiler 3.6.0"

@@ -18,7 +18,7 @@ from iree_matrix.core.model.results import Status
 from iree_matrix.findings import compat
 from iree_matrix.matrix import spec_file
 
-from .conftest import REPO, SMOKE, iree_matrix, raw_lines, records
+from .conftest import REPO, SMOKE, TomlValue, iree_matrix, matrix_toml, raw_lines, records
 
 pytestmark = pytest.mark.integration
 
@@ -184,10 +184,8 @@ def test_unresolvable_environment_is_a_recorded_failure_and_the_rest_goes_on(
         "    return ModelSpec(torch.nn.Linear(4, 2).eval(), (torch.randn(1, 4),), atol=1e-5, rtol=1e-4)\n"
     )
     matrix = tmp_path / "bad.toml"
-    matrix.write_text(
-        'python = "3.11"\ntorch = "2.13.0"\nturbine = "3.9.0"\ncompiler = ["3.9.0"]\n'
-        f'models = ["tiny_cnn", "{model}:build"]\n[benchmark]\nrepetitions = 2\n'
-    )
+    tables = {"benchmark": {"repetitions": 2}}
+    matrix.write_text(matrix_toml(compiler=["3.9.0"], models=["tiny_cnn", f"{model}:build"], tables=tables))
     results = tmp_path / "results"
     done = iree_matrix("matrix", "--matrix", str(matrix), cache=cache, results=results)
     assert done.returncode == 0, done.stderr
@@ -213,12 +211,9 @@ def test_unresolvable_environment_is_a_recorded_failure_and_the_rest_goes_on(
 def test_stage_timeout_is_recorded_not_stored_and_the_rest_goes_on(warm_cache: Path, tmp_path: Path) -> None:
     cache = warm_cache  # tiny_cnn's export and modules made once per run: not the subject here
     matrix = tmp_path / "slow.toml"
-    matrix.write_text(
-        'python = "3.11"\ntorch = "2.13.0"\nturbine = "3.9.0"\ncompiler = "3.9.0"\n'
-        'models = ["tiny_cnn", "mobilenet_v2"]\n[benchmark]\nrepetitions = 2\n'
-        # tiny_cnn compiles in ~2 s, MobileNetV2 in ~20 s: only the latter hits the limit.
-        "[timeouts]\ncompile = 8\n"
-    )
+    # tiny_cnn compiles in ~2 s, MobileNetV2 in ~20 s: only the latter hits the limit.
+    tables = {"benchmark": {"repetitions": 2}, "timeouts": {"compile": 8}}
+    matrix.write_text(matrix_toml(models=["tiny_cnn", "mobilenet_v2"], tables=tables))
     results = tmp_path / "results"
     done = iree_matrix("matrix", "--matrix", str(matrix), cache=cache, results=results)
     assert done.returncode == 0, done.stderr
@@ -246,13 +241,10 @@ def test_the_first_runs_report_says_how_iree_compares_with_the_default_peer(
     cache = warm_cache  # tiny_cnn's export and modules made once per run: not the subject here
     default = spec_file.load(REPO / "matrix" / "default.toml")
     assert default.peers == ("onnxruntime",)
-    peers = ", ".join(f'"{p}"' for p in default.peers)
-    text = (
-        'python = "3.11"\ntorch = "2.13.0"\nturbine = "3.9.0"\ncompiler = "3.13.0"\nmodels = "tiny_cnn"\n'
-        'runtime = ["3.12.0", "3.13.0"]\n'
-        f"peers = [{peers}]\n[benchmark]\nrepetitions = 3\n"
-        f"time_cross_runtime = {str(default.benchmark.time_cross_runtime).lower()}\n"
-    )
+    cross = default.benchmark.time_cross_runtime
+    timing: dict[str, dict[str, TomlValue]] = {"benchmark": {"repetitions": 3, "time_cross_runtime": cross}}
+    runtimes, peers = ["3.12.0", "3.13.0"], list(default.peers)
+    text = matrix_toml(compiler="3.13.0", runtime=runtimes, peers=peers, tables=timing)
     (tmp_path / "matrix.toml").write_text(text)
     done = iree_matrix("matrix", "--matrix", str(tmp_path / "matrix.toml"), "--backend", "venv", cache=cache,
                        results=tmp_path / "results")  # fmt: skip

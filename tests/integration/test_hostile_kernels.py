@@ -22,15 +22,21 @@ import pytest
 
 from iree_matrix.core.model.results import Status
 
-from .conftest import REPO, iree_matrix, records
+from .conftest import REPO, iree_matrix, matrix_toml, records
 
 pytestmark = [pytest.mark.integration, pytest.mark.shared_tmp]
 
 DATA = REPO / "tests" / "data" / "kernels"
 NEGABS = "negabs_model-negabs/py3.11-torch2.13.0-turbine3.9.0/iree3.9.0/x86_64/default"
 SECRET = "CANARY-7f3a9c-NEVER-SEEN"
-MATRIX = """python = "3.11"\ntorch = "2.13.0"\nturbine = "3.9.0"\ncompiler = "3.9.0"
-models = ["{data}/negabs_model.py:negabs"]\nkernels = [{kernels}]\n[benchmark]\nrepetitions = 1\n"""
+
+
+def _matrix(*kernels: Path) -> str:
+    """The test kernel's model with these kernels, one repetition."""
+    tables = {"benchmark": {"repetitions": 1}}
+    return matrix_toml(
+        models=[f"{DATA}/negabs_model.py:negabs"], kernels=list(map(str, kernels)), tables=tables
+    )
 
 
 def _hostile(tmp_path: Path, name: str, cflags: list[str]) -> Path:
@@ -60,7 +66,7 @@ def test_a_hostile_kernel_reaches_nothing_from_its_run_or_its_build(cache: Path,
         runs = _hostile(tmp_path, "hostile", cflags)
         builds = _hostile(tmp_path, "hostile_include", [*cflags, "-DINCLUDE_CANARY"])
         matrix = tmp_path / "m.toml"
-        matrix.write_text(MATRIX.format(data=DATA, kernels=f'"{runs}", "{builds}"'))
+        matrix.write_text(_matrix(runs, builds))
         results = tmp_path / "results"
         done = iree_matrix("matrix", "--matrix", str(matrix), "--backend", "venv", cache=cache,
                            results=results, timeout=900)  # fmt: skip
@@ -103,7 +109,7 @@ def test_a_kernel_flag_that_runs_a_program_is_refused_at_plan(cache: Path, tmp_p
     renamed = toml.read_text().replace('"negabs"', '"runs_a_program"', 1)
     toml.write_text(renamed + f'requires_flags = ["{flag}"]\n')
     matrix = tmp_path / "m.toml"
-    matrix.write_text(MATRIX.format(data=DATA, kernels=f'"{kernel}"'))
+    matrix.write_text(_matrix(kernel))
     done = iree_matrix("matrix", "--matrix", str(matrix), "--backend", "venv", cache=cache,
                        results=tmp_path / "results", timeout=300)  # fmt: skip
     assert done.returncode != 0 and "Traceback" not in done.stderr

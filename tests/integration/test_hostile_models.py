@@ -17,7 +17,6 @@ import os
 import shutil
 import struct
 import subprocess
-import sys
 import tempfile
 import uuid
 from pathlib import Path
@@ -28,7 +27,7 @@ from iree_matrix.core.model.results import Status
 from iree_matrix.core.system import bubblewrap
 from tests.hostile_models import HOSTILE
 
-from .conftest import TINY_BENCHMARK, iree_matrix, matrix_toml, records, shared_cache
+from .conftest import TINY_BENCHMARK, iree_matrix, matrix_toml, module_cache, own_quiet_lock, records
 
 pytestmark = [
     pytest.mark.integration,
@@ -84,8 +83,7 @@ def _kernel_log() -> str:
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory):  # type: ignore[no-untyped-def]
     """One run of two hostile models (one raises, one returns a model), then what the host kept."""
-    tmp_path = tmp_path_factory.mktemp("hostile")
-    cache = shared_cache(tmp_path / "cache")
+    tmp_path, cache = module_cache(tmp_path_factory, "hostile")
     models = tmp_path / "models"
     models.mkdir()
     host_dir = Path(tempfile.mkdtemp(prefix="iree-matrix-hostile-", dir="/var/tmp"))
@@ -115,12 +113,9 @@ def hostile(tmp_path_factory):  # type: ignore[no-untyped-def]
         tables = {"benchmark": {"repetitions": 1}, "timeouts": {"export": 300}}
         matrix.write_text(matrix_toml(models=refs, tables=tables))
         results = tmp_path / "results"
-        argv = [sys.executable, "-m", "iree_matrix", "matrix", "--matrix", str(matrix), "--backend", "venv",
-                "--select", "export:*", "--cache", str(cache), "--results-dir", str(results)]  # fmt: skip
-        env = {**os.environ, "IREE_MATRIX_QUIET_LOCK": str(tmp_path / "quiet.lock")}
-        env.pop(bubblewrap.UNSANDBOXED_ENV, None)
-        done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=900)
-        print(done.stdout, done.stderr)
+        argv = ("matrix", "--matrix", str(matrix), "--backend", "venv", "--select", "export:*")
+        env = own_quiet_lock(tmp_path, sandboxed=True)
+        done = iree_matrix(*argv, cache=cache, results=results, env=env, timeout=900)
         log = _kernel_log()
         seen = {
             "alive": {name: victim.poll() is None for name, victim in victims.items()},

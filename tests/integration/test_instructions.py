@@ -36,7 +36,7 @@ MATRIX = matrix_toml(
 
 def test_callgrind_counts_one_call_of_the_avx2_module(warm_cache: Path, tmp_path: Path) -> None:
     cache = warm_cache  # tiny_cnn's export and modules made once per run: not the subject here
-    _, got = run_matrix_text(MATRIX, cache, tmp_path)
+    *_, got = run_matrix_text(MATRIX, cache, tmp_path / "matrix.toml")
 
     counted = got[f"instructions:{CELL}/avx2"]
     assert counted.status is Status.OK, counted.message

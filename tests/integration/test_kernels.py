@@ -20,26 +20,29 @@ import pytest
 from iree_matrix.core.model.results import Status
 from iree_matrix.execution import abtest
 
-from .conftest import REPO, iree_matrix, iree_source, records
+from .conftest import EXPORTER, REPO, TomlValue, iree_matrix, iree_source, matrix_toml, records
 
 pytestmark = [pytest.mark.integration, pytest.mark.shared_tmp]
 
 DATA = REPO / "tests" / "data" / "kernels"
-EXPORTER = "py3.11-torch2.13.0-turbine3.9.0"
 NEGABS = f"negabs_model-negabs/{EXPORTER}/iree3.9.0/x86_64/default"
 PLAIN = f"negabs_model-plain_add/{EXPORTER}/iree3.9.0/x86_64/default"
 
-MATRIX = """
-python = ["3.11"]
-torch = ["2.13.0"]
-turbine = ["3.9.0"]
-compiler = ["3.9.0"]
-models = ["{data}/negabs_model.py:negabs", "{data}/negabs_model.py:plain_add"]
-kernels = ["{data}/negabs", "negabs_wrong", "bad_spec", "windowed", "stacked", "unknown_flag", "crashing"]
+NEGABS_MODELS = [f"{DATA}/negabs_model.py:negabs", f"{DATA}/negabs_model.py:plain_add"]
 
-[benchmark]
-repetitions = 1
-"""
+
+def _kernel_matrix(models: list[str], kernels: list[str], repetitions: int = 0, **keys: TomlValue) -> str:
+    """A matrix of these models with these kernels, its axes written as lists (as a kernel's user
+    writes them): the exporter every tier uses, IREE 3.9.0 unless `keys` say otherwise (and any other
+    keys); a [benchmark] table of `repetitions` when given, else the tool's default."""
+    axes: dict[str, TomlValue] = {"python": ["3.11"], "torch": ["2.13.0"], "turbine": ["3.9.0"]}
+    axes |= {"compiler": ["3.9.0"], **keys}
+    tables = {"benchmark": {"repetitions": repetitions}} if repetitions else {}
+    return matrix_toml(**axes, models=models, kernels=kernels, tables=tables)
+
+
+ANSWERS = ["negabs_wrong", "bad_spec", "windowed", "stacked", "unknown_flag", "crashing"]
+MATRIX = _kernel_matrix(NEGABS_MODELS, [f"{DATA}/negabs", *ANSWERS], repetitions=1)
 
 
 def _variant(tmp_path: Path, name: str, **keys: str) -> Path:
@@ -82,7 +85,7 @@ def test_a_kernel_across_its_answers_then_query_kernel(cache: Path, tmp_path: Pa
     broken = _variant(tmp_path, "broken")
     (broken / "negabs.c").write_text("void negabs_workgroup(void) { return undeclared_name; }\n")
     matrix = tmp_path / "kernels.toml"
-    matrix.write_text(MATRIX.format(data=DATA))
+    matrix.write_text(MATRIX)
     results = tmp_path / "results"
 
     done = iree_matrix(
@@ -172,17 +175,9 @@ def test_a_kernel_across_its_answers_then_query_kernel(cache: Path, tmp_path: Pa
     assert "IREE 3.9.0: does not build" in _query("broken", results).stdout
 
 
-PLUGIN_MATRIX = """
-python = ["3.11"]
-torch = ["2.13.0"]
-turbine = ["3.9.0"]
-compiler = ["3.9.0"]
-models = ["{data}/negabs_model.py:negabs"]
-kernels = ["{data}/negabs_plugin", "plugin_wrong"]
-
-[benchmark]
-repetitions = 1
-"""
+PLUGIN_MATRIX = _kernel_matrix(
+    [f"{DATA}/negabs_model.py:negabs"], [f"{DATA}/negabs_plugin", "plugin_wrong"], repetitions=1
+)
 
 
 def test_a_kernel_as_a_runtime_plugin(cache: Path, tmp_path: Path) -> None:
@@ -196,7 +191,7 @@ def test_a_kernel_as_a_runtime_plugin(cache: Path, tmp_path: Path) -> None:
     toml = toml.replace('object = "negabs_plugin.so"', 'cflags = ["-DNEGABS_BIAS=0.5f"]')  # and its own .so
     (wrong / "kernel.toml").write_text(toml)
     matrix = tmp_path / "plugin.toml"
-    matrix.write_text(PLUGIN_MATRIX.format(data=DATA))
+    matrix.write_text(PLUGIN_MATRIX)
     results = _ran(matrix, cache, tmp_path)
     got = records(results)
 
@@ -222,17 +217,12 @@ def test_a_kernel_as_a_runtime_plugin(cache: Path, tmp_path: Path) -> None:
     assert _query("negabs_plugin", results).stdout.splitlines()[0] == "x86_64: takes it in 3.9.0"
 
 
-BESIDE_MATRIX = """
-python = ["3.11"]
-torch = ["2.13.0"]
-turbine = ["3.9.0"]
-compiler = ["3.9.0", "3.13.0"]
-models = ["{data}/negabs_model.py:matmul_negabs"]
-kernels = ["{data}/negabs", "{data}/negabs_plugin"]
-
-[benchmark]
-repetitions = 1
-"""
+BESIDE_MATRIX = _kernel_matrix(
+    [f"{DATA}/negabs_model.py:matmul_negabs"],
+    [f"{DATA}/negabs", f"{DATA}/negabs_plugin"],
+    compiler=["3.9.0", "3.13.0"],
+    repetitions=1,
+)
 
 
 def test_the_test_kernels_beside_another_dispatch(cache: Path, tmp_path: Path) -> None:
@@ -242,7 +232,7 @@ def test_the_test_kernels_beside_another_dispatch(cache: Path, tmp_path: Path) -
     `kernel-mismatch`) and 3.13.0 refused the module (`export '..._vecmat_16x16_f32' not found in
     library`); the "hal.executable.source" form applies and matches torch on both. ~2 min."""
     matrix = tmp_path / "beside.toml"
-    matrix.write_text(BESIDE_MATRIX.format(data=DATA))
+    matrix.write_text(BESIDE_MATRIX)
     results = _ran(matrix, cache, tmp_path)
     got = records(results)
     for release in ("3.9.0", "3.13.0"):
@@ -270,8 +260,7 @@ def test_a_status_local_task_hides_is_said_from_local_sync(cache: Path, tmp_path
     )
     (variant / "kernel.toml").write_text(toml)
     matrix = tmp_path / "variant.toml"
-    head = MATRIX.format(data=DATA).split("models =")[0]
-    matrix.write_text(f'{head}models = ["{DATA}/negabs_model.py:negabs_then_reads"]\nkernels = ["variant"]\n')
+    matrix.write_text(_kernel_matrix([f"{DATA}/negabs_model.py:negabs_then_reads"], ["variant"]))
     results = tmp_path / "results"
     done = iree_matrix("matrix", "--matrix", str(matrix), "--backend", "venv", cache=cache, results=results)
     assert done.returncode == 0, done.stderr
@@ -305,10 +294,8 @@ def test_the_depthwise_kernels_beside_other_dispatches(cache: Path, tmp_path: Pa
     _shipped_for(tmp_path, "depthwise3x3", "dw", model)
     _shipped_for(tmp_path, "depthwise3x3_plugin", "dw_plugin", model)
     matrix = tmp_path / "dw.toml"
-    head = BESIDE_MATRIX.format(data=DATA).split("models =")[0]
-    matrix.write_text(
-        f'{head}models = ["{DATA}/depthwise_model.py:depthwise_block"]\nkernels = ["dw", "dw_plugin"]\n'
-    )
+    models = [f"{DATA}/depthwise_model.py:depthwise_block"]
+    matrix.write_text(_kernel_matrix(models, ["dw", "dw_plugin"], compiler=["3.9.0", "3.13.0"]))
     results = _ran(matrix, cache, tmp_path)
     got = records(results)
     for release in ("3.9.0", "3.13.0"):
@@ -328,8 +315,7 @@ def test_an_arm_object_with_default_visibility_is_refused(cache: Path, tmp_path:
     exposed = _variant(tmp_path, "exposed", cflags='["-fvisibility=default"]')
     bound = _variant(tmp_path, "bound", cflags='["-fvisibility=protected"]')
     matrix = tmp_path / "arm.toml"
-    head = MATRIX.format(data=DATA).split("kernels =")[0]
-    matrix.write_text(f'{head}kernels = ["{exposed}", "{bound}"]\narch = ["armv6"]\n')
+    matrix.write_text(_kernel_matrix(NEGABS_MODELS, [str(exposed), str(bound)], arch=["armv6"]))
     results = _kernel_jobs_only(matrix, cache, tmp_path)
     got = {r.job.split("/")[0]: r for r in records(results).values() if r.stage == "kernel"}
     refused = got["kernel:exposed"]
@@ -359,8 +345,7 @@ def test_a_kernel_of_two_sources_is_built_by_the_line_its_answer_prints(cache: P
     )
     (two / "kernel.toml").write_text(toml)
     matrix = tmp_path / "two.toml"
-    head = MATRIX.format(data=DATA).split("kernels =")[0]
-    matrix.write_text(f'{head}kernels = ["{two}"]\n')
+    matrix.write_text(_kernel_matrix(NEGABS_MODELS, [str(two)]))
     results = _kernel_jobs_only(matrix, cache, tmp_path)
     (built,) = [r for r in records(results).values() if r.stage == "kernel"]
     assert built.status is Status.OK, built.message
@@ -419,10 +404,7 @@ def test_the_depthwise_kernel_against_a_plain_loop_on_the_host(cache: Path, tmp_
     takes) against a double-precision loop, at the models' sizes and odd ones (channel tails,
     images smaller than the window)."""
     matrix = tmp_path / "dw.toml"
-    head = MATRIX.format(data=DATA).split("models =")[0]
-    matrix.write_text(
-        f'{head}models = ["mobilenet_v3_small"]\nkernels = ["{REPO / "kernels" / "depthwise3x3"}"]\n'
-    )
+    matrix.write_text(_kernel_matrix(["mobilenet_v3_small"], [str(REPO / "kernels" / "depthwise3x3")]))
     results = _kernel_jobs_only(matrix, cache, tmp_path)
     (built,) = [r for r in records(results).values() if r.stage == "kernel"]
     assert built.status is Status.OK, built.message

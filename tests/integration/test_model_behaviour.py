@@ -17,7 +17,6 @@ turbine in a sandboxed venv), compile and run (IREE 3.13.0): each cell now says 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 
@@ -27,7 +26,7 @@ import pytest
 from iree_matrix.core.model.results import Status
 from iree_matrix.core.system import bubblewrap
 
-from .conftest import records, shared_cache
+from .conftest import iree_matrix, matrix_toml, module_cache, own_quiet_lock, records
 
 # The model that kills its parent must only ever run in the sandbox (its own pid namespace, whose
 # init it may not signal): unsandboxed, its parent is the tool's own process.
@@ -129,24 +128,17 @@ RUN = "run:drill-{}/py3.11-torch2.13.0-turbine3.9.0/iree3.13.0/x86_64/default"
 @pytest.fixture(scope="module")
 def drill(tmp_path_factory):  # type: ignore[no-untyped-def]
     """One matrix of the drill's models on host venvs: its records and its cache."""
-    tmp_path = tmp_path_factory.mktemp("behaviour")
-    cache = shared_cache(tmp_path / "cache")
+    tmp_path, cache = module_cache(tmp_path_factory, "behaviour")
     models = tmp_path / "models"
     models.mkdir(mode=0o755)
     (models / "drill.py").write_text(MODELS)
-    refs = ", ".join(f'"{models / "drill.py"}:{name}"' for name in FACTORIES)
+    refs = [f"{models / 'drill.py'}:{name}" for name in FACTORIES]
     matrix = tmp_path / "matrix.toml"
-    matrix.write_text(
-        'python = "3.11"\ntorch = "2.13.0"\nturbine = "3.9.0"\ncompiler = "3.13.0"\n'
-        f"models = [{refs}]\n[benchmark]\nrepetitions = 1\n"
-    )
+    matrix.write_text(matrix_toml(compiler="3.13.0", models=refs, tables={"benchmark": {"repetitions": 1}}))
     results = tmp_path / "results"
-    argv = [sys.executable, "-m", "iree_matrix", "matrix", "--matrix", str(matrix), "--backend", "venv",
-            "--cache", str(cache), "--results-dir", str(results)]  # fmt: skip
-    env = {**os.environ, "IREE_MATRIX_QUIET_LOCK": str(tmp_path / "quiet.lock")}
-    env.pop(bubblewrap.UNSANDBOXED_ENV, None)
-    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=1200)
-    print(done.stdout, done.stderr)
+    argv = ("matrix", "--matrix", str(matrix), "--backend", "venv")
+    env = own_quiet_lock(tmp_path, sandboxed=True)
+    done = iree_matrix(*argv, cache=cache, results=results, env=env, timeout=1200)
     assert done.returncode == 0, done.stderr
     return {"got": records(results), "cache": cache, "results": results}
 

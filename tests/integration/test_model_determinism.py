@@ -14,7 +14,7 @@ import pytest
 from iree_matrix.core.model.results import Status
 
 from ..processes.test_model_determinism import assert_all_equal, digests_under_settings
-from .conftest import iree_matrix, matrix_toml, records
+from .conftest import matrix_toml, run_matrix_text
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -35,15 +35,9 @@ def test_big_models_are_the_same_bits_under_every_setting() -> None:
 
 
 def test_transformers_models_are_the_same_bits_under_every_setting(cache: Path, tmp_path: Path) -> None:
-    matrix = tmp_path / "install.toml"
-    matrix.write_text(matrix_toml(models=["llama@transformers"]))
-    results = tmp_path / "results"
-    done = iree_matrix(
-        "matrix", "--matrix", str(matrix), "--backend", "venv", "--select", "install:*transformers*",
-        cache=cache, results=results,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    (install,) = [r for r in records(results).values() if r.stage == "install" and "transformers" in r.job]
+    text = matrix_toml(models=["llama@transformers"])
+    *_, got = run_matrix_text(text, cache, tmp_path / "install.toml", "--select", "install:*transformers*")
+    (install,) = [r for r in got.values() if r.stage == "install" and "transformers" in r.job]
     assert install.status is Status.OK, install.message
     python = str(Path(install.env["path"]) / "bin" / "python")
     found = digests_under_settings(python, TRANSFORMERS)

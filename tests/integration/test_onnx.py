@@ -23,7 +23,7 @@ CELL = "tiny_cnn/py3.11-torch2.13.0-turbine3.9.0+onnx1.23.2-opset17"
 
 
 def test_tiny_cnn_through_onnx_and_iree_3_13_matches_torch(cache: Path, tmp_path: Path) -> None:
-    results, got = run_matrix_text(MATRIX, cache, tmp_path)
+    _, results, got = run_matrix_text(MATRIX, cache, tmp_path / "matrix.toml")
     export = got[f"export:{CELL}"]
     assert export.status is Status.OK, export.message
     assert export.metrics["onnx_opset"] == 17 and len(export.metrics["onnx_sha256"]) == 64

@@ -30,7 +30,7 @@ MATRIX = matrix_toml(
 
 def test_dispatches_in_context_beside_the_peers_ops(warm_cache: Path, tmp_path: Path) -> None:
     cache = warm_cache  # tiny_cnn's export and modules made once per run: not the subject here
-    results, got = run_matrix_text(MATRIX, cache, tmp_path)
+    _, results, got = run_matrix_text(MATRIX, cache, tmp_path / "matrix.toml")
 
     ran = got[f"run:{CELL}/default"]
     assert ran.status is Status.OK, ran.message

@@ -48,9 +48,7 @@ def test_a_kept_resolution_plans_the_same_releases_offline(cache: Path, tmp_path
         )  # fmt: skip
     )
     matrix = tmp_path / "m.toml"
-    matrix.write_text(
-        'python = "3.11"\ntorch = "2.13.0"\nturbine = "3.9.0"\nmodels = "tiny_cnn"\ncompiler = "all"\n'
-    )
+    matrix.write_text(matrix_toml(compiler="all"))
     listed = iree_matrix("matrix", "--matrix", str(matrix), "--list", cache=cache, results=results)
     assert listed.returncode == 0, listed.stderr
     compiles = [ln for ln in listed.stdout.splitlines() if ln.startswith("  compile:")]

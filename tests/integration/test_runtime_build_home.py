@@ -18,14 +18,11 @@ from iree_matrix.core.model.results import Status
 from iree_matrix.core.system import containers
 from iree_matrix.envs.cache_usage import default_cache
 
-from .conftest import REPO, iree_matrix, records
+from .conftest import REPO, iree_matrix, records, skip_module_without
 
 pytestmark = [pytest.mark.integration, pytest.mark.docker, pytest.mark.slow]
 
-if containers.problem() is not None and os.environ.get("CI") != "true":
-    pytest.skip(
-        f"no Docker daemon ({containers.problem()}); bash images/setup-host.sh", allow_module_level=True
-    )
+skip_module_without(containers.problem() and f"no Docker daemon ({containers.problem()})")
 
 RELEASE = "3.10.0"
 MATRIX = f"""

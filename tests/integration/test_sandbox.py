@@ -9,14 +9,15 @@ that runs. Without a cgroup to make (not root), the memory limit is RLIMIT_AS an
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
 import signal
 import subprocess
-import sys
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -32,38 +33,29 @@ from tests.hostile_models import (
     kill_sleeping,
     sleeping,
     unique_duration,
-    write_models,
+    users_project,
 )  # fmt: skip
 
-from .conftest import iree_matrix, records, shared_cache
+from .conftest import (
+    drill_matrix,
+    export_job,
+    iree_matrix,
+    matrix_toml,
+    module_cache,
+    own_quiet_lock,
+    records,
+    tool_argv,
+)
 
 pytestmark = pytest.mark.integration
 
-EXPORT = "export:{}/py3.11-torch2.13.0-turbine3.9.0"
 TIMEOUT = 40  # importing torch here takes 5-25 s (a loaded 2-core machine)
-
-
-def _matrix(tmp_path: Path, models: dict[str, str], extra: str = "") -> Path:
-    refs = ", ".join(f'"{ref}"' for ref in write_models(tmp_path / "models", models))
-    matrix = tmp_path / "matrix.toml"
-    matrix.write_text(
-        'python = "3.11"\ntorch = "2.13.0"\nturbine = "3.9.0"\ncompiler = "3.9.0"\n'
-        f"models = [{refs}]\n[benchmark]\nrepetitions = 1\n"
-        f"[timeouts]\nexport = {TIMEOUT}\n" + extra
-    )
-    return matrix
-
-
-def _quiet_lock(tmp_path: Path) -> dict[str, str]:
-    """Our own quiet lock: the export is a timed stage; no other run's timing is waited for."""
-    return {**os.environ, "IREE_MATRIX_QUIET_LOCK": str(tmp_path / "quiet.lock")}
 
 
 def test_a_never_returning_model_with_a_detached_child_ends_at_its_timeout(cache, tmp_path, monkeypatch):
     duration = unique_duration(tmp_path)
-    matrix = _matrix(tmp_path, {"hangs": HANGS.format(duration=duration)})
     # The file says 900 s; `--timeout` (issue #52) sets this run's limit.
-    matrix.write_text(matrix.read_text().replace(f"export = {TIMEOUT}\n", "export = 900\n"))
+    matrix = drill_matrix(tmp_path, {"hangs": HANGS.format(duration=duration)}, export=900)
     monkeypatch.setenv("IREE_MATRIX_QUIET_LOCK", str(tmp_path / "quiet.lock"))
     results = tmp_path / "results"
     start = time.monotonic()
@@ -76,7 +68,7 @@ def test_a_never_returning_model_with_a_detached_child_ends_at_its_timeout(cache
         took = time.monotonic() - start
         assert "child pid" in "".join(p.read_text() for p in cache.glob("logs/export*/*.log"))  # it started
         assert done.returncode == 0, done.stderr
-        export = records(results)[EXPORT.format("hangs")]
+        export = records(results)[export_job("hangs")]
         assert export.status is Status.TIMEOUT
         # it hangs in its factory: the phase the export worker noted says so, and the hint is for that
         assert (
@@ -126,63 +118,30 @@ def test_a_model_that_writes_its_own_outcome_then_hangs_is_a_timeout(
     # idle, the worker's exit watch took it for a hang at exit after complete outputs (also ok, and
     # with a module and torch's outputs beside it, blamed on the importer).
     forges = FORGES.format(spin="0.02" if busy else "0", complete=complete)
-    matrix = _matrix(tmp_path, {"forges": forges})
+    matrix = drill_matrix(tmp_path, {"forges": forges}, export=TIMEOUT)
     monkeypatch.setenv("IREE_MATRIX_QUIET_LOCK", str(tmp_path / "quiet.lock"))
     results = tmp_path / "results"
     done = iree_matrix("matrix", "--matrix", str(matrix), "--backend", "venv", cache=cache, results=results,
                        timeout=TIMEOUT + 120)  # fmt: skip
     assert done.returncode == 0, done.stderr
-    export = records(results)[EXPORT.format("forges")]
+    export = records(results)[export_job("forges")]
     assert "H3-FORGED" not in (results / "results.jsonl").read_text()
     assert export.status is Status.TIMEOUT, export.message
     assert "importer" not in (export.message or ""), export.message
 
 
-def test_sigterm_ends_a_stage_with_a_detached_child_within_seconds(cache, tmp_path):
+@contextlib.contextmanager
+def _sleeping_child(cache: Path, tmp_path: Path, **popen: object) -> Iterator[tuple[subprocess.Popen, int]]:
+    """The tool, started, running a model that never returns (an hour's export limit) and whose
+    detached child sleeps: the tool's process and the child's pid, once the child sleeps. The tool is
+    killed and the child ended after, whatever the test did."""
     duration = unique_duration(tmp_path)
-    matrix = _matrix(tmp_path, {"hangs": HANGS.format(duration=duration)}).read_text()
-    matrix = matrix.replace(f"export = {TIMEOUT}", "export = 3600")
-    (tmp_path / "matrix.toml").write_text(matrix)
-    argv = [sys.executable, "-m", "iree_matrix", "matrix", "--matrix", str(tmp_path / "matrix.toml"),
-            "--backend", "venv", "--cache", str(cache), "--results-dir", str(tmp_path / "out")]  # fmt: skip
-    tool = subprocess.Popen(argv, env=_quiet_lock(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        end = time.monotonic() + 300
-        child = 0
-        while not child:
-            assert tool.poll() is None, tool.communicate()
-            assert time.monotonic() < end, "the model never started"
-            time.sleep(0.2)
-            child = next(iter(sleeping(duration)), 0)
-        start = time.monotonic()
-        tool.send_signal(signal.SIGTERM)
-        # Before: "interrupted: stopping running stages" was printed and the stage stayed stuck.
-        out, err = tool.communicate(timeout=30)
-        took = time.monotonic() - start
-        assert tool.returncode == 128 + signal.SIGTERM, err
-        assert took < 8, f"{took:.1f} s after SIGTERM"
-        assert not alive(child)
-    finally:
-        if tool.poll() is None:
-            tool.kill()
-            tool.wait()
-        kill_sleeping(duration)
-
-
-def test_ctrl_c_ends_a_sandboxed_stage_and_its_child_within_two_seconds(cache, tmp_path):
-    """Ctrl-C as a terminal sends it, to the tool's process group, while the model (in bubblewrap, its
-    own session and pid namespace) sleeps and its detached child sleeps on."""
-    duration = unique_duration(tmp_path)
-    matrix = _matrix(tmp_path, {"hangs": HANGS.format(duration=duration)})
-    matrix.write_text(matrix.read_text().replace(f"export = {TIMEOUT}", "export = 3600"))
-    argv = [sys.executable, "-m", "iree_matrix", "matrix", "--matrix", str(matrix), "--backend", "venv",
-            "--cache", str(cache), "--results-dir", str(tmp_path / "out")]  # fmt: skip
+    matrix = drill_matrix(tmp_path, {"hangs": HANGS.format(duration=duration)}, export=3600)
+    argv = tool_argv(
+        "matrix", "--matrix", str(matrix), "--backend", "venv", cache=cache, results=tmp_path / "out"
+    )
     tool = subprocess.Popen(
-        argv,
-        env=_quiet_lock(tmp_path),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
+        argv, env=own_quiet_lock(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, **popen
     )
     try:
         end = time.monotonic() + 300
@@ -192,13 +151,7 @@ def test_ctrl_c_ends_a_sandboxed_stage_and_its_child_within_two_seconds(cache, t
             assert time.monotonic() < end, "the model never started"
             time.sleep(0.2)
             child = next(iter(sleeping(duration)), 0)
-        start = time.monotonic()
-        os.killpg(tool.pid, signal.SIGINT)
-        out, err = tool.communicate(timeout=30)
-        took = time.monotonic() - start
-        assert tool.returncode == 130, err
-        assert took < 2, f"{took:.1f} s after Ctrl-C"
-        assert not alive(child), "the model's child outlived the tool"
+        yield tool, child
     finally:
         if tool.poll() is None:
             tool.kill()
@@ -206,14 +159,36 @@ def test_ctrl_c_ends_a_sandboxed_stage_and_its_child_within_two_seconds(cache, t
         kill_sleeping(duration)
 
 
+def test_sigterm_ends_a_stage_with_a_detached_child_within_seconds(cache, tmp_path):
+    with _sleeping_child(cache, tmp_path) as (tool, child):
+        start = time.monotonic()
+        tool.send_signal(signal.SIGTERM)
+        # Before: "interrupted: stopping running stages" was printed and the stage stayed stuck.
+        out, err = tool.communicate(timeout=30)
+        took = time.monotonic() - start
+        assert tool.returncode == 128 + signal.SIGTERM, err
+        assert took < 8, f"{took:.1f} s after SIGTERM"
+        assert not alive(child)
+
+
+def test_ctrl_c_ends_a_sandboxed_stage_and_its_child_within_two_seconds(cache, tmp_path):
+    """Ctrl-C as a terminal sends it, to the tool's process group, while the model (in bubblewrap, its
+    own session and pid namespace) sleeps and its detached child sleeps on."""
+    with _sleeping_child(cache, tmp_path, start_new_session=True) as (tool, child):
+        start = time.monotonic()
+        os.killpg(tool.pid, signal.SIGINT)
+        out, err = tool.communicate(timeout=30)
+        took = time.monotonic() - start
+        assert tool.returncode == 130, err
+        assert took < 2, f"{took:.1f} s after Ctrl-C"
+        assert not alive(child), "the model's child outlived the tool"
+
+
 @pytest.fixture(scope="module")
 def misbehaving(tmp_path_factory):  # type: ignore[no-untyped-def]
     """One run of the three models below, from a directory holding the user's precious file."""
-    tmp_path = tmp_path_factory.mktemp("sandbox")
-    cache = shared_cache(tmp_path / "cache")
-    users = tmp_path / "users-project"
-    users.mkdir()
-    (users / "precious.txt").write_text("keep me")
+    tmp_path, cache = module_cache(tmp_path_factory, "sandbox")
+    users = users_project(tmp_path)
     seen = users / "written-by-the-model"
     here = WRITES_HERE.format(seen=str(seen), precious=str(users / "precious.txt"))
     # Unique names: two runs of this module on one machine (a CI run beside a developer's) each
@@ -223,14 +198,12 @@ def misbehaving(tmp_path_factory):  # type: ignore[no-untyped-def]
     (Path("/dev/shm") / theirs).write_text("another program's")
     shm = SHARED_MEMORY.format(mine=mine, theirs=theirs)
     models = {"writes_here": here, "greedy": GREEDY, "chatty": CHATTY.format(lines=50), "shm": shm}
-    matrix = _matrix(tmp_path, models, extra='[limits]\nmemory = "2G"\n')
+    matrix = drill_matrix(tmp_path, models, export=TIMEOUT, limits={"memory": "2G"})
     results = tmp_path / "results"
-    argv = [sys.executable, "-m", "iree_matrix", "matrix", "--matrix", str(matrix), "--backend", "venv",
-            "--cache", str(cache), "--results-dir", str(results)]  # fmt: skip
-    done = subprocess.run(
-        argv, cwd=users, env=_quiet_lock(tmp_path), capture_output=True, text=True, timeout=900
+    argv = ("matrix", "--matrix", str(matrix), "--backend", "venv")
+    done = iree_matrix(
+        *argv, cache=cache, results=results, env=own_quiet_lock(tmp_path), cwd=users, timeout=900
     )
-    print(done.stdout, done.stderr)
     left = {"mine": (Path("/dev/shm") / mine).exists(), "theirs": (Path("/dev/shm") / theirs).is_file()}
     (Path("/dev/shm") / mine).unlink(missing_ok=True)
     (Path("/dev/shm") / theirs).unlink(missing_ok=True)
@@ -249,7 +222,7 @@ def test_a_model_writes_and_deletes_in_its_job_directory_not_the_users(misbehavi
     from iree_matrix.core.system import bubblewrap
 
     users = misbehaving["users"]
-    export = misbehaving["got"][EXPORT.format("writes_here")]
+    export = misbehaving["got"][export_job("writes_here")]
     assert export.status is Status.FAIL and "gave up" in export.message
     job = Path(re.search(r"cwd=(\S+)", export.message).group(1))
     assert job != users and job.name.startswith("iree-matrix-job-") and not job.exists()
@@ -262,7 +235,7 @@ def test_a_model_writes_and_deletes_in_its_job_directory_not_the_users(misbehavi
 
 
 def test_an_out_of_memory_model_is_named_and_not_stored(misbehaving):
-    export = misbehaving["got"][EXPORT.format("greedy")]
+    export = misbehaving["got"][export_job("greedy")]
     assert export.status is Status.FAIL and export.error_class == "out-of-memory", export.message
     # "killed: out of memory (limit 2 GiB)" with a cgroup; "out of memory (limit 2 GiB of address
     # space)" with RLIMIT_AS. Before: "python exited -9" (or a MemoryError stored as the model's).
@@ -271,7 +244,7 @@ def test_an_out_of_memory_model_is_named_and_not_stored(misbehaving):
 
 
 def test_fifty_megabytes_of_output_are_capped_in_the_log(misbehaving):
-    export = misbehaving["got"][EXPORT.format("chatty")]
+    export = misbehaving["got"][export_job("chatty")]
     assert export.status is Status.FAIL and "chatty model gave up" in export.message
     logs = list((misbehaving["cache"] / "logs").rglob("*.log"))
     (log,) = [p for p in logs if "chatty" in str(p)]
@@ -283,14 +256,14 @@ def test_fifty_megabytes_of_output_are_capped_in_the_log(misbehaving):
 
 def test_a_models_dev_shm_is_its_own(misbehaving):
     """#51: a model wrote 64 MB into the host's /dev/shm and deleted another program's file there."""
-    export = misbehaving["got"][EXPORT.format("shm")]
+    export = misbehaving["got"][export_job("shm")]
     assert export.status is Status.FAIL and "shm=[" in export.message, export.message
     assert misbehaving["shm"] == {"mine": False, "theirs": True}
     # Its own /dev/shm (bubblewrap's private /dev) took the write and had no such file.
     assert "shm=['wrote', 'FileNotFoundError']" in export.message
 
 
-TINY = 'python = "3.11"\ntorch = "2.13.0"\nturbine = "3.9.0"\ncompiler = "3.13.0"\nmodels = "tiny_cnn"\n'
+TINY = matrix_toml(compiler="3.13.0")
 
 
 def test_without_bubblewrap_model_code_refuses_in_one_line_unless_unsandboxed(cache, tmp_path):
@@ -305,10 +278,9 @@ def test_without_bubblewrap_model_code_refuses_in_one_line_unless_unsandboxed(ca
     matrix = tmp_path / "matrix.toml"
     matrix.write_text(TINY)
     out = tmp_path / "out"
-    argv = [sys.executable, "-m", "iree_matrix", "matrix", "--matrix", str(matrix), "--backend", "venv",
-            "--select", "export:*", "--cache", str(cache), "--results-dir", str(out)]  # fmt: skip
-    env = {**_quiet_lock(tmp_path), "PATH": str(bare)}
-    env.pop("IREE_MATRIX_UNSANDBOXED", None)
+    select = ("--backend", "venv", "--select", "export:*")
+    argv = tool_argv("matrix", "--matrix", str(matrix), *select, cache=cache, results=out)
+    env = {**own_quiet_lock(tmp_path, sandboxed=True), "PATH": str(bare)}
     refused = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300)
     assert refused.returncode == 2, refused.stderr
     (line,) = [ln for ln in refused.stderr.splitlines() if "bubblewrap" in ln]
@@ -318,7 +290,7 @@ def test_without_bubblewrap_model_code_refuses_in_one_line_unless_unsandboxed(ca
 
     allowed = subprocess.run([*argv, "--unsandboxed"], env=env, capture_output=True, text=True, timeout=600)
     assert allowed.returncode == 0, allowed.stderr
-    export = records(out)[EXPORT.format("tiny_cnn")]
+    export = records(out)[export_job("tiny_cnn")]
     assert export.status is Status.OK, export.message
     (log,) = cache.glob("logs/export*/*.log")
     assert not log.read_text().startswith("$ /usr/bin/bwrap")  # the model's python, unsandboxed

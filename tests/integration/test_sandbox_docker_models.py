@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 
@@ -27,25 +25,20 @@ from tests.hostile_models import (
     kill_sleeping,
     sleeping,
     unique_duration,
-    write_models,
+    users_project,
 )  # fmt: skip
 
-from .conftest import records, shared_cache
+from .conftest import drill_matrix, export_job, iree_matrix, module_cache, own_quiet_lock, records
 
 pytestmark = pytest.mark.integration
-
-EXPORT = "export:{}/py3.11-torch2.13.0-turbine3.9.0"
 
 
 @pytest.fixture(scope="module")
 def drill(tmp_path_factory):  # type: ignore[no-untyped-def]
     if not containers.state().ok:
         pytest.skip("no Docker daemon")
-    tmp_path = tmp_path_factory.mktemp("docker-drill")
-    cache = shared_cache(tmp_path / "cache")
-    users = tmp_path / "users-project"
-    users.mkdir()
-    (users / "precious.txt").write_text("keep me")
+    tmp_path, cache = module_cache(tmp_path_factory, "docker-drill")
+    users = users_project(tmp_path)
     (users / "secret.txt").write_text("s3cr3t-value")
     mine, theirs = f"iree-matrix-drill-{uuid.uuid4().hex}", f"iree-matrix-other-{uuid.uuid4().hex}"
     other = Path("/dev/shm") / theirs
@@ -60,19 +53,13 @@ def drill(tmp_path_factory):  # type: ignore[no-untyped-def]
         "daemon": DAEMON.format(duration=duration),
         "chatty": CHATTY.format(lines=200),
     }
-    refs = ", ".join(f'"{ref}"' for ref in write_models(tmp_path / "models", models))
-    matrix = tmp_path / "matrix.toml"
-    matrix.write_text(
-        'python = "3.11"\ntorch = "2.13.0"\nturbine = "3.9.0"\ncompiler = "3.9.0"\n'
-        f"models = [{refs}]\n[benchmark]\nrepetitions = 1\n[timeouts]\nexport = 600\n"
-    )
+    matrix = drill_matrix(tmp_path, models, export=600)
     results = tmp_path / "results"
-    argv = [sys.executable, "-m", "iree_matrix", "matrix", "--matrix", str(matrix), "--backend", "docker",
-            "--cache", str(cache), "--results-dir", str(results)]  # fmt: skip
-    env = {**os.environ, "IREE_MATRIX_QUIET_LOCK": str(tmp_path / "quiet.lock")}
+    argv = ("matrix", "--matrix", str(matrix), "--backend", "docker")
     try:
-        done = subprocess.run(argv, cwd=users, env=env, capture_output=True, text=True, timeout=3600)
-        print(done.stdout, done.stderr)
+        done = iree_matrix(
+            *argv, cache=cache, results=results, env=own_quiet_lock(tmp_path), cwd=users, timeout=3600
+        )
         assert done.returncode == 0, done.stderr
         yield {
             "got": records(results), "users": users, "cache": cache, "other": other, "mine": mine,
@@ -85,7 +72,7 @@ def drill(tmp_path_factory):  # type: ignore[no-untyped-def]
 
 
 def _said(drill, name: str) -> str:  # type: ignore[no-untyped-def]
-    export = drill["got"][EXPORT.format(name)]
+    export = drill["got"][export_job(name)]
     assert export.status is Status.FAIL, export.message
     return export.message or ""
 

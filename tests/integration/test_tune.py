@@ -11,7 +11,7 @@ import pytest
 
 from iree_matrix.core.model.results import Status
 
-from .conftest import iree_matrix, matrix_toml, records
+from .conftest import iree_matrix, matrix_toml, records, run_matrix_text
 
 pytestmark = pytest.mark.integration
 
@@ -29,15 +29,8 @@ def test_tune_ranks_profiles_skips_unknown_flags_and_bisects_dispatches(
     warm_cache: Path, tmp_path: Path
 ) -> None:
     cache = warm_cache  # tiny_cnn's export and modules made once per run: not the subject here
-    matrix = tmp_path / "tune.toml"
-    matrix.write_text(MATRIX)
-    results = tmp_path / "results"
-    done = iree_matrix(
-        "tune", "--matrix", str(matrix), "--profiles", "default,stripped,bogus", "--backend", "venv",
-        cache=cache, results=results,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    got = records(results)
+    profiles = ("--profiles", "default,stripped,bogus")
+    done, results, got = run_matrix_text(MATRIX, cache, tmp_path / "tune.toml", *profiles, command="tune")
 
     default = got[f"compile:{CELL}/default"]
     assert default.status is Status.OK, default.message
@@ -83,8 +76,7 @@ def test_tune_ranks_profiles_skips_unknown_flags_and_bisects_dispatches(
 def test_retime_measures_stored_runs_again_without_recompiling(warm_cache: Path, tmp_path: Path) -> None:
     cache = warm_cache  # tiny_cnn's export and modules made once per run: not the subject here
     matrix = tmp_path / "retime.toml"
-    matrix.write_text('python = "3.11"\ntorch = "2.13.0"\nturbine = "3.9.0"\ncompiler = "3.9.0"\n'
-                      'models = "tiny_cnn"\n[benchmark]\nrepetitions = 2\n')  # fmt: skip
+    matrix.write_text(matrix_toml(tables={"benchmark": {"repetitions": 2}}))
     results = tmp_path / "results"
     first = iree_matrix("matrix", "--matrix", str(matrix), "--backend", "venv", cache=cache, results=results)
     assert first.returncode == 0, first.stderr

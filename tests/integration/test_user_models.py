@@ -9,7 +9,7 @@ import pytest
 
 from iree_matrix.core.model.results import Status
 
-from .conftest import SMOKE, iree_matrix, records
+from .conftest import SMOKE, iree_matrix, matrix_toml, records
 
 pytestmark = pytest.mark.integration
 
@@ -95,10 +95,8 @@ def test_real_weights_replace_the_seeded_ones_and_wrong_ones_are_a_model_error(
 
     def run(weights: str) -> dict:
         matrix = tmp_path / f"{weights}.toml"
-        matrix.write_text(
-            'python = "3.11"\ntorch = "2.13.0"\nturbine = "3.9.0"\ncompiler = "3.9.0"\nmodels = "tiny_cnn"\n'
-            f'[benchmark]\nrepetitions = 2\n[weights]\ntiny_cnn = "weights/{weights}"\n'
-        )
+        tables = {"benchmark": {"repetitions": 2}, "weights": {"tiny_cnn": f"weights/{weights}"}}
+        matrix.write_text(matrix_toml(tables=tables))
         results = tmp_path / f"results-{weights}"
         done = iree_matrix("matrix", "--matrix", str(matrix), cache=cache, results=results)
         assert done.returncode == 0, done.stderr

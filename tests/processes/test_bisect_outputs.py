@@ -3,15 +3,14 @@ there runs in the fast tier."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-SCRIPTS = Path(__file__).parents[2] / "scripts"
-if str(SCRIPTS) not in sys.path:
-    sys.path.insert(0, str(SCRIPTS))
+from tests.scripts_path import scripts_importable
+
+scripts_importable()
 
 import bisect_outputs  # noqa: E402  (scripts/ is on sys.path now)
 import export_model as em  # noqa: E402

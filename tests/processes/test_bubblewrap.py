@@ -3,8 +3,10 @@ there runs in the fast tier."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,22 @@ from iree_matrix.core.system import bubblewrap, processes
 from iree_matrix.core.system.process_request import ProcessRequest
 from tests.hostile_models import POISONS_ITS_OUTPUT, WHO_AM_I
 from tests.unit.test_bubblewrap import _PEER
+
+
+@contextlib.contextmanager
+def _root_only_socket(folder: Path) -> Iterator[Path]:
+    """A unix socket `folder/root.sock` of mode 0600 (its owner's: root's when the tool is root),
+    listening until the block ends: a sandboxed model beside it must not connect to it."""
+    import socket
+
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(folder / "root.sock"))
+    os.chmod(folder / "root.sock", 0o600)
+    server.listen(1)
+    try:
+        yield folder / "root.sock"
+    finally:
+        server.close()
 
 
 @pytest.fixture
@@ -118,7 +136,6 @@ def test_the_model_is_an_unprivileged_host_uid_with_no_tokens_and_no_run(monkeyp
     a root-owned mode-0600 unix socket beside it cannot be connected, /run and /var/run are empty,
     and the tool's tokens are not in its environment."""
     import json
-    import socket
     import sys
 
     from iree_matrix.envs.venv import VenvEnvironment
@@ -130,22 +147,16 @@ def test_the_model_is_an_unprivileged_host_uid_with_no_tokens_and_no_run(monkeyp
     models.mkdir()
     out.mkdir()
     (models / "model.py").write_text(WHO_AM_I)
-    server = socket.socket(socket.AF_UNIX)
-    server.bind(str(models / "root.sock"))
-    os.chmod(models / "root.sock", 0o600)
-    server.listen(1)
-    try:
+    with _root_only_socket(models) as root_sock:
         env = VenvEnvironment("py3.11-torch", Path(sys.prefix), {})
         model = models / "model.py"
-        argv = [sys.executable, str(model), str(out), str(models / "root.sock"), str(Path.home())]
+        argv = [sys.executable, str(model), str(out), str(root_sock), str(Path.home())]
         done = env.run(
             ProcessRequest(
                 argv,
                 timeout=60, read_only=[models], writable=[out], model_code="export", check=False,
             )
         )  # fmt: skip
-    finally:
-        server.close()
     assert done.returncode == 0, done.output
     seen = json.loads(done.stdout)
     made = (out / "made.txt").stat()
@@ -240,8 +251,6 @@ def test_a_hostile_model_through_the_real_export_worker_is_nobody_and_stores_not
 
     pytest.importorskip("torch")
     pytest.importorskip("iree.turbine")
-    import socket
-
     from iree_matrix.core import shipped
     from iree_matrix.core.model.outcome import Outcome
     from iree_matrix.core.model.results import Status
@@ -254,32 +263,25 @@ def test_a_hostile_model_through_the_real_export_worker_is_nobody_and_stores_not
     folder = tmp_path / "model"
     folder.mkdir()
     (folder / "hostile.py").write_text(POISONS_ITS_OUTPUT)
-    server = socket.socket(socket.AF_UNIX)
-    server.bind(str(folder / "root.sock"))
-    os.chmod(folder / "root.sock", 0o600)
-    server.listen(1)
     ref = models.resolve(f"{folder / 'hostile.py'}:build", tmp_path)
     worker = shipped.scripts_dir() / "export_model.py"
     env = VenvEnvironment("py-test", Path(sys.prefix), {})
     store = Store(tmp_path / "store")
-    try:
-        with store.staging() as out:
-            argv = [env.python(), str(worker), *ref.worker_args(), "--function", "main", "--seed", "0",
-                    "--repetitions", "1", "--threads", "1", "--out", str(out)]  # fmt: skip
-            request = ProcessRequest(argv, timeout=300, read_only=[worker.parent, *ref.mounts()],
-                                     writable=[out], model_code="export", check=False)  # fmt: skip
-            done = env.run(request)
-            assert done.returncode == 0, done.output
-            said = next(line for line in done.stderr.splitlines() if line.startswith("hostile:"))
-            assert "token=None" in said, said
-            if os.geteuid() == 0:
-                assert "euid=65534" in said and "socket=PermissionError" in said, said
-            kept = _kept_as_data(out, Outcome(Status.OK))
-            assert kept.error_class == "unsafe-output", kept
-            assert "a symbolic link" in (kept.message or "") or "setuid" in (kept.message or "")
-            assert list(out.iterdir()) == []
-    finally:
-        server.close()
+    with _root_only_socket(folder), store.staging() as out:
+        argv = [env.python(), str(worker), *ref.worker_args(), "--function", "main", "--seed", "0",
+                "--repetitions", "1", "--threads", "1", "--out", str(out)]  # fmt: skip
+        request = ProcessRequest(argv, timeout=300, read_only=[worker.parent, *ref.mounts()],
+                                 writable=[out], model_code="export", check=False)  # fmt: skip
+        done = env.run(request)
+        assert done.returncode == 0, done.output
+        said = next(line for line in done.stderr.splitlines() if line.startswith("hostile:"))
+        assert "token=None" in said, said
+        if os.geteuid() == 0:
+            assert "euid=65534" in said and "socket=PermissionError" in said, said
+        kept = _kept_as_data(out, Outcome(Status.OK))
+        assert kept.error_class == "unsafe-output", kept
+        assert "a symbolic link" in (kept.message or "") or "setuid" in (kept.message or "")
+        assert list(out.iterdir()) == []
 
 
 @pytest.mark.processes

@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import importlib
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 
 from iree_matrix.bundle_runner import gpu as runner_gpu
+from tests.scripts_path import scripts_importable
 
-SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
-if str(SCRIPTS) not in sys.path:  # the reference models (models.tiny_cnn), as the export worker finds them
-    sys.path.insert(0, str(SCRIPTS))
+SCRIPTS = scripts_importable()  # the reference models (models.tiny_cnn), as the export worker finds them
 
 
 def _tiny_cnn_order(tmp_path: Path) -> dict:

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import threading
-import time
 import types
 from pathlib import Path
 
@@ -19,6 +17,7 @@ from iree_matrix.core.model.results import ResultsLog, Status
 from iree_matrix.envs import backends
 from iree_matrix.execution.execute import Executor
 from iree_matrix.matrix.plan import EnvSpec, Job, Plan
+from tests.unit import builders
 from tests.unit.test_execute import FakeBackend, FakeStage, World, _plan
 
 distributed = pytest.importorskip("distributed", reason="pip install '.[distributed]'")
@@ -162,22 +161,8 @@ def test_machine_resources_text():
 
 
 def test_machine_lock_is_taken_by_timed_stages_only(tmp_path: Path):
-    lock = tmp_path / "q.lock"
-    events: list[str] = []
-
-    def timed(name: str) -> None:
-        with dist.machine_lock(True, lock):
-            events.append(name)
-
-    with dist.machine_lock(False, lock):  # an ordinary stage takes nothing: a timed one goes ahead
-        timed("timed beside an ordinary stage")
-    with dist.machine_lock(True, lock):
-        thread = threading.Thread(target=timed, args=("second timed",))
-        thread.start()
-        time.sleep(0.2)
-        events.append("first timed done")
-    thread.join(timeout=5)
-    assert events == ["timed beside an ordinary stage", "first timed done", "second timed"]
+    turns = builders.timed_turns(dist.machine_lock, tmp_path / "q.lock", holds=0.2)
+    assert turns == ["timed beside an ordinary stage", "first timed done", "second timed"]
 
 
 @pytest.mark.parametrize("bad", ["local", "local:0", "local:x", "remote:2", ""])

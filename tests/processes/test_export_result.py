@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 import pytest
 
-SCRIPTS = Path(__file__).parents[2] / "scripts"
-if str(SCRIPTS) not in sys.path:
-    sys.path.insert(0, str(SCRIPTS))
+from tests.scripts_path import scripts_importable
+
+SCRIPTS = scripts_importable()
 
 import export_model as em  # noqa: E402  (scripts/ is on sys.path now; importing it needs no torch)
 import export_reference  # noqa: E402

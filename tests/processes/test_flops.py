@@ -5,14 +5,13 @@ first count in a process imports torch._dynamo, seconds of CPU, whichever test i
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-SCRIPTS = Path(__file__).parents[2] / "scripts"
-if str(SCRIPTS) not in sys.path:
-    sys.path.insert(0, str(SCRIPTS))
+from tests.scripts_path import scripts_importable
+
+SCRIPTS = scripts_importable()
 
 pytestmark = [pytest.mark.torch, pytest.mark.heavy]
 torch = pytest.importorskip("torch")

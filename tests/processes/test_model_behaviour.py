@@ -9,11 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.scripts_path import scripts_importable
 from tests.unit.test_model_behaviour import BF16, BITS, Spec, _models
 
-SCRIPTS = Path(__file__).parents[2] / "scripts"
-if str(SCRIPTS) not in sys.path:
-    sys.path.insert(0, str(SCRIPTS))
+SCRIPTS = scripts_importable()
 
 import export_model as em  # noqa: E402
 

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import importlib
-import sys
-from pathlib import Path
-
 import pytest
+
+from tests import model_builds
+from tests.scripts_path import scripts_importable
 
 torch = pytest.importorskip("torch")
 
-SCRIPTS = Path(__file__).parents[2] / "scripts"
-if str(SCRIPTS) not in sys.path:
-    sys.path.insert(0, str(SCRIPTS))
+scripts_importable()
 
 pytestmark = [pytest.mark.torch, pytest.mark.heavy]  # every built-in model built in torch, some twice
 
@@ -37,14 +34,8 @@ EXPECTED_FUNCTIONS = {
         "conv2d_nchw": [(1, 32, 112, 112)],
         "depthwise_conv": [(1, 96, 56, 56)],
     },
-    "llama_stories15m": {
-        "prefill": [(1, 1, 32000), LLAMA_CACHE, LLAMA_CACHE],
-        "decode": [(1, 1, 32000), LLAMA_CACHE, LLAMA_CACHE],
-    },
-    "whisper_tiny": {
-        "encoder": [(1, 1500, 384)],
-        "decoder_step": [(1, 1, 51865), WHISPER_CACHE, WHISPER_CACHE],
-    },
+    "llama_stories15m": model_builds.llama_output_shapes(LLAMA_CACHE),
+    "whisper_tiny": model_builds.whisper_output_shapes(WHISPER_CACHE),
 }
 SINGLE_NAMES = sorted(EXPECTED_OUTPUT_SHAPES)
 MODEL_NAMES = sorted(SINGLE_NAMES + list(EXPECTED_FUNCTIONS))
@@ -53,81 +44,15 @@ ALL_FUNCTIONS = dict(EXPECTED_FUNCTIONS)
 ALL_FUNCTIONS.update({name: {"main": [shape]} for name, shape in EXPECTED_OUTPUT_SHAPES.items()})
 
 
-def _load(name):
-    return importlib.import_module("models." + name)
-
-
-def _specs(built):
-    """A build() result as {function name: ModelSpec} ("main" for a single ModelSpec)."""
-    return dict(built) if isinstance(built, dict) else {"main": built}
-
-
-def _run(spec):
-    """The spec's outputs on its example inputs, as a list of tensors."""
-    with torch.no_grad():
-        out = spec.module(*spec.inputs)
-    return list(out) if isinstance(out, (tuple, list)) else [out]
-
-
-def _run_all(specs):
-    return {fn: _run(spec) for fn, spec in specs.items()}
-
-
-def _unique_parameter_count(specs):
-    """Parameters of all the functions' modules together, each shared tensor once."""
-    seen = {}
-    for spec in specs.values():
-        for p in spec.module.parameters():
-            seen[id(p)] = p.numel()
-    return sum(seen.values())
-
-
 @pytest.fixture(scope="module")
 def built():
     """Each model built once with seed 0, with its outputs, shared by the tests."""
-    result = {}
-    for name in MODEL_NAMES:
-        specs = _specs(_load(name).build(seed=0))
-        result[name] = (specs, _run_all(specs))
-    return result
+    return model_builds.built_once(MODEL_NAMES)
 
 
 @pytest.mark.parametrize("name", MODEL_NAMES)
-def test_build_is_deterministic(name, built):
-    specs, outs = built[name]
-    specs2 = _specs(_load(name).build(seed=0))
-    assert specs.keys() == specs2.keys()
-    for fn, spec in specs.items():
-        spec2 = specs2[fn]
-        assert len(spec.inputs) == len(spec2.inputs)
-        for a, b in zip(spec.inputs, spec2.inputs):
-            assert torch.equal(a, b)
-        state, state2 = spec.module.state_dict(), spec2.module.state_dict()
-        assert state.keys() == state2.keys()
-        for key in state:
-            assert torch.equal(state[key], state2[key]), key
-        for a, b in zip(outs[fn], _run(spec2)):
-            assert torch.equal(a, b)
-
-
-@pytest.mark.parametrize("name", MODEL_NAMES)
-def test_seed_changes_weights_and_inputs(name, built):
-    specs, outs = built[name]
-    others = _specs(_load(name).build(seed=1))
-    for fn, spec in specs.items():
-        other = others[fn]
-        # token ids and positions may be fixed (a prompt), but some input must depend on the seed
-        assert any(not torch.equal(a, b) for a, b in zip(spec.inputs, other.inputs)), fn
-        assert not torch.equal(outs[fn][0], _run(other)[0]), fn
-
-
-@pytest.mark.parametrize("name", MODEL_NAMES)
-def test_build_leaves_global_rng_alone(name):
-    torch.manual_seed(1234)
-    expected = torch.rand(4)
-    torch.manual_seed(1234)
-    _load(name).build(seed=0)
-    assert torch.equal(torch.rand(4), expected)
+class TestSeededBuilds(model_builds.SeededBuilds):
+    """Each model's build(seed): the same bits again, another seed's differ, torch's generator untouched."""
 
 
 @pytest.mark.parametrize("name", MODEL_NAMES)
@@ -136,14 +61,14 @@ def test_parameter_count(name, built):
 
     specs, _ = built[name]
     if len(specs) == 1:
-        assert count_parameters(specs["main"].module) == _load(name).PARAMETERS
-    assert _unique_parameter_count(specs) == _load(name).PARAMETERS
+        assert count_parameters(specs["main"].module) == model_builds.load_model(name).PARAMETERS
+    assert model_builds.unique_parameter_count(specs) == model_builds.load_model(name).PARAMETERS
 
 
 def test_mobilenet_v2_published_parameter_count(built):
     from models.api import count_parameters
 
-    assert _load("mobilenet_v2").PARAMETERS == 3_504_872
+    assert model_builds.load_model("mobilenet_v2").PARAMETERS == 3_504_872
     assert count_parameters(built["mobilenet_v2"][0]["main"].module) == 3_504_872
 
 
@@ -151,7 +76,7 @@ def test_mobilenet_v3_small_published_parameter_count(built):
     # torchvision's MobileNet_V3_Small_Weights.IMAGENET1K_V1.meta["num_params"]
     from models.api import count_parameters
 
-    assert _load("mobilenet_v3_small").PARAMETERS == 2_542_856
+    assert model_builds.load_model("mobilenet_v3_small").PARAMETERS == 2_542_856
     assert count_parameters(built["mobilenet_v3_small"][0]["main"].module) == 2_542_856
 
 
@@ -168,7 +93,7 @@ def test_yolox_nano_parameter_count_near_published(built):
     # The YOLOX README and paper list "0.91M" for YOLOX-Nano.
     from models.api import count_parameters
 
-    module = _load("yolox_nano")
+    module = model_builds.load_model("yolox_nano")
     model = built["yolox_nano"][0]["main"].module
     count = count_parameters(model)
     assert count == module.PARAMETERS == 912_159
@@ -182,14 +107,9 @@ def test_yolox_nano_parameter_count_near_published(built):
 def test_whisper_tiny_parameter_count(built):
     # openai/whisper tiny: 37,184,640 trainable parameters; Hugging Face's 37,760,640 ("37.8M")
     # also counts the encoder's 1500 x 384 sinusoidal positions, which openai keeps as a buffer.
-    from models.api import count_parameters
-
-    module = _load("whisper_tiny")
-    specs, _ = built["whisper_tiny"]
-    encoder, step = specs["encoder"].module, specs["decoder_step"].module
-    assert count_parameters(encoder) == module.ENCODER_PARAMETERS == 7_632_384
-    assert count_parameters(step) == module.DECODER_PARAMETERS == 29_552_256
-    assert _unique_parameter_count(specs) == module.PARAMETERS == 37_184_640
+    module, encoder, step = model_builds.whisper_counted(
+        built, "whisper_tiny", 7_632_384, 29_552_256, 37_184_640
+    )
     assert module.PARAMETERS + encoder.encoder.positional_embedding.numel() == 37_760_640
     assert "encoder.positional_embedding" not in dict(encoder.named_parameters())
     # the output projection is the token embedding (tied): counted once
@@ -206,7 +126,7 @@ def test_llama_stories15m_parameter_count(built):
     assert decode.output.weight is prefill.output.weight
     assert count_parameters(specs["prefill"].module) == 15_191_712
     assert count_parameters(specs["decode"].module) == 15_191_712
-    assert _load("llama_stories15m").PARAMETERS == 15_191_712
+    assert model_builds.load_model("llama_stories15m").PARAMETERS == 15_191_712
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED_FUNCTIONS))
@@ -215,7 +135,7 @@ def test_function_names(name, built):
     assert sorted(specs) == sorted(EXPECTED_FUNCTIONS[name])
     assert all(fn.isidentifier() for fn in specs)
     # the planner reads FUNCTIONS without importing torch; it must name build()'s functions
-    assert _load(name).FUNCTIONS == tuple(specs)
+    assert model_builds.load_model(name).FUNCTIONS == tuple(specs)
 
 
 def test_whisper_state_dicts_are_openai_halves(built):
@@ -262,13 +182,7 @@ def test_llama_state_dicts_are_llama2c(built):
 
 @pytest.mark.parametrize("name", MODEL_NAMES)
 def test_output_shape_and_finite(name, built):
-    _, outs = built[name]
-    for fn, shapes in ALL_FUNCTIONS[name].items():
-        assert [tuple(out.shape) for out in outs[fn]] == shapes, fn
-        for out in outs[fn]:
-            assert out.dtype == torch.float32
-            assert bool(torch.isfinite(out).all())
-            assert float(out.std()) > 1e-3  # not degenerate
+    model_builds.assert_outputs_shaped_and_finite(built[name][1], ALL_FUNCTIONS[name])
 
 
 def test_quartznet_output_is_log_softmax(built):
@@ -350,7 +264,7 @@ def test_yolox_nano_decoded_output(built):
 
 def test_whisper_decoder_step_matches_full_decoder(built):
     """Stepping through positions 0..p with the cache gives rows 0..p of the full forward."""
-    module = _load("whisper_tiny")
+    module = model_builds.load_model("whisper_tiny")
     specs, outs = built["whisper_tiny"]
     step = specs["decoder_step"].module
     token, position, _, _, audio = specs["decoder_step"].inputs
@@ -361,9 +275,7 @@ def test_whisper_decoder_step_matches_full_decoder(built):
         # the example's own output: position 3 after the prompt's three steps
         assert torch.allclose(outs["decoder_step"][0][0, 0], full[0, 3], atol=1e-5, rtol=1e-5)
         # from empty caches, with garbage in the rows the mask must hide
-        gen = torch.Generator().manual_seed(7)
-        k = torch.randn(WHISPER_CACHE, generator=gen)
-        v = torch.randn(WHISPER_CACHE, generator=gen)
+        k, v = model_builds.noise_caches(WHISPER_CACHE)
         for pos, tok in enumerate(tokens):
             logits, k2, v2 = step(torch.tensor([[tok]]), torch.tensor([pos]), k, v, audio)
             assert torch.allclose(logits[0, 0], full[0, pos], atol=1e-5, rtol=1e-5), pos
@@ -382,7 +294,7 @@ def test_whisper_decoder_step_matches_full_decoder(built):
 
 
 def test_whisper_encoder_positional_embedding():
-    module = _load("whisper_tiny")
+    module = model_builds.load_model("whisper_tiny")
     pe = module.sinusoids(1500, 384)
     assert pe.shape == (1500, 384)
     assert torch.equal(pe[0, :192], torch.zeros(192)) and torch.equal(pe[0, 192:], torch.ones(192))

@@ -4,14 +4,12 @@ there runs in the fast tier."""
 from __future__ import annotations
 
 import json
-import sys
 
 import pytest
 
-from tests.unit.test_peers import SCRIPTS
+from tests.scripts_path import scripts_importable
 
-if str(SCRIPTS) not in sys.path:
-    sys.path.insert(0, str(SCRIPTS))
+SCRIPTS = scripts_importable()
 
 import peers  # noqa: E402
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.core.model.results import ResultsLog, Status
+from iree_matrix.core.model.results import Record, ResultsLog, Status
 from iree_matrix.findings import query
 from iree_matrix.matrix import export_recipes as recipes
 from iree_matrix.tasks import recipe_search
@@ -118,17 +118,24 @@ def test_query_models_recipe_command_runs_as_printed(user_model: Path, tmp_path:
     assert "my_net~fx+decompose" in asked.stdout and "passes" in asked.stdout, asked.stdout
 
 
+def _exported(failed: Record, user_model: Path) -> Record:
+    """The export that `failed` (a compile of the user's model) was made from: ok, by the worker on
+    `user_model`'s factory `build`."""
+    command = ("python", "export_model.py", "--file", str(user_model), "--factory", "build")
+    job = f"export:{failed.cell.split('/iree')[0]}"
+    return dataclasses.replace(
+        failed, job=job, stage="export", status=Status.OK, message=None, command=command
+    )
+
+
 def test_a_run_summarys_route_under_a_hint_runs_as_printed(user_model: Path, tmp_path: Path) -> None:
     """The `run it:` line a run's summary prints under a hint that names an export recipe (the hint
     itself can only say `FILE:FACTORY~fx+gaps`) runs as printed, for the model that failed."""
     from tests.unit.test_hints import LSTM_MESSAGE, LSTM_METRICS, _failed, _summary_of
 
     failed = _failed("compile", "my_net", "3.13.0", LSTM_MESSAGE, LSTM_METRICS, error_class="compile-error")
-    export = dataclasses.replace(
-        failed, job=f"export:{failed.cell.split('/iree')[0]}", stage="export", status=Status.OK,
-        message=None, command=("python", "export_model.py", "--file", str(user_model), "--factory", "build"),
-    )  # fmt: skip
-    line = next(x for x in _summary_of(failed, export).splitlines() if "run it:" in x)
+    summary = _summary_of(failed, _exported(failed, user_model))
+    line = next(x for x in summary.splitlines() if "run it:" in x)
     printed = _run_printed(line, tmp_path / "results")
     model = shlex.quote(f"{user_model}:build~fx+gaps")
     assert printed == [f"iree-matrix matrix --model {model} --results-dir /tmp/r --cache /tmp/c"]
@@ -142,11 +149,8 @@ def test_a_run_summarys_recipe_search_offer_runs_as_printed(user_model: Path, tm
 
     words = "failed to legalize operation 'torch.operator' (op: torch.aten.some_new_op)"
     failed = _failed("compile", "my_net", "3.13.0", words, {"failing_op": "torch.aten.some_new_op"})
-    export = dataclasses.replace(
-        failed, job=f"export:{failed.cell.split('/iree')[0]}", stage="export", status=Status.OK,
-        message=None, command=("python", "export_model.py", "--file", str(user_model), "--factory", "build"),
-    )  # fmt: skip
-    line = next(x for x in _summary_of(failed, export).splitlines() if "search-recipes" in x)
+    summary = _summary_of(failed, _exported(failed, user_model))
+    line = next(x for x in summary.splitlines() if "search-recipes" in x)
     printed = _run_printed(line, tmp_path / "results")
     assert printed == [
         f"iree-matrix search-recipes --model {user_model}:build --results-dir /tmp/r --cache /tmp/c"

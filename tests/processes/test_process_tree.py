@@ -20,6 +20,7 @@ from iree_matrix.core.errors import StageFailure
 from iree_matrix.core.system import containers, process_tree, processes
 from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.envs.venv import VenvEnvironment
+from tests.hostile_models import users_project
 
 pytestmark = pytest.mark.processes  # real process trees, their limits, timeouts and ends
 
@@ -373,9 +374,7 @@ def test_another_commands_oom_kill_on_the_machine_is_not_this_ones(monkeypatch):
 def test_a_venv_command_runs_in_a_job_directory_of_its_own(tmp_path, monkeypatch):
     """A model's relative writes and deletions land in its job directory, never in the directory
     iree-matrix was started from (a model deleted the user's files there)."""
-    here = tmp_path / "users-project"
-    here.mkdir()
-    (here / "precious.txt").write_text("keep me")
+    here = users_project(tmp_path)
     monkeypatch.chdir(here)
     env = VenvEnvironment("fake", tmp_path / "venv", {})
     code = (

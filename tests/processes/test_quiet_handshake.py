@@ -87,6 +87,13 @@ def _env() -> VenvEnvironment:
     return VenvEnvironment("test", Path(sys.prefix), {})  # this test environment's torch
 
 
+def _export_argv(model: Path, out: Path) -> list[str]:
+    """The export worker's command on `model` (three timed calls on one thread), as the stage starts it."""
+    timing = ["--function", "main", "--repetitions", "3", "--threads", "1"]
+    worker = SCRIPTS / "export_model.py"
+    return [_env().python(), str(worker), "--file", str(model), *timing, "--out", str(out)]
+
+
 def _quiet(lock: Path) -> Callable[[Callable[[], bool]], Any]:
     return lambda ended: locks.machine_lock(True, lock, cancelled=ended, job="export:model/e")
 
@@ -118,8 +125,7 @@ def test_a_model_hung_in_its_first_call_holds_up_no_other_run(tmp_path: Path):
     lock, out = tmp_path / "quiet.lock", tmp_path / "out"
     out.mkdir()
     model, calls = _model(tmp_path, out, hang=True)
-    argv = [_env().python(), str(SCRIPTS / "export_model.py"), "--file", str(model), "--function", "main",
-            "--repetitions", "3", "--threads", "1", "--out", str(out)]  # fmt: skip
+    argv = _export_argv(model, out)
     ctx = _Ctx(timeout=60.0, log=tmp_path / "export.log", quiet=_quiet(lock))
     ended: dict[str, BaseException] = {}
 
@@ -216,8 +222,7 @@ def test_an_export_gives_the_lock_back_when_its_timing_is_done_not_when_it_ends(
     lock, out = tmp_path / "quiet.lock", tmp_path / "out"
     out.mkdir()
     model, calls = _model(tmp_path, out, hang=False)
-    argv = [_env().python(), str(SCRIPTS / "export_model.py"), "--file", str(model), "--function", "main",
-            "--repetitions", "3", "--threads", "1", "--out", str(out)]  # fmt: skip
+    argv = _export_argv(model, out)
     seen: dict[str, Any] = {}
     handshake = out / model_worker.HANDSHAKE_DIR
 

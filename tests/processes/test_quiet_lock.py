@@ -28,6 +28,7 @@ from iree_matrix.execution.execute import Executor, Options, job_log
 from iree_matrix.execution.progress import Progress
 from iree_matrix.matrix import plan
 from iree_matrix.stages.base import StageBase
+from tests.unit import builders
 from tests.unit.test_execute import FakeBackend
 
 pytestmark = pytest.mark.processes  # real file locks held by other processes, and waits of seconds
@@ -154,21 +155,8 @@ def test_only_a_timed_stage_holds_the_lock(tmp_path: Path, monkeypatch, exclusiv
 
 
 def test_ordinary_stages_take_nothing_and_timed_ones_take_turns(tmp_path: Path) -> None:
-    lock, order = tmp_path / "q.lock", []
-
-    def timed(name: str) -> None:
-        with locks.machine_lock(True, lock):
-            order.append(name)
-
-    with locks.machine_lock(False, lock):  # a compile of this run
-        timed("timed beside a compile")
-    with locks.machine_lock(True, lock):  # another run times
-        thread = threading.Thread(target=timed, args=("second timing",))
-        thread.start()
-        time.sleep(0.5)
-        order.append("first timing done")
-    thread.join(timeout=5)
-    assert order == ["timed beside a compile", "first timing done", "second timing"]
+    turns = builders.timed_turns(locks.machine_lock, tmp_path / "q.lock", holds=0.5)
+    assert turns == ["timed beside an ordinary stage", "first timed done", "second timed"]
 
 
 # -- (b) a waiter says whose it is ------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Builders and fakes shared by unit tests in more than one file (advise's sittings, a planted package,
-the query command run in-process): one copy of each, so a change to what they build is made once."""
+the query command run in-process, the machine lock's turns): one copy of each, so a change to what they
+build is made once."""
 
 from __future__ import annotations
 
@@ -8,8 +9,11 @@ import contextlib
 import dataclasses
 import importlib
 import sys
+import threading
+import time
 import types
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
@@ -123,3 +127,26 @@ def plugged_in(
     for name in files:
         sys.modules.pop(f"{package.__name__}.{name}", None)
     package.refresh()
+
+
+def timed_turns(
+    machine_lock: Callable[..., AbstractContextManager[object]], lock: Path, holds: float
+) -> list[str]:
+    """What `machine_lock(timed, lock)` lets happen, in order: a timed stage beside an ordinary one
+    (which takes nothing), then a second timed stage while a first holds the lock for `holds` seconds.
+    Timed stages taking turns: ["timed beside an ordinary stage", "first timed done", "second timed"]."""
+    events: list[str] = []
+
+    def timed(name: str) -> None:
+        with machine_lock(True, lock):
+            events.append(name)
+
+    with machine_lock(False, lock):  # an ordinary stage (a compile of this run) takes nothing
+        timed("timed beside an ordinary stage")
+    with machine_lock(True, lock):  # another run times
+        thread = threading.Thread(target=timed, args=("second timed",))
+        thread.start()
+        time.sleep(holds)
+        events.append("first timed done")
+    thread.join(timeout=5)
+    return events

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,11 +15,10 @@ from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.iree import miscompiled
 from iree_matrix.tasks import bisect
+from tests.scripts_path import scripts_importable
 from tests.unit.builders import FakeSummary
 
-SCRIPTS = Path(__file__).parents[2] / "scripts"
-if str(SCRIPTS) not in sys.path:
-    sys.path.insert(0, str(SCRIPTS))
+scripts_importable()
 
 import bisect_outputs  # noqa: E402  (scripts/ is on sys.path now)
 

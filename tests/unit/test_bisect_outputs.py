@@ -6,14 +6,11 @@ environment); these are its pieces, on this environment's torch."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 
-SCRIPTS = Path(__file__).parents[2] / "scripts"
-if str(SCRIPTS) not in sys.path:
-    sys.path.insert(0, str(SCRIPTS))
+from tests.scripts_path import scripts_importable
+
+scripts_importable()
 
 import export_reference  # noqa: E402  (scripts/ is on sys.path now)
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import copy
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +19,11 @@ from iree_matrix.findings import advice
 from iree_matrix.findings import gap as gaps
 from iree_matrix.report import answers as answers_md
 from iree_matrix.stages import op_timings
+from tests.scripts_path import scripts_importable
 
 ROOT = Path(__file__).resolve().parents[2]
 PROFILES = ROOT / "tests" / "data" / "profiles"
-SCRIPTS = ROOT / "scripts"
-if str(SCRIPTS) not in sys.path:
-    sys.path.insert(0, str(SCRIPTS))
+scripts_importable()
 
 import peer_frameworks.onnxruntime as onnx_peer  # noqa: E402  (scripts/ is on sys.path now)
 

@@ -4,7 +4,6 @@ item 14): said as such, not as `[Errno 2] No such file … export.json`."""
 from __future__ import annotations
 
 import json
-import sys
 import threading
 import time
 from pathlib import Path
@@ -14,6 +13,7 @@ import pytest
 from iree_matrix.core.errors import StageFailure
 from iree_matrix.core.system.processes import Completed
 from iree_matrix.stages.model_worker import read_result
+from tests.scripts_path import scripts_importable
 
 
 def test_a_model_process_that_exits_before_its_result_is_said_so(tmp_path):
@@ -77,9 +77,7 @@ def test_an_export_json_without_the_workers_outputs_is_not_an_export(tmp_path):
 
 # ---------------------------------------------------------------- eager's one-thread CPU time (issue #36)
 
-SCRIPTS = Path(__file__).parents[2] / "scripts"
-if str(SCRIPTS) not in sys.path:
-    sys.path.insert(0, str(SCRIPTS))
+scripts_importable()
 
 import export_model as em  # noqa: E402  (scripts/ is on sys.path now; importing it needs no torch)
 

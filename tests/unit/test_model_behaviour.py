@@ -19,10 +19,9 @@ import pytest
 from iree_matrix.core.errors import StageFailure, UserError
 from iree_matrix.core.system.processes import Completed
 from iree_matrix.stages import arrays, export, run
+from tests.scripts_path import scripts_importable
 
-SCRIPTS = Path(__file__).parents[2] / "scripts"
-if str(SCRIPTS) not in sys.path:
-    sys.path.insert(0, str(SCRIPTS))
+SCRIPTS = scripts_importable()
 
 import export_model as em  # noqa: E402
 

@@ -4,19 +4,20 @@
 from __future__ import annotations
 
 import ast
-import importlib
+import operator
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests import model_builds
+from tests.scripts_path import scripts_importable
+
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
 ROOT = Path(__file__).parents[2]
-SCRIPTS = ROOT / "scripts"
-if str(SCRIPTS) not in sys.path:
-    sys.path.insert(0, str(SCRIPTS))
+SCRIPTS = scripts_importable()
 
 pytestmark = pytest.mark.torch
 
@@ -31,49 +32,16 @@ EXPECTED = {
         "prefill": [(1, 1, 50257), GPT2_CACHE, GPT2_CACHE],
         "decode": [(1, 1, 50257), GPT2_GROWN, GPT2_GROWN],
     },
-    "llama__transformers": {
-        "prefill": [(1, 1, 32000), LLAMA_CACHE, LLAMA_CACHE],
-        "decode": [(1, 1, 32000), LLAMA_CACHE, LLAMA_CACHE],
-    },
-    "whisper_tiny__transformers": {
-        "encoder": [(1, 1500, 384)],
-        "decoder_step": [(1, 1, 51865), WHISPER_CACHE, WHISPER_CACHE],
-    },
+    "llama__transformers": model_builds.llama_output_shapes(LLAMA_CACHE),
+    "whisper_tiny__transformers": model_builds.whisper_output_shapes(WHISPER_CACHE),
 }
 NAMES = sorted(EXPECTED)
-
-
-def _load(name):
-    return importlib.import_module("models." + name)
-
-
-def _specs(built):
-    """A factory's result as {function: spec}: a single ModelSpec is the function "main"."""
-    return built if isinstance(built, dict) else {"main": built}
-
-
-def _run(spec):
-    with torch.no_grad():
-        out = spec.module(*spec.inputs)
-    return list(out) if isinstance(out, (tuple, list)) else [out]
-
-
-def _unique_parameter_count(specs):
-    seen = {}
-    for spec in specs.values():
-        for p in spec.module.parameters():
-            seen[id(p)] = p.numel()
-    return sum(seen.values())
 
 
 @pytest.fixture(scope="module")
 def built():
     """Each model built once with seed 0, with its outputs."""
-    result = {}
-    for name in NAMES:
-        specs = _specs(_load(name).build(seed=0))
-        result[name] = (specs, {fn: _run(spec) for fn, spec in specs.items()})
-    return result
+    return model_builds.built_once(NAMES)
 
 
 def _statics(name):
@@ -94,7 +62,7 @@ def test_statics_are_literals_matching_build(name, built):
     specs, _ = built[name]
     functions = statics.get("FUNCTIONS", ("main",))  # a single-function model declares none
     assert isinstance(functions, tuple)
-    assert functions == getattr(_load(name), "FUNCTIONS", ("main",))
+    assert functions == getattr(model_builds.load_model(name), "FUNCTIONS", ("main",))
     assert list(functions) == list(specs)
     assert statics["REQUIREMENTS"] == ("transformers==5.23.0",)
 
@@ -110,19 +78,13 @@ def test_planner_resolves_the_variant_name(name):
     assert public in models.builtin_names()
     ref = models.resolve(public, ROOT)
     assert ref.file.name == f"{name}.py"
-    assert ref.functions == getattr(_load(name), "FUNCTIONS", ("main",))
+    assert ref.functions == getattr(model_builds.load_model(name), "FUNCTIONS", ("main",))
     assert ref.requirements == ("transformers==5.23.0",)
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_output_shapes_and_finite(name, built):
-    _, outs = built[name]
-    for fn, shapes in EXPECTED[name].items():
-        assert [tuple(o.shape) for o in outs[fn]] == shapes, fn
-        for o in outs[fn]:
-            assert o.dtype == torch.float32
-            assert bool(torch.isfinite(o).all())
-            assert float(o.std()) > 1e-3
+    model_builds.assert_outputs_shaped_and_finite(built[name][1], EXPECTED[name])
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -140,37 +102,8 @@ def test_spec_fields(name, built):
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_build_is_deterministic(name, built):
-    specs, outs = built[name]
-    again = _specs(_load(name).build(seed=0))
-    assert list(again) == list(specs)
-    for fn, spec in specs.items():
-        for a, b in zip(spec.inputs, again[fn].inputs):
-            assert torch.equal(a, b), fn
-        state, state2 = spec.module.state_dict(), again[fn].module.state_dict()
-        assert state.keys() == state2.keys()
-        for key in state:
-            assert torch.equal(state[key], state2[key]), key
-        for a, b in zip(outs[fn], _run(again[fn])):
-            assert torch.equal(a, b), fn
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_seed_changes_weights_and_inputs(name, built):
-    specs, outs = built[name]
-    other = _specs(_load(name).build(seed=1))
-    for fn, spec in specs.items():
-        assert any(not torch.equal(a, b) for a, b in zip(spec.inputs, other[fn].inputs)), fn
-        assert not torch.equal(outs[fn][0], _run(other[fn])[0]), fn
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_build_leaves_global_rng_alone(name):
-    torch.manual_seed(1234)
-    expected = torch.rand(4)
-    torch.manual_seed(1234)
-    _load(name).build(seed=0)
-    assert torch.equal(torch.rand(4), expected)
+class TestSeededBuilds(model_builds.SeededBuilds):
+    """Each model's build(seed): the same bits again, another seed's differ, torch's generator untouched."""
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -185,31 +118,37 @@ def test_norms_not_identity(name, built):
 @pytest.mark.parametrize("name", NAMES)
 def test_attention_implementations_agree(name, built):
     """The default (sdpa) and transformers' eager attention compute the same function in torch."""
-    module = _load(name)
+    module = model_builds.load_model(name)
     specs, outs = built[name]
     assert module.ATTN_IMPLEMENTATION == "sdpa"
     for spec in specs.values():
         configs = [m.config for m in spec.module.modules() if hasattr(m, "config")]
         assert configs and all(c._attn_implementation == "sdpa" for c in configs)
-    eager = _specs(module.build(seed=0, attn_implementation="eager"))
+    eager = model_builds.specs_of(module.build(seed=0, attn_implementation="eager"))
     for fn, spec in eager.items():
-        for a, b in zip(_run(spec), outs[fn]):
+        for a, b in zip(model_builds.outputs_of(spec), outs[fn]):
             assert torch.allclose(a, b, atol=2e-5, rtol=1e-5), fn
+
+
+def _one_tied_model(built, name, kind, embedding):
+    """A causal LM's prefill and decode: one transformers model of class `kind` for both, its lm_head
+    the input embedding at `embedding` (tied). Its module, specs and model."""
+    specs, _ = built[name]
+    model = specs["prefill"].module.model
+    assert type(model).__name__ == kind
+    assert specs["decode"].module.model is model
+    assert model.lm_head.weight is operator.attrgetter(embedding)(model).weight
+    return model_builds.load_model(name), specs, model
 
 
 def test_llama_parameter_count(built):
     # llama2.c's stories15M: 15,191,712 parameters, lm_head tied to embed_tokens (counted once)
     from models.api import count_parameters
 
-    module = _load("llama__transformers")
-    specs, _ = built["llama__transformers"]
-    model = specs["prefill"].module.model
-    assert type(model).__name__ == "LlamaForCausalLM"
-    assert specs["decode"].module.model is model
-    assert model.lm_head.weight is model.model.embed_tokens.weight
+    module, specs, _ = _one_tied_model(built, "llama__transformers", "LlamaForCausalLM", "model.embed_tokens")
     assert count_parameters(specs["prefill"].module) == module.PARAMETERS == 15_191_712
     assert count_parameters(specs["decode"].module) == 15_191_712
-    assert _unique_parameter_count(specs) == 15_191_712
+    assert model_builds.unique_parameter_count(specs) == 15_191_712
     assert round(module.PARAMETERS / 1e6) == 15
 
 
@@ -217,18 +156,24 @@ def test_whisper_parameter_count(built):
     # Hugging Face counts 37,760,640 ("37.8M") for openai/whisper-tiny: the encoder's 1500 x 384
     # sinusoidal positions are a frozen nn.Embedding parameter; the trainable 37,184,640 is
     # openai's count (its README: "39 M").
-    from models.api import count_parameters
-
-    module = _load("whisper_tiny__transformers")
-    specs, _ = built["whisper_tiny__transformers"]
-    encoder, step = specs["encoder"].module, specs["decoder_step"].module
-    assert count_parameters(encoder) == module.ENCODER_PARAMETERS == 8_208_384
-    assert count_parameters(step) == module.DECODER_PARAMETERS == 29_552_256
-    assert _unique_parameter_count(specs) == module.PARAMETERS == 37_760_640
+    name = "whisper_tiny__transformers"
+    module, _, step = model_builds.whisper_counted(built, name, 8_208_384, 29_552_256, 37_760_640)
+    specs, _ = built[name]
     frozen = sum(p.numel() for s in specs.values() for p in s.module.parameters() if not p.requires_grad)
     assert frozen == module.ENCODER_POSITION_PARAMETERS == 576_000
     assert module.PARAMETERS - frozen == 37_184_640
     assert step.proj_out.weight is step.decoder.embed_tokens.weight
+
+
+def _uncached_forward(prefill, prompt, token, then, outs, at):
+    """The model's logits, without a cache, over the prompt, the decode step's token and `then`: the
+    prefill's output is row `at` - 1 (the prompt's last) and the decode step's row `at`. The tokens
+    and the logits."""
+    tokens = torch.cat([prompt, token, torch.tensor([[then]])], dim=1)
+    full = prefill.model(tokens, use_cache=False).logits
+    assert torch.allclose(outs["prefill"][0][0, 0], full[0, at - 1], atol=1e-5, rtol=1e-5)
+    assert torch.allclose(outs["decode"][0][0, 0], full[0, at], atol=1e-5, rtol=1e-5)
+    return tokens, full
 
 
 def test_llama_decode_after_prefill_matches_full_forward(built):
@@ -237,7 +182,7 @@ def test_llama_decode_after_prefill_matches_full_forward(built):
     (prompt,) = specs["prefill"].inputs
     token, position, k_cache, v_cache = specs["decode"].inputs
     assert prompt.shape == (1, 32) and position.tolist() == [32]
-    logits_p, k_p, v_p = outs["prefill"]
+    _, k_p, v_p = outs["prefill"]
     # decode's caches are prefill's outputs computed in float64 (api.exactly), rounded to float32
     assert torch.allclose(k_cache, k_p, atol=1e-5, rtol=1e-5)
     assert torch.allclose(v_cache, v_p, atol=1e-5, rtol=1e-5)
@@ -246,11 +191,8 @@ def test_llama_decode_after_prefill_matches_full_forward(built):
     assert torch.equal(k_cache[:, :, :, 32:], torch.zeros_like(k_cache[:, :, :, 32:]))
     assert bool((k_p[:, :, :, :32] != 0).any(dim=-1).all())
     with torch.no_grad():
-        tokens = torch.cat([prompt, token, torch.tensor([[1234]])], dim=1)
-        full = prefill.model(tokens, use_cache=False).logits  # (1, 34, vocab)
-        assert torch.allclose(logits_p[0, 0], full[0, 31], atol=1e-5, rtol=1e-5)
+        tokens, full = _uncached_forward(prefill, prompt, token, 1234, outs, at=32)  # (1, 34, vocab)
         logits_d, k_d, v_d = outs["decode"]
-        assert torch.allclose(logits_d[0, 0], full[0, 32], atol=1e-5, rtol=1e-5)
         # decode wrote row 32 only
         assert torch.equal(k_d[:, :, :, :32], k_cache[:, :, :, :32])
         assert bool((k_d[:, :, :, 32] != k_cache[:, :, :, 32]).any())
@@ -270,13 +212,13 @@ def test_llama_inputs_do_not_alias_outputs(built):
     specs, _ = built["llama__transformers"]
     token, position, k_cache, v_cache = specs["decode"].inputs
     k0, v0 = k_cache.clone(), v_cache.clone()
-    _run(specs["decode"])
+    model_builds.outputs_of(specs["decode"])
     assert torch.equal(k_cache, k0) and torch.equal(v_cache, v0)
 
 
 def test_whisper_decoder_step_matches_full_decoder(built):
     """Stepping positions 0..3 with the static cache gives rows 0..3 of the full decoder forward."""
-    module = _load("whisper_tiny__transformers")
+    module = model_builds.load_model("whisper_tiny__transformers")
     specs, outs = built["whisper_tiny__transformers"]
     step = specs["decoder_step"].module
     token, position, k_in, v_in, audio = specs["decoder_step"].inputs
@@ -289,9 +231,7 @@ def test_whisper_decoder_step_matches_full_decoder(built):
         hidden = step.decoder(input_ids=torch.tensor([tokens]), encoder_hidden_states=audio, use_cache=False)
         full = step.proj_out(hidden.last_hidden_state)  # (1, 4, vocab)
         assert torch.allclose(outs["decoder_step"][0][0, 0], full[0, 3], atol=1e-5, rtol=1e-5)
-        gen = torch.Generator().manual_seed(7)
-        k = torch.randn(WHISPER_CACHE, generator=gen)
-        v = torch.randn(WHISPER_CACHE, generator=gen)
+        k, v = model_builds.noise_caches(WHISPER_CACHE)
         for pos, tok in enumerate(tokens):
             logits, k2, v2 = step(torch.tensor([[tok]]), torch.tensor([pos]), k, v, audio)
             assert torch.allclose(logits[0, 0], full[0, pos], atol=1e-5, rtol=1e-5), pos
@@ -319,7 +259,7 @@ def test_bert_parameter_count_and_padding(built):
     # the compact BERT L-2/H-128 (bert-tiny): BertModel 4,385,920 ("4.4M") + a 2-class head of 258
     from models.api import count_parameters
 
-    module = _load("bert_tiny__transformers")
+    module = model_builds.load_model("bert_tiny__transformers")
     specs, outs = built["bert_tiny__transformers"]
     spec = specs["main"]
     assert count_parameters(spec.module) == module.PARAMETERS == 4_386_178
@@ -340,7 +280,7 @@ def test_vit_parameter_count(built):
     # DeiT-Ti / ViT-Ti (hidden 192, 12 layers, 3 heads, patch 16, 1000 classes): 5,717,416
     from models.api import count_parameters
 
-    module = _load("vit_tiny__transformers")
+    module = model_builds.load_model("vit_tiny__transformers")
     specs, _ = built["vit_tiny__transformers"]
     assert count_parameters(specs["main"].module) == module.PARAMETERS == 5_717_416
     assert specs["main"].inputs[0].shape == (1, 3, 224, 224)
@@ -349,13 +289,15 @@ def test_vit_parameter_count(built):
 def test_gpt2_parameter_count_and_tied_head(built):
     from models.api import count_parameters
 
-    module = _load("gpt2_tiny__transformers")
-    specs, _ = built["gpt2_tiny__transformers"]
-    model = specs["prefill"].module.model
-    assert type(model).__name__ == "GPT2LMHeadModel"
-    assert specs["decode"].module.model is model
-    assert model.lm_head.weight is model.transformer.wte.weight
-    assert count_parameters(model) == _unique_parameter_count(specs) == module.PARAMETERS == 6_846_080
+    module, specs, model = _one_tied_model(
+        built, "gpt2_tiny__transformers", "GPT2LMHeadModel", "transformer.wte"
+    )
+    assert (
+        count_parameters(model)
+        == model_builds.unique_parameter_count(specs)
+        == module.PARAMETERS
+        == 6_846_080
+    )
 
 
 def test_gpt2_decode_after_prefill_matches_full_forward(built):
@@ -365,15 +307,12 @@ def test_gpt2_decode_after_prefill_matches_full_forward(built):
     prefill, decode = specs["prefill"].module, specs["decode"].module
     (prompt,) = specs["prefill"].inputs
     token, k_cache, v_cache = specs["decode"].inputs
-    logits_p, k_p, v_p = outs["prefill"]
+    _, k_p, v_p = outs["prefill"]
     assert torch.allclose(k_cache, k_p, atol=1e-5, rtol=1e-5)
     assert torch.allclose(v_cache, v_p, atol=1e-5, rtol=1e-5)
     with torch.no_grad():
-        tokens = torch.cat([prompt, token, torch.tensor([[4321]])], dim=1)
-        full = prefill.model(tokens, use_cache=False).logits  # (1, 18, vocab)
-        assert torch.allclose(logits_p[0, 0], full[0, 15], atol=1e-5, rtol=1e-5)
+        tokens, full = _uncached_forward(prefill, prompt, token, 4321, outs, at=16)  # (1, 18, vocab)
         logits_d, k_d, v_d = outs["decode"]
-        assert torch.allclose(logits_d[0, 0], full[0, 16], atol=1e-5, rtol=1e-5)
         assert torch.equal(k_d[:, :, :, :16], k_cache) and torch.equal(v_d[:, :, :, :16], v_cache)
         logits_2, k_2, _ = decode(tokens[:, 17:], k_d, v_d)
         assert k_2.shape[3] == 18
@@ -384,13 +323,13 @@ def test_gpt2_decode_after_prefill_matches_full_forward(built):
 
 def test_gpt2_static_cache_variant_agrees(built):
     """`cache_implementation="static"` (llama@transformers' recipe) computes the same logits."""
-    module = _load("gpt2_tiny__transformers")
+    module = model_builds.load_model("gpt2_tiny__transformers")
     _, outs = built["gpt2_tiny__transformers"]
     static = module.build(seed=0, cache_implementation="static")
     token, position, k_cache, v_cache = static["decode"].inputs
     assert position.tolist() == [16] and k_cache.shape == (2, 1, 2, 128, 64)
     assert torch.equal(k_cache[:, :, :, 16:], torch.zeros_like(k_cache[:, :, :, 16:]))
-    got = {fn: _run(spec) for fn, spec in static.items()}
+    got = {fn: model_builds.outputs_of(spec) for fn, spec in static.items()}
     assert torch.allclose(got["prefill"][0], outs["prefill"][0], atol=1e-6)
     assert torch.allclose(got["decode"][0], outs["decode"][0], atol=1e-5, rtol=1e-5)
     assert torch.allclose(got["decode"][1][:, :, :, :17], outs["decode"][1], atol=1e-5, rtol=1e-5)
@@ -407,9 +346,9 @@ def test_select_cache_recipe_writes_the_same_cache(name, function, built):
     a select instead of index_copy_: the function's outputs must not change (to float32 rounding)."""
     import export_recipe
 
-    spec = _load(name).build(0)[function]
+    spec = model_builds.load_model(name).build(0)[function]
     with export_recipe.cache_patch({"select-cache"}):
-        selected = _run(spec)
+        selected = model_builds.outputs_of(spec)
     reference = built[name][1][function]
     assert len(selected) == len(reference)
     for got, want in zip(selected, reference):
@@ -418,10 +357,10 @@ def test_select_cache_recipe_writes_the_same_cache(name, function, built):
 
 def test_bert_4d_mask_variant_agrees(built):
     """`mask_kind="4d"` hands the model a boolean (batch, 1, query, key) mask: the same function."""
-    module = _load("bert_tiny__transformers")
+    module = model_builds.load_model("bert_tiny__transformers")
     _, outs = built["bert_tiny__transformers"]
     spec = module.build(seed=0, mask_kind="4d")
-    for a, b in zip(_run(spec), outs["main"]):
+    for a, b in zip(model_builds.outputs_of(spec), outs["main"]):
         assert torch.equal(a, b)
     with pytest.raises(ValueError, match="mask_kind '3d' is not one of 2d, 4d"):
         module.build(seed=0, mask_kind="3d")

@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-SCRIPTS = Path(__file__).parents[2] / "scripts"
-if str(SCRIPTS) not in sys.path:
-    sys.path.insert(0, str(SCRIPTS))
+from tests.scripts_path import scripts_importable
+
+SCRIPTS = scripts_importable()
 
 import peer_frameworks as base  # noqa: E402  (scripts/ is on sys.path now; importing it needs no torch)
 import peer_frameworks.onnxruntime as onnx_peer  # noqa: E402
