@@ -9,8 +9,10 @@ declared module form a DAG whose root is the one op no other of them reads; the 
 as printed (constants and all, in this release's own op form) with
 `transform.iree.match.cast_compatible_dag_from_root` and swaps it for a `flow.dispatch` of a
 `"hal.executable.source"` (the form that works beside other dispatches, IREE-NOTES "eighth round";
-generic syntax as kernels/depthwise3x3/spec.mlir) calling the C function once for the whole tensor.
-Every tensor reaches C as a flat row-major memref: base, aligned base, offset, size, stride.
+generic syntax as kernels/depthwise3x3/spec.mlir) calling the C function: once for the whole tensor,
+or once a workgroup where `args` ask for its place. Every tensor reaches C as a flat row-major memref:
+base, aligned base, offset, size, stride. `[[calls]]` add declarations to the same spec; `together`
+makes several modules one instance.
 """
 
 from __future__ import annotations
