@@ -118,6 +118,15 @@ def test_the_newcomers_kernel_toml_reads_as_a_generated_spec() -> None:
         ("", "no 'spec' (a kernel names its transform spec, or lets the tool write it"),
         ('function = "f"\nreplaces = { op = "aten.relu" }\n', "op: expected one of aten.softmax, aten.gelu"),
         (
+            'function = "f"\nreplaces = { op = "aten.layer_norm", eps = true }\n',
+            "aten.layer_norm takes the filters: eps",
+        ),
+        ('function = "f"\nreplaces = { op = "aten.layer_norm", eps = "1e-5" }\n', "takes the filters: eps"),
+        (
+            'function = "f"\nreplaces = { op = "aten.softmax", dim = 1.5 }\n',
+            "aten.softmax takes the filters: dim",
+        ),
+        (
             'function = "f"\nreplaces = { op = "aten.gelu", dim = -1 }\n',
             "aten.gelu takes the filters: approximate",
         ),

@@ -33,6 +33,7 @@ from iree_matrix.stages.base import Context
 from iree_matrix.stages.benchmark_tool import (
     MIN_TIME_SECONDS,
     budgeted_repetitions,
+    least_of,
     min_time,
     min_time_seconds,
 )
@@ -66,6 +67,24 @@ def test_fast_calls_repetitions_share_the_budget_and_a_3_s_budget_keeps_google_b
     # the seconds no load stretches: two passes of 5 repetitions and the sizing one, at 1/6 s each
     assert min_time_seconds(metrics) == pytest.approx(2.0)
     assert min_time_seconds(metrics, MIN_TIME_SECONDS) == pytest.approx(6.0)  # as at Google Benchmark's
+
+
+def test_a_pass_cut_by_the_budget_gives_its_repetitions_the_share_its_record_gives_back(
+    tmp_path: Path,
+) -> None:
+    """A call the checked run says takes 0.3 s gets 4 repetitions of a 1-s budget, each at least
+    1/5 s: the min time `least_of` reads back from the record's n, so its floor is the pass's own."""
+    env, metrics = _timed(tmp_path, "time_budget = 1\n", checked_seconds=0.3)
+    assert [a for argv in env.argvs for a in argv if "min_time" in a] == ["--benchmark_min_time=0.2"] * 2
+    assert metrics["latency_ms"]["n"] == 4 and least_of(metrics) == pytest.approx(0.2)
+
+
+@pytest.mark.parametrize(
+    "metrics",
+    [{}, {"latency_ms": 5}, {"latency_ms": {"n": "5"}}, {"time_budget_seconds": "1", "latency_ms": None}],
+)
+def test_a_hand_made_run_record_reads_as_google_benchmarks_min_time(metrics: dict[str, Any]) -> None:
+    assert least_of(metrics) == MIN_TIME_SECONDS and min_time_seconds(metrics) == 0.0
 
 
 def test_the_default_matrix_has_a_budget_and_the_full_rounds_keep_none() -> None:

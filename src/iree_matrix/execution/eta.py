@@ -435,8 +435,8 @@ class Estimates:
                     seconds[job.id], source[job.id] = value, origin
                     if own:
                         own_time.add(job.id)
-                        fixed = published.floor.get(job.id, 0.0) if origin == "published" else 0.0
-                        if fixed:  # at the plan's min time a repetition (`least`), not the basis's
+                        # at the plan's min time a repetition (`least`), not the basis's
+                        if fixed := published.floor.get(job.id, 0.0) if origin == "published" else 0.0:
                             cut = min(value, fixed) * (1.0 - min(1.0, least() / MIN_TIME_SECONDS))
                             floor[job.id], seconds[job.id] = min(value, fixed) - cut, value - cut
                     break

@@ -346,7 +346,7 @@ def parse(data: Mapping[str, Any], toml: Path) -> Kernel:
     for n, call in enumerate(data.get("calls", [])):
         if not isinstance(call, Mapping) or set(call) - _CALL_KEYS or "replaces" not in call:
             raise error(f"calls[{n}]", call, "expected a table of function, replaces = {...} and args")
-        named = _within(error, f"calls[{n}].")
+        named = lambda key, *said, at=f"calls[{n}].": error(at + key, *said)  # noqa: E731 (its keys named in it)
         declared.setdefault("calls", []).append(tuple(_declared(call, named, toml).items()))
     if (how := mechanisms.REGISTRY.get(mechanism := data.get("mechanism", EMBEDDED))) is None:
         raise error("mechanism", mechanism, f"expected one of {', '.join(map(repr, mechanisms.REGISTRY))}")
@@ -396,11 +396,6 @@ def _strings(value: Any) -> list[str]:
 _MAX_GLOBS = _MAX_NAME = 256  # a generated spec's module paths: how many, how long (a function's name too)
 _ARGS = 'expected "input:N", "output", a size ("input:0[2]"; [-1]: the last), an integer or "workgroup.id"'
 _MAX_ARG = 2**31 - 1  # an index or a size the generated spec writes as an i32 or index constant
-
-
-def _within(error: Any, table: str) -> Any:
-    """`error` for the keys of a table inside kernel.toml: `calls[1].replaces = ...`."""
-    return lambda key, *said: error(table + key, *said)
 
 
 def _declared(data: Mapping[str, Any], error: Any, toml: Path) -> dict[str, Any]:
@@ -464,7 +459,9 @@ def _by_op(replaces: Mapping[str, Any], error: Any) -> dict[str, Any]:
         raise error("replaces", dict(replaces), f"op: expected one of {', '.join(torch_ops.OPS)}")
     filters, said = torch_ops.OPS[op][1], {}
     for key, value in ((k, v) for k, v in replaces.items() if k != "op"):
-        if key not in filters or not isinstance(value, (str, int, float, list)):
+        # eps a number, not true or false (its test compares floats); the others an int, a str or a list
+        kind = type(value) in (int, float) if key == "eps" else isinstance(value, (str, int, list))
+        if key not in filters or not kind:
             raise error("replaces", dict(replaces), f"{op} takes the filters: {', '.join(filters) or 'none'}")
         # kernel = [3, 3] as "3x3", depthwise = true as "true", dim = -1 as "-1", eps = 1e-5 as "1e-05"
         said[key] = "x".join(map(str, value)) if isinstance(value, list) else json.dumps(value).strip('"')

@@ -93,8 +93,11 @@ def pass_seconds(call: float, repetitions: int, least: float = MIN_TIME_SECONDS)
 
 
 def least_of(metrics: Mapping[str, Any]) -> float:
-    """The min time a repetition of a run's record had (`min_time` of its budget and repetitions)."""
-    return min_time(metrics.get("time_budget_seconds") or 0.0, metrics.get("latency_ms", {}).get("n", 1))
+    """The min time a repetition of a run's record had (`min_time` of its budget and the repetitions it
+    timed); a record that says no count (a hand-made one, say) as one repetition's."""
+    n = timed.get("n") if isinstance(timed := metrics.get("latency_ms"), Mapping) else None
+    budget = metrics.get("time_budget_seconds")
+    return min_time(budget if isinstance(budget, (int, float)) else 0.0, n if type(n) is int and n > 0 else 1)
 
 
 def min_time_seconds(metrics: Mapping[str, Any], at: Optional[float] = None) -> float:

@@ -306,7 +306,7 @@ def _timed(call: _Call, ctx: Context, done: processes.Completed) -> tuple[list[s
     # is timed for a few calls, not every repetition; both passes get as many. Fast calls' repetitions
     # each last the budget's share (`least`), so a pass of them fits in it too.
     repetitions = budgeted_repetitions(done.seconds, bench.repetitions, bench.time_budget)
-    least = min_time(bench.time_budget, bench.repetitions)
+    least = min_time(bench.time_budget, repetitions)  # what its record's n gives back (least_of)
     budget = {"time_budget_seconds": bench.time_budget} if bench.time_budget > 0 else {}
 
     def benchmark(device: str) -> tuple[list[str], str]:
