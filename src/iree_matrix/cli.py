@@ -62,8 +62,11 @@ class _Parser(argparse.ArgumentParser):
         found, extras = self.parse_known_args(args, namespace)
         where = vars(found).pop(_HELP, self.prog)
         if extras:
-            self.exit(2, f"iree-matrix: error: unrecognized arguments: {' '.join(extras)} (`{where} --help` "
-                         "lists the options)\n")  # fmt: skip
+            self.exit(
+                2,
+                f"iree-matrix: error: unrecognized arguments: {' '.join(extras)} (`{where} --help` "
+                "lists the options)\n",
+            )
         return found
 
     def error(self, message: str) -> NoReturn:

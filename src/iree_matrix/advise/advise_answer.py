@@ -61,9 +61,11 @@ def no_answer(document: Mapping[str, Any], model: str, kept: Path, log: Path) ->
     timed (it was built and checked; the sitting so far is `kept`), or `default` did not run and
     match torch (`log` says why)."""
     defaults = [
-        a for entry in document.get("functions") or () for a in entry.get("arms") or ()
+        a
+        for entry in document.get("functions") or ()
+        for a in entry.get("arms") or ()
         if isinstance(a, Mapping) and a.get("kind") == advice.DEFAULT
-    ]  # fmt: skip
+    ]
     checked = [a for a in defaults if not a.get("error") and a.get("matches") is not False]
     if document.get("interrupted") and (checked or not defaults):
         return (

@@ -275,7 +275,7 @@ def _kernels(plan: SittingPlan, kernels: Mapping[str, Kernel], model: str, defau
             base=base.name,
             kernel=name,
             source=f"--kernel {kernel.shown_directory()}",
-        )  # fmt: skip
+        )
         for name, kernel in kernels.items()
         if kernel.for_model(model)
         for base in [default, *plan.picks]
@@ -312,7 +312,7 @@ def adjusted(matrix: spec.MatrixSpec, model: str, plan: SittingPlan) -> spec.Mat
             kernel=a.kernel,
             compiler=a.pick.release,
             runtime=a.pick.release,
-        )  # fmt: skip
+        )
         for a in sorted(built, key=lambda a: order[a.kind])
     ]
     try:

@@ -75,9 +75,16 @@ def prove(
         document["interrupted"] = True
         return
     resat = advise_sitting.run(
-        settings.sitting, model, planned, list(records.values()), cache, peer_names, only=set(moved),
-        kernels=kernels, ref=ref,
-    )  # fmt: skip
+        settings.sitting,
+        model,
+        planned,
+        list(records.values()),
+        cache,
+        peer_names,
+        only=set(moved),
+        kernels=kernels,
+        ref=ref,
+    )
     advise_sitting.sat_again(document, resat)
 
 
@@ -161,10 +168,13 @@ def _sit(
             arms[one.module_sha256 or str(config)] = arm
         timed[str(config)] = one
     rounds = paired_rounds.timed(
-        request, list(arms.values()), f"proof sitting: {function}, `{names[0]}` and its neighbours",
-        f"{function} proof", f"--rounds {stats.MIN_PAIRED_ROUNDS}, --proof-steps 1, --no-proof",
+        request,
+        list(arms.values()),
+        f"proof sitting: {function}, `{names[0]}` and its neighbours",
+        f"{function} proof",
+        f"--rounds {stats.MIN_PAIRED_ROUNDS}, --proof-steps 1, --no-proof",
         f"advise {model} (proof)",
-    )  # fmt: skip
+    )
     ms = {name: rounds.of(name) for name in rounds.names}
     done = {n: dataclasses.replace(t, ms=ms.get(t.same_as or n, ())) for n, t in timed.items()}
     return neighbourhood.Timings(

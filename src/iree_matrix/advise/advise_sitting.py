@@ -73,9 +73,10 @@ def run(
 
     releases = {a.pick.release for a in arms}
     runs = [
-        r for r in records if r.stage == "run" and r.label.compiler in releases and not r.label.device
-        and r.label.own_runtime
-    ]  # fmt: skip
+        r
+        for r in records
+        if r.stage == "run" and r.label.compiler in releases and not r.label.device and r.label.own_runtime
+    ]
     peers = [r for r in records if r.stage == "peer" and r.status is Status.OK]
     llvms = [r.metric.of(CompileMetrics).llvm_host_cpu for r in records if r.stage == "compile"]
     names = {r.label.function or "main" for r in runs if split_variant(r.label.source_model)[0] == model}
@@ -301,8 +302,14 @@ def _peer_arm(
 
 def run_of(runs: Sequence[Record], model: str, function: str, profile: str, release: str) -> Optional[Record]:
     wanted = (model, function, profile, release)
-    return next((r for r in runs if (r.label.source_model, r.label.function or "main", r.label.profile,
-                                     r.label.compiler) == wanted), None)  # fmt: skip
+    return next(
+        (
+            r
+            for r in runs
+            if (r.label.source_model, r.label.function or "main", r.label.profile, r.label.compiler) == wanted
+        ),
+        None,
+    )
 
 
 def peer_of(peers: Sequence[Record], model: str, function: str) -> Optional[Record]:
@@ -411,10 +418,14 @@ def keep_gaps(
             continue
         peered = peer.metric.of(PeerMetrics)
         measured, why = gaps.measure(
-            run.metric.of(RunMetrics).op_profile, peered.peers, config=str(taken),
-            release=a.release, custom=kernels[taken.kernel].kind if taken.kernel in kernels else "kernel",
-            threads=peered.threads or 0, run_job=run.job,  # the matrix's, for both profiles
-        )  # fmt: skip
+            run.metric.of(RunMetrics).op_profile,
+            peered.peers,
+            config=str(taken),
+            release=a.release,
+            custom=kernels[taken.kernel].kind if taken.kernel in kernels else "kernel",
+            threads=peered.threads or 0,
+            run_job=run.job,  # the matrix's, for both profiles
+        )
         entry.update({"gap_error": why} if measured is None else {"gap": measured.to_json()})
 
 

@@ -98,9 +98,17 @@ def sittings(
         arms = []
         for cell in sorted(cells, key=lambda c: (versions.release_order(c.runtime), c.target)):
             target = spelled(cell.target)
-            arms.append({"name": f"{cell.runtime} {target}", "kind": GPU_ARM, "config": CONFIG,
-                         "release": cell.runtime, "target": target, "flags": flags_of(cell),
-                         "job": cell.job})  # fmt: skip
+            arms.append(
+                {
+                    "name": f"{cell.runtime} {target}",
+                    "kind": GPU_ARM,
+                    "config": CONFIG,
+                    "release": cell.runtime,
+                    "target": target,
+                    "flags": flags_of(cell),
+                    "job": cell.job,
+                }
+            )
         sitting: dict[str, Any] = {
             "model": model,
             "function": function,
@@ -122,9 +130,13 @@ def sittings(
 
 
 def proof(
-    arm: Mapping[str, Any], centre: str, around: Sequence[str], named: Mapping[tuple[str, str, str], Any],
-    flags_of: Any, profile_of: Callable[[str], str] = str,
-) -> dict[str, Any]:  # fmt: skip
+    arm: Mapping[str, Any],
+    centre: str,
+    around: Sequence[str],
+    named: Mapping[tuple[str, str, str], Any],
+    flags_of: Any,
+    profile_of: Callable[[str], str] = str,
+) -> dict[str, Any]:
     """A centre arm's proof as the manifest carries it: the CPU proof's form (execution/bundle.py
     `sittings`) with the centre's release and target; a neighbour whose compile failed here travels
     as its config and why."""
@@ -138,10 +150,15 @@ def proof(
                 "config": name,
                 "error": "its compile did not succeed here, so it did not travel "
                 "(the bundle's output says why)",
-            }  # fmt: skip
+            }
         )
-    return {"centre": centre, "release": arm["release"], "target": arm["target"], "max_steps": 1,
-            "neighbours": neighbours}  # fmt: skip
+    return {
+        "centre": centre,
+        "release": arm["release"],
+        "target": arm["target"],
+        "max_steps": 1,
+        "neighbours": neighbours,
+    }
 
 
 def count(sittings_: Sequence[Mapping[str, Any]]) -> str:

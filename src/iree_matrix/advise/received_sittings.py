@@ -312,9 +312,13 @@ def explain(document: Mapping[str, Any]) -> Mapping[str, Any]:
             )
             continue
         found, why = gaps.measure(
-            mine, profiles["peers"], config=config, release=answer.release,
-            threads=int(profiles["threads"]), run_job="run bundle",
-        )  # fmt: skip
+            mine,
+            profiles["peers"],
+            config=config,
+            release=answer.release,
+            threads=int(profiles["threads"]),
+            run_job="run bundle",
+        )
         entry.update({"gap_error": why} if found is None else {"gap": found.to_json()})
     return out
 

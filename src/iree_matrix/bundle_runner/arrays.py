@@ -43,8 +43,10 @@ def as_float64(array: object, described: Optional[Mapping[str, Any]] = None) -> 
         decoded: Array = array.view(getattr(ml_dtypes, name)).astype(np.float64)
         return decoded
     except (ImportError, AttributeError, TypeError, ValueError):
-        raise Undecodable(f"the cell's {name or 'unnamed'} arrays are raw bits numpy cannot decode: "
-                          "`python3 -m pip install ml_dtypes`") from None  # fmt: skip
+        raise Undecodable(
+            f"the cell's {name or 'unnamed'} arrays are raw bits numpy cannot decode: "
+            "`python3 -m pip install ml_dtypes`"
+        ) from None
 
 
 def load_array(path: Path, described: Optional[Mapping[str, Any]] = None) -> Array:
@@ -101,9 +103,15 @@ def compare(
         max_abs = max(max_abs, abs_err)
         max_rel = max(max_rel, abs_err / scale if scale > 0 else abs_err)
         matches = matches and bool(finite.all()) and bool(np.allclose(got64, ref64, rtol=rtol, atol=atol))
-    return {"max_abs_err": max_abs, "max_rel_err": max_rel, "atol": atol, "rtol": rtol, "matches": matches,
-            **({"nonfinite_values": nonfinite} if nonfinite else {}),
-            **({"unchecked_values": unchecked} if unchecked else {})}  # fmt: skip
+    return {
+        "max_abs_err": max_abs,
+        "max_rel_err": max_rel,
+        "atol": atol,
+        "rtol": rtol,
+        "matches": matches,
+        **({"nonfinite_values": nonfinite} if nonfinite else {}),
+        **({"unchecked_values": unchecked} if unchecked else {}),
+    }
 
 
 def check_outputs(got: Sequence[Any], references: Sequence[Any], order: Json) -> Json:

@@ -32,13 +32,24 @@ MANIFEST_SCHEMA = 1
 # repetition here lasts at least this long too, so short calls are averaged over many.
 MIN_REPETITION_SECONDS = 0.5
 MIN_REPETITIONS = 5  # fewer decide nothing in iree-matrix's paired tests (core/model/stats.py)
-INTERESTING_FLAGS = ("avx", "avx2", "avx512f", "avx512bw", "avx512vl", "avx512_vnni", "fma", "sse4_2",
-                     "neon", "asimd")  # fmt: skip
+INTERESTING_FLAGS = (
+    "avx",
+    "avx2",
+    "avx512f",
+    "avx512bw",
+    "avx512vl",
+    "avx512_vnni",
+    "fma",
+    "sse4_2",
+    "neon",
+    "asimd",
+)
 GPU_KINDS = {"cuda": "CUDA", "vulkan": "Vulkan", "hip": "HIP"}
 
 
-def rotating_rounds(function: str, timed: list[Json], rounds: int, ask: Callable[[Json], Json],
-                    say: Callable[[str], None]) -> None:  # fmt: skip
+def rotating_rounds(
+    function: str, timed: list[Json], rounds: int, ask: Callable[[Json], Json], say: Callable[[str], None]
+) -> None:
     """`rounds` rounds over the `timed` arms in rotating order, reversed every other round: each arm's
     median of the calls `ask` times for it in a round appended to its "ms" (or its error kept); a
     CPU sitting (sitting.py) and a GPU one (gpu.py) differ only in whom they ask."""
@@ -58,9 +69,15 @@ class BundleError(Exception):
 
 
 def summary(values: list[float], of: str) -> Json:
-    return {"median": statistics.median(values), "min": min(values), "max": max(values),
-            "stdev": statistics.stdev(values) if len(values) > 1 else 0.0, "n": len(values),
-            "times": values, "of": of}  # fmt: skip
+    return {
+        "median": statistics.median(values),
+        "min": min(values),
+        "max": max(values),
+        "stdev": statistics.stdev(values) if len(values) > 1 else 0.0,
+        "n": len(values),
+        "times": values,
+        "of": of,
+    }
 
 
 def clip(exc: object, limit: int = 600) -> str:

@@ -142,8 +142,9 @@ def to_host(rt: Any, array: Any) -> object:
     source = view.get_buffer()
     usage = int(rt.BufferUsage.TRANSFER_TARGET | rt.BufferUsage.MAPPING_SCOPED)
     memory = int(rt.MemoryType.HOST_LOCAL | rt.MemoryType.DEVICE_VISIBLE)
-    staging = device.allocator.allocate_buffer(memory_type=memory, allowed_usage=usage,
-                                               allocation_size=source.byte_length())  # fmt: skip
+    staging = device.allocator.allocate_buffer(
+        memory_type=memory, allowed_usage=usage, allocation_size=source.byte_length()
+    )
     semaphore = device.create_semaphore(0)
     fence = rt.HalFence.create_at
     device.queue_copy(
@@ -157,8 +158,9 @@ def child(root: Path, cell: Json, runtime: Path, repetitions: int, timeout: floa
     """Run one cell in a process of its own, with the runtime on its path."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(runtime), os.environ.get("PYTHONPATH", "")]))
     argv = command("--child", cell["job"], "--repetitions", str(repetitions), "--bundle", str(root))
-    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-                               start_new_session=True)  # fmt: skip
+    process = subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True
+    )
     try:
         out, err = process.communicate(timeout=timeout)
     except BaseException as exc:  # out of time, or Ctrl-C: the cell's process goes with the run

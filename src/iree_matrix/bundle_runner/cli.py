@@ -50,9 +50,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--out", type=Path, help="results folder (default: results/<this CPU>-<time> in the bundle)"
     )
-    parser.add_argument("--repetitions", type=int, default=MIN_REPETITIONS,
-                        help=f"timed repetitions per cell, each >= {MIN_REPETITION_SECONDS} s "
-                        f"(default and least: {MIN_REPETITIONS})")  # fmt: skip
+    parser.add_argument(
+        "--repetitions",
+        type=int,
+        default=MIN_REPETITIONS,
+        help=f"timed repetitions per cell, each >= {MIN_REPETITION_SECONDS} s "
+        f"(default and least: {MIN_REPETITIONS})",
+    )
     parser.add_argument("--cells", default="*", help="only the cells whose job id matches this glob")
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds per cell (default 900)")
     parser.add_argument(
@@ -60,9 +64,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--bundle", type=Path, default=HERE, help=argparse.SUPPRESS)
     parser.add_argument(
-        "--rounds", type=int, default=8,
+        "--rounds",
+        type=int,
+        default=8,
         help="a sitting's paired rounds (a bundle made with --advise; default 8, least 6)",
-    )  # fmt: skip
+    )
     parser.add_argument(
         "--gap",
         type=float,
@@ -70,9 +76,10 @@ def _parser() -> argparse.ArgumentParser:
         "ONNX Runtime's time (default: the bundle's, 1.5; 0 profiles every arm that can be the answer)",
     )
     parser.add_argument(
-        "--allow-plugins", action="store_true",
+        "--allow-plugins",
+        action="store_true",
         help="load the bundle's plugin kernels: native code that runs with your rights (named first)",
-    )  # fmt: skip
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     return parser
@@ -99,8 +106,10 @@ def main(argv: Optional[list[str]] = None) -> int:
         print(f"run.py: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:  # a full disk, a read-only --out: the records written so far are kept
-        print(f"run.py: {exc.filename or ''}: {exc.strerror or exc}; the records written so far are kept",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"run.py: {exc.filename or ''}: {exc.strerror or exc}; the records written so far are kept",
+            file=sys.stderr,
+        )
         return 1
 
 
@@ -144,8 +153,10 @@ def _checked_args(args: argparse.Namespace) -> None:
     try:
         import numpy  # noqa: F401
     except ImportError:
-        raise BundleError("numpy is not importable here: `python3 -m pip install numpy` (the one thing "
-                          "a bundle needs besides Python)") from None  # fmt: skip
+        raise BundleError(
+            "numpy is not importable here: `python3 -m pip install numpy` (the one thing "
+            "a bundle needs besides Python)"
+        ) from None
 
 
 def plugins_refused(root: Path, manifest: Json, cells: list[Json], allowed: bool) -> str:
@@ -180,8 +191,10 @@ def _host() -> Json:
     host["gpus"] = nvidia_gpus()
     name = f"{host['cpu']}, family {host['family']} model {host['model']} stepping {host['stepping']}"
     llvm = f" (LLVM {host['llvm_cpu']})" if host.get("llvm_cpu") else ""
-    gpus = "".join(f"; GPU {g['name']} (driver {g['driver']}, compute capability {g['compute_capability']})"
-                   for g in host["gpus"])  # fmt: skip
+    gpus = "".join(
+        f"; GPU {g['name']} (driver {g['driver']}, compute capability {g['compute_capability']})"
+        for g in host["gpus"]
+    )
     cores = f"{host['cores']} core" + ("" if host["cores"] == 1 else "s")
     print(f"this machine: {name}{llvm}, {cores}{gpus}", file=sys.stderr)
     return host
@@ -208,8 +221,11 @@ def _run(root: Path, args: argparse.Namespace) -> int:
         raise BundleError(refused)
     t0 = time.monotonic()
     if assembled := assemble(root, manifest):
-        print(f"{assembled} modules put together from their chunks in {time.monotonic() - t0:.1f} s, each "
-              "checked by its sha256", file=sys.stderr)  # fmt: skip
+        print(
+            f"{assembled} modules put together from their chunks in {time.monotonic() - t0:.1f} s, each "
+            "checked by its sha256",
+            file=sys.stderr,
+        )
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     out = (args.out or root / "results" / f"{slug(host)}-{stamp}").resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -223,15 +239,24 @@ def _run(root: Path, args: argparse.Namespace) -> int:
             over = args.gap if args.gap is not None else float(manifest.get("gap", gap.GAP))
             sittings(root, manifest, digest, host, out, args.rounds, over)
         except KeyboardInterrupt:
-            print("interrupted in the sitting: the cells' records are kept; run again for the sitting",
-                  file=sys.stderr)  # fmt: skip
+            print(
+                "interrupted in the sitting: the cells' records are kept; run again for the sitting",
+                file=sys.stderr,
+            )
             return 130
     print(f"Bring {out} home: iree-matrix merge {out.name} --to DIR")
     return 0
 
 
-def _cells(root: Path, manifest: Json, digest: str, host: Json, cells: list[Json], out: Path,
-           args: argparse.Namespace) -> int:  # fmt: skip
+def _cells(
+    root: Path,
+    manifest: Json,
+    digest: str,
+    host: Json,
+    cells: list[Json],
+    out: Path,
+    args: argparse.Namespace,
+) -> int:
     """Each cell not yet recorded in `out` run and its record appended; 130 when interrupted."""
     results = out / "results.jsonl"
     if not any(has_runtime(manifest, c) for c in cells):
@@ -253,11 +278,18 @@ def _cells(root: Path, manifest: Json, digest: str, host: Json, cells: list[Json
             counts[result.get("status")] = counts.get(result.get("status"), 0) + 1
             elapsed = time.monotonic() - begun
             eta = elapsed / done * (len(cells) - done)
-            print(f"[{done}/{len(cells)} {_hms(elapsed)} ETA {_hms(eta)}] {cell['job']}: "
-                  f"{result.get('status')}: {_figure(result)}", file=sys.stderr, flush=True)  # fmt: skip
+            print(
+                f"[{done}/{len(cells)} {_hms(elapsed)} ETA {_hms(eta)}] {cell['job']}: "
+                f"{result.get('status')}: {_figure(result)}",
+                file=sys.stderr,
+                flush=True,
+            )
     except KeyboardInterrupt:
-        print(f"interrupted: {done} of {len(cells)} cells recorded in {results}; "
-              f"`python3 run.py --out {out}` runs the rest", file=sys.stderr)  # fmt: skip
+        print(
+            f"interrupted: {done} of {len(cells)} cells recorded in {results}; "
+            f"`python3 run.py --out {out}` runs the rest",
+            file=sys.stderr,
+        )
         return 130
     print(f"{len(cells)} cells: {', '.join(f'{n} {s}' for s, n in sorted(counts.items()))}.")
     return 0

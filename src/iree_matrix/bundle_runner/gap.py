@@ -49,10 +49,14 @@ def trailing(arms: list[Json], over: float) -> list[Json]:
         return []
     theirs = statistics.median(peer["ms"])
     return [
-        a for a in arms
-        if a.get("kind") in ANSWERS and not a.get("error") and a.get("matches") and a.get("ms")
+        a
+        for a in arms
+        if a.get("kind") in ANSWERS
+        and not a.get("error")
+        and a.get("matches")
+        and a.get("ms")
         and statistics.median(a["ms"]) > over * theirs
-    ]  # fmt: skip
+    ]
 
 
 def profile_iree(
@@ -66,8 +70,13 @@ def profile_iree(
     calls = calls_for(median_ms)
     with tempfile.TemporaryDirectory(prefix="iree-matrix-profile-") as tmp:
         profile = Path(tmp) / "dispatches.ireeprof"
-        argv = [*benchmark, "--benchmark_repetitions=1", f"--benchmark_min_time={calls}x",
-                "--device_profiling_mode=host-execution", f"--device_profiling_output={profile}"]  # fmt: skip
+        argv = [
+            *benchmark,
+            "--benchmark_repetitions=1",
+            f"--benchmark_min_time={calls}x",
+            "--device_profiling_mode=host-execution",
+            f"--device_profiling_output={profile}",
+        ]
         done = _run(argv, env, timeout)
         if isinstance(done, str) or done.returncode != 0:
             return {"unavailable": _words(done, argv[0])}

@@ -88,23 +88,47 @@ def peer_skip(sitting: Json, device_: Json, torch_importable: bool) -> str:
 def peer_arm(peer: GpuPeer, version: str, error: str = "", matches: bool = False) -> Json:
     """A torch peer's entry in the document."""
     said = f"torch {version}" if version else "torch"
-    entry: Json = {"name": peer.config, "kind": "peer", "config": peer.config, "ms": [], "matches": matches,
-                   "source": peer.source.format(torch=said)}  # fmt: skip
+    entry: Json = {
+        "name": peer.config,
+        "kind": "peer",
+        "config": peer.config,
+        "ms": [],
+        "matches": matches,
+        "source": peer.source.format(torch=said),
+    }
     return {**entry, "error": error} if error else entry
 
 
-def document(model: str, release: str, host: Json, device_: Optional[Json], rounds: int, calls: int,
-             started: str, finished: str, load: dict[str, float], functions: list[Json],
-             digest: str) -> Json:  # fmt: skip
+def document(
+    model: str,
+    release: str,
+    host: Json,
+    device_: Optional[Json],
+    rounds: int,
+    calls: int,
+    started: str,
+    finished: str,
+    load: dict[str, float],
+    functions: list[Json],
+    digest: str,
+) -> Json:
     """A sitting's document: a CPU sitting's fields (schema 1); a GPU's (`device_`) with schema 3, wall
     timing and the GPU."""
     kind = {"schema": SCHEMA, "timing": "wall", "device": device_} if device_ is not None else {"schema": 1}
     return {
-        **kind, "model": model, "release": release,
-        "llvm_cpu": host.get("llvm_cpu", ""), "host": {k: v for k, v in host.items() if k != "gpus"},
-        "rounds": rounds, "repetitions": calls, "started": started, "finished": finished,
-        "load_average": load, "functions": functions, "bundle_sha256": digest,
-    }  # fmt: skip
+        **kind,
+        "model": model,
+        "release": release,
+        "llvm_cpu": host.get("llvm_cpu", ""),
+        "host": {k: v for k, v in host.items() if k != "gpus"},
+        "rounds": rounds,
+        "repetitions": calls,
+        "started": started,
+        "finished": finished,
+        "load_average": load,
+        "functions": functions,
+        "bundle_sha256": digest,
+    }
 
 
 def present(sitting: Json, checked: dict[str, Json]) -> bool:
@@ -115,17 +139,33 @@ def present(sitting: Json, checked: dict[str, Json]) -> bool:
 
 def listed(sitting: Json, checked: dict[str, Json]) -> list[str]:
     """The devices the runtime listed for the sitting's driver, as its cells' records say."""
-    found: list[str] = next((checked[a["job"]]["gpu_devices"] for a in sitting["arms"]
-                             if checked.get(a["job"], {}).get("gpu_devices")), [])  # fmt: skip
+    found: list[str] = next(
+        (
+            checked[a["job"]]["gpu_devices"]
+            for a in sitting["arms"]
+            if checked.get(a["job"], {}).get("gpu_devices")
+        ),
+        [],
+    )
     return found
 
 
 # --------------------------------------------------------------------------- the sitting (the parent)
 
 
-def sit(sitting: Json, cells: dict[str, Json], checked: dict[str, Json], device_: Json, rounds: int,
-        calls: int, say: Say, worker: Workers, torch_importable: bool, around_of: Optional[AroundOf] = None,
-        proof_of: Optional[ProofOf] = None) -> Json:  # fmt: skip
+def sit(
+    sitting: Json,
+    cells: dict[str, Json],
+    checked: dict[str, Json],
+    device_: Json,
+    rounds: int,
+    calls: int,
+    say: Say,
+    worker: Workers,
+    torch_importable: bool,
+    around_of: Optional[AroundOf] = None,
+    proof_of: Optional[ProofOf] = None,
+) -> Json:
     """One function's GPU sitting: its IREE arms whose cells ran and matched torch here, each loaded
     by a worker of its release (`worker(release)`; `worker("peer")` for torch's), torch's peers
     where `peer_skip` allows, and each proof's neighbours (`around_of`: sitting.py's `_neighbours`,
@@ -135,8 +175,13 @@ def sit(sitting: Json, cells: dict[str, Json], checked: dict[str, Json], device_
     for arm in sitting["arms"]:
         result = checked.get(arm["job"], {})
         entry: Json = {k: arm[k] for k in ("name", "kind", "config", "release", "target", "flags")}
-        entry.update(module_sha256=cells[arm["job"]]["module_sha256"], source="run bundle", ms=[],
-                     job=arm["job"], matches=result.get("status") == "ok")  # fmt: skip
+        entry.update(
+            module_sha256=cells[arm["job"]]["module_sha256"],
+            source="run bundle",
+            ms=[],
+            job=arm["job"],
+            matches=result.get("status") == "ok",
+        )
         if result.get("status") != "ok":  # it did not run and match torch here: never the answer
             entry["error"] = result.get("message") or "the cell " + result.get("status", "did not run")
         arms.append(entry)

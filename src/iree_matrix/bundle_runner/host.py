@@ -52,11 +52,17 @@ def cpuinfo_fields(text: str) -> dict[str, str]:
 
 # Arm Ltd's (implementer 0x41) parts: the core's name (Linux's arch/arm64/include/asm/cputype.h) and
 # LLVM's (Host.cpp, getHostCPUNameForARM); the tool names the CPU the same way (core/system/host.py).
-_ARM_CORES = {"0xb76": ("ARM1176", "arm1176jzf-s"), "0xc07": ("Cortex-A7", "cortex-a7"),
-              "0xd03": ("Cortex-A53", "cortex-a53"), "0xd08": ("Cortex-A72", "cortex-a72"),
-              "0xd0b": ("Cortex-A76", "cortex-a76"), "0xd0c": ("Neoverse-N1", "neoverse-n1"),
-              "0xd40": ("Neoverse-V1", "neoverse-v1"), "0xd49": ("Neoverse-N2", "neoverse-n2"),
-              "0xd4f": ("Neoverse-V2", "neoverse-v2")}  # fmt: skip
+_ARM_CORES = {
+    "0xb76": ("ARM1176", "arm1176jzf-s"),
+    "0xc07": ("Cortex-A7", "cortex-a7"),
+    "0xd03": ("Cortex-A53", "cortex-a53"),
+    "0xd08": ("Cortex-A72", "cortex-a72"),
+    "0xd0b": ("Cortex-A76", "cortex-a76"),
+    "0xd0c": ("Neoverse-N1", "neoverse-n1"),
+    "0xd40": ("Neoverse-V1", "neoverse-v1"),
+    "0xd49": ("Neoverse-N2", "neoverse-n2"),
+    "0xd4f": ("Neoverse-V2", "neoverse-v2"),
+}
 
 
 def arm_core(fields: dict[str, str]) -> tuple[str, str]:
@@ -100,10 +106,18 @@ def instance() -> str:
 # from CPUID's vendor, family and model: the cases of the CPUs seen by this project and their
 # neighbours. On the machine that compiled, iree-compile itself is asked; here there is no compiler,
 # so a CPU outside the table is recorded without a name (its family / model still identify it).
-_AMD = {25: [((0x10, 0x1F), "znver4"), ((0x60, 0x7F), "znver4"), ((0xA0, 0xAF), "znver4"),
-             ((0x00, 0x0F), "znver3"), ((0x20, 0x5F), "znver3")],
-        26: [((0x00, 0xFF), "znver5")], 23: [((0x30, 0x3F), "znver2"), ((0x60, 0x7F), "znver2"),
-                                             ((0x00, 0x2F), "znver1")]}  # fmt: skip
+_AMD = {
+    25: [
+        ((0x10, 0x1F), "znver4"),
+        ((0x60, 0x7F), "znver4"),
+        ((0xA0, 0xAF), "znver4"),
+        ((0x00, 0x0F), "znver3"),
+        ((0x20, 0x5F), "znver3"),
+    ],
+    26: [((0x00, 0xFF), "znver5")],
+    23: [((0x30, 0x3F), "znver2"), ((0x60, 0x7F), "znver2"), ((0x00, 0x2F), "znver1")],
+}
+# Packed by hand: a lookup table, several entries a line; formatted, it would take one line per entry.
 _INTEL = {0xA7: "rocketlake", 0xCF: "emeraldrapids", 0x8F: "sapphirerapids", 0xAD: "graniterapids",
           0xAE: "graniterapids", 0x6A: "icelake-server", 0x6C: "icelake-server", 0x7D: "icelake-client",
           0x7E: "icelake-client", 0x8C: "tigerlake", 0x8D: "tigerlake", 0x97: "alderlake", 0x9A: "alderlake",
@@ -190,18 +204,27 @@ def nvidia_gpus() -> list[dict[str, str]]:
     if not (tool := shutil.which("nvidia-smi")):
         return []
     try:
-        done = subprocess.run([tool, "--query-gpu=name,driver_version,compute_cap,memory.total",
-                               "--format=csv,noheader"],
-                              capture_output=True, text=True, timeout=30)  # fmt: skip
+        done = subprocess.run(
+            [tool, "--query-gpu=name,driver_version,compute_cap,memory.total", "--format=csv,noheader"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
     except (OSError, subprocess.TimeoutExpired):
         return []
     gpus: list[dict[str, str]] = []
     for line in done.stdout.splitlines():
         cols = [c.strip() for c in line.split(",")]
         if len(cols) >= 3:
-            gpus.append({"vendor": "NVIDIA", "name": cols[0], "driver": cols[1],
-                         "compute_capability": cols[2],
-                         "memory": cols[3] if len(cols) > 3 else ""})  # fmt: skip
+            gpus.append(
+                {
+                    "vendor": "NVIDIA",
+                    "name": cols[0],
+                    "driver": cols[1],
+                    "compute_capability": cols[2],
+                    "memory": cols[3] if len(cols) > 3 else "",
+                }
+            )
     return gpus
 
 

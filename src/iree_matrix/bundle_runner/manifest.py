@@ -199,9 +199,13 @@ def install(root: Path, wheel: Json) -> Path:
     if not re.fullmatch(r"[0-9a-f]{64}", digest):
         raise BundleError(f"{MANIFEST}: a runtime's sha256 {digest[:80]!r} is no sha256")
     name = "-".join(
-        [named(wheel.get("release"), "runtime release"), "py" + named(wheel.get("python"), "runtime Python"),
-         named(wheel.get("machine"), "runtime machine"), digest[:12]]
-    )  # fmt: skip
+        [
+            named(wheel.get("release"), "runtime release"),
+            "py" + named(wheel.get("python"), "runtime Python"),
+            named(wheel.get("machine"), "runtime machine"),
+            digest[:12],
+        ]
+    )
     for base in (root / ".runtime", Path(tempfile.gettempdir()) / "iree-matrix-bundle-runtime"):
         target = base / name
         if (target / ".complete").is_file():

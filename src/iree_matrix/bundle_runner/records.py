@@ -38,12 +38,25 @@ def runtime_env(runtime: Json, by_tools: bool) -> Json:
     }
 
 
-def record(manifest: Json, digest: str, host: Json, cell: Json, wheel: Json, result: Json,
-           started: str, seconds: float) -> Json:  # fmt: skip
+def record(
+    manifest: Json,
+    digest: str,
+    host: Json,
+    cell: Json,
+    wheel: Json,
+    result: Json,
+    started: str,
+    seconds: float,
+) -> Json:
     """One record of iree-matrix's schema for a cell's result (`wheel`: the runtime that ran it)."""
     status = result.get("status", "fail")
-    key_parts = [cell["module_sha256"], cell.get("io_sha256", ""), wheel.get("sha256", ""), cell["device"],
-                 host["identity"]]  # fmt: skip
+    key_parts = [
+        cell["module_sha256"],
+        cell.get("io_sha256", ""),
+        wheel.get("sha256", ""),
+        cell["device"],
+        host["identity"],
+    ]
     metrics = {k: v for k, v in result.items() if k not in ("status", "message", "error_class", "by_tools")}
     metrics.update(module_sha256=cell["module_sha256"], module_bytes=cell["module_bytes"])
     return {
@@ -71,7 +84,7 @@ def record(manifest: Json, digest: str, host: Json, cell: Json, wheel: Json, res
                     else {}
                 ),
                 "numpy": _numpy_version(),
-            },  # fmt: skip
+            },
             "python": platform.python_version(),
         },
         "command": [],

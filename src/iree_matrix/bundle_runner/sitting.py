@@ -30,8 +30,18 @@ if TYPE_CHECKING:
 PEERS = (("onnxruntime", "onnx", "onnxruntime", "load_onnx"), ("eager", "torch", "torch", "load_torch"))
 
 
-def sit(root: Path, manifest: Json, digest: str, host: Json, sitting: Json, checked: dict[str, Json],
-        rounds: int, calls: int, say: Say, over: float = gap.GAP) -> Json:  # fmt: skip
+def sit(
+    root: Path,
+    manifest: Json,
+    digest: str,
+    host: Json,
+    sitting: Json,
+    checked: dict[str, Json],
+    rounds: int,
+    calls: int,
+    say: Say,
+    over: float = gap.GAP,
+) -> Json:
     """One function's paired sitting: its module arms (those whose cell ran and matched here) and
     ONNX Runtime where importable, `rounds` rounds in rotating order (reversed every other round),
     `calls` calls per arm per round; an advice document's function entry. An arm that can be the
@@ -84,12 +94,22 @@ def _arm(arm: Json, cells: dict[str, Json], checked: dict[str, Json]) -> Json:
     entry: Json = {k: arm[k] for k in ("name", "kind", "config", "release", "flags")}
     entry.update({k: arm[k] for k in KERNEL_KEYS if k in arm})
     if arm.get("job") not in cells:
-        entry.update(module_sha256="", source="run bundle", ms=[], matches=None,
-                     error=arm.get("error") or "not in this bundle's cells")  # fmt: skip
+        entry.update(
+            module_sha256="",
+            source="run bundle",
+            ms=[],
+            matches=None,
+            error=arm.get("error") or "not in this bundle's cells",
+        )
         return entry
     result = checked.get(arm["job"], {})
-    entry.update(module_sha256=cells[arm["job"]]["module_sha256"], source="run bundle", ms=[],
-                 job=arm["job"], matches=result.get("status") == "ok")  # fmt: skip
+    entry.update(
+        module_sha256=cells[arm["job"]]["module_sha256"],
+        source="run bundle",
+        ms=[],
+        job=arm["job"],
+        matches=result.get("status") == "ok",
+    )
     if result.get("status") != "ok":
         entry["error"] = result.get("message") or "the cell " + result.get("status", "did not run")
         # As advise's: only a mismatch says its outputs differ from torch's (a crash compared none).
@@ -120,14 +140,22 @@ def _peers(
         if not importable(package):
             how = f"python3 -m pip install {package}"
             say(f"{package} is not importable here: no {name} arm (`{how}`)")
-            missing.append({"name": name, "package": package, "why": "not importable by this Python",
-                            "install": how})  # fmt: skip
+            missing.append(
+                {"name": name, "package": package, "why": "not importable by this Python", "install": how}
+            )
             continue
         workers.setdefault("peer", Worker(root, ""))
         loaded = workers["peer"].ask({order: peer.get("model", True), "name": name, **peer})
         version = loaded.get("version", "")
-        entry: Json = {"name": name, "kind": "peer", "config": name, "ms": [], "job": f"peer:{name}",
-                 "matches": bool(loaded.get("matches")), "source": f"{package} {version}"}  # fmt: skip
+        entry: Json = {
+            "name": name,
+            "kind": "peer",
+            "config": name,
+            "ms": [],
+            "job": f"peer:{name}",
+            "matches": bool(loaded.get("matches")),
+            "source": f"{package} {version}",
+        }
         if not loaded["ok"]:
             entry["error"] = loaded["error"]
         arms.append(entry)
@@ -148,8 +176,10 @@ def _profile_gap(
     no arm trails."""
     if not (found := gap.trailing(arms, over)) or peer is None:
         return {}
-    say(f"{', '.join(a['name'] for a in found)} took more than {over}x ONNX Runtime's time: profiling "
-        "both op by op (at most about 2 s of calls each)")  # fmt: skip
+    say(
+        f"{', '.join(a['name'] for a in found)} took more than {over}x ONNX Runtime's time: profiling "
+        "both op by op (at most about 2 s of calls each)"
+    )
     profiles: list[Json] = []
     t0 = time.monotonic()
     for arm in found:
@@ -165,8 +195,11 @@ def _profile_gap(
         profiles.append({"config": config, "release": arm["release"], "op_profile": profile})
     ort = next(a for a in arms if a.get("job") == "peer:onnxruntime")
     answer = peer.ask({"profile_onnx": ort["name"], "calls": gap.calls_for(statistics.median(ort["ms"]))})
-    theirs = {"status": "ok", "op_profile": answer["op_profile"]} if answer["ok"] else {
-        "status": "error", "error": answer["error"]}  # fmt: skip
+    theirs = (
+        {"status": "ok", "op_profile": answer["op_profile"]}
+        if answer["ok"]
+        else {"status": "error", "error": answer["error"]}
+    )
     say(f"profiled in {time.monotonic() - t0:.2f} s")
     return {"over": over, "threads": 1, "iree": profiles, "peers": {"onnxruntime": theirs}}
 
@@ -180,9 +213,16 @@ def _neighbours(
     seen = {a["module_sha256"]: a["config"] for a in arms if a.get("module_sha256")}
     out: list[Json] = []
     for n in proof.get("neighbours") or ():
-        entry: Json = {"name": n["config"], "config": n["config"], "flags": n.get("flags") or [], "ms": [],
-                 "module_sha256": "", "matches": None, "error": n.get("error") or "",
-                 "same_as": ""}  # fmt: skip
+        entry: Json = {
+            "name": n["config"],
+            "config": n["config"],
+            "flags": n.get("flags") or [],
+            "ms": [],
+            "module_sha256": "",
+            "matches": None,
+            "error": n.get("error") or "",
+            "same_as": "",
+        }
         if (job := n.get("job")) in cells:
             entry.update(job=job, module_sha256=cells[job]["module_sha256"])
             result = checked.get(job, {})
@@ -215,8 +255,12 @@ def _proof(proof: Json, arms: list[Json], around: list[Json]) -> Json:
         if n.get("same_as"):
             entry["ms"] = list(timed.get(n["same_as"], []))
         neighbours.append(entry)
-    return {"start": proof["centre"], "max_steps": 1, "source": "run bundle",
-            "steps": [{"centre": step_centre, "neighbours": neighbours}]}  # fmt: skip
+    return {
+        "start": proof["centre"],
+        "max_steps": 1,
+        "source": "run bundle",
+        "steps": [{"centre": step_centre, "neighbours": neighbours}],
+    }
 
 
 def sittings(
@@ -231,15 +275,22 @@ def sittings(
             by_model.setdefault(sitting["model"], []).append(sitting)
     calls = int(manifest.get("calls", 3))
     for model, found in by_model.items():
-        arms = sum(len(s["arms"]) + (1 if s.get("onnx") else 0) + (1 if s.get("torch") else 0)
-                   + len((s.get("proof") or {}).get("neighbours") or ()) for s in found)  # fmt: skip
-        print(f"sitting: {model}, {arms} arms x {rounds} rounds x {calls} calls on one thread",
-              file=sys.stderr)  # fmt: skip
+        arms = sum(
+            len(s["arms"])
+            + (1 if s.get("onnx") else 0)
+            + (1 if s.get("torch") else 0)
+            + len((s.get("proof") or {}).get("neighbours") or ())
+            for s in found
+        )
+        print(
+            f"sitting: {model}, {arms} arms x {rounds} rounds x {calls} calls on one thread", file=sys.stderr
+        )
         load, started = {"start": os.getloadavg()[0]}, now()
         functions = [sit(root, manifest, digest, host, s, checked, rounds, calls, _say, over) for s in found]
         load["end"] = os.getloadavg()[0]
-        document = gpu.document(model, found[0]["release"], host, None, rounds, calls, started, now(), load,
-                                functions, digest)  # fmt: skip
+        document = gpu.document(
+            model, found[0]["release"], host, None, rounds, calls, started, now(), load, functions, digest
+        )
         # Made with --no-proof: the answer says so (not "predates"), and names the bundle's CPU, not
         # the one this machine is, in the command that would time the proof.
         if any(s.get("proof_skipped") for s in found):
@@ -264,8 +315,11 @@ def _checked(out: Path, digest: str) -> dict[str, Json]:
             continue
         if data.get("env", {}).get("bundle_sha256") == digest:
             listed = (data.get("metrics") or {}).get("gpu_devices") or []
-            checked[data["job"]] = {"status": data.get("status"), "message": data.get("message"),
-                                    "gpu_devices": listed}  # fmt: skip
+            checked[data["job"]] = {
+                "status": data.get("status"),
+                "message": data.get("message"),
+                "gpu_devices": listed,
+            }
     return checked
 
 
@@ -279,8 +333,9 @@ def _keep(out: Path, model: str, started: str, document: Json, driver: str = "")
     print(f"sitting kept: {path}", file=sys.stderr)
 
 
-def _gpu_sittings(root: Path, manifest: Json, digest: str, host: Json, out: Path, rounds: int,
-                  checked: dict[str, Json]) -> None:  # fmt: skip
+def _gpu_sittings(
+    root: Path, manifest: Json, digest: str, host: Json, out: Path, rounds: int, checked: dict[str, Json]
+) -> None:
     """Each (model, HAL driver)'s GPU sitting, written as a document of its own (it names one GPU);
     where the driver finds no device, said, and no document (the cells' records say it)."""
     by_device: dict[tuple[str, str], list[Json]] = {}
@@ -298,8 +353,16 @@ def _gpu_sittings(root: Path, manifest: Json, digest: str, host: Json, out: Path
         _keep(out, model, document["started"], document, driver)
 
 
-def _gpu_sitting(root: Path, manifest: Json, digest: str, host: Json, rounds: int, checked: dict[str, Json],
-                 driver: str, found: list[Json]) -> Json:  # fmt: skip
+def _gpu_sitting(
+    root: Path,
+    manifest: Json,
+    digest: str,
+    host: Json,
+    rounds: int,
+    checked: dict[str, Json],
+    driver: str,
+    found: list[Json],
+) -> Json:
     """One model's GPU sitting on `driver`: its document (gpu.py `document`)."""
     model, calls = found[0]["model"], int(manifest.get("calls", 3))
     cells = {c["job"]: c for c in manifest["cells"]}
@@ -308,8 +371,11 @@ def _gpu_sitting(root: Path, manifest: Json, digest: str, host: Json, rounds: in
     soft = " (a software device: its times are the CPU's, never a GPU's)" if device["software"] else ""
     around = sum(len(p["neighbours"]) for s in found for p in s.get("proofs") or ())
     arms = sum(len(s["arms"]) + len(gpu_peers.ordered()) for s in found) + around
-    print(f"sitting: {model} on {device['name'] or driver}{soft}, {arms} arms x {rounds} rounds x {calls} "
-          "calls, synchronised wall time", file=sys.stderr)  # fmt: skip
+    print(
+        f"sitting: {model} on {device['name'] or driver}{soft}, {arms} arms x {rounds} rounds x {calls} "
+        "calls, synchronised wall time",
+        file=sys.stderr,
+    )
     load, started = {"start": os.getloadavg()[0]}, now()
     workers: dict[str, Worker] = {}
 

@@ -58,9 +58,14 @@ def benchmark_argv(tool: str, cell: Json, root: Path, repetitions: int) -> list[
 def _call_argv(tool: str, cell: Json, root: Path) -> list[str]:
     """The tool, the device (local-sync), the module with its plugin, the function and its inputs."""
     export, module = within(root, cell["export"]), module_path(root, cell)
-    return [tool, "--device=local-sync", f"--module={module}", *plugin_flags(root, cell),
-            f"--function={cell['function']}",
-            *(f"--input=@{export / 'inputs' / named(name, 'input')}" for name in cell["inputs"])]  # fmt: skip
+    return [
+        tool,
+        "--device=local-sync",
+        f"--module={module}",
+        *plugin_flags(root, cell),
+        f"--function={cell['function']}",
+        *(f"--input=@{export / 'inputs' / named(name, 'input')}" for name in cell["inputs"]),
+    ]
 
 
 _PER_UNIT = {
@@ -92,8 +97,12 @@ def benchmark_ms(text: str, field: str) -> list[float]:
 
 # ELF e_machine (the System V ABI's numbers) and the uname -m values of a machine that runs it natively.
 _ELF_MACHINES = {3: "x86", 40: "ARM", 62: "x86-64", 183: "AArch64"}
-_NATIVE = {"x86-64": ("x86_64", "amd64"), "AArch64": ("aarch64", "arm64"), "x86": ("i386", "i686", "x86_64"),
-           "ARM": ("armv5tel", "armv6l", "armv7l", "armv8l", "arm")}  # fmt: skip
+_NATIVE = {
+    "x86-64": ("x86_64", "amd64"),
+    "AArch64": ("aarch64", "arm64"),
+    "x86": ("i386", "i686", "x86_64"),
+    "ARM": ("armv5tel", "armv6l", "armv7l", "armv8l", "arm"),
+}
 
 
 def elf_machine(head: bytes) -> str:
@@ -150,8 +159,12 @@ def how_it_runs(tool: Path, machine: str = "", entries: Optional[Mapping[str, st
             "handler for them: run the bundle on the board, or install qemu-user-static"
         )
     kind = "qemu-user" if "qemu" in (handler["name"] + handler["interpreter"]) else handler["name"]
-    return {"emulated": kind, "elf_machine": elf, "binfmt": handler["name"],
-            "interpreter": handler["interpreter"]}  # fmt: skip
+    return {
+        "emulated": kind,
+        "elf_machine": elf,
+        "binfmt": handler["name"],
+        "interpreter": handler["interpreter"],
+    }
 
 
 def tools_of(root: Path, runtime: Json, installed: Optional[Path] = None) -> dict[str, Path]:
@@ -239,8 +252,11 @@ def _tool(argv: list[str], env: dict[str, str], timeout: float) -> dict[str, str
     if done.returncode < 0 or done.returncode in (132, 139):  # a signal (qemu-user exits 128 + it)
         number = -done.returncode if done.returncode < 0 else done.returncode - 128
         why = " (an instruction this CPU lacks)" if number == signal.SIGILL else ""
-        return {"status": "fail", "error_class": "crash",
-                "message": f"{name} died of {signal.Signals(number).name}{why}"}  # fmt: skip
+        return {
+            "status": "fail",
+            "error_class": "crash",
+            "message": f"{name} died of {signal.Signals(number).name}{why}",
+        }
     words = (done.stderr.strip() or done.stdout.strip()).splitlines()
     error = "load" if any("version mismatch" in w or "not available" in w for w in words) else "run"
     return {"status": "fail", "error_class": error, "message": clip(f"{name}: " + " ".join(words[-4:]))}

@@ -96,8 +96,9 @@ def _load_onnx(root: Path, order: Json, arms: _Arms) -> Json:
     options = ort.SessionOptions()
     options.intra_op_num_threads = options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    session = ort.InferenceSession(str(within(root, order["load_onnx"])), options,
-                                   providers=["CPUExecutionProvider"])  # fmt: skip
+    session = ort.InferenceSession(
+        str(within(root, order["load_onnx"])), options, providers=["CPUExecutionProvider"]
+    )
     export = within(root, order["export"])
     feeds = {i.name: np.load(export / "inputs" / n) for i, n in zip(session.get_inputs(), order["inputs"])}
     references = [np.load(export / "reference" / n) for n in order["references"]]
@@ -158,8 +159,12 @@ class Worker:
         )
         self.process = subprocess.Popen(
             command("--worker", "--bundle", str(root)),
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env, start_new_session=True,
-        )  # fmt: skip
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+            start_new_session=True,
+        )
 
     def ask(self, order: Json) -> Json:
         assert self.process.stdin is not None and self.process.stdout is not None
@@ -180,9 +185,13 @@ class Worker:
 
 # The orders that load an arm, by the key that names each.
 LOADERS: tuple[tuple[str, Callable[[Path, Json, _Arms], Json]], ...] = (
-    ("load", _load_iree), ("load_onnx", _load_onnx), ("load_torch", _load_torch), ("load_gpu", _load_gpu),
-    ("load_torch_cuda", _load_torch_cuda), ("profile_onnx", _profile_onnx),
-)  # fmt: skip
+    ("load", _load_iree),
+    ("load_onnx", _load_onnx),
+    ("load_torch", _load_torch),
+    ("load_gpu", _load_gpu),
+    ("load_torch_cuda", _load_torch_cuda),
+    ("profile_onnx", _profile_onnx),
+)
 
 
 def importable(name: str) -> bool:

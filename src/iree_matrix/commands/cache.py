@@ -42,8 +42,10 @@ def usage(cache: Path) -> int:
     for part in cache_usage.usage(cache):
         print(f"{formats.size(part.bytes):>9}  {part.name:<10} {part.holds}; removing it: {part.cost}")
     if images := cache_usage.docker_images():
-        print(f"{formats.size(images[1]):>9}  Docker images ({images[0]}, in Docker's storage): "
-              "`iree-matrix images prune [--all]`")  # fmt: skip
+        print(
+            f"{formats.size(images[1]):>9}  Docker images ({images[0]}, in Docker's storage): "
+            "`iree-matrix images prune [--all]`"
+        )
     print(f"reclaim: iree-matrix cache prune [{' | '.join([*cache_usage.PARTS, 'all'])}] (--cache {cache})")
     return 0
 

@@ -28,7 +28,11 @@ add_arguments = taking(
 def main(args: argparse.Namespace) -> int:
     rounds, repetitions = paired(args)
     what = compare.Comparison(
-        RESULTS_DIR.of(args) or Path("runs/default"), A.of(args), B.of(args), FUNCTIONS.of(args) or "*",
-        rounds, repetitions,
-    )  # fmt: skip
+        RESULTS_DIR.of(args) or Path("runs/default"),
+        A.of(args),
+        B.of(args),
+        FUNCTIONS.of(args) or "*",
+        rounds,
+        repetitions,
+    )
     return compare.run(what, sys.stdout, as_json=JSON.of(args))

@@ -35,8 +35,13 @@ def marking(action: type[argparse.Action]) -> type[argparse.Action]:
     action only for what the command line holds; defaults it sets itself)."""
 
     class Marked(action):  # type: ignore[valid-type,misc]
-        def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
-                     option_string: Optional[str] = None) -> None:  # fmt: skip
+        def __call__(
+            self,
+            parser: argparse.ArgumentParser,
+            namespace: argparse.Namespace,
+            values: Any,
+            option_string: Optional[str] = None,
+        ) -> None:
             super().__call__(parser, namespace, values, option_string)
             setattr(namespace, GIVEN, {*getattr(namespace, GIVEN, ()), self.dest})
 
@@ -57,8 +62,13 @@ class _Renamed(argparse.Action):
     """Takes the value (an on/off option's: on) under its new name; an old spelling is noted, to be
     said (`RENAMED`)."""
 
-    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
-                 used: Optional[str] = None) -> None:  # fmt: skip
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        used: Optional[str] = None,
+    ) -> None:
         setattr(namespace, self.dest, True if self.nargs == 0 else values)
         setattr(namespace, GIVEN, {*getattr(namespace, GIVEN, ()), self.dest})
         new = self.option_strings[0]
@@ -210,12 +220,24 @@ def add_verbosity_options(p: argparse.ArgumentParser, after_command: bool = Fals
     on every command."""
     dest = _AFTER if after_command else ""
     default = argparse.SUPPRESS if after_command else 0
-    p.add_argument("-v", "--verbose", action="count", dest=f"verbose{dest}", default=default,
-                   help="say more on stderr: -v the commands run and the cache's decisions, and "
-                   "Python's warnings; -vv every library's debug log")  # fmt: skip
-    p.add_argument("-q", "--quiet", action="count", dest=f"quiet{dest}", default=default,
-                   help="say less on stderr: -q warnings and errors only (no progress), -qq errors "
-                   "only; answers on stdout are the same")  # fmt: skip
+    p.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        dest=f"verbose{dest}",
+        default=default,
+        help="say more on stderr: -v the commands run and the cache's decisions, and "
+        "Python's warnings; -vv every library's debug log",
+    )
+    p.add_argument(
+        "-q",
+        "--quiet",
+        action="count",
+        dest=f"quiet{dest}",
+        default=default,
+        help="say less on stderr: -q warnings and errors only (no progress), -qq errors "
+        "only; answers on stdout are the same",
+    )
 
 
 def add_version(p: argparse.ArgumentParser, version: str) -> None:

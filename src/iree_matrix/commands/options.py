@@ -330,9 +330,12 @@ FLEET: Option[str] = Option(
 PAIRS = _number("--pairs", "null pairs", 54)
 CONTROLS = _number("--controls", "control pairs of two builds of one function", 8)
 MAX_CALL_MS: Option[float] = Option(
-    "--max-call-ms", "leave out modules slower than this per call (default: %(default)s)", float,
-    default=300.0, metavar="MS",
-)  # fmt: skip
+    "--max-call-ms",
+    "leave out modules slower than this per call (default: %(default)s)",
+    float,
+    default=300.0,
+    metavar="MS",
+)
 OUT: Option[Path] = Option("--out", "where to write (default: --results-dir)", directory)
 JSON = Switch("--json", "print the answer as JSON")
 

@@ -50,8 +50,11 @@ def run(source: Path, to: Path, *, wait: bool = False) -> int:
 
     with publishing(source, to, wait=wait, say=print):
         written = publish(source, to)
-        print(f"published {source} -> {to}: " + ", ".join(str(p) for p in written[:3])
-              + (" …" if len(written) > 3 else ""))  # fmt: skip
+        print(
+            f"published {source} -> {to}: "
+            + ", ".join(str(p) for p in written[:3])
+            + (" …" if len(written) > 3 else "")
+        )
         return render(to, has_performance(results_folder.load(to)), print)
 
 

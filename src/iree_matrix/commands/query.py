@@ -79,10 +79,18 @@ class Question:
         if hasattr(args, options.KERNEL_NAME.name):
             name = options.KERNEL_NAME.of(args)
         return cls(
-            args.question, name, options.ARCH.of(args), options.TARGET.of(args), options.RELEASES.of(args),
-            options.COMPILER.of(args), options.RUNTIME.of(args), options.TORCH.of(args),
-            options.TURBINE.of(args), options.PYTHON.of(args), options.ONNX_OPSET.of(args),
-        )  # fmt: skip
+            args.question,
+            name,
+            options.ARCH.of(args),
+            options.TARGET.of(args),
+            options.RELEASES.of(args),
+            options.COMPILER.of(args),
+            options.RUNTIME.of(args),
+            options.TORCH.of(args),
+            options.TURBINE.of(args),
+            options.PYTHON.of(args),
+            options.ONNX_OPSET.of(args),
+        )
 
 
 def _results_dir(given: Path | None) -> Path:

@@ -33,6 +33,11 @@ add_arguments = taking(
 def main(args: argparse.Namespace) -> int:
     results_dir = options.RESULTS_DIR.of(args) or Path("results")
     return reproduce.run(
-        results_dir, options.JOBS_GLOBS.each(args), options.CACHE.of(args), options.BACKEND.of(args),
-        options.THREADS.of(args), unsandboxed=options.UNSANDBOXED.of(args), out=sys.stdout,
-    )  # fmt: skip
+        results_dir,
+        options.JOBS_GLOBS.each(args),
+        options.CACHE.of(args),
+        options.BACKEND.of(args),
+        options.THREADS.of(args),
+        unsandboxed=options.UNSANDBOXED.of(args),
+        out=sys.stdout,
+    )

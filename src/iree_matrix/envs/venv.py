@@ -269,11 +269,24 @@ class VenvBackend:
             )
         )
         python = str(path / "bin" / "python")
-        processes.run(ProcessRequest(
-            [python, "-m", "pip", "install", "--no-index", "--no-deps", "--no-compile",
-             "--disable-pip-version-check", *map(str, wheels)],
-            timeout=timeout, log=log, error_class="pip-install",
-        ))  # fmt: skip
+        processes.run(
+            ProcessRequest(
+                [
+                    python,
+                    "-m",
+                    "pip",
+                    "install",
+                    "--no-index",
+                    "--no-deps",
+                    "--no-compile",
+                    "--disable-pip-version-check",
+                    *map(str, wheels),
+                ],
+                timeout=timeout,
+                log=log,
+                error_class="pip-install",
+            )
+        )
         share_identical_files(path, self.root / _SHARED)
         damage = content_damage(path) or verify(path)
         if damage is not None:  # made from the wheelhouse just now: the wheels, or this host

@@ -124,10 +124,17 @@ class Comparison:
     def as_dict(self) -> dict[str, object]:
         r = self.result
         return {
-            "a": self.a, "b": self.b, "a_ms": list(self.a_ms), "b_ms": list(self.b_ms),
-            "ratio": r.ratio, "low": r.low, "high": r.high, "p_value": r.p_value, "rounds": r.rounds,
+            "a": self.a,
+            "b": self.b,
+            "a_ms": list(self.a_ms),
+            "b_ms": list(self.b_ms),
+            "ratio": r.ratio,
+            "low": r.low,
+            "high": r.high,
+            "p_value": r.p_value,
+            "rounds": r.rounds,
             "verdict": r.verdict,
-        }  # fmt: skip
+        }
 
 
 Timer = Callable[[Arm, int], float]  # one arm, repetitions -> CPU ms per call

@@ -117,21 +117,25 @@ def cells(
         labels = Labels.of(run.labels if run is not None else {**job.labels, "runtime": job.label.compiler})
         target = targets.parse(job.label.arch)
         gpu = target.gpu
-        found.append(BundledRun(
-            job=run.id if run is not None else f"run:{job.cell}",
-            labels=dataclasses.replace(labels, device="").as_dict(),  # the cell's plain run, on its device
-            compile_job=job.id,
-            compile_key=entry.record.key,
-            export_key=source.record.key,
-            module=MODULE.of(entry),
-            export=source.path,
-            device=gpu.driver if gpu is not None else CPU_DEVICE,
-            runtime=labels.runtime,
-            target=job.label.arch,
-            machine=where.machine if gpu is not None else target.run_arch(),
-            plugin=plugin,
-            run_flags=tuple(kernel_run_flags.get(job.label.kernel, ())) if job.label.kernel else (),
-        ))  # fmt: skip
+        found.append(
+            BundledRun(
+                job=run.id if run is not None else f"run:{job.cell}",
+                labels=dataclasses.replace(
+                    labels, device=""
+                ).as_dict(),  # the cell's plain run, on its device
+                compile_job=job.id,
+                compile_key=entry.record.key,
+                export_key=source.record.key,
+                module=MODULE.of(entry),
+                export=source.path,
+                device=gpu.driver if gpu is not None else CPU_DEVICE,
+                runtime=labels.runtime,
+                target=job.label.arch,
+                machine=where.machine if gpu is not None else target.run_arch(),
+                plugin=plugin,
+                run_flags=tuple(kernel_run_flags.get(job.label.kernel, ())) if job.label.kernel else (),
+            )
+        )
     return found, left
 
 
@@ -493,12 +497,20 @@ def sittings(
         proof = (proofs or {}).get(function) or (proofs or {}).get("")
         if proof is not None and proof[0] in {a["config"] for a in arms}:
             centre, around = proof
-            sitting["proof"] = {"centre": centre, "max_steps": 1, "neighbours": [
-                {"config": n, "flags": flags_of(named[n]), "job": named[n].job} if n in named
-                else {"config": n, "error": "its compile did not succeed here, so it did not travel "
-                                            "(the bundle's output says why)"}
-                for n in around
-            ]}  # fmt: skip
+            sitting["proof"] = {
+                "centre": centre,
+                "max_steps": 1,
+                "neighbours": [
+                    {"config": n, "flags": flags_of(named[n]), "job": named[n].job}
+                    if n in named
+                    else {
+                        "config": n,
+                        "error": "its compile did not succeed here, so it did not travel "
+                        "(the bundle's output says why)",
+                    }
+                    for n in around
+                ],
+            }
         out.append(sitting)
     return out, files
 

@@ -108,6 +108,10 @@ def packed_files(files: Mapping[str, Path], cache: Path) -> tuple[dict[str, Path
     pack_file, recipes, saved = pack(modules, cache)
     out = {name: path for name, path in files.items() if name not in modules}
     out.update({PACK: pack_file, RECIPES: recipes})
-    said = {"pack": PACK, "recipes": RECIPES, "scheme": f"content-defined chunks, {WINDOW}-byte rolling sum, "
-            f"about {MASK + 1} bytes ({SMALLEST}-{LARGEST})"}  # fmt: skip
+    said = {
+        "pack": PACK,
+        "recipes": RECIPES,
+        "scheme": f"content-defined chunks, {WINDOW}-byte rolling sum, "
+        f"about {MASK + 1} bytes ({SMALLEST}-{LARGEST})",
+    }
     return out, said, saved

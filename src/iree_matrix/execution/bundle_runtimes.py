@@ -141,8 +141,10 @@ def source_tools(
             stripped = cmake_runtime.strip_into(built / name, folder / name, tc) and stripped
             files.append(folder / name)
         if not stripped:
-            logger.warning(f"bundle: {cmake_runtime.strip_tool(tc)} is not on this machine: "
-                           f"{release}'s tools travel unstripped")  # fmt: skip
+            logger.warning(
+                f"bundle: {cmake_runtime.strip_tool(tc)} is not on this machine: "
+                f"{release}'s tools travel unstripped"
+            )
         target = targets.parse(machine)
         qemu = target.arch.qemu.get(target.arch.default_cpu or "")
         out.append(

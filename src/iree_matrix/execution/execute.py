@@ -117,13 +117,19 @@ class Executor:
         timed = {name for name in {j.stage for j in self.plan.jobs} if stages.get(name).exclusive}
         retime = self.options.retime
         return Estimates.of(
-            self.plan.jobs, self._published, timed, self.options.jobs,
+            self.plan.jobs,
+            self._published,
+            timed,
+            self.options.jobs,
             redo=lambda job_id: any(fnmatch.fnmatchcase(job_id, g) for g in retime),
-            published=(times := published_times()), backend=getattr(self.backend, "name", "venv"),
-            load=load_factor(), speed=times.speed_of(host_identity.here().identity),
-            still_stored=self._still_stored, checked_only=lambda job: run_stage.checked_only(job, self.spec),
+            published=(times := published_times()),
+            backend=getattr(self.backend, "name", "venv"),
+            load=load_factor(),
+            speed=times.speed_of(host_identity.here().identity),
+            still_stored=self._still_stored,
+            checked_only=lambda job: run_stage.checked_only(job, self.spec),
             least=lambda: min_time((bench := self.spec.benchmark).time_budget, bench.repetitions),
-        )  # fmt: skip
+        )
 
     def _say_cost(self) -> None:
         estimates, total = self.progress.estimates, len(self.plan)
@@ -430,10 +436,16 @@ class Executor:
         input is intact (a stat per file; a file is hashed only when it changed since it last matched)."""
         for dep, entry in ctx.deps.items():
             if (changed := self.store.changed(entry)) is not None:
-                return Outcome(Status.FAIL, error_class="environment-fault", cacheable=False, message=(
-                    f"{dep}'s stored {changed} changed after it was stored (its sha256 is not the one in "
-                    f"{entry.path}/SHA256SUMS): nothing is stored from it; the entry is discarded and "
-                    "the next run makes it again"))  # fmt: skip
+                return Outcome(
+                    Status.FAIL,
+                    error_class="environment-fault",
+                    cacheable=False,
+                    message=(
+                        f"{dep}'s stored {changed} changed after it was stored (its sha256 is not the one in "
+                        f"{entry.path}/SHA256SUMS): nothing is stored from it; the entry is discarded and "
+                        "the next run makes it again"
+                    ),
+                )
         return None
 
     # The metrics `_with_other_load` adds to a timed stage's record (whatever the stage).

@@ -104,8 +104,12 @@ class Setting:
 
 def listed_settings(loaded: Loaded) -> str:
     """`--list`'s last lines: each setting that did not come from the defaults, and from where."""
-    return "\n".join(["settings (those not the defaults, and where each came from):",
-                      *(s.listed() for s in loaded.settings if not s.default)])  # fmt: skip
+    return "\n".join(
+        [
+            "settings (those not the defaults, and where each came from):",
+            *(s.listed() for s in loaded.settings if not s.default),
+        ]
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -395,9 +399,13 @@ def _check_retime(the_plan: plan.Plan, globs: Sequence[str]) -> None:
 
 
 _STATES = {
-    Status.OK: "done", Status.SKIP: "done (skip)", Status.FAIL: "failed", Status.TIMEOUT: "failed (timeout)",
-    Status.MISMATCH: "failed (mismatch)", Status.NOT_RUN: "not run",
-}  # fmt: skip
+    Status.OK: "done",
+    Status.SKIP: "done (skip)",
+    Status.FAIL: "failed",
+    Status.TIMEOUT: "failed (timeout)",
+    Status.MISMATCH: "failed (mismatch)",
+    Status.NOT_RUN: "not run",
+}
 
 
 def _state(record: Record) -> str:
@@ -440,9 +448,12 @@ def execute(
     logger.info(f"backend: {backend} ({why}); cache: {cache}; results: {results.path}")
     remember_cache(results_dir, cache, options.cluster.store if options.cluster is not None else None)
     executing = Options(
-        jobs=options.jobs, retry_failed=options.retry_failed, retime=options.retime, wait=options.wait,
+        jobs=options.jobs,
+        retry_failed=options.retry_failed,
+        retime=options.retime,
+        wait=options.wait,
         **({"cheaper": options.cheaper} if options.cheaper else {}),
-    )  # fmt: skip
+    )
     if options.cluster is not None:
         from iree_matrix.execution import distributed
 

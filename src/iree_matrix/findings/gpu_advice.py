@@ -187,8 +187,14 @@ def derive(document: Mapping[str, Any], source: str = "") -> list[GpuAnswer]:
     for entry in document.get("functions") or ():
         arms = [advice.Arm.of(a) for a in entry.get("arms") or () if isinstance(a, Mapping)]
         sitting = advice.sitting_text(document, entry, of=TIMING)
-        answer = _answer(str(document.get("model") or ""), str(entry.get("function") or ""), identity,
-                         arms, sitting, source)  # fmt: skip
+        answer = _answer(
+            str(document.get("model") or ""),
+            str(entry.get("function") or ""),
+            identity,
+            arms,
+            sitting,
+            source,
+        )
         found.append(_with_proof(answer, entry.get("proofs")))
     return found
 
@@ -227,10 +233,19 @@ def _answer(
     )
     peers = {a.config: a for a in arms if a.kind == advice.PEER}
     none = GpuAnswer(
-        model=model, function=function, identity=identity, release="", target="", flags=(), ms=None,
-        peers=tuple(map(Against, gpu_peers.ordered())), as_fast=(), excluded=excluded, sitting=sitting,
+        model=model,
+        function=function,
+        identity=identity,
+        release="",
+        target="",
+        flags=(),
+        ms=None,
+        peers=tuple(map(Against, gpu_peers.ordered())),
+        as_fast=(),
+        excluded=excluded,
+        sitting=sitting,
         source=source,
-    )  # fmt: skip
+    )
     if not usable:
         tried = "; ".join(e.text() for e in excluded)
         why = f"no IREE arm ran and matched torch: {tried}" if iree else "no IREE arm in the sitting"
@@ -245,9 +260,14 @@ def _answer(
         and r.paired.verdict in (stats.NO_DIFFERENCE, stats.SAME_MODULE)
     )
     return dataclasses.replace(
-        none, release=chosen.release, target=chosen.target, flags=chosen.flags, ms=chosen.median,
-        peers=tuple(_against(p, peers.get(p.config), chosen) for p in gpu_peers.ordered()), as_fast=as_fast,
-    )  # fmt: skip
+        none,
+        release=chosen.release,
+        target=chosen.target,
+        flags=chosen.flags,
+        ms=chosen.median,
+        peers=tuple(_against(p, peers.get(p.config), chosen) for p in gpu_peers.ordered()),
+        as_fast=as_fast,
+    )
 
 
 def _against(peer: gpu_peers.GpuPeer, arm: Optional[advice.Arm], chosen: advice.Arm) -> Against:

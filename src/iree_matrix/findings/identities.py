@@ -75,5 +75,9 @@ def split(records: Iterable[Record], identity: Optional[str] = None) -> Split:
             others.setdefault(of(r), []).append(r)
         else:
             mine.append(r)
-    return Split(chosen, label(records, chosen) if chosen else "", tuple(mine),
-                 {k: tuple(v) for k, v in others.items()})  # fmt: skip
+    return Split(
+        chosen,
+        label(records, chosen) if chosen else "",
+        tuple(mine),
+        {k: tuple(v) for k, v in others.items()},
+    )

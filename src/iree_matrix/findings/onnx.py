@@ -93,22 +93,51 @@ _HANGS_AT_EXIT = (
 _PUBLISHED = "(turbine's own release, what results/environments exported with)"
 _NOT_TRIED = "resolves; the export was not tried here (a CUDA build of torch), the float8 import line is met"
 INSTALL_ANSWERS: tuple[dict[str, str], ...] = (
-    {"torch": "2.5.1", "turbine": "3.2.0", "compiler": "3.13.0", "verdict": _FLOAT8,
-     "pin": "iree-base-compiler==3.2.0 iree-base-runtime==3.2.0 (turbine's own release; " + _OLDER},
-    {"torch": "2.5.1", "turbine": "3.6.0", "compiler": "3.13.0", "verdict": _FLOAT8,
-     "pin": "iree-base-compiler==3.6.0 iree-base-runtime==3.6.0 (turbine's own release; " + _OLDER
-     + _HANGS_AT_EXIT},
-    {"torch": "2.7.1", "turbine": "3.7.0", "compiler": "3.13.0", "verdict": _NOT_TRIED,
-     "pin": "iree-base-compiler==3.7.0 iree-base-runtime==3.7.0 " + _PUBLISHED},
-    {"torch": "2.9.1", "turbine": "3.9.0", "compiler": "3.13.0", "verdict": _NOT_TRIED,
-     "pin": "iree-base-compiler==3.9.0 iree-base-runtime==3.9.0 " + _PUBLISHED},
-    {"torch": "2.13.0", "turbine": "3.6.0", "compiler": "3.13.0",
-     "verdict": "imports and exports (installed and exported here: torch 2.13.0+cpu, a Conv2d + ReLU)",
-     "pin": "none needed (torch 2.13.0 is outside 3.6's tested >=2.5,<2.8)"},
-    {"torch": "2.13.0", "turbine": "3.9.0", "compiler": "3.13.0",
-     "verdict": "imports and exports (installed and exported here: torch 2.13.0+cpu, a Conv2d + ReLU)",
-     "pin": "none needed; iree-base-compiler==3.9.0 pins what the published results/ used"},
-)  # fmt: skip
+    {
+        "torch": "2.5.1",
+        "turbine": "3.2.0",
+        "compiler": "3.13.0",
+        "verdict": _FLOAT8,
+        "pin": "iree-base-compiler==3.2.0 iree-base-runtime==3.2.0 (turbine's own release; " + _OLDER,
+    },
+    {
+        "torch": "2.5.1",
+        "turbine": "3.6.0",
+        "compiler": "3.13.0",
+        "verdict": _FLOAT8,
+        "pin": "iree-base-compiler==3.6.0 iree-base-runtime==3.6.0 (turbine's own release; "
+        + _OLDER
+        + _HANGS_AT_EXIT,
+    },
+    {
+        "torch": "2.7.1",
+        "turbine": "3.7.0",
+        "compiler": "3.13.0",
+        "verdict": _NOT_TRIED,
+        "pin": "iree-base-compiler==3.7.0 iree-base-runtime==3.7.0 " + _PUBLISHED,
+    },
+    {
+        "torch": "2.9.1",
+        "turbine": "3.9.0",
+        "compiler": "3.13.0",
+        "verdict": _NOT_TRIED,
+        "pin": "iree-base-compiler==3.9.0 iree-base-runtime==3.9.0 " + _PUBLISHED,
+    },
+    {
+        "torch": "2.13.0",
+        "turbine": "3.6.0",
+        "compiler": "3.13.0",
+        "verdict": "imports and exports (installed and exported here: torch 2.13.0+cpu, a Conv2d + ReLU)",
+        "pin": "none needed (torch 2.13.0 is outside 3.6's tested >=2.5,<2.8)",
+    },
+    {
+        "torch": "2.13.0",
+        "turbine": "3.9.0",
+        "compiler": "3.13.0",
+        "verdict": "imports and exports (installed and exported here: torch 2.13.0+cpu, a Conv2d + ReLU)",
+        "pin": "none needed; iree-base-compiler==3.9.0 pins what the published results/ used",
+    },
+)
 
 
 def install_lines(torch: str, turbine: str, table: Sequence[dict[str, str]] = INSTALL_ANSWERS) -> list[str]:

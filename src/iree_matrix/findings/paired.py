@@ -48,9 +48,15 @@ class Verdict:
         low = 1.0 / self.high if self.high > 0 else self.low
         high = 1.0 / self.low if self.low > 0 else self.high
         return dataclasses.replace(
-            self, other=other, verdict=_INVERSE.get(self.verdict, self.verdict), ratio=ratio, low=low,
-            high=high, ms=self.other_ms, other_ms=self.ms,
-        )  # fmt: skip
+            self,
+            other=other,
+            verdict=_INVERSE.get(self.verdict, self.verdict),
+            ratio=ratio,
+            low=low,
+            high=high,
+            ms=self.other_ms,
+            other_ms=self.ms,
+        )
 
     def describe(self) -> str:
         """How it was decided: "8 paired rounds of one thread's CPU time, round ratios 1.02–1.08, on …"."""
@@ -98,10 +104,17 @@ def _verdicts(document: Mapping[str, Any], records: Sequence[Record]) -> dict[st
         if not isinstance(f, Mapping) or not isinstance(f.get("ratio"), (int, float)):
             continue
         out[str(f.get("function"))] = Verdict(
-            str(document.get("a")), str(f.get("verdict") or ""), float(f["ratio"]),
-            float(f.get("low") or f["ratio"]), float(f.get("high") or f["ratio"]), int(f.get("rounds") or 0),
-            _median(f.get("b_ms")), _median(f.get("a_ms")), identity, where,
-        )  # fmt: skip
+            str(document.get("a")),
+            str(f.get("verdict") or ""),
+            float(f["ratio"]),
+            float(f.get("low") or f["ratio"]),
+            float(f.get("high") or f["ratio"]),
+            int(f.get("rounds") or 0),
+            _median(f.get("b_ms")),
+            _median(f.get("a_ms")),
+            identity,
+            where,
+        )
     return out
 
 

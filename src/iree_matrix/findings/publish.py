@@ -200,11 +200,16 @@ def backup(path: Path, replacement: bytes) -> Optional[Path]:
     kept = path.with_name(path.name + ".bak")
     write_atomically(kept, previous)
     old = {r.job for r in ResultsLog(path)}
-    new = {json.loads(line).get("job") for line in replacement.decode("utf-8", "replace").splitlines()
-           if line.strip().startswith("{")}  # fmt: skip
+    new = {
+        json.loads(line).get("job")
+        for line in replacement.decode("utf-8", "replace").splitlines()
+        if line.strip().startswith("{")
+    }
     if gone := old - new:
-        logger.warning(f"{path}: {len(gone)} of its {len(old)} jobs are not in what replaces it "
-                    f"(e.g. {sorted(gone)[0]}); the previous file is {kept}")  # fmt: skip
+        logger.warning(
+            f"{path}: {len(gone)} of its {len(old)} jobs are not in what replaces it "
+            f"(e.g. {sorted(gone)[0]}); the previous file is {kept}"
+        )
     return kept
 
 

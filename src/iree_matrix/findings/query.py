@@ -462,8 +462,10 @@ def export(records: Iterable[Record], torch: str, turbine: str, python: Optional
         lines.append(head + ":")
         if a.exit_hang:  # exported, but the importer's process never ends (a known packaging hang)
             lines.append(f"  {a.exit_hang}")
-        for form, label, taking in ((exporters.TEXT, "text (.mlir):      ", text),
-                                    (exporters.BYTECODE, "bytecode (.mlirbc):", bytecode)):  # fmt: skip
+        for form, label, taking in (
+            (exporters.TEXT, "text (.mlir):      ", text),
+            (exporters.BYTECODE, "bytecode (.mlirbc):", bytecode),
+        ):
             tried = [x for x in a.takes if x.form == form]
             said = version_listing(taking, limit=20) if tried else NOT_MEASURED
             lines.append(f"  {label} {said}" + (f" (of {len(tried)} compilers tried)" if tried else ""))

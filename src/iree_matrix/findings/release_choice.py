@@ -282,9 +282,10 @@ def _fastest(
     identity, start = sitting
     sittings = {r.compiler: _quiet_sitting(runs, r) for r in passing[:-1]}
     same = [
-        r for r in passing[:-1]
+        r
+        for r in passing[:-1]
         if (s := sittings[r.compiler]) is not None and s[0] == identity and abs(s[1] - start) <= SITTING
-    ]  # fmt: skip
+    ]
     fastest = min(same, key=lambda r: r.cpu_ms or math.inf, default=None)
     if fastest is None or not fastest.cpu_ms or not newest.cpu_ms:
         return None, None, FASTEST_SITTING if same else ""

@@ -69,12 +69,23 @@ def peak_of(records: Iterable[Record]) -> Optional[Peak]:
     # higher (other programs on a shared machine depress the all-thread run most).
     ceiling = max(m.gflops_all or 0.0, threads * (m.gflops_1 or 0.0))
     return Peak(
-        gflops=ceiling, gflops_1=m.gflops_1 or 0.0, gbs=m.triad_gbs_all or 0.0,
-        gbs_1=m.triad_gbs_1 or 0.0, threads=m.threads or 1, isa=m.isa, lanes=m.lanes, cpu=m.cpu,
-        isa_flags=tuple(m.isa_flags), load_average=dict(m.load_average), other_load=m.other_load,
-        method=m.method, measured=runs_view.measured(r), job=r.job,
-        identity=identities.of(r), identity_label=identities.label(list(records_), identities.of(r)),
-    )  # fmt: skip
+        gflops=ceiling,
+        gflops_1=m.gflops_1 or 0.0,
+        gbs=m.triad_gbs_all or 0.0,
+        gbs_1=m.triad_gbs_1 or 0.0,
+        threads=m.threads or 1,
+        isa=m.isa,
+        lanes=m.lanes,
+        cpu=m.cpu,
+        isa_flags=tuple(m.isa_flags),
+        load_average=dict(m.load_average),
+        other_load=m.other_load,
+        method=m.method,
+        measured=runs_view.measured(r),
+        job=r.job,
+        identity=identities.of(r),
+        identity_label=identities.label(list(records_), identities.of(r)),
+    )
 
 
 def work_of(records: Iterable[Record]) -> dict[str, Work]:
@@ -119,11 +130,15 @@ def achieved(records: Iterable[Record], peak: Peak, work: Mapping[str, Work]) ->
     out: dict[str, list[Achieved]] = {}
     records = [r for r in records if not peak.identity or identities.of(r) == peak.identity]
     runs = [
-        r for r in records
-        if r.stage == "run" and r.status is Status.OK and r.label.profile == "default"
-        and r.label.own_runtime and not r.label.device
+        r
+        for r in records
+        if r.stage == "run"
+        and r.status is Status.OK
+        and r.label.profile == "default"
+        and r.label.own_runtime
+        and not r.label.device
         and not r.metric.of(RunMetrics).emulated
-    ]  # fmt: skip
+    ]
     peers = {r.label.model: r for r in records if r.stage == "peer" and r.status is Status.OK}
     for unit, w in work.items():
         if not w.flops:

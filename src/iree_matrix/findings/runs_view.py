@@ -158,9 +158,15 @@ def _same_module(record: Record) -> tuple[str, ...]:
     profile and target, on one host CPU (model and features)."""
     features = ",".join(sorted(record.host.cpu_features or ()))
     return (
-        record.label.model, record.label.exporter, record.label.compiler, record.label.profile,
-        record.label.arch, record.label.run_runtime, record.host.cpu or "", features,
-    )  # fmt: skip
+        record.label.model,
+        record.label.exporter,
+        record.label.compiler,
+        record.label.profile,
+        record.label.arch,
+        record.label.run_runtime,
+        record.host.cpu or "",
+        features,
+    )
 
 
 def cross_checked(records: Sequence[Record], others: Mapping[str, Sequence[Record]] = {}) -> list[Record]:

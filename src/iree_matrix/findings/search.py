@@ -378,11 +378,13 @@ def choose(
         (
             c
             for c in measured
-            if c.status is Status.OK and c.interval is not None and c.interval.faster_than(incumbent.interval)
+            if c.status is Status.OK
+            and c.interval is not None
+            and c.interval.faster_than(incumbent.interval)
             and not (c.module_sha256 and c.module_sha256 == incumbent.module_sha256)
         ),
         key=lambda c: c.interval.median if c.interval else 0.0,
-    )  # fmt: skip
+    )
     return next((c for c in better if confirm is None or confirm(incumbent, c)), None)
 
 

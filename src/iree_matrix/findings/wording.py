@@ -64,9 +64,13 @@ RELEASE_INTRO = (
     "given CPU is another question, answered per function by `iree-matrix query model MODEL`."
 )
 RELEASE_HEADERS = (
-    "model", "releases that pass", "newest passing", "its latency per call",
-    "fastest correct, `default` flags", "smallest module",
-)  # fmt: skip
+    "model",
+    "releases that pass",
+    "newest passing",
+    "its latency per call",
+    "fastest correct, `default` flags",
+    "smallest module",
+)
 MEASURED = "measured"  # the site's column: when and where the newest passing release's figures were taken
 NOT_DECIDED = "not decided (no paired rounds, no quiet sitting of one identified CPU)"
 
@@ -172,8 +176,14 @@ NO_REGRESSION = "None found."
 
 def regression_row(found: Entry) -> list[str]:
     subject = release_regressions.subject(found["function"], found.get("profile") or "default")
-    return [subject, f"{found['older']} → {found['newer']}", found["kind"], found["detail"],
-            found.get("signal") or "", f"`{found['evidence'][1]}`"]  # fmt: skip
+    return [
+        subject,
+        f"{found['older']} → {found['newer']}",
+        found["kind"],
+        found["detail"],
+        found.get("signal") or "",
+        f"`{found['evidence'][1]}`",
+    ]
 
 
 # --- exporters that write the same MLIR ---------------------------------------------------------------

@@ -25,6 +25,19 @@ from iree_matrix.images.debian import SUITES, Suite, debian_mirror, suite_for_py
 from iree_matrix.images.env_images import EnvImage, EnvImages, env_tag
 
 __all__ = [
-    "BASE_REPO", "ENV_REPO", "ENV_ROOT", "LABEL", "RECIPE", "SUITES", "BaseImage", "Bases", "EnvImage",
-    "EnvImages", "Suite", "debian_mirror", "env_tag", "note", "suite_for_python",
-]  # fmt: skip
+    "BASE_REPO",
+    "ENV_REPO",
+    "ENV_ROOT",
+    "LABEL",
+    "RECIPE",
+    "SUITES",
+    "BaseImage",
+    "Bases",
+    "EnvImage",
+    "EnvImages",
+    "Suite",
+    "debian_mirror",
+    "env_tag",
+    "note",
+    "suite_for_python",
+]

@@ -134,9 +134,16 @@ class Bases:
         return probe
 
     def _debootstrap(
-        self, suite: str, arch: str, stem: Path, *, timeout: Optional[float], log: Optional[Path],
-        with_python: bool = True, toolchain: bool = False,
-    ) -> dict[str, Any]:  # fmt: skip
+        self,
+        suite: str,
+        arch: str,
+        stem: Path,
+        *,
+        timeout: Optional[float],
+        log: Optional[Path],
+        with_python: bool = True,
+        toolchain: bool = False,
+    ) -> dict[str, Any]:
         mirror = self._mirror or debian.debian_mirror()
         base = debian.BASE_PACKAGES if with_python else debian.BASE_PACKAGES_NO_PYTHON
         include = debian.toolchain_packages() if toolchain else base
@@ -193,9 +200,10 @@ class Bases:
         note(log, f"[images] loading {tarball} as {tag}")
         if file_sha256(tarball) != meta["rootfs_sha256"]:
             raise StageFailure(
-                "base-image", f"{tarball}: sha256 differs from {tarball.name}.sha256; delete it to rebuild",
+                "base-image",
+                f"{tarball}: sha256 differs from {tarball.name}.sha256; delete it to rebuild",
                 cacheable=False,
-            )  # fmt: skip
+            )
         try:
             containers.load_image(
                 save_archive(config, tarball, tag), what=f"docker load of {tarball}", log=log

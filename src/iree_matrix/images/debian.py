@@ -110,9 +110,15 @@ def _apt_entries(text: str, *, deb822: bool) -> Iterator[tuple[str, list[str]]]:
 
 
 def debootstrap(
-    suite: str, arch: Platform, target: Path, mirror: str, include: Sequence[str] = BASE_PACKAGES, *,
-    timeout: Optional[float], log: Optional[Path],
-) -> None:  # fmt: skip
+    suite: str,
+    arch: Platform,
+    target: Path,
+    mirror: str,
+    include: Sequence[str] = BASE_PACKAGES,
+    *,
+    timeout: Optional[float],
+    log: Optional[Path],
+) -> None:
     if shutil.which("debootstrap") is None:
         raise StageFailure("base-image", f"debootstrap is not installed; {SETUP_HINT}", cacheable=False)
     argv = ["debootstrap", "--variant=minbase", f"--include={','.join(include)}", "--arch", arch.debian]
@@ -143,10 +149,14 @@ def debootstrap(
         inside.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(qemu, inside)
     try:
-        processes.run(ProcessRequest(
-            ["chroot", str(target), "/debootstrap/debootstrap", "--second-stage"],
-            timeout=timeout, log=log, error_class="debootstrap",
-        ))  # fmt: skip
+        processes.run(
+            ProcessRequest(
+                ["chroot", str(target), "/debootstrap/debootstrap", "--second-stage"],
+                timeout=timeout,
+                log=log,
+                error_class="debootstrap",
+            )
+        )
     finally:
         if inside is not None:
             inside.unlink(missing_ok=True)
@@ -168,9 +178,13 @@ def snapshot_epoch(rootfs: Path) -> int:
 # supplies itself at run time (/dev, hostname, resolv.conf).
 _TRIM = ("dev", "tmp", "var/lib/apt/lists", "var/cache/apt", "var/log", "var/cache/ldconfig")
 _TRIM_FILES = (
-    "etc/hostname", "etc/resolv.conf", "etc/machine-id", "var/lib/dbus/machine-id",
-    "var/cache/debconf/config.dat-old", "var/cache/debconf/templates.dat-old",
-)  # fmt: skip
+    "etc/hostname",
+    "etc/resolv.conf",
+    "etc/machine-id",
+    "var/lib/dbus/machine-id",
+    "var/cache/debconf/config.dat-old",
+    "var/cache/debconf/templates.dat-old",
+)
 
 
 def trim_rootfs(rootfs: Path) -> None:
@@ -190,11 +204,20 @@ def trim_rootfs(rootfs: Path) -> None:
 
 def dpkg_list(rootfs: Path, *, log: Optional[Path]) -> str:
     # The host's dpkg-query reads the rootfs's database: works for foreign arches without qemu.
-    done = processes.run(ProcessRequest(
-        ["dpkg-query", f"--admindir={rootfs / 'var' / 'lib' / 'dpkg'}", "-W",
-         "-f", "${Package}\t${Version}\t${Architecture}\n"],
-        timeout=120, log=None, error_class="base-image",
-    ))  # fmt: skip
+    done = processes.run(
+        ProcessRequest(
+            [
+                "dpkg-query",
+                f"--admindir={rootfs / 'var' / 'lib' / 'dpkg'}",
+                "-W",
+                "-f",
+                "${Package}\t${Version}\t${Architecture}\n",
+            ],
+            timeout=120,
+            log=None,
+            error_class="base-image",
+        )
+    )
     return "".join(sorted(done.stdout.splitlines(keepends=True)))
 
 

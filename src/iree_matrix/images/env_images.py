@@ -76,9 +76,15 @@ class EnvImages:
             return self._build(tag, base, pins, wheels, timeout=timeout, log=log)
 
     def _build(
-        self, tag: str, base: BaseImage, pins: Pins, wheels: Sequence[Path], *,
-        timeout: Optional[float], log: Optional[Path],
-    ) -> EnvImage:  # fmt: skip
+        self,
+        tag: str,
+        base: BaseImage,
+        pins: Pins,
+        wheels: Sequence[Path],
+        *,
+        timeout: Optional[float],
+        log: Optional[Path],
+    ) -> EnvImage:
         wheels = [Path(w).resolve() for w in wheels]
         argv = ["/bin/sh", "-c", _BUILD_SCRIPT, "build", str(int(self.precompile)), *map(str, wheels)]
         note(log, f"[images] building {tag} from {base.tag} with {len(wheels)} wheels (network none)")
@@ -195,8 +201,11 @@ _BASE_FACTS = ("suite", "arch", "mirror", "snapshot_epoch", "rootfs_sha256")
 
 def _check_installed(pins: Pins, installed: Mapping[str, str]) -> None:
     have = {_norm(n): v for n, v in installed.items()}
-    wrong = [f"{p.name} {p.version} (found {have.get(_norm(p.name))})" for p in pins.packages
-             if have.get(_norm(p.name)) != p.version]  # fmt: skip
+    wrong = [
+        f"{p.name} {p.version} (found {have.get(_norm(p.name))})"
+        for p in pins.packages
+        if have.get(_norm(p.name)) != p.version
+    ]
     if wrong:
         raise StageFailure("pip-install", "the venv does not hold the pins: " + ", ".join(wrong))
 

@@ -33,11 +33,14 @@ def signal_of(returncode: int) -> Optional[int]:
     """The signal an exit status says ended the tool, in any of the three encodings; None for an
     exit of its own (IREE's tools exit 0 or 1)."""
     number = (
-        -returncode if returncode < 0
-        else returncode - 128 if 128 < returncode < 160
-        else 256 - returncode if 224 < returncode < 256
+        -returncode
+        if returncode < 0
+        else returncode - 128
+        if 128 < returncode < 160
+        else 256 - returncode
+        if 224 < returncode < 256
         else 0
-    )  # fmt: skip
+    )
     return number if number in signal.valid_signals() else None
 
 

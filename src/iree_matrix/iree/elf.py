@@ -221,8 +221,11 @@ def binary_facts(elf: Path, *, log: Optional[Path] = None) -> dict[str, Any]:
     headers = processes.run(
         ProcessRequest(["readelf", "-l", "-d", "-V", str(elf)], timeout=60, log=log, error_class="readelf")
     )
-    return {"bytes": elf.stat().st_size, **parse_binary_facts(headers.stdout),
-            "attributes": arm32_attributes(elf, log=log)}  # fmt: skip
+    return {
+        "bytes": elf.stat().st_size,
+        **parse_binary_facts(headers.stdout),
+        "attributes": arm32_attributes(elf, log=log),
+    }
 
 
 def parse_binary_facts(readelf_output: str) -> dict[str, Any]:

@@ -54,9 +54,11 @@ COMPILE_FLAGS = {
 # The C compiler's: language, warnings, optimisation, debug info, macros, code generation (-m), an
 # include folder inside the kernel's; and of -f, the code-generation choices named here (no -f that
 # names a file: -fxray-attr-list=, -fprofile-use=, -fplugin=).
-_C_ALLOWED = re.compile(r"-(std=[a-z0-9+]+|O[0-3sz]?|g[0-9]?|w|pedantic(-errors)?|W[A-Za-z0-9=#+_-]*|"
-                        r"[DU][A-Za-z_][A-Za-z0-9_]*(=.*)?|m[A-Za-z0-9=+_.-]+|"
-                        r"(I|iquote|isystem)[A-Za-z0-9_.-][A-Za-z0-9_./-]*)")  # fmt: skip
+_C_ALLOWED = re.compile(
+    r"-(std=[a-z0-9+]+|O[0-3sz]?|g[0-9]?|w|pedantic(-errors)?|W[A-Za-z0-9=#+_-]*|"
+    r"[DU][A-Za-z_][A-Za-z0-9_]*(=.*)?|m[A-Za-z0-9=+_.-]+|"
+    r"(I|iquote|isystem)[A-Za-z0-9_.-][A-Za-z0-9_./-]*)"
+)
 _F_ALLOWED = re.compile(
     r"-f(no-)?(fast-math|finite-math-only|math-errno|trapping-math|signed-zeros|associative-math|"
     r"reciprocal-math|unsafe-math-optimizations|fp-contract=(fast|on|off)|denormal-fp-math=[a-z,-]+|"

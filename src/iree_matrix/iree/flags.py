@@ -289,11 +289,26 @@ TUNE_PROFILES = ("default", "generic", "O3", "no-data-tiling", "ukernels", "stri
 # flag a release lacks); a pass named inside a pipeline string can only be tried, and a release
 # without it fails with the compiler's own words.
 SEARCH_KNOBS = (
-    "O2", "O3-stack", "no-data-tiling", "data-tiling", "dt-ukernels", "ukernels", "channels-last",
-    "im2col", "aggressive-fusion", "transposes", "reassociate-fp", "softmax-unfused", "fast-min-max",
-    "vector-256", "avx2", "loop-unrolling", "slp-vectorization", "loop-vectorization",
+    "O2",
+    "O3-stack",
+    "no-data-tiling",
+    "data-tiling",
+    "dt-ukernels",
+    "ukernels",
+    "channels-last",
+    "im2col",
+    "aggressive-fusion",
+    "transposes",
+    "reassociate-fp",
+    "softmax-unfused",
+    "fast-min-max",
+    "vector-256",
+    "avx2",
+    "loop-unrolling",
+    "slp-vectorization",
+    "loop-vectorization",
     "loop-interleaving",
-)  # fmt: skip
+)
 
 
 def llvmcpu_prefix(version: str) -> str:

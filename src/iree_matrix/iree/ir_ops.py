@@ -122,8 +122,15 @@ def _braces(line: str) -> tuple[int, int]:
     return int(text.endswith("{")), int(text.startswith("}"))
 
 
-C_TYPES = {"f32": "float", "f64": "double", "f16": "_Float16", "i8": "int8_t", "i16": "int16_t",
-            "i32": "int32_t", "i64": "int64_t"}  # fmt: skip
+C_TYPES = {
+    "f32": "float",
+    "f64": "double",
+    "f16": "_Float16",
+    "i8": "int8_t",
+    "i16": "int16_t",
+    "i32": "int32_t",
+    "i64": "int64_t",
+}
 TENSOR = re.compile(r"^tensor<((?:\d+x)*)(\w+)>$")
 
 

@@ -103,8 +103,13 @@ def bisectable(label: Labels) -> bool:
     except ValueError:
         return False
     plain = label.form in ("", "bytecode")
-    return target.gpu is None and not target.arch.bare_metal and plain and "+linalg-" not in label.exporter \
-        and "~" not in label.model  # fmt: skip
+    return (
+        target.gpu is None
+        and not target.arch.bare_metal
+        and plain
+        and "+linalg-" not in label.exporter
+        and "~" not in label.model
+    )
 
 
 def bisect_offer(job: str, results_dir: Optional[str] = None) -> str:

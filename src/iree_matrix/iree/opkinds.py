@@ -23,9 +23,18 @@ from collections.abc import Callable, Sequence
 from typing import Optional
 
 KINDS = (
-    "conv", "depthwise", "matmul", "attention", "softmax", "norm", "reduction", "sort", "elementwise",
-    "copy", "other",
-)  # fmt: skip
+    "conv",
+    "depthwise",
+    "matmul",
+    "attention",
+    "softmax",
+    "norm",
+    "reduction",
+    "sort",
+    "elementwise",
+    "copy",
+    "other",
+)
 
 
 def problem(kind: str) -> Optional[str]:
@@ -57,12 +66,18 @@ _TORCH = (
     ("matmul", re.compile(r"^(_?addmm|mm|bmm|matmul|linear|baddbmm|_mkl_linear|einsum|dot|addmv|mv)$")),
     ("reduction", re.compile(r"^(mean|sum|amax|amin|max|min|argmax|norm|.*pool.*)$")),
     ("sort", re.compile(r"^(sort|argsort|msort|topk|kthvalue)$")),
-    ("copy", re.compile(r"^(copy_|clone|contiguous|cat|to|_to_copy|index_put_?|_index_put_impl_|index_copy_?"
-                        r"|constant_pad_nd|pad|embedding|index_select|stack|slice|select|expand|repeat"
-                        r"|flip|roll|gather|scatter_?|empty.*|zeros.*|ones.*|fill_|zero_|resize_"
-                        r"|as_strided|view|reshape|_unsafe_view|permute|transpose|t|flatten|unsqueeze"
-                        r"|squeeze|narrow|split|chunk|unbind|detach|lift_fresh)$")),
-)  # fmt: skip
+    (
+        "copy",
+        re.compile(
+            r"^(copy_|clone|contiguous|cat|to|_to_copy|index_put_?|_index_put_impl_|index_copy_?"
+            r"|constant_pad_nd|pad|embedding|index_select|stack|slice|select|expand|repeat"
+            r"|flip|roll|gather|scatter_?|empty.*|zeros.*|ones.*|fill_|zero_|resize_"
+            r"|as_strided|view|reshape|_unsafe_view|permute|transpose|t|flatten|unsqueeze"
+            r"|squeeze|narrow|split|chunk|unbind|detach|lift_fresh)$"
+        ),
+    ),
+)
+# Packed by hand: a lookup table, several entries a line; formatted, it would take one line per entry.
 _ORT = {
     "matmul": ("MatMul", "Gemm", "FusedMatMul", "MatMulNBits", "MatMulInteger", "Einsum", "FusedGemm"),
     "attention": ("Attention", "MultiHeadAttention", "GroupQueryAttention"),

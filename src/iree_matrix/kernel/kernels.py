@@ -359,8 +359,12 @@ def parse(data: Mapping[str, Any], toml: Path) -> Kernel:
     except mechanisms.Refused as refused:
         key, value, why = refused.args
         raise (KernelError(f"{toml}: {why}") if value is None else error(key, value, why)) from None
-    checks = {"cflags": flag_safety.c_flag_problem, "requires_flags": flag_safety.compile_flag_problem,
-              "run_flags": run_flag_problem, "op_kinds": opkinds.problem}  # fmt: skip
+    checks = {
+        "cflags": flag_safety.c_flag_problem,
+        "requires_flags": flag_safety.compile_flag_problem,
+        "run_flags": run_flag_problem,
+        "op_kinds": opkinds.problem,
+    }
     for key, problem in checks.items():
         for flag in data.get(key, []):
             if (why := problem(flag)) is not None:

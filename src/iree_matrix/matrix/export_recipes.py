@@ -197,9 +197,12 @@ def batch_two(
         if all(any(t.get((function, r)) == PASS for t in outcomes.values()) for r in releases):
             continue
         helped = [
-            c for recipe, table in outcomes.items() for (f, r), o in table.items()
-            if f == function and o != baseline.get((f, r)) for c in parse(recipe)
-        ]  # fmt: skip
+            c
+            for recipe, table in outcomes.items()
+            for (f, r), o in table.items()
+            if f == function and o != baseline.get((f, r))
+            for c in parse(recipe)
+        ]
         if len(set(helped)) < 2:
             continue
         try:

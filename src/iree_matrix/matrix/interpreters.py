@@ -125,7 +125,9 @@ def check_plan(jobs: Iterable[Job], named: Mapping[str, str] = {}, ask: Probe = 
     pythons = {
         job.env.python
         for job in jobs
-        if job.stage == "install" and job.env.tools is None and job.env.build is None
+        if job.stage == "install"
+        and job.env.tools is None
+        and job.env.build is None
         and job.env.arch == targets.host_arch()
-    }  # fmt: skip
+    }
     return require(pythons, named, ask)

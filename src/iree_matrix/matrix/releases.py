@@ -269,9 +269,16 @@ class Resolver:
         """Keep what this plan used beside its results, so the next run plans the same releases."""
         if self.path is None or not self.used:
             return
-        data = {"schema": SCHEMA, "packages": {**_raw(self.path), **{
-            r.package: {"versions": list(r.versions), "queried": r.queried} for r in self.used.values()
-        }}}  # fmt: skip
+        data = {
+            "schema": SCHEMA,
+            "packages": {
+                **_raw(self.path),
+                **{
+                    r.package: {"versions": list(r.versions), "queried": r.queried}
+                    for r in self.used.values()
+                },
+            },
+        }
         write_atomically(self.path, json.dumps(data, indent=1, sort_keys=True) + "\n")
 
     def describe(self) -> list[str]:

@@ -89,8 +89,14 @@ def _table(
     """A table of `keys` and no other (a typo is an error, never ignored); `marks` are the x- notes
     its errors read (x-unknown: what an unknown key's error says; x-opt-ins: the stages' opt-ins join
     it)."""
-    return {**_about(description), "type": "object", "x-expected": expected, **marks,
-            "additionalProperties": False, "properties": dict(keys)}  # fmt: skip
+    return {
+        **_about(description),
+        "type": "object",
+        "x-expected": expected,
+        **marks,
+        "additionalProperties": False,
+        "properties": dict(keys),
+    }
 
 
 def _named(value: Node, expected: str, description: str = "") -> Node:

@@ -146,9 +146,13 @@ def parse(
 
 
 def _parse(
-    data: Mapping[str, Any], path: Path, models: Sequence[str], resolver: Optional[releases.Resolver],
-    own_file: bool, given: Sequence[kernel_files.Kernel],
-) -> MatrixSpec:  # fmt: skip
+    data: Mapping[str, Any],
+    path: Path,
+    models: Sequence[str],
+    resolver: Optional[releases.Resolver],
+    own_file: bool,
+    given: Sequence[kernel_files.Kernel],
+) -> MatrixSpec:
     where = _Where(path)
     schema.check(data, path)  # every key known, the required ones there, each value of its type
 
@@ -393,9 +397,11 @@ def _matches(cell: Cell, rule: Mapping[str, list[str]], known: _Known, where: _W
         if axis == "runtime":
             allowed = [known.same(cell.compiler) if a == SAME else a for a in allowed]
         if axis == "torch":
-            allowed = [t for a in allowed for t in (
-                known.supported(a, cell.turbine, where) if a in torch_ranges.MODES else [a]
-            )]  # fmt: skip
+            allowed = [
+                t
+                for a in allowed
+                for t in (known.supported(a, cell.turbine, where) if a in torch_ranges.MODES else [a])
+            ]
         if value not in allowed:
             return False
     return True
@@ -438,10 +444,11 @@ def _check_flags(
                     else "no release of the table has it: check the spelling"
                 )
                 raise where.error(
-                    f"{key}.flags", flag,
+                    f"{key}.flags",
+                    flag,
                     f"not an option of IREE {release}'s iree-compile (its --help-hidden lists none such); "
                     f"{fix}",
-                )  # fmt: skip
+                )
     _check_cpus(cells, own, knobs, where)
 
 

@@ -196,9 +196,18 @@ class Wheelhouse:
         report = self.root / f"report-{os.getpid()}-{id(requirements)}.json"
         scratch = self.root / f"target-{os.getpid()}-{id(requirements)}"
         argv = [
-            *self._pip, "install", "--dry-run", "--ignore-installed", "--quiet",
-            "--report", str(report), "--target", str(scratch), *target.pip_options(), *requirements,
-        ]  # fmt: skip
+            *self._pip,
+            "install",
+            "--dry-run",
+            "--ignore-installed",
+            "--quiet",
+            "--report",
+            str(report),
+            "--target",
+            str(scratch),
+            *target.pip_options(),
+            *requirements,
+        ]
         try:
             done = processes.run(ProcessRequest(argv, log=log, check=False))
             if done.returncode != 0:
@@ -243,11 +252,21 @@ class Wheelhouse:
                 urls = [f"{p.url.split('#')[0]}#sha256={p.sha256}" for p in remote]
                 staging = self.root / f"download-{os.getpid()}"
                 try:
-                    processes.run(ProcessRequest(
-                        [*self._pip, "download", "--no-deps", "--dest", str(staging),
-                         *pins.target.pip_options(), *urls],
-                        log=log, error_class="download",
-                    ))  # fmt: skip
+                    processes.run(
+                        ProcessRequest(
+                            [
+                                *self._pip,
+                                "download",
+                                "--no-deps",
+                                "--dest",
+                                str(staging),
+                                *pins.target.pip_options(),
+                                *urls,
+                            ],
+                            log=log,
+                            error_class="download",
+                        )
+                    )
                     for package in remote:
                         os.replace(staging / package.filename, self.files / package.filename)
                 except StageFailure as exc:

@@ -30,9 +30,15 @@ README_END = "<!-- answers:end -->"
 
 
 HEADERS = (
-    "function", "CPU identity", "take", "one thread, per call", "vs `default`", "vs naive build",
-    "vs torch eager", "vs the best peer",
-)  # fmt: skip
+    "function",
+    "CPU identity",
+    "take",
+    "one thread, per call",
+    "vs `default`",
+    "vs naive build",
+    "vs torch eager",
+    "vs the best peer",
+)
 
 
 def names(found: Sequence[advice.Advice]) -> dict[str, str]:
@@ -54,14 +60,20 @@ def rows(found: Sequence[advice.Advice]) -> list[tuple[str, ...]]:
     named = names(found)
     for a in _in_order(found):
         config = Config.parse(a.config).with_kernel(a.kernel_name)  # "im2col+k:dw"
-        out.append((
-            advice.display_name(a), named[a.identity.key], f"IREE {a.release} {config}",
-            formats.duration_ms(a.ms) if a.ms else "–",
-            "is `default`" if a.config == "default" else advice.speedup_text(a.over_default, "", short=True),
-            advice.speedup_text(a.over_naive, "", short=True),
-            advice.times_text(a.vs_eager, "eager", short=True),
-            advice.times_text(a.vs_peer, a.best_peer, short=True) if a.best_peer else "–",
-        ))  # fmt: skip
+        out.append(
+            (
+                advice.display_name(a),
+                named[a.identity.key],
+                f"IREE {a.release} {config}",
+                formats.duration_ms(a.ms) if a.ms else "–",
+                "is `default`"
+                if a.config == "default"
+                else advice.speedup_text(a.over_default, "", short=True),
+                advice.speedup_text(a.over_naive, "", short=True),
+                advice.times_text(a.vs_eager, "eager", short=True),
+                advice.times_text(a.vs_peer, a.best_peer, short=True) if a.best_peer else "–",
+            )
+        )
     return out
 
 
@@ -184,10 +196,18 @@ def gpu_rows(found: Sequence[gpu_advice.GpuAnswer]) -> list[tuple[str, ...]]:
             )
             continue
         soft = a.identity.software
-        out.append((
-            name, a.identity.label, f"IREE {a.release}", f"`{a.chip_flag}`", "✅ yes", gpu_advice.ms_text(a),
-            *(_gpu_ratio(x.ratio, x.error, soft, x.peer.config) for x in a.peers), sitting,
-        ))  # fmt: skip
+        out.append(
+            (
+                name,
+                a.identity.label,
+                f"IREE {a.release}",
+                f"`{a.chip_flag}`",
+                "✅ yes",
+                gpu_advice.ms_text(a),
+                *(_gpu_ratio(x.ratio, x.error, soft, x.peer.config) for x in a.peers),
+                sitting,
+            )
+        )
     return out
 
 
@@ -382,11 +402,17 @@ def _gpu_html(found: Sequence[gpu_advice.GpuAnswer]) -> list[str]:
         "bundle on the GPU it names; a software device's row says how it runs, not how fast a GPU is.</p>",
         markup.table(gpu_headers(), rows),
     ]
-    wrong = [f"<li>{markup.e(a.model)} on {markup.e(a.identity.short)}: {markup.e(e.text())}</li>"
-             for a in found for e in a.excluded]  # fmt: skip
-    proofs = [f"<li>{markup.e(a.model)} on {markup.e(a.identity.short)}, IREE {markup.e(a.release)} "
-              f"{markup.e(a.target)}: {markup.e(gpu_advice.proof_text(a).replace('`', ''))}</li>"
-              for a in found if a.answered]  # fmt: skip
+    wrong = [
+        f"<li>{markup.e(a.model)} on {markup.e(a.identity.short)}: {markup.e(e.text())}</li>"
+        for a in found
+        for e in a.excluded
+    ]
+    proofs = [
+        f"<li>{markup.e(a.model)} on {markup.e(a.identity.short)}, IREE {markup.e(a.release)} "
+        f"{markup.e(a.target)}: {markup.e(gpu_advice.proof_text(a).replace('`', ''))}</li>"
+        for a in found
+        if a.answered
+    ]
     return body + [f"<ul>{''.join(items)}</ul>" for items in (wrong, proofs) if items]
 
 

@@ -122,8 +122,13 @@ def cells(records: Iterable[Record]) -> list[ModuleRuns]:
     for r in root_causes(records):
         if r.stage != "run":
             continue
-        key = (unit_of(r), (r.label.compiler or "?"), (r.label.runtime or "?"),
-               (r.label.arch or "?"), (r.label.profile or LLVM))  # fmt: skip
+        key = (
+            unit_of(r),
+            (r.label.compiler or "?"),
+            (r.label.runtime or "?"),
+            (r.label.arch or "?"),
+            (r.label.profile or LLVM),
+        )
         grouped.setdefault(key, {})[r.label.device or "local-task"] = r
     return [ModuleRuns(*key, runs=runs) for key, runs in sorted(grouped.items())]
 
@@ -336,8 +341,18 @@ def vmvx_rows(all_cells: Sequence[ModuleRuns]) -> list[list[str]]:
         v_ms, l_ms = cpu if None not in cpu else (_median(v_run), _median(l_run))
         if v_ms and l_ms:
             ratio = formats.ratio(v_ms / l_ms, digits=1)
-        rows.append([titled.get(c.arch, c.arch).split(" (")[0], c.unit, c.compiler, runtime_text(c.runtime),
-                     device, l_text, run_text(v_run, short=True), ratio])  # fmt: skip
+        rows.append(
+            [
+                titled.get(c.arch, c.arch).split(" (")[0],
+                c.unit,
+                c.compiler,
+                runtime_text(c.runtime),
+                device,
+                l_text,
+                run_text(v_run, short=True),
+                ratio,
+            ]
+        )
     return rows
 
 
@@ -377,7 +392,23 @@ def render_markdown(records: Iterable[Record], source: str = LOG) -> str:
     all_cells = cells(recs)
     titled = targets.board_pages()
     boards = [a for a in titled if any(c.arch == a for c in all_cells)]
-    out = [
+    out = _introduction(source)
+    for arch in boards:
+        out += [f"## {titled[arch]}: the newest release that runs each function", ""]
+        out += [
+            _md_table(
+                ["function", "newest release that runs it", "other releases that run it"],
+                answer_rows(all_cells, arch),
+            ),
+            "",
+        ]
+    for arch in boards:
+        out += _release_tables(all_cells, arch, titled[arch])
+    return "\n".join([*out, *_vmvx_section(all_cells), *_builds_section(recs)])
+
+
+def _introduction(source: str) -> list[str]:
+    return [
         "# Which IREE release runs my model on the Pi Zero / Pi 4 / Pi 3?",
         "",
         f"_Generated from `{source}` by `iree-matrix report` (do not edit by hand). Every board figure is "
@@ -397,38 +428,75 @@ def render_markdown(records: Iterable[Record], source: str = LOG) -> str:
         "out; ⚠️ outputs differ from torch; ⛔ a stage it needs did not succeed (which, and why).",
         "",
     ]
-    for arch in boards:
-        out += [f"## {titled[arch]}: the newest release that runs each function", ""]
-        out += [_md_table(["function", "newest release that runs it", "other releases that run it"],
-                          answer_rows(all_cells, arch)), ""]  # fmt: skip
-    for arch in boards:
-        units = sorted({c.unit for c in all_cells if c.arch == arch and c.profile == LLVM})
-        out += [f"## {titled[arch]}: compiler × runtime release, per function (llvm-cpu, emulated times)", ""]
-        for unit in units:
-            headers, rows = cross_table(all_cells, arch, unit)
-            out += [f'<a id="{anchor(arch, unit)}"></a>', "", f"### {unit}", "", _md_table(headers, rows), ""]
-            if why := why_lines(all_cells, arch, unit):
-                out += ["Why it does not run:", "", *why, ""]
-            soft_headers, soft_rows = cross_table(all_cells, arch, unit, SOFT_FMAF)
-            if soft_rows:
-                out += [f"With the `{SOFT_FMAF}` profile (the same kernels linked with a software `fmaf`, "
-                        "local-sync):", "", _md_table(soft_headers, soft_rows), ""]  # fmt: skip
-                if why := why_lines(all_cells, arch, unit, SOFT_FMAF):
-                    out += [f"Why it does not run with `{SOFT_FMAF}`:", "", *why, ""]
-    if vm := vmvx_rows(all_cells):
-        out += ["## vmvx (IREE's portable VM backend) beside llvm-cpu", "",
-                "The same exported function compiled with `--iree-hal-target-backends=vmvx` (bytecode, no "
-                "native code) and run by the same runtime on the same device; ratio = vmvx / llvm-cpu, of "
-                "their CPU times per call where both runs have one, else of their wall times.", "",
-                _md_table(["board", "function", "compiler", "runtime", "device", "llvm-cpu", "vmvx",
-                           "vmvx / llvm-cpu"], vm), ""]  # fmt: skip
-    if builds := build_rows(recs):
-        out += ["## Runtimes built here from source", "",
-                "`iree-run-module` of each build (the tool a deployment ships; `iree-benchmark-module` is in "
-                "results.jsonl too). Build times are on the shared host, with other work on its cores.", "",
-                _md_table(["release", "target", "linkage", "optimised for", "build time", "iree-run-module",
-                           "stripped", "needs from the board"], builds), ""]  # fmt: skip
-    return "\n".join(out)
+
+
+def _release_tables(all_cells: Sequence[ModuleRuns], arch: str, title: str) -> list[str]:
+    """Each function's compiler × runtime table on one board, with why its failures did not run."""
+    units = sorted({c.unit for c in all_cells if c.arch == arch and c.profile == LLVM})
+    out = [f"## {title}: compiler × runtime release, per function (llvm-cpu, emulated times)", ""]
+    for unit in units:
+        headers, rows = cross_table(all_cells, arch, unit)
+        out += [f'<a id="{anchor(arch, unit)}"></a>', "", f"### {unit}", "", _md_table(headers, rows), ""]
+        if why := why_lines(all_cells, arch, unit):
+            out += ["Why it does not run:", "", *why, ""]
+        soft_headers, soft_rows = cross_table(all_cells, arch, unit, SOFT_FMAF)
+        if soft_rows:
+            out += [
+                f"With the `{SOFT_FMAF}` profile (the same kernels linked with a software `fmaf`, "
+                "local-sync):",
+                "",
+                _md_table(soft_headers, soft_rows),
+                "",
+            ]
+            if why := why_lines(all_cells, arch, unit, SOFT_FMAF):
+                out += [f"Why it does not run with `{SOFT_FMAF}`:", "", *why, ""]
+    return out
+
+
+def _vmvx_section(all_cells: Sequence[ModuleRuns]) -> list[str]:
+    vm = vmvx_rows(all_cells)
+    if not vm:
+        return []
+    return [
+        "## vmvx (IREE's portable VM backend) beside llvm-cpu",
+        "",
+        "The same exported function compiled with `--iree-hal-target-backends=vmvx` (bytecode, no "
+        "native code) and run by the same runtime on the same device; ratio = vmvx / llvm-cpu, of "
+        "their CPU times per call where both runs have one, else of their wall times.",
+        "",
+        _md_table(
+            ["board", "function", "compiler", "runtime", "device", "llvm-cpu", "vmvx", "vmvx / llvm-cpu"],
+            vm,
+        ),
+        "",
+    ]
+
+
+def _builds_section(recs: Sequence[Record]) -> list[str]:
+    builds = build_rows(recs)
+    if not builds:
+        return []
+    return [
+        "## Runtimes built here from source",
+        "",
+        "`iree-run-module` of each build (the tool a deployment ships; `iree-benchmark-module` is in "
+        "results.jsonl too). Build times are on the shared host, with other work on its cores.",
+        "",
+        _md_table(
+            [
+                "release",
+                "target",
+                "linkage",
+                "optimised for",
+                "build time",
+                "iree-run-module",
+                "stripped",
+                "needs from the board",
+            ],
+            builds,
+        ),
+        "",
+    ]
 
 
 def _md_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:

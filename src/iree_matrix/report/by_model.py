@@ -157,8 +157,10 @@ def _stand_in_lines(ix: Numbering, model: str) -> list[str]:
 
 def _behaviour_lines(ix: Numbering, model: str) -> list[str]:
     """What the model itself does (findings/behaviour.py), as `query model` says it."""
-    records = [*(r for (m, _), r in ix.index.exports.items() if m == model),
-               *(r for k, r in ix.index.runs.items() if k.model == model)]  # fmt: skip
+    records = [
+        *(r for (m, _), r in ix.index.exports.items() if m == model),
+        *(r for k, r in ix.index.runs.items() if k.model == model),
+    ]
     said = behaviour.line(records, {model})
     return [f"- {said}", ""] if said else []
 

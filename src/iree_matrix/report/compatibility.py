@@ -67,7 +67,7 @@ def render_compatibility(
     all_records = list(records)
     setting = Setting(
         tuple(stage_order), machine, tuple(advised), tuple(published), published_name, tool, answers
-    )  # fmt: skip
+    )
     view = View.of(latest_by_job(all_records).values(), setting=setting)
     parts = [
         *_header(view, total=len(all_records), source=source),
@@ -97,9 +97,16 @@ def write_compatibility(
     own = not results.is_published  # a run's own report, not a published set's
     advised = _answers_here(results.gathered, records) if own else ()
     text = render_compatibility(
-        records, Path(results_path), speed, name, stage_order, own, advised, answers,
+        records,
+        Path(results_path),
+        speed,
+        name,
+        stage_order,
+        own,
+        advised,
+        answers,
         shipped.command() if own else "iree-matrix",
-    )  # fmt: skip
+    )
     return write_atomically(Path(out_path), text)
 
 

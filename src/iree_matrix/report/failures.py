@@ -82,8 +82,12 @@ def _block(group: FailureGroup) -> list[str]:
 def error_metrics(record: Record) -> str:
     """`max abs err 2.0e-03, atol 1.0e-05`: how far a mismatching cell's outputs were off."""
     metric = record.metric.of(RunMetrics)
-    values = [("max abs err", metric.max_abs_err), ("max rel err", metric.max_rel_err), ("atol", metric.atol),
-              ("rtol", metric.rtol)]  # fmt: skip
+    values = [
+        ("max abs err", metric.max_abs_err),
+        ("max rel err", metric.max_rel_err),
+        ("atol", metric.atol),
+        ("rtol", metric.rtol),
+    ]
     return ", ".join(f"{label} {v:.1e}" for label, v in values if v is not None)
 
 

@@ -142,9 +142,11 @@ def cross_cells(records: Iterable[Record]) -> list[Heat]:
         subjects.setdefault((target, function), []).extend(rs)
     # A subject whose every module ran only on its own release's runtime has no cross to draw.
     pairs = [
-        r for rs in subjects.values() if len({(r.label.compiler, r.label.runtime) for r in rs}) > len(
-            {r.label.compiler for r in rs}) for r in rs
-    ]  # fmt: skip
+        r
+        for rs in subjects.values()
+        if len({(r.label.compiler, r.label.runtime) for r in rs}) > len({r.label.compiler for r in rs})
+        for r in rs
+    ]
     out = []
     for r in pairs:
         state = answers_gpu.cross_state(r)

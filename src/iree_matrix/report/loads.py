@@ -131,23 +131,48 @@ def builds_section(view: View) -> list[str]:
         m = r.metric.of(RuntimeBuildMetrics)
         if r.status is not Status.OK:
             note = clip(first_line(r.message), MAX_NOTE_CHARS)
-            rows.append([r.label.runtime or r.label.arch, r.label.arch, r.label.linkage,
-                         status_text(r.status), "", "", "", "", note])  # fmt: skip
+            rows.append(
+                [
+                    r.label.runtime or r.label.arch,
+                    r.label.arch,
+                    r.label.linkage,
+                    status_text(r.status),
+                    "",
+                    "",
+                    "",
+                    "",
+                    note,
+                ]
+            )
             continue
         sizes = []
         for tool in ("iree-run-module", "iree-benchmark-module"):
             full, stripped = m.tool_bytes(tool), m.tool_bytes(tool, stripped=True)
             sizes.append(f"{size(full)} ({size(stripped)} stripped)" if full and stripped else "")
         seconds = m.build_seconds
-        rows.append([
-            r.label.runtime or r.label.arch, r.label.arch, r.label.linkage,
-            formats.seconds(seconds) if seconds else "", *sizes,
-            ", ".join(m.needed) or "none (static)",
-            ", ".join(m.glibc_versions) or "—",
-            m.cflags,
-        ])  # fmt: skip
-    headers = ["runtime", "target", "linkage", "build", "iree-run-module", "iree-benchmark-module", "NEEDED",
-               "GLIBC versions", "flags / note"]  # fmt: skip
+        rows.append(
+            [
+                r.label.runtime or r.label.arch,
+                r.label.arch,
+                r.label.linkage,
+                formats.seconds(seconds) if seconds else "",
+                *sizes,
+                ", ".join(m.needed) or "none (static)",
+                ", ".join(m.glibc_versions) or "—",
+                m.cflags,
+            ]
+        )
+    headers = [
+        "runtime",
+        "target",
+        "linkage",
+        "build",
+        "iree-run-module",
+        "iree-benchmark-module",
+        "NEEDED",
+        "GLIBC versions",
+        "flags / note",
+    ]
     sources = sorted(
         {r.label.runtime_source or r.metric.of(RuntimeBuildMetrics).source for r in builds} - {""}
     )
@@ -183,11 +208,18 @@ def runtimes_section(view: View) -> list[str]:
         for runtime in sorted_versions(runs):
             run = runs[runtime]
             binary = run.metric.of(RunMetrics).iree_run_module_bytes
-            rows.append([
-                model, compiler, arch, profile, runtime_name(run.label.runtime),
-                run.metric.of(RunMetrics).device or run.label.device or "local-task",
-                by_model.run_cell(ix, run), size(binary) if binary else "",
-            ])  # fmt: skip
+            rows.append(
+                [
+                    model,
+                    compiler,
+                    arch,
+                    profile,
+                    runtime_name(run.label.runtime),
+                    run.metric.of(RunMetrics).device or run.label.device or "local-task",
+                    by_model.run_cell(ix, run),
+                    size(binary) if binary else "",
+                ]
+            )
     intro = (
         "Each module run by every runtime the matrix gave it that loaded it: a wheel's, one built here "
         "from source (`src:<release>`, its variants), and each HAL driver (`local-task`: IREE's task "

@@ -242,12 +242,16 @@ def render_machine(
     for row in found:
         own = {name: (figure, why) for name, figure, why in row.peers}
         iree = f"{row.iree.text()} ({row.release_text})" if row.iree is not None else row.no_iree
-        table.append([
-            row.function, iree, _cell(row.eager),
-            *(_cell(*own.get(p, (None, "not timed"))) for p in peers),
-            *(compared(row.iree, own.get(p, (None, ""))[0], _name(p)) or "—" for p in peers),
-            compared(row.iree, row.eager, _name(EAGER)) or "—",
-        ])  # fmt: skip
+        table.append(
+            [
+                row.function,
+                iree,
+                _cell(row.eager),
+                *(_cell(*own.get(p, (None, "not timed"))) for p in peers),
+                *(compared(row.iree, own.get(p, (None, ""))[0], _name(p)) or "—" for p in peers),
+                compared(row.iree, row.eager, _name(EAGER)) or "—",
+            ]
+        )
     known = model_names.references(records)
     models = list(dict.fromkeys(row.model for row in found))
     arguments = {m: model_names.command_argument(m, known) for m in models}
@@ -379,9 +383,13 @@ def _gap(records: Sequence[Record], row: Row) -> Optional[gaps.Gap]:
     run = min(runs, key=lambda r: (r.label.profile != "default", r.label.compiler != row.release))
     peers = peer.metric.of(PeerMetrics)
     return gaps.measure(
-        run.metric.of(RunMetrics).op_profile, peers.peers, config=run.label.profile,
-        release=run.label.compiler, threads=peers.threads or 0, run_job=run.job,
-    )[0]  # fmt: skip
+        run.metric.of(RunMetrics).op_profile,
+        peers.peers,
+        config=run.label.profile,
+        release=run.label.compiler,
+        threads=peers.threads or 0,
+        run_job=run.job,
+    )[0]
 
 
 def _faster_recipe(

@@ -96,10 +96,17 @@ def render_against_published(
     for key in sorted(here.keys() & there.keys()):
         function, release = key
         mine, theirs = here[key], there[key]
-        rows.append([
-            function, release, _ms(mine.cpu), _ms(mine.eager_cpu), _eager_words(mine.cpu_ratio),
-            _eager_words(theirs.cpu_ratio), formats.ratio(mine.cpu_ratio / theirs.cpu_ratio),
-        ])  # fmt: skip
+        rows.append(
+            [
+                function,
+                release,
+                _ms(mine.cpu),
+                _ms(mine.eager_cpu),
+                _eager_words(mine.cpu_ratio),
+                _eager_words(theirs.cpu_ratio),
+                formats.ratio(mine.cpu_ratio / theirs.cpu_ratio),
+            ]
+        )
     if not rows:
         return []
     same = here_view.identity == there_view.identity
@@ -115,9 +122,14 @@ def render_against_published(
         "here as published; above 1, it gains less over eager here."
     )
     headers = [
-        "function", "IREE release, `default` flags", "IREE here", "torch eager here",
-        "IREE against eager here", "IREE against eager, published", "here / published",
-    ]  # fmt: skip
+        "function",
+        "IREE release, `default` flags",
+        "IREE here",
+        "torch eager here",
+        "IREE against eager here",
+        "IREE against eager, published",
+        "here / published",
+    ]
     return [
         f"## {TITLE}",
         "",

@@ -13,8 +13,14 @@ TITLE = "Answers"
 
 def section(view: View) -> list[str]:
     document = view.answers
-    return [f"## {TITLE}", "", *_windows(document), *_releases(document), *_regressions(document),
-            *_identical(document)]  # fmt: skip
+    return [
+        f"## {TITLE}",
+        "",
+        *_windows(document),
+        *_releases(document),
+        *_regressions(document),
+        *_identical(document),
+    ]
 
 
 def _windows(document: wording.Entry) -> list[str]:

@@ -173,10 +173,15 @@ def _windows(document: Mapping[str, Any]) -> list[str]:
     compilers = runs_view.sorted_versions({p["compiler"] for p in found})
     runtimes = runs_view.sorted_versions({p["runtime"] for p in found})
     cells = [
-        figures.Square(p["compiler"], p["runtime"], p["load"],
-                       p["load"] + (f": {p['reason']}" if p["reason"] else ""), p["evidence"][0])
+        figures.Square(
+            p["compiler"],
+            p["runtime"],
+            p["load"],
+            p["load"] + (f": {p['reason']}" if p["reason"] else ""),
+            p["evidence"][0],
+        )
         for p in found
-    ]  # fmt: skip
+    ]
     out.append(figures.heatmap(cells, compilers, runtimes, "load", xlabel="runtime", ylabel="compiler"))
     if reasons := sorted({p["reason"] for p in found if p["reason"]}):
         said = "; ".join(f"<q>{_e(r)}</q>" for r in reasons)
@@ -343,11 +348,18 @@ def _roofline_section(site: Site, rec: release_choice.Recommendation) -> list[st
         return []
     peak = document["peak"]
     rows = [
-        (f["function"], f"{f['flops'] / 1e9:.3g}", f"{f['bound_gflops']:.3g}", a["framework"],
-         _ms(a["median_ms"]), f"{a['gflops']:.3g}", f"{a['fraction_of_peak']:.1%}")
+        (
+            f["function"],
+            f"{f['flops'] / 1e9:.3g}",
+            f"{f['bound_gflops']:.3g}",
+            a["framework"],
+            _ms(a["median_ms"]),
+            f"{a['gflops']:.3g}",
+            f"{a['fraction_of_peak']:.1%}",
+        )
         for f in functions
         for a in f["achieved"]
-    ]  # fmt: skip
+    ]
     return [
         "<h2>Roofline: GFLOP/s and fraction of peak</h2>",
         f"<p>Measured peak ({_e(peak['measured'])}): {peak['gflops']:.3g} GFLOP/s on {peak['threads']} "
@@ -537,16 +549,18 @@ def _compare_body(compared: Sequence[Mapping[str, Any]]) -> list[str]:
         for f in (f for f in data["functions"] if isinstance(f, Mapping)):
             a_ms, b_ms = f.get("a_ms") or [], f.get("b_ms") or []
             ratio = f.get("ratio")
-            rows.append((
-                f.get("function", ""),
-                _ms(statistics.median(a_ms)) if a_ms else "",
-                _ms(statistics.median(b_ms)) if b_ms else "",
-                f"{ratio:.3g}×" if isinstance(ratio, (int, float)) else "",
-                f"{f.get('low', 0):.3g}–{f.get('high', 0):.3g}" if f.get("rounds") else "",
-                f.get("verdict", ""),
-                f"{f['p_value']:.2g}" if isinstance(f.get("p_value"), (int, float)) else "",
-                f.get("rounds", ""),
-            ))  # fmt: skip
+            rows.append(
+                (
+                    f.get("function", ""),
+                    _ms(statistics.median(a_ms)) if a_ms else "",
+                    _ms(statistics.median(b_ms)) if b_ms else "",
+                    f"{ratio:.3g}×" if isinstance(ratio, (int, float)) else "",
+                    f"{f.get('low', 0):.3g}–{f.get('high', 0):.3g}" if f.get("rounds") else "",
+                    f.get("verdict", ""),
+                    f"{f['p_value']:.2g}" if isinstance(f.get("p_value"), (int, float)) else "",
+                    f.get("rounds", ""),
+                )
+            )
         host = HostIdentity.of(data.get("host"))
         where = f" on {_e(host.label())}" if host.known else ""
         body.append(f"<h2>{_e(b)} against {_e(a)}{where}</h2>")

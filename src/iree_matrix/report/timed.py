@@ -21,9 +21,8 @@ def measured_runs(records: Iterable[Record]) -> list[Record]:
     """The runs whose timings the tables compare: passed, native (not under qemu), each module on
     its own release's runtime."""
     return [
-        r for r in records
-        if r.stage == "run" and r.status is Status.OK and native(r) and r.label.own_runtime
-    ]  # fmt: skip
+        r for r in records if r.stage == "run" and r.status is Status.OK and native(r) and r.label.own_runtime
+    ]
 
 
 def peers_ran(records: Iterable[Record]) -> tuple[str, ...]:

@@ -24,10 +24,13 @@ from iree_matrix.report import markdown
 TITLE = "What to take here: one answer per function"
 ANCHOR = "#what-to-take-here-one-answer-per-function"
 HEADERS = (
-    "function", "take (release and configuration; its flags: the report's first lines)",
-    "one thread's CPU per call, in that sitting", "against `default`, same sitting",
-    "against the best peer, same sitting", "measured on",
-)  # fmt: skip
+    "function",
+    "take (release and configuration; its flags: the report's first lines)",
+    "one thread's CPU per call, in that sitting",
+    "against `default`, same sitting",
+    "against the best peer, same sitting",
+    "measured on",
+)
 
 
 def _of(advised: Sequence[advice.Chosen], model: str) -> Optional[advice.Chosen]:
@@ -66,10 +69,16 @@ def lines(
         for a in (a for a in chosen.advice if a.model == model):
             name = advice.display_name(a)
             config = "`default` flags" if a.config == "default" else f"`{a.config}`"
-            rows.append([
-                name, f"IREE {a.release} {config}", formats.duration_ms(a.ms) if a.ms else "–",
-                advice.speedup_text(a.over_default, "`default`"), _peer(a), _where(chosen, a),
-            ])  # fmt: skip
+            rows.append(
+                [
+                    name,
+                    f"IREE {a.release} {config}",
+                    formats.duration_ms(a.ms) if a.ms else "–",
+                    advice.speedup_text(a.over_default, "`default`"),
+                    _peer(a),
+                    _where(chosen, a),
+                ]
+            )
     out = [
         f"### {TITLE}",
         "",

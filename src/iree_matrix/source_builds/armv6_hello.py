@@ -56,10 +56,14 @@ def hello_world(
     binaries = {"static": out_dir / "hello-static", "dynamic": out_dir / "hello-dynamic"}
     for kind, binary in binaries.items():
         extra = ["-static"] if kind == "static" else []
-        processes.run(ProcessRequest(
-            [CROSS_GCC, *HELLO_FLAGS, *extra, str(source), "-o", str(binary)],
-            timeout=120, log=log, error_class="cross-gcc",
-        ))  # fmt: skip
+        processes.run(
+            ProcessRequest(
+                [CROSS_GCC, *HELLO_FLAGS, *extra, str(source), "-o", str(binary)],
+                timeout=120,
+                log=log,
+                error_class="cross-gcc",
+            )
+        )
     script = (
         "echo '== uname'; uname -m; "
         f"echo '== static'; {binaries['static']}; "

@@ -80,12 +80,16 @@ TOOLS = ("iree-run-module", "iree-benchmark-module")
 HOST_TOOLS = ("iree-c-embed-data", "iree-flatcc-cli")
 
 _CMAKE_COMMON = (
-    "-DIREE_BUILD_COMPILER=OFF", "-DIREE_BUILD_TESTS=OFF", "-DIREE_BUILD_SAMPLES=OFF",
-    "-DIREE_BUILD_PYTHON_BINDINGS=OFF", "-DIREE_HAL_DRIVER_DEFAULTS=OFF",
+    "-DIREE_BUILD_COMPILER=OFF",
+    "-DIREE_BUILD_TESTS=OFF",
+    "-DIREE_BUILD_SAMPLES=OFF",
+    "-DIREE_BUILD_PYTHON_BINDINGS=OFF",
+    "-DIREE_HAL_DRIVER_DEFAULTS=OFF",
     # local-sync: the Pi Zero has one core; local-task: what the wheels use.
-    "-DIREE_HAL_DRIVER_LOCAL_SYNC=ON", "-DIREE_HAL_DRIVER_LOCAL_TASK=ON",
+    "-DIREE_HAL_DRIVER_LOCAL_SYNC=ON",
+    "-DIREE_HAL_DRIVER_LOCAL_TASK=ON",
     "-DCMAKE_BUILD_TYPE=Release",
-)  # fmt: skip
+)
 # Releases from 3.10.0 fetch libbacktrace with git while configuring (FetchContent in
 # build_tools/third_party/libbacktrace/CMakeLists.txt, on by default on Linux): offline that fails
 # ("could not find git for clone of libbacktrace_src-populate"), and the runtime tools use it only
@@ -239,8 +243,17 @@ def _clone(url: str, tag: str, tree: Path, *, log: Optional[Path]) -> None:
     staging = tree.parent / ".clone"
     shutil.rmtree(staging, ignore_errors=True)
     clone = ["git", "clone", "--depth", "1", "--branch", tag, url, str(staging)]
-    subs = ["git", "-C", str(staging), "submodule", "update", "--init", "--depth", "1",
-            *runtime_submodules(tag.lstrip("v"))]  # fmt: skip
+    subs = [
+        "git",
+        "-C",
+        str(staging),
+        "submodule",
+        "update",
+        "--init",
+        "--depth",
+        "1",
+        *runtime_submodules(tag.lstrip("v")),
+    ]
     for argv in (clone, subs):
         done = processes.run(ProcessRequest(argv, timeout=1800, log=log, check=False))
         if done.returncode != 0:
@@ -469,9 +482,15 @@ def build_into(
     flags = build_cflags(tc, linkage)
     start = time.monotonic()
     steps = build_commands(
-        src.tree, tc, linkage, work, build_options=build_options, host_tools=host_tools, cmake=cmake,
+        src.tree,
+        tc,
+        linkage,
+        work,
+        build_options=build_options,
+        host_tools=host_tools,
+        cmake=cmake,
         release_flags=release_flags,
-    )  # fmt: skip
+    )
     for step in steps:
         done = run(ProcessRequest(step, timeout=timeout, log=log, check=False))
         if done.returncode != 0:

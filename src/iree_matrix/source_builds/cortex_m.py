@@ -42,17 +42,27 @@ KERNELS = "module.o"  # what the compile stage writes beside module.vmfb (and mo
 
 # The runtime's CMake options (iree-bare-metal-arm's CMakeLists.txt sets the same switches).
 _CMAKE = (
-    "-DIREE_BUILD_COMPILER=OFF", "-DIREE_BUILD_TESTS=OFF", "-DIREE_BUILD_SAMPLES=OFF",
-    "-DIREE_BUILD_PYTHON_BINDINGS=OFF", "-DIREE_BUILD_BINDINGS_TFLITE=OFF",
-    "-DIREE_BUILD_BINDINGS_TFLITE_JAVA=OFF", "-DIREE_ENABLE_THREADING=OFF", "-DIREE_ENABLE_CPUINFO=OFF",
-    "-DIREE_HAL_DRIVER_DEFAULTS=OFF", "-DIREE_HAL_DRIVER_LOCAL_SYNC=ON",
-    "-DIREE_HAL_EXECUTABLE_LOADER_DEFAULTS=OFF", "-DIREE_HAL_EXECUTABLE_PLUGIN_DEFAULTS=OFF",
-    "-DIREE_ENABLE_LIBBACKTRACE=OFF", "-DCMAKE_BUILD_TYPE=MinSizeRel",
-)  # fmt: skip
+    "-DIREE_BUILD_COMPILER=OFF",
+    "-DIREE_BUILD_TESTS=OFF",
+    "-DIREE_BUILD_SAMPLES=OFF",
+    "-DIREE_BUILD_PYTHON_BINDINGS=OFF",
+    "-DIREE_BUILD_BINDINGS_TFLITE=OFF",
+    "-DIREE_BUILD_BINDINGS_TFLITE_JAVA=OFF",
+    "-DIREE_ENABLE_THREADING=OFF",
+    "-DIREE_ENABLE_CPUINFO=OFF",
+    "-DIREE_HAL_DRIVER_DEFAULTS=OFF",
+    "-DIREE_HAL_DRIVER_LOCAL_SYNC=ON",
+    "-DIREE_HAL_EXECUTABLE_LOADER_DEFAULTS=OFF",
+    "-DIREE_HAL_EXECUTABLE_PLUGIN_DEFAULTS=OFF",
+    "-DIREE_ENABLE_LIBBACKTRACE=OFF",
+    "-DCMAKE_BUILD_TYPE=MinSizeRel",
+)
 _LIBRARIES = (
-    "iree_hal_drivers_local_sync_sync_driver", "iree_hal_local_loaders_static_library_loader",
-    "iree_modules_hal_hal", "iree_vm_bytecode_module",
-)  # fmt: skip
+    "iree_hal_drivers_local_sync_sync_driver",
+    "iree_hal_local_loaders_static_library_loader",
+    "iree_modules_hal_hal",
+    "iree_vm_bytecode_module",
+)
 # IREE turns warnings into errors; newlib's types (uint32_t is unsigned long) trip its format checks.
 _WARNINGS = "-Wno-format -Wno-error=char-subscripts -Wno-error=unused-variable"
 TOOLS = ("arm-none-eabi-gcc", "qemu-system-arm")
@@ -184,6 +194,7 @@ def runtime_commands(
     host, target, bin_dir = f"{root}/host-build", f"{root}/build", f"{root}/host-tools"
     # The host tools a cross build runs (flatcc's schema compiler, the data embedder); without
     # libbacktrace, which 3.11 would fetch from GitHub.
+    # Packed by hand: each flag beside its operands; formatted, every word would take a line.
     native = [
         [cmake, "-G", "Ninja", "-S", str(tree), "-B", host, *_CMAKE[:4],
          "-DIREE_HAL_DRIVER_DEFAULTS=OFF", "-DIREE_ENABLE_LIBBACKTRACE=OFF", "-DCMAKE_BUILD_TYPE=Release"],
@@ -192,6 +203,7 @@ def runtime_commands(
     flags = " ".join(
         (*machine(cpu).gcc_flags, _WARNINGS, *quirks, "-include", str(files_dir() / "iree_config.h"))
     )
+    # Packed by hand: each flag beside its operands; formatted, every word would take a line.
     cross = [
         [cmake, "-G", "Ninja", "-S", str(tree), "-B", target,
          f"-DCMAKE_TOOLCHAIN_FILE={files_dir() / 'arm-none-eabi.cmake'}", f"-DIREE_MATRIX_MCU_FLAGS={flags}",
@@ -354,6 +366,7 @@ def link_command(
 ) -> list[str]:
     """The firmware's link line (`link` runs it; `show --commands` and the docs print it): in
     `out`, its linker script `firmware.ld` (`linker_script`) and the ELF `firmware.elf`."""
+    # Packed by hand: each flag beside its operands; formatted, every word would take a line.
     return [
         "arm-none-eabi-gcc", *machine(cpu).gcc_flags, "-Os", "-ffunction-sections", "-fdata-sections",
         "--specs=nano.specs", "-nostartfiles", "-include", str(files_dir() / "iree_config.h"),
@@ -416,6 +429,7 @@ def run(
 
 def qemu_command(elf: Path | str, cpu: str) -> list[str]:
     """The emulator's command line for a firmware (`run` runs it; `show --commands` prints it)."""
+    # Packed by hand: each flag beside its operands; formatted, every word would take a line.
     return [
         "qemu-system-arm", "-machine", machine(cpu).qemu, "-cpu", cpu, "-nographic", "-monitor", "none",
         "-serial", "none", "-semihosting-config", "enable=on,target=native", "-kernel", str(elf),

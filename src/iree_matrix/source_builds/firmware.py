@@ -121,9 +121,14 @@ def execute(
 
 
 def _metrics(
-    machine: targets.Machine, cpu: str, size: dict[str, int], ran: cortex_m.FirmwareRun, module: Path,
-    kernels: Path, built: cortex_m.Runtime,
-) -> dict[str, Any]:  # fmt: skip
+    machine: targets.Machine,
+    cpu: str,
+    size: dict[str, int],
+    ran: cortex_m.FirmwareRun,
+    module: Path,
+    kernels: Path,
+    built: cortex_m.Runtime,
+) -> dict[str, Any]:
     """What a firmware's run records beside its check: flash and RAM (sections, the heap's and the
     stack's peaks) against the emulated machine's, the module's and the runtime build's sizes, qemu's time."""
     flash = size["text"] + size["rodata"] + size["data"]

@@ -34,8 +34,9 @@ def elsewhere(argvs: Sequence[Sequence[str]], cache: Optional[Path] = None) -> l
                 missing.append(path)
     notes = [
         f"WARNING: {excerpts.clip(arg, 200)} runs or loads a program: read it before you run this"
-        for argv in argvs for arg in flag_safety.runs_a_program(argv)
-    ]  # fmt: skip
+        for argv in argvs
+        for arg in flag_safety.runs_a_program(argv)
+    ]
     here = shipped.scripts_dir()
     if scripts := [m for m in dict.fromkeys(missing) if _ours(m, here) is not None]:
         notes.append(

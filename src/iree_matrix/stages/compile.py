@@ -88,9 +88,13 @@ class CompileStage(StageBase):
         source = lowered or export
         profile_label = Config.parse(cell.profile).with_kernel(kernel_name).profile_label
         labels = dataclasses.replace(
-            source.labels, compiler=cell.compiler, arch=cell.arch, profile=profile_label, form=form,
+            source.labels,
+            compiler=cell.compiler,
+            arch=cell.arch,
+            profile=profile_label,
+            form=form,
             kernel=kernel_name,
-        )  # fmt: skip
+        )
         cell_id = f"{source.cell}/iree{cell.compiler}/{cell.arch}/{profile_label}"
         if form == BYTECODE:
             cell_id += "/mlirbc"  # the text form's ids stay as they were (an ONNX export's id names it)
@@ -171,8 +175,15 @@ class CompileStage(StageBase):
         # file once overwrote the stored model.mlir there.
         with store.scratch(out, inputs) as cwd:
             # In the model's sandbox: a profile's flags, a kernel's spec and flags are a user's.
-            request = ctx.request(argv, read_only=reads, writable=[out, cwd], env=run_env, check=False,
-                                  cwd=cwd, model_code=self.name)  # fmt: skip
+            request = ctx.request(
+                argv,
+                read_only=reads,
+                writable=[out, cwd],
+                env=run_env,
+                check=False,
+                cwd=cwd,
+                model_code=self.name,
+            )
             try:
                 done = env.run(request)
             except EnvironmentFault as fault:  # with a kernel's flags and objects, maybe the kernel's
@@ -249,9 +260,15 @@ def _ir_runner(env: Environment, ctx: Context, out: Path, flags: list[str], mlir
 
 
 def _command(
-    env: Environment, job: Job, out: Path, listing: str, flags: list[str], mlir: Path, dispatches: bool,
+    env: Environment,
+    job: Job,
+    out: Path,
+    listing: str,
+    flags: list[str],
+    mlir: Path,
+    dispatches: bool,
     part: kernel.CompilePart,
-) -> tuple[list[str], list[Path], list[Path], dict[str, str]]:  # fmt: skip
+) -> tuple[list[str], list[Path], list[Path], dict[str, str]]:
     """iree-compile's command line, the files its scratch directory holds, what it reads, its env."""
     assert job.profile is not None
     extra = []
@@ -271,9 +288,14 @@ def _command(
 
 
 def _judged(
-    job: Job, ctx: Context, out: Path, module: Path, metrics: dict[str, Any], argv: list[str],
+    job: Job,
+    ctx: Context,
+    out: Path,
+    module: Path,
+    metrics: dict[str, Any],
+    argv: list[str],
     part: kernel.CompilePart,
-) -> Outcome:  # fmt: skip
+) -> Outcome:
     """A compiled module's record: a failure where its kernels are not what the target can run, or a
     kernel of the user's was not applied."""
     assert job.profile is not None

@@ -237,15 +237,22 @@ def export_metrics(info: dict[str, Any], out: Path) -> dict[str, Any]:
 # exists to record; the worker's own code failing is neither (HARNESS). A recipe whose own program differs
 # from eager in torch (export_recipe.py `check_recipe`) is the recipe's, never IREE's mismatch.
 _PHASE_CLASS = {
-    "model": "model-error", "eager": "model-error", "import": "turbine-import", "export": "export-error",
-    "onnx": "onnx-export", "recipe": "recipe-error",
-}  # fmt: skip
+    "model": "model-error",
+    "eager": "model-error",
+    "import": "turbine-import",
+    "export": "export-error",
+    "onnx": "onnx-export",
+    "recipe": "recipe-error",
+}
 PHASE_FILE = ".phase"  # export_model.py's PHASE_FILE: the phase it last entered
 _DOING = {
-    "model": "while the model was being built", "eager": "while the model's forward() ran",
-    "import": "while turbine was imported", "export": "while turbine exported the model",
-    "onnx": "while torch.onnx exported the model", "recipe": "while the export recipe's program ran in torch",
-}  # fmt: skip
+    "model": "while the model was being built",
+    "eager": "while the model's forward() ran",
+    "import": "while turbine was imported",
+    "export": "while turbine exported the model",
+    "onnx": "while torch.onnx exported the model",
+    "recipe": "while the export recipe's program ran in torch",
+}
 
 
 def _failure(out: Path, done: processes.Completed) -> StageFailure:

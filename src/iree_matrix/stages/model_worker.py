@@ -62,10 +62,19 @@ def command(job: Job, ctx: Context, python: str, script: str, *extra: str) -> tu
     bench = ctx.spec.benchmark
     worker = shipped.scripts_dir() / script
     argv = [
-        python, str(worker), *ref.worker_args(), "--function", job.function,
-        "--seed", str(bench.seed), "--repetitions", str(bench.repetitions),
-        "--threads", str(bench.thread_count()), *extra,
-    ]  # fmt: skip
+        python,
+        str(worker),
+        *ref.worker_args(),
+        "--function",
+        job.function,
+        "--seed",
+        str(bench.seed),
+        "--repetitions",
+        str(bench.repetitions),
+        "--threads",
+        str(bench.thread_count()),
+        *extra,
+    ]
     weights = ctx.spec.weights.get(job.label.model)
     if weights is not None:
         argv += ["--weights", str(weights)]
@@ -142,8 +151,9 @@ class QuietHandshake:
         if self._quiet is not None:
             shutil.rmtree(self.directory, ignore_errors=True)
             self.directory.mkdir(parents=True)
-            self._thread = threading.Thread(target=self._watch, args=(self._quiet,), daemon=True,
-                                            name="quiet-handshake")  # fmt: skip
+            self._thread = threading.Thread(
+                target=self._watch, args=(self._quiet,), daemon=True, name="quiet-handshake"
+            )
             self._thread.start()
         return self
 

@@ -56,8 +56,14 @@ class PeerStage(StageBase):
             return
         cell = unit.cell
         env = environment(cell, unit.spec.peers, unit.ref.requirements)
-        labels = Labels(model=unit.name, source_model=cell.model, function=unit.function, python=cell.python,
-                        torch=cell.torch, peers=",".join(unit.spec.peers))  # fmt: skip
+        labels = Labels(
+            model=unit.name,
+            source_model=cell.model,
+            function=unit.function,
+            python=cell.python,
+            torch=cell.torch,
+            peers=",".join(unit.spec.peers),
+        )
         unit.add(self.name, f"{unit.name}/{env.id}", (unit.install(env),), labels, env)
 
     def key(self, job: Job, ctx: Context) -> str:

@@ -195,9 +195,12 @@ class RunStage(StageBase):
         words = mismatch_words(check) + _miscompiled(call.export, ctx.dep("compile").record.command)
         error_class, message = kernel.judge_mismatch(job, words)
         return Outcome(
-            Status.MISMATCH, metrics=RunMetrics.checked(metrics), message=message, error_class=error_class,
+            Status.MISMATCH,
+            metrics=RunMetrics.checked(metrics),
+            message=message,
+            error_class=error_class,
             command=tuple(call.run_argv),
-        )  # fmt: skip
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -250,9 +253,11 @@ def _prepared(env: Environment, job: Job, ctx: Context, out: Path) -> _Call:
     # seeing the inputs but never torch's outputs: a kernel once copied reference/output0.npy to its
     # output and matched. A GPU's device nodes are the host's: its run is not sandboxed (docs/failures.md).
     mounts: dict[str, Any] = {
-        "read_only": [INPUTS.of(export), module.parent, *part.reads], "writable": [out],
-        "env": {**qemu, **gpu_env}, "model_code": None if gpu else "run",
-    }  # fmt: skip
+        "read_only": [INPUTS.of(export), module.parent, *part.reads],
+        "writable": [out],
+        "env": {**qemu, **gpu_env},
+        "model_code": None if gpu else "run",
+    }
     return _Call(
         env, export, info, module, call, target, gpu, found, device, run_on, outputs, run_argv, mounts
     )
@@ -377,9 +382,17 @@ def _firmware(job: Job, ctx: Context, out: Path) -> Outcome:
     )
     cache = ctx.cache or Path(tempfile.gettempdir())
     return firmware.execute(
-        job.target.cpu or "", job.label.runtime, job.label.runtime_source, given, out,
-        cache=cache, log=ctx.log, timeout=ctx.timeout, compare=compare, words=mismatch_words,
-    )  # fmt: skip
+        job.target.cpu or "",
+        job.label.runtime,
+        job.label.runtime_source,
+        given,
+        out,
+        cache=cache,
+        log=ctx.log,
+        timeout=ctx.timeout,
+        compare=compare,
+        words=mismatch_words,
+    )
 
 
 def _module_digest(compiled: Any) -> str:

@@ -135,10 +135,15 @@ def runtime_build_steps(
     tc = cmake_runtime.toolchain(target)
     linkage = "static" if "static" in build_options else "dynamic"
     configure, make = cmake_runtime.build_commands(
-        src, tc, linkage, f"{build}/build", build_options=build_options,
-        host_tools=host_tools if tc.cross else None, cmake=cmake,
+        src,
+        tc,
+        linkage,
+        f"{build}/build",
+        build_options=build_options,
+        host_tools=host_tools if tc.cross else None,
+        cmake=cmake,
         release_flags=cmake_runtime.release_cmake(release, tc.target),
-    )  # fmt: skip
+    )
     name = f"src:{release}{''.join('+' + v for v in build_options)}"
     where = f"cross-compiled for {target}" if tc.cross else f"a native build for {target}"
     return [
@@ -168,9 +173,13 @@ def compile_step(
     found = flags.BUILTIN_PROFILES[profile]
     target = targets.parse(arch)
     argv = [
-        "iree-compile", mlir, *flags.compile_flags(compiler, arch, found),
-        *compile_stage.target_outputs(compiler, target, found, out), "-o", f"{out}/module.vmfb",
-    ]  # fmt: skip
+        "iree-compile",
+        mlir,
+        *flags.compile_flags(compiler, arch, found),
+        *compile_stage.target_outputs(compiler, target, found, out),
+        "-o",
+        f"{out}/module.vmfb",
+    ]
     return Step(f"compile: IREE {compiler} for {target.label}, profile {profile}", tuple(argv))
 
 
@@ -243,7 +252,7 @@ def firmware_steps(
                     out,
                 )
             ),
-        ),  # fmt: skip
+        ),
         Step(
             "run it (semihosting prints the outputs as hex)",
             tuple(cortex_m.qemu_command(f"{out}/firmware.elf", cpu)),
@@ -277,7 +286,7 @@ def _scripts(steps: Sequence[Step]) -> list[Step]:
             s,
             argv=tuple(a.replace(here, "$IREE_MATRIX/scripts") for a in s.argv),
             shell=s.shell.replace(here, "$IREE_MATRIX/scripts"),
-        )  # fmt: skip
+        )
         for s in steps
     ]
 
@@ -405,11 +414,14 @@ def built_runtime(
     if tc.cross:
         host = targets.host_arch()
         natives = [
-            r for r in records
-            if r.stage == "runtime-build" and r.label.arch == host and r.key
+            r
+            for r in records
+            if r.stage == "runtime-build"
+            and r.label.arch == host
+            and r.key
             and r.label.runtime == versions.source_runtime(release)
             and r.metric.of(RuntimeBuildMetrics).source == source
-        ]  # fmt: skip
+        ]
         for native in natives:
             if _key(build, release, build_options, native.key) == build.key:
                 native_key = native.key

@@ -104,9 +104,15 @@ def run(matrix: PlanSettings, settings: Settings, reference: str, base_model: st
 
 
 def _sit(
-    matrix: PlanSettings, settings: Settings, reference: str, base_model: str, plan: SittingPlan,
-    loaded: Any, planned: Sequence[Any], out: TextIO,
-) -> int:  # fmt: skip
+    matrix: PlanSettings,
+    settings: Settings,
+    reference: str,
+    base_model: str,
+    plan: SittingPlan,
+    loaded: Any,
+    planned: Sequence[Any],
+    out: TextIO,
+) -> int:
     """Build, sit, prove and keep advise's sitting (under its cache's lock); the exit code."""
     cache, peer_names, kernels = matrix.cache, sitting_peers(loaded.matrix.peers), loaded.matrix.kernels
     results = folder_log(loaded.results_dir)
@@ -138,9 +144,16 @@ def _sit(
 
 
 def _library(
-    settings: Settings, matrix: PlanSettings, model: str, plan: SittingPlan, document: dict[str, Any],
-    kernels: Mapping[str, Kernel], peer_names: Sequence[str], out: TextIO, ref: Any,
-) -> None:  # fmt: skip
+    settings: Settings,
+    matrix: PlanSettings,
+    model: str,
+    plan: SittingPlan,
+    document: dict[str, Any],
+    kernels: Mapping[str, Kernel],
+    peer_names: Sequence[str],
+    out: TextIO,
+    ref: Any,
+) -> None:
     """The kernel library against the gaps `explain` kept (advise/advise_library.py): each of its
     kernels that computes a kind holding an answer's gap, swapped into default and the picks (the
     answer's among them) and sat again beside them as `--kernel` would; then the gap of an answer that
@@ -167,9 +180,16 @@ def _library(
         return
     functions = {f for names in chosen.values() for f in names}
     resat = advise_sitting.run(
-        settings.sitting, model, arms(again, every, model), list(records.values()), matrix.cache, peer_names,
-        only=functions, kernels=every, ref=ref,
-    )  # fmt: skip
+        settings.sitting,
+        model,
+        arms(again, every, model),
+        list(records.values()),
+        matrix.cache,
+        peer_names,
+        only=functions,
+        kernels=every,
+        ref=ref,
+    )
     advise_sitting.sat_again(document, resat, why="with the kernel library's " + ", ".join(chosen))
     found = advice.derive(document)
     advise_sitting.keep_kernel_proofs(document, found)

@@ -118,9 +118,14 @@ def cell(run: Record, latest: Mapping[str, Record]) -> Cell:
         top = Path(root) / module.split(".")[0]
         reads.append(top if top.is_dir() else top.with_name(top.name + ".py"))
     return Cell(
-        run, envs[0], envs[1], envs[2], args, compile_flags(compiled.command),
+        run,
+        envs[0],
+        envs[1],
+        envs[2],
+        args,
+        compile_flags(compiled.command),
         tuple(readable_beside(p) for p in reads),
-    )  # fmt: skip
+    )
 
 
 def _open(described: Mapping[str, object], kind: str) -> Environment:
@@ -159,14 +164,23 @@ def run(
     where.mkdir(parents=True, exist_ok=True)
     script = shipped.scripts_dir() / SCRIPT
     argv = [
-        exporter.python(), str(script), *found.model_args, "--out", str(where),
-        "--compile", compiler.tool("iree-compile"), "--run", runtime.tool("iree-run-module"),
-        "--only-flags", *(f"--flag={flag}" for flag in found.flags),
-    ]  # fmt: skip
+        exporter.python(),
+        str(script),
+        *found.model_args,
+        "--out",
+        str(where),
+        "--compile",
+        compiler.tool("iree-compile"),
+        "--run",
+        runtime.tool("iree-run-module"),
+        "--only-flags",
+        *(f"--flag={flag}" for flag in found.flags),
+    ]
     read = [script.parent, *found.reads, *(Path(str(e["path"])) for e in (found.compiler, found.runtime))]
     print(f"bisecting {found.run.job} (its files in {where}) …", file=out, flush=True)
-    request = ProcessRequest(argv, timeout=TIMEOUT, read_only=read, writable=[where], check=False,
-                             model_code="bisect")  # fmt: skip
+    request = ProcessRequest(
+        argv, timeout=TIMEOUT, read_only=read, writable=[where], check=False, model_code="bisect"
+    )
     try:
         done = exporter.run(request)
     except StageFailure as exc:  # the sandbox refused an input (a record naming /etc/shadow): one line

@@ -80,12 +80,16 @@ def run(plan: PlanSettings, args: Settings, out: TextIO) -> int:
             logger.warning(f"bundle --advise {model}: the published answer's kernel does not travel: {why}")
             plan, kernels = dataclasses.replace(plan, kernels=()), ()
         said = "given" if args.picks else "published"
-        logger.info(f"bundle --advise {model}: IREE {release}, for {cpu}: default, the naive build, "
-                    f"{len(picks)} {said} pick(s){': ' + ', '.join(picks) if picks else ''}")  # fmt: skip
+        logger.info(
+            f"bundle --advise {model}: IREE {release}, for {cpu}: default, the naive build, "
+            f"{len(picks)} {said} pick(s){': ' + ', '.join(picks) if picks else ''}"
+        )
         for function, centre in proofs.items():
             if args.proof and not _keeps_cpu(centre.config):
-                logger.warning(f"bundle: no proof of {function or model}: its pick `{centre.config}` names a "
-                               f"CPU of its own, not {cpu} (--picks names another)")  # fmt: skip
+                logger.warning(
+                    f"bundle: no proof of {function or model}: its pick `{centre.config}` names a "
+                    f"CPU of its own, not {cpu} (--picks names another)"
+                )
         proofs = {f: c for f, c in proofs.items() if args.proof and _keeps_cpu(c.config)}
         advised = Advised(tuple(picks), _say_proofs(proofs, release, args.repetitions))
         extra = [c for centre, around in advised.proofs.values() for c in (centre, *around)]
@@ -161,8 +165,10 @@ def _pack(
     files, chunked, saved = bundle_chunks.packed_files(files, cache)
     if chunked:
         document = {**document, "modules_packed": chunked}
-        logger.info(f"bundle: {len(document['cells'])} cells' modules packed as chunks, each distinct one "
-                    f"once: {saved / MIB:.1f} MiB less")  # fmt: skip
+        logger.info(
+            f"bundle: {len(document['cells'])} cells' modules packed as chunks, each distinct one "
+            f"once: {saved / MIB:.1f} MiB less"
+        )
     size = bundle.size_of(files)
     print(f"{_counted(found, sittings, wheels, tools)}, {size / MIB:.1f} MiB -> {to}", file=out)
     if args.max_size is not None and size > args.max_size * MIB:
@@ -189,9 +195,15 @@ def _counted(
     # has one proof per target (`proofs`).
     arms = {a["job"] for s in sittings for a in s["arms"]}
     proved = len(
-        {n["job"] for s in sittings for p in [s.get("proof") or {}, *s.get("proofs", ())]
-         for n in p.get("neighbours", ()) if "job" in n} - arms
-    )  # fmt: skip
+        {
+            n["job"]
+            for s in sittings
+            for p in [s.get("proof") or {}, *s.get("proofs", ())]
+            for n in p.get("neighbours", ())
+            if "job" in n
+        }
+        - arms
+    )
     among = f" ({proved} of them the picks' neighbourhoods)" if proved else ""
     return f"bundle: {len(found)} cells{among}, {len(wheels)} runtime wheel(s){built}"
 
@@ -276,8 +288,10 @@ def _gpu_plan(plan: PlanSettings, args: Settings) -> tuple[Loaded, Advised]:
         raise UserError("bundle --picks: a GPU sitting times `default` (its chip flag is the answer's knob)")
     releases = gpu_sitting.releases(args.release, NEWEST)  # GPU answers are not published yet
     labels = list(dict.fromkeys(chosen))
-    logger.info(f"bundle --advise {model}: a GPU sitting of `default` by IREE {', '.join(releases)} for "
-                f"{', '.join(gpu_sitting.spelled(t) for t in labels)}")  # fmt: skip
+    logger.info(
+        f"bundle --advise {model}: a GPU sitting of `default` by IREE {', '.join(releases)} for "
+        f"{', '.join(gpu_sitting.spelled(t) for t in labels)}"
+    )
     proofs = _say_gpu_proofs(releases[0], labels) if args.proof else {}
     loaded = load_plan(
         plan.with_models([args.built]), adjust=lambda m: _gpu_sitting_matrix(m, releases, labels, proofs)

@@ -123,14 +123,16 @@ def _started(
         f"{args.rounds} rounds x {args.repetitions} repetitions, on {identities.label(latest, here)}"
     )
     expected = expected_seconds([*nulls, *(a for a, _ in controls)], args.rounds, args.repetitions)
-    logger.info(cost(
-        "calibrate",
-        f"{len(nulls) + len(controls)} pairs ({len(nulls)} null, {len(controls)} controls) x {args.rounds} "
-        f"paired rounds x 2 arms x {args.repetitions} repetitions",
-        sum(expected),
-        "--pairs N (fewer null pairs; under 50 the rate is not a verdict), --controls 0, --rounds 6, "
-        "--repetitions 1, --max-call-ms MS (leaves out slow modules)",
-    ))  # fmt: skip
+    logger.info(
+        cost(
+            "calibrate",
+            f"{len(nulls) + len(controls)} pairs ({len(nulls)} null, {len(controls)} controls) "
+            f"x {args.rounds} paired rounds x 2 arms x {args.repetitions} repetitions",
+            sum(expected),
+            "--pairs N (fewer null pairs; under 50 the rate is not a verdict), --controls 0, --rounds 6, "
+            "--repetitions 1, --max-call-ms MS (leaves out slow modules)",
+        )
+    )
     data: dict[str, Any] = {
         "host": host.describe(),
         # With LLVM's name for the CPU, which the run's compile records know (no compile ran here).
@@ -141,7 +143,7 @@ def _started(
             "alpha": stats.ALPHA,
             "min_effect": stats.MIN_EFFECT,
             "source": str(source),
-        },  # fmt: skip
+        },
         "started": now(),
         "load_average": {"start": round(os.getloadavg()[0], 2)},
         "nulls": [],

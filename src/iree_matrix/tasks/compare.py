@@ -54,13 +54,22 @@ def run(what: Comparison, out: TextIO, as_json: bool = False) -> int:
     from tabulate import tabulate
 
     a, b, results_dir = what.a, what.b, what.results_dir
-    print(f"\n{b} against {a} on {identities.label(records, here)}: one thread's CPU time per "
-          f"call, {what.rounds} paired rounds; B / A above 1 is slower", file=out)  # fmt: skip
-    print(tabulate(rows, headers=["function", a, b, "B / A", "verdict"], tablefmt="github",
-                   disable_numparse=True), file=out)  # fmt: skip
+    print(
+        f"\n{b} against {a} on {identities.label(records, here)}: one thread's CPU time per "
+        f"call, {what.rounds} paired rounds; B / A above 1 is slower",
+        file=out,
+    )
+    print(
+        tabulate(
+            rows, headers=["function", a, b, "B / A", "verdict"], tablefmt="github", disable_numparse=True
+        ),
+        file=out,
+    )
     if interrupted:
-        logger.warning(f"interrupted: {len(rows)} of {len(chosen)} functions compared (above, and in "
-                       f"{kept}); the same command compares them all again")  # fmt: skip
+        logger.warning(
+            f"interrupted: {len(rows)} of {len(chosen)} functions compared (above, and in "
+            f"{kept}); the same command compares them all again"
+        )
         return EXIT_INTERRUPTED
     # Two lines: the rate is a sentence of its own ("no calibration … on record" read as "the test's
     # no calibration …" when it was put after "the test's").
@@ -89,9 +98,10 @@ def _chosen(what: Comparison) -> tuple[list[Record], list[Pair]]:
     # A glob names a function ("mobilenet_v2", "whisper_tiny.encoder") or the row ("… on 3.13.0").
     # Checked before the quiet lock: a mistyped glob is said at once, not after another run's timing.
     chosen = [
-        (function, ra, rb) for function, ra, rb in pairs
+        (function, ra, rb)
+        for function, ra, rb in pairs
         if any(fnmatch.fnmatchcase(function, g) or fnmatch.fnmatchcase(ra.label.model, g) for g in globs)
-    ]  # fmt: skip
+    ]
     if not chosen:
         raise UserError(
             f"--functions {what.functions!r}: matches none of the functions that ran as both "
@@ -109,12 +119,15 @@ def _timed(
     from iree_matrix.execution.progress import Steps, cost
 
     expected = expected_seconds([ra for _, ra, _ in chosen], what.rounds, what.repetitions)
-    logger.info(cost(
-        f"compare {what.a} {what.b}",
-        f"{len(chosen)} function(s) x {what.rounds} paired rounds x 2 arms x {what.repetitions} repetitions",
-        sum(expected),
-        "--functions GLOB (fewer functions), --rounds 6, --repetitions 1",
-    ))  # fmt: skip
+    logger.info(
+        cost(
+            f"compare {what.a} {what.b}",
+            f"{len(chosen)} function(s) x {what.rounds} paired rounds x 2 arms "
+            f"x {what.repetitions} repetitions",
+            sum(expected),
+            "--functions GLOB (fewer functions), --rounds 6, --repetitions 1",
+        )
+    )
     steps = Steps(expected)
     rows: list[list[str]] = []
     found: list[dict[str, object]] = []
@@ -157,8 +170,12 @@ def _keep(
     rate = calibration.rate_text(calibration.read(what.results_dir / calibration.FILENAME) or _published())
     path = what.results_dir / f"compare-{what.a}-{what.b}.json"
     document: dict[str, Any] = {
-        "a": what.a, "b": what.b, "host": host.describe(), "calibration": rate, "functions": found
-    }  # fmt: skip
+        "a": what.a,
+        "b": what.b,
+        "host": host.describe(),
+        "calibration": rate,
+        "functions": found,
+    }
     if interrupted:
         document["interrupted"] = f"after {len(rows)} of {chosen} functions"
     write_atomically(path, json.dumps(document, indent=1, sort_keys=True) + "\n")
@@ -185,8 +202,12 @@ def _compared(
         return [function, "", "", "", "not comparable: measured on another CPU identity"]
     try:
         caches = [c for c in (recorded_cache(what.results_dir)[0],) if c is not None]
-        result = abtest.compare(abtest.arm_of(ra, what.a, caches), abtest.arm_of(rb, what.b, caches),
-                                rounds=what.rounds, repetitions=what.repetitions)  # fmt: skip
+        result = abtest.compare(
+            abtest.arm_of(ra, what.a, caches),
+            abtest.arm_of(rb, what.b, caches),
+            rounds=what.rounds,
+            repetitions=what.repetitions,
+        )
     except abtest.NotComparable as e:
         return [function, "", "", "", f"not comparable: {e}"]
     r = result.result

@@ -103,9 +103,14 @@ class _Search:
         """What makes a search the same one (an interrupted search resumes only its own)."""
         s = self.settings
         return {
-            "matrix": str(loaded.path), "models": sorted(self.plan.models), "knobs": self.knobs,
-            "budget": s.budget, "width": s.width, "batches": s.batches, "functions": s.functions,
-        }  # fmt: skip
+            "matrix": str(loaded.path),
+            "models": sorted(self.plan.models),
+            "knobs": self.knobs,
+            "budget": s.budget,
+            "width": s.width,
+            "batches": s.batches,
+            "functions": s.functions,
+        }
 
     def load(self) -> tuple[PlanSettings, Loaded, Optional[search_descent.Progress]]:
         """Batch 1's plan, and the interrupted search this one resumes (None: it starts afresh)."""
@@ -133,8 +138,10 @@ class _Search:
             return listed(loaded, self.out, head)
         if resumed is not None:
             progress = self.plan.results_dir / search_descent.PROGRESS
-            logger.info(f"== flag search: resuming after batch {resumed.batch} ({progress}); "
-                        "batch 1's stored runs are reused")  # fmt: skip
+            logger.info(
+                f"== flag search: resuming after batch {resumed.batch} ({progress}); "
+                "batch 1's stored runs are reused"
+            )
         logger.info(
             f"== flag search, batch 1: default and {len(self.knobs)} knobs one at a time, export variants"
         )
@@ -270,16 +277,35 @@ class _Search:
         s, results_dir = self.settings, self.plan.results_dir
         print("\n== descent per function (incumbent → winner of each batch):", file=self.out)
         for (function, compiler), d in sorted(self.descents.items()):
-            print(f"  {function} on IREE {compiler}: {search.path(d.steps) or str(d.incumbent)}"
-                  f" [{d.spent} candidates after batch 1; {d.done or 'batches spent'}]",
-                  file=self.out)  # fmt: skip
+            print(
+                f"  {function} on IREE {compiler}: {search.path(d.steps) or str(d.incumbent)}"
+                f" [{d.spent} candidates after batch 1; {d.done or 'batches spent'}]",
+                file=self.out,
+            )
         search_descent.clear_progress(results_dir)  # finished: the next search starts afresh
-        search_descent.write_descents(results_dir, [
-            search_descent.Descent(name, compiler, search.path(d.steps) or str(d.incumbent), str(d.incumbent),
-                           d.spent, d.done or "batches spent", tuple(d.pruned))
-            for (name, compiler), d in sorted(self.descents.items())
-        ], {"budget": s.budget, "width": s.width, "batches": s.batches, "max_minutes": s.max_minutes,
-            "knobs": self.knobs, "minutes": round((time.monotonic() - self.started) / 60, 1)})  # fmt: skip
+        search_descent.write_descents(
+            results_dir,
+            [
+                search_descent.Descent(
+                    name,
+                    compiler,
+                    search.path(d.steps) or str(d.incumbent),
+                    str(d.incumbent),
+                    d.spent,
+                    d.done or "batches spent",
+                    tuple(d.pruned),
+                )
+                for (name, compiler), d in sorted(self.descents.items())
+            ],
+            {
+                "budget": s.budget,
+                "width": s.width,
+                "batches": s.batches,
+                "max_minutes": s.max_minutes,
+                "knobs": self.knobs,
+                "minutes": round((time.monotonic() - self.started) / 60, 1),
+            },
+        )
 
 
 def _winners(
@@ -314,11 +340,14 @@ def _say_round(
             f"== flag search, pairs (batch {number}): each knob neutral alone beside each best: {what}"
         )
         return
-    logger.info(f"== flag search, batch {number}: " + "; ".join(
-        f"{function} on {compiler}: {configs[0]} and {len(configs) - 1} candidates "
-        f"({descents[(function, compiler)].pruned[-1].partition(': ')[2]})"
-        for (function, compiler), configs in sorted(sitting.items())
-    ))  # fmt: skip
+    logger.info(
+        f"== flag search, batch {number}: "
+        + "; ".join(
+            f"{function} on {compiler}: {configs[0]} and {len(configs) - 1} candidates "
+            f"({descents[(function, compiler)].pruned[-1].partition(': ')[2]})"
+            for (function, compiler), configs in sorted(sitting.items())
+        )
+    )
 
 
 def _paired_confirm(cache: Path, incumbent: search.Candidate, challenger: search.Candidate) -> bool:
@@ -382,12 +411,18 @@ def _per_run_seconds(seconds: float, summary: Summary, default: float = 0.0) -> 
 def _states(descents: Mapping[tuple[str, str], search_descent.Walk]) -> tuple[dict[str, object], ...]:
     """Each descent's state, as `search_descent.Progress` keeps it (its prior is batch 1's, made again)."""
     return tuple(
-        {"function": d.function, "compiler": d.compiler, "incumbent": str(d.incumbent),
-         "tried": sorted(d.tried),
-         "steps": [[s.batch, s.incumbent, list(s.tried), s.winner] for s in d.steps], "spent": d.spent,
-         "done": d.done, "pruned": list(d.pruned)}
+        {
+            "function": d.function,
+            "compiler": d.compiler,
+            "incumbent": str(d.incumbent),
+            "tried": sorted(d.tried),
+            "steps": [[s.batch, s.incumbent, list(s.tried), s.winner] for s in d.steps],
+            "spent": d.spent,
+            "done": d.done,
+            "pruned": list(d.pruned),
+        }
         for _, d in sorted(descents.items())
-    )  # fmt: skip
+    )
 
 
 def _restore(
@@ -418,8 +453,10 @@ def _enough_repetitions(matrix: spec.MatrixSpec, said: list[str]) -> spec.Matrix
     if not said:
         need = stats.MIN_REPETITIONS
         level = f"{stats.LEVEL:.0%}"
-        said.append(f"search: [benchmark] repetitions = {given}: a median of {given} has no {level} "
-                    f"interval (order statistics need {need}), so no verdict: raised to {need}")  # fmt: skip
+        said.append(
+            f"search: [benchmark] repetitions = {given}: a median of {given} has no {level} "
+            f"interval (order statistics need {need}), so no verdict: raised to {need}"
+        )
         logger.warning(said[0])
     return dataclasses.replace(
         matrix, benchmark=dataclasses.replace(matrix.benchmark, repetitions=stats.MIN_REPETITIONS)

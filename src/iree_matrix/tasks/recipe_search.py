@@ -84,9 +84,10 @@ def run(plan: PlanSettings, given: Sequence[str], batches: int, out: TextIO) -> 
 def _batch_two(tried: dict[str, list[str]], table: Table) -> bool:
     """Add batch 2's recipes to `tried` (the choices that changed an outcome, together): whether
     there are any."""
-    more = {m: recipes.batch_two(
-        {r: t for r, t in table.get(m, {}).items() if r}, table.get(m, {}).get("", {})
-    ) for m in tried}  # fmt: skip
+    more = {
+        m: recipes.batch_two({r: t for r, t in table.get(m, {}).items() if r}, table.get(m, {}).get("", {}))
+        for m in tried
+    }
     more = {m: [r for r in rs if r not in tried[m]] for m, rs in more.items()}
     if not any(more.values()):
         return False

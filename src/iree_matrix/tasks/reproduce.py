@@ -77,12 +77,16 @@ def run(
     cache, temporary = _fresh_cache(cache)
     logger.info(f"reproducing {len(chosen)} cell(s) of {path} in {cache}")
     expected = [_expected_seconds(record, latest) for record in chosen]
-    logger.info(cost(
-        "reproduce", f"{len(chosen)} cell(s), each made again from nothing (its environments installed, "
-        "then export, compile and run)", sum(expected),
-        "fewer JOB globs; a compile job instead of its run (no timing); downloads into the fresh cache "
-        "come on top",
-    ))  # fmt: skip
+    logger.info(
+        cost(
+            "reproduce",
+            f"{len(chosen)} cell(s), each made again from nothing (its environments installed, "
+            "then export, compile and run)",
+            sum(expected),
+            "fewer JOB globs; a compile job instead of its run (no timing); downloads into the fresh cache "
+            "come on top",
+        )
+    )
     steps = Steps(expected)
     verdicts = []
     try:
@@ -119,8 +123,11 @@ def _expected_seconds(record: Record, latest: Mapping[str, Record]) -> float:
     environment (the published median), scaled by the load as the matrix's first estimate is."""
     from iree_matrix.execution.eta import load_factor, published_times
 
-    chain = [dep_of(record, latest, stage) for stage in ("export", "compile", "run") if stage != "run" or
-             record.stage == "run"]  # fmt: skip
+    chain = [
+        dep_of(record, latest, stage)
+        for stage in ("export", "compile", "run")
+        if stage != "run" or record.stage == "run"
+    ]
     slower: float = load_factor() ** 0.5  # as the matrix's estimate takes the load before a stage finished
     seconds = sum((r.seconds or 0.0) * slower for r in chain if r is not None)
     return seconds + len(chain) * published_times().by_stage.get("install", 60.0)
@@ -141,10 +148,11 @@ def select(latest: Mapping[str, Record], globs: Sequence[str], path: Path) -> li
     records = sorted(chosen.values(), key=lambda r: r.job)
     if undigested := [r.job for r in records if metrics.module_sha256(r) is None]:
         raise UserError(
-            f"{path}: {undigested[0]}" + (f" (and {len(undigested) - 1} more)" if len(undigested) > 1 else "")
+            f"{path}: {undigested[0]}"
+            + (f" (and {len(undigested) - 1} more)" if len(undigested) > 1 else "")
             + " has no module sha256 to compare with (a failed cell, or one published before records "
             "carried digests, schema 1): re-run it with this iree-matrix, or pick cells that have one"
-        )  # fmt: skip
+        )
     for record in records:
         if problem := unreproducible(record):
             raise UserError(f"{path}: {record.job}: {problem}")
@@ -280,11 +288,22 @@ def _recreate(
     (work / "matrix.toml").write_text(matrix_text(record, threads))
     (work / "constraints.txt").write_text("\n".join(constraints(record, latest)) + "\n")
     argv = [
-        sys.executable, "-m", "iree_matrix", "matrix", "--matrix", str(work / "matrix.toml"),
-        "--select", record.job, "--cache", str(cache), "--results-dir", str(work / "results"),
-        "--backend", backend or str(record.env.get("backend") or "auto"),
+        sys.executable,
+        "-m",
+        "iree_matrix",
+        "matrix",
+        "--matrix",
+        str(work / "matrix.toml"),
+        "--select",
+        record.job,
+        "--cache",
+        str(cache),
+        "--results-dir",
+        str(work / "results"),
+        "--backend",
+        backend or str(record.env.get("backend") or "auto"),
         *(["--unsandboxed"] if bubblewrap.unsandboxed_allowed() else []),
-    ]  # fmt: skip
+    ]
     env = {k: v for k, v in os.environ.items() if k not in ("IREE_MATRIX_STORE", "IREE_MATRIX_CACHE")}
     env["PIP_CONSTRAINT"] = str(work / "constraints.txt")
     log = work / "matrix.log"

@@ -20,10 +20,23 @@ from iree_matrix.core.model.records import text_problem
 from iree_matrix.core.system import host as system_host
 
 _TEXT = (
-    "machine", "cpu", "vendor", "family", "model", "stepping", "cpu_flags_sha256", "system", "libc",
-    "python", "instance", "identity", "llvm_cpu", "llvm_cpu_features_sha256", "llvm_cpu_from",
+    "machine",
+    "cpu",
+    "vendor",
+    "family",
+    "model",
+    "stepping",
+    "cpu_flags_sha256",
+    "system",
+    "libc",
+    "python",
+    "instance",
+    "identity",
+    "llvm_cpu",
+    "llvm_cpu_features_sha256",
+    "llvm_cpu_from",
     "cpuinfo_from",
-)  # fmt: skip
+)
 
 
 # x86 vector ISAs, widest first: the cpuinfo flag that says it, and its name (HostIdentity.isa)

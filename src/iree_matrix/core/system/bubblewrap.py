@@ -51,8 +51,17 @@ RUN_DIRS = ("/run", "/var/run")
 # the terminal, PATH and the thread counts a user set for the measurement. Nothing else: no tokens
 # (HF_TOKEN, AWS_*, GITHUB_TOKEN), proxies or the tool's own settings. The caller adds its own
 # (a venv's PYTHONPATH, VIRTUAL_ENV, TMPDIR), and HOME is the job's directory.
-KEPT_ENV = ("PATH", "LANG", "LANGUAGE", "TZ", "TERM", "NO_COLOR", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
-            "OPENBLAS_NUM_THREADS")  # fmt: skip
+KEPT_ENV = (
+    "PATH",
+    "LANG",
+    "LANGUAGE",
+    "TZ",
+    "TERM",
+    "NO_COLOR",
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+)
 KEPT_ENV_PREFIXES = ("LC_",)
 
 
@@ -68,9 +77,15 @@ def setpriv() -> Optional[str]:
 def _drop(setpriv_path: str) -> list[str]:
     """What runs the command as host uid and gid 65534, with no groups, capabilities or new privileges."""
     return [
-        setpriv_path, f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--no-new-privs",
-        "--inh-caps=-all", "--bounding-set=-all", "--",
-    ]  # fmt: skip
+        setpriv_path,
+        f"--reuid={NOBODY}",
+        f"--regid={NOBODY}",
+        "--clear-groups",
+        "--no-new-privs",
+        "--inh-caps=-all",
+        "--bounding-set=-all",
+        "--",
+    ]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,10 +110,16 @@ class Sandbox:
         root = as_root() if root is None else root
         if root:
             # No user namespace (it would map the sandbox's uid to root): every other one.
-            namespaces = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
-                          "--unshare-cgroup-try"]  # fmt: skip
+            namespaces = [
+                "--unshare-ipc",
+                "--unshare-pid",
+                "--unshare-net",
+                "--unshare-uts",
+                "--unshare-cgroup-try",
+            ]
         else:
             namespaces = ["--unshare-all", "--uid", str(NOBODY), "--gid", str(NOBODY)]
+        # Packed by hand: each flag beside its operands; formatted, every word would take a line.
         argv = [
             bwrap, *namespaces, "--die-with-parent", "--new-session",
             "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
@@ -244,9 +265,12 @@ def problem() -> Optional[str]:
     uid = shutil.which("id") or "/usr/bin/id"
     try:
         done = subprocess.run(
-            [*Sandbox().argv(bwrap), uid, "-u"], capture_output=True, text=True, timeout=_PROBE_TIMEOUT,
+            [*Sandbox().argv(bwrap), uid, "-u"],
+            capture_output=True,
+            text=True,
+            timeout=_PROBE_TIMEOUT,
             env=environment(os.environ),
-        )  # fmt: skip
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"{bwrap} did not start ({exc})"
     if done.returncode != 0:

@@ -114,8 +114,14 @@ def require() -> None:
         raise UserError(found)
 
 
-def _docker(*args: str, what: str, timeout: Optional[float] = 3600, log: Optional[Path] = None,
-            check: bool = True, feed: Optional[Iterable[bytes]] = None) -> processes.Completed:  # fmt: skip
+def _docker(
+    *args: str,
+    what: str,
+    timeout: Optional[float] = 3600,
+    log: Optional[Path] = None,
+    check: bool = True,
+    feed: Optional[Iterable[bytes]] = None,
+) -> processes.Completed:
     """A `docker` command about images or the daemon, not a stage's own command: its failure is the
     daemon's moment (an API error, a dead socket), never a cached result. `what` names it for people."""
     try:
@@ -123,8 +129,9 @@ def _docker(*args: str, what: str, timeout: Optional[float] = 3600, log: Optiona
             ProcessRequest([docker_cli(), *args], timeout=timeout, log=log, check=False, feed=feed)
         )
     except processes.Timeout:
-        raise StageFailure("docker", f"{what}: `docker {args[0]}` did not finish within {timeout:.0f} s",
-                           cacheable=False) from None  # fmt: skip
+        raise StageFailure(
+            "docker", f"{what}: `docker {args[0]}` did not finish within {timeout:.0f} s", cacheable=False
+        ) from None
     if check and done.returncode != 0:
         raise _daemon_failure(what, done)
     return done
@@ -365,6 +372,7 @@ def options(
     (`moved_mounts`); `cwd`: the working directory (a mounted path; default /tmp); `limits`: its
     memory (no swap beyond it) and tasks."""
     workdir = "/tmp" if cwd is None else _translate(str(Path(cwd).resolve()), moved)
+    # Packed by hand: each flag beside its operands; formatted, every word would take a line.
     opts = [
         "--name", name, "--label", f"{LABEL}=1",
         *(arg for key, value in labels.items() for arg in ("--label", f"{key}={value}")),
@@ -401,11 +409,12 @@ def options(
 # rusage says nothing about it.
 _PEAK_MARK = "iree-matrix-peak-memory-bytes: "
 PEAK_MEMORY_WRAPPER = (
-    "/bin/sh", "-c",
+    "/bin/sh",
+    "-c",
     '"$@"; rc=$?; for f in /sys/fs/cgroup/memory.peak /sys/fs/cgroup/memory/memory.max_usage_in_bytes; '
     f'do if [ -r "$f" ]; then echo "{_PEAK_MARK}$(cat "$f")" >&2; break; fi; done; exit $rc',
     "sh",
-)  # fmt: skip
+)
 
 
 def split_peak_memory(stderr: str) -> tuple[str, Optional[int]]:

@@ -67,8 +67,16 @@ def abi() -> int:
 
 # What a command may write under /dev when it cannot have a /dev/shm of its own (`shm_namespace`):
 # these files and the terminals, not /dev/shm, which is the host's and every program's.
-DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty", "/dev/pts",
-           "/dev/ptmx")  # fmt: skip
+DEVICES = (
+    "/dev/null",
+    "/dev/zero",
+    "/dev/full",
+    "/dev/random",
+    "/dev/urandom",
+    "/dev/tty",
+    "/dev/pts",
+    "/dev/ptmx",
+)
 
 
 def available() -> bool:

@@ -93,14 +93,19 @@ def cache_lock(
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         with _one_holder(
-            fd, holder_path(path), wait=wait, report=report, cancelled=cancelled, job=_program(),
+            fd,
+            holder_path(path),
+            wait=wait,
+            report=report,
+            cancelled=cancelled,
+            job=_program(),
             busy=lambda who: CacheBusy(
                 f"another iree-matrix run is using {path.parent}: {who}; wait for it "
                 "(--wait waits for it), or pass another --cache"
             ),
             waiting=lambda who: f"waiting for the cache {path.parent}: in use by {who}",
             held=(_caches_held, path.resolve(), reentrant),
-        ):  # fmt: skip
+        ):
             yield
     finally:
         os.close(fd)
@@ -154,15 +159,20 @@ def results_lock(
     try:
         found = os.fstat(fd)
         with _one_holder(
-            fd, directory / RESULTS_HOLDER, wait=wait, report=report, cancelled=cancelled,
-            job=job or _program(), grace=grace,
+            fd,
+            directory / RESULTS_HOLDER,
+            wait=wait,
+            report=report,
+            cancelled=cancelled,
+            job=job or _program(),
+            grace=grace,
             busy=lambda who: ResultsBusy(
                 f"another iree-matrix command is writing {directory}: {who}; wait for it "
                 "(--wait waits for it)"
             ),
             waiting=lambda who: f"waiting for {directory}: {who} is writing it",
             held=(_results_held.__dict__.setdefault("dirs", set()), (found.st_dev, found.st_ino), True),
-        ):  # fmt: skip
+        ):
             yield
     finally:
         os.close(fd)
@@ -285,10 +295,13 @@ def _read_holder(note: Path) -> Optional[Holder]:
     try:
         data = json.loads(note.read_text())
         found = Holder(
-            int(data["pid"]), str(data.get("job") or ""), float(data["since"]),
-            float(data["timeout"]) if data.get("timeout") else None, str(data.get("token") or ""),
+            int(data["pid"]),
+            str(data.get("job") or ""),
+            float(data["since"]),
+            float(data["timeout"]) if data.get("timeout") else None,
+            str(data.get("token") or ""),
             float(data["expected"]) if data.get("expected") else None,
-        )  # fmt: skip
+        )
     except (OSError, ValueError, KeyError, TypeError):
         return None
     return found if _alive(found.pid) else None

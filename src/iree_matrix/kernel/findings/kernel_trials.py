@@ -39,10 +39,18 @@ class KernelTrial:
     @classmethod
     def of(cls, arm: Arm, base: Arm) -> KernelTrial:
         return cls(
-            arm.kernel, base.config, paired(base, arm), arm.flags, arm.kernel_dir,
-            in_subshell(arm.kernel_build), arm.kernel_object, arm.applied, arm.matches, arm.error,
+            arm.kernel,
+            base.config,
+            paired(base, arm),
+            arm.flags,
+            arm.kernel_dir,
+            in_subshell(arm.kernel_build),
+            arm.kernel_object,
+            arm.applied,
+            arm.matches,
+            arm.error,
             run_flags=arm.kernel_run,
-        )  # fmt: skip
+        )
 
     @property
     def faster(self) -> bool:
@@ -50,9 +58,12 @@ class KernelTrial:
         matching torch: the only kernel arm an answer takes."""
         r = self.against_base
         return (
-            r is not None and r.paired.verdict == stats.FASTER and self.applied is not False
-            and self.matches is not False and not self.error
-        )  # fmt: skip
+            r is not None
+            and r.paired.verdict == stats.FASTER
+            and self.applied is not False
+            and self.matches is not False
+            and not self.error
+        )
 
 
 def with_kernel(

@@ -66,8 +66,10 @@ def window(records: Iterable[Record], kernel: str) -> list[ReleaseVerdict]:
     builds = {r.label.arch: r for r in mine if r.stage == "kernel"}
     compiles = [r for r in mine if r.stage == "compile"]
     runs = [r for r in mine if r.stage == "run"]
-    keys = sorted({(r.label.arch, r.label.compiler) for r in compiles},
-                  key=lambda k: (k[0], versions.release_order(k[1])))  # fmt: skip
+    keys = sorted(
+        {(r.label.arch, r.label.compiler) for r in compiles},
+        key=lambda k: (k[0], versions.release_order(k[1])),
+    )
     return [
         _verdict(arch, release, builds.get(arch), _of(compiles, arch, release), _of(runs, arch, release))
         for arch, release in keys
@@ -106,8 +108,15 @@ def _verdict(
     # take or a compile) and its records the evidence. A run the kernel broke outweighs one that
     # matched; a runtime's refusal (a cross of releases) does not, where another runtime ran the same
     # module right.
-    kinds = ((wrong, WRONG), (crashed, CRASHES), (matched, TAKES), (failed, REFUSED_AT_RUN),
-             (applied, COMPILES), (refused, REFUSED), (nothing, NOTHING))  # fmt: skip
+    kinds = (
+        (wrong, WRONG),
+        (crashed, CRASHES),
+        (matched, TAKES),
+        (failed, REFUSED_AT_RUN),
+        (applied, COMPILES),
+        (refused, REFUSED),
+        (nothing, NOTHING),
+    )
     if (first_kind := next(((found, said) for found, said in kinds if found), None)) is not None:
         found, verdict = first_kind
         reason = "" if verdict in (TAKES, COMPILES) else _words(found[0])

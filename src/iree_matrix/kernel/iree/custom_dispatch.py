@@ -78,9 +78,14 @@ _ZIG_ALIASES = {"corei7-avx": "sandybridge", "core-avx-i": "ivybridge", "core-av
 # (each tried here, `python -m ziglang cc -target x86_64-freestanding-none -mcpu=NAME -c`: "error:
 # unknown CPU"; 2026-11-27), with the newest CPU of its line that it does know where there is one.
 ZIG_UNKNOWN_X86_64 = {
-    "znver6": "znver5", "novalake": "", "wildcatlake": "", "c86-4g-m4": "", "c86-4g-m6": "",
-    "c86-4g-m7": "", "c86-4g-m8": "",
-}  # fmt: skip
+    "znver6": "znver5",
+    "novalake": "",
+    "wildcatlake": "",
+    "c86-4g-m4": "",
+    "c86-4g-m6": "",
+    "c86-4g-m7": "",
+    "c86-4g-m8": "",
+}
 
 
 def zig_cpu(cpu: Optional[str]) -> str:

@@ -494,8 +494,10 @@ def _form(
     args = ", ".join(f"%b{n}" if isinstance(n, int) else f"%s{i}" for i, n in enumerate(order))
     called = ", ".join(memrefs[n] if isinstance(n, int) else "index" for n in order)
     if counted:
-        export = (f"hal.executable.export public @{sym} ordinal(0) layout({layout}) "
-                  "count(%device: !hal.device) -> (index, index, index) {")  # fmt: skip
+        export = (
+            f"hal.executable.export public @{sym} ordinal(0) layout({layout}) "
+            "count(%device: !hal.device) -> (index, index, index) {"
+        )
     else:
         export = f"hal.executable.export public @{sym} ordinal(0) layout({layout}) {{"
         export += "\n      ^bb0(%device: !hal.device):"
@@ -513,13 +515,23 @@ def _form(
         steps.append(f"%all = transform.merge_handles {fetched}, %ins : !transform.any_value")
     order = hidden + [n for n in range(len(dag.inputs)) if n not in hidden]
     return spec_mlir.FORM.format(
-        sym=sym, export=export, function=function, memrefs=called, subspans=subspans + sizes,
-        args=args, object=object_name, region=_indent(_renamed(f"^bb0({block}):\n" + body), 6),
-        ins=", ".join(f"%in{n}: {dag.inputs[n][1]}" for n in order), checks=_root_checks(dag),
+        sym=sym,
+        export=export,
+        function=function,
+        memrefs=called,
+        subspans=subspans + sizes,
+        args=args,
+        object=object_name,
+        region=_indent(_renamed(f"^bb0({block}):\n" + body), 6),
+        ins=", ".join(f"%in{n}: {dag.inputs[n][1]}" for n in order),
+        checks=_root_checks(dag),
         operands=", ".join(f"%in{i}" for i in range(len(dag.inputs))),
-        in_types=", ".join(t for _, t in dag.inputs), out=dag.output, all="%all" if steps else "%ins",
-        steps="".join(f"\n    {line}" for line in steps), workgroups=workgroups,
-    )  # fmt: skip
+        in_types=", ".join(t for _, t in dag.inputs),
+        out=dag.output,
+        all="%all" if steps else "%ins",
+        steps="".join(f"\n    {line}" for line in steps),
+        workgroups=workgroups,
+    )
 
 
 _PRODUCER = "transform.get_producer_of_operand {handle}[{n}] : (!transform.any_op) -> !transform.any_op"

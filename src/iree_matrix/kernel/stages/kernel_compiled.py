@@ -26,9 +26,14 @@ def module_sha256(compiled: Entry) -> str:
 
 
 def kernel_facts(
-    job: Job, ctx: Context, metrics: dict[str, Any], module: Path, kernel: kernels.Kernel, spec: Path,
+    job: Job,
+    ctx: Context,
+    metrics: dict[str, Any],
+    module: Path,
+    kernel: kernels.Kernel,
+    spec: Path,
     spec_digest: Optional[str],
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     """What the kernel's compile says of it: its object and spec, and whether the spec applied: the
     module holds the names of the object's functions (IREE 3.9 keeps the kernel's executable apart,
     3.13 links every executable into one ELF: the names are there either way), else the executables

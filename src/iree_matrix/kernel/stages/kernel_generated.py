@@ -65,9 +65,13 @@ class _Generated:
     """The spec written from the compile's own IR (`run_compiler`), kept in its entry (`out`)."""
 
     def spec_for(
-        self, job: Job, ctx: Context, kernel: Kernel, run_compiler: Optional[Callable[[Sequence[str]], Any]],
+        self,
+        job: Job,
+        ctx: Context,
+        kernel: Kernel,
+        run_compiler: Optional[Callable[[Sequence[str]], Any]],
         out: Optional[Path] = None,
-    ) -> Path:  # fmt: skip
+    ) -> Path:
         assert run_compiler is not None and out is not None, "a generated spec is written by a compile"
         if (done := run_compiler([*kernel.requires_flags, *IR_FLAGS, "-o", "-"])).returncode != 0:
             named = compile_errors.first_error(done.output)

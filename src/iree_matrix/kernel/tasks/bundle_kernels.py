@@ -75,9 +75,10 @@ def published_kernel(model: str, release: str) -> Optional[tuple[Path, kernel_fi
 
     results = shipped.results_dir()
     taken = [
-        a for a in advice.published(results / advice.DIRNAME)
+        a
+        for a in advice.published(results / advice.DIRNAME)
         if a.model == model and a.release == release and a.kernel is not None and a.kernel.directory
-    ]  # fmt: skip
+    ]
     for answer in taken:
         assert answer.kernel is not None
         for root in (Path.cwd(), results.parent):
@@ -122,10 +123,13 @@ def describe_arms(
         arms = sitting["arms"]
         compiles = {compile_of[a["job"]]: a for a in arms if a["kind"] == KERNEL_ARM and a.get("job")}
         planned = [
-            job for job in loaded.plan.jobs
-            if job.stage == "compile" and job.label.kernel and job.label.function == sitting["function"]
+            job
+            for job in loaded.plan.jobs
+            if job.stage == "compile"
+            and job.label.kernel
+            and job.label.function == sitting["function"]
             and (job.label.source_model or job.label.model) == sitting["model"]
-        ]  # fmt: skip
+        ]
         for job in planned:
             kernel = kernels[job.label.kernel]
             arm = compiles.get(job.id)
@@ -135,8 +139,16 @@ def describe_arms(
                     failed = _failed_dep(job.id, jobs, latest) or failed
                 name, base, release = str(config), str(config.without_kernel()), job.label.compiler
                 flags = compile_flags(release, job.label.arch, job.profile) if job.profile else []
-                arm = {"name": name, "kind": KERNEL_ARM, "config": base, "base": base, "kernel": kernel.name,
-                       "release": release, "flags": flags, "error": _why_not(failed)}  # fmt: skip
+                arm = {
+                    "name": name,
+                    "kind": KERNEL_ARM,
+                    "config": base,
+                    "base": base,
+                    "kernel": kernel.name,
+                    "release": release,
+                    "flags": flags,
+                    "error": _why_not(failed),
+                }
                 if failed is not None and failed.error_class == "kernel-not-applied":
                     arm["applied"] = False
                 arms.append(arm)

@@ -47,8 +47,14 @@ def run(
         axes.update(compiler=[release], runtime=[release], models=[named], profiles=[profile])
         text = "".join(f"{k} = {json.dumps(v)}\n" for k, v in axes.items()) + "[benchmark]\nrepetitions = 1\n"
         (where / "kernel-ir.toml").write_text(text, encoding="utf-8")
-        settings = PlanSettings(where / "kernel-ir.toml", where / "results", cache, RunOptions(wait=True),
-                                kernels=(kernel,) if kernel else (), select=("compile:*",))  # fmt: skip
+        settings = PlanSettings(
+            where / "kernel-ir.toml",
+            where / "results",
+            cache,
+            RunOptions(wait=True),
+            kernels=(kernel,) if kernel else (),
+            select=("compile:*",),
+        )
         loaded = load_plan(settings)
         _, summary = run_plan(loaded, settings.run, cache, out=sys.stderr)
         records = list(summary.records.values())
@@ -59,8 +65,11 @@ def run(
         mlir = Store(CacheLayout(cache).store).entry_path("export", export.key) / "model.mlir"
         found = next(iter(loaded.matrix.kernels.values()), None)
         argv = [a for a in plain.command if "/staging/" not in a]  # its outputs in a staging entry
-        argv = [*without_spec(argv, where / "ir.mlir"), *(found.requires_flags if found else ()),
-                *generated.IR_FLAGS]  # fmt: skip
+        argv = [
+            *without_spec(argv, where / "ir.mlir"),
+            *(found.requires_flags if found else ()),
+            *generated.IR_FLAGS,
+        ]
         (where / mlir.name).symlink_to(mlir)
         done = subprocess.run(argv, cwd=where, capture_output=True, text=True, check=False)
         if done.returncode != 0:
@@ -78,8 +87,10 @@ def run(
         except spec_gen.NotGenerated as exc:
             out.write(f"\n// kernel {found.name!r}: no spec can be generated: {exc}\n")
     elif not modules:
-        out.write("\n// (torch modules are recorded for a matrix with a kernel whose spec the tool writes: "
-                  "--kernel DIR with replaces = { module = ... })\n")  # fmt: skip
+        out.write(
+            "\n// (torch modules are recorded for a matrix with a kernel whose spec the tool writes: "
+            "--kernel DIR with replaces = { module = ... })\n"
+        )
     return 0
 
 

@@ -26,11 +26,27 @@ def firmware_section(records: Iterable[Record]) -> list[str]:
     if not runs:
         return []
     rows = [_row(r) for r in runs]
-    headers = ["model", "compiler", "runtime", "machine", "result", "vs torch (max abs err)",
-               "flash", "RAM", "heap before the call", "heap peak", "stack peak", "RAM as linked",
-               "fits as linked", "fits with the stack cut to its peak", "qemu"]  # fmt: skip
-    boards = "; ".join(f"{b.name}: {formats.size(b.flash or 0)} flash, {formats.size(b.ram)} RAM ({b.source})"
-                       for b in cortex_m.boards())  # fmt: skip
+    headers = [
+        "model",
+        "compiler",
+        "runtime",
+        "machine",
+        "result",
+        "vs torch (max abs err)",
+        "flash",
+        "RAM",
+        "heap before the call",
+        "heap peak",
+        "stack peak",
+        "RAM as linked",
+        "fits as linked",
+        "fits with the stack cut to its peak",
+        "qemu",
+    ]
+    boards = "; ".join(
+        f"{b.name}: {formats.size(b.flash or 0)} flash, {formats.size(b.ram)} RAM ({b.source})"
+        for b in cortex_m.boards()
+    )
     intro = (
         "Each compiler's module as a static library in a firmware with that release's runtime, cross-built "
         "here (arm-none-eabi-gcc + newlib, local-sync HAL, no threads, no file system), run under "
@@ -44,8 +60,7 @@ def firmware_section(records: Iterable[Record]) -> list[str]:
         "source_builds/cortex_m.py), with what is left said: nothing else of the application fits in it. "
         f"Boards compared: {boards}. qemu's time is the emulator's, not a board's."
     )
-    return ["## " + TITLE, "", intro, "",
-            github_table(rows, headers), ""]  # fmt: skip
+    return ["## " + TITLE, "", intro, "", github_table(rows, headers), ""]
 
 
 def _bare_metal(arch: str) -> bool:
@@ -76,8 +91,9 @@ def _row(r: Record) -> list[str]:
         room = {b.name: b.ram for b in cortex_m.boards()}
         only_cut = [
             f"{name.split(' (')[0]} ({formats.size(room[name] - ram)} left)"
-            for name, ok in cortex_m.fits(flash, ram, cpu).items() if ok and not as_linked.get(name)
-        ]  # fmt: skip
+            for name, ok in cortex_m.fits(flash, ram, cpu).items()
+            if ok and not as_linked.get(name)
+        ]
     before = m.heap_at_bytes.get("inputs")
     return [
         r.label.model,

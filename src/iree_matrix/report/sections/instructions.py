@@ -84,7 +84,7 @@ def _render_pairs(runs: runs_view.Runs, table: Counted) -> list[str]:
         "",
         github_table(
             pairs or quiet_pairs, ["function", "releases", "time ratio", "instruction ratio", "agree"]
-        ),  # fmt: skip
+        ),
         "",
     ]
     if moved and quiet_pairs:
@@ -111,8 +111,13 @@ def _pairs(runs: runs_view.Runs, function: str, cells: dict[str, Record]) -> lis
         time_ratio, count_ratio = tb.median / ta.median, figures[newer] / figures[older]
         build = cells[older].label.profile
         moved = max(time_ratio, 1 / time_ratio, count_ratio, 1 / count_ratio) > runs_view.NOISE_RATIO
-        row = [function, f"{older} → {newer}", f"{formats.ratio(time_ratio)} ({build})",
-               formats.ratio(count_ratio), _agrees(time_ratio, count_ratio)]  # fmt: skip
+        row = [
+            function,
+            f"{older} → {newer}",
+            f"{formats.ratio(time_ratio)} ({build})",
+            formats.ratio(count_ratio),
+            _agrees(time_ratio, count_ratio),
+        ]
         found.append((row, moved))
     return found
 

@@ -72,12 +72,16 @@ def render_roofline(latest: Iterable[Record]) -> list[str]:
         "",
         github_table(rows, ["function", "GFLOP", "bytes", "FLOP/byte", "bound", *frameworks]),
         "",
-    ] + ([
-        "A fraction above 100 % (or a rate above its bound) says the peak (or the bandwidth) was measured "
-        "under more load than that timing was taken under (this machine is shared; timed stages record "
-        "`other_load`): measure it again on a quiet machine with `--retime 'peak:*'`.",
-        "",
-    ] if any(a.fraction_of_peak > 1 for found in rates.values() for a in found) else [])  # fmt: skip
+    ] + (
+        [
+            "A fraction above 100 % (or a rate above its bound) says the peak (or the bandwidth) was "
+            "measured under more load than that timing was taken under (this machine is shared; timed "
+            "stages record `other_load`): measure it again on a quiet machine with `--retime 'peak:*'`.",
+            "",
+        ]
+        if any(a.fraction_of_peak > 1 for found in rates.values() for a in found)
+        else []
+    )
 
 
 SECTION = Section(

@@ -90,8 +90,20 @@ def render_search(latest: Iterable[Record], descents: Sequence[search_descent.De
     ]
 
 
-_BEST = ["function", "IREE", "default", "best", "best median", "speed-up", "wall at the matrix's threads",
-         "vs naive", "best peer (one thread)", "best / peer", "faster alone", "failed"]  # fmt: skip
+_BEST = [
+    "function",
+    "IREE",
+    "default",
+    "best",
+    "best median",
+    "speed-up",
+    "wall at the matrix's threads",
+    "vs naive",
+    "best peer (one thread)",
+    "best / peer",
+    "faster alone",
+    "failed",
+]
 
 
 def _best_row(
@@ -110,19 +122,32 @@ def _best_row(
     faster = [e.candidate.name for e in effects if e.verdict == "faster"]
     failed = [e.candidate.name for e in effects if e.verdict in ("fails", "mismatch")]
     naive = next((e.candidate for e in effects if e.candidate.name == search.NAIVE), None)
-    return [function, compiler, _interval(base.candidate.interval), top.candidate.name,
-            _interval(top.candidate.interval) if top is not base else "",
-            formats.ratio(top.ratio) if top is not base and top.ratio else "none beyond noise",
-            _wall_check(base.candidate, top.candidate) if top is not base else "",
-            _over(naive, top.candidate), *_gap(peer, top.candidate),
-            ", ".join(faster) or "—", ", ".join(failed) or "—"]  # fmt: skip
+    return [
+        function,
+        compiler,
+        _interval(base.candidate.interval),
+        top.candidate.name,
+        _interval(top.candidate.interval) if top is not base else "",
+        formats.ratio(top.ratio) if top is not base and top.ratio else "none beyond noise",
+        _wall_check(base.candidate, top.candidate) if top is not base else "",
+        _over(naive, top.candidate),
+        *_gap(peer, top.candidate),
+        ", ".join(faster) or "—",
+        ", ".join(failed) or "—",
+    ]
 
 
 def _candidate_row(function: str, compiler: str, e: search.Effect) -> list[str]:
     c = e.candidate
     verdict = f"{e.verdict}: {c.message}" if e.verdict in ("fails", "mismatch", "skipped") else e.verdict
-    return [function, compiler, c.name, _interval(c.interval),
-            formats.ratio(e.ratio) if e.ratio and e.verdict != "baseline" else "", verdict]  # fmt: skip
+    return [
+        function,
+        compiler,
+        c.name,
+        _interval(c.interval),
+        formats.ratio(e.ratio) if e.ratio and e.verdict != "baseline" else "",
+        verdict,
+    ]
 
 
 def _recommended(effects: Sequence[search.Effect], result: Optional[str]) -> search.Effect:

@@ -25,8 +25,19 @@ Group = tuple[str, str, str]  # model (with its exporter, when several), arch, I
 Tried = tuple[Record, Optional[Record]]  # a profile's compile and its run (None: none)
 
 _BEST = ["model", "arch", "IREE", "best profile", "median", "default", "speed-up", "did not work"]
-_EVERY = ["model", "IREE", "profile", "status", "median", "module", "compile", "compile peak", "run peak",
-          "dispatches", "other load"]  # fmt: skip
+_EVERY = [
+    "model",
+    "IREE",
+    "profile",
+    "status",
+    "median",
+    "module",
+    "compile",
+    "compile peak",
+    "run peak",
+    "dispatches",
+    "other load",
+]
 
 
 def render_tune(latest: Iterable[Record]) -> list[str]:
@@ -91,8 +102,14 @@ def _best_row(group: Group, tried: Sequence[Tried]) -> list[str]:
     best_ms = best[1].metric.of(RunMetrics).latency_median
     default_ms = default.metric.of(RunMetrics).latency_median if default is not None else None
     speedup = formats.ratio(default_ms / best_ms) if default_ms and best_ms else ""
-    return [*group, best[0].label.profile, _ms(best_ms) if best_ms else "",
-            _ms(default_ms) if default_ms else "", speedup, failed]  # fmt: skip
+    return [
+        *group,
+        best[0].label.profile,
+        _ms(best_ms) if best_ms else "",
+        _ms(default_ms) if default_ms else "",
+        speedup,
+        failed,
+    ]
 
 
 def _detail_row(group: Group, compiled: Record, run: Optional[Record]) -> list[str]:
@@ -100,11 +117,19 @@ def _detail_row(group: Group, compiled: Record, run: Optional[Record]) -> list[s
     model, _, compiler = group
     ran = run.metric.of(RunMetrics) if run is not None else RunMetrics()
     made = compiled.metric.of(CompileMetrics)
-    return [model, compiler, compiled.label.profile, _why(compiled, run) or "ok",
-            _ms(run_ms) if (run_ms := ran.latency_median) else "", formats.size_or(made.module_bytes),
-            formats.seconds(made.seconds) if made.seconds is not None else "",
-            formats.size_or(made.peak_memory_bytes), formats.size_or(ran.peak_memory_bytes),
-            _text(made.dispatch_count), _text(ran.other_load)]  # fmt: skip
+    return [
+        model,
+        compiler,
+        compiled.label.profile,
+        _why(compiled, run) or "ok",
+        _ms(run_ms) if (run_ms := ran.latency_median) else "",
+        formats.size_or(made.module_bytes),
+        formats.seconds(made.seconds) if made.seconds is not None else "",
+        formats.size_or(made.peak_memory_bytes),
+        formats.size_or(ran.peak_memory_bytes),
+        _text(made.dispatch_count),
+        _text(ran.other_load),
+    ]
 
 
 def _text(value: Optional[float]) -> str:
