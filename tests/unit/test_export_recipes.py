@@ -235,3 +235,34 @@ def test_printed_commands_keep_the_runs_matrix_results_and_cache(tmp_path):
     assert shipped == pasted.Where(None, Path("my runs"), None, matrix_dir() / "default.toml")
     assert shipped.line("iree-matrix show JOB") == "iree-matrix show JOB --results-dir 'my runs'"
     assert pasted.HERE.line("iree-matrix advise m") == "iree-matrix advise m"
+
+
+def test_where_no_recipe_passes_the_search_takes_the_hints_profile_next():
+    """The GNN's recipe failed at a stack limit whose hint names a flag: the search compiles that
+    recipe with the built-in profile next and prints the one command that passed (issue 95)."""
+    m = "gnn~fx+decompose"
+    stack = "error: 'func.func' op exceeded stack allocation limit of 32768 bytes for function. Got 65536 bytes"
+
+    def cell(job: str, stage: str, status: Status, profile: str, message: str = "") -> Record:
+        labels = {"source_model": m, "model": m, "compiler": "3.13.0", "runtime": "3.13.0"}
+        return _record(job, stage, status, message, **labels, profile=profile)
+
+    records = [
+        _record("export:a", "export", Status.OK, source_model=m, model=m),
+        cell("compile:a", "compile", Status.FAIL, "default", stack),
+        cell("run:a", "run", Status.NOT_RUN, "default", "not run because"),
+    ]
+    table = search_recipes.outcomes(records)
+    assert search_recipes.profile_routes(records, table) == {m: "stack-1m"}
+    records += [cell("compile:b", "compile", Status.OK, "stack-1m"), cell("run:b", "run", Status.OK, "stack-1m")]
+    assert search_recipes.outcomes(records) == table  # a profile no hint named is not the table's
+    table = search_recipes.outcomes(records, {"stack-1m"})
+    assert table["gnn"]["fx+decompose|stack-1m"] == {("main", "3.13.0"): recipes.PASS}
+    assert search_recipes.passes(table["gnn"]) == {"fx+decompose|stack-1m": ["3.13.0"]}
+    assert search_recipes.profile_routes(records, table) == {}  # a way passes: nothing more to try
+    text = "\n".join(search_recipes.render(table, {"gnn": "nets/gnn.py:build"}))
+    assert "passes via recipe fx+decompose with profile stack-1m on 3.13.0" in text
+    assert "run it: `iree-matrix tune --model 'nets/gnn.py:build~fx+decompose' --profiles stack-1m`" in text
+    assert "fx+decompose with profile stack-1m · main" in text
+    # the default export's own route has no recipe to name
+    assert "(default export) with profile stack-1m" in search_recipes._way("|stack-1m")

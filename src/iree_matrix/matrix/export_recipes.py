@@ -17,6 +17,7 @@ blocker are tried together.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -124,6 +125,15 @@ def commands(reference: str, recipe: str, where: pasted.Where = pasted.HERE) -> 
 
     model = shlex.quote(f"{reference}{SEP}{recipe}")
     return (where.line(f"iree-matrix advise {model}"), where.line(f"iree-matrix matrix --model {model}"))
+
+
+def tuned(reference: str, profile: str, where: pasted.Where = pasted.HERE) -> str:
+    """The command that compiles `reference` with a hint's `profile`, on the run's matrix (`tune`'s
+    own default is another)."""
+    import shlex
+
+    keeping = dataclasses.replace(where, matrix=where.matrix or where.shipped_matrix)
+    return keeping.line(f"iree-matrix tune --model {shlex.quote(reference)} --profiles {profile}")
 
 
 def route(reference: str, named: Sequence[str], where: pasted.Where = pasted.HERE) -> str:

@@ -10,9 +10,7 @@ every printed command does (`pasted.Where.line`).
 
 from __future__ import annotations
 
-import dataclasses
 import re
-import shlex
 from collections.abc import Sequence
 from typing import Optional
 
@@ -103,9 +101,7 @@ def lines(
             said.append(_tried(way, release, decided, failed))
         elif recipe:
             untried.append(recipe)
-        else:  # on the run's matrix: `tune`'s own default is another one
-            keeping = dataclasses.replace(where, matrix=where.matrix or where.shipped_matrix)
-            tune = f"iree-matrix tune --model {shlex.quote(reference or model)} --profiles {profile}"
-            commands.append(f"run it: `{keeping.line(tune)}`")
+        else:
+            commands.append(f"run it: `{export_recipes.tuned(reference or model, profile, where)}`")
     route = export_recipes.route(reference, untried, where) if reference else ""
     return [*said, *([route] if route else []), *commands]

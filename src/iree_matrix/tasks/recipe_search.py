@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -19,7 +19,7 @@ from iree_matrix.core import atomic_files, console, pasted
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.execution.workflow import EXIT_INTERRUPTED, PlanSettings, load_plan, where
-from iree_matrix.iree import compile_errors
+from iree_matrix.iree import compile_errors, hints
 from iree_matrix.matrix import export_recipes as recipes
 from iree_matrix.matrix import models, spec
 from iree_matrix.tasks.runs import listed, run_plan
@@ -28,6 +28,7 @@ logger = console.logger(__name__)
 
 RESULT = "recipes.json"
 STAGES = ("export", "compile", "run")
+ROUTE = "|"  # a table's recipe `RECIPE|PROFILE`: exported by RECIPE, compiled with a hint's PROFILE
 CHEAPER = "--model REF (fewer models), --recipes LIST (fewer recipes), --recipe-batches 1, --select GLOB"
 
 # model -> recipe ("" the default export) -> (function, compiler release) -> outcome
@@ -75,6 +76,14 @@ def run(plan: PlanSettings, given: Sequence[str], batches: int, out: TextIO) -> 
             return code2
         code = code or code2
         table = outcomes(summary.records.values())
+    if routes := profile_routes(summary.records.values(), table):
+        for model, profile in sorted(routes.items()):
+            logger.info(f"== recipe search, the hint's profile: {model} compiled with {profile}")
+        with_routes = lambda m: spec.with_cells(r := with_recipes(m), _route_cells(r, routes))  # noqa: E731
+        code3, summary = run_plan(load_plan(plan, adjust=with_routes), options, plan.cache, out=out)
+        if code3 == EXIT_INTERRUPTED:
+            return code3
+        code, table = code or code3, outcomes(summary.records.values(), set(routes.values()))
     references = {name: ref.reference for name, ref in loaded.matrix.models.items()}
     print("\n".join(render(table, references, where(loaded.path, plan.results_dir, plan.cache))), file=out)
     write(plan.results_dir / RESULT, table)
@@ -99,17 +108,48 @@ def _batch_two(tried: dict[str, list[str]], table: Table) -> bool:
     return True
 
 
-def outcomes(records: Iterable[Record]) -> Table:
+def profile_routes(records: Iterable[Record], table: Table) -> dict[str, str]:
+    """The next route where no recipe passes: each model (with its recipe) whose default compile
+    failed in a way a hint answers with a built-in profile (a stack limit: `stack-1m`) -> that profile."""
+    routes = {}
+    for record in records:
+        label = record.label
+        if (
+            record.stage != "compile"
+            or record.status is not Status.FAIL
+            or label.profile not in ("", "default")
+        ):
+            continue
+        by_recipe = table.get(recipes.split(label.planned_model)[0], {})
+        if passes({**by_recipe, "as exported": by_recipe.get("", {})}):  # a way that passes: no route
+            continue
+        words = hints.words(record.stage, record.metrics, record.message)
+        if (
+            found := hints.find(words, record.stage, hints.Made(label.exporter, label.compiler))
+        ) and found.profile:
+            routes[label.planned_model] = found.profile
+    return routes
+
+
+def _route_cells(matrix: spec.MatrixSpec, routes: Mapping[str, str]) -> list[spec.Cell]:
+    default = [c for c in matrix.cells if c.profile == "default" and c.model in routes]
+    return [dataclasses.replace(c, profile=routes[c.model]) for c in default]
+
+
+def outcomes(records: Iterable[Record], routes: Collection[str] = ()) -> Table:
     """Each model's, recipe's, function's and release's outcome (`recipes.outcome`) from the default
-    profile's export, compile and run records (a cross cell's runtime aside: each release's own)."""
+    profile's export, compile and run records (a cross cell's runtime aside: each release's own), and
+    those of the hints' profiles (`routes`), as the recipe `RECIPE|PROFILE`."""
     found: dict[tuple[str, str, str, str], dict[str, tuple[str, str, str]]] = {}
     for record in records:
         label = record.label
-        if record.stage not in STAGES or (record.stage != "export" and label.profile not in ("", "default")):
+        profile = "" if label.profile in ("", "default") else label.profile
+        if record.stage not in STAGES or (record.stage != "export" and profile and profile not in routes):
             continue
         if label.device or label.form:
             continue
         base, recipe = recipes.split(label.source_model)
+        recipe += f"{ROUTE}{profile}" if profile and record.stage != "export" else ""
         function = label.function or models.MAIN
         if record.stage == "export":
             for key in [k for k in found if k[:3] == (base, recipe, function)]:
@@ -124,8 +164,8 @@ def outcomes(records: Iterable[Record]) -> Table:
     for (base, recipe, function, release), stages_ in found.items():
         if release == "*":
             continue
-        if "export" not in stages_ and (base, recipe, function) in exports:
-            stages_["export"] = exports[(base, recipe, function)]
+        if "export" not in stages_ and (exported := (base, recipe.partition(ROUTE)[0], function)) in exports:
+            stages_["export"] = exports[exported]
         ordered = [stages_[s] for s in STAGES if s in stages_]
         table.setdefault(base, {}).setdefault(recipe, {})[(function, release)] = recipes.outcome(ordered)
     return table
@@ -157,15 +197,20 @@ def render(
         for recipe, cells in sorted(by_recipe.items(), key=lambda kv: (kv[0] != "", kv[0])):
             for function in sorted({f for f, _ in cells}):
                 row = [cells.get((function, r), "—") for r in releases]
-                lines.append(f"  {recipe or '(default export)'} · {function}")
+                lines.append(f"  {_way(recipe)} · {function}")
                 lines += [f"      {r}: {o}" for r, o in zip(releases, row)]
         if passing := passes(by_recipe):
-            for recipe, where in passing.items():
-                lines.append(
-                    f"  passes via recipe {recipe} on {', '.join(where)}: {recipes.describe(recipe)}"
+            for key, where in passing.items():
+                recipe, _, profile = key.partition(ROUTE)
+                with_profile = f"compiled with the built-in profile {profile}, the flag its hint names"
+                how = "; ".join(
+                    [*([recipes.describe(recipe)] if recipe else []), *([with_profile] * bool(profile))]
                 )
+                lines.append(f"  passes via {_way(key, 'recipe ')} on {', '.join(where)}: {how}")
+                ref = references.get(model, model)
+                routed = (recipes.tuned(f"{ref}{recipes.SEP}{recipe}" if recipe else ref, profile, here),)
                 said = " or ".join(
-                    f"`{c}`" for c in recipes.commands(references.get(model, model), recipe, here)
+                    f"`{c}`" for c in (routed if profile else recipes.commands(ref, recipe, here))
                 )
                 lines.append(f"    run it: {said}")
         else:
@@ -173,11 +218,18 @@ def render(
     return lines
 
 
+def _way(key: str, named: str = "") -> str:
+    recipe, _, profile = key.partition(ROUTE)
+    return (f"{named}{recipe}" if recipe else "(default export)") + (
+        f" with profile {profile}" if profile else ""
+    )
+
+
 def passes(by_recipe: Mapping[str, Mapping[tuple[str, str], str]]) -> dict[str, list[str]]:
     """The recipes whose every function passes, with the releases (newest first) they pass on."""
     found = {}
     for recipe, cells in by_recipe.items():
-        if not recipe:
+        if not recipe:  # the default export; `|PROFILE` alone is the default export's profile route
             continue
         functions = {f for f, _ in cells}
         releases = {r for _, r in cells}
@@ -196,7 +248,9 @@ def _release_key(release: str) -> tuple[int, ...]:
 def write(path: Path, table: Table) -> None:
     data = {
         model: {
-            recipe or "default": {f"{f}@{r}": o for (f, r), o in sorted(cells.items())}
+            (recipe if recipe[:1] not in ("", ROUTE) else f"default{recipe}"): {
+                f"{f}@{r}": o for (f, r), o in sorted(cells.items())
+            }
             for recipe, cells in sorted(by_recipe.items())
         }
         for model, by_recipe in sorted(table.items())
