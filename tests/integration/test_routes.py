@@ -476,3 +476,50 @@ def test_the_rewrites_a_hint_asked_for_pass_by_a_recipe_and_its_printed_command(
     line = next(x for x in done.stdout.splitlines() if "tried:" in x and "moe_gate~fx+rewrite" in x)
     assert f"passes on {RELEASE} here" in line, line
     assert not any("run it:" in x and "moe_gate.py:build~fx+rewrite" in x for x in done.stdout.splitlines())
+
+
+def test_where_no_recipe_passes_the_search_compiles_with_the_hints_profile(tmp_path):
+    """Issue 95's next route, on real compiles: a matrix whose `default` allows 32 bytes of stack,
+    where tiny_cnn's convolutions need 64, so the default export and its recipe fail at the limit;
+    the search compiles the default export with the hint's built-in profile next (`stack-1m`), it
+    passes and matches torch, and the one printed `tune` command runs as printed from the store."""
+    cache = shared_cache(tmp_path / "cache")
+    matrix = _matrix(tmp_path / "stack.toml", [])
+    matrix.write_text(
+        matrix.read_text().replace("models = []", 'models = ["tiny_cnn"]')
+        + '\n[profile.default]\nflags = ["--iree-llvmcpu-stack-allocation-limit=32"]\n'
+    )
+    results = tmp_path / "search"
+    searched = iree_matrix(
+        "search-recipes",
+        "--matrix",
+        str(matrix),
+        "--recipes",
+        "fx",
+        "--backend",
+        "venv",
+        cache=cache,
+        results=results,
+    )
+    assert searched.returncode == 0, searched.stderr
+    got = records(results)
+    for name in ("tiny_cnn", "tiny_cnn~fx"):
+        failed = got[f"compile:{name}/{PLAIN}/{CELL}"]
+        assert failed.status is Status.FAIL and "exceeded stack allocation limit" in (failed.message or "")
+    assert f"compile:tiny_cnn~fx/{PLAIN}/iree{RELEASE}/x86_64/stack-1m" not in got  # one route, not each
+    ran = got[f"run:tiny_cnn/{PLAIN}/iree{RELEASE}/x86_64/stack-1m"]
+    assert ran.status is Status.OK and ran.metrics.get("matches") is True, ran.message
+    assert f"passes via (default export) with profile stack-1m on {RELEASE}" in searched.stdout, (
+        searched.stdout
+    )
+    said = searched.stdout.splitlines()  # the search's own line, under its "passes via" (not a hint's)
+    line = said[1 + next(i for i, x in enumerate(said) if "passes via (default export)" in x)]
+    argv = shlex.split(re.findall(r"`iree-matrix ([^`]+)`", line)[0])
+    assert argv[:5] == ["tune", "--model", "tiny_cnn", "--profiles", "stack-1m"], line
+    done = subprocess.run(
+        [sys.executable, "-m", "iree_matrix", *argv, "--backend", "venv"],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    assert done.returncode == 0 and "0 executed" in done.stdout, done.stdout + done.stderr

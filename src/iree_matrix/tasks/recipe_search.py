@@ -109,10 +109,11 @@ def _batch_two(tried: dict[str, list[str]], table: Table) -> bool:
 
 
 def profile_routes(records: Iterable[Record], table: Table) -> dict[str, str]:
-    """The next route where no recipe passes: each model (with its recipe) whose default compile
-    failed in a way a hint answers with a built-in profile (a stack limit: `stack-1m`) -> that profile."""
-    routes = {}
-    for record in records:
+    """The next route where no recipe passes: per model, its export (the default one first, else the
+    first recipe's) whose default compile failed in a way a hint answers with a built-in profile (a
+    stack limit: `stack-1m`) -> that profile; one each, so the search prints one command that passed."""
+    routes: dict[str, tuple[str, str]] = {}  # model -> (its export, the profile)
+    for record in sorted(records, key=lambda r: recipes.split(r.label.planned_model)[::-1]):
         label = record.label
         if (
             record.stage != "compile"
@@ -127,8 +128,8 @@ def profile_routes(records: Iterable[Record], table: Table) -> dict[str, str]:
         if (
             found := hints.find(words, record.stage, hints.Made(label.exporter, label.compiler))
         ) and found.profile:
-            routes[label.planned_model] = found.profile
-    return routes
+            routes.setdefault(recipes.split(label.planned_model)[0], (label.planned_model, found.profile))
+    return dict(routes.values())
 
 
 def _route_cells(matrix: spec.MatrixSpec, routes: Mapping[str, str]) -> list[spec.Cell]:
