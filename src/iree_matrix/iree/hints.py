@@ -102,7 +102,7 @@ _GENERAL: tuple[Hint, ...] = (
         r"exceeded stack allocation limit of (?P<limit>\d+) bytes.*?Got (?P<got>\d+) bytes",
         "a kernel needs more stack than the compiler allows ({got} bytes, the limit is {limit}): compile "
         "with --iree-llvmcpu-stack-allocation-limit={suggested} (a profile's flags; the built-in "
-        "`O3-stack` profile sets 1048576)",
+        "`stack-1m` profile sets 1048576: `search-recipes` tries it)",
         "measured: the Whisper encoder at O2/O3 (lab/measurements.md)",
         fields=_next_power_of_two,
     ),
