@@ -33,8 +33,6 @@ PEERS = (("onnxruntime", "onnx", "onnxruntime", "load_onnx"), ("eager", "torch",
 def sit(
     root: Path,
     manifest: Json,
-    digest: str,
-    host: Json,
     sitting: Json,
     checked: dict[str, Json],
     rounds: int,
@@ -102,16 +100,8 @@ def _arm(arm: Json, cells: dict[str, Json], checked: dict[str, Json]) -> Json:
             error=arm.get("error") or "not in this bundle's cells",
         )
         return entry
-    result = checked.get(arm["job"], {})
-    entry.update(
-        module_sha256=cells[arm["job"]]["module_sha256"],
-        source="run bundle",
-        ms=[],
-        job=arm["job"],
-        matches=result.get("status") == "ok",
-    )
+    result = gpu.ran_here(entry, arm["job"], cells, checked)
     if result.get("status") != "ok":
-        entry["error"] = result.get("message") or "the cell " + result.get("status", "did not run")
         # As advise's: only a mismatch says its outputs differ from torch's (a crash compared none).
         entry["matches"] = False if result.get("status") == "mismatch" else None
     return entry
@@ -286,7 +276,7 @@ def sittings(
             f"sitting: {model}, {arms} arms x {rounds} rounds x {calls} calls on one thread", file=sys.stderr
         )
         load, started = {"start": os.getloadavg()[0]}, now()
-        functions = [sit(root, manifest, digest, host, s, checked, rounds, calls, _say, over) for s in found]
+        functions = [sit(root, manifest, s, checked, rounds, calls, _say, over) for s in found]
         load["end"] = os.getloadavg()[0]
         document = gpu.document(
             model, found[0]["release"], host, None, rounds, calls, started, now(), load, functions, digest
