@@ -56,8 +56,7 @@ def rotating_rounds(
     for index in range(rounds):
         order = timed[index % len(timed) :] + timed[: index % len(timed)] if timed else []
         for arm in order if index % 2 == 0 else order[::-1]:
-            answer = ask(arm)
-            if answer["ok"]:
+            if (answer := ask(arm))["ok"]:
                 arm["ms"].append(statistics.median(answer["ms"]))
             else:
                 arm["error"] = answer["error"]

@@ -207,8 +207,7 @@ def sit(
     neighbours = [n for _, _, around in proofs for n in around if not n.get("same_as")]
     for arm in arms + neighbours:
         if not arm.get("error"):
-            loaded = worker(arm["release"]).ask({"load_gpu": cells[arm["job"]]})
-            if not loaded["ok"]:
+            if not (loaded := worker(arm["release"]).ask({"load_gpu": cells[arm["job"]]}))["ok"]:
                 arm["error"] = loaded["error"]
     arms.extend(_torch_peers(sitting, device_, say, worker, torch_importable))
 

@@ -100,8 +100,7 @@ def _arm(arm: Json, cells: dict[str, Json], checked: dict[str, Json]) -> Json:
             error=arm.get("error") or "not in this bundle's cells",
         )
         return entry
-    result = gpu.ran_here(entry, arm["job"], cells, checked)
-    if result.get("status") != "ok":
+    if (result := gpu.ran_here(entry, arm["job"], cells, checked)).get("status") != "ok":
         # As advise's: only a mismatch says its outputs differ from torch's (a crash compared none).
         entry["matches"] = False if result.get("status") == "mismatch" else None
     return entry
@@ -113,8 +112,7 @@ def _load(root: Path, manifest: Json, cell: Json, arm: Json, workers: dict[str, 
         workers[cell["runtime"]] = Worker(root, str(install(root, wheel_for(manifest, cell["runtime"]))))
     # Every plugin kernel's plugin: a worker's runtime loads them all when it makes its first arm.
     plugins = sorted({c["plugin"] for c in manifest["cells"] if c.get("plugin")})
-    loaded = workers[cell["runtime"]].ask({"load": cell, "plugins": plugins})
-    if not loaded["ok"]:
+    if not (loaded := workers[cell["runtime"]].ask({"load": cell, "plugins": plugins}))["ok"]:
         arm["error"] = loaded["error"]
 
 
