@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix import __version__
-from iree_matrix.bundle_runner.base import now
+from iree_matrix.bundle_runner.base import now as now  # re-exported: every record's clock
 from iree_matrix.core.errors import StageFailure, StageSkipped, UserError
 from iree_matrix.core.model import host_identity
 from iree_matrix.core.model.results import Record, Status
