@@ -79,8 +79,7 @@ def read(directory: Path, manifests: bundles.Manifests) -> list[Sitting]:
     against the bundle (findings/bundles.py) like any bundle's: the arms' digests are only as good as
     the records they are checked against."""
     directory = Path(directory)
-    log = directory / RESULTS
-    if bundles.is_bundle_results(log):
+    if bundles.is_bundle_results(log := directory / RESULTS):
         records: tuple[Record, ...] = tuple(bundles.read(log, manifests))
     else:
         records = tuple(bundles.vouched(log, ResultsLog(log) if log.is_file() else (), manifests))
@@ -120,8 +119,7 @@ def problem(document: Mapping[str, Any], compiled: set[str]) -> Optional[str]:
     for key in ("llvm_cpu", "bundle_cpu"):  # each is shown in a command to run
         if (llvm := str(document.get(key) or "")) and not _NAME.fullmatch(llvm):
             return f"LLVM CPU name {llvm[:40]!r} is not a name"
-    model = str(document.get("model") or "")
-    if not _NAME.fullmatch(model):
+    if not _NAME.fullmatch(model := str(document.get("model") or "")):
         return f"model name {model[:40]!r} is not a name (letters, digits, ._+@~-; at most 120)"
     gpu = "device" in document
     why = _device_problem(document) if gpu else None

@@ -56,8 +56,7 @@ def rotating_rounds(
     for index in range(rounds):
         order = timed[index % len(timed) :] + timed[: index % len(timed)] if timed else []
         for arm in order if index % 2 == 0 else order[::-1]:
-            answer = ask(arm)
-            if answer["ok"]:
+            if (answer := ask(arm))["ok"]:
                 arm["ms"].append(statistics.median(answer["ms"]))
             else:
                 arm["error"] = answer["error"]
@@ -68,7 +67,9 @@ class BundleError(Exception):
     """A problem with the bundle or the command line: one line, exit 2."""
 
 
-def summary(values: list[float], of: str) -> Json:
+def summary(values: list[float], of: str = "") -> Json:
+    """Median and spread of `values`, each kept (for the median's interval, stats.py), and what they
+    are `of` where said."""
     return {
         "median": statistics.median(values),
         "min": min(values),
@@ -76,7 +77,7 @@ def summary(values: list[float], of: str) -> Json:
         "stdev": statistics.stdev(values) if len(values) > 1 else 0.0,
         "n": len(values),
         "times": values,
-        "of": of,
+        **({"of": of} if of else {}),
     }
 
 

@@ -153,6 +153,22 @@ def listed(sitting: Json, checked: dict[str, Json]) -> list[str]:
 # --------------------------------------------------------------------------- the sitting (the parent)
 
 
+def ran_here(entry: Json, job: str, cells: dict[str, Json], checked: dict[str, Json]) -> Json:
+    """`entry`, an arm's, given its cell's module and whether the cell ran and matched torch here
+    (never the answer unless it did: its error said); the cell's record here."""
+    result = checked.get(job, {})
+    entry.update(
+        module_sha256=cells[job]["module_sha256"],
+        source="run bundle",
+        ms=[],
+        job=job,
+        matches=result.get("status") == "ok",
+    )
+    if result.get("status") != "ok":
+        entry["error"] = result.get("message") or "the cell " + result.get("status", "did not run")
+    return result
+
+
 def sit(
     sitting: Json,
     cells: dict[str, Json],
@@ -173,17 +189,8 @@ def sit(
     entry, with `proofs` (`proof_of`: sitting.py's `_proof`, against the centre arm alone)."""
     arms: list[Json] = []
     for arm in sitting["arms"]:
-        result = checked.get(arm["job"], {})
         entry: Json = {k: arm[k] for k in ("name", "kind", "config", "release", "target", "flags")}
-        entry.update(
-            module_sha256=cells[arm["job"]]["module_sha256"],
-            source="run bundle",
-            ms=[],
-            job=arm["job"],
-            matches=result.get("status") == "ok",
-        )
-        if result.get("status") != "ok":  # it did not run and match torch here: never the answer
-            entry["error"] = result.get("message") or "the cell " + result.get("status", "did not run")
+        ran_here(entry, arm["job"], cells, checked)
         arms.append(entry)
     # (the manifest's proof, its centre arm, its neighbours as arms)
     proofs: list[tuple[Json, Json, list[Json]]] = []
@@ -200,8 +207,7 @@ def sit(
     neighbours = [n for _, _, around in proofs for n in around if not n.get("same_as")]
     for arm in arms + neighbours:
         if not arm.get("error"):
-            loaded = worker(arm["release"]).ask({"load_gpu": cells[arm["job"]]})
-            if not loaded["ok"]:
+            if not (loaded := worker(arm["release"]).ask({"load_gpu": cells[arm["job"]]}))["ok"]:
                 arm["error"] = loaded["error"]
     arms.extend(_torch_peers(sitting, device_, say, worker, torch_importable))
 

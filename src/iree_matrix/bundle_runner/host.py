@@ -214,8 +214,7 @@ def nvidia_gpus() -> list[dict[str, str]]:
         return []
     gpus: list[dict[str, str]] = []
     for line in done.stdout.splitlines():
-        cols = [c.strip() for c in line.split(",")]
-        if len(cols) >= 3:
+        if len(cols := [c.strip() for c in line.split(",")]) >= 3:
             gpus.append(
                 {
                     "vendor": "NVIDIA",

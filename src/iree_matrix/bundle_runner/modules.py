@@ -57,8 +57,7 @@ def _places(root: Path) -> list[Path]:
 
 def module_path(root: Path, cell: Json) -> Path:
     """The file of the cell's module: carried whole in the bundle, or assembled by `assemble`."""
-    whole = within(root, cell["module"])
-    if whole.is_file():
+    if (whole := within(root, cell["module"])).is_file():
         return whole
     name = Path(str(cell["module"])).name
     for place in _places(root):

@@ -33,8 +33,6 @@ PEERS = (("onnxruntime", "onnx", "onnxruntime", "load_onnx"), ("eager", "torch",
 def sit(
     root: Path,
     manifest: Json,
-    digest: str,
-    host: Json,
     sitting: Json,
     checked: dict[str, Json],
     rounds: int,
@@ -102,16 +100,7 @@ def _arm(arm: Json, cells: dict[str, Json], checked: dict[str, Json]) -> Json:
             error=arm.get("error") or "not in this bundle's cells",
         )
         return entry
-    result = checked.get(arm["job"], {})
-    entry.update(
-        module_sha256=cells[arm["job"]]["module_sha256"],
-        source="run bundle",
-        ms=[],
-        job=arm["job"],
-        matches=result.get("status") == "ok",
-    )
-    if result.get("status") != "ok":
-        entry["error"] = result.get("message") or "the cell " + result.get("status", "did not run")
+    if (result := gpu.ran_here(entry, arm["job"], cells, checked)).get("status") != "ok":
         # As advise's: only a mismatch says its outputs differ from torch's (a crash compared none).
         entry["matches"] = False if result.get("status") == "mismatch" else None
     return entry
@@ -123,8 +112,7 @@ def _load(root: Path, manifest: Json, cell: Json, arm: Json, workers: dict[str, 
         workers[cell["runtime"]] = Worker(root, str(install(root, wheel_for(manifest, cell["runtime"]))))
     # Every plugin kernel's plugin: a worker's runtime loads them all when it makes its first arm.
     plugins = sorted({c["plugin"] for c in manifest["cells"] if c.get("plugin")})
-    loaded = workers[cell["runtime"]].ask({"load": cell, "plugins": plugins})
-    if not loaded["ok"]:
+    if not (loaded := workers[cell["runtime"]].ask({"load": cell, "plugins": plugins}))["ok"]:
         arm["error"] = loaded["error"]
 
 
@@ -286,7 +274,7 @@ def sittings(
             f"sitting: {model}, {arms} arms x {rounds} rounds x {calls} calls on one thread", file=sys.stderr
         )
         load, started = {"start": os.getloadavg()[0]}, now()
-        functions = [sit(root, manifest, digest, host, s, checked, rounds, calls, _say, over) for s in found]
+        functions = [sit(root, manifest, s, checked, rounds, calls, _say, over) for s in found]
         load["end"] = os.getloadavg()[0]
         document = gpu.document(
             model, found[0]["release"], host, None, rounds, calls, started, now(), load, functions, digest
@@ -338,6 +326,7 @@ def _gpu_sittings(
 ) -> None:
     """Each (model, HAL driver)'s GPU sitting, written as a document of its own (it names one GPU);
     where the driver finds no device, said, and no document (the cells' records say it)."""
+    calls, cells = int(manifest.get("calls", 3)), {c["job"]: c for c in manifest["cells"]}
     by_device: dict[tuple[str, str], list[Json]] = {}
     for sitting in manifest["sittings"]:
         if sitting.get("device"):
@@ -349,51 +338,37 @@ def _gpu_sittings(
                 f"no GPU sitting of {model} on {driver}: {said or 'its cells did not run'}", file=sys.stderr
             )
             continue
-        document = _gpu_sitting(root, manifest, digest, host, rounds, checked, driver, found)
+        listed = next((gpu.listed(s, checked) for s in found if gpu.listed(s, checked)), [])
+        device = gpu.device(driver, listed, host.get("gpus") or [])
+        soft = " (a software device: its times are the CPU's, never a GPU's)" if device["software"] else ""
+        around = sum(len(p["neighbours"]) for s in found for p in s.get("proofs") or ())
+        arms = sum(len(s["arms"]) + len(gpu_peers.ordered()) for s in found) + around
+        print(
+            f"sitting: {model} on {device['name'] or driver}{soft}, {arms} arms x {rounds} rounds x {calls} "
+            "calls, synchronised wall time",
+            file=sys.stderr,
+        )
+        load, started = {"start": os.getloadavg()[0]}, now()
+        workers: dict[str, Worker] = {}
+
+        def worker(release: str, workers: dict[str, Worker] = workers) -> Worker:
+            if release not in workers:
+                path = "" if release == "peer" else str(install(root, wheel_for(manifest, release)))
+                workers[release] = Worker(root, path)
+            return workers[release]
+
+        torch = importable("torch")
+        try:
+            functions = [
+                gpu.sit(s, cells, checked, device, rounds, calls, _say, worker, torch, _neighbours, _proof)
+                for s in found
+            ]
+        finally:
+            for each in workers.values():
+                each.close()
+        load["end"] = os.getloadavg()[0]
+        release = max((s["release"] for s in found), key=lambda r: tuple(int(p) for p in r.split(".")[:3]))
+        document = gpu.document(
+            model, release, host, device, rounds, calls, started, now(), load, functions, digest
+        )
         _keep(out, model, document["started"], document, driver)
-
-
-def _gpu_sitting(
-    root: Path,
-    manifest: Json,
-    digest: str,
-    host: Json,
-    rounds: int,
-    checked: dict[str, Json],
-    driver: str,
-    found: list[Json],
-) -> Json:
-    """One model's GPU sitting on `driver`: its document (gpu.py `document`)."""
-    model, calls = found[0]["model"], int(manifest.get("calls", 3))
-    cells = {c["job"]: c for c in manifest["cells"]}
-    listed = next((gpu.listed(s, checked) for s in found if gpu.listed(s, checked)), [])
-    device = gpu.device(driver, listed, host.get("gpus") or [])
-    soft = " (a software device: its times are the CPU's, never a GPU's)" if device["software"] else ""
-    around = sum(len(p["neighbours"]) for s in found for p in s.get("proofs") or ())
-    arms = sum(len(s["arms"]) + len(gpu_peers.ordered()) for s in found) + around
-    print(
-        f"sitting: {model} on {device['name'] or driver}{soft}, {arms} arms x {rounds} rounds x {calls} "
-        "calls, synchronised wall time",
-        file=sys.stderr,
-    )
-    load, started = {"start": os.getloadavg()[0]}, now()
-    workers: dict[str, Worker] = {}
-
-    def worker(release: str, workers: dict[str, Worker] = workers) -> Worker:
-        if release not in workers:
-            path = "" if release == "peer" else str(install(root, wheel_for(manifest, release)))
-            workers[release] = Worker(root, path)
-        return workers[release]
-
-    torch = importable("torch")
-    try:
-        functions = [
-            gpu.sit(s, cells, checked, device, rounds, calls, _say, worker, torch, _neighbours, _proof)
-            for s in found
-        ]
-    finally:
-        for each in workers.values():
-            each.close()
-    load["end"] = os.getloadavg()[0]
-    release = max((s["release"] for s in found), key=lambda r: tuple(int(p) for p in r.split(".")[:3]))
-    return gpu.document(model, release, host, device, rounds, calls, started, now(), load, functions, digest)

@@ -510,8 +510,7 @@ def models_part(models: Sequence[str]) -> str:
     from iree_matrix.matrix.models import name_of
 
     names = list(dict.fromkeys(name_of(m).replace("/", "_") for m in models))
-    joined = "+".join(names)
-    if len(joined) <= _MODELS_PART_CHARS:
+    if len(joined := "+".join(names)) <= _MODELS_PART_CHARS:
         return joined
     kept = names[:1]
     for name in names[1:]:

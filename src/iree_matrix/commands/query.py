@@ -170,18 +170,15 @@ def _answer(asked: Question, records: Sequence[Any], results: Results) -> Any:
 
         found = kernels.answer(records, asked.name or "")
         return other_cpus.kernel_answer(found, records, host_identity.here())
-    if asked.question == "export" and asked.onnx_opset is not None:
+    if asked.question == "export":
         from iree_matrix.findings import onnx
 
-        return onnx.export(records, asked.onnx_opset, asked.torch)
-    if asked.question == "export":
+        if asked.onnx_opset is not None:
+            return onnx.export(records, asked.onnx_opset, asked.torch)
         if not (asked.torch and asked.turbine):
             raise UserError("query export: give --torch and --turbine (or --onnx-opset N)")
-        from iree_matrix.findings import onnx
-
         answer = query.export(records, asked.torch, asked.turbine, asked.python)
-        said = onnx.install_lines(asked.torch, asked.turbine)
-        if said:  # what a plain pip install of this pair gives today
+        if said := onnx.install_lines(asked.torch, asked.turbine):  # what a plain pip install gives today
             answer = dataclasses.replace(answer, lines=(*answer.lines, *said))
         return answer
     name = asked.name or ""

@@ -79,8 +79,7 @@ def read_bounded(path: Path, limit: int) -> bytes:
     except OSError as exc:
         raise _os_reason(exc) from None
     try:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):  # replaced between the check and the open
+        if not stat.S_ISREG(mode := os.fstat(fd).st_mode):  # replaced between the check and the open
             raise InputFileError(not_regular(mode))
         chunks, size = [], 0
         while size <= limit:

@@ -66,8 +66,7 @@ def _entry_point() -> list[str] | None:
     first = sys.argv[0] if sys.argv and sys.argv[0] else ""
     if Path(first).name == "iree-matrix" and Path(first).is_file():
         return [os.path.abspath(first)]
-    launcher = Path(sys.prefix) / "bin" / "iree-matrix"
-    if launcher.is_file():
+    if (launcher := Path(sys.prefix) / "bin" / "iree-matrix").is_file():
         return [str(launcher)]
     if Path(first).name == "__main__.py" and Path(first).parent.name == "iree_matrix":
         return [os.path.abspath(sys.executable), "-m", "iree_matrix"]

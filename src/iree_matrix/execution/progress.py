@@ -63,8 +63,7 @@ def headline(message: Optional[str], cache: Optional[Path] = None, width: int = 
         line = line.replace(str(CacheLayout(Path(cache)).store), "<store>").replace(str(cache), "<cache>")
     # pip lists every version it knows, oldest first; the newest are the ones a reader needs.
     if versions := _FROM_VERSIONS.search(line):
-        known = [v.strip() for v in versions.group(1).split(",") if v.strip()]
-        if len(known) > 6:
+        if len(known := [v.strip() for v in versions.group(1).split(",") if v.strip()]) > 6:
             line = line.replace(versions.group(0), f"(from versions: {known[0]} … {', '.join(known[-4:])})")
     if located := _LOCATED.match(line):
         line = f"{located['what']} (at {located['where']})"

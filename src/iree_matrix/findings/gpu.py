@@ -88,8 +88,7 @@ def _with_bundled(
     sm_90), what to take and how it compares with torch there, and the arms that differ."""
     lines, evidence = list(found.lines), list(found.evidence)
     answer = found.answer
-    uncompiled = _no_release_compiles(records, name, label)
-    if uncompiled is not None and answer == NOT_MEASURED:
+    if (uncompiled := _no_release_compiles(records, name, label)) is not None and answer == NOT_MEASURED:
         words, jobs = uncompiled
         answer, lines, evidence = "fails", [f"{name} on {label}: {words}"], jobs
     elif answer == NOT_MEASURED:

@@ -77,8 +77,7 @@ def debian_mirror(apt_dir: Path = Path("/etc/apt")) -> str:
     if override := os.environ.get("IREE_MATRIX_DEBIAN_MIRROR"):
         return override.rstrip("/")
     files = [apt_dir / "sources.list"]
-    parts = apt_dir / "sources.list.d"
-    if parts.is_dir():
+    if (parts := apt_dir / "sources.list.d").is_dir():
         files += sorted(p for p in parts.iterdir() if p.suffix in (".list", ".sources"))
     for path in files:
         try:

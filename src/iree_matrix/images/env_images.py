@@ -73,46 +73,34 @@ class EnvImages:
             if (existing := self.get(tag)) is not None:
                 note(log, f"[images] reusing {tag} ({existing.image_id[:19]})")
                 return existing
-            return self._build(tag, base, pins, wheels, timeout=timeout, log=log)
-
-    def _build(
-        self,
-        tag: str,
-        base: BaseImage,
-        pins: Pins,
-        wheels: Sequence[Path],
-        *,
-        timeout: Optional[float],
-        log: Optional[Path],
-    ) -> EnvImage:
-        wheels = [Path(w).resolve() for w in wheels]
-        argv = ["/bin/sh", "-c", _BUILD_SCRIPT, "build", str(int(self.precompile)), *map(str, wheels)]
-        note(log, f"[images] building {tag} from {base.tag} with {len(wheels)} wheels (network none)")
-        read_only = sorted({w.parent for w in wheels})
-        with containers.build_container(
-            base.tag, argv, what="environment build", read_only=read_only, timeout=timeout, log=log
-        ) as built:
-            if built.done.returncode != 0:
-                raise StageFailure("pip-install", process_output.excerpt(built.done.output))
-            probe = json.loads(built.done.stdout.strip().splitlines()[-1])
-            manifest = _manifest(tag, base, pins, probe, precompiled=self.precompile)
-            _check_installed(pins, probe["installed"])
-            labels = {
-                LABEL: "1",
-                **self._identity(base.ref, pins.digest),
-                f"{LABEL}.manifest": json.dumps(manifest, sort_keys=True, separators=(",", ":")),
-            }
-            changes = [
-                f"ENV PATH={ENV_ROOT}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                f"ENV VIRTUAL_ENV={ENV_ROOT}",
-                "WORKDIR /tmp",
-                f'CMD ["{ENV_ROOT}/bin/python"]',
-            ]
-            built.commit(tag, changes=changes, labels=labels)
-        if (image := self.get(tag)) is None:
-            raise StageFailure("base-image", f"{tag} vanished right after docker commit", cacheable=False)
-        note(log, f"[images] committed {tag} = {image.image_id}")
-        return image
+            wheels = [Path(w).resolve() for w in wheels]
+            argv = ["/bin/sh", "-c", _BUILD_SCRIPT, "build", str(int(self.precompile)), *map(str, wheels)]
+            note(log, f"[images] building {tag} from {base.tag} with {len(wheels)} wheels (network none)")
+            read_only = sorted({w.parent for w in wheels})
+            with containers.build_container(
+                base.tag, argv, what="environment build", read_only=read_only, timeout=timeout, log=log
+            ) as built:
+                if built.done.returncode != 0:
+                    raise StageFailure("pip-install", process_output.excerpt(built.done.output))
+                probe = json.loads(built.done.stdout.strip().splitlines()[-1])
+                manifest = _manifest(tag, base, pins, probe, precompiled=self.precompile)
+                _check_installed(pins, probe["installed"])
+                labels = {
+                    LABEL: "1",
+                    **self._identity(base.ref, pins.digest),
+                    f"{LABEL}.manifest": json.dumps(manifest, sort_keys=True, separators=(",", ":")),
+                }
+                changes = [
+                    f"ENV PATH={ENV_ROOT}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                    f"ENV VIRTUAL_ENV={ENV_ROOT}",
+                    "WORKDIR /tmp",
+                    f'CMD ["{ENV_ROOT}/bin/python"]',
+                ]
+                built.commit(tag, changes=changes, labels=labels)
+            if (image := self.get(tag)) is None:
+                raise StageFailure("base-image", f"{tag} vanished right after docker commit", cacheable=False)
+            note(log, f"[images] committed {tag} = {image.image_id}")
+            return image
 
     def _identity(self, base_ref: str, pins_digest: str) -> dict[str, str]:
         """The labels `find` selects by: everything the tag is made of except the base's id."""

@@ -64,8 +64,7 @@ def strip_locations(text: str) -> str:
         out.append(text[i:at])
         depth, j, quoted = 0, at + 4, False
         while j < len(text):
-            c = text[j]
-            if c == '"' and text[j - 1] != "\\":
+            if (c := text[j]) == '"' and text[j - 1] != "\\":
                 quoted = not quoted
             elif not quoted and c == "(":
                 depth += 1

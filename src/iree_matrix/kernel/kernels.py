@@ -496,8 +496,7 @@ def _windows(raw: list[Any], directory: Path, error: Any) -> tuple[SpecWindow, .
         where = f"specs[{n}]"
         if not isinstance(table, Mapping):
             raise error("specs", table, f"expected {_KEYS['specs'][1]}")
-        unknown = sorted(set(table) - set(_WINDOW_KEYS))
-        if unknown or not all(isinstance(v, str) for v in table.values()):
+        if sorted(set(table) - set(_WINDOW_KEYS)) or not all(isinstance(v, str) for v in table.values()):
             raise error(where, dict(table), f"expected keys {', '.join(_WINDOW_KEYS)}, each a string")
         if "file" not in table:
             raise error(where, dict(table), 'no file (e.g. file = "spec-pre3.4.mlir")')

@@ -209,8 +209,7 @@ class Wheelhouse:
             *requirements,
         ]
         try:
-            done = processes.run(ProcessRequest(argv, log=log, check=False))
-            if done.returncode != 0:
+            if (done := processes.run(ProcessRequest(argv, log=log, check=False))).returncode != 0:
                 message = process_output.excerpt(done.output)
                 definite = any(marker in done.output for marker in _DEFINITE)
                 raise StageFailure("resolve", message, cacheable=definite)

@@ -139,8 +139,7 @@ def _chain(site: Site, function: str, exporter: str, compiler: str) -> Optional[
         (function, exporter, compiler)
     )
     if record is not None and record.status is Status.NOT_RUN:
-        cause = site.runs.index.cause(record)
-        if release_choice.failed(cause):
+        if release_choice.failed(cause := site.runs.index.cause(record)):
             return cause
     return record
 

@@ -100,8 +100,7 @@ def lines(
             f"No answer is published or was measured here for {named}: {commands} measures it on this CPU.",
             "",
         ]
-    nearest = [m for m in models if (c := _of(advised, m)) is not None and not c.here]
-    if nearest:
+    if nearest := [m for m in models if (c := _of(advised, m)) is not None and not c.here]:
         said = ", ".join(f"`{tool} advise {arguments.get(m, m)}`" for m in nearest)
         out += [f"To measure the answers marked NEAREST on this CPU, in one paired sitting each: {said}.", ""]
     if tool != "iree-matrix":

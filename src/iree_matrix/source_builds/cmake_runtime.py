@@ -492,8 +492,7 @@ def build_into(
         release_flags=release_flags,
     )
     for step in steps:
-        done = run(ProcessRequest(step, timeout=timeout, log=log, check=False))
-        if done.returncode != 0:
+        if (done := run(ProcessRequest(step, timeout=timeout, log=log, check=False))).returncode != 0:
             raise StageFailure(
                 "runtime-build", _build_error(done.output) + missing_submodules(src.tree, done.output)
             )

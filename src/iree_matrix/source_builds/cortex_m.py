@@ -349,8 +349,7 @@ def link(runtime: Runtime, cpu: str, kernels: Path, data_c: Path, out: Path, *, 
     argv = link_command(
         cpu, runtime.defines, runtime.includes, [str(p) for p in runtime.libraries], kernels, data_c, out
     )
-    done = processes.run(ProcessRequest(argv, timeout=600, log=log, check=False))
-    if done.returncode != 0:
+    if (done := processes.run(ProcessRequest(argv, timeout=600, log=log, check=False))).returncode != 0:
         raise StageFailure("link-error", _link_error(done.output))
     return elf
 

@@ -44,8 +44,7 @@ def elsewhere(argvs: Sequence[Sequence[str]], cache: Optional[Path] = None) -> l
             + ", ".join(f"{m} is {_ours(m, here)}" for m in scripts)
         )
     others = [m for m in dict.fromkeys(missing) if m not in scripts]
-    found = {m: here_too for m in others if (here_too := _same_env(m, cache)) is not None}
-    if found:
+    if found := {m: here_too for m in others if (here_too := _same_env(m, cache)) is not None}:
         notes.append(
             "the same environments are in this cache: "
             + ", ".join(f"{m} is {here_too}" for m, here_too in found.items())

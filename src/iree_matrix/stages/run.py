@@ -10,13 +10,13 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import statistics
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, Optional
 
 from iree_matrix.bundle_runner import arrays as runner_arrays
+from iree_matrix.bundle_runner import base as runner_base
 from iree_matrix.core.errors import EnvironmentFault, SpecError, StageFailure, StageSkipped
 from iree_matrix.core.hashing import file_sha256
 from iree_matrix.core.model import refusals
@@ -538,14 +538,7 @@ def latency_ms(benchmark_json: str, field: str = "real_time") -> Mapping[str, An
     times = [t for repetitions in benchmark_times(benchmark_json, "ms", field).values() for t in repetitions]
     if not times:
         raise StageFailure("benchmark-error", "iree-benchmark-module reported no repetitions")
-    return {
-        "median": statistics.median(times),
-        "min": min(times),
-        "max": max(times),
-        "stdev": statistics.stdev(times) if len(times) > 1 else 0.0,
-        "n": len(times),
-        "times": times,  # each repetition, for the median's confidence interval (stats.py)
-    }
+    return runner_base.summary(times)
 
 
 _classify = refusals.classify

@@ -4,13 +4,13 @@ a record is made (with when, where and by which version of this tool)."""
 from __future__ import annotations
 
 import dataclasses
-import datetime
 import traceback
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix import __version__
+from iree_matrix.bundle_runner.base import now as now  # re-exported: every record's clock
 from iree_matrix.core.errors import StageFailure, StageSkipped, UserError
 from iree_matrix.core.model import host_identity
 from iree_matrix.core.model.results import Record, Status
@@ -73,10 +73,6 @@ def from_exception(exc: BaseException, stage: Optional[str] = None) -> Outcome:
         error_class="internal",
         cacheable=False,
     )
-
-
-def now() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 
 
 def record(

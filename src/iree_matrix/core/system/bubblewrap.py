@@ -212,8 +212,7 @@ def hand_over(sandbox: Sandbox) -> Optional[str]:
         for parent in path.parents:
             if any(parent == Path(h) or parent.is_relative_to(h) for h in hidden):
                 continue  # an empty tmpfs inside, its directories 0755 (`Sandbox.argv`)
-            mode = os.stat(parent).st_mode
-            if not mode & stat.S_IXOTH:
+            if not (mode := os.stat(parent).st_mode) & stat.S_IXOTH:
                 return (  # a private folder: never advised open
                     f"{parent} (mode {stat.S_IMODE(mode):o}) lets no other user pass, and the sandbox runs "
                     f"the model's code as uid {NOBODY}, which must reach {path}: keep the cache and the "
