@@ -241,7 +241,9 @@ def test_where_no_recipe_passes_the_search_takes_the_hints_profile_next():
     """The GNN's recipe failed at a stack limit whose hint names a flag: the search compiles that
     recipe with the built-in profile next and prints the one command that passed (issue 95)."""
     m = "gnn~fx+decompose"
-    stack = "error: 'func.func' op exceeded stack allocation limit of 32768 bytes for function. Got 65536 bytes"
+    stack = (
+        "error: 'func.func' op exceeded stack allocation limit of 32768 bytes for function. Got 65536 bytes"
+    )
 
     def cell(job: str, stage: str, status: Status, profile: str, message: str = "") -> Record:
         labels = {"source_model": m, "model": m, "compiler": "3.13.0", "runtime": "3.13.0"}
@@ -254,7 +256,10 @@ def test_where_no_recipe_passes_the_search_takes_the_hints_profile_next():
     ]
     table = search_recipes.outcomes(records)
     assert search_recipes.profile_routes(records, table) == {m: "stack-1m"}
-    records += [cell("compile:b", "compile", Status.OK, "stack-1m"), cell("run:b", "run", Status.OK, "stack-1m")]
+    records += [
+        cell("compile:b", "compile", Status.OK, "stack-1m"),
+        cell("run:b", "run", Status.OK, "stack-1m"),
+    ]
     assert search_recipes.outcomes(records) == table  # a profile no hint named is not the table's
     table = search_recipes.outcomes(records, {"stack-1m"})
     assert table["gnn"]["fx+decompose|stack-1m"] == {("main", "3.13.0"): recipes.PASS}

@@ -109,9 +109,8 @@ def _batch_two(tried: dict[str, list[str]], table: Table) -> bool:
 
 
 def profile_routes(records: Iterable[Record], table: Table) -> dict[str, str]:
-    """The next route where no recipe passes: per model, its export (the default one first, else the
-    first recipe's) whose default compile failed in a way a hint answers with a built-in profile (a
-    stack limit: `stack-1m`) -> that profile; one each, so the search prints one command that passed."""
+    """Where no recipe passes, per model one export (the default first) whose compile failed in a way
+    a hint answers with a built-in profile (a stack limit: `stack-1m`) -> that profile."""
     routes: dict[str, tuple[str, str]] = {}  # model -> (its export, the profile)
     for record in sorted(records, key=lambda r: recipes.split(r.label.planned_model)[::-1]):
         label = record.label
