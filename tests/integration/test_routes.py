@@ -49,6 +49,7 @@ line as the tool prints it). One matrix run holds them all; each test reads its 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -523,3 +524,14 @@ def test_where_no_recipe_passes_the_search_compiles_with_the_hints_profile(tmp_p
         timeout=1800,
     )
     assert done.returncode == 0 and "0 executed" in done.stdout, done.stdout + done.stderr
+    # advise on it: `default` fails at the limit, the hint's profile is timed beside the picks
+    sitting = ("--no-proof", "--library", "none", "--rounds", "6", "--repetitions", "1", "--backend", "venv")
+    advised = iree_matrix(
+        "advise", "tiny_cnn", "--matrix", str(matrix), *sitting, cache=cache, results=results
+    )
+    assert advised.returncode == 0, advised.stdout + advised.stderr
+    assert "default failed; its hint's profile stack-1m is timed too" in advised.stderr
+    kept = json.loads(next(results.glob("advice-tiny_cnn.*.json")).read_text())
+    arms = {a["name"]: a for a in kept["functions"][0]["arms"]}
+    assert arms["stack-1m"].get("ms") and not arms["default"].get("ms"), arms
+    assert "tiny_cnn: take IREE 3.13.0 with" in advised.stdout, advised.stdout

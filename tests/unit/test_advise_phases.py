@@ -151,3 +151,29 @@ def test_an_answer_that_takes_a_kernel_and_trails_is_profiled_with_its_kernel_an
     (answer,) = advice.derive(document)
     assert answer.gap is None
     assert gaps.Gap.of({**stored, "config": PICK}) is not None  # it was a gap: refused as another build's
+
+
+def test_a_default_that_fails_where_its_hint_names_a_profile_adds_that_profile_as_a_pick():
+    """Issue 95: a model that passes only under a profile (its stack limit) got no answer from
+    advise; the profile the failure's hint names is timed too, once, and nothing else adds it."""
+    from iree_matrix.core.model.results import Status
+    from iree_matrix.tasks import advise
+
+    stack = "error: 'func.func' op exceeded stack allocation limit of 32 bytes for function. Got 64 bytes"
+    labels = {"model": "net", "compiler": "3.13.0", "runtime": "3.13.0"}
+
+    def compiled(profile: str, status: Status, message: str = "") -> Record:
+        return Record(
+            job=f"compile:net/{profile}", stage="compile", cell=f"net/{profile}", key="k", status=status,
+            labels={**labels, "profile": profile}, message=message or None,
+        )  # fmt: skip
+
+    plan = _plan()
+    routed = advise._routed(plan, [compiled("default", Status.FAIL, stack)])
+    assert [p.name for p in routed.picks] == [PICK, "stack-1m"] and routed.picks[-1].config.names == (
+        "stack-1m",
+    )
+    assert advise._routed(routed, [compiled("default", Status.FAIL, stack)]) is routed  # once
+    assert advise._routed(plan, [compiled("default", Status.OK)]) is plan
+    assert advise._routed(plan, [compiled("data-tiling", Status.FAIL, stack)]) is plan  # a pick's: its own
+    assert advise._routed(plan, [compiled("default", Status.FAIL, "error: unknown op")]) is plan

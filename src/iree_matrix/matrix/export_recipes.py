@@ -20,6 +20,7 @@ import ast
 import dataclasses
 import functools
 import re
+import shlex
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
@@ -121,17 +122,12 @@ def commands(reference: str, recipe: str, where: pasted.Where = pasted.HERE) -> 
     command line takes it) exported by `recipe`, as the tool prints them, with the settings of the
     run that prints them (`where`): each runs as printed (tests/processes/test_printed_commands.py
     runs every one)."""
-    import shlex
-
     model = shlex.quote(f"{reference}{SEP}{recipe}")
     return (where.line(f"iree-matrix advise {model}"), where.line(f"iree-matrix matrix --model {model}"))
 
 
 def tuned(reference: str, profile: str, where: pasted.Where = pasted.HERE) -> str:
-    """The command that compiles `reference` with a hint's `profile`, on the run's matrix (`tune`'s
-    own default is another)."""
-    import shlex
-
+    """The command that compiles `reference` with a hint's `profile`, on the run's matrix."""
     keeping = dataclasses.replace(where, matrix=where.matrix or where.shipped_matrix)
     return keeping.line(f"iree-matrix tune --model {shlex.quote(reference)} --profiles {profile}")
 
@@ -141,8 +137,6 @@ def route(reference: str, named: Sequence[str], where: pasted.Where = pasted.HER
     line names it, with its recipe if it has one) by the recipes the hint names (`named`, its route
     first), those it was not exported by already: the hint's `FILE:FACTORY~RECIPE` spelled out, so
     it runs as printed. Empty when no named recipe is left to try."""
-    import shlex
-
     base, sep, current = reference.rpartition(SEP)
     if not sep or "/" in current or ":" in current:  # a `~` of the path (~/nets/x.py), not a recipe
         base, current = reference, ""

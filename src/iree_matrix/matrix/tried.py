@@ -38,6 +38,15 @@ def outcome(records: Sequence[Record], model: str, profile: str, release: str) -
     return min(failed, key=lambda r: _STAGES.index(r.stage)) if failed else next(passed, None)
 
 
+def next_profile(record: Record) -> str:
+    """The built-in profile a hint names for `default`'s failed compile (`stack-1m`), else ""."""
+    if record.stage != "compile" or record.status is not Status.FAIL or record.label.config != Config():
+        return ""
+    made = hints.Made(record.label.exporter, record.label.compiler)
+    found = hints.find(hints.words("compile", record.metrics, record.message), "compile", made)
+    return found.profile if found else ""
+
+
 def _cell(record: Record) -> tuple[str, str]:
     return record.label.compiler, record.label.profile
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional, TextIO
 
@@ -47,6 +47,7 @@ from iree_matrix.execution.workflow import EXIT_INTERRUPTED, PlanSettings, load_
 from iree_matrix.findings import advice
 from iree_matrix.findings.advice import MATRIX
 from iree_matrix.kernel.kernels import Kernel
+from iree_matrix.matrix import tried
 from iree_matrix.tasks.runs import listed, run_plan
 
 logger = console.logger(__name__)
@@ -117,6 +118,13 @@ def _sit(
     cache, peer_names, kernels = matrix.cache, sitting_peers(loaded.matrix.peers), loaded.matrix.kernels
     results = folder_log(loaded.results_dir)
     code, summary = run_plan(loaded, matrix.run, cache, out=out, advising=True)
+    if not summary.interrupted and (routed := _routed(plan, summary.records.values())) is not plan:
+        logger.info(
+            f"advise {base_model}: default failed; its hint's profile {routed.picks[-1].name} is timed too"
+        )
+        plan, planned = routed, arms(routed, kernels, base_model)
+        loaded = load_plan(matrix, adjust=lambda m: adjusted(m, base_model, routed))
+        code, summary = run_plan(loaded, matrix.run, cache, out=out, advising=True)
     if summary.interrupted:
         return code or EXIT_INTERRUPTED
     records = list(summary.records.values())
@@ -141,6 +149,14 @@ def _sit(
     said, code = advise_answer.answer(document, kept, base_model, reference, results.path, here)
     print("\n".join(said), file=out)
     return code
+
+
+def _routed(plan: SittingPlan, records: Iterable[Record]) -> SittingPlan:
+    """`plan` with the profile a hint names for `default`'s failed compile (`stack-1m`) as one more pick."""
+    named = {p.name for p in plan.picks}
+    if profiles := [p for r in records if (p := tried.next_profile(r)) and p not in named]:
+        return plan.with_picks([Pick.named(profiles[0], plan.release, "the failure's hint")])
+    return plan
 
 
 def _library(

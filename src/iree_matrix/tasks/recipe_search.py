@@ -19,9 +19,9 @@ from iree_matrix.core import atomic_files, console, pasted
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.execution.workflow import EXIT_INTERRUPTED, PlanSettings, load_plan, where
-from iree_matrix.iree import compile_errors, hints
+from iree_matrix.iree import compile_errors
 from iree_matrix.matrix import export_recipes as recipes
-from iree_matrix.matrix import models, spec
+from iree_matrix.matrix import models, spec, tried
 from iree_matrix.tasks.runs import listed, run_plan
 
 logger = console.logger(__name__)
@@ -77,8 +77,7 @@ def run(plan: PlanSettings, given: Sequence[str], batches: int, out: TextIO) -> 
         code = code or code2
         table = outcomes(summary.records.values())
     if routes := profile_routes(summary.records.values(), table):
-        for model, profile in sorted(routes.items()):
-            logger.info(f"== recipe search, the hint's profile: {model} compiled with {profile}")
+        logger.info("== recipe search, next: " + ", ".join(f"{m} with {p}" for m, p in routes.items()))
         with_routes = lambda m: spec.with_cells(r := with_recipes(m), _route_cells(r, routes))  # noqa: E731
         code3, summary = run_plan(load_plan(plan, adjust=with_routes), options, plan.cache, out=out)
         if code3 == EXIT_INTERRUPTED:
@@ -109,37 +108,24 @@ def _batch_two(tried: dict[str, list[str]], table: Table) -> bool:
 
 
 def profile_routes(records: Iterable[Record], table: Table) -> dict[str, str]:
-    """Where no recipe passes, per model one export (the default first) whose compile failed in a way
-    a hint answers with a built-in profile (a stack limit: `stack-1m`) -> that profile."""
+    """Where no way passes: per model, one export (the default first) whose compile's hint names a profile."""
     routes: dict[str, tuple[str, str]] = {}  # model -> (its export, the profile)
     for record in sorted(records, key=lambda r: recipes.split(r.label.planned_model)[::-1]):
-        label = record.label
-        if (
-            record.stage != "compile"
-            or record.status is not Status.FAIL
-            or label.profile not in ("", "default")
-        ):
-            continue
-        by_recipe = table.get(recipes.split(label.planned_model)[0], {})
-        if passes({**by_recipe, "as exported": by_recipe.get("", {})}):  # a way that passes: no route
-            continue
-        words = hints.words(record.stage, record.metrics, record.message)
-        if (
-            found := hints.find(words, record.stage, hints.Made(label.exporter, label.compiler))
-        ) and found.profile:
-            routes.setdefault(recipes.split(label.planned_model)[0], (label.planned_model, found.profile))
+        by_recipe = table.get(model := recipes.split(record.label.planned_model)[0], {})
+        as_is = {**by_recipe, "as is": by_recipe.get("", {})}  # a way that passes, the default export too
+        if (profile := tried.next_profile(record)) and not passes(as_is):
+            routes.setdefault(model, (record.label.planned_model, profile))
     return dict(routes.values())
 
 
 def _route_cells(matrix: spec.MatrixSpec, routes: Mapping[str, str]) -> list[spec.Cell]:
-    default = [c for c in matrix.cells if c.profile == "default" and c.model in routes]
-    return [dataclasses.replace(c, profile=routes[c.model]) for c in default]
+    return [dataclasses.replace(c, profile=routes[c.model]) for c in matrix.cells if c.model in routes]
 
 
 def outcomes(records: Iterable[Record], routes: Collection[str] = ()) -> Table:
     """Each model's, recipe's, function's and release's outcome (`recipes.outcome`) from the default
-    profile's export, compile and run records (a cross cell's runtime aside: each release's own), and
-    those of the hints' profiles (`routes`), as the recipe `RECIPE|PROFILE`."""
+    profile's (and the hints' `routes`', as `RECIPE|PROFILE`) export, compile and run records (a cross
+    cell's runtime aside: each release's own)."""
     found: dict[tuple[str, str, str, str], dict[str, tuple[str, str, str]]] = {}
     for record in records:
         label = record.label
@@ -202,17 +188,14 @@ def render(
         if passing := passes(by_recipe):
             for key, where in passing.items():
                 recipe, _, profile = key.partition(ROUTE)
-                with_profile = f"compiled with the built-in profile {profile}, the flag its hint names"
-                how = "; ".join(
-                    [*([recipes.describe(recipe)] if recipe else []), *([with_profile] * bool(profile))]
-                )
+                with_profile = f"; compiled with the built-in profile {profile}, the flag its hint names"
+                how = (recipes.describe(recipe) if recipe else "as exported") + with_profile * bool(profile)
                 lines.append(f"  passes via {_way(key, 'recipe ')} on {', '.join(where)}: {how}")
                 ref = references.get(model, model)
-                routed = (recipes.tuned(f"{ref}{recipes.SEP}{recipe}" if recipe else ref, profile, here),)
-                said = " or ".join(
-                    f"`{c}`" for c in (routed if profile else recipes.commands(ref, recipe, here))
-                )
-                lines.append(f"    run it: {said}")
+                exported = f"{ref}{recipes.SEP}{recipe}" if recipe else ref
+                tuned = (recipes.tuned(exported, profile, here),)
+                said = tuned if profile else recipes.commands(ref, recipe, here)
+                lines.append("    run it: " + " or ".join(f"`{c}`" for c in said))
         else:
             lines.append("  no recipe tried passes on any release")
     return lines
@@ -220,9 +203,7 @@ def render(
 
 def _way(key: str, named: str = "") -> str:
     recipe, _, profile = key.partition(ROUTE)
-    return (f"{named}{recipe}" if recipe else "(default export)") + (
-        f" with profile {profile}" if profile else ""
-    )
+    return (f"{named}{recipe}" if recipe else "(default export)") + f" with profile {profile}" * bool(profile)
 
 
 def passes(by_recipe: Mapping[str, Mapping[tuple[str, str], str]]) -> dict[str, list[str]]:
