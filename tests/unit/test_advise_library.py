@@ -20,9 +20,10 @@ KERNELS = Path(__file__).parents[2] / "kernels"
 
 
 @dataclasses.dataclass(frozen=True)
-class _Answer:  # the two fields `wanted` reads of findings/advice.Advice
+class _Answer:  # the fields `wanted` reads of findings/advice.Advice
     function: str
     gap: Optional[gaps.Gap]
+    gap_error: str = ""
 
 
 def _gap(*kinds: tuple[str, float, float]) -> gaps.Gap:
@@ -166,3 +167,18 @@ def test_a_kernels_dispatches_count_as_what_it_computes_in_the_gap() -> None:
     assert found is not None, why
     assert {k.kind: k.iree_ms for k in found.kinds}["depthwise"] == 2.0
     assert found.dispatches[0].kind == "depthwise" and found.leading()[0].kind == "depthwise"
+
+
+def test_where_the_gap_could_not_be_profiled_the_kernels_made_for_the_model_are_tried() -> None:
+    """Zen 4, 2026-11-30: Whisper's encoder answer is on 3.9.0, whose runtime has no in-context
+    profiler, so it had no gap and the library tried nothing (1.90x ONNX Runtime's time, where
+    conv1d_k3 had given 1.56x): the kernels that name the model are tried; none for every model."""
+    shelf = advise_library.library(KERNELS)
+    why = "IREE 3.9.0's runtime gave no in-context profile"
+    encoder = _Answer("encoder", None, why)
+    assert advise_library.wanted([encoder], shelf, (), "whisper_tiny") == {
+        "conv1d_k3": ["encoder"],
+        "whisper_encoder": ["encoder"],
+    }
+    assert advise_library.wanted([encoder], shelf, (), "my_model") == {}  # nothing names it
+    assert advise_library.wanted([_Answer("encoder", None)], shelf, (), "whisper_tiny") == {}  # not trailing

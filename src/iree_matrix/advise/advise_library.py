@@ -41,15 +41,15 @@ def library(root: Path) -> dict[str, Kernel]:
 def wanted(
     found: Sequence[Any], shelf: Mapping[str, Kernel], tried: Collection[str], model: str
 ) -> dict[str, list[str]]:
-    """For each kernel of `shelf` not among `tried` (the sitting's own, `--kernel`'s), meant for
-    `model`, the answers among `found` (findings/advice.Advice) whose gap it would close: a leading
-    op kind of the gap is one it computes. {kernel name: [function, ...]}; {} when no answer's gap
-    was profiled or none is of a kind the library has."""
+    """For each kernel of `shelf` not among `tried` (the sitting's own, `--kernel`'s), meant for `model`,
+    the answers among `found` (findings/advice.Advice) whose gap it would close: a leading kind is one it
+    computes, or with no profile (`gap_error`: 3.9.0's runtime has none) it names the model."""
     out: dict[str, list[str]] = {}
     for a in found:
         kinds = {k.kind for k in a.gap.leading()} if a.gap is not None else set()
         for name, kernel in shelf.items():
-            if name not in tried and kernel.for_model(model) and kinds & set(kernel.op_kinds):
+            named = a.gap is None and a.gap_error and model in kernel.models  # no profile: the model's own
+            if name not in tried and kernel.for_model(model) and (kinds & set(kernel.op_kinds) or named):
                 out.setdefault(name, []).append(a.function or "main")
     return out
 
