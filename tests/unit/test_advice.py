@@ -676,3 +676,22 @@ def test_the_fleet_suggestion_names_an_x86_cpu_only_for_an_x86_answer():
     said = advice.lines(arm, "mobilenet_v2")
     assert any("--fleet CPU` gives the flags" in line for line in said), said
     assert not any("x86-64-v3" in line for line in said)
+
+
+def test_where_default_failed_the_hints_profile_is_the_baseline_and_the_fastest_pick_wins():
+    """Issue 95: a model that passes only under its stack limit's profile gets an answer: the pick
+    advise added for the hint (`advice.HINTED`) stands where `default` would, with no speed-up over a
+    `default` that did not compile; a pick faster than it still wins, and no usable baseline, none."""
+    document = _sitting()
+    arms = document["functions"][0]["arms"]
+    arms[0] = {**arms[0], "ms": [], "error": "compile: exceeded stack allocation limit"}
+    arms.append(
+        _arm("stack-1m", advice.PICK, [40.0, 41.0, 39.5, 40.5, 40.2, 39.8, 40.1, 40.9], source=advice.HINTED)
+    )
+    (found,) = advice.derive(document)
+    assert found.config == PICK and found.over_default is None
+    assert "default: not measured" in "\n".join(advice.lines(advice.Chosen((found,), True, ""), "m"))
+    arms[2] = {**arms[2], "ms": [80.0] * 8}  # the published pick slower: the hint's profile is the answer
+    assert advice.derive(document)[0].config == "stack-1m"
+    arms[-1] = {**arms[-1], "source": "--picks"}  # a pick of the user's does not stand for default
+    assert advice.derive(document) == []

@@ -58,6 +58,7 @@ GPU = "gpu"  # a GPU sitting's IREE arm: one release's module for one `target`, 
 # `default` or a pick (its `base`) with a user's kernel swapped in (`advise --kernel DIR`): the
 # answer takes it only where the sitting calls it faster than the configuration alone.
 KERNEL = "kernel"
+HINTED = "the failure's hint"  # a pick's source where `default` failed and its hint named a profile
 COMMAND = "iree-matrix advise"
 MATRIX = "advise.toml"  # advise's matrix: a sitting it makes is kept in its run's folder, runs/advise
 
@@ -260,10 +261,11 @@ def _advice(
     arms = [Arm.of(a) for a in entry.get("arms") or ()]
     proof = neighbourhood.Proof.of(entry["proof"]) if isinstance(entry.get("proof"), Mapping) else None
     gap = gaps.Gap.of(entry["gap"]) if isinstance(entry.get("gap"), Mapping) else None
-    if (default := next((a for a in arms if a.kind == DEFAULT), None)) is None or not default.usable:
+    usable = [a for a in arms if a.usable and (a.kind == DEFAULT or (a.kind == PICK and a.source == HINTED))]
+    if (default := next(iter(sorted(usable, key=lambda a: a.kind != DEFAULT)), None)) is None:
         return None
-    # A pick replaces default only when the sitting calls it faster (default's time over the pick's:
-    # SLOWER); the fastest such pick wins.
+    # A pick replaces default (or, where default failed and its hint named a profile, the pick advise
+    # added for it) only when the sitting calls it faster (SLOWER); the fastest such pick wins.
     faster = [a for a in arms if a.kind == PICK and a.usable and _verdict(paired(a, default)) == stats.SLOWER]
     chosen = min(faster, key=lambda a: a.median or float("inf")) if faster else default
     # The proof's result, when the sitting timed it and calls it faster than default: its paired
@@ -285,16 +287,12 @@ def _advice(
     eager = next((a for a in peers if a.config == "eager"), None)
     others = [a for a in peers if a.config != "eager"] or peers
     best = min(others, key=lambda a: a.median or float("inf")) if others else None
-    fleet = tuple(  # a fleet's build is the configuration's without the kernel: against it
-        Fleet(a.cpu, a.flags, paired(base, a), a.error)
-        for a in arms
-        if a.kind == FLEET and a.base == base.config
-    )
+    fleets = [a for a in arms if a.kind == FLEET and a.base == base.config]  # built without the kernel
+    fleet = tuple(Fleet(a.cpu, a.flags, paired(base, a), a.error) for a in fleets)
     if gap is not None:  # profiled as answered: the configuration alone is not the kernel's answer
         answered = str(Config.parse(chosen.config).with_kernel(taken.kernel if taken is not None else ""))
-        gap = gap.answering(
-            answered, chosen.release, chosen.median, best.median if best is not None else None
-        )
+        gap = gap.answering(answered, chosen.release, chosen.median, best.median if best else None)
+    over = paired(default, chosen) if chosen is not default else Ratio(stats.same_module())
     return Advice(
         model=str(document.get("model") or ""),
         function=str(entry.get("function") or ""),
@@ -302,7 +300,7 @@ def _advice(
         release=chosen.release,
         config=chosen.config,
         flags=chosen.flags,
-        over_default=paired(default, chosen) if chosen is not default else Ratio(stats.same_module()),
+        over_default=over if default.kind == DEFAULT else None,  # no speed-up over a default that failed
         over_naive=paired(naive, chosen) if naive is not None else None,
         vs_eager=paired(eager, chosen) if eager is not None else None,
         best_peer=peer_registry.display(best.config) if best is not None else "",

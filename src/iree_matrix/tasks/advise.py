@@ -155,7 +155,7 @@ def _routed(plan: SittingPlan, records: Iterable[Record]) -> SittingPlan:
     """`plan` with the profile a hint names for `default`'s failed compile (`stack-1m`) as one more pick."""
     named = {p.name for p in plan.picks}
     if profiles := [p for r in records if (p := tried.next_profile(r)) and p not in named]:
-        return plan.with_picks([Pick.named(profiles[0], plan.release, "the failure's hint")])
+        return plan.with_picks([Pick.named(profiles[0], plan.release, advice.HINTED)])
     return plan
 
 
