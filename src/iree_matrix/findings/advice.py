@@ -262,7 +262,7 @@ def _advice(
     proof = neighbourhood.Proof.of(entry["proof"]) if isinstance(entry.get("proof"), Mapping) else None
     gap = gaps.Gap.of(entry["gap"]) if isinstance(entry.get("gap"), Mapping) else None
     usable = [a for a in arms if a.usable and (a.kind == DEFAULT or (a.kind == PICK and a.source == HINTED))]
-    if (default := next(iter(sorted(usable, key=lambda a: a.kind != DEFAULT)), None)) is None:
+    if (default := min(usable, key=lambda a: a.kind != DEFAULT, default=None)) is None:
         return None
     # A pick replaces default (or, where default failed and its hint named a profile, the pick advise
     # added for it) only when the sitting calls it faster (SLOWER); the fastest such pick wins.

@@ -110,11 +110,11 @@ def _batch_two(tried: dict[str, list[str]], table: Table) -> bool:
 def profile_routes(records: Iterable[Record], table: Table) -> dict[str, str]:
     """Where no way passes: per model, one export (the default first) whose compile's hint names a profile."""
     routes: dict[str, tuple[str, str]] = {}  # model -> (its export, the profile)
-    for record in sorted(records, key=lambda r: recipes.split(r.label.planned_model)[::-1]):
-        by_recipe = table.get(model := recipes.split(record.label.planned_model)[0], {})
-        as_is = {**by_recipe, "as is": by_recipe.get("", {})}  # a way that passes, the default export too
-        if (profile := tried.next_profile(record)) and not passes(as_is):
-            routes.setdefault(model, (record.label.planned_model, profile))
+    hinted = [(r.label.planned_model, p) for r in records if (p := tried.next_profile(r))]
+    for planned, profile in sorted(hinted, key=lambda hint: recipes.split(hint[0])[::-1]):
+        by_recipe = table.get(model := recipes.split(planned)[0], {})
+        if not passes({**by_recipe, "as is": by_recipe.get("", {})}):  # no way passes, as exported either
+            routes.setdefault(model, (planned, profile))
     return dict(routes.values())
 
 
