@@ -295,11 +295,14 @@ def test_an_environment_image_is_built_committed_and_found_by_its_labels(
     are the index `open` finds it by. Its own base reference and tag: no other run finds it."""
     pins, wheels = pins_and_wheels
     base = images.Bases(backend.root).suite("bookworm", "amd64", timeout=1800, log=log)
-    base = dataclasses.replace(base, ref=f"test-base-{os.getpid()}")
+    # Its own base reference and id make its own tag: the fixture's cached image is not reused.
+    base = dataclasses.replace(base, ref=f"test-base-{os.getpid()}", image_id=f"sha256:test-{os.getpid()}")
     built_images = images.EnvImages(tmp_path, precompile=False)
-    tag = f"{images.ENV_REPO}:test-{os.getpid()}"
+    tag = images.env_tag(base, pins, precompile=False)
+    assert built_images.get(tag) is None
     try:
-        built = built_images._build(tag, base, pins, wheels, timeout=1800, log=log)
+        built = built_images.ensure(base, pins, wheels, timeout=1800, log=log)
+        assert built.tag == tag
         found = built_images.find(base.ref, pins.digest)
         assert found is not None and (found.tag, found.image_id) == (tag, built.image_id)
         assert found.manifest == built.manifest and built.manifest["lock_digest"] == pins.digest
