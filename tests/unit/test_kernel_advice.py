@@ -5,6 +5,7 @@ or with why it has none (its spec matched nothing, its outputs differ from torch
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -123,6 +124,25 @@ def test_answers_md_names_the_kernel_its_build_and_its_proof():
     md = "\n".join(answers_md.render([stacked]))
     run = "iree-run-module --task_worker_stack_size=196608 --module=model.vmfb ..."
     assert f"# run model.vmfb with: {run}" in md
+
+
+def test_a_generated_specs_answer_prints_the_command_that_writes_it_and_compiles_with_that_file():
+    """A kernel whose spec the tool writes from the module's IR has no spec file in its directory:
+    the answer prints `iree-matrix kernel spec` for the pick's model, release and profile first."""
+    generated = "--iree-preprocessing-transform-spec-filename=/k/dw/generated"
+    (a,) = advice.derive(_with_kernel(FASTER, flags=["--iree-llvmcpu-target-cpu=host", generated]))
+    md = "\n".join(answers_md.render([a]))
+    made = f"kernel spec mobilenet_v2 --release 3.13.0 --profile {PICK} --kernel /k/dw > kernel-spec.mlir"
+    assert f"iree-matrix {made}" in md and generated not in md
+    assert "--iree-preprocessing-transform-spec-filename=kernel-spec.mlir -o model.vmfb" in md
+    assert md.index(made) < md.index("iree-compile model.mlir")
+
+
+def test_a_kernel_meant_for_a_model_is_meant_for_its_export_variant_and_recipe_not_another_model():
+    kernel = dataclasses.replace(kernel_files.load(NEGABS), models=("whisper_tiny",))
+    assert kernel.for_model("whisper_tiny") and kernel.for_model("whisper_tiny@decomposed")
+    assert kernel.for_model("whisper_tiny~fx+decompose") and kernel.for_model("whisper_tiny@decomposed~fx")
+    assert not kernel.for_model("mobilenet_v2") and not kernel.for_model("whisper_tiny_v2")
 
 
 def test_advise_plans_each_kernel_with_default_and_each_pick_not_the_naive_build():

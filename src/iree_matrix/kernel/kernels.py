@@ -51,11 +51,13 @@ from typing import Any, Optional, Union
 from iree_matrix.core import excerpts, input_files
 from iree_matrix.core.errors import StageFailure
 from iree_matrix.core.hashing import digest, file_sha256
+from iree_matrix.core.model.configuration import split_variant
 from iree_matrix.core.system import bubblewrap, shared_files
 from iree_matrix.iree import flag_safety, opkinds, torch_ops, versions
 from iree_matrix.kernel import mechanism as mechanisms
 from iree_matrix.kernel.iree import custom_dispatch
 from iree_matrix.kernel.mechanism import EMBEDDED
+from iree_matrix.matrix import export_recipes as recipes
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -220,7 +222,10 @@ class Kernel:
         return [*mechanisms.of(self.mechanism).load_flags(built), *self.run_flags]
 
     def for_model(self, model: str) -> bool:
-        return not self.models or model in self.models
+        """Meant for `model`, its export variant (`whisper_tiny@decomposed`, as advise's picks) or its
+        export by a recipe (`mobilenet_v3_small~fx+decompose`)."""
+        base = split_variant(model.partition(recipes.SEP)[0])[0]
+        return not self.models or model in self.models or base in self.models
 
     def source_digest(self) -> str:
         """What decides the object, besides the target and the C compiler: each source's content

@@ -1,4 +1,5 @@
-"""`iree-matrix kernel ir MODEL`: the IR a kernel's transform spec runs on (kernel/tasks/kernel_ir.py)."""
+"""`iree-matrix kernel ir|spec MODEL`: the IR a kernel's transform spec runs on, or the spec the tool
+writes from it (kernel/tasks/kernel_ir.py)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,11 @@ from iree_matrix.kernel.tasks import kernel_ir
 
 NAME = "kernel"
 PROFILE: Option[str] = Option("--profile", "the compile profile (default: default)", default="default")
-KERNEL_ACTION: Positional[str] = Positional("action", None, choices=("ir",))
-HELP = "ir: the module a kernel's transform spec sees, each op with its torch module and line"
+KERNEL_ACTION: Positional[str] = Positional("action", None, choices=("ir", "spec"))
+HELP = (
+    "ir: the module a kernel's transform spec sees, each op with its torch module and line; spec: the "
+    "spec the tool writes from it for a kernel declared by what it replaces"
+)
 add_arguments = taking(
     KERNEL_ACTION,
     MODEL_REF,
@@ -26,4 +30,5 @@ add_arguments = taking(
 
 def main(args: argparse.Namespace) -> int:
     model, profile = model_reference(MODEL_REF.of(args) or ""), PROFILE.of(args) or "default"
-    return kernel_ir.run(model, RELEASE.of(args), profile, KERNEL.of(args), cache_dir(args), sys.stdout)
+    release, kernel, cache = RELEASE.of(args), KERNEL.of(args), cache_dir(args)
+    return kernel_ir.run(model, release, profile, kernel, cache, sys.stdout, KERNEL_ACTION.of(args) or "ir")

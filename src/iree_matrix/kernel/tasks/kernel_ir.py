@@ -4,7 +4,8 @@ preprocessing with debug locations, each op printed with the model line it came 
 export recorded it, its torch module (`path Class`). The cell is planned and run as a one-cell
 matrix (export and compiles, the kernel's build: the store's entries, reused when there), so what is
 printed is what that release's compile with the kernel sees. With a kernel whose spec the tool
-writes (`replaces = {...}`), also the C prototype that spec calls, or why no spec can be written."""
+writes (`replaces = {...}`), also the C prototype that spec calls, or why no spec can be written;
+`kernel spec` prints that spec itself (what an answer's compile line names `kernel-spec.mlir`)."""
 
 from __future__ import annotations
 
@@ -32,11 +33,20 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 _EXPORTER_AXES = ("python", "torch", "turbine", "arch")
+SPEC_KINDS = "kernel.toml's function and replaces = { module, class or op = ... }"
 
 
 def run(
-    model: str, release: Optional[str], profile: str, kernel: Optional[str], cache: Path, out: TextIO
+    model: str,
+    release: Optional[str],
+    profile: str,
+    kernel: Optional[str],
+    cache: Path,
+    out: TextIO,
+    action: str = "ir",
 ) -> int:
+    if action == "spec" and not kernel:
+        raise UserError(f"kernel spec: give --kernel DIR, a kernel whose spec the tool writes ({SPEC_KINDS})")
     base = tomllib.loads((shipped.matrix_dir() / "default.toml").read_text(encoding="utf-8"))
     release = release or max(base["compiler"], key=versions.release_order)
     with tempfile.TemporaryDirectory(prefix="kernel-ir-") as tmp:
@@ -44,7 +54,7 @@ def run(
         axes = {k: base[k] for k in _EXPORTER_AXES}
         file, colon, factory = model.rpartition(":")  # a file of the user's: relative to here, not to tmp
         named = str(Path(file).resolve()) + colon + factory if file.endswith(".py") else model
-        axes.update(compiler=[release], runtime=[release], models=[named], profiles=[profile])
+        axes.update(compiler=[release], runtime=[release], models=[named])
         text = "".join(f"{k} = {json.dumps(v)}\n" for k, v in axes.items()) + "[benchmark]\nrepetitions = 1\n"
         (where / "kernel-ir.toml").write_text(text, encoding="utf-8")
         settings = PlanSettings(
@@ -54,6 +64,7 @@ def run(
             RunOptions(wait=True),
             kernels=(kernel,) if kernel else (),
             select=("compile:*",),
+            profiles=(profile,),  # "data-tiling+loop-unrolling": combined as `tune --profiles` does
         )
         loaded = load_plan(settings)
         _, summary = run_plan(loaded, settings.run, cache, out=sys.stderr)
@@ -77,14 +88,26 @@ def run(
             return 1
         ir = (where / "ir.mlir").read_text(encoding="utf-8", errors="replace")
     modules = generated.modules_of(mlir)
-    out.write(annotated(ir, modules, generated.modules_of(mlir, "frames")))
+    if action == "spec" and (found is None or not found.generated):
+        raise UserError(
+            f"kernel spec: give --kernel DIR of a kernel whose spec the tool writes ({SPEC_KINDS})"
+        )
+    if action != "spec":
+        out.write(annotated(ir, modules, generated.modules_of(mlir, "frames")))
     if found is not None and found.generated:
         try:
             declared = generated.declarations(found)
             lines = torch_ops.model_lines(mlir.read_text("utf-8")) if any(d.op for d in declared) else {}
-            _, protos = spec_gen.spec(ir, modules, declared, found.object, generated.counted(release), lines)
-            out.write(f"\n// kernel {found.name!r}: the generated spec calls\n" + "\n".join(protos) + "\n")
+            text, protos = spec_gen.spec(
+                ir, modules, declared, found.object, generated.counted(release), lines
+            )
+            said = f"\n// kernel {found.name!r}: the generated spec calls\n" + "\n".join(protos) + "\n"
+            out.write(text if action == "spec" else said)
         except spec_gen.NotGenerated as exc:
+            if action == "spec":
+                raise UserError(
+                    f"kernel {found.name!r}, IREE {release}: no spec can be generated: {exc}"
+                ) from None
             out.write(f"\n// kernel {found.name!r}: no spec can be generated: {exc}\n")
     elif not modules:
         out.write(
