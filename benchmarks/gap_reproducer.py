@@ -30,19 +30,43 @@ from pathlib import Path
 from dispatch_tuning import attach_resources, base_argv, export_key  # beside this script
 
 from iree_matrix.core.formats import duration_ms
+from iree_matrix.core.hashing import file_sha256
 from iree_matrix.findings import advice
 from iree_matrix.findings import gap as gaps
 from iree_matrix.iree import opkinds
+
+REPO = Path(__file__).resolve().parents[1]  # a kernel's directory, as records name it, is the checkout's
 
 
 def _records(results: Path) -> list[dict]:
     return [json.loads(line) for line in results.read_text().splitlines() if line.strip()]
 
 
-def _compiles(compiler: str, argv: list[str]) -> tuple[bool, str]:
-    done = subprocess.run([compiler, *argv], capture_output=True, text=True, timeout=600)
+def _compiles(compiler: str, argv: list[str], cwd: Path | None = None) -> tuple[bool, str]:
+    done = subprocess.run([compiler, *argv], capture_output=True, text=True, timeout=600, cwd=cwd)
     first = next((line for line in done.stderr.splitlines() if "error:" in line), done.stderr.strip()[:200])
     return done.returncode == 0, first.split("error:", 1)[-1].strip()
+
+
+def _kernel_files(record: dict, flags: list[str], store: Path, into: Path) -> None:
+    """A kernel pick's compile ran where its spec and object lay by their bare names (a staging
+    folder, gone since): lay them out in `into` the same way, the object from the kernel job's store
+    entry (by its sha256), the spec from the compile's entry (one the tool wrote) or the kernel's
+    directory (the checkout's, as the record names it)."""
+    facts = record["metrics"].get("custom_kernel")
+    if not facts:
+        return
+    into.mkdir(parents=True)
+    objects = [o for o in (store / "kernel").glob("*/objects/*") if file_sha256(o) == facts["object_sha256"]]
+    if not objects:
+        raise SystemExit(f"kernel {facts['name']}: no object {facts['object_sha256'][:12]} in {store}/kernel")
+    shutil.copyfile(objects[0], into / objects[0].name)
+    generated = store / "compile" / record["key"] / "kernel-spec.mlir"
+    spec = generated if facts["spec"] == "generated" else REPO / facts["directory"] / facts["spec"]
+    named = next(
+        f.split("=", 1)[1] for f in flags if f.startswith("--iree-preprocessing-transform-spec-filename=")
+    )
+    shutil.copyfile(spec, into / named)
 
 
 def main() -> int:
@@ -78,6 +102,7 @@ def main() -> int:
     scratch = Path(tempfile.mkdtemp(prefix="gap-reproducer-"))
     try:
         sources, benchmarks = scratch / "sources", scratch / "benchmarks"
+        _kernel_files(compile_record, flags, store, scratch / "kernel")
         ok, why = _compiles(
             compiler,
             [
@@ -88,6 +113,7 @@ def main() -> int:
                 "-o",
                 str(scratch / "model.vmfb"),
             ],
+            cwd=scratch / "kernel" if (scratch / "kernel").is_dir() else None,
         )
         if not ok:
             raise SystemExit(f"the pick's compile failed: {why}")
