@@ -16,7 +16,7 @@ from iree_matrix.core.errors import SpecError, UserError
 from iree_matrix.core.model.configuration import Config, NamedCpu
 from iree_matrix.core.model.host_identity import HostIdentity, here
 from iree_matrix.core.model.metrics.run import RunMetrics
-from iree_matrix.findings import runs_view, search
+from iree_matrix.findings import advice, runs_view, search
 from iree_matrix.iree.flags import cpu_profile
 from iree_matrix.kernel.kernels import Kernel
 from iree_matrix.matrix import spec
@@ -232,8 +232,6 @@ def arms(plan: SittingPlan, kernels: Mapping[str, Kernel], model: str) -> tuple[
     """Every IREE arm of the sitting, in its order: default and the naive build, the picks, the
     fleet's builds, the other release's picks, and with `plan.kernels` each kernel meant for `model`
     swapped into default and each pick."""
-    from iree_matrix.findings import advice
-
     default = Pick(search.BASELINE, Config(), plan.release, "")
     naive = Pick(search.NAIVE, search.NAIVE_CONFIG, plan.release, "")
     found = [PlannedArm(default.name, advice.DEFAULT, default), PlannedArm(naive.name, advice.NAIVE, naive)]
@@ -248,8 +246,6 @@ def _fleet(plan: SittingPlan, default: Pick) -> list[PlannedArm]:
     """Each fleet CPU's arms: every pick and default (the sitting decides which one is the answer)
     with the named CPU in place of `host` — a pick that already names a CPU (`avx2`) cannot take
     another."""
-    from iree_matrix.findings import advice
-
     found = []
     for cpu in plan.fleet:
         named = NamedCpu(cpu)
@@ -263,8 +259,6 @@ def _fleet(plan: SittingPlan, default: Pick) -> list[PlannedArm]:
 def _kernels(plan: SittingPlan, kernels: Mapping[str, Kernel], model: str, default: Pick) -> list[PlannedArm]:
     """Each kernel of the matrix meant for `model`, swapped into default and each pick: an arm each,
     named "im2col+k:depthwise3x3"."""
-    from iree_matrix.findings import advice
-
     if not plan.kernels:
         return []
     return [
@@ -287,8 +281,6 @@ def adjusted(matrix: spec.MatrixSpec, model: str, plan: SittingPlan) -> spec.Mat
     the fleet's and the other release's builds added, and with `plan.kernels` each kernel meant for
     the model swapped into default and each pick (not into the naive build, a fleet's or the other
     release's)."""
-    from iree_matrix.findings import advice
-
     cpus = {p.name: p for p in (cpu_profile(NamedCpu(cpu)) for cpu in plan.fleet)}
     matrix = spec.with_profiles(matrix, ["default", "generic"])
     # The matrix file planned every cell with each kernel too: advise chooses its kernel cells below.
@@ -386,8 +378,6 @@ def proof_cost(
 def sitting_cost(nearest: Any) -> str:
     """What the model's sitting took where it was published (`nearest`: the identity nearest this
     one's answer, advice.nearest), else what the reference models' take."""
-    from iree_matrix.findings import advice
-
     if nearest and (took := advice.cost_text(nearest.advice[0])):
         return f"as published: {took}"
     return (

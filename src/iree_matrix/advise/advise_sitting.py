@@ -302,14 +302,10 @@ def _peer_arm(
 
 def run_of(runs: Sequence[Record], model: str, function: str, profile: str, release: str) -> Optional[Record]:
     wanted = (model, function, profile, release)
-    return next(
-        (
-            r
-            for r in runs
-            if (r.label.source_model, r.label.function or "main", r.label.profile, r.label.compiler) == wanted
-        ),
-        None,
-    )
+    for r in runs:
+        if (r.label.source_model, r.label.function or "main", r.label.profile, r.label.compiler) == wanted:
+            return r
+    return None
 
 
 def peer_of(peers: Sequence[Record], model: str, function: str) -> Optional[Record]:

@@ -28,7 +28,7 @@ from iree_matrix.core.model.results import Record, Status
 from iree_matrix.core.system import bubblewrap
 from iree_matrix.envs import venv as venv_env
 from iree_matrix.envs.cache_usage import default_cache
-from iree_matrix.execution import abtest
+from iree_matrix.execution import abtest, progress
 from iree_matrix.matrix import models
 
 logger = console.logger(__name__)
@@ -317,7 +317,6 @@ def timed(request: Request, arms: Sequence[TimedArm], title: str, label: str, hi
     (`title`; `hint`: how to make it cheaper) from each arm's expected step, and before each step a
     progress line (`label`: whose arms)."""
     from iree_matrix.core.system import locks
-    from iree_matrix.execution import progress
 
     per_arm = {a.name: a.step_seconds(request.repetitions) for a in arms}
     slowest = max(per_arm, key=per_arm.__getitem__, default="")
@@ -340,7 +339,6 @@ def progress_of(
     """The sitting's line before each step, with the elapsed time and an estimate of what is left:
     the steps to come at their arms' expected seconds (every round times each arm once), scaled by
     how the steps so far ran against theirs."""
-    from iree_matrix.execution import progress
 
     start = clock()
     each_round = sum(per_arm.values())

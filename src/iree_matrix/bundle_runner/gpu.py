@@ -139,15 +139,10 @@ def present(sitting: Json, checked: dict[str, Json]) -> bool:
 
 def listed(sitting: Json, checked: dict[str, Json]) -> list[str]:
     """The devices the runtime listed for the sitting's driver, as its cells' records say."""
-    found: list[str] = next(
-        (
-            checked[a["job"]]["gpu_devices"]
-            for a in sitting["arms"]
-            if checked.get(a["job"], {}).get("gpu_devices")
-        ),
-        [],
-    )
-    return found
+    for arm in sitting["arms"]:
+        if devices := checked.get(arm["job"], {}).get("gpu_devices"):
+            return list(devices)
+    return []
 
 
 # --------------------------------------------------------------------------- the sitting (the parent)

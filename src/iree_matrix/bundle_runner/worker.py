@@ -121,10 +121,6 @@ def _load_gpu(root: Path, order: Json, arms: _Arms) -> Json:
     return answer
 
 
-def _load_torch_cuda(root: Path, order: Json, arms: _Arms) -> Json:
-    return gpu.load_torch_cuda(root, order, arms.calls, arms.syncs)
-
-
 def _profile_onnx(root: Path, order: Json, arms: _Arms) -> Json:
     import onnxruntime as ort  # type: ignore[import-untyped,import-not-found,unused-ignore]  # no stubs; absent where mypy runs
 
@@ -189,7 +185,7 @@ LOADERS: tuple[tuple[str, Callable[[Path, Json, _Arms], Json]], ...] = (
     ("load_onnx", _load_onnx),
     ("load_torch", _load_torch),
     ("load_gpu", _load_gpu),
-    ("load_torch_cuda", _load_torch_cuda),
+    ("load_torch_cuda", lambda root, order, arms: gpu.load_torch_cuda(root, order, arms.calls, arms.syncs)),
     ("profile_onnx", _profile_onnx),
 )
 

@@ -7,14 +7,15 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from iree_matrix.commands.options import CACHE, CACHE_ACTION, CACHE_PARTS, cache_dir
+from iree_matrix.core import formats
+from iree_matrix.core.errors import UserError
+from iree_matrix.envs import cache_usage
 
 NAME = "cache"
 HELP = "the cache's disk use (`cache`), and `cache prune [PART ...]` to reclaim it"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from iree_matrix.envs import cache_usage
-
     CACHE_ACTION.add(parser)
     CACHE_PARTS.add(
         parser,
@@ -25,8 +26,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from iree_matrix.core.errors import UserError
-
     cache, parts = cache_dir(args), CACHE_PARTS.each(args)
     if CACHE_ACTION.of(args) == "prune":
         return prune(cache, parts)
@@ -36,9 +35,6 @@ def main(args: argparse.Namespace) -> int:
 
 
 def usage(cache: Path) -> int:
-    from iree_matrix.core import formats
-    from iree_matrix.envs import cache_usage
-
     for part in cache_usage.usage(cache):
         print(f"{formats.size(part.bytes):>9}  {part.name:<10} {part.holds}; removing it: {part.cost}")
     if images := cache_usage.docker_images():
@@ -51,9 +47,6 @@ def usage(cache: Path) -> int:
 
 
 def prune(cache: Path, parts: Sequence[str]) -> int:
-    from iree_matrix.core import formats
-    from iree_matrix.core.errors import UserError
-    from iree_matrix.envs import cache_usage
     from iree_matrix.execution.execute import run_lock
 
     names = cache_usage.names(list(parts))

@@ -193,9 +193,8 @@ def cross_state(run: Record) -> str:
         return REFUSES
     if run.status is Status.OK:
         return LOADS
-    if run.status in (Status.SKIP, Status.NOT_RUN):
-        return NOT_RUN
-    return str(run.status.value)  # a str enum's value
+    # else the run's status: a str enum's value
+    return NOT_RUN if run.status in (Status.SKIP, Status.NOT_RUN) else str(run.status.value)
 
 
 def _cross(pairs: Sequence[tuple[Record, Record]]) -> tuple[list[str], dict[str, Any]]:

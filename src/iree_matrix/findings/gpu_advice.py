@@ -136,15 +136,15 @@ class GpuAnswer:
     model: str
     function: str
     identity: GpuIdentity
-    release: str  # "" when no IREE arm ran and matched torch (`why` says)
-    target: str  # the chip as `--target` names it: "cuda:sm_80", "vulkan-spirv"
-    flags: tuple[str, ...]
-    ms: Optional[float]  # median synchronised wall time per call
     peers: tuple[Against, ...]  # IREE against each GPU peer, in their order (nothing measured: no answer)
-    as_fast: tuple[tuple[str, str], ...]  # (release, target) no different from the answer's
     excluded: tuple[Excluded, ...]
     sitting: str
     source: str
+    release: str = ""  # "" when no IREE arm ran and matched torch (`why` says)
+    target: str = ""  # the chip as `--target` names it: "cuda:sm_80", "vulkan-spirv"
+    flags: tuple[str, ...] = ()
+    ms: Optional[float] = None  # median synchronised wall time per call
+    as_fast: tuple[tuple[str, str], ...] = ()  # (release, target) no different from the answer's
     why: str = ""  # no answer: why
     proof: Optional[neighbourhood.Proof] = None  # the answer's arm's one-knob neighbourhood
     proved: tuple[tuple[str, str], ...] = ()  # (release, target) of every proof the sitting timed
@@ -183,18 +183,11 @@ def derive(document: Mapping[str, Any], source: str = "") -> list[GpuAnswer]:
     if not advice.is_gpu(document):
         return []
     identity = GpuIdentity.of(document["device"], document.get("host"))
-    found = []
+    found, model = [], str(document.get("model") or "")
     for entry in document.get("functions") or ():
         arms = [advice.Arm.of(a) for a in entry.get("arms") or () if isinstance(a, Mapping)]
         sitting = advice.sitting_text(document, entry, of=TIMING)
-        answer = _answer(
-            str(document.get("model") or ""),
-            str(entry.get("function") or ""),
-            identity,
-            arms,
-            sitting,
-            source,
-        )
+        answer = _answer(model, str(entry.get("function") or ""), identity, arms, sitting, source)
         found.append(_with_proof(answer, entry.get("proofs")))
     return found
 
@@ -232,20 +225,8 @@ def _answer(
         Excluded(a.release, a.target, _why_not(a), ran=_miscomputed(a)) for a in iree if not a.usable
     )
     peers = {a.config: a for a in arms if a.kind == advice.PEER}
-    none = GpuAnswer(
-        model=model,
-        function=function,
-        identity=identity,
-        release="",
-        target="",
-        flags=(),
-        ms=None,
-        peers=tuple(map(Against, gpu_peers.ordered())),
-        as_fast=(),
-        excluded=excluded,
-        sitting=sitting,
-        source=source,
-    )
+    unmeasured = tuple(map(Against, gpu_peers.ordered()))
+    none = GpuAnswer(model, function, identity, unmeasured, excluded, sitting, source)
     if not usable:
         tried = "; ".join(e.text() for e in excluded)
         why = f"no IREE arm ran and matched torch: {tried}" if iree else "no IREE arm in the sitting"
@@ -335,7 +316,7 @@ def ms_text(a: GpuAnswer) -> str:
     return f"{said} ({SOFTWARE}, not a GPU's time)" if a.identity.software else said
 
 
-def lines(found: Sequence[GpuAnswer], model: str, argument: str = "") -> list[str]:
+def lines(found: Sequence[GpuAnswer], model: str) -> list[str]:
     """A model's GPU answers in a few lines each (`query model`)."""
     if not found:
         return []

@@ -9,7 +9,7 @@ refused ("onnx-import") and a run that does not match torch are each said in the
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any, Optional
 
 from iree_matrix.core.model.results import Record
@@ -92,61 +92,35 @@ _HANGS_AT_EXIT = (
 )
 _PUBLISHED = "(turbine's own release, what results/environments exported with)"
 _NOT_TRIED = "resolves; the export was not tried here (a CUDA build of torch), the float8 import line is met"
-INSTALL_ANSWERS: tuple[dict[str, str], ...] = (
-    {
-        "torch": "2.5.1",
-        "turbine": "3.2.0",
-        "compiler": "3.13.0",
-        "verdict": _FLOAT8,
-        "pin": "iree-base-compiler==3.2.0 iree-base-runtime==3.2.0 (turbine's own release; " + _OLDER,
-    },
-    {
-        "torch": "2.5.1",
-        "turbine": "3.6.0",
-        "compiler": "3.13.0",
-        "verdict": _FLOAT8,
-        "pin": "iree-base-compiler==3.6.0 iree-base-runtime==3.6.0 (turbine's own release; "
-        + _OLDER
-        + _HANGS_AT_EXIT,
-    },
-    {
-        "torch": "2.7.1",
-        "turbine": "3.7.0",
-        "compiler": "3.13.0",
-        "verdict": _NOT_TRIED,
-        "pin": "iree-base-compiler==3.7.0 iree-base-runtime==3.7.0 " + _PUBLISHED,
-    },
-    {
-        "torch": "2.9.1",
-        "turbine": "3.9.0",
-        "compiler": "3.13.0",
-        "verdict": _NOT_TRIED,
-        "pin": "iree-base-compiler==3.9.0 iree-base-runtime==3.9.0 " + _PUBLISHED,
-    },
-    {
-        "torch": "2.13.0",
-        "turbine": "3.6.0",
-        "compiler": "3.13.0",
-        "verdict": "imports and exports (installed and exported here: torch 2.13.0+cpu, a Conv2d + ReLU)",
-        "pin": "none needed (torch 2.13.0 is outside 3.6's tested >=2.5,<2.8)",
-    },
-    {
-        "torch": "2.13.0",
-        "turbine": "3.9.0",
-        "compiler": "3.13.0",
-        "verdict": "imports and exports (installed and exported here: torch 2.13.0+cpu, a Conv2d + ReLU)",
-        "pin": "none needed; iree-base-compiler==3.9.0 pins what the published results/ used",
-    },
-)
+_EXPORTS = "imports and exports (installed and exported here: torch 2.13.0+cpu, a Conv2d + ReLU)"
+_TODAY = "3.13.0"  # the iree-base-compiler pip takes today for every pair below
 
 
-def install_lines(torch: str, turbine: str, table: Sequence[dict[str, str]] = INSTALL_ANSWERS) -> list[str]:
+def _own(release: str) -> str:
+    return f"iree-base-compiler=={release} iree-base-runtime=={release} "
+
+
+# (torch, turbine) -> (what that install does, the pin that imports)
+INSTALL_ANSWERS: dict[tuple[str, str], tuple[str, str]] = {
+    ("2.5.1", "3.2.0"): (_FLOAT8, _own("3.2.0") + "(turbine's own release; " + _OLDER),
+    ("2.5.1", "3.6.0"): (_FLOAT8, _own("3.6.0") + "(turbine's own release; " + _OLDER + _HANGS_AT_EXIT),
+    ("2.7.1", "3.7.0"): (_NOT_TRIED, _own("3.7.0") + _PUBLISHED),
+    ("2.9.1", "3.9.0"): (_NOT_TRIED, _own("3.9.0") + _PUBLISHED),
+    ("2.13.0", "3.6.0"): (_EXPORTS, "none needed (torch 2.13.0 is outside 3.6's tested >=2.5,<2.8)"),
+    ("2.13.0", "3.9.0"): (
+        _EXPORTS,
+        "none needed; iree-base-compiler==3.9.0 pins what the published results/ used",
+    ),
+}
+
+
+def install_lines(torch: str, turbine: str) -> list[str]:
     """The install answer for (torch, turbine) as lines, or none when it was not measured."""
-    for row in table:
-        if row["torch"] == torch and row["turbine"] == turbine:
-            return [
-                f"a plain `pip install torch=={torch} iree-turbine=={turbine}` gives iree-base-compiler "
-                f"{row['compiler']} today: {row['verdict']}",
-                f"  the pin that imports: {row['pin']}",
-            ]
-    return []
+    if (found := INSTALL_ANSWERS.get((torch, turbine))) is None:
+        return []
+    verdict, pin = found
+    return [
+        f"a plain `pip install torch=={torch} iree-turbine=={turbine}` gives iree-base-compiler "
+        f"{_TODAY} today: {verdict}",
+        f"  the pin that imports: {pin}",
+    ]

@@ -372,9 +372,7 @@ class Figure:
     @classmethod
     def of(cls, value: Any) -> Optional[Figure]:
         """From a timed metric ({"median", "min", "max", "n"}); None without a positive median."""
-        if not isinstance(value, Mapping):
-            return None
-        if (median := number(value.get("median"))) is None or median <= 0:
+        if not isinstance(value, Mapping) or (median := number(value.get("median"))) is None or median <= 0:
             return None
         n = number(value.get("n"))
         return cls(median, number(value.get("min")), number(value.get("max")), int(n) if n else None)

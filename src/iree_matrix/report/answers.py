@@ -13,6 +13,7 @@ from typing import Optional
 
 from iree_matrix.bundle_runner import gpu_peers
 from iree_matrix.core import formats
+from iree_matrix.core.atomic_files import write_atomically
 from iree_matrix.core.model import stats
 from iree_matrix.core.model.configuration import Config
 from iree_matrix.findings import advice, gpu_advice, neighbourhood
@@ -310,7 +311,6 @@ def _gap(a: advice.Advice) -> list[str]:
 
 def write(root: Path) -> Optional[Path]:
     """ANSWERS.md of `root` (results/answers), when it holds sittings."""
-    from iree_matrix.core.atomic_files import write_atomically
 
     found = advice.published(root)
     gpu = gpu_advice.published(root)
@@ -390,7 +390,6 @@ def with_readme_block(text: str, root: Path) -> str:
 
 def write_readme(readme: Path, root: Path) -> bool:
     """Render README's answers block in place; True when README changed."""
-    from iree_matrix.core.atomic_files import write_atomically
 
     if not readme.is_file():
         return False

@@ -63,9 +63,8 @@ def has_boards(records: Iterable[Record]) -> bool:
 def unit_of(record: Record) -> str:
     function = record.label.function or "main"
     model = record.label.model or "?"
-    if function == "main" or model.endswith(f".{function}"):  # some records name the unit as the model
-        return model
-    return f"{model}.{function}"
+    # some records name the unit as the model
+    return model if function == "main" or model.endswith(f".{function}") else f"{model}.{function}"
 
 
 def root_causes(records: Iterable[Record]) -> list[Record]:
@@ -122,13 +121,8 @@ def cells(records: Iterable[Record]) -> list[ModuleRuns]:
     for r in root_causes(records):
         if r.stage != "run":
             continue
-        key = (
-            unit_of(r),
-            (r.label.compiler or "?"),
-            (r.label.runtime or "?"),
-            (r.label.arch or "?"),
-            (r.label.profile or LLVM),
-        )
+        lab = r.label
+        key = (unit_of(r), lab.compiler or "?", lab.runtime or "?", lab.arch or "?", lab.profile or LLVM)
         grouped.setdefault(key, {})[r.label.device or "local-task"] = r
     return [ModuleRuns(*key, runs=runs) for key, runs in sorted(grouped.items())]
 
@@ -511,7 +505,7 @@ def _md_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 def html_body(records: Iterable[Record], timeout_mark: str = TIMEOUT_MARK) -> list[str]:
     """The site's boards page: the answer tables (the full cross is in BOARDS.md), a timeout marked
     with `timeout_mark` (the site's, which its fonts draw: "⏱" was a missing-glyph box there)."""
-    import html
+    from iree_matrix.report import markup
 
     all_cells = cells(list(latest_by_job(records).values()))
     body = [
@@ -520,14 +514,10 @@ def html_body(records: Iterable[Record], timeout_mark: str = TIMEOUT_MARK) -> li
     ]
     titled = targets.board_pages()
     for arch in [a for a in titled if any(c.arch == a for c in all_cells)]:
-        body.append(f"<h2>{html.escape(titled[arch])}</h2>")
-        rows = answer_rows(all_cells, arch, links=False)
-        head = "".join(f"<th>{h}</th>" for h in ("function", "newest release that runs it", "others"))
-        trs = "".join(
-            "<tr>"
-            + "".join(f"<td>{html.escape(v.replace(TIMEOUT_MARK, timeout_mark))}</td>" for v in row)
-            + "</tr>"
-            for row in rows
-        )
-        body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{trs}</tbody></table>")
+        body.append(f"<h2>{markup.e(titled[arch])}</h2>")
+        rows = [
+            [v.replace(TIMEOUT_MARK, timeout_mark) for v in row]
+            for row in answer_rows(all_cells, arch, links=False)
+        ]
+        body.append(markup.table(("function", "newest release that runs it", "others"), rows))
     return body

@@ -141,15 +141,12 @@ def heatmap(
         colour = "white" if cell.state in DARK else "black"
         ax.text(j + 0.5, i + 0.5, MARKS[cell.state], ha="center", va="center", fontsize=9, color=colour)
         titles[gid] = f"{cell.row} × {cell.col}: {cell.title}" + (f"\n{cell.job}" if cell.job else "")
-    ax.set_xlim(0, len(cols))
-    ax.set_ylim(len(rows), 0)
+    ax.set(xlim=(0, len(cols)), ylim=(len(rows), 0))
     ax.set_xticks([j + 0.5 for j in range(len(cols))], cols, rotation=45, ha="right")
     ax.set_yticks([i + 0.5 for i in range(len(rows))], rows)
     ax.tick_params(length=0)
-    for spine in ax.spines.values():
-        spine.set_visible(False)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
+    ax.spines[:].set_visible(False)
+    ax.set(xlabel=xlabel, ylabel=ylabel)
     return _svg(fig, titles, figure_id)
 
 

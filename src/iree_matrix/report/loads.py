@@ -129,33 +129,20 @@ def builds_section(view: View) -> list[str]:
     rows = []
     for r in builds:
         m = r.metric.of(RuntimeBuildMetrics)
+        head = [r.label.runtime or r.label.arch, r.label.arch, r.label.linkage]
         if r.status is not Status.OK:
-            note = clip(first_line(r.message), MAX_NOTE_CHARS)
             rows.append(
-                [
-                    r.label.runtime or r.label.arch,
-                    r.label.arch,
-                    r.label.linkage,
-                    status_text(r.status),
-                    "",
-                    "",
-                    "",
-                    "",
-                    note,
-                ]
+                [*head, status_text(r.status), *[""] * 4, clip(first_line(r.message), MAX_NOTE_CHARS)]
             )
             continue
         sizes = []
         for tool in ("iree-run-module", "iree-benchmark-module"):
             full, stripped = m.tool_bytes(tool), m.tool_bytes(tool, stripped=True)
             sizes.append(f"{size(full)} ({size(stripped)} stripped)" if full and stripped else "")
-        seconds = m.build_seconds
         rows.append(
             [
-                r.label.runtime or r.label.arch,
-                r.label.arch,
-                r.label.linkage,
-                formats.seconds(seconds) if seconds else "",
+                *head,
+                formats.seconds(m.build_seconds) if m.build_seconds else "",
                 *sizes,
                 ", ".join(m.needed) or "none (static)",
                 ", ".join(m.glibc_versions) or "—",
