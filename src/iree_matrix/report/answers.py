@@ -23,7 +23,9 @@ from iree_matrix.kernel.findings import kernel_trials
 from iree_matrix.kernel.iree.custom_dispatch import TRANSFORM_SPEC_FLAG
 from iree_matrix.kernel.kernels import GENERATED
 from iree_matrix.kernel.stages.kernel_generated import SPEC_FILE
+from iree_matrix.matrix import export_recipes as recipes
 from iree_matrix.matrix import peers as peer_registry
+from iree_matrix.matrix.models import split_recipe
 from iree_matrix.report import markdown, markup
 
 FILENAME = "ANSWERS.md"
@@ -131,6 +133,7 @@ def _render_cpu(found: Sequence[advice.Advice]) -> list[str]:
             "",
             f"{a.identity.label}; {a.sitting}; `{Path(a.source).name}`.",
             "",
+            *_recipe_head(a),
             *_kernel_head(a),
             "```sh",
             *([a.kernel.build] if a.kernel is not None and a.kernel.build else []),
@@ -152,6 +155,17 @@ def _render_cpu(found: Sequence[advice.Advice]) -> list[str]:
         out += [f"- {kernel_trials.kernel_text(trial)}" for trial in a.kernel_trials]
         out += ["", *_proof(a), *_gap(a)]
     return out
+
+
+def _recipe_head(a: advice.Advice) -> list[str]:
+    """A model exported by a recipe (`mobilenet_v3_small~fx+decompose`): the model.mlir its commands
+    compile is that export, not the model's own."""
+    model, recipe = split_recipe(a.model)
+    if not recipe:
+        return []
+    does = "; ".join(recipes.HOW[c] for c in recipe.split(recipes.JOIN) if c in recipes.HOW)
+    said = f"`model.mlir` is {model} exported by the recipe `{recipe}` ({does}), as "
+    return [said + f"`iree-matrix advise '{a.model}'` exports it.", ""]
 
 
 def _kernel_head(a: advice.Advice) -> list[str]:
