@@ -2,19 +2,9 @@
 (relative position buckets, RMS norm), called with token ids only, random weights, no download."""
 
 import torch
-
-from models.api import ModelSpec
+from _wrapped import wrapped
 
 REQUIREMENTS = ("transformers==5.23.0",)
-
-
-class Hidden(torch.nn.Module):
-    def __init__(self, model):
-        super().__init__()
-        self.model = model
-
-    def forward(self, ids):
-        return self.model(input_ids=ids).last_hidden_state
 
 
 def build(seed=0):
@@ -25,5 +15,4 @@ def build(seed=0):
         vocab_size=128, d_model=32, d_kv=16, d_ff=64, num_layers=2, num_heads=2,
         relative_attention_num_buckets=8, relative_attention_max_distance=16,
     )  # fmt: skip
-    model = T5EncoderModel(config).eval()
-    return ModelSpec(Hidden(model).eval(), (torch.randint(0, 128, (1, 12)),), atol=1e-4, rtol=1e-3)
+    return wrapped(T5EncoderModel(config), torch.randint(0, 128, (1, 12)), "input_ids", "last_hidden_state")

@@ -12,15 +12,21 @@ from torch.nn import functional as F
 from models.api import ModelSpec
 
 
+def _border(coord, size):
+    """One axis of the sampling: the source position (align_corners=False) clamped into the image
+    (border padding), its two neighbouring pixels and the weight of the second."""
+    at = (((coord + 1) * size - 1) / 2).clamp(0, size - 1)
+    low = at.floor()
+    first = low.to(torch.int64)
+    return first, (first + 1).clamp(max=size - 1), (at - low)[:, None]
+
+
 def grid_sample_border(img, grid):
-    """F.grid_sample(img, grid, "bilinear", padding_mode="border", align_corners=False) by hand."""
+    """F.grid_sample(img, grid, "bilinear", padding_mode="border", align_corners=False) by hand, as
+    docs/failures.md spells it, its two axes by one function: four gathers, weighted."""
     n, c, h, w = img.shape
-    x = (((grid[..., 0] + 1) * w - 1) / 2).clamp(0, w - 1)
-    y = (((grid[..., 1] + 1) * h - 1) / 2).clamp(0, h - 1)
-    x0, y0 = x.floor(), y.floor()
-    wx, wy = (x - x0)[:, None], (y - y0)[:, None]
-    x0, y0 = x0.to(torch.int64), y0.to(torch.int64)
-    x1, y1 = (x0 + 1).clamp(max=w - 1), (y0 + 1).clamp(max=h - 1)
+    x0, x1, wx = _border(grid[..., 0], w)
+    y0, y1, wy = _border(grid[..., 1], h)
     flat = img.reshape(n, c, h * w)
 
     def at(yi, xi):
@@ -28,7 +34,8 @@ def grid_sample_border(img, grid):
         return flat.gather(2, index).reshape(n, c, *yi.shape[1:])
 
     top = at(y0, x0) * (1 - wx) + at(y0, x1) * wx
-    return top * (1 - wy) + (at(y1, x0) * (1 - wx) + at(y1, x1) * wx) * wy
+    bottom = at(y1, x0) * (1 - wx) + at(y1, x1) * wx
+    return top * (1 - wy) + bottom * wy
 
 
 class WarpUpsampler(nn.Module):

@@ -2,19 +2,9 @@
 convolution is weight-normed), no download."""
 
 import torch
-
-from models.api import ModelSpec
+from _wrapped import wrapped
 
 REQUIREMENTS = ("transformers==5.23.0",)
-
-
-class Encoder(torch.nn.Module):
-    def __init__(self, model):
-        super().__init__()
-        self.model = model
-
-    def forward(self, audio):
-        return self.model(input_values=audio).last_hidden_state
 
 
 def build(seed=0):
@@ -26,5 +16,4 @@ def build(seed=0):
         conv_dim=(16, 16), conv_stride=(5, 2), conv_kernel=(10, 3),
         num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=4,
     )  # fmt: skip
-    model = Wav2Vec2Model(config).eval()
-    return ModelSpec(Encoder(model).eval(), (torch.randn(1, 1600),), atol=1e-4, rtol=1e-3)
+    return wrapped(Wav2Vec2Model(config), torch.randn(1, 1600), "input_values", "last_hidden_state")

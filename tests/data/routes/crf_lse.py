@@ -5,6 +5,7 @@ error names only a constant the op takes ("failed to legalize operation 'torch.c
 says: both match torch."""
 
 import torch
+from _factories import seeded
 
 from models.api import ModelSpec
 
@@ -33,11 +34,4 @@ def _spec(by_hand):
     return ModelSpec(ForwardAlgorithm(by_hand).eval(), (torch.randn(2, 5, 6),), atol=1e-5, rtol=1e-4)
 
 
-def build(seed=0):
-    torch.manual_seed(seed)
-    return _spec(False)
-
-
-def by_hand(seed=0):
-    torch.manual_seed(seed)
-    return _spec(True)
+build, by_hand = seeded(_spec, build=False, by_hand=True)

@@ -4,6 +4,7 @@ modes sum, mean and max, over int64 ids and offsets. IREE lowers `aten.embedding
 masked amax), as the hint says, and matches torch."""
 
 import torch
+from _factories import seeded
 
 from models.api import ModelSpec
 
@@ -36,11 +37,4 @@ def _spec(by_hand):
     return ModelSpec(Bags(by_hand).eval(), (ids, offsets), atol=1e-5, rtol=1e-4)
 
 
-def build(seed=0):
-    torch.manual_seed(seed)
-    return _spec(False)
-
-
-def by_hand(seed=0):
-    torch.manual_seed(seed)
-    return _spec(True)
+build, by_hand = seeded(_spec, build=False, by_hand=True)

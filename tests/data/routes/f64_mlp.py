@@ -4,6 +4,7 @@ survey): IREE demotes float64 to float32 by default and fails verifying the weig
 `as_float32` makes it and its inputs float32, as the hint says, and matches torch."""
 
 import torch
+from _factories import seeded
 
 from models.api import ModelSpec
 
@@ -13,11 +14,4 @@ def _spec(dtype):
     return ModelSpec(mlp.eval(), (torch.randn(3, 6, dtype=dtype),), atol=1e-5, rtol=1e-4)
 
 
-def build(seed=0):
-    torch.manual_seed(seed)
-    return _spec(torch.float64)
-
-
-def as_float32(seed=0):
-    torch.manual_seed(seed)
-    return _spec(torch.float32)
+build, as_float32 = seeded(_spec, build=torch.float64, as_float32=torch.float32)

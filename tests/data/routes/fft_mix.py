@@ -3,6 +3,7 @@ IREE has no `aten.fft_fft2`; `by_hand` writes the real part of the 2-D DFT as fo
 cos and sin matrices, as the hint says, and matches torch."""
 
 import torch
+from _factories import seeded
 
 from models.api import ModelSpec
 
@@ -31,11 +32,4 @@ def _spec(by_hand):
     return ModelSpec(FourierMix(by_hand).eval(), (torch.randn(1, 8, 16),), atol=1e-4, rtol=1e-4)
 
 
-def build(seed=0):
-    torch.manual_seed(seed)
-    return _spec(False)
-
-
-def by_hand(seed=0):
-    torch.manual_seed(seed)
-    return _spec(True)
+build, by_hand = seeded(_spec, build=False, by_hand=True)

@@ -4,6 +4,7 @@ cholesky, qr, eigh, svd); the matrix depends on the weights only, so `by_hand` i
 factory, as a buffer, as the hint says, and matches torch."""
 
 import torch
+from _factories import seeded
 
 from models.api import ModelSpec
 
@@ -25,11 +26,4 @@ def _spec(by_hand):
     return ModelSpec(InverseStep(by_hand).eval(), (torch.randn(4, 8),), atol=1e-4, rtol=1e-4)
 
 
-def build(seed=0):
-    torch.manual_seed(seed)
-    return _spec(False)
-
-
-def by_hand(seed=0):
-    torch.manual_seed(seed)
-    return _spec(True)
+build, by_hand = seeded(_spec, build=False, by_hand=True)

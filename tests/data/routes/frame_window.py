@@ -3,6 +3,7 @@ in `forward` (issue #69, the op survey): IREE has no `aten.hann_window`; `by_han
 once, as a buffer, as the hint says, and matches torch."""
 
 import torch
+from _factories import seeded
 
 from models.api import ModelSpec
 
@@ -26,11 +27,4 @@ def _spec(by_hand):
     return ModelSpec(Frames(by_hand).eval(), (torch.randn(2, 256),), atol=1e-5, rtol=1e-4)
 
 
-def build(seed=0):
-    torch.manual_seed(seed)
-    return _spec(False)
-
-
-def by_hand(seed=0):
-    torch.manual_seed(seed)
-    return _spec(True)
+build, by_hand = seeded(_spec, build=False, by_hand=True)

@@ -4,6 +4,7 @@ list summed into their target nodes by `index_add_`. IREE has no `aten.index_add
 over the edge targets expanded to the feature width, as the hint says: both match torch."""
 
 import torch
+from _factories import seeded
 
 from models.api import ModelSpec
 
@@ -31,11 +32,4 @@ def _spec(by_hand):
     return ModelSpec(MessageSum(by_hand).eval(), (torch.randn(10, 8),), atol=1e-5, rtol=1e-4)
 
 
-def build(seed=0):
-    torch.manual_seed(seed)
-    return _spec(False)
-
-
-def by_hand(seed=0):
-    torch.manual_seed(seed)
-    return _spec(True)
+build, by_hand = seeded(_spec, build=False, by_hand=True)

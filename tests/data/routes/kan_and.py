@@ -5,6 +5,7 @@ no `aten.__and__.Tensor` (the `&` of two booleans); `~fx+decompose` exports it a
 
 import torch
 import torch.nn.functional as F
+from _factories import seeded
 
 from models.api import ModelSpec
 
@@ -32,11 +33,4 @@ def _spec(by_hand):
     return ModelSpec(SplineBasis(by_hand).eval(), (torch.rand(5, 4) * 2.4 - 1.2,), atol=1e-5, rtol=1e-4)
 
 
-def build(seed=0):
-    torch.manual_seed(seed)
-    return _spec(False)
-
-
-def by_hand(seed=0):
-    torch.manual_seed(seed)
-    return _spec(True)
+build, by_hand = seeded(_spec, build=False, by_hand=True)

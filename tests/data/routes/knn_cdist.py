@@ -4,6 +4,7 @@ through torch's own decomposition, and `by_hand` writes the (squared) distances 
 says: both match torch."""
 
 import torch
+from _factories import seeded
 
 from models.api import ModelSpec
 
@@ -30,11 +31,4 @@ def _spec(by_hand):
     return ModelSpec(KNNBlock(by_hand).eval(), (torch.randn(1, 32, 3),), atol=1e-5, rtol=1e-4)
 
 
-def build(seed=0):
-    torch.manual_seed(seed)
-    return _spec(False)
-
-
-def by_hand(seed=0):
-    torch.manual_seed(seed)
-    return _spec(True)
+build, by_hand = seeded(_spec, build=False, by_hand=True)

@@ -3,6 +3,7 @@ linear head (issue #69, the op survey): IREE has no `aten.median`; `by_hand` sor
 takes its middle element, as the hint says (`sort` compiles), and matches torch."""
 
 import torch
+from _factories import seeded
 
 from models.api import ModelSpec
 
@@ -28,11 +29,4 @@ def _spec(by_hand):
     return ModelSpec(MedianFilter(by_hand).eval(), (torch.randn(2, 16),), atol=1e-5, rtol=1e-4)
 
 
-def build(seed=0):
-    torch.manual_seed(seed)
-    return _spec(False)
-
-
-def by_hand(seed=0):
-    torch.manual_seed(seed)
-    return _spec(True)
+build, by_hand = seeded(_spec, build=False, by_hand=True)

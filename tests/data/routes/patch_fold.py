@@ -7,6 +7,7 @@ torch."""
 
 import torch
 import torch.nn.functional as F
+from _factories import seeded
 
 from models.api import ModelSpec
 
@@ -32,11 +33,4 @@ def _spec(by_hand):
     return ModelSpec(PatchFold(by_hand).eval(), (torch.randn(1, C, SIZE, SIZE),), atol=1e-5, rtol=1e-4)
 
 
-def build(seed=0):
-    torch.manual_seed(seed)
-    return _spec(False)
-
-
-def by_hand(seed=0):
-    torch.manual_seed(seed)
-    return _spec(True)
+build, by_hand = seeded(_spec, build=False, by_hand=True)

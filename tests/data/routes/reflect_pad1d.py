@@ -5,6 +5,7 @@ generic' op inferred input/output operand #0 has shape's dimension #0 to be grea
 to 64, but found 57"); `by_hand` pads by slices and flips, as the hint says, and matches torch."""
 
 import torch
+from _factories import seeded
 from torch.nn import functional as F
 
 from models.api import ModelSpec
@@ -30,11 +31,4 @@ def _spec(by_hand):
     return ModelSpec(Centred(by_hand).eval(), (torch.randn(1, 1, 400),), atol=1e-5, rtol=1e-4)
 
 
-def build(seed=0):
-    torch.manual_seed(seed)
-    return _spec(False)
-
-
-def by_hand(seed=0):
-    torch.manual_seed(seed)
-    return _spec(True)
+build, by_hand = seeded(_spec, build=False, by_hand=True)

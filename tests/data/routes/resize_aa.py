@@ -4,6 +4,7 @@ convolution (as torchvision's Resize does by default; issue #69, the op survey):
 as the hint says (other numbers than antialiasing gives: torch's own for that model), and matches."""
 
 import torch
+from _factories import seeded
 from torch.nn import functional as F
 
 from models.api import ModelSpec
@@ -24,11 +25,4 @@ def _spec(antialias):
     return ModelSpec(Resized(antialias).eval(), (torch.randn(1, 3, 32, 32),), atol=1e-5, rtol=1e-4)
 
 
-def build(seed=0):
-    torch.manual_seed(seed)
-    return _spec(True)
-
-
-def plain(seed=0):
-    torch.manual_seed(seed)
-    return _spec(False)
+build, plain = seeded(_spec, build=True, plain=False)

@@ -5,6 +5,7 @@ CDF values at or below each quantile, `(cdf.unsqueeze(-2) <= u.unsqueeze(-1)).su
 says: the same indices, and it matches torch."""
 
 import torch
+from _factories import seeded
 
 from models.api import ModelSpec
 
@@ -36,11 +37,4 @@ def _spec(by_hand):
     return ModelSpec(Resample(by_hand).eval(), (torch.randn(3, 4),), atol=1e-5, rtol=1e-4)
 
 
-def build(seed=0):
-    torch.manual_seed(seed)
-    return _spec(False)
-
-
-def by_hand(seed=0):
-    torch.manual_seed(seed)
-    return _spec(True)
+build, by_hand = seeded(_spec, build=False, by_hand=True)

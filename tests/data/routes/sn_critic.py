@@ -4,6 +4,7 @@ IREE does not lower; `removed` takes the parametrization off after building (the
 normalized weight), as the hint says, and matches torch; `~fx+decompose` exports it too."""
 
 import torch
+from _factories import seeded
 from torch.nn.utils import parametrize
 from torch.nn.utils.parametrizations import spectral_norm
 
@@ -28,11 +29,4 @@ def _spec(remove):
     return ModelSpec(critic, (torch.randn(4, 16),), atol=1e-5, rtol=1e-4)
 
 
-def build(seed=0):
-    torch.manual_seed(seed)
-    return _spec(False)
-
-
-def removed(seed=0):
-    torch.manual_seed(seed)
-    return _spec(True)
+build, removed = seeded(_spec, build=False, removed=True)
