@@ -205,6 +205,16 @@ def test_a_file_named_without_its_factory_is_told_its_functions(tmp_path):
         models.resolve("nets.py", tmp_path)
 
 
+def test_factories_a_call_makes_are_told_too_and_constants_are_not(tmp_path):
+    """A file whose factories a helper makes (`build, by_hand = seeded(spec)`, as tests/data/routes)."""
+    text = "from helpers import seeded\nSIZE = int('3')\nbuild, by_hand = seeded(print)\nnamed = lambda: 1\n"
+    (tmp_path / "nets.py").write_text(text)
+    with pytest.raises(
+        models.ModelError, match=r"nets.py:build \(its top-level functions: build, by_hand, named\)"
+    ):
+        models.resolve("nets.py", tmp_path)
+
+
 def test_a_tilde_with_nothing_after_it_says_so(tmp_path):
     """`nets.py:build~` said "recipe '': unknown choice ''"."""
     (tmp_path / "nets.py").write_text(_NET)

@@ -222,12 +222,20 @@ def factory_missing(text: str, base: Path) -> Optional[str]:
 
 
 def defined_functions(file: Path) -> list[str]:
-    """The functions a model file defines at its top level, in order (read with `ast`, not run)."""
+    """The functions a model file defines at its top level, in order (read with `ast`, not run): its
+    defs, and the names it binds to what a call or a lambda makes (`build, by_hand = seeded(spec)`)."""
     try:
         tree = ast.parse(input_files.read_bounded(file, MAX_FILE_BYTES).decode(SOURCE_ENCODING))
     except (input_files.InputFileError, SyntaxError, UnicodeDecodeError, ValueError):
         raise ModelError(f"{file}: not readable Python") from None
-    return [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    found = []
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            found.append(node.name)
+        elif isinstance(node, ast.Assign) and isinstance(node.value, (ast.Call, ast.Lambda)):
+            bound = (n.id for t in node.targets for n in ast.walk(t) if isinstance(n, ast.Name))
+            found += [name for name in bound if not name.isupper()]  # a constant is no factory
+    return found
 
 
 def reference_in(argv: Sequence[str]) -> Optional[str]:
