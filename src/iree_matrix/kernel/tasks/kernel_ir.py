@@ -22,6 +22,7 @@ from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.store import Store
 from iree_matrix.execution.workflow import PlanSettings, RunOptions, load_plan
 from iree_matrix.iree import ir_ops, torch_ops, versions
+from iree_matrix.kernel import kernels as kernel_files
 from iree_matrix.kernel.iree import spec_gen
 from iree_matrix.kernel.stages import kernel_generated as generated
 from iree_matrix.kernel.stages.kernel_compiled import without_spec
@@ -45,7 +46,7 @@ def run(
     out: TextIO,
     action: str = "ir",
 ) -> int:
-    if action == "spec" and not kernel:
+    if action == "spec" and (not kernel or not _loaded(kernel).generated):
         raise UserError(f"kernel spec: give --kernel DIR, a kernel whose spec the tool writes ({SPEC_KINDS})")
     base = tomllib.loads((shipped.matrix_dir() / "default.toml").read_text(encoding="utf-8"))
     release = release or max(base["compiler"], key=versions.release_order)
@@ -88,10 +89,6 @@ def run(
             return 1
         ir = (where / "ir.mlir").read_text(encoding="utf-8", errors="replace")
     modules = generated.modules_of(mlir)
-    if action == "spec" and (found is None or not found.generated):
-        raise UserError(
-            f"kernel spec: give --kernel DIR of a kernel whose spec the tool writes ({SPEC_KINDS})"
-        )
     if action != "spec":
         out.write(annotated(ir, modules, generated.modules_of(mlir, "frames")))
     if found is not None and found.generated:
@@ -115,6 +112,13 @@ def run(
             "--kernel DIR with replaces = { module = ... })\n"
         )
     return 0
+
+
+def _loaded(kernel: str) -> kernel_files.Kernel:
+    try:
+        return kernel_files.load(Path(kernel))
+    except kernel_files.KernelError as exc:
+        raise UserError(f"--kernel {kernel}: {exc}") from None
 
 
 def annotated(ir: str, modules: dict[str, str], frames: dict[str, str]) -> str:
