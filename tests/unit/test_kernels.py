@@ -27,9 +27,9 @@ from iree_matrix.kernel.findings import kernel_windows
 from iree_matrix.kernel.findings import kernels as kernel_answers
 from iree_matrix.kernel.iree import custom_dispatch
 from iree_matrix.kernel.stages import kernel_build as kernel_stage
-from iree_matrix.kernel.tasks import kernel_ir
 from iree_matrix.kernel.stages import kernel_seam
 from iree_matrix.kernel.stages.kernel_compiled import kernel_refused, not_applied_words, without_spec
+from iree_matrix.kernel.tasks import kernel_ir
 from iree_matrix.matrix import plan, spec_file
 from iree_matrix.matrix.settings import Layered
 from iree_matrix.stages import Context
