@@ -3,6 +3,7 @@ worded, and rendered under the answer only when the answer trails beyond the thr
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -190,3 +191,22 @@ def test_the_answer_says_to_publish_into_the_folder_it_was_kept_in(tmp_path):
     assert commands and all(
         c.startswith(f"iree-matrix advise /u/m.py:f --results-dir '{folder}' --cache /c") for c in commands
     ), commands
+
+
+def test_an_adaptive_pools_gather_among_the_slowest_dispatches_names_the_decompose_recipe(tmp_path):
+    """MobileNetV3-small's squeeze-excitation pools: torch-mlir's adaptive pool is a reduction over an
+    i1 window (a gather IREE does not vectorise); torch's decomposition makes it a mean. The answer
+    names the recipe and the advise of the model exported by it, not for an export by a recipe."""
+    pooled = gaps.Dispatch("main$async_dispatch_6_reduction_16x3136_i1xf32xf32", "reduction", 0.49)
+    plain = gaps.Dispatch("main$async_dispatch_7_reduction_16x3136_f32", "reduction", 0.05)
+    kinds = (gaps.Kind("reduction", 1.2, 0.07),)
+    gap = gaps.Gap("onnxruntime", "data-tiling", "3.13.0", 2, kinds, (plain, pooled))
+    assert gaps.recipes_for(gap) == [gaps.POOL_RECIPE]
+    assert gaps.recipes_for(dataclasses.replace(gap, dispatches=(plain,))) == []
+    a = advice.derive(_document(5.0, dataclasses.replace(gap, config="data-tiling").to_json()))[0]
+    said = "\n".join(advice.lines(advice.Chosen((a,), True, ""), "m", argument="m --results-dir R"))
+    assert "next: `fx+decompose` exports each adaptive average pool as torch decomposes it" in said
+    assert "`iree-matrix advise 'm~fx+decompose' --results-dir R` times it" in said
+    again = "\n".join(advice.lines(advice.Chosen((a,), True, ""), "m", argument="'m~fx+decompose'"))
+    assert "next: `fx+decompose`" not in again and "where the gap is" in again
+    assert "`iree-matrix advise 'm~fx+decompose'`" in "\n".join(answers_md.render([a]))

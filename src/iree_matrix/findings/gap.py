@@ -19,6 +19,7 @@ entry, ANSWERS.md and `advise`/`query` render it from there.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping
 from typing import Any, Optional
 
@@ -35,6 +36,14 @@ TOP_KINDS = 3  # the kinds an answer names (the table lists them all)
 # (scripts/export_rewrites.py; a kNN block 0.85 -> 0.12 ms on a Zen 4).
 RECIPES = {"sort": ("fx+rewrite", "a `topk` of k <= 16 as k rounds of a reduction, not a sort of each row")}
 
+# torch-mlir's adaptive average pool: a reduction over an i1 window whose body gathers from a padded
+# input (`reduction_16x3136_i1xf32xf32`), which IREE does not vectorise; torch's decomposition spells
+# the pool as a mean, 5x faster alone (MobileNetV3-small's squeeze-excitation, lab/measurements.md).
+POOL_GATHER = re.compile(r"_reduction_[0-9x]+_i1x")
+POOL_RECIPE = (
+    "fx+decompose",
+    "each adaptive average pool as torch decomposes it (a mean), not torch-mlir's gather",
+)
 TOP_DISPATCHES = 3  # IREE's slowest dispatches in context an answer names
 # The peer whose per-op profile is compared, in order of preference: ONNX Runtime profiles every
 # node of the same graph; torch eager's ATen ops do not fuse, so its kinds differ by construction.
@@ -271,8 +280,14 @@ def trails(ratio: Optional[float]) -> bool:
 
 
 def recipes_for(gap: Optional[Gap]) -> list[tuple[str, str]]:
-    """The recipes for the kinds that hold `gap` (its leading kind's first), each with what it does."""
-    return list(dict.fromkeys(RECIPES[k.kind] for k in gap.leading() if k.kind in RECIPES)) if gap else []
+    """The recipes for the kinds that hold `gap` (its leading kind's first) and for the slow forms its
+    slowest dispatches show (an adaptive pool's gather), each with what it does."""
+    if gap is None:
+        return []
+    found = [RECIPES[k.kind] for k in gap.leading() if k.kind in RECIPES]
+    return list(
+        dict.fromkeys(found + [POOL_RECIPE] * any(POOL_GATHER.search(d.name) for d in gap.dispatches))
+    )
 
 
 def leads_on(function: str, times: Optional[float], peer: str, gap: Optional[Gap], *then: str) -> list[str]:
