@@ -155,7 +155,7 @@ class Bases:
             seconds = time.monotonic() - start
             epoch = debian.snapshot_epoch(work)
             debian.trim_rootfs(work)
-            packages = debian.dpkg_list(work, log=log)
+            packages = debian.dpkg_list(work)
             debian.check_suite(debian.SUITES[suite], packages, with_python=with_python)
             tarball = stem.with_suffix(".tar")
             pack(work, tarball.with_suffix(".tar.part"), epoch, timeout=timeout, log=log)

@@ -204,9 +204,8 @@ class CompileStage(StageBase):
             metrics["peak_memory_bytes"] = done.peak_rss_bytes
         metrics.update(_statistics(out / _STATISTICS))
         metrics["module_versions"] = {}
-        with contextlib.suppress(
-            OSError, ValueError, IndexError, struct.error
-        ):  # a layout vmfb does not know
+        # A layout vmfb does not know: no versions.
+        with contextlib.suppress(OSError, ValueError, IndexError, struct.error):
             metrics["module_versions"] = vmfb.module_versions(module)
         if dispatches:
             metrics.update(_compile_dispatch_benchmarks(env, out / DISPATCHES.path, mlir, ctx))
@@ -231,11 +230,8 @@ class CompileStage(StageBase):
 def _unlowered(env: Environment, request: ProcessRequest, done: processes.Completed) -> str:
     """The torch op a failed compile left unlowered, where its first error names only a constant that
     op took: the same compile again, printing the IR as the failed pass left it (`compile_errors`)."""
-    if (
-        done.returncode == 0
-        or done.killed
-        or not compile_errors.names_a_constant(compile_errors.first_error(done.output))
-    ):
+    first = compile_errors.first_error(done.output)
+    if done.returncode == 0 or done.killed or not compile_errors.names_a_constant(first):
         return ""
     argv = [*request.argv, *compile_errors.AFTER_FAILURE_FLAGS]
     try:
@@ -374,16 +370,9 @@ def _llvm_host(env: Any, ctx: Context, out: Path) -> dict[str, str]:
         probe = out / "llvm-host-probe.mlir"
         probe.write_text(host.LLVM_PROBE_MLIR)
         try:
+            argv = [tool, probe.name, *host.LLVM_PROBE_FLAGS]
             done = env.run(
-                ProcessRequest(
-                    [tool, probe.name, *host.LLVM_PROBE_FLAGS],
-                    timeout=120,
-                    log=ctx.log,
-                    read_only=[],
-                    writable=[out],
-                    check=False,
-                    cwd=out,
-                )
+                ProcessRequest(argv, timeout=120, log=ctx.log, writable=[out], check=False, cwd=out)
             )
             found = host.parse_llvm_target(done.stdout) if done.returncode == 0 else None
         finally:
@@ -459,12 +448,8 @@ def _help_text(env: Environment) -> str:
     """Which flags this compiler has, asked once per environment and process."""
     with _help_lock:
         if env.id not in _help_texts:
-            done = env.run(
-                ProcessRequest(
-                    [env.tool("iree-compile"), "--help-hidden"], timeout=120, log=None, check=False
-                )
-            )
-            _help_texts[env.id] = done.stdout
+            argv = [env.tool("iree-compile"), "--help-hidden"]
+            _help_texts[env.id] = env.run(ProcessRequest(argv, timeout=120, check=False)).stdout
         return _help_texts[env.id]
 
 
@@ -494,9 +479,8 @@ def _compile_dispatch_benchmarks(env: Environment, folder: Path, model: Path, ct
         done = env.run(ctx.request(argv, writable=[folder], check=False, cwd=folder))
         if done.returncode != 0:
             errors = [ln.split("error: ", 1)[1] for ln in done.output.splitlines() if "error: " in ln]
-            failed.append(
-                {"file": source.name, "error": errors[0] if errors else process_output.excerpt(done.output)}
-            )
+            error = errors[0] if errors else process_output.excerpt(done.output)
+            failed.append({"file": source.name, "error": error})
     return {"dispatch_benchmarks": len(sources) - len(failed), "dispatch_benchmark_failures": failed}
 
 
