@@ -263,30 +263,12 @@ class VenvBackend:
         self, env: EnvSpec, path: Path, pins: Pins, wheels: Sequence[Path], *, timeout: float, log: Path
     ) -> VenvEnvironment:
         interpreter = _find_python(env.python, self.interpreters)
-        processes.run(
-            ProcessRequest(
-                [interpreter, "-m", "venv", str(path)], timeout=timeout, log=log, error_class="venv"
-            )
-        )
+        venv = [interpreter, "-m", "venv", str(path)]
+        processes.run(ProcessRequest(venv, timeout=timeout, log=log, error_class="venv"))
         python = str(path / "bin" / "python")
-        processes.run(
-            ProcessRequest(
-                [
-                    python,
-                    "-m",
-                    "pip",
-                    "install",
-                    "--no-index",
-                    "--no-deps",
-                    "--no-compile",
-                    "--disable-pip-version-check",
-                    *map(str, wheels),
-                ],
-                timeout=timeout,
-                log=log,
-                error_class="pip-install",
-            )
-        )
+        pip = [python, "-m", "pip", "install", "--no-index", "--no-deps", "--no-compile"]
+        install = [*pip, "--disable-pip-version-check", *map(str, wheels)]
+        processes.run(ProcessRequest(install, timeout=timeout, log=log, error_class="pip-install"))
         share_identical_files(path, self.root / _SHARED)
         damage = content_damage(path) or verify(path)
         if damage is not None:  # made from the wheelhouse just now: the wheels, or this host
@@ -296,13 +278,8 @@ class VenvBackend:
             )
         with _verify_lock:
             _verified[str(path)] = None
-        probe = processes.run(
-            ProcessRequest(
-                [python, "-c", "import json, platform; print(json.dumps(platform.python_version()))"],
-                timeout=60,
-                log=log,
-            )
-        )
+        version = [python, "-c", "import json, platform; print(json.dumps(platform.python_version()))"]
+        probe = processes.run(ProcessRequest(version, timeout=60, log=log))
         description = {
             "id": env.id,
             "backend": self.name,
@@ -431,9 +408,8 @@ def verify(path: Path) -> Optional[str]:
         if not exe.is_file():
             continue
         try:
-            done = processes.run(
-                ProcessRequest([str(exe), flag], env=_clean(path), timeout=_PROBE_TIMEOUT, check=False)
-            )
+            request = ProcessRequest([str(exe), flag], env=_clean(path), timeout=_PROBE_TIMEOUT, check=False)
+            done = processes.run(request)
         except processes.Timeout:
             continue
         except OSError as exc:
@@ -519,8 +495,7 @@ def _missing_file(path: Path, until_stop: bool = False) -> Optional[Path]:
 def _records(root: Path) -> Iterator[tuple[Path, Optional[list[list[str]]]]]:
     """Each installed distribution's RECORD in the venv at `root`, with its rows (None: unreadable)."""
     for record in sorted(root.glob("lib/python*/site-packages/*.dist-info/RECORD")):
-        rows: Optional[list[list[str]]]
-        rows = None
+        rows: Optional[list[list[str]]] = None
         with contextlib.suppress(OSError, UnicodeDecodeError, csv.Error):
             rows = list(csv.reader(record.read_text(encoding="utf-8").splitlines()))
         yield record, rows

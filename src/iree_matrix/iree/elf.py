@@ -157,9 +157,8 @@ def parse_arm32_attributes(readelf_output: str) -> dict[str, Any]:
 
 def arm32_attributes(elf: Path, *, log: Optional[Path] = None) -> dict[str, Any]:
     """`parse_arm32_attributes` of `readelf -h -A elf`."""
-    done = processes.run(
-        ProcessRequest(["readelf", "-h", "-A", str(elf)], timeout=60, log=log, error_class="readelf")
-    )
+    request = ProcessRequest(["readelf", "-h", "-A", str(elf)], timeout=60, log=log, error_class="readelf")
+    done = processes.run(request)
     return parse_arm32_attributes(done.stdout)
 
 

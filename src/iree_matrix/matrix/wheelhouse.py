@@ -251,21 +251,9 @@ class Wheelhouse:
                 urls = [f"{p.url.split('#')[0]}#sha256={p.sha256}" for p in remote]
                 staging = self.root / f"download-{os.getpid()}"
                 try:
-                    processes.run(
-                        ProcessRequest(
-                            [
-                                *self._pip,
-                                "download",
-                                "--no-deps",
-                                "--dest",
-                                str(staging),
-                                *pins.target.pip_options(),
-                                *urls,
-                            ],
-                            log=log,
-                            error_class="download",
-                        )
-                    )
+                    argv = [*self._pip, "download", "--no-deps", "--dest", str(staging)]
+                    argv += [*pins.target.pip_options(), *urls]
+                    processes.run(ProcessRequest(argv, log=log, error_class="download"))
                     for package in remote:
                         os.replace(staging / package.filename, self.files / package.filename)
                 except StageFailure as exc:

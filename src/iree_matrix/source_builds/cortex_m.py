@@ -420,9 +420,8 @@ def run(
     elf: Path, cpu: str, output_dtypes: Sequence[str], *, timeout: float, log: Optional[Path]
 ) -> FirmwareRun:
     """The firmware under qemu-system-arm with semihosting; its printed outputs parsed back."""
-    done = processes.run(
-        ProcessRequest(qemu_command(elf, cpu), timeout=timeout, log=log, check=False)
-    )  # a Timeout is the run's result
+    request = ProcessRequest(qemu_command(elf, cpu), timeout=timeout, log=log, check=False)
+    done = processes.run(request)  # a Timeout is the run's result
     return parse(done.stdout + done.stderr, output_dtypes, done.returncode, done.seconds)
 
 

@@ -371,9 +371,8 @@ def _llvm_host(env: Any, ctx: Context, out: Path) -> dict[str, str]:
         probe.write_text(host.LLVM_PROBE_MLIR)
         try:
             argv = [tool, probe.name, *host.LLVM_PROBE_FLAGS]
-            done = env.run(
-                ProcessRequest(argv, timeout=120, log=ctx.log, writable=[out], check=False, cwd=out)
-            )
+            request = ProcessRequest(argv, timeout=120, log=ctx.log, writable=[out], check=False, cwd=out)
+            done = env.run(request)
             found = host.parse_llvm_target(done.stdout) if done.returncode == 0 else None
         finally:
             probe.unlink(missing_ok=True)
