@@ -195,19 +195,8 @@ class Wheelhouse:
         self.root.mkdir(parents=True, exist_ok=True)
         report = self.root / f"report-{os.getpid()}-{id(requirements)}.json"
         scratch = self.root / f"target-{os.getpid()}-{id(requirements)}"
-        argv = [
-            *self._pip,
-            "install",
-            "--dry-run",
-            "--ignore-installed",
-            "--quiet",
-            "--report",
-            str(report),
-            "--target",
-            str(scratch),
-            *target.pip_options(),
-            *requirements,
-        ]
+        argv = [*self._pip, "install", "--dry-run", "--ignore-installed", "--quiet", "--report", str(report)]
+        argv += ["--target", str(scratch), *target.pip_options(), *requirements]
         try:
             if (done := processes.run(ProcessRequest(argv, log=log, check=False))).returncode != 0:
                 message = process_output.excerpt(done.output)

@@ -243,17 +243,8 @@ def _clone(url: str, tag: str, tree: Path, *, log: Optional[Path]) -> None:
     staging = tree.parent / ".clone"
     shutil.rmtree(staging, ignore_errors=True)
     clone = ["git", "clone", "--depth", "1", "--branch", tag, url, str(staging)]
-    subs = [
-        "git",
-        "-C",
-        str(staging),
-        "submodule",
-        "update",
-        "--init",
-        "--depth",
-        "1",
-        *runtime_submodules(tag.lstrip("v")),
-    ]
+    subs = ["git", "-C", str(staging), "submodule", "update", "--init", "--depth", "1"]
+    subs += runtime_submodules(tag.lstrip("v"))
     for argv in (clone, subs):
         done = processes.run(ProcessRequest(argv, timeout=1800, log=log, check=False))
         if done.returncode != 0:

@@ -61,20 +61,8 @@ def command(job: Job, ctx: Context, python: str, script: str, *extra: str) -> tu
     ref = ctx.spec.models[job.model or ""]
     bench = ctx.spec.benchmark
     worker = shipped.scripts_dir() / script
-    argv = [
-        python,
-        str(worker),
-        *ref.worker_args(),
-        "--function",
-        job.function,
-        "--seed",
-        str(bench.seed),
-        "--repetitions",
-        str(bench.repetitions),
-        "--threads",
-        str(bench.thread_count()),
-        *extra,
-    ]
+    argv = [python, str(worker), *ref.worker_args(), "--function", job.function, "--seed", str(bench.seed)]
+    argv += ["--repetitions", str(bench.repetitions), "--threads", str(bench.thread_count()), *extra]
     weights = ctx.spec.weights.get(job.label.model)
     if weights is not None:
         argv += ["--weights", str(weights)]

@@ -45,13 +45,8 @@ def capture(
     why there are none."""
     profile = out / PROFILE_FILE
     calls = calls_for(median_ms)
-    argv = [
-        *benchmark,
-        "--benchmark_repetitions=1",
-        f"--benchmark_min_time={calls}x",
-        "--device_profiling_mode=host-execution",
-        f"--device_profiling_output={profile}",
-    ]
+    argv = [*benchmark, "--benchmark_repetitions=1", f"--benchmark_min_time={calls}x"]
+    argv += ["--device_profiling_mode=host-execution", f"--device_profiling_output={profile}"]
     done = env.run(ctx.request(argv, check=False, **mounts))
     if done.returncode != 0 or not profile.exists():
         return {"unavailable": process_output.excerpt(done.output) or f"exit code {done.returncode}"}

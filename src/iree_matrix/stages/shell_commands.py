@@ -156,10 +156,8 @@ def runtime_build_steps(
 def pi_zero_runtime(release: str) -> list[Step]:
     """What a Pi Zero cell's runtime takes: the native build on x86_64 (its host tools), then the
     static cross build."""
-    return [
-        *runtime_build_steps(release, "x86_64", build="$HOST_BUILD"),
-        *runtime_build_steps(release, "armv6", ("static",)),
-    ]
+    native = runtime_build_steps(release, "x86_64", build="$HOST_BUILD")
+    return native + runtime_build_steps(release, "armv6", ("static",))
 
 
 # --- compile and run ------------------------------------------------------------------------------
@@ -172,14 +170,8 @@ def compile_step(
     for its own figures)."""
     found = flags.BUILTIN_PROFILES[profile]
     target = targets.parse(arch)
-    argv = [
-        "iree-compile",
-        mlir,
-        *flags.compile_flags(compiler, arch, found),
-        *compile_stage.target_outputs(compiler, target, found, out),
-        "-o",
-        f"{out}/module.vmfb",
-    ]
+    argv = ["iree-compile", mlir, *flags.compile_flags(compiler, arch, found)]
+    argv += [*compile_stage.target_outputs(compiler, target, found, out), "-o", f"{out}/module.vmfb"]
     return Step(f"compile: IREE {compiler} for {target.label}, profile {profile}", tuple(argv))
 
 
@@ -309,10 +301,8 @@ def cortex_m_commands(
     """A Cortex-M cell's commands, its runtime's API switches from `published` (the records of the
     published set `CORTEX_M_SET`, as the caller read them: `published_defines`)."""
     defines = published_defines(release, published)
-    steps = [
-        compile_step(release, f"cortex-m:{cpu}", mlir="$OUT/model.mlir", out="$OUT"),
-        *firmware_steps(cpu, defines),
-    ]
+    steps = [compile_step(release, f"cortex-m:{cpu}", mlir="$OUT/model.mlir", out="$OUT")]
+    steps += firmware_steps(cpu, defines)
     variables = (
         ("IREE_MATRIX", "$PWD", "this repository (its scripts/cortex_m/)"),
         ("IREE_SRC", "$PWD/iree", f"IREE's tree at v{release}"),

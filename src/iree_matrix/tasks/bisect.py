@@ -163,19 +163,9 @@ def run(
     where = Path(out_dir or tempfile.mkdtemp(prefix="iree-matrix-bisect-")).resolve()
     where.mkdir(parents=True, exist_ok=True)
     script = shipped.scripts_dir() / SCRIPT
-    argv = [
-        exporter.python(),
-        str(script),
-        *found.model_args,
-        "--out",
-        str(where),
-        "--compile",
-        compiler.tool("iree-compile"),
-        "--run",
-        runtime.tool("iree-run-module"),
-        "--only-flags",
-        *(f"--flag={flag}" for flag in found.flags),
-    ]
+    tools = ["--compile", compiler.tool("iree-compile"), "--run", runtime.tool("iree-run-module")]
+    flags = ["--only-flags", *(f"--flag={flag}" for flag in found.flags)]
+    argv = [exporter.python(), str(script), *found.model_args, "--out", str(where), *tools, *flags]
     read = [script.parent, *found.reads, *(Path(str(e["path"])) for e in (found.compiler, found.runtime))]
     print(f"bisecting {found.run.job} (its files in {where}) …", file=out, flush=True)
     request = ProcessRequest(
