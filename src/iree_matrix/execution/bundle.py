@@ -120,9 +120,8 @@ def cells(
         found.append(
             BundledRun(
                 job=run.id if run is not None else f"run:{job.cell}",
-                labels=dataclasses.replace(
-                    labels, device=""
-                ).as_dict(),  # the cell's plain run, on its device
+                # the cell's plain run, on its device
+                labels=dataclasses.replace(labels, device="").as_dict(),
                 compile_job=job.id,
                 compile_key=entry.record.key,
                 export_key=source.record.key,
@@ -306,11 +305,8 @@ def _export_io(cell: BundledRun) -> dict[str, Any]:
 
 
 def size_of(files: Mapping[str, Path]) -> int:
-    return (
-        sum(p.stat().st_size for p in files.values())
-        + sum(p.stat().st_size for p in runners().values())
-        + len(bundle_runner.LAUNCHER.encode())
-    )
+    sizes = [p.stat().st_size for p in (*files.values(), *runners().values())]
+    return sum(sizes) + len(bundle_runner.LAUNCHER.encode())
 
 
 def runners() -> dict[str, Path]:

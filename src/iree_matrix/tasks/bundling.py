@@ -30,6 +30,7 @@ from iree_matrix.tasks.runs import run_plan
 
 logger = console.logger(__name__)
 MIB = 1 << 20
+Proofs = dict[str, tuple[str, tuple[str, ...]]]  # function (or GPU centre arm) -> (centre, neighbours)
 NEWEST = "3.13.0"  # without a published answer: the newest release
 
 
@@ -194,16 +195,8 @@ def _counted(
     # The cells only a proof needs (a neighbour that is also a pick is an arm anyway); a GPU sitting
     # has one proof per target (`proofs`).
     arms = {a["job"] for s in sittings for a in s["arms"]}
-    proved = len(
-        {
-            n["job"]
-            for s in sittings
-            for p in [s.get("proof") or {}, *s.get("proofs", ())]
-            for n in p.get("neighbours", ())
-            if "job" in n
-        }
-        - arms
-    )
+    proofs = [p for s in sittings for p in [s.get("proof") or {}, *s.get("proofs", ())]]
+    proved = len({n["job"] for p in proofs for n in p.get("neighbours", ()) if "job" in n} - arms)
     among = f" ({proved} of them the picks' neighbourhoods)" if proved else ""
     return f"bundle: {len(found)} cells{among}, {len(wheels)} runtime wheel(s){built}"
 
@@ -309,12 +302,12 @@ def _gpu_neighbours(release: str, label: str) -> list[str]:
     return [str(c) for c in neighbourhood.neighbours(search.parse(CONFIG), knobs)]
 
 
-def _say_gpu_proofs(release: str, labels: Sequence[str]) -> dict[str, tuple[str, tuple[str, ...]]]:
+def _say_gpu_proofs(release: str, labels: Sequence[str]) -> Proofs:
     """Each target's proof (keyed by its centre arm's name) and what it costs, said first."""
     from iree_matrix.advise import gpu_sitting
     from iree_matrix.execution import progress
 
-    proofs: dict[str, tuple[str, tuple[str, ...]]] = {}
+    proofs: Proofs = {}
     for label in labels:
         around = tuple(_gpu_neighbours(release, label))
         target = gpu_sitting.spelled(label)
@@ -425,14 +418,12 @@ _CELL_SECONDS = 5 * 0.5
 _ROUNDS = 8  # run.py's default --rounds
 
 
-def _say_proofs(
-    centres: Mapping[str, Centre], release: str, calls: int
-) -> dict[str, tuple[str, tuple[str, ...]]]:
+def _say_proofs(centres: Mapping[str, Centre], release: str, calls: int) -> Proofs:
     """Each function's centre and its neighbours (compiled beside the picks), their count and what
     they cost there said first, as advise says its proof's."""
     from iree_matrix.execution import progress
 
-    proofs: dict[str, tuple[str, tuple[str, ...]]] = {}
+    proofs: Proofs = {}
     for function, centre in sorted(centres.items()):
         around = tuple(_neighbours(centre.config, release))
         proofs[function] = (centre.config, around)

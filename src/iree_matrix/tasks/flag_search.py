@@ -264,39 +264,33 @@ class _Search:
                 return last
             code = code or last
         self.keep()
-        print(
-            "\n".join(
-                render_search(summary.records.values(), search_descent.read_descents(self.plan.results_dir))
-            ),
-            file=self.out,
-        )
+        descents = search_descent.read_descents(self.plan.results_dir)
+        print("\n".join(render_search(summary.records.values(), descents)), file=self.out)
         return code
 
     def keep(self) -> None:
         """Each descent printed, and kept in RESULTS_DIR (search_descent.DESCENTS); the progress cleared."""
         s, results_dir = self.settings, self.plan.results_dir
-        print("\n== descent per function (incumbent → winner of each batch):", file=self.out)
-        for (function, compiler), d in sorted(self.descents.items()):
-            print(
-                f"  {function} on IREE {compiler}: {search.path(d.steps) or str(d.incumbent)}"
-                f" [{d.spent} candidates after batch 1; {d.done or 'batches spent'}]",
-                file=self.out,
+        descents = [
+            search_descent.Descent(
+                name,
+                compiler,
+                search.path(d.steps) or str(d.incumbent),
+                str(d.incumbent),
+                d.spent,
+                d.done or "batches spent",
+                tuple(d.pruned),
             )
+            for (name, compiler), d in sorted(self.descents.items())
+        ]
+        print("\n== descent per function (incumbent → winner of each batch):", file=self.out)
+        for d in descents:
+            said = f"{d.path} [{d.spent} candidates after batch 1; {d.stopped}]"
+            print(f"  {d.function} on IREE {d.compiler}: {said}", file=self.out)
         search_descent.clear_progress(results_dir)  # finished: the next search starts afresh
         search_descent.write_descents(
             results_dir,
-            [
-                search_descent.Descent(
-                    name,
-                    compiler,
-                    search.path(d.steps) or str(d.incumbent),
-                    str(d.incumbent),
-                    d.spent,
-                    d.done or "batches spent",
-                    tuple(d.pruned),
-                )
-                for (name, compiler), d in sorted(self.descents.items())
-            ],
+            descents,
             {
                 "budget": s.budget,
                 "width": s.width,

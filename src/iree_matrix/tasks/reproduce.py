@@ -287,23 +287,10 @@ def _recreate(
     work.mkdir(parents=True, exist_ok=True)
     (work / "matrix.toml").write_text(matrix_text(record, threads))
     (work / "constraints.txt").write_text("\n".join(constraints(record, latest)) + "\n")
-    argv = [
-        sys.executable,
-        "-m",
-        "iree_matrix",
-        "matrix",
-        "--matrix",
-        str(work / "matrix.toml"),
-        "--select",
-        record.job,
-        "--cache",
-        str(cache),
-        "--results-dir",
-        str(work / "results"),
-        "--backend",
-        backend or str(record.env.get("backend") or "auto"),
-        *(["--unsandboxed"] if bubblewrap.unsandboxed_allowed() else []),
-    ]
+    argv = [sys.executable, "-m", "iree_matrix", "matrix", "--matrix", str(work / "matrix.toml")]
+    argv += ["--select", record.job, "--cache", str(cache), "--results-dir", str(work / "results")]
+    argv += ["--backend", backend or str(record.env.get("backend") or "auto")]
+    argv += ["--unsandboxed"] if bubblewrap.unsandboxed_allowed() else []
     env = {k: v for k, v in os.environ.items() if k not in ("IREE_MATRIX_STORE", "IREE_MATRIX_CACHE")}
     env["PIP_CONSTRAINT"] = str(work / "constraints.txt")
     log = work / "matrix.log"
