@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Sized
 from pathlib import Path
 from typing import Any, Optional, TextIO
 
@@ -184,12 +184,7 @@ def _pack(
     return 0
 
 
-def _counted(
-    found: Sequence[object],
-    sittings: Sequence[Mapping[str, Any]],
-    wheels: Sequence[object],
-    tools: Sequence[object],
-) -> str:
+def _counted(found: Sized, sittings: Sequence[Mapping[str, Any]], wheels: Sized, tools: Sized) -> str:
     """What the bundle carries, counted: its cells (those only a proof needs said), runtimes."""
     built = f", {len(tools)} runtime(s) built from source" if tools else ""
     # The cells only a proof needs (a neighbour that is also a pick is an arm anyway); a GPU sitting

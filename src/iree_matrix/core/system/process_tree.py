@@ -460,8 +460,7 @@ def scan(needle: bytes, roots: Iterable[int]) -> set[int]:
     for entry in _proc_entries():
         pid = int(entry)
         try:
-            with open(f"/proc/{entry}/stat", "rb") as f:
-                stat = f.read()
+            stat = Path(f"/proc/{entry}/stat").read_bytes()
         except OSError:
             continue
         fields = stat.rpartition(b")")[2].split()
@@ -471,8 +470,7 @@ def scan(needle: bytes, roots: Iterable[int]) -> set[int]:
         try:
             if uid != 0 and os.stat(f"/proc/{entry}").st_uid != uid:
                 continue  # another user's: its environment is not ours to read
-            with open(f"/proc/{entry}/environ", "rb") as f:
-                environ = f.read()
+            environ = Path(f"/proc/{entry}/environ").read_bytes()
         except OSError:
             continue
         if needle in b"\0" + environ:
