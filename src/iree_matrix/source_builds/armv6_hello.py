@@ -66,10 +66,8 @@ def hello_world(
         "echo '== cpuinfo'; cat /proc/cpuinfo"
     )
     # QEMU_CPU reaches qemu-arm through the container's environment (binfmt starts it per process).
-    qemu = {"QEMU_CPU": qemu_cpu}
-    done = runner.run(
-        ProcessRequest(["/bin/sh", "-ec", script], timeout=300, log=log, read_only=[out_dir], env=qemu)
-    )
+    shell, qemu = ["/bin/sh", "-ec", script], {"QEMU_CPU": qemu_cpu}
+    done = runner.run(ProcessRequest(shell, timeout=300, log=log, read_only=[out_dir], env=qemu))
     sections = _sections(done.stdout)
     return {
         "image": getattr(runner, "id", ""),
