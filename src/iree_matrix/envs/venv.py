@@ -433,10 +433,9 @@ def content_damage(path: Path) -> Optional[str]:
     matched in this process (the first check of torch's venv reads its ~1 GB once)."""
     if (missing := _missing_file(path, until_stop=True)) is not None:
         return f"{missing} is missing"
-    for record, rows in _records(path):
+    for record, site, rows in _records(path):
         if rows is None:
             return f"{record} is unreadable"
-        site = record.parent.parent
         for row in rows:
             if processes.stopping():  # Ctrl-C: the run ends within 2 s, unchecked (the next run checks)
                 return None
@@ -465,10 +464,9 @@ def unvouched(path: Path) -> Optional[str]:
     if (root := next((p for p in file.parents if (p / "pyvenv.cfg").is_file()), None)) is None:
         return "is not in a Python environment iree-matrix made"
     listed = False
-    for record, rows in _records(root):
+    for record, site, rows in _records(root):
         if rows is None:
             return f"is in {root}, whose {record} is unreadable"
-        site = record.parent.parent
         listed = listed or any(row and Path(os.path.normpath(site / row[0])) == file for row in rows)
     if not listed and file != root / "pyvenv.cfg":  # the venv itself, vouched for by its packages
         return f"is not a file the packages of {root} installed"
@@ -480,25 +478,25 @@ def _missing_file(path: Path, until_stop: bool = False) -> Optional[Path]:
     """The first file an installed distribution's RECORD lists that is not there (byte code aside:
     `--no-compile` installs none, and a removed __pycache__ is no damage). `until_stop`: None once the
     run is stopping (Ctrl-C), as the content check's hashing does: its 34 000 stats took 4 s at load 7."""
-    for record, rows in _records(path):
+    for record, site, rows in _records(path):
         if until_stop and processes.stopping():
             return None
         if rows is None:
             return record
-        site = record.parent.parent
         for row in rows:
             if row and not row[0].endswith(".pyc") and not os.path.exists(site / row[0]):
                 return Path(os.path.normpath(site / row[0]))
     return None
 
 
-def _records(root: Path) -> Iterator[tuple[Path, Optional[list[list[str]]]]]:
-    """Each installed distribution's RECORD in the venv at `root`, with its rows (None: unreadable)."""
+def _records(root: Path) -> Iterator[tuple[Path, Path, Optional[list[list[str]]]]]:
+    """Each installed distribution's RECORD in the venv at `root`, the site-packages it is in, and its
+    rows (None: unreadable)."""
     for record in sorted(root.glob("lib/python*/site-packages/*.dist-info/RECORD")):
         rows: Optional[list[list[str]]] = None
         with contextlib.suppress(OSError, UnicodeDecodeError, csv.Error):
             rows = list(csv.reader(record.read_text(encoding="utf-8").splitlines()))
-        yield record, rows
+        yield record, record.parent.parent, rows
 
 
 def _find_python(version: str, named: Mapping[str, str] = {}) -> str:  # noqa: B006 - read only
