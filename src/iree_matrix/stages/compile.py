@@ -526,12 +526,10 @@ def _failed(
     named = compile_errors.first_error(output, *([compile_errors.KERNEL_CAUSE] if kernels else []))
     if named is not None and source is not None:
         named = compile_errors.in_model(named, source, unlowered)
-    metrics = {**outcome.metrics, **(named.metrics() if named is not None else {})}
+    metrics = CompileMetrics.checked({**outcome.metrics, **(named.metrics() if named is not None else {})})
     crop = miscompiled.cannot_compile(source, named.source_op) if named is not None and source else ""
     message = f"{outcome.message or ''}{crop}" if crop else outcome.message
-    return dataclasses.replace(
-        outcome, message=message, metrics=CompileMetrics.checked(metrics), command=tuple(argv)
-    )
+    return dataclasses.replace(outcome, message=message, metrics=metrics, command=tuple(argv))
 
 
 def _compile_failure(done: processes.Completed, target: targets.Target) -> Exception:

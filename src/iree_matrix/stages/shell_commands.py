@@ -273,14 +273,11 @@ CORTEX_M_RELEASE = "3.9.0"
 def _scripts(steps: Sequence[Step]) -> list[Step]:
     """The project's scripts by their path in the repository, not this machine's."""
     here = str(shipped.scripts_dir())
-    return [
-        dataclasses.replace(
-            s,
-            argv=tuple(a.replace(here, "$IREE_MATRIX/scripts") for a in s.argv),
-            shell=s.shell.replace(here, "$IREE_MATRIX/scripts"),
-        )
-        for s in steps
-    ]
+
+    def ours(text: str) -> str:
+        return text.replace(here, "$IREE_MATRIX/scripts")
+
+    return [dataclasses.replace(s, argv=tuple(map(ours, s.argv)), shell=ours(s.shell)) for s in steps]
 
 
 def pi_zero_commands(release: str = PI_ZERO_RELEASE) -> Commands:

@@ -183,9 +183,8 @@ def _library(
     if not (chosen := advise_library.wanted(found, shelf, kernels, model)):
         return
     logger.info(f"advise {model}: {advise_library.said(chosen, shelf)}")
-    widened = dataclasses.replace(
-        matrix, kernels=(*matrix.kernels, *(str(shelf[n].directory) for n in chosen))
-    )
+    directories = [str(shelf[n].directory) for n in chosen]
+    widened = dataclasses.replace(matrix, kernels=(*matrix.kernels, *directories))
     named = {p.name for p in plan.picks} | {"default", "generic"}
     answers = [a for a in found if a.release == plan.release and a.config not in named]
     again = plan.with_picks([Pick.named(a.config, plan.release, advise_proof.SOURCE) for a in answers])

@@ -452,9 +452,8 @@ def _enough_repetitions(matrix: spec.MatrixSpec, said: list[str]) -> spec.Matrix
             f"interval (order statistics need {need}), so no verdict: raised to {need}"
         )
         logger.warning(said[0])
-    return dataclasses.replace(
-        matrix, benchmark=dataclasses.replace(matrix.benchmark, repetitions=stats.MIN_REPETITIONS)
-    )
+    benchmark = dataclasses.replace(matrix.benchmark, repetitions=stats.MIN_REPETITIONS)
+    return dataclasses.replace(matrix, benchmark=benchmark)
 
 
 def _start(

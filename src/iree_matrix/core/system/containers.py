@@ -323,13 +323,8 @@ def run(
     # The docker client's own footprint says nothing about the tool in the container.
     back = {inner: outer for outer, inner in moved.items()}
     stderr, peak = split_peak_memory(done.stderr) if request.peak_memory else (done.stderr, None)
-    done = dataclasses.replace(
-        done,
-        argv=tuple(argv),
-        stdout=_translate(done.stdout, back),
-        stderr=_translate(stderr, back),
-        peak_rss_bytes=peak,
-    )
+    out, err = (_translate(text, back) for text in (done.stdout, stderr))
+    done = dataclasses.replace(done, argv=tuple(argv), stdout=out, stderr=err, peak_rss_bytes=peak)
     _check_run(done)
     if done.killed or (request.check and done.returncode != 0):  # a limit's answer is never the tool's
         raise processes.failure(done, request.error_class)
