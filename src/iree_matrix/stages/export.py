@@ -123,14 +123,9 @@ class ExportStage(StageBase):
         # the metric that marks it, from the tool's table (ONNX: no MLIR import, no hang).
         why = versions.EXIT_HANGS.get(info.get("importer") or "") if opset is None else None
         said = [words for words in (exit_hang_words(info.get("importer"), why), model_words(info)) if words]
-        return Outcome(
-            Status.OK,
-            metrics=ExportMetrics.checked(
-                {**export_metrics(info, out), **({"exit_hang": {"known": why}} if why else {})}
-            ),
-            message="\n".join(said) or None,
-            command=tuple(argv),
-        )
+        hang = {"exit_hang": {"known": why}} if why else {}
+        metrics = ExportMetrics.checked({**export_metrics(info, out), **hang})
+        return Outcome(Status.OK, metrics=metrics, message="\n".join(said) or None, command=tuple(argv))
 
 
 # What export.json must hold to be the worker's (`model_worker.read_result`): what `export_metrics`
