@@ -493,22 +493,18 @@ def sittings(
         proof = (proofs or {}).get(function) or (proofs or {}).get("")
         if proof is not None and proof[0] in {a["config"] for a in arms}:
             centre, around = proof
-            sitting["proof"] = {
-                "centre": centre,
-                "max_steps": 1,
-                "neighbours": [
-                    {"config": n, "flags": flags_of(named[n]), "job": named[n].job}
-                    if n in named
-                    else {
-                        "config": n,
-                        "error": "its compile did not succeed here, so it did not travel "
-                        "(the bundle's output says why)",
-                    }
-                    for n in around
-                ],
-            }
+            neighbours = []
+            for n in around:
+                made = named.get(n)
+                travelled = {"flags": flags_of(made), "job": made.job} if made else {"error": _NOT_TRAVELLED}
+                neighbours.append({"config": n, **travelled})
+            sitting["proof"] = {"centre": centre, "max_steps": 1, "neighbours": neighbours}
         out.append(sitting)
     return out, files
+
+
+# A proof's neighbour that is not in the bundle, as its sitting says.
+_NOT_TRAVELLED = "its compile did not succeed here, so it did not travel (the bundle's output says why)"
 
 
 def torch_spec(model: str, function: str, cell: Any, files: dict[str, Path]) -> dict[str, Any]:
