@@ -18,7 +18,6 @@ from iree_matrix.core.hashing import digest, file_sha256
 from iree_matrix.core.model.metrics.export import ExportMetrics
 from iree_matrix.core.model.metrics_view import nonfinite_words
 from iree_matrix.core.model.outcome import Outcome
-from iree_matrix.core.model.records import Labels
 from iree_matrix.core.model.results import Status
 from iree_matrix.core.system import process_output, processes
 from iree_matrix.iree import versions
@@ -58,16 +57,8 @@ class ExportStage(StageBase):
         env = environment(cell, (*unit.ref.requirements, *onnx))
         # An ONNX export is an exporter of its own (one per opset), beside the environment's MLIR.
         exporter = env.id if opset is None else f"{env.id}-opset{opset}"
-        labels = Labels(
-            model=unit.name,
-            source_model=cell.model,
-            function=unit.function,
-            python=cell.python,
-            torch=cell.torch,
-            turbine=cell.turbine,
-            exporter=exporter,
-            form=f"onnx:{opset}" if opset is not None else "",
-        )
+        form = f"onnx:{opset}" if opset is not None else ""
+        labels = unit.labels(turbine=cell.turbine, exporter=exporter, form=form)
         cell_id = f"{unit.name}/{exporter}"
         job_id = unit.add(self.name, cell_id, (unit.install(env),), labels, env)
         unit.planned[self.name] = Planned(cell_id, labels, env, id=job_id)
