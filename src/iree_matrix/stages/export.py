@@ -193,6 +193,9 @@ def model_words(info: dict[str, Any]) -> str | None:
     return "; ".join(said) or None
 
 
+_MODEL_FACTS = ("changes_inputs", "changes_state", "reference_nonfinite")  # what `model_words` says
+
+
 def export_metrics(info: dict[str, Any], out: Path) -> dict[str, Any]:
     """The record's metrics from the worker's export.json (`info`) and the files it wrote in `out`."""
     return {
@@ -209,11 +212,7 @@ def export_metrics(info: dict[str, Any], out: Path) -> dict[str, Any]:
         **({"onnx_bytes": (out / ONNX.path).stat().st_size} if (out / ONNX.path).is_file() else {}),
         **{name: info[name] for name in ("onnx_opset", "onnx_exporter") if name in info},
         # What the model itself does (model_words says it in the record's message).
-        **{
-            name: info[name]
-            for name in ("changes_inputs", "changes_state", "reference_nonfinite")
-            if info.get(name)
-        },
+        **{name: info[name] for name in _MODEL_FACTS if info.get(name)},
         **export_digests(out),
     }
 
@@ -261,9 +260,8 @@ def _ended(out: Path, done: processes.Completed) -> StageFailure:
     last = f" Its last words: {said}" if said else ""
     if phase not in _PHASE_CLASS and not done.killed:
         return _harness(f"the export worker ended (status {done.returncode}) in its own code.{last}")
-    ask = (
-        " Does the model's code end its own process, or its parent's?" if phase in ("model", "eager") else ""
-    )
+    in_model = phase in ("model", "eager")
+    ask = " Does the model's code end its own process, or its parent's?" if in_model else ""
     return processes.failure(
         done,
         _PHASE_CLASS.get(phase, "internal"),
