@@ -92,9 +92,7 @@ def read_result(
         why = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
     else:
         got = found if isinstance(found, dict) else {}
-        wrong = [
-            n for n, t in required.items() if not isinstance(got.get(n), t) or isinstance(got.get(n), bool)
-        ]
+        wrong = [n for n, t in required.items() if not isinstance(v := got.get(n), t) or isinstance(v, bool)]
         why = ("it lacks " + ", ".join(wrong) if wrong else "") if got is found else "not a JSON object"
     if why:
         raise StageFailure(
