@@ -147,9 +147,8 @@ def source_tools(
             )
         target = targets.parse(machine)
         qemu = target.arch.qemu.get(target.arch.default_cpu or "")
-        out.append(
-            Tools(release, machine, elf_machine(files[0]), entry.record.key, qemu, tuple(files), stripped)
-        )
+        tools = Tools(release, machine, elf_machine(files[0]), entry.record.key, qemu, tuple(files), stripped)
+        out.append(tools)
     return out
 
 

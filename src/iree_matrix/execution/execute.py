@@ -223,10 +223,9 @@ class Executor:
                 continue
             failed = next((r for r in deps if r is not None and r.status is not Status.OK), None)
             if failed is not None:
-                why = f"not run because {failed.job} ended '{failed.status.value}'"
-                summary.records[job.id] = self._finish(
-                    job, Outcome(Status.NOT_RUN, message=why), blocked_by=failed.job
-                )
+                said = f"not run because {failed.job} ended '{failed.status.value}'"
+                why = Outcome(Status.NOT_RUN, message=said)
+                summary.records[job.id] = self._finish(job, why, blocked_by=failed.job)
                 continue
             yield job
 

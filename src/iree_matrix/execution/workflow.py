@@ -287,9 +287,8 @@ def provenance(
     models = in_file if not settings.models else "the command's own"
     if settings.models and "results_dir" not in given and "model" in given:  # not the file's run's folder
         found[1] = Setting("results", str(settings.results_dir), "--model: runs/<matrix file name>-<models>")
-    found.append(
-        said("--model", "model", models, "models", ", ".join(sorted({c.model for c in parsed.cells})))
-    )
+    named = ", ".join(sorted({c.model for c in parsed.cells}))
+    found.append(said("--model", "model", models, "models", named))
     profiles = sorted({c.profile for c in matrix.cells})
     rewritten = profiles != sorted({c.profile for c in parsed.cells})
     where = "the command's own, over the matrix file's" if rewritten else in_file

@@ -205,9 +205,8 @@ class Bases:
                 cacheable=False,
             )
         try:
-            containers.load_image(
-                save_archive(config, tarball, tag), what=f"docker load of {tarball}", log=log
-            )
+            archive = save_archive(config, tarball, tag)
+            containers.load_image(archive, what=f"docker load of {tarball}", log=log)
         except StageFailure as exc:
             if exc.error_class != "docker":
                 raise  # the daemon lost, not the archive refused

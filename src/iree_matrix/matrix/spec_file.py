@@ -159,9 +159,8 @@ def _parse(
     own_profiles = _parse_profiles(data.get("profile", {}), where)
     # `[search.knobs.NAME]` tables (the keys of a `[profile.NAME]`), or `NAME = ["--flag", ...]`.
     bodies = data.get("search", {}).get("knobs", {}).items()
-    knobs = _parse_profiles(
-        {n: {"flags": b} if isinstance(b, list) else b for n, b in bodies}, where, "search.knobs"
-    )
+    tables = {n: {"flags": b} if isinstance(b, list) else b for n, b in bodies}
+    knobs = _parse_profiles(tables, where, "search.knobs")
     if clash := sorted(set(knobs) & set(own_profiles)):
         raise where.error(f"search.knobs.{clash[0]}", clash[0], "also a [profile.NAME]: name the knob once")
     own_profiles = _resolve_needs({**own_profiles, **knobs}, where)

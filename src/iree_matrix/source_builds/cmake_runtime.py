@@ -540,9 +540,8 @@ def strip_into(binary: Path, out: Path, tc: Toolchain, log: Optional[Path] = Non
     if (strip := shutil.which(strip_tool(tc))) is None:
         shutil.copyfile(binary, partial)
     else:
-        host_runner(
-            ProcessRequest([strip, "-o", str(partial), str(binary)], timeout=120, log=log, check=True)
-        )
+        argv = [strip, "-o", str(partial), str(binary)]
+        host_runner(ProcessRequest(argv, timeout=120, log=log, check=True))
     os.chmod(partial, 0o755)
     os.replace(partial, out)
     return strip is not None

@@ -37,9 +37,8 @@ def environment(cell: Cell, extra: Sequence[str] = ()) -> EnvSpec:
     """torch + turbine, plus what the model itself needs (e.g. transformers for upstream variants)."""
     extras = "".join("+" + re.sub(r"[^A-Za-z0-9.]+", "", requirement) for requirement in extra)
     name = f"torch{cell.torch}-turbine{cell.turbine}{extras}"
-    return EnvSpec(
-        "exporter", cell.python, versions.exporter_requirements(cell.torch, cell.turbine) + tuple(extra), name
-    )
+    requirements = versions.exporter_requirements(cell.torch, cell.turbine) + tuple(extra)
+    return EnvSpec("exporter", cell.python, requirements, name)
 
 
 class ExportStage(StageBase):

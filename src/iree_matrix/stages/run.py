@@ -482,9 +482,8 @@ def _miscompiled(export: Entry, compiled: Sequence[str]) -> str:
     named = (a.split("=", 1)[1] for a in compiled if a.startswith("--iree-llvmcpu-target-cpu="))
     cpu = next(named, "generic" if x86 else "")  # no CPU named: LLVM's generic x86-64
     avx2 = not x86 or "avx2" in (host.describe().get("cpu_features") or ())  # `host`: this machine's
-    return miscompiled.words(
-        mlir.read_text(errors="replace"), where.read_text() if where.is_file() else "", cpu, avx2
-    )
+    located = where.read_text() if where.is_file() else ""
+    return miscompiled.words(mlir.read_text(errors="replace"), located, cpu, avx2)
 
 
 mismatch_words = runner_arrays.mismatch_words  # 'outputs differ from torch: …', the runner's words too

@@ -95,9 +95,8 @@ def run(matrix: PlanSettings, settings: Settings, reference: str, base_model: st
     # (`--wait`) starts after it, never between its phases.
     with contextlib.ExitStack() as held:
         try:
-            held.enter_context(
-                locks.cache_lock(matrix.cache, wait=matrix.run.wait, report=logger.info, reentrant=True)
-            )
+            lock = locks.cache_lock(matrix.cache, wait=matrix.run.wait, report=logger.info, reentrant=True)
+            held.enter_context(lock)
         except (KeyboardInterrupt, locks.LockCancelled):  # Ctrl-C while it waited for the cache
             return EXIT_INTERRUPTED
         logger.info(cost_text(settings, len(loaded.plan.jobs), len(planned) + len(peer_names), took, proof))

@@ -6,6 +6,7 @@ makes its answer there."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Mapping, Sequence, Sized
 from pathlib import Path
@@ -281,10 +282,8 @@ def _gpu_plan(plan: PlanSettings, args: Settings) -> tuple[Loaded, Advised]:
         f"{', '.join(gpu_sitting.spelled(t) for t in labels)}"
     )
     proofs = _say_gpu_proofs(releases[0], labels) if args.proof else {}
-    loaded = load_plan(
-        plan.with_models([args.built]), adjust=lambda m: _gpu_sitting_matrix(m, releases, labels, proofs)
-    )
-    return loaded, Advised((), proofs, gpu=True)
+    adjust = functools.partial(_gpu_sitting_matrix, releases=releases, labels=labels, proofs=proofs)
+    return load_plan(plan.with_models([args.built]), adjust=adjust), Advised((), proofs, gpu=True)
 
 
 def _gpu_neighbours(release: str, label: str) -> list[str]:
@@ -459,9 +458,8 @@ def _sitting_matrix(
     matrix = dataclasses.replace(matrix, cells=tuple(dict.fromkeys(cells)))
     template = matrix.cells[0]
     kept = [advise_plan.Pick.named(p, release, "") for p in picks if p != "default" and _keeps_cpu(p)]
-    planned = advise_plan.arms(
-        advise_plan.SittingPlan(release, tuple(kept), ()), {k: matrix.kernels[k] for k in kernels}, model
-    )
+    sitting = advise_plan.SittingPlan(release, tuple(kept), ())
+    planned = advise_plan.arms(sitting, {k: matrix.kernels[k] for k in kernels}, model)
     built = [(a.pick.config, a.kernel) for a in planned if a.name != search.NAIVE]  # a kernel's: its base's
     extra = []
     for base, kernel in built + [(Config.parse(c), "") for c in around if _keeps_cpu(c)]:
