@@ -443,9 +443,8 @@ class Estimates:
             if source[job.id] == "published" and job.stage not in IO_STAGES:  # this CPU's (speed_of)
                 seconds[job.id] = (f := floor.get(job.id, 0.0)) + (seconds[job.id] - f) * max(1.0, speed)
             if checked_only(job) and source[job.id] == "published":  # no published matrix leaves them untimed
-                seconds[job.id] = max(
-                    CHECKED_LEAST, CHECKED_SHARE * (seconds[job.id] - floor.pop(job.id, 0.0))
-                )
+                share = CHECKED_SHARE * (seconds[job.id] - floor.pop(job.id, 0.0))
+                seconds[job.id] = max(CHECKED_LEAST, share)
             if job.stage == "install" and in_image(job) and source[job.id] != "here":
                 seconds[job.id] += DOCKER_IMAGE_SECONDS + (DOCKER_BASE_IMAGE_SECONDS if base_image else 0.0)
                 base_image = False

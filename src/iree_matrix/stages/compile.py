@@ -426,10 +426,8 @@ def _source_digest(job: Job, ctx: Context) -> str:
     """The digest of what the compile reads: the lowering's MLIR, else the export's file."""
     if _lowered(job):
         return ctx.dep("lower").record.metric.of(LowerMetrics).mlir_sha256 or ""
-    return export_digest(
-        ctx.dep("export"),
-        "onnx_sha256" if _onnx(job) else "mlirbc_sha256" if _bytecode(job) else "mlir_sha256",
-    )
+    field = "onnx_sha256" if _onnx(job) else "mlirbc_sha256" if _bytecode(job) else "mlir_sha256"
+    return export_digest(ctx.dep("export"), field)
 
 
 def _bytecode_missing(export: Entry) -> str:

@@ -117,15 +117,8 @@ def cell(run: Record, latest: Mapping[str, Record]) -> Cell:
     if root and module:
         top = Path(root) / module.split(".")[0]
         reads.append(top if top.is_dir() else top.with_name(top.name + ".py"))
-    return Cell(
-        run,
-        envs[0],
-        envs[1],
-        envs[2],
-        args,
-        compile_flags(compiled.command),
-        tuple(readable_beside(p) for p in reads),
-    )
+    readable = tuple(readable_beside(p) for p in reads)
+    return Cell(run, envs[0], envs[1], envs[2], args, compile_flags(compiled.command), readable)
 
 
 def _open(described: Mapping[str, object], kind: str) -> Environment:

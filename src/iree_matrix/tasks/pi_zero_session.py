@@ -86,10 +86,8 @@ def on_source_runtime(matrix: spec.MatrixSpec, cache: Path) -> spec.MatrixSpec:
         given.rpartition("@")[2].lstrip("v") if given.startswith("git+") else release
     )
     runtime = versions.source_runtime(release, ("static",))
-    cells = tuple(
-        sorted({dataclasses.replace(c, runtime=runtime) if c in armv6 else c for c in matrix.cells})
-    )
-    return dataclasses.replace(matrix, cells=cells)
+    cells = {dataclasses.replace(c, runtime=runtime) if c in armv6 else c for c in matrix.cells}
+    return dataclasses.replace(matrix, cells=tuple(sorted(cells)))
 
 
 def with_dynamic_twins(the_plan: plan.Plan, matrix: spec.MatrixSpec) -> plan.Plan:

@@ -121,9 +121,8 @@ def _verdict(
         evidence += [c.job for c in compiles]
     if build is not None and build.job not in evidence:
         evidence.insert(0, build.job)
-    return ReleaseVerdict(
-        arch, release, verdict, compile, load, match, reason, tuple(dict.fromkeys(evidence))
-    )
+    unique = tuple(dict.fromkeys(evidence))
+    return ReleaseVerdict(arch, release, verdict, compile, load, match, reason, unique)
 
 
 def _words(record: Record) -> str:
