@@ -240,9 +240,8 @@ class _Known:
         if self.resolver is None:
             raise where.error("torch", mode, "needs the package index (plan it with the CLI)")
         try:
-            return torch_ranges.supported(
-                turbine, self.resolver.releases("torch").versions, mode, self.supported_torch
-            )
+            known = self.resolver.releases("torch").versions
+            return torch_ranges.supported(turbine, known, mode, self.supported_torch)
         except (torch_ranges.RangeError, releases.ReleaseError) as exc:
             raise SpecError(f"{where.path}: torch = {mode!r}: {exc}") from None
 

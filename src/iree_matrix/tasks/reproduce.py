@@ -390,10 +390,8 @@ def compare(published: Record, latest: Mapping[str, Record], made: Made, *, here
         )
     else:
         different = True
-        part = first_differing_part(
-            compile_old.metric.of(CompileMetrics).module_parts_sha256,
-            compile_new.metric.of(CompileMetrics).module_parts_sha256,
-        )
+        parts = [c.metric.of(CompileMetrics).module_parts_sha256 for c in (compile_old, compile_new)]
+        part = first_differing_part(*parts)
         lines.append(
             f"module  DIFFERENT sha256: {_short(old_module)} published, "
             f"{_short(new_module)} here; first difference: {part}"

@@ -501,11 +501,8 @@ def failure(
             "directory, removed after the stage)",
             cacheable=False,
         )
-    return StageFailure(
-        error_class or f"{tool}-error",
-        message or excerpt(done.output) or f"{tool} exited {done.returncode}",
-        cacheable=done.returncode not in _NOT_A_RESULT,
-    )
+    said = message or excerpt(done.output) or f"{tool} exited {done.returncode}"
+    return StageFailure(error_class or f"{tool}-error", said, cacheable=done.returncode not in _NOT_A_RESULT)
 
 
 def kill_all() -> None:
