@@ -538,11 +538,8 @@ def _regular_files_only(directory: Path) -> None:
 
 def _inside(directory: Path, relative: str, key: str, error: Any, pattern: Any, expected: str) -> None:
     path = directory / relative
-    if (
-        relative.startswith("/")
-        or ".." in Path(relative).parts
-        or (pattern and not pattern.fullmatch(relative))
-    ):
+    outside = relative.startswith("/") or ".." in Path(relative).parts
+    if outside or (pattern and not pattern.fullmatch(relative)):
         raise error(key, relative, f"expected {expected}")
     if path.is_dir():  # was "no such file", as if it were missing
         raise error(key, relative, f"{path} is a directory; expected {expected}")

@@ -320,12 +320,9 @@ def published_defines(release: str, records: Iterable[Record]) -> list[str]:
     the release's headers while building; the docs' commands take them from results/cortex-m, whose
     records the caller read: findings/results_folder.py is the one reader of a results folder)."""
     for record in records:
-        if (
-            record.stage == "run"
-            and record.label.compiler == release
-            and record.metric.of(RunMetrics).runtime_defines
-        ):
-            return record.metric.of(RunMetrics).runtime_defines
+        if record.stage == "run" and record.label.compiler == release:
+            if defines := record.metric.of(RunMetrics).runtime_defines:
+                return defines
     raise UserError(f"results/{CORTEX_M_SET}: no Cortex-M run of {release} with its runtime's defines")
 
 

@@ -162,9 +162,8 @@ class _Search:
         limits = search_descent.Limits(s.width, s.budget, s.batches)
         measure = functools.partial(self.measure, loaded.matrix)
         dims = search.space(self.knobs, known)
-        if not search_descent.descend(
-            self.descents, dims, limits, measure, number, self.time_budget(), self.after
-        ):
+        budget = self.time_budget()
+        if not search_descent.descend(self.descents, dims, limits, measure, number, budget, self.after):
             return EXIT_INTERRUPTED
         return self.finish(loaded)
 

@@ -211,13 +211,8 @@ def _folded(ops: Sequence[Op], defining: Mapping[str, Op]) -> set[int]:
         sources = [defining.get(v.split("#")[0]) for v in op.operands() + op.captured()]
         weights = [s is not None and id(s) in folded for s in sources]
         rest = all(w or s is not None and _carried(s) for w, s in zip(weights, sources))
-        if (
-            "dense_resource" in op.header
-            or op.name == "util.global.load"
-            or not _carried(op)
-            and any(weights)
-            and rest
-        ):
+        computed = not _carried(op) and any(weights) and rest
+        if "dense_resource" in op.header or op.name == "util.global.load" or computed:
             folded.add(id(op))
     return folded
 
