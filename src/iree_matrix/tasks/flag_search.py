@@ -270,22 +270,17 @@ class _Search:
     def keep(self) -> None:
         """Each descent printed, and kept in RESULTS_DIR (search_descent.DESCENTS); the progress cleared."""
         s, results_dir = self.settings, self.plan.results_dir
-        descents = [
-            search_descent.Descent(
-                name,
-                compiler,
-                search.path(d.steps) or str(d.incumbent),
-                str(d.incumbent),
-                d.spent,
-                d.done or "batches spent",
-                tuple(d.pruned),
+        descents = []
+        for (name, compiler), d in sorted(self.descents.items()):
+            path, stopped = search.path(d.steps) or str(d.incumbent), d.done or "batches spent"
+            found = search_descent.Descent(
+                name, compiler, path, str(d.incumbent), d.spent, stopped, tuple(d.pruned)
             )
-            for (name, compiler), d in sorted(self.descents.items())
-        ]
+            descents.append(found)
         print("\n== descent per function (incumbent → winner of each batch):", file=self.out)
-        for d in descents:
-            said = f"{d.path} [{d.spent} candidates after batch 1; {d.stopped}]"
-            print(f"  {d.function} on IREE {d.compiler}: {said}", file=self.out)
+        for descent in descents:
+            said = f"{descent.path} [{descent.spent} candidates after batch 1; {descent.stopped}]"
+            print(f"  {descent.function} on IREE {descent.compiler}: {said}", file=self.out)
         search_descent.clear_progress(results_dir)  # finished: the next search starts afresh
         search_descent.write_descents(
             results_dir,
