@@ -122,14 +122,9 @@ def describe_arms(
     for sitting in sittings:
         arms = sitting["arms"]
         compiles = {compile_of[a["job"]]: a for a in arms if a["kind"] == KERNEL_ARM and a.get("job")}
-        planned = [
-            job
-            for job in loaded.plan.jobs
-            if job.stage == "compile"
-            and job.label.kernel
-            and job.label.function == sitting["function"]
-            and (job.label.source_model or job.label.model) == sitting["model"]
-        ]
+        wanted = (sitting["model"], sitting["function"])
+        cells = [job for job in loaded.plan.jobs if job.stage == "compile" and job.label.kernel]
+        planned = [j for j in cells if (j.label.source_model or j.label.model, j.label.function) == wanted]
         for job in planned:
             kernel = kernels[job.label.kernel]
             arm = compiles.get(job.id)
