@@ -352,11 +352,8 @@ def neutral_input(mlir: Path) -> list[str]:
 def artifact_digests(out: Path) -> dict[str, str]:
     """sha256 of every file the compile left beside the module (statistics, dumped executable
     benchmarks and their modules, extracted kernels), by path relative to the entry."""
-    return {
-        p.relative_to(out).as_posix(): file_sha256(p)
-        for p in sorted(out.rglob("*"))
-        if p.is_file() and p != out / MODULE.path
-    }
+    files = [p for p in sorted(out.rglob("*")) if p.is_file() and p != out / MODULE.path]
+    return {p.relative_to(out).as_posix(): file_sha256(p) for p in files}
 
 
 _LLVM_HOSTS: dict[str, dict[str, str]] = {}  # compiler tool -> what it resolved `host` to

@@ -171,11 +171,8 @@ def total_of(callgrind_out: str) -> int:
 def iterations_of(benchmark_json: str) -> int:
     """How many calls google benchmark made (one repetition of one benchmark)."""
     try:
-        found = [
-            int(b["iterations"])
-            for b in json.loads(benchmark_json).get("benchmarks", [])
-            if b.get("run_type", "iteration") == "iteration"
-        ]
+        runs = json.loads(benchmark_json).get("benchmarks", [])
+        found = [int(b["iterations"]) for b in runs if b.get("run_type", "iteration") == "iteration"]
     except (ValueError, KeyError, TypeError) as exc:
         raise StageFailure("instructions-error", f"iree-benchmark-module's JSON unreadable: {exc}") from None
     if len(found) != 1:

@@ -331,11 +331,8 @@ class Tree:
         self.token = f"{os.getpid()}-{next(_counter)}-{secrets.token_hex(4)}"
         self.root: Optional[int] = None  # the command's own process, once started
         name = f"iree-matrix-{self.token}"
-        self.cgroups = [
-            group
-            for group in (_Cgroup.make(h, name, self.limits) for h in _hierarchies())
-            if group is not None
-        ]
+        made = (_Cgroup.make(h, name, self.limits) for h in _hierarchies())
+        self.cgroups = [group for group in made if group is not None]
         self.exact = False  # whether the cgroup holds the command (checked once it started)
         self._needle = b"\0" + f"{TOKEN_ENV}={self.token}".encode() + b"\0"
         self._oom_before = _machine_oom_kills()

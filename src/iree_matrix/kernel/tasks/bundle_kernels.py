@@ -74,11 +74,9 @@ def published_kernel(model: str, release: str) -> Optional[tuple[Path, kernel_fi
     from iree_matrix.findings import advice
 
     results = shipped.results_dir()
-    taken = [
-        a
-        for a in advice.published(results / advice.DIRNAME)
-        if a.model == model and a.release == release and a.kernel is not None and a.kernel.directory
-    ]
+    published = advice.published(results / advice.DIRNAME)
+    mine = [a for a in published if a.model == model and a.release == release]
+    taken = [a for a in mine if a.kernel is not None and a.kernel.directory]
     for answer in taken:
         assert answer.kernel is not None
         for root in (Path.cwd(), results.parent):
