@@ -330,11 +330,8 @@ def _gpu_sitting_matrix(
 
     matrix = spec.with_profiles(matrix, ["default"])
     template = matrix.cells[0]
-    cells = {
-        (r, label): dataclasses.replace(template, compiler=r, runtime=r, arch=label)
-        for r in releases
-        for label in labels
-    }
+    pairs = [(r, label) for r in releases for label in labels]
+    cells = {(r, arch): dataclasses.replace(template, compiler=r, runtime=r, arch=arch) for r, arch in pairs}
     matrix = dataclasses.replace(matrix, cells=tuple(cells.values()), peers=())
     extra = [  # each proof's neighbours, on its centre's cell
         dataclasses.replace(cell, model=config.model(template.model), profile=config.profile)

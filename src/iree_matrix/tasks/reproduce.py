@@ -123,11 +123,8 @@ def _expected_seconds(record: Record, latest: Mapping[str, Record]) -> float:
     environment (the published median), scaled by the load as the matrix's first estimate is."""
     from iree_matrix.execution.eta import load_factor, published_times
 
-    chain = [
-        dep_of(record, latest, stage)
-        for stage in ("export", "compile", "run")
-        if stage != "run" or record.stage == "run"
-    ]
+    stages = ("export", "compile", "run") if record.stage == "run" else ("export", "compile")
+    chain = [dep_of(record, latest, stage) for stage in stages]
     slower: float = load_factor() ** 0.5  # as the matrix's estimate takes the load before a stage finished
     seconds = sum((r.seconds or 0.0) * slower for r in chain if r is not None)
     return seconds + len(chain) * published_times().by_stage.get("install", 60.0)
