@@ -328,14 +328,12 @@ def _say_round(
             f"== flag search, pairs (batch {number}): each knob neutral alone beside each best: {what}"
         )
         return
-    logger.info(
-        f"== flag search, batch {number}: "
-        + "; ".join(
-            f"{function} on {compiler}: {configs[0]} and {len(configs) - 1} candidates "
-            f"({descents[(function, compiler)].pruned[-1].partition(': ')[2]})"
-            for (function, compiler), configs in sorted(sitting.items())
-        )
+    said = "; ".join(
+        f"{function} on {compiler}: {configs[0]} and {len(configs) - 1} candidates "
+        f"({descents[(function, compiler)].pruned[-1].partition(': ')[2]})"
+        for (function, compiler), configs in sorted(sitting.items())
     )
+    logger.info(f"== flag search, batch {number}: {said}")
 
 
 def _paired_confirm(cache: Path, incumbent: search.Candidate, challenger: search.Candidate) -> bool:
