@@ -268,9 +268,8 @@ def ir_command(model: str, release: str, profile: str, directory: str) -> str:
 
 def name_problem(name: str) -> Optional[str]:
     """Why `name` is no kernel's name (None: it is one): job ids and labels carry it."""
-    return (
-        None if _NAME_RE.fullmatch(name) and len(name) <= 64 else f"expected {_KEYS['name'][1]}, at most 64"
-    )
+    named = _NAME_RE.fullmatch(name) and len(name) <= 64
+    return None if named else f"expected {_KEYS['name'][1]}, at most 64"
 
 
 def find(loaded: Mapping[str, Kernel], name: str) -> Kernel:

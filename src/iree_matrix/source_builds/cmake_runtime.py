@@ -256,9 +256,8 @@ def clone_failure(url: str, tag: str, output: str) -> str:
     """One line: which release has no source, git's own reason (its last `fatal:`/`error:` line,
     not "Cloning into ..."), and what to pass instead."""
     lines = [ln.strip() for ln in output.splitlines() if ln.strip()]
-    why = next(
-        (ln for ln in reversed(lines) if ln.startswith(("fatal:", "error:"))), lines[-1] if lines else ""
-    )
+    errors = [ln for ln in lines if ln.startswith(("fatal:", "error:"))]
+    why = errors[-1] if errors else lines[-1] if lines else ""
     release = tag.lstrip("v")
     return (
         f"no runtime source for {release}: cannot clone git+{url}@{tag} ({why or 'git failed'}); pass "

@@ -57,12 +57,9 @@ def environment(cell: Cell, python: str = "") -> EnvSpec:
     """`python`: the matrix's `compiler_python` (else the cell's own). An `onnx` form's compiler
     also has the `onnx` package its iree-import-onnx imports (what `[onnx]` adds, pinned)."""
     onnx = (versions.ONNX_REQUIREMENT,) if onnx_opset(cell.form) is not None else ()
-    return EnvSpec(
-        "compiler",
-        python or cell.python,
-        (versions.compiler_requirement(cell.compiler), *onnx),
-        f"iree-compiler{cell.compiler}" + "".join("+" + re.sub(r"[^A-Za-z0-9.]+", "", r) for r in onnx),
-    )
+    name = f"iree-compiler{cell.compiler}" + "".join("+" + re.sub(r"[^A-Za-z0-9.]+", "", r) for r in onnx)
+    requirements = (versions.compiler_requirement(cell.compiler), *onnx)
+    return EnvSpec("compiler", python or cell.python, requirements, name)
 
 
 class CompileStage(StageBase):
