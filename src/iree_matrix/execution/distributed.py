@@ -327,9 +327,8 @@ class DaskExecutor(Executor):
             workers = client.scheduler_info().get("workers", {})
         offered = [w.get("resources", {}) for w in workers.values()]
         asked = [(n, a) for job in self.plan.jobs for n, a in resources(job, self.backend_name).items()]
-        missing = Counter(
-            name for name, amount in asked if not any(o.get(name, 0) >= amount for o in offered)
-        )
+        lacking = [name for name, amount in asked if not any(o.get(name, 0) >= amount for o in offered)]
+        missing = Counter(lacking)
         if missing:
             needs = ", ".join(f"{name} ({count} jobs)" for name, count in sorted(missing.items()))
             raise UserError(
