@@ -91,14 +91,10 @@ class DockerBackend:
 
     def target(self, env: EnvSpec) -> WheelPlatform:
         if env.python in self.base_images:
-            base = self._named_base(env)
-            return WheelPlatform(
-                python=env.python, machine=targets.PLATFORMS[base.arch].machine, glibc=base.glibc
-            )
-        suite = self._suite(env)
-        return WheelPlatform(
-            python=env.python, machine=targets.PLATFORMS[_arch(env)].machine, glibc=images.SUITES[suite].glibc
-        )
+            arch, glibc = (base := self._named_base(env)).arch, base.glibc
+        else:
+            arch, glibc = _arch(env), images.SUITES[self._suite(env)].glibc
+        return WheelPlatform(python=env.python, machine=targets.PLATFORMS[arch].machine, glibc=glibc)
 
     def create(
         self,
@@ -119,9 +115,8 @@ class DockerBackend:
             # Nothing is installed for a tools directory: reopening is making it again, which
             # costs nothing while its base exists (and reloads the base from its tarball if not).
             return self.create(env, Pins((), self.target(env), ()), [], timeout=None, log=None)
-        image = self._images().find(
-            self.base_images.get(env.python) or f"debian:{self._suite(env)}-{_arch(env)}", pins_digest
-        )
+        reference = self.base_images.get(env.python) or f"debian:{self._suite(env)}-{_arch(env)}"
+        image = self._images().find(reference, pins_digest)
         return None if image is None else DockerEnvironment(env.id, image)
 
     def toolchain_environment(self, *, timeout: Optional[float], log: Optional[Path]) -> DockerEnvironment:

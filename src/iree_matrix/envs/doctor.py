@@ -46,9 +46,8 @@ def _probe(argv: Sequence[str], timeout: float = 15) -> tuple[int, str]:
 def check_docker_client() -> Check:
     if found := containers.find_docker():
         return Check("docker client", True, found, needed_for="docker")
-    return Check(
-        "docker client", False, "not installed", f"bash {SETUP} (apt-get install docker.io)", "docker"
-    )
+    fix = f"bash {SETUP} (apt-get install docker.io)"
+    return Check("docker client", False, "not installed", fix, "docker")
 
 
 def check_docker_daemon() -> Check:
@@ -79,9 +78,8 @@ def _tools(
 
 
 def check_arm32_toolchain() -> Check:
-    return _tools(
-        "arm32 toolchain", ARMV6_TOOLCHAIN, "armel gcc/g++, cmake, ninja (armv6-smoke's builds)", "armv6"
-    )
+    found = "armel gcc/g++, cmake, ninja (armv6-smoke's builds)"
+    return _tools("arm32 toolchain", ARMV6_TOOLCHAIN, found, "armv6")
 
 
 # A `src:<release>` runtime (and armv6-smoke's native build for its host tools): the runtime-build
@@ -90,14 +88,10 @@ NATIVE_TOOLCHAIN = ("gcc", "g++", "cmake", "ninja", "strip", "readelf")
 
 
 def check_native_toolchain() -> Check:
-    return _tools(
-        "build tools",
-        NATIVE_TOOLCHAIN,
-        "gcc/g++, cmake, ninja (src:<release> runtimes)",
-        "src",
-        " (needed by src:<release> runtimes, built here with cmake)",
-        "apt-get install cmake ninja-build gcc g++ binutils (or bash images/setup-host.sh)",
-    )
+    why = " (needed by src:<release> runtimes, built here with cmake)"
+    fix = "apt-get install cmake ninja-build gcc g++ binutils (or bash images/setup-host.sh)"
+    found = "gcc/g++, cmake, ninja (src:<release> runtimes)"
+    return _tools("build tools", NATIVE_TOOLCHAIN, found, "src", why, fix)
 
 
 # The bare-metal Cortex-M target (cortex_m.py): cross compiler, newlib, qemu-system-arm.
@@ -128,16 +122,11 @@ def check_sandbox() -> Check:
     from iree_matrix.core.system import bubblewrap
 
     if (why := bubblewrap.problem()) is None:
-        return Check(
-            "bubblewrap", True, f"{bubblewrap.executable()} (model code's sandbox)", needed_for="venv"
-        )
-    return Check(
-        "bubblewrap",
-        False,
-        f"{why}: export, peer and flops refuse on venv unless --unsandboxed",
-        f"bash {SETUP} (apt-get install bubblewrap), and allow unprivileged user namespaces",
-        "venv",
-    )
+        found = f"{bubblewrap.executable()} (model code's sandbox)"
+        return Check("bubblewrap", True, found, needed_for="venv")
+    refused = f"{why}: export, peer and flops refuse on venv unless --unsandboxed"
+    fix = f"bash {SETUP} (apt-get install bubblewrap), and allow unprivileged user namespaces"
+    return Check("bubblewrap", False, refused, fix, "venv")
 
 
 def check_disk(path: Path) -> Check:

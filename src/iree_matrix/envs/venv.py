@@ -263,30 +263,12 @@ class VenvBackend:
         self, env: EnvSpec, path: Path, pins: Pins, wheels: Sequence[Path], *, timeout: float, log: Path
     ) -> VenvEnvironment:
         interpreter = _find_python(env.python, self.interpreters)
-        processes.run(
-            ProcessRequest(
-                [interpreter, "-m", "venv", str(path)], timeout=timeout, log=log, error_class="venv"
-            )
-        )
+        venv = [interpreter, "-m", "venv", str(path)]
+        processes.run(ProcessRequest(venv, timeout=timeout, log=log, error_class="venv"))
         python = str(path / "bin" / "python")
-        processes.run(
-            ProcessRequest(
-                [
-                    python,
-                    "-m",
-                    "pip",
-                    "install",
-                    "--no-index",
-                    "--no-deps",
-                    "--no-compile",
-                    "--disable-pip-version-check",
-                    *map(str, wheels),
-                ],
-                timeout=timeout,
-                log=log,
-                error_class="pip-install",
-            )
-        )
+        pip = [python, "-m", "pip", "install", "--no-index", "--no-deps", "--no-compile"]
+        install = [*pip, "--disable-pip-version-check", *map(str, wheels)]
+        processes.run(ProcessRequest(install, timeout=timeout, log=log, error_class="pip-install"))
         share_identical_files(path, self.root / _SHARED)
         damage = content_damage(path) or verify(path)
         if damage is not None:  # made from the wheelhouse just now: the wheels, or this host
@@ -296,13 +278,8 @@ class VenvBackend:
             )
         with _verify_lock:
             _verified[str(path)] = None
-        probe = processes.run(
-            ProcessRequest(
-                [python, "-c", "import json, platform; print(json.dumps(platform.python_version()))"],
-                timeout=60,
-                log=log,
-            )
-        )
+        version = [python, "-c", "import json, platform; print(json.dumps(platform.python_version()))"]
+        probe = processes.run(ProcessRequest(version, timeout=60, log=log))
         description = {
             "id": env.id,
             "backend": self.name,
@@ -431,9 +408,8 @@ def verify(path: Path) -> Optional[str]:
         if not exe.is_file():
             continue
         try:
-            done = processes.run(
-                ProcessRequest([str(exe), flag], env=_clean(path), timeout=_PROBE_TIMEOUT, check=False)
-            )
+            request = ProcessRequest([str(exe), flag], env=_clean(path), timeout=_PROBE_TIMEOUT, check=False)
+            done = processes.run(request)
         except processes.Timeout:
             continue
         except OSError as exc:
@@ -457,10 +433,9 @@ def content_damage(path: Path) -> Optional[str]:
     matched in this process (the first check of torch's venv reads its ~1 GB once)."""
     if (missing := _missing_file(path, until_stop=True)) is not None:
         return f"{missing} is missing"
-    for record, rows in _records(path):
+    for record, site, rows in _records(path):
         if rows is None:
             return f"{record} is unreadable"
-        site = record.parent.parent
         for row in rows:
             if processes.stopping():  # Ctrl-C: the run ends within 2 s, unchecked (the next run checks)
                 return None
@@ -489,10 +464,9 @@ def unvouched(path: Path) -> Optional[str]:
     if (root := next((p for p in file.parents if (p / "pyvenv.cfg").is_file()), None)) is None:
         return "is not in a Python environment iree-matrix made"
     listed = False
-    for record, rows in _records(root):
+    for record, site, rows in _records(root):
         if rows is None:
             return f"is in {root}, whose {record} is unreadable"
-        site = record.parent.parent
         listed = listed or any(row and Path(os.path.normpath(site / row[0])) == file for row in rows)
     if not listed and file != root / "pyvenv.cfg":  # the venv itself, vouched for by its packages
         return f"is not a file the packages of {root} installed"
@@ -504,26 +478,25 @@ def _missing_file(path: Path, until_stop: bool = False) -> Optional[Path]:
     """The first file an installed distribution's RECORD lists that is not there (byte code aside:
     `--no-compile` installs none, and a removed __pycache__ is no damage). `until_stop`: None once the
     run is stopping (Ctrl-C), as the content check's hashing does: its 34 000 stats took 4 s at load 7."""
-    for record, rows in _records(path):
+    for record, site, rows in _records(path):
         if until_stop and processes.stopping():
             return None
         if rows is None:
             return record
-        site = record.parent.parent
         for row in rows:
             if row and not row[0].endswith(".pyc") and not os.path.exists(site / row[0]):
                 return Path(os.path.normpath(site / row[0]))
     return None
 
 
-def _records(root: Path) -> Iterator[tuple[Path, Optional[list[list[str]]]]]:
-    """Each installed distribution's RECORD in the venv at `root`, with its rows (None: unreadable)."""
+def _records(root: Path) -> Iterator[tuple[Path, Path, Optional[list[list[str]]]]]:
+    """Each installed distribution's RECORD in the venv at `root`, the site-packages it is in, and its
+    rows (None: unreadable)."""
     for record in sorted(root.glob("lib/python*/site-packages/*.dist-info/RECORD")):
-        rows: Optional[list[list[str]]]
-        rows = None
+        rows: Optional[list[list[str]]] = None
         with contextlib.suppress(OSError, UnicodeDecodeError, csv.Error):
             rows = list(csv.reader(record.read_text(encoding="utf-8").splitlines()))
-        yield record, rows
+        yield record, record.parent.parent, rows
 
 
 def _find_python(version: str, named: Mapping[str, str] = {}) -> str:  # noqa: B006 - read only

@@ -154,10 +154,9 @@ def expected_seconds(call_ms: Optional[float], rounds: int, repetitions: int) ->
 
 
 def time_arm(arm: Arm, repetitions: int, *, timeout: float = 900.0, log: Optional[Path] = None) -> float:
-    done = processes.run(
-        ProcessRequest(arm.command(repetitions), timeout=timeout, log=log, error_class="benchmark-error")
-    )
-    return cpu_ms_per_call(done.stdout)
+    argv = arm.command(repetitions)
+    request = ProcessRequest(argv, timeout=timeout, log=log, error_class="benchmark-error")
+    return cpu_ms_per_call(processes.run(request).stdout)
 
 
 def _same_build(a: Arm, b: Arm) -> bool:

@@ -120,9 +120,8 @@ def cells(
         found.append(
             BundledRun(
                 job=run.id if run is not None else f"run:{job.cell}",
-                labels=dataclasses.replace(
-                    labels, device=""
-                ).as_dict(),  # the cell's plain run, on its device
+                # the cell's plain run, on its device
+                labels=dataclasses.replace(labels, device="").as_dict(),
                 compile_job=job.id,
                 compile_key=entry.record.key,
                 export_key=source.record.key,
@@ -306,11 +305,8 @@ def _export_io(cell: BundledRun) -> dict[str, Any]:
 
 
 def size_of(files: Mapping[str, Path]) -> int:
-    return (
-        sum(p.stat().st_size for p in files.values())
-        + sum(p.stat().st_size for p in runners().values())
-        + len(bundle_runner.LAUNCHER.encode())
-    )
+    sizes = [p.stat().st_size for p in (*files.values(), *runners().values())]
+    return sum(sizes) + len(bundle_runner.LAUNCHER.encode())
 
 
 def runners() -> dict[str, Path]:
@@ -497,22 +493,18 @@ def sittings(
         proof = (proofs or {}).get(function) or (proofs or {}).get("")
         if proof is not None and proof[0] in {a["config"] for a in arms}:
             centre, around = proof
-            sitting["proof"] = {
-                "centre": centre,
-                "max_steps": 1,
-                "neighbours": [
-                    {"config": n, "flags": flags_of(named[n]), "job": named[n].job}
-                    if n in named
-                    else {
-                        "config": n,
-                        "error": "its compile did not succeed here, so it did not travel "
-                        "(the bundle's output says why)",
-                    }
-                    for n in around
-                ],
-            }
+            neighbours = []
+            for n in around:
+                made = named.get(n)
+                travelled = {"flags": flags_of(made), "job": made.job} if made else {"error": _NOT_TRAVELLED}
+                neighbours.append({"config": n, **travelled})
+            sitting["proof"] = {"centre": centre, "max_steps": 1, "neighbours": neighbours}
         out.append(sitting)
     return out, files
+
+
+# A proof's neighbour that is not in the bundle, as its sitting says.
+_NOT_TRAVELLED = "its compile did not succeed here, so it did not travel (the bundle's output says why)"
 
 
 def torch_spec(model: str, function: str, cell: Any, files: dict[str, Path]) -> dict[str, Any]:

@@ -121,9 +121,8 @@ def source_tools(
     from iree_matrix.source_builds import cmake_runtime
 
     out: list[Tools] = []
-    for release, machine in sorted(
-        {(c.runtime, c.machine) for c in found if versions.is_source_runtime(c.runtime)}
-    ):
+    built_here = sorted({(c.runtime, c.machine) for c in found if versions.is_source_runtime(c.runtime)})
+    for release, machine in built_here:
         job = f"runtime-build:{release}/{machine}"
         record = latest.get(job)
         if (entry := stored(store, "runtime-build", record)) is None:
@@ -147,9 +146,8 @@ def source_tools(
             )
         target = targets.parse(machine)
         qemu = target.arch.qemu.get(target.arch.default_cpu or "")
-        out.append(
-            Tools(release, machine, elf_machine(files[0]), entry.record.key, qemu, tuple(files), stripped)
-        )
+        tools = Tools(release, machine, elf_machine(files[0]), entry.record.key, qemu, tuple(files), stripped)
+        out.append(tools)
     return out
 
 

@@ -51,13 +51,12 @@ from iree_matrix.core import console
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import StageFailure, StorageError, UserError
 from iree_matrix.core.model.outcome import Outcome, from_exception
-from iree_matrix.core.model.outcome import record as make_record
 from iree_matrix.core.model.results import Record, ResultsLog, Status
 from iree_matrix.core.model.store import Entry, Store
 from iree_matrix.core.system.locks import machine_lock
 from iree_matrix.envs import Backend
 from iree_matrix.envs.backends import BACKENDS
-from iree_matrix.execution.execute import Executor, Options
+from iree_matrix.execution.execute import Executor, Options, job_record
 from iree_matrix.execution.summary import Summary
 from iree_matrix.iree import targets
 from iree_matrix.matrix.plan import Job, Plan
@@ -203,11 +202,9 @@ def run_task(task: Task) -> Done:
         for install in task.installs:  # realised on another worker, maybe: make sure of it here
             record, entry, _ = here.installer.run_one(install, {})
             if record.status is not Status.OK or entry is None:
-                why = Outcome(
-                    Status.NOT_RUN,
-                    message=f"not run because {install.id} ended '{record.status.value}' on worker {worker}",
-                )
-                blocked = make_record(job.id, job.stage, job.cell, job.labels, why, blocked_by=install.id)
+                said = f"not run because {install.id} ended '{record.status.value}' on worker {worker}"
+                why = Outcome(Status.NOT_RUN, message=said)
+                blocked = job_record(job, why, blocked_by=install.id)
                 return Done(blocked, None, False, worker)
             deps[install.id] = entry
     # A stage that takes the lock itself after its model's first call (`warms_up`) is not held here.
@@ -329,11 +326,9 @@ class DaskExecutor(Executor):
             client.wait_for_workers(1, timeout=60)
             workers = client.scheduler_info().get("workers", {})
         offered = [w.get("resources", {}) for w in workers.values()]
-        missing: dict[str, int] = {}
-        for job in self.plan.jobs:
-            for name, amount in resources(job, self.backend_name).items():
-                if not any(o.get(name, 0) >= amount for o in offered):
-                    missing[name] = missing.get(name, 0) + 1
+        asked = [(n, a) for job in self.plan.jobs for n, a in resources(job, self.backend_name).items()]
+        lacking = [name for name, amount in asked if not any(o.get(name, 0) >= amount for o in offered)]
+        missing = Counter(lacking)
         if missing:
             needs = ", ".join(f"{name} ({count} jobs)" for name, count in sorted(missing.items()))
             raise UserError(
@@ -364,10 +359,8 @@ class DaskExecutor(Executor):
                 deps=tuple((d, summary.records[d]) for d in job.deps),
                 installs=tuple(by_id[d] for d in job.deps if by_id[d].stage == "install"),
             )
-            need = resources(job, self.backend_name)
-            future = client.submit(
-                run_task, task, key=f"{job.id}#{self._token[:8]}", resources=need, pure=False
-            )
+            need, key = resources(job, self.backend_name), f"{job.id}#{self._token[:8]}"
+            future = client.submit(run_task, task, key=key, resources=need, pure=False)
             running[future] = job
             done.add(future)
         return still_waiting

@@ -111,6 +111,15 @@ LONG_CALLS = "run (long calls)"
 FORGET = 0.9
 
 
+# What `Estimates.basis` says of each source of the jobs' estimates, in its order.
+_BASES = {
+    "published": "from the published records' stage times",
+    "here": "from earlier runs here",
+    "guess": "guessed",
+    "stored": "stored (reused)",
+}
+
+
 def learns_as(stage: str, basis: float, floor: float = 0.0) -> str:
     """The kind whose factor a job's time teaches and is scaled by: its stage, and for a run whose
     time beyond its floor is long, `LONG_CALLS`."""
@@ -443,9 +452,8 @@ class Estimates:
             if source[job.id] == "published" and job.stage not in IO_STAGES:  # this CPU's (speed_of)
                 seconds[job.id] = (f := floor.get(job.id, 0.0)) + (seconds[job.id] - f) * max(1.0, speed)
             if checked_only(job) and source[job.id] == "published":  # no published matrix leaves them untimed
-                seconds[job.id] = max(
-                    CHECKED_LEAST, CHECKED_SHARE * (seconds[job.id] - floor.pop(job.id, 0.0))
-                )
+                share = CHECKED_SHARE * (seconds[job.id] - floor.pop(job.id, 0.0))
+                seconds[job.id] = max(CHECKED_LEAST, share)
             if job.stage == "install" and in_image(job) and source[job.id] != "here":
                 seconds[job.id] += DOCKER_IMAGE_SECONDS + (DOCKER_BASE_IMAGE_SECONDS if base_image else 0.0)
                 base_image = False
@@ -563,14 +571,5 @@ class Estimates:
     def basis(self) -> str:
         """What the estimate rests on, for the first lines of a run."""
         counts = Counter(self.source.values())
-        parts = [
-            f"{counts[name]} {what}"
-            for name, what in (
-                ("published", "from the published records' stage times"),
-                ("here", "from earlier runs here"),
-                ("guess", "guessed"),
-                ("stored", "stored (reused)"),
-            )
-            if counts[name]
-        ]
+        parts = [f"{counts[name]} {what}" for name, what in _BASES.items() if counts[name]]
         return f"estimate: {', '.join(parts)}; host factor {self.factor.describe()}"

@@ -223,10 +223,9 @@ class Executor:
                 continue
             failed = next((r for r in deps if r is not None and r.status is not Status.OK), None)
             if failed is not None:
-                why = f"not run because {failed.job} ended '{failed.status.value}'"
-                summary.records[job.id] = self._finish(
-                    job, Outcome(Status.NOT_RUN, message=why), blocked_by=failed.job
-                )
+                said = f"not run because {failed.job} ended '{failed.status.value}'"
+                why = Outcome(Status.NOT_RUN, message=said)
+                summary.records[job.id] = self._finish(job, why, blocked_by=failed.job)
                 continue
             yield job
 
@@ -498,17 +497,7 @@ class Executor:
         # The environment it ran in: its install's (an install's own is in its outcome).
         install = [entry for dep, entry in ctx.deps.items() if dep.startswith("install:")]
         env = outcome.env or (install[0].record.env if install else {})
-        return make_record(
-            job.id,
-            job.stage,
-            job.cell,
-            job.labels,
-            outcome,
-            key=key,
-            started=started,
-            seconds=seconds,
-            env=env,
-        )
+        return job_record(job, outcome, key=key, started=started, seconds=seconds, env=env)
 
     def _done(self, job: Job, record: Record, ctx: stages.Context) -> Record:
         self._publish(record)
@@ -525,15 +514,13 @@ class Executor:
     def _finish(self, job: Job, outcome: Outcome, **fields: Any) -> Record:
         """The record of a job that ended without its stage's result (a failure or not run): published
         and shown."""
-        record = make_record(job.id, job.stage, job.cell, job.labels, outcome, **fields)
+        record = job_record(job, outcome, **fields)
         self._publish(record)
         self.progress.finished(job, record)
         return record
 
     def _interrupted(self, job: Job) -> Record:
-        return make_record(
-            job.id, job.stage, job.cell, job.labels, Outcome(Status.NOT_RUN, message="interrupted")
-        )
+        return job_record(job, Outcome(Status.NOT_RUN, message="interrupted"))
 
     def _publish(self, record: Record) -> None:
         """Append unless the log's newest record for this job already says the same."""
@@ -543,6 +530,11 @@ class Executor:
                 return
             self.results.append(record)
             self._published[record.job] = record
+
+
+def job_record(job: Job, outcome: Outcome, **fields: Any) -> Record:
+    """The record of `job` (its id, stage, cell and labels) for `outcome`."""
+    return make_record(job.id, job.stage, job.cell, job.labels, outcome, **fields)
 
 
 def _as_job(record: Record, job: Job) -> Record:

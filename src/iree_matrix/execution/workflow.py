@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import fnmatch
 import json
+import math
 import os
 import shlex
 import shutil
@@ -104,12 +105,8 @@ class Setting:
 
 def listed_settings(loaded: Loaded) -> str:
     """`--list`'s last lines: each setting that did not come from the defaults, and from where."""
-    return "\n".join(
-        [
-            "settings (those not the defaults, and where each came from):",
-            *(s.listed() for s in loaded.settings if not s.default),
-        ]
-    )
+    listed = [s.listed() for s in loaded.settings if not s.default]
+    return "\n".join(["settings (those not the defaults, and where each came from):", *listed])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -290,9 +287,8 @@ def provenance(
     models = in_file if not settings.models else "the command's own"
     if settings.models and "results_dir" not in given and "model" in given:  # not the file's run's folder
         found[1] = Setting("results", str(settings.results_dir), "--model: runs/<matrix file name>-<models>")
-    found.append(
-        said("--model", "model", models, "models", ", ".join(sorted({c.model for c in parsed.cells})))
-    )
+    named = ", ".join(sorted({c.model for c in parsed.cells}))
+    found.append(said("--model", "model", models, "models", named))
     profiles = sorted({c.profile for c in matrix.cells})
     rewritten = profiles != sorted({c.profile for c in parsed.cells})
     where = "the command's own, over the matrix file's" if rewritten else in_file
@@ -339,8 +335,8 @@ def parse_timeouts(text: str) -> dict[str, float]:
         try:
             seconds = float(value)
         except ValueError:
-            seconds = float("nan")
-        if not (seconds > 0 and seconds != float("inf")):
+            seconds = math.nan
+        if not 0 < seconds < math.inf:
             raise UserError(
                 f"--timeout {text!r}: {item!r} is not a positive number of seconds; e.g. --timeout 600 "
                 "or --timeout export=300,run=120"
@@ -436,7 +432,8 @@ def execute(
     from iree_matrix.execution.execute import Executor, Options
 
     cache = absolute(cache)  # its tools run in other directories: never a relative path
-    require_usable(cache, options.cluster.store if options.cluster is not None else None)
+    store = options.cluster.store if options.cluster is not None else None
+    require_usable(cache, store)
     locks.quiet_lock_path()  # one line now, not a timed stage's recorded failure to open it
     backend, why = choose(options.backend, loaded.plan.jobs, loaded.matrix.interpreters)
     if backend in ("venv", "mixed"):
@@ -549,8 +546,8 @@ def print_summary(
             said = advised.setdefault(offer, record.job)
             print(f"           what to do: {offer if said == record.job else 'as for ' + said}", file=out)
         elif (
-            record.stage == "run"
-            and record.status is Status.MISMATCH
+            record.status is Status.MISMATCH
+            and record.stage == "run"
             and miscompiled.bisectable(record.label)
         ):
             offer = pasted.invoked_in(miscompiled.bisect_offer(record.job, str(results_dir)))

@@ -155,7 +155,7 @@ class Bases:
             seconds = time.monotonic() - start
             epoch = debian.snapshot_epoch(work)
             debian.trim_rootfs(work)
-            packages = debian.dpkg_list(work, log=log)
+            packages = debian.dpkg_list(work)
             debian.check_suite(debian.SUITES[suite], packages, with_python=with_python)
             tarball = stem.with_suffix(".tar")
             pack(work, tarball.with_suffix(".tar.part"), epoch, timeout=timeout, log=log)
@@ -205,9 +205,8 @@ class Bases:
                 cacheable=False,
             )
         try:
-            containers.load_image(
-                save_archive(config, tarball, tag), what=f"docker load of {tarball}", log=log
-            )
+            archive = save_archive(config, tarball, tag)
+            containers.load_image(archive, what=f"docker load of {tarball}", log=log)
         except StageFailure as exc:
             if exc.error_class != "docker":
                 raise  # the daemon lost, not the archive refused

@@ -148,14 +148,8 @@ def debootstrap(
         inside.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(qemu, inside)
     try:
-        processes.run(
-            ProcessRequest(
-                ["chroot", str(target), "/debootstrap/debootstrap", "--second-stage"],
-                timeout=timeout,
-                log=log,
-                error_class="debootstrap",
-            )
-        )
+        second = ["chroot", str(target), "/debootstrap/debootstrap", "--second-stage"]
+        processes.run(ProcessRequest(second, timeout=timeout, log=log, error_class="debootstrap"))
     finally:
         if inside is not None:
             inside.unlink(missing_ok=True)
@@ -201,22 +195,11 @@ def trim_rootfs(rootfs: Path) -> None:
     (rootfs / "var/cache/apt/archives/partial").mkdir(parents=True, exist_ok=True)
 
 
-def dpkg_list(rootfs: Path, *, log: Optional[Path]) -> str:
+def dpkg_list(rootfs: Path) -> str:
     # The host's dpkg-query reads the rootfs's database: works for foreign arches without qemu.
-    done = processes.run(
-        ProcessRequest(
-            [
-                "dpkg-query",
-                f"--admindir={rootfs / 'var' / 'lib' / 'dpkg'}",
-                "-W",
-                "-f",
-                "${Package}\t${Version}\t${Architecture}\n",
-            ],
-            timeout=120,
-            log=None,
-            error_class="base-image",
-        )
-    )
+    shown = "${Package}\t${Version}\t${Architecture}\n"
+    argv = ["dpkg-query", f"--admindir={rootfs / 'var' / 'lib' / 'dpkg'}", "-W", "-f", shown]
+    done = processes.run(ProcessRequest(argv, timeout=120, error_class="base-image"))
     return "".join(sorted(done.stdout.splitlines(keepends=True)))
 
 

@@ -22,27 +22,9 @@ def pack(rootfs: Path, out: Path, epoch: int, *, timeout: Optional[float], log: 
     # Reproducible: names sorted, numeric owners, no atime/ctime (GNU format stores neither), and
     # mtimes newer than the archive's date (files made during the install) clamped to it. Older
     # mtimes stay, so Python's stdlib .pyc files (keyed on their sources' mtimes) remain valid.
-    processes.run(
-        ProcessRequest(
-            [
-                "tar",
-                "--create",
-                "--file",
-                str(out),
-                "--directory",
-                str(rootfs),
-                "--format=gnu",
-                "--sort=name",
-                "--numeric-owner",
-                f"--mtime=@{epoch}",
-                "--clamp-mtime",
-                ".",
-            ],
-            timeout=timeout,
-            log=log,
-            error_class="base-image",
-        )
-    )
+    argv = ["tar", "--create", "--file", str(out), "--directory", str(rootfs), "--format=gnu", "--sort=name"]
+    argv += ["--numeric-owner", f"--mtime=@{epoch}", "--clamp-mtime", "."]
+    processes.run(ProcessRequest(argv, timeout=timeout, log=log, error_class="base-image"))
 
 
 def image_config(meta: Mapping[str, Any], arch: Platform) -> bytes:

@@ -97,9 +97,8 @@ def _defined_functions(blob: bytes) -> list[tuple[str, int]]:
                     name, _, _, info, other, shndx = struct.unpack_from(order + "IIIBBH", blob, at)
                 if info & 0xF == 2 and info >> 4 in (1, 2) and shndx != 0:  # FUNC, GLOBAL/WEAK, defined
                     start = strings[4] + name
-                    found.append(
-                        (blob[start : blob.index(b"\0", start)].decode("utf-8", "replace"), other & 3)
-                    )
+                    symbol = blob[start : blob.index(b"\0", start)].decode("utf-8", "replace")
+                    found.append((symbol, other & 3))
         return found
     except (struct.error, IndexError, ValueError):
         return []
@@ -157,9 +156,8 @@ def parse_arm32_attributes(readelf_output: str) -> dict[str, Any]:
 
 def arm32_attributes(elf: Path, *, log: Optional[Path] = None) -> dict[str, Any]:
     """`parse_arm32_attributes` of `readelf -h -A elf`."""
-    done = processes.run(
-        ProcessRequest(["readelf", "-h", "-A", str(elf)], timeout=60, log=log, error_class="readelf")
-    )
+    request = ProcessRequest(["readelf", "-h", "-A", str(elf)], timeout=60, log=log, error_class="readelf")
+    done = processes.run(request)
     return parse_arm32_attributes(done.stdout)
 
 
@@ -218,9 +216,8 @@ def undefined_symbols(compile_output: str) -> list[str]:
 
 def binary_facts(elf: Path, *, log: Optional[Path] = None) -> dict[str, Any]:
     """Size, interpreter, NEEDED libraries and required GLIBC_x.y versions of a (cross) binary."""
-    headers = processes.run(
-        ProcessRequest(["readelf", "-l", "-d", "-V", str(elf)], timeout=60, log=log, error_class="readelf")
-    )
+    readelf = ["readelf", "-l", "-d", "-V", str(elf)]
+    headers = processes.run(ProcessRequest(readelf, timeout=60, log=log, error_class="readelf"))
     return {
         "bytes": elf.stat().st_size,
         **parse_binary_facts(headers.stdout),

@@ -65,9 +65,8 @@ def _holds(key: str, want: str, read: list[str], shapes: list[list[int]]) -> boo
 
 def names(lines: Mapping[str, str]) -> list[str]:
     """The torch ops model.mlir holds (`aten.linear`, ...), constants and lists left out."""
-    return sorted(
-        {m.group(2) for m in map(_OP.match, lines.values()) if m and m.group(2).startswith("aten.")}
-    )
+    found = {m.group(2) for m in map(_OP.match, lines.values()) if m and m.group(2).startswith("aten.")}
+    return sorted(found)
 
 
 def model_lines(mlir_text: str) -> dict[str, str]:

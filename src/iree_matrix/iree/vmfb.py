@@ -49,10 +49,8 @@ def module_versions(path: Path) -> dict[str, Any]:
     versions.update((name, str(minimum)) for name, minimum in _dependencies(buf, root))
     if features := _u32(root, _REQUIREMENTS):
         versions["features"] = hex(features)
-    formats = sorted(
-        {"_".join(p for p in m.groups()[:2] if p) for m in map(_EXECUTABLE_MEMBER.search, members) if m}
-    )
-    if formats:
+    found = {"_".join(p for p in m.groups()[:2] if p) for m in map(_EXECUTABLE_MEMBER.search, members) if m}
+    if formats := sorted(found):
         versions["executables"] = ",".join(formats)
     return versions
 

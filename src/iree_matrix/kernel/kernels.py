@@ -273,9 +273,8 @@ def ir_command(model: str, release: str, profile: str, directory: str) -> str:
 
 def name_problem(name: str) -> Optional[str]:
     """Why `name` is no kernel's name (None: it is one): job ids and labels carry it."""
-    return (
-        None if _NAME_RE.fullmatch(name) and len(name) <= 64 else f"expected {_KEYS['name'][1]}, at most 64"
-    )
+    named = _NAME_RE.fullmatch(name) and len(name) <= 64
+    return None if named else f"expected {_KEYS['name'][1]}, at most 64"
 
 
 def find(loaded: Mapping[str, Kernel], name: str) -> Kernel:
@@ -543,11 +542,8 @@ def _regular_files_only(directory: Path) -> None:
 
 def _inside(directory: Path, relative: str, key: str, error: Any, pattern: Any, expected: str) -> None:
     path = directory / relative
-    if (
-        relative.startswith("/")
-        or ".." in Path(relative).parts
-        or (pattern and not pattern.fullmatch(relative))
-    ):
+    outside = relative.startswith("/") or ".." in Path(relative).parts
+    if outside or (pattern and not pattern.fullmatch(relative)):
         raise error(key, relative, f"expected {expected}")
     if path.is_dir():  # was "no such file", as if it were missing
         raise error(key, relative, f"{path} is a directory; expected {expected}")

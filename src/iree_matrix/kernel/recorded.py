@@ -36,11 +36,8 @@ def built(
     if not record.label.kernel or record.stage == STAGE:
         return ()
     linked = compiled.metric.of(CompileMetrics).custom_kernel.get("object_sha256") if compiled else None
-    found = [
-        r
-        for r in latest.values()
-        if r.stage == STAGE and r.label.kernel == record.label.kernel and r.label.arch == record.label.arch
-    ]
+    wanted = (STAGE, record.label.kernel, record.label.arch)
+    found = [r for r in latest.values() if (r.stage, r.label.kernel, r.label.arch) == wanted]
     same = [r for r in found if linked and r.metric.of(KernelMetrics).object_sha256 == linked]
     return tuple(Built(r, tuple(_steps(r)), _note(r, store)) for r in (same or found)[:1])
 

@@ -122,12 +122,7 @@ def check_plan(jobs: Iterable[Job], named: Mapping[str, str] = {}, ask: Probe = 
     """Before anything runs on the venv backend: every Python the plan's venvs need is here."""
     from iree_matrix.iree import targets
 
-    pythons = {
-        job.env.python
-        for job in jobs
-        if job.stage == "install"
-        and job.env.tools is None
-        and job.env.build is None
-        and job.env.arch == targets.host_arch()
-    }
+    host = targets.host_arch()
+    installed = [job.env for job in jobs if job.stage == "install" and job.env.tools is None]
+    pythons = {env.python for env in installed if env.build is None and env.arch == host}
     return require(pythons, named, ask)

@@ -184,6 +184,13 @@ class PlannedFunction:
         """The function's name: "whisper_tiny.encoder", or just "mobilenet_v2"."""
         return self.ref.function_name(self.function)
 
+    def labels(self, **more: str) -> Labels:
+        """The labels of a job that runs this unit's model (an export, the peers): its function, its
+        cell's Python and torch, and `more`."""
+        cell = self.cell
+        fields = dict(model=self.name, source_model=cell.model, function=self.function, python=cell.python)
+        return Labels(**fields, torch=cell.torch, **more)
+
     def install(self, env: EnvSpec) -> str:
         """The id of the job that installs `env` (every stage's job depends on its environment's)."""
         return self.builder.need("install", env)

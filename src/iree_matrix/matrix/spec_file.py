@@ -159,9 +159,8 @@ def _parse(
     own_profiles = _parse_profiles(data.get("profile", {}), where)
     # `[search.knobs.NAME]` tables (the keys of a `[profile.NAME]`), or `NAME = ["--flag", ...]`.
     bodies = data.get("search", {}).get("knobs", {}).items()
-    knobs = _parse_profiles(
-        {n: {"flags": b} if isinstance(b, list) else b for n, b in bodies}, where, "search.knobs"
-    )
+    tables = {n: {"flags": b} if isinstance(b, list) else b for n, b in bodies}
+    knobs = _parse_profiles(tables, where, "search.knobs")
     if clash := sorted(set(knobs) & set(own_profiles)):
         raise where.error(f"search.knobs.{clash[0]}", clash[0], "also a [profile.NAME]: name the knob once")
     own_profiles = _resolve_needs({**own_profiles, **knobs}, where)
@@ -241,9 +240,8 @@ class _Known:
         if self.resolver is None:
             raise where.error("torch", mode, "needs the package index (plan it with the CLI)")
         try:
-            return torch_ranges.supported(
-                turbine, self.resolver.releases("torch").versions, mode, self.supported_torch
-            )
+            known = self.resolver.releases("torch").versions
+            return torch_ranges.supported(turbine, known, mode, self.supported_torch)
         except (torch_ranges.RangeError, releases.ReleaseError) as exc:
             raise SpecError(f"{where.path}: torch = {mode!r}: {exc}") from None
 

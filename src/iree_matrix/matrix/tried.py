@@ -73,13 +73,9 @@ def advice(found: hints.Found, failed: Record, records: Sequence[Record]) -> str
     said untried where no compile of this model passed here on its release (any, for an export): the
     same words for each release they hold for, so a summary says them once, then "as for"."""
     release, base = failed.label.compiler, export_recipes.split(failed.label.planned_model)[0]
-    if any(
-        r.stage == "compile"
-        and r.status is Status.OK
-        and r.label.compiler == (release or r.label.compiler)
-        and export_recipes.split(r.label.planned_model)[0] == base
-        for r in latest_by_job(records).values()
-    ):
+    passed = [r for r in latest_by_job(records).values() if r.stage == "compile" and r.status is Status.OK]
+    mine = [r for r in passed if export_recipes.split(r.label.planned_model)[0] == base]
+    if any(r.label.compiler == (release or r.label.compiler) for r in mine):
         return found.advice
     said = found.advice
     for claim in found.hint.claims:

@@ -195,19 +195,8 @@ class Wheelhouse:
         self.root.mkdir(parents=True, exist_ok=True)
         report = self.root / f"report-{os.getpid()}-{id(requirements)}.json"
         scratch = self.root / f"target-{os.getpid()}-{id(requirements)}"
-        argv = [
-            *self._pip,
-            "install",
-            "--dry-run",
-            "--ignore-installed",
-            "--quiet",
-            "--report",
-            str(report),
-            "--target",
-            str(scratch),
-            *target.pip_options(),
-            *requirements,
-        ]
+        argv = [*self._pip, "install", "--dry-run", "--ignore-installed", "--quiet", "--report", str(report)]
+        argv += ["--target", str(scratch), *target.pip_options(), *requirements]
         try:
             if (done := processes.run(ProcessRequest(argv, log=log, check=False))).returncode != 0:
                 message = process_output.excerpt(done.output)
@@ -251,21 +240,9 @@ class Wheelhouse:
                 urls = [f"{p.url.split('#')[0]}#sha256={p.sha256}" for p in remote]
                 staging = self.root / f"download-{os.getpid()}"
                 try:
-                    processes.run(
-                        ProcessRequest(
-                            [
-                                *self._pip,
-                                "download",
-                                "--no-deps",
-                                "--dest",
-                                str(staging),
-                                *pins.target.pip_options(),
-                                *urls,
-                            ],
-                            log=log,
-                            error_class="download",
-                        )
-                    )
+                    argv = [*self._pip, "download", "--no-deps", "--dest", str(staging)]
+                    argv += [*pins.target.pip_options(), *urls]
+                    processes.run(ProcessRequest(argv, log=log, error_class="download"))
                     for package in remote:
                         os.replace(staging / package.filename, self.files / package.filename)
                 except StageFailure as exc:

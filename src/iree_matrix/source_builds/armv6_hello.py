@@ -56,14 +56,8 @@ def hello_world(
     binaries = {"static": out_dir / "hello-static", "dynamic": out_dir / "hello-dynamic"}
     for kind, binary in binaries.items():
         extra = ["-static"] if kind == "static" else []
-        processes.run(
-            ProcessRequest(
-                [CROSS_GCC, *HELLO_FLAGS, *extra, str(source), "-o", str(binary)],
-                timeout=120,
-                log=log,
-                error_class="cross-gcc",
-            )
-        )
+        argv = [CROSS_GCC, *HELLO_FLAGS, *extra, str(source), "-o", str(binary)]
+        processes.run(ProcessRequest(argv, timeout=120, log=log, error_class="cross-gcc"))
     script = (
         "echo '== uname'; uname -m; "
         f"echo '== static'; {binaries['static']}; "
@@ -72,11 +66,8 @@ def hello_world(
         "echo '== cpuinfo'; cat /proc/cpuinfo"
     )
     # QEMU_CPU reaches qemu-arm through the container's environment (binfmt starts it per process).
-    done = runner.run(
-        ProcessRequest(
-            ["/bin/sh", "-ec", script], timeout=300, log=log, read_only=[out_dir], env={"QEMU_CPU": qemu_cpu}
-        )
-    )
+    shell, qemu = ["/bin/sh", "-ec", script], {"QEMU_CPU": qemu_cpu}
+    done = runner.run(ProcessRequest(shell, timeout=300, log=log, read_only=[out_dir], env=qemu))
     sections = _sections(done.stdout)
     return {
         "image": getattr(runner, "id", ""),

@@ -243,17 +243,8 @@ def _clone(url: str, tag: str, tree: Path, *, log: Optional[Path]) -> None:
     staging = tree.parent / ".clone"
     shutil.rmtree(staging, ignore_errors=True)
     clone = ["git", "clone", "--depth", "1", "--branch", tag, url, str(staging)]
-    subs = [
-        "git",
-        "-C",
-        str(staging),
-        "submodule",
-        "update",
-        "--init",
-        "--depth",
-        "1",
-        *runtime_submodules(tag.lstrip("v")),
-    ]
+    subs = ["git", "-C", str(staging), "submodule", "update", "--init", "--depth", "1"]
+    subs += runtime_submodules(tag.lstrip("v"))
     for argv in (clone, subs):
         done = processes.run(ProcessRequest(argv, timeout=1800, log=log, check=False))
         if done.returncode != 0:
@@ -265,9 +256,8 @@ def clone_failure(url: str, tag: str, output: str) -> str:
     """One line: which release has no source, git's own reason (its last `fatal:`/`error:` line,
     not "Cloning into ..."), and what to pass instead."""
     lines = [ln.strip() for ln in output.splitlines() if ln.strip()]
-    why = next(
-        (ln for ln in reversed(lines) if ln.startswith(("fatal:", "error:"))), lines[-1] if lines else ""
-    )
+    errors = [ln for ln in lines if ln.startswith(("fatal:", "error:"))]
+    why = errors[-1] if errors else lines[-1] if lines else ""
     release = tag.lstrip("v")
     return (
         f"no runtime source for {release}: cannot clone git+{url}@{tag} ({why or 'git failed'}); pass "
@@ -549,9 +539,8 @@ def strip_into(binary: Path, out: Path, tc: Toolchain, log: Optional[Path] = Non
     if (strip := shutil.which(strip_tool(tc))) is None:
         shutil.copyfile(binary, partial)
     else:
-        host_runner(
-            ProcessRequest([strip, "-o", str(partial), str(binary)], timeout=120, log=log, check=True)
-        )
+        argv = [strip, "-o", str(partial), str(binary)]
+        host_runner(ProcessRequest(argv, timeout=120, log=log, check=True))
     os.chmod(partial, 0o755)
     os.replace(partial, out)
     return strip is not None

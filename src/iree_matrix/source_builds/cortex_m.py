@@ -200,9 +200,8 @@ def runtime_commands(
          "-DIREE_HAL_DRIVER_DEFAULTS=OFF", "-DIREE_ENABLE_LIBBACKTRACE=OFF", "-DCMAKE_BUILD_TYPE=Release"],
         [cmake, "--build", host, "-t", *cmake_runtime.HOST_TOOLS],
     ]  # fmt: skip
-    flags = " ".join(
-        (*machine(cpu).gcc_flags, _WARNINGS, *quirks, "-include", str(files_dir() / "iree_config.h"))
-    )
+    config = str(files_dir() / "iree_config.h")
+    flags = " ".join((*machine(cpu).gcc_flags, _WARNINGS, *quirks, "-include", config))
     # Packed by hand: each flag beside its operands; formatted, every word would take a line.
     cross = [
         [cmake, "-G", "Ninja", "-S", str(tree), "-B", target,
@@ -346,9 +345,8 @@ def link(runtime: Runtime, cpu: str, kernels: Path, data_c: Path, out: Path, *, 
     """The firmware ELF: firmware.c + model data + the kernels' object + the runtime's libraries."""
     (out / "firmware.ld").write_text(linker_script(machine(cpu)))
     elf = out / "firmware.elf"
-    argv = link_command(
-        cpu, runtime.defines, runtime.includes, [str(p) for p in runtime.libraries], kernels, data_c, out
-    )
+    libraries = [str(p) for p in runtime.libraries]
+    argv = link_command(cpu, runtime.defines, runtime.includes, libraries, kernels, data_c, out)
     if (done := processes.run(ProcessRequest(argv, timeout=600, log=log, check=False))).returncode != 0:
         raise StageFailure("link-error", _link_error(done.output))
     return elf
@@ -420,9 +418,8 @@ def run(
     elf: Path, cpu: str, output_dtypes: Sequence[str], *, timeout: float, log: Optional[Path]
 ) -> FirmwareRun:
     """The firmware under qemu-system-arm with semihosting; its printed outputs parsed back."""
-    done = processes.run(
-        ProcessRequest(qemu_command(elf, cpu), timeout=timeout, log=log, check=False)
-    )  # a Timeout is the run's result
+    request = ProcessRequest(qemu_command(elf, cpu), timeout=timeout, log=log, check=False)
+    done = processes.run(request)  # a Timeout is the run's result
     return parse(done.stdout + done.stderr, output_dtypes, done.returncode, done.seconds)
 
 

@@ -75,11 +75,10 @@ def timeout(spec: MatrixSpec, name: str) -> float:
 def check(spec: MatrixSpec) -> None:
     """What the matrix file says of stages names stages (its [timeouts] keys)."""
     known = names()
-    for key in spec.timeouts:
-        if key not in known:
-            raise SpecError(
-                f"{spec.path}: unknown key {'timeouts.' + key!r} (known: {', '.join(sorted(known))})"
-            )
+    if unknown := [key for key in spec.timeouts if key not in known]:
+        raise SpecError(
+            f"{spec.path}: unknown key {'timeouts.' + unknown[0]!r} (known: {', '.join(sorted(known))})"
+        )
 
 
 def plan(spec: MatrixSpec, runtime_dirs: Mapping[str, str] = {}) -> Plan:  # noqa: B006 - read only

@@ -43,15 +43,9 @@ def benchmark_command(
     repetition at least `least` seconds where that is under Google Benchmark's own min time (a budget's
     `min_time`; a bare number, which every release's Google Benchmark reads as seconds)."""
     count = ctx.spec.benchmark.repetitions if repetitions is None else repetitions
-    return [
-        env.tool("iree-benchmark-module"),
-        *device_flags(ctx, device),
-        f"--module={module}",
-        *args,
-        f"--benchmark_repetitions={count}",
-        "--benchmark_format=json",
-        *([f"--benchmark_min_time={least:.3g}"] if 0 < least < MIN_TIME_SECONDS else []),
-    ]
+    argv = [env.tool("iree-benchmark-module"), *device_flags(ctx, device), f"--module={module}", *args]
+    argv += [f"--benchmark_repetitions={count}", "--benchmark_format=json"]
+    return argv + ([f"--benchmark_min_time={least:.3g}"] if 0 < least < MIN_TIME_SECONDS else [])
 
 
 # iree-benchmark-module's JSON, read as the bundle runner reads it (bundle_runner/tools.py): one source.

@@ -57,12 +57,9 @@ def environment(cell: Cell, python: str = "") -> EnvSpec:
     """`python`: the matrix's `compiler_python` (else the cell's own). An `onnx` form's compiler
     also has the `onnx` package its iree-import-onnx imports (what `[onnx]` adds, pinned)."""
     onnx = (versions.ONNX_REQUIREMENT,) if onnx_opset(cell.form) is not None else ()
-    return EnvSpec(
-        "compiler",
-        python or cell.python,
-        (versions.compiler_requirement(cell.compiler), *onnx),
-        f"iree-compiler{cell.compiler}" + "".join("+" + re.sub(r"[^A-Za-z0-9.]+", "", r) for r in onnx),
-    )
+    name = f"iree-compiler{cell.compiler}" + "".join("+" + re.sub(r"[^A-Za-z0-9.]+", "", r) for r in onnx)
+    requirements = (versions.compiler_requirement(cell.compiler), *onnx)
+    return EnvSpec("compiler", python or cell.python, requirements, name)
 
 
 class CompileStage(StageBase):
@@ -204,9 +201,8 @@ class CompileStage(StageBase):
             metrics["peak_memory_bytes"] = done.peak_rss_bytes
         metrics.update(_statistics(out / _STATISTICS))
         metrics["module_versions"] = {}
-        with contextlib.suppress(
-            OSError, ValueError, IndexError, struct.error
-        ):  # a layout vmfb does not know
+        # A layout vmfb does not know: no versions.
+        with contextlib.suppress(OSError, ValueError, IndexError, struct.error):
             metrics["module_versions"] = vmfb.module_versions(module)
         if dispatches:
             metrics.update(_compile_dispatch_benchmarks(env, out / DISPATCHES.path, mlir, ctx))
@@ -231,11 +227,8 @@ class CompileStage(StageBase):
 def _unlowered(env: Environment, request: ProcessRequest, done: processes.Completed) -> str:
     """The torch op a failed compile left unlowered, where its first error names only a constant that
     op took: the same compile again, printing the IR as the failed pass left it (`compile_errors`)."""
-    if (
-        done.returncode == 0
-        or done.killed
-        or not compile_errors.names_a_constant(compile_errors.first_error(done.output))
-    ):
+    first = compile_errors.first_error(done.output)
+    if done.returncode == 0 or done.killed or not compile_errors.names_a_constant(first):
         return ""
     argv = [*request.argv, *compile_errors.AFTER_FAILURE_FLAGS]
     try:
@@ -356,11 +349,8 @@ def neutral_input(mlir: Path) -> list[str]:
 def artifact_digests(out: Path) -> dict[str, str]:
     """sha256 of every file the compile left beside the module (statistics, dumped executable
     benchmarks and their modules, extracted kernels), by path relative to the entry."""
-    return {
-        p.relative_to(out).as_posix(): file_sha256(p)
-        for p in sorted(out.rglob("*"))
-        if p.is_file() and p != out / MODULE.path
-    }
+    files = [p for p in sorted(out.rglob("*")) if p.is_file() and p != out / MODULE.path]
+    return {p.relative_to(out).as_posix(): file_sha256(p) for p in files}
 
 
 _LLVM_HOSTS: dict[str, dict[str, str]] = {}  # compiler tool -> what it resolved `host` to
@@ -374,17 +364,9 @@ def _llvm_host(env: Any, ctx: Context, out: Path) -> dict[str, str]:
         probe = out / "llvm-host-probe.mlir"
         probe.write_text(host.LLVM_PROBE_MLIR)
         try:
-            done = env.run(
-                ProcessRequest(
-                    [tool, probe.name, *host.LLVM_PROBE_FLAGS],
-                    timeout=120,
-                    log=ctx.log,
-                    read_only=[],
-                    writable=[out],
-                    check=False,
-                    cwd=out,
-                )
-            )
+            argv = [tool, probe.name, *host.LLVM_PROBE_FLAGS]
+            request = ProcessRequest(argv, timeout=120, log=ctx.log, writable=[out], check=False, cwd=out)
+            done = env.run(request)
             found = host.parse_llvm_target(done.stdout) if done.returncode == 0 else None
         finally:
             probe.unlink(missing_ok=True)
@@ -438,10 +420,8 @@ def _source_digest(job: Job, ctx: Context) -> str:
     """The digest of what the compile reads: the lowering's MLIR, else the export's file."""
     if _lowered(job):
         return ctx.dep("lower").record.metric.of(LowerMetrics).mlir_sha256 or ""
-    return export_digest(
-        ctx.dep("export"),
-        "onnx_sha256" if _onnx(job) else "mlirbc_sha256" if _bytecode(job) else "mlir_sha256",
-    )
+    field = "onnx_sha256" if _onnx(job) else "mlirbc_sha256" if _bytecode(job) else "mlir_sha256"
+    return export_digest(ctx.dep("export"), field)
 
 
 def _bytecode_missing(export: Entry) -> str:
@@ -459,12 +439,8 @@ def _help_text(env: Environment) -> str:
     """Which flags this compiler has, asked once per environment and process."""
     with _help_lock:
         if env.id not in _help_texts:
-            done = env.run(
-                ProcessRequest(
-                    [env.tool("iree-compile"), "--help-hidden"], timeout=120, log=None, check=False
-                )
-            )
-            _help_texts[env.id] = done.stdout
+            argv = [env.tool("iree-compile"), "--help-hidden"]
+            _help_texts[env.id] = env.run(ProcessRequest(argv, timeout=120, check=False)).stdout
         return _help_texts[env.id]
 
 
@@ -494,9 +470,8 @@ def _compile_dispatch_benchmarks(env: Environment, folder: Path, model: Path, ct
         done = env.run(ctx.request(argv, writable=[folder], check=False, cwd=folder))
         if done.returncode != 0:
             errors = [ln.split("error: ", 1)[1] for ln in done.output.splitlines() if "error: " in ln]
-            failed.append(
-                {"file": source.name, "error": errors[0] if errors else process_output.excerpt(done.output)}
-            )
+            error = errors[0] if errors else process_output.excerpt(done.output)
+            failed.append({"file": source.name, "error": error})
     return {"dispatch_benchmarks": len(sources) - len(failed), "dispatch_benchmark_failures": failed}
 
 
@@ -543,12 +518,10 @@ def _failed(
     named = compile_errors.first_error(output, *([compile_errors.KERNEL_CAUSE] if kernels else []))
     if named is not None and source is not None:
         named = compile_errors.in_model(named, source, unlowered)
-    metrics = {**outcome.metrics, **(named.metrics() if named is not None else {})}
+    metrics = CompileMetrics.checked({**outcome.metrics, **(named.metrics() if named is not None else {})})
     crop = miscompiled.cannot_compile(source, named.source_op) if named is not None and source else ""
     message = f"{outcome.message or ''}{crop}" if crop else outcome.message
-    return dataclasses.replace(
-        outcome, message=message, metrics=CompileMetrics.checked(metrics), command=tuple(argv)
-    )
+    return dataclasses.replace(outcome, message=message, metrics=metrics, command=tuple(argv))
 
 
 def _compile_failure(done: processes.Completed, target: targets.Target) -> Exception:

@@ -18,7 +18,6 @@ from iree_matrix.core.hashing import digest, file_sha256
 from iree_matrix.core.model.metrics.export import ExportMetrics
 from iree_matrix.core.model.metrics_view import nonfinite_words
 from iree_matrix.core.model.outcome import Outcome
-from iree_matrix.core.model.records import Labels
 from iree_matrix.core.model.results import Status
 from iree_matrix.core.system import process_output, processes
 from iree_matrix.iree import versions
@@ -38,9 +37,8 @@ def environment(cell: Cell, extra: Sequence[str] = ()) -> EnvSpec:
     """torch + turbine, plus what the model itself needs (e.g. transformers for upstream variants)."""
     extras = "".join("+" + re.sub(r"[^A-Za-z0-9.]+", "", requirement) for requirement in extra)
     name = f"torch{cell.torch}-turbine{cell.turbine}{extras}"
-    return EnvSpec(
-        "exporter", cell.python, versions.exporter_requirements(cell.torch, cell.turbine) + tuple(extra), name
-    )
+    requirements = versions.exporter_requirements(cell.torch, cell.turbine) + tuple(extra)
+    return EnvSpec("exporter", cell.python, requirements, name)
 
 
 class ExportStage(StageBase):
@@ -58,16 +56,8 @@ class ExportStage(StageBase):
         env = environment(cell, (*unit.ref.requirements, *onnx))
         # An ONNX export is an exporter of its own (one per opset), beside the environment's MLIR.
         exporter = env.id if opset is None else f"{env.id}-opset{opset}"
-        labels = Labels(
-            model=unit.name,
-            source_model=cell.model,
-            function=unit.function,
-            python=cell.python,
-            torch=cell.torch,
-            turbine=cell.turbine,
-            exporter=exporter,
-            form=f"onnx:{opset}" if opset is not None else "",
-        )
+        form = f"onnx:{opset}" if opset is not None else ""
+        labels = unit.labels(turbine=cell.turbine, exporter=exporter, form=form)
         cell_id = f"{unit.name}/{exporter}"
         job_id = unit.add(self.name, cell_id, (unit.install(env),), labels, env)
         unit.planned[self.name] = Planned(cell_id, labels, env, id=job_id)
@@ -123,14 +113,9 @@ class ExportStage(StageBase):
         # the metric that marks it, from the tool's table (ONNX: no MLIR import, no hang).
         why = versions.EXIT_HANGS.get(info.get("importer") or "") if opset is None else None
         said = [words for words in (exit_hang_words(info.get("importer"), why), model_words(info)) if words]
-        return Outcome(
-            Status.OK,
-            metrics=ExportMetrics.checked(
-                {**export_metrics(info, out), **({"exit_hang": {"known": why}} if why else {})}
-            ),
-            message="\n".join(said) or None,
-            command=tuple(argv),
-        )
+        hang = {"exit_hang": {"known": why}} if why else {}
+        metrics = ExportMetrics.checked({**export_metrics(info, out), **hang})
+        return Outcome(Status.OK, metrics=metrics, message="\n".join(said) or None, command=tuple(argv))
 
 
 # What export.json must hold to be the worker's (`model_worker.read_result`): what `export_metrics`
@@ -207,6 +192,9 @@ def model_words(info: dict[str, Any]) -> str | None:
     return "; ".join(said) or None
 
 
+_MODEL_FACTS = ("changes_inputs", "changes_state", "reference_nonfinite")  # what `model_words` says
+
+
 def export_metrics(info: dict[str, Any], out: Path) -> dict[str, Any]:
     """The record's metrics from the worker's export.json (`info`) and the files it wrote in `out`."""
     return {
@@ -223,11 +211,7 @@ def export_metrics(info: dict[str, Any], out: Path) -> dict[str, Any]:
         **({"onnx_bytes": (out / ONNX.path).stat().st_size} if (out / ONNX.path).is_file() else {}),
         **{name: info[name] for name in ("onnx_opset", "onnx_exporter") if name in info},
         # What the model itself does (model_words says it in the record's message).
-        **{
-            name: info[name]
-            for name in ("changes_inputs", "changes_state", "reference_nonfinite")
-            if info.get(name)
-        },
+        **{name: info[name] for name in _MODEL_FACTS if info.get(name)},
         **export_digests(out),
     }
 
@@ -275,9 +259,8 @@ def _ended(out: Path, done: processes.Completed) -> StageFailure:
     last = f" Its last words: {said}" if said else ""
     if phase not in _PHASE_CLASS and not done.killed:
         return _harness(f"the export worker ended (status {done.returncode}) in its own code.{last}")
-    ask = (
-        " Does the model's code end its own process, or its parent's?" if phase in ("model", "eager") else ""
-    )
+    in_model = phase in ("model", "eager")
+    ask = " Does the model's code end its own process, or its parent's?" if in_model else ""
     return processes.failure(
         done,
         _PHASE_CLASS.get(phase, "internal"),

@@ -38,11 +38,9 @@ class FlopsStage(StageBase):
 
     def key(self, job: Job, ctx: Context) -> str:
         fields = worker.key_fields(job, ctx)
-        return self.keyed(
-            # what decides the count: the model, its weights, the inputs' seed, torch
-            **{k: fields[k] for k in ("model", "function", "sources", "weights", "env", "seed")},
-            worker=file_sha256(shipped.scripts_dir() / WORKER),
-        )
+        # what decides the count: the model, its weights, the inputs' seed, torch
+        decided = {k: fields[k] for k in ("model", "function", "sources", "weights", "env", "seed")}
+        return self.keyed(**decided, worker=file_sha256(shipped.scripts_dir() / WORKER))
 
     def execute(self, job: Job, ctx: Context, out: Path) -> Outcome:
         env = ctx.environment(job)

@@ -63,11 +63,8 @@ class InstallStage(StageBase):
             processes.note(ctx.log, f"nothing to install: the runtime's tools are {env_spec.tools}")
         env = ctx.backend.create(env_spec, pins, wheels, timeout=ctx.timeout, log=ctx.log)
         (out / PINS_FILE).write_text(pins.to_json())
-        return Outcome(
-            Status.OK,
-            metrics=InstallMetrics(round(time.monotonic() - start, 3), len(pins.packages)).written(),
-            env=dict(env.describe()),
-        )
+        metrics = InstallMetrics(round(time.monotonic() - start, 3), len(pins.packages)).written()
+        return Outcome(Status.OK, metrics=metrics, env=dict(env.describe()))
 
 
 def _env(job: Job, ctx: Context) -> EnvSpec:

@@ -95,24 +95,11 @@ class InstructionsStage(StageBase):
         module = ctx.read(MODULE)
         inputs = [f"--input=@{ctx.read(INPUTS) / f'input{i}.npy'}" for i in range(len(info["inputs"]))]
         counted = out / "callgrind.out"
-        argv = [
-            sys.executable,
-            "-m",
-            WRAPPER,
-            valgrind,
-            "--tool=callgrind",
-            f"--callgrind-out-file={counted}",
-            "--collect-atstart=no",
-            f"--toggle-collect={COUNTED_FUNCTION}",
-            tool,
-            "--device=local-sync",
-            f"--module={module}",
-            f"--function={info['function']}",
-            *inputs,
-            f"--benchmark_min_time={CALLS}x",
-            "--benchmark_repetitions=1",
-            "--benchmark_format=json",
-        ]
+        callgrind = [valgrind, "--tool=callgrind", f"--callgrind-out-file={counted}", "--collect-atstart=no"]
+        call = [tool, "--device=local-sync", f"--module={module}", f"--function={info['function']}", *inputs]
+        timing = [f"--benchmark_min_time={CALLS}x", "--benchmark_repetitions=1", "--benchmark_format=json"]
+        callgrind.append(f"--toggle-collect={COUNTED_FUNCTION}")
+        argv = [sys.executable, "-m", WRAPPER, *callgrind, *call, *timing]
         # callgrind writes its counts beside the stage's output: the one place the command may write.
         done = env.run(ctx.request(argv, writable=[out], check=False))
         if done.returncode != 0:
@@ -184,11 +171,8 @@ def total_of(callgrind_out: str) -> int:
 def iterations_of(benchmark_json: str) -> int:
     """How many calls google benchmark made (one repetition of one benchmark)."""
     try:
-        found = [
-            int(b["iterations"])
-            for b in json.loads(benchmark_json).get("benchmarks", [])
-            if b.get("run_type", "iteration") == "iteration"
-        ]
+        runs = json.loads(benchmark_json).get("benchmarks", [])
+        found = [int(b["iterations"]) for b in runs if b.get("run_type", "iteration") == "iteration"]
     except (ValueError, KeyError, TypeError) as exc:
         raise StageFailure("instructions-error", f"iree-benchmark-module's JSON unreadable: {exc}") from None
     if len(found) != 1:

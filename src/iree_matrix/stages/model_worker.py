@@ -61,20 +61,8 @@ def command(job: Job, ctx: Context, python: str, script: str, *extra: str) -> tu
     ref = ctx.spec.models[job.model or ""]
     bench = ctx.spec.benchmark
     worker = shipped.scripts_dir() / script
-    argv = [
-        python,
-        str(worker),
-        *ref.worker_args(),
-        "--function",
-        job.function,
-        "--seed",
-        str(bench.seed),
-        "--repetitions",
-        str(bench.repetitions),
-        "--threads",
-        str(bench.thread_count()),
-        *extra,
-    ]
+    argv = [python, str(worker), *ref.worker_args(), "--function", job.function, "--seed", str(bench.seed)]
+    argv += ["--repetitions", str(bench.repetitions), "--threads", str(bench.thread_count()), *extra]
     weights = ctx.spec.weights.get(job.label.model)
     if weights is not None:
         argv += ["--weights", str(weights)]
@@ -104,9 +92,7 @@ def read_result(
         why = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
     else:
         got = found if isinstance(found, dict) else {}
-        wrong = [
-            n for n, t in required.items() if not isinstance(got.get(n), t) or isinstance(got.get(n), bool)
-        ]
+        wrong = [n for n, t in required.items() if not isinstance(v := got.get(n), t) or isinstance(v, bool)]
         why = ("it lacks " + ", ".join(wrong) if wrong else "") if got is found else "not a JSON object"
     if why:
         raise StageFailure(

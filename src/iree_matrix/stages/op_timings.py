@@ -45,25 +45,14 @@ def capture(
     why there are none."""
     profile = out / PROFILE_FILE
     calls = calls_for(median_ms)
-    argv = [
-        *benchmark,
-        "--benchmark_repetitions=1",
-        f"--benchmark_min_time={calls}x",
-        "--device_profiling_mode=host-execution",
-        f"--device_profiling_output={profile}",
-    ]
+    argv = [*benchmark, "--benchmark_repetitions=1", f"--benchmark_min_time={calls}x"]
+    argv += ["--device_profiling_mode=host-execution", f"--device_profiling_output={profile}"]
     done = env.run(ctx.request(argv, check=False, **mounts))
     if done.returncode != 0 or not profile.exists():
         return {"unavailable": process_output.excerpt(done.output) or f"exit code {done.returncode}"}
-    listing = env.run(
-        ProcessRequest(
-            [env.tool("iree-profile"), "dispatch", "--format=jsonl", str(profile)],
-            timeout=ctx.timeout,
-            log=None,  # hundreds of JSON lines: kept in the profile file, not the log
-            check=False,
-            **mounts,
-        )
-    )
+    # No log: hundreds of JSON lines, kept in the profile file.
+    listed = [env.tool("iree-profile"), "dispatch", "--format=jsonl", str(profile)]
+    listing = env.run(ProcessRequest(listed, timeout=ctx.timeout, check=False, **mounts))
     if listing.returncode != 0:
         return {"unavailable": process_output.excerpt(listing.output)}
     try:

@@ -45,10 +45,8 @@ class PeakStage(StageBase):
     def plan(self, unit: PlannedFunction) -> None:
         """With any cell `[benchmark] roofline` names: one measurement of this host, for every function."""
         if unit.spec.benchmark.opts_in(PeakMetrics.opt_in, unit.name, unit.cell.profile):
-            arch = targets.host_arch()
-            unit.add(
-                self.name, arch, (), Labels(arch=arch), EnvSpec("toolchain", unit.cell.python, (), "host-cc")
-            )
+            arch, env = targets.host_arch(), EnvSpec("toolchain", unit.cell.python, (), "host-cc")
+            unit.add(self.name, arch, (), Labels(arch=arch), env)
 
     def key(self, job: Job, ctx: Context) -> str:
         return self.keyed(
@@ -61,11 +59,8 @@ class PeakStage(StageBase):
     def execute(self, job: Job, ctx: Context, out: Path) -> Outcome:
         cc = compiler()
         binary = out / "peak"
-        processes.run(
-            ctx.request(
-                [cc, *FLAGS, str(shipped.scripts_dir() / SOURCE), "-o", str(binary)], error_class="peak-build"
-            )
-        )
+        build = [cc, *FLAGS, str(shipped.scripts_dir() / SOURCE), "-o", str(binary)]
+        processes.run(ctx.request(build, error_class="peak-build"))
         threads = ctx.spec.benchmark.thread_count()
         before = os.getloadavg()
         done = processes.run(ctx.request([str(binary), str(threads)], error_class="peak-run"))

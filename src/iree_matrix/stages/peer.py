@@ -15,7 +15,6 @@ from iree_matrix.core import shipped
 from iree_matrix.core.hashing import file_sha256
 from iree_matrix.core.model.metrics.peer import PeerMetrics
 from iree_matrix.core.model.outcome import Outcome
-from iree_matrix.core.model.records import Labels
 from iree_matrix.core.model.results import Status
 from iree_matrix.core.system import processes
 from iree_matrix.matrix import peers as peer_registry
@@ -56,14 +55,7 @@ class PeerStage(StageBase):
             return
         cell = unit.cell
         env = environment(cell, unit.spec.peers, unit.ref.requirements)
-        labels = Labels(
-            model=unit.name,
-            source_model=cell.model,
-            function=unit.function,
-            python=cell.python,
-            torch=cell.torch,
-            peers=",".join(unit.spec.peers),
-        )
+        labels = unit.labels(peers=",".join(unit.spec.peers))
         unit.add(self.name, f"{unit.name}/{env.id}", (unit.install(env),), labels, env)
 
     def key(self, job: Job, ctx: Context) -> str:

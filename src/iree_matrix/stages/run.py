@@ -185,17 +185,12 @@ class RunStage(StageBase):
         if _profiles_ops(job, ctx.spec) and not job.target.emulated and call.gpu is None:
             median = metrics["latency_ms"]["median"]
             metrics["op_profile"] = op_timings.capture(call.env, ctx, bench_argv, median, out, call.mounts)
-        if check["matches"]:
-            return Outcome(
-                Status.OK,
-                metrics=RunMetrics.checked(metrics),
-                message=unchecked_words(check),
-                command=tuple(call.run_argv),
-            )
-        words = mismatch_words(check) + _miscompiled(call.export, ctx.dep("compile").record.command)
-        error_class, message = kernel.judge_mismatch(job, words)
+        status, error_class, message = Status.OK, None, unchecked_words(check)
+        if not check["matches"]:
+            words = mismatch_words(check) + _miscompiled(call.export, ctx.dep("compile").record.command)
+            status, (error_class, message) = Status.MISMATCH, kernel.judge_mismatch(job, words)
         return Outcome(
-            Status.MISMATCH,
+            status,
             metrics=RunMetrics.checked(metrics),
             message=message,
             error_class=error_class,
@@ -231,9 +226,8 @@ def _prepared(env: Environment, job: Job, ctx: Context, out: Path) -> _Call:
     export = ctx.dep("export")
     info = json.loads(EXPORT_INFO.of(export).read_text())
     module = ctx.read(MODULE)
-    call = call_flags(
-        info["function"], [INPUTS.of(export) / f"input{i}.npy" for i in range(len(info["inputs"]))]
-    )
+    inputs = [INPUTS.of(export) / f"input{i}.npy" for i in range(len(info["inputs"]))]
+    call = call_flags(info["function"], inputs)
     # What the cell's kernel adds to every call (checked and timed): what loads it, its runtime flags.
     part = kernel.run_part(job, ctx)
     call[:0] = part.flags
@@ -290,9 +284,8 @@ def _failed(job: Job, ctx: Context, done: processes.Completed, call: _Call) -> N
     if empty and _crashed(done):  # the crash the compile stage's dispatch code check foresaw
         raise processes.failure(done, "empty-function-call", f"{empty}\n{_runtime_message(done.output)}")
 
-    def again(
-        argv: list[str],
-    ) -> str:  # the checked call with other arguments (a kernel cell's on local-sync)
+    def again(argv: list[str]) -> str:
+        """The checked call with other arguments (a kernel cell's on local-sync)."""
         return call.env.run(ctx.request(argv, check=False, **call.mounts)).output
 
     said = kernel.run_words(job, done, call.run_argv, again)
@@ -348,7 +341,7 @@ def _timed(call: _Call, ctx: Context, done: processes.Completed) -> tuple[list[s
 def _facts(call: _Call, done: processes.Completed, in_container: bool) -> dict[str, Any]:
     """What a run records beside its check and times: the module, the outputs, the device, the
     runtime's size, the peak memory, and whether the timings are emulated."""
-    target, gpu, found, module = call.target, call.gpu, call.found, call.module
+    target, gpu, found, module, peak = call.target, call.gpu, call.found, call.module, done.peak_rss_bytes
     return {
         "module_bytes": module.stat().st_size,
         "module_sha256": file_sha256(module),
@@ -359,10 +352,8 @@ def _facts(call: _Call, done: processes.Completed, in_container: bool) -> dict[s
         **_tool_bytes(call.env),
         # iree-run-module's peak resident memory (host venvs: its rusage; Docker: the
         # container's memory cgroup, which under qemu holds the emulator too).
-        **({"peak_memory_bytes": done.peak_rss_bytes} if done.peak_rss_bytes is not None else {}),
-        **(
-            {"peak_memory_of": "container cgroup"} if in_container and done.peak_rss_bytes is not None else {}
-        ),
+        **({"peak_memory_bytes": peak} if peak is not None else {}),
+        **({"peak_memory_of": "container cgroup"} if in_container and peak is not None else {}),
         # Emulated timings are qemu's speed, not the board's: reported apart, never ranked.
         "timing": f"emulated (qemu-user, {target.qemu_cpu or 'default CPU'})"
         if target.emulated
@@ -469,9 +460,8 @@ def compare(
     try:
         check: dict[str, Any] = runner_arrays.compare(got, ref, atol, rtol, kinds)
     except runner_arrays.Undecodable:
-        raise arrays.undecodable(
-            next((str(k.get("dtype", "")) for k in kinds if k.get("saved_as")), "")
-        ) from None
+        dtype = next((str(k.get("dtype", "")) for k in kinds if k.get("saved_as")), "")
+        raise arrays.undecodable(dtype) from None
     if "error" in check:
         i = check["index"]
         raise StageFailure(
@@ -492,9 +482,8 @@ def _miscompiled(export: Entry, compiled: Sequence[str]) -> str:
     named = (a.split("=", 1)[1] for a in compiled if a.startswith("--iree-llvmcpu-target-cpu="))
     cpu = next(named, "generic" if x86 else "")  # no CPU named: LLVM's generic x86-64
     avx2 = not x86 or "avx2" in (host.describe().get("cpu_features") or ())  # `host`: this machine's
-    return miscompiled.words(
-        mlir.read_text(errors="replace"), where.read_text() if where.is_file() else "", cpu, avx2
-    )
+    located = where.read_text() if where.is_file() else ""
+    return miscompiled.words(mlir.read_text(errors="replace"), located, cpu, avx2)
 
 
 mismatch_words = runner_arrays.mismatch_words  # 'outputs differ from torch: …', the runner's words too

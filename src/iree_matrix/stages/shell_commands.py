@@ -156,10 +156,8 @@ def runtime_build_steps(
 def pi_zero_runtime(release: str) -> list[Step]:
     """What a Pi Zero cell's runtime takes: the native build on x86_64 (its host tools), then the
     static cross build."""
-    return [
-        *runtime_build_steps(release, "x86_64", build="$HOST_BUILD"),
-        *runtime_build_steps(release, "armv6", ("static",)),
-    ]
+    native = runtime_build_steps(release, "x86_64", build="$HOST_BUILD")
+    return native + runtime_build_steps(release, "armv6", ("static",))
 
 
 # --- compile and run ------------------------------------------------------------------------------
@@ -172,14 +170,8 @@ def compile_step(
     for its own figures)."""
     found = flags.BUILTIN_PROFILES[profile]
     target = targets.parse(arch)
-    argv = [
-        "iree-compile",
-        mlir,
-        *flags.compile_flags(compiler, arch, found),
-        *compile_stage.target_outputs(compiler, target, found, out),
-        "-o",
-        f"{out}/module.vmfb",
-    ]
+    argv = ["iree-compile", mlir, *flags.compile_flags(compiler, arch, found)]
+    argv += [*compile_stage.target_outputs(compiler, target, found, out), "-o", f"{out}/module.vmfb"]
     return Step(f"compile: IREE {compiler} for {target.label}, profile {profile}", tuple(argv))
 
 
@@ -281,14 +273,11 @@ CORTEX_M_RELEASE = "3.9.0"
 def _scripts(steps: Sequence[Step]) -> list[Step]:
     """The project's scripts by their path in the repository, not this machine's."""
     here = str(shipped.scripts_dir())
-    return [
-        dataclasses.replace(
-            s,
-            argv=tuple(a.replace(here, "$IREE_MATRIX/scripts") for a in s.argv),
-            shell=s.shell.replace(here, "$IREE_MATRIX/scripts"),
-        )
-        for s in steps
-    ]
+
+    def ours(text: str) -> str:
+        return text.replace(here, "$IREE_MATRIX/scripts")
+
+    return [dataclasses.replace(s, argv=tuple(map(ours, s.argv)), shell=ours(s.shell)) for s in steps]
 
 
 def pi_zero_commands(release: str = PI_ZERO_RELEASE) -> Commands:
@@ -309,10 +298,8 @@ def cortex_m_commands(
     """A Cortex-M cell's commands, its runtime's API switches from `published` (the records of the
     published set `CORTEX_M_SET`, as the caller read them: `published_defines`)."""
     defines = published_defines(release, published)
-    steps = [
-        compile_step(release, f"cortex-m:{cpu}", mlir="$OUT/model.mlir", out="$OUT"),
-        *firmware_steps(cpu, defines),
-    ]
+    steps = [compile_step(release, f"cortex-m:{cpu}", mlir="$OUT/model.mlir", out="$OUT")]
+    steps += firmware_steps(cpu, defines)
     variables = (
         ("IREE_MATRIX", "$PWD", "this repository (its scripts/cortex_m/)"),
         ("IREE_SRC", "$PWD/iree", f"IREE's tree at v{release}"),
@@ -333,12 +320,9 @@ def published_defines(release: str, records: Iterable[Record]) -> list[str]:
     the release's headers while building; the docs' commands take them from results/cortex-m, whose
     records the caller read: findings/results_folder.py is the one reader of a results folder)."""
     for record in records:
-        if (
-            record.stage == "run"
-            and record.label.compiler == release
-            and record.metric.of(RunMetrics).runtime_defines
-        ):
-            return record.metric.of(RunMetrics).runtime_defines
+        if record.stage == "run" and record.label.compiler == release:
+            if defines := record.metric.of(RunMetrics).runtime_defines:
+                return defines
     raise UserError(f"results/{CORTEX_M_SET}: no Cortex-M run of {release} with its runtime's defines")
 
 

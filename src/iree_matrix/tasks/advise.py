@@ -95,9 +95,8 @@ def run(matrix: PlanSettings, settings: Settings, reference: str, base_model: st
     # (`--wait`) starts after it, never between its phases.
     with contextlib.ExitStack() as held:
         try:
-            held.enter_context(
-                locks.cache_lock(matrix.cache, wait=matrix.run.wait, report=logger.info, reentrant=True)
-            )
+            lock = locks.cache_lock(matrix.cache, wait=matrix.run.wait, report=logger.info, reentrant=True)
+            held.enter_context(lock)
         except (KeyboardInterrupt, locks.LockCancelled):  # Ctrl-C while it waited for the cache
             return EXIT_INTERRUPTED
         logger.info(cost_text(settings, len(loaded.plan.jobs), len(planned) + len(peer_names), took, proof))
@@ -183,9 +182,8 @@ def _library(
     if not (chosen := advise_library.wanted(found, shelf, kernels, model)):
         return
     logger.info(f"advise {model}: {advise_library.said(chosen, shelf)}")
-    widened = dataclasses.replace(
-        matrix, kernels=(*matrix.kernels, *(str(shelf[n].directory) for n in chosen))
-    )
+    directories = [str(shelf[n].directory) for n in chosen]
+    widened = dataclasses.replace(matrix, kernels=(*matrix.kernels, *directories))
     named = {p.name for p in plan.picks} | {"default", "generic"}
     answers = [a for a in found if a.release == plan.release and a.config not in named]
     again = plan.with_picks([Pick.named(a.config, plan.release, advise_proof.SOURCE) for a in answers])

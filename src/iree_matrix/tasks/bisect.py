@@ -117,15 +117,8 @@ def cell(run: Record, latest: Mapping[str, Record]) -> Cell:
     if root and module:
         top = Path(root) / module.split(".")[0]
         reads.append(top if top.is_dir() else top.with_name(top.name + ".py"))
-    return Cell(
-        run,
-        envs[0],
-        envs[1],
-        envs[2],
-        args,
-        compile_flags(compiled.command),
-        tuple(readable_beside(p) for p in reads),
-    )
+    readable = tuple(readable_beside(p) for p in reads)
+    return Cell(run, envs[0], envs[1], envs[2], args, compile_flags(compiled.command), readable)
 
 
 def _open(described: Mapping[str, object], kind: str) -> Environment:
@@ -163,19 +156,9 @@ def run(
     where = Path(out_dir or tempfile.mkdtemp(prefix="iree-matrix-bisect-")).resolve()
     where.mkdir(parents=True, exist_ok=True)
     script = shipped.scripts_dir() / SCRIPT
-    argv = [
-        exporter.python(),
-        str(script),
-        *found.model_args,
-        "--out",
-        str(where),
-        "--compile",
-        compiler.tool("iree-compile"),
-        "--run",
-        runtime.tool("iree-run-module"),
-        "--only-flags",
-        *(f"--flag={flag}" for flag in found.flags),
-    ]
+    tools = ["--compile", compiler.tool("iree-compile"), "--run", runtime.tool("iree-run-module")]
+    flags = ["--only-flags", *(f"--flag={flag}" for flag in found.flags)]
+    argv = [exporter.python(), str(script), *found.model_args, "--out", str(where), *tools, *flags]
     read = [script.parent, *found.reads, *(Path(str(e["path"])) for e in (found.compiler, found.runtime))]
     print(f"bisecting {found.run.job} (its files in {where}) …", file=out, flush=True)
     request = ProcessRequest(

@@ -6,8 +6,9 @@ makes its answer there."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Sized
 from pathlib import Path
 from typing import Any, Optional, TextIO
 
@@ -30,6 +31,7 @@ from iree_matrix.tasks.runs import run_plan
 
 logger = console.logger(__name__)
 MIB = 1 << 20
+Proofs = dict[str, tuple[str, tuple[str, ...]]]  # function (or GPU centre arm) -> (centre, neighbours)
 NEWEST = "3.13.0"  # without a published answer: the newest release
 
 
@@ -183,27 +185,14 @@ def _pack(
     return 0
 
 
-def _counted(
-    found: Sequence[object],
-    sittings: Sequence[Mapping[str, Any]],
-    wheels: Sequence[object],
-    tools: Sequence[object],
-) -> str:
+def _counted(found: Sized, sittings: Sequence[Mapping[str, Any]], wheels: Sized, tools: Sized) -> str:
     """What the bundle carries, counted: its cells (those only a proof needs said), runtimes."""
     built = f", {len(tools)} runtime(s) built from source" if tools else ""
     # The cells only a proof needs (a neighbour that is also a pick is an arm anyway); a GPU sitting
     # has one proof per target (`proofs`).
     arms = {a["job"] for s in sittings for a in s["arms"]}
-    proved = len(
-        {
-            n["job"]
-            for s in sittings
-            for p in [s.get("proof") or {}, *s.get("proofs", ())]
-            for n in p.get("neighbours", ())
-            if "job" in n
-        }
-        - arms
-    )
+    proofs = [p for s in sittings for p in [s.get("proof") or {}, *s.get("proofs", ())]]
+    proved = len({n["job"] for p in proofs for n in p.get("neighbours", ()) if "job" in n} - arms)
     among = f" ({proved} of them the picks' neighbourhoods)" if proved else ""
     return f"bundle: {len(found)} cells{among}, {len(wheels)} runtime wheel(s){built}"
 
@@ -293,10 +282,8 @@ def _gpu_plan(plan: PlanSettings, args: Settings) -> tuple[Loaded, Advised]:
         f"{', '.join(gpu_sitting.spelled(t) for t in labels)}"
     )
     proofs = _say_gpu_proofs(releases[0], labels) if args.proof else {}
-    loaded = load_plan(
-        plan.with_models([args.built]), adjust=lambda m: _gpu_sitting_matrix(m, releases, labels, proofs)
-    )
-    return loaded, Advised((), proofs, gpu=True)
+    adjust = functools.partial(_gpu_sitting_matrix, releases=releases, labels=labels, proofs=proofs)
+    return load_plan(plan.with_models([args.built]), adjust=adjust), Advised((), proofs, gpu=True)
 
 
 def _gpu_neighbours(release: str, label: str) -> list[str]:
@@ -309,12 +296,12 @@ def _gpu_neighbours(release: str, label: str) -> list[str]:
     return [str(c) for c in neighbourhood.neighbours(search.parse(CONFIG), knobs)]
 
 
-def _say_gpu_proofs(release: str, labels: Sequence[str]) -> dict[str, tuple[str, tuple[str, ...]]]:
+def _say_gpu_proofs(release: str, labels: Sequence[str]) -> Proofs:
     """Each target's proof (keyed by its centre arm's name) and what it costs, said first."""
     from iree_matrix.advise import gpu_sitting
     from iree_matrix.execution import progress
 
-    proofs: dict[str, tuple[str, tuple[str, ...]]] = {}
+    proofs: Proofs = {}
     for label in labels:
         around = tuple(_gpu_neighbours(release, label))
         target = gpu_sitting.spelled(label)
@@ -343,11 +330,8 @@ def _gpu_sitting_matrix(
 
     matrix = spec.with_profiles(matrix, ["default"])
     template = matrix.cells[0]
-    cells = {
-        (r, label): dataclasses.replace(template, compiler=r, runtime=r, arch=label)
-        for r in releases
-        for label in labels
-    }
+    pairs = [(r, label) for r in releases for label in labels]
+    cells = {(r, arch): dataclasses.replace(template, compiler=r, runtime=r, arch=arch) for r, arch in pairs}
     matrix = dataclasses.replace(matrix, cells=tuple(cells.values()), peers=())
     extra = [  # each proof's neighbours, on its centre's cell
         dataclasses.replace(cell, model=config.model(template.model), profile=config.profile)
@@ -425,14 +409,12 @@ _CELL_SECONDS = 5 * 0.5
 _ROUNDS = 8  # run.py's default --rounds
 
 
-def _say_proofs(
-    centres: Mapping[str, Centre], release: str, calls: int
-) -> dict[str, tuple[str, tuple[str, ...]]]:
+def _say_proofs(centres: Mapping[str, Centre], release: str, calls: int) -> Proofs:
     """Each function's centre and its neighbours (compiled beside the picks), their count and what
     they cost there said first, as advise says its proof's."""
     from iree_matrix.execution import progress
 
-    proofs: dict[str, tuple[str, tuple[str, ...]]] = {}
+    proofs: Proofs = {}
     for function, centre in sorted(centres.items()):
         around = tuple(_neighbours(centre.config, release))
         proofs[function] = (centre.config, around)
@@ -473,9 +455,8 @@ def _sitting_matrix(
     matrix = dataclasses.replace(matrix, cells=tuple(dict.fromkeys(cells)))
     template = matrix.cells[0]
     kept = [advise_plan.Pick.named(p, release, "") for p in picks if p != "default" and _keeps_cpu(p)]
-    planned = advise_plan.arms(
-        advise_plan.SittingPlan(release, tuple(kept), ()), {k: matrix.kernels[k] for k in kernels}, model
-    )
+    sitting = advise_plan.SittingPlan(release, tuple(kept), ())
+    planned = advise_plan.arms(sitting, {k: matrix.kernels[k] for k in kernels}, model)
     built = [(a.pick.config, a.kernel) for a in planned if a.name != search.NAIVE]  # a kernel's: its base's
     extra = []
     for base, kernel in built + [(Config.parse(c), "") for c in around if _keeps_cpu(c)]:

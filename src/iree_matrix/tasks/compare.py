@@ -59,12 +59,8 @@ def run(what: Comparison, out: TextIO, as_json: bool = False) -> int:
         f"call, {what.rounds} paired rounds; B / A above 1 is slower",
         file=out,
     )
-    print(
-        tabulate(
-            rows, headers=["function", a, b, "B / A", "verdict"], tablefmt="github", disable_numparse=True
-        ),
-        file=out,
-    )
+    headers = ["function", a, b, "B / A", "verdict"]
+    print(tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True), file=out)
     if interrupted:
         logger.warning(
             f"interrupted: {len(rows)} of {len(chosen)} functions compared (above, and in "

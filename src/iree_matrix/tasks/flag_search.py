@@ -162,9 +162,8 @@ class _Search:
         limits = search_descent.Limits(s.width, s.budget, s.batches)
         measure = functools.partial(self.measure, loaded.matrix)
         dims = search.space(self.knobs, known)
-        if not search_descent.descend(
-            self.descents, dims, limits, measure, number, self.time_budget(), self.after
-        ):
+        budget = self.time_budget()
+        if not search_descent.descend(self.descents, dims, limits, measure, number, budget, self.after):
             return EXIT_INTERRUPTED
         return self.finish(loaded)
 
@@ -264,39 +263,28 @@ class _Search:
                 return last
             code = code or last
         self.keep()
-        print(
-            "\n".join(
-                render_search(summary.records.values(), search_descent.read_descents(self.plan.results_dir))
-            ),
-            file=self.out,
-        )
+        descents = search_descent.read_descents(self.plan.results_dir)
+        print("\n".join(render_search(summary.records.values(), descents)), file=self.out)
         return code
 
     def keep(self) -> None:
         """Each descent printed, and kept in RESULTS_DIR (search_descent.DESCENTS); the progress cleared."""
         s, results_dir = self.settings, self.plan.results_dir
-        print("\n== descent per function (incumbent → winner of each batch):", file=self.out)
-        for (function, compiler), d in sorted(self.descents.items()):
-            print(
-                f"  {function} on IREE {compiler}: {search.path(d.steps) or str(d.incumbent)}"
-                f" [{d.spent} candidates after batch 1; {d.done or 'batches spent'}]",
-                file=self.out,
+        descents = []
+        for (name, compiler), d in sorted(self.descents.items()):
+            path, stopped = search.path(d.steps) or str(d.incumbent), d.done or "batches spent"
+            found = search_descent.Descent(
+                name, compiler, path, str(d.incumbent), d.spent, stopped, tuple(d.pruned)
             )
+            descents.append(found)
+        print("\n== descent per function (incumbent → winner of each batch):", file=self.out)
+        for descent in descents:
+            said = f"{descent.path} [{descent.spent} candidates after batch 1; {descent.stopped}]"
+            print(f"  {descent.function} on IREE {descent.compiler}: {said}", file=self.out)
         search_descent.clear_progress(results_dir)  # finished: the next search starts afresh
         search_descent.write_descents(
             results_dir,
-            [
-                search_descent.Descent(
-                    name,
-                    compiler,
-                    search.path(d.steps) or str(d.incumbent),
-                    str(d.incumbent),
-                    d.spent,
-                    d.done or "batches spent",
-                    tuple(d.pruned),
-                )
-                for (name, compiler), d in sorted(self.descents.items())
-            ],
+            descents,
             {
                 "budget": s.budget,
                 "width": s.width,
@@ -340,14 +328,12 @@ def _say_round(
             f"== flag search, pairs (batch {number}): each knob neutral alone beside each best: {what}"
         )
         return
-    logger.info(
-        f"== flag search, batch {number}: "
-        + "; ".join(
-            f"{function} on {compiler}: {configs[0]} and {len(configs) - 1} candidates "
-            f"({descents[(function, compiler)].pruned[-1].partition(': ')[2]})"
-            for (function, compiler), configs in sorted(sitting.items())
-        )
+    said = "; ".join(
+        f"{function} on {compiler}: {configs[0]} and {len(configs) - 1} candidates "
+        f"({descents[(function, compiler)].pruned[-1].partition(': ')[2]})"
+        for (function, compiler), configs in sorted(sitting.items())
     )
+    logger.info(f"== flag search, batch {number}: {said}")
 
 
 def _paired_confirm(cache: Path, incumbent: search.Candidate, challenger: search.Candidate) -> bool:
@@ -458,9 +444,8 @@ def _enough_repetitions(matrix: spec.MatrixSpec, said: list[str]) -> spec.Matrix
             f"interval (order statistics need {need}), so no verdict: raised to {need}"
         )
         logger.warning(said[0])
-    return dataclasses.replace(
-        matrix, benchmark=dataclasses.replace(matrix.benchmark, repetitions=stats.MIN_REPETITIONS)
-    )
+    benchmark = dataclasses.replace(matrix.benchmark, repetitions=stats.MIN_REPETITIONS)
+    return dataclasses.replace(matrix, benchmark=benchmark)
 
 
 def _start(

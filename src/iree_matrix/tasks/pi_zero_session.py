@@ -86,10 +86,8 @@ def on_source_runtime(matrix: spec.MatrixSpec, cache: Path) -> spec.MatrixSpec:
         given.rpartition("@")[2].lstrip("v") if given.startswith("git+") else release
     )
     runtime = versions.source_runtime(release, ("static",))
-    cells = tuple(
-        sorted({dataclasses.replace(c, runtime=runtime) if c in armv6 else c for c in matrix.cells})
-    )
-    return dataclasses.replace(matrix, cells=cells)
+    cells = {dataclasses.replace(c, runtime=runtime) if c in armv6 else c for c in matrix.cells}
+    return dataclasses.replace(matrix, cells=tuple(sorted(cells)))
 
 
 def with_dynamic_twins(the_plan: plan.Plan, matrix: spec.MatrixSpec) -> plan.Plan:
@@ -151,17 +149,12 @@ def hello_table(record: Record) -> str:
     if record.status is not Status.OK:
         return f"hello world: {record.status.value}: {record.message}"
     m = record.metrics
-    rows = [
-        (
-            kind,
-            m[kind]["output"],
-            f"{m[kind]['bytes']:,} B",
-            m[kind]["interpreter"] or "none (static)",
-            ", ".join(m[kind]["needed"] or []) or "-",
-            ", ".join(m[kind]["glibc_versions"] or []) or "-",
-        )
-        for kind in ("static", "dynamic")
-    ]
+    rows = []
+    for kind in ("static", "dynamic"):
+        made = m[kind]
+        lists = (", ".join(made[field] or []) or "-" for field in ("needed", "glibc_versions"))
+        size, interpreter = f"{made['bytes']:,} B", made["interpreter"] or "none (static)"
+        rows.append((kind, made["output"], size, interpreter, *lists))
     head = f"hello world ({' '.join(m['compiler'])}) under qemu ARM1176: uname -m = {m['uname_m']}, "
     head += f"AT_PLATFORM {m['platform']}, HWCAP {' '.join(m['hwcap'] or [])}"
     table = tabulate(rows, headers=["linkage", "prints", "size", "interpreter", "needs", "glibc symbols"])
@@ -180,12 +173,8 @@ def summary_table(records: Mapping[str, Record]) -> str:
             continue
         mine = [r for r in runs if r.cell.startswith(compiled.cell)]
         kernel = compiled.metric.of(CompileMetrics).kernel
-        isa = (
-            f"{kernel.get('Tag_CPU_arch')}, {kernel.get('Tag_FP_arch')}, "
-            f"{'NEON' if kernel.get('Tag_Advanced_SIMD_arch') else 'no NEON'}"
-            if kernel
-            else ""
-        )
+        neon = "NEON" if kernel.get("Tag_Advanced_SIMD_arch") else "no NEON"
+        isa = f"{kernel.get('Tag_CPU_arch')}, {kernel.get('Tag_FP_arch')}, {neon}" if kernel else ""
         by_device = {r.label.device or "local-task": r for r in mine}
         ran = [_run_text(by_device.get(d)) for d in devices]
         rows.append((compiled.label.model, compiled.label.compiler, _compile_text(compiled), isa, *ran))

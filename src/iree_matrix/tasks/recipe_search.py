@@ -51,9 +51,8 @@ def run(plan: PlanSettings, given: Sequence[str], batches: int, out: TextIO) -> 
             base, recipe = recipes.split(cell.model)
             if recipe:
                 continue
-            names = tried.setdefault(
-                base, list(given) or recipes.batch_one(refs[base].file, refs[base].factory)
-            )
+            batch = list(given) or recipes.batch_one(refs[base].file, refs[base].factory)
+            names = tried.setdefault(base, batch)
             for name in names:  # a user's model too: its own code, exported another way
                 refs.setdefault(f"{base}{recipes.SEP}{name}", models.with_recipe(refs[base], name))
                 cells.append(dataclasses.replace(cell, model=f"{base}{recipes.SEP}{name}"))

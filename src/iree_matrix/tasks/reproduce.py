@@ -123,11 +123,8 @@ def _expected_seconds(record: Record, latest: Mapping[str, Record]) -> float:
     environment (the published median), scaled by the load as the matrix's first estimate is."""
     from iree_matrix.execution.eta import load_factor, published_times
 
-    chain = [
-        dep_of(record, latest, stage)
-        for stage in ("export", "compile", "run")
-        if stage != "run" or record.stage == "run"
-    ]
+    stages = ("export", "compile", "run") if record.stage == "run" else ("export", "compile")
+    chain = [dep_of(record, latest, stage) for stage in stages]
     slower: float = load_factor() ** 0.5  # as the matrix's estimate takes the load before a stage finished
     seconds = sum((r.seconds or 0.0) * slower for r in chain if r is not None)
     return seconds + len(chain) * published_times().by_stage.get("install", 60.0)
@@ -287,23 +284,10 @@ def _recreate(
     work.mkdir(parents=True, exist_ok=True)
     (work / "matrix.toml").write_text(matrix_text(record, threads))
     (work / "constraints.txt").write_text("\n".join(constraints(record, latest)) + "\n")
-    argv = [
-        sys.executable,
-        "-m",
-        "iree_matrix",
-        "matrix",
-        "--matrix",
-        str(work / "matrix.toml"),
-        "--select",
-        record.job,
-        "--cache",
-        str(cache),
-        "--results-dir",
-        str(work / "results"),
-        "--backend",
-        backend or str(record.env.get("backend") or "auto"),
-        *(["--unsandboxed"] if bubblewrap.unsandboxed_allowed() else []),
-    ]
+    argv = [sys.executable, "-m", "iree_matrix", "matrix", "--matrix", str(work / "matrix.toml")]
+    argv += ["--select", record.job, "--cache", str(cache), "--results-dir", str(work / "results")]
+    argv += ["--backend", backend or str(record.env.get("backend") or "auto")]
+    argv += ["--unsandboxed"] if bubblewrap.unsandboxed_allowed() else []
     env = {k: v for k, v in os.environ.items() if k not in ("IREE_MATRIX_STORE", "IREE_MATRIX_CACHE")}
     env["PIP_CONSTRAINT"] = str(work / "constraints.txt")
     log = work / "matrix.log"
@@ -403,10 +387,8 @@ def compare(published: Record, latest: Mapping[str, Record], made: Made, *, here
         )
     else:
         different = True
-        part = first_differing_part(
-            compile_old.metric.of(CompileMetrics).module_parts_sha256,
-            compile_new.metric.of(CompileMetrics).module_parts_sha256,
-        )
+        parts = [c.metric.of(CompileMetrics).module_parts_sha256 for c in (compile_old, compile_new)]
+        part = first_differing_part(*parts)
         lines.append(
             f"module  DIFFERENT sha256: {_short(old_module)} published, "
             f"{_short(new_module)} here; first difference: {part}"

@@ -58,9 +58,8 @@ def listed(
     from iree_matrix import stages
 
     said = [head] if head is not None else []
-    print(
-        "\n".join([*said, stages.describe(plan or loaded.plan), workflow.listed_settings(loaded)]), file=out
-    )
+    lines = [*said, stages.describe(plan or loaded.plan), workflow.listed_settings(loaded)]
+    print("\n".join(lines), file=out)
     return 0
 
 
@@ -72,10 +71,8 @@ def _print_machine(
     `advise` lines only for the models this run ran (`ran`), whose settings `here` are."""
     from iree_matrix.report import machine
 
-    lines = machine.console_lines(
-        results.latest().values(), str(results_dir / "COMPATIBILITY.md"), where=here, ran=ran
-    )
-    if lines:
+    report = str(results_dir / "COMPATIBILITY.md")
+    if lines := machine.console_lines(results.latest().values(), report, where=here, ran=ran):
         print("\n".join(lines), file=out)
 
 

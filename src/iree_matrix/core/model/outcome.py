@@ -67,12 +67,8 @@ def from_exception(exc: BaseException, stage: Optional[str] = None) -> Outcome:
     # Anything else is a bug in iree-matrix: record it (so the matrix goes on) but never cache it.
     where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
     at = f" at {where.filename}:{where.lineno}" if where else ""
-    return Outcome(
-        Status.FAIL,
-        message=f"{type(exc).__name__}: {exc}{at} (a bug in iree-matrix; please report it)",
-        error_class="internal",
-        cacheable=False,
-    )
+    message = f"{type(exc).__name__}: {exc}{at} (a bug in iree-matrix; please report it)"
+    return Outcome(Status.FAIL, message=message, error_class="internal", cacheable=False)
 
 
 def record(

@@ -219,9 +219,8 @@ def refused(staged: Path) -> Optional[str]:
             return f"its output holds {name}, {kind}: {only}"
         bits = found.st_mode & (stat.S_ISUID | stat.S_ISGID)
         if stat.S_ISREG(found.st_mode) and bits:
-            which = " and ".join(
-                word for bit, word in ((stat.S_ISUID, "setuid"), (stat.S_ISGID, "setgid")) if bits & bit
-            )
+            named = ((stat.S_ISUID, "setuid"), (stat.S_ISGID, "setgid"))
+            which = " and ".join(word for bit, word in named if bits & bit)
             return (
                 f"its output holds {name} with the {which} bit (mode {stat.S_IMODE(found.st_mode):o}): "
                 "a stage's output is data, never a program that runs as its owner; nothing of it is stored"

@@ -76,16 +76,8 @@ def setpriv() -> Optional[str]:
 
 def _drop(setpriv_path: str) -> list[str]:
     """What runs the command as host uid and gid 65534, with no groups, capabilities or new privileges."""
-    return [
-        setpriv_path,
-        f"--reuid={NOBODY}",
-        f"--regid={NOBODY}",
-        "--clear-groups",
-        "--no-new-privs",
-        "--inh-caps=-all",
-        "--bounding-set=-all",
-        "--",
-    ]
+    user = [setpriv_path, f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
+    return [*user, "--no-new-privs", "--inh-caps=-all", "--bounding-set=-all", "--"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -110,13 +102,8 @@ class Sandbox:
         root = as_root() if root is None else root
         if root:
             # No user namespace (it would map the sandbox's uid to root): every other one.
-            namespaces = [
-                "--unshare-ipc",
-                "--unshare-pid",
-                "--unshare-net",
-                "--unshare-uts",
-                "--unshare-cgroup-try",
-            ]
+            namespaces = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts"]
+            namespaces.append("--unshare-cgroup-try")
         else:
             namespaces = ["--unshare-all", "--uid", str(NOBODY), "--gid", str(NOBODY)]
         # Packed by hand: each flag beside its operands; formatted, every word would take a line.

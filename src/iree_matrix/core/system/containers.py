@@ -125,9 +125,8 @@ def _docker(
     """A `docker` command about images or the daemon, not a stage's own command: its failure is the
     daemon's moment (an API error, a dead socket), never a cached result. `what` names it for people."""
     try:
-        done = processes.run(
-            ProcessRequest([docker_cli(), *args], timeout=timeout, log=log, check=False, feed=feed)
-        )
+        request = ProcessRequest([docker_cli(), *args], timeout=timeout, log=log, check=False, feed=feed)
+        done = processes.run(request)
     except processes.Timeout:
         raise StageFailure(
             "docker", f"{what}: `docker {args[0]}` did not finish within {timeout:.0f} s", cacheable=False
@@ -249,11 +248,8 @@ def build_container(
     processes.watch_container(_remove_argv(docker), name)
     try:
         try:
-            done = processes.run(
-                ProcessRequest(
-                    [docker, "run", *opts, image_ref, *argv], timeout=timeout, log=log, check=False
-                )
-            )
+            run = [docker, "run", *opts, image_ref, *argv]
+            done = processes.run(ProcessRequest(run, timeout=timeout, log=log, check=False))
         except processes.Timeout as exc:
             _quiet([docker, "kill", name])  # the client is gone; the container may not be
             raise processes.Timeout([what], exc.seconds, exc.output) from None
@@ -327,13 +323,8 @@ def run(
     # The docker client's own footprint says nothing about the tool in the container.
     back = {inner: outer for outer, inner in moved.items()}
     stderr, peak = split_peak_memory(done.stderr) if request.peak_memory else (done.stderr, None)
-    done = dataclasses.replace(
-        done,
-        argv=tuple(argv),
-        stdout=_translate(done.stdout, back),
-        stderr=_translate(stderr, back),
-        peak_rss_bytes=peak,
-    )
+    out, err = (_translate(text, back) for text in (done.stdout, stderr))
+    done = dataclasses.replace(done, argv=tuple(argv), stdout=out, stderr=err, peak_rss_bytes=peak)
     _check_run(done)
     if done.killed or (request.check and done.returncode != 0):  # a limit's answer is never the tool's
         raise processes.failure(done, request.error_class)

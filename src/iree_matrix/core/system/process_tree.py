@@ -331,11 +331,8 @@ class Tree:
         self.token = f"{os.getpid()}-{next(_counter)}-{secrets.token_hex(4)}"
         self.root: Optional[int] = None  # the command's own process, once started
         name = f"iree-matrix-{self.token}"
-        self.cgroups = [
-            group
-            for group in (_Cgroup.make(h, name, self.limits) for h in _hierarchies())
-            if group is not None
-        ]
+        made = (_Cgroup.make(h, name, self.limits) for h in _hierarchies())
+        self.cgroups = [group for group in made if group is not None]
         self.exact = False  # whether the cgroup holds the command (checked once it started)
         self._needle = b"\0" + f"{TOKEN_ENV}={self.token}".encode() + b"\0"
         self._oom_before = _machine_oom_kills()
@@ -460,8 +457,7 @@ def scan(needle: bytes, roots: Iterable[int]) -> set[int]:
     for entry in _proc_entries():
         pid = int(entry)
         try:
-            with open(f"/proc/{entry}/stat", "rb") as f:
-                stat = f.read()
+            stat = Path(f"/proc/{entry}/stat").read_bytes()
         except OSError:
             continue
         fields = stat.rpartition(b")")[2].split()
@@ -471,8 +467,7 @@ def scan(needle: bytes, roots: Iterable[int]) -> set[int]:
         try:
             if uid != 0 and os.stat(f"/proc/{entry}").st_uid != uid:
                 continue  # another user's: its environment is not ours to read
-            with open(f"/proc/{entry}/environ", "rb") as f:
-                environ = f.read()
+            environ = Path(f"/proc/{entry}/environ").read_bytes()
         except OSError:
             continue
         if needle in b"\0" + environ:

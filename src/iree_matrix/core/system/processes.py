@@ -413,9 +413,8 @@ def _why_killed(returncode: int, tree: process_tree.Tree, output: str) -> Option
     if tree.oom_killed():
         return f"killed: out of memory ({limit})"
     if memory and not tree.memory_by_cgroup and process_tree.memory_words(output):
-        space = limit.replace(
-            process_tree.size_text(memory), f"{process_tree.size_text(memory)} of address space", 1
-        )
+        size = process_tree.size_text(memory)
+        space = limit.replace(size, f"{size} of address space", 1)
         return f"out of memory ({space})"
     if returncode in (-signal.SIGKILL, 128 + signal.SIGKILL) and tree.machine_oom_killed():
         return f"killed: out of memory (the machine's; {limit})"
@@ -502,11 +501,8 @@ def failure(
             "directory, removed after the stage)",
             cacheable=False,
         )
-    return StageFailure(
-        error_class or f"{tool}-error",
-        message or excerpt(done.output) or f"{tool} exited {done.returncode}",
-        cacheable=done.returncode not in _NOT_A_RESULT,
-    )
+    said = message or excerpt(done.output) or f"{tool} exited {done.returncode}"
+    return StageFailure(error_class or f"{tool}-error", said, cacheable=done.returncode not in _NOT_A_RESULT)
 
 
 def kill_all() -> None:

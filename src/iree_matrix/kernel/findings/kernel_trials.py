@@ -56,14 +56,8 @@ class KernelTrial:
     def faster(self) -> bool:
         """Whether the sitting calls the kernel arm faster than its base beyond noise, applied and
         matching torch: the only kernel arm an answer takes."""
-        r = self.against_base
-        return (
-            r is not None
-            and r.paired.verdict == stats.FASTER
-            and self.applied is not False
-            and self.matches is not False
-            and not self.error
-        )
+        faster = (r := self.against_base) is not None and r.paired.verdict == stats.FASTER
+        return faster and self.applied is not False and self.matches is not False and not self.error
 
 
 def with_kernel(
@@ -142,14 +136,8 @@ def placed(text: str, directory: str) -> str:
 
     if not directory or Path(directory).is_absolute():
         return text
-    found = next(
-        (
-            root / directory
-            for root in (Path.cwd(), shipped.scripts_dir().parent)
-            if (root / directory).is_dir()
-        ),
-        None,
-    )
+    roots = (Path.cwd(), shipped.scripts_dir().parent)
+    found = next((root / directory for root in roots if (root / directory).is_dir()), None)
     if found is None or shlex.quote(str(found.resolve())) != str(found.resolve()):
         return text
     return re.sub(rf"(?<![\w./-]){re.escape(directory)}(?=[/\s)'\"]|$)", str(found.resolve()), text)

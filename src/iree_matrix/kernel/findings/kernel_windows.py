@@ -26,13 +26,8 @@ from iree_matrix.core import excerpts
 from iree_matrix.core.model.results import Record, Status, latest_by_job
 from iree_matrix.iree import versions
 
-TAKES, WRONG, CRASHES, REFUSED_AT_RUN, COMPILES = (
-    "takes it",
-    "wrong results",
-    "crashes",
-    "refused at run",
-    "compiles",
-)
+TAKES, WRONG, CRASHES = "takes it", "wrong results", "crashes"
+REFUSED_AT_RUN, COMPILES = "refused at run", "compiles"
 REFUSED, NOTHING, NO_BUILD, NOT_RUN = "refused", "matches nothing", "does not build", "not run"
 # The answer of several releases: the best verdict among them (a release that takes it first).
 ORDER = (TAKES, WRONG, CRASHES, REFUSED_AT_RUN, COMPILES, REFUSED, NOTHING, NO_BUILD, NOT_RUN)
@@ -66,10 +61,8 @@ def window(records: Iterable[Record], kernel: str) -> list[ReleaseVerdict]:
     builds = {r.label.arch: r for r in mine if r.stage == "kernel"}
     compiles = [r for r in mine if r.stage == "compile"]
     runs = [r for r in mine if r.stage == "run"]
-    keys = sorted(
-        {(r.label.arch, r.label.compiler) for r in compiles},
-        key=lambda k: (k[0], versions.release_order(k[1])),
-    )
+    pairs = {(r.label.arch, r.label.compiler) for r in compiles}
+    keys = sorted(pairs, key=lambda k: (k[0], versions.release_order(k[1])))
     return [
         _verdict(arch, release, builds.get(arch), _of(compiles, arch, release), _of(runs, arch, release))
         for arch, release in keys
@@ -85,9 +78,7 @@ def _verdict(
 ) -> ReleaseVerdict:
     applied = [c for c in compiles if c.status is Status.OK]
     nothing = [c for c in compiles if c.error_class == "kernel-not-applied"]
-    refused = [
-        c for c in compiles if c.status is Status.FAIL and c.error_class not in ("kernel-not-applied",)
-    ]
+    refused = [c for c in compiles if c.status is Status.FAIL and c.error_class != "kernel-not-applied"]
     ran = [r for r in runs if r.status in (Status.OK, Status.MISMATCH, Status.FAIL)]
     # "takes it" rests on a run of a module the kernel was applied to, never on one whose compile
     # the records call not applied (that run computed IREE's own ops).
@@ -99,9 +90,8 @@ def _verdict(
     failed = [r for r in ran if r.status is Status.FAIL]
     crashed = [r for r in failed if r.error_class == "kernel-crash"]
     compile = "ok" if applied else "refused" if refused else "not applied" if nothing else "not run"
-    load = (
-        "loads" if matched or wrong or crashed else "refused" if failed else "not run"
-    )  # a crash loaded first
+    # A crash loaded first.
+    load = "loads" if matched or wrong or crashed else "refused" if failed else "not run"
     match = "matches" if matched and not wrong else "differs" if wrong else "not run"
     reason, evidence = "", [r.job for r in (*applied, *refused, *nothing)]
     # The first kind of record there is gives the verdict, its first record the reason (but for a
@@ -131,9 +121,8 @@ def _verdict(
         evidence += [c.job for c in compiles]
     if build is not None and build.job not in evidence:
         evidence.insert(0, build.job)
-    return ReleaseVerdict(
-        arch, release, verdict, compile, load, match, reason, tuple(dict.fromkeys(evidence))
-    )
+    unique = tuple(dict.fromkeys(evidence))
+    return ReleaseVerdict(arch, release, verdict, compile, load, match, reason, unique)
 
 
 def _words(record: Record) -> str:

@@ -211,13 +211,8 @@ def _folded(ops: Sequence[Op], defining: Mapping[str, Op]) -> set[int]:
         sources = [defining.get(v.split("#")[0]) for v in op.operands() + op.captured()]
         weights = [s is not None and id(s) in folded for s in sources]
         rest = all(w or s is not None and _carried(s) for w, s in zip(weights, sources))
-        if (
-            "dense_resource" in op.header
-            or op.name == "util.global.load"
-            or not _carried(op)
-            and any(weights)
-            and rest
-        ):
+        computed = not _carried(op) and any(weights) and rest
+        if "dense_resource" in op.header or op.name == "util.global.load" or computed:
             folded.add(id(op))
     return folded
 
@@ -436,9 +431,8 @@ def spec(
             forms.setdefault(_renamed(body), (body, dag))
         for body, dag in forms.values():
             names.append(sym := f"{one.kernel}_{len(names)}".replace(".", "_").replace("-", "_"))
-            order, workgroups = one.order(dag), one.workgroups(dag)
-            parts.append(_form(sym, body, dag, one.function, object_name, counted, order, workgroups))
-            protos.append(prototype(one.function, dag, order))
+            parts.append(_form(sym, body, dag, one, object_name, counted))
+            protos.append(prototype(one.function, dag, one.order(dag)))
     pairs = ",\n          ".join(f"@match_{s} -> @swap_{s}" for s in names)
     head = spec_mlir.HEAD.format(kernel=every[0].kernel, said="; ".join(d.said(False) for d in every))
     return head + "\n".join(parts) + spec_mlir.MAIN.format(pairs=pairs), protos
@@ -465,16 +459,8 @@ def _renamed(text: str) -> str:
     return VALUE.sub(lambda m: names.setdefault(m.group(0), f"%v{len(names)}"), text)
 
 
-def _form(
-    sym: str,
-    body: str,
-    dag: Dag,
-    function: str,
-    object_name: str,
-    counted: bool,
-    order: Sequence[int | str],
-    workgroups: int = 1,
-) -> str:
+def _form(sym: str, body: str, dag: Dag, declared: Declaration, object_name: str, counted: bool) -> str:
+    function, order, workgroups = declared.function, declared.order(dag), declared.workgroups(dag)
     memrefs = ["memref<{}x{}>".format(*element_count(t)) for t in [*(t for _, t in dag.inputs), dag.output]]
     bindings = ", ".join(
         ["#hal.pipeline.binding<storage_buffer, ReadOnly>"] * len(dag.inputs)
@@ -513,7 +499,7 @@ def _form(
     if steps:
         fetched = ", ".join(f"%x{k}" for k in range(len(dag.hidden)))
         steps.append(f"%all = transform.merge_handles {fetched}, %ins : !transform.any_value")
-    order = hidden + [n for n in range(len(dag.inputs)) if n not in hidden]
+    inputs = hidden + [n for n in range(len(dag.inputs)) if n not in hidden]
     return spec_mlir.FORM.format(
         sym=sym,
         export=export,
@@ -522,8 +508,8 @@ def _form(
         subspans=subspans + sizes,
         args=args,
         object=object_name,
-        region=_indent(_renamed(f"^bb0({block}):\n" + body), 6),
-        ins=", ".join(f"%in{n}: {dag.inputs[n][1]}" for n in order),
+        region="\n".join(" " * 6 + line for line in _renamed(f"^bb0({block}):\n" + body).splitlines()),
+        ins=", ".join(f"%in{n}: {dag.inputs[n][1]}" for n in inputs),
         checks=_root_checks(dag),
         operands=", ".join(f"%in{i}" for i in range(len(dag.inputs))),
         in_types=", ".join(t for _, t in dag.inputs),
@@ -536,7 +522,3 @@ def _form(
 
 _PRODUCER = "transform.get_producer_of_operand {handle}[{n}] : (!transform.any_op) -> !transform.any_op"
 _OPERAND = "transform.get_operand {handle}[{n}] : (!transform.any_op) -> !transform.any_value"
-
-
-def _indent(text: str, spaces: int) -> str:
-    return "\n".join(" " * spaces + line for line in text.splitlines())

@@ -90,9 +90,8 @@ class _Generated:
                 "so no spec can be written from replaces",
             )
         try:
-            text, prototypes = spec_gen.spec(
-                done.stdout, modules, declared, kernel.object, counted(job.label.compiler), lines
-            )
+            spelled = counted(job.label.compiler)
+            text, prototypes = spec_gen.spec(done.stdout, modules, declared, kernel.object, spelled, lines)
         except spec_gen.NotGenerated as exc:
             raise StageFailure(
                 "kernel-not-generated", f"kernel {kernel.name!r}, IREE {job.label.compiler}: {exc}"

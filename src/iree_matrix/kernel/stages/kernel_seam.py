@@ -186,9 +186,8 @@ def judge_compile(
     failure where it was not applied; ({}, None) for a cell without a kernel."""
     if part.kernel is None or part.spec is None:
         return {}, None
-    facts = compiled.kernel_facts(
-        job, ctx, metrics, module, part.kernel, part.spec, part.key["kernel"]["spec"]
-    )
+    digest = part.key["kernel"]["spec"]
+    facts = compiled.kernel_facts(job, ctx, metrics, module, part.kernel, part.spec, digest)
     if facts["applied"]:
         return {"custom_kernel": facts}, None
     words = compiled.not_applied_words(part.kernel.name, facts)

@@ -74,11 +74,9 @@ def published_kernel(model: str, release: str) -> Optional[tuple[Path, kernel_fi
     from iree_matrix.findings import advice
 
     results = shipped.results_dir()
-    taken = [
-        a
-        for a in advice.published(results / advice.DIRNAME)
-        if a.model == model and a.release == release and a.kernel is not None and a.kernel.directory
-    ]
+    published = advice.published(results / advice.DIRNAME)
+    mine = [a for a in published if a.model == model and a.release == release]
+    taken = [a for a in mine if a.kernel is not None and a.kernel.directory]
     for answer in taken:
         assert answer.kernel is not None
         for root in (Path.cwd(), results.parent):
@@ -122,14 +120,9 @@ def describe_arms(
     for sitting in sittings:
         arms = sitting["arms"]
         compiles = {compile_of[a["job"]]: a for a in arms if a["kind"] == KERNEL_ARM and a.get("job")}
-        planned = [
-            job
-            for job in loaded.plan.jobs
-            if job.stage == "compile"
-            and job.label.kernel
-            and job.label.function == sitting["function"]
-            and (job.label.source_model or job.label.model) == sitting["model"]
-        ]
+        wanted = (sitting["model"], sitting["function"])
+        cells = [job for job in loaded.plan.jobs if job.stage == "compile" and job.label.kernel]
+        planned = [j for j in cells if (j.label.source_model or j.label.model, j.label.function) == wanted]
         for job in planned:
             kernel = kernels[job.label.kernel]
             arm = compiles.get(job.id)

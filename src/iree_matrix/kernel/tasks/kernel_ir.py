@@ -77,11 +77,8 @@ def run(
         mlir = Store(CacheLayout(cache).store).entry_path("export", export.key) / "model.mlir"
         found = next(iter(loaded.matrix.kernels.values()), None)
         argv = [a for a in plain.command if "/staging/" not in a]  # its outputs in a staging entry
-        argv = [
-            *without_spec(argv, where / "ir.mlir"),
-            *(found.requires_flags if found else ()),
-            *generated.IR_FLAGS,
-        ]
+        argv = [*without_spec(argv, where / "ir.mlir"), *(found.requires_flags if found else ())]
+        argv += generated.IR_FLAGS
         (where / mlir.name).symlink_to(mlir)
         done = subprocess.run(argv, cwd=where, capture_output=True, text=True, check=False)
         if done.returncode != 0:
