@@ -6,17 +6,20 @@ or with why it has none (its spec matched nothing, its outputs differ from torch
 from __future__ import annotations
 
 import dataclasses
+import io
 from pathlib import Path
 
 import pytest
 
 from iree_matrix.advise import advise_plan, advise_sitting, paired_rounds
+from iree_matrix.core.errors import UserError
 from iree_matrix.core.model import stats
 from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.findings import advice, search
 from iree_matrix.kernel import kernels as kernel_files
 from iree_matrix.kernel.findings import kernel_trials
+from iree_matrix.kernel.tasks import kernel_ir
 from iree_matrix.report import answers as answers_md
 from tests.unit import builders
 
@@ -400,3 +403,13 @@ def test_a_kernel_outrun_by_the_naive_build_is_said_so_and_not_taken():
     assert not trial.taken and trial.outrun_by == "the naive build"
     assert kernel_trials.kernel_text(trial).endswith("faster; the naive build was faster still")
     assert advice.as_json(a)["kernel_trials"][0]["outrun_by"] == "the naive build"
+
+
+def test_kernel_spec_is_refused_at_once_for_a_kernel_with_a_spec_file_of_its_own(tmp_path: Path) -> None:
+    """`iree-matrix kernel spec` prints the spec the tool writes: a kernel that ships its spec file, no
+    kernel, or no such directory is said in one line before any export or compile runs."""
+    for kernel, said in ((str(NEGABS), "a kernel whose spec the tool writes"), (None, "give --kernel DIR"),
+                         (str(tmp_path / "none"), "no such kernel directory")):  # fmt: skip
+        with pytest.raises(UserError, match=said):
+            kernel_ir.run("tiny_cnn", None, "default", kernel, tmp_path / "cache", io.StringIO(), "spec")
+    assert not (tmp_path / "cache").exists()  # nothing was run

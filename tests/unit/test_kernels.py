@@ -6,7 +6,6 @@ and first error, and the verdicts `query kernel` derives from records (pure logi
 from __future__ import annotations
 
 import dataclasses
-import io
 import shutil
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ from typing import Any
 import pytest
 
 from iree_matrix import stages
-from iree_matrix.core.errors import SpecError, UserError
+from iree_matrix.core.errors import SpecError
 from iree_matrix.core.model.records import Labels
 from iree_matrix.core.model.results import Record, ResultsLog, Status, log_path
 from iree_matrix.core.model.store import Entry
@@ -29,7 +28,6 @@ from iree_matrix.kernel.iree import custom_dispatch
 from iree_matrix.kernel.stages import kernel_build as kernel_stage
 from iree_matrix.kernel.stages import kernel_seam
 from iree_matrix.kernel.stages.kernel_compiled import kernel_refused, not_applied_words, without_spec
-from iree_matrix.kernel.tasks import kernel_ir
 from iree_matrix.matrix import plan, spec_file
 from iree_matrix.matrix.settings import Layered
 from iree_matrix.stages import Context
@@ -699,13 +697,3 @@ def test_a_plugin_kernel_cells_commands_load_the_plugin_in_the_run(tmp_path: Pat
     assert plugin in run_line
     assert f"the run loads the plugin from {tmp_path}/store/kernel/kp/objects" in text
     assert "and the object of" not in text
-
-
-def test_kernel_spec_is_refused_at_once_for_a_kernel_with_a_spec_file_of_its_own(tmp_path: Path) -> None:
-    """`iree-matrix kernel spec` prints the spec the tool writes: a kernel that ships its spec file, no
-    kernel, or no such directory is said in one line before any export or compile runs."""
-    for kernel, said in ((str(NEGABS), "a kernel whose spec the tool writes"), (None, "give --kernel DIR"),
-                         (str(tmp_path / "none"), "no such kernel directory")):  # fmt: skip
-        with pytest.raises(UserError, match=said):
-            kernel_ir.run("tiny_cnn", None, "default", kernel, tmp_path / "cache", io.StringIO(), "spec")
-    assert not (tmp_path / "cache").exists()  # nothing was run

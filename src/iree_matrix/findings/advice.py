@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import shlex
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
@@ -42,7 +41,6 @@ from iree_matrix.kernel.findings.kernel_trials import (
     ratio_json,
     with_kernel,
 )
-from iree_matrix.matrix import export_recipes as recipes
 from iree_matrix.matrix import peers as peer_registry
 
 # 2: a function may carry its pick's proof (`proof`: findings/neighbourhood.py); a schema-1 document
@@ -474,19 +472,6 @@ def fleet_text(fleet: Fleet) -> str:
     return f"{r.value:.2f}× the host build's time here ({r.span()}; {where})"
 
 
-def _next_routes(argument: str, gap: gaps.Gap) -> list[str]:
-    """The export recipes that rewrite what holds `gap` (an adaptive pool's gather), each as the
-    `advise` of the model exported by it; none where the model given is a recipe's export already."""
-    reference, _, rest = argument.partition(" ")
-    if recipes.SEP in reference:
-        return []
-    out = []
-    for recipe, does in gaps.recipes_for(gap):
-        routed = shlex.quote(reference.strip("'") + recipes.SEP + recipe) + (f" {rest}" if rest else "")
-        out.append(f"      next: `{recipe}` exports {does}: `{COMMAND} {routed}` times it")
-    return out
-
-
 def lines(chosen: Chosen, model: str, fleet: bool = True, argument: str = "") -> list[str]:
     """The answer in a few lines per function (`query model`: `fleet` False, the fleet's flags in
     one line; `advise`: each fleet CPU's flags and time). The `advise` commands it suggests name the
@@ -535,7 +520,7 @@ def lines(chosen: Chosen, model: str, fleet: bool = True, argument: str = "") ->
         if a.gap is not None:
             out.append(f"    where the gap is: {gaps.summary(a.gap)}")
             out.append(f"      IREE's slowest dispatches in context: {gaps.dispatches_text(a.gap)}")
-            out += _next_routes(argument, a.gap)
+            out += gaps.next_routes(f"{COMMAND} {argument}", a.gap)
         elif a.gap_error:
             out.append(f"    where the gap is: not profiled: {a.gap_error}")
         for f in a.fleet if fleet else ():

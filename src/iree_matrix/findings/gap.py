@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import shlex
 from collections.abc import Mapping
 from typing import Any, Optional
 
 from iree_matrix.core.formats import duration_ms
 from iree_matrix.core.formats import ratio as ratio_text
 from iree_matrix.iree import opkinds
+from iree_matrix.matrix import export_recipes as recipes
 from iree_matrix.matrix import peers as peer_registry
 
 GAP = 1.5  # IREE's pick takes more than this times the best peer's time: its answer names the kinds
@@ -298,3 +300,18 @@ def leads_on(function: str, times: Optional[float], peer: str, gap: Optional[Gap
         return []
     where = [f"where the gap is: {summary(gap)}"] if gap else []
     return [f"  {function}: " + "; ".join([f"IREE takes {ratio_text(times)} {peer}'s time", *where, *then])]
+
+
+def next_routes(command: str, gap: Gap) -> list[str]:
+    """The export recipes that rewrite what holds `gap` (an adaptive pool's gather), each as `command`
+    (`iree-matrix advise MODEL [options]`) for the model exported by it; none where its model is a
+    recipe's export already."""
+    head, _, rest = command.partition(" advise ")
+    reference, _, options = rest.partition(" ")
+    if recipes.SEP in reference:
+        return []
+    out = []
+    for recipe, does in recipes_for(gap):
+        routed = shlex.quote(reference.strip("'") + recipes.SEP + recipe) + (f" {options}" if options else "")
+        out.append(f"      next: `{recipe}` exports {does}: `{head} advise {routed}` times it")
+    return out

@@ -370,7 +370,7 @@ def readme_block(root: Path) -> list[str]:
 
 README_HEADERS = (
     "function",
-    "take (its flags: ANSWERS.md)",
+    "take ([its flags: ANSWERS.md](results/answers/ANSWERS.md))",
     "one thread, per call",
     "vs `default`",
     "vs the best peer",
@@ -379,7 +379,7 @@ README_HEADERS = (
 
 def _readme_table(found: Sequence[advice.Advice]) -> list[str]:
     """README's narrow table of one identity (named in its first header): the release, how many knobs
-    and which kernel, linked to ANSWERS.md for the exact flags, where the naive build and eager are
+    and which kernel, its header linked to ANSWERS.md for the exact flags, where the naive build and eager are
     too. The wide table's configurations made lines of 250-350 characters (README keeps each under 200)."""
     if not found:
         return []
@@ -393,7 +393,7 @@ def _readme_table(found: Sequence[advice.Advice]) -> list[str]:
         take = f"IREE {a.release} " + (f"`{a.config}`" if len(a.config) <= 30 else shown)
         if a.kernel is not None:
             take += f" + kernel `{a.kernel.kernel}`"
-        take += f" ([flags](results/answers/ANSWERS.md)){_proof_mark(a)}"
+        take += _proof_mark(a)  # the exact flags: ANSWERS.md, linked from the header
         lines.append("| " + " | ".join((row[0], take, row[3], row[4], row[7])) + " |")
     return lines
 

@@ -14,10 +14,7 @@ from iree_matrix.kernel.tasks import kernel_ir
 NAME = "kernel"
 PROFILE: Option[str] = Option("--profile", "the compile profile (default: default)", default="default")
 KERNEL_ACTION: Positional[str] = Positional("action", None, choices=("ir", "spec"))
-HELP = (
-    "ir: the module a kernel's transform spec sees, each op with its torch module and line; spec: the "
-    "spec the tool writes from it for a kernel declared by what it replaces"
-)
+HELP = "ir: the IR a kernel's spec sees, each op with its torch module and line; spec: the spec made from it"
 add_arguments = taking(
     KERNEL_ACTION,
     MODEL_REF,
