@@ -8,12 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from iree_matrix.advise.advise_plan import Settings
 from iree_matrix.core import pasted
 from iree_matrix.findings import advice
 from iree_matrix.findings import gap as gaps
 from iree_matrix.iree import opkinds
 from iree_matrix.report import answers as answers_md
 from iree_matrix.stages import op_timings
+from iree_matrix.tasks import advise as advise_task
 
 PROFILES = Path(__file__).parents[1] / "data" / "profiles"
 
@@ -210,3 +212,10 @@ def test_an_adaptive_pools_gather_among_the_slowest_dispatches_names_the_decompo
     again = "\n".join(advice.lines(advice.Chosen((a,), True, ""), "m", argument="'m~fx+decompose'"))
     assert "next: `fx+decompose`" not in again and "where the gap is" in again
     assert "`iree-matrix advise 'm~fx+decompose'`" in "\n".join(answers_md.render([a]))
+    # advise follows that route by itself, with the library; not with --library none or --no-gap, and
+    # not again from the model the recipe exported.
+    assert advise_task._routes(Settings(), "m", [a]) == ["fx+decompose"]
+    assert advise_task._routes(Settings(library="none"), "m", [a]) == []
+    assert advise_task._routes(Settings(no_gap=True), "m", [a]) == []
+    assert advise_task._routes(Settings(), "m~fx+decompose", [a]) == []
+    assert advise_task._routes(Settings(), "m", advice.derive(_document(5.0))) == []

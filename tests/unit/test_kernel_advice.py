@@ -411,5 +411,5 @@ def test_kernel_spec_is_refused_at_once_for_a_kernel_with_a_spec_file_of_its_own
     for kernel, said in ((str(NEGABS), "a kernel whose spec the tool writes"), (None, "give --kernel DIR"),
                          (str(tmp_path / "none"), "no such kernel directory")):  # fmt: skip
         with pytest.raises(UserError, match=said):
-            kernel_ir.run("tiny_cnn", None, "default", kernel, tmp_path / "cache", io.StringIO(), "spec")
+            kernel_ir.run("tiny_cnn", "", "default", kernel, tmp_path / "cache", io.StringIO(), spec=True)
     assert not (tmp_path / "cache").exists()  # nothing was run

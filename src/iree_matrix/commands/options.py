@@ -304,7 +304,7 @@ NO_GAP = Switch(
     "peers run once more with their per-op profilers, seconds each): the answer then does not say "
     "which op kinds hold the gap",
 )
-LIBRARY: Option[str] = Option("--library", "kernels tried on the gap (kernels/, or none)", metavar="DIR")
+LIBRARY: Option[str] = Option("--library", "what is tried on the gap (kernels/, or none)", metavar="DIR")
 PROOF_STEPS: Option[int] = Option(
     "--proof-steps",
     "at most this many steps of the proof's local search (each a sitting of the centre and its "

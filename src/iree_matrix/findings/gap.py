@@ -38,9 +38,8 @@ TOP_KINDS = 3  # the kinds an answer names (the table lists them all)
 # (scripts/export_rewrites.py; a kNN block 0.85 -> 0.12 ms on a Zen 4).
 RECIPES = {"sort": ("fx+rewrite", "a `topk` of k <= 16 as k rounds of a reduction, not a sort of each row")}
 
-# torch-mlir's adaptive average pool: a reduction over an i1 window whose body gathers from a padded
-# input (`reduction_16x3136_i1xf32xf32`), which IREE does not vectorise; torch's decomposition spells
-# the pool as a mean, 5x faster alone (MobileNetV3-small's squeeze-excitation, lab/measurements.md).
+# torch-mlir's adaptive average pool: a gather in a reduction over an i1 window, which IREE does not
+# vectorise; torch's decomposition makes it a mean, 5x faster alone (MobileNetV3-small's pools).
 POOL_GATHER = re.compile(r"_reduction_[0-9x]+_i1x")
 POOL_RECIPE = (
     "fx+decompose",

@@ -45,9 +45,11 @@ from iree_matrix.core.system import locks
 from iree_matrix.execution import workflow
 from iree_matrix.execution.workflow import EXIT_INTERRUPTED, PlanSettings, load_plan
 from iree_matrix.findings import advice
+from iree_matrix.findings import gap as gaps
 from iree_matrix.findings.advice import MATRIX
 from iree_matrix.kernel.kernels import Kernel
-from iree_matrix.matrix import tried
+from iree_matrix.matrix import export_recipes as recipes
+from iree_matrix.matrix import models, tried
 from iree_matrix.tasks.runs import listed, run_plan
 
 logger = console.logger(__name__)
@@ -147,7 +149,19 @@ def _sit(
     here = workflow.where(loaded.matrix.path, loaded.results_dir, cache)  # what its commands keep
     said, code = advise_answer.answer(document, kept, base_model, reference, results.path, here)
     print("\n".join(said), file=out)
+    for recipe in _routes(settings, reference, advice.derive(document)):
+        exported = f"{reference}{recipes.SEP}{recipe}"  # the `next:` the answer printed, followed here
+        name = models.resolve(exported, Path.cwd()).name
+        logger.info(f"advise {base_model}: its gap names the export recipe {recipe}: advising {name} next")
+        run(matrix, settings, exported, name, out)
     return code
+
+
+def _routes(settings: Settings, reference: str, found: Sequence[advice.Advice]) -> list[str]:
+    """The export recipes the answers' gaps name (an adaptive pool's: `fx+decompose`), to follow."""
+    if settings.library == "none" or settings.no_gap or recipes.SEP in reference:
+        return []
+    return list(dict.fromkeys(r for a in found if a.gap is not None for r, _ in gaps.recipes_for(a.gap)))
 
 
 def _routed(plan: SittingPlan, records: Iterable[Record]) -> SittingPlan:
@@ -192,17 +206,10 @@ def _library(
     if (records := builds.sitting(again)) is None:
         document["interrupted"] = True
         return
-    functions = {f for names in chosen.values() for f in names}
+    fns, planned = {f for names in chosen.values() for f in names}, arms(again, every, model)
+    ran = list(records.values())
     resat = advise_sitting.run(
-        settings.sitting,
-        model,
-        arms(again, every, model),
-        list(records.values()),
-        matrix.cache,
-        peer_names,
-        only=functions,
-        kernels=every,
-        ref=ref,
+        settings.sitting, model, planned, ran, matrix.cache, peer_names, only=fns, kernels=every, ref=ref
     )
     advise_sitting.sat_again(document, resat, why="with the kernel library's " + ", ".join(chosen))
     found = advice.derive(document)

@@ -27,5 +27,5 @@ add_arguments = taking(
 
 def main(args: argparse.Namespace) -> int:
     model, profile = model_reference(MODEL_REF.of(args) or ""), PROFILE.of(args) or "default"
-    release, kernel, cache = RELEASE.of(args), KERNEL.of(args), cache_dir(args)
-    return kernel_ir.run(model, release, profile, kernel, cache, sys.stdout, KERNEL_ACTION.of(args) or "ir")
+    release, kernel, cache = RELEASE.of(args) or "", KERNEL.of(args), cache_dir(args)
+    return kernel_ir.run(model, release, profile, kernel, cache, sys.stdout, KERNEL_ACTION.of(args) == "spec")

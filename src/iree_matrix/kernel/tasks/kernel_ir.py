@@ -14,7 +14,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Optional, TextIO
+from typing import TextIO
 
 from iree_matrix.core import shipped
 from iree_matrix.core.cache_layout import CacheLayout
@@ -38,15 +38,9 @@ SPEC_KINDS = "kernel.toml's function and replaces = { module, class or op = ... 
 
 
 def run(
-    model: str,
-    release: Optional[str],
-    profile: str,
-    kernel: Optional[str],
-    cache: Path,
-    out: TextIO,
-    action: str = "ir",
+    model: str, release: str, profile: str, kernel: str | None, cache: Path, out: TextIO, spec: bool = False
 ) -> int:
-    if action == "spec" and (not kernel or not _loaded(kernel).generated):
+    if spec and (not kernel or not _loaded(kernel).generated):
         raise UserError(f"kernel spec: give --kernel DIR, a kernel whose spec the tool writes ({SPEC_KINDS})")
     base = tomllib.loads((shipped.matrix_dir() / "default.toml").read_text(encoding="utf-8"))
     release = release or max(base["compiler"], key=versions.release_order)
@@ -86,7 +80,7 @@ def run(
             return 1
         ir = (where / "ir.mlir").read_text(encoding="utf-8", errors="replace")
     modules = generated.modules_of(mlir)
-    if action != "spec":
+    if not spec:
         out.write(annotated(ir, modules, generated.modules_of(mlir, "frames")))
     if found is not None and found.generated:
         try:
@@ -96,9 +90,9 @@ def run(
                 ir, modules, declared, found.object, generated.counted(release), lines
             )
             said = f"\n// kernel {found.name!r}: the generated spec calls\n" + "\n".join(protos) + "\n"
-            out.write(text if action == "spec" else said)
+            out.write(text if spec else said)
         except spec_gen.NotGenerated as exc:
-            if action == "spec":
+            if spec:
                 raise UserError(
                     f"kernel {found.name!r}, IREE {release}: no spec can be generated: {exc}"
                 ) from None
