@@ -143,17 +143,17 @@ def _sit(
     found = advice.derive(document)
     advise_sitting.keep_kernel_proofs(document, found)
     advise_sitting.explain(settings, base_model, document, advice.trailing(found), builds, kernels)
+    routes = _routes(settings, reference, advice.derive(document))  # the gaps before a kernel closed any
     _library(settings, matrix, base_model, plan, document, kernels, peer_names, out, ref)
     # An interrupted sitting never replaces a finished one: it is kept apart, where no answer is read.
     kept = advise_sitting.write(loaded.results_dir, base_model, document)
     here = workflow.where(loaded.matrix.path, loaded.results_dir, cache)  # what its commands keep
     said, code = advise_answer.answer(document, kept, base_model, reference, results.path, here)
     print("\n".join(said), file=out)
-    for recipe in _routes(settings, reference, advice.derive(document)):
+    for recipe in routes:
         exported = f"{reference}{recipes.SEP}{recipe}"  # the `next:` the answer printed, followed here
-        name = models.resolve(exported, Path.cwd()).name
-        logger.info(f"advise {base_model}: its gap names the export recipe {recipe}: advising {name} next")
-        run(matrix, settings, exported, name, out)
+        logger.info(f"advise {base_model}: its gap names the recipe {recipe}: advising {exported} next")
+        run(matrix, settings, exported, models.resolve(exported, Path.cwd()).name, out)
     return code
 
 
