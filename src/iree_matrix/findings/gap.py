@@ -127,6 +127,7 @@ class Gap:
     run_job: str = ""  # the profiled run's job id (its record is the sitting's evidence)
     # (IREE's ms, the peer's ms) of the paired sitting the kinds were scaled to; None: as profiled
     scale: Optional[tuple[float, float]] = None
+    gathers: tuple[str, ...] = ()  # its adaptive pools' gathers (POOL_GATHER), the slowest or not
 
     @property
     def difference(self) -> float:
@@ -180,6 +181,7 @@ class Gap:
                 dispatches=dispatches,
                 run_job=str(data.get("run_job") or ""),
                 scale=_pair(data.get("scale")),
+                gathers=tuple(map(str, data.get("gathers") or ())),
             )
         except (KeyError, TypeError, ValueError):
             return None
@@ -219,7 +221,8 @@ def measure(
         rows = iree_profile.get("dispatches") or []
         slowest = sorted(rows, key=lambda r: -float(r.get("ms_per_call") or 0.0))[:TOP_DISPATCHES]
         dispatches = tuple(_dispatch(str(r.get("name")), r.get("ms_per_call"), custom) for r in slowest)
-        return Gap(name, config, release, threads, kinds, dispatches, run_job), ""
+        gathers = tuple(n for r in rows if POOL_GATHER.search(n := str(r.get("name"))))
+        return Gap(name, config, release, threads, kinds, dispatches, run_job, gathers=gathers), ""
     return None, "no peer profiled per op (" + ", ".join(REFERENCES) + ")"
 
 
@@ -282,13 +285,12 @@ def trails(ratio: Optional[float]) -> bool:
 
 def recipes_for(gap: Optional[Gap]) -> list[tuple[str, str]]:
     """The recipes for the kinds that hold `gap` (its leading kind's first) and for the slow forms its
-    slowest dispatches show (an adaptive pool's gather), each with what it does."""
+    dispatches show (an adaptive pool's gather), each with what it does."""
     if gap is None:
         return []
     found = [RECIPES[k.kind] for k in gap.leading() if k.kind in RECIPES]
-    return list(
-        dict.fromkeys(found + [POOL_RECIPE] * any(POOL_GATHER.search(d.name) for d in gap.dispatches))
-    )
+    gathers = [*gap.gathers, *(d.name for d in gap.dispatches if POOL_GATHER.search(d.name))]
+    return list(dict.fromkeys(found + [POOL_RECIPE] * bool(gathers)))
 
 
 def leads_on(function: str, times: Optional[float], peer: str, gap: Optional[Gap], *then: str) -> list[str]:

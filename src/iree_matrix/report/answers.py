@@ -163,8 +163,7 @@ def _recipe_head(a: advice.Advice) -> list[str]:
     model, recipe = split_recipe(a.model)
     if not recipe:
         return []
-    does = "; ".join(recipes.HOW[c] for c in recipe.split(recipes.JOIN) if c in recipes.HOW)
-    said = f"`model.mlir` is {model} exported by the recipe `{recipe}` ({does}), as "
+    said = f"`model.mlir` is {model} exported by the recipe `{recipe}` ({recipes.describe(recipe)}), as "
     return [said + f"`iree-matrix advise '{a.model}'` exports it.", ""]
 
 

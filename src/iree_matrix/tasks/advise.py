@@ -159,9 +159,8 @@ def _sit(
 
 def _routes(settings: Settings, reference: str, found: Sequence[advice.Advice]) -> list[str]:
     """The export recipes the answers' gaps name (an adaptive pool's: `fx+decompose`), to follow."""
-    if settings.library == "none" or settings.no_gap or recipes.SEP in reference:
-        return []
-    return list(dict.fromkeys(r for a in found if a.gap is not None for r, _ in gaps.recipes_for(a.gap)))
+    skip = settings.library == "none" or settings.no_gap or recipes.SEP in reference
+    return [] if skip else list(dict.fromkeys(r for a in found if a.gap for r, _ in gaps.recipes_for(a.gap)))
 
 
 def _routed(plan: SittingPlan, records: Iterable[Record]) -> SittingPlan:
