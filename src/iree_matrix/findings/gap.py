@@ -159,8 +159,9 @@ class Gap:
         return self.scaled(iree_ms, peer_ms) if (self.config, self.release) == (config, release) else None
 
     def to_json(self) -> dict[str, Any]:
-        """Its fields, the kinds and dispatches as lists of objects, `scale` a list or null."""
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
+        """Its fields, the kinds and dispatches as lists, `scale` a list or null, `gathers` if any."""
+        fields = dataclasses.asdict(self)
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in fields.items() if v or k != "gathers"}
 
     @classmethod
     def of(cls, data: Mapping[str, Any]) -> Optional[Gap]:

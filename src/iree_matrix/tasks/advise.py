@@ -150,9 +150,8 @@ def _sit(
     here = workflow.where(loaded.matrix.path, loaded.results_dir, cache)  # what its commands keep
     said, code = advise_answer.answer(document, kept, base_model, reference, results.path, here)
     print("\n".join(said), file=out)
-    for recipe in routes:
-        exported = f"{reference}{recipes.SEP}{recipe}"  # the `next:` the answer printed, followed here
-        logger.info(f"advise {base_model}: its gap names the recipe {recipe}: advising {exported} next")
+    for exported in (f"{reference}{recipes.SEP}{recipe}" for recipe in routes):  # the answer's `next:`
+        logger.info(f"advise {base_model}: its gap names the export recipe: advising {exported} next")
         run(matrix, settings, exported, models.resolve(exported, Path.cwd()).name, out)
     return code
 
