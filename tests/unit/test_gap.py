@@ -228,4 +228,7 @@ def test_an_adaptive_pools_gather_among_the_slowest_dispatches_names_the_decompo
     assert advise_task._routes(Settings(library="none"), "m", [a]) == []
     assert advise_task._routes(Settings(no_gap=True), "m", [a]) == []
     assert advise_task._routes(Settings(), "m~fx+decompose", [a]) == []
+    # a `~` of a user's path is no recipe (models.split_recipe, as every command line reads one)
+    assert advise_task._routes(Settings(), "/srv/~me/nets.py:build", [a]) == ["fx+decompose"]
+    assert advise_task._routes(Settings(), "/srv/~me/nets.py:build~fx", [a]) == []
     assert advise_task._routes(Settings(), "m", advice.derive(_document(5.0))) == []

@@ -229,7 +229,7 @@ def merged(layered: Layered, settings: PlanSettings) -> Layered:
     if settings.timeout:
         layered = layered.over("timeouts", parse_timeouts(settings.timeout), "--timeout")
     if settings.kernels:  # relative to the working directory, as `--model`'s paths are
-        layered = layered.with_kernels(_given_kernels(settings.kernels), "--kernel")
+        layered = layered.with_kernels(given_kernels(settings.kernels), "--kernel")
     origin = "--iree-source" if settings.iree_sources else f"environment {cmake_runtime.SOURCE_ENV}"
     for item in _iree_sources_given(settings.iree_sources):
         release, sep, source = item.partition("=")
@@ -245,7 +245,7 @@ def merged(layered: Layered, settings: PlanSettings) -> Layered:
     return layered
 
 
-def _given_kernels(given: Sequence[str]) -> tuple[Kernel, ...]:
+def given_kernels(given: Sequence[str]) -> tuple[Kernel, ...]:
     """Each `--kernel DIR` loaded (once: the parse takes them as loaded) before it joins the matrix
     file's, so a bad one is said as the option the user typed (`--kernel /tmp: …`), not as the matrix
     file's `kernels` key it was not in; two of one name among the options, as the options."""

@@ -520,7 +520,7 @@ def lines(chosen: Chosen, model: str, fleet: bool = True, argument: str = "") ->
         if a.gap is not None:
             out.append(f"    where the gap is: {gaps.summary(a.gap)}")
             out.append(f"      IREE's slowest dispatches in context: {gaps.dispatches_text(a.gap)}")
-            out += gaps.next_routes(f"{COMMAND} {argument}", a.gap)
+            out += gaps.next_routes(COMMAND, argument, a.gap)
         elif a.gap_error:
             out.append(f"    where the gap is: not profiled: {a.gap_error}")
         for f in a.fleet if fleet else ():

@@ -28,6 +28,7 @@ from iree_matrix.core.formats import duration_ms
 from iree_matrix.core.formats import ratio as ratio_text
 from iree_matrix.iree import opkinds
 from iree_matrix.matrix import export_recipes as recipes
+from iree_matrix.matrix import models
 from iree_matrix.matrix import peers as peer_registry
 
 GAP = 1.5  # IREE's pick takes more than this times the best peer's time: its answer names the kinds
@@ -290,8 +291,8 @@ def recipes_for(gap: Optional[Gap]) -> list[tuple[str, str]]:
     if gap is None:
         return []
     found = [RECIPES[k.kind] for k in gap.leading() if k.kind in RECIPES]
-    gathers = [*gap.gathers, *(d.name for d in gap.dispatches if POOL_GATHER.search(d.name))]
-    return list(dict.fromkeys(found + [POOL_RECIPE] * bool(gathers)))
+    pooled = bool(gap.gathers) or any(POOL_GATHER.search(d.name) for d in gap.dispatches)
+    return list(dict.fromkeys(found + [POOL_RECIPE] * pooled))
 
 
 def leads_on(function: str, times: Optional[float], peer: str, gap: Optional[Gap], *then: str) -> list[str]:
@@ -304,16 +305,15 @@ def leads_on(function: str, times: Optional[float], peer: str, gap: Optional[Gap
     return [f"  {function}: " + "; ".join([f"IREE takes {ratio_text(times)} {peer}'s time", *where, *then])]
 
 
-def next_routes(command: str, gap: Gap) -> list[str]:
+def next_routes(command: str, argument: str, gap: Gap) -> list[str]:
     """The export recipes that rewrite what holds `gap` (an adaptive pool's gather), each as `command`
-    (`iree-matrix advise MODEL [options]`) for the model exported by it; none where its model is a
-    recipe's export already."""
-    head, _, rest = command.partition(" advise ")
-    reference, _, options = rest.partition(" ")
-    if recipes.SEP in reference:
+    (`iree-matrix advise`) of the model `argument` names (with its options) exported by it; none where
+    that model is a recipe's export already."""
+    reference, *options = shlex.split(argument)
+    if models.split_recipe(reference)[1]:
         return []
     out = []
     for recipe, does in recipes_for(gap):
-        routed = shlex.quote(reference.strip("'") + recipes.SEP + recipe) + (f" {options}" if options else "")
-        out.append(f"      next: `{recipe}` exports {does}: `{head} advise {routed}` times it")
+        routed = shlex.join([reference + recipes.SEP + recipe, *options])
+        out.append(f"      next: `{recipe}` exports {does}: `{command} {routed}` times it")
     return out

@@ -312,7 +312,7 @@ def _gap(a: advice.Advice) -> list[str]:
     out = [f"{head}: {gaps.summary(a.gap)}.", "", *gaps.table(a.gap), ""]
     if a.gap.dispatches:
         out += [f"IREE's slowest dispatches in context: {gaps.dispatches_text(a.gap)}.", ""]
-    if recipes.SEP not in a.model:  # the model's own export: a recipe that rewrites what holds the gap
+    if not split_recipe(a.model)[1]:  # the model's own export: a recipe that rewrites what holds the gap
         said = [
             f"`{r}` exports {does}: `iree-matrix advise '{a.model}{recipes.SEP}{r}'`"
             for r, does in gaps.recipes_for(a.gap)

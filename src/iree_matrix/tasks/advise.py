@@ -150,6 +150,7 @@ def _sit(
     here = workflow.where(loaded.matrix.path, loaded.results_dir, cache)  # what its commands keep
     said, code = advise_answer.answer(document, kept, base_model, reference, results.path, here)
     print("\n".join(said), file=out)
+    routes = [] if document.get("interrupted") else routes  # Ctrl-C in the library: stop there
     for exported in (f"{reference}{recipes.SEP}{recipe}" for recipe in routes):  # the answer's `next:`
         logger.info(f"advise {base_model}: its gap names the export recipe: advising {exported} next")
         run(matrix, settings, exported, models.resolve(exported, Path.cwd()).name, out)
@@ -158,7 +159,7 @@ def _sit(
 
 def _routes(settings: Settings, reference: str, found: Sequence[advice.Advice]) -> list[str]:
     """The export recipes the answers' gaps name (an adaptive pool's: `fx+decompose`), to follow."""
-    skip = settings.library == "none" or settings.no_gap or recipes.SEP in reference
+    skip = settings.library == "none" or settings.no_gap or models.split_recipe(reference)[1]
     return [] if skip else list(dict.fromkeys(r for a in found if a.gap for r, _ in gaps.recipes_for(a.gap)))
 
 

@@ -20,9 +20,8 @@ from iree_matrix.core import shipped
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.store import Store
-from iree_matrix.execution.workflow import PlanSettings, RunOptions, load_plan
+from iree_matrix.execution.workflow import PlanSettings, RunOptions, given_kernels, load_plan
 from iree_matrix.iree import ir_ops, torch_ops, versions
-from iree_matrix.kernel import kernels as kernel_files
 from iree_matrix.kernel.iree import spec_gen
 from iree_matrix.kernel.stages import kernel_generated as generated
 from iree_matrix.kernel.stages.kernel_compiled import without_spec
@@ -40,7 +39,7 @@ SPEC_KINDS = "kernel.toml's function and replaces = { module, class or op = ... 
 def run(
     model: str, release: str, profile: str, kernel: str | None, cache: Path, out: TextIO, spec: bool = False
 ) -> int:
-    if spec and (not kernel or not _loaded(kernel).generated):
+    if spec and (not kernel or not given_kernels((kernel,))[0].generated):
         raise UserError(f"kernel spec: give --kernel DIR, a kernel whose spec the tool writes ({SPEC_KINDS})")
     base = tomllib.loads((shipped.matrix_dir() / "default.toml").read_text(encoding="utf-8"))
     release = release or max(base["compiler"], key=versions.release_order)
@@ -103,13 +102,6 @@ def run(
             "--kernel DIR with replaces = { module = ... })\n"
         )
     return 0
-
-
-def _loaded(kernel: str) -> kernel_files.Kernel:
-    try:
-        return kernel_files.load(Path(kernel))
-    except kernel_files.KernelError as exc:
-        raise UserError(f"--kernel {kernel}: {exc}") from None
 
 
 def annotated(ir: str, modules: dict[str, str], frames: dict[str, str]) -> str:
