@@ -34,6 +34,8 @@ from iree_matrix.core.hashing import file_sha256
 from iree_matrix.findings import advice
 from iree_matrix.findings import gap as gaps
 from iree_matrix.iree import opkinds
+from iree_matrix.kernel.iree.custom_dispatch import TRANSFORM_SPEC_FLAG
+from iree_matrix.kernel.stages.kernel_generated import SPEC_FILE
 
 REPO = Path(__file__).resolve().parents[1]  # a kernel's directory, as records name it, is the checkout's
 
@@ -61,11 +63,9 @@ def _kernel_files(record: dict, flags: list[str], store: Path, into: Path) -> No
     if not objects:
         raise SystemExit(f"kernel {facts['name']}: no object {facts['object_sha256'][:12]} in {store}/kernel")
     shutil.copyfile(objects[0], into / objects[0].name)
-    generated = store / "compile" / record["key"] / "kernel-spec.mlir"
+    generated = store / "compile" / record["key"] / SPEC_FILE
     spec = generated if facts["spec"] == "generated" else REPO / facts["directory"] / facts["spec"]
-    named = next(
-        f.split("=", 1)[1] for f in flags if f.startswith("--iree-preprocessing-transform-spec-filename=")
-    )
+    named = next(f.split("=", 1)[1] for f in flags if f.startswith(f"{TRANSFORM_SPEC_FLAG}="))
     shutil.copyfile(spec, into / named)
 
 
