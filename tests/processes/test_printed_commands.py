@@ -64,8 +64,11 @@ def user_model(tmp_path: Path) -> Path:
 
 def test_search_recipes_run_it_commands_run_as_printed(user_model: Path, tmp_path: Path) -> None:
     table = {
-        "my_net": {"": {("main", "3.13.0"): "compile: x"}, "fx+gaps": {("main", "3.13.0"): recipes.PASS}},
-        "llama@transformers": {"eager": {("decode", "3.13.0"): recipes.PASS}},
+        "my_net": {
+            recipe_search.AS_EXPORTED: {("main", "3.13.0"): "compile: x"},
+            recipe_search.Way("fx+gaps"): {("main", "3.13.0"): recipes.PASS},
+        },
+        "llama@transformers": {recipe_search.Way("eager"): {("decode", "3.13.0"): recipes.PASS}},
     }
     text = "\n".join(recipe_search.render(table, {"my_net": f"{user_model}:build"}))
     printed = _run_printed(text, tmp_path / "results")

@@ -108,10 +108,10 @@ def test_outcomes_take_each_releases_first_failing_stage():
         staged("run:b", "run", Status.OK, "3.9.0"),
     ]
     table = search_recipes.outcomes(records)
-    assert table == {"llama@transformers": {"eager": {
+    assert table == {"llama@transformers": {search_recipes.Way("eager"): {
         ("decode", "3.13.0"): "compile: error: global resources", ("decode", "3.9.0"): recipes.PASS,
     }}}  # fmt: skip
-    assert search_recipes.passes(table["llama@transformers"]) == {"eager": ["3.9.0"]}
+    assert search_recipes.passes(table["llama@transformers"]) == {search_recipes.Way("eager"): ["3.9.0"]}
     text = "\n".join(search_recipes.render(table))
     assert "passes via recipe eager on 3.9.0" in text and "3.13.0: compile: error: global resources" in text
     # the commands that run it, as a command line takes the model (tests/processes runs them)
@@ -187,7 +187,7 @@ def test_a_compiler_crash_is_said_as_one_in_the_search_table():
         _record("export:a", "export", Status.OK, source_model=m, model=m),
         _record("compile:a", "compile", Status.FAIL, crash, **labels),
     ]
-    said = search_recipes.outcomes(records)["nc_moe"]["fx+decompose"][("main", "3.13.0")]
+    said = search_recipes.outcomes(records)["nc_moe"][search_recipes.Way("fx+decompose")][("main", "3.13.0")]
     assert said.startswith("compile: iree-compile crashed while lowering torch's AtenScatterSrcOp"), said
     assert "0x00007f" not in said
 
@@ -262,12 +262,15 @@ def test_where_no_recipe_passes_the_search_takes_the_hints_profile_next():
     ]
     assert search_recipes.outcomes(records) == table  # a profile no hint named is not the table's
     table = search_recipes.outcomes(records, {"stack-1m"})
-    assert table["gnn"]["fx+decompose|stack-1m"] == {("main", "3.13.0"): recipes.PASS}
-    assert search_recipes.passes(table["gnn"]) == {"fx+decompose|stack-1m": ["3.13.0"]}
+    route = search_recipes.Way("fx+decompose", "stack-1m")
+    assert table["gnn"][route] == {("main", "3.13.0"): recipes.PASS}
+    assert search_recipes.passes(table["gnn"]) == {route: ["3.13.0"]}
+    assert route.text() == "fx+decompose|stack-1m"  # as recipes.json names it
     assert search_recipes.profile_routes(records, table) == {}  # a way passes: nothing more to try
     text = "\n".join(search_recipes.render(table, {"gnn": "nets/gnn.py:build"}))
     assert "passes via recipe fx+decompose with profile stack-1m on 3.13.0" in text
     assert "run it: `iree-matrix tune --model 'nets/gnn.py:build~fx+decompose' --profiles stack-1m`" in text
     assert "fx+decompose with profile stack-1m · main" in text
     # the default export's own route has no recipe to name
-    assert "(default export) with profile stack-1m" in search_recipes._way("|stack-1m")
+    assert search_recipes.Way("", "stack-1m").words() == "(default export) with profile stack-1m"
+    assert search_recipes.Way("", "stack-1m").text("default") == "default|stack-1m"

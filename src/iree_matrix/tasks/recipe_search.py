@@ -13,7 +13,7 @@ import dataclasses
 import json
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import NamedTuple, TextIO
 
 from iree_matrix.core import atomic_files, console, pasted
 from iree_matrix.core.errors import UserError
@@ -28,11 +28,25 @@ logger = console.logger(__name__)
 
 RESULT = "recipes.json"
 STAGES = ("export", "compile", "run")
-ROUTE = "|"  # a table's recipe `RECIPE|PROFILE`: exported by RECIPE, compiled with a hint's PROFILE
 CHEAPER = "--model REF (fewer models), --recipes LIST (fewer recipes), --recipe-batches 1, --select GLOB"
 
-# model -> recipe ("" the default export) -> (function, compiler release) -> outcome
-Table = dict[str, dict[str, dict[tuple[str, str], str]]]
+
+class Way(NamedTuple):
+    """A table's row: exported by `recipe` ("" the default), compiled with a hint's `profile` (or "")."""
+
+    recipe: str = ""
+    profile: str = ""
+
+    def text(self, default: str = "") -> str:  # `RECIPE|PROFILE`: recipes.json's name, the table's order
+        return (self.recipe or default) + f"|{self.profile}" * bool(self.profile)
+
+    def words(self, named: str = "") -> str:  # as the table prints it; `named` goes before a recipe
+        said = f"{named}{self.recipe}" if self.recipe else "(default export)"
+        return said + f" with profile {self.profile}" * bool(self.profile)
+
+
+AS_EXPORTED = Way()  # the default export, compiled as the matrix says
+Table = dict[str, dict[Way, dict[tuple[str, str], str]]]  # model -> way -> (function, release) -> outcome
 
 
 def run(plan: PlanSettings, given: Sequence[str], batches: int, out: TextIO) -> int:
@@ -73,8 +87,7 @@ def run(plan: PlanSettings, given: Sequence[str], batches: int, out: TextIO) -> 
         code2, summary = run_plan(loaded, options, plan.cache, out=out)
         if code2 == EXIT_INTERRUPTED:
             return code2
-        code = code or code2
-        table = outcomes(summary.records.values())
+        code, table = code or code2, outcomes(summary.records.values())
     if routes := profile_routes(summary.records.values(), table):
         logger.info("== recipe search, next: " + ", ".join(f"{m} with {p}" for m, p in routes.items()))
         with_routes = lambda m: spec.with_cells(r := with_recipes(m), _route_cells(r, routes))  # noqa: E731
@@ -91,11 +104,11 @@ def run(plan: PlanSettings, given: Sequence[str], batches: int, out: TextIO) -> 
 def _batch_two(tried: dict[str, list[str]], table: Table) -> bool:
     """Add batch 2's recipes to `tried` (the choices that changed an outcome, together): whether
     there are any."""
-    more = {
-        m: recipes.batch_two({r: t for r, t in table.get(m, {}).items() if r}, table.get(m, {}).get("", {}))
-        for m in tried
-    }
-    more = {m: [r for r in rs if r not in tried[m]] for m, rs in more.items()}
+    more: dict[str, list[str]] = {}
+    for m in tried:  # batch 1's table: recipes (no profile's route yet) and the default export
+        ways = table.get(m, {})
+        new = recipes.batch_two({w.recipe: t for w, t in ways.items() if w.recipe}, ways.get(AS_EXPORTED, {}))
+        more[m] = [r for r in new if r not in tried[m]]
     if not any(more.values()):
         return False
     for model, names in sorted(more.items()):
@@ -111,8 +124,7 @@ def profile_routes(records: Iterable[Record], table: Table) -> dict[str, str]:
     routes: dict[str, tuple[str, str]] = {}  # model -> (its export, the profile)
     hinted = [(r.label.planned_model, p) for r in records if (p := tried.next_profile(r))]
     for planned, profile in sorted(hinted, key=lambda hint: recipes.split(hint[0])[::-1]):
-        by_recipe = table.get(model := recipes.split(planned)[0], {})
-        if not passes({**by_recipe, "as is": by_recipe.get("", {})}):  # no way passes, as exported either
+        if not passes(table.get(model := recipes.split(planned)[0], {})):  # no way passes (as exported too)
             routes.setdefault(model, (planned, profile))
     return dict(routes.values())
 
@@ -123,9 +135,9 @@ def _route_cells(matrix: spec.MatrixSpec, routes: Mapping[str, str]) -> list[spe
 
 def outcomes(records: Iterable[Record], routes: Collection[str] = ()) -> Table:
     """Each model's, recipe's, function's and release's outcome (`recipes.outcome`) from the default
-    profile's (and the hints' `routes`', as `RECIPE|PROFILE`) export, compile and run records (a cross
+    profile's (and the hints' `routes`', as their `Way`) export, compile and run records (a cross
     cell's runtime aside: each release's own)."""
-    found: dict[tuple[str, str, str, str], dict[str, tuple[str, str, str]]] = {}
+    found: dict[tuple[str, Way, str, str], dict[str, tuple[str, str, str]]] = {}
     for record in records:
         label = record.label
         profile = "" if label.profile in ("", "default") else label.profile
@@ -134,25 +146,25 @@ def outcomes(records: Iterable[Record], routes: Collection[str] = ()) -> Table:
         if label.device or label.form:
             continue
         base, recipe = recipes.split(label.source_model)
-        recipe += f"{ROUTE}{profile}" if profile and record.stage != "export" else ""
+        way = Way(recipe, profile if record.stage != "export" else "")
         function = label.function or models.MAIN
         if record.stage == "export":
-            for key in [k for k in found if k[:3] == (base, recipe, function)]:
+            for key in [k for k in found if k[:3] == (base, way, function)]:
                 found[key].setdefault("export", _entry(record))
-            found.setdefault((base, recipe, function, "*"), {})["export"] = _entry(record)
+            found.setdefault((base, way, function, "*"), {})["export"] = _entry(record)
             continue
         if label.runtime and not label.own_runtime:
             continue
-        found.setdefault((base, recipe, function, label.compiler), {})[record.stage] = _entry(record)
+        found.setdefault((base, way, function, label.compiler), {})[record.stage] = _entry(record)
     exports = {k[:3]: v["export"] for k, v in found.items() if k[3] == "*"}
     table: Table = {}
-    for (base, recipe, function, release), stages_ in found.items():
+    for (base, way, function, release), stages_ in found.items():
         if release == "*":
             continue
-        if "export" not in stages_ and (exported := (base, recipe.partition(ROUTE)[0], function)) in exports:
+        if "export" not in stages_ and (exported := (base, Way(way.recipe), function)) in exports:
             stages_["export"] = exports[exported]
         ordered = [stages_[s] for s in STAGES if s in stages_]
-        table.setdefault(base, {}).setdefault(recipe, {})[(function, release)] = recipes.outcome(ordered)
+        table.setdefault(base, {}).setdefault(way, {})[(function, release)] = recipes.outcome(ordered)
     return table
 
 
@@ -172,24 +184,24 @@ def render(
     references: Mapping[str, str] = {},
     here: pasted.Where = pasted.HERE,  # noqa: B006 - read only
 ) -> list[str]:
-    """The outcome table: per model, a row per recipe and function, a column per release; under a
-    recipe that passes, the commands that run it (`references`: a model's name -> what a command
+    """The outcome table: per model, a row per way and function, a column per release; under a
+    way that passes, the commands that run it (`references`: a model's name -> what a command
     line takes for it, FILE:FACTORY for a user's model) with the search's settings (`here`)."""
     lines: list[str] = []
-    for model, by_recipe in sorted(table.items()):
-        releases = sorted({r for t in by_recipe.values() for _, r in t}, key=_release_key, reverse=True)
+    for model, by_way in sorted(table.items()):
+        releases = sorted({r for t in by_way.values() for _, r in t}, key=_release_key, reverse=True)
         lines += ["", f"== {model}: export recipes × releases (pass, or the stage that failed)"]
-        for recipe, cells in sorted(by_recipe.items(), key=lambda kv: (kv[0] != "", kv[0])):
+        for way, cells in sorted(by_way.items(), key=lambda kv: kv[0].text()):
             for function in sorted({f for f, _ in cells}):
                 row = [cells.get((function, r), "—") for r in releases]
-                lines.append(f"  {_way(recipe)} · {function}")
+                lines.append(f"  {way.words()} · {function}")
                 lines += [f"      {r}: {o}" for r, o in zip(releases, row)]
-        if passing := passes(by_recipe):
-            for key, where in passing.items():
-                recipe, _, profile = key.partition(ROUTE)
+        if passing := {w: on for w, on in passes(by_way).items() if w != AS_EXPORTED}:  # no recipe to offer
+            for way, where in passing.items():
+                recipe, profile = way
                 with_profile = f"; compiled with the built-in profile {profile}, the flag its hint names"
                 how = (recipes.describe(recipe) if recipe else "as exported") + with_profile * bool(profile)
-                lines.append(f"  passes via {_way(key, 'recipe ')} on {', '.join(where)}: {how}")
+                lines.append(f"  passes via {way.words('recipe ')} on {', '.join(where)}: {how}")
                 ref = references.get(model, model)
                 exported = f"{ref}{recipes.SEP}{recipe}" if recipe else ref
                 tuned = (recipes.tuned(exported, profile, here),)
@@ -200,21 +212,14 @@ def render(
     return lines
 
 
-def _way(key: str, named: str = "") -> str:
-    recipe, _, profile = key.partition(ROUTE)
-    return (f"{named}{recipe}" if recipe else "(default export)") + f" with profile {profile}" * bool(profile)
-
-
-def passes(by_recipe: Mapping[str, Mapping[tuple[str, str], str]]) -> dict[str, list[str]]:
-    """The recipes whose every function passes, with the releases (newest first) they pass on."""
+def passes(by_way: Mapping[Way, Mapping[tuple[str, str], str]]) -> dict[Way, list[str]]:
+    """The ways whose every function passes, with the releases (newest first) they pass on."""
     found = {}
-    for recipe, cells in by_recipe.items():
-        if not recipe:  # the default export; `|PROFILE` alone is the default export's profile route
-            continue
+    for way, cells in by_way.items():
         functions = {f for f, _ in cells}
         releases = {r for _, r in cells}
         if ok := [r for r in releases if all(cells.get((f, r)) == recipes.PASS for f in functions)]:
-            found[recipe] = sorted(ok, key=_release_key, reverse=True)
+            found[way] = sorted(ok, key=_release_key, reverse=True)
     return found
 
 
@@ -226,13 +231,8 @@ def _release_key(release: str) -> tuple[int, ...]:
 
 
 def write(path: Path, table: Table) -> None:
-    data = {
-        model: {
-            (recipe if recipe[:1] not in ("", ROUTE) else f"default{recipe}"): {
-                f"{f}@{r}": o for (f, r), o in sorted(cells.items())
-            }
-            for recipe, cells in sorted(by_recipe.items())
-        }
-        for model, by_recipe in sorted(table.items())
+    data = {  # unsorted: sort_keys orders every level
+        m: {w.text("default"): {f"{f}@{r}": o for (f, r), o in cells.items()} for w, cells in ways.items()}
+        for m, ways in table.items()
     }
     atomic_files.write_atomically(path, json.dumps(data, indent=1, sort_keys=True) + "\n")
