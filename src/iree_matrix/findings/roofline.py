@@ -130,14 +130,7 @@ def achieved(records: Iterable[Record], peak: Peak, work: Mapping[str, Work]) ->
     out: dict[str, list[Achieved]] = {}
     records = [r for r in records if not peak.identity or identities.of(r) == peak.identity]
     runs = [
-        r
-        for r in records
-        if r.stage == "run"
-        and r.status is Status.OK
-        and r.label.profile == "default"
-        and r.label.own_runtime
-        and not r.label.device
-        and not r.metric.of(RunMetrics).emulated
+        r for r in runs_view.measured_runs(records) if r.label.profile == "default" and not r.label.device
     ]
     peers = {r.label.model: r for r in records if r.stage == "peer" and r.status is Status.OK}
     for unit, w in work.items():
