@@ -47,9 +47,7 @@ def _importer(a: exporters.ExporterOutcome) -> str:
 
 def render(records: Iterable[Record]) -> list[str]:
     """The section's Markdown lines; none when the records have one exporter and no bytecode."""
-    found = exporters.exporter_outcomes(records)
-    environments = {a.exporter for a in found}
-    if len(environments) < 2 and not any(t.form == exporters.BYTECODE for a in found for t in a.takes):
+    if not (found := answered(records)):
         return []
     lines = [
         f"## {TITLE}",
