@@ -110,6 +110,14 @@ def exporter_outcomes(records: Iterable[Record]) -> list[ExporterOutcome]:
     return out
 
 
+def answered(records: Iterable[Record]) -> list[ExporterOutcome]:
+    """The exporter environments' answers, when there are several environments or any bytecode (what
+    COMPATIBILITY.md, the site and compat.json show); none otherwise."""
+    found = exporter_outcomes(records)
+    several = len({a.exporter for a in found}) > 1
+    return found if several or any(t.form == BYTECODE for a in found for t in a.takes) else []
+
+
 def _order(export: Record) -> tuple[Any, ...]:
     return (
         export.label.model,
