@@ -188,15 +188,7 @@ def matched(records: Iterable[Record], a: str, b: str) -> list[tuple[str, Record
     """(function, A's run, B's run) for every function that ran as both: A and B two releases (each
     module on its own runtime, the same profile) or two profiles (of the same release). Native,
     passed runs on the default HAL driver only."""
-    runs = [
-        r
-        for r in records
-        if r.stage == "run"
-        and r.status is Status.OK
-        and not r.label.device
-        and not r.metric.of(RunMetrics).emulated
-        and r.label.own_runtime
-    ]
+    runs = [r for r in runs_view.measured_runs(records) if not r.label.device]
     by_cell = {(r.label.model, r.label.exporter, r.label.compiler, r.label.profile): r for r in runs}
     found = []
     for (model, exporter, compiler, profile), ra in sorted(by_cell.items()):

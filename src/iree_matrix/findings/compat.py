@@ -77,7 +77,7 @@ def derive(
         "models": [recommendation(r) for r in release_choice.recommendations(runs)],
         "regressions": [_plain(r) for r in release_regressions.regressions(runs)],
         "identical_exports": [_plain(s) for s in exporters.identical_exports(runs)],
-        **_exporters(latest),
+        **({"exporters": exporters.as_json(envs)} if (envs := exporters.answered(latest)) else {}),
         **({"roofline": found} if (found := roofline.document(latest)) is not None else {}),
         **({"answers": [_answer(advice.as_json(a), a.source, source) for a in advised]} if advised else {}),
         **({"gpu_answers": [_answer(gpu_advice.as_json(a), a.source, source) for a in gpu]} if gpu else {}),
@@ -102,15 +102,6 @@ def _answer(document: dict[str, Any], sitting: str, source: Optional[Path]) -> d
         with contextlib.suppress(ValueError):
             document["source"] = str(Path(sitting).resolve().relative_to(Path(source).resolve().parent))
     return document
-
-
-def _exporters(records: list[Record]) -> dict[str, Any]:
-    """The `exporters` section, when the records have several exporter environments or bytecode."""
-    found = exporters.exporter_outcomes(records)
-    several = len({a.exporter for a in found}) > 1
-    if not several and not any(t.form == exporters.BYTECODE for a in found for t in a.takes):
-        return {}
-    return {"exporters": exporters.as_json(found)}
 
 
 def validate(document: Mapping[str, Any]) -> None:

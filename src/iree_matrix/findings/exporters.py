@@ -60,16 +60,18 @@ class ExporterOutcome:
         )
 
 
-def exporter_outcomes(records: Iterable[Record], profile: str = "default") -> list[ExporterOutcome]:
-    """One outcome per (function, exporter environment), on the main architecture and `profile`."""
+def exporter_outcomes(records: Iterable[Record]) -> list[ExporterOutcome]:
+    """One outcome per (function, exporter environment), on the main architecture and `default`."""
     index = Index.of(records)
     arch = runs_view.main_arch(index.by_job.values())
     compiled = [*index.compiles.items(), *index.bytecode.items()]
-    compiles = grouped_by(((m, e), r) for (m, e, p, a, _), r in compiled if p == profile and a in (arch, ""))
+    compiles = grouped_by(
+        ((m, e), r) for (m, e, p, a, _), r in compiled if p == "default" and a in (arch, "")
+    )
     runs = {
         (model, exporter, compiler): r
         for (model, exporter, p, a, compiler, runtime), r in index.runs.items()
-        if p == profile and a in (arch, "") and runtime == compiler
+        if p == "default" and a in (arch, "") and runtime == compiler
     }
     out = []
     for (function, exporter), export in sorted(index.exports.items(), key=lambda kv: _order(kv[1])):
@@ -94,9 +96,7 @@ def exporter_outcomes(records: Iterable[Record], profile: str = "default") -> li
             ExporterOutcome(
                 function=function,
                 exporter=exporter,
-                python=export.label.python,
-                torch=export.label.torch,
-                turbine=export.label.turbine,
+                **{k: getattr(export.label, k) for k in ("python", "torch", "turbine")},
                 importer=made.importer or "",
                 export=export.status.value,
                 export_words=runs_view.clip(said, 300) if export.status is not Status.OK else "",
@@ -108,6 +108,14 @@ def exporter_outcomes(records: Iterable[Record], profile: str = "default") -> li
             )
         )
     return out
+
+
+def answered(records: Iterable[Record]) -> list[ExporterOutcome]:
+    """The exporter environments' answers, when there are several environments or any bytecode (what
+    COMPATIBILITY.md, the site and compat.json show); none otherwise."""
+    found = exporter_outcomes(records)
+    several = len({a.exporter for a in found}) > 1
+    return found if several or any(t.form == BYTECODE for a in found for t in a.takes) else []
 
 
 def _order(export: Record) -> tuple[Any, ...]:

@@ -175,9 +175,7 @@ class Gap:
                 Dispatch(str(d["name"]), str(d["kind"]), float(d["ms"])) for d in data.get("dispatches") or ()
             )
             return cls(
-                peer=str(data["peer"]),
-                config=str(data["config"]),
-                release=str(data["release"]),
+                **{k: str(data[k]) for k in ("peer", "config", "release")},
                 threads=int(data["threads"]),
                 kinds=kinds,
                 dispatches=dispatches,

@@ -218,14 +218,15 @@ def _total(values: Sequence[Optional[float]]) -> Optional[float]:
     return sum(present) if len(present) == len(values) else None
 
 
-def recommendations(runs: Runs, exporter: Optional[str] = None) -> list[Recommendation]:
+def recommendations(runs: Runs) -> list[Recommendation]:
     by_model = grouped_by((runs.model_of(function), function) for function in runs.functions())
     out = []
     for model, functions in sorted(by_model.items()):
-        results = release_results(runs, functions, exporter or runs.main_exporter(functions))
+        exporter = runs.main_exporter(functions)
+        results = release_results(runs, functions, exporter)
         passing = [r for r in results if r.passes]
         newest = passing[-1] if passing else None
-        fastest, ratio, basis = _fastest(runs, functions, exporter or runs.main_exporter(functions), passing)
+        fastest, ratio, basis = _fastest(runs, functions, exporter, passing)
         sized = [r for r in passing if r.module_bytes is not None]
         smallest = min(sized, key=lambda r: (r.module_bytes, version_key(r.compiler))) if sized else None
         out.append(

@@ -110,29 +110,29 @@ def instructions_text(count: float) -> str:
     return f"{count:.0f}"
 
 
-def regressions(runs: runs_view.Runs, exporter: Optional[str] = None) -> list[Regression]:
+def regressions(runs: runs_view.Runs) -> list[Regression]:
     """Between consecutive compiler releases (each run by its own runtime): a function that passed
     and now fails; a latency up beyond noise (`slower_pair`); a module > 10 % larger — of the
     runs' profile, then of each build whose instructions were counted (`Runs.counted_profiles`),
     for the functions counted: there the counts decide what noisy timings cannot."""
-    out = _profile_regressions(runs, exporter)
+    out = _profile_regressions(runs)
     for profile in runs.counted_profiles():
         other = runs_view.Runs(runs.index, profile, runs.arch)
         counted = {function for (function, _, _) in other.instructions}
         out += [
             dataclasses.replace(r, profile=profile)
-            for r in _profile_regressions(other, exporter)
+            for r in _profile_regressions(other)
             if r.function in counted
         ]
     return out
 
 
-def _profile_regressions(runs: runs_view.Runs, exporter: Optional[str] = None) -> list[Regression]:
+def _profile_regressions(runs: runs_view.Runs) -> list[Regression]:
     """`regressions` of one profile. A release run on a stand-in runtime (3.7.1 on 3.7.0) is left
     out like one with no runtime: its figure comes from the cross, not from its own release's runtime."""
     out = []
     for function in runs.functions():
-        reference = exporter or runs.main_exporter([function])
+        reference = runs.main_exporter([function])
         compilers = [
             c
             for c in runs_view.sorted_versions(

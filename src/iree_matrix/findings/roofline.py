@@ -74,13 +74,9 @@ def peak_of(records: Iterable[Record]) -> Optional[Peak]:
         gbs=m.triad_gbs_all or 0.0,
         gbs_1=m.triad_gbs_1 or 0.0,
         threads=m.threads or 1,
-        isa=m.isa,
-        lanes=m.lanes,
-        cpu=m.cpu,
+        **{k: getattr(m, k) for k in ("isa", "lanes", "cpu", "other_load", "method")},
         isa_flags=tuple(m.isa_flags),
         load_average=dict(m.load_average),
-        other_load=m.other_load,
-        method=m.method,
         measured=runs_view.measured(r),
         job=r.job,
         identity=identities.of(r),
@@ -130,14 +126,7 @@ def achieved(records: Iterable[Record], peak: Peak, work: Mapping[str, Work]) ->
     out: dict[str, list[Achieved]] = {}
     records = [r for r in records if not peak.identity or identities.of(r) == peak.identity]
     runs = [
-        r
-        for r in records
-        if r.stage == "run"
-        and r.status is Status.OK
-        and r.label.profile == "default"
-        and r.label.own_runtime
-        and not r.label.device
-        and not r.metric.of(RunMetrics).emulated
+        r for r in runs_view.measured_runs(records) if r.label.profile == "default" and not r.label.device
     ]
     peers = {r.label.model: r for r in records if r.stage == "peer" and r.status is Status.OK}
     for unit, w in work.items():

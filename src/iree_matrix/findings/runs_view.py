@@ -197,6 +197,19 @@ def cross_checked(records: Sequence[Record], others: Mapping[str, Sequence[Recor
 # --- the records, indexed --------------------------------------------------------------------------
 
 
+def measured_runs(records: Iterable[Record]) -> list[Record]:
+    """The runs whose timings the tables compare: passed, native (not under qemu), each module on
+    its own release's runtime."""
+    return [
+        r
+        for r in records
+        if r.stage == "run"
+        and r.status is Status.OK
+        and not r.metric.of(RunMetrics).emulated
+        and r.label.own_runtime
+    ]
+
+
 def main_arch(records: Iterable[Record]) -> str:
     """The architecture most run records are for: the answers are about one CPU at a time (the
     armv6 results directory holds armv6 runs, the release history x86_64 ones)."""

@@ -448,49 +448,38 @@ def _release_tables(all_cells: Sequence[ModuleRuns], arch: str, title: str) -> l
 
 
 def _vmvx_section(all_cells: Sequence[ModuleRuns]) -> list[str]:
-    vm = vmvx_rows(all_cells)
-    if not vm:
-        return []
-    return [
-        "## vmvx (IREE's portable VM backend) beside llvm-cpu",
-        "",
+    return _titled(
+        "vmvx (IREE's portable VM backend) beside llvm-cpu",
         "The same exported function compiled with `--iree-hal-target-backends=vmvx` (bytecode, no "
         "native code) and run by the same runtime on the same device; ratio = vmvx / llvm-cpu, of "
         "their CPU times per call where both runs have one, else of their wall times.",
-        "",
-        _md_table(
-            ["board", "function", "compiler", "runtime", "device", "llvm-cpu", "vmvx", "vmvx / llvm-cpu"],
-            vm,
-        ),
-        "",
-    ]
+        ["board", "function", "compiler", "runtime", "device", "llvm-cpu", "vmvx", "vmvx / llvm-cpu"],
+        vmvx_rows(all_cells),
+    )
 
 
 def _builds_section(recs: Sequence[Record]) -> list[str]:
-    builds = build_rows(recs)
-    if not builds:
-        return []
-    return [
-        "## Runtimes built here from source",
-        "",
+    return _titled(
+        "Runtimes built here from source",
         "`iree-run-module` of each build (the tool a deployment ships; `iree-benchmark-module` is in "
         "results.jsonl too). Build times are on the shared host, with other work on its cores.",
-        "",
-        _md_table(
-            [
-                "release",
-                "target",
-                "linkage",
-                "optimised for",
-                "build time",
-                "iree-run-module",
-                "stripped",
-                "needs from the board",
-            ],
-            builds,
-        ),
-        "",
-    ]
+        [
+            "release",
+            "target",
+            "linkage",
+            "optimised for",
+            "build time",
+            "iree-run-module",
+            "stripped",
+            "needs from the board",
+        ],
+        build_rows(recs),
+    )
+
+
+def _titled(title: str, intro: str, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
+    """A section of BOARDS.md: its heading, what it shows and its table; nothing without rows."""
+    return [f"## {title}", "", intro, "", _md_table(headers, rows), ""] if rows else []
 
 
 def _md_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:

@@ -47,9 +47,7 @@ def _importer(a: exporters.ExporterOutcome) -> str:
 
 def render(records: Iterable[Record]) -> list[str]:
     """The section's Markdown lines; none when the records have one exporter and no bytecode."""
-    found = exporters.exporter_outcomes(records)
-    environments = {a.exporter for a in found}
-    if len(environments) < 2 and not any(t.form == exporters.BYTECODE for a in found for t in a.takes):
+    if not (found := exporters.answered(records)):
         return []
     lines = [
         f"## {TITLE}",
@@ -98,13 +96,6 @@ def _table(rows: Sequence[exporters.ExporterOutcome], compilers: Sequence[str]) 
 
 
 # --- the site's page of the same answer --------------------------------------------------------
-
-
-def answered(records: Iterable[Record]) -> list[exporters.ExporterOutcome]:
-    """The exporter environments' answers, when there are several environments or any bytecode."""
-    found = exporters.exporter_outcomes(records)
-    several = len({a.exporter for a in found}) > 1
-    return found if several or any(t.form == exporters.BYTECODE for a in found for t in a.takes) else []
 
 
 def html_body(found: Sequence[exporters.ExporterOutcome]) -> list[str]:

@@ -137,25 +137,17 @@ def _newest_default_runs(records: Sequence[Record]) -> dict[str, Record]:
     that passes only under a recipe or a profile of its own matrix): its fastest such run of another
     profile, so every passing function has a speed answer (it said "no `default` run")."""
     by_function: dict[str, dict[str, Record]] = {}
-    fastest: dict[str, Record] = {}
-    for r in records:
+    fastest: dict[str, tuple[float, Record]] = {}
+    for r in runs_view.measured_runs(records):
         label = r.label
-        if r.stage != "run" or r.status is not Status.OK or label.device or label.runtime != label.compiler:
-            continue
-        figure = Figure.of(r.metric.of(RunMetrics).cpu_ms)
-        if r.metric.of(RunMetrics).emulated or figure is None:
+        if label.device or (figure := Figure.of(r.metric.of(RunMetrics).cpu_ms)) is None:
             continue
         if label.profile == "default":
             by_function.setdefault(label.model, {})[label.compiler] = r
-        elif label.model not in fastest or figure.median < _median(fastest[label.model]):
-            fastest[label.model] = r
+        elif label.model not in fastest or figure.median < fastest[label.model][0]:
+            fastest[label.model] = (figure.median, r)
     chosen = {f: found[runs_view.sorted_versions(found)[-1]] for f, found in by_function.items()}
-    return {**fastest, **chosen}
-
-
-def _median(run: Record) -> float:
-    figure = Figure.of(run.metric.of(RunMetrics).cpu_ms)
-    return figure.median if figure is not None else float("inf")
+    return {**{f: r for f, (_, r) in fastest.items()}, **chosen}
 
 
 def _export_of(

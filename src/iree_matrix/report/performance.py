@@ -18,13 +18,14 @@ from iree_matrix.core.model.metrics.peer import PeerMetrics
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status, latest_by_job
 from iree_matrix.findings import identities, results_folder, runs_view, search_descent
+from iree_matrix.findings.runs_view import measured_runs
 from iree_matrix.iree import flags
 from iree_matrix.matrix import peers as peer_registry
 from iree_matrix.report import boards
 from iree_matrix.report import sections as registry
 from iree_matrix.report.markdown import github_table
 from iree_matrix.report.sections import Document, Section, View
-from iree_matrix.report.timed import CPU, WALL, measured_runs, native, peers_ran
+from iree_matrix.report.timed import CPU, WALL, peers_ran
 
 # Its own sections' titles (`OWN`), as their headings print them; the peers' heading goes on to name
 # the peers its records ran (`render_performance`).
@@ -133,7 +134,7 @@ def render_emulated(latest: Iterable[Record]) -> list[str]:
         for r in latest
         if r.stage == "run"
         and r.status is Status.OK
-        and not native(r)
+        and r.metric.of(RunMetrics).emulated
         and r.metric.of(RunMetrics).latency_median
     ]
     if not rows:
@@ -231,7 +232,8 @@ def render_other_identities(view: identities.Split) -> list[str]:
         eager = {r.label.model: r.metric.of(ExportMetrics).eager_median for r in timed if r.stage == "export"}
         rows = []
         for r in sorted(
-            measured_runs(timed), key=lambda r: (r.label.model, runs_view.version_key(r.label.compiler))
+            measured_runs(timed),
+            key=lambda r: (r.label.model, runs_view.version_key(r.label.compiler)),
         ):
             base = eager.get(r.label.model)
             median = r.metric.of(RunMetrics).latency_median

@@ -36,15 +36,10 @@ def _ms(value: Optional[float]) -> str:
 
 def _default_runs(records: Iterable[Record]) -> dict[tuple[str, str], Record]:
     """(function, release) -> the native `default` run on its own runtime and default driver."""
-    found = {}
-    for r in records:
-        label = r.label
-        if r.stage != "run" or r.status is not Status.OK or label.profile != "default" or label.device:
-            continue
-        if label.runtime != label.compiler or r.metric.of(RunMetrics).emulated:
-            continue
-        found[(label.model, label.compiler)] = r
-    return found
+    mine = [
+        r for r in runs_view.measured_runs(records) if r.label.profile == "default" and not r.label.device
+    ]
+    return {(r.label.model, r.label.compiler): r for r in mine}
 
 
 @dataclasses.dataclass(frozen=True)

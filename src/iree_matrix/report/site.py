@@ -32,6 +32,7 @@ from iree_matrix.core.model.metrics.runtime_build import RuntimeBuildMetrics
 from iree_matrix.core.model.metrics_view import number
 from iree_matrix.core.model.results import LOG, Record, Status, latest_by_job
 from iree_matrix.findings import compat, release_choice, results_folder, roofline, runs_view, wording
+from iree_matrix.findings import exporters as exporter_answers
 from iree_matrix.findings.results_folder import Results
 from iree_matrix.iree import hints, opkinds, targets
 from iree_matrix.matrix import peers as peer_registry
@@ -261,7 +262,7 @@ def _exporters_section(site: Site) -> list[str]:
                 ylabel="exporter",
             ),
         ]
-    if exporters_page.answered(site.records):
+    if exporter_answers.answered(site.records):
         out.append(
             '<p><a href="exporters.html">Exporter environments</a>: for each (Python, torch, '
             "iree-turbine), which compilers take its MLIR as text and as bytecode.</p>"
@@ -503,7 +504,7 @@ def render(
         _linked(pages, "boards.html", title, boards.html_body(records, figures.MARKS["timeout"]))
     for rec in release_choice.recommendations(site.runs):
         pages[page_name(rec.model)] = _model_page(site, rec)
-    if found := exporters_page.answered(site.records):
+    if found := exporter_answers.answered(site.records):
         pages["exporters.html"] = _page(exporters_page.TITLE, exporters_page.html_body(found))
     # Vulkan / CUDA / ROCm targets, linked from the index
     if any(r.stage == "compile" and targets.is_gpu(r.label.arch) for r in records):

@@ -1,4 +1,4 @@
-"""The runs whose timings PERFORMANCE.md compares, and the two figures its tables are drawn on: what
+"""The two figures PERFORMANCE.md's tables are drawn on, and the peers its records ran: what
 report/performance.py and the stages' sections (report/sections/) share."""
 
 from __future__ import annotations
@@ -6,23 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from iree_matrix.core.model.metrics.peer import PeerMetrics
-from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.matrix import peers as peer_registry
 
 WALL, CPU = "latency_ms", "cpu_ms"  # the two figures the peers table is drawn on
-
-
-def native(run: Record) -> bool:
-    return not run.metric.of(RunMetrics).emulated
-
-
-def measured_runs(records: Iterable[Record]) -> list[Record]:
-    """The runs whose timings the tables compare: passed, native (not under qemu), each module on
-    its own release's runtime."""
-    return [
-        r for r in records if r.stage == "run" and r.status is Status.OK and native(r) and r.label.own_runtime
-    ]
 
 
 def peers_ran(records: Iterable[Record]) -> tuple[str, ...]:

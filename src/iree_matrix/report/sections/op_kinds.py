@@ -15,12 +15,12 @@ from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.findings import roofline, runs_view
 from iree_matrix.findings.gap import kind_gaps, op_kind_times
+from iree_matrix.findings.runs_view import measured_runs
 from iree_matrix.iree import opkinds
 from iree_matrix.matrix import peers as peer_registry
 from iree_matrix.report.markdown import github_table
 from iree_matrix.report.sections import Document, Section
 from iree_matrix.report.sections.roofline import percent
-from iree_matrix.report.timed import measured_runs
 
 TITLE = "Where the time goes: op kinds in IREE and in the peers"
 
