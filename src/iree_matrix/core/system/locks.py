@@ -129,16 +129,14 @@ def results_lock(
     directory: Path,
     *,
     wait: bool = False,
-    job: str = "",
     report: Optional[Callable[[str], None]] = None,
-    cancelled: Callable[[], bool] = lambda: False,
     grace: float = RESULTS_GRACE,
 ) -> Iterator[None]:
     """One writer at a time of a results directory's records: `results forget`, `merge --to`,
     `publish`, `results archive-timings` for their read-modify-write of results.jsonl, and a running
     matrix for each append (`ResultsLog.append`). The lock is the directory's own (flock on it: no
     lock file beside the published files, and the kernel lets it go however its holder dies); the
-    holder names itself (pid, `job` or the command line, since when) in `RESULTS_HOLDER` inside it.
+    holder names itself (pid, the command line, since when) in `RESULTS_HOLDER` inside it.
 
     Why a matrix holds it per append, not for its whole run: a run lasts hours, and a user may well
     forget a mistaken cell or merge a shard into its directory meanwhile. What loses records is a
@@ -151,8 +149,7 @@ def results_lock(
 
     Another holder past `grace` is refused with a one-line error naming it (`ResultsBusy`), or, with
     `wait`, waited for — `report` says whom for when it starts waiting and whenever the holder
-    changes; `cancelled()` True (Ctrl-C) raises LockCancelled. Re-entrant per thread: a merge that
-    holds it does not wait for itself when it appends."""
+    changes. Re-entrant per thread: a merge that holds it does not wait for itself when it appends."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
@@ -163,8 +160,7 @@ def results_lock(
             directory / RESULTS_HOLDER,
             wait=wait,
             report=report,
-            cancelled=cancelled,
-            job=job or _program(),
+            job=_program(),
             grace=grace,
             busy=lambda who: ResultsBusy(
                 f"another iree-matrix command is writing {directory}: {who}; wait for it "
@@ -185,10 +181,10 @@ def _one_holder(
     *,
     wait: bool,
     report: Optional[Callable[[str], None]],
-    cancelled: Callable[[], bool],
     job: str,
     busy: Callable[[str], Exception],
     waiting: Callable[[str], str],
+    cancelled: Callable[[], bool] = lambda: False,
     grace: float = 0.0,
     held: tuple[set[object], object, bool] = (set(), None, False),
 ) -> Iterator[None]:
