@@ -43,7 +43,7 @@ from iree_matrix.stages.benchmark_tool import (
     device_flags,
     min_time,
 )
-from iree_matrix.stages.instructions import is_elf
+from iree_matrix.stages.instructions import native_binary
 
 # Words in a runtime's refusal that mean "this module was built for another runtime version".
 # Seen (IREE-NOTES): "bytecode version mismatch; runtime supports 17.0, module has 15.0", "required
@@ -498,12 +498,8 @@ def outputs_digest(outputs: Sequence[Path], described: Sequence[arrays.Described
 
 
 def _tool_bytes(env: Environment) -> dict[str, int]:
-    """iree-run-module's size on disk, where the tool is a file here (a wheel's console script is a
-    launcher: its size says nothing)."""
-    path = Path(env.tool("iree-run-module"))
-    # A venv's launcher runs the wheel's own binary, iree/_runtime_libs/iree-run-module.
-    wheel = sorted(path.parent.parent.glob("lib/python*/site-packages/iree/_runtime_libs/iree-run-module"))
-    elf = next((candidate for candidate in (path, *wheel) if is_elf(candidate)), None)
+    """iree-run-module's size on disk, where the tool is a file here (a wheel's: its own binary)."""
+    elf = native_binary(env, "iree-run-module")
     return {"iree_run_module_bytes": elf.stat().st_size} if elf is not None else {}
 
 
