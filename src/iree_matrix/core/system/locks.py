@@ -98,7 +98,6 @@ def cache_lock(
             wait=wait,
             report=report,
             cancelled=cancelled,
-            job=_program(),
             busy=lambda who: CacheBusy(
                 f"another iree-matrix run is using {path.parent}: {who}; wait for it "
                 "(--wait waits for it), or pass another --cache"
@@ -160,7 +159,6 @@ def results_lock(
             directory / RESULTS_HOLDER,
             wait=wait,
             report=report,
-            job=_program(),
             grace=grace,
             busy=lambda who: ResultsBusy(
                 f"another iree-matrix command is writing {directory}: {who}; wait for it "
@@ -181,16 +179,16 @@ def _one_holder(
     *,
     wait: bool,
     report: Optional[Callable[[str], None]],
-    job: str,
     busy: Callable[[str], Exception],
     waiting: Callable[[str], str],
     cancelled: Callable[[], bool] = lambda: False,
     grace: float = 0.0,
     held: tuple[set[object], object, bool] = (set(), None, False),
 ) -> Iterator[None]:
-    """An exclusive flock on `fd`, its holder named in `note` while held. Busy: past `grace`
-    seconds, `busy(holder)` is raised, or with `wait`, `waiting(holder)` is reported and it waits.
-    `held` (the keys held, this lock's key, whether to add it): a key held already takes nothing."""
+    """An exclusive flock on `fd`, its holder (this process's command line) named in `note` while
+    held. Busy: past `grace` seconds, `busy(holder)` is raised, or with `wait`, `waiting(holder)` is
+    reported and it waits. `held` (the keys held, this lock's key, whether to add it): a key held
+    already takes nothing."""
     keys, key, reentrant = held
     if key in keys:
         yield
@@ -214,7 +212,7 @@ def _one_holder(
             if cancelled():
                 raise LockCancelled(f"interrupted while {waiting(_name(who, now))}")
             time.sleep(min(POLL, 0.02) if time.monotonic() - first < grace else POLL)
-        mine = Holder(os.getpid(), job, time.time(), None, os.urandom(8).hex())
+        mine = Holder(os.getpid(), _program(), time.time(), None, os.urandom(8).hex())
         _write_holder_file(note, mine)
         keys.update([key] if reentrant else [])
         yield
