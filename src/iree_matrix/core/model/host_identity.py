@@ -19,26 +19,6 @@ from typing import Any, Optional
 from iree_matrix.core.model.records import text_problem
 from iree_matrix.core.system import host as system_host
 
-_TEXT = (
-    "machine",
-    "cpu",
-    "vendor",
-    "family",
-    "model",
-    "stepping",
-    "cpu_flags_sha256",
-    "system",
-    "libc",
-    "python",
-    "instance",
-    "identity",
-    "llvm_cpu",
-    "llvm_cpu_features_sha256",
-    "llvm_cpu_from",
-    "cpuinfo_from",
-)
-
-
 # x86 vector ISAs, widest first: the cpuinfo flag that says it, and its name (HostIdentity.isa)
 _X86_ISAS = (("avx512f", "AVX-512"), ("avx2", "AVX2"))
 ISA_ORDER = ("", "SSE", "AVX2", "AVX-512")  # x86's, narrowest first: whether one CPU lacks another's
@@ -176,6 +156,14 @@ class HostIdentity:
         """The CPU's name and its architecture, as a figure's "measured on" says it: "AMD EPYC (x86_64)"."""
         cpu, machine = self.cpu or "", self.machine or ""
         return f"{cpu} ({machine})" if cpu and machine else cpu or machine
+
+
+# The fields read as text, by the names a record writes them under (`identity`: `recorded_identity`).
+_TEXT = frozenset(
+    "identity" if f.name == "recorded_identity" else f.name
+    for f in dataclasses.fields(HostIdentity)
+    if f.type == "Optional[str]"
+)
 
 
 def here() -> HostIdentity:
