@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix.core import shipped
+from iree_matrix.core.atomic_files import read_json
 from iree_matrix.core.errors import EnvironmentFault, StageFailure, StageSkipped
 from iree_matrix.core.hashing import digest, file_sha256
 from iree_matrix.core.model import host_identity, store
@@ -425,9 +426,7 @@ def _source_digest(job: Job, ctx: Context) -> str:
 
 
 def _bytecode_missing(export: Entry) -> str:
-    error = None
-    with contextlib.suppress(OSError, ValueError):
-        error = json.loads(EXPORT_INFO.of(export).read_text()).get("bytecode_error")
+    error = (read_json(EXPORT_INFO.of(export)) or {}).get("bytecode_error")
     return f"the exporter wrote no MLIR bytecode: {error}" if error else "the export has no model.mlirbc"
 
 
