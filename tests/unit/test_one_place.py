@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from iree_matrix.commands import option_types, options
-from iree_matrix.core.cache_layout import CacheLayout
+from iree_matrix.core.cache_layout import CacheLayout, Under
 from iree_matrix.stages import artifacts
 from tests.unit import builders, source_tree
 
@@ -104,7 +104,7 @@ def cache_folders() -> set[str]:
     the modules that build and show that entry join onto it."""
     root = Path("/cache")
     layout = CacheLayout(root)
-    names = [n for n, v in vars(CacheLayout).items() if isinstance(v, property)]
+    names = [n for n, v in vars(CacheLayout).items() if isinstance(v, Under)]
     entries = {v.path.split("/")[0] for v in vars(artifacts).values() if isinstance(v, artifacts.Artifact)}
     return {part for n in names for part in Path(getattr(layout, n)).relative_to(root).parts} - entries
 
