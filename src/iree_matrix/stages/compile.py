@@ -301,13 +301,12 @@ def _judged(
     target = job.target
     check = target.arch.code_check
     if check is not None and not is_vmvx(job.profile):  # vmvx: bytecode, no kernel ELF
-        code = dispatch_code_facts(module, out, ctx.log, target.arch)
-        metrics["kernel"] = code  # the stored metric's name (docs/glossary.md: dispatch code)
-        if not code[target.arch.code_verdict]:
-            metrics["artifact_sha256"] = artifact_digests(out)
-            message = f"the module's kernels are not {check.what} can run: {code}"
-            return judged(Status.FAIL, error_class="kernel-isa", message=message)
+        # the stored metric's name (docs/glossary.md: dispatch code); its check extracts the kernels
+        metrics["kernel"] = dispatch_code_facts(module, out, ctx.log, target.arch)
     metrics["artifact_sha256"] = artifact_digests(out)
+    if check is not None and "kernel" in metrics and not metrics["kernel"][target.arch.code_verdict]:
+        message = f"the module's kernels are not {check.what} can run: {metrics['kernel']}"
+        return judged(Status.FAIL, error_class="kernel-isa", message=message)
     facts, refused = kernel.judge_compile(part, job, ctx, metrics, module)
     metrics.update(facts)
     if refused is not None:
