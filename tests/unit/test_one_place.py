@@ -111,10 +111,17 @@ def cache_folders() -> set[str]:
 
 def _joined(node: ast.AST, folders: set[str]) -> set[str]:
     """The cache folder names `node` puts into a path: `x / "store"`, `Path(x, "logs")`,
-    `os.path.join(x, "envs")`, `x.joinpath("images")`, `f"{cache}/store"`."""
+    `os.path.join(x, "envs")`, `x.joinpath("images")`, `f"{cache}/store"`, `Under("store")` (the
+    layout's own: a folder under the root)."""
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
         sides = (node.left, node.right)
-    elif isinstance(node, ast.Call) and _called(node) in ("Path", "PurePath", "join", "joinpath"):
+    elif isinstance(node, ast.Call) and _called(node) in (
+        "Path",
+        "PurePath",
+        "join",
+        "joinpath",
+        Under.__name__,
+    ):
         sides = tuple(node.args)
     elif isinstance(node, ast.JoinedStr):  # the text right after a formatted value: f"{cache}/store"
         after = [v for u, v in zip(node.values, node.values[1:]) if isinstance(u, ast.FormattedValue)]
