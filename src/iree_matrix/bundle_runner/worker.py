@@ -89,11 +89,8 @@ def _load_onnx(root: Path, order: Json, arms: _Arms) -> Json:
     import numpy as np
     import onnxruntime as ort  # type: ignore[import-untyped,import-not-found,unused-ignore]  # no stubs; absent where mypy runs
 
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = options.inter_op_num_threads = 1
-    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     session = ort.InferenceSession(
-        str(within(root, order["load_onnx"])), options, providers=["CPUExecutionProvider"]
+        str(within(root, order["load_onnx"])), gap.one_thread(ort), providers=["CPUExecutionProvider"]
     )
     export = within(root, order["export"])
     feeds = {i.name: np.load(export / "inputs" / n) for i, n in zip(session.get_inputs(), order["inputs"])}
