@@ -12,10 +12,10 @@ iree-matrix's) are kept the same way.
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Mapping
 from typing import Any, Optional
 
+from iree_matrix.bundle_runner import host as runner_host
 from iree_matrix.core.model.records import text_problem
 from iree_matrix.core.system import host as system_host
 
@@ -93,12 +93,7 @@ class HostIdentity:
         if self.recorded_identity:
             return self.recorded_identity
         if self.cpu_flags_sha256 and self.family is not None:
-            return system_host.identity_from(
-                *(v or "" for v in (self.machine, self.vendor, self.family, self.model, self.stepping)),
-                flags_sha256=self.cpu_flags_sha256,
-                cores=self.cores,
-                simulated=self.simulated,
-            )
+            return runner_host.identity_string(self.as_dict(), self.simulated)
         features = ",".join(sorted(self.cpu_features or ()))
         return f"legacy:{self.machine or ''}|{self.cpu or ''}|{features}|{self.cores or ''}"
 
@@ -147,9 +142,7 @@ class HostIdentity:
 
     def slug(self, llvm_cpu: str = "") -> str:
         """The identity as a folder names it (results/answers/<slug>/): "genuineintel-6-167-rocketlake"."""
-        parts = [self.vendor or "unknown", self.family, self.model, llvm_cpu or self.llvm_cpu]
-        parts += [system_host.SIMULATED] if self.simulated else []
-        return re.sub(r"[^a-z0-9.]+", "-", "-".join(p for p in parts if p).lower()).strip("-")
+        return runner_host.slug({**self.as_dict(), "llvm_cpu": llvm_cpu or self.llvm_cpu})
 
     @property
     def where(self) -> str:
