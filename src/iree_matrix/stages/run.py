@@ -17,6 +17,7 @@ from typing import Any, NoReturn, Optional
 
 from iree_matrix.bundle_runner import arrays as runner_arrays
 from iree_matrix.bundle_runner import base as runner_base
+from iree_matrix.bundle_runner import tools as runner_tools
 from iree_matrix.core.errors import EnvironmentFault, SpecError, StageFailure, StageSkipped
 from iree_matrix.core.hashing import file_sha256
 from iree_matrix.core.model import refusals
@@ -38,7 +39,6 @@ from iree_matrix.stages.artifacts import EXPORT_INFO, INPUTS, MLIR, MODULE, REFE
 from iree_matrix.stages.base import Context, StageBase
 from iree_matrix.stages.benchmark_tool import (
     benchmark_command,
-    benchmark_times,
     budgeted_repetitions,
     device_flags,
     min_time,
@@ -520,7 +520,7 @@ def checked_call_ms(seconds: float) -> Mapping[str, Any]:
 def latency_ms(benchmark_json: str, field: str = "real_time") -> Mapping[str, Any]:
     """Median and spread over iree-benchmark-module's repetitions (each a mean over iterations) of
     wall time (`real_time`) or the process's CPU time (`cpu_time`)."""
-    times = [t for repetitions in benchmark_times(benchmark_json, "ms", field).values() for t in repetitions]
+    times = runner_tools.benchmark_ms(benchmark_json, field)
     if not times:
         raise StageFailure("benchmark-error", "iree-benchmark-module reported no repetitions")
     return runner_base.summary(times)
