@@ -33,13 +33,14 @@ SRC_MODULE_LINES = 600
 # and ruff formatted the rest, which counts the same code as 37,668 lines (the measure changed, not
 # the code), and 37,679 with the one function formatting took over 80 lines split into named steps;
 # 37,663 after issue 93 item 5's fold, 37,661 after issue 95's routes paid for themselves, 37,126
-# after two shrink passes paid for `kernel spec` and the gap's next route. Lower it when src/ shrinks;
-# never raise it.
-SRC_CODE_LINES = 37_126
+# after two shrink passes paid for `kernel spec` and the gap's next route, 37,020 after a third
+# (dead parameters, the cache layout as data, folds into the runner's shared helpers). Lower it when
+# src/ shrinks; never raise it.
+SRC_CODE_LINES = 37_020
 # src/'s physical lines, every line of every module: 51,967 hand-packed, 53,327 when issue 93
-# formatted src/ (and split that function), 53,324 after item 5's fold, then 53,322, then 52,828.
-# The same rule: lower it when src/ shrinks; never raise it.
-SRC_PHYSICAL_LINES = 52_828
+# formatted src/ (and split that function), 53,324 after item 5's fold, then 53,322, then 52,828,
+# then 52,734. The same rule: lower it when src/ shrinks; never raise it.
+SRC_PHYSICAL_LINES = 52_734
 # `# fmt: skip` allowed in src/, each under a comment line saying why (a table, a command line).
 FMT_SKIPS = 10
 PYTHON_HOMES = ("src", "scripts", "benchmarks", "bin", "tests")
