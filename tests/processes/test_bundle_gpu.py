@@ -66,4 +66,4 @@ def test_torchs_peers_are_built_from_the_models_source_checked_and_timed_on_the_
         compiled
     )
     assert syncs == {}  # no CUDA: nothing to synchronise
-    assert len(runner_gpu.time_wall(arms["eager"], 3)) == 3
+    assert len(runner_gpu.time_calls(arms["eager"], 3)) == 3

@@ -448,7 +448,7 @@ def test_the_document_is_the_cpu_sittings_with_schema_3_wall_timing_and_the_gpu(
 
 def test_a_gpu_call_is_timed_by_wall_time_after_one_untimed_call_synchronised_around() -> None:
     events: list = []
-    times = runner_gpu.time_wall(lambda: events.append("call"), 3, lambda: events.append("sync"))
+    times = runner_gpu.time_calls(lambda: events.append("call"), 3, lambda: events.append("sync"))
     assert len(times) == 3 and all(t >= 0 for t in times)
     assert events == ["call", *["sync", "call", "sync"] * 3]
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from iree_matrix.core.cache_layout import CacheLayout
+from iree_matrix.core.cache_layout import CacheLayout, Under
 
 PACKAGE = Path(__file__).resolve().parents[2] / "src" / "iree_matrix"
 KNOWN: set[tuple[str, str]] = set()  # no module spells a cache folder itself
@@ -16,7 +16,7 @@ KNOWN: set[tuple[str, str]] = set()  # no module spells a cache folder itself
 def _folders() -> set[str]:
     root = Path("/cache")
     layout = CacheLayout(root)
-    names = [n for n, v in vars(CacheLayout).items() if isinstance(v, property)]
+    names = [n for n, v in vars(CacheLayout).items() if isinstance(v, Under)]
     assert names and not dataclasses.fields(layout)[1:], "CacheLayout holds only its root"
     return {part for n in names for part in Path(getattr(layout, n)).relative_to(root).parts}
 

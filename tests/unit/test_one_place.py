@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from iree_matrix.commands import option_types, options
-from iree_matrix.core.cache_layout import CacheLayout
+from iree_matrix.core.cache_layout import CacheLayout, Under
 from iree_matrix.stages import artifacts
 from tests.unit import builders, source_tree
 
@@ -104,17 +104,24 @@ def cache_folders() -> set[str]:
     the modules that build and show that entry join onto it."""
     root = Path("/cache")
     layout = CacheLayout(root)
-    names = [n for n, v in vars(CacheLayout).items() if isinstance(v, property)]
+    names = [n for n, v in vars(CacheLayout).items() if isinstance(v, Under)]
     entries = {v.path.split("/")[0] for v in vars(artifacts).values() if isinstance(v, artifacts.Artifact)}
     return {part for n in names for part in Path(getattr(layout, n)).relative_to(root).parts} - entries
 
 
 def _joined(node: ast.AST, folders: set[str]) -> set[str]:
     """The cache folder names `node` puts into a path: `x / "store"`, `Path(x, "logs")`,
-    `os.path.join(x, "envs")`, `x.joinpath("images")`, `f"{cache}/store"`."""
+    `os.path.join(x, "envs")`, `x.joinpath("images")`, `f"{cache}/store"`, `Under("store")` (the
+    layout's own: a folder under the root)."""
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
         sides = (node.left, node.right)
-    elif isinstance(node, ast.Call) and _called(node) in ("Path", "PurePath", "join", "joinpath"):
+    elif isinstance(node, ast.Call) and _called(node) in (
+        "Path",
+        "PurePath",
+        "join",
+        "joinpath",
+        Under.__name__,
+    ):
         sides = tuple(node.args)
     elif isinstance(node, ast.JoinedStr):  # the text right after a formatted value: f"{cache}/store"
         after = [v for u, v in zip(node.values, node.values[1:]) if isinstance(u, ast.FormattedValue)]

@@ -33,14 +33,14 @@ SRC_MODULE_LINES = 600
 # and ruff formatted the rest, which counts the same code as 37,668 lines (the measure changed, not
 # the code), and 37,679 with the one function formatting took over 80 lines split into named steps;
 # 37,663 after issue 93 item 5's fold, 37,661 after issue 95's routes paid for themselves, 37,126
-# after two shrink passes paid for `kernel spec` and the gap's next route, 37,074 once the recipe
-# search's table was keyed by a typed way and a third pass folded report/ and findings/. Lower it
-# when src/ shrinks; never raise it.
-SRC_CODE_LINES = 37_074
+# after two shrink passes paid for `kernel spec` and the gap's next route, 36,968 once the recipe
+# search's table was keyed by a typed way and two more passes folded report/, findings/, stages/,
+# core/ and the runner. Lower it when src/ shrinks; never raise it.
+SRC_CODE_LINES = 36_968
 # src/'s physical lines, every line of every module: 51,967 hand-packed, 53,327 when issue 93
 # formatted src/ (and split that function), 53,324 after item 5's fold, then 53,322, then 52,828,
-# then 52,777. The same rule: lower it when src/ shrinks; never raise it.
-SRC_PHYSICAL_LINES = 52_777
+# then 52,683. The same rule: lower it when src/ shrinks; never raise it.
+SRC_PHYSICAL_LINES = 52_683
 # `# fmt: skip` allowed in src/, each under a comment line saying why (a table, a command line).
 FMT_SKIPS = 10
 PYTHON_HOMES = ("src", "scripts", "benchmarks", "bin", "tests")

@@ -137,9 +137,7 @@ def profile_onnx(ort: Any, model: Path, feeds: Mapping[str, Array], calls: int) 
     """ONNX Runtime's session on one thread with its profiler on (the timed one ran without it),
     one warm-up call in a profile of its own, then `calls` calls: the peer stage's `op_profile`."""
     with tempfile.TemporaryDirectory(prefix="iree-matrix-ort-profile-") as tmp:
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = options.inter_op_num_threads = 1
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options = one_thread(ort)
         options.enable_profiling = True
         options.profile_file_prefix = str(Path(tmp) / "onnxruntime-profile")
         session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
@@ -150,6 +148,14 @@ def profile_onnx(ort: Any, model: Path, feeds: Mapping[str, Array], calls: int) 
             session.run(None, feeds)
         events = json.loads(Path(session.end_profiling()).read_text())
     return {"source": "onnxruntime profiling (Node kernel_time)", "calls": calls, **onnx_ops(events, calls)}
+
+
+def one_thread(ort: Any) -> Any:
+    """ONNX Runtime's session options for one thread, sequential: the timed session's and its profile's."""
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    return options
 
 
 def onnx_ops(events: list[Json], calls: int) -> Json:

@@ -322,18 +322,22 @@ def torch_model(root: Path, order: Json, on: str = "cpu") -> tuple[Any, list[Any
     return spec.module.eval().to(on), inputs, references
 
 
-def time_wall(
-    call: Callable[[], object], calls: int, sync: Optional[Callable[[], object]] = None
+def time_calls(
+    call: Callable[[], object],
+    calls: int,
+    sync: Optional[Callable[[], object]] = None,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> list[float]:
-    """`calls` calls after one untimed, each by wall time (ms); `sync` (torch's) before and after."""
+    """`calls` calls after one untimed, each by `clock` (ms): wall time, `sync` (torch's) before and
+    after a GPU's call; a CPU arm's by its worker's CPU time (worker.py)."""
     call()
     times: list[float] = []
     for _ in range(calls):
         if sync is not None:
             sync()
-        t0 = time.perf_counter()
+        t0 = clock()
         call()
         if sync is not None:
             sync()
-        times.append((time.perf_counter() - t0) * 1e3)
+        times.append((clock() - t0) * 1e3)
     return times

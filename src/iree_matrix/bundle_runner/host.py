@@ -11,7 +11,7 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Mapping
 
 from .base import INTERESTING_FLAGS, BundleError
 
@@ -171,10 +171,18 @@ def described(text: str, given: str) -> Json:
     }
     if given:
         found["cpuinfo_from"] = given
-    parts = [found[k] or "" for k in ("machine", "vendor", "family", "model", "stepping")]
-    found["identity"] = "|".join(map(str, [*parts, found["cpu_flags_sha256"][:16], found["cores"] or ""]))
-    found["identity"] += "|simulated" if given else ""
+    found["identity"] = identity_string(found, bool(given))
     return found
+
+
+def identity_string(host: Mapping[str, Any], simulated: bool) -> str:
+    """The identity string of a host's fields: what `described` records, and how a reader names the
+    identity of a record that carries the fields but not the string (core/model/host_identity.py).
+    `simulated`: read from IREE_MATRIX_CPUINFO's file, not this machine's CPU: never equal to the real
+    identity, whose figures are that CPU's."""
+    parts = [host.get(k) or "" for k in ("machine", "vendor", "family", "model", "stepping")]
+    parts += [(host.get("cpu_flags_sha256") or "")[:16], host.get("cores") or ""]
+    return "|".join(map(str, parts)) + ("|simulated" if simulated else "")
 
 
 def identity() -> Json:

@@ -9,7 +9,7 @@ import json
 import os
 import platform
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterator
 
 from .base import RECORD_SCHEMA, BundleError, now
 from .manifest import is_wheel
@@ -129,19 +129,21 @@ def append(path: Path, data: Json) -> None:
 
 def recorded(path: Path, digest: str, identity_: str) -> set[str]:
     """The jobs `path` already holds a record of, from this bundle on this CPU identity."""
-    found: set[str] = set()
+    return {
+        data["job"] for data in of_bundle(path, digest) if data.get("host", {}).get("identity") == identity_
+    }
+
+
+def of_bundle(path: Path, digest: str) -> Iterator[Json]:
+    """The records in `path` (none where it cannot be read) made from the bundle `digest`."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError:
-        return found
+        return
     for line in lines:
         try:
             data = json.loads(line)
         except ValueError:
             continue  # a torn last line (power loss): that cell runs again
-        if (
-            data.get("env", {}).get("bundle_sha256") == digest
-            and data.get("host", {}).get("identity") == identity_
-        ):
-            found.add(data.get("job"))
-    return found
+        if data.get("env", {}).get("bundle_sha256") == digest:
+            yield data

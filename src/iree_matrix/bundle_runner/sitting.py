@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Callable, Optional
 from . import gap, gpu, gpu_peers
 from .base import now, rotating_rounds
 from .manifest import install, named, wheel_for
-from .records import replace
+from .records import of_bundle, replace
 from .tools import benchmark_argv, tools_of
 from .worker import Worker, importable
 
@@ -295,20 +295,14 @@ def _say(text: str) -> None:
 def _checked(out: Path, digest: str) -> dict[str, Json]:
     """What this bundle's records in `out` say of each cell: its status, message, a GPU cell's
     devices (the runtime's list)."""
-    checked: dict[str, Json] = {}
-    for line in (out / "results.jsonl").read_text(encoding="utf-8").splitlines():
-        try:
-            data = json.loads(line)
-        except ValueError:
-            continue
-        if data.get("env", {}).get("bundle_sha256") == digest:
-            listed = (data.get("metrics") or {}).get("gpu_devices") or []
-            checked[data["job"]] = {
-                "status": data.get("status"),
-                "message": data.get("message"),
-                "gpu_devices": listed,
-            }
-    return checked
+    return {
+        data["job"]: {
+            "status": data.get("status"),
+            "message": data.get("message"),
+            "gpu_devices": (data.get("metrics") or {}).get("gpu_devices") or [],
+        }
+        for data in of_bundle(out / "results.jsonl", digest)
+    }
 
 
 def _keep(out: Path, model: str, started: str, document: Json, driver: str = "") -> None:

@@ -1,13 +1,15 @@
-"""Writing a file so that a reader (or a crash, or Ctrl-C) never sees half of it."""
+"""Writing a file so that a reader (or a crash, or Ctrl-C) never sees half of it; and a JSON file
+written so, read back."""
 
 from __future__ import annotations
 
 import errno
+import json
 import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional, Union
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 from iree_matrix.core.errors import StorageError
 
@@ -111,6 +113,19 @@ def write_atomically(target: Path, data: str | bytes) -> Path:
             raise _write_error(target, exc, len(payload)) from None
         raise
     return target
+
+
+def write_json(target: Path, value: Any) -> Path:
+    """`value` as indented JSON, its keys sorted, written atomically (`write_atomically`)."""
+    return write_atomically(target, json.dumps(value, indent=1, sort_keys=True))
+
+
+def read_json(path: Path) -> Optional[Any]:
+    """What a JSON file holds; None when there is none or it is not JSON (as if never written)."""
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return None
 
 
 def _write_error(target: Path, exc: OSError, needed: int) -> BaseException:

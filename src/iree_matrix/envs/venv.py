@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix.core import console, hashing
-from iree_matrix.core.atomic_files import free_bytes, is_disk_full, storage_error
+from iree_matrix.core.atomic_files import free_bytes, is_disk_full, read_json, storage_error, write_json
 from iree_matrix.core.errors import EnvironmentFault, StageFailure
 from iree_matrix.core.system import bubblewrap, process_output, process_tree, processes
 from iree_matrix.core.system.locks import file_lock
@@ -211,9 +211,7 @@ class VenvBackend:
         if env.tools:
             return _tools_environment(env)
         path = self._path(env, pins_digest)
-        try:
-            description = json.loads((path / _COMPLETE).read_text())
-        except (OSError, ValueError):
+        if (description := read_json(path / _COMPLETE)) is None:
             return None
         if description.get("path") != str(path) or not (path / "bin" / "python").exists():
             return None  # moved or damaged: its scripts point elsewhere; rebuild it
@@ -288,7 +286,7 @@ class VenvBackend:
             "packages": pins.versions(),
             "path": str(path),
         }
-        (path / _COMPLETE).write_text(json.dumps(description, indent=1, sort_keys=True))
+        write_json(path / _COMPLETE, description)
         return VenvEnvironment(env.id, path, description)
 
 

@@ -18,26 +18,20 @@ No container registry is assumed reachable, so every image is made here:
 from __future__ import annotations
 
 from iree_matrix.core.system.containers import LABEL
-from iree_matrix.core.system.processes import note
 from iree_matrix.images.bases import BaseImage, Bases
-from iree_matrix.images.common import BASE_REPO, ENV_REPO, ENV_ROOT, RECIPE
-from iree_matrix.images.debian import SUITES, Suite, debian_mirror, suite_for_python
+from iree_matrix.images.common import ENV_REPO, ENV_ROOT
+from iree_matrix.images.debian import SUITES, suite_for_python
 from iree_matrix.images.env_images import EnvImage, EnvImages, env_tag
 
 __all__ = [
-    "BASE_REPO",
     "ENV_REPO",
     "ENV_ROOT",
     "LABEL",
-    "RECIPE",
     "SUITES",
     "BaseImage",
     "Bases",
     "EnvImage",
     "EnvImages",
-    "Suite",
-    "debian_mirror",
     "env_tag",
-    "note",
     "suite_for_python",
 ]

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix.core import console
+from iree_matrix.core.atomic_files import read_json, write_json
 from iree_matrix.core.errors import StageFailure, UserError
 from iree_matrix.core.hashing import file_sha256
 from iree_matrix.core.system import containers
@@ -21,7 +22,7 @@ from iree_matrix.core.system.locks import file_lock
 from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.core.system.processes import note
 from iree_matrix.images import debian
-from iree_matrix.images.common import BASE_REPO, read_json, write_json
+from iree_matrix.images.common import BASE_REPO
 from iree_matrix.images.oci_archive import image_config, pack, save_archive
 from iree_matrix.iree.targets import PLATFORMS, host_platform
 

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
+from iree_matrix.core.atomic_files import read_json, write_json
 from iree_matrix.core.errors import StageFailure
 from iree_matrix.core.hashing import digest
 from iree_matrix.core.system import containers, process_output
@@ -17,7 +18,7 @@ from iree_matrix.core.system.containers import LABEL
 from iree_matrix.core.system.locks import file_lock
 from iree_matrix.core.system.processes import note
 from iree_matrix.images.bases import BaseImage
-from iree_matrix.images.common import ENV_REPO, ENV_ROOT, RECIPE, read_json, write_json
+from iree_matrix.images.common import ENV_REPO, ENV_ROOT, RECIPE
 from iree_matrix.matrix.wheelhouse import Pins
 
 # --- environment images -------------------------------------------------------------------------

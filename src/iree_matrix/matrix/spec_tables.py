@@ -57,15 +57,10 @@ def parse_compiler_python(value: str, where: Where) -> str:  # a string: the sch
 
 def parse_interpreters(table: Any, where: Where) -> dict[str, str]:
     """`[interpreters]`: the interpreter for a Python version (venv backend); relative to the file."""
-    out = {}
-    for python, interpreter in table.items():
-        key = f"interpreters.{python}"
-        if not PYTHON_RE.fullmatch(python):
-            raise where.error(key, interpreter, 'keys are Python versions such as "3.10"')
-        if not interpreter.strip():
-            raise where.error(key, interpreter, "expected the path of a python executable")
-        out[python] = str((where.path.parent / interpreter).expanduser())
-    return out
+    _by_python(table, where, "interpreters", "3.10", "expected the path of a python executable")
+    return {
+        python: str((where.path.parent / interpreter).expanduser()) for python, interpreter in table.items()
+    }
 
 
 def parse_iree_source(value: Any, where: Where) -> dict[str, str]:
@@ -119,12 +114,17 @@ def parse_peers(value: Any, where: Where) -> tuple[str, ...]:
 
 def parse_images(table: Any, where: Where) -> dict[str, str]:
     """`[images]`: a base image per Python for the docker backend, instead of a Debian suite."""
-    for python, image in table.items():
-        if not PYTHON_RE.fullmatch(python):
-            raise where.error(f"images.{python}", image, 'keys are Python versions such as "3.12"')
-        if not image.strip():
-            raise where.error(f"images.{python}", image, "expected an image reference (name:tag)")
+    _by_python(table, where, "images", "3.12", "expected an image reference (name:tag)")
     return dict(table)
+
+
+def _by_python(table: Any, where: Where, name: str, example: str, expected: str) -> None:
+    """A table by Python version (`[images]`, `[interpreters]`): each key one, each value not blank."""
+    for python, value in table.items():
+        if not PYTHON_RE.fullmatch(python):
+            raise where.error(f"{name}.{python}", value, f'keys are Python versions such as "{example}"')
+        if not value.strip():
+            raise where.error(f"{name}.{python}", value, expected)
 
 
 def function_profiles(

@@ -43,12 +43,10 @@ CROSS_GCC = "arm-linux-gnueabi-gcc"
 HELLO_FLAGS = ("-march=armv6", "-marm", "-mfpu=vfp", "-mfloat-abi=softfp", "-O2")
 
 
-def hello_world(
-    out_dir: Path, runner: Runner, *, log: Optional[Path] = None, qemu_cpu: str = QEMU_CPU_ARMV6
-) -> dict[str, Any]:
+def hello_world(out_dir: Path, runner: Runner, *, log: Optional[Path] = None) -> dict[str, Any]:
     """Cross-compile a C hello world for armv6 (static and dynamic, armel ABI) and run both with
-    `runner` (an armel base's container) under qemu pinned to `qemu_cpu`. Returns the outputs,
-    `uname -m`, the emulated /proc/cpuinfo, and each binary's `binary_facts`."""
+    `runner` (an armel base's container) under qemu pinned to the ARM1176 (`QEMU_CPU_ARMV6`). Returns
+    the outputs, `uname -m`, the emulated /proc/cpuinfo, and each binary's `binary_facts`."""
     out_dir.mkdir(parents=True, exist_ok=True)
     out_dir.chmod(0o755)
     source = out_dir / "hello.c"
@@ -66,12 +64,12 @@ def hello_world(
         "echo '== cpuinfo'; cat /proc/cpuinfo"
     )
     # QEMU_CPU reaches qemu-arm through the container's environment (binfmt starts it per process).
-    shell, qemu = ["/bin/sh", "-ec", script], {"QEMU_CPU": qemu_cpu}
+    shell, qemu = ["/bin/sh", "-ec", script], {"QEMU_CPU": QEMU_CPU_ARMV6}
     done = runner.run(ProcessRequest(shell, timeout=300, log=log, read_only=[out_dir], env=qemu))
     sections = _sections(done.stdout)
     return {
         "image": getattr(runner, "id", ""),
-        "qemu_cpu": qemu_cpu,
+        "qemu_cpu": QEMU_CPU_ARMV6,
         "compiler": [CROSS_GCC, *HELLO_FLAGS],
         "uname_m": sections.get("uname", "").strip(),
         # What qemu tells the program about the CPU (from the pinned model): AT_PLATFORM "v6l",

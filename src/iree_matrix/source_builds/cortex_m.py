@@ -25,6 +25,7 @@ from typing import Any, Optional
 import numpy as np
 
 from iree_matrix.core import shipped
+from iree_matrix.core.atomic_files import write_json
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import StageFailure
 from iree_matrix.core.hashing import digest, file_sha256
@@ -181,7 +182,7 @@ def _build(
     }
     shutil.rmtree(host, ignore_errors=True)
     shutil.rmtree(target, ignore_errors=True)
-    (root / "runtime.json").write_text(json.dumps(facts, indent=1, sort_keys=True))
+    write_json(root / "runtime.json", facts)
 
 
 def runtime_commands(

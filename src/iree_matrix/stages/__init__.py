@@ -20,13 +20,12 @@ import pkgutil
 from collections.abc import Mapping
 
 from iree_matrix.core.errors import SpecError
-from iree_matrix.core.model.outcome import Outcome
 from iree_matrix.matrix import plan as _plan
 from iree_matrix.matrix.plan import EnvSpec, Plan
 from iree_matrix.matrix.spec import MatrixSpec
 from iree_matrix.stages.base import Context, Stage
 
-__all__ = ["Context", "Outcome", "Stage", "get", "names", "ordered", "plan"]
+__all__ = ["Context", "Stage", "get", "names", "ordered", "plan"]
 
 
 @functools.cache

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix.core import shipped
+from iree_matrix.core.atomic_files import read_json
 from iree_matrix.core.errors import EnvironmentFault, StageFailure, StageSkipped
 from iree_matrix.core.hashing import digest, file_sha256
 from iree_matrix.core.model import host_identity, store
@@ -300,13 +301,12 @@ def _judged(
     target = job.target
     check = target.arch.code_check
     if check is not None and not is_vmvx(job.profile):  # vmvx: bytecode, no kernel ELF
-        code = dispatch_code_facts(module, out, ctx.log, target.arch)
-        metrics["kernel"] = code  # the stored metric's name (docs/glossary.md: dispatch code)
-        if not code[target.arch.code_verdict]:
-            metrics["artifact_sha256"] = artifact_digests(out)
-            message = f"the module's kernels are not {check.what} can run: {code}"
-            return judged(Status.FAIL, error_class="kernel-isa", message=message)
+        # the stored metric's name (docs/glossary.md: dispatch code); its check extracts the kernels
+        metrics["kernel"] = dispatch_code_facts(module, out, ctx.log, target.arch)
     metrics["artifact_sha256"] = artifact_digests(out)
+    if check is not None and "kernel" in metrics and not metrics["kernel"][target.arch.code_verdict]:
+        message = f"the module's kernels are not {check.what} can run: {metrics['kernel']}"
+        return judged(Status.FAIL, error_class="kernel-isa", message=message)
     facts, refused = kernel.judge_compile(part, job, ctx, metrics, module)
     metrics.update(facts)
     if refused is not None:
@@ -425,9 +425,7 @@ def _source_digest(job: Job, ctx: Context) -> str:
 
 
 def _bytecode_missing(export: Entry) -> str:
-    error = None
-    with contextlib.suppress(OSError, ValueError):
-        error = json.loads(EXPORT_INFO.of(export).read_text()).get("bytecode_error")
+    error = (read_json(EXPORT_INFO.of(export)) or {}).get("bytecode_error")
     return f"the exporter wrote no MLIR bytecode: {error}" if error else "the export has no model.mlirbc"
 
 

@@ -6,13 +6,13 @@ Runs `scripts/export_model.py` inside the exporter environment.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from iree_matrix.core import shipped
+from iree_matrix.core.atomic_files import read_json
 from iree_matrix.core.errors import StageFailure
 from iree_matrix.core.hashing import digest, file_sha256
 from iree_matrix.core.model.metrics.export import ExportMetrics
@@ -240,9 +240,7 @@ _DOING = {
 
 
 def _failure(out: Path, done: processes.Completed) -> StageFailure:
-    try:
-        error = json.loads((out / "error.json").read_text())
-    except (OSError, ValueError):
+    if (error := read_json(out / "error.json")) is None:
         return _ended(out, done)
     phase = error.get("phase")
     if phase not in _PHASE_CLASS:  # export_model.py's HARNESS: its own code failed

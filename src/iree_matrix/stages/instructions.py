@@ -27,7 +27,7 @@ import shutil
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 from iree_matrix.core.errors import StageFailure, StageSkipped
 from iree_matrix.core.model.metrics.instructions import InstructionsMetrics
@@ -124,15 +124,21 @@ def valgrind_version() -> str:
     return processes.run(ProcessRequest([valgrind, "--version"], timeout=60, check=False)).stdout.strip()
 
 
-def native_tool(env: Environment, name: str) -> str:
-    """The runtime tool's own executable: a wheel's console script is a Python launcher (valgrind
-    would count Python), its binary is iree/_runtime_libs/<name> beside the venv's packages."""
+def native_binary(env: Environment, name: str) -> Optional[Path]:
+    """The runtime tool's own executable, None where it is no file here: a wheel's console script is a
+    Python launcher (valgrind would count Python, its size says nothing), its binary is
+    iree/_runtime_libs/<name> beside the venv's packages."""
     path = Path(env.tool(name))
     wheel = sorted(path.parent.parent.glob(f"lib/python*/site-packages/iree/_runtime_libs/{name}"))
-    for candidate in (*wheel, path):
-        if is_elf(candidate):
-            return str(candidate)
-    raise StageFailure("no-runtime-tool", f"no executable {name} in {path.parent} (only a launcher)")
+    return next((candidate for candidate in (*wheel, path) if is_elf(candidate)), None)
+
+
+def native_tool(env: Environment, name: str) -> str:
+    """`native_binary`, or a failure saying there is none."""
+    if (found := native_binary(env, name)) is None:
+        where = Path(env.tool(name)).parent
+        raise StageFailure("no-runtime-tool", f"no executable {name} in {where} (only a launcher)")
+    return str(found)
 
 
 def is_elf(path: Path) -> bool:

@@ -15,6 +15,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from iree_matrix.bundle_runner.host import cpuinfo_fields
 from iree_matrix.core import shipped
 from iree_matrix.core.errors import StageFailure
 from iree_matrix.core.hashing import file_sha256
@@ -111,15 +112,12 @@ def parse(stdout: str) -> dict[str, Any]:
 def isa_flags() -> list[str]:
     """This CPU's vector and FMA flags from /proc/cpuinfo (every AVX*/SSE*/FMA, Arm's SIMD ones)."""
     try:
-        text = Path("/proc/cpuinfo").read_text()
+        fields = cpuinfo_fields(Path("/proc/cpuinfo").read_text())
     except OSError:
         return []
-    for line in text.splitlines():
-        key, _, value = line.partition(":")
-        if key.strip() in ("flags", "Features"):
-            prefixes = ("avx", "fma", "sse", "f16c", "amx", "asimd", "sve", "neon", "fphp", "bf16", "i8mm")
-            return sorted(f for f in value.split() if f.startswith(prefixes))
-    return []
+    prefixes = ("avx", "fma", "sse", "f16c", "amx", "asimd", "sve", "neon", "fphp", "bf16", "i8mm")
+    flags = (fields.get("flags") or fields.get("Features") or "").split()
+    return sorted(f for f in flags if f.startswith(prefixes))
 
 
 STAGE = PeakStage()

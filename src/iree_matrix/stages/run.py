@@ -17,6 +17,7 @@ from typing import Any, NoReturn, Optional
 
 from iree_matrix.bundle_runner import arrays as runner_arrays
 from iree_matrix.bundle_runner import base as runner_base
+from iree_matrix.bundle_runner import tools as runner_tools
 from iree_matrix.core.errors import EnvironmentFault, SpecError, StageFailure, StageSkipped
 from iree_matrix.core.hashing import file_sha256
 from iree_matrix.core.model import refusals
@@ -38,12 +39,11 @@ from iree_matrix.stages.artifacts import EXPORT_INFO, INPUTS, MLIR, MODULE, REFE
 from iree_matrix.stages.base import Context, StageBase
 from iree_matrix.stages.benchmark_tool import (
     benchmark_command,
-    benchmark_times,
     budgeted_repetitions,
     device_flags,
     min_time,
 )
-from iree_matrix.stages.instructions import is_elf
+from iree_matrix.stages.instructions import native_binary
 
 # Words in a runtime's refusal that mean "this module was built for another runtime version".
 # Seen (IREE-NOTES): "bytecode version mismatch; runtime supports 17.0, module has 15.0", "required
@@ -498,12 +498,8 @@ def outputs_digest(outputs: Sequence[Path], described: Sequence[arrays.Described
 
 
 def _tool_bytes(env: Environment) -> dict[str, int]:
-    """iree-run-module's size on disk, where the tool is a file here (a wheel's console script is a
-    launcher: its size says nothing)."""
-    path = Path(env.tool("iree-run-module"))
-    # A venv's launcher runs the wheel's own binary, iree/_runtime_libs/iree-run-module.
-    wheel = sorted(path.parent.parent.glob("lib/python*/site-packages/iree/_runtime_libs/iree-run-module"))
-    elf = next((candidate for candidate in (path, *wheel) if is_elf(candidate)), None)
+    """iree-run-module's size on disk, where the tool is a file here (a wheel's: its own binary)."""
+    elf = native_binary(env, "iree-run-module")
     return {"iree_run_module_bytes": elf.stat().st_size} if elf is not None else {}
 
 
@@ -524,7 +520,7 @@ def checked_call_ms(seconds: float) -> Mapping[str, Any]:
 def latency_ms(benchmark_json: str, field: str = "real_time") -> Mapping[str, Any]:
     """Median and spread over iree-benchmark-module's repetitions (each a mean over iterations) of
     wall time (`real_time`) or the process's CPU time (`cpu_time`)."""
-    times = [t for repetitions in benchmark_times(benchmark_json, "ms", field).values() for t in repetitions]
+    times = runner_tools.benchmark_ms(benchmark_json, field)
     if not times:
         raise StageFailure("benchmark-error", "iree-benchmark-module reported no repetitions")
     return runner_base.summary(times)

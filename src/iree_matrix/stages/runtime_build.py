@@ -11,10 +11,10 @@ A build that fails is a stored result carrying the compiler's own error lines.
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 from typing import Any
 
+from iree_matrix.core.atomic_files import read_json, write_json
 from iree_matrix.core.errors import StageFailure, UserError
 from iree_matrix.core.model.metrics.runtime_build import RuntimeBuildMetrics
 from iree_matrix.core.model.outcome import Outcome
@@ -117,12 +117,11 @@ class RuntimeBuildStage(StageBase):
             return cmake_runtime.toolchain_identity(tc, cmake=str(cmake / "bin" / "cmake"))
         # The image's compilers, asked once per image and CMake (a stored build's key is checked every run).
         memo = (ctx.cache or Path(".")) / "toolchain-probes" / f"{env.image.image_id[7:23]}-{cmake.name}.json"
-        known = json.loads(memo.read_text()) if memo.is_file() else {}
+        known = read_json(memo) or {}
         if tc.target not in known:
             run = cmake_runtime.host_runner_in(env, [cmake])
             known[tc.target] = cmake_runtime.toolchain_identity(tc, run, cmake=str(cmake / "bin" / "cmake"))
-            memo.parent.mkdir(parents=True, exist_ok=True)
-            memo.write_text(json.dumps(known, indent=1, sort_keys=True))
+            write_json(memo, known)
         return {**known[tc.target], "image": env.image.image_id}
 
 

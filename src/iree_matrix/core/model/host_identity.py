@@ -12,32 +12,12 @@ iree-matrix's) are kept the same way.
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Mapping
 from typing import Any, Optional
 
+from iree_matrix.bundle_runner import host as runner_host
 from iree_matrix.core.model.records import text_problem
 from iree_matrix.core.system import host as system_host
-
-_TEXT = (
-    "machine",
-    "cpu",
-    "vendor",
-    "family",
-    "model",
-    "stepping",
-    "cpu_flags_sha256",
-    "system",
-    "libc",
-    "python",
-    "instance",
-    "identity",
-    "llvm_cpu",
-    "llvm_cpu_features_sha256",
-    "llvm_cpu_from",
-    "cpuinfo_from",
-)
-
 
 # x86 vector ISAs, widest first: the cpuinfo flag that says it, and its name (HostIdentity.isa)
 _X86_ISAS = (("avx512f", "AVX-512"), ("avx2", "AVX2"))
@@ -113,12 +93,7 @@ class HostIdentity:
         if self.recorded_identity:
             return self.recorded_identity
         if self.cpu_flags_sha256 and self.family is not None:
-            return system_host.identity_from(
-                *(v or "" for v in (self.machine, self.vendor, self.family, self.model, self.stepping)),
-                flags_sha256=self.cpu_flags_sha256,
-                cores=self.cores,
-                simulated=self.simulated,
-            )
+            return runner_host.identity_string(self.as_dict(), self.simulated)
         features = ",".join(sorted(self.cpu_features or ()))
         return f"legacy:{self.machine or ''}|{self.cpu or ''}|{features}|{self.cores or ''}"
 
@@ -167,15 +142,21 @@ class HostIdentity:
 
     def slug(self, llvm_cpu: str = "") -> str:
         """The identity as a folder names it (results/answers/<slug>/): "genuineintel-6-167-rocketlake"."""
-        parts = [self.vendor or "unknown", self.family, self.model, llvm_cpu or self.llvm_cpu]
-        parts += [system_host.SIMULATED] if self.simulated else []
-        return re.sub(r"[^a-z0-9.]+", "-", "-".join(p for p in parts if p).lower()).strip("-")
+        return runner_host.slug({**self.as_dict(), "llvm_cpu": llvm_cpu or self.llvm_cpu})
 
     @property
     def where(self) -> str:
         """The CPU's name and its architecture, as a figure's "measured on" says it: "AMD EPYC (x86_64)"."""
         cpu, machine = self.cpu or "", self.machine or ""
         return f"{cpu} ({machine})" if cpu and machine else cpu or machine
+
+
+# The fields read as text, by the names a record writes them under (`identity`: `recorded_identity`).
+_TEXT = frozenset(
+    "identity" if f.name == "recorded_identity" else f.name
+    for f in dataclasses.fields(HostIdentity)
+    if f.type == "Optional[str]"
+)
 
 
 def here() -> HostIdentity:

@@ -156,9 +156,7 @@ def sign_flip_p(diffs: Sequence[float]) -> float:
     return (hits + 1) / (_SAMPLED + 1)
 
 
-def paired(
-    a: Sequence[float], b: Sequence[float], *, alpha: float = ALPHA, min_effect: float = MIN_EFFECT
-) -> Paired:
+def paired(a: Sequence[float], b: Sequence[float]) -> Paired:
     """B against A from per-round times (a[i] and b[i] taken in round i, one after the other)."""
     if not (rounds := [(x, y) for x, y in zip(a, b) if x > 0 and y > 0]):
         raise ValueError("no paired rounds with positive times")
@@ -167,6 +165,6 @@ def paired(
     if (n := len(ratios)) < MIN_PAIRED_ROUNDS:
         return Paired(ratio, ratios[0], ratios[-1], 1.0, n, TOO_FEW)
     p = sign_flip_p([math.log(r) for r in ratios])
-    no_difference = p >= alpha or abs(ratio - 1.0) < min_effect
+    no_difference = p >= ALPHA or abs(ratio - 1.0) < MIN_EFFECT
     verdict = NO_DIFFERENCE if no_difference else SLOWER if ratio > 1 else FASTER
     return Paired(ratio, ratios[0], ratios[-1], p, n, verdict)

@@ -88,18 +88,9 @@ class Store:
         shutil.rmtree(path, ignore_errors=True)
         return None
 
-    @contextlib.contextmanager
-    def staging(self) -> Iterator[Path]:
+    def staging(self) -> contextlib.AbstractContextManager[Path]:
         """A private scratch directory; removed on exit unless `commit` moved it into place."""
-        path = self._staging / uuid.uuid4().hex
-        try:
-            path.mkdir(parents=True)
-        except OSError as exc:
-            raise storage_error(path, exc, doing="cannot create a staging directory") from None
-        try:
-            yield path
-        finally:
-            shutil.rmtree(path, ignore_errors=True)
+        return _directory(self._staging / uuid.uuid4().hex, "cannot create a staging directory")
 
     def commit(self, stage: str, key: str, staged: Path, record: Record) -> Entry:
         """Move a staged result into place; a `StorageError` naming the path (and the space it
@@ -147,21 +138,26 @@ class Store:
         shutil.rmtree(self._staging, ignore_errors=True)
 
 
-@contextlib.contextmanager
-def scratch(staged: Path, inputs: Sequence[Path] = ()) -> Iterator[Path]:
+def scratch(staged: Path, inputs: Sequence[Path] = ()) -> contextlib.AbstractContextManager[Path]:
     """A tool's working directory beside a stage's staging directory `staged` (never a store entry):
     a flag's relative output (`--iree-flow-dump-dispatch-graph-output-file=model.mlir`) lands there
     and is removed with it. `inputs` appear in it by their bare names, as relative symlinks into the
     store, which resolve under a container's mounts too (they keep the store's layout); the sandbox
     lets the tool write in the scratch directory, not through those links."""
-    path = staged.parent / f"{staged.name}.cwd"
+    return _directory(staged.parent / f"{staged.name}.cwd", "cannot create a working directory", inputs)
+
+
+@contextlib.contextmanager
+def _directory(path: Path, doing: str, inputs: Sequence[Path] = ()) -> Iterator[Path]:
+    """`path` made, `inputs` linked into it by their bare names, for the block; removed after. A disk
+    that refuses is a `StorageError` saying what could not be `doing`."""
     try:
         path.mkdir(parents=True)
         for source in inputs:
             (path / source.name).symlink_to(os.path.relpath(source, path))
     except OSError as exc:
         shutil.rmtree(path, ignore_errors=True)
-        raise storage_error(path, exc, doing="cannot create a working directory") from None
+        raise storage_error(path, exc, doing=doing) from None
     try:
         yield path
     finally:

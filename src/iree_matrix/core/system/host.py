@@ -68,28 +68,6 @@ def identity() -> str:
     return str(describe()["identity"])
 
 
-def identity_from(
-    machine: str,
-    vendor: str,
-    family: str,
-    model: str,
-    stepping: str,
-    *,
-    flags_sha256: str,
-    cores: Optional[int],
-    simulated: bool = False,
-) -> str:
-    """The identity string of those fields: what `describe` records, and how a reader names the
-    identity of a record that carries the fields but not the string (`HostIdentity.identity`).
-    `simulated`: read from IREE_MATRIX_CPUINFO's file, not this machine's CPU: never equal to the real
-    identity, whose figures are that CPU's."""
-    parts = (machine, vendor, family, model, stepping, flags_sha256[:16], cores or "")
-    return "|".join(map(str, parts)) + (f"|{SIMULATED}" if simulated else "")
-
-
-SIMULATED = "simulated"
-
-
 def _cpuinfo_text() -> str:
     """/proc/cpuinfo's text, or the file IREE_MATRIX_CPUINFO names ("" where /proc has none). A named
     file that cannot be read is the user's error, said in one line: read silently as "no CPU", it

@@ -98,7 +98,6 @@ def cache_lock(
             wait=wait,
             report=report,
             cancelled=cancelled,
-            job=_program(),
             busy=lambda who: CacheBusy(
                 f"another iree-matrix run is using {path.parent}: {who}; wait for it "
                 "(--wait waits for it), or pass another --cache"
@@ -129,16 +128,14 @@ def results_lock(
     directory: Path,
     *,
     wait: bool = False,
-    job: str = "",
     report: Optional[Callable[[str], None]] = None,
-    cancelled: Callable[[], bool] = lambda: False,
     grace: float = RESULTS_GRACE,
 ) -> Iterator[None]:
     """One writer at a time of a results directory's records: `results forget`, `merge --to`,
     `publish`, `results archive-timings` for their read-modify-write of results.jsonl, and a running
     matrix for each append (`ResultsLog.append`). The lock is the directory's own (flock on it: no
     lock file beside the published files, and the kernel lets it go however its holder dies); the
-    holder names itself (pid, `job` or the command line, since when) in `RESULTS_HOLDER` inside it.
+    holder names itself (pid, the command line, since when) in `RESULTS_HOLDER` inside it.
 
     Why a matrix holds it per append, not for its whole run: a run lasts hours, and a user may well
     forget a mistaken cell or merge a shard into its directory meanwhile. What loses records is a
@@ -151,8 +148,7 @@ def results_lock(
 
     Another holder past `grace` is refused with a one-line error naming it (`ResultsBusy`), or, with
     `wait`, waited for — `report` says whom for when it starts waiting and whenever the holder
-    changes; `cancelled()` True (Ctrl-C) raises LockCancelled. Re-entrant per thread: a merge that
-    holds it does not wait for itself when it appends."""
+    changes. Re-entrant per thread: a merge that holds it does not wait for itself when it appends."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
@@ -163,8 +159,6 @@ def results_lock(
             directory / RESULTS_HOLDER,
             wait=wait,
             report=report,
-            cancelled=cancelled,
-            job=job or _program(),
             grace=grace,
             busy=lambda who: ResultsBusy(
                 f"another iree-matrix command is writing {directory}: {who}; wait for it "
@@ -185,16 +179,16 @@ def _one_holder(
     *,
     wait: bool,
     report: Optional[Callable[[str], None]],
-    cancelled: Callable[[], bool],
-    job: str,
     busy: Callable[[str], Exception],
     waiting: Callable[[str], str],
+    cancelled: Callable[[], bool] = lambda: False,
     grace: float = 0.0,
     held: tuple[set[object], object, bool] = (set(), None, False),
 ) -> Iterator[None]:
-    """An exclusive flock on `fd`, its holder named in `note` while held. Busy: past `grace`
-    seconds, `busy(holder)` is raised, or with `wait`, `waiting(holder)` is reported and it waits.
-    `held` (the keys held, this lock's key, whether to add it): a key held already takes nothing."""
+    """An exclusive flock on `fd`, its holder (this process's command line) named in `note` while
+    held. Busy: past `grace` seconds, `busy(holder)` is raised, or with `wait`, `waiting(holder)` is
+    reported and it waits. `held` (the keys held, this lock's key, whether to add it): a key held
+    already takes nothing."""
     keys, key, reentrant = held
     if key in keys:
         yield
@@ -218,7 +212,7 @@ def _one_holder(
             if cancelled():
                 raise LockCancelled(f"interrupted while {waiting(_name(who, now))}")
             time.sleep(min(POLL, 0.02) if time.monotonic() - first < grace else POLL)
-        mine = Holder(os.getpid(), job, time.time(), None, os.urandom(8).hex())
+        mine = Holder(os.getpid(), _program(), time.time(), None, os.urandom(8).hex())
         _write_holder_file(note, mine)
         keys.update([key] if reentrant else [])
         yield

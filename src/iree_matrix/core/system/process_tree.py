@@ -140,20 +140,14 @@ def use(limits: Mapping[str, Union[str, int]]) -> None:
     _given.update(limits)
 
 
-def configured(
-    memory: Optional[Union[str, int]] = None,
-    processes: Optional[Union[str, int]] = None,
-    environ: Mapping[str, str] = os.environ,
-) -> Limits:
+def configured(environ: Mapping[str, str] = os.environ) -> Limits:
     """The limits of an environment's commands: $IREE_MATRIX_MEMORY_LIMIT / $IREE_MATRIX_PROCESS_LIMIT,
-    else `memory` / `processes`, else the matrix file's `[limits]` (`use`), else the defaults (80 % of
-    this machine's memory, 4096 tasks). A malformed variable raises ValueError naming it."""
-    memory = _given.get("memory") if memory is None else memory
-    processes = _given.get("processes") if processes is None else processes
+    else the matrix file's `[limits]` (`use`), else the defaults (80 % of this machine's memory, 4096
+    tasks). A malformed variable raises ValueError naming it."""
 
     def pick(
         name: str,
-        given: Optional[Union[str, int]],
+        key: str,
         parse: Callable[[Union[str, int]], Optional[int]],
         default: Callable[[], int],
     ) -> Optional[int]:
@@ -162,12 +156,12 @@ def configured(
                 return parse(environ[name])
             except ValueError as exc:
                 raise ValueError(f"${name} = {environ[name]!r}: {exc}") from None
-        return default() if given is None else parse(given)
+        return default() if (given := _given.get(key)) is None else parse(given)
 
     return Limits(
-        memory=pick(MEMORY_ENV, memory, parse_memory, lambda: int(machine_memory() * DEFAULT_MEMORY_SHARE)),
-        processes=pick(PROCESSES_ENV, processes, parse_processes, lambda: DEFAULT_PROCESSES),
-        memory_default=not environ.get(MEMORY_ENV, "").strip() and memory is None,
+        memory=pick(MEMORY_ENV, "memory", parse_memory, lambda: int(machine_memory() * DEFAULT_MEMORY_SHARE)),
+        processes=pick(PROCESSES_ENV, "processes", parse_processes, lambda: DEFAULT_PROCESSES),
+        memory_default=not environ.get(MEMORY_ENV, "").strip() and _given.get("memory") is None,
     )
 
 
