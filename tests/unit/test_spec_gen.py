@@ -119,12 +119,23 @@ def test_the_newcomers_kernel_toml_reads_as_a_generated_spec() -> None:
         ('function = "f"\nreplaces = { op = "aten.relu" }\n', "op: expected one of aten.softmax, aten.gelu"),
         (
             'function = "f"\nreplaces = { op = "aten.layer_norm", eps = true }\n',
-            "aten.layer_norm takes the filters: eps",
+            "eps = True: expected a number",
         ),
-        ('function = "f"\nreplaces = { op = "aten.layer_norm", eps = "1e-5" }\n', "takes the filters: eps"),
+        ('function = "f"\nreplaces = { op = "aten.layer_norm", eps = "1e-5" }\n', "eps = '1e-5': expected a"),
+        ('function = "f"\nreplaces = { op = "aten.softmax", dim = 1.5 }\n', "dim = 1.5: expected an integer"),
+        ('function = "f"\nreplaces = { op = "aten.softmax", dim = "x" }\n', "dim = 'x': expected an integer"),
         (
-            'function = "f"\nreplaces = { op = "aten.softmax", dim = 1.5 }\n',
-            "aten.softmax takes the filters: dim",
+            'function = "f"\nreplaces = { op = "aten.softmax", dim = true }\n',
+            "dim = True: expected an integer",
+        ),
+        ('function = "f"\nreplaces = { op = "aten.gelu", approximate = "fast" }\n', 'expected "none" or'),
+        (
+            'function = "f"\nreplaces = { op = "aten.convolution", depthwise = "yes" }\n',
+            "depthwise = 'yes': expected true or false",
+        ),
+        (
+            'function = "f"\nreplaces = { op = "aten.convolution", kernel = "3x3" }\n',
+            "kernel = '3x3': expected a list of sizes",
         ),
         (
             'function = "f"\nreplaces = { op = "aten.gelu", dim = -1 }\n',

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 _LISTS = ("stride", "padding", "dilation")  # a convolution's int lists, as filters: [1, 1] is "1x1"
 # declared name -> (its spellings in model.mlir, `torch.aten.` left out; the filters it takes)
@@ -20,6 +20,18 @@ OPS = {
     "aten.gelu": (("gelu",), ("approximate",)),
     "aten.layer_norm": (("layer_norm", "native_layer_norm"), ("eps",)),
     "aten.convolution": (("convolution", "conv1d", "conv2d"), ("kernel", "depthwise", *_LISTS)),
+}
+# What each filter's value must be in kernel.toml (what an error says, the check): a value of
+# another kind would never match, or stop the spec's generator far from the file that said it.
+VALUES: dict[str, tuple[str, Callable[[object], bool]]] = {
+    "dim": ("an integer (-1: the last axis)", lambda v: type(v) is int),
+    "approximate": ('"none" or "tanh"', lambda v: v in ("none", "tanh")),
+    "eps": ("a number (1e-5)", lambda v: type(v) in (int, float)),
+    "depthwise": ("true or false", lambda v: type(v) is bool),
+    **dict.fromkeys(
+        ("kernel", *_LISTS),
+        ("a list of sizes, e.g. [3, 3]", lambda v: isinstance(v, list) and all(type(d) is int for d in v)),
+    ),
 }
 _OP = re.compile(r"^\s*(%[\w$.-]+)(?::\d+)?\s*=\s*torch\.([\w.]+)\s*(.*)$")
 _SHAPE = re.compile(r"<\[([-\d,?]*)\]")

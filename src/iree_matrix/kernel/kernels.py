@@ -467,10 +467,10 @@ def _by_op(replaces: Mapping[str, Any], error: Any) -> dict[str, Any]:
         raise error("replaces", dict(replaces), f"op: expected one of {', '.join(torch_ops.OPS)}")
     filters, said = torch_ops.OPS[op][1], {}
     for key, value in ((k, v) for k, v in replaces.items() if k != "op"):
-        # eps a number, not true or false (its test compares floats); the others an int, a str or a list
-        kind = type(value) in (int, float) if key == "eps" else isinstance(value, (str, int, list))
-        if key not in filters or not kind:
+        if key not in filters:
             raise error("replaces", dict(replaces), f"{op} takes the filters: {', '.join(filters) or 'none'}")
+        if not (wanted := torch_ops.VALUES[key])[1](value):
+            raise error("replaces", dict(replaces), f"{key} = {value!r}: expected {wanted[0]}")
         # kernel = [3, 3] as "3x3", depthwise = true as "true", dim = -1 as "-1", eps = 1e-5 as "1e-05"
         said[key] = "x".join(map(str, value)) if isinstance(value, list) else json.dumps(value).strip('"')
     return {"replaces_op": op, "replaces_where": tuple(sorted(said.items()))}
