@@ -29,6 +29,7 @@ never a run failure blamed on IREE.
 from __future__ import annotations
 
 import export_rewrites  # here, before the model's folder is on the path (export_model.import_model)
+import mlir_where
 
 # F.interpolate (`upsample_*2d.vec`, which torch's core table keeps): IREE's import leaves its float
 # scales unlowered (`torch.constant.float`), and its `.default` form with align_corners=True too
@@ -61,6 +62,7 @@ AFTER_CORE = ("squeeze.dims", *BATCH_NORM, *RESIZE)
 
 
 MADE = []  # the program the recipe's tables made, as a module torch runs (`export`)
+NODES = []  # the torch module of each call node of the program imported (`export`), in graph order
 
 
 class HarnessError(Exception):
@@ -224,6 +226,12 @@ def export(spec, chosen, func_name="main"):
     program = decomposed(spec, chosen)
     unlist_constants(program)
     freeze_buffers(program)
+    # The program imported is this one, node for node, so each op's module is its node's: a kernel
+    # declared by module path (a generated spec) reaches a recipe's export too.
+    try:
+        NODES[:] = mlir_where.module_nodes(program)
+    except Exception:  # a node's metadata torch did not fill as expected: no modules then
+        del NODES[:]
     importer = FxImporter()
     importer.import_frozen_program(program, func_name=func_name)
     check_arguments(importer.module, spec.inputs, func_name)

@@ -172,7 +172,8 @@ def install(chosen, recipe=""):
         module = export_fx.export(spec, chosen)
         with open(str(path), "w") as f:
             f.write(str(module))
-        mlir_where.save(module, Path(path))  # as export_model.save_text does for turbine's
+        # as export_model.save_text does for turbine's, with each op's module when asked
+        mlir_where.save(module, Path(path), export_fx.NODES if modules and export_fx.NODES else None)
         return time.perf_counter() - start, "bytecode: not written for a recipe" if bytecode else None
 
     def recipe_check(traced, spec, as_built, reference, unordered=None):

@@ -193,6 +193,22 @@ def test_depthwise3x3s_spec_generated_on_mobilenet_v2(cache: Path, tmp_path: Pat
     assert forms == [10, 1, 7, 12] and spec.count("named_sequence @match_inverted_residual_") == 30, forms
 
 
+def test_a_module_declared_kernel_reaches_a_recipes_export(cache: Path, tmp_path: Path) -> None:
+    """The recipe `fx+decompose` (torch.export, torch's decompositions, IREE's fx importer) keeps each
+    op's torch module too, so kernels/conv1d_k3, declared by module path, swaps both stems of that
+    export and matches torch (it failed `kernel-not-generated`: "the export recorded no torch module
+    per op")."""
+    kernel = tmp_path / "conv1d_k3"
+    shutil.copytree(REPO / "kernels" / "conv1d_k3", kernel)
+    toml = (kernel / "kernel.toml").read_text()
+    (kernel / "kernel.toml").write_text(toml.replace('models = ["whisper_tiny"]', ""))
+    got = _matrix_with(kernel, '"3.13.0"', f"{DATA}/conv1d_model.py:stems~fx+decompose", cache, tmp_path)
+    cell = "conv1d_model-stems~fx+decompose/py3.11-torch2.13.0-turbine3.9.0/iree3.13.0/x86_64/"
+    cell += "default+k:conv1d_k3"
+    spec = cache / "store" / "compile" / _generated(got, cell, "conv1d_k3_torch").key / "kernel-spec.mlir"
+    assert spec.read_text().count("func.call @conv1d_k3_torch(") == 2  # stride 1 and 2
+
+
 def test_whispers_stem_kernel_generated_beside_a_linear(cache: Path, tmp_path: Path) -> None:
     """kernels/conv1d_k3 (Whisper's two Conv1d stems, declared by module path) on a small model with
     the same modules and the same GELU on the forward's line (tests/data/kernels/conv1d_model.py),

@@ -69,7 +69,7 @@ class ExportStage(StageBase):
             fields["onnx_worker"] = file_sha256(shipped.scripts_dir() / ONNX_WORKER)
         elif ctx.spec.bytecode:  # keys of text-only exports stay as they were
             fields["bytecode"] = True
-        if _modules(ctx) and opset is None and not _recipe(job, ctx):  # where.json names op modules
+        if _modules(ctx) and opset is None:  # where.json names op modules (a recipe's too)
             fields["modules"] = True
         if _recipe(job, ctx):  # a recipe's export is its worker's too (the model name has the recipe)
             fields["recipe_worker"] = file_sha256(shipped.scripts_dir() / recipes.WORKER)
@@ -85,7 +85,7 @@ class ExportStage(StageBase):
         else:
             script, extra = WORKER, ["--bytecode"] if ctx.spec.bytecode else []
         recipe = _recipe(job, ctx)
-        if _modules(ctx) and opset is None and not recipe:
+        if _modules(ctx) and opset is None:
             extra.append("--modules")
         if recipe and opset is None:
             script, extra = recipes.WORKER, ["--recipe", recipe, *extra]

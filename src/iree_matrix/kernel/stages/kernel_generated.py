@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
 from iree_matrix.core.errors import StageFailure
+from iree_matrix.core.hashing import digest
 from iree_matrix.core.system import process_output
 from iree_matrix.iree import compile_errors, torch_ops, versions
 from iree_matrix.kernel.iree import spec_gen
@@ -109,8 +110,11 @@ class _Generated:
 
     def digest(self, job: Job, ctx: Context, kernel: Kernel) -> Optional[str]:
         """The declaration and the generator's code (kernels.Kernel.spec_digest, in the kernel job's
-        record); the IR it is written from is the compile's MLIR and flags, in its key already."""
-        return ctx.dep("kernel").record.metric.of(KernelMetrics).spec_sha256
+        record), and each op's module: a recipe's export gained them with its MLIR unchanged, so a
+        stored `kernel-not-generated` was reused. The IR is the compile's MLIR and flags, in its key."""
+        spec = ctx.dep("kernel").record.metric.of(KernelMetrics).spec_sha256
+        owners = modules_of(ctx.read(MLIR))
+        return digest({"spec": spec, "modules": owners}) if spec and owners else spec
 
 
 GENERATED = _Generated()
