@@ -214,7 +214,12 @@ def test_an_adaptive_pools_gather_among_the_slowest_dispatches_names_the_decompo
     )
     assert found is not None and pooled.name not in {d.name for d in found.dispatches}
     assert found.gathers == ("main$async_dispatch_53_reduction_1280x49_i1xf32xf32", pooled.name)
-    assert gaps.recipes_for(found) == [gaps.POOL_RECIPE] and gaps.Gap.of(found.to_json()) == found
+    assert gaps.Gap.of(found.to_json()) == found
+    # ... but that pool is a few % of MobileNetV2's gap (its recipe's sitting: 1.13x ONNX Runtime against
+    # the own export's 1.12x): no recipe named, no sitting followed; where the pools hold it, one is.
+    assert gaps.recipes_for(found) == []
+    held = dataclasses.replace(found, kinds=(*found.kinds, gaps.Kind("reduction", found.difference, 0.0)))
+    assert gaps.recipes_for(held) == [gaps.POOL_RECIPE]
     a = advice.derive(_document(5.0, dataclasses.replace(gap, config="data-tiling").to_json()))[0]
     said = "\n".join(advice.lines(advice.Chosen((a,), True, ""), "m", argument="m --results-dir R"))
     assert "next: `fx+decompose` exports each adaptive average pool as torch decomposes it" in said
