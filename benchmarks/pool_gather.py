@@ -94,7 +94,7 @@ def run(argv: list[str], cwd: Path | None = None) -> str:
     return done.stdout
 
 
-def cpu_ms(benchmark: Path, module: Path, shape: str, data: Path) -> float:
+def cpu_ms(benchmark: Path, module: Path, data: Path) -> float:
     """One round's figure: the median CPU time of 5 repetitions of 0.2 s, one thread."""
     argv = [
         str(benchmark),
@@ -152,7 +152,7 @@ def main() -> int:
             order = list(modules)
             order = order[r % len(order) :] + order[: r % len(order)]  # each module first in turn
             for key in order:
-                times[key].append(cpu_ms(benchmark, modules[key], key[1], work / f"{key[1]}.npy"))
+                times[key].append(cpu_ms(benchmark, modules[key], work / f"{key[1]}.npy"))
     print(f"IREE {args.release} ({compiler}); {args.rounds} rounds, one thread's CPU time per call")
     for tag in tags:
         print(f"\n[{tag.replace('x', ', ')}]  outputs match torch's (iree-run-module --expected_output)")

@@ -110,10 +110,10 @@ class _Generated:
 
     def digest(self, job: Job, ctx: Context, kernel: Kernel) -> Optional[str]:
         """The declaration and the generator's code (kernels.Kernel.spec_digest, in the kernel job's
-        record), and each op's module: a recipe's export gained them with its MLIR unchanged, so a
-        stored `kernel-not-generated` was reused. The IR is the compile's MLIR and flags, in its key."""
+        record), and, for a declaration by module, each op's module (a recipe's export gained them, its
+        MLIR unchanged: a stored failure was reused). The IR is the compile's MLIR and flags, in its key."""
         spec = ctx.dep("kernel").record.metric.of(KernelMetrics).spec_sha256
-        owners = modules_of(ctx.read(MLIR))
+        owners = modules_of(ctx.read(MLIR)) if any(not d.op for d in declarations(kernel)) else {}
         return digest({"spec": spec, "modules": owners}) if spec and owners else spec
 
 
