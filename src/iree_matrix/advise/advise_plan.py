@@ -345,34 +345,98 @@ def cost_text(settings: Settings, jobs: int, arms: int, took: str, proof: str = 
 
 def proof_cost(
     plan: SittingPlan, model: str, request: Any, jobs: int, call_ms: Optional[float], functions: int = 1
-) -> str:
-    """What the proofs cost here, said before anything is built: each of the model's `functions`' answer
-    (a pick: their neighbours counted on the picks' average) has its one-knob neighbours'
-    compiles (the model's published compile time, stretched by this machine's load as a job not yet
-    seen here is, `jobs` at a time) and one step's paired rounds. A cold Zen 3's advise was told only
-    "15-20 neighbours built" and its proof took 33 of its 64 minutes."""
+) -> tuple[str, float]:
+    """What the proofs cost here, said before anything is built, and its seconds for one step: each of
+    the model's `functions`' answer (a pick: their neighbours counted on the picks' average) has its
+    one-knob neighbours' compiles (`compile_seconds`, `jobs` at a time) and one step's paired rounds. A
+    cold Zen 3's advise was told only "15-20 neighbours built" and its proof took 33 of its 64 minutes."""
     from iree_matrix.advise.paired_rounds import module_step_seconds
-    from iree_matrix.execution import eta, stage_times
     from iree_matrix.execution.progress import clock
     from iree_matrix.findings import neighbourhood
 
     knobs = neighbourhood.accepted_knobs(plan.release)
     sizes = [len(neighbourhood.neighbours(p.config, knobs)) for p in plan.picks] or [0]
     count = round(sum(sizes) / len(sizes)) * max(1, functions)
+    each = compile_seconds(model)
+    step = neighbourhood.estimate_seconds(
+        module_step_seconds(call_ms, request.repetitions), count, request.rounds
+    )
+    builds = count * each / max(1, jobs)
+    return (
+        f"{count} one-knob neighbours built and checked (about {clock(builds)} of "
+        f"compiles here: ~{each:.0f} s each at this load, {jobs} at a time), then timed beside the pick "
+        f"(about {clock(step)} a step)"
+    ), builds + step
+
+
+def compile_seconds(model: str) -> float:
+    """One compile of `model` here: its published compile time, stretched by this machine's load as a
+    job not yet seen here is."""
+    from iree_matrix.execution import eta, stage_times
+
     published = stage_times.published()
     mine = [
         s for (stage, m), s in published.by_model.items() if stage == "compile" and m.split(".")[0] == model
     ]
     each = sum(mine) / len(mine) if mine else published.by_stage.get("compile", 30.0)
-    each *= eta.load_factor() ** eta.COUPLING * max(1.0, published.speed_of(here().identity))
-    step = neighbourhood.estimate_seconds(
-        module_step_seconds(call_ms, request.repetitions), count, request.rounds
-    )
-    return (
-        f"{count} one-knob neighbours built and checked (about {clock(count * each / max(1, jobs))} of "
-        f"compiles here: ~{each:.0f} s each at this load, {jobs} at a time), then timed beside the pick "
-        f"(about {clock(step)} a step)"
-    )
+    return float(each * eta.load_factor() ** eta.COUPLING * max(1.0, published.speed_of(here().identity)))
+
+
+def library_seconds(
+    kernels: int, plan: SittingPlan, model: str, jobs: int, request: Request, call_ms: Optional[float]
+) -> float:
+    """The kernel library's phase, where the gap asks for it: each of the `kernels` meant for the model
+    swapped into default and the picks (a compile each, `jobs` at a time), then those arms sat again
+    beside the configurations they go into."""
+    from iree_matrix.advise.paired_rounds import module_step_seconds
+
+    if not kernels:
+        return 0.0
+    arms = kernels * (len(plan.picks) + 1)
+    step = module_step_seconds(call_ms, request.repetitions)
+    return arms * compile_seconds(model) / max(1, jobs) + (arms + len(plan.picks) + 1) * step * request.rounds
+
+
+def sitting_seconds(
+    found: Sequence[Any], planned: Sequence[PlannedArm], peers: int, request: Request
+) -> float:
+    """The sitting here, from the nearest published answers (`found`, findings/advice.Advice, one a
+    function) and their ratios: each of the `planned` arms and the `peers` at the time the answer's
+    sitting gave it (the naive build at the answer's time over its ratio: the Whisper encoder's, 90 s a
+    call, is most of its sitting), a round's steps (`module_step_seconds`) times the rounds."""
+    from iree_matrix.advise.paired_rounds import module_step_seconds
+
+    total = 0.0
+    for a in found:
+        ms = a.ms or 0.0
+        rivals = {f"{r.config} on {r.release}": r.against_answer for r in a.rivals}
+        times = {advice.DEFAULT: _under(ms, a.over_default), advice.NAIVE: _under(ms, a.over_naive)}
+        arm_ms = [times.get(arm.kind, ms / _under(1.0, rivals.get(arm.name))) for arm in planned]
+        arm_ms += [_under(ms, a.vs_eager), *[_under(ms, a.vs_peer)] * max(0, peers - 1)]
+        total += sum(module_step_seconds(t, request.repetitions) for t in arm_ms) * request.rounds
+    return total
+
+
+def _under(ms: float, ratio: Any) -> float:
+    """An arm's time from the answer's (`ms`) and the answer's time over the arm's (`ratio`)."""
+    return ms / ratio.value if ratio is not None and ratio.value > 0 else ms
+
+
+def total_text(builds: float, sitting: Optional[float], proof: float, library: float, proving: bool) -> str:
+    """advise's whole cost in one figure, said before anything is built, with its parts: the builds
+    (the executor's estimate of the plan), the sitting (`None`: not known before: no sitting of the
+    model published), one step of the proof (`proving`), the kernel library where the gap asks."""
+    from iree_matrix.core.formats import about
+    from iree_matrix.execution.progress import clock
+
+    parts = [("the builds", builds), ("the sitting", sitting)]
+    parts += [("the proof", proof)] if proving else []
+    parts += [("the kernel library, where the gap asks for it", library)] if library else []
+    known = sum(seconds or 0.0 for _, seconds in parts)
+    said = ", ".join(f"{what} {clock(seconds)}" for what, seconds in parts if seconds is not None)
+    unknown = "" if sitting is not None else "; and the sitting, said when it starts"
+    more = "; more for each proof step that finds a faster neighbour" if proving else ""
+    return f"in all {about(known)} here ({said}{unknown}{more})"
 
 
 def sitting_cost(nearest: Any) -> str:

@@ -112,24 +112,8 @@ class Executor:
         self._turns = QuietTurns()  # a warming-up stage's turn at timing, among this run's jobs
 
     def _estimates(self) -> Estimates:
-        """Each job's expected seconds: stored ones none, the rest from this host's, the published or
-        the stage's times."""
-        timed = {name for name in {j.stage for j in self.plan.jobs} if stages.get(name).exclusive}
-        retime = self.options.retime
-        return Estimates.of(
-            self.plan.jobs,
-            self._published,
-            timed,
-            self.options.jobs,
-            redo=lambda job_id: any(fnmatch.fnmatchcase(job_id, g) for g in retime),
-            published=(times := published_times()),
-            backend=getattr(self.backend, "name", "venv"),
-            load=load_factor(),
-            speed=times.speed_of(host_identity.here().identity),
-            still_stored=self._still_stored,
-            checked_only=lambda job: run_stage.checked_only(job, self.spec),
-            least=lambda: min_time((bench := self.spec.benchmark).time_budget, bench.repetitions),
-        )
+        backend = getattr(self.backend, "name", "venv")
+        return plan_estimates(self.spec, self.plan, self._published, self.store, self.options, backend)
 
     def _say_cost(self) -> None:
         estimates, total = self.progress.estimates, len(self.plan)
@@ -141,13 +125,6 @@ class Executor:
             self.progress.note(
                 cost("this run", f"{to_run} of {total} jobs to run{stored}", seconds, self.options.cheaper)
             )
-
-    def _still_stored(self, record: Record) -> bool:
-        """Whether a results log's record is likely reused here: made on this CPU identity (timed keys
-        and host-tuned compiles hash it) and its entry still in this cache's store."""
-        if record.host.known and record.host.identity != host.identity():
-            return False
-        return bool(record.key) and self.store.entry_path(record.stage, record.key).is_dir()
 
     def run(self) -> Summary:
         start = time.monotonic()
@@ -574,3 +551,39 @@ def _empty(out: Path) -> None:
             shutil.rmtree(left, ignore_errors=True)
         else:
             left.unlink(missing_ok=True)
+
+
+def plan_estimates(
+    spec: MatrixSpec,
+    plan: Plan,
+    published: Mapping[str, Record],
+    store: Store,
+    options: Options,
+    backend: str,
+) -> Estimates:
+    """Each job's expected seconds: stored ones none, the rest from this host's, the published or the
+    stage's times (`published`: job id -> its newest record in the results log). `advise` says it
+    before it builds, the executor as it starts."""
+    timed = {name for name in {j.stage for j in plan.jobs} if stages.get(name).exclusive}
+
+    def still_stored(record: Record) -> bool:
+        """Whether a results log's record is likely reused here: made on this CPU identity (timed keys
+        and host-tuned compiles hash it) and its entry still in this cache's store."""
+        if record.host.known and record.host.identity != host.identity():
+            return False
+        return bool(record.key) and store.entry_path(record.stage, record.key).is_dir()
+
+    return Estimates.of(
+        plan.jobs,
+        published,
+        timed,
+        options.jobs,
+        redo=lambda job_id: any(fnmatch.fnmatchcase(job_id, g) for g in options.retime),
+        published=(times := published_times()),
+        backend=backend,
+        load=load_factor(),
+        speed=times.speed_of(host_identity.here().identity),
+        still_stored=still_stored,
+        checked_only=lambda job: run_stage.checked_only(job, spec),
+        least=lambda: min_time((bench := spec.benchmark).time_budget, bench.repetitions),
+    )

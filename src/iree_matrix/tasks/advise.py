@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional, TextIO
 
-from iree_matrix.advise import advise_answer, advise_library, advise_proof, advise_sitting
+from iree_matrix.advise import advise_answer, advise_library, advise_plan, advise_proof, advise_sitting
 from iree_matrix.advise.advise_plan import (
     Pick,
     Settings,
@@ -92,7 +92,7 @@ def run(matrix: PlanSettings, settings: Settings, reference: str, base_model: st
     took = sitting_cost(nearest)
     call_ms = nearest.advice[0].ms if nearest is not None else None
     functions = len(nearest.advice) if nearest is not None else 1
-    proof = proof_cost(plan, base_model, settings.sitting, matrix.run.jobs, call_ms, functions)
+    proof, proving = proof_cost(plan, base_model, settings.sitting, matrix.run.jobs, call_ms, functions)
     # One hold of the cache for the builds, the sitting and the proof: a run queued behind this one
     # (`--wait`) starts after it, never between its phases.
     with contextlib.ExitStack() as held:
@@ -102,7 +102,68 @@ def run(matrix: PlanSettings, settings: Settings, reference: str, base_model: st
         except (KeyboardInterrupt, locks.LockCancelled):  # Ctrl-C while it waited for the cache
             return EXIT_INTERRUPTED
         logger.info(cost_text(settings, len(loaded.plan.jobs), len(planned) + len(peer_names), took, proof))
+        logger.info(
+            _total(
+                matrix,
+                settings,
+                loaded,
+                plan,
+                base_model,
+                nearest,
+                proving,
+                call_ms,
+                planned,
+                len(peer_names),
+            )
+        )
         return _sit(matrix, settings, reference, base_model, plan, loaded, planned, out)
+
+
+def _total(
+    matrix: PlanSettings,
+    settings: Settings,
+    loaded: Any,
+    plan: SittingPlan,
+    model: str,
+    nearest: Any,
+    proving: float,
+    call_ms: Optional[float],
+    planned: Sequence[Any],
+    peers: int,
+) -> str:
+    """advise's whole cost here, before anything is built: the plan's builds as the executor will
+    estimate them (stored jobs none), the sitting as it took on the nearest identity (scaled by this
+    CPU's published speed), one proof step, and the library's kernels meant for the model."""
+    from iree_matrix.core.cache_layout import CacheLayout
+    from iree_matrix.core.model.store import Store
+    from iree_matrix.execution import stage_times
+    from iree_matrix.execution.execute import Options, plan_estimates
+
+    backend = "docker" if matrix.run.backend == "docker" else "venv"
+    options = Options(jobs=matrix.run.jobs, retime=matrix.run.retime)
+    store = Store(CacheLayout(matrix.cache).store)
+    latest = folder_log(loaded.results_dir).latest()
+    estimates = plan_estimates(loaded.matrix, loaded.plan, latest, store, options, backend)
+    builds = estimates.left(list(estimates.seconds), {})
+    sitting = None
+    if nearest is not None:  # at the nearest identity's times, scaled by this CPU's published speed
+        speed = stage_times.published().speed_of
+        ratio = speed(host_identity.here().identity) / speed(nearest.advice[0].identity.key)
+        sitting = ratio * advise_plan.sitting_seconds(nearest.advice, planned, peers, settings.sitting)
+    library = 0.0
+    if not (settings.no_gap or settings.library == "none"):
+        from iree_matrix.core import shipped
+
+        shelf = advise_library.library(Path(settings.library) if settings.library else shipped.kernels_dir())
+        generic = {n: k for n, k in shelf.items() if not k.models}
+        meant = {n for n, k in shelf.items() if k.models and k.for_model(model)} - set(loaded.matrix.kernels)
+        meant |= set(
+            advise_library.wanted(nearest.advice if nearest else (), generic, loaded.matrix.kernels, model)
+        )
+        library = advise_plan.library_seconds(
+            len(meant), plan, model, matrix.run.jobs, settings.sitting, call_ms
+        )
+    return advise_plan.total_text(builds, sitting, proving, library, not settings.no_proof)
 
 
 def _sit(
