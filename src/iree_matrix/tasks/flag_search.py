@@ -362,9 +362,7 @@ def _paired_confirm(cache: Path, incumbent: search.Candidate, challenger: search
 
 
 def _grow(
-    matrix: spec.MatrixSpec,
-    extra: list[spec.Cell],
-    sitting: Mapping[tuple[str, str], Sequence[Config]],
+    matrix: spec.MatrixSpec, extra: list[spec.Cell], sitting: Mapping[tuple[str, str], Sequence[Config]]
 ) -> list[str]:
     """Add `sitting`'s cells to `extra` (once each); the globs of their timed runs."""
     globs = []
