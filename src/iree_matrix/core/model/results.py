@@ -177,20 +177,9 @@ MAX_JOB = 1024
 _TEXT = (str,)
 _OPTIONAL_TEXT = (str, type(None))
 _FIELD_TYPES: dict[str, tuple[type, ...]] = {
-    "job": _TEXT,
-    "stage": _TEXT,
-    "cell": _TEXT,
-    "key": _TEXT,
-    "status": _TEXT,
-    "labels": (dict,),
-    "metrics": (dict,),
-    "env": (dict,),
-    "host": (dict,),
-    "error_class": _OPTIONAL_TEXT,
-    "message": _OPTIONAL_TEXT,
-    "blocked_by": _OPTIONAL_TEXT,
-    "started": _OPTIONAL_TEXT,
-    "finished": _OPTIONAL_TEXT,
+    **dict.fromkeys(("job", "stage", "cell", "key", "status"), _TEXT),
+    **dict.fromkeys(("labels", "metrics", "env", "host"), (dict,)),
+    **dict.fromkeys(("error_class", "message", "blocked_by", "started", "finished"), _OPTIONAL_TEXT),
     "tool_version": _TEXT,
     "command": (list, type(None)),
     "seconds": (int, float, type(None)),
