@@ -122,19 +122,8 @@ class Comparison:
     result: stats.Paired
 
     def as_dict(self) -> dict[str, object]:
-        r = self.result
-        return {
-            "a": self.a,
-            "b": self.b,
-            "a_ms": list(self.a_ms),
-            "b_ms": list(self.b_ms),
-            "ratio": r.ratio,
-            "low": r.low,
-            "high": r.high,
-            "p_value": r.p_value,
-            "rounds": r.rounds,
-            "verdict": r.verdict,
-        }
+        r = {k: getattr(self.result, k) for k in ("ratio", "low", "high", "p_value", "rounds", "verdict")}
+        return {"a": self.a, "b": self.b, "a_ms": list(self.a_ms), "b_ms": list(self.b_ms), **r}
 
 
 Timer = Callable[[Arm, int], float]  # one arm, repetitions -> CPU ms per call

@@ -315,10 +315,7 @@ Sit = Callable[[Config, Sequence[Config]], Timings]
 
 
 def local_search(
-    start: Config,
-    neighbours_of: Callable[[Config], Sequence[Config]],
-    sit: Sit,
-    max_steps: int = MAX_STEPS,
+    start: Config, neighbours_of: Callable[[Config], Sequence[Config]], sit: Sit, max_steps: int = MAX_STEPS
 ) -> Proof:
     """From `start`, time the centre's neighbourhood; while a neighbour is faster beyond noise, move
     to it and time its own (the centre it left is one of them, timed again: each verdict is that

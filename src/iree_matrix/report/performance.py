@@ -232,8 +232,7 @@ def render_other_identities(view: identities.Split) -> list[str]:
         eager = {r.label.model: r.metric.of(ExportMetrics).eager_median for r in timed if r.stage == "export"}
         rows = []
         for r in sorted(
-            measured_runs(timed),
-            key=lambda r: (r.label.model, runs_view.version_key(r.label.compiler)),
+            measured_runs(timed), key=lambda r: (r.label.model, runs_view.version_key(r.label.compiler))
         ):
             base = eager.get(r.label.model)
             median = r.metric.of(RunMetrics).latency_median

@@ -101,16 +101,8 @@ class _Search:
 
     def signature(self, loaded: Loaded) -> dict[str, object]:
         """What makes a search the same one (an interrupted search resumes only its own)."""
-        s = self.settings
-        return {
-            "matrix": str(loaded.path),
-            "models": sorted(self.plan.models),
-            "knobs": self.knobs,
-            "budget": s.budget,
-            "width": s.width,
-            "batches": s.batches,
-            "functions": s.functions,
-        }
+        kept = {k: getattr(self.settings, k) for k in ("budget", "width", "batches", "functions")}
+        return {"matrix": str(loaded.path), "models": sorted(self.plan.models), "knobs": self.knobs, **kept}
 
     def load(self) -> tuple[PlanSettings, Loaded, Optional[search_descent.Progress]]:
         """Batch 1's plan, and the interrupted search this one resumes (None: it starts afresh)."""
@@ -282,17 +274,10 @@ class _Search:
             said = f"{descent.path} [{descent.spent} candidates after batch 1; {descent.stopped}]"
             print(f"  {descent.function} on IREE {descent.compiler}: {said}", file=self.out)
         search_descent.clear_progress(results_dir)  # finished: the next search starts afresh
+        budget = {k: getattr(s, k) for k in ("budget", "width", "batches", "max_minutes")}
+        minutes = round((time.monotonic() - self.started) / 60, 1)
         search_descent.write_descents(
-            results_dir,
-            descents,
-            {
-                "budget": s.budget,
-                "width": s.width,
-                "batches": s.batches,
-                "max_minutes": s.max_minutes,
-                "knobs": self.knobs,
-                "minutes": round((time.monotonic() - self.started) / 60, 1),
-            },
+            results_dir, descents, {**budget, "knobs": self.knobs, "minutes": minutes}
         )
 
 
@@ -362,9 +347,7 @@ def _paired_confirm(cache: Path, incumbent: search.Candidate, challenger: search
 
 
 def _grow(
-    matrix: spec.MatrixSpec,
-    extra: list[spec.Cell],
-    sitting: Mapping[tuple[str, str], Sequence[Config]],
+    matrix: spec.MatrixSpec, extra: list[spec.Cell], sitting: Mapping[tuple[str, str], Sequence[Config]]
 ) -> list[str]:
     """Add `sitting`'s cells to `extra` (once each); the globs of their timed runs."""
     globs = []

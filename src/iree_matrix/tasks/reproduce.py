@@ -218,10 +218,7 @@ def matrix_text(record: Record, threads: Optional[int] = None) -> str:
     runtime = label.runtime or "same"
     document: dict[str, Any] = {
         "description": f"iree-matrix reproduce {record.job}",
-        "python": [label.python],
-        "torch": [label.torch],
-        "turbine": [label.turbine],
-        "compiler": [label.compiler],
+        **{k: [getattr(label, k)] for k in ("python", "torch", "turbine", "compiler")},
         "runtime": runtime if runtime == "same" else [runtime],
         "arch": [label.arch],
         "models": [label.planned_model],

@@ -36,20 +36,15 @@ logger = console.logger(__name__)
 SCHEMA_VERSION = 2
 
 
-def _v0_to_v1(data: dict[str, Any]) -> dict[str, Any]:
-    # Records written before the `schema` field existed have version 1's fields already.
-    return {**data, "schema": 1}
-
-
-def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
-    # Schema 2 adds digests to `metrics`: `module_sha256`, `module_parts_sha256`, `artifact_sha256` (compile),
-    # `module_sha256` and `outputs_sha256` (run). A schema-1 record has none: unknown, not empty.
-    return {**data, "schema": 2}
-
-
 # MIGRATIONS[n] turns a record of schema n into one of schema n + 1. A bump of SCHEMA_VERSION adds
 # its step here, so a results.jsonl (or a store) written by an older iree-matrix stays readable.
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {0: _v0_to_v1, 1: _v1_to_v2}
+# 0 -> 1: records written before the `schema` field existed have version 1's fields already.
+# 1 -> 2: schema 2 adds digests to `metrics`: `module_sha256`, `module_parts_sha256`, `artifact_sha256`
+# (compile), `module_sha256` and `outputs_sha256` (run). A schema-1 record has none: unknown, not empty.
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    0: lambda data: {**data, "schema": 1},
+    1: lambda data: {**data, "schema": 2},
+}
 
 
 class RecordError(UserError):
@@ -182,20 +177,9 @@ MAX_JOB = 1024
 _TEXT = (str,)
 _OPTIONAL_TEXT = (str, type(None))
 _FIELD_TYPES: dict[str, tuple[type, ...]] = {
-    "job": _TEXT,
-    "stage": _TEXT,
-    "cell": _TEXT,
-    "key": _TEXT,
-    "status": _TEXT,
-    "labels": (dict,),
-    "metrics": (dict,),
-    "env": (dict,),
-    "host": (dict,),
-    "error_class": _OPTIONAL_TEXT,
-    "message": _OPTIONAL_TEXT,
-    "blocked_by": _OPTIONAL_TEXT,
-    "started": _OPTIONAL_TEXT,
-    "finished": _OPTIONAL_TEXT,
+    **dict.fromkeys(("job", "stage", "cell", "key", "status"), _TEXT),
+    **dict.fromkeys(("labels", "metrics", "env", "host"), (dict,)),
+    **dict.fromkeys(("error_class", "message", "blocked_by", "started", "finished"), _OPTIONAL_TEXT),
     "tool_version": _TEXT,
     "command": (list, type(None)),
     "seconds": (int, float, type(None)),

@@ -146,10 +146,7 @@ def configured(environ: Mapping[str, str] = os.environ) -> Limits:
     tasks). A malformed variable raises ValueError naming it."""
 
     def pick(
-        name: str,
-        key: str,
-        parse: Callable[[Union[str, int]], Optional[int]],
-        default: Callable[[], int],
+        name: str, key: str, parse: Callable[[Union[str, int]], Optional[int]], default: Callable[[], int]
     ) -> Optional[int]:
         if environ.get(name, "").strip():
             try:

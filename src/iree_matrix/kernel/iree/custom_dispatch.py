@@ -79,12 +79,7 @@ _ZIG_ALIASES = {"corei7-avx": "sandybridge", "core-avx-i": "ivybridge", "core-av
 # unknown CPU"; 2026-11-27), with the newest CPU of its line that it does know where there is one.
 ZIG_UNKNOWN_X86_64 = {
     "znver6": "znver5",
-    "novalake": "",
-    "wildcatlake": "",
-    "c86-4g-m4": "",
-    "c86-4g-m6": "",
-    "c86-4g-m7": "",
-    "c86-4g-m8": "",
+    **dict.fromkeys(("novalake", "wildcatlake", "c86-4g-m4", "c86-4g-m6", "c86-4g-m7", "c86-4g-m8"), ""),
 }
 
 
