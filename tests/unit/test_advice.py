@@ -183,21 +183,6 @@ def test_the_command_to_measure_it_says_what_it_costs_hours_when_it_is_hours():
     assert unstamped is not None and advice.lines(unstamped, "mobilenet_v2")[0].endswith("measures them here")
 
 
-def test_advise_states_the_models_published_sitting_time_before_it_builds():
-    published = advice.derive(
-        {**_sitting(), "model": "whisper_tiny", "finished": "2026-11-25T16:19:55+00:00"}
-    )
-    said = advise_plan.sitting_cost(
-        advice.nearest(advice.matching(published, "whisper_tiny"), HostIdentity.of(ZEN5))
-    )
-    assert said.startswith("as published: its sitting took about 50 min on Intel family 6 model 167")
-    # nothing published for it
-    none = advise_plan.sitting_cost(
-        advice.nearest(advice.matching(published, "my_net"), HostIdentity.of(ZEN5))
-    )
-    assert "an hour for the Whisper encoder" in none
-
-
 @pytest.mark.parametrize(
     ("seconds", "said"),
     [(36, "about 36 s"), (149, "about 2 min"), (2995, "about 50 min"), (3300, "about 1 h"),

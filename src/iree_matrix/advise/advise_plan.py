@@ -324,25 +324,6 @@ def sitting_peers(planned: Sequence[str]) -> tuple[str, ...]:
 # --------------------------------------------------------------------------- what it costs
 
 
-def cost_text(settings: Settings, jobs: int, arms: int, took: str, proof: str = "") -> str:
-    """The cost stated before anything is built: `jobs` to build and check, then the sitting's rounds
-    of `arms` arms a function (`took`: what such a sitting took, `sitting_cost`), then the proofs
-    (`proof`: what they cost here, `proof_cost`)."""
-    asked = settings.sitting
-    proof = proof or "its one-knob neighbours (15-20) built and checked, then timed beside it"
-    return (
-        f"cost: {jobs} jobs to build and check (seconds each when stored), then {asked.rounds} rounds × "
-        f"{arms} arms × {asked.repetitions} calls per function on one thread ({took}; each function's "
-        "sitting states its own before it starts; fewer --rounds is cheaper, 6 is the least with a verdict)"
-        + (
-            ""
-            if settings.no_proof
-            else f"; then each pick's proof: {proof}, at most {settings.proof_steps} steps (each function's "
-            "proof states its own; --no-proof skips it)"
-        )
-    )
-
-
 def proof_cost(
     plan: SittingPlan, model: str, request: Any, jobs: int, call_ms: Optional[float], functions: int = 1
 ) -> tuple[str, float]:
@@ -351,7 +332,6 @@ def proof_cost(
     one-knob neighbours' compiles (`compile_seconds`, `jobs` at a time) and one step's paired rounds. A
     cold Zen 3's advise was told only "15-20 neighbours built" and its proof took 33 of its 64 minutes."""
     from iree_matrix.advise.paired_rounds import module_step_seconds
-    from iree_matrix.execution.progress import clock
     from iree_matrix.findings import neighbourhood
 
     knobs = neighbourhood.accepted_knobs(plan.release)
@@ -361,12 +341,8 @@ def proof_cost(
     step = neighbourhood.estimate_seconds(
         module_step_seconds(call_ms, request.repetitions), count, request.rounds
     )
-    builds = count * each / max(1, jobs)
-    return (
-        f"{count} one-knob neighbours built and checked (about {clock(builds)} of "
-        f"compiles here: ~{each:.0f} s each at this load, {jobs} at a time), then timed beside the pick "
-        f"(about {clock(step)} a step)"
-    ), builds + step
+    said = f"{count} one-knob neighbours compiled (~{each:.0f} s each here now, {jobs} at a time), then timed"
+    return said, count * each / max(1, jobs) + step
 
 
 def compile_seconds(model: str) -> float:
@@ -422,29 +398,39 @@ def _under(ms: float, ratio: Any) -> float:
     return ms / ratio.value if ratio is not None and ratio.value > 0 else ms
 
 
-def total_text(builds: float, sitting: Optional[float], proof: float, library: float, proving: bool) -> str:
-    """advise's whole cost in one figure, said before anything is built, with its parts: the builds
-    (the executor's estimate of the plan), the sitting (`None`: not known before: no sitting of the
-    model published), one step of the proof (`proving`), the kernel library where the gap asks."""
+def cost_text(
+    settings: Settings,
+    jobs: int,
+    arms: int,
+    builds: float,
+    sitting: Optional[float],
+    proof: Any,
+    library: float,
+) -> str:
+    """What advise costs here, said before anything is built, in all and by phase: the builds (`jobs`:
+    the executor's estimate, a stored job none), the sitting of `arms` arms a function (None: nothing
+    published to cost it by), one step of the proof (`proof_cost`'s words and seconds), the kernel
+    library where the gap asks for it (`library_seconds`). A cold Zen 3's advise was told only "15-20
+    neighbours built" and its proof took 33 of its 64 minutes."""
     from iree_matrix.core.formats import about
     from iree_matrix.execution.progress import clock
 
-    parts = [("the builds", builds), ("the sitting", sitting)]
-    parts += [("the proof", proof)] if proving else []
-    parts += [("the kernel library, where the gap asks for it", library)] if library else []
-    known = sum(seconds or 0.0 for _, seconds in parts)
-    said = ", ".join(f"{what} {clock(seconds)}" for what, seconds in parts if seconds is not None)
-    unknown = "" if sitting is not None else "; and the sitting, said when it starts"
-    more = "; more for each proof step that finds a faster neighbour" if proving else ""
-    return f"in all {about(known)} here ({said}{unknown}{more})"
-
-
-def sitting_cost(nearest: Any) -> str:
-    """What the model's sitting took where it was published (`nearest`: the identity nearest this
-    one's answer, advice.nearest), else what the reference models' take."""
-    if nearest and (took := advice.cost_text(nearest.advice[0])):
-        return f"as published: {took}"
-    return (
-        "a few minutes for the reference CNNs, an hour for the Whisper encoder, whose naive build takes "
-        "~90 s a call"
+    asked, (proved, proving) = settings.sitting, proof
+    shape = f"{asked.rounds} rounds × {arms} arms × {asked.repetitions} calls a function on one thread"
+    parts = [(f"the builds {clock(builds)} ({jobs} jobs)", builds)]
+    parts += [
+        (
+            f"the sitting {clock(sitting)} ({shape})"
+            if sitting
+            else f"the sitting ({shape}): said as it starts",
+            sitting or 0,
+        )
+    ]
+    if not settings.no_proof:
+        steps = f"at most {settings.proof_steps} steps, one that finds a faster neighbour costs as much again"
+        parts += [(f"the proof {clock(proving)} a step ({proved}; {steps})", proving)]
+    parts += [(f"the kernel library {clock(library)}, where the gap asks for it", library)] if library else []
+    cheaper = "; cheaper: fewer --rounds (6 is the least with a verdict)" + (
+        "" if settings.no_proof else ", --no-proof"
     )
+    return f"cost: in all {about(sum(s for _, s in parts))} here: {'; '.join(w for w, _ in parts)}{cheaper}"

@@ -304,7 +304,20 @@ NO_GAP = Switch(
     "peers run once more with their per-op profilers, seconds each): the answer then does not say "
     "which op kinds hold the gap",
 )
-LIBRARY: Option[str] = Option("--library", "what is tried on the gap (kernels/, or none)", metavar="DIR")
+
+
+def library(text: str) -> str:
+    """`--library`: `none`, or a folder that exists (a mistyped one tried nothing, silently)."""
+    if text != "none" and not Path(text).expanduser().is_dir():
+        raise argparse.ArgumentTypeError(
+            f"{text}: no such folder: name a folder of kernels (kernels/) or none"
+        )
+    return text
+
+
+LIBRARY: Option[str] = Option(
+    "--library", "what is tried on the gap (kernels/, or none)", library, metavar="DIR"
+)
 PROOF_STEPS: Option[int] = Option(
     "--proof-steps",
     "at most this many steps of the proof's local search (each a sitting of the centre and its "

@@ -34,7 +34,6 @@ from iree_matrix.advise.advise_plan import (
     isa_note,
     proof_cost,
     search_picks,
-    sitting_cost,
     sitting_peers,
 )
 from iree_matrix.core import console
@@ -89,10 +88,9 @@ def run(matrix: PlanSettings, settings: Settings, reference: str, base_model: st
     if matrix.listing:
         return listed(loaded, out)
     nearest = advice.nearest([a for a in published if a.model == base_model], host_identity.here())
-    took = sitting_cost(nearest)
     call_ms = nearest.advice[0].ms if nearest is not None else None
     functions = len(nearest.advice) if nearest is not None else 1
-    proof, proving = proof_cost(plan, base_model, settings.sitting, matrix.run.jobs, call_ms, functions)
+    proof = proof_cost(plan, base_model, settings.sitting, matrix.run.jobs, call_ms, functions)
     # One hold of the cache for the builds, the sitting and the proof: a run queued behind this one
     # (`--wait`) starts after it, never between its phases.
     with contextlib.ExitStack() as held:
@@ -101,35 +99,23 @@ def run(matrix: PlanSettings, settings: Settings, reference: str, base_model: st
             held.enter_context(lock)
         except (KeyboardInterrupt, locks.LockCancelled):  # Ctrl-C while it waited for the cache
             return EXIT_INTERRUPTED
-        logger.info(cost_text(settings, len(loaded.plan.jobs), len(planned) + len(peer_names), took, proof))
         logger.info(
-            _total(
-                matrix,
-                settings,
-                loaded,
-                plan,
-                base_model,
-                nearest,
-                proving,
-                call_ms,
-                planned,
-                len(peer_names),
-            )
+            _cost(matrix, settings, loaded, plan, base_model, nearest, proof, call_ms, planned, peer_names)
         )
         return _sit(matrix, settings, reference, base_model, plan, loaded, planned, out)
 
 
-def _total(
+def _cost(
     matrix: PlanSettings,
     settings: Settings,
     loaded: Any,
     plan: SittingPlan,
     model: str,
     nearest: Any,
-    proving: float,
+    proof: tuple[str, float],
     call_ms: Optional[float],
     planned: Sequence[Any],
-    peers: int,
+    peers: Sequence[str],
 ) -> str:
     """advise's whole cost here, before anything is built: the plan's builds as the executor will
     estimate them (stored jobs none), the sitting as it took on the nearest identity (scaled by this
@@ -149,7 +135,7 @@ def _total(
     if nearest is not None:  # at the nearest identity's times, scaled by this CPU's published speed
         speed = stage_times.published().speed_of
         ratio = speed(host_identity.here().identity) / speed(nearest.advice[0].identity.key)
-        sitting = ratio * advise_plan.sitting_seconds(nearest.advice, planned, peers, settings.sitting)
+        sitting = ratio * advise_plan.sitting_seconds(nearest.advice, planned, len(peers), settings.sitting)
     library = 0.0
     if not (settings.no_gap or settings.library == "none"):
         from iree_matrix.core import shipped
@@ -163,7 +149,8 @@ def _total(
         library = advise_plan.library_seconds(
             len(meant), plan, model, matrix.run.jobs, settings.sitting, call_ms
         )
-    return advise_plan.total_text(builds, sitting, proving, library, not settings.no_proof)
+    arms = len(planned) + len(peers)
+    return cost_text(settings, len(loaded.plan.jobs), arms, builds, sitting, proof, library)
 
 
 def _sit(
