@@ -1,7 +1,7 @@
 // MobileNetV2's 1x1 convolutions (a matrix product: pixels x input channels times input channels x
-// output channels) and its stem, as the generated spec hands them over (kernel.toml): NHWC tensors,
-// the filter in IREE's HWCF layout ([1][1][cin][cout], [3][3][cin][cout] for the stem), a BatchNorm's
-// running_mean, 1/sqrt(var + eps), weight and bias folded here into a per-channel scale and shift.
+// output channels), as the generated spec hands them over (kernel.toml): NHWC tensors, the filter in
+// IREE's HWCF layout ([1][1][cin][cout]), a BatchNorm's running_mean, 1/sqrt(var + eps), weight and
+// bias folded here into a per-channel scale and shift. (The stem: torch_bn_relu6.c.)
 // The product: 6 pixels x 16 output channels held in twelve 8-lane clang vector-extension values (AVX2's
 // registers), one filter row and six pixels' input channel read per step; input channels in blocks of
 // KC so the filter's block stays in the L1 cache across a block of MC pixels.
@@ -142,25 +142,4 @@ __attribute__((visibility("protected"))) void conv1x1_torch(MEMREF(in), MEMREF(f
   (void)in_base, (void)in_size, (void)in_stride, (void)filter_base, (void)filter_size, (void)filter_stride,
       (void)out_base, (void)out_size, (void)out_stride;
   share(in + in_offset, filter + filter_offset, out + out_offset, h * w, cout, cin, 0, 0, wg, wgs);
-}
-
-void conv3x3_s2_bn_relu6_nchw_nhwc(MEMREF(in), MEMREF(filter), MEMREF(scale), MEMREF(shift), MEMREF_OUT(out),
-                                   size_t h, size_t w, size_t cin, size_t cout, size_t oh, size_t ow,
-                                   size_t row_begin, size_t row_count);
-
-// The stem, Conv2d(3, 32, 3, stride 2, padding 1, bias=False) + BatchNorm2d + ReLU6 of the NCHW image:
-// depthwise3x3.c's entry, this workgroup's output rows.
-__attribute__((visibility("protected"))) void stem_bn_relu6_torch(
-    MEMREF(in), MEMREF(filter), MEMREF(mean), MEMREF(invstd), MEMREF(weight), MEMREF(bias), MEMREF_OUT(out),
-    size_t cin, size_t h, size_t w, size_t oh, size_t ow, size_t cout, size_t wg, size_t wgs) {
-  float scale[cout], shift[cout];
-  fold(cout, mean + mean_offset, invstd + invstd_offset, weight + weight_offset, bias + bias_offset, scale, shift);
-  size_t row_begin = oh * wg / wgs, row_end = oh * (wg + 1) / wgs;
-  conv3x3_s2_bn_relu6_nchw_nhwc(in_base, in, in_offset, in_size, in_stride, filter_base, filter, filter_offset,
-                                filter_size, filter_stride, scale, scale, 0, cout, 1, shift, shift, 0, cout, 1,
-                                out_base, out, out_offset, out_size, out_stride, h, w, cin, cout, oh, ow,
-                                row_begin, row_end - row_begin);
-  (void)mean_base, (void)mean_size, (void)mean_stride, (void)invstd_base, (void)invstd_size, (void)invstd_stride,
-      (void)weight_base, (void)weight_size, (void)weight_stride, (void)bias_base, (void)bias_size,
-      (void)bias_stride;
 }

@@ -170,12 +170,13 @@ def _generated(got: dict[str, Record], cell: str, function: str) -> Record:
 
 def test_depthwise3x3s_spec_generated_on_mobilenet_v2(cache: Path, tmp_path: Path) -> None:
     """kernels/depthwise3x3_generated: the shipped depthwise C (a link to ../depthwise3x3's) with a
-    generated spec in place of the 1,194 hand-written lines. Its declaration names the 17 depthwise
-    Conv2d + BatchNorm2d + ReLU6 blocks of MobileNetV2 by module glob; each (10 shapes, stride 1
-    and 2) is matched as IREE 3.13.0 prints it after the channels-last pass and swapped for one
-    call, and the outputs match torch. In the same run kernels/inverted_residual, four declarations
-    (`[[calls]]`) in one spec: the depthwise blocks, the stem and the 1x1 expansions and projections,
-    30 forms, every one of its functions called and the outputs matching torch."""
+    generated spec in place of the 1,194 hand-written lines. Its declarations name the 17 depthwise
+    Conv2d + BatchNorm2d + ReLU6 blocks of MobileNetV2 by module glob, and the stem; each block (10
+    shapes, stride 1 and 2) is matched as IREE 3.13.0 prints it after the channels-last pass and
+    swapped for one call, the stem for another, and the outputs match torch. In the same run
+    kernels/inverted_residual, four declarations (`[[calls]]`) in one spec: the depthwise blocks, the
+    stem and the 1x1 expansions and projections, 30 forms, every one of its functions called and the
+    outputs matching torch."""
     got = _matrix_with(
         LIBRARY / "depthwise3x3_generated",
         '"3.13.0"',
@@ -185,7 +186,10 @@ def test_depthwise3x3s_spec_generated_on_mobilenet_v2(cache: Path, tmp_path: Pat
         LIBRARY / "inverted_residual",
     )
     cell = "mobilenet_v2/py3.11-torch2.13.0-turbine3.9.0/iree3.13.0/x86_64/default+k:{}"
-    _generated(got, cell.format("depthwise3x3_generated"), "depthwise3x3_bn_relu6_torch")
+    dw = _generated(got, cell.format("depthwise3x3_generated"), "stem_bn_relu6_torch")
+    spec = (cache / "store" / "compile" / dw.key / "kernel-spec.mlir").read_text()
+    calls = ["depthwise3x3_bn_relu6_torch", "stem_bn_relu6_torch"]
+    assert [spec.count(f"func.call @{f}(") for f in calls] == [10, 1]  # 10 depthwise shapes, the stem
     blocks = _generated(got, cell.format("inverted_residual"), "conv1x1_torch")
     spec = (cache / "store" / "compile" / blocks.key / "kernel-spec.mlir").read_text()
     calls = ["depthwise3x3_bn_relu6_torch", "stem_bn_relu6_torch", "conv1x1_bn_relu6_torch", "conv1x1_torch"]
