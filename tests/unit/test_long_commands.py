@@ -95,3 +95,32 @@ def test_compare_without_interruption_exits_0_with_every_row(tmp_path, monkeypat
     out, err = capsys.readouterr()
     assert "[2/2 " in err and "interrupted" not in out + err
     assert "| alpha" in out and "| beta" in out and "[2/2 " not in out
+
+
+def test_compare_of_two_long_labels_keeps_its_file_under_the_name_limit(tmp_path, monkeypatch, capsys):
+    """Two published picks with kernels (80-byte labels and more) made `compare-A-B.json` longer than a
+    file name may be: the verdict printed, then "File name too long". Such a pair's file is named by a
+    digest of the two; a short pair keeps its readable name (the test above)."""
+    pick = "channels-last+data-tiling+im2col+loop-unrolling+loop-vectorization+slp-vectorization+vector-256"
+    a, b = f"{pick}+k:depthwise3x3", f"{pick}+k:depthwise3x3_generated"
+    log = ResultsLog(tmp_path / "results.jsonl")
+    for profile in (a, b):
+        labels = {
+            "model": "alpha",
+            "exporter": "e",
+            "compiler": "3.13.0",
+            "runtime": "3.13.0",
+            "profile": profile,
+        }
+        job = f"run:alpha/e/iree3.13.0/x86_64/{profile}"
+        metrics = {"timing": "native", "latency_median": 2.0}
+        log.append(Record(job=job, stage="run", cell=job[4:], status=Status.OK, key="k", labels=labels,
+                          metrics=metrics, host=host_identity.here()))  # fmt: skip
+    monkeypatch.setenv("IREE_MATRIX_QUIET_LOCK", str(tmp_path / "quiet.lock"))
+    monkeypatch.setattr(abtest, "arm_of", lambda record, name, caches: abtest.Arm(name, (), tmp_path))
+    same = abtest.Comparison("a", "b", (1.0,) * 6, (1.0,) * 6, stats.paired([1.0] * 6, [1.0] * 6))
+    monkeypatch.setattr(abtest, "compare", lambda a, b, rounds, repetitions: same)
+    assert cli.main(["compare", a, b, "--results-dir", str(tmp_path), "--rounds", "6"]) == 0
+    (kept,) = tmp_path.glob("compare-*.json")
+    assert len(kept.name) < 40 and json.loads(kept.read_text())["a"] == a
+    assert "| alpha" in capsys.readouterr().out

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
+import hashlib
 import json
 import math
 from collections.abc import Sequence
@@ -164,7 +165,12 @@ def _keep(
     from iree_matrix.findings import calibration
 
     rate = calibration.rate_text(calibration.read(what.results_dir / calibration.FILENAME) or _published())
-    path = what.results_dir / f"compare-{what.a}-{what.b}.json"
+    name = f"compare-{what.a}-{what.b}.json"
+    # Two published picks with kernels passed the 255 bytes a name may have (with write_atomically's
+    # temporary's 14 more): such a pair is named by a digest of the two (the file says them).
+    if len(name.encode()) > 200:
+        name = f"compare-{hashlib.sha256(f'{what.a} {what.b}'.encode()).hexdigest()[:16]}.json"
+    path = what.results_dir / name
     document: dict[str, Any] = {
         "a": what.a,
         "b": what.b,
