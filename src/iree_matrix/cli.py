@@ -126,8 +126,7 @@ def _finish_publishes(args: argparse.Namespace) -> None:
     finished before anything reads it, with a warning (`commands.publish.finish_interrupted`)."""
     from iree_matrix.commands.publish import finish_interrupted
 
-    named = [options.TO.of(args), options.results_dir(args)]
-    finish_interrupted([Path(d) for d in named if d])
+    finish_interrupted([Path(d) for d in [options.TO.of(args), options.results_dir(args)] if d])
 
 
 # Paths no command can use, whichever reached them: said in one line with what to do.

@@ -35,8 +35,7 @@ def as_float64(array: object, described: Optional[Mapping[str, Any]] = None) -> 
     if array.dtype.kind != "V":
         return array.astype(np.float64)
     if (name := str((described or {}).get("dtype", ""))) == "bfloat16":
-        bits = array.view(np.uint16).astype(np.uint32) << 16
-        return bits.view(np.float32).astype(np.float64)
+        return (array.view(np.uint16).astype(np.uint32) << 16).view(np.float32).astype(np.float64)
     try:
         import ml_dtypes  # type: ignore[import-not-found,unused-ignore]  # optional: absent where mypy runs
 

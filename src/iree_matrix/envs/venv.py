@@ -260,8 +260,7 @@ class VenvBackend:
     def _build(
         self, env: EnvSpec, path: Path, pins: Pins, wheels: Sequence[Path], *, timeout: float, log: Path
     ) -> VenvEnvironment:
-        interpreter = _find_python(env.python, self.interpreters)
-        venv = [interpreter, "-m", "venv", str(path)]
+        venv = [_find_python(env.python, self.interpreters), "-m", "venv", str(path)]
         processes.run(ProcessRequest(venv, timeout=timeout, log=log, error_class="venv"))
         python = str(path / "bin" / "python")
         pip = [python, "-m", "pip", "install", "--no-index", "--no-deps", "--no-compile"]

@@ -432,8 +432,7 @@ def execute(
     from iree_matrix.execution.execute import Executor, Options
 
     cache = absolute(cache)  # its tools run in other directories: never a relative path
-    store = options.cluster.store if options.cluster is not None else None
-    require_usable(cache, store)
+    require_usable(cache, options.cluster.store if options.cluster is not None else None)
     locks.quiet_lock_path()  # one line now, not a timed stage's recorded failure to open it
     backend, why = choose(options.backend, loaded.plan.jobs, loaded.matrix.interpreters)
     if backend in ("venv", "mixed"):

@@ -150,8 +150,7 @@ _STRENGTH = ["fails", UNKNOWN, "compiles", "passes"]
 
 def own_runtime_run(compiler: str, ran: Sequence[Record]) -> Optional[Record]:
     """Of a module's runs, the one `runs_view.own_run` picks (as the CPU tables do), else the first."""
-    own = runs_view.own_run({r.label.run_runtime: r for r in ran}, compiler)
-    return own or (ran[0] if ran else None)
+    return runs_view.own_run({r.label.run_runtime: r for r in ran}, compiler) or (ran[0] if ran else None)
 
 
 def _one_function(

@@ -182,8 +182,7 @@ def _stopped_before_a_run(records: Sequence[Record], name: str, target: str) -> 
         why = f"{r.stage} ({r.error_class or r.status.value})" + (f": {said}" if said else "")
         lines.append(f"  fails:  {release}{why}")
         lines += _what_to_do(name, references, records, r)
-    answer = "fails" if failed else UNKNOWN
-    return Answer("", answer, tuple(lines), tuple(r.job for r in failed.values()))
+    return Answer("", "fails" if failed else UNKNOWN, tuple(lines), tuple(r.job for r in failed.values()))
 
 
 def emulation(records: Iterable[Record], target: str) -> str:

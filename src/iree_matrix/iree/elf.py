@@ -157,8 +157,7 @@ def parse_arm32_attributes(readelf_output: str) -> dict[str, Any]:
 def arm32_attributes(elf: Path, *, log: Optional[Path] = None) -> dict[str, Any]:
     """`parse_arm32_attributes` of `readelf -h -A elf`."""
     request = ProcessRequest(["readelf", "-h", "-A", str(elf)], timeout=60, log=log, error_class="readelf")
-    done = processes.run(request)
-    return parse_arm32_attributes(done.stdout)
+    return parse_arm32_attributes(processes.run(request).stdout)
 
 
 def arm32_calls_past_text(blob: bytes) -> list[int]:

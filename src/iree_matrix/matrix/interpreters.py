@@ -124,5 +124,4 @@ def check_plan(jobs: Iterable[Job], named: Mapping[str, str] = {}, ask: Probe = 
 
     host = targets.host_arch()
     installed = [job.env for job in jobs if job.stage == "install" and job.env.tools is None]
-    pythons = {env.python for env in installed if env.build is None and env.arch == host}
-    return require(pythons, named, ask)
+    return require({env.python for env in installed if env.build is None and env.arch == host}, named, ask)

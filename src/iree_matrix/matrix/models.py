@@ -401,8 +401,7 @@ def read_statics(file: Path) -> dict[str, Any]:
     }
     for node in tree.body:
         if isinstance(node, (ast.Assign, ast.AnnAssign)):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            for target in targets:
+            for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
                 if isinstance(target, ast.Name) and target.id in ("FUNCTIONS", "REQUIREMENTS") and node.value:
                     try:
                         value = ast.literal_eval(node.value)

@@ -194,8 +194,7 @@ def with_profiles(matrix: MatrixSpec, names: Sequence[str]) -> MatrixSpec:
 def with_cells(matrix: MatrixSpec, extra: Sequence[Cell]) -> MatrixSpec:
     """The matrix plus `extra` cells, whose profiles may be built-in, the matrix's own or
     '+'-combined: the flag search's second batch adds one combination per model and compiler."""
-    names = [*dict.fromkeys(c.profile for c in (*matrix.cells, *extra))]
-    profiles = with_profiles(matrix, names).profiles
+    profiles = with_profiles(matrix, [*dict.fromkeys(c.profile for c in (*matrix.cells, *extra))]).profiles
     cells = tuple(dict.fromkeys([*matrix.cells, *extra]))
     # A cell may name a model the matrix has not (advise's pick `@decomposed+loop-unrolling` is the
     # model's export variant): its reference joins the matrix's, or every stage of it fails unknown.

@@ -363,8 +363,7 @@ def readme_block(root: Path) -> list[str]:
     text = f"Also answered, each in its own sitting ([every row](results/answers/ANSWERS.md)): {also}."
     # one paragraph, no line over 190 characters (README's bar is 200), however many CPUs answer
     line = ["", *textwrap.wrap(text, 190, break_long_words=False, break_on_hyphens=False)] if others else []
-    mine = [a for a in found if a.identity.key == shown]
-    return [README_BEGIN, *_readme_table(mine), *line, README_END]
+    return [README_BEGIN, *_readme_table([a for a in found if a.identity.key == shown]), *line, README_END]
 
 
 README_HEADERS = (

@@ -127,8 +127,7 @@ def generated_by(source: Optional[Path], tool: str = "iree-matrix") -> tuple[str
     if source is None:
         return SOURCE, "nox -s report"
     shown = Path(os.path.relpath(source)) if not os.path.relpath(source).startswith("..") else Path(source)
-    folder = shown.parent
-    command = "nox -s report" if str(shown) == SOURCE else f"{tool} report --results-dir {folder}"
+    command = "nox -s report" if str(shown) == SOURCE else f"{tool} report --results-dir {shown.parent}"
     return str(shown), command
 
 

@@ -208,8 +208,7 @@ def _releases(document: Mapping[str, Any]) -> list[str]:
 
 
 def _regressions(document: Mapping[str, Any]) -> list[str]:
-    found = document.get("regressions") or ()
-    rows = [[markup.words(c) for c in wording.regression_row(r)] for r in found]
+    rows = [[markup.words(c) for c in wording.regression_row(r)] for r in document.get("regressions") or ()]
     headers = wording.REGRESSION_HEADERS
     return [
         f"<h2 id=regressions>{_e(wording.REGRESSIONS)}</h2>",
@@ -580,8 +579,7 @@ def write(
     """Render the site of `results_path` into `out_dir` (pages no longer produced are removed);
     `records`, `answers` and `results` as the caller read and derived them (see `render`)."""
     results = results or results_folder.load(Path(results_path).parent)
-    found = results.records if records is None else records
-    pages = render(found, Path(results_path), answers, results)
+    pages = render(results.records if records is None else records, Path(results_path), answers, results)
     out_dir = Path(out_dir)
     for stale in out_dir.rglob("*.html") if out_dir.is_dir() else []:
         if str(stale.relative_to(out_dir)) not in pages:

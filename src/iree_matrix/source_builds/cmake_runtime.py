@@ -563,6 +563,5 @@ def missing_submodules(tree: Path, output: str) -> str:
 
 def _build_error(output: str) -> str:
     """The compiler's own error lines, not ninja's progress."""
-    lines = output.splitlines()
-    errors = [ln for ln in lines if re.search(r"\berror\b", ln, re.IGNORECASE)]
+    errors = [ln for ln in output.splitlines() if re.search(r"\berror\b", ln, re.IGNORECASE)]
     return "\n".join(errors[:15]) if errors else process_output.excerpt(output)

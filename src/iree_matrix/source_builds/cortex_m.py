@@ -443,8 +443,7 @@ def parse(text: str, output_dtypes: Sequence[str], returncode: int, seconds: flo
         word, _, rest = line.strip().partition(" ")
         if word == "OUTPUT":
             fields = rest.split()
-            rank = int(fields[2])
-            outputs.append(([int(d) for d in fields[3 : 3 + rank]], bytearray()))
+            outputs.append(([int(d) for d in fields[3 : 3 + int(fields[2])]], bytearray()))
         elif word == "DATA" and outputs:
             outputs[-1][1].extend(bytes.fromhex(rest))
         elif word == "HEAP_AT" and len(rest.split()) == 2:

@@ -53,8 +53,7 @@ class PeerStage(StageBase):
         """With `peers = [...]`: one job per function and torch release, beside the exports."""
         if not unit.spec.peers:
             return
-        cell = unit.cell
-        env = environment(cell, unit.spec.peers, unit.ref.requirements)
+        env = environment(unit.cell, unit.spec.peers, unit.ref.requirements)
         labels = unit.labels(peers=",".join(unit.spec.peers))
         unit.add(self.name, f"{unit.name}/{env.id}", (unit.install(env),), labels, env)
 

@@ -192,8 +192,7 @@ class _Search:
         """One sitting of a batch (or of the pair steps): each function's winner, None if interrupted."""
         _say_round(phase, number, sitting, self.descents)
         batch_start = time.monotonic()
-        plan = {key: list(configs) for key, configs in sitting.items()}
-        measured_code, measured = self.sit(matrix, plan)
+        measured_code, measured = self.sit(matrix, {key: list(configs) for key, configs in sitting.items()})
         if measured_code == EXIT_INTERRUPTED:  # no verdicts from a half-measured batch
             return None
         self.codes.append(measured_code)

@@ -248,8 +248,7 @@ class _Cgroup:
     def _limit(self, limits: Limits) -> None:
         v1 = bool(self.hierarchy.name)
         if limits.memory is not None and self.hierarchy.name in ("memory", ""):
-            memory = "memory.limit_in_bytes" if v1 else "memory.max"
-            if self._write(memory, str(limits.memory)):
+            if self._write("memory.limit_in_bytes" if v1 else "memory.max", str(limits.memory)):
                 self.memory_limited = True
                 # No swap to spill into: beyond the limit is out of memory, as with `docker --memory`.
                 if v1:
@@ -321,8 +320,7 @@ class Tree:
         self.limits = limits or Limits()
         self.token = f"{os.getpid()}-{next(_counter)}-{secrets.token_hex(4)}"
         self.root: Optional[int] = None  # the command's own process, once started
-        name = f"iree-matrix-{self.token}"
-        made = (_Cgroup.make(h, name, self.limits) for h in _hierarchies())
+        made = (_Cgroup.make(h, f"iree-matrix-{self.token}", self.limits) for h in _hierarchies())
         self.cgroups = [group for group in made if group is not None]
         self.exact = False  # whether the cgroup holds the command (checked once it started)
         self._needle = b"\0" + f"{TOKEN_ENV}={self.token}".encode() + b"\0"
