@@ -238,10 +238,8 @@ def merged(layered: Layered, settings: PlanSettings) -> Layered:
         if not source.startswith("git+"):
             source = str(Path(source).expanduser().resolve())
         cmake_runtime.source_digest(source)  # a missing or malformed source: a one-line error now
-        if release == "*":  # the one source for every release
-            layered = layered.replacing("iree_source", {"*": source}, origin)
-        else:
-            layered = layered.over("iree_source", {release: source}, origin)
+        given = layered.replacing if release == "*" else layered.over  # "*": the one source for every release
+        layered = given("iree_source", {release: source}, origin)
     return layered
 
 

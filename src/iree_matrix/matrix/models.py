@@ -56,11 +56,9 @@ class ModelRef:
         return self.name if function == MAIN else f"{self.name}.{function}"
 
     def worker_args(self) -> list[str]:
-        if self.module is not None:
-            where = ["--module", self.module, "--import-root", str(self.import_root)]
-        else:
-            where = ["--file", str(self.file)]
-        return [*where, "--factory", self.factory]
+        if self.module is None:
+            return ["--file", str(self.file), "--factory", self.factory]
+        return ["--module", self.module, "--import-root", str(self.import_root), "--factory", self.factory]
 
     def mounts(self) -> list[Path]:
         """What an isolating backend must make readable for the worker to import the model: its

@@ -324,10 +324,8 @@ def _timed(call: _Call, ctx: Context, done: processes.Completed) -> tuple[list[s
     # is that already; any other driver's cell times a second, one-thread benchmark.
     if call.device == "local-sync":
         sync_json = bench_json
-    elif call.gpu is not None:  # a GPU module does not run on local-sync
-        sync_json = ""
-    else:
-        sync_json = benchmark("local-sync")[1]
+    else:  # a GPU module does not run on local-sync
+        sync_json = "" if call.gpu is not None else benchmark("local-sync")[1]
     if sync_json:
         timed["cpu_ms"] = {**latency_ms(sync_json, "cpu_time"), "threads": 1}
     return bench_argv, timed

@@ -140,14 +140,8 @@ def _best_row(
 def _candidate_row(function: str, compiler: str, e: search.Effect) -> list[str]:
     c = e.candidate
     verdict = f"{e.verdict}: {c.message}" if e.verdict in ("fails", "mismatch", "skipped") else e.verdict
-    return [
-        function,
-        compiler,
-        c.name,
-        _interval(c.interval),
-        formats.ratio(e.ratio) if e.ratio and e.verdict != "baseline" else "",
-        verdict,
-    ]
+    ratio = formats.ratio(e.ratio) if e.ratio and e.verdict != "baseline" else ""
+    return [function, compiler, c.name, _interval(c.interval), ratio, verdict]
 
 
 def _recommended(effects: Sequence[search.Effect], result: Optional[str]) -> search.Effect:
