@@ -339,7 +339,6 @@ def progress_of(
     """The sitting's line before each step, with the elapsed time and an estimate of what is left:
     the steps to come at their arms' expected seconds (every round times each arm once), scaled by
     how the steps so far ran against theirs."""
-
     start = clock()
     each_round = sum(per_arm.values())
 

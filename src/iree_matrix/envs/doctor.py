@@ -107,7 +107,6 @@ QEMU_HANDLERS = ("qemu-arm", "qemu-aarch64")
 def check_binfmt(root: Optional[Path] = None) -> Check:
     """qemu-user handlers for 32- and 64-bit ARM: registered, enabled, interpreter present, and
     with the F flag (without it a container cannot reach the interpreter). `root` is for tests."""
-
     root = binfmt.BINFMT_DIR if root is None else root
     if problems := [p for p in (binfmt.problem(name, root) for name in QEMU_HANDLERS) if p]:
         return Check("binfmt", False, "; ".join(problems), f"bash {SETUP}", "qemu")

@@ -330,7 +330,6 @@ def _gap(a: advice.Advice) -> list[str]:
 
 def write(root: Path) -> Optional[Path]:
     """ANSWERS.md of `root` (results/answers), when it holds sittings."""
-
     found = advice.published(root)
     gpu = gpu_advice.published(root)
     if not found and not gpu:
@@ -408,7 +407,6 @@ def with_readme_block(text: str, root: Path) -> str:
 
 def write_readme(readme: Path, root: Path) -> bool:
     """Render README's answers block in place; True when README changed."""
-
     if not readme.is_file():
         return False
     text = readme.read_text(encoding="utf-8")

@@ -209,7 +209,6 @@ def _advise(model: str, known: Mapping[str, str], tool: str, where: pasted.Where
 def first_screen(records: Iterable[Record], advised: Sequence[advice.Chosen], tool: str) -> list[str]:
     """The report's first lines, above its legend: the answer for each model IREE ran here, with its
     exact flags (what_to_take.first_screen); the section `render_machine` gives their figures."""
-
     models = dict.fromkeys(row.model for row in rows(records) if row.iree is not None)
     return what_to_take.first_screen(advised, list(models), tool)
 
@@ -221,7 +220,6 @@ def render_machine(
     `query model` gives, this CPU's or the nearest identity's, marked), then this run's own figures, a
     row per function, every figure one thread's CPU time per call; the commands it suggests start
     with `tool`, the command that runs iree-matrix where the reader is."""
-
     records = list(records)
     if not (found := [row for row in rows(records) if row.iree is not None or row.peers]):
         return []
