@@ -1,9 +1,8 @@
 """`advise`'s proof of each pick: the pick's neighbourhood (findings/neighbourhood.py says which
-configurations and runs the local search) built like the sitting's own arms, compiled, run and
-checked against torch by advise's matrix and stored under the same keys, then timed against the
-pick on one thread in paired, interleaved rounds, under the machine's quiet lock; a function whose
-proof moved its pick is sat again (advise/advise_sitting.py), so every ratio of its answer stays one
-sitting's."""
+configurations and runs the local search) built like the sitting's own arms, compiled, run and checked against
+torch by advise's matrix and stored under the same keys, then timed against the pick on one thread in paired,
+interleaved rounds, under the machine's quiet lock; a function whose proof moved its pick is sat again
+(advise/advise_sitting.py), so every ratio of its answer stays one sitting's."""
 
 from __future__ import annotations
 

@@ -1,10 +1,9 @@
-"""`advise`'s sitting (iree-matrix advise MODEL): each function's arms (default, the picks, the naive
-build, the fleet's and the other release's builds, default and each pick with each `--kernel`
-swapped in, and the peers) timed on one thread in paired, interleaved rounds under the machine's
-quiet lock; each answer's kernel proofs and, where it trails the best peer, its gap (from its
-profiled run, built through `Builds`, which tasks/advise gives) kept in its function's entry; and
-the sitting kept with its identity (RESULTS_DIR/advice-MODEL.STARTED.json: each sitting its own
-file, named by `file_name`)."""
+"""`advise`'s sitting (iree-matrix advise MODEL): each function's arms (default, the picks, the naive build,
+the fleet's and the other release's builds, default and each pick with each `--kernel` swapped in, and the
+peers) timed on one thread in paired, interleaved rounds under the machine's quiet lock; each answer's kernel
+proofs and, where it trails the best peer, its gap (from its profiled run, built through `Builds`, which
+tasks/advise gives) kept in its function's entry; and the sitting kept with its identity
+(RESULTS_DIR/advice-MODEL.STARTED.json: each sitting its own file, named by `file_name`)."""
 
 from __future__ import annotations
 
@@ -426,10 +425,9 @@ def keep_gaps(
 
 
 def file_name(model: str, started: str, partial: bool = False) -> str:
-    """The file a sitting is kept in: its model and when it started, so a second sitting of a model
-    (another `--fleet`, another day) is kept beside the first, never over it; readers take the
-    newest of each model and CPU identity (`advice.sittings`). An interrupted one is `partial-`, which no
-    reader takes."""
+    """The file a sitting is kept in: its model and when it started, so a second sitting of a model (another
+    `--fleet`, another day) is kept beside the first, never over it; readers take the newest of each model and
+    CPU identity (`advice.sittings`). An interrupted one is `partial-`, which no reader takes."""
     stamp = "".join(ch for ch in started[:19] if ch.isdigit() or ch == "T") or "undated"
     return f"{'partial-' if partial else ''}{advice.FILE_PREFIX}{model}.{stamp}.json"
 

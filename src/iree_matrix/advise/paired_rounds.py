@@ -214,12 +214,11 @@ def peer_argv(
     caches: Sequence[Path] = (),
     ref: Optional[models.ModelRef] = None,
 ) -> list[str]:
-    """The peer worker's command from a peer record's own (its Python and the model's arguments),
-    or NotComparable when that Python is not on this host (a container's) or not an intact venv of
-    one of `caches` (the run's) or the default cache: a record names it. `ref`: where the model is
-    now, which a stored record reused from another run need not say (its key is the model's content,
-    not its path: a user's model file moved, or the same file in another checkout, left the sitting
-    calling a path that was gone)."""
+    """The peer worker's command from a peer record's own (its Python and the model's arguments), or
+    NotComparable when that Python is not on this host (a container's) or not an intact venv of one of
+    `caches` (the run's) or the default cache: a record names it. `ref`: where the model is now, which a
+    stored record reused from another run need not say (its key is the model's content, not its path: a user's
+    model file moved, or the same file in another checkout, left the sitting calling a path that was gone)."""
     if record.stage != "peer" or record.status is not Status.OK or not record.command:
         raise abtest.NotComparable(f"{record.job}: not a peer run that finished")
     python = Path(record.command[0])

@@ -173,9 +173,8 @@ def _device_problem(document: Mapping[str, Any]) -> Optional[str]:
 
 
 def _gpu_arm_problem(arm: Mapping[str, Any]) -> Optional[str]:
-    """Why an IREE arm of a GPU sitting cannot be published: it names its target and release, and
-    one that was timed names the module it timed (checked against the bundle's records by
-    `_arm_problem`)."""
+    """Why an IREE arm of a GPU sitting cannot be published: it names its target and release, and one that was
+    timed names the module it timed (checked against the bundle's records by `_arm_problem`)."""
     if arm.get("kind") != advice.GPU:
         return None
     if not _TARGET.fullmatch(str(arm.get("target") or "")):

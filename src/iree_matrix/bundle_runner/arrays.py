@@ -70,12 +70,11 @@ def compare(
     rtol: float,
     described: Sequence[Mapping[str, Any]] = (),
 ) -> Json:
-    """The run check: only where torch's own value is finite (a
-    NaN or inf there is the model's: `unchecked_values`), the largest absolute and relative error,
-    IREE's NaN or inf there counted apart (`nonfinite_values`), and whether every checked value is
-    finite and within the model's tolerance of torch's. `described`: the outputs' export.json
-    entries, which decode raw bits (bfloat16) and name an output whose order along a dim is
-    unspecified (`unordered`: an unsorted topk's), compared as a set."""
+    """The run check: only where torch's own value is finite (a NaN or inf there is the model's:
+    `unchecked_values`), the largest absolute and relative error, IREE's NaN or inf there counted apart
+    (`nonfinite_values`), and whether every checked value is finite and within the model's tolerance of
+    torch's. `described`: the outputs' export.json entries, which decode raw bits (bfloat16) and name an
+    output whose order along a dim is unspecified (`unordered`: an unsorted topk's), compared as a set."""
     import numpy as np
 
     max_abs = max_rel = 0.0

@@ -102,10 +102,9 @@ def now() -> str:
     return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 
 
-# A new process of this runner (a cell's child, a sitting's timing worker) imports the package from
-# where it lies, by path: in a bundle that is beside run.py, inside iree-matrix it is
-# iree_matrix/bundle_runner, whose parent folder must not go on sys.path (its `iree/` would hide
-# IREE's own `iree.runtime`).
+# A new process of this runner (a cell's child, a sitting's timing worker) imports the package from where it
+# lies, by path: in a bundle that is beside run.py, inside iree-matrix it is iree_matrix/bundle_runner, whose
+# parent folder must not go on sys.path (its `iree/` would hide IREE's own `iree.runtime`).
 _BOOT = (
     "import importlib.util, sys; p = sys.argv.pop(1); "
     "s = importlib.util.spec_from_file_location('bundle_runner', p + '/__init__.py', "

@@ -87,11 +87,10 @@ def machine_of(fields: dict[str, str]) -> str:
 
 
 def instance() -> str:
-    """Which machine this is, apart from its CPU identity: two machines of one identity time one job
-    under one key, and `merge` keeps both only if their records say they are two. A digest of
-    /etc/machine-id, salted as machine-id(5) asks (the id itself is confidential); without one, of
-    this boot's id (a reboot then reads as another machine: both records kept, none lost).
-    core/system/host.py records this one too."""
+    """Which machine this is, apart from its CPU identity: two machines of one identity time one job under one
+    key, and `merge` keeps both only if their records say they are two. A digest of /etc/machine-id, salted as
+    machine-id(5) asks (the id itself is confidential); without one, of this boot's id (a reboot then reads as
+    another machine: both records kept, none lost). core/system/host.py records this one too."""
     for source in ("/etc/machine-id", "/var/lib/dbus/machine-id", "/proc/sys/kernel/random/boot_id"):
         try:
             text = Path(source).read_text().strip()

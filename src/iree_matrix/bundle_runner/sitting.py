@@ -79,9 +79,8 @@ def sit(
     return function
 
 
-# A kernel arm's facts (`bundle --advise --kernel`), kept as the manifest gives them: the
-# configuration it is swapped into, the kernel, its directory and build command there, and
-# whether its spec applied.
+# A kernel arm's facts (`bundle --advise --kernel`), kept as the manifest gives them: the configuration it is
+# swapped into, the kernel, its directory and build command there, and whether its spec applied.
 KERNEL_KEYS = ("base", "kernel", "kernel_dir", "kernel_build", "kernel_run", "applied")
 
 
@@ -159,9 +158,8 @@ def _profile_gap(
     over: float,
     say: Say,
 ) -> Json:
-    """Each arm of `gap.trailing` profiled once with its wheel's own tools, and ONNX Runtime's
-    session once with its profiler, both on one thread: the raw rows (gap.py), or {} when
-    no arm trails."""
+    """Each arm of `gap.trailing` profiled once with its wheel's own tools, and ONNX Runtime's session once
+    with its profiler, both on one thread: the raw rows (gap.py), or {} when no arm trails."""
     if not (found := gap.trailing(arms, over)) or peer is None:
         return {}
     say(

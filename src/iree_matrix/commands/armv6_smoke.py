@@ -1,6 +1,5 @@
-"""`iree-matrix armv6-smoke`: a Raspberry Pi Zero (ARM1176) under qemu — the C hello world, IREE's
-runtime built from source, then the armv6 matrix (the tables are
-`iree_matrix.tasks.pi_zero_session`'s)."""
+"""`iree-matrix armv6-smoke`: a Raspberry Pi Zero (ARM1176) under qemu — the C hello world, IREE's runtime
+built from source, then the armv6 matrix (the tables are `iree_matrix.tasks.pi_zero_session`'s)."""
 
 from __future__ import annotations
 

@@ -539,9 +539,8 @@ def matrix_path(args: argparse.Namespace) -> Path:
 
 
 def results_dir(args: argparse.Namespace) -> Optional[Path]:
-    """Where a command writes its results: `--results-dir`, else for a matrix command
-    runs/<matrix file name> (and `--model`'s names, `default_results_dir`); None for a command that
-    takes neither."""
+    """Where a command writes its results: `--results-dir`, else for a matrix command runs/<matrix file name>
+    (and `--model`'s names, `default_results_dir`); None for a command that takes neither."""
     if getattr(args, "default_matrix", None) is None:
         return RESULTS_DIR.of(args)
     return default_results_dir(RESULTS_DIR.of(args), matrix_path(args), MODEL.each(args))

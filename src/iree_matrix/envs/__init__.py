@@ -71,10 +71,9 @@ def name_of(backend: Backend, env: EnvSpec) -> str:
 
 
 def key_inputs(description: Mapping[str, Any]) -> dict[str, Any]:
-    """What, of a realised environment, decides a stage's output: the exact package set, the
-    interpreter, and for images the base they sit on. Stage keys hash this, so the pins keep their
-    first name here, "lock" (and `lock_digest` in a record's environment): renamed, every stored
-    stage would be run again."""
+    """What, of a realised environment, decides a stage's output: the exact package set, the interpreter, and
+    for images the base they sit on. Stage keys hash this, so the pins keep their first name here, "lock" (and
+    `lock_digest` in a record's environment): renamed, every stored stage would be run again."""
     return {
         "backend": description.get("backend"),
         "lock": description.get("lock_digest"),

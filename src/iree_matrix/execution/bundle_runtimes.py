@@ -1,7 +1,6 @@
-"""The runtimes a run bundle carries (execution/bundle.py packs them): IREE's runtime wheel for each
-(release, Python, machine) its cells need, from the wheelhouse, and where IREE publishes none (32-bit
-ARM) the command-line tools of the runtime the `runtime-build` stage built here from source,
-stripped."""
+"""The runtimes a run bundle carries (execution/bundle.py packs them): IREE's runtime wheel for each (release,
+Python, machine) its cells need, from the wheelhouse, and where IREE publishes none (32-bit ARM) the
+command-line tools of the runtime the `runtime-build` stage built here from source, stripped."""
 
 from __future__ import annotations
 

@@ -127,12 +127,11 @@ def learns_as(stage: str, basis: float, floor: float = 0.0) -> str:
 
 
 class LoadTrace:
-    """The load as a run goes (1-minute load average / CPUs, at least 1), sampled as the progress is
-    drawn: the load a finished job ran at is the mean over its own span, not the reading at its end
-    (a 5-min encoder run at load 9-15), and the load the rest is expected at (`ahead`) the recent one,
-    the mean over the last `RECENT_SECONDS`, going back over minutes to the run's own mean load so far:
-    the ETA follows a load that rose or fell without jumping with each reading or each burst of others'
-    work."""
+    """The load as a run goes (1-minute load average / CPUs, at least 1), sampled as the progress is drawn:
+    the load a finished job ran at is the mean over its own span, not the reading at its end (a 5-min encoder
+    run at load 9-15), and the load the rest is expected at (`ahead`) the recent one, the mean over the last
+    `RECENT_SECONDS`, going back over minutes to the run's own mean load so far: the ETA follows a load that
+    rose or fell without jumping with each reading or each burst of others' work."""
 
     RECENT_SECONDS = 120.0
     # How long a departure of the recent load from the run's mean takes to shrink e-fold (`ahead`).
@@ -188,16 +187,15 @@ class LoadTrace:
             return (self._area + self._load[-1] * (now - self._at[-1])) / span
 
     def ahead(self, now: float, horizon: float) -> Optional[float]:
-        """The mean load expected over the next `horizon` seconds: the recent load R going back to the
-        run's own mean so far M (`since_start`) as L(h) = M + (R - M) e^(-h/τ), τ `REVERTS_SECONDS`,
-        averaged over the horizon. The load that others' work adds comes in episodes of minutes (a
-        compile, a test run), and a loaded moment of a run is more likely followed by its usual load
-        than by more of the same: an estimate that carries the last two minutes over the rest of a
-        40-min run rises and falls with each one (issue #69's cold run read 27:52 to 52:16 as the load
-        touched 17, for a run of 40 min), and one that carried the last ten minutes' level over the rest
-        read issue #69's live runs 0.52-1.79 and 0.55-1.45 of the time left as the load fell from 7-11
-        to 2-5. M is what the run itself saw, no hindsight; τ 5-20 min reads the replays alike
-        (tests/unit/test_eta_replay.py, docs/first-run.md)."""
+        """The mean load expected over the next `horizon` seconds: the recent load R going back to the run's
+        own mean so far M (`since_start`) as L(h) = M + (R - M) e^(-h/τ), τ `REVERTS_SECONDS`, averaged over
+        the horizon. The load that others' work adds comes in episodes of minutes (a compile, a test run), and
+        a loaded moment of a run is more likely followed by its usual load than by more of the same: an
+        estimate that carries the last two minutes over the rest of a 40-min run rises and falls with each one
+        (issue #69's cold run read 27:52 to 52:16 as the load touched 17, for a run of 40 min), and one that
+        carried the last ten minutes' level over the rest read issue #69's live runs 0.52-1.79 and 0.55-1.45
+        of the time left as the load fell from 7-11 to 2-5. M is what the run itself saw, no hindsight; τ 5-20
+        min reads the replays alike (tests/unit/test_eta_replay.py, docs/first-run.md)."""
         recent = self.recent(now)
         level = self.since_start(now)
         if recent is None or level is None or horizon <= 0:
@@ -207,18 +205,17 @@ class LoadTrace:
 
 
 class LockWaits:
-    """The machine's quiet lock's waits still to come: other sessions' timed stages (their `advise`
-    sittings, exports, runs) hold it, and each of this run's timed jobs waits for it before its own
-    clock starts, however short the job (a 7-s run waited 5-112 s). Each timed job that finished says
-    how long it waited (0 when it had the lock at once: `Progress`); a pending timed job is expected
-    to wait their mean, newer jobs weighing more (half-life `FORGETS_SECONDS` x ln 2), against
-    `PRIOR_JOBS` jobs that waited nothing: one early wait does not stretch every job to come.
-    Per job, not per second of timed work: a lock held in turns by another session makes each
-    acquisition wait about one of its steps. Issue #69's third live run (650 s of its 39.5 min were
-    waits) replayed: real left / ETA 10 of 15 points within 0.75-1.25 from 25 % on, 3 without
-    (tests/unit/test_eta.py, docs/first-run.md); the two runs that waited little move by a point or
-    none; a fourth, live with it, read 9 of 15 (10 replayed without: its waits came in one burst and
-    ended). The waits seen so far are what the run saw, no hindsight, nothing across runs."""
+    """The machine's quiet lock's waits still to come: other sessions' timed stages (their `advise` sittings,
+    exports, runs) hold it, and each of this run's timed jobs waits for it before its own clock starts,
+    however short the job (a 7-s run waited 5-112 s). Each timed job that finished says how long it waited (0
+    when it had the lock at once: `Progress`); a pending timed job is expected to wait their mean, newer jobs
+    weighing more (half-life `FORGETS_SECONDS` x ln 2), against `PRIOR_JOBS` jobs that waited nothing: one
+    early wait does not stretch every job to come. Per job, not per second of timed work: a lock held in turns
+    by another session makes each acquisition wait about one of its steps. Issue #69's third live run (650 s
+    of its 39.5 min were waits) replayed: real left / ETA 10 of 15 points within 0.75-1.25 from 25 % on, 3
+    without (tests/unit/test_eta.py, docs/first-run.md); the two runs that waited little move by a point or
+    none; a fourth, live with it, read 9 of 15 (10 replayed without: its waits came in one burst and ended).
+    The waits seen so far are what the run saw, no hindsight, nothing across runs."""
 
     PRIOR_JOBS = 2.0
     FORGETS_SECONDS = 1200.0
@@ -330,11 +327,10 @@ class HostFactor:
         return memo
 
     def speed(self) -> float:
-        """How much slower this CPU is than the basis' (2.0: twice as slow), from every computing job
-        that finished here beyond the load's share, whatever its kind, weighed n to 1 against the
-        basis' own; 1.0 until that is `SLOWER_CPU` or more. A published time from a faster CPU is
-        as much too short for the kinds still to come (a 2-core Zen 3's cold run took 2.0x its first
-        estimate)."""
+        """How much slower this CPU is than the basis' (2.0: twice as slow), from every computing job that
+        finished here beyond the load's share, whatever its kind, weighed n to 1 against the basis' own; 1.0
+        until that is `SLOWER_CPU` or more. A published time from a faster CPU is as much too short for the
+        kinds still to come (a 2-core Zen 3's cold run took 2.0x its first estimate)."""
         return math.exp(self._speed())
 
     def _speed(self) -> float:
@@ -494,18 +490,16 @@ class Estimates:
     def left(
         self, pending: Iterable[str], running: Mapping[str, float], now: Optional[float] = None
     ) -> float:
-        """Seconds until the run ends: pending jobs, plus what running ones still need. A running job
-        past its estimate is expected to need a quarter of what it has run so far, and pending jobs
-        of its kind (`learns_as`) to overrun alike, weighed as one job more among those of its kind
-        that finished here (`HostFactor.ended`: the first of a kind, whole) — unless it was expected
-        to be reused: a stored result whose artifact is gone (another cache, a changed export) runs
-        after all, which says nothing of how slow this host is (one such compile once multiplied every
-        pending compile by 680: "ETA 43:31:57").
-        An overrun of a coarse estimate (the model's or the stage's typical time) stretches only pending
-        jobs estimated as coarsely: a job timed before keeps its own time (a lavapipe run estimated by
-        its model's 0.2-s "no CUDA device" runs once multiplied the next lavapipe run's own 1500 s by
-        1700: "ETA 723:03:28"). `running`: job id -> when it started, on the clock `now` reads
-        (`time.monotonic`)."""
+        """Seconds until the run ends: pending jobs, plus what running ones still need. A running job past its
+        estimate is expected to need a quarter of what it has run so far, and pending jobs of its kind
+        (`learns_as`) to overrun alike, weighed as one job more among those of its kind that finished here
+        (`HostFactor.ended`: the first of a kind, whole) — unless it was expected to be reused: a stored
+        result whose artifact is gone (another cache, a changed export) runs after all, which says nothing of
+        how slow this host is (one such compile once multiplied every pending compile by 680: "ETA 43:31:57").
+        An overrun of a coarse estimate (the model's or the stage's typical time) stretches only pending jobs
+        estimated as coarsely: a job timed before keeps its own time (a lavapipe run estimated by its model's
+        0.2-s "no CUDA device" runs once multiplied the next lavapipe run's own 1500 s by 1700: "ETA
+        723:03:28"). `running`: job id -> when it started, on the clock `now` reads (`time.monotonic`)."""
         now = time.monotonic() if now is None else now
         overrun: dict[tuple[str, bool], float] = {}  # (kind, from the job's own time) -> factor
         rests: dict[str, float] = {}

@@ -65,11 +65,10 @@ class Options:
 
 
 def job_log(cache: Path, job_id: str, started: Optional[str] = None) -> Path:
-    """Where the execution of a job that started at `started` (its record's field) wrote its log:
-    one file per execution, so a later run of the same job (other settings, another results
-    directory) never overwrites the log an earlier record points to. A stored result also keeps
-    its own copy in the store, as log.txt beside the result. Without `started`: the one file per
-    job that caches written before this layout hold."""
+    """Where the execution of a job that started at `started` (its record's field) wrote its log: one file per
+    execution, so a later run of the same job (other settings, another results directory) never overwrites the
+    log an earlier record points to. A stored result also keeps its own copy in the store, as log.txt beside
+    the result. Without `started`: the one file per job that caches written before this layout hold."""
     name = job_id.replace("/", "__").replace(":", "--")
     if started is None:
         return CacheLayout(Path(cache)).logs / f"{name}.log"

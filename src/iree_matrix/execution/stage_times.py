@@ -213,9 +213,8 @@ def render(times: StageTimes) -> str:
 
 
 def published() -> StageTimes:
-    """The shipped summary of the published records' stage times: what jobs took on the publication
-    host, the basis for jobs never run here (none when an install lacks it: guesses, and this host's
-    own records)."""
+    """The shipped summary of the published records' stage times: what jobs took on the publication host, the
+    basis for jobs never run here (none when an install lacks it: guesses, and this host's own records)."""
     try:
         return StageTimes.from_json(json.loads(SUMMARY.read_text()))
     except (OSError, ValueError, KeyError, TypeError):

@@ -219,10 +219,9 @@ def _check_cache(cache: Path, given: bool) -> None:
 
 
 def merged(layered: Layered, settings: PlanSettings) -> Layered:
-    """The matrix file's settings with the command line's (and the environment's) over them, before
-    the one parse: `--timeout` over `[timeouts]` stage by stage, `--iree-source` (else
-    $IREE_MATRIX_IREE_SOURCE) over `iree_source`. (`--model` and `--profiles` replace an axis: the
-    parser takes them, `spec_file.parse`.)"""
+    """The matrix file's settings with the command line's (and the environment's) over them, before the one
+    parse: `--timeout` over `[timeouts]` stage by stage, `--iree-source` (else $IREE_MATRIX_IREE_SOURCE) over
+    `iree_source`. (`--model` and `--profiles` replace an axis: the parser takes them, `spec_file.parse`.)"""
     from iree_matrix.iree import versions
     from iree_matrix.source_builds import cmake_runtime
 

@@ -50,9 +50,8 @@ def derive(
     advised: Sequence[advice.Advice] = (),
     gpu: Sequence[gpu_advice.GpuAnswer] = (),
 ) -> dict[str, Any]:
-    """The document for `records` (newest record per job wins), with the answers per function and
-    CPU identity `advised` and per function and GPU `gpu` beside them (the set's answers/ folder:
-    results/answers)."""
+    """The document for `records` (newest record per job wins), with the answers per function and CPU identity
+    `advised` and per function and GPU `gpu` beside them (the set's answers/ folder: results/answers)."""
     latest = list(latest_by_job(records).values())
     arch = runs_view.main_arch(latest)
     runs = runs_view.Runs.of(latest, arch=arch)

@@ -66,12 +66,11 @@ def gpu_target(records: Sequence[Record], asked: str) -> tuple[str, list[str]]:
 def model(
     records: Iterable[Record], name: str, asked: str, bundled: Sequence[gpu_advice.GpuAnswer] = ()
 ) -> Answer:
-    """Per compiler release: compiled for the GPU target (module size, compile time) or the first
-    error; run by the release's runtime: torch's answer, or why not. Then the answer on a real GPU:
-    a run bundle's sitting on a GPU of that chip (`bundled`: the published GPU answers,
-    findings/gpu_advice.py) where one is published, else what was measured there outside the project
-    (findings/gpu_measured.py): the runs of this model's modules there, and for a CUDA chip no
-    release compiles, the chip to compile for instead."""
+    """Per compiler release: compiled for the GPU target (module size, compile time) or the first error; run
+    by the release's runtime: torch's answer, or why not. Then the answer on a real GPU: a run bundle's
+    sitting on a GPU of that chip (`bundled`: the published GPU answers, findings/gpu_advice.py) where one is
+    published, else what was measured there outside the project (findings/gpu_measured.py): the runs of this
+    model's modules there, and for a CUDA chip no release compiles, the chip to compile for instead."""
     records = list(records)
     label, present = gpu_target(records, asked)
     found = _published(records, name, label, present)
@@ -440,9 +439,8 @@ def _compile_instead(name: str, instead: Sequence[measured.Run]) -> list[str]:
 def _on_a_real_gpu(
     real: Sequence[measured.Run], records: Sequence[Record], name: str, label: str
 ) -> list[str]:
-    """This model's modules for this target run on a real GPU outside the project, beside what the
-    published run of the same release says (a software device's mismatch that the GPU repeats is
-    IREE's own)."""
+    """This model's modules for this target run on a real GPU outside the project, beside what the published
+    run of the same release says (a software device's mismatch that the GPU repeats is IREE's own)."""
     sitting = real[0].sitting
     capability = measured.compute_capability(label)
     jit = (

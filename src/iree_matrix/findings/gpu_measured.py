@@ -201,10 +201,9 @@ def chip_flag(run: Run) -> str:
 
 
 def markdown_rows(rows: Sequence[Run] = RUNS) -> list[str]:
-    """docs/gpu.md's H200 table, one row per run: model, release, chip flag, whether it matches torch
-    (max abs err), IREE's time per call (iree-benchmark-module; the Python call), each GPU peer's
-    (`peers`: torch eager, torch.compile with CUDA graphs), and IREE's time over each of them, all in
-    the run's sitting."""
+    """docs/gpu.md's H200 table, one row per run: model, release, chip flag, whether it matches torch (max abs
+    err), IREE's time per call (iree-benchmark-module; the Python call), each GPU peer's (`peers`: torch
+    eager, torch.compile with CUDA graphs), and IREE's time over each of them, all in the run's sitting."""
     lines = []
     for r in rows:
         said = f"✅ yes ({error(r.max_abs_err)})" if r.matches else f"❌ **no** ({error(r.max_abs_err)})"

@@ -185,13 +185,12 @@ def _one_per_result(
 
 
 def _newest_per_machine(records: list[Record], order: Mapping[int, tuple[int, str, str]]) -> list[Record]:
-    """One job's records less those of a machine that has a newer record of the job under another
-    key: there the job ran again on changed inputs, and the older is no result of today's. Newest
-    is `order`'s, when OUT received it, so the record kept is the one the report shows, never a
-    record's own clock (a reused stored result keeps the time it was first made: a run that went
-    back to an earlier source brings records older by their clocks than the ones they replace).
-    Records that do not say which machine made them (before `host.instance`), or were not executed,
-    are all kept."""
+    """One job's records less those of a machine that has a newer record of the job under another key: there
+    the job ran again on changed inputs, and the older is no result of today's. Newest is `order`'s, when OUT
+    received it, so the record kept is the one the report shows, never a record's own clock (a reused stored
+    result keeps the time it was first made: a run that went back to an earlier source brings records older by
+    their clocks than the ones they replace). Records that do not say which machine made them (before
+    `host.instance`), or were not executed, are all kept."""
     newest: dict[tuple[str, str], Record] = {}
     for record in records:
         if (machine := _machine(record)) is None:

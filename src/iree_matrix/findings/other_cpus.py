@@ -1,9 +1,8 @@
-"""What a user whose CPU has no answer of its own is told beside `query`'s answers (docs/answers.md,
-"Ratios do not carry between CPUs"): which identities answered the model, that another
-architecture's passes and windows are not this machine's, and where an AVX-2-only CPU should not take
-an AVX-512 identity's older release. Pure: the answers, the records and this host in, the answer with
-its lines out, each answer's vector ISA among them (commands/query.py asks; tests/unit/test_other_cpus.py
-tries real cpuinfo texts)."""
+"""What a user whose CPU has no answer of its own is told beside `query`'s answers (docs/answers.md, "Ratios
+do not carry between CPUs"): which identities answered the model, that another architecture's passes and
+windows are not this machine's, and where an AVX-2-only CPU should not take an AVX-512 identity's older
+release. Pure: the answers, the records and this host in, the answer with its lines out, each answer's vector
+ISA among them (commands/query.py asks; tests/unit/test_other_cpus.py tries real cpuinfo texts)."""
 
 from __future__ import annotations
 
@@ -26,11 +25,10 @@ def model_answer(
     records: Sequence[Record],
     here: HostIdentity,
 ) -> Answer:
-    """What a user whose CPU has no answer of its own is told besides: every identity that answered
-    `name` (which exist, so the nearest one's choice can be judged), and, on another architecture
-    than the results' runs, that their passes are that architecture's, with where its boards' are.
-    Before, an aarch64 host read "passes on 16 of 16" of x86_64 runs as its own, and no list of the
-    identities measured."""
+    """What a user whose CPU has no answer of its own is told besides: every identity that answered `name`
+    (which exist, so the nearest one's choice can be judged), and, on another architecture than the results'
+    runs, that their passes are that architecture's, with where its boards' are. Before, an aarch64 host read
+    "passes on 16 of 16" of x86_64 runs as its own, and no list of the identities measured."""
     lines = list(answer.lines)
     if chosen is None or not chosen.here:
         published = advice.matching(gathered, name)

@@ -121,12 +121,11 @@ def rendered(to: Path) -> None:
 def publishing(
     run: Path, to: Path, *, wait: bool = False, say: Callable[[str], None] = lambda s: None
 ) -> Iterator[None]:
-    """The block publishes `run` into `to`: marked pending before it starts, unmarked only when it
-    ended well, and holding `to`'s writer lock (`locks.results_lock`), so that no other publish,
-    merge, forget or append writes `to` meanwhile (nor finishes this one); another writer of `to` is
-    refused in one line naming it, or with `wait` waited for (`say` says whom for). A publish refused
-    before it starts (`check`: a missing run directory) leaves no mark, which the next command would
-    take for an interrupted publish."""
+    """The block publishes `run` into `to`: marked pending before it starts, unmarked only when it ended well,
+    and holding `to`'s writer lock (`locks.results_lock`), so that no other publish, merge, forget or append
+    writes `to` meanwhile (nor finishes this one); another writer of `to` is refused in one line naming it, or
+    with `wait` waited for (`say` says whom for). A publish refused before it starts (`check`: a missing run
+    directory) leaves no mark, which the next command would take for an interrupted publish."""
     check(run, to)
     with locks.results_lock(to, wait=wait, report=say):
         mark = {"run": str(Path(run).resolve()), "pid": os.getpid(), "since": time.time()}

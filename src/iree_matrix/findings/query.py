@@ -161,9 +161,8 @@ def target_arch(records: Sequence[Record], asked: Optional[str]) -> str:
 
 
 def _stopped_before_a_run(records: Sequence[Record], name: str, target: str) -> Optional[Answer]:
-    """A model the results hold but none of whose cells reached a run on `target` (its only compile
-    failed): which stage stopped each compiler, not "no model". None when they hold no record
-    of it."""
+    """A model the results hold but none of whose cells reached a run on `target` (its only compile failed):
+    which stage stopped each compiler, not "no model". None when they hold no record of it."""
     own = [
         r for r in records if r.label.model == name and (r.label.arch in ("", target) or r.stage == "export")
     ]

@@ -188,10 +188,9 @@ def _advice(causes: Sequence[Record]) -> tuple[str, ...]:
 
 
 def failed(record: Record) -> bool:
-    """A stage that ran and did not pass (a failure, a timeout, a mismatch): a cell's outcome. An
-    install that failed is not one of the model's: the cells it blocked were never run; nor is a
-    stage that an environment fault stopped (a damaged venv, a missing tool): the answer is not
-    known until it runs in a sound one."""
+    """A stage that ran and did not pass (a failure, a timeout, a mismatch): a cell's outcome. An install that
+    failed is not one of the model's: the cells it blocked were never run; nor is a stage that an environment
+    fault stopped (a damaged venv, a missing tool): the answer is not known until it runs in a sound one."""
     return (
         record.status in (Status.FAIL, Status.TIMEOUT, Status.MISMATCH)
         and record.stage != "install"

@@ -39,12 +39,11 @@ def subject(function: str, profile: str) -> str:
 
 
 def slower_beyond_noise(older: runs_view.Timing, newer: runs_view.Timing) -> bool:
-    """Two quiet figures: the newer median beyond NOISE_RATIO. With a noisy one, only a change no
-    disturbance explains: the newer release's fastest repetition slower than LOADED_RATIO times
-    the older one's slowest (another program on this 2-core machine can at most about double a
-    time; the softmax kernel of 3.11 is 11x). Never from a figure of too few repetitions to have an
-    interval (the recipe search's one-call timings, taken at load 14 in two sittings, read
-    4.03x slower where one paired sitting measured 1.5-2x)."""
+    """Two quiet figures: the newer median beyond NOISE_RATIO. With a noisy one, only a change no disturbance
+    explains: the newer release's fastest repetition slower than LOADED_RATIO times the older one's slowest
+    (another program on this 2-core machine can at most about double a time; the softmax kernel of 3.11 is
+    11x). Never from a figure of too few repetitions to have an interval (the recipe search's one-call
+    timings, taken at load 14 in two sittings, read 4.03x slower where one paired sitting measured 1.5-2x)."""
     if older.too_few or newer.too_few:
         return False
     if not older.noisy and not newer.noisy:

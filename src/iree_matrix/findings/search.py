@@ -314,11 +314,10 @@ def rank_batch(
 
 
 def polish(incumbent: Config, tried: Iterable[str], dims: Sequence[Dimension], prior: Prior) -> list[Config]:
-    """The pair step's candidates: the incumbent plus one knob that was neutral alone
-    (`Prior.near_neutral`), in a dimension the incumbent leaves off, not tried beside it yet. The
-    batches rank by the effect alone, so these come last and their width cuts them off; beside a good
-    configuration a neutral knob can still help (vector-256 and SLP did, by hand; the loop vectorizer
-    on QuartzNet, 1.8x)."""
+    """The pair step's candidates: the incumbent plus one knob that was neutral alone (`Prior.near_neutral`),
+    in a dimension the incumbent leaves off, not tried beside it yet. The batches rank by the effect alone, so
+    these come last and their width cuts them off; beside a good configuration a neutral knob can still help
+    (vector-256 and SLP did, by hand; the loop vectorizer on QuartzNet, 1.8x)."""
     seen, neutral = set(tried), prior.near_neutral
     off = [
         o for dim in dims if not incumbent.knob_set & set(dim.options) for o in dim.options if o in neutral

@@ -1,6 +1,5 @@
-"""A rootfs as an image without `docker import`: a reproducible tarball and a hand-made `docker
-save` archive whose config carries no wall-clock time, so the same tarball always gives the same
-image id."""
+"""A rootfs as an image without `docker import`: a reproducible tarball and a hand-made `docker save` archive
+whose config carries no wall-clock time, so the same tarball always gives the same image id."""
 
 from __future__ import annotations
 

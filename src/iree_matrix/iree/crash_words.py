@@ -73,9 +73,8 @@ def sync_argv(argv: Sequence[str], output: str) -> list[str]:
 
 
 def crash_words(returncode: int, output: str, sync_output: str = "") -> str:
-    """The failure's first line: the signal by name (a crash), and the runtime's own status, from
-    the call's output or, where that has none or `hidden`'s, from its re-run on local-sync
-    (`sync_output`)."""
+    """The failure's first line: the signal by name (a crash), and the runtime's own status, from the call's
+    output or, where that has none or `hidden`'s, from its re-run on local-sync (`sync_output`)."""
     said = f"the run died of {signal_words(returncode)}" if signal_of(returncode) else status_line(output)
     if (own := status_line(output)) and not hidden(output):
         return f"{said}; the runtime said: {own}"

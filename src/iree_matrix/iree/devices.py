@@ -30,11 +30,10 @@ _HIDDEN = re.compile(r"(\d+) physical devices? available; 0 visible")
 # SwiftShader (Google's, which IREE's own CI ran Vulkan tests on) "SwiftShader Device (Subzero)".
 LAVAPIPE_NAME = "llvmpipe"
 SOFTWARE_NAMES = (LAVAPIPE_NAME, "SwiftShader")
-# SwiftShader's Vulkan ICD as Debian ships it, in chromium-common (the browser's software
-# rasterizer; `images/setup-host.sh` installs chromium): the device the runtimes that hide lavapipe
-# accept (2.9.0-3.11.0 list it, measured here). Added beside the system's ICDs, never instead of
-# them, so a machine's real GPU stays visible: VK_ADD_DRIVER_FILES (Vulkan loader >= 1.3.234;
-# bookworm's is 1.3.239).
+# SwiftShader's Vulkan ICD as Debian ships it, in chromium-common (the browser's software rasterizer;
+# `images/setup-host.sh` installs chromium): the device the runtimes that hide lavapipe accept (2.9.0-3.11.0
+# list it, measured here). Added beside the system's ICDs, never instead of them, so a machine's real GPU
+# stays visible: VK_ADD_DRIVER_FILES (Vulkan loader >= 1.3.234; bookworm's is 1.3.239).
 SWIFTSHADER_ICD = Path("/usr/lib/chromium/vk_swiftshader_icd.json")
 
 

@@ -161,14 +161,13 @@ def arm32_attributes(elf: Path, *, log: Optional[Path] = None) -> dict[str, Any]
 
 
 def arm32_calls_past_text(blob: bytes) -> list[int]:
-    """Addresses of the ARM-mode `bl` instructions in a 32-bit little-endian ELF's `.text` that
-    call the address just past its end: a function the linker gave no code. The `fmaf` IREE links
-    into 32-bit ARM kernels (from musl's wasm32 bitcode; the libcall `llvm.fma.f32` becomes where
-    the CPU has no fused multiply-add, as VFPv2 has none) is a local function of size 0, which the
-    linker places, empty, at the end of the kernels' code (docs/boards.md, "fmaf"): such a call
-    runs through the zero padding after it and faults at the next page (qemu: "uncaught target
-    signal 11"). Only unconditional `bl` is read: a literal pool word that
-    happens to look like one would have to aim exactly there too."""
+    """Addresses of the ARM-mode `bl` instructions in a 32-bit little-endian ELF's `.text` that call the
+    address just past its end: a function the linker gave no code. The `fmaf` IREE links into 32-bit ARM
+    kernels (from musl's wasm32 bitcode; the libcall `llvm.fma.f32` becomes where the CPU has no fused
+    multiply-add, as VFPv2 has none) is a local function of size 0, which the linker places, empty, at the end
+    of the kernels' code (docs/boards.md, "fmaf"): such a call runs through the zero padding after it and
+    faults at the next page (qemu: "uncaught target signal 11"). Only unconditional `bl` is read: a literal
+    pool word that happens to look like one would have to aim exactly there too."""
     if blob[:4] != ELF_MAGIC or blob[4] != 1 or blob[5] != 1:  # ELF32, little-endian
         return []
     try:

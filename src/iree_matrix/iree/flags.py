@@ -366,10 +366,9 @@ def missing_flags(flags: Sequence[str], help_text: str) -> list[str]:
 
 
 def combine(name: str, known: Mapping[str, Profile]) -> Profile:
-    """A profile by its name: a known one as it is, or "channels-last+im2col", the union of named
-    profiles' changes to `default` (the flag search's second batch). A named target CPU (`avx2`:
-    x86-64-v3) replaces the others' `host`; two opt levels, two named CPUs, or a generic CPU with any
-    other, cannot combine."""
+    """A profile by its name: a known one as it is, or "channels-last+im2col", the union of named profiles'
+    changes to `default` (the flag search's second batch). A named target CPU (`avx2`: x86-64-v3) replaces the
+    others' `host`; two opt levels, two named CPUs, or a generic CPU with any other, cannot combine."""
     if name in known:
         return known[name]
     parts = list(Config.parse(name).names) or [name]

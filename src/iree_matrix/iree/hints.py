@@ -376,9 +376,8 @@ def find(text: Optional[str], stage: Optional[str] = None, made: Made = UNKNOWN)
 
 
 def words(stage: str, metrics: Optional[Mapping[str, Any]], message: Optional[str]) -> str:
-    """Everything a record says about its failure, for matching: the compile stage's first error
-    and the op it names (kept whole in the metrics, where the message may have been cut), then the
-    message."""
+    """Everything a record says about its failure, for matching: the compile stage's first error and the op it
+    names (kept whole in the metrics, where the message may have been cut), then the message."""
     stored = metrics if isinstance(metrics, Mapping) else {}
     named = ("first_error", "failing_op", "source_op")
     parts = [str(stored[k]) for k in named if isinstance(stored.get(k), str)]

@@ -72,10 +72,9 @@ def determinants(mlir: str, where: str = "", target_cpu: str = "", host_avx2: bo
 
 
 def words(mlir: str, where: str = "", target_cpu: str = "", host_avx2: bool = True) -> str:
-    """What a mismatch's message adds about the ops in `mlir` known to be computed wrongly ("" when
-    none): a line of its own, "the model has an op IREE computes wrongly: …", which the summary's
-    headline shows (the line hint `negative-pad` matches) where the message's first line, the
-    errors, would cut it off."""
+    """What a mismatch's message adds about the ops in `mlir` known to be computed wrongly ("" when none): a
+    line of its own, "the model has an op IREE computes wrongly: …", which the summary's headline shows (the
+    line hint `negative-pad` matches) where the message's first line, the errors, would cut it off."""
     found = negative_pads(mlir, where) + determinants(mlir, where, target_cpu, host_avx2)
     return "" if not found else "\nthe model has an op IREE computes wrongly: " + "; ".join(found)
 

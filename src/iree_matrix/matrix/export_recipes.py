@@ -118,10 +118,9 @@ def search_offer(reference: str, where: pasted.Where = pasted.HERE) -> str:
 
 
 def commands(reference: str, recipe: str, where: pasted.Where = pasted.HERE) -> tuple[str, ...]:
-    """The commands that run the model `reference` (a built-in's name or FILE:FACTORY, as a
-    command line takes it) exported by `recipe`, as the tool prints them, with the settings of the
-    run that prints them (`where`): each runs as printed (tests/processes/test_printed_commands.py
-    runs every one)."""
+    """The commands that run the model `reference` (a built-in's name or FILE:FACTORY, as a command line takes
+    it) exported by `recipe`, as the tool prints them, with the settings of the run that prints them
+    (`where`): each runs as printed (tests/processes/test_printed_commands.py runs every one)."""
     model = shlex.quote(f"{reference}{SEP}{recipe}")
     return (where.line(f"iree-matrix advise {model}"), where.line(f"iree-matrix matrix --model {model}"))
 

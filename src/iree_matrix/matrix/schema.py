@@ -86,9 +86,8 @@ def _table(
     description: str = "",
     marks: Mapping[str, Any] = {},  # noqa: B006
 ) -> Node:
-    """A table of `keys` and no other (a typo is an error, never ignored); `marks` are the x- notes
-    its errors read (x-unknown: what an unknown key's error says; x-opt-ins: the stages' opt-ins join
-    it)."""
+    """A table of `keys` and no other (a typo is an error, never ignored); `marks` are the x- notes its errors
+    read (x-unknown: what an unknown key's error says; x-opt-ins: the stages' opt-ins join it)."""
     return {
         **_about(description),
         "type": "object",

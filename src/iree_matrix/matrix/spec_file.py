@@ -133,13 +133,12 @@ def parse(
     own_file: bool = False,
     kernels: Sequence[kernel_files.Kernel] = (),
 ) -> MatrixSpec:
-    """`resolver` turns release selectors ("all", ">=3.0") into versions and checks plain versions
-    against the package index; without one, selectors are refused and versions taken as written.
-    `profiles` (`tune --profiles`) replace the profile of every cell the file makes, its include and
-    exclude rules applied: each cell under each of them (`spec.with_profiles`). Under `models`
-    (`--model`) a command's own file's `[[include]]` tables add cells of those models only (not
-    `--model my_net`'s tiny_cnn); those of a file the user named (`own_file`) all theirs. `kernels`:
-    loaded already (`--kernel`), after the file's `kernels`."""
+    """`resolver` turns release selectors ("all", ">=3.0") into versions and checks plain versions against the
+    package index; without one, selectors are refused and versions taken as written. `profiles` (`tune
+    --profiles`) replace the profile of every cell the file makes, its include and exclude rules applied: each
+    cell under each of them (`spec.with_profiles`). Under `models` (`--model`) a command's own file's
+    `[[include]]` tables add cells of those models only (not `--model my_net`'s tiny_cnn); those of a file the
+    user named (`own_file`) all theirs. `kernels`: loaded already (`--kernel`), after the file's `kernels`."""
     data = old_spellings.current(data, _Where(path).error)
     matrix = _parse(data, path, models, resolver, own_file, kernels)
     return with_profiles(matrix, profiles) if profiles else matrix

@@ -86,9 +86,8 @@ def root_causes(records: Iterable[Record]) -> list[Record]:
 
 
 def reason(record: Record) -> str:
-    """Why a stage did not succeed, in the tool's own words: one line, uncut, without host paths (a
-    compile's first error and the op it names; a runtime build's missing submodule; else the
-    message's first line)."""
+    """Why a stage did not succeed, in the tool's own words: one line, uncut, without host paths (a compile's
+    first error and the op it names; a runtime build's missing submodule; else the message's first line)."""
     if record.stage == "compile" and record.error_class != "link-error":  # a link's summary line says more
         if (named := compile_errors.of_record(record.metrics, record.message)) is not None:
             return excerpts.without_paths(named.text())
@@ -159,12 +158,11 @@ def run_text(record: Optional[Record], *, short: bool = False) -> str:
 
 
 def emulated_time(record: Record, extra: str = "") -> str:
-    """A run's figure under qemu-user: the emulator's CPU time per call on one thread (`cpu_ms`,
-    local-sync: what the other emulators sharing the host's cores barely move), its repetitions and
-    their range, then the wall time and the load other programs put on the host meanwhile —
-    `7.30 s CPU per call (n=3, 7.20–7.40 s; wall 9.10 s, other load 1.2)`. A record from before
-    `cpu_ms` was recorded has only its wall time, marked so: `155 s wall`. `extra` (the peak memory)
-    goes in the brackets last; "" when the record has no time."""
+    """A run's figure under qemu-user: the emulator's CPU time per call on one thread (`cpu_ms`, local-sync:
+    what the other emulators sharing the host's cores barely move), its repetitions and their range, then the
+    wall time and the load other programs put on the host meanwhile — `7.30 s CPU per call (n=3, 7.20–7.40 s;
+    wall 9.10 s, other load 1.2)`. A record from before `cpu_ms` was recorded has only its wall time, marked
+    so: `155 s wall`. `extra` (the peak memory) goes in the brackets last; "" when the record has no time."""
     m = record.metric.of(RunMetrics)
     cpu, wall = m.cpu_time, m.latency_median
     if cpu is not None and cpu.median is not None:

@@ -53,17 +53,16 @@ def render_compatibility(
     answers: Optional[Mapping[str, Any]] = None,
     tool: str = "iree-matrix",
 ) -> str:
-    """The Markdown of `results/COMPATIBILITY.md` for `records` (newest record per job wins);
-    `source` is the results log they were read from, named in the header with the command;
-    `published` the published speed figures a run's own are related to (none for a published set);
-    `stage_order` the pipeline's stages in order (`stages.names()`, which the command passes: this
-    module renders records and does not load the stages), failures and skips listed in it; without
-    it, the order the records' stages first appear in; `machine` a run's own report (not a published
-    set's): what to take and IREE against torch eager and the peers on this machine, first
-    (report/machine.py), with `advised` the one answer per model `query model` gives (this CPU's or
-    the nearest identity's); `answers`
-    compat.json's document where the caller derived it already; `tool` the command that runs
-    iree-matrix where the reader is, in the commands the document suggests."""
+    """The Markdown of `results/COMPATIBILITY.md` for `records` (newest record per job wins); `source` is the
+    results log they were read from, named in the header with the command; `published` the published speed
+    figures a run's own are related to (none for a published set); `stage_order` the pipeline's stages in
+    order (`stages.names()`, which the command passes: this module renders records and does not load the
+    stages), failures and skips listed in it; without it, the order the records' stages first appear in;
+    `machine` a run's own report (not a published set's): what to take and IREE against torch eager and the
+    peers on this machine, first (report/machine.py), with `advised` the one answer per model `query model`
+    gives (this CPU's or the nearest identity's); `answers` compat.json's document where the caller derived it
+    already; `tool` the command that runs iree-matrix where the reader is, in the commands the document
+    suggests."""
     all_records = list(records)
     setting = Setting(
         tuple(stage_order), machine, tuple(advised), tuple(published), published_name, tool, answers

@@ -25,10 +25,9 @@ REPORT_INPUTS = ".report-inputs"
 
 
 def report_inputs(results: Results) -> str:
-    """A digest of everything a results folder's report is rendered from: its records and
-    calibration, the published logs and answers it relates its figures to (by size and time; the
-    folder names them, `Results.inputs`), the renderer's source and matplotlib's version (the SVGs'
-    bytes)."""
+    """A digest of everything a results folder's report is rendered from: its records and calibration, the
+    published logs and answers it relates its figures to (by size and time; the folder names them,
+    `Results.inputs`), the renderer's source and matplotlib's version (the SVGs' bytes)."""
     digest = hashlib.sha256(__version__.encode())
     own, published = results.inputs()[:2], results.inputs()[2:]
     for path in own:
@@ -65,11 +64,10 @@ def write_report(
     if_changed: bool = False,
     results: Optional[Results] = None,
 ) -> Path:
-    """COMPATIBILITY.md, compat.json and the site from a results directory's log, each said (`say`:
-    the command's answer stream, or a list). `if_changed` (a
-    run's own report): not again when nothing it is rendered from changed since it was last
-    rendered here (`report_inputs`); `iree-matrix report` always renders. `results`: the folder as
-    the command loaded it, when it renders more than this from it."""
+    """COMPATIBILITY.md, compat.json and the site from a results directory's log, each said (`say`: the
+    command's answer stream, or a list). `if_changed` (a run's own report): not again when nothing it is
+    rendered from changed since it was last rendered here (`report_inputs`); `iree-matrix report` always
+    renders. `results`: the folder as the command loaded it, when it renders more than this from it."""
     results = results or results_folder.load(results_dir)
     stamp = Path(results_dir) / REPORT_INPUTS
     inputs = report_inputs(results) if if_changed else ""

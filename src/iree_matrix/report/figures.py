@@ -20,11 +20,10 @@ from iree_matrix.findings import runs_view
 
 SVG_NS = "http://www.w3.org/2000/svg"
 
-# Colour per status, shared by every heatmap and legend. Three answers must never look alike: a
-# failure (dark red: the export, compile or run of this cell failed), a refusal (orange: a runtime
-# said no to another release's module — an answer) and a cell never run (grey: no evidence). They
-# differ in lightness as well as hue, and each has its own mark, so they stay apart without colour
-# vision (and in print).
+# Colour per status, shared by every heatmap and legend. Three answers must never look alike: a failure (dark
+# red: the export, compile or run of this cell failed), a refusal (orange: a runtime said no to another
+# release's module — an answer) and a cell never run (grey: no evidence). They differ in lightness as well as
+# hue, and each has its own mark, so they stay apart without colour vision (and in print).
 STATES = {  # state: (colour, mark)
     "loads": ("#4c9be8", "✓"),
     "ok": ("#4c9be8", "✓"),

@@ -193,10 +193,9 @@ def advise_commands(
     tool: str = "iree-matrix",
     where: pasted.Where = pasted.HERE,
 ) -> list[str]:
-    """`iree-matrix advise MODEL` for each model of `found` that IREE ran (a model no release ran
-    has nothing to time), each naming the model as the command takes it: a user's by its
-    FILE:FACTORY (models.references), with the run's settings (`where`), so every suggested
-    command runs as printed."""
+    """`iree-matrix advise MODEL` for each model of `found` that IREE ran (a model no release ran has nothing
+    to time), each naming the model as the command takes it: a user's by its FILE:FACTORY (models.references),
+    with the run's settings (`where`), so every suggested command runs as printed."""
     known = model_names.references(records)
     timed = dict.fromkeys(row.model for row in found if row.iree is not None)
     return [_advise(model, known, tool, where) for model in timed]

@@ -55,9 +55,8 @@ def export_digest(export: Entry, metric: str) -> str:
 
 
 def export_digests(folder: Path) -> dict[str, str]:
-    """`mlir_sha256`: the MLIR (`onnx_sha256`: an `onnx` form's ONNX file); `io_sha256`: what a run
-    compares against (inputs, torch's outputs, tolerance) — equal for exporters that differ only in
-    turbine release."""
+    """`mlir_sha256`: the MLIR (`onnx_sha256`: an `onnx` form's ONNX file); `io_sha256`: what a run compares
+    against (inputs, torch's outputs, tolerance) — equal for exporters that differ only in turbine release."""
     info = json.loads((folder / EXPORT_INFO.path).read_text())
     arrays = sorted([*(folder / INPUTS.path).glob("*.npy"), *(folder / REFERENCE.path).glob("*.npy")])
     io = {

@@ -66,10 +66,9 @@ LEAST_BUDGETED = 3
 
 
 def min_time(budget: float, repetitions: int) -> float:
-    """Each repetition's min time: Google Benchmark's, or under a time budget at most the share that
-    keeps a pass of fast calls (its repetitions and the sizing pass) within the budget: a 3-s budget
-    of 5 leaves the 0.5 s, a 1-s budget 1/6 s (the default matrix's 7-s runs of sub-ms calls took 6 s
-    of min time)."""
+    """Each repetition's min time: Google Benchmark's, or under a time budget at most the share that keeps a
+    pass of fast calls (its repetitions and the sizing pass) within the budget: a 3-s budget of 5 leaves the
+    0.5 s, a 1-s budget 1/6 s (the default matrix's 7-s runs of sub-ms calls took 6 s of min time)."""
     return min(MIN_TIME_SECONDS, budget / (repetitions + 1)) if budget > 0 else MIN_TIME_SECONDS
 
 

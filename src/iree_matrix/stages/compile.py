@@ -240,9 +240,8 @@ def _unlowered(env: Environment, request: ProcessRequest, done: processes.Comple
 
 
 def _ir_runner(env: Environment, ctx: Context, out: Path, flags: list[str], mlir: Path) -> kernel.RunCompiler:
-    """This cell's iree-compile (its MLIR by bare name, its profile's flags) with more arguments, in a
-    scratch directory of its own: what a generated spec is written from
-    (kernel/stages/kernel_generated.py)."""
+    """This cell's iree-compile (its MLIR by bare name, its profile's flags) with more arguments, in a scratch
+    directory of its own: what a generated spec is written from (kernel/stages/kernel_generated.py)."""
 
     def run(args: Sequence[str]) -> processes.Completed:
         argv = [env.tool("iree-compile"), *neutral_input(mlir), *flags, *args]
@@ -315,10 +314,9 @@ def _judged(
 
 
 def gpu_flags(version: str, target: targets.Target, profile: Profile, listing: str = "") -> list[str]:
-    """iree-compile flags for a GPU target (targets.Gpu): its backend, its chip spelled as this
-    compiler spells it (its `--help-hidden` listing, else compiler_options.json's row for the
-    release), the profile's opt level and flags. A CPU profile (a named CPU, llvm-cpu or vmvx
-    flags) is skipped, saying so."""
+    """iree-compile flags for a GPU target (targets.Gpu): its backend, its chip spelled as this compiler
+    spells it (its `--help-hidden` listing, else compiler_options.json's row for the release), the profile's
+    opt level and flags. A CPU profile (a named CPU, llvm-cpu or vmvx flags) is skipped, saying so."""
     gpu = target.gpu
     assert gpu is not None
     if not profile.applies_to(version):
@@ -337,12 +335,11 @@ def gpu_flags(version: str, target: targets.Target, profile: Profile, listing: s
 
 
 def neutral_input(mlir: Path) -> list[str]:
-    """The MLIR as the compiler is given it: its bare name, the compiler running in a scratch
-    directory that links it by that name (`store.scratch`).
-    iree-compile embeds the input's path as given in the module's debug information (source map,
-    debug ops, DWARF), so an absolute path would make the module's bytes depend on where the store
-    lives; measured with IREE 3.9.0: absolute paths in two directories gave two sha256,
-    the bare name one."""
+    """The MLIR as the compiler is given it: its bare name, the compiler running in a scratch directory that
+    links it by that name (`store.scratch`). iree-compile embeds the input's path as given in the module's
+    debug information (source map, debug ops, DWARF), so an absolute path would make the module's bytes depend
+    on where the store lives; measured with IREE 3.9.0: absolute paths in two directories gave two sha256, the
+    bare name one."""
     return [mlir.name]
 
 

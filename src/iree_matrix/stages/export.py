@@ -249,9 +249,8 @@ def _failure(out: Path, done: processes.Completed) -> StageFailure:
 
 
 def _ended(out: Path, done: processes.Completed) -> StageFailure:
-    """The worker ended without saying how (no error.json): killed, or ended by the model's code (a
-    model can end its own process, or kill its parent). The phase it last
-    entered says whose code was running."""
+    """The worker ended without saying how (no error.json): killed, or ended by the model's code (a model can
+    end its own process, or kill its parent). The phase it last entered says whose code was running."""
     phase = _phase(out)
     said = process_output.excerpt(done.output, max_lines=5)
     last = f" Its last words: {said}" if said else ""

@@ -72,12 +72,11 @@ def command(job: Job, ctx: Context, python: str, script: str, *extra: str) -> tu
 def read_result(
     path: Path, done: processes.Completed, required: Mapping[str, tuple[type, ...]] = {}
 ) -> dict[str, Any]:
-    """The worker's result file; its absence after a clean exit means the model's own code ended
-    the process first (`os._exit(0)`, `sys.exit()` in a factory), which is said, not an errno. The
-    model's code runs in the worker's process and may write where the worker writes: a result that is
-    not a JSON object with each of `required` (name: the types its value may have) is not the
-    worker's, and is the model's failure, said in one line (a model's own export.json once raised
-    `KeyError: 'eager_ms'` in iree-matrix)."""
+    """The worker's result file; its absence after a clean exit means the model's own code ended the process
+    first (`os._exit(0)`, `sys.exit()` in a factory), which is said, not an errno. The model's code runs in
+    the worker's process and may write where the worker writes: a result that is not a JSON object with each
+    of `required` (name: the types its value may have) is not the worker's, and is the model's failure, said
+    in one line (a model's own export.json once raised `KeyError: 'eager_ms'` in iree-matrix)."""
     try:
         found = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:

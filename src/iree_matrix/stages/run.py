@@ -65,9 +65,8 @@ def call_flags(function: str, inputs: Sequence[Path | str]) -> list[str]:
 
 
 def run_command(tool: str, common: Sequence[str], outputs: Sequence[Path | str]) -> list[str]:
-    """The checked call (`common`: device, module, `call_flags`), writing each output to a file:
-    what the run stage runs and records, and what the docs' command blocks print
-    (stages/shell_commands.py)."""
+    """The checked call (`common`: device, module, `call_flags`), writing each output to a file: what the run
+    stage runs and records, and what the docs' command blocks print (stages/shell_commands.py)."""
     return [tool, *common, *(f"--output=@{p}" for p in outputs)]
 
 
@@ -94,10 +93,9 @@ class RunStage(StageBase):
             run_cell = compiled.cell
         else:
             run_cell = f"{compiled.cell}/rt{cell.runtime.replace(':', '')}"  # /rt3.13.0, /rtsrc3.9.0+static
-        # No runtime exists for this target (armv6 without --armv6-runtime): the run is planned
-        # anyway and records why it was skipped, so the table says so instead of going blank.
-        # A firmware (bare metal): the run links the runtime it builds itself (cortex_m.py), nothing
-        # to install.
+        # No runtime exists for this target (armv6 without --armv6-runtime): the run is planned anyway and
+        # records why it was skipped, so the table says so instead of going blank. A firmware (bare metal):
+        # the run links the runtime it builds itself (cortex_m.py), nothing to install.
         bare_metal = targets.parse(cell.arch).arch.bare_metal
         installed = (unit.install(env),) if runs_anywhere(env) and not bare_metal else ()
         deps = (unit.planned["export"].id, compiled.id, *installed, *kernel.run_deps(unit))
@@ -137,10 +135,9 @@ class RunStage(StageBase):
             self.name,
             # Only when asked, so every other run keeps its key (and its stored result).
             **({"op_profile": op_timings.SCHEME} if _profiles_ops(job, ctx.spec) else {}),
-            # The module by content: two profiles whose modules are byte-identical (a null knob such
-            # as --iree-opt-data-tiling=false where it is the default) share one timed run, so a
-            # search pays for a null knob's compile only. A compile that recorded no
-            # digest falls back to its key.
+            # The module by content: two profiles whose modules are byte-identical (a null knob such as
+            # --iree-opt-data-tiling=false where it is the default) share one timed run, so a search pays for
+            # a null knob's compile only. A compile that recorded no digest falls back to its key.
             module=_module_digest(ctx.dep("compile").record),
             # Inputs, torch's outputs and the tolerance by content: exporters that agree on them
             # (and on the MLIR, see compile) share this run.
@@ -310,9 +307,8 @@ def _timed(call: _Call, ctx: Context, done: processes.Completed) -> tuple[list[s
 
     timed: dict[str, Any]
     if call.gpu is not None and call.found.software:
-        # A software GPU (lavapipe, SwiftShader): a real model's call can take minutes on the CPU,
-        # and its time is no GPU's figure (marked emulated, never ranked): the checked call is
-        # the one timed.
+        # A software GPU (lavapipe, SwiftShader): a real model's call can take minutes on the CPU, and its
+        # time is no GPU's figure (marked emulated, never ranked): the checked call is the one timed.
         bench_argv = benchmark_command(call.env, ctx, call.module, *call.call, device=call.run_on)
         bench_json, timed = "", {"latency_ms": checked_call_ms(done.seconds)}
     else:
@@ -522,10 +518,9 @@ def latency_ms(benchmark_json: str, field: str = "real_time") -> Mapping[str, An
 _classify = refusals.classify
 
 
-# What a killed process's output says of its end, most telling first: qemu-user's "uncaught target
-# signal N (…)" names the signal; the shell's "Segmentation fault" repeats it; a status code
-# (INVALID_ARGUMENT …) is the runtime's own reason. The tool's echo ("EXEC @main") and docker's
-# platform warning say nothing of why.
+# What a killed process's output says of its end, most telling first: qemu-user's "uncaught target signal N
+# (…)" names the signal; the shell's "Segmentation fault" repeats it; a status code (INVALID_ARGUMENT …) is
+# the runtime's own reason. The tool's echo ("EXEC @main") and docker's platform warning say nothing of why.
 _SIGNAL_WORDS = (
     "uncaught target signal",
     "Segmentation fault",

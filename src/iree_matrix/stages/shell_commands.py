@@ -46,9 +46,8 @@ _VARIABLES_ONLY = re.compile(r'(?:[^$"\\`]|\$(?:[A-Za-z_][A-Za-z0-9_]*|\{[A-Za-z
 
 
 def shell_word(arg: str) -> str:
-    """One argument as shell: bare when it needs no quoting (a `$VAR` and a `*.a` glob expand),
-    in double quotes when it has a variable and a space (and nothing else that expands), else
-    single-quoted."""
+    """One argument as shell: bare when it needs no quoting (a `$VAR` and a `*.a` glob expand), in double
+    quotes when it has a variable and a space (and nothing else that expands), else single-quoted."""
     if arg and _BARE.match(arg):
         return arg
     return f'"{arg}"' if "$" in arg and _VARIABLES_ONLY.fullmatch(arg) else shlex.quote(arg)
@@ -180,10 +179,9 @@ FLOAT32_OUTPUT: tuple[arrays.Described, ...] = ({"dtype": "float32"},)
 
 
 def run_step(arch: str, tools: str, *, outputs: Sequence[arrays.Described] = FLOAT32_OUTPUT) -> Step:
-    """iree-run-module as the run stage calls it (one thread), QEMU_CPU pinned for an emulated target;
-    each output written as the run stage has it written (`outputs`: export.json's descriptions): a
-    .npy, or the raw contents (.bin) of a dtype numpy lacks, which iree-run-module cannot write as
-    .npy."""
+    """iree-run-module as the run stage calls it (one thread), QEMU_CPU pinned for an emulated target; each
+    output written as the run stage has it written (`outputs`: export.json's descriptions): a .npy, or the raw
+    contents (.bin) of a dtype numpy lacks, which iree-run-module cannot write as .npy."""
     target = targets.parse(arch)
     call = run_stage.call_flags("main", ["input0.npy"])  # the docs' model: one input
     common = [*device_argv("local-sync", 1), "--module=module.vmfb", *call]
@@ -207,10 +205,9 @@ def firmware_steps(
     cmake: str = "$CMAKE",
     quirks: Sequence[str] = (),
 ) -> list[Step]:
-    """A Cortex-M cell after its compile: the runtime (`cortex_m._build`: host tools, cross build,
-    libraries and headers kept), the model data and linker script (`cortex_m.model_data`,
-    `linker_script`, run by $PYTHON: one that has iree-matrix), the link and the emulator, as the
-    run stage does them."""
+    """A Cortex-M cell after its compile: the runtime (`cortex_m._build`: host tools, cross build, libraries
+    and headers kept), the model data and linker script (`cortex_m.model_data`, `linker_script`, run by
+    $PYTHON: one that has iree-matrix), the link and the emulator, as the run stage does them."""
     (host_cfg, host_make), (cfg, make) = cortex_m.runtime_commands(src, cpu, runtime, cmake, quirks)
     writer = (
         "import sys; from pathlib import Path; from iree_matrix.source_builds import cortex_m as c; "

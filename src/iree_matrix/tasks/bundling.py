@@ -264,10 +264,9 @@ class Advised:
 
 
 def _gpu_plan(plan: PlanSettings, args: Settings) -> tuple[Loaded, Advised]:
-    """advise's matrix for a GPU sitting: `default` compiled by each release for each target, and
-    unless --no-proof its one-knob neighbourhood by the first release for each target (the knobs
-    that compile for a GPU); no picks or ONNX Runtime (not a GPU peer: torch is, built there from
-    the model's source)."""
+    """advise's matrix for a GPU sitting: `default` compiled by each release for each target, and unless
+    --no-proof its one-knob neighbourhood by the first release for each target (the knobs that compile for a
+    GPU); no picks or ONNX Runtime (not a GPU peer: torch is, built there from the model's source)."""
     from iree_matrix.advise import gpu_sitting
 
     assert args.advise
@@ -481,11 +480,10 @@ def shipped_records() -> list[Record]:
 
 
 def refused_pairs(found: Sequence[BundledRun], published: Sequence[Record]) -> list[str]:
-    """Each (compiler, runtime) pair of the cells whose runtime the published results saw refuse
-    that compiler's modules: said before packing, so no one carries a board's only chance to a
-    refusal they could have known (a source-built runtime is its release's: the same VM bytecode
-    and module features as that release's wheel). The cells still travel: a refusal on the
-    target is an answer, recorded as one."""
+    """Each (compiler, runtime) pair of the cells whose runtime the published results saw refuse that
+    compiler's modules: said before packing, so no one carries a board's only chance to a refusal they could
+    have known (a source-built runtime is its release's: the same VM bytecode and module features as that
+    release's wheel). The cells still travel: a refusal on the target is an answer, recorded as one."""
     from iree_matrix.findings import query
 
     pairs: dict[tuple[str, str], list[str]] = {}

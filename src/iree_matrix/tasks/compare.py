@@ -1,8 +1,7 @@
-"""Two releases (or two profiles) of every function a results directory ran, timed again here in
-paired, interleaved rounds on one thread (`abtest`), with the calibrated verdict per function —
-"faster", "slower", "no difference" or "same module" — instead of a ratio of two medians taken
-minutes apart (`iree-matrix compare A B`). The comparison is kept in RESULTS_DIR/compare-A-B.json,
-which the site's comparisons page shows."""
+"""Two releases (or two profiles) of every function a results directory ran, timed again here in paired,
+interleaved rounds on one thread (`abtest`), with the calibrated verdict per function — "faster", "slower",
+"no difference" or "same module" — instead of a ratio of two medians taken minutes apart (`iree-matrix compare
+A B`). The comparison is kept in RESULTS_DIR/compare-A-B.json, which the site's comparisons page shows."""
 
 from __future__ import annotations
 

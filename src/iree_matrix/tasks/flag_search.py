@@ -1,11 +1,10 @@
-"""The budgeted flag search, as one session (`iree-matrix search`). Batch 1 measures default, each
-compile knob alone and each export variant; later batches descend from the best configuration so far,
-per function and compiler, one change at a time, until no neighbour beats it beyond noise or the
-budget is spent; a last sitting measures the naive build (`generic`: no target CPU, what turbine's
-own `compile()` passes), default and each function's result again side by side. Every batch is one
-sitting: its cells' timed runs are measured again even when stored (the verdicts and the plan of
-each batch are findings/search.py's, the descent's bookkeeping findings/search_descent.py's). An
-interrupted search resumes after its last finished batch."""
+"""The budgeted flag search, as one session (`iree-matrix search`). Batch 1 measures default, each compile
+knob alone and each export variant; later batches descend from the best configuration so far, per function and
+compiler, one change at a time, until no neighbour beats it beyond noise or the budget is spent; a last
+sitting measures the naive build (`generic`: no target CPU, what turbine's own `compile()` passes), default
+and each function's result again side by side. Every batch is one sitting: its cells' timed runs are measured
+again even when stored (the verdicts and the plan of each batch are findings/search.py's, the descent's
+bookkeeping findings/search_descent.py's). An interrupted search resumes after its last finished batch."""
 
 from __future__ import annotations
 
@@ -436,9 +435,8 @@ def _start(
     known: Optional[Mapping[str, Profile]] = None,
     confirm: Optional[search.Confirm] = None,
 ) -> dict[tuple[str, str], search_descent.Walk]:
-    """Each function's descent after batch 1: its fastest change beyond noise against default that
-    `confirm` (the paired test) calls faster is the first incumbent, batch 1's single changes are
-    the prior."""
+    """Each function's descent after batch 1: its fastest change beyond noise against default that `confirm`
+    (the paired test) calls faster is the first incumbent, batch 1's single changes are the prior."""
     descents = {}
     for (function, compiler), rows in table.items():
         if not any(fnmatch.fnmatchcase(function, g) for g in wanted):

@@ -86,10 +86,9 @@ class HostIdentity:
 
     @property
     def identity(self) -> str:
-        """The CPU identity a timing of this host belongs to (`system_host.identity`): the one it
-        recorded. Records written before identities were recorded carry only the model name and
-        eight flags, which a Zen 4 and a Zen 5 share: they get a `legacy:` identity of their own,
-        never equal to a new record's."""
+        """The CPU identity a timing of this host belongs to (`system_host.identity`): the one it recorded.
+        Records written before identities were recorded carry only the model name and eight flags, which a Zen
+        4 and a Zen 5 share: they get a `legacy:` identity of their own, never equal to a new record's."""
         if self.recorded_identity:
             return self.recorded_identity
         if self.cpu_flags_sha256 and self.family is not None:

@@ -110,14 +110,13 @@ _M = TypeVar("_M", bound="StageMetrics")
 
 @dataclass_transform(frozen_default=True)
 class StageMetrics:
-    """The base of a stage's metrics: each subclass, `class RunMetrics(StageMetrics, stage="run")`,
-    is made a frozen dataclass here, its fields (each a `metric(doc)`) what its records' `metrics`
-    hold. The stage writes one (`written`: the record's dictionary), declares its fields
-    (`described`: the stage's `metrics`), and every reader reads one back from a record
-    (`record.metric.of(PeakMetrics)`, `read`): each value converted by its field's type — a value of
-    another type (an older record, a hand-edited log) reads as the field's default, never as a wrong
-    figure. One module per stage in `core/model/metrics/` (the foundation layer, so the report reads it
-    without importing the stages)."""
+    """The base of a stage's metrics: each subclass, `class RunMetrics(StageMetrics, stage="run")`, is made a
+    frozen dataclass here, its fields (each a `metric(doc)`) what its records' `metrics` hold. The stage
+    writes one (`written`: the record's dictionary), declares its fields (`described`: the stage's `metrics`),
+    and every reader reads one back from a record (`record.metric.of(PeakMetrics)`, `read`): each value
+    converted by its field's type — a value of another type (an older record, a hand-edited log) reads as the
+    field's default, never as a wrong figure. One module per stage in `core/model/metrics/` (the foundation
+    layer, so the report reads it without importing the stages)."""
 
     stage: ClassVar[str] = ""
     # The `[benchmark]` key whose "<model>/<profile>" globs name the cells the stage measures (a

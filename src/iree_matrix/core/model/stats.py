@@ -84,16 +84,15 @@ def of_latency(latency: Any) -> Optional[Interval]:
 
 # --- paired, interleaved comparisons --------------------------------------------------------------
 #
-# Two builds timed in alternating rounds of one sitting (A B, B A, A B, ...): whatever the machine
-# does meanwhile (another job, a frequency change) falls on both arms of a round alike, so each
-# round's ratio B/A is what the builds differ by. Under "no difference" a round's log-ratio is as
-# likely to be positive as negative by the same amount (the order alternates), so the exact
-# sign-flip permutation test on the mean log-ratio holds its false-positive rate without assuming
-# a distribution. A verdict also needs the median ratio to differ from 1 by MIN_EFFECT: two runs of
-# one module differ by a little systematically (where the file lies, address-space layout), which
-# a test on many rounds would call significant. Both numbers are checked by the published
-# calibration (`iree-matrix calibrate`: null pairs, a module against a byte-identical copy), whose
-# measured false-positive rate the reports quote.
+# Two builds timed in alternating rounds of one sitting (A B, B A, A B, ...): whatever the machine does
+# meanwhile (another job, a frequency change) falls on both arms of a round alike, so each round's ratio B/A
+# is what the builds differ by. Under "no difference" a round's log-ratio is as likely to be positive as
+# negative by the same amount (the order alternates), so the exact sign-flip permutation test on the mean
+# log-ratio holds its false-positive rate without assuming a distribution. A verdict also needs the median
+# ratio to differ from 1 by MIN_EFFECT: two runs of one module differ by a little systematically (where the
+# file lies, address-space layout), which a test on many rounds would call significant. Both numbers are
+# checked by the published calibration (`iree-matrix calibrate`: null pairs, a module against a byte-identical
+# copy), whose measured false-positive rate the reports quote.
 
 ALPHA = 0.05  # the test's two-sided level
 MIN_EFFECT = 0.03  # |median ratio - 1| below this is "no difference" whatever the test says

@@ -135,9 +135,8 @@ class Sandbox:
             }
             for way in sorted(ways, key=lambda w: (len(Path(w).parts), w)):
                 argv += ["--perms", "0755", "--dir", way]
-        # After the tmpfs, outer before inner (a writable output inside a read-only input stays
-        # writable); of the same path, writable last. A missing input is left out
-        # (`--ro-bind-try`), as Landlock left it.
+        # After the tmpfs, outer before inner (a writable output inside a read-only input stays writable); of
+        # the same path, writable last. A missing input is left out (`--ro-bind-try`), as Landlock left it.
         for path, writable in binds:
             argv += ["--bind" if writable else "--ro-bind-try", path, path]
         if self.cwd is not None:
@@ -218,10 +217,9 @@ def hand_over(sandbox: Sandbox) -> Optional[str]:
 
 
 def take_back(sandbox: Sandbox) -> None:
-    """After a sandbox that dropped to uid 65534 ended: what it wrote is the tool's again (root's,
-    not any host program's that runs as nobody). A setuid or setgid file is left as it is, its
-    owner 65534 (the model's own rights), for the store to refuse by name; a chown would clear the
-    bits and hide it."""
+    """After a sandbox that dropped to uid 65534 ended: what it wrote is the tool's again (root's, not any
+    host program's that runs as nobody). A setuid or setgid file is left as it is, its owner 65534 (the
+    model's own rights), for the store to refuse by name; a chown would clear the bits and hide it."""
     if not as_root():
         return
     uid, gid = os.geteuid(), os.getegid()

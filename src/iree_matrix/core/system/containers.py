@@ -393,11 +393,10 @@ def options(
     return opts
 
 
-# The peak memory of a container's command: its memory cgroup's high-water mark (cgroup v2
-# memory.peak, v1 memory.max_usage_in_bytes), read by a shell after the command exits. Under
-# qemu-user that is the emulator with the guest program in it, plus the page cache of the files it
-# read (the module): an upper bound of what the program needs on the board. The docker client's own
-# rusage says nothing about it.
+# The peak memory of a container's command: its memory cgroup's high-water mark (cgroup v2 memory.peak, v1
+# memory.max_usage_in_bytes), read by a shell after the command exits. Under qemu-user that is the emulator
+# with the guest program in it, plus the page cache of the files it read (the module): an upper bound of what
+# the program needs on the board. The docker client's own rusage says nothing about it.
 _PEAK_MARK = "iree-matrix-peak-memory-bytes: "
 PEAK_MEMORY_WRAPPER = (
     "/bin/sh",

@@ -61,10 +61,9 @@ def _described() -> dict[str, Any]:
 
 
 def identity() -> str:
-    """What decides timings (and `target-cpu=host` code): architecture, vendor, family / model /
-    stepping, every CPU flag and the core count. LLVM derives its host CPU name and feature string
-    from the same CPUID bits, so they are not needed to tell identities apart (and are not known
-    before a compiler ran)."""
+    """What decides timings (and `target-cpu=host` code): architecture, vendor, family / model / stepping,
+    every CPU flag and the core count. LLVM derives its host CPU name and feature string from the same CPUID
+    bits, so they are not needed to tell identities apart (and are not known before a compiler ran)."""
     return str(describe()["identity"])
 
 

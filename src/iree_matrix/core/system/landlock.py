@@ -84,10 +84,9 @@ def available() -> bool:
 
 
 def restrict_writes(allowed: Sequence[str], version: int) -> None:
-    """In the child before exec: from now on this process and all it starts may change the file
-    system only beneath `allowed` (directories, or files it may write; missing ones are left out).
-    Raises OSError when the kernel refuses a step (the command then does not start: never silently
-    unrestricted)."""
+    """In the child before exec: from now on this process and all it starts may change the file system only
+    beneath `allowed` (directories, or files it may write; missing ones are left out). Raises OSError when the
+    kernel refuses a step (the command then does not start: never silently unrestricted)."""
     if (libc := c_library()) is None or version <= 0:
         return
     later = (_REFER if version >= 2 else 0) | (_TRUNCATE if version >= 3 else 0)

@@ -1,8 +1,7 @@
-"""Advisory file locks: one so two iree-matrix processes never build the same thing at once, the
-cache's (one run per cache), a results directory's (one writer of its records at a time), and the
-machine's quiet lock, so no two runs on a machine time a stage at the same moment. The last three
-name their holder (pid, command or job, since when) in a file beside the lock, so whoever waits, or
-is refused, is told whom for."""
+"""Advisory file locks: one so two iree-matrix processes never build the same thing at once, the cache's (one
+run per cache), a results directory's (one writer of its records at a time), and the machine's quiet lock, so
+no two runs on a machine time a stage at the same moment. The last three name their holder (pid, command or
+job, since when) in a file beside the lock, so whoever waits, or is refused, is told whom for."""
 
 from __future__ import annotations
 
@@ -185,10 +184,9 @@ def _one_holder(
     grace: float = 0.0,
     held: tuple[set[object], object, bool] = (set(), None, False),
 ) -> Iterator[None]:
-    """An exclusive flock on `fd`, its holder (this process's command line) named in `note` while
-    held. Busy: past `grace` seconds, `busy(holder)` is raised, or with `wait`, `waiting(holder)` is
-    reported and it waits. `held` (the keys held, this lock's key, whether to add it): a key held
-    already takes nothing."""
+    """An exclusive flock on `fd`, its holder (this process's command line) named in `note` while held. Busy:
+    past `grace` seconds, `busy(holder)` is raised, or with `wait`, `waiting(holder)` is reported and it
+    waits. `held` (the keys held, this lock's key, whether to add it): a key held already takes nothing."""
     keys, key, reentrant = held
     if key in keys:
         yield

@@ -196,9 +196,8 @@ _KNOB_VERDICTS = ("faster", "slower", "within noise", "same module", "fails", "s
 
 
 def _render_knobs(table: Mapping[tuple[str, str], Sequence[search.Effect]]) -> list[str]:
-    """Each knob alone, per release: on how many functions it was faster, slower, within noise, the
-    same module (a null knob: not timed), failing or skipped, and its median speed-up over those it
-    changed."""
+    """Each knob alone, per release: on how many functions it was faster, slower, within noise, the same
+    module (a null knob: not timed), failing or skipped, and its median speed-up over those it changed."""
     counts: dict[tuple[str, str], dict[str, int]] = {}
     ratios: dict[tuple[str, str], list[float]] = {}
     for (_, compiler), effects in table.items():
