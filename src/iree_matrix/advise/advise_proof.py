@@ -73,16 +73,9 @@ def prove(
     if (records := builds.sitting(again)) is None:
         document["interrupted"] = True
         return
+    timed = list(records.values())
     resat = advise_sitting.run(
-        settings.sitting,
-        model,
-        planned,
-        list(records.values()),
-        cache,
-        peer_names,
-        only=set(moved),
-        kernels=kernels,
-        ref=ref,
+        settings.sitting, model, planned, timed, cache, peer_names, only=set(moved), kernels=kernels, ref=ref
     )
     advise_sitting.sat_again(document, resat)
 

@@ -211,12 +211,8 @@ def nvidia_gpus() -> list[dict[str, str]]:
     if not (tool := shutil.which("nvidia-smi")):
         return []
     try:
-        done = subprocess.run(
-            [tool, "--query-gpu=name,driver_version,compute_cap,memory.total", "--format=csv,noheader"],
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
+        query = [tool, "--query-gpu=name,driver_version,compute_cap,memory.total", "--format=csv,noheader"]
+        done = subprocess.run(query, capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired):
         return []
     gpus: list[dict[str, str]] = []

@@ -146,13 +146,9 @@ class Worker:
         env = dict(
             os.environ, PYTHONPATH=os.pathsep.join(p for p in (pythonpath, os.environ.get("PYTHONPATH")) if p)
         )
+        argv = command("--worker", "--bundle", str(root))
         self.process = subprocess.Popen(
-            command("--worker", "--bundle", str(root)),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            env=env,
-            start_new_session=True,
+            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env, start_new_session=True
         )
 
     def ask(self, order: Json) -> Json:

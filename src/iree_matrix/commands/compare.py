@@ -27,12 +27,6 @@ add_arguments = taking(
 
 def main(args: argparse.Namespace) -> int:
     rounds, repetitions = paired(args)
-    what = compare.Comparison(
-        RESULTS_DIR.of(args) or Path("runs/default"),
-        A.of(args),
-        B.of(args),
-        FUNCTIONS.of(args) or "*",
-        rounds,
-        repetitions,
-    )
+    results = RESULTS_DIR.of(args) or Path("runs/default")
+    what = compare.Comparison(results, A.of(args), B.of(args), FUNCTIONS.of(args) or "*", rounds, repetitions)
     return compare.run(what, sys.stdout, as_json=JSON.of(args))

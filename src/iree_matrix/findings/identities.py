@@ -75,9 +75,5 @@ def split(records: Iterable[Record], identity: Optional[str] = None) -> Split:
             others.setdefault(of(r), []).append(r)
         else:
             mine.append(r)
-    return Split(
-        chosen,
-        label(records, chosen) if chosen else "",
-        tuple(mine),
-        {k: tuple(v) for k, v in others.items()},
-    )
+    shown = label(records, chosen) if chosen else ""
+    return Split(chosen, shown, tuple(mine), {k: tuple(v) for k, v in others.items()})

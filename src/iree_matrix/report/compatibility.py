@@ -95,16 +95,9 @@ def write_compatibility(
     speed, name = results.published_speed(BENCH_SETS, PUBLISHED_SET)
     own = not results.is_published  # a run's own report, not a published set's
     advised = _answers_here(results.gathered, records) if own else ()
+    tool = shipped.command() if own else "iree-matrix"
     text = render_compatibility(
-        records,
-        Path(results_path),
-        speed,
-        name,
-        stage_order,
-        own,
-        advised,
-        answers,
-        shipped.command() if own else "iree-matrix",
+        records, Path(results_path), speed, name, stage_order, own, advised, answers, tool
     )
     return write_atomically(Path(out_path), text)
 

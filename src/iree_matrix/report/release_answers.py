@@ -26,25 +26,15 @@ def section(view: View) -> list[str]:
 def _windows(document: wording.Entry) -> list[str]:
     if not (found := wording.windows(document)):
         return []
-    return [
-        f"**{wording.WINDOWS}** {wording.WINDOWS_INTRO}",
-        "",
-        markdown.table(wording.WINDOW_HEADERS, [wording.window_row(w, document) for w in found]),
-        "",
-    ]
+    table = markdown.table(wording.WINDOW_HEADERS, [wording.window_row(w, document) for w in found])
+    return [f"**{wording.WINDOWS}** {wording.WINDOWS_INTRO}", "", table, ""]
 
 
 def _releases(document: wording.Entry) -> list[str]:
     if not (models := [m for m in document.get("models") or () if m["releases"]]):
         return []
-    return [
-        f"**{wording.RELEASE}** {wording.RELEASE_INTRO}",
-        "",
-        markdown.table(wording.RELEASE_HEADERS, [wording.release_row(m) for m in models]),
-        "",
-        wording.overall(models),
-        "",
-    ]
+    table = markdown.table(wording.RELEASE_HEADERS, [wording.release_row(m) for m in models])
+    return [f"**{wording.RELEASE}** {wording.RELEASE_INTRO}", "", table, "", wording.overall(models), ""]
 
 
 def _regressions(document: wording.Entry) -> list[str]:

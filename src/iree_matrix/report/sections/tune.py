@@ -102,14 +102,8 @@ def _best_row(group: Group, tried: Sequence[Tried]) -> list[str]:
     best_ms = best[1].metric.of(RunMetrics).latency_median
     default_ms = default.metric.of(RunMetrics).latency_median if default is not None else None
     speedup = formats.ratio(default_ms / best_ms) if default_ms and best_ms else ""
-    return [
-        *group,
-        best[0].label.profile,
-        _ms(best_ms) if best_ms else "",
-        _ms(default_ms) if default_ms else "",
-        speedup,
-        failed,
-    ]
+    best_text = _ms(best_ms) if best_ms else ""
+    return [*group, best[0].label.profile, best_text, _ms(default_ms) if default_ms else "", speedup, failed]
 
 
 def _detail_row(group: Group, compiled: Record, run: Optional[Record]) -> list[str]:
