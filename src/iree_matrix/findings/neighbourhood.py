@@ -219,10 +219,9 @@ class Step:
 
     @classmethod
     def of(cls, data: Mapping[str, Any]) -> Step:
+        centre = Timed.of(data.get("centre") or {})
         return cls.judged(
-            Timed.of(data.get("centre") or {}),
-            [Timed.of(n) for n in data.get("neighbours") or ()],
-            bool(data.get("interrupted")),
+            centre, [Timed.of(n) for n in data.get("neighbours") or ()], bool(data.get("interrupted"))
         )
 
     def as_dict(self) -> dict[str, Any]:

@@ -248,12 +248,9 @@ def problem() -> Optional[str]:
         )
     uid = shutil.which("id") or "/usr/bin/id"
     try:
+        argv = [*Sandbox().argv(bwrap), uid, "-u"]
         done = subprocess.run(
-            [*Sandbox().argv(bwrap), uid, "-u"],
-            capture_output=True,
-            text=True,
-            timeout=_PROBE_TIMEOUT,
-            env=environment(os.environ),
+            argv, capture_output=True, text=True, timeout=_PROBE_TIMEOUT, env=environment(os.environ)
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"{bwrap} did not start ({exc})"
