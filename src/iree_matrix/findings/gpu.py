@@ -171,12 +171,9 @@ def _one_function(
     shown = [r.job for r in across if cross_state(r) == LOADS][:1] + [
         r.job for r in across if cross_state(r) == REFUSES
     ][:1]
+    evidence = tuple(dict.fromkeys((*found.evidence, *shown)))
     return Answer(
-        found.question,
-        found.answer,
-        (*found.lines, *lines),
-        tuple(dict.fromkeys((*found.evidence, *shown))),
-        {**(found.data or {}), "cross": data},
+        found.question, found.answer, (*found.lines, *lines), evidence, {**(found.data or {}), "cross": data}
     )
 
 

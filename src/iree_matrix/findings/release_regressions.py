@@ -48,9 +48,9 @@ def slower_beyond_noise(older: runs_view.Timing, newer: runs_view.Timing) -> boo
         return False
     if not older.noisy and not newer.noisy:
         return newer.median > older.median * runs_view.NOISE_RATIO
-    if older.high is None or newer.low is None:
-        return False
-    return newer.low > older.high * runs_view.LOADED_RATIO
+    return (
+        older.high is not None and newer.low is not None and newer.low > older.high * runs_view.LOADED_RATIO
+    )
 
 
 def counted(record: Optional[Record]) -> Optional[float]:

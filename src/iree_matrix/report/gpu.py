@@ -122,11 +122,8 @@ def own_runtime_cells(records: Iterable[Record]) -> list[Heat]:
             state, words, job = compiled.status.value, "compile " + _not_compiled(compiled), compiled.job
         elif run is None or run.status in (Status.SKIP, Status.NOT_RUN):
             why = _run(run) if run is not None else "no run recorded"
-            state, words, job = (
-                "compiled",
-                f"compiles ({', '.join(x for x in _compiled(compiled)[1:3] if x)}); {why}",
-                compiled.job,
-            )
+            built = ", ".join(x for x in _compiled(compiled)[1:3] if x)
+            state, words, job = "compiled", f"compiles ({built}); {why}", compiled.job
         else:
             state, words, job = run.status.value, _run(run), run.job
         out.append(Heat(target, row, compiler, state, words, job))
