@@ -33,7 +33,7 @@ def test_advise_times_default_a_pick_the_naive_build_and_the_peers_in_one_sittin
     # its whole cost in one figure, before anything is built (issue 92 item 7)
     said = done.stderr.splitlines()
     total = next(i for i, line in enumerate(said) if line.startswith("cost: in all about "))
-    assert "(the builds 0:" in said[total] and "the proof 0:" in said[total], said[total]
+    assert ": the builds 0:" in said[total] and "; the proof 0:" in said[total], said[total]
     assert total < min(i for i, line in enumerate(said) if "] export " in line)
     # advise's matrix times as the default and the smoke store do, so tiny_cnn's stored export is
     # reused by key, not made again (advise re-exported what `nox -s matrix` had stored: issue 95)

@@ -161,7 +161,7 @@ def test_advise_says_its_whole_cost_before_it_builds() -> None:
     assert said.startswith(
         "cost: in all about 18 min here: the builds 0:02:30 (18 jobs); the sitting 0:03:20 (8 "
     )
-    assert "; the proof 0:06:40 a step (19 one-knob neighbours compiled; at most 3 steps" in said
+    assert "; the proof 0:06:40 a step (19 one-knob neighbours compiled; at most 3 step(s)" in said
     assert "; the kernel library 0:05:00, where the gap asks for it; cheaper: " in said
     quick = advise_plan.Settings(no_proof=True)
     unknown = advise_plan.cost_text(quick, 3, 7, 30.0, None, proof, 0.0)  # a model no sitting costs yet

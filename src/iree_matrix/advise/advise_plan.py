@@ -416,7 +416,7 @@ def cost_text(
     from iree_matrix.execution.progress import clock
 
     asked, (proved, proving) = settings.sitting, proof
-    shape = f"{asked.rounds} rounds × {arms} arms × {asked.repetitions} calls a function on one thread"
+    shape = f"{asked.rounds} rounds × {arms} arms × {asked.repetitions} call(s) a function on one thread"
     parts = [(f"the builds {clock(builds)} ({jobs} jobs)", builds)]
     parts += [
         (
@@ -427,7 +427,7 @@ def cost_text(
         )
     ]
     if not settings.no_proof:
-        steps = f"at most {settings.proof_steps} steps, one that finds a faster neighbour costs as much again"
+        steps = f"at most {settings.proof_steps} step(s), one that finds a faster neighbour costs as much again"
         parts += [(f"the proof {clock(proving)} a step ({proved}; {steps})", proving)]
     parts += [(f"the kernel library {clock(library)}, where the gap asks for it", library)] if library else []
     cheaper = "; cheaper: fewer --rounds (6 is the least with a verdict)" + (

@@ -8,8 +8,14 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import errno
+import stat
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, Generic, Optional, Self, TypeVar, Union, cast
+
+from iree_matrix.core.input_files import blocking
+from iree_matrix.envs.cache_usage import absolute
 
 T = TypeVar("T")
 _UNCHANGED: Any = object()
@@ -263,3 +269,67 @@ def kernel_name(text: str) -> str:
     if not text.strip() or (why := name_problem(text)) is None:  # an empty one: `query` says so itself
         return text
     raise argparse.ArgumentTypeError(f"{excerpts.clip(repr(text), 60)} ({len(text):,} characters): {why}")
+
+
+def directory(text: str) -> Path:
+    """A directory option's value, absolute (`absolute`); argparse's one-line error when it names
+    a loop of symbolic links or a file, which every later step would trip over with a traceback, or
+    nothing (`--out ''` wrote into the working directory)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty path: name a directory")
+    path = absolute(text)
+    try:
+        found = path.stat()
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise argparse.ArgumentTypeError(
+                f"{text}: a loop of symbolic links (each names the next): point it at a directory"
+            ) from None
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR):  # made when it is written, if it can be:
+            if blocked := blocking(path):  # under a file or a dangling link was a mkdir traceback
+                raise argparse.ArgumentTypeError(f"{text}: {blocked}; name another") from None
+        return path  # (no permission, ...): said by whatever reads or writes it
+    if not stat.S_ISDIR(found.st_mode):
+        raise argparse.ArgumentTypeError(f"{text}: not a directory")
+    return path
+
+
+def count(text: str) -> int:
+    """A count's value (threads, pairs): a whole number, 1 or more; argparse's one-line error
+    otherwise (`reproduce --threads 0` hung, `--threads -5` was planned and said "DIFFERENT")."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value}: expected 1 or more")
+    return value
+
+
+def mebibytes(text: str) -> float:
+    """A size in MiB: a number above 0; argparse's one-line error otherwise (`bundle --max-size 0` or
+    `-1` compiled every cell and then refused the bundle; `nan` refused none, as no limit)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: not a number of MiB") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text}: expected a size in MiB above 0 (leave it out: no limit)")
+    return value
+
+
+def matrix_file(text: str) -> Path:
+    """`--matrix`: a path, never an empty one (Path("") is ".", said as "a directory, not a regular
+    file" of a directory nobody named)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty path: name a matrix file (e.g. matrix/smoke.toml)")
+    return Path(text)
+
+
+def library(text: str) -> str:
+    """`--library`: `none`, or a folder that exists (a mistyped one tried nothing, silently)."""
+    if text != "none" and not Path(text).expanduser().is_dir():
+        raise argparse.ArgumentTypeError(
+            f"{text}: no such folder: name a folder of kernels (kernels/) or none"
+        )
+    return text

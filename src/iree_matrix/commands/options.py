@@ -8,17 +8,16 @@ built: a new backend is one entry there and no list here."""
 from __future__ import annotations
 
 import argparse
-import errno
 import os
-import stat
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Optional
 
+from iree_matrix.commands import option_types as kinds
 from iree_matrix.commands.option_types import Option, Positional, Switch, given, kernel_name, taking
 from iree_matrix.core import shipped
 from iree_matrix.core.errors import UserError
-from iree_matrix.core.input_files import blocking, directory_problem
+from iree_matrix.core.input_files import directory_problem
 from iree_matrix.envs.cache_usage import absolute, default_cache
 from iree_matrix.execution.workflow import PlanSettings, RunOptions
 
@@ -28,53 +27,6 @@ def backend_names() -> tuple[str, ...]:
     from iree_matrix.envs.backends import BACKENDS
 
     return ("auto", *BACKENDS)
-
-
-def directory(text: str) -> Path:
-    """A directory option's value, absolute (`absolute`); argparse's one-line error when it names
-    a loop of symbolic links or a file, which every later step would trip over with a traceback, or
-    nothing (`--out ''` wrote into the working directory)."""
-    if not text.strip():
-        raise argparse.ArgumentTypeError("an empty path: name a directory")
-    path = absolute(text)
-    try:
-        found = path.stat()
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise argparse.ArgumentTypeError(
-                f"{text}: a loop of symbolic links (each names the next): point it at a directory"
-            ) from None
-        if exc.errno in (errno.ENOENT, errno.ENOTDIR):  # made when it is written, if it can be:
-            if blocked := blocking(path):  # under a file or a dangling link was a mkdir traceback
-                raise argparse.ArgumentTypeError(f"{text}: {blocked}; name another") from None
-        return path  # (no permission, ...): said by whatever reads or writes it
-    if not stat.S_ISDIR(found.st_mode):
-        raise argparse.ArgumentTypeError(f"{text}: not a directory")
-    return path
-
-
-def count(text: str) -> int:
-    """A count's value (threads, pairs): a whole number, 1 or more; argparse's one-line error
-    otherwise (`reproduce --threads 0` hung, `--threads -5` was planned and said "DIFFERENT")."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r}: not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value}: expected 1 or more")
-    return value
-
-
-def mebibytes(text: str) -> float:
-    """A size in MiB: a number above 0; argparse's one-line error otherwise (`bundle --max-size 0` or
-    `-1` compiled every cell and then refused the bundle; `nan` refused none, as no limit)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r}: not a number of MiB") from None
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"{text}: expected a size in MiB above 0 (leave it out: no limit)")
-    return value
 
 
 def _number(flag: str, help: str, default: int, **more: Any) -> Option[int]:
@@ -89,27 +41,19 @@ CACHE: Option[Path] = Option(
     "wheelhouse, environments and artifacts (default: ~/.cache/iree-matrix, or $IREE_MATRIX_CACHE)",
     # Absolute where parsed: a stage runs its tools in other directories; core/cache_layout.py says
     # what is in it.
-    directory,
+    kinds.directory,
 )
 RESULTS_DIR: Option[Path] = Option(
     "--results-dir",
     "where results.jsonl and the report go (default: runs/<matrix file name>; the published results/ "
     "are written only by `iree-matrix publish`)",
-    directory,
+    kinds.directory,
 )
-
-
-def matrix_file(text: str) -> Path:
-    """`--matrix`: a path, never an empty one (Path("") is ".", said as "a directory, not a regular
-    file" of a directory nobody named)."""
-    if not text.strip():
-        raise argparse.ArgumentTypeError("an empty path: name a matrix file (e.g. matrix/smoke.toml)")
-    return Path(text)
 
 
 # `show` and `bisect`: the results set a job is looked up in.
 JOBS_RESULTS = RESULTS_DIR.but(default=Path("results"), help="the results set it is in (default: results)")
-MATRIX: Option[Path] = Option("--matrix", "the matrix file", matrix_file)
+MATRIX: Option[Path] = Option("--matrix", "the matrix file", kinds.matrix_file)
 TO: Option[Path] = Option("--to", "the directory written to", Path, metavar="DIR")
 STORE: Option[Path] = Option(
     "--store",
@@ -306,17 +250,8 @@ NO_GAP = Switch(
 )
 
 
-def library(text: str) -> str:
-    """`--library`: `none`, or a folder that exists (a mistyped one tried nothing, silently)."""
-    if text != "none" and not Path(text).expanduser().is_dir():
-        raise argparse.ArgumentTypeError(
-            f"{text}: no such folder: name a folder of kernels (kernels/) or none"
-        )
-    return text
-
-
 LIBRARY: Option[str] = Option(
-    "--library", "what is tried on the gap (kernels/, or none)", library, metavar="DIR"
+    "--library", "what is tried on the gap (kernels/, or none)", kinds.library, metavar="DIR"
 )
 PROOF_STEPS: Option[int] = Option(
     "--proof-steps",
@@ -349,7 +284,7 @@ MAX_CALL_MS: Option[float] = Option(
     default=300.0,
     metavar="MS",
 )
-OUT: Option[Path] = Option("--out", "where to write (default: --results-dir)", directory)
+OUT: Option[Path] = Option("--out", "where to write (default: --results-dir)", kinds.directory)
 JSON = Switch("--json", "print the answer as JSON")
 
 # --- bundles ---------------------------------------------------------------------------------------
@@ -360,7 +295,9 @@ MACHINE: Option[str] = Option(
     "the target's CPU, for GPU cells (default: this machine's; a CPU cell's is its arch's)",
     choices=("x86_64", "aarch64"),
 )
-MAX_SIZE: Option[float] = Option("--max-size", "refuse a bundle larger than this", mebibytes, metavar="MIB")
+MAX_SIZE: Option[float] = Option(
+    "--max-size", "refuse a bundle larger than this", kinds.mebibytes, metavar="MIB"
+)
 ADVISE: Option[str] = Option(
     "--advise",
     "instead of a matrix file: advise's arms for MODEL (default, the published picks, the naive build, "
@@ -410,7 +347,7 @@ THREADS: Option[int] = Option(
     "--threads",
     "torch's (and the runtime's) thread count in the re-creation (default: the matrix default, this "
     "machine's CPU count); the bytes should not depend on it",
-    count,
+    kinds.count,
 )
 LOG = Switch("--log", "also print the job's log")
 COMMANDS = Switch(

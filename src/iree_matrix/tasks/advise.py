@@ -88,9 +88,6 @@ def run(matrix: PlanSettings, settings: Settings, reference: str, base_model: st
     if matrix.listing:
         return listed(loaded, out)
     nearest = advice.nearest([a for a in published if a.model == base_model], host_identity.here())
-    call_ms = nearest.advice[0].ms if nearest is not None else None
-    functions = len(nearest.advice) if nearest is not None else 1
-    proof = proof_cost(plan, base_model, settings.sitting, matrix.run.jobs, call_ms, functions)
     # One hold of the cache for the builds, the sitting and the proof: a run queued behind this one
     # (`--wait`) starts after it, never between its phases.
     with contextlib.ExitStack() as held:
@@ -99,9 +96,7 @@ def run(matrix: PlanSettings, settings: Settings, reference: str, base_model: st
             held.enter_context(lock)
         except (KeyboardInterrupt, locks.LockCancelled):  # Ctrl-C while it waited for the cache
             return EXIT_INTERRUPTED
-        logger.info(
-            _cost(matrix, settings, loaded, plan, base_model, nearest, proof, call_ms, planned, peer_names)
-        )
+        logger.info(_cost(matrix, settings, loaded, plan, base_model, nearest, planned))
         return _sit(matrix, settings, reference, base_model, plan, loaded, planned, out)
 
 
@@ -112,10 +107,7 @@ def _cost(
     plan: SittingPlan,
     model: str,
     nearest: Any,
-    proof: tuple[str, float],
-    call_ms: Optional[float],
     planned: Sequence[Any],
-    peers: Sequence[str],
 ) -> str:
     """advise's whole cost here, before anything is built: the plan's builds as the executor will
     estimate them (stored jobs none), the sitting as it took on the nearest identity (scaled by this
@@ -125,6 +117,9 @@ def _cost(
     from iree_matrix.execution import stage_times
     from iree_matrix.execution.execute import Options, plan_estimates
 
+    peers, found = sitting_peers(loaded.matrix.peers), nearest.advice if nearest is not None else ()
+    call_ms = found[0].ms if found else None
+    proof = proof_cost(plan, model, settings.sitting, matrix.run.jobs, call_ms, len(found) or 1)
     backend = "docker" if matrix.run.backend == "docker" else "venv"
     options = Options(jobs=matrix.run.jobs, retime=matrix.run.retime)
     store = Store(CacheLayout(matrix.cache).store)
@@ -132,10 +127,10 @@ def _cost(
     estimates = plan_estimates(loaded.matrix, loaded.plan, latest, store, options, backend)
     builds = estimates.left(list(estimates.seconds), {})
     sitting = None
-    if nearest is not None:  # at the nearest identity's times, scaled by this CPU's published speed
+    if found:  # at the nearest identity's times, scaled by this CPU's published speed
         speed = stage_times.published().speed_of
-        ratio = speed(host_identity.here().identity) / speed(nearest.advice[0].identity.key)
-        sitting = ratio * advise_plan.sitting_seconds(nearest.advice, planned, len(peers), settings.sitting)
+        ratio = speed(host_identity.here().identity) / speed(found[0].identity.key)
+        sitting = ratio * advise_plan.sitting_seconds(found, planned, len(peers), settings.sitting)
     library = 0.0
     if not (settings.no_gap or settings.library == "none"):
         from iree_matrix.core import shipped
@@ -143,9 +138,7 @@ def _cost(
         shelf = advise_library.library(Path(settings.library) if settings.library else shipped.kernels_dir())
         generic = {n: k for n, k in shelf.items() if not k.models}
         meant = {n for n, k in shelf.items() if k.models and k.for_model(model)} - set(loaded.matrix.kernels)
-        meant |= set(
-            advise_library.wanted(nearest.advice if nearest else (), generic, loaded.matrix.kernels, model)
-        )
+        meant |= set(advise_library.wanted(found, generic, loaded.matrix.kernels, model))
         library = advise_plan.library_seconds(
             len(meant), plan, model, matrix.run.jobs, settings.sitting, call_ms
         )
