@@ -66,7 +66,7 @@ class Declaration:
             if arg in WORKGROUP:
                 picked.append(arg)
                 continue
-            tensor, _, dim = arg.rstrip("]").partition("[")
+            tensor, _, dim = arg.split(".permute")[0].rstrip("]").partition("[")
             n = len(dag.inputs) if tensor == "output" else int(tensor.partition(":")[2] or -1)
             rank = len(shapes[n]) if 0 <= n < len(shapes) else 0  # dimension -1: the last
             if not tensor.isdigit() and not -rank <= int(dim or 0) < rank:
@@ -79,6 +79,23 @@ class Declaration:
                 f"name each once (input:0 ... input:{len(dag.inputs) - 1}, output)"
             )
         return picked
+
+    def seen(self, dag: Dag) -> tuple[Dag, dict[int, list[int]]]:
+        """The DAG as the C is handed it, and the permutations that make it so: `"input:0.permute(0, 2,
+        3, 1)"` (linalg.transpose's: NCHW as NHWC) transposes that input in the swap, `"output.permute(
+        ...)"` has the C write the output so permuted and the swap transpose it back (IREE folds such
+        transposes into the dispatches beside them); sizes and workgroups are then of the permuted."""
+        perms: dict[int, list[int]] = {}
+        typed = [*dag.inputs, ("", dag.output)]
+        for tensor, _, perm in (a[:-1].partition(".permute(") for a in self.args if ".permute(" in a):
+            n = len(dag.inputs) if tensor == "output" else int(tensor[6:])
+            perms[n] = [int(p) for p in perm.split(",")]
+            if n >= len(typed) or sorted(perms[n]) != list(range(len((dims := shape(typed[n][1]))[0]))):
+                raise NotGenerated(
+                    f"args: {tensor}.permute({perm}) permutes no tensor of the ops it replaces"
+                )
+            typed[n] = (typed[n][0], f"tensor<{''.join(f'{dims[0][p]}x' for p in perms[n])}{dims[1]}>")
+        return dataclasses.replace(dag, inputs=typed[:-1], output=typed[-1][1]), perms
 
     def workgroups(self, dag: Dag) -> int:
         """How many workgroups the call runs on: the output's outer parallel dimension (its first of
@@ -432,7 +449,7 @@ def spec(
         for body, dag in forms.values():
             names.append(sym := f"{one.kernel}_{len(names)}".replace(".", "_").replace("-", "_"))
             parts.append(_form(sym, body, dag, one, object_name, counted))
-            protos.append(prototype(one.function, dag, one.order(dag)))
+            protos.append(prototype(one.function, one.seen(dag)[0], one.order(one.seen(dag)[0])))
     pairs = ",\n          ".join(f"@match_{s} -> @swap_{s}" for s in names)
     head = spec_mlir.HEAD.format(kernel=every[0].kernel, said="; ".join(d.said(False) for d in every))
     return head + "\n".join(parts) + spec_mlir.MAIN.format(pairs=pairs), protos
@@ -460,8 +477,18 @@ def _renamed(text: str) -> str:
 
 
 def _form(sym: str, body: str, dag: Dag, declared: Declaration, object_name: str, counted: bool) -> str:
-    function, order, workgroups = declared.function, declared.order(dag), declared.workgroups(dag)
+    (seen, perms), function = declared.seen(dag), declared.function
+    order, workgroups = declared.order(seen), declared.workgroups(seen)
     memrefs = ["memref<{}x{}>".format(*element_count(t)) for t in [*(t for _, t in dag.inputs), dag.output]]
+    # the permuted inputs transposed before the dispatch, its result back after it (`seen`)
+    made = "".join(
+        _TRANSPOSED.format(n=n, x=f"%in{n}", t=dag.inputs[n][1], to=seen.inputs[n][1], p=p)
+        for n, p in perms.items()
+        if n < len(dag.inputs)
+    )
+    p = perms.get(len(dag.inputs), [])
+    back = [p.index(d) for d in range(len(p))]  # its inverse
+    back_op = _TRANSPOSED.format(n="out", x="%r", t=seen.output, to=dag.output, p=back) if back else ""
     bindings = ", ".join(
         ["#hal.pipeline.binding<storage_buffer, ReadOnly>"] * len(dag.inputs)
         + ["#hal.pipeline.binding<storage_buffer>"]
@@ -511,14 +538,21 @@ def _form(sym: str, body: str, dag: Dag, declared: Declaration, object_name: str
         region="\n".join(" " * 6 + line for line in _renamed(f"^bb0({block}):\n" + body).splitlines()),
         ins=", ".join(f"%in{n}: {dag.inputs[n][1]}" for n in inputs),
         checks=_root_checks(dag),
-        operands=", ".join(f"%in{i}" for i in range(len(dag.inputs))),
-        in_types=", ".join(t for _, t in dag.inputs),
+        operands=", ".join(f"%p{i}" if i in perms else f"%in{i}" for i in range(len(dag.inputs))),
+        in_types=", ".join(t for _, t in seen.inputs),
         out=dag.output,
+        made=made,
+        seen_out=seen.output,
+        back=back_op,
+        result="%pout" if back else "%r",
         all="%all" if steps else "%ins",
         steps="".join(f"\n    {line}" for line in steps),
         workgroups=workgroups,
     )
 
 
+_TRANSPOSED = """
+    %e{n} = tensor.empty() : {to}
+    %p{n} = linalg.transpose ins({x} : {t}) outs(%e{n} : {to}) permutation = {p}"""
 _PRODUCER = "transform.get_producer_of_operand {handle}[{n}] : (!transform.any_op) -> !transform.any_op"
 _OPERAND = "transform.get_operand {handle}[{n}] : (!transform.any_op) -> !transform.any_value"

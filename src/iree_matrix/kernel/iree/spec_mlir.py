@@ -39,9 +39,9 @@ FORM = """
       #arm_32 = [#hal.executable.object<{{path = "{object}"}}>]
     }}>}} : () -> ()
 
-  util.func private @call_{sym}({ins}) -> {out} {{
-    %r = flow.dispatch @{sym}::@{sym}({operands}) : ({in_types}) -> {out}
-    util.return %r : {out}
+  util.func private @call_{sym}({ins}) -> {out} {{{made}
+    %r = flow.dispatch @{sym}::@{sym}({operands}) : ({in_types}) -> {seen_out}{back}
+    util.return {result} : {out}
   }}
 
   transform.named_sequence @match_{sym}(%root: !transform.any_op {{transform.readonly}})
