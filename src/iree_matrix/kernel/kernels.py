@@ -402,7 +402,7 @@ def _strings(value: Any) -> list[str]:
 
 
 _MAX_GLOBS = _MAX_NAME = 256  # a generated spec's module paths: how many, how long (a function's name too)
-_ARGS = 'expected "input:N" (or .permute(0, 2, 3, 1)), "output", a size ("input:0[2]"), "workgroup.id"'
+_ARGS = 'expected "input:N" (.permute(1, 0)), "output", a size ("input:0[2]"; [-1]: the last), "workgroup.id"'
 _ARG = r"(input:\d+|output)(\[(\d+|-1)\]|\.permute\(\d+(, ?\d+)*\))?|\d+|workgroup\.(id|count)"
 _MAX_ARG = 2**31 - 1  # an index or a size the generated spec writes as an i32 or index constant
 

@@ -37,12 +37,7 @@ from iree_matrix.source_builds import firmware
 from iree_matrix.stages import arrays, op_timings
 from iree_matrix.stages.artifacts import EXPORT_INFO, INPUTS, MLIR, MODULE, REFERENCE, export_digest
 from iree_matrix.stages.base import Context, StageBase
-from iree_matrix.stages.benchmark_tool import (
-    benchmark_command,
-    budgeted_repetitions,
-    device_flags,
-    min_time,
-)
+from iree_matrix.stages.benchmark_tool import benchmark_command, budgeted_repetitions, device_flags, min_time
 from iree_matrix.stages.instructions import native_binary
 
 # Words in a runtime's refusal that mean "this module was built for another runtime version".

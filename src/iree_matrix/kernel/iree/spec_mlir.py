@@ -39,9 +39,9 @@ FORM = """
       #arm_32 = [#hal.executable.object<{{path = "{object}"}}>]
     }}>}} : () -> ()
 
-  util.func private @call_{sym}({ins}) -> {out} {{{made}
-    %r = flow.dispatch @{sym}::@{sym}({operands}) : ({in_types}) -> {seen_out}{back}
-    util.return {result} : {out}
+  util.func private @call_{sym}({ins}) -> {out} {{{before}
+    {made} = flow.dispatch @{sym}::@{sym}({operands}) : ({in_types}) -> {out_call}
+    util.return %r : {out}
   }}
 
   transform.named_sequence @match_{sym}(%root: !transform.any_op {{transform.readonly}})
