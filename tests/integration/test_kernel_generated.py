@@ -197,6 +197,27 @@ def test_depthwise3x3s_spec_generated_on_mobilenet_v2(cache: Path, tmp_path: Pat
     assert forms == [10, 1, 7, 12] and spec.count("named_sequence @match_inverted_residual_") == 30, forms
 
 
+def test_mobilenet_v3_smalls_depthwise_spec_generated(cache: Path, tmp_path: Path) -> None:
+    """kernels/depthwise_mnv3_generated (issue 92 item 4): MobileNetV3-small's eleven depthwise Conv2d,
+    3x3 and 5x5, stride 1 and 2, by module glob, under depthwise3x3.c's NHWC entries, in place of the
+    hand-written spec. After the channels-last pass nine of them read an NCHW input (after a hardswish,
+    or features.1's after the stem's), two an NHWC one (after a ReLU): two declarations, nine forms (the
+    two 14x14x240 layers are one, the two 7x7x576 another); args' `.permute` hands the C NHWC and a
+    [K][K][C] filter, the swap transposing around the call, and the outputs match torch."""
+    got = _matrix_with(
+        LIBRARY / "depthwise_mnv3_generated", '"3.13.0"', "mobilenet_v3_small", cache, tmp_path
+    )
+    cell = "mobilenet_v3_small/py3.11-torch2.13.0-turbine3.9.0/iree3.13.0/x86_64/default+k:{}"
+    cell = cell.format("depthwise_mnv3_generated")
+    spec = (
+        cache / "store" / "compile" / _generated(got, cell, "depthwise_torch").key / "kernel-spec.mlir"
+    ).read_text()
+    assert spec.count("func.call @depthwise_torch(") == 9, spec.count("func.call @depthwise_torch(")
+    # the swaps' transposes, per form: the filter and, where it is NCHW (7 of 9), the input; the output
+    handed = [line for line in spec.splitlines() if "linalg.transpose" in line and "outs(%p" in line]
+    assert len(handed) == 9 + 7 and spec.count("outs(%r_ : ") == 9, len(handed)
+
+
 def test_a_module_declared_kernel_reaches_a_recipes_export(cache: Path, tmp_path: Path) -> None:
     """The recipe `fx+decompose` (torch.export, torch's decompositions, IREE's fx importer) keeps each
     op's torch module too, so kernels/conv1d_k3, declared by module path, swaps both stems of that

@@ -489,6 +489,44 @@ def test_a_kernel_declared_by_torch_op_is_never_handed_a_transposed_layout() -> 
 
 
 @pytest.mark.shared_tmp  # a kernel's files are taken only from where every user may read them
+def test_permuted_args_hand_the_c_another_layout_and_transpose_back(tmp_path: Path) -> None:
+    """Issue 92 item 4: `"input:0.permute(0, 2, 3, 1)"` hands the C an NCHW input as NHWC (a
+    linalg.transpose in the swap, which IREE folds into the dispatch beside it, as the hand-written
+    depthwise spec's are), `"output.permute(...)"` has it write NHWC and transposes that back; the sizes,
+    the prototype and the workgroups are of the tensors as the C sees them (MobileNetV3-small's NCHW
+    depthwise layers under depthwise3x3.c's NHWC entries: kernels/depthwise_mnv3_generated)."""
+    lines = torch_ops.model_lines((DATA / "depthwise_model.mlir").read_text())
+    plain = (DATA / "depthwise_preprocessed_3.13.0.mlir").read_text()
+    nhwc = dataclasses.replace(
+        DEPTHWISE_NCHW,
+        args=(
+            "input:0.permute(0, 2, 3, 1)",
+            "input:1.permute(1, 2, 0)",
+            "output.permute(0, 2, 3, 1)",
+            "input:0[3]",
+            "output[1]",
+            "workgroup.id",
+            "workgroup.count",
+        ),
+    )
+    text, protos = spec_gen.spec(plain, {}, nhwc, "k.o", True, lines)
+    assert protos[0].startswith("// in0: tensor<1x12x12x32xf32>") and "in1: tensor<3x3x32xf32>" in protos[0]
+    into = "linalg.transpose ins(%in0 : tensor<1x32x12x12xf32>) outs(%p0_ : tensor<1x12x12x32xf32>)"
+    assert into + " permutation = [0, 2, 3, 1]" in text
+    assert "%c = flow.dispatch" in text and "permutation = [0, 3, 1, 2]\n    util.return %r" in text
+    assert "arith.constant 32 : index" in text and "%cw = arith.constant 12 : index" in text
+    bad = dataclasses.replace(nhwc, args=("input:0.permute(0, 1, 1, 2)", "input:1", "output"))
+    with pytest.raises(spec_gen.NotGenerated, match=r"input:0\.permute\(0, 1, 1, 2\) permutes no tensor"):
+        spec_gen.spec(plain, {}, bad, "k.o", True, lines)
+    (tmp_path / "k.c").write_text("")
+    (tmp_path / "kernel.toml").write_text(
+        'name = "k"\nsources = ["k.c"]\nobject = "k.o"\nfunction = "f"\nreplaces = { op = "aten.gelu" }\n'
+        'args = ["input:0.permute(1, 0)", "output.permute(1,0)"]\n'
+    )
+    assert kernels.load(tmp_path).args == ("input:0.permute(1, 0)", "output.permute(1,0)")
+
+
+@pytest.mark.shared_tmp  # a kernel's files are taken only from where every user may read them
 def test_calls_swap_other_modules_for_other_functions_of_one_object(tmp_path: Path) -> None:
     """Issue 92: a kernel.toml's [[calls]] add declarations to its generated spec (MobileNetV2's 1x1
     convolutions beside its depthwise ones, one object): each form its own symbol, function and

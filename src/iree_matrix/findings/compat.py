@@ -155,11 +155,9 @@ def _window(w: load_windows.Window) -> dict[str, Any]:
 
 
 def release(r: Optional[release_choice.ReleaseResult]) -> Optional[dict[str, Any]]:
-    if r is None:
-        return None
     # `via` is the query's (a lowered form answering for the exporter's MLIR); the recommendations
     # here are one exporter's, so it is always empty and compat-1 has no field for it.
-    return {k: v for k, v in _plain(r).items() if k != "via"}
+    return None if r is None else {k: v for k, v in _plain(r).items() if k != "via"}
 
 
 def recommendation(r: release_choice.Recommendation) -> dict[str, Any]:

@@ -220,9 +220,8 @@ def _same(record: Record) -> tuple[Optional[str], ...]:
         return ("not_run", record.blocked_by, record.message)
     if not record.key:  # its key could not be computed (the failure is the record): by status
         return ("", record.status.value, record.error_class)
-    if _timed(record.stage):  # two machines of one CPU identity: one key, two measurements
-        return (record.key, record.host.instance or "")  # "" from before instances were kept
-    return (record.key,)
+    # timed: two machines of one CPU identity, one key, two measurements ("" from before instances were kept)
+    return (record.key, record.host.instance or "") if _timed(record.stage) else (record.key,)
 
 
 def _timed(stage: str) -> bool:

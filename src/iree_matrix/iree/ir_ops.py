@@ -57,8 +57,7 @@ def strip_locations(text: str) -> str:
     """`text` without its ` loc(...)` parts (nested parentheses and quoted strings kept whole)."""
     out, i = [], 0
     while True:
-        at = text.find(" loc(", i)
-        if at < 0:
+        if (at := text.find(" loc(", i)) < 0:
             out.append(text[i:])
             return "".join(out)
         out.append(text[i:at])
@@ -77,8 +76,7 @@ def strip_locations(text: str) -> str:
 
 
 def _location_lines(line: str, aliases: dict[str, str]) -> set[int]:
-    at = line.rfind(" loc(")
-    if at < 0:
+    if (at := line.rfind(" loc(")) < 0:
         return set()
     expr = line[at:]
     for _ in range(8):  # aliases naming aliases

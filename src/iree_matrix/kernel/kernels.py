@@ -402,7 +402,8 @@ def _strings(value: Any) -> list[str]:
 
 
 _MAX_GLOBS = _MAX_NAME = 256  # a generated spec's module paths: how many, how long (a function's name too)
-_ARGS = 'expected "input:N", "output", a size ("input:0[2]"; [-1]: the last), an integer or "workgroup.id"'
+_ARGS = 'expected "input:N" (.permute(1, 0)), "output", a size ("input:0[2]"; [-1]: the last), "workgroup.id"'
+_ARG = r"(input:\d+|output)(\[(\d+|-1)\]|\.permute\(\d+(, ?\d+)*\))?|\d+|workgroup\.(id|count)"
 _MAX_ARG = 2**31 - 1  # an index or a size the generated spec writes as an i32 or index constant
 
 
@@ -426,7 +427,7 @@ def _declared(data: Mapping[str, Any], error: Any, toml: Path) -> dict[str, Any]
     if not re.fullmatch(r"[A-Za-z_]\w*", function) or len(function) > _MAX_NAME:
         raise error("function", data.get("function"), "expected the C function the generated spec calls")
     for arg in data.get("args", []):
-        if not re.fullmatch(r"(input:\d+|output)(\[(\d+|-1)\])?|\d+|workgroup\.(id|count)", str(arg)):
+        if not re.fullmatch(_ARG, str(arg)):
             raise error("args", arg, _ARGS)
         if any(int(n) > _MAX_ARG for n in re.findall(r"\d+", str(arg))):  # was MLIR's "out of range"
             raise error("args", arg, f"out of range: each number in args is at most {_MAX_ARG}")

@@ -84,8 +84,7 @@ def kernel_text(trial: KernelTrial) -> str:
         return f"{head}: not applied (its spec matched nothing in this model): never taken ({trial.error})"
     if trial.matches is False:
         return f"{head}: its outputs differ from torch's: never taken ({trial.error or 'mismatch'})"
-    r = trial.against_base
-    if trial.error or r is None:
+    if trial.error or (r := trial.against_base) is None:
         return f"{head}: not timed ({trial.error or 'it did not run here'}): not taken"
     p = r.paired
     if trial.taken:

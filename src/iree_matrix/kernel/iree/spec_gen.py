@@ -66,7 +66,7 @@ class Declaration:
             if arg in WORKGROUP:
                 picked.append(arg)
                 continue
-            tensor, _, dim = arg.rstrip("]").partition("[")
+            tensor, _, dim = arg.split(".permute")[0].rstrip("]").partition("[")
             n = len(dag.inputs) if tensor == "output" else int(tensor.partition(":")[2] or -1)
             rank = len(shapes[n]) if 0 <= n < len(shapes) else 0  # dimension -1: the last
             if not tensor.isdigit() and not -rank <= int(dim or 0) < rank:
@@ -80,12 +80,25 @@ class Declaration:
             )
         return picked
 
+    def seen(self, dag: Dag) -> tuple[Dag, str, str]:
+        """The DAG as the C is handed it, and the swap's transposes before the dispatch and after it (args'
+        `"input:0.permute(0, 2, 3, 1)"`: NCHW as NHWC; `"output.permute(...)"`: the C writes it so)."""
+        typed, made = [*((f"%in{n}", t) for n, (_, t) in enumerate(dag.inputs)), ("%c", dag.output)], ["", ""]
+        for tensor, _, perm in (a[:-1].partition(".permute(") for a in self.args if ".permute(" in a):
+            n = len(dag.inputs) if tensor == "output" else int(tensor[6:])
+            p = [int(i) for i in perm.split(",")]
+            if n >= len(typed) or sorted(p) != list(range(len((dims := shape(was := typed[n][1]))[0]))):
+                raise NotGenerated(f"args: {tensor}.permute({perm}) permutes no tensor the ops replaced have")
+            now, back = f"tensor<{''.join(f'{dims[0][i]}x' for i in p)}{dims[1]}>", n == len(dag.inputs)
+            t, to, p = (now, was, [p.index(i) for i in range(len(p))]) if back else (was, now, p)
+            made[back] += _TRANSPOSED.format(x=typed[n][0], y="%r" if back else f"%p{n}", t=t, to=to, p=p)
+            typed[n] = (f"%p{n}", now)
+        return dataclasses.replace(dag, inputs=typed[:-1], output=typed[-1][1]), made[0], made[1]
+
     def workgroups(self, dag: Dag) -> int:
         """How many workgroups the call runs on: the output's outer parallel dimension (its first of
         more than one element) where the C takes its workgroup's place, else one."""
-        if not set(self.args) & set(WORKGROUP):
-            return 1
-        return next((size for size in shape(dag.output)[0] if size > 1), 1)
+        return next((s for s in shape(dag.output)[0] if s > 1), 1) if set(self.args) & set(WORKGROUP) else 1
 
     def instance(self, attributed: str) -> str:
         """The module the declaration names that an op attributed to `path Class` is part of: the
@@ -173,8 +186,7 @@ def _dag(path: str, mine: list[Op], defining: Mapping[str, Op], folded: set[int]
     inputs: list[str] = []
     todo = [root]
     while todo:
-        op = todo.pop()
-        if id(op) in taken:
+        if id(op := todo.pop()) in taken:
             continue
         taken[id(op)] = op
         for value in op.operands():
@@ -230,8 +242,7 @@ def _type_of(value: str, ops: Sequence[Op], source: Op | None = None) -> str:
     for op in ops:
         for group in re.finditer(r"\((%[^():]*?) : ([^()]*(?:\([^()]*\)[^()]*)*)\)", op.header):
             names = [n.strip() for n in group.group(1).split(",")]
-            types = _split_types(group.group(2))
-            if value in names and len(types) == len(names):
+            if value in names and len(types := _split_types(group.group(2))) == len(names):
                 return types[names.index(value)]
     if source is not None and len(source.results) == 1 and TENSOR.match(source.result_type()):
         return source.result_type()
@@ -293,8 +304,7 @@ def _placeholders(dag: Dag, per_op: list[list[str]], name_only: set[int]) -> lis
     made = {r: op for op in dag.ops for r in op.results}
     root, reached, todo = dag.ops[-1], {}, [dag.ops[-1]]
     while todo:  # cast_compatible_dag_from_root's walk: a name-only op's operands are not followed
-        op = todo.pop()
-        if id(op) not in reached:
+        if id(op := todo.pop()) not in reached:
             reached[id(op)] = op
             todo += [] if id(op) in name_only else [made[v] for v in op.operands() if v in made]
     bound = {v for op in reached.values() if id(op) not in name_only for v in op.operands()}
@@ -410,11 +420,9 @@ def spec(
     declaration or several (kernel.toml's `[[calls]]`: other ops, other functions of the same object);
     `counted`: the release spells a workgroup count `count(...)` (3.4.0 and newer); `lines`: the
     model.mlir's {number: text}, for a declaration by torch op."""
-    ops = parse_ops(ir)
-    defining = _defining(ops)
+    defining = _defining(ops := parse_ops(ir))
     every = [declared] if isinstance(declared, Declaration) else list(declared)
-    parts: list[str] = []
-    protos: list[str] = []
+    parts, protos = [], []  # the forms' text, their C prototypes
     names: list[str] = []
     taken: dict[int, str] = {}  # op -> the declaration whose call replaces it
     for one in every:
@@ -432,7 +440,7 @@ def spec(
         for body, dag in forms.values():
             names.append(sym := f"{one.kernel}_{len(names)}".replace(".", "_").replace("-", "_"))
             parts.append(_form(sym, body, dag, one, object_name, counted))
-            protos.append(prototype(one.function, dag, one.order(dag)))
+            protos.append(prototype(one.function, one.seen(dag)[0], one.order(one.seen(dag)[0])))
     pairs = ",\n          ".join(f"@match_{s} -> @swap_{s}" for s in names)
     head = spec_mlir.HEAD.format(kernel=every[0].kernel, said="; ".join(d.said(False) for d in every))
     return head + "\n".join(parts) + spec_mlir.MAIN.format(pairs=pairs), protos
@@ -460,7 +468,8 @@ def _renamed(text: str) -> str:
 
 
 def _form(sym: str, body: str, dag: Dag, declared: Declaration, object_name: str, counted: bool) -> str:
-    function, order, workgroups = declared.function, declared.order(dag), declared.workgroups(dag)
+    (seen, before, after), function = declared.seen(dag), declared.function
+    order, workgroups = declared.order(seen), declared.workgroups(seen)
     memrefs = ["memref<{}x{}>".format(*element_count(t)) for t in [*(t for _, t in dag.inputs), dag.output]]
     bindings = ", ".join(
         ["#hal.pipeline.binding<storage_buffer, ReadOnly>"] * len(dag.inputs)
@@ -479,14 +488,11 @@ def _form(sym: str, body: str, dag: Dag, declared: Declaration, object_name: str
     )
     args = ", ".join(f"%b{n}" if isinstance(n, int) else f"%s{i}" for i, n in enumerate(order))
     called = ", ".join(memrefs[n] if isinstance(n, int) else "index" for n in order)
-    if counted:
-        export = (
-            f"hal.executable.export public @{sym} ordinal(0) layout({layout}) "
-            "count(%device: !hal.device) -> (index, index, index) {"
-        )
-    else:
-        export = f"hal.executable.export public @{sym} ordinal(0) layout({layout}) {{"
-        export += "\n      ^bb0(%device: !hal.device):"
+    export = f"hal.executable.export public @{sym} ordinal(0) layout({layout}) " + (
+        "count(%device: !hal.device) -> (index, index, index) {"
+        if counted
+        else "{\n      ^bb0(%device: !hal.device):"
+    )
     # The pattern's block arguments carry the DAG's input names (renumbered with the body); the
     # hidden inputs, fetched by the swap, come first in the call's function.
     hidden = [n for n, _, _ in dag.hidden]
@@ -511,14 +517,20 @@ def _form(sym: str, body: str, dag: Dag, declared: Declaration, object_name: str
         region="\n".join(" " * 6 + line for line in _renamed(f"^bb0({block}):\n" + body).splitlines()),
         ins=", ".join(f"%in{n}: {dag.inputs[n][1]}" for n in inputs),
         checks=_root_checks(dag),
-        operands=", ".join(f"%in{i}" for i in range(len(dag.inputs))),
-        in_types=", ".join(t for _, t in dag.inputs),
+        operands=", ".join(v for v, _ in seen.inputs),
+        in_types=", ".join(t for _, t in seen.inputs),
         out=dag.output,
+        before=before,
+        made="%c" if after else "%r",
+        out_call=seen.output + after,
         all="%all" if steps else "%ins",
         steps="".join(f"\n    {line}" for line in steps),
         workgroups=workgroups,
     )
 
 
+_TRANSPOSED = """
+    {y}_ = tensor.empty() : {to}
+    {y} = linalg.transpose ins({x} : {t}) outs({y}_ : {to}) permutation = {p}"""
 _PRODUCER = "transform.get_producer_of_operand {handle}[{n}] : (!transform.any_op) -> !transform.any_op"
 _OPERAND = "transform.get_operand {handle}[{n}] : (!transform.any_op) -> !transform.any_value"

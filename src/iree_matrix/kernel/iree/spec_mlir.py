@@ -39,8 +39,8 @@ FORM = """
       #arm_32 = [#hal.executable.object<{{path = "{object}"}}>]
     }}>}} : () -> ()
 
-  util.func private @call_{sym}({ins}) -> {out} {{
-    %r = flow.dispatch @{sym}::@{sym}({operands}) : ({in_types}) -> {out}
+  util.func private @call_{sym}({ins}) -> {out} {{{before}
+    {made} = flow.dispatch @{sym}::@{sym}({operands}) : ({in_types}) -> {out_call}
     util.return %r : {out}
   }}
 

@@ -15,8 +15,7 @@ TITLE = "Your kernels across releases"
 
 
 def render(records: Iterable[Record]) -> list[str]:
-    records = list(records)
-    if not (names := kernel_windows.names(records)):
+    if not (names := kernel_windows.names(records := list(records))):
         return []
     lines = [
         "## " + TITLE,

@@ -80,8 +80,7 @@ def published_kernel(model: str, release: str) -> Optional[tuple[Path, kernel_fi
     for answer in taken:
         assert answer.kernel is not None
         for root in (Path.cwd(), results.parent):
-            directory = root / answer.kernel.directory
-            if (directory / kernel_files.KERNEL_FILE).is_file():
+            if ((directory := root / answer.kernel.directory) / kernel_files.KERNEL_FILE).is_file():
                 try:
                     kernel = kernel_files.load(directory)
                 except kernel_files.KernelError:
