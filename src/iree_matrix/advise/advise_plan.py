@@ -346,8 +346,7 @@ def proof_cost(
 
 
 def compile_seconds(model: str) -> float:
-    """One compile of `model` here: its published compile time, stretched by this machine's load as a
-    job not yet seen here is."""
+    """One compile of `model` here: its published time, stretched by this machine's load and speed."""
     from iree_matrix.execution import eta, stage_times
 
     published = stage_times.published()
@@ -361,9 +360,8 @@ def compile_seconds(model: str) -> float:
 def library_seconds(
     kernels: int, plan: SittingPlan, model: str, jobs: int, request: Request, call_ms: Optional[float]
 ) -> float:
-    """The kernel library's phase, where the gap asks for it: each of the `kernels` meant for the model
-    swapped into default and the picks (a compile each, `jobs` at a time), then those arms sat again
-    beside the configurations they go into."""
+    """The kernel library's phase: each of the `kernels` meant for the model swapped into default and the
+    picks (a compile each, `jobs` at a time), then those arms sat again beside what they go into."""
     from iree_matrix.advise.paired_rounds import module_step_seconds
 
     if not kernels:
@@ -376,10 +374,9 @@ def library_seconds(
 def sitting_seconds(
     found: Sequence[Any], planned: Sequence[PlannedArm], peers: int, request: Request
 ) -> float:
-    """The sitting here, from the nearest published answers (`found`, findings/advice.Advice, one a
-    function) and their ratios: each of the `planned` arms and the `peers` at the time the answer's
-    sitting gave it (the naive build at the answer's time over its ratio: the Whisper encoder's, 90 s a
-    call, is most of its sitting), a round's steps (`module_step_seconds`) times the rounds."""
+    """The sitting, from the nearest published answers (`found`, findings/advice.Advice, one a function):
+    each `planned` arm and peer at the answer's time over its ratio (the Whisper encoder's naive build,
+    90 s a call, is most of its sitting), a round's steps (`module_step_seconds`) times the rounds."""
     from iree_matrix.advise.paired_rounds import module_step_seconds
 
     total = 0.0
@@ -427,7 +424,7 @@ def cost_text(
         )
     ]
     if not settings.no_proof:
-        steps = f"at most {settings.proof_steps} step(s), one that finds a faster neighbour costs as much again"
+        steps = f"at most {settings.proof_steps} step(s), one that moves the pick costs as much again"
         parts += [(f"the proof {clock(proving)} a step ({proved}; {steps})", proving)]
     parts += [(f"the kernel library {clock(library)}, where the gap asks for it", library)] if library else []
     cheaper = "; cheaper: fewer --rounds (6 is the least with a verdict)" + (

@@ -561,8 +561,7 @@ def plan_estimates(
     backend: str,
 ) -> Estimates:
     """Each job's expected seconds: stored ones none, the rest from this host's, the published or the
-    stage's times (`published`: job id -> its newest record in the results log). `advise` says it
-    before it builds, the executor as it starts."""
+    stage's times (`published`: job id -> its newest record); said by `advise` and the executor."""
     timed = {name for name in {j.stage for j in plan.jobs} if stages.get(name).exclusive}
 
     def still_stored(record: Record) -> bool:

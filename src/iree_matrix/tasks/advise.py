@@ -109,9 +109,8 @@ def _cost(
     nearest: Any,
     planned: Sequence[Any],
 ) -> str:
-    """advise's whole cost here, before anything is built: the plan's builds as the executor will
-    estimate them (stored jobs none), the sitting as it took on the nearest identity (scaled by this
-    CPU's published speed), one proof step, and the library's kernels meant for the model."""
+    """advise's whole cost here, before anything is built (advise_plan.cost_text): the builds as the
+    executor will estimate them, the sitting, one proof step, the library's kernels meant for the model."""
     from iree_matrix.core.cache_layout import CacheLayout
     from iree_matrix.core.model.store import Store
     from iree_matrix.execution import stage_times
