@@ -163,3 +163,17 @@ def test_a_sitting_holds_its_cache_across_its_runs_and_a_queued_run_waits_for_al
         with locks.cache_lock(cache):  # its proof's run
             pass
     assert another() == "got it"  # released once, at the end of the sitting
+
+
+def test_a_sitting_that_waited_for_the_cache_still_reenters_it(tmp_path: Path) -> None:
+    """An `advise --wait` that first waited for another run's hold then waited for itself, for ever
+    ("waiting for the cache …: in use by pid <its own>"): the wait loop's name for the holder it saw
+    overwrote the lock's key, so the key it kept was the other run's and its own runs did not
+    re-enter."""
+    cache = tmp_path / "cache"
+    with another_run_uses(cache) as other:
+        threading.Timer(0.5, lambda: other.stdin.close() if other.stdin else None).start()
+        with locks.cache_lock(cache, wait=True, reentrant=True):  # the sitting, after the wait
+            with locks.cache_lock(cache):  # its first run: re-entered, not refused by itself
+                reentered = True
+    assert reentered

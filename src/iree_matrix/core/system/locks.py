@@ -203,10 +203,10 @@ def _one_holder(
             if time.monotonic() - first >= grace:
                 if not wait:
                     raise busy(_name(who, now))
-                key = (who.pid, who.since) if who is not None else None
-                if key != said and report is not None:
+                seen = (who.pid, who.since) if who is not None else None  # not `key`: the lock's own
+                if seen != said and report is not None:
                     report(waiting(_name(who, now)))
-                    said = key
+                    said = seen
             if cancelled():
                 raise LockCancelled(f"interrupted while {waiting(_name(who, now))}")
             time.sleep(min(POLL, 0.02) if time.monotonic() - first < grace else POLL)
