@@ -8,7 +8,8 @@
 //   (24 = 16 + 8 lanes, 144 = 4 x 32 + 16) by narrower or masked vectors, pixel tails by tiles of even
 //   heights. On Zen 4 the AVX2 form below (12 of the 32 registers, the filter row reloaded every six
 //   pixels) lost to IREE's AVX-512 matmuls in the model; this one runs MobileNetV2's 1x1 layers in
-//   0.83x its time on one thread (check_host.c's `model`, 5.9 against 7.0 ms; hot, 4.9 against 6.0).
+//   0.78x its time on one thread (check_host.c's `model`: 5.7 against 7.3 ms; `bench`, each layer
+//   hot: 101-116 GFLOP/s against 75-98).
 // - elsewhere (AVX2, NEON, armv6, scalar): 6 pixels x 16 output channels held in twelve 8-lane clang
 //   vector-extension values (AVX2's registers), one filter row and six pixels' input channel read per
 //   step.
@@ -31,9 +32,11 @@
 // out[i][0 .. nc) (+)= a[i][0 .. kc) . b[0 .. kc)[0 .. nc) for rows i < mr, where nc is 16 nv with the
 // last vector's lanes those of `mk`, or 24 for nv = 0 (16 lanes and 8: an 8-lane FMA takes half a
 // 16-lane one's time on Zen 4); after the last block of input channels, the epilogue: x * scale + shift
-// clamped to [0, 6] where `scale` is given. The filter's rows are prefetched PF ahead: a layer's filter
-// comes from the L3 cache or memory, a row of 32 channels every cout floats, a new page every few rows
-// (no hardware prefetcher crosses a page), and the 7x7 layers' big filters spent half their time there.
+// clamped to [0, 6] where `scale` is given. The filter's rows are prefetched PF ahead, this block's 32
+// channels and the next block's: a layer's filter comes from the L3 cache or memory, a row of 32
+// channels every cout floats, a new page every few rows (no hardware prefetcher crosses a page); the
+// 7x7 layers (0.4-1.6 MB filters) took 1.6x their hot time in the model's order without it, 1.34x with
+// this block's rows alone, 1.14x with the next block's too (one Zen 4 thread, medians of 5 runs).
 INLINE void tile(const float *restrict a, size_t lda, const float *restrict b, size_t ldb, int kc,
                  float *restrict out, size_t ldo, const int mr, const int nv, __mmask16 mk, const float *scale,
                  const float *shift, int first, int last) {
@@ -45,6 +48,8 @@ INLINE void tile(const float *restrict a, size_t lda, const float *restrict b, s
     const float *bk = b + k * ldb;
     _mm_prefetch((const char *)(bk + PF * ldb), _MM_HINT_T0);
     if (nv != 1) _mm_prefetch((const char *)(bk + PF * ldb + 16), _MM_HINT_T0);
+    _mm_prefetch((const char *)(bk + PF * ldb + 32), _MM_HINT_T0);  // the next block of channels'
+    _mm_prefetch((const char *)(bk + PF * ldb + 48), _MM_HINT_T0);
     __m512 b0 = nv == 1 ? _mm512_maskz_loadu_ps(mk, bk) : _mm512_loadu_ps(bk), b1 = _mm512_setzero_ps();
     __m256 bh = _mm256_setzero_ps();
     if (nv == 2) b1 = _mm512_maskz_loadu_ps(mk, bk + 16);
