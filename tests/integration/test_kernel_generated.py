@@ -218,6 +218,21 @@ def test_mobilenet_v3_smalls_depthwise_spec_generated(cache: Path, tmp_path: Pat
     assert len(handed) == 9 + 7 and spec.count("outs(%r_ : ") == 9, len(handed)
 
 
+def test_yolox_nanos_depthwise_spec_generated(cache: Path, tmp_path: Path) -> None:
+    """kernels/depthwise_yolox_generated (issue 92 item 4): YOLOX-nano's thirty depthwise Conv2d (3x3,
+    stride 1 and 2), each reading an NCHW input after the channels-last pass, under depthwise3x3.c's
+    NHWC entries in place of the hand-written spec's form (4). Two declarations: the head's
+    reg_convs.N.0 read the pad IREE shares with cls_convs.N.0 (CSE), so their DAG starts at the padded
+    tensor and another entry takes it. Twelve and three forms; the outputs match torch."""
+    got = _matrix_with(LIBRARY / "depthwise_yolox_generated", '"3.13.0"', "yolox_nano", cache, tmp_path)
+    cell = "yolox_nano/py3.11-torch2.13.0-turbine3.9.0/iree3.13.0/x86_64/default+k:depthwise_yolox_generated"
+    spec = (
+        cache / "store" / "compile" / _generated(got, cell, "depthwise_torch_padded").key / "kernel-spec.mlir"
+    ).read_text()
+    forms = [spec.count(f"func.call @{f}(") for f in ("depthwise_torch", "depthwise_torch_padded")]
+    assert forms == [12, 3], forms
+
+
 def test_a_module_declared_kernel_reaches_a_recipes_export(cache: Path, tmp_path: Path) -> None:
     """The recipe `fx+decompose` (torch.export, torch's decompositions, IREE's fx importer) keeps each
     op's torch module too, so kernels/conv1d_k3, declared by module path, swaps both stems of that

@@ -1,0 +1,1 @@
+../depthwise_mnv3_generated/torch_depthwise.c
