@@ -16,18 +16,19 @@
 // Both: input channels in blocks of KC so the filter's block stays in the L1 or L2 cache across a
 // block of MC pixels.
 #include <stddef.h>
+#define KC 256
+#define MC 72
+#define INLINE static inline __attribute__((always_inline))
+#define MEMREF(name) \
+  const float *name##_base, const float *name, size_t name##_offset, size_t name##_size, size_t name##_stride
+#define MEMREF_OUT(name) float *name##_base, float *name, size_t name##_offset, size_t name##_size, size_t name##_stride
+
 #if defined(__AVX512F__)
 #include <immintrin.h>
 
 #define MR 12
 #define NR 32
-#define KC 256
-#define MC 72
 #define PF 16
-#define INLINE static inline __attribute__((always_inline))
-#define MEMREF(name) \
-  const float *name##_base, const float *name, size_t name##_offset, size_t name##_size, size_t name##_stride
-#define MEMREF_OUT(name) float *name##_base, float *name, size_t name##_offset, size_t name##_size, size_t name##_stride
 
 // out[i][0 .. nc) (+)= a[i][0 .. kc) . b[0 .. kc)[0 .. nc) for rows i < mr, where nc is 16 nv with the
 // last vector's lanes those of `mk`, or 24 for nv = 0 (16 lanes and 8: an 8-lane FMA takes half a
@@ -169,12 +170,6 @@ typedef float v8 __attribute__((ext_vector_type(8), aligned(4)));
 #define LD(p) (*(const v8 *)(p))
 #define ST(p, v) (*(v8 *)(p) = (v))
 #define MR 6
-#define KC 256
-#define MC 72
-#define INLINE static inline __attribute__((always_inline))
-#define MEMREF(name) \
-  const float *name##_base, const float *name, size_t name##_offset, size_t name##_size, size_t name##_stride
-#define MEMREF_OUT(name) float *name##_base, float *name, size_t name##_offset, size_t name##_size, size_t name##_stride
 
 // out[i][0 .. 8 nv) (+)= a[i][0 .. kc) . b[0 .. kc)[0 .. 8 nv) for rows i < mr; after the last block of
 // input channels, the epilogue: x * scale + shift clamped to [0, 6] where `scale` is given.
