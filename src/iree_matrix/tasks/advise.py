@@ -109,8 +109,7 @@ def _cost(
     nearest: Any,
     planned: Sequence[Any],
 ) -> str:
-    """advise's whole cost here, before anything is built (advise_plan.cost_text): the builds as the
-    executor will estimate them, the sitting, one proof step, the library's kernels meant for the model."""
+    """advise's whole cost here, said before it builds (advise_plan.cost_text says of each part)."""
     from iree_matrix.core.cache_layout import CacheLayout
     from iree_matrix.core.model.store import Store
     from iree_matrix.execution import stage_times
@@ -131,16 +130,12 @@ def _cost(
         ratio = speed(host_identity.here().identity) / speed(found[0].identity.key)
         sitting = ratio * advise_plan.sitting_seconds(found, planned, len(peers), settings.sitting)
     library = 0.0
-    if not (settings.no_gap or settings.library == "none"):
-        from iree_matrix.core import shipped
-
-        shelf = advise_library.library(Path(settings.library) if settings.library else shipped.kernels_dir())
+    if shelf := _shelf(settings):
         generic = {n: k for n, k in shelf.items() if not k.models}
         meant = {n for n, k in shelf.items() if k.models and k.for_model(model)} - set(loaded.matrix.kernels)
         meant |= set(advise_library.wanted(found, generic, loaded.matrix.kernels, model))
-        library = advise_plan.library_seconds(
-            len(meant), plan, model, matrix.run.jobs, settings.sitting, call_ms
-        )
+        jobs = matrix.run.jobs
+        library = advise_plan.library_seconds(len(meant), plan, model, jobs, settings.sitting, call_ms)
     arms = len(planned) + len(peers)
     return cost_text(settings, len(loaded.plan.jobs), arms, builds, sitting, proof, library)
 
@@ -226,11 +221,8 @@ def _library(
     kernels that computes a kind holding an answer's gap, swapped into default and the picks (the
     answer's among them) and sat again beside them as `--kernel` would; then the gap of an answer that
     took one, profiled with it."""
-    from iree_matrix.core import shipped
-
-    if settings.library == "none" or settings.no_gap or document.get("interrupted"):
+    if document.get("interrupted") or not (shelf := _shelf(settings)):
         return
-    shelf = advise_library.library(Path(settings.library) if settings.library else shipped.kernels_dir())
     found = advice.derive(document)
     if not (chosen := advise_library.wanted(found, shelf, kernels, model)):
         return
@@ -255,6 +247,15 @@ def _library(
     advise_sitting.keep_kernel_proofs(document, found)
     changed = [a for a in advice.trailing(found) if a.gap is None]  # took a library kernel: profile it so
     advise_sitting.explain(settings, model, document, changed, builds, every)
+
+
+def _shelf(settings: Settings) -> dict[str, Kernel]:
+    """The kernels tried on the gaps (`--library`, else kernels/); none for `--library none`, `--no-gap`."""
+    from iree_matrix.core import shipped
+
+    if settings.library == "none" or settings.no_gap:
+        return {}
+    return advise_library.library(Path(settings.library) if settings.library else shipped.kernels_dir())
 
 
 def _with_op_profile(matrix: Any, configs: Sequence[Config]) -> Any:

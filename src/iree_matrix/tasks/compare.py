@@ -165,8 +165,7 @@ def _keep(
 
     rate = calibration.rate_text(calibration.read(what.results_dir / calibration.FILENAME) or _published())
     name = f"compare-{what.a}-{what.b}.json"
-    # Two published picks with kernels passed the 255 bytes a name may have (with write_atomically's
-    # temporary's 14 more): such a pair is named by a digest of the two (the file says them).
+    # Two picks with kernels passed a name's 255 bytes (and the temporary's 14): named by a digest then
     if len(name.encode()) > 200:
         name = f"compare-{hashlib.sha256(f'{what.a} {what.b}'.encode()).hexdigest()[:16]}.json"
     path = what.results_dir / name

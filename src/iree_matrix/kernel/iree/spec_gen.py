@@ -440,7 +440,7 @@ def spec(
         for body, dag in forms.values():
             names.append(sym := f"{one.kernel}_{len(names)}".replace(".", "_").replace("-", "_"))
             parts.append(_form(sym, body, dag, one, object_name, counted))
-            protos.append(prototype(one.function, one.seen(dag)[0], one.order(one.seen(dag)[0])))
+            protos.append(prototype(one.function, seen := one.seen(dag)[0], one.order(seen)))
     pairs = ",\n          ".join(f"@match_{s} -> @swap_{s}" for s in names)
     head = spec_mlir.HEAD.format(kernel=every[0].kernel, said="; ".join(d.said(False) for d in every))
     return head + "\n".join(parts) + spec_mlir.MAIN.format(pairs=pairs), protos
