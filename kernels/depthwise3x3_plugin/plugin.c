@@ -1,82 +1,47 @@
-// depthwise3x3 (../depthwise3x3/depthwise3x3.c, the same source) as a standalone executable plugin:
-// the runtime loads it (--executable_plugin=embedded:depthwise3x3_plugin.so) and resolves the seven
-// imports the spec declares from it, instead of the compiler linking the object into the module.
+// depthwise3x3 as a standalone executable plugin: the runtime loads it
+// (--executable_plugin=embedded:depthwise3x3_plugin.so) and resolves from it the two functions the
+// spec the tool writes imports (kernel.toml: torch_bn_relu6.c's depthwise3x3_bn_relu6_torch and
+// stem_bn_relu6_torch), instead of the compiler linking an object into the module.
 //
 // IREE calls an import as int fn(void* params, void* context, void* reserved)
 // (iree_hal_executable_import_v0_t, runtime/src/iree/hal/local/executable_library.h), `params`
-// pointing to its arguments packed with the target's alignment: each memref<?xf32> as five fields
-// (allocated pointer, aligned pointer, offset, size, stride), each index as a size_t. This file
-// unpacks them into the kernel's own C signature; nothing else differs from the embedded route.
+// pointing to the call's arguments packed in a struct in the declaration's order, with the target's
+// alignment (HALDispatchABI::wrapAndCallImport in IREE's compiler): each memref<Nxf32> as five fields
+// (allocated pointer, aligned pointer, offset, size, stride), each index a size_t. Both functions take
+// seven tensors (six inputs, the output), then sizes: seven for a depthwise block, eight for the stem.
+// This file unpacks them into the C signature; nothing else differs from the embedded route.
 #include "iree/hal/local/executable_plugin.h"
 
 typedef struct {
-  float* base;
-  float* data;
+  float *base, *data;
   size_t offset, size, stride;
 } memref_t;
 
-#define ARGS(m) (m).base, (m).data, (m).offset, (m).size, (m).stride
-#define MEMREF_ARG const float*, const float*, size_t, size_t, size_t
-#define MEMREF_OUT_ARG float*, float*, size_t, size_t, size_t
-
-// The kernel's entry points (depthwise3x3.c).
-void depthwise3x3_s1_nhwc(MEMREF_ARG, MEMREF_ARG, MEMREF_OUT_ARG, size_t, size_t, size_t, size_t,
-                          size_t, size_t, size_t);
-void depthwise3x3_s2_nhwc(MEMREF_ARG, MEMREF_ARG, MEMREF_OUT_ARG, size_t, size_t, size_t, size_t,
-                          size_t, size_t, size_t);
-void depthwise5x5_s1_nhwc(MEMREF_ARG, MEMREF_ARG, MEMREF_OUT_ARG, size_t, size_t, size_t, size_t,
-                          size_t, size_t, size_t);
-void depthwise5x5_s2_nhwc(MEMREF_ARG, MEMREF_ARG, MEMREF_OUT_ARG, size_t, size_t, size_t, size_t,
-                          size_t, size_t, size_t);
-void depthwise3x3_bn_relu6_s1_nhwc(MEMREF_ARG, MEMREF_ARG, MEMREF_ARG, MEMREF_ARG, MEMREF_OUT_ARG,
-                                   size_t, size_t, size_t, size_t, size_t, size_t, size_t);
-void depthwise3x3_bn_relu6_s2_nhwc(MEMREF_ARG, MEMREF_ARG, MEMREF_ARG, MEMREF_ARG, MEMREF_OUT_ARG,
-                                   size_t, size_t, size_t, size_t, size_t, size_t, size_t);
-void conv3x3_s2_bn_relu6_nchw_nhwc(MEMREF_ARG, MEMREF_ARG, MEMREF_ARG, MEMREF_ARG, MEMREF_OUT_ARG,
-                                   size_t, size_t, size_t, size_t, size_t, size_t, size_t, size_t);
-
 typedef struct {
-  memref_t in, filter, out;
-  size_t h, w, c, oh, ow, row_begin, row_count;
-} dw_params_t;
+  memref_t m[7];
+  size_t s[8];  // a depthwise block's call packs seven: s[7] is never read for it
+} params_t;
 
-typedef struct {
-  memref_t in, filter, scale, shift, out;
-  size_t h, w, c, oh, ow, row_begin, row_count;
-} dw_bn_params_t;
+#define IN const float *, const float *, size_t, size_t, size_t
+#define OUT float *, float *, size_t, size_t, size_t
+#define M(i) p->m[i].base, p->m[i].data, p->m[i].offset, p->m[i].size, p->m[i].stride
+#define TENSORS M(0), M(1), M(2), M(3), M(4), M(5), M(6)
 
-typedef struct {
-  memref_t in, filter, scale, shift, out;
-  size_t h, w, cin, cout, oh, ow, row_begin, row_count;
-} stem_params_t;
+// torch_bn_relu6.c's entries
+void depthwise3x3_bn_relu6_torch(IN, IN, IN, IN, IN, IN, OUT, size_t, size_t, size_t, size_t, size_t, size_t,
+                                 size_t);
+void stem_bn_relu6_torch(IN, IN, IN, IN, IN, IN, OUT, size_t, size_t, size_t, size_t, size_t, size_t, size_t,
+                         size_t);
 
-#define DW(import, kernel)                                                                   \
-  static int import(void* params, void* context, void* reserved) {                          \
-    const dw_params_t* p = (const dw_params_t*)params;                                      \
-    kernel(ARGS(p->in), ARGS(p->filter), ARGS(p->out), p->h, p->w, p->c, p->oh, p->ow,      \
-           p->row_begin, p->row_count);                                                     \
-    return 0;                                                                               \
-  }
-#define DW_BN(import, kernel)                                                                 \
-  static int import(void* params, void* context, void* reserved) {                           \
-    const dw_bn_params_t* p = (const dw_bn_params_t*)params;                                 \
-    kernel(ARGS(p->in), ARGS(p->filter), ARGS(p->scale), ARGS(p->shift), ARGS(p->out), p->h, \
-           p->w, p->c, p->oh, p->ow, p->row_begin, p->row_count);                            \
-    return 0;                                                                                \
-  }
-
-DW(import_s1, depthwise3x3_s1_nhwc)
-DW(import_s2, depthwise3x3_s2_nhwc)
-DW(import_k5_s1, depthwise5x5_s1_nhwc)
-DW(import_k5_s2, depthwise5x5_s2_nhwc)
-DW_BN(import_bn_s1, depthwise3x3_bn_relu6_s1_nhwc)
-DW_BN(import_bn_s2, depthwise3x3_bn_relu6_s2_nhwc)
+static int import_depthwise(void* params, void* context, void* reserved) {
+  const params_t* p = (const params_t*)params;  // h, w, c, oh, ow, workgroup id, workgroup count
+  depthwise3x3_bn_relu6_torch(TENSORS, p->s[0], p->s[1], p->s[2], p->s[3], p->s[4], p->s[5], p->s[6]);
+  return 0;
+}
 
 static int import_stem(void* params, void* context, void* reserved) {
-  const stem_params_t* p = (const stem_params_t*)params;
-  conv3x3_s2_bn_relu6_nchw_nhwc(ARGS(p->in), ARGS(p->filter), ARGS(p->scale), ARGS(p->shift),
-                                ARGS(p->out), p->h, p->w, p->cin, p->cout, p->oh, p->ow,
-                                p->row_begin, p->row_count);
+  const params_t* p = (const params_t*)params;  // cin, h, w, oh, ow, cout, workgroup id, count
+  stem_bn_relu6_torch(TENSORS, p->s[0], p->s[1], p->s[2], p->s[3], p->s[4], p->s[5], p->s[6], p->s[7]);
   return 0;
 }
 
@@ -84,13 +49,8 @@ static const struct {
   const char* name;
   int (*fn)(void*, void*, void*);
 } imports[] = {
-    {"depthwise3x3_s1_nhwc", import_s1},
-    {"depthwise3x3_s2_nhwc", import_s2},
-    {"depthwise5x5_s1_nhwc", import_k5_s1},
-    {"depthwise5x5_s2_nhwc", import_k5_s2},
-    {"depthwise3x3_bn_relu6_s1_nhwc", import_bn_s1},
-    {"depthwise3x3_bn_relu6_s2_nhwc", import_bn_s2},
-    {"conv3x3_s2_bn_relu6_nchw_nhwc", import_stem},
+    {"depthwise3x3_bn_relu6_torch", import_depthwise},
+    {"stem_bn_relu6_torch", import_stem},
 };
 
 static iree_hal_executable_plugin_status_t plugin_load(

@@ -286,13 +286,20 @@ def _shipped_for(tmp_path: Path, kernel: str, name: str, model: str) -> Path:
 
 
 def test_the_depthwise_kernels_beside_other_dispatches(cache: Path, tmp_path: Path) -> None:
-    """kernels/depthwise3x3 and depthwise3x3_plugin (their specs, C and required flags as shipped)
-    in a tiny model where IREE's own 1x1 convolutions run before and after the depthwise block the
-    kernel takes (tests/data/kernels/depthwise_model.py), on 3.9.0 and 3.13.0: applied and matching
-    torch. (The published MobileNetV2 windows have many dispatches too, but no test ran them.) ~2 min."""
+    """kernels/depthwise3x3 and depthwise3x3_plugin (their specs or declarations, C and required flags
+    as shipped) in a tiny model where IREE's own 1x1 convolutions run before and after the depthwise
+    block the kernel takes (tests/data/kernels/depthwise_model.py), on 3.9.0 and 3.13.0: applied and
+    matching torch. The plugin's declaration names MobileNetV2's modules: its copy names the model's
+    three (`depthwise`, `norm`, `act`, one call) and drops the stem's [[calls]]; its spec, written by
+    the tool, imports the function the plugin resolves. ~2 min."""
     model = "depthwise_model-depthwise_block"
     _shipped_for(tmp_path, "depthwise3x3", "dw", model)
-    _shipped_for(tmp_path, "depthwise3x3_plugin", "dw_plugin", model)
+    toml = _shipped_for(tmp_path, "depthwise3x3_plugin", "dw_plugin", model) / "kernel.toml"
+    said = [ln for ln in toml.read_text().split("[[calls]]")[0].splitlines() if not ln.startswith("replaces")]
+    toml.write_text(
+        "\n".join([*said, 'replaces = { module = ["depthwise", "norm", "act"], together = true }', ""])
+    )
+    called = {"dw": "depthwise3x3_bn_relu6_s1_nhwc", "dw_plugin": "depthwise3x3_bn_relu6_torch"}
     matrix = tmp_path / "dw.toml"
     models = [f"{DATA}/depthwise_model.py:depthwise_block"]
     matrix.write_text(_kernel_matrix(models, ["dw", "dw_plugin"], compiler=["3.9.0", "3.13.0"]))
@@ -303,7 +310,7 @@ def test_the_depthwise_kernels_beside_other_dispatches(cache: Path, tmp_path: Pa
         for kernel in ("dw", "dw_plugin"):
             compiled = got[f"compile:{cell}+k:{kernel}"]
             assert compiled.status is Status.OK, compiled.message
-            assert "depthwise3x3_bn_relu6_s1_nhwc" in compiled.metrics["custom_kernel"]["functions_found"]
+            assert called[kernel] in compiled.metrics["custom_kernel"]["functions_found"], kernel
             ran = got[f"run:{cell}+k:{kernel}"]
             assert (ran.status, ran.error_class) == (Status.OK, None), (release, kernel, ran.message)
 

@@ -13,6 +13,8 @@ import pytest
 from iree_matrix import stages
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.kernel import kernels, mechanism
+from iree_matrix.kernel.iree import spec_gen
+from iree_matrix.kernel.stages import kernel_generated as generated
 from iree_matrix.kernel.stages import kernel_seam
 from iree_matrix.matrix import spec_file
 from tests.unit.test_kernels import _compile_ctx
@@ -27,6 +29,7 @@ class Toy:
     """Neither IREE sample: its file is NAME.toy, its spec must say "toy", and every flag says toy."""
 
     needs_iree_source, checks_visibility, run_loads, links_built = False, False, True, False
+    spec_links = (" attributes {{toy.import}}", ', toy = "{object}"')
 
     def object_name(self, given: Optional[str], name: str) -> str:
         return given or f"{name}.toy"
@@ -126,3 +129,23 @@ def test_show_commands_says_where_a_registered_mechanism_took_the_kernels_files(
         ("kernel:negabs/x86_64/host: kernel, step 1 of 1 (as recorded)", ("zig", "cc", "negabs.c")),
     )
     assert shown.note.endswith("; the toy took /store/kernel/k1/objects")
+
+
+def test_a_spec_the_tool_writes_says_what_a_registered_mechanism_links(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A kernel declared by what it replaces takes any registered mechanism; the spec written for it
+    says of the built file what the mechanism's `spec_links` say, on each declaration and executable."""
+    monkeypatch.setitem(mechanism.REGISTRY, "toy", Toy())
+    where = tmp_path / "hswish"
+    shutil.copytree(DATA / "hswish", where)
+    toml = (where / "kernel.toml").read_text().replace('object = "hswish.o"\n', 'mechanism = "toy"\n')
+    (where / "kernel.toml").write_text(toml)
+    kernel = kernels.load(where)
+    ir = (DATA / "hswish_preprocessed_3.13.0.mlir").read_text()
+    links = mechanism.of(kernel.mechanism).spec_links
+    text, _ = spec_gen.spec(
+        ir, {"6": "act Hardswish"}, generated.declarations(kernel), kernel.object, links=links
+    )
+    assert "func.func private @hswish_kernel(memref<64xf32>, memref<64xf32>) attributes {toy.import}" in text
+    assert 'sym_visibility = "private", toy = "hswish.toy"}' in text and "hal.import.static" not in text

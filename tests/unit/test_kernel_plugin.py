@@ -5,6 +5,7 @@ mechanism gives iree-compile and the runtime, and the ELF symbol table's visibil
 
 from __future__ import annotations
 
+import re
 import shutil
 import struct
 from pathlib import Path
@@ -17,7 +18,7 @@ from iree_matrix.core.model.records import Labels
 from iree_matrix.core.model.results import Status
 from iree_matrix.iree import elf, targets
 from iree_matrix.kernel import kernels, mechanism, spec_text
-from iree_matrix.kernel.iree import custom_dispatch
+from iree_matrix.kernel.iree import custom_dispatch, spec_gen
 from iree_matrix.kernel.stages import kernel_build as kernel_stage
 from iree_matrix.kernel.stages import kernel_seam
 from iree_matrix.matrix import plan, spec_file
@@ -49,9 +50,31 @@ def test_a_plugin_kernel_reads_and_names_its_imports() -> None:
     assert spec_text.spec_imports((PLUGIN / "spec.mlir").read_text()) == ("negabs_workgroup",)
     assert kernels.load(DATA / "negabs").mechanism == "embedded"  # the default: linked into the module
     shipped = kernels.load(REPO / "kernels" / "depthwise3x3_plugin")
-    assert shipped.mechanism == "plugin" and shipped.spec_for("3.3.0") == "spec-pre3.4.mlir"
-    # 3x3 s1, s2, BN+ReLU6 s1, s2, the stem; 5x5 s1, s2
-    assert len(spec_text.spec_imports((shipped.directory / "spec.mlir").read_text())) == 7
+    assert shipped.mechanism == "plugin" and shipped.spec_for("3.3.0") == kernels.GENERATED
+    # the depthwise blocks' and the stem's functions, as ../depthwise3x3_generated declares them
+    embedded = kernels.load(REPO / "kernels" / "depthwise3x3_generated")
+    assert (shipped.function, shipped.args, shipped.calls) == (
+        embedded.function,
+        embedded.args,
+        embedded.calls,
+    )
+    assert shipped.spec_digest() != embedded.spec_digest()  # the same declaration, another spec
+
+
+def test_a_generated_spec_for_a_plugin_declares_imports_and_names_no_object() -> None:
+    """The tool writes a plugin kernel's spec as the embedded one without what links the object (no
+    `objects`, no hal.import.static), which the loader's check of a hand-written plugin spec takes."""
+    ir = (DATA / "hswish_preprocessed_3.13.0.mlir").read_text()
+    declared = [spec_gen.Declaration("hswish", "hswish_kernel", module="act")]
+    modules = {"6": "act Hardswish"}
+    plugin = mechanism.of("plugin")
+    text, protos = spec_gen.spec(ir, modules, declared, "hswish.so", links=plugin.spec_links)
+    linked, same = spec_gen.spec(ir, modules, declared, "hswish.o")  # an embedded kernel's, the default
+    assert protos == same and "hal.import.static" in linked and '{path = "hswish.o"}' in linked
+    plugin.check_spec("spec.mlir", text, "hswish.so")  # no Refused
+    assert spec_text.spec_imports(text) == ("hswish_kernel",) and "hswish.so" not in text
+    dropped = linked.replace(" attributes {hal.import.static}", "")
+    assert text == re.sub(r",\n    objects = #hal\.executable\.objects<.*?\n    \}>", "", dropped, flags=re.S)
 
 
 def test_a_plugins_digest_differs_from_the_same_sources_linked(tmp_path: Path) -> None:

@@ -21,8 +21,9 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+# tomllib, or on 3.9/3.10 tomli: every module that reads TOML takes it from here
 if sys.version_info >= (3, 11):
-    import tomllib
+    import tomllib as tomllib
 else:  # pragma: no cover - the lint and the unit tests run on 3.11
     import tomli as tomllib
 

@@ -24,7 +24,7 @@ The two mechanisms are IREE's samples/custom_dispatch/cpu/embedded and .../cpu/p
 kernel's sources hold an executable plugin (IREE's runtime/src/iree/hal/local/executable_plugin.h:
 `iree_hal_executable_plugin_query` and the imports it resolves); they are linked into a standalone
 plugin (`object`, default NAME.so) that the runtime loads (`--executable_plugin=embedded:PATH`), and
-the spec declares the kernel's functions as imports, naming no object.
+the spec (its own, or the one the tool writes) declares the kernel's functions as imports, no object.
 
 A compile takes the first `[[specs]]` window its compiler's release falls in, else `spec`; its record
 says which file (`custom_kernel.spec`).
@@ -43,7 +43,6 @@ import dataclasses
 import json
 import re
 import stat
-import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional, Union
@@ -53,16 +52,12 @@ from iree_matrix.core.errors import StageFailure
 from iree_matrix.core.hashing import digest, file_sha256
 from iree_matrix.core.model.configuration import split_variant
 from iree_matrix.core.system import bubblewrap, shared_files
+from iree_matrix.core.toml_text import tomllib
 from iree_matrix.iree import flag_safety, opkinds, torch_ops, versions
 from iree_matrix.kernel import mechanism as mechanisms
 from iree_matrix.kernel.iree import custom_dispatch
 from iree_matrix.kernel.mechanism import EMBEDDED
 from iree_matrix.matrix import export_recipes as recipes
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.9/3.10 only
-    import tomli as tomllib
 
 KERNEL_FILE = "kernel.toml"
 _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -248,7 +243,7 @@ class Kernel:
             if self.replaces_op:
                 declared += [self.replaces_op, *(f"{k}={v}" for k, v in self.replaces_where)]
             declared += [repr(call) for call in self.calls] + ["together"] * self.replaces_together
-            return digest({"declared": declared, "generator": generator})
+            return digest({"declared": declared, "generator": generator, **mechanisms.recorded(self)})
         if not self.spec_windows:  # the digest kernels without windows have always had
             return file_sha256(self.directory / self.spec)
         specs = {f: file_sha256(self.directory / f) for f in self.spec_files()}
@@ -409,7 +404,7 @@ _MAX_ARG = 2**31 - 1  # an index or a size the generated spec writes as an i32 o
 
 def _declared(data: Mapping[str, Any], error: Any, toml: Path) -> dict[str, Any]:
     """A spec for the tool to write: `function` and `replaces = { module = ... }`, `{ class = ... }` or
-    `{ op = ... }` (no `spec`, no `[[specs]]`, an embedded object); {} for a hand-written spec."""
+    `{ op = ... }` (no `spec`, no `[[specs]]`); {} for a hand-written spec."""
     if not isinstance(replaces := data.get("replaces"), Mapping) and "function" not in data:
         if "spec" not in data:
             raise KernelError(
@@ -434,8 +429,6 @@ def _declared(data: Mapping[str, Any], error: Any, toml: Path) -> dict[str, Any]
     for key in ("spec", "specs"):
         if key in data:
             raise error(key, data[key], "a kernel whose spec the tool writes (replaces = {...}) names none")
-    if (mechanism := data.get("mechanism", EMBEDDED)) != EMBEDDED:
-        raise error("mechanism", mechanism, 'a generated spec links an object: mechanism = "embedded"')
     return {**by, "function": data["function"], "args": tuple(str(a) for a in data.get("args", ()))}
 
 

@@ -12,6 +12,7 @@ from typing import Any, Optional, Protocol
 
 from iree_matrix.kernel import spec_text
 from iree_matrix.kernel.iree import custom_dispatch as iree
+from iree_matrix.kernel.iree import spec_mlir
 
 EMBEDDED = "embedded"  # the object linked into the executable (samples/custom_dispatch/cpu/embedded)
 PLUGIN = "plugin"  # a standalone plugin the runtime loads (samples/custom_dispatch/cpu/plugin)
@@ -28,6 +29,7 @@ class Mechanism(Protocol):
     checks_visibility: bool  # on ARM, what the executable calls may not be default-visible (no PLT)
     run_loads: bool  # every run loads the built file, so depends on the kernel job
     links_built: bool  # the module links the built files: the compile's directory holds them by name
+    spec_links: tuple[str, str]  # what a generated spec's declarations and executables say of the built file
 
     def object_name(self, given: Optional[str], name: str) -> str:
         """The built file's name (kernel.toml's `object`, `given`), checked; raises `Refused`."""
@@ -57,6 +59,7 @@ class Embedded:
     found through the object search path; the module holds its code, so a run needs nothing more."""
 
     needs_iree_source, checks_visibility, run_loads, links_built = False, True, False, True
+    spec_links = spec_mlir.LINKED  # hal.import.static, and each target's executable names the object
 
     def object_name(self, given: Optional[str], name: str) -> str:
         if given is None:
@@ -94,6 +97,7 @@ class Plugin:
     calls it through a PLT slot."""
 
     needs_iree_source, checks_visibility, run_loads, links_built = True, False, True, False
+    spec_links = spec_mlir.IMPORTED  # no object, no hal.import.static: imports resolved by name
 
     def object_name(self, given: Optional[str], name: str) -> str:
         plugin = f"{name}.so" if given is None else given

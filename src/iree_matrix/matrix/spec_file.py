@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import re
-import sys
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
@@ -20,6 +19,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from iree_matrix.core import input_files
 from iree_matrix.core.errors import SpecError
 from iree_matrix.core.model.configuration import COMBINE
+from iree_matrix.core.toml_text import tomllib
 from iree_matrix.iree import compiler_options, targets, versions
 from iree_matrix.iree.flags import BUILTIN_PROFILES, OPT_LEVELS, Profile, with_needs
 from iree_matrix.kernel import kernel_cells
@@ -40,11 +40,6 @@ from iree_matrix.matrix.spec import (
 from iree_matrix.matrix.spec_tables import PYTHON_RE as _PYTHON_RE
 from iree_matrix.matrix.spec_tables import Where as _Where
 from iree_matrix.matrix.spec_tables import as_list as _as_list
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.9/3.10 only
-    import tomli as tomllib
 
 _VERSION_AXES = ("torch", "turbine", "compiler", "runtime")
 _AXIS_DEFAULTS = {"arch": ("x86_64",), "profiles": ("default",), "forms": ("text",)}

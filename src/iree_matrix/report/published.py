@@ -36,10 +36,8 @@ def _ms(value: Optional[float]) -> str:
 
 def _default_runs(records: Iterable[Record]) -> dict[tuple[str, str], Record]:
     """(function, release) -> the native `default` run on its own runtime and default driver."""
-    mine = [
-        r for r in runs_view.measured_runs(records) if r.label.profile == "default" and not r.label.device
-    ]
-    return {(r.label.model, r.label.compiler): r for r in mine}
+    own = [r for r in runs_view.measured_runs(records) if r.label.profile == "default" and not r.label.device]
+    return {(r.label.model, r.label.compiler): r for r in own}
 
 
 @dataclasses.dataclass(frozen=True)

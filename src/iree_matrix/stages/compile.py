@@ -72,9 +72,7 @@ class CompileStage(StageBase):
         """One compile per export, compiler, target and profile (and MLIR form), reused by every
         runtime; a cell with a kernel is compiled with it swapped in, after the same cell without it
         (what tells a spec that matched nothing from a kernel that changed the module)."""
-        unit.planned[self.name] = kernel.plan_compiles(
-            unit, lambda name, extra: self._plan(unit, name, extra)
-        )
+        unit.planned[self.name] = kernel.plan_compiles(unit, lambda k, extra: self._plan(unit, k, extra))
 
     def _plan(self, unit: PlannedFunction, kernel_name: str, extra: tuple[str, ...]) -> Planned:
         export, cell = unit.planned["export"], unit.cell

@@ -415,12 +415,14 @@ def spec(
     object_name: str,
     counted: bool = True,
     lines: Mapping[str, str] | None = None,
+    links: Sequence[str] = spec_mlir.LINKED,
 ) -> tuple[str, list[str]]:
     """The transform spec for `ir` and the C prototypes it expects (one per distinct op form), of one
     declaration or several (kernel.toml's `[[calls]]`: other ops, other functions of the same object);
-    `counted`: the release spells a workgroup count `count(...)` (3.4.0 and newer); `lines`: the
-    model.mlir's {number: text}, for a declaration by torch op."""
+    `counted`: the release spells a workgroup count `count(...)` (3.4.0 on); `lines`: the model.mlir's
+    {number: text}, for a declaration by torch op; `links`: the mechanism's `spec_links` (object_name's)."""
     defining = _defining(ops := parse_ops(ir))
+    linked = [text.format(object=object_name) for text in links]
     every = [declared] if isinstance(declared, Declaration) else list(declared)
     parts, protos = [], []  # the forms' text, their C prototypes
     names: list[str] = []
@@ -439,7 +441,7 @@ def spec(
             forms.setdefault(_renamed(body), (body, dag))
         for body, dag in forms.values():
             names.append(sym := f"{one.kernel}_{len(names)}".replace(".", "_").replace("-", "_"))
-            parts.append(_form(sym, body, dag, one, object_name, counted))
+            parts.append(_form(sym, body, dag, one, linked, counted))
             protos.append(prototype(one.function, seen := one.seen(dag)[0], one.order(seen)))
     pairs = ",\n          ".join(f"@match_{s} -> @swap_{s}" for s in names)
     head = spec_mlir.HEAD.format(kernel=every[0].kernel, said="; ".join(d.said(False) for d in every))
@@ -467,7 +469,7 @@ def _renamed(text: str) -> str:
     return VALUE.sub(lambda m: names.setdefault(m.group(0), f"%v{len(names)}"), text)
 
 
-def _form(sym: str, body: str, dag: Dag, declared: Declaration, object_name: str, counted: bool) -> str:
+def _form(sym: str, body: str, dag: Dag, declared: Declaration, linked: Sequence[str], counted: bool) -> str:
     (seen, before, after), function = declared.seen(dag), declared.function
     order, workgroups = declared.order(seen), declared.workgroups(seen)
     memrefs = ["memref<{}x{}>".format(*element_count(t)) for t in [*(t for _, t in dag.inputs), dag.output]]
@@ -513,7 +515,8 @@ def _form(sym: str, body: str, dag: Dag, declared: Declaration, object_name: str
         memrefs=called,
         subspans=subspans + sizes,
         args=args,
-        object=object_name,
+        static=linked[0],
+        objects=linked[1],
         region="\n".join(" " * 6 + line for line in _renamed(f"^bb0({block}):\n" + body).splitlines()),
         ins=", ".join(f"%in{n}: {dag.inputs[n][1]}" for n in inputs),
         checks=_root_checks(dag),

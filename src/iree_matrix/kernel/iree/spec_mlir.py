@@ -23,7 +23,7 @@ FORM = """
         hal.return %cw, %c1, %c1 : index, index, index
       }}
       builtin.module {{
-        func.func private @{function}({memrefs}) attributes {{hal.import.static}}
+        func.func private @{function}({memrefs}){static}
         func.func @{sym}() {{
           %c0 = arith.constant 0 : index
 {subspans}
@@ -32,12 +32,7 @@ FORM = """
         }}
       }}
       "hal.executable.source_end"() : () -> ()
-  }}) {{sym_name = "{sym}", sym_visibility = "private",
-    objects = #hal.executable.objects<{{
-      #x86_64 = [#hal.executable.object<{{path = "{object}"}}>],
-      #arm_64 = [#hal.executable.object<{{path = "{object}"}}>],
-      #arm_32 = [#hal.executable.object<{{path = "{object}"}}>]
-    }}>}} : () -> ()
+  }}) {{sym_name = "{sym}", sym_visibility = "private"{objects}}} : () -> ()
 
   util.func private @call_{sym}({ins}) -> {out} {{{before}
     {made} = flow.dispatch @{sym}::@{sym}({operands}) : ({in_types}) -> {out_call}
@@ -67,6 +62,17 @@ FORM = """
     transform.yield
   }}
 """
+
+IMPORTED = ("", "")  # mechanism.py's `spec_links` for a plugin: no object, each function an import by name
+LINKED = (  # an embedded kernel's: hal.import.static, and each target's executable names the object
+    " attributes {{hal.import.static}}",
+    """,
+    objects = #hal.executable.objects<{{
+      #x86_64 = [#hal.executable.object<{{path = "{object}"}}>],
+      #arm_64 = [#hal.executable.object<{{path = "{object}"}}>],
+      #arm_32 = [#hal.executable.object<{{path = "{object}"}}>]
+    }}>""",
+)
 
 MAIN = """
   transform.named_sequence @__transform_main(%module: !transform.any_op) {{

@@ -20,6 +20,7 @@ from iree_matrix.core.errors import StageFailure
 from iree_matrix.core.hashing import digest
 from iree_matrix.core.system import process_output
 from iree_matrix.iree import compile_errors, torch_ops, versions
+from iree_matrix.kernel import mechanism
 from iree_matrix.kernel.iree import spec_gen
 from iree_matrix.kernel.kernels import Kernel
 from iree_matrix.kernel.model.metrics import KernelMetrics
@@ -91,19 +92,22 @@ class _Generated:
                 "so no spec can be written from replaces",
             )
         try:
-            spelled = counted(job.label.compiler)
-            text, prototypes = spec_gen.spec(done.stdout, modules, declared, kernel.object, spelled, lines)
+            how, spelled = mechanism.of(kernel.mechanism), counted(job.label.compiler)
+            text, prototypes = spec_gen.spec(
+                done.stdout, modules, declared, kernel.object, spelled, lines, how.spec_links
+            )
         except spec_gen.NotGenerated as exc:
             raise StageFailure(
                 "kernel-not-generated", f"kernel {kernel.name!r}, IREE {job.label.compiler}: {exc}"
             ) from None
-        built = ctx.dep("kernel").record.metric.of(KernelMetrics)
-        if missing := [d.function for d in declared if d.function not in (built.object_functions or [])]:
+        built = ctx.dep("kernel").record.metric.of(KernelMetrics).object_functions or []
+        # (a plugin's functions are imports it resolves by name at the run, not symbols it must define)
+        if missing := [d.function for d in declared if how.links_built and d.function not in built]:
             shown = " ".join(next(p for p in prototypes if f" {missing[0]}(" in p).split())
             raise StageFailure(
                 "kernel-rejected",
                 f"kernel {kernel.name!r}: {kernel.object} defines no function {missing[0]} (it defines "
-                f"{', '.join(built.object_functions or []) or 'none'}); the generated spec calls {shown}",
+                f"{', '.join(built) or 'none'}); the generated spec calls {shown}",
             )
         (out / SPEC_FILE).write_text(text, encoding="utf-8")
         return out / SPEC_FILE

@@ -20,17 +20,14 @@ from iree_matrix.core import shipped
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.store import Store
+from iree_matrix.core.toml_text import tomllib
 from iree_matrix.execution.workflow import PlanSettings, RunOptions, given_kernels, load_plan
 from iree_matrix.iree import ir_ops, torch_ops, versions
+from iree_matrix.kernel import mechanism
 from iree_matrix.kernel.iree import spec_gen
 from iree_matrix.kernel.stages import kernel_generated as generated
 from iree_matrix.kernel.stages.kernel_compiled import without_spec
 from iree_matrix.tasks.runs import run_plan
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 _EXPORTER_AXES = ("python", "torch", "turbine", "arch")
 SPEC_KINDS = "kernel.toml's function and replaces = { module, class or op = ... }"
@@ -85,8 +82,9 @@ def run(
         try:
             declared = generated.declarations(found)
             lines = torch_ops.model_lines(mlir.read_text("utf-8")) if any(d.op for d in declared) else {}
+            links = mechanism.of(found.mechanism).spec_links
             text, protos = spec_gen.spec(
-                ir, modules, declared, found.object, generated.counted(release), lines
+                ir, modules, declared, found.object, generated.counted(release), lines, links
             )
             said = f"\n// kernel {found.name!r}: the generated spec calls\n" + "\n".join(protos) + "\n"
             out.write(text if spec else said)

@@ -1,0 +1,1 @@
+../depthwise3x3_generated/torch_bn_relu6.c
