@@ -286,26 +286,25 @@ def _shipped_for(tmp_path: Path, kernel: str, name: str, model: str) -> Path:
 
 
 def test_the_depthwise_kernels_beside_other_dispatches(cache: Path, tmp_path: Path) -> None:
-    """kernels/depthwise3x3 and depthwise3x3_plugin (their specs, C and required flags as shipped)
-    in a tiny model where IREE's own 1x1 convolutions run before and after the depthwise block the
-    kernel takes (tests/data/kernels/depthwise_model.py), on 3.9.0 and 3.13.0: applied and matching
-    torch. (The published MobileNetV2 windows have many dispatches too, but no test ran them.) ~2 min."""
+    """kernels/depthwise3x3_plugin (its specs, C and required flags as shipped) in a tiny model where
+    IREE's own 1x1 convolutions run before and after the depthwise block the kernel takes
+    (tests/data/kernels/depthwise_model.py), on 3.9.0 and 3.13.0: applied and matching torch.
+    (kernels/depthwise3x3's generated spec names MobileNetV2's modules: tests/integration/
+    test_kernel_generated.py runs it beside that model's own 1x1 convolutions.) ~2 min."""
     model = "depthwise_model-depthwise_block"
-    _shipped_for(tmp_path, "depthwise3x3", "dw", model)
     _shipped_for(tmp_path, "depthwise3x3_plugin", "dw_plugin", model)
     matrix = tmp_path / "dw.toml"
     models = [f"{DATA}/depthwise_model.py:depthwise_block"]
-    matrix.write_text(_kernel_matrix(models, ["dw", "dw_plugin"], compiler=["3.9.0", "3.13.0"]))
+    matrix.write_text(_kernel_matrix(models, ["dw_plugin"], compiler=["3.9.0", "3.13.0"]))
     results = _ran(matrix, cache, tmp_path)
     got = records(results)
     for release in ("3.9.0", "3.13.0"):
         cell = f"{model}/{EXPORTER}/iree{release}/x86_64/default"
-        for kernel in ("dw", "dw_plugin"):
-            compiled = got[f"compile:{cell}+k:{kernel}"]
-            assert compiled.status is Status.OK, compiled.message
-            assert "depthwise3x3_bn_relu6_s1_nhwc" in compiled.metrics["custom_kernel"]["functions_found"]
-            ran = got[f"run:{cell}+k:{kernel}"]
-            assert (ran.status, ran.error_class) == (Status.OK, None), (release, kernel, ran.message)
+        compiled = got[f"compile:{cell}+k:dw_plugin"]
+        assert compiled.status is Status.OK, compiled.message
+        assert "depthwise3x3_bn_relu6_s1_nhwc" in compiled.metrics["custom_kernel"]["functions_found"]
+        ran = got[f"run:{cell}+k:dw_plugin"]
+        assert (ran.status, ran.error_class) == (Status.OK, None), (release, ran.message)
 
 
 def test_an_arm_object_with_default_visibility_is_refused(cache: Path, tmp_path: Path) -> None:
