@@ -3,11 +3,16 @@ kernels/depthwise3x3, and ONNX Runtime, each checked against torch, then timed o
 
 Everything runs in ONE Python environment holding iree-base-compiler, iree-base-runtime,
 iree-turbine, torch, onnx/onnxscript and onnxruntime (a plain venv; the tool's own cache is not
-used), plus a clang that knows the kernel's -target (Debian's clang-14 or newer):
+used), plus a clang that knows the kernel's -target (Debian's clang-14 or newer) and its ld.lld.
+The kernel's transform spec is the one the tool writes for this cell from the kernel's declarations
+(kernel.toml; no hand-written spec ships since 2026-11-30), given as --spec:
 
     python -m venv /tmp/ks-venv && /tmp/ks-venv/bin/pip install iree-base-compiler==3.13.0 \\
         iree-base-runtime==3.13.0 iree-turbine==3.9.0 torch==2.13.0 onnx onnxscript onnxruntime
-    /tmp/ks-venv/bin/python benchmarks/kernel_sitting.py --out /tmp/ks
+    iree-matrix kernel spec mobilenet_v2 --release 3.13.0 --kernel kernels/depthwise3x3 --profile \\
+        channels-last+data-tiling+im2col+loop-unrolling+loop-vectorization+slp-vectorization+vector-256 \\
+        > /tmp/ks-spec.mlir
+    /tmp/ks-venv/bin/python benchmarks/kernel_sitting.py --out /tmp/ks --spec /tmp/ks-spec.mlir
 
 Steps (each writes into --out and is skipped when its file is already there; --fresh redoes all):
 1. export: scripts/models/mobilenet_v2.build(seed=0) under torch.set_num_threads(1) (the weights
@@ -15,15 +20,16 @@ Steps (each writes into --out and is skipped when its file is already there; --f
    through iree-turbine's aot.export, model.onnx through torch.onnx.export (the dynamo exporter,
    as the project's ONNX Runtime peer does);
 2. the kernel's object: clang -target x86_64-unknown-unknown-eabi-elf -march=M -ffreestanding ...
-   -O3 (kernel.toml's cflags) -c depthwise3x3.c;
+   -O3 (kernel.toml's cflags) -c on each of kernel.toml's sources, then ld.lld -r into one object;
 3. iree-compile with the published pick's flags (results/answers/ANSWERS.md, mobilenet_v2:
    3.13.0 channels-last+data-tiling+im2col+loop-unrolling+loop-vectorization+slp-vectorization+
-   vector-256) -> pick.vmfb, and the same plus --iree-preprocessing-transform-spec-filename=spec.mlir
+   vector-256) -> pick.vmfb, and the same plus --iree-preprocessing-transform-spec-filename=SPEC
    --iree-hal-executable-object-search-path=<object dir> -> kernel.vmfb;
 4. check: each arm's output against torch's (max abs error; the model's atol/rtol); the kernel
    arm must dispatch the kernel's entries (else the spec matched nothing): counted in the same
-   compile stopped at flow (`--compile-to=flow`, each `flow.dispatch @depthwise3x3::@ENTRY`), as
-   the module's bytes name every entry of the linked object, called or not;
+   compile stopped at flow (`--compile-to=flow`, each `flow.dispatch @depthwise3x3_N::@ENTRY`: a
+   generated spec's executables are the kernel's name and a number), as the module's bytes name
+   every entry of the linked object, called or not;
 5. time: --rounds rounds, each running every arm once in a rotating order (reversed every other
    round); an arm's figure in a round is the median of --calls calls' process CPU time after one
    warm-up call. IREE runs on a local-sync device (the calling thread only), ONNX Runtime with
@@ -43,6 +49,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -90,12 +101,12 @@ def default_march() -> str:
     return "x86-64-v4" if " avx512f " in info + " " and " avx512vl" in info else "x86-64-v3"
 
 
-def find_cc(name: str | None) -> str:
-    for cand in [name] if name else ["clang"] + [f"clang-{v}" for v in range(21, 13, -1)]:
+def find_cc(name: str | None, tool: str = "clang") -> str:
+    for cand in [name] if name else [tool] + [f"{tool}-{v}" for v in range(21, 13, -1)]:
         path = shutil.which(cand)
         if path:
             return path
-    raise SystemExit("no clang found (--cc): the kernel uses clang's vector extension")
+    raise SystemExit(f"no {tool} found (--cc, --ld): the kernel uses clang's vector extension")
 
 
 # A call of one of the kernel's entries in the compile stopped at flow: what the module dispatches.
@@ -108,9 +119,9 @@ ELIDE = ["--mlir-elide-elementsattrs-if-larger=16", "--mlir-elide-resource-strin
 
 def dispatched(compile_cmd, executable: str = "depthwise3x3") -> dict[str, int]:
     """How many times the module `compile_cmd` (an iree-compile command line, its `-o FILE` last)
-    dispatches each entry of the kernel's `executable`: the same command stopped at flow
-    (`--compile-to=flow`), its `flow.dispatch @EXECUTABLE::@ENTRY` ops counted. Raises
-    CalledProcessError with iree-compile's words when that compile fails."""
+    dispatches each entry of the kernel's `executable` (or of the generated spec's `executable_N`):
+    the same command stopped at flow (`--compile-to=flow`), its `flow.dispatch @EXECUTABLE::@ENTRY`
+    ops counted. Raises CalledProcessError with iree-compile's words when that compile fails."""
     cmd = [str(c) for c in compile_cmd]
     if len(cmd) > 2 and cmd[-2] == "-o":
         cmd = cmd[:-2]
@@ -124,11 +135,12 @@ def dispatched(compile_cmd, executable: str = "depthwise3x3") -> dict[str, int]:
 
 
 def count_dispatches(flow: str, executable: str) -> dict[str, int]:
-    """Each entry of `executable` by the number of `flow.dispatch` ops that call it in `flow` (a
-    module printed at flow); the executable's own functions and declarations are not calls."""
+    """Each entry of `executable` (or of the generated spec's `executable_N`) by the number of
+    `flow.dispatch` ops that call it in `flow` (a module printed at flow); the executable's own
+    functions and declarations are not calls."""
     counts: dict[str, int] = {}
     for m in DISPATCH.finditer(flow):
-        if m["executable"] == executable:
+        if re.fullmatch(rf"{re.escape(executable)}(_\d+)?", m["executable"]):
             counts[m["entry"]] = counts.get(m["entry"], 0) + 1
     return counts
 
@@ -168,22 +180,17 @@ def export(out: Path, threads: int) -> None:
 
 
 def build_object(args, out: Path) -> Path:
+    """Each of kernel.toml's sources compiled, then linked into the one relocatable object its spec
+    names (`object`), as the tool's kernel stage builds it."""
     obj_dir = out / "obj"
     obj_dir.mkdir(exist_ok=True)
-    obj = obj_dir / "depthwise3x3.o"
-    cmd = [
-        find_cc(args.cc),
-        "-target",
-        "x86_64-unknown-unknown-eabi-elf",
-        f"-march={args.march}",
-        *KERNEL_CFLAGS,
-        "-std=c11",
-        "-c",
-        args.kernel_dir / "depthwise3x3.c",
-        "-o",
-        obj,
-    ]
-    run(cmd)
+    declared = tomllib.loads((args.kernel_dir / "kernel.toml").read_text())
+    cc = [find_cc(args.cc), "-target", "x86_64-unknown-unknown-eabi-elf", f"-march={args.march}"]
+    parts = []
+    for source in declared["sources"]:
+        parts.append(obj_dir / f"{source}.o")
+        run([*cc, *KERNEL_CFLAGS, "-std=c11", "-c", args.kernel_dir / source, "-o", parts[-1]])
+    run([find_cc(args.ld, "ld.lld"), "-r", *parts, "-o", obj_dir / declared["object"]])
     return obj_dir
 
 
@@ -191,7 +198,7 @@ def compile_arms(args, out: Path, obj_dir: Path) -> dict[str, Path]:
     iree_compile = args.iree_compile or str(Path(sys.executable).parent / "iree-compile")
     arms = {}
     kernel_flags = [
-        f"--iree-preprocessing-transform-spec-filename={args.kernel_dir / 'spec.mlir'}",
+        f"--iree-preprocessing-transform-spec-filename={args.spec}",
         f"--iree-hal-executable-object-search-path={obj_dir}",
     ]
     for name, extra in (("pick", []), ("kernel", kernel_flags)):
@@ -284,7 +291,11 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", type=Path, default=Path("/tmp/kernel_sitting"))
     p.add_argument("--kernel-dir", type=Path, default=REPO / "kernels" / "depthwise3x3")
+    p.add_argument(
+        "--spec", type=Path, required=True, help="the kernel's transform spec (`iree-matrix kernel spec`)"
+    )
     p.add_argument("--cc", help="clang to build the object with (default: the newest on PATH)")
+    p.add_argument("--ld", help="ld.lld to link its sources into one object (default: the newest on PATH)")
     p.add_argument(
         "--march",
         default=default_march(),
@@ -298,7 +309,7 @@ def main(argv=None) -> int:
     p.add_argument("--calls", type=int, default=10, help="timed calls per arm per round")
     p.add_argument("--fresh", action="store_true")
     args = p.parse_args(argv)
-    args.kernel_dir = args.kernel_dir.resolve()
+    args.kernel_dir, args.spec = args.kernel_dir.resolve(), args.spec.resolve()
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
 

@@ -1,7 +1,7 @@
 // Depthwise 3x3 convolution, f32, NHWC (channels innermost), zero padding of one pixel on each
 // side handled inside (no padded copy of the input), stride 1 or 2; and the same for a 5x5 window
 // (padding 2: MobileNetV3-small's), from the same code with the window size a constant. For IREE's llvm-cpu custom
-// dispatches: an object file linked into the model's executable (see spec.mlir).
+// dispatches: an object file linked into the model's executable (kernel.toml: the spec the tool writes).
 //
 // Freestanding: no libc, only the compiler's own <stddef.h>. The channel loop works on blocks
 // of BLOCK channels accumulated in local vector values (clang's vector extension), several output

@@ -1,1 +1,1 @@
-../depthwise3x3_generated/torch_bn_relu6.c
+../depthwise3x3/torch_bn_relu6.c

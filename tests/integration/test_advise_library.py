@@ -57,4 +57,4 @@ def test_advise_tries_the_depthwise_and_softmax_kernels_on_a_model_it_never_saw(
     for kernel in ("depthwise3x3_nchw", "softmax"):
         tried = arms[f"default+k:{kernel}"]
         assert tried["applied"] is True and tried["matches"] is True, (kernel, tried)
-    assert "depthwise3x3_generated" not in entry["tried"]  # MobileNetV2's own: not for this model
+    assert "inverted_residual" not in entry["tried"]  # MobileNetV2's own: not for this model

@@ -169,27 +169,21 @@ def _generated(got: dict[str, Record], cell: str, function: str) -> Record:
 
 
 def test_depthwise3x3s_spec_generated_on_mobilenet_v2(cache: Path, tmp_path: Path) -> None:
-    """kernels/depthwise3x3_generated: the shipped depthwise C (a link to ../depthwise3x3's) with a
-    generated spec in place of the 1,194 hand-written lines. Its declarations name the 17 depthwise
-    Conv2d + BatchNorm2d + ReLU6 blocks of MobileNetV2 by module glob, and the stem; each block (10
-    shapes, stride 1 and 2) is matched as IREE 3.13.0 prints it after the channels-last pass and
-    swapped for one call, the stem for another, and the outputs match torch. In the same run
-    kernels/inverted_residual, four declarations (`[[calls]]`) in one spec: the depthwise blocks, the
-    stem and the 1x1 expansions and projections, 30 forms, every one of its functions called and the
-    outputs matching torch."""
+    """kernels/depthwise3x3: the shipped depthwise C under a spec the tool writes from its kernel.toml's
+    declarations (no MLIR). For MobileNetV2 they name its 17 depthwise Conv2d + BatchNorm2d + ReLU6
+    blocks by module glob, and the stem; each block (10 shapes, stride 1 and 2) is matched as IREE 3.13.0
+    prints it after the channels-last pass and swapped for one call, the stem for another, and the
+    outputs match torch. In the same run kernels/inverted_residual, four declarations (`[[calls]]`) in one
+    spec: the depthwise blocks, the stem and the 1x1 expansions and projections, 30 forms, every one of
+    its functions called and the outputs matching torch."""
     got = _matrix_with(
-        LIBRARY / "depthwise3x3_generated",
-        '"3.13.0"',
-        "mobilenet_v2",
-        cache,
-        tmp_path,
-        LIBRARY / "inverted_residual",
+        LIBRARY / "depthwise3x3", '"3.13.0"', "mobilenet_v2", cache, tmp_path, LIBRARY / "inverted_residual"
     )
     cell = "mobilenet_v2/py3.11-torch2.13.0-turbine3.9.0/iree3.13.0/x86_64/default+k:{}"
-    dw = _generated(got, cell.format("depthwise3x3_generated"), "stem_bn_relu6_torch")
+    dw = _generated(got, cell.format("depthwise3x3"), "stem_bn_relu6_torch")
     spec = (cache / "store" / "compile" / dw.key / "kernel-spec.mlir").read_text()
-    calls = ["depthwise3x3_bn_relu6_torch", "stem_bn_relu6_torch"]
-    assert [spec.count(f"func.call @{f}(") for f in calls] == [10, 1]  # 10 depthwise shapes, the stem
+    calls = ["depthwise3x3_bn_relu6_torch", "stem_bn_relu6_torch", "depthwise_torch"]
+    assert [spec.count(f"func.call @{f}(") for f in calls] == [10, 1, 0]  # 10 depthwise shapes, the stem
     blocks = _generated(got, cell.format("inverted_residual"), "conv1x1_torch")
     spec = (cache / "store" / "compile" / blocks.key / "kernel-spec.mlir").read_text()
     calls = ["depthwise3x3_bn_relu6_torch", "stem_bn_relu6_torch", "conv1x1_bn_relu6_torch", "conv1x1_torch"]
@@ -197,35 +191,37 @@ def test_depthwise3x3s_spec_generated_on_mobilenet_v2(cache: Path, tmp_path: Pat
     assert forms == [10, 1, 7, 12] and spec.count("named_sequence @match_inverted_residual_") == 30, forms
 
 
-def test_mobilenet_v3_smalls_depthwise_spec_generated(cache: Path, tmp_path: Path) -> None:
-    """kernels/depthwise_mnv3_generated (issue 92 item 4): MobileNetV3-small's eleven depthwise Conv2d,
-    3x3 and 5x5, stride 1 and 2, by module glob, under depthwise3x3.c's NHWC entries, in place of the
-    hand-written spec. After the channels-last pass nine of them read an NCHW input (after a hardswish,
-    or features.1's after the stem's), two an NHWC one (after a ReLU): two declarations, nine forms (the
-    two 14x14x240 layers are one, the two 7x7x576 another); args' `.permute` hands the C NHWC and a
-    [K][K][C] filter, the swap transposing around the call, and the outputs match torch."""
-    got = _matrix_with(
-        LIBRARY / "depthwise_mnv3_generated", '"3.13.0"', "mobilenet_v3_small", cache, tmp_path
-    )
-    cell = "mobilenet_v3_small/py3.11-torch2.13.0-turbine3.9.0/iree3.13.0/x86_64/default+k:{}"
-    cell = cell.format("depthwise_mnv3_generated")
-    spec = (
-        cache / "store" / "compile" / _generated(got, cell, "depthwise_torch").key / "kernel-spec.mlir"
-    ).read_text()
-    assert spec.count("func.call @depthwise_torch(") == 9, spec.count("func.call @depthwise_torch(")
-    # the swaps' transposes, per form: the filter and, where it is NCHW (7 of 9), the input; the output
-    handed = [line for line in spec.splitlines() if "linalg.transpose" in line and "outs(%p" in line]
-    assert len(handed) == 9 + 7 and spec.count("outs(%r_ : ") == 9, len(handed)
+def test_mobilenet_v3_smalls_depthwise_spec_generated_on_two_releases(cache: Path, tmp_path: Path) -> None:
+    """kernels/depthwise3x3's declarations for MobileNetV3-small (issue 92 item 4): its eleven depthwise
+    Conv2d, 3x3 and 5x5, stride 1 and 2, by module glob, under depthwise3x3.c's NHWC entries; never
+    MobileNetV2's stem declaration, whose `features.0` this model has too. On 3.13.0 after the
+    channels-last pass nine of them read an NCHW input (after a hardswish, or features.1's after the
+    stem's), two an NHWC one (after a ReLU): nine forms (the two 14x14x240 layers are one, the two
+    7x7x576 another); args' `.permute` hands the C NHWC and a [K][K][C] filter, the swap transposing
+    around the call. On 3.3.0 all eleven read NHWC: the NCHW declaration fits none of them and leaves
+    them to the NHWC one, nine forms in the older spelling. The outputs match torch on both."""
+    got = _matrix_with(LIBRARY / "depthwise3x3", '"3.3.0", "3.13.0"', "mobilenet_v3_small", cache, tmp_path)
+    for release, inputs in (("3.13.0", 7), ("3.3.0", 0)):
+        cell = (
+            f"mobilenet_v3_small/py3.11-torch2.13.0-turbine3.9.0/iree{release}/x86_64/default+k:depthwise3x3"
+        )
+        key = _generated(got, cell, "depthwise_torch").key
+        spec = (cache / "store" / "compile" / key / "kernel-spec.mlir").read_text()
+        assert spec.count("func.call @depthwise_torch(") == 9 and "_relu6_torch" not in spec, release
+        # the swaps' transposes, per form: the filter and, where it is NCHW, the input; the output
+        handed = [line for line in spec.splitlines() if "linalg.transpose" in line and "outs(%p" in line]
+        assert len(handed) == 9 + inputs and spec.count("outs(%r_ : ") == 9, (release, len(handed))
+        assert ("count(%device" in spec) is (release == "3.13.0"), release
 
 
 def test_yolox_nanos_depthwise_spec_generated(cache: Path, tmp_path: Path) -> None:
-    """kernels/depthwise_yolox_generated (issue 92 item 4): YOLOX-nano's thirty depthwise Conv2d (3x3,
-    stride 1 and 2), each reading an NCHW input after the channels-last pass, under depthwise3x3.c's
-    NHWC entries in place of the hand-written spec's form (4). Two declarations: the head's
-    reg_convs.N.0 read the pad IREE shares with cls_convs.N.0 (CSE), so their DAG starts at the padded
-    tensor and another entry takes it. Twelve and three forms; the outputs match torch."""
-    got = _matrix_with(LIBRARY / "depthwise_yolox_generated", '"3.13.0"', "yolox_nano", cache, tmp_path)
-    cell = "yolox_nano/py3.11-torch2.13.0-turbine3.9.0/iree3.13.0/x86_64/default+k:depthwise_yolox_generated"
+    """kernels/depthwise3x3's declarations for YOLOX-nano (issue 92 item 4): its thirty depthwise Conv2d
+    (3x3, stride 1 and 2), each reading an NCHW input after the channels-last pass, under
+    depthwise3x3.c's NHWC entries. Two declarations: the head's reg_convs.N.0 read the pad IREE shares
+    with cls_convs.N.0 (CSE), so their DAG starts at the padded tensor and another entry takes it.
+    Twelve and three forms; the outputs match torch."""
+    got = _matrix_with(LIBRARY / "depthwise3x3", '"3.13.0"', "yolox_nano", cache, tmp_path)
+    cell = "yolox_nano/py3.11-torch2.13.0-turbine3.9.0/iree3.13.0/x86_64/default+k:depthwise3x3"
     spec = (
         cache / "store" / "compile" / _generated(got, cell, "depthwise_torch_padded").key / "kernel-spec.mlir"
     ).read_text()

@@ -139,6 +139,9 @@ def test_a_generated_specs_answer_prints_the_command_that_writes_it_and_compiles
     assert f"iree-matrix {made}" in md and generated not in md
     assert "--iree-preprocessing-transform-spec-filename=kernel-spec.mlir -o model.vmfb" in md
     assert md.index(made) < md.index("iree-compile model.mlir")
+    # advise's own answer the same (it named the spec `/k/dw/generated`, a file no one has)
+    text = "\n".join(advice.lines(advice.Chosen((a,), True, ""), "mobilenet_v2"))
+    assert f"    iree-matrix {made}\n    iree-compile " in text and generated not in text
 
 
 def test_a_kernel_meant_for_a_model_is_meant_for_its_export_variant_and_recipe_not_another_model():

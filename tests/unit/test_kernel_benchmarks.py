@@ -50,6 +50,11 @@ def test_the_entries_counted_are_the_dispatched_ones_not_the_linked_names():
     assert sitting.entries_line(sitting.count_dispatches(FLOW, "other")) == "none"
     # The names a scan of the bytes found (what both scripts reported before): all of them.
     assert all(name in FLOW for name in ("s1_bn", "stem"))
+    # a generated spec's executables: the kernel's name and a number (not another kernel's name)
+    generated = (
+        "flow.dispatch @depthwise3x3_2::@depthwise3x3_2(%a)\nflow.dispatch @depthwise3x3_nchw_0::@x(%a)"
+    )
+    assert sitting.count_dispatches(generated, "depthwise3x3") == {"depthwise3x3_2": 1}
 
 
 def test_dispatched_runs_the_same_compile_stopped_at_flow(tmp_path, monkeypatch):

@@ -102,7 +102,7 @@ def test_compare_of_two_long_labels_keeps_its_file_under_the_name_limit(tmp_path
     file name may be: the verdict printed, then "File name too long". Such a pair's file is named by a
     digest of the two; a short pair keeps its readable name (the test above)."""
     pick = "channels-last+data-tiling+im2col+loop-unrolling+loop-vectorization+slp-vectorization+vector-256"
-    a, b = f"{pick}+k:depthwise3x3", f"{pick}+k:depthwise3x3_generated"
+    a, b = f"{pick}+k:depthwise3x3", f"{pick}+k:inverted_residual"
     log = ResultsLog(tmp_path / "results.jsonl")
     for profile in (a, b):
         labels = {

@@ -95,12 +95,7 @@ def test_3_3_0s_own_op_form_the_i64_six_converted_in_a_generic() -> None:
 
 def test_the_newcomers_kernel_toml_reads_as_a_generated_spec() -> None:
     kernel = kernels.load(DATA / "hswish")
-    assert (kernel.generated, kernel.function, kernel.replaces_module, kernel.spec) == (
-        True,
-        "hswish_kernel",
-        "act",
-        "",
-    )
+    assert (kernel.generated, kernel.spec) == (True, "") and kernel.declared == (DECLARED,)
     assert kernel.spec_for("3.3.0") == kernel.spec_for("3.13.0") == kernels.GENERATED
     assert kernel.spec_files() == () and len(kernel.spec_digest()) == 64
 
@@ -150,6 +145,17 @@ def test_the_newcomers_kernel_toml_reads_as_a_generated_spec() -> None:
             'function = "f"\nreplaces = { module = "act" }\n[[calls]]\nfunction = "g"\n'
             'replaces = { layer = "fc" }\n',
             "calls[0].replaces = {'layer': 'fc'}: expected one of",
+        ),
+        (
+            'function = "f"\nreplaces = { module = "act", models = "m" }\n',
+            "models: expected a list of models",
+        ),
+        ('function = "f"\nreplaces = { module = "act", models = [] }\n', "models: expected a list of models"),
+        (
+            'models = ["m"]\nfunction = "f"\nreplaces = { module = "act" }\n[[calls]]\nfunction = "g"\n'
+            'replaces = { class = "Linear", models = ["n"] }\n',
+            "calls[0].replaces = {'class': 'Linear', 'models': ['n']}: models: expected a list of the "
+            "models it is for, of the kernel's (m)",
         ),
     ],
 )
@@ -394,15 +400,15 @@ def test_a_convolutions_stride_padding_and_dilation_are_filters() -> None:
 
 def test_kernels_declared_by_torch_op_load() -> None:
     softmax, gelu = (kernels.load(LIBRARY / name) for name in ("softmax", "gelu_tanh"))
-    assert (softmax.replaces_op, softmax.replaces_where) == ("aten.softmax", (("dim", "-1"),))
-    assert (gelu.replaces_op, gelu.replaces_where) == ("aten.gelu", (("approximate", "tanh"),))
+    assert [(d.op, d.where) for d in softmax.declared] == [("aten.softmax", (("dim", "-1"),))]
+    assert [(d.op, d.where) for d in gelu.declared] == [("aten.gelu", (("approximate", "tanh"),))]
     declared = [
         ln for ln in (LIBRARY / "gelu_tanh" / "kernel.toml").read_text().splitlines() if ln[:1] != "#"
     ]
     assert len(declared) <= 7  # a newcomer's declaration: no MLIR, a few lines
     assert softmax.spec_digest() != gelu.spec_digest()
     depthwise = kernels.load(LIBRARY / "depthwise3x3_nchw")
-    assert dict(depthwise.replaces_where) == {
+    assert dict(depthwise.declared[0].where) == {
         "depthwise": "true",
         "kernel": "3x3",
         "padding": "1x1",
@@ -494,7 +500,7 @@ def test_permuted_args_hand_the_c_another_layout_and_transpose_back(tmp_path: Pa
     linalg.transpose in the swap, which IREE folds into the dispatch beside it, as the hand-written
     depthwise spec's are), `"output.permute(...)"` has it write NHWC and transposes that back; the sizes,
     the prototype and the workgroups are of the tensors as the C sees them (MobileNetV3-small's NCHW
-    depthwise layers under depthwise3x3.c's NHWC entries: kernels/depthwise_mnv3_generated)."""
+    depthwise layers under depthwise3x3.c's NHWC entries: kernels/depthwise3x3's declarations for it)."""
     lines = torch_ops.model_lines((DATA / "depthwise_model.mlir").read_text())
     plain = (DATA / "depthwise_preprocessed_3.13.0.mlir").read_text()
     nhwc = dataclasses.replace(
@@ -523,7 +529,7 @@ def test_permuted_args_hand_the_c_another_layout_and_transpose_back(tmp_path: Pa
         'name = "k"\nsources = ["k.c"]\nobject = "k.o"\nfunction = "f"\nreplaces = { op = "aten.gelu" }\n'
         'args = ["input:0.permute(1, 0)", "output.permute(1,0)"]\n'
     )
-    assert kernels.load(tmp_path).args == ("input:0.permute(1, 0)", "output.permute(1,0)")
+    assert kernels.load(tmp_path).declared[0].args == ("input:0.permute(1, 0)", "output.permute(1,0)")
 
 
 @pytest.mark.shared_tmp  # a kernel's files are taken only from where every user may read them
@@ -574,8 +580,10 @@ def test_an_export_records_modules_where_any_declaration_names_one() -> None:
     def ctx(*kernels: kernels.Kernel) -> SimpleNamespace:
         return SimpleNamespace(spec=SimpleNamespace(kernels={k.name: k for k in kernels}))
 
-    by_op = kernels.Kernel("s", Path("s"), ("s.c",), "", "s.o", function="f", replaces_op="aten.softmax")
-    by_module = dataclasses.replace(by_op, name="m", calls=((("replaces_module", "act"), ("function", "g")),))
+    softmax = spec_gen.Declaration("s", "f", op="aten.softmax")
+    by_op = kernels.Kernel("s", Path("s"), ("s.c",), "", "s.o", declared=(softmax,))
+    act = spec_gen.Declaration("m", "g", module="act", table="calls[0]")
+    by_module = dataclasses.replace(by_op, name="m", declared=(softmax, act))
     hand_written = kernels.Kernel("h", Path("h"), ("h.c",), "spec.mlir", "h.o")
     assert not export._modules(ctx(by_op, hand_written))
     assert export._modules(ctx(by_op, by_module))
@@ -630,3 +638,51 @@ def test_modules_declared_together_are_one_call(tmp_path: Path) -> None:
     (tmp_path / "kernel.toml").write_text(head + 'replaces = { class = "Linear", together = true }\n')
     with pytest.raises(kernels.KernelError, match="together = true: modules"):
         kernels.load(tmp_path)
+
+
+def test_a_declaration_whose_args_fit_no_instance_leaves_it_to_a_later_one() -> None:
+    """MobileNetV3-small's depthwise layers read NCHW from IREE 3.9.0 and NHWC on 3.3.0/3.4.0: an
+    instance a declaration's args do not fit (a `.permute` of another rank) falls to a later declaration
+    naming it; the first one's reason is said only where none fits. Here the Hardswish's 4x16 input."""
+    ir = (DATA / "hswish_preprocessed_3.13.0.mlir").read_text()
+    nchw = spec_gen.Declaration("k", "nchw", module="act", args=("input:0.permute(0, 2, 1)", "output"))
+    plain = spec_gen.Declaration("k", "plain", module="act", table="calls[0]")
+    with pytest.raises(spec_gen.NotGenerated, match=r"input:0\.permute\(0, 2, 1\) permutes no tensor"):
+        spec_gen.spec(ir, MODULES, [nchw], "k.o")
+    for every in ([nchw, plain], [plain, nchw]):  # the NHWC form's on 3.3.0; the NCHW form's on 3.13.0
+        text, protos = spec_gen.spec(ir, MODULES, every, "k.o")
+        assert "func.call @plain(" in text and "func.call @nchw(" not in text and len(protos) == 1
+
+
+def test_a_declaration_is_for_the_models_it_names() -> None:
+    """One kernel for three models (kernels/depthwise3x3): MobileNetV2's stem `features.0` would match
+    MobileNetV3-small's (Conv2d + BatchNorm2d + Hardswish, as many tensors) and swap in a ReLU6: each
+    declaration names its model (`replaces.models`), a cell takes those for its model (an export
+    variant's or a recipe's too), and a model none is for is told in one line."""
+    kernel = kernels.load(LIBRARY / "depthwise3x3")
+    assert (
+        not kernel.spec
+        and kernel.spec_files() == ()
+        and set(kernel.models)
+        == {
+            "mobilenet_v2",
+            "mobilenet_v3_small",
+            "yolox_nano",
+        }
+    )
+    functions = {m: [d.function for d in generated.declarations(kernel, m)] for m in kernel.models}
+    assert functions == {
+        "mobilenet_v2": ["depthwise3x3_bn_relu6_torch", "stem_bn_relu6_torch"],
+        "mobilenet_v3_small": ["depthwise_torch", "depthwise_torch"],
+        "yolox_nano": ["depthwise_torch", "depthwise_torch_padded"],
+    }
+    assert generated.declarations(kernel, "mobilenet_v3_small~fx+decompose") == generated.declarations(
+        kernel, "mobilenet_v3_small"
+    )
+    assert len(generated.declarations(kernel)) == 6
+    with pytest.raises(
+        spec_gen.NotGenerated,
+        match=r"^no declaration is for the model 'resnet50' \(they are for mobilenet_v2, mobilenet_v3_small, "
+        r"yolox_nano\)$",
+    ):
+        generated.written(kernel, "resnet50", "3.13.0", "", Path("unread"))

@@ -35,6 +35,7 @@ from iree_matrix.findings.arms import times_text as times_text
 from iree_matrix.iree.flags import compile_line
 from iree_matrix.kernel.findings.kernel_trials import (
     KernelTrial,
+    compile_lines,
     kernel_json,
     kernel_text,
     placed,
@@ -502,7 +503,7 @@ def lines(chosen: Chosen, model: str, fleet: bool = True, argument: str = "") ->
             out.append(f"    build its object: {here(taken.build)}")
         if taken is not None and taken.run_flags:  # a plugin, a worker stack: the module runs only with them
             out.append(f"    run with: {here('iree-run-module ' + ' '.join(taken.run_flags))} ...")
-        out.append(f"    {here(compile_line(a.flags))}")
+        out.extend(f"    {here(line)}" for line in compile_lines(a))
         naive = speedup_text(a.over_naive, "the naive build (generic CPU)")
         out.append(f"    {speedup_text(a.over_default, 'default')}; {naive}")
         said_why = any(m.startswith("torch eager:") for m in a.peers_missing)

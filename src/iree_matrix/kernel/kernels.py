@@ -17,7 +17,7 @@ A kernel is a directory with a `kernel.toml`:
                                           #   into the executable) or "plugin" (see below)
 
     [[specs]]                             # optional: another spec for a window of compiler releases
-    file = "spec-pre3.4.mlir"             #   (releases spell the transform dialect differently)
+    file = "spec-old.mlir"                #   (releases spell the transform dialect differently)
     before = "3.4.0"                      #   compilers older than 3.4.0; `from = "X"`: X and newer
 
 The two mechanisms are IREE's samples/custom_dispatch/cpu/embedded and .../cpu/plugin. A plugin
@@ -55,7 +55,7 @@ from iree_matrix.core.system import bubblewrap, shared_files
 from iree_matrix.core.toml_text import tomllib
 from iree_matrix.iree import flag_safety, opkinds, torch_ops, versions
 from iree_matrix.kernel import mechanism as mechanisms
-from iree_matrix.kernel.iree import custom_dispatch
+from iree_matrix.kernel.iree import custom_dispatch, spec_gen
 from iree_matrix.kernel.mechanism import EMBEDDED
 from iree_matrix.matrix import export_recipes as recipes
 
@@ -96,6 +96,7 @@ _WINDOW_KEYS = ("file", "from", "before")
 _CALL_KEYS = {"function", "replaces", "args"}
 _REQUIRED = ("name", "sources")
 GENERATED = "generated"  # the spec name a compile records for a spec the tool wrote
+SPEC_FILE = "kernel-spec.mlir"  # that spec's file, in the compile's entry beside its module
 # What a kernel's directory may hold in all: it is copied into the store and bound into the sandbox.
 _MAX_DIRECTORY_BYTES = 16 << 20
 
@@ -108,7 +109,7 @@ class KernelError(ValueError):
 class SpecWindow:
     """A spec for the compiler releases in [since, before) (either end open when ""): releases
     spell the transform dialect and HAL attributes differently, so one pattern may need a file per
-    window (depthwise3x3's 2.9.0-3.3.0 spelling is refused from 3.4.0 on, and the reverse)."""
+    window (2.9.0-3.3.0 read `count(...)` as an unknown op; 3.4.0 on refuse the bare region)."""
 
     file: str
     since: str = ""
@@ -130,8 +131,6 @@ class Kernel:
     sources: tuple[str, ...]  # relative to `directory`
     spec: str  # relative to `directory`
     object: str  # the object's file name, as the spec names it
-    description: str = ""
-    replaces: str = ""
     cflags: tuple[str, ...] = ()
     models: tuple[str, ...] = ()  # empty: meant for every model
     # What it computes, in the gap's words (iree/opkinds.py KINDS): a kernel of the library (kernels/)
@@ -145,18 +144,9 @@ class Kernel:
     run_flags: tuple[str, ...] = ()
     spec_windows: tuple[SpecWindow, ...] = ()  # other specs by compiler release (`spec`: the rest)
     mechanism: str = EMBEDDED  # of mechanism.REGISTRY (a plugin: `object` is what the runtime loads)
-    # A spec the tool writes per compile (kernel/iree/spec_gen.py): the C function it calls and the torch
-    # module path (a glob), class or op whose ops it replaces; `spec` is then "".
-    function: str = ""
-    replaces_module: str = ""
-    replaces_class: str = ""
-    replaces_op: str = ""  # or a torch op (iree/torch_ops.py) and its filters, (key, value as str)
-    replaces_where: tuple[tuple[str, str], ...] = ()
-    replaces_together: bool = False  # `together = true`: every module named is one instance, one call
-    args: tuple[str, ...] = ()  # the C arguments' order ("input:N", "output"); () the default
-    # More of the same, each `[[calls]]` table's (function, replaces_..., args) as (key, value) pairs:
-    # one object's other functions for other ops (MobileNetV2's 1x1 convolutions beside its depthwise).
-    calls: tuple[tuple[tuple[str, Any], ...], ...] = ()
+    # A spec the tool writes per compile (kernel/iree/spec_gen.py; `spec` is then ""): `function` +
+    # `replaces` + `args`, then each `[[calls]]` table's (one object's other functions for other ops)
+    declared: tuple[spec_gen.Declaration, ...] = ()
 
     @property
     def kind(self) -> str:
@@ -165,7 +155,7 @@ class Kernel:
 
     @property
     def generated(self) -> bool:
-        return bool(self.function)
+        return bool(self.declared)
 
     def spec_for(self, release: str) -> str:
         """The spec file a compile by `release` takes: the first window holding it, else `spec`."""
@@ -216,11 +206,12 @@ class Kernel:
         built = f"{self.shown_directory()}/{self.object}"
         return [*mechanisms.of(self.mechanism).load_flags(built), *self.run_flags]
 
-    def for_model(self, model: str) -> bool:
+    def for_model(self, model: str, models: Optional[Sequence[str]] = None) -> bool:
         """Meant for `model`, its export variant (`whisper_tiny@decomposed`, as advise's picks) or its
-        export by a recipe (`mobilenet_v3_small~fx+decompose`)."""
+        export by a recipe (`mobilenet_v3_small~fx+decompose`); `models`: a declaration's, not its own."""
+        models = self.models if models is None else models
         base = split_variant(model.partition(recipes.SEP)[0])[0]
-        return not self.models or model in self.models or base in self.models
+        return not models or model in models or base in models
 
     def source_digest(self) -> str:
         """What decides the object, besides the target and the C compiler: each source's content
@@ -239,11 +230,13 @@ class Kernel:
         if self.generated:  # and the generator's code
             made_by = ("kernel/iree/spec_gen", "kernel/iree/spec_mlir", "iree/ir_ops", "iree/torch_ops")
             generator = digest([file_sha256(Path(__file__).parents[1] / f"{f}.py") for f in made_by])
-            declared = [self.function, self.replaces_module, self.replaces_class, *self.args]
-            if self.replaces_op:
-                declared += [self.replaces_op, *(f"{k}={v}" for k, v in self.replaces_where)]
-            declared += [repr(call) for call in self.calls] + ["together"] * self.replaces_together
-            return digest({"declared": declared, "generator": generator, **mechanisms.recorded(self)})
+            return digest(
+                {
+                    "declared": [repr(d) for d in self.declared],
+                    "generator": generator,
+                    **mechanisms.recorded(self),
+                }
+            )
         if not self.spec_windows:  # the digest kernels without windows have always had
             return file_sha256(self.directory / self.spec)
         specs = {f: file_sha256(self.directory / f) for f in self.spec_files()}
@@ -338,15 +331,17 @@ def parse(data: Mapping[str, Any], toml: Path) -> Kernel:
         raise error("sources", data["sources"], "expected at least one C file")
     for source in sources:
         _inside(directory, source, "sources", error, _SOURCE_RE, "a .c file in the kernel's directory")
-    if not (declared := _declared(data, error, toml)):
+    if not (main := _declared(data, error, toml, models := data.get("models", []))):
         _inside(directory, data["spec"], "spec", error, None, "a file in the kernel's directory")
-    if "calls" in data and not declared:
+    if "calls" in data and not main:
         raise error("calls", data["calls"], "[[calls]] add to a generated spec: give function and replaces")
+    declared = [spec_gen.Declaration(name, **main)] if main else []
     for n, call in enumerate(data.get("calls", [])):
         if not isinstance(call, Mapping) or set(call) - _CALL_KEYS or "replaces" not in call:
             raise error(f"calls[{n}]", call, "expected a table of function, replaces = {...} and args")
         named = lambda key, *said, at=f"calls[{n}].": error(at + key, *said)  # noqa: E731 (its keys named in it)
-        declared.setdefault("calls", []).append(tuple(_declared(call, named, toml).items()))
+        called = _declared(call, named, toml, models)
+        declared.append(spec_gen.Declaration(name, **called, table=f"calls[{n}]"))
     if (how := mechanisms.REGISTRY.get(mechanism := data.get("mechanism", EMBEDDED))) is None:
         raise error("mechanism", mechanism, f"expected one of {', '.join(map(repr, mechanisms.REGISTRY))}")
     windows = _windows(data.get("specs", []), directory, error)
@@ -375,16 +370,14 @@ def parse(data: Mapping[str, Any], toml: Path) -> Kernel:
         sources=tuple(sources),
         spec=data.get("spec", ""),
         object=object_name,
-        description=data.get("description", ""),
-        replaces=data["replaces"] if isinstance(data.get("replaces"), str) else "",
         cflags=tuple(data.get("cflags", [])),
-        models=tuple(dict.fromkeys(data.get("models", []))),
+        models=tuple(dict.fromkeys(models)),
         op_kinds=tuple(dict.fromkeys(data.get("op_kinds", []))),
         requires_flags=tuple(data.get("requires_flags", [])),
         run_flags=tuple(dict.fromkeys(data.get("run_flags", []))),
         spec_windows=windows,
         mechanism=mechanism,
-        **{**declared, "calls": tuple(declared.get("calls", ()))},
+        declared=tuple(declared),
     )
 
 
@@ -402,9 +395,10 @@ _ARG = r"(input:\d+|output)(\[(\d+|-1)\]|\.permute\(\d+(, ?\d+)*\))?|\d+|workgro
 _MAX_ARG = 2**31 - 1  # an index or a size the generated spec writes as an i32 or index constant
 
 
-def _declared(data: Mapping[str, Any], error: Any, toml: Path) -> dict[str, Any]:
+def _declared(data: Mapping[str, Any], error: Any, toml: Path, models: Sequence[str]) -> dict[str, Any]:
     """A spec for the tool to write: `function` and `replaces = { module = ... }`, `{ class = ... }` or
-    `{ op = ... }` (no `spec`, no `[[specs]]`); {} for a hand-written spec."""
+    `{ op = ... }` (no `spec`, no `[[specs]]`), with `models = [...]` in it for those of the kernel's
+    models only (MobileNetV2's stem `features.0`); {} for a hand-written spec."""
     if not isinstance(replaces := data.get("replaces"), Mapping) and "function" not in data:
         if "spec" not in data:
             raise KernelError(
@@ -412,6 +406,12 @@ def _declared(data: Mapping[str, Any], error: Any, toml: Path) -> dict[str, Any]
                 'function = "my_kernel" and replaces = { module = "layer.path" })'
             )
         return {}
+    if isinstance(replaces, Mapping) and (only := replaces.get("models")) is not None:
+        fits = isinstance(only, list) and all(isinstance(m, str) and m in (models or only) for m in only)
+        if not fits or not only:
+            said = f"models: expected a list of the models it is for, of the kernel's ({', '.join(models)})"
+            raise error("replaces", dict(replaces), said if models else "models: expected a list of models")
+        replaces = {k: v for k, v in replaces.items() if k != "models"}
     if isinstance(replaces, Mapping) and "op" in replaces:
         by = _by_op(replaces, error)
     elif isinstance(replaces, Mapping) and len(set(replaces) - {"together"}) == 1 <= len(replaces) <= 2:
@@ -429,7 +429,8 @@ def _declared(data: Mapping[str, Any], error: Any, toml: Path) -> dict[str, Any]
     for key in ("spec", "specs"):
         if key in data:
             raise error(key, data[key], "a kernel whose spec the tool writes (replaces = {...}) names none")
-    return {**by, "function": data["function"], "args": tuple(str(a) for a in data.get("args", ()))}
+    fields = {"function": data["function"], "args": tuple(str(a) for a in data.get("args", ()))}
+    return {**by, **fields, **({"models": tuple(dict.fromkeys(only))} if only else {})}
 
 
 def _by_module(replaces: Mapping[str, Any], error: Any) -> dict[str, Any]:
@@ -449,9 +450,9 @@ def _by_module(replaces: Mapping[str, Any], error: Any) -> dict[str, Any]:
         )
     # together: the modules' ops are one instance, swapped for one call (a Linear and its activation)
     return {
-        "replaces_module": " ".join(globs) if "module" in replaces else "",
-        "replaces_class": replaces.get("class", ""),
-        **({"replaces_together": True} if "together" in replaces else {}),
+        "module": " ".join(globs) if "module" in replaces else "",
+        "klass": replaces.get("class", ""),
+        **({"together": True} if "together" in replaces else {}),
     }
 
 
@@ -467,7 +468,7 @@ def _by_op(replaces: Mapping[str, Any], error: Any) -> dict[str, Any]:
             raise error("replaces", dict(replaces), f"{key} = {value!r}: expected {wanted[0]}")
         # kernel = [3, 3] as "3x3", depthwise = true as "true", dim = -1 as "-1", eps = 1e-5 as "1e-05"
         said[key] = "x".join(map(str, value)) if isinstance(value, list) else json.dumps(value).strip('"')
-    return {"replaces_op": op, "replaces_where": tuple(sorted(said.items()))}
+    return {"op": op, "where": tuple(sorted(said.items()))}
 
 
 def run_flag_problem(flag: str) -> Optional[str]:
@@ -497,7 +498,7 @@ def _windows(raw: list[Any], directory: Path, error: Any) -> tuple[SpecWindow, .
         if sorted(set(table) - set(_WINDOW_KEYS)) or not all(isinstance(v, str) for v in table.values()):
             raise error(where, dict(table), f"expected keys {', '.join(_WINDOW_KEYS)}, each a string")
         if "file" not in table:
-            raise error(where, dict(table), 'no file (e.g. file = "spec-pre3.4.mlir")')
+            raise error(where, dict(table), 'no file (e.g. file = "spec-old.mlir")')
         _inside(directory, table["file"], f"{where}.file", error, None, "a file in the kernel's directory")
         for end in ("from", "before"):
             if end in table and not versions.is_valid(table[end]):

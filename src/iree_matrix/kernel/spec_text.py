@@ -8,7 +8,7 @@ import re
 # `hal.executable private @name` or `hal.executable.source private @name`, and the generic form
 # `"hal.executable.source"() <{sym_name = "name", ...}>` (some specs use it: releases differ in how the
 # custom form spells `objects`), or its attributes after the region, `}) {sym_name = "name", ...}`
-# (kernels/depthwise3x3's and the test kernels': 3.4-3.6 give the op no properties).
+# (the generated specs' and the test kernels': 3.4-3.6 give the op no properties).
 _EXECUTABLE = re.compile(r"\bhal\.executable(?:\.source)?\s+(?:private\s+|public\s+)?@([\w$.-]+)")
 _GENERIC = re.compile(
     r'(?:"hal\.executable(?:\.source)?"\s*\(\)\s*<\{[^@]{0,400}?|\}\)\s*\{\s*)sym_name\s*=\s*"([\w$.-]+)"'

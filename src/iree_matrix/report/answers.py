@@ -20,9 +20,6 @@ from iree_matrix.findings import advice, gpu_advice, neighbourhood
 from iree_matrix.findings import gap as gaps
 from iree_matrix.iree.flags import compile_line, flags_text
 from iree_matrix.kernel.findings import kernel_trials
-from iree_matrix.kernel.iree.custom_dispatch import TRANSFORM_SPEC_FLAG
-from iree_matrix.kernel.kernels import GENERATED
-from iree_matrix.kernel.stages.kernel_generated import SPEC_FILE
 from iree_matrix.matrix import export_recipes as recipes
 from iree_matrix.matrix import peers as peer_registry
 from iree_matrix.matrix.models import split_recipe
@@ -137,7 +134,7 @@ def _render_cpu(found: Sequence[advice.Advice]) -> list[str]:
             *_kernel_head(a),
             "```sh",
             *([a.kernel.build] if a.kernel is not None and a.kernel.build else []),
-            *_compile(a),
+            *kernel_trials.compile_lines(a),
             *_kernel_run(a),
             "```",
             "",
@@ -174,18 +171,6 @@ def _kernel_head(a: advice.Advice) -> list[str]:
         return []
     where = f" (`{a.kernel.directory}`: its kernel.toml, sources and spec)" if a.kernel.directory else ""
     return [f"With the kernel `{a.kernel.kernel}`{where}: build its object, then compile with it:", ""]
-
-
-def _compile(a: advice.Advice) -> list[str]:
-    """The answer's iree-compile line; with a kernel whose spec the tool writes from the module's IR
-    (no file in its directory), first the command that writes that spec, which the line then names."""
-    generated = f"{TRANSFORM_SPEC_FLAG}={a.kernel.directory}/{GENERATED}" if a.kernel else ""
-    if a.kernel is None or generated not in a.flags:
-        return [compile_line(a.flags)]
-    config, spec = Config.parse(a.config), SPEC_FILE
-    flags = [f"{TRANSFORM_SPEC_FLAG}={spec}" if f == generated else f for f in a.flags]
-    made = f"--release {a.release} --profile {config.profile} --kernel {a.kernel.directory} > {spec}"
-    return [f"iree-matrix kernel spec {config.model(a.model)} {made}", compile_line(flags)]
 
 
 def _kernel_run(a: advice.Advice) -> list[str]:

@@ -13,7 +13,11 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix.core.model import stats
+from iree_matrix.core.model.configuration import Config
 from iree_matrix.findings.arms import Arm, Ratio, paired
+from iree_matrix.iree.flags import compile_line
+from iree_matrix.kernel.iree.custom_dispatch import TRANSFORM_SPEC_FLAG
+from iree_matrix.kernel.kernels import GENERATED, SPEC_FILE
 
 
 @dataclasses.dataclass(frozen=True)
@@ -101,6 +105,19 @@ def kernel_text(trial: KernelTrial) -> str:
         f"{head}: {r.value:.2f}× `{trial.base}`'s time alone ({r.span()}; {p.verdict}): no faster "
         "beyond noise, not taken"
     )
+
+
+def compile_lines(a: Any) -> list[str]:
+    """An answer's (findings/advice.py's `Advice`) iree-compile line; with a kernel whose spec the tool
+    writes from the module's IR (no file in its directory), first the command that writes that spec,
+    which the line then names (advise's answer and ANSWERS.md)."""
+    generated = f"{TRANSFORM_SPEC_FLAG}={a.kernel.directory}/{GENERATED}" if a.kernel else ""
+    if a.kernel is None or generated not in a.flags:
+        return [compile_line(a.flags)]
+    config, spec = Config.parse(a.config), SPEC_FILE
+    flags = [f"{TRANSFORM_SPEC_FLAG}={spec}" if f == generated else f for f in a.flags]
+    made = f"--release {a.release} --profile {config.profile} --kernel {a.kernel.directory} > {spec}"
+    return [f"iree-matrix kernel spec {config.model(a.model)} {made}", compile_line(flags)]
 
 
 def ratio_json(r: Optional[Ratio]) -> Optional[dict[str, Any]]:

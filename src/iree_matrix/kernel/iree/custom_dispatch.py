@@ -159,6 +159,6 @@ def older_spelling_hint(output: str) -> str:
     return (
         "; a release before 3.4.0 takes the export's workgroup count as a bare region, not "
         "`count(...)`: give kernel.toml a [[specs]] window for the older releases "
-        '(`file = "spec-pre3.4.mlir"`, `before = "3.4.0"`) holding the spec in that spelling, as '
-        "kernels/depthwise3x3/spec-pre3.4.mlir is (docs/kernels.md, 'A kernel directory')"
+        '(`file = "spec-old.mlir"`, `before = "3.4.0"`) holding the spec in that spelling, or let the '
+        "tool write the spec (function and replaces: each release's spelling; docs/kernels.md)"
     )

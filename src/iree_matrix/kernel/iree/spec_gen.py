@@ -54,6 +54,7 @@ class Declaration:
     args: tuple[str, ...] = ()
     together: bool = False  # the modules' ops are one instance: one call for them all
     table: str = ""  # kernel.toml's [[calls]] table it is ("calls[0]"), named in what is said of it
+    models: tuple[str, ...] = ()  # the models it is for (kernel.toml's `replaces.models`; () every one)
 
     def order(self, dag: Dag) -> list[int | str]:
         """Indexes into [inputs..., output] in the order the C function takes them; a size as its
@@ -94,11 +95,6 @@ class Declaration:
             made[back] += _TRANSPOSED.format(x=typed[n][0], y="%r" if back else f"%p{n}", t=t, to=to, p=p)
             typed[n] = (f"%p{n}", now)
         return dataclasses.replace(dag, inputs=typed[:-1], output=typed[-1][1]), made[0], made[1]
-
-    def workgroups(self, dag: Dag) -> int:
-        """How many workgroups the call runs on: the output's outer parallel dimension (its first of
-        more than one element) where the C takes its workgroup's place, else one."""
-        return next((s for s in shape(dag.output)[0] if s > 1), 1) if set(self.args) & set(WORKGROUP) else 1
 
     def instance(self, attributed: str) -> str:
         """The module the declaration names that an op attributed to `path Class` is part of: the
@@ -427,8 +423,18 @@ def spec(
     parts, protos = [], []  # the forms' text, their C prototypes
     names: list[str] = []
     taken: dict[int, str] = {}  # op -> the declaration whose call replaces it
+    # instance -> why no declaration's args fit it (None once one does): an instance of another op form
+    # (MobileNetV3-small's NHWC on 3.3.0, NCHW from 3.9.0) is left to a later declaration naming it
+    misfit: dict[str, NotGenerated | None] = {}
     for one in every:
-        found = dags(ops, modules, one, lines or {})
+        found = []
+        for dag in dags(ops, modules, one, lines or {}):
+            try:
+                one.order(one.seen(dag)[0])
+                found.append(dag)
+                misfit[dag.path] = None
+            except NotGenerated as exc:
+                misfit.setdefault(dag.path, exc)
         _alike(found, ops)
         _one_signature(found, one)
         # Two calls for one op: the first pattern would take it and the other call never run
@@ -443,6 +449,8 @@ def spec(
             names.append(sym := f"{one.kernel}_{len(names)}".replace(".", "_").replace("-", "_"))
             parts.append(_form(sym, body, dag, one, linked, counted))
             protos.append(prototype(one.function, seen := one.seen(dag)[0], one.order(seen)))
+    if why := next(filter(None, misfit.values()), None):
+        raise why
     pairs = ",\n          ".join(f"@match_{s} -> @swap_{s}" for s in names)
     head = spec_mlir.HEAD.format(kernel=every[0].kernel, said="; ".join(d.said(False) for d in every))
     return head + "\n".join(parts) + spec_mlir.MAIN.format(pairs=pairs), protos
@@ -471,7 +479,9 @@ def _renamed(text: str) -> str:
 
 def _form(sym: str, body: str, dag: Dag, declared: Declaration, linked: Sequence[str], counted: bool) -> str:
     (seen, before, after), function = declared.seen(dag), declared.function
-    order, workgroups = declared.order(seen), declared.workgroups(seen)
+    order = declared.order(seen)
+    # one workgroup per element of the output's outer parallel dimension where the C takes its place
+    workgroups = next((s for s in shape(seen.output)[0] if s > 1), 1) if set(order) & set(WORKGROUP) else 1
     memrefs = ["memref<{}x{}>".format(*element_count(t)) for t in [*(t for _, t in dag.inputs), dag.output]]
     bindings = ", ".join(
         ["#hal.pipeline.binding<storage_buffer, ReadOnly>"] * len(dag.inputs)

@@ -22,33 +22,36 @@ from iree_matrix.core.system import process_output
 from iree_matrix.iree import compile_errors, torch_ops, versions
 from iree_matrix.kernel import mechanism
 from iree_matrix.kernel.iree import spec_gen
-from iree_matrix.kernel.kernels import Kernel
+from iree_matrix.kernel.kernels import SPEC_FILE, Kernel
 from iree_matrix.kernel.model.metrics import KernelMetrics
 from iree_matrix.matrix.plan import Job
 from iree_matrix.stages.artifacts import MLIR
 from iree_matrix.stages.base import Context
 
-SPEC_FILE = "kernel-spec.mlir"  # in the compile's entry, beside its module
 # The IR on stdout (`-o -`): preprocessing's output, each op with its location.
 IR_FLAGS = ("--compile-to=preprocessing", "--mlir-print-debuginfo")
+_COUNTED_SINCE = versions.release_order("3.4.0")  # a workgroup count spelled `count(...)` (dates: before)
 
 
-# a [[calls]] table's keys as Kernel names them, and as spec_gen.Declaration does
-_FIELD = {f"replaces_{k}": k for k in ("module", "op", "where", "together")} | {"replaces_class": "klass"}
+def declarations(kernel: Kernel, model: str = "") -> list[spec_gen.Declaration]:
+    """The kernel's `function` + `replaces`, then each `[[calls]]`; given a cell's `model`, those for it."""
+    return [d for d in kernel.declared if not model or kernel.for_model(model, d.models)]
 
 
-def declarations(kernel: Kernel) -> list[spec_gen.Declaration]:
-    """The kernel's `function` + `replaces`, then each of its `[[calls]]`."""
-    said = (kernel.replaces_module, kernel.replaces_class, kernel.replaces_op, kernel.replaces_where)
-    first = spec_gen.Declaration(kernel.name, kernel.function, *said, kernel.args, kernel.replaces_together)
-    fields = [{_FIELD.get(k, k): v for k, v in call} for call in kernel.calls]
-    calls = (spec_gen.Declaration(kernel.name, **c, table=f"calls[{n}]") for n, c in enumerate(fields))
-    return [first, *calls]
-
-
-def counted(release: str) -> bool:
-    """Whether `release` spells a workgroup count `count(...)` (3.4.0 on; the date releases before)."""
-    return versions.is_valid(release) and versions.release_order(release) >= versions.release_order("3.4.0")
+def written(kernel: Kernel, model: str, release: str, ir: str, mlir: Path) -> tuple[str, list[str]]:
+    """The spec for a cell of `model` by `release` from its `ir` (its export's `mlir`) and the C
+    prototypes it calls, of the declarations for that model (spec_gen.NotGenerated: why none)."""
+    if not (declared := declarations(kernel, model)):
+        theirs = ", ".join(dict.fromkeys(m for d in declarations(kernel) for m in d.models))
+        raise spec_gen.NotGenerated(f"no declaration is for the model {model!r} (they are for {theirs})")
+    by_op = any(d.op for d in declared)
+    if not (modules := modules_of(mlir)) and not by_op:
+        raise spec_gen.NotGenerated("the export recorded no torch module per op (model.where.json)")
+    lines = torch_ops.model_lines(mlir.read_text(encoding="utf-8")) if by_op else {}
+    counted = versions.is_valid(release) and versions.release_order(release) >= _COUNTED_SINCE
+    return spec_gen.spec(
+        ir, modules, declared, kernel.object, counted, lines, mechanism.of(kernel.mechanism).spec_links
+    )
 
 
 def modules_of(mlir: Path, key: str = "modules") -> dict[str, str]:
@@ -81,29 +84,19 @@ class _Generated:
             raise StageFailure(
                 "kernel-not-generated", f"kernel {kernel.name!r}: the IR to match was not printed: {said}"
             )
-        modules = modules_of(mlir := ctx.read(MLIR))
-        declared = declarations(kernel)
-        by_op = any(d.op for d in declared)
-        lines = torch_ops.model_lines(mlir.read_text(encoding="utf-8")) if by_op else {}
-        if not modules and not by_op:
-            raise StageFailure(
-                "kernel-not-generated",
-                f"kernel {kernel.name!r}: the export recorded no torch module per op (model.where.json), "
-                "so no spec can be written from replaces",
-            )
         try:
-            how, spelled = mechanism.of(kernel.mechanism), counted(job.label.compiler)
-            text, prototypes = spec_gen.spec(
-                done.stdout, modules, declared, kernel.object, spelled, lines, how.spec_links
+            text, prototypes = written(
+                kernel, job.label.model, job.label.compiler, done.stdout, ctx.read(MLIR)
             )
         except spec_gen.NotGenerated as exc:
             raise StageFailure(
                 "kernel-not-generated", f"kernel {kernel.name!r}, IREE {job.label.compiler}: {exc}"
             ) from None
         built = ctx.dep("kernel").record.metric.of(KernelMetrics).object_functions or []
+        called = {p.split(") void ")[1].split("(")[0]: p for p in prototypes}  # function: prototype
         # (a plugin's functions are imports it resolves by name at the run, not symbols it must define)
-        if missing := [d.function for d in declared if how.links_built and d.function not in built]:
-            shown = " ".join(next(p for p in prototypes if f" {missing[0]}(" in p).split())
+        if missing := [f for f in called if mechanism.of(kernel.mechanism).links_built and f not in built]:
+            shown = " ".join(called[missing[0]].split())
             raise StageFailure(
                 "kernel-rejected",
                 f"kernel {kernel.name!r}: {kernel.object} defines no function {missing[0]} (it defines "

@@ -22,8 +22,7 @@ from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.store import Store
 from iree_matrix.core.toml_text import tomllib
 from iree_matrix.execution.workflow import PlanSettings, RunOptions, given_kernels, load_plan
-from iree_matrix.iree import ir_ops, torch_ops, versions
-from iree_matrix.kernel import mechanism
+from iree_matrix.iree import ir_ops, versions
 from iree_matrix.kernel.iree import spec_gen
 from iree_matrix.kernel.stages import kernel_generated as generated
 from iree_matrix.kernel.stages.kernel_compiled import without_spec
@@ -80,12 +79,7 @@ def run(
         out.write(annotated(ir, modules, generated.modules_of(mlir, "frames")))
     if found is not None and found.generated:
         try:
-            declared = generated.declarations(found)
-            lines = torch_ops.model_lines(mlir.read_text("utf-8")) if any(d.op for d in declared) else {}
-            links = mechanism.of(found.mechanism).spec_links
-            text, protos = spec_gen.spec(
-                ir, modules, declared, found.object, generated.counted(release), lines, links
-            )
+            text, protos = generated.written(found, plain.label.model, release, ir, mlir)
             said = f"\n// kernel {found.name!r}: the generated spec calls\n" + "\n".join(protos) + "\n"
             out.write(text if spec else said)
         except spec_gen.NotGenerated as exc:

@@ -1,11 +1,11 @@
 // The entry the generated spec calls (kernel.toml) for a torch depthwise Conv2d(C, C, K, stride 1 or
-// 2, padding K // 2, groups=C, bias=False), K = 3 or 5: MobileNetV3-small's eleven. The spec hands it
-// the tensors already in depthwise3x3.c's layouts (kernel.toml's `.permute(...)` args: the swap
-// transposes them and the output back, and IREE folds those transposes into the elementwise
-// dispatches beside them, as the hand-written spec's do): the unpadded input NHWC [h][w][c], the
-// filter [K][K][c], the output NHWC [oh][ow][c]. This picks depthwise3x3.c's plain entry for the
-// window and the stride (from the sizes) and runs this workgroup's share of output rows: the dispatch
-// has one workgroup per output row; the BatchNorm and activation after it stay IREE's.
+// 2, padding K // 2, groups=C, bias=False), K = 3 or 5: MobileNetV3-small's eleven, YOLOX-nano's
+// thirty. The spec hands it the tensors already in depthwise3x3.c's layouts (kernel.toml's
+// `.permute(...)` args: the swap transposes them and the output back, and IREE folds those transposes
+// into the elementwise dispatches beside them): the unpadded input NHWC [h][w][c], the filter
+// [K][K][c], the output NHWC [oh][ow][c]. This picks depthwise3x3.c's plain entry for the window and
+// the stride (from the sizes) and runs this workgroup's share of output rows: the dispatch has one
+// workgroup per output row; the BatchNorm and activation after it stay IREE's.
 #include <stddef.h>
 
 #define MEMREF(name) \

@@ -1,1 +1,0 @@
-../depthwise3x3/depthwise3x3.c

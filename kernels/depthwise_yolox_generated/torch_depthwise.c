@@ -1,1 +1,0 @@
-../depthwise_mnv3_generated/torch_depthwise.c
