@@ -295,7 +295,7 @@ def provenance(
         source = "--timeout" if stage in settings.timeouts else f"{in_file} [timeouts]"
         found.append(Setting(f"timeout of {stage}", f"{seconds:g} s", source))
     for release, source in sorted(matrix.iree_sources.items()):
-        origin = layered.origin(f"iree_source.{release}") or f"{in_file} iree_source"
+        origin = layered.origins.get(f"iree_source.{release}") or f"{in_file} iree_source"
         found.append(Setting(f"IREE source of {release}", source, origin))
     for name, values in (("select", settings.select), ("retime", settings.run.retime)):
         if values:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from iree_matrix.kernel.kernels import Kernel
 from iree_matrix.matrix import spec_file
@@ -58,7 +58,3 @@ class Layered:
     def read(cls, path: Path) -> Layered:
         """The matrix file at `path`, as read (a bad file: one SpecError line naming it)."""
         return cls(Path(path), spec_file.read(path))
-
-    def origin(self, key: str) -> Optional[str]:
-        """What gave `key`'s value, if not the matrix file (or a default)."""
-        return self.origins.get(key)
