@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Optional, Union
 
+from iree_matrix.core.system.process_request import Bounds
 from iree_matrix.envs.docker import DockerBackend, DockerEnvironment
 from iree_matrix.envs.venv import VenvBackend, VenvEnvironment
 from iree_matrix.iree import targets
@@ -47,9 +48,9 @@ class MixedBackend:
         return self.backend_of(env).target(env)
 
     def create(
-        self, env: EnvSpec, pins: Pins, wheels: Sequence[Path], *, timeout: float, log: Path
+        self, env: EnvSpec, pins: Pins, wheels: Sequence[Path], under: Bounds
     ) -> Union[VenvEnvironment, DockerEnvironment]:
-        return self.backend_of(env).create(env, pins, wheels, timeout=timeout, log=log)
+        return self.backend_of(env).create(env, pins, wheels, under)
 
     def open(self, env: EnvSpec, pins_digest: str) -> Optional[Union[VenvEnvironment, DockerEnvironment]]:
         return self.backend_of(env).open(env, pins_digest)
@@ -60,7 +61,7 @@ class MixedBackend:
     def remove_orphans(self) -> list[str]:
         return self.foreign.remove_orphans()
 
-    def toolchain_environment(self, *, timeout: Optional[float], log: Optional[Path]) -> DockerEnvironment:
+    def toolchain_environment(self, under: Bounds) -> DockerEnvironment:
         """Runtime builds run in the toolchain image, as on the Docker backend (the armel cross
         compilers live there)."""
-        return self.foreign.toolchain_environment(timeout=timeout, log=log)
+        return self.foreign.toolchain_environment(under)
