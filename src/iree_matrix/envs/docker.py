@@ -8,12 +8,13 @@ by `images/`, through `containers` too.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix import images
 from iree_matrix.core import hashing
+from iree_matrix.core.console import Say
 from iree_matrix.core.errors import StageFailure
 from iree_matrix.core.system import containers, host, processes
 from iree_matrix.core.system.process_request import Bounds, ProcessRequest
@@ -78,7 +79,7 @@ class DockerBackend:
         self._named: dict[str, BaseImage] = {}
         # What it says while it works (a base image's build: minutes): a run sets its progress lines
         # here (`Executor`), so it is said once, with the run's ETA; else the log.
-        self.say: Optional[Callable[[str], None]] = None
+        self.say: Optional[Say] = None
 
     # --- protocol ---
 

@@ -9,10 +9,11 @@ install key is that backend's), so a mixed run reuses what pure venv and Docker 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Optional, Union
 
+from iree_matrix.core.console import Say
 from iree_matrix.core.system.process_request import Bounds
 from iree_matrix.envs.docker import DockerBackend, DockerEnvironment
 from iree_matrix.envs.venv import VenvBackend, VenvEnvironment
@@ -30,12 +31,12 @@ class MixedBackend:
         self.host, self.foreign = host, foreign
 
     @property
-    def say(self) -> Optional[Callable[[str], None]]:
+    def say(self) -> Optional[Say]:
         """`DockerBackend.say`: its images are the foreign CPUs'."""
         return self.foreign.say
 
     @say.setter
-    def say(self, value: Optional[Callable[[str], None]]) -> None:
+    def say(self, value: Optional[Say]) -> None:
         self.foreign.say = value
 
     def backend_of(self, env: EnvSpec) -> Chosen:

@@ -9,12 +9,13 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix.core import console
 from iree_matrix.core.atomic_files import read_json, write_json
+from iree_matrix.core.console import Say
 from iree_matrix.core.errors import StageFailure, UserError
 from iree_matrix.core.hashing import file_sha256
 from iree_matrix.core.system import containers
@@ -45,9 +46,7 @@ class BaseImage:
 class Bases:
     """Base images: debootstrapped Debian suites kept as tarballs, or images the user names."""
 
-    def __init__(
-        self, root: Path, *, mirror: Optional[str] = None, say: Optional[Callable[[str], None]] = None
-    ) -> None:
+    def __init__(self, root: Path, *, mirror: Optional[str] = None, say: Optional[Say] = None) -> None:
         self.root = Path(root)
         self.rootfs = self.root / "rootfs"
         self._mirror = mirror

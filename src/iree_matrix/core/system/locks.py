@@ -21,6 +21,7 @@ from typing import Callable, Optional
 
 from iree_matrix.core import formats, input_files
 from iree_matrix.core.cache_layout import CacheLayout
+from iree_matrix.core.console import Say
 from iree_matrix.core.errors import UserError
 
 QUIET_LOCK = Path(tempfile.gettempdir()) / "iree-matrix-quiet.lock"
@@ -78,7 +79,7 @@ def cache_lock(
     cache: Path,
     *,
     wait: bool = False,
-    report: Optional[Callable[[str], None]] = None,
+    report: Optional[Say] = None,
     cancelled: Callable[[], bool] = lambda: False,
     reentrant: bool = False,
 ) -> Iterator[None]:
@@ -124,11 +125,7 @@ _results_held = threading.local()  # (device, inode) of the directories this thr
 
 @contextlib.contextmanager
 def results_lock(
-    directory: Path,
-    *,
-    wait: bool = False,
-    report: Optional[Callable[[str], None]] = None,
-    grace: float = RESULTS_GRACE,
+    directory: Path, *, wait: bool = False, report: Optional[Say] = None, grace: float = RESULTS_GRACE
 ) -> Iterator[None]:
     """One writer at a time of a results directory's records: `results forget`, `merge --to`,
     `publish`, `results archive-timings` for their read-modify-write of results.jsonl, and a running
@@ -177,7 +174,7 @@ def _one_holder(
     note: Path,
     *,
     wait: bool,
-    report: Optional[Callable[[str], None]],
+    report: Optional[Say],
     busy: Callable[[str], Exception],
     waiting: Callable[[str], str],
     cancelled: Callable[[], bool] = lambda: False,
@@ -318,7 +315,7 @@ def machine_lock(
     *,
     job: str = "",
     timeout: Optional[float] = None,
-    report: Optional[Callable[[str], None]] = None,
+    report: Optional[Say] = None,
     expected: Optional[float] = None,
 ) -> Iterator[None]:
     """The machine's quiet lock, across every iree-matrix process on this machine (runs with their
@@ -382,7 +379,7 @@ class _Waiter:
     on_wait: Optional[Callable[[], None]]
     cancelled: Callable[[], bool]
     timeout: Optional[float]
-    report: Optional[Callable[[str], None]]
+    report: Optional[Say]
 
     def say(self, text: str) -> None:
         if self.report is not None:
