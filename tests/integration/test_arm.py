@@ -17,7 +17,7 @@ import pytest
 
 from iree_matrix import images
 from iree_matrix.core.system import binfmt, containers, processes
-from iree_matrix.core.system.process_request import ProcessRequest
+from iree_matrix.core.system.process_request import Bounds, ProcessRequest
 from iree_matrix.envs.cache_usage import default_cache
 from iree_matrix.envs.docker import base_environment
 from iree_matrix.iree import elf
@@ -51,7 +51,7 @@ def armel_base(log: Path) -> images.BaseImage:
     if shutil.which(armv6_hello.CROSS_GCC) is None:
         _unavailable(f"no {armv6_hello.CROSS_GCC} (bash images/setup-host.sh installs gcc-arm-linux-gnueabi)")
     bases = images.Bases(default_cache() / "images")
-    return bases.suite("bookworm", "armel", timeout=1800, log=log, with_python=False)
+    return bases.suite("bookworm", "armel", Bounds(1800, log), with_python=False)
 
 
 @pytest.mark.docker

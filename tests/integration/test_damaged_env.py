@@ -15,7 +15,7 @@ import pytest
 from iree_matrix.core.errors import EnvironmentFault
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.core.model.store import Entry
-from iree_matrix.core.system.process_request import ProcessRequest
+from iree_matrix.core.system.process_request import Bounds, ProcessRequest
 from iree_matrix.envs import venv
 from iree_matrix.envs.cache_usage import default_cache
 from iree_matrix.matrix.plan import EnvSpec
@@ -32,7 +32,7 @@ def test_a_damaged_file_is_found_by_content_and_the_environment_rebuilt(tmp_path
     house = Wheelhouse(default_cache() / "wheelhouse")
     log = tmp_path / "log.txt"
     pins = house.pin(SPEC.requirements, backend.target(SPEC), log=log)
-    env = backend.create(SPEC, pins, house.fetch(pins, log=log), timeout=900, log=log)
+    env = backend.create(SPEC, pins, house.fetch(pins, log=log), Bounds(900, log))
     assert env.run(ProcessRequest([env.tool("iree-compile"), "--version"], timeout=120)).returncode == 0
     assert venv.content_damage(env.path) is None  # as built: every file its RECORD's bytes
 

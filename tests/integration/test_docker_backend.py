@@ -20,7 +20,7 @@ import pytest
 from iree_matrix import images
 from iree_matrix.core.errors import StageFailure, UserError
 from iree_matrix.core.system import containers, processes
-from iree_matrix.core.system.process_request import ProcessRequest
+from iree_matrix.core.system.process_request import Bounds, ProcessRequest
 from iree_matrix.envs.backends import BACKENDS
 from iree_matrix.envs.cache_usage import default_cache
 from iree_matrix.envs.docker import DockerBackend, DockerEnvironment
@@ -72,7 +72,7 @@ def environment(
     backend: DockerBackend, pins_and_wheels: tuple[Pins, list[Path]], log: Path
 ) -> DockerEnvironment:
     pins, wheels = pins_and_wheels
-    return backend.create(SPEC, pins, wheels, timeout=1800, log=log)
+    return backend.create(SPEC, pins, wheels, Bounds(1800, log))
 
 
 @pytest.fixture
@@ -244,7 +244,7 @@ def test_second_create_builds_nothing_and_open_finds_it(
     pins, wheels = pins_and_wheels
     again_log = tmp_path / "again.log"
     start = time.monotonic()
-    again = DockerBackend(backend.root).create(SPEC, pins, wheels, timeout=600, log=again_log)
+    again = DockerBackend(backend.root).create(SPEC, pins, wheels, Bounds(600, again_log))
     assert time.monotonic() - start < 20
     assert again.image.image_id == environment.image.image_id
     assert "building" not in again_log.read_text() and "debootstrap" not in again_log.read_text()
@@ -279,7 +279,7 @@ def test_base_reloads_from_its_tarball_to_the_same_id(
 ) -> None:
     base = environment.image.manifest["base"]
     containers.remove_image(base["tag"])  # untags only: the environment image still needs the layers
-    reloaded = images.Bases(backend.root).suite("bookworm", "amd64", timeout=600, log=None)
+    reloaded = images.Bases(backend.root).suite("bookworm", "amd64", Bounds(600))
     assert reloaded.tag == base["tag"]
     assert reloaded.image_id == base["image_id"] == containers.image(base["tag"]).id
     rootfs = backend.root / "rootfs"
@@ -294,14 +294,14 @@ def test_an_environment_image_is_built_committed_and_found_by_its_labels(
     installs the pins offline, `docker commit` labels the image with its manifest, and the labels
     are the index `open` finds it by. Its own base reference and tag: no other run finds it."""
     pins, wheels = pins_and_wheels
-    base = images.Bases(backend.root).suite("bookworm", "amd64", timeout=1800, log=log)
+    base = images.Bases(backend.root).suite("bookworm", "amd64", Bounds(1800, log))
     # Its own base reference and id make its own tag: the fixture's cached image is not reused.
     base = dataclasses.replace(base, ref=f"test-base-{os.getpid()}", image_id=f"sha256:test-{os.getpid()}")
     built_images = images.EnvImages(tmp_path, precompile=False)
     tag = images.env_tag(base, pins, precompile=False)
     assert built_images.get(tag) is None
     try:
-        built = built_images.ensure(base, pins, wheels, timeout=1800, log=log)
+        built = built_images.ensure(base, pins, wheels, Bounds(1800, log))
         assert built.tag == tag
         found = built_images.find(base.ref, pins.digest)
         assert found is not None and (found.tag, found.image_id) == (tag, built.image_id)
@@ -319,7 +319,7 @@ def test_an_environment_image_is_built_committed_and_found_by_its_labels(
 
 
 def test_a_commit_keeps_labels_with_quotes_dollars_and_backslashes(backend: DockerBackend, log: Path) -> None:
-    base = images.Bases(backend.root).suite("bookworm", "amd64", timeout=1800, log=log)
+    base = images.Bases(backend.root).suite("bookworm", "amd64", Bounds(1800, log))
     tag = f"{images.ENV_REPO}:label-test-{os.getpid()}"
     value = json.dumps({"a": 'say "hi" to $HOME \\ ${PATH} and it\'s', "b": ["x y", "\u00e9"]})
     argv = ["/bin/sh", "-c", "echo built; echo warning >&2; id -u"]

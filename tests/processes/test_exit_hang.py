@@ -73,7 +73,7 @@ def _execute(tmp_path: Path, write: bool, monkeypatch: pytest.MonkeyPatch):
         timeout = 300.0
         log = tmp_path / "log"
         quiet = None  # no quiet lock to take: no handshake
-        request = Context.request  # the real one: the job's timeout and log
+        bounds, request = Context.bounds, Context.request  # the real ones: the job's timeout and log
 
         def environment(self, job):
             return _Env(write)

@@ -7,6 +7,7 @@ import pytest
 
 from iree_matrix.core.model.results import ResultsLog
 from iree_matrix.report import render_compatibility, write_compatibility
+from iree_matrix.report.sections import Setting
 from tests.unit.test_report import fixture_records
 
 pytestmark = pytest.mark.heavy
@@ -28,7 +29,8 @@ def test_write_compatibility_round_trips_through_the_log(tmp_path) -> None:
 
     tool = shipped.command()  # a run's report names the tool as its reader can run it
     speed = results_folder.load(results.parent).published_speed(BENCH_SETS, PUBLISHED_SET)
-    assert text == render_compatibility(fixture_records(), results, *speed, tool=tool)
+    setting = Setting(published=tuple(speed[0]), published_name=speed[1], tool=tool)
+    assert text == render_compatibility(fixture_records(), results, setting)
     assert "✅ 12.3 ms" in text
     # The header names the log it was read from and the command that renders it again (issue #30).
     assert f"_Generated from `{results}` by `{tool} report --results-dir {results.parent}`" in text

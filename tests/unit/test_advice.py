@@ -423,9 +423,8 @@ def test_a_sitting_times_each_module_once_in_paired_rounds_and_says_why_an_arm_w
     sat = builders.fake_sittings(monkeypatch, tmp_path)
     picks = tuple(advise_plan.Pick.named(c, "3.13.0", "--picks") for c in ("im2col", "channels-last"))
     planned = advise_plan.arms(advise_plan.SittingPlan("3.13.0", picks, ()), {}, "m")
-    document = advise_sitting.run(
-        paired_rounds.Request(6, 1), "m", planned, records, tmp_path, ["onnxruntime"]
-    )
+    sitter = advise_sitting.Sitter(paired_rounds.Request(6, 1), "m", tmp_path, ["onnxruntime"])
+    document = advise_sitting.run(sitter, planned, records)
     assert (document["model"], document["rounds"], document["release"]) == ("m", 6, "3.13.0")
     assert sat == [("default", "generic", "channels-last")]  # im2col is default's module: not timed again
     (function,) = document["functions"]

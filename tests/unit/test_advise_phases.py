@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix.advise import advise_plan, advise_proof, advise_sitting
+from iree_matrix.advise.advise_sitting import Sitter
 from iree_matrix.core.model.configuration import Config
 from iree_matrix.core.model.results import Record
 from iree_matrix.findings import advice
@@ -51,9 +52,14 @@ def test_a_pick_the_proof_moved_is_built_and_sat_again_and_its_arms_replace_the_
     monkeypatch.setattr(advise_proof, "_proofs", lambda *a: {"main": moved_to})
     sat_again: list[dict[str, Any]] = []
 
-    def run(request, model, planned, records, cache, peer_names, only=None, kernels=None, ref=None):
+    def run(sitter, planned, records, only=None, kernels=None):
         sat_again.append(
-            {"arms": [a.name for a in planned], "only": only, "peers": list(peer_names), "ref": ref}
+            {
+                "arms": [a.name for a in planned],
+                "only": only,
+                "peers": list(sitter.peer_names),
+                "ref": sitter.ref,
+            }
         )
         return {
             "started": "2026-11-25T16:00:00+00:00",
@@ -66,7 +72,8 @@ def test_a_pick_the_proof_moved_is_built_and_sat_again_and_its_arms_replace_the_
     builds = Asked({})
     settings = advise_plan.Settings()
     where = ModelRef("m", tmp_path / "m.py", "build")  # the sitting again calls the peers on it too
-    advise_proof.prove(settings, "m", _plan(), document, sat, builds, ["onnxruntime"], {}, tmp_path, where)
+    sitter = Sitter(settings.sitting, "m", tmp_path, ["onnxruntime"], where)
+    advise_proof.prove(settings, sitter, _plan(), document, sat, builds, {})
     (again,) = builds.plans  # the sitting's plan with the proven pick beside the others
     assert [p.name for p in again.picks] == [PICK, moved_to]
     assert again.picks[-1].source == advise_proof.SOURCE
@@ -86,13 +93,13 @@ def test_a_pick_the_proof_moved_is_built_and_sat_again_and_its_arms_replace_the_
 
     interrupted = _sitting()  # the build of the sitting again interrupted: said, nothing sat
     sat_again.clear()
-    advise_proof.prove(settings, "m", _plan(), interrupted, sat, Asked(None), ["onnxruntime"], {}, tmp_path)
+    advise_proof.prove(settings, sitter, _plan(), interrupted, sat, Asked(None), {})
     assert interrupted["interrupted"] is True and not sat_again
 
     skipped = _sitting()  # --no-proof: no proof, nothing built
     builds = Asked({})
     no_proof = advise_plan.Settings(no_proof=True)
-    advise_proof.prove(no_proof, "m", _plan(), skipped, sat, builds, ["onnxruntime"], {}, tmp_path)
+    advise_proof.prove(no_proof, sitter, _plan(), skipped, sat, builds, {})
     assert not builds.plans and not builds.alone_asked and "proof" not in skipped["functions"][0]
 
 

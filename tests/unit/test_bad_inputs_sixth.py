@@ -139,7 +139,9 @@ def test_a_sitting_with_no_arm_to_time_is_one_line_naming_why(monkeypatch, tmp_p
     planned = advise_plan.arms(advise_plan.SittingPlan("3.13.0", (), ()), {}, "m")
     with pytest.raises(UserError) as info:
         records = [run("default"), run("generic")]
-        advise_sitting.run(paired_rounds.Request(6, 1), "m", planned, records, tmp_path, [])
+        advise_sitting.run(
+            advise_sitting.Sitter(paired_rounds.Request(6, 1), "m", tmp_path), planned, records
+        )
     said = str(info.value)
     assert said.startswith("advise m: no arm of main can be timed here (2 planned; default: run:m/default: ")
     assert "no longer in the store" in said and "\n" not in said

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from iree_matrix.core.system import processes
+from iree_matrix.core.system.process_request import Bounds
 from iree_matrix.iree import crash_words
 from iree_matrix.stages import run as run_stage
 from iree_matrix.stages.base import Context
@@ -71,7 +72,9 @@ def _call(sync_output: str, ran: list[list[str]]) -> Any:
 
 def _ctx() -> Any:
     compile_record = SimpleNamespace(metrics={})
-    ctx = SimpleNamespace(dep=lambda stage: SimpleNamespace(record=compile_record), timeout=60, log=None)
+    ctx = SimpleNamespace(
+        dep=lambda stage: SimpleNamespace(record=compile_record), timeout=60, bounds=Bounds(60)
+    )
     ctx.request = lambda argv, **options: Context.request(ctx, argv, **options)  # type: ignore[arg-type]
     return ctx
 

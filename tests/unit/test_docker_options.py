@@ -15,7 +15,7 @@ import pytest
 from iree_matrix.core.errors import StageFailure
 from iree_matrix.core.system import containers, processes
 from iree_matrix.core.system.containers import RUN_LABEL_ENV
-from iree_matrix.core.system.process_request import ProcessRequest
+from iree_matrix.core.system.process_request import Bounds, ProcessRequest
 from iree_matrix.envs.docker import DockerEnvironment
 from iree_matrix.images import Bases, EnvImage
 
@@ -318,7 +318,7 @@ def test_a_base_images_build_is_said_once_through_the_runs_progress(monkeypatch,
 
     built: list[str] = []
 
-    def debootstrap(self, suite, arch, stem, **kwargs):
+    def debootstrap(self, suite, arch, stem, under, **kwargs):
         built.append(stem.name)
         stem.with_suffix(".tar").write_bytes(b"rootfs")
         meta = {"suite": suite, "arch": arch}
@@ -332,7 +332,7 @@ def test_a_base_images_build_is_said_once_through_the_runs_progress(monkeypatch,
     arch = bases_module.host_platform()
 
     def install() -> None:
-        Bases(tmp_path, say=said.append).suite("bookworm", arch, timeout=60, log=tmp_path / "log")
+        Bases(tmp_path, say=said.append).suite("bookworm", arch, Bounds(60, tmp_path / "log"))
 
     threads = [threading.Thread(target=install) for _ in range(2)]
     for thread in threads:

@@ -21,7 +21,7 @@ from iree_matrix.core.model.outcome import Outcome, from_exception
 from iree_matrix.core.model.results import Record, ResultsLog, Status
 from iree_matrix.core.model.store import Entry, Store
 from iree_matrix.core.system import process_output, processes
-from iree_matrix.core.system.process_request import ProcessRequest
+from iree_matrix.core.system.process_request import Bounds, ProcessRequest
 from iree_matrix.envs import cache_usage, venv
 from iree_matrix.execution.execute import Executor
 from iree_matrix.matrix import spec_file
@@ -227,13 +227,13 @@ def test_a_damaged_venv_is_not_opened_and_create_rebuilds_it(tmp_path, monkeypat
     assert f"{path / 'lib/python3.11/site-packages' / LIBRARY} is missing" in warning and "rebuilt" in warning
     built: list[Path] = []
 
-    def build(self, env, where, pins, wheels, *, timeout, log):
+    def build(self, env, where, pins, wheels, under):
         built.append(where)
         return venv.VenvEnvironment(env.id, where, {})
 
     monkeypatch.setattr(venv.VenvBackend, "_build", build)
     log = tmp_path / "install.log"
-    backend.create(ENV, PINS, [], timeout=60, log=log)
+    backend.create(ENV, PINS, [], Bounds(60, log))
     assert built == [path]
     assert "damaged" in log.read_text() and "libIREECompiler.so" in log.read_text()
 

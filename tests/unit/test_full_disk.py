@@ -17,6 +17,7 @@ from iree_matrix.core.model.outcome import Outcome
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.core.model.store import Store
 from iree_matrix.core.system import processes
+from iree_matrix.core.system.process_request import Bounds
 from iree_matrix.envs import venv as venv_module
 from iree_matrix.envs.venv import VenvBackend
 from iree_matrix.matrix.plan import EnvSpec
@@ -106,7 +107,7 @@ def test_a_venv_that_runs_out_of_space_is_removed_and_one_line(tmp_path, monkeyp
                             "[Errno 28] No space left on device")  # fmt: skip
     with pytest.raises(StorageError) as caught:
         wheels = [tmp_path / "iree_base_compiler-3.9.0-py3-none-any.whl"]
-        backend.create(ENV, Pins((), WheelPlatform("3.11"), ()), wheels, timeout=60, log=tmp_path / "log")
+        backend.create(ENV, Pins((), WheelPlatform("3.11"), ()), wheels, Bounds(60, tmp_path / "log"))
     _one_line(caught.value, str(path), "it needs at least 1000 bytes")
     assert not path.exists()
 
@@ -114,7 +115,7 @@ def test_a_venv_that_runs_out_of_space_is_removed_and_one_line(tmp_path, monkeyp
 def test_a_venv_whose_install_fails_otherwise_is_removed_and_the_failure_kept(tmp_path, monkeypatch):
     backend, path = _create(tmp_path, monkeypatch, "ERROR: some-wheel.whl is not a supported wheel")
     with pytest.raises(StageFailure) as caught:
-        backend.create(ENV, Pins((), WheelPlatform("3.11"), ()), [], timeout=60, log=tmp_path / "log")
+        backend.create(ENV, Pins((), WheelPlatform("3.11"), ()), [], Bounds(60, tmp_path / "log"))
     assert caught.value.error_class == "pip-install" and caught.value.cacheable
     assert not path.exists()
 
@@ -173,7 +174,7 @@ def test_a_venv_failure_that_leaves_the_disk_full_is_a_full_disk_whatever_it_sai
     )
     monkeypatch.setattr(venv_module, "free_bytes", lambda p: 4096)
     with pytest.raises(StorageError) as caught:
-        backend.create(ENV, Pins((), WheelPlatform("3.11"), ()), [], timeout=60, log=tmp_path / "log")
+        backend.create(ENV, Pins((), WheelPlatform("3.11"), ()), [], Bounds(60, tmp_path / "log"))
     assert str(path) in str(caught.value) and not path.exists()
 
 

@@ -270,9 +270,8 @@ def test_the_sitting_times_a_kernel_arm_and_names_one_whose_spec_matched_nothing
     sat = builders.fake_sittings(monkeypatch, tmp_path)
     plan = advise_plan.SittingPlan("3.13.0", (advise_plan.Pick.named("im2col", "3.13.0", "--picks"),), ())
     planned = advise_plan.arms(plan, {"negabs": kernel}, "m")
-    document = advise_sitting.run(
-        paired_rounds.Request(6, 1), "m", planned, records, tmp_path, [], kernels={"negabs": kernel}
-    )
+    sitter = advise_sitting.Sitter(paired_rounds.Request(6, 1), "m", tmp_path)
+    document = advise_sitting.run(sitter, planned, records, kernels={"negabs": kernel})
     assert sat == [("default", "generic", "im2col", "im2col+k:negabs")]
     arms = {a["name"]: a for a in document["functions"][0]["arms"]}
     timed = arms["im2col+k:negabs"]

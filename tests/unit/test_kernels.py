@@ -213,7 +213,7 @@ def test_the_command_lines_kernel_joins_the_files(tmp_path: Path, monkeypatch: p
     layered = merged(Layered.read(path), settings)
     assert layered.data["kernels"] == ["negabs"]  # the file's, which the parse reads
     assert [k.directory for k in layered.kernels] == [(tmp_path / "other").resolve()]  # the option's
-    assert layered.origin("kernels") == "--kernel"
+    assert layered.origins.get("kernels") == "--kernel"
     loads: list[Path] = []
     load = kernels.load
     monkeypatch.setattr(kernels, "load", lambda where: loads.append(where) or load(where))

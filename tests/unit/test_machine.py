@@ -14,6 +14,7 @@ from iree_matrix.matrix import peers as peer_registry
 from iree_matrix.matrix.spec import Cell
 from iree_matrix.report import machine
 from iree_matrix.report.compatibility import render_compatibility
+from iree_matrix.report.sections import Setting
 from iree_matrix.stages import peer
 
 EXPORTER = "py3.11-torch2.13.0-turbine3.9.0"
@@ -130,7 +131,7 @@ def test_the_console_says_the_same_in_a_line_per_function() -> None:
 
 
 def test_a_runs_report_has_the_section_and_a_published_set_does_not() -> None:
-    mine = render_compatibility(_records(), machine=True)
+    mine = render_compatibility(_records(), setting=Setting(own=True))
     assert "## Your machine: IREE against the alternatives" in mine
     # one signal in a run's report: the peers' wall-time table is left to PERFORMANCE.md there
     assert "## Performance: IREE against" not in mine
@@ -165,12 +166,8 @@ def test_the_run_report_gives_one_answer_per_function_with_its_flags_and_whose_c
 
     published = advice.derive(_sitting())
     tool = ".nox/matrix/bin/iree-matrix"
-    here = render_compatibility(
-        _records(),
-        machine=True,
-        advised=[advice.answer(published, "mobilenet_v2", HostIdentity.of(ROCKETLAKE))],
-        tool=tool,
-    )
+    advised = (advice.answer(published, "mobilenet_v2", HostIdentity.of(ROCKETLAKE)),)
+    here = render_compatibility(_records(), setting=Setting(own=True, advised=advised, tool=tool))
     row = next(
         line for line in here.splitlines() if line.startswith("| mobilenet_v2 ") and "this CPU" in line
     )
@@ -181,9 +178,8 @@ def test_the_run_report_gives_one_answer_per_function_with_its_flags_and_whose_c
     assert "best" not in here.split("## Answers")[0].replace("the best peer", "")
     assert f"`{tool} query model MODEL`" in here and f"`{tool} advise tiny_cnn`" in here  # none published
     assert "`python3 -m pip install .`" in here  # how to have iree-matrix on the PATH
-    elsewhere = render_compatibility(
-        _records(), machine=True, advised=[advice.answer(published, "mobilenet_v2", HostIdentity.of(ZEN5))]
-    )
+    advised = (advice.answer(published, "mobilenet_v2", HostIdentity.of(ZEN5)),)
+    elsewhere = render_compatibility(_records(), setting=Setting(own=True, advised=advised))
     row = next(
         line for line in elsewhere.splitlines() if line.startswith("| mobilenet_v2 ") and "NEAREST" in line
     )
@@ -201,7 +197,7 @@ def test_the_run_report_gives_one_answer_per_function_with_its_flags_and_whose_c
 
 def test_a_models_eager_line_gives_one_threads_cpu_time_first_and_labels_the_wall_time() -> None:
     """Issue #52: a loaded wall time read '~1.83 s' for a call of 10 ms of CPU, unlabelled."""
-    text = render_compatibility(_records(), machine=True)
+    text = render_compatibility(_records(), setting=Setting(own=True))
     line = next(ln for ln in text.splitlines() if ln.startswith("- torch eager: 24.0 ms"))
     assert line.startswith("- torch eager: 24.0 ms per call, one thread's CPU time (23.5 ms–25.0 ms); ")
     assert "on the matrix's threads, wall: 268 ms" in line

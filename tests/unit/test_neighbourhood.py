@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from iree_matrix.advise.advise_sitting import Sitter
 from iree_matrix.core.model import stats
 from iree_matrix.core.model.configuration import Config
 from iree_matrix.findings import advice, neighbourhood, search
@@ -304,7 +305,9 @@ def test_a_proof_step_times_each_module_once_and_says_why_a_neighbour_was_not(mo
     sat = builders.fake_sittings(monkeypatch, tmp_path)
     names = ["data-tiling", "default", "data-tiling+loop-unrolling", "data-tiling+im2col"]
     configs = [search.parse(n) for n in names]
-    step = advise_proof._sit(paired_rounds.Request(8, 3), "m", "main", "3.13.0", configs, built, tmp_path)
+    step = advise_proof._sit(
+        Sitter(paired_rounds.Request(8, 3), "m", tmp_path), "main", "3.13.0", configs, built
+    )
     assert sat == [("data-tiling", "data-tiling+loop-unrolling")]
     by = {n.config: n for n in step.neighbours}
     assert by["default"].same_as == "data-tiling"

@@ -12,6 +12,7 @@ import pytest
 from iree_matrix import stages
 from iree_matrix.core.errors import SpecError, StageSkipped
 from iree_matrix.core.system import processes
+from iree_matrix.core.system.process_request import Bounds
 from iree_matrix.iree import versions
 from iree_matrix.matrix import releases, spec, spec_file
 from iree_matrix.stages import artifacts, onnx_import
@@ -100,7 +101,7 @@ class _NoImporter:
 def test_a_compiler_without_the_importer_is_a_skip_saying_so(tmp_path):
     env = _NoImporter()
     job = types.SimpleNamespace(label=types.SimpleNamespace(compiler="20231004.665", form="onnx:17"))
-    ctx = types.SimpleNamespace(log=None, timeout=60)
+    ctx = types.SimpleNamespace(log=None, timeout=60, bounds=Bounds(60))
     ctx.request = lambda argv, **options: Context.request(ctx, argv, **options)  # type: ignore[arg-type]
     with pytest.raises(StageSkipped, match=r"IREE 20231004.665's compiler package ships no ONNX importer"):
         onnx_import.imported(env, job, ctx, tmp_path)  # type: ignore[arg-type]

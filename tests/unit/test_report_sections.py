@@ -96,7 +96,9 @@ def test_a_toy_section_of_rank_1_is_the_first_of_compatibility_md(first: None) -
     a section of rank 1, in a published set's document or in a run's own (which leads with this
     machine's figures)."""
     for own in (False, True):
-        headings = _headings(compatibility.render_compatibility(_records(), machine=own))
+        headings = _headings(
+            compatibility.render_compatibility(_records(), setting=sections.Setting(own=own))
+        )
         assert headings[0] == "## Toy: runs counted", headings
         assert len(headings) > 2  # the document's own sections follow it
     assert compatibility.sections()[0].name == "toy"

@@ -14,6 +14,7 @@ import pytest
 from iree_matrix.commands import show
 from iree_matrix.core.errors import StageFailure, UserError
 from iree_matrix.core.system import processes
+from iree_matrix.core.system.process_request import Bounds
 from iree_matrix.findings import results_folder
 from iree_matrix.source_builds import cmake_runtime, cortex_m
 from iree_matrix.stages import shell_commands
@@ -134,8 +135,8 @@ def test_the_runtime_build_runs_the_lines_the_commands_print(tmp_path: Path) -> 
     with pytest.raises(StageFailure, match="was not built"):  # the fake runner builds nothing
         cmake_runtime.build_into(
             src, "armv6", "static", tmp_path / "out", tools=tmp_path / "out" / "tools", ident={},
-            build_options=("static",), host_tools=tmp_path / "host", run=runner, cmake="CMAKE",
-            release_flags=cmake_runtime.release_cmake("3.7.0", "armv6"),
+            under=Bounds(), build_options=("static",), host_tools=tmp_path / "host", run=runner,
+            cmake="CMAKE", release_flags=cmake_runtime.release_cmake("3.7.0", "armv6"),
         )  # fmt: skip
     steps = shell_commands.runtime_build_steps(
         "3.7.0", "armv6", ("static",), src=str(src.tree), build=str(tmp_path / "out"),

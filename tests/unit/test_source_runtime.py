@@ -13,7 +13,7 @@ from iree_matrix import cli, stages
 from iree_matrix.core.errors import SpecError, StageFailure
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.core.model.store import Entry
-from iree_matrix.core.system.process_request import ProcessRequest
+from iree_matrix.core.system.process_request import Bounds, ProcessRequest
 from iree_matrix.execution import workflow
 from iree_matrix.iree import versions
 from iree_matrix.matrix import plan, spec, spec_file
@@ -304,13 +304,13 @@ def test_host_venvs_build_with_the_hosts_toolchain_and_docker_in_its_toolchain_i
 
     asked = {}
 
-    def suite(self, suite, arch, *, timeout, log, with_python=True, toolchain=False):
+    def suite(self, suite, arch, under, *, with_python=True, toolchain=False):
         asked.update(suite=suite, arch=arch, toolchain=toolchain)
         return images.BaseImage("debian:x", "tag", "sha256:" + "ab" * 32, "", arch, (2, 36), {})
 
     monkeypatch.setattr(images.Bases, "suite", suite)
     backend = DockerBackend(tmp_path / "images")
-    env = backend.toolchain_environment(timeout=60, log=None)
+    env = backend.toolchain_environment(Bounds(60))
     assert asked == {"suite": "bookworm", "arch": "amd64", "toolchain": True}
     calls = []
     monkeypatch.setattr(type(env), "run", lambda self, request: calls.append(request))

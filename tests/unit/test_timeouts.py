@@ -12,6 +12,7 @@ import pytest
 
 from iree_matrix import stages
 from iree_matrix.cli import main
+from iree_matrix.commands import options
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model import outcome
 from iree_matrix.core.model.results import Record, Status
@@ -25,16 +26,15 @@ from iree_matrix.execution.stage_times import StageTimes as Times
 from iree_matrix.iree import hints
 from iree_matrix.matrix import spec_file
 from iree_matrix.matrix.plan import EnvSpec, Job
-from iree_matrix.matrix.settings import Layered
 
 SMOKE = Path(__file__).resolve().parents[2] / "matrix" / "smoke.toml"
 
 
 def test_one_number_is_every_stages_limit_and_a_named_stage_wins():
-    every = workflow.parse_timeouts("600")
+    every = options.parse_timeouts("600")
     assert set(every) == set(stages.names()) and set(every.values()) == {600.0}
-    assert workflow.parse_timeouts("export=300,run=120") == {"export": 300.0, "run": 120.0}
-    both = workflow.parse_timeouts("600, run=120")
+    assert options.parse_timeouts("export=300,run=120") == {"export": 300.0, "run": 120.0}
+    both = options.parse_timeouts("600, run=120")
     assert both["run"] == 120.0 and both["compile"] == 600.0
 
 
@@ -49,19 +49,21 @@ def test_one_number_is_every_stages_limit_and_a_named_stage_wins():
 )
 def test_a_bad_timeout_is_a_one_line_error_naming_it(given, says):
     with pytest.raises(UserError, match="^--timeout ") as info:
-        workflow.parse_timeouts(given)
+        options.parse_timeouts(given)
     assert says in str(info.value) and "\n" not in str(info.value)
 
 
 def test_the_option_overrides_the_matrix_files_timeouts_stage_by_stage(tmp_path):
     matrix = spec_file.load(SMOKE)
-    plain = workflow.PlanSettings(matrix=SMOKE, results_dir=tmp_path, cache=tmp_path)
-    layered = workflow.merged(Layered.read(SMOKE), dataclasses.replace(plain, timeout="export=300,run=120"))
-    given = spec_file.parse(layered.data, SMOKE)  # merged before the one parse, not rewritten after it
+    plain = workflow.PlanSettings(matrix=SMOKE, results_dir=tmp_path, cache=tmp_path, listing=True)
+    timeouts = options.parse_timeouts("export=300,run=120")
+    loaded = workflow.load_plan(dataclasses.replace(plain, timeouts=timeouts))
+    given = loaded.matrix  # the matrix each stage's context carries
     assert stages.timeout(given, "export") == 300.0 and stages.timeout(given, "run") == 120.0
     assert stages.timeout(given, "compile") == stages.timeout(matrix, "compile")  # untouched
-    assert layered.origin("timeouts.run") == "--timeout" and layered.origin("timeouts.compile") is None
-    assert workflow.merged(Layered.read(SMOKE), plain).data == Layered.read(SMOKE).data
+    said = {s.name: s.source for s in loaded.settings}
+    assert said["timeout of run"] == "--timeout" and "timeout of compile" not in said
+    assert workflow.load_plan(plain).matrix.timeouts == matrix.timeouts
 
 
 def test_the_cli_takes_it_on_every_matrix_command_and_refuses_a_bad_one(tmp_path, capsys):

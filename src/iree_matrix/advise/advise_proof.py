@@ -13,14 +13,13 @@ from typing import Any, Optional
 
 from iree_matrix.advise import advise_sitting, paired_rounds
 from iree_matrix.advise.advise_plan import Pick, Settings, SittingPlan, arms
-from iree_matrix.advise.advise_sitting import Builds
+from iree_matrix.advise.advise_sitting import Builds, Sitter
 from iree_matrix.core import console
 from iree_matrix.core.model.configuration import Config
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record
 from iree_matrix.findings import neighbourhood, search
 from iree_matrix.kernel.kernels import Kernel
-from iree_matrix.matrix.models import ModelRef
 
 logger = console.logger(__name__)
 
@@ -45,26 +44,24 @@ class Built:
 
 def prove(
     settings: Settings,
-    model: str,
+    sitter: Sitter,
     plan: SittingPlan,
     document: dict[str, Any],
     sat: Sequence[Any],
     builds: Builds,
-    peer_names: Sequence[str],
     kernels: Mapping[str, Kernel],
-    cache: Path,
-    ref: Optional[ModelRef] = None,
 ) -> None:
     """Each function's proof of its answer among `sat` (the document's, as its sitting left it: a
-    local search of at most `settings.proof_steps` steps, each step's sitting as `settings.sitting`
+    local search of at most `settings.proof_steps` steps, each step's sitting as `sitter.request`
     asks), kept in its entry of `document` (`proof`). A function whose proof moved its pick is sat
     again with the proven pick beside default, the other picks, the naive build and the peers."""
     if settings.no_proof or document.get("interrupted"):
         return
-    moved = _proofs(settings.sitting, settings.proof_steps, model, document, sat, cache, Built(builds))
+    moved = _proofs(sitter, settings.proof_steps, document, sat, Built(builds))
     if not moved or document.get("interrupted"):
         return
     again = plan.with_picks([Pick.named(c, plan.release, SOURCE) for c in moved.values()])
+    model = sitter.model
     planned = arms(again, kernels, model)
     logger.info(
         f"advise {model}: the proof moved the pick of {', '.join(sorted(moved))}; sitting again with it "
@@ -73,21 +70,12 @@ def prove(
     if (records := builds.sitting(again)) is None:
         document["interrupted"] = True
         return
-    timed = list(records.values())
-    resat = advise_sitting.run(
-        settings.sitting, model, planned, timed, cache, peer_names, only=set(moved), kernels=kernels, ref=ref
-    )
+    resat = advise_sitting.run(sitter, planned, list(records.values()), only=set(moved), kernels=kernels)
     advise_sitting.sat_again(document, resat)
 
 
 def _proofs(
-    request: paired_rounds.Request,
-    steps: int,
-    model: str,
-    document: dict[str, Any],
-    sat: Sequence[Any],
-    cache: Path,
-    built: Built,
+    sitter: Sitter, steps: int, document: dict[str, Any], sat: Sequence[Any], built: Built
 ) -> dict[str, str]:
     """Each function's proof, kept in its entry of `document`; the functions whose proof moved the
     pick, with the configuration it moved to."""
@@ -96,7 +84,7 @@ def _proofs(
     for entry in document["functions"]:
         if (found := answers.get(str(entry.get("function") or ""))) is None or built.interrupted:
             continue
-        proof = _prove_one(request, steps, model, found, cache, built)
+        proof = _prove_one(sitter, steps, found, built)
         entry["proof"] = proof.as_dict()
         if proof.interrupted or built.interrupted:
             document["interrupted"] = True
@@ -106,13 +94,11 @@ def _proofs(
     return moved
 
 
-def _prove_one(
-    request: paired_rounds.Request, steps: int, model: str, found: Any, cache: Path, built: Built
-) -> neighbourhood.Proof:
+def _prove_one(sitter: Sitter, steps: int, found: Any, built: Built) -> neighbourhood.Proof:
     from iree_matrix.execution import progress
 
     knobs = neighbourhood.accepted_knobs(found.release)
-    start = found.configuration
+    start, request = found.configuration, sitter.request
     steps = max(1, steps)
     count = len(neighbourhood.neighbours(start, knobs))
 
@@ -120,7 +106,7 @@ def _prove_one(
         built.build([centre, *around])
         if built.interrupted:
             return neighbourhood.Timings(neighbourhood.Timed(str(centre)), (), interrupted=True)
-        return _sit(request, model, found.function, found.release, [centre, *around], built, cache)
+        return _sit(sitter, found.function, found.release, [centre, *around], built)
 
     # A neighbour is taken to cost about as much as the pick did in the sitting: most are a few per
     # cent from it, and each step's sitting states its own before it is sat.
@@ -136,13 +122,7 @@ def _prove_one(
 
 
 def _sit(
-    request: paired_rounds.Request,
-    model: str,
-    function: str,
-    release: str,
-    configs: Sequence[Config],
-    built: Built,
-    cache: Path,
+    sitter: Sitter, function: str, release: str, configs: Sequence[Config], built: Built
 ) -> neighbourhood.Timings:
     """The centre (`configs[0]`) and its neighbours timed in one sitting; a byte-identical module is
     the same program, timed once."""
@@ -153,19 +133,19 @@ def _sit(
     arms: dict[str, Any] = {}  # module digest -> the arm timing it
     timed: dict[str, neighbourhood.Timed] = {}
     for config in configs:
-        one, arm = _arm(built, runs, (model, function, release), config, cache)
+        one, arm = _arm(built, runs, (sitter.model, function, release), config, sitter.cache)
         if arm is not None and one.module_sha256 in arms:
             one = dataclasses.replace(one, same_as=arms[one.module_sha256].name)
         elif arm is not None:
             arms[one.module_sha256 or str(config)] = arm
         timed[str(config)] = one
     rounds = paired_rounds.timed(
-        request,
+        sitter.request,
         list(arms.values()),
         f"proof sitting: {function}, `{names[0]}` and its neighbours",
         f"{function} proof",
         f"--rounds {stats.MIN_PAIRED_ROUNDS}, --proof-steps 1, --no-proof",
-        f"advise {model} (proof)",
+        f"advise {sitter.model} (proof)",
     )
     ms = {name: rounds.of(name) for name in rounds.names}
     done = {n: dataclasses.replace(t, ms=ms.get(t.same_as or n, ())) for n, t in timed.items()}

@@ -54,22 +54,32 @@ class Builds(Protocol):
         with the run stage's in-context profiler on (a gap)."""
 
 
+@dataclasses.dataclass(frozen=True)
+class Sitter:
+    """What every sitting of one advise run shares, handed whole to each (the first, the proof's, the
+    kernel library's): how it sits, the model, the cache its modules are in, the peers timed beside
+    them, and where the model is now (the peers call it)."""
+
+    request: paired_rounds.Request
+    model: str
+    cache: Path
+    peer_names: Sequence[str] = ()
+    ref: Optional[ModelRef] = None
+
+
 def run(
-    request: paired_rounds.Request,
-    model: str,
+    sitter: Sitter,
     arms: Sequence[PlannedArm],
     records: Sequence[Record],
-    cache: Path,
-    peer_names: Sequence[str],
     only: Optional[Collection[str]] = None,
     kernels: Optional[Mapping[str, Kernel]] = None,
-    ref: Optional[ModelRef] = None,
 ) -> dict[str, Any]:
     """The sitting of each function (of `only`, when given): its `arms` (advise_plan.arms: the first
     is default, of the plan's release) and the peers timed in paired rounds; `kernels`: the matrix's
-    (`--kernel`), by the name a kernel arm gives; `ref`: where the model is (the peers call it)."""
+    (`--kernel`), by the name a kernel arm gives."""
     from iree_matrix.core.system import host
 
+    request, model = sitter.request, sitter.model
     releases = {a.pick.release for a in arms}
     runs = [
         r
@@ -99,8 +109,8 @@ def run(
     by_job = {r.job: r for r in records}
     for function in functions:
         peer = peer_of(peers, model, function)
-        where = _Function(model, function, runs, peer, known, cache, by_job, kernels or {}, ref)
-        arms_meta, interrupted = _sit_function(request, arms, where, peer_names)
+        where = _Function(model, function, runs, peer, known, sitter.cache, by_job, kernels or {}, sitter.ref)
+        arms_meta, interrupted = _sit_function(request, arms, where, sitter.peer_names)
         document["functions"].append({"function": function, "arms": arms_meta})
         if interrupted:  # Ctrl-C: the functions finished so far, and this one's whole rounds, are kept
             document["interrupted"] = True

@@ -8,11 +8,13 @@ built: a new backend is one entry there and no list here."""
 from __future__ import annotations
 
 import argparse
+import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Optional
 
+from iree_matrix import stages
 from iree_matrix.commands import option_types as kinds
 from iree_matrix.commands.option_types import Option, Positional, Switch, given, kernel_name, taking
 from iree_matrix.core import shipped
@@ -132,6 +134,37 @@ TIMEOUT: Option[str] = Option(
     "recorded as a timeout and tried again on the next run",
     metavar="SECONDS|STAGE=SECONDS,...",
 )
+
+
+def parse_timeouts(text: Optional[str]) -> dict[str, float]:
+    """`--timeout`'s value as stage -> seconds, parsed where it is read: "600" every stage,
+    "export=300,run=120" those stages, "600,run=120" both (a named stage wins); none (or empty): none.
+    A bad value is a one-line error saying why."""
+    if not text:
+        return {}
+    known = stages.names()
+    out: dict[str, float] = {}
+    every: Optional[float] = None
+    for item in (part.strip() for part in text.split(",")):
+        stage, sep, value = item.rpartition("=")
+        if sep and stage not in known:
+            raise UserError(f"--timeout {text!r}: unknown stage {stage!r} (known: {', '.join(known)})")
+        try:
+            seconds = float(value)
+        except ValueError:
+            seconds = math.nan
+        if not 0 < seconds < math.inf:
+            raise UserError(
+                f"--timeout {text!r}: {item!r} is not a positive number of seconds; e.g. --timeout 600 "
+                "or --timeout export=300,run=120"
+            )
+        if sep:
+            out[stage] = seconds
+        else:
+            every = seconds
+    return {**({name: every for name in known} if every is not None else {}), **out}
+
+
 RUNTIME_DIR: Option[str] = Option(
     "--runtime-dir",
     "run ARCH's modules with the IREE runtime tools in DIR (iree-run-module, iree-benchmark-module) "
@@ -518,7 +551,7 @@ def plan_settings(args: argparse.Namespace) -> PlanSettings:
         select=SELECT.each(args),
         listing=LIST.of(args),
         refresh_releases=REFRESH_RELEASES.of(args),
-        timeout=TIMEOUT.of(args),
+        timeouts=parse_timeouts(TIMEOUT.of(args)),
         iree_sources=IREE_SOURCE.each(args),
         runtime_dirs=RUNTIME_DIR.each(args),
         armv6_runtime=ARMV6_RUNTIME.of(args),

@@ -6,10 +6,10 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Callable
 
 from iree_matrix.commands.options import RUN, TO, WAIT, WAIT_WRITER_HELP
 from iree_matrix.core import console
+from iree_matrix.core.console import Say
 from iree_matrix.core.errors import UserError
 from iree_matrix.findings import results_folder
 from iree_matrix.report.documents import has_performance, render, write_documents
@@ -58,7 +58,7 @@ def run(source: Path, to: Path, *, wait: bool = False) -> int:
         return render(to, has_performance(results_folder.load(to)), print)
 
 
-def finish_interrupted(dirs: Iterable[Path] = (), say: Callable[[str], None] = lambda s: None) -> list[str]:
+def finish_interrupted(dirs: Iterable[Path] = (), say: Say = lambda s: None) -> list[str]:
     """Finish every publish that was killed before it ended, into `dirs` or the published
     directories under `results/`: the run's records copied again (if the run is still there) and
     every document rendered from the records the directory then holds. A warning per publish (on

@@ -20,10 +20,12 @@ import io
 import logging
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, TextIO
 
-__all__ = ["LOGGER", "answers", "configure", "level", "logger", "plain", "shows"]
+__all__ = ["LOGGER", "Say", "answers", "configure", "level", "logger", "plain", "shows"]
+
+Say = Callable[[str], None]  # where a line for the user goes (a progress note, a log, print)
 
 # What a terminal acts on rather than shows: the C0 controls but tab and newline (ESC begins every
 # escape sequence: clear the screen, move the cursor up and erase, a hyperlink, the window's title;

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional, Protocol
 
-from iree_matrix.core.system.process_request import ProcessRequest
+from iree_matrix.core.system.process_request import Bounds, ProcessRequest
 from iree_matrix.core.system.processes import Completed
 from iree_matrix.matrix.plan import EnvSpec
 from iree_matrix.matrix.wheelhouse import Pins, WheelPlatform
@@ -48,9 +48,7 @@ class Backend(Protocol):
     def target(self, env: EnvSpec) -> WheelPlatform:
         """What the environment's wheels must fit."""
 
-    def create(
-        self, env: EnvSpec, pins: Pins, wheels: Sequence[Path], *, timeout: float, log: Path
-    ) -> Environment: ...
+    def create(self, env: EnvSpec, pins: Pins, wheels: Sequence[Path], under: Bounds) -> Environment: ...
 
     def open(self, env: EnvSpec, pins_digest: str) -> Optional[Environment]:
         """The environment if it exists and is complete, else None."""

@@ -8,15 +8,16 @@ by `images/`, through `containers` too.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix import images
 from iree_matrix.core import hashing
+from iree_matrix.core.console import Say
 from iree_matrix.core.errors import StageFailure
 from iree_matrix.core.system import containers, host, processes
-from iree_matrix.core.system.process_request import ProcessRequest
+from iree_matrix.core.system.process_request import Bounds, ProcessRequest
 from iree_matrix.images import ENV_ROOT, LABEL, BaseImage, EnvImage
 from iree_matrix.iree import targets
 from iree_matrix.matrix.plan import EnvSpec
@@ -78,7 +79,7 @@ class DockerBackend:
         self._named: dict[str, BaseImage] = {}
         # What it says while it works (a base image's build: minutes): a run sets its progress lines
         # here (`Executor`), so it is said once, with the run's ETA; else the log.
-        self.say: Optional[Callable[[str], None]] = None
+        self.say: Optional[Say] = None
 
     # --- protocol ---
 
@@ -96,34 +97,26 @@ class DockerBackend:
             arch, glibc = _arch(env), images.SUITES[self._suite(env)].glibc
         return WheelPlatform(python=env.python, machine=targets.PLATFORMS[arch].machine, glibc=glibc)
 
-    def create(
-        self,
-        env: EnvSpec,
-        pins: Pins,
-        wheels: Sequence[Path],
-        *,
-        timeout: Optional[float],
-        log: Optional[Path],
-    ) -> DockerEnvironment:
-        base = self._base(env, timeout=timeout, log=log)
+    def create(self, env: EnvSpec, pins: Pins, wheels: Sequence[Path], under: Bounds) -> DockerEnvironment:
+        base = self._base(env, under)
         if env.tools:
             return ToolsEnvironment(env.id, _as_env_image(base), env.tools)
-        return DockerEnvironment(env.id, self._images().ensure(base, pins, wheels, timeout=timeout, log=log))
+        return DockerEnvironment(env.id, self._images().ensure(base, pins, wheels, under))
 
     def open(self, env: EnvSpec, pins_digest: str) -> Optional[DockerEnvironment]:
         if env.tools:
             # Nothing is installed for a tools directory: reopening is making it again, which
             # costs nothing while its base exists (and reloads the base from its tarball if not).
-            return self.create(env, Pins((), self.target(env), ()), [], timeout=None, log=None)
+            return self.create(env, Pins((), self.target(env), ()), [], Bounds())
         reference = self.base_images.get(env.python) or f"debian:{self._suite(env)}-{_arch(env)}"
         image = self._images().find(reference, pins_digest)
         return None if image is None else DockerEnvironment(env.id, image)
 
-    def toolchain_environment(self, *, timeout: Optional[float], log: Optional[Path]) -> DockerEnvironment:
+    def toolchain_environment(self, under: Bounds) -> DockerEnvironment:
         """Where runtime-build runs cmake on this backend: the host architecture's Debian base with
         cmake, ninja, GCC and the armel cross compilers (debootstrapped once, like every base)."""
         bases = images.Bases(self.root, mirror=self.mirror, say=self.say)
-        base = bases.suite("bookworm", targets.host_platform(), timeout=timeout, log=log, toolchain=True)
+        base = bases.suite("bookworm", targets.host_platform(), under, toolchain=True)
         return base_environment("toolchain-bookworm", base)
 
     # --- helpers ---
@@ -143,14 +136,14 @@ class DockerBackend:
             )
         return suite
 
-    def _base(self, env: EnvSpec, *, timeout: Optional[float], log: Optional[Path]) -> BaseImage:
+    def _base(self, env: EnvSpec, under: Bounds) -> BaseImage:
         if env.python in self.base_images:
             return self._named_base(env)
         # A tools directory needs only the C library; still, where the architecture has IREE wheels
         # its Python base exists anyway (or will), so reuse it rather than debootstrap a second base.
         with_python = not env.tools or targets.ARCHES[env.arch].wheel_machine is not None
         return images.Bases(self.root, mirror=self.mirror, say=self.say).suite(
-            self._suite(env), _arch(env), timeout=timeout, log=log, with_python=with_python
+            self._suite(env), _arch(env), under, with_python=with_python
         )
 
     def _named_base(self, env: EnvSpec) -> BaseImage:

@@ -9,10 +9,12 @@ install key is that backend's), so a mixed run reuses what pure venv and Docker 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Optional, Union
 
+from iree_matrix.core.console import Say
+from iree_matrix.core.system.process_request import Bounds
 from iree_matrix.envs.docker import DockerBackend, DockerEnvironment
 from iree_matrix.envs.venv import VenvBackend, VenvEnvironment
 from iree_matrix.iree import targets
@@ -29,12 +31,12 @@ class MixedBackend:
         self.host, self.foreign = host, foreign
 
     @property
-    def say(self) -> Optional[Callable[[str], None]]:
+    def say(self) -> Optional[Say]:
         """`DockerBackend.say`: its images are the foreign CPUs'."""
         return self.foreign.say
 
     @say.setter
-    def say(self, value: Optional[Callable[[str], None]]) -> None:
+    def say(self, value: Optional[Say]) -> None:
         self.foreign.say = value
 
     def backend_of(self, env: EnvSpec) -> Chosen:
@@ -47,9 +49,9 @@ class MixedBackend:
         return self.backend_of(env).target(env)
 
     def create(
-        self, env: EnvSpec, pins: Pins, wheels: Sequence[Path], *, timeout: float, log: Path
+        self, env: EnvSpec, pins: Pins, wheels: Sequence[Path], under: Bounds
     ) -> Union[VenvEnvironment, DockerEnvironment]:
-        return self.backend_of(env).create(env, pins, wheels, timeout=timeout, log=log)
+        return self.backend_of(env).create(env, pins, wheels, under)
 
     def open(self, env: EnvSpec, pins_digest: str) -> Optional[Union[VenvEnvironment, DockerEnvironment]]:
         return self.backend_of(env).open(env, pins_digest)
@@ -60,7 +62,7 @@ class MixedBackend:
     def remove_orphans(self) -> list[str]:
         return self.foreign.remove_orphans()
 
-    def toolchain_environment(self, *, timeout: Optional[float], log: Optional[Path]) -> DockerEnvironment:
+    def toolchain_environment(self, under: Bounds) -> DockerEnvironment:
         """Runtime builds run in the toolchain image, as on the Docker backend (the armel cross
         compilers live there)."""
-        return self.foreign.toolchain_environment(timeout=timeout, log=log)
+        return self.foreign.toolchain_environment(under)

@@ -36,7 +36,7 @@ from iree_matrix.core.atomic_files import free_bytes, is_disk_full, read_json, s
 from iree_matrix.core.errors import EnvironmentFault, StageFailure
 from iree_matrix.core.system import bubblewrap, process_output, process_tree, processes
 from iree_matrix.core.system.locks import file_lock
-from iree_matrix.core.system.process_request import ProcessRequest
+from iree_matrix.core.system.process_request import Bounds, ProcessRequest
 from iree_matrix.envs.cache_usage import unsafe_characters
 from iree_matrix.iree import targets
 from iree_matrix.matrix import interpreters
@@ -220,12 +220,10 @@ class VenvBackend:
             return None
         return VenvEnvironment(env.id, path, description)
 
-    def create(
-        self, env: EnvSpec, pins: Pins, wheels: Sequence[Path], *, timeout: float, log: Path
-    ) -> VenvEnvironment:
+    def create(self, env: EnvSpec, pins: Pins, wheels: Sequence[Path], under: Bounds) -> VenvEnvironment:
         if env.tools:  # the host's own binaries: nothing to install
             return _tools_environment(env)
-        path = self._path(env, pins.digest)
+        path, log = self._path(env, pins.digest), under.log
         with file_lock(path.with_name(path.name + ".lock")):
             if (existing := self.open(env, pins.digest)) is not None:
                 processes.note(
@@ -236,7 +234,7 @@ class VenvBackend:
                 processes.note(log, f"[venv] {path} is damaged ({damage}): rebuilding it from the wheelhouse")
             shutil.rmtree(path, ignore_errors=True)
             try:
-                return self._build(env, path, pins, wheels, timeout=timeout, log=log)
+                return self._build(env, path, pins, wheels, under)
             except BaseException as exc:
                 # Measured before the half-built venv goes: a tool's message does not always say
                 # why (`python -m venv` hides ensurepip's ENOSPC behind "returned non-zero").
@@ -258,14 +256,14 @@ class VenvBackend:
                 ) from None
 
     def _build(
-        self, env: EnvSpec, path: Path, pins: Pins, wheels: Sequence[Path], *, timeout: float, log: Path
+        self, env: EnvSpec, path: Path, pins: Pins, wheels: Sequence[Path], under: Bounds
     ) -> VenvEnvironment:
         venv = [_find_python(env.python, self.interpreters), "-m", "venv", str(path)]
-        processes.run(ProcessRequest(venv, timeout=timeout, log=log, error_class="venv"))
+        processes.run(under.request(venv, error_class="venv"))
         python = str(path / "bin" / "python")
         pip = [python, "-m", "pip", "install", "--no-index", "--no-deps", "--no-compile"]
         install = [*pip, "--disable-pip-version-check", *map(str, wheels)]
-        processes.run(ProcessRequest(install, timeout=timeout, log=log, error_class="pip-install"))
+        processes.run(under.request(install, error_class="pip-install"))
         share_identical_files(path, self.root / _SHARED)
         damage = content_damage(path) or verify(path)
         if damage is not None:  # made from the wheelhouse just now: the wheels, or this host
@@ -276,7 +274,7 @@ class VenvBackend:
         with _verify_lock:
             _verified[str(path)] = None
         version = [python, "-c", "import json, platform; print(json.dumps(platform.python_version()))"]
-        probe = processes.run(ProcessRequest(version, timeout=60, log=log))
+        probe = processes.run(ProcessRequest(version, timeout=60, log=under.log))
         description = {
             "id": env.id,
             "backend": self.name,

@@ -8,7 +8,6 @@ from __future__ import annotations
 import dataclasses
 import fnmatch
 import json
-import math
 import os
 import shlex
 import shutil
@@ -140,7 +139,8 @@ class PlanSettings:
     select: tuple[str, ...] = ()
     listing: bool = False  # `--list`: plan, print, run nothing
     refresh_releases: bool = False
-    timeout: Optional[str] = None
+    # `--timeout`, stage -> seconds (`options.parse_timeouts`): over the file's [timeouts], stage by stage
+    timeouts: Mapping[str, float] = dataclasses.field(default_factory=dict)
     iree_sources: tuple[str, ...] = ()  # `--iree-source`, else $IREE_MATRIX_IREE_SOURCE's
     runtime_dirs: tuple[str, ...] = ()  # ARCH=DIR
     armv6_runtime: Optional[str] = None  # `--armv6-runtime DIR`: armv6=DIR
@@ -189,6 +189,8 @@ def load_plan(settings: PlanSettings, adjust: Optional[Rewrite] = None) -> Loade
         own_file="matrix" in settings.given,
         kernels=layered.kernels,
     )
+    # --timeout's limits (checked where read) over the file's, on the matrix each stage's context holds.
+    parsed = dataclasses.replace(parsed, timeouts={**parsed.timeouts, **settings.timeouts})
     for name in parsed.redefined:
         logger.warning(
             f"{matrix_path} redefines the built-in profile {name!r} ([profile.{name}]): its cells "
@@ -220,13 +222,12 @@ def _check_cache(cache: Path, given: bool) -> None:
 
 def merged(layered: Layered, settings: PlanSettings) -> Layered:
     """The matrix file's settings with the command line's (and the environment's) over them, before the one
-    parse: `--timeout` over `[timeouts]` stage by stage, `--iree-source` (else $IREE_MATRIX_IREE_SOURCE) over
-    `iree_source`. (`--model` and `--profiles` replace an axis: the parser takes them, `spec_file.parse`.)"""
+    parse: `--iree-source` (else $IREE_MATRIX_IREE_SOURCE) over `iree_source`, `--kernel` after `kernels`.
+    (`--model` and `--profiles` replace an axis: the parser takes them; `--timeout`, parsed where it is
+    read, goes over the parsed limits in `load_plan`.)"""
     from iree_matrix.iree import versions
     from iree_matrix.source_builds import cmake_runtime
 
-    if settings.timeout:
-        layered = layered.over("timeouts", parse_timeouts(settings.timeout), "--timeout")
     if settings.kernels:  # relative to the working directory, as `--model`'s paths are
         layered = layered.with_kernels(given_kernels(settings.kernels), "--kernel")
     origin = "--iree-source" if settings.iree_sources else f"environment {cmake_runtime.SOURCE_ENV}"
@@ -291,10 +292,10 @@ def provenance(
     where = "the command's own, over the matrix file's" if rewritten else in_file
     found.append(said("--profiles", "profiles", where, "profiles", ", ".join(profiles)))
     for stage, seconds in sorted(matrix.timeouts.items()):
-        source = layered.origin(f"timeouts.{stage}") or f"{in_file} [timeouts]"
+        source = "--timeout" if stage in settings.timeouts else f"{in_file} [timeouts]"
         found.append(Setting(f"timeout of {stage}", f"{seconds:g} s", source))
     for release, source in sorted(matrix.iree_sources.items()):
-        origin = layered.origin(f"iree_source.{release}") or f"{in_file} iree_source"
+        origin = layered.origins.get(f"iree_source.{release}") or f"{in_file} iree_source"
         found.append(Setting(f"IREE source of {release}", source, origin))
     for name, values in (("select", settings.select), ("retime", settings.run.retime)):
         if values:
@@ -317,32 +318,6 @@ def require_sandbox(jobs: Iterable[plan.Job], unsandboxed: bool) -> None:
     stage = next((j.stage for j in jobs if j.stage in MODEL_CODE_STAGES), None)
     if stage is not None and (refused := bubblewrap.refusal(stage)) is not None:
         raise UserError(refused)
-
-
-def parse_timeouts(text: str) -> dict[str, float]:
-    """`--timeout`'s value as stage -> seconds: "600" every stage, "export=300,run=120" those
-    stages, "600,run=120" both (a named stage wins). A bad value is a one-line error saying why."""
-    known = stages.names()
-    out: dict[str, float] = {}
-    every: Optional[float] = None
-    for item in (part.strip() for part in text.split(",")):
-        stage, sep, value = item.rpartition("=")
-        if sep and stage not in known:
-            raise UserError(f"--timeout {text!r}: unknown stage {stage!r} (known: {', '.join(known)})")
-        try:
-            seconds = float(value)
-        except ValueError:
-            seconds = math.nan
-        if not 0 < seconds < math.inf:
-            raise UserError(
-                f"--timeout {text!r}: {item!r} is not a positive number of seconds; e.g. --timeout 600 "
-                "or --timeout export=300,run=120"
-            )
-        if sep:
-            out[stage] = seconds
-        else:
-            every = seconds
-    return {**({name: every for name in known} if every is not None else {}), **out}
 
 
 def _iree_sources_given(given: Sequence[str]) -> list[str]:

@@ -16,11 +16,12 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix.core.atomic_files import write_atomically
+from iree_matrix.core.console import Say
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.core.model.results import LOG
@@ -104,7 +105,7 @@ def _lines(path: Path) -> Iterable[tuple[str, Optional[dict[str, Any]]]]:
 
 
 def archive_timings(
-    results_dir: Path, archive_dir: Path, *, wait: bool = False, say: Callable[[str], None] = lambda s: None
+    results_dir: Path, archive_dir: Path, *, wait: bool = False, say: Say = lambda s: None
 ) -> Moved:
     """Move the unidentified timings of `results_dir`'s log to `archive_dir`'s (appended, each record
     once: a second call finds nothing left to move). The published log is rewritten atomically; a

@@ -38,13 +38,14 @@ from __future__ import annotations
 import dataclasses
 import os
 import stat
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Optional
 
 from iree_matrix import stages
 from iree_matrix.core import console, input_files
 from iree_matrix.core.atomic_files import write_atomically
+from iree_matrix.core.console import Say
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.outcome import now
 from iree_matrix.core.model.results import Record, ResultsLog, Status
@@ -237,7 +238,7 @@ def merge(
     manifests: Optional[bundles.Manifests] = None,
     *,
     wait: bool = False,
-    say: Callable[[str], None] = logger.info,
+    say: Say = logger.info,
 ) -> Merged:
     """Merge the results of `dirs` (run directories, or results.jsonl files) into `to`. A folder a
     run bundle's runner wrote is checked against the bundle it came from (findings/bundles.py) before

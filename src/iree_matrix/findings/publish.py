@@ -21,12 +21,13 @@ import fnmatch
 import json
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Optional
 
 from iree_matrix.core import console
 from iree_matrix.core.atomic_files import write_atomically
+from iree_matrix.core.console import Say
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.results import LOG, Record, ResultsLog
 from iree_matrix.core.system import locks
@@ -118,9 +119,7 @@ def rendered(to: Path) -> None:
 
 
 @contextlib.contextmanager
-def publishing(
-    run: Path, to: Path, *, wait: bool = False, say: Callable[[str], None] = lambda s: None
-) -> Iterator[None]:
+def publishing(run: Path, to: Path, *, wait: bool = False, say: Say = lambda s: None) -> Iterator[None]:
     """The block publishes `run` into `to`: marked pending before it starts, unmarked only when it ended well,
     and holding `to`'s writer lock (`locks.results_lock`), so that no other publish, merge, forget or append
     writes `to` meanwhile (nor finishes this one); another writer of `to` is refused in one line naming it, or
@@ -174,9 +173,7 @@ def marked(dirs: Iterable[Path]) -> list[Path]:
 
 
 @contextlib.contextmanager
-def locked(
-    directory: Path, say: Callable[[str], None] = lambda s: None, *, wait: bool = True
-) -> Iterator[None]:
+def locked(directory: Path, say: Say = lambda s: None, *, wait: bool = True) -> Iterator[None]:
     """The directory's writer lock (`locks.results_lock`, the one `publishing` and every append
     hold) for a read-modify-write of its log: two `merge --to` into one directory each read its log
     and wrote theirs, and one's records were lost; so were a running matrix's records, appended
@@ -222,11 +219,7 @@ class Forgotten:
 
 
 def forget(
-    results_dir: Path,
-    globs: Sequence[str],
-    *,
-    wait: bool = False,
-    say: Callable[[str], None] = lambda s: None,
+    results_dir: Path, globs: Sequence[str], *, wait: bool = False, say: Say = lambda s: None
 ) -> Forgotten:
     """Drop every record whose job id or cell matches a glob, the previous file kept as
     results.jsonl.bak. Under the directory's writer lock from the read to the rename (`locked`): a

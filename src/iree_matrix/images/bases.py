@@ -9,17 +9,18 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix.core import console
 from iree_matrix.core.atomic_files import read_json, write_json
+from iree_matrix.core.console import Say
 from iree_matrix.core.errors import StageFailure, UserError
 from iree_matrix.core.hashing import file_sha256
 from iree_matrix.core.system import containers
 from iree_matrix.core.system.locks import file_lock
-from iree_matrix.core.system.process_request import ProcessRequest
+from iree_matrix.core.system.process_request import Bounds, ProcessRequest
 from iree_matrix.core.system.processes import note
 from iree_matrix.images import debian
 from iree_matrix.images.common import BASE_REPO
@@ -45,9 +46,7 @@ class BaseImage:
 class Bases:
     """Base images: debootstrapped Debian suites kept as tarballs, or images the user names."""
 
-    def __init__(
-        self, root: Path, *, mirror: Optional[str] = None, say: Optional[Callable[[str], None]] = None
-    ) -> None:
+    def __init__(self, root: Path, *, mirror: Optional[str] = None, say: Optional[Say] = None) -> None:
         self.root = Path(root)
         self.rootfs = self.root / "rootfs"
         self._mirror = mirror
@@ -55,14 +54,7 @@ class Bases:
         self._say = say or logger.info
 
     def suite(
-        self,
-        suite: str,
-        arch: str,
-        *,
-        timeout: Optional[float],
-        log: Optional[Path],
-        with_python: bool = True,
-        toolchain: bool = False,
+        self, suite: str, arch: str, under: Bounds, *, with_python: bool = True, toolchain: bool = False
     ) -> BaseImage:
         """The base for (suite, arch): loaded from the cached tarball, or debootstrapped first.
 
@@ -92,13 +84,15 @@ class Bases:
                 kind = "toolchain image (cmake, ninja, GCC, armel cross GCC)" if toolchain else "base image"
                 slow = "~3 min quiet" if toolchain else slow
                 what = f"the Debian {suite} {arch} {kind}"
-                self._say(f"building {what}: once per cache, {slow}, from Debian's archive (log: {log})")
+                self._say(
+                    f"building {what}: once per cache, {slow}, from Debian's archive (log: {under.log})"
+                )
                 began = time.monotonic()
                 meta = self._debootstrap(
-                    suite, arch, stem, timeout=timeout, log=log, with_python=with_python, toolchain=toolchain
+                    suite, arch, stem, under, with_python=with_python, toolchain=toolchain
                 )
                 self._say(f"built {what} in {time.monotonic() - began:.0f} s")
-            return self._load(meta, stem.with_suffix(".tar"), log=log)
+            return self._load(meta, stem.with_suffix(".tar"), log=under.log)
 
     def named(self, name: str) -> BaseImage:
         """A user-named image the daemon already has, as it is (its `python3` is the one used)."""
@@ -139,9 +133,8 @@ class Bases:
         suite: str,
         arch: str,
         stem: Path,
+        under: Bounds,
         *,
-        timeout: Optional[float],
-        log: Optional[Path],
         with_python: bool = True,
         toolchain: bool = False,
     ) -> dict[str, Any]:
@@ -152,14 +145,14 @@ class Bases:
         shutil.rmtree(work, ignore_errors=True)
         start = time.monotonic()
         try:
-            debian.debootstrap(suite, PLATFORMS[arch], work, mirror, include, timeout=timeout, log=log)
+            debian.debootstrap(suite, PLATFORMS[arch], work, mirror, include, under)
             seconds = time.monotonic() - start
             epoch = debian.snapshot_epoch(work)
             debian.trim_rootfs(work)
             packages = debian.dpkg_list(work)
             debian.check_suite(debian.SUITES[suite], packages, with_python=with_python)
             tarball = stem.with_suffix(".tar")
-            pack(work, tarball.with_suffix(".tar.part"), epoch, timeout=timeout, log=log)
+            pack(work, tarball.with_suffix(".tar.part"), epoch, under)
         except StageFailure as exc:
             # A mirror or disk hiccup: the same request may well succeed next time.
             raise StageFailure(exc.error_class, exc.message, cacheable=False) from None

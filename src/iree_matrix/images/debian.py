@@ -17,7 +17,7 @@ from typing import Optional
 from iree_matrix.core.errors import StageFailure
 from iree_matrix.core.system import binfmt, processes
 from iree_matrix.core.system.containers import SETUP_HINT
-from iree_matrix.core.system.process_request import ProcessRequest
+from iree_matrix.core.system.process_request import Bounds, ProcessRequest
 from iree_matrix.iree import targets
 from iree_matrix.iree.targets import Platform
 
@@ -109,14 +109,7 @@ def _apt_entries(text: str, *, deb822: bool) -> Iterator[tuple[str, list[str]]]:
 
 
 def debootstrap(
-    suite: str,
-    arch: Platform,
-    target: Path,
-    mirror: str,
-    include: Sequence[str] = BASE_PACKAGES,
-    *,
-    timeout: Optional[float],
-    log: Optional[Path],
+    suite: str, arch: Platform, target: Path, mirror: str, include: Sequence[str], under: Bounds
 ) -> None:
     if shutil.which("debootstrap") is None:
         raise StageFailure("base-image", f"debootstrap is not installed; {SETUP_HINT}", cacheable=False)
@@ -138,7 +131,7 @@ def debootstrap(
             cacheable=False,
         )
     unpack = [*argv, *(["--foreign"] if foreign else []), suite, str(target), mirror]
-    processes.run(ProcessRequest(unpack, timeout=timeout, log=log, error_class="debootstrap"))
+    processes.run(under.request(unpack, error_class="debootstrap"))
     if qemu is None or entry is None:  # native: debootstrap did both stages
         return
     inside = None if entry.fix_binary else target / entry.interpreter.lstrip("/")
@@ -149,7 +142,7 @@ def debootstrap(
         shutil.copy2(qemu, inside)
     try:
         second = ["chroot", str(target), "/debootstrap/debootstrap", "--second-stage"]
-        processes.run(ProcessRequest(second, timeout=timeout, log=log, error_class="debootstrap"))
+        processes.run(under.request(second, error_class="debootstrap"))
     finally:
         if inside is not None:
             inside.unlink(missing_ok=True)

@@ -16,6 +16,7 @@ from iree_matrix.core.hashing import digest
 from iree_matrix.core.system import containers, process_output
 from iree_matrix.core.system.containers import LABEL
 from iree_matrix.core.system.locks import file_lock
+from iree_matrix.core.system.process_request import Bounds
 from iree_matrix.core.system.processes import note
 from iree_matrix.images.bases import BaseImage
 from iree_matrix.images.common import ENV_REPO, ENV_ROOT, RECIPE
@@ -59,17 +60,9 @@ class EnvImages:
                 return self._from_image(tags[0], image)
         return None
 
-    def ensure(
-        self,
-        base: BaseImage,
-        pins: Pins,
-        wheels: Sequence[Path],
-        *,
-        timeout: Optional[float],
-        log: Optional[Path],
-    ) -> EnvImage:
+    def ensure(self, base: BaseImage, pins: Pins, wheels: Sequence[Path], under: Bounds) -> EnvImage:
         """The environment image for (base, pins): reused when its tag exists, else built."""
-        tag = env_tag(base, pins, precompile=self.precompile)
+        tag, log = env_tag(base, pins, precompile=self.precompile), under.log
         with file_lock(self.root / "locks" / f"{tag.partition(':')[2]}.lock"):
             if (existing := self.get(tag)) is not None:
                 note(log, f"[images] reusing {tag} ({existing.image_id[:19]})")
@@ -79,7 +72,7 @@ class EnvImages:
             note(log, f"[images] building {tag} from {base.tag} with {len(wheels)} wheels (network none)")
             read_only = sorted({w.parent for w in wheels})
             with containers.build_container(
-                base.tag, argv, what="environment build", read_only=read_only, timeout=timeout, log=log
+                base.tag, argv, what="environment build", read_only=read_only, timeout=under.timeout, log=log
             ) as built:
                 if built.done.returncode != 0:
                     raise StageFailure("pip-install", process_output.excerpt(built.done.output))

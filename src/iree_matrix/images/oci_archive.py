@@ -9,21 +9,21 @@ import json
 import tarfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from iree_matrix.core.system import processes
 from iree_matrix.core.system.containers import LABEL
-from iree_matrix.core.system.process_request import ProcessRequest
+from iree_matrix.core.system.process_request import Bounds
 from iree_matrix.iree.targets import Platform
 
 
-def pack(rootfs: Path, out: Path, epoch: int, *, timeout: Optional[float], log: Optional[Path]) -> None:
+def pack(rootfs: Path, out: Path, epoch: int, under: Bounds) -> None:
     # Reproducible: names sorted, numeric owners, no atime/ctime (GNU format stores neither), and
     # mtimes newer than the archive's date (files made during the install) clamped to it. Older
     # mtimes stay, so Python's stdlib .pyc files (keyed on their sources' mtimes) remain valid.
     argv = ["tar", "--create", "--file", str(out), "--directory", str(rootfs), "--format=gnu", "--sort=name"]
     argv += ["--numeric-owner", f"--mtime=@{epoch}", "--clamp-mtime", "."]
-    processes.run(ProcessRequest(argv, timeout=timeout, log=log, error_class="base-image"))
+    processes.run(under.request(argv, error_class="base-image"))
 
 
 def image_config(meta: Mapping[str, Any], arch: Platform) -> bytes:

@@ -4,14 +4,16 @@ each value came from. A key neither gives takes the parser's default.
 
 The command line is merged here, as data, rather than rewriting the parsed matrix afterwards: the
 schema check and the parser see every value once, whatever gave it, and `-v` and `--list` say which
-did (cibuildwheel's one chain, defaults < file < environment and command line)."""
+did (cibuildwheel's one chain, defaults < file < environment and command line). `--timeout` alone is
+checked where it is read and goes over the parsed limits (`workflow.load_plan`): a stage's limit is
+then a field of the matrix each stage's context carries, a few steps from the process it bounds."""
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from iree_matrix.kernel.kernels import Kernel
 from iree_matrix.matrix import spec_file
@@ -20,7 +22,7 @@ from iree_matrix.matrix import spec_file
 @dataclasses.dataclass(frozen=True)
 class Layered:
     """The matrix file's mapping (`path`) with other values over it; `origins` maps a dotted key
-    ("timeouts.run", "iree_source.3.9.0") to what gave its value ("--timeout", "environment
+    ("iree_source.3.9.0", "kernels") to what gave its value ("--iree-source", "environment
     IREE_MATRIX_IREE_SOURCE"); a key it does not name is the file's, or the parser's default."""
 
     path: Path
@@ -56,7 +58,3 @@ class Layered:
     def read(cls, path: Path) -> Layered:
         """The matrix file at `path`, as read (a bad file: one SpecError line naming it)."""
         return cls(Path(path), spec_file.read(path))
-
-    def origin(self, key: str) -> Optional[str]:
-        """What gave `key`'s value, if not the matrix file (or a default)."""
-        return self.origins.get(key)

@@ -43,31 +43,16 @@ SOURCE = f"results/{LOG}"
 
 
 def render_compatibility(
-    records: Iterable[Record],
-    source: Optional[Path] = None,
-    published: Sequence[Record] = (),
-    published_name: str = PUBLISHED_SET,
-    stage_order: Sequence[str] = (),
-    machine: bool = False,
-    advised: Sequence[advice.Chosen] = (),
-    answers: Optional[Mapping[str, Any]] = None,
-    tool: str = "iree-matrix",
+    records: Iterable[Record], source: Optional[Path] = None, setting: Optional[Setting] = None
 ) -> str:
     """The Markdown of `results/COMPATIBILITY.md` for `records` (newest record per job wins); `source` is the
-    results log they were read from, named in the header with the command; `published` the published speed
-    figures a run's own are related to (none for a published set); `stage_order` the pipeline's stages in
-    order (`stages.names()`, which the command passes: this module renders records and does not load the
-    stages), failures and skips listed in it; without it, the order the records' stages first appear in;
-    `machine` a run's own report (not a published set's): what to take and IREE against torch eager and the
-    peers on this machine, first (report/machine.py), with `advised` the one answer per model `query model`
-    gives (this CPU's or the nearest identity's); `answers` compat.json's document where the caller derived it
-    already; `tool` the command that runs iree-matrix where the reader is, in the commands the document
-    suggests."""
+    results log they were read from, named in the header with the command; `setting` what it is rendered for
+    (sections.Setting; none: a published set's). Its `stage_order` is `stages.names()`, which the command
+    passes: this module renders records and does not load the stages; without it, failures and skips are
+    listed in the order the records' stages first appear in. A run's own report (`own`) opens with what to
+    take and IREE against torch eager and the peers on this machine (report/machine.py)."""
     all_records = list(records)
-    setting = Setting(
-        tuple(stage_order), machine, tuple(advised), tuple(published), published_name, tool, answers
-    )
-    view = View.of(latest_by_job(all_records).values(), setting=setting)
+    view = View.of(latest_by_job(all_records).values(), setting=setting or Setting())
     parts = [
         *_header(view, total=len(all_records), source=source),
         *registry.render(Document.COMPATIBILITY, view, OWN),
@@ -96,10 +81,8 @@ def write_compatibility(
     own = not results.is_published  # a run's own report, not a published set's
     advised = _answers_here(results.gathered, records) if own else ()
     tool = shipped.command() if own else "iree-matrix"
-    text = render_compatibility(
-        records, Path(results_path), speed, name, stage_order, own, advised, answers, tool
-    )
-    return write_atomically(Path(out_path), text)
+    setting = Setting(tuple(stage_order), own, tuple(advised), tuple(speed), name, tool, answers)
+    return write_atomically(Path(out_path), render_compatibility(records, Path(results_path), setting))
 
 
 def _answers_here(found: Sequence[advice.Advice], records: Sequence[Record]) -> tuple[advice.Chosen, ...]:

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 from typing import Optional
 
 from iree_matrix import __version__
 from iree_matrix.core.atomic_files import write_atomically
+from iree_matrix.core.console import Say
 from iree_matrix.findings import results_folder
 from iree_matrix.findings.results_folder import Results
 
@@ -58,11 +58,7 @@ def _rendered(results_dir: Path) -> str:
 
 
 def write_report(
-    results_dir: Path,
-    say: Callable[[str], None],
-    *,
-    if_changed: bool = False,
-    results: Optional[Results] = None,
+    results_dir: Path, say: Say, *, if_changed: bool = False, results: Optional[Results] = None
 ) -> Path:
     """COMPATIBILITY.md, compat.json and the site from a results directory's log, each said (`say`: the
     command's answer stream, or a list). `if_changed` (a run's own report): not again when nothing it is
@@ -83,7 +79,7 @@ def write_report(
     return out
 
 
-def write_documents(results_dir: Path, say: Callable[[str], None]) -> None:
+def write_documents(results_dir: Path, say: Say) -> None:
     """Every document of a results directory (the report, and PERFORMANCE.md when it holds timed
     peers or dispatches), as `publish` and `merge` leave it: the same as `iree-matrix report`
     renders, so a published set never reads stale."""
@@ -100,7 +96,7 @@ def has_performance(results: Results) -> bool:
     return bool(results.descents) or any(r.stage in ("peer", "dispatches") for r in results.logged)
 
 
-def _write_report(results: Results, say: Callable[[str], None]) -> Path:
+def _write_report(results: Results, say: Say) -> Path:
     from iree_matrix import stages
     from iree_matrix.findings import calibration, compat
     from iree_matrix.report import boards, site, write_compatibility
@@ -129,7 +125,7 @@ def _write_report(results: Results, say: Callable[[str], None]) -> Path:
     return out
 
 
-def render(results_dir: Path, performance: bool, say: Callable[[str], None]) -> int:
+def render(results_dir: Path, performance: bool, say: Say) -> int:
     """`iree-matrix report`'s documents (and `publish`'s): the answers, the report, and with
     `performance` PERFORMANCE.md, its table said."""
     render_answers(results_dir, say)
@@ -144,7 +140,7 @@ def render(results_dir: Path, performance: bool, say: Callable[[str], None]) -> 
     return 0
 
 
-def render_answers(results_dir: Path, say: Callable[[str], None]) -> None:
+def render_answers(results_dir: Path, say: Say) -> None:
     """ANSWERS.md of the published answers (RESULTS/answers), and the checkout's README table."""
     answers_dir = results_dir / "answers"
     if not answers_dir.is_dir():

@@ -47,7 +47,7 @@ from iree_matrix.core.errors import StageFailure, UserError
 from iree_matrix.core.hashing import digest, file_sha256
 from iree_matrix.core.system import process_output, processes
 from iree_matrix.core.system.locks import file_lock
-from iree_matrix.core.system.process_request import ProcessRequest
+from iree_matrix.core.system.process_request import Bounds, ProcessRequest
 from iree_matrix.iree import elf, targets, versions
 
 DEFAULT_GIT = versions.DEFAULT_IREE_GIT
@@ -452,10 +452,9 @@ def build_into(
     *,
     tools: Path,
     ident: Mapping[str, str],
+    under: Bounds,
     build_options: Sequence[str] = (),
     host_tools: Optional[Path] = None,
-    log: Optional[Path] = None,
-    timeout: float = 3600,
     run: Runner = host_runner,
     cmake: str = "cmake",
     release_flags: Sequence[str] = (),
@@ -482,7 +481,7 @@ def build_into(
         release_flags=release_flags,
     )
     for step in steps:
-        if (done := run(ProcessRequest(step, timeout=timeout, log=log, check=False))).returncode != 0:
+        if (done := run(under.request(step, check=False))).returncode != 0:
             raise StageFailure(
                 "runtime-build", _build_error(done.output) + missing_submodules(src.tree, done.output)
             )
@@ -497,8 +496,8 @@ def build_into(
         "toolchain": dict(ident),
         "build_seconds": round(seconds, 1),
         **{f"{name}_bytes": (tools / name).stat().st_size for name in TOOLS},
-        **{f"{name}_stripped_bytes": _stripped_size(tools / name, tc, log, run, root) for name in TOOLS},
-        **elf.binary_facts(tools / "iree-run-module", log=log),
+        **{f"{name}_stripped_bytes": _stripped_size(tools / name, tc, under, run, root) for name in TOOLS},
+        **elf.binary_facts(tools / "iree-run-module", log=under.log),
         "float_abi": tc.float_abi,
     }
     shutil.rmtree(work, ignore_errors=True)  # ~100 MB of objects; the tools are what is kept
@@ -514,13 +513,13 @@ def copy_built(names: Sequence[str], work: Path, into: Path) -> None:
         shutil.copy2(found, into / name)
 
 
-def _stripped_size(
-    binary: Path, tc: Toolchain, log: Optional[Path], run: Runner = host_runner, root: Optional[Path] = None
-) -> int:
+def _stripped_size(binary: Path, tc: Toolchain, under: Bounds, run: Runner, root: Path) -> int:
     strip = strip_tool(tc)
     with tempfile.TemporaryDirectory(dir=root) as tmp:
         out = Path(tmp) / binary.name
-        done = run(ProcessRequest([strip, "-o", str(out), str(binary)], timeout=120, log=log, check=False))
+        done = run(
+            ProcessRequest([strip, "-o", str(out), str(binary)], timeout=120, log=under.log, check=False)
+        )
         if done.returncode != 0:
             raise StageFailure("runtime-build", f"{strip}: {done.output[:300]}")
         return out.stat().st_size

@@ -31,7 +31,7 @@ from iree_matrix.core.errors import StageFailure
 from iree_matrix.core.hashing import digest, file_sha256
 from iree_matrix.core.system import process_output, processes
 from iree_matrix.core.system.locks import file_lock
-from iree_matrix.core.system.process_request import ProcessRequest
+from iree_matrix.core.system.process_request import Bounds, ProcessRequest
 from iree_matrix.iree import targets
 from iree_matrix.source_builds import cmake_runtime
 
@@ -131,9 +131,7 @@ def runtime_key(source_digest: str, cpu: str, ident: Mapping[str, str]) -> str:
     )
 
 
-def build_runtime(
-    source: str, cpu: str, cache: Path, *, log: Optional[Path] = None, timeout: float = 3600
-) -> Runtime:
+def build_runtime(source: str, cpu: str, cache: Path, under: Bounds) -> Runtime:
     """IREE's runtime libraries for `cpu` from `source` (a tarball, directory or git+URL@TAG),
     built into the cache unless already there. A build that fails raises the compiler's words."""
     ident = toolchain_identity()
@@ -142,17 +140,14 @@ def build_runtime(
     with file_lock(root.with_suffix(".lock")):
         done_file = root / "runtime.json"
         if not done_file.is_file():
-            src = cmake_runtime.source(source, cache, log=log)
-            _build(src.tree, cpu, root, ident, log=log, timeout=timeout)
+            _build(cmake_runtime.source(source, cache, log=under.log).tree, cpu, root, ident, under)
         facts = json.loads(done_file.read_text())
     libs = tuple(sorted((root / "lib").glob("*.a")))
     includes = (root / "include" / "src", root / "include" / "build")
     return Runtime(root, libs, includes, tuple(facts["defines"]), facts)
 
 
-def _build(
-    tree: Path, cpu: str, root: Path, ident: Mapping[str, str], *, log: Optional[Path], timeout: float
-) -> None:
+def _build(tree: Path, cpu: str, root: Path, ident: Mapping[str, str], under: Bounds) -> None:
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir(parents=True)
     host, target = root / "host-build", root / "build"
@@ -160,10 +155,10 @@ def _build(
     quirks = source_flags(tree)
     (host_configure, host_build), (configure, build) = runtime_commands(tree, cpu, root, _cmake(), quirks)
     for argv in (host_configure, host_build):
-        _step(argv, log, timeout, "host tools (native build)")
+        _step(argv, under, "host tools (native build)")
     cmake_runtime.copy_built(cmake_runtime.HOST_TOOLS, host, root / "host-tools")
-    _step(configure, log, timeout, "cross build (configure)")
-    _step(build, log, timeout, "cross build")
+    _step(configure, under, "cross build (configure)")
+    _step(build, under, "cross build")
     seconds = time.monotonic() - start
     (root / "lib").mkdir()
     for lib in target.rglob("*.a"):
@@ -217,8 +212,8 @@ def _not_headers(folder: str, names: list[str]) -> list[str]:
     return [n for n in names if not (n.endswith(".h") or (Path(folder) / n).is_dir())]
 
 
-def _step(argv: Sequence[str], log: Optional[Path], timeout: float, what: str) -> None:
-    done = processes.run(ProcessRequest(["nice", "-n", "10", *argv], timeout=timeout, log=log, check=False))
+def _step(argv: Sequence[str], under: Bounds, what: str) -> None:
+    done = processes.run(under.request(["nice", "-n", "10", *argv], check=False))
     if done.returncode != 0:
         raise StageFailure("runtime-build", f"{what}: {_build_error(done.output)}")
 
@@ -415,12 +410,9 @@ class FirmwareRun:
     output: str
 
 
-def run(
-    elf: Path, cpu: str, output_dtypes: Sequence[str], *, timeout: float, log: Optional[Path]
-) -> FirmwareRun:
+def run(elf: Path, cpu: str, output_dtypes: Sequence[str], under: Bounds) -> FirmwareRun:
     """The firmware under qemu-system-arm with semihosting; its printed outputs parsed back."""
-    request = ProcessRequest(qemu_command(elf, cpu), timeout=timeout, log=log, check=False)
-    done = processes.run(request)  # a Timeout is the run's result
+    done = processes.run(under.request(qemu_command(elf, cpu), check=False))  # a Timeout is the run's result
     return parse(done.stdout + done.stderr, output_dtypes, done.returncode, done.seconds)
 
 

@@ -25,6 +25,7 @@ from iree_matrix.core.hashing import digest, file_sha256
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.outcome import Outcome
 from iree_matrix.core.model.results import Status
+from iree_matrix.core.system.process_request import Bounds
 from iree_matrix.iree import targets, versions
 from iree_matrix.source_builds import cmake_runtime, cortex_m
 
@@ -74,8 +75,7 @@ def execute(
     out: Path,
     *,
     cache: Path,
-    log: Optional[Path],
-    timeout: float,
+    under: Bounds,
     compare: Callable[..., dict[str, Any]],
     words: Callable[[dict[str, Any]], str],
 ) -> Outcome:
@@ -83,8 +83,9 @@ def execute(
     (the one every target uses), `words` its words for a mismatch."""
     machine = cortex_m.machine(cpu)
     release, _ = versions.parse_source_runtime(runtime)
+    log = under.log
     cmake_runtime.check_release(cmake_runtime.source(runtime_source, cache, log=log), release)
-    built = cortex_m.build_runtime(runtime_source, cpu, cache, log=log, timeout=timeout)
+    built = cortex_m.build_runtime(runtime_source, cpu, cache, under)
 
     info = json.loads(given.export_info.read_text())
     module = given.module
@@ -97,7 +98,7 @@ def execute(
     elf = cortex_m.link(built, cpu, kernels, data, out, log=log)
     size = cortex_m.sizes(elf, log=log)
     dtypes = [o.get("dtype", "float32") for o in info["outputs"]]
-    ran = cortex_m.run(elf, cpu, dtypes, timeout=timeout, log=log)
+    ran = cortex_m.run(elf, cpu, dtypes, under)
 
     metrics = _metrics(machine, cpu, size, ran, module, kernels, built)
 

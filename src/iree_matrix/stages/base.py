@@ -18,7 +18,7 @@ from iree_matrix.core.model.outcome import Outcome
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.core.model.store import Entry
 from iree_matrix.core.system import host, process_output, processes
-from iree_matrix.core.system.process_request import ProcessRequest
+from iree_matrix.core.system.process_request import Bounds, ProcessRequest
 from iree_matrix.envs import Backend, Environment, key_inputs
 from iree_matrix.matrix.plan import Builder, EnvSpec, Job, PlannedFunction, PlanStage
 from iree_matrix.matrix.spec import MatrixSpec
@@ -60,9 +60,14 @@ class Context:
         """The job's environment as stage keys see it (packages, interpreter, base image)."""
         return key_inputs(self.dep("install").record.env)
 
+    @property
+    def bounds(self) -> Bounds:
+        """What every command of this job runs under: its stage's limit and its log."""
+        return Bounds(self.timeout, self.log)
+
     def request(self, argv: Sequence[str], **options: Any) -> ProcessRequest:
         """A command of this job: its timeout, its output appended to the job's log."""
-        return ProcessRequest(argv, timeout=self.timeout, log=self.log, **options)
+        return self.bounds.request(argv, **options)
 
     def timed_key(self, stage: str, **inputs: Any) -> str:
         """The key of a stage that times something: its inputs, plus what decides a timing (`timing`)."""
@@ -111,7 +116,7 @@ def _rebuild(ctx: Context, spec: EnvSpec, install: Entry) -> Optional[Environmen
         return None
     processes.note(ctx.log, f"iree-matrix: {spec.id} was damaged or removed: rebuilding it from its pins")
     wheels = ctx.wheelhouse.fetch(pins, log=ctx.log)
-    return ctx.backend.create(spec, pins, wheels, timeout=ctx.timeout, log=ctx.log)
+    return ctx.backend.create(spec, pins, wheels, ctx.bounds)
 
 
 def built_env(env: EnvSpec, description: Mapping[str, Any]) -> EnvSpec:

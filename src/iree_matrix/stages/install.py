@@ -61,7 +61,7 @@ class InstallStage(StageBase):
         else:  # a runtime directory on the target's base system: nothing to install
             pins, wheels = Pins((), target, ()), []
             processes.note(ctx.log, f"nothing to install: the runtime's tools are {env_spec.tools}")
-        env = ctx.backend.create(env_spec, pins, wheels, timeout=ctx.timeout, log=ctx.log)
+        env = ctx.backend.create(env_spec, pins, wheels, ctx.bounds)
         (out / PINS_FILE).write_text(pins.to_json())
         metrics = InstallMetrics(round(time.monotonic() - start, 3), len(pins.packages)).written()
         return Outcome(Status.OK, metrics=metrics, env=dict(env.describe()))

@@ -368,8 +368,7 @@ def _firmware(job: Job, ctx: Context, out: Path) -> Outcome:
         given,
         out,
         cache=cache,
-        log=ctx.log,
-        timeout=ctx.timeout,
+        under=ctx.bounds,
         compare=compare,
         words=mismatch_words,
     )

@@ -88,8 +88,7 @@ class RuntimeBuildStage(StageBase):
             ident=self._identity(tc, ctx),
             build_options=build_options,
             host_tools=host_tools,
-            log=ctx.log,
-            timeout=ctx.timeout,
+            under=ctx.bounds,
             run=self._runner(ctx, reads, [out]),
             cmake=str(cmake / "bin" / "cmake"),
             release_flags=cmake_runtime.release_cmake(release, tc.target),
@@ -103,7 +102,7 @@ class RuntimeBuildStage(StageBase):
 
     def _image(self, ctx: Context) -> Any:
         make = getattr(ctx.backend, "toolchain_environment", None)
-        return None if make is None else make(timeout=ctx.timeout, log=ctx.log)
+        return None if make is None else make(ctx.bounds)
 
     def _runner(self, ctx: Context, read_only: list[Path], writable: list[Path]) -> cmake_runtime.Runner:
         if (env := self._image(ctx)) is None:

@@ -27,7 +27,7 @@ from iree_matrix.core import shipped
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.metrics.runtime_build import RuntimeBuildMetrics
-from iree_matrix.core.model.results import Record
+from iree_matrix.core.model.results import Record, dep_of
 from iree_matrix.iree import flags, targets, versions
 from iree_matrix.kernel.stages import kernel_seam as seam
 from iree_matrix.source_builds import cmake_runtime, cortex_m
@@ -354,15 +354,6 @@ def rewrite_docs(text: str, blocks: Mapping[str, str]) -> str:
 # --- a recorded cell's commands (`iree-matrix show JOB --commands`) ---------------------------------
 
 
-def _dep(record: Record, latest: Mapping[str, Record], stage: str) -> Optional[Record]:
-    """The record of `stage` this record's cell was made from: the longest cell of that stage that
-    begins the record's cell (as `reproduce` finds it)."""
-    if record.stage == stage:
-        return record
-    found = [r for r in latest.values() if r.stage == stage and (record.cell + "/").startswith(r.cell + "/")]
-    return max(found, key=lambda r: len(r.cell), default=None)
-
-
 def _recorded(record: Record, what: str) -> Step:
     if not record.command:
         said = f"{record.status.value}" + (f" ({record.error_class})" if record.error_class else "")
@@ -447,9 +438,9 @@ def cell_commands(record: Record, records: Sequence[Record], store: Path, cache:
     from iree_matrix.core.model.results import latest_by_job
 
     latest = latest_by_job(records)
-    compiled = _dep(record, latest, "compile")
+    compiled = dep_of(record, latest, "compile")
     inputs = {b.record.job: b for b in seam.recorded_builds(record, latest, compiled, store)}
-    ahead = (_dep(record, latest, "export"), *(b.record for b in inputs.values()), compiled)
+    ahead = (dep_of(record, latest, "export"), *(b.record for b in inputs.values()), compiled)
     chain = [r for r in ahead if r is not None]
     variables: list[tuple[str, str, str]] = []
     steps: list[Step] = []
@@ -468,7 +459,7 @@ def cell_commands(record: Record, records: Sequence[Record], store: Path, cache:
         add(*_ours_instead(dep))
         notes += [made.note] if made else []
         if dep.stage == "compile" and dep.command[1:2] and "/" not in dep.command[1]:
-            export = _dep(record, latest, "export")
+            export = dep_of(record, latest, "export")
             where = (
                 store / "export" / export.key if export is not None and export.key else "the export's entry"
             )

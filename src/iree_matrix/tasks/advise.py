@@ -151,8 +151,7 @@ def _sit(
     out: TextIO,
 ) -> int:
     """Build, sit, prove and keep advise's sitting (under its cache's lock); the exit code."""
-    cache, peer_names, kernels = matrix.cache, sitting_peers(loaded.matrix.peers), loaded.matrix.kernels
-    results = folder_log(loaded.results_dir)
+    cache, kernels, results = matrix.cache, loaded.matrix.kernels, folder_log(loaded.results_dir)
     code, summary = run_plan(loaded, matrix.run, cache, out=out, advising=True)
     if not summary.interrupted and (routed := _routed(plan, summary.records.values())) is not plan:
         logger.info(
@@ -163,23 +162,21 @@ def _sit(
         code, summary = run_plan(loaded, matrix.run, cache, out=out, advising=True)
     if summary.interrupted:
         return code or EXIT_INTERRUPTED
-    records = list(summary.records.values())
-    ref = loaded.matrix.models.get(base_model)  # where the model is now: the peers call it
-    document = advise_sitting.run(
-        settings.sitting, base_model, planned, records, cache, peer_names, kernels=kernels, ref=ref
-    )
+    peers, ref = sitting_peers(loaded.matrix.peers), loaded.matrix.models.get(base_model)  # where it is now
+    sitter = advise_sitting.Sitter(settings.sitting, base_model, cache, peers, ref)
+    document = advise_sitting.run(sitter, planned, list(summary.records.values()), kernels=kernels)
     if settings.no_proof:  # the answer then says why it has no neighbourhood (not "predates")
         document["proof_skipped"] = True
     # Each function's answer as the sitting left it (what each proof starts from), then as proved and
     # sat again (whose kernels' proofs are kept and whose gaps to the best peer are explained).
     builds = _Builds(matrix, base_model, plan, out)
     sat = advice.derive(document)
-    advise_proof.prove(settings, base_model, plan, document, sat, builds, peer_names, kernels, cache, ref)
+    advise_proof.prove(settings, sitter, plan, document, sat, builds, kernels)
     found = advice.derive(document)
     advise_sitting.keep_kernel_proofs(document, found)
     advise_sitting.explain(settings, base_model, document, advice.trailing(found), builds, kernels)
     routes = _routes(settings, reference, advice.derive(document))  # the gaps before a kernel closed any
-    _library(settings, matrix, base_model, plan, document, kernels, peer_names, out, ref)
+    _library(settings, matrix, sitter, plan, document, kernels, out)
     # An interrupted sitting never replaces a finished one: it is kept apart, where no answer is read.
     kept = advise_sitting.write(loaded.results_dir, base_model, document)
     here = workflow.where(loaded.matrix.path, loaded.results_dir, cache)  # what its commands keep
@@ -209,13 +206,11 @@ def _routed(plan: SittingPlan, records: Iterable[Record]) -> SittingPlan:
 def _library(
     settings: Settings,
     matrix: PlanSettings,
-    model: str,
+    sitter: advise_sitting.Sitter,
     plan: SittingPlan,
     document: dict[str, Any],
     kernels: Mapping[str, Kernel],
-    peer_names: Sequence[str],
     out: TextIO,
-    ref: Any,
 ) -> None:
     """The kernel library against the gaps `explain` kept (advise/advise_library.py): each of its
     kernels that computes a kind holding an answer's gap, swapped into default and the picks (the
@@ -223,7 +218,7 @@ def _library(
     took one, profiled with it."""
     if document.get("interrupted") or not (shelf := _shelf(settings)):
         return
-    found = advice.derive(document)
+    found, model = advice.derive(document), sitter.model
     if not (chosen := advise_library.wanted(found, shelf, kernels, model)):
         return
     logger.info(f"advise {model}: {advise_library.said(chosen, shelf)}")
@@ -238,10 +233,7 @@ def _library(
         document["interrupted"] = True
         return
     fns, planned = {f for names in chosen.values() for f in names}, arms(again, every, model)
-    ran = list(records.values())
-    resat = advise_sitting.run(
-        settings.sitting, model, planned, ran, matrix.cache, peer_names, only=fns, kernels=every, ref=ref
-    )
+    resat = advise_sitting.run(sitter, planned, list(records.values()), only=fns, kernels=every)
     advise_sitting.sat_again(document, resat, why="with the kernel library's " + ", ".join(chosen))
     found = advice.derive(document)
     advise_sitting.keep_kernel_proofs(document, found)

@@ -21,7 +21,7 @@ from typing import Optional, TextIO
 from iree_matrix.core import shipped
 from iree_matrix.core.errors import StageFailure, UserError
 from iree_matrix.core.model import store
-from iree_matrix.core.model.results import Record, Status, latest_by_job, no_log
+from iree_matrix.core.model.results import Record, Status, dep_of, latest_by_job, no_log
 from iree_matrix.core.system import bubblewrap, process_output
 from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.envs import Environment
@@ -29,7 +29,6 @@ from iree_matrix.envs.venv import VenvBackend
 from iree_matrix.iree import targets
 from iree_matrix.matrix.models import readable_beside
 from iree_matrix.matrix.plan import EnvSpec
-from iree_matrix.tasks.reproduce import dep_of
 
 SCRIPT = "bisect_outputs.py"
 TIMEOUT = 1800.0  # seconds: an export, a compile and one call of a wrapper returning every activation

@@ -32,6 +32,7 @@ from iree_matrix.core.model.outcome import Outcome, from_exception, now
 from iree_matrix.core.model.outcome import record as make_record
 from iree_matrix.core.model.results import HELLO_STAGE, Record, ResultsLog, Status
 from iree_matrix.core.system import containers
+from iree_matrix.core.system.process_request import Bounds
 from iree_matrix.envs.docker import base_environment
 from iree_matrix.iree import targets, versions
 from iree_matrix.matrix import plan, spec
@@ -48,7 +49,7 @@ def hello(cache: Path, results: ResultsLog) -> Record:
     try:
         containers.require()
         base = images.Bases(CacheLayout(cache).images).suite(
-            "bookworm", "armel", timeout=1800, log=log, with_python=False
+            "bookworm", "armel", Bounds(1800, log), with_python=False
         )
         facts = armv6_hello.hello_world(cache / "armv6-hello", base_environment("armv6-hello", base), log=log)
         problems = _hello_problems(facts)

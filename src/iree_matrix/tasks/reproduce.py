@@ -36,7 +36,7 @@ from iree_matrix.core.model.metrics.compile import CompileMetrics
 from iree_matrix.core.model.metrics.export import ExportMetrics
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.records import name_problem, shown
-from iree_matrix.core.model.results import Record, Status, latest_by_job, no_log
+from iree_matrix.core.model.results import Record, Status, dep_of, latest_by_job, no_log
 from iree_matrix.core.model.store import Store
 from iree_matrix.core.system import bubblewrap
 from iree_matrix.execution.progress import Steps, cost
@@ -445,17 +445,6 @@ def _packages(env: Mapping[str, Any]) -> str:
     packages = env.get("packages") or {}
     iree = [f"{n} {v}" for n, v in sorted(packages.items()) if n.startswith("iree")]
     return ", ".join(iree) or f"{len(packages)} packages"
-
-
-def dep_of(record: Record, latest: Mapping[str, Record], stage: str) -> Optional[Record]:
-    """The published record of `stage` this record's cell was made from: the longest job id of
-    that stage whose cell begins the record's cell."""
-    if record.stage == stage:
-        return record
-    candidates = [
-        r for r in latest.values() if r.stage == stage and (record.cell + "/").startswith(r.cell + "/")
-    ]
-    return max(candidates, key=lambda r: len(r.cell), default=None)
 
 
 def _short(digest: str) -> str:

@@ -403,6 +403,15 @@ def latest_by_job(records: Iterable[Record]) -> dict[str, Record]:
     return {record.job: record for record in records}
 
 
+def dep_of(record: Record, latest: Mapping[str, Record], stage: str) -> Optional[Record]:
+    """The record of `stage` this record's cell was made from: the longest cell of that stage that
+    begins the record's cell (`reproduce`, `bisect` and `show --commands` follow a cell's chain so)."""
+    if record.stage == stage:
+        return record
+    found = [r for r in latest.values() if r.stage == stage and (record.cell + "/").startswith(r.cell + "/")]
+    return max(found, key=lambda r: len(r.cell), default=None)
+
+
 # --- the records, indexed ---------------------------------------------------------------------------
 
 # The index's keys: tuples (a plain tuple of the same values finds the same entry) whose fields

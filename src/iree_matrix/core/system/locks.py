@@ -21,6 +21,7 @@ from typing import Callable, Optional
 
 from iree_matrix.core import formats, input_files
 from iree_matrix.core.cache_layout import CacheLayout
+from iree_matrix.core.console import Say
 from iree_matrix.core.errors import UserError
 
 QUIET_LOCK = Path(tempfile.gettempdir()) / "iree-matrix-quiet.lock"
@@ -78,7 +79,7 @@ def cache_lock(
     cache: Path,
     *,
     wait: bool = False,
-    report: Optional[Callable[[str], None]] = None,
+    report: Optional[Say] = None,
     cancelled: Callable[[], bool] = lambda: False,
     reentrant: bool = False,
 ) -> Iterator[None]:
@@ -124,11 +125,7 @@ _results_held = threading.local()  # (device, inode) of the directories this thr
 
 @contextlib.contextmanager
 def results_lock(
-    directory: Path,
-    *,
-    wait: bool = False,
-    report: Optional[Callable[[str], None]] = None,
-    grace: float = RESULTS_GRACE,
+    directory: Path, *, wait: bool = False, report: Optional[Say] = None, grace: float = RESULTS_GRACE
 ) -> Iterator[None]:
     """One writer at a time of a results directory's records: `results forget`, `merge --to`,
     `publish`, `results archive-timings` for their read-modify-write of results.jsonl, and a running
@@ -177,7 +174,7 @@ def _one_holder(
     note: Path,
     *,
     wait: bool,
-    report: Optional[Callable[[str], None]],
+    report: Optional[Say],
     busy: Callable[[str], Exception],
     waiting: Callable[[str], str],
     cancelled: Callable[[], bool] = lambda: False,
@@ -318,7 +315,7 @@ def machine_lock(
     *,
     job: str = "",
     timeout: Optional[float] = None,
-    report: Optional[Callable[[str], None]] = None,
+    report: Optional[Say] = None,
     expected: Optional[float] = None,
 ) -> Iterator[None]:
     """The machine's quiet lock, across every iree-matrix process on this machine (runs with their
@@ -363,7 +360,9 @@ def machine_lock(
         finally:
             _held.depth -= 1
         return
-    with _holding(Path(path or quiet_lock_path()), on_wait, cancelled, job, timeout, report, expected):
+    with _holding(
+        Path(path or quiet_lock_path()), _Waiter(on_wait, cancelled, timeout, report), job, expected
+    ):
         _held.depth = 1
         try:
             yield
@@ -371,16 +370,24 @@ def machine_lock(
             _held.depth = 0
 
 
+@dataclasses.dataclass(frozen=True)
+class _Waiter:
+    """How one `machine_lock` waits, as its caller asked: told once when it starts waiting (`on_wait`),
+    asked whether to stop (`cancelled`), its stage's `timeout` (a holder's limit where the holder names
+    none), and where it says whom it waits for and when it gives up (`report`)."""
+
+    on_wait: Optional[Callable[[], None]]
+    cancelled: Callable[[], bool]
+    timeout: Optional[float]
+    report: Optional[Say]
+
+    def say(self, text: str) -> None:
+        if self.report is not None:
+            self.report(text)
+
+
 @contextlib.contextmanager
-def _holding(
-    path: Path,
-    on_wait: Optional[Callable[[], None]],
-    cancelled: Callable[[], bool],
-    job: str,
-    timeout: Optional[float],
-    report: Optional[Callable[[str], None]],
-    expected: Optional[float],
-) -> Iterator[None]:
+def _holding(path: Path, waiter: _Waiter, job: str, expected: Optional[float]) -> Iterator[None]:
     """`machine_lock`'s own hold: waits in turn (`_wait`), notes the holder in its file, arms the
     give-back past the overrun limit; at the block's end removes the note and lets the lock go, one
     at a time with a give-back that fires then."""
@@ -398,19 +405,19 @@ def _holding(
                 return
             _remove_holder_file(holder_path(path), held)
             fcntl.flock(fd, fcntl.LOCK_UN)
-        if report is not None:
-            report(
-                "giving the machine's quiet lock back: this stage has run "
-                f"{_duration(time.time() - held.since)}, "
-                f"far past the {formats.seconds(held.expected or 0)} it was expected to take (stuck?); it "
-                "goes on without it, and its figure records any other run's load"
-            )
+        waiter.say(
+            "giving the machine's quiet lock back: this stage has run "
+            f"{_duration(time.time() - held.since)}, "
+            f"far past the {formats.seconds(held.expected or 0)} it was expected to take (stuck?); it "
+            "goes on without it, and its figure records any other run's load"
+        )
 
     try:
         with _turn(path) as ticket:
-            taken = _wait(fd, path, ticket, on_wait, cancelled, timeout, report)
+            taken = _wait(fd, path, ticket, waiter)
         if taken:
-            mine = Holder(os.getpid(), job or _program(), time.time(), timeout, os.urandom(8).hex(), expected)
+            token = os.urandom(8).hex()
+            mine = Holder(os.getpid(), job or _program(), time.time(), waiter.timeout, token, expected)
             _write_holder_file(holder_path(path), mine)
             if (limit := overrun_limit(expected)) is not None:
                 timer = threading.Timer(limit, give_back, (mine,))
@@ -475,15 +482,7 @@ def _ahead(ticket: Path) -> bool:
     return False
 
 
-def _wait(
-    fd: int,
-    path: Path,
-    ticket: Path,
-    on_wait: Optional[Callable[[], None]],
-    cancelled: Callable[[], bool],
-    timeout: Optional[float],
-    report: Optional[Callable[[str], None]],
-) -> bool:
+def _wait(fd: int, path: Path, ticket: Path, waiter: _Waiter) -> bool:
     """Take the lock, polling; True once it holds it, False when its holder was past its limit.
 
     In turn (`_turn`'s `ticket`): flock alone is not fair: a run whose timed stages follow each
@@ -499,31 +498,30 @@ def _wait(
         now, who = time.time(), holder(path)
         if who is None and behind:  # the lock may be free: an earlier waiter takes it first
             unnamed_since = None
-            if said != _TURN and report is not None:
-                report("waiting for the machine's quiet lock: an earlier waiter goes first")
+            if said != _TURN:
+                waiter.say("waiting for the machine's quiet lock: an earlier waiter goes first")
                 said = _TURN
         else:
-            if first and on_wait is not None:
-                on_wait()
+            if first and waiter.on_wait is not None:
+                waiter.on_wait()
             first = False
             unnamed_since = None if who is not None else (unnamed_since or now)
             key = (who.pid, who.since) if who is not None else None
             # An unnamed holder is said only once it stays unnamed: a holder between taking the lock
             # and writing its file (or between removing it and letting go) is not news.
-            if key != said and report is not None and (unnamed_since is None or now - unnamed_since >= 1.0):
-                report(f"waiting for the machine's quiet lock: held by {_name(who, now)}")
+            if key != said and (unnamed_since is None or now - unnamed_since >= 1.0):
+                waiter.say(f"waiting for the machine's quiet lock: held by {_name(who, now)}")
                 said = key
             held = now - (who.since if who is not None else (unnamed_since or now))
-            limit = who.limit(timeout) if who is not None else (timeout or HOLD_LIMIT)
+            limit = who.limit(waiter.timeout) if who is not None else (waiter.timeout or HOLD_LIMIT)
             if held > limit:
-                if report is not None:
-                    report(
-                        f"going on without the machine's quiet lock: {_name(who, now)} has held it past "
-                        f"its limit ({_duration(limit)}; stuck?), so this stage is timed beside it "
-                        "(its other_load says by how much)"
-                    )
+                waiter.say(
+                    f"going on without the machine's quiet lock: {_name(who, now)} has held it past "
+                    f"its limit ({_duration(limit)}; stuck?), so this stage is timed beside it "
+                    "(its other_load says by how much)"
+                )
                 return False
-        if cancelled():
+        if waiter.cancelled():
             raise LockCancelled("interrupted while waiting for the machine's quiet lock") from None
         time.sleep(POLL)
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 from iree_matrix.core.system.bubblewrap import Sandbox
 from iree_matrix.core.system.process_tree import Limits
@@ -68,3 +68,17 @@ class ProcessRequest:
         """The host isolation fields set: what a container, isolated its own way, cannot honour."""
         unset = {"limits": None, "writes_beneath": None, "private_shm": False, "sandbox": None}
         return tuple(name for name, default in unset.items() if getattr(self, name) != default)
+
+
+@dataclasses.dataclass(frozen=True)
+class Bounds:
+    """What every command of one job runs under: its stage's limit and the job's log (a stage's
+    `Context.bounds`), handed whole to whatever runs commands for the job (a backend building its
+    environment, a base image, a runtime or firmware build), not as two parameters at every step."""
+
+    timeout: Optional[float] = None
+    log: Optional[Path] = None
+
+    def request(self, argv: Sequence[str], **options: Any) -> ProcessRequest:
+        """A command under these bounds: killed past the limit, its output appended to the log."""
+        return ProcessRequest(argv, timeout=self.timeout, log=self.log, **options)
