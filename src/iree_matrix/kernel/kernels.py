@@ -230,13 +230,8 @@ class Kernel:
         if self.generated:  # and the generator's code
             made_by = ("kernel/iree/spec_gen", "kernel/iree/spec_mlir", "iree/ir_ops", "iree/torch_ops")
             generator = digest([file_sha256(Path(__file__).parents[1] / f"{f}.py") for f in made_by])
-            return digest(
-                {
-                    "declared": [repr(d) for d in self.declared],
-                    "generator": generator,
-                    **mechanisms.recorded(self),
-                }
-            )
+            declared = {"declared": [repr(d) for d in self.declared], "generator": generator}
+            return digest({**declared, **mechanisms.recorded(self)})
         if not self.spec_windows:  # the digest kernels without windows have always had
             return file_sha256(self.directory / self.spec)
         specs = {f: file_sha256(self.directory / f) for f in self.spec_files()}

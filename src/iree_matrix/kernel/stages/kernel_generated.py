@@ -49,9 +49,8 @@ def written(kernel: Kernel, model: str, release: str, ir: str, mlir: Path) -> tu
         raise spec_gen.NotGenerated("the export recorded no torch module per op (model.where.json)")
     lines = torch_ops.model_lines(mlir.read_text(encoding="utf-8")) if by_op else {}
     counted = versions.is_valid(release) and versions.release_order(release) >= _COUNTED_SINCE
-    return spec_gen.spec(
-        ir, modules, declared, kernel.object, counted, lines, mechanism.of(kernel.mechanism).spec_links
-    )
+    links = mechanism.of(kernel.mechanism).spec_links
+    return spec_gen.spec(ir, modules, declared, kernel.object, counted, lines, links)
 
 
 def modules_of(mlir: Path, key: str = "modules") -> dict[str, str]:
