@@ -53,7 +53,7 @@ def test_a_damaged_file_is_found_by_content_and_the_environment_rebuilt(tmp_path
     (entry := tmp_path / "install").mkdir()
     (entry / PINS_FILE).write_text(pins.to_json())
     record = Record("install:x", "install", "x", "k", Status.OK, {}, env={"lock_digest": pins.digest})
-    ctx = types.SimpleNamespace(wheelhouse=house, backend=backend, log=log, timeout=900)
+    ctx = types.SimpleNamespace(wheelhouse=house, backend=backend, log=log, bounds=Bounds(900, log))
     rebuilt = base._rebuild(ctx, SPEC, Entry(record, entry))  # type: ignore[arg-type]
     assert rebuilt is not None and Path(rebuilt.path) == Path(env.path)
     assert damaged.stat().st_size == size and venv.content_damage(env.path) is None
