@@ -69,8 +69,8 @@ class ExportStage(StageBase):
             fields["onnx_worker"] = file_sha256(shipped.scripts_dir() / ONNX_WORKER)
         elif ctx.spec.bytecode:  # keys of text-only exports stay as they were
             fields["bytecode"] = True
-        if _modules(ctx) and opset is None:  # where.json names op modules (a recipe's too)
-            fields["modules"] = True
+        if _modules(ctx) and opset is None:  # where.json names op modules (a recipe's too): its script's
+            fields["modules"] = file_sha256(shipped.scripts_dir() / "mlir_where.py")
         if _recipe(job, ctx):  # a recipe's export is its worker's too (the model name has the recipe)
             fields["recipe_worker"] = file_sha256(shipped.scripts_dir() / recipes.WORKER)
             fields["fx_worker"] = file_sha256(shipped.scripts_dir() / recipes.FX_WORKER)
