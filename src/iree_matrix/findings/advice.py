@@ -42,6 +42,7 @@ from iree_matrix.kernel.findings.kernel_trials import (
     ratio_json,
     with_kernel,
 )
+from iree_matrix.matrix import models
 from iree_matrix.matrix import peers as peer_registry
 
 # 2: a function may carry its pick's proof (`proof`: findings/neighbourhood.py); a schema-1 document
@@ -408,6 +409,7 @@ class Chosen:
     advice: tuple[Advice, ...]  # one per function, all of one identity
     here: bool  # measured on this machine's identity
     how_near: str  # "" when here; else why this identity ("same vendor and family", …)
+    routed: tuple[Advice, ...] = ()  # the answers of the same identity for the model's recipe exports
 
 
 def nearest(advice: Sequence[Advice], about: HostIdentity) -> Optional[Chosen]:
@@ -439,8 +441,12 @@ def matching(found: Iterable[Advice], name: str) -> list[Advice]:
 def answer(found: Sequence[Advice], name: str, about: HostIdentity) -> Optional[Chosen]:
     """The one answer for `name` on the machine `about` describes, as `query model` and a run's
     report give it: this CPU's identity, else the nearest identity that answered this model (another
-    model's nearer answer does not hide this one's)."""
-    return nearest(matching(found, name), about)
+    model's nearer answer does not hide this one's), with that identity's for its recipe exports."""
+    if (chosen := nearest(matching(found, name), about)) is not None:
+        key, base = chosen.advice[0].identity.key, models.split_recipe
+        routed = (a for a in found if a.identity.key == key and a.model != name and base(a.model)[0] == name)
+        return dataclasses.replace(chosen, routed=tuple(routed))
+    return None
 
 
 # --------------------------------------------------------------------------- words
@@ -476,8 +482,10 @@ def fleet_text(fleet: Fleet) -> str:
 def lines(chosen: Chosen, model: str, fleet: bool = True, argument: str = "") -> list[str]:
     """The answer in a few lines per function (`query model`: `fleet` False, the fleet's flags in
     one line; `advise`: each fleet CPU's flags and time). The `advise` commands it suggests name the
-    model as `argument` (a user's model's FILE:FACTORY), else as `model`."""
+    model as `argument` (a user's model's FILE:FACTORY), else as `model`; a next route whose export
+    has an answer (`chosen.routed`) says it."""
     first, led = chosen.advice[0], list[str]()
+    answered = {o.model: times_text(o.vs_peer, o.best_peer, short=True) for o in chosen.routed if o.best_peer}
     argument = argument or model
     where = (
         f"on this CPU ({first.identity.label})"
@@ -492,9 +500,7 @@ def lines(chosen: Chosen, model: str, fleet: bool = True, argument: str = "") ->
         ms = f" ({formats.duration_ms(a.ms)} of one thread's CPU per call)" if a.ms else ""
         config = "default flags" if a.config == "default" else f"`{a.config}`"
         if (taken := a.kernel) is not None:
-            config += f" and the kernel `{taken.kernel}`" + (
-                f" ({taken.directory})" if taken.directory else ""
-            )
+            config += f" and the kernel `{taken.kernel}`" + f" ({taken.directory})" * bool(taken.directory)
         out.append(f"  {name}: take IREE {a.release} with {config}{ms}")
         led += gaps.leads_on(name, a.vs_peer.value if a.vs_peer else None, a.best_peer, a.gap)
         # the kernel's directory absolute where it lies here: each line runs from any directory
@@ -521,7 +527,7 @@ def lines(chosen: Chosen, model: str, fleet: bool = True, argument: str = "") ->
         if a.gap is not None:
             out.append(f"    where the gap is: {gaps.summary(a.gap)}")
             out.append(f"      IREE's slowest dispatches in context: {gaps.dispatches_text(a.gap)}")
-            out += gaps.next_routes(COMMAND, argument, a.gap)
+            out += gaps.next_routes(COMMAND, argument, a.gap, answered)
         elif a.gap_error:
             out.append(f"    where the gap is: not profiled: {a.gap_error}")
         for f in a.fleet if fleet else ():

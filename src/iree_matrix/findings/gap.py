@@ -307,15 +307,17 @@ def leads_on(function: str, times: Optional[float], peer: str, gap: Optional[Gap
     return [f"  {function}: " + "; ".join([f"IREE takes {ratio_text(times)} {peer}'s time", *where, *then])]
 
 
-def next_routes(command: str, argument: str, gap: Gap) -> list[str]:
+def next_routes(command: str, argument: str, gap: Gap, answered: Mapping[str, str] = {}) -> list[str]:  # noqa: B006
     """The export recipes that rewrite what holds `gap` (an adaptive pool's gather), each as `command`
-    (`iree-matrix advise`) of the model `argument` names (with its options) exported by it; none where
-    that model is a recipe's export already."""
+    (`iree-matrix advise`) of the model `argument` names (with its options) exported by it, or its
+    answer (`answered`, by model); none where that model is a recipe's export already."""
     reference, *options = shlex.split(argument)
     if models.split_recipe(reference)[1]:
         return []
     out = []
     for recipe, does in recipes_for(gap):
         routed = shlex.join([reference + recipes.SEP + recipe, *options])
-        out.append(f"      next: `{recipe}` exports {does}: `{command} {routed}` times it")
+        said = answered.get(reference + recipes.SEP + recipe)
+        how = f"its answer: {said} (`iree-matrix query model {routed}`)" if said else ""
+        out.append(f"      next: `{recipe}` exports {does}: {how or f'`{command} {routed}` times it'}")
     return out

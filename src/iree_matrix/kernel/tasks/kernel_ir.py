@@ -83,11 +83,10 @@ def run(
             said = f"\n// kernel {found.name!r}: the generated spec calls\n" + "\n".join(protos) + "\n"
             out.write(text if spec else said)
         except spec_gen.NotGenerated as exc:
+            why = f"kernel {found.name!r}, IREE {release}: no spec can be generated: {exc}"
             if spec:
-                raise UserError(
-                    f"kernel {found.name!r}, IREE {release}: no spec can be generated: {exc}"
-                ) from None
-            out.write(f"\n// kernel {found.name!r}: no spec can be generated: {exc}\n")
+                raise UserError(why) from None
+            out.write(f"\n// {why}\n")
     elif not modules:
         out.write(
             "\n// (torch modules are recorded for a matrix with a kernel whose spec the tool writes: "
