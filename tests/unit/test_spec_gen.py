@@ -189,6 +189,32 @@ module @module {{
     }
 
 
+def test_ops_of_a_function_torch_export_leaves_out_are_their_callers_nodes() -> None:
+    """A method set on an instance (whisper_tiny@decomposed's attention) is a frame of turbine's
+    locations and none of torch.export's traces: its ops are counted with its caller's nodes, so the
+    Linear after it is joined to its own module, not taken for one of the attention's ops."""
+    model, inner, dynamo = "/m.py", "/patch.py", "/venv/torch/_dynamo/functional_export.py"
+    located = f"""#loc1 = loc("{model}":16:0)
+#loc2 = loc("{dynamo}":232:0)
+#loc3 = loc(callsite(#loc1 at #loc2))
+#loc4 = loc("{inner}":5:0)
+#loc5 = loc(callsite(#loc4 at #loc3))
+module @module {{
+  func.func @main(%arg0: !torch.vtensor<[4,16],f32>) -> !torch.vtensor<[4,16],f32> {{
+    %0 = torch.aten.relu %arg0 : !torch.vtensor<[4,16],f32> -> !torch.vtensor<[4,16],f32> loc(#loc5)
+    %1 = torch.aten.linear %0, %0 : !torch.vtensor<[4,16],f32> -> !torch.vtensor<[4,16],f32> loc(#loc3)
+    return %1 : !torch.vtensor<[4,16],f32> loc(#loc3)
+  }} loc(#loc3)
+}} loc(#loc)
+#loc = loc(unknown)
+"""
+    plain = "\n".join(
+        spec_gen.strip_locations(line) for line in located.splitlines() if not line.startswith("#")
+    )
+    nodes = [(((model, 16),), "attn Attention"), (((model, 16),), "attn.out Linear")]
+    assert mlir_where.modules(plain, located, nodes) == {"3": "attn Attention", "4": "attn.out Linear"}
+
+
 def test_args_order_the_c_arguments() -> None:
     """`args = ["output", "input:0"]`: the call and the prototype take the output first; bindings keep
     the inputs first (ReadOnly), so only the call's order changes."""
