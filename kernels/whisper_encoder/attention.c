@@ -12,52 +12,14 @@
 // dispatch's workgroups have no barrier between the projections and the attention; a split
 // would compute K and V once a workgroup. Its scratch (T x 64 of K^T and of V, an MR x T block of
 // scores: 0.85 MB at T = 1500) is on the stack: kernel.toml's run_flags give IREE's workers 2 MB.
-// Every product is one register tile, MR rows x 2 vectors, in clang's vector extension (one source
-// for every target; no libm, no integer division but by powers of two: armv6 has neither):
-// AVX-512 MR 12 of 16-lane vectors (24 of the 32 registers: inverted_residual/pointwise.c's tile),
-// AVX2 MR 6 of 8-lane ones (12 of 16), elsewhere MR 4 of 8-lane ones (the compiler splits them).
+// Every product is tile.h's register tile (no libm, no integer division but by powers of two:
+// armv6 has neither).
 #include "blocks.h"  // vexp (16 lanes), BLOCK
+#include "tile.h"    // tile, MR, NR
 
 #define HD 64  // a head's width (Whisper: 64 in every size)
-#if defined(__AVX512F__)
-#define VL 16
-#define MR 12
-#elif defined(__AVX2__)
-#define VL 8
-#define MR 6
-#else
-#define VL 8
-#define MR 4
-#endif
-#define NR (2 * VL)
-#define INLINE static inline __attribute__((always_inline))
-typedef float vf __attribute__((ext_vector_type(VL), aligned(4)));
-#define LD(p) (*(const vf *)(p))
-#define ST(p, v) (*(vf *)(p) = (v))
 #define MEMREF(name) \
   const float *name##_base, const float *name, size_t name##_offset, size_t name##_size, size_t name##_stride
-
-// out[i][0 .. NR) = (sum_k a[i][k] b[k][0 .. NR) + bias[0 .. NR)) * rs[i] for the MR rows i (no bias
-// where `bias` is 0, no scale where `rs` is 0): the accumulators stay in registers over all of k.
-INLINE void tile(const float *restrict a, size_t lda, const float *restrict b, size_t ldb, size_t kc,
-                 float *restrict out, size_t ldo, const float *bias, const float *rs) {
-  vf acc[MR][2];
-  for (int i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = (vf)0.0f;
-  for (size_t k = 0; k < kc; ++k) {
-    vf b0 = LD(b + k * ldb), b1 = LD(b + k * ldb + VL);
-    for (int i = 0; i < MR; ++i) {
-      float x = a[i * lda + k];
-      acc[i][0] += x * b0;
-      acc[i][1] += x * b1;
-    }
-  }
-  vf c0 = bias ? LD(bias) : (vf)0.0f, c1 = bias ? LD(bias + VL) : (vf)0.0f;
-  for (int i = 0; i < MR; ++i) {
-    float s = rs ? rs[i] : 1.0f;
-    ST(out + i * ldo, (acc[i][0] + c0) * s);
-    ST(out + i * ldo + VL, (acc[i][1] + c1) * s);
-  }
-}
 
 // out[MR][n] = a[MR][k] b[k][n] (+ bias, * rs) for n a multiple of NR.
 static void rows(const float *a, size_t lda, const float *b, size_t ldb, size_t k, float *out, size_t ldo, size_t n,
