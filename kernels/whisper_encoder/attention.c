@@ -113,7 +113,7 @@ __attribute__((visibility("protected"))) void whisper_attention(MEMREF(wq), MEMR
       (void)wv_stride, (void)bv_base, (void)bv_size, (void)bv_stride, (void)wo_base, (void)wo_size,
       (void)wo_stride, (void)bo_base, (void)bo_size, (void)bo_stride, (void)out_base, (void)out_size,
       (void)out_stride;
-  if (t == 0 || d < HD) return;
+  if (t == 0 || d == 0 || (d & (HD - 1))) return;  // heads of 64 (every Whisper: D 384 to 1280)
   attention(x + x_offset, wq + wq_offset, bq + bq_offset, wk + wk_offset, wv + wv_offset, bv + bv_offset,
             wo + wo_offset, bo + bo_offset, out + out_offset, t, d);
 }
