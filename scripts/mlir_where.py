@@ -162,6 +162,12 @@ def modules(plain, located, nodes):
             continue
         chain = _models_frames(_frames_of(trailing.group(1), aliases, memo, 0)) if trailing else ()
         owners = by_trace.get(chain)
+        # A function torch.export's trace leaves out where turbine's keeps it (a method set on an
+        # instance: whisper_tiny@decomposed's attention): its ops are the caller's nodes, counted
+        # with the caller's (unjoined, the attention's Linears after it were counted as its ops).
+        while not owners and len(chain) > 1:
+            chain = chain[1:]
+            owners = by_trace.get(chain)
         if not owners:
             continue
         line = str(first + offset + 1)

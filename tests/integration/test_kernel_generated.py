@@ -318,21 +318,23 @@ def test_the_library_layer_norm_by_torch_op_on_three_releases(cache: Path, tmp_p
         assert compiled.metrics["dispatch_count"] >= 2, (release, compiled.metrics["dispatch_count"])
 
 
-def test_whispers_encoder_kernel_swaps_its_stems_and_its_softmax_by_one_spec(
+def test_whispers_encoder_kernel_swaps_its_stems_and_its_attention_by_one_spec(
     cache: Path, tmp_path: Path
 ) -> None:
-    """kernels/whisper_encoder: conv1d_k3's stems declared by module path and, in a [[calls]] table,
-    softmax's C declared by torch op, in one object and one generated spec, on a small model of
-    Whisper's encoder (tests/data/kernels/encoder_model.py) on IREE 3.9.0 (the published pick's
-    release): the spec calls each function, IREE keeps the Linears and matmuls, outputs match torch."""
+    """kernels/whisper_encoder: conv1d_k3's stems and, in a [[calls]] table, a block's whole
+    self-attention (attention.c: the module `encoder.blocks.*.attn` and its four Linears), each
+    declared by module path, in one object and one generated spec, on a small model of Whisper's
+    encoder (tests/data/kernels/encoder_model.py, its attention set on the instance as
+    whisper_tiny@decomposed's) on IREE 3.9.0 (the published pick's release): the spec calls each
+    function, IREE keeps the GELUs and the residual add, outputs match torch."""
     kernel = tmp_path / "whisper_encoder"
     shutil.copytree(LIBRARY / "whisper_encoder", kernel)  # the links copied as files
     toml = (kernel / "kernel.toml").read_text()
     (kernel / "kernel.toml").write_text(toml.replace('models = ["whisper_tiny"]', ""))
     got = _matrix_with(kernel, '"3.9.0"', f"{DATA}/encoder_model.py:encoder", cache, tmp_path)
     cell = "encoder_model-encoder/py3.11-torch2.13.0-turbine3.9.0/iree3.9.0/x86_64/default+k:whisper_encoder"
-    compiled = _generated(got, cell, "softmax_last")
-    assert compiled.metrics["custom_kernel"]["functions_found"] == ["conv1d_k3_torch", "softmax_last"]
+    compiled = _generated(got, cell, "whisper_attention")
+    assert compiled.metrics["custom_kernel"]["functions_found"] == ["conv1d_k3_torch", "whisper_attention"]
     spec = (cache / "store" / "compile" / compiled.key / "kernel-spec.mlir").read_text()
-    assert [spec.count(f"func.call @{f}(") for f in ("conv1d_k3_torch", "softmax_last")] == [2, 1]
+    assert [spec.count(f"func.call @{f}(") for f in ("conv1d_k3_torch", "whisper_attention")] == [2, 1]
     assert compiled.metrics["dispatch_count"] >= 3, compiled.metrics["dispatch_count"]

@@ -1,7 +1,8 @@
-"""The library's C kernels (kernels/softmax, gelu_tanh, layer_norm, depthwise3x3_nchw, inverted_residual)
-against a plain double-precision loop on this host (each kernel's check_host.c), built with the flags the
-kernel stage gives (custom_dispatch.cflags: freestanding, this CPU) by Zig's clang, the tool's own C
-compiler, where a cache holds its environment; skipped where none does (no C compiler is assumed)."""
+"""The library's C kernels (kernels/softmax, gelu_tanh, layer_norm, depthwise3x3_nchw, inverted_residual,
+conv1d_k3, whisper_encoder) against a plain double-precision loop on this host (each kernel's
+check_host.c), built with the flags the kernel stage gives (custom_dispatch.cflags: freestanding, this
+CPU) by Zig's clang, the tool's own C compiler, where a cache holds its environment; skipped where none
+does (no C compiler is assumed)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,16 @@ ZIG = sorted((default_cache() / "envs" / "venv").glob(f"py3*-{custom_dispatch.CC
     not ZIG or targets.host_arch() != "x86_64", reason="no Zig clang environment in the cache"
 )
 @pytest.mark.parametrize(
-    "name", ["softmax", "gelu_tanh", "layer_norm", "depthwise3x3_nchw", "inverted_residual"]
+    "name",
+    [
+        "softmax",
+        "gelu_tanh",
+        "layer_norm",
+        "depthwise3x3_nchw",
+        "inverted_residual",
+        "conv1d_k3",
+        "whisper_encoder",
+    ],
 )
 def test_the_library_kernel_matches_a_plain_loop_on_this_host(name: str, tmp_path: Path) -> None:
     cc = [str(ZIG[-1]), "-m", custom_dispatch.CC_MODULE, "cc"]

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from iree_matrix.iree import compile_errors
+from iree_matrix.iree.ir_ops import strip_locations
 
 SCRIPTS = Path(__file__).parents[2] / "scripts"
 sys.path.insert(0, str(SCRIPTS))
@@ -164,3 +165,53 @@ def test_a_crash_is_traced_to_the_first_line_of_the_op_it_was_lowering(tmp_path)
     )
     mlir.write_text(GATE.replace("scatter.src", "scatter_add"))  # no such op in the model: nothing said
     assert "source_op" not in compile_stage._failed(RuntimeError("x"), CRASH, [], mlir).metrics
+
+
+def test_ops_of_one_trace_are_joined_to_torch_modules_in_graph_order() -> None:
+    """turbine's locations keep only the model's frames (it traces through dynamo), so a Linear and a
+    Hardswish called on one line share a trace: its n-th torch op is its n-th node."""
+    model, dynamo = "/m.py", "/venv/torch/_dynamo/functional_export.py"
+    located = f"""#loc1 = loc("{model}":16:0)
+#loc2 = loc("{dynamo}":232:0)
+#loc3 = loc(callsite(#loc1 at #loc2))
+module @module {{
+  func.func @main(%arg0: !torch.vtensor<[4,16],f32>) -> !torch.vtensor<[4,16],f32> {{
+    %0 = torch.vtensor.literal(dense<0.0> : tensor<16x16xf32>) : !torch.vtensor<[16,16],f32> loc(#loc3)
+    %2 = torch.aten.linear %arg0, %0 : !torch.vtensor<[4,16],f32> -> !torch.vtensor<[4,16],f32> loc(#loc3)
+    %3 = torch.aten.hardswish %2 : !torch.vtensor<[4,16],f32> -> !torch.vtensor<[4,16],f32> loc(#loc3)
+    return %3 : !torch.vtensor<[4,16],f32> loc(#loc3)
+  }} loc(#loc3)
+}} loc(#loc)
+#loc = loc(unknown)
+"""
+    plain = "\n".join(strip_locations(line) for line in located.splitlines() if not line.startswith("#"))
+    nodes = [(((model, 16),), "fc Linear"), (((model, 16),), "act Hardswish")]
+    assert mlir_where.modules(plain, located, nodes) == {
+        "3": "fc Linear",
+        "4": "fc Linear",
+        "5": "act Hardswish",
+    }
+
+
+def test_ops_of_a_function_torch_export_leaves_out_are_their_callers_nodes() -> None:
+    """A method set on an instance (whisper_tiny@decomposed's attention) is a frame of turbine's
+    locations and none of torch.export's traces: its ops are counted with its caller's nodes, so the
+    Linear after it is joined to its own module, not taken for one of the attention's ops."""
+    model, inner, dynamo = "/m.py", "/patch.py", "/venv/torch/_dynamo/functional_export.py"
+    located = f"""#loc1 = loc("{model}":16:0)
+#loc2 = loc("{dynamo}":232:0)
+#loc3 = loc(callsite(#loc1 at #loc2))
+#loc4 = loc("{inner}":5:0)
+#loc5 = loc(callsite(#loc4 at #loc3))
+module @module {{
+  func.func @main(%arg0: !torch.vtensor<[4,16],f32>) -> !torch.vtensor<[4,16],f32> {{
+    %0 = torch.aten.relu %arg0 : !torch.vtensor<[4,16],f32> -> !torch.vtensor<[4,16],f32> loc(#loc5)
+    %1 = torch.aten.linear %0, %0 : !torch.vtensor<[4,16],f32> -> !torch.vtensor<[4,16],f32> loc(#loc3)
+    return %1 : !torch.vtensor<[4,16],f32> loc(#loc3)
+  }} loc(#loc3)
+}} loc(#loc)
+#loc = loc(unknown)
+"""
+    plain = "\n".join(strip_locations(line) for line in located.splitlines() if not line.startswith("#"))
+    nodes = [(((model, 16),), "attn Attention"), (((model, 16),), "attn.out Linear")]
+    assert mlir_where.modules(plain, located, nodes) == {"3": "attn Attention", "4": "attn.out Linear"}

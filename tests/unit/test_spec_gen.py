@@ -6,7 +6,6 @@ applies and matches torch is tests/integration/test_kernel_generated.py's."""
 from __future__ import annotations
 
 import dataclasses
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,9 +15,6 @@ from iree_matrix.iree.ir_ops import parse_ops
 from iree_matrix.kernel import kernels
 from iree_matrix.kernel.iree import spec_gen
 from iree_matrix.kernel.stages import kernel_generated as generated
-
-sys.path.insert(0, str(Path(__file__).parents[2] / "scripts"))
-import mlir_where  # noqa: E402  (scripts/ is on sys.path now)
 
 DATA = Path(__file__).parents[1] / "data" / "kernels"
 LIBRARY = Path(__file__).parents[2] / "kernels"  # the shipped library
@@ -165,34 +161,6 @@ def test_a_bad_declaration_is_one_line(tmp_path: Path, text: str, said: str) -> 
     with pytest.raises(kernels.KernelError) as caught:
         kernels.load(tmp_path)
     assert said in str(caught.value) and "\n" not in str(caught.value)
-
-
-def test_ops_of_one_trace_are_joined_to_torch_modules_in_graph_order() -> None:
-    """turbine's locations keep only the model's frames (it traces through dynamo), so a Linear and a
-    Hardswish called on one line share a trace: its n-th torch op is its n-th node."""
-    model, dynamo = "/m.py", "/venv/torch/_dynamo/functional_export.py"
-    located = f"""#loc1 = loc("{model}":16:0)
-#loc2 = loc("{dynamo}":232:0)
-#loc3 = loc(callsite(#loc1 at #loc2))
-module @module {{
-  func.func @main(%arg0: !torch.vtensor<[4,16],f32>) -> !torch.vtensor<[4,16],f32> {{
-    %0 = torch.vtensor.literal(dense<0.0> : tensor<16x16xf32>) : !torch.vtensor<[16,16],f32> loc(#loc3)
-    %2 = torch.aten.linear %arg0, %0 : !torch.vtensor<[4,16],f32> -> !torch.vtensor<[4,16],f32> loc(#loc3)
-    %3 = torch.aten.hardswish %2 : !torch.vtensor<[4,16],f32> -> !torch.vtensor<[4,16],f32> loc(#loc3)
-    return %3 : !torch.vtensor<[4,16],f32> loc(#loc3)
-  }} loc(#loc3)
-}} loc(#loc)
-#loc = loc(unknown)
-"""
-    plain = "\n".join(
-        spec_gen.strip_locations(line) for line in located.splitlines() if not line.startswith("#")
-    )
-    nodes = [(((model, 16),), "fc Linear"), (((model, 16),), "act Hardswish")]
-    assert mlir_where.modules(plain, located, nodes) == {
-        "3": "fc Linear",
-        "4": "fc Linear",
-        "5": "act Hardswish",
-    }
 
 
 def test_args_order_the_c_arguments() -> None:

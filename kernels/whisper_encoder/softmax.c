@@ -1,1 +1,0 @@
-../softmax/softmax.c

@@ -1,0 +1,1 @@
+../conv1d_k3/tile.h
