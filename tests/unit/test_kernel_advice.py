@@ -129,6 +129,22 @@ def test_answers_md_names_the_kernel_its_build_and_its_proof():
     assert f"# run model.vmfb with: {run}" in md
 
 
+def test_an_answer_whose_spec_file_is_gone_says_so_before_the_commands_it_measured():
+    """kernels/depthwise3x3's hand-written spec.mlir left (the tool writes it now): an answer measured
+    with it keeps its commands as measured, after a line that says the file is gone; not one whose
+    spec file is there."""
+    (a,) = advice.derive(_with_kernel(FASTER))  # SPEC_FLAG names /k/dw/spec.mlir: no such file
+    gone = "# measured with /k/dw/spec.mlir, since gone: `iree-matrix advise mobilenet_v2` times the kernel"
+    assert gone in "\n".join(answers_md.render([a])) and gone in "\n".join(
+        advice.lines(advice.Chosen((a,), True, ""), "m")
+    )
+    there = f"--iree-preprocessing-transform-spec-filename={NEGABS / 'spec.mlir'}"
+    (b,) = advice.derive(_with_kernel(FASTER, flags=["--iree-llvmcpu-target-cpu=host", there]))
+    assert "since gone" not in "\n".join(answers_md.render([b])) and there in "\n".join(
+        answers_md.render([b])
+    )
+
+
 def test_a_generated_specs_answer_prints_the_command_that_writes_it_and_compiles_with_that_file():
     """A kernel whose spec the tool writes from the module's IR has no spec file in its directory:
     the answer prints `iree-matrix kernel spec` for the pick's model, release and profile first."""

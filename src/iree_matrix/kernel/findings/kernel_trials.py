@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Optional
 
+from iree_matrix.core import shipped
 from iree_matrix.core.model import stats
 from iree_matrix.core.model.configuration import Config
 from iree_matrix.findings.arms import Arm, Ratio, paired
@@ -107,13 +108,22 @@ def kernel_text(trial: KernelTrial) -> str:
     )
 
 
+REPO = shipped.kernels_dir().parent  # where a shipped kernel's directory (kernels/NAME) is
+
+
 def compile_lines(a: Any) -> list[str]:
     """An answer's (findings/advice.py's `Advice`) iree-compile line; with a kernel whose spec the tool
     writes from the module's IR (no file in its directory), first the command that writes that spec,
     which the line then names (advise's answer and ANSWERS.md)."""
     generated = f"{TRANSFORM_SPEC_FLAG}={a.kernel.directory}/{GENERATED}" if a.kernel else ""
     if a.kernel is None or generated not in a.flags:
-        return [compile_line(a.flags)]
+        named = [f.split("=", 1)[1] for f in a.flags if f.startswith(f"{TRANSFORM_SPEC_FLAG}=")]
+        gone = [s for s in named if not (REPO / s).is_file()]  # a spec file the kernel no longer ships
+        said = [
+            f"# measured with {s}, since gone: `iree-matrix advise {a.model}` times the kernel as it is"
+            for s in gone
+        ]
+        return [*said[:1], compile_line(a.flags)]
     config, spec = Config.parse(a.config), SPEC_FILE
     flags = [f"{TRANSFORM_SPEC_FLAG}={spec}" if f == generated else f for f in a.flags]
     made = f"--release {a.release} --profile {config.profile} --kernel {a.kernel.directory} > {spec}"
