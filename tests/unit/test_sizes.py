@@ -40,12 +40,12 @@ SRC_MODULE_LINES = 600
 # once folded, long arguments named, branches that differ in one value joined), 36,832 after issue 93's
 # settings-once pass (a job's limit and log one Bounds, advise's sittings one Sitter, a document's Setting
 # whole, duplicate dep_of, Say). Lower it when src/ shrinks; never raise it.
-SRC_CODE_LINES = 36_843
+SRC_CODE_LINES = 36_842
 # src/'s physical lines, every line of every module: 51,967 hand-packed, 53,327 when issue 93
 # formatted src/ (and split that function), 53,324 after item 5's fold, then 53,322, then 52,828,
 # then 52,703, then 52,579 (that pass, with docstrings and comments reflowed to the 110 columns), then
 # 52,509. The same rule: lower it when src/ shrinks; never raise it.
-SRC_PHYSICAL_LINES = 52_521
+SRC_PHYSICAL_LINES = 52_520
 # `# fmt: skip` allowed in src/, each under a comment line saying why (a table, a command line).
 FMT_SKIPS = 10
 PYTHON_HOMES = ("src", "scripts", "benchmarks", "bin", "tests")

@@ -316,8 +316,8 @@ def next_routes(command: str, argument: str, gap: Gap, answered: Mapping[str, st
         return []
     out = []
     for recipe, does in recipes_for(gap):
-        routed = shlex.join([reference + recipes.SEP + recipe, *options])
-        said = answered.get(reference + recipes.SEP + recipe)
+        exported = reference + recipes.SEP + recipe  # the model that recipe's export is
+        routed, said = shlex.join([exported, *options]), answered.get(exported)
         how = f"its answer: {said} (`iree-matrix query model {routed}`)" if said else ""
         out.append(f"      next: `{recipe}` exports {does}: {how or f'`{command} {routed}` times it'}")
     return out

@@ -31,6 +31,7 @@ from iree_matrix.stages.base import Context, StageBase
 
 WORKER = "export_model.py"
 ONNX_WORKER = "export_onnx.py"  # an `onnx` form's export (it imports export_model.py)
+WHERE_SCRIPT = "mlir_where.py"  # what writes model.where.json (export_model.py imports it)
 
 
 def environment(cell: Cell, extra: Sequence[str] = ()) -> EnvSpec:
@@ -69,8 +70,8 @@ class ExportStage(StageBase):
             fields["onnx_worker"] = file_sha256(shipped.scripts_dir() / ONNX_WORKER)
         elif ctx.spec.bytecode:  # keys of text-only exports stay as they were
             fields["bytecode"] = True
-        if _modules(ctx) and opset is None:  # where.json names op modules (a recipe's too): its script's
-            fields["modules"] = file_sha256(shipped.scripts_dir() / "mlir_where.py")
+        if _modules(ctx) and opset is None:  # where.json names op modules (a recipe's too), as it says
+            fields["modules"] = file_sha256(shipped.scripts_dir() / WHERE_SCRIPT)
         if _recipe(job, ctx):  # a recipe's export is its worker's too (the model name has the recipe)
             fields["recipe_worker"] = file_sha256(shipped.scripts_dir() / recipes.WORKER)
             fields["fx_worker"] = file_sha256(shipped.scripts_dir() / recipes.FX_WORKER)

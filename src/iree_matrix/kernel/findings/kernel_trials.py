@@ -118,12 +118,10 @@ def compile_lines(a: Any) -> list[str]:
     generated = f"{TRANSFORM_SPEC_FLAG}={a.kernel.directory}/{GENERATED}" if a.kernel else ""
     if a.kernel is None or generated not in a.flags:
         named = [f.split("=", 1)[1] for f in a.flags if f.startswith(f"{TRANSFORM_SPEC_FLAG}=")]
-        gone = [s for s in named if not (REPO / s).is_file()]  # a spec file the kernel no longer ships
-        said = [
-            f"# measured with {s}, since gone: `iree-matrix advise {a.model}` times the kernel as it is"
-            for s in gone
-        ]
-        return [*said[:1], compile_line(a.flags)]
+        if gone := [s for s in named if not (REPO / s).is_file()]:  # a spec file the kernel no longer ships
+            said = f"since gone: `iree-matrix advise {a.model}` times the kernel as it is"
+            return [f"# measured with {gone[0]}, {said}", compile_line(a.flags)]
+        return [compile_line(a.flags)]
     config, spec = Config.parse(a.config), SPEC_FILE
     flags = [f"{TRANSFORM_SPEC_FLAG}={spec}" if f == generated else f for f in a.flags]
     made = f"--release {a.release} --profile {config.profile} --kernel {a.kernel.directory} > {spec}"

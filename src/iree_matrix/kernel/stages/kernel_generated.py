@@ -94,7 +94,7 @@ class _Generated:
         built = ctx.dep("kernel").record.metric.of(KernelMetrics).object_functions or []
         called = {p.split(") void ")[1].split("(")[0]: p for p in prototypes}  # function: prototype
         # (a plugin's functions are imports it resolves by name at the run, not symbols it must define)
-        if missing := [f for f in called if mechanism.of(kernel.mechanism).links_built and f not in built]:
+        if mechanism.of(kernel.mechanism).links_built and (missing := [f for f in called if f not in built]):
             shown = " ".join(called[missing[0]].split())
             raise StageFailure(
                 "kernel-rejected",
