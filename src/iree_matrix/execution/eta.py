@@ -1,8 +1,5 @@
-"""The ETA model: how long each job of a plan is expected to take on this host now, from how long the
-same stages took here before or on the publication host (execution/stage_times.py), scaled by the
-load (`HostFactor`, learned from the jobs as they finish), and what is left of a run (`Estimates`).
-execution/progress.py shows it.
-"""
+"""The ETA model: each job's expected seconds on this host now (from earlier times here or on the
+publication host, scaled by the load: `HostFactor`), and what is left of a run (`Estimates`)."""
 
 from __future__ import annotations
 
@@ -18,8 +15,7 @@ from typing import Optional
 
 from iree_matrix import stages
 from iree_matrix.core.model.results import Record, Status
-from iree_matrix.execution import stage_times
-from iree_matrix.execution.stage_times import StageTimes  # the estimate's basis (execution/stage_times.py)
+from iree_matrix.execution.stage_times import StageTimes
 from iree_matrix.iree import targets
 from iree_matrix.matrix.plan import Job
 from iree_matrix.stages.benchmark_tool import MIN_TIME_SECONDS
@@ -27,23 +23,12 @@ from iree_matrix.stages.benchmark_tool import MIN_TIME_SECONDS
 # A stage never seen here nor in the published records: a guess, said as one.
 UNKNOWN_STAGE_SECONDS = {"install": 60.0, "export": 30.0, "compile": 30.0, "run": 10.0}
 REUSED_SECONDS = 0.05
-# A run that only checks (`[benchmark] time_cross_runtime = false`: a module on another release's
-# runtime) against its timed time beyond the benchmark's min time: one call of the ten a budgeted
-# timed run makes (the check, three wall, three one-thread calls at twice the wall), at least a second
-# (process start and module load).
+# A run that only checks (`time_cross_runtime = false`) makes one call of a timed run's ten, beyond
+# the benchmark's min time; at least a second (process start and module load).
 CHECKED_SHARE, CHECKED_LEAST = 0.15, 1.0
-# The published records' installs are host venvs; an environment image costs more: the image itself
-# (its venv installed offline, .pyc compiled once: IREE-NOTES, +35 s for torch) and, once per run
-# that has none, the Debian base image (debootstrap: 41 s quiet, 158 s with the machine shared).
+# The published installs are host venvs; an image costs more, and the first one's Debian base more still.
 DOCKER_IMAGE_SECONDS = 40.0
 DOCKER_BASE_IMAGE_SECONDS = 120.0
-
-
-def published_times() -> StageTimes:
-    """The stage times of the published records, from the summary that ships with the tool
-    (execution/stage_times.json): what the jobs took on the publication host, the basis for jobs never
-    run here."""
-    return stage_times.published()
 
 
 def load_factor() -> float:
@@ -55,59 +40,35 @@ def load_factor() -> float:
         return 1.0
 
 
-# Stages whose time is downloads and disk (`io_bound`): their factor says nothing of how fast this
-# host computes.
+# Stages whose time is downloads and disk: their factor says nothing of how fast this host computes.
 IO_STAGES = frozenset(stage.name for stage in stages.ordered() if stage.io_bound)
 
 
-# How a job's time grows with the load, L the load average over the CPUs (at least 1): as L**k. Before
-# a job finished, k is `COUPLING`, for every computing stage alike: the loaded venv first run
-# docs/first-run.md describes (the default matrix's 86 jobs at load median 13.7 on 2 cores, L 6.85)
-# against its quiet run (results/first-run/) grew exports 6.1x (k 0.94), compiles 6.3x (0.96), peers
-# ~7x (1.0), runs beyond their benchmark floor 4.2x (0.74); a newcomer's first run at load median 10
-# took 3.1x the quiet run's 14:11, as L**0.8 of every job would. Then k is learned from the jobs that
-# finished (`HostFactor.coupling`): how hard a load hits differs more between hosts and loads than
-# between stages (three busy loops in a session of their own at L 2.5: every stage L**0.35). Per-stage
-# exponents fitted to the Docker run (exports 1.06, compiles 0.75, runs 0.45, never learned) read
-# 0.52-0.66 of the time left from 25 to 85 % of a load-10 replay (tests/unit/test_eta_replay.py), as
-# the newcomer's ETA did (real/ETA 1.28-2.12).
+# A job's time grows with the load L (the load average over the CPUs, at least 1) as L**k: k starts at
+# `COUPLING` for every computing stage (loaded first runs grew exports, compiles and peers L**0.94-1.0,
+# runs beyond their floor L**0.74; docs/first-run.md), then is learned from the jobs that finished
+# (`HostFactor.coupling`): how hard a load hits differs more between hosts than between stages.
 COUPLING = 0.85
-# What the prior k weighs against the finished jobs', in their (ln L)**2: one job at L = e (load 5.4 on
-# 2 CPUs). A job at L ~1 says nothing of k (a compile basis from a faster host reads 0.5x at any load).
+# What the prior k weighs against the finished jobs', in their (ln L)**2: one job at L = e.
 COUPLING_WEIGHT = 1.0
-# How a backend's stages feel the load against one another, as exponents over k (1 where not named).
-# The Docker run at L 8.4 (tests/data/eta/first-run.jsonl against the quiet jobs: tests/unit/test_eta.py
-# MEASURED_K): exports L**1.41 (each in a container), compiles 1.0, runs 0.6 (the Whisper encoder's long
-# calls ~0.8). Host venvs: a run is hit less than a compile, and a run of long calls least (a timed
-# stage runs alone: no compile of this run beside it). The loaded venv first run (L 6.85): compiles
-# L**0.96, runs beyond their floor L**0.74 (0.77 of it); issue #69's live cold run
-# (tests/data/eta/first-run-live69.jsonl, load median 6.1 on 2 cores): most compiles L**0.9-1.2 at L
-# 3.3-4.9 (the MobileNets' 0.5-0.6), the Whisper encoder's runs 1.25-1.34x at L 2.9-3.4 on a host that
-# ran them 0.7x the published time at L 1.4-2.2: L**0.55, 0.6 of the compiles'. Taken alike there, the
-# four encoder runs were expected to take 16 min at L 5 where they took 3.5 min, and real left / ETA
-# read 0.32-0.50 from 55 to 73 %.
+# How a backend's stages feel the load against one another, as exponents over k (1 where not named),
+# fitted to recorded first runs (tests/unit/test_eta.py MEASURED_K): in Docker each export runs in a
+# container; on host venvs a timed run runs alone, so it is hit less than a compile, long calls least.
 RELATIVE = {
     "docker": {"export": 1.41, "compile": 1.0, "run": 0.6, "run (long calls)": 0.8},
     "venv": {"run": 0.8, "run (long calls)": 0.6},
 }
-# Downloads and disk (`IO_STAGES`, the installs): their own exponent, learned from their own jobs only.
 IO_SENSITIVITY = 0.5
-# A CPU that reads this much slower than the basis, over every computing job that finished here beyond
-# the load's share (`HostFactor.speed`), is taken as that much slower at the kinds none of whose jobs
-# finished yet, and as where their own times start from. A faster reading is not: the basis is each
-# job's quiet time over sittings of the publication host, and the quiet replay's exports and compiles
-# read 0.76 of it where its runs then took 1.7x (tests/unit/test_eta.py: carried over, the replays
-# broke their bars; the loaded ones read 0.96-1.03 of the basis, beyond the load's share).
+# A CPU that reads this much slower than the basis (`HostFactor.speed`) is taken as that much slower at
+# the kinds none of whose jobs finished yet. A faster reading is not: the basis is already each job's
+# quiet time, and carried over, a quiet replay's fast compiles made its runs' estimates far too short.
 SLOWER_CPU = 1.25
 LEARNS_FROM_SECONDS = 1.0  # the least stretchable time of a job the factor learns from (`Estimates.finished`)
-# A run whose time beyond its benchmark floor is at least this long is its own kind ("long calls": the
-# Whisper encoder's 53-s runs of 6-s calls) apart from the 7-s runs that are mostly floor, as peers are
-# their own stage: each kind learns its own excess from its own jobs.
+# A run whose time beyond its benchmark floor is at least this long is its own kind ("long calls"), apart
+# from the runs that are mostly floor: each kind learns its own excess from its own jobs.
 LONG_CALLS_SECONDS = 20.0
 LONG_CALLS = "run (long calls)"
-# How much a finished job weighs against the ones that finished after it: each later one leaves it this
-# much. The host of now is what matters: a load that changed its kind (a build that ended, another that
-# began) shows in the newest jobs first.
+# How much a finished job weighs against each that finished after it: the host of now is what matters.
 FORGET = 0.9
 
 
@@ -128,10 +89,8 @@ def learns_as(stage: str, basis: float, floor: float = 0.0) -> str:
 
 class LoadTrace:
     """The load as a run goes (1-minute load average / CPUs, at least 1), sampled as the progress is drawn:
-    the load a finished job ran at is the mean over its own span, not the reading at its end (a 5-min encoder
-    run at load 9-15), and the load the rest is expected at (`ahead`) the recent one, the mean over the last
-    `RECENT_SECONDS`, going back over minutes to the run's own mean load so far: the ETA follows a load that
-    rose or fell without jumping with each reading or each burst of others' work."""
+    a finished job ran at the mean over its own span, and the rest is expected at the recent load going
+    back to the run's own mean (`ahead`), so the ETA follows the load without jumping with each reading."""
 
     RECENT_SECONDS = 120.0
     # How long a departure of the recent load from the run's mean takes to shrink e-fold (`ahead`).
@@ -189,13 +148,8 @@ class LoadTrace:
     def ahead(self, now: float, horizon: float) -> Optional[float]:
         """The mean load expected over the next `horizon` seconds: the recent load R going back to the run's
         own mean so far M (`since_start`) as L(h) = M + (R - M) e^(-h/τ), τ `REVERTS_SECONDS`, averaged over
-        the horizon. The load that others' work adds comes in episodes of minutes (a compile, a test run), and
-        a loaded moment of a run is more likely followed by its usual load than by more of the same: an
-        estimate that carries the last two minutes over the rest of a 40-min run rises and falls with each one
-        (issue #69's cold run read 27:52 to 52:16 as the load touched 17, for a run of 40 min), and one that
-        carried the last ten minutes' level over the rest read issue #69's live runs 0.52-1.79 and 0.55-1.45
-        of the time left as the load fell from 7-11 to 2-5. M is what the run itself saw, no hindsight; τ 5-20
-        min reads the replays alike (tests/unit/test_eta_replay.py, docs/first-run.md)."""
+        the horizon. Others' work comes in episodes of minutes, so a loaded moment is more likely followed by
+        the run's usual load than by more of the same (tests/unit/test_eta_replay.py)."""
         recent = self.recent(now)
         level = self.since_start(now)
         if recent is None or level is None or horizon <= 0:
@@ -205,17 +159,12 @@ class LoadTrace:
 
 
 class LockWaits:
-    """The machine's quiet lock's waits still to come: other sessions' timed stages (their `advise` sittings,
-    exports, runs) hold it, and each of this run's timed jobs waits for it before its own clock starts,
-    however short the job (a 7-s run waited 5-112 s). Each timed job that finished says how long it waited (0
-    when it had the lock at once: `Progress`); a pending timed job is expected to wait their mean, newer jobs
-    weighing more (half-life `FORGETS_SECONDS` x ln 2), against `PRIOR_JOBS` jobs that waited nothing: one
-    early wait does not stretch every job to come. Per job, not per second of timed work: a lock held in turns
-    by another session makes each acquisition wait about one of its steps. Issue #69's third live run (650 s
-    of its 39.5 min were waits) replayed: real left / ETA 10 of 15 points within 0.75-1.25 from 25 % on, 3
-    without (tests/unit/test_eta.py, docs/first-run.md); the two runs that waited little move by a point or
-    none; a fourth, live with it, read 9 of 15 (10 replayed without: its waits came in one burst and ended).
-    The waits seen so far are what the run saw, no hindsight, nothing across runs."""
+    """The machine's quiet lock's waits still to come: other sessions' timed stages hold it, and each of this
+    run's timed jobs waits for it before its own clock starts, however short the job. A pending timed job is
+    expected to wait the mean of the finished ones' waits (0 when it had the lock at once: `Progress`), newer
+    ones weighing more (`FORGETS_SECONDS`), against `PRIOR_JOBS` jobs that waited nothing, so one early wait
+    does not stretch every job to come. Per job, not per second: a lock held in turns by another session
+    makes each acquisition wait about one of its steps."""
 
     PRIOR_JOBS = 2.0
     FORGETS_SECONDS = 1200.0
@@ -245,21 +194,12 @@ class LockWaits:
 
 
 class HostFactor:
-    """How much longer jobs take on this host, now, than their basis said: L**(k x the kind's relative
-    exponent, `RELATIVE`) times the kind's excess. L is the recent load over the CPUs (`load`, from a
-    `LoadTrace`); k, how hard this host's load hits (`coupling`), is learned from every computing job
-    that finished, at the load it ran at (the mean over its span); a kind's excess (`learns_as`: a
-    stage, and a run's long calls) is what its own jobs took beyond what L**k said — a host faster or
-    slower than the publication's at that kind — weighed n to 1 against this CPU's speed (`speed`:
-    every kind's jobs alike; n jobs: one job's time is noisy: a loaded run's first export read 13x,
-    its later ones 2-19x). Newer jobs weigh more (`FORGET`). A kind none of whose jobs finished takes
-    L**k times that speed: a first run's peers and long calls come last, and the load hits them as it
-    hit the exports and compiles before them (a newcomer's: each outlasted an estimate that took runs
-    as L**0.45), as does a slower CPU. And never less than a running job has already overrun its own
-    (`Estimates.left`).
-
-    Replayed in tests/unit/test_eta.py (recorded runs) and tests/unit/test_eta_replay.py (the default
-    plan's quiet jobs under a load that rises to 10-15 on 2 cores, a quiet one, a falling one)."""
+    """How much longer jobs take on this host, now, than their basis said: L**(k x the kind's `RELATIVE`
+    exponent) times the kind's excess. L is the recent load over the CPUs; k (`coupling`) is learned from
+    every computing job that finished, at the load it ran at; a kind's excess (`learns_as`) is what its own
+    jobs took beyond L**k, weighed n to 1 against this CPU's `speed` (one job's time is noisy), newer jobs
+    weighing more (`FORGET`). A kind none of whose jobs finished takes L**k times that speed. Replayed in
+    tests/unit/test_eta.py and tests/unit/test_eta_replay.py."""
 
     def __init__(self, load: float = 1.0, relative: Optional[Mapping[str, float]] = None) -> None:
         self._seen: list[tuple[str, float, float, float]] = []  # (kind, basis, actual, load it ran at)
@@ -289,11 +229,8 @@ class HostFactor:
             den += weight * x * x
         return num / den
 
-    def exponent(self, kind: str) -> float:
-        """How the load stretches `kind` now: L**exponent."""
-        return self._exponent(kind, self.coupling())
-
     def _exponent(self, kind: str, coupling: float) -> float:
+        """How the load stretches `kind` at that `coupling`: L**exponent."""
         return IO_SENSITIVITY if kind in IO_STAGES else coupling * self.relative.get(kind, 1.0)
 
     def of(self, kind: str) -> float:
@@ -306,7 +243,7 @@ class HostFactor:
         return memo[kind]
 
     def _of(self, kind: str) -> float:
-        exponent = self.exponent(kind)
+        exponent = self._exponent(kind, self.coupling())
         own = [excess for k, excess in self._excesses() if k == kind]
         # A kind none of whose jobs finished takes this CPU's speed (`speed`); one whose did goes from
         # it to its own. Downloads and disk say nothing of the CPU, nor it of them.
@@ -328,9 +265,8 @@ class HostFactor:
 
     def speed(self) -> float:
         """How much slower this CPU is than the basis' (2.0: twice as slow), from every computing job that
-        finished here beyond the load's share, whatever its kind, weighed n to 1 against the basis' own; 1.0
-        until that is `SLOWER_CPU` or more. A published time from a faster CPU is as much too short for the
-        kinds still to come (a 2-core Zen 3's cold run took 2.0x its first estimate)."""
+        finished here beyond the load's share, weighed n to 1 against the basis' own; 1.0 until that is
+        `SLOWER_CPU` or more."""
         return math.exp(self._speed())
 
     def _speed(self) -> float:
@@ -475,11 +411,9 @@ class Estimates:
 
     def finished(self, job_id: str, seconds: Optional[float], load: Optional[float] = None) -> None:
         """A job of this run ended after `seconds`, at `load` (the mean over its span; None: the load
-        now): what the host factor learns from — the part of it beyond its `floor`, and only when
-        that part is at least a second and at least the floor: a
-        7.5-s run of which 6 s are the benchmark's min time reads its factor off a second or two, and
-        says nothing of how a 53-s run of long calls stretches (at load 5: 1.0x against 1.47x); a
-        refused run (0.1 s published, 0.12-0.26 s at load 5) reads it off process start."""
+        now): the host factor learns from the part beyond its `floor`, only when that part is at least a
+        second and at least the floor (a run that is mostly benchmark min time, or a refused run's process
+        start, says nothing of how the load stretches computing)."""
         if self.source.get(job_id) not in ("published", "guess") or not isinstance(seconds, (int, float)):
             return
         self.factor.ended[self.kind(job_id)] += 1
@@ -492,30 +426,24 @@ class Estimates:
     ) -> float:
         """Seconds until the run ends: pending jobs, plus what running ones still need. A running job past its
         estimate is expected to need a quarter of what it has run so far, and pending jobs of its kind
-        (`learns_as`) to overrun alike, weighed as one job more among those of its kind that finished here
-        (`HostFactor.ended`: the first of a kind, whole) — unless it was expected to be reused: a stored
-        result whose artifact is gone (another cache, a changed export) runs after all, which says nothing of
-        how slow this host is (one such compile once multiplied every pending compile by 680: "ETA 43:31:57").
-        An overrun of a coarse estimate (the model's or the stage's typical time) stretches only pending jobs
-        estimated as coarsely: a job timed before keeps its own time (a lavapipe run estimated by its model's
-        0.2-s "no CUDA device" runs once multiplied the next lavapipe run's own 1500 s by 1700: "ETA
-        723:03:28"). `running`: job id -> when it started, on the clock `now` reads (`time.monotonic`)."""
+        (`learns_as`) to overrun alike, weighed as one job more among those of its kind that finished here —
+        unless it was expected to be reused (a stored result whose artifact is gone says nothing of this
+        host). An overrun of a coarse estimate (the model's or stage's typical time) stretches only pending
+        jobs estimated as coarsely: a job timed before keeps its own time. `running`: job id -> when it
+        started, on the clock `now` reads (`time.monotonic`)."""
         now = time.monotonic() if now is None else now
         overrun: dict[tuple[str, bool], float] = {}  # (kind, from the job's own time) -> factor
         rests: dict[str, float] = {}
         for job, since in running.items():
             ran, expected = now - since, self.expected(job)
             rests[job] = max(expected - ran, 0.25 * ran if ran > expected else 0.0)
-            # An overrun of a second or less is a process start, not this host (a refused run: 0.1 s
-            # published, 0.12-0.26 s at load 5, stretched every pending run 2x while it ran).
+            # An overrun of a second or less is a process start, not this host.
             overran = expected > 0 and ran - expected > LEARNS_FROM_SECONDS
             if overran and self.source.get(job) != "stored":
                 kind = self.kind(job)
                 key = (kind, job in self.own_time)
-                # One job among the n of its kind that finished here (each already in `expected`):
-                # its overrun weighs 1 in n + 1, in log space as the factor weighs them. Taken whole,
-                # one run held 64 s by a 40-s stall of the machine stretched every pending run of
-                # its kind 6x: "ETA 32:43" for 14:55 (a cold run at load 10, docs/first-run.md).
+                # One job among the n of its kind that finished here: its overrun weighs 1 in n + 1, in
+                # log space as the factor weighs them (taken whole, one stalled run stretched them all).
                 stretch = (ran / expected) ** (1.0 / (self.factor.ended[kind] + 1))
                 overrun[key] = max(overrun.get(key, 1.0), stretch)
         alone = shared = 0.0
@@ -539,13 +467,10 @@ class Estimates:
         waiting: Iterable[str] = (),
         held: float = 0.0,
     ) -> float:
-        """`left` at the load expected over that time (`LoadTrace.ahead`): at the recent load first,
-        then at the load ahead for as long as that said; and the quiet lock's waits to come
-        (`waits_ahead`). `waiting`: timed jobs started but waiting for the quiet lock, each counted
-        whole, as pending; their wait is what the lock's holder is still expected to take (`held`,
-        once), not the mean wait of a job yet to start as well: a job waiting now was counted twice,
-        the holder's rest and the mean of waits to come. Where no holder says how long (`held` 0),
-        they are expected the mean wait, as a pending timed job is."""
+        """`left` at the load expected over that time (`LoadTrace.ahead`), and the quiet lock's waits to
+        come (`waits_ahead`). `waiting`: timed jobs waiting for the quiet lock, each counted whole, as
+        pending; their wait is what the lock's holder is still expected to take (`held`, once), or where
+        no holder says (`held` 0) the mean wait, as a pending timed job's."""
         waiting = list(waiting)
         counted = [*pending, *waiting]
         self.factor.load = loads.recent(now) or self.factor.load
@@ -558,8 +483,7 @@ class Estimates:
         return left + self.waits_ahead(counted, now)
 
     def waits_ahead(self, pending: Iterable[str], now: float) -> float:
-        """The quiet lock's waits the pending timed jobs are expected to have (`LockWaits`): what
-        timed stages waited so far this run, which no load says (a live run waited 650 s of 39.5 min)."""
+        """The quiet lock's waits the pending timed jobs are expected to have (`LockWaits`)."""
         return self.waits.per_job(now) * sum(job in self.exclusive for job in pending)
 
     def basis(self) -> str:

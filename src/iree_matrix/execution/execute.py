@@ -36,7 +36,8 @@ from iree_matrix.core.model.store import Entry, Store, failure_is_stale, refused
 from iree_matrix.core.system import host, processes
 from iree_matrix.core.system.locks import LockCancelled, cache_lock, machine_lock
 from iree_matrix.envs import Backend
-from iree_matrix.execution.eta import Estimates, load_factor, published_times
+from iree_matrix.execution import stage_times
+from iree_matrix.execution.eta import Estimates, load_factor
 from iree_matrix.execution.progress import Progress, cost
 from iree_matrix.execution.quiet_turns import POLL, QuietTurns
 from iree_matrix.execution.summary import Summary
@@ -577,7 +578,7 @@ def plan_estimates(
         timed,
         options.jobs,
         redo=lambda job_id: any(fnmatch.fnmatchcase(job_id, g) for g in options.retime),
-        published=(times := published_times()),
+        published=(times := stage_times.published()),
         backend=backend,
         load=load_factor(),
         speed=times.speed_of(host_identity.here().identity),

@@ -121,13 +121,14 @@ def _require_sandbox(chosen: Sequence[Record], backend: Optional[str], unsandbox
 def _expected_seconds(record: Record, latest: Mapping[str, Record]) -> float:
     """What re-creating a cell costs here now: its published stages' own times and an install per
     environment (the published median), scaled by the load as the matrix's first estimate is."""
-    from iree_matrix.execution.eta import load_factor, published_times
+    from iree_matrix.execution import stage_times
+    from iree_matrix.execution.eta import load_factor
 
     stages = ("export", "compile", "run") if record.stage == "run" else ("export", "compile")
     chain = [dep_of(record, latest, stage) for stage in stages]
     slower: float = load_factor() ** 0.5  # as the matrix's estimate takes the load before a stage finished
     seconds = sum((r.seconds or 0.0) * slower for r in chain if r is not None)
-    return seconds + len(chain) * published_times().by_stage.get("install", 60.0)
+    return seconds + len(chain) * stage_times.published().by_stage.get("install", 60.0)
 
 
 # --- which cells ------------------------------------------------------------------------------
