@@ -1,15 +1,7 @@
-"""Paired, interleaved A/B timing of two compiled modules on this host: the measurement behind every
-speed verdict (`stats.paired` decides; this module only measures).
-
-Each arm is `iree-benchmark-module --device=local-sync` on one module: one thread, its CPU time per
-call (the process's, which on local-sync is that thread's work) — the figure the machine's load
-moves least (±5 % at load 4-17 where wall time moved 2-5x). Rounds alternate the order (A B, B A,
-...) so a drift of the machine falls on both arms. Byte-identical modules are not timed at all.
-
-An arm is derived from a run record's own command (`iree-run-module ... --module=M --function=F
---input=@...`), so any native run a matrix, a search or a calibration recorded can be compared
-again later, as long as its runtime and module are still on this host (venv backend).
-"""
+"""Paired, interleaved A/B timing of two compiled modules on this host, the measurement behind every speed
+verdict (`stats.paired` decides). Each arm is `iree-benchmark-module --device=local-sync` on one thread, its
+CPU time per call (what load moves least); rounds alternate the order so a drift falls on both arms. An arm
+comes from a run record's own command, so any native run recorded here can be compared again later."""
 
 from __future__ import annotations
 

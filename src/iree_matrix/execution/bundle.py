@@ -1,22 +1,8 @@
-"""A run bundle: compile here, answer there.
-
-`iree-matrix bundle` builds a plan's exports and compiles here (as any run does, stored under the
-same keys), then packs what a machine needs to run and check them with nothing but Python and
-numpy: each cell's module, its inputs and torch's reference outputs with the model's tolerance,
-IREE's runtime (execution/bundle_runtimes.py: a wheel for the target's Python and machine, or the
-tools the `runtime-build` stage built here from source), a manifest naming every cell's job and
-digests, and the runner (the package `bundle_runner/`, run by `run.py`). The manifest is also kept in the
-cache (`CacheLayout.bundles`), so `merge` can check that a record coming home names a module this
-machine shipped, whatever was edited on the way.
-
-Layout of a bundle (its SHA256SUMS lists every file):
-
-    run.py  bundle_runner/  bundle.json  SHA256SUMS  README.txt
-    exports/<export key>/{export.json, inputs/*.npy, reference/*.npy}
-    modules/<module sha256>.vmfb
-    runtime/<wheel>.whl
-    runtimes/<runtime value>-<arch>/{iree-run-module, iree-benchmark-module}
-"""
+"""A run bundle: compile here, answer there. `iree-matrix bundle` builds a plan's exports and compiles here,
+then packs what a machine needs to run and check them with nothing but Python and numpy: each cell's
+module, inputs and torch's references, IREE's runtime (execution/bundle_runtimes.py), a manifest (also
+kept in the cache, so `merge` can check records coming home) and the runner (`bundle_runner/`, run by
+run.py). Layout and figures: docs/bundles.md."""
 
 from __future__ import annotations
 

@@ -1,20 +1,8 @@
-"""Weights once per bundle: the modules cut where their content says, each distinct chunk carried once.
-
-The modules of one model compiled with different flags (a sitting's arms, its proof's neighbours)
-each hold the model's weights, as the same bytes: of MobileNetV2's 3.13.0 modules (14 MB each),
-96-99 % of one module's 4 KiB blocks occur in another built with other flags (no data tiling and a
-generic CPU among them). Cutting each module at the same content (a boundary where a rolling sum over
-the last WINDOW bytes has its low bits zero, so an inserted or removed byte moves no boundary but
-its own) makes those runs the same chunks; the bundle carries each distinct chunk once, in one pack,
-and each module as a recipe of the pack's ranges. The runner puts every module together again and
-checks it against its compile's sha256 (bundle_runner/modules.py): what runs is that very module, so
-no timing changes.
-
-IREE's own parameter archives (`iree-compile --iree-parameter-export=SCOPE=FILE`, 3.11.0 on;
-`--iree-opt-export-parameters` before) were the first choice; tried on MobileNetV2 with 3.13.0 they
-export only what constant evaluation leaves as plain globals (its 1-D biases: 0.4 MB of 14 MB, the
-module 14.3 MB still), and nothing with `--iree-opt-const-eval=false`: docs/bundles.md has the figures.
-"""
+"""Weights once per bundle: modules of one model compiled with different flags share most of their bytes,
+so each is cut at content-defined boundaries (a rolling sum over WINDOW bytes with its low bits zero: an
+inserted byte moves no boundary but its own) and each distinct chunk travels once, each module as a recipe
+of the pack's ranges. The runner rebuilds every module and checks its sha256 (bundle_runner/modules.py), so
+no timing changes; why not IREE's parameter archives: docs/bundles.md."""
 
 from __future__ import annotations
 

@@ -1,37 +1,8 @@
-"""Run a plan on a Dask cluster: `iree-matrix matrix --scheduler tcp://host:8786` or `--cluster local:N`.
-
-Each stage job is one Dask task, submitted when its dependencies have succeeded (a job whose
-dependency failed is recorded `not_run` here, never sent). The task runs the serial executor's own
-single-job function (`Executor.run_one`) on a worker, so keys, reuse, statuses and records are
-exactly the serial run's.
-
-Who writes what:
-
-- **results.jsonl**: only this process, the orchestrator, as each task's record comes back.
-- **The store** (`--store DIR`, default `<cache>/store`): a directory every worker can read and
-  write at the same path (NFS, a bind mount; `IREE_MATRIX_STORE` on a worker names its own mount
-  point). Exports, modules and every result pass between workers through it: a job's inputs are its
-  dependencies' store entries. An entry appears only by renaming a finished staging directory into
-  place, so a worker lost mid-stage leaves at most an orphan under `staging/` (cleaned at the next
-  run's start) and nothing half-written; Dask gives its task to another worker with the same
-  resources. Modules embed the path of the MLIR they were compiled from: keep the store at one
-  path everywhere for byte-identical modules.
-- **Environments** are each worker's own (`$IREE_MATRIX_CACHE` of the worker, else the
-  orchestrator's `--cache` path): wheelhouse, venvs, images, logs, and the `install` results. A job
-  first makes sure its environments exist on its worker (reused when they do, installed when not).
-
-Worker resources (Dask `--resources`; `python -m iree_matrix.execution.distributed resources` prints this
-machine's): `arch-<name>=1` per architecture it runs (its own; others under qemu-user when binfmt
-has a handler), `docker=1` with a Docker daemon, and `quiet=1` when its timings count. A job asks
-for `arch-<its environment's arch>` and, on the Docker backend, `docker` — as labels (a sliver of
-each, so they don't limit concurrency) — and a timed stage (run, export, peer, dispatches) asks for
-all of `quiet`: at most one timed stage per worker, and none on a worker that declares no `quiet`.
-Within a machine no two timed stages run at once: every run's executor holds the machine's quiet
-lock (`locks.machine_lock`, `/tmp/iree-matrix-quiet.lock`) for a timed stage, so several workers —
-or runs — on one machine never time at the same moment; other stages take no lock (a compile may run
-beside a timing, which its `other_load` shows). A worker holds it around a whole timed job; the
-executor's own request is then a no-op.
-"""
+"""Run a plan on a Dask cluster (`--scheduler tcp://host:8786` or `--cluster local:N`): each job one Dask
+task, submitted when its dependencies succeeded, running the serial executor's `Executor.run_one` on a
+worker, so keys, reuse and records are the serial run's. Only this process writes results.jsonl; workers
+share the store (`--store`, one path everywhere) and keep their own environments; worker resources and the
+quiet lock: docs/scale-out.md."""
 
 from __future__ import annotations
 

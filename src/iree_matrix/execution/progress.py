@@ -1,9 +1,6 @@
-"""What a person watching a long run sees: which stage of which cell, n of N, elapsed time and an
-estimate of what is left (execution/eta.py: from how long the same stages took before).
-
-Every event is a plain line (a log, a pipe, CI); on a terminal a live status line from `rich`
-stays under them: jobs done of total, the stages running now, elapsed, and the estimate. The lines
-are the log's (stderr, core/console.py): `-q` hides them, and the live line with them."""
+"""What a person watching a long run sees: which stage of which cell, n of N, elapsed time and the ETA
+(execution/eta.py). Every event is a plain log line (stderr; `-q` hides it); on a terminal a live status
+line from `rich` stays under them."""
 
 from __future__ import annotations
 

@@ -1,10 +1,7 @@
-"""One executor's turns at timing, for the stages that take the machine's quiet lock themselves after their
-model's first call (`Stage.warms_up`: export, peer). Such a job runs beside installs and compiles until its
-worker asks for quiet; it then waits for its turn (one at a time) and for every other job of this executor to
-end or to be waiting for a turn itself (so no two wait on each other), and while it holds the turn no new job
-starts. An export's heavy part, turbine's export after the eager timing, runs outside its turn (the worker
-says when its timing is done), so on 2 cores the first exports and compiles overlap instead of queueing one by
-one (a user's first run on a 2-core Zen 3 started no compile for 22 minutes while exports waited in line)."""
+"""One executor's turns at timing, for stages that take the machine's quiet lock themselves after their
+model's first call (`Stage.warms_up`: export, peer): such a job runs beside others until it asks for quiet,
+then waits for its turn and for every other job to end or to ask too, and while it holds the turn no new job
+starts; its heavy untimed part runs outside the turn, so on few cores exports and compiles overlap."""
 
 from __future__ import annotations
 

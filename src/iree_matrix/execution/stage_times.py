@@ -1,12 +1,7 @@
-"""Stage times: the median seconds of a set of records per job, per (stage, model) and per stage —
-what the progress estimate bases a job's time on — and the published records' own, shipped with
-the tool as a small summary (`stage_times.json`, beside this module) instead of the published logs.
-
-The summary is generated from the checkout's published logs (results/**/results.jsonl: each job's
-quiet time over its sittings, `quiet_times`; each model's and stage's typical time from the newest
-records): `bin/update_stage_times.py` (or `nox -s stage_times`) after publishing;
-tests/unit/test_stage_times.py fails when it is not current.
-"""
+"""Stage times: the median seconds of a set of records per job, per (stage, model) and per stage, the basis
+of the progress estimate; and the published records' own, shipped as `stage_times.json` beside this module
+(`bin/update_stage_times.py` or `nox -s stage_times` regenerates it; tests/unit/test_stage_times.py checks
+it is current)."""
 
 from __future__ import annotations
 

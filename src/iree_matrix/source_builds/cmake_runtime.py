@@ -1,29 +1,9 @@
-"""IREE's runtime built from source with cmake: natively, and cross-compiled for the Pi Zero.
-
-IREE publishes no 32-bit ARM runtime, so "does my model run on an ARM1176?" needs one built here.
-The `runtime-build` stage (stages/runtime_build.py) runs these builds for `src:<release>` runtime
-values; its key hashes the source (tarball digest, or git URL + tag), the toolchain (compiler
-versions), the target, the linkage and every flag, and its store entry keeps the tools. What it
-records answers the brief's linkage question per build: build time, sizes of `iree-run-module` /
-`iree-benchmark-module` stripped and unstripped, and for a dynamic build the NEEDED libraries and
-GLIBC symbol versions.
-
-Sources (`--iree-source`, or $IREE_MATRIX_IREE_SOURCE): a directory holding IREE's tree, a tarball
-of one (what offline machines and CI use; docs/arm.md "Getting IREE's source"), or `git+URL@TAG`
-(default: IREE's public repository at the release tag, with only the submodules a runtime build
-needs).
-
-CMake: IREE 3.11.0's CMakeLists.txt requires CMake >= 3.26 (`cmake_minimum_required(VERSION
-3.26...3.29)`); Debian 12 ships 3.25.1. Every build therefore uses one CMake from PyPI (the `cmake`
-wheel: a static binary with its modules, unpacked once into CACHE/tools; `PYPI_CMAKE` pins it), on
-the host and in the toolchain container alike, so every release is configured by the same CMake.
-It stays below 4.0, which refuses `cmake_minimum_required` below 3.5 (flatcc's CMakeLists.txt
-asks for 2.8).
-
-Each target's compilers and flags are its entry's `toolchain` in iree/targets.py (cross-building
-for the ARM1176JZF-S: `-mcpu=arm1176jzf-s -marm`, VFPv2, the soft-float calling convention;
-IREE-NOTES, iree-src/README); a target without one has no runtime built here.
-"""
+"""IREE's runtime built from source with cmake, natively or cross-compiled (for the Pi Zero: IREE publishes
+no 32-bit ARM runtime), for the `runtime-build` stage's `src:<release>` runtimes. Sources (`--iree-source`,
+$IREE_MATRIX_IREE_SOURCE): a directory, a tarball, or `git+URL@TAG` (default: IREE's repository at the
+release tag, runtime submodules only). Every build uses PyPI's CMake (`PYPI_CMAKE`: >= 3.26 for IREE 3.11,
+< 4.0 for flatcc), host and container alike; each target's compilers and flags are its `toolchain` in
+iree/targets.py. docs/arm.md has the method."""
 
 from __future__ import annotations
 

@@ -1,15 +1,7 @@
-"""IREE on a bare-metal Cortex-M under qemu-system-arm: the runtime cross-built with
-arm-none-eabi-gcc + newlib, a firmware linked around one module, run with semihosting output.
-
-The module is compiled as a static library (`--iree-llvmcpu-link-static`, the kernels an object
-file linked into the firmware, the VM bytecode embedded as a constant); the runtime is IREE's
-local-sync HAL with the static library loader, no threads, no file system (IREE's bare-metal guide,
-https://iree.dev/guides/deployment-configurations/bare-metal/, and the CMake options of
-github:iree-org/iree-bare-metal-arm). The runtime is built once per source x CPU x toolchain into
-`<cache>/cortex-m-runtime/<key>/` (its libraries and headers kept, the objects dropped); each run
-links a firmware (`scripts/cortex_m/firmware.c` + generated model data), reads its sizes, and runs
-it under `qemu-system-arm -semihosting` with a timeout. docs/cortex-m.md has the method.
-"""
+"""IREE on a bare-metal Cortex-M under qemu-system-arm: the runtime (local-sync HAL, static library loader,
+no threads or files) cross-built with arm-none-eabi-gcc + newlib once per source x CPU x toolchain into the
+cache, a firmware linked around one module compiled as a static library, run with semihosting output and
+a timeout. The method: docs/cortex-m.md."""
 
 from __future__ import annotations
 

@@ -1,14 +1,7 @@
-"""A run on a bare-metal target: the module's firmware linked and run under qemu-system-arm.
-
-The run stage (stages/run.py) hands a job whose arch is bare metal (targets.Arch.bare_metal) to
-this helper, with the files its dependencies stored (`Given`). There is no runtime environment to
-install: IREE's runtime is cross-built from the `src:<release>` source
-once per key (cortex_m.build_runtime, kept in the cache), linked with the compile stage's static
-library and the model's inputs into a firmware, and run; its outputs come back over semihosting and
-are checked against torch here, as on every other target. The record carries what a
-microcontroller user asks first: flash (text + rodata + the initial values of data) and RAM (data
-+ bss + the heap's and the stack's peaks), against the emulated machine and real boards.
-"""
+"""A run on a bare-metal target (targets.Arch.bare_metal): the run stage hands it here with the files its
+dependencies stored (`Given`); IREE's runtime is cross-built from the `src:<release>` source once per key
+(cortex_m.build_runtime), linked with the compile's static library and the inputs into a firmware, and run;
+its outputs are checked against torch as on every target, and the record has its flash and RAM."""
 
 from __future__ import annotations
 

@@ -1,18 +1,8 @@
-"""`iree-matrix advise MODEL`: the published answer made this machine's, in one paired sitting.
-
-It builds what it needs like any matrix (matrix/advise.toml: the model exported once, compiled by
-one release under `default`, the naive build and the published picks, each module run and checked
-against torch, and the peers), then times them all again on one thread, interleaved, for `--rounds`
-rounds: `default`, each pick, the naive build and the matrix file's peers (ONNX Runtime and torch
-eager; a peer added to its `peers` is timed too). It prints the answer for this CPU (the release,
-the exact flags, the speed-ups and the peer ratios, every one from this sitting) and keeps the
-sitting with its identity (RESULTS_DIR/advice-MODEL.STARTED.json: each sitting its own file, the
-newest of a model and CPU read first), so it can be published beside the others (results/answers/).
-Which picks: advise/advise_plan.py; the sitting: advise/advise_sitting.py; each pick's proof and the
-sitting again of a pick it moved: advise/advise_proof.py; the op kinds that hold an answer's gap to
-the best peer: findings/gap.py (advise_sitting.explain). Those phases build through `_Builds` (the one
-thing they take from here: this task owns advise's matrix and runs it).
-"""
+"""`iree-matrix advise MODEL`: the published answer made this machine's, in one paired sitting. It builds
+advise's matrix (matrix/advise.toml), times default, the picks, the naive build and the peers again on one
+thread, interleaved, proves the picks, prints this CPU's answer and keeps the sitting
+(RESULTS_DIR/advice-MODEL.STARTED.json) for publishing. The phases are advise/'s; they build through
+`_Builds` (this task owns advise's matrix and runs it)."""
 
 from __future__ import annotations
 

@@ -1,13 +1,7 @@
-"""`iree-matrix bisect JOB`: where a mismatching run's IREE output leaves torch's.
-
-From the stored records alone (as `show --commands` and `reproduce` read them) it finds the run's
-cell: the export's environment and the model's arguments (its recorded command), the compiler's
-environment and flags (the compile's command), the runtime's environment (the run's). It then runs
-scripts/bisect_outputs.py in that exporter environment through the environment API, sandboxed as
-the export stage runs the model's code (`model_code=`, the model's files and both IREE environments
-read-only, only its output directory writable), and prints its table and its last line: the first
-module whose output differs from torch's.
-"""
+"""`iree-matrix bisect JOB`: where a mismatching run's IREE output leaves torch's. From the stored records
+alone it finds the run's cell (the export's, compiler's and runtime's environments, the model's arguments,
+the compile's flags), runs scripts/bisect_outputs.py in the exporter's environment, sandboxed as the export
+stage runs the model's code, and prints its table: the first module whose output differs from torch's."""
 
 from __future__ import annotations
 

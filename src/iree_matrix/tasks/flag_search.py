@@ -1,10 +1,8 @@
-"""The budgeted flag search, as one session (`iree-matrix search`). Batch 1 measures default, each compile
-knob alone and each export variant; later batches descend from the best configuration so far, per function and
-compiler, one change at a time, until no neighbour beats it beyond noise or the budget is spent; a last
-sitting measures the naive build (`generic`: no target CPU, what turbine's own `compile()` passes), default
-and each function's result again side by side. Every batch is one sitting: its cells' timed runs are measured
-again even when stored (the verdicts and the plan of each batch are findings/search.py's, the descent's
-bookkeeping findings/search_descent.py's). An interrupted search resumes after its last finished batch."""
+"""The budgeted flag search (`iree-matrix search`): batch 1 measures default, each knob alone and each export
+variant; later batches descend from each function's best one change at a time until no neighbour beats it
+beyond noise or the budget is spent; a last sitting measures the naive build, default and each result side
+by side. Each batch is one sitting (findings/search.py, findings/search_descent.py); an interrupted search
+resumes after its last finished batch."""
 
 from __future__ import annotations
 

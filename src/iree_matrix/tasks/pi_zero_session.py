@@ -1,15 +1,7 @@
-"""`iree-matrix armv6-smoke` (`nox -s armv6_smoke`): can a Raspberry Pi Zero (ARMv6, ARM1176JZF-S,
-VFPv2, no NEON) run what this toolchain builds?
-
-1. The toolchain question, without IREE: a C hello world cross-compiled for armv6 with Debian's
-   gcc-arm-linux-gnueabi, linked statically and dynamically, run in the armel image under the
-   ARM1176 CPU model; sizes, and what the dynamic one needs from the board's C library.
-2. The matrix in matrix/armv6.toml (or --matrix): every selected model compiled by every selected
-   IREE version for armv6, the kernels checked for ARMv6 attributes, link failures reported with
-   their undefined symbols, and — with --armv6-runtime DIR — run and checked like any other run.
-
-Records go into the same results file as the matrix's; the session ends with a summary table.
-"""
+"""`iree-matrix armv6-smoke`: can a Raspberry Pi Zero (ARMv6, ARM1176JZF-S, VFPv2, no NEON) run what this
+toolchain builds? First a C hello world cross-compiled for armv6 and run under the ARM1176 CPU model, then
+the matrix in matrix/armv6.toml (compiled for armv6, kernels checked for ARMv6, run with a runtime built
+from source); records go into the matrix's results file, and the session ends with summary tables."""
 
 from __future__ import annotations
 

@@ -1,10 +1,7 @@
-"""The export-recipe search, as one session (`iree-matrix search-recipes`). For each model of the matrix
-(`--model`), the pipeline's default export beside each applicable export choice alone (batch 1), then the
-combination of the choices that changed a function's outcome (batch 2); every candidate is exported, compiled,
-run and checked against torch on each release by the pipeline's own stages, as the model `MODEL~RECIPE`
-(`matrix/export_recipes.py`). The table says, per model, recipe, function and release, "pass" or the first
-stage that failed and its words; `recipes.json` in the results directory keeps it, and the records are
-ordinary results: merged into a published set, `query model MODEL` names the recipes that pass."""
+"""The export-recipe search (`iree-matrix search-recipes`): per model, the default export beside each
+applicable export choice alone (batch 1), then the choices that changed an outcome together (batch 2), each
+candidate run by the pipeline's own stages as the model `MODEL~RECIPE`. Its table (pass, or the first stage
+that failed) is printed and kept in `recipes.json`; the records are ordinary results."""
 
 from __future__ import annotations
 

@@ -1,16 +1,8 @@
-"""Re-create (`iree-matrix reproduce JOB…`) published cells from their records alone, in a fresh
-cache, and say per cell whether the module and the outputs are the same bytes.
-
-What a record names is enough to plan its cell again: the labels (model, Python, torch, turbine,
-compiler, runtime, target, profile, device), and each environment's exact package versions, which
-are pinned while the fresh cache resolves them (`PIP_CONSTRAINT`); the pins' digest (versions and
-each wheel's sha256: the record's `lock_digest`) is then compared with the record's. Each cell runs
-as its own `iree-matrix matrix --select JOB` in that cache, so it is made by the same code as a
-matrix run. Compared: the module's sha256 (and, when they differ, its first differing part: the
-bytecode or an executable), the outputs' sha256 (exact values), and, where the bits differ, whether
-both are within torch's tolerance. A module compiled for `host` on another CPU than this one is
-said to be so rather than reported as a mismatch.
-"""
+"""Re-create (`iree-matrix reproduce JOB…`) published cells from their records alone, in a fresh cache, and
+say per cell whether the module and the outputs are the same bytes. Each cell is planned from its labels
+with its environments' package versions pinned (`PIP_CONSTRAINT`) and runs as its own `iree-matrix matrix
+--select JOB`; compared are the MLIR, the module (and its first differing part), the outputs and the pins.
+A module compiled for `host` on another CPU is said to be so rather than reported as a mismatch."""
 
 from __future__ import annotations
 
