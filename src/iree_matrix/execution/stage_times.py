@@ -29,10 +29,8 @@ class StageTimes:
     by_job: Mapping[str, float]
     by_model: Mapping[tuple[str, str], float]
     by_stage: Mapping[str, float]
-    # Per job, the seconds of it no load stretches (a run's Google Benchmark min time:
-    # `benchmark_tool.min_time_seconds`), from its newest record, as at Google Benchmark's own min time
-    # (a record whose time budget shortened it has `least_of / MIN_TIME_SECONDS` of it); a job not named
-    # has none. Only the published summary's (`of_published`): a time measured here is never scaled.
+    # Per job, the seconds of it no load stretches (a run's benchmark min time, at Google Benchmark's
+    # own: `own_floor`); only the published summary's, since a time measured here is never scaled.
     floor: Mapping[str, float] = dataclasses.field(default_factory=dict)
     # Per CPU identity that published timings, how much longer its jobs took than the basis (`speeds`).
     speed: Mapping[str, float] = dataclasses.field(default_factory=dict)
@@ -67,8 +65,7 @@ class StageTimes:
         return self.by_stage.get(job.stage)
 
     def to_json(self) -> dict[str, Any]:
-        """The summary's form (sorted, seconds to `DIGITS`): `{"by_job": {id: s}, "by_model":
-        [[stage, model, s], ...], "by_stage": {stage: s}, "floor": {id: s}}`."""
+        """The summary's form: sorted, seconds to `DIGITS`, by_model as [[stage, model, s], ...]."""
         return {
             "by_job": {k: round(v, DIGITS) for k, v in sorted(self.by_job.items())},
             "by_model": [[s, m, round(v, DIGITS)] for (s, m), v in sorted(self.by_model.items())],
@@ -111,19 +108,14 @@ def own_floor(record: Record, floor: Mapping[str, float]) -> float:
 
 def kind(stage: str, label: Labels) -> str:
     """What a job's time is typical of, beside its stage: its model's function; for a peer job also the
-    peers it runs. The published peer jobs ran four (torch.compile's and TFLite's conversions among
-    them: 43-92 s); the default matrix's runs eager and ONNX Runtime (~8 s quiet): taken as alike,
-    a loaded first run's ETA read 1.6-5x the time left."""
+    peers it runs (four peers' conversions take minutes where two take seconds)."""
     return f"{label.model} [{label.peers}]" if stage == "peer" and label.peers else str(label.model)
 
 
 def of_published(logs: Iterable[Sequence[Record]]) -> StageTimes:
-    """The stage times of the published logs (each one's records, as the caller read them: the
-    published sets under results/): per (stage, model) and per stage the median of each job's newest
-    record (releases differ truly there: the median is the typical one); per job its `quiet_time`
-    over every sitting that published it. A run that was checked and not timed (`[benchmark]
-    time_cross_runtime = false`) is left out: it is no time of a timed run of its job id, and the
-    estimate takes a checked run's share of the timed one (eta.CHECKED_SHARE)."""
+    """The stage times of the published logs: per (stage, model) and per stage the median of each job's
+    newest record; per job its `quiet_times` over every sitting that published it. A run that was
+    checked and not timed is left out: the estimate takes its share of the timed one (eta.CHECKED_SHARE)."""
     newest: list[Record] = []
     every: list[Record] = []
     for records in logs:
@@ -151,8 +143,7 @@ SPEED_JOBS = 10  # the fewest jobs shared with another identity a factor is read
 def speeds(every: Iterable[Record], floor: Mapping[str, float]) -> dict[str, float]:
     """Per CPU identity, the median over its compiles and runs that another identity also published
     of its own quiet time over the fastest identity's, beyond the run's floor; an identity with fewer
-    such jobs is not named. A 2-core Zen 3 took the default matrix's jobs 2-2.6x a Rocket Lake's, so
-    a first estimate from the basis alone read 0.56 of its real time."""
+    than `SPEED_JOBS` such jobs is not named."""
     own: dict[str, dict[str, float]] = {}  # identity -> job -> its quiet time beyond the floor
     for r in every:
         if r.stage in ("compile", "run") and r.status is Status.OK and r.host.known and not r.host.legacy:
@@ -173,14 +164,9 @@ QUIET_QUANTILE = 0.25
 
 def quiet_times(every: Iterable[Record]) -> dict[str, float]:
     """Per job, the lower quartile of its seconds over the published sittings that did what its newest
-    sitting did: the same outcome (an ok job's quick failure is no time of it) and the same metrics
-    recorded (a run that also takes one thread's CPU time, `cpu_ms`, does a second timed pass: the
-    Whisper encoder's run took 19 s before that pass and 53 s with it, under one job id). Such records
-    repeat the same work, so their spread is the load of each sitting: wall time only grows with it,
-    and the published sittings were loaded unevenly (YOLOX's compile on 3.13.0: 88 s in one, 22-41 s
-    in most; 36 s quiet here). The lower quartile is near the quiet time, the same for every job, so
-    one host factor scales them all (replayed in tests/unit/test_eta.py: at load 6 the ETA / time
-    left stays within 0.80-1.18 from a quarter of the run on, where the newest record's time read 1.42)."""
+    sitting did (the same outcome and the same metrics recorded: a run that also takes `cpu_ms` does a
+    second timed pass). Such records repeat the same work, so their spread is each sitting's load, which
+    only adds: the lower quartile is near the quiet time for every job, so one host factor scales them all."""
     records: dict[str, list[Record]] = {}
     for record in every:
         if isinstance(record.seconds, (int, float)) and record.seconds > 0:
@@ -208,8 +194,8 @@ def render(times: StageTimes) -> str:
 
 
 def published() -> StageTimes:
-    """The shipped summary of the published records' stage times: what jobs took on the publication host, the
-    basis for jobs never run here (none when an install lacks it: guesses, and this host's own records)."""
+    """The shipped summary of the published records' stage times, the basis for jobs never run here (empty
+    when an install lacks it)."""
     try:
         return StageTimes.from_json(json.loads(SUMMARY.read_text()))
     except (OSError, ValueError, KeyError, TypeError):

@@ -26,19 +26,19 @@ from iree_matrix.advise.advise_plan import (
     search_picks,
     sitting_peers,
 )
-from iree_matrix.core import console
+from iree_matrix.core import console, shipped
 from iree_matrix.core.model import host_identity
 from iree_matrix.core.model.configuration import Config
 from iree_matrix.core.model.results import Record, folder_log
 from iree_matrix.core.system import locks
-from iree_matrix.execution import workflow
+from iree_matrix.execution import stage_times, workflow
 from iree_matrix.execution.workflow import EXIT_INTERRUPTED, PlanSettings, load_plan
 from iree_matrix.findings import advice
 from iree_matrix.findings import gap as gaps
 from iree_matrix.findings.advice import MATRIX
 from iree_matrix.kernel.kernels import Kernel
 from iree_matrix.matrix import export_recipes as recipes
-from iree_matrix.matrix import models, tried
+from iree_matrix.matrix import models, peers, tried
 from iree_matrix.tasks.runs import listed, run_plan
 
 logger = console.logger(__name__)
@@ -49,9 +49,6 @@ __all__ = ["MATRIX", "Settings", "run"]
 def run(matrix: PlanSettings, settings: Settings, reference: str, base_model: str, out: TextIO) -> int:
     """Build `reference` (the model named `base_model`) as advise's matrix, sit it here, prove its
     picks, keep the sitting and print this CPU's answer on `out`; the exit code."""
-    from iree_matrix.core import shipped
-    from iree_matrix.matrix import peers
-
     matrix = matrix.with_models([reference])
     root = shipped.results_dir()
     published = advice.published(root / advice.DIRNAME)
@@ -102,7 +99,6 @@ def _cost(
     """advise's whole cost here, said before it builds (advise_plan.cost_text says of each part)."""
     from iree_matrix.core.cache_layout import CacheLayout
     from iree_matrix.core.model.store import Store
-    from iree_matrix.execution import stage_times
     from iree_matrix.execution.execute import Options, plan_estimates
 
     peers, found = sitting_peers(loaded.matrix.peers), nearest.advice if nearest is not None else ()
@@ -233,8 +229,6 @@ def _library(
 
 def _shelf(settings: Settings) -> dict[str, Kernel]:
     """The kernels tried on the gaps (`--library`, else kernels/); none for `--library none`, `--no-gap`."""
-    from iree_matrix.core import shipped
-
     if settings.library == "none" or settings.no_gap:
         return {}
     return advise_library.library(Path(settings.library) if settings.library else shipped.kernels_dir())

@@ -20,6 +20,7 @@ from iree_matrix.core.system import bubblewrap, process_output
 from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.envs import Environment
 from iree_matrix.envs.venv import VenvBackend
+from iree_matrix.findings import results_folder
 from iree_matrix.iree import targets
 from iree_matrix.matrix.models import readable_beside
 from iree_matrix.matrix.plan import EnvSpec
@@ -135,8 +136,6 @@ def run(
     job: str, results_dir: Path, out_dir: Optional[Path], *, unsandboxed: bool = False, out: TextIO
 ) -> int:
     """Bisect the mismatching run `job` of `results_dir`: print the table and where IREE leaves torch."""
-    from iree_matrix.findings import results_folder
-
     results = results_folder.load(results_dir, None)
     if not results.source.is_file():
         raise UserError(no_log(results.source, "runs/default"))

@@ -12,17 +12,19 @@ from collections.abc import Mapping, Sequence, Sized
 from pathlib import Path
 from typing import Any, Optional, TextIO
 
-from iree_matrix.core import console
+from iree_matrix.advise import advise_plan, gpu_sitting
+from iree_matrix.core import console, shipped
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.configuration import Config, NamedCpu, Runtime
 from iree_matrix.core.model.records import Labels
 from iree_matrix.core.model.results import Record, folder_log
 from iree_matrix.core.model.store import Store
+from iree_matrix.execution import bundle, bundle_chunks, bundle_runtimes, progress
 from iree_matrix.execution.bundle import BundledRun
 from iree_matrix.execution.bundle_runtimes import Where
 from iree_matrix.execution.workflow import Loaded, PlanSettings, listed_settings, load_plan
+from iree_matrix.findings import advice, load_windows, neighbourhood, query, results_folder, search
 from iree_matrix.findings import gap as gaps
-from iree_matrix.findings import load_windows
 from iree_matrix.iree import targets, versions
 from iree_matrix.kernel.iree import custom_dispatch
 from iree_matrix.kernel.tasks import bundle_kernels
@@ -121,8 +123,6 @@ def _pack(
 ) -> int:
     """The compiled cells (and with --advise the sittings, each with its proof's neighbourhood),
     their runtime wheels and run.py, packed into `args.to`."""
-    from iree_matrix.execution import bundle, bundle_chunks, bundle_runtimes
-
     to, results = args.to, folder_log(loaded.results_dir)
     assert to is not None
     run_flags = {name: kernel.run_flags for name, kernel in loaded.matrix.kernels.items()}
@@ -138,9 +138,6 @@ def _pack(
     files = bundle.plan_files(found, wheels, tools)
     sittings: list[dict[str, Any]] = []
     if advised is not None and advised.gpu:
-        from iree_matrix.advise import gpu_sitting
-        from iree_matrix.findings import search
-
         sittings, peer_files = gpu_sitting.sittings(
             loaded.plan, found, advised.proofs, lambda name: search.parse(name).profile
         )
@@ -267,8 +264,6 @@ def _gpu_plan(plan: PlanSettings, args: Settings) -> tuple[Loaded, Advised]:
     """advise's matrix for a GPU sitting: `default` compiled by each release for each target, and unless
     --no-proof its one-knob neighbourhood by the first release for each target (the knobs that compile for a
     GPU); no picks or ONNX Runtime (not a GPU peer: torch is, built there from the model's source)."""
-    from iree_matrix.advise import gpu_sitting
-
     assert args.advise
     model = args.advise
     chosen = [gpu_sitting.parse_target(t).label for t in args.targets]
@@ -289,7 +284,6 @@ def _gpu_neighbours(release: str, label: str) -> list[str]:
     """`default`'s one-knob neighbours on a GPU target: the knobs `release` accepts that compile
     for it (findings/neighbourhood.py `for_gpu`, the compile stage's rule)."""
     from iree_matrix.advise.gpu_sitting import CONFIG
-    from iree_matrix.findings import neighbourhood, search
 
     knobs = neighbourhood.for_gpu(neighbourhood.accepted_knobs(release), release, label)
     return [str(c) for c in neighbourhood.neighbours(search.parse(CONFIG), knobs)]
@@ -297,9 +291,6 @@ def _gpu_neighbours(release: str, label: str) -> list[str]:
 
 def _say_gpu_proofs(release: str, labels: Sequence[str]) -> Proofs:
     """Each target's proof (keyed by its centre arm's name) and what it costs, said first."""
-    from iree_matrix.advise import gpu_sitting
-    from iree_matrix.execution import progress
-
     proofs: Proofs = {}
     for label in labels:
         around = tuple(_gpu_neighbours(release, label))
@@ -325,7 +316,6 @@ def _gpu_sitting_matrix(
     module run by its own release's runtime, and each proof's neighbours for its centre's release and
     target; no peers (the sitting's are torch's, there)."""
     from iree_matrix.advise.gpu_sitting import spelled
-    from iree_matrix.findings import search
 
     matrix = spec.with_profiles(matrix, ["default"])
     template = matrix.cells[0]
@@ -352,9 +342,6 @@ def _published(
     else `default` for every function."""
     from collections import Counter
 
-    from iree_matrix.core import shipped
-    from iree_matrix.findings import advice
-
     found = [a for a in advice.published(shipped.results_dir() / advice.DIRNAME) if a.model == model]
     chosen = release or (Counter(a.release for a in found).most_common(1)[0][0] if found else NEWEST)
     found = [a for a in found if a.release == chosen]
@@ -372,7 +359,6 @@ def _published(
 
 
 def _checked_pick(name: str) -> str:
-    from iree_matrix.findings import search
     from iree_matrix.iree.flags import BUILTIN_PROFILES
 
     name = name.strip()
@@ -387,8 +373,6 @@ def _checked_pick(name: str) -> str:
 
 def _keeps_cpu(config: str) -> bool:
     """Whether `config` compiles for the bundle's named CPU: none of its knobs names a CPU of its own."""
-    from iree_matrix.findings import neighbourhood, search
-
     knobs = sorted(search.parse(config).knob_set)
     return list(neighbourhood.for_named_cpu(knobs)) == knobs
 
@@ -396,8 +380,6 @@ def _keeps_cpu(config: str) -> bool:
 def _neighbours(centre: str, release: str) -> list[str]:
     """The proof's neighbourhood of `centre` as advise's proof makes it (findings/neighbourhood.py),
     less the knobs that name a CPU of their own: the bundle compiles for the target's."""
-    from iree_matrix.findings import neighbourhood, search
-
     knobs = neighbourhood.for_named_cpu(neighbourhood.accepted_knobs(release))
     return [str(c) for c in neighbourhood.neighbours(search.parse(centre), knobs)]
 
@@ -411,8 +393,6 @@ _ROUNDS = 8  # run.py's default --rounds
 def _say_proofs(centres: Mapping[str, Centre], release: str, calls: int) -> Proofs:
     """Each function's centre and its neighbours (compiled beside the picks), their count and what
     they cost there said first, as advise says its proof's."""
-    from iree_matrix.execution import progress
-
     proofs: Proofs = {}
     for function, centre in sorted(centres.items()):
         around = tuple(_neighbours(centre.config, release))
@@ -442,8 +422,6 @@ def _sitting_matrix(
     centre and neighbour (`around`), compiled for the named LLVM CPU instead of `host` (this machine
     is not the target), but the naive build (no CPU), all by one release; the peers as the matrix
     file names them (ONNX Runtime's model travels)."""
-    from iree_matrix.advise import advise_plan
-    from iree_matrix.findings import search
     from iree_matrix.iree.flags import cpu_profile
 
     named = NamedCpu(cpu)
@@ -469,9 +447,6 @@ def _sitting_matrix(
 def shipped_records() -> list[Record]:
     """The published results installed with the tool (core/shipped.py; [] where there are none):
     what the load windows are read from."""
-    from iree_matrix.core import shipped
-    from iree_matrix.findings import results_folder
-
     try:
         published = results_folder.load(shipped.results_dir())
     except FileNotFoundError:
@@ -484,8 +459,6 @@ def refused_pairs(found: Sequence[BundledRun], published: Sequence[Record]) -> l
     compiler's modules: said before packing, so no one carries a board's only chance to a refusal they could
     have known (a source-built runtime is its release's: the same VM bytecode and module features as that
     release's wheel). The cells still travel: a refusal on the target is an answer, recorded as one."""
-    from iree_matrix.findings import query
-
     pairs: dict[tuple[str, str], list[str]] = {}
     for cell in found:
         labels = Labels.of(cell.labels)

@@ -14,8 +14,12 @@ from typing import TYPE_CHECKING, Any, Optional, TextIO
 
 from iree_matrix.core import console
 from iree_matrix.core.errors import UserError
+from iree_matrix.core.model import stats
 from iree_matrix.core.model.outcome import now
+from iree_matrix.core.system import host
+from iree_matrix.execution import abtest
 from iree_matrix.execution.workflow import EXIT_INTERRUPTED, recorded_cache
+from iree_matrix.findings import calibration, identities, results_folder
 
 if TYPE_CHECKING:
     from iree_matrix.core.model.results import Record
@@ -41,8 +45,6 @@ class Settings:
 
 def run(args: Settings, out: TextIO) -> int:
     """Time the pairs, keep the calibration, print its rate on `out`; 1 when the rate does not hold."""
-    from iree_matrix.findings import calibration, results_folder
-
     if args.pairs < 1 or args.controls < 0:
         raise UserError(f"--pairs {args.pairs} --controls {args.controls}: expected pairs ≥ 1, controls ≥ 0")
     _writable(args.out or args.results_dir, "--out" if args.out else "--results-dir")
@@ -76,9 +78,6 @@ def _modules(results: Results, max_call_ms: float, caches: list[Path]) -> tuple[
     """The modules that can be timed here (passed native runs of this host whose module and runtime
     are still here), and the log's latest records."""
     from iree_matrix.core.model.results import latest_by_job
-    from iree_matrix.core.system import host
-    from iree_matrix.execution import abtest
-    from iree_matrix.findings import calibration
 
     source = results.source
     if not source.is_file():
@@ -111,10 +110,7 @@ def _started(
     controls: list[tuple[Record, Record]],
 ) -> tuple[dict[str, Any], Steps]:
     """The calibration's document as it starts, and its steps (its cost said first)."""
-    from iree_matrix.core.model import stats
-    from iree_matrix.core.system import host
     from iree_matrix.execution.progress import Steps, cost
-    from iree_matrix.findings import identities
     from iree_matrix.tasks.compare import expected_seconds
 
     here = host.identity()
@@ -162,8 +158,6 @@ def _pairs(
     steps: Steps,
 ) -> None:
     """Time the null pairs, then the controls, each kept in `data` (and PARTIAL) as it finishes."""
-    from iree_matrix.execution import abtest
-
     with tempfile.TemporaryDirectory(prefix="iree-matrix-calibrate-") as tmp:
         for i, record in enumerate(nulls, 1):
             a = abtest.arm_of(record, caches=caches)
@@ -207,7 +201,6 @@ def write(out_dir: Path, data: dict[str, object], partial: bool = False) -> None
     import json
 
     from iree_matrix.core.atomic_files import write_atomically
-    from iree_matrix.findings import calibration
 
     text = json.dumps(data, indent=1, sort_keys=True) + "\n"
     if partial:

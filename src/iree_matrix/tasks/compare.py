@@ -14,11 +14,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Optional, TextIO
 
-from iree_matrix.core import console
+from iree_matrix.core import console, formats, shipped
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, no_log
+from iree_matrix.core.system import host, locks
+from iree_matrix.execution import abtest
 from iree_matrix.execution.workflow import EXIT_INTERRUPTED, recorded_cache
+from iree_matrix.findings import calibration, identities, results_folder
+from iree_matrix.report import site
 
 logger = console.logger(__name__)
 
@@ -41,9 +45,6 @@ class Comparison:
 def run(what: Comparison, out: TextIO, as_json: bool = False) -> int:
     """Compare, keep the comparison, render the site's page of it, and print the table (or JSON) on
     `out`."""
-    from iree_matrix.core.system import host
-    from iree_matrix.findings import identities
-
     records, chosen = _chosen(what)
     here = host.identity()
     rows, found, interrupted = _timed(what, chosen, here)
@@ -78,7 +79,6 @@ def _chosen(what: Comparison) -> tuple[list[Record], list[Pair]]:
     """The results directory's latest records, and the pairs of runs to compare (a one-line error
     when there are none, before anything is timed)."""
     from iree_matrix.core.model.results import latest_by_job
-    from iree_matrix.findings import calibration, results_folder
 
     results = results_folder.load(what.results_dir)
     source = results.source
@@ -111,7 +111,6 @@ def _timed(
 ) -> tuple[list[list[str]], list[dict[str, object]], bool]:
     """Each pair timed under the machine's quiet lock: the table's rows, the comparisons, and
     whether Ctrl-C ended it (what finished is kept; the one under way is dropped)."""
-    from iree_matrix.core.system import locks
     from iree_matrix.execution.progress import Steps, cost
 
     expected = expected_seconds([ra for _, ra, _ in chosen], what.rounds, what.repetitions)
@@ -144,7 +143,6 @@ def _timed(
 def expected_seconds(runs: Sequence[Record], rounds: int, repetitions: int) -> list[float]:
     """What timing each run's module against another costs here now (`abtest`'s estimate from its
     recorded latency), scaled by the load as the matrix's estimate takes it, until steps finish."""
-    from iree_matrix.execution import abtest
     from iree_matrix.execution.eta import load_factor
 
     slower = math.sqrt(load_factor())
@@ -160,8 +158,6 @@ def _keep(
     """The comparison written to RESULTS_DIR/compare-A-B.json (and the site's page of it, unless
     interrupted: done within 2 s, the next compare or report renders it)."""
     from iree_matrix.core.atomic_files import write_atomically
-    from iree_matrix.core.system import host
-    from iree_matrix.findings import calibration
 
     rate = calibration.rate_text(calibration.read(what.results_dir / calibration.FILENAME) or _published())
     name = f"compare-{what.a}-{what.b}.json"
@@ -180,9 +176,6 @@ def _keep(
         document["interrupted"] = f"after {len(rows)} of {chosen} functions"
     write_atomically(path, json.dumps(document, indent=1, sort_keys=True) + "\n")
     if not interrupted:
-        from iree_matrix.findings import results_folder
-        from iree_matrix.report import site
-
         # Loaded again, not the one `_chosen` read: the verdicts just written are what the page shows.
         results = results_folder.load(what.results_dir)
         site.write(results.source, what.results_dir / "site", results=results)  # its compare.html
@@ -194,9 +187,6 @@ def _compared(
 ) -> list[str]:
     """One function's row of the table (its comparison appended to `found`)."""
     import statistics
-
-    from iree_matrix.core import formats
-    from iree_matrix.execution import abtest
 
     if ra.host.identity != here or rb.host.identity != here:
         return [function, "", "", "", "not comparable: measured on another CPU identity"]
@@ -227,10 +217,7 @@ def _compared(
 def _published() -> Optional[dict[str, Any]]:
     """A published calibration of this machine's CPU identity (the test's false-positive rate is a
     property of the machine it was measured on), or None."""
-    from iree_matrix.core import shipped
     from iree_matrix.core.model.host_identity import HostIdentity
-    from iree_matrix.core.system import host
-    from iree_matrix.findings import calibration
 
     for path in sorted(shipped.results_dir().glob(f"*/{calibration.FILENAME}")):
         data = calibration.read(path)

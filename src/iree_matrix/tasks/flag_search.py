@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING, Optional, TextIO
 
 from iree_matrix.core import console
 from iree_matrix.core.errors import UserError
+from iree_matrix.core.model import stats
 from iree_matrix.core.model.configuration import Config, split_variant
+from iree_matrix.execution import abtest
 from iree_matrix.execution.workflow import EXIT_INTERRUPTED, Loaded, PlanSettings, load_plan
 from iree_matrix.findings import search, search_descent
 from iree_matrix.iree.flags import BUILTIN_PROFILES, Profile
@@ -321,9 +323,6 @@ def _paired_confirm(cache: Path, incumbent: search.Candidate, challenger: search
     """A step of the descent is taken only when paired, interleaved rounds of the two modules on
     one thread (`abtest`, the calibrated test) call the challenger faster. Where the modules cannot
     be timed here again (a container's runtime), the sitting's intervals decide, as before."""
-    from iree_matrix.core.model import stats
-    from iree_matrix.execution import abtest
-
     if incumbent.record is None or challenger.record is None:
         return True
     try:
@@ -411,8 +410,6 @@ def _restore(
 def _enough_repetitions(matrix: spec.MatrixSpec, said: list[str]) -> spec.MatrixSpec:
     """The matrix with at least `stats.MIN_REPETITIONS` benchmark repetitions, saying so once: with
     fewer, no median has an interval and no verdict can be had."""
-    from iree_matrix.core.model import stats
-
     if (given := matrix.benchmark.repetitions) >= stats.MIN_REPETITIONS:
         return matrix
     if not said:

@@ -28,7 +28,7 @@ from iree_matrix.core.system.process_request import Bounds
 from iree_matrix.envs.docker import base_environment
 from iree_matrix.iree import targets, versions
 from iree_matrix.matrix import plan, spec
-from iree_matrix.source_builds import armv6_hello
+from iree_matrix.source_builds import armv6_hello, cmake_runtime
 
 HELLO_JOB = f"{HELLO_STAGE}:armv6-hello"
 
@@ -62,8 +62,6 @@ def on_source_runtime(matrix: spec.MatrixSpec, cache: Path) -> spec.MatrixSpec:
     publishes no 32-bit ARM runtime. Its release is the given source's (`--iree-source SRC` for
     every release), else the matrix's newest compiler's (IREE's repository at that tag); static,
     so nothing is needed from the board's C library."""
-    from iree_matrix.source_builds import cmake_runtime
-
     if not (armv6 := [c for c in matrix.cells if targets.parse(c.arch).arch.name == "armv6"]):
         return matrix
     if named := sorted({r.release for r in (Runtime.parse(c.runtime) for c in armv6) if r.source}):

@@ -31,8 +31,10 @@ from iree_matrix.core.model.records import name_problem, shown
 from iree_matrix.core.model.results import Record, Status, dep_of, latest_by_job, no_log
 from iree_matrix.core.model.store import Store
 from iree_matrix.core.system import bubblewrap
+from iree_matrix.execution import stage_times
 from iree_matrix.execution.progress import Steps, cost
 from iree_matrix.execution.workflow import EXIT_INTERRUPTED
+from iree_matrix.findings import results_folder
 from iree_matrix.iree import flags, versions
 from iree_matrix.matrix import models
 
@@ -56,7 +58,6 @@ def run(
     `cache` (a fresh one; default: a temporary directory, removed at the end), on `backend` (default:
     each record's), with `threads` (`unsandboxed`: the models' code may run without bubblewrap, and
     each cell's matrix is told so); print each verdict on `out`; 1 when any differs."""
-    from iree_matrix.findings import results_folder
     from iree_matrix.stages.compile import host_cpu
 
     published = results_folder.load(results_dir, None)
@@ -113,7 +114,6 @@ def _require_sandbox(chosen: Sequence[Record], backend: Optional[str], unsandbox
 def _expected_seconds(record: Record, latest: Mapping[str, Record]) -> float:
     """What re-creating a cell costs here now: its published stages' own times and an install per
     environment (the published median), scaled by the load as the matrix's first estimate is."""
-    from iree_matrix.execution import stage_times
     from iree_matrix.execution.eta import load_factor
 
     stages = ("export", "compile", "run") if record.stage == "run" else ("export", "compile")
@@ -283,7 +283,6 @@ def _recreate(
     log = work / "matrix.log"
     with open(log, "w") as out:
         done = subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT, env=env, check=False)
-    from iree_matrix.findings import results_folder
 
     return Made(latest_by_job(results_folder.load(work / "results", None).logged), log, done.returncode)
 

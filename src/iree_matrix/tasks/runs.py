@@ -8,9 +8,11 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional, TextIO
 
+from iree_matrix import stages
 from iree_matrix.core import console, pasted
 from iree_matrix.core.model.results import ResultsLog, folder_log
 from iree_matrix.execution import workflow
+from iree_matrix.report import machine
 from iree_matrix.report.documents import write_report
 
 if TYPE_CHECKING:
@@ -55,8 +57,6 @@ def listed(
 ) -> int:
     """`--list`: `head`, the plan's jobs (`plan`, default the loaded one) and the settings that are
     not the defaults; exit 0."""
-    from iree_matrix import stages
-
     said = [head] if head is not None else []
     lines = [*said, stages.describe(plan or loaded.plan), workflow.listed_settings(loaded)]
     print("\n".join(lines), file=out)
@@ -69,8 +69,6 @@ def _print_machine(
     """How IREE compares with torch eager and the peers on this machine, one line per function: the
     rows of the report's 'Your machine' section (report/machine.py), so the two never disagree; the
     `advise` lines only for the models this run ran (`ran`), whose settings `here` are."""
-    from iree_matrix.report import machine
-
     report = str(results_dir / "COMPATIBILITY.md")
     if lines := machine.console_lines(results.latest().values(), report, where=here, ran=ran):
         print("\n".join(lines), file=out)
