@@ -23,12 +23,13 @@ from iree_matrix.core.input_files import directory_problem
 from iree_matrix.core.model import refusals
 from iree_matrix.core.model.metrics.compile import CompileMetrics
 from iree_matrix.core.model.results import Record, ResultsLog, Status, latest_by_job
-from iree_matrix.core.system import locks
+from iree_matrix.core.system import bubblewrap, locks
 from iree_matrix.envs.cache_usage import absolute, default_cache, require_usable
-from iree_matrix.iree import hints, miscompiled, targets
-from iree_matrix.kernel import kernels
+from iree_matrix.iree import hints, miscompiled, targets, versions
+from iree_matrix.kernel import kernels, mechanism
 from iree_matrix.matrix import export_recipes, models, plan, releases, spec, spec_file, tried
 from iree_matrix.matrix.settings import Layered
+from iree_matrix.source_builds import cmake_runtime
 
 logger = console.logger(__name__)
 
@@ -225,9 +226,6 @@ def merged(layered: Layered, settings: PlanSettings) -> Layered:
     parse: `--iree-source` (else $IREE_MATRIX_IREE_SOURCE) over `iree_source`, `--kernel` after `kernels`.
     (`--model` and `--profiles` replace an axis: the parser takes them; `--timeout`, parsed where it is
     read, goes over the parsed limits in `load_plan`.)"""
-    from iree_matrix.iree import versions
-    from iree_matrix.source_builds import cmake_runtime
-
     if settings.kernels:  # relative to the working directory, as `--model`'s paths are
         layered = layered.with_kernels(given_kernels(settings.kernels), "--kernel")
     origin = "--iree-source" if settings.iree_sources else f"environment {cmake_runtime.SOURCE_ENV}"
@@ -247,15 +245,13 @@ def given_kernels(given: Sequence[str]) -> tuple[Kernel, ...]:
     """Each `--kernel DIR` loaded (once: the parse takes them as loaded) before it joins the matrix
     file's, so a bad one is said as the option the user typed (`--kernel /tmp: …`), not as the matrix
     file's `kernels` key it was not in; two of one name among the options, as the options."""
-    from iree_matrix.kernel import kernels as kernel_files
-
     if any(not directory.strip() for directory in given):  # Path(""): the working directory
         raise UserError(
             "--kernel '': an empty path: name a kernel directory, e.g. --kernel kernels/depthwise3x3"
         )
     try:
-        loaded = kernel_files.load_all([(Path(d).expanduser(), f"--kernel {d}") for d in given])
-    except kernel_files.KernelError as exc:
+        loaded = kernels.load_all([(Path(d).expanduser(), f"--kernel {d}") for d in given])
+    except kernels.KernelError as exc:
         raise UserError(str(exc)) from None
     return tuple(dataclasses.replace(k, directory=k.directory.resolve()) for k in loaded.values())
 
@@ -312,8 +308,6 @@ MODEL_CODE_STAGES = ("export", "peer", "flops", "kernel", "compile", "run")
 def require_sandbox(jobs: Iterable[plan.Job], unsandboxed: bool) -> None:
     """Before anything runs on host venvs: a plan with model code refuses in one line where
     bubblewrap cannot run, unless `--unsandboxed` (each such stage checks again, `VenvEnvironment.run`)."""
-    from iree_matrix.core.system import bubblewrap
-
     bubblewrap.allow_unsandboxed(unsandboxed)
     stage = next((j.stage for j in jobs if j.stage in MODEL_CODE_STAGES), None)
     if stage is not None and (refused := bubblewrap.refusal(stage)) is not None:
@@ -322,15 +316,10 @@ def require_sandbox(jobs: Iterable[plan.Job], unsandboxed: bool) -> None:
 
 def _iree_sources_given(given: Sequence[str]) -> list[str]:
     """--iree-source's values, else $IREE_MATRIX_IREE_SOURCE's (the same syntax, space-separated)."""
-    from iree_matrix.source_builds.cmake_runtime import SOURCE_ENV
-
-    return list(given) or shlex.split(os.environ.get(SOURCE_ENV, ""))
+    return list(given) or shlex.split(os.environ.get(cmake_runtime.SOURCE_ENV, ""))
 
 
 def _check_iree_sources(matrix: spec.MatrixSpec, given: Sequence[str]) -> None:
-    from iree_matrix.iree import versions
-    from iree_matrix.kernel import mechanism
-
     plugins = any(mechanism.of(k.mechanism).needs_iree_source for k in matrix.kernels.values())
     if given and not plugins and not any(versions.is_source_runtime(c.runtime) for c in matrix.cells):
         raise UserError(
