@@ -1,10 +1,6 @@
-"""Run a plan: dependency order, parallel jobs, timed stages alone, reuse, resume, Ctrl-C.
-
-Every job ends in exactly one of: reused from the store (same key), executed (its outcome stored
-when it is a clean result), or not run because a dependency did not succeed. Records are appended
-to the results log as each job finishes, so an interrupted run keeps everything it completed and
-the next run resumes from there.
-"""
+"""Run a plan: dependency order, parallel jobs, timed stages alone, reuse, resume, Ctrl-C. Every job is
+reused (same key), executed, or not run (a dependency failed); records are appended as jobs finish, so
+an interrupted run keeps what it completed and the next run resumes from there."""
 
 from __future__ import annotations
 
@@ -66,10 +62,8 @@ class Options:
 
 
 def job_log(cache: Path, job_id: str, started: Optional[str] = None) -> Path:
-    """Where the execution of a job that started at `started` (its record's field) wrote its log: one file per
-    execution, so a later run of the same job (other settings, another results directory) never overwrites the
-    log an earlier record points to. A stored result also keeps its own copy in the store, as log.txt beside
-    the result. Without `started`: the one file per job that caches written before this layout hold."""
+    """Where a job's execution that started at `started` wrote its log: one file per execution, so a later run
+    never overwrites the log an earlier record points to. Without `started`: the older one file per job."""
     name = job_id.replace("/", "__").replace(":", "--")
     if started is None:
         return CacheLayout(Path(cache)).logs / f"{name}.log"
@@ -296,10 +290,8 @@ class Executor:
             return self._interrupted(job), None, False
 
     def _quiet_lock(self, job: Job, log: Path) -> QuietLock:
-        """The machine's quiet lock for a stage that takes it itself, after its model's first call
-        (`Stage.warms_up`), after its turn among this run's jobs (`QuietTurns`): waited for as
-        `_attempt` waits (whose it is, in turn, Ctrl-C, a stuck holder), given back far past the
-        stage's expected time; the wait is not the stage's time."""
+        """The machine's quiet lock for a stage that takes it itself after its model's first call
+        (`Stage.warms_up`), after its turn among this run's jobs (`QuietTurns`); the wait is not its time."""
 
         @contextlib.contextmanager
         def quiet(ended: Callable[[], bool]) -> Iterator[None]:
@@ -322,9 +314,8 @@ class Executor:
     def _machine_lock(
         self, job: Job, log: Path, take: bool, cancelled: Callable[[], bool]
     ) -> AbstractContextManager[None]:
-        """The machine's quiet lock for `job` when `take`, given back far past the stage's expected
-        time; what it says while the stage waits (whose it is, since when; or that its holder is past
-        its limit and this stage goes on without it) is a progress note and a line of the job's log."""
+        """The machine's quiet lock for `job` when `take`; what it says while the stage waits is a
+        progress note and a line of the job's log."""
 
         def report(text: str) -> None:
             self.progress.note(f"{job.id}: {text}")
@@ -343,10 +334,8 @@ class Executor:
     def _execute(
         self, job: Job, stage: stages.Stage, ctx: stages.Context, key: str, log: Path, started: str
     ) -> Processed:
-        """The stage itself; a timed stage holds the machine's quiet lock (`locks.machine_lock`)
-        meanwhile, so no other iree-matrix run on this machine (its own cache, a worker) times at the
-        same moment (other stages take no lock: another run's compile may run beside a timing, which
-        its `other_load` then shows). Its seconds start here."""
+        """The stage itself (a timed one under the machine's quiet lock, so no other iree-matrix run on
+        this machine times at the same moment); its seconds start here."""
         clock = time.monotonic()
         cpu_before = (*host.cpu_seconds(), self.backend.contained_cpu_seconds(), host.steal_seconds())
         load_before = os.getloadavg()[0]
@@ -362,9 +351,7 @@ class Executor:
                     raise storage_error(Path(getattr(exc, "filename", None) or out), exc) from None
                 outcome = from_exception(exc, job.stage)
             outcome = self._changed_inputs(ctx) or outcome
-            # A tool ran out of space (its output's or $TMPDIR's), whatever class the stage gave it (a
-            # model's OSError was stored as a "model-error" when $TMPDIR filled): the disk's state,
-            # never the inputs' answer.
+            # A tool ran out of space, whatever class the stage gave it: the disk's state, not the inputs'.
             full = outcome.status is Status.FAIL and any(t in (outcome.message or "") for t in DISK_FULL_TEXT)
             if full or outcome.error_class == "disk-full":
                 raise storage_error(
@@ -430,12 +417,9 @@ class Executor:
     def _with_other_load(
         self, outcome: Outcome, before: tuple[float, ...], seconds: float, load_before: float = math.nan
     ) -> Outcome:
-        """A timed stage runs alone in the matrix, but not on the machine: record how many cores
-        other programs kept busy meanwhile, so a noisy figure shows as noisy. Our own share is our
-        process tree's rusage plus, on Docker, the CPU of the containers this process started
-        (their processes are the daemon's children, counted through this process's own parent
-        cgroup: another run's containers are other load). Beside it the load average around the
-        stage and the hypervisor's steal, which no process here shows."""
+        """A timed stage runs alone in the matrix, but not on the machine: record how many cores other
+        programs kept busy meanwhile (ours: our process tree's rusage and, on Docker, our containers'
+        CPU), the load average around it and the hypervisor's steal, so a noisy figure shows as noisy."""
         if seconds <= 0:
             return outcome
         now = (*host.cpu_seconds(), self.backend.contained_cpu_seconds(), host.steal_seconds())
@@ -452,9 +436,8 @@ class Executor:
     def _reusable(self, job: Job, stage: stages.Stage, ctx: stages.Context, entry: Entry) -> bool:
         if self.options.retry_failed and entry.record.status is not Status.OK:
             return False
-        # A failure whose inputs were made again since (a damaged module recompiled) is redone.
-        # Timed stages are left out: `--retime` re-measures them with the same outputs, and must not
-        # send every stored compile failure back to the compiler.
+        # A failure whose inputs were made again since is redone; timed stages' inputs are left out
+        # (`--retime` re-measures them with the same outputs).
         made = {d: e for d, e in ctx.deps.items() if not stages.get(d.split(":", 1)[0]).exclusive}
         if failure_is_stale(entry, made):
             return False
@@ -489,8 +472,7 @@ class Executor:
             self._finish(job, why)
 
     def _finish(self, job: Job, outcome: Outcome, **fields: Any) -> Record:
-        """The record of a job that ended without its stage's result (a failure or not run): published
-        and shown."""
+        """The record of a job that ended without its stage's result, published and shown."""
         record = job_record(job, outcome, **fields)
         self._publish(record)
         self.progress.finished(job, record)
@@ -528,8 +510,7 @@ def _same_result(a: Record, b: Record) -> bool:
 
 
 def run_lock(cache: Path, **waiting: Any) -> AbstractContextManager[None]:
-    """The cache's lock: one run (or `cache prune`) per cache at a time (`locks.cache_lock`: a busy
-    cache names its holder; `wait=True` waits for it)."""
+    """The cache's lock: one run (or `cache prune`) per cache at a time (`wait=True` waits for it)."""
     return cache_lock(cache, **waiting)
 
 

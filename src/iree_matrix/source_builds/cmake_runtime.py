@@ -35,9 +35,7 @@ SOURCE_ENV = "IREE_MATRIX_IREE_SOURCE"  # what --iree-source is when not given (
 PYPI_CMAKE = "cmake==3.31.10"  # >= 3.26 for IREE 3.11, < 4 for flatcc (module docstring)
 # The two submodules a runtime-only build needs (iree-src/README.md).
 RUNTIME_SUBMODULES = ("third_party/flatcc", "third_party/benchmark")
-# Submodules a release's runtime-only configure needs beyond those (the v3.x tags' .gitmodules and
-# CMakeLists.txt): cpuinfo whenever threading is on up to 3.7, googletest even with tests off in
-# 3.3, eyalroz/printf from 3.11 (runtime/src/iree/base/printf.c wraps it; no option turns it off).
+# Submodules a release's runtime-only configure needs beyond those (the v3.x tags' CMakeLists.txt).
 _EXTRA_SUBMODULES = (
     ("3.3.0", "3.3.99", "third_party/googletest"),
     ("0", "3.7.99", "third_party/cpuinfo"),
@@ -70,20 +68,14 @@ _CMAKE_COMMON = (
     "-DIREE_HAL_DRIVER_LOCAL_TASK=ON",
     "-DCMAKE_BUILD_TYPE=Release",
 )
-# Releases from 3.10.0 fetch libbacktrace with git while configuring (FetchContent in
-# build_tools/third_party/libbacktrace/CMakeLists.txt, on by default on Linux): offline that fails
-# ("could not find git for clone of libbacktrace_src-populate"), and the runtime tools use it only
-# for stack traces. Older releases keep the flags (and the build keys) they always had.
+# Releases from 3.10.0 fetch libbacktrace with git while configuring, which fails offline (the tools
+# use it only for stack traces). Older releases keep the flags (and the build keys) they always had.
 _NO_LIBBACKTRACE_SINCE = "3.10.0"
-# Releases up to 3.7 build cpuinfo whenever threading is on (IREE_ENABLE_CPUINFO). Cross-built for
-# CMAKE_SYSTEM_PROCESSOR=arm, cpuinfo compiles none of its ARM sources (its CMakeLists accepts
-# armv5-8*, aarch64, x86 only) and the link fails: "undefined reference to
-# `cpuinfo_arm_linux_init'". IREE's task system works without it (one worker on the Pi Zero).
+# Releases up to 3.7 build cpuinfo whenever threading is on; cross-built for arm it compiles none of its
+# ARM sources and the link fails. IREE's task system works without it.
 _CPUINFO_UNTIL = "3.7.99"
-# From 3.11.0, iree/base/alignment.h shifts an iree_host_size_t by 32 behind a
-# `sizeof(iree_host_size_t) == 8` test; on a 32-bit target GCC still warns (shift-count-overflow)
-# and IREE's default -Werror (IREE_ENABLE_WERROR_FLAG) stops the cross build. The shift is dead code
-# there, so cross builds of those releases keep the warning a warning. Older releases keep their keys.
+# From 3.11.0 a dead 64-bit shift in iree/base/alignment.h warns on a 32-bit target and IREE's -Werror
+# stops the cross build: cross builds of those releases keep the warning a warning.
 _NO_WERROR_CROSS_SINCE = "3.11.0"
 
 
@@ -170,9 +162,7 @@ def source(spec: str, cache: Path, *, log: Optional[Path] = None) -> Source:
         tree = path / "iree" if (path / "iree" / "CMakeLists.txt").is_file() else path
         return Source(spec, tree.resolve(), ident.split("@", 1)[0] if "@" in ident else ident)
     tree = source_tree(ident, cache)
-    # Two builds at once (a matrix's runtime builds, a plugin kernel's header, another process)
-    # would clone or unpack the same tree: the second one's rename then fails ("Directory not
-    # empty"). One at a time per tree, across processes; whoever waited finds the tree made.
+    # One clone or unpack per tree at a time, across processes: whoever waited finds the tree made.
     with file_lock(tree.parent.with_suffix(".lock")):
         if not (tree / "CMakeLists.txt").is_file() and spec.startswith("git+"):
             url, _, tag = spec[4:].rpartition("@")
