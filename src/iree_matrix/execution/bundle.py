@@ -422,9 +422,8 @@ def sittings(
     proofs: Optional[Mapping[str, tuple[str, Sequence[str]]]] = None,
 ) -> tuple[list[dict[str, Any]], dict[str, Path]]:
     """Each function's sitting (its arms: the CPU cells of `found` that are default, the naive build or one of
-    `picks` (None: every other cell); ONNX Runtime's model where the peer stage made one), with its proof
-    where `proofs` names the function (or "" for every function): the centre, an arm, and its neighbours, each
-    the cell that compiled it or why none did; and the peer files that travel with them."""
+    `picks`, None: every other cell; ONNX Runtime's model where the peer stage made one), with its proof where
+    `proofs` names the function ("" every function); and the peer files that travel with them."""
     files: dict[str, Path] = {}
     by_function: dict[tuple[str, str], list[BundledRun]] = {}
     for cell in found:

@@ -140,10 +140,8 @@ class Progress:
         return self.estimates.expected(job.id) if self.estimates is not None else None
 
     def eta(self) -> str:
-        """ "ETA 0:12:30" (from stored stage durations), or "" when there is nothing to go on. A job
-        waiting for the machine's quiet lock counts whole (its wait is not slowness), plus what the
-        lock's holder is still expected to take, once; each timed job yet to start, the wait this
-        run's timed jobs had so far (`Estimates.waits_ahead`)."""
+        """ "ETA 0:12:30", or "" when there is nothing to go on; a job waiting for the machine's quiet
+        lock counts whole, plus what the lock's holder is still expected to take (`Estimates.left_ahead`)."""
         if self.estimates is None:
             return ""
         now = time.monotonic()
@@ -159,9 +157,8 @@ class Progress:
         return f"ETA {clock(left)}"
 
     def _measure_load(self, now: float) -> None:
-        """The load now, into the trace; the estimate takes the recent load (`LoadTrace.recent`, and
-        `ahead` for what is left), so it follows a load that rose after the run began (a newcomer's
-        first estimate took load 4.0, the load rose to 9-15 within two minutes: 19:18 for a 43:45 run)."""
+        """The load now, into the trace; the estimate takes the recent load (`LoadTrace.recent`), so it
+        follows a load that rose after the run began."""
         assert self.estimates is not None
         self._loads.note(load_factor(), now)
         self.estimates.factor.load = self._loads.recent(now) or self.estimates.factor.load
@@ -243,8 +240,7 @@ class Progress:
         if self.estimates is not None and ran is not None and job.id in self.estimates.exclusive:
             # every timed job that ran says how long it waited, 0 included (`LockWaits`)
             self.estimates.waits.note(waited, time.monotonic())
-        # A timeout's seconds are its limit, not how fast this host is (a hung model's 180 s once made
-        # the factor x11): it teaches the factor nothing.
+        # A timeout's seconds are its limit, not how fast this host is: it teaches the factor nothing.
         learns = record.status not in (Status.NOT_RUN, Status.TIMEOUT)
         if self.estimates is not None and ran is not None and learns:
             kind = self.estimates.kind(job.id)

@@ -159,11 +159,9 @@ class PlanSettings:
 
 
 def load_plan(settings: PlanSettings, adjust: Optional[Rewrite] = None) -> Loaded:
-    """The matrix file and its (selected) plan, shared by `matrix`, `search`, `advise`, `bundle` and
-    `armv6-smoke`. The file's settings with the command line's over them are parsed once
-    (`merged`); `adjust` is the command's own matrix made from that one (advise's sitting, the
-    flag search's batches, armv6-smoke's boards on a runtime built from source): each is a function
-    of the parsed cells, so it cannot be given before the parse."""
+    """The matrix file and its (selected) plan, the file's settings with the command line's over them
+    parsed once (`merged`); `adjust` is the command's own matrix made from the parsed one (advise's
+    sitting, the flag search's batches, armv6-smoke's boards on a source-built runtime)."""
     from iree_matrix.matrix import shards
 
     if settings.run.jobs < 1:
@@ -214,8 +212,7 @@ def load_plan(settings: PlanSettings, adjust: Optional[Rewrite] = None) -> Loade
 
 def _check_cache(cache: Path, given: bool) -> None:
     """A cache that is a file, under one, or a link to nothing: one line naming where it came from
-    (`given`: --cache, else $IREE_MATRIX_CACHE when set); under a file or a dangling link it was a
-    mkdir traceback once the plan was printed."""
+    (`given`: --cache, else $IREE_MATRIX_CACHE when set), not a mkdir traceback later."""
     if blocked := directory_problem(cache):
         named = "--cache" if given or "IREE_MATRIX_CACHE" not in os.environ else "$IREE_MATRIX_CACHE"
         raise UserError(f"{named} {cache}: {blocked}; name a directory (or a new path)")
@@ -223,9 +220,7 @@ def _check_cache(cache: Path, given: bool) -> None:
 
 def merged(layered: Layered, settings: PlanSettings) -> Layered:
     """The matrix file's settings with the command line's (and the environment's) over them, before the one
-    parse: `--iree-source` (else $IREE_MATRIX_IREE_SOURCE) over `iree_source`, `--kernel` after `kernels`.
-    (`--model` and `--profiles` replace an axis: the parser takes them; `--timeout`, parsed where it is
-    read, goes over the parsed limits in `load_plan`.)"""
+    parse: `--iree-source` (else $IREE_MATRIX_IREE_SOURCE) over `iree_source`, `--kernel` after `kernels`."""
     if settings.kernels:  # relative to the working directory, as `--model`'s paths are
         layered = layered.with_kernels(given_kernels(settings.kernels), "--kernel")
     origin = "--iree-source" if settings.iree_sources else f"environment {cmake_runtime.SOURCE_ENV}"
@@ -242,9 +237,8 @@ def merged(layered: Layered, settings: PlanSettings) -> Layered:
 
 
 def given_kernels(given: Sequence[str]) -> tuple[Kernel, ...]:
-    """Each `--kernel DIR` loaded (once: the parse takes them as loaded) before it joins the matrix
-    file's, so a bad one is said as the option the user typed (`--kernel /tmp: …`), not as the matrix
-    file's `kernels` key it was not in; two of one name among the options, as the options."""
+    """Each `--kernel DIR` loaded before it joins the matrix file's, so a bad one is said as the option
+    the user typed (`--kernel /tmp: …`), not as the matrix file's `kernels` key it was not in."""
     if any(not directory.strip() for directory in given):  # Path(""): the working directory
         raise UserError(
             "--kernel '': an empty path: name a kernel directory, e.g. --kernel kernels/depthwise3x3"

@@ -175,10 +175,8 @@ def _build(tree: Path, cpu: str, root: Path, ident: Mapping[str, str], under: Bo
 def runtime_commands(
     tree: Path | str, cpu: str, root: Path | str, cmake: str = "cmake", quirks: Sequence[str] = ()
 ) -> tuple[list[list[str]], list[list[str]]]:
-    """The runtime build's command lines, run by `_build` and printed by `show --commands` and the
-    docs' commands (stages/shell_commands.py): the host tools' native configure and build (in
-    `root/host-build`, the tools then copied to `root/host-tools`), and the cross configure and
-    build (in `root/build`). `quirks`: `source_flags` of the tree."""
+    """The runtime build's command lines, run by `_build` and printed by `show --commands`: the host
+    tools' native configure and build, and the cross configure and build. `quirks`: `source_flags`."""
     host, target, bin_dir = f"{root}/host-build", f"{root}/build", f"{root}/host-tools"
     # The host tools a cross build runs (flatcc's schema compiler, the data embedder); without
     # libbacktrace, which 3.11 would fetch from GitHub.
@@ -228,10 +226,8 @@ def _build_error(output: str) -> str:
 
 
 def source_flags(tree: Path) -> tuple[str, ...]:
-    """Flags a release's own code needs on a 32-bit target. 3.11.0's iree/base/alignment.h shifts
-    iree_host_size_t by 32 behind `if (sizeof(iree_host_size_t) == 8)`, which GCC still reports on
-    a 32-bit target ("right shift count >= width of type"), and IREE builds with -Werror. (Derived
-    from the source, so the runtime's key, which has the source's digest, decides it.)"""
+    """Flags a release's own code needs on a 32-bit target (3.11.0's dead 64-bit shift warns, and IREE
+    builds with -Werror); read off the source, whose digest the runtime's key has."""
     alignment = (tree / "runtime/src/iree/base/alignment.h").read_text()
     return ("-Wno-error=shift-count-overflow",) if "value >> 32" in alignment else ()
 

@@ -198,10 +198,9 @@ def _library(
     kernels: Mapping[str, Kernel],
     out: TextIO,
 ) -> None:
-    """The kernel library against the gaps `explain` kept (advise/advise_library.py): each of its
-    kernels that computes a kind holding an answer's gap, swapped into default and the picks (the
-    answer's among them) and sat again beside them as `--kernel` would; then the gap of an answer that
-    took one, profiled with it."""
+    """The kernel library against the gaps `explain` kept (advise/advise_library.py): each kernel that
+    computes a kind holding an answer's gap, swapped into default and the picks and sat again beside
+    them; then the gap of an answer that took one, profiled with it."""
     if document.get("interrupted") or not (shelf := _shelf(settings)):
         return
     found, model = advice.derive(document), sitter.model

@@ -204,9 +204,8 @@ def _where(args: Settings) -> Where:
 
 
 def _build_plan(loaded: Loaded) -> Loaded:
-    """The plan's exports, compiles and peers (what travels, ONNX Runtime's model among it) and the
-    runtimes it builds from source (their tools travel where IREE publishes no wheel), not its
-    runs: those happen there."""
+    """The plan's exports, compiles, peers and source-built runtimes (what travels), not its runs:
+    those happen there."""
     from iree_matrix.matrix import plan
 
     compiles = [job.id for job in loaded.plan.jobs if job.stage == "compile"]
@@ -417,11 +416,9 @@ def _sitting_matrix(
     around: Sequence[str] = (),
     kernels: Sequence[str] = (),
 ) -> spec.MatrixSpec:
-    """advise's matrix for a sitting on another CPU: advise's arms (advise_plan.arms: `default`, the
-    naive build, each pick and each of `kernels` swapped into default and each pick) and each proof's
-    centre and neighbour (`around`), compiled for the named LLVM CPU instead of `host` (this machine
-    is not the target), but the naive build (no CPU), all by one release; the peers as the matrix
-    file names them (ONNX Runtime's model travels)."""
+    """advise's matrix for a sitting on another CPU: advise's arms (advise_plan.arms) and each proof's
+    centre and neighbour (`around`), compiled by one release for the named LLVM CPU instead of `host`
+    (but the naive build, for no CPU); the peers as the matrix file names them."""
     from iree_matrix.iree.flags import cpu_profile
 
     named = NamedCpu(cpu)
@@ -456,9 +453,8 @@ def shipped_records() -> list[Record]:
 
 def refused_pairs(found: Sequence[BundledRun], published: Sequence[Record]) -> list[str]:
     """Each (compiler, runtime) pair of the cells whose runtime the published results saw refuse that
-    compiler's modules: said before packing, so no one carries a board's only chance to a refusal they could
-    have known (a source-built runtime is its release's: the same VM bytecode and module features as that
-    release's wheel). The cells still travel: a refusal on the target is an answer, recorded as one."""
+    compiler's modules (a source-built runtime is its release's), said before packing; the cells still
+    travel: a refusal on the target is an answer, recorded as one."""
     pairs: dict[tuple[str, str], list[str]] = {}
     for cell in found:
         labels = Labels.of(cell.labels)

@@ -320,9 +320,8 @@ def _say_round(
 
 
 def _paired_confirm(cache: Path, incumbent: search.Candidate, challenger: search.Candidate) -> bool:
-    """A step of the descent is taken only when paired, interleaved rounds of the two modules on
-    one thread (`abtest`, the calibrated test) call the challenger faster. Where the modules cannot
-    be timed here again (a container's runtime), the sitting's intervals decide, as before."""
+    """A step of the descent is taken only when paired rounds of the two modules (`abtest`) call the
+    challenger faster; where they cannot be timed here again, the sitting's intervals decide."""
     if incumbent.record is None or challenger.record is None:
         return True
     try:

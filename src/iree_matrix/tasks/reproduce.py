@@ -54,10 +54,8 @@ def run(
     unsandboxed: bool = False,
     out: TextIO,
 ) -> int:
-    """Re-create the cells `jobs` names (ids or globs) of the published set in `results_dir`, in
-    `cache` (a fresh one; default: a temporary directory, removed at the end), on `backend` (default:
-    each record's), with `threads` (`unsandboxed`: the models' code may run without bubblewrap, and
-    each cell's matrix is told so); print each verdict on `out`; 1 when any differs."""
+    """Re-create the cells `jobs` names (ids or globs) of `results_dir` in a fresh `cache` (default: a
+    temporary one), on `backend` (default: each record's); print each verdict on `out`; 1 when any differs."""
     from iree_matrix.stages.compile import host_cpu
 
     published = results_folder.load(results_dir, None)
@@ -101,9 +99,8 @@ def run(
 
 
 def _require_sandbox(chosen: Sequence[Record], backend: Optional[str], unsandboxed: bool) -> None:
-    """Each cell is made again from its export, which runs the model's code: on host venvs only
-    inside bubblewrap, or with `--unsandboxed` (passed on to each cell's matrix). Refused here, in one
-    line, rather than by each cell's matrix in its log (a cell "not re-created")."""
+    """Each cell's export runs the model's code: on host venvs only inside bubblewrap, or with
+    `--unsandboxed`; refused here in one line rather than by each cell's matrix in its log."""
     bubblewrap.allow_unsandboxed(unsandboxed)
     if all((backend or r.env.get("backend")) == "docker" for r in chosen):
         return
