@@ -263,7 +263,7 @@ class Executor:
         except Exception as exc:  # noqa: BLE001 - becomes this job's recorded failure
             outcome = from_exception(exc)
             log.write_text(f"{outcome.message}\n")  # the printed log path must say something
-            return self._done(job, self._record(job, "", outcome, started, ctx), ctx), None, False
+            return self._done(job, self._record(job, "", outcome, started, ctx), ctx.log), None, False
 
         entry = self.store.get(job.stage, key)
         if entry is not None and self._reusable(job, stage, ctx, entry):
@@ -377,7 +377,7 @@ class Executor:
                 entry = self.store.commit(job.stage, key, out, record)
                 if stage.exclusive:
                     self._measured.add(key)
-            return self._done(job, record, ctx), entry, False
+            return self._done(job, record, ctx.log), entry, False
 
     def _attempts(self, job: Job, stage: stages.Stage, ctx: stages.Context, out: Path) -> Outcome:
         """The stage, and once more when its environment failed it (a damaged venv is rebuilt
@@ -459,9 +459,10 @@ class Executor:
         env = outcome.env or (install[0].record.env if install else {})
         return job_record(job, outcome, key=key, started=started, seconds=seconds, env=env)
 
-    def _done(self, job: Job, record: Record, ctx: stages.Context) -> Record:
+    def _done(self, job: Job, record: Record, log: Optional[Path] = None) -> Record:
+        """`record`, published and shown (with its log, when the stage ran)."""
         self._publish(record)
-        self.progress.finished(job, record, log=ctx.log)
+        self.progress.finished(job, record, log=log)
         return record
 
     def _storage_failed(self, job: Job, error: StorageError) -> None:
@@ -473,10 +474,7 @@ class Executor:
 
     def _finish(self, job: Job, outcome: Outcome, **fields: Any) -> Record:
         """The record of a job that ended without its stage's result, published and shown."""
-        record = job_record(job, outcome, **fields)
-        self._publish(record)
-        self.progress.finished(job, record)
-        return record
+        return self._done(job, job_record(job, outcome, **fields))
 
     def _interrupted(self, job: Job) -> Record:
         return job_record(job, Outcome(Status.NOT_RUN, message="interrupted"))
