@@ -1,17 +1,7 @@
-"""What `iree-matrix` says, and where. Answers (a query's answer, a comparison's table, `show`, the
-files a user asked for) are printed on stdout, so `iree-matrix query … > answer.txt` holds the answer
-and nothing else. Everything else — progress, what a command is doing, warnings, errors — goes
-through `logging` to stderr, at a verbosity `-v`/`-q` choose (tox 4's scheme):
-
-    -qq  errors only
-    -q   warnings and errors
-         + progress lines and what a command does (the default)
-    -v   + detail: the commands run, the cache's decisions; Python warnings of the libraries
-    -vv  + every library's debug log, each line named by its logger
-
-A module logs with `console.logger(__name__)`: every `iree_matrix.*` logger ends here. Set up at
-import with the default verbosity, so a command called in-process (a test, a notebook) says what
-the command line says; `configure` (cli.main) sets the verbosity a command line asked for."""
+"""What `iree-matrix` says, and where: answers on stdout (so `query … > answer.txt` holds the answer
+alone), everything else through `logging` to stderr at the verbosity `-v`/`-q` choose (-qq errors,
+-q warnings, default progress, -v detail and library warnings, -vv every library's debug log). Set up
+at import with the default verbosity; `configure` sets the one a command line asked for."""
 
 from __future__ import annotations
 

@@ -1,17 +1,7 @@
-"""Host virtual environments, installed offline from the wheelhouse.
-
-`<root>/<env id>-<pins digest>/` is one environment; `.complete` (written last, holding the
-environment's description) marks it usable. A directory without it is a crashed install and is
-rebuilt.
-
-Every environment is checked once per process before it is used (`verify`: each file its packages
-installed is there, its IREE tool starts): a damaged one (a library deleted from it) is rebuilt, and a
-tool that fails because of the environment rather than its inputs raises `EnvironmentFault`, which is
-never stored as an answer about IREE.
-
-Large installed files that are byte-identical across environments (torch's and the nvidia-*
-libraries: ~5 GB per CUDA torch, the same for every turbine release and, for the py3-none nvidia
-wheels, every Python) are kept once: `<root>/.shared/<sha256>-<mode>` and hard links to it.
+"""Host virtual environments, installed offline from the wheelhouse: `<root>/<env id>-<pins digest>/`,
+usable once `.complete` (written last) is there. Each is checked once per process (`verify`): a damaged
+one is rebuilt, and a tool failing for the environment's sake raises `EnvironmentFault`, never stored.
+Large byte-identical files across environments are kept once (`<root>/.shared`, hard links).
 """
 
 from __future__ import annotations

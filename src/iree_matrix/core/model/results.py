@@ -1,12 +1,6 @@
-"""Result records and the append-only JSON Lines log they are published in.
-
-One record per stage execution. The schema is versioned (`SCHEMA_VERSION`); readers skip records
-of a newer schema with a warning instead of misreading them, and bring older ones up to date
-through `MIGRATIONS` (one function per version step) or refuse them with a warning naming the step
-that is missing. Appends are a single `write` of one
-line on an `O_APPEND` descriptor followed by `fsync`, under the directory's writer lock (the one a
-rewrite of the log holds), so a crash or Ctrl-C never leaves a half record behind a complete one,
-and no rewrite drops a record appended meanwhile; a torn last line (power loss) is skipped on read.
+"""Result records and the append-only JSON Lines log they are published in: one record per stage
+execution, its schema versioned (`MIGRATIONS` bring older ones up; newer ones are skipped with a
+warning). An append is one fsynced write under the directory's writer lock; a torn last line is skipped.
 """
 
 from __future__ import annotations

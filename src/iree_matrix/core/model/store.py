@@ -1,26 +1,9 @@
 """The content-addressed store: `<cache>/store/<stage>/<key>/` holds a stage's artifacts and its
-`record.json`.
-
-A directory is only ever created by renaming a fully written staging directory into place, and
-`record.json` is written last inside it, so an entry that exists is complete: a crash or Ctrl-C
-mid-stage leaves only a staging directory, which the next run ignores and cleans.
-
-Every artifact's sha256 is kept beside the record (`SHA256SUMS`, the format `sha256sum -c` reads)
-and checked before the entry is reused: a truncated or edited `module.vmfb` would otherwise be
-reused, reported as a success, and make later stages store false failures. A file is hashed again
-only when it changed since its sum last matched (`.verified`: its size, inode, modification and
-status-change times then — writing, truncating, replacing or `touch`ing a file changes its
-status-change time, which no one can set back): re-hashing the default matrix's 1.7 GB of stored
-artifacts took ~6 s (of two threads) of a re-run that had nothing to do.
-
-What a stage wrote is kept as data (`refused`): regular files and directories only. A symbolic
-link (a drill's model left links to a root-only file: the store hashed the secret and `bundle`
-shipped it; one to a 20 GB file held the commit 2.5 minutes, beyond every timeout), a FIFO, a
-socket or a device, and a file with the setuid or setgid bit (a model's setuid copy of `id`),
-make the stage's outcome a failure that names it (`unsafe-output`), and nothing of its output is
-stored. What is stored is the tool's (its owner, when the tool is root), writable by no one else
-and readable by all (files 0644, or 0755 with an execute bit; directories 0755). No link is
-followed when the store walks an entry.
+`record.json`. An entry appears only by renaming a fully written staging directory into place, its
+record written last, so an entry that exists is complete. Every artifact's sha256 is kept
+(`SHA256SUMS`) and checked before reuse, a file re-hashed only once its stat changed (`.verified`).
+Only regular files and directories are stored (`refused`: no link, FIFO, device or setuid file),
+owned by the tool, readable by all and writable by no one else; no link is followed.
 """
 
 from __future__ import annotations

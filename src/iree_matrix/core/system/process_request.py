@@ -1,15 +1,7 @@
-"""One process request: everything a command to run is, stated once by its caller (tox's ExecuteRequest).
-
-The same object goes to `processes.run` (a command on this host), `containers.run` (in a fresh
-container) and every environment's `run` (`envs.Environment`): a backend that runs it its own way
-derives the request it needs with `dataclasses.replace` (a venv adds its job directory and its
-isolation; a tools image adds its mount) rather than each layer spelling the same dozen keywords.
-
-What the caller states: the command (`argv`, `cwd`, `env`, `feed`), how long it may take (`timeout`,
-`paused`), where its words go (`log`), what a failure is (`check`, `error_class`), and what it touches
-(`read_only`, `writable`, `model_code`), which an isolating backend mounts or walls in. How the host
-isolates a command (`limits`, `writes_beneath`, `private_shm`, `sandbox`) is the venv backend's to add
-(tests set them directly); a container has its own isolation and refuses them.
+"""One process request: everything a command to run is, stated once by its caller (tox's
+ExecuteRequest), for `processes.run`, `containers.run` and every environment's `run`; a backend
+derives what it needs with `dataclasses.replace`. How the host isolates a command (`limits`,
+`writes_beneath`, `private_shm`, `sandbox`) is the venv backend's to add; a container refuses them.
 """
 
 from __future__ import annotations

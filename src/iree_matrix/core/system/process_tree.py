@@ -1,21 +1,8 @@
-"""A command's whole process tree: found, limited and ended with it.
-
-`processes` starts every command with a `Tree`. Whatever the command starts stays findable, even a
-child that called `setsid` (its own session and process group, beyond `killpg`) or daemonised
-itself (double fork, adopted by init):
-
-- **a cgroup of its own**, where this process may make one (root on cgroup v1, a writable cgroup v2):
-  `<own cgroup>/iree-matrix-<pid>-<n>` in each usable hierarchy, joined by the child before it execs.
-  Its member list is exact, `cgroup.kill` (v2) ends it at once, and its `memory.max` /
-  `memory.limit_in_bytes` and `pids.max` are the command's limits; the kernel's count of OOM kills
-  in it says when the memory limit killed the command;
-- **elsewhere**, an environment variable (`IREE_MATRIX_TREE=<token>`) every descendant inherits, read
-  back from `/proc/<pid>/environ`, and every descendant of the command's process (which is made a
-  child subreaper, so what it starts stays below it while it lives). The memory limit is then
-  `RLIMIT_AS` (address space, inherited by every child); there is no process limit.
-
-`kill` ends every member (and is repeated until none is left: a member may fork meanwhile); the
-watchdog (`watchdog.py`) does the same for a command still running when the tool itself is killed.
+"""A command's whole process tree: found, limited and ended with it, a daemonised child included.
+Where this process may make one, the command gets a cgroup of its own in each usable hierarchy (an
+exact member list, its memory and task limits, its OOM kills counted); elsewhere its descendants
+carry an environment token (`IREE_MATRIX_TREE`) and the command is a child subreaper, its memory
+limited by `RLIMIT_AS`. `kill` repeats until no member is left.
 """
 
 from __future__ import annotations

@@ -1,15 +1,8 @@
-"""The one way iree-matrix starts a process.
-
-Argument lists only; the command line is echoed into the job's log; stdout and stderr are captured
-(and appended to the log) so a failure can show the tool's own words. Every command runs with a
-`process_tree.Tree`: its whole process tree - children in their own session or daemonised included - is
-found (its own cgroup where one can be made, else an inherited environment token) and ended with it:
-after its timeout, on Ctrl-C / SIGTERM (`kill_all`), and when it ends leaving a stray behind. Its
-pipes are read until it ends, then for at most `PIPE_GRACE` seconds: something that escaped the
-kill and holds them open does not hold the tool. What is kept of its output is bounded (`KEEP`
-bytes of each stream's head and tail), and the job's log gets less (`LOG_KEEP`), the size left out
-said. When the tool itself is killed, the direct children get a parent-death signal and the
-watchdog (`watchdog.py`) kills what they started and removes the containers.
+"""The one way iree-matrix starts a process: argument lists only, echoed into the job's log, its
+output captured (bounded: `KEEP`, the log `LOG_KEEP`) and logged. Each command's whole tree
+(`process_tree.Tree`) ends with it: after its timeout, on Ctrl-C (`kill_all`), and when it ends
+leaving strays. When the tool is killed, its children get a parent-death signal and the watchdog
+kills what they started.
 """
 
 from __future__ import annotations
