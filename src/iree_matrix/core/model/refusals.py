@@ -5,46 +5,21 @@ records, including ones stored before a phrase was known here)."""
 from __future__ import annotations
 
 import re
-from typing import Any, Optional, Protocol
+from typing import TYPE_CHECKING, Optional
 
 from iree_matrix.core.excerpts import clip, first_line
-from iree_matrix.core.model.records import Labels
 
-
-class Record(Protocol):
-    """What these functions read of a `results.Record` (results imports this module: no import back)."""
-
-    # Read-only (a frozen dataclass's fields are): properties, so a frozen record matches.
-    @property
-    def stage(self) -> str: ...
-
-    @property
-    def status(self) -> Any: ...  # results.Status, a str enum: compared by value
-
-    @property
-    def error_class(self) -> Optional[str]: ...
-
-    @property
-    def message(self) -> Optional[str]: ...
-
-    @property
-    def label(self) -> Labels: ...
+if TYPE_CHECKING:  # results imports this module: no import back at run time
+    from iree_matrix.core.model.results import Record
 
 
 INCOMPATIBLE = "incompatible-module"
 MAX_REASON_CHARS = 90
 
-# Substrings of the runtimes' refusals, from the published release-history run (tests/unit/
-# test_refusals.py holds each full message). "executable does not support…" comes later than the
-# others: when the first call creates the executable, after the module itself loaded. The last three
-# four are the date-versioned runtimes' (2023-2024, results/history): before the bytecode version
-# check caught every format change, a module of another release failed its FlatBuffer verification,
-# named a HAL type the runtime does not register ('!hal.file', '!hal.descriptor_set_layout'), imported
-# a HAL function it does not export (hal.ex.shared_device), or held a VM opcode the runtime's
-# verifier does not know (20231113.707's modules on runtime 20231004.665: "unrecognized opcode 131").
-# The last: a Vulkan executable of another format (3.4.0-3.8.0's vulkan-spirv modules on runtime
-# 3.9.0, which expects the file identifier `VKE1`: results/gpu's cross), checked when the first call
-# creates the executable, as "executable does not support…" is for llvm-cpu.
+# Substrings of the runtimes' refusals, from the published runs (tests/unit/test_refusals.py holds each
+# full message). "executable does not support…" and "…file identifier…" come when the first call creates
+# the executable; the four before the last are the date-versioned runtimes' (2023-2024), from before the
+# bytecode version check caught every format change.
 PHRASES = (
     "version mismatch",
     "not available in this runtime",
