@@ -308,11 +308,10 @@ _KILLED = (128 + 9, -9)
 
 def _oom_killed(docker: str, name: str) -> bool:
     """Whether the container's memory limit killed a process in it (Docker's State.OOMKilled)."""
-    try:
+    with contextlib.suppress(processes.Timeout):
         done = _unchecked([docker, "inspect", "--format", "{{.State.OOMKilled}}", name], 60)
-    except processes.Timeout:
-        return False
-    return done.stdout.strip() == "true"
+        return done.stdout.strip() == "true"
+    return False
 
 
 def _memory_limit(limits: process_tree.Limits) -> str:
@@ -449,11 +448,9 @@ def _pid_namespace() -> str:
 
 def _start_time(pid: int) -> Optional[str]:
     """The process's start time (field 22 of /proc/PID/stat); None if there is no such process."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return stat.rpartition(")")[2].split()[19]  # the name may hold spaces and ')'
+    with contextlib.suppress(OSError):  # the name may hold spaces and ')'
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[19]
+    return None
 
 
 def _quiet(argv: Sequence[str]) -> None:
