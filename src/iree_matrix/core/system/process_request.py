@@ -25,24 +25,20 @@ class ProcessRequest:
     cwd: Optional[Path] = None  # an environment's default: a fresh directory of its own, thrown away after
     env: Optional[Mapping[str, str]] = None  # added to (a venv's: to its clean) environment
     feed: Optional[Iterable[bytes]] = None  # chunks written to its stdin as it reads them, then end of file
-    # The seconds it has so far spent stopped on purpose (a model worker waiting for the machine's
-    # quiet lock, `model_worker.QuietHandshake`), which its `timeout` does not count.
+    # The seconds it spent stopped on purpose (waiting for the quiet lock): `timeout` does not count them.
     paused: Optional[Callable[[], float]] = None
     # Every host path it touches, so an isolating backend can mount exactly those (at the same paths).
     read_only: Sequence[Path] = ()
     writable: Sequence[Path] = ()
-    # The stage's name when the command runs the user's model code, which an isolating backend must
-    # contain (a container already does; a venv command runs in bubblewrap).
+    # The stage's name when the command runs the user's model code, which an isolating backend contains.
     model_code: Optional[str] = None
-    # In a container: `peak_rss_bytes` is the container's peak memory (`containers.peak_memory_wrapper`),
-    # not the docker client's. A host command's is always its own.
+    # In a container: `peak_rss_bytes` is the container's peak memory, not the docker client's.
     peak_memory: bool = False
     # --- how this host isolates it (`processes.run`) ---
     limits: Optional[Limits] = None  # the memory and tasks its whole tree may use (default: none)
     writes_beneath: Optional[Sequence[str]] = None  # the only directories its tree may change (`landlock`)
     private_shm: bool = False  # its tree gets a /dev/shm of its own (`shm_namespace`), or none it may write
-    # Run inside bubblewrap, which then replaces `writes_beneath` and `private_shm` (its read-only root
-    # and private /dev give both; a Landlock-restricted process may not mount). `Completed.argv` is `argv`.
+    # Run inside bubblewrap, which then replaces `writes_beneath` and `private_shm`.
     sandbox: Optional[Sandbox] = None
 
     def __post_init__(self) -> None:
@@ -64,9 +60,7 @@ class ProcessRequest:
 
 @dataclasses.dataclass(frozen=True)
 class Bounds:
-    """What every command of one job runs under: its stage's limit and the job's log (a stage's
-    `Context.bounds`), handed whole to whatever runs commands for the job (a backend building its
-    environment, a base image, a runtime or firmware build), not as two parameters at every step."""
+    """What every command of one job runs under, handed whole: its stage's limit and the job's log."""
 
     timeout: Optional[float] = None
     log: Optional[Path] = None
