@@ -1,7 +1,7 @@
 """Where a venv command may write: what a container could. Landlock (Linux 5.13+) lets the child
 restrict itself before exec, for good and for all it starts: a write outside the allowed directories
 fails with EACCES. For the venv commands outside bubblewrap only (IREE's own tools, `--unsandboxed`
-model code); without Landlock the command runs unrestricted and `available()` says so."""
+model code); without Landlock (`abi()` 0) the command runs unrestricted."""
 
 from __future__ import annotations
 
@@ -66,10 +66,6 @@ DEVICES = (
     "/dev/pts",
     "/dev/ptmx",
 )
-
-
-def available() -> bool:
-    return abi() > 0
 
 
 def restrict_writes(allowed: Sequence[str], version: int) -> None:
