@@ -5,12 +5,30 @@ records, including ones stored before a phrase was known here)."""
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Optional
+from typing import Any, Optional, Protocol
 
 from iree_matrix.core.excerpts import clip, first_line
+from iree_matrix.core.model.records import Labels
 
-if TYPE_CHECKING:  # results imports this module: no import back at run time
-    from iree_matrix.core.model.results import Record
+
+class Record(Protocol):
+    """What these functions read of a `results.Record` (results imports this module: no import back)."""
+
+    # Read-only (a frozen dataclass's fields are): properties, so a frozen record matches.
+    @property
+    def stage(self) -> str: ...
+
+    @property
+    def status(self) -> Any: ...  # results.Status, a str enum: compared by value
+
+    @property
+    def error_class(self) -> Optional[str]: ...
+
+    @property
+    def message(self) -> Optional[str]: ...
+
+    @property
+    def label(self) -> Labels: ...
 
 
 INCOMPATIBLE = "incompatible-module"
