@@ -122,7 +122,7 @@ def test_a_knobs_output_file_lands_in_the_scratch_directory(model_mlir: Path, tm
     assert dumped, done.output
 
 
-@pytest.mark.skipif(not landlock.available(), reason="this kernel has no Landlock")
+@pytest.mark.skipif(not landlock.abi(), reason="this kernel has no Landlock")
 def test_a_knobs_output_file_named_as_its_input_never_lands_on_the_stored_export(
     model_mlir: Path, tmp_path: Path
 ) -> None:
@@ -135,7 +135,7 @@ def test_a_knobs_output_file_named_as_its_input_never_lands_on_the_stored_export
     assert "'model.mlir'" in failure.message and "store's path" not in failure.message
 
 
-@pytest.mark.skipif(not landlock.available(), reason="this kernel has no Landlock")
+@pytest.mark.skipif(not landlock.abi(), reason="this kernel has no Landlock")
 def test_the_sandbox_refuses_a_write_in_a_working_directory_it_was_not_given(
     model_mlir: Path, tmp_path: Path
 ) -> None:

@@ -10,7 +10,7 @@ import pytest
 from iree_matrix.core.system import landlock, processes
 from iree_matrix.core.system.process_request import ProcessRequest
 
-pytestmark = pytest.mark.skipif(not landlock.available(), reason="this kernel has no Landlock")
+pytestmark = pytest.mark.skipif(not landlock.abi(), reason="this kernel has no Landlock")
 
 
 def test_a_command_cannot_delete_or_write_outside_its_directories(tmp_path: Path) -> None:

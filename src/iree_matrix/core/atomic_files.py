@@ -18,8 +18,7 @@ if TYPE_CHECKING:
 
 # Out of space, over quota, or a file system that became read-only: the disk's problem, not a result.
 _DISK_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
-# What a tool prints when the disk refused it. Not "Read-only file system": the containers mount
-# every input read-only on purpose, and a tool writing into one is the tool's failure, not the disk's.
+# What a tool prints when the disk refused it (not "Read-only file system": inputs are mounted so).
 DISK_FULL_TEXT = ("No space left on device", "Disk quota exceeded")
 
 
@@ -38,9 +37,8 @@ def free_bytes(path: Path) -> Optional[int]:
 
 
 def fuller(path: Path, temporary: Optional[Path] = None) -> Path:
-    """Of a stage's output directory and the temporary directory its tools write in ($TMPDIR), the
-    one whose file system has less free space: where a tool's "No space left on device" most likely
-    came from. A full $TMPDIR was blamed on --cache, quoting the cache's 49 GB free."""
+    """Of a stage's output directory and $TMPDIR, the one with less free space: where a tool's "No space
+    left on device" most likely came from."""
     temporary = Path(tempfile.gettempdir()) if temporary is None else temporary
     existing = next((p for p in (Path(path), *Path(path).parents) if p.exists()), Path("/"))
     try:
@@ -62,8 +60,7 @@ def storage_error(
 ) -> StorageError:
     """One line: where, why, how much it needed and how much is free, and that nothing is lost."""
     reason = why if isinstance(why, str) else (why.strerror or str(why))
-    # A tool's words ("error opening input file: No space left on device" then "LLVM ERROR: ...") made
-    # this a line the user's terminal split in two: one line, each of the tool's lines kept.
+    # One line, each of a tool's lines kept.
     reason = "; ".join(line.strip() for line in reason.splitlines() if line.strip()) or reason
     if isinstance(why, OSError) and why.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
         return StorageError(
@@ -90,9 +87,7 @@ def write_atomically(target: Path, data: str | bytes) -> Path:
     """Write to a temporary file beside `target`, fsync, then rename over it. Mode 0644: mkstemp's
     0600 would make a committed document private."""
     target = Path(target)
-    # A path decoded by an ASCII locale with Python's UTF-8 mode off (LC_ALL=C PYTHONUTF8=0) holds its
-    # non-ASCII bytes as surrogates: written back as those very bytes, not a UnicodeEncodeError that
-    # lost the report of a finished run ("runs/lang ü" as --results-dir).
+    # A path decoded by an ASCII locale holds its non-ASCII bytes as surrogates: written back as those bytes.
     payload = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data
     try:
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -1,17 +1,7 @@
-"""What `iree-matrix` says, and where. Answers (a query's answer, a comparison's table, `show`, the
-files a user asked for) are printed on stdout, so `iree-matrix query … > answer.txt` holds the answer
-and nothing else. Everything else — progress, what a command is doing, warnings, errors — goes
-through `logging` to stderr, at a verbosity `-v`/`-q` choose (tox 4's scheme):
-
-    -qq  errors only
-    -q   warnings and errors
-         + progress lines and what a command does (the default)
-    -v   + detail: the commands run, the cache's decisions; Python warnings of the libraries
-    -vv  + every library's debug log, each line named by its logger
-
-A module logs with `console.logger(__name__)`: every `iree_matrix.*` logger ends here. Set up at
-import with the default verbosity, so a command called in-process (a test, a notebook) says what
-the command line says; `configure` (cli.main) sets the verbosity a command line asked for."""
+"""What `iree-matrix` says, and where: answers on stdout (so `query … > answer.txt` holds the answer
+alone), everything else through `logging` to stderr at the verbosity `-v`/`-q` choose (-qq errors,
+-q warnings, default progress, -v detail and library warnings, -vv every library's debug log). Set up
+at import with the default verbosity; `configure` sets the one a command line asked for."""
 
 from __future__ import annotations
 
@@ -27,16 +17,13 @@ __all__ = ["LOGGER", "Say", "answers", "configure", "level", "logger", "plain", 
 
 Say = Callable[[str], None]  # where a line for the user goes (a progress note, a log, print)
 
-# What a terminal acts on rather than shows: the C0 controls but tab and newline (ESC begins every
-# escape sequence: clear the screen, move the cursor up and erase, a hyperlink, the window's title;
-# a carriage return overwrites the line), DEL, and the C1 controls (U+009B is a one-character CSI).
-# Records arrive from other parties (merge, shards), and their words reach both streams.
-# With the bidirectional controls (U+202E turns the rest of a line around: a job id shown reversed).
+# What a terminal acts on rather than shows (records from other parties reach both streams): the C0
+# controls but tab and newline, DEL, the C1 controls, and the bidirectional controls.
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def plain(text: str) -> str:
-    """`text` without the characters a terminal would act on (`_CONTROL`)."""
+    """`text` without the characters a terminal would act on."""
     return _CONTROL.sub("", text)
 
 
@@ -67,8 +54,7 @@ class _Plain(io.TextIOBase):
 
 @contextlib.contextmanager
 def answers() -> Iterator[None]:
-    """stdout through `plain` while a command runs: the one boundary every answer crosses (`print`
-    is on stdout, commands/ only), so no call site has to remember a record's text may hold ESC."""
+    """stdout through `plain` while a command runs: the one boundary every answer crosses."""
     real = sys.stdout
     sys.stdout = _Plain(real)
     try:
@@ -83,8 +69,7 @@ def answers() -> Iterator[None]:
 LOGGER = "iree_matrix"
 # The package's loggers, by verbosity (-2 … 1 and above).
 _LEVELS = {-2: logging.ERROR, -1: logging.WARNING, 0: logging.INFO}
-# Other libraries' loggers (matplotlib's font manager, urllib3, …) and Python warnings: not shown
-# at the default verbosity, where they would read as the tool's own trouble.
+# Other libraries' loggers and Python warnings: not shown at the default verbosity.
 _THEIRS = {1: logging.WARNING}
 
 
@@ -95,8 +80,7 @@ else:
 
 
 class _Stderr(_StreamHandler):
-    """A handler on whatever sys.stderr is when a line is written (pytest's capsys, rich's live
-    display and contextlib.redirect_stderr each replace it after this module was imported)."""
+    """A handler on whatever sys.stderr is when a line is written (capsys, rich, redirect_stderr)."""
 
     @property
     def stream(self) -> TextIO:
@@ -108,8 +92,7 @@ class _Stderr(_StreamHandler):
 
 
 class _Words(logging.Formatter):
-    """A line as the tool has always written it: a warning starts "warning: ", an error
-    "iree-matrix: ", progress and detail are bare; at -vv each line names its logger."""
+    """A line as the tool writes it: "warning: …", "iree-matrix: …" (an error); at -vv its logger named."""
 
     def __init__(self, named: bool = False) -> None:
         super().__init__()
@@ -130,14 +113,12 @@ def level(verbosity: int) -> int:
 
 
 def logger(name: str) -> logging.Logger:
-    """A module's logger (`logger(__name__)`): `logging.getLogger`, from a module that importing
-    sets up, so a module's first line reaches stderr even when no command line configured it."""
+    """A module's logger (`logger(__name__)`), from a module whose import sets up the output."""
     return logging.getLogger(name)
 
 
 def shows(wanted: int = logging.INFO) -> bool:
-    """Whether a line at `wanted` reaches stderr now: a live status line under the progress, for
-    one, is drawn only when progress lines are shown (not at -q)."""
+    """Whether a line at `wanted` reaches stderr now."""
     return logging.getLogger(LOGGER).isEnabledFor(wanted)
 
 
@@ -158,15 +139,13 @@ def configure(verbosity: int = 0) -> None:
     ours = logging.getLogger(LOGGER)
     _install(ours, level(verbosity), named)
     ours.propagate = False  # not again through the root's handler
-    # Python warnings become log records ("py.warnings", a logger like the others'). Off first: a
-    # second set-up in one process (tests) would otherwise keep a stale showwarning.
+    # Python warnings become log records; off first, or a second set-up keeps a stale showwarning.
     logging.captureWarnings(False)
     logging.captureWarnings(True)
     theirs = logging.DEBUG if verbosity >= 2 else _THEIRS.get(verbosity, logging.CRITICAL + 1)
     _install(logging.getLogger(), theirs, named)
 
 
-# The default verbosity from import on, for the package's own loggers only: what another program
-# does with the root logger and with warnings is its own business until `configure` is called.
+# The default verbosity from import on, for the package's own loggers only (not the root's).
 _install(logging.getLogger(LOGGER), logging.INFO)
 logging.getLogger(LOGGER).propagate = False

@@ -1,8 +1,5 @@
-"""The exceptions the tool raises on purpose.
-
-Only the CLI boundary catches `UserError` and turns it into a one-line message and an exit code;
-inside the executor every other exception becomes a recorded status (see `outcome.py`).
-"""
+"""The exceptions the tool raises on purpose: the CLI turns `UserError` into one line and an exit code;
+in the executor every other exception becomes a recorded status (`outcome.py`)."""
 
 from __future__ import annotations
 
@@ -28,13 +25,8 @@ class SelectionError(UserError):
 
 
 class StageFailure(MatrixError):
-    """A stage failed in a way that is a result (recorded), not a crash.
-
-    `error_class` is a short stable tag (e.g. `resolve`, `compile-error`, `incompatible-module`)
-    that the report can group by; `message` is an excerpt of the tool's own output.
-    `cacheable` says whether the same inputs would fail the same way (so the failure may be stored
-    as the stage's result) or whether it depends on the moment (network, disk) and must be retried.
-    """
+    """A stage failed in a way that is a result (recorded), not a crash: `error_class` a short stable
+    tag, `message` the tool's own words; `cacheable` False when it depends on the moment (network, disk)."""
 
     def __init__(self, error_class: str, message: str, *, cacheable: bool = True) -> None:
         super().__init__(message)
@@ -44,18 +36,15 @@ class StageFailure(MatrixError):
 
 
 class EnvironmentFault(StageFailure):
-    """A stage failed because of where it ran, not because of its inputs: a damaged environment (a
-    library or module of the tool itself missing), a tool that could not start (exit 126/127), an
-    output path it could not write. Never stored as the stage's result (it says nothing about IREE):
-    the message says what to fix, and the next run tries again."""
+    """A stage failed because of where it ran, not its inputs (a damaged environment, a tool that could
+    not start, an unwritable output path): never stored; the message says what to fix."""
 
     CLASS = "environment-fault"  # its records' error_class
 
     def __init__(self, message: str, cause: str = "", whole: bool = False) -> None:
         super().__init__(self.CLASS, message, cacheable=False)
         self.cause = cause or message  # the tool's own line that said so
-        # The environment's files were checked and are whole: only the output said it failed (a
-        # kernel's flags or object can make it say so: kernel/stages/kernel_seam.py `owned_fault`).
+        # The environment's files were checked and are whole: only the output said it failed.
         self.whole = whole
 
 
@@ -68,7 +57,6 @@ class StageSkipped(MatrixError):
 
 
 class StorageError(UserError):
-    """Writing results or the store failed (a full disk, a read-only mount): one line naming the
-    path and the space it needed, not a traceback; the user fixes the disk, not the inputs."""
+    """Writing results or the store failed (a full disk, a read-only mount): one line, not a traceback."""
 
     exit_code = 1

@@ -20,11 +20,7 @@ def clip(text: str, limit: int) -> str:
 
 def clip_words(text: str, limit: int) -> str:
     """`text` cut at the last word boundary before `limit`, with an ellipsis (never mid-word)."""
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    space = cut.rfind(" ")
-    return (cut[:space] if space > limit // 2 else cut).rstrip(" ,;:(") + "…"
+    return text if len(text) <= limit else _at_word(text[: limit - 1], limit) + "…"
 
 
 def quoted(text: str, limit: int) -> str:
@@ -32,11 +28,13 @@ def quoted(text: str, limit: int) -> str:
     its length said: "…(N characters; the whole in the log)", never a sentence cut with nothing said."""
     if len(text) <= limit:
         return text
-    cut = text[:limit]
+    return _at_word(text[:limit], limit) + f" …({len(text)} characters; the whole in the log)"
+
+
+def _at_word(cut: str, limit: int) -> str:
+    """`cut` back to its last word boundary when that leaves more than half of `limit`."""
     space = cut.rfind(" ")
-    return (cut[:space] if space > limit // 2 else cut).rstrip(
-        " ,;:("
-    ) + f" …({len(text)} characters; the whole in the log)"
+    return (cut[:space] if space > limit // 2 else cut).rstrip(" ,;:(")
 
 
 # An absolute host path (not a URL's): /root/.cache/iree-matrix/store/export/<hash>/model.mlir

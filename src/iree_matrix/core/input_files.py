@@ -1,11 +1,6 @@
-"""Files a user names as input (a matrix file, a model file), read with a bound.
-
-A size check on `stat` alone trusts the file to be what it says: `/dev/zero` reports 0 bytes and is
-endless (`--matrix /dev/zero` read 22.9 GB until the OOM killer came), and a FIFO reports 0 and
-opening it waits for a writer that never comes. So an input must be a regular file, which is
-checked before it is opened and again on the open descriptor (it may have been swapped in between),
-it is opened without blocking (a FIFO put there meanwhile cannot hang the open), and at most one byte
-past the limit is read, whatever its size says.
+"""Files a user names as input, read with a bound: a regular file (`/dev/zero` reports 0 bytes and
+is endless, a FIFO hangs the open), checked before the open and on the descriptor, opened without
+blocking, and read at most one byte past the limit.
 """
 
 from __future__ import annotations

@@ -1,8 +1,5 @@
-"""A command the tool prints for the user to paste (`run it:`, `what to do:`, `advise`), written with
-the settings of the run that printed it, so that pasted it does the same work in the same place
-(a newcomer's `run it:` line without the run's `--matrix` fell back to the default matrix, installed
-another release and wrote under the working directory's runs/). Every view writes its commands by
-`Where.line`, as iree/flags.compile_line writes an answer's iree-compile line."""
+"""A command the tool prints for the user to paste, written with the settings of the run that printed
+it (`Where.line`), so that pasted it does the same work in the same place."""
 
 from __future__ import annotations
 
@@ -31,9 +28,7 @@ class Where:
 
 
 def invoked(command: str) -> str:
-    """`command` with its leading `iree-matrix` replaced by what runs this very tool from any
-    directory (`shipped.command`: the bare name where the PATH's runs it, else the absolute path of
-    the entry point the user ran): the one place every printed command gets its first word."""
+    """`command` with its leading `iree-matrix` replaced by what runs this very tool (`shipped.command`)."""
     from iree_matrix.core import shipped
 
     name = "iree-matrix"

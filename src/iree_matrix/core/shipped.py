@@ -37,19 +37,14 @@ def kernels_dir() -> Path:
 
 
 def results_dir() -> Path:
-    """The published results (results/**/results.jsonl): the logs a published set's latencies are
-    cross-checked against, and the bench a run's speed figures are related to (the wheel carries the
-    reference bench only, results/bench-rocketlake: report/published.py PUBLISHED_SET)."""
+    """The published results (results/**/results.jsonl; a wheel carries the reference bench only)."""
     return _first_existing(_PACKAGE / "_results", _CHECKOUT / "results")
 
 
 def command() -> str:
-    """The command that runs this very tool as its user can type it, from any directory: `iree-matrix`
-    where that name on the PATH is the entry point running now; else that entry point's absolute path
-    (the launcher the user ran: a venv's on no shell's PATH, `.nox/matrix/bin/iree-matrix` after
-    `nox -s matrix`, or another install's of the same name first on the PATH), or this interpreter's
-    `-m iree_matrix` where the tool was run so. Every printed command starts with it
-    (`pasted.invoked`): a bare `iree-matrix` not on the PATH was "command not found"."""
+    """The command that runs this very tool from any directory, as every printed command starts
+    (`pasted.invoked`): `iree-matrix` where that name on the PATH is the entry point running now, else
+    that entry point's absolute path, or this interpreter's `-m iree_matrix`."""
     if (running := _entry_point()) is None:
         return "iree-matrix"
     on_path = shutil.which("iree-matrix")
@@ -59,10 +54,8 @@ def command() -> str:
 
 
 def _entry_point() -> list[str] | None:
-    """The argv that runs this tool: the `iree-matrix` launcher run (sys.argv[0]), else the launcher
-    beside this interpreter (the tool run by `python -m iree_matrix`, called as a library, or by
-    tests: the same interpreter and package), else this interpreter with `-m iree_matrix`; None
-    where the tool runs as neither (a library call with no launcher)."""
+    """The argv that runs this tool: the launcher run, else the one beside this interpreter, else this
+    interpreter with `-m iree_matrix`; None for a library call with no launcher."""
     first = sys.argv[0] if sys.argv and sys.argv[0] else ""
     if Path(first).name == "iree-matrix" and Path(first).is_file():
         return [os.path.abspath(first)]

@@ -1,16 +1,7 @@
-"""A TOML document written from data, never by formatting values into text.
-
-The tool writes matrix files from values it did not choose (`reproduce` plans a cell from a record
-that another party may have made): a value spliced into `key = "{value}"` that closes the string can
-add keys and tables of its own, a compile flag that runs a command included. Here every string is
-written as a TOML basic string with each character that could end or change it escaped, and the
-document is parsed back and compared with the data before it is returned, so a value reads back
-as itself or the document is not written at all.
-
-A writer of its own rather than `tomli-w`: the values are strings, integers, booleans and lists of
-them under at most one level of tables, which a page of code covers with the escape proven on each
-document by the round trip; one more dependency would be one more package for every environment
-that installs iree-matrix.
+"""A TOML document written from data, never by formatting values into text: a value from a record
+another party made, spliced into `key = "{value}"`, could add keys of its own. Every string is
+escaped, and the document is parsed back and compared with the data before it is returned. A page of
+code rather than one more dependency (`tomli-w`) for every environment that installs iree-matrix.
 """
 
 from __future__ import annotations

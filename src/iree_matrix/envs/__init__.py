@@ -1,10 +1,6 @@
-"""Environments: where stage workers run. One small interface, one module per backend.
-
-A backend *creates* an environment from its pins (installing offline from the wheelhouse) and
-*opens* one that exists. An environment runs commands: its own tools (`iree-compile`,
-`iree-run-module`) and its own Python. The backends themselves, and which one a run uses, are
-`envs/backends.py`: this package's `__init__` imports none of its modules, so importing one of them
-(`envs.docker` from `images`' neighbours, say) never runs the factory.
+"""Environments: where stage workers run. A backend *creates* an environment from its pins (offline,
+from the wheelhouse) or *opens* one that exists; an environment runs commands, its own tools and
+Python. The backends and the choice between them are `envs/backends.py` (this `__init__` imports none).
 """
 
 from __future__ import annotations
@@ -30,13 +26,9 @@ class Environment(Protocol):
         """The command that runs this environment's Python."""
 
     def run(self, request: ProcessRequest) -> Completed:
-        """Run `request` (its argv of host paths) here. Its `read_only` / `writable` name every host path
-        the command touches, so an isolating backend can mount exactly those (at the same paths). Its
-        `cwd` (one of those paths) is the working directory; by default a fresh one of its own, thrown
-        away after (a container's /tmp, a venv command's job directory). Every command runs within the
-        configured limits (`limit`); one its limits stopped raises, `check` or not. `model_code`: the
-        command runs the user's model code, which an isolating backend must contain (a container
-        already does; a venv command runs in bubblewrap)."""
+        """Run `request` (its argv of host paths, every one named in `read_only` / `writable`) here,
+        within the configured limits (one its limits stopped raises, `check` or not); by default in a
+        fresh directory of its own. `model_code` runs contained (a container, or bubblewrap)."""
 
     def describe(self) -> Mapping[str, Any]:
         """id, backend, pins digest, Python version and every installed package with its version."""
@@ -69,9 +61,8 @@ def name_of(backend: Backend, env: EnvSpec) -> str:
 
 
 def key_inputs(description: Mapping[str, Any]) -> dict[str, Any]:
-    """What, of a realised environment, decides a stage's output: the exact package set, the interpreter, and
-    for images the base they sit on. Stage keys hash this, so the pins keep their first name here, "lock" (and
-    `lock_digest` in a record's environment): renamed, every stored stage would be run again."""
+    """What, of a realised environment, decides a stage's output (stage keys hash it: the pins keep their
+    first name, "lock", as a rename would re-run every stored stage)."""
     return {
         "backend": description.get("backend"),
         "lock": description.get("lock_digest"),

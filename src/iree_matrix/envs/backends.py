@@ -53,12 +53,9 @@ BACKENDS: dict[str, Callable[[Path, MatrixSpec], Backend]] = {
 
 
 def choose(requested: str, jobs: Iterable[Any] = (), named: Mapping[str, str] = {}) -> tuple[str, str]:  # noqa: B006
-    """The backend to use for `--backend requested`, and why (said once, recorded everywhere).
-
-    auto: host venvs when every environment of the plan is for this machine's architecture and
-    its Pythons are here — what the published results were measured with, and no image to build
-    (seven images were 2.5-5.5 min each of a first run, docs/first-run.md); Docker when the plan
-    needs another architecture (qemu-user in an image) or a Python this machine lacks."""
+    """The backend to use for `--backend requested`, and why. auto: host venvs when every environment is
+    for this architecture and its Pythons are here (no image to build); Docker when the plan needs
+    another architecture or a Python this machine lacks, and a daemon answers."""
     if requested != "auto":
         return requested, "as requested"
     installs = [job for job in jobs if job.stage == "install"]

@@ -1,8 +1,5 @@
-"""What the cache holds, how much disk each part takes, and how to reclaim it: `iree-matrix doctor`
-shows it, `iree-matrix cache prune` removes what a later run can make again.
-
-The Docker images live in the Docker daemon's storage, not in the cache: their size is Docker's own
-accounting (`docker system df -v`: each image's unique size, and the base layers shared once)."""
+"""What the cache holds, how much disk each part takes, and how to reclaim it (`doctor`, `cache prune`);
+the Docker images' size is Docker's own accounting."""
 
 from __future__ import annotations
 
@@ -41,18 +38,13 @@ class Part:
     cost: str
 
 
-# Characters IREE's compiler cannot take in the cache's path. It runs its linker (iree-lld, inside
-# the compiler's venv under the cache) through `sh` with the path unquoted, and the linker's files in
-# $TMPDIR alike: measured with IREE 3.13.0, each of these made every llvm-cpu compile fail ("sh: 1:
-# /tmp/sp: not found", "Syntax error: Unterminated quoted string", "failed to link executable"),
-# which would be stored as IREE's answer; `* ? [ # ~ ! = : ,` were harmless.
+# Characters IREE's compiler cannot take in the cache's path or $TMPDIR: it runs its linker through
+# `sh` with the path unquoted, and every llvm-cpu compile failed (measured with IREE 3.13.0).
 SHELL_UNSAFE = frozenset(" \t\n\r\v\f$'\"`\\;&|<>()")
 
 
 def absolute(path: Union[str, Path]) -> Path:
-    """A path as the user gave it, made absolute against the current directory (and `~` expanded):
-    a stage runs its tools in other directories (iree-compile in a scratch one), where a relative cache
-    names something else."""
+    """A path as the user gave it, made absolute (`~` expanded): a stage's tools run in other directories."""
     return Path(os.path.abspath(os.path.expanduser(os.fspath(path))))
 
 

@@ -1,9 +1,5 @@
-"""Docker environments: an environment is a pinned image; every command runs in a fresh container.
-
-The image is a Debian base (debootstrapped, or one the user names) plus a venv at /opt/env with
-exactly the pinned wheels (see `iree_matrix.images`). Each `run` starts a new container from it
-through `containers.run`, with the isolation every container of this tool gets. Images are built
-by `images/`, through `containers` too.
+"""Docker environments: an environment is a pinned image (`iree_matrix.images`), and every command
+runs in a fresh container of it (`containers.run`).
 """
 
 from __future__ import annotations
@@ -77,8 +73,7 @@ class DockerBackend:
         self.base_images = dict(base_images or {})
         self.mirror = mirror
         self._named: dict[str, BaseImage] = {}
-        # What it says while it works (a base image's build: minutes): a run sets its progress lines
-        # here (`Executor`), so it is said once, with the run's ETA; else the log.
+        # Where it says what it does (a base image's build: minutes): a run's progress lines, else the log.
         self.say: Optional[Say] = None
 
     # --- protocol ---
@@ -105,8 +100,7 @@ class DockerBackend:
 
     def open(self, env: EnvSpec, pins_digest: str) -> Optional[DockerEnvironment]:
         if env.tools:
-            # Nothing is installed for a tools directory: reopening is making it again, which
-            # costs nothing while its base exists (and reloads the base from its tarball if not).
+            # Nothing is installed for a tools directory: reopening it is making it again.
             return self.create(env, Pins((), self.target(env), ()), [], Bounds())
         reference = self.base_images.get(env.python) or f"debian:{self._suite(env)}-{_arch(env)}"
         image = self._images().find(reference, pins_digest)
@@ -139,8 +133,7 @@ class DockerBackend:
     def _base(self, env: EnvSpec, under: Bounds) -> BaseImage:
         if env.python in self.base_images:
             return self._named_base(env)
-        # A tools directory needs only the C library; still, where the architecture has IREE wheels
-        # its Python base exists anyway (or will), so reuse it rather than debootstrap a second base.
+        # A tools directory needs only the C library, but reuses the Python base where one exists anyway.
         with_python = not env.tools or targets.ARCHES[env.arch].wheel_machine is not None
         return images.Bases(self.root, mirror=self.mirror, say=self.say).suite(
             self._suite(env), _arch(env), under, with_python=with_python

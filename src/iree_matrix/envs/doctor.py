@@ -187,14 +187,12 @@ def render(checks: Sequence[Check]) -> str:
         lines.append(f"  {mark} {c.name:<14}{scope:<9} {c.detail}")
         if not c.ok and c.fix:
             lines.append(f"      fix: {c.fix}")
-    docker_ok = all(c.ok for c in checks if c.needed_for == "docker")
-    lines.append("")
-    lines.append(
+    auto = (
         "backend auto -> venv for this host's architecture, docker for aarch64/armv6 matrices"
-        if docker_ok
+        if all(c.ok for c in checks if c.needed_for == "docker")
         else "backend auto -> venv (Docker is not usable; see the fixes above)"
     )
-    return "\n".join(lines)
+    return "\n".join([*lines, "", auto])
 
 
 def exit_code(checks: Sequence[Check], backend: str) -> int:

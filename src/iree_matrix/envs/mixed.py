@@ -1,10 +1,6 @@
-"""Host venvs for this machine's environments, Docker images for the others (`--backend mixed`).
-
-Why: the Python axis of the venv backend (any interpreter pyenv or uv has, e.g. 3.10, which no
-Debian suite ships) and the foreign CPUs of the Docker backend (aarch64, armv6 under qemu-user) meet
-in one run only this way — a module exported by torch 2.5 on Python 3.10 and run on a Pi Zero's
-runtime. Each environment is the one its own backend would make (its records name that backend, its
-install key is that backend's), so a mixed run reuses what pure venv and Docker runs stored.
+"""Host venvs for this machine's environments, Docker images for the others (`--backend mixed`): the
+venv backend's Pythons and the Docker backend's foreign CPUs in one run. Each environment is the one
+its own backend would make, so a mixed run reuses what pure venv and Docker runs stored.
 """
 
 from __future__ import annotations

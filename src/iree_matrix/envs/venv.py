@@ -1,17 +1,7 @@
-"""Host virtual environments, installed offline from the wheelhouse.
-
-`<root>/<env id>-<pins digest>/` is one environment; `.complete` (written last, holding the
-environment's description) marks it usable. A directory without it is a crashed install and is
-rebuilt.
-
-Every environment is checked once per process before it is used (`verify`: each file its packages
-installed is there, its IREE tool starts): a damaged one (a library deleted from it) is rebuilt, and a
-tool that fails because of the environment rather than its inputs raises `EnvironmentFault`, which is
-never stored as an answer about IREE.
-
-Large installed files that are byte-identical across environments (torch's and the nvidia-*
-libraries: ~5 GB per CUDA torch, the same for every turbine release and, for the py3-none nvidia
-wheels, every Python) are kept once: `<root>/.shared/<sha256>-<mode>` and hard links to it.
+"""Host virtual environments, installed offline from the wheelhouse: `<root>/<env id>-<pins digest>/`,
+usable once `.complete` (written last) is there. Each is checked once per process (`verify`): a damaged
+one is rebuilt, and a tool failing for the environment's sake raises `EnvironmentFault`, never stored.
+Large byte-identical files across environments are kept once (`<root>/.shared`, hard links).
 """
 
 from __future__ import annotations
@@ -86,15 +76,11 @@ class VenvEnvironment:
             refused = bubblewrap.refusal(model_code)
             if refused is not None:  # checked at plan time too (`require_sandbox`): a plan run another way
                 raise StageFailure("no-sandbox", refused, cacheable=False)
-        # Without a `cwd`, the command runs in a job directory of its own, removed afterwards (as a
-        # container runs in its own /tmp): a model's relative writes and deletions land there, never
-        # in the directory iree-matrix was started from.
-        # It is also the command's temporary directory (TMPDIR: Python's tempfile, LLVM and torch's
-        # caches take it), so that no command needs the machine's /tmp, which it may not change.
+        # A job directory of its own, removed afterwards (a container's /tmp): its `cwd` by default, and
+        # its TMPDIR, so no command needs the machine's /tmp, which it may not change.
         job = Path(tempfile.mkdtemp(prefix="iree-matrix-job-"))
         try:
             clean = {**_clean(self.path), "TMPDIR": str(job), **(request.env or {})}
-            # Model code: bubblewrap (`model_sandbox`).
             sandbox = model_sandbox(self.path, read_only, (job, *writable), cwd or job) if sandboxed else None
             done = processes.run(
                 dataclasses.replace(
@@ -103,10 +89,8 @@ class VenvEnvironment:
                     env=clean,
                     check=False,
                     limits=process_tree.configured(),
-                    # What a container may write (its mounts and its own /tmp): the job's directory (its
-                    # TMPDIR), the stage's writable paths and /dev; nothing else (`landlock`). A `cwd` is
-                    # writable only when it is one of them: a compile once ran in the export's store
-                    # entry and a knob's relative output file overwrote the stored model.mlir.
+                    # What a container may write: the job's directory, the stage's writable paths and
+                    # /dev (`landlock`); a `cwd` only when it is one of them.
                     writes_beneath=[str(job), *(str(w) for w in writable), "/dev"],
                     private_shm=True,  # a container's /dev/shm is its own; so is this command's
                     sandbox=sandbox,
@@ -120,8 +104,7 @@ class VenvEnvironment:
             shutil.rmtree(job, ignore_errors=True)
         if done.killed:  # a limit (or the machine) stopped it: never an answer, whatever the caller checks
             raise processes.failure(done, request.error_class)
-        # Ctrl-C killed it (`processes.stopping`): not the environment's failure. Its content check
-        # hashed torch's ~1 GB venv after a stopped export, and `nox -s bench` took 10-45 s to stop.
+        # Ctrl-C killed it (`processes.stopping`): not the environment's failure, and not worth a check.
         if done.returncode > 0 and not processes.stopping():
             fault = process_output.environment_fault(
                 done.output, done.argv, done.returncode, str(self.path), writable
@@ -136,8 +119,7 @@ class VenvEnvironment:
         return done
 
     def content_damage(self) -> Optional[str]:
-        """`content_damage` of this venv, remembered as its damage when found: the next `open` then
-        rebuilds it (a check of its files' presence alone would pass it again)."""
+        """`content_damage` of this venv, remembered when found, so the next `open` rebuilds it."""
         if (damage := content_damage(self.path)) is not None:
             with _verify_lock:
                 _verified[str(self.path)] = damage
@@ -180,8 +162,7 @@ class VenvBackend:
     name = "venv"
 
     def __init__(self, root: Path, interpreters: Mapping[str, str] = {}) -> None:  # noqa: B006 - read only
-        # venv bakes absolute paths into its scripts' shebangs: through a symlink that later
-        # disappears they would break, so always build at the real path.
+        # venv bakes absolute paths into its scripts' shebangs: built at the real path.
         self.root = Path(root).resolve()
         self.interpreters = dict(interpreters)  # the matrix's [interpreters]
 
@@ -236,8 +217,7 @@ class VenvBackend:
             try:
                 return self._build(env, path, pins, wheels, under)
             except BaseException as exc:
-                # Measured before the half-built venv goes: a tool's message does not always say
-                # why (`python -m venv` hides ensurepip's ENOSPC behind "returned non-zero").
+                # Measured before the half-built venv goes: a tool's message does not always say why.
                 left = free_bytes(path)
                 # A half-built venv is hundreds of MB that nothing will use (`open` wants .complete).
                 shutil.rmtree(path, ignore_errors=True)
@@ -325,10 +305,8 @@ def _tools_environment(env: EnvSpec) -> ToolsVenvEnvironment:
 def model_sandbox(
     venv: Path, read_only: Sequence[Path], writable: Sequence[Path], cwd: Path
 ) -> bubblewrap.Sandbox:
-    """The bubblewrap sandbox model code of the venv at `venv` runs in (a stage's worker, or an
-    `advise` sitting's peer arm): it sees the host's /tmp and the user's home as empty, so what it reads
-    there (the environment and its Python, in ~/.cache and ~/.pyenv or a cache under /tmp; its inputs)
-    is bound in read-only, and only `writable` is writable."""
+    """The bubblewrap sandbox model code of the venv at `venv` runs in: it sees /tmp and the user's home
+    empty, so what it reads there (the venv, its Python, its inputs) is bound in read-only."""
     return bubblewrap.Sandbox(
         read_only=(*_entered(read_only, ("/tmp", *_home())), str(venv), *_interpreter(venv)),
         writable=tuple(str(w) for w in writable),
@@ -338,9 +316,8 @@ def model_sandbox(
 
 
 def _entered(read_only: Sequence[Path], hidden: Sequence[str]) -> list[str]:
-    """The inputs as the sandbox binds them: a directory uid 65534 may not enter (a model in a
-    mode-700 `mktemp -d` folder, refused with "chmod o+rx" advice) inside a tmpfs it sees empty (/tmp,
-    the home) is bound entry by entry, beneath a directory the sandbox makes 0755 (`Sandbox.argv`)."""
+    """The inputs as the sandbox binds them: a directory uid 65534 may not enter inside a tmpfs it sees
+    empty (a mode-700 `mktemp -d` folder) is bound entry by entry, beneath one it makes 0755."""
     shown = []
     for path in map(Path, read_only):
         inside = any(path != Path(h) and path.is_relative_to(h) for h in hidden)
@@ -378,8 +355,7 @@ def _clean(path: Path) -> dict[str, str]:
 
 
 def _checked(path: Path) -> Optional[str]:
-    """`verify`, once per environment and process (a run): what a later command fails on says so.
-    Environments are checked side by side, each once."""
+    """`verify`, once per environment and process; environments side by side, each once."""
     with _verify_lock:
         one = _verifying.setdefault(str(path), threading.Lock())
     with one:
@@ -393,9 +369,8 @@ def _checked(path: Path) -> Optional[str]:
 
 
 def verify(path: Path) -> Optional[str]:
-    """Why the venv at `path` cannot be used, or None: a file its packages installed is missing
-    (their RECORDs, stat'ed: a few tenths of a second for torch's 20000 files), or its IREE tool does
-    not start. A probe that times out on a busy machine says nothing."""
+    """Why the venv at `path` cannot be used, or None: a file its packages installed is missing, or its
+    IREE tool does not start (a probe that times out says nothing)."""
     if (missing := _missing_file(path)) is not None:
         return f"{missing} is missing"
     for tool, flag in _PROBES:
@@ -422,10 +397,8 @@ _hashed: dict[str, tuple[int, int, int, int]] = {}
 
 
 def content_damage(path: Path) -> Optional[str]:
-    """The first file of the venv at `path` whose bytes are not those its distribution's RECORD
-    lists (a zero-byte turbine `aot/exporter.py` was stored as "export-error: AttributeError"),
-    or a file missing; None when every one matches. Hashes a file only when it changed since it last
-    matched in this process (the first check of torch's venv reads its ~1 GB once)."""
+    """The first file of the venv at `path` missing or not the bytes its RECORD lists; None when every
+    one matches. A file is hashed again only when it changed since it last matched in this process."""
     if (missing := _missing_file(path, until_stop=True)) is not None:
         return f"{missing} is missing"
     for record, site, rows in _records(path):
@@ -453,8 +426,7 @@ def content_damage(path: Path) -> Optional[str]:
 
 
 def unvouched(path: Path) -> Optional[str]:
-    """Why the file at `path` is not a file its venv's packages installed, unchanged (a record's
-    command names its tool, and records arrive through `merge`), or None when it is one."""
+    """Why the file at `path` is not a file its venv's packages installed, unchanged, or None."""
     file = Path(os.path.abspath(path))
     if (root := next((p for p in file.parents if (p / "pyvenv.cfg").is_file()), None)) is None:
         return "is not in a Python environment iree-matrix made"
@@ -470,9 +442,8 @@ def unvouched(path: Path) -> Optional[str]:
 
 
 def _missing_file(path: Path, until_stop: bool = False) -> Optional[Path]:
-    """The first file an installed distribution's RECORD lists that is not there (byte code aside:
-    `--no-compile` installs none, and a removed __pycache__ is no damage). `until_stop`: None once the
-    run is stopping (Ctrl-C), as the content check's hashing does: its 34 000 stats took 4 s at load 7."""
+    """The first file an installed RECORD lists that is not there (byte code aside); `until_stop`: None
+    once the run is stopping (Ctrl-C)."""
     for record, site, rows in _records(path):
         if until_stop and processes.stopping():
             return None
@@ -485,8 +456,7 @@ def _missing_file(path: Path, until_stop: bool = False) -> Optional[Path]:
 
 
 def _records(root: Path) -> Iterator[tuple[Path, Path, Optional[list[list[str]]]]]:
-    """Each installed distribution's RECORD in the venv at `root`, the site-packages it is in, and its
-    rows (None: unreadable)."""
+    """Each installed RECORD of the venv at `root`, its site-packages, and its rows (None: unreadable)."""
     for record in sorted(root.glob("lib/python*/site-packages/*.dist-info/RECORD")):
         rows: Optional[list[list[str]]] = None
         with contextlib.suppress(OSError, UnicodeDecodeError, csv.Error):
@@ -506,9 +476,8 @@ def _find_python(version: str, named: Mapping[str, str] = {}) -> str:  # noqa: B
 
 
 def share_identical_files(tree: Path, shared: Path) -> int:
-    """Replace every large regular file under `tree` by a hard link to its copy in `shared` (made
-    from this one if none exists yet): identical files across venvs take their space once. Returns
-    the bytes this tree no longer takes on its own."""
+    """Replace every large regular file under `tree` by a hard link to its copy in `shared` (this one
+    the first): the bytes this tree no longer takes on its own."""
     shared.mkdir(parents=True, exist_ok=True)
     saved = 0
     for root, _dirs, files in os.walk(tree):

@@ -1,18 +1,7 @@
-"""Docker images without a registry: Debian bases from debootstrap, environment images from pins.
-
-No container registry is assumed reachable, so every image is made here:
-
-- A *base* is a Debian `minbase` rootfs made by `debootstrap`, packed into a tarball kept in the
-  cache (`<root>/rootfs/<suite>-<arch>.tar`, with `.sha256`, `.packages` and `.json` beside it) and
-  loaded into the daemon. The tarball is packed reproducibly and loaded as a hand-made
-  `docker save` archive whose config carries no wall-clock time, so the same tarball always gives
-  the same image id: a base can be re-created bit for bit later without debootstrap.
-  (`docker import` would stamp the import time into the config and change the id every time.)
-- A user may instead name an image the daemon already has (`base_image="python:3.12-slim"`).
-- An *environment image* is a base plus a venv at /opt/env holding exactly the pinned wheels,
-  installed offline from the host wheelhouse (mounted read-only; the container has no network),
-  then committed with its manifest (Debian and Python packages, base id, Python version) as a label
-  and as `<root>/manifests/<tag>.json`.
+"""Docker images without a registry: Debian bases from debootstrap (a reproducible tarball in the
+cache, loaded so the same tarball always gives the same image id) or an image the user names, and
+environment images: a base plus a venv at /opt/env holding exactly the pinned wheels, committed with
+its manifest.
 """
 
 from __future__ import annotations

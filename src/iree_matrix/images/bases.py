@@ -56,14 +56,9 @@ class Bases:
     def suite(
         self, suite: str, arch: str, under: Bounds, *, with_python: bool = True, toolchain: bool = False
     ) -> BaseImage:
-        """The base for (suite, arch): loaded from the cached tarball, or debootstrapped first.
-
-        A foreign `arch` (arm64, armel, armhf on an x86_64 host) is debootstrapped and later run
-        under qemu-user: it needs the binfmt handlers images/setup-host.sh registers.
-        `with_python=False` makes a base without python3 (for running native tools only); its
-        `BaseImage.python` is "". `toolchain=True` makes the image runtime builds run in (no
-        Python; cmake, ninja, GCC and the armel cross compilers: toolchain_packages()).
-        """
+        """The base for (suite, arch): loaded from the cached tarball, or debootstrapped first (a foreign
+        `arch` under qemu-user). `with_python=False`: no python3 (native tools only); `toolchain=True`:
+        the image runtime builds run in (`debian.toolchain_packages`)."""
         if suite not in debian.SUITES or arch not in PLATFORMS:
             raise UserError(
                 f"unknown suite/arch {suite}/{arch}: suites {sorted(debian.SUITES)}, "
@@ -76,10 +71,8 @@ class Bases:
         with file_lock(stem.with_suffix(".lock")):
             meta = read_json(stem.with_suffix(".json"))
             if meta is None or not stem.with_suffix(".tar").is_file():
-                # Minutes of silence otherwise (debootstrap from Debian's archive; under qemu for a
-                # foreign architecture): said once, as the build starts (under the lock: a second
-                # install waiting for the same base finds it built) and when it is done. Quiet times;
-                # a run's ETA counts the build under load (progress.DOCKER_BASE_IMAGE_SECONDS).
+                # Minutes of silence otherwise: said once (under the lock) as the build starts, and when
+                # it is done.
                 slow = "~1 min quiet" if arch == host_platform() else "3-8 min under qemu"
                 kind = "toolchain image (cmake, ninja, GCC, armel cross GCC)" if toolchain else "base image"
                 slow = "~3 min quiet" if toolchain else slow

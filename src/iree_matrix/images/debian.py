@@ -69,11 +69,7 @@ _DEBIAN_SUITES = re.compile(
 
 
 def debian_mirror(apt_dir: Path = Path("/etc/apt")) -> str:
-    """The Debian archive this host's apt uses (debootstrap must reach it the same way).
-
-    `IREE_MATRIX_DEBIAN_MIRROR` overrides. Only entries for a release suite (not -security,
-    -updates) count, from `sources.list`, `*.list` and deb822 `*.sources` files.
-    """
+    """The Debian archive this host's apt uses for a release suite (`IREE_MATRIX_DEBIAN_MIRROR` overrides)."""
     if override := os.environ.get("IREE_MATRIX_DEBIAN_MIRROR"):
         return override.rstrip("/")
     files = [apt_dir / "sources.list"]
@@ -115,11 +111,8 @@ def debootstrap(
         raise StageFailure("base-image", f"debootstrap is not installed; {SETUP_HINT}", cacheable=False)
     argv = ["debootstrap", "--variant=minbase", f"--include={','.join(include)}", "--arch", arch.debian]
     foreign = arch.machine != platform.machine()
-    # A foreign rootfs: unpack with --foreign, then run the second stage (dpkg's maintainer
-    # scripts) in a chroot, where the kernel hands every ARM binary to qemu-user through the
-    # binfmt handler. With the F flag (images/setup-host.sh registers it so) the kernel opened
-    # qemu at registration and the chroot needs no copy; without F, qemu is copied to the
-    # handler's interpreter path inside the rootfs for the second stage and removed afterwards.
+    # A foreign rootfs: unpacked with --foreign, its second stage run in a chroot under qemu-user (the
+    # binfmt handler); without the F flag, qemu is copied into the rootfs for it and removed after.
     qemu = shutil.which(f"{arch.qemu}-static") if foreign else None
     problem = binfmt.problem(str(arch.qemu)) if foreign else None
     entry = binfmt.entry(str(arch.qemu)) if foreign else None

@@ -22,8 +22,6 @@ from iree_matrix.images.bases import BaseImage
 from iree_matrix.images.common import ENV_REPO, ENV_ROOT, RECIPE
 from iree_matrix.matrix.wheelhouse import Pins
 
-# --- environment images -------------------------------------------------------------------------
-
 
 @dataclasses.dataclass(frozen=True)
 class EnvImage:
@@ -114,14 +112,10 @@ class EnvImages:
         return EnvImage(tag, image.id, manifest, path)
 
 
-# Runs inside the build container as root, offline. pip's progress goes to stderr; the last line
-# on stdout is the probe the manifest is made of. $1 says whether to precompile: pip runs with
-# --no-compile (fast), and compileall then writes the .pyc files once, because stages run as a
-# non-root user who cannot write them into /opt/env, so every fresh container would otherwise
-# recompile every module it imports (measured for torch 2.13: +35 s build and +165 MB once, vs
-# ~1-2 s more per `import torch` in every container). Files that do not compile are left alone.
-# /root is opened (0755) because host paths under /root (the default cache) are mounted at the
-# same paths and the non-root user must be able to reach them.
+# Runs inside the build container as root, offline; the last line on stdout is the probe the manifest
+# is made of. $1: precompile the .pyc files once (stages run as a user who cannot write them, so each
+# container would recompile what it imports). /root is opened (0755): host paths under it are
+# mounted at the same paths for the non-root user.
 _BUILD_SCRIPT = f"""set -eu
 precompile=$1; shift
 export PIP_ROOT_USER_ACTION=ignore PIP_NO_INPUT=1

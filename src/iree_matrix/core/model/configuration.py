@@ -1,12 +1,7 @@
-"""A cell's configuration and its runtime as values, and their one spelling.
-
-A configuration is an export variant, a set of compile knobs, an LLVM CPU compiled for instead of
-`host` and a kernel swapped in (`Config`); a runtime is a release or a runtime built here from a
-release's source, with its build variant (`Runtime`). They travel as text in job ids, record labels,
-matrix files and the command line: "@decomposed+im2col+cpu-znver4+k:depthwise3x3", "src:3.9.0+static".
-That text is read here (`parse`) and written here (`str`), byte for byte as it always was, so results
-need no migration; everything between reads fields and makes changed copies (`with_cpu`, `with_kernel`).
-tests/unit/test_config_edges.py counts the string surgery on configurations left outside this module.
+"""A cell's configuration (`Config`: export variant, knobs, named CPU, kernel) and its runtime
+(`Runtime`: a release, or one built here from its source) as values, and their one spelling:
+"@decomposed+im2col+cpu-znver4+k:depthwise3x3", "src:3.9.0+static", read by `parse` and written by
+`str` byte for byte as they always were.
 """
 
 from __future__ import annotations

@@ -1,12 +1,6 @@
-"""The typed view of a record's `host` (`HostIdentity`, `Record.host`): the machine a stage ran on as
-core/system/host.py describes it, and the CPU identity its timings belong to. Every reader reads a
-host through it — a record's, a sitting's, a compare file's — never the dictionary by string.
-
-A host travels in records other parties made (merge, bundles, hand-edited logs), so it is held on
-read: a field of the wrong type, or text a terminal would act on, reads as unknown (never a crash,
-never a record lost), and is kept as it was for writing back (`as_dict`): a log rewritten by `merge`
-or `results forget` holds every host byte for byte as it read it. Fields it does not know (another
-iree-matrix's) are kept the same way.
+"""The typed view of a record's `host` (`HostIdentity`): the machine a stage ran on and the CPU
+identity its timings belong to. A field of the wrong type (a record another party made) reads as
+unknown and is kept as it was, so a rewritten log holds every host byte for byte (`as_dict`).
 """
 
 from __future__ import annotations

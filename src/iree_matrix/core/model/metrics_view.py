@@ -1,8 +1,6 @@
-"""The typed view of a record's metrics: `Metrics` (`Record.metric`, read as a stage's dataclass),
-the `StageMetrics` base of each stage's dataclass in `core/model/metrics/` with its `metric` fields,
-and how a figure read from a record is held to what a measurement can be (`number`, `Timed`,
-`figure_problem`). Apart from records.py (the labels) because the two are read by different readers:
-the planner and the tables group by labels; the answers and the report read figures."""
+"""The typed view of a record's metrics: `Metrics` (`Record.metric`), the `StageMetrics` base of each
+stage's dataclass in `core/model/metrics/`, and how a figure read from a record is held to what a
+measurement can be (`number`, `Timed`, `figure_problem`)."""
 
 from __future__ import annotations
 
@@ -18,19 +16,16 @@ if TYPE_CHECKING:  # 3.11's typing (the runtime is 3.9+): what makes each subcla
 else:
     dataclass_transform = lambda **_: lambda cls: cls  # noqa: E731
 
-# Figures that readers divide, compare, plot and format: a record from another party holding a
-# latency of -5 or 1e308 would be a negative speed-up, an overflow to inf or a crash in a plot. Held
-# on read to what a measurement can be (a time in ms or s, a size in bytes): 0 up to these bounds.
-# The published extremes are far inside them (a 52-minute latency, 237 MB of MLIR).
+# Figures are held on read to what a measurement can be, 0 up to these bounds: another party's latency
+# of -5 or 1e308 would be a negative speed-up or an overflow in a plot.
 MAX_TIME = 1e9  # ms: 11.6 days; s: 31 years
 MAX_BYTES = float(1 << 50)
 _BOUNDED = (("_bytes", MAX_BYTES), ("_ms", MAX_TIME), ("seconds", MAX_TIME))
 
 
 def figure_problem(name: str, value: Any) -> str:
-    """Why a metric (a time or a size, by its name's suffix: `_ms`, `seconds`, `_bytes`) is refused
-    ("" when it is in bounds, or not such a figure): a number in it below 0, above its bound, or NaN.
-    A timed metric's dictionary (median, min, max, times, n) is held whole."""
+    """Why a time or size metric (by its name's suffix) is refused, "" when it is not: a number in it
+    below 0, above its bound, or NaN; a timed metric's dictionary is held whole."""
     if (bound := next((limit for suffix, limit in _BOUNDED if name.endswith(suffix)), None)) is None:
         return ""
     for figure in _figures(value):
@@ -40,8 +35,7 @@ def figure_problem(name: str, value: Any) -> str:
 
 
 def _spread_problem(name: str, timed: Mapping[str, Any]) -> str:
-    """A timed metric whose median lies outside its own min … max, or whose n is not the count of
-    its times (a received record's: matplotlib's error bars ended `merge` in a traceback)."""
+    """A timed metric whose median lies outside its own min … max, or whose n is not its times' count."""
     low, mid, high = (number(timed.get(k)) for k in ("min", "median", "max"))
     if low is not None and mid is not None and high is not None and not low <= mid <= high:
         return f"metric {name!r}: its median {mid!r} lies outside its min … max ({low!r} … {high!r})"
@@ -91,9 +85,8 @@ class Timed:
 
 
 def metric(doc: str, default: Any = None, key: str = "") -> Any:
-    """A field of a `StageMetrics` dataclass: what it means (`doc`, the stage's `metrics` entry), its
-    value when a record lacks it (None; a container type's empty value: `()`, `[]`, `{}`), and its name in
-    the record when that is no Python name (`key`: a runtime build's "iree-run-module_bytes")."""
+    """A field of a `StageMetrics` dataclass: what it means, its value when a record lacks it, and its
+    name in the record when that is no Python name (`key`)."""
     metadata = {"doc": doc, "key": key} if key else {"doc": doc}
     if isinstance(default, (Mapping, list)):  # each instance its own empty one
         factory = list if isinstance(default, list) else dict
@@ -110,20 +103,14 @@ _M = TypeVar("_M", bound="StageMetrics")
 
 @dataclass_transform(frozen_default=True)
 class StageMetrics:
-    """The base of a stage's metrics: each subclass, `class RunMetrics(StageMetrics, stage="run")`, is made a
-    frozen dataclass here, its fields (each a `metric(doc)`) what its records' `metrics` hold. The stage
-    writes one (`written`: the record's dictionary), declares its fields (`described`: the stage's `metrics`),
-    and every reader reads one back from a record (`record.metric.of(PeakMetrics)`, `read`): each value
-    converted by its field's type — a value of another type (an older record, a hand-edited log) reads as the
-    field's default, never as a wrong figure. One module per stage in `core/model/metrics/` (the foundation
-    layer, so the report reads it without importing the stages)."""
+    """The base of a stage's metrics: each subclass (`class RunMetrics(StageMetrics, stage="run")`) is made a
+    frozen dataclass whose fields are what its records' `metrics` hold. Read back (`read`), a value of
+    another type than its field's reads as the field's default, never as a wrong figure."""
 
     stage: ClassVar[str] = ""
-    # The `[benchmark]` key whose "<model>/<profile>" globs name the cells the stage measures (a
-    # matrix file opts them in: `spec.Benchmark.opts_in`); "" when the stage needs no opt-in.
+    # The `[benchmark]` key whose globs opt cells in to the stage; "" when it needs no opt-in.
     opt_in: ClassVar[str] = ""
-    # What opting a cell in does, in a sentence: the key's documentation, where users read it (an
-    # unknown `[benchmark]` key's error lists every opt-in with it; docs/matrix-files.md says so).
+    # What opting a cell in does, in a sentence: the key's documentation.
     opt_in_doc: ClassVar[str] = ""
 
     def __init_subclass__(cls, stage: str = "", **kwargs: Any) -> None:
@@ -146,9 +133,8 @@ class StageMetrics:
 
     @classmethod
     def checked(cls, written: Mapping[str, Any]) -> dict[str, Any]:
-        """A stage's metrics as it built them, once each key is one its dataclass declares (for a
-        stage that gathers them from several tools rather than building the dataclass): a key no
-        reader can read is this stage's bug, raised where it is written, not a figure lost later."""
+        """A stage's metrics as it built them, once each key is one its dataclass declares (a key no
+        reader can read is raised where it is written)."""
         if unknown := sorted(set(written) - set(cls.described())):
             raise ValueError(
                 f"the {cls.stage} stage wrote metrics {cls.__name__} does not declare: {unknown}"
@@ -162,8 +148,7 @@ class StageMetrics:
 
 
 class TimingContext(StageMetrics):
-    """The base of a timed stage's metrics: beside its own, what the executor adds to its record
-    (`Executor.TIMING_CONTEXT`): the load it was timed under, which a reader weighs its figures by."""
+    """The base of a timed stage's metrics: with its own, the load it was timed under (the executor's)."""
 
     other_load: Optional[float] = metric("cores other programs kept busy meanwhile (the executor's)")
     load_average: Mapping[str, Any] = metric("1-minute load average at the start and the end", {})
@@ -207,9 +192,8 @@ def _readers(cls: Any) -> dict[str, tuple[str, Any, Any]]:
 
 
 class Metrics:
-    """A record's metrics (`Record.metric`), read as its stage's dataclass (`core/model/metrics/`):
-    `record.metric.of(RunMetrics).latency_median`. Nothing is read by name here: each figure is a
-    field, or a property beside the fields it is computed from, of the stage that writes it."""
+    """A record's metrics (`Record.metric`), read as its stage's dataclass:
+    `record.metric.of(RunMetrics).latency_median`."""
 
     def __init__(self, raw: Mapping[str, Any]) -> None:
         self._raw: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}

@@ -28,13 +28,10 @@ class Outcome:
     cacheable: bool = True  # False: depends on the moment (timeout, network, a bug); retry next run
 
 
-# Who did not return when a stage timed out, in a user's words: the export and the peers run the
-# model's own forward() (a forward() that never returns is the commonest timeout), the
-# run stage the module compiled from it. Other stages name their tool. iree/hints.py's timeout hints
-# read these words ("did not return within N s, the STAGE stage's limit") to say what to do.
+# Who did not return when a stage timed out, in a user's words (other stages name their tool);
+# iree/hints.py reads these words.
 _WHO_TIMED_OUT = {"export": "your model", "peer": "your model", "run": "your compiled model"}
-# A stage whose limit runs out while a user's file is being built: what did not build (a C macro bomb
-# was said as "python did not finish within 40 s", and offered more time).
+# A stage whose limit runs out while a user's file is being built: what did not build.
 _NOT_BUILT = {"kernel": "the kernel's C"}
 
 
@@ -95,8 +92,7 @@ def record(
         labels=dict(labels),
         metrics=dict(outcome.metrics),
         error_class=outcome.error_class,
-        # Kept whole here: this run's own summary may name a path to act on (a damaged environment's
-        # directory); a record read back from a log loses them (results.Record.from_dict).
+        # Kept whole here, paths too: a record read back from a log loses them (`Record.from_dict`).
         message=outcome.message,
         blocked_by=blocked_by,
         env=dict(outcome.env if env is None else env),

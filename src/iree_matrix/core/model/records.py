@@ -1,10 +1,5 @@
-"""The typed view of a result record's labels (`Labels`, the one schema of `Record.labels`; its
-metrics are read as their stage's dataclass, `core/model/metrics/`). Everything that reads a record
-reads them through `Record.label` and `Record.metric`, never the dictionaries by string
-(tests/unit/test_records.py holds src/ to that): a label renamed here is then a mypy error at every
-reader, a record read back with a label the schema does not know (an old name) is a `LabelError`
-naming its job and the label, and a planned job lacking one its stage requires (`REQUIRED`) is one
-too — not a blank table cell.
+"""The typed view of a result record's labels (`Labels`, the one schema of `Record.labels`), read
+through `Record.label`, never by string: an unknown label, or a required one missing, is a `LabelError`.
 """
 
 from __future__ import annotations
@@ -111,18 +106,13 @@ class Labels:
 
 NAMES: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Labels))
 
-# The labels the planner gives every job of a stage (tests/unit/test_records.py holds the two equal
-# over the shipped matrices), so every record it writes carries them. A record read back is held
-# to the names only (`of` without a stage): labels were added over time, and a log an older
-# iree-matrix wrote (no source_model, no function) stays readable.
+# The labels the planner gives every job of a stage; a record read back is held to the names only (an
+# older iree-matrix's log lacks some).
 _EXPORT = ("model", "source_model", "function", "python", "torch", "turbine", "exporter")
 _COMPILE = (*_EXPORT, "compiler", "arch", "profile")
-# A label names a model, a release, a target, a profile: it travels in records other parties made
-# (merge, shards, a published set) and ends up in file names, tables, shell lines and matrix files.
-# So a name is held, wherever a record is read, to the alphabet the planner names things in and to a
-# length that leaves room in a file name (255 bytes) for what is added to it. The labels that are a
-# path or a list (below) may hold more, but never a control character: an ESC in a name redrew the
-# terminal that printed it, a newline in one began a new line of a generated file.
+# A label travels in records other parties made and ends up in file names, tables and shell lines: a
+# name is held to the planner's alphabet and a length that fits a file name; a path or list label may
+# hold more, but never a control character.
 NAME_CHARS = "A-Za-z0-9._+@~:/-"
 MAX_NAME = 200
 MAX_TEXT = 4096

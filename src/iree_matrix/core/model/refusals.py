@@ -34,17 +34,10 @@ class Record(Protocol):
 INCOMPATIBLE = "incompatible-module"
 MAX_REASON_CHARS = 90
 
-# Substrings of the runtimes' refusals, from the published release-history run (tests/unit/
-# test_refusals.py holds each full message). "executable does not support…" comes later than the
-# others: when the first call creates the executable, after the module itself loaded. The last three
-# four are the date-versioned runtimes' (2023-2024, results/history): before the bytecode version
-# check caught every format change, a module of another release failed its FlatBuffer verification,
-# named a HAL type the runtime does not register ('!hal.file', '!hal.descriptor_set_layout'), imported
-# a HAL function it does not export (hal.ex.shared_device), or held a VM opcode the runtime's
-# verifier does not know (20231113.707's modules on runtime 20231004.665: "unrecognized opcode 131").
-# The last: a Vulkan executable of another format (3.4.0-3.8.0's vulkan-spirv modules on runtime
-# 3.9.0, which expects the file identifier `VKE1`: results/gpu's cross), checked when the first call
-# creates the executable, as "executable does not support…" is for llvm-cpu.
+# Substrings of the runtimes' refusals, from the published runs (tests/unit/test_refusals.py holds each
+# full message). "executable does not support…" and "…file identifier…" come when the first call creates
+# the executable; the four before the last are the date-versioned runtimes' (2023-2024), from before the
+# bytecode version check caught every format change.
 PHRASES = (
     "version mismatch",
     "not available in this runtime",

@@ -1,12 +1,6 @@
-"""Result records and the append-only JSON Lines log they are published in.
-
-One record per stage execution. The schema is versioned (`SCHEMA_VERSION`); readers skip records
-of a newer schema with a warning instead of misreading them, and bring older ones up to date
-through `MIGRATIONS` (one function per version step) or refuse them with a warning naming the step
-that is missing. Appends are a single `write` of one
-line on an `O_APPEND` descriptor followed by `fsync`, under the directory's writer lock (the one a
-rewrite of the log holds), so a crash or Ctrl-C never leaves a half record behind a complete one,
-and no rewrite drops a record appended meanwhile; a torn last line (power loss) is skipped on read.
+"""Result records and the append-only JSON Lines log they are published in: one record per stage
+execution, its schema versioned (`MIGRATIONS` bring older ones up; newer ones are skipped with a
+warning). An append is one fsynced write under the directory's writer lock; a torn last line is skipped.
 """
 
 from __future__ import annotations
@@ -36,11 +30,9 @@ logger = console.logger(__name__)
 SCHEMA_VERSION = 2
 
 
-# MIGRATIONS[n] turns a record of schema n into one of schema n + 1. A bump of SCHEMA_VERSION adds
-# its step here, so a results.jsonl (or a store) written by an older iree-matrix stays readable.
-# 0 -> 1: records written before the `schema` field existed have version 1's fields already.
-# 1 -> 2: schema 2 adds digests to `metrics`: `module_sha256`, `module_parts_sha256`, `artifact_sha256`
-# (compile), `module_sha256` and `outputs_sha256` (run). A schema-1 record has none: unknown, not empty.
+# MIGRATIONS[n] turns a record of schema n into one of n + 1 (a bump of SCHEMA_VERSION adds its step).
+# 0 -> 1: a record from before the `schema` field; 1 -> 2: schema 2 adds digests to `metrics`, which a
+# schema-1 record lacks (unknown, not empty).
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
     0: lambda data: {**data, "schema": 1},
     1: lambda data: {**data, "schema": 2},
@@ -105,8 +97,7 @@ class Record:
     host: HostIdentity = dataclasses.field(default_factory=HostIdentity)  # who ran it; its CPU identity
     started: Optional[str] = None  # ISO 8601, UTC
     finished: Optional[str] = None
-    # Wall time of the stage's own work (key to outcome), None when reused or not run: with the
-    # tools' own times it shows what the orchestration costs.
+    # Wall time of the stage's own work, None when reused or not run.
     seconds: Optional[float] = None
     tool_version: str = ""
     schema: int = SCHEMA_VERSION
@@ -200,8 +191,7 @@ def _is_timestamp(text: str) -> bool:
 
 _TORN = "a torn last line (a write that never finished)"
 
-# A results folder's log, named here once: every command finds a folder's records through `log_path`,
-# `folder_log` or `logs_under`, so the file's name and how it is read live in this module alone.
+# A results folder's log, named here once (`log_path`, `folder_log`, `logs_under`).
 LOG = "results.jsonl"
 
 
@@ -221,9 +211,7 @@ def logs_under(root: Path, folders: str = "**") -> list[Path]:
     return sorted(Path(root).glob(f"{folders}/{LOG}"))
 
 
-# A record no pipeline stage writes: `armv6-smoke`'s hello-world check (its cross-compiler and the
-# binary's ARM attributes), logged for its evidence beside the armv6 cells. A reader that warns of
-# records of stages it does not have (`findings.results_folder`) knows it.
+# A record no pipeline stage writes: `armv6-smoke`'s hello-world check, logged beside the armv6 cells.
 HELLO_STAGE = "toolchain"
 RECORD_ONLY_STAGES = frozenset({HELLO_STAGE})
 
@@ -245,9 +233,8 @@ class ResultsLog:
         self.path = Path(path)
 
     def append(self, record: Record) -> None:
-        """One record, at the end. Under the directory's writer lock (`locks.results_lock`), and the
-        file opened under it: a `results forget` or `merge --to` rewriting the log meanwhile would
-        otherwise rename its copy over the file this appends to, and the record would be gone."""
+        """One record, at the end, under the directory's writer lock (`locks.results_lock`), the file opened
+        under it: a rewrite's rename meanwhile would otherwise lose it."""
         with locks.results_lock(self.path.parent, wait=True, report=logger.info):
             self._append(record)
 
@@ -298,9 +285,8 @@ class ResultsLog:
             yield line, record
 
     def checked(self) -> list[Record]:
-        """Every record, or a `RecordError` naming the first line no record can be read from and
-        why: for a command that acts on what the records say (`reproduce` plans and runs their
-        cells), where a line skipped with a warning would hide a record made to mislead it."""
+        """Every record, or a `RecordError` naming the first line no record can be read from: for a command
+        that acts on what the records say, where a skipped line could hide a record made to mislead it."""
         records = []
         for lineno, _, record, problem in self._read():
             if record is None:
@@ -315,8 +301,7 @@ class ResultsLog:
         """Every non-empty line: its number, its text, the record read from it, and why none was."""
         if not self.path.exists():
             return
-        # Opened without blocking and checked on the descriptor: a FIFO in the log's place hung
-        # `report` for good, /dev/zero was read until memory ran out, a directory was a traceback.
+        # Opened without blocking and checked on the descriptor: a FIFO or /dev/zero is no log.
         try:
             fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
         except OSError as exc:
@@ -382,10 +367,8 @@ def no_log(path: Path, example: str) -> str:
 
 
 def read_log(path: Path) -> tuple[Record, ...]:
-    """Every readable record of a results log, parsed once per process while the file is unchanged
-    (its device, inode, size and modification time), so a report whose pages each read the log —
-    and the published logs its figures are cross-checked against — parses each record once. An
-    append or a rewrite changes the identity: the log is read again. No file: no records."""
+    """Every readable record of a results log, parsed once per process while the file is unchanged (its
+    device, inode, size and modification time). No file: no records."""
     try:
         st = os.stat(path)
     except FileNotFoundError:
@@ -414,8 +397,7 @@ def dep_of(record: Record, latest: Mapping[str, Record], stage: str) -> Optional
 
 # --- the records, indexed ---------------------------------------------------------------------------
 
-# The index's keys: tuples (a plain tuple of the same values finds the same entry) whose fields
-# are read by name.
+# The index's keys: tuples whose fields are read by name.
 
 
 class ExportKey(NamedTuple):
@@ -456,11 +438,9 @@ def compile_key(record: Record) -> CompileKey:
 
 @dataclasses.dataclass(frozen=True)
 class Index:
-    """The one index of a results log: the newest record per job, and the exports, compiles and
-    runs by what they are of — of the MLIR text; the compilers reading the MLIR bytecode apart
-    (`bytecode`: report/exporters.py's section); and every stage's records by cell (`stage`, `get`:
-    how a reader finds a stage's record without knowing the stage). Two jobs with the same labels
-    (a renamed cell): the one that finished last is current."""
+    """The one index of a results log: the newest record per job; the exports, compiles and runs of the
+    MLIR text by what they are of (the bytecode's compiles apart); every stage's records by cell. Of two
+    jobs with the same labels, the one that finished last is current."""
 
     by_job: Mapping[str, Record]
     exports: Mapping[ExportKey, Record]

@@ -1,9 +1,6 @@
-"""Medians with a distribution-free confidence interval: what "beyond noise" means in the reports.
-
-Timings on a shared machine are not normal (a preempted repetition is 2x, never 0.5x), so the
-interval of the median comes from order statistics (the sign test): with n repetitions, the
-k-th smallest and k-th largest bound the median with probability 1 - 2 P(Binomial(n, 1/2) < k).
-Five repetitions give [min, max] at 93.75 %; fewer than five give no interval at 90 %.
+"""Medians with a distribution-free confidence interval (what "beyond noise" means in the reports):
+timings are not normal, so the k-th smallest and largest of n bound the median with probability
+1 - 2 P(Binomial(n, 1/2) < k); five repetitions give [min, max] at 93.75 %.
 """
 
 from __future__ import annotations
@@ -47,9 +44,8 @@ def _rank(n: int, level: float) -> int:
     return k
 
 
-# The fewest repetitions whose median has an interval at LEVEL (5: [min, max] at 93.75 %). With
-# fewer, no verdict about two medians can be had: not "within noise" either (with 3 a search
-# called a build 22x slower "within noise").
+# The fewest repetitions whose median has an interval at LEVEL (5): with fewer, no verdict, not even
+# "within noise".
 MIN_REPETITIONS = next(n for n in range(1, 64) if _rank(n, LEVEL) > 0)
 # With fewer paired rounds not even all equal signs reach p < 0.05: no verdict can be had.
 MIN_PAIRED_ROUNDS = 6
@@ -84,15 +80,11 @@ def of_latency(latency: Any) -> Optional[Interval]:
 
 # --- paired, interleaved comparisons --------------------------------------------------------------
 #
-# Two builds timed in alternating rounds of one sitting (A B, B A, A B, ...): whatever the machine does
-# meanwhile (another job, a frequency change) falls on both arms of a round alike, so each round's ratio B/A
-# is what the builds differ by. Under "no difference" a round's log-ratio is as likely to be positive as
-# negative by the same amount (the order alternates), so the exact sign-flip permutation test on the mean
-# log-ratio holds its false-positive rate without assuming a distribution. A verdict also needs the median
-# ratio to differ from 1 by MIN_EFFECT: two runs of one module differ by a little systematically (where the
-# file lies, address-space layout), which a test on many rounds would call significant. Both numbers are
-# checked by the published calibration (`iree-matrix calibrate`: null pairs, a module against a byte-identical
-# copy), whose measured false-positive rate the reports quote.
+# Two builds timed in alternating rounds of one sitting: what the machine does meanwhile falls on both
+# arms of a round alike, so each round's ratio B/A is what they differ by, and the sign-flip permutation
+# test on the mean log-ratio needs no distribution. A verdict also needs the median ratio to differ from
+# 1 by MIN_EFFECT (one module differs from itself a little systematically); `iree-matrix calibrate`
+# measures the false-positive rate the reports quote.
 
 ALPHA = 0.05  # the test's two-sided level
 MIN_EFFECT = 0.03  # |median ratio - 1| below this is "no difference" whatever the test says

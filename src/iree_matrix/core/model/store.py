@@ -1,26 +1,9 @@
 """The content-addressed store: `<cache>/store/<stage>/<key>/` holds a stage's artifacts and its
-`record.json`.
-
-A directory is only ever created by renaming a fully written staging directory into place, and
-`record.json` is written last inside it, so an entry that exists is complete: a crash or Ctrl-C
-mid-stage leaves only a staging directory, which the next run ignores and cleans.
-
-Every artifact's sha256 is kept beside the record (`SHA256SUMS`, the format `sha256sum -c` reads)
-and checked before the entry is reused: a truncated or edited `module.vmfb` would otherwise be
-reused, reported as a success, and make later stages store false failures. A file is hashed again
-only when it changed since its sum last matched (`.verified`: its size, inode, modification and
-status-change times then — writing, truncating, replacing or `touch`ing a file changes its
-status-change time, which no one can set back): re-hashing the default matrix's 1.7 GB of stored
-artifacts took ~6 s (of two threads) of a re-run that had nothing to do.
-
-What a stage wrote is kept as data (`refused`): regular files and directories only. A symbolic
-link (a drill's model left links to a root-only file: the store hashed the secret and `bundle`
-shipped it; one to a 20 GB file held the commit 2.5 minutes, beyond every timeout), a FIFO, a
-socket or a device, and a file with the setuid or setgid bit (a model's setuid copy of `id`),
-make the stage's outcome a failure that names it (`unsafe-output`), and nothing of its output is
-stored. What is stored is the tool's (its owner, when the tool is root), writable by no one else
-and readable by all (files 0644, or 0755 with an execute bit; directories 0755). No link is
-followed when the store walks an entry.
+`record.json`. An entry appears only by renaming a fully written staging directory into place, its
+record written last, so an entry that exists is complete. Every artifact's sha256 is kept
+(`SHA256SUMS`) and checked before reuse, a file re-hashed only once its stat changed (`.verified`).
+Only regular files and directories are stored (`refused`: no link, FIFO, device or setuid file),
+owned by the tool, readable by all and writable by no one else; no link is followed.
 """
 
 from __future__ import annotations
@@ -93,8 +76,7 @@ class Store:
         return _directory(self._staging / uuid.uuid4().hex, "cannot create a staging directory")
 
     def commit(self, stage: str, key: str, staged: Path, record: Record) -> Entry:
-        """Move a staged result into place; a `StorageError` naming the path (and the space it
-        needed) when the disk refuses, with every entry committed before it intact."""
+        """Move a staged result into place; a `StorageError` when the disk refuses, earlier entries intact."""
         final = self.entry_path(stage, key)
         needed = len(record.to_json()) + 4096  # the record and SHA256SUMS: the artifacts are written
         unsafe = refused(staged)
@@ -123,10 +105,8 @@ class Store:
         return Entry(record, final)
 
     def changed(self, entry: Entry) -> Optional[str]:
-        """The first artifact of a stored entry whose bytes are no longer those committed (a tool that
-        wrote into its input, a hand edit), discarding the entry so that the next run re-creates it;
-        None when all match. A stage checks its inputs with it before it runs and after: a result made
-        from changed bytes is never stored."""
+        """The first artifact of a stored entry whose bytes are no longer those committed, discarding the
+        entry; None when all match (a stage checks its inputs so before it runs and after)."""
         if not (entry.path / RECORD).is_file():  # discarded meanwhile (another stage found it changed)
             return RECORD
         if (damaged := _damaged(entry.path)) is not None:
@@ -139,18 +119,14 @@ class Store:
 
 
 def scratch(staged: Path, inputs: Sequence[Path] = ()) -> contextlib.AbstractContextManager[Path]:
-    """A tool's working directory beside a stage's staging directory `staged` (never a store entry):
-    a flag's relative output (`--iree-flow-dump-dispatch-graph-output-file=model.mlir`) lands there
-    and is removed with it. `inputs` appear in it by their bare names, as relative symlinks into the
-    store, which resolve under a container's mounts too (they keep the store's layout); the sandbox
-    lets the tool write in the scratch directory, not through those links."""
+    """A tool's working directory beside `staged` (never a store entry), where a flag's relative output
+    lands and is removed with it; `inputs` appear in it as relative symlinks into the store."""
     return _directory(staged.parent / f"{staged.name}.cwd", "cannot create a working directory", inputs)
 
 
 @contextlib.contextmanager
 def _directory(path: Path, doing: str, inputs: Sequence[Path] = ()) -> Iterator[Path]:
-    """`path` made, `inputs` linked into it by their bare names, for the block; removed after. A disk
-    that refuses is a `StorageError` saying what could not be `doing`."""
+    """`path` made, `inputs` linked into it by their bare names, for the block; removed after."""
     try:
         path.mkdir(parents=True)
         for source in inputs:
@@ -197,9 +173,8 @@ _KINDS = {
 
 
 def refused(staged: Path) -> Optional[str]:
-    """Why a stage's output in `staged` may not be stored, None when it may: it holds something
-    other than regular files and directories (a link, FIFO, socket or device), or a file with the
-    setuid or setgid bit. One line, naming the first such file (relative to `staged`)."""
+    """Why a stage's output in `staged` may not be stored (None when it may): one line naming its first
+    link, FIFO, socket, device or setuid / setgid file."""
     for path, found in walk(staged):  # `staged` itself first: a directory, never refused
         name = path.relative_to(staged).as_posix()
         if (kind := _KINDS.get(stat.S_IFMT(found.st_mode))) == "a symbolic link":
@@ -225,9 +200,8 @@ def refused(staged: Path) -> Optional[str]:
 
 
 def disarm(folder: Path) -> list[str]:
-    """A folder a sandboxed command wrote outside the store (`bisect --out`) made data as the store
-    makes its entries: each link, FIFO, socket or device removed, each setuid or setgid bit cleared,
-    then `_as_data`'s owner and modes (no 0666 file, no 0777 directory). What it changed, by name."""
+    """A folder a sandboxed command wrote outside the store (`bisect --out`) made data as store entries
+    are (links and devices removed, setuid / setgid bits cleared, `_as_data`): what it changed."""
     changed = []
     for path, found in list(walk(folder)):
         name, kind = path.relative_to(folder).as_posix(), _KINDS.get(stat.S_IFMT(found.st_mode))
@@ -242,10 +216,8 @@ def disarm(folder: Path) -> list[str]:
 
 
 def _as_data(staged: Path) -> None:
-    """The staged output made the tool's (its owner, when the tool is root), writable by the tool
-    alone and readable by all: what a sandboxed model wrote as uid 65534 is not left to any program
-    that runs as it, and a later stage's sandbox (uid 65534 when the tool is root) reads it whatever
-    the umask it was written with (a file it made 0600 under umask 077)."""
+    """The staged output made the tool's, writable by it alone and readable by all (a later stage's
+    sandbox reads it whatever umask it was written with)."""
     uid, gid = os.geteuid(), os.getegid()
     for path, found in list(walk(staged)):
         if uid == 0 and (found.st_uid, found.st_gid) != (uid, gid):
@@ -285,11 +257,9 @@ def _unchanged_since_verified(entry: Path, names: list[str]) -> bool:
 
 
 def _damaged(entry: Path) -> Optional[str]:
-    """The first artifact whose content is not what was committed; None when all match (without
-    hashing files unchanged since they last matched). An entry from before checksums were kept has
-    no SHA256SUMS and is trusted as before; one whose SHA256SUMS is unreadable, has a line that is
-    no sum, or is empty beside artifacts (what a power loss after an unsynced commit leaves) vouches
-    for nothing: it is SHA256SUMS that is damaged, and the entry is redone."""
+    """The first artifact whose content is not what was committed (files unchanged since they last matched
+    are not hashed); None when all match or SHA256SUMS is absent (an entry from before sums were kept).
+    A SHA256SUMS unreadable, not sums, or empty beside artifacts vouches for nothing: it is damaged."""
     try:
         sums = _sums(entry)
     except (OSError, UnicodeDecodeError, ValueError):
@@ -311,11 +281,8 @@ def _damaged(entry: Path) -> Optional[str]:
 
 
 def unvouched(path: Path) -> Optional[str]:
-    """Why the file at `path` is not an artifact of an intact store entry (a record names it, and
-    records arrive through `merge` from other parties), or None when it is one: the entry is
-    the nearest folder above it that holds a record, the file is listed in its SHA256SUMS, and every
-    listed file still has its committed bytes. An entry from before checksums were kept is trusted,
-    as the store trusts it (`_damaged`)."""
+    """Why the file at `path` is not an artifact of an intact store entry (the nearest folder above it
+    that holds a record, listing it in its SHA256SUMS), or None when it is one."""
     for entry in Path(os.path.abspath(path)).parents:
         if (entry / RECORD).is_file():
             break
@@ -334,9 +301,8 @@ def unvouched(path: Path) -> Optional[str]:
 
 
 def _sums(entry: Path) -> Optional[list[tuple[str, str]]]:
-    """(sha256, name) of each artifact the entry's SHA256SUMS lists; None for an entry from before
-    checksums were kept (no SHA256SUMS). OSError or UnicodeDecodeError when it cannot be read,
-    ValueError when a line is no sum."""
+    """(sha256, name) of each artifact the entry's SHA256SUMS lists; None when it has none; ValueError when
+    a line is no sum."""
     try:
         text = (entry / SUMS).read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -352,9 +318,7 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 def failure_is_stale(entry: Entry, deps: Mapping[str, Entry]) -> bool:
-    """A stored failure whose inputs were made again after it (e.g. a damaged module.vmfb discarded
-    and recompiled under the same key) says nothing about the inputs as they are now: redo it.
-    A success is judged by its key alone."""
+    """A stored failure whose inputs were made again after it says nothing about them now: redo it."""
     if entry.record.status is Status.OK or not entry.record.started:
         return False
     return any((dep.record.finished or "") > entry.record.started for dep in deps.values())

@@ -1,30 +1,10 @@
-"""The sandbox of a venv command that runs a user's model code (export, peer, flops): bubblewrap
-(https://github.com/containers/bubblewrap), the unprivileged sandbox Flatpak uses.
-
-On the venv backend a model's code once ran as the tool's user beside the host: a drill's model
-deleted and created files in the host's /dev, made a host file immutable (FS_IOC_SETFLAGS on a
-read-only handle), saw 136 host pids and could SIGKILL any of them, and wrote to the kernel log.
-Landlock covers none of these (it restricts file writes only). Under bubblewrap the command has
-what a container gives: its own pid, ipc, network, uts and mount namespaces; a private /dev
-(null, zero, full, random, urandom, tty, pts, shm: no /dev/kmsg, no disks); its own /proc; the
-host's root read-only (EROFS, the immutable-flag ioctl included) with only its job directory and the
-stage's writable paths writable; a private /tmp, an empty /run (no daemon's socket: docker.sock,
-D-Bus) and an empty home; its own session (no TIOCSTI into the tool's terminal); and it dies with
-the tool.
-
-Its uid is an unprivileged one on the host, never root's. Run by a user, bubblewrap's user namespace
-maps the sandbox's uid 65534 to that user's. Run as root, a user namespace would map it to root
-(a drill's model left a setuid copy of `id` that printed euid=0 for `nobody`, and connected to a
-root-owned mode-0600 unix socket): bubblewrap then makes its mounts with root's own rights and no
-user namespace, and `setpriv` makes the command host uid and gid 65534 (`nobody`), no groups, no
-capabilities and no new privileges, before it execs. What it writes is then owned by 65534 on the
-host; `hand_over` gives it its writable directories before it starts and `take_back` takes them
-back after (a setuid or setgid file excepted: the store refuses it, core/model/store.py). Its
-environment is `environment()`'s: the locale, PATH and the thread counts, never the tool's tokens.
-
-`Sandbox` describes one command's sandbox; `Sandbox.argv` is the only place its command line is
-written. `problem()` says why bubblewrap cannot run here (None when it can): a stage that needs it
-then refuses, unless the user passed `--unsandboxed` (`allow_unsandboxed`).
+"""The sandbox of a venv command that runs a user's model code: bubblewrap, the unprivileged sandbox
+Flatpak uses. Landlock restricts writes only; a drill's model wrote the host's /dev, signalled host
+pids and wrote the kernel log. Under bubblewrap it has what a container gives: its own namespaces,
+/dev, /proc, /tmp, an empty /run and home, the host's root read-only but for its writable paths, its
+own session, and it dies with the tool. Its uid is never root's: run as root (where a user namespace
+would map it to root), no user namespace, and `setpriv` drops the command to host uid 65534;
+`hand_over` and `take_back` move its writable paths to that uid and back.
 """
 
 from __future__ import annotations
@@ -47,10 +27,8 @@ UNSANDBOXED_ENV = "IREE_MATRIX_UNSANDBOXED"
 _PROBE_TIMEOUT = 30.0
 # Always empty inside: daemons' sockets (/run/docker.sock, D-Bus, systemd's) live there.
 RUN_DIRS = ("/run", "/var/run")
-# What of the tool's environment a sandboxed command gets (`environment`): the locale, the time zone,
-# the terminal, PATH and the thread counts a user set for the measurement. Nothing else: no tokens
-# (HF_TOKEN, AWS_*, GITHUB_TOKEN), proxies or the tool's own settings. The caller adds its own
-# (a venv's PYTHONPATH, VIRTUAL_ENV, TMPDIR), and HOME is the job's directory.
+# What of the tool's environment a sandboxed command gets (`environment`): the locale, the terminal,
+# PATH and the thread counts; never its tokens, proxies or the tool's own settings.
 KEPT_ENV = (
     "PATH",
     "LANG",
@@ -82,14 +60,12 @@ def _drop(setpriv_path: str) -> list[str]:
 
 @dataclasses.dataclass(frozen=True)
 class Sandbox:
-    """One command's sandbox: what it may read beyond the host's root (paths under /tmp and the
-    `hidden` directories, which it sees as empty tmpfs), what it may write, and where it starts."""
+    """One command's sandbox: what it may read beyond the host's root, what it may write, where it starts."""
 
     read_only: tuple[str, ...] = ()
     writable: tuple[str, ...] = ()
     cwd: Optional[str] = None
-    # Directories it sees empty: the tool's user's home (its keys, tokens and other caches), whose
-    # files it could otherwise read as far as their modes let uid 65534 (or the user it maps to).
+    # Directories it sees empty: the tool's user's home (its keys, tokens and other caches).
     hidden: tuple[str, ...] = ()
 
     def empty(self) -> list[str]:
@@ -97,8 +73,8 @@ class Sandbox:
         return sorted({os.path.normpath(p) for p in (*self.hidden, *_run_dirs())} - {"/", "/tmp"})
 
     def argv(self, bwrap: str = "bwrap", root: Optional[bool] = None) -> list[str]:
-        """The command line that runs a command (appended after it) in this sandbox. `root`: whether
-        the tool runs as root (default: `as_root()`), which drops to host uid 65534 with setpriv."""
+        """The command line that runs a command (appended) in this sandbox; `root` (default `as_root()`)
+        drops to host uid 65534 with setpriv."""
         root = as_root() if root is None else root
         if root:
             # No user namespace (it would map the sandbox's uid to root): every other one.
@@ -145,8 +121,7 @@ class Sandbox:
 
 
 def _run_dirs() -> list[str]:
-    """/run and /var/run as directories of their own (Debian's /var/run is a link to /run: hidden
-    once, by its target)."""
+    """/run and /var/run by their targets (Debian's /var/run links to /run)."""
     return sorted({os.path.realpath(d) for d in RUN_DIRS if os.path.isdir(d)})
 
 
@@ -160,8 +135,7 @@ def environment(tool_env: Mapping[str, str]) -> dict[str, str]:
 
 
 def walk(path: Path) -> Iterator[tuple[Path, os.stat_result]]:
-    """`path` and everything beneath it, each with its own lstat (no link is followed), each
-    directory's entries by name (the store names the first it refuses: always the same one)."""
+    """`path` and everything beneath it, each with its lstat (no link followed), entries by name."""
     try:
         top = os.lstat(path)
     except OSError:
@@ -179,10 +153,8 @@ def walk(path: Path) -> Iterator[tuple[Path, os.stat_result]]:
 
 
 def hand_over(sandbox: Sandbox) -> Optional[str]:
-    """Before a sandbox that drops to uid 65534 starts (the tool runs as root): its writable paths
-    become its own (they are the tool's, fresh), and why it could not reach one of its paths (None
-    when it can): a directory above one that uid 65534 may not pass, an input it may not read.
-    Nothing to do for a tool that is not root: its sandbox's uid maps to the tool's."""
+    """As root, before a sandbox that drops to uid 65534 starts: its writable paths become its own, and
+    why it could not reach one of its paths (None when it can)."""
     if not as_root():
         return None
     for writable in sandbox.writable:
@@ -217,9 +189,8 @@ def hand_over(sandbox: Sandbox) -> Optional[str]:
 
 
 def take_back(sandbox: Sandbox) -> None:
-    """After a sandbox that dropped to uid 65534 ended: what it wrote is the tool's again (root's, not any
-    host program's that runs as nobody). A setuid or setgid file is left as it is, its owner 65534 (the
-    model's own rights), for the store to refuse by name; a chown would clear the bits and hide it."""
+    """After a sandbox that dropped to uid 65534 ended: what it wrote is the tool's again, but a setuid or
+    setgid file, left for the store to refuse by name (a chown would clear the bits)."""
     if not as_root():
         return
     uid, gid = os.geteuid(), os.getegid()
@@ -236,9 +207,8 @@ def executable() -> Optional[str]:
 
 @functools.cache
 def problem() -> Optional[str]:
-    """Why bubblewrap cannot run a sandbox here (None when it can): missing, the kernel refuses its
-    user namespace (Ubuntu 24.04's AppArmor, kernel.unprivileged_userns_clone=0, a container's seccomp),
-    or, as root, no setpriv to drop to uid 65534 with; its command must not run as host root."""
+    """Why bubblewrap cannot run a sandbox here (None when it can): missing, its user namespace refused,
+    or, as root, no setpriv to drop to uid 65534 with."""
     if (bwrap := executable()) is None:
         return "bubblewrap (bwrap) is not installed"
     if as_root() and setpriv() is None:
@@ -279,8 +249,7 @@ _RUNS = {
 
 
 def refusal(stage: str) -> Optional[str]:
-    """The one line a stage that runs model code refuses with, None when it may run: bubblewrap runs
-    here, or the user allowed running without it."""
+    """The one line a stage that runs model code refuses with, None when it may run."""
     why, runs = problem(), _RUNS.get(stage, "your model's code")
     if why is None or unsandboxed_allowed():
         return None
@@ -294,8 +263,7 @@ def refusal(stage: str) -> Optional[str]:
 
 
 def signal_status(returncode: int) -> int:
-    """A sandboxed command's exit status as Popen gives an unsandboxed one's: bubblewrap reports its
-    command's death by signal N as 128+N (as a shell does), the tool's checks read -N."""
+    """A sandboxed command's exit status as Popen gives one: bubblewrap's 128+N for signal N is -N."""
     return -(returncode - 128) if 128 < returncode < 128 + 65 else returncode
 
 

@@ -1,33 +1,11 @@
-"""The container layer: every `docker` command this tool runs is made here and nowhere else
-(`tests/unit/test_container_layer.py` checks it).
+"""The container layer: every `docker` command this tool runs is made here and nowhere else.
 
-One transport, the `docker` CLI through `processes.run`, not the Docker SDK: a stage's command must
-read as if it had run here (stdout and stderr apart in the job's log, its timeout, Ctrl-C stopping
-it at once: `processes.kill_all` kills the client, which forwards the signal to the container,
-whose `--init` passes it on), which `processes` does for every process, while an SDK call is an
-HTTP request blocking a worker thread that Ctrl-C does not reach. Everything else has a CLI
-spelling too (`docker load` from a pipe, `docker commit --change LABEL`), the watchdog - a separate
-process that must not import this package - removes containers with the command this module hands
-it, and the one requirement is the `docker` command (`doctor` checks it).
-
-Every container a stage runs in gets one set of isolation options: no network, a non-root user, no
-capabilities, `--init`, and only the host paths the caller names, mounted (read-only, or writable)
-at the same paths, so argv made of host paths works unchanged. Run as root, the containers run as
-nobody (running as the caller's uid, root, would let a container act as root on every root-owned
-file it is given), and a path under a directory nobody may not enter on the host (root's home is
-mode 0700, as `/root` is in every Debian image) is mounted under `/mnt/host` instead
-(`/root/.cache/x` at `/mnt/host/root/.cache/x`), the argv and environment rewritten to match and
-the output back, so it still reads as if it had run here.
-
-What the CLI alone does not guarantee - that the container dies when the client is killed hard,
-and that it is always removed - is done by name: in a `finally` (`docker rm -f`); by the watchdog
-(`processes.watch_container`) when the tool is killed (`kill -9` runs no `finally`); and, should the
-watchdog have been killed too, at the start of the next run (`remove_orphans`), which removes every
-container whose owner label names a process of this machine that no longer exists.
-
-The containers that *build* environment images (`build_container`) run as root with the base's
-own configuration instead: they must be root to install into the image, and `docker commit` copies
-their configuration into it.
+The `docker` CLI through `processes.run`, not the SDK: a command then reads as if it had run here
+(its log, its timeout, Ctrl-C reaching it through the client and `--init`). A stage's container has no
+network, a non-root user (nobody when the tool is root; a path nobody cannot reach is mounted under
+`/mnt/host`, argv and output translated), no capabilities, and only the host paths it names, at the
+same paths. Containers are removed by name: in a `finally`, by the watchdog when the tool is killed,
+and by the next run (`remove_orphans`). Build containers (`build_container`) run as root.
 """
 
 from __future__ import annotations
@@ -86,8 +64,7 @@ def docker_cli() -> str:
 
 
 def state(timeout: int = 10) -> State:
-    """Whether the daemon answers, and if not why and how to fix it: one check, for `doctor`, the
-    automatic backend choice, image commands and the stages."""
+    """Whether the daemon answers, and if not why and how to fix it."""
     if (docker := find_docker()) is None:
         return State(False, "no `docker` command on PATH", f"bash {SETUP} (apt-get install docker.io)")
     try:
@@ -122,8 +99,7 @@ def _docker(
     check: bool = True,
     feed: Optional[Iterable[bytes]] = None,
 ) -> processes.Completed:
-    """A `docker` command about images or the daemon, not a stage's own command: its failure is the
-    daemon's moment (an API error, a dead socket), never a cached result. `what` names it for people."""
+    """A `docker` command about images or the daemon: its failure is never a cached result."""
     try:
         request = ProcessRequest([docker_cli(), *args], timeout=timeout, log=log, check=False, feed=feed)
         done = processes.run(request)
@@ -197,8 +173,7 @@ def remove_image(ref: str) -> None:
 
 
 def disk_usage() -> Optional[list[dict[str, Any]]]:
-    """`docker system df -v`'s image rows (Repository, UniqueSize, SharedSize, ... as Docker writes
-    them); None without a daemon."""
+    """`docker system df -v`'s image rows; None without a daemon."""
     if (docker := find_docker()) is None:
         return None
     try:
@@ -237,9 +212,8 @@ def build_container(
     log: Optional[Path] = None,
 ) -> Iterator[Built]:
     """Run `argv` as root in a container of `image_ref` with no network, `read_only` mounted at the
-    same paths, and nothing else of this tool's in its configuration but the marker label (a commit
-    copies it into the image); the container stays until the block ends, to be committed, and is
-    removed then (or by the watchdog, should the tool be killed first)."""
+    same paths and only the marker label of ours (a commit copies its configuration); removed when
+    the block ends, after it could be committed."""
     docker = docker_cli()
     name = f"iree-matrix-{_slug(what)}-{secrets.token_hex(4)}"
     opts = ["--name", name, "--label", f"{LABEL}=1", "--network", "none", "--pull", "never"]
@@ -277,12 +251,9 @@ def _remove_argv(docker: str) -> list[str]:
 def run(
     image_id: str, request: ProcessRequest, *, what: str, labels: Mapping[str, str] = {}
 ) -> processes.Completed:
-    """Run `request` in a fresh container of `image_id` (`what` names it, for people and `docker ps`);
-    the result reads as if its argv had run here: its argv, its exit code, its output. Its `read_only`
-    and `writable` paths are mounted at the same paths; its `cwd` (one of them) is the working
-    directory; `peak_memory`: its `peak_rss_bytes` is the container's peak memory
-    (`peak_memory_wrapper`). Its limits are the configured ones (`process_tree.configured`), its
-    isolation the container's: a request for the host's (`writes_beneath`, a sandbox) is refused."""
+    """Run `request` in a fresh container of `image_id`; the result reads as if its argv had run here.
+    Its paths are mounted at the same paths, its limits the configured ones; `peak_memory` reads the
+    container's peak (`PEAK_MEMORY_WRAPPER`); a request for the host's isolation is refused."""
     if host_only := [*request.host_isolation(), *(["feed"] if request.feed is not None else [])]:
         raise ValueError(f"a container cannot take {', '.join(host_only)}: it is isolated its own way")
     argv, read_only, writable, cwd = list(request.argv), request.read_only, request.writable, request.cwd
@@ -337,11 +308,10 @@ _KILLED = (128 + 9, -9)
 
 def _oom_killed(docker: str, name: str) -> bool:
     """Whether the container's memory limit killed a process in it (Docker's State.OOMKilled)."""
-    try:
+    with contextlib.suppress(processes.Timeout):
         done = _unchecked([docker, "inspect", "--format", "{{.State.OOMKilled}}", name], 60)
-    except processes.Timeout:
-        return False
-    return done.stdout.strip() == "true"
+        return done.stdout.strip() == "true"
+    return False
 
 
 def _memory_limit(limits: process_tree.Limits) -> str:
@@ -359,9 +329,7 @@ def options(
     cwd: Optional[Path] = None,
     limits: Optional[process_tree.Limits] = None,
 ) -> list[str]:
-    """`docker run`'s options for a container (pure); `moved`: host paths mounted elsewhere
-    (`moved_mounts`); `cwd`: the working directory (a mounted path; default /tmp); `limits`: its
-    memory (no swap beyond it) and tasks."""
+    """`docker run`'s options for a container (pure); `moved`: host paths mounted elsewhere."""
     workdir = "/tmp" if cwd is None else _translate(str(Path(cwd).resolve()), moved)
     # Packed by hand: each flag beside its operands; formatted, every word would take a line.
     opts = [
@@ -393,10 +361,8 @@ def options(
     return opts
 
 
-# The peak memory of a container's command: its memory cgroup's high-water mark (cgroup v2 memory.peak, v1
-# memory.max_usage_in_bytes), read by a shell after the command exits. Under qemu-user that is the emulator
-# with the guest program in it, plus the page cache of the files it read (the module): an upper bound of what
-# the program needs on the board. The docker client's own rusage says nothing about it.
+# The peak memory of a container's command: its memory cgroup's high-water mark, read by a shell after
+# it exits (under qemu-user an upper bound: the emulator and the page cache of what it read).
 _PEAK_MARK = "iree-matrix-peak-memory-bytes: "
 PEAK_MEMORY_WRAPPER = (
     "/bin/sh",
@@ -417,8 +383,7 @@ def split_peak_memory(stderr: str) -> tuple[str, Optional[int]]:
 
 
 def moved_mounts(paths: Sequence[Path]) -> dict[str, str]:
-    """The mounts nobody could not reach at their own path, and where they go instead (pure but for
-    reading the modes of the host's directories): host path -> path in the container."""
+    """The mounts nobody could not reach at their own path: host path -> path in the container."""
     moved = {}
     for path in paths:
         resolved = Path(path).resolve()
@@ -438,14 +403,13 @@ def _translate(text: str, mapping: Mapping[str, str]) -> str:
 
 def owner(pid: Optional[int] = None) -> str:
     """This process (or `pid`) as an owner label: boot id, pid namespace, pid and start time, so a
-    reused pid or another machine's (or container's) process is never taken for the owner."""
+    reused pid or another machine's process is never taken for the owner."""
     pid = os.getpid() if pid is None else pid
     return "/".join((_boot_id(), _pid_namespace(), str(pid), _start_time(pid) or "?"))
 
 
 def owner_is_gone(label: str) -> bool:
-    """True when `label` (from `owner`) names a process of this machine and pid namespace that no
-    longer exists; False when it lives, or belongs to somewhere we cannot see."""
+    """True when `label` (from `owner`) names a process of this machine that no longer exists."""
     try:
         boot, namespace, pid, started = label.split("/")
     except ValueError:
@@ -456,8 +420,7 @@ def owner_is_gone(label: str) -> bool:
 
 
 def remove_orphans() -> list[str]:
-    """Remove every container of this tool whose owner is gone (a run killed with its watchdog):
-    the names removed. Kept containers (`KEEP_ENV`) and other machines' are left alone."""
+    """Remove every container of this tool whose owner is gone: the names removed."""
     if (docker := find_docker()) is None:
         return []  # no docker command: no containers either
     fmt = '{{.Names}}\t{{.Label "' + OWNER_LABEL + '"}}'
@@ -484,13 +447,10 @@ def _pid_namespace() -> str:
 
 
 def _start_time(pid: int) -> Optional[str]:
-    """The process's start time in clock ticks since boot (field 22 of /proc/PID/stat); None if
-    there is no such process."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return stat.rpartition(")")[2].split()[19]  # the name may hold spaces and ')'
+    """The process's start time (field 22 of /proc/PID/stat); None if there is no such process."""
+    with contextlib.suppress(OSError):  # the name may hold spaces and ')'
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[19]
+    return None
 
 
 def _quiet(argv: Sequence[str]) -> None:
@@ -511,8 +471,7 @@ def _check_run(done: processes.Completed) -> None:
 
 
 def _check_readable(paths: Sequence[Path]) -> None:
-    """Containers run as an unprivileged user: a mounted input it cannot read would fail deep inside
-    the tool with a confusing message, so say plainly which path and how to fix it."""
+    """A mounted input the container's unprivileged user cannot read, said plainly before it runs."""
     if _container_user()[0] != NOBODY[0]:
         return  # the container runs as the host user, who can read what they named
     for path in paths:
@@ -534,12 +493,8 @@ def _container_user() -> tuple[int, int]:
 
 @contextlib.contextmanager
 def _writable_by(user: tuple[int, int], paths: Sequence[Path]) -> Iterator[None]:
-    """Give the container user the writable directories for the run; hand them back afterwards.
-
-    Only needed when the host runs as root (the container user is then nobody). Afterwards
-    everything in them belongs to the directory's original owner again, so the store never holds
-    files owned by nobody (which any later container could then rewrite).
-    """
+    """As root, the writable directories nobody's for the run, and their owner's again after (the store
+    never holds files any later container could rewrite)."""
     owners: dict[Path, tuple[int, int]] = {}
     for path in [Path(p) for p in paths] if os.getuid() == 0 and user != (0, 0) else []:
         st = path.stat()

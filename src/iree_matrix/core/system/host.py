@@ -10,14 +10,11 @@ import resource
 from pathlib import Path
 from typing import Any, Optional
 
-# The bundle runner's reading of a cpuinfo text (it ships without this package): one rule for both,
-# so a bundle's records name a CPU as these do.
+# The bundle runner's reading of a cpuinfo text (it ships without this package): one rule for both.
 from iree_matrix.bundle_runner.host import described
 
-# Another CPU's /proc/cpuinfo text read in place of this machine's (a saved copy: `cat /proc/cpuinfo >
-# FILE` there): what `query`, `advise`'s plan and the answers' folders say to a user of that CPU, tried
-# without it. Only the identity changes: code is still compiled for and timed on this machine, so the
-# records say which file was read (`cpuinfo_from`) and such figures are never that CPU's.
+# Another CPU's saved /proc/cpuinfo read in place of this machine's: what a user of that CPU is told,
+# tried without it. Only the identity changes; records say which file was read (`cpuinfo_from`).
 CPUINFO_ENV = "IREE_MATRIX_CPUINFO"
 _PROC_CPUINFO = Path("/proc/cpuinfo")
 
@@ -31,17 +28,14 @@ def cpuinfo_override() -> Optional[Path]:
 _LLVM: dict[str, str] = {}  # what a compiler said this CPU is (compile stage, `note_llvm`)
 
 
-# What an LLVM too old for this CPU resolves `host` to: IREE 20231113.707 on a Zen 5 says `cpu =
-# "generic"` with the whole feature string (+avx512f …), so its code still uses the CPU's ISA; only
-# the name is unknown to it (by hand, 2026-11-27; 2.9.0 and newer say "znver5").
+# What an LLVM too old for this CPU resolves `host` to (with the whole feature string: only the name is
+# unknown to it).
 LLVM_UNKNOWN_CPU = "generic"
 
 
 def note_llvm(cpu: str, features: str) -> None:
-    """LLVM's name for this CPU and its feature string, as a compiler resolved `host`: every record
-    written afterwards carries the name and the string's digest. An older compiler's "generic" never
-    replaces a newer one's name for the same CPU: records of one run named it by whichever release
-    was asked last, and the answers' folders by that name."""
+    """LLVM's name for this CPU and its feature string's digest, for every record written afterwards;
+    an older compiler's "generic" never replaces a newer one's name."""
     if cpu == LLVM_UNKNOWN_CPU and _LLVM.get("llvm_cpu", LLVM_UNKNOWN_CPU) != LLVM_UNKNOWN_CPU:
         return
     _LLVM.update(llvm_cpu=cpu, llvm_cpu_features_sha256=hashlib.sha256(features.encode()).hexdigest())
@@ -53,24 +47,20 @@ def describe() -> dict[str, Any]:
 
 @functools.cache
 def _described() -> dict[str, Any]:
-    """This host as every record carries it. `identity` is what tells two CPUs apart: two machines
-    whose model name reads "AMD EPYC" but whose family / model differ (Zen 4 and Zen 5) are two
-    identities; `llvm_cpu` (LLVM's name for it, e.g. znver4) is added once a compiler was asked."""
+    """This host as every record carries it; `identity` tells two CPUs apart by family / model too."""
     given = cpuinfo_override()
     return described(_cpuinfo_text(), str(given) if given else "")
 
 
 def identity() -> str:
-    """What decides timings (and `target-cpu=host` code): architecture, vendor, family / model / stepping,
-    every CPU flag and the core count. LLVM derives its host CPU name and feature string from the same CPUID
-    bits, so they are not needed to tell identities apart (and are not known before a compiler ran)."""
+    """What decides timings (and `target-cpu=host` code): architecture, vendor, family / model /
+    stepping, every CPU flag and the core count."""
     return str(describe()["identity"])
 
 
 def _cpuinfo_text() -> str:
-    """/proc/cpuinfo's text, or the file IREE_MATRIX_CPUINFO names ("" where /proc has none). A named
-    file that cannot be read is the user's error, said in one line: read silently as "no CPU", it
-    would give this machine an identity of no CPU at all."""
+    """/proc/cpuinfo's text ("" where there is none), or the file IREE_MATRIX_CPUINFO names (a user
+    error when it cannot be read)."""
     from iree_matrix.core.errors import UserError
 
     given = cpuinfo_override()
@@ -85,10 +75,8 @@ def _cpuinfo_text() -> str:
         ) from None
 
 
-# LLVM's host CPU as IREE resolves `--iree-llvmcpu-target-cpu=host`: asked of iree-compile itself
-# (0.3 s: a one-op function lowered to its executable targets), whose target attribute spells the
-# CPU name and the whole feature string it compiles for. LLVM's C API is not exported by
-# libIREECompiler.so, so a compile is the way to ask.
+# LLVM's host CPU as IREE resolves `target-cpu=host`, asked of iree-compile itself (LLVM's C API is not
+# exported): a one-op function lowered to its executable targets spells the CPU and its features.
 LLVM_PROBE_MLIR = """func.func @f(%a: tensor<4xf32>) -> tensor<4xf32> {
   %b = arith.addf %a, %a : tensor<4xf32>
   return %b : tensor<4xf32>
@@ -137,13 +125,9 @@ def _cpu_ticks() -> list[int]:
         return []
 
 
-# Docker's cgroupfs driver puts containers started with `--cgroup-parent iree-matrix/<pid>` under
-# <cgroup root>/iree-matrix/<pid>/<id>. The parent's CPU counter is hierarchical and outlives its
-# removed children (cgroup v1 cpuacct charges every ancestor; v2's cpu.stat folds a removed child
-# into its parent), so the difference across a stage is what this process's containers used. One
-# parent per iree-matrix process: another run's containers (its emulators, its compiles) are other
-# load, not ours — with one parent for all, a loaded run read as quiet (a Pi Zero cell
-# recorded other_load 1.79 beside another run's qemu and took 21x its quiet time).
+# This process's containers run under the cgroup parent iree-matrix/<pid>, whose CPU counter outlives
+# its removed children: its difference across a stage is what they used. One parent per process:
+# another run's containers are other load, not ours.
 CONTAINERS_CGROUP_ROOT = "iree-matrix"
 CONTAINERS_CGROUP = f"{CONTAINERS_CGROUP_ROOT}/{os.getpid()}"
 

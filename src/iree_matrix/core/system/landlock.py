@@ -1,18 +1,7 @@
-"""Where a venv command may write: what a container could. The Docker backend mounts
-only the stage's writable paths and gives the container its own /tmp; on venv, a model's code ran as
-the tool's user and could delete anything that user owns. Landlock (Linux 5.13+, the kernel's
-unprivileged sandbox: https://docs.kernel.org/userspace-api/landlock.html) lets the child restrict
-itself before exec, for good and for everything it starts: every write, removal, creation,
-rename or truncation outside the allowed directories fails with EACCES; reading and executing stay
-free. Where the kernel has no Landlock the command runs unrestricted, and `available()` says so
-(docs/backends.md).
-
-Kept only for what bubblewrap (core/system/bubblewrap.py) does not already cover: the venv commands that run
-IREE's own tools (compile, run, benchmark, dispatches, a runtime's build), which do not run in
-bubblewrap (a GPU cell needs the host's device nodes; they run no model code), and model code the user
-allowed to run without bubblewrap (`--unsandboxed`). A command in bubblewrap gets none of this: its
-read-only root already refuses every write outside its binds (EROFS), and a Landlock-restricted
-process could not make bubblewrap's mounts anyway."""
+"""Where a venv command may write: what a container could. Landlock (Linux 5.13+) lets the child
+restrict itself before exec, for good and for all it starts: a write outside the allowed directories
+fails with EACCES. For the venv commands outside bubblewrap only (IREE's own tools, `--unsandboxed`
+model code); without Landlock (`abi()` 0) the command runs unrestricted."""
 
 from __future__ import annotations
 
@@ -77,10 +66,6 @@ DEVICES = (
     "/dev/pts",
     "/dev/ptmx",
 )
-
-
-def available() -> bool:
-    return abi() > 0
 
 
 def restrict_writes(allowed: Sequence[str], version: int) -> None:

@@ -1,7 +1,6 @@
-"""Advisory file locks: one so two iree-matrix processes never build the same thing at once, the cache's (one
-run per cache), a results directory's (one writer of its records at a time), and the machine's quiet lock, so
-no two runs on a machine time a stage at the same moment. The last three name their holder (pid, command or
-job, since when) in a file beside the lock, so whoever waits, or is refused, is told whom for."""
+"""Advisory file locks: a build's, the cache's (one run per cache), a results directory's (one writer
+at a time) and the machine's quiet lock (no two timed stages at once). The last three name their holder
+in a file beside the lock, so whoever waits, or is refused, is told whom for."""
 
 from __future__ import annotations
 
@@ -25,13 +24,10 @@ from iree_matrix.core.console import Say
 from iree_matrix.core.errors import UserError
 
 QUIET_LOCK = Path(tempfile.gettempdir()) / "iree-matrix-quiet.lock"
-# How long a holder that names no stage timeout of its own (a benchmark script, `iree-matrix
-# compare`, an older iree-matrix that leaves no holder file) may keep the quiet lock before a
-# waiter that has no timeout of its own either goes on without it.
+# How long a holder naming no timeout may keep the quiet lock before a waiter naming none goes on without it.
 HOLD_LIMIT = 3600.0
-# A timed stage that overruns its expected time by this much gives the quiet lock back (a model whose
-# forward() never returns held it through its whole 180-s export timeout while another run waited):
-# OVERRUN times its expected time, and at least OVERRUN_FLOOR seconds past it.
+# A timed stage this far past its expected time (OVERRUN times it, at least OVERRUN_FLOOR s past it)
+# gives the quiet lock back: a hung forward() held it through its whole export timeout.
 OVERRUN = 5.0
 OVERRUN_FLOOR = 120.0
 
@@ -41,10 +37,8 @@ def overrun_limit(expected: Optional[float]) -> Optional[float]:
     return None if not expected or expected <= 0 else max(OVERRUN * expected, expected + OVERRUN_FLOOR)
 
 
-# A holder past its overrun limit gives the lock back itself (its give-back timer), and a waiter that
-# got it so has a clean figure; the waiter takes the holder for stuck (a frozen process whose timer never
-# fires) only this much later. At the same instant the two raced: on a loaded machine the holder's
-# timer thread ran late, the waiter went on without the lock, and the hung holder's note stayed.
+# A holder past its overrun limit gives the lock back itself; a waiter takes it for stuck (its timer
+# never fired) only this much later: at the same instant the two raced on a loaded machine.
 GIVE_BACK_GRACE = 5.0
 POLL = 0.2  # seconds between two tries of a busy lock: a blocked flock would not hear Ctrl-C
 _NOBODY = (-1, 0.0)  # no holder said yet
@@ -84,10 +78,8 @@ def cache_lock(
     reentrant: bool = False,
 ) -> Iterator[None]:
     """One run (or `cache prune`) per cache at a time: two would race on environments and the store.
-    The holder writes its pid, command line and since when beside the lock (`holder_path`), as the
-    quiet lock's does; another process is refused with a one-line error naming it (`CacheBusy`), or,
-    with `wait`, waits for it — `report` gets "waiting for the cache …: in use by pid …" when it starts
-    waiting and whenever the holder changes; `cancelled()` True (Ctrl-C) raises LockCancelled."""
+    Another process is refused naming the holder (`CacheBusy`), or with `wait` waits, saying whom for
+    through `report`; `cancelled()` True (Ctrl-C) raises LockCancelled."""
     path = CacheLayout(Path(cache)).run_lock
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -117,8 +109,7 @@ class ResultsBusy(UserError):
 # The note a results directory's writer leaves in it while it holds the directory's lock.
 RESULTS_HOLDER = ".writer.json"
 # How long a writer not told to wait still waits before it is refused: a running matrix holds the
-# lock only while it appends one record (milliseconds; an fsync on a slow disk, a second), and a
-# `results forget` typed while a matrix runs must not be refused for that.
+# lock only while it appends one record, which must not refuse a `results forget` typed meanwhile.
 RESULTS_GRACE = 3.0
 _results_held = threading.local()  # (device, inode) of the directories this thread holds
 
@@ -127,24 +118,12 @@ _results_held = threading.local()  # (device, inode) of the directories this thr
 def results_lock(
     directory: Path, *, wait: bool = False, report: Optional[Say] = None, grace: float = RESULTS_GRACE
 ) -> Iterator[None]:
-    """One writer at a time of a results directory's records: `results forget`, `merge --to`,
-    `publish`, `results archive-timings` for their read-modify-write of results.jsonl, and a running
-    matrix for each append (`ResultsLog.append`). The lock is the directory's own (flock on it: no
-    lock file beside the published files, and the kernel lets it go however its holder dies); the
-    holder names itself (pid, the command line, since when) in `RESULTS_HOLDER` inside it.
-
-    Why a matrix holds it per append, not for its whole run: a run lasts hours, and a user may well
-    forget a mistaken cell or merge a shard into its directory meanwhile. What loses records is a
-    rewrite (read the log, write it back renamed) that runs between another writer's read and its
-    write: an append made to the old file after the rewrite read it is gone with the rename (the
-    drill lost 1 and 5 records, every command exit 0). So every rewrite holds the lock from its read
-    to its rename, and every append holds it around its write, opening the file under it (the file
-    the last rename left). A rewrite waits for an append (milliseconds) and an append for a rewrite
-    (seconds): neither is refused for it (`grace`).
-
-    Another holder past `grace` is refused with a one-line error naming it (`ResultsBusy`), or, with
-    `wait`, waited for — `report` says whom for when it starts waiting and whenever the holder
-    changes. Re-entrant per thread: a merge that holds it does not wait for itself when it appends."""
+    """One writer at a time of a results directory's records: every rewrite of results.jsonl holds it
+    from its read to its rename, and a running matrix around each append (not its whole run: a user
+    may forget a cell meanwhile), else an append made after a rewrite read the log is lost with its
+    rename. The lock is a flock on the directory itself; the holder names itself in `RESULTS_HOLDER`.
+    Another holder past `grace` is refused by name (`ResultsBusy`), or with `wait` waited for.
+    Re-entrant per thread: a merge that holds it does not wait for itself when it appends."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
@@ -181,9 +160,9 @@ def _one_holder(
     grace: float = 0.0,
     held: tuple[set[object], object, bool] = (set(), None, False),
 ) -> Iterator[None]:
-    """An exclusive flock on `fd`, its holder (this process's command line) named in `note` while held. Busy:
-    past `grace` seconds, `busy(holder)` is raised, or with `wait`, `waiting(holder)` is reported and it
-    waits. `held` (the keys held, this lock's key, whether to add it): a key held already takes nothing."""
+    """An exclusive flock on `fd`, its holder named in `note` while held. Busy past `grace` seconds:
+    `busy(holder)` is raised, or with `wait`, `waiting(holder)` reported. `held`: (the keys held, this
+    lock's key, whether to add it); a key held already takes nothing."""
     keys, key, reentrant = held
     if key in keys:
         yield
@@ -220,8 +199,7 @@ def _one_holder(
 
 @dataclasses.dataclass(frozen=True)
 class Holder:
-    """Who holds the quiet lock, as its holder file beside the lock says: written (atomically) when
-    the lock is taken, removed when it is let go."""
+    """Who holds a lock, as its holder file beside the lock says."""
 
     pid: int
     job: str  # the job id it times ("run:mobilenet_v2/…"), or the program's command line
@@ -252,9 +230,8 @@ class Holder:
 
 
 def quiet_lock_path() -> Path:
-    """The machine's quiet lock file: `$IREE_MATRIX_QUIET_LOCK`, else QUIET_LOCK. A UserError when
-    it is a directory (or another file that is no regular file): each timed stage failed opening it,
-    recorded as the cell's "os-error: [Errno 21] Is a directory"."""
+    """The machine's quiet lock file: `$IREE_MATRIX_QUIET_LOCK`, else QUIET_LOCK; a UserError when it is
+    no regular file (each timed stage would fail opening it)."""
     named = os.environ.get("IREE_MATRIX_QUIET_LOCK")
     path = Path(named or QUIET_LOCK)
     try:
@@ -275,8 +252,7 @@ def holder_path(lock: Path) -> Path:
 
 
 def holder(lock: Path) -> Optional[Holder]:
-    """The quiet lock's holder as its file says, or None: no file, unreadable, or its process is gone
-    (a holder killed outright leaves its file; the kernel has let its lock go)."""
+    """The quiet lock's holder as its file says, or None: no file, unreadable, or its process gone."""
     return _read_holder(holder_path(lock))
 
 
@@ -318,38 +294,17 @@ def machine_lock(
     report: Optional[Say] = None,
     expected: Optional[float] = None,
 ) -> Iterator[None]:
-    """The machine's quiet lock, across every iree-matrix process on this machine (runs with their
-    own caches, distributed workers, `compare`, the benchmarks): a timed stage (its stage's
-    `exclusive`: export, run, peer, dispatches, peak) holds it exclusively, so no two runs time at
-    once. Only timed stages take it: for any other stage (`exclusive` False: install, compile, a
-    runtime build, …) this is a no-op, so a compile never waits behind another run's timing, and a
-    timed stage never waits behind another run's compile. What that gives up: another run's compile
-    may now run while a stage is timed here. Accepted: a timed record keeps `other_load` (the cores
-    other programs kept busy meanwhile), so a disturbed figure shows as noisy, and the report says so.
+    """The machine's quiet lock, across every iree-matrix process here: a timed stage (`exclusive`)
+    holds it, so no two runs time at once; any other stage takes nothing, so a compile never waits
+    behind a timing (a compile beside a timing shows in the record's `other_load`). The holder notes
+    itself beside the lock (`holder_path`); a waiter says whose it is through `report` when it starts
+    waiting and whenever the holder changes, and calls `on_wait` once.
 
-    The holder writes its pid, `job` (else the program's command line), the time it took the lock
-    and its `timeout` into a file beside the lock (`holder_path`), atomically, and removes it when
-    it lets go. A waiter says whose it is: `report` gets "waiting for the machine's quiet lock:
-    held by pid 1234 (run:… since 11:02:13, 4 min)" when it starts waiting and again whenever the
-    holder changes; `on_wait` (no argument) is called once, when it starts. A holder file whose pid
-    is dead is ignored (the holder is then "a process that left no note").
-
-    A holder that names the time its stage is `expected` to take gives the lock back by itself once
-    it overruns that far (`overrun_limit`: 5x, at least 2 min past it), saying so through `report`:
-    a hung model holds up another run's timing by that much, not by its whole timeout; its own
-    figure, timed on beside another run's, records the other load.
-
-    A holder past its limit loses it: the limit is its overrun limit or its own stage timeout (its
-    file's `timeout`: the time its own run lets a stage's tool take), whichever comes first, else
-    this waiter's `timeout`, else `HOLD_LIMIT`. A holder that kept the lock longer (a user model that
-    never returns, a run stopped with Ctrl-Z, a process stuck in the kernel) is taken to be stuck:
-    the waiter reports why and goes on without the lock (its timing records the other load, as
-    above); an unnamed holder's time is counted from when this waiter first saw it. While it waits,
-    `cancelled()` returning True (Ctrl-C) raises LockCancelled instead of waiting on.
-
-    `$IREE_MATRIX_QUIET_LOCK` names another lock file (tests; a machine with a private /tmp per
-    user; a scope other than the machine). Re-entrant per thread: a worker that holds it around a
-    whole job does not lock again inside."""
+    A holder that names its `expected` time gives the lock back once it overruns that far
+    (`overrun_limit`). A holder past its limit (that, else its stage `timeout`, else this waiter's,
+    else `HOLD_LIMIT`) is taken for stuck: the waiter goes on without the lock, its timing recording
+    the other load. `cancelled()` True (Ctrl-C) raises LockCancelled. `$IREE_MATRIX_QUIET_LOCK`
+    names another lock file. Re-entrant per thread."""
     if not exclusive:  # not timed: never waits, never holds
         yield
         return
@@ -372,9 +327,7 @@ def machine_lock(
 
 @dataclasses.dataclass(frozen=True)
 class _Waiter:
-    """How one `machine_lock` waits, as its caller asked: told once when it starts waiting (`on_wait`),
-    asked whether to stop (`cancelled`), its stage's `timeout` (a holder's limit where the holder names
-    none), and where it says whom it waits for and when it gives up (`report`)."""
+    """How one `machine_lock` waits, as its caller asked."""
 
     on_wait: Optional[Callable[[], None]]
     cancelled: Callable[[], bool]
@@ -388,9 +341,8 @@ class _Waiter:
 
 @contextlib.contextmanager
 def _holding(path: Path, waiter: _Waiter, job: str, expected: Optional[float]) -> Iterator[None]:
-    """`machine_lock`'s own hold: waits in turn (`_wait`), notes the holder in its file, arms the
-    give-back past the overrun limit; at the block's end removes the note and lets the lock go, one
-    at a time with a give-back that fires then."""
+    """`machine_lock`'s own hold: waits in turn (`_wait`), notes the holder, arms the give-back past
+    the overrun limit; at the block's end removes the note and lets go (one at a time with a give-back)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = _open(path)
     mine: Optional[Holder] = None
@@ -447,8 +399,7 @@ def queue_path(lock: Path) -> Path:
 
 @contextlib.contextmanager
 def _turn(lock: Path) -> Iterator[Path]:
-    """A waiter's ticket (a file in `queue_path`), removed when the wait ends: it tries the lock only
-    when no live waiter took one before it (`_wait`)."""
+    """A waiter's ticket in `queue_path`, removed when the wait ends (`_wait` goes in ticket order)."""
     queue = queue_path(lock)
     with contextlib.suppress(OSError):
         queue.mkdir(mode=0o1777, exist_ok=True)
@@ -483,11 +434,8 @@ def _ahead(ticket: Path) -> bool:
 
 
 def _wait(fd: int, path: Path, ticket: Path, waiter: _Waiter) -> bool:
-    """Take the lock, polling; True once it holds it, False when its holder was past its limit.
-
-    In turn (`_turn`'s `ticket`): flock alone is not fair: a run whose timed stages follow each
-    other let go and took the lock again within a millisecond, and another run polling every 0.2 s
-    waited through its whole series (seen: 9 minutes behind another run's exports)."""
+    """Take the lock, polling; True once it holds it, False when its holder was past its limit. In
+    turn (`ticket`): flock alone is not fair, a run retaking it within a millisecond starved a poller."""
     first, unnamed_since = True, None
     said: Optional[tuple[int, float]] = _NOBODY
     while True:
@@ -531,8 +479,7 @@ def _name(who: Optional[Holder], now: float) -> str:
 
 
 def _write_holder_file(target: Path, mine: Holder) -> None:
-    """Best effort: a waiter without it only says less (a sticky /tmp may refuse to replace another
-    user's stale file)."""
+    """Best effort: a waiter without it only says less."""
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     except OSError:
@@ -555,8 +502,7 @@ def _remove_holder_file(note: Path, mine: Holder) -> None:
 
 
 def _program() -> str:
-    """This process's command line as a person typed it: `python -m iree_matrix …` says
-    "iree-matrix …", not "__main__.py …"."""
+    """This process's command line as typed: `python -m iree_matrix …` says "iree-matrix …"."""
     first = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "python"
     if first == "__main__.py":
         first = Path(sys.argv[0]).parent.name.replace("_", "-")

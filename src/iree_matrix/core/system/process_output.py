@@ -1,8 +1,6 @@
-"""What a command's output says, read by the one process layer (processes.failure) and by the stages
-that read a stored record's excerpt: the part worth recording (`excerpt`), whether the environment
-it ran in failed it rather than its inputs (`environment_fault`), and whether it could not write a
-file one of its flags names (`flag_output`); and what is kept of a stream (`Capture`: its head and
-tail, bounded). Text in, text out: nothing here starts a process."""
+"""What a command's output says: the part worth recording (`excerpt`), whether its environment failed
+it (`environment_fault`) or a flag's file could not be written (`flag_output`); and what is kept of a
+stream (`Capture`). Text in, text out."""
 
 from __future__ import annotations
 
@@ -25,9 +23,7 @@ _LOADER = "error while loading shared libraries"  # ld.so, starting an executabl
 _NO_LIBRARY = "cannot open shared object file"
 _MISSING = ("No such file or directory", "not found", _NO_LIBRARY)
 _UNWRITABLE = ("No such file or directory", "Permission denied", "Read-only file system", "Not a directory")
-# IREE's compiler runs its linker through `sh` and reports system()'s status: 32512 is the shell's
-# exit 127 (no such command), 32256 its 126. Measured with IREE 3.13.0 and iree-lld under a path with
-# a space: "sh: 1: /tmp/sp: not found / Linking failed; escaped command line returned exit code 32512".
+# IREE's compiler runs its linker through `sh` and reports system()'s status: 32512 is exit 127, 32256 126.
 _LINKER_NOT_STARTED = ("returned exit code 32512", "returned exit code 32256")
 _NO_OUTPUT = "cannot open output file"  # iree-compile -o into a directory that is not there
 
@@ -39,12 +35,9 @@ def environment_fault(
     root: Optional[str] = None,
     outputs: Sequence[object] = (),
 ) -> Optional[Fault]:
-    """Whether a failed command's `output` says the environment it ran in failed it, not its
-    inputs: a library the tool needs missing, a console script of the environment at `root` (a venv,
-    whose IREE tools import nothing but IREE) unable to import its own package, a file under `root`
-    missing, IREE's linker not found, one of its `outputs` (or its `-o`) not writable, or exit
-    126/127. None when the tool answered. Read from the whole output, or from a stored record's
-    excerpt (a result an older version stored is then redone, `stages.base`)."""
+    """Whether a failed command's `output` says its environment failed it, not its inputs: a library
+    missing, a console script under `root` unable to import its package, a file under `root` missing,
+    IREE's linker not found, an output not writable, or exit 126/127. None when the tool answered."""
     lines = [ln.strip() for ln in output.splitlines() if ln.strip()]
     under = str(root).rstrip("/") + "/" if root else None
 
@@ -85,9 +78,8 @@ _OUTPUT_NAMED = re.compile(r"cannot open output file '([^']*)': (.*)")
 
 
 def flag_output(line: str, argv: Sequence[str]) -> Optional[tuple[str, str]]:
-    """(file, the system's words) when `line` says the tool could not open an output file that is
-    not its `-o` (by name: a stored command's `-o` was a staging path since moved): a file one of
-    its flags names, such as a dump flag's, which the sandbox kept from an input or the outside."""
+    """(file, the system's words) when `line` says the tool could not open an output file other than
+    its `-o` (by name): one a flag names, which the sandbox kept from an input or the outside."""
     if (found := _OUTPUT_NAMED.search(line)) is None:
         return None
     named = [str(argv[i + 1]) for i, arg in enumerate(argv[:-1]) if arg == "-o"]

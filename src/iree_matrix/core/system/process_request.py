@@ -1,15 +1,7 @@
-"""One process request: everything a command to run is, stated once by its caller (tox's ExecuteRequest).
-
-The same object goes to `processes.run` (a command on this host), `containers.run` (in a fresh
-container) and every environment's `run` (`envs.Environment`): a backend that runs it its own way
-derives the request it needs with `dataclasses.replace` (a venv adds its job directory and its
-isolation; a tools image adds its mount) rather than each layer spelling the same dozen keywords.
-
-What the caller states: the command (`argv`, `cwd`, `env`, `feed`), how long it may take (`timeout`,
-`paused`), where its words go (`log`), what a failure is (`check`, `error_class`), and what it touches
-(`read_only`, `writable`, `model_code`), which an isolating backend mounts or walls in. How the host
-isolates a command (`limits`, `writes_beneath`, `private_shm`, `sandbox`) is the venv backend's to add
-(tests set them directly); a container has its own isolation and refuses them.
+"""One process request: everything a command to run is, stated once by its caller (tox's
+ExecuteRequest), for `processes.run`, `containers.run` and every environment's `run`; a backend
+derives what it needs with `dataclasses.replace`. How the host isolates a command (`limits`,
+`writes_beneath`, `private_shm`, `sandbox`) is the venv backend's to add; a container refuses them.
 """
 
 from __future__ import annotations
@@ -33,24 +25,20 @@ class ProcessRequest:
     cwd: Optional[Path] = None  # an environment's default: a fresh directory of its own, thrown away after
     env: Optional[Mapping[str, str]] = None  # added to (a venv's: to its clean) environment
     feed: Optional[Iterable[bytes]] = None  # chunks written to its stdin as it reads them, then end of file
-    # The seconds it has so far spent stopped on purpose (a model worker waiting for the machine's
-    # quiet lock, `model_worker.QuietHandshake`), which its `timeout` does not count.
+    # The seconds it spent stopped on purpose (waiting for the quiet lock): `timeout` does not count them.
     paused: Optional[Callable[[], float]] = None
     # Every host path it touches, so an isolating backend can mount exactly those (at the same paths).
     read_only: Sequence[Path] = ()
     writable: Sequence[Path] = ()
-    # The stage's name when the command runs the user's model code, which an isolating backend must
-    # contain (a container already does; a venv command runs in bubblewrap).
+    # The stage's name when the command runs the user's model code, which an isolating backend contains.
     model_code: Optional[str] = None
-    # In a container: `peak_rss_bytes` is the container's peak memory (`containers.peak_memory_wrapper`),
-    # not the docker client's. A host command's is always its own.
+    # In a container: `peak_rss_bytes` is the container's peak memory, not the docker client's.
     peak_memory: bool = False
     # --- how this host isolates it (`processes.run`) ---
     limits: Optional[Limits] = None  # the memory and tasks its whole tree may use (default: none)
     writes_beneath: Optional[Sequence[str]] = None  # the only directories its tree may change (`landlock`)
     private_shm: bool = False  # its tree gets a /dev/shm of its own (`shm_namespace`), or none it may write
-    # Run inside bubblewrap, which then replaces `writes_beneath` and `private_shm` (its read-only root
-    # and private /dev give both; a Landlock-restricted process may not mount). `Completed.argv` is `argv`.
+    # Run inside bubblewrap, which then replaces `writes_beneath` and `private_shm`.
     sandbox: Optional[Sandbox] = None
 
     def __post_init__(self) -> None:
@@ -72,9 +60,7 @@ class ProcessRequest:
 
 @dataclasses.dataclass(frozen=True)
 class Bounds:
-    """What every command of one job runs under: its stage's limit and the job's log (a stage's
-    `Context.bounds`), handed whole to whatever runs commands for the job (a backend building its
-    environment, a base image, a runtime or firmware build), not as two parameters at every step."""
+    """What every command of one job runs under, handed whole: its stage's limit and the job's log."""
 
     timeout: Optional[float] = None
     log: Optional[Path] = None

@@ -1,21 +1,8 @@
-"""A command's whole process tree: found, limited and ended with it.
-
-`processes` starts every command with a `Tree`. Whatever the command starts stays findable, even a
-child that called `setsid` (its own session and process group, beyond `killpg`) or daemonised
-itself (double fork, adopted by init):
-
-- **a cgroup of its own**, where this process may make one (root on cgroup v1, a writable cgroup v2):
-  `<own cgroup>/iree-matrix-<pid>-<n>` in each usable hierarchy, joined by the child before it execs.
-  Its member list is exact, `cgroup.kill` (v2) ends it at once, and its `memory.max` /
-  `memory.limit_in_bytes` and `pids.max` are the command's limits; the kernel's count of OOM kills
-  in it says when the memory limit killed the command;
-- **elsewhere**, an environment variable (`IREE_MATRIX_TREE=<token>`) every descendant inherits, read
-  back from `/proc/<pid>/environ`, and every descendant of the command's process (which is made a
-  child subreaper, so what it starts stays below it while it lives). The memory limit is then
-  `RLIMIT_AS` (address space, inherited by every child); there is no process limit.
-
-`kill` ends every member (and is repeated until none is left: a member may fork meanwhile); the
-watchdog (`watchdog.py`) does the same for a command still running when the tool itself is killed.
+"""A command's whole process tree: found, limited and ended with it, a daemonised child included.
+Where this process may make one, the command gets a cgroup of its own in each usable hierarchy (an
+exact member list, its memory and task limits, its OOM kills counted); elsewhere its descendants
+carry an environment token (`IREE_MATRIX_TREE`) and the command is a child subreaper, its memory
+limited by `RLIMIT_AS`. `kill` repeats until no member is left.
 """
 
 from __future__ import annotations
@@ -39,11 +26,9 @@ TOKEN_ENV = "IREE_MATRIX_TREE"
 MEMORY_ENV = "IREE_MATRIX_MEMORY_LIMIT"
 PROCESSES_ENV = "IREE_MATRIX_PROCESS_LIMIT"
 CGROUPS_ENV = "IREE_MATRIX_CGROUPS"  # "0": never make cgroups (the RLIMIT_AS fallback everywhere)
-# The default memory limit: this share of the machine's memory, per command. Beyond it the command
-# fails as "out of memory (limit X)" instead of taking the machine (and the tool) down with it.
+# The default memory limit per command: beyond it the command fails, not the machine.
 DEFAULT_MEMORY_SHARE = 0.8
-# Tasks (processes and threads) per command: far above what torch and IREE start on 1024 cores, far
-# below what makes a fork bomb a problem.
+# Tasks per command: far above what torch and IREE start, far below a fork bomb's.
 DEFAULT_PROCESSES = 4096
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 _V1 = ("pids", "memory")  # the v1 hierarchies a command gets a cgroup in (the first lists members)
@@ -59,9 +44,7 @@ class Limits:
     memory_default: bool = False  # `memory` is the default share, no one set it (a message says so)
 
     def memory_text(self) -> str:
-        """The memory limit as a failure names it: "limit 2 GiB", "the default limit 19.2 GiB (80 % of
-        this machine's memory; none was set)" — a 30 GiB allocation refused by the default was said to
-        hit a "limit" the user never set."""
+        """The memory limit as a failure names it: "limit 2 GiB", or the default's, said to be one."""
         if not self.memory:
             return "no limit set"
         if self.memory_default:
@@ -141,9 +124,8 @@ def use(limits: Mapping[str, Union[str, int]]) -> None:
 
 
 def configured(environ: Mapping[str, str] = os.environ) -> Limits:
-    """The limits of an environment's commands: $IREE_MATRIX_MEMORY_LIMIT / $IREE_MATRIX_PROCESS_LIMIT,
-    else the matrix file's `[limits]` (`use`), else the defaults (80 % of this machine's memory, 4096
-    tasks). A malformed variable raises ValueError naming it."""
+    """The limits of an environment's commands: the environment variables, else the matrix file's
+    `[limits]` (`use`), else the defaults; a malformed variable raises ValueError naming it."""
 
     def pick(
         name: str, key: str, parse: Callable[[Union[str, int]], Optional[int]], default: Callable[[], int]
@@ -172,8 +154,8 @@ class _Hierarchy:
 
 
 def _own_cgroups(root: Path, proc_cgroup: str) -> list[_Hierarchy]:
-    """The hierarchies a command's cgroup can be made in, from /proc/self/cgroup's text (pure but
-    for looking at `root`): v1's pids and memory where mounted, else cgroup v2 (pure or hybrid)."""
+    """The hierarchies a command's cgroup can be made in, from /proc/self/cgroup's text: v1's pids and
+    memory where mounted, else cgroup v2."""
     paths: dict[str, str] = {}
     for line in proc_cgroup.splitlines():
         _, controllers, path = line.split(":", 2) if line.count(":") >= 2 else ("", "", "")
@@ -396,10 +378,8 @@ class Tree:
         )
 
     def machine_oom_killed(self) -> bool:
-        """Whether the kernel's OOM killer ended one of the command's processes: counted in its own
-        memory cgroup where it has one (the kernel counts every OOM kill of a member there, the
-        machine's too), else any OOM kill on the machine since it started. The machine-wide count
-        alone blamed a plain `kill -9` on memory when another command was OOM-killed meanwhile."""
+        """Whether the kernel's OOM killer ended one of the command's processes: counted in its memory
+        cgroup where it has one, else any OOM kill on the machine since it started."""
         if self._own_oom_kills is not None:  # read by `close`, which every command's end calls first
             return self._own_oom_kills > 0
         now = _machine_oom_kills()
@@ -438,8 +418,7 @@ def _machine_oom_kills() -> Optional[int]:
 
 
 def scan(needle: bytes, roots: Iterable[int]) -> set[int]:
-    """Live processes whose environment holds `needle` (b"\\0NAME=value\\0"), and every descendant
-    of them and of `roots`. Zombies are dead: left out."""
+    """Live processes whose environment holds `needle`, and every descendant of them and of `roots`."""
     parent_of: dict[int, int] = {}
     marked = set(roots)
     uid = os.getuid()
@@ -480,8 +459,7 @@ def _proc_entries() -> Sequence[str]:
 
 
 def child_setup(join: Sequence[int], rlimits: Sequence[tuple[int, tuple[int, int]]]) -> None:
-    """In the child, before exec (`processes`'s preexec hook): join the cgroups, set the limits, and
-    become a subreaper, so what the command starts and leaves stays below it while it runs."""
+    """In the child, before exec: join the cgroups, set the limits, and become a subreaper."""
     for fd in join:
         # "0": the writing process itself; not permitted after all: the environment token still finds the tree
         with contextlib.suppress(OSError):

@@ -1,15 +1,8 @@
-"""The one way iree-matrix starts a process.
-
-Argument lists only; the command line is echoed into the job's log; stdout and stderr are captured
-(and appended to the log) so a failure can show the tool's own words. Every command runs with a
-`process_tree.Tree`: its whole process tree - children in their own session or daemonised included - is
-found (its own cgroup where one can be made, else an inherited environment token) and ended with it:
-after its timeout, on Ctrl-C / SIGTERM (`kill_all`), and when it ends leaving a stray behind. Its
-pipes are read until it ends, then for at most `PIPE_GRACE` seconds: something that escaped the
-kill and holds them open does not hold the tool. What is kept of its output is bounded (`KEEP`
-bytes of each stream's head and tail), and the job's log gets less (`LOG_KEEP`), the size left out
-said. When the tool itself is killed, the direct children get a parent-death signal and the
-watchdog (`watchdog.py`) kills what they started and removes the containers.
+"""The one way iree-matrix starts a process: argument lists only, echoed into the job's log, its
+output captured (bounded: `KEEP`, the log `LOG_KEEP`) and logged. Each command's whole tree
+(`process_tree.Tree`) ends with it: after its timeout, on Ctrl-C (`kill_all`), and when it ends
+leaving strays. When the tool is killed, its children get a parent-death signal and the watchdog
+kills what they started.
 """
 
 from __future__ import annotations
@@ -54,16 +47,9 @@ def _die_with_parent(
     landlock_abi: int = 0,
     shm_size: Optional[int] = None,
 ) -> None:
-    """preexec hook: SIGKILL this child when the tool dies, however it dies (kill -9 included).
-
-    A child in its own session is beyond the tool's process group, so without this `kill -9` of the
-    tool left iree-compile and pip running and writing into the store. The signal fires when the
-    thread that started the child exits; `run` blocks in that thread until the child ends.
-
-    The child also joins its tree's cgroups, takes its limits (`process_tree.child_setup`), and registers
-    its process group and tree with the watchdog itself, before exec: registered by the tool after
-    `Popen` returns, a tool killed in between would leave the grandchildren the child had already
-    started (the watchdog's pipe is still open here; exec closes it)."""
+    """preexec hook: SIGKILL this child when the tool dies, however it dies (a child in its own session
+    is beyond the tool's process group). It also joins its tree's cgroups, takes its limits, and
+    registers itself with the watchdog before exec, so a tool killed just after `Popen` leaves nothing."""
     if process_tree.prctl is not None:
         process_tree.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     process_tree.child_setup(join, rlimits)
@@ -84,8 +70,7 @@ def _die_with_parent(
 
 
 class _Watchdog:
-    """The tool's side of `watchdog.py`: started at the first command, told of every process group
-    and container, and left to notice the tool's end by the end of its stdin."""
+    """The tool's side of `watchdog.py`, started at the first command."""
 
     def __init__(self) -> None:
         self._proc: Optional[subprocess.Popen[str]] = None
@@ -134,8 +119,8 @@ _watchdog = _Watchdog()
 
 
 def watch_container(remove: Sequence[str], name: str) -> None:
-    """Have `name` removed - `remove` (a command, `containers` makes it) run with the names of every
-    container still watched appended - if the tool dies before `unwatch_container(name)`."""
+    """Have `name` removed (`remove` run with the names appended) if the tool dies before
+    `unwatch_container(name)`."""
     _watchdog.send("ct", list(remove), name)
 
 
@@ -157,14 +142,11 @@ class Completed:
     stdout: str
     stderr: str
     seconds: float
-    # The largest resident set of the process or any descendant it waited for (wait4's
-    # ru_maxrss), None where it says nothing about the tool (a `docker run` client). A floor: Linux
-    # copies the spawning process's own high-water mark into the child's at exec (fs/exec.c,
-    # exec_mmap), so a child smaller than the tool's process reads as the tool's size.
+    # The largest resident set of the process or a descendant it waited for (wait4's ru_maxrss); a
+    # floor (Linux copies the spawner's high-water mark into the child at exec); None for a docker client.
     peak_rss_bytes: Optional[int] = None
     # Why its limits or the system ended it, when that was not the tool's own answer: "killed: out of
-    # memory (limit 2 GiB)", "out of memory (limit 2 GiB of address space)" (RLIMIT_AS refused an
-    # allocation), "out of processes (limit 4096 tasks)" (a fork refused).
+    # memory (limit 2 GiB)", "out of processes (limit 4096 tasks)".
     killed: Optional[str] = None
 
     @property
@@ -178,8 +160,7 @@ class Timeout(Exception):
         self.argv = tuple(argv)
         self.seconds = seconds
         self.output = output
-        # What the process was doing when the limit came, where its stage can tell ("while the model
-        # was being built": the export's phase note); said after the limit in the record's words.
+        # What the process was doing when the limit came, where its stage can tell (the export's phase).
         self.doing = ""
 
 
@@ -203,13 +184,11 @@ def format_command(argv: Sequence[str]) -> str:
     return " ".join(shlex.quote(str(a)) for a in argv)
 
 
-# What is kept of a stream's output: its first and last KEEP bytes (what callers parse is far less:
-# `iree-compile --help-hidden` is 0.5 MB); the job's log gets its first and last LOG_KEEP bytes. A
-# model printing 200 MB costs neither 200 MB of memory nor of log.
+# What is kept of a stream's output: its first and last KEEP bytes (`--help-hidden` is 0.5 MB); the
+# job's log gets its first and last LOG_KEEP bytes.
 KEEP = 4 << 20
 LOG_KEEP = 256 << 10
-# After a command's own process ended (or was killed) and its tree was killed, how long its pipes are
-# still read: a process outside the tree (another user's, one that escaped) may hold them forever.
+# How long a command's pipes are still read after it and its tree ended: an escapee may hold them forever.
 PIPE_GRACE = 2.0
 _TERM_GRACE = 3.0  # SIGTERM first (a docker client passes it on to its container), then SIGKILL
 
@@ -243,8 +222,7 @@ def _run(
     logger.debug(f"$ {format_command(started)}" + (f"  (in {cwd})" if cwd is not None else ""))
     start = time.monotonic()
     tree = process_tree.Tree(request.limits)
-    # A sandboxed command (model code) gets only the locale, PATH and thread counts of the tool's
-    # environment (`bubblewrap.environment`), never its tokens; HOME is its temporary directory.
+    # A sandboxed command gets only `bubblewrap.environment` of the tool's; HOME is its temporary directory.
     base = os.environ if sandbox is None else bubblewrap.environment(os.environ)
     full_env = {**base, **(request.env or {}), **tree.environment()}
     if sandbox is not None:
@@ -332,10 +310,9 @@ def _collect(
     start: float,
     paused: Optional[Callable[[], float]] = None,
 ) -> _Collected:
-    """Read the command's stdout and stderr until it has ended and both pipes are closed. When its
-    own process ends with the pipes still open, what holds them (strays it left) is killed with its
-    tree; when the timeout passes, the tree gets SIGTERM, then SIGKILL. After its end the pipes are
-    read `PIPE_GRACE` seconds more at most. The deadline moves on by what `paused()` says."""
+    """Read the command's output until it has ended and both pipes are closed: strays holding them
+    are killed with its tree, a timeout gets SIGTERM then SIGKILL, and after its end the pipes are read
+    `PIPE_GRACE` seconds more at most. The deadline moves on by what `paused()` says."""
     assert proc.stdout is not None and proc.stderr is not None
     got = _Collected(Capture(KEEP), Capture(KEEP))
     captures = {proc.stdout.fileno(): got.out, proc.stderr.fileno(): got.err}
@@ -403,9 +380,8 @@ def _exited(proc: subprocess.Popen[bytes]) -> bool:
 
 
 def _why_killed(returncode: int, tree: process_tree.Tree, output: str) -> Optional[str]:
-    """Why a command that failed was stopped by its limits or the system rather than by its own
-    answer: out of memory at its limit (the cgroup's OOM kill, or RLIMIT_AS's refused allocation) or
-    the machine's (the kernel's OOM killer, no limit reached), or out of processes (a refused fork)."""
+    """Why a failed command was stopped by its limits or the system rather than by its own answer: out
+    of memory (its limit's, or the machine's) or out of processes."""
     if returncode == 0:
         return None
     memory = tree.limits.memory
@@ -458,9 +434,8 @@ class _Feeder(threading.Thread):
             raise self.error
 
 
-# 126/127: the shell could not execute the tool (a broken environment, not a result); SIGKILL:
-# most likely the OOM killer. Neither says anything about the inputs, so neither is stored.
-# SIGHUP, SIGINT and SIGTERM come from outside too (a user, a session ending): not a result either.
+# Exits that say nothing about the inputs, never stored: 126/127 (not executable), SIGKILL (likely the
+# OOM killer), SIGHUP, SIGINT and SIGTERM (from outside).
 _NOT_A_RESULT = (126, 127, -9, -1, -2, -15)
 
 
@@ -506,8 +481,8 @@ def failure(
 
 
 def kill_all() -> None:
-    """Stop every child still running (Ctrl-C, or the executor shutting down); start no more.
-    Every tree gets SIGTERM at once, then SIGKILL after `_TERM_GRACE` seconds at most."""
+    """Stop every child still running (Ctrl-C, the executor shutting down) and start no more: SIGTERM,
+    then SIGKILL after `_TERM_GRACE` seconds at most."""
     with _live_lock:
         _stopping.set()
         procs = list(_live)
@@ -522,8 +497,7 @@ def kill_all() -> None:
 
 
 def stopping() -> bool:
-    """Whether the run is stopping (`kill_all`: Ctrl-C, a full disk): a command that fails now was
-    stopped, which says nothing of its tool or environment (no check of them is worth its time)."""
+    """Whether the run is stopping (`kill_all`): a command that fails now says nothing of its environment."""
     return _stopping.is_set()
 
 
@@ -533,9 +507,7 @@ def resume() -> None:
 
 
 def _end_tree(pgid: int, tree: process_tree.Tree) -> int:
-    """A command has ended: whatever it started and left running (its process group, its tree)
-    ends too, rather than write into the store after the stage is over; then the watchdog can
-    forget it. How many processes were left."""
+    """A command has ended: what it left running ends too, and the watchdog forgets it; how many were left."""
     left = tree.close()
     with contextlib.suppress(ProcessLookupError, PermissionError):  # the usual case: nothing left
         os.killpg(pgid, signal.SIGKILL)
@@ -551,7 +523,6 @@ def _log(log: Optional[Path], text: str) -> None:
 
 
 def note(log: Optional[Path], text: str) -> None:
-    """One line of the tool's own in a job's log (what it reused, built, kept), beside its commands';
-    and on stderr at -v (core/console.py), named by the log's job."""
+    """One line of the tool's own in a job's log, and on stderr at -v, named by the log's job."""
     _log(log, text.rstrip("\n") + "\n")
     logger.debug(f"{log.parent.name if log is not None else '-'}: {text.rstrip()}")

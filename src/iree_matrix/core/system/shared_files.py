@@ -1,16 +1,7 @@
-"""What the tool copies out of a user's folder (a kernel's directory into the store, a received results
-folder's documents into merged results) is only what every other user could already read there, by
-that very path: the store makes its entries readable by all (a later stage's sandbox reads them as
-uid 65534), and a bundle or published results carry them further.
-
-A drill copied, as root, `evil.h` (a hard link to a root-only 0600 file: a "regular file") and
-`evil.h -> a 0644 file in a 0700 folder` (only the file's own mode was checked) into the store as
-0644, where uid 65534 read both. So a file is taken only when each folder on its way (those of the
-path as given, and those of what a link names) lets others pass, the file lets others read, and it
-has one name (a hard link's other name may be a file others could not read by it). As a user (not
-root), the folders above are that user's to keep private, and a store in them is as private. `refusal`
-is the rule, on stats given; `problem` gathers them; `copy` checks and copies, the copy's mode never wider
-than its source's."""
+"""What the tool copies out of a user's folder (into the store, into merged results) is only what every
+other user could already read there by that very path, since the store makes it readable by all: each
+folder on the way (of the path and of what a link names) lets others pass, the file lets others read,
+and it has one name (a hard link's other may be private). `refusal` is the rule; `copy` applies it."""
 
 from __future__ import annotations
 

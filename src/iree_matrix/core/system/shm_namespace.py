@@ -1,13 +1,7 @@
-"""A venv command's own /dev/shm: on the venv backend a model wrote 64 MB into the host's
-/dev/shm and deleted another program's file there, where a container has a private one. In the child
-before exec, a mount namespace of its own (as root; else inside a user namespace that maps only the
-user's own uid and gid, which Debian and most distributions allow unprivileged) with a fresh tmpfs on
-/dev/shm: POSIX shared memory and semaphores (Python's multiprocessing, torch's DataLoader) work as
-before, among the command's own processes, and vanish with them. Where neither namespace can be
-made, the caller denies writes to /dev/shm instead (`landlock.DEVICES`).
-
-Kept, like `landlock`, only for the venv commands that do not run in bubblewrap (IREE's own tools,
-and `--unsandboxed` model code): bubblewrap's private /dev has a /dev/shm of its own.
+"""A venv command's own /dev/shm (a model wrote into the host's and deleted another program's file):
+in the child before exec, a mount namespace of its own (in a user namespace when not root) with a
+fresh tmpfs on /dev/shm. Where neither can be made, the caller denies writes there instead
+(`landlock.DEVICES`). For the venv commands outside bubblewrap only, as `landlock`.
 """
 
 from __future__ import annotations

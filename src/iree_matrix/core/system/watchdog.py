@@ -1,23 +1,9 @@
-"""The tool's watchdog: a small process that outlives the tool just long enough to stop what it
-started, however the tool ends (`kill -9` included).
-
-`PR_SET_PDEATHSIG` kills a direct child when the tool dies, but not the child's own children (pip's
-build backends, iree-compile's lld: the flag is cleared on fork), and not a container, which is the
-Docker daemon's child. So `processes` tells this process about every process group and container it
-starts and ends, one JSON line each on our stdin:
-
-    ["pg", PGID]  ["-pg", PGID]  ["tree", TOKEN, [CGROUP, ...]]  ["-tree", TOKEN]
-    ["ct", REMOVE_ARGV, NAME]  ["-ct", NAME]
-
-and when stdin reaches its end - the tool's end of the pipe closed, by exit, crash or SIGKILL - it
-SIGKILLs every group still registered, every member of every tree still registered (`process_tree`: the
-processes in its cgroups, and those whose environment carries its token - children in a session of
-their own included), removes the trees' cgroups, and removes every container still registered: it
-runs the REMOVE_ARGV it was given (`containers` makes it: `docker rm --force --volumes`) with their
-names appended, knowing nothing of Docker itself.
-
-It runs as a file (`python -I -S watchdog.py`), in its own session, importing nothing of
-iree-matrix: a signal to the tool's process group must not reach it, and it must start fast.
+"""The tool's watchdog: a process that outlives the tool just long enough to stop what it started,
+however the tool ends. `PR_SET_PDEATHSIG` reaches neither a child's children nor a container, so
+`processes` tells it, one JSON line each on stdin, of every group, tree and container it starts and
+ends (["pg", PGID] ["-pg", PGID] ["tree", TOKEN, [CGROUP, ...]] ["-tree", TOKEN] ["ct", REMOVE_ARGV,
+NAME] ["-ct", NAME]); at the end of stdin it kills what is still registered and removes the
+containers. It runs as a file in its own session, importing nothing of iree-matrix.
 """
 
 from __future__ import annotations

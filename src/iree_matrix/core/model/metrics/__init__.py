@@ -1,8 +1,5 @@
-"""Each stage's metrics as one frozen dataclass (`metrics_view.StageMetrics`), a module per stage: what
-the stage writes (`written`), declares (`described`, its `metrics`) and every reader reads back
-(`record.metric.of(...)`). In the foundation layer, so the answers and the report read them
-without importing the stages; and the `[benchmark]` key that opts cells in to the stage (`opt_in`),
-which matrix/spec.py parses and checks against `opt_ins()`: a new stage's opt-in edits no other file."""
+"""Each stage's metrics as one frozen dataclass (`metrics_view.StageMetrics`), a module per stage, read
+back without importing the stages; and the `[benchmark]` key opting cells in to a stage (`opt_ins()`)."""
 
 from __future__ import annotations
 
@@ -22,9 +19,8 @@ if TYPE_CHECKING:
 
 @functools.cache
 def declared() -> tuple[type[StageMetrics], ...]:
-    """Every stage's metrics dataclass: the `StageMetrics` each module of this package defines, and
-    of kernel/model/ (the kernel stage's, kept with the kernel; found by name: kernel/__init__.py and
-    kernel/model/__init__.py import nothing, so this layer runs nothing above it)."""
+    """Every stage's metrics dataclass: each module's of this package and of kernel/model/ (found by name,
+    so this layer imports nothing above it)."""
     found: list[type[StageMetrics]] = []
     for package in (__name__, "iree_matrix.kernel.model"):
         for info in pkgutil.iter_modules(importlib.import_module(package).__path__):

@@ -51,7 +51,7 @@ class RunMetrics(TimingContext, stage="run"):
     gpu_devices: tuple[str, ...] = metric(
         "a GPU target's devices the runtime listed (--dump_devices): names, else URIs", ()
     )
-    # a firmware run (bare metal, under qemu-system-arm; source_builds/firmware.py): what it needs of a board
+    # a firmware run (bare metal, under qemu-system-arm): what it needs of a board
     machine: str = metric("the emulated machine (qemu-system-arm)", "")
     cpu: str = metric("its CPU", "")
     sections: Mapping[str, Any] = metric("the firmware's section sizes", {})
