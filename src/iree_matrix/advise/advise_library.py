@@ -1,13 +1,7 @@
-"""The kernel library tried against an answer's gap, unasked: once `explain` has said which
-op kinds hold an answer's gap to the best peer (findings/gap.py), each kernel of the library
-(kernels/, those whose kernel.toml declares `op_kinds`) that computes one of those kinds, is meant for
-the model (`models`, or every model) and was not in the sitting already is swapped into default and
-the picks and sat again beside them, as `--kernel` would have. One is taken only where it matches
-torch and is faster beyond noise (kernel/findings/kernel_trials.with_kernel); every one tried is said with
-its verdict, as the kernel trials of the answer. `--library DIR` tries another library, `none` none.
-
-Pure choices here (`wanted`); the builds and the sitting again are tasks/advise.py's, as the proof's.
-"""
+"""The kernel library tried against an answer's gap, unasked: each kernel of the library (kernels/ with
+`op_kinds`) meant for the model that computes an op kind holding the gap, and not in the sitting already,
+is swapped into default and the picks and sat again, as `--kernel` would; taken only where it matches
+torch and is faster beyond noise. Pure choices here; the builds and sitting are tasks/advise.py's."""
 
 from __future__ import annotations
 

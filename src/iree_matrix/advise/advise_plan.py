@@ -1,8 +1,6 @@
-"""What `advise` will time (iree-matrix advise MODEL): the release and the picks, from the published
-answers and the flag searches' results (a user's model: the picks most reference functions took),
-the fleet's CPUs, another release's pick as the release's evidence; every arm that makes; advise's
-matrix (matrix/advise.toml rewritten to build them all); and what it will cost, said before
-anything is built."""
+"""What `advise` will time: the release and the picks (from the published answers and the flag searches;
+a user's model: the picks most reference functions took), the fleet's CPUs, another release's pick as the
+release's evidence, every arm that makes, advise's matrix, and what it will cost, said before building."""
 
 from __future__ import annotations
 

@@ -1,9 +1,7 @@
-"""`advise`'s sitting (iree-matrix advise MODEL): each function's arms (default, the picks, the naive build,
-the fleet's and the other release's builds, default and each pick with each `--kernel` swapped in, and the
-peers) timed on one thread in paired, interleaved rounds under the machine's quiet lock; each answer's kernel
-proofs and, where it trails the best peer, its gap (from its profiled run, built through `Builds`, which
-tasks/advise gives) kept in its function's entry; and the sitting kept with its identity
-(RESULTS_DIR/advice-MODEL.STARTED.json: each sitting its own file, named by `file_name`)."""
+"""`advise`'s sitting: each function's arms (default, the picks, the naive build, the fleet's and the other
+release's builds, each `--kernel` swapped in, and the peers) timed on one thread in paired rounds under the
+quiet lock, then each answer's kernel proofs and gap kept in its entry, and the sitting kept in its own
+file (RESULTS_DIR/advice-MODEL.STARTED.json, `file_name`)."""
 
 from __future__ import annotations
 

@@ -1,9 +1,6 @@
-"""A GPU sitting in a run bundle (`bundle --advise MODEL --target cuda:sm_80`): the model's `default`
-compiled by each release for each GPU target, timed there on the GPU in paired rounds beside torch
-eager and torch.compile (bundle_runner/gpu.py), with `default`'s one-knob neighbourhood on each
-target (the first release's) timed in the same rounds: the CUDA pick's proof. This module says
-which targets a bundle takes and writes the manifest's sittings: one per (function, HAL driver),
-since one process times one device and a document names one GPU."""
+"""A GPU sitting in a run bundle (`bundle --advise MODEL --target cuda:sm_80`): `default` by each release
+for each GPU target, timed on the GPU beside torch's peers (bundle_runner/gpu.py) with `default`'s one-knob
+neighbourhood: which targets a bundle takes, and the manifest's sittings, one per (function, HAL driver)."""
 
 from __future__ import annotations
 

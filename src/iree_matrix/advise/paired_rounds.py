@@ -1,12 +1,6 @@
-"""A paired sitting of several arms: IREE modules (`abtest.Arm`) and peers (torch eager, ONNX
-Runtime, kept loaded by `scripts/peer_arm.py`), each timed on one thread by its CPU time per call,
-in rounds that rotate their order, so a drift of the machine falls on every arm alike.
-
-`abtest` compares two modules; a user's answer needs more in one sitting: `default`, the published
-pick(s), the naive build and the peers. Every ratio the answer quotes is then taken between arms of
-the same rounds (`stats.paired`), never between figures of two sittings (one thread's CPU time of
-the same module moved 10-31 % between sittings at load 4-8 on these machines).
-"""
+"""A paired sitting of several arms (IREE modules and peers kept loaded by scripts/peer_arm.py), each
+timed on one thread by its CPU time per call in rounds that rotate their order, so every ratio an answer
+quotes is between arms of the same rounds (one module's time moved 10-31 % between sittings at load 4-8)."""
 
 from __future__ import annotations
 

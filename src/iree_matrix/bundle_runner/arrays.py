@@ -1,12 +1,6 @@
-"""A cell's arrays and their check against torch's: ONE source for the runner and iree-matrix's own
-run stage (stages/run.py and stages/arrays.py call these), so a bundle's verdict and a run's cannot
-drift apart.
-
-The export saves a tensor of a dtype numpy has no type for (bfloat16, the float8s) as its raw bits in
-a void dtype of the same width, its export.json entry naming the dtype (`dtype`) and the saved one
-(`saved_as`, '|V2'); IREE's tools write such an output's raw contents (`--output=@outputN.bin`).
-numpy only (ml_dtypes where importable, for the float8s).
-"""
+"""A cell's arrays and their check against torch's: ONE source for the runner and iree-matrix's run stage,
+so a bundle's verdict and a run's cannot drift apart. A dtype numpy lacks (bfloat16, float8s) is saved as
+raw bits in a void dtype (`saved_as`), decoded by the dtype the export named (ml_dtypes for float8s)."""
 
 from __future__ import annotations
 

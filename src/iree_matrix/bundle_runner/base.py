@@ -13,10 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-    # Only the type checker sees these; every module's annotations stay unevaluated strings
-    # (`from __future__ import annotations`), so a bundle's Python 3.9 never meets them. Json: an
-    # object as the bundle's files, the records and the worker's lines carry it (a manifest's cell,
-    # a result, an arm); Array: an array numpy holds.
+    # Only the type checker sees these (annotations stay strings), so a bundle's Python 3.9 never meets them.
     Json = dict[str, Any]
     Array = NDArray[Any]
 
@@ -32,18 +29,7 @@ MANIFEST_SCHEMA = 1
 # repetition here lasts at least this long too, so short calls are averaged over many.
 MIN_REPETITION_SECONDS = 0.5
 MIN_REPETITIONS = 5  # fewer decide nothing in iree-matrix's paired tests (core/model/stats.py)
-INTERESTING_FLAGS = (
-    "avx",
-    "avx2",
-    "avx512f",
-    "avx512bw",
-    "avx512vl",
-    "avx512_vnni",
-    "fma",
-    "sse4_2",
-    "neon",
-    "asimd",
-)
+INTERESTING_FLAGS = tuple("avx avx2 avx512f avx512bw avx512vl avx512_vnni fma sse4_2 neon asimd".split())
 GPU_KINDS = {"cuda": "CUDA", "vulkan": "Vulkan", "hip": "HIP"}
 
 

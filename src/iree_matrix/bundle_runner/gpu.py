@@ -1,16 +1,8 @@
-"""A run bundle's GPU sitting (`bundle --advise MODEL --target cuda:sm_80`), a module of the runner.
-
-One sitting per (function, HAL driver): the IREE arms (`default` by each release for each target)
-and torch's peers on the same GPU, timed in paired rotating rounds as the CPU sitting is, each call
-by synchronised wall time (IREE: inputs on the device once, outputs read back; torch: the same, with
-torch.cuda.synchronize() around the call); torch's peers are the modules of gpu_peers/. Its document
-is the CPU sitting's with schema 3, "timing": "wall" and the GPU's identity ("device"). Where the
-manifest's sitting carries `proofs` (one per centre arm: `default` of a release on a target), each
-centre's neighbours are checked as cells and timed in the same rounds by the centre's worker, and
-the function's `proofs` lists each in the CPU proof's form (sitting.py `_proof`) with its `release`
-and `target`. Python 3.9 syntax, stdlib only: numpy, iree.runtime and torch are imported by the
-functions a timing worker calls.
-"""
+"""A run bundle's GPU sitting (`bundle --advise MODEL --target cuda:sm_80`): per (function, HAL driver),
+the IREE arms and torch's peers (gpu_peers/) on one GPU in paired rotating rounds, each call by
+synchronised wall time; each proof's neighbours timed by its centre's worker. Its document is the CPU
+sitting's with schema 3, "timing": "wall" and the GPU ("device"). numpy, iree.runtime and torch are
+imported only by the functions a timing worker calls."""
 
 from __future__ import annotations
 

@@ -1,13 +1,7 @@
-"""Which GPU devices a runtime sees here, in its own words: `iree-run-module --dump_devices=DRIVER`
-before a GPU cell's run, and, when it lists none, the refusal of the run itself. A cell whose
-device is absent reads "not run: no CUDA device here", never a failure; a Vulkan runtime that
-hides the only device (the runtimes of 2.9.0-3.11.0, measured here, skip any device whose name
-starts with "llvmpipe":
-`iree_hal_vulkan_is_device_visible` in iree-org/iree runtime/src/iree/hal/drivers/vulkan/
-vulkan_driver.cc, e.g. commit 0bd736145e98) runs on SwiftShader instead where it is installed
-(`SWIFTSHADER_ICD`), and reads "not run: this runtime hides lavapipe" where it is not.
-Pure functions of the tools' output: tests/unit/test_gpu_targets.py feeds them fakes.
-"""
+"""Which GPU devices a runtime sees here, in its own words (`iree-run-module --dump_devices=DRIVER`,
+else the run's refusal): an absent device reads "not run: no CUDA device here", never a failure. The
+2.9.0-3.11.0 Vulkan runtimes hide any "llvmpipe" device, so they run on SwiftShader where it is
+installed (`SWIFTSHADER_ICD`), else "not run: this runtime hides lavapipe". Pure functions of the output."""
 
 from __future__ import annotations
 

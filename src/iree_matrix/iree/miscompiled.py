@@ -1,10 +1,6 @@
-"""Ops of an exported model that IREE's releases compute wrongly without an error: a run whose outputs
-differ from torch names those it finds in the model's MLIR, with the model's line, so that the
-mismatch has a cause to act on (a hint keyed on these words says what to write instead).
-
-Each entry is a measurement, not a guess: the op alone, exported by turbine and compiled by the
-releases named, differs from torch (tests/data/routes and tests/integration/test_routes.py).
-"""
+"""Ops of an exported model that IREE's releases compute wrongly without an error, each measured alone
+(tests/integration/test_routes.py): a run whose outputs differ from torch names those it finds in the
+model's MLIR, with the model's line, so the mismatch has a cause to act on."""
 
 from __future__ import annotations
 

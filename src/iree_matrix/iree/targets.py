@@ -1,21 +1,8 @@
-"""CPU targets: an architecture and, for boards, the exact CPU — what a module is compiled for and
-what its run is emulated as. `ARCHES` is the one table of target facts: triple, CPUs and
-features, Debian / OCI platform and qemu, the toolchain IREE's runtime is built with, which ARM
-build attributes the CPU executes (the dispatch code check), the real boards with their names, CPUs and
-memory, and a bare-metal CPU's emulated machine (its compile flags and memory map); everything
-else reads them here (CONTRIBUTING.md, "Adding a CPU target").
-
-Compilation always happens on the host (IREE cross-compiles for any triple); only `run` needs the
-target architecture, natively or under qemu-user with `QEMU_CPU` pinned to the board's CPU so no
-newer instruction slips through unnoticed.
-
-In a matrix file a target is `x86_64`, `aarch64:cortex-a72` (board CPU after the colon),
-`armv6` (the Raspberry Pi Zero's ARM1176JZF-S) or `cortex-m:cortex-m4` (a bare-metal
-microcontroller, docs/cortex-m.md); ids spell it `aarch64-cortex-a72`. A GPU target
-(docs/gpu.md) is `vulkan-spirv`, `cuda:sm_80` or `rocm:gfx942` (the GPU's chip after the colon):
-compiled on the host for that backend, run on the host by the runtime's `vulkan`, `cuda` or `hip`
-HAL driver where a device of that kind is present.
-"""
+"""CPU and GPU targets: an architecture and, for boards, the exact CPU (`x86_64`, `aarch64:cortex-a72`,
+`armv6`, `cortex-m:cortex-m4`, `cuda:sm_80`; ids spell it `aarch64-cortex-a72`). `ARCHES` is the one table
+of target facts (CONTRIBUTING.md, "Adding a CPU target"); everything else reads them here. Compiles
+happen on the host; a run needs the target's architecture, natively or under qemu-user with `QEMU_CPU`
+pinned to the board's CPU, and a GPU target runs on the host's runtime by its HAL driver."""
 
 from __future__ import annotations
 

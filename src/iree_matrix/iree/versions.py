@@ -1,9 +1,5 @@
-"""What each IREE / iree-turbine release is called on PyPI and what its tools accept.
-
-Facts (see ../shared/IREE-NOTES.md): from 2.9.0 the packages are `iree-base-compiler` /
-`iree-base-runtime`; before that they were date-versioned `iree-compiler` / `iree-runtime`
-(e.g. 20240410.865). Which flag spelling a compiler accepts is decided here, and only here.
-"""
+"""What each IREE / iree-turbine release is called on PyPI (`iree-base-*` from 2.9.0, date-versioned
+`iree-compiler` / `iree-runtime` before) and what its tools accept: decided here, and only here."""
 
 from __future__ import annotations
 

@@ -1,41 +1,8 @@
-"""Kernels: a user's own C, swapped into a model's dispatches, as an input like a model.
-
-A kernel is a directory with a `kernel.toml`:
-
-    name = "depthwise3x3"                 # what ids, labels and tables call it
-    description = "3x3 depthwise f32, NHWC, stride 1 and 2"
-    sources = ["depthwise.c"]             # freestanding C, compiled for each cell's target
-    spec = "spec.mlir"                    # the transform spec (--iree-preprocessing-transform-spec-filename)
-    object = "depthwise.o"                # the object the spec names (found through the search path)
-    replaces = "linalg.depthwise_conv_2d_nhwc_hwc 3x3"   # what it replaces, in words
-    cflags = ["-DBLOCK=16"]               # optional: more C compiler flags
-    models = ["mobilenet_v2"]             # optional: the models it is meant for (else every model)
-    requires_flags = ["--iree-..."]       # optional: iree-compile flags its pattern needs
-    run_flags = ["--task_worker_stack_size=196608"]   # optional: runtime flags its modules need
-
-    mechanism = "plugin"                  # optional: "embedded" (the default, the object linked
-                                          #   into the executable) or "plugin" (see below)
-
-    [[specs]]                             # optional: another spec for a window of compiler releases
-    file = "spec-old.mlir"                #   (releases spell the transform dialect differently)
-    before = "3.4.0"                      #   compilers older than 3.4.0; `from = "X"`: X and newer
-
-The two mechanisms are IREE's samples/custom_dispatch/cpu/embedded and .../cpu/plugin. A plugin
-kernel's sources hold an executable plugin (IREE's runtime/src/iree/hal/local/executable_plugin.h:
-`iree_hal_executable_plugin_query` and the imports it resolves); they are linked into a standalone
-plugin (`object`, default NAME.so) that the runtime loads (`--executable_plugin=embedded:PATH`), and
-the spec (its own, or the one the tool writes) declares the kernel's functions as imports, no object.
-
-A compile takes the first `[[specs]]` window its compiler's release falls in, else `spec`; its record
-says which file (`custom_kernel.spec`).
-
-A matrix file names kernel directories (`kernels = ["kernels/depthwise3x3"]`, relative to the file)
-and the command line adds more (`--kernel DIR`, relative to the working directory): each cell of a
-model the kernel is meant for is then planned twice, without it and with it (`…/default+k:NAME`).
-
-Read here and checked, each problem one line naming the file and the key; never compiled here (the
-`kernel` stage builds the object, kernel/stages/kernel_build.py).
-"""
+"""Kernels: a user's own C, swapped into a model's dispatches, as an input like a model. A kernel is a
+directory with a `kernel.toml` (its keys: `_KEYS`; docs/kernels.md): its sources, its transform spec (or
+what the spec the tool writes replaces), the object the spec names, and optional flags, models, op kinds,
+mechanism (embedded or plugin) and `[[specs]]` windows by compiler release. Read here and checked, each
+problem one line naming the file and the key; built by the `kernel` stage (kernel/stages/kernel_build.py)."""
 
 from __future__ import annotations
 

@@ -1,21 +1,8 @@
-"""IREE's custom dispatches on llvm-cpu, as the tool uses them: a C kernel compiled freestanding for
-the cell's target (IREE's samples/custom_dispatch/cpu/embedded), swapped in by a transform spec
-(`--iree-preprocessing-transform-spec-filename`) whose `#hal.executable.object` the compiler finds
-in a directory (`--iree-hal-executable-object-search-path`) and links into the executable.
-
-The C compiler is Zig's clang from PyPI (`ziglang`): one pinned package with every target in it
-(x86_64, aarch64, the Pi Zero's armv6), installed like any environment of the matrix, from the
-wheelhouse, so its identity is the environment's pins (in the kernel stage's key). Debian 12's
-clang 14 knows neither `znver4` nor `znver5`.
-
-The other mechanism, IREE's samples/custom_dispatch/cpu/plugin: the same C compiled the same way,
-then linked by Zig's lld into a standalone plugin (a freestanding shared ELF, linked with the flags
-IREE's sample CMakeLists.txt gives `standalone_plugin_<arch>.so`) that the runtime's own ELF loader
-loads (`--executable_plugin=embedded:PATH`), so it needs no dynamic loader on the target either. Its
-C includes IREE's `iree/hal/local/executable_plugin.h` (runtime/src of IREE's source: no wheel ships
-it), whose ABI (IREE_HAL_EXECUTABLE_PLUGIN_VERSION_0_1) is byte for byte the same file in 3.3.0,
-3.7.0, 3.9.0, 3.10.0 and 3.11.0.
-"""
+"""IREE's custom dispatches on llvm-cpu as the tool uses them (samples/custom_dispatch/cpu/embedded and
+.../plugin): a C kernel compiled freestanding for the cell's target by Zig's clang from PyPI (`ziglang`:
+every target in one pinned package, its identity the environment's pins; Debian 12's clang 14 knows no
+znver4), swapped in by a transform spec; a plugin is linked by Zig's lld into a standalone plugin the
+runtime's own ELF loader loads, its C built against IREE's executable_plugin.h (no wheel ships it)."""
 
 from __future__ import annotations
 

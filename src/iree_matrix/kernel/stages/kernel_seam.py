@@ -1,13 +1,7 @@
-"""What the compile and run stages take from a cell's kernel, and what they say of it: the one
-interface they call, for every cell (a cell without a kernel gets the empty parts and no verdict), so
-they hold no kernel branch of their own (tests/unit/test_kernel_seam.py counts them).
-
-The spec a compile takes comes from a `SpecSource`: today the kernel's own files (`FILES`: `spec`, or
-its `[[specs]]` window for the compile's release). A generated spec (written from the cell's own IR)
-is another source: `spec_for` is then given `run_compiler`, which runs this cell's iree-compile with
-more arguments (e.g. `--compile-to=preprocessing`) in the compile's scratch directory and returns the
-completed process; it is None when only the compile's key is asked (the MLIR's digest is in that key
-already), so a source that needs it keys by what decides its spec (`digest`)."""
+"""What the compile and run stages take from a cell's kernel, and what they say of it: the one interface
+they call for every cell, so they hold no kernel branch of their own (tests/unit/test_kernel_seam.py). A
+compile's spec comes from a `SpecSource` (the kernel's files, or one generated from the cell's IR through
+`run_compiler`, None when only the key is asked)."""
 
 from __future__ import annotations
 

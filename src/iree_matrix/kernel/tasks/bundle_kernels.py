@@ -1,13 +1,7 @@
 """A user's kernel in a sitting bundle (`bundle --advise MODEL --cpu CPU --kernel DIR`): which kernels
-travel (those given, else the one the published answer takes), and each kernel arm described as
-`advise --kernel` describes its own (advise/advise_sitting.py), so the sitting made there comes
-home as an answer that takes or refuses the kernel by the same rule.
-
-The kernel's object is built here for the named CPU (the `kernel` stage, `-mcpu=CPU`) and linked
-into each module by iree-compile: what travels is the module, so the machine there needs no C
-compiler, only the runtime wheel and numpy. A plugin kernel's plugin (`mechanism = "plugin"`) is
-built here the same way and travels beside the modules; run.py loads it with each of its modules
-(`--executable_plugin`, bundle_runner/modules.py)."""
+travel, and each kernel arm described as `advise --kernel` describes its own, so the sitting comes home as
+an answer by the same rule. The object is built and linked here (the machine there needs no C compiler);
+a plugin travels beside the modules and run.py loads it."""
 
 from __future__ import annotations
 
