@@ -192,10 +192,8 @@ def isa_note(plan: SittingPlan, about: HostIdentity) -> str:
 
 def _user_picks(release: str, published: Sequence[Any], searched: Sequence[SearchPick]) -> dict[str, str]:
     """The picks a user's model is timed with: the configurations most reference functions took on
-    `release`, their published answers' first (each won a paired sitting against `default`), then
-    the flag searches' results (an installed iree-matrix ships the answers; a checkout the searches
-    too). At most MAX_USER_PICKS; a reference model's export variant (`@decomposed`) is its own
-    file, which a user's model has not."""
+    `release`, published answers' first, then the flag searches'; at most MAX_USER_PICKS, no export
+    variant (`@decomposed`: a reference model's own file)."""
     from collections import Counter
 
     answered = Counter(a.config for a in published if a.release == release and a.config != "default")
@@ -275,10 +273,9 @@ def _kernels(plan: SittingPlan, kernels: Mapping[str, Kernel], model: str, defau
 
 
 def adjusted(matrix: spec.MatrixSpec, model: str, plan: SittingPlan) -> spec.MatrixSpec:
-    """advise's matrix for `plan`: one release's cells under default and the naive build, the picks,
-    the fleet's and the other release's builds added, and with `plan.kernels` each kernel meant for
-    the model swapped into default and each pick (not into the naive build, a fleet's or the other
-    release's)."""
+    """advise's matrix for `plan`: one release's cells under default and the naive build, with the picks,
+    the fleet's and the other release's builds, and each kernel (`plan.kernels`) swapped into default and
+    each pick."""
     cpus = {p.name: p for p in (cpu_profile(NamedCpu(cpu)) for cpu in plan.fleet)}
     matrix = spec.with_profiles(matrix, ["default", "generic"])
     # The matrix file planned every cell with each kernel too: advise chooses its kernel cells below.
@@ -325,10 +322,9 @@ def sitting_peers(planned: Sequence[str]) -> tuple[str, ...]:
 def proof_cost(
     plan: SittingPlan, model: str, request: Any, jobs: int, call_ms: Optional[float], functions: int = 1
 ) -> tuple[str, float]:
-    """What the proofs cost here, said before anything is built, and its seconds for one step: each of
-    the model's `functions`' answer (a pick: their neighbours counted on the picks' average) has its
-    one-knob neighbours' compiles (`compile_seconds`, `jobs` at a time) and one step's paired rounds. A
-    cold Zen 3's advise was told only "15-20 neighbours built" and its proof took 33 of its 64 minutes."""
+    """What the proofs cost here, in words, and its seconds for one step: each function's one-knob
+    neighbours compiled `jobs` at a time, then one step's paired rounds (a cold Zen 3 told only "15-20
+    neighbours built" spent 33 of its 64 minutes in the proof)."""
     from iree_matrix.advise.paired_rounds import module_step_seconds
     from iree_matrix.findings import neighbourhood
 
@@ -402,11 +398,9 @@ def cost_text(
     proof: Any,
     library: float,
 ) -> str:
-    """What advise costs here, said before anything is built, in all and by phase: the builds (`jobs`:
-    the executor's estimate, a stored job none), the sitting of `arms` arms a function (None: nothing
-    published to cost it by), one step of the proof (`proof_cost`'s words and seconds), the kernel
-    library where the gap asks for it (`library_seconds`). A cold Zen 3's advise was told only "15-20
-    neighbours built" and its proof took 33 of its 64 minutes."""
+    """What advise costs here, said before anything is built, in all and by phase: the builds, the
+    sitting of `arms` arms a function (None: nothing published to cost it by), one step of the proof
+    (`proof_cost`) and the kernel library (`library_seconds`)."""
     from iree_matrix.core.formats import about
     from iree_matrix.execution.progress import clock
 

@@ -236,10 +236,9 @@ def _module_arm(where: _Function, arm: PlannedArm, timed: list[Any]) -> dict[str
 def _kernel_facts(
     meta: dict[str, Any], run: Optional[Record], kernel: Kernel, where: _Function, job: str
 ) -> None:
-    """A kernel arm's facts beside its times: the command that built its object (the kernel job's,
-    as a user runs it in the kernel's directory) and where that object is stored here; whether the
-    spec applied; and why the arm has no module to time when its kernel, compile or spec failed.
-    `job`: the kernel job that built the object for the arm's CPU (`host`, or a pick's named one)."""
+    """A kernel arm's facts beside its times: the command that built its object (`job`, for the arm's CPU)
+    and where it is stored, whether the spec applied, and why no module can be timed where the kernel,
+    compile or spec failed."""
     from iree_matrix.stages.artifacts import KERNEL_OBJECTS
 
     if (built := where.by_job.get(job)) is not None and built.command:
@@ -262,12 +261,9 @@ def _kernel_facts(
 
 
 def build_command(built: Record, kernel: Kernel) -> str:
-    """The kernel job's commands as a user runs them in the kernel's directory, one line: each
-    source's compile, then the link of several (`ld.lld -r`, or a plugin's), as its record's
-    `steps` has them (a record made before it kept them has only its last, `command`). Zig's clang
-    by `python -m ziglang` (custom_dispatch.CC_REQUIREMENT installed), every path a step wrote or
-    read in the store's staging by its bare name (the staging is gone), so each source's object and
-    the kernel's object land beside the sources and the spec."""
+    """The kernel job's commands as a user runs them in the kernel's directory, one line: its record's
+    `steps` (an older record: its last `command` alone), Zig's clang by `python -m ziglang`, every path in
+    the store's staging by its bare name, so the objects land beside the sources."""
     import shlex
 
     from iree_matrix.kernel.iree import custom_dispatch
@@ -376,11 +372,9 @@ def explain(
     builds: Builds,
     kernels: Mapping[str, Kernel] = {},
 ) -> None:
-    """Each `trailing` answer (advice.trailing: more than gaps.GAP times the best peer's time): its
-    pick run once more with the runtime's in-context profiler, beside the peers' per-op profilers,
-    and the op kinds that hold the difference kept in its entry (`keep_gaps`; `kernels`: the sitting's,
-    whose dispatches count as what each computes). A run that profiles has a key of its own, so the
-    sitting's timed runs are not the profiled ones."""
+    """Each `trailing` answer's pick run once more with the runtime's in-context profiler, beside the
+    peers' per-op profiles, and the op kinds that hold the difference kept in its entry (`keep_gaps`). A
+    profiled run has a key of its own, so the sitting's timed runs are not the profiled ones."""
     if settings.no_gap or document.get("interrupted") or not trailing:
         return
     names = ", ".join(advice.display_name(a) for a in trailing)

@@ -63,12 +63,9 @@ def sittings(
     proofs: Optional[Mapping[str, tuple[str, Sequence[str]]]] = None,
     profile_of: Callable[[str], str] = str,
 ) -> tuple[list[dict[str, Any]], dict[str, Path]]:
-    """One sitting per (model, function, HAL driver) of the GPU cells in `found` (execution/bundle.py Cells):
-    its arms, each release x target of `default`; torch's peer spec where the model is a reference model (its
-    source travels, so torch builds it there); and `proofs`, one per centre arm that `proofs` names ("3.13.0
-    cuda:sm_80" -> (centre, neighbours)): its release, target and neighbours, each the cell that compiled it
-    for that release and target (`profile_of`: a neighbour's configuration as the profile its cell was
-    compiled with), or why none did. With the files that travel with them."""
+    """One sitting per (model, function, HAL driver) of the GPU cells in `found`: its arms (`default` by
+    each release x target), torch's peer spec where the model's source travels, and `proofs`, one per
+    centre arm (its neighbours, each the cell that compiled it, or why none did); and the files to carry."""
     from iree_matrix.stages.compile import gpu_flags
 
     jobs = plan.by_id()

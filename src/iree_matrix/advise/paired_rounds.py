@@ -55,11 +55,9 @@ class TimedArm(Protocol):
 
 
 def module_step_seconds(call_ms: Optional[float], repetitions: int) -> float:
-    """One round's step of a module arm, from its run stage's one-thread time per call (`call_ms`):
-    iree-benchmark-module's `repetitions`, each one call when a call outlasts Google Benchmark's min
-    time (the first call, which sizes the iterations, is the first repetition: the naive Whisper
-    encoder's 3 calls, 93 s each in its run stage, took 281 s a round), else each at least the min
-    time, plus the pass that sizes them."""
+    """One round's step of a module arm from its run stage's one-thread ms per call: iree-benchmark-module's
+    `repetitions` plus the pass that sizes them, each one call where a call outlasts the min time (the naive
+    Whisper encoder's 3 calls of 93 s took 281 s a round)."""
     from iree_matrix.stages.benchmark_tool import pass_seconds
 
     return pass_seconds(call_ms / 1000.0, repetitions) if call_ms else UNKNOWN_STEP_SECONDS
@@ -187,7 +185,6 @@ class _Lines:
     def next(self, timeout: float) -> str:
         """The next line, "" once the worker's stdout ended."""
         import select
-        import time
 
         deadline = time.monotonic() + timeout
         while b"\n" not in self.pending and not self.ended:
@@ -209,10 +206,8 @@ def peer_argv(
     ref: Optional[models.ModelRef] = None,
 ) -> list[str]:
     """The peer worker's command from a peer record's own (its Python and the model's arguments), or
-    NotComparable when that Python is not on this host (a container's) or not an intact venv of one of
-    `caches` (the run's) or the default cache: a record names it. `ref`: where the model is now, which a
-    stored record reused from another run need not say (its key is the model's content, not its path: a user's
-    model file moved, or the same file in another checkout, left the sitting calling a path that was gone)."""
+    NotComparable where that Python is not here or not an intact venv of `caches` or the default cache.
+    `ref`: where the model is now (a reused record may name a path that is gone)."""
     if record.stage != "peer" or record.status is not Status.OK or not record.command:
         raise abtest.NotComparable(f"{record.job}: not a peer run that finished")
     python = Path(record.command[0])
@@ -305,10 +300,8 @@ def sit(
 
 
 def timed(request: Request, arms: Sequence[TimedArm], title: str, label: str, hint: str, job: str) -> Rounds:
-    """`arms` timed in `request`'s paired rounds under the machine's quiet lock (as every timed
-    stage and `compare` take it: no two time at once; `job` names the holder), its cost said first
-    (`title`; `hint`: how to make it cheaper) from each arm's expected step, and before each step a
-    progress line (`label`: whose arms)."""
+    """`arms` timed in `request`'s paired rounds under the machine's quiet lock (`job` names the holder),
+    the cost said first (`title`, `hint`: how to make it cheaper) and a progress line before each step."""
     from iree_matrix.core.system import locks
 
     per_arm = {a.name: a.step_seconds(request.repetitions) for a in arms}

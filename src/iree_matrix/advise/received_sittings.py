@@ -53,10 +53,8 @@ def is_sitting_dir(directory: Path) -> bool:
 
 
 def read(directory: Path, manifests: bundles.Manifests) -> list[Sitting]:
-    """Every sitting of `directory`, each checked (module docstring); a UserError naming the first
-    that fails. A sitting a bundle's runner made comes with that bundle's records, which are checked
-    against the bundle (findings/bundles.py) like any bundle's: the arms' digests are only as good as
-    the records they are checked against."""
+    """Every sitting of `directory`, each checked (module docstring); a UserError naming the first that
+    fails. A bundle's sitting comes with its records, checked against the bundle like any bundle's."""
     directory = Path(directory)
     if bundles.is_bundle_results(log := directory / RESULTS):
         records: tuple[Record, ...] = tuple(bundles.read(log, manifests))

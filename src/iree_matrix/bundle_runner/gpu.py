@@ -29,9 +29,6 @@ if TYPE_CHECKING:
 
     Say = Callable[[str], None]  # a line said to the user as the sitting goes
     Workers = Callable[[str], Asker]  # a release's timing worker ("peer": torch's)
-    # sitting.py's `_neighbours` and `_proof`
-    AroundOf = Callable[[Json, list[Json], dict[str, Json], dict[str, Json]], list[Json]]
-    ProofOf = Callable[[Json, list[Json], list[Json]], Json]
 
 SCHEMA = 3  # a sitting document with "timing" and "device" (iree-matrix's findings/advice.py SCHEMAS)
 SOFTWARE = ("llvmpipe", "lavapipe", "swiftshader")  # a CPU running the driver: never a GPU's time
@@ -166,14 +163,13 @@ def sit(
     say: Say,
     worker: Workers,
     torch_importable: bool,
-    around_of: Optional[AroundOf] = None,
-    proof_of: Optional[ProofOf] = None,
 ) -> Json:
-    """One function's GPU sitting: its IREE arms whose cells ran and matched torch here, each loaded
-    by a worker of its release (`worker(release)`; `worker("peer")` for torch's), torch's peers
-    where `peer_skip` allows, and each proof's neighbours (`around_of`: sitting.py's `_neighbours`,
-    loaded by the centre's worker), `rounds` rotating rounds of `calls` calls each; the document's
-    entry, with `proofs` (`proof_of`: sitting.py's `_proof`, against the centre arm alone)."""
+    """One function's GPU sitting: its IREE arms that ran and matched torch here, each loaded by its
+    release's worker (`worker("peer")`: torch's), torch's peers where `peer_skip` allows, and each proof's
+    neighbours (loaded by the centre's worker), in `rounds` rotating rounds of `calls` calls; the
+    document's entry, with `proofs`."""
+    from .sitting import _neighbours, _proof  # sitting.py imports this module
+
     arms: list[Json] = []
     for arm in sitting["arms"]:
         entry: Json = {k: arm[k] for k in ("name", "kind", "config", "release", "target", "flags")}
@@ -185,9 +181,9 @@ def sit(
         centre = next(
             (a for a in arms if (a["release"], a["target"]) == (proof["release"], proof["target"])), None
         )
-        if centre is None or around_of is None:
+        if centre is None:
             continue
-        around = around_of(proof, [centre], cells, checked)
+        around = _neighbours(proof, [centre], cells, checked)
         for n in around:
             n["release"] = proof["release"]  # loaded and timed by the centre's worker
         proofs.append((proof, centre, around))
@@ -206,9 +202,9 @@ def sit(
     timed = [a for a in arms + neighbours if not a.get("error")]
     rotating_rounds(sitting["function"], timed, rounds, ask, say)
     out: Json = {"function": sitting["function"], "arms": arms}
-    if proofs and proof_of is not None:
+    if proofs:
         out["proofs"] = [
-            {**proof_of(proof, [centre], around), "release": proof["release"], "target": proof["target"]}
+            {**_proof(proof, [centre], around), "release": proof["release"], "target": proof["target"]}
             for proof, centre, around in proofs
         ]
     for arm in arms:
@@ -262,10 +258,9 @@ def load_torch_cuda(
     syncs: dict[str, Callable[[], object]],
     on: str = "cuda",
 ) -> Json:
-    """torch's peers (gpu_peers/) on the first CUDA device: the model built from its own file and seed
-    (the same weights as the reference's), inputs on the device once, each peer made from it, warmed
-    up and checked against the reference outputs; each arm's failure is its own. (`on`:
-    "cpu" only where a test without a GPU takes the same path.)"""
+    """torch's peers (gpu_peers/) on the first CUDA device: the model built from its file and seed, inputs
+    on the device once, each peer warmed up and checked against the reference, each failure its own (`on`:
+    "cpu" only in a test without a GPU)."""
     import torch  # type: ignore[import-not-found,unused-ignore]  # absent where mypy runs
 
     version = str(torch.__version__)

@@ -87,10 +87,9 @@ def machine_of(fields: dict[str, str]) -> str:
 
 
 def instance() -> str:
-    """Which machine this is, apart from its CPU identity: two machines of one identity time one job under one
-    key, and `merge` keeps both only if their records say they are two. A digest of /etc/machine-id, salted as
-    machine-id(5) asks (the id itself is confidential); without one, of this boot's id (a reboot then reads as
-    another machine: both records kept, none lost). core/system/host.py records this one too."""
+    """Which machine this is, apart from its CPU identity (`merge` keeps two machines' records of one job
+    only if they say they are two): a salted digest of /etc/machine-id (machine-id(5)), else of this boot's
+    id. core/system/host.py records this one too."""
     for source in ("/etc/machine-id", "/var/lib/dbus/machine-id", "/proc/sys/kernel/random/boot_id"):
         try:
             text = Path(source).read_text().strip()
@@ -175,10 +174,8 @@ def described(text: str, given: str) -> Json:
 
 
 def identity_string(host: Mapping[str, Any], simulated: bool) -> str:
-    """The identity string of a host's fields: what `described` records, and how a reader names the
-    identity of a record that carries the fields but not the string (core/model/host_identity.py).
-    `simulated`: read from IREE_MATRIX_CPUINFO's file, not this machine's CPU: never equal to the real
-    identity, whose figures are that CPU's."""
+    """The identity string of a host's fields (also how a reader names a record that carries the fields
+    but not the string); `simulated` (IREE_MATRIX_CPUINFO's file) never equals the real identity."""
     parts = [host.get(k) or "" for k in ("machine", "vendor", "family", "model", "stepping")]
     parts += [(host.get("cpu_flags_sha256") or "")[:16], host.get("cores") or ""]
     return "|".join(map(str, parts)) + ("|simulated" if simulated else "")

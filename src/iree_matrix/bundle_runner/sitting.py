@@ -40,12 +40,10 @@ def sit(
     say: Say,
     over: float = gap.GAP,
 ) -> Json:
-    """One function's paired sitting: its module arms (those whose cell ran and matched here) and
-    ONNX Runtime where importable, `rounds` rounds in rotating order (reversed every other round),
-    `calls` calls per arm per round; an advice document's function entry. An arm that can be the
-    answer and took more than `over` times ONNX Runtime's median is then profiled beside it
-    (`_profile_gap`). A peer the bundle meant to time but this Python cannot import is named in
-    `peers_missing`, with how to add it: home then says why the answer has no ratio to it."""
+    """One function's paired sitting: its module arms that ran and matched here and the peers where
+    importable, `rounds` rotating rounds of `calls` calls each; an advice document's function entry. An
+    answer's arm over `over` times ONNX Runtime's median is then profiled (`_profile_gap`); a peer this
+    Python cannot import is named in `peers_missing`, with how to add it."""
     cells: dict[str, Json] = {c["job"]: c for c in manifest["cells"]}
     arms = [_arm(arm, cells, checked) for arm in sitting["arms"]]
     around = _neighbours(sitting.get("proof") or {}, arms, cells, checked)
@@ -352,8 +350,7 @@ def _gpu_sittings(
         torch = importable("torch")
         try:
             functions = [
-                gpu.sit(s, cells, checked, device, rounds, calls, _say, worker, torch, _neighbours, _proof)
-                for s in found
+                gpu.sit(s, cells, checked, device, rounds, calls, _say, worker, torch) for s in found
             ]
         finally:
             for each in workers.values():

@@ -76,11 +76,8 @@ _PER_UNIT = {
 
 def benchmark_times(benchmark_json: str, unit: str, field: str = "real_time") -> dict[str, list[float]]:
     """Each benchmark's repetition times in `unit` ("ms" or "us"), by name, from iree-benchmark-module's
-    JSON (what precedes its first "{", a tool's log line, is skipped); aggregates left out. `field`
-    "cpu_time" is the process's CPU time per iteration (iree-benchmark-module measures process CPU
-    time: `MeasureProcessCPUTime()` in tools/iree-benchmark-module-main.cc); on local-sync that is the
-    one thread's work, under qemu-user the emulator's. iree-matrix's run stage reads it here too
-    (stages/benchmark_tool.py)."""
+    JSON (a log line before its first "{" skipped, aggregates left out). `field` "cpu_time" is the process's
+    CPU time per iteration: on local-sync the one thread's, under qemu-user the emulator's."""
     scale = _PER_UNIT[unit]
     start = benchmark_json.find("{")
     times: dict[str, list[float]] = {}

@@ -74,12 +74,9 @@ def driver_env(driver: str, icd: Path = SWIFTSHADER_ICD) -> dict[str, str]:
 
 
 def refused_first(output: str) -> bool:
-    """The runtime refused the module itself before it needed a device: its bytecode version or
-    required VM features ("required module features [Ch] are not available in this runtime
-    configuration", a 3.11.0 module on a 3.2.0 runtime, which hides lavapipe too). That refusal is the
-    cross's answer to "does runtime B load compiler A's module?" whatever device the machine has, so
-    such a run is a refusal, not "not run". A refusal that comes only after the device (the HAL
-    module's version, checked while the device is created) cannot be seen without one."""
+    """The runtime refused the module itself before it needed a device (its bytecode version or required
+    VM features): the cross's answer whatever device the machine has, so a refusal, not "not run". A
+    refusal only after the device (the HAL module's version) cannot be seen without one."""
     return refusals.is_refusal(output)
 
 

@@ -21,13 +21,9 @@ ELF_MAGIC = b"\x7fELF"
 
 
 def dispatch_code(vmfb: Path, out_dir: Path) -> list[Path]:
-    """Extract the dispatch code, the ELF(s) IREE's llvm-cpu backend embedded in `vmfb`, into `out_dir`.
-
-    A .vmfb is a FlatBuffer followed by its external files and a zip central directory, so
-    `zipfile` reads it (the kernels are stored, named like `module_linked_embedded_elf_arm_32.so`).
-    When it is not zip-readable (another container layout), every ELF found by its magic is cut
-    out at the size its own headers give, as `kernel_<n>.so`.
-    """
+    """Extract the dispatch code, the ELF(s) IREE's llvm-cpu backend embedded in `vmfb`, into `out_dir`: by
+    zip (a .vmfb is a FlatBuffer, its files and a zip directory), else every ELF found by its magic, cut at
+    the size its headers give (`kernel_<n>.so`)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     found: list[Path] = []
     try:
@@ -105,11 +101,8 @@ def _defined_functions(blob: bytes) -> list[tuple[str, int]]:
 
 
 def elf_size(blob: bytes, start: int = 0) -> int:
-    """The length of the ELF at `blob[start:]` from its own headers (0 when it is not one).
-
-    The end is the furthest of: the section header table, the program header table, and every
-    section with file contents (linkers put the section headers last, but do not promise it).
-    """
+    """The length of the ELF at `blob[start:]` from its own headers (0 when it is not one): the furthest of
+    its header tables and sections with contents (linkers put section headers last, but do not promise it)."""
     ident = blob[start : start + 16]
     if len(ident) < 16 or not ident.startswith(ELF_MAGIC) or ident[4] not in (1, 2) or ident[5] not in (1, 2):
         return 0
@@ -162,12 +155,8 @@ def arm32_attributes(elf: Path, *, log: Optional[Path] = None) -> dict[str, Any]
 
 def arm32_calls_past_text(blob: bytes) -> list[int]:
     """Addresses of the ARM-mode `bl` instructions in a 32-bit little-endian ELF's `.text` that call the
-    address just past its end: a function the linker gave no code. The `fmaf` IREE links into 32-bit ARM
-    kernels (from musl's wasm32 bitcode; the libcall `llvm.fma.f32` becomes where the CPU has no fused
-    multiply-add, as VFPv2 has none) is a local function of size 0, which the linker places, empty, at the end
-    of the kernels' code (docs/boards.md, "fmaf"): such a call runs through the zero padding after it and
-    faults at the next page (qemu: "uncaught target signal 11"). Only unconditional `bl` is read: a literal
-    pool word that happens to look like one would have to aim exactly there too."""
+    address just past its end: the `fmaf` IREE links for a CPU without fused multiply-add is a local function
+    of size 0 placed there (docs/boards.md, "fmaf"), and such a call faults in the padding after it."""
     if blob[:4] != ELF_MAGIC or blob[4] != 1 or blob[5] != 1:  # ELF32, little-endian
         return []
     try:
@@ -199,13 +188,8 @@ _UNDEFINED = re.compile(r"undefined symbol: (.+?)\s*$", re.MULTILINE)
 
 
 def undefined_symbols(compile_output: str) -> list[str]:
-    """The symbols iree-compile's embedded linker could not resolve, in order of first mention.
-
-    iree-lld links kernels `-nostdlib`, so on 32-bit ARM every helper LLVM calls instead of an
-    instruction is missing (`__aeabi_idiv` for i32 division on armv6, which has no divide
-    instruction; `__aeabi_ldivmod` for i64 division; `__aeabi_h2f` for f16 -> f32). The output
-    reads `iree-lld: error: undefined symbol: __aeabi_idiv`.
-    """
+    """The symbols iree-compile's `-nostdlib` embedded linker could not resolve (`iree-lld: error:
+    undefined symbol: __aeabi_idiv`: the helpers LLVM calls on 32-bit ARM), in order of first mention."""
     return list(dict.fromkeys(m.group(1) for m in _UNDEFINED.finditer(compile_output)))
 
 

@@ -487,10 +487,9 @@ def x86_64_cpu_problem(cpu: str) -> Optional[str]:
 
 
 def host_cpu_problem(cpu: str) -> Optional[str]:
-    """Why `cpu` (`--cpu`, `--fleet`: a CPU of this host's architecture to compile for) is none that
-    iree-compile takes, where the list is known (x86-64); elsewhere, whether it is an x86-64 one (on
-    an aarch64 host, `--fleet x86-64-v3` as README suggests, or `--cpu znver4`, compiled every cell
-    for the aarch64 triple with an x86 CPU, each LLVM's failure); None otherwise."""
+    """Why `cpu` (`--cpu`, `--fleet`) is no CPU of this host's architecture iree-compile takes: checked
+    against the list on x86-64, elsewhere refused when it is an x86-64 one (each cell would fail); None
+    otherwise."""
     if (arch := host_arch()) == "x86_64":
         return x86_64_cpu_problem(cpu)
     if cpu in X86_64_LLVM_CPUS and cpu != "host":

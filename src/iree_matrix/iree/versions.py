@@ -42,11 +42,9 @@ def runtime_requirement(version: str) -> str:
 
 
 def stand_in_runtime(compiler: str, runtimes: Iterable[str]) -> Optional[str]:
-    """The runtime that runs a compiler release's modules when that release has no runtime of its
-    own (iree-base-compiler 3.7.1 is on PyPI, iree-base-runtime 3.7.1 is not): the newest runtime of
-    the same release line (major.minor) older than the compiler, or None when the line has none.
-    A patch release keeps its line's module format (3.7.1's modules load on runtimes 3.4.0-3.7.0 in
-    the published cross, results/COMPATIBILITY.md)."""
+    """The runtime for a compiler release that has none of its own (iree-base-runtime 3.7.1 is not on
+    PyPI): the newest of the same major.minor line older than it, whose module format a patch release
+    keeps; None when the line has none."""
     if not is_valid(compiler):
         return None
     wanted = Version(compiler)
@@ -91,13 +89,9 @@ def turbine_importer(turbine: str) -> Optional[str]:
 
 
 def exporter_requirements(torch: str, turbine: str) -> tuple[str, ...]:
-    """torch + turbine, and the IREE release turbine was made with.
-
-    turbine builds the MLIR with the IREE compiler's Python bindings but does not pin that
-    compiler; left alone pip takes the newest, so the same matrix would export different MLIR
-    next month. From 2.9.0 turbine and iree-base-* share version numbers, so pin the pair; before,
-    the date release of the turbine's day (`turbine_importer`).
-    """
+    """torch + turbine, and the IREE compiler turbine builds the MLIR with, pinned (left alone pip takes
+    the newest, and next month's export differs): the same version from 2.9.0, before it the date
+    release of turbine's day (`turbine_importer`)."""
     numpy = "numpy<2" if Version(torch) < _NUMPY2_TORCH else "numpy"
     reqs = [f"torch=={torch}", f"{turbine_package(turbine)}=={turbine}", numpy]
     importer = turbine_importer(turbine)

@@ -137,10 +137,8 @@ class Kernel:
         return tuple(dict.fromkeys([self.spec, *(w.file for w in self.spec_windows)]))
 
     def shown_directory(self, cwd: Optional[Path] = None) -> str:
-        """The directory as records and answers print it: relative to the working directory (a
-        checkout, where the tool is run: `kernels/depthwise3x3`) or to the repository the tool runs
-        from, when it lies inside one; else as it was given. Never this machine's absolute path to a
-        checkout inside it (/work/…/kernels/depthwise3x3), which no reader has."""
+        """The directory as records and answers print it: relative to the working directory or the repository
+        the tool runs from when it lies inside one, else as given; never this machine's absolute path."""
         resolved = self.directory.resolve()
         for root in (Path(cwd or Path.cwd()).resolve(), _repository()):
             if root is not None and resolved.is_relative_to(root):
@@ -443,10 +441,8 @@ def run_flag_problem(flag: str) -> Optional[str]:
 
 
 def run_flags_in(command: Sequence[str]) -> list[str]:
-    """The kernel `run_flags` a run's recorded command passes (stages/run.py gives a cell's kernel's to
-    every call), in order: each argument that is a kernel's kind of runtime flag (`run_flag_problem`:
-    never one the run gives itself), so what times the run's module again (execution/abtest.py)
-    passes them too."""
+    """The kernel `run_flags` a run's recorded command passes, in order (each argument `run_flag_problem`
+    accepts), so what times the run's module again (execution/abtest.py) passes them too."""
     return [a for a in command if run_flag_problem(a) is None]
 
 
@@ -475,11 +471,9 @@ def _windows(raw: list[Any], directory: Path, error: Any) -> tuple[SpecWindow, .
 
 
 def _regular_files_only(directory: Path) -> None:
-    """A kernel's directory holds regular files and folders only, 16 MiB in all, each file one every
-    other user may read by its path (`shared_files`: the store copies them, readable by all): a device
-    or a FIFO is refused by path, and so is a link to a root-only file, a file in a private folder and
-    a hard link (each was copied into the store as 0644). A link to a file every user may read is
-    followed (depthwise3x3_plugin's source)."""
+    """A kernel's directory holds regular files and folders only, 16 MiB in all, each readable by every
+    user by its path (the store copies them, readable by all): a device, a FIFO, a link to a root-only
+    file, a file in a private folder and a hard link are refused; a link to a shared file is followed."""
     total = 0
     for path, found in bubblewrap.walk(directory.resolve()):
         if stat.S_ISLNK(found.st_mode):

@@ -68,10 +68,9 @@ class KernelTrial:
 def with_kernel(
     chosen: Arm, kernel_arms: Sequence[Arm]
 ) -> tuple[Arm, Arm, Optional[KernelTrial], list[KernelTrial]]:
-    """The answer with a kernel where one wins: of `kernel_arms` (kernels swapped into the chosen
-    configuration), the one the sitting calls faster than the configuration alone (the fastest such
-    one) is taken, and its arm's figures are then the answer's. The arm answered, its configuration
-    alone (a fleet's build is that, without the kernel), the trial taken, and every trial."""
+    """The answer with a kernel where one wins: of `kernel_arms`, the fastest the sitting calls faster than
+    the configuration alone, its figures then the answer's. The arm answered, its configuration alone, the
+    trial taken, and every trial."""
     trials = [KernelTrial.of(k, chosen) for k in kernel_arms]
     if not (winners := [(k, t) for k, t in zip(kernel_arms, trials) if t.faster]):
         return chosen, chosen, None, trials
@@ -151,11 +150,9 @@ def kernel_json(trial: KernelTrial) -> dict[str, Any]:
 
 
 def placed(text: str, directory: str) -> str:
-    """`text` (a taken kernel's build line, compile or run flags, as an answer keeps them: its
-    directory relative to the checkout or the working directory it was run in) with that directory
-    absolute where it lies there: printed on this machine, the command runs from any directory (the
-    build's `cd kernels/depthwise3x3` ran only inside the checkout). Left as kept where it lies in
-    neither, or its path would need quoting."""
+    """`text` (a taken kernel's build line or flags, its directory relative to the checkout or working
+    directory) with that directory absolute where it lies here, so the command runs from anywhere; as kept
+    where it lies in neither, or would need quoting."""
     from iree_matrix.core import shipped
 
     if not directory or Path(directory).is_absolute():

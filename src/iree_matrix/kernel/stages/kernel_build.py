@@ -214,10 +214,8 @@ def _checks_visibility(job: Job, kernel: Kernel) -> bool:
 
 
 def _visibility_error(kernel: Kernel, names: list[str], argv: list[str]) -> Outcome:
-    """An ARM object whose entry points are default-visibility functions: refused before IREE links
-    it. The linker calls them through PLT slots (R_ARM_JUMP_SLOT / R_AARCH64_JUMP_SLOT) that IREE's
-    arm_32 and arm_64 ELF loaders never fill (they apply DT_REL/DT_RELA, not DT_JMPREL:
-    runtime/src/iree/hal/local/elf/arch/arm_32.c, arm_64.c), so the module would crash at run."""
+    """An ARM object whose entry points are default-visibility functions, refused before IREE links it: the
+    calls go through PLT slots IREE's arm_32/arm_64 ELF loaders never fill (no DT_JMPREL), a crash at run."""
     shown = ", ".join(names)
     message = (
         f"kernel {kernel.name!r}: {shown} {'has' if len(names) == 1 else 'have'} default visibility, so "

@@ -205,10 +205,8 @@ def run_part(job: Job, ctx: Context) -> RunPart:
 def run_words(
     job: Job, done: processes.Completed, argv: Sequence[str], again: Callable[[list[str]], str]
 ) -> str:
-    """What a kernel cell's failed run says first (iree/crash_words.py): its signal by name, and the
-    runtime's status, from the call `argv` made `again` on local-sync where local-task's output held
-    none or only its fence's ABORTED; '' for a cell without a kernel, a call a limit killed, or a
-    failure that said its own cause."""
+    """What a kernel cell's failed run says first (iree/crash_words.py): its signal and the runtime's status,
+    from the call made `again` on local-sync where local-task said none; '' for no kernel or a killed call."""
     return "" if not job.label.kernel or done.killed else crash_words.said_by_crash(argv, done, again)
 
 
@@ -221,10 +219,9 @@ def judge_run(job: Job, done: processes.Completed, words: str, crashed: bool) ->
 
 
 def owned_fault(job: Job, fault: EnvironmentFault) -> StageFailure:
-    """A compile or run of a cell with a kernel whose output said its environment failed it, though
-    the environment's files are whole: the kernel's failure (a drill's `requires_flags` made iree-compile
-    link with the system linker, and the run's `undefined symbol: negabs_workgroup` was stored as a
-    damaged environment to delete). Any other fault, or a cell without a kernel, is the environment's."""
+    """A kernel cell's compile or run whose output blamed its environment, though its files are whole: the
+    kernel's failure (a drill's `requires_flags` linked with the system linker, stored as a damaged
+    environment). Any other fault, or a cell without a kernel, is the environment's."""
     if not job.label.kernel or not fault.whole:
         return fault
     error_class = "kernel-rejected" if job.stage == "compile" else "kernel-crash"
