@@ -35,9 +35,8 @@ def library(root: Path) -> dict[str, Kernel]:
 def wanted(
     found: Sequence[Any], shelf: Mapping[str, Kernel], tried: Collection[str], model: str
 ) -> dict[str, list[str]]:
-    """For each kernel of `shelf` not among `tried` (the sitting's own, `--kernel`'s), meant for `model`,
-    the answers among `found` (findings/advice.Advice) whose gap it would close: a leading kind is one it
-    computes, or with no profile (`gap_error`: 3.9.0's runtime has none) it names the model."""
+    """Each kernel of `shelf` not in `tried`, meant for `model`, with the answers of `found` whose gap it
+    would close: a leading kind it computes, or with no profile (3.9.0's runtime has none) the model named."""
     out: dict[str, list[str]] = {}
     for a in found:
         kinds = {k.kind for k in a.gap.leading()} if a.gap is not None else set()

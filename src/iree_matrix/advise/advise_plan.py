@@ -169,9 +169,8 @@ def choose(
 
 
 def isa_note(plan: SittingPlan, about: HostIdentity) -> str:
-    """A warning for an x86 CPU without AVX-512 advised on a release before targets.AVX2_MATMUL_FIXED
-    (every published answer was made on an AVX-512 CPU; QuartzNet's, Whisper's and llama's take
-    3.9.0), whose matmuls vectorize only along their reduction there; "" otherwise."""
+    """A warning for an x86 CPU without AVX-512 advised on a release before targets.AVX2_MATMUL_FIXED,
+    whose matmuls vectorize only along their reduction there (the answers were made on AVX-512); "" else."""
     from iree_matrix.iree import targets, versions
 
     if about.machine != "x86_64" or about.cpu_features is None or "avx512f" in about.cpu_features:
@@ -225,9 +224,8 @@ def _release(mine: Sequence[Any], searched: Sequence[SearchPick]) -> str:
 
 
 def arms(plan: SittingPlan, kernels: Mapping[str, Kernel], model: str) -> tuple[PlannedArm, ...]:
-    """Every IREE arm of the sitting, in its order: default and the naive build, the picks, the
-    fleet's builds, the other release's picks, and with `plan.kernels` each kernel meant for `model`
-    swapped into default and each pick."""
+    """Every IREE arm of the sitting, in order: default, the naive build, the picks, the fleet's and the
+    other release's builds, then with `plan.kernels` each kernel for `model` in default and each pick."""
     default = Pick(search.BASELINE, Config(), plan.release, "")
     naive = Pick(search.NAIVE, search.NAIVE_CONFIG, plan.release, "")
     found = [PlannedArm(default.name, advice.DEFAULT, default), PlannedArm(naive.name, advice.NAIVE, naive)]
@@ -239,9 +237,8 @@ def arms(plan: SittingPlan, kernels: Mapping[str, Kernel], model: str) -> tuple[
 
 
 def _fleet(plan: SittingPlan, default: Pick) -> list[PlannedArm]:
-    """Each fleet CPU's arms: every pick and default (the sitting decides which one is the answer)
-    with the named CPU in place of `host` — a pick that already names a CPU (`avx2`) cannot take
-    another."""
+    """Each fleet CPU's arms: every pick and default with the named CPU in place of `host` (a pick that
+    already names a CPU, `avx2`, cannot take another)."""
     found = []
     for cpu in plan.fleet:
         named = NamedCpu(cpu)
@@ -368,9 +365,8 @@ def library_seconds(
 def sitting_seconds(
     found: Sequence[Any], planned: Sequence[PlannedArm], peers: int, request: Request
 ) -> float:
-    """The sitting, from the nearest published answers (`found`, findings/advice.Advice, one a function):
-    each `planned` arm and peer at the answer's time over its ratio (the Whisper encoder's naive build,
-    90 s a call, is most of its sitting), a round's steps (`module_step_seconds`) times the rounds."""
+    """The sitting, from the nearest published answers (`found`, one a function): each `planned` arm and
+    peer at the answer's time over its ratio, a round's steps (`module_step_seconds`) times the rounds."""
     from iree_matrix.advise.paired_rounds import module_step_seconds
 
     total = 0.0
@@ -406,15 +402,10 @@ def cost_text(
 
     asked, (proved, proving) = settings.sitting, proof
     shape = f"{asked.rounds} rounds × {arms} arms × {asked.repetitions} call(s) a function on one thread"
-    parts = [(f"the builds {clock(builds)} ({jobs} jobs)", builds)]
-    parts += [
-        (
-            f"the sitting {clock(sitting)} ({shape})"
-            if sitting
-            else f"the sitting ({shape}): said as it starts",
-            sitting or 0,
-        )
-    ]
+    sat = (
+        f"the sitting {clock(sitting)} ({shape})" if sitting else f"the sitting ({shape}): said as it starts"
+    )
+    parts = [(f"the builds {clock(builds)} ({jobs} jobs)", builds), (sat, sitting or 0)]
     if not settings.no_proof:
         steps = f"at most {settings.proof_steps} step(s), one that moves the pick costs as much again"
         parts += [(f"the proof {clock(proving)} a step ({proved}; {steps})", proving)]

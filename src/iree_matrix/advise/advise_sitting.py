@@ -37,9 +37,8 @@ logger = console.logger(__name__)
 
 
 class Builds(Protocol):
-    """How advise's matrix builds what a sitting times (tasks/advise, which owns the matrix: compile,
-    run and check against torch, stored ones reused at once): every record of that run by job, or
-    None when it was interrupted. The proof and the profiled runs ask for it after the sitting."""
+    """How advise's matrix builds what a sitting times (tasks/advise: compile, run and check, stored ones
+    reused): every record of that run by job, or None when it was interrupted."""
 
     def sitting(self, plan: SittingPlan) -> Optional[Mapping[str, Record]]:
         """Every arm of `plan` (a sitting again, with the pick a proof moved to)."""
@@ -47,16 +46,14 @@ class Builds(Protocol):
     def alone(
         self, configs: Sequence[Config], profiled: bool = False, kernels: bool = False
     ) -> Optional[Mapping[str, Record]]:
-        """The plan's release's `configs` alone, no fleet or other release, no kernel unless `kernels`
-        (a proof's neighbours); `profiled`: their runs, with each kernel swapped in where `kernels`,
-        with the run stage's in-context profiler on (a gap)."""
+        """The plan's release's `configs` alone, no kernel unless `kernels` (a proof's neighbours);
+        `profiled`: their runs with the run stage's in-context profiler on (a gap)."""
 
 
 @dataclasses.dataclass(frozen=True)
 class Sitter:
-    """What every sitting of one advise run shares, handed whole to each (the first, the proof's, the
-    kernel library's): how it sits, the model, the cache its modules are in, the peers timed beside
-    them, and where the model is now (the peers call it)."""
+    """What every sitting of one advise run shares (the first, the proof's, the library's): how it sits,
+    the model, the cache its modules are in, the peers timed beside them and where the model is now."""
 
     request: paired_rounds.Request
     model: str
@@ -72,9 +69,8 @@ def run(
     only: Optional[Collection[str]] = None,
     kernels: Optional[Mapping[str, Kernel]] = None,
 ) -> dict[str, Any]:
-    """The sitting of each function (of `only`, when given): its `arms` (advise_plan.arms: the first
-    is default, of the plan's release) and the peers timed in paired rounds; `kernels`: the matrix's
-    (`--kernel`), by the name a kernel arm gives."""
+    """The sitting of each function (of `only`, when given): its `arms` (the first is default) and the peers
+    timed in paired rounds; `kernels`: the matrix's (`--kernel`), by the name a kernel arm gives."""
     from iree_matrix.core.system import host
 
     request, model = sitter.request, sitter.model
@@ -101,9 +97,11 @@ def run(
         "release": arms[0].pick.release,
         "functions": [],
     }
-    known = {**iree_flags.BUILTIN_PROFILES}
     fleet = [a.pick.config.cpu for a in arms if a.kind == advice.FLEET]
-    known.update({named.name: iree_flags.cpu_profile(named) for named in fleet if named is not None})
+    known = {
+        **iree_flags.BUILTIN_PROFILES,
+        **{n.name: iree_flags.cpu_profile(n) for n in fleet if n is not None},
+    }
     by_job = {r.job: r for r in records}
     for function in functions:
         peer = peer_of(peers, model, function)
@@ -121,9 +119,8 @@ def run(
 def sat_again(
     document: dict[str, Any], resat: Mapping[str, Any], why: str = "with the proof's result"
 ) -> None:
-    """`resat` (the functions sat again: `why`, with the pick a proof moved to, or with the kernel
-    library's) in `document`: their arms are the new sitting's, said in their entries, and the
-    sitting ends when it ended."""
+    """`resat` (the functions sat again: `why`) in `document`: their arms are the new sitting's, said in
+    their entries, and the sitting ends when it ended."""
     timed = {e["function"]: e["arms"] for e in resat["functions"]}
     for entry in document["functions"]:
         if entry["function"] in timed:
@@ -354,9 +351,8 @@ def peer_call_ms(peer: Record, name: str) -> Optional[float]:
 
 
 def keep_kernel_proofs(document: dict[str, Any], found: Sequence[advice.Advice]) -> None:
-    """Each function's kernel arms against the configuration they were swapped into (the answer's,
-    of `found`: the document's), kept in its entry (`kernel_proof`) beside the arms they are derived
-    from: the paired ratio, the rounds' spread, the verdict, and whether the answer takes it."""
+    """Each function's kernel arms against the configuration they were swapped into (`found`'s answer),
+    kept in its entry (`kernel_proof`): the paired ratio, spread, verdict, and whether the answer takes it."""
     by_function = {a.function: a for a in found}
     for entry in document.get("functions") or ():
         answered = by_function.get(str(entry.get("function") or ""))
@@ -427,9 +423,8 @@ def keep_gaps(
 
 
 def file_name(model: str, started: str, partial: bool = False) -> str:
-    """The file a sitting is kept in: its model and when it started, so a second sitting of a model (another
-    `--fleet`, another day) is kept beside the first, never over it; readers take the newest of each model and
-    CPU identity (`advice.sittings`). An interrupted one is `partial-`, which no reader takes."""
+    """The file a sitting is kept in, named by its model and start, so a second sitting is kept beside the
+    first (readers take the newest of each model and identity); an interrupted one is `partial-`."""
     stamp = "".join(ch for ch in started[:19] if ch.isdigit() or ch == "T") or "undated"
     return f"{'partial-' if partial else ''}{advice.FILE_PREFIX}{model}.{stamp}.json"
 

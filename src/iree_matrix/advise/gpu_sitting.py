@@ -130,21 +130,14 @@ def proof(
     flags_of: Any,
     profile_of: Callable[[str], str] = str,
 ) -> dict[str, Any]:
-    """A centre arm's proof as the manifest carries it: the CPU proof's form (execution/bundle.py
-    `sittings`) with the centre's release and target; a neighbour whose compile failed here travels
-    as its config and why."""
-    neighbours = []
-    for name in around:
-        cell = named.get((arm["release"], arm["target"], profile_of(name)))
-        neighbours.append(
-            {"config": name, "flags": flags_of(cell), "job": cell.job}
-            if cell is not None
-            else {
-                "config": name,
-                "error": "its compile did not succeed here, so it did not travel "
-                "(the bundle's output says why)",
-            }
-        )
+    """A centre arm's proof as the manifest carries it: the CPU proof's form with the centre's release and
+    target; a neighbour whose compile failed here travels as its config and why."""
+    failed = "its compile did not succeed here, so it did not travel (the bundle's output says why)"
+    cells = [(name, named.get((arm["release"], arm["target"], profile_of(name)))) for name in around]
+    neighbours = [
+        {"config": n, "flags": flags_of(c), "job": c.job} if c is not None else {"config": n, "error": failed}
+        for n, c in cells
+    ]
     return {
         "centre": centre,
         "release": arm["release"],

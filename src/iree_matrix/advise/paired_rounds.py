@@ -85,9 +85,8 @@ class PeerFailed(Exception):
 
 
 class PeerArm:
-    """A peer kept loaded in its own process (scripts/peer_arm.py), asked for N timed calls per
-    round. A context manager: the process and its children end when the sitting does. `call_ms`:
-    its peer stage's one-thread CPU ms per call (None: not recorded)."""
+    """A peer kept loaded in its own process (scripts/peer_arm.py), asked for N timed calls per round; its
+    process group ends when the sitting does. `call_ms`: its peer stage's one-thread CPU ms per call."""
 
     def __init__(self, name: str, argv: Sequence[str], work: Path, call_ms: Optional[float] = None):
         self.name = name
@@ -132,9 +131,8 @@ class PeerArm:
         proc.wait()
 
     def _answer(self) -> dict[str, object]:
-        """The worker's next JSON line. Lines before it that are not JSON are what a library printed
-        (torch.onnx's converter says why a model has no ONNX form on stdout): kept, and the last of
-        them said when no answer comes — it was "Expecting value: line 1 column 1 (char 0)"."""
+        """The worker's next JSON line; lines before it that are not JSON (a library's words on stdout) are
+        kept, and the last of them said when no answer comes."""
         assert self._proc is not None
         said: list[str] = []
         while True:
@@ -173,9 +171,8 @@ class PeerArm:
 
 
 class _Lines:
-    """A worker's stdout line by line within a timeout, read from its pipe directly: a text stream
-    keeps what one read brought beyond the first line in its own buffer, which select() cannot see
-    (a library's words and the answer after them come in one read)."""
+    """A worker's stdout line by line within a timeout, read from its pipe directly: a text stream would
+    buffer what one read brought beyond the first line, where select() cannot see it."""
 
     def __init__(self, fd: int) -> None:
         self.fd = fd
@@ -225,9 +222,8 @@ def peer_argv(
 
 
 def _model_args(argv: Sequence[str], ref: Optional[models.ModelRef]) -> tuple[list[str], list[Path]]:
-    """The model's arguments in a peer record's worker command (`argv`, after the worker), with
-    where the model is taken from `ref` when given, and what the worker reads for them: the model
-    (never a directory holding the home), its weights."""
+    """The model's arguments in a peer record's worker command (`argv`), located by `ref` when given, and
+    what the worker reads for them: the model (never a directory holding the home), its weights."""
     located = ("--module", "--file", "--import-root", "--factory")
     keep = (*(located if ref is None else ()), "--function", "--weights", "--seed")
     given_args = [x for flag, value in zip(argv, argv[1:]) if flag in keep for x in (flag, value)]
@@ -245,9 +241,8 @@ def _model_args(argv: Sequence[str], ref: Optional[models.ModelRef]) -> tuple[li
 
 
 def sandboxed(argv: Sequence[str], venv: Path, reads: Sequence[Path], work: Path) -> list[str]:
-    """A peer arm's command in the sandbox its peer stage ran in (torch eager calls the user's
-    model, in this process as in the stage's): bubblewrap, `work` its one writable directory; where
-    bubblewrap cannot run, as it is only with `--unsandboxed`, else NotComparable saying why."""
+    """A peer arm's command in the sandbox its peer stage ran in (bubblewrap, `work` its one writable
+    directory); unsandboxed only with `--unsandboxed`, else NotComparable saying why."""
     if bubblewrap.problem() is None:
         sandbox = venv_env.model_sandbox(venv, reads, [work], work)
         if (unreachable := bubblewrap.hand_over(sandbox)) is not None:  # as root: `work` becomes uid 65534's
@@ -322,9 +317,8 @@ def timed(request: Request, arms: Sequence[TimedArm], title: str, label: str, hi
 def progress_of(
     label: str, per_arm: Mapping[str, float], clock: Callable[[], float] = time.monotonic
 ) -> Callable[[int, int, str], None]:
-    """The sitting's line before each step, with the elapsed time and an estimate of what is left:
-    the steps to come at their arms' expected seconds (every round times each arm once), scaled by
-    how the steps so far ran against theirs."""
+    """The sitting's line before each step: the elapsed time and what is left, the steps to come at their
+    arms' expected seconds scaled by how the steps so far ran against theirs."""
     start = clock()
     each_round = sum(per_arm.values())
 

@@ -259,9 +259,8 @@ def _number(value: Any, low: float, high: float) -> bool:
 
 
 def explain(document: Mapping[str, Any]) -> Mapping[str, Any]:
-    """`document` with each function's `gap` (or `gap_error`: why there is none) read from a bundle's
-    op-by-op profiles, for the arm home chose as its answer, exactly as `advise` stores its own
-    (findings/gap.py `measure`); unchanged where no function carries profiles."""
+    """`document` with each function's `gap` (or `gap_error`) read from a bundle's op-by-op profiles for
+    the arm home chose as its answer, as `advise` stores its own; unchanged where none carries profiles."""
     from iree_matrix.findings import gap as gaps
 
     if not any(isinstance(f, Mapping) and f.get("op_profiles") for f in document.get("functions") or ()):
@@ -302,9 +301,8 @@ _MAX_NEIGHBOURS = 200
 
 
 def _proof_problem(proof: Any, compiled: set[str]) -> Optional[str]:
-    """Why a pick's proof (findings/neighbourhood.py's form: advise's local search, or a run bundle's
-    one step) cannot be published: its verdicts are taken here from its rounds, so only its shape,
-    its names, its times and its modules are checked."""
+    """Why a pick's proof (findings/neighbourhood.py's form) cannot be published: its verdicts are taken
+    here from its rounds, so only its shape, names, times and modules are checked."""
     if not isinstance(proof, Mapping) or not isinstance(proof.get("steps"), list):
         return "not a proof (start, max_steps, steps)"
     if not _NAME.fullmatch(str(proof.get("start") or "")):

@@ -20,9 +20,8 @@ class Undecodable(BundleError):
 
 
 def as_float64(array: object, described: Optional[Mapping[str, Any]] = None) -> Array:
-    """An array's values as float64 to compare: numpy's dtypes cast; the raw bits of a dtype numpy
-    lacks decoded by the dtype the export named: bfloat16 is the upper half of a float32, exactly;
-    the float8s where ml_dtypes is importable (else Undecodable)."""
+    """An array's values as float64 to compare: numpy's dtypes cast; raw bits decoded by the dtype the
+    export named (bfloat16 exactly; the float8s where ml_dtypes is importable, else Undecodable)."""
     import numpy as np
 
     array = np.asarray(array)
@@ -43,9 +42,8 @@ def as_float64(array: object, described: Optional[Mapping[str, Any]] = None) -> 
 
 
 def load_array(path: Path, described: Optional[Mapping[str, Any]] = None) -> Array:
-    """An array the export saved (.npy, raw bits in a void dtype for a dtype numpy lacks) or an IREE
-    tool wrote: .npy, or the raw contents of an output (`--output=@outputN.bin`, which the tools
-    write for a dtype .npy cannot name) read with the shape the export described."""
+    """An array the export saved (.npy) or an IREE tool wrote: .npy, or an output's raw contents
+    (`--output=@outputN.bin`, for a dtype .npy cannot name) read with the shape the export described."""
     import numpy as np
 
     if path.suffix != ".bin":

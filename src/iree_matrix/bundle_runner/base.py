@@ -36,9 +36,8 @@ GPU_KINDS = {"cuda": "CUDA", "vulkan": "Vulkan", "hip": "HIP"}
 def rotating_rounds(
     function: str, timed: list[Json], rounds: int, ask: Callable[[Json], Json], say: Callable[[str], None]
 ) -> None:
-    """`rounds` rounds over the `timed` arms in rotating order, reversed every other round: each arm's
-    median of the calls `ask` times for it in a round appended to its "ms" (or its error kept); a
-    CPU sitting (sitting.py) and a GPU one (gpu.py) differ only in whom they ask."""
+    """`rounds` rounds over `timed` in rotating order, reversed every other round: each arm's median of
+    the calls `ask` times appended to its "ms" (or its error kept); sittings differ in whom they ask."""
     for index in range(rounds):
         order = timed[index % len(timed) :] + timed[: index % len(timed)] if timed else []
         for arm in order if index % 2 == 0 else order[::-1]:

@@ -73,9 +73,8 @@ def run_cell(root: Path, cell: Json, repetitions: int) -> Json:
 
 
 def load_plugins(rt: Any, flags: list[str]) -> None:
-    """The runtime reads its plugin flags when it makes a local driver, and the binding makes each
-    driver once per process (a plugin parsed later is never loaded: "no executable loader registered
-    for the given executable format"): a process parses every plugin it may need before its first."""
+    """Every plugin flag a process may need, parsed before its first driver: the binding makes each driver
+    once per process, and a plugin parsed later is never loaded ("no executable loader registered")."""
     if flags:
         rt.flags.parse_flags(*dict.fromkeys(flags))
 

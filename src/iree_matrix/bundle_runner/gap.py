@@ -52,9 +52,8 @@ def trailing(arms: list[Json], over: float) -> list[Json]:
 def profile_iree(
     benchmark: list[str], profiler: Path, median_ms: float, env: dict[str, str], timeout: float
 ) -> Json:
-    """One arm's module profiled in context (stages/op_timings.py `capture`'s flags): its `op_profile`,
-    or {"unavailable": why} in the tools' words (a runtime before 3.12.0 ships no iree-profile and
-    knows no `--device_profiling_output`)."""
+    """One arm's module profiled in context (stages/op_timings.py's flags): its `op_profile`, or
+    {"unavailable": why} in the tools' words (a runtime before 3.12.0 ships no iree-profile)."""
     if not profiler.is_file():
         return {"unavailable": f"its wheel has no {profiler.name}: no in-context profiler (IREE 3.12.0 on)"}
     calls = calls_for(median_ms)

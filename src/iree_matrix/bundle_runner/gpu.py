@@ -41,9 +41,8 @@ WARMUP = 5
 
 
 def device(driver: str, listed: list[str], nvidia: list[dict[str, str]]) -> Json:
-    """The sitting's GPU as its document names it: the first device the runtime lists for `driver`
-    (the one `rt.Config(driver)` takes), with nvidia-smi's name, driver version and compute
-    capability where that device is one of its GPUs (a CUDA device always is)."""
+    """The sitting's GPU as its document names it: the first device the runtime lists for `driver`, with
+    nvidia-smi's name, driver version and compute capability where it is one of its GPUs."""
     name = str(listed[0]) if listed else ""
     gpu = next((g for g in nvidia if name and (g["name"] in name or name in g["name"])), None)
     if gpu is None and driver == "cuda" and nvidia:

@@ -57,9 +57,8 @@ def module_path(root: Path, cell: Json) -> Path:
 
 
 def assemble(root: Path, manifest: Json) -> int:
-    """Every packed module put together from the pack and checked against its sha256 (a module
-    assembled before is kept); how many there are. BundleError where a recipe does not make its
-    module, or nowhere is writable."""
+    """Every packed module put together from the pack and checked against its sha256 (one assembled before
+    is kept); how many there are. BundleError where a recipe does not make its module, or none is writable."""
     if not (packed := manifest.get("modules_packed")):
         return 0
     recipes: dict[str, Json] = json.loads(within(root, packed["recipes"]).read_text(encoding="utf-8"))

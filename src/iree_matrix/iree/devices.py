@@ -24,10 +24,8 @@ _HIDDEN = re.compile(r"(\d+) physical devices? available; 0 visible")
 # SwiftShader (Google's, which IREE's own CI ran Vulkan tests on) "SwiftShader Device (Subzero)".
 LAVAPIPE_NAME = "llvmpipe"
 SOFTWARE_NAMES = (LAVAPIPE_NAME, "SwiftShader")
-# SwiftShader's Vulkan ICD as Debian ships it, in chromium-common (the browser's software rasterizer;
-# `images/setup-host.sh` installs chromium): the device the runtimes that hide lavapipe accept (2.9.0-3.11.0
-# list it, measured here). Added beside the system's ICDs, never instead of them, so a machine's real GPU
-# stays visible: VK_ADD_DRIVER_FILES (Vulkan loader >= 1.3.234; bookworm's is 1.3.239).
+# SwiftShader's Vulkan ICD as Debian's chromium-common ships it: the device the runtimes that hide
+# lavapipe accept, added beside the system's ICDs (VK_ADD_DRIVER_FILES), so a real GPU stays visible.
 SWIFTSHADER_ICD = Path("/usr/lib/chromium/vk_swiftshader_icd.json")
 
 
@@ -44,9 +42,8 @@ class Devices:
         return bool(self.names) and self.chosen()[1].startswith(SOFTWARE_NAMES)
 
     def chosen(self) -> tuple[str, str]:
-        """The device a cell runs on, as (URI, name): a real GPU first, then lavapipe (Mesa's, the
-        conformant one), then any other (SwiftShader). Named by URI, so which ICD the loader
-        enumerates first (SwiftShader's, here) cannot change the device of a stored run."""
+        """The device a cell runs on, (URI, name): a real GPU, then lavapipe, then any other; by URI, so the
+        order the loader enumerates ICDs in cannot change the device of a stored run."""
         named = list(zip(self.uris, self.names)) if len(self.names) == len(self.uris) else []
         if not named:
             return (self.uris[0] if self.uris else "", self.names[0] if self.names else "")
@@ -59,9 +56,8 @@ class Devices:
 
 
 def listed(output: str, driver: str) -> Devices:
-    """The devices of `driver` a `--dump_devices=DRIVER` (or `--list_devices=DRIVER`) output names.
-    A device's name is its "name:" line (3.12.0 on), else the "#   NAME" line under its URI (the
-    only one before 3.12.0: "# --device=vulkan://5377…" then "#   SwiftShader Device (Subzero)")."""
+    """The devices of `driver` a `--dump_devices` (or `--list_devices`) output names, each named by its
+    "name:" line (3.12.0 on), else the "#   NAME" line under its URI."""
     uris = tuple(u for u in dict.fromkeys(_DEVICE.findall(output)) if u.startswith(f"{driver}://"))
     if not uris:  # --list_devices prints bare URIs, one a line
         uris = tuple(ln.strip() for ln in output.splitlines() if ln.strip().startswith(f"{driver}://"))
@@ -81,9 +77,8 @@ def refused_first(output: str) -> bool:
 
 
 def not_run_reason(kind: str, output: str) -> str:
-    """Why a GPU cell is not run, from the refusal of a run on a runtime that listed no device of
-    its kind: the runtime hides the devices there are ("N physical devices available; 0 visible"),
-    or there is none (no driver library, or none enumerated)."""
+    """Why a GPU cell is not run, from the refusal of a run on a runtime that listed no device: it hides the
+    devices there are ("N physical devices available; 0 visible"), or there is none."""
     if (hidden := _HIDDEN.search(output)) and int(hidden.group(1)) > 0:
         return (
             f"not run: this runtime hides lavapipe (llvmpipe), the only {kind} device here "

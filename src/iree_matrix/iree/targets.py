@@ -215,10 +215,8 @@ ARCHES: dict[str, Arch] = {
             features=("+vfp2",),
             qemu={"arm1176jzf-s": "arm1176"},
             float_abi="soft",
-            # IREE's runtime cross-built for the ARM1176JZF-S (source_builds/cmake_runtime.py): -mcpu, not
-            # -march=armv6 (IREE uses `yield`, an ARMv6K instruction), VFPv2 with the soft-float
-            # calling convention (-mfloat-abi=softfp: Debian armel, where the runs happen), and
-            # IREE's task executor's pointer-to-int cast on 32 bits kept a warning.
+            # -mcpu, not -march=armv6 (IREE uses `yield`, an ARMv6K instruction); VFPv2 with Debian
+            # armel's soft-float calling convention; the task executor's 32-bit cast kept a warning.
             toolchain=Toolchain(
                 "arm-linux-gnueabi-gcc",
                 "arm-linux-gnueabi-g++",
@@ -286,11 +284,8 @@ ARCHES: dict[str, Arch] = {
                     (0x20000000, 4 * MiB),
                     "Arm MPS2 AN386 (Cortex-M4F), 4 MB code SRAM, 4 MB data SRAM",
                 ),
-                # QEMU's MPS3 AN547 (hw/arm/mps2-tz.c, an547_raminfo): Corstone-300's Cortex-M55
-                # (Helium, FPv5), 512 KiB ITCM at 0 and 512 KiB DTCM at 0x20000000. The core boots
-                # Secure and the SSE-300's IDAU makes an address Secure when bit 28 is set, so the
-                # firmware lives at the Secure aliases 0x10000000 / 0x30000000 (the vector table is
-                # read through 0, SVTOR's reset value).
+                # QEMU's MPS3 AN547: Corstone-300's Cortex-M55, 512 KiB ITCM and DTCM. The core boots
+                # Secure (bit 28 set), so the firmware lives at the Secure aliases 0x10000000 / 0x30000000.
                 Machine(
                     "mps3-an547",
                     "cortex-m55",
@@ -452,10 +447,8 @@ def is_gpu(label: str) -> bool:
 
 
 # The x86-64 CPUs iree-compile takes for --iree-llvmcpu-target-cpu, as IREE 3.13.0 lists them when it
-# refuses another ("Unknown CPU for target architecture x86_64. List of accepted CPUs: ..."); an older
-# release's LLVM knows fewer (its compile says so: a recorded failure), a name outside the list none.
-# A misspelt CPU was compiled by every cell of `bundle --advise --cpu` and failed each with LLVM's
-# "64-bit code requested on a subtarget that doesn't support it!", the bundle packed without them.
+# refuses another (an older release's LLVM knows fewer: its compile says so); a misspelt CPU is refused
+# up front instead of failing every cell of `bundle --advise --cpu`.
 X86_64_LLVM_CPUS = frozenset(
     "nocona core2 penryn bonnell atom silvermont slm goldmont goldmont-plus tremont nehalem corei7 westmere "
     "sandybridge corei7-avx ivybridge core-avx-i haswell core-avx2 broadwell skylake skylake-avx512 skx "

@@ -58,10 +58,8 @@ def stand_in_runtime(compiler: str, runtimes: Iterable[str]) -> Optional[str]:
 # the same modules (the 2.4.1 wheels differ only in their dist-info), 2.5.0 on only as `iree-turbine`.
 IREE_TURBINE_FROM = Version("2.3.0")
 
-# The IREE compiler whose torch importer a turbine release older than 2.9.0 wrote its MLIR with:
-# those releases do not pin it (or only give a floor), so pip takes the newest date release and the
-# export would be 2024-11's whatever the turbine. Pinned to the compiler of the turbine's day
-# (PyPI metadata and upload dates, 2026-11-25):
+# The IREE compiler a turbine release older than 2.9.0 wrote its MLIR with, which it does not pin (pip
+# would take 2024-11's whatever the turbine): the compiler of the turbine's day (PyPI metadata):
 _TURBINE_IMPORTERS = {
     "0.9.3": "20231218.742",  # shark-turbine 0.9.3 (2023-12-19): Requires-Dist iree-compiler>=20231218.742
     "0.9.4": "20240129.785",  # shark-turbine 0.9.4 (2024-02-05): >=20240129.785
@@ -102,17 +100,12 @@ def exporter_requirements(torch: str, turbine: str) -> tuple[str, ...]:
     return tuple(reqs)
 
 
-# The ONNX form's `onnx` package, in the exporter environment (torch.onnx.export needs it: torch
-# 2.13.0 raises "Module onnx is not installed!") and in the compiler's (iree-import-onnx imports it:
-# iree/compiler/extras/onnx_importer.py; the wheels' `[onnx]` extra asks onnx>=1.16.0, 20240410.859's
-# onnx>=1.15.0, 20231004.665's none). Pinned like the peers' so an import depends on the compiler.
+# The ONNX form's `onnx` package, in the exporter environment (torch.onnx.export needs it) and in the
+# compiler's (iree-import-onnx imports it), pinned like the peers' so an import depends on the compiler.
 ONNX_REQUIREMENT = "onnx==1.23.2"
 
 # Compiler packages whose Python bindings keep a process from ending after an export, unless it ends
 # by os._exit (as the export workers do) or drops the export's output and runs gc.collect() first.
-# 3.6.0: stuck in PyGILState_Ensure while MLIR's resources are destroyed (a Conv2d + ReLU export,
-# torch 2.13.0 + turbine 3.6.0, hung 3 of 3 times for 90-400 s; with `del` + gc.collect() it ended
-# 2 of 2); 3.3.0 and 3.4.0: a deadlock in _mlir.so's teardown (idle in pthread_cond_timedwait).
 EXIT_HANGS = {
     "iree-base-compiler 3.3.0": "a deadlock in _mlir.so's teardown",
     "iree-base-compiler 3.4.0": "a deadlock in _mlir.so's teardown",

@@ -48,9 +48,8 @@ def module_versions(path: Path) -> dict[str, Any]:
 
 
 def part_digests(path: Path) -> dict[str, str]:
-    """sha256 of each part of the module, by member name (`module.fb`: the VM bytecode; one per
-    executable): which part two modules of different sha256 differ in. Empty for a module that is
-    not a zip (a bare FlatBuffer has one part: the whole file)."""
+    """sha256 of each part of the module by member name (`module.fb` and each executable): where two modules
+    differ. Empty for a module that is not a zip."""
     try:
         with zipfile.ZipFile(path) as archive:
             return {

@@ -74,9 +74,8 @@ class KernelError(ValueError):
 
 @dataclasses.dataclass(frozen=True)
 class SpecWindow:
-    """A spec for the compiler releases in [since, before) (either end open when ""): releases
-    spell the transform dialect and HAL attributes differently, so one pattern may need a file per
-    window (2.9.0-3.3.0 read `count(...)` as an unknown op; 3.4.0 on refuse the bare region)."""
+    """A spec for the compiler releases in [since, before) (either end open when ""): releases spell the
+    transform dialect differently (2.9.0-3.3.0 read `count(...)` as an unknown op)."""
 
     file: str
     since: str = ""
@@ -146,16 +145,14 @@ class Kernel:
         return str(self.directory)
 
     def compile_flags(self, release: str = "") -> list[str]:
-        """What a compile adds to swap the kernel in, as a user gives it: the flags its pattern needs,
-        its spec for `release` in its directory, and (embedded) that directory as where its object is,
-        built there by the kernel arm's `kernel_build` command; the directory as `shown_directory` says it."""
+        """What a compile adds to swap the kernel in, as a user gives it: its pattern's flags, its spec for
+        `release`, and (embedded) its directory as where its object is, as `shown_directory` says it."""
         at, spec = self.shown_directory(), self.spec_for(release) if release else self.spec
         return [*self.requires_flags, *mechanisms.of(self.mechanism).compile_flags(f"{at}/{spec}", at)]
 
     def with_flags(self, flags: Sequence[str], release: str = "") -> list[str]:
-        """A configuration's `flags` with the kernel's (`compile_flags`) after them: a flag the kernel
-        requires that the configuration has already (channels-last's pipeline) is said once, since the
-        compile passes it twice to one effect."""
+        """A configuration's `flags` with the kernel's after them, a flag the configuration has already
+        (channels-last's pipeline) said once: the compile passes it twice to one effect."""
         return [*flags, *(f for f in self.compile_flags(release) if f not in flags)]
 
     def arm_flags(self, flags: Sequence[str], release: str = "") -> dict[str, list[str]]:
@@ -165,9 +162,8 @@ class Kernel:
         return {"flags": self.with_flags(flags, release), **({"kernel_run": run} if run else {})}
 
     def load_flags(self) -> list[str]:
-        """What the runtime tools add to run the kernel's modules, as a user gives it: a plugin
-        kernel's plugin, built in its directory (an embedded kernel's code is in the module), then
-        the kernel's `run_flags`."""
+        """What the runtime tools add to run the kernel's modules, as a user gives it: a plugin kernel's
+        plugin (an embedded kernel's code is in the module), then its `run_flags`."""
         built = f"{self.shown_directory()}/{self.object}"
         return [*mechanisms.of(self.mechanism).load_flags(built), *self.run_flags]
 

@@ -23,9 +23,8 @@ from iree_matrix.kernel.kernels import GENERATED, SPEC_FILE
 
 @dataclasses.dataclass(frozen=True)
 class KernelTrial:
-    """A user's kernel swapped into the answer's configuration (`base`), timed in the answer's
-    sitting: its time over the configuration's alone, the kernel arm's proof. `taken`: the sitting
-    calls it faster beyond noise, its spec applied and its outputs match torch's."""
+    """A user's kernel swapped into the answer's configuration (`base`), timed in its sitting; `taken`: faster
+    beyond noise, its spec applied and its outputs matching torch's."""
 
     kernel: str
     base: str
@@ -80,9 +79,8 @@ def with_kernel(
 
 
 def kernel_text(trial: KernelTrial) -> str:
-    """A kernel timed with the answer's configuration, and why it is or is not taken: its time over
-    the configuration's alone from the same sitting's rounds (the kernel arm's proof), or why it has
-    none (its spec matched nothing, its outputs differ from torch's, it did not build)."""
+    """A kernel timed with the answer's configuration, and why it is or is not taken: its time over the
+    configuration's alone from the same rounds, or why it has none."""
     head = f"kernel `{trial.kernel}` with `{trial.base}`"
     if trial.applied is False:
         return f"{head}: not applied (its spec matched nothing in this model): never taken ({trial.error})"
@@ -111,9 +109,8 @@ REPO = shipped.kernels_dir().parent  # where a shipped kernel's directory (kerne
 
 
 def compile_lines(a: Any) -> list[str]:
-    """An answer's (findings/advice.py's `Advice`) iree-compile line; with a kernel whose spec the tool
-    writes from the module's IR (no file in its directory), first the command that writes that spec,
-    which the line then names (advise's answer and ANSWERS.md)."""
+    """An answer's iree-compile line; with a kernel whose spec the tool writes from the module's IR, first
+    the command that writes that spec, which the line then names."""
     generated = f"{TRANSFORM_SPEC_FLAG}={a.kernel.directory}/{GENERATED}" if a.kernel else ""
     if a.kernel is None or generated not in a.flags:
         named = [f.split("=", 1)[1] for f in a.flags if f.startswith(f"{TRANSFORM_SPEC_FLAG}=")]
@@ -165,7 +162,6 @@ def placed(text: str, directory: str) -> str:
 
 
 def in_subshell(build: str) -> str:
-    """A kernel's build line as a user pastes it before the compile: `cd DIR && …` in parentheses, so
-    the shell comes back to where the compile's relative paths (the spec, the search path) start.
-    Sittings kept before said it without them."""
+    """A kernel's build line as pasted before the compile: `cd DIR && …` in parentheses, so the shell comes
+    back to where the compile's relative paths start (older sittings said it without them)."""
     return f"({build})" if build.startswith("cd ") else build

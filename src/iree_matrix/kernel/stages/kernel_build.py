@@ -163,9 +163,8 @@ class KernelStage(StageBase):
 
 
 def include_flag(directory: Path) -> str:
-    """The C compiler's include flag for `directory`, spelled `--include-directory=DIR`: on Docker a
-    path root's home hides is mounted under /mnt/host and the argv rewritten to match, which finds a
-    path only after `=`, a space or a quote; in `-IDIR` it stayed the host's, not found there."""
+    """`--include-directory=DIR`, not `-IDIR`: Docker's argv rewrite of a path under root's home finds it
+    only after `=`, a space or a quote."""
     return f"--include-directory={directory}"
 
 

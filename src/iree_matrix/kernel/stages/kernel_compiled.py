@@ -81,9 +81,8 @@ def not_applied_words(kernel: str, facts: Optional[dict[str, Any]] = None) -> st
 
 
 def without_spec(argv: list[str], output: Path) -> list[str]:
-    """A kernel cell's iree-compile command without the flags that swap the kernel in (its spec and
-    its object's search path), writing to `output`: the configuration's flags and the kernel's
-    `requires_flags` alone, to tell a refusal of the kernel from one of the flags it needs."""
+    """A kernel cell's iree-compile command without its spec and object search path, writing to `output`: to
+    tell a refusal of the kernel from one of the `requires_flags` it needs."""
     swaps = (f"{custom_dispatch.TRANSFORM_SPEC_FLAG}=", f"{custom_dispatch.OBJECT_SEARCH_PATH_FLAG}=")
     kept = [a for a in argv if not a.startswith(swaps)]
     at = kept.index("-o") if "-o" in kept else len(kept)

@@ -129,9 +129,8 @@ def compile_key(job: Job, ctx: Context) -> Mapping[str, Any]:
 def compile_part(
     job: Job, ctx: Context, run_compiler: Optional[RunCompiler] = None, out: Optional[Path] = None
 ) -> CompilePart:
-    """The spec (for the compile's release; a generated one written into `out` from the IR
-    `run_compiler` prints) and the objects beside the MLIR, the flags that swap the kernel in
-    (requires_flags first), and `compile_key`."""
+    """The spec for the compile's release (a generated one written into `out` from the IR `run_compiler`
+    prints), the objects beside the MLIR, the flags that swap the kernel in, and `compile_key`."""
     if not job.label.kernel:
         return NO_COMPILE_PART
     kernel = kernel_of(job, ctx)
@@ -163,9 +162,8 @@ def check_compiler(part: CompilePart, job: Job, listing: str) -> None:
 def judge_compile_failure(
     part: CompilePart, done: processes.Completed, argv: list[str], scratch: Path, run_again: RunCompiler
 ) -> Optional[Exception]:
-    """A failed compile with the kernel: the kernel's refusal (None: no kernel, or a limit's kill).
-    Where the kernel adds flags of its own, the compile runs again without its spec (`run_again` takes
-    a whole command line here) to tell a refusal of the kernel from one of those flags."""
+    """A failed compile's refusal by the kernel (None: no kernel, or a limit's kill); where it adds flags of
+    its own, the compile runs again without its spec to tell the kernel from those flags."""
     if part.kernel is None or part.spec is None or done.returncode == 0 or done.killed:
         return None
     requires = part.kernel.requires_flags

@@ -94,9 +94,8 @@ def describe_arms(
     found: Sequence[BundledRun],
     cpu: str,
 ) -> None:
-    """Each sitting's kernel arms as advise keeps its own (flags, directory, build command for `cpu`,
-    whether the spec applied), and an arm with why for each kernel cell that did not compile here, so
-    the answer there says the kernel was tried."""
+    """Each sitting's kernel arms as advise keeps its own, and an arm with why for each kernel cell that did
+    not compile here, so the answer there says the kernel was tried."""
     from iree_matrix.advise.advise_sitting import build_command
     from iree_matrix.core.model.metrics.compile import CompileMetrics
     from iree_matrix.iree.flags import compile_flags
