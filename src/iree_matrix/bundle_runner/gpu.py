@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 
     Say = Callable[[str], None]  # a line said to the user as the sitting goes
     Workers = Callable[[str], Asker]  # a release's timing worker ("peer": torch's)
+    # sitting.py's `_neighbours` and `_proof` (handed in: sitting.py imports this module)
+    AroundOf = Callable[[Json, list[Json], dict[str, Json], dict[str, Json]], list[Json]]
+    ProofOf = Callable[[Json, list[Json], list[Json]], Json]
 
 SCHEMA = 3  # a sitting document with "timing" and "device" (iree-matrix's findings/advice.py SCHEMAS)
 SOFTWARE = ("llvmpipe", "lavapipe", "swiftshader")  # a CPU running the driver: never a GPU's time
@@ -162,13 +165,13 @@ def sit(
     say: Say,
     worker: Workers,
     torch_importable: bool,
+    around_of: Optional[AroundOf] = None,
+    proof_of: Optional[ProofOf] = None,
 ) -> Json:
     """One function's GPU sitting: its IREE arms that ran and matched torch here, each loaded by its
     release's worker (`worker("peer")`: torch's), torch's peers where `peer_skip` allows, and each proof's
-    neighbours (loaded by the centre's worker), in `rounds` rotating rounds of `calls` calls; the
-    document's entry, with `proofs`."""
-    from .sitting import _neighbours, _proof  # sitting.py imports this module
-
+    neighbours (`around_of`: sitting.py's `_neighbours`, loaded by the centre's worker), in `rounds` rotating
+    rounds of `calls` calls; the document's entry, with `proofs` (`proof_of`: sitting.py's `_proof`)."""
     arms: list[Json] = []
     for arm in sitting["arms"]:
         entry: Json = {k: arm[k] for k in ("name", "kind", "config", "release", "target", "flags")}
@@ -180,9 +183,9 @@ def sit(
         centre = next(
             (a for a in arms if (a["release"], a["target"]) == (proof["release"], proof["target"])), None
         )
-        if centre is None:
+        if centre is None or around_of is None:
             continue
-        around = _neighbours(proof, [centre], cells, checked)
+        around = around_of(proof, [centre], cells, checked)
         for n in around:
             n["release"] = proof["release"]  # loaded and timed by the centre's worker
         proofs.append((proof, centre, around))
@@ -201,9 +204,9 @@ def sit(
     timed = [a for a in arms + neighbours if not a.get("error")]
     rotating_rounds(sitting["function"], timed, rounds, ask, say)
     out: Json = {"function": sitting["function"], "arms": arms}
-    if proofs:
+    if proofs and proof_of is not None:
         out["proofs"] = [
-            {**_proof(proof, [centre], around), "release": proof["release"], "target": proof["target"]}
+            {**proof_of(proof, [centre], around), "release": proof["release"], "target": proof["target"]}
             for proof, centre, around in proofs
         ]
     for arm in arms:

@@ -346,7 +346,8 @@ def _gpu_sittings(
         torch = importable("torch")
         try:
             functions = [
-                gpu.sit(s, cells, checked, device, rounds, calls, _say, worker, torch) for s in found
+                gpu.sit(s, cells, checked, device, rounds, calls, _say, worker, torch, _neighbours, _proof)
+                for s in found
             ]
         finally:
             for each in workers.values():
