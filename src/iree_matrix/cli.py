@@ -96,17 +96,14 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-# The signal that stopped this command, the first if several came. Its exit status is then
-# 128 + the signal's number, as a shell reports a process that signal ended and as the tool's own
-# workers exit: 130 after Ctrl-C, 143 after SIGTERM, 129 after SIGHUP (a script or a supervisor
-# can tell "stopped by you" from "stopped by the system"). Everything else of the stop is the same.
+# The signal that stopped this command, the first if several came: its exit status is then 128 + the
+# signal's number, as a shell reports it (130 after Ctrl-C, 143 after SIGTERM, 129 after SIGHUP).
 _stopped_by: list[int] = []
 
 
 def _interruptible() -> None:
-    """Ctrl-C, SIGTERM and SIGHUP stop a run the same careful way (children killed, finished records
-    kept). Installed explicitly: a process started in the background of a non-interactive shell
-    inherits SIGINT as ignored, and Python then installs no handler of its own."""
+    """Ctrl-C, SIGTERM and SIGHUP stop a run the same careful way, installed explicitly: a process started in
+    the background of a non-interactive shell inherits SIGINT as ignored."""
 
     def stop(signum: int, frame: object) -> None:
         if not _stopped_by:
@@ -137,9 +134,8 @@ _PATH_ERRORS = {
 
 
 def entry() -> NoReturn:
-    """The console script. After an interrupt it leaves at once: every record is already on disk
-    (fsynced), and the interpreter's own teardown takes half a second on a busy machine, a quarter of
-    the 2 s an interrupted run has to end in."""
+    """The console script. After an interrupt it leaves at once: every record is on disk, and the
+    interpreter's teardown takes half a second of the 2 s an interrupted run has to end in."""
     if (code := main()) in INTERRUPTED_CODES:
         sys.stdout.flush()
         sys.stderr.flush()

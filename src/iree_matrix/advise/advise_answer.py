@@ -57,9 +57,8 @@ def answer(
 
 
 def no_answer(document: Mapping[str, Any], model: str, kept: Path, log: Path) -> str:
-    """Why a sitting gave no answer, in one line: interrupted before `default` had a whole round
-    timed (it was built and checked; the sitting so far is `kept`), or `default` did not run and
-    match torch (`log` says why)."""
+    """Why a sitting gave no answer, in one line: interrupted before `default` had a whole round timed
+    (the sitting so far is `kept`), or `default` did not run and match torch (`log` says why)."""
     defaults = [
         a
         for entry in document.get("functions") or ()

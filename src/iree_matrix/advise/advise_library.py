@@ -1,13 +1,7 @@
-"""The kernel library tried against an answer's gap, unasked: once `explain` has said which
-op kinds hold an answer's gap to the best peer (findings/gap.py), each kernel of the library
-(kernels/, those whose kernel.toml declares `op_kinds`) that computes one of those kinds, is meant for
-the model (`models`, or every model) and was not in the sitting already is swapped into default and
-the picks and sat again beside them, as `--kernel` would have. One is taken only where it matches
-torch and is faster beyond noise (kernel/findings/kernel_trials.with_kernel); every one tried is said with
-its verdict, as the kernel trials of the answer. `--library DIR` tries another library, `none` none.
-
-Pure choices here (`wanted`); the builds and the sitting again are tasks/advise.py's, as the proof's.
-"""
+"""The kernel library tried against an answer's gap, unasked: each kernel of the library (kernels/ with
+`op_kinds`) meant for the model that computes an op kind holding the gap, and not in the sitting already,
+is swapped into default and the picks and sat again, as `--kernel` would; taken only where it matches
+torch and is faster beyond noise. Pure choices here; the builds and sitting are tasks/advise.py's."""
 
 from __future__ import annotations
 
@@ -41,9 +35,8 @@ def library(root: Path) -> dict[str, Kernel]:
 def wanted(
     found: Sequence[Any], shelf: Mapping[str, Kernel], tried: Collection[str], model: str
 ) -> dict[str, list[str]]:
-    """For each kernel of `shelf` not among `tried` (the sitting's own, `--kernel`'s), meant for `model`,
-    the answers among `found` (findings/advice.Advice) whose gap it would close: a leading kind is one it
-    computes, or with no profile (`gap_error`: 3.9.0's runtime has none) it names the model."""
+    """Each kernel of `shelf` not in `tried`, meant for `model`, with the answers of `found` whose gap it
+    would close: a leading kind it computes, or with no profile (3.9.0's runtime has none) the model named."""
     out: dict[str, list[str]] = {}
     for a in found:
         kinds = {k.kind for k in a.gap.leading()} if a.gap is not None else set()

@@ -1,8 +1,6 @@
-"""What `advise` will time (iree-matrix advise MODEL): the release and the picks, from the published
-answers and the flag searches' results (a user's model: the picks most reference functions took),
-the fleet's CPUs, another release's pick as the release's evidence; every arm that makes; advise's
-matrix (matrix/advise.toml rewritten to build them all); and what it will cost, said before
-anything is built."""
+"""What `advise` will time: the release and the picks (from the published answers and the flag searches;
+a user's model: the picks most reference functions took), the fleet's CPUs, another release's pick as the
+release's evidence, every arm that makes, advise's matrix, and what it will cost, said before building."""
 
 from __future__ import annotations
 
@@ -171,9 +169,8 @@ def choose(
 
 
 def isa_note(plan: SittingPlan, about: HostIdentity) -> str:
-    """A warning for an x86 CPU without AVX-512 advised on a release before targets.AVX2_MATMUL_FIXED
-    (every published answer was made on an AVX-512 CPU; QuartzNet's, Whisper's and llama's take
-    3.9.0), whose matmuls vectorize only along their reduction there; "" otherwise."""
+    """A warning for an x86 CPU without AVX-512 advised on a release before targets.AVX2_MATMUL_FIXED,
+    whose matmuls vectorize only along their reduction there (the answers were made on AVX-512); "" else."""
     from iree_matrix.iree import targets, versions
 
     if about.machine != "x86_64" or about.cpu_features is None or "avx512f" in about.cpu_features:
@@ -194,10 +191,8 @@ def isa_note(plan: SittingPlan, about: HostIdentity) -> str:
 
 def _user_picks(release: str, published: Sequence[Any], searched: Sequence[SearchPick]) -> dict[str, str]:
     """The picks a user's model is timed with: the configurations most reference functions took on
-    `release`, their published answers' first (each won a paired sitting against `default`), then
-    the flag searches' results (an installed iree-matrix ships the answers; a checkout the searches
-    too). At most MAX_USER_PICKS; a reference model's export variant (`@decomposed`) is its own
-    file, which a user's model has not."""
+    `release`, published answers' first, then the flag searches'; at most MAX_USER_PICKS, no export
+    variant (`@decomposed`: a reference model's own file)."""
     from collections import Counter
 
     answered = Counter(a.config for a in published if a.release == release and a.config != "default")
@@ -229,9 +224,8 @@ def _release(mine: Sequence[Any], searched: Sequence[SearchPick]) -> str:
 
 
 def arms(plan: SittingPlan, kernels: Mapping[str, Kernel], model: str) -> tuple[PlannedArm, ...]:
-    """Every IREE arm of the sitting, in its order: default and the naive build, the picks, the
-    fleet's builds, the other release's picks, and with `plan.kernels` each kernel meant for `model`
-    swapped into default and each pick."""
+    """Every IREE arm of the sitting, in order: default, the naive build, the picks, the fleet's and the
+    other release's builds, then with `plan.kernels` each kernel for `model` in default and each pick."""
     default = Pick(search.BASELINE, Config(), plan.release, "")
     naive = Pick(search.NAIVE, search.NAIVE_CONFIG, plan.release, "")
     found = [PlannedArm(default.name, advice.DEFAULT, default), PlannedArm(naive.name, advice.NAIVE, naive)]
@@ -243,9 +237,8 @@ def arms(plan: SittingPlan, kernels: Mapping[str, Kernel], model: str) -> tuple[
 
 
 def _fleet(plan: SittingPlan, default: Pick) -> list[PlannedArm]:
-    """Each fleet CPU's arms: every pick and default (the sitting decides which one is the answer)
-    with the named CPU in place of `host` — a pick that already names a CPU (`avx2`) cannot take
-    another."""
+    """Each fleet CPU's arms: every pick and default with the named CPU in place of `host` (a pick that
+    already names a CPU, `avx2`, cannot take another)."""
     found = []
     for cpu in plan.fleet:
         named = NamedCpu(cpu)
@@ -277,10 +270,9 @@ def _kernels(plan: SittingPlan, kernels: Mapping[str, Kernel], model: str, defau
 
 
 def adjusted(matrix: spec.MatrixSpec, model: str, plan: SittingPlan) -> spec.MatrixSpec:
-    """advise's matrix for `plan`: one release's cells under default and the naive build, the picks,
-    the fleet's and the other release's builds added, and with `plan.kernels` each kernel meant for
-    the model swapped into default and each pick (not into the naive build, a fleet's or the other
-    release's)."""
+    """advise's matrix for `plan`: one release's cells under default and the naive build, with the picks,
+    the fleet's and the other release's builds, and each kernel (`plan.kernels`) swapped into default and
+    each pick."""
     cpus = {p.name: p for p in (cpu_profile(NamedCpu(cpu)) for cpu in plan.fleet)}
     matrix = spec.with_profiles(matrix, ["default", "generic"])
     # The matrix file planned every cell with each kernel too: advise chooses its kernel cells below.
@@ -327,10 +319,9 @@ def sitting_peers(planned: Sequence[str]) -> tuple[str, ...]:
 def proof_cost(
     plan: SittingPlan, model: str, request: Any, jobs: int, call_ms: Optional[float], functions: int = 1
 ) -> tuple[str, float]:
-    """What the proofs cost here, said before anything is built, and its seconds for one step: each of
-    the model's `functions`' answer (a pick: their neighbours counted on the picks' average) has its
-    one-knob neighbours' compiles (`compile_seconds`, `jobs` at a time) and one step's paired rounds. A
-    cold Zen 3's advise was told only "15-20 neighbours built" and its proof took 33 of its 64 minutes."""
+    """What the proofs cost here, in words, and its seconds for one step: each function's one-knob
+    neighbours compiled `jobs` at a time, then one step's paired rounds (a cold Zen 3 told only "15-20
+    neighbours built" spent 33 of its 64 minutes in the proof)."""
     from iree_matrix.advise.paired_rounds import module_step_seconds
     from iree_matrix.findings import neighbourhood
 
@@ -374,9 +365,8 @@ def library_seconds(
 def sitting_seconds(
     found: Sequence[Any], planned: Sequence[PlannedArm], peers: int, request: Request
 ) -> float:
-    """The sitting, from the nearest published answers (`found`, findings/advice.Advice, one a function):
-    each `planned` arm and peer at the answer's time over its ratio (the Whisper encoder's naive build,
-    90 s a call, is most of its sitting), a round's steps (`module_step_seconds`) times the rounds."""
+    """The sitting, from the nearest published answers (`found`, one a function): each `planned` arm and
+    peer at the answer's time over its ratio, a round's steps (`module_step_seconds`) times the rounds."""
     from iree_matrix.advise.paired_rounds import module_step_seconds
 
     total = 0.0
@@ -404,25 +394,18 @@ def cost_text(
     proof: Any,
     library: float,
 ) -> str:
-    """What advise costs here, said before anything is built, in all and by phase: the builds (`jobs`:
-    the executor's estimate, a stored job none), the sitting of `arms` arms a function (None: nothing
-    published to cost it by), one step of the proof (`proof_cost`'s words and seconds), the kernel
-    library where the gap asks for it (`library_seconds`). A cold Zen 3's advise was told only "15-20
-    neighbours built" and its proof took 33 of its 64 minutes."""
+    """What advise costs here, said before anything is built, in all and by phase: the builds, the
+    sitting of `arms` arms a function (None: nothing published to cost it by), one step of the proof
+    (`proof_cost`) and the kernel library (`library_seconds`)."""
     from iree_matrix.core.formats import about
     from iree_matrix.execution.progress import clock
 
     asked, (proved, proving) = settings.sitting, proof
     shape = f"{asked.rounds} rounds × {arms} arms × {asked.repetitions} call(s) a function on one thread"
-    parts = [(f"the builds {clock(builds)} ({jobs} jobs)", builds)]
-    parts += [
-        (
-            f"the sitting {clock(sitting)} ({shape})"
-            if sitting
-            else f"the sitting ({shape}): said as it starts",
-            sitting or 0,
-        )
-    ]
+    sat = (
+        f"the sitting {clock(sitting)} ({shape})" if sitting else f"the sitting ({shape}): said as it starts"
+    )
+    parts = [(f"the builds {clock(builds)} ({jobs} jobs)", builds), (sat, sitting or 0)]
     if not settings.no_proof:
         steps = f"at most {settings.proof_steps} step(s), one that moves the pick costs as much again"
         parts += [(f"the proof {clock(proving)} a step ({proved}; {steps})", proving)]

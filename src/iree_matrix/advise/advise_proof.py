@@ -51,10 +51,8 @@ def prove(
     builds: Builds,
     kernels: Mapping[str, Kernel],
 ) -> None:
-    """Each function's proof of its answer among `sat` (the document's, as its sitting left it: a
-    local search of at most `settings.proof_steps` steps, each step's sitting as `sitter.request`
-    asks), kept in its entry of `document` (`proof`). A function whose proof moved its pick is sat
-    again with the proven pick beside default, the other picks, the naive build and the peers."""
+    """Each function's proof of its answer among `sat` (a local search of at most `settings.proof_steps`
+    steps), kept in its entry (`proof`); a function whose proof moved its pick is sat again with it."""
     if settings.no_proof or document.get("interrupted"):
         return
     moved = _proofs(sitter, settings.proof_steps, document, sat, Built(builds))

@@ -1,9 +1,7 @@
-"""`advise`'s sitting (iree-matrix advise MODEL): each function's arms (default, the picks, the naive build,
-the fleet's and the other release's builds, default and each pick with each `--kernel` swapped in, and the
-peers) timed on one thread in paired, interleaved rounds under the machine's quiet lock; each answer's kernel
-proofs and, where it trails the best peer, its gap (from its profiled run, built through `Builds`, which
-tasks/advise gives) kept in its function's entry; and the sitting kept with its identity
-(RESULTS_DIR/advice-MODEL.STARTED.json: each sitting its own file, named by `file_name`)."""
+"""`advise`'s sitting: each function's arms (default, the picks, the naive build, the fleet's and the other
+release's builds, each `--kernel` swapped in, and the peers) timed on one thread in paired rounds under the
+quiet lock, then each answer's kernel proofs and gap kept in its entry, and the sitting kept in its own
+file (RESULTS_DIR/advice-MODEL.STARTED.json, `file_name`)."""
 
 from __future__ import annotations
 
@@ -39,9 +37,8 @@ logger = console.logger(__name__)
 
 
 class Builds(Protocol):
-    """How advise's matrix builds what a sitting times (tasks/advise, which owns the matrix: compile,
-    run and check against torch, stored ones reused at once): every record of that run by job, or
-    None when it was interrupted. The proof and the profiled runs ask for it after the sitting."""
+    """How advise's matrix builds what a sitting times (tasks/advise: compile, run and check, stored ones
+    reused): every record of that run by job, or None when it was interrupted."""
 
     def sitting(self, plan: SittingPlan) -> Optional[Mapping[str, Record]]:
         """Every arm of `plan` (a sitting again, with the pick a proof moved to)."""
@@ -49,16 +46,14 @@ class Builds(Protocol):
     def alone(
         self, configs: Sequence[Config], profiled: bool = False, kernels: bool = False
     ) -> Optional[Mapping[str, Record]]:
-        """The plan's release's `configs` alone, no fleet or other release, no kernel unless `kernels`
-        (a proof's neighbours); `profiled`: their runs, with each kernel swapped in where `kernels`,
-        with the run stage's in-context profiler on (a gap)."""
+        """The plan's release's `configs` alone, no kernel unless `kernels` (a proof's neighbours);
+        `profiled`: their runs with the run stage's in-context profiler on (a gap)."""
 
 
 @dataclasses.dataclass(frozen=True)
 class Sitter:
-    """What every sitting of one advise run shares, handed whole to each (the first, the proof's, the
-    kernel library's): how it sits, the model, the cache its modules are in, the peers timed beside
-    them, and where the model is now (the peers call it)."""
+    """What every sitting of one advise run shares (the first, the proof's, the library's): how it sits,
+    the model, the cache its modules are in, the peers timed beside them and where the model is now."""
 
     request: paired_rounds.Request
     model: str
@@ -74,9 +69,8 @@ def run(
     only: Optional[Collection[str]] = None,
     kernels: Optional[Mapping[str, Kernel]] = None,
 ) -> dict[str, Any]:
-    """The sitting of each function (of `only`, when given): its `arms` (advise_plan.arms: the first
-    is default, of the plan's release) and the peers timed in paired rounds; `kernels`: the matrix's
-    (`--kernel`), by the name a kernel arm gives."""
+    """The sitting of each function (of `only`, when given): its `arms` (the first is default) and the peers
+    timed in paired rounds; `kernels`: the matrix's (`--kernel`), by the name a kernel arm gives."""
     from iree_matrix.core.system import host
 
     request, model = sitter.request, sitter.model
@@ -103,9 +97,11 @@ def run(
         "release": arms[0].pick.release,
         "functions": [],
     }
-    known = {**iree_flags.BUILTIN_PROFILES}
     fleet = [a.pick.config.cpu for a in arms if a.kind == advice.FLEET]
-    known.update({named.name: iree_flags.cpu_profile(named) for named in fleet if named is not None})
+    known = {
+        **iree_flags.BUILTIN_PROFILES,
+        **{n.name: iree_flags.cpu_profile(n) for n in fleet if n is not None},
+    }
     by_job = {r.job: r for r in records}
     for function in functions:
         peer = peer_of(peers, model, function)
@@ -123,9 +119,8 @@ def run(
 def sat_again(
     document: dict[str, Any], resat: Mapping[str, Any], why: str = "with the proof's result"
 ) -> None:
-    """`resat` (the functions sat again: `why`, with the pick a proof moved to, or with the kernel
-    library's) in `document`: their arms are the new sitting's, said in their entries, and the
-    sitting ends when it ended."""
+    """`resat` (the functions sat again: `why`) in `document`: their arms are the new sitting's, said in
+    their entries, and the sitting ends when it ended."""
     timed = {e["function"]: e["arms"] for e in resat["functions"]}
     for entry in document["functions"]:
         if entry["function"] in timed:
@@ -238,10 +233,9 @@ def _module_arm(where: _Function, arm: PlannedArm, timed: list[Any]) -> dict[str
 def _kernel_facts(
     meta: dict[str, Any], run: Optional[Record], kernel: Kernel, where: _Function, job: str
 ) -> None:
-    """A kernel arm's facts beside its times: the command that built its object (the kernel job's,
-    as a user runs it in the kernel's directory) and where that object is stored here; whether the
-    spec applied; and why the arm has no module to time when its kernel, compile or spec failed.
-    `job`: the kernel job that built the object for the arm's CPU (`host`, or a pick's named one)."""
+    """A kernel arm's facts beside its times: the command that built its object (`job`, for the arm's CPU)
+    and where it is stored, whether the spec applied, and why no module can be timed where the kernel,
+    compile or spec failed."""
     from iree_matrix.stages.artifacts import KERNEL_OBJECTS
 
     if (built := where.by_job.get(job)) is not None and built.command:
@@ -264,12 +258,9 @@ def _kernel_facts(
 
 
 def build_command(built: Record, kernel: Kernel) -> str:
-    """The kernel job's commands as a user runs them in the kernel's directory, one line: each
-    source's compile, then the link of several (`ld.lld -r`, or a plugin's), as its record's
-    `steps` has them (a record made before it kept them has only its last, `command`). Zig's clang
-    by `python -m ziglang` (custom_dispatch.CC_REQUIREMENT installed), every path a step wrote or
-    read in the store's staging by its bare name (the staging is gone), so each source's object and
-    the kernel's object land beside the sources and the spec."""
+    """The kernel job's commands as a user runs them in the kernel's directory, one line: its record's
+    `steps` (an older record: its last `command` alone), Zig's clang by `python -m ziglang`, every path in
+    the store's staging by its bare name, so the objects land beside the sources."""
     import shlex
 
     from iree_matrix.kernel.iree import custom_dispatch
@@ -360,9 +351,8 @@ def peer_call_ms(peer: Record, name: str) -> Optional[float]:
 
 
 def keep_kernel_proofs(document: dict[str, Any], found: Sequence[advice.Advice]) -> None:
-    """Each function's kernel arms against the configuration they were swapped into (the answer's,
-    of `found`: the document's), kept in its entry (`kernel_proof`) beside the arms they are derived
-    from: the paired ratio, the rounds' spread, the verdict, and whether the answer takes it."""
+    """Each function's kernel arms against the configuration they were swapped into (`found`'s answer),
+    kept in its entry (`kernel_proof`): the paired ratio, spread, verdict, and whether the answer takes it."""
     by_function = {a.function: a for a in found}
     for entry in document.get("functions") or ():
         answered = by_function.get(str(entry.get("function") or ""))
@@ -378,11 +368,9 @@ def explain(
     builds: Builds,
     kernels: Mapping[str, Kernel] = {},
 ) -> None:
-    """Each `trailing` answer (advice.trailing: more than gaps.GAP times the best peer's time): its
-    pick run once more with the runtime's in-context profiler, beside the peers' per-op profilers,
-    and the op kinds that hold the difference kept in its entry (`keep_gaps`; `kernels`: the sitting's,
-    whose dispatches count as what each computes). A run that profiles has a key of its own, so the
-    sitting's timed runs are not the profiled ones."""
+    """Each `trailing` answer's pick run once more with the runtime's in-context profiler, beside the
+    peers' per-op profiles, and the op kinds that hold the difference kept in its entry (`keep_gaps`). A
+    profiled run has a key of its own, so the sitting's timed runs are not the profiled ones."""
     if settings.no_gap or document.get("interrupted") or not trailing:
         return
     names = ", ".join(advice.display_name(a) for a in trailing)
@@ -435,9 +423,8 @@ def keep_gaps(
 
 
 def file_name(model: str, started: str, partial: bool = False) -> str:
-    """The file a sitting is kept in: its model and when it started, so a second sitting of a model (another
-    `--fleet`, another day) is kept beside the first, never over it; readers take the newest of each model and
-    CPU identity (`advice.sittings`). An interrupted one is `partial-`, which no reader takes."""
+    """The file a sitting is kept in, named by its model and start, so a second sitting is kept beside the
+    first (readers take the newest of each model and identity); an interrupted one is `partial-`."""
     stamp = "".join(ch for ch in started[:19] if ch.isdigit() or ch == "T") or "undated"
     return f"{'partial-' if partial else ''}{advice.FILE_PREFIX}{model}.{stamp}.json"
 

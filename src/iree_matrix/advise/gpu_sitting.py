@@ -1,9 +1,6 @@
-"""A GPU sitting in a run bundle (`bundle --advise MODEL --target cuda:sm_80`): the model's `default`
-compiled by each release for each GPU target, timed there on the GPU in paired rounds beside torch
-eager and torch.compile (bundle_runner/gpu.py), with `default`'s one-knob neighbourhood on each
-target (the first release's) timed in the same rounds: the CUDA pick's proof. This module says
-which targets a bundle takes and writes the manifest's sittings: one per (function, HAL driver),
-since one process times one device and a document names one GPU."""
+"""A GPU sitting in a run bundle (`bundle --advise MODEL --target cuda:sm_80`): `default` by each release
+for each GPU target, timed on the GPU beside torch's peers (bundle_runner/gpu.py) with `default`'s one-knob
+neighbourhood: which targets a bundle takes, and the manifest's sittings, one per (function, HAL driver)."""
 
 from __future__ import annotations
 
@@ -66,12 +63,9 @@ def sittings(
     proofs: Optional[Mapping[str, tuple[str, Sequence[str]]]] = None,
     profile_of: Callable[[str], str] = str,
 ) -> tuple[list[dict[str, Any]], dict[str, Path]]:
-    """One sitting per (model, function, HAL driver) of the GPU cells in `found` (execution/bundle.py Cells):
-    its arms, each release x target of `default`; torch's peer spec where the model is a reference model (its
-    source travels, so torch builds it there); and `proofs`, one per centre arm that `proofs` names ("3.13.0
-    cuda:sm_80" -> (centre, neighbours)): its release, target and neighbours, each the cell that compiled it
-    for that release and target (`profile_of`: a neighbour's configuration as the profile its cell was
-    compiled with), or why none did. With the files that travel with them."""
+    """One sitting per (model, function, HAL driver) of the GPU cells in `found`: its arms (`default` by
+    each release x target), torch's peer spec where the model's source travels, and `proofs`, one per
+    centre arm (its neighbours, each the cell that compiled it, or why none did); and the files to carry."""
     from iree_matrix.stages.compile import gpu_flags
 
     jobs = plan.by_id()
@@ -136,21 +130,14 @@ def proof(
     flags_of: Any,
     profile_of: Callable[[str], str] = str,
 ) -> dict[str, Any]:
-    """A centre arm's proof as the manifest carries it: the CPU proof's form (execution/bundle.py
-    `sittings`) with the centre's release and target; a neighbour whose compile failed here travels
-    as its config and why."""
-    neighbours = []
-    for name in around:
-        cell = named.get((arm["release"], arm["target"], profile_of(name)))
-        neighbours.append(
-            {"config": name, "flags": flags_of(cell), "job": cell.job}
-            if cell is not None
-            else {
-                "config": name,
-                "error": "its compile did not succeed here, so it did not travel "
-                "(the bundle's output says why)",
-            }
-        )
+    """A centre arm's proof as the manifest carries it: the CPU proof's form with the centre's release and
+    target; a neighbour whose compile failed here travels as its config and why."""
+    failed = "its compile did not succeed here, so it did not travel (the bundle's output says why)"
+    cells = [(name, named.get((arm["release"], arm["target"], profile_of(name)))) for name in around]
+    neighbours = [
+        {"config": n, "flags": flags_of(c), "job": c.job} if c is not None else {"config": n, "error": failed}
+        for n, c in cells
+    ]
     return {
         "centre": centre,
         "release": arm["release"],

@@ -1,12 +1,6 @@
-"""A paired sitting of several arms: IREE modules (`abtest.Arm`) and peers (torch eager, ONNX
-Runtime, kept loaded by `scripts/peer_arm.py`), each timed on one thread by its CPU time per call,
-in rounds that rotate their order, so a drift of the machine falls on every arm alike.
-
-`abtest` compares two modules; a user's answer needs more in one sitting: `default`, the published
-pick(s), the naive build and the peers. Every ratio the answer quotes is then taken between arms of
-the same rounds (`stats.paired`), never between figures of two sittings (one thread's CPU time of
-the same module moved 10-31 % between sittings at load 4-8 on these machines).
-"""
+"""A paired sitting of several arms (IREE modules and peers kept loaded by scripts/peer_arm.py), each
+timed on one thread by its CPU time per call in rounds that rotate their order, so every ratio an answer
+quotes is between arms of the same rounds (one module's time moved 10-31 % between sittings at load 4-8)."""
 
 from __future__ import annotations
 
@@ -61,11 +55,9 @@ class TimedArm(Protocol):
 
 
 def module_step_seconds(call_ms: Optional[float], repetitions: int) -> float:
-    """One round's step of a module arm, from its run stage's one-thread time per call (`call_ms`):
-    iree-benchmark-module's `repetitions`, each one call when a call outlasts Google Benchmark's min
-    time (the first call, which sizes the iterations, is the first repetition: the naive Whisper
-    encoder's 3 calls, 93 s each in its run stage, took 281 s a round), else each at least the min
-    time, plus the pass that sizes them."""
+    """One round's step of a module arm from its run stage's one-thread ms per call: iree-benchmark-module's
+    `repetitions` plus the pass that sizes them, each one call where a call outlasts the min time (the naive
+    Whisper encoder's 3 calls of 93 s took 281 s a round)."""
     from iree_matrix.stages.benchmark_tool import pass_seconds
 
     return pass_seconds(call_ms / 1000.0, repetitions) if call_ms else UNKNOWN_STEP_SECONDS
@@ -93,9 +85,8 @@ class PeerFailed(Exception):
 
 
 class PeerArm:
-    """A peer kept loaded in its own process (scripts/peer_arm.py), asked for N timed calls per
-    round. A context manager: the process and its children end when the sitting does. `call_ms`:
-    its peer stage's one-thread CPU ms per call (None: not recorded)."""
+    """A peer kept loaded in its own process (scripts/peer_arm.py), asked for N timed calls per round; its
+    process group ends when the sitting does. `call_ms`: its peer stage's one-thread CPU ms per call."""
 
     def __init__(self, name: str, argv: Sequence[str], work: Path, call_ms: Optional[float] = None):
         self.name = name
@@ -140,9 +131,8 @@ class PeerArm:
         proc.wait()
 
     def _answer(self) -> dict[str, object]:
-        """The worker's next JSON line. Lines before it that are not JSON are what a library printed
-        (torch.onnx's converter says why a model has no ONNX form on stdout): kept, and the last of
-        them said when no answer comes — it was "Expecting value: line 1 column 1 (char 0)"."""
+        """The worker's next JSON line; lines before it that are not JSON (a library's words on stdout) are
+        kept, and the last of them said when no answer comes."""
         assert self._proc is not None
         said: list[str] = []
         while True:
@@ -181,9 +171,8 @@ class PeerArm:
 
 
 class _Lines:
-    """A worker's stdout line by line within a timeout, read from its pipe directly: a text stream
-    keeps what one read brought beyond the first line in its own buffer, which select() cannot see
-    (a library's words and the answer after them come in one read)."""
+    """A worker's stdout line by line within a timeout, read from its pipe directly: a text stream would
+    buffer what one read brought beyond the first line, where select() cannot see it."""
 
     def __init__(self, fd: int) -> None:
         self.fd = fd
@@ -193,7 +182,6 @@ class _Lines:
     def next(self, timeout: float) -> str:
         """The next line, "" once the worker's stdout ended."""
         import select
-        import time
 
         deadline = time.monotonic() + timeout
         while b"\n" not in self.pending and not self.ended:
@@ -215,10 +203,8 @@ def peer_argv(
     ref: Optional[models.ModelRef] = None,
 ) -> list[str]:
     """The peer worker's command from a peer record's own (its Python and the model's arguments), or
-    NotComparable when that Python is not on this host (a container's) or not an intact venv of one of
-    `caches` (the run's) or the default cache: a record names it. `ref`: where the model is now, which a
-    stored record reused from another run need not say (its key is the model's content, not its path: a user's
-    model file moved, or the same file in another checkout, left the sitting calling a path that was gone)."""
+    NotComparable where that Python is not here or not an intact venv of `caches` or the default cache.
+    `ref`: where the model is now (a reused record may name a path that is gone)."""
     if record.stage != "peer" or record.status is not Status.OK or not record.command:
         raise abtest.NotComparable(f"{record.job}: not a peer run that finished")
     python = Path(record.command[0])
@@ -236,9 +222,8 @@ def peer_argv(
 
 
 def _model_args(argv: Sequence[str], ref: Optional[models.ModelRef]) -> tuple[list[str], list[Path]]:
-    """The model's arguments in a peer record's worker command (`argv`, after the worker), with
-    where the model is taken from `ref` when given, and what the worker reads for them: the model
-    (never a directory holding the home), its weights."""
+    """The model's arguments in a peer record's worker command (`argv`), located by `ref` when given, and
+    what the worker reads for them: the model (never a directory holding the home), its weights."""
     located = ("--module", "--file", "--import-root", "--factory")
     keep = (*(located if ref is None else ()), "--function", "--weights", "--seed")
     given_args = [x for flag, value in zip(argv, argv[1:]) if flag in keep for x in (flag, value)]
@@ -256,9 +241,8 @@ def _model_args(argv: Sequence[str], ref: Optional[models.ModelRef]) -> tuple[li
 
 
 def sandboxed(argv: Sequence[str], venv: Path, reads: Sequence[Path], work: Path) -> list[str]:
-    """A peer arm's command in the sandbox its peer stage ran in (torch eager calls the user's
-    model, in this process as in the stage's): bubblewrap, `work` its one writable directory; where
-    bubblewrap cannot run, as it is only with `--unsandboxed`, else NotComparable saying why."""
+    """A peer arm's command in the sandbox its peer stage ran in (bubblewrap, `work` its one writable
+    directory); unsandboxed only with `--unsandboxed`, else NotComparable saying why."""
     if bubblewrap.problem() is None:
         sandbox = venv_env.model_sandbox(venv, reads, [work], work)
         if (unreachable := bubblewrap.hand_over(sandbox)) is not None:  # as root: `work` becomes uid 65534's
@@ -311,10 +295,8 @@ def sit(
 
 
 def timed(request: Request, arms: Sequence[TimedArm], title: str, label: str, hint: str, job: str) -> Rounds:
-    """`arms` timed in `request`'s paired rounds under the machine's quiet lock (as every timed
-    stage and `compare` take it: no two time at once; `job` names the holder), its cost said first
-    (`title`; `hint`: how to make it cheaper) from each arm's expected step, and before each step a
-    progress line (`label`: whose arms)."""
+    """`arms` timed in `request`'s paired rounds under the machine's quiet lock (`job` names the holder),
+    the cost said first (`title`, `hint`: how to make it cheaper) and a progress line before each step."""
     from iree_matrix.core.system import locks
 
     per_arm = {a.name: a.step_seconds(request.repetitions) for a in arms}
@@ -335,9 +317,8 @@ def timed(request: Request, arms: Sequence[TimedArm], title: str, label: str, hi
 def progress_of(
     label: str, per_arm: Mapping[str, float], clock: Callable[[], float] = time.monotonic
 ) -> Callable[[int, int, str], None]:
-    """The sitting's line before each step, with the elapsed time and an estimate of what is left:
-    the steps to come at their arms' expected seconds (every round times each arm once), scaled by
-    how the steps so far ran against theirs."""
+    """The sitting's line before each step: the elapsed time and what is left, the steps to come at their
+    arms' expected seconds scaled by how the steps so far ran against theirs."""
     start = clock()
     each_round = sum(per_arm.values())
 

@@ -1,30 +1,9 @@
-"""Sittings that arrive from elsewhere: an `advise` results folder (its `advice-MODEL*.json` beside
-the records of the builds it timed), published under the identity that made it.
-
-`merge SITTING_DIR --to RESULTS` puts each sitting at RESULTS/answers/<identity>/ under its own name
-(where `report` renders ANSWERS.md, README's table and compat.json's answers from) and its records
-into RESULTS/answers/<identity>/results.jsonl, the evidence beside the answer (not into RESULTS'
-own log: a sitting's builds for one CPU are not the release matrix). A sitting is data from another
-machine, so it is checked first, all of it before anything is written: a schema this iree-matrix
-reads, a machine identity whose string agrees with its CPU fields, a model name of the safe
-alphabet, every arm's round times finite and positive, and every arm's module one the sitting's own
-records compiled; a pick's proof likewise (configurations of the safe alphabet, each centre's and
-neighbour's times finite and positive, each module one the records compiled, steps within its
-bound); a bundle's op-by-op profiles likewise (names of a safe alphabet, finite non-negative times,
-bounded lists). Anything else is one line naming the file and the reason, and nothing is written.
-
-A GPU sitting (a run bundle's `--target` sitting: `device`, arms of kind `gpu`) is checked the same
-way and besides: a device with a name, a driver this iree-matrix knows and a compute capability of
-digits; each IREE arm's target, release and module digest (an arm that was timed names the module it
-timed, one the bundle shipped); each proof (`proofs`, one per centre: its release, target, and the
-CPU proof's checks, its neighbours' modules ones the bundle shipped). It is published under the
-GPU's own slug ("nvidia-h200-cc9.0"; a software device's "software-llvmpipe"), never its host
-CPU's: its answers are the GPU's.
-
-A bundle's sitting carries where its answer trails ONNX Runtime as raw profiles
-(bundle_runner/gap.py): `explain` reads them into the answer's `gap` here, with the code `advise`
-uses for its own (findings/gap.py `measure`), so a published sitting says where its gap is.
-"""
+"""Sittings that arrive from elsewhere (an `advise` results folder or a bundle's): `merge SITTING_DIR --to
+RESULTS` puts each at RESULTS/answers/<identity>/ (a GPU sitting under its GPU's slug) with its records
+beside it as evidence. A sitting is another machine's data, so all of it is checked before anything is
+written (schema, identity, names of a safe alphabet, finite positive times, every module one its own
+records compiled, bounded proofs and profiles); anything else is one line naming the file and the reason.
+A bundle's raw profiles are read into the answer's `gap` here, by the code `advise` uses (`explain`)."""
 
 from __future__ import annotations
 
@@ -74,10 +53,8 @@ def is_sitting_dir(directory: Path) -> bool:
 
 
 def read(directory: Path, manifests: bundles.Manifests) -> list[Sitting]:
-    """Every sitting of `directory`, each checked (module docstring); a UserError naming the first
-    that fails. A sitting a bundle's runner made comes with that bundle's records, which are checked
-    against the bundle (findings/bundles.py) like any bundle's: the arms' digests are only as good as
-    the records they are checked against."""
+    """Every sitting of `directory`, each checked (module docstring); a UserError naming the first that
+    fails. A bundle's sitting comes with its records, checked against the bundle like any bundle's."""
     directory = Path(directory)
     if bundles.is_bundle_results(log := directory / RESULTS):
         records: tuple[Record, ...] = tuple(bundles.read(log, manifests))
@@ -282,9 +259,8 @@ def _number(value: Any, low: float, high: float) -> bool:
 
 
 def explain(document: Mapping[str, Any]) -> Mapping[str, Any]:
-    """`document` with each function's `gap` (or `gap_error`: why there is none) read from a bundle's
-    op-by-op profiles, for the arm home chose as its answer, exactly as `advise` stores its own
-    (findings/gap.py `measure`); unchanged where no function carries profiles."""
+    """`document` with each function's `gap` (or `gap_error`) read from a bundle's op-by-op profiles for
+    the arm home chose as its answer, as `advise` stores its own; unchanged where none carries profiles."""
     from iree_matrix.findings import gap as gaps
 
     if not any(isinstance(f, Mapping) and f.get("op_profiles") for f in document.get("functions") or ()):
@@ -325,9 +301,8 @@ _MAX_NEIGHBOURS = 200
 
 
 def _proof_problem(proof: Any, compiled: set[str]) -> Optional[str]:
-    """Why a pick's proof (findings/neighbourhood.py's form: advise's local search, or a run bundle's
-    one step) cannot be published: its verdicts are taken here from its rounds, so only its shape,
-    its names, its times and its modules are checked."""
+    """Why a pick's proof (findings/neighbourhood.py's form) cannot be published: its verdicts are taken
+    here from its rounds, so only its shape, names, times and modules are checked."""
     if not isinstance(proof, Mapping) or not isinstance(proof.get("steps"), list):
         return "not a proof (start, max_steps, steps)"
     if not _NAME.fullmatch(str(proof.get("start") or "")):

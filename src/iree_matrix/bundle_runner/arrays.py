@@ -1,12 +1,6 @@
-"""A cell's arrays and their check against torch's: ONE source for the runner and iree-matrix's own
-run stage (stages/run.py and stages/arrays.py call these), so a bundle's verdict and a run's cannot
-drift apart.
-
-The export saves a tensor of a dtype numpy has no type for (bfloat16, the float8s) as its raw bits in
-a void dtype of the same width, its export.json entry naming the dtype (`dtype`) and the saved one
-(`saved_as`, '|V2'); IREE's tools write such an output's raw contents (`--output=@outputN.bin`).
-numpy only (ml_dtypes where importable, for the float8s).
-"""
+"""A cell's arrays and their check against torch's: ONE source for the runner and iree-matrix's run stage,
+so a bundle's verdict and a run's cannot drift apart. A dtype numpy lacks (bfloat16, float8s) is saved as
+raw bits in a void dtype (`saved_as`), decoded by the dtype the export named (ml_dtypes for float8s)."""
 
 from __future__ import annotations
 
@@ -26,9 +20,8 @@ class Undecodable(BundleError):
 
 
 def as_float64(array: object, described: Optional[Mapping[str, Any]] = None) -> Array:
-    """An array's values as float64 to compare: numpy's dtypes cast; the raw bits of a dtype numpy
-    lacks decoded by the dtype the export named: bfloat16 is the upper half of a float32, exactly;
-    the float8s where ml_dtypes is importable (else Undecodable)."""
+    """An array's values as float64 to compare: numpy's dtypes cast; raw bits decoded by the dtype the
+    export named (bfloat16 exactly; the float8s where ml_dtypes is importable, else Undecodable)."""
     import numpy as np
 
     array = np.asarray(array)
@@ -49,9 +42,8 @@ def as_float64(array: object, described: Optional[Mapping[str, Any]] = None) -> 
 
 
 def load_array(path: Path, described: Optional[Mapping[str, Any]] = None) -> Array:
-    """An array the export saved (.npy, raw bits in a void dtype for a dtype numpy lacks) or an IREE
-    tool wrote: .npy, or the raw contents of an output (`--output=@outputN.bin`, which the tools
-    write for a dtype .npy cannot name) read with the shape the export described."""
+    """An array the export saved (.npy) or an IREE tool wrote: .npy, or an output's raw contents
+    (`--output=@outputN.bin`, for a dtype .npy cannot name) read with the shape the export described."""
     import numpy as np
 
     if path.suffix != ".bin":

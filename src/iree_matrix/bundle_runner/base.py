@@ -13,10 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-    # Only the type checker sees these; every module's annotations stay unevaluated strings
-    # (`from __future__ import annotations`), so a bundle's Python 3.9 never meets them. Json: an
-    # object as the bundle's files, the records and the worker's lines carry it (a manifest's cell,
-    # a result, an arm); Array: an array numpy holds.
+    # Only the type checker sees these (annotations stay strings), so a bundle's Python 3.9 never meets them.
     Json = dict[str, Any]
     Array = NDArray[Any]
 
@@ -32,27 +29,15 @@ MANIFEST_SCHEMA = 1
 # repetition here lasts at least this long too, so short calls are averaged over many.
 MIN_REPETITION_SECONDS = 0.5
 MIN_REPETITIONS = 5  # fewer decide nothing in iree-matrix's paired tests (core/model/stats.py)
-INTERESTING_FLAGS = (
-    "avx",
-    "avx2",
-    "avx512f",
-    "avx512bw",
-    "avx512vl",
-    "avx512_vnni",
-    "fma",
-    "sse4_2",
-    "neon",
-    "asimd",
-)
+INTERESTING_FLAGS = tuple("avx avx2 avx512f avx512bw avx512vl avx512_vnni fma sse4_2 neon asimd".split())
 GPU_KINDS = {"cuda": "CUDA", "vulkan": "Vulkan", "hip": "HIP"}
 
 
 def rotating_rounds(
     function: str, timed: list[Json], rounds: int, ask: Callable[[Json], Json], say: Callable[[str], None]
 ) -> None:
-    """`rounds` rounds over the `timed` arms in rotating order, reversed every other round: each arm's
-    median of the calls `ask` times for it in a round appended to its "ms" (or its error kept); a
-    CPU sitting (sitting.py) and a GPU one (gpu.py) differ only in whom they ask."""
+    """`rounds` rounds over `timed` in rotating order, reversed every other round: each arm's median of
+    the calls `ask` times appended to its "ms" (or its error kept); sittings differ in whom they ask."""
     for index in range(rounds):
         order = timed[index % len(timed) :] + timed[: index % len(timed)] if timed else []
         for arm in order if index % 2 == 0 else order[::-1]:

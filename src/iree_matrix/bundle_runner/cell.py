@@ -73,9 +73,8 @@ def run_cell(root: Path, cell: Json, repetitions: int) -> Json:
 
 
 def load_plugins(rt: Any, flags: list[str]) -> None:
-    """The runtime reads its plugin flags when it makes a local driver, and the binding makes each
-    driver once per process (a plugin parsed later is never loaded: "no executable loader registered
-    for the given executable format"): a process parses every plugin it may need before its first."""
+    """Every plugin flag a process may need, parsed before its first driver: the binding makes each driver
+    once per process, and a plugin parsed later is never loaded ("no executable loader registered")."""
     if flags:
         rt.flags.parse_flags(*dict.fromkeys(flags))
 
@@ -107,11 +106,9 @@ def _timed(
     cpus: list[float] = []
     for _ in range(repetitions):
         calls, wall0, cpu0 = 0, time.perf_counter(), clock()
-        while True:
+        while not calls or time.perf_counter() - wall0 < MIN_REPETITION_SECONDS:
             call()  # the outputs read back to the host: a GPU call is synchronised
             calls += 1
-            if time.perf_counter() - wall0 >= MIN_REPETITION_SECONDS:
-                break
         walls.append((time.perf_counter() - wall0) * 1e3 / calls)
         cpus.append((clock() - cpu0) * 1e3 / calls)
     return walls, cpus
@@ -121,18 +118,14 @@ def verdict(result: Json, check: Json) -> Json:
     """`result` with its status from the output check: ok, or a mismatch worded as the run stage words it
     (the Python binding's path and the carried tools' path share it)."""
     if not check["matches"]:
-        result.update(status="mismatch", message=mismatch_words(check))
-    else:
-        result["status"] = "ok"
-    return result
+        return {**result, "status": "mismatch", "message": mismatch_words(check)}
+    return {**result, "status": "ok"}
 
 
 def to_host(rt: Any, array: Any) -> object:
-    """`DeviceArray.to_host()`, else the runtime's own staging copy. IREE 3.13.0's Python binding
-    (iree/runtime/array_interop.py `_copy_to_host`) imports a fresh, unaligned numpy buffer whenever
-    the allocator calls host memory importable; Mesa's lavapipe does, and then refuses the pointer
-    ("does not satisfy Vulkan minImportedHostPointerAlignment 4096"). The staging branch of the same
-    function (allocate, queue_copy, map) is what this does instead."""
+    """`DeviceArray.to_host()`, else the runtime's own staging copy (allocate, queue_copy, map): IREE
+    3.13.0's binding imports an unaligned numpy buffer where host memory is importable, which Mesa's
+    lavapipe refuses ("does not satisfy Vulkan minImportedHostPointerAlignment 4096")."""
     try:
         return array.to_host()
     except Exception as exc:  # noqa: BLE001

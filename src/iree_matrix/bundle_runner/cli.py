@@ -116,9 +116,8 @@ def main(argv: Optional[list[str]] = None) -> int:
 @contextlib.contextmanager
 def _stoppable() -> Iterator[list[int]]:
     """SIGTERM and SIGHUP (a closed ssh session) stop a run as Ctrl-C does: the cell's process and the
-    sitting's workers, each in a session of their own, are killed and what finished is said. Left to
-    their default they ended run.py on the spot, and the cell's process ran on alone, up to --timeout.
-    Yields the signal that stopped it (run.py then exits 128 + its number, as a shell says it)."""
+    workers are killed and what finished is said (left alone, the cell's process ran on up to --timeout).
+    Yields the signal that stopped it (run.py exits 128 + its number)."""
     stopped_by: list[int] = []
 
     def stop(signum: int, frame: object) -> None:

@@ -1,18 +1,8 @@
-"""A run bundle's sitting, where an answer trails ONNX Runtime: both profiled once, op by op.
-
-A module of the runner (stdlib only; ONNX Runtime where the sitting has it). After a function's paired
-rounds, each arm that can be its answer (`default` and the picks: home decides which, by its paired
-test) and that took more than GAP times ONNX Runtime's median is profiled once with the wheel's own
-tools, as iree-matrix's run stage profiles (stages/op_timings.py: iree-benchmark-module with the
-runtime's in-context HAL profiler, then `iree-profile dispatch --format=jsonl`), and ONNX Runtime's
-one-thread session once with its profiler on (the peer stage's `op_profile`,
-scripts/peer_frameworks/onnxruntime.py). Only the RAW rows travel back, in the forms those stages
-record: home reads them into op kinds with the code `advise` uses (findings/gap.py), so the kinds are
-named once. How much is profiled and how iree-profile's rows are read are ONE source: the run stage
-(stages/op_timings.py) uses these. ONNX Runtime's events are read as the peer's own module reads them
-(it runs in the peer's environment, where iree-matrix is not importable): tests/unit/test_bundle_gap.py
-holds that one copy equal.
-"""
+"""Where a bundle sitting's answer trails ONNX Runtime: each such arm profiled once with the wheel's own
+tools (iree-benchmark-module with the in-context HAL profiler, then `iree-profile dispatch`), and ONNX
+Runtime's one-thread session once with its profiler on. Only the raw rows travel back; home names the op
+kinds (findings/gap.py). The run stage profiles with these too (stages/op_timings.py); `onnx_ops` copies
+the peer's own reader (scripts/peer_frameworks/onnxruntime.py), held equal by test_bundle_gap.py."""
 
 from __future__ import annotations
 
@@ -62,9 +52,8 @@ def trailing(arms: list[Json], over: float) -> list[Json]:
 def profile_iree(
     benchmark: list[str], profiler: Path, median_ms: float, env: dict[str, str], timeout: float
 ) -> Json:
-    """One arm's module profiled in context (stages/op_timings.py `capture`'s flags): its `op_profile`,
-    or {"unavailable": why} in the tools' words (a runtime before 3.12.0 ships no iree-profile and
-    knows no `--device_profiling_output`)."""
+    """One arm's module profiled in context (stages/op_timings.py's flags): its `op_profile`, or
+    {"unavailable": why} in the tools' words (a runtime before 3.12.0 ships no iree-profile)."""
     if not profiler.is_file():
         return {"unavailable": f"its wheel has no {profiler.name}: no in-context profiler (IREE 3.12.0 on)"}
     calls = calls_for(median_ms)

@@ -1,16 +1,8 @@
-"""A run bundle's GPU sitting (`bundle --advise MODEL --target cuda:sm_80`), a module of the runner.
-
-One sitting per (function, HAL driver): the IREE arms (`default` by each release for each target)
-and torch's peers on the same GPU, timed in paired rotating rounds as the CPU sitting is, each call
-by synchronised wall time (IREE: inputs on the device once, outputs read back; torch: the same, with
-torch.cuda.synchronize() around the call); torch's peers are the modules of gpu_peers/. Its document
-is the CPU sitting's with schema 3, "timing": "wall" and the GPU's identity ("device"). Where the
-manifest's sitting carries `proofs` (one per centre arm: `default` of a release on a target), each
-centre's neighbours are checked as cells and timed in the same rounds by the centre's worker, and
-the function's `proofs` lists each in the CPU proof's form (sitting.py `_proof`) with its `release`
-and `target`. Python 3.9 syntax, stdlib only: numpy, iree.runtime and torch are imported by the
-functions a timing worker calls.
-"""
+"""A run bundle's GPU sitting (`bundle --advise MODEL --target cuda:sm_80`): per (function, HAL driver),
+the IREE arms and torch's peers (gpu_peers/) on one GPU in paired rotating rounds, each call by
+synchronised wall time; each proof's neighbours timed by its centre's worker. Its document is the CPU
+sitting's with schema 3, "timing": "wall" and the GPU ("device"). numpy, iree.runtime and torch are
+imported only by the functions a timing worker calls."""
 
 from __future__ import annotations
 
@@ -37,7 +29,7 @@ if TYPE_CHECKING:
 
     Say = Callable[[str], None]  # a line said to the user as the sitting goes
     Workers = Callable[[str], Asker]  # a release's timing worker ("peer": torch's)
-    # sitting.py's `_neighbours` and `_proof`
+    # sitting.py's `_neighbours` and `_proof` (handed in: sitting.py imports this module)
     AroundOf = Callable[[Json, list[Json], dict[str, Json], dict[str, Json]], list[Json]]
     ProofOf = Callable[[Json, list[Json], list[Json]], Json]
 
@@ -52,9 +44,8 @@ WARMUP = 5
 
 
 def device(driver: str, listed: list[str], nvidia: list[dict[str, str]]) -> Json:
-    """The sitting's GPU as its document names it: the first device the runtime lists for `driver`
-    (the one `rt.Config(driver)` takes), with nvidia-smi's name, driver version and compute
-    capability where that device is one of its GPUs (a CUDA device always is)."""
+    """The sitting's GPU as its document names it: the first device the runtime lists for `driver`, with
+    nvidia-smi's name, driver version and compute capability where it is one of its GPUs."""
     name = str(listed[0]) if listed else ""
     gpu = next((g for g in nvidia if name and (g["name"] in name or name in g["name"])), None)
     if gpu is None and driver == "cuda" and nvidia:
@@ -177,11 +168,10 @@ def sit(
     around_of: Optional[AroundOf] = None,
     proof_of: Optional[ProofOf] = None,
 ) -> Json:
-    """One function's GPU sitting: its IREE arms whose cells ran and matched torch here, each loaded
-    by a worker of its release (`worker(release)`; `worker("peer")` for torch's), torch's peers
-    where `peer_skip` allows, and each proof's neighbours (`around_of`: sitting.py's `_neighbours`,
-    loaded by the centre's worker), `rounds` rotating rounds of `calls` calls each; the document's
-    entry, with `proofs` (`proof_of`: sitting.py's `_proof`, against the centre arm alone)."""
+    """One function's GPU sitting: its IREE arms that ran and matched torch here, each loaded by its
+    release's worker (`worker("peer")`: torch's), torch's peers where `peer_skip` allows, and each proof's
+    neighbours (`around_of`: sitting.py's `_neighbours`, loaded by the centre's worker), in `rounds` rotating
+    rounds of `calls` calls; the document's entry, with `proofs` (`proof_of`: sitting.py's `_proof`)."""
     arms: list[Json] = []
     for arm in sitting["arms"]:
         entry: Json = {k: arm[k] for k in ("name", "kind", "config", "release", "target", "flags")}
@@ -270,10 +260,9 @@ def load_torch_cuda(
     syncs: dict[str, Callable[[], object]],
     on: str = "cuda",
 ) -> Json:
-    """torch's peers (gpu_peers/) on the first CUDA device: the model built from its own file and seed
-    (the same weights as the reference's), inputs on the device once, each peer made from it, warmed
-    up and checked against the reference outputs; each arm's failure is its own. (`on`:
-    "cpu" only where a test without a GPU takes the same path.)"""
+    """torch's peers (gpu_peers/) on the first CUDA device: the model built from its file and seed, inputs
+    on the device once, each peer warmed up and checked against the reference, each failure its own (`on`:
+    "cpu" only in a test without a GPU)."""
     import torch  # type: ignore[import-not-found,unused-ignore]  # absent where mypy runs
 
     version = str(torch.__version__)

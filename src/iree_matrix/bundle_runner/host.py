@@ -39,9 +39,8 @@ def _cpuinfo_text() -> str:
 
 
 def cpuinfo_fields(text: str) -> dict[str, str]:
-    """The first processor's `key: value` lines of a /proc/cpuinfo text (ARM puts Features per core
-    and the model once at the end: the first value of each key is kept); core/system/host.py reads
-    them with this too."""
+    """The first processor's `key: value` lines of a /proc/cpuinfo text (ARM puts the model once at the end:
+    the first value of each key is kept); core/system/host.py reads them with this too."""
     fields: dict[str, str] = {}
     for line in text.splitlines():
         key, sep, value = line.partition(":")
@@ -74,9 +73,8 @@ def arm_core(fields: dict[str, str]) -> tuple[str, str]:
 
 
 def machine_of(fields: dict[str, str]) -> str:
-    """The architecture (uname -m) a cpuinfo text is of: x86's names a vendor_id; ARM's an
-    implementer, with `CPU architecture: 8` on 64-bit cores and the ISA in 32-bit ones' model name
-    ("ARMv6-compatible processor rev 7 (v6l)": armv6l; Raspberry Pi OS says 7 there for the ARM1176)."""
+    """The architecture (uname -m) a cpuinfo text is of: x86's names a vendor_id; ARM's an implementer, with
+    `CPU architecture: 8` on 64-bit cores and the ISA in 32-bit ones' model name ("(v6l)": armv6l)."""
     if "vendor_id" in fields:
         return "x86_64"
     if "CPU implementer" not in fields:
@@ -87,10 +85,9 @@ def machine_of(fields: dict[str, str]) -> str:
 
 
 def instance() -> str:
-    """Which machine this is, apart from its CPU identity: two machines of one identity time one job under one
-    key, and `merge` keeps both only if their records say they are two. A digest of /etc/machine-id, salted as
-    machine-id(5) asks (the id itself is confidential); without one, of this boot's id (a reboot then reads as
-    another machine: both records kept, none lost). core/system/host.py records this one too."""
+    """Which machine this is, apart from its CPU identity (`merge` keeps two machines' records of one job
+    only if they say they are two): a salted digest of /etc/machine-id (machine-id(5)), else of this boot's
+    id. core/system/host.py records this one too."""
     for source in ("/etc/machine-id", "/var/lib/dbus/machine-id", "/proc/sys/kernel/random/boot_id"):
         try:
             text = Path(source).read_text().strip()
@@ -141,9 +138,8 @@ def llvm_cpu_name(vendor: str, family: str, model: str, stepping: str) -> str:
 
 
 def described(text: str, given: str) -> Json:
-    """The host a cpuinfo text is of, as iree-matrix's records describe one: core/system/host.py's
-    `describe` is this too, so a bundle's records and the tool's give one CPU one `identity` string.
-    `given`: the IREE_MATRIX_CPUINFO file the text was read from ("": this machine's)."""
+    """The host a cpuinfo text is of, as iree-matrix's records describe one (core/system/host.py uses this
+    too: one CPU, one `identity`). `given`: the IREE_MATRIX_CPUINFO file the text was read from."""
     fields = cpuinfo_fields(text)
     flags = sorted(set((fields.get("flags") or fields.get("Features") or "").split()))
     processors = max(1, len(re.findall(r"^processor\s*:", text, re.MULTILINE)))
@@ -175,10 +171,8 @@ def described(text: str, given: str) -> Json:
 
 
 def identity_string(host: Mapping[str, Any], simulated: bool) -> str:
-    """The identity string of a host's fields: what `described` records, and how a reader names the
-    identity of a record that carries the fields but not the string (core/model/host_identity.py).
-    `simulated`: read from IREE_MATRIX_CPUINFO's file, not this machine's CPU: never equal to the real
-    identity, whose figures are that CPU's."""
+    """The identity string of a host's fields (also how a reader names a record that carries the fields
+    but not the string); `simulated` (IREE_MATRIX_CPUINFO's file) never equals the real identity."""
     parts = [host.get(k) or "" for k in ("machine", "vendor", "family", "model", "stepping")]
     parts += [(host.get("cpu_flags_sha256") or "")[:16], host.get("cores") or ""]
     return "|".join(map(str, parts)) + ("|simulated" if simulated else "")

@@ -138,10 +138,8 @@ def is_wheel(runtime: Json) -> bool:
 
 
 def runtime_for(manifest: Json, release: str, machine: str = "") -> Json:
-    """The runtime that runs `release`'s cells (those of `machine`, the target's arch) here: its wheel
-    for this Python and machine, else the command-line tools of the runtime built from source for
-    that arch that the bundle carries (IREE publishes no 32-bit ARM wheel); they need no Python, and
-    run natively or through this machine's binfmt."""
+    """The runtime that runs `release`'s cells (of `machine`, the target's arch) here: its wheel for this
+    Python and machine, else the source-built tools the bundle carries (no 32-bit ARM wheel exists)."""
     try:
         return wheel_for(manifest, release)
     except BundleError:
@@ -191,10 +189,9 @@ def within(root: Path, relative: object) -> Path:
 
 
 def install(root: Path, wheel: Json) -> Path:
-    """The runtime's wheels unpacked under the bundle's .runtime/ (else a temporary folder, when the
-    bundle is read-only): what `pip install --target` would leave, without pip or a network. Its
-    folder is named from the manifest's names, each checked (`named`): a release
-    `../../../canary/EVIL` once unpacked the wheel outside the bundle."""
+    """The runtime's wheels unpacked under the bundle's .runtime/ (else a temporary folder), as `pip install
+    --target` would, without pip or a network; its folder named from the manifest's names, each checked
+    (`named`: a release `../../../canary/EVIL` once unpacked outside the bundle)."""
     digest = str(wheel.get("sha256", ""))
     if not re.fullmatch(r"[0-9a-f]{64}", digest):
         raise BundleError(f"{MANIFEST}: a runtime's sha256 {digest[:80]!r} is no sha256")

@@ -1,15 +1,6 @@
-"""A bundle's modules, where they travel cut into chunks, each distinct chunk once.
-
-A sitting's arms and its proof's neighbours are one model compiled with different flags, and each
-module carries that model's weights (MobileNetV2: 14 MB in each): byte for byte the same runs in
-every module. iree-matrix cuts each module where its content says (execution/bundle_chunks.py) and
-carries each distinct chunk once, in one pack file; each module's recipe lists the pack's ranges it
-is made of. Here each module is put together again, once, before anything runs, and checked against
-the sha256 its compile gave it: the module that runs is that very module, bit for bit.
-
-The manifest's `modules_packed` names the pack and the recipes; a bundle without it carries each
-module whole (`cell["module"]` is then the file itself).
-"""
+"""A bundle's modules, carried cut into chunks, each distinct chunk once (every arm's module holds the
+same weights: execution/bundle_chunks.py): each put together again from its recipe before anything runs
+and checked against its compile's sha256. Without `modules_packed` a bundle carries each module whole."""
 
 from __future__ import annotations
 
@@ -29,9 +20,8 @@ if TYPE_CHECKING:
 
 ASSEMBLED = Path(".runtime") / "modules"  # in the bundle's folder; a temporary one where it is read-only
 
-# IREE's runtime flag that loads a standalone executable plugin (a plugin kernel's imports), read by
-# its tools and by the Python binding (`iree.runtime.flags.parse_flags`) alike; `embedded:` loads it
-# with IREE's own ELF loader, whatever the file's name. iree-matrix's run stage spells it from here.
+# IREE's runtime flag that loads a standalone executable plugin, read by its tools and its Python binding
+# alike; `embedded:` loads it with IREE's own ELF loader, whatever the file's name.
 PLUGIN_FLAG = "--executable_plugin"
 
 
@@ -67,9 +57,8 @@ def module_path(root: Path, cell: Json) -> Path:
 
 
 def assemble(root: Path, manifest: Json) -> int:
-    """Every packed module put together from the pack and checked against its sha256 (a module
-    assembled before is kept); how many there are. BundleError where a recipe does not make its
-    module, or nowhere is writable."""
+    """Every packed module put together from the pack and checked against its sha256 (one assembled before
+    is kept); how many there are. BundleError where a recipe does not make its module, or none is writable."""
     if not (packed := manifest.get("modules_packed")):
         return 0
     recipes: dict[str, Json] = json.loads(within(root, packed["recipes"]).read_text(encoding="utf-8"))

@@ -40,12 +40,10 @@ def sit(
     say: Say,
     over: float = gap.GAP,
 ) -> Json:
-    """One function's paired sitting: its module arms (those whose cell ran and matched here) and
-    ONNX Runtime where importable, `rounds` rounds in rotating order (reversed every other round),
-    `calls` calls per arm per round; an advice document's function entry. An arm that can be the
-    answer and took more than `over` times ONNX Runtime's median is then profiled beside it
-    (`_profile_gap`). A peer the bundle meant to time but this Python cannot import is named in
-    `peers_missing`, with how to add it: home then says why the answer has no ratio to it."""
+    """One function's paired sitting: its module arms that ran and matched here and the peers where
+    importable, `rounds` rotating rounds of `calls` calls each; an advice document's function entry. An
+    answer's arm over `over` times ONNX Runtime's median is then profiled (`_profile_gap`); a peer this
+    Python cannot import is named in `peers_missing`, with how to add it."""
     cells: dict[str, Json] = {c["job"]: c for c in manifest["cells"]}
     arms = [_arm(arm, cells, checked) for arm in sitting["arms"]]
     around = _neighbours(sitting.get("proof") or {}, arms, cells, checked)
@@ -85,9 +83,8 @@ KERNEL_KEYS = ("base", "kernel", "kernel_dir", "kernel_build", "kernel_run", "ap
 
 
 def _arm(arm: Json, cells: dict[str, Json], checked: dict[str, Json]) -> Json:
-    """A module arm of the sitting, as its cell's record here left it: never the answer unless it ran
-    and matched torch. An arm without a cell (a kernel arm whose compile failed where the bundle
-    was made) keeps the manifest's why, and is not timed."""
+    """A module arm of the sitting as its cell's record here left it (never the answer unless it ran and
+    matched torch); one without a cell keeps the manifest's why and is not timed."""
     entry: Json = {k: arm[k] for k in ("name", "kind", "config", "release", "flags")}
     entry.update({k: arm[k] for k in KERNEL_KEYS if k in arm})
     if arm.get("job") not in cells:
@@ -193,9 +190,8 @@ def _profile_gap(
 def _neighbours(
     proof: Json, arms: list[Json], cells: dict[str, Json], checked: dict[str, Json]
 ) -> list[Json]:
-    """The proof's neighbours as arms of the sitting: each the cell that compiled it, checked here
-    against torch's outputs (its record's status); a module byte-identical to one already timed is
-    the same program, timed once (`same_as`)."""
+    """The proof's neighbours as arms: each the cell that compiled it, checked here against torch; a module
+    byte-identical to one already timed is timed once (`same_as`)."""
     seen = {a["module_sha256"]: a["config"] for a in arms if a.get("module_sha256")}
     out: list[Json] = []
     for n in proof.get("neighbours") or ():
@@ -227,9 +223,8 @@ def _neighbours(
 
 
 def _proof(proof: Json, arms: list[Json], around: list[Json]) -> Json:
-    """The proof's one step, in advise's form (the centre and each neighbour: config, flags, module,
-    ms per round, matches, error, same_as); its verdicts are taken at home from the rounds, by the
-    calibrated paired test (there is no compiler here to time a faster neighbour's neighbourhood)."""
+    """The proof's one step in advise's form (the centre and each neighbour); its verdicts are taken at home
+    from the rounds (there is no compiler here to step further)."""
     keys = ("config", "flags", "module_sha256", "ms", "matches", "error", "same_as")
     centre = next((a for a in arms if a["config"] == proof["centre"]), {"config": proof["centre"]})
     timed = {a["config"]: a.get("ms") or [] for a in arms + around if not a.get("same_as")}
@@ -304,9 +299,8 @@ def _checked(out: Path, digest: str) -> dict[str, Json]:
 
 
 def _keep(out: Path, model: str, started: str, document: Json, driver: str = "") -> None:
-    """One file per sitting, named by when it started (as advise names its own): a second sitting of
-    the model is kept beside the first, and readers take the newest; a GPU sitting's name says its
-    driver (a CUDA and a Vulkan sitting of one model may start in the same second)."""
+    """One file per sitting, named by when it started (as advise names its own), its driver in a GPU
+    sitting's name (a CUDA and a Vulkan sitting of one model may start in the same second)."""
     stamp = "".join(ch for ch in started[:19] if ch.isdigit() or ch == "T")
     path = out / f"advice-{named(model, 'model')}.{stamp}{'-' + driver if driver else ''}.json"
     replace(path, (json.dumps(document, indent=1, sort_keys=True) + "\n").encode())

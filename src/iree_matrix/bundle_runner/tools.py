@@ -76,11 +76,8 @@ _PER_UNIT = {
 
 def benchmark_times(benchmark_json: str, unit: str, field: str = "real_time") -> dict[str, list[float]]:
     """Each benchmark's repetition times in `unit` ("ms" or "us"), by name, from iree-benchmark-module's
-    JSON (what precedes its first "{", a tool's log line, is skipped); aggregates left out. `field`
-    "cpu_time" is the process's CPU time per iteration (iree-benchmark-module measures process CPU
-    time: `MeasureProcessCPUTime()` in tools/iree-benchmark-module-main.cc); on local-sync that is the
-    one thread's work, under qemu-user the emulator's. iree-matrix's run stage reads it here too
-    (stages/benchmark_tool.py)."""
+    JSON (a log line before its first "{" skipped, aggregates left out). `field` "cpu_time" is the process's
+    CPU time per iteration: on local-sync the one thread's, under qemu-user the emulator's."""
     scale = _PER_UNIT[unit]
     start = benchmark_json.find("{")
     times: dict[str, list[float]] = {}
@@ -139,9 +136,8 @@ def _binfmt_entries() -> dict[str, str]:
 
 
 def how_it_runs(tool: Path, machine: str = "", entries: Optional[Mapping[str, str]] = None) -> dict[str, str]:
-    """Whether this machine's CPU runs `tool` itself, or an emulator does: {} natively; {"emulated":
-    "qemu-user", ...} through a binfmt_misc handler (the host's CPU did not run the board's code, and
-    its time is the emulator's); raises where nothing here runs it."""
+    """Whether this machine's CPU runs `tool` itself ({}) or an emulator does ({"emulated": "qemu-user", ...}
+    through binfmt_misc: its time is the emulator's); raises where nothing here runs it."""
     with open(tool, "rb") as f:
         head = f.read(64)
     elf = elf_machine(head)
@@ -168,9 +164,8 @@ def how_it_runs(tool: Path, machine: str = "", entries: Optional[Mapping[str, st
 
 
 def tools_of(root: Path, runtime: Json, installed: Optional[Path] = None) -> dict[str, Path]:
-    """The runtime's iree-run-module and iree-benchmark-module: those the bundle carries, or the
-    wheel's own (unpacked at `installed`; with its iree-profile where it has one, 3.12.0 on), made
-    executable where a copy lost the bit."""
+    """The runtime's iree-run-module and iree-benchmark-module (the bundle's, or the wheel's own at
+    `installed`, with its iree-profile from 3.12.0), made executable where a copy lost the bit."""
     if is_wheel(runtime):
         assert installed is not None
         libs = installed / "iree" / "_runtime_libs"
@@ -187,9 +182,8 @@ def tools_of(root: Path, runtime: Json, installed: Optional[Path] = None) -> dic
 def run_cell_tools(
     root: Path, cell: Json, runtime: Json, tools: Mapping[str, Path], repetitions: int, timeout: float
 ) -> Json:
-    """Check and time one cell with IREE's command-line tools, as the run stage does: iree-run-module
-    writes the outputs (raw .bin where .npy has no dtype), numpy compares them with torch's, and
-    iree-benchmark-module on local-sync times one thread's CPU per call."""
+    """Check and time one cell with IREE's tools, as the run stage does: iree-run-module writes the outputs,
+    numpy compares them with torch's, iree-benchmark-module on local-sync times one thread's CPU per call."""
     import numpy as np
 
     result: Json = {"device": cell["device"], "runtime_version": runtime.get("version") or runtime["release"]}

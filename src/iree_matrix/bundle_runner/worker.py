@@ -36,10 +36,8 @@ class _Arms:
 
 
 def worker_loop(root: Path) -> int:
-    """A timing worker: reads one JSON command per line on stdin, answers one line on stdout.
-    {"load": cell} (IREE, on local-sync) or {"load_onnx": path} (ONNX Runtime on one thread) makes
-    an arm; {"time": arm, "calls": n} times it: one untimed call, then n calls, each by this
-    process's CPU time (local-sync and a one-thread ONNX Runtime session run in the calling thread)."""
+    """A timing worker: one JSON order per line on stdin (LOADERS make an arm; {"time": arm, "calls": n}
+    times it: one untimed call, then n, each by this process's CPU time), one answer per line on stdout."""
     arms = _Arms()
     for line in sys.stdin:
         order = json.loads(line)

@@ -103,9 +103,8 @@ WHERE_SUFFIX = ".where.json"
 
 
 def model_line(where: str, line: int) -> str:
-    """ "model.py:8: z = torch.searchsorted(…)" for line `line` of the exported MLIR, from the text of
-    its `model.where.json`; "" where it names no frame for that line (or is not such a file). The
-    file's name only: the record reads the same on every machine."""
+    """The model's line ("model.py:8: z = torch.searchsorted(…)") for line `line` of the exported MLIR,
+    from its `model.where.json` text; "" where none. The file's name only: the same on every machine."""
     try:
         data = json.loads(where)
         frame = str(data["frames"][str(line)])
@@ -134,9 +133,8 @@ def unlowered_op(dump: str) -> str:
 
 
 def pattern_class(op: str) -> str:
-    """torch-mlir's C++ class of a torch op: "torch.aten.scatter.src" -> "AtenScatterSrcOp",
-    "torch.aten._softmax" -> "Aten_SoftmaxOp" (each dotted part camel-cased, a leading underscore kept),
-    as a crash's backtrace names it."""
+    """torch-mlir's C++ class of a torch op, as a crash's backtrace names it: "torch.aten.scatter.src" ->
+    "AtenScatterSrcOp", "torch.aten._softmax" -> "Aten_SoftmaxOp"."""
 
     def camel(part: str) -> str:
         words = part.lstrip("_").split("_")
@@ -148,9 +146,8 @@ def pattern_class(op: str) -> str:
 def first_error(
     output: Optional[str], cause: str = "a compiler bug, not an error in the model"
 ) -> Optional[FirstError]:
-    """The first `error:` of a compiler's output and the op it names (the torch op behind a
-    `torch.operator`, else the op the message quotes); None when the output has no error line. A
-    crash is blamed on `cause`: a kernel's spec or flags where the cell compiles without them."""
+    """The first `error:` of a compiler's output and the op it names; None when it has no error line. A
+    crash is blamed on `cause` (a kernel's spec or flags where the cell compiles without them)."""
     lines = (output or "").splitlines()
     cpu = unknown_cpu(output)
     if cpu is not None:  # the cause: what LLVM then says ("64-bit code requested …") names no CPU
@@ -181,9 +178,8 @@ def unknown_cpu(output: Optional[str]) -> Optional[str]:
 
 
 def _crash(lines: list[str], cause: str) -> Optional[FirstError]:
-    """iree-compile's crash as its first error: it crashed, and the torch op whose lowering was
-    running (the op's C++ class, `AtenScatterSrcOp`, as the backtrace names it: its aten spelling
-    cannot be told from it, so no `op`). None when the output shows no crash."""
+    """iree-compile's crash as its first error, with the C++ class of the torch op whose lowering was
+    running (no `op`: its aten spelling cannot be told from it); None when the output shows no crash."""
     if not any(_CRASH.search(line.strip()) for line in lines):
         return None
     frame = next(

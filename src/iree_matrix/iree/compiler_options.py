@@ -1,16 +1,7 @@
-"""Which `--iree-*` options each IREE compiler release accepts, as read from that release's own
-`iree-compile --help-hidden` (not guessed from changelogs).
-
-The table (`compiler_options.json` beside this module) lets a matrix file's knobs and profiles be
-checked when the matrix is planned: a flag a release does not have is refused then, in one line
-naming the release, instead of a compile per cell finding out. A release the table does not hold
-(newer than the table, or never read) is not checked here; the compile stage still asks that
-compiler's `--help-hidden` and skips a profile whose flag it lacks.
-
-Refreshing the table, after installing the compilers (any matrix's `install:*iree-compiler*` jobs):
-
-    bin/update_compiler_options.py 3.13.0=PATH/bin/iree-compile 3.12.0=... [--merge]
-"""
+"""Which `--iree-*` options each IREE compiler release accepts, read from its own `iree-compile
+--help-hidden` (compiler_options.json): a matrix's knobs are checked when it is planned, not by a compile
+per cell; a release the table lacks is left to the compile stage. Refresh it with
+bin/update_compiler_options.py 3.13.0=PATH/bin/iree-compile ... [--merge]."""
 
 from __future__ import annotations
 

@@ -1,16 +1,7 @@
-"""What a runtime tool that died says, in words: the signal its exit status encodes, and IREE's own
-status line (`file:line: CODE; message`, iree-org/iree runtime/src/iree/base/status.h's codes).
-
-A signal reaches the run stage in three encodings: -N (the tool itself, Python's subprocess), 128+N
-(a shell or qemu-user in between) and 256-N (an IREE wheel's console script, which calls the tool
-with `subprocess.call` and exits with its -N: iree-org/iree
-runtime/bindings/python/iree/_runtime/scripts/iree_run_module/__main__.py), so exit 245 is SIGSEGV
-and 250 SIGABRT. On `--device=local-task` a worker's failed dispatch can end the process before the
-tool prints the status (`EXEC @main`, then exit 250), or leave only its fence's word (`ABORTED;
-while invoking native function hal.fence.await`, exit 1, IREE 3.9.0); the same call on
-`--device=local-sync` returns the cause and prints it, so the run stage makes a kernel cell's failed
-call again there once where the output holds no status or only that one.
-"""
+"""What a runtime tool that died says, in words: the signal its exit status encodes (-N, 128+N through a
+shell or qemu-user, 256-N through an IREE wheel's console script: exit 245 is SIGSEGV) and IREE's own
+status line (`file:line: CODE; message`). A local-task run may die before printing its status, so the run
+stage calls a kernel cell again on local-sync, which prints the cause."""
 
 from __future__ import annotations
 

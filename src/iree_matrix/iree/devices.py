@@ -1,13 +1,7 @@
-"""Which GPU devices a runtime sees here, in its own words: `iree-run-module --dump_devices=DRIVER`
-before a GPU cell's run, and, when it lists none, the refusal of the run itself. A cell whose
-device is absent reads "not run: no CUDA device here", never a failure; a Vulkan runtime that
-hides the only device (the runtimes of 2.9.0-3.11.0, measured here, skip any device whose name
-starts with "llvmpipe":
-`iree_hal_vulkan_is_device_visible` in iree-org/iree runtime/src/iree/hal/drivers/vulkan/
-vulkan_driver.cc, e.g. commit 0bd736145e98) runs on SwiftShader instead where it is installed
-(`SWIFTSHADER_ICD`), and reads "not run: this runtime hides lavapipe" where it is not.
-Pure functions of the tools' output: tests/unit/test_gpu_targets.py feeds them fakes.
-"""
+"""Which GPU devices a runtime sees here, in its own words (`iree-run-module --dump_devices=DRIVER`,
+else the run's refusal): an absent device reads "not run: no CUDA device here", never a failure. The
+2.9.0-3.11.0 Vulkan runtimes hide any "llvmpipe" device, so they run on SwiftShader where it is
+installed (`SWIFTSHADER_ICD`), else "not run: this runtime hides lavapipe". Pure functions of the output."""
 
 from __future__ import annotations
 
@@ -30,10 +24,8 @@ _HIDDEN = re.compile(r"(\d+) physical devices? available; 0 visible")
 # SwiftShader (Google's, which IREE's own CI ran Vulkan tests on) "SwiftShader Device (Subzero)".
 LAVAPIPE_NAME = "llvmpipe"
 SOFTWARE_NAMES = (LAVAPIPE_NAME, "SwiftShader")
-# SwiftShader's Vulkan ICD as Debian ships it, in chromium-common (the browser's software rasterizer;
-# `images/setup-host.sh` installs chromium): the device the runtimes that hide lavapipe accept (2.9.0-3.11.0
-# list it, measured here). Added beside the system's ICDs, never instead of them, so a machine's real GPU
-# stays visible: VK_ADD_DRIVER_FILES (Vulkan loader >= 1.3.234; bookworm's is 1.3.239).
+# SwiftShader's Vulkan ICD as Debian's chromium-common ships it: the device the runtimes that hide
+# lavapipe accept, added beside the system's ICDs (VK_ADD_DRIVER_FILES), so a real GPU stays visible.
 SWIFTSHADER_ICD = Path("/usr/lib/chromium/vk_swiftshader_icd.json")
 
 
@@ -50,9 +42,8 @@ class Devices:
         return bool(self.names) and self.chosen()[1].startswith(SOFTWARE_NAMES)
 
     def chosen(self) -> tuple[str, str]:
-        """The device a cell runs on, as (URI, name): a real GPU first, then lavapipe (Mesa's, the
-        conformant one), then any other (SwiftShader). Named by URI, so which ICD the loader
-        enumerates first (SwiftShader's, here) cannot change the device of a stored run."""
+        """The device a cell runs on, (URI, name): a real GPU, then lavapipe, then any other; by URI, so the
+        order the loader enumerates ICDs in cannot change the device of a stored run."""
         named = list(zip(self.uris, self.names)) if len(self.names) == len(self.uris) else []
         if not named:
             return (self.uris[0] if self.uris else "", self.names[0] if self.names else "")
@@ -65,9 +56,8 @@ class Devices:
 
 
 def listed(output: str, driver: str) -> Devices:
-    """The devices of `driver` a `--dump_devices=DRIVER` (or `--list_devices=DRIVER`) output names.
-    A device's name is its "name:" line (3.12.0 on), else the "#   NAME" line under its URI (the
-    only one before 3.12.0: "# --device=vulkan://5377…" then "#   SwiftShader Device (Subzero)")."""
+    """The devices of `driver` a `--dump_devices` (or `--list_devices`) output names, each named by its
+    "name:" line (3.12.0 on), else the "#   NAME" line under its URI."""
     uris = tuple(u for u in dict.fromkeys(_DEVICE.findall(output)) if u.startswith(f"{driver}://"))
     if not uris:  # --list_devices prints bare URIs, one a line
         uris = tuple(ln.strip() for ln in output.splitlines() if ln.strip().startswith(f"{driver}://"))
@@ -80,19 +70,15 @@ def driver_env(driver: str, icd: Path = SWIFTSHADER_ICD) -> dict[str, str]:
 
 
 def refused_first(output: str) -> bool:
-    """The runtime refused the module itself before it needed a device: its bytecode version or
-    required VM features ("required module features [Ch] are not available in this runtime
-    configuration", a 3.11.0 module on a 3.2.0 runtime, which hides lavapipe too). That refusal is the
-    cross's answer to "does runtime B load compiler A's module?" whatever device the machine has, so
-    such a run is a refusal, not "not run". A refusal that comes only after the device (the HAL
-    module's version, checked while the device is created) cannot be seen without one."""
+    """The runtime refused the module itself before it needed a device (its bytecode version or required
+    VM features): the cross's answer whatever device the machine has, so a refusal, not "not run". A
+    refusal only after the device (the HAL module's version) cannot be seen without one."""
     return refusals.is_refusal(output)
 
 
 def not_run_reason(kind: str, output: str) -> str:
-    """Why a GPU cell is not run, from the refusal of a run on a runtime that listed no device of
-    its kind: the runtime hides the devices there are ("N physical devices available; 0 visible"),
-    or there is none (no driver library, or none enumerated)."""
+    """Why a GPU cell is not run, from the refusal of a run on a runtime that listed no device: it hides the
+    devices there are ("N physical devices available; 0 visible"), or there is none."""
     if (hidden := _HIDDEN.search(output)) and int(hidden.group(1)) > 0:
         return (
             f"not run: this runtime hides lavapipe (llvmpipe), the only {kind} device here "

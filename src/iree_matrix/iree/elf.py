@@ -21,13 +21,9 @@ ELF_MAGIC = b"\x7fELF"
 
 
 def dispatch_code(vmfb: Path, out_dir: Path) -> list[Path]:
-    """Extract the dispatch code, the ELF(s) IREE's llvm-cpu backend embedded in `vmfb`, into `out_dir`.
-
-    A .vmfb is a FlatBuffer followed by its external files and a zip central directory, so
-    `zipfile` reads it (the kernels are stored, named like `module_linked_embedded_elf_arm_32.so`).
-    When it is not zip-readable (another container layout), every ELF found by its magic is cut
-    out at the size its own headers give, as `kernel_<n>.so`.
-    """
+    """Extract the dispatch code, the ELF(s) IREE's llvm-cpu backend embedded in `vmfb`, into `out_dir`: by
+    zip (a .vmfb is a FlatBuffer, its files and a zip directory), else every ELF found by its magic, cut at
+    the size its headers give (`kernel_<n>.so`)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     found: list[Path] = []
     try:
@@ -63,9 +59,8 @@ def scan_elves(blob: bytes) -> list[bytes]:
 
 
 def defined_functions(blob: bytes) -> list[str]:
-    """The functions an ELF object defines with global or weak binding (hidden ones included), from
-    its symbol table: a kernel's entry points, whose names a module that linked it holds. [] for a
-    blob that is no ELF or has no symbol table."""
+    """The functions an ELF object defines with global or weak binding (hidden included): a kernel's entry
+    points, whose names a module that linked it holds; [] for no ELF or no symbol table."""
     return [name for name, _ in _defined_functions(blob)]
 
 
@@ -75,16 +70,30 @@ def default_visibility_functions(blob: bytes) -> list[str]:
     return [name for name, visibility in _defined_functions(blob) if visibility == 0]
 
 
+def _sections(blob: bytes, start: int = 0) -> Optional[tuple[bool, str, Any, list[Any]]]:
+    """(64-bit, byte order, the header's fields after e_ident, the section headers) of the ELF at
+    `blob[start:]`, None when it is not one; struct.error when it is cut short."""
+    ident = blob[start : start + 16]
+    if len(ident) < 16 or not ident.startswith(ELF_MAGIC) or ident[4] not in (1, 2) or ident[5] not in (1, 2):
+        return None
+    wide, order = ident[4] == 2, "<" if ident[5] == 1 else ">"
+    header = struct.unpack_from(order + ("HHIQQQIHHHHHH" if wide else "HHIIIIIHHHHHH"), blob, start + 16)
+    shoff, shentsize, shnum = header[5], header[10], header[11]
+    section = order + ("IIQQQQIIQQ" if wide else "IIIIIIIIII")
+    return (
+        wide,
+        order,
+        header,
+        [struct.unpack_from(section, blob, start + shoff + i * shentsize) for i in range(shnum)],
+    )
+
+
 def _defined_functions(blob: bytes) -> list[tuple[str, int]]:
     """(name, visibility: st_other & 3) of each defined global or weak FUNC in the symbol table."""
-    if not blob.startswith(ELF_MAGIC) or len(blob) < 64 or blob[4] not in (1, 2) or blob[5] not in (1, 2):
-        return []
-    wide, order = blob[4] == 2, "<" if blob[5] == 1 else ">"
     try:
-        header = struct.unpack_from(order + ("HHIQQQIHHHHHH" if wide else "HHIIIIIHHHHHH"), blob, 16)
-        shoff, shentsize, shnum = header[5], header[10], header[11]
-        section = order + ("IIQQQQIIQQ" if wide else "IIIIIIIIII")
-        sections = [struct.unpack_from(section, blob, shoff + i * shentsize) for i in range(shnum)]
+        if len(blob) < 64 or (parsed := _sections(blob)) is None:
+            return []
+        wide, order, _, sections = parsed
         found = []
         for _, sh_type, _, _, offset, size, link, _, _, entsize in sections:
             if sh_type != 2 or not entsize:  # SHT_SYMTAB
@@ -105,25 +114,14 @@ def _defined_functions(blob: bytes) -> list[tuple[str, int]]:
 
 
 def elf_size(blob: bytes, start: int = 0) -> int:
-    """The length of the ELF at `blob[start:]` from its own headers (0 when it is not one).
-
-    The end is the furthest of: the section header table, the program header table, and every
-    section with file contents (linkers put the section headers last, but do not promise it).
-    """
-    ident = blob[start : start + 16]
-    if len(ident) < 16 or not ident.startswith(ELF_MAGIC) or ident[4] not in (1, 2) or ident[5] not in (1, 2):
-        return 0
-    wide, order = ident[4] == 2, "<" if ident[5] == 1 else ">"
-    header = order + ("HHIQQQIHHHHHH" if wide else "HHIIIIIHHHHHH")
+    """The length of the ELF at `blob[start:]` from its own headers (0 when it is not one): the furthest of
+    its header tables and sections with contents (linkers put section headers last, but do not promise it)."""
     try:
-        (_, _, _, _, phoff, shoff, _, _, phentsize, phnum, shentsize, shnum, _) = struct.unpack_from(
-            header, blob, start + 16
-        )
+        if (parsed := _sections(blob, start)) is None:
+            return 0
+        (_, _, _, _, phoff, shoff, _, _, phentsize, phnum, shentsize, shnum, _), sections = parsed[2:]
         end = max(phoff + phentsize * phnum, shoff + shentsize * shnum)
-        section = order + ("IIQQQQIIQQ" if wide else "IIIIIIIIII")
-        for i in range(shnum):
-            fields = struct.unpack_from(section, blob, start + shoff + i * shentsize)
-            sh_type, offset, size = fields[1], fields[4], fields[5]
+        for _, sh_type, _, _, offset, size, *_ in sections:
             if sh_type != 8:  # SHT_NOBITS occupies no file space
                 end = max(end, offset + size)
     except struct.error:
@@ -132,9 +130,8 @@ def elf_size(blob: bytes, start: int = 0) -> int:
 
 
 def parse_arm32_attributes(readelf_output: str) -> dict[str, Any]:
-    """`readelf -h -A` output -> every `Tag_*` with its value, the header's float ABI, and for each
-    target with a dispatch code check (targets.DispatchCodeCheck) its verdict, `<arch>_ok`: whether
-    its CPU runs the code (`armv6_ok`: CPU arch at most v6KZ, FP at most VFPv2, no NEON)."""
+    """`readelf -h -A` output -> every `Tag_*`, the header's float ABI, and each dispatch code check's
+    verdict, `<arch>_ok` (`armv6_ok`: CPU arch at most v6KZ, FP at most VFPv2, no NEON)."""
     tags: dict[str, str] = {}
     float_abi = None
     for line in readelf_output.splitlines():
@@ -162,19 +159,13 @@ def arm32_attributes(elf: Path, *, log: Optional[Path] = None) -> dict[str, Any]
 
 def arm32_calls_past_text(blob: bytes) -> list[int]:
     """Addresses of the ARM-mode `bl` instructions in a 32-bit little-endian ELF's `.text` that call the
-    address just past its end: a function the linker gave no code. The `fmaf` IREE links into 32-bit ARM
-    kernels (from musl's wasm32 bitcode; the libcall `llvm.fma.f32` becomes where the CPU has no fused
-    multiply-add, as VFPv2 has none) is a local function of size 0, which the linker places, empty, at the end
-    of the kernels' code (docs/boards.md, "fmaf"): such a call runs through the zero padding after it and
-    faults at the next page (qemu: "uncaught target signal 11"). Only unconditional `bl` is read: a literal
-    pool word that happens to look like one would have to aim exactly there too."""
-    if blob[:4] != ELF_MAGIC or blob[4] != 1 or blob[5] != 1:  # ELF32, little-endian
-        return []
+    address just past its end: the `fmaf` IREE links for a CPU without fused multiply-add is a local function
+    of size 0 placed there (docs/boards.md, "fmaf"), and such a call faults in the padding after it."""
     try:
-        (shoff,) = struct.unpack_from("<I", blob, 32)
-        shentsize, shnum, shstrndx = struct.unpack_from("<HHH", blob, 46)
-        sections = [struct.unpack_from("<10I", blob, shoff + i * shentsize) for i in range(shnum)]
-        names_offset = sections[shstrndx][4]
+        if (parsed := _sections(blob)) is None or parsed[:2] != (False, "<"):  # ELF32, little-endian
+            return []
+        header, sections = parsed[2:]
+        names_offset = sections[header[12]][4]  # e_shstrndx
     except (struct.error, IndexError):
         return []
     for name, _type, _flags, addr, offset, size, *_ in sections:
@@ -199,13 +190,8 @@ _UNDEFINED = re.compile(r"undefined symbol: (.+?)\s*$", re.MULTILINE)
 
 
 def undefined_symbols(compile_output: str) -> list[str]:
-    """The symbols iree-compile's embedded linker could not resolve, in order of first mention.
-
-    iree-lld links kernels `-nostdlib`, so on 32-bit ARM every helper LLVM calls instead of an
-    instruction is missing (`__aeabi_idiv` for i32 division on armv6, which has no divide
-    instruction; `__aeabi_ldivmod` for i64 division; `__aeabi_h2f` for f16 -> f32). The output
-    reads `iree-lld: error: undefined symbol: __aeabi_idiv`.
-    """
+    """The symbols iree-compile's `-nostdlib` embedded linker could not resolve (`iree-lld: error:
+    undefined symbol: __aeabi_idiv`: the helpers LLVM calls on 32-bit ARM), in order of first mention."""
     return list(dict.fromkeys(m.group(1) for m in _UNDEFINED.finditer(compile_output)))
 
 

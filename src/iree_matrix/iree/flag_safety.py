@@ -1,18 +1,8 @@
-"""A kernel's flags are data, not commands: which of its kernel.toml's `cflags`, `requires_flags` and
-`run_flags` the tool passes on (None: this one), each refusal the reason in words.
-
-A drill's `requires_flags` ran a shell as root (`--iree-hal-preprocess-executables-with=bash -c …`,
-iree-compile runs it per executable: compiler/src/iree/compiler/Dialect/HAL/Transforms/
-PreprocessExecutables.cpp), another made iree-compile dlopen a file (`--iree-load-plugin=PATH`), and
-`cflags = ["--include=FILE"]` put a root-only file's bytes into a stored error message. A deny-list
-of dangers then let `--iree-llvmcpu-link-embedded=false` through (the system linker, and a run the
-tool blamed on a damaged environment). So each list is an allow-list of meanings: the iree-compile
-flags a kernel needs (`COMPILE_FLAGS`: the preprocessing pipeline, the target CPU and its features,
-vectorization and unrolling knobs, stack sizes, data tiling) with values that name no path, file or
-program; a runtime task flag (`--task_…`); and C flags that only set the language, warnings,
-optimisation, macros and known code-generation choices. Linking, loading, outputs and the target
-backend are the tool's. Whatever a source `#include`s or `#embed`s beyond its own directory is the
-sandbox's to hide (kernel/stages/kernel_build.py builds in the model's sandbox)."""
+"""A kernel's flags are data, not commands: which of kernel.toml's `cflags`, `requires_flags` and
+`run_flags` the tool passes on (None), each refusal said in words. Allow-lists of meanings, not deny-lists
+of dangers (a drill's `requires_flags` ran a shell through --iree-hal-preprocess-executables-with, another
+dlopened a file, `--include=FILE` leaked a root-only file): linking, loading, outputs and the backend are
+the tool's."""
 
 from __future__ import annotations
 

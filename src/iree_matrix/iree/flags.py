@@ -62,9 +62,8 @@ ARM32_LINKER_SOFT_FMAF = ("iree_lld_arm32_fmaf.sh", "arm32_fmaf.py")
 
 @dataclasses.dataclass(frozen=True)
 class Profile:
-    """A named flag set: `default` plus changes. A profile the flag search may switch on is a knob;
-    what makes it one is data: its flags, what it needs with it, which knobs exclude each other,
-    the releases it is for and where it comes from."""
+    """A named flag set: `default` plus changes. A knob (a profile the flag search may switch on) is data:
+    its flags, what it needs, its group, the releases it is for and where it comes from."""
 
     name: str
     target_cpu: Optional[str] = "host"  # "host", an LLVM CPU name, or None for a generic CPU
@@ -145,10 +144,8 @@ BUILTIN_PROFILES: dict[str, Profile] = {
             "--iree-opt-aggressively-propagate-transposes=true",
             "transposes propagated aggressively",
         ),
-        # Four more knobs of the budgeted search. Defaults from IREE's source
-        # (compiler/src/iree/compiler/Codegen/LLVMCPU/Passes.cpp and, from 3.11, its options
-        # binder): FP-reduction reassociation is off at codegen opt level O0, the default since the
-        # binder tied it to `--iree-llvmcpu-mlir-opt-level`; softmax decomposition fuses by default.
+        # Defaults from IREE's LLVMCPU Passes.cpp: FP-reduction reassociation is off at codegen opt
+        # level O0 (the default from 3.11); softmax decomposition fuses by default.
         _knob(
             "reassociate-fp",
             "--iree-llvmcpu-reassociate-fp-reductions=true",
@@ -176,12 +173,9 @@ BUILTIN_PROFILES: dict[str, Profile] = {
             target_cpu="x86-64-v3",
             description="llvm-cpu for an AVX2 CPU (x86-64-v3): what valgrind can run, for instruction counts",
         ),
-        # The knobs an IREE CPU expert reaches for, each checked against every
-        # release's `--help-hidden` (compiler_options.json). Data tiling has been off by default
-        # since iree-org/iree#21935 (in 3.9.0 and 3.13.0), while IREE's own x86 benchmark configs
-        # (the former benchmark suite, iree-comparative-benchmark) turn it on with microkernels:
-        # `--iree-opt-data-tiling=true --iree-llvmcpu-enable-ukernels=all`. Before the change it
-        # was on, so there `data-tiling` is the null knob and `no-data-tiling` the change.
+        # Data tiling has been off by default since iree-org/iree#21935, while IREE's own x86
+        # benchmark configs turn it on with microkernels; before the change `data-tiling` is the
+        # null knob and `no-data-tiling` the change.
         _knob(
             "stack-1m",
             "--iree-llvmcpu-stack-allocation-limit=1048576",
@@ -257,9 +251,8 @@ BUILTIN_PROFILES: dict[str, Profile] = {
 def with_needs(
     profiles: Mapping[str, Profile], known: Optional[Mapping[str, Profile]] = None
 ) -> dict[str, Profile]:
-    """`profiles` with each one's needed knobs' flags folded into its own (needed flags first, in
-    the order of `needs`, each once). `known` resolves the names (default: `profiles`). Raises
-    KeyError naming an unknown need, ValueError on a cycle."""
+    """`profiles` with each one's needed knobs' flags folded into its own, needed first, each once (`known`
+    resolves names). KeyError naming an unknown need, ValueError on a cycle."""
     known = {**(known or {}), **profiles}
 
     def flags_of(name: str, seen: tuple[str, ...]) -> tuple[str, ...]:

@@ -20,12 +20,9 @@ class Hint:
     # The stages whose words it is read in (most signatures are the compiler's); () any stage
     stages: tuple[str, ...] = ("compile",)
     fields: Optional[Callable[[re.Match[str]], dict[str, str]]] = None  # values derived from the match
-    # Only for exports made where this expression is found in the exporter environment's name (a
-    # record's exporter label, `...+transformers5.23.0` where the model asked for transformers):
-    # words as generic as "outputs differ from torch", or an SDPA that fails to legalize (an old
-    # compiler on a plain model's 8-operand SDPA), have the cause the advice names only in that
-    # library's code. Keyed on what made the export, not on the model's name, so a user's own
-    # transformers model gets the hint a built-in one does. None: any exporter.
+    # Only for exports whose exporter environment's name this expression is found in
+    # (`...+transformers5.23.0`): generic words have the cause the advice names only in that
+    # library's code; keyed on the exporter, not the model, so a user's model gets it too. None: any.
     exporters: Optional[str] = None
     # Only for compiler releases in this inclusive range (first, last): a cause a release fixed
     releases: Optional[tuple[str, str]] = None

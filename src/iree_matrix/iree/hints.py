@@ -1,11 +1,6 @@
-"""What to do about a failure: the known failure signatures, in the tools' own words, and the step
-that gets past each. One table (`HINTS`), read by the report, the site, `query` and a run's summary;
-nothing else spells a signature or its advice.
-
-A hint is only ever added to the tool's words, never put in their place: the record keeps what the
-tool said, and a failure no signature matches gets no hint rather than a guess. Each entry says
-where its advice comes from (`source`): measured here, or the page of docs/ that explains it.
-"""
+"""What to do about a failure: the known failure signatures, in the tools' own words, and the step that
+gets past each (`HINTS`, the one table the report, the site, `query` and a run's summary read). A hint is
+only added to the tool's words, never put in their place, and a failure no signature matches gets none."""
 
 from __future__ import annotations
 

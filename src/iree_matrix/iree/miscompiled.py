@@ -1,10 +1,6 @@
-"""Ops of an exported model that IREE's releases compute wrongly without an error: a run whose outputs
-differ from torch names those it finds in the model's MLIR, with the model's line, so that the
-mismatch has a cause to act on (a hint keyed on these words says what to write instead).
-
-Each entry is a measurement, not a guess: the op alone, exported by turbine and compiled by the
-releases named, differs from torch (tests/data/routes and tests/integration/test_routes.py).
-"""
+"""Ops of an exported model that IREE's releases compute wrongly without an error, each measured alone
+(tests/integration/test_routes.py): a run whose outputs differ from torch names those it finds in the
+model's MLIR, with the model's line, so the mismatch has a cause to act on."""
 
 from __future__ import annotations
 
@@ -31,10 +27,8 @@ def _at(where: str, number: int) -> str:
 
 
 def negative_pads(mlir: str, where: str = "") -> tuple[str, ...]:
-    """Each constant padding by a negative amount (a crop: `F.pad(x, (0, 0, 1, -1))`, a token shift)
-    in `mlir`, in words: "torch.aten.pad with a negative padding [0, 0, 1, -1], at model.py:30: …".
-    Measured on 3.10.0, 3.12.0 and 3.13.0: one that keeps the size (a shift) compiles and its
-    output differs from torch; one that shrinks the tensor fails to compile (tensor.insert_slice)."""
+    """Each constant padding by a negative amount (a crop or token shift: `F.pad(x, (0, 0, 1, -1))`) in
+    `mlir`, in words; measured on 3.10.0-3.13.0: a shift compiles and differs from torch, a crop fails."""
     ints: dict[str, int] = {}
     lists: dict[str, list[str]] = {}
     found = []
@@ -57,11 +51,9 @@ _DET = re.compile(r"^\s*%[\w.:-]+(?:,\s*%[\w.:-]+)*\s*=\s*(?P<op>torch\.aten\.li
 
 
 def determinants(mlir: str, where: str = "", target_cpu: str = "", host_avx2: bool = True) -> tuple[str, ...]:
-    """`torch.linalg.slogdet` / `det` in `mlir` compiled for an x86-64 CPU without AVX2
-    (`target_cpu`; `host` where the machine that compiled it has none: `host_avx2` False, a user's
-    older CPU under the `default` profile), in words; () for any other CPU. Measured on 3.13.0 (an
-    8x8 matrix): for generic, x86-64 and x86-64-v2 the result differs from torch by 6.5 (values up
-    to 3.2); x86-64-v3, x86-64-v4 and znver5 match."""
+    """`torch.linalg.slogdet` / `det` in `mlir` compiled for an x86-64 CPU without AVX2 (`target_cpu`;
+    `host` where `host_avx2` is False), in words; () otherwise. Measured on 3.13.0: generic, x86-64 and
+    x86-64-v2 differ from torch by 6.5 on an 8x8 matrix; x86-64-v3 and newer match."""
     if target_cpu not in _NO_AVX2 and not (target_cpu == "host" and not host_avx2):
         return ()
     return tuple(
@@ -80,10 +72,8 @@ def words(mlir: str, where: str = "", target_cpu: str = "", host_avx2: bool = Tr
 
 
 def cannot_compile(source: Path, source_op: str) -> str:
-    """What a failed compile's message adds where the model's op it stopped at (`source_op`) is a
-    constant padding and the exported MLIR `source` pads by a negative amount ("" otherwise): a crop,
-    `F.pad(y, (0, 0, 0, -1))`, which 3.13.0 refuses ("slice along dimension 0 runs out-of-bounds",
-    lowered from torch.aten.pad)."""
+    """What a failed compile's message adds where it stopped at a constant padding and `source` pads by a
+    negative amount (a crop, which 3.13.0 refuses: "slice along dimension 0 runs out-of-bounds"); "" else."""
     if not source_op.startswith(("torch.aten.pad", "torch.aten.constant_pad_nd")) or not source.is_file():
         return ""
     where = source.with_name(source.stem + compile_errors.WHERE_SUFFIX)
@@ -93,10 +83,8 @@ def cannot_compile(source: Path, source_op: str) -> str:
 
 
 def bisectable(label: Labels) -> bool:
-    """Whether `iree-matrix bisect` takes a run of this cell (its `label`): a CPU target of llvm-cpu
-    (no GPU, no bare-metal firmware), turbine's own MLIR of the model's default export (no ONNX form,
-    no MLIR lowered by another release, no recipe). Labels alone, never the host: a published
-    report renders the same on every machine (the command itself refuses another host's CPU)."""
+    """Whether `iree-matrix bisect` takes a run of this cell: llvm-cpu on a CPU target, turbine's own MLIR
+    of the default export. Labels alone, never the host: a published report renders the same everywhere."""
     try:
         target = targets.parse(label.arch)
     except ValueError:
@@ -112,10 +100,8 @@ def bisectable(label: Labels) -> bool:
 
 
 def bisect_offer(job: str, results_dir: Optional[str] = None) -> str:
-    """What to do about a run whose outputs differ from torch's that no known op (no hint) explains:
-    the command that finds the first module whose output leaves torch's (`iree-matrix bisect`, for
-    the run `job` of `results_dir`: its flag left out for the default `results`; None where the
-    caller does not know the folder, which the line then says how to name)."""
+    """The `iree-matrix bisect` command for a run whose outputs differ from torch's that no hint explains
+    (for `job` of `results_dir`; None: the line says how to name the folder)."""
     import shlex
 
     # quoted always (a job id holds `:`, `/`, a `~` or `@` of a model's name), as the docs show it

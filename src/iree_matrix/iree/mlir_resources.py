@@ -1,13 +1,6 @@
-"""MLIR text's constants as older IREE compilers can take them.
-
-turbine writes a model's weights as `dense_resource<name>` attributes whose bytes sit in the file's
-trailing `{-# dialect_resources: { builtin: { name: "0x<alignment><data>" } } #-}` section. IREE's
-2023 compilers parse that but cannot serialize it: 20230209.425 … 20231004.665 stop with
-"DenseResourceElementsAttr not yet supported for serialization" (measured here, 2026-11-25). The same
-bytes as an inline `dense<"0x<data>">` attribute compile on all of them: the blob's hex is a 4-byte
-little-endian alignment (`04000000`) followed by the raw little-endian elements, which is exactly
-the hex form of a dense elements attribute without its first 8 hex digits.
-"""
+"""MLIR text's constants as older IREE compilers can take them: IREE's 2023 compilers cannot serialize
+turbine's `dense_resource<...>` weights ("DenseResourceElementsAttr not yet supported for serialization"),
+but take the same bytes as an inline `dense<"0x...">`: the blob's hex without its 4-byte alignment prefix."""
 
 from __future__ import annotations
 

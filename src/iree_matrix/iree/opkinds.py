@@ -1,20 +1,7 @@
-"""Op kinds: one vocabulary for where time goes in IREE, torch and ONNX Runtime.
-
-Each framework names its work differently: IREE its dispatches
-(`main$async_dispatch_4_matmul_like_96x112x112x16_f32`), torch's profiler its ATen operators
-(`aten::mkldnn_convolution`), ONNX Runtime its graph nodes (`Conv`, `FusedConv`). Grouping all
-three by what the op computes is what lets a report say "IREE loses 9 ms on depthwise
-convolutions". Two choices keep the groups comparable:
-
-- a 1x1 (pointwise) convolution is a matmul: IREE lowers it to one (`matmul_like_...`), so torch's
-  and ONNX Runtime's pointwise convs count as matmul too (decided from the weight's shape);
-- a depthwise convolution (one input channel per group) is its own kind: IREE names it
-  `conv_<H>x<W>x<C>x<KH>x<KW>` (no input-channel dimension, an odd count of dims: 5 for 2-D, 3 for
-  1-D) where an ordinary convolution has an even count (`conv_<OC>x<H>x<W>x<IC>x<KH>x<KW>`).
-
-What each framework fuses differs (IREE and ONNX Runtime fold batch norm and activations into the
-convolution; torch eager runs them apart), so "elementwise" and "norm" are compared with care.
-"""
+"""Op kinds: one vocabulary for where time goes in IREE (dispatches), torch (ATen operators) and ONNX
+Runtime (graph nodes), so a report can say "IREE loses 9 ms on depthwise convolutions". A 1x1 convolution
+counts as a matmul (IREE lowers it to one); a depthwise convolution is its own kind (IREE names it with an
+odd count of dims). Fusion differs between them, so "elementwise" and "norm" are compared with care."""
 
 from __future__ import annotations
 

@@ -1,21 +1,8 @@
-"""CPU targets: an architecture and, for boards, the exact CPU — what a module is compiled for and
-what its run is emulated as. `ARCHES` is the one table of target facts: triple, CPUs and
-features, Debian / OCI platform and qemu, the toolchain IREE's runtime is built with, which ARM
-build attributes the CPU executes (the dispatch code check), the real boards with their names, CPUs and
-memory, and a bare-metal CPU's emulated machine (its compile flags and memory map); everything
-else reads them here (CONTRIBUTING.md, "Adding a CPU target").
-
-Compilation always happens on the host (IREE cross-compiles for any triple); only `run` needs the
-target architecture, natively or under qemu-user with `QEMU_CPU` pinned to the board's CPU so no
-newer instruction slips through unnoticed.
-
-In a matrix file a target is `x86_64`, `aarch64:cortex-a72` (board CPU after the colon),
-`armv6` (the Raspberry Pi Zero's ARM1176JZF-S) or `cortex-m:cortex-m4` (a bare-metal
-microcontroller, docs/cortex-m.md); ids spell it `aarch64-cortex-a72`. A GPU target
-(docs/gpu.md) is `vulkan-spirv`, `cuda:sm_80` or `rocm:gfx942` (the GPU's chip after the colon):
-compiled on the host for that backend, run on the host by the runtime's `vulkan`, `cuda` or `hip`
-HAL driver where a device of that kind is present.
-"""
+"""CPU and GPU targets: an architecture and, for boards, the exact CPU (`x86_64`, `aarch64:cortex-a72`,
+`armv6`, `cortex-m:cortex-m4`, `cuda:sm_80`; ids spell it `aarch64-cortex-a72`). `ARCHES` is the one table
+of target facts (CONTRIBUTING.md, "Adding a CPU target"); everything else reads them here. Compiles
+happen on the host; a run needs the target's architecture, natively or under qemu-user with `QEMU_CPU`
+pinned to the board's CPU, and a GPU target runs on the host's runtime by its HAL driver."""
 
 from __future__ import annotations
 
@@ -228,10 +215,8 @@ ARCHES: dict[str, Arch] = {
             features=("+vfp2",),
             qemu={"arm1176jzf-s": "arm1176"},
             float_abi="soft",
-            # IREE's runtime cross-built for the ARM1176JZF-S (source_builds/cmake_runtime.py): -mcpu, not
-            # -march=armv6 (IREE uses `yield`, an ARMv6K instruction), VFPv2 with the soft-float
-            # calling convention (-mfloat-abi=softfp: Debian armel, where the runs happen), and
-            # IREE's task executor's pointer-to-int cast on 32 bits kept a warning.
+            # -mcpu, not -march=armv6 (IREE uses `yield`, an ARMv6K instruction); VFPv2 with Debian
+            # armel's soft-float calling convention; the task executor's 32-bit cast kept a warning.
             toolchain=Toolchain(
                 "arm-linux-gnueabi-gcc",
                 "arm-linux-gnueabi-g++",
@@ -299,11 +284,8 @@ ARCHES: dict[str, Arch] = {
                     (0x20000000, 4 * MiB),
                     "Arm MPS2 AN386 (Cortex-M4F), 4 MB code SRAM, 4 MB data SRAM",
                 ),
-                # QEMU's MPS3 AN547 (hw/arm/mps2-tz.c, an547_raminfo): Corstone-300's Cortex-M55
-                # (Helium, FPv5), 512 KiB ITCM at 0 and 512 KiB DTCM at 0x20000000. The core boots
-                # Secure and the SSE-300's IDAU makes an address Secure when bit 28 is set, so the
-                # firmware lives at the Secure aliases 0x10000000 / 0x30000000 (the vector table is
-                # read through 0, SVTOR's reset value).
+                # QEMU's MPS3 AN547: Corstone-300's Cortex-M55, 512 KiB ITCM and DTCM. The core boots
+                # Secure (bit 28 set), so the firmware lives at the Secure aliases 0x10000000 / 0x30000000.
                 Machine(
                     "mps3-an547",
                     "cortex-m55",
@@ -465,10 +447,8 @@ def is_gpu(label: str) -> bool:
 
 
 # The x86-64 CPUs iree-compile takes for --iree-llvmcpu-target-cpu, as IREE 3.13.0 lists them when it
-# refuses another ("Unknown CPU for target architecture x86_64. List of accepted CPUs: ..."); an older
-# release's LLVM knows fewer (its compile says so: a recorded failure), a name outside the list none.
-# A misspelt CPU was compiled by every cell of `bundle --advise --cpu` and failed each with LLVM's
-# "64-bit code requested on a subtarget that doesn't support it!", the bundle packed without them.
+# refuses another (an older release's LLVM knows fewer: its compile says so); a misspelt CPU is refused
+# up front instead of failing every cell of `bundle --advise --cpu`.
 X86_64_LLVM_CPUS = frozenset(
     "nocona core2 penryn bonnell atom silvermont slm goldmont goldmont-plus tremont nehalem corei7 westmere "
     "sandybridge corei7-avx ivybridge core-avx-i haswell core-avx2 broadwell skylake skylake-avx512 skx "
@@ -500,10 +480,9 @@ def x86_64_cpu_problem(cpu: str) -> Optional[str]:
 
 
 def host_cpu_problem(cpu: str) -> Optional[str]:
-    """Why `cpu` (`--cpu`, `--fleet`: a CPU of this host's architecture to compile for) is none that
-    iree-compile takes, where the list is known (x86-64); elsewhere, whether it is an x86-64 one (on
-    an aarch64 host, `--fleet x86-64-v3` as README suggests, or `--cpu znver4`, compiled every cell
-    for the aarch64 triple with an x86 CPU, each LLVM's failure); None otherwise."""
+    """Why `cpu` (`--cpu`, `--fleet`) is no CPU of this host's architecture iree-compile takes: checked
+    against the list on x86-64, elsewhere refused when it is an x86-64 one (each cell would fail); None
+    otherwise."""
     if (arch := host_arch()) == "x86_64":
         return x86_64_cpu_problem(cpu)
     if cpu in X86_64_LLVM_CPUS and cpu != "host":

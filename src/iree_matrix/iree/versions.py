@@ -1,9 +1,5 @@
-"""What each IREE / iree-turbine release is called on PyPI and what its tools accept.
-
-Facts (see ../shared/IREE-NOTES.md): from 2.9.0 the packages are `iree-base-compiler` /
-`iree-base-runtime`; before that they were date-versioned `iree-compiler` / `iree-runtime`
-(e.g. 20240410.865). Which flag spelling a compiler accepts is decided here, and only here.
-"""
+"""What each IREE / iree-turbine release is called on PyPI (`iree-base-*` from 2.9.0, date-versioned
+`iree-compiler` / `iree-runtime` before) and what its tools accept: decided here, and only here."""
 
 from __future__ import annotations
 
@@ -46,11 +42,9 @@ def runtime_requirement(version: str) -> str:
 
 
 def stand_in_runtime(compiler: str, runtimes: Iterable[str]) -> Optional[str]:
-    """The runtime that runs a compiler release's modules when that release has no runtime of its
-    own (iree-base-compiler 3.7.1 is on PyPI, iree-base-runtime 3.7.1 is not): the newest runtime of
-    the same release line (major.minor) older than the compiler, or None when the line has none.
-    A patch release keeps its line's module format (3.7.1's modules load on runtimes 3.4.0-3.7.0 in
-    the published cross, results/COMPATIBILITY.md)."""
+    """The runtime for a compiler release that has none of its own (iree-base-runtime 3.7.1 is not on
+    PyPI): the newest of the same major.minor line older than it, whose module format a patch release
+    keeps; None when the line has none."""
     if not is_valid(compiler):
         return None
     wanted = Version(compiler)
@@ -64,10 +58,8 @@ def stand_in_runtime(compiler: str, runtimes: Iterable[str]) -> Optional[str]:
 # the same modules (the 2.4.1 wheels differ only in their dist-info), 2.5.0 on only as `iree-turbine`.
 IREE_TURBINE_FROM = Version("2.3.0")
 
-# The IREE compiler whose torch importer a turbine release older than 2.9.0 wrote its MLIR with:
-# those releases do not pin it (or only give a floor), so pip takes the newest date release and the
-# export would be 2024-11's whatever the turbine. Pinned to the compiler of the turbine's day
-# (PyPI metadata and upload dates, 2026-11-25):
+# The IREE compiler a turbine release older than 2.9.0 wrote its MLIR with, which it does not pin (pip
+# would take 2024-11's whatever the turbine): the compiler of the turbine's day (PyPI metadata):
 _TURBINE_IMPORTERS = {
     "0.9.3": "20231218.742",  # shark-turbine 0.9.3 (2023-12-19): Requires-Dist iree-compiler>=20231218.742
     "0.9.4": "20240129.785",  # shark-turbine 0.9.4 (2024-02-05): >=20240129.785
@@ -95,13 +87,9 @@ def turbine_importer(turbine: str) -> Optional[str]:
 
 
 def exporter_requirements(torch: str, turbine: str) -> tuple[str, ...]:
-    """torch + turbine, and the IREE release turbine was made with.
-
-    turbine builds the MLIR with the IREE compiler's Python bindings but does not pin that
-    compiler; left alone pip takes the newest, so the same matrix would export different MLIR
-    next month. From 2.9.0 turbine and iree-base-* share version numbers, so pin the pair; before,
-    the date release of the turbine's day (`turbine_importer`).
-    """
+    """torch + turbine, and the IREE compiler turbine builds the MLIR with, pinned (left alone pip takes
+    the newest, and next month's export differs): the same version from 2.9.0, before it the date
+    release of turbine's day (`turbine_importer`)."""
     numpy = "numpy<2" if Version(torch) < _NUMPY2_TORCH else "numpy"
     reqs = [f"torch=={torch}", f"{turbine_package(turbine)}=={turbine}", numpy]
     importer = turbine_importer(turbine)
@@ -112,17 +100,12 @@ def exporter_requirements(torch: str, turbine: str) -> tuple[str, ...]:
     return tuple(reqs)
 
 
-# The ONNX form's `onnx` package, in the exporter environment (torch.onnx.export needs it: torch
-# 2.13.0 raises "Module onnx is not installed!") and in the compiler's (iree-import-onnx imports it:
-# iree/compiler/extras/onnx_importer.py; the wheels' `[onnx]` extra asks onnx>=1.16.0, 20240410.859's
-# onnx>=1.15.0, 20231004.665's none). Pinned like the peers' so an import depends on the compiler.
+# The ONNX form's `onnx` package, in the exporter environment (torch.onnx.export needs it) and in the
+# compiler's (iree-import-onnx imports it), pinned like the peers' so an import depends on the compiler.
 ONNX_REQUIREMENT = "onnx==1.23.2"
 
 # Compiler packages whose Python bindings keep a process from ending after an export, unless it ends
 # by os._exit (as the export workers do) or drops the export's output and runs gc.collect() first.
-# 3.6.0: stuck in PyGILState_Ensure while MLIR's resources are destroyed (a Conv2d + ReLU export,
-# torch 2.13.0 + turbine 3.6.0, hung 3 of 3 times for 90-400 s; with `del` + gc.collect() it ended
-# 2 of 2); 3.3.0 and 3.4.0: a deadlock in _mlir.so's teardown (idle in pthread_cond_timedwait).
 EXIT_HANGS = {
     "iree-base-compiler 3.3.0": "a deadlock in _mlir.so's teardown",
     "iree-base-compiler 3.4.0": "a deadlock in _mlir.so's teardown",

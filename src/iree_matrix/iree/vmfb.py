@@ -1,15 +1,7 @@
-"""What a compiled module (.vmfb) asks of the runtime that loads it, read from the file itself.
-
-A .vmfb is a zip archive: `module.fb` (a size-prefixed FlatBuffer, `BytecodeModuleDef` of IREE's
-`runtime/src/iree/schemas/bytecode_module_def.fbs`) plus one member per executable
-(`main_dispatch_0_embedded_elf_x86_64.so`). A runtime refuses a module when one of these does not
-fit it: the VM bytecode version (`bytecode version mismatch; runtime supports 17.0, module has 15.0`),
-the required feature bits (`required module features [Ch] are not available`), or the minimum
-version of a module it imports (`required module 'hal' version mismatch; have 6 but require 7`).
-
-The field ids below are the schema's declaration order, which FlatBuffers keeps stable; a field an
-older compiler did not write reads as absent.
-"""
+"""What a compiled module (.vmfb, a zip of `module.fb`, a size-prefixed FlatBuffer `BytecodeModuleDef`,
+and its executables) asks of the runtime that loads it: the bytecode version, the required feature bits
+and the minimum versions of the modules it imports. The field ids are the schema's declaration order,
+which FlatBuffers keeps stable; a field an older compiler did not write reads as absent."""
 
 from __future__ import annotations
 
@@ -56,9 +48,8 @@ def module_versions(path: Path) -> dict[str, Any]:
 
 
 def part_digests(path: Path) -> dict[str, str]:
-    """sha256 of each part of the module, by member name (`module.fb`: the VM bytecode; one per
-    executable): which part two modules of different sha256 differ in. Empty for a module that is
-    not a zip (a bare FlatBuffer has one part: the whole file)."""
+    """sha256 of each part of the module by member name (`module.fb` and each executable): where two modules
+    differ. Empty for a module that is not a zip."""
     try:
         with zipfile.ZipFile(path) as archive:
             return {

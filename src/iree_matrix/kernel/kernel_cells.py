@@ -17,10 +17,9 @@ from iree_matrix.matrix.spec_tables import Where, as_list
 def parse(
     value: Any, where: Where, given: Sequence[Kernel], cells: Sequence[Cell]
 ) -> tuple[dict[str, Kernel], list[Cell]]:
-    """`kernels = ["kernels/depthwise3x3"]`: kernel directories, relative to the matrix file, then
-    those `given` loaded (matrix/settings.py); and each of `cells` again with each kernel meant for
-    its model (a kernel-less cell stays: it is what the kernel's compile is compared with, and what
-    its speed-up is over)."""
+    """`kernels = ["kernels/depthwise3x3"]` (relative to the matrix file) and those `given`, loaded; and
+    each of `cells` again with each kernel meant for its model (the kernel-less cell stays: what the kernel
+    is compared with)."""
     paths = [] if value == [] else as_list(value)
     for path in paths:  # "" would be the matrix file's own directory, said as its missing kernel.toml
         if not str(path).strip():

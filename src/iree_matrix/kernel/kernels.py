@@ -1,41 +1,8 @@
-"""Kernels: a user's own C, swapped into a model's dispatches, as an input like a model.
-
-A kernel is a directory with a `kernel.toml`:
-
-    name = "depthwise3x3"                 # what ids, labels and tables call it
-    description = "3x3 depthwise f32, NHWC, stride 1 and 2"
-    sources = ["depthwise.c"]             # freestanding C, compiled for each cell's target
-    spec = "spec.mlir"                    # the transform spec (--iree-preprocessing-transform-spec-filename)
-    object = "depthwise.o"                # the object the spec names (found through the search path)
-    replaces = "linalg.depthwise_conv_2d_nhwc_hwc 3x3"   # what it replaces, in words
-    cflags = ["-DBLOCK=16"]               # optional: more C compiler flags
-    models = ["mobilenet_v2"]             # optional: the models it is meant for (else every model)
-    requires_flags = ["--iree-..."]       # optional: iree-compile flags its pattern needs
-    run_flags = ["--task_worker_stack_size=196608"]   # optional: runtime flags its modules need
-
-    mechanism = "plugin"                  # optional: "embedded" (the default, the object linked
-                                          #   into the executable) or "plugin" (see below)
-
-    [[specs]]                             # optional: another spec for a window of compiler releases
-    file = "spec-old.mlir"                #   (releases spell the transform dialect differently)
-    before = "3.4.0"                      #   compilers older than 3.4.0; `from = "X"`: X and newer
-
-The two mechanisms are IREE's samples/custom_dispatch/cpu/embedded and .../cpu/plugin. A plugin
-kernel's sources hold an executable plugin (IREE's runtime/src/iree/hal/local/executable_plugin.h:
-`iree_hal_executable_plugin_query` and the imports it resolves); they are linked into a standalone
-plugin (`object`, default NAME.so) that the runtime loads (`--executable_plugin=embedded:PATH`), and
-the spec (its own, or the one the tool writes) declares the kernel's functions as imports, no object.
-
-A compile takes the first `[[specs]]` window its compiler's release falls in, else `spec`; its record
-says which file (`custom_kernel.spec`).
-
-A matrix file names kernel directories (`kernels = ["kernels/depthwise3x3"]`, relative to the file)
-and the command line adds more (`--kernel DIR`, relative to the working directory): each cell of a
-model the kernel is meant for is then planned twice, without it and with it (`…/default+k:NAME`).
-
-Read here and checked, each problem one line naming the file and the key; never compiled here (the
-`kernel` stage builds the object, kernel/stages/kernel_build.py).
-"""
+"""Kernels: a user's own C, swapped into a model's dispatches, as an input like a model. A kernel is a
+directory with a `kernel.toml` (its keys: `_KEYS`; docs/kernels.md): its sources, its transform spec (or
+what the spec the tool writes replaces), the object the spec names, and optional flags, models, op kinds,
+mechanism (embedded or plugin) and `[[specs]]` windows by compiler release. Read here and checked, each
+problem one line naming the file and the key; built by the `kernel` stage (kernel/stages/kernel_build.py)."""
 
 from __future__ import annotations
 
@@ -107,9 +74,8 @@ class KernelError(ValueError):
 
 @dataclasses.dataclass(frozen=True)
 class SpecWindow:
-    """A spec for the compiler releases in [since, before) (either end open when ""): releases
-    spell the transform dialect and HAL attributes differently, so one pattern may need a file per
-    window (2.9.0-3.3.0 read `count(...)` as an unknown op; 3.4.0 on refuse the bare region)."""
+    """A spec for the compiler releases in [since, before) (either end open when ""): releases spell the
+    transform dialect differently (2.9.0-3.3.0 read `count(...)` as an unknown op)."""
 
     file: str
     since: str = ""
@@ -170,10 +136,8 @@ class Kernel:
         return tuple(dict.fromkeys([self.spec, *(w.file for w in self.spec_windows)]))
 
     def shown_directory(self, cwd: Optional[Path] = None) -> str:
-        """The directory as records and answers print it: relative to the working directory (a
-        checkout, where the tool is run: `kernels/depthwise3x3`) or to the repository the tool runs
-        from, when it lies inside one; else as it was given. Never this machine's absolute path to a
-        checkout inside it (/work/…/kernels/depthwise3x3), which no reader has."""
+        """The directory as records and answers print it: relative to the working directory or the repository
+        the tool runs from when it lies inside one, else as given; never this machine's absolute path."""
         resolved = self.directory.resolve()
         for root in (Path(cwd or Path.cwd()).resolve(), _repository()):
             if root is not None and resolved.is_relative_to(root):
@@ -181,16 +145,14 @@ class Kernel:
         return str(self.directory)
 
     def compile_flags(self, release: str = "") -> list[str]:
-        """What a compile adds to swap the kernel in, as a user gives it: the flags its pattern needs,
-        its spec for `release` in its directory, and (embedded) that directory as where its object is,
-        built there by the kernel arm's `kernel_build` command; the directory as `shown_directory` says it."""
+        """What a compile adds to swap the kernel in, as a user gives it: its pattern's flags, its spec for
+        `release`, and (embedded) its directory as where its object is, as `shown_directory` says it."""
         at, spec = self.shown_directory(), self.spec_for(release) if release else self.spec
         return [*self.requires_flags, *mechanisms.of(self.mechanism).compile_flags(f"{at}/{spec}", at)]
 
     def with_flags(self, flags: Sequence[str], release: str = "") -> list[str]:
-        """A configuration's `flags` with the kernel's (`compile_flags`) after them: a flag the kernel
-        requires that the configuration has already (channels-last's pipeline) is said once, since the
-        compile passes it twice to one effect."""
+        """A configuration's `flags` with the kernel's after them, a flag the configuration has already
+        (channels-last's pipeline) said once: the compile passes it twice to one effect."""
         return [*flags, *(f for f in self.compile_flags(release) if f not in flags)]
 
     def arm_flags(self, flags: Sequence[str], release: str = "") -> dict[str, list[str]]:
@@ -200,9 +162,8 @@ class Kernel:
         return {"flags": self.with_flags(flags, release), **({"kernel_run": run} if run else {})}
 
     def load_flags(self) -> list[str]:
-        """What the runtime tools add to run the kernel's modules, as a user gives it: a plugin
-        kernel's plugin, built in its directory (an embedded kernel's code is in the module), then
-        the kernel's `run_flags`."""
+        """What the runtime tools add to run the kernel's modules, as a user gives it: a plugin kernel's
+        plugin (an embedded kernel's code is in the module), then its `run_flags`."""
         built = f"{self.shown_directory()}/{self.object}"
         return [*mechanisms.of(self.mechanism).load_flags(built), *self.run_flags]
 
@@ -476,10 +437,8 @@ def run_flag_problem(flag: str) -> Optional[str]:
 
 
 def run_flags_in(command: Sequence[str]) -> list[str]:
-    """The kernel `run_flags` a run's recorded command passes (stages/run.py gives a cell's kernel's to
-    every call), in order: each argument that is a kernel's kind of runtime flag (`run_flag_problem`:
-    never one the run gives itself), so what times the run's module again (execution/abtest.py)
-    passes them too."""
+    """The kernel `run_flags` a run's recorded command passes, in order (each argument `run_flag_problem`
+    accepts), so what times the run's module again (execution/abtest.py) passes them too."""
     return [a for a in command if run_flag_problem(a) is None]
 
 
@@ -508,11 +467,9 @@ def _windows(raw: list[Any], directory: Path, error: Any) -> tuple[SpecWindow, .
 
 
 def _regular_files_only(directory: Path) -> None:
-    """A kernel's directory holds regular files and folders only, 16 MiB in all, each file one every
-    other user may read by its path (`shared_files`: the store copies them, readable by all): a device
-    or a FIFO is refused by path, and so is a link to a root-only file, a file in a private folder and
-    a hard link (each was copied into the store as 0644). A link to a file every user may read is
-    followed (depthwise3x3_plugin's source)."""
+    """A kernel's directory holds regular files and folders only, 16 MiB in all, each readable by every
+    user by its path (the store copies them, readable by all): a device, a FIFO, a link to a root-only
+    file, a file in a private folder and a hard link are refused; a link to a shared file is followed."""
     total = 0
     for path, found in bubblewrap.walk(directory.resolve()):
         if stat.S_ISLNK(found.st_mode):

@@ -43,9 +43,8 @@ def built(
 
 
 def _steps(build: Record) -> list[tuple[str, tuple[str, ...]]]:
-    """The kernel job's commands as recorded, each (what, argv): each source's compile and the link
-    (`steps`); a record made before it kept them has only its last (`command`), said so where it is
-    a link; none where it recorded no command."""
+    """The kernel job's commands as recorded, each (what, argv): its `steps`, or an older record's last
+    `command` (said so where it is a link); none where it recorded no command."""
     if not (kept := build.metric.of(KernelMetrics).steps):
         last = ONLY_LAST if "ld.lld" in build.command else ""
         return [(f"{build.job}: {STAGE} (as recorded){last}", tuple(build.command))] if build.command else []

@@ -1,19 +1,7 @@
-"""torch's peers in a GPU sitting (gpu.py), one module each in this package, as the CPU sittings'
-peers are in scripts/peer_frameworks/: adding a GPU peer is adding its module, and the runner, the
-answers (findings/gpu_advice.py), the hand-measured table (findings/gpu_measured.py) and ANSWERS.md
-read every peer from here.
-
-A peer's module (not starting with `_`) has two things:
-
-- `PEER`, its declaration, a dict of literals (`DECLARED` names its keys): its place in the order
-  (`rank`), its arm's name and config in a sitting's document (`config`: "torch.compile"), the name
-  a reader sees (`display`: "torch eager"), how it runs where a reader needs telling (`mode`: "CUDA
-  graphs", or ""), and its arm's `source` with "{torch}" for the torch it ran on;
-- `load(torch, module)`: what the sitting calls, made from the model (in eval mode, on the device).
-
-The module's name is the stem of its answer's JSON keys (`time_over_<name>`, `<name>_error`).
-Runs inside a bundle: Python 3.9 syntax, the stdlib only at the top (torch is handed to `load`).
-"""
+"""torch's peers in a GPU sitting (gpu.py), one module each (adding a GPU peer is adding its module; the
+answers and ANSWERS.md read every peer from here). A module not starting with `_` has `PEER`, a dict of
+literals keyed by `DECLARED`, and `load(torch, module)`, the callable timed; its name is the stem of its
+answer's JSON keys (`time_over_<name>`). Python 3.9, stdlib only at the top (torch is handed to `load`)."""
 
 from __future__ import annotations
 

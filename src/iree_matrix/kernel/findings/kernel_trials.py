@@ -23,9 +23,8 @@ from iree_matrix.kernel.kernels import GENERATED, SPEC_FILE
 
 @dataclasses.dataclass(frozen=True)
 class KernelTrial:
-    """A user's kernel swapped into the answer's configuration (`base`), timed in the answer's
-    sitting: its time over the configuration's alone, the kernel arm's proof. `taken`: the sitting
-    calls it faster beyond noise, its spec applied and its outputs match torch's."""
+    """A user's kernel swapped into the answer's configuration (`base`), timed in its sitting; `taken`: faster
+    beyond noise, its spec applied and its outputs matching torch's."""
 
     kernel: str
     base: str
@@ -68,10 +67,9 @@ class KernelTrial:
 def with_kernel(
     chosen: Arm, kernel_arms: Sequence[Arm]
 ) -> tuple[Arm, Arm, Optional[KernelTrial], list[KernelTrial]]:
-    """The answer with a kernel where one wins: of `kernel_arms` (kernels swapped into the chosen
-    configuration), the one the sitting calls faster than the configuration alone (the fastest such
-    one) is taken, and its arm's figures are then the answer's. The arm answered, its configuration
-    alone (a fleet's build is that, without the kernel), the trial taken, and every trial."""
+    """The answer with a kernel where one wins: of `kernel_arms`, the fastest the sitting calls faster than
+    the configuration alone, its figures then the answer's. The arm answered, its configuration alone, the
+    trial taken, and every trial."""
     trials = [KernelTrial.of(k, chosen) for k in kernel_arms]
     if not (winners := [(k, t) for k, t in zip(kernel_arms, trials) if t.faster]):
         return chosen, chosen, None, trials
@@ -81,9 +79,8 @@ def with_kernel(
 
 
 def kernel_text(trial: KernelTrial) -> str:
-    """A kernel timed with the answer's configuration, and why it is or is not taken: its time over
-    the configuration's alone from the same sitting's rounds (the kernel arm's proof), or why it has
-    none (its spec matched nothing, its outputs differ from torch's, it did not build)."""
+    """A kernel timed with the answer's configuration, and why it is or is not taken: its time over the
+    configuration's alone from the same rounds, or why it has none."""
     head = f"kernel `{trial.kernel}` with `{trial.base}`"
     if trial.applied is False:
         return f"{head}: not applied (its spec matched nothing in this model): never taken ({trial.error})"
@@ -112,9 +109,8 @@ REPO = shipped.kernels_dir().parent  # where a shipped kernel's directory (kerne
 
 
 def compile_lines(a: Any) -> list[str]:
-    """An answer's (findings/advice.py's `Advice`) iree-compile line; with a kernel whose spec the tool
-    writes from the module's IR (no file in its directory), first the command that writes that spec,
-    which the line then names (advise's answer and ANSWERS.md)."""
+    """An answer's iree-compile line; with a kernel whose spec the tool writes from the module's IR, first
+    the command that writes that spec, which the line then names."""
     generated = f"{TRANSFORM_SPEC_FLAG}={a.kernel.directory}/{GENERATED}" if a.kernel else ""
     if a.kernel is None or generated not in a.flags:
         named = [f.split("=", 1)[1] for f in a.flags if f.startswith(f"{TRANSFORM_SPEC_FLAG}=")]
@@ -151,11 +147,9 @@ def kernel_json(trial: KernelTrial) -> dict[str, Any]:
 
 
 def placed(text: str, directory: str) -> str:
-    """`text` (a taken kernel's build line, compile or run flags, as an answer keeps them: its
-    directory relative to the checkout or the working directory it was run in) with that directory
-    absolute where it lies there: printed on this machine, the command runs from any directory (the
-    build's `cd kernels/depthwise3x3` ran only inside the checkout). Left as kept where it lies in
-    neither, or its path would need quoting."""
+    """`text` (a taken kernel's build line or flags, its directory relative to the checkout or working
+    directory) with that directory absolute where it lies here, so the command runs from anywhere; as kept
+    where it lies in neither, or would need quoting."""
     from iree_matrix.core import shipped
 
     if not directory or Path(directory).is_absolute():
@@ -168,7 +162,6 @@ def placed(text: str, directory: str) -> str:
 
 
 def in_subshell(build: str) -> str:
-    """A kernel's build line as a user pastes it before the compile: `cd DIR && …` in parentheses, so
-    the shell comes back to where the compile's relative paths (the spec, the search path) start.
-    Sittings kept before said it without them."""
+    """A kernel's build line as pasted before the compile: `cd DIR && …` in parentheses, so the shell comes
+    back to where the compile's relative paths start (older sittings said it without them)."""
     return f"({build})" if build.startswith("cd ") else build

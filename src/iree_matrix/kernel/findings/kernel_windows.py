@@ -1,20 +1,7 @@
-"""Which releases take a kernel (kernel/kernels.py): per architecture and IREE release, does the same
-spec and object compile (and change the module: applied), load, and match torch? Derived once from
-the records of the kernel's cells (`labels.kernel`), as the load windows are from the runs, each
-verdict with the jobs it rests on. `query kernel NAME` prints it
-(kernel/findings/kernels.py), COMPATIBILITY.md shows it and compat.json holds it.
-
-A release's verdict, the first that holds:
-- `wrong results`: the kernel's module ran and its outputs differ from torch (the kernel's error);
-- `crashes`: the kernel's module ran and died of a signal;
-- `takes it`: a compile with the kernel applied, and a run of it whose outputs match torch;
-- `refused at run`: every run of the kernel's module failed (a runtime's refusal);
-- `compiles`: applied, not run (yet);
-- `refused`: iree-compile refused the spec or the object (the compiler's words);
-- `matches nothing`: the spec matched nothing in any model it was compiled with;
-- `does not build`: the C compiler refused the kernel (its first error);
-- `not run`: what stopped every cell, said.
-"""
+"""Which releases take a kernel: per architecture and IREE release, does the same spec and object
+compile (applied), load and match torch, derived from the kernel's cells' records, each verdict with the
+jobs it rests on (`query kernel NAME`, COMPATIBILITY.md, compat.json). A release's verdict is the first
+of ORDER that holds."""
 
 from __future__ import annotations
 

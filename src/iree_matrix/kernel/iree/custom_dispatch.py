@@ -1,21 +1,8 @@
-"""IREE's custom dispatches on llvm-cpu, as the tool uses them: a C kernel compiled freestanding for
-the cell's target (IREE's samples/custom_dispatch/cpu/embedded), swapped in by a transform spec
-(`--iree-preprocessing-transform-spec-filename`) whose `#hal.executable.object` the compiler finds
-in a directory (`--iree-hal-executable-object-search-path`) and links into the executable.
-
-The C compiler is Zig's clang from PyPI (`ziglang`): one pinned package with every target in it
-(x86_64, aarch64, the Pi Zero's armv6), installed like any environment of the matrix, from the
-wheelhouse, so its identity is the environment's pins (in the kernel stage's key). Debian 12's
-clang 14 knows neither `znver4` nor `znver5`.
-
-The other mechanism, IREE's samples/custom_dispatch/cpu/plugin: the same C compiled the same way,
-then linked by Zig's lld into a standalone plugin (a freestanding shared ELF, linked with the flags
-IREE's sample CMakeLists.txt gives `standalone_plugin_<arch>.so`) that the runtime's own ELF loader
-loads (`--executable_plugin=embedded:PATH`), so it needs no dynamic loader on the target either. Its
-C includes IREE's `iree/hal/local/executable_plugin.h` (runtime/src of IREE's source: no wheel ships
-it), whose ABI (IREE_HAL_EXECUTABLE_PLUGIN_VERSION_0_1) is byte for byte the same file in 3.3.0,
-3.7.0, 3.9.0, 3.10.0 and 3.11.0.
-"""
+"""IREE's custom dispatches on llvm-cpu as the tool uses them (samples/custom_dispatch/cpu/embedded and
+.../plugin): a C kernel compiled freestanding for the cell's target by Zig's clang from PyPI (`ziglang`:
+every target in one pinned package, its identity the environment's pins; Debian 12's clang 14 knows no
+znver4), swapped in by a transform spec; a plugin is linked by Zig's lld into a standalone plugin the
+runtime's own ELF loader loads, its C built against IREE's executable_plugin.h (no wheel ships it)."""
 
 from __future__ import annotations
 
@@ -74,9 +61,8 @@ def zig_target(target: targets.Target) -> str:
 # LLVM's other names for x86 CPUs (llvm/lib/Target/X86/X86.td's ProcModel aliases) that iree-compile
 # takes and Zig does not: Zig lists each CPU once, under its own name.
 _ZIG_ALIASES = {"corei7-avx": "sandybridge", "core-avx-i": "ivybridge", "core-avx2": "haswell"}
-# The x86-64 CPUs IREE 3.13.0 takes (targets.X86_64_LLVM_CPUS) that Zig 0.15.1's clang does not know
-# (each tried here, `python -m ziglang cc -target x86_64-freestanding-none -mcpu=NAME -c`: "error:
-# unknown CPU"; 2026-11-27), with the newest CPU of its line that it does know where there is one.
+# The x86-64 CPUs IREE 3.13.0 takes that Zig 0.15.1's clang does not know (each tried here: "error:
+# unknown CPU"), with the newest CPU of its line that it does know where there is one.
 ZIG_UNKNOWN_X86_64 = {
     "znver6": "znver5",
     **dict.fromkeys(("novalake", "wildcatlake", "c86-4g-m4", "c86-4g-m6", "c86-4g-m7", "c86-4g-m8"), ""),
@@ -92,9 +78,8 @@ def zig_cpu(cpu: Optional[str]) -> str:
 
 
 def kernel_cpu_problem(cpu: str) -> Optional[str]:
-    """Why a kernel cannot be built for the x86-64 CPU `cpu` (a bundle's `--cpu`) though IREE compiles
-    for it, with what to do; None when Zig's clang knows it. Found when the kernel was built: every
-    kernel cell of `bundle --advise mobilenet_v2 --cpu znver6` failed with "error: unknown CPU"."""
+    """Why a kernel cannot be built for the x86-64 CPU `cpu` though IREE compiles for it (Zig's clang does not
+    know it: every kernel cell failed "unknown CPU"), with what to do; None when it can."""
     if cpu not in ZIG_UNKNOWN_X86_64:
         return None
     older = ZIG_UNKNOWN_X86_64[cpu]
@@ -106,9 +91,8 @@ def kernel_cpu_problem(cpu: str) -> Optional[str]:
 
 
 def cflags(target: targets.Target, cpu: Optional[str], extra: Sequence[str] = ()) -> list[str]:
-    """The C compiler's flags for one kernel object: the target and CPU the module's kernels are
-    compiled for (`cpu`: flags.target_cpu's, "host" for this machine), the features the target
-    table adds (armv6's VFPv2), then the kernel's own `cflags`."""
+    """The C compiler's flags for one kernel object: the target and CPU the module's kernels are compiled for
+    ("host": this machine), the target table's features (armv6's VFPv2), then the kernel's own `cflags`."""
     flags = ["-target", zig_target(target), f"-mcpu={zig_cpu(cpu)}{_features(target)}", *BASE_CFLAGS]
     if target.arch.float_abi:  # Zig's `eabi` alone is soft float throughout (__aeabi_fadd calls):
         # VFP instructions with the soft-float calling convention (softfp) are what armv6 runs.

@@ -1,19 +1,8 @@
-"""kernel: a user's C kernel (kernel/kernels.py) built for one target and CPU, freestanding, as IREE's
-custom-dispatch samples build theirs; the compile stage of each cell that names the kernel swaps it
-in with the kernel's transform spec (kernel/iree/custom_dispatch.py).
-
-One job per kernel, target and CPU (`kernel:depthwise3x3/x86_64/host`), reused by every compiler
-and profile that compiles for that CPU. It runs in its own environment, Zig's clang from PyPI
-(`ziglang`), installed from the wheelhouse like IREE: the C compiler's identity is that
-environment's pins, in the key. The sources and the spec are copied into the entry first, so what
-the compile links is what is stored, whatever the kernel's directory holds later. A C error is
-the job's recorded failure, in the C compiler's words (its first error).
-
-A plugin kernel (`mechanism = "plugin"`) is linked into a standalone plugin the runtime loads, its
-C compiled against IREE's plugin header from the IREE source the matrix names (`--iree-source`,
-else IREE's repository at the newest runtime release of the matrix): no wheel ships that header.
-An embedded kernel built for ARM whose entry points have default visibility is refused: IREE's
-arm_32/arm_64 ELF loaders never fill the PLT slots such calls go through (docs/kernels.md)."""
+"""kernel: a user's C kernel built for one target and CPU, freestanding, by Zig's clang (its environment's
+pins in the key), one job per kernel, target and CPU (`kernel:depthwise3x3/x86_64/host`), the sources
+copied into the entry first so what is linked is what is stored. A plugin kernel is linked into a
+standalone plugin against IREE's plugin header from the matrix's IREE source; an embedded kernel for ARM
+with default-visible entry points is refused (IREE's ARM ELF loaders never fill PLT slots)."""
 
 from __future__ import annotations
 
@@ -174,9 +163,8 @@ class KernelStage(StageBase):
 
 
 def include_flag(directory: Path) -> str:
-    """The C compiler's include flag for `directory`, spelled `--include-directory=DIR`: on Docker a
-    path root's home hides is mounted under /mnt/host and the argv rewritten to match, which finds a
-    path only after `=`, a space or a quote; in `-IDIR` it stayed the host's, not found there."""
+    """`--include-directory=DIR`, not `-IDIR`: Docker's argv rewrite of a path under root's home finds it
+    only after `=`, a space or a quote."""
     return f"--include-directory={directory}"
 
 
@@ -225,10 +213,8 @@ def _checks_visibility(job: Job, kernel: Kernel) -> bool:
 
 
 def _visibility_error(kernel: Kernel, names: list[str], argv: list[str]) -> Outcome:
-    """An ARM object whose entry points are default-visibility functions: refused before IREE links
-    it. The linker calls them through PLT slots (R_ARM_JUMP_SLOT / R_AARCH64_JUMP_SLOT) that IREE's
-    arm_32 and arm_64 ELF loaders never fill (they apply DT_REL/DT_RELA, not DT_JMPREL:
-    runtime/src/iree/hal/local/elf/arch/arm_32.c, arm_64.c), so the module would crash at run."""
+    """An ARM object whose entry points are default-visibility functions, refused before IREE links it: the
+    calls go through PLT slots IREE's arm_32/arm_64 ELF loaders never fill (no DT_JMPREL), a crash at run."""
     shown = ", ".join(names)
     message = (
         f"kernel {kernel.name!r}: {shown} {'has' if len(names) == 1 else 'have'} default visibility, so "

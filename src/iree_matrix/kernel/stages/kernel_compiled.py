@@ -34,12 +34,9 @@ def kernel_facts(
     spec: Path,
     spec_digest: Optional[str],
 ) -> dict[str, Any]:
-    """What the kernel's compile says of it: its object and spec, and whether the spec applied: the
-    module holds the names of the object's functions (IREE 3.9 keeps the kernel's executable apart,
-    3.13 links every executable into one ELF: the names are there either way), else the executables
-    the spec declares as parts. With neither, a module byte for byte the one compiled without the
-    kernel matched nothing for certain; one that differs did only where the kernel adds no flags of
-    its own (`requires_flags` change the module whatever the spec does)."""
+    """What the kernel's compile says of it: its object and spec, and whether the spec applied: the module
+    holds the object's functions' names, or the spec's executables as parts; with neither, a module that
+    differs from the one compiled without the kernel counts only where the kernel adds no flags."""
     built = ctx.dep("kernel").record.metric.of(KernelMetrics)
     baseline = module_sha256(ctx.dep("compile"))
     text = spec.read_text(encoding="utf-8", errors="replace")
@@ -84,9 +81,8 @@ def not_applied_words(kernel: str, facts: Optional[dict[str, Any]] = None) -> st
 
 
 def without_spec(argv: list[str], output: Path) -> list[str]:
-    """A kernel cell's iree-compile command without the flags that swap the kernel in (its spec and
-    its object's search path), writing to `output`: the configuration's flags and the kernel's
-    `requires_flags` alone, to tell a refusal of the kernel from one of the flags it needs."""
+    """A kernel cell's iree-compile command without its spec and object search path, writing to `output`: to
+    tell a refusal of the kernel from one of the `requires_flags` it needs."""
     swaps = (f"{custom_dispatch.TRANSFORM_SPEC_FLAG}=", f"{custom_dispatch.OBJECT_SEARCH_PATH_FLAG}=")
     kept = [a for a in argv if not a.startswith(swaps)]
     at = kept.index("-o") if "-o" in kept else len(kept)
@@ -105,11 +101,8 @@ def kernel_refused(
     requires_flags: tuple[str, ...] = (),
     alone: Optional[processes.Completed] = None,
 ) -> Exception:
-    """A compile the kernel broke (the same cell compiled without it: it is a dependency): the
-    compiler's words, said to be about the kernel's spec or object, or, where the same compile with
-    the kernel's `requires_flags` but without its spec (`alone`) fails too, about those flags with
-    this configuration: the kernel is then not what the compiler refuses (YOLOX-nano's data-tiled
-    1x1 convolutions under the channels-last pipeline, spec or not)."""
+    """A compile the kernel broke: the compiler's words, said to be about its spec or object, or about its
+    `requires_flags` with this configuration where the compile without its spec (`alone`) fails too."""
     if requires_flags and alone is not None and alone.returncode != 0 and not alone.killed:
         return StageFailure(
             "kernel-rejected",

@@ -1,14 +1,7 @@
-"""The transform spec the tool writes for a kernel declared by what it replaces (kernel.toml
-`function` and `replaces = { module = ... }`, `{ class = ... }` or `{ op = ... }`): written per
-compile from that cell's own IR (kernel/iree/spec_gen.py); kernel/stages/kernel_seam.py's `SpecSource`
-for such a kernel. Kept in the compile's entry beside its module (`kernel-spec.mlir`; its digest in the
-record, `custom_kernel.spec_sha256`, spec "generated").
-
-The IR is the cell's iree-compile itself, its flags and the kernel's `requires_flags`, stopped after
-preprocessing (`--compile-to=preprocessing`, a phase every release 3.3.0 ... 3.13.0 has) with
-`--mlir-print-debuginfo`; the torch module of each op comes from the export's model.where.json
-(`modules`, written when the matrix has such a kernel: stages/export.py), the torch op of each from
-the line of the export's model.mlir its location names."""
+"""The transform spec the tool writes for a kernel declared by what it replaces (`function` and
+`replaces`), per compile from that cell's own IR (kernel/iree/spec_gen.py), kept beside its module
+(`kernel-spec.mlir`). The IR is the cell's own iree-compile stopped after preprocessing with
+`--mlir-print-debuginfo`; each op's torch module comes from the export's model.where.json."""
 
 from __future__ import annotations
 

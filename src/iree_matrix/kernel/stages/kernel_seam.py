@@ -1,13 +1,7 @@
-"""What the compile and run stages take from a cell's kernel, and what they say of it: the one
-interface they call, for every cell (a cell without a kernel gets the empty parts and no verdict), so
-they hold no kernel branch of their own (tests/unit/test_kernel_seam.py counts them).
-
-The spec a compile takes comes from a `SpecSource`: today the kernel's own files (`FILES`: `spec`, or
-its `[[specs]]` window for the compile's release). A generated spec (written from the cell's own IR)
-is another source: `spec_for` is then given `run_compiler`, which runs this cell's iree-compile with
-more arguments (e.g. `--compile-to=preprocessing`) in the compile's scratch directory and returns the
-completed process; it is None when only the compile's key is asked (the MLIR's digest is in that key
-already), so a source that needs it keys by what decides its spec (`digest`)."""
+"""What the compile and run stages take from a cell's kernel, and what they say of it: the one interface
+they call for every cell, so they hold no kernel branch of their own (tests/unit/test_kernel_seam.py). A
+compile's spec comes from a `SpecSource` (the kernel's files, or one generated from the cell's IR through
+`run_compiler`, None when only the key is asked)."""
 
 from __future__ import annotations
 
@@ -135,9 +129,8 @@ def compile_key(job: Job, ctx: Context) -> Mapping[str, Any]:
 def compile_part(
     job: Job, ctx: Context, run_compiler: Optional[RunCompiler] = None, out: Optional[Path] = None
 ) -> CompilePart:
-    """The spec (for the compile's release; a generated one written into `out` from the IR
-    `run_compiler` prints) and the objects beside the MLIR, the flags that swap the kernel in
-    (requires_flags first), and `compile_key`."""
+    """The spec for the compile's release (a generated one written into `out` from the IR `run_compiler`
+    prints), the objects beside the MLIR, the flags that swap the kernel in, and `compile_key`."""
     if not job.label.kernel:
         return NO_COMPILE_PART
     kernel = kernel_of(job, ctx)
@@ -169,9 +162,8 @@ def check_compiler(part: CompilePart, job: Job, listing: str) -> None:
 def judge_compile_failure(
     part: CompilePart, done: processes.Completed, argv: list[str], scratch: Path, run_again: RunCompiler
 ) -> Optional[Exception]:
-    """A failed compile with the kernel: the kernel's refusal (None: no kernel, or a limit's kill).
-    Where the kernel adds flags of its own, the compile runs again without its spec (`run_again` takes
-    a whole command line here) to tell a refusal of the kernel from one of those flags."""
+    """A failed compile's refusal by the kernel (None: no kernel, or a limit's kill); where it adds flags of
+    its own, the compile runs again without its spec to tell the kernel from those flags."""
     if part.kernel is None or part.spec is None or done.returncode == 0 or done.killed:
         return None
     requires = part.kernel.requires_flags
@@ -211,10 +203,8 @@ def run_part(job: Job, ctx: Context) -> RunPart:
 def run_words(
     job: Job, done: processes.Completed, argv: Sequence[str], again: Callable[[list[str]], str]
 ) -> str:
-    """What a kernel cell's failed run says first (iree/crash_words.py): its signal by name, and the
-    runtime's status, from the call `argv` made `again` on local-sync where local-task's output held
-    none or only its fence's ABORTED; '' for a cell without a kernel, a call a limit killed, or a
-    failure that said its own cause."""
+    """What a kernel cell's failed run says first (iree/crash_words.py): its signal and the runtime's status,
+    from the call made `again` on local-sync where local-task said none; '' for no kernel or a killed call."""
     return "" if not job.label.kernel or done.killed else crash_words.said_by_crash(argv, done, again)
 
 
@@ -227,10 +217,9 @@ def judge_run(job: Job, done: processes.Completed, words: str, crashed: bool) ->
 
 
 def owned_fault(job: Job, fault: EnvironmentFault) -> StageFailure:
-    """A compile or run of a cell with a kernel whose output said its environment failed it, though
-    the environment's files are whole: the kernel's failure (a drill's `requires_flags` made iree-compile
-    link with the system linker, and the run's `undefined symbol: negabs_workgroup` was stored as a
-    damaged environment to delete). Any other fault, or a cell without a kernel, is the environment's."""
+    """A kernel cell's compile or run whose output blamed its environment, though its files are whole: the
+    kernel's failure (a drill's `requires_flags` linked with the system linker, stored as a damaged
+    environment). Any other fault, or a cell without a kernel, is the environment's."""
     if not job.label.kernel or not fault.whole:
         return fault
     error_class = "kernel-rejected" if job.stage == "compile" else "kernel-crash"

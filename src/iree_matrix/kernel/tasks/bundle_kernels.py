@@ -1,13 +1,7 @@
 """A user's kernel in a sitting bundle (`bundle --advise MODEL --cpu CPU --kernel DIR`): which kernels
-travel (those given, else the one the published answer takes), and each kernel arm described as
-`advise --kernel` describes its own (advise/advise_sitting.py), so the sitting made there comes
-home as an answer that takes or refuses the kernel by the same rule.
-
-The kernel's object is built here for the named CPU (the `kernel` stage, `-mcpu=CPU`) and linked
-into each module by iree-compile: what travels is the module, so the machine there needs no C
-compiler, only the runtime wheel and numpy. A plugin kernel's plugin (`mechanism = "plugin"`) is
-built here the same way and travels beside the modules; run.py loads it with each of its modules
-(`--executable_plugin`, bundle_runner/modules.py)."""
+travel, and each kernel arm described as `advise --kernel` describes its own, so the sitting comes home as
+an answer by the same rule. The object is built and linked here (the machine there needs no C compiler);
+a plugin travels beside the modules and run.py loads it."""
 
 from __future__ import annotations
 
@@ -37,10 +31,8 @@ def refuse_on_gpu(plan: PlanSettings) -> None:
 
 
 def chosen(plan: PlanSettings, model: str, release: str) -> tuple[PlanSettings, tuple[str, ...]]:
-    """The plan with the kernels the sitting bundle carries, and their names: each `--kernel`,
-    checked here (a directory that is no kernel, or a kernel not meant for `model`: one line naming
-    it); without one, the kernel the published answer for `model` by `release` takes, where its
-    directory is here (a checkout's `kernels/`)."""
+    """The plan with the kernels the sitting bundle carries, and their names: each `--kernel`, checked;
+    without one, the kernel the published answer for `model` by `release` takes, where it is here."""
     names = []
     for given in plan.kernels:
         try:
@@ -66,10 +58,9 @@ def chosen(plan: PlanSettings, model: str, release: str) -> tuple[PlanSettings, 
 
 
 def published_kernel(model: str, release: str) -> Optional[tuple[Path, kernel_files.Kernel, str]]:
-    """The kernel a published answer for `model` by `release` takes (its directory, the kernel and
-    the identity whose sitting took it), where that directory is a kernel here: relative to the
-    working directory or to the checkout the published results are in. None where no answer takes
-    one; said, and None, where one does but its directory is not here."""
+    """The kernel a published answer for `model` by `release` takes (its directory, the kernel, the
+    identity), where that directory is a kernel here (the working directory's, or the results' checkout's);
+    None where none does (said where it does but is not here)."""
     from iree_matrix.core import shipped
     from iree_matrix.findings import advice
 
@@ -103,11 +94,8 @@ def describe_arms(
     found: Sequence[BundledRun],
     cpu: str,
 ) -> None:
-    """Each sitting's kernel arms as advise keeps its own: the flags with the kernel's (its
-    requires_flags, spec for the release, search path), its directory, the command that built its
-    object for `cpu`, whether its spec applied; and an arm for each kernel cell that did not
-    compile here (its spec matched nothing, iree-compile refused it, the C compiler did), with why,
-    so the answer there says the kernel was tried and not what became of it."""
+    """Each sitting's kernel arms as advise keeps its own, and an arm with why for each kernel cell that did
+    not compile here, so the answer there says the kernel was tried."""
     from iree_matrix.advise.advise_sitting import build_command
     from iree_matrix.core.model.metrics.compile import CompileMetrics
     from iree_matrix.iree.flags import compile_flags

@@ -1,11 +1,7 @@
 """`iree-matrix kernel ir MODEL`: the module a kernel's transform spec runs on, for one release and
-profile: the cell's own iree-compile (its flags, the kernel's `requires_flags`) stopped after
-preprocessing with debug locations, each op printed with the model line it came from and, where the
-export recorded it, its torch module (`path Class`). The cell is planned and run as a one-cell
-matrix (export and compiles, the kernel's build: the store's entries, reused when there), so what is
-printed is what that release's compile with the kernel sees. With a kernel whose spec the tool
-writes (`replaces = {...}`), also the C prototype that spec calls, or why no spec can be written;
-`kernel spec` prints that spec itself (what an answer's compile line names `kernel-spec.mlir`)."""
+profile: the cell's own iree-compile stopped after preprocessing, planned and run as a one-cell matrix,
+each op with its model line and torch module; for a kernel whose spec the tool writes, the C prototype the
+spec calls too (or why none can be written). `kernel spec` prints that spec itself."""
 
 from __future__ import annotations
 
