@@ -42,17 +42,17 @@ def accepted_knobs(release: str, knobs: Sequence[str] = SEARCH_KNOBS) -> tuple[s
     """The knobs `release` accepts: the profile is for it, and its compiler lists every `--iree-*`
     flag of it (`iree/compiler_options.json`; a release the table does not hold is not filtered,
     and its compile stage skips a knob it lacks, saying so)."""
-    found = []
-    for knob in knobs:
-        if (profile := BUILTIN_PROFILES.get(knob)) is None:
-            continue
-        try:
-            flags = compile_flags(release, ARCH, profile)
-        except StageSkipped:
-            continue
-        if not compiler_options.unknown(release, flags):
-            found.append(knob)
-    return tuple(found)
+    known = [k for k in knobs if k in BUILTIN_PROFILES]
+    flags = [(k, _unskipped(compile_flags, release, ARCH, BUILTIN_PROFILES[k])) for k in known]
+    return tuple(k for k, f in flags if f is not None and not compiler_options.unknown(release, f))
+
+
+def _unskipped(make: Callable[..., list[str]], *args: Any) -> Optional[list[str]]:
+    """`make(*args)`'s flags, or None where the compile stage skips the profile (`StageSkipped`)."""
+    try:
+        return make(*args)
+    except StageSkipped:
+        return None
 
 
 def for_named_cpu(knobs: Sequence[str]) -> tuple[str, ...]:
@@ -67,17 +67,8 @@ def for_gpu(knobs: Sequence[str], release: str, target: str) -> tuple[str, ...]:
     from iree_matrix.iree import targets
     from iree_matrix.stages.compile import gpu_flags
 
-    parsed = targets.parse(target)
-    found = []
-    for knob in knobs:
-        if knob not in BUILTIN_PROFILES:
-            continue
-        try:
-            gpu_flags(release, parsed, BUILTIN_PROFILES[knob])
-        except StageSkipped:
-            continue
-        found.append(knob)
-    return tuple(found)
+    parsed, known = targets.parse(target), [k for k in knobs if k in BUILTIN_PROFILES]
+    return tuple(k for k in known if _unskipped(gpu_flags, release, parsed, BUILTIN_PROFILES[k]) is not None)
 
 
 def neighbours(centre: Config, knobs: Sequence[str]) -> list[Config]:
@@ -172,16 +163,6 @@ def against(centre: Timed, other: Timed) -> Optional[stats.Paired]:
         return stats.paired(centre.ms[:n], other.ms[:n])
     except ValueError:
         return None
-
-
-@dataclasses.dataclass(frozen=True)
-class Timings:
-    """What a step's sitting gives back (`Sit`): the centre and each neighbour, timed in the same
-    rounds; the local search judges them (`Step.judged`)."""
-
-    centre: Timed
-    neighbours: tuple[Timed, ...]
-    interrupted: bool = False  # Ctrl-C: the whole rounds so far, no verdict taken from them
 
 
 @dataclasses.dataclass(frozen=True)
@@ -309,8 +290,8 @@ class Proof:
         }
 
 
-# (centre, its neighbours) -> the step's timings: every arm built, checked and timed in one sitting.
-Sit = Callable[[Config, Sequence[Config]], Timings]
+# (centre, its neighbours) -> the step (`Step.judged`): every arm built, checked and timed in one sitting.
+Sit = Callable[[Config, Sequence[Config]], Step]
 
 
 def local_search(
@@ -322,11 +303,8 @@ def local_search(
     steps: list[Step] = []
     centre = start
     for _ in range(max(1, max_steps)):
-        timed = sit(centre, neighbours_of(centre))
-        step = Step.judged(timed.centre, timed.neighbours, timed.interrupted)
-        steps.append(step)
-        winner = step.winner
-        if step.interrupted or winner is None:
+        steps.append(step := sit(centre, neighbours_of(centre)))
+        if (winner := step.winner) is None:  # a local optimum, or an interrupted step (no verdict)
             break
         centre = winner.configuration
     return Proof(str(start), tuple(steps), max(1, max_steps))
@@ -454,13 +432,12 @@ def table(proof: Proof) -> list[str]:
     if not proof.steps:
         return []
     last = proof.steps[-1]
-    lines = [
-        f"| change to `{last.centre.config}` | configuration | time over its | rounds | verdict |",
+    head = f"| change to `{last.centre.config}` | configuration | time over its | rounds | verdict |"
+    return [
+        head,
         "|---|---|---|---|---|",
+        *(f"| {c} | `{n}` | {r} | {s} | {v} |" for c, n, r, s, v in rows(last)),
     ]
-    for change_text, config, ratio, span, verdict in rows(last):
-        lines.append(f"| {change_text} | `{config}` | {ratio} | {span} | {verdict} |")
-    return lines
 
 
 def console_lines(proof: Proof, indent: str = "    ", answer: str = "") -> list[str]:
