@@ -332,12 +332,10 @@ def _unrun_words(r: Optional[Record]) -> str:
 
 
 def _latency(r: Record) -> str:
-    median = r.metric.of(RunMetrics).latency_median
-    if median is None:
+    if (ran := r.metric.of(RunMetrics)).latency_median is None:
         return ""
-    timing = r.metric.of(RunMetrics).timing or ""
-    on = f", {timing}" if r.metric.of(RunMetrics).emulated and timing else ""
-    return f" ({formats.duration_ms(median)}{on})"
+    on = f", {ran.timing}" if ran.emulated and ran.timing else ""
+    return f" ({formats.duration_ms(ran.latency_median)}{on})"
 
 
 # Measured on a real GPU outside the project (findings/gpu_measured.py): every sentence that says

@@ -49,9 +49,9 @@ from iree_matrix.core.console import Say
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.outcome import now
 from iree_matrix.core.model.results import Record, ResultsLog, Status
-from iree_matrix.core.system import shared_files
+from iree_matrix.core.system import locks, shared_files
 from iree_matrix.findings import bundles
-from iree_matrix.findings.publish import MANIFESTS, RELEASES, RESULTS, locked, rendering
+from iree_matrix.findings.publish import MANIFESTS, RELEASES, RESULTS, rendering
 from iree_matrix.iree import devices
 
 logger = console.logger(__name__)
@@ -263,7 +263,7 @@ def merge(
     for path in inputs:  # the others' records that say a bundle ran them; OUT's own were when merged
         if path.resolve() not in checked and path.resolve() != (to / RESULTS).resolve():
             bundles.vouched(path, ResultsLog(path), known)  # read again under OUT's lock, as it then is
-    with locked(to, say, wait=wait):  # OUT's log read and written by one writer at a time
+    with locks.results_lock(to, wait=wait, report=say):  # OUT's log read and written by one writer at a time
         return _merge_into(inputs, to, checked)
 
 

@@ -114,7 +114,7 @@ def rendering(to: Path, what: str) -> None:
 
 
 def rendered(to: Path) -> None:
-    """The documents of `to` agree with its log again (`rendering`)."""
+    """The documents of `to` agree with its log again (`rendering`; a killed publish finished)."""
     (to / PENDING).unlink(missing_ok=True)
 
 
@@ -135,7 +135,7 @@ def publishing(run: Path, to: Path, *, wait: bool = False, say: Say = lambda s: 
 
 @contextlib.contextmanager
 def pending(to: Path) -> Iterator[Optional[Pending]]:
-    """A killed publish into `to`, locked for the block (which finishes it, then calls `done`), or
+    """A killed publish into `to`, locked for the block (which finishes it, then calls `rendered`), or
     None: no mark, or its publish still runs."""
     if not (to / PENDING).is_file():
         yield None
@@ -159,28 +159,12 @@ def pending(to: Path) -> Iterator[Optional[Pending]]:
         yield found
 
 
-def done(found: Pending) -> None:
-    """The killed publish has been finished: its mark goes."""
-    (found.to / PENDING).unlink(missing_ok=True)
-
-
 def marked(dirs: Iterable[Path]) -> list[Path]:
     """Of `dirs` and the published directories below `results/` here, those with a pending mark."""
     candidates = [*dirs, PUBLISHED_DIR]
     if PUBLISHED_DIR.is_dir():
         candidates += [d for d in PUBLISHED_DIR.iterdir() if d.is_dir()]
     return list(dict.fromkeys(Path(d).resolve() for d in candidates if (Path(d) / PENDING).is_file()))
-
-
-@contextlib.contextmanager
-def locked(directory: Path, say: Say = lambda s: None, *, wait: bool = True) -> Iterator[None]:
-    """The directory's writer lock (`locks.results_lock`, the one `publishing` and every append
-    hold) for a read-modify-write of its log: two `merge --to` into one directory each read its log
-    and wrote theirs, and one's records were lost; so were a running matrix's records, appended
-    between a merge's or a forget's read and its rename. Another writer is waited for (`say` says
-    whom for), or, without `wait`, refused in one line naming it once it holds on past a moment."""
-    with locks.results_lock(directory, wait=wait, report=say):
-        yield
 
 
 def backup(path: Path, replacement: bytes) -> Optional[Path]:
@@ -222,15 +206,15 @@ def forget(
     results_dir: Path, globs: Sequence[str], *, wait: bool = False, say: Say = lambda s: None
 ) -> Forgotten:
     """Drop every record whose job id or cell matches a glob, the previous file kept as
-    results.jsonl.bak. Under the directory's writer lock from the read to the rename (`locked`): a
-    running matrix's records appended meanwhile were lost. A glob that matches nothing is said
-    (`unmatched`); when none matches, nothing is written and the error says so."""
+    results.jsonl.bak, under the directory's writer lock from the read to the rename (a running
+    matrix's appends were lost). A glob that matches nothing is said (`unmatched`); when none
+    matches, nothing is written and the error says so."""
     path = Path(results_dir) / RESULTS
     if not path.is_file():
         raise UserError(f"{path}: no such results file")
     if path.is_symlink():
         raise UserError(f"{path}: a symbolic link: forget rewrites a results folder's own regular file only")
-    with locked(Path(results_dir), say, wait=wait):
+    with locks.results_lock(results_dir, wait=wait, report=say):
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines(keepends=True)
         records = {r.job: r for r in ResultsLog(path)}
         matched = {glob: {job for job, r in records.items() if _matches(glob, r)} for glob in globs}
