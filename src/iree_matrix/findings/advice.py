@@ -1,17 +1,7 @@
-"""The answer a user acts on, one per (function, CPU identity): the release to take, its exact
-`iree-compile` flags, how much faster that is than `default` and the naive build, and how it
-compares with torch eager and the best peer — every ratio from one paired sitting on one thread
-(`iree-matrix advise`), on a named CPU identity.
-
-A sitting file (`advice-MODEL.STARTED.json`, one per sitting, written by `advise`; the published
-ones under results/answers/<identity>/; readers take the newest of each model and identity) holds
-each arm's CPU ms per call round by round; `Advice` is derived from it here, once. `query model`,
-the run's report, the site, compat.json and README read Advice; none re-derives it. Ratios are
-never carried from one identity to another: a user on another CPU is shown the nearest identity's
-answer, marked so, with the command that measures it here.
-
-Pure: sitting documents in, answers out (reading the published files is the one I/O, `published`).
-"""
+"""The answer a user acts on, one per (function, CPU identity): the release, its `iree-compile` flags
+and its ratios to `default`, the naive build, torch eager and the best peer, all from one paired
+sitting (`advise`'s `advice-MODEL.STARTED.json`). Derived here once; every view reads `Advice`.
+Ratios never carry between identities: another CPU is shown the nearest one's answer, marked so."""
 
 from __future__ import annotations
 

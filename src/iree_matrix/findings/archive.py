@@ -1,15 +1,7 @@
-"""Timed figures whose CPU identity was not recorded, moved out of a published set into an archive.
-
-A record written before identities existed names its CPU only as "AMD EPYC" and eight ISA flags
-(`HostIdentity.identity` gives it a `legacy:` identity): a Zen 4 and a Zen 5 print the same, and their
-FMA throughput differs twice over, so its milliseconds belong to no CPU a reader can name. What the
-same record answers without a clock — the module compiled, loaded, matched torch within tolerance,
-the peer ran — holds on any CPU. `split` keeps that answer in the published set and moves the
-figures: the record as it was goes to the archive's log, the published one keeps every metric but
-the timed ones (and a record that is nothing but a timing, `peak` and `dispatches`, leaves whole).
-Applied to a set by `iree-matrix results archive-timings`; results/archive/README.md says what
-each archived set is.
-"""
+"""Timed figures whose CPU identity was not recorded, moved out of a published set into an archive. A
+`legacy:` identity ("AMD EPYC" and eight ISA flags) is a Zen 4 and a Zen 5 alike, so its milliseconds
+belong to no CPU; what it answers without a clock holds on any. `split` keeps that answer published
+and moves the timed metrics (a record that is only a timing leaves whole)."""
 
 from __future__ import annotations
 

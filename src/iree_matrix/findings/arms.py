@@ -1,8 +1,5 @@
-"""One arm of a paired sitting as its document stores it (a CPU sitting's or a GPU sitting's: the
-same rounds, another clock), and the ratio of two arms over the rounds both were timed in, with
-the paired verdict. Every answer (findings/advice.py, findings/gpu_advice.py) compares arms only
-through `paired`: one sitting, never figures from two.
-"""
+"""One arm of a paired sitting as its document stores it, and the ratio of two arms over the rounds
+both were timed in, with the paired verdict: every answer compares arms only through `paired`."""
 
 from __future__ import annotations
 

@@ -1,13 +1,7 @@
-"""Records that come home from a run bundle, checked before anything is written.
-
-A bundle's runner (the package bundle_runner/) ran on a machine iree-matrix never saw, and its records
-travelled back by hand: they are data from elsewhere. `merge` takes them only if every line is a
-record of a schema this iree-matrix reads, names the identity of the machine that ran it (its
-`identity` string agreeing with the fields it is made of), and names a bundle this machine made
-(its manifest, kept by digest in the cache when the bundle was written, or given with `--bundle`)
-whose cell of that job shipped exactly that module, with those labels. Anything else is refused
-with one line naming the file, the line and the reason, and nothing is merged.
-"""
+"""Records that come home from a run bundle, checked before anything is written: `merge` takes them only
+if every line is a readable record naming a consistent machine identity and a bundle this machine
+made (or `--bundle` gives) whose cell of that job shipped exactly that module, with those labels.
+Anything else is refused in one line naming the file, the line and the reason; nothing is merged."""
 
 from __future__ import annotations
 

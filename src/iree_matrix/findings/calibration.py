@@ -1,9 +1,5 @@
-"""The calibration of the speed verdicts: how often the paired test (`stats.paired`) calls a
-difference where there is none. Null pairs time a module against a byte-identical copy of itself
-(no difference exists); control pairs time two different builds of one function (a difference may
-exist: the test's power). The share of null pairs with a verdict is the measured false-positive
-rate every report quotes beside its verdicts. Pure: records and comparisons in, plain data out.
-"""
+"""The calibration of the speed verdicts: how often the paired test calls a difference where there is
+none (null pairs: a module against a byte-identical copy) and where there may be one (control pairs)."""
 
 from __future__ import annotations
 

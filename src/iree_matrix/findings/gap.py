@@ -1,20 +1,8 @@
-"""Where an answer's gap to the best peer is: the op kinds and dispatches that hold most of it.
-
-An answer whose pick still takes more than GAP times the best peer's time says which op kinds hold
-the difference, from two in-context profiles taken on the same machine, inputs and thread count:
-IREE's per-dispatch times (the run stage's `op_profile`, the runtime's own HAL profiler) and the
-peer's per-op times (ONNX Runtime's profiler, the peer stage's `op_profile`). Ops are grouped by what
-they compute (iree/opkinds.py), so "matmul" on one side is matmul on the other. The profiles are the
-pick's own build, so the kinds are those of the module the answer tells the user to take.
-
-The two profiles are taken minutes apart, each in one sitting of its own, so a load that moves
-between them would move the difference: each side's kinds are therefore read as shares of its own
-profiled sum, scaled to that side's median in the paired sitting (`scaled`), where load falls on
-both alike. The difference then adds up to the answer's own gap, and the kinds share it out.
-
-This module owns the comparison and its wording: the advise sitting stores a `Gap` in its function's
-entry, ANSWERS.md and `advise`/`query` render it from there.
-"""
+"""Where an answer's gap to the best peer is: the op kinds and dispatches that hold most of it, from
+IREE's and the peer's in-context profiles (same machine, inputs and threads), ops grouped by what they
+compute (iree/opkinds.py). The profiles are taken minutes apart, so each side's kinds are read as
+shares of its profiled sum scaled to its median in the paired sitting (`scaled`), where load falls on
+both alike."""
 
 from __future__ import annotations
 

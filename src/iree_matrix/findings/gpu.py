@@ -1,12 +1,6 @@
-"""`iree-matrix query model NAME --target vulkan-spirv|cuda[:sm_80]|rocm[:gfx942]`: does a model
-compile for a GPU backend with each compiler release, and does the release's runtime run that
-module and give torch's answer — or why it was not run here (no device of that kind, or a runtime
-that hides the only one). From the same compile and run records as the report's "GPU targets" section
-(report/gpu.py), naming them as evidence; a compile that worked is an answer even where no run
-could be made (CUDA and ROCm on a machine without such a GPU). Where the records hold the runtime
-cross (matrix/gpu-cross.toml: each module on every runtime), it also says which runtime ran which
-compiler's module, which refused it (in the runtime's words) and which could not be asked here.
-"""
+"""`query model NAME --target vulkan-spirv|cuda[:sm_80]|rocm[:gfx942]`: per compiler release, does
+the model compile for the GPU target, and does its runtime run the module and match torch (or why
+it was not run here); with the runtime cross where the records hold it (matrix/gpu-cross.toml)."""
 
 from __future__ import annotations
 

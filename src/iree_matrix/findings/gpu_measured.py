@@ -1,15 +1,7 @@
-"""IREE on a real GPU, measured by hand outside the project: the one table of those facts, read by
-`query model --target` (findings/gpu.py says them) and shown in docs/gpu.md "On a real GPU" (whose
-rows tests/unit/test_gpu_measured.py writes out and holds to it).
-
-The published GPU cells (results/gpu) come from a host without a GPU: they compile for every chip,
-run Vulkan on software devices, and say "not run: no CUDA device here". These rows were made on a
-machine with an NVIDIA H200 that could not host the tool: pip's `iree-base-runtime` wheel, numpy,
-and the project's own exports (seed 0) compiled elsewhere by pip's `iree-base-compiler`. They stay
-marked as measured outside until a run bundle of the project's own (`iree-matrix bundle`, brought
-home with `iree-matrix merge`) re-makes them as records; then the records answer and this table
-goes.
-"""
+"""IREE on a real GPU, measured by hand outside the project (an NVIDIA H200 that could not host the
+tool): the one table of those facts, said by `query model --target` (findings/gpu.py) and shown in
+docs/gpu.md "On a real GPU" (tests/unit/test_gpu_measured.py writes its rows out). Marked as measured
+outside until a run bundle of the project's own re-makes them as records; then this table goes."""
 
 from __future__ import annotations
 

@@ -1,37 +1,11 @@
-"""`iree-matrix merge DIR... --to OUT`: the results of shards (or of separate machines) as one log.
-
-What each input says is its *latest* record per job (what its own report shows). Across inputs,
-per job:
-
-- records with the same key and status are one result (a prerequisite every shard ran, a stored
-  result reused): one record is kept, the one that finished first (ties: the smaller JSON text), so
-  the merged log does not depend on the order the directories are named in;
-- records with the same key and *different* statuses are a conflict (one shard's compile failed
-  where another's succeeded on identical inputs: a flaky tool or a broken environment). That is an
-  error naming the job, both statuses and both files, and nothing is written; drop the wrong one
-  with `iree-matrix results forget` (or re-run that shard) and merge again;
-- records with different keys are different results for one job (a timed stage measured on two
-  hosts: the host's CPU is part of a timed key), and so are a timed stage's records with one key
-  from two machines (their `host.instance`: two machines of one CPU identity): all are kept,
-  oldest first, so the newest is the one the report shows; where an input re-measured a job under
-  the same key (`--retime`), its newer record replaces another input's copy of the older one;
-- but records with different keys from *one* machine (the same CPU identity and `host.instance`)
-  are one job run again after its inputs changed (a kernel's new source gives its kernel, compile
-  and run jobs new keys): only the newest is kept, the one the report shows (newest as below, by
-  when OUT received it). Before, both were (a published log merged with a run of it kept the old
-  and the new record of every changed job) until the merged log was merged again as a plain
-  input, which gives its latest per job;
-- a `not_run` record is dropped when another input executed the job (a dependency failed in one
-  shard but not in another; the executed result says more); two `not_run` records with the same
-  cause are one. So is a GPU run's "not run: no … device here" skip (this machine had no device
-  the runtime may use) when another input ran it on one.
-
-OUT's own results.jsonl, when there is one, is an input too: merging shard by shard as they
-arrive gives the same log as merging them all at once. A line of OUT's log this iree-matrix cannot
-read (a newer schema, garbage) is kept verbatim, and the previous file is kept as results.jsonl.bak.
-Manifests are copied; the first `releases.json` found (in the order given) is kept. OUT is locked
-meanwhile (the lock `publish` takes): a second merge into it waits, then merges into the first's log.
-"""
+"""`iree-matrix merge DIR... --to OUT`: the results of shards (or machines) as one log, from each
+input's latest record per job. Per job: the same key and status is one result (the first to finish
+kept, so the order of the inputs does not matter); the same key with another status is a conflict,
+an error naming both files, and nothing is written; other keys, or a timed stage from two machines,
+are all kept, oldest first, except one machine's older record of a job it ran again on changed
+inputs; a `not_run` (or a GPU's "no device here" skip) gives way to the job executed elsewhere.
+OUT's own log is an input (merging shard by shard equals merging at once), its unreadable lines are
+kept verbatim with the previous file as results.jsonl.bak, and OUT is locked meanwhile."""
 
 from __future__ import annotations
 

@@ -1,18 +1,8 @@
-"""The proof that goes with a pick (`advise`): its neighbourhood, every configuration one knob away
-(a knob the release accepts added, one of the pick's knobs dropped, a knob swapped for another of
-its group), each timed against the pick in paired, interleaved rounds of one sitting and judged by
-the calibrated paired verdict (`stats.paired`: the sign-flip test, p < 0.05, at least 3 % from 1).
-
-A neighbour faster beyond noise becomes the pick, and its own neighbourhood is timed: a local search
-that ends at a certified local optimum (a sitting in which no neighbour beat the centre) or at its
-step bound, which it says (the last winner is then faster than what it replaced, but its own
-neighbourhood was not timed). A knob-alone ablation cannot see a knob that pays only beside others
-(LLVM's loop vectorizer: 0.93x alone on QuartzNet, 1.8x on top of data tiling and unrolling); the
-pick's neighbourhood is where such a knob shows.
-
-Pure: which neighbours, the local search as a loop over a `Sit` callback (advise builds each step's
-modules and times them; the search judges them), the document's form of a proof, and its words.
-"""
+"""The proof that goes with a pick (`advise`): every configuration one knob away, timed against the pick
+in paired rounds of one sitting and judged by `stats.paired`. A faster neighbour becomes the pick and
+its own neighbourhood is timed, up to a step bound: a local search that ends at a certified local
+optimum. A knob that pays only beside others (LLVM's loop vectorizer: 0.93x alone on QuartzNet, 1.8x
+on top of data tiling) shows here, where a knob-alone ablation misses it. Pure: `Sit` times."""
 
 from __future__ import annotations
 

@@ -1,11 +1,6 @@
 """`query export --onnx-opset N`: which IREE compilers import an ONNX model of that opset (each
-compiler's own iree-import-onnx, then iree-compile, then a run checked against torch), and the turbine
-install answers `query export` prints beside its exporters.
-
-Derived from the records: an `onnx:<opset>` form's export, compile and run records (stages/export.py,
-stages/compile.py). A compile skipped because the compiler ships no importer, an import the importer
-refused ("onnx-import") and a run that does not match torch are each said in the tool's words.
-"""
+compiler's own iree-import-onnx, then iree-compile, then a run checked against torch), and the
+turbine install answers `query export` prints beside its exporters."""
 
 from __future__ import annotations
 

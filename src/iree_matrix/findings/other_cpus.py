@@ -1,8 +1,6 @@
-"""What a user whose CPU has no answer of its own is told beside `query`'s answers (docs/answers.md, "Ratios
-do not carry between CPUs"): which identities answered the model, that another architecture's passes and
-windows are not this machine's, and where an AVX-2-only CPU should not take an AVX-512 identity's older
-release. Pure: the answers, the records and this host in, the answer with its lines out, each answer's vector
-ISA among them (commands/query.py asks; tests/unit/test_other_cpus.py tries real cpuinfo texts)."""
+"""What a user whose CPU has no answer of its own is told beside `query`'s answers: which identities
+answered the model, that another architecture's passes are not this machine's, and where an
+AVX-2-only CPU should not take an AVX-512 identity's ratios or older release."""
 
 from __future__ import annotations
 

@@ -1,17 +1,7 @@
-"""The published results (`results/`, committed) apart from a user's runs (`runs/<matrix>/`).
-
-A run only ever writes its own directory. `publish` is the one step that writes a published
-directory: it replaces that directory's records with the run's, copies the manifests and the
-release list the run planned with, and renders the documents from those records alone — so a
-published table is always exactly its own `results.jsonl`. `forget` removes cells from a log
-(a mistaken `compiler = ["3.99.0"]`), keeping the previous file as `results.jsonl.bak`.
-
-A publish is one step even when it is killed halfway (`publishing`): before it changes anything it
-writes `.publish-pending.json` into the published directory (which run, by whom, since when) and
-holds a lock on the directory; the mark goes only after the last document is rendered. A mark
-whose lock nobody holds is a publish that was killed: the next command (`pending`) finishes it -
-the run's records copied again and everything rendered - and says so.
-"""
+"""The published results (`results/`) apart from a user's runs (`runs/<matrix>/`): `publish` is the one
+step that writes a published directory, so a published table is always exactly its own log; `forget`
+removes cells from a log. A publish killed halfway leaves `.publish-pending.json` (under the
+directory's lock), and the next command (`pending`) finishes it."""
 
 from __future__ import annotations
 

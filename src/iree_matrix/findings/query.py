@@ -1,10 +1,5 @@
-"""`iree-matrix query`: one question answered from stored results, with the cells it rests on.
-
-Every answer comes from the findings/ derivations (`runs_view`, `load_windows`, `release_choice`,
-`advice`: the same as the report and `compat.json`), and one that the records do not contain is
-"not measured" — never interpolated from neighbouring releases, even where a window suggests what
-the answer would be.
-"""
+"""`iree-matrix query`: one question answered from stored results, with the cells it rests on. An
+answer the records do not contain is "not measured", never interpolated from neighbouring releases."""
 
 from __future__ import annotations
 

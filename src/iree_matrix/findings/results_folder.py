@@ -1,14 +1,7 @@
-"""A results folder read once for one command: its records (as every view reads them, and as
-logged), the answers and GPU answers published in it, the sittings a question chooses from, the
-paired verdicts and the calibration kept beside it, and the package's own published results that
-its views relate to (named on the object, `published`, never looked up by a renderer on its own).
-
-`load` makes one `Results` per command and every renderer and query takes it; each part is read the
-first time it is asked for and kept, so a report whose pages all want the records parses the log
-once. Which file of a folder holds what is said here (and the log's name and parse in
-core/model/results.py); the domain modules parse a file they are handed (`advice.published`,
-`paired.read`, `calibration.read`) and open no folder themselves.
-"""
+"""A results folder read once for one command: its records, the answers and GPU answers published in
+it, the paired verdicts and calibration beside it, and the package's published results its views
+relate to. Each part is read when first asked for and kept; the domain modules parse a file they
+are handed and open no folder themselves."""
 
 from __future__ import annotations
 

@@ -1,12 +1,6 @@
-"""The roofline: how far each framework is from what this machine can do.
-
-A function's work is torch's count of its FLOPs and bytes (the `flops` stage); the machine's
-ceilings are its measured FMA peak and triad bandwidth (the `peak` stage). A framework's achieved
-rate is FLOPs over its median latency; its fraction of peak is that over the FMA peak at the
-benchmark's thread count. The roofline bound of a function is min(peak, intensity x bandwidth),
-with the intensity taken over `bytes_min` (parameters, inputs and outputs once each: what any
-execution must move), so a function below the ridge point cannot reach the FMA peak at all.
-"""
+"""The roofline: how far each framework is from what this machine can do. A function's work is torch's
+FLOP and byte count (`flops`), the ceilings the measured FMA peak and triad bandwidth (`peak`); the
+bound is min(peak, intensity x bandwidth), the intensity over `bytes_min` (what any execution moves)."""
 
 from __future__ import annotations
 

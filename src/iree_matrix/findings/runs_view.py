@@ -1,10 +1,6 @@
-"""The result records as every answer reads them: releases in release order, a timed figure and its
-noise, latencies cross-checked between logs, and `Runs`, one profile and arch of the record index.
-
-Pure: records in, plain data out (no I/O but `read` and `json_file`, no clock). The answers (load_windows.py,
-release_choice.py, release_regressions.py), the Markdown report, `compat.json` and `query` all read
-records through this view; none derives a figure on its own.
-"""
+"""The result records as every answer reads them: releases in order, a timed figure and its noise,
+latencies cross-checked between logs, and `Runs`, one profile and arch of the record index. Pure
+but for `json_file`; no answer derives a figure on its own."""
 
 from __future__ import annotations
 

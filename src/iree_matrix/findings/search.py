@@ -1,19 +1,8 @@
 """The flag search (`iree-matrix search`): which compile knobs and export variants make a function
-faster than `default`, beyond noise, with outputs still matching torch.
-
-Batch 1 is an ablation: `default` plus each knob of `flags.SEARCH_KNOBS` alone (a built-in profile
-that changes one thing), and each export variant of a model (`whisper_tiny@decomposed`) under
-`default`. From there the search descends, per function and compiler, under a budget: each later
-batch measures the current best configuration (the incumbent) again beside its untried neighbours
-(one dimension of `space()` changed: a knob switched on or off, another opt level, another export
-variant), most promising first (a knob's effect alone orders them; a knob that failed or was skipped
-alone is not tried again), at most the budget's remaining candidates; the fastest neighbour that
-beats the incumbent beyond noise, in the same sitting, becomes the incumbent; none: a local optimum,
-the search stops there. Every candidate is an ordinary matrix cell: compiled once per flag set (the
-store's key is the flags), checked against torch by the run stage, and timed like any run. Pure
-logic here: the space and each batch's choice; findings/search_descent.py walks the batches and
-keeps their files, tasks/flag_search.py runs them.
-"""
+faster than `default`, beyond noise, with outputs still matching torch. Batch 1 times each knob
+and variant alone; later batches time the incumbent beside its most promising untried neighbours
+(one dimension of `space()` changed) under a budget, until none beats it. Pure: the space and each
+batch's choice; findings/search_descent.py walks the batches, tasks/flag_search.py runs them."""
 
 from __future__ import annotations
 

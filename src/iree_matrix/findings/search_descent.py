@@ -1,8 +1,5 @@
-"""The flag search's descent: the loop that walks each function from batch to batch over a callback
-that measures each sitting (`descend`), the time it may spend (`TimeBudget`, `fit`), and the files it
-leaves (search.json's descents, search-progress.json while it runs). The configuration space and
-each batch's choice are findings/search.py's; tasks/flag_search.py runs the batches.
-"""
+"""The flag search's descent: the loop over batches (`descend`), the time it may spend (`TimeBudget`,
+`fit`), and the files it leaves (search.json, search-progress.json while it runs)."""
 
 from __future__ import annotations
 

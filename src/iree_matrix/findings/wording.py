@@ -1,12 +1,6 @@
-"""The published answers in words, worded once: which compilers' modules each runtime loads, "Which
-IREE release should I use?", the regressions and the identical exports — each a question, the
-sentence that explains how it was decided, and a table's cells, from compat.json's document (derived
-once from the records: findings/compat.py). COMPATIBILITY.md prints them as Markdown
-(report/release_answers.py), the site as HTML (report/site.py) and `query model` as lines
-(findings/query.py); none of them words an answer of its own.
-
-Text only: a `code span` in backticks and **bold** are the one markup, which Markdown reads as it is
-and the site turns into `<code>` and `<b>` (report/markup.py)."""
+"""The published answers in words, worded once: each question, the sentence that explains how it was
+decided, and a table's cells, from compat.json's document. COMPATIBILITY.md, the site and `query`
+print them; a `code span` and **bold** are the one markup."""
 
 from __future__ import annotations
 
