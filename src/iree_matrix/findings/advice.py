@@ -230,9 +230,7 @@ def sitting_text(
     document: Mapping[str, Any], entry: Mapping[str, Any], of: str = "one thread's CPU time"
 ) -> str:
     """A function's sitting in words ("2026-11-25, 8 paired rounds of one thread's CPU time, load
-    1.2–3.4"), with the rounds the function was timed for, not those asked (interrupted after 2 of 8,
-    it said "8"; every timed arm has as many: whole rounds only); `of`: what was timed (a GPU
-    sitting's synchronised wall time)."""
+    1.2–3.4"), counting the whole rounds its arms were timed for, not those asked; `of`: what was timed."""
     day = str(document.get("started") or "")[:10]
     load = document.get("load_average") or {}
     values = sorted(float(v) for v in load.values() if isinstance(v, (int, float)))
@@ -327,9 +325,7 @@ def read(path: Path) -> Optional[dict[str, Any]]:
 
 def sittings(paths: Iterable[Path]) -> list[Advice]:
     """The Advice of each (model, CPU identity, function) from the newest sitting that timed that
-    function among `paths` (by the time it started; files that are not sittings are skipped): a
-    sitting of one function (`advise MODEL --select`) answers for it without hiding the model's
-    other functions, which an older sitting answered. In the order the paths first name them."""
+    function among `paths` (one function's sitting hides none of the model's others), in path order."""
     newest: dict[tuple[str, str, str], tuple[str, str, Path, dict[str, Any]]] = {}
     proofs: dict[tuple[str, str, str], list[tuple[tuple[str, str], neighbourhood.Proof, object]]] = {}
     proved_as: dict[tuple[tuple[str, str, str], tuple[str, str]], object] = {}
@@ -367,10 +363,9 @@ def sittings(paths: Iterable[Path]) -> list[Advice]:
 def _proved_as(
     document: Mapping[str, Any], entry: Mapping[str, Any], identity: Identity, source: str
 ) -> Optional[tuple[str, str, str, str]]:
-    """What a proof carried to a `--no-proof` answer must share with it beyond the identity, the model's
-    name and the function (a 3.9.0 answer carried a 2.9.0 sitting's proof of the same pick):
-    the pick, its release, the kernel taken, and the model itself, as its default build's module
-    (byte for byte the same module: the same model, release and CPU). None: nothing to carry."""
+    """What a proof carried to a `--no-proof` answer must share with it beyond identity, model and
+    function: the pick, its release, the kernel taken, and its default build's module digest (the same
+    model, release and CPU); None: nothing to carry."""
     answer = _advice(document, entry, identity, source)
     default = next((Arm.of(a) for a in entry.get("arms") or () if a.get("kind") == DEFAULT), None)
     if answer is None or default is None or not default.module_sha256:
@@ -470,10 +465,8 @@ def fleet_text(fleet: Fleet) -> str:
 
 
 def lines(chosen: Chosen, model: str, fleet: bool = True, argument: str = "") -> list[str]:
-    """The answer in a few lines per function (`query model`: `fleet` False, the fleet's flags in
-    one line; `advise`: each fleet CPU's flags and time). The `advise` commands it suggests name the
-    model as `argument` (a user's model's FILE:FACTORY), else as `model`; a next route whose export
-    has an answer (`chosen.routed`) says it."""
+    """The answer in a few lines per function (`query model`: `fleet` False; `advise`: each fleet
+    CPU's flags and time). The commands it suggests name the model as `argument`, else `model`."""
     first, led = chosen.advice[0], list[str]()
     answered = {o.model: times_text(o.vs_peer, o.best_peer, short=True) for o in chosen.routed if o.best_peer}
     argument = argument or model

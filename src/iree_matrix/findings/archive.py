@@ -100,9 +100,8 @@ def archive_timings(
     results_dir: Path, archive_dir: Path, *, wait: bool = False, say: Say = lambda s: None
 ) -> Moved:
     """Move the unidentified timings of `results_dir`'s log to `archive_dir`'s (appended, each record
-    once: a second call finds nothing left to move). The published log is rewritten atomically; a
-    line it cannot parse is kept as it was. Both directories' writer locks are held from the read to
-    the last rename (taken in one order, so two such moves never wait for each other)."""
+    once), rewriting the published log atomically (an unparsable line kept as it was), under both
+    directories' writer locks, taken in one order so two such moves never wait for each other."""
     source = Path(results_dir) / RESULTS
     if not source.is_file():
         raise UserError(f"{source}: no such results file (pass the published set's directory)")

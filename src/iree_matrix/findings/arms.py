@@ -103,9 +103,7 @@ def paired(a: Arm, b: Arm) -> Optional[Ratio]:
 
 def times_text(ratio: Optional[Ratio], other: str, short: bool = False) -> str:
     """IREE's time over `other`'s, in words that cannot be read backwards and that say a paired
-    verdict of no difference as one: every renderer (the report, `query`, ANSWERS.md and README's
-    table: `short`, a table cell's words) takes them from here, so one sitting's 0.97x never reads
-    "1.03x faster" in one place and "no difference" in another."""
+    verdict of no difference as one; every renderer takes them from here (`short`: a table cell's)."""
     if ratio is None:
         return "–" if short else f"{other}: not measured"
     r = ratio.value

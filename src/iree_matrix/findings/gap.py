@@ -44,10 +44,8 @@ REFERENCES = ("onnxruntime", "eager")
 
 
 def op_kind_times(profile: Any, framework: str, custom: str = "kernel") -> Optional[dict[str, float]]:
-    """An `op_profile` (IREE's dispatches, or a peer's ops) summed per op kind, ms per call. A dispatch
-    IREE did not make (no `_dispatch_` in its name: a kernel's, named by its spec's export, `s1_bn`) is
-    of the `custom` kind, the kernel's own (a Zen 3's depthwise3x3 read as "other" against ONNX
-    Runtime's depthwise nodes)."""
+    """An `op_profile` (IREE's dispatches, or a peer's ops) summed per op kind, ms per call; a dispatch
+    IREE did not make (a kernel's, no `_dispatch_` in its name) is of the `custom` kind."""
     if not isinstance(profile, Mapping):
         return None
     classify = opkinds.CLASSIFIERS[framework]

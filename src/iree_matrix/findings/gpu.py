@@ -26,10 +26,9 @@ def known_targets() -> str:
 
 
 def gpu_target(records: Sequence[Record], asked: str) -> tuple[str, list[str]]:
-    """The target label `asked` names (`vulkan-spirv`, `cuda`, `cuda:sm_80`, `cuda-sm_80`) and the
-    GPU targets the records hold. Not a GPU target: a one-line error naming the known ones; a
-    backend without its chip matches the one chip the records hold for it, or, when they hold
-    several, the backend's default chip (`cuda` is `cuda-sm_80`) if it is among them."""
+    """The target label `asked` names (`vulkan-spirv`, `cuda`, `cuda:sm_80`, `cuda-sm_80`) and the GPU
+    targets the records hold; a backend without its chip matches the records' one chip for it, or the
+    backend's default chip among several. Not a GPU target: a one-line error naming the known ones."""
     present = sorted(
         {r.label.arch for r in records if r.stage in ("compile", "run") and targets.is_gpu(r.label.arch)}
     )
@@ -60,11 +59,9 @@ def gpu_target(records: Sequence[Record], asked: str) -> tuple[str, list[str]]:
 def model(
     records: Iterable[Record], name: str, asked: str, bundled: Sequence[gpu_advice.GpuAnswer] = ()
 ) -> Answer:
-    """Per compiler release: compiled for the GPU target (module size, compile time) or the first error; run
-    by the release's runtime: torch's answer, or why not. Then the answer on a real GPU: a run bundle's
-    sitting on a GPU of that chip (`bundled`: the published GPU answers, findings/gpu_advice.py) where one is
-    published, else what was measured there outside the project (findings/gpu_measured.py): the runs of this
-    model's modules there, and for a CUDA chip no release compiles, the chip to compile for instead."""
+    """Per compiler release: compiled for the GPU target or the first error; run by its runtime:
+    torch's answer, or why not. Then the answer on a real GPU: a published run bundle's sitting on that
+    chip (`bundled`), else what was measured there outside the project (findings/gpu_measured.py)."""
     records = list(records)
     label, present = gpu_target(records, asked)
     found = _published(records, name, label, present)
@@ -337,10 +334,9 @@ def _latency(r: Record) -> str:
 
 
 def _with_measured_outside(found: Answer, records: Sequence[Record], name: str, label: str) -> Answer:
-    """`found`, the records' answer, with what the hand measurements on a real GPU add: the chip to
-    compile for where no release compiles the one asked (a decided "fails" even where these results
-    hold no cell of this model for the chip, the failure being the chip's, not the model's), and the
-    runs of this model's modules for this target on that GPU."""
+    """`found` with what the hand measurements on a real GPU add: the chip to compile for where no
+    release compiles the one asked (a decided "fails": the chip's failure, not the model's), and this
+    model's runs for this target there."""
     lines, evidence = list(found.lines), list(found.evidence)
     data: dict[str, Any] = dict(found.data or {"target": label})
     answer = found.answer
@@ -367,10 +363,9 @@ def _with_measured_outside(found: Answer, records: Sequence[Record], name: str, 
 
 
 def _no_release_compiles(records: Sequence[Record], name: str, label: str) -> Optional[tuple[str, list[str]]]:
-    """Why no IREE release compiles for the CUDA chip `label`, and the cells that show it; None when
-    one does, or when nothing says. The model's own compiles for the chip decide where the records
-    hold them; else every compile for a chip of the same compute capability (sm_90's for sm_90a),
-    whatever its model, and the compiles tried by hand outside the project."""
+    """Why no IREE release compiles for the CUDA chip `label`, and the cells that show it (None when
+    one does, or nothing says): the model's own compiles for the chip, else every compile for its
+    compute capability, and the compiles tried by hand outside the project."""
     capability = measured.compute_capability(label)
     if capability is None:
         return None

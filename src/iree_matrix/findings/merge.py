@@ -74,18 +74,12 @@ def merge_records(
     received: Optional[str] = None,
     newest_per_machine: bool = False,
 ) -> Merged:
-    """`sources`: (name for messages, that source's records); pure. A source named in `histories`
-    (OUT's own log: a merged log already) gives its latest record per job *and key*, not per job, so
-    the results it keeps side by side (one job timed on two hosts) stay kept when merged into again.
-
-    Records are ordered by when OUT received them, not by their own clocks (a shard from a machine
-    whose clock ran ahead outranked every later real measurement): OUT's own keep their order, and
-    come before the records received now (`received`, the merge's time, default now), which are
-    ordered by their `finished` time, none later than `received`.
-
-    `newest_per_machine`: one machine's records of a job under other keys give way to its newest
-    (what `merge` does to a results folder). Without it they are all kept: the evidence log beside
-    published sittings (advise/received_sittings.py) keeps each sitting's records."""
+    """`sources`: (name for messages, that source's records); pure. A source in `histories` (OUT's own,
+    already merged) gives its latest record per job *and key*, so results kept side by side stay kept.
+    Records are ordered by when OUT received them, never by their own clocks (a machine whose clock ran
+    ahead outranked every later measurement): OUT's own first, in order, then those received now
+    (`received`) by their `finished` time. `newest_per_machine`: one machine's records of a job under
+    other keys give way to its newest (`merge`); without it all are kept (advise/received_sittings.py)."""
     received = received or now()
     order: dict[int, tuple[int, str, str]] = {}
     per_job: dict[str, list[tuple[str, Record]]] = {}
@@ -160,12 +154,10 @@ def _one_per_result(
 
 
 def _newest_per_machine(records: list[Record], order: Mapping[int, tuple[int, str, str]]) -> list[Record]:
-    """One job's records less those of a machine that has a newer record of the job under another key: there
-    the job ran again on changed inputs, and the older is no result of today's. Newest is `order`'s, when OUT
-    received it, so the record kept is the one the report shows, never a record's own clock (a reused stored
-    result keeps the time it was first made: a run that went back to an earlier source brings records older by
-    their clocks than the ones they replace). Records that do not say which machine made them (before
-    `host.instance`), or were not executed, are all kept."""
+    """One job's records less those of a machine with a newer record of the job under another key (the
+    job ran again on changed inputs). Newest is `order`'s, when OUT received it, never a record's own
+    clock (a reused stored result keeps the time it was first made). Records that name no machine
+    (before `host.instance`), or were not executed, are all kept."""
     newest: dict[tuple[str, str], Record] = {}
     for record in records:
         if (machine := _machine(record)) is None:
@@ -214,11 +206,9 @@ def merge(
     wait: bool = False,
     say: Say = logger.info,
 ) -> Merged:
-    """Merge the results of `dirs` (run directories, or results.jsonl files) into `to`. A folder a
-    run bundle's runner wrote is checked against the bundle it came from (findings/bundles.py) before
-    anything is written: `manifests` are the bundles this machine made (default: none known).
-    Another writer of `to` (a merge, publish, forget; a matrix appending) is refused in one line
-    naming it, or with `wait` waited for (`say` says whom for)."""
+    """Merge the results of `dirs` (run directories, or results.jsonl files) into `to`, a bundle's
+    folder checked against the bundle it came from (`manifests`: the bundles this machine made) before
+    anything is written. Another writer of `to` is refused in one line, or with `wait` waited for."""
     to = Path(to)
     if to.exists() and not to.is_dir():
         raise UserError(f"merge --to {to}: exists and is not a directory")

@@ -62,11 +62,9 @@ def for_gpu(knobs: Sequence[str], release: str, target: str) -> tuple[str, ...]:
 
 
 def neighbours(centre: Config, knobs: Sequence[str]) -> list[Config]:
-    """Every configuration one knob away from `centre` (its export variant kept): each knob of
-    `knobs` added, each of its knobs dropped, each swapped for another of its group (the flag
-    search's dimensions: opt levels, target CPUs, data tiling off / on / with microkernels) — those
-    that are configurations: `generic` (no target CPU) combines with no other knob, so its
-    neighbours are the target CPUs it can be swapped for (`default`: the host's)."""
+    """Every configuration one knob away from `centre`, its export variant kept: each knob added,
+    dropped, or swapped for another of its group; only those whose knobs combine (`generic` combines
+    with none, so its neighbours are the target CPUs it can be swapped for)."""
     dims = search.space(knobs)
     # The export variant stays the pick's: another export is another model file, not a knob.
     found = [c for c in search.neighbours(centre, dims, ()) if c.variant == centre.variant]
@@ -332,10 +330,9 @@ def rows(step: Step) -> list[tuple[str, str, str, str, str]]:
 
 
 def summary(proof: Proof, answer: str = "", again: str = "", kernel: str = "") -> str:
-    """One line: "a local optimum: none of 17 one-knob changes faster beyond noise (2 steps)". With
-    `answer` (the configuration the sitting chose), a proof of another configuration says so first: a
-    bundle's proof is of the pick it carried, which that CPU's sitting may not have chosen. `kernel`:
-    the one the answer adds, which the neighbours were timed without (a knob may pay only with it)."""
+    """One line: "a local optimum: none of 17 one-knob changes faster beyond noise (2 steps)". A proof
+    of another configuration than `answer` says so first (a bundle proves the pick it carried); `kernel`:
+    the one the answer adds, which the neighbours were timed without."""
     if answer and answer not in (proof.start, proof.result):
         return f"of `{proof.start}`, not of this answer (`{answer}`): {summary(proof, again=again)}"
     if not proof.steps:
@@ -361,9 +358,7 @@ def summary(proof: Proof, answer: str = "", again: str = "", kernel: str = "") -
 
 def newest_of(pick: str, earlier: Sequence[tuple[tuple[str, str], Proof]]) -> Optional[tuple[str, Proof]]:
     """(sitting file, proof) of the newest certified proof of `pick` among `earlier` ((started, file),
-    proof): what an answer whose own sitting skipped its proof (`advise --no-proof` re-timing a proved
-    pick) carries, saying where it was timed; `earlier` holds only sittings of the same release, model
-    and kernel (advice.py `_proved_as`)."""
+    proof), which a `--no-proof` answer carries; `earlier` holds only its own kind (advice `_proved_as`)."""
     held = [(when, (when[1], proof)) for when, proof in earlier if proof.result == pick and proof.certified]
     return max(held, key=lambda found: found[0])[1] if held else None
 

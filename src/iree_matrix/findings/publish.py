@@ -93,11 +93,9 @@ class Pending:
 
 
 def rendering(to: Path, what: str) -> None:
-    """Before a merge or forget (`what`) changes `to`'s log, under its writer lock: the documents
-    rendered from it (COMPATIBILITY.md, compat.json, the site) are stale until `rendered`. A kill in
-    between leaves the mark, and the next command renders them again, as for a killed publish
-    (commands/publish.py `finish_interrupted`): a kill -9 during merge's rendering left compat.json
-    and the site saying "pass" while the log said "mismatch". A publish's own mark is left as it is."""
+    """Before a merge or forget (`what`) changes `to`'s log, under its lock: its documents are stale
+    until `rendered`, and a kill in between leaves the mark for the next command to render them again
+    (a kill -9 left compat.json saying "pass" where the log said "mismatch"). A publish's mark is kept."""
     if not (to / PENDING).exists():
         mark = {"what": what, "pid": os.getpid(), "since": time.time()}
         write_atomically(to / PENDING, json.dumps(mark) + "\n")
@@ -110,11 +108,9 @@ def rendered(to: Path) -> None:
 
 @contextlib.contextmanager
 def publishing(run: Path, to: Path, *, wait: bool = False, say: Say = lambda s: None) -> Iterator[None]:
-    """The block publishes `run` into `to`: marked pending before it starts, unmarked only when it ended well,
-    and holding `to`'s writer lock (`locks.results_lock`), so that no other publish, merge, forget or append
-    writes `to` meanwhile (nor finishes this one); another writer of `to` is refused in one line naming it, or
-    with `wait` waited for (`say` says whom for). A publish refused before it starts (`check`: a missing run
-    directory) leaves no mark, which the next command would take for an interrupted publish."""
+    """The block publishes `run` into `to`: marked pending before it starts, unmarked only when it ended
+    well, under `to`'s writer lock (another writer refused in one line, or with `wait` waited for). A
+    publish refused before it starts (`check`) leaves no mark for the next command to take as killed."""
     check(run, to)
     with locks.results_lock(to, wait=wait, report=say):
         mark = {"run": str(Path(run).resolve()), "pid": os.getpid(), "since": time.time()}

@@ -380,10 +380,9 @@ def with_advice(
     name: str,
     references: Mapping[str, str] = {},  # noqa: B006 - read only
 ) -> Answer:
-    """The model's answer led by its Advice (the release, the exact flags, the peer
-    ratio, the CPU identity, in a few lines); the releases' pass/fail summary shortened to one line
-    plus its failures' what-to-do (`--releases` prints it whole). Without Advice, unchanged. A
-    command it suggests names a user's model as `references` (models.references) says to."""
+    """The model's answer led by its Advice (release, flags, peer ratio, CPU identity), its releases'
+    summary shortened to one line plus its failures' what-to-do; without Advice, unchanged. Commands
+    name a user's model as `references` says."""
     if answer.answer == NOT_MEASURED:
         return answer
     wanted = advice.matching(chosen.advice if chosen else (), name)

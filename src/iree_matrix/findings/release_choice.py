@@ -149,11 +149,9 @@ def lowered_by(exporter: str, source: str) -> Optional[str]:
 def with_lowered(
     runs: Runs, functions: Sequence[str], exporter: str, results: Sequence[ReleaseResult]
 ) -> list[ReleaseResult]:
-    """`results` (one exporter's, oldest first) with each compiler that did not pass on the
-    exporter's own MLIR answered by the same export lowered to linalg, where the results hold it
-    (matrix/history.toml feeds the 2023 compilers so): passing there, the release passes `via` the
-    lowering; failing there too, its reasons are both forms'. A compiler only the lowered form
-    reached joins the list. Oldest first, as `release_results`."""
+    """`results` (one exporter's, oldest first) with each compiler that did not pass on the exporter's
+    own MLIR answered by the same export lowered to linalg where the results hold it (matrix/history.toml):
+    passing there, it passes `via` the lowering; failing, its reasons are both forms'."""
     lowered: dict[str, list[ReleaseResult]] = {}
     for other in sorted({e for (f, e, _) in runs.compiles if f in functions}):
         if (release := lowered_by(other, exporter)) is not None:
@@ -244,14 +242,10 @@ SITTING = 3600.0  # seconds
 def _fastest(
     runs: Runs, functions: Sequence[str], exporter: str, passing: Sequence[ReleaseResult]
 ) -> tuple[Optional[ReleaseResult], Optional[float], str]:
-    """(the release faster than the newest passing one, newest's time over its, what decided it).
-    Only two kinds of evidence name it (a loaded sitting's medians named releases 1.7x
-    faster, and one thread's CPU time of one module moved 10-31 % between loaded sittings):
-    - paired rounds (`iree-matrix compare NEWEST OTHER`, kept beside the log): every function timed,
-      none slower, one faster at least; the largest speed-up over the rounds' medians is named;
-    - else one quiet sitting of one identified CPU: every function's one-thread CPU time, other
-      programs under `NOISY_LOAD` cores, the runs within `SITTING`, beyond `NOISE_RATIO`.
-    Without either, nothing is named and the basis is ""."""
+    """(the release faster than the newest passing one, newest's time over its, what decided it), named
+    only from paired rounds (`compare NEWEST OTHER`: every function timed, none slower, one faster), else
+    from one quiet sitting of one identified CPU (one-thread CPU times, load under `NOISY_LOAD`, runs
+    within `SITTING`, beyond `NOISE_RATIO`): a loaded sitting's medians named releases 1.7x faster."""
     newest = passing[-1] if passing else None
     if newest is None:
         return None, None, ""

@@ -29,10 +29,9 @@ def package_results() -> Optional[Path]:
 
 
 def read(source: Path, published: Optional[Path] = _UNSET) -> list[results.Record]:
-    """A results log as every view reads it (report, site, answers, `query`): each record, with the
-    `compare` verdicts kept beside it (paired.py: they decide "slower" and "fastest"), latencies
-    cross-checked against the other published logs when `source` is one of `published`'s (default:
-    the package's). Each log is parsed once per process while it is unchanged (`results.read_log`)."""
+    """A results log as every view reads it: each record with the `compare` verdicts beside it, its
+    latencies cross-checked against the other published logs when `source` is one of `published`'s
+    (default: the package's). Each log is parsed once per process while unchanged."""
     records = paired.attach(list(results.read_log(source)), paired.read(Path(source).parent))
     _say_unknown_stages(source, records)
     root = package_results() if published is _UNSET else published

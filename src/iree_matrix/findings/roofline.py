@@ -113,10 +113,9 @@ class Achieved:
 
 
 def achieved(records: Iterable[Record], peak: Peak, work: Mapping[str, Work]) -> dict[str, list[Achieved]]:
-    """Per function with a FLOP count: IREE's `default` profile per release (own runtime, native)
-    and every peer that ran correctly, as GFLOP/s and fraction of the FMA peak — only figures of the
-    peak's own CPU identity: another CPU's latency over this one's peak is no fraction of anything
-    (a Zen 5 peer figure over a Zen 4 peak read 119 %)."""
+    """Per function with a FLOP count: IREE's `default` per release and every peer that ran correctly,
+    as GFLOP/s and fraction of the FMA peak, of the peak's own CPU identity only (a Zen 5 figure over a
+    Zen 4 peak read 119 %)."""
     out: dict[str, list[Achieved]] = {}
     records = [r for r in records if not peak.identity or identities.of(r) == peak.identity]
     runs = [

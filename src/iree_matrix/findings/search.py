@@ -154,11 +154,9 @@ class Dimension:
 def space(
     knobs: Sequence[str] = SEARCH_KNOBS, known: Optional[Mapping[str, Profile]] = None
 ) -> tuple[Dimension, ...]:
-    """The knobs as dimensions. Knobs of one group exclude each other and form one dimension: the
-    opt levels, the named target CPUs (`avx2`: on an AVX-512 host, IREE's 256-bit code for
-    x86-64-v3 can beat its own choice for the host) and every knob's declared `group` (data tiling
-    off / on / on with microkernels); every other knob is a dimension of its own (on or off), so
-    any two of them may combine. `known` names the profiles (default: the built-in ones)."""
+    """The knobs as dimensions: knobs of one group (the opt levels, the named target CPUs, a declared
+    `group`) exclude each other and form one; every other knob is one of its own, so any two combine.
+    `known` names the profiles (default: the built-in ones)."""
     known = BUILTIN_PROFILES if known is None else known
     groups = grouped_by((_group(k, known.get(k)), k) for k in knobs)
     return tuple(Dimension(g, tuple(options)) for g, options in groups.items())
@@ -238,9 +236,7 @@ class Prior:
     @property
     def near_neutral(self) -> frozenset[str]:
         """Changes that alone did nothing much: within noise of default, or slower by at most
-        `NEUTRAL_SPAN` (neither faster, nor default's own module, nor dead). Beside a good
-        configuration such a knob can still pay: LLVM's loop vectorizer took 0.93x of default's speed
-        alone on QuartzNet ("slower") and 0.55x of the pick's time on top of data tiling and unrolling."""
+        `NEUTRAL_SPAN` (neither faster, null nor dead): such a knob can still pay in company."""
         near = {c for c, s in self.speedup.items() if s >= 1.0 - NEUTRAL_SPAN}
         return frozenset((near | self.neutral) - self.faster - self.null - self.dead)
 
@@ -303,10 +299,9 @@ def rank_batch(
 
 
 def polish(incumbent: Config, tried: Iterable[str], dims: Sequence[Dimension], prior: Prior) -> list[Config]:
-    """The pair step's candidates: the incumbent plus one knob that was neutral alone (`Prior.near_neutral`),
-    in a dimension the incumbent leaves off, not tried beside it yet. The batches rank by the effect alone, so
-    these come last and their width cuts them off; beside a good configuration a neutral knob can still help
-    (vector-256 and SLP did, by hand; the loop vectorizer on QuartzNet, 1.8x)."""
+    """The pair step's candidates: the incumbent plus one knob neutral alone (`Prior.near_neutral`) in a
+    dimension it leaves off, not tried beside it yet: ranked by the effect alone, these come last and the
+    width cuts them off, yet beside a good configuration such a knob can help (QuartzNet: 1.8x)."""
     seen, neutral = set(tried), prior.near_neutral
     off = [
         o for dim in dims if not incumbent.knob_set & set(dim.options) for o in dim.options if o in neutral
@@ -340,10 +335,8 @@ def explain_pruned(
 
 
 def allot(ranked: int, width: int, budget_left: int, batches_left: int) -> int:
-    """How many of a function's `ranked` candidates a batch measures: `width`, widened so that the
-    batches left can spend the budget left (the last batch takes all the budget allows), never more
-    than the budget left. A batch's width paces the budget over the batches; it never leaves a
-    candidate untimed that the budget could still pay for."""
+    """How many of a function's `ranked` candidates a batch measures: `width`, widened so the batches
+    left can spend the budget left, never more than the budget left."""
     if budget_left <= 0 or ranked <= 0:
         return 0
     pace = -(-budget_left // max(1, batches_left))  # ceil
@@ -356,10 +349,8 @@ Confirm = Callable[[Candidate, Candidate], bool]  # (incumbent, challenger) -> c
 def choose(
     incumbent: Candidate, measured: Sequence[Candidate], confirm: Optional[Confirm] = None
 ) -> Optional[Candidate]:
-    """The fastest candidate that beats the incumbent beyond noise (measured in the same sitting:
-    its interval lies wholly below the incumbent's) and, given `confirm`, that a paired comparison
-    with the incumbent (`abtest`) calls faster; or None: the incumbent is a local optimum. A
-    candidate whose module is the incumbent's is never a step."""
+    """The fastest candidate beating the incumbent beyond noise in the same sitting and, given
+    `confirm`, in a paired comparison; None: a local optimum. The incumbent's own module is never a step."""
     if incumbent.interval is None:
         return None
     better = sorted(

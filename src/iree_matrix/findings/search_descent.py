@@ -56,10 +56,9 @@ class TimeBudget:
 
 
 def fit(plans: Mapping[Key, Sequence[Config]], budget: TimeBudget) -> dict[Key, list[Config]]:
-    """The candidates of one sitting that fit in the time left, most promising first and shared out
-    evenly between the functions: each function's first candidate (with its incumbent, measured
-    again beside it), then each one's second, and so on, until the next one's cost is more than
-    what is left. A batch is narrowed to the time left, never skipped while its first candidate fits."""
+    """The candidates of one sitting that fit in the time left, shared out evenly: each function's first
+    (with its incumbent, timed again beside it), then each one's second, and so on, until the next one's
+    cost is more than what is left."""
     left, each = budget.left(), budget.per_run()
     if left is None or each <= 0:
         return {key: list(p) for key, p in plans.items() if p}
@@ -116,9 +115,8 @@ def descend(
     after: Callable[[int], None] = lambda number: None,
 ) -> bool:
     """The batches from `first` to `limits.batches`, then the pair steps; False when a sitting was
-    interrupted (the walks hold every finished batch). Each batch measures every open function's
-    allotted candidates (`allot`), narrowed to the time left (`fit`); a function whose candidates no
-    longer fit is done ("time budget")."""
+    interrupted. Each batch measures every open function's allotted candidates narrowed to the time
+    left (`fit`); a function none of whose candidates fit is done ("time budget")."""
     time = time or TimeBudget()
     for number in range(first, limits.batches + 1):
         if not (plans := _batch_plans(walks, dims, limits, number)):
