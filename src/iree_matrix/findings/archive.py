@@ -61,9 +61,8 @@ def timed(data: Mapping[str, Any]) -> bool:
 
 
 def split(data: Mapping[str, Any]) -> tuple[Optional[dict[str, Any]], Optional[dict[str, Any]]]:
-    """(what the published log keeps, what the archive gets) of one record: (the record, None) when
-    it has no timing or its identity is recorded; else its untimed remainder (None for a record that
-    is only a timing) and the record itself."""
+    """(what the published log keeps, what the archive gets) of one record: (the record, None) unless it
+    is an unidentified timing; else its untimed remainder (None: only a timing) and the record."""
     if not timed(data) or not unidentified(data):
         return dict(data), None
     if (stage := str(data.get("stage"))) in WHOLLY_TIMED:
@@ -99,9 +98,8 @@ def _lines(path: Path) -> Iterable[tuple[str, Optional[dict[str, Any]]]]:
 def archive_timings(
     results_dir: Path, archive_dir: Path, *, wait: bool = False, say: Say = lambda s: None
 ) -> Moved:
-    """Move the unidentified timings of `results_dir`'s log to `archive_dir`'s (appended, each record
-    once), rewriting the published log atomically (an unparsable line kept as it was), under both
-    directories' writer locks, taken in one order so two such moves never wait for each other."""
+    """Move the unidentified timings of `results_dir`'s log to `archive_dir`'s (each record once), under
+    both directories' writer locks, taken in one order so two such moves never wait for each other."""
     source = Path(results_dir) / RESULTS
     if not source.is_file():
         raise UserError(f"{source}: no such results file (pass the published set's directory)")

@@ -32,9 +32,8 @@ class Arm:
     base: str = ""  # a fleet arm: the configuration it compiles for another CPU
     error: str = ""  # why it has no times
     target: str = ""  # a GPU arm's target as `--target` names it ("cuda:sm_80", "vulkan-spirv")
-    # A kernel arm (`base` with a user's kernel swapped in): the kernel's name and directory, the
-    # command that built its object (run in that directory), where the object is stored on the
-    # machine that sat, and whether its spec applied (None: not known, its compile did not finish).
+    # A kernel arm (`base` with a user's kernel): its name, directory, build command, stored object,
+    # and whether its spec applied (None: its compile did not finish).
     kernel: str = ""
     kernel_dir: str = ""
     kernel_build: str = ""

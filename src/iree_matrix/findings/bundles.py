@@ -97,9 +97,8 @@ def read(results: Path, manifests: Manifests) -> list[Record]:
 
 
 def vouched(log: Path, records: Iterable[Record], manifests: Manifests) -> list[Record]:
-    """The `records` of a results log that is not a bundle's folder, each that says a run bundle ran
-    it checked against that bundle (without bundle.json beside it, a folder skipped every check: a
-    record with no digests and 0.001 ms was merged and shown as run elsewhere by a bundle)."""
+    """The `records` of a log that is not a bundle's folder, each that says a run bundle ran it checked
+    against that bundle (a folder without bundle.json once skipped every check)."""
     records = list(records)
     for record in records:
         if is_from_bundle(record) and (why := problem(record, manifests)):
@@ -168,8 +167,7 @@ def lines(records: Sequence[Record], model: str) -> list[str]:
     by_machine = grouped_by((where_ran(r), r) for r in own)
     out: list[str] = []
     for machine, found in sorted(by_machine.items()):
-        # What merge proved: the bundle, module, labels and machine identity. What it cannot: the
-        # status and figures, which are that machine's run.py's report (issue 68 item 4).
+        # merge proved the bundle, module, labels and identity; the status and figures are run.py's.
         out.append(f"{HEAD}, on {machine} (status and times as its run.py reported them):")
         for r in sorted(found, key=lambda r: (r.label.arch, r.label.profile, r.label.compiler)):
             what = f"{r.label.arch}/{r.label.profile} IREE {r.label.compiler}"

@@ -70,8 +70,7 @@ def comparable_kinds(
     iree: Mapping[str, float], reference: Mapping[str, float]
 ) -> tuple[dict[str, float], dict[str, float]]:
     """Both sides' ms per op kind, in kinds that compare: where only one side has an attention kind,
-    attention, matmul and softmax are one entry on both sides, so an unfused framework's attention is
-    not read as "no time on attention" against IREE's fused one."""
+    attention, matmul and softmax are one entry on both (an unfused framework's attention is no zero)."""
     ours, theirs = dict(iree), dict(reference)
     if ("attention" in ours) != ("attention" in theirs):
         merged = "+".join(ATTENTION_PARTS)
@@ -284,9 +283,8 @@ def recipes_for(gap: Optional[Gap]) -> list[tuple[str, str]]:
 
 
 def leads_on(function: str, times: Optional[float], peer: str, gap: Optional[Gap], *then: str) -> list[str]:
-    """The line a function taking more than SLOW `times` its best peer's time gets, the same in a run's
-    summary, `query model` and `advise`'s answer: where the gap is (`gap`, profiled in context), then
-    each next step of `then` (the command that profiles it, a faster recipe's); none under SLOW."""
+    """The line a function taking more than SLOW `times` its best peer's time gets (a run's summary,
+    `query model`, `advise`): where the gap is, then each next step of `then`; none under SLOW."""
     if times is None or times <= SLOW:
         return []
     where = [f"where the gap is: {summary(gap)}"] if gap else []
@@ -294,9 +292,8 @@ def leads_on(function: str, times: Optional[float], peer: str, gap: Optional[Gap
 
 
 def next_routes(command: str, argument: str, gap: Gap, answered: Mapping[str, str] = {}) -> list[str]:  # noqa: B006
-    """The export recipes that rewrite what holds `gap` (an adaptive pool's gather), each as `command`
-    (`iree-matrix advise`) of the model `argument` names (with its options) exported by it, or its
-    answer (`answered`, by model); none where that model is a recipe's export already."""
+    """The export recipes that rewrite what holds `gap`, each as `command` of the model `argument` names
+    exported by it, or its answer (`answered`); none where that model is a recipe's export already."""
     reference, *options = shlex.split(argument)
     if models.split_recipe(reference)[1]:
         return []

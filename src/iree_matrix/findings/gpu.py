@@ -73,9 +73,8 @@ def model(
 def _with_bundled(
     found: Answer, records: Sequence[Record], name: str, label: str, mine: Sequence[gpu_advice.GpuAnswer]
 ) -> Answer:
-    """`found` with the answers of run bundles' sittings on real GPUs for this target: on a GPU of
-    the chip asked, the chip to compile for (sm_80's PTX on Hopper, where no release compiles
-    sm_90), what to take and how it compares with torch there, and the arms that differ."""
+    """`found` with the answers of run bundles' sittings on real GPUs for this target: the chip to
+    compile for there, what to take and how it compares with torch, and the arms that differ."""
     lines, evidence = list(found.lines), list(found.evidence)
     answer = found.answer
     if (uncompiled := _no_release_compiles(records, name, label)) is not None and answer == NOT_MEASURED:
@@ -184,9 +183,8 @@ def cross_state(run: Record) -> str:
 
 
 def _cross(pairs: Sequence[tuple[Record, Record]]) -> tuple[list[str], dict[str, Any]]:
-    """The runtime cross: compiler A's module on runtime B, for every pair the records hold: the
-    runtimes that ran it and matched torch, the refusals (the runtime's reason), the pairs not run
-    here (a runtime that hides the only device: it cannot be asked), and any other failure."""
+    """The runtime cross (compiler A's module on runtime B, every pair the records hold): the runtimes
+    that ran it and matched torch, the refusals, the pairs not run here, and any other failure."""
     key = runs_view.version_key
     pairs = sorted(pairs, key=lambda p: (key(p[1].label.runtime), key(p[0].label.compiler)))
     # Per state, what the lines group by (a runtime, a reason) and what each group lists.
@@ -335,8 +333,7 @@ def _latency(r: Record) -> str:
 
 def _with_measured_outside(found: Answer, records: Sequence[Record], name: str, label: str) -> Answer:
     """`found` with what the hand measurements on a real GPU add: the chip to compile for where no
-    release compiles the one asked (a decided "fails": the chip's failure, not the model's), and this
-    model's runs for this target there."""
+    release compiles the one asked (a decided "fails"), and this model's runs for this target there."""
     lines, evidence = list(found.lines), list(found.evidence)
     data: dict[str, Any] = dict(found.data or {"target": label})
     answer = found.answer

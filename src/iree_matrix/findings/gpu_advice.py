@@ -23,9 +23,8 @@ from iree_matrix.kernel.findings.kernel_trials import ratio_json
 CONFIG = "default"  # what a GPU sitting's IREE arms compile (advise/gpu_sitting.py): a proof's centre
 DRIVERS = {"cuda": "CUDA", "vulkan": "Vulkan", "hip": "HIP"}  # a device's driver, as a reader names it
 SOFTWARE = "software device"
-# How a run's mismatch begins (stages/run.py `mismatch_words`, which a bundle's run.py words alike): a
-# GPU sitting's IREE arm carries its cell's message as its error, and an arm whose cell did not run
-# ("not run: no CUDA device here") is recorded with matches false too.
+# How a run's mismatch begins (stages/run.py `mismatch_words`): an arm whose cell did not run is
+# recorded with matches false too, its error saying why.
 DIFFERS = "outputs differ from torch"
 TIMING = "synchronised wall time"  # what a GPU sitting times: each call's, its outputs read back
 
@@ -275,9 +274,8 @@ def matching(found: Iterable[GpuAnswer], name: str) -> list[GpuAnswer]:
 
 
 def for_target(found: Iterable[GpuAnswer], label: str) -> list[GpuAnswer]:
-    """The answers that speak for a GPU target's label ("cuda-sm_90", "vulkan-spirv"): those of a GPU
-    of that chip's compute capability (whichever chip its answer compiles for), or of a module
-    compiled for that very target; for a backend without a chip, those timed with its driver."""
+    """The answers that speak for a GPU target's label: a GPU of that chip's compute capability, a
+    module compiled for that very target, or for a backend without a chip, one timed with its driver."""
     from iree_matrix.findings import gpu_measured
 
     capability = gpu_measured.compute_capability(label)

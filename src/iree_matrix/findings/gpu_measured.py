@@ -66,9 +66,8 @@ class Run:
 
 @dataclasses.dataclass(frozen=True)
 class Torch:
-    """torch (TORCH_VERSION) on the same GPU in the same sitting: the project's model file built with
-    seed 0 on the GPU, fp32 with TF32 off, median of 100 synchronised calls after 10 warm-ups, of
-    each GPU peer timed (bundle_runner/gpu_peers/, by its config)."""
+    """torch (TORCH_VERSION) on the same GPU in the same sitting: the model built with seed 0, fp32 with
+    TF32 off, median of 100 synchronised calls after 10 warm-ups, per GPU peer (by its config)."""
 
     sitting: Sitting
     model: str
@@ -139,9 +138,8 @@ def runs(model: Optional[str] = None, target: Optional[str] = None) -> list[Run]
 
 
 def foreign_chip_runs(label: str) -> list[Run]:
-    """Modules compiled for another CUDA chip that ran, and matched torch, on a GPU of `label`'s
-    compute capability (sm_80's PTX, JIT-compiled by the driver, on Hopper for sm_90): the measured
-    way round a chip the compiler does not take."""
+    """Modules compiled for another CUDA chip that ran, and matched torch, on a GPU of `label`'s compute
+    capability (sm_80's PTX on Hopper): the measured way round a chip the compiler does not take."""
     capability = compute_capability(label)
     if capability is None:
         return []

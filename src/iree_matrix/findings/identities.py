@@ -22,9 +22,8 @@ def of(record: Record) -> str:
 
 
 def label(records: Iterable[Record], identity: str) -> str:
-    """The identity's name for a reader, with LLVM's CPU name when any record of it knows it (a
-    record written before the first compile asked does not; a compile record's metric does) and,
-    for a legacy identity, the ISA flags its peak measurement listed."""
+    """The identity's name for a reader, with LLVM's CPU name where any record of it knows it and, for a
+    legacy identity, the telling ISA flags its peak measurement listed."""
     if not (found := [r for r in records if of(r) == identity]):
         return identity
     llvm = next(filter(None, (r.host.llvm_cpu for r in found)), "")

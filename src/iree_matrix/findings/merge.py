@@ -127,9 +127,8 @@ def _one_per_result(
 ) -> list[Record]:
     """One record per result of `job` among the inputs' (name, record) `candidates` (see
     merge_records), counting in `dropped` each record left out, by why."""
-    # A `not_run` record (a dependency failed), or a GPU run "not run" for want of a device it
-    # may use (a skip, never stored), gives way to the same job executed elsewhere: a machine
-    # with the device, or a runtime given one (SwiftShader for the runtimes hiding lavapipe).
+    # A `not_run` record, or a GPU run skipped for want of a device, gives way to the same job
+    # executed elsewhere (a machine with the device).
     executed = [(n, r) for n, r in candidates if not _unanswered(r)]
     dropped["executed_elsewhere"] += len(candidates) - len(executed) if executed else 0
     chosen: dict[tuple[Optional[str], ...], tuple[str, Record]] = {}
@@ -283,9 +282,8 @@ _RECEIVED_LIMIT = 64 << 20
 
 
 def _received(path: Path) -> Optional[bytes]:
-    """A document of a received results folder, read only as the regular file it must be (never
-    through a link: a shard's manifests/*.json linked to a root-only file was copied into the merged
-    results, which publish and the site carry); None, said, when it is anything else; None when absent."""
+    """A document of a received results folder, read only as the regular file it must be, never through
+    a link (a shard's manifest linked to a root-only file was published); None, said, otherwise."""
     try:
         found = os.lstat(path)
     except FileNotFoundError:

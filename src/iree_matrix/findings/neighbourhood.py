@@ -18,9 +18,8 @@ from iree_matrix.findings import search
 from iree_matrix.iree import compiler_options
 from iree_matrix.iree.flags import BUILTIN_PROFILES, SEARCH_KNOBS, combine, compile_flags
 
-# Steps of the local search: each one a sitting of the centre and its ~15-20 neighbours. Past the
-# bound the search stops and says so; every step after the first needs a pick that the flag search
-# left several knobs short of a local optimum.
+# Steps of the local search, each a sitting of the centre and its ~15-20 neighbours; past the bound
+# the search stops and says so.
 MAX_STEPS = 3
 ARCH = "x86_64"  # advise's target (matrix/advise.toml)
 # Where a proof was sat: a run bundle's runner has no compiler, so its proof is one step and a
@@ -29,9 +28,8 @@ BUNDLE = "run bundle"
 
 
 def accepted_knobs(release: str, knobs: Sequence[str] = SEARCH_KNOBS) -> tuple[str, ...]:
-    """The knobs `release` accepts: the profile is for it, and its compiler lists every `--iree-*`
-    flag of it (`iree/compiler_options.json`; a release the table does not hold is not filtered,
-    and its compile stage skips a knob it lacks, saying so)."""
+    """The knobs `release` accepts: the profile is for it, and its compiler lists every `--iree-*` flag
+    of it (a release iree/compiler_options.json does not hold is not filtered)."""
     known = [k for k in knobs if k in BUILTIN_PROFILES]
     flags = [(k, _unskipped(compile_flags, release, ARCH, BUILTIN_PROFILES[k])) for k in known]
     return tuple(k for k, f in flags if f is not None and not compiler_options.unknown(release, f))
@@ -75,9 +73,8 @@ def neighbours(centre: Config, knobs: Sequence[str]) -> list[Config]:
 
 
 def _combines(config: Config) -> bool:
-    """Whether a configuration's knobs combine (`flags.combine`): building one that does not stopped
-    a whole `advise` (a proof of `generic`, "O2+generic": "set different opt levels or target CPUs").
-    A knob the profiles do not know stays: its release's arm says so."""
+    """Whether a configuration's knobs combine (`flags.combine`): building one that does not stopped a
+    whole `advise`. A knob the profiles do not know stays: its release's arm says so."""
     if len(config.knob_set) < 2:
         return True
     try:
@@ -155,9 +152,8 @@ def against(centre: Timed, other: Timed) -> Optional[stats.Paired]:
 
 @dataclasses.dataclass(frozen=True)
 class Step:
-    """One sitting of the local search: the centre and each neighbour, timed in the same rounds, and
-    each neighbour's paired verdict against the centre (`against`), taken once when the step is made
-    (`judged`): the search, the document and every renderer read the same verdicts."""
+    """One sitting of the local search: the centre and each neighbour timed in the same rounds, and each
+    neighbour's paired verdict against the centre, taken once (`judged`) for every reader."""
 
     centre: Timed
     neighbours: tuple[Timed, ...]
@@ -285,9 +281,8 @@ Sit = Callable[[Config, Sequence[Config]], Step]
 def local_search(
     start: Config, neighbours_of: Callable[[Config], Sequence[Config]], sit: Sit, max_steps: int = MAX_STEPS
 ) -> Proof:
-    """From `start`, time the centre's neighbourhood; while a neighbour is faster beyond noise, move
-    to it and time its own (the centre it left is one of them, timed again: each verdict is that
-    sitting's), at most `max_steps` sittings. Stops on an interrupted step."""
+    """From `start`, time the centre's neighbourhood and move to a neighbour faster beyond noise, at
+    most `max_steps` sittings (each verdict that sitting's); stops on an interrupted step."""
     steps: list[Step] = []
     centre = start
     for _ in range(max(1, max_steps)):
@@ -376,9 +371,8 @@ def untimed(model: str, llvm_cpu: str = "", skipped: bool = False) -> str:
 
 
 def not_optimum(proof: Proof, again: str = "") -> str:
-    """A run bundle's proof that found a faster neighbour: there is no compiler there to time that
-    neighbour's own neighbourhood, so the answer says what to bundle next (`again`, where the
-    bundle's `--picks` is not it: a GPU sitting times `default` only)."""
+    """A run bundle's proof that found a faster neighbour (no compiler there to time its neighbourhood):
+    what to bundle next (`again`, where the bundle's `--picks` is not it)."""
     last = proof.steps[-1]
     if (winner := last.winner) is None:
         return f"`{last.centre.config}`: {proof.stopped}"

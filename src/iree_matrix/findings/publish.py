@@ -154,9 +154,8 @@ def marked(dirs: Iterable[Path]) -> list[Path]:
 
 
 def backup(path: Path, replacement: bytes) -> Optional[Path]:
-    """Before `path` (a results log) is replaced by other bytes: the previous file kept beside it as
-    `results.jsonl.bak`, and a line on stderr when records of jobs it had are not in the new one (a
-    publish replaced 3,003 records with 6 and kept nothing). None when nothing is replaced."""
+    """Before `path` (a results log) is replaced by other bytes: the previous file kept as
+    `results.jsonl.bak`, and a warning when jobs it had are not in the new one. None: nothing replaced."""
     try:
         previous = path.read_bytes()
     except FileNotFoundError:

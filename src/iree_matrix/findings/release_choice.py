@@ -57,9 +57,7 @@ class ReleaseResult:
     cpu_ms: Optional[float] = None
     # What to do about each failure a known signature matches (iree/hints.py), in `why`'s order.
     hints: tuple[str, ...] = ()
-    # Not passing, yet nothing of it failed: a compile with no run recorded, a stage never run
-    # (not planned on this target, or blocked by an environment that could not be installed).
-    # Not evidence either way: `query` and the tables list it apart from the failures.
+    # Not passing, yet nothing of it failed (a stage never run): no evidence either way, listed apart.
     not_run: bool = False
     # How the release was fed where the exporter's own MLIR did not compile or pass there: "linalg
     # lowered by 20231113.707" (`with_lowered`); "" for the exporter's MLIR itself.
@@ -78,9 +76,8 @@ class Recommendation:
     fastest: Optional[ReleaseResult]  # only when faster than the newest passing beyond noise
     fastest_ratio: Optional[float]
     smallest: Optional[ReleaseResult]
-    # What "fastest" was decided on (`FASTEST_PAIRED` "on" the CPU they were timed on, or
-    # `FASTEST_SITTING`), named or not; "" when
-    # nothing could decide it: no paired rounds, no quiet sitting of one identity (`_fastest`).
+    # What "fastest" was decided on (`FASTEST_PAIRED` "on" a CPU, or `FASTEST_SITTING`), named or
+    # not; "" when nothing could decide it (`_fastest`).
     fastest_basis: str = ""
 
 
@@ -186,9 +183,8 @@ def _advice(causes: Sequence[Record]) -> tuple[str, ...]:
 
 
 def failed(record: Record) -> bool:
-    """A stage that ran and did not pass (a failure, a timeout, a mismatch): a cell's outcome. An install that
-    failed is not one of the model's: the cells it blocked were never run; nor is a stage that an environment
-    fault stopped (a damaged venv, a missing tool): the answer is not known until it runs in a sound one."""
+    """A stage that ran and did not pass (a failure, a timeout, a mismatch): a cell's outcome. Neither a
+    failed install (its cells never ran) nor an environment fault says what the model does."""
     return (
         record.status in (Status.FAIL, Status.TIMEOUT, Status.MISMATCH)
         and record.stage != "install"
@@ -290,9 +286,8 @@ def _fastest(
 def _paired_against(
     runs: Runs, functions: Sequence[str], exporter: str, release: ReleaseResult, other: ReleaseResult
 ) -> Optional[tuple[str, Optional[float]]]:
-    """(where, the speed-up of `release` over `other`) when paired rounds compared the two on every
-    function, the speed-up None unless none was slower and one faster at least; None when they did
-    not compare on every function (or said nothing of speed)."""
+    """(where, the speed-up of `release` over `other`) when paired rounds compared them on every
+    function (the speed-up None unless none slower and one faster); else None."""
     verdicts = [paired.against(runs.same(f, exporter, release.compiler), other.compiler) for f in functions]
     found = [v for v in verdicts if v is not None and v.verdict in paired.DECIDED]
     if not verdicts or len(found) != len(verdicts):

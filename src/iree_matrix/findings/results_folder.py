@@ -117,9 +117,8 @@ class Results:
 
     @functools.cached_property
     def gathered(self) -> list[advice.Advice]:
-        """Every answer `query` and a run's report choose from, this machine's first: `advise`'s own
-        sittings, unpublished (in this folder and where `advise` keeps them, runs/advise), the newest
-        of each model and CPU; then the published ones (`answer_roots`)."""
+        """Every answer `query` and a run's report choose from: `advise`'s own unpublished sittings first
+        (here and in runs/advise), the newest of each model and CPU, then the published ones."""
         from iree_matrix.findings.publish import run_dir
 
         own = dict.fromkeys([self.directory, run_dir(Path(advice.MATRIX))])
@@ -163,9 +162,8 @@ class Results:
         return self.published is not None and self.published.resolve() in self.source.resolve().parents
 
     def published_speed(self, sets: str, reference: str) -> tuple[list[results.Record], str]:
-        """The published speed figures (the sets `sets` matches) a run's report relates its own to:
-        the set made on this machine's CPU identity when one is published, else `reference` (an
-        identified one); none when this folder is a published set itself, or none ships."""
+        """The published speed figures (of the sets `sets` matches) a run's report relates its own to:
+        the set of this CPU's identity if published, else `reference`; none for a published set itself."""
         from iree_matrix.core.system import host
 
         if self.is_published or self.published is None:

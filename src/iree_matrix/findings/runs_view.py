@@ -219,9 +219,8 @@ def is_built_here(runtime: str) -> bool:
 
 @dataclasses.dataclass(frozen=True)
 class Runs:
-    """One profile and one arch of the record index (`results.Index`): the newest run per cell,
-    keyed (function, exporter, compiler, runtime) — the answers are about the default profile on the
-    host unless asked otherwise."""
+    """One profile and one arch of the record index (`results.Index`): the newest run per cell, keyed
+    (function, exporter, compiler, runtime); `default` on the host unless asked otherwise."""
 
     index: Index
     profile: str = "default"

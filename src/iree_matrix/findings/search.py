@@ -47,15 +47,12 @@ class Candidate:
 class Effect:
     candidate: Candidate
     ratio: Optional[float]  # default's median / the candidate's: > 1 is faster
-    # faster | slower | within noise | too few repetitions | same module | fails | mismatch | skipped
-    # | no baseline
-    verdict: str
+    verdict: str  # faster | slower | within noise | same module … | fails | mismatch | skipped | …
 
 
 def candidates(records: Iterable[Record]) -> list[Candidate]:
-    """The run records of native, same-version runs as candidates (the newest record per job); a
-    run that did not happen carries its compile's status and words (a knob the release lacks is
-    skipped, a flag the compiler rejects fails)."""
+    """The run records of native, same-version runs as candidates; a run that did not happen carries its
+    compile's status and words (a knob the release lacks is skipped, a flag it rejects fails)."""
     records = list(records)
     by_job = {r.job: r for r in records}
     found = []
@@ -201,9 +198,8 @@ NEUTRAL_SPAN = 0.15
 
 @dataclasses.dataclass(frozen=True)
 class Prior:
-    """What batch 1 (each change alone against default) says about each change: its speed-up
-    (default's median over the candidate's) and the changes that failed, mismatched or were
-    skipped alone (never tried in a combination)."""
+    """What batch 1 says about each change alone: its speed-up over default, and the changes that failed,
+    mismatched or were skipped alone (never tried in a combination)."""
 
     speedup: Mapping[str, float]
     dead: frozenset[str]
@@ -264,9 +260,8 @@ class Prior:
 
 
 def stacked(incumbent: Config, dims: Sequence[Dimension], prior: Prior) -> Config:
-    """The incumbent with, in each dimension it leaves off, the option that was fastest alone among
-    those that beat default alone beyond noise: winners found one at a time, tried together in one
-    candidate (a descent of single steps would need a batch for each)."""
+    """The incumbent with, in each dimension it leaves off, the fastest option of those that beat
+    default alone beyond noise: winners found one at a time, tried together in one candidate."""
     knobs = set(incumbent.knob_set)
     for dim in dims:
         if knobs & set(dim.options):

@@ -16,9 +16,8 @@ from iree_matrix.findings import runs_view, search
 Key = tuple[str, str]  # (function, compiler)
 # One batch's sitting: per function, its incumbent (first) and the candidates measured beside it.
 Sitting = Mapping[Key, Sequence[Config]]
-# A sitting measured: per function, the winner's name (a candidate that beat the incumbent beyond
-# noise and in the paired confirmation) or None; None for the whole sitting when it was interrupted.
-# `phase` is "batch" or "pairs".
+# A sitting ("batch" or "pairs") measured: per function, the winner's name or None; None for the
+# whole sitting when it was interrupted.
 Measure = Callable[[str, int, Sitting], Optional[Mapping[Key, Optional[str]]]]
 PAIR_SITTINGS = 3  # pair steps after the batches, each a sitting of every result beside its neutral knobs
 
@@ -149,9 +148,8 @@ def _pairs(
     number: int,
     time: TimeBudget,
 ) -> bool:
-    """The pair steps: each function's result beside each knob neutral alone (`polish`), an
-    interaction a knob-alone ablation hides; a pair that wins is the result, and its own pairs are
-    tried next (at most `PAIR_SITTINGS` sittings, each narrowed to the time left)."""
+    """The pair steps: each result beside each knob neutral alone (`polish`); a pair that wins is the
+    result and its own pairs are tried next, at most `PAIR_SITTINGS` sittings."""
     for _ in range(PAIR_SITTINGS):
         wanted = {key: search.polish(w.incumbent, w.tried, dims, w.prior) for key, w in walks.items()}
         if not (fitted := fit({key: p for key, p in wanted.items() if p}, time)):
@@ -269,9 +267,8 @@ PROGRESS = "search-progress.json"
 
 @dataclasses.dataclass(frozen=True)
 class Progress:
-    """What a search had decided when its last batch ended: the batches done, each descent's state
-    and every sitting's candidates, under the arguments that made them (`signature`). Kept beside the
-    results; the same command reads it back and goes on from the next batch."""
+    """What a search had decided when its last batch ended, under the arguments that made it
+    (`signature`): the same command reads it back and goes on from the next batch."""
 
     signature: Mapping[str, object]
     batch: int  # the last finished batch

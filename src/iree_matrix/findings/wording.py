@@ -139,9 +139,8 @@ def overall(models: Sequence[Entry]) -> str:
 
 
 def _passing_recipes(model: str, models: Iterable[Entry]) -> list[str]:
-    """The export recipes of a model no release passes (MODEL~CHOICE, matrix/export_recipes.py) that pass in
-    the same records, each with its oldest passing release: "no release passes `llama@transformers`" alone
-    read as if nothing could run it, beside its `~eager+select-cache` row passing on 4 of 4."""
+    """The export recipes of a model no release passes that pass in the same records, each with its
+    oldest passing release (the model alone read as if nothing could run it)."""
     split = [(e, *recipes.split(e["model"])) for e in models if e.get("newest_passing") is not None]
     return [
         f"`{e['model']}` from {runs_view.sorted_versions(e['passing'])[0]}"
