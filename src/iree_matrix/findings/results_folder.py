@@ -94,26 +94,19 @@ class Results:
     @functools.cached_property
     def advised(self) -> list[advice.Advice]:
         """The answers per function and CPU identity published in the folder (its answers/)."""
-        root = self.directory / advice.DIRNAME
-        return advice.published(root) if root.is_dir() else []
+        return advice.published(self.directory / advice.DIRNAME)  # none where it has no answers/
 
     @functools.cached_property
     def gpu_advised(self) -> list[gpu_advice.GpuAnswer]:
         """The answers per function and GPU published in the folder (its answers/)."""
-        root = self.directory / advice.DIRNAME
-        return gpu_advice.published(root) if root.is_dir() else []
+        return gpu_advice.published(self.directory / advice.DIRNAME)
 
     @property
     def answer_roots(self) -> list[Path]:
         """The published answers' folders a question reads: this folder's answers/, then the
         package's (each folder once, as it was first named)."""
-        roots = [self.directory / advice.DIRNAME]
-        if self.published is not None:
-            roots.append(self.published / advice.DIRNAME)
-        seen: dict[Path, Path] = {}
-        for root in roots:
-            seen.setdefault(root.resolve(), root)
-        return list(seen.values())
+        roots = [d / advice.DIRNAME for d in (self.directory, self.published) if d is not None]
+        return [r for i, r in enumerate(roots) if r.resolve() not in {o.resolve() for o in roots[:i]}]
 
     @functools.cached_property
     def gathered(self) -> list[advice.Advice]:

@@ -132,9 +132,8 @@ def best(rows: Sequence[Effect]) -> Effect:
     """The fastest candidate that beats `default` beyond noise, else `default` itself (`rows`
     must hold it). The naive build is a reference, never a result."""
     faster = [e for e in rows if e.verdict == "faster" and e.ratio is not None and e.candidate.name != NAIVE]
-    if faster:
-        return max(faster, key=lambda e: e.ratio or 0.0)
-    return next(e for e in rows if e.candidate.name == BASELINE)
+    fastest = max(faster, key=lambda e: e.ratio or 0.0, default=None)
+    return fastest or next(e for e in rows if e.candidate.name == BASELINE)
 
 
 # -- the budgeted descent --------------------------------------------------------------------------
