@@ -32,12 +32,12 @@ def test_a_merge_waits_for_another_into_the_same_directory(tmp_path):
     lost, both exited 0. A merge holds OUT's lock while it reads and writes; a second one waits."""
     import threading
 
-    from iree_matrix.findings.publish import locked
+    from iree_matrix.core.system.locks import results_lock
 
     one = _write(tmp_path / "one", _rec("install:a"))
     two = _write(tmp_path / "two", _rec("install:b"))
     out = tmp_path / "out"
-    with locked(out):  # another merge (or publish) holds OUT
+    with results_lock(out, wait=True):  # another merge (or publish) holds OUT
         second = threading.Thread(target=merge, args=([two], out), kwargs={"wait": True})  # --wait
         second.start()
         second.join(timeout=1.0)

@@ -168,11 +168,11 @@ def test_an_append_waits_for_a_rewrite_and_is_kept(tmp_path: Path) -> None:
     import threading
 
     from iree_matrix.core.atomic_files import write_atomically
-    from iree_matrix.findings.publish import locked
+    from iree_matrix.core.system.locks import results_lock
 
     results = _write(tmp_path / "r", "run:a/0")
     log = ResultsLog(results / "results.jsonl")
-    with locked(results):
+    with results_lock(results, wait=True):
         before = (results / "results.jsonl").read_text()
         appender = threading.Thread(target=log.append, args=(_record("run:a/1"),))
         appender.start()

@@ -7,10 +7,12 @@ hand measurements is findings/gpu_measured.py, and docs/gpu.md shows its rows.""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
+from iree_matrix.core import formats
 from iree_matrix.findings import gpu, results_folder
 from iree_matrix.findings import gpu_measured as measured
 from tests.unit.builders import query
@@ -21,6 +23,38 @@ HOPPER = (
     "compile for sm_80 or sm_89: runs on Hopper "
     "(measured on an NVIDIA H200, driver 580.159.04, 3.9.0 and 3.13.0)"
 )
+
+
+def chip_flag(run: measured.Run) -> str:
+    """The compile flags that name the run's chip, as a user types them."""
+    own = f"--iree-cuda-target={run.chip}" if run.target.startswith("cuda-") else ""
+    own = own or f"--iree-hal-target-backends={run.target}"
+    return " ".join((own, *run.flags))
+
+
+def markdown_rows(rows: Sequence[measured.Run] = measured.RUNS) -> list[str]:
+    """docs/gpu.md's H200 table, one row per run (only these tests write it out): model, release, chip
+    flag, whether it matches torch (max abs err), IREE's time per call (iree-benchmark-module; the
+    Python call), each GPU peer's (`peers`), and IREE's time over each of them, in the run's sitting."""
+    lines = []
+    for r in rows:
+        said = (
+            f"✅ yes ({measured.error(r.max_abs_err)})"
+            if r.matches
+            else f"❌ **no** ({measured.error(r.max_abs_err)})"
+        )
+        bench = formats.duration_ms(r.benchmark_ms) if r.benchmark_ms is not None else "—"
+        timed = [measured.torch_ms(r).get(p) for p in measured.peers()]
+        # A ratio from the Python call (no iree-benchmark-module figure) says so: for a small model
+        # the call's own overhead is most of it.
+        of = "" if r.benchmark_ms is not None else " (call)"
+        torch = [formats.duration_ms(ms) if ms else "—" for ms in timed]
+        over = [formats.ratio(r.iree_ms / ms) + of if ms else "—" for ms in timed]
+        lines.append(
+            f"| {r.model} | {r.release} | {r.sitting.name} | `{chip_flag(r)}` | {said} | {bench} | "
+            f"{formats.duration_ms(r.call_ms)} | {' | '.join(torch + over)} |"
+        )
+    return lines
 
 
 @pytest.fixture(scope="module")
@@ -181,7 +215,7 @@ def test_docs_show_the_tables_rows_as_measured_outside() -> None:
     section = doc[doc.index("## On a real GPU") :]
     section = section[: section.index("\n## ")]
     assert "measured by hand outside the project, 2026-11-26, not yet re-made\nby a run bundle" in section
-    for row in measured.markdown_rows():
+    for row in markdown_rows():
         assert row in section, row
     assert "iree-matrix bundle" in section and "iree-matrix merge" in section
     assert "/work/shared" not in doc and "contrib/" not in doc

@@ -19,6 +19,7 @@ from iree_matrix.execution import bundle
 from iree_matrix.findings import compat, gpu, gpu_advice, gpu_measured, results_folder
 from iree_matrix.report import answers
 from tests.unit import test_gpu_advice as sittings
+from tests.unit import test_gpu_measured
 
 ROOT = Path(__file__).resolve().parents[2]
 TOY = '''"""TorchScript on the GPU: the model scripted."""
@@ -127,8 +128,11 @@ def test_the_answers_name_the_toy(toy: Path, tmp_path: Path) -> None:
 
 def test_the_hand_measured_table_is_unchanged_by_a_peer_it_did_not_time(toy: Path) -> None:
     records = results_folder.read(ROOT / "results" / "gpu" / "results.jsonl")
-    with_toy = (gpu_measured.markdown_rows(), gpu.model(records, "mobilenet_v2", "cuda-sm_90").text())
+    with_toy = (test_gpu_measured.markdown_rows(), gpu.model(records, "mobilenet_v2", "cuda-sm_90").text())
     assert [p.config for p in gpu_measured.peers()] == ["eager", "torch.compile"]
     sys.modules.pop(f"{gpu_peers.__name__}.torchscript", None)
     toy.joinpath("torchscript.py").unlink()
-    assert with_toy == (gpu_measured.markdown_rows(), gpu.model(records, "mobilenet_v2", "cuda-sm_90").text())
+    assert with_toy == (
+        test_gpu_measured.markdown_rows(),
+        gpu.model(records, "mobilenet_v2", "cuda-sm_90").text(),
+    )

@@ -40,7 +40,7 @@ def _landscape(config: Config) -> float:
 
 
 def _sitter(landscape, log: list[tuple[str, int]]) -> neighbourhood.Sit:
-    def sit(centre: Config, around: Sequence[Config]) -> neighbourhood.Timings:
+    def sit(centre: Config, around: Sequence[Config]) -> neighbourhood.Step:
         log.append((str(centre), len(around)))
 
         def timed(config: Config, arm: int) -> neighbourhood.Timed:
@@ -49,7 +49,7 @@ def _sitter(landscape, log: list[tuple[str, int]]) -> neighbourhood.Sit:
             )
             return neighbourhood.Timed(str(config), ms, module_sha256=str(config), matches=True)
 
-        return neighbourhood.Timings(timed(centre, 0), tuple(timed(c, i + 1) for i, c in enumerate(around)))
+        return neighbourhood.Step.judged(timed(centre, 0), [timed(c, i + 1) for i, c in enumerate(around)])
 
     return sit
 
@@ -137,7 +137,7 @@ def test_noise_alone_moves_nothing_and_a_pick_that_is_a_local_optimum_is_certifi
 
 def test_an_interrupted_step_is_no_verdict():
     def sit(centre, around):
-        return neighbourhood.Timings(neighbourhood.Timed(str(centre)), (), interrupted=True)
+        return neighbourhood.Step.judged(neighbourhood.Timed(str(centre)), (), interrupted=True)
 
     proof = neighbourhood.local_search(Config(), lambda c: [], sit)
     assert proof.interrupted and not proof.certified and "interrupted" in proof.stopped

@@ -100,10 +100,10 @@ def _prove_one(sitter: Sitter, steps: int, found: Any, built: Built) -> neighbou
     steps = max(1, steps)
     count = len(neighbourhood.neighbours(start, knobs))
 
-    def sit(centre: Config, around: Sequence[Config]) -> neighbourhood.Timings:
+    def sit(centre: Config, around: Sequence[Config]) -> neighbourhood.Step:
         built.build([centre, *around])
         if built.interrupted:
-            return neighbourhood.Timings(neighbourhood.Timed(str(centre)), (), interrupted=True)
+            return neighbourhood.Step.judged(neighbourhood.Timed(str(centre)), (), interrupted=True)
         return _sit(sitter, found.function, found.release, [centre, *around], built)
 
     # A neighbour is taken to cost about as much as the pick did in the sitting: most are a few per
@@ -121,7 +121,7 @@ def _prove_one(sitter: Sitter, steps: int, found: Any, built: Built) -> neighbou
 
 def _sit(
     sitter: Sitter, function: str, release: str, configs: Sequence[Config], built: Built
-) -> neighbourhood.Timings:
+) -> neighbourhood.Step:
     """The centre (`configs[0]`) and its neighbours timed in one sitting; a byte-identical module is
     the same program, timed once."""
     from iree_matrix.core.model import stats
@@ -147,9 +147,7 @@ def _sit(
     )
     ms = {name: rounds.of(name) for name in rounds.names}
     done = {n: dataclasses.replace(t, ms=ms.get(t.same_as or n, ())) for n, t in timed.items()}
-    return neighbourhood.Timings(
-        done[names[0]], tuple(done[n] for n in names[1:]), interrupted=rounds.interrupted
-    )
+    return neighbourhood.Step.judged(done[names[0]], [done[n] for n in names[1:]], rounds.interrupted)
 
 
 def _arm(

@@ -53,9 +53,9 @@ def run(dirs: Sequence[Path], to: Path, cache: Path, bundles: Sequence[Path], *,
         if not found:
             rendered(to)  # marked by `merge` before it wrote the log (findings/publish.py `rendering`)
     if found:
-        from iree_matrix.findings.publish import locked
+        from iree_matrix.core.system import locks
 
-        with locked(to, say=print, wait=wait):
+        with locks.results_lock(to, wait=wait, report=print):
             for path in sittings.publish(found, to):
                 print(f"published: {path}")
         render_answers(to, print)

@@ -80,7 +80,7 @@ def finish_interrupted(dirs: Iterable[Path] = (), say: Say = lambda s: None) -> 
                     gone = "its run is not known" if found.run is None else f"{found.run} is gone"
                     how = f"{gone}: its documents rendered from {to / published.RESULTS} as it stands"
                 write_documents(to, say)
-                published.done(found)
+                published.rendered(found.to)
                 text = f"warning: {found.describe()} was interrupted; finished now: {how}"
             except Exception as exc:  # noqa: BLE001 - said, and the command goes on
                 text = (

@@ -1,17 +1,7 @@
-"""The answer a user acts on, one per (function, CPU identity): the release to take, its exact
-`iree-compile` flags, how much faster that is than `default` and the naive build, and how it
-compares with torch eager and the best peer — every ratio from one paired sitting on one thread
-(`iree-matrix advise`), on a named CPU identity.
-
-A sitting file (`advice-MODEL.STARTED.json`, one per sitting, written by `advise`; the published
-ones under results/answers/<identity>/; readers take the newest of each model and identity) holds
-each arm's CPU ms per call round by round; `Advice` is derived from it here, once. `query model`,
-the run's report, the site, compat.json and README read Advice; none re-derives it. Ratios are
-never carried from one identity to another: a user on another CPU is shown the nearest identity's
-answer, marked so, with the command that measures it here.
-
-Pure: sitting documents in, answers out (reading the published files is the one I/O, `published`).
-"""
+"""The answer a user acts on, one per (function, CPU identity): the release, its `iree-compile` flags
+and its ratios to `default`, the naive build, torch eager and the best peer, all from one paired
+sitting (`advise`'s `advice-MODEL.STARTED.json`). Derived here once; every view reads `Advice`.
+Ratios never carry between identities: another CPU is shown the nearest one's answer, marked so."""
 
 from __future__ import annotations
 
@@ -45,10 +35,8 @@ from iree_matrix.kernel.findings.kernel_trials import (
 from iree_matrix.matrix import models
 from iree_matrix.matrix import peers as peer_registry
 
-# 2: a function may carry its pick's proof (`proof`: findings/neighbourhood.py); a schema-1 document
-# has none and reads as before. 3: a GPU sitting (a run bundle's, `--target`): its `device`, wall
-# time, and arms of kind `gpu` naming their `target`; its answers are GPU answers (findings/gpu_advice.py),
-# never a CPU identity's.
+# 2: a function may carry its pick's proof. 3: a GPU sitting (its `device`, arms of kind `gpu`): its
+# answers are a GPU's (findings/gpu_advice.py), never a CPU identity's.
 SCHEMA = 2
 SCHEMAS = (1, 2, 3)  # the documents `read` takes
 FILE_PREFIX = "advice-"
@@ -146,16 +134,13 @@ class Advice:
     proof: Optional[neighbourhood.Proof] = None  # the pick's neighbourhood, timed against it
     gap: Optional[gaps.Gap] = None  # where a pick that trails the best peer spends the difference
     gap_error: str = ""  # why the sitting could not say where (a runtime without the profiler, ...)
-    # The whole sitting's wall time (every function of the model): what `advise` costs on that identity
-    # beyond its builds (the Whisper encoder's: 50 min; a CNN's: 1-3 min). None: not recorded.
+    # The whole sitting's wall time: what `advise` costs on that identity beyond its builds.
     sitting_seconds: Optional[float] = None
-    # The kernel the answer takes with `config` (`advise --kernel`): its flags are `flags`, its
-    # figures every ratio above; None: the configuration alone is the answer.
+    # The kernel the answer takes with `config` (`advise --kernel`); None: the configuration alone.
     kernel: Optional[KernelTrial] = None
     kernel_trials: tuple[KernelTrial, ...] = ()  # every kernel timed with `config`, the taken one too
-    # The peers the sitting meant to time but could not import there (a bundle's run.py with numpy
-    # only: no ONNX Runtime), each as "<peer>: how to add it", or whose worker failed in the sitting,
-    # each with its error: why a ratio to it is missing.
+    # The peers the sitting could not import or whose worker failed, each with how to add it or its
+    # error: why a ratio to it is missing.
     peers_missing: tuple[str, ...] = ()
     proof_skipped: bool = False  # the sitting ran with `--no-proof`: unproved by the user's choice
     bundle_cpu: str = ""  # a sitting bundle's `--cpu` (its modules' CPU): the one to bundle its proof for
@@ -240,9 +225,7 @@ def sitting_text(
     document: Mapping[str, Any], entry: Mapping[str, Any], of: str = "one thread's CPU time"
 ) -> str:
     """A function's sitting in words ("2026-11-25, 8 paired rounds of one thread's CPU time, load
-    1.2–3.4"), with the rounds the function was timed for, not those asked (interrupted after 2 of 8,
-    it said "8"; every timed arm has as many: whole rounds only); `of`: what was timed (a GPU
-    sitting's synchronised wall time)."""
+    1.2–3.4"), counting the whole rounds its arms were timed for, not those asked; `of`: what was timed."""
     day = str(document.get("started") or "")[:10]
     load = document.get("load_average") or {}
     values = sorted(float(v) for v in load.values() if isinstance(v, (int, float)))
@@ -270,18 +253,16 @@ def _advice(
     # added for it) only when the sitting calls it faster (SLOWER); the fastest such pick wins.
     faster = [a for a in arms if a.kind == PICK and a.usable and _verdict(paired(a, default)) == stats.SLOWER]
     chosen = min(faster, key=lambda a: a.median or float("inf")) if faster else default
-    # The proof's result, when the sitting timed it and calls it faster than default: its paired
-    # verdicts against each of its neighbours (the other picks' configurations among them) decide
-    # between picks, not two medians.
+    # The proof's result, timed and faster than default: its paired verdicts against its neighbours
+    # decide between picks, not two medians.
     chosen = next((a for a in faster if proof is not None and a.config == proof.result), None) or chosen
     kernels = [
         a for a in arms if a.kind == KERNEL and a.base == chosen.config and a.release == chosen.release
     ]
     chosen, base, taken, trials = with_kernel(chosen, kernels)
     naive = next((a for a in arms if a.kind == NAIVE), None)
-    # The naive build (no target CPU) is a build like any other: faster beyond noise than what the
-    # sitting chose (issue #69's point-cloud kNN: its `topk` sort ran 1.8x faster for a generic
-    # x86-64), it is the answer, and a kernel trial says it was outrun.
+    # The naive build (no target CPU) faster beyond noise than what the sitting chose is the answer
+    # (a point-cloud kNN's `topk` ran 1.8x faster for a generic x86-64); a kernel trial says so.
     if naive is not None and naive.usable and _verdict(paired(naive, chosen)) == stats.SLOWER:
         trials = [dataclasses.replace(t, taken=False, outrun_by="the naive build") for t in trials]
         chosen, base, taken = naive, naive, None
@@ -337,9 +318,7 @@ def read(path: Path) -> Optional[dict[str, Any]]:
 
 def sittings(paths: Iterable[Path]) -> list[Advice]:
     """The Advice of each (model, CPU identity, function) from the newest sitting that timed that
-    function among `paths` (by the time it started; files that are not sittings are skipped): a
-    sitting of one function (`advise MODEL --select`) answers for it without hiding the model's
-    other functions, which an older sitting answered. In the order the paths first name them."""
+    function among `paths` (one function's sitting hides none of the model's others), in path order."""
     newest: dict[tuple[str, str, str], tuple[str, str, Path, dict[str, Any]]] = {}
     proofs: dict[tuple[str, str, str], list[tuple[tuple[str, str], neighbourhood.Proof, object]]] = {}
     proved_as: dict[tuple[tuple[str, str, str], tuple[str, str]], object] = {}
@@ -377,10 +356,8 @@ def sittings(paths: Iterable[Path]) -> list[Advice]:
 def _proved_as(
     document: Mapping[str, Any], entry: Mapping[str, Any], identity: Identity, source: str
 ) -> Optional[tuple[str, str, str, str]]:
-    """What a proof carried to a `--no-proof` answer must share with it beyond the identity, the model's
-    name and the function (a 3.9.0 answer carried a 2.9.0 sitting's proof of the same pick):
-    the pick, its release, the kernel taken, and the model itself, as its default build's module
-    (byte for byte the same module: the same model, release and CPU). None: nothing to carry."""
+    """What a proof carried to a `--no-proof` answer must share with it: the pick, its release, the
+    kernel taken and its default build's module digest (None: nothing to carry)."""
     answer = _advice(document, entry, identity, source)
     default = next((Arm.of(a) for a in entry.get("arms") or () if a.get("kind") == DEFAULT), None)
     if answer is None or default is None or not default.module_sha256:
@@ -413,9 +390,8 @@ class Chosen:
 
 
 def nearest(advice: Sequence[Advice], about: HostIdentity) -> Optional[Chosen]:
-    """The Advice of this machine's identity, else of the nearest published one: the same vendor,
-    family and model (another stepping or flags), then the same vendor and family, then the same
-    vendor, then any; of this architecture only (an aarch64 host was shown an x86_64 command)."""
+    """The Advice of this machine's identity, else of the nearest published one (same vendor, family
+    and model, then vendor and family, then vendor, then any), of this architecture only."""
     advice = [a for a in advice if about.machine in (None, "", a.identity.host.machine or about.machine)]
     if not advice:
         return None
@@ -439,9 +415,8 @@ def matching(found: Iterable[Advice], name: str) -> list[Advice]:
 
 
 def answer(found: Sequence[Advice], name: str, about: HostIdentity) -> Optional[Chosen]:
-    """The one answer for `name` on the machine `about` describes, as `query model` and a run's
-    report give it: this CPU's identity, else the nearest identity that answered this model (another
-    model's nearer answer does not hide this one's), with that identity's for its recipe exports."""
+    """The one answer for `name` on the machine `about` describes: this CPU's identity, else the nearest
+    that answered this model, with that identity's answers for its recipe exports."""
     if (chosen := nearest(matching(found, name), about)) is not None:
         key, base = chosen.advice[0].identity.key, models.split_recipe
         routed = (a for a in found if a.identity.key == key and a.model != name and base(a.model)[0] == name)
@@ -480,10 +455,8 @@ def fleet_text(fleet: Fleet) -> str:
 
 
 def lines(chosen: Chosen, model: str, fleet: bool = True, argument: str = "") -> list[str]:
-    """The answer in a few lines per function (`query model`: `fleet` False, the fleet's flags in
-    one line; `advise`: each fleet CPU's flags and time). The `advise` commands it suggests name the
-    model as `argument` (a user's model's FILE:FACTORY), else as `model`; a next route whose export
-    has an answer (`chosen.routed`) says it."""
+    """The answer in a few lines per function (`query model`: `fleet` False; `advise`: each fleet
+    CPU's flags and time). The commands it suggests name the model as `argument`, else `model`."""
     first, led = chosen.advice[0], list[str]()
     answered = {o.model: times_text(o.vs_peer, o.best_peer, short=True) for o in chosen.routed if o.best_peer}
     argument = argument or model
@@ -587,8 +560,7 @@ def as_json(a: Advice) -> dict[str, Any]:
         "gap_error": a.gap_error,
         "sitting": a.sitting,
         "source": a.source,
-        # Only where the sitting timed a kernel with the answer's configuration (`advise --kernel`):
-        # an answer without one reads as it did before kernels.
+        # Only where the sitting timed a kernel with the answer's configuration (`advise --kernel`).
         **(
             {
                 "kernel": kernel_json(a.kernel) if a.kernel is not None else None,

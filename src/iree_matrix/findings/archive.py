@@ -1,15 +1,7 @@
-"""Timed figures whose CPU identity was not recorded, moved out of a published set into an archive.
-
-A record written before identities existed names its CPU only as "AMD EPYC" and eight ISA flags
-(`HostIdentity.identity` gives it a `legacy:` identity): a Zen 4 and a Zen 5 print the same, and their
-FMA throughput differs twice over, so its milliseconds belong to no CPU a reader can name. What the
-same record answers without a clock — the module compiled, loaded, matched torch within tolerance,
-the peer ran — holds on any CPU. `split` keeps that answer in the published set and moves the
-figures: the record as it was goes to the archive's log, the published one keeps every metric but
-the timed ones (and a record that is nothing but a timing, `peak` and `dispatches`, leaves whole).
-Applied to a set by `iree-matrix results archive-timings`; results/archive/README.md says what
-each archived set is.
-"""
+"""Timed figures whose CPU identity was not recorded, moved out of a published set into an archive. A
+`legacy:` identity ("AMD EPYC" and eight ISA flags) is a Zen 4 and a Zen 5 alike, so its milliseconds
+belong to no CPU; what it answers without a clock holds on any. `split` keeps that answer published
+and moves the timed metrics (a record that is only a timing leaves whole)."""
 
 from __future__ import annotations
 
@@ -69,9 +61,8 @@ def timed(data: Mapping[str, Any]) -> bool:
 
 
 def split(data: Mapping[str, Any]) -> tuple[Optional[dict[str, Any]], Optional[dict[str, Any]]]:
-    """(what the published log keeps, what the archive gets) of one record: (the record, None) when
-    it has no timing or its identity is recorded; else its untimed remainder (None for a record that
-    is only a timing) and the record itself."""
+    """(what the published log keeps, what the archive gets) of one record: (the record, None) unless it
+    is an unidentified timing; else its untimed remainder (None: only a timing) and the record."""
     if not timed(data) or not unidentified(data):
         return dict(data), None
     if (stage := str(data.get("stage"))) in WHOLLY_TIMED:
@@ -107,10 +98,8 @@ def _lines(path: Path) -> Iterable[tuple[str, Optional[dict[str, Any]]]]:
 def archive_timings(
     results_dir: Path, archive_dir: Path, *, wait: bool = False, say: Say = lambda s: None
 ) -> Moved:
-    """Move the unidentified timings of `results_dir`'s log to `archive_dir`'s (appended, each record
-    once: a second call finds nothing left to move). The published log is rewritten atomically; a
-    line it cannot parse is kept as it was. Both directories' writer locks are held from the read to
-    the last rename (taken in one order, so two such moves never wait for each other)."""
+    """Move the unidentified timings of `results_dir`'s log to `archive_dir`'s (each record once), under
+    both directories' writer locks, taken in one order so two such moves never wait for each other."""
     source = Path(results_dir) / RESULTS
     if not source.is_file():
         raise UserError(f"{source}: no such results file (pass the published set's directory)")

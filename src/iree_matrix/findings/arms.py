@@ -1,8 +1,5 @@
-"""One arm of a paired sitting as its document stores it (a CPU sitting's or a GPU sitting's: the
-same rounds, another clock), and the ratio of two arms over the rounds both were timed in, with
-the paired verdict. Every answer (findings/advice.py, findings/gpu_advice.py) compares arms only
-through `paired`: one sitting, never figures from two.
-"""
+"""One arm of a paired sitting as its document stores it, and the ratio of two arms over the rounds
+both were timed in, with the paired verdict: every answer compares arms only through `paired`."""
 
 from __future__ import annotations
 
@@ -35,9 +32,8 @@ class Arm:
     base: str = ""  # a fleet arm: the configuration it compiles for another CPU
     error: str = ""  # why it has no times
     target: str = ""  # a GPU arm's target as `--target` names it ("cuda:sm_80", "vulkan-spirv")
-    # A kernel arm (`base` with a user's kernel swapped in): the kernel's name and directory, the
-    # command that built its object (run in that directory), where the object is stored on the
-    # machine that sat, and whether its spec applied (None: not known, its compile did not finish).
+    # A kernel arm (`base` with a user's kernel): its name, directory, build command, stored object,
+    # and whether its spec applied (None: its compile did not finish).
     kernel: str = ""
     kernel_dir: str = ""
     kernel_build: str = ""
@@ -106,9 +102,7 @@ def paired(a: Arm, b: Arm) -> Optional[Ratio]:
 
 def times_text(ratio: Optional[Ratio], other: str, short: bool = False) -> str:
     """IREE's time over `other`'s, in words that cannot be read backwards and that say a paired
-    verdict of no difference as one: every renderer (the report, `query`, ANSWERS.md and README's
-    table: `short`, a table cell's words) takes them from here, so one sitting's 0.97x never reads
-    "1.03x faster" in one place and "no difference" in another."""
+    verdict of no difference as one; every renderer takes them from here (`short`: a table cell's)."""
     if ratio is None:
         return "–" if short else f"{other}: not measured"
     r = ratio.value

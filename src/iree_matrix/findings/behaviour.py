@@ -1,10 +1,5 @@
-"""What a model itself does that its records hold, in one line, worded once: `query model` prints it
-under the model's answer and COMPATIBILITY.md under the model's table (report/by_model.py).
-
-These are the model's answer, not IREE's: a model that changes its input in place (its exports'
-`changes_inputs`: torch's reference and IREE's run are both given the inputs as built), and torch's own
-NaN or inf (the exports' `reference_nonfinite`; a run leaves those values unchecked, its
-`unchecked_values`, which alone says it where no export record is at hand, as for a bundle's runs)."""
+"""What a model itself does that its records hold, in one line, worded once (`query model`,
+COMPATIBILITY.md): it changes its input in place, or torch's own outputs hold NaN or inf."""
 
 from __future__ import annotations
 

@@ -1,13 +1,7 @@
-"""Records that come home from a run bundle, checked before anything is written.
-
-A bundle's runner (the package bundle_runner/) ran on a machine iree-matrix never saw, and its records
-travelled back by hand: they are data from elsewhere. `merge` takes them only if every line is a
-record of a schema this iree-matrix reads, names the identity of the machine that ran it (its
-`identity` string agreeing with the fields it is made of), and names a bundle this machine made
-(its manifest, kept by digest in the cache when the bundle was written, or given with `--bundle`)
-whose cell of that job shipped exactly that module, with those labels. Anything else is refused
-with one line naming the file, the line and the reason, and nothing is merged.
-"""
+"""Records that come home from a run bundle, checked before anything is written: `merge` takes them only
+if every line is a readable record naming a consistent machine identity and a bundle this machine
+made (or `--bundle` gives) whose cell of that job shipped exactly that module, with those labels.
+Anything else is refused in one line naming the file, the line and the reason; nothing is merged."""
 
 from __future__ import annotations
 
@@ -103,9 +97,8 @@ def read(results: Path, manifests: Manifests) -> list[Record]:
 
 
 def vouched(log: Path, records: Iterable[Record], manifests: Manifests) -> list[Record]:
-    """The `records` of a results log that is not a bundle's folder, each that says a run bundle ran
-    it checked against that bundle (without bundle.json beside it, a folder skipped every check: a
-    record with no digests and 0.001 ms was merged and shown as run elsewhere by a bundle)."""
+    """The `records` of a log that is not a bundle's folder, each that says a run bundle ran it checked
+    against that bundle (a folder without bundle.json once skipped every check)."""
     records = list(records)
     for record in records:
         if is_from_bundle(record) and (why := problem(record, manifests)):
@@ -174,8 +167,7 @@ def lines(records: Sequence[Record], model: str) -> list[str]:
     by_machine = grouped_by((where_ran(r), r) for r in own)
     out: list[str] = []
     for machine, found in sorted(by_machine.items()):
-        # What merge proved: the bundle, module, labels and machine identity. What it cannot: the
-        # status and figures, which are that machine's run.py's report (issue 68 item 4).
+        # merge proved the bundle, module, labels and identity; the status and figures are run.py's.
         out.append(f"{HEAD}, on {machine} (status and times as its run.py reported them):")
         for r in sorted(found, key=lambda r: (r.label.arch, r.label.profile, r.label.compiler)):
             what = f"{r.label.arch}/{r.label.profile} IREE {r.label.compiler}"

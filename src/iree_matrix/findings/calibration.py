@@ -1,9 +1,5 @@
-"""The calibration of the speed verdicts: how often the paired test (`stats.paired`) calls a
-difference where there is none. Null pairs time a module against a byte-identical copy of itself
-(no difference exists); control pairs time two different builds of one function (a difference may
-exist: the test's power). The share of null pairs with a verdict is the measured false-positive
-rate every report quotes beside its verdicts. Pure: records and comparisons in, plain data out.
-"""
+"""The calibration of the speed verdicts: how often the paired test calls a difference where there is
+none (null pairs: a module against a byte-identical copy) and where there may be one (control pairs)."""
 
 from __future__ import annotations
 
@@ -185,9 +181,8 @@ def _table(title: str, rows: Sequence[Mapping[str, Any]]) -> list[str]:
 
 
 def matched(records: Iterable[Record], a: str, b: str) -> list[tuple[str, Record, Record]]:
-    """(function, A's run, B's run) for every function that ran as both: A and B two releases (each
-    module on its own runtime, the same profile) or two profiles (of the same release). Native,
-    passed runs on the default HAL driver only."""
+    """(function, A's run, B's run) for every function run as both: two releases (same profile) or two
+    profiles (same release); native, passed runs on the default HAL driver only."""
     runs = [r for r in runs_view.measured_runs(records) if not r.label.device]
     by_cell = {(r.label.model, r.label.exporter, r.label.compiler, r.label.profile): r for r in runs}
     found = []

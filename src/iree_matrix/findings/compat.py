@@ -1,10 +1,6 @@
-"""`compat.json`: the answers of findings/ (`load_windows`, `release_choice`, `release_regressions`,
-`advice`, ...) in machine-readable form, for scripts and the site.
-
-Versioned like the records (`COMPAT_SCHEMA`), validated against its JSON Schema before it is
-written, and deterministic (no clock, sorted keys): re-rendering the same `results.jsonl` gives the
-same bytes, so a published diff shows only what the evidence changed.
-"""
+"""`compat.json`: the answers of findings/ in machine-readable form, versioned (`COMPAT_SCHEMA`),
+validated against its JSON Schema, and deterministic (no clock, sorted keys), so a published diff
+shows only what the evidence changed."""
 
 from __future__ import annotations
 

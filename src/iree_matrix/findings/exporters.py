@@ -1,11 +1,5 @@
 """The answers about exporter environments: for a (Python, torch, iree-turbine), which IREE compilers
-take its MLIR, as text and as MLIR bytecode, and how many distinct MLIRs the environments wrote.
-
-Derived from the records like every answer (through `runs_view`): an export record carries the MLIR's and
-the bytecode's content digests and the compiler package whose importer wrote them; a compile record
-with `form = bytecode` is that compiler reading the bytecode (its message is the compiler's own
-words when it refuses). The text form's compile is followed by a run against torch's outputs.
-"""
+take its MLIR, as text and as bytecode, and how many distinct MLIRs the environments wrote."""
 
 from __future__ import annotations
 

@@ -1,20 +1,8 @@
-"""Where an answer's gap to the best peer is: the op kinds and dispatches that hold most of it.
-
-An answer whose pick still takes more than GAP times the best peer's time says which op kinds hold
-the difference, from two in-context profiles taken on the same machine, inputs and thread count:
-IREE's per-dispatch times (the run stage's `op_profile`, the runtime's own HAL profiler) and the
-peer's per-op times (ONNX Runtime's profiler, the peer stage's `op_profile`). Ops are grouped by what
-they compute (iree/opkinds.py), so "matmul" on one side is matmul on the other. The profiles are the
-pick's own build, so the kinds are those of the module the answer tells the user to take.
-
-The two profiles are taken minutes apart, each in one sitting of its own, so a load that moves
-between them would move the difference: each side's kinds are therefore read as shares of its own
-profiled sum, scaled to that side's median in the paired sitting (`scaled`), where load falls on
-both alike. The difference then adds up to the answer's own gap, and the kinds share it out.
-
-This module owns the comparison and its wording: the advise sitting stores a `Gap` in its function's
-entry, ANSWERS.md and `advise`/`query` render it from there.
-"""
+"""Where an answer's gap to the best peer is: the op kinds and dispatches that hold most of it, from
+IREE's and the peer's in-context profiles (same machine, inputs and threads), ops grouped by what they
+compute (iree/opkinds.py). The profiles are taken minutes apart, so each side's kinds are read as
+shares of its profiled sum scaled to its median in the paired sitting (`scaled`), where load falls on
+both alike."""
 
 from __future__ import annotations
 
@@ -56,10 +44,8 @@ REFERENCES = ("onnxruntime", "eager")
 
 
 def op_kind_times(profile: Any, framework: str, custom: str = "kernel") -> Optional[dict[str, float]]:
-    """An `op_profile` (IREE's dispatches, or a peer's ops) summed per op kind, ms per call. A dispatch
-    IREE did not make (no `_dispatch_` in its name: a kernel's, named by its spec's export, `s1_bn`) is
-    of the `custom` kind, the kernel's own (a Zen 3's depthwise3x3 read as "other" against ONNX
-    Runtime's depthwise nodes)."""
+    """An `op_profile` (IREE's dispatches, or a peer's ops) summed per op kind, ms per call; a dispatch
+    IREE did not make (a kernel's, no `_dispatch_` in its name) is of the `custom` kind."""
     if not isinstance(profile, Mapping):
         return None
     classify = opkinds.CLASSIFIERS[framework]
@@ -84,8 +70,7 @@ def comparable_kinds(
     iree: Mapping[str, float], reference: Mapping[str, float]
 ) -> tuple[dict[str, float], dict[str, float]]:
     """Both sides' ms per op kind, in kinds that compare: where only one side has an attention kind,
-    attention, matmul and softmax are one entry on both sides, so an unfused framework's attention is
-    not read as "no time on attention" against IREE's fused one."""
+    attention, matmul and softmax are one entry on both (an unfused framework's attention is no zero)."""
     ours, theirs = dict(iree), dict(reference)
     if ("attention" in ours) != ("attention" in theirs):
         merged = "+".join(ATTENTION_PARTS)
@@ -298,9 +283,8 @@ def recipes_for(gap: Optional[Gap]) -> list[tuple[str, str]]:
 
 
 def leads_on(function: str, times: Optional[float], peer: str, gap: Optional[Gap], *then: str) -> list[str]:
-    """The line a function taking more than SLOW `times` its best peer's time gets, the same in a run's
-    summary, `query model` and `advise`'s answer: where the gap is (`gap`, profiled in context), then
-    each next step of `then` (the command that profiles it, a faster recipe's); none under SLOW."""
+    """The line a function taking more than SLOW `times` its best peer's time gets (a run's summary,
+    `query model`, `advise`): where the gap is, then each next step of `then`; none under SLOW."""
     if times is None or times <= SLOW:
         return []
     where = [f"where the gap is: {summary(gap)}"] if gap else []
@@ -308,9 +292,8 @@ def leads_on(function: str, times: Optional[float], peer: str, gap: Optional[Gap
 
 
 def next_routes(command: str, argument: str, gap: Gap, answered: Mapping[str, str] = {}) -> list[str]:  # noqa: B006
-    """The export recipes that rewrite what holds `gap` (an adaptive pool's gather), each as `command`
-    (`iree-matrix advise`) of the model `argument` names (with its options) exported by it, or its
-    answer (`answered`, by model); none where that model is a recipe's export already."""
+    """The export recipes that rewrite what holds `gap`, each as `command` of the model `argument` names
+    exported by it, or its answer (`answered`); none where that model is a recipe's export already."""
     reference, *options = shlex.split(argument)
     if models.split_recipe(reference)[1]:
         return []

@@ -1,12 +1,6 @@
-"""`iree-matrix query model NAME --target vulkan-spirv|cuda[:sm_80]|rocm[:gfx942]`: does a model
-compile for a GPU backend with each compiler release, and does the release's runtime run that
-module and give torch's answer — or why it was not run here (no device of that kind, or a runtime
-that hides the only one). From the same compile and run records as the report's "GPU targets" section
-(report/gpu.py), naming them as evidence; a compile that worked is an answer even where no run
-could be made (CUDA and ROCm on a machine without such a GPU). Where the records hold the runtime
-cross (matrix/gpu-cross.toml: each module on every runtime), it also says which runtime ran which
-compiler's module, which refused it (in the runtime's words) and which could not be asked here.
-"""
+"""`query model NAME --target vulkan-spirv|cuda[:sm_80]|rocm[:gfx942]`: per compiler release, does
+the model compile for the GPU target, and does its runtime run the module and match torch (or why
+it was not run here); with the runtime cross where the records hold it (matrix/gpu-cross.toml)."""
 
 from __future__ import annotations
 
@@ -32,10 +26,9 @@ def known_targets() -> str:
 
 
 def gpu_target(records: Sequence[Record], asked: str) -> tuple[str, list[str]]:
-    """The target label `asked` names (`vulkan-spirv`, `cuda`, `cuda:sm_80`, `cuda-sm_80`) and the
-    GPU targets the records hold. Not a GPU target: a one-line error naming the known ones; a
-    backend without its chip matches the one chip the records hold for it, or, when they hold
-    several, the backend's default chip (`cuda` is `cuda-sm_80`) if it is among them."""
+    """The target label `asked` names (`vulkan-spirv`, `cuda`, `cuda:sm_80`, `cuda-sm_80`) and the GPU
+    targets the records hold; a backend without its chip matches the records' one chip for it, or the
+    backend's default chip among several. Not a GPU target: a one-line error naming the known ones."""
     present = sorted(
         {r.label.arch for r in records if r.stage in ("compile", "run") and targets.is_gpu(r.label.arch)}
     )
@@ -66,11 +59,9 @@ def gpu_target(records: Sequence[Record], asked: str) -> tuple[str, list[str]]:
 def model(
     records: Iterable[Record], name: str, asked: str, bundled: Sequence[gpu_advice.GpuAnswer] = ()
 ) -> Answer:
-    """Per compiler release: compiled for the GPU target (module size, compile time) or the first error; run
-    by the release's runtime: torch's answer, or why not. Then the answer on a real GPU: a run bundle's
-    sitting on a GPU of that chip (`bundled`: the published GPU answers, findings/gpu_advice.py) where one is
-    published, else what was measured there outside the project (findings/gpu_measured.py): the runs of this
-    model's modules there, and for a CUDA chip no release compiles, the chip to compile for instead."""
+    """Per compiler release: compiled for the GPU target or the first error; run by its runtime:
+    torch's answer, or why not. Then the answer on a real GPU: a published run bundle's sitting on that
+    chip (`bundled`), else what was measured there outside the project (findings/gpu_measured.py)."""
     records = list(records)
     label, present = gpu_target(records, asked)
     found = _published(records, name, label, present)
@@ -82,9 +73,8 @@ def model(
 def _with_bundled(
     found: Answer, records: Sequence[Record], name: str, label: str, mine: Sequence[gpu_advice.GpuAnswer]
 ) -> Answer:
-    """`found` with the answers of run bundles' sittings on real GPUs for this target: on a GPU of
-    the chip asked, the chip to compile for (sm_80's PTX on Hopper, where no release compiles
-    sm_90), what to take and how it compares with torch there, and the arms that differ."""
+    """`found` with the answers of run bundles' sittings on real GPUs for this target: the chip to
+    compile for there, what to take and how it compares with torch, and the arms that differ."""
     lines, evidence = list(found.lines), list(found.evidence)
     answer = found.answer
     if (uncompiled := _no_release_compiles(records, name, label)) is not None and answer == NOT_MEASURED:
@@ -193,9 +183,8 @@ def cross_state(run: Record) -> str:
 
 
 def _cross(pairs: Sequence[tuple[Record, Record]]) -> tuple[list[str], dict[str, Any]]:
-    """The runtime cross: compiler A's module on runtime B, for every pair the records hold: the
-    runtimes that ran it and matched torch, the refusals (the runtime's reason), the pairs not run
-    here (a runtime that hides the only device: it cannot be asked), and any other failure."""
+    """The runtime cross (compiler A's module on runtime B, every pair the records hold): the runtimes
+    that ran it and matched torch, the refusals, the pairs not run here, and any other failure."""
     key = runs_view.version_key
     pairs = sorted(pairs, key=lambda p: (key(p[1].label.runtime), key(p[0].label.compiler)))
     # Per state, what the lines group by (a runtime, a reason) and what each group lists.
@@ -332,12 +321,10 @@ def _unrun_words(r: Optional[Record]) -> str:
 
 
 def _latency(r: Record) -> str:
-    median = r.metric.of(RunMetrics).latency_median
-    if median is None:
+    if (ran := r.metric.of(RunMetrics)).latency_median is None:
         return ""
-    timing = r.metric.of(RunMetrics).timing or ""
-    on = f", {timing}" if r.metric.of(RunMetrics).emulated and timing else ""
-    return f" ({formats.duration_ms(median)}{on})"
+    on = f", {ran.timing}" if ran.emulated and ran.timing else ""
+    return f" ({formats.duration_ms(ran.latency_median)}{on})"
 
 
 # Measured on a real GPU outside the project (findings/gpu_measured.py): every sentence that says
@@ -345,10 +332,8 @@ def _latency(r: Record) -> str:
 
 
 def _with_measured_outside(found: Answer, records: Sequence[Record], name: str, label: str) -> Answer:
-    """`found`, the records' answer, with what the hand measurements on a real GPU add: the chip to
-    compile for where no release compiles the one asked (a decided "fails" even where these results
-    hold no cell of this model for the chip, the failure being the chip's, not the model's), and the
-    runs of this model's modules for this target on that GPU."""
+    """`found` with what the hand measurements on a real GPU add: the chip to compile for where no
+    release compiles the one asked (a decided "fails"), and this model's runs for this target there."""
     lines, evidence = list(found.lines), list(found.evidence)
     data: dict[str, Any] = dict(found.data or {"target": label})
     answer = found.answer
@@ -375,10 +360,9 @@ def _with_measured_outside(found: Answer, records: Sequence[Record], name: str, 
 
 
 def _no_release_compiles(records: Sequence[Record], name: str, label: str) -> Optional[tuple[str, list[str]]]:
-    """Why no IREE release compiles for the CUDA chip `label`, and the cells that show it; None when
-    one does, or when nothing says. The model's own compiles for the chip decide where the records
-    hold them; else every compile for a chip of the same compute capability (sm_90's for sm_90a),
-    whatever its model, and the compiles tried by hand outside the project."""
+    """Why no IREE release compiles for the CUDA chip `label`, and the cells that show it (None when
+    one does, or nothing says): the model's own compiles for the chip, else every compile for its
+    compute capability, and the compiles tried by hand outside the project."""
     capability = measured.compute_capability(label)
     if capability is None:
         return None

@@ -1,22 +1,8 @@
-"""The answer on a GPU, one per (function, GPU identity): the release and chip flag to take, whether
-it matches torch, IREE's synchronised wall time per call, and its ratio to each of torch's peers on
-that GPU (torch eager, torch.compile: bundle_runner/gpu_peers/) — every ratio from one paired sitting
-there (a run bundle's `--target` sitting, schema 3 of findings/advice.py's document), under the same
-one-sitting rule as the CPU answers. A GPU's answer is its own: never carried to another GPU, never
-to the host's CPU.
-
-The arms that ran but differ from torch are named with their error (IREE 3.13.0's vulkan-spirv
-MobileNetV2 on NVIDIA's driver), so a release that miscomputes there is said, not silently skipped.
-A software device's sitting (llvmpipe/lavapipe, SwiftShader) is marked as such: its times are a
-CPU's emulation, never a GPU's.
-
-An answer carries the neighbourhood proof of its own arm where the sitting timed one (`proofs`: for
-each target, `default` of the bundle's first release against every one-knob change that compiles
-for a GPU, in the same rounds; findings/neighbourhood.py's form and verdicts); an answer without one
-says its neighbourhood is not yet measured on that GPU, never that it is an optimum.
-
-Pure: sitting documents in, answers out (reading the published files is the one I/O, `published`).
-"""
+"""The answer on a GPU, one per (function, GPU identity): the release and chip flag to take, whether it
+matches torch, its synchronised wall time per call and its ratio to each of torch's peers there, from
+one paired sitting (a run bundle's `--target` sitting, schema 3). Never carried to another GPU or to
+the host's CPU; arms that differ from torch are named, a software device's times are marked as a
+CPU's, and an answer without a proof of its own arm says its neighbourhood is not yet measured."""
 
 from __future__ import annotations
 
@@ -37,9 +23,8 @@ from iree_matrix.kernel.findings.kernel_trials import ratio_json
 CONFIG = "default"  # what a GPU sitting's IREE arms compile (advise/gpu_sitting.py): a proof's centre
 DRIVERS = {"cuda": "CUDA", "vulkan": "Vulkan", "hip": "HIP"}  # a device's driver, as a reader names it
 SOFTWARE = "software device"
-# How a run's mismatch begins (stages/run.py `mismatch_words`, which a bundle's run.py words alike): a
-# GPU sitting's IREE arm carries its cell's message as its error, and an arm whose cell did not run
-# ("not run: no CUDA device here") is recorded with matches false too.
+# How a run's mismatch begins (stages/run.py `mismatch_words`): an arm whose cell did not run is
+# recorded with matches false too, its error saying why.
 DIFFERS = "outputs differ from torch"
 TIMING = "synchronised wall time"  # what a GPU sitting times: each call's, its outputs read back
 
@@ -289,9 +274,8 @@ def matching(found: Iterable[GpuAnswer], name: str) -> list[GpuAnswer]:
 
 
 def for_target(found: Iterable[GpuAnswer], label: str) -> list[GpuAnswer]:
-    """The answers that speak for a GPU target's label ("cuda-sm_90", "vulkan-spirv"): those of a GPU
-    of that chip's compute capability (whichever chip its answer compiles for), or of a module
-    compiled for that very target; for a backend without a chip, those timed with its driver."""
+    """The answers that speak for a GPU target's label: a GPU of that chip's compute capability, a
+    module compiled for that very target, or for a backend without a chip, one timed with its driver."""
     from iree_matrix.findings import gpu_measured
 
     capability = gpu_measured.compute_capability(label)

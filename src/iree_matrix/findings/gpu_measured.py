@@ -1,21 +1,13 @@
-"""IREE on a real GPU, measured by hand outside the project: the one table of those facts, read by
-`query model --target` (findings/gpu.py says them) and shown in docs/gpu.md "On a real GPU" (whose
-rows `tests/unit/test_gpu_measured.py` holds to `markdown_rows()`).
-
-The published GPU cells (results/gpu) come from a host without a GPU: they compile for every chip,
-run Vulkan on software devices, and say "not run: no CUDA device here". These rows were made on a
-machine with an NVIDIA H200 that could not host the tool: pip's `iree-base-runtime` wheel, numpy,
-and the project's own exports (seed 0) compiled elsewhere by pip's `iree-base-compiler`. They stay
-marked as measured outside until a run bundle of the project's own (`iree-matrix bundle`, brought
-home with `iree-matrix merge`) re-makes them as records; then the records answer and this table
-goes.
-"""
+"""IREE on a real GPU, measured by hand outside the project (an NVIDIA H200 that could not host the
+tool): the one table of those facts, said by `query model --target` (findings/gpu.py) and shown in
+docs/gpu.md "On a real GPU" (tests/unit/test_gpu_measured.py writes its rows out). Marked as measured
+outside until a run bundle of the project's own re-makes them as records; then this table goes."""
 
 from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Optional
 
 from iree_matrix.bundle_runner import gpu_peers
@@ -74,9 +66,8 @@ class Run:
 
 @dataclasses.dataclass(frozen=True)
 class Torch:
-    """torch (TORCH_VERSION) on the same GPU in the same sitting: the project's model file built with
-    seed 0 on the GPU, fp32 with TF32 off, median of 100 synchronised calls after 10 warm-ups, of
-    each GPU peer timed (bundle_runner/gpu_peers/, by its config)."""
+    """torch (TORCH_VERSION) on the same GPU in the same sitting: the model built with seed 0, fp32 with
+    TF32 off, median of 100 synchronised calls after 10 warm-ups, per GPU peer (by its config)."""
 
     sitting: Sitting
     model: str
@@ -147,9 +138,8 @@ def runs(model: Optional[str] = None, target: Optional[str] = None) -> list[Run]
 
 
 def foreign_chip_runs(label: str) -> list[Run]:
-    """Modules compiled for another CUDA chip that ran, and matched torch, on a GPU of `label`'s
-    compute capability (sm_80's PTX, JIT-compiled by the driver, on Hopper for sm_90): the measured
-    way round a chip the compiler does not take."""
+    """Modules compiled for another CUDA chip that ran, and matched torch, on a GPU of `label`'s compute
+    capability (sm_80's PTX on Hopper): the measured way round a chip the compiler does not take."""
     capability = compute_capability(label)
     if capability is None:
         return []
@@ -191,31 +181,3 @@ def error(x: float) -> str:
         mantissa, exponent = f"{x:.2e}".split("e")
         return f"{mantissa}e{int(exponent)}"
     return formats.sig3(x)
-
-
-def chip_flag(run: Run) -> str:
-    """The compile flags that name the run's chip, as a user types them."""
-    own = f"--iree-cuda-target={run.chip}" if run.target.startswith("cuda-") else ""
-    own = own or f"--iree-hal-target-backends={run.target}"
-    return " ".join((own, *run.flags))
-
-
-def markdown_rows(rows: Sequence[Run] = RUNS) -> list[str]:
-    """docs/gpu.md's H200 table, one row per run: model, release, chip flag, whether it matches torch (max abs
-    err), IREE's time per call (iree-benchmark-module; the Python call), each GPU peer's (`peers`: torch
-    eager, torch.compile with CUDA graphs), and IREE's time over each of them, all in the run's sitting."""
-    lines = []
-    for r in rows:
-        said = f"✅ yes ({error(r.max_abs_err)})" if r.matches else f"❌ **no** ({error(r.max_abs_err)})"
-        bench = formats.duration_ms(r.benchmark_ms) if r.benchmark_ms is not None else "—"
-        timed = [torch_ms(r).get(p) for p in peers()]
-        # A ratio from the Python call (no iree-benchmark-module figure) says so: for a small model
-        # the call's own overhead is most of it.
-        of = "" if r.benchmark_ms is not None else " (call)"
-        torch = [formats.duration_ms(ms) if ms else "—" for ms in timed]
-        over = [formats.ratio(r.iree_ms / ms) + of if ms else "—" for ms in timed]
-        lines.append(
-            f"| {r.model} | {r.release} | {r.sitting.name} | `{chip_flag(r)}` | {said} | {bench} | "
-            f"{formats.duration_ms(r.call_ms)} | {' | '.join(torch + over)} |"
-        )
-    return lines

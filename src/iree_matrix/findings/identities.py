@@ -1,11 +1,5 @@
-"""Which CPU identity a timed figure belongs to, and the records of one identity apart from the rest.
-
-A timing is a fact about one CPU (`host.identity`: vendor, family / model / stepping, every flag,
-cores). Two machines whose model name reads "AMD EPYC" can be a Zen 4 and a Zen 5 with twice its
-FMA throughput, so a view shows the figures of one identity at a time; the others are related to
-it only through ratios taken in their own sitting (IREE over torch eager, over the best peer).
-Pure: records in, groups out.
-"""
+"""Which CPU identity a timed figure belongs to, and one identity's records apart from the rest: a
+"AMD EPYC" may be a Zen 4 or a Zen 5, so a view shows one identity's figures at a time. Pure."""
 
 from __future__ import annotations
 
@@ -28,9 +22,8 @@ def of(record: Record) -> str:
 
 
 def label(records: Iterable[Record], identity: str) -> str:
-    """The identity's name for a reader, with LLVM's CPU name when any record of it knows it (a
-    record written before the first compile asked does not; a compile record's metric does) and,
-    for a legacy identity, the ISA flags its peak measurement listed."""
+    """The identity's name for a reader, with LLVM's CPU name where any record of it knows it and, for a
+    legacy identity, the telling ISA flags its peak measurement listed."""
     if not (found := [r for r in records if of(r) == identity]):
         return identity
     llvm = next(filter(None, (r.host.llvm_cpu for r in found)), "")

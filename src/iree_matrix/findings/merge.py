@@ -1,37 +1,11 @@
-"""`iree-matrix merge DIR... --to OUT`: the results of shards (or of separate machines) as one log.
-
-What each input says is its *latest* record per job (what its own report shows). Across inputs,
-per job:
-
-- records with the same key and status are one result (a prerequisite every shard ran, a stored
-  result reused): one record is kept, the one that finished first (ties: the smaller JSON text), so
-  the merged log does not depend on the order the directories are named in;
-- records with the same key and *different* statuses are a conflict (one shard's compile failed
-  where another's succeeded on identical inputs: a flaky tool or a broken environment). That is an
-  error naming the job, both statuses and both files, and nothing is written; drop the wrong one
-  with `iree-matrix results forget` (or re-run that shard) and merge again;
-- records with different keys are different results for one job (a timed stage measured on two
-  hosts: the host's CPU is part of a timed key), and so are a timed stage's records with one key
-  from two machines (their `host.instance`: two machines of one CPU identity): all are kept,
-  oldest first, so the newest is the one the report shows; where an input re-measured a job under
-  the same key (`--retime`), its newer record replaces another input's copy of the older one;
-- but records with different keys from *one* machine (the same CPU identity and `host.instance`)
-  are one job run again after its inputs changed (a kernel's new source gives its kernel, compile
-  and run jobs new keys): only the newest is kept, the one the report shows (newest as below, by
-  when OUT received it). Before, both were (a published log merged with a run of it kept the old
-  and the new record of every changed job) until the merged log was merged again as a plain
-  input, which gives its latest per job;
-- a `not_run` record is dropped when another input executed the job (a dependency failed in one
-  shard but not in another; the executed result says more); two `not_run` records with the same
-  cause are one. So is a GPU run's "not run: no … device here" skip (this machine had no device
-  the runtime may use) when another input ran it on one.
-
-OUT's own results.jsonl, when there is one, is an input too: merging shard by shard as they
-arrive gives the same log as merging them all at once. A line of OUT's log this iree-matrix cannot
-read (a newer schema, garbage) is kept verbatim, and the previous file is kept as results.jsonl.bak.
-Manifests are copied; the first `releases.json` found (in the order given) is kept. OUT is locked
-meanwhile (the lock `publish` takes): a second merge into it waits, then merges into the first's log.
-"""
+"""`iree-matrix merge DIR... --to OUT`: the results of shards (or machines) as one log, from each
+input's latest record per job. Per job: the same key and status is one result (the first to finish
+kept, so the order of the inputs does not matter); the same key with another status is a conflict,
+an error naming both files, and nothing is written; other keys, or a timed stage from two machines,
+are all kept, oldest first, except one machine's older record of a job it ran again on changed
+inputs; a `not_run` (or a GPU's "no device here" skip) gives way to the job executed elsewhere.
+OUT's own log is an input (merging shard by shard equals merging at once), its unreadable lines are
+kept verbatim with the previous file as results.jsonl.bak, and OUT is locked meanwhile."""
 
 from __future__ import annotations
 
@@ -49,9 +23,9 @@ from iree_matrix.core.console import Say
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.outcome import now
 from iree_matrix.core.model.results import Record, ResultsLog, Status
-from iree_matrix.core.system import shared_files
+from iree_matrix.core.system import locks, shared_files
 from iree_matrix.findings import bundles
-from iree_matrix.findings.publish import MANIFESTS, RELEASES, RESULTS, locked, rendering
+from iree_matrix.findings.publish import MANIFESTS, RELEASES, RESULTS, rendering
 from iree_matrix.iree import devices
 
 logger = console.logger(__name__)
@@ -100,18 +74,12 @@ def merge_records(
     received: Optional[str] = None,
     newest_per_machine: bool = False,
 ) -> Merged:
-    """`sources`: (name for messages, that source's records); pure. A source named in `histories`
-    (OUT's own log: a merged log already) gives its latest record per job *and key*, not per job, so
-    the results it keeps side by side (one job timed on two hosts) stay kept when merged into again.
-
-    Records are ordered by when OUT received them, not by their own clocks (a shard from a machine
-    whose clock ran ahead outranked every later real measurement): OUT's own keep their order, and
-    come before the records received now (`received`, the merge's time, default now), which are
-    ordered by their `finished` time, none later than `received`.
-
-    `newest_per_machine`: one machine's records of a job under other keys give way to its newest
-    (what `merge` does to a results folder). Without it they are all kept: the evidence log beside
-    published sittings (advise/received_sittings.py) keeps each sitting's records."""
+    """`sources`: (name for messages, that source's records); pure. A source in `histories` (OUT's own,
+    already merged) gives its latest record per job *and key*, so results kept side by side stay kept.
+    Records are ordered by when OUT received them, never by their own clocks (a machine whose clock ran
+    ahead outranked every later measurement): OUT's own first, in order, then those received now
+    (`received`) by their `finished` time. `newest_per_machine`: one machine's records of a job under
+    other keys give way to its newest (`merge`); without it all are kept (advise/received_sittings.py)."""
     received = received or now()
     order: dict[int, tuple[int, str, str]] = {}
     per_job: dict[str, list[tuple[str, Record]]] = {}
@@ -159,9 +127,8 @@ def _one_per_result(
 ) -> list[Record]:
     """One record per result of `job` among the inputs' (name, record) `candidates` (see
     merge_records), counting in `dropped` each record left out, by why."""
-    # A `not_run` record (a dependency failed), or a GPU run "not run" for want of a device it
-    # may use (a skip, never stored), gives way to the same job executed elsewhere: a machine
-    # with the device, or a runtime given one (SwiftShader for the runtimes hiding lavapipe).
+    # A `not_run` record, or a GPU run skipped for want of a device, gives way to the same job
+    # executed elsewhere (a machine with the device).
     executed = [(n, r) for n, r in candidates if not _unanswered(r)]
     dropped["executed_elsewhere"] += len(candidates) - len(executed) if executed else 0
     chosen: dict[tuple[Optional[str], ...], tuple[str, Record]] = {}
@@ -186,12 +153,10 @@ def _one_per_result(
 
 
 def _newest_per_machine(records: list[Record], order: Mapping[int, tuple[int, str, str]]) -> list[Record]:
-    """One job's records less those of a machine that has a newer record of the job under another key: there
-    the job ran again on changed inputs, and the older is no result of today's. Newest is `order`'s, when OUT
-    received it, so the record kept is the one the report shows, never a record's own clock (a reused stored
-    result keeps the time it was first made: a run that went back to an earlier source brings records older by
-    their clocks than the ones they replace). Records that do not say which machine made them (before
-    `host.instance`), or were not executed, are all kept."""
+    """One job's records less those of a machine with a newer record of the job under another key (the
+    job ran again on changed inputs). Newest is `order`'s, when OUT received it, never a record's own
+    clock (a reused stored result keeps the time it was first made). Records that name no machine
+    (before `host.instance`), or were not executed, are all kept."""
     newest: dict[tuple[str, str], Record] = {}
     for record in records:
         if (machine := _machine(record)) is None:
@@ -240,11 +205,9 @@ def merge(
     wait: bool = False,
     say: Say = logger.info,
 ) -> Merged:
-    """Merge the results of `dirs` (run directories, or results.jsonl files) into `to`. A folder a
-    run bundle's runner wrote is checked against the bundle it came from (findings/bundles.py) before
-    anything is written: `manifests` are the bundles this machine made (default: none known).
-    Another writer of `to` (a merge, publish, forget; a matrix appending) is refused in one line
-    naming it, or with `wait` waited for (`say` says whom for)."""
+    """Merge the results of `dirs` (run directories, or results.jsonl files) into `to`, a bundle's
+    folder checked against the bundle it came from (`manifests`: the bundles this machine made) before
+    anything is written. Another writer of `to` is refused in one line, or with `wait` waited for."""
     to = Path(to)
     if to.exists() and not to.is_dir():
         raise UserError(f"merge --to {to}: exists and is not a directory")
@@ -263,7 +226,7 @@ def merge(
     for path in inputs:  # the others' records that say a bundle ran them; OUT's own were when merged
         if path.resolve() not in checked and path.resolve() != (to / RESULTS).resolve():
             bundles.vouched(path, ResultsLog(path), known)  # read again under OUT's lock, as it then is
-    with locked(to, say, wait=wait):  # OUT's log read and written by one writer at a time
+    with locks.results_lock(to, wait=wait, report=say):  # OUT's log read and written by one writer at a time
         return _merge_into(inputs, to, checked)
 
 
@@ -319,9 +282,8 @@ _RECEIVED_LIMIT = 64 << 20
 
 
 def _received(path: Path) -> Optional[bytes]:
-    """A document of a received results folder, read only as the regular file it must be (never
-    through a link: a shard's manifests/*.json linked to a root-only file was copied into the merged
-    results, which publish and the site carry); None, said, when it is anything else; None when absent."""
+    """A document of a received results folder, read only as the regular file it must be, never through
+    a link (a shard's manifest linked to a root-only file was published); None, said, otherwise."""
     try:
         found = os.lstat(path)
     except FileNotFoundError:

@@ -1,18 +1,8 @@
-"""The proof that goes with a pick (`advise`): its neighbourhood, every configuration one knob away
-(a knob the release accepts added, one of the pick's knobs dropped, a knob swapped for another of
-its group), each timed against the pick in paired, interleaved rounds of one sitting and judged by
-the calibrated paired verdict (`stats.paired`: the sign-flip test, p < 0.05, at least 3 % from 1).
-
-A neighbour faster beyond noise becomes the pick, and its own neighbourhood is timed: a local search
-that ends at a certified local optimum (a sitting in which no neighbour beat the centre) or at its
-step bound, which it says (the last winner is then faster than what it replaced, but its own
-neighbourhood was not timed). A knob-alone ablation cannot see a knob that pays only beside others
-(LLVM's loop vectorizer: 0.93x alone on QuartzNet, 1.8x on top of data tiling and unrolling); the
-pick's neighbourhood is where such a knob shows.
-
-Pure: which neighbours, the local search as a loop over a `Sit` callback (advise builds each step's
-modules and times them; the search judges them), the document's form of a proof, and its words.
-"""
+"""The proof that goes with a pick (`advise`): every configuration one knob away, timed against the pick
+in paired rounds of one sitting and judged by `stats.paired`. A faster neighbour becomes the pick and
+its own neighbourhood is timed, up to a step bound: a local search that ends at a certified local
+optimum. A knob that pays only beside others (LLVM's loop vectorizer: 0.93x alone on QuartzNet, 1.8x
+on top of data tiling) shows here, where a knob-alone ablation misses it. Pure: `Sit` times."""
 
 from __future__ import annotations
 
@@ -28,9 +18,8 @@ from iree_matrix.findings import search
 from iree_matrix.iree import compiler_options
 from iree_matrix.iree.flags import BUILTIN_PROFILES, SEARCH_KNOBS, combine, compile_flags
 
-# Steps of the local search: each one a sitting of the centre and its ~15-20 neighbours. Past the
-# bound the search stops and says so; every step after the first needs a pick that the flag search
-# left several knobs short of a local optimum.
+# Steps of the local search, each a sitting of the centre and its ~15-20 neighbours; past the bound
+# the search stops and says so.
 MAX_STEPS = 3
 ARCH = "x86_64"  # advise's target (matrix/advise.toml)
 # Where a proof was sat: a run bundle's runner has no compiler, so its proof is one step and a
@@ -39,20 +28,19 @@ BUNDLE = "run bundle"
 
 
 def accepted_knobs(release: str, knobs: Sequence[str] = SEARCH_KNOBS) -> tuple[str, ...]:
-    """The knobs `release` accepts: the profile is for it, and its compiler lists every `--iree-*`
-    flag of it (`iree/compiler_options.json`; a release the table does not hold is not filtered,
-    and its compile stage skips a knob it lacks, saying so)."""
-    found = []
-    for knob in knobs:
-        if (profile := BUILTIN_PROFILES.get(knob)) is None:
-            continue
-        try:
-            flags = compile_flags(release, ARCH, profile)
-        except StageSkipped:
-            continue
-        if not compiler_options.unknown(release, flags):
-            found.append(knob)
-    return tuple(found)
+    """The knobs `release` accepts: the profile is for it, and its compiler lists every `--iree-*` flag
+    of it (a release iree/compiler_options.json does not hold is not filtered)."""
+    known = [k for k in knobs if k in BUILTIN_PROFILES]
+    flags = [(k, _unskipped(compile_flags, release, ARCH, BUILTIN_PROFILES[k])) for k in known]
+    return tuple(k for k, f in flags if f is not None and not compiler_options.unknown(release, f))
+
+
+def _unskipped(make: Callable[..., list[str]], *args: Any) -> Optional[list[str]]:
+    """`make(*args)`'s flags, or None where the compile stage skips the profile (`StageSkipped`)."""
+    try:
+        return make(*args)
+    except StageSkipped:
+        return None
 
 
 def for_named_cpu(knobs: Sequence[str]) -> tuple[str, ...]:
@@ -67,25 +55,14 @@ def for_gpu(knobs: Sequence[str], release: str, target: str) -> tuple[str, ...]:
     from iree_matrix.iree import targets
     from iree_matrix.stages.compile import gpu_flags
 
-    parsed = targets.parse(target)
-    found = []
-    for knob in knobs:
-        if knob not in BUILTIN_PROFILES:
-            continue
-        try:
-            gpu_flags(release, parsed, BUILTIN_PROFILES[knob])
-        except StageSkipped:
-            continue
-        found.append(knob)
-    return tuple(found)
+    parsed, known = targets.parse(target), [k for k in knobs if k in BUILTIN_PROFILES]
+    return tuple(k for k in known if _unskipped(gpu_flags, release, parsed, BUILTIN_PROFILES[k]) is not None)
 
 
 def neighbours(centre: Config, knobs: Sequence[str]) -> list[Config]:
-    """Every configuration one knob away from `centre` (its export variant kept): each knob of
-    `knobs` added, each of its knobs dropped, each swapped for another of its group (the flag
-    search's dimensions: opt levels, target CPUs, data tiling off / on / with microkernels) — those
-    that are configurations: `generic` (no target CPU) combines with no other knob, so its
-    neighbours are the target CPUs it can be swapped for (`default`: the host's)."""
+    """Every configuration one knob away from `centre`, its export variant kept: each knob added,
+    dropped, or swapped for another of its group; only those whose knobs combine (`generic` combines
+    with none, so its neighbours are the target CPUs it can be swapped for)."""
     dims = search.space(knobs)
     # The export variant stays the pick's: another export is another model file, not a knob.
     found = [c for c in search.neighbours(centre, dims, ()) if c.variant == centre.variant]
@@ -96,9 +73,8 @@ def neighbours(centre: Config, knobs: Sequence[str]) -> list[Config]:
 
 
 def _combines(config: Config) -> bool:
-    """Whether a configuration's knobs combine (`flags.combine`): building one that does not stopped
-    a whole `advise` (a proof of `generic`, "O2+generic": "set different opt levels or target CPUs").
-    A knob the profiles do not know stays: its release's arm says so."""
+    """Whether a configuration's knobs combine (`flags.combine`): building one that does not stopped a
+    whole `advise`. A knob the profiles do not know stays: its release's arm says so."""
     if len(config.knob_set) < 2:
         return True
     try:
@@ -175,20 +151,9 @@ def against(centre: Timed, other: Timed) -> Optional[stats.Paired]:
 
 
 @dataclasses.dataclass(frozen=True)
-class Timings:
-    """What a step's sitting gives back (`Sit`): the centre and each neighbour, timed in the same
-    rounds; the local search judges them (`Step.judged`)."""
-
-    centre: Timed
-    neighbours: tuple[Timed, ...]
-    interrupted: bool = False  # Ctrl-C: the whole rounds so far, no verdict taken from them
-
-
-@dataclasses.dataclass(frozen=True)
 class Step:
-    """One sitting of the local search: the centre and each neighbour, timed in the same rounds, and
-    each neighbour's paired verdict against the centre (`against`), taken once when the step is made
-    (`judged`): the search, the document and every renderer read the same verdicts."""
+    """One sitting of the local search: the centre and each neighbour timed in the same rounds, and each
+    neighbour's paired verdict against the centre, taken once (`judged`) for every reader."""
 
     centre: Timed
     neighbours: tuple[Timed, ...]
@@ -309,24 +274,20 @@ class Proof:
         }
 
 
-# (centre, its neighbours) -> the step's timings: every arm built, checked and timed in one sitting.
-Sit = Callable[[Config, Sequence[Config]], Timings]
+# (centre, its neighbours) -> the step (`Step.judged`): every arm built, checked and timed in one sitting.
+Sit = Callable[[Config, Sequence[Config]], Step]
 
 
 def local_search(
     start: Config, neighbours_of: Callable[[Config], Sequence[Config]], sit: Sit, max_steps: int = MAX_STEPS
 ) -> Proof:
-    """From `start`, time the centre's neighbourhood; while a neighbour is faster beyond noise, move
-    to it and time its own (the centre it left is one of them, timed again: each verdict is that
-    sitting's), at most `max_steps` sittings. Stops on an interrupted step."""
+    """From `start`, time the centre's neighbourhood and move to a neighbour faster beyond noise, at
+    most `max_steps` sittings (each verdict that sitting's); stops on an interrupted step."""
     steps: list[Step] = []
     centre = start
     for _ in range(max(1, max_steps)):
-        timed = sit(centre, neighbours_of(centre))
-        step = Step.judged(timed.centre, timed.neighbours, timed.interrupted)
-        steps.append(step)
-        winner = step.winner
-        if step.interrupted or winner is None:
+        steps.append(step := sit(centre, neighbours_of(centre)))
+        if (winner := step.winner) is None:  # a local optimum, or an interrupted step (no verdict)
             break
         centre = winner.configuration
     return Proof(str(start), tuple(steps), max(1, max_steps))
@@ -364,10 +325,9 @@ def rows(step: Step) -> list[tuple[str, str, str, str, str]]:
 
 
 def summary(proof: Proof, answer: str = "", again: str = "", kernel: str = "") -> str:
-    """One line: "a local optimum: none of 17 one-knob changes faster beyond noise (2 steps)". With
-    `answer` (the configuration the sitting chose), a proof of another configuration says so first: a
-    bundle's proof is of the pick it carried, which that CPU's sitting may not have chosen. `kernel`:
-    the one the answer adds, which the neighbours were timed without (a knob may pay only with it)."""
+    """One line: "a local optimum: none of 17 one-knob changes faster beyond noise (2 steps)". A proof
+    of another configuration than `answer` says so first (a bundle proves the pick it carried); `kernel`:
+    the one the answer adds, which the neighbours were timed without."""
     if answer and answer not in (proof.start, proof.result):
         return f"of `{proof.start}`, not of this answer (`{answer}`): {summary(proof, again=again)}"
     if not proof.steps:
@@ -393,9 +353,7 @@ def summary(proof: Proof, answer: str = "", again: str = "", kernel: str = "") -
 
 def newest_of(pick: str, earlier: Sequence[tuple[tuple[str, str], Proof]]) -> Optional[tuple[str, Proof]]:
     """(sitting file, proof) of the newest certified proof of `pick` among `earlier` ((started, file),
-    proof): what an answer whose own sitting skipped its proof (`advise --no-proof` re-timing a proved
-    pick) carries, saying where it was timed; `earlier` holds only sittings of the same release, model
-    and kernel (advice.py `_proved_as`)."""
+    proof), which a `--no-proof` answer carries; `earlier` holds only its own kind (advice `_proved_as`)."""
     held = [(when, (when[1], proof)) for when, proof in earlier if proof.result == pick and proof.certified]
     return max(held, key=lambda found: found[0])[1] if held else None
 
@@ -413,9 +371,8 @@ def untimed(model: str, llvm_cpu: str = "", skipped: bool = False) -> str:
 
 
 def not_optimum(proof: Proof, again: str = "") -> str:
-    """A run bundle's proof that found a faster neighbour: there is no compiler there to time that
-    neighbour's own neighbourhood, so the answer says what to bundle next (`again`, where the
-    bundle's `--picks` is not it: a GPU sitting times `default` only)."""
+    """A run bundle's proof that found a faster neighbour (no compiler there to time its neighbourhood):
+    what to bundle next (`again`, where the bundle's `--picks` is not it)."""
     last = proof.steps[-1]
     if (winner := last.winner) is None:
         return f"`{last.centre.config}`: {proof.stopped}"
@@ -454,13 +411,12 @@ def table(proof: Proof) -> list[str]:
     if not proof.steps:
         return []
     last = proof.steps[-1]
-    lines = [
-        f"| change to `{last.centre.config}` | configuration | time over its | rounds | verdict |",
+    head = f"| change to `{last.centre.config}` | configuration | time over its | rounds | verdict |"
+    return [
+        head,
         "|---|---|---|---|---|",
+        *(f"| {c} | `{n}` | {r} | {s} | {v} |" for c, n, r, s, v in rows(last)),
     ]
-    for change_text, config, ratio, span, verdict in rows(last):
-        lines.append(f"| {change_text} | `{config}` | {ratio} | {span} | {verdict} |")
-    return lines
 
 
 def console_lines(proof: Proof, indent: str = "    ", answer: str = "") -> list[str]:

@@ -1,11 +1,6 @@
 """`query export --onnx-opset N`: which IREE compilers import an ONNX model of that opset (each
-compiler's own iree-import-onnx, then iree-compile, then a run checked against torch), and the turbine
-install answers `query export` prints beside its exporters.
-
-Derived from the records: an `onnx:<opset>` form's export, compile and run records (stages/export.py,
-stages/compile.py). A compile skipped because the compiler ships no importer, an import the importer
-refused ("onnx-import") and a run that does not match torch are each said in the tool's words.
-"""
+compiler's own iree-import-onnx, then iree-compile, then a run checked against torch), and the
+turbine install answers `query export` prints beside its exporters."""
 
 from __future__ import annotations
 
@@ -69,22 +64,16 @@ def export(records: Iterable[Record], opset: int, torch: Optional[str] = None) -
     return Answer(question, answer, tuple(lines), tuple(dict.fromkeys(evidence)), data)
 
 
-# What a plain `pip install torch==T iree-turbine==B` resolves to today, and whether it exports
-# (turbine does not pin iree-base-compiler, so pip takes the newest). Measured with
-# `pip install --dry-run --report` (Python 3.11, 2026-11-25) and, where the CPU wheel of torch
-# 2.13.0 fits, an install and `import iree.turbine.aot` for real (docs/exporters.md).
+# What a plain `pip install torch==T iree-turbine==B` resolves to (turbine does not pin the compiler,
+# so pip takes the newest), and whether it exports: measured with pip's --dry-run (docs/exporters.md).
 _FLOAT8 = (
     "`import iree.turbine.aot` fails: module 'torch' has no attribute 'float8_e8m0fnu' (iree-base-compiler "
     ">= 3.12.0's fx_importer.py reads torch.float8_e8m0fnu when ml_dtypes is installed, which turbine "
     "requires; torch has that dtype from 2.7)"
 )
 _OLDER = "3.11.0 is the newest without that line)"
-# iree-base-compiler 3.6.0's Python bindings keep a process from ending after an export:
-# measured here with torch 2.13.0 + iree-turbine 3.6.0 and the compiler pinned to 3.6.0
-# (and by a user with torch 2.5.1): a script that exports a Conv2d + ReLU and saves
-# the MLIR hung at exit 3 of 3 times (90-400 s, then killed), stuck in PyGILState_Ensure while
-# MLIR's resources are destroyed; with `del` of the export's output and `gc.collect()` before the
-# end it exited 2 of 2 times. The export stage says it on the export (versions.EXIT_HANGS).
+# iree-base-compiler 3.6.0's bindings keep a process from ending after an export (hung at exit 3 of 3
+# times; with `del` and gc.collect() it exited 2 of 2); the export stage says so (versions.EXIT_HANGS).
 _HANGS_AT_EXIT = (
     "; the export works, but the Python process never ends after it (3.6.0's bindings hang at exit, in "
     "PyGILState_Ensure while MLIR's resources are destroyed): `del` the export's output and "

@@ -1,8 +1,6 @@
-"""What a user whose CPU has no answer of its own is told beside `query`'s answers (docs/answers.md, "Ratios
-do not carry between CPUs"): which identities answered the model, that another architecture's passes and
-windows are not this machine's, and where an AVX-2-only CPU should not take an AVX-512 identity's older
-release. Pure: the answers, the records and this host in, the answer with its lines out, each answer's vector
-ISA among them (commands/query.py asks; tests/unit/test_other_cpus.py tries real cpuinfo texts)."""
+"""What a user whose CPU has no answer of its own is told beside `query`'s answers: which identities
+answered the model, that another architecture's passes are not this machine's, and where an
+AVX-2-only CPU should not take an AVX-512 identity's ratios or older release."""
 
 from __future__ import annotations
 
@@ -25,10 +23,8 @@ def model_answer(
     records: Sequence[Record],
     here: HostIdentity,
 ) -> Answer:
-    """What a user whose CPU has no answer of its own is told besides: every identity that answered `name`
-    (which exist, so the nearest one's choice can be judged), and, on another architecture than the results'
-    runs, that their passes are that architecture's, with where its boards' are. Before, an aarch64 host read
-    "passes on 16 of 16" of x86_64 runs as its own, and no list of the identities measured."""
+    """What a user whose CPU has no answer of its own is told besides: every identity that answered
+    `name`, and on another architecture than the runs', that their passes are that architecture's."""
     lines = list(answer.lines)
     if chosen is None or not chosen.here:
         published = advice.matching(gathered, name)
@@ -47,11 +43,9 @@ def model_answer(
 
 
 def _isa(here: HostIdentity, chosen: Any, name: str) -> list[str]:
-    """Which vector ISA the answer was made with, and a warning where this CPU lacks it: a ratio made
-    with AVX-512 does not hold on an AVX2 CPU (docs/answers.md: MobileNetV2's pick and kernel, 1.08×
-    ONNX Runtime's time on an AVX-512 Zen 4, 1.74× on an AVX2 Zen 3), and a release before
-    targets.AVX2_MATMUL_FIXED vectorizes a matmul only along its reduction there. Before, a Zen 3 was
-    shown a Zen 4's "as fast as ONNX Runtime" as its nearest answer, unremarked."""
+    """Which vector ISA the answer was made with, and a warning where this CPU lacks it: an AVX-512
+    ratio does not hold on an AVX2 CPU (MobileNetV2: 1.08x ONNX Runtime's time on a Zen 4, 1.74x on a
+    Zen 3), and a release before targets.AVX2_MATMUL_FIXED vectorizes a matmul only along its reduction."""
     if chosen is None or not chosen.advice or chosen.here:  # this CPU's own answer holds for it
         return []
     theirs = chosen.advice[0].identity.host
@@ -88,10 +82,8 @@ def _target_of(machine: str) -> str:
 
 
 def kernel_answer(answer: Answer, records: Sequence[Record], here: HostIdentity) -> Answer:
-    """A kernel's window with the CPU each architecture's cells ran on (a `host` object is built for
-    the CPU that builds it) and, where this machine's architecture has no cell, that it has none and
-    the command that measures it here: on an aarch64 host the x86_64 and armv6 windows were all it
-    read, as if they were its own."""
+    """A kernel's window with the CPU each architecture's cells ran on and, where this machine's
+    architecture has no cell, that it has none and the command that measures it here."""
     if not answer.measured:
         return answer
     arches = [line.split(":", 1)[0] for line in answer.lines if not line.startswith(" ")]

@@ -1,12 +1,6 @@
-"""Paired verdicts kept beside a results log: the `compare-A-B.json` files `iree-matrix compare A B`
-writes (two modules of each function timed in interleaved rounds on one thread, in one sitting, with
-the calibrated sign-flip test's verdict), read back so that the answers derived from the log decide
-"slower" and "fastest" on them instead of on two medians taken apart.
-
-`attach` gives each run the verdicts it took part in (`RunMetrics.paired`: the other arm's release or
-profile -> the verdict of this run against it), as `results_folder.read` gives every view the log's
-records; `against` reads one back. Pure but for `read` (the files).
-"""
+"""Paired verdicts kept beside a results log (`compare-A-B.json`, from `iree-matrix compare A B`), read
+back so the answers decide "slower" and "fastest" on them instead of on two medians taken apart:
+`attach` gives each run its verdicts, `against` reads one back."""
 
 from __future__ import annotations
 

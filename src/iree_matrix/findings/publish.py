@@ -1,17 +1,7 @@
-"""The published results (`results/`, committed) apart from a user's runs (`runs/<matrix>/`).
-
-A run only ever writes its own directory. `publish` is the one step that writes a published
-directory: it replaces that directory's records with the run's, copies the manifests and the
-release list the run planned with, and renders the documents from those records alone — so a
-published table is always exactly its own `results.jsonl`. `forget` removes cells from a log
-(a mistaken `compiler = ["3.99.0"]`), keeping the previous file as `results.jsonl.bak`.
-
-A publish is one step even when it is killed halfway (`publishing`): before it changes anything it
-writes `.publish-pending.json` into the published directory (which run, by whom, since when) and
-holds a lock on the directory; the mark goes only after the last document is rendered. A mark
-whose lock nobody holds is a publish that was killed: the next command (`pending`) finishes it -
-the run's records copied again and everything rendered - and says so.
-"""
+"""The published results (`results/`) apart from a user's runs (`runs/<matrix>/`): `publish` is the one
+step that writes a published directory, so a published table is always exactly its own log; `forget`
+removes cells from a log. A publish killed halfway leaves `.publish-pending.json` (under the
+directory's lock), and the next command (`pending`) finishes it."""
 
 from __future__ import annotations
 
@@ -103,28 +93,24 @@ class Pending:
 
 
 def rendering(to: Path, what: str) -> None:
-    """Before a merge or forget (`what`) changes `to`'s log, under its writer lock: the documents
-    rendered from it (COMPATIBILITY.md, compat.json, the site) are stale until `rendered`. A kill in
-    between leaves the mark, and the next command renders them again, as for a killed publish
-    (commands/publish.py `finish_interrupted`): a kill -9 during merge's rendering left compat.json
-    and the site saying "pass" while the log said "mismatch". A publish's own mark is left as it is."""
+    """Before a merge or forget (`what`) changes `to`'s log, under its lock: its documents are stale
+    until `rendered`, and a kill in between leaves the mark for the next command to render them again
+    (a kill -9 left compat.json saying "pass" where the log said "mismatch"). A publish's mark is kept."""
     if not (to / PENDING).exists():
         mark = {"what": what, "pid": os.getpid(), "since": time.time()}
         write_atomically(to / PENDING, json.dumps(mark) + "\n")
 
 
 def rendered(to: Path) -> None:
-    """The documents of `to` agree with its log again (`rendering`)."""
+    """The documents of `to` agree with its log again (`rendering`; a killed publish finished)."""
     (to / PENDING).unlink(missing_ok=True)
 
 
 @contextlib.contextmanager
 def publishing(run: Path, to: Path, *, wait: bool = False, say: Say = lambda s: None) -> Iterator[None]:
-    """The block publishes `run` into `to`: marked pending before it starts, unmarked only when it ended well,
-    and holding `to`'s writer lock (`locks.results_lock`), so that no other publish, merge, forget or append
-    writes `to` meanwhile (nor finishes this one); another writer of `to` is refused in one line naming it, or
-    with `wait` waited for (`say` says whom for). A publish refused before it starts (`check`: a missing run
-    directory) leaves no mark, which the next command would take for an interrupted publish."""
+    """The block publishes `run` into `to`: marked pending before it starts, unmarked only when it ended
+    well, under `to`'s writer lock (another writer refused in one line, or with `wait` waited for). A
+    publish refused before it starts (`check`) leaves no mark for the next command to take as killed."""
     check(run, to)
     with locks.results_lock(to, wait=wait, report=say):
         mark = {"run": str(Path(run).resolve()), "pid": os.getpid(), "since": time.time()}
@@ -135,7 +121,7 @@ def publishing(run: Path, to: Path, *, wait: bool = False, say: Say = lambda s: 
 
 @contextlib.contextmanager
 def pending(to: Path) -> Iterator[Optional[Pending]]:
-    """A killed publish into `to`, locked for the block (which finishes it, then calls `done`), or
+    """A killed publish into `to`, locked for the block (which finishes it, then calls `rendered`), or
     None: no mark, or its publish still runs."""
     if not (to / PENDING).is_file():
         yield None
@@ -159,11 +145,6 @@ def pending(to: Path) -> Iterator[Optional[Pending]]:
         yield found
 
 
-def done(found: Pending) -> None:
-    """The killed publish has been finished: its mark goes."""
-    (found.to / PENDING).unlink(missing_ok=True)
-
-
 def marked(dirs: Iterable[Path]) -> list[Path]:
     """Of `dirs` and the published directories below `results/` here, those with a pending mark."""
     candidates = [*dirs, PUBLISHED_DIR]
@@ -172,21 +153,9 @@ def marked(dirs: Iterable[Path]) -> list[Path]:
     return list(dict.fromkeys(Path(d).resolve() for d in candidates if (Path(d) / PENDING).is_file()))
 
 
-@contextlib.contextmanager
-def locked(directory: Path, say: Say = lambda s: None, *, wait: bool = True) -> Iterator[None]:
-    """The directory's writer lock (`locks.results_lock`, the one `publishing` and every append
-    hold) for a read-modify-write of its log: two `merge --to` into one directory each read its log
-    and wrote theirs, and one's records were lost; so were a running matrix's records, appended
-    between a merge's or a forget's read and its rename. Another writer is waited for (`say` says
-    whom for), or, without `wait`, refused in one line naming it once it holds on past a moment."""
-    with locks.results_lock(directory, wait=wait, report=say):
-        yield
-
-
 def backup(path: Path, replacement: bytes) -> Optional[Path]:
-    """Before `path` (a results log) is replaced by other bytes: the previous file kept beside it as
-    `results.jsonl.bak`, and a line on stderr when records of jobs it had are not in the new one (a
-    publish replaced 3,003 records with 6 and kept nothing). None when nothing is replaced."""
+    """Before `path` (a results log) is replaced by other bytes: the previous file kept as
+    `results.jsonl.bak`, and a warning when jobs it had are not in the new one. None: nothing replaced."""
     try:
         previous = path.read_bytes()
     except FileNotFoundError:
@@ -222,15 +191,15 @@ def forget(
     results_dir: Path, globs: Sequence[str], *, wait: bool = False, say: Say = lambda s: None
 ) -> Forgotten:
     """Drop every record whose job id or cell matches a glob, the previous file kept as
-    results.jsonl.bak. Under the directory's writer lock from the read to the rename (`locked`): a
-    running matrix's records appended meanwhile were lost. A glob that matches nothing is said
-    (`unmatched`); when none matches, nothing is written and the error says so."""
+    results.jsonl.bak, under the directory's writer lock from the read to the rename (a running
+    matrix's appends were lost). A glob that matches nothing is said (`unmatched`); when none
+    matches, nothing is written and the error says so."""
     path = Path(results_dir) / RESULTS
     if not path.is_file():
         raise UserError(f"{path}: no such results file")
     if path.is_symlink():
         raise UserError(f"{path}: a symbolic link: forget rewrites a results folder's own regular file only")
-    with locked(Path(results_dir), say, wait=wait):
+    with locks.results_lock(results_dir, wait=wait, report=say):
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines(keepends=True)
         records = {r.job: r for r in ResultsLog(path)}
         matched = {glob: {job for job, r in records.items() if _matches(glob, r)} for glob in globs}

@@ -1,10 +1,5 @@
-"""`iree-matrix query`: one question answered from stored results, with the cells it rests on.
-
-Every answer comes from the findings/ derivations (`runs_view`, `load_windows`, `release_choice`,
-`advice`: the same as the report and `compat.json`), and one that the records do not contain is
-"not measured" — never interpolated from neighbouring releases, even where a window suggests what
-the answer would be.
-"""
+"""`iree-matrix query`: one question answered from stored results, with the cells it rests on. An
+answer the records do not contain is "not measured", never interpolated from neighbouring releases."""
 
 from __future__ import annotations
 
@@ -141,9 +136,8 @@ def load(records: Iterable[Record], compiler: str, runtime: str) -> Answer:
 
 
 def target_arch(records: Sequence[Record], asked: Optional[str]) -> str:
-    """The run target a question is about: the one asked for (an arch as the records name it, its
-    prefix such as `aarch64` when only one target has it, or a board: pi-zero, pi4, pi3), else the
-    one most runs are for. A target the records do not hold is one line naming those they do."""
+    """The run target a question is about: the one asked (an arch, its unique prefix, or a board: pi4),
+    else the one most runs are for; one the records do not hold is a one-line error naming theirs."""
     if asked is None:
         return runs_view.main_arch(records)
     present = sorted({r.label.arch for r in records if r.stage == "run"} - {""})
@@ -185,9 +179,8 @@ def _stopped_before_a_run(records: Sequence[Record], name: str, target: str) -> 
 
 
 def emulation(records: Iterable[Record], target: str) -> str:
-    """How the target's runs ran, as their records' `timing` says (a GPU's and a Cortex-M's
-    were called "emulated under qemu-user"): " (emulated under qemu-user, arm1176)", " (emulated
-    under qemu-system-arm mps2-an386)", " (emulated: software Vulkan device: …)"; "" when native."""
+    """How the target's runs ran, as their records' `timing` says: " (emulated under qemu-user,
+    arm1176)", " (emulated: software Vulkan device: …)"; "" when native."""
     runs = [r for r in records if r.stage == "run" and r.label.arch == target]
     said = Counter(r.metric.of(RunMetrics).timing or "" for r in runs if r.metric.of(RunMetrics).emulated)
     if not said:
@@ -333,9 +326,8 @@ def _newest_and_fastest(
 def _what_to_do(
     model: str, references: Mapping[str, str], records: Sequence[Record], failed: Record
 ) -> list[str]:
-    """What to do about one failed stage of a model that reached no run (an export that failed),
-    as a run's summary says it (execution/workflow.py): the hint its words match and the command
-    that takes the hint's recipe, else the recipe search where another export could get past it."""
+    """What to do about one failed stage of a model that reached no run, as a run's summary says it:
+    the hint its words match, else the recipe search where another export could get past it."""
     found = release_choice.hint(failed)
     todo = (tried.advice(found, failed, records),) if found else _recipe_search(model, references, [failed])
     return [f"          what to do: {a}" for a in todo] + [
@@ -344,8 +336,7 @@ def _what_to_do(
 
 
 def _routes(reference: Optional[str], records: Sequence[Record], jobs: set[str]) -> list[str]:
-    """What the results show of the ways the hints of the failed `jobs` name (export recipes for a
-    user's model, whose `reference` is FILE:FACTORY; a flag's profile), and the commands that try
+    """What the results show of the ways the hints of the failed `jobs` name, and the commands that try
     those not tried, as a run's summary prints them (matrix/tried.py)."""
     found = [(f, r) for r in records if r.job in jobs and (f := release_choice.hint(r)) is not None]
     return list(dict.fromkeys(line for f, r in found for line in tried.lines(f, r, records, reference)))
@@ -360,9 +351,8 @@ def _bisect(records: Sequence[Record], jobs: set[str]) -> tuple[str, ...]:
 
 
 def _recipe_search(model: str, references: Mapping[str, str], failed: Sequence[Record]) -> tuple[str, ...]:
-    """What to do about a user's model's `failed` stages that no known signature explains: search
-    the ways to export it (the recipe search takes a user's model as it takes a built-in one),
-    where another export could get past them (not a mismatch, a timeout or a refusal)."""
+    """The recipe search offer for a user's model's `failed` stages that no known signature explains,
+    where another export could get past them."""
     offer = models.search_offer(model, references, failed)
     return (offer,) if offer else ()
 
@@ -385,10 +375,9 @@ def with_advice(
     name: str,
     references: Mapping[str, str] = {},  # noqa: B006 - read only
 ) -> Answer:
-    """The model's answer led by its Advice (the release, the exact flags, the peer
-    ratio, the CPU identity, in a few lines); the releases' pass/fail summary shortened to one line
-    plus its failures' what-to-do (`--releases` prints it whole). Without Advice, unchanged. A
-    command it suggests names a user's model as `references` (models.references) says to."""
+    """The model's answer led by its Advice (release, flags, peer ratio, CPU identity), its releases'
+    summary shortened to one line plus its failures' what-to-do; without Advice, unchanged. Commands
+    name a user's model as `references` says."""
     if answer.answer == NOT_MEASURED:
         return answer
     wanted = advice.matching(chosen.advice if chosen else (), name)

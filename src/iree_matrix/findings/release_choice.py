@@ -57,9 +57,7 @@ class ReleaseResult:
     cpu_ms: Optional[float] = None
     # What to do about each failure a known signature matches (iree/hints.py), in `why`'s order.
     hints: tuple[str, ...] = ()
-    # Not passing, yet nothing of it failed: a compile with no run recorded, a stage never run
-    # (not planned on this target, or blocked by an environment that could not be installed).
-    # Not evidence either way: `query` and the tables list it apart from the failures.
+    # Not passing, yet nothing of it failed (a stage never run): no evidence either way, listed apart.
     not_run: bool = False
     # How the release was fed where the exporter's own MLIR did not compile or pass there: "linalg
     # lowered by 20231113.707" (`with_lowered`); "" for the exporter's MLIR itself.
@@ -78,9 +76,8 @@ class Recommendation:
     fastest: Optional[ReleaseResult]  # only when faster than the newest passing beyond noise
     fastest_ratio: Optional[float]
     smallest: Optional[ReleaseResult]
-    # What "fastest" was decided on (`FASTEST_PAIRED` "on" the CPU they were timed on, or
-    # `FASTEST_SITTING`), named or not; "" when
-    # nothing could decide it: no paired rounds, no quiet sitting of one identity (`_fastest`).
+    # What "fastest" was decided on (`FASTEST_PAIRED` "on" a CPU, or `FASTEST_SITTING`), named or
+    # not; "" when nothing could decide it (`_fastest`).
     fastest_basis: str = ""
 
 
@@ -149,11 +146,9 @@ def lowered_by(exporter: str, source: str) -> Optional[str]:
 def with_lowered(
     runs: Runs, functions: Sequence[str], exporter: str, results: Sequence[ReleaseResult]
 ) -> list[ReleaseResult]:
-    """`results` (one exporter's, oldest first) with each compiler that did not pass on the
-    exporter's own MLIR answered by the same export lowered to linalg, where the results hold it
-    (matrix/history.toml feeds the 2023 compilers so): passing there, the release passes `via` the
-    lowering; failing there too, its reasons are both forms'. A compiler only the lowered form
-    reached joins the list. Oldest first, as `release_results`."""
+    """`results` (one exporter's, oldest first) with each compiler that did not pass on the exporter's
+    own MLIR answered by the same export lowered to linalg where the results hold it (matrix/history.toml):
+    passing there, it passes `via` the lowering; failing, its reasons are both forms'."""
     lowered: dict[str, list[ReleaseResult]] = {}
     for other in sorted({e for (f, e, _) in runs.compiles if f in functions}):
         if (release := lowered_by(other, exporter)) is not None:
@@ -188,9 +183,8 @@ def _advice(causes: Sequence[Record]) -> tuple[str, ...]:
 
 
 def failed(record: Record) -> bool:
-    """A stage that ran and did not pass (a failure, a timeout, a mismatch): a cell's outcome. An install that
-    failed is not one of the model's: the cells it blocked were never run; nor is a stage that an environment
-    fault stopped (a damaged venv, a missing tool): the answer is not known until it runs in a sound one."""
+    """A stage that ran and did not pass (a failure, a timeout, a mismatch): a cell's outcome. Neither a
+    failed install (its cells never ran) nor an environment fault says what the model does."""
     return (
         record.status in (Status.FAIL, Status.TIMEOUT, Status.MISMATCH)
         and record.stage != "install"
@@ -244,14 +238,10 @@ SITTING = 3600.0  # seconds
 def _fastest(
     runs: Runs, functions: Sequence[str], exporter: str, passing: Sequence[ReleaseResult]
 ) -> tuple[Optional[ReleaseResult], Optional[float], str]:
-    """(the release faster than the newest passing one, newest's time over its, what decided it).
-    Only two kinds of evidence name it (a loaded sitting's medians named releases 1.7x
-    faster, and one thread's CPU time of one module moved 10-31 % between loaded sittings):
-    - paired rounds (`iree-matrix compare NEWEST OTHER`, kept beside the log): every function timed,
-      none slower, one faster at least; the largest speed-up over the rounds' medians is named;
-    - else one quiet sitting of one identified CPU: every function's one-thread CPU time, other
-      programs under `NOISY_LOAD` cores, the runs within `SITTING`, beyond `NOISE_RATIO`.
-    Without either, nothing is named and the basis is ""."""
+    """(the release faster than the newest passing one, newest's time over its, what decided it), named
+    only from paired rounds (`compare NEWEST OTHER`: every function timed, none slower, one faster), else
+    from one quiet sitting of one identified CPU (one-thread CPU times, load under `NOISY_LOAD`, runs
+    within `SITTING`, beyond `NOISE_RATIO`): a loaded sitting's medians named releases 1.7x faster."""
     newest = passing[-1] if passing else None
     if newest is None:
         return None, None, ""
@@ -296,9 +286,8 @@ def _fastest(
 def _paired_against(
     runs: Runs, functions: Sequence[str], exporter: str, release: ReleaseResult, other: ReleaseResult
 ) -> Optional[tuple[str, Optional[float]]]:
-    """(where, the speed-up of `release` over `other`) when paired rounds compared the two on every
-    function, the speed-up None unless none was slower and one faster at least; None when they did
-    not compare on every function (or said nothing of speed)."""
+    """(where, the speed-up of `release` over `other`) when paired rounds compared them on every
+    function (the speed-up None unless none slower and one faster); else None."""
     verdicts = [paired.against(runs.same(f, exporter, release.compiler), other.compiler) for f in functions]
     found = [v for v in verdicts if v is not None and v.verdict in paired.DECIDED]
     if not verdicts or len(found) != len(verdicts):

@@ -39,11 +39,9 @@ def subject(function: str, profile: str) -> str:
 
 
 def slower_beyond_noise(older: runs_view.Timing, newer: runs_view.Timing) -> bool:
-    """Two quiet figures: the newer median beyond NOISE_RATIO. With a noisy one, only a change no disturbance
-    explains: the newer release's fastest repetition slower than LOADED_RATIO times the older one's slowest
-    (another program on this 2-core machine can at most about double a time; the softmax kernel of 3.11 is
-    11x). Never from a figure of too few repetitions to have an interval (the recipe search's one-call
-    timings, taken at load 14 in two sittings, read 4.03x slower where one paired sitting measured 1.5-2x)."""
+    """Two quiet figures: the newer median beyond NOISE_RATIO. With a noisy one, only a change no
+    disturbance explains: the newer's fastest repetition beyond LOADED_RATIO times the older's slowest.
+    Never from a figure of too few repetitions to have an interval."""
     if older.too_few or newer.too_few:
         return False
     if not older.noisy and not newer.noisy:
@@ -64,13 +62,10 @@ def slower_pair(
     older_count: Optional[float] = None,
     newer_count: Optional[float] = None,
 ) -> Optional[tuple[str, str]]:
-    """(detail, signal) when the newer release is slower beyond noise, else None. Two quiet timings
-    decide by their medians ("timing"). Where either is noisy and both releases have a count of the
-    same build, the counts decide — which the load does not move: more than NOISE_RATIO times the
-    instructions is slower ("instructions"), an unchanged count is not (a timing taken beside other
-    programs cannot overrule it: session 7's loaded avx2 timings were 10-40x tonight's quiet ones).
-    Without counts, the loaded rule of `slower_beyond_noise` still may ("timing"). Quiet timings
-    that decide carry the count ratio in their detail where both releases have one."""
+    """(detail, signal) when the newer release is slower beyond noise, else None. Quiet timings decide by
+    their medians ("timing"); where either is noisy and both have an instruction count of the build, the
+    counts decide, which load does not move ("instructions"); without counts, `slower_beyond_noise`'s
+    loaded rule may ("timing"). Quiet timings carry the count ratio in their detail where there is one."""
     both = f"{formats.duration_ms(older.median)} → {formats.duration_ms(newer.median)}"
     times = formats.ratio(newer.median / older.median)
     quiet = not older.noisy and not newer.noisy
@@ -110,10 +105,8 @@ def instructions_text(count: float) -> str:
 
 
 def regressions(runs: runs_view.Runs) -> list[Regression]:
-    """Between consecutive compiler releases (each run by its own runtime): a function that passed
-    and now fails; a latency up beyond noise (`slower_pair`); a module > 10 % larger — of the
-    runs' profile, then of each build whose instructions were counted (`Runs.counted_profiles`),
-    for the functions counted: there the counts decide what noisy timings cannot."""
+    """Between consecutive compiler releases (each on its own runtime): passed then fails, slower beyond
+    noise (`slower_pair`), a module > 10 % larger; of the runs' profile, then of each counted build."""
     out = _profile_regressions(runs)
     for profile in runs.counted_profiles():
         other = runs_view.Runs(runs.index, profile, runs.arch)

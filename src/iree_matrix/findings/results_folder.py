@@ -1,14 +1,7 @@
-"""A results folder read once for one command: its records (as every view reads them, and as
-logged), the answers and GPU answers published in it, the sittings a question chooses from, the
-paired verdicts and the calibration kept beside it, and the package's own published results that
-its views relate to (named on the object, `published`, never looked up by a renderer on its own).
-
-`load` makes one `Results` per command and every renderer and query takes it; each part is read the
-first time it is asked for and kept, so a report whose pages all want the records parses the log
-once. Which file of a folder holds what is said here (and the log's name and parse in
-core/model/results.py); the domain modules parse a file they are handed (`advice.published`,
-`paired.read`, `calibration.read`) and open no folder themselves.
-"""
+"""A results folder read once for one command: its records, the answers and GPU answers published in
+it, the paired verdicts and calibration beside it, and the package's published results its views
+relate to. Each part is read when first asked for and kept; the domain modules parse a file they
+are handed and open no folder themselves."""
 
 from __future__ import annotations
 
@@ -36,10 +29,9 @@ def package_results() -> Optional[Path]:
 
 
 def read(source: Path, published: Optional[Path] = _UNSET) -> list[results.Record]:
-    """A results log as every view reads it (report, site, answers, `query`): each record, with the
-    `compare` verdicts kept beside it (paired.py: they decide "slower" and "fastest"), latencies
-    cross-checked against the other published logs when `source` is one of `published`'s (default:
-    the package's). Each log is parsed once per process while it is unchanged (`results.read_log`)."""
+    """A results log as every view reads it: each record with the `compare` verdicts beside it, its
+    latencies cross-checked against the other published logs when `source` is one of `published`'s
+    (default: the package's). Each log is parsed once per process while unchanged."""
     records = paired.attach(list(results.read_log(source)), paired.read(Path(source).parent))
     _say_unknown_stages(source, records)
     root = package_results() if published is _UNSET else published
@@ -102,32 +94,24 @@ class Results:
     @functools.cached_property
     def advised(self) -> list[advice.Advice]:
         """The answers per function and CPU identity published in the folder (its answers/)."""
-        root = self.directory / advice.DIRNAME
-        return advice.published(root) if root.is_dir() else []
+        return advice.published(self.directory / advice.DIRNAME)  # none where it has no answers/
 
     @functools.cached_property
     def gpu_advised(self) -> list[gpu_advice.GpuAnswer]:
         """The answers per function and GPU published in the folder (its answers/)."""
-        root = self.directory / advice.DIRNAME
-        return gpu_advice.published(root) if root.is_dir() else []
+        return gpu_advice.published(self.directory / advice.DIRNAME)
 
     @property
     def answer_roots(self) -> list[Path]:
         """The published answers' folders a question reads: this folder's answers/, then the
         package's (each folder once, as it was first named)."""
-        roots = [self.directory / advice.DIRNAME]
-        if self.published is not None:
-            roots.append(self.published / advice.DIRNAME)
-        seen: dict[Path, Path] = {}
-        for root in roots:
-            seen.setdefault(root.resolve(), root)
-        return list(seen.values())
+        roots = [d / advice.DIRNAME for d in (self.directory, self.published) if d is not None]
+        return [r for i, r in enumerate(roots) if r.resolve() not in {o.resolve() for o in roots[:i]}]
 
     @functools.cached_property
     def gathered(self) -> list[advice.Advice]:
-        """Every answer `query` and a run's report choose from, this machine's first: `advise`'s own
-        sittings, unpublished (in this folder and where `advise` keeps them, runs/advise), the newest
-        of each model and CPU; then the published ones (`answer_roots`)."""
+        """Every answer `query` and a run's report choose from: `advise`'s own unpublished sittings first
+        (here and in runs/advise), the newest of each model and CPU, then the published ones."""
         from iree_matrix.findings.publish import run_dir
 
         own = dict.fromkeys([self.directory, run_dir(Path(advice.MATRIX))])
@@ -171,9 +155,8 @@ class Results:
         return self.published is not None and self.published.resolve() in self.source.resolve().parents
 
     def published_speed(self, sets: str, reference: str) -> tuple[list[results.Record], str]:
-        """The published speed figures (the sets `sets` matches) a run's report relates its own to:
-        the set made on this machine's CPU identity when one is published, else `reference` (an
-        identified one); none when this folder is a published set itself, or none ships."""
+        """The published speed figures (of the sets `sets` matches) a run's report relates its own to:
+        the set of this CPU's identity if published, else `reference`; none for a published set itself."""
         from iree_matrix.core.system import host
 
         if self.is_published or self.published is None:

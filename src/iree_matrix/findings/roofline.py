@@ -1,12 +1,6 @@
-"""The roofline: how far each framework is from what this machine can do.
-
-A function's work is torch's count of its FLOPs and bytes (the `flops` stage); the machine's
-ceilings are its measured FMA peak and triad bandwidth (the `peak` stage). A framework's achieved
-rate is FLOPs over its median latency; its fraction of peak is that over the FMA peak at the
-benchmark's thread count. The roofline bound of a function is min(peak, intensity x bandwidth),
-with the intensity taken over `bytes_min` (parameters, inputs and outputs once each: what any
-execution must move), so a function below the ridge point cannot reach the FMA peak at all.
-"""
+"""The roofline: how far each framework is from what this machine can do. A function's work is torch's
+FLOP and byte count (`flops`), the ceilings the measured FMA peak and triad bandwidth (`peak`); the
+bound is min(peak, intensity x bandwidth), the intensity over `bytes_min` (what any execution moves)."""
 
 from __future__ import annotations
 
@@ -119,10 +113,9 @@ class Achieved:
 
 
 def achieved(records: Iterable[Record], peak: Peak, work: Mapping[str, Work]) -> dict[str, list[Achieved]]:
-    """Per function with a FLOP count: IREE's `default` profile per release (own runtime, native)
-    and every peer that ran correctly, as GFLOP/s and fraction of the FMA peak — only figures of the
-    peak's own CPU identity: another CPU's latency over this one's peak is no fraction of anything
-    (a Zen 5 peer figure over a Zen 4 peak read 119 %)."""
+    """Per function with a FLOP count: IREE's `default` per release and every peer that ran correctly,
+    as GFLOP/s and fraction of the FMA peak, of the peak's own CPU identity only (a Zen 5 figure over a
+    Zen 4 peak read 119 %)."""
     out: dict[str, list[Achieved]] = {}
     records = [r for r in records if not peak.identity or identities.of(r) == peak.identity]
     runs = [

@@ -1,10 +1,6 @@
-"""The result records as every answer reads them: releases in release order, a timed figure and its
-noise, latencies cross-checked between logs, and `Runs`, one profile and arch of the record index.
-
-Pure: records in, plain data out (no I/O but `read` and `json_file`, no clock). The answers (load_windows.py,
-release_choice.py, release_regressions.py), the Markdown report, `compat.json` and `query` all read
-records through this view; none derives a figure on its own.
-"""
+"""The result records as every answer reads them: releases in order, a timed figure and its noise,
+latencies cross-checked between logs, and `Runs`, one profile and arch of the record index. Pure
+but for `json_file`; no answer derives a figure on its own."""
 
 from __future__ import annotations
 
@@ -170,11 +166,9 @@ def _same_module(record: Record) -> tuple[str, ...]:
 
 
 def cross_checked(records: Sequence[Record], others: Mapping[str, Sequence[Record]] = {}) -> list[Record]:
-    """`records` with every latency that lies wholly above another measurement of the same module on
-    the same host — in `records` or in another published log (`others`, by name) — marked noisy
-    (metrics["disagrees"]: the other figure, where and when). Interference only ever adds time, so
-    of two figures that do not overlap, the slower one is the one that was disturbed; after this, no
-    two unmarked figures of one thing disagree beyond their spreads."""
+    """`records` with every latency that lies wholly above another measurement of the same module on the
+    same host (here or in another published log, `others`) marked noisy (metrics["disagrees"]):
+    interference only ever adds time, so of two that do not overlap, the slower one was disturbed."""
     measurements: dict[tuple[str, ...], list[tuple[Timing, str]]] = {}
     latest = list(latest_by_job(records).values())  # a re-measured job's old figure is history
     for name, group in [("", latest), *others.items()]:
@@ -225,9 +219,8 @@ def is_built_here(runtime: str) -> bool:
 
 @dataclasses.dataclass(frozen=True)
 class Runs:
-    """One profile and one arch of the record index (`results.Index`): the newest run per cell,
-    keyed (function, exporter, compiler, runtime) — the answers are about the default profile on the
-    host unless asked otherwise."""
+    """One profile and one arch of the record index (`results.Index`): the newest run per cell, keyed
+    (function, exporter, compiler, runtime); `default` on the host unless asked otherwise."""
 
     index: Index
     profile: str = "default"
@@ -261,12 +254,9 @@ class Runs:
 
     @functools.cached_property
     def instructions(self) -> Mapping[tuple[str, str, str], Record]:
-        """(function, exporter, compiler) -> its module's instructions per call on its own runtime
-        (stages/instructions.py), this profile's only. Another profile's count is another program:
-        IREE picks vector tiles from the target CPU's features, and IREE 3.9.0 leaves the
-        x86-64-v3 (`avx2`) build of a 1500x384x1536 batch_matmul scalar where the AVX-512 build is
-        vectorized (4.47 G instructions per call up to 3.7.0, 245 M from 3.12.0, while the AVX-512
-        build's time stayed 9-13 ms), so it cannot stand in for the `default` build's figure."""
+        """(function, exporter, compiler) -> its module's instructions per call on its own runtime, this
+        profile's only: another profile's count is another program (3.9.0's `avx2` batch_matmul is scalar
+        where the AVX-512 build is vectorized), so it cannot stand in for the `default` build's figure."""
         return {
             (r.label.model, r.label.exporter, r.label.compiler): r
             for r in self.by_job.values()
@@ -318,10 +308,8 @@ class Runs:
 
 
 def own_run(by_runtime: Mapping[str, Record], compiler: str) -> Optional[Record]:
-    """Of one module's runs (keyed by `run_runtime`), the one on its compiler's own release — or,
-    when that release has no runtime of its own (iree-base-runtime 3.7.1 is not on PyPI, so no
-    record ran it, or its install failed), the run on the newest runtime of its release line: what
-    the planner runs such a compiler on (`versions.stand_in_runtime`)."""
+    """Of one module's runs (keyed by `run_runtime`), the one on its compiler's own release, else (a
+    release with no runtime of its own, 3.7.1) the one on the runtime the planner stands in with."""
     if (own := by_runtime.get(compiler)) is not None and not no_runtime(own):
         return own
     stand_in = versions.stand_in_runtime(compiler, [rt for rt in by_runtime if versions.is_valid(rt)])

@@ -1,19 +1,8 @@
 """The flag search (`iree-matrix search`): which compile knobs and export variants make a function
-faster than `default`, beyond noise, with outputs still matching torch.
-
-Batch 1 is an ablation: `default` plus each knob of `flags.SEARCH_KNOBS` alone (a built-in profile
-that changes one thing), and each export variant of a model (`whisper_tiny@decomposed`) under
-`default`. From there the search descends, per function and compiler, under a budget: each later
-batch measures the current best configuration (the incumbent) again beside its untried neighbours
-(one dimension of `space()` changed: a knob switched on or off, another opt level, another export
-variant), most promising first (a knob's effect alone orders them; a knob that failed or was skipped
-alone is not tried again), at most the budget's remaining candidates; the fastest neighbour that
-beats the incumbent beyond noise, in the same sitting, becomes the incumbent; none: a local optimum,
-the search stops there. Every candidate is an ordinary matrix cell: compiled once per flag set (the
-store's key is the flags), checked against torch by the run stage, and timed like any run. Pure
-logic here: the space and each batch's choice; findings/search_descent.py walks the batches and
-keeps their files, tasks/flag_search.py runs them.
-"""
+faster than `default`, beyond noise, with outputs still matching torch. Batch 1 times each knob
+and variant alone; later batches time the incumbent beside its most promising untried neighbours
+(one dimension of `space()` changed) under a budget, until none beats it. Pure: the space and each
+batch's choice; findings/search_descent.py walks the batches, tasks/flag_search.py runs them."""
 
 from __future__ import annotations
 
@@ -58,15 +47,12 @@ class Candidate:
 class Effect:
     candidate: Candidate
     ratio: Optional[float]  # default's median / the candidate's: > 1 is faster
-    # faster | slower | within noise | too few repetitions | same module | fails | mismatch | skipped
-    # | no baseline
-    verdict: str
+    verdict: str  # faster | slower | within noise | same module … | fails | mismatch | skipped | …
 
 
 def candidates(records: Iterable[Record]) -> list[Candidate]:
-    """The run records of native, same-version runs as candidates (the newest record per job); a
-    run that did not happen carries its compile's status and words (a knob the release lacks is
-    skipped, a flag the compiler rejects fails)."""
+    """The run records of native, same-version runs as candidates; a run that did not happen carries its
+    compile's status and words (a knob the release lacks is skipped, a flag it rejects fails)."""
     records = list(records)
     by_job = {r.job: r for r in records}
     found = []
@@ -146,9 +132,8 @@ def best(rows: Sequence[Effect]) -> Effect:
     """The fastest candidate that beats `default` beyond noise, else `default` itself (`rows`
     must hold it). The naive build is a reference, never a result."""
     faster = [e for e in rows if e.verdict == "faster" and e.ratio is not None and e.candidate.name != NAIVE]
-    if faster:
-        return max(faster, key=lambda e: e.ratio or 0.0)
-    return next(e for e in rows if e.candidate.name == BASELINE)
+    fastest = max(faster, key=lambda e: e.ratio or 0.0, default=None)
+    return fastest or next(e for e in rows if e.candidate.name == BASELINE)
 
 
 # -- the budgeted descent --------------------------------------------------------------------------
@@ -165,11 +150,9 @@ class Dimension:
 def space(
     knobs: Sequence[str] = SEARCH_KNOBS, known: Optional[Mapping[str, Profile]] = None
 ) -> tuple[Dimension, ...]:
-    """The knobs as dimensions. Knobs of one group exclude each other and form one dimension: the
-    opt levels, the named target CPUs (`avx2`: on an AVX-512 host, IREE's 256-bit code for
-    x86-64-v3 can beat its own choice for the host) and every knob's declared `group` (data tiling
-    off / on / on with microkernels); every other knob is a dimension of its own (on or off), so
-    any two of them may combine. `known` names the profiles (default: the built-in ones)."""
+    """The knobs as dimensions: knobs of one group (the opt levels, the named target CPUs, a declared
+    `group`) exclude each other and form one; every other knob is one of its own, so any two combine.
+    `known` names the profiles (default: the built-in ones)."""
     known = BUILTIN_PROFILES if known is None else known
     groups = grouped_by((_group(k, known.get(k)), k) for k in knobs)
     return tuple(Dimension(g, tuple(options)) for g, options in groups.items())
@@ -214,9 +197,8 @@ NEUTRAL_SPAN = 0.15
 
 @dataclasses.dataclass(frozen=True)
 class Prior:
-    """What batch 1 (each change alone against default) says about each change: its speed-up
-    (default's median over the candidate's) and the changes that failed, mismatched or were
-    skipped alone (never tried in a combination)."""
+    """What batch 1 says about each change alone: its speed-up over default, and the changes that failed,
+    mismatched or were skipped alone (never tried in a combination)."""
 
     speedup: Mapping[str, float]
     dead: frozenset[str]
@@ -249,9 +231,7 @@ class Prior:
     @property
     def near_neutral(self) -> frozenset[str]:
         """Changes that alone did nothing much: within noise of default, or slower by at most
-        `NEUTRAL_SPAN` (neither faster, nor default's own module, nor dead). Beside a good
-        configuration such a knob can still pay: LLVM's loop vectorizer took 0.93x of default's speed
-        alone on QuartzNet ("slower") and 0.55x of the pick's time on top of data tiling and unrolling."""
+        `NEUTRAL_SPAN` (neither faster, null nor dead): such a knob can still pay in company."""
         near = {c for c, s in self.speedup.items() if s >= 1.0 - NEUTRAL_SPAN}
         return frozenset((near | self.neutral) - self.faster - self.null - self.dead)
 
@@ -279,9 +259,8 @@ class Prior:
 
 
 def stacked(incumbent: Config, dims: Sequence[Dimension], prior: Prior) -> Config:
-    """The incumbent with, in each dimension it leaves off, the option that was fastest alone among
-    those that beat default alone beyond noise: winners found one at a time, tried together in one
-    candidate (a descent of single steps would need a batch for each)."""
+    """The incumbent with, in each dimension it leaves off, the fastest option of those that beat
+    default alone beyond noise: winners found one at a time, tried together in one candidate."""
     knobs = set(incumbent.knob_set)
     for dim in dims:
         if knobs & set(dim.options):
@@ -314,10 +293,9 @@ def rank_batch(
 
 
 def polish(incumbent: Config, tried: Iterable[str], dims: Sequence[Dimension], prior: Prior) -> list[Config]:
-    """The pair step's candidates: the incumbent plus one knob that was neutral alone (`Prior.near_neutral`),
-    in a dimension the incumbent leaves off, not tried beside it yet. The batches rank by the effect alone, so
-    these come last and their width cuts them off; beside a good configuration a neutral knob can still help
-    (vector-256 and SLP did, by hand; the loop vectorizer on QuartzNet, 1.8x)."""
+    """The pair step's candidates: the incumbent plus one knob neutral alone (`Prior.near_neutral`) in a
+    dimension it leaves off, not tried beside it yet: ranked by the effect alone, these come last and the
+    width cuts them off, yet beside a good configuration such a knob can help (QuartzNet: 1.8x)."""
     seen, neutral = set(tried), prior.near_neutral
     off = [
         o for dim in dims if not incumbent.knob_set & set(dim.options) for o in dim.options if o in neutral
@@ -351,10 +329,8 @@ def explain_pruned(
 
 
 def allot(ranked: int, width: int, budget_left: int, batches_left: int) -> int:
-    """How many of a function's `ranked` candidates a batch measures: `width`, widened so that the
-    batches left can spend the budget left (the last batch takes all the budget allows), never more
-    than the budget left. A batch's width paces the budget over the batches; it never leaves a
-    candidate untimed that the budget could still pay for."""
+    """How many of a function's `ranked` candidates a batch measures: `width`, widened so the batches
+    left can spend the budget left, never more than the budget left."""
     if budget_left <= 0 or ranked <= 0:
         return 0
     pace = -(-budget_left // max(1, batches_left))  # ceil
@@ -367,10 +343,8 @@ Confirm = Callable[[Candidate, Candidate], bool]  # (incumbent, challenger) -> c
 def choose(
     incumbent: Candidate, measured: Sequence[Candidate], confirm: Optional[Confirm] = None
 ) -> Optional[Candidate]:
-    """The fastest candidate that beats the incumbent beyond noise (measured in the same sitting:
-    its interval lies wholly below the incumbent's) and, given `confirm`, that a paired comparison
-    with the incumbent (`abtest`) calls faster; or None: the incumbent is a local optimum. A
-    candidate whose module is the incumbent's is never a step."""
+    """The fastest candidate beating the incumbent beyond noise in the same sitting and, given
+    `confirm`, in a paired comparison; None: a local optimum. The incumbent's own module is never a step."""
     if incumbent.interval is None:
         return None
     better = sorted(

@@ -1,8 +1,5 @@
-"""The flag search's descent: the loop that walks each function from batch to batch over a callback
-that measures each sitting (`descend`), the time it may spend (`TimeBudget`, `fit`), and the files it
-leaves (search.json's descents, search-progress.json while it runs). The configuration space and
-each batch's choice are findings/search.py's; tasks/flag_search.py runs the batches.
-"""
+"""The flag search's descent: the loop over batches (`descend`), the time it may spend (`TimeBudget`,
+`fit`), and the files it leaves (search.json, search-progress.json while it runs)."""
 
 from __future__ import annotations
 
@@ -19,9 +16,8 @@ from iree_matrix.findings import runs_view, search
 Key = tuple[str, str]  # (function, compiler)
 # One batch's sitting: per function, its incumbent (first) and the candidates measured beside it.
 Sitting = Mapping[Key, Sequence[Config]]
-# A sitting measured: per function, the winner's name (a candidate that beat the incumbent beyond
-# noise and in the paired confirmation) or None; None for the whole sitting when it was interrupted.
-# `phase` is "batch" or "pairs".
+# A sitting ("batch" or "pairs") measured: per function, the winner's name or None; None for the
+# whole sitting when it was interrupted.
 Measure = Callable[[str, int, Sitting], Optional[Mapping[Key, Optional[str]]]]
 PAIR_SITTINGS = 3  # pair steps after the batches, each a sitting of every result beside its neutral knobs
 
@@ -59,10 +55,9 @@ class TimeBudget:
 
 
 def fit(plans: Mapping[Key, Sequence[Config]], budget: TimeBudget) -> dict[Key, list[Config]]:
-    """The candidates of one sitting that fit in the time left, most promising first and shared out
-    evenly between the functions: each function's first candidate (with its incumbent, measured
-    again beside it), then each one's second, and so on, until the next one's cost is more than
-    what is left. A batch is narrowed to the time left, never skipped while its first candidate fits."""
+    """The candidates of one sitting that fit in the time left, shared out evenly: each function's first
+    (with its incumbent, timed again beside it), then each one's second, and so on, until the next one's
+    cost is more than what is left."""
     left, each = budget.left(), budget.per_run()
     if left is None or each <= 0:
         return {key: list(p) for key, p in plans.items() if p}
@@ -119,9 +114,8 @@ def descend(
     after: Callable[[int], None] = lambda number: None,
 ) -> bool:
     """The batches from `first` to `limits.batches`, then the pair steps; False when a sitting was
-    interrupted (the walks hold every finished batch). Each batch measures every open function's
-    allotted candidates (`allot`), narrowed to the time left (`fit`); a function whose candidates no
-    longer fit is done ("time budget")."""
+    interrupted. Each batch measures every open function's allotted candidates narrowed to the time
+    left (`fit`); a function none of whose candidates fit is done ("time budget")."""
     time = time or TimeBudget()
     for number in range(first, limits.batches + 1):
         if not (plans := _batch_plans(walks, dims, limits, number)):
@@ -154,9 +148,8 @@ def _pairs(
     number: int,
     time: TimeBudget,
 ) -> bool:
-    """The pair steps: each function's result beside each knob neutral alone (`polish`), an
-    interaction a knob-alone ablation hides; a pair that wins is the result, and its own pairs are
-    tried next (at most `PAIR_SITTINGS` sittings, each narrowed to the time left)."""
+    """The pair steps: each result beside each knob neutral alone (`polish`); a pair that wins is the
+    result and its own pairs are tried next, at most `PAIR_SITTINGS` sittings."""
     for _ in range(PAIR_SITTINGS):
         wanted = {key: search.polish(w.incumbent, w.tried, dims, w.prior) for key, w in walks.items()}
         if not (fitted := fit({key: p for key, p in wanted.items() if p}, time)):
@@ -274,9 +267,8 @@ PROGRESS = "search-progress.json"
 
 @dataclasses.dataclass(frozen=True)
 class Progress:
-    """What a search had decided when its last batch ended: the batches done, each descent's state
-    and every sitting's candidates, under the arguments that made them (`signature`). Kept beside the
-    results; the same command reads it back and goes on from the next batch."""
+    """What a search had decided when its last batch ended, under the arguments that made it
+    (`signature`): the same command reads it back and goes on from the next batch."""
 
     signature: Mapping[str, object]
     batch: int  # the last finished batch

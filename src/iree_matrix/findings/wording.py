@@ -1,12 +1,6 @@
-"""The published answers in words, worded once: which compilers' modules each runtime loads, "Which
-IREE release should I use?", the regressions and the identical exports — each a question, the
-sentence that explains how it was decided, and a table's cells, from compat.json's document (derived
-once from the records: findings/compat.py). COMPATIBILITY.md prints them as Markdown
-(report/release_answers.py), the site as HTML (report/site.py) and `query model` as lines
-(findings/query.py); none of them words an answer of its own.
-
-Text only: a `code span` in backticks and **bold** are the one markup, which Markdown reads as it is
-and the site turns into `<code>` and `<b>` (report/markup.py)."""
+"""The published answers in words, worded once: each question, the sentence that explains how it was
+decided, and a table's cells, from compat.json's document. COMPATIBILITY.md, the site and `query`
+print them; a `code span` and **bold** are the one markup."""
 
 from __future__ import annotations
 
@@ -145,9 +139,8 @@ def overall(models: Sequence[Entry]) -> str:
 
 
 def _passing_recipes(model: str, models: Iterable[Entry]) -> list[str]:
-    """The export recipes of a model no release passes (MODEL~CHOICE, matrix/export_recipes.py) that pass in
-    the same records, each with its oldest passing release: "no release passes `llama@transformers`" alone
-    read as if nothing could run it, beside its `~eager+select-cache` row passing on 4 of 4."""
+    """The export recipes of a model no release passes that pass in the same records, each with its
+    oldest passing release (the model alone read as if nothing could run it)."""
     split = [(e, *recipes.split(e["model"])) for e in models if e.get("newest_passing") is not None]
     return [
         f"`{e['model']}` from {runs_view.sorted_versions(e['passing'])[0]}"
