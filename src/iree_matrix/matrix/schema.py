@@ -1,14 +1,6 @@
-"""A matrix file's shape: the one definition of its keys, tables and value types (`KEYS`, `DEFS`),
-which the parser validates every file with (`check`), which `schemas/matrix-1.schema.json` is generated
-from (bin/update_matrix_schema.py; a unit test holds the shipped file equal to it, and an editor can
-use that file, e.g. `#:schema` in Even Better TOML), and which docs/matrix-files.md is checked against
-(tests/unit/test_docs_current.py). Its first error becomes one line naming the file, the key, the
-value and what it should be (each node's `x-expected`).
-
-What a value means - a release, a target, a model, a profile, a flag a compiler has, a stage's name
-in `[timeouts]` - is the parser's to check (matrix/spec_file.py), against the registries that know it.
-A stage's own `[benchmark]` opt-in (`StageMetrics.opt_in`) joins the schema when it is loaded, so a new
-stage edits neither this file nor the schema's.
+"""A matrix file's shape, defined once (`KEYS`, `DEFS`): what the parser validates with (`check`),
+what `schemas/matrix-1.schema.json` is generated from and docs/matrix-files.md is checked against;
+each node's `x-expected` says what a value should be. What a value means is the parser's to check.
 """
 
 from __future__ import annotations
