@@ -219,9 +219,8 @@ KNOBS: Option[str] = Option(
 )
 BUDGET = _number("--budget", "compiles (candidates) per function and compiler after batch 1", 12)
 WIDTH = _number("--width", "candidates per function and compiler in each batch after the first", 4)
-# The flag search's batches (each one sitting of candidates), apart from the rounds a sitting
-# times its arms in, which `--rounds` counts (advise, compare, calibrate): `--descent-rounds` and,
-# before it, `search --rounds` were its names, still taken.
+# The flag search's batches (each a sitting of candidates), not a sitting's rounds (`--rounds`);
+# their old names still taken.
 DESCENT_BATCHES = _number(
     "--descent-batches",
     "at most this many batches of the search",

@@ -351,8 +351,7 @@ def _with_statics(ref: ModelRef) -> ModelRef:
 # A model file is Python source: the largest built-in is a few kB. Its weights are made by its code
 # (or downloaded by it), never read from the file itself.
 MAX_FILE_BYTES = 16 << 20
-# As Python reads a source file: UTF-8, a byte-order mark first taken (Windows editors write one);
-# read as plain UTF-8 the mark was "invalid non-printable character U+FEFF", a file Python imports.
+# As Python reads a source file: UTF-8, a byte-order mark first taken (Windows editors write one).
 SOURCE_ENCODING = "utf-8-sig"
 
 

@@ -1,10 +1,6 @@
-"""Which releases a matrix axis means: `compiler = "all"`, `"history"`, `">=3.0"`, or plain versions.
-
-Selectors are resolved against the package index once, with the host's pip (the user's index and
-certificates apply), and kept in `<results-dir>/releases.json` until `--refresh-releases`; plain
-versions are checked against the same answer. "all" is every final release (of `iree-base-*` for
-compiler and runtime); "history" the date-versioned `iree-compiler` / `iree-runtime` ones first.
-"""
+"""Which releases a matrix axis means (`"all"`, `"history"`, `">=3.0"`, versions): resolved once by the
+host's pip and kept in `<results-dir>/releases.json` until `--refresh-releases`; "all" is every final
+`iree-base-*` release, "history" the date-versioned `iree-compiler` / `iree-runtime` ones first."""
 
 from __future__ import annotations
 

@@ -23,11 +23,7 @@ SCHEMA = "schemas/matrix-1.schema.json"
 OPT_IN = "#/$defs/opt_in"
 
 
-# --- the definition -------------------------------------------------------------------------------
-# Every key of a matrix file, what it is for and its value's shape, once. `check` validates with it;
-# bin/update_matrix_schema.py writes it to `SCHEMA` (what an editor reads), and a unit test holds the
-# shipped file equal to it. Each node that can fail carries `x-expected`: what its error says a value
-# should be (tests/unit/test_matrix_schema.py holds every check to having one, every table closed).
+# --- the definition: each node that can fail carries `x-expected` (test_matrix_schema holds it) ----
 
 Node = dict[str, Any]  # a JSON Schema (2020-12) node
 

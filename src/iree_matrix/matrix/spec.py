@@ -26,12 +26,10 @@ AXES = {
     axis: {"models": "model", "profiles": "profile", "forms": "form"}.get(axis, axis) for axis in schema.AXES
 }
 SAME = "same"
-# How an export reaches the compiler: MLIR text (`model.mlir`) or MLIR bytecode (`model.mlirbc`,
-# what turbine's `save_mlir` writes for that suffix).
+# How an export reaches the compiler: MLIR text (`model.mlir`) or bytecode (`model.mlirbc`).
 TEXT, BYTECODE = "text", "bytecode"
 FORMS = (TEXT, BYTECODE)  # runtime = the compiler's own version
-# The ONNX front door: `onnx` (opset 17) or `onnx:N`: torch.onnx.export at opset N, then each
-# compiler's own iree-import-onnx (stages/export.py, stages/compile.py).
+# The ONNX front door: `onnx` (opset 17) or `onnx:N`, imported by each compiler's iree-import-onnx.
 ONNX, DEFAULT_ONNX_OPSET = "onnx", 17
 _ONNX_RE = re.compile(r"onnx(?::(\d{1,3}))?")
 
@@ -54,8 +52,7 @@ def lowering_compiler(form: str) -> Optional[str]:
     return found.group(1) if found else None
 
 
-# IREE's CPU HAL drivers the run stage can use: local-task (a thread pool, what the wheels default
-# to) and local-sync (everything on the calling thread: a one-core board such as the Pi Zero).
+# IREE's CPU HAL drivers the run stage can use: local-task (a thread pool) and local-sync (one thread).
 DEVICES = ("local-task", "local-sync")
 DEFAULT_DEVICE = "local-task"
 
@@ -126,7 +123,8 @@ class MatrixSpec:
     models: Mapping[str, ModelRef] = dataclasses.field(default_factory=dict)  # name -> where its code is
     weights: Mapping[str, Path] = dataclasses.field(default_factory=dict)  # model[.function] -> state dict
     peers: tuple[str, ...] = ()  # other runtimes measured beside IREE on the same inputs
-    # Where a `src:<release>` runtime's source is: release ("*": every one) -> directory, tarball or git+URL@TAG.
+    # Where a `src:<release>` runtime's source is: release ("*": every one) -> its directory, tarball
+    # or git+URL@TAG.
     iree_sources: Mapping[str, str] = dataclasses.field(default_factory=dict)
     # Built-in profiles the file redefines ([profile.default]): allowed, and said in the plan output.
     redefined: tuple[str, ...] = ()

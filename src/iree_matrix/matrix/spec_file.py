@@ -50,9 +50,8 @@ _MODEL_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]*(?:~[a-z][a-z-]*(?:\+[a
 _NAME_RULE = "names may hold letters, digits and . _ - (they become part of job ids); rename it"
 
 
-# A matrix file is a few kB of tables, lists and strings, nested 4 deep at most (`[[include]]` tables
-# of lists of strings). Beyond these it is not a matrix file: said in one line, not a traceback (a
-# 5000-deep array made tomllib raise RecursionError).
+# A matrix file is a few kB, nested 4 deep at most: beyond these it is not one, said in one line
+# (a 5000-deep array made tomllib raise RecursionError).
 MAX_FILE_BYTES = 4 << 20
 MAX_NESTING = 16
 
@@ -79,8 +78,7 @@ def read(path: Path) -> dict[str, Any]:
             ) from None
         raise SpecError(f"{path}: {exc.reason}; a matrix file is a TOML file (as in matrix/)") from None
     try:
-        # A byte-order mark (what Windows' Notepad writes first) is no part of the TOML: without this
-        # it was "not valid TOML: Invalid statement (at line 1, column 1)" of a file that looks right.
+        # A byte-order mark (what Windows' Notepad writes first) is no part of the TOML.
         text = raw.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
         raise SpecError(f"{path}: not UTF-8 text (byte {exc.start}); save the file as UTF-8") from None

@@ -1,9 +1,6 @@
-"""The export's arrays as the run stage reads and compares them. A dtype numpy lacks (bfloat16, the
-float8s) is saved as its raw bits (export.json's `saved_as`, '|V2'); IREE's tools read such a .npy
-input but cannot write one (iree-run-module 3.13: "UNIMPLEMENTED; unsupported data encoding"), so
-the run asks for that output's raw contents (`--output=@outputN.bin`), read here by the export's
-shape and dtype.
-"""
+"""The export's arrays as the run stage reads and compares them. A dtype numpy lacks (bfloat16) is
+saved as its raw bits (export.json's `saved_as`), which IREE's tools read but cannot write: the run
+asks for that output's raw contents (`--output=@outputN.bin`), read here by the export's shape."""
 
 from __future__ import annotations
 
