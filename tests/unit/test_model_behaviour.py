@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from iree_matrix.bundle_runner import arrays as runner_arrays
 from iree_matrix.core.errors import StageFailure, UserError
 from iree_matrix.core.system.processes import Completed
 from iree_matrix.stages import arrays, export, run
@@ -95,13 +96,13 @@ BITS = np.array([[0x3F80, 0xC000, 0x3F00], [0x4049, 0x7FC0, 0xFF80]], dtype=np.u
 
 
 def test_bfloat16_raw_bits_are_read_back_from_irees_bin_and_the_exports_npy(tmp_path: Path) -> None:
-    assert arrays.is_raw(BF16) and arrays.output_name(0, BF16) == "output0.bin"
+    assert arrays.output_name(0, BF16) == "output0.bin"
     assert arrays.output_name(1, {"shape": [2], "dtype": "float32"}) == "output1.npy"
     BITS.tofile(tmp_path / "output0.bin")  # what iree-run-module --output=@output0.bin writes
     np.save(tmp_path / "ref.npy", BITS.view("V2"))  # what the export saved
     got, ref = arrays.load(tmp_path / "output0.bin", BF16), arrays.load(tmp_path / "ref.npy", BF16)
     assert got.shape == ref.shape == (2, 3) and got.dtype.kind == ref.dtype.kind == "V"
-    values = arrays.as_float64(got, BF16)
+    values = runner_arrays.as_float64(got, BF16)
     assert values[0].tolist() == [1.0, -2.0, 0.5] and values[1, 0] == 3.140625
     assert np.isnan(values[1, 1]) and values[1, 2] == -np.inf
     check = run.compare([tmp_path / "output0.bin"], [tmp_path / "ref.npy"], atol=0, rtol=0, described=[BF16])
@@ -110,11 +111,16 @@ def test_bfloat16_raw_bits_are_read_back_from_irees_bin_and_the_exports_npy(tmp_
     assert digest == run.outputs_digest([tmp_path / "output0.bin"], [BF16]) and len(digest) == 64
 
 
-def test_another_dtype_numpy_lacks_without_ml_dtypes_is_one_line_saying_what_to_install(monkeypatch) -> None:
+def test_another_dtype_numpy_lacks_without_ml_dtypes_is_one_line_saying_what_to_install(
+    monkeypatch, tmp_path: Path
+) -> None:
     monkeypatch.setitem(sys.modules, "ml_dtypes", None)  # an import of it fails
-    raw = np.zeros(4, np.uint8).view("V1")
+    np.zeros(4, np.uint8).tofile(tmp_path / "output0.bin")
+    described = [{"shape": [4], "dtype": "float8_e4m3fn", "saved_as": "|V1"}]
     with pytest.raises(UserError, match=r"float8_e4m3fn arrays as raw bits .*\(pip install ml_dtypes\)$"):
-        arrays.as_float64(raw, {"shape": [4], "dtype": "float8_e4m3fn", "saved_as": "|V1"})
+        run.compare(
+            [tmp_path / "output0.bin"], [tmp_path / "output0.bin"], atol=0, rtol=0, described=described
+        )
 
 
 # ---------------------------------------------------------------- the export stage's classes

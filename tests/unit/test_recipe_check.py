@@ -81,7 +81,7 @@ def test_a_wrong_rewrite_is_the_recipes_error_naming_it(monkeypatch):
     )
     assert "its rewrite of topk (export_rewrites.py)" in said and "not IREE" in said
     # the worker writes it as the phase `recipe`, which the export stage records as the recipe's
-    assert export._PHASE_CLASS["recipe"] == "recipe-error"
+    assert export._PHASES["recipe"][0] == "recipe-error"
 
 
 def test_the_masked_knn_passes_the_recipes_check_with_the_rewrite_as_it_is():

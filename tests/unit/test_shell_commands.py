@@ -30,12 +30,17 @@ def _blocks() -> dict[str, str]:
     )
 
 
+def _docs_commands(text: str) -> dict[str, str]:
+    """The command blocks a docs page holds, by marker name."""
+    return {m.group("name"): m.group("body").rstrip("\n") for m in shell_commands._BLOCK.finditer(text)}
+
+
 PI_ZERO_CELL = "run:tiny_cnn/*/iree3.7.0/armv6-arm1176jzf-s/default/rtsrc3.7.0+static/local-sync"
 
 
 @pytest.mark.parametrize("doc", shell_commands.DOCS)
 def test_the_docs_commands_are_what_the_tool_runs(doc: str) -> None:
-    shown = shell_commands.docs_commands((REPO / doc).read_text())
+    shown = _docs_commands((REPO / doc).read_text())
     assert shown, f"{doc} holds no <!-- commands:NAME --> block"
     blocks = _blocks()
     for name, body in shown.items():
@@ -43,9 +48,7 @@ def test_the_docs_commands_are_what_the_tool_runs(doc: str) -> None:
 
 
 def test_every_command_block_is_in_a_doc() -> None:
-    shown = {
-        name for doc in shell_commands.DOCS for name in shell_commands.docs_commands((REPO / doc).read_text())
-    }
+    shown = {name for doc in shell_commands.DOCS for name in _docs_commands((REPO / doc).read_text())}
     assert shown == set(_blocks())
 
 

@@ -496,18 +496,18 @@ def test_bad_benchmark(tmp_path, body, shown):
 
 
 def test_benchmark_dispatches_default_to_none(tmp_path):
-    assert _load(tmp_path).benchmark.dispatches == ()
+    assert _load(tmp_path).benchmark.globs("dispatches") == ()
 
 
 def test_benchmark_dispatches_globs_parsed(tmp_path):
     extra = '[benchmark]\ndispatches = ["tiny_cnn/default", "tiny_*/O?"]\n'
     matrix = _load(tmp_path, extra=extra)
-    assert matrix.benchmark.dispatches == ("tiny_cnn/default", "tiny_*/O?")
+    assert matrix.benchmark.globs("dispatches") == ("tiny_cnn/default", "tiny_*/O?")
 
 
 def test_benchmark_dispatches_may_be_one_string(tmp_path):
     matrix = _load(tmp_path, extra='[benchmark]\ndispatches = "tiny_cnn/*"\n')
-    assert matrix.benchmark.dispatches == ("tiny_cnn/*",)
+    assert matrix.benchmark.globs("dispatches") == ("tiny_cnn/*",)
 
 
 @pytest.mark.parametrize(

@@ -13,10 +13,8 @@ __all__ = ["EXIT_INTERRUPTED", "built_model", "model_reference"]
 
 
 def model_reference(text: str, runs: Optional[Path] = None) -> str:
-    """What to build for the model a command was given: a built-in name or `FILE:FACTORY` as it is;
-    a user's model by the name the tool printed (`hf_models-vit`, the matrix summary's and the
-    report's) as the reference its runs' records ran it by (models.references). A name no run
-    knows is one line that says how to name a model of one's own."""
+    """What to build for the model a command was given: a built-in or `FILE:FACTORY` as it is; a user's
+    model by the name the tool printed, as the reference its runs' records ran it by."""
     from iree_matrix.findings import results_folder
     from iree_matrix.findings.publish import RUNS_DIR
     from iree_matrix.matrix import export_recipes as recipes
@@ -44,11 +42,8 @@ def model_reference(text: str, runs: Optional[Path] = None) -> str:
 
 
 def built_model(text: str, said_as: str) -> tuple[str, str]:
-    """(what to build, the name its jobs, records and sitting carry) for the model `text` names (a
-    built-in, `FILE:FACTORY`, or a user's model by the name the tool printed for it); a model that
-    does not resolve is one line starting with `said_as` (`advise MODEL`, `bundle --advise MODEL`).
-    A user's `FILE:FACTORY` is built as given and named by its module and factory, so every arm of
-    a sitting is one model's (`negabs_model-negabs`)."""
+    """(what to build, the name its jobs, records and sitting carry) for the model `text` names; a model
+    that does not resolve is one line starting with `said_as` (`advise MODEL`)."""
     from iree_matrix.matrix import models
 
     reference = model_reference(text)
@@ -59,10 +54,8 @@ def built_model(text: str, said_as: str) -> tuple[str, str]:
 
 
 def check_release(command: str, release: Optional[str], results: Optional[Path]) -> None:
-    """`--release R` names a release of IREE's compiler on the index (the one the matrix's versions
-    are checked against, kept in RESULTS/releases.json), said before anything is planned: `--release
-    9.9.9` was planned as iree9.9.9 cells, and only pip said otherwise, at install. Offline with
-    nothing stored: taken as written (pip will say)."""
+    """`--release R` checked against the compiler's releases on the index before anything is planned
+    (offline with nothing stored: taken as written, pip will say)."""
     from iree_matrix.execution.workflow import resolver
     from iree_matrix.iree import versions
     from iree_matrix.matrix.releases import ReleaseError

@@ -60,19 +60,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     from iree_matrix.commands.base import built_model, check_release
 
-    plan = options.plan_settings(args)
-    if options.ADVISE.of(args) and plan.models:  # it was dropped for --advise's model, silently
+    plan, advised = options.plan_settings(args), options.ADVISE.of(args)
+    if advised and plan.models:  # it was dropped for --advise's model, silently
         raise UserError(
-            f"bundle --advise {options.ADVISE.of(args)}: --model {plan.models[0]} is not taken with --advise "
+            f"bundle --advise {advised}: --model {plan.models[0]} is not taken with --advise "
             "(its sitting is one model's: bundle each model with its own --advise)"
         )
     _check_to(options.TO.of(args))
     check_release("bundle", options.RELEASE.of(args), plan.results_dir)
-    if (
-        options.ADVISE.of(args) and options.MATRIX.of(args) is None
-    ):  # advise's arms: advise's matrix, the results here
+    if advised and options.MATRIX.of(args) is None:  # advise's arms: advise's matrix, the results here
         plan = dataclasses.replace(plan, matrix=shipped.matrix_dir() / "advise.toml")
-    advised = options.ADVISE.of(args)
     reference, name = built_model(advised, "bundle --advise") if advised else (None, None)
     settings = bundling.Settings(
         to=options.TO.of(args),
@@ -92,8 +89,7 @@ def main(args: argparse.Namespace) -> int:
 
 
 def _check_to(to: Optional[Path]) -> None:
-    """`--to` checked before anything is compiled for it (a file there was refused only at packing,
-    after every cell had compiled; a file on the way to it was a traceback then)."""
+    """`--to` checked before anything is compiled for it (a file there was refused only at packing)."""
     from iree_matrix.core.input_files import blocking_file
     from iree_matrix.execution.bundle import MANIFEST
 

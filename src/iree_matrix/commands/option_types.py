@@ -1,8 +1,6 @@
-"""The kinds of command-line option, each declared once in options.py (as nox's `NoxConfig` declares
-its options): the flag, the type argparse parses the value with (the type `of` gives back), its
-default and its help. A command takes one with `taking(CACHE)` (`CACHE.but(help=...)` where it
-differs: a default, its help's words) and reads it back with `CACHE.of(args)`. Nothing else in the package
-calls argparse's `add_argument` (tests/unit/test_thin_commands.py holds it)."""
+"""The kinds of command-line option, each declared once in options.py: its flag, type, default and
+help. A command takes one with `taking(CACHE)` (`CACHE.but(...)` where it differs) and reads it back
+with `CACHE.of(args)`; nothing else calls argparse's `add_argument`."""
 
 from __future__ import annotations
 
@@ -26,9 +24,8 @@ GIVEN = "options_given"
 
 
 class Parsed(argparse.Namespace):
-    """argparse's namespace, keeping which options the command line gave (`given`, as the actions
-    `marking` makes note them): a command's own namespace is copied into the top one whole, these
-    names merged with the top one's."""
+    """argparse's namespace, keeping which options the command line gave (`given`), merged with the top
+    namespace's when a command's is copied into it."""
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name == GIVEN:
@@ -272,9 +269,8 @@ def kernel_name(text: str) -> str:
 
 
 def directory(text: str) -> Path:
-    """A directory option's value, absolute (`absolute`); argparse's one-line error when it names
-    a loop of symbolic links or a file, which every later step would trip over with a traceback, or
-    nothing (`--out ''` wrote into the working directory)."""
+    """A directory option's value, absolute; argparse's one-line error for an empty path, a loop of
+    symbolic links or a file (each a later traceback)."""
     if not text.strip():
         raise argparse.ArgumentTypeError("an empty path: name a directory")
     path = absolute(text)

@@ -1,9 +1,6 @@
-"""Every option of every command, declared once, typed, one meaning per name (option_types.py says
-how a command adds one and reads it back), the groups several commands take, and the typed settings
-a command line makes (`plan_settings`, `run_options`): a command reads its options here and calls a
-typed function with them; none reads or rewrites argparse's namespace after that. `--backend`'s
-choices are the registry's (envs/backends.py `BACKENDS`, plus `auto`), looked up when the parser is
-built: a new backend is one entry there and no list here."""
+"""Every option of every command, declared once, typed, one meaning per name; the groups several
+commands take; and the typed settings a command line makes (`plan_settings`, `run_options`), after
+which no command reads argparse's namespace."""
 
 from __future__ import annotations
 
@@ -83,9 +80,8 @@ REFRESH_RELEASES = Switch(
     'ask the package index again what selectors such as compiler = "all" mean, instead of reusing '
     "RESULTS_DIR/releases.json",
 )
-# Installs and compiles overlap with each other and with exports (timed stages still take the
-# machine alone): on 2 cores a first default run is minutes shorter (docs/first-run.md). Capped
-# because each compile is itself multi-threaded and the large ones take gigabytes.
+# Installs and compiles overlap (timed stages still run alone); capped because each compile is
+# itself multi-threaded and the large ones take gigabytes.
 DEFAULT_JOBS = max(1, min(4, os.cpu_count() or 1))
 JOBS: Option[int] = Option(
     "--jobs",
@@ -114,9 +110,8 @@ RETIME: Option[str] = Option(
     metavar="GLOB",
     repeat=True,
 )
-# `--wait` means one thing wherever it is taken: wait for whoever holds what the command needs,
-# instead of stopping; a matrix needs the cache, publish, merge and results the results directory
-# (their help says so: `WAIT.add(parser, help=WAIT_WRITER_HELP)`).
+# `--wait`: wait for whoever holds what the command needs (the cache; the results directory for
+# publish, merge and results, whose help says so) instead of stopping.
 WAIT = Switch(
     "--wait",
     "when another run uses the cache, wait for it to end (it is named: pid, command, since when) instead "
@@ -137,9 +132,8 @@ TIMEOUT: Option[str] = Option(
 
 
 def parse_timeouts(text: Optional[str]) -> dict[str, float]:
-    """`--timeout`'s value as stage -> seconds, parsed where it is read: "600" every stage,
-    "export=300,run=120" those stages, "600,run=120" both (a named stage wins); none (or empty): none.
-    A bad value is a one-line error saying why."""
+    """`--timeout`'s value as stage -> seconds: "600" every stage, "export=300,run=120" those, both
+    (a named stage wins); a bad value is a one-line error."""
     if not text:
         return {}
     known = stages.names()
@@ -225,9 +219,8 @@ KNOBS: Option[str] = Option(
 )
 BUDGET = _number("--budget", "compiles (candidates) per function and compiler after batch 1", 12)
 WIDTH = _number("--width", "candidates per function and compiler in each batch after the first", 4)
-# The flag search's batches (each one sitting of candidates), apart from the rounds a sitting
-# times its arms in, which `--rounds` counts (advise, compare, calibrate): `--descent-rounds` and,
-# before it, `search --rounds` were its names, still taken.
+# The flag search's batches (each a sitting of candidates), not a sitting's rounds (`--rounds`);
+# their old names still taken.
 DESCENT_BATCHES = _number(
     "--descent-batches",
     "at most this many batches of the search",
@@ -471,8 +464,7 @@ def cache_dir(args: argparse.Namespace) -> Path:
 
 def default_results_dir(given: Path | None, matrix_path: Path, models: Sequence[str] = ()) -> Path:
     """`--results-dir` (`given`) or runs/<matrix file name>, with `--model`'s names after a `-`
-    (runs/default-my_net): a run of some models is not the file's run, and its records kept apart
-    from it. The published results/ only via `publish`."""
+    (runs/default-my_net): a run of some models is kept apart from the file's run."""
     from iree_matrix.findings.publish import run_dir
 
     results_dir = given if given is not None else run_dir(matrix_path)

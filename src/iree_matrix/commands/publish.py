@@ -59,10 +59,8 @@ def run(source: Path, to: Path, *, wait: bool = False) -> int:
 
 
 def finish_interrupted(dirs: Iterable[Path] = (), say: Say = lambda s: None) -> list[str]:
-    """Finish every publish that was killed before it ended, into `dirs` or the published
-    directories under `results/`: the run's records copied again (if the run is still there) and
-    every document rendered from the records the directory then holds. A warning per publish (on
-    stderr), which is also returned; a publish that cannot be finished is said, never raised."""
+    """Finish every publish killed before it ended (into `dirs` or results/): its records copied again
+    and every document rendered; a warning per publish, returned, never raised."""
     from iree_matrix.findings import publish as published
 
     warnings = []

@@ -94,9 +94,8 @@ class Question:
 
 
 def _results_dir(given: Path | None) -> Path:
-    """The results set a question is asked of: the one given; else ./results where it holds a log
-    (a checkout, or a user's own published set); else the published results installed with the
-    tool (core/shipped.py), so `query` answers outside a checkout too."""
+    """The results set a question is asked of: the one given, else ./results where it holds a log,
+    else the published results installed with the tool."""
     from iree_matrix.core import shipped
     from iree_matrix.findings import results_folder
 

@@ -1,17 +1,6 @@
-"""Export recipes: how a model is exported, searched like compile flags.
-
-A recipe is named after a built-in model as `MODEL~CHOICE+CHOICE`, e.g.
-`llama@transformers~eager+select-cache`: the same model module, seed, inputs and tolerance, exported
-by `scripts/export_recipe.py` with those choices instead of the pipeline's default export
-(`export_model.py`: the model's own attention, the library's cache update, turbine's strict
-`aot.export`). The worker defines the choices (`CHOICES`, read here with `ast`, never imported: the
-orchestrator has no torch); this module says what each one means to a user, which apply to a model,
-and which to try next.
-
-The search (`iree-matrix search-recipes`): batch 1 tries each applicable choice alone; batch 2 tries
-the combination of every choice that changed a function's outcome in batch 1 (passed, or failed
-at a later stage or with another error) on some release, so two changes that each remove one
-blocker are tried together.
+"""Export recipes, searched like compile flags: `MODEL~CHOICE+CHOICE` (`llama@transformers~eager`) is
+the same model exported by `scripts/export_recipe.py` with those choices (its `CHOICES`, read with
+`ast`). Here: what each means, which apply to a model, and which to try next (`search-recipes`).
 """
 
 from __future__ import annotations
@@ -106,9 +95,8 @@ def split(model: str) -> tuple[str, str]:
 
 
 def search_offer(reference: str, where: pasted.Where = pasted.HERE) -> str:
-    """What to do about a failure of a user's model (`reference`: FILE:FACTORY as a command line
-    takes it, quoted) that no known signature explains: search the ways to export it (the recipe
-    search takes a user's model as it takes a built-in one). Said by a run's summary and `query`."""
+    """What to do about a failure of a user's model (`reference`, quoted) that no known signature
+    explains: search the ways to export it."""
     search = where.line(f"iree-matrix search-recipes --model {reference}")
     return (
         f"no known failure signature matches these words; `{search}` exports it the other ways it knows "
@@ -118,9 +106,8 @@ def search_offer(reference: str, where: pasted.Where = pasted.HERE) -> str:
 
 
 def commands(reference: str, recipe: str, where: pasted.Where = pasted.HERE) -> tuple[str, ...]:
-    """The commands that run the model `reference` (a built-in's name or FILE:FACTORY, as a command line takes
-    it) exported by `recipe`, as the tool prints them, with the settings of the run that prints them
-    (`where`): each runs as printed (tests/processes/test_printed_commands.py runs every one)."""
+    """The commands that run the model `reference` exported by `recipe`, with the settings of the run
+    that prints them (`where`): each runs as printed."""
     model = shlex.quote(f"{reference}{SEP}{recipe}")
     return (where.line(f"iree-matrix advise {model}"), where.line(f"iree-matrix matrix --model {model}"))
 
@@ -132,10 +119,8 @@ def tuned(reference: str, profile: str, where: pasted.Where = pasted.HERE) -> st
 
 
 def route(reference: str, named: Sequence[str], where: pasted.Where = pasted.HERE) -> str:
-    """The line under a failure's hint that runs the failing user's model (`reference`, as a command
-    line names it, with its recipe if it has one) by the recipes the hint names (`named`, its route
-    first), those it was not exported by already: the hint's `FILE:FACTORY~RECIPE` spelled out, so
-    it runs as printed. Empty when no named recipe is left to try."""
+    """The line under a failure's hint that runs the user's model `reference` by the recipes the hint
+    names (`named`) that it was not exported by already; empty when none is left."""
     base, sep, current = reference.rpartition(SEP)
     if not sep or "/" in current or ":" in current:  # a `~` of the path (~/nets/x.py), not a recipe
         base, current = reference, ""
@@ -154,12 +139,9 @@ ATTENTION = "attn_implementation"  # the factory parameter the `eager` choice se
 
 
 def applicable(source: Path, factory: str = "build") -> tuple[str, ...]:
-    """The choices that can change how the model in `source` is exported: `eager` when its factory
-    (a built-in's `build`, a user's FILE:FACTORY) takes an attention implementation (its second
-    parameter named `attn_implementation`, transformers' word: a second parameter of another name
-    means something else, and `build(seed, "eager")` would pass "eager" as that, a DLRM's `by_hand`
-    flag once, "passing" by the model written out and said to be its eager attention), `select-cache`
-    when it uses transformers' StaticCache; the export choices always."""
+    """The choices that can change how the model in `source` is exported: `eager` when its factory's
+    second parameter is `attn_implementation` (a parameter of another name means something else),
+    `select-cache` when it uses transformers' StaticCache; the export choices always."""
     text = source.read_text(encoding="utf-8")
     found = []
     for node in ast.parse(text).body:
@@ -186,12 +168,10 @@ def batch_one(source: Path, factory: str = "build") -> list[str]:
 def batch_two(
     outcomes: Mapping[str, Mapping[tuple[str, str], str]], baseline: Mapping[tuple[str, str], str]
 ) -> list[str]:
-    """The combinations to try after batch 1 (`outcomes`: recipe -> {(function, release): outcome},
-    an outcome being "pass" or the failing stage and its words; `baseline` the default export's).
-    For each function that some release passes by no recipe yet: every choice that changed that
-    function's outcome on any release, together. Blockers come one after another (a release that
-    refuses SDPA never reaches the cache's scatter), so a choice that removes the second blocker
-    shows only on a release without the first: the union is taken over releases."""
+    """The combinations to try after batch 1 (`outcomes`: recipe -> {(function, release): outcome};
+    `baseline` the default export's): for each function some release passes by no recipe yet, every
+    choice that changed its outcome on any release, together (blockers come one after another, so the
+    union is taken over releases)."""
     tried = set(outcomes)
     combos: list[str] = []
     cells = {cell for table in outcomes.values() for cell in table} | set(baseline)
@@ -222,8 +202,7 @@ PASS = "pass"
 
 def outcome(stages: Sequence[tuple[str, str, str]]) -> str:
     """A function's outcome on one release from its (stage, status, message) records in pipeline
-    order: "pass" when its run matched torch, else the first stage that did not succeed and its
-    first line (a not-run stage after a failure is not the cause)."""
+    order: "pass" when its run matched torch, else the first stage that did not succeed and its line."""
     for stage, status, message in stages:
         if status in ("ok", "skip") and stage != "run":
             continue

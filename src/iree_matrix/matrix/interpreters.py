@@ -1,10 +1,6 @@
-"""Which Python interpreter the venv backend builds a `python = "3.X"` environment with.
-
-Looked for, in order: the matrix's `[interpreters]` entry; the interpreter running iree-matrix;
-pyenv's `versions/3.X.*` (under `$PYENV_ROOT`, default `~/.pyenv`; the newest patch); `python3.X`
-on PATH; `uv python find 3.X`. Every candidate is asked its own version, so a pyenv shim for a
-version pyenv does not have (it exits "command not found") is not taken. A Python found nowhere is a
-plan-time line naming what to install, before anything runs.
+"""Which Python interpreter the venv backend builds a `python = "3.X"` environment with: the matrix's
+`[interpreters]`, the running one, pyenv's newest 3.X, `python3.X` on PATH, `uv python find`; each
+asked its own version (a pyenv shim may have none).
 """
 
 from __future__ import annotations

@@ -1,18 +1,7 @@
-"""Which models exist and where their code is — known without importing torch.
-
-A model is named in a matrix file (or with `--model`) as
-  - a built-in name: `mobilenet_v2` (a module under scripts/models/),
-  - a file and factory: `path/to/my_model.py:build`,
-  - an importable module and factory: `mypackage.models:make_net`.
-The factory returns the protocol of scripts/models/api.py: a `ModelSpec` (module, inputs, atol,
-rtol) or a dict of them, one per exported function.
-
-What the planner needs from a model's source it reads with `ast`, never by importing it (the
-orchestrator has no torch, and planning - `--list` included - must never run a user's code, not even
-a package's `__init__.py`): `FUNCTIONS = ("encoder", "decoder_step")` names the functions of a
-factory that returns a dict, and `REQUIREMENTS = ("transformers==5.0.0",)` adds packages to the
-exporter environment. A module name is found by looking for its file on the path, not by
-`importlib.util.find_spec`, which imports (runs) the parent packages.
+"""Which models exist and where their code is, known without importing torch: a built-in name
+(scripts/models/), `path/to/file.py:factory` or `package.module:factory`. What the planner needs of a
+model's source (`FUNCTIONS`, `REQUIREMENTS`) it reads with `ast`: planning never runs a user's code,
+not even a package's `__init__.py` (a module is found by its file on the path, not `find_spec`).
 """
 
 from __future__ import annotations
@@ -61,9 +50,8 @@ class ModelRef:
         return ["--module", self.module, "--import-root", str(self.import_root), "--factory", self.factory]
 
     def mounts(self) -> list[Path]:
-        """What an isolating backend must make readable for the worker to import the model: its
-        top-level package (or module file) under its import root, or its file's directory (its
-        sibling modules and data files), never a directory that holds the home (`readable_beside`)."""
+        """What an isolating backend must make readable for the worker to import the model: its top-level
+        package (or module) under its import root, or `readable_beside` its file."""
         if self.import_root is not None and self.module is not None:
             top = self.import_root / self.module.split(".")[0]
             return [top if top.is_dir() else top.with_name(top.name + ".py")]
@@ -84,10 +72,8 @@ _WIDE = ("/", "/tmp", "/var/tmp", "/dev/shm", "/home", "/root", "/run", "/etc", 
 
 
 def readable_beside(file: Path) -> Path:
-    """What a sandbox binds read-only for a file a model's worker reads (the model's source, its
-    weights): the file's directory, so that its sibling modules and data files are there too, unless
-    that directory is the home, holds it, or is a system-wide one (/tmp, /etc, ...): then the file
-    alone. A model kept in ~ once bound the whole home (its ~/.ssh) into the sandbox."""
+    """What a sandbox binds read-only for a file a model's worker reads: its directory (its sibling
+    modules and data), unless that is or holds the home, or is system-wide (/tmp, /etc): then the file."""
     file = Path(os.path.abspath(file))
     parent = file.parent
     home = None
@@ -112,10 +98,8 @@ def builtin_names() -> tuple[str, ...]:
 
 
 def user_name(stem: str, factory: str) -> str:
-    """The name a user's model goes by in job ids, records, tables and sitting files: its file's (or
-    module's) stem, and the factory after a `-` unless it is `build` (`hf_models.py:vit` is
-    `hf_models-vit`). Every command that takes a model derives it here, so the names the tool prints
-    and the references a user types meet."""
+    """The name a user's model goes by everywhere: its file's (or module's) stem, and the factory after
+    a `-` unless it is `build` (`hf_models.py:vit` is `hf_models-vit`)."""
     return (stem if factory == "build" else f"{stem}-{factory}").replace(".", "_")
 
 
@@ -131,9 +115,8 @@ def split_recipe(text: str) -> tuple[str, str]:
 
 
 def name_of(text: str) -> str:
-    """The name the tool prints for the model `text` names (a built-in or printed name is itself;
-    `path/to/hf_models.py:vit` is `hf_models-vit`), derived as `resolve` does without reading the
-    file: a question about records outlives the file that made them."""
+    """The name the tool prints for the model `text` names, derived as `resolve` does without reading
+    the file: a question about records outlives the file that made them."""
     model, recipe = split_recipe(text)
     if ":" not in model:
         return text
@@ -237,9 +220,8 @@ def defined_functions(file: Path) -> list[str]:
 
 
 def reference_in(argv: Sequence[str]) -> Optional[str]:
-    """The reference of a user's model that a worker's command line ran (`ModelRef.worker_args`
-    read back, with an export recipe's `--recipe`); None for a built-in model or no model worker. A
-    record keeps its command, so what to type for a model the records name is known from them."""
+    """The reference of a user's model that a worker's command line ran (`ModelRef.worker_args` read
+    back); None for a built-in model or no model worker."""
     values: dict[str, str] = {}
     for flag, value in zip(argv, argv[1:]):
         if flag in ("--file", "--module", "--import-root", "--factory", "--recipe"):
@@ -282,11 +264,8 @@ ROUTABLE_STAGES = ("export", "compile", "run")
 
 
 def recipe_may_route(record: Record) -> bool:
-    """Whether exporting another way could honestly get past `record`'s failure: an export, compile
-    or run that failed. Not a mismatch (wrong numbers: a recipe that "fixed" them would hide the
-    defect, and every recipe is checked against the same torch outputs), a timeout (the machine's
-    load or the model's size, not its export), nor a runtime's refusal to load a module (the
-    release pair's answer, whatever made the module)."""
+    """Whether exporting another way could honestly get past `record`'s failure: an export, compile or
+    run that failed; not a mismatch (a recipe would hide the defect), a timeout, nor a refused load."""
     if record.label.kernel or record.stage == "kernel":  # the kernel's: `kernel_offer`, never an export's
         return False
     return record.status == Status.FAIL and record.stage in ROUTABLE_STAGES and not refusals.refused(record)
@@ -295,10 +274,8 @@ def recipe_may_route(record: Record) -> bool:
 def search_offer(
     model: str, known: Mapping[str, str], failures: Iterable[Record], where: pasted.Where = pasted.HERE
 ) -> str:
-    """The recipe search offered for `failures` of `model` no known signature explains (a run's
-    summary and `query model` say the same line): none unless one of them a recipe could route
-    around (`recipe_may_route`), none for a model already exported by a recipe (`MODEL~RECIPE`) or
-    a built-in one; `known` gives a user's model its reference."""
+    """The recipe search offered for `failures` of `model` no known signature explains: none unless a
+    recipe could route around one, none for a model already exported by a recipe or a built-in one."""
     failures = list(failures)
     base, recipe = recipes.split(model)
     failed = [r for r in failures if r.status is not Status.OK]
@@ -374,8 +351,7 @@ def _with_statics(ref: ModelRef) -> ModelRef:
 # A model file is Python source: the largest built-in is a few kB. Its weights are made by its code
 # (or downloaded by it), never read from the file itself.
 MAX_FILE_BYTES = 16 << 20
-# As Python reads a source file: UTF-8, a byte-order mark first taken (Windows editors write one);
-# read as plain UTF-8 the mark was "invalid non-printable character U+FEFF", a file Python imports.
+# As Python reads a source file: UTF-8, a byte-order mark first taken (Windows editors write one).
 SOURCE_ENCODING = "utf-8-sig"
 
 
@@ -413,9 +389,8 @@ def read_statics(file: Path) -> dict[str, Any]:
 
 
 def _uncallable(body: list[ast.stmt]) -> dict[str, tuple[str, str]]:
-    """Top-level functions that neither `f()` nor `f(seed)` can call - the two ways the export calls
-    a factory (with the seed when it takes any parameter) - each with its parameters as written and
-    the one that cannot be given. A decorated function is left out: its decorator may change that."""
+    """Top-level functions that neither `f()` nor `f(seed)` (how the export calls a factory) can call,
+    each with its parameters as written and why; a decorated function is left out."""
     found: dict[str, tuple[str, str]] = {}
     for node in body:
         if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or node.decorator_list:
@@ -438,9 +413,8 @@ _LITERALS = (ast.Constant, ast.List, ast.Tuple, ast.Dict, ast.Set, ast.JoinedStr
 
 
 def _literal_only(body: list[ast.stmt]) -> dict[str, str]:
-    """Names the module's top level binds only to literals (`SIZE = 3`, `NAMES = ("a",)`), each with
-    its source text (shortened): a factory named so is no function. A name bound any other way too
-    (def, class, import, a call, inside an if or try) is left out: it may be one."""
+    """Names the module's top level binds only to literals, each with its source text (shortened): a
+    factory named so is no function. A name also bound another way is left out."""
     literal: dict[str, str] = {}
     other: set[str] = set()
     for node in body:

@@ -1,13 +1,6 @@
-"""The peers: the other frameworks timed beside IREE (torch eager, torch.compile, ONNX Runtime,
-TFLite), one module each in `scripts/peer_frameworks/` (CONTRIBUTING.md, "Adding a peer").
-
-A peer's module runs inside its environment (scripts/peers.py imports it there, where iree_matrix
-is not installed); here its `PEER` declaration is read from the source (`ast.literal_eval`, nothing
-imported): its order, the name a reader sees, the pinned packages its environment needs, the
-distributions whose versions it records, the packages the site lists, the op-kind vocabulary of its
-op profile and how its one-thread figure is taken. Everything that lists peers reads them here: a
-matrix file's `peers`, the peer environment's requirements, the reports' columns and prose, the
-site's package filter.
+"""The peers: the other frameworks timed beside IREE, one module each in `scripts/peer_frameworks/`
+(CONTRIBUTING.md, "Adding a peer"), whose `PEER` declaration is read here from the source (nothing
+imported). Everything that lists peers reads them here.
 """
 
 from __future__ import annotations
@@ -45,8 +38,7 @@ class Peer:
 
 @functools.cache
 def ordered() -> tuple[Peer, ...]:
-    """Every peer, in their `rank` order: the declaration of each module of the shipped scripts'
-    `peer_frameworks/`."""
+    """Every peer, in their `rank` order."""
     folder = shipped.scripts_dir() / PACKAGE
     found = [_read(path) for path in sorted(folder.glob("*.py")) if not path.name.startswith("_")]
     peers = sorted(found, key=lambda p: (p.rank, p.name))
@@ -66,8 +58,7 @@ def names() -> tuple[str, ...]:
 
 
 def among(found: Iterable[str]) -> tuple[str, ...]:
-    """The peers named in `found` (a record's peer results, say), in the peers' order; a name no
-    module declares (an old record's) is left out."""
+    """The peers named in `found`, in the peers' order; a name no module declares is left out."""
     named = set(found)
     return tuple(name for name in names() if name in named)
 
@@ -82,8 +73,7 @@ def display(name: str) -> str:
 
 
 def requirements(asked: Sequence[str]) -> tuple[str, ...]:
-    """What the asked peers need beside torch and numpy, in the peers' order (every peer's: the
-    set the peers environment has always had, so its id and pins stay)."""
+    """What the asked peers need beside torch and numpy, in the peers' order."""
     return tuple(r for p in ordered() if p.name in asked for r in p.requirements)
 
 
@@ -104,9 +94,7 @@ def one_thread(name: str) -> str:
 
 
 def one_thread_prose(asked: Sequence[str]) -> str:
-    """How the asked peers' one-thread figures are taken, in their order, neighbours taken alike
-    said once: "torch eager and torch.compile under `torch.set_num_threads(1)`, ONNX Runtime with
-    one intra-op thread"."""
+    """How the asked peers' one-thread figures are taken, in their order, neighbours alike said once."""
     groups: list[tuple[str, list[str]]] = []
     for peer in (p for p in ordered() if p.name in asked):
         if groups and groups[-1][0] == peer.one_thread:

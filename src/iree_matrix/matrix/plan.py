@@ -1,15 +1,6 @@
-"""Expand a matrix into stage jobs with dependencies and stable ids. Pure: installs and runs nothing.
-
-What each stage adds is its own module's (`stages/<name>.py`, `PlanStage`); here are the jobs, the
-labels they carry, and the `Builder` that asks the stages in pipeline order:
-
-    install(env) ─┬─ export(model, exporter env)                      reused by every compiler
-                  ├─ compile(export, compiler env, arch, profile)     reused by every runtime
-                  └─ run(compile, runtime env)
-
-Job ids are `<stage>:<cell>`, e.g.
-`compile:mobilenet_v2/py3.11-torch2.13.0-turbine3.9.0/iree3.9.0/x86_64/default`; a run whose
-runtime differs from its compiler gets a `/rt<version>` suffix.
+"""Expand a matrix into stage jobs with dependencies and stable ids (pure). Each stage plans its own
+jobs (`PlanStage`); job ids are `<stage>:<cell>`, e.g.
+`compile:mobilenet_v2/py3.11-torch2.13.0-turbine3.9.0/iree3.9.0/x86_64/default`.
 """
 
 from __future__ import annotations
@@ -31,12 +22,8 @@ from iree_matrix.matrix.spec import Cell, MatrixSpec
 
 @dataclasses.dataclass(frozen=True)
 class EnvSpec:
-    """An environment to realise: a Python and an exact requirement list, on an architecture.
-
-    `tools` names a directory of IREE runtime tools the user built (`iree-run-module`,
-    `iree-benchmark-module`): the environment is then the architecture's base system with that
-    directory, and installs no packages (how armv6, which has no IREE wheel, gets a runtime).
-    """
+    """An environment to realise: a Python and an exact requirement list, on an architecture; `tools`:
+    a directory of runtime tools the user built (then no packages are installed)."""
 
     kind: str  # exporter | compiler | runtime
     python: str
@@ -116,9 +103,8 @@ def runs_anywhere(env: EnvSpec) -> bool:
 
 
 class PlanStage(Protocol):
-    """What a stage adds to a plan: its stage object (`stages/<name>.py`'s `STAGE`). `build` asks
-    every stage in pipeline order, once per function of every cell; a stage whose jobs exist only
-    because others need them (an environment to install, a runtime to build) plans them in `provide`."""
+    """What a stage adds to a plan: `build` asks every stage in pipeline order, once per function of
+    every cell; jobs others need (an install, a runtime build) it plans in `provide`."""
 
     name: str
     optional: bool  # `describe` counts its jobs only when the plan has some
@@ -214,9 +200,8 @@ def build(
     stages: Sequence[PlanStage],
     runtime_dirs: Mapping[str, str] = {},  # noqa: B006 - read only
 ) -> Plan:
-    """Every stage's jobs for every function of every cell. `stages`: in pipeline order (the
-    `stages` package's `ordered()`); `runtime_dirs`: architecture -> directory of runtime tools,
-    replacing the runtime wheel."""
+    """Every stage's jobs for every function of every cell (`stages` in pipeline order; `runtime_dirs`:
+    arch -> a directory of runtime tools replacing the wheel)."""
     builder = Builder(spec, stages, runtime_dirs)
     for cell in spec.cells:
         ref = spec.models.get(cell.model) or ModelRef(cell.model, Path(cell.model), "build")

@@ -1,22 +1,6 @@
-"""Which releases a matrix axis means: `compiler = "all"`, `"history"`, `">=3.0"`, or plain versions.
-
-Selectors are resolved against the package index once, at plan time, with the host's pip (so the
-user's index, extra indexes, find-links and certificates apply), and the answer is kept in
-`<results-dir>/releases.json`: a re-run of the same matrix plans the same releases until
-`--refresh-releases` asks the index again. Plain versions are checked against the same answer, so a
-release the index does not have is one line at plan time naming the nearest ones, and two spellings
-of one release (`3.9` and `3.9.0`) are one environment.
-
-What "all" takes: every final release on the index (no pre-releases, no local `+cpu` builds). A
-release without a wheel for the matrix's Python/platform stays in the axis: its install fails with
-pip's own words, which is a recorded result, not a silent gap.
-
-"all" of `compiler` / `runtime` is `iree-base-compiler` / `iree-base-runtime` (2.9.0 on): the
-published matrices mean that. `"history"` is the longer history: the date-versioned `iree-compiler`
-/ `iree-runtime` releases (20230209.425 … 20241104.1068 for Python 3.11) first, then the same
-releases "all" means. A specifier that names only date versions (`"<=20231004.665"`) selects among
-the date-versioned releases; any other specifier among `iree-base-*`'s.
-"""
+"""Which releases a matrix axis means (`"all"`, `"history"`, `">=3.0"`, versions): resolved once by the
+host's pip and kept in `<results-dir>/releases.json` until `--refresh-releases`; "all" is every final
+`iree-base-*` release, "history" the date-versioned `iree-compiler` / `iree-runtime` ones first."""
 
 from __future__ import annotations
 

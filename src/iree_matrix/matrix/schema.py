@@ -1,14 +1,6 @@
-"""A matrix file's shape: the one definition of its keys, tables and value types (`KEYS`, `DEFS`),
-which the parser validates every file with (`check`), which `schemas/matrix-1.schema.json` is generated
-from (bin/update_matrix_schema.py; a unit test holds the shipped file equal to it, and an editor can
-use that file, e.g. `#:schema` in Even Better TOML), and which docs/matrix-files.md is checked against
-(tests/unit/test_docs_current.py). Its first error becomes one line naming the file, the key, the
-value and what it should be (each node's `x-expected`).
-
-What a value means - a release, a target, a model, a profile, a flag a compiler has, a stage's name
-in `[timeouts]` - is the parser's to check (matrix/spec_file.py), against the registries that know it.
-A stage's own `[benchmark]` opt-in (`StageMetrics.opt_in`) joins the schema when it is loaded, so a new
-stage edits neither this file nor the schema's.
+"""A matrix file's shape, defined once (`KEYS`, `DEFS`): what the parser validates with (`check`),
+what `schemas/matrix-1.schema.json` is generated from and docs/matrix-files.md is checked against;
+each node's `x-expected` says what a value should be. What a value means is the parser's to check.
 """
 
 from __future__ import annotations
@@ -31,11 +23,7 @@ SCHEMA = "schemas/matrix-1.schema.json"
 OPT_IN = "#/$defs/opt_in"
 
 
-# --- the definition -------------------------------------------------------------------------------
-# Every key of a matrix file, what it is for and its value's shape, once. `check` validates with it;
-# bin/update_matrix_schema.py writes it to `SCHEMA` (what an editor reads), and a unit test holds the
-# shipped file equal to it. Each node that can fail carries `x-expected`: what its error says a value
-# should be (tests/unit/test_matrix_schema.py holds every check to having one, every table closed).
+# --- the definition: each node that can fail carries `x-expected` (test_matrix_schema holds it) ----
 
 Node = dict[str, Any]  # a JSON Schema (2020-12) node
 

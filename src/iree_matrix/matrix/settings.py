@@ -1,12 +1,6 @@
-"""A matrix file's settings as one layered mapping, before the one parse (matrix/spec_file.py):
-the file's tables, with the command line's and the environment's values merged over them, and where
-each value came from. A key neither gives takes the parser's default.
-
-The command line is merged here, as data, rather than rewriting the parsed matrix afterwards: the
-schema check and the parser see every value once, whatever gave it, and `-v` and `--list` say which
-did (cibuildwheel's one chain, defaults < file < environment and command line). `--timeout` alone is
-checked where it is read and goes over the parsed limits (`workflow.load_plan`): a stage's limit is
-then a field of the matrix each stage's context carries, a few steps from the process it bounds."""
+"""A matrix file's settings as one layered mapping before the one parse: the file's tables with the
+command line's and the environment's values merged over them, as data (the schema check and the
+parser see every value once), and where each came from."""
 
 from __future__ import annotations
 
@@ -21,9 +15,8 @@ from iree_matrix.matrix import spec_file
 
 @dataclasses.dataclass(frozen=True)
 class Layered:
-    """The matrix file's mapping (`path`) with other values over it; `origins` maps a dotted key
-    ("iree_source.3.9.0", "kernels") to what gave its value ("--iree-source", "environment
-    IREE_MATRIX_IREE_SOURCE"); a key it does not name is the file's, or the parser's default."""
+    """The matrix file's mapping with other values over it; `origins`: dotted key ("iree_source.3.9.0")
+    -> what gave its value ("--iree-source"); a key it does not name is the file's."""
 
     path: Path
     data: Mapping[str, Any]

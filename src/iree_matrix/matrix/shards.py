@@ -1,20 +1,7 @@
-"""Split a plan into N shards that run independently (CI jobs, machines without shared storage).
-
-Pure, like `plan`: installs and runs nothing.
-
-The unit of a shard is a *chain*: a job nothing else depends on (a run, a peer, a dispatches job)
-together with every job it needs (its compile, export and installs). The runs and dispatches that
-read one module are kept in the same group, so a compile is shared by all its runs within a shard.
-Groups are placed largest first, each on the shard where it adds the fewest jobs not already there,
-among the shards it keeps within 1.2× an even share of the plan (when none can take it: the one it
-overflows least; ties: the smaller shard, then the lower index) — deterministic for a given plan,
-balanced by job count, and sharing prerequisites where balance allows. A prerequisite needed by
-groups on different shards (the export every compiler reads, an install) runs in each of them:
-stage results are content-addressed, so the copies produce the same key, and `iree-matrix merge`
-keeps one record.
-
-Every job of the plan is in at least one shard; every job nothing depends on is in exactly one; each
-shard holds all the dependencies of its jobs, in the plan's order.
+"""Split a plan into N shards that run independently (pure). A shard's unit is the leaves that read
+one module with every job they need; groups go largest first to the shard where they add the fewest
+new jobs within `SLACK` x an even share. A prerequisite of groups on several shards runs in each (the
+same content-addressed key: `merge` keeps one record).
 """
 
 from __future__ import annotations

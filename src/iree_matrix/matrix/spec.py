@@ -26,12 +26,10 @@ AXES = {
     axis: {"models": "model", "profiles": "profile", "forms": "form"}.get(axis, axis) for axis in schema.AXES
 }
 SAME = "same"
-# How an export reaches the compiler: MLIR text (`model.mlir`) or MLIR bytecode (`model.mlirbc`,
-# what turbine's `save_mlir` writes for that suffix).
+# How an export reaches the compiler: MLIR text (`model.mlir`) or bytecode (`model.mlirbc`).
 TEXT, BYTECODE = "text", "bytecode"
 FORMS = (TEXT, BYTECODE)  # runtime = the compiler's own version
-# The ONNX front door: `onnx` (opset 17) or `onnx:N`: torch.onnx.export at opset N, then each
-# compiler's own iree-import-onnx (stages/export.py, stages/compile.py).
+# The ONNX front door: `onnx` (opset 17) or `onnx:N`, imported by each compiler's iree-import-onnx.
 ONNX, DEFAULT_ONNX_OPSET = "onnx", 17
 _ONNX_RE = re.compile(r"onnx(?::(\d{1,3}))?")
 
@@ -43,11 +41,8 @@ def onnx_opset(form: str) -> Optional[int]:
     return int(found.group(1)) if found.group(1) else DEFAULT_ONNX_OPSET
 
 
-# Compilers older than the exports: `linalg:<release>`: turbine's MLIR with its constants inlined,
-# lowered to linalg-on-tensors by IREE <release> (`iree-compile --compile-to=input`,
-# stages/lower.py), then compiled by the cell's compiler. What feeds the 2023 compilers, which have
-# no torch dialect (20230209.425-20230815.614) or cannot legalize turbine 3.9.0's parameter globals
-# (20231004.665); the lowering release must be one that reads the export and writes MLIR they parse.
+# Compilers older than the exports: `linalg:<release>`, the export lowered to linalg-on-tensors by
+# IREE <release> (stages/lower.py), then compiled by the cell's compiler.
 _LINALG_RE = re.compile(r"linalg:(.+)")
 
 
@@ -57,8 +52,7 @@ def lowering_compiler(form: str) -> Optional[str]:
     return found.group(1) if found else None
 
 
-# IREE's CPU HAL drivers the run stage can use: local-task (a thread pool, what the wheels default
-# to) and local-sync (everything on the calling thread: a one-core board such as the Pi Zero).
+# IREE's CPU HAL drivers the run stage can use: local-task (a thread pool) and local-sync (one thread).
 DEVICES = ("local-task", "local-sync")
 DEFAULT_DEVICE = "local-task"
 
@@ -88,16 +82,12 @@ class Cell:
 class Benchmark:
     repetitions: int = 5
     seed: int = 0
-    # Seconds of calls a run's timed pass is given (0: none, every repetition): it stops after that much,
-    # once it has `benchmark_tool.LEAST_BUDGETED` repetitions, so a slow function's figure costs a few calls.
+    # Seconds of calls a run's timed pass is given (0: none, every repetition).
     time_budget: float = 0.0
-    # Whether a module run by another release's runtime than its compiler's is timed (False: its one
-    # checked call answers whether that runtime loads it and agrees; the tables time each module on
-    # its own runtime only, Labels.own_runtime).
+    # Whether a module run by another release's runtime than its compiler's is timed.
     time_cross_runtime: bool = True
     threads: int = 0  # every framework gets this many threads; 0: one per CPU of the host
-    # The HAL drivers every module is run with: each one a run job of its own (the first is the
-    # cell's plain run; others get a `/local-sync` suffix).
+    # The HAL drivers every module is run with, a run job each (the first is the cell's plain run).
     devices: tuple[str, ...] = (DEFAULT_DEVICE,)
     # The opt-ins (`schema.opt_ins()`) the file names, each with its globs over "<model unit>/<profile>"
     # ("mobilenet_v2/default"), in the file's order: a stage reads its own with `opts_in`.
@@ -113,10 +103,6 @@ class Benchmark:
     def opts_in(self, key: str, unit: str, profile: str = "default") -> bool:
         """Whether the opt-in `key` names this function (`unit`) under `profile`."""
         return any(fnmatch.fnmatchcase(f"{unit}/{profile}", glob) for glob in self.globs(key))
-
-    @property
-    def dispatches(self) -> tuple[str, ...]:
-        return self.globs("dispatches")
 
     def profiles_dispatches(self, unit: str, profile: str) -> bool:
         return self.opts_in("dispatches", unit, profile)
@@ -137,16 +123,14 @@ class MatrixSpec:
     models: Mapping[str, ModelRef] = dataclasses.field(default_factory=dict)  # name -> where its code is
     weights: Mapping[str, Path] = dataclasses.field(default_factory=dict)  # model[.function] -> state dict
     peers: tuple[str, ...] = ()  # other runtimes measured beside IREE on the same inputs
-    # Where a `src:<release>` runtime's source is: release -> directory, tarball or git+URL@TAG
-    # ("*": every release); a release not named builds from IREE's repository at its tag.
+    # Where a `src:<release>` runtime's source is: release ("*": every one) -> its directory, tarball
+    # or git+URL@TAG.
     iree_sources: Mapping[str, str] = dataclasses.field(default_factory=dict)
-    # Built-in profiles the file redefines ([profile.default]): allowed, and said in the plan
-    # output, since every published "default" column means the built-in one.
+    # Built-in profiles the file redefines ([profile.default]): allowed, and said in the plan output.
     redefined: tuple[str, ...] = ()
     # `[supported_torch]`: turbine release -> torch range, replacing torch_ranges.TABLE's row.
     supported_torch: Mapping[str, str] = dataclasses.field(default_factory=dict)
-    # The Python of the compiler and runtime environments ("" : each cell's own), so a Python axis
-    # multiplies only the exporter environments: the MLIR a compiler reads does not depend on it.
+    # The Python of the compiler and runtime environments ("" : each cell's own).
     compiler_python: str = ""
     # `[interpreters]`: Python version -> the interpreter the venv backend builds its venvs with.
     interpreters: Mapping[str, str] = dataclasses.field(default_factory=dict)
@@ -154,8 +138,7 @@ class MatrixSpec:
     search_knobs: tuple[str, ...] = ()
     # `[limits]`: memory ("8G", "75%", "none") and processes (tasks) of every environment command.
     limits: Mapping[str, Union[str, int]] = dataclasses.field(default_factory=dict)
-    # `kernels = [...]` and `--kernel`: name -> kernel; each cell of a model a kernel is meant for is
-    # planned without it and with it (`Cell.kernel`).
+    # `kernels = [...]` and `--kernel`: name -> kernel (its cells planned without and with it).
     kernels: Mapping[str, Kernel] = dataclasses.field(default_factory=dict)
 
     @property

@@ -1,8 +1,6 @@
-"""Matrix files (`matrix/*.toml`) parsed and validated into a `MatrixSpec` (matrix/spec.py).
-
-A matrix file lists axes; the cells are their product, minus `[[exclude]]` rules, plus
-`[[include]]` rules (GitHub-Actions-like: an include's unnamed axes take the matrix's values).
-Every validation error is a `SpecError` whose one line names the file, the key and the bad value.
+"""Matrix files parsed and validated into a `MatrixSpec`: the axes' product, minus `[[exclude]]`,
+plus `[[include]]` (an include's unnamed axes take the matrix's values). Every error is one line
+naming the file, the key and the bad value.
 """
 
 from __future__ import annotations
@@ -52,9 +50,8 @@ _MODEL_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]*(?:~[a-z][a-z-]*(?:\+[a
 _NAME_RULE = "names may hold letters, digits and . _ - (they become part of job ids); rename it"
 
 
-# A matrix file is a few kB of tables, lists and strings, nested 4 deep at most (`[[include]]` tables
-# of lists of strings). Beyond these it is not a matrix file: said in one line, not a traceback (a
-# 5000-deep array made tomllib raise RecursionError).
+# A matrix file is a few kB, nested 4 deep at most: beyond these it is not one, said in one line
+# (a 5000-deep array made tomllib raise RecursionError).
 MAX_FILE_BYTES = 4 << 20
 MAX_NESTING = 16
 
@@ -81,8 +78,7 @@ def read(path: Path) -> dict[str, Any]:
             ) from None
         raise SpecError(f"{path}: {exc.reason}; a matrix file is a TOML file (as in matrix/)") from None
     try:
-        # A byte-order mark (what Windows' Notepad writes first) is no part of the TOML: without this
-        # it was "not valid TOML: Invalid statement (at line 1, column 1)" of a file that looks right.
+        # A byte-order mark (what Windows' Notepad writes first) is no part of the TOML.
         text = raw.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
         raise SpecError(f"{path}: not UTF-8 text (byte {exc.start}); save the file as UTF-8") from None
@@ -128,12 +124,10 @@ def parse(
     own_file: bool = False,
     kernels: Sequence[kernel_files.Kernel] = (),
 ) -> MatrixSpec:
-    """`resolver` turns release selectors ("all", ">=3.0") into versions and checks plain versions against the
-    package index; without one, selectors are refused and versions taken as written. `profiles` (`tune
-    --profiles`) replace the profile of every cell the file makes, its include and exclude rules applied: each
-    cell under each of them (`spec.with_profiles`). Under `models` (`--model`) a command's own file's
-    `[[include]]` tables add cells of those models only (not `--model my_net`'s tiny_cnn); those of a file the
-    user named (`own_file`) all theirs. `kernels`: loaded already (`--kernel`), after the file's `kernels`."""
+    """`resolver` resolves release selectors and checks versions against the index (without one,
+    selectors are refused). `profiles` (`tune --profiles`) replace every cell's profile. Under `models`
+    (`--model`) a command's own file's `[[include]]` tables add cells of those models only; a file the
+    user named (`own_file`) all its own. `kernels`: loaded already, after the file's."""
     data = old_spellings.current(data, _Where(path).error)
     matrix = _parse(data, path, models, resolver, own_file, kernels)
     return with_profiles(matrix, profiles) if profiles else matrix
@@ -415,10 +409,8 @@ def _resolve_needs(profiles: dict[str, Profile], where: _Where) -> dict[str, Pro
 def _check_flags(
     cells: Sequence[Cell], own: Mapping[str, Profile], knobs: Sequence[str], where: _Where
 ) -> None:
-    """Refuse, when the matrix is planned, a CPU (`_check_cpus`) or a flag of the file's own profiles or
-    knobs that a release it will be compiled with does not have (by that release's `iree-compile
-    --help-hidden`, as `compiler_options` recorded it): a knob is checked against every compiler of
-    the matrix its `releases` admit, a profile against the compilers of the cells that use it."""
+    """Refuse at plan time a CPU (`_check_cpus`) or a flag of the file's own profiles or knobs that a
+    release it will be compiled with does not have (by `compiler_options`' record of its --help-hidden)."""
     for name, profile in own.items():
         key = _key(name, knobs)
         used_by = {c.compiler for c in cells if name in knobs or c.profile == name}
@@ -451,10 +443,8 @@ def _key(name: str, knobs: Sequence[str]) -> str:
 def _check_cpus(
     cells: Sequence[Cell], own: Mapping[str, Profile], knobs: Sequence[str], where: _Where
 ) -> None:
-    """Refuse, when the matrix is planned, a profile's `target_cpu` that is no x86-64 CPU LLVM knows,
-    where an x86_64 cell takes it (a board's CPU overrides the profile's; other architectures' lists
-    are not known here): "nonsense", "znver4 " or "cortex-a72" compiled every such cell to LLVM's
-    "64-bit code requested on a subtarget that doesn't support it!", each a recorded failure."""
+    """Refuse at plan time a profile's `target_cpu` that is no x86-64 CPU LLVM knows where an x86_64
+    cell takes it: every such cell's compile fails otherwise."""
     for name, profile in own.items():
         if profile.target_cpu in (None, "host"):
             continue

@@ -1,7 +1,5 @@
-"""A matrix file's run-setting tables (`[limits]`, `[timeouts]`, `[images]`, `[benchmark]`, `peers`,
-`[interpreters]`, `iree_source`, `[supported_torch]`) checked and read, and where an error in a matrix file is
-said (`Where`): matrix/spec_file.py parses the axes and cells and calls these for the tables beside them.
-Every error is a `SpecError` whose one line names the file, the key and the bad value."""
+"""A matrix file's run-setting tables (`[limits]`, `[timeouts]`, `[benchmark]`, `peers`, ...) checked
+and read, and where an error in a matrix file is said (`Where`): one line naming file, key and value."""
 
 from __future__ import annotations
 

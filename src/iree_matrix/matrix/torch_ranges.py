@@ -1,13 +1,6 @@
-"""Which torch releases each iree-turbine release is tested with: what `torch = "supported"` means.
-
-iree-turbine pins the torch it tests against in `pytorch-cpu-requirements.txt` at the root of its
-repository; each row below is that file's specifier at the release tags it covers (read at the tags
-v2.3.0 … v3.9.0 of github.com/iree-org/iree-turbine, 2026-11). A matrix replaces a row, or adds
-one for a release the table does not know, with `[supported_torch] "3.9.0" = ">=2.5,<2.10"`.
-
-`torch = "supported"` takes, for each turbine release of a cell, the newest torch release on the
-index inside that range (what `pip install -r pytorch-cpu-requirements.txt` would give the user);
-`"supported:minors"` takes the newest patch of every torch minor release inside it.
+"""Which torch releases each iree-turbine release is tested with (its `pytorch-cpu-requirements.txt`
+at each tag): what `torch = "supported"` means (the newest torch inside the range; `"supported:minors"`
+the newest patch of each minor). `[supported_torch]` replaces or adds a row.
 """
 
 from __future__ import annotations

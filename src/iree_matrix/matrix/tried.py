@@ -1,11 +1,6 @@
-"""What a results folder shows of the ways past a failure that its hint names: the export
-recipes and the built-in profile a hint offers, each tried on the failing release here or not.
-
-A hint says a way passes, or an op compiles as it is, only where a record here shows it, for the same
-model on that release (a recipe `~fx+decompose` was said to pass and failed at a stack limit on the
-model it was offered for); a way that failed there the same way is said once, as tried, and not
-offered again; one not tried is offered by the command that tries it, keeping the run's settings as
-every printed command does (`pasted.Where.line`).
+"""What a results folder shows of the ways past a failure its hint names (recipes, a profile): a way
+is said to pass only where a record of the same model on that release shows it; one tried is said
+once as tried; one untried is offered by the command that tries it.
 """
 
 from __future__ import annotations
@@ -69,9 +64,8 @@ def _tried(way: str, release: str, decided: Record, failed: Record) -> str:
 
 
 def advice(found: hints.Found, failed: Record, records: Sequence[Record]) -> str:
-    """`found`'s advice for `failed`, each claim it makes of what compiles (measured on other models)
-    said untried where no compile of this model passed here on its release (any, for an export): the
-    same words for each release they hold for, so a summary says them once, then "as for"."""
+    """`found`'s advice for `failed`, each claim of what compiles said untried where no compile of this
+    model passed here on its release (any, for an export)."""
     release, base = failed.label.compiler, export_recipes.split(failed.label.planned_model)[0]
     passed = [r for r in latest_by_job(records).values() if r.stage == "compile" and r.status is Status.OK]
     mine = [r for r in passed if export_recipes.split(r.label.planned_model)[0] == base]
@@ -90,9 +84,8 @@ def lines(
     reference: Optional[str],
     where: pasted.Where = pasted.HERE,
 ) -> list[str]:
-    """The lines under `failed`'s hint: each way it names (its recipes for a user's model, whose
-    `reference` is FILE:FACTORY; its profile for any model) tried here on the failing release, with
-    how it went; then the commands that try the others (`run it:`)."""
+    """The lines under `failed`'s hint: each way it names tried here on the failing release, with how
+    it went; then the commands that try the others (`run it:`)."""
     model, release, config = failed.label.planned_model, failed.label.compiler, failed.label.config
     base, current = export_recipes.split(model)
     named = found.hint.recipes if reference else ()  # a built-in's recipes: its hint's words alone

@@ -1,22 +1,7 @@
-"""The host wheelhouse: every package any environment needs, downloaded once, installed offline.
-
-Resolution and download run the *host's* pip, so the user's pip configuration (index, extra
-indexes, find-links, certificates, proxy) applies; environments then install the exact locked
-files with `--no-index --no-deps`. An environment's pins (`Pins`: every package pinned to its
-version and sha256) are the resolver's answer for (requirements, target): stored under `locks/`
-and reused, so a matrix resolves against the network once and later runs are offline and
-identical.
-
-Resolution uses `pip install --dry-run --report` with an explicit target (Python version, ABI,
-platform tags) rather than the running interpreter, so the same code pins for other Pythons and
-other architectures (Docker images, qemu boards).
-
-The pins were called the environment's "lock" (uv's and poetry's word) until "lock" was left to
-what it names everywhere else in the code (a file lock, the quiet lock, a thread's lock;
-docs/glossary.md). Where they are stored or hashed they keep that first name, so stores, images
-and published records stay valid: the wheelhouse's `locks/` folder, the install's `lock.json`
-(`PINS_FILE`), a record environment's `lock_digest`, a stage key's `lock`, an environment
-image's `lock-digest` label.
+"""The host wheelhouse: every package any environment needs, resolved and downloaded once by the
+host's pip (the user's pip configuration applies), for an explicit target (Python, ABI, platform);
+environments install the pinned files offline. The pins were once called the "lock": where they are
+stored or hashed they keep that name (`locks/`, `lock.json`, `lock_digest`), so stores stay valid.
 """
 
 from __future__ import annotations
@@ -172,10 +157,8 @@ class Wheelhouse:
             return pins
 
     def _resolve(self, requirements: Sequence[str], target: WheelPlatform, log: Optional[Path]) -> Pins:
-        """pip's answer, minus releases whose own Requires-Python excludes the target: an index that
-        does not carry `data-requires-python` (a flat local mirror in the user's pip config) lets pip
-        pick them for another Python, and the offline install then refuses them. Such a release is
-        excluded (`name!=version`) and the request resolved again."""
+        """pip's answer, minus releases whose own Requires-Python excludes the target (an index without
+        `data-requires-python` lets pip pick them): each excluded (`name!=version`) and resolved again."""
         excluded: list[str] = []
         for _ in range(_MAX_EXCLUSIONS):
             packages, wrong = self._resolve_once([*requirements, *excluded], target, log)

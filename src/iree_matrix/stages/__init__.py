@@ -1,16 +1,5 @@
-"""The stages, one module each, behind one small interface (`stages.base`).
-
-A stage module declares its stage in one object, `STAGE`: its name and place in the pipeline, what
-it adds to a plan (`plan`, `provide`), whether it is timed, its default timeout, what its records'
-metrics hold; and implements its jobs: a key (a hash of everything that decides its output) and,
-when the store has no entry for that key, an execution into a staging directory that returns an
-`Outcome`. What stages store for each other is named by `stages.artifacts`' handles; the commands
-they run, as shell a person can paste, are printed by `stages.shell_commands`. Stages do not
-catch exceptions to make statuses: `outcome.from_exception` does that, in one place.
-
-The stages are the modules of this package that have a `STAGE`, in the order of their `rank`:
-adding a stage is adding its module (CONTRIBUTING.md, "Adding a stage").
-"""
+"""The stages, one module each with a `STAGE` (`stages.base`: its name, rank, key and execution),
+found in the order of their `rank`: adding a stage is adding its module (CONTRIBUTING.md)."""
 
 from __future__ import annotations
 
@@ -35,8 +24,7 @@ def ordered() -> tuple[Stage, ...]:
     found: list[Stage] = []
     for package in (__name__, "iree_matrix.kernel.stages"):
         for info in pkgutil.iter_modules(importlib.import_module(package).__path__):
-            # A helper of some stages (none now: helpers are modules without a STAGE).
-            module = None if info.name.startswith("_") else importlib.import_module(f"{package}.{info.name}")
+            module = importlib.import_module(f"{package}.{info.name}")
             if (stage := getattr(module, "STAGE", None)) is not None:
                 found.append(stage)
     found.sort(key=lambda s: s.rank)
@@ -51,13 +39,13 @@ def names() -> tuple[str, ...]:
     return tuple(stage.name for stage in ordered())
 
 
-def get(name: str) -> Stage:
-    return _by_name()[name]
-
-
 @functools.cache
 def _by_name() -> Mapping[str, Stage]:
     return {stage.name: stage for stage in ordered()}
+
+
+def get(name: str) -> Stage:
+    return _by_name()[name]
 
 
 def refresh() -> None:

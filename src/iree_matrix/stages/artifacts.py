@@ -1,10 +1,6 @@
-"""What stages store for each other: one typed handle per file or directory a stage leaves in its
-store entry for the stages after it, declared here once, by the stage that stores it.
-
-A producer writes `out / MODULE.path`; a consumer reads `ctx.read(MODULE)` (the path in its one
-compile dependency's entry). Neither imports the other: a stage module imports this, `base`, and
-its own helpers, never a sibling stage.
-"""
+"""What stages store for each other: one typed handle per file or directory, declared here by the
+stage that stores it. A producer writes `out / MODULE.path`, a consumer reads `ctx.read(MODULE)`:
+neither imports the other."""
 
 from __future__ import annotations
 

@@ -1,8 +1,5 @@
-"""What every stage gets and implements: the `Context` of a job, the `Stage` protocol, and
-`StageBase`, its defaults.
-
-Kept apart from the package's registry (`stages.get`) so a stage module imports this, never the
-package that imports it."""
+"""What every stage gets and implements (`Context`, `Stage`, `StageBase`): kept apart from the
+registry (`stages.get`) so a stage module imports this, never the package that imports it."""
 
 from __future__ import annotations
 
@@ -74,9 +71,8 @@ class Context:
         return digest({"stage": stage, **inputs, **self.timing()})
 
     def timing(self) -> dict[str, Any]:
-        """What decides a timing taken in the job's environment, besides what is timed: that
-        environment, the repetitions, and what decides any timing here (`machine_timing`). Every
-        timed stage's key holds these fields, under these names, whatever else it holds."""
+        """What decides a timing in the job's environment besides what is timed: every timed stage's
+        key holds these fields, under these names."""
         return {
             "env": self.env_key_inputs(),
             "repetitions": self.spec.benchmark.repetitions,
@@ -84,9 +80,7 @@ class Context:
         }
 
     def machine_timing(self) -> dict[str, Any]:
-        """What decides any timing on this machine: its CPU identity and the thread count. All a
-        timing of the machine itself (peak's kernel: built by the host's compiler, which its key
-        names, and repeating on its own) depends on."""
+        """What decides any timing on this machine (all peak's timing of the machine depends on)."""
         return {"threads": self.spec.benchmark.thread_count(), "host": host.identity()}
 
     def environment(self, job: Job) -> Environment:
@@ -106,8 +100,8 @@ class Context:
 
 
 def _rebuild(ctx: Context, spec: EnvSpec, install: Entry) -> Optional[Environment]:
-    """The environment made again from the pins its install stored and the wheelhouse's wheels (the
-    same files: the same environment), or None when the install stored none."""
+    """The environment made again from its install's stored pins (the same wheels: the same
+    environment), or None when the install stored none."""
     pins_file = install.artifact(PINS_FILE)
     if not pins_file.is_file():
         return None
@@ -148,9 +142,8 @@ class Stage(PlanStage, Protocol):
 
 
 class StageBase:
-    """The defaults of a stage class (a stage module's `STAGE` is an instance of one): it runs
-    beside others, its stored entries stand, it plans nothing for a cell unless it says so, and no
-    other stage asks it for a job."""
+    """A stage's defaults: it runs beside others, its stored entries stand, it plans nothing unless
+    it says so, and no other stage asks it for a job."""
 
     name: str
     rank: int
@@ -182,9 +175,8 @@ def quiet_around(stage: Stage) -> bool:
 
 
 def environment_fault(record: Record) -> bool:
-    """A stored failure that says the environment failed the stage, not its inputs (a library of the
-    compiler's venv missing, iree-compile unable to write a relative `-o`): what an older version
-    stored as IREE's answer. Not reused: the stage runs again."""
+    """A stored failure of the environment, not of the stage's inputs (a library of the compiler's
+    venv missing): not reused, the stage runs again."""
     if record.status is Status.OK or record.error_class in ("environment-fault", "timeout", "internal"):
         return False
     root = record.env.get("path") or record.env.get("tools")

@@ -1,7 +1,5 @@
-"""What a reader re-making a recorded cell by hand must supply: the notes `iree-matrix show JOB
---commands` prints above a cell's recorded commands (stages/shell_commands.py). Records made on
-another machine, or whose store entries are gone, name that machine's environments, scripts and store
-entries; a stage's output directory (`<store>/staging/…`) exists only while the stage runs."""
+"""What a reader re-making a recorded cell by hand must supply (`show JOB --commands`' notes): paths
+of another machine, store entries gone, a stage's staging directory (there only while it ran)."""
 
 from __future__ import annotations
 
@@ -20,10 +18,8 @@ def _paths(argv: Sequence[str]) -> list[str]:
 
 
 def elsewhere(argvs: Sequence[Sequence[str]], cache: Optional[Path] = None) -> list[str]:
-    """What a reader re-making the cell by hand must supply, of `argvs` (the commands as recorded):
-    the paths not on this machine, the staging directories, and for each its stand-in here where
-    there is one: the project's scripts are this iree-matrix's, an environment is `cache`'s of the
-    same name (the name ends with the digest of its pinned packages)."""
+    """The notes for `argvs` (as recorded): paths not here, staging directories, and each one's stand-in
+    here: the project's scripts, an environment of the same name (its pins' digest) in `cache`."""
     staging: list[str] = []
     missing: list[str] = []
     for argv in argvs:
@@ -65,8 +61,7 @@ def elsewhere(argvs: Sequence[Sequence[str]], cache: Optional[Path] = None) -> l
 
 
 def _ours(path: str, here: Path) -> Optional[Path]:
-    """A recorded `…/scripts[/rest]` (the export's script, its --import-root, the ARM32 linker wrapper)
-    as this iree-matrix's scripts directory holds it, if it does."""
+    """A recorded `…/scripts[/rest]` as this iree-matrix's scripts directory holds it, if it does."""
     head, found, rest = path.rpartition("/scripts")
     if not found or (rest and not rest.startswith("/")):
         return None

@@ -55,8 +55,8 @@ _help_lock = threading.Lock()
 
 
 def environment(cell: Cell, python: str = "") -> EnvSpec:
-    """`python`: the matrix's `compiler_python` (else the cell's own). An `onnx` form's compiler
-    also has the `onnx` package its iree-import-onnx imports (what `[onnx]` adds, pinned)."""
+    """`python`: the matrix's `compiler_python` (else the cell's). An `onnx` form's compiler also has
+    the `onnx` package its iree-import-onnx imports."""
     onnx = (versions.ONNX_REQUIREMENT,) if onnx_opset(cell.form) is not None else ()
     name = f"iree-compiler{cell.compiler}" + "".join("+" + re.sub(r"[^A-Za-z0-9.]+", "", r) for r in onnx)
     requirements = (versions.compiler_requirement(cell.compiler), *onnx)
@@ -69,9 +69,8 @@ class CompileStage(StageBase):
     metrics = CompileMetrics.described()
 
     def plan(self, unit: PlannedFunction) -> None:
-        """One compile per export, compiler, target and profile (and MLIR form), reused by every
-        runtime; a cell with a kernel is compiled with it swapped in, after the same cell without it
-        (what tells a spec that matched nothing from a kernel that changed the module)."""
+        """One compile per export, compiler, target, profile and form, reused by every runtime; a cell
+        with a kernel is compiled with it too, after the same cell without it."""
         unit.planned[self.name] = kernel.plan_compiles(unit, lambda k, extra: self._plan(unit, k, extra))
 
     def _plan(self, unit: PlannedFunction, kernel_name: str, extra: tuple[str, ...]) -> Planned:
@@ -124,7 +123,7 @@ class CompileStage(StageBase):
         if _onnx(job):  # the ONNX file through this compiler's own importer
             fields["import"] = onnx_import.IMPORTER
         fields.update(kernel.compile_key(job, ctx))  # the kernel's object and spec by content
-        if _arm32(job):
+        if _arm32(job.target):
             # ARM32 kernels also depend on the linker wrapper and on the flags spelled for them
             # (the float ABI); other targets' keys stay as they were, so their modules stay valid.
             fields["linker"] = file_sha256(arm32_linker(job.profile))
@@ -166,9 +165,8 @@ class CompileStage(StageBase):
         module = out / MODULE.path
         dispatches = self._profiles_dispatches(job, ctx)
         argv, inputs, reads, run_env = _command(env, job, out, listing, flags, mlir, dispatches, part)
-        # In a scratch directory holding the input by its bare name (`neutral_input`: the module does
-        # not depend on the store's path), never in the export's store entry: a knob's relative output
-        # file once overwrote the stored model.mlir there.
+        # In a scratch directory holding the input by its bare name (`neutral_input`), never in the
+        # export's entry: a knob's relative output file once overwrote the stored model.mlir there.
         with store.scratch(out, inputs) as cwd:
             # In the model's sandbox: a profile's flags, a kernel's spec and flags are a user's.
             request = ctx.request(
@@ -224,8 +222,8 @@ class CompileStage(StageBase):
 
 
 def _unlowered(env: Environment, request: ProcessRequest, done: processes.Completed) -> str:
-    """The torch op a failed compile left unlowered, where its first error names only a constant that
-    op took: the same compile again, printing the IR as the failed pass left it (`compile_errors`)."""
+    """The torch op a failed compile left unlowered, where its first error names only a constant: the
+    same compile again, printing the IR as the failed pass left it."""
     first = compile_errors.first_error(done.output)
     if done.returncode == 0 or done.killed or not compile_errors.names_a_constant(first):
         return ""
@@ -238,8 +236,8 @@ def _unlowered(env: Environment, request: ProcessRequest, done: processes.Comple
 
 
 def _ir_runner(env: Environment, ctx: Context, out: Path, flags: list[str], mlir: Path) -> kernel.RunCompiler:
-    """This cell's iree-compile (its MLIR by bare name, its profile's flags) with more arguments, in a scratch
-    directory of its own: what a generated spec is written from (kernel/stages/kernel_generated.py)."""
+    """This cell's iree-compile with more arguments, in a scratch directory of its own (what a
+    generated spec is written from)."""
 
     def run(args: Sequence[str]) -> processes.Completed:
         argv = [env.tool("iree-compile"), *neutral_input(mlir), *flags, *args]
@@ -267,7 +265,7 @@ def _command(
         extra += [f"{_STATISTICS_FLAGS[0]}=json", f"{_STATISTICS_FLAGS[1]}={out / _STATISTICS}"]
     reads, run_env = [mlir.parent], {}
     extra += target_outputs(job.label.compiler, job.target, job.profile, out)
-    if _arm32(job):
+    if _arm32(job.target):
         reads.append(arm32_linker(job.profile).parent)
         run_env["IREE_MATRIX_PYTHON"] = env.python()
     if dispatches:
@@ -288,7 +286,7 @@ def _judged(
     part: kernel.CompilePart,
 ) -> Outcome:
     """A compiled module's record: a failure where its kernels are not what the target can run, or a
-    kernel of the user's was not applied."""
+    user's kernel was not applied."""
     assert job.profile is not None
 
     def judged(status: Status, error_class: Optional[str] = None, message: Optional[str] = None) -> Outcome:
@@ -312,9 +310,8 @@ def _judged(
 
 
 def gpu_flags(version: str, target: targets.Target, profile: Profile, listing: str = "") -> list[str]:
-    """iree-compile flags for a GPU target (targets.Gpu): its backend, its chip spelled as this compiler
-    spells it (its `--help-hidden` listing, else compiler_options.json's row for the release), the profile's
-    opt level and flags. A CPU profile (a named CPU, llvm-cpu or vmvx flags) is skipped, saying so."""
+    """iree-compile flags for a GPU target: its backend and chip as this compiler spells them (its
+    `--help-hidden` listing, else compiler_options.json's), the profile's; a CPU profile is a skip."""
     gpu = target.gpu
     assert gpu is not None
     if not profile.applies_to(version):
@@ -333,17 +330,14 @@ def gpu_flags(version: str, target: targets.Target, profile: Profile, listing: s
 
 
 def neutral_input(mlir: Path) -> list[str]:
-    """The MLIR as the compiler is given it: its bare name, the compiler running in a scratch directory that
-    links it by that name (`store.scratch`). iree-compile embeds the input's path as given in the module's
-    debug information (source map, debug ops, DWARF), so an absolute path would make the module's bytes depend
-    on where the store lives; measured with IREE 3.9.0: absolute paths in two directories gave two sha256, the
-    bare name one."""
+    """The MLIR by its bare name, in a scratch directory that links it (`store.scratch`): iree-compile
+    embeds the input's path in the module's debug information, so an absolute path would make the
+    module's bytes depend on where the store lives."""
     return [mlir.name]
 
 
 def artifact_digests(out: Path) -> dict[str, str]:
-    """sha256 of every file the compile left beside the module (statistics, dumped executable
-    benchmarks and their modules, extracted kernels), by path relative to the entry."""
+    """sha256 of every file the compile left beside the module, by path relative to the entry."""
     files = [p for p in sorted(out.rglob("*")) if p.is_file() and p != out / MODULE.path]
     return {p.relative_to(out).as_posix(): file_sha256(p) for p in files}
 
@@ -352,9 +346,8 @@ _LLVM_HOSTS: dict[str, dict[str, str]] = {}  # compiler tool -> what it resolved
 
 
 def _llvm_host(env: Any, ctx: Context, out: Path) -> dict[str, str]:
-    """LLVM's name for this CPU and the whole feature string `target-cpu=host` compiles for, asked
-    of this compiler once per process (host.LLVM_PROBE_MLIR); noted in `host` so later records carry
-    the name. Empty when the compiler's IR does not say (a probe failing costs the compile nothing)."""
+    """LLVM's name for this CPU and the feature string `target-cpu=host` compiles for, asked of this
+    compiler once per process (noted in `host`); empty when its IR does not say."""
     if (tool := env.tool("iree-compile")) not in _LLVM_HOSTS:
         probe = out / "llvm-host-probe.mlir"
         probe.write_text(host.LLVM_PROBE_MLIR)
@@ -373,19 +366,16 @@ def _llvm_host(env: Any, ctx: Context, out: Path) -> dict[str, str]:
 
 def host_cpu() -> str:
     """This host's CPU as `target-cpu=host` resolves it: its identity (vendor, family / model /
-    stepping, every flag), with LLVM's name for it once a compiler was asked. The model name and
-    eight flags it used to be read "AMD EPYC" on a Zen 4 and a Zen 5 alike, so `reproduce` called
-    their modules DIFFERENT where they are not comparable."""
+    stepping, every flag), with LLVM's name for it once a compiler was asked."""
     here = host_identity.here()
     return here.identity + (f" ({here.llvm_cpu})" if here.llvm_cpu else "")
 
 
 def target_outputs(compiler: str, target: targets.Target, profile: Profile, out: Path | str) -> list[str]:
-    """The flags a target adds after `compile_flags` (the compile runs them; stages/shell_commands.py
-    prints them): ARM32 kernels link through the wrapper (`arm32_linker`), a bare-metal target writes its
-    kernels as a static library beside the module in `out`."""
+    """The flags a target adds after `compile_flags`: ARM32 kernels link through the wrapper, a
+    bare-metal target writes its kernels as a static library in `out`."""
     extra = []
-    if target.arch.triple.startswith("arm"):
+    if _arm32(target):
         extra.append(f"{llvmcpu_prefix(compiler)}embedded-linker-path={arm32_linker(profile)}")
     if target.arch.bare_metal:  # the kernels' object and header, for the firmware
         extra.append(f"{cortex_m.STATIC_OUTPUT_FLAG}={out}/{cortex_m.KERNELS}")
@@ -393,8 +383,7 @@ def target_outputs(compiler: str, target: targets.Target, profile: Profile, out:
 
 
 def arm32_linker(profile: Profile) -> Path:
-    """The wrapper around the compiler's own iree-lld that ARM32 kernels link through (the
-    profile's; flags.ARM32_LINKER by default)."""
+    """The wrapper around the compiler's own iree-lld that ARM32 kernels link through."""
     return shipped.scripts_dir() / profile.arm32_linker[0]
 
 
@@ -424,8 +413,8 @@ def _bytecode_missing(export: Entry) -> str:
     return f"the exporter wrote no MLIR bytecode: {error}" if error else "the export has no model.mlirbc"
 
 
-def _arm32(job: Job) -> bool:
-    return job.target.arch.triple.startswith("arm")
+def _arm32(target: targets.Target) -> bool:
+    return target.arch.triple.startswith("arm")
 
 
 def _help_text(env: Environment) -> str:
@@ -451,10 +440,8 @@ def _statistics(path: Path) -> dict[str, int]:
 
 
 def _compile_dispatch_benchmarks(env: Environment, folder: Path, model: Path, ctx: Context) -> dict[str, Any]:
-    """Each dumped executable benchmark compiled to its own module (the IREE docs' executable
-    benchmarks: https://iree.dev/developers/performance/benchmarking/). The dump carries the
-    configured target variant, so no target flags are needed. One that does not compile on its own
-    is listed with the compiler's words; the model's own module is unaffected."""
+    """Each dumped executable benchmark compiled to its own module (the dump carries its target
+    variant); one that does not compile is listed with the compiler's words."""
     sources = sorted(folder.glob("*_benchmark.mlir"))
     attach_resources(sources, model)
     failed = []
@@ -472,10 +459,8 @@ _RESOURCE_REF = re.compile(r"dense_resource<([^>]+)>")
 
 
 def attach_resources(sources: list[Path], model: Path) -> None:
-    """IREE's benchmark dump keeps constants inlined into a dispatch as `dense_resource<name>`
-    but leaves out the blobs, so such a file fails to compile ("resource does not exist"). The
-    blobs are in the exported model's `dialect_resources` section, under the same names: copy in
-    the ones each file refers to. A name the compiler renamed stays missing and is reported."""
+    """IREE's benchmark dump names constants `dense_resource<name>` but leaves out the blobs: copy in,
+    from the exported model's `dialect_resources`, the ones each file refers to."""
     texts = {source: source.read_text() for source in sources}
     if not (wanted := {name for text in texts.values() for name in _RESOURCE_REF.findall(text)}):
         return
@@ -501,11 +486,8 @@ def attach_resources(sources: list[Path], model: Path) -> None:
 def _failed(
     failure: Exception, output: str, argv: list[str], source: Optional[Path] = None, unlowered: str = ""
 ) -> Outcome:
-    """A failed compile as its record: the tool's words, plus its first error and the op it names
-    (`first_error`, `failing_op`), read from the whole output rather than the stored excerpt, and the
-    model's torch op on the line of `source` (the compiled MLIR) the error points at (`source_op`), and
-    the model's Python line it came from where the export kept it (`source_line`); where the error
-    names only a constant, the op left `unlowered` is the model's op."""
+    """A failed compile as its record: the tool's words, its first error (from the whole output) and
+    the model's torch op and Python line at the `source` line it points at (or the op `unlowered`)."""
     outcome = from_exception(failure)
     kernels = isinstance(failure, StageFailure) and failure.error_class == "kernel-rejected"
     named = compile_errors.first_error(output, *([compile_errors.KERNEL_CAUSE] if kernels else []))
@@ -520,19 +502,17 @@ def _failed(
 def _compile_failure(done: processes.Completed, target: targets.Target) -> Exception:
     """IREE's embedded linker runs without libgcc: on ARM32 what the CPU lacks (integer division on
     armv6, f16 conversion) becomes an undefined __aeabi_* symbol. Name them: that is the finding."""
-    missing = elf.undefined_symbols(done.output) if target.arch.triple.startswith("arm") else []
+    if missing := elf.undefined_symbols(done.output) if _arm32(target) else []:
+        message = f"undefined symbols at link: {', '.join(missing)}\n{process_output.excerpt(done.output)}"
+        return processes.failure(done, "link-error", message)
     cpu = compile_errors.unknown_cpu(done.output)  # LLVM's last words name no CPU: say the cause
-    if cpu is not None and not missing:
-        return processes.failure(done, "compile-error", f"{cpu}\n{process_output.excerpt(done.output)}")
-    if not missing:
-        return processes.failure(done, "compile-error")
-    message = f"undefined symbols at link: {', '.join(missing)}\n{process_output.excerpt(done.output)}"
-    return processes.failure(done, "link-error", message)
+    return processes.failure(
+        done, "compile-error", f"{cpu}\n{process_output.excerpt(done.output)}" if cpu else None
+    )
 
 
 def dispatch_code_facts(module: Path, out: Path, log: Optional[Path], arch: targets.Arch) -> dict[str, Any]:
-    """The ARM attributes of the dispatch code inside the module, and whether the target's CPU runs
-    it (its dispatch code check's verdict, `armv6_ok`)."""
+    """The ARM attributes of the module's dispatch code, and whether the target's CPU runs it."""
     verdict = arch.code_verdict
     if not (kernels := elf.dispatch_code(module, out / "kernels")):
         return {verdict: False, "error": "no embedded kernel ELF found in the module"}

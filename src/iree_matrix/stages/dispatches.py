@@ -1,13 +1,6 @@
-"""dispatches: op-wise bisection. Every executable of a compiled model, benchmarked on its own.
-
-The compile stage dumped one benchmark module per executable (`--iree-hal-dump-executable-
-benchmarks-to`, then compiled each); here the runtime's `iree-benchmark-module` times each one with
-the matrix's thread count and repetitions. Names are IREE's own export names, e.g.
-`main$async_dispatch_11_conv_28x28x144x3x3_f32`, so they can be looked up in IREE's dumps.
-
-Each time is one invocation of that dispatch on synthetic inputs; an executable dispatched several
-times in the model counts once (the compiler's statistics give the total dispatch count).
-"""
+"""dispatches: op-wise bisection, each executable the compile dumped timed on its own (one
+invocation on synthetic inputs), by IREE's own export names
+(`main$async_dispatch_11_conv_28x28x144x3x3_f32`)."""
 
 from __future__ import annotations
 
@@ -36,8 +29,7 @@ class DispatchesStage(StageBase):
     metrics = DispatchesMetrics.described()
 
     def plan(self, unit: PlannedFunction) -> None:
-        """For a cell `[benchmark] dispatches` names, run by its own runtime: each executable timed
-        on its own (op-wise bisection), on the run's runtime, after the same dependencies."""
+        """For a cell `[benchmark] dispatches` names, run by its own runtime, after the run's deps."""
         run, compiled = unit.planned.get("run"), unit.planned["compile"]
         if run is None or run.cell != compiled.cell:
             return

@@ -1,8 +1,5 @@
-"""export: the model's MLIR from iree-turbine, its example inputs and torch eager's outputs, latency
-and one-thread CPU time per call.
-
-Runs `scripts/export_model.py` inside the exporter environment.
-"""
+"""export: the model's MLIR from iree-turbine, its inputs and torch eager's outputs and times
+(`scripts/export_model.py` in the exporter environment)."""
 
 from __future__ import annotations
 
@@ -100,10 +97,9 @@ class ExportStage(StageBase):
             if forged := forged_words(out):
                 raise StageFailure("model-error", forged)
         except processes.Timeout as exc:
-            # A timeout, whatever files exist: the model's code may write export.json itself (a drill's
-            # forged one, then hung, was stored as an ok export). The worker ends by os._exit once
-            # its outputs are written, so a process that does not end is never the worker's.
-            exc.doing = _DOING.get(_phase(out), "")  # a hang at import is not one in forward()
+            # A timeout, whatever files exist: the model's code may forge export.json, and the worker
+            # ends by os._exit once its outputs are written, so a process that does not end is not its.
+            exc.doing = _PHASES.get(_phase(out), ("", ""))[1]  # a hang at import is not one in forward()
             raise
         finally:
             for note in (PHASE_FILE, PHASE_FILE + ".part"):  # the worker's progress note, never stored
@@ -119,8 +115,7 @@ class ExportStage(StageBase):
         return Outcome(Status.OK, metrics=metrics, message="\n".join(said) or None, command=tuple(argv))
 
 
-# What export.json must hold to be the worker's (`model_worker.read_result`): what `export_metrics`
-# reads unconditionally, and its types.
+# What export.json must hold to be the worker's: what `export_metrics` reads unconditionally.
 RESULT_FIELDS: dict[str, tuple[type, ...]] = {
     "seconds": (int, float),
     "eager_ms": (dict,),
@@ -136,16 +131,13 @@ def _recipe(job: Job, ctx: Context) -> str:
 
 
 def importer(packages: dict[str, str]) -> str | None:
-    """The IREE compiler package of an exporter environment's pins (turbine's torch importer lives
-    there), as scripts/export_model.py's `importer_version` spells it."""
+    """The IREE compiler package of an exporter environment's pins (turbine's importer lives there)."""
     name = next((n for n in ("iree-base-compiler", "iree-compiler") if n in packages), None)
     return f"{name} {packages[name]}" if name else None
 
 
 def forged_words(out: Path) -> str | None:
-    """Why a well-formed export.json is not the worker's (None when it may be): the worker writes it
-    last, after the MLIR (or ONNX) and torch's outputs; the model's code, in the worker's process, can
-    write it first and end the process itself."""
+    """Why a well-formed export.json is not the worker's, which writes it last (None when it may be)."""
     made = (out / MLIR.path).is_file() or (out / ONNX.path).is_file()
     if made and any((out / REFERENCE.path).glob("*.npy")):
         return None
@@ -156,9 +148,8 @@ def forged_words(out: Path) -> str | None:
 
 
 def exit_hang_words(importer: str | None, why: str | None) -> str | None:
-    """The known finding of an importer whose Python process hangs at exit after an export (`why`:
-    the tool's own table, `versions.EXIT_HANGS`, never the worker's word: the worker ends by
-    os._exit, so it is not measured here); None for the others."""
+    """The known finding of an importer whose process hangs at exit (`why`: `versions.EXIT_HANGS`,
+    never the worker's word: it ends by os._exit)."""
     if why is None:
         return None
     return (
@@ -169,8 +160,7 @@ def exit_hang_words(importer: str | None, why: str | None) -> str | None:
 
 
 def model_words(info: dict[str, Any]) -> str | None:
-    """What the model itself did that the export's record says (None when nothing): it changes its
-    input in place, or torch's own outputs hold NaN or inf."""
+    """What the model itself did that the export's record says (None when nothing)."""
     said = []
     changed = info.get("changes_inputs")
     if isinstance(changed, list) and changed:
@@ -217,53 +207,43 @@ def export_metrics(info: dict[str, Any], out: Path) -> dict[str, Any]:
     }
 
 
-# The worker's phases (export_model.py), by whose code runs in them. A model that cannot even be built
-# or called is the model's problem; one that builds but does not export is the finding this stage
-# exists to record; the worker's own code failing is neither (HARNESS). A recipe whose own program differs
-# from eager in torch (export_recipe.py `check_recipe`) is the recipe's, never IREE's mismatch.
-_PHASE_CLASS = {
-    "model": "model-error",
-    "eager": "model-error",
-    "import": "turbine-import",
-    "export": "export-error",
-    "onnx": "onnx-export",
-    "recipe": "recipe-error",
+# The worker's phases (export_model.py) -> the error class of a failure in them (by whose code runs
+# there: the model's, turbine's, a recipe's) and what it was doing; the worker's own code is none.
+_PHASES = {
+    "model": ("model-error", "while the model was being built"),
+    "eager": ("model-error", "while the model's forward() ran"),
+    "import": ("turbine-import", "while turbine was imported"),
+    "export": ("export-error", "while turbine exported the model"),
+    "onnx": ("onnx-export", "while torch.onnx exported the model"),
+    "recipe": ("recipe-error", "while the export recipe's program ran in torch"),
 }
 PHASE_FILE = ".phase"  # export_model.py's PHASE_FILE: the phase it last entered
-_DOING = {
-    "model": "while the model was being built",
-    "eager": "while the model's forward() ran",
-    "import": "while turbine was imported",
-    "export": "while turbine exported the model",
-    "onnx": "while torch.onnx exported the model",
-    "recipe": "while the export recipe's program ran in torch",
-}
 
 
 def _failure(out: Path, done: processes.Completed) -> StageFailure:
     if (error := read_json(out / "error.json")) is None:
         return _ended(out, done)
     phase = error.get("phase")
-    if phase not in _PHASE_CLASS:  # export_model.py's HARNESS: its own code failed
+    if phase not in _PHASES:  # export_model.py's HARNESS: its own code failed
         return _harness(f"{error.get('message')}")
-    return StageFailure(_PHASE_CLASS[phase], error["message"])
+    return StageFailure(_PHASES[phase][0], error["message"])
 
 
 def _ended(out: Path, done: processes.Completed) -> StageFailure:
-    """The worker ended without saying how (no error.json): killed, or ended by the model's code (a model can
-    end its own process, or kill its parent). The phase it last entered says whose code was running."""
+    """The worker ended without error.json (killed, or by the model's code): its phase says whose code ran."""
     phase = _phase(out)
     said = process_output.excerpt(done.output, max_lines=5)
     last = f" Its last words: {said}" if said else ""
-    if phase not in _PHASE_CLASS and not done.killed:
+    if phase not in _PHASES and not done.killed:
         return _harness(f"the export worker ended (status {done.returncode}) in its own code.{last}")
     in_model = phase in ("model", "eager")
     ask = " Does the model's code end its own process, or its parent's?" if in_model else ""
+    error_class, doing = _PHASES.get(phase, ("internal", "in its own code"))
     return processes.failure(
         done,
-        _PHASE_CLASS.get(phase, "internal"),
+        error_class,
         f"the export's process ended (status {done.returncode}) without writing its outcome, "
-        f"{_DOING.get(phase, 'in its own code')}.{ask}{last}",
+        f"{doing}.{ask}{last}",
     )
 
 
@@ -276,8 +256,7 @@ def _phase(out: Path) -> str:
 
 
 def _harness(message: str) -> StageFailure:
-    """The export worker's own failure: iree-matrix's code, neither the model's nor turbine's answer, so
-    never stored (the next run tries again)."""
+    """The export worker's own failure: iree-matrix's bug, never stored (the next run tries again)."""
     return StageFailure(
         "internal",
         f"{message} (the export worker's own failure, not the model's or turbine's: a bug in iree-matrix; "
@@ -290,7 +269,6 @@ STAGE = ExportStage()
 
 
 def _modules(ctx: Context) -> bool:
-    """Whether the matrix has a kernel whose spec the tool writes from the torch module it replaces
-    (kernel/stages/kernel_generated.py): its exports then say each op's module (a second torch.export). A
-    kernel declared by torch op reads model.mlir's own lines; one `[[calls]]` table by module is enough."""
+    """Whether a kernel's generated spec names a torch module it replaces: the exports then say each
+    op's module (a second torch.export)."""
     return any(not d.op for k in ctx.spec.kernels.values() if k.generated for d in generated.declarations(k))

@@ -1,8 +1,5 @@
-"""flops: the floating-point operations and bytes of one call of a function — the roofline's
-numerator. Runs `scripts/flops.py` (torch's FlopCounterMode, op by op) in the function's exporter
-environment and groups the ops by kind (opkinds.py), so every framework's time can be read as
-GFLOP/s and as a fraction of the machine's peak (stages/peak.py).
-"""
+"""flops: the floating-point operations and bytes of one call of a function by op kind, the
+roofline's numerator (`scripts/flops.py`, torch's FlopCounterMode, in its exporter environment)."""
 
 from __future__ import annotations
 
@@ -54,8 +51,7 @@ class FlopsStage(StageBase):
 
 
 def by_kind(ops: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, int]]:
-    """FLOPs and bytes per op kind (opkinds.of_torch: a pointwise convolution is a matmul, one
-    input channel per group is depthwise), kinds without FLOPs or bytes left out."""
+    """FLOPs and bytes per op kind (opkinds.of_torch), kinds without either left out."""
     kinds: dict[str, dict[str, int]] = {}
     for op in ops:
         kind = opkinds.of_torch(str(op.get("op", "")), op.get("weight_shape"))

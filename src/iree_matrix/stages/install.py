@@ -28,8 +28,7 @@ class InstallStage(StageBase):
     metrics = InstallMetrics.described()
 
     def provide(self, builder: Builder, env: EnvSpec) -> str:
-        """The job that realises `env`, which every job running in it depends on (`PlannedFunction.install`);
-        a runtime built from source waits for the build."""
+        """The job that realises `env` (a runtime built from source waits for the build)."""
         labels = Labels(env=env.id, kind=env.kind, python=env.python).as_dict()
         deps: tuple[str, ...] = ()
         if env.build is not None:  # its tools are what a runtime-build job makes

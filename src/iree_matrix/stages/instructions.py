@@ -1,20 +1,7 @@
-"""instructions: how many instructions one call of a compiled module executes — a figure that does
-not move with what else the machine is doing, beside the run stage's wall time.
-
-valgrind's callgrind (https://valgrind.org/docs/manual/cl-manual.html) counts the instructions the
-runtime's own `iree-benchmark-module` executes on the `local-sync` HAL driver (every dispatch on the
-calling thread, so one thread's count is the whole work) inside `iree_vm_invoke` only
-(`--collect-atstart=no --toggle-collect=iree_vm_invoke`: the call, without the process's start,
-the module's load and the inputs' parsing), for exactly `CALLS` call(s)
-(`--benchmark_min_time=<n>x`). The wheels' runtime tools keep their symbol table, so callgrind
-finds the function by name; a runtime without one counts nothing, which is said. Checked against
-the slope between runs of 1 and 3 calls counted whole (a 64x64 matmul on IREE 3.9.0: 767,406
-inside the call, 767,663 by the slope).
-
-valgrind emulates its own CPU: on x86_64 it has no AVX-512 (a module compiled with it stops on
-SIGILL, said as such), so the counted module is one compiled for an AVX2 CPU (the `avx2` profile,
-`x86-64-v3`). Counts are what that CPU's code executes, not a time: a count that moves between
-releases is the generated code changing, whatever the load was.
+"""instructions: how many instructions one call of a compiled module executes, a figure the machine's
+load does not move: callgrind counts `iree-benchmark-module` on local-sync (one thread does all the work)
+inside `iree_vm_invoke` only (no start-up, load or input parsing). valgrind's CPU has no AVX-512: the
+counted module is one compiled for an AVX2 CPU (the `avx2` profile).
 """
 
 from __future__ import annotations
@@ -57,8 +44,7 @@ class InstructionsStage(StageBase):
     metrics = InstructionsMetrics.described()
 
     def plan(self, unit: PlannedFunction) -> None:
-        """For a cell `[benchmark] instructions` names, run by its own runtime: the same module's
-        instructions per call, counted single-threaded (local-sync), after the run's dependencies."""
+        """For a cell `[benchmark] instructions` names, run by its own runtime, after the run's deps."""
         run, compiled = unit.planned.get("run"), unit.planned["compile"]
         if run is None or run.cell != compiled.cell or targets.parse(unit.cell.arch).arch.bare_metal:
             return
@@ -125,9 +111,8 @@ def valgrind_version() -> str:
 
 
 def native_binary(env: Environment, name: str) -> Optional[Path]:
-    """The runtime tool's own executable, None where it is no file here: a wheel's console script is a
-    Python launcher (valgrind would count Python, its size says nothing), its binary is
-    iree/_runtime_libs/<name> beside the venv's packages."""
+    """The runtime tool's own executable (a wheel's console script is a Python launcher; its binary is
+    iree/_runtime_libs/<name>), None where it is no file here."""
     path = Path(env.tool(name))
     wheel = sorted(path.parent.parent.glob(f"lib/python*/site-packages/iree/_runtime_libs/{name}"))
     return next((candidate for candidate in (*wheel, path) if is_elf(candidate)), None)

@@ -1,16 +1,6 @@
-"""lower: an export's MLIR lowered to linalg-on-tensors by one IREE release, for compilers older
-than the export (a `linalg:<release>` form).
-
-IREE's 2023 compilers cannot read what turbine writes today: 20230209.425 … 20230815.614 have no
-torch dialect ("Dialect `torch' not found"), 20231004.665 cannot legalize turbine 3.9.0's parameter
-globals (`torch_c.from_builtin_tensor`), and none of them serializes `dense_resource` constants. The
-earliest release that does compile turbine 3.9.0's MLIR (20231113.707) can print it after its input
-conversion (`iree-compile --compile-to=input`): plain linalg, tensor, arith and math ops that the
-older releases parse. So the export's constants are inlined (iree/mlir_resources.py), that release
-lowers the file, and each older compiler compiles the result: the exporter these cells name is
-"turbine's MLIR lowered by IREE <release>" (`…+linalg-iree<release>`). A newer release is no
-lowering compiler for them: IREE 3.9.0's input phase already writes `util.func`, which the 2023
-parsers do not know.
+"""lower: an export's MLIR lowered to linalg-on-tensors by one IREE release (`--compile-to=input`, its
+constants inlined), for the 2023 compilers that cannot read what turbine writes today (a
+`linalg:<release>` form; the exporter `…+linalg-iree<release>`).
 """
 
 from __future__ import annotations

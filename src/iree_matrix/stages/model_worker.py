@@ -1,6 +1,5 @@
-"""What the export and peer stages share: both run a worker script that builds the model inside an
-environment, from the same arguments, with the same benchmark settings, and both are keyed by the
-same description of the model."""
+"""What the export and peer stages share: a worker script that builds the model in an environment,
+its arguments, its key fields, its result file, and the quiet handshake."""
 
 from __future__ import annotations
 
@@ -72,11 +71,9 @@ def command(job: Job, ctx: Context, python: str, script: str, *extra: str) -> tu
 def read_result(
     path: Path, done: processes.Completed, required: Mapping[str, tuple[type, ...]] = {}
 ) -> dict[str, Any]:
-    """The worker's result file; its absence after a clean exit means the model's own code ended the process
-    first (`os._exit(0)`, `sys.exit()` in a factory), which is said, not an errno. The model's code runs in
-    the worker's process and may write where the worker writes: a result that is not a JSON object with each
-    of `required` (name: the types its value may have) is not the worker's, and is the model's failure, said
-    in one line (a model's own export.json once raised `KeyError: 'eager_ms'` in iree-matrix)."""
+    """The worker's result file. The model's code runs in the worker's process: a missing file (it ended
+    the process) or one that is not a JSON object with each of `required` (name: its types) is the
+    model's failure, said in one line."""
     try:
         found = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -103,17 +100,10 @@ def read_result(
 
 
 class QuietHandshake:
-    """The tool's side of the workers' quiet handshake (export_model.py's `warm_up`): the worker makes
-    the model's first call, writes READY and waits; a thread here then takes the machine's quiet lock
-    (`quiet`, the job's `Context.quiet`), writes GO, and holds the lock until the worker writes TIMED
-    (an export worker, whose turbine export after its timing needs no quiet) or the block ends (the
-    worker has ended). A worker that never writes READY (a model whose first call hangs, a model that
-    fails to build) never has the lock taken for it, so it holds up no other run's timing.
-
-    `argv()`: what to add to the worker's command line. `paused()`: the seconds the worker has waited
-    for the lock so far, which its timeout does not count (another run's timing is no slowness of
-    this model). Without `quiet` (a context of its own: the lock, if any, is held around the stage)
-    it adds nothing and waits for nothing."""
+    """The tool's side of the workers' quiet handshake (export_model.py's `warm_up`): once the worker's
+    first call wrote READY, a thread takes the quiet lock, writes GO, and holds it until TIMED or the
+    end; a worker whose first call hangs holds up no other run. `paused()`: the seconds it waited for
+    the lock, which its timeout does not count. Without `quiet` it adds and waits for nothing."""
 
     def __init__(self, out: Path, quiet: Optional[QuietLock]) -> None:
         self.directory = out / HANDSHAKE_DIR
@@ -176,8 +166,7 @@ class QuietHandshake:
 
 
 def run_timed(env: Environment, request: ProcessRequest, ctx: Context, out: Path) -> processes.Completed:
-    """Run a model worker's `request` in `env` with the quiet handshake (`QuietHandshake`, in `out`):
-    its timeout counts none of its wait for the machine's quiet lock."""
+    """Run a model worker's `request` with the quiet handshake; its timeout counts none of the wait."""
     with QuietHandshake(out, ctx.quiet) as shake:
         paused = shake.paused if ctx.quiet is not None else None
         return env.run(dataclasses.replace(request, argv=[*request.argv, *shake.argv()], paused=paused))

@@ -1,13 +1,8 @@
 """Run a command with io_uring refused: `python -m iree_matrix.stages.no_io_uring CMD ARGS...`.
 
-IREE 3.13's runtime tools drive their asynchronous I/O through an io_uring proactor thread that
-blocks in `io_uring_enter`. valgrind 3.19 treats that system call as one that never blocks: it
-keeps its one-thread-at-a-time lock while the proactor waits, the main thread never runs again,
-and the counted run hangs (seen here: every thread of valgrind asleep on its lock pipe). When
-`io_uring_setup` fails with EPERM ("io_uring blocked by security policy", the runtime's own
-words) the runtime uses its POSIX proactor instead. This installs a seccomp filter that refuses
-exactly that one system call with EPERM — what a container's default seccomp profile does too —
-and then executes the command, so valgrind and the runtime inherit it.
+IREE 3.13's runtime blocks a proactor thread in `io_uring_enter`, which valgrind 3.19 takes for a
+call that never blocks: it keeps its one-thread lock and the counted run hangs. Refused with EPERM
+(a seccomp filter, as a container's default profile does), the runtime uses its POSIX proactor.
 """
 
 from __future__ import annotations

@@ -21,10 +21,8 @@ _MLIR = "model.mlir"
 _Failed = tuple[Exception, str, list[str]]  # the failure, the importer's output, its argv
 
 # Exit 3: no importer in the package. Exit 4 (printing the module): the importer imports a package
-# its compiler does not install — iree-base-compiler 3.0.0's `import_onnx/
-# importer_externalization_overrides.py` does `import iree.runtime as rt`, and the compiler wheel
-# does not require iree-base-runtime, so `pip install 'iree-base-compiler[onnx]==3.0.0'` alone
-# gives an iree-import-onnx that cannot start. Not a damaged environment: a fresh one does the same.
+# its compiler does not install (iree-base-compiler 3.0.0's imports iree.runtime), as a fresh
+# environment's would too.
 HAS_IMPORTER = f"""
 import importlib, importlib.util, sys
 if not importlib.util.find_spec({MODULE!r}):
@@ -56,10 +54,8 @@ def importer_needs(compiler: str, probe_output: str) -> str:
 
 
 def imported(env: Environment, job: Job, ctx: Context, out: Path) -> Union[Path, _Failed]:
-    """The export's model.onnx through this compiler's iree-import-onnx, into `out`/model.mlir (the
-    MLIR the compile reads, kept beside the module). A compiler without the importer is a skip that
-    says so; an import that fails is the cell's failure (`onnx-import`), in the importer's words.
-    Returns the MLIR's path, or that failure (the exception, the importer's output, its argv)."""
+    """The export's model.onnx through this compiler's iree-import-onnx into `out`/model.mlir: its path,
+    or the failure (the exception, the importer's output, its argv); no importer is a skip."""
     probe = env.run(ProcessRequest([env.python(), "-c", HAS_IMPORTER], timeout=120, log=ctx.log, check=False))
     if probe.returncode == 3:
         raise StageSkipped(

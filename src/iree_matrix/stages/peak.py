@@ -1,9 +1,5 @@
-"""peak: what this machine can do at most — the roofline's ceilings. Builds `scripts/peak/peak.c`
-with the host's C compiler at `-O3 -march=native` (the widest vectors and the FMA of the ISA this
-CPU has) and runs it: independent FMA chains (FLOP/s, one thread and the matrix's thread count)
-and a STREAM triad (memory bandwidth, the same), recorded with the CPU, its ISA flags and the load
-average around the measurement. Timed: it runs alone in the matrix (`--retime 'peak:*'` measures
-it again).
+"""peak: the roofline's ceilings, `scripts/peak/peak.c` built `-O3 -march=native` by the host's C
+compiler: FMA chains (FLOP/s) and a STREAM triad (bandwidth), on one thread and the matrix's count.
 """
 
 from __future__ import annotations

@@ -1,9 +1,5 @@
-"""peer: the same model, inputs and thread count through the peers a matrix asks for (torch eager,
-torch.compile, ONNX Runtime, TFLite: one module each in scripts/peer_frameworks/, matrix/peers.py) —
-what IREE's latency is compared with. Runs `scripts/peers.py` in a peer environment.
-
-A peer that cannot convert the model is a result inside this stage's record (its phase and
-message), not a failure of the stage: that is information the report shows.
+"""peer: the same model, inputs and thread count through the peers a matrix asks for
+(scripts/peers.py; matrix/peers.py). A peer that cannot convert the model is a result in the record.
 """
 
 from __future__ import annotations
@@ -27,10 +23,8 @@ WORKER = "peers.py"
 
 
 def environment(cell: Cell, peers: Sequence[str], extra: Sequence[str] = ()) -> EnvSpec:
-    """torch and the other runtimes IREE is compared with that `peers` asks for (ONNX Runtime, TFLite
-    via litert-torch), pinned by each peer's module (matrix/peers.py). Every peer's packages:
-    `torch…-peers`, as it always was; fewer: named by the peers that bring packages
-    (`torch…-peers-onnxruntime`), so the two never share pins."""
+    """torch and the packages `peers` need (matrix/peers.py): `torch…-peers` with every peer's, else
+    named by the peers that bring packages (`torch…-peers-onnxruntime`), so the two never share pins."""
     needed = peer_registry.requirements(peers)
     requirements = (f"torch=={cell.torch}", "numpy", *needed, *extra)
     bringing = [p for p in peers if p in peer_registry.names() and peer_registry.get(p).requirements]
@@ -89,8 +83,7 @@ def _framework_files(peers: Sequence[str]) -> dict[str, Path]:
 
 
 def _profiles_ops(job: Job, ctx: Context) -> bool:
-    """The peers of a function whose IREE runs are profiled per op are profiled too (a peer job
-    has no compile profile: any profile's glob for the function counts)."""
+    """Whether any profile's runs of the function are profiled per op: then its peers are too."""
     return any(ctx.spec.benchmark.profiles_ops(job.label.model, name) for name in ctx.spec.profiles)
 
 

@@ -1,9 +1,5 @@
-"""run: load a compiled module with one IREE runtime, check its outputs against torch, time it.
-
-Only the runtime's command-line tools are used (`iree-run-module`, `iree-benchmark-module`), so the
-same code serves any runtime that provides them: a wheel's, or one a user built for a board.
-The comparison with torch's reference happens here, on the host, with numpy.
-"""
+"""run: load a compiled module with one IREE runtime's tools (a wheel's, or one built for a board),
+check its outputs against torch's on the host, time it."""
 
 from __future__ import annotations
 
@@ -40,12 +36,6 @@ from iree_matrix.stages.base import Context, StageBase
 from iree_matrix.stages.benchmark_tool import benchmark_command, budgeted_repetitions, device_flags, min_time
 from iree_matrix.stages.instructions import native_binary
 
-# Words in a runtime's refusal that mean "this module was built for another runtime version".
-# Seen (IREE-NOTES): "bytecode version mismatch; runtime supports 17.0, module has 15.0", "required
-# module features [Ch] are not available in this runtime configuration", "required module 'hal'
-# version mismatch; have 6 but require 7", "import function hal.command_buffer.dispatch signature
-# mismatch" (a 3.11 module on a 3.12 runtime: same HAL version, changed import).
-
 
 def environment(cell: Cell, runtime_dirs: Mapping[str, str] = {}, python: str = "") -> EnvSpec:  # noqa: B006
     arch = targets.parse(cell.arch).run_arch()  # a GPU target's modules run on the host's runtime
@@ -65,8 +55,8 @@ def call_flags(function: str, inputs: Sequence[Path | str]) -> list[str]:
 
 
 def run_command(tool: str, common: Sequence[str], outputs: Sequence[Path | str]) -> list[str]:
-    """The checked call (`common`: device, module, `call_flags`), writing each output to a file: what the run
-    stage runs and records, and what the docs' command blocks print (stages/shell_commands.py)."""
+    """The checked call (`common`: device, module, `call_flags`), writing each output to a file (what
+    the docs' command blocks print too)."""
     return [tool, *common, *(f"--output=@{p}" for p in outputs)]
 
 
@@ -81,8 +71,7 @@ class RunStage(StageBase):
     metrics = RunMetrics.described()
 
     def plan(self, unit: PlannedFunction) -> None:
-        """One run per compile, runtime and HAL driver (the text form's module: a bytecode form's is
-        the same module, not run again)."""
+        """One run per compile, runtime and HAL driver (a bytecode form's module is the text's)."""
         compiled, cell, spec = unit.planned["compile"], unit.cell, unit.spec
         if cell.form == BYTECODE:
             return
@@ -93,9 +82,8 @@ class RunStage(StageBase):
             run_cell = compiled.cell
         else:
             run_cell = f"{compiled.cell}/rt{cell.runtime.replace(':', '')}"  # /rt3.13.0, /rtsrc3.9.0+static
-        # No runtime exists for this target (armv6 without --armv6-runtime): the run is planned anyway and
-        # records why it was skipped, so the table says so instead of going blank. A firmware (bare metal):
-        # the run links the runtime it builds itself (cortex_m.py), nothing to install.
+        # No runtime for this target (armv6 without --armv6-runtime): planned anyway, to record why it was
+        # skipped. A firmware (bare metal) links the runtime it builds itself: nothing to install.
         bare_metal = targets.parse(cell.arch).arch.bare_metal
         installed = (unit.install(env),) if runs_anywhere(env) and not bare_metal else ()
         deps = (unit.planned["export"].id, compiled.id, *installed, *kernel.run_deps(unit))
@@ -135,9 +123,8 @@ class RunStage(StageBase):
             self.name,
             # Only when asked, so every other run keeps its key (and its stored result).
             **({"op_profile": op_timings.SCHEME} if _profiles_ops(job, ctx.spec) else {}),
-            # The module by content: two profiles whose modules are byte-identical (a null knob such as
-            # --iree-opt-data-tiling=false where it is the default) share one timed run, so a search pays for
-            # a null knob's compile only. A compile that recorded no digest falls back to its key.
+            # The module by content: profiles whose modules are byte-identical (a null knob) share one
+            # timed run. A compile that recorded no digest falls back to its key.
             module=_module_digest(ctx.dep("compile").record),
             # Inputs, torch's outputs and the tolerance by content: exporters that agree on them
             # (and on the MLIR, see compile) share this run.
@@ -192,8 +179,7 @@ class RunStage(StageBase):
 
 @dataclasses.dataclass(frozen=True)
 class _Call:
-    """A run's setting: its environment, the export's description and files, the module, the device
-    it runs on, and the checked call's command line and mounts (the timed calls reuse them)."""
+    """A run's setting: the checked call's command line and mounts (the timed calls reuse them)."""
 
     env: Environment
     export: Entry
@@ -235,9 +221,8 @@ def _prepared(env: Environment, job: Job, ctx: Context, out: Path) -> _Call:
     # A dtype numpy lacks (bfloat16) comes back as raw bits (arrays.py says why).
     outputs = [out / arrays.output_name(i, d) for i, d in enumerate(info["outputs"])]
     run_argv = run_command(env.tool("iree-run-module"), common, outputs)
-    # The module's code (a kernel's, or an object a hostile export embeds) runs in the model's sandbox,
-    # seeing the inputs but never torch's outputs: a kernel once copied reference/output0.npy to its
-    # output and matched. A GPU's device nodes are the host's: its run is not sandboxed (docs/failures.md).
+    # The module's code (a kernel's, a hostile export's) runs in the model's sandbox, seeing the inputs but
+    # never torch's outputs. A GPU's device nodes are the host's: its run is not sandboxed.
     mounts: dict[str, Any] = {
         "read_only": [INPUTS.of(export), module.parent, *part.reads],
         "writable": [out],
@@ -250,9 +235,8 @@ def _prepared(env: Environment, job: Job, ctx: Context, out: Path) -> _Call:
 
 
 def _not_run_here(call: _Call, done: processes.Completed) -> Optional[Outcome]:
-    """No device of a GPU cell's kind here, or one the runtime hides: not run, never a failure, and not
-    stored (a machine with the device, or another runtime, runs the same cell). A module the runtime
-    refused before it looked for a device is the cross's answer (`_failed`)."""
+    """No device of a GPU cell's kind here (or one the runtime hides): a skip, not stored; a module the
+    runtime refused before it looked for a device is the cross's answer (`_failed`)."""
     if call.gpu is None or call.found.uris or devices.refused_first(done.output):
         return None
     reason = devices.not_run_reason(call.gpu.kind, done.output)
@@ -260,9 +244,7 @@ def _not_run_here(call: _Call, done: processes.Completed) -> Optional[Outcome]:
 
 
 def _failed_run(job: Job, ctx: Context, done: processes.Completed, call: _Call) -> Outcome:
-    """The checked call's failure as its record, with the command that met it: a refused load is an
-    answer a reader re-makes by hand from `show JOB --commands`, which printed "no command recorded"
-    for every refusal and crash (the command was kept only when the call succeeded)."""
+    """The checked call's failure as its record, with the command that met it (`show JOB --commands`)."""
     try:
         _failed(job, ctx, done, call)
     except StageFailure as failure:
@@ -270,8 +252,7 @@ def _failed_run(job: Job, ctx: Context, done: processes.Completed, call: _Call) 
 
 
 def _failed(job: Job, ctx: Context, done: processes.Completed, call: _Call) -> NoReturn:
-    """The checked call failed: the failure, classified, with the runtime's own words (a kernel
-    cell's first: its signal, a status local-task hid, from the same call on local-sync)."""
+    """The checked call's failure, classified, in the runtime's own words (a kernel cell's first)."""
     empty = empty_function_problem(ctx.dep("compile").record.metrics)
     if empty and _crashed(done):  # the crash the compile stage's dispatch code check foresaw
         raise processes.failure(done, "empty-function-call", f"{empty}\n{_runtime_message(done.output)}")
@@ -289,12 +270,11 @@ def _failed(job: Job, ctx: Context, done: processes.Completed, call: _Call) -> N
 
 
 def _timed(call: _Call, ctx: Context, done: processes.Completed) -> tuple[list[str], dict[str, Any]]:
-    """The benchmark's command line, and the times: the call's wall time and process CPU time, and one
-    thread's CPU time per call, each over the repetitions the matrix's time budget leaves."""
+    """The benchmark's command line, and the times: the call's wall and process CPU time, and one
+    thread's CPU time per call, over the repetitions the matrix's time budget leaves."""
     bench = ctx.spec.benchmark
-    # The matrix's time budget: a slow function (the Whisper encoder's 11.7-s calls on a 2-core Zen 3)
-    # is timed for a few calls, not every repetition; both passes get as many. Fast calls' repetitions
-    # each last the budget's share (`least`), so a pass of them fits in it too.
+    # A time budget times a slow function for a few calls; fast calls' repetitions each last the
+    # budget's share (`least`), so a pass of them fits in it too.
     repetitions = budgeted_repetitions(done.seconds, bench.repetitions, bench.time_budget)
     least = min_time(bench.time_budget, repetitions)  # what its record's n gives back (least_of)
     budget = {"time_budget_seconds": bench.time_budget} if bench.time_budget > 0 else {}
@@ -307,17 +287,15 @@ def _timed(call: _Call, ctx: Context, done: processes.Completed) -> tuple[list[s
 
     timed: dict[str, Any]
     if call.gpu is not None and call.found.software:
-        # A software GPU (lavapipe, SwiftShader): a real model's call can take minutes on the CPU, and its
-        # time is no GPU's figure (marked emulated, never ranked): the checked call is the one timed.
+        # A software GPU (lavapipe): no GPU's figure, and minutes a call: the checked call is the one timed.
         bench_argv = benchmark_command(call.env, ctx, call.module, *call.call, device=call.run_on)
         bench_json, timed = "", {"latency_ms": checked_call_ms(done.seconds)}
     else:
         bench_argv, bench_json = benchmark(call.run_on)
         timed = {"latency_ms": latency_ms(bench_json), "process_cpu_ms": latency_ms(bench_json, "cpu_time")}
         timed.update(budget)
-    # The load-robust figure beside the wall time: one thread's CPU time per call, which moved
-    # ±5 % at load 4-17 where wall time moved 2-5x. A local-sync cell's own benchmark
-    # is that already; any other driver's cell times a second, one-thread benchmark.
+    # The load-robust figure beside the wall time: one thread's CPU time per call (a local-sync
+    # cell's own benchmark; any other CPU driver's times a second, one-thread benchmark).
     if call.device == "local-sync":
         sync_json = bench_json
     else:  # a GPU module does not run on local-sync
@@ -328,8 +306,7 @@ def _timed(call: _Call, ctx: Context, done: processes.Completed) -> tuple[list[s
 
 
 def _facts(call: _Call, done: processes.Completed, in_container: bool) -> dict[str, Any]:
-    """What a run records beside its check and times: the module, the outputs, the device, the
-    runtime's size, the peak memory, and whether the timings are emulated."""
+    """What a run records beside its check and times."""
     target, gpu, found, module, peak = call.target, call.gpu, call.found, call.module, done.peak_rss_bytes
     return {
         "module_bytes": module.stat().st_size,
@@ -354,8 +331,7 @@ def _facts(call: _Call, done: processes.Completed, in_container: bool) -> dict[s
 
 
 def _firmware(job: Job, ctx: Context, out: Path) -> Outcome:
-    """A bare-metal run: source_builds/firmware.py links and runs it, given the files the export and the
-    compile stored."""
+    """A bare-metal run: source_builds/firmware.py links and runs it."""
     export, compiled = ctx.dep("export"), ctx.dep("compile")
     given = firmware.Given(
         EXPORT_INFO.of(export), INPUTS.of(export), REFERENCE.of(export), MODULE.of(compiled)
@@ -384,17 +360,15 @@ def _profiles_ops(job: Job, spec: MatrixSpec) -> bool:
 
 
 def checked_only(job: Job, spec: MatrixSpec) -> bool:
-    """A module on another release's runtime where the matrix times none (`time_cross_runtime`): its
-    checked call says whether that runtime loads it and agrees, which is that cell's question; the
-    default matrix's 22 such runs took 348 of its 703 s of runs on a 2-core Zen 3, timed for no table."""
+    """A module on another release's runtime where the matrix times none (`time_cross_runtime`): the
+    checked call answers that cell's question (loads, agrees); a timing would be for no table."""
     if job.stage != "run" or job.label.own_runtime:
         return False
     return not (spec.benchmark.time_cross_runtime or _profiles_ops(job, spec))
 
 
 def float_abi_problem(compile_metrics: Mapping[str, Any], target: targets.Target) -> str:
-    """Why the module's kernels cannot be called by this target's runtime, before trying: their
-    float calling convention (the kernel ELF's header) must be the run environment's."""
+    """Why the module's kernels' float calling convention is not the target runtime's ("" if it is)."""
     kernel = compile_metrics.get("kernel") if isinstance(compile_metrics, Mapping) else None
     if not isinstance(kernel, Mapping) or target.arch.float_abi is None:
         return ""
@@ -413,8 +387,7 @@ def _crashed(done: processes.Completed) -> bool:
 
 
 def empty_function_problem(compile_metrics: Mapping[str, Any]) -> str:
-    """Why the module's kernels crash: they call a function the linker gave no code
-    (elf.arm32_calls_past_text), found in the kernel ELF by the compile stage."""
+    """Why the module's kernels crash: calls to a function the linker gave no code ("" if none)."""
     kernel = compile_metrics.get("kernel") if isinstance(compile_metrics, Mapping) else None
     calls = kernel.get("calls_to_empty_function") if isinstance(kernel, Mapping) else None
     if not calls:
@@ -435,13 +408,8 @@ def compare(
     rtol: float,
     described: Sequence[arrays.Described] = (),
 ) -> dict[str, Any]:
-    """Max abs / relative error of every output against torch's, and whether all are within tolerance
-    (`described`: export.json's "outputs", which name a dtype numpy lacks): the bundle runner's check
-    (bundle_runner/arrays.py `compare`), one source, so a bundle's verdict is a run's.
-
-    Only where torch's own value is finite: a NaN or inf there is the model's (the export says so),
-    not IREE's to match (`unchecked_values`). Where torch's is finite, an IREE NaN or inf is a
-    mismatch, counted apart (`nonfinite_values`) so the errors stay numbers."""
+    """Max abs / relative error of every output against torch's, and whether all are within tolerance:
+    the bundle runner's check, one source (`described`: export.json's "outputs")."""
     kinds = [described[i] if i < len(described) else {} for i in range(len(outputs))]
     got = [arrays.load(path, kind) for path, kind in zip(outputs, kinds)]
     ref = [arrays.load(path, kind) for path, kind in zip(references, kinds)]
@@ -459,9 +427,8 @@ def compare(
 
 
 def _miscompiled(export: Entry, compiled: Sequence[str]) -> str:
-    """What a mismatch adds about the exported model's ops that IREE is known to compute wrongly
-    (iree/miscompiled.py), with the model's line where the export kept it, for the CPU the compile's
-    command line (`compiled`) names; "" when none."""
+    """What a mismatch adds about the model's ops IREE is known to compute wrongly (iree/miscompiled.py)
+    on the CPU the compile's command line names; "" when none."""
     mlir = MLIR.of(export)
     if not mlir.is_file():
         return ""
@@ -479,8 +446,7 @@ unchecked_words = runner_arrays.unchecked_words
 
 
 def outputs_digest(outputs: Sequence[Path], described: Sequence[arrays.Described] = ()) -> str:
-    """One sha256 over the arrays' dtypes, shapes and bytes, in order: independent of how the .npy
-    header was written, equal exactly when every value is bit-for-bit equal."""
+    """One sha256 over the arrays' dtypes, shapes and bytes: equal when every value is bit-for-bit."""
     loaded = [arrays.load(path, described[i] if i < len(described) else {}) for i, path in enumerate(outputs)]
     return runner_arrays.outputs_digest(loaded)
 
@@ -492,8 +458,7 @@ def _tool_bytes(env: Environment) -> dict[str, int]:
 
 
 def checked_call_ms(seconds: float) -> Mapping[str, Any]:
-    """The one figure of a call on a software GPU: the checked iree-run-module call's wall time
-    (module load included), not iree-benchmark-module's repetitions."""
+    """The one figure of a call on a software GPU: the checked call's wall time (its load included)."""
     ms = seconds * 1000.0
     return {
         "median": ms,
@@ -506,8 +471,7 @@ def checked_call_ms(seconds: float) -> Mapping[str, Any]:
 
 
 def latency_ms(benchmark_json: str, field: str = "real_time") -> Mapping[str, Any]:
-    """Median and spread over iree-benchmark-module's repetitions (each a mean over iterations) of
-    wall time (`real_time`) or the process's CPU time (`cpu_time`)."""
+    """Median and spread over iree-benchmark-module's repetitions of `field` (`real_time`, `cpu_time`)."""
     times = runner_tools.benchmark_ms(benchmark_json, field)
     if not times:
         raise StageFailure("benchmark-error", "iree-benchmark-module reported no repetitions")
@@ -517,9 +481,7 @@ def latency_ms(benchmark_json: str, field: str = "real_time") -> Mapping[str, An
 _classify = refusals.classify
 
 
-# What a killed process's output says of its end, most telling first: qemu-user's "uncaught target signal N
-# (…)" names the signal; the shell's "Segmentation fault" repeats it; a status code (INVALID_ARGUMENT …) is
-# the runtime's own reason. The tool's echo ("EXEC @main") and docker's platform warning say nothing of why.
+# What a killed process's output says of its end, most telling first: a signal, then a status code.
 _SIGNAL_WORDS = (
     "uncaught target signal",
     "Segmentation fault",
@@ -543,9 +505,7 @@ _STATUS_WORDS = (
 
 
 def _runtime_message(output: str) -> str:
-    """The runtime's reason, its most telling line first: a signal line (a crash), then the status
-    line(s) (they carry the reason, e.g. bytecode version mismatch), then the rest of what it said
-    when neither is there. A crash's lines lead with the signal, the other lines kept after it."""
+    """The runtime's reason: signal lines (a crash), then status lines, else the rest of what it said."""
     lines = [ln.strip() for ln in output.splitlines() if ln.strip()]
     signals = [ln for ln in lines if any(word in ln for word in _SIGNAL_WORDS)]
     if status := [ln for ln in lines if ln not in signals and any(code in ln for code in _STATUS_WORDS)]:

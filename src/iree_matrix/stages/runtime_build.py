@@ -1,11 +1,5 @@
-"""runtime-build: IREE's runtime built from source with cmake, for a `src:<release>` runtime value.
-
-The install of a runtime environment asks for one such job per source runtime and architecture
-(`provide`) and takes its tools from that job's store entry (`<store>/runtime-build/<key>/tools/`), so
-"the pip runtime vs one built here" is just another runtime axis value, and a build is made once
-per key: the source's identity (tarball sha256, git URL + tag, directory), the toolchain's version
-lines, the target, the linkage, the build options' flags, and for a cross build the host tools' build.
-A build that fails is a stored result carrying the compiler's own error lines.
+"""runtime-build: IREE's runtime built from source with cmake for a `src:<release>` runtime, once per
+source, toolchain, target, linkage and options; a runtime environment's install takes its tools.
 """
 
 from __future__ import annotations
@@ -56,7 +50,6 @@ class RuntimeBuildStage(StageBase):
     def key(self, job: Job, ctx: Context) -> str:
         release, build_options = versions.parse_source_runtime(job.label.runtime)
         tc = cmake_runtime.toolchain(job.label.arch)
-        linkage = "static" if "static" in build_options else "dynamic"
         try:
             source = cmake_runtime.source_digest(job.label.runtime_source)
             ident = self._identity(tc, ctx)
@@ -64,7 +57,7 @@ class RuntimeBuildStage(StageBase):
             error_class = "runtime-source" if "source" in str(exc) else "toolchain-missing"
             raise StageFailure(error_class, str(exc), cacheable=False) from None
         host_tools = ctx.dep(self.name).record.key if tc.cross else None
-        return cmake_runtime.job_key(source, tc, linkage, ident, build_options, release, host_tools)
+        return cmake_runtime.job_key(source, tc, job.label.linkage, ident, build_options, release, host_tools)
 
     def execute(self, job: Job, ctx: Context, out: Path) -> Outcome:
         release, build_options = versions.parse_source_runtime(job.label.runtime)
@@ -82,7 +75,7 @@ class RuntimeBuildStage(StageBase):
         facts = cmake_runtime.build_into(
             src,
             tc.target,
-            "static" if "static" in build_options else "dynamic",
+            job.label.linkage,
             out,
             tools=out / TOOLS.path,
             ident=self._identity(tc, ctx),

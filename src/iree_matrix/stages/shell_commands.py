@@ -1,16 +1,6 @@
-"""The command lines of a cell as shell text: what `iree-matrix show JOB --commands` prints and what
-the docs' command blocks show (docs/arm.md, docs/cortex-m.md, between `<!-- commands:NAME -->`
-markers).
-
-Both are printed from here, and here from the functions the stages run — the runtime build's
-`cmake_runtime.build_commands`, the firmware's `cortex_m.runtime_commands` / `link_command` /
-`qemu_command`, the compile's `flags.compile_flags` + `compile.target_outputs`, the run's
-`run.run_command` — so the docs cannot say other flags than the tool passes
-(tests/unit/test_shell_commands.py holds each docs block equal to `docs_blocks()`;
-`bin/update_shell_commands.py` rewrites them). What a record holds itself (the export's, the
-compile's and a run's argv) is printed as recorded.
-
-Commands are shell: variables first (`IREE_SRC=…`), then each step with a comment saying what it is.
+"""A cell's command lines as shell (variables first, then each step under a comment): what `show JOB
+--commands` prints and the docs' `<!-- commands:NAME -->` blocks show, printed from the functions the
+stages run, so the docs cannot say other flags than the tool passes; a record's own argv as recorded.
 """
 
 from __future__ import annotations
@@ -47,15 +37,14 @@ _VARIABLES_ONLY = re.compile(r'(?:[^$"\\`]|\$(?:[A-Za-z_][A-Za-z0-9_]*|\{[A-Za-z
 
 def shell_word(arg: str) -> str:
     """One argument as shell: bare when it needs no quoting (a `$VAR` and a `*.a` glob expand), in double
-    quotes when it has a variable and a space (and nothing else that expands), else single-quoted."""
+    quotes when it has a variable and nothing else that expands, else single-quoted."""
     if arg and _BARE.match(arg):
         return arg
     return f'"{arg}"' if "$" in arg and _VARIABLES_ONLY.fullmatch(arg) else shlex.quote(arg)
 
 
 def comment(text: str) -> str:
-    """`text` as one line of a shell comment: a record's job id, status or image may hold a newline
-    (records arrive through `merge` from other parties), after which the rest would run."""
+    """`text` as one line of a shell comment: a record's (from another party) may hold a newline."""
     return _CONTROL.sub(" ", text)
 
 
@@ -90,8 +79,7 @@ class Commands:
     recorded: bool = False  # the variables' values come from records: quoted whole, never expanded
 
     def text(self) -> str:
-        """A variable whose value is not known here (`$NAME`) must be set by the reader: the shell
-        stops at it, saying what it is."""
+        """A variable whose value is not known here (`$NAME`): the shell stops at it, saying what it is."""
         word = shlex.quote if self.recorded else shell_word
         known = [(n, v) for n, v, _ in self.variables if v != f"${n}"]
         width = max((len(f"{n}={word(v)}") for n, v in known), default=0)
@@ -128,9 +116,7 @@ def runtime_build_steps(
     host_tools: str = "$HOST_BUILD/tools",
     cmake: str = "$CMAKE",
 ) -> list[Step]:
-    """A `src:<release>[+option...]` runtime's build for `target`, as `build_into` runs it: configure
-    and build in `build/build`, the tools copied to `build/tools` (a cross build takes a native
-    build's tools from `host_tools`)."""
+    """A `src:<release>[+option...]` runtime's build for `target`, as `build_into` runs it."""
     tc = cmake_runtime.toolchain(target)
     linkage = "static" if "static" in build_options else "dynamic"
     configure, make = cmake_runtime.build_commands(
@@ -152,21 +138,13 @@ def runtime_build_steps(
     ]
 
 
-def pi_zero_runtime(release: str) -> list[Step]:
-    """What a Pi Zero cell's runtime takes: the native build on x86_64 (its host tools), then the
-    static cross build."""
-    native = runtime_build_steps(release, "x86_64", build="$HOST_BUILD")
-    return native + runtime_build_steps(release, "armv6", ("static",))
-
-
 # --- compile and run ------------------------------------------------------------------------------
 
 
 def compile_step(
     compiler: str, arch: str, profile: str = "default", *, mlir: str = "model.mlir", out: str = "."
 ) -> Step:
-    """iree-compile as the compile stage spells it for `arch` (without the statistics dump it adds
-    for its own figures)."""
+    """iree-compile as the compile stage spells it for `arch` (without its statistics dump)."""
     found = flags.BUILTIN_PROFILES[profile]
     target = targets.parse(arch)
     argv = ["iree-compile", mlir, *flags.compile_flags(compiler, arch, found)]
@@ -179,9 +157,8 @@ FLOAT32_OUTPUT: tuple[arrays.Described, ...] = ({"dtype": "float32"},)
 
 
 def run_step(arch: str, tools: str, *, outputs: Sequence[arrays.Described] = FLOAT32_OUTPUT) -> Step:
-    """iree-run-module as the run stage calls it (one thread), QEMU_CPU pinned for an emulated target; each
-    output written as the run stage has it written (`outputs`: export.json's descriptions): a .npy, or the raw
-    contents (.bin) of a dtype numpy lacks, which iree-run-module cannot write as .npy."""
+    """iree-run-module as the run stage calls it (one thread; QEMU_CPU pinned for an emulated target),
+    each output written as the run stage has it written (`outputs`: export.json's descriptions)."""
     target = targets.parse(arch)
     call = run_stage.call_flags("main", ["input0.npy"])  # the docs' model: one input
     common = [*device_argv("local-sync", 1), "--module=module.vmfb", *call]
@@ -205,9 +182,8 @@ def firmware_steps(
     cmake: str = "$CMAKE",
     quirks: Sequence[str] = (),
 ) -> list[Step]:
-    """A Cortex-M cell after its compile: the runtime (`cortex_m._build`: host tools, cross build, libraries
-    and headers kept), the model data and linker script (`cortex_m.model_data`, `linker_script`, run by
-    $PYTHON: one that has iree-matrix), the link and the emulator, as the run stage does them."""
+    """A Cortex-M cell after its compile, as the run stage does it: the runtime, the model data and
+    linker script (by $PYTHON, one that has iree-matrix), the link and the emulator."""
     (host_cfg, host_make), (cfg, make) = cortex_m.runtime_commands(src, cpu, runtime, cmake, quirks)
     writer = (
         "import sys; from pathlib import Path; from iree_matrix.source_builds import cortex_m as c; "
@@ -250,8 +226,7 @@ def firmware_steps(
 
 
 def _keep_runtime(src: str, runtime: str) -> str:
-    """`cortex_m._build`'s copies: every library of the cross build, the headers of the source's
-    runtime/src and of the build's generated runtime/src."""
+    """`cortex_m._build`'s copies: the cross build's libraries, the source's and the build's headers."""
     lines = [f'mkdir -p "{runtime}/lib" "{runtime}/include/src" "{runtime}/include/build"']
     lines.append(f'find "{runtime}/build" -name "*.a" -exec cp {{}} "{runtime}/lib/" \\;')
     for tree, kept in ((f"{src}/runtime/src", "src"), (f"{runtime}/build/runtime/src", "build")):
@@ -278,7 +253,10 @@ def _scripts(steps: Sequence[Step]) -> list[Step]:
 
 
 def pi_zero_commands(release: str = PI_ZERO_RELEASE) -> Commands:
-    steps = [*pi_zero_runtime(release), compile_step(release, "armv6"), run_step("armv6", "$BUILD/tools")]
+    """A Pi Zero cell's: the native build (its host tools), the static cross build, compile and run."""
+    steps = runtime_build_steps(release, "x86_64", build="$HOST_BUILD")
+    steps += runtime_build_steps(release, "armv6", ("static",))
+    steps += [compile_step(release, "armv6"), run_step("armv6", "$BUILD/tools")]
     variables = (
         ("IREE_MATRIX", "$PWD", "this repository (its scripts/)"),
         ("IREE_SRC", "$PWD/iree", f"IREE's tree at v{release} (\"Getting IREE's source\")"),
@@ -292,8 +270,7 @@ def pi_zero_commands(release: str = PI_ZERO_RELEASE) -> Commands:
 def cortex_m_commands(
     published: Sequence[Record], release: str = CORTEX_M_RELEASE, cpu: str = "cortex-m4"
 ) -> Commands:
-    """A Cortex-M cell's commands, its runtime's API switches from `published` (the records of the
-    published set `CORTEX_M_SET`, as the caller read them: `published_defines`)."""
+    """A Cortex-M cell's commands, its runtime's API switches from `published` (`CORTEX_M_SET`'s)."""
     defines = published_defines(release, published)
     steps = [compile_step(release, f"cortex-m:{cpu}", mlir="$OUT/model.mlir", out="$OUT")]
     steps += firmware_steps(cpu, defines)
@@ -313,9 +290,8 @@ CORTEX_M_SET = "cortex-m"
 
 
 def published_defines(release: str, records: Iterable[Record]) -> list[str]:
-    """The API switches the published Cortex-M cells of `release` were built with (they are read off
-    the release's headers while building; the docs' commands take them from results/cortex-m, whose
-    records the caller read: findings/results_folder.py is the one reader of a results folder)."""
+    """The API switches the published Cortex-M cells of `release` were built with (read off its headers
+    while building)."""
     for record in records:
         if record.stage == "run" and record.label.compiler == release:
             if defines := record.metric.of(RunMetrics).runtime_defines:
@@ -335,11 +311,6 @@ DOCS = ("docs/arm.md", "docs/cortex-m.md")
 _BLOCK = re.compile(
     r"(<!-- commands:(?P<name>[\w.-]+) -->\n```sh\n)(?P<body>.*?)(```\n<!-- /commands -->)", re.DOTALL
 )
-
-
-def docs_commands(text: str) -> dict[str, str]:
-    """The command blocks a docs page holds, by marker name."""
-    return {m.group("name"): m.group("body").rstrip("\n") for m in _BLOCK.finditer(text)}
 
 
 def rewrite_docs(text: str, blocks: Mapping[str, str]) -> str:
@@ -365,7 +336,7 @@ def built_runtime(
     build: Record, records: Sequence[Record], store: Path, cache: Path
 ) -> tuple[list[tuple[str, str, str]], list[Step], str]:
     """A stored runtime build's commands (and its native build's, for a cross build): variables,
-    steps, and whether its key recomputes from this iree-matrix's commands."""
+    steps, and whether its key recomputes from them."""
     release, build_options = versions.parse_source_runtime(build.label.runtime)
     target = build.label.arch
     tc = cmake_runtime.toolchain(target)
@@ -383,6 +354,12 @@ def built_runtime(
     ]
     steps: list[Step] = []
     native_key: Optional[str] = None
+
+    def key(native: Optional[str]) -> str:
+        return cmake_runtime.job_key(
+            source, tc, build.label.linkage, built.toolchain, build_options, release, native
+        )
+
     if tc.cross:
         host = targets.host_arch()
         natives = [
@@ -394,9 +371,7 @@ def built_runtime(
             and r.label.runtime == versions.source_runtime(release)
             and r.metric.of(RuntimeBuildMetrics).source == source
         ]
-        for native in natives:
-            if _key(build, release, build_options, native.key) == build.key:
-                native_key = native.key
+        native_key = next((r.key for r in reversed(natives) if key(r.key) == build.key), None)
         chosen = next((r for r in natives if r.key == native_key), natives[-1] if natives else None)
         if chosen is not None:
             host_entry = str(store / "runtime-build" / chosen.key)
@@ -407,10 +382,9 @@ def built_runtime(
                 ("HOST_BUILD", "$HOST_BUILD", "the native build of the same source (none recorded)")
             )
     steps += runtime_build_steps(release, target, build_options)
-    recomputes = _key(build, release, build_options, native_key) == build.key
     verdict = (
         "its key recomputes from these commands' inputs: these are the commands that build ran"
-        if recomputes
+        if key(native_key) == build.key
         else "its key does not recompute (another iree-matrix, or flags since changed): these are "
         f"this iree-matrix's commands for it; the build recorded C flags {built.cflags!r}"
     )
@@ -419,22 +393,9 @@ def built_runtime(
     return variables, steps, verdict
 
 
-def _key(build: Record, release: str, build_options: Sequence[str], native: Optional[str]) -> str:
-    tc = cmake_runtime.toolchain(build.label.arch)
-    return cmake_runtime.job_key(
-        build.metric.of(RuntimeBuildMetrics).source,
-        tc,
-        build.label.linkage,
-        build.metric.of(RuntimeBuildMetrics).toolchain,
-        build_options,
-        release,
-        native,
-    )
-
-
 def cell_commands(record: Record, records: Sequence[Record], store: Path, cache: Path) -> str:
-    """Every command the record's cell ran, in order, from the export on: what the records hold as
-    recorded, a runtime built here and a firmware as this iree-matrix builds them."""
+    """Every command the record's cell ran from the export on: the records' as recorded, a runtime
+    built here and a firmware as this iree-matrix builds them."""
     from iree_matrix.core.model.results import latest_by_job
 
     latest = latest_by_job(records)
@@ -501,10 +462,8 @@ def cell_commands(record: Record, records: Sequence[Record], store: Path, cache:
 
 
 def _ours_instead(record: Record) -> tuple[list[tuple[str, str, str]], list[Step]]:
-    """A compile or run that kept no command (a failure recorded before the stages kept a failure's
-    command: the refusals and failed compiles a reviewer re-makes by hand): this iree-matrix's command
-    for the cell, where it can say it (a built-in profile, which a kernel's cell's label is not:
-    `default+k:NAME`; a pip runtime)."""
+    """A compile or run recorded with no command (older failures): this iree-matrix's command for the
+    cell, where it can say it (a built-in profile; a pip runtime)."""
     label = record.label
     if record.command or record.stage not in ("compile", "run") or not label.arch:
         return [], []
