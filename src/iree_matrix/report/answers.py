@@ -1,7 +1,6 @@
-"""results/answers/ANSWERS.md, and README's first table: the published Advice (findings/advice.py),
-one row per function and CPU identity, each row from one paired sitting on that identity; and
-ANSWERS.md's "On GPUs" (findings/gpu_advice.py), one row per function and GPU, each from one paired
-sitting of a run bundle on that GPU."""
+"""results/answers/ANSWERS.md and README's first table: the published Advice (findings/advice.py),
+one row per function and CPU identity, and "On GPUs" (findings/gpu_advice.py), each row from one
+paired sitting."""
 
 from __future__ import annotations
 

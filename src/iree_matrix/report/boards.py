@@ -1,15 +1,6 @@
 """BOARDS.md (and the site's boards page): which IREE release runs my model on the Pi Zero, the
-Pi 4, the Pi 3 — from a results file's records alone.
-
-- The answer per board and function: the newest compiler release whose module ran and matched
-  torch on the board's runtime, else the first failure in the tool's own words.
-- Per function, compiler × runtime release (a `src:` runtime is built here from source), each
-  cell the run on local-task and on local-sync, timings emulated (qemu-user, the board's CPU).
-- vmvx (IREE's portable VM backend) beside llvm-cpu: same module source, same runtime, same
-  device; the ratio of their medians.
-- Every runtime build: release, target, linkage, build type, build time, `iree-run-module`'s
-  size unstripped and stripped, and what a dynamic one needs from the board's C library.
-"""
+Pi 4, the Pi 3 — the newest release per board and function, each function's compiler × runtime
+table (emulated under qemu-user), vmvx beside llvm-cpu, and every runtime built from source."""
 
 from __future__ import annotations
 
@@ -25,12 +16,6 @@ from iree_matrix.core.model.metrics.runtime_build import RuntimeBuildMetrics
 from iree_matrix.core.model.results import LOG, Index, Record, Status, latest_by_job
 from iree_matrix.findings.runs_view import sorted_versions, version_key
 from iree_matrix.iree import compile_errors, targets
-
-
-def ram(label: str) -> list[tuple[str, int]]:
-    """The RAM of each board with that target's CPU, smallest first, against a run's peak memory
-    where measured."""
-    return [(b.name, b.ram) for target, b in targets.boards() if target.label == label]
 
 
 LLVM = "default"  # the llvm-cpu profile the boards' tables show
@@ -193,8 +178,8 @@ def duration_range(low_ms: float, high_ms: float) -> str:
 def over_ram(peak: float, record: Record) -> str:
     """`, over the Pi Zero's 512 MiB` when a peak exceeds the RAM of a board of the record's CPU
     (the largest RAM it exceeds), else nothing."""
-    over = [(board, size) for board, size in ram(record.label.arch) if peak > size]
-    return f", over the {over[-1][0]}'s {formats.size(over[-1][1])}" if over else ""
+    over = [b for target, b in targets.boards() if target.label == record.label.arch and peak > b.ram]
+    return f", over the {over[-1].name}'s {formats.size(over[-1].ram)}" if over else ""
 
 
 def cell_text(cell: ModuleRuns) -> str:

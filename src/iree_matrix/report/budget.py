@@ -1,20 +1,7 @@
-"""One table of every board (iree/targets.py) and its RAM budget: what the measured cells need of it,
-counting what the firmware itself reserves, and what that leaves for the platform.
-
-- A microcontroller board (a bare-metal target's): a firmware needs, as linked, its data + bss +
-  the heap's peak + the `cortex_m.STACK_BYTES` its linker script reserves for the stack (the heap
-  ends where that reserve begins, so the board needs it whatever the stack's peak:
-  `cortex_m.linked_ram`); what is left of the board's RAM is the platform's (the application, an
-  RTOS, buffers). "fits" is that as linked, and apart: with the reserve cut to the measured stack
-  peak, what would then be left.
-- A Linux board (a Pi under qemu-user): a run needs at most its container's peak memory (emulator,
-  program and the module's page cache: an upper bound), and the rest is the OS's and the
-  application's.
-
-docs/boards.md holds the table between `<!-- board-budget -->` markers, made from the published
-sets (`BUDGET_RESULTS`); `bin/update_board_budget.py` rewrites it, and
-tests/unit/test_board_budget.py holds it equal to this code.
-"""
+"""One table of every board (iree/targets.py) and its RAM budget: what the measured cells need of it
+(a microcontroller: data + bss + heap peak + the linker script's stack reserve, `cortex_m.linked_ram`;
+a Linux board: a qemu-user container's peak, an upper bound) and what that leaves for the platform.
+docs/boards.md holds it between `<!-- board-budget -->` markers (`bin/update_board_budget.py`)."""
 
 from __future__ import annotations
 

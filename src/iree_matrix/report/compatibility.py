@@ -1,13 +1,6 @@
-"""`results/COMPATIBILITY.md`: the matrix results as a document a user can pick versions from.
-
-Everything here is derived from the newest record per job, so re-running one cell updates the
-document without rewriting history. `render_compatibility` is pure (records in, Markdown out, no
-clock, no file system) so the document is reproducible from the log and testable without IREE.
-
-The document is its head (title, legend, where it came from) and then its sections, every one
-registered with a rank and rendered by it (report/sections/): its own (`OWN`, each in the module
-named after what it shows) and the stages' (report/sections/*.py) — no section has a fixed place.
-"""
+"""`results/COMPATIBILITY.md`: the matrix results as a document a user can pick versions from, from
+the newest record per job. `render_compatibility` is pure (no clock, no file system), so the document
+is reproducible from the log; it is a head, then every section by rank (report/sections/)."""
 
 from __future__ import annotations
 

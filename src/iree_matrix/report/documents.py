@@ -1,8 +1,6 @@
-"""A results directory's documents, rendered from its log: COMPATIBILITY.md, compat.json, the site,
-BOARDS.md and CALIBRATION.md where it holds their records (`write_report`), PERFORMANCE.md where it
-holds timed peers or dispatches (`write_documents`), and the published answers' ANSWERS.md and the
-checkout's README table (`render_answers`). A run's own report is rendered again only when what it
-is rendered from changed (`report_inputs`)."""
+"""A results directory's documents, rendered from its log: the report (COMPATIBILITY.md, compat.json,
+the site, BOARDS.md, CALIBRATION.md), PERFORMANCE.md, ANSWERS.md and README's table. A run's own
+report is rendered again only when what it is rendered from changed (`report_inputs`)."""
 
 from __future__ import annotations
 

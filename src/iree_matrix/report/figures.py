@@ -1,8 +1,5 @@
-"""The site's figures: matplotlib SVGs inlined in a page (no script, no CDN, works from `file://`).
-A status heatmap whose cells carry the cell's status, the tool's own words as an SVG `<title>` (shown
-on hover) and the evidence job id; latency across releases; compile cost; time by op kind.
-
-Deterministic (a fixed SVG hash salt, no dates): the same records give the same bytes."""
+"""The site's figures: matplotlib SVGs inlined in a page (no script, no CDN), each cell's words as
+an SVG `<title>`. Deterministic (a fixed hash salt, no dates): the same records give the same bytes."""
 
 from __future__ import annotations
 

@@ -1,8 +1,6 @@
-"""The GPU targets' section of COMPATIBILITY.md (docs/gpu.md): per model, GPU target
-(vulkan-spirv, cuda-CHIP, rocm-CHIP) and compiler, did it compile (module size, compile time, or
-the first error and its op), and its run by the runtime: torch's answer, or "not run" with the
-reason (no device of that kind here, or a runtime that hides lavapipe). Nothing when the records
-hold no GPU target, so the CPU-only published sets render as before."""
+"""COMPATIBILITY.md's GPU targets (docs/gpu.md): per model, GPU target and compiler, did it compile,
+and its run by the runtime (torch's answer, or "not run" and why); and the site's GPU page. Nothing
+when the records hold no GPU target."""
 
 from __future__ import annotations
 

@@ -1,20 +1,7 @@
-"""Your machine: each function's IREE time beside torch eager's and each peer's (ONNX Runtime in the
-default matrix), all by one signal — one thread's CPU time per call — with the ratios written so
-they cannot be read backwards ("IREE takes 1.65× ONNX Runtime's time", "IREE is 2.10× faster than
-ONNX Runtime"), and the command that confirms the published pick here. The report's section and
-the console's last lines are drawn from the same rows (`rows`), so they never disagree.
-
-Where each figure comes from (one figure per thing, docs/figures.md):
-- IREE: the run stage's `cpu_ms` (iree-benchmark-module on `local-sync`, the process's CPU time),
-  the `default` profile of the newest release whose module ran on its own runtime;
-- torch eager: the export stage's `eager_cpu_ms` (torch.set_num_threads(1), time.process_time) —
-  every run has it, so the peer stage does not time eager again unless a matrix asks for it;
-- a peer: the peer stage's `cpu_ms` for it (one intra-op thread, time.process_time).
-A wall time (the matrix's threads) never enters a ratio here: on a loaded machine it moved 2-5x
-and made a row read 0.63x on wall time and 2.36x slower on CPU time.
-
-Pure: records in, rows and lines out.
-"""
+"""Your machine: each function's IREE time beside torch eager's and each peer's, all one thread's CPU
+time per call (a wall time moved 2-5x with the machine's load, so it never enters a ratio here), with
+ratios worded so they cannot be read backwards. The report's section and the console's last lines are
+drawn from the same rows (`rows`), so they never disagree."""
 
 from __future__ import annotations
 

@@ -1,8 +1,6 @@
-"""PERFORMANCE.md: per model, IREE's fastest correct native configuration beside torch eager,
-torch.compile, ONNX Runtime and TFLite on the same inputs and thread count — as medians and as ratios
-to torch eager — then the stages' own sections (report/sections/: the roofline, op kinds, the flag
-search, the kernels, the dispatches), each by its rank among the ones defined here (`OWN`). Emulated
-runs never enter the tables of timings (qemu's speed is not a board's)."""
+"""PERFORMANCE.md: IREE's `default` beside torch eager and the peers on the same inputs and threads,
+then the stages' own sections (report/sections/), each by its rank among `OWN`. Emulated runs never
+enter the tables of timings (qemu's speed is not a board's)."""
 
 from __future__ import annotations
 

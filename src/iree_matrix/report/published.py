@@ -1,9 +1,6 @@
-"""A run's report beside the published figures: "my MobileNetV2 took 41 ms on 3.13.0 — the README
-says 16.6 ms; is my machine slow, or IREE?". Absolute times of two CPU identities say nothing of
-each other (a Zen 5 has twice a Zen 4's FMA throughput under one model name), so the section
-relates them through ratios each taken in its own run: IREE over torch eager on the same machine.
-Pure: this run's records and the published ones in, Markdown lines out.
-"""
+"""A run's report beside the published figures. Absolute times of two CPU identities say nothing of
+each other, so the section relates them through ratios each taken in its own run: IREE over torch
+eager on the same machine."""
 
 from __future__ import annotations
 

@@ -1,16 +1,7 @@
-"""`results/site/`: the published answers as static pages a person would rather look at.
-
-Self-contained and offline: every figure is a matplotlib SVG inlined in its page (report/figures.py:
-no script, no CDN, works from `file://`), with one stylesheet beside the pages. Heatmap cells carry
-the cell's status and the tool's own words as an SVG `<title>` (shown on hover) and the evidence job
-id. Nothing is derived or worded here: the windows, "Which release should I use?", the regressions and
-the identical exports are compat.json's document (findings/compat.py) in findings/wording.py's words,
-exactly as COMPATIBILITY.md and `query` print them; a section's, a GPU's, an exporter's and an
-answer's page is rendered by the module that renders its Markdown.
-
-Rendering is deterministic (fixed SVG hash salt, no dates), so re-rendering the same records gives
-the same bytes.
-"""
+"""`results/site/`: the published answers as static pages, self-contained and offline (every figure
+a matplotlib SVG inlined in its page, report/figures.py; one stylesheet beside them). Nothing is
+derived or worded here: the answers are compat.json's document in findings/wording.py's words, and a
+section's, a GPU's, an exporter's and an answer's page is rendered by the module of its Markdown."""
 
 from __future__ import annotations
 

@@ -1,12 +1,7 @@
 """A run's own report, first: what to take for each function it ran — the one answer `query model`
-gives (findings/advice.py `answer`): the release, the exact `iree-compile` flags, the speed-up over
-`default` and the ratio to the best peer from one paired sitting, and the CPU identity it was measured
-on, marked NEAREST when it is not this CPU. One best per function: the report names no other.
-
-`first_screen` is the same answers as the report's first lines, above its legend: each function's
-pick, its exact flags and how to make the MLIR they compile (an export variant's, `@decomposed`, is
-not the model's own export). Pure: the answers chosen for this machine (by the caller) in, Markdown
-lines out."""
+gives (findings/advice.py `answer`), marked NEAREST when measured on another CPU identity — and
+(`first_screen`) the same answers as the report's first lines, with the exact flags and how to make
+the MLIR they compile."""
 
 from __future__ import annotations
 

@@ -1,18 +1,11 @@
 """The documents' sections, each registered with its rank: COMPATIBILITY.md and PERFORMANCE.md render
 every section of theirs by rank and nothing else (`render`), so a section's place is its number.
 
-A section a stage owns is a module in this package: `firmware.py` is COMPATIBILITY.md's "Bare-metal
-Cortex-M firmware", `ops_across_releases.py` PERFORMANCE.md's "Ops across releases". A newcomer who reads a
-heading in a document finds its code by the file's name, beside the other sections, and a stage's
-module stays free of Markdown (stages/ sits below report/ in the layers). The sections no stage owns
-are each document's own (`OWN` in compatibility.py and performance.py), registered the same way.
-
-A section module declares `SECTION`: its name, the document it belongs to, its rank there, the stages
-whose records it shows (`iree-matrix show JOB` names the sections of a job's stage) and its render
-over a `View` of the records; with a `page`, the site gives it a page of its own linked from the
-index. A new stage's section is its module here and nothing else is edited (CONTRIBUTING.md, "Adding
-a stage"). A module without `SECTION` is a part another section renders (`instructions.py`: a
-subsection of the ops across releases)."""
+A section a stage owns is a module here declaring `SECTION` (its name, document, rank, the stages whose
+records it shows, its render over a `View`, and optionally a site `page`): a reader finds a heading's
+code by its file name, and a new stage adds its module and edits nothing else. A document's sections
+no stage owns are its `OWN` (compatibility.py, performance.py). A module without `SECTION` is a part
+another section renders (`instructions.py`)."""
 
 from __future__ import annotations
 

@@ -102,10 +102,10 @@ def _ordinal(name: str) -> int:
 
 
 SECTION = Section(
-    name="dispatches",
-    document=Document.PERFORMANCE,
-    rank=90,
-    title=TITLE,
-    stages=("dispatches",),
-    render=lambda view: render_dispatches(view.records),
+    "dispatches",
+    Document.PERFORMANCE,
+    90,
+    TITLE,
+    ("dispatches",),
+    lambda view: render_dispatches(view.records),
 )

@@ -125,10 +125,5 @@ def _of(used: Any, limit: Any) -> str:
 
 
 SECTION = Section(
-    name="firmware",
-    document=Document.COMPATIBILITY,
-    rank=120,
-    title=TITLE,
-    stages=("run",),
-    render=lambda view: firmware_section(view.records),
+    "firmware", Document.COMPATIBILITY, 120, TITLE, ("run",), lambda view: firmware_section(view.records)
 )

@@ -173,10 +173,10 @@ def _median(metrics: Any) -> Optional[float]:
 
 
 SECTION = Section(
-    name="op_kinds",
-    document=Document.PERFORMANCE,
-    rank=50,
-    title=TITLE,
-    stages=("run", "peer", "flops", "peak"),
-    render=lambda view: render_op_kinds(view.records),
+    "op_kinds",
+    Document.PERFORMANCE,
+    50,
+    TITLE,
+    ("run", "peer", "flops", "peak"),
+    lambda view: render_op_kinds(view.records),
 )

@@ -79,10 +79,10 @@ def _slower(runs: runs_view.Runs, table: Mapping[str, object]) -> list[str]:
 
 
 SECTION = Section(
-    name="ops_across_releases",
-    document=Document.PERFORMANCE,
-    rank=80,
-    title=TITLE,
-    stages=("run", "instructions"),
-    render=lambda view: render_ops(view.records),
+    "ops_across_releases",
+    Document.PERFORMANCE,
+    80,
+    TITLE,
+    ("run", "instructions"),
+    lambda view: render_ops(view.records),
 )

@@ -85,10 +85,10 @@ def render_roofline(latest: Iterable[Record]) -> list[str]:
 
 
 SECTION = Section(
-    name="roofline",
-    document=Document.PERFORMANCE,
-    rank=30,
-    title=TITLE,
-    stages=("flops", "peak", "run", "peer"),
-    render=lambda view: render_roofline(view.records),
+    "roofline",
+    Document.PERFORMANCE,
+    30,
+    TITLE,
+    ("flops", "peak", "run", "peer"),
+    lambda view: render_roofline(view.records),
 )

@@ -275,10 +275,10 @@ def _interval(interval: Any) -> str:
 
 
 SECTION = Section(
-    name="search",
-    document=Document.PERFORMANCE,
-    rank=60,
-    title=TITLE,
-    stages=("compile", "run", "peer"),
-    render=lambda view: render_search(view.records, view.descents),
+    "search",
+    Document.PERFORMANCE,
+    60,
+    TITLE,
+    ("compile", "run", "peer"),
+    lambda view: render_search(view.records, view.descents),
 )

@@ -1,7 +1,5 @@
-"""PERFORMANCE.md's "Flag search: the fastest correct IREE profile per model and version": per model,
-architecture and IREE version, every profile's compile and run (`iree-matrix tune`) and the fastest
-correct one. Only where no flag search judged the profiles (`search.py`): this table picks the
-fastest median, noise or not."""
+"""PERFORMANCE.md's "Flag search: the fastest correct IREE profile per model and version" (`iree-matrix
+tune`), only where no flag search judged the profiles (`search.py`): it picks the fastest median."""
 
 from __future__ import annotations
 
@@ -148,10 +146,10 @@ def _why(compiled: Record, run: Optional[Record]) -> str:
 
 
 SECTION = Section(
-    name="tune",
-    document=Document.PERFORMANCE,
-    rank=70,
-    title=TITLE,
-    stages=("compile", "run"),
-    render=lambda view: [] if judged(view.records) else render_tune(view.records),
+    "tune",
+    Document.PERFORMANCE,
+    70,
+    TITLE,
+    ("compile", "run"),
+    lambda view: [] if judged(view.records) else render_tune(view.records),
 )
