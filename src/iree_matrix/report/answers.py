@@ -83,16 +83,14 @@ def _in_order(found: Sequence[advice.Advice]) -> list[advice.Advice]:
     return sorted(found, key=lambda a: (advice.display_name(a), a.identity.short))
 
 
-def table(found: Sequence[advice.Advice], link: str = "") -> list[str]:
-    """The answers' table; a pick whose neighbourhood was not timed in its sitting says so beside it
-    (a sitting made before picks were proved), so an unproved pick never reads as a proved one."""
-    lines = ["| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
+def table(found: Sequence[advice.Advice]) -> list[str]:
+    """The answers' table; a pick whose neighbourhood was not timed in its sitting says so beside it,
+    so an unproved pick never reads as a proved one."""
+    out = []
     for a, row in zip(_in_order(found), rows(found)):
-        cells = list(row)
-        release, _, config = cells[2].rpartition(" ")
-        cells[2] = f"{release} `{config}`{link}{_proof_mark(a)}"
-        lines.append("| " + " | ".join(cells) + " |")
-    return lines
+        release, _, config = row[2].rpartition(" ")
+        out.append((*row[:2], f"{release} `{config}`{_proof_mark(a)}", *row[3:]))
+    return markdown.pipes(HEADERS, out)
 
 
 def _proof_mark(a: advice.Advice) -> str:
@@ -367,16 +365,15 @@ def _readme_table(found: Sequence[advice.Advice]) -> list[str]:
     host = found[0].identity.host
     isa = f" ({host.isa})" if host.isa else ""
     headers = (f"function, on {found[0].identity.short}{isa}", *README_HEADERS[1:])
-    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    out = []
     for a, row in zip(_in_order(found), rows(found)):
         config = a.configuration
         shown = f"{len(config.knob_set)} knobs" + (f" of `@{config.variant}`" if config.variant else "")
         take = f"IREE {a.release} " + (f"`{a.config}`" if len(a.config) <= 30 else shown)
         if a.kernel is not None:
             take += f" + kernel `{a.kernel.kernel}`"
-        take += _proof_mark(a)  # the exact flags: ANSWERS.md, linked from the header
-        lines.append("| " + " | ".join((row[0], take, row[3], row[4], row[7])) + " |")
-    return lines
+        out.append((row[0], take + _proof_mark(a), row[3], row[4], row[7]))  # the exact flags: ANSWERS.md
+    return markdown.pipes(headers, out)
 
 
 def with_readme_block(text: str, root: Path) -> str:

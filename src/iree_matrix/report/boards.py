@@ -16,7 +16,7 @@ from iree_matrix.core.model.metrics.runtime_build import RuntimeBuildMetrics
 from iree_matrix.core.model.results import LOG, Index, Record, Status, latest_by_job
 from iree_matrix.findings.runs_view import sorted_versions, version_key
 from iree_matrix.iree import compile_errors, targets
-
+from iree_matrix.report import markdown
 
 LLVM = "default"  # the llvm-cpu profile the boards' tables show
 SOFT_FMAF = "soft-fmaf"  # llvm-cpu with a software fmaf linked into ARM32 kernels (flags.py)
@@ -466,12 +466,10 @@ def _titled(title: str, intro: str, headers: Sequence[str], rows: Sequence[Seque
 
 
 def _md_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    def esc(v: Any) -> str:
-        return str(v).replace("|", "\\|").replace("\n", " ")
+    def esc(row: Sequence[Any]) -> list[str]:
+        return [str(v).replace("|", "\\|").replace("\n", " ") for v in row]
 
-    lines = ["| " + " | ".join(esc(h) for h in headers) + " |", "|" + "---|" * len(headers)]
-    lines += ["| " + " | ".join(esc(v) for v in row) + " |" for row in rows]
-    return "\n".join(lines)
+    return "\n".join(markdown.pipes(esc(headers), map(esc, rows)))
 
 
 def html_body(records: Iterable[Record], timeout_mark: str = TIMEOUT_MARK) -> list[str]:

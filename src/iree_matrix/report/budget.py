@@ -14,6 +14,7 @@ from iree_matrix.core import formats
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status, latest_by_job
 from iree_matrix.iree import targets
+from iree_matrix.report import markdown
 from iree_matrix.source_builds import cortex_m
 
 BUDGET_RESULTS = ("results/armv6", "results/cortex-m")
@@ -123,9 +124,8 @@ def rows(records: Iterable[Record]) -> list[list[str]]:
 
 
 def table(records: Iterable[Record]) -> str:
-    lines = ["| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
-    lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows(records)]
-    return "\n".join(lines)
+    safe = ([cell.replace("|", "\\|") for cell in row] for row in rows(records))
+    return "\n".join(markdown.pipes(HEADERS, safe))
 
 
 def published(root: Path) -> list[Record]:

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator, Sequence
 
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.findings import exporters, runs_view
-from iree_matrix.report import markup
+from iree_matrix.report import markdown, markup
 
 TITLE = "Exporter environments: which compilers take their MLIR"
 _MARK = {Status.OK.value: "✓", Status.MISMATCH.value: "≠", Status.SKIP.value: "·"}
@@ -90,9 +90,7 @@ def render(records: Iterable[Record]) -> list[str]:
 def _table(rows: Sequence[exporters.ExporterOutcome], compilers: Sequence[str]) -> str:
     headers = ["python", "torch", "turbine", "importer", *compilers]
     body = [[a.python, a.torch, a.turbine, _importer(a), *(_cell(a, c) for c in compilers)] for a in rows]
-    out = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    out += ["| " + " | ".join(row) + " |" for row in body]
-    return "\n".join(out)
+    return "\n".join(markdown.pipes(headers, body))
 
 
 # --- the site's page of the same answer --------------------------------------------------------
