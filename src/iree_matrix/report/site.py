@@ -6,11 +6,12 @@ section's, a GPU's, an exporter's and an answer's page is rendered by the module
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from iree_matrix.core import excerpts, formats
 from iree_matrix.core.atomic_files import write_atomically
@@ -208,23 +209,33 @@ def _regressions(document: Mapping[str, Any]) -> list[str]:
     ]
 
 
-def _models_heatmap(site: Site) -> list[str]:
-    functions, compilers = site.runs.functions(), site.compilers()
+def _heatmap(
+    site: Site, rows: Sequence[str], chain: Callable[..., Optional[Record]], fid: str, y: str
+) -> list[str]:
+    """`rows` × compiler releases, each square the record `chain(row, compiler)` says how far it got."""
+    compilers = site.compilers()
     cells = [
-        figures.Square(f, c, _state(r), _words(r), r.job)
-        for f in functions
+        figures.Square(x, c, _state(r), _words(r), r.job)
+        for x in rows
         for c in compilers
-        if (r := _chain(site, f, site.runs.main_exporter([f]), c)) is not None
+        if (r := chain(x, c)) is not None
     ]
     if not cells:
+        return []
+    return [figures.heatmap(cells, rows, compilers, fid, xlabel="IREE compiler release", ylabel=y)]
+
+
+def _models_heatmap(site: Site) -> list[str]:
+    def chain(function: str, compiler: str) -> Optional[Record]:  # each function's main exporter
+        return _chain(site, function, site.runs.main_exporter([function]), compiler)
+
+    if not (figure := _heatmap(site, site.runs.functions(), chain, "models", "function")):
         return []
     return [
         "<h2 id=models>Every function × compiler release</h2>",
         "<p>Export → compile → run on the compiler's own runtime, outputs checked against torch "
         "(each function's main exporter).</p>",
-        figures.heatmap(
-            cells, functions, compilers, "models", xlabel="IREE compiler release", ylabel="function"
-        ),
+        *figure,
     ]
 
 
@@ -234,24 +245,10 @@ def _exporters_section(site: Site) -> list[str]:
         exporters = sorted({e for (f, e, _) in site.runs.compiles if f == function})
         if len(exporters) < 2:
             continue
-        compilers = site.compilers()
-        cells = [
-            figures.Square(e, c, _state(r), _words(r), r.job)
-            for e in exporters
-            for c in compilers
-            if (r := _chain(site, function, e, c)) is not None
-        ]
-        out += [
-            f"<h2 id=exporters-{k}>{_e(function)}: exporter × compiler</h2>",
-            figures.heatmap(
-                cells,
-                exporters,
-                compilers,
-                f"exporters-{k}",
-                xlabel="IREE compiler release",
-                ylabel="exporter",
-            ),
-        ]
+        out.append(f"<h2 id=exporters-{k}>{_e(function)}: exporter × compiler</h2>")
+        out += _heatmap(
+            site, exporters, functools.partial(_chain, site, function), f"exporters-{k}", "exporter"
+        )
     if exporter_answers.answered(site.records):
         out.append(
             '<p><a href="exporters.html">Exporter environments</a>: for each (Python, torch, '
@@ -299,15 +296,11 @@ def _model_page(site: Site, rec: release_choice.Recommendation) -> str:
             and (t := runs_view.timing(ran)) is not None
         )
         body.append(f"<h2>{_e(function)}: latency across releases</h2>")
-        if points:
-            series = [figures.Series(function, points)]
-            body.append(
-                figures.latency_plot(
-                    series, compilers, _references(site, function, exporter), f"{fid}-lat-{k}"
-                )
-            )
-        else:
+        if not points:
             body.append("<p>No release ran it correctly: nothing to plot.</p>")
+        else:
+            references, series = _references(site, function, exporter), [figures.Series(function, points)]
+            body.append(figures.latency_plot(series, compilers, references, f"{fid}-lat-{k}"))
         built = {c: m for c in compilers if (m := _compiled(site.runs.compiles.get((function, exporter, c))))}
         compile_s = {c: m.seconds for c, m in built.items() if m.seconds}
         sizes = {c: m.module_bytes / 1024 for c, m in built.items() if m.module_bytes}
