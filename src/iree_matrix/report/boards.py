@@ -185,10 +185,9 @@ def over_ram(peak: float, record: Record) -> str:
 def cell_text(cell: ModuleRuns) -> str:
     task, sync = cell.runs.get("local-task"), cell.runs.get(SYNC)
     if task is not None and sync is not None:
-        if (
-            task.status is sync.status
-            and task.status is not Status.OK
-            and task.error_class == sync.error_class
+        if task.status is not Status.OK and (task.status, task.error_class) == (
+            sync.status,
+            sync.error_class,
         ):
             return run_text(task, short=True)
         return f"{run_text(task, short=True)} · sync {run_text(sync, short=True)}"
@@ -223,24 +222,19 @@ def answer_rows(
         tried = sorted((c for c in mine if c.unit == unit), key=lambda c: version_key(c.compiler))
         good = [c for c in tried if c.ok()]
         soft = sorted((c for c in rescued if c.unit == unit), key=lambda c: version_key(c.compiler))
-        if good or soft:
-            best = (good or soft)[-1]
-            others = ", ".join(sorted_versions({c.compiler for c in good or soft} - {best.compiler}))
-            how = (
-                ""
-                if good
-                else f" with the `{SOFT_FMAF}` profile"
-                + (f" ([why](#{anchor(arch, unit)}))" if links else "")
-            )
+        link = f"[why](#{anchor(arch, unit)})" if links else ""
+        if ran := good or soft:
+            best = ran[-1]
+            others = ", ".join(sorted_versions({c.compiler for c in ran} - {best.compiler}))
+            how = "" if good else f" with the `{SOFT_FMAF}` profile" + (f" ({link})" if link else "")
             rows.append((unit, f"{best.compiler} on {runtime_text(best.runtime)}{how}", others or "-"))
-        else:
-            # The newest reason of its own, not a runtime refusing a newer compiler's module.
-            own = [c for c in tried if not all(_refused(r) for r in c.runs.values())]
-            newest = (own or tried)[-1]
-            failed = next((r for r in newest.runs.values() if r.status is not Status.OK), None)
-            why = _why(failed) if failed is not None else "no run"
-            link = f"; [why](#{anchor(arch, unit)})" if links else ""
-            rows.append((unit, f"none ({newest.compiler}: {why}{link})", "-"))
+            continue
+        # The newest reason of its own, not a runtime refusing a newer compiler's module.
+        own = [c for c in tried if not all(_refused(r) for r in c.runs.values())]
+        newest = (own or tried)[-1]
+        failed = next((r for r in newest.runs.values() if r.status is not Status.OK), None)
+        why = _why(failed) if failed is not None else "no run"
+        rows.append((unit, f"none ({newest.compiler}: {why}{'; ' + link if link else ''})", "-"))
     return rows
 
 
@@ -311,13 +305,11 @@ def vmvx_rows(all_cells: Sequence[ModuleRuns]) -> list[list[str]]:
         s_run = soft.runs.get(device) if soft else None
         if _median(l_run) is None and _median(s_run) is not None:  # llvm-cpu ran with a software fmaf
             l_text, l_run = f"{l_text}; {SOFT_FMAF}: {run_text(s_run, short=True)}", s_run
-        ratio = ""
         # their CPU times per call where both have one, else their wall times (a CPU time over a wall
         # time taken at another load means nothing)
-        cpu = _cpu_median(v_run), _cpu_median(l_run)
+        cpu = _median(v_run, cpu=True), _median(l_run, cpu=True)
         v_ms, l_ms = cpu if None not in cpu else (_median(v_run), _median(l_run))
-        if v_ms and l_ms:
-            ratio = formats.ratio(v_ms / l_ms, digits=1)
+        ratio = formats.ratio(v_ms / l_ms, digits=1) if v_ms and l_ms else ""
         rows.append(
             [
                 titled.get(c.arch, c.arch).split(" (")[0],
@@ -333,15 +325,12 @@ def vmvx_rows(all_cells: Sequence[ModuleRuns]) -> list[list[str]]:
     return rows
 
 
-def _median(record: Optional[Record]) -> Optional[float]:
+def _median(record: Optional[Record], cpu: bool = False) -> Optional[float]:
+    """A passed run's median wall time per call, or its CPU time's (`cpu`)."""
     if record is None or record.status is not Status.OK:
         return None
-    return record.metric.of(RunMetrics).latency_median
-
-
-def _cpu_median(record: Optional[Record]) -> Optional[float]:
-    cpu = record.metric.of(RunMetrics).cpu_time if record is not None and record.status is Status.OK else None
-    return cpu.median if cpu is not None else None
+    m = record.metric.of(RunMetrics)
+    return m.latency_median if not cpu else (m.cpu_time.median if m.cpu_time else None)
 
 
 def build_rows(records: Iterable[Record]) -> list[list[str]]:
@@ -370,15 +359,10 @@ def render_markdown(records: Iterable[Record], source: str = LOG) -> str:
     titled = targets.board_pages()
     boards = [a for a in titled if any(c.arch == a for c in all_cells)]
     out = _introduction(source)
+    headers = ["function", "newest release that runs it", "other releases that run it"]
     for arch in boards:
         out += [f"## {titled[arch]}: the newest release that runs each function", ""]
-        out += [
-            _md_table(
-                ["function", "newest release that runs it", "other releases that run it"],
-                answer_rows(all_cells, arch),
-            ),
-            "",
-        ]
+        out += [_md_table(headers, answer_rows(all_cells, arch)), ""]
     for arch in boards:
         out += _release_tables(all_cells, arch, titled[arch])
     return "\n".join([*out, *_vmvx_section(all_cells), *_builds_section(recs)])
