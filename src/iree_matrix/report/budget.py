@@ -79,23 +79,15 @@ def _left(n: float) -> str:
 
 
 def _linux_row(board: targets.Board, target: targets.Target, cells: Sequence[Record]) -> Optional[list[str]]:
-    peaks = sorted(
-        (
-            (r.metric.of(RunMetrics).peak_memory_bytes, r)
-            for r in cells
-            if r.metric.of(RunMetrics).peak_memory_bytes is not None
-        ),
-        key=lambda p: (p[0] or 0, p[1].job),
-    )
-    if not peaks:
+    measured = [(peak, r) for r in cells if (peak := r.metric.of(RunMetrics).peak_memory_bytes) is not None]
+    if not (peaks := sorted(measured, key=lambda p: (p[0], p[1].job))):
         return None
     top, cell = peaks[-1]
-    assert top is not None
-    fits = [p for p in peaks if (p[0] or 0) <= board.ram]
-    over = [p for p in peaks if (p[0] or 0) > board.ram]
+    fits = [p for p in peaks if p[0] <= board.ram]
+    over = [p for p in peaks if p[0] > board.ram]
     if over:  # the upper bound exceeds the board: say by how much, and what the rest leave
         left = f"short by {formats.size(top - board.ram)} for {_name(cell)} (an upper bound)"
-        left += f"; ≥ {formats.size(board.ram - (fits[-1][0] or 0))} for the rest" if fits else ""
+        left += f"; ≥ {formats.size(board.ram - fits[-1][0])} for the rest" if fits else ""
         beyond = ", ".join(dict.fromkeys(_name(r) for _, r in over))
         fit = f"{len(fits)} of {len(peaks)} runs (over by the upper bound: {beyond})"
     else:
@@ -135,14 +127,9 @@ def published(root: Path) -> list[Record]:
     return [r for d in BUDGET_RESULTS for r in results_folder.load(root / d).logged]
 
 
-_BLOCK = re.compile(r"(<!-- board-budget -->\n)(?P<body>.*?)(<!-- /board-budget -->)", re.DOTALL)
+_BLOCK = re.compile(r"(<!-- board-budget -->\n)(.*?)(<!-- /board-budget -->)", re.DOTALL)
 
 
 def rewrite_docs(text: str, made: str) -> str:
     """docs/boards.md's `text` with the table between its markers replaced by `made`."""
     return _BLOCK.sub(lambda m: m.group(1) + made + "\n" + m.group(3), text)
-
-
-def docs_table(text: str) -> Optional[str]:
-    found = _BLOCK.search(text)
-    return found.group("body").rstrip("\n") if found else None
