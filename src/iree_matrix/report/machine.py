@@ -9,8 +9,6 @@ import dataclasses
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any, ClassVar, Optional
 
-from tabulate import tabulate
-
 from iree_matrix.core import excerpts, formats, pasted
 from iree_matrix.core.model.metrics.export import ExportMetrics
 from iree_matrix.core.model.metrics.peer import PeerMetrics
@@ -24,6 +22,7 @@ from iree_matrix.matrix import models as model_names
 from iree_matrix.matrix import peers as peer_registry
 from iree_matrix.matrix.peers import EAGER
 from iree_matrix.report import what_to_take
+from iree_matrix.report.markdown import github_table
 
 _name = peer_registry.display  # what each peer is called where a user reads it (its module's)
 IREE = "IREE"
@@ -175,10 +174,7 @@ def _cell(figure: Optional[Figure], why: str = "") -> str:
 
 
 def advise_commands(
-    records: Iterable[Record],
-    found: Sequence[Row],
-    tool: str = "iree-matrix",
-    where: pasted.Where = pasted.HERE,
+    records: Iterable[Record], found: Sequence[Row], tool: str, where: pasted.Where
 ) -> list[str]:
     """`iree-matrix advise MODEL` for each model of `found` that IREE ran (a model no release ran has nothing
     to time), each naming the model as the command takes it: a user's by its FILE:FACTORY (models.references),
@@ -247,7 +243,7 @@ def render_machine(
         f"(`{tool} report --performance`), never in a ratio here. IREE is the `default` profile of the "
         "newest release that ran here: how IREE does before any flag is chosen, not the answer above.",
         "",
-        tabulate(table, headers=headers, tablefmt="github", disable_numparse=True),
+        github_table(table, headers),
         "",
         f"These figures come from separate sittings (export, run and peer stages at different "
         f"moments): on a loaded machine the same module's {SIGNAL} moved 10–31 % between sittings, so "
@@ -255,7 +251,7 @@ def render_machine(
         "To settle one, and to see whether the answer above holds here, time `default`, the "
         "published pick(s) and ONNX Runtime in one paired sitting:",
         "",
-        *(f"- `{command}`" for command in advise_commands(records, found, tool)),
+        *(f"- `{command}`" for command in advise_commands(records, found, tool, pasted.HERE)),
         "",
     ]
     if disturbed:
