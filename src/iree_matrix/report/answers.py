@@ -44,9 +44,8 @@ HEADERS = (
 
 
 def names(found: Sequence[advice.Advice]) -> dict[str, str]:
-    """Each identity's name in the tables, by key: its short name, with its CPU flags' digest where
-    another identity of `found` has the same short name (two Zen 3 machines whose hosts expose
-    different flags: rows that read alike with different figures would not say which is which)."""
+    """Each identity's name by key: its short name, with its CPU flags' digest where another identity
+    shares it (two Zen 3 hosts with different flags would read alike with different figures)."""
     shorts = {a.identity.key: a.identity.short for a in found}
     flags = {a.identity.key: a.identity.host.cpu_flags_sha256 or "" for a in found}
     shared = Counter(shorts.values())
@@ -281,9 +280,8 @@ REPRODUCERS = "reproducers"
 
 
 def _gap(a: advice.Advice) -> list[str]:
-    """Where an answer that trails the best peer beyond gaps.GAP spends the difference, op kind by
-    op kind, with IREE's slowest dispatches and the reproducer when one was written; a trailing
-    answer without a profile says so, so a missing explanation is never silent."""
+    """Where an answer that trails the best peer beyond gaps.GAP spends the difference, op kind by op
+    kind; a trailing answer without a profile says so, so a missing explanation is never silent."""
     ratio = a.vs_peer.value if a.vs_peer is not None else None
     if not gaps.trails(ratio):
         return []
@@ -322,10 +320,8 @@ def write(root: Path) -> Optional[Path]:
 
 
 def readme_block(root: Path) -> list[str]:
-    """README's first table: the rows of the identity with the most proved answers, then the most
-    answers (README stays a page however many CPUs answer; a proved pick is the one to show first),
-    their "take" linking to ANSWERS.md for the flags; a line names the other identities, how many
-    functions each answers and how many of those are not proved."""
+    """README's first table: the identity with the most proved answers, then the most answers (README
+    stays a page however many CPUs answer), and a line naming the others."""
     found = advice.published(root)
     counts = Counter(a.identity.key for a in found)
     proved = Counter(a.identity.key for a in found if a.proof is not None and a.proof.certified)
@@ -357,9 +353,8 @@ README_HEADERS = (
 
 
 def _readme_table(found: Sequence[advice.Advice]) -> list[str]:
-    """README's narrow table of one identity (named in its first header): the release, how many knobs
-    and which kernel, its header linked to ANSWERS.md for the exact flags, where the naive build and eager are
-    too. The wide table's configurations made lines of 250-350 characters (README keeps each under 200)."""
+    """README's narrow table of one identity: the release, how many knobs and which kernel; the exact
+    flags are in ANSWERS.md (the wide table's configurations made lines of 250-350 characters)."""
     if not found:
         return []
     host = found[0].identity.host

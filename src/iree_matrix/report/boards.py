@@ -143,11 +143,9 @@ def run_text(record: Optional[Record], *, short: bool = False) -> str:
 
 
 def emulated_time(record: Record, extra: str = "") -> str:
-    """A run's figure under qemu-user: the emulator's CPU time per call on one thread (`cpu_ms`, local-sync:
-    what the other emulators sharing the host's cores barely move), its repetitions and their range, then the
-    wall time and the load other programs put on the host meanwhile — `7.30 s CPU per call (n=3, 7.20–7.40 s;
-    wall 9.10 s, other load 1.2)`. A record from before `cpu_ms` was recorded has only its wall time, marked
-    so: `155 s wall`. `extra` (the peak memory) goes in the brackets last; "" when the record has no time."""
+    """A run's figure under qemu-user: the emulator's one-thread CPU time per call (what the other
+    emulators sharing the host barely move), n, range, wall time and other load; an older record's
+    wall time, marked `wall`. `extra` goes in the brackets last; "" when the record has no time."""
     m = record.metric.of(RunMetrics)
     cpu, wall = m.cpu_time, m.latency_median
     if cpu is not None and cpu.median is not None:
@@ -212,9 +210,8 @@ def anchor(arch: str, unit: str) -> str:
 def answer_rows(
     all_cells: Sequence[ModuleRuns], arch: str, *, links: bool = True
 ) -> list[tuple[str, str, str]]:
-    """Per function on a board: the newest compiler whose module ran right there, on which
-    runtime; else why not, short (the newest attempt's first failure, in the tool's words), with a
-    link to the function's cross table, under which the whole reason stands."""
+    """Per function on a board: the newest compiler whose module ran there, on which runtime; else the
+    newest attempt's first failure, short, linked to the function's cross table."""
     rows = []
     mine = [c for c in all_cells if c.arch == arch and c.profile == LLVM]
     rescued = [c for c in all_cells if c.arch == arch and c.profile == SOFT_FMAF and c.ok()]

@@ -38,12 +38,9 @@ SOURCE = f"results/{LOG}"
 def render_compatibility(
     records: Iterable[Record], source: Optional[Path] = None, setting: Optional[Setting] = None
 ) -> str:
-    """The Markdown of `results/COMPATIBILITY.md` for `records` (newest record per job wins); `source` is the
-    results log they were read from, named in the header with the command; `setting` what it is rendered for
-    (sections.Setting; none: a published set's). Its `stage_order` is `stages.names()`, which the command
-    passes: this module renders records and does not load the stages; without it, failures and skips are
-    listed in the order the records' stages first appear in. A run's own report (`own`) opens with what to
-    take and IREE against torch eager and the peers on this machine (report/machine.py)."""
+    """The Markdown of `results/COMPATIBILITY.md` for `records` (newest record per job wins), read from
+    `source`, rendered for `setting` (none: a published set's; its `stage_order` is passed by the
+    command, since this module does not load the stages)."""
     all_records = list(records)
     view = View.of(latest_by_job(all_records).values(), setting=setting or Setting())
     parts = [
@@ -62,10 +59,8 @@ def write_compatibility(
     answers: Optional[Mapping[str, Any]] = None,
     results: Optional[Results] = None,
 ) -> Path:
-    """Render `results_path` into `out_path`; readers never see a half-written document. `records`:
-    the log as `results_folder.read` gave it, when the caller has read it already; `stage_order` and
-    `answers` (compat.json's document, when the caller derived it): as `render_compatibility`'s;
-    `results`: the folder as the command loaded it (else loaded here)."""
+    """Render `results_path` into `out_path` atomically; `records`, `answers` and `results` as the caller
+    already read or derived them (else read here)."""
     results = results or results_folder.load(Path(results_path).parent)
     records = list(records) if records is not None else results.records
     if not records:
@@ -89,9 +84,8 @@ def _answers_here(found: Sequence[advice.Advice], records: Sequence[Record]) -> 
 
 
 def generated_by(source: Optional[Path], tool: str = "iree-matrix") -> tuple[str, str]:
-    """(the results log, the command that renders it) as a reader can repeat them: a path relative
-    to the working directory where it is under it, and `nox -s report` for the published results;
-    `tool` the command that runs iree-matrix where the reader is (`shipped.command`)."""
+    """(the results log, the command that renders it) as a reader can repeat them: relative to the
+    working directory where under it, `nox -s report` for the published results."""
     if source is None:
         return SOURCE, "nox -s report"
     shown = Path(os.path.relpath(source)) if not os.path.relpath(source).startswith("..") else Path(source)

@@ -23,9 +23,8 @@ REPORT_INPUTS = ".report-inputs"
 
 
 def report_inputs(results: Results) -> str:
-    """A digest of everything a results folder's report is rendered from: its records and calibration, the
-    published logs and answers it relates its figures to (by size and time; the folder names them,
-    `Results.inputs`), the renderer's source and matplotlib's version (the SVGs' bytes)."""
+    """A digest of everything a folder's report is rendered from: its own inputs, the published logs
+    it relates to (by size and time), the renderer's source and matplotlib's version (the SVGs' bytes)."""
     digest = hashlib.sha256(__version__.encode())
     own, published = results.inputs()[:2], results.inputs()[2:]
     for path in own:
@@ -58,10 +57,8 @@ def _rendered(results_dir: Path) -> str:
 def write_report(
     results_dir: Path, say: Say, *, if_changed: bool = False, results: Optional[Results] = None
 ) -> Path:
-    """COMPATIBILITY.md, compat.json and the site from a results directory's log, each said (`say`: the
-    command's answer stream, or a list). `if_changed` (a run's own report): not again when nothing it is
-    rendered from changed since it was last rendered here (`report_inputs`); `iree-matrix report` always
-    renders. `results`: the folder as the command loaded it, when it renders more than this from it."""
+    """COMPATIBILITY.md, compat.json and the site, each said; `if_changed` (a run's own report): not
+    again when nothing it is rendered from changed since (`report_inputs`)."""
     results = results or results_folder.load(results_dir)
     stamp = Path(results_dir) / REPORT_INPUTS
     inputs = report_inputs(results) if if_changed else ""
@@ -78,9 +75,8 @@ def write_report(
 
 
 def write_documents(results_dir: Path, say: Say) -> None:
-    """Every document of a results directory (the report, and PERFORMANCE.md when it holds timed
-    peers or dispatches), as `publish` and `merge` leave it: the same as `iree-matrix report`
-    renders, so a published set never reads stale."""
+    """Every document of a results directory as `iree-matrix report` renders it, so a published set
+    never reads stale."""
     results = results_folder.load(results_dir)  # once: the report and PERFORMANCE.md render it
     write_report(results_dir, say=say, results=results)
     if has_performance(results):

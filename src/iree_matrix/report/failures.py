@@ -97,10 +97,8 @@ def _mention(record: Record) -> str:
 
 
 def excerpt(message: str, stage: Optional[str] = None) -> str:
-    """At most ~15 lines of the tool's words, starting near the first line that says "error"; the
-    telling line — the one a known failure signature matches (iree/hints.py) — is always among them,
-    whole, with a line either side, wherever it is in the message. Host paths are reduced to their
-    file names (`model.mlir:89:5`): the words say the same on every machine."""
+    """At most ~15 lines of the tool's words from near the first "error", always with the telling line
+    (iree/hints.py) whole; host paths cut to file names, so the words read the same on every machine."""
     message = excerpts.without_paths(message)
     if not (raw := message.strip("\n").splitlines()):
         return "(no message recorded)"

@@ -82,9 +82,8 @@ def _svg(fig: Any, titles: Mapping[str, str], figure_id: str) -> str:
 
 
 def _scope_ids(root: ET.Element, prefix: str) -> None:
-    """matplotlib numbers its ids per figure ("figure_1", "axes_1", clip paths): several figures
-    inlined in one page would repeat them. Prefix every id (ours already carry the figure's id)
-    and every reference to one."""
+    """Prefix every id and every reference to one: matplotlib numbers ids per figure, so several
+    figures inlined in one page would repeat them."""
     renamed = {}
     for element in root.iter():
         if (ident := element.get("id")) and not ident.startswith(prefix):
@@ -163,9 +162,8 @@ LOG_SPAN = 10.0
 def latency_plot(
     series: Sequence[Series], compilers: Sequence[str], references: Mapping[str, float], figure_id: str
 ) -> str:
-    """Median per release with min–max bars; noisy figures hollow; peers as horizontal lines (one far
-    above the releases as a mark at the top edge, "off the scale"); a log scale when the releases'
-    medians span more than LOG_SPAN times."""
+    """Median per release with min–max bars, noisy figures hollow, peers as horizontal lines (one far
+    above as a mark at the top edge); a log scale when the medians span more than LOG_SPAN times."""
     fig, ax = _pyplot().subplots(figsize=(max(5.0, 0.45 * len(compilers) + 2.5), 3.2))
     titles = {}
     medians = [t.median for s in series for _, t in s.points if t.median > 0]

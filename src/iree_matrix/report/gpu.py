@@ -107,9 +107,8 @@ class Heat:
 
 
 def own_runtime_cells(records: Iterable[Record]) -> list[Heat]:
-    """Per target, function and compiler: compiled and run on the release's own runtime (torch's
-    answer), compiled but not run here ("compiled": no device of that kind, or a runtime that hides
-    the only one; a compile is an answer on its own), or the compile's failure."""
+    """Per target, function and compiler: run on its own release's runtime (torch's answer), compiled
+    but not run here (no such device: a compile is an answer on its own), or the compile's failure."""
     compiles, runs = _gathered(records)
     out = []
     for key, compiled in compiles.items():

@@ -68,9 +68,8 @@ class Row:
 
 
 def compared(iree: Optional[Figure], other: Optional[Figure], name: str) -> str:
-    """IREE against another figure, in words that say which is faster: "IREE takes 1.65× ONNX
-    Runtime's time" when IREE is slower, "IREE is 2.10× faster than ONNX Runtime" when it is faster;
-    "" when either figure is missing."""
+    """IREE against another figure in words that cannot be read backwards ("IREE takes 1.65× ONNX
+    Runtime's time", "IREE is 2.10× faster than ONNX Runtime"); "" when either is missing."""
     if iree is None or other is None:
         return ""
     ratio = iree.median / other.median
@@ -118,10 +117,8 @@ def rows(records: Iterable[Record]) -> list[Row]:
 
 
 def _newest_default_runs(records: Sequence[Record]) -> dict[str, Record]:
-    """function -> its `default` run on its own runtime and default driver, native, that passed and
-    carries one thread's CPU time, of the newest release that has one; a function with none (one
-    that passes only under a recipe or a profile of its own matrix): its fastest such run of another
-    profile, so every passing function has a speed answer (it said "no `default` run")."""
+    """function -> its native `default` run of the newest release with one thread's CPU time; without
+    one, its fastest run of another profile, so every passing function has a speed answer."""
     by_function: dict[str, dict[str, Record]] = {}
     fastest: dict[str, tuple[float, Record]] = {}
     for r in runs_view.measured_runs(records):
@@ -176,9 +173,8 @@ def _cell(figure: Optional[Figure], why: str = "") -> str:
 def advise_commands(
     records: Iterable[Record], found: Sequence[Row], tool: str, where: pasted.Where
 ) -> list[str]:
-    """`iree-matrix advise MODEL` for each model of `found` that IREE ran (a model no release ran has nothing
-    to time), each naming the model as the command takes it: a user's by its FILE:FACTORY (models.references),
-    with the run's settings (`where`), so every suggested command runs as printed."""
+    """`iree-matrix advise MODEL` for each model IREE ran, naming a user's model as the command takes
+    it and keeping the run's settings (`where`), so every suggested command runs as printed."""
     known = model_names.references(records)
     timed = dict.fromkeys(row.model for row in found if row.iree is not None)
     return [_advise(model, known, tool, where) for model in timed]
@@ -198,10 +194,8 @@ def first_screen(records: Iterable[Record], advised: Sequence[advice.Chosen], to
 def render_machine(
     records: Iterable[Record], advised: Sequence[advice.Chosen] = (), tool: str = "iree-matrix"
 ) -> list[str]:
-    """The report's section: first what to take for each model run here (`advised`: the one answer
-    `query model` gives, this CPU's or the nearest identity's, marked), then this run's own figures, a
-    row per function, every figure one thread's CPU time per call; the commands it suggests start
-    with `tool`, the command that runs iree-matrix where the reader is."""
+    """The report's section: what to take for each model run here (`advised`), then this run's own
+    figures, one thread's CPU time per call; its commands start with `tool`."""
     records = list(records)
     if not (found := [row for row in rows(records) if row.iree is not None or row.peers]):
         return []
@@ -273,11 +267,8 @@ def console_lines(
     where: Optional[pasted.Where] = pasted.HERE,
     ran: Optional[Collection[str]] = None,
 ) -> list[str]:
-    """The run's last words on speed: a line per function, the same rows as the report's section;
-    the commands it suggests start with `tool`, by default the command that runs this tool here,
-    and keep the run's settings (`where`); None: suggest none (the run is `advise`'s own, which
-    never suggests itself). `ran`: the models this run ran, the only ones its settings are right for
-    (a folder's earlier run of another matrix's model got this run's `--matrix`); None: all."""
+    """The run's last words on speed, the same rows as the report's section. `where` None: suggest no
+    command (`advise`'s own run); `ran`: the models this run ran, the only ones its settings fit."""
     from iree_matrix.core import shipped
 
     records = list(records)
@@ -312,11 +303,8 @@ def console_lines(
 def leads_on(
     records: Sequence[Record], found: Sequence[Row], tool: str, where: pasted.Where, name: str = ""
 ) -> list[str]:
-    """For a function (of `name` where given, or of its recipes) taking more than gaps.SLOW times its
-    best peer's time (a newcomer's kNN block by `~fx+decompose` at 13.22× ONNX Runtime's, and nothing
-    said what next), `gaps.leads_on`'s line: the op kinds that hold the gap where its run and peers
-    were profiled in context (findings/gap.py), else the command whose sitting profiles them; and a
-    faster way to export it (`_faster_recipe`)."""
+    """For a function (of `name` where given) over gaps.SLOW times its best peer's time, what next: the
+    op kinds that hold the gap (or the command that profiles them) and a faster way to export it."""
     known = model_names.references(records)
     out = []
     for row in found:
@@ -371,11 +359,8 @@ def _faster_recipe(
     tool: str,
     where: pasted.Where,
 ) -> list[str]:
-    """Another export of the row's model that is faster here beyond noise (a recipe search's rows;
-    the run's small kNN block took 0.127 ms by `~fx+rewrite` and by `~fx+decompose`), its `advise`
-    command; else the recipes the hints of the model's failures rank before the row's own (the cdist
-    hint's `fx+rewrite`, by matmul, before `fx+decompose`) and not run yet, as `run it:` (a recipe
-    already run, the command being run among them, is never offered again)."""
+    """Another export of the row's model faster here beyond noise, as its `advise` command; else the
+    recipes its failures' hints rank before its own and not run yet (a recipe run is never offered)."""
     base, current = recipes.split(row.model)
     part = row.function[len(row.model) :]  # the function of a model of several (`.decode`)
     same = [o for o in found if recipes.split(o.model)[0] == base and o.function == o.model + part]

@@ -34,9 +34,8 @@ _OTHER_CPUS = "Built for another CPU"
 
 
 def _peers_table(records: Sequence[Record], figure: str) -> Optional[str]:
-    """IREE's `default` per release beside each peer, on one figure (`WALL`: the matrix's threads;
-    `CPU`: one thread's CPU time per call), each cell with the median's interval and the ratio to
-    torch eager's same figure; None without peers (or, for CPU, without any run that measured it)."""
+    """IREE's `default` per release beside each peer on one figure (`WALL` or `CPU`), with the median's
+    interval and the ratio to torch eager's; None without peers (or CPU figures)."""
     peers = {r.label.model: r for r in records if r.stage == "peer" and r.status is Status.OK}
     # Functions the peers ran: a micro-benchmark merged into the same log has no row (or column) here.
     runs = [r for r in measured_runs(records) if r.label.profile == "default" and r.label.model in peers]
@@ -117,9 +116,7 @@ def _peer_cell(entry: Any, eager: Optional[float], figure: str = WALL) -> str:
 
 
 def render_emulated(latest: Iterable[Record]) -> list[str]:
-    """Runs under qemu-user, apart: they say a module works on that CPU, not how fast a board is.
-    Each shows the emulator's CPU time per call where the record has it (BOARDS.md's figure), else
-    its wall time marked so."""
+    """Runs under qemu-user, apart: they say a module works on that CPU, not how fast a board is."""
     rows = [
         [
             r.label.model,
@@ -146,10 +143,8 @@ def render_emulated(latest: Iterable[Record]) -> list[str]:
 
 
 def render_other_cpus(latest: Iterable[Record]) -> list[str]:
-    """The reference functions built for another CPU than this host (a built-in profile with a named
-    target CPU, e.g. `avx2` = x86-64-v3) and timed here, beside the same release's `default` build:
-    what a user whose machine has only that ISA gets from each release. IREE picks vector tiles from
-    the target's features, so a release that is fast here can be slow there."""
+    """Reference functions built for another named target CPU and timed here, beside the same release's
+    `default`: IREE picks vector tiles from the target's features, a fast release here can be slow there."""
     records = list(latest)
     peered = {r.label.model for r in records if r.stage == "peer" and r.status is Status.OK}
     cpus = {

@@ -39,9 +39,8 @@ def _default_runs(records: Iterable[Record]) -> dict[tuple[str, str], Record]:
 
 @dataclasses.dataclass(frozen=True)
 class _Side:
-    """One machine's figures of a function on a release, by one signal: IREE's and torch eager's one
-    thread's CPU time per call (wall times are not compared: a loaded sitting saw a row read 0.63x on wall
-    time and 2.36x slower on CPU time)."""
+    """One machine's IREE and torch eager one-thread CPU times per call (wall times are not compared: a
+    loaded sitting read 0.63x on wall time and 2.36x slower on CPU time)."""
 
     cpu: float
     eager_cpu: float
@@ -52,11 +51,8 @@ class _Side:
 
 
 def _sides(records: Sequence[Record]) -> dict[tuple[str, str], _Side]:
-    """(function, release) -> its figures, where both IREE and eager have one thread's CPU time.
-    Torch eager's come from the export stage, which every run has (the same stage on both sides),
-    else from the peer stage. The two measure alike (MobileNetV2 eager, one thread, quiet, the same
-    helper in each stage's venv: 12.6 and 12.9 ms); where they differed here (12.4 against 14.8 ms)
-    the sittings did — a bench's peers ran while other work kept the other core busy."""
+    """(function, release) -> its figures where both have one thread's CPU time; eager's from the export
+    stage, which every run has, else from the peer stage (the two measure alike)."""
     peers = {r.label.model: r for r in records if r.stage == "peer" and r.status is Status.OK}
     exports = {r.label.model: r for r in records if r.stage == "export" and r.status is Status.OK}
     found = {}

@@ -125,9 +125,8 @@ def _words(record: Record) -> str:
 
 
 def _chain(site: Site, function: str, exporter: str, compiler: str) -> Optional[Record]:
-    """The record that says how far a cell got: its run, else its compile — or, when that was never
-    run because the cell's own export or compile failed, that failure (drawn as one, not as a cell
-    never run). A cell blocked by an environment that could not be installed stays not run."""
+    """The record that says how far a cell got: its run, else its compile, or the failure of its own
+    export or compile that kept it from running (an uninstallable environment stays not run)."""
     record = site.runs.same(function, exporter, compiler) or site.runs.compiles.get(
         (function, exporter, compiler)
     )
@@ -468,10 +467,8 @@ def render(
     answers: Optional[Mapping[str, Any]] = None,
     results: Optional[Results] = None,
 ) -> dict[str, str]:
-    """Every page of the site, by relative path. `answers`: compat.json's document, where the caller
-    derived it (`iree-matrix report` writes compat.json from the same document); `results`: the
-    folder as the command loaded it (its published answers and paired verdicts), else the folder of
-    `source` loaded here; neither: the records' pages alone."""
+    """Every page of the site, by relative path; `answers` and `results` as the caller derived and
+    loaded them (else from `source`'s folder; neither: the records' pages alone)."""
     from iree_matrix.report import answers as answer_page
     from iree_matrix.report import boards
 

@@ -50,9 +50,8 @@ def lines(
     tool: str,
     arguments: Optional[Mapping[str, str]] = None,
 ) -> list[str]:
-    """The answer for each of `models` (as the run names them; `arguments` how a command takes a
-    user's model), from `advised` (one answer per model, this CPU's or the nearest identity's);
-    `tool` the command that runs iree-matrix where the reader is."""
+    """The answer for each of `models` from `advised` (this CPU's or the nearest identity's); `arguments`:
+    how a command takes a user's model."""
     if not models:
         return []
     arguments = arguments or {}
@@ -109,10 +108,8 @@ def lines(
 
 
 def first_screen(advised: Sequence[advice.Chosen], models: Sequence[str], tool: str) -> list[str]:
-    """The report's first lines, above its legend: for each of `models` with an answer, its pick in
-    one comment line (release, configuration, speed-up over `default`, where it was measured), how
-    to make the MLIR it compiles, and the exact `iree-compile` line; the table under `TITLE` says
-    the rest (every ratio, the sitting)."""
+    """The report's first lines: per model with an answer, its pick in one comment line, how to make
+    the MLIR it compiles, and the exact `iree-compile` line."""
     block: list[str] = []
     for model in models:
         chosen = _of(advised, model)
@@ -141,9 +138,8 @@ def first_screen(advised: Sequence[advice.Chosen], models: Sequence[str], tool: 
 
 
 def export_text(a: advice.Advice) -> str:
-    """How to make the MLIR `a`'s flags compile: the export worker's command for its model, and for an
-    export variant (`@decomposed+…`, search.py) the variant's model, which is not the model's own
-    export (Whisper's encoder with attention decomposed before it reaches IREE)."""
+    """How to make the MLIR `a`'s flags compile; for an export variant (`@decomposed+…`) the variant's
+    model, which is not the model's own export."""
     from iree_matrix.matrix import export_recipes, models
 
     variant = Config.parse(a.config).variant

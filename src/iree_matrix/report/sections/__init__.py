@@ -30,12 +30,9 @@ class Document(enum.Enum):
 
 @dataclasses.dataclass(frozen=True)
 class Setting:
-    """What a document is rendered for beyond its records (COMPATIBILITY.md's): the pipeline's stages
-    in order (failures are listed in it); whether it is a run's own report (`own`: this machine's
-    figures first, with the one answer per model `query model` gives here, `advised`, and the
-    published figures its own are related to, `published` from the set `published_name`); the command
-    that runs the tool where the reader is (`tool`); and the answers derived once from the records
-    (`answers`: compat.json's document), which the sections word as the site and `query` do."""
+    """What a document is rendered for beyond its records: the stages' order, whether it is a run's own
+    report (with the answers `advised` here and the `published` figures it relates to), the `tool`
+    command, and the answers derived once (compat.json's document)."""
 
     stage_order: tuple[str, ...] = ()
     own: bool = False

@@ -18,10 +18,8 @@ Counted = dict[str, dict[str, Record]]  # function -> release -> its instruction
 
 
 def render_instructions(runs: runs_view.Runs, versions: Sequence[str]) -> list[str]:
-    """Instructions per call per function and release (callgrind, stages/instructions.py), and
-    where both releases of a consecutive pair had quiet timings of the counted module itself, the
-    instruction ratio beside the time ratio: whether the noise-free signal agrees with the clock.
-    Never the `default` build's timing: it is another program (`runs_view.Runs.instructions`)."""
+    """Instructions per call per function and release (callgrind), and beside consecutive releases'
+    quiet timings of the counted build, whether the noise-free signal agrees with the clock."""
     if not (table := _counted(runs)):
         return []
     shown = [v for v in versions if any(v in cells for cells in table.values())]

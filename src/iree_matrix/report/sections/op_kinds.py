@@ -61,9 +61,8 @@ class _Machine:
 
 
 def render_op_kinds(latest: Iterable[Record]) -> list[str]:
-    """Per function and IREE version with an in-context dispatch profile: time per op kind in IREE,
-    torch eager and ONNX Runtime, and — where IREE trails the best peer by more than 1.2x — the
-    kinds that account for the gap."""
+    """Per function and IREE version with an in-context profile: time per op kind in IREE and the peers,
+    and where IREE trails the best peer by more than `TRAILS`, the kinds that account for the gap."""
     records = list(latest)
     if not (runs := [r for r in measured_runs(records) if r.metric.of(RunMetrics).op_profile is not None]):
         return []

@@ -17,9 +17,8 @@ TITLE = "Ops across releases"
 
 
 def render_ops(latest: Iterable[Record]) -> list[str]:
-    """Per function measured across many compiler releases (the `ops` micro-benchmarks, each on its
-    own release's runtime, profile default): median ms per release, and the regressions beyond noise
-    between consecutive releases (release_regressions.regressions, the same rule as COMPATIBILITY.md)."""
+    """The `ops` micro-benchmarks' median per release, and the regressions beyond noise between
+    consecutive releases (the same rule as COMPATIBILITY.md)."""
     runs = runs_view.Runs.of(list(latest))
     if not (table := _timed(runs)):
         return []

@@ -32,9 +32,8 @@ def _any_judged(table: Mapping[tuple[str, str], Sequence[search.Effect]]) -> boo
 
 
 def render_search(latest: Iterable[Record], descents: Sequence[search_descent.Descent] = ()) -> list[str]:
-    """The flag search: per function and IREE version, each knob's measured effect against
-    `default` (median with its 90 % interval), and the best configuration only where it beats
-    `default` beyond noise; with the search's own account (`search.json`), each descent's walk."""
+    """Per function and IREE version, each knob's effect against `default`, the best configuration only
+    where it beats `default` beyond noise, and each descent's walk (`search.json`)."""
     latest = list(latest)
     table = search.effects(search.candidates(latest))
     if not _any_judged(table):
@@ -113,9 +112,7 @@ def _best_row(
     result: Optional[str],
     peer: Optional[tuple[str, float]],
 ) -> Optional[list[str]]:
-    """A function's best configuration on a release against `default` (None without `default`):
-    its speed-up, the wall-time check, the naive build's and the best peer's, and the knobs that were
-    faster alone or failed."""
+    """A function's best configuration on a release against `default` (None without `default`)."""
     if (base := next((e for e in effects if e.candidate.name == search.BASELINE), None)) is None:
         return None
     top = _recommended(effects, result)
