@@ -16,9 +16,8 @@ from iree_matrix.core.console import Say
 from iree_matrix.findings import results_folder
 from iree_matrix.findings.results_folder import Results
 
-# Beside a run's report: what it was rendered from (the records, the published logs it relates to,
-# the renderer's code), so a run that changed none of it does not render it again (a no-op re-run
-# of the default matrix spent most of its time re-rendering identical pages).
+# Beside a run's report: a digest of what it was rendered from, so a run that changed none of it does
+# not render it again (a no-op re-run of the default matrix spent most of its time re-rendering).
 REPORT_INPUTS = ".report-inputs"
 
 

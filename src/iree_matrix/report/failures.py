@@ -55,11 +55,8 @@ def _block(group: FailureGroup) -> list[str]:
     title = f"### {group.fid}: {group.stage} {status}"
     if group.error_class:
         title += f" (`{group.error_class}`)"
-    cells = [_mention(r) for r in group.records]
-    shown = cells[:MAX_LISTED_CELLS]
-    more = len(cells) - len(shown)
-    affects = f"Affects {len(cells)} cell{'s' if len(cells) != 1 else ''}: " + ", ".join(shown)
-    affects += f", … and {more} more" if more else ""
+    n = len(group.records)
+    affects = f"Affects {n} cell{'s' if n != 1 else ''}: " + _listed([_mention(r) for r in group.records])
     said = excerpt(group.message, group.stage)
     fence = "`" * max(3, max((len(m) for m in re.findall(r"`+", said)), default=0) + 1)
     compiled = [r for r in group.records if r.stage == "compile"]
@@ -77,6 +74,11 @@ def _block(group: FailureGroup) -> list[str]:
         if miscompiled.bisectable(first_run.label):  # a mismatch no known op explains: where it leaves torch
             todo = [f"What to do: {miscompiled.bisect_offer(first_run.job)}.", ""]
     return [title, "", *first, *todo, affects + ".", "", f"{fence}text", said, fence, ""]
+
+
+def _listed(cells: list[str]) -> str:
+    more = len(cells) - MAX_LISTED_CELLS
+    return ", ".join(cells[:MAX_LISTED_CELLS]) + (f", … and {more} more" if more > 0 else "")
 
 
 def error_metrics(record: Record) -> str:
@@ -140,7 +142,5 @@ def _skipped(numbered: Numbering) -> list[str]:
         return []
     out = ["### Skipped", ""]
     for (stage, reason), cells in reasons.items():
-        listed = ", ".join(cells[:MAX_LISTED_CELLS])
-        listed += f", … and {len(cells) - MAX_LISTED_CELLS} more" if len(cells) > MAX_LISTED_CELLS else ""
-        out.append(f"- ➖ {stage}: {runs_view.clip(reason, MAX_NOTE_CHARS)} ({listed})")
+        out.append(f"- ➖ {stage}: {runs_view.clip(reason, MAX_NOTE_CHARS)} ({_listed(cells)})")
     return [*out, ""]

@@ -17,10 +17,8 @@ from iree_matrix.findings import runs_view
 
 SVG_NS = "http://www.w3.org/2000/svg"
 
-# Colour per status, shared by every heatmap and legend. Three answers must never look alike: a failure (dark
-# red: the export, compile or run of this cell failed), a refusal (orange: a runtime said no to another
-# release's module — an answer) and a cell never run (grey: no evidence). They differ in lightness as well as
-# hue, and each has its own mark, so they stay apart without colour vision (and in print).
+# Colour and mark per status, for every heatmap and legend: a failure, a refusal (an answer) and a cell never
+# run differ in lightness as well as hue, and by mark, so they stay apart without colour vision.
 STATES = {  # state: (colour, mark)
     "loads": ("#4c9be8", "✓"),
     "ok": ("#4c9be8", "✓"),
@@ -39,9 +37,6 @@ MARKS = {state: mark for state, (_, mark) in STATES.items()}
 # The figures' font: matplotlib's own, so every machine renders the same; every mark is in it.
 FONT = "DejaVu Sans"
 DARK = {"fail"}  # states whose mark is drawn white
-
-
-# --- figures --------------------------------------------------------------------------------------
 
 
 def _pyplot() -> ModuleType:  # matplotlib.pyplot, imported on first use (seconds)
@@ -100,9 +95,6 @@ def _scope_ids(root: ET.Element, prefix: str) -> None:
                 element.set(name, "#" + renamed[value[1:]])
 
 
-# --- figures: a status heatmap, latency across releases, compile cost, op kinds --------------------
-
-
 @dataclasses.dataclass(frozen=True)
 class Square:
     row: str
@@ -151,10 +143,8 @@ class Series:
     points: tuple[tuple[str, runs_view.Timing], ...]  # (compiler, timing)
 
 
-# A reference line (torch eager, a peer) this many times above the highest release figure is drawn
-# as a mark at the top edge with its value, not as a line that would flatten the releases onto
-# the axis (a noisy eager figure of 80 ms against releases of 1-2 ms). Releases whose medians
-# span more than LOG_SPAN times are drawn on a log scale.
+# A reference line this many times above the highest release figure is drawn as a mark at the top edge,
+# not as a line that would flatten the releases onto the axis; medians spanning LOG_SPAN times: log scale.
 CLIP_RATIO = 3.0
 LOG_SPAN = 10.0
 

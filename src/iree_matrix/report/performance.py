@@ -25,8 +25,7 @@ from iree_matrix.report.markdown import github_table
 from iree_matrix.report.sections import Document, Section, View
 from iree_matrix.report.timed import CPU, WALL, peers_ran
 
-# Its own sections' titles (`OWN`), as their headings print them; the peers' heading goes on to name
-# the peers its records ran (`render_performance`).
+# Its own sections' titles (`OWN`); the peers' heading goes on to name the peers its records ran.
 PEERS = "Performance: IREE against"
 _PEERS_CPU = "One thread's CPU time per call: the comparison load does not move"
 _EMULATED = "Emulated runs (kept apart: qemu's speed, not a board's)"

@@ -17,11 +17,8 @@ from iree_matrix.core.model.results import Record, Status
 from iree_matrix.findings import identities, runs_view
 from iree_matrix.report.markdown import github_table
 
-# The published speed figures a run relates its own to when none were made on its CPU identity:
-# a bench whose every timed record names its CPU (Intel family 6 model 167, LLVM rocketlake), the log
-# the wheel carries (pyproject.toml). The earlier results/bench named only "AMD EPYC" and is archived
-# (results/archive/README.md). Every published `bench*` set is a candidate when the report renders
-# from a checkout: the one of this machine's identity is preferred.
+# The published figures a run relates its own to when none were made on its CPU identity (the log the
+# wheel carries); from a checkout every `bench*` set is a candidate, this machine's identity preferred.
 PUBLISHED_SET = "bench-rocketlake"
 BENCH_SETS = "bench*"
 TITLE = "Your machine and the published figures"

@@ -40,9 +40,6 @@ STYLE = "style.css"
 _SHOWN_PACKAGES = ("iree", "torch", "onnx", "transformers", "numpy")
 
 
-# --- pages ----------------------------------------------------------------------------------------
-
-
 def _page(title: str, body: Sequence[str], depth: int = 0) -> str:
     up = "../" * depth
     return "\n".join(
