@@ -55,8 +55,10 @@ def _block(group: FailureGroup) -> list[str]:
     title = f"### {group.fid}: {group.stage} {status}"
     if group.error_class:
         title += f" (`{group.error_class}`)"
-    n = len(group.records)
-    affects = f"Affects {n} cell{'s' if n != 1 else ''}: " + _listed([_mention(r) for r in group.records])
+    count = len(group.records)
+    affects = f"Affects {count} cell{'s' if count != 1 else ''}: " + _listed(
+        [_mention(r) for r in group.records]
+    )
     said = excerpt(group.message, group.stage)
     fence = "`" * max(3, max((len(m) for m in re.findall(r"`+", said)), default=0) + 1)
     compiled = [r for r in group.records if r.stage == "compile"]

@@ -48,24 +48,22 @@ def lines(
     advised: Sequence[advice.Chosen],
     models: Sequence[str],
     tool: str,
-    arguments: Optional[Mapping[str, str]] = None,
+    arguments: Mapping[str, str],
 ) -> list[str]:
     """The answer for each of `models` from `advised` (this CPU's or the nearest identity's); `arguments`:
     how a command takes a user's model."""
     if not models:
         return []
-    arguments = arguments or {}
     rows, unanswered = [], []
     for model in models:
         if (chosen := _of(advised, model)) is None:
             unanswered.append(arguments.get(model, model))
             continue
         for a in (a for a in chosen.advice if a.model == model):
-            name = advice.display_name(a)
             config = "`default` flags" if a.config == "default" else f"`{a.config}`"
             rows.append(
                 [
-                    name,
+                    advice.display_name(a),
                     f"IREE {a.release} {config}",
                     formats.duration_ms(a.ms) if a.ms else "–",
                     advice.speedup_text(a.over_default, "`default`"),
@@ -112,9 +110,10 @@ def first_screen(advised: Sequence[advice.Chosen], models: Sequence[str], tool: 
     the MLIR it compiles, and the exact `iree-compile` line."""
     block: list[str] = []
     for model in models:
-        chosen = _of(advised, model)
-        for a in (a for a in chosen.advice if a.model == model) if chosen is not None else ():
-            where = a.identity.short if chosen is not None and chosen.here else f"NEAREST: {a.identity.short}"
+        if (chosen := _of(advised, model)) is None:
+            continue
+        for a in (a for a in chosen.advice if a.model == model):
+            where = a.identity.short if chosen.here else f"NEAREST: {a.identity.short}"
             speed = advice.speedup_text(a.over_default, "`default`")
             if a.config == "default":  # no pick beat it in the sitting
                 speed = "no pick faster beyond noise"
