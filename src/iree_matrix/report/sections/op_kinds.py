@@ -98,7 +98,7 @@ def _function(run: Record, iree_kinds: dict[str, float], machine: _Machine) -> l
     timed = {
         n: v
         for n, e in results.items()
-        if isinstance(e, Mapping) and e.get("status") == "ok" and (v := _median(e))
+        if isinstance(e, Mapping) and e.get("status") == "ok" and (v := runs_view.median(e.get("latency_ms")))
     }
     columns: dict[str, dict[str, float]] = {f"IREE {compiler}": iree_kinds}
     for name, framework in peer_registry.op_profiled().items():  # {peer: its op vocabulary}
@@ -165,10 +165,6 @@ def _unprofiled(why: Mapping[str, str]) -> list[str]:
         f"dispatches section): {notes}.",
         "",
     ]
-
-
-def _median(metrics: Any) -> Optional[float]:
-    return runs_view.median(metrics.get("latency_ms")) if isinstance(metrics, Mapping) else None
 
 
 SECTION = Section(

@@ -4,6 +4,7 @@ only where it beats `default` beyond noise, each knob alone per release, and eac
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Optional
 
@@ -195,7 +196,7 @@ _KNOB_VERDICTS = ("faster", "slower", "within noise", "same module", "fails", "s
 def _render_knobs(table: Mapping[tuple[str, str], Sequence[search.Effect]]) -> list[str]:
     """Each knob alone, per release: on how many functions it was faster, slower, within noise, the same
     module (a null knob: not timed), failing or skipped, and its median speed-up over those it changed."""
-    counts: dict[tuple[str, str], dict[str, int]] = {}
+    counts: dict[tuple[str, str], Counter[str]] = {}
     ratios: dict[tuple[str, str], list[float]] = {}
     for (_, compiler), effects in table.items():
         for e in effects:
@@ -205,8 +206,7 @@ def _render_knobs(table: Mapping[tuple[str, str], Sequence[search.Effect]]) -> l
             key = (e.candidate.name, compiler)
             verdict = "fails" if e.verdict == "mismatch" else e.verdict.partition(",")[0]
             verdict = "same module" if verdict == stats.SAME_MODULE else verdict
-            counts.setdefault(key, {}).setdefault(verdict, 0)
-            counts[key][verdict] += 1
+            counts.setdefault(key, Counter())[verdict] += 1
             if e.ratio and verdict in ("faster", "slower", "within noise"):
                 ratios.setdefault(key, []).append(e.ratio)
     if not counts:
