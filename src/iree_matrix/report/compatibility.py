@@ -160,9 +160,8 @@ def _environment_row(ix: Numbering, record: Record) -> list[str]:
     elif record.status is Status.NOT_RUN:
         note = f"blocked by {record.blocked_by or 'a failed dependency'}"
     else:
-        note = runs_view.clip(runs_view.first_line(record.message), failures.MAX_NOTE_CHARS) + ix.ref(
-            record.job
-        )
+        note = runs_view.clip(runs_view.first_line(record.message), failures.MAX_NOTE_CHARS)
+        note += ix.ref(record.job)
     status = status_text(record.status)
     return [_environment_id(record), record.label.kind, record.label.python, status, count, note]
 

@@ -84,8 +84,7 @@ def _run(r: Optional[Record]) -> str:
     if r.status in (Status.OK, Status.MISMATCH):
         check = "matches torch" if r.status is Status.OK else "differs from torch"
         err = f" (max abs err {m.max_abs_err:.2g})" if m.max_abs_err is not None else ""
-        median = m.latency_median
-        time = f", {formats.duration_ms(median)}" if median is not None else ""
+        time = f", {formats.duration_ms(m.latency_median)}" if m.latency_median is not None else ""
         on = f" on {m.timing.split(': ', 1)[-1][:-1]}" if m.emulated and m.timing and ": " in m.timing else ""
         return f"{'✅' if r.status is Status.OK else '⚠️'} {check}{err}{time}{on}"
     return f"❌ {r.status.value}: {runs_view.clip(runs_view.first_line(r.message or ''), 160)}"
