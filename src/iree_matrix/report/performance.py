@@ -22,7 +22,7 @@ from iree_matrix.matrix import peers as peer_registry
 from iree_matrix.report import boards
 from iree_matrix.report import sections as registry
 from iree_matrix.report.markdown import github_table
-from iree_matrix.report.sections import Document, Section, View
+from iree_matrix.report.sections import Document, Section, View, on_records
 from iree_matrix.report.timed import CPU, WALL, peers_ran
 
 # Its own sections' titles (`OWN`); the peers' heading goes on to name the peers its records ran.
@@ -254,7 +254,7 @@ def write_performance(results: results_folder.Results, out: Path) -> list[str]:
 def _own(
     name: str, rank: int, title: str, stages: tuple[str, ...], render: Callable[[Iterable[Record]], list[str]]
 ) -> Section:
-    return Section(name, Document.PERFORMANCE, rank, title, stages, lambda v: render(v.records))
+    return Section(name, Document.PERFORMANCE, rank, title, stages, on_records(render))
 
 
 # PERFORMANCE.md's sections no stage owns, and the ranks the stages' are placed between (report/sections/:

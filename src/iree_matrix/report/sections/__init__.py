@@ -78,6 +78,11 @@ class View:
 Lines = Callable[[View], list[str]]
 
 
+def on_records(render: Callable[[Iterable[Record]], list[str]]) -> Lines:
+    """A section's render that reads the view's records alone."""
+    return lambda view: render(view.records)
+
+
 @dataclasses.dataclass(frozen=True)
 class Section:
     name: str  # its module's name, and its site page's (`<name>.html`)

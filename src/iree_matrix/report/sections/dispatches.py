@@ -14,7 +14,7 @@ from iree_matrix.core.model.metrics.dispatches import DispatchesMetrics
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.findings import runs_view
 from iree_matrix.report.markdown import github_table
-from iree_matrix.report.sections import Document, Section
+from iree_matrix.report.sections import Document, Section, on_records
 
 TITLE = "Top dispatches"  # each model's heading: the title, the model, its arch and profile
 
@@ -102,10 +102,5 @@ def _ordinal(name: str) -> int:
 
 
 SECTION = Section(
-    "dispatches",
-    Document.PERFORMANCE,
-    90,
-    TITLE,
-    ("dispatches",),
-    lambda view: render_dispatches(view.records),
+    "dispatches", Document.PERFORMANCE, 90, TITLE, ("dispatches",), on_records(render_dispatches)
 )

@@ -12,7 +12,7 @@ from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.findings import runs_view
 from iree_matrix.report.markdown import github_table
-from iree_matrix.report.sections import Document, Section
+from iree_matrix.report.sections import Document, Section, on_records
 from iree_matrix.source_builds import cortex_m
 
 TITLE = "Bare-metal Cortex-M firmware"
@@ -124,6 +124,4 @@ def _of(used: Any, limit: Any) -> str:
     return formats.size(used) + share
 
 
-SECTION = Section(
-    "firmware", Document.COMPATIBILITY, 120, TITLE, ("run",), lambda view: firmware_section(view.records)
-)
+SECTION = Section("firmware", Document.COMPATIBILITY, 120, TITLE, ("run",), on_records(firmware_section))

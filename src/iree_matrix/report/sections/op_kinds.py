@@ -19,7 +19,7 @@ from iree_matrix.findings.runs_view import measured_runs
 from iree_matrix.iree import opkinds
 from iree_matrix.matrix import peers as peer_registry
 from iree_matrix.report.markdown import github_table
-from iree_matrix.report.sections import Document, Section
+from iree_matrix.report.sections import Document, Section, on_records
 from iree_matrix.report.sections.roofline import percent
 
 TITLE = "Where the time goes: op kinds in IREE and in the peers"
@@ -168,10 +168,5 @@ def _unprofiled(why: Mapping[str, str]) -> list[str]:
 
 
 SECTION = Section(
-    "op_kinds",
-    Document.PERFORMANCE,
-    50,
-    TITLE,
-    ("run", "peer", "flops", "peak"),
-    lambda view: render_op_kinds(view.records),
+    "op_kinds", Document.PERFORMANCE, 50, TITLE, ("run", "peer", "flops", "peak"), on_records(render_op_kinds)
 )

@@ -10,7 +10,7 @@ from iree_matrix.core.formats import duration_ms as _ms
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.findings import release_regressions, runs_view
 from iree_matrix.report.markdown import github_table
-from iree_matrix.report.sections import Document, Section
+from iree_matrix.report.sections import Document, Section, on_records
 from iree_matrix.report.sections.instructions import MIN_RELEASES, render_instructions
 
 TITLE = "Ops across releases"
@@ -78,10 +78,5 @@ def _slower(runs: runs_view.Runs, table: Mapping[str, object]) -> list[str]:
 
 
 SECTION = Section(
-    "ops_across_releases",
-    Document.PERFORMANCE,
-    80,
-    TITLE,
-    ("run", "instructions"),
-    lambda view: render_ops(view.records),
+    "ops_across_releases", Document.PERFORMANCE, 80, TITLE, ("run", "instructions"), on_records(render_ops)
 )
