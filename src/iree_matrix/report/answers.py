@@ -201,23 +201,11 @@ def gpu_rows(found: Sequence[gpu_advice.GpuAnswer]) -> list[tuple[str, ...]]:
         name = a.model if a.function in ("", "main", a.model) else f"{a.model}.{a.function}"
         sitting = f"{a.sitting}; `{Path(a.source).name}`"
         if not a.answered:
-            out.append(
-                (name, a.identity.label, "–", "–", f"❌ no: {a.why}", "–", *("–" for _ in a.peers), sitting)
-            )
-            continue
-        soft = a.identity.software
-        out.append(
-            (
-                name,
-                a.identity.label,
-                f"IREE {a.release}",
-                f"`{a.chip_flag}`",
-                "✅ yes",
-                gpu_advice.ms_text(a),
-                *(_gpu_ratio(x.ratio, x.error, soft, x.peer.config) for x in a.peers),
-                sitting,
-            )
-        )
+            cells: tuple[str, ...] = ("–", "–", f"❌ no: {a.why}", "–", *("–" for _ in a.peers))
+        else:
+            ratios = (_gpu_ratio(x.ratio, x.error, a.identity.software, x.peer.config) for x in a.peers)
+            cells = (f"IREE {a.release}", f"`{a.chip_flag}`", "✅ yes", gpu_advice.ms_text(a), *ratios)
+        out.append((name, a.identity.label, *cells, sitting))
     return out
 
 
