@@ -171,10 +171,8 @@ def latency_plot(
         gid = f"{figure_id}-series-{k}"
         bars = ax.errorbar(xs, ys, yerr=[low, high], color=colour, marker="", capsize=2, lw=1.2, label=s.name)
         bars.lines[0].set_gid(gid)  # the line only: its caps and bars would repeat the id
-        noisy = [(x, y) for x, y, (_, t) in zip(xs, ys, s.points) if t.noisy]
-        quiet = [(x, y) for x, y, (_, t) in zip(xs, ys, s.points) if not t.noisy]
-        for group, face in ((quiet, colour), (noisy, "white")):
-            if group:
+        for noisy, face in ((False, colour), (True, "white")):  # a noisy figure hollow
+            if group := [(x, y) for x, y, (_, t) in zip(xs, ys, s.points) if t.noisy == noisy]:
                 ax.plot(*zip(*group), ls="", marker="o", ms=5, mfc=face, mec=colour)
         titles[gid] = f"{s.name}: " + ", ".join(
             f"{c} {formats.duration_ms(t.median)}{' (noisy)' if t.noisy else ''}" for c, t in s.points
