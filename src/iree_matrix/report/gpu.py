@@ -130,9 +130,9 @@ def cross_cells(records: Iterable[Record]) -> list[Heat]:
     """Where the records hold the runtime cross (a module on other releases' runtimes): compiler ×
     runtime per target, the runtime's refusal in its own words."""
     _compiles, runs = _gathered(records)
-    subjects: dict[tuple[str, str], list[Record]] = {}
-    for (function, target, _compiler, _profile), rs in runs.items():
-        subjects.setdefault((target, function), []).extend(rs)
+    subjects = runs_view.grouped_by(
+        ((target, function), r) for (function, target, _, _), rs in runs.items() for r in rs
+    )
     # A subject whose every module ran only on its own release's runtime has no cross to draw.
     pairs = [
         r
@@ -144,9 +144,8 @@ def cross_cells(records: Iterable[Record]) -> list[Heat]:
     for r in pairs:
         state = answers_gpu.cross_state(r)
         words = f"{state}: {refusals.reason(r.message)}" if state == answers_gpu.REFUSES else _run(r)
-        out.append(
-            Heat(f"{r.label.arch} · {r.label.model}", r.label.compiler, r.label.runtime, state, words, r.job)
-        )
+        subject = f"{r.label.arch} · {r.label.model}"
+        out.append(Heat(subject, r.label.compiler, r.label.runtime, state, words, r.job))
     return out
 
 
