@@ -167,12 +167,8 @@ def _best_peers(records: Sequence[Record]) -> dict[str, tuple[str, float]]:
 def _gap(peer: Optional[tuple[str, float]], best: search.Candidate) -> list[str]:
     """[the best peer and its median, the best configuration's median over the peer's]: both on one
     thread's CPU time, so only when the search's figure was CPU time too."""
-    if (
-        peer is None
-        or best.record is None
-        or best.record.metric.of(RunMetrics).cpu_interval is None
-        or best.interval is None
-    ):
+    cpu = best.record.metric.of(RunMetrics).cpu_interval if best.record is not None else None
+    if peer is None or cpu is None or best.interval is None:
         return ["", ""]
     name, median = peer
     return [f"{name} {_ms(median)}", formats.ratio(best.interval.median / median)]
