@@ -47,13 +47,9 @@ def _peers_table(records: Sequence[Record], figure: str) -> Optional[str]:
         results = peers[model].metric.of(PeerMetrics).peers
         eager_entry = results.get("eager")
         eager = runs_view.median(eager_entry.get(figure)) if isinstance(eager_entry, Mapping) else None
-        mine = {r.label.compiler: r for r in runs if r.label.model == model}
-        ran = {v: mine[v].metric.of(RunMetrics) for v in releases if v in mine}
-        intervals = [
-            (ran[v].latency_interval if figure == WALL else ran[v].cpu_interval) if v in ran else None
-            for v in releases
-        ]
-        iree = [_with_interval(interval, eager) for interval in intervals]
+        mine = {r.label.compiler: r.metric.of(RunMetrics) for r in runs if r.label.model == model}
+        interval = {v: m.latency_interval if figure == WALL else m.cpu_interval for v, m in mine.items()}
+        iree = [_with_interval(interval.get(v), eager) for v in releases]
         rows.append([model, *iree, *(_peer_cell(results.get(name), eager, figure) for name in known)])
     return github_table(rows, ["model", *(f"IREE {v}" for v in releases), *known])
 
