@@ -16,7 +16,7 @@ from iree_matrix.core.model.metrics.runtime_build import RuntimeBuildMetrics
 from iree_matrix.core.model.results import LOG, Index, Record, Status, latest_by_job
 from iree_matrix.findings.runs_view import sorted_versions, version_key
 from iree_matrix.iree import compile_errors, targets
-from iree_matrix.report import markdown
+from iree_matrix.report import markdown, markup
 
 LLVM = "default"  # the llvm-cpu profile the boards' tables show
 SOFT_FMAF = "soft-fmaf"  # llvm-cpu with a software fmaf linked into ARM32 kernels (flags.py)
@@ -456,8 +456,6 @@ def _md_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 def html_body(records: Iterable[Record], timeout_mark: str = TIMEOUT_MARK) -> list[str]:
     """The site's boards page: the answer tables (the full cross is in BOARDS.md), a timeout marked
     with `timeout_mark` (the site's, which its fonts draw: "⏱" was a missing-glyph box there)."""
-    from iree_matrix.report import markup
-
     all_cells = cells(list(latest_by_job(records).values()))
     body = [
         "<p class=lead>Every figure is <b>emulated</b> (qemu-user pinned to the board's CPU on a shared "

@@ -13,7 +13,7 @@ from iree_matrix.core import shipped
 from iree_matrix.core.atomic_files import write_atomically
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.results import LOG, Record, Status, latest_by_job
-from iree_matrix.findings import advice, results_folder, runs_view
+from iree_matrix.findings import advice, identities, results_folder, runs_view
 from iree_matrix.findings.results_folder import Results
 from iree_matrix.report import (
     by_model,
@@ -126,8 +126,6 @@ def _header(view: View, total: int, source: Optional[Path] = None) -> list[str]:
 def _hosts(records: Sequence[Record]) -> list[str]:
     """Each CPU identity the records were made on, as a reader names it (family / model and LLVM's
     name where recorded: two machines whose model name is "AMD EPYC" read as two), with its system."""
-    from iree_matrix.findings import identities
-
     seen: dict[str, Record] = {}
     for r in records:
         if r.host.known:
