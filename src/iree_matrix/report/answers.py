@@ -83,8 +83,7 @@ def _in_order(found: Sequence[advice.Advice]) -> list[advice.Advice]:
 
 
 def table(found: Sequence[advice.Advice]) -> list[str]:
-    """The answers' table; a pick whose neighbourhood was not timed in its sitting says so beside it,
-    so an unproved pick never reads as a proved one."""
+    """The answers' table; an unproved pick says so beside it, never reading as a proved one."""
     out = []
     for a, row in zip(_in_order(found), rows(found)):
         release, _, config = row[2].rpartition(" ")
@@ -151,8 +150,7 @@ def _render_cpu(found: Sequence[advice.Advice]) -> list[str]:
 
 
 def _recipe_head(a: advice.Advice) -> list[str]:
-    """A model exported by a recipe (`mobilenet_v3_small~fx+decompose`): the model.mlir its commands
-    compile is that export, not the model's own."""
+    """A model exported by a recipe: the model.mlir its commands compile is that export."""
     model, recipe = split_recipe(a.model)
     if not recipe:
         return []
@@ -161,8 +159,7 @@ def _recipe_head(a: advice.Advice) -> list[str]:
 
 
 def _kernel_head(a: advice.Advice) -> list[str]:
-    """An answer that takes a kernel names it and its files before the commands: its object is
-    built in its directory, then the module compiled with its spec and that directory."""
+    """An answer with a kernel names it and its files before the commands that build and use it."""
     if a.kernel is None:
         return []
     where = f" (`{a.kernel.directory}`: its kernel.toml, sources and spec)" if a.kernel.directory else ""
@@ -194,8 +191,7 @@ def _gpu_ratio(ratio: Optional[advice.Ratio], error: str, software: bool, other:
 
 
 def gpu_rows(found: Sequence[gpu_advice.GpuAnswer]) -> list[tuple[str, ...]]:
-    """One row per function and GPU: the release and chip flag to take and how it compares with
-    torch on that GPU, all one sitting's; a GPU where no IREE arm matched torch says so."""
+    """One row per function and GPU, all one sitting's; a GPU where no IREE arm matched torch says so."""
     out: list[tuple[str, ...]] = []
     for a in sorted(found, key=lambda a: (a.model, a.function, a.identity.key)):
         name = a.model if a.function in ("", "main", a.model) else f"{a.model}.{a.function}"
@@ -210,8 +206,7 @@ def gpu_rows(found: Sequence[gpu_advice.GpuAnswer]) -> list[tuple[str, ...]]:
 
 
 def on_gpus(found: Sequence[gpu_advice.GpuAnswer]) -> list[str]:
-    """ANSWERS.md's "On GPUs": the table, and under it the arms that ran and differ from torch (a
-    release that miscomputes on that GPU) and those that did not run."""
+    """ANSWERS.md's "On GPUs": the table, the arms that are not the answer, the neighbourhoods."""
     if not found:
         return []
     out = [
@@ -237,8 +232,7 @@ def on_gpus(found: Sequence[gpu_advice.GpuAnswer]) -> list[str]:
 
 
 def _gpu_proofs(found: Sequence[gpu_advice.GpuAnswer]) -> list[str]:
-    """Each answer's neighbourhood on its GPU: the table of every one-knob change of its compile
-    flags timed against it in the sitting's rounds, or that none was measured there yet."""
+    """Each GPU answer's neighbourhood: every one-knob change timed against it, or that none was."""
     answered = sorted((a for a in found if a.answered), key=lambda a: (a.model, a.function, a.identity.key))
     out: list[str] = []
     for a in answered:
@@ -250,8 +244,7 @@ def _gpu_proofs(found: Sequence[gpu_advice.GpuAnswer]) -> list[str]:
 
 
 def _proof(a: advice.Advice) -> list[str]:
-    """The pick's neighbourhood under its answer: every one-knob change timed against it in paired
-    rounds of one sitting (the last step of its local search), and the steps that moved it."""
+    """The pick's neighbourhood: every one-knob change timed against it in one sitting, and its steps."""
     if a.proof is None:
         return [f"Neighbourhood: {neighbourhood.untimed(a.model, a.proof_cpu, a.proof_skipped)}.", ""]
     earlier = f" Timed in an earlier sitting of this pick: `{a.proof_from}`." if a.proof_from else ""
@@ -360,8 +353,7 @@ def _readme_table(found: Sequence[advice.Advice]) -> list[str]:
 
 
 def with_readme_block(text: str, root: Path) -> str:
-    """README's text with its answers block (between the markers) rendered again; unchanged when
-    it has no markers."""
+    """README's text with its answers block rendered again; unchanged without the markers."""
     if README_BEGIN not in text or README_END not in text:
         return text
     head, _, rest = text.partition(README_BEGIN)
@@ -381,8 +373,7 @@ def write_readme(readme: Path, root: Path) -> bool:
 
 
 def html_body(found: Sequence[advice.Advice], gpu: Sequence[gpu_advice.GpuAnswer] = ()) -> list[str]:
-    """The site's page: the table, and each answer's identity, sitting and exact flags; then the
-    GPUs' table and the arms that differ from torch there."""
+    """The site's page: the CPU table with each answer's exact flags, then the GPUs'."""
     return _cpu_html(found) + _gpu_html(gpu)
 
 

@@ -53,8 +53,7 @@ def unit_of(record: Record) -> str:
 
 
 def root_causes(records: Iterable[Record]) -> list[Record]:
-    """Each not-run record replaced by a copy carrying its root blocker's words (a runtime build's
-    "no runtime source for 3.13.0 ...", not "install ... not run")."""
+    """Each not-run record as a copy carrying its root blocker's words, not its direct blocker's."""
     recs = list(records)
     index = Index.of(recs)
     out = []
@@ -174,8 +173,7 @@ def duration_range(low_ms: float, high_ms: float) -> str:
 
 
 def over_ram(peak: float, record: Record) -> str:
-    """`, over the Pi Zero's 512 MiB` when a peak exceeds the RAM of a board of the record's CPU
-    (the largest RAM it exceeds), else nothing."""
+    """`, over the Pi Zero's 512 MiB` for the largest board RAM of the record's CPU a peak exceeds."""
     over = [b for target, b in targets.boards() if target.label == record.label.arch and peak > b.ram]
     return f", over the {over[-1].name}'s {formats.size(over[-1].ram)}" if over else ""
 
@@ -243,8 +241,7 @@ def _why(record: Record) -> str:
 
 
 def why_lines(all_cells: Sequence[ModuleRuns], arch: str, unit: str, profile: str = LLVM) -> list[str]:
-    """Each distinct failure of a function's llvm-cpu cells on a board, whole and path-free, with the
-    compiler releases it happened on."""
+    """Each distinct failure of a function's cells on a board, whole and path-free, with its releases."""
     seen: dict[str, list[str]] = {}
     for c in all_cells:
         if c.arch != arch or c.unit != unit or c.profile != profile:

@@ -74,8 +74,7 @@ def write_compatibility(
 
 
 def _answers_here(found: Sequence[advice.Advice], records: Sequence[Record]) -> tuple[advice.Chosen, ...]:
-    """For each model the records ran, the one answer `query model` gives on this machine: this
-    CPU's (an `advise` sitting of yours, or a published one), else the nearest identity's."""
+    """For each model the records ran, the one answer `query model` gives on this machine."""
     from iree_matrix.core.model import host_identity
 
     about = host_identity.here()

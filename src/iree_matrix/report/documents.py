@@ -119,8 +119,7 @@ def _write_report(results: Results, say: Say) -> Path:
 
 
 def render(results_dir: Path, performance: bool, say: Say) -> int:
-    """`iree-matrix report`'s documents (and `publish`'s): the answers, the report, and with
-    `performance` PERFORMANCE.md, its table said."""
+    """`iree-matrix report`'s documents (and `publish`'s); PERFORMANCE.md with `performance`."""
     render_answers(results_dir, say)
     results = results_folder.load(results_dir)  # once: the report and PERFORMANCE.md render it
     write_report(results_dir, say, results=results)

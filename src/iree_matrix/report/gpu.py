@@ -27,8 +27,7 @@ _Key = tuple[str, str, str, str]  # function (the label `model`), target, compil
 
 
 def _gathered(records: Iterable[Record]) -> tuple[dict[_Key, Record], dict[_Key, list[Record]]]:
-    """The GPU targets' compile records by cell, and each cell's runs (its own runtime's and, where
-    the records hold the cross, other runtimes')."""
+    """The GPU targets' compile records by cell, and each cell's runs on any runtime."""
     latest = latest_by_job(records).values()
     chosen = [r for r in latest if r.stage in ("compile", "run") and targets.is_gpu(r.label.arch)]
     compiles = {_cell(r): r for r in chosen if r.stage == "compile"}
@@ -127,8 +126,7 @@ def own_runtime_cells(records: Iterable[Record]) -> list[Heat]:
 
 
 def cross_cells(records: Iterable[Record]) -> list[Heat]:
-    """Where the records hold the runtime cross (a module on other releases' runtimes): compiler ×
-    runtime per target, the runtime's refusal in its own words."""
+    """Compiler × runtime per target where the records hold the cross, refusals in their own words."""
     _compiles, runs = _gathered(records)
     subjects = runs_view.grouped_by(
         ((target, function), r) for (function, target, _, _), rs in runs.items() for r in rs
@@ -150,8 +148,7 @@ def cross_cells(records: Iterable[Record]) -> list[Heat]:
 
 
 def html_body(records: Sequence[Record]) -> list[str]:
-    """The GPU page: per target, function × compiler (each module on its own release's runtime),
-    then the runtime cross where the records hold one."""
+    """The GPU page: per target, function × compiler on its own runtime, then the runtime cross."""
     body = [
         "<p class=lead>Each compiler's module for the target, run on its own release's runtime where "
         "a device of that kind is here (on a machine without a GPU, a software Vulkan device: Mesa's "

@@ -33,8 +33,7 @@ MEASURED = "This run's figures: IREE's `default` flags against the alternatives"
 
 @dataclasses.dataclass(frozen=True)
 class Row:
-    """A function on this machine: IREE's figure on `release`, torch eager's and each peer's, or why
-    one is missing (a peer that failed says its phase)."""
+    """A function on this machine: IREE's, torch eager's and each peer's figure, or why one is missing."""
 
     function: str
     model: str  # the reference model the function belongs to (what `advise` takes)
@@ -148,8 +147,7 @@ CAUSE_CHARS = 120  # of a peer's failure, said on its row with its length past i
 
 
 def _peer_figure(entry: Any) -> tuple[Optional[Figure], str]:
-    """A peer's one-thread CPU figure, or why it has none (its failure's phase and the first line of
-    its cause, a mismatch)."""
+    """A peer's one-thread CPU figure, or why it has none (its failure's phase and cause, a mismatch)."""
     if not isinstance(entry, Mapping):
         return None, "not timed"
     if (status := entry.get("status")) == "fail":
@@ -185,8 +183,7 @@ def _advise(model: str, known: Mapping[str, str], tool: str, where: pasted.Where
 
 
 def first_screen(records: Iterable[Record], advised: Sequence[advice.Chosen], tool: str) -> list[str]:
-    """The report's first lines, above its legend: the answer for each model IREE ran here, with its
-    exact flags (what_to_take.first_screen); the section `render_machine` gives their figures."""
+    """The report's first lines: the answer for each model IREE ran here, with its exact flags."""
     models = dict.fromkeys(row.model for row in rows(records) if row.iree is not None)
     return what_to_take.first_screen(advised, list(models), tool)
 
@@ -328,8 +325,7 @@ def leads_on(
 
 
 def _gap(records: Sequence[Record], row: Row) -> Optional[gaps.Gap]:
-    """The row's gap where a run of its function (its release's `default` first) and its peers carry
-    in-context op profiles (`advise`'s profiled sitting, or a matrix's `op_timings`)."""
+    """The row's gap, where a run of its function and its peers carry in-context op profiles."""
     peer = next((r for r in records if r.stage == "peer" and r.label.model == row.function), None)
     runs = [
         r
@@ -391,8 +387,7 @@ def _gap_recipe(
     known: Mapping[str, str],
     where: pasted.Where,
 ) -> list[str]:
-    """The recipe that rewrites the op kind holding the gap (IREE's sort of each row for a `topk`:
-    `fx+rewrite`), as `run it:`, where the model was not exported by it yet."""
+    """The recipe that rewrites the op kind holding the gap, as `run it:`, where not run yet."""
     ran = _recipes_run(records, recipes.split(row.model)[0])
     left = [(recipe, does) for recipe, does in gaps.recipes_for(gap) if recipe not in ran]
     route = recipes.route(known.get(row.model, row.model), [recipe for recipe, _ in left], where)

@@ -69,8 +69,7 @@ def render_performance(latest: Iterable[Record]) -> list[str]:
 
 
 def render_cpu_performance(latest: Iterable[Record]) -> list[str]:
-    """The same comparison on the figure load moves least: one thread's CPU time per call, IREE's
-    `local-sync` run beside each peer run on one thread (only where the records carry it)."""
+    """The same comparison on one thread's CPU time per call, the figure load moves least."""
     latest = list(latest)
     return _titled(
         _peers_table(latest, CPU),
@@ -180,8 +179,7 @@ def render_other_cpus(latest: Iterable[Record]) -> list[str]:
 
 
 def render_all(latest: Iterable[Record], descents: Sequence[search_descent.Descent] = ()) -> list[str]:
-    """PERFORMANCE.md's lines: the CPU identity its figures are of, every section by rank (this
-    module's `OWN` and the stages', report/sections/) on that identity's records, then the others'."""
+    """PERFORMANCE.md's lines: every section by rank on this CPU identity's records, then the others'."""
     everything = list(latest)
     view = identities.split(everything)
     return (
@@ -205,8 +203,7 @@ def _identity_lines(view: identities.Split, records: Sequence[Record]) -> list[s
 
 
 def render_other_identities(view: identities.Split) -> list[str]:
-    """Timed figures of other CPUs, each only as a ratio within its own identity's records: IREE's
-    `default` over torch eager (the export's) per function and release."""
+    """Other CPUs' figures, each only as IREE's `default` over its own torch eager time."""
     if not view.others:
         return []
     lines = [

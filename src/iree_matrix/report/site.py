@@ -70,8 +70,7 @@ def _ms(value: Optional[float]) -> str:
 
 @dataclasses.dataclass(frozen=True)
 class Site:
-    """The records of one results directory, indexed once for every page, and the answers derived
-    from them once (`answers`: compat.json's document)."""
+    """The records of one results directory and the answers derived from them, once for every page."""
 
     records: tuple[Record, ...]
     runs: runs_view.Runs
@@ -178,8 +177,7 @@ def _windows(document: Mapping[str, Any]) -> list[str]:
 
 
 def _releases(document: Mapping[str, Any]) -> list[str]:
-    """Which release to use, per model: COMPATIBILITY.md's table, each model linked to its page, and
-    when and where the newest passing release's figures were taken."""
+    """Which release to use, per model, each model linked to its page and its figures' sitting."""
     models = document.get("models") or ()
     rows = []
     for model in models:
@@ -500,8 +498,7 @@ def render(
 
 
 def section_pages(records: Sequence[Record]) -> list[tuple[sections.Section, list[str]]]:
-    """The stages' sections (report/sections/) that have a page on the site and something to show
-    in `records` (the newest of each job): each with its page's body."""
+    """The stages' sections with a site page and something to show in `records`, with its body."""
     view = sections.View.of(records)
     found = [(s, s.page(view)) for s in sections.ordered() if s.page is not None]
     return [(section, body) for section, body in found if body]
@@ -554,8 +551,7 @@ def write(
     answers: Optional[Mapping[str, Any]] = None,
     results: Optional[Results] = None,
 ) -> Path:
-    """Render the site of `results_path` into `out_dir` (pages no longer produced are removed);
-    `records`, `answers` and `results` as the caller read and derived them (see `render`)."""
+    """Render the site of `results_path` into `out_dir`, removing pages no longer produced."""
     results = results or results_folder.load(Path(results_path).parent)
     pages = render(results.records if records is None else records, Path(results_path), answers, results)
     out_dir = Path(out_dir)

@@ -50,8 +50,7 @@ def lines(
     tool: str,
     arguments: Mapping[str, str],
 ) -> list[str]:
-    """The answer for each of `models` from `advised` (this CPU's or the nearest identity's); `arguments`:
-    how a command takes a user's model."""
+    """The answer for each of `models` from `advised`; `arguments`: how a command names a user's model."""
     if not models:
         return []
     rows, unanswered = [], []

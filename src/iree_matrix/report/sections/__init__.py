@@ -69,8 +69,7 @@ class View:
 
     @functools.cached_property
     def answers(self) -> Mapping[str, Any]:
-        """The answers derived from the records (compat.json's document): the setting's, where the
-        caller derived them already (a report writes compat.json from the same document)."""
+        """The answers derived from the records (compat.json's document), the setting's where given."""
         given = self.setting.answers
         return given if given is not None else compat.derive(self.records)
 
@@ -96,8 +95,7 @@ class Section:
 
 @functools.cache
 def ordered() -> tuple[Section, ...]:
-    """Every section of this package and of kernel/report/ (the kernel's, kept with the kernel), by
-    document and rank."""
+    """Every section of this package and of kernel/report/, by document and rank."""
     found = []
     for package in (__name__, "iree_matrix.kernel.report"):
         for info in pkgutil.iter_modules(importlib.import_module(package).__path__):

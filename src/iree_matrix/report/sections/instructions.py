@@ -97,8 +97,7 @@ def _render_pairs(runs: runs_view.Runs, table: Counted) -> list[str]:
 
 
 def _pairs(runs: runs_view.Runs, function: str, cells: dict[str, Record]) -> list[tuple[list[str], bool]]:
-    """A function's consecutive counted releases with quiet timings on both: each pair's row, and
-    whether either ratio moved beyond noise."""
+    """A function's consecutive counted releases with quiet timings: each pair's row, and if it moved."""
     figures = {v: n for v, r in cells.items() if (n := release_regressions.counted(r))}
     present = [v for v in runs_view.sorted_versions(cells) if figures.get(v)]
     found = []

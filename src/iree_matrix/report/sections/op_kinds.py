@@ -90,8 +90,7 @@ def _order(r: Record) -> tuple[str, tuple[int, Any], str]:
 
 
 def _function(run: Record, iree_kinds: dict[str, float], machine: _Machine) -> list[str]:
-    """One run's table: its time per op kind beside the profiled peers', its verdict against the best
-    peer, and its slowest dispatches."""
+    """One run's table: time per op kind beside the profiled peers', its verdict, slowest dispatches."""
     unit, compiler, iree_ms = run.label.model, run.label.compiler, run.metric.of(RunMetrics).latency_median
     peer = machine.peers.get(unit)
     results = peer.metric.of(PeerMetrics).peers if peer is not None else {}
