@@ -179,24 +179,22 @@ def latency_plot(
         )
     shown_off, label = 0, {"fontsize": 8, "ha": "right", "color": "0.25"}  # each reference's label
     for k, (name, value) in enumerate(sorted(references.items())):
-        gid = f"{figure_id}-reference-{k}"
+        gid, said = f"{figure_id}-reference-{k}", f"{name} {formats.duration_ms(value)}"
         if name in off_scale and upper is not None:
             # A mark on the top edge, its value written beside it: the line would flatten the releases.
             x = len(compilers) - 0.5 - 0.4 * shown_off
             shown_off += 1
             (mark,) = ax.plot([x], [upper], ls="", marker="^", ms=7, color="0.35", clip_on=False)
             mark.set_gid(gid)
-            said = f"{name} {formats.duration_ms(value)} ↑ off the scale"
-            ax.annotate(said, (x, upper), xytext=(-6, -4), textcoords="offset points", va="top", **label)
+            shown = f"{said} ↑ off the scale"
+            ax.annotate(shown, (x, upper), xytext=(-6, -4), textcoords="offset points", va="top", **label)
             above = formats.ratio(value / top)
             titles[gid] = (
                 f"{name}: {formats.duration_ms(value)} (above the plot: {above} the slowest release)"
             )
             continue
         ax.axhline(value, color="0.35", ls=("--", ":", "-.")[k % 3], lw=1, gid=gid)
-        ax.annotate(
-            f"{name} {formats.duration_ms(value)}", (len(compilers) - 0.5, value), va="bottom", **label
-        )
+        ax.annotate(said, (len(compilers) - 0.5, value), va="bottom", **label)
         titles[gid] = f"{name}: {formats.duration_ms(value)}"
     ax.set_xticks(range(len(compilers)), compilers, rotation=45, ha="right")
     ax.set_xlim(-0.5, len(compilers) - 0.5)
