@@ -23,6 +23,7 @@ SOFT_FMAF = "soft-fmaf"  # llvm-cpu with a software fmaf linked into ARM32 kerne
 VMVX = "vmvx"
 SYNC = "local-sync"
 FILENAME = "BOARDS.md"
+PAGE = "Which IREE release runs my model on the Pi Zero / Pi 4 / Pi 3?"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -364,7 +365,7 @@ def render_markdown(records: Iterable[Record], source: str = LOG) -> str:
 
 def _introduction(source: str) -> list[str]:
     return [
-        "# Which IREE release runs my model on the Pi Zero / Pi 4 / Pi 3?",
+        f"# {PAGE}",
         "",
         f"_Generated from `{source}` by `iree-matrix report` (do not edit by hand). Every board figure is "
         "**emulated**: the module compiled here for the board's CPU, run under qemu-user with `QEMU_CPU` "

@@ -475,8 +475,7 @@ def render(
         "environments.html": _environments_page(site),
     }
     if boards.has_boards(records):  # the Pi Zero / Pi 4 answer, linked from the index
-        title = "Which IREE release runs my model on the Pi Zero / Pi 4 / Pi 3?"
-        _linked(pages, "boards.html", title, boards.html_body(records, figures.MARKS["timeout"]))
+        _linked(pages, "boards.html", boards.PAGE, boards.html_body(records, figures.MARKS["timeout"]))
     for rec in release_choice.recommendations(site.runs):
         pages[page_name(rec.model)] = _model_page(site, rec)
     if found := exporter_answers.answered(site.records):
