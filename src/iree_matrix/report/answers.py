@@ -224,10 +224,9 @@ def on_gpus(found: Sequence[gpu_advice.GpuAnswer]) -> list[str]:
         "",
     ]
     if wrong := [(a, e) for a in found for e in a.excluded]:
+        ordered = sorted(wrong, key=lambda p: (p[0].model, p[0].identity.key, p[1].release, p[1].target))
         out += ["Arms of these sittings that are not the answer:", ""]
-        for a, e in sorted(wrong, key=lambda p: (p[0].model, p[0].identity.key, p[1].release, p[1].target)):
-            out.append(f"- {a.model} on {a.identity.short}: {e.text()}")
-        out.append("")
+        out += [*(f"- {a.model} on {a.identity.short}: {e.text()}" for a, e in ordered), ""]
     return out + _gpu_proofs(found)
 
 

@@ -390,22 +390,15 @@ def _release_tables(all_cells: Sequence[ModuleRuns], arch: str, title: str) -> l
     """Each function's compiler × runtime table on one board, with why its failures did not run."""
     units = sorted({c.unit for c in all_cells if c.arch == arch and c.profile == LLVM})
     out = [f"## {title}: compiler × runtime release, per function (llvm-cpu, emulated times)", ""]
+    soft = f"With the `{SOFT_FMAF}` profile (the same kernels linked with a software `fmaf`, local-sync):"
     for unit in units:
-        headers, rows = cross_table(all_cells, arch, unit)
-        out += [f'<a id="{anchor(arch, unit)}"></a>', "", f"### {unit}", "", _md_table(headers, rows), ""]
-        if why := why_lines(all_cells, arch, unit):
-            out += ["Why it does not run:", "", *why, ""]
-        soft_headers, soft_rows = cross_table(all_cells, arch, unit, SOFT_FMAF)
-        if soft_rows:
-            out += [
-                f"With the `{SOFT_FMAF}` profile (the same kernels linked with a software `fmaf`, "
-                "local-sync):",
-                "",
-                _md_table(soft_headers, soft_rows),
-                "",
-            ]
-            if why := why_lines(all_cells, arch, unit, SOFT_FMAF):
-                out += [f"Why it does not run with `{SOFT_FMAF}`:", "", *why, ""]
+        own = [f'<a id="{anchor(arch, unit)}"></a>', "", f"### {unit}"]
+        for profile, head, why_head in ((LLVM, own, ""), (SOFT_FMAF, [soft], f" with `{SOFT_FMAF}`")):
+            headers, rows = cross_table(all_cells, arch, unit, profile)
+            if rows:  # every unit has llvm-cpu rows: its units are those of its llvm-cpu cells
+                out += [*head, "", _md_table(headers, rows), ""]
+                if why := why_lines(all_cells, arch, unit, profile):
+                    out += [f"Why it does not run{why_head}:", "", *why, ""]
     return out
 
 

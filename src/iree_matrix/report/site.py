@@ -123,9 +123,8 @@ def _words(record: Record) -> str:
 def _chain(site: Site, function: str, exporter: str, compiler: str) -> Optional[Record]:
     """The record that says how far a cell got: its run, else its compile, or the failure of its own
     export or compile that kept it from running (an uninstallable environment stays not run)."""
-    record = site.runs.same(function, exporter, compiler) or site.runs.compiles.get(
-        (function, exporter, compiler)
-    )
+    key = (function, exporter, compiler)
+    record = site.runs.same(*key) or site.runs.compiles.get(key)
     if record is not None and record.status is Status.NOT_RUN:
         if release_choice.failed(cause := site.runs.index.cause(record)):
             return cause
