@@ -209,8 +209,7 @@ def anchor(arch: str, unit: str) -> str:
 def answer_rows(
     all_cells: Sequence[ModuleRuns], arch: str, *, links: bool = True
 ) -> list[tuple[str, str, str]]:
-    """Per function on a board: the newest compiler whose module ran there, on which runtime; else the
-    newest attempt's first failure, short, linked to the function's cross table."""
+    """Per function on a board: the newest release whose module ran there, else why not, linked."""
     rows = []
     mine = [c for c in all_cells if c.arch == arch and c.profile == LLVM]
     rescued = [c for c in all_cells if c.arch == arch and c.profile == SOFT_FMAF and c.ok()]

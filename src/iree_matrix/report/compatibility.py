@@ -59,8 +59,7 @@ def write_compatibility(
     answers: Optional[Mapping[str, Any]] = None,
     results: Optional[Results] = None,
 ) -> Path:
-    """Render `results_path` into `out_path` atomically; `records`, `answers` and `results` as the caller
-    already read or derived them (else read here)."""
+    """Render `results_path` into `out_path` atomically, from what the caller read (else read here)."""
     results = results or results_folder.load(Path(results_path).parent)
     records = list(records) if records is not None else results.records
     if not records:

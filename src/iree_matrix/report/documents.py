@@ -74,8 +74,7 @@ def write_report(
 
 
 def write_documents(results_dir: Path, say: Say) -> None:
-    """Every document of a results directory as `iree-matrix report` renders it, so a published set
-    never reads stale."""
+    """Every document of a results directory as `iree-matrix report` renders it: none reads stale."""
     results = results_folder.load(results_dir)  # once: the report and PERFORMANCE.md render it
     write_report(results_dir, say=say, results=results)
     if has_performance(results):

@@ -33,8 +33,7 @@ def failures_section(view: View) -> list[str]:
 
 
 def refusals_section(view: View) -> list[str]:
-    """The cross cells a runtime refused, grouped by its words: answers to "can runtime B load
-    compiler A's module?" (the load tables), listed apart from the failures and never called one."""
+    """The cross cells a runtime refused, grouped by its words: answers, listed apart from failures."""
     if not (refused := view.numbered.refused):
         return []
     cells = sum(len(g.records) for g in refused)

@@ -191,8 +191,7 @@ def first_screen(records: Iterable[Record], advised: Sequence[advice.Chosen], to
 def render_machine(
     records: Iterable[Record], advised: Sequence[advice.Chosen] = (), tool: str = "iree-matrix"
 ) -> list[str]:
-    """The report's section: what to take for each model run here (`advised`), then this run's own
-    figures, one thread's CPU time per call; its commands start with `tool`."""
+    """The report's section: what to take for each model run here, then this run's one-thread figures."""
     records = list(records)
     if not (found := [row for row in rows(records) if row.iree is not None or row.peers]):
         return []

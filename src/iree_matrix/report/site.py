@@ -101,8 +101,7 @@ def _state(record: Record) -> str:
 
 
 def _words(record: Record) -> str:
-    """A cell's hover text: which stage, its outcome and the tool's telling line (without any
-    machine's paths), and what to do when a known signature matches."""
+    """A cell's hover text: its stage, outcome and the tool's telling line, and what to do where known."""
     if record.status is Status.NOT_RUN:
         return f"not run: {record.blocked_by or record.message or ''}"
     # A refusal is drawn as one (_state) and said as one: never "fail".

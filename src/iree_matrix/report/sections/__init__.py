@@ -45,8 +45,7 @@ class Setting:
 
 @dataclasses.dataclass(frozen=True)
 class View:
-    """What a section renders from: the newest record of each job its document shows (PERFORMANCE.md: one CPU
-    identity's), the flag search's own account of its descents (`search.json`) and the document's setting."""
+    """What a section renders from: its document's newest records, the search's descents, the setting."""
 
     records: tuple[Record, ...]
     descents: tuple[Descent, ...] = ()

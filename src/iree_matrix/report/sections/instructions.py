@@ -63,8 +63,7 @@ def _counted(runs: runs_view.Runs) -> Counted:
 
 
 def _render_pairs(runs: runs_view.Runs, table: Counted) -> list[str]:
-    """Consecutive releases whose counted build had quiet timings on both: the time ratio beside the
-    instruction ratio; the pairs where either moved beyond noise, with the quiet ones summed up."""
+    """Consecutive releases' time ratio beside their instruction ratio, where both had quiet timings."""
     pairs: list[list[str]] = []
     quiet_pairs: list[list[str]] = []
     for function, cells in sorted(table.items()):

@@ -43,8 +43,7 @@ _INTRO = (
 
 @dataclasses.dataclass(frozen=True)
 class _Machine:
-    """What every function's table reads besides its run: the passed peers by function, and the
-    machine's FMA peak with each function's FLOPs (the roofline's), for the fraction beside a kind."""
+    """What every function's table reads besides its run: the passed peers, the FMA peak, the FLOPs."""
 
     peers: Mapping[str, Record]
     peak: Optional[roofline.Peak]

@@ -44,8 +44,7 @@ def render_ops(latest: Iterable[Record]) -> list[str]:
 
 
 def _timed(runs: runs_view.Runs) -> dict[str, dict[str, str]]:
-    """Per function timed on at least `MIN_RELEASES` releases (its main exporter's module, each on
-    its own release's runtime): each release's median, `~` where noisy."""
+    """Per function timed on `MIN_RELEASES` releases or more (own runtimes): medians, `~` where noisy."""
     table: dict[str, dict[str, str]] = {}
     for function in runs.functions():
         exporter = runs.main_exporter([function])

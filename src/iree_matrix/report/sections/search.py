@@ -241,8 +241,7 @@ def _over(naive: Optional[search.Candidate], best: search.Candidate) -> str:
 
 
 def _render_descents(descents: Sequence[search_descent.Descent]) -> list[str]:
-    """Each descent's walk as the search took it (a step only when a paired comparison called the
-    challenger faster), why it stopped, and what its batches left out."""
+    """Each descent's walk (a step only where a paired comparison called it faster), stop, left out."""
     if not descents:
         return []
     rows = [
