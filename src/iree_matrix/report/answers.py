@@ -1,7 +1,6 @@
-"""results/answers/ANSWERS.md, and README's first table: the published Advice (findings/advice.py),
-one row per function and CPU identity, each row from one paired sitting on that identity; and
-ANSWERS.md's "On GPUs" (findings/gpu_advice.py), one row per function and GPU, each from one paired
-sitting of a run bundle on that GPU."""
+"""results/answers/ANSWERS.md and README's first table: the published Advice (findings/advice.py),
+one row per function and CPU identity, and "On GPUs" (findings/gpu_advice.py), each row from one
+paired sitting."""
 
 from __future__ import annotations
 
@@ -45,9 +44,8 @@ HEADERS = (
 
 
 def names(found: Sequence[advice.Advice]) -> dict[str, str]:
-    """Each identity's name in the tables, by key: its short name, with its CPU flags' digest where
-    another identity of `found` has the same short name (two Zen 3 machines whose hosts expose
-    different flags: rows that read alike with different figures would not say which is which)."""
+    """Each identity's name by key: its short name, with its CPU flags' digest where another identity
+    shares it (two Zen 3 hosts with different flags would read alike with different figures)."""
     shorts = {a.identity.key: a.identity.short for a in found}
     flags = {a.identity.key: a.identity.host.cpu_flags_sha256 or "" for a in found}
     shared = Counter(shorts.values())
@@ -84,16 +82,13 @@ def _in_order(found: Sequence[advice.Advice]) -> list[advice.Advice]:
     return sorted(found, key=lambda a: (advice.display_name(a), a.identity.short))
 
 
-def table(found: Sequence[advice.Advice], link: str = "") -> list[str]:
-    """The answers' table; a pick whose neighbourhood was not timed in its sitting says so beside it
-    (a sitting made before picks were proved), so an unproved pick never reads as a proved one."""
-    lines = ["| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
+def table(found: Sequence[advice.Advice]) -> list[str]:
+    """The answers' table; an unproved pick says so beside it, never reading as a proved one."""
+    out = []
     for a, row in zip(_in_order(found), rows(found)):
-        cells = list(row)
-        release, _, config = cells[2].rpartition(" ")
-        cells[2] = f"{release} `{config}`{link}{_proof_mark(a)}"
-        lines.append("| " + " | ".join(cells) + " |")
-    return lines
+        release, _, config = row[2].rpartition(" ")
+        out.append((*row[:2], f"{release} `{config}`{_proof_mark(a)}", *row[3:]))
+    return markdown.pipes(HEADERS, out)
 
 
 def _proof_mark(a: advice.Advice) -> str:
@@ -155,8 +150,7 @@ def _render_cpu(found: Sequence[advice.Advice]) -> list[str]:
 
 
 def _recipe_head(a: advice.Advice) -> list[str]:
-    """A model exported by a recipe (`mobilenet_v3_small~fx+decompose`): the model.mlir its commands
-    compile is that export, not the model's own."""
+    """A model exported by a recipe: the model.mlir its commands compile is that export."""
     model, recipe = split_recipe(a.model)
     if not recipe:
         return []
@@ -165,8 +159,7 @@ def _recipe_head(a: advice.Advice) -> list[str]:
 
 
 def _kernel_head(a: advice.Advice) -> list[str]:
-    """An answer that takes a kernel names it and its files before the commands: its object is
-    built in its directory, then the module compiled with its spec and that directory."""
+    """An answer with a kernel names it and its files before the commands that build and use it."""
     if a.kernel is None:
         return []
     where = f" (`{a.kernel.directory}`: its kernel.toml, sources and spec)" if a.kernel.directory else ""
@@ -198,36 +191,22 @@ def _gpu_ratio(ratio: Optional[advice.Ratio], error: str, software: bool, other:
 
 
 def gpu_rows(found: Sequence[gpu_advice.GpuAnswer]) -> list[tuple[str, ...]]:
-    """One row per function and GPU: the release and chip flag to take and how it compares with
-    torch on that GPU, all one sitting's; a GPU where no IREE arm matched torch says so."""
+    """One row per function and GPU, all one sitting's; a GPU where no IREE arm matched torch says so."""
     out: list[tuple[str, ...]] = []
     for a in sorted(found, key=lambda a: (a.model, a.function, a.identity.key)):
         name = a.model if a.function in ("", "main", a.model) else f"{a.model}.{a.function}"
         sitting = f"{a.sitting}; `{Path(a.source).name}`"
         if not a.answered:
-            out.append(
-                (name, a.identity.label, "–", "–", f"❌ no: {a.why}", "–", *("–" for _ in a.peers), sitting)
-            )
-            continue
-        soft = a.identity.software
-        out.append(
-            (
-                name,
-                a.identity.label,
-                f"IREE {a.release}",
-                f"`{a.chip_flag}`",
-                "✅ yes",
-                gpu_advice.ms_text(a),
-                *(_gpu_ratio(x.ratio, x.error, soft, x.peer.config) for x in a.peers),
-                sitting,
-            )
-        )
+            cells: tuple[str, ...] = ("–", "–", f"❌ no: {a.why}", "–", *("–" for _ in a.peers))
+        else:
+            ratios = (_gpu_ratio(x.ratio, x.error, a.identity.software, x.peer.config) for x in a.peers)
+            cells = (f"IREE {a.release}", f"`{a.chip_flag}`", "✅ yes", gpu_advice.ms_text(a), *ratios)
+        out.append((name, a.identity.label, *cells, sitting))
     return out
 
 
 def on_gpus(found: Sequence[gpu_advice.GpuAnswer]) -> list[str]:
-    """ANSWERS.md's "On GPUs": the table, and under it the arms that ran and differ from torch (a
-    release that miscomputes on that GPU) and those that did not run."""
+    """ANSWERS.md's "On GPUs": the table, the arms that are not the answer, the neighbourhoods."""
     if not found:
         return []
     out = [
@@ -245,16 +224,14 @@ def on_gpus(found: Sequence[gpu_advice.GpuAnswer]) -> list[str]:
         "",
     ]
     if wrong := [(a, e) for a in found for e in a.excluded]:
+        ordered = sorted(wrong, key=lambda p: (p[0].model, p[0].identity.key, p[1].release, p[1].target))
         out += ["Arms of these sittings that are not the answer:", ""]
-        for a, e in sorted(wrong, key=lambda p: (p[0].model, p[0].identity.key, p[1].release, p[1].target)):
-            out.append(f"- {a.model} on {a.identity.short}: {e.text()}")
-        out.append("")
+        out += [*(f"- {a.model} on {a.identity.short}: {e.text()}" for a, e in ordered), ""]
     return out + _gpu_proofs(found)
 
 
 def _gpu_proofs(found: Sequence[gpu_advice.GpuAnswer]) -> list[str]:
-    """Each answer's neighbourhood on its GPU: the table of every one-knob change of its compile
-    flags timed against it in the sitting's rounds, or that none was measured there yet."""
+    """Each GPU answer's neighbourhood: every one-knob change timed against it, or that none was."""
     answered = sorted((a for a in found if a.answered), key=lambda a: (a.model, a.function, a.identity.key))
     out: list[str] = []
     for a in answered:
@@ -266,8 +243,7 @@ def _gpu_proofs(found: Sequence[gpu_advice.GpuAnswer]) -> list[str]:
 
 
 def _proof(a: advice.Advice) -> list[str]:
-    """The pick's neighbourhood under its answer: every one-knob change timed against it in paired
-    rounds of one sitting (the last step of its local search), and the steps that moved it."""
+    """The pick's neighbourhood: every one-knob change timed against it in one sitting, and its steps."""
     if a.proof is None:
         return [f"Neighbourhood: {neighbourhood.untimed(a.model, a.proof_cpu, a.proof_skipped)}.", ""]
     earlier = f" Timed in an earlier sitting of this pick: `{a.proof_from}`." if a.proof_from else ""
@@ -284,9 +260,8 @@ REPRODUCERS = "reproducers"
 
 
 def _gap(a: advice.Advice) -> list[str]:
-    """Where an answer that trails the best peer beyond gaps.GAP spends the difference, op kind by
-    op kind, with IREE's slowest dispatches and the reproducer when one was written; a trailing
-    answer without a profile says so, so a missing explanation is never silent."""
+    """Where an answer that trails the best peer beyond gaps.GAP spends the difference, op kind by op
+    kind; a trailing answer without a profile says so, so a missing explanation is never silent."""
     ratio = a.vs_peer.value if a.vs_peer is not None else None
     if not gaps.trails(ratio):
         return []
@@ -325,10 +300,8 @@ def write(root: Path) -> Optional[Path]:
 
 
 def readme_block(root: Path) -> list[str]:
-    """README's first table: the rows of the identity with the most proved answers, then the most
-    answers (README stays a page however many CPUs answer; a proved pick is the one to show first),
-    their "take" linking to ANSWERS.md for the flags; a line names the other identities, how many
-    functions each answers and how many of those are not proved."""
+    """README's first table: the identity with the most proved answers, then the most answers (README
+    stays a page however many CPUs answer), and a line naming the others."""
     found = advice.published(root)
     counts = Counter(a.identity.key for a in found)
     proved = Counter(a.identity.key for a in found if a.proof is not None and a.proof.certified)
@@ -360,29 +333,26 @@ README_HEADERS = (
 
 
 def _readme_table(found: Sequence[advice.Advice]) -> list[str]:
-    """README's narrow table of one identity (named in its first header): the release, how many knobs
-    and which kernel, its header linked to ANSWERS.md for the exact flags, where the naive build and eager are
-    too. The wide table's configurations made lines of 250-350 characters (README keeps each under 200)."""
+    """README's narrow table of one identity: the release, how many knobs and which kernel; the exact
+    flags are in ANSWERS.md (the wide table's configurations made lines of 250-350 characters)."""
     if not found:
         return []
     host = found[0].identity.host
     isa = f" ({host.isa})" if host.isa else ""
     headers = (f"function, on {found[0].identity.short}{isa}", *README_HEADERS[1:])
-    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    out = []
     for a, row in zip(_in_order(found), rows(found)):
         config = a.configuration
         shown = f"{len(config.knob_set)} knobs" + (f" of `@{config.variant}`" if config.variant else "")
         take = f"IREE {a.release} " + (f"`{a.config}`" if len(a.config) <= 30 else shown)
         if a.kernel is not None:
             take += f" + kernel `{a.kernel.kernel}`"
-        take += _proof_mark(a)  # the exact flags: ANSWERS.md, linked from the header
-        lines.append("| " + " | ".join((row[0], take, row[3], row[4], row[7])) + " |")
-    return lines
+        out.append((row[0], take + _proof_mark(a), row[3], row[4], row[7]))  # the exact flags: ANSWERS.md
+    return markdown.pipes(headers, out)
 
 
 def with_readme_block(text: str, root: Path) -> str:
-    """README's text with its answers block (between the markers) rendered again; unchanged when
-    it has no markers."""
+    """README's text with its answers block rendered again; unchanged without the markers."""
     if README_BEGIN not in text or README_END not in text:
         return text
     head, _, rest = text.partition(README_BEGIN)
@@ -402,8 +372,7 @@ def write_readme(readme: Path, root: Path) -> bool:
 
 
 def html_body(found: Sequence[advice.Advice], gpu: Sequence[gpu_advice.GpuAnswer] = ()) -> list[str]:
-    """The site's page: the table, and each answer's identity, sitting and exact flags; then the
-    GPUs' table and the arms that differ from torch there."""
+    """The site's page: the CPU table with each answer's exact flags, then the GPUs'."""
     return _cpu_html(found) + _gpu_html(gpu)
 
 

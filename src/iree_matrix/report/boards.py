@@ -1,15 +1,6 @@
 """BOARDS.md (and the site's boards page): which IREE release runs my model on the Pi Zero, the
-Pi 4, the Pi 3 — from a results file's records alone.
-
-- The answer per board and function: the newest compiler release whose module ran and matched
-  torch on the board's runtime, else the first failure in the tool's own words.
-- Per function, compiler × runtime release (a `src:` runtime is built here from source), each
-  cell the run on local-task and on local-sync, timings emulated (qemu-user, the board's CPU).
-- vmvx (IREE's portable VM backend) beside llvm-cpu: same module source, same runtime, same
-  device; the ratio of their medians.
-- Every runtime build: release, target, linkage, build type, build time, `iree-run-module`'s
-  size unstripped and stripped, and what a dynamic one needs from the board's C library.
-"""
+Pi 4, the Pi 3 — the newest release per board and function, each function's compiler × runtime
+table (emulated under qemu-user), vmvx beside llvm-cpu, and every runtime built from source."""
 
 from __future__ import annotations
 
@@ -25,19 +16,14 @@ from iree_matrix.core.model.metrics.runtime_build import RuntimeBuildMetrics
 from iree_matrix.core.model.results import LOG, Index, Record, Status, latest_by_job
 from iree_matrix.findings.runs_view import sorted_versions, version_key
 from iree_matrix.iree import compile_errors, targets
-
-
-def ram(label: str) -> list[tuple[str, int]]:
-    """The RAM of each board with that target's CPU, smallest first, against a run's peak memory
-    where measured."""
-    return [(b.name, b.ram) for target, b in targets.boards() if target.label == label]
-
+from iree_matrix.report import markdown, markup
 
 LLVM = "default"  # the llvm-cpu profile the boards' tables show
 SOFT_FMAF = "soft-fmaf"  # llvm-cpu with a software fmaf linked into ARM32 kernels (flags.py)
 VMVX = "vmvx"
 SYNC = "local-sync"
 FILENAME = "BOARDS.md"
+PAGE = "Which IREE release runs my model on the Pi Zero / Pi 4 / Pi 3?"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,8 +54,7 @@ def unit_of(record: Record) -> str:
 
 
 def root_causes(records: Iterable[Record]) -> list[Record]:
-    """Each not-run record replaced by a copy carrying its root blocker's words (a runtime build's
-    "no runtime source for 3.13.0 ...", not "install ... not run")."""
+    """Each not-run record as a copy carrying its root blocker's words, not its direct blocker's."""
     recs = list(records)
     index = Index.of(recs)
     out = []
@@ -158,11 +143,9 @@ def run_text(record: Optional[Record], *, short: bool = False) -> str:
 
 
 def emulated_time(record: Record, extra: str = "") -> str:
-    """A run's figure under qemu-user: the emulator's CPU time per call on one thread (`cpu_ms`, local-sync:
-    what the other emulators sharing the host's cores barely move), its repetitions and their range, then the
-    wall time and the load other programs put on the host meanwhile — `7.30 s CPU per call (n=3, 7.20–7.40 s;
-    wall 9.10 s, other load 1.2)`. A record from before `cpu_ms` was recorded has only its wall time, marked
-    so: `155 s wall`. `extra` (the peak memory) goes in the brackets last; "" when the record has no time."""
+    """A run's figure under qemu-user: the emulator's one-thread CPU time per call (what the other
+    emulators sharing the host barely move), n, range, wall time and other load; an older record's
+    wall time, marked `wall`. `extra` goes in the brackets last; "" when the record has no time."""
     m = record.metric.of(RunMetrics)
     cpu, wall = m.cpu_time, m.latency_median
     if cpu is not None and cpu.median is not None:
@@ -191,19 +174,17 @@ def duration_range(low_ms: float, high_ms: float) -> str:
 
 
 def over_ram(peak: float, record: Record) -> str:
-    """`, over the Pi Zero's 512 MiB` when a peak exceeds the RAM of a board of the record's CPU
-    (the largest RAM it exceeds), else nothing."""
-    over = [(board, size) for board, size in ram(record.label.arch) if peak > size]
-    return f", over the {over[-1][0]}'s {formats.size(over[-1][1])}" if over else ""
+    """`, over the Pi Zero's 512 MiB` for the largest board RAM of the record's CPU a peak exceeds."""
+    over = [b for target, b in targets.boards() if target.label == record.label.arch and peak > b.ram]
+    return f", over the {over[-1].name}'s {formats.size(over[-1].ram)}" if over else ""
 
 
 def cell_text(cell: ModuleRuns) -> str:
     task, sync = cell.runs.get("local-task"), cell.runs.get(SYNC)
     if task is not None and sync is not None:
-        if (
-            task.status is sync.status
-            and task.status is not Status.OK
-            and task.error_class == sync.error_class
+        if task.status is not Status.OK and (task.status, task.error_class) == (
+            sync.status,
+            sync.error_class,
         ):
             return run_text(task, short=True)
         return f"{run_text(task, short=True)} · sync {run_text(sync, short=True)}"
@@ -228,9 +209,7 @@ def anchor(arch: str, unit: str) -> str:
 def answer_rows(
     all_cells: Sequence[ModuleRuns], arch: str, *, links: bool = True
 ) -> list[tuple[str, str, str]]:
-    """Per function on a board: the newest compiler whose module ran right there, on which
-    runtime; else why not, short (the newest attempt's first failure, in the tool's words), with a
-    link to the function's cross table, under which the whole reason stands."""
+    """Per function on a board: the newest release whose module ran there, else why not, linked."""
     rows = []
     mine = [c for c in all_cells if c.arch == arch and c.profile == LLVM]
     rescued = [c for c in all_cells if c.arch == arch and c.profile == SOFT_FMAF and c.ok()]
@@ -238,24 +217,19 @@ def answer_rows(
         tried = sorted((c for c in mine if c.unit == unit), key=lambda c: version_key(c.compiler))
         good = [c for c in tried if c.ok()]
         soft = sorted((c for c in rescued if c.unit == unit), key=lambda c: version_key(c.compiler))
-        if good or soft:
-            best = (good or soft)[-1]
-            others = ", ".join(sorted_versions({c.compiler for c in good or soft} - {best.compiler}))
-            how = (
-                ""
-                if good
-                else f" with the `{SOFT_FMAF}` profile"
-                + (f" ([why](#{anchor(arch, unit)}))" if links else "")
-            )
+        link = f"[why](#{anchor(arch, unit)})" if links else ""
+        if ran := good or soft:
+            best = ran[-1]
+            others = ", ".join(sorted_versions({c.compiler for c in ran} - {best.compiler}))
+            how = "" if good else f" with the `{SOFT_FMAF}` profile" + (f" ({link})" if link else "")
             rows.append((unit, f"{best.compiler} on {runtime_text(best.runtime)}{how}", others or "-"))
-        else:
-            # The newest reason of its own, not a runtime refusing a newer compiler's module.
-            own = [c for c in tried if not all(_refused(r) for r in c.runs.values())]
-            newest = (own or tried)[-1]
-            failed = next((r for r in newest.runs.values() if r.status is not Status.OK), None)
-            why = _why(failed) if failed is not None else "no run"
-            link = f"; [why](#{anchor(arch, unit)})" if links else ""
-            rows.append((unit, f"none ({newest.compiler}: {why}{link})", "-"))
+            continue
+        # The newest reason of its own, not a runtime refusing a newer compiler's module.
+        own = [c for c in tried if not all(_refused(r) for r in c.runs.values())]
+        newest = (own or tried)[-1]
+        failed = next((r for r in newest.runs.values() if r.status is not Status.OK), None)
+        why = _why(failed) if failed is not None else "no run"
+        rows.append((unit, f"none ({newest.compiler}: {why}{'; ' + link if link else ''})", "-"))
     return rows
 
 
@@ -267,8 +241,7 @@ def _why(record: Record) -> str:
 
 
 def why_lines(all_cells: Sequence[ModuleRuns], arch: str, unit: str, profile: str = LLVM) -> list[str]:
-    """Each distinct failure of a function's llvm-cpu cells on a board, whole and path-free, with the
-    compiler releases it happened on."""
+    """Each distinct failure of a function's cells on a board, whole and path-free, with its releases."""
     seen: dict[str, list[str]] = {}
     for c in all_cells:
         if c.arch != arch or c.unit != unit or c.profile != profile:
@@ -326,13 +299,11 @@ def vmvx_rows(all_cells: Sequence[ModuleRuns]) -> list[list[str]]:
         s_run = soft.runs.get(device) if soft else None
         if _median(l_run) is None and _median(s_run) is not None:  # llvm-cpu ran with a software fmaf
             l_text, l_run = f"{l_text}; {SOFT_FMAF}: {run_text(s_run, short=True)}", s_run
-        ratio = ""
         # their CPU times per call where both have one, else their wall times (a CPU time over a wall
         # time taken at another load means nothing)
-        cpu = _cpu_median(v_run), _cpu_median(l_run)
+        cpu = _median(v_run, cpu=True), _median(l_run, cpu=True)
         v_ms, l_ms = cpu if None not in cpu else (_median(v_run), _median(l_run))
-        if v_ms and l_ms:
-            ratio = formats.ratio(v_ms / l_ms, digits=1)
+        ratio = formats.ratio(v_ms / l_ms, digits=1) if v_ms and l_ms else ""
         rows.append(
             [
                 titled.get(c.arch, c.arch).split(" (")[0],
@@ -348,15 +319,12 @@ def vmvx_rows(all_cells: Sequence[ModuleRuns]) -> list[list[str]]:
     return rows
 
 
-def _median(record: Optional[Record]) -> Optional[float]:
+def _median(record: Optional[Record], cpu: bool = False) -> Optional[float]:
+    """A passed run's median wall time per call, or its CPU time's (`cpu`)."""
     if record is None or record.status is not Status.OK:
         return None
-    return record.metric.of(RunMetrics).latency_median
-
-
-def _cpu_median(record: Optional[Record]) -> Optional[float]:
-    cpu = record.metric.of(RunMetrics).cpu_time if record is not None and record.status is Status.OK else None
-    return cpu.median if cpu is not None else None
+    m = record.metric.of(RunMetrics)
+    return m.latency_median if not cpu else (m.cpu_time.median if m.cpu_time else None)
 
 
 def build_rows(records: Iterable[Record]) -> list[list[str]]:
@@ -385,15 +353,10 @@ def render_markdown(records: Iterable[Record], source: str = LOG) -> str:
     titled = targets.board_pages()
     boards = [a for a in titled if any(c.arch == a for c in all_cells)]
     out = _introduction(source)
+    headers = ["function", "newest release that runs it", "other releases that run it"]
     for arch in boards:
         out += [f"## {titled[arch]}: the newest release that runs each function", ""]
-        out += [
-            _md_table(
-                ["function", "newest release that runs it", "other releases that run it"],
-                answer_rows(all_cells, arch),
-            ),
-            "",
-        ]
+        out += [_md_table(headers, answer_rows(all_cells, arch)), ""]
     for arch in boards:
         out += _release_tables(all_cells, arch, titled[arch])
     return "\n".join([*out, *_vmvx_section(all_cells), *_builds_section(recs)])
@@ -401,7 +364,7 @@ def render_markdown(records: Iterable[Record], source: str = LOG) -> str:
 
 def _introduction(source: str) -> list[str]:
     return [
-        "# Which IREE release runs my model on the Pi Zero / Pi 4 / Pi 3?",
+        f"# {PAGE}",
         "",
         f"_Generated from `{source}` by `iree-matrix report` (do not edit by hand). Every board figure is "
         "**emulated**: the module compiled here for the board's CPU, run under qemu-user with `QEMU_CPU` "
@@ -426,22 +389,15 @@ def _release_tables(all_cells: Sequence[ModuleRuns], arch: str, title: str) -> l
     """Each function's compiler × runtime table on one board, with why its failures did not run."""
     units = sorted({c.unit for c in all_cells if c.arch == arch and c.profile == LLVM})
     out = [f"## {title}: compiler × runtime release, per function (llvm-cpu, emulated times)", ""]
+    soft = f"With the `{SOFT_FMAF}` profile (the same kernels linked with a software `fmaf`, local-sync):"
     for unit in units:
-        headers, rows = cross_table(all_cells, arch, unit)
-        out += [f'<a id="{anchor(arch, unit)}"></a>', "", f"### {unit}", "", _md_table(headers, rows), ""]
-        if why := why_lines(all_cells, arch, unit):
-            out += ["Why it does not run:", "", *why, ""]
-        soft_headers, soft_rows = cross_table(all_cells, arch, unit, SOFT_FMAF)
-        if soft_rows:
-            out += [
-                f"With the `{SOFT_FMAF}` profile (the same kernels linked with a software `fmaf`, "
-                "local-sync):",
-                "",
-                _md_table(soft_headers, soft_rows),
-                "",
-            ]
-            if why := why_lines(all_cells, arch, unit, SOFT_FMAF):
-                out += [f"Why it does not run with `{SOFT_FMAF}`:", "", *why, ""]
+        own = [f'<a id="{anchor(arch, unit)}"></a>', "", f"### {unit}"]
+        for profile, head, why_head in ((LLVM, own, ""), (SOFT_FMAF, [soft], f" with `{SOFT_FMAF}`")):
+            headers, rows = cross_table(all_cells, arch, unit, profile)
+            if rows:  # every unit has llvm-cpu rows: its units are those of its llvm-cpu cells
+                out += [*head, "", _md_table(headers, rows), ""]
+                if why := why_lines(all_cells, arch, unit, profile):
+                    out += [f"Why it does not run{why_head}:", "", *why, ""]
     return out
 
 
@@ -481,19 +437,15 @@ def _titled(title: str, intro: str, headers: Sequence[str], rows: Sequence[Seque
 
 
 def _md_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    def esc(v: Any) -> str:
-        return str(v).replace("|", "\\|").replace("\n", " ")
+    def esc(row: Sequence[Any]) -> list[str]:
+        return [str(v).replace("|", "\\|").replace("\n", " ") for v in row]
 
-    lines = ["| " + " | ".join(esc(h) for h in headers) + " |", "|" + "---|" * len(headers)]
-    lines += ["| " + " | ".join(esc(v) for v in row) + " |" for row in rows]
-    return "\n".join(lines)
+    return "\n".join(markdown.pipes(esc(headers), map(esc, rows)))
 
 
 def html_body(records: Iterable[Record], timeout_mark: str = TIMEOUT_MARK) -> list[str]:
     """The site's boards page: the answer tables (the full cross is in BOARDS.md), a timeout marked
     with `timeout_mark` (the site's, which its fonts draw: "⏱" was a missing-glyph box there)."""
-    from iree_matrix.report import markup
-
     all_cells = cells(list(latest_by_job(records).values()))
     body = [
         "<p class=lead>Every figure is <b>emulated</b> (qemu-user pinned to the board's CPU on a shared "

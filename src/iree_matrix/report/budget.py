@@ -1,20 +1,7 @@
-"""One table of every board (iree/targets.py) and its RAM budget: what the measured cells need of it,
-counting what the firmware itself reserves, and what that leaves for the platform.
-
-- A microcontroller board (a bare-metal target's): a firmware needs, as linked, its data + bss +
-  the heap's peak + the `cortex_m.STACK_BYTES` its linker script reserves for the stack (the heap
-  ends where that reserve begins, so the board needs it whatever the stack's peak:
-  `cortex_m.linked_ram`); what is left of the board's RAM is the platform's (the application, an
-  RTOS, buffers). "fits" is that as linked, and apart: with the reserve cut to the measured stack
-  peak, what would then be left.
-- A Linux board (a Pi under qemu-user): a run needs at most its container's peak memory (emulator,
-  program and the module's page cache: an upper bound), and the rest is the OS's and the
-  application's.
-
-docs/boards.md holds the table between `<!-- board-budget -->` markers, made from the published
-sets (`BUDGET_RESULTS`); `bin/update_board_budget.py` rewrites it, and
-tests/unit/test_board_budget.py holds it equal to this code.
-"""
+"""One table of every board (iree/targets.py) and its RAM budget: what the measured cells need of it
+(a microcontroller: data + bss + heap peak + the linker script's stack reserve, `cortex_m.linked_ram`;
+a Linux board: a qemu-user container's peak, an upper bound) and what that leaves for the platform.
+docs/boards.md holds it between `<!-- board-budget -->` markers (`bin/update_board_budget.py`)."""
 
 from __future__ import annotations
 
@@ -27,6 +14,7 @@ from iree_matrix.core import formats
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status, latest_by_job
 from iree_matrix.iree import targets
+from iree_matrix.report import markdown
 from iree_matrix.source_builds import cortex_m
 
 BUDGET_RESULTS = ("results/armv6", "results/cortex-m")
@@ -91,23 +79,15 @@ def _left(n: float) -> str:
 
 
 def _linux_row(board: targets.Board, target: targets.Target, cells: Sequence[Record]) -> Optional[list[str]]:
-    peaks = sorted(
-        (
-            (r.metric.of(RunMetrics).peak_memory_bytes, r)
-            for r in cells
-            if r.metric.of(RunMetrics).peak_memory_bytes is not None
-        ),
-        key=lambda p: (p[0] or 0, p[1].job),
-    )
-    if not peaks:
+    measured = [(peak, r) for r in cells if (peak := r.metric.of(RunMetrics).peak_memory_bytes) is not None]
+    if not (peaks := sorted(measured, key=lambda p: (p[0], p[1].job))):
         return None
     top, cell = peaks[-1]
-    assert top is not None
-    fits = [p for p in peaks if (p[0] or 0) <= board.ram]
-    over = [p for p in peaks if (p[0] or 0) > board.ram]
+    fits = [p for p in peaks if p[0] <= board.ram]
+    over = [p for p in peaks if p[0] > board.ram]
     if over:  # the upper bound exceeds the board: say by how much, and what the rest leave
         left = f"short by {formats.size(top - board.ram)} for {_name(cell)} (an upper bound)"
-        left += f"; ≥ {formats.size(board.ram - (fits[-1][0] or 0))} for the rest" if fits else ""
+        left += f"; ≥ {formats.size(board.ram - fits[-1][0])} for the rest" if fits else ""
         beyond = ", ".join(dict.fromkeys(_name(r) for _, r in over))
         fit = f"{len(fits)} of {len(peaks)} runs (over by the upper bound: {beyond})"
     else:
@@ -136,9 +116,8 @@ def rows(records: Iterable[Record]) -> list[list[str]]:
 
 
 def table(records: Iterable[Record]) -> str:
-    lines = ["| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
-    lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows(records)]
-    return "\n".join(lines)
+    safe = ([cell.replace("|", "\\|") for cell in row] for row in rows(records))
+    return "\n".join(markdown.pipes(HEADERS, safe))
 
 
 def published(root: Path) -> list[Record]:
@@ -148,14 +127,9 @@ def published(root: Path) -> list[Record]:
     return [r for d in BUDGET_RESULTS for r in results_folder.load(root / d).logged]
 
 
-_BLOCK = re.compile(r"(<!-- board-budget -->\n)(?P<body>.*?)(<!-- /board-budget -->)", re.DOTALL)
+_BLOCK = re.compile(r"(<!-- board-budget -->\n)(.*?)(<!-- /board-budget -->)", re.DOTALL)
 
 
 def rewrite_docs(text: str, made: str) -> str:
     """docs/boards.md's `text` with the table between its markers replaced by `made`."""
     return _BLOCK.sub(lambda m: m.group(1) + made + "\n" + m.group(3), text)
-
-
-def docs_table(text: str) -> Optional[str]:
-    found = _BLOCK.search(text)
-    return found.group("body").rstrip("\n") if found else None

@@ -168,18 +168,16 @@ def _behaviour_lines(ix: Numbering, model: str) -> list[str]:
 def _baseline_lines(ix: Numbering, model: str) -> list[str]:
     lines = []
     for exporter in sorted((e for (m, e) in ix.index.exports if m == model), key=natural_key):
-        metric = ix.index.exports[ExportKey(model, exporter)].metric.of(ExportMetrics)
-        eager, seconds, mlir = metric.eager_median, metric.seconds, metric.mlir_bytes
-        extras = ([f"export {formats.seconds(seconds)}"] if seconds is not None else []) + (
-            [f"MLIR {size(mlir)}"] if mlir is not None else []
-        )
-        if eager is None and not extras:
-            continue
         export = ix.index.exports[ExportKey(model, exporter)]
+        metric = export.metric.of(ExportMetrics)
+        extras = [f"export {formats.seconds(metric.seconds)}"] if metric.seconds is not None else []
+        extras += [f"MLIR {size(metric.mlir_bytes)}"] if metric.mlir_bytes is not None else []
+        if metric.eager_median is None and not extras:
+            continue
         text = timing_text(runs_view.timing(export, eager=True))
         # One thread's CPU time first, the figure 'Your machine' compares: a loaded wall time read 1.83 s
         # for a call of 10 ms of CPU.
-        if (cpu := CpuFigure.of(export.metric.of(ExportMetrics).eager_cpu_ms)) is not None:
+        if (cpu := CpuFigure.of(metric.eager_cpu_ms)) is not None:
             span = f" ({duration_ms(cpu.low)}–{duration_ms(cpu.high)})" if cpu.low and cpu.high else ""
             text = (
                 f"{cpu.text()} per call, one thread's CPU time{span}; on the matrix's threads, wall: {text}"
@@ -219,9 +217,6 @@ def _compile_stats(
 def _compile_stat_cell(compiled: Record | None) -> str:
     if compiled is None:
         return ""
-    compiled_metric = compiled.metric.of(CompileMetrics)
-    seconds, module = compiled_metric.seconds, compiled_metric.module_bytes
-    parts = ([formats.seconds(seconds)] if seconds is not None else []) + (
-        [size(module)] if module is not None else []
-    )
-    return ", ".join(parts)
+    m = compiled.metric.of(CompileMetrics)
+    parts = [formats.seconds(m.seconds)] if m.seconds is not None else []
+    return ", ".join(parts + ([size(m.module_bytes)] if m.module_bytes is not None else []))

@@ -1,13 +1,6 @@
-"""`results/COMPATIBILITY.md`: the matrix results as a document a user can pick versions from.
-
-Everything here is derived from the newest record per job, so re-running one cell updates the
-document without rewriting history. `render_compatibility` is pure (records in, Markdown out, no
-clock, no file system) so the document is reproducible from the log and testable without IREE.
-
-The document is its head (title, legend, where it came from) and then its sections, every one
-registered with a rank and rendered by it (report/sections/): its own (`OWN`, each in the module
-named after what it shows) and the stages' (report/sections/*.py) — no section has a fixed place.
-"""
+"""`results/COMPATIBILITY.md`: the matrix results as a document a user can pick versions from, from
+the newest record per job. `render_compatibility` is pure (no clock, no file system), so the document
+is reproducible from the log; it is a head, then every section by rank (report/sections/)."""
 
 from __future__ import annotations
 
@@ -20,7 +13,7 @@ from iree_matrix.core import shipped
 from iree_matrix.core.atomic_files import write_atomically
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.results import LOG, Record, Status, latest_by_job
-from iree_matrix.findings import advice, results_folder, runs_view
+from iree_matrix.findings import advice, identities, results_folder, runs_view
 from iree_matrix.findings.results_folder import Results
 from iree_matrix.report import (
     by_model,
@@ -45,12 +38,9 @@ SOURCE = f"results/{LOG}"
 def render_compatibility(
     records: Iterable[Record], source: Optional[Path] = None, setting: Optional[Setting] = None
 ) -> str:
-    """The Markdown of `results/COMPATIBILITY.md` for `records` (newest record per job wins); `source` is the
-    results log they were read from, named in the header with the command; `setting` what it is rendered for
-    (sections.Setting; none: a published set's). Its `stage_order` is `stages.names()`, which the command
-    passes: this module renders records and does not load the stages; without it, failures and skips are
-    listed in the order the records' stages first appear in. A run's own report (`own`) opens with what to
-    take and IREE against torch eager and the peers on this machine (report/machine.py)."""
+    """The Markdown of `results/COMPATIBILITY.md` for `records` (newest record per job wins), read from
+    `source`, rendered for `setting` (none: a published set's; its `stage_order` is passed by the
+    command, since this module does not load the stages)."""
     all_records = list(records)
     view = View.of(latest_by_job(all_records).values(), setting=setting or Setting())
     parts = [
@@ -69,10 +59,7 @@ def write_compatibility(
     answers: Optional[Mapping[str, Any]] = None,
     results: Optional[Results] = None,
 ) -> Path:
-    """Render `results_path` into `out_path`; readers never see a half-written document. `records`:
-    the log as `results_folder.read` gave it, when the caller has read it already; `stage_order` and
-    `answers` (compat.json's document, when the caller derived it): as `render_compatibility`'s;
-    `results`: the folder as the command loaded it (else loaded here)."""
+    """Render `results_path` into `out_path` atomically, from what the caller read (else read here)."""
     results = results or results_folder.load(Path(results_path).parent)
     records = list(records) if records is not None else results.records
     if not records:
@@ -86,8 +73,7 @@ def write_compatibility(
 
 
 def _answers_here(found: Sequence[advice.Advice], records: Sequence[Record]) -> tuple[advice.Chosen, ...]:
-    """For each model the records ran, the one answer `query model` gives on this machine: this
-    CPU's (an `advise` sitting of yours, or a published one), else the nearest identity's."""
+    """For each model the records ran, the one answer `query model` gives on this machine."""
     from iree_matrix.core.model import host_identity
 
     about = host_identity.here()
@@ -96,9 +82,8 @@ def _answers_here(found: Sequence[advice.Advice], records: Sequence[Record]) -> 
 
 
 def generated_by(source: Optional[Path], tool: str = "iree-matrix") -> tuple[str, str]:
-    """(the results log, the command that renders it) as a reader can repeat them: a path relative
-    to the working directory where it is under it, and `nox -s report` for the published results;
-    `tool` the command that runs iree-matrix where the reader is (`shipped.command`)."""
+    """(the results log, the command that renders it) as a reader can repeat them: relative to the
+    working directory where under it, `nox -s report` for the published results."""
     if source is None:
         return SOURCE, "nox -s report"
     shown = Path(os.path.relpath(source)) if not os.path.relpath(source).startswith("..") else Path(source)
@@ -139,8 +124,6 @@ def _header(view: View, total: int, source: Optional[Path] = None) -> list[str]:
 def _hosts(records: Sequence[Record]) -> list[str]:
     """Each CPU identity the records were made on, as a reader names it (family / model and LLVM's
     name where recorded: two machines whose model name is "AMD EPYC" read as two), with its system."""
-    from iree_matrix.findings import identities
-
     seen: dict[str, Record] = {}
     for r in records:
         if r.host.known:
@@ -173,9 +156,8 @@ def _environment_row(ix: Numbering, record: Record) -> list[str]:
     elif record.status is Status.NOT_RUN:
         note = f"blocked by {record.blocked_by or 'a failed dependency'}"
     else:
-        note = runs_view.clip(runs_view.first_line(record.message), failures.MAX_NOTE_CHARS) + ix.ref(
-            record.job
-        )
+        note = runs_view.clip(runs_view.first_line(record.message), failures.MAX_NOTE_CHARS)
+        note += ix.ref(record.job)
     status = status_text(record.status)
     return [_environment_id(record), record.label.kind, record.label.python, status, count, note]
 

@@ -1,8 +1,6 @@
-"""A results directory's documents, rendered from its log: COMPATIBILITY.md, compat.json, the site,
-BOARDS.md and CALIBRATION.md where it holds their records (`write_report`), PERFORMANCE.md where it
-holds timed peers or dispatches (`write_documents`), and the published answers' ANSWERS.md and the
-checkout's README table (`render_answers`). A run's own report is rendered again only when what it
-is rendered from changed (`report_inputs`)."""
+"""A results directory's documents, rendered from its log: the report (COMPATIBILITY.md, compat.json,
+the site, BOARDS.md, CALIBRATION.md), PERFORMANCE.md, ANSWERS.md and README's table. A run's own
+report is rendered again only when what it is rendered from changed (`report_inputs`)."""
 
 from __future__ import annotations
 
@@ -18,16 +16,14 @@ from iree_matrix.core.console import Say
 from iree_matrix.findings import results_folder
 from iree_matrix.findings.results_folder import Results
 
-# Beside a run's report: what it was rendered from (the records, the published logs it relates to,
-# the renderer's code), so a run that changed none of it does not render it again (a no-op re-run
-# of the default matrix spent most of its time re-rendering identical pages).
+# Beside a run's report: a digest of what it was rendered from, so a run that changed none of it does
+# not render it again (a no-op re-run of the default matrix spent most of its time re-rendering).
 REPORT_INPUTS = ".report-inputs"
 
 
 def report_inputs(results: Results) -> str:
-    """A digest of everything a results folder's report is rendered from: its records and calibration, the
-    published logs and answers it relates its figures to (by size and time; the folder names them,
-    `Results.inputs`), the renderer's source and matplotlib's version (the SVGs' bytes)."""
+    """A digest of everything a folder's report is rendered from: its own inputs, the published logs
+    it relates to (by size and time), the renderer's source and matplotlib's version (the SVGs' bytes)."""
     digest = hashlib.sha256(__version__.encode())
     own, published = results.inputs()[:2], results.inputs()[2:]
     for path in own:
@@ -60,10 +56,8 @@ def _rendered(results_dir: Path) -> str:
 def write_report(
     results_dir: Path, say: Say, *, if_changed: bool = False, results: Optional[Results] = None
 ) -> Path:
-    """COMPATIBILITY.md, compat.json and the site from a results directory's log, each said (`say`: the
-    command's answer stream, or a list). `if_changed` (a run's own report): not again when nothing it is
-    rendered from changed since it was last rendered here (`report_inputs`); `iree-matrix report` always
-    renders. `results`: the folder as the command loaded it, when it renders more than this from it."""
+    """COMPATIBILITY.md, compat.json and the site, each said; `if_changed` (a run's own report): not
+    again when nothing it is rendered from changed since (`report_inputs`)."""
     results = results or results_folder.load(results_dir)
     stamp = Path(results_dir) / REPORT_INPUTS
     inputs = report_inputs(results) if if_changed else ""
@@ -80,9 +74,7 @@ def write_report(
 
 
 def write_documents(results_dir: Path, say: Say) -> None:
-    """Every document of a results directory (the report, and PERFORMANCE.md when it holds timed
-    peers or dispatches), as `publish` and `merge` leave it: the same as `iree-matrix report`
-    renders, so a published set never reads stale."""
+    """Every document of a results directory as `iree-matrix report` renders it: none reads stale."""
     results = results_folder.load(results_dir)  # once: the report and PERFORMANCE.md render it
     write_report(results_dir, say=say, results=results)
     if has_performance(results):
@@ -126,8 +118,7 @@ def _write_report(results: Results, say: Say) -> Path:
 
 
 def render(results_dir: Path, performance: bool, say: Say) -> int:
-    """`iree-matrix report`'s documents (and `publish`'s): the answers, the report, and with
-    `performance` PERFORMANCE.md, its table said."""
+    """`iree-matrix report`'s documents (and `publish`'s); PERFORMANCE.md with `performance`."""
     render_answers(results_dir, say)
     results = results_folder.load(results_dir)  # once: the report and PERFORMANCE.md render it
     write_report(results_dir, say, results=results)

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator, Sequence
 
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.findings import exporters, runs_view
-from iree_matrix.report import markup
+from iree_matrix.report import markdown, markup
 
 TITLE = "Exporter environments: which compilers take their MLIR"
 _MARK = {Status.OK.value: "✓", Status.MISMATCH.value: "≠", Status.SKIP.value: "·"}
@@ -41,8 +41,11 @@ def _tables(
             yield k, function, rows, runs_view.sorted_versions({t.compiler for a in rows for t in a.takes})
 
 
-def _importer(a: exporters.ExporterOutcome) -> str:
-    return a.importer.replace("iree-base-compiler ", "") or "?"
+_HEAD = ("python", "torch", "turbine", "importer")  # each row's environment, then a cell per compiler
+
+
+def _row(a: exporters.ExporterOutcome, cells: Iterable[str]) -> list[str]:
+    return [a.python, a.torch, a.turbine, a.importer.replace("iree-base-compiler ", "") or "?", *cells]
 
 
 def render(records: Iterable[Record]) -> list[str]:
@@ -88,11 +91,8 @@ def render(records: Iterable[Record]) -> list[str]:
 
 
 def _table(rows: Sequence[exporters.ExporterOutcome], compilers: Sequence[str]) -> str:
-    headers = ["python", "torch", "turbine", "importer", *compilers]
-    body = [[a.python, a.torch, a.turbine, _importer(a), *(_cell(a, c) for c in compilers)] for a in rows]
-    out = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    out += ["| " + " | ".join(row) + " |" for row in body]
-    return "\n".join(out)
+    body = [_row(a, (_cell(a, c) for c in compilers)) for a in rows]
+    return "\n".join(markdown.pipes([*_HEAD, *compilers], body))
 
 
 # --- the site's page of the same answer --------------------------------------------------------
@@ -118,11 +118,9 @@ def html_body(found: Sequence[exporters.ExporterOutcome]) -> list[str]:
                 + " (byte-identical exports share one compile).</p>"
             )
         cells = [
-            [" ".join(_html_mark(*taken) for taken in _takes(a, c)) or "–" for c in compilers] for a in rows
+            _row(a, (" ".join(_html_mark(*t) for t in _takes(a, c)) or "–" for c in compilers)) for a in rows
         ]
-        table_rows = [[a.python, a.torch, a.turbine, _importer(a), *row] for a, row in zip(rows, cells)]
-        raw = list(range(4, 4 + len(compilers)))
-        body.append(markup.table(["python", "torch", "turbine", "importer", *compilers], table_rows, raw=raw))
+        body.append(markup.table([*_HEAD, *compilers], cells, raw=range(4, 4 + len(compilers))))
     if refusals := exporters.bytecode_refusals(found):
         said = [
             (r.exporter, r.importer, ", ".join(r.compilers), ", ".join(r.functions), r.words)

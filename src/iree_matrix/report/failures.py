@@ -33,8 +33,7 @@ def failures_section(view: View) -> list[str]:
 
 
 def refusals_section(view: View) -> list[str]:
-    """The cross cells a runtime refused, grouped by its words: answers to "can runtime B load
-    compiler A's module?" (the load tables), listed apart from the failures and never called one."""
+    """The cross cells a runtime refused, grouped by its words: answers, listed apart from failures."""
     if not (refused := view.numbered.refused):
         return []
     cells = sum(len(g.records) for g in refused)
@@ -55,11 +54,10 @@ def _block(group: FailureGroup) -> list[str]:
     title = f"### {group.fid}: {group.stage} {status}"
     if group.error_class:
         title += f" (`{group.error_class}`)"
-    cells = [_mention(r) for r in group.records]
-    shown = cells[:MAX_LISTED_CELLS]
-    more = len(cells) - len(shown)
-    affects = f"Affects {len(cells)} cell{'s' if len(cells) != 1 else ''}: " + ", ".join(shown)
-    affects += f", … and {more} more" if more else ""
+    count = len(group.records)
+    affects = f"Affects {count} cell{'s' if count != 1 else ''}: " + _listed(
+        [_mention(r) for r in group.records]
+    )
     said = excerpt(group.message, group.stage)
     fence = "`" * max(3, max((len(m) for m in re.findall(r"`+", said)), default=0) + 1)
     compiled = [r for r in group.records if r.stage == "compile"]
@@ -77,6 +75,11 @@ def _block(group: FailureGroup) -> list[str]:
         if miscompiled.bisectable(first_run.label):  # a mismatch no known op explains: where it leaves torch
             todo = [f"What to do: {miscompiled.bisect_offer(first_run.job)}.", ""]
     return [title, "", *first, *todo, affects + ".", "", f"{fence}text", said, fence, ""]
+
+
+def _listed(cells: list[str]) -> str:
+    more = len(cells) - MAX_LISTED_CELLS
+    return ", ".join(cells[:MAX_LISTED_CELLS]) + (f", … and {more} more" if more > 0 else "")
 
 
 def error_metrics(record: Record) -> str:
@@ -97,10 +100,8 @@ def _mention(record: Record) -> str:
 
 
 def excerpt(message: str, stage: Optional[str] = None) -> str:
-    """At most ~15 lines of the tool's words, starting near the first line that says "error"; the
-    telling line — the one a known failure signature matches (iree/hints.py) — is always among them,
-    whole, with a line either side, wherever it is in the message. Host paths are reduced to their
-    file names (`model.mlir:89:5`): the words say the same on every machine."""
+    """At most ~15 lines of the tool's words from near the first "error", always with the telling line
+    (iree/hints.py) whole; host paths cut to file names, so the words read the same on every machine."""
     message = excerpts.without_paths(message)
     if not (raw := message.strip("\n").splitlines()):
         return "(no message recorded)"
@@ -142,7 +143,5 @@ def _skipped(numbered: Numbering) -> list[str]:
         return []
     out = ["### Skipped", ""]
     for (stage, reason), cells in reasons.items():
-        listed = ", ".join(cells[:MAX_LISTED_CELLS])
-        listed += f", … and {len(cells) - MAX_LISTED_CELLS} more" if len(cells) > MAX_LISTED_CELLS else ""
-        out.append(f"- ➖ {stage}: {runs_view.clip(reason, MAX_NOTE_CHARS)} ({listed})")
+        out.append(f"- ➖ {stage}: {runs_view.clip(reason, MAX_NOTE_CHARS)} ({_listed(cells)})")
     return [*out, ""]

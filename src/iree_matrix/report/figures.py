@@ -1,8 +1,5 @@
-"""The site's figures: matplotlib SVGs inlined in a page (no script, no CDN, works from `file://`).
-A status heatmap whose cells carry the cell's status, the tool's own words as an SVG `<title>` (shown
-on hover) and the evidence job id; latency across releases; compile cost; time by op kind.
-
-Deterministic (a fixed SVG hash salt, no dates): the same records give the same bytes."""
+"""The site's figures: matplotlib SVGs inlined in a page (no script, no CDN), each cell's words as
+an SVG `<title>`. Deterministic (a fixed hash salt, no dates): the same records give the same bytes."""
 
 from __future__ import annotations
 
@@ -20,10 +17,8 @@ from iree_matrix.findings import runs_view
 
 SVG_NS = "http://www.w3.org/2000/svg"
 
-# Colour per status, shared by every heatmap and legend. Three answers must never look alike: a failure (dark
-# red: the export, compile or run of this cell failed), a refusal (orange: a runtime said no to another
-# release's module — an answer) and a cell never run (grey: no evidence). They differ in lightness as well as
-# hue, and each has its own mark, so they stay apart without colour vision (and in print).
+# Colour and mark per status, for every heatmap and legend: a failure, a refusal (an answer) and a cell never
+# run differ in lightness as well as hue, and by mark, so they stay apart without colour vision.
 STATES = {  # state: (colour, mark)
     "loads": ("#4c9be8", "✓"),
     "ok": ("#4c9be8", "✓"),
@@ -42,9 +37,6 @@ MARKS = {state: mark for state, (_, mark) in STATES.items()}
 # The figures' font: matplotlib's own, so every machine renders the same; every mark is in it.
 FONT = "DejaVu Sans"
 DARK = {"fail"}  # states whose mark is drawn white
-
-
-# --- figures --------------------------------------------------------------------------------------
 
 
 def _pyplot() -> ModuleType:  # matplotlib.pyplot, imported on first use (seconds)
@@ -85,9 +77,8 @@ def _svg(fig: Any, titles: Mapping[str, str], figure_id: str) -> str:
 
 
 def _scope_ids(root: ET.Element, prefix: str) -> None:
-    """matplotlib numbers its ids per figure ("figure_1", "axes_1", clip paths): several figures
-    inlined in one page would repeat them. Prefix every id (ours already carry the figure's id)
-    and every reference to one."""
+    """Prefix every id and every reference to one: matplotlib numbers ids per figure, so several
+    figures inlined in one page would repeat them."""
     renamed = {}
     for element in root.iter():
         if (ident := element.get("id")) and not ident.startswith(prefix):
@@ -102,9 +93,6 @@ def _scope_ids(root: ET.Element, prefix: str) -> None:
                 element.set(name, reference.sub(lambda m: f"url(#{renamed.get(m[1], m[1])})", value))
             elif name.endswith("href") and value.startswith("#") and value[1:] in renamed:
                 element.set(name, "#" + renamed[value[1:]])
-
-
-# --- figures: a status heatmap, latency across releases, compile cost, op kinds --------------------
 
 
 @dataclasses.dataclass(frozen=True)
@@ -155,10 +143,8 @@ class Series:
     points: tuple[tuple[str, runs_view.Timing], ...]  # (compiler, timing)
 
 
-# A reference line (torch eager, a peer) this many times above the highest release figure is drawn
-# as a mark at the top edge with its value, not as a line that would flatten the releases onto
-# the axis (a noisy eager figure of 80 ms against releases of 1-2 ms). Releases whose medians
-# span more than LOG_SPAN times are drawn on a log scale.
+# A reference line this many times above the highest release figure is drawn as a mark at the top edge,
+# not as a line that would flatten the releases onto the axis; medians spanning LOG_SPAN times: log scale.
 CLIP_RATIO = 3.0
 LOG_SPAN = 10.0
 
@@ -166,9 +152,8 @@ LOG_SPAN = 10.0
 def latency_plot(
     series: Sequence[Series], compilers: Sequence[str], references: Mapping[str, float], figure_id: str
 ) -> str:
-    """Median per release with min–max bars; noisy figures hollow; peers as horizontal lines (one far
-    above the releases as a mark at the top edge, "off the scale"); a log scale when the releases'
-    medians span more than LOG_SPAN times."""
+    """Median per release with min–max bars, noisy figures hollow, peers as horizontal lines (one far
+    above as a mark at the top edge); a log scale when the medians span more than LOG_SPAN times."""
     fig, ax = _pyplot().subplots(figsize=(max(5.0, 0.45 * len(compilers) + 2.5), 3.2))
     titles = {}
     medians = [t.median for s in series for _, t in s.points if t.median > 0]
@@ -186,34 +171,30 @@ def latency_plot(
         gid = f"{figure_id}-series-{k}"
         bars = ax.errorbar(xs, ys, yerr=[low, high], color=colour, marker="", capsize=2, lw=1.2, label=s.name)
         bars.lines[0].set_gid(gid)  # the line only: its caps and bars would repeat the id
-        noisy = [(x, y) for x, y, (_, t) in zip(xs, ys, s.points) if t.noisy]
-        quiet = [(x, y) for x, y, (_, t) in zip(xs, ys, s.points) if not t.noisy]
-        for group, face in ((quiet, colour), (noisy, "white")):
-            if group:
+        for noisy, face in ((False, colour), (True, "white")):  # a noisy figure hollow
+            if group := [(x, y) for x, y, (_, t) in zip(xs, ys, s.points) if t.noisy == noisy]:
                 ax.plot(*zip(*group), ls="", marker="o", ms=5, mfc=face, mec=colour)
         titles[gid] = f"{s.name}: " + ", ".join(
             f"{c} {formats.duration_ms(t.median)}{' (noisy)' if t.noisy else ''}" for c, t in s.points
         )
     shown_off, label = 0, {"fontsize": 8, "ha": "right", "color": "0.25"}  # each reference's label
     for k, (name, value) in enumerate(sorted(references.items())):
-        gid = f"{figure_id}-reference-{k}"
+        gid, said = f"{figure_id}-reference-{k}", f"{name} {formats.duration_ms(value)}"
         if name in off_scale and upper is not None:
             # A mark on the top edge, its value written beside it: the line would flatten the releases.
             x = len(compilers) - 0.5 - 0.4 * shown_off
             shown_off += 1
             (mark,) = ax.plot([x], [upper], ls="", marker="^", ms=7, color="0.35", clip_on=False)
             mark.set_gid(gid)
-            said = f"{name} {formats.duration_ms(value)} ↑ off the scale"
-            ax.annotate(said, (x, upper), xytext=(-6, -4), textcoords="offset points", va="top", **label)
+            shown = f"{said} ↑ off the scale"
+            ax.annotate(shown, (x, upper), xytext=(-6, -4), textcoords="offset points", va="top", **label)
             above = formats.ratio(value / top)
             titles[gid] = (
                 f"{name}: {formats.duration_ms(value)} (above the plot: {above} the slowest release)"
             )
             continue
         ax.axhline(value, color="0.35", ls=("--", ":", "-.")[k % 3], lw=1, gid=gid)
-        ax.annotate(
-            f"{name} {formats.duration_ms(value)}", (len(compilers) - 0.5, value), va="bottom", **label
-        )
+        ax.annotate(said, (len(compilers) - 0.5, value), va="bottom", **label)
         titles[gid] = f"{name}: {formats.duration_ms(value)}"
     ax.set_xticks(range(len(compilers)), compilers, rotation=45, ha="right")
     ax.set_xlim(-0.5, len(compilers) - 0.5)

@@ -1,8 +1,6 @@
-"""The GPU targets' section of COMPATIBILITY.md (docs/gpu.md): per model, GPU target
-(vulkan-spirv, cuda-CHIP, rocm-CHIP) and compiler, did it compile (module size, compile time, or
-the first error and its op), and its run by the runtime: torch's answer, or "not run" with the
-reason (no device of that kind here, or a runtime that hides lavapipe). Nothing when the records
-hold no GPU target, so the CPU-only published sets render as before."""
+"""COMPATIBILITY.md's GPU targets (docs/gpu.md): per model, GPU target and compiler, did it compile,
+and its run by the runtime (torch's answer, or "not run" and why); and the site's GPU page. Nothing
+when the records hold no GPU target."""
 
 from __future__ import annotations
 
@@ -29,8 +27,7 @@ _Key = tuple[str, str, str, str]  # function (the label `model`), target, compil
 
 
 def _gathered(records: Iterable[Record]) -> tuple[dict[_Key, Record], dict[_Key, list[Record]]]:
-    """The GPU targets' compile records by cell, and each cell's runs (its own runtime's and, where
-    the records hold the cross, other runtimes')."""
+    """The GPU targets' compile records by cell, and each cell's runs on any runtime."""
     latest = latest_by_job(records).values()
     chosen = [r for r in latest if r.stage in ("compile", "run") and targets.is_gpu(r.label.arch)]
     compiles = {_cell(r): r for r in chosen if r.stage == "compile"}
@@ -86,8 +83,7 @@ def _run(r: Optional[Record]) -> str:
     if r.status in (Status.OK, Status.MISMATCH):
         check = "matches torch" if r.status is Status.OK else "differs from torch"
         err = f" (max abs err {m.max_abs_err:.2g})" if m.max_abs_err is not None else ""
-        median = m.latency_median
-        time = f", {formats.duration_ms(median)}" if median is not None else ""
+        time = f", {formats.duration_ms(m.latency_median)}" if m.latency_median is not None else ""
         on = f" on {m.timing.split(': ', 1)[-1][:-1]}" if m.emulated and m.timing and ": " in m.timing else ""
         return f"{'✅' if r.status is Status.OK else '⚠️'} {check}{err}{time}{on}"
     return f"❌ {r.status.value}: {runs_view.clip(runs_view.first_line(r.message or ''), 160)}"
@@ -109,9 +105,8 @@ class Heat:
 
 
 def own_runtime_cells(records: Iterable[Record]) -> list[Heat]:
-    """Per target, function and compiler: compiled and run on the release's own runtime (torch's
-    answer), compiled but not run here ("compiled": no device of that kind, or a runtime that hides
-    the only one; a compile is an answer on its own), or the compile's failure."""
+    """Per target, function and compiler: run on its own release's runtime (torch's answer), compiled
+    but not run here (no such device: a compile is an answer on its own), or the compile's failure."""
     compiles, runs = _gathered(records)
     out = []
     for key, compiled in compiles.items():
@@ -131,12 +126,11 @@ def own_runtime_cells(records: Iterable[Record]) -> list[Heat]:
 
 
 def cross_cells(records: Iterable[Record]) -> list[Heat]:
-    """Where the records hold the runtime cross (a module on other releases' runtimes): compiler ×
-    runtime per target, the runtime's refusal in its own words."""
+    """Compiler × runtime per target where the records hold the cross, refusals in their own words."""
     _compiles, runs = _gathered(records)
-    subjects: dict[tuple[str, str], list[Record]] = {}
-    for (function, target, _compiler, _profile), rs in runs.items():
-        subjects.setdefault((target, function), []).extend(rs)
+    subjects = runs_view.grouped_by(
+        ((target, function), r) for (function, target, _, _), rs in runs.items() for r in rs
+    )
     # A subject whose every module ran only on its own release's runtime has no cross to draw.
     pairs = [
         r
@@ -148,15 +142,13 @@ def cross_cells(records: Iterable[Record]) -> list[Heat]:
     for r in pairs:
         state = answers_gpu.cross_state(r)
         words = f"{state}: {refusals.reason(r.message)}" if state == answers_gpu.REFUSES else _run(r)
-        out.append(
-            Heat(f"{r.label.arch} · {r.label.model}", r.label.compiler, r.label.runtime, state, words, r.job)
-        )
+        subject = f"{r.label.arch} · {r.label.model}"
+        out.append(Heat(subject, r.label.compiler, r.label.runtime, state, words, r.job))
     return out
 
 
 def html_body(records: Sequence[Record]) -> list[str]:
-    """The GPU page: per target, function × compiler (each module on its own release's runtime),
-    then the runtime cross where the records hold one."""
+    """The GPU page: per target, function × compiler on its own runtime, then the runtime cross."""
     body = [
         "<p class=lead>Each compiler's module for the target, run on its own release's runtime where "
         "a device of that kind is here (on a machine without a GPU, a software Vulkan device: Mesa's "

@@ -79,9 +79,7 @@ def _load_group_table(ix: Numbering, group: tuple[str, str, str, str]) -> list[s
     ]
     runtimes = [_release_with_versions(rt, versions) for rt in runtimes]
     scope = ", ".join(
-        [f"`{exporter}`"]
-        + ([f"profile `{profile}`"] if profile else [])
-        + ([f"arch `{arch}`"] if arch else [])
+        [f"`{exporter}`", *(f"{k} `{v}`" for k, v in (("profile", profile), ("arch", arch)) if v)]
     )
     return [f"### {model}", "", scope, "", markdown.table(["compiler ↓ runtime →", *runtimes], rows), ""]
 

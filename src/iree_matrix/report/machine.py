@@ -1,28 +1,13 @@
-"""Your machine: each function's IREE time beside torch eager's and each peer's (ONNX Runtime in the
-default matrix), all by one signal — one thread's CPU time per call — with the ratios written so
-they cannot be read backwards ("IREE takes 1.65× ONNX Runtime's time", "IREE is 2.10× faster than
-ONNX Runtime"), and the command that confirms the published pick here. The report's section and
-the console's last lines are drawn from the same rows (`rows`), so they never disagree.
-
-Where each figure comes from (one figure per thing, docs/figures.md):
-- IREE: the run stage's `cpu_ms` (iree-benchmark-module on `local-sync`, the process's CPU time),
-  the `default` profile of the newest release whose module ran on its own runtime;
-- torch eager: the export stage's `eager_cpu_ms` (torch.set_num_threads(1), time.process_time) —
-  every run has it, so the peer stage does not time eager again unless a matrix asks for it;
-- a peer: the peer stage's `cpu_ms` for it (one intra-op thread, time.process_time).
-A wall time (the matrix's threads) never enters a ratio here: on a loaded machine it moved 2-5x
-and made a row read 0.63x on wall time and 2.36x slower on CPU time.
-
-Pure: records in, rows and lines out.
-"""
+"""Your machine: each function's IREE time beside torch eager's and each peer's, all one thread's CPU
+time per call (a wall time moved 2-5x with the machine's load, so it never enters a ratio here), with
+ratios worded so they cannot be read backwards. The report's section and the console's last lines are
+drawn from the same rows (`rows`), so they never disagree."""
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any, ClassVar, Optional
-
-from tabulate import tabulate
 
 from iree_matrix.core import excerpts, formats, pasted
 from iree_matrix.core.model.metrics.export import ExportMetrics
@@ -37,6 +22,7 @@ from iree_matrix.matrix import models as model_names
 from iree_matrix.matrix import peers as peer_registry
 from iree_matrix.matrix.peers import EAGER
 from iree_matrix.report import what_to_take
+from iree_matrix.report.markdown import github_table
 
 _name = peer_registry.display  # what each peer is called where a user reads it (its module's)
 IREE = "IREE"
@@ -47,8 +33,7 @@ MEASURED = "This run's figures: IREE's `default` flags against the alternatives"
 
 @dataclasses.dataclass(frozen=True)
 class Row:
-    """A function on this machine: IREE's figure on `release`, torch eager's and each peer's, or why
-    one is missing (a peer that failed says its phase)."""
+    """A function on this machine: IREE's, torch eager's and each peer's figure, or why one is missing."""
 
     function: str
     model: str  # the reference model the function belongs to (what `advise` takes)
@@ -82,9 +67,8 @@ class Row:
 
 
 def compared(iree: Optional[Figure], other: Optional[Figure], name: str) -> str:
-    """IREE against another figure, in words that say which is faster: "IREE takes 1.65× ONNX
-    Runtime's time" when IREE is slower, "IREE is 2.10× faster than ONNX Runtime" when it is faster;
-    "" when either figure is missing."""
+    """IREE against another figure in words that cannot be read backwards ("IREE takes 1.65× ONNX
+    Runtime's time", "IREE is 2.10× faster than ONNX Runtime"); "" when either is missing."""
     if iree is None or other is None:
         return ""
     ratio = iree.median / other.median
@@ -132,10 +116,8 @@ def rows(records: Iterable[Record]) -> list[Row]:
 
 
 def _newest_default_runs(records: Sequence[Record]) -> dict[str, Record]:
-    """function -> its `default` run on its own runtime and default driver, native, that passed and
-    carries one thread's CPU time, of the newest release that has one; a function with none (one
-    that passes only under a recipe or a profile of its own matrix): its fastest such run of another
-    profile, so every passing function has a speed answer (it said "no `default` run")."""
+    """function -> its native `default` run of the newest release with one thread's CPU time; without
+    one, its fastest run of another profile, so every passing function has a speed answer."""
     by_function: dict[str, dict[str, Record]] = {}
     fastest: dict[str, tuple[float, Record]] = {}
     for r in runs_view.measured_runs(records):
@@ -165,8 +147,7 @@ CAUSE_CHARS = 120  # of a peer's failure, said on its row with its length past i
 
 
 def _peer_figure(entry: Any) -> tuple[Optional[Figure], str]:
-    """A peer's one-thread CPU figure, or why it has none (its failure's phase and the first line of
-    its cause, a mismatch)."""
+    """A peer's one-thread CPU figure, or why it has none (its failure's phase and cause, a mismatch)."""
     if not isinstance(entry, Mapping):
         return None, "not timed"
     if (status := entry.get("status")) == "fail":
@@ -188,14 +169,10 @@ def _cell(figure: Optional[Figure], why: str = "") -> str:
 
 
 def advise_commands(
-    records: Iterable[Record],
-    found: Sequence[Row],
-    tool: str = "iree-matrix",
-    where: pasted.Where = pasted.HERE,
+    records: Iterable[Record], found: Sequence[Row], tool: str, where: pasted.Where
 ) -> list[str]:
-    """`iree-matrix advise MODEL` for each model of `found` that IREE ran (a model no release ran has nothing
-    to time), each naming the model as the command takes it: a user's by its FILE:FACTORY (models.references),
-    with the run's settings (`where`), so every suggested command runs as printed."""
+    """`iree-matrix advise MODEL` for each model IREE ran, naming a user's model as the command takes
+    it and keeping the run's settings (`where`), so every suggested command runs as printed."""
     known = model_names.references(records)
     timed = dict.fromkeys(row.model for row in found if row.iree is not None)
     return [_advise(model, known, tool, where) for model in timed]
@@ -206,8 +183,7 @@ def _advise(model: str, known: Mapping[str, str], tool: str, where: pasted.Where
 
 
 def first_screen(records: Iterable[Record], advised: Sequence[advice.Chosen], tool: str) -> list[str]:
-    """The report's first lines, above its legend: the answer for each model IREE ran here, with its
-    exact flags (what_to_take.first_screen); the section `render_machine` gives their figures."""
+    """The report's first lines: the answer for each model IREE ran here, with its exact flags."""
     models = dict.fromkeys(row.model for row in rows(records) if row.iree is not None)
     return what_to_take.first_screen(advised, list(models), tool)
 
@@ -215,10 +191,7 @@ def first_screen(records: Iterable[Record], advised: Sequence[advice.Chosen], to
 def render_machine(
     records: Iterable[Record], advised: Sequence[advice.Chosen] = (), tool: str = "iree-matrix"
 ) -> list[str]:
-    """The report's section: first what to take for each model run here (`advised`: the one answer
-    `query model` gives, this CPU's or the nearest identity's, marked), then this run's own figures, a
-    row per function, every figure one thread's CPU time per call; the commands it suggests start
-    with `tool`, the command that runs iree-matrix where the reader is."""
+    """The report's section: what to take for each model run here, then this run's one-thread figures."""
     records = list(records)
     if not (found := [row for row in rows(records) if row.iree is not None or row.peers]):
         return []
@@ -260,7 +233,7 @@ def render_machine(
         f"(`{tool} report --performance`), never in a ratio here. IREE is the `default` profile of the "
         "newest release that ran here: how IREE does before any flag is chosen, not the answer above.",
         "",
-        tabulate(table, headers=headers, tablefmt="github", disable_numparse=True),
+        github_table(table, headers),
         "",
         f"These figures come from separate sittings (export, run and peer stages at different "
         f"moments): on a loaded machine the same module's {SIGNAL} moved 10–31 % between sittings, so "
@@ -268,7 +241,7 @@ def render_machine(
         "To settle one, and to see whether the answer above holds here, time `default`, the "
         "published pick(s) and ONNX Runtime in one paired sitting:",
         "",
-        *(f"- `{command}`" for command in advise_commands(records, found, tool)),
+        *(f"- `{command}`" for command in advise_commands(records, found, tool, pasted.HERE)),
         "",
     ]
     if disturbed:
@@ -290,11 +263,8 @@ def console_lines(
     where: Optional[pasted.Where] = pasted.HERE,
     ran: Optional[Collection[str]] = None,
 ) -> list[str]:
-    """The run's last words on speed: a line per function, the same rows as the report's section;
-    the commands it suggests start with `tool`, by default the command that runs this tool here,
-    and keep the run's settings (`where`); None: suggest none (the run is `advise`'s own, which
-    never suggests itself). `ran`: the models this run ran, the only ones its settings are right for
-    (a folder's earlier run of another matrix's model got this run's `--matrix`); None: all."""
+    """The run's last words on speed, the same rows as the report's section. `where` None: suggest no
+    command (`advise`'s own run); `ran`: the models this run ran, the only ones its settings fit."""
     from iree_matrix.core import shipped
 
     records = list(records)
@@ -329,11 +299,8 @@ def console_lines(
 def leads_on(
     records: Sequence[Record], found: Sequence[Row], tool: str, where: pasted.Where, name: str = ""
 ) -> list[str]:
-    """For a function (of `name` where given, or of its recipes) taking more than gaps.SLOW times its
-    best peer's time (a newcomer's kNN block by `~fx+decompose` at 13.22× ONNX Runtime's, and nothing
-    said what next), `gaps.leads_on`'s line: the op kinds that hold the gap where its run and peers
-    were profiled in context (findings/gap.py), else the command whose sitting profiles them; and a
-    faster way to export it (`_faster_recipe`)."""
+    """For a function (of `name` where given) over gaps.SLOW times its best peer's time, what next: the
+    op kinds that hold the gap (or the command that profiles them) and a faster way to export it."""
     known = model_names.references(records)
     out = []
     for row in found:
@@ -357,8 +324,7 @@ def leads_on(
 
 
 def _gap(records: Sequence[Record], row: Row) -> Optional[gaps.Gap]:
-    """The row's gap where a run of its function (its release's `default` first) and its peers carry
-    in-context op profiles (`advise`'s profiled sitting, or a matrix's `op_timings`)."""
+    """The row's gap, where a run of its function and its peers carry in-context op profiles."""
     peer = next((r for r in records if r.stage == "peer" and r.label.model == row.function), None)
     runs = [
         r
@@ -388,11 +354,8 @@ def _faster_recipe(
     tool: str,
     where: pasted.Where,
 ) -> list[str]:
-    """Another export of the row's model that is faster here beyond noise (a recipe search's rows;
-    the run's small kNN block took 0.127 ms by `~fx+rewrite` and by `~fx+decompose`), its `advise`
-    command; else the recipes the hints of the model's failures rank before the row's own (the cdist
-    hint's `fx+rewrite`, by matmul, before `fx+decompose`) and not run yet, as `run it:` (a recipe
-    already run, the command being run among them, is never offered again)."""
+    """Another export of the row's model faster here beyond noise, as its `advise` command; else the
+    recipes its failures' hints rank before its own and not run yet (a recipe run is never offered)."""
     base, current = recipes.split(row.model)
     part = row.function[len(row.model) :]  # the function of a model of several (`.decode`)
     same = [o for o in found if recipes.split(o.model)[0] == base and o.function == o.model + part]
@@ -423,8 +386,7 @@ def _gap_recipe(
     known: Mapping[str, str],
     where: pasted.Where,
 ) -> list[str]:
-    """The recipe that rewrites the op kind holding the gap (IREE's sort of each row for a `topk`:
-    `fx+rewrite`), as `run it:`, where the model was not exported by it yet."""
+    """The recipe that rewrites the op kind holding the gap, as `run it:`, where not run yet."""
     ran = _recipes_run(records, recipes.split(row.model)[0])
     left = [(recipe, does) for recipe, does in gaps.recipes_for(gap) if recipe not in ran]
     route = recipes.route(known.get(row.model, row.model), [recipe for recipe, _ in left], where)

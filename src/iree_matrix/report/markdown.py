@@ -1,17 +1,7 @@
-"""Markdown that shows record text as text: HTML in a model name, a tool's message or an error class
-(records arrive from other parties through merge and shards) is shown as text, wherever a section
-put it.
-
-Applied once to a whole document, as its last step, so that no section has to remember it: outside
-code, `<` becomes `&lt;`, which a renderer shows as the character and which begins no tag, comment
-or autolink (`&` and `>` begin none either, and stay as they are, readable in the raw file);
-inside a fenced block or a code span a renderer shows the text literally already, and it is left
-alone. Code is found as CommonMark finds it: a fence is a line of three or more backticks or tildes
-(up to three spaces in), closed by a line of at least as many of the same character; a code span is
-a run of backticks closed by the next run of exactly the same length on the line. Where this reading
-and a renderer's could differ (a span a renderer joins across lines), the text is escaped: it then
-shows an entity inside code, never a tag outside it.
-"""
+"""Markdown that shows record text as text (records arrive from other parties through merge and
+shards): `no_html` runs once over a whole document and writes `<` as `&lt;` outside code, leaving
+fenced blocks and code spans (found as CommonMark finds them) alone; where this reading and a
+renderer's could differ, the text is escaped: an entity inside code, never a tag outside it."""
 
 from __future__ import annotations
 
@@ -77,6 +67,12 @@ def cell(value: Any) -> str:
     """Table-safe text: a newline or a bare `|` would end the row or add a column."""
     text = " ⏎ ".join(line.strip() for line in str(value).strip().splitlines())
     return re.sub(r"(?<!\\)\|", r"\\|", text)
+
+
+def pipes(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
+    """A table's lines with its cells as given: the caller made them table-safe."""
+    out = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    return out + ["| " + " | ".join(r) + " |" for r in rows]
 
 
 def github_table(rows: Iterable[Iterable[Any]], headers: Sequence[str]) -> str:

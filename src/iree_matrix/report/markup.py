@@ -18,8 +18,7 @@ def e(value: Any) -> str:
 
 
 def words(text: str) -> str:
-    """A sentence of plain words with `code spans` and **bold**, as markup: escaped, its spans
-    `<code>`, its bold `<b>`."""
+    """Plain words with `code spans` and **bold**, as escaped markup with `<code>` and `<b>`."""
     return _BOLD.sub(r"<b>\1</b>", _SPAN.sub(lambda m: f"<code>{m[1]}</code>", e(text)))
 
 

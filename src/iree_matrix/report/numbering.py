@@ -1,8 +1,6 @@
-"""What COMPATIBILITY.md numbers and marks, derived once per document: the failures (F1, F2 …) and
-the refusals (R1 …) grouped by the tool's words, each cell's mark (✅ ❌ ⚠️ …) and the `[F2]` that
-points a cell to its group. Every section that shows a cell reads the same numbering (`Numbering`,
-a `sections.View`'s `numbered`), so a cell in the model tables and its group under "Failures and
-their reasons" always carry the same number."""
+"""What COMPATIBILITY.md numbers and marks, derived once per document: the failures (F1 …) and the
+refusals (R1 …) grouped by the tool's words, each cell's mark and its `[F2]`, so a cell and its group
+always carry the same number in every section."""
 
 from __future__ import annotations
 

@@ -1,8 +1,6 @@
-"""PERFORMANCE.md: per model, IREE's fastest correct native configuration beside torch eager,
-torch.compile, ONNX Runtime and TFLite on the same inputs and thread count — as medians and as ratios
-to torch eager — then the stages' own sections (report/sections/: the roofline, op kinds, the flag
-search, the kernels, the dispatches), each by its rank among the ones defined here (`OWN`). Emulated
-runs never enter the tables of timings (qemu's speed is not a board's)."""
+"""PERFORMANCE.md: IREE's `default` beside torch eager and the peers on the same inputs and threads,
+then the stages' own sections (report/sections/), each by its rank among `OWN`. Emulated runs never
+enter the tables of timings (qemu's speed is not a board's)."""
 
 from __future__ import annotations
 
@@ -24,11 +22,10 @@ from iree_matrix.matrix import peers as peer_registry
 from iree_matrix.report import boards
 from iree_matrix.report import sections as registry
 from iree_matrix.report.markdown import github_table
-from iree_matrix.report.sections import Document, Section, View
+from iree_matrix.report.sections import Document, Section, View, on_records
 from iree_matrix.report.timed import CPU, WALL, peers_ran
 
-# Its own sections' titles (`OWN`), as their headings print them; the peers' heading goes on to name
-# the peers its records ran (`render_performance`).
+# Its own sections' titles (`OWN`); the peers' heading goes on to name the peers its records ran.
 PEERS = "Performance: IREE against"
 _PEERS_CPU = "One thread's CPU time per call: the comparison load does not move"
 _EMULATED = "Emulated runs (kept apart: qemu's speed, not a board's)"
@@ -36,9 +33,8 @@ _OTHER_CPUS = "Built for another CPU"
 
 
 def _peers_table(records: Sequence[Record], figure: str) -> Optional[str]:
-    """IREE's `default` per release beside each peer, on one figure (`WALL`: the matrix's threads;
-    `CPU`: one thread's CPU time per call), each cell with the median's interval and the ratio to
-    torch eager's same figure; None without peers (or, for CPU, without any run that measured it)."""
+    """IREE's `default` per release beside each peer on one figure (`WALL` or `CPU`), with the median's
+    interval and the ratio to torch eager's; None without peers (or CPU figures)."""
     peers = {r.label.model: r for r in records if r.stage == "peer" and r.status is Status.OK}
     # Functions the peers ran: a micro-benchmark merged into the same log has no row (or column) here.
     runs = [r for r in measured_runs(records) if r.label.profile == "default" and r.label.model in peers]
@@ -51,13 +47,9 @@ def _peers_table(records: Sequence[Record], figure: str) -> Optional[str]:
         results = peers[model].metric.of(PeerMetrics).peers
         eager_entry = results.get("eager")
         eager = runs_view.median(eager_entry.get(figure)) if isinstance(eager_entry, Mapping) else None
-        mine = {r.label.compiler: r for r in runs if r.label.model == model}
-        ran = {v: mine[v].metric.of(RunMetrics) for v in releases if v in mine}
-        intervals = [
-            (ran[v].latency_interval if figure == WALL else ran[v].cpu_interval) if v in ran else None
-            for v in releases
-        ]
-        iree = [_with_interval(interval, eager) for interval in intervals]
+        mine = {r.label.compiler: r.metric.of(RunMetrics) for r in runs if r.label.model == model}
+        interval = {v: m.latency_interval if figure == WALL else m.cpu_interval for v, m in mine.items()}
+        iree = [_with_interval(interval.get(v), eager) for v in releases]
         rows.append([model, *iree, *(_peer_cell(results.get(name), eager, figure) for name in known)])
     return github_table(rows, ["model", *(f"IREE {v}" for v in releases), *known])
 
@@ -77,8 +69,7 @@ def render_performance(latest: Iterable[Record]) -> list[str]:
 
 
 def render_cpu_performance(latest: Iterable[Record]) -> list[str]:
-    """The same comparison on the figure load moves least: one thread's CPU time per call, IREE's
-    `local-sync` run beside each peer run on one thread (only where the records carry it)."""
+    """The same comparison on one thread's CPU time per call, the figure load moves least."""
     latest = list(latest)
     return _titled(
         _peers_table(latest, CPU),
@@ -119,9 +110,7 @@ def _peer_cell(entry: Any, eager: Optional[float], figure: str = WALL) -> str:
 
 
 def render_emulated(latest: Iterable[Record]) -> list[str]:
-    """Runs under qemu-user, apart: they say a module works on that CPU, not how fast a board is.
-    Each shows the emulator's CPU time per call where the record has it (BOARDS.md's figure), else
-    its wall time marked so."""
+    """Runs under qemu-user, apart: they say a module works on that CPU, not how fast a board is."""
     rows = [
         [
             r.label.model,
@@ -148,10 +137,8 @@ def render_emulated(latest: Iterable[Record]) -> list[str]:
 
 
 def render_other_cpus(latest: Iterable[Record]) -> list[str]:
-    """The reference functions built for another CPU than this host (a built-in profile with a named
-    target CPU, e.g. `avx2` = x86-64-v3) and timed here, beside the same release's `default` build:
-    what a user whose machine has only that ISA gets from each release. IREE picks vector tiles from
-    the target's features, so a release that is fast here can be slow there."""
+    """Reference functions built for another named target CPU and timed here, beside the same release's
+    `default`: IREE picks vector tiles from the target's features, a fast release here can be slow there."""
     records = list(latest)
     peered = {r.label.model for r in records if r.stage == "peer" and r.status is Status.OK}
     cpus = {
@@ -192,8 +179,7 @@ def render_other_cpus(latest: Iterable[Record]) -> list[str]:
 
 
 def render_all(latest: Iterable[Record], descents: Sequence[search_descent.Descent] = ()) -> list[str]:
-    """PERFORMANCE.md's lines: the CPU identity its figures are of, every section by rank (this
-    module's `OWN` and the stages', report/sections/) on that identity's records, then the others'."""
+    """PERFORMANCE.md's lines: every section by rank on this CPU identity's records, then the others'."""
     everything = list(latest)
     view = identities.split(everything)
     return (
@@ -217,8 +203,7 @@ def _identity_lines(view: identities.Split, records: Sequence[Record]) -> list[s
 
 
 def render_other_identities(view: identities.Split) -> list[str]:
-    """Timed figures of other CPUs, each only as a ratio within its own identity's records: IREE's
-    `default` over torch eager (the export's) per function and release."""
+    """Other CPUs' figures, each only as IREE's `default` over its own torch eager time."""
     if not view.others:
         return []
     lines = [
@@ -262,7 +247,7 @@ def write_performance(results: results_folder.Results, out: Path) -> list[str]:
 def _own(
     name: str, rank: int, title: str, stages: tuple[str, ...], render: Callable[[Iterable[Record]], list[str]]
 ) -> Section:
-    return Section(name, Document.PERFORMANCE, rank, title, stages, lambda v: render(v.records))
+    return Section(name, Document.PERFORMANCE, rank, title, stages, on_records(render))
 
 
 # PERFORMANCE.md's sections no stage owns, and the ranks the stages' are placed between (report/sections/:

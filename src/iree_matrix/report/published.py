@@ -1,83 +1,45 @@
-"""A run's report beside the published figures: "my MobileNetV2 took 41 ms on 3.13.0 — the README
-says 16.6 ms; is my machine slow, or IREE?". Absolute times of two CPU identities say nothing of
-each other (a Zen 5 has twice a Zen 4's FMA throughput under one model name), so the section
-relates them through ratios each taken in its own run: IREE over torch eager on the same machine.
-Pure: this run's records and the published ones in, Markdown lines out.
-"""
+"""A run's report beside the published figures. Absolute times of two CPU identities say nothing of
+each other, so the section relates them through ratios each taken in its own run: IREE over torch
+eager on the same machine."""
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Optional
+from collections.abc import Mapping, Sequence
 
 from iree_matrix.core import formats
 from iree_matrix.core.model.metrics.export import ExportMetrics
 from iree_matrix.core.model.metrics.peer import PeerMetrics
 from iree_matrix.core.model.metrics.run import RunMetrics
-from iree_matrix.core.model.metrics_view import Timed
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.findings import identities, runs_view
 from iree_matrix.report.markdown import github_table
 
-# The published speed figures a run relates its own to when none were made on its CPU identity:
-# a bench whose every timed record names its CPU (Intel family 6 model 167, LLVM rocketlake), the log
-# the wheel carries (pyproject.toml). The earlier results/bench named only "AMD EPYC" and is archived
-# (results/archive/README.md). Every published `bench*` set is a candidate when the report renders
-# from a checkout: the one of this machine's identity is preferred.
+# The published figures a run relates its own to when none were made on its CPU identity (the log the
+# wheel carries); from a checkout every `bench*` set is a candidate, this machine's identity preferred.
 PUBLISHED_SET = "bench-rocketlake"
 BENCH_SETS = "bench*"
 TITLE = "Your machine and the published figures"
 
 
-def _ms(value: Optional[float]) -> str:
-    return formats.duration_ms(value) if value is not None else "—"
-
-
-def _default_runs(records: Iterable[Record]) -> dict[tuple[str, str], Record]:
-    """(function, release) -> the native `default` run on its own runtime and default driver."""
-    own = [r for r in runs_view.measured_runs(records) if r.label.profile == "default" and not r.label.device]
-    return {(r.label.model, r.label.compiler): r for r in own}
-
-
-@dataclasses.dataclass(frozen=True)
-class _Side:
-    """One machine's figures of a function on a release, by one signal: IREE's and torch eager's one
-    thread's CPU time per call (wall times are not compared: a loaded sitting saw a row read 0.63x on wall
-    time and 2.36x slower on CPU time)."""
-
-    cpu: float
-    eager_cpu: float
-
-    @property
-    def cpu_ratio(self) -> float:
-        return self.cpu / self.eager_cpu
-
-
-def _sides(records: Sequence[Record]) -> dict[tuple[str, str], _Side]:
-    """(function, release) -> its figures, where both IREE and eager have one thread's CPU time.
-    Torch eager's come from the export stage, which every run has (the same stage on both sides),
-    else from the peer stage. The two measure alike (MobileNetV2 eager, one thread, quiet, the same
-    helper in each stage's venv: 12.6 and 12.9 ms); where they differed here (12.4 against 14.8 ms)
-    the sittings did — a bench's peers ran while other work kept the other core busy."""
+def _sides(records: Sequence[Record]) -> dict[tuple[str, str], tuple[float, float]]:
+    """(function, release) -> IREE's and torch eager's one-thread CPU time per call, where both have
+    one (wall times are not compared: a loaded sitting read 0.63x on wall time and 2.36x slower on CPU
+    time); eager's from the export stage, which every run has, else from the peer stage (they agree)."""
     peers = {r.label.model: r for r in records if r.stage == "peer" and r.status is Status.OK}
     exports = {r.label.model: r for r in records if r.stage == "export" and r.status is Status.OK}
+    own = [r for r in runs_view.measured_runs(records) if r.label.profile == "default" and not r.label.device]
     found = {}
-    for (function, release), run in _default_runs(records).items():
+    for (function, release), run in {(r.label.model, r.label.compiler): r for r in own}.items():
         cpu = run.metric.of(RunMetrics).cpu_time
         entry = peers[function].metric.of(PeerMetrics).peers.get("eager") if function in peers else None
-        eager_cpu: Optional[float] = None
-        if function in exports:
-            eager_cpu = (exports[function].metric.of(ExportMetrics).eager_cpu or _NONE).median
+        eager = exports[function].metric.of(ExportMetrics).eager_cpu if function in exports else None
+        eager_cpu = eager.median if eager is not None else None
         if eager_cpu is None and isinstance(entry, Mapping) and entry.get("status") == "ok":
             eager_cpu = runs_view.median(entry.get("cpu_ms"))
         if cpu is None or not cpu.median or not eager_cpu:
             continue
-        found[(function, release)] = _Side(cpu.median, eager_cpu)
+        found[(function, release)] = (cpu.median, eager_cpu)
     return found
-
-
-_NONE = Timed(None)
 
 
 def render_against_published(
@@ -86,18 +48,19 @@ def render_against_published(
     here_view, there_view = identities.split(records), identities.split(published)
     here, there = _sides(here_view.mine), _sides(there_view.mine)
     rows = []
-    for key in sorted(here.keys() & there.keys()):
-        function, release = key
-        mine, theirs = here[key], there[key]
+    for (function, release), (cpu, eager) in sorted(here.items()):
+        if (theirs := there.get((function, release))) is None:
+            continue
+        mine, published_ratio = cpu / eager, theirs[0] / theirs[1]
         rows.append(
             [
                 function,
                 release,
-                _ms(mine.cpu),
-                _ms(mine.eager_cpu),
-                _eager_words(mine.cpu_ratio),
-                _eager_words(theirs.cpu_ratio),
-                formats.ratio(mine.cpu_ratio / theirs.cpu_ratio),
+                formats.duration_ms(cpu),
+                formats.duration_ms(eager),
+                _eager_words(mine),
+                _eager_words(published_ratio),
+                formats.ratio(mine / published_ratio),
             ]
         )
     if not rows:

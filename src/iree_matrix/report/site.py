@@ -1,25 +1,17 @@
-"""`results/site/`: the published answers as static pages a person would rather look at.
-
-Self-contained and offline: every figure is a matplotlib SVG inlined in its page (report/figures.py:
-no script, no CDN, works from `file://`), with one stylesheet beside the pages. Heatmap cells carry
-the cell's status and the tool's own words as an SVG `<title>` (shown on hover) and the evidence job
-id. Nothing is derived or worded here: the windows, "Which release should I use?", the regressions and
-the identical exports are compat.json's document (findings/compat.py) in findings/wording.py's words,
-exactly as COMPATIBILITY.md and `query` print them; a section's, a GPU's, an exporter's and an
-answer's page is rendered by the module that renders its Markdown.
-
-Rendering is deterministic (fixed SVG hash salt, no dates), so re-rendering the same records gives
-the same bytes.
-"""
+"""`results/site/`: the published answers as static pages, self-contained and offline (every figure
+a matplotlib SVG inlined in its page, report/figures.py; one stylesheet beside them). Nothing is
+derived or worded here: the answers are compat.json's document in findings/wording.py's words, and a
+section's, a GPU's, an exporter's and an answer's page is rendered by the module of its Markdown."""
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from iree_matrix.core import excerpts, formats
 from iree_matrix.core.atomic_files import write_atomically
@@ -46,9 +38,6 @@ STYLE = "style.css"
 # The packages an environment's row shows (by name prefix), beside the peers' own (matrix/peers.py):
 # the ONNX form's exporter and compiler have `onnx` too.
 _SHOWN_PACKAGES = ("iree", "torch", "onnx", "transformers", "numpy")
-
-
-# --- pages ----------------------------------------------------------------------------------------
 
 
 def _page(title: str, body: Sequence[str], depth: int = 0) -> str:
@@ -81,8 +70,7 @@ def _ms(value: Optional[float]) -> str:
 
 @dataclasses.dataclass(frozen=True)
 class Site:
-    """The records of one results directory, indexed once for every page, and the answers derived
-    from them once (`answers`: compat.json's document)."""
+    """The records of one results directory and the answers derived from them, once for every page."""
 
     records: tuple[Record, ...]
     runs: runs_view.Runs
@@ -113,8 +101,7 @@ def _state(record: Record) -> str:
 
 
 def _words(record: Record) -> str:
-    """A cell's hover text: which stage, its outcome and the tool's telling line (without any
-    machine's paths), and what to do when a known signature matches."""
+    """A cell's hover text: its stage, outcome and the tool's telling line, and what to do where known."""
     if record.status is Status.NOT_RUN:
         return f"not run: {record.blocked_by or record.message or ''}"
     # A refusal is drawn as one (_state) and said as one: never "fail".
@@ -133,12 +120,10 @@ def _words(record: Record) -> str:
 
 
 def _chain(site: Site, function: str, exporter: str, compiler: str) -> Optional[Record]:
-    """The record that says how far a cell got: its run, else its compile — or, when that was never
-    run because the cell's own export or compile failed, that failure (drawn as one, not as a cell
-    never run). A cell blocked by an environment that could not be installed stays not run."""
-    record = site.runs.same(function, exporter, compiler) or site.runs.compiles.get(
-        (function, exporter, compiler)
-    )
+    """The record that says how far a cell got: its run, else its compile, or the failure of its own
+    export or compile that kept it from running (an uninstallable environment stays not run)."""
+    key = (function, exporter, compiler)
+    record = site.runs.same(*key) or site.runs.compiles.get(key)
     if record is not None and record.status is Status.NOT_RUN:
         if release_choice.failed(cause := site.runs.index.cause(record)):
             return cause
@@ -190,8 +175,7 @@ def _windows(document: Mapping[str, Any]) -> list[str]:
 
 
 def _releases(document: Mapping[str, Any]) -> list[str]:
-    """Which release to use, per model: COMPATIBILITY.md's table, each model linked to its page, and
-    when and where the newest passing release's figures were taken."""
+    """Which release to use, per model, each model linked to its page and its figures' sitting."""
     models = document.get("models") or ()
     rows = []
     for model in models:
@@ -217,23 +201,33 @@ def _regressions(document: Mapping[str, Any]) -> list[str]:
     ]
 
 
-def _models_heatmap(site: Site) -> list[str]:
-    functions, compilers = site.runs.functions(), site.compilers()
+def _heatmap(
+    site: Site, rows: Sequence[str], chain: Callable[..., Optional[Record]], fid: str, y: str
+) -> list[str]:
+    """`rows` × compiler releases, each square the record `chain(row, compiler)` says how far it got."""
+    compilers = site.compilers()
     cells = [
-        figures.Square(f, c, _state(r), _words(r), r.job)
-        for f in functions
+        figures.Square(x, c, _state(r), _words(r), r.job)
+        for x in rows
         for c in compilers
-        if (r := _chain(site, f, site.runs.main_exporter([f]), c)) is not None
+        if (r := chain(x, c)) is not None
     ]
     if not cells:
+        return []
+    return [figures.heatmap(cells, rows, compilers, fid, xlabel="IREE compiler release", ylabel=y)]
+
+
+def _models_heatmap(site: Site) -> list[str]:
+    def chain(function: str, compiler: str) -> Optional[Record]:  # each function's main exporter
+        return _chain(site, function, site.runs.main_exporter([function]), compiler)
+
+    if not (figure := _heatmap(site, site.runs.functions(), chain, "models", "function")):
         return []
     return [
         "<h2 id=models>Every function × compiler release</h2>",
         "<p>Export → compile → run on the compiler's own runtime, outputs checked against torch "
         "(each function's main exporter).</p>",
-        figures.heatmap(
-            cells, functions, compilers, "models", xlabel="IREE compiler release", ylabel="function"
-        ),
+        *figure,
     ]
 
 
@@ -243,24 +237,10 @@ def _exporters_section(site: Site) -> list[str]:
         exporters = sorted({e for (f, e, _) in site.runs.compiles if f == function})
         if len(exporters) < 2:
             continue
-        compilers = site.compilers()
-        cells = [
-            figures.Square(e, c, _state(r), _words(r), r.job)
-            for e in exporters
-            for c in compilers
-            if (r := _chain(site, function, e, c)) is not None
-        ]
-        out += [
-            f"<h2 id=exporters-{k}>{_e(function)}: exporter × compiler</h2>",
-            figures.heatmap(
-                cells,
-                exporters,
-                compilers,
-                f"exporters-{k}",
-                xlabel="IREE compiler release",
-                ylabel="exporter",
-            ),
-        ]
+        out.append(f"<h2 id=exporters-{k}>{_e(function)}: exporter × compiler</h2>")
+        out += _heatmap(
+            site, exporters, functools.partial(_chain, site, function), f"exporters-{k}", "exporter"
+        )
     if exporter_answers.answered(site.records):
         out.append(
             '<p><a href="exporters.html">Exporter environments</a>: for each (Python, torch, '
@@ -308,15 +288,11 @@ def _model_page(site: Site, rec: release_choice.Recommendation) -> str:
             and (t := runs_view.timing(ran)) is not None
         )
         body.append(f"<h2>{_e(function)}: latency across releases</h2>")
-        if points:
-            series = [figures.Series(function, points)]
-            body.append(
-                figures.latency_plot(
-                    series, compilers, _references(site, function, exporter), f"{fid}-lat-{k}"
-                )
-            )
-        else:
+        if not points:
             body.append("<p>No release ran it correctly: nothing to plot.</p>")
+        else:
+            references, series = _references(site, function, exporter), [figures.Series(function, points)]
+            body.append(figures.latency_plot(series, compilers, references, f"{fid}-lat-{k}"))
         built = {c: m for c in compilers if (m := _compiled(site.runs.compiles.get((function, exporter, c))))}
         compile_s = {c: m.seconds for c, m in built.items() if m.seconds}
         sizes = {c: m.module_bytes / 1024 for c, m in built.items() if m.module_bytes}
@@ -484,10 +460,8 @@ def render(
     answers: Optional[Mapping[str, Any]] = None,
     results: Optional[Results] = None,
 ) -> dict[str, str]:
-    """Every page of the site, by relative path. `answers`: compat.json's document, where the caller
-    derived it (`iree-matrix report` writes compat.json from the same document); `results`: the
-    folder as the command loaded it (its published answers and paired verdicts), else the folder of
-    `source` loaded here; neither: the records' pages alone."""
+    """Every page of the site, by relative path; `answers` and `results` as the caller derived and
+    loaded them (else from `source`'s folder; neither: the records' pages alone)."""
     from iree_matrix.report import answers as answer_page
     from iree_matrix.report import boards
 
@@ -499,8 +473,7 @@ def render(
         "environments.html": _environments_page(site),
     }
     if boards.has_boards(records):  # the Pi Zero / Pi 4 answer, linked from the index
-        title = "Which IREE release runs my model on the Pi Zero / Pi 4 / Pi 3?"
-        _linked(pages, "boards.html", title, boards.html_body(records, figures.MARKS["timeout"]))
+        _linked(pages, "boards.html", boards.PAGE, boards.html_body(records, figures.MARKS["timeout"]))
     for rec in release_choice.recommendations(site.runs):
         pages[page_name(rec.model)] = _model_page(site, rec)
     if found := exporter_answers.answered(site.records):
@@ -522,8 +495,7 @@ def render(
 
 
 def section_pages(records: Sequence[Record]) -> list[tuple[sections.Section, list[str]]]:
-    """The stages' sections (report/sections/) that have a page on the site and something to show
-    in `records` (the newest of each job): each with its page's body."""
+    """The stages' sections with a site page and something to show in `records`, with its body."""
     view = sections.View.of(records)
     found = [(s, s.page(view)) for s in sections.ordered() if s.page is not None]
     return [(section, body) for section, body in found if body]
@@ -576,8 +548,7 @@ def write(
     answers: Optional[Mapping[str, Any]] = None,
     results: Optional[Results] = None,
 ) -> Path:
-    """Render the site of `results_path` into `out_dir` (pages no longer produced are removed);
-    `records`, `answers` and `results` as the caller read and derived them (see `render`)."""
+    """Render the site of `results_path` into `out_dir`, removing pages no longer produced."""
     results = results or results_folder.load(Path(results_path).parent)
     pages = render(results.records if records is None else records, Path(results_path), answers, results)
     out_dir = Path(out_dir)

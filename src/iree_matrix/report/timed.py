@@ -13,9 +13,8 @@ WALL, CPU = "latency_ms", "cpu_ms"  # the two figures the peers table is drawn o
 
 
 def peers_ran(records: Iterable[Record]) -> tuple[str, ...]:
-    """The peers these records' peer stages ran, in the peers' order: the tables' columns and the
-    names the prose lists. A peer no record ran is not a column of empty cells, so a peer added to
-    scripts/peer_frameworks/ changes no published document until a run times it."""
+    """The peers these records ran, in the peers' order: a peer no record ran gets no column, so adding
+    one changes no published document until a run times it."""
     ran = (
         name
         for r in records

@@ -1,12 +1,7 @@
 """A run's own report, first: what to take for each function it ran — the one answer `query model`
-gives (findings/advice.py `answer`): the release, the exact `iree-compile` flags, the speed-up over
-`default` and the ratio to the best peer from one paired sitting, and the CPU identity it was measured
-on, marked NEAREST when it is not this CPU. One best per function: the report names no other.
-
-`first_screen` is the same answers as the report's first lines, above its legend: each function's
-pick, its exact flags and how to make the MLIR they compile (an export variant's, `@decomposed`, is
-not the model's own export). Pure: the answers chosen for this machine (by the caller) in, Markdown
-lines out."""
+gives (findings/advice.py `answer`), marked NEAREST when measured on another CPU identity — and
+(`first_screen`) the same answers as the report's first lines, with the exact flags and how to make
+the MLIR they compile."""
 
 from __future__ import annotations
 
@@ -53,25 +48,21 @@ def lines(
     advised: Sequence[advice.Chosen],
     models: Sequence[str],
     tool: str,
-    arguments: Optional[Mapping[str, str]] = None,
+    arguments: Mapping[str, str],
 ) -> list[str]:
-    """The answer for each of `models` (as the run names them; `arguments` how a command takes a
-    user's model), from `advised` (one answer per model, this CPU's or the nearest identity's);
-    `tool` the command that runs iree-matrix where the reader is."""
+    """The answer for each of `models` from `advised`; `arguments`: how a command names a user's model."""
     if not models:
         return []
-    arguments = arguments or {}
     rows, unanswered = [], []
     for model in models:
         if (chosen := _of(advised, model)) is None:
             unanswered.append(arguments.get(model, model))
             continue
         for a in (a for a in chosen.advice if a.model == model):
-            name = advice.display_name(a)
             config = "`default` flags" if a.config == "default" else f"`{a.config}`"
             rows.append(
                 [
-                    name,
+                    advice.display_name(a),
                     f"IREE {a.release} {config}",
                     formats.duration_ms(a.ms) if a.ms else "–",
                     advice.speedup_text(a.over_default, "`default`"),
@@ -114,15 +105,14 @@ def lines(
 
 
 def first_screen(advised: Sequence[advice.Chosen], models: Sequence[str], tool: str) -> list[str]:
-    """The report's first lines, above its legend: for each of `models` with an answer, its pick in
-    one comment line (release, configuration, speed-up over `default`, where it was measured), how
-    to make the MLIR it compiles, and the exact `iree-compile` line; the table under `TITLE` says
-    the rest (every ratio, the sitting)."""
+    """The report's first lines: per model with an answer, its pick in one comment line, how to make
+    the MLIR it compiles, and the exact `iree-compile` line."""
     block: list[str] = []
     for model in models:
-        chosen = _of(advised, model)
-        for a in (a for a in chosen.advice if a.model == model) if chosen is not None else ():
-            where = a.identity.short if chosen is not None and chosen.here else f"NEAREST: {a.identity.short}"
+        if (chosen := _of(advised, model)) is None:
+            continue
+        for a in (a for a in chosen.advice if a.model == model):
+            where = a.identity.short if chosen.here else f"NEAREST: {a.identity.short}"
             speed = advice.speedup_text(a.over_default, "`default`")
             if a.config == "default":  # no pick beat it in the sitting
                 speed = "no pick faster beyond noise"
@@ -146,9 +136,8 @@ def first_screen(advised: Sequence[advice.Chosen], models: Sequence[str], tool: 
 
 
 def export_text(a: advice.Advice) -> str:
-    """How to make the MLIR `a`'s flags compile: the export worker's command for its model, and for an
-    export variant (`@decomposed+…`, search.py) the variant's model, which is not the model's own
-    export (Whisper's encoder with attention decomposed before it reaches IREE)."""
+    """How to make the MLIR `a`'s flags compile; for an export variant (`@decomposed+…`) the variant's
+    model, which is not the model's own export."""
     from iree_matrix.matrix import export_recipes, models
 
     variant = Config.parse(a.config).variant

@@ -1,18 +1,11 @@
 """The documents' sections, each registered with its rank: COMPATIBILITY.md and PERFORMANCE.md render
 every section of theirs by rank and nothing else (`render`), so a section's place is its number.
 
-A section a stage owns is a module in this package: `firmware.py` is COMPATIBILITY.md's "Bare-metal
-Cortex-M firmware", `ops_across_releases.py` PERFORMANCE.md's "Ops across releases". A newcomer who reads a
-heading in a document finds its code by the file's name, beside the other sections, and a stage's
-module stays free of Markdown (stages/ sits below report/ in the layers). The sections no stage owns
-are each document's own (`OWN` in compatibility.py and performance.py), registered the same way.
-
-A section module declares `SECTION`: its name, the document it belongs to, its rank there, the stages
-whose records it shows (`iree-matrix show JOB` names the sections of a job's stage) and its render
-over a `View` of the records; with a `page`, the site gives it a page of its own linked from the
-index. A new stage's section is its module here and nothing else is edited (CONTRIBUTING.md, "Adding
-a stage"). A module without `SECTION` is a part another section renders (`instructions.py`: a
-subsection of the ops across releases)."""
+A section a stage owns is a module here declaring `SECTION` (its name, document, rank, the stages whose
+records it shows, its render over a `View`, and optionally a site `page`): a reader finds a heading's
+code by its file name, and a new stage adds its module and edits nothing else. A document's sections
+no stage owns are its `OWN` (compatibility.py, performance.py). A module without `SECTION` is a part
+another section renders (`instructions.py`)."""
 
 from __future__ import annotations
 
@@ -37,12 +30,9 @@ class Document(enum.Enum):
 
 @dataclasses.dataclass(frozen=True)
 class Setting:
-    """What a document is rendered for beyond its records (COMPATIBILITY.md's): the pipeline's stages
-    in order (failures are listed in it); whether it is a run's own report (`own`: this machine's
-    figures first, with the one answer per model `query model` gives here, `advised`, and the
-    published figures its own are related to, `published` from the set `published_name`); the command
-    that runs the tool where the reader is (`tool`); and the answers derived once from the records
-    (`answers`: compat.json's document), which the sections word as the site and `query` do."""
+    """What a document is rendered for beyond its records: the stages' order, whether it is a run's own
+    report (with the answers `advised` here and the `published` figures it relates to), the `tool`
+    command, and the answers derived once (compat.json's document)."""
 
     stage_order: tuple[str, ...] = ()
     own: bool = False
@@ -55,8 +45,7 @@ class Setting:
 
 @dataclasses.dataclass(frozen=True)
 class View:
-    """What a section renders from: the newest record of each job its document shows (PERFORMANCE.md: one CPU
-    identity's), the flag search's own account of its descents (`search.json`) and the document's setting."""
+    """What a section renders from: its document's newest records, the search's descents, the setting."""
 
     records: tuple[Record, ...]
     descents: tuple[Descent, ...] = ()
@@ -79,13 +68,17 @@ class View:
 
     @functools.cached_property
     def answers(self) -> Mapping[str, Any]:
-        """The answers derived from the records (compat.json's document): the setting's, where the
-        caller derived them already (a report writes compat.json from the same document)."""
+        """The answers derived from the records (compat.json's document), the setting's where given."""
         given = self.setting.answers
         return given if given is not None else compat.derive(self.records)
 
 
 Lines = Callable[[View], list[str]]
+
+
+def on_records(render: Callable[[Iterable[Record]], list[str]]) -> Lines:
+    """A section's render that reads the view's records alone."""
+    return lambda view: render(view.records)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -101,8 +94,7 @@ class Section:
 
 @functools.cache
 def ordered() -> tuple[Section, ...]:
-    """Every section of this package and of kernel/report/ (the kernel's, kept with the kernel), by
-    document and rank."""
+    """Every section of this package and of kernel/report/, by document and rank."""
     found = []
     for package in (__name__, "iree_matrix.kernel.report"):
         for info in pkgutil.iter_modules(importlib.import_module(package).__path__):

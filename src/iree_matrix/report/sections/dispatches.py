@@ -4,6 +4,7 @@ each executable benchmarked on its own, the slowest side by side across releases
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Optional
 
@@ -13,7 +14,7 @@ from iree_matrix.core.model.metrics.dispatches import DispatchesMetrics
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.findings import runs_view
 from iree_matrix.report.markdown import github_table
-from iree_matrix.report.sections import Document, Section
+from iree_matrix.report.sections import Document, Section, on_records
 
 TITLE = "Top dispatches"  # each model's heading: the title, the model, its arch and profile
 
@@ -86,13 +87,12 @@ def _row(op: Op, cells: Sequence[Optional[Mapping[str, Any]]]) -> list[str]:
 
 def _occurrences(dispatches: Sequence[Mapping[str, Any]]) -> dict[Op, Mapping[str, Any]]:
     """op -> entry, with repeats of the same op numbered in IREE's dispatch order."""
-    ordered = sorted(dispatches, key=lambda d: _ordinal(d.get("name", "")))
-    seen: dict[str, int] = {}
+    seen: Counter[str] = Counter()
     table = {}
-    for entry in ordered:
+    for entry in sorted(dispatches, key=lambda d: _ordinal(d.get("name", ""))):
         op = entry.get("op", "")
-        table[(op, seen.get(op, 0))] = entry
-        seen[op] = seen.get(op, 0) + 1
+        table[(op, seen[op])] = entry
+        seen[op] += 1
     return table
 
 
@@ -102,10 +102,5 @@ def _ordinal(name: str) -> int:
 
 
 SECTION = Section(
-    name="dispatches",
-    document=Document.PERFORMANCE,
-    rank=90,
-    title=TITLE,
-    stages=("dispatches",),
-    render=lambda view: render_dispatches(view.records),
+    "dispatches", Document.PERFORMANCE, 90, TITLE, ("dispatches",), on_records(render_dispatches)
 )

@@ -11,8 +11,9 @@ from iree_matrix.core import formats
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.findings import runs_view
+from iree_matrix.iree import targets
 from iree_matrix.report.markdown import github_table
-from iree_matrix.report.sections import Document, Section
+from iree_matrix.report.sections import Document, Section, on_records
 from iree_matrix.source_builds import cortex_m
 
 TITLE = "Bare-metal Cortex-M firmware"
@@ -64,8 +65,6 @@ def firmware_section(records: Iterable[Record]) -> list[str]:
 
 
 def _bare_metal(arch: str) -> bool:
-    from iree_matrix.iree import targets
-
     try:
         return targets.parse(arch).arch.bare_metal
     except targets.UnknownTarget:
@@ -124,11 +123,4 @@ def _of(used: Any, limit: Any) -> str:
     return formats.size(used) + share
 
 
-SECTION = Section(
-    name="firmware",
-    document=Document.COMPATIBILITY,
-    rank=120,
-    title=TITLE,
-    stages=("run",),
-    render=lambda view: firmware_section(view.records),
-)
+SECTION = Section("firmware", Document.COMPATIBILITY, 120, TITLE, ("run",), on_records(firmware_section))

@@ -18,10 +18,8 @@ Counted = dict[str, dict[str, Record]]  # function -> release -> its instruction
 
 
 def render_instructions(runs: runs_view.Runs, versions: Sequence[str]) -> list[str]:
-    """Instructions per call per function and release (callgrind, stages/instructions.py), and
-    where both releases of a consecutive pair had quiet timings of the counted module itself, the
-    instruction ratio beside the time ratio: whether the noise-free signal agrees with the clock.
-    Never the `default` build's timing: it is another program (`runs_view.Runs.instructions`)."""
+    """Instructions per call per function and release (callgrind), and beside consecutive releases'
+    quiet timings of the counted build, whether the noise-free signal agrees with the clock."""
     if not (table := _counted(runs)):
         return []
     shown = [v for v in versions if any(v in cells for cells in table.values())]
@@ -65,8 +63,7 @@ def _counted(runs: runs_view.Runs) -> Counted:
 
 
 def _render_pairs(runs: runs_view.Runs, table: Counted) -> list[str]:
-    """Consecutive releases whose counted build had quiet timings on both: the time ratio beside the
-    instruction ratio; the pairs where either moved beyond noise, with the quiet ones summed up."""
+    """Consecutive releases' time ratio beside their instruction ratio, where both had quiet timings."""
     pairs: list[list[str]] = []
     quiet_pairs: list[list[str]] = []
     for function, cells in sorted(table.items()):
@@ -99,8 +96,7 @@ def _render_pairs(runs: runs_view.Runs, table: Counted) -> list[str]:
 
 
 def _pairs(runs: runs_view.Runs, function: str, cells: dict[str, Record]) -> list[tuple[list[str], bool]]:
-    """A function's consecutive counted releases with quiet timings on both: each pair's row, and
-    whether either ratio moved beyond noise."""
+    """A function's consecutive counted releases with quiet timings: each pair's row, and if it moved."""
     figures = {v: n for v, r in cells.items() if (n := release_regressions.counted(r))}
     present = [v for v in runs_view.sorted_versions(cells) if figures.get(v)]
     found = []

@@ -19,7 +19,7 @@ from iree_matrix.findings.runs_view import measured_runs
 from iree_matrix.iree import opkinds
 from iree_matrix.matrix import peers as peer_registry
 from iree_matrix.report.markdown import github_table
-from iree_matrix.report.sections import Document, Section
+from iree_matrix.report.sections import Document, Section, on_records
 from iree_matrix.report.sections.roofline import percent
 
 TITLE = "Where the time goes: op kinds in IREE and in the peers"
@@ -43,8 +43,7 @@ _INTRO = (
 
 @dataclasses.dataclass(frozen=True)
 class _Machine:
-    """What every function's table reads besides its run: the passed peers by function, and the
-    machine's FMA peak with each function's FLOPs (the roofline's), for the fraction beside a kind."""
+    """What every function's table reads besides its run: the passed peers, the FMA peak, the FLOPs."""
 
     peers: Mapping[str, Record]
     peak: Optional[roofline.Peak]
@@ -61,9 +60,8 @@ class _Machine:
 
 
 def render_op_kinds(latest: Iterable[Record]) -> list[str]:
-    """Per function and IREE version with an in-context dispatch profile: time per op kind in IREE,
-    torch eager and ONNX Runtime, and — where IREE trails the best peer by more than 1.2x — the
-    kinds that account for the gap."""
+    """Per function and IREE version with an in-context profile: time per op kind in IREE and the peers,
+    and where IREE trails the best peer by more than `TRAILS`, the kinds that account for the gap."""
     records = list(latest)
     if not (runs := [r for r in measured_runs(records) if r.metric.of(RunMetrics).op_profile is not None]):
         return []
@@ -91,15 +89,14 @@ def _order(r: Record) -> tuple[str, tuple[int, Any], str]:
 
 
 def _function(run: Record, iree_kinds: dict[str, float], machine: _Machine) -> list[str]:
-    """One run's table: its time per op kind beside the profiled peers', its verdict against the best
-    peer, and its slowest dispatches."""
+    """One run's table: time per op kind beside the profiled peers', its verdict, slowest dispatches."""
     unit, compiler, iree_ms = run.label.model, run.label.compiler, run.metric.of(RunMetrics).latency_median
     peer = machine.peers.get(unit)
     results = peer.metric.of(PeerMetrics).peers if peer is not None else {}
     timed = {
         n: v
         for n, e in results.items()
-        if isinstance(e, Mapping) and e.get("status") == "ok" and (v := _median(e))
+        if isinstance(e, Mapping) and e.get("status") == "ok" and (v := runs_view.median(e.get("latency_ms")))
     }
     columns: dict[str, dict[str, float]] = {f"IREE {compiler}": iree_kinds}
     for name, framework in peer_registry.op_profiled().items():  # {peer: its op vocabulary}
@@ -168,15 +165,6 @@ def _unprofiled(why: Mapping[str, str]) -> list[str]:
     ]
 
 
-def _median(metrics: Any) -> Optional[float]:
-    return runs_view.median(metrics.get("latency_ms")) if isinstance(metrics, Mapping) else None
-
-
 SECTION = Section(
-    name="op_kinds",
-    document=Document.PERFORMANCE,
-    rank=50,
-    title=TITLE,
-    stages=("run", "peer", "flops", "peak"),
-    render=lambda view: render_op_kinds(view.records),
+    "op_kinds", Document.PERFORMANCE, 50, TITLE, ("run", "peer", "flops", "peak"), on_records(render_op_kinds)
 )

@@ -10,16 +10,15 @@ from iree_matrix.core.formats import duration_ms as _ms
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.findings import release_regressions, runs_view
 from iree_matrix.report.markdown import github_table
-from iree_matrix.report.sections import Document, Section
+from iree_matrix.report.sections import Document, Section, on_records
 from iree_matrix.report.sections.instructions import MIN_RELEASES, render_instructions
 
 TITLE = "Ops across releases"
 
 
 def render_ops(latest: Iterable[Record]) -> list[str]:
-    """Per function measured across many compiler releases (the `ops` micro-benchmarks, each on its
-    own release's runtime, profile default): median ms per release, and the regressions beyond noise
-    between consecutive releases (release_regressions.regressions, the same rule as COMPATIBILITY.md)."""
+    """The `ops` micro-benchmarks' median per release, and the regressions beyond noise between
+    consecutive releases (the same rule as COMPATIBILITY.md)."""
     runs = runs_view.Runs.of(list(latest))
     if not (table := _timed(runs)):
         return []
@@ -45,8 +44,7 @@ def render_ops(latest: Iterable[Record]) -> list[str]:
 
 
 def _timed(runs: runs_view.Runs) -> dict[str, dict[str, str]]:
-    """Per function timed on at least `MIN_RELEASES` releases (its main exporter's module, each on
-    its own release's runtime): each release's median, `~` where noisy."""
+    """Per function timed on `MIN_RELEASES` releases or more (own runtimes): medians, `~` where noisy."""
     table: dict[str, dict[str, str]] = {}
     for function in runs.functions():
         exporter = runs.main_exporter([function])
@@ -79,10 +77,5 @@ def _slower(runs: runs_view.Runs, table: Mapping[str, object]) -> list[str]:
 
 
 SECTION = Section(
-    name="ops_across_releases",
-    document=Document.PERFORMANCE,
-    rank=80,
-    title=TITLE,
-    stages=("run", "instructions"),
-    render=lambda view: render_ops(view.records),
+    "ops_across_releases", Document.PERFORMANCE, 80, TITLE, ("run", "instructions"), on_records(render_ops)
 )

@@ -10,7 +10,7 @@ from iree_matrix.core import formats
 from iree_matrix.core.model.results import Record
 from iree_matrix.findings import roofline
 from iree_matrix.report.markdown import github_table
-from iree_matrix.report.sections import Document, Section
+from iree_matrix.report.sections import Document, Section, on_records
 
 TITLE = "Roofline: GFLOP/s and fraction of this machine's peak"
 
@@ -85,10 +85,5 @@ def render_roofline(latest: Iterable[Record]) -> list[str]:
 
 
 SECTION = Section(
-    name="roofline",
-    document=Document.PERFORMANCE,
-    rank=30,
-    title=TITLE,
-    stages=("flops", "peak", "run", "peer"),
-    render=lambda view: render_roofline(view.records),
+    "roofline", Document.PERFORMANCE, 30, TITLE, ("flops", "peak", "run", "peer"), on_records(render_roofline)
 )

@@ -4,6 +4,7 @@ only where it beats `default` beyond noise, each knob alone per release, and eac
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Optional
 
@@ -32,9 +33,8 @@ def _any_judged(table: Mapping[tuple[str, str], Sequence[search.Effect]]) -> boo
 
 
 def render_search(latest: Iterable[Record], descents: Sequence[search_descent.Descent] = ()) -> list[str]:
-    """The flag search: per function and IREE version, each knob's measured effect against
-    `default` (median with its 90 % interval), and the best configuration only where it beats
-    `default` beyond noise; with the search's own account (`search.json`), each descent's walk."""
+    """Per function and IREE version, each knob's effect against `default`, the best configuration only
+    where it beats `default` beyond noise, and each descent's walk (`search.json`)."""
     latest = list(latest)
     table = search.effects(search.candidates(latest))
     if not _any_judged(table):
@@ -113,9 +113,7 @@ def _best_row(
     result: Optional[str],
     peer: Optional[tuple[str, float]],
 ) -> Optional[list[str]]:
-    """A function's best configuration on a release against `default` (None without `default`):
-    its speed-up, the wall-time check, the naive build's and the best peer's, and the knobs that were
-    faster alone or failed."""
+    """A function's best configuration on a release against `default` (None without `default`)."""
     if (base := next((e for e in effects if e.candidate.name == search.BASELINE), None)) is None:
         return None
     top = _recommended(effects, result)
@@ -169,12 +167,8 @@ def _best_peers(records: Sequence[Record]) -> dict[str, tuple[str, float]]:
 def _gap(peer: Optional[tuple[str, float]], best: search.Candidate) -> list[str]:
     """[the best peer and its median, the best configuration's median over the peer's]: both on one
     thread's CPU time, so only when the search's figure was CPU time too."""
-    if (
-        peer is None
-        or best.record is None
-        or best.record.metric.of(RunMetrics).cpu_interval is None
-        or best.interval is None
-    ):
+    cpu = best.record.metric.of(RunMetrics).cpu_interval if best.record is not None else None
+    if peer is None or cpu is None or best.interval is None:
         return ["", ""]
     name, median = peer
     return [f"{name} {_ms(median)}", formats.ratio(best.interval.median / median)]
@@ -198,7 +192,7 @@ _KNOB_VERDICTS = ("faster", "slower", "within noise", "same module", "fails", "s
 def _render_knobs(table: Mapping[tuple[str, str], Sequence[search.Effect]]) -> list[str]:
     """Each knob alone, per release: on how many functions it was faster, slower, within noise, the same
     module (a null knob: not timed), failing or skipped, and its median speed-up over those it changed."""
-    counts: dict[tuple[str, str], dict[str, int]] = {}
+    counts: dict[tuple[str, str], Counter[str]] = {}
     ratios: dict[tuple[str, str], list[float]] = {}
     for (_, compiler), effects in table.items():
         for e in effects:
@@ -208,8 +202,7 @@ def _render_knobs(table: Mapping[tuple[str, str], Sequence[search.Effect]]) -> l
             key = (e.candidate.name, compiler)
             verdict = "fails" if e.verdict == "mismatch" else e.verdict.partition(",")[0]
             verdict = "same module" if verdict == stats.SAME_MODULE else verdict
-            counts.setdefault(key, {}).setdefault(verdict, 0)
-            counts[key][verdict] += 1
+            counts.setdefault(key, Counter())[verdict] += 1
             if e.ratio and verdict in ("faster", "slower", "within noise"):
                 ratios.setdefault(key, []).append(e.ratio)
     if not counts:
@@ -241,16 +234,14 @@ def _render_knobs(table: Mapping[tuple[str, str], Sequence[search.Effect]]) -> l
 
 
 def _over(naive: Optional[search.Candidate], best: search.Candidate) -> str:
-    """The naive build's median over the best's, when both were timed (the last sitting times them
-    side by side)."""
+    """The naive build's median over the best's, when both were timed."""
     if naive is None or naive.interval is None or best.interval is None or best.interval.median <= 0:
         return ""
     return formats.ratio(naive.interval.median / best.interval.median)
 
 
 def _render_descents(descents: Sequence[search_descent.Descent]) -> list[str]:
-    """Each descent's walk as the search took it (a step only when a paired comparison called the
-    challenger faster), why it stopped, and what its batches left out."""
+    """Each descent's walk (a step only where a paired comparison called it faster), stop, left out."""
     if not descents:
         return []
     rows = [
@@ -275,10 +266,10 @@ def _interval(interval: Any) -> str:
 
 
 SECTION = Section(
-    name="search",
-    document=Document.PERFORMANCE,
-    rank=60,
-    title=TITLE,
-    stages=("compile", "run", "peer"),
-    render=lambda view: render_search(view.records, view.descents),
+    "search",
+    Document.PERFORMANCE,
+    60,
+    TITLE,
+    ("compile", "run", "peer"),
+    lambda view: render_search(view.records, view.descents),
 )

@@ -1,7 +1,5 @@
-"""PERFORMANCE.md's "Flag search: the fastest correct IREE profile per model and version": per model,
-architecture and IREE version, every profile's compile and run (`iree-matrix tune`) and the fastest
-correct one. Only where no flag search judged the profiles (`search.py`): this table picks the
-fastest median, noise or not."""
+"""PERFORMANCE.md's "Flag search: the fastest correct IREE profile per model and version" (`iree-matrix
+tune`), only where no flag search judged the profiles (`search.py`): it picks the fastest median."""
 
 from __future__ import annotations
 
@@ -89,21 +87,19 @@ def _groups(records: Sequence[Record]) -> dict[Group, list[Record]]:
 
 def _best_row(group: Group, tried: Sequence[Tried]) -> list[str]:
     """The fastest correct profile of a group, against `default`, and what did not work."""
-    timed = [
-        (c, r)
+    ran = [
+        (r.metric.of(RunMetrics).latency_median, c)
         for c, r in tried
-        if r is not None and r.status is Status.OK and r.metric.of(RunMetrics).latency_median
+        if r is not None and r.status is Status.OK
     ]
-    default = next((r for c, r in timed if c.label.profile == "default"), None)
-    best = min(timed, key=lambda cr: cr[1].metric.of(RunMetrics).latency_median or float("inf"), default=None)
+    timed = [(ms, c) for ms, c in ran if ms]
     failed = "; ".join(f"{c.label.profile}: {why}" for c, r in tried if (why := _why(c, r)))
-    if best is None:
+    if not timed:
         return [*group, "none correct", "", "", "", failed]
-    best_ms = best[1].metric.of(RunMetrics).latency_median
-    default_ms = default.metric.of(RunMetrics).latency_median if default is not None else None
-    speedup = formats.ratio(default_ms / best_ms) if default_ms and best_ms else ""
-    best_text = _ms(best_ms) if best_ms else ""
-    return [*group, best[0].label.profile, best_text, _ms(default_ms) if default_ms else "", speedup, failed]
+    best_ms, best = min(timed, key=lambda t: t[0])
+    default_ms = next((ms for ms, c in timed if c.label.profile == "default"), None)
+    speedup = formats.ratio(default_ms / best_ms) if default_ms else ""
+    return [*group, best.label.profile, _ms(best_ms), _ms(default_ms) if default_ms else "", speedup, failed]
 
 
 def _detail_row(group: Group, compiled: Record, run: Optional[Record]) -> list[str]:
@@ -148,10 +144,10 @@ def _why(compiled: Record, run: Optional[Record]) -> str:
 
 
 SECTION = Section(
-    name="tune",
-    document=Document.PERFORMANCE,
-    rank=70,
-    title=TITLE,
-    stages=("compile", "run"),
-    render=lambda view: [] if judged(view.records) else render_tune(view.records),
+    "tune",
+    Document.PERFORMANCE,
+    70,
+    TITLE,
+    ("compile", "run"),
+    lambda view: [] if judged(view.records) else render_tune(view.records),
 )
