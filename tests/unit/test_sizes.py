@@ -25,27 +25,11 @@ ROOT = Path(__file__).resolve().parents[2]
 FUNCTION_LINES = 80  # from the `def` line to the last line of its body (decorators not counted)
 MODULE_LINES = 700
 SRC_MODULE_LINES = 600
-# src/'s code lines (cloc's measure: no blank, comment or docstring lines): 36,413 at 825161a, when
-# issue 83 asked the house to stop growing; lowered to what src/ held after issue 93's shrink pass and
-# issue 97's untimed cross-runtime runs and CPU-aware estimate, then after the kernel package, the
-# layer-norm filter, `together` and the budget's min time, paid for by a fold, to 36,336. Re-based
-# once, when issue 93 let the formatter decide: of the 280 `# fmt: skip` lines hand-packed 8 stay,
-# and ruff formatted the rest, which counts the same code as 37,668 lines (the measure changed, not
-# the code), and 37,679 with the one function formatting took over 80 lines split into named steps;
-# 37,663 after issue 93 item 5's fold, 37,661 after issue 95's routes paid for themselves, 37,126
-# after two shrink passes paid for `kernel spec` and the gap's next route, 36,968 once the recipe
-# search's table was keyed by a typed way and two more passes folded report/, findings/, stages/,
-# core/ and the runner, 36,984 with the session's kernel.toml filter checks and the recipe export's
-# op modules (this session: 37,126 → 36,984), 36,924 after a pass paid for the next feature (names used
-# once folded, long arguments named, branches that differ in one value joined), 36,832 after issue 93's
-# settings-once pass (a job's limit and log one Bounds, advise's sittings one Sitter, a document's Setting
-# whole, duplicate dep_of, Say). Lower it when src/ shrinks; never raise it.
-SRC_CODE_LINES = 36_842
-# src/'s physical lines, every line of every module: 51,967 hand-packed, 53,327 when issue 93
-# formatted src/ (and split that function), 53,324 after item 5's fold, then 53,322, then 52,828,
-# then 52,703, then 52,579 (that pass, with docstrings and comments reflowed to the 110 columns), then
-# 52,509. The same rule: lower it when src/ shrinks; never raise it.
-SRC_PHYSICAL_LINES = 52_520
+# src/'s code lines (cloc's measure: no blank, comment or docstring lines) as ruff formats them: what
+# src/ holds after the last shrink (issue 93 asks for 34,000). Lower it when src/ shrinks; never raise it.
+SRC_CODE_LINES = 36_525
+# src/'s physical lines, every line of every module (issue 93 asks for 48,000). The same rule.
+SRC_PHYSICAL_LINES = 49_782
 # `# fmt: skip` allowed in src/, each under a comment line saying why (a table, a command line).
 FMT_SKIPS = 10
 PYTHON_HOMES = ("src", "scripts", "benchmarks", "bin", "tests")
