@@ -73,7 +73,12 @@ def test_a_busy_cache_is_refused_with_its_holders_pid_command_and_since_when(tmp
     assert not locks.holder_path(CacheLayout(cache).run_lock).exists()
 
 
-def test_wait_takes_the_cache_once_its_holder_ends_and_says_whom_it_waits_for(tmp_path: Path) -> None:
+def test_wait_takes_the_cache_once_its_holder_ends_and_says_whom_it_waits_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """...and, every WAIT_NOTE_EVERY s, that it still waits and how long so far (once, it said nothing
+    more for as long as it waited), then that it took the cache."""
+    monkeypatch.setattr(locks, "WAIT_NOTE_EVERY", 0.3)
     cache = tmp_path / "cache"
     said: list[str] = []
     took: list[float] = []
@@ -85,7 +90,7 @@ def test_wait_takes_the_cache_once_its_holder_ends_and_says_whom_it_waits_for(tm
 
         waiter = threading.Thread(target=wait, daemon=True)
         waiter.start()
-        time.sleep(1.0)
+        time.sleep(1.6)
         assert not took, "it took a cache another process holds"
         ended = time.monotonic()
         assert other.stdin is not None
@@ -95,6 +100,10 @@ def test_wait_takes_the_cache_once_its_holder_ends_and_says_whom_it_waits_for(tm
     assert said and said[0].startswith(
         f"waiting for the cache {cache}: in use by pid {other.pid} (iree-matrix"
     )
+    again = said[1:-1]  # one every 0.3 s, whom for and, from 1 s on, how long so far; then took it
+    assert 3 <= len(again) <= 8 and all(s.startswith(said[0].split(" since ")[0]) for s in again)
+    assert again[-1].endswith("; waited 1 s so far")
+    assert said[-1] == f"took the cache {cache} after waiting 1 s"
 
 
 def test_a_wait_ends_at_once_on_cancel(tmp_path: Path) -> None:

@@ -148,7 +148,8 @@ def test_wait_waits_for_the_holder_saying_whom_for_then_writes(tmp_path: Path) -
         assert forget.stdout is not None
         said = forget.stdout.readline()
         assert said.startswith(
-            f"waiting for {results}: pid {holder.pid} (iree-matrix publish runs/x --to results/x since "
+            f"waiting for {results}: in use by pid {holder.pid} "
+            "(iree-matrix publish runs/x --to results/x since "
         )
         time.sleep(0.5)
         assert forget.poll() is None  # still waiting

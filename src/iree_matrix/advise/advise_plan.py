@@ -11,7 +11,7 @@ from typing import Any, Optional
 
 from iree_matrix.advise.paired_rounds import Request
 from iree_matrix.core.errors import SpecError, UserError
-from iree_matrix.core.model.configuration import Config, NamedCpu
+from iree_matrix.core.model.configuration import Config, NamedCpu, split_variant
 from iree_matrix.core.model.host_identity import HostIdentity, here
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.findings import advice, runs_view, search
@@ -142,6 +142,15 @@ def choose(
         )
     mine = [a for a in published if a.model == model]
     units = {s.unit for s in searched if s.unit == model or s.unit.startswith(model + ".")}
+    base, variant = split_variant(model)
+    if variant and not (mine or units):  # `whisper_tiny@decomposed`: whisper_tiny's picks of that export
+        whole = choose(dataclasses.replace(settings, picks=None), base, published, searched)
+        own = [p for p in (*whole.picks, *whole.rivals) if p.config.variant == variant]
+        own = [Pick.named(str(p.config.with_variant("")), p.release, p.source) for p in own]
+        if (kept := [p for p in own if p.release == whole.release]) and not settings.picks:
+            return SittingPlan(whole.release, (*kept,), whole.fleet, tuple(p for p in own if p not in kept))
+        if kept:  # `--picks` on the release of that export's picks; none: the picks of a user's model
+            settings = dataclasses.replace(settings, release=whole.release)
     release = settings.release or _release(mine, [s for s in searched if s.unit in units])
     picks = {p.strip(): "--picks" for p in (settings.picks or "").split(",") if p.strip()}
     rivals: dict[tuple[str, str], str] = {}  # (release, configuration) -> its source

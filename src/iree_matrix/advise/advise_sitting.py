@@ -18,7 +18,7 @@ from iree_matrix.advise.advise_plan import PlannedArm, Settings, SittingPlan
 from iree_matrix.core import console
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import UserError
-from iree_matrix.core.model.configuration import Config, split_variant
+from iree_matrix.core.model.configuration import Config
 from iree_matrix.core.model.metrics.compile import CompileMetrics
 from iree_matrix.core.model.metrics.peer import PeerMetrics
 from iree_matrix.core.model.metrics.run import RunMetrics
@@ -75,17 +75,15 @@ def run(
 
     request, model = sitter.request, sitter.model
     releases = {a.pick.release for a in arms}
-    runs = [
-        r
-        for r in records
-        if r.stage == "run" and r.label.compiler in releases and not r.label.device and r.label.own_runtime
-    ]
+    runs = [r for r in records if r.stage == "run" and r.label.compiler in releases and not r.label.device]
+    runs = [r for r in runs if r.label.own_runtime]
     peers = [r for r in records if r.stage == "peer" and r.status is Status.OK]
     llvms = [r.metric.of(CompileMetrics).llvm_host_cpu for r in records if r.stage == "compile"]
-    names = {r.label.function or "main" for r in runs if split_variant(r.label.source_model)[0] == model}
+    # The models its arms build: a base and its picks' variant (`@decomposed+…`), or a variant alone
+    built = {a.pick.config.model(model) for a in arms}
+    names = {r.label.function or "main" for r in runs if r.label.source_model in built}
     functions = sorted(f for f in names if only is None or f in only)
-    started = now()
-    load_start = os.getloadavg()[0]
+    started, load_start = now(), os.getloadavg()[0]
     document: dict[str, Any] = {
         "schema": advice.SCHEMA,
         "model": model,
@@ -219,12 +217,9 @@ def _module_arm(where: _Function, arm: PlannedArm, timed: list[Any]) -> dict[str
         metrics = run.metric.of(RunMetrics)
         meta["matches"] = None if metrics.matches is None else bool(metrics.matches)
         meta["module_sha256"] = metrics.module_sha256 or ""
-        cpu_time = metrics.cpu_time
+        median = metrics.cpu_time.median if metrics.cpu_time is not None else None
         try:
-            module = abtest.arm_of(run, name, [where.cache])
-            timed.append(
-                paired_rounds.ModuleArm(name, module, cpu_time.median if cpu_time is not None else None)
-            )
+            timed.append(paired_rounds.ModuleArm(name, abtest.arm_of(run, name, [where.cache]), median))
         except abtest.NotComparable as exc:
             meta["error"] = str(exc)
     return meta
@@ -301,11 +296,8 @@ def _peer_arm(
 
 
 def run_of(runs: Sequence[Record], model: str, function: str, profile: str, release: str) -> Optional[Record]:
-    wanted = (model, function, profile, release)
-    for r in runs:
-        if (r.label.source_model, r.label.function or "main", r.label.profile, r.label.compiler) == wanted:
-            return r
-    return None
+    found = (r for r in runs if (r.label.source_model, r.label.function or "main") == (model, function))
+    return next((r for r in found if (r.label.profile, r.label.compiler) == (profile, release)), None)
 
 
 def peer_of(peers: Sequence[Record], model: str, function: str) -> Optional[Record]:
@@ -434,8 +426,7 @@ def write(directory: Path, model: str, document: Mapping[str, Any]) -> Path:
     from iree_matrix.core.atomic_files import write_atomically
 
     name = file_name(model, str(document.get("started") or ""), bool(document.get("interrupted")))
-    path = directory / name
-    n = 1
+    path, n = directory / name, 1
     while path.exists():  # two sittings started in one second: neither is lost
         n += 1
         path = directory / name.replace(".json", f"-{n}.json")

@@ -41,6 +41,7 @@ def overrun_limit(expected: Optional[float]) -> Optional[float]:
 # never fired) only this much later: at the same instant the two raced on a loaded machine.
 GIVE_BACK_GRACE = 5.0
 POLL = 0.2  # seconds between two tries of a busy lock: a blocked flock would not hear Ctrl-C
+WAIT_NOTE_EVERY = 30.0  # a `--wait` on a busy cache says it still waits, and how long, this often
 _NOBODY = (-1, 0.0)  # no holder said yet
 _TURN = (-2, 0.0)  # said: an earlier waiter goes first
 _held = threading.local()  # this thread already holds the quiet lock: a nested request is a no-op
@@ -78,28 +79,24 @@ def cache_lock(
     reentrant: bool = False,
 ) -> Iterator[None]:
     """One run (or `cache prune`) per cache at a time: two would race on environments and the store.
-    Another process is refused naming the holder (`CacheBusy`), or with `wait` waits, saying whom for
-    through `report`; `cancelled()` True (Ctrl-C) raises LockCancelled."""
+    Another process is refused naming the holder (`CacheBusy`), or with `wait` waits, saying through
+    `report` whom for and how long (`wait_note`); `cancelled()` True (Ctrl-C) raises LockCancelled."""
     path = CacheLayout(Path(cache)).run_lock
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        with _one_holder(
-            fd,
-            holder_path(path),
-            wait=wait,
-            report=report,
-            cancelled=cancelled,
-            busy=lambda who: CacheBusy(
-                f"another iree-matrix run is using {path.parent}: {who}; wait for it "
-                "(--wait waits for it), or pass another --cache"
-            ),
-            waiting=lambda who: f"waiting for the cache {path.parent}: in use by {who}",
-            held=(_caches_held, path.resolve(), reentrant),
-        ):
-            yield
-    finally:
-        os.close(fd)
+    with _one_holder(
+        os.open(path, os.O_RDWR | os.O_CREAT, 0o644),
+        holder_path(path),
+        wait=wait,
+        report=report,
+        cancelled=cancelled,
+        busy=lambda who: CacheBusy(
+            f"another iree-matrix run is using {path.parent}: {who}; wait for it "
+            "(--wait waits for it), or pass another --cache"
+        ),
+        what=f"the cache {path.parent}",
+        held=(_caches_held, path.resolve(), reentrant),
+    ):
+        yield
 
 
 class ResultsBusy(UserError):
@@ -126,25 +123,20 @@ def results_lock(
     Re-entrant per thread: a merge that holds it does not wait for itself when it appends."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        found = os.fstat(fd)
-        with _one_holder(
-            fd,
-            directory / RESULTS_HOLDER,
-            wait=wait,
-            report=report,
-            grace=grace,
-            busy=lambda who: ResultsBusy(
-                f"another iree-matrix command is writing {directory}: {who}; wait for it "
-                "(--wait waits for it)"
-            ),
-            waiting=lambda who: f"waiting for {directory}: {who} is writing it",
-            held=(_results_held.__dict__.setdefault("dirs", set()), (found.st_dev, found.st_ino), True),
-        ):
-            yield
-    finally:
-        os.close(fd)
+    found = os.fstat(fd := os.open(directory, os.O_RDONLY | os.O_DIRECTORY))
+    with _one_holder(
+        fd,
+        directory / RESULTS_HOLDER,
+        wait=wait,
+        report=report,
+        grace=grace,
+        busy=lambda who: ResultsBusy(
+            f"another iree-matrix command is writing {directory}: {who}; wait for it (--wait waits for it)"
+        ),
+        what=str(directory),
+        held=(_results_held.__dict__.setdefault("dirs", set()), (found.st_dev, found.st_ino), True),
+    ):
+        yield
 
 
 @contextlib.contextmanager
@@ -155,46 +147,49 @@ def _one_holder(
     wait: bool,
     report: Optional[Say],
     busy: Callable[[str], Exception],
-    waiting: Callable[[str], str],
+    what: str,
     cancelled: Callable[[], bool] = lambda: False,
     grace: float = 0.0,
     held: tuple[set[object], object, bool] = (set(), None, False),
 ) -> Iterator[None]:
-    """An exclusive flock on `fd`, its holder named in `note` while held. Busy past `grace` seconds:
-    `busy(holder)` is raised, or with `wait`, `waiting(holder)` reported. `held`: (the keys held, this
-    lock's key, whether to add it); a key held already takes nothing."""
+    """An exclusive flock on `fd` (`what` it guards; closed at the end), its holder named in `note` while
+    held. Busy past `grace` s: `busy(holder)` is raised, or with `wait`, `wait_note`'s lines reported.
+    `held`: (the keys held, this lock's key, whether to add it); a key held already takes nothing."""
     keys, key, reentrant = held
-    if key in keys:
-        yield
-        return
     mine: Optional[Holder] = None
     said: Optional[tuple[int, float]] = _NOBODY
-    first = time.monotonic()
+    first, next_note = time.monotonic(), 0.0
     try:
+        if key in keys:  # re-entered: nothing taken
+            yield
+            return
         while True:
             with contextlib.suppress(BlockingIOError):
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
-            now, who = time.time(), _read_holder(note)
-            if time.monotonic() - first >= grace:
+            now, who, waited = time.time(), _read_holder(note), time.monotonic() - first
+            if waited >= grace:
                 if not wait:
                     raise busy(_name(who, now))
                 seen = (who.pid, who.since) if who is not None else None  # not `key`: the lock's own
-                if seen != said and report is not None:
-                    report(waiting(_name(who, now)))
-                    said = seen
+                if (seen != said or waited >= next_note) and report is not None:
+                    report(wait_note(what, _name(who, now), waited))
+                    said, next_note = seen, waited + WAIT_NOTE_EVERY
             if cancelled():
-                raise LockCancelled(f"interrupted while {waiting(_name(who, now))}")
-            time.sleep(min(POLL, 0.02) if time.monotonic() - first < grace else POLL)
+                raise LockCancelled(f"interrupted while {wait_note(what, _name(who, now), 0)}")
+            time.sleep(min(POLL, 0.02) if waited < grace else POLL)
+        if said != _NOBODY and report is not None:
+            report(wait_note(what, None, time.monotonic() - first))
         mine = Holder(os.getpid(), _program(), time.time(), None, os.urandom(8).hex())
         _write_holder_file(note, mine)
         keys.update([key] if reentrant else [])
         yield
     finally:
-        keys.discard(key)
         if mine is not None:
+            keys.discard(key)
             _remove_holder_file(note, mine)
             fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -218,9 +213,8 @@ class Holder:
 
     def left(self, now: Optional[float] = None) -> float:
         """Seconds it is still expected to hold the lock (0 when it names no expected time)."""
-        if not self.expected:
-            return 0.0
-        return max(0.0, self.expected - ((time.time() if now is None else now) - self.since))
+        now = time.time() if now is None else now
+        return max(0.0, self.expected - (now - self.since)) if self.expected else 0.0
 
     def describe(self, now: Optional[float] = None) -> str:
         """'pid 1234 (run:mobilenet_v2/… since 11:02:13, 4 min)'."""
@@ -232,8 +226,7 @@ class Holder:
 def quiet_lock_path() -> Path:
     """The machine's quiet lock file: `$IREE_MATRIX_QUIET_LOCK`, else QUIET_LOCK; a UserError when it is
     no regular file (each timed stage would fail opening it)."""
-    named = os.environ.get("IREE_MATRIX_QUIET_LOCK")
-    path = Path(named or QUIET_LOCK)
+    path = Path((named := os.environ.get("IREE_MATRIX_QUIET_LOCK")) or QUIET_LOCK)
     try:
         mode = os.stat(path).st_mode
     except OSError:
@@ -275,10 +268,8 @@ def _read_holder(note: Path) -> Optional[Holder]:
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
-    except PermissionError:  # another user's process: alive
-        return True
-    except OSError:  # ProcessLookupError: gone
-        return False
+    except OSError as exc:  # ProcessLookupError: gone; PermissionError: another user's process, alive
+        return isinstance(exc, PermissionError)
     return True
 
 
@@ -472,6 +463,15 @@ def _wait(fd: int, path: Path, ticket: Path, waiter: _Waiter) -> bool:
         if waiter.cancelled():
             raise LockCancelled("interrupted while waiting for the machine's quiet lock") from None
         time.sleep(POLL)
+
+
+def wait_note(what: str, who: Optional[str], waited: float) -> str:
+    """What a wait for a busy lock (`what`: "the cache /c") says as it starts, when its holder (`who`, as
+    described) changes and every WAIT_NOTE_EVERY s with how long so far, so it shows alive; None: took it."""
+    if who is None:
+        return f"took {what} after waiting {_duration(waited)}"
+    so_far = f"; waited {_duration(waited)} so far" if waited >= 1 else ""
+    return f"waiting for {what}: in use by {who}{so_far}"
 
 
 def _name(who: Optional[Holder], now: float) -> str:
