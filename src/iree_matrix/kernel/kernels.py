@@ -71,7 +71,7 @@ class KernelError(ValueError):
 
 @dataclasses.dataclass(frozen=True)
 class SpecWindow:
-    """A spec for the compiler releases in [since, before): releases spell the transform dialect differently."""
+    """A spec for the compiler releases in [since, before): releases spell the transform dialect apart."""
 
     file: str
     since: str = ""
@@ -158,7 +158,7 @@ class Kernel:
         return not models or model in models or base in models
 
     def source_digest(self) -> str:
-        """What decides the object besides target and compiler (every header too: a source may include one)."""
+        """What decides the object besides target and compiler (headers too: a source may include one)."""
         files = sorted({*self.sources, *(p.name for p in self.directory.glob("*.h") if p.is_file())})
         fields = {
             "sources": {f: file_sha256(self.directory / f) for f in files},
