@@ -50,7 +50,6 @@ def marking(action: type[argparse.Action]) -> type[argparse.Action]:
 
 
 def given(args: argparse.Namespace) -> frozenset[str]:
-
     return frozenset(getattr(args, GIVEN, ()))
 
 
@@ -89,7 +88,6 @@ class _Flag:
 
     @property
     def dest(self) -> str:
-
         return self.flag.lstrip("-").replace("-", "_")
 
     def but(self, **changes: Any) -> Self:
@@ -137,11 +135,9 @@ class Option(_Flag, Generic[T]):
         parser.add_argument(self.flag, *self.renamed_from, **settings)
 
     def of(self, args: argparse.Namespace) -> Optional[T]:
-
         return cast(Optional[T], getattr(args, self.dest, None))
 
     def each(self, args: argparse.Namespace) -> tuple[T, ...]:
-
         return tuple(getattr(args, self.dest, None) or ())
 
 
@@ -238,12 +234,10 @@ def add_version(p: argparse.ArgumentParser, version: str) -> None:
 
 
 def verbosity(args: argparse.Namespace) -> int:
-
     return sum(getattr(args, f"verbose{d}", 0) - getattr(args, f"quiet{d}", 0) for d in ("", _AFTER))
 
 
 def renamed(args: argparse.Namespace) -> list[str]:
-
     return list(getattr(args, RENAMED, []))
 
 

@@ -116,7 +116,6 @@ class VenvEnvironment:
         return done
 
     def content_damage(self) -> Optional[str]:
-
         if (damage := content_damage(self.path)) is not None:
             with _verify_lock:
                 _verified[str(self.path)] = damage
@@ -325,7 +324,6 @@ def _entered(read_only: Sequence[Path], hidden: Sequence[str]) -> list[str]:
 
 
 def _interpreter(venv: Path) -> tuple[str, ...]:
-
     try:
         lines = (venv / "pyvenv.cfg").read_text().splitlines()
     except OSError:
@@ -335,7 +333,6 @@ def _interpreter(venv: Path) -> tuple[str, ...]:
 
 
 def _home() -> tuple[str, ...]:
-
     try:
         home = Path.home().resolve()
     except (RuntimeError, OSError):
@@ -349,7 +346,6 @@ def _clean(path: Path) -> dict[str, str]:
 
 
 def _checked(path: Path) -> Optional[str]:
-
     with _verify_lock:
         one = _verifying.setdefault(str(path), threading.Lock())
     with one:

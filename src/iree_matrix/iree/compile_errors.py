@@ -75,7 +75,6 @@ class FirstError:
         return f"{self.message}{named}{at}"
 
     def line(self) -> Optional[int]:
-
         parts = self.where.split(":")
         return int(parts[1]) if len(parts) >= 2 and parts[1].isdigit() else None
 
@@ -152,7 +151,6 @@ def first_error(
 
 
 def unknown_cpu(output: Optional[str]) -> Optional[str]:
-
     if (found := _UNKNOWN_CPU.search(output or "")) is None:
         return None
     return (

@@ -116,7 +116,6 @@ def name_of(text: str) -> str:
 
 
 def with_recipe(ref: ModelRef, recipe: str) -> ModelRef:
-
     try:
         recipes.parse(recipe)
     except ValueError as exc:

@@ -281,7 +281,6 @@ class ResultsLog:
         return records
 
     def _read(self) -> Iterator[tuple[int, str, Optional[Record], str]]:
-
         if not self.path.exists():
             return
         # Opened without blocking and checked on the descriptor: a FIFO or /dev/zero is no log.
@@ -319,7 +318,6 @@ class ResultsLog:
             return None, f"malformed record ({type(exc).__name__}: {exc})"
 
     def latest(self) -> dict[str, Record]:
-
         return latest_by_job(self)
 
 
@@ -398,7 +396,6 @@ class RunKey(NamedTuple):
 
     @property
     def compiled(self) -> CompileKey:
-
         return CompileKey(self.model, self.exporter, self.profile, self.arch, self.compiler)
 
 
@@ -448,11 +445,9 @@ class Index:
         return cls(latest, exports, compiles, runs, tuple(installs), bytecode, by_stage)
 
     def stage(self, name: str) -> Mapping[str, Record]:
-
         return self.by_stage.get(name, {})
 
     def get(self, stage: str, cell: str) -> Optional[Record]:
-
         return self.stage(stage).get(cell)
 
     def cause(self, record: Record) -> Record:

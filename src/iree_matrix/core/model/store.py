@@ -46,7 +46,6 @@ class Store:
         self._staging = self.root / "staging"
 
     def is_empty(self) -> bool:
-
         return not self.root.is_dir() or all(p == self._staging for p in self.root.iterdir())
 
     def entry_path(self, stage: str, key: str) -> Path:
@@ -120,7 +119,6 @@ def scratch(staged: Path, inputs: Sequence[Path] = ()) -> contextlib.AbstractCon
 
 @contextlib.contextmanager
 def _directory(path: Path, doing: str, inputs: Sequence[Path] = ()) -> Iterator[Path]:
-
     try:
         path.mkdir(parents=True)
         for source in inputs:

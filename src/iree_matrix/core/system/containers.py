@@ -46,7 +46,6 @@ class State:
 
 
 def find_docker() -> Optional[str]:
-
     return shutil.which("docker")
 
 
@@ -58,7 +57,6 @@ def docker_cli() -> str:
 
 
 def state(timeout: int = 10) -> State:
-
     if (docker := find_docker()) is None:
         return State(False, "no `docker` command on PATH", f"bash {SETUP} (apt-get install docker.io)")
     try:
@@ -80,7 +78,6 @@ def problem() -> Optional[str]:
 
 
 def require() -> None:
-
     if found := problem():
         raise UserError(found)
 
@@ -146,7 +143,6 @@ def image(ref: str) -> Optional[Image]:
 
 
 def images(labels: Mapping[str, str]) -> list[Image]:
-
     filters = [arg for key, value in labels.items() for arg in ("--filter", f"label={key}={value}")]
     listed = _docker("image", "ls", "--quiet", "--no-trunc", *filters, what="listing images", timeout=120)
     if not (ids := list(dict.fromkeys(listed.stdout.split()))):
@@ -165,7 +161,6 @@ def remove_image(ref: str) -> None:
 
 
 def disk_usage() -> Optional[list[dict[str, Any]]]:
-
     if (docker := find_docker()) is None:
         return None
     try:
@@ -292,7 +287,6 @@ _KILLED = (128 + 9, -9)
 
 
 def _oom_killed(docker: str, name: str) -> bool:
-
     with contextlib.suppress(processes.Timeout):
         done = _unchecked([docker, "inspect", "--format", "{{.State.OOMKilled}}", name], 60)
         return done.stdout.strip() == "true"
@@ -358,7 +352,6 @@ PEAK_MEMORY_WRAPPER = (
 
 
 def split_peak_memory(stderr: str) -> tuple[str, Optional[int]]:
-
     head, mark, tail = stderr.rpartition(_PEAK_MARK)
     if not mark:
         return stderr, None
@@ -392,7 +385,6 @@ def owner(pid: Optional[int] = None) -> str:
 
 
 def owner_is_gone(label: str) -> bool:
-
     try:
         boot, namespace, pid, started = label.split("/")
     except ValueError:
@@ -403,7 +395,6 @@ def owner_is_gone(label: str) -> bool:
 
 
 def remove_orphans() -> list[str]:
-
     if (docker := find_docker()) is None:
         return []  # no docker command: no containers either
     fmt = '{{.Names}}\t{{.Label "' + OWNER_LABEL + '"}}'
@@ -430,7 +421,6 @@ def _pid_namespace() -> str:
 
 
 def _start_time(pid: int) -> Optional[str]:
-
     with contextlib.suppress(OSError):  # the name may hold spaces and ')'
         return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[19]
     return None
@@ -443,12 +433,10 @@ def _quiet(argv: Sequence[str]) -> None:
 
 
 def _unchecked(argv: Sequence[str], timeout: float) -> processes.Completed:
-
     return processes.run(ProcessRequest(argv, timeout=timeout, check=False))
 
 
 def _check_run(done: processes.Completed) -> None:
-
     if done.returncode == _DOCKER_ERROR and done.stderr.lstrip().startswith("docker:"):
         raise StageFailure("docker-run", process_output.excerpt(done.stderr), cacheable=False)
 

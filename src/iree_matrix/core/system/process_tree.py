@@ -40,7 +40,6 @@ class Limits:
     memory_default: bool = False  # `memory` is the default share, no one set it (a message says so)
 
     def memory_text(self) -> str:
-
         if not self.memory:
             return "no limit set"
         if self.memory_default:
@@ -329,7 +328,6 @@ class Tree:
         return (json.dumps(["tree", self.token, [str(g.path) for g in self.cgroups]]) + "\n").encode()
 
     def members(self) -> set[int]:
-
         if self.exact:  # its cgroups hold every member; gone (`close`), they held none
             return (self.cgroups[0].members() if self.cgroups else set()) - {os.getpid()}
         return scan(self._needle, {self.root} if self.root else set()) - {os.getpid()}
@@ -357,11 +355,9 @@ class Tree:
         return len(seen)
 
     def oom_killed(self) -> bool:
-
         return bool(self._oom_kills) or any(g.oom_kills() for g in self.cgroups if g.memory_limited)
 
     def refused_forks(self) -> bool:
-
         return bool(self._refused_forks) or any(
             g.refused_forks() for g in self.cgroups if g.processes_limited
         )

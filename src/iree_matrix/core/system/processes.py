@@ -74,7 +74,6 @@ class _Watchdog:
         self._lock = threading.Lock()
 
     def fileno(self) -> Optional[int]:
-
         with self._lock:
             stdin = self._stdin()
             return None if stdin is None else stdin.fileno()
@@ -90,7 +89,6 @@ class _Watchdog:
                 self._proc = None  # it died: the next message starts another
 
     def _stdin(self) -> Optional[IO[str]]:
-
         if self._proc is not None and self._owner == os.getpid():
             return self._proc.stdin
         self._owner = os.getpid()
@@ -433,7 +431,6 @@ _NOT_A_RESULT = (126, 127, -9, -1, -2, -15)
 def failure(
     done: Completed, error_class: Optional[str] = None, message: Optional[str] = None
 ) -> StageFailure:
-
     tool = Path(done.argv[0]).name
     if done.killed:  # a limit's (or the machine's) answer, not the inputs': never stored
         said = excerpt(done.output, max_lines=5)
@@ -492,7 +489,6 @@ def stopping() -> bool:
 
 
 def resume() -> None:
-
     _stopping.clear()
 
 
