@@ -36,9 +36,6 @@ SOFTWARE = ("llvmpipe", "lavapipe", "swiftshader")  # a CPU running the driver: 
 WARMUP = 5
 
 
-# --------------------------------------------------------------------------- pure parts (the parent)
-
-
 def device(driver: str, listed: list[str], nvidia: list[dict[str, str]]) -> Json:
     """The sitting's GPU: the first device the runtime lists for `driver`, with nvidia-smi's facts."""
     name = str(listed[0]) if listed else ""
@@ -124,9 +121,6 @@ def listed(sitting: Json, checked: dict[str, Json]) -> list[str]:
         if devices := checked.get(arm["job"], {}).get("gpu_devices"):
             return list(devices)
     return []
-
-
-# --------------------------------------------------------------------------- the sitting (the parent)
 
 
 def ran_here(entry: Json, job: str, cells: dict[str, Json], checked: dict[str, Json]) -> Json:
@@ -217,9 +211,6 @@ def _torch_peers(
         arms.append(peer_arm(peer, version, "" if got["ok"] else got["error"], bool(got.get("matches"))))
         arms[-1]["job"] = f"peer:{peer.config}"
     return arms
-
-
-# --------------------------------------------------------------------------- a timing worker's side
 
 
 def load_arm(rt: Any, root: Path, cell: Json) -> tuple[Optional[Callable[[], list[Array]]], Json]:

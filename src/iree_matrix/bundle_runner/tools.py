@@ -254,6 +254,3 @@ def _tool(argv: list[str], env: dict[str, str], timeout: float) -> dict[str, str
     words = (done.stderr.strip() or done.stdout.strip()).splitlines()
     error = "load" if any("version mismatch" in w or "not available" in w for w in words) else "run"
     return {"status": "fail", "error_class": error, "message": clip(f"{name}: " + " ".join(words[-4:]))}
-
-
-# --------------------------------------------------------------------------- a paired sitting

@@ -29,8 +29,6 @@ RUN_LABEL_ENV = "IREE_MATRIX_RUN_LABEL"
 _DOCKER_ERROR = 125  # `docker run` itself failed (bad mount, missing image), not the command
 
 
-# --- the daemon ---------------------------------------------------------------------------------
-
 SETUP = "images/setup-host.sh"
 SETUP_HINT = f"run `{SETUP}` as root (installs docker.io + debootstrap and starts dockerd)"
 _GROUP_FIX = "add yourself to the 'docker' group (sudo usermod -aG docker $USER; log in again) or run as root"
@@ -112,9 +110,6 @@ def _daemon_failure(what: str, done: processes.Completed) -> StageFailure:
     return StageFailure("docker", f"{what}: {text}", cacheable=False)
 
 
-# --- images -------------------------------------------------------------------------------------
-
-
 @dataclasses.dataclass(frozen=True)
 class Image:
     id: str  # sha256:...
@@ -170,9 +165,6 @@ def disk_usage() -> Optional[list[dict[str, Any]]]:
         return None
 
 
-# --- containers that build images ---------------------------------------------------------------
-
-
 @dataclasses.dataclass(frozen=True)
 class Built:
     name: str
@@ -225,9 +217,6 @@ def _dockerfile_word(text: str) -> str:
 def _remove_argv(docker: str) -> list[str]:
     """The command that removes containers, their names appended: for this module and the watchdog."""
     return [docker, "rm", "--force", "--volumes"]
-
-
-# --- containers that run a stage's command ------------------------------------------------------
 
 
 def run(

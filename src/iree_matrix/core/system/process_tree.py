@@ -136,9 +136,6 @@ def configured(environ: Mapping[str, str] = os.environ) -> Limits:
     )
 
 
-# --- cgroups --------------------------------------------------------------------------------------
-
-
 @dataclasses.dataclass(frozen=True)
 class _Hierarchy:
     name: str  # "pids", "memory" (v1), or "" (v2: every controller)
@@ -278,9 +275,6 @@ class _Cgroup:
         # Gone already, or a member left (unkillable): the watchdog tries again when the tool ends.
         with contextlib.suppress(OSError):
             self.path.rmdir()
-
-
-# --- one command's tree ---------------------------------------------------------------------------
 
 
 class Tree:
