@@ -36,8 +36,8 @@ def commands() -> list[Command]:
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, but a bad option is one line like every other input error (not usage + error), and
-    the namespace keeps which options the command line gave (`option_types.Parsed`: provenance)."""
+    """argparse, but a bad option is one line like every other input error, and the namespace keeps
+    which options the command line gave."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -57,8 +57,7 @@ class _Parser(argparse.ArgumentParser):
     def parse_args(  # type: ignore[override]
         self, args: Optional[Sequence[str]] = None, namespace: Optional[argparse.Namespace] = None
     ) -> argparse.Namespace:
-        """argparse's, but an unrecognized option points at the help of the command it was given to
-        (`query model --cpu x` pointed at `iree-matrix --help`, which lists no option of query's)."""
+        """argparse's, but an unrecognized option points at the help of the command it was given to."""
         found, extras = self.parse_known_args(args, namespace)
         where = vars(found).pop(_HELP, self.prog)
         if extras:
@@ -96,14 +95,13 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-# The signal that stopped this command, the first if several came: its exit status is then 128 + the
-# signal's number, as a shell reports it (130 after Ctrl-C, 143 after SIGTERM, 129 after SIGHUP).
+# The signal that stopped this command, the first if several came: the exit status is 128 + its number.
 _stopped_by: list[int] = []
 
 
 def _interruptible() -> None:
-    """Ctrl-C, SIGTERM and SIGHUP stop a run the same careful way, installed explicitly: a process started in
-    the background of a non-interactive shell inherits SIGINT as ignored."""
+    """Ctrl-C, SIGTERM and SIGHUP stop a run the same careful way, installed explicitly: a background
+    process of a non-interactive shell inherits SIGINT as ignored."""
 
     def stop(signum: int, frame: object) -> None:
         if not _stopped_by:
@@ -112,15 +110,13 @@ def _interruptible() -> None:
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, stop)
-    # A closed terminal or a dropped ssh session (SIGHUP) killed the run on the spot: no "interrupted"
-    # line, its stages' scratch left. It stops the same way, unless `nohup` asked to ignore it.
+    # A closed terminal (SIGHUP) stops the run the same way, unless `nohup` asked to ignore it.
     if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:
         signal.signal(signal.SIGHUP, stop)
 
 
 def _finish_publishes(args: argparse.Namespace) -> None:
-    """A publish killed halfway (into `results/`, one of its sets, or this command's directory) is
-    finished before anything reads it, with a warning (`commands.publish.finish_interrupted`)."""
+    """A publish killed halfway is finished before anything reads it, with a warning."""
     from iree_matrix.commands.publish import finish_interrupted
 
     finish_interrupted([Path(d) for d in [options.TO.of(args), options.results_dir(args)] if d])
@@ -134,8 +130,8 @@ _PATH_ERRORS = {
 
 
 def entry() -> NoReturn:
-    """The console script. After an interrupt it leaves at once: every record is on disk, and the
-    interpreter's teardown takes half a second of the 2 s an interrupted run has to end in."""
+    """The console script. After an interrupt it leaves at once: every record is on disk, and teardown
+    would take half a second of the 2 s an interrupted run has to end in."""
     if (code := main()) in INTERRUPTED_CODES:
         sys.stdout.flush()
         sys.stderr.flush()
@@ -148,8 +144,7 @@ INTERRUPTED_CODES = frozenset(128 + s for s in (signal.SIGINT, signal.SIGTERM, s
 
 
 def _exit_status(code: int) -> int:
-    """A command's `EXIT_INTERRUPTED` said as 128 + the number of the signal that stopped it (a
-    KeyboardInterrupt raised by no signal, as in tests, stays 130)."""
+    """A command's `EXIT_INTERRUPTED` as 128 + the stopping signal's number (130 without a signal)."""
     return 128 + _stopped_by[0] if code == EXIT_INTERRUPTED and _stopped_by else code
 
 

@@ -1,8 +1,6 @@
-"""A run bundle's GPU sitting (`bundle --advise MODEL --target cuda:sm_80`): per (function, HAL driver),
-the IREE arms and torch's peers (gpu_peers/) on one GPU in paired rotating rounds, each call by
-synchronised wall time; each proof's neighbours timed by its centre's worker. Its document is the CPU
-sitting's with schema 3, "timing": "wall" and the GPU ("device"). numpy, iree.runtime and torch are
-imported only by the functions a timing worker calls."""
+"""A run bundle's GPU sitting: per (function, HAL driver), the IREE arms and torch's peers on one GPU in
+paired rotating rounds, by synchronised wall time. numpy, iree.runtime and torch are imported only by
+the functions a timing worker calls."""
 
 from __future__ import annotations
 
@@ -23,8 +21,6 @@ if TYPE_CHECKING:
     from .base import Array, Json
 
     class Asker(Protocol):
-        """A timing worker (worker.py's `Worker`, which imports this module): one order, one answer."""
-
         def ask(self, order: Json) -> Json: ...
 
     Say = Callable[[str], None]  # a line said to the user as the sitting goes
@@ -40,12 +36,8 @@ SOFTWARE = ("llvmpipe", "lavapipe", "swiftshader")  # a CPU running the driver: 
 WARMUP = 5
 
 
-# --------------------------------------------------------------------------- pure parts (the parent)
-
-
 def device(driver: str, listed: list[str], nvidia: list[dict[str, str]]) -> Json:
-    """The sitting's GPU as its document names it: the first device the runtime lists for `driver`, with
-    nvidia-smi's name, driver version and compute capability where it is one of its GPUs."""
+    """The sitting's GPU: the first device the runtime lists for `driver`, with nvidia-smi's facts."""
     name = str(listed[0]) if listed else ""
     gpu = next((g for g in nvidia if name and (g["name"] in name or name in g["name"])), None)
     if gpu is None and driver == "cuda" and nvidia:
@@ -64,8 +56,7 @@ def is_nvidia(device_: Json) -> bool:
 
 
 def peer_skip(sitting: Json, device_: Json, torch_importable: bool) -> str:
-    """Why torch's peers do not run in this sitting ("" where they may: torch then says whether it
-    sees a CUDA device)."""
+    """Why torch's peers do not run in this sitting ("" where they may)."""
     if not sitting.get("torch"):
         return "the model's torch source did not travel (not one of iree-matrix's reference models)"
     if not torch_importable:
@@ -77,7 +68,6 @@ def peer_skip(sitting: Json, device_: Json, torch_importable: bool) -> str:
 
 
 def peer_arm(peer: GpuPeer, version: str, error: str = "", matches: bool = False) -> Json:
-    """A torch peer's entry in the document."""
     said = f"torch {version}" if version else "torch"
     entry: Json = {
         "name": peer.config,
@@ -103,8 +93,7 @@ def document(
     functions: list[Json],
     digest: str,
 ) -> Json:
-    """A sitting's document: a CPU sitting's fields (schema 1); a GPU's (`device_`) with schema 3, wall
-    timing and the GPU."""
+    """A sitting's document: a CPU sitting's (schema 1), or a GPU's (schema 3, wall timing, the device)."""
     kind = {"schema": SCHEMA, "timing": "wall", "device": device_} if device_ is not None else {"schema": 1}
     return {
         **kind,
@@ -123,25 +112,19 @@ def document(
 
 
 def present(sitting: Json, checked: dict[str, Json]) -> bool:
-    """Whether the sitting's device is here: one of its arms' cells reached it (ran, or was refused
-    by it), not "not run: no CUDA device here"."""
+    """Whether the sitting's device is here: one of its arms' cells reached it."""
     return any(checked.get(a["job"], {}).get("status") not in (None, "skip") for a in sitting["arms"])
 
 
 def listed(sitting: Json, checked: dict[str, Json]) -> list[str]:
-    """The devices the runtime listed for the sitting's driver, as its cells' records say."""
     for arm in sitting["arms"]:
         if devices := checked.get(arm["job"], {}).get("gpu_devices"):
             return list(devices)
     return []
 
 
-# --------------------------------------------------------------------------- the sitting (the parent)
-
-
 def ran_here(entry: Json, job: str, cells: dict[str, Json], checked: dict[str, Json]) -> Json:
-    """`entry`, an arm's, given its cell's module and whether the cell ran and matched torch here
-    (never the answer unless it did: its error said); the cell's record here."""
+    """`entry`, an arm's, given its cell's module and whether the cell ran and matched torch here."""
     result = checked.get(job, {})
     entry.update(
         module_sha256=cells[job]["module_sha256"],
@@ -168,10 +151,8 @@ def sit(
     around_of: Optional[AroundOf] = None,
     proof_of: Optional[ProofOf] = None,
 ) -> Json:
-    """One function's GPU sitting: its IREE arms that ran and matched torch here, each loaded by its
-    release's worker (`worker("peer")`: torch's), torch's peers where `peer_skip` allows, and each proof's
-    neighbours (`around_of`: sitting.py's `_neighbours`, loaded by the centre's worker), in `rounds` rotating
-    rounds of `calls` calls; the document's entry, with `proofs` (`proof_of`: sitting.py's `_proof`)."""
+    """One function's GPU sitting: its IREE arms that ran and matched torch here, torch's peers, and each
+    proof's neighbours, in `rounds` rotating rounds of `calls` calls; the document's entry."""
     arms: list[Json] = []
     for arm in sitting["arms"]:
         entry: Json = {k: arm[k] for k in ("name", "kind", "config", "release", "target", "flags")}
@@ -217,8 +198,7 @@ def sit(
 def _torch_peers(
     sitting: Json, device_: Json, say: Say, worker: Workers, torch_importable: bool
 ) -> list[Json]:
-    """torch's peer arms on the GPU, loaded by the peer worker; where `peer_skip` says why not, each
-    peer's arm carries that as its error."""
+    """torch's peer arms on the GPU; where `peer_skip` says why not, each carries that as its error."""
     if skip := peer_skip(sitting, device_, torch_importable):
         say(f"no torch peers: {skip}")
         return [peer_arm(peer, "", skip) for peer in ordered()]
@@ -233,12 +213,8 @@ def _torch_peers(
     return arms
 
 
-# --------------------------------------------------------------------------- a timing worker's side
-
-
 def load_arm(rt: Any, root: Path, cell: Json) -> tuple[Optional[Callable[[], list[Array]]], Json]:
-    """A module loaded on its driver's device, its inputs copied there once: (a call that reads the
-    outputs back, the worker's answer). An absent device is the runtime's words."""
+    """A module loaded on its driver's device, inputs there: (a call reading outputs back, the answer)."""
     import numpy as np
 
     driver = cell["device"]
@@ -260,8 +236,7 @@ def load_torch_cuda(
     syncs: dict[str, Callable[[], object]],
     on: str = "cuda",
 ) -> Json:
-    """torch's peers (gpu_peers/) on the first CUDA device: the model built from its file and seed, inputs
-    on the device once, each peer warmed up and checked against the reference, each failure its own (`on`:
+    """torch's peers on the first CUDA device, each warmed up and checked against the reference (`on`:
     "cpu" only in a test without a GPU)."""
     import torch  # type: ignore[import-not-found,unused-ignore]  # absent where mypy runs
 
@@ -295,8 +270,7 @@ def load_torch_cuda(
 
 
 def torch_model(root: Path, order: Json, on: str = "cpu") -> tuple[Any, list[Any], list[Array]]:
-    """The model built from its own file and seed (the reference models' weights are the same bits on
-    any CPU and thread count), in eval mode on `on`; its inputs there, once; the reference outputs."""
+    """The model built from its own file and seed in eval mode on `on`, its inputs, the reference outputs."""
     import importlib
 
     import numpy as np
@@ -317,8 +291,7 @@ def time_calls(
     sync: Optional[Callable[[], object]] = None,
     clock: Callable[[], float] = time.perf_counter,
 ) -> list[float]:
-    """`calls` calls after one untimed, each by `clock` (ms): wall time, `sync` (torch's) before and
-    after a GPU's call; a CPU arm's by its worker's CPU time (worker.py)."""
+    """`calls` calls after one untimed, each by `clock` (ms), `sync` before and after a GPU's call."""
     call()
     times: list[float] = []
     for _ in range(calls):

@@ -18,8 +18,6 @@ from .base import INTERESTING_FLAGS, BundleError
 if TYPE_CHECKING:
     from .base import Json
 
-# --------------------------------------------------------------------------- identity
-
 
 # Another CPU's saved /proc/cpuinfo read in place of this machine's, as the tool reads it
 # (core/system/host.py CPUINFO_ENV): the identity is that file's, marked simulated.
@@ -222,6 +220,3 @@ def nvidia_gpus() -> list[dict[str, str]]:
                 }
             )
     return gpus
-
-
-# --------------------------------------------------------------------------- the bundle

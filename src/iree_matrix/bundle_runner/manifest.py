@@ -225,6 +225,3 @@ def install(root: Path, wheel: Json) -> Path:
             shutil.rmtree(staging, ignore_errors=True)
         return target
     raise BundleError(f"nowhere to unpack IREE's runtime: {root} and {tempfile.gettempdir()} are read-only")
-
-
-# --------------------------------------------------------------------------- one cell (a child process)

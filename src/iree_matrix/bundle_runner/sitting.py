@@ -1,7 +1,5 @@
-"""A bundle's paired sittings (`bundle --advise`): each function's arms (its module cells that ran and
-matched here, ONNX Runtime and torch eager where importable, the proof's neighbours) timed in
-rotating rounds, an answer that trails ONNX Runtime profiled op by op (gap.py), and a GPU sitting's
-arms beside torch's (gpu.py); one advice document per model (and per GPU driver) beside the records."""
+"""A bundle's paired sittings (`bundle --advise`): each function's arms timed in rotating rounds, an
+answer that trails ONNX Runtime profiled op by op; one advice document per model beside the records."""
 
 from __future__ import annotations
 
@@ -40,10 +38,8 @@ def sit(
     say: Say,
     over: float = gap.GAP,
 ) -> Json:
-    """One function's paired sitting: its module arms that ran and matched here and the peers where
-    importable, `rounds` rotating rounds of `calls` calls each; an advice document's function entry. An
-    answer's arm over `over` times ONNX Runtime's median is then profiled (`_profile_gap`); a peer this
-    Python cannot import is named in `peers_missing`, with how to add it."""
+    """One function's paired sitting: its module arms that ran and matched here and the importable peers,
+    in rotating rounds; an arm over `over` times ONNX Runtime's is then profiled (`_profile_gap`)."""
     cells: dict[str, Json] = {c["job"]: c for c in manifest["cells"]}
     arms = [_arm(arm, cells, checked) for arm in sitting["arms"]]
     around = _neighbours(sitting.get("proof") or {}, arms, cells, checked)
@@ -77,14 +73,12 @@ def sit(
     return function
 
 
-# A kernel arm's facts (`bundle --advise --kernel`), kept as the manifest gives them: the configuration it is
-# swapped into, the kernel, its directory and build command there, and whether its spec applied.
+# A kernel arm's facts (`bundle --advise --kernel`), kept as the manifest gives them.
 KERNEL_KEYS = ("base", "kernel", "kernel_dir", "kernel_build", "kernel_run", "applied")
 
 
 def _arm(arm: Json, cells: dict[str, Json], checked: dict[str, Json]) -> Json:
-    """A module arm of the sitting as its cell's record here left it (never the answer unless it ran and
-    matched torch); one without a cell keeps the manifest's why and is not timed."""
+    """A module arm as its cell's record here left it (never the answer unless it ran and matched torch)."""
     entry: Json = {k: arm[k] for k in ("name", "kind", "config", "release", "flags")}
     entry.update({k: arm[k] for k in KERNEL_KEYS if k in arm})
     if arm.get("job") not in cells:
@@ -103,7 +97,6 @@ def _arm(arm: Json, cells: dict[str, Json], checked: dict[str, Json]) -> Json:
 
 
 def _load(root: Path, manifest: Json, cell: Json, arm: Json, workers: dict[str, Worker]) -> None:
-    """`arm` loaded in its release's worker (started the first time), or its error said."""
     if cell["runtime"] not in workers:
         workers[cell["runtime"]] = Worker(root, str(install(root, wheel_for(manifest, cell["runtime"]))))
     # Every plugin kernel's plugin: a worker's runtime loads them all when it makes its first arm.
@@ -115,8 +108,7 @@ def _load(root: Path, manifest: Json, cell: Json, arm: Json, workers: dict[str, 
 def _peers(
     root: Path, sitting: Json, arms: list[Json], workers: dict[str, Worker], say: Say
 ) -> list[dict[str, str]]:
-    """The peers' arms appended to `arms`, in one process of their own; the peers the sitting names
-    whose package is not importable here: [{"name", "package", "why", "install"}]."""
+    """The peers' arms appended to `arms`, in one process of their own; the peers not importable here."""
     missing: list[dict[str, str]] = []
     for name, key, package, order in PEERS:
         if not (peer := sitting.get(key)):
@@ -155,8 +147,7 @@ def _profile_gap(
     over: float,
     say: Say,
 ) -> Json:
-    """Each arm of `gap.trailing` profiled once with its wheel's own tools, and ONNX Runtime's session once
-    with its profiler, both on one thread: the raw rows (gap.py), or {} when no arm trails."""
+    """Each trailing arm and ONNX Runtime profiled once on one thread: the raw rows, or {}."""
     if not (found := gap.trailing(arms, over)) or peer is None:
         return {}
     say(
@@ -190,8 +181,7 @@ def _profile_gap(
 def _neighbours(
     proof: Json, arms: list[Json], cells: dict[str, Json], checked: dict[str, Json]
 ) -> list[Json]:
-    """The proof's neighbours as arms: each the cell that compiled it, checked here against torch; a module
-    byte-identical to one already timed is timed once (`same_as`)."""
+    """The proof's neighbours as arms, checked here against torch; a module identical to one timed: once."""
     seen = {a["module_sha256"]: a["config"] for a in arms if a.get("module_sha256")}
     out: list[Json] = []
     for n in proof.get("neighbours") or ():
@@ -223,8 +213,7 @@ def _neighbours(
 
 
 def _proof(proof: Json, arms: list[Json], around: list[Json]) -> Json:
-    """The proof's one step in advise's form (the centre and each neighbour); its verdicts are taken at home
-    from the rounds (there is no compiler here to step further)."""
+    """The proof's one step in advise's form; its verdicts are taken at home from the rounds."""
     keys = ("config", "flags", "module_sha256", "ms", "matches", "error", "same_as")
     centre = next((a for a in arms if a["config"] == proof["centre"]), {"config": proof["centre"]})
     timed = {a["config"]: a.get("ms") or [] for a in arms + around if not a.get("same_as")}
@@ -247,7 +236,6 @@ def _proof(proof: Json, arms: list[Json], around: list[Json]) -> Json:
 def sittings(
     root: Path, manifest: Json, digest: str, host: Json, out: Path, rounds: int, over: float = gap.GAP
 ) -> None:
-    """Each model's paired sitting, written as an advice document beside the records."""
     checked = _checked(out, digest)
     _gpu_sittings(root, manifest, digest, host, out, rounds, checked)
     by_model: dict[str, list[Json]] = {}
@@ -286,8 +274,7 @@ def _say(text: str) -> None:
 
 
 def _checked(out: Path, digest: str) -> dict[str, Json]:
-    """What this bundle's records in `out` say of each cell: its status, message, a GPU cell's
-    devices (the runtime's list)."""
+    """What this bundle's records in `out` say of each cell."""
     return {
         data["job"]: {
             "status": data.get("status"),
@@ -299,8 +286,7 @@ def _checked(out: Path, digest: str) -> dict[str, Json]:
 
 
 def _keep(out: Path, model: str, started: str, document: Json, driver: str = "") -> None:
-    """One file per sitting, named by when it started (as advise names its own), its driver in a GPU
-    sitting's name (a CUDA and a Vulkan sitting of one model may start in the same second)."""
+    """One file per sitting, named by when it started and (two may start in one second) its GPU driver."""
     stamp = "".join(ch for ch in started[:19] if ch.isdigit() or ch == "T")
     path = out / f"advice-{named(model, 'model')}.{stamp}{'-' + driver if driver else ''}.json"
     replace(path, (json.dumps(document, indent=1, sort_keys=True) + "\n").encode())
@@ -310,8 +296,7 @@ def _keep(out: Path, model: str, started: str, document: Json, driver: str = "")
 def _gpu_sittings(
     root: Path, manifest: Json, digest: str, host: Json, out: Path, rounds: int, checked: dict[str, Json]
 ) -> None:
-    """Each (model, HAL driver)'s GPU sitting, written as a document of its own (it names one GPU);
-    where the driver finds no device, said, and no document (the cells' records say it)."""
+    """Each (model, HAL driver)'s GPU sitting, a document of its own; no device: said, no document."""
     calls, cells = int(manifest.get("calls", 3)), {c["job"]: c for c in manifest["cells"]}
     by_device: dict[tuple[str, str], list[Json]] = {}
     for sitting in manifest["sittings"]:

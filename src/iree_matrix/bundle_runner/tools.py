@@ -1,7 +1,5 @@
-"""One cell by IREE's command-line tools, as iree-matrix's run stage runs it: the tools a bundle
-carries (built from source, for a board with no wheel) or the wheel's own (for arrays numpy has no
-dtype for). Where the tools are another machine's code, the binfmt handler that runs them (qemu-user:
-its time is the emulator's, said so in the record)."""
+"""One cell by IREE's command-line tools, as iree-matrix's run stage runs it: the tools a bundle carries
+or the wheel's own (for arrays numpy has no dtype for)."""
 
 from __future__ import annotations
 
@@ -26,14 +24,12 @@ if TYPE_CHECKING:
 
 
 def needs_tools(cell: Json) -> bool:
-    """A cell with an array numpy has no dtype for (bfloat16, saved as raw bits): the Python binding
-    takes and gives numpy arrays, IREE's tools take the raw bits (as the run stage gives them)."""
+    """A cell with an array numpy has no dtype for (bfloat16, saved as raw bits): only the tools take them."""
     return any(a.get("saved_as") for a in descriptions(cell, "inputs") + descriptions(cell, "outputs"))
 
 
 def output_names(cell: Json) -> list[str]:
-    """The files the tools write the outputs to: .npy, or .bin (the raw contents) for a dtype .npy
-    cannot name (iree-run-module: "unsupported data encoding" for a bfloat16 .npy)."""
+    """The files the tools write the outputs to: .npy, or .bin (raw) for a dtype .npy cannot name."""
     described = descriptions(cell, "outputs")
     return [
         f"output{i}.{'bin' if i < len(described) and described[i].get('saved_as') else 'npy'}"
@@ -42,7 +38,6 @@ def output_names(cell: Json) -> list[str]:
 
 
 def run_argv(tool: str, cell: Json, root: Path, outputs: list[Path]) -> list[str]:
-    """iree-run-module's checked call, as the run stage spells it (stages/run.py `run_command`)."""
     return [*_call_argv(tool, cell, root), *(f"--output=@{path}" for path in outputs)]
 
 
@@ -56,7 +51,6 @@ def benchmark_argv(tool: str, cell: Json, root: Path, repetitions: int) -> list[
 
 
 def _call_argv(tool: str, cell: Json, root: Path) -> list[str]:
-    """The tool, the device (local-sync), the module with its plugin, the function and its inputs."""
     export, module = within(root, cell["export"]), module_path(root, cell)
     return [
         tool,
@@ -75,9 +69,8 @@ _PER_UNIT = {
 
 
 def benchmark_times(benchmark_json: str, unit: str, field: str = "real_time") -> dict[str, list[float]]:
-    """Each benchmark's repetition times in `unit` ("ms" or "us"), by name, from iree-benchmark-module's
-    JSON (a log line before its first "{" skipped, aggregates left out). `field` "cpu_time" is the process's
-    CPU time per iteration: on local-sync the one thread's, under qemu-user the emulator's."""
+    """Each benchmark's repetition times in `unit`, by name, from iree-benchmark-module's JSON (aggregates
+    left out); `field` "cpu_time": the process's CPU time per iteration."""
     scale = _PER_UNIT[unit]
     start = benchmark_json.find("{")
     times: dict[str, list[float]] = {}
@@ -254,6 +247,3 @@ def _tool(argv: list[str], env: dict[str, str], timeout: float) -> dict[str, str
     words = (done.stderr.strip() or done.stdout.strip()).splitlines()
     error = "load" if any("version mismatch" in w or "not available" in w for w in words) else "run"
     return {"status": "fail", "error_class": error, "message": clip(f"{name}: " + " ".join(words[-4:]))}
-
-
-# --------------------------------------------------------------------------- a paired sitting

@@ -24,8 +24,7 @@ GIVEN = "options_given"
 
 
 class Parsed(argparse.Namespace):
-    """argparse's namespace, keeping which options the command line gave (`given`), merged with the top
-    namespace's when a command's is copied into it."""
+    """argparse's namespace, keeping which options the command line gave (`given`)."""
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name == GIVEN:
@@ -34,8 +33,7 @@ class Parsed(argparse.Namespace):
 
 
 def marking(action: type[argparse.Action]) -> type[argparse.Action]:
-    """`action`, noting its option as given when the command line gives it (argparse calls an
-    action only for what the command line holds; defaults it sets itself)."""
+    """`action`, noting its option as given (argparse calls an action only for what the line holds)."""
 
     class Marked(action):  # type: ignore[valid-type,misc]
         def __call__(
@@ -52,7 +50,6 @@ def marking(action: type[argparse.Action]) -> type[argparse.Action]:
 
 
 def given(args: argparse.Namespace) -> frozenset[str]:
-    """The options (by `dest`) the command line gave; defaults are not."""
     return frozenset(getattr(args, GIVEN, ()))
 
 
@@ -62,8 +59,7 @@ RENAMED = "renamed_options"
 
 
 class _Renamed(argparse.Action):
-    """Takes the value (an on/off option's: on) under its new name; an old spelling is noted, to be
-    said (`RENAMED`)."""
+    """Takes the value under its new name; an old spelling is noted, to be said (`RENAMED`)."""
 
     def __call__(
         self,
@@ -87,14 +83,11 @@ class _RenamedSwitch(_Renamed):
 
 @dataclasses.dataclass(frozen=True)
 class _Flag:
-    """What an `Option` and a `Switch` share: the flag, its help, where argparse keeps it."""
-
     flag: str  # "--cache"
     help: str
 
     @property
     def dest(self) -> str:
-        """Where argparse keeps the value: `--results-dir` -> `results_dir`."""
         return self.flag.lstrip("-").replace("-", "_")
 
     def but(self, **changes: Any) -> Self:
@@ -104,8 +97,7 @@ class _Flag:
 
 @dataclasses.dataclass(frozen=True)
 class Option(_Flag, Generic[T]):
-    """One command-line option with a value, declared once; `repeat`: given any number of times
-    (a list, `each`)."""
+    """One command-line option with a value, declared once; `repeat`: given any number of times."""
 
     type: Callable[[str], T] = cast(Callable[[str], T], str)
     default: Optional[T] = None
@@ -124,8 +116,7 @@ class Option(_Flag, Generic[T]):
         choices: Choices = None,
         repeat: Optional[bool] = None,
     ) -> None:
-        """Add the option to `parser`; `default`, `help`, `required`, `choices` (a subset of the
-        declared ones) and `repeat` only where this command differs."""
+        """Add the option to `parser`; the keywords only where this command differs."""
         settings: dict[str, Any] = {"type": self.type, "help": help or self.help, "dest": self.dest}
         listed = choices if choices is not None else self.choices
         listed = listed() if callable(listed) else listed
@@ -144,11 +135,9 @@ class Option(_Flag, Generic[T]):
         parser.add_argument(self.flag, *self.renamed_from, **settings)
 
     def of(self, args: argparse.Namespace) -> Optional[T]:
-        """The parsed value (None where the command does not take the option)."""
         return cast(Optional[T], getattr(args, self.dest, None))
 
     def each(self, args: argparse.Namespace) -> tuple[T, ...]:
-        """A repeated option's values, in the order given."""
         return tuple(getattr(args, self.dest, None) or ())
 
 
@@ -202,8 +191,7 @@ Takes = Union[Option[Any], Switch, Positional[Any], Callable[[argparse.ArgumentP
 
 
 def taking(*items: Takes) -> Callable[[argparse.ArgumentParser], None]:
-    """A command's `add_arguments`, declared as what it takes in `--help`'s order: options (as
-    declared, or `.but(...)` where the command differs) and groups of them (`add_paired_options`)."""
+    """A command's `add_arguments`, declared as what it takes in `--help`'s order."""
 
     def add_arguments(parser: argparse.ArgumentParser) -> None:
         for item in items:
@@ -212,15 +200,13 @@ def taking(*items: Takes) -> Callable[[argparse.ArgumentParser], None]:
     return add_arguments
 
 
-# Before the command (`iree-matrix -q matrix`) the top parser's, after it (`iree-matrix matrix -q`)
-# the command's: argparse copies a command's namespace over the top one's, so the two are kept
-# under two names (given after the command only) and counted together (`verbosity`).
+# argparse copies a command's namespace over the top one's, so -v/-q before and after the command
+# are kept under two names and counted together (`verbosity`).
 _AFTER = "_after_command"
 
 
 def add_verbosity_options(p: argparse.ArgumentParser, after_command: bool = False) -> None:
-    """`-v`/`-q`, counted (core/console.py says what each level shows): on `iree-matrix` itself and
-    on every command."""
+    """`-v`/`-q`, counted, on `iree-matrix` itself and on every command."""
     dest = _AFTER if after_command else ""
     default = argparse.SUPPRESS if after_command else 0
     p.add_argument(
@@ -248,18 +234,15 @@ def add_version(p: argparse.ArgumentParser, version: str) -> None:
 
 
 def verbosity(args: argparse.Namespace) -> int:
-    """-v count minus -q count, before and after the command together."""
     return sum(getattr(args, f"verbose{d}", 0) - getattr(args, f"quiet{d}", 0) for d in ("", _AFTER))
 
 
 def renamed(args: argparse.Namespace) -> list[str]:
-    """What to say of the old spellings the command line used."""
     return list(getattr(args, RENAMED, []))
 
 
 def kernel_name(text: str) -> str:
-    """A kernel's name as a command takes it (a kernel.toml's `name`), or argparse's one-line error
-    with the value cut: `query kernel` of a 20,000-character name printed it whole, on one line."""
+    """A kernel's name as a command takes it, or argparse's one-line error with the value cut."""
     from iree_matrix.core import excerpts
     from iree_matrix.kernel.kernels import name_problem
 
@@ -269,8 +252,7 @@ def kernel_name(text: str) -> str:
 
 
 def directory(text: str) -> Path:
-    """A directory option's value, absolute; argparse's one-line error for an empty path, a loop of
-    symbolic links or a file (each a later traceback)."""
+    """A directory option's value, absolute; argparse's one-line error for what would be a traceback."""
     if not text.strip():
         raise argparse.ArgumentTypeError("an empty path: name a directory")
     path = absolute(text)
@@ -291,8 +273,7 @@ def directory(text: str) -> Path:
 
 
 def count(text: str) -> int:
-    """A count's value (threads, pairs): a whole number, 1 or more; argparse's one-line error
-    otherwise (`reproduce --threads 0` hung, `--threads -5` was planned and said "DIFFERENT")."""
+    """A count's value (threads, pairs): a whole number, 1 or more; argparse's one-line error otherwise."""
     try:
         value = int(text)
     except ValueError:
@@ -303,8 +284,7 @@ def count(text: str) -> int:
 
 
 def mebibytes(text: str) -> float:
-    """A size in MiB: a number above 0; argparse's one-line error otherwise (`bundle --max-size 0` or
-    `-1` compiled every cell and then refused the bundle; `nan` refused none, as no limit)."""
+    """A size in MiB: a number above 0 (not nan); argparse's one-line error otherwise."""
     try:
         value = float(text)
     except ValueError:
@@ -315,8 +295,7 @@ def mebibytes(text: str) -> float:
 
 
 def matrix_file(text: str) -> Path:
-    """`--matrix`: a path, never an empty one (Path("") is ".", said as "a directory, not a regular
-    file" of a directory nobody named)."""
+    """`--matrix`: a path, never an empty one (Path("") is ".")."""
     if not text.strip():
         raise argparse.ArgumentTypeError("an empty path: name a matrix file (e.g. matrix/smoke.toml)")
     return Path(text)

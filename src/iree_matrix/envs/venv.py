@@ -1,8 +1,5 @@
-"""Host virtual environments, installed offline from the wheelhouse: `<root>/<env id>-<pins digest>/`,
-usable once `.complete` (written last) is there. Each is checked once per process (`verify`): a damaged
-one is rebuilt, and a tool failing for the environment's sake raises `EnvironmentFault`, never stored.
-Large byte-identical files across environments are kept once (`<root>/.shared`, hard links).
-"""
+"""Host virtual environments, installed offline from the wheelhouse, usable once `.complete` is there;
+each checked once per process (`verify`), a damaged one rebuilt. Large identical files are hard-linked."""
 
 from __future__ import annotations
 
@@ -119,7 +116,6 @@ class VenvEnvironment:
         return done
 
     def content_damage(self) -> Optional[str]:
-        """`content_damage` of this venv, remembered when found, so the next `open` rebuilds it."""
         if (damage := content_damage(self.path)) is not None:
             with _verify_lock:
                 _verified[str(self.path)] = damage
@@ -268,8 +264,7 @@ class VenvBackend:
 
 
 class ToolsVenvEnvironment(VenvEnvironment):
-    """A directory of runtime tools for this host (e.g. IREE's runtime built from source here):
-    run as they are, with the same clean environment as a venv's tools."""
+    """A directory of runtime tools for this host, run with the same clean environment as a venv's."""
 
     def tool(self, name: str) -> str:
         return str(self.path / name)
@@ -305,8 +300,7 @@ def _tools_environment(env: EnvSpec) -> ToolsVenvEnvironment:
 def model_sandbox(
     venv: Path, read_only: Sequence[Path], writable: Sequence[Path], cwd: Path
 ) -> bubblewrap.Sandbox:
-    """The bubblewrap sandbox model code of the venv at `venv` runs in: it sees /tmp and the user's home
-    empty, so what it reads there (the venv, its Python, its inputs) is bound in read-only."""
+    """The bubblewrap sandbox model code of `venv` runs in: /tmp and home empty, inputs bound read-only."""
     return bubblewrap.Sandbox(
         read_only=(*_entered(read_only, ("/tmp", *_home())), str(venv), *_interpreter(venv)),
         writable=tuple(str(w) for w in writable),
@@ -316,8 +310,7 @@ def model_sandbox(
 
 
 def _entered(read_only: Sequence[Path], hidden: Sequence[str]) -> list[str]:
-    """The inputs as the sandbox binds them: a directory uid 65534 may not enter inside a tmpfs it sees
-    empty (a mode-700 `mktemp -d` folder) is bound entry by entry, beneath one it makes 0755."""
+    """The inputs as the sandbox binds them: a directory uid 65534 may not enter, entry by entry."""
     shown = []
     for path in map(Path, read_only):
         inside = any(path != Path(h) and path.is_relative_to(h) for h in hidden)
@@ -331,7 +324,6 @@ def _entered(read_only: Sequence[Path], hidden: Sequence[str]) -> list[str]:
 
 
 def _interpreter(venv: Path) -> tuple[str, ...]:
-    """The installation of the Python a venv was made from (its pyvenv.cfg `home`'s parent)."""
     try:
         lines = (venv / "pyvenv.cfg").read_text().splitlines()
     except OSError:
@@ -341,7 +333,6 @@ def _interpreter(venv: Path) -> tuple[str, ...]:
 
 
 def _home() -> tuple[str, ...]:
-    """The tool's user's home, which model code sees empty (`bubblewrap.Sandbox.hidden`)."""
     try:
         home = Path.home().resolve()
     except (RuntimeError, OSError):
@@ -355,7 +346,6 @@ def _clean(path: Path) -> dict[str, str]:
 
 
 def _checked(path: Path) -> Optional[str]:
-    """`verify`, once per environment and process; environments side by side, each once."""
     with _verify_lock:
         one = _verifying.setdefault(str(path), threading.Lock())
     with one:
@@ -369,8 +359,7 @@ def _checked(path: Path) -> Optional[str]:
 
 
 def verify(path: Path) -> Optional[str]:
-    """Why the venv at `path` cannot be used, or None: a file its packages installed is missing, or its
-    IREE tool does not start (a probe that times out says nothing)."""
+    """Why the venv at `path` cannot be used (a file missing, its IREE tool not starting), or None."""
     if (missing := _missing_file(path)) is not None:
         return f"{missing} is missing"
     for tool, flag in _PROBES:
@@ -391,14 +380,12 @@ def verify(path: Path) -> Optional[str]:
     return None
 
 
-# Files whose content matched their RECORD hash, with their stat then: re-hashed only once changed
-# (writing, truncating or replacing a file changes its size or status-change time).
+# Files whose content matched their RECORD hash, with their stat then: re-hashed only once changed.
 _hashed: dict[str, tuple[int, int, int, int]] = {}
 
 
 def content_damage(path: Path) -> Optional[str]:
-    """The first file of the venv at `path` missing or not the bytes its RECORD lists; None when every
-    one matches. A file is hashed again only when it changed since it last matched in this process."""
+    """The first file of the venv at `path` missing or not the bytes its RECORD lists; None when all match."""
     if (missing := _missing_file(path, until_stop=True)) is not None:
         return f"{missing} is missing"
     for record, site, rows in _records(path):
@@ -442,8 +429,7 @@ def unvouched(path: Path) -> Optional[str]:
 
 
 def _missing_file(path: Path, until_stop: bool = False) -> Optional[Path]:
-    """The first file an installed RECORD lists that is not there (byte code aside); `until_stop`: None
-    once the run is stopping (Ctrl-C)."""
+    """The first file an installed RECORD lists that is not there; `until_stop`: None once stopping."""
     for record, site, rows in _records(path):
         if until_stop and processes.stopping():
             return None
@@ -476,8 +462,7 @@ def _find_python(version: str, named: Mapping[str, str] = {}) -> str:  # noqa: B
 
 
 def share_identical_files(tree: Path, shared: Path) -> int:
-    """Replace every large regular file under `tree` by a hard link to its copy in `shared` (this one
-    the first): the bytes this tree no longer takes on its own."""
+    """Hard-link every large file under `tree` to its copy in `shared`: the bytes saved."""
     shared.mkdir(parents=True, exist_ok=True)
     saved = 0
     for root, _dirs, files in os.walk(tree):

@@ -29,8 +29,6 @@ from iree_matrix.iree.targets import PLATFORMS, host_platform
 
 logger = console.logger(__name__)
 
-# --- base images --------------------------------------------------------------------------------
-
 
 @dataclasses.dataclass(frozen=True)
 class BaseImage:

@@ -61,8 +61,6 @@ def suite_for_python(python: str) -> Optional[str]:
     return next((suite.name for suite in SUITES.values() if suite.python == python), None)
 
 
-# --- the Debian mirror --------------------------------------------------------------------------
-
 _DEBIAN_SUITES = re.compile(
     r"^(buster|bullseye|bookworm|trixie|forky|duke|sid|(old)*stable|testing|unstable)$"
 )

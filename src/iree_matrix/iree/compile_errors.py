@@ -1,7 +1,5 @@
-"""What a failed compile says first, and the op it names: `failed to legalize operation
-'torch.operator'` on `torch.aten.gru.input`. Read from iree-compile's own output (MLIR diagnostics:
-`FILE:LINE:COL: error: MESSAGE`, then the source line or a `note: see current operation: …` that
-spells the op) by the compile stage into its record, and from older records' messages by the answers."""
+"""What a failed compile says first, and the op it names, read from iree-compile's MLIR diagnostics
+(by the compile stage into its record, and from older records' messages by the answers)."""
 
 from __future__ import annotations
 
@@ -22,21 +20,15 @@ _TORCH_OPERATOR = re.compile(
 _QUOTED_OP = re.compile(r"'(?P<op>[\w]+\.[\w.]+)'(?: op\b)?")
 _OP_DUMP = re.compile(r":\s+(?=%|\"[\w.]+\"\()")
 _NOTE_OP = re.compile(r'note: see current operation:.*?"(?P<op>[\w]+\.[\w.]+)"')
-# A crash has no `error:` line, only LLVM's banner and a backtrace (one frame a line); a frame in a
-# rewrite pattern of a torch op says which op it was lowering: `ConvertAtenScatterOp<mlir::torch::
-# Torch::AtenScatterSrcOp>::matchAndRewrite(...) TorchToTMTensor.cpp`.
+# A crash has no `error:` line, only a backtrace; a frame in a torch op's rewrite pattern names the op.
 _CRASH = re.compile(r"^Stack dump:$|^PLEASE submit a bug report|^Please report issues to ")
-# LLVM's warning for a CPU it does not know (IREE 3.13.0 then refuses the target, "Unknown CPU for
-# target architecture x86_64", and LLVM aborts: "64-bit code requested on a subtarget that doesn't
-# support it!", the line a compile record said before).
+# LLVM's warning for a CPU it does not know (IREE then refuses the target and LLVM aborts).
 _UNKNOWN_CPU = re.compile(r"'(?P<cpu>[^']+)' is not a recognized processor for this target")
 _TORCH_PATTERN = re.compile(r"mlir::torch::Torch::(?P<op>Aten\w+Op)\b.*?(?P<file>\w+\.cpp)?:\d+:\d+\s*$")
 
 
-# An error that names a leftover constant rather than the op that could not be lowered (the op's
-# operand outlives it; measured with torch.logsumexp and F.fold on 3.13.0): the compile again with
-# MLIR's `--mlir-print-ir-after-failure` (every release's) prints the function as the failed pass
-# left it, the unlowered torch op still in it. Elided constants keep that dump small.
+# An error may name a leftover constant rather than the op that could not be lowered: compiled again
+# with `--mlir-print-ir-after-failure`, the dump holds the unlowered torch op (constants elided).
 _NAMES_A_CONSTANT = re.compile(r"failed to legalize operation 'torch\.constant\.\w+'")
 AFTER_FAILURE_FLAGS = ("--mlir-print-ir-after-failure", "--mlir-elide-elementsattrs-if-larger=16")
 
@@ -58,11 +50,9 @@ class FirstError:
     message: str  # the compiler's first error, whole: "failed to legalize operation 'torch.operator' …"
     op: str  # the op it is about: "torch.aten.gru.input", "linalg.generic", or "" when none is named
     where: str = ""  # where the error points: "model.mlir:15:10" (the compiled file's line), or ""
-    # The torch op on that line of the exported MLIR, where the error names a lowered op: an error in
-    # code generation ("'linalg.generic' op inferred …") then names the model's op it came from.
+    # The torch op on that line of the exported MLIR, where the error names a lowered op.
     source_op: str = ""
-    # The model's Python line that op came from, with its code: "model.py:8: z = torch.searchsorted(…)"
-    # (the export's `model.where.json`, scripts/mlir_where.py), or "" where the export kept none.
+    # The model's Python line that op came from: "model.py:8: z = torch.searchsorted(…)", or "".
     source_line: str = ""
 
     def metrics(self) -> dict[str, str]:
@@ -74,8 +64,7 @@ class FirstError:
         }
 
     def text(self) -> str:
-        """One line, uncut: "failed to legalize operation 'torch.operator' (op: torch.aten.gru.input)",
-        and where the model's code has that op: "…, at model.py:8: z = torch.gru(…)"."""
+        """One line, uncut: the message, its op, and where the model's code has it."""
         at = f", at {self.source_line}" if self.source_line else ""
         if self.source_op and names_a_constant(self):
             return f"{self.message} (left unlowered: the model's {self.source_op}){at}"
@@ -86,7 +75,6 @@ class FirstError:
         return f"{self.message}{named}{at}"
 
     def line(self) -> Optional[int]:
-        """The compiled file's line the error points at, or None."""
         parts = self.where.split(":")
         return int(parts[1]) if len(parts) >= 2 and parts[1].isdigit() else None
 
@@ -97,14 +85,12 @@ def source_op(line: str) -> str:
     return (found["named"] or found["op"]) if found else ""
 
 
-# Beside an exported model.mlir, where its ops came from in the model's code (scripts/mlir_where.py
-# writes it in the exporter's environment).
+# Beside an exported model.mlir, where its ops came from in the model's code (scripts/mlir_where.py).
 WHERE_SUFFIX = ".where.json"
 
 
 def model_line(where: str, line: int) -> str:
-    """The model's line ("model.py:8: z = torch.searchsorted(…)") for line `line` of the exported MLIR,
-    from its `model.where.json` text; "" where none. The file's name only: the same on every machine."""
+    """The model's line for line `line` of the exported MLIR, from its `model.where.json`; "" where none."""
     try:
         data = json.loads(where)
         frame = str(data["frames"][str(line)])
@@ -117,14 +103,12 @@ def model_line(where: str, line: int) -> str:
 
 
 def names_a_constant(named: Optional[FirstError]) -> bool:
-    """Whether the first error is a leftover constant's, not the failing op's (`unlowered_op` finds
-    that op in the dump `AFTER_FAILURE_FLAGS` make)."""
+    """Whether the first error is a leftover constant's, not the failing op's."""
     return named is not None and bool(_NAMES_A_CONSTANT.search(named.message))
 
 
 def unlowered_op(dump: str) -> str:
-    """The first torch op left in an `--mlir-print-ir-after-failure` dump ("torch.aten.logsumexp"),
-    or "" when it holds none."""
+    """The first torch op left in an `--mlir-print-ir-after-failure` dump, or ""."""
     for line in (dump or "").splitlines():
         op = source_op(line[:2000])
         if op and not op.startswith("torch.prim."):  # a list's construction stays beside its user
@@ -146,8 +130,7 @@ def pattern_class(op: str) -> str:
 def first_error(
     output: Optional[str], cause: str = "a compiler bug, not an error in the model"
 ) -> Optional[FirstError]:
-    """The first `error:` of a compiler's output and the op it names; None when it has no error line. A
-    crash is blamed on `cause` (a kernel's spec or flags where the cell compiles without them)."""
+    """The first `error:` of a compiler's output and its op (None: none); a crash is blamed on `cause`."""
     lines = (output or "").splitlines()
     cpu = unknown_cpu(output)
     if cpu is not None:  # the cause: what LLVM then says ("64-bit code requested …") names no CPU
@@ -168,7 +151,6 @@ def first_error(
 
 
 def unknown_cpu(output: Optional[str]) -> Optional[str]:
-    """A compile's failure said as the CPU LLVM did not know, when that is what its output shows."""
     if (found := _UNKNOWN_CPU.search(output or "")) is None:
         return None
     return (
@@ -178,8 +160,7 @@ def unknown_cpu(output: Optional[str]) -> Optional[str]:
 
 
 def _crash(lines: list[str], cause: str) -> Optional[FirstError]:
-    """iree-compile's crash as its first error, with the C++ class of the torch op whose lowering was
-    running (no `op`: its aten spelling cannot be told from it); None when the output shows no crash."""
+    """iree-compile's crash as its first error, with the C++ class of the torch op being lowered, or None."""
     if not any(_CRASH.search(line.strip()) for line in lines):
         return None
     frame = next(
@@ -202,8 +183,7 @@ def _op(message: str, context: list[str]) -> str:
 
 
 def of_record(metrics: Mapping[str, Any], message: Optional[str]) -> Optional[FirstError]:
-    """A compile record's first error: stored in its metrics by the compile stage, else read from its
-    message (records stored before the stage kept it)."""
+    """A compile record's first error: from its metrics, else read from its message (older records)."""
     stored = metrics.get("first_error") if isinstance(metrics, Mapping) else None
     if isinstance(stored, str) and stored:
         return FirstError(
@@ -216,10 +196,8 @@ def of_record(metrics: Mapping[str, Any], message: Optional[str]) -> Optional[Fi
 
 
 def in_model(named: FirstError, source: Path, unlowered: str = "") -> FirstError:
-    """`named` with the model's torch op on the line of `source` it points at — a crash, which names
-    no line, at the first line of the op it was lowering; a leftover constant's error at the first line
-    of the `unlowered` op — and the model's Python line that op came from, where the export kept it
-    (`model.where.json`)."""
+    """`named` with the model's torch op on the line of `source` it points at (a crash, or a leftover
+    constant: the op's first line) and the model's Python line that op came from."""
     line = named.line() if named.where.startswith(source.name) else None
     op = source_op(_line_of(source, line)) if line is not None else ""
     # A crash: the C++ class of the torch op it was lowering ("AtenScatterSrcOp").
@@ -237,8 +215,7 @@ def in_model(named: FirstError, source: Path, unlowered: str = "") -> FirstError
 
 
 def _first_line_of(path: Path, wanted: Callable[[str], bool]) -> tuple[Optional[int], str]:
-    """The first line of an exported MLIR holding a torch op `wanted` accepts (a crash's: its C++ class
-    is "AtenScatterSrcOp"), and that op; (None, "") when none does."""
+    """The first line of an exported MLIR holding a torch op `wanted` accepts, and that op, or (None, "")."""
     try:
         with path.open("r", encoding="utf-8", errors="replace") as text:
             for number, line in enumerate(text, 1):
@@ -250,8 +227,7 @@ def _first_line_of(path: Path, wanted: Callable[[str], bool]) -> tuple[Optional[
 
 
 def _line_of(path: Path, number: int) -> str:
-    """Line `number` (from 1) of a text file, read no further than it ("" when it has none, or the
-    file is bytecode): an exported MLIR's weights may follow its ops in one long line."""
+    """Line `number` (from 1) of a text file, read no further (weights may follow in one long line)."""
     try:
         with path.open("r", encoding="utf-8", errors="replace") as text:
             return next(itertools.islice(text, number - 1, number), "")[:2000]

@@ -17,13 +17,9 @@ from iree_matrix.iree import targets
 ELF_MAGIC = b"\x7fELF"
 
 
-# --- what is inside a .vmfb ---------------------------------------------------------------------
-
-
 def dispatch_code(vmfb: Path, out_dir: Path) -> list[Path]:
-    """Extract the dispatch code, the ELF(s) IREE's llvm-cpu backend embedded in `vmfb`, into `out_dir`: by
-    zip (a .vmfb is a FlatBuffer, its files and a zip directory), else every ELF found by its magic, cut at
-    the size its headers give (`kernel_<n>.so`)."""
+    """Extract the ELF(s) IREE's llvm-cpu backend embedded in `vmfb` into `out_dir`: by zip, else every
+    ELF found by its magic, cut at the size its headers give."""
     out_dir.mkdir(parents=True, exist_ok=True)
     found: list[Path] = []
     try:
@@ -59,8 +55,7 @@ def scan_elves(blob: bytes) -> list[bytes]:
 
 
 def defined_functions(blob: bytes) -> list[str]:
-    """The functions an ELF object defines with global or weak binding (hidden included): a kernel's entry
-    points, whose names a module that linked it holds; [] for no ELF or no symbol table."""
+    """The global or weak functions an ELF object defines (hidden included); [] for no ELF or symbol table."""
     return [name for name, _ in _defined_functions(blob)]
 
 
@@ -71,8 +66,7 @@ def default_visibility_functions(blob: bytes) -> list[str]:
 
 
 def _sections(blob: bytes, start: int = 0) -> Optional[tuple[bool, str, Any, list[Any]]]:
-    """(64-bit, byte order, the header's fields after e_ident, the section headers) of the ELF at
-    `blob[start:]`, None when it is not one; struct.error when it is cut short."""
+    """(64-bit, byte order, header fields, section headers) of the ELF at `blob[start:]`, or None."""
     ident = blob[start : start + 16]
     if len(ident) < 16 or not ident.startswith(ELF_MAGIC) or ident[4] not in (1, 2) or ident[5] not in (1, 2):
         return None
@@ -114,8 +108,7 @@ def _defined_functions(blob: bytes) -> list[tuple[str, int]]:
 
 
 def elf_size(blob: bytes, start: int = 0) -> int:
-    """The length of the ELF at `blob[start:]` from its own headers (0 when it is not one): the furthest of
-    its header tables and sections with contents (linkers put section headers last, but do not promise it)."""
+    """The length of the ELF at `blob[start:]`: the furthest of its header tables and sections (0: none)."""
     try:
         if (parsed := _sections(blob, start)) is None:
             return 0
@@ -130,8 +123,7 @@ def elf_size(blob: bytes, start: int = 0) -> int:
 
 
 def parse_arm32_attributes(readelf_output: str) -> dict[str, Any]:
-    """`readelf -h -A` output -> every `Tag_*`, the header's float ABI, and each dispatch code check's
-    verdict, `<arch>_ok` (`armv6_ok`: CPU arch at most v6KZ, FP at most VFPv2, no NEON)."""
+    """`readelf -h -A` output -> every `Tag_*`, the float ABI, and each dispatch code check's `<arch>_ok`."""
     tags: dict[str, str] = {}
     float_abi = None
     for line in readelf_output.splitlines():
@@ -152,15 +144,13 @@ def parse_arm32_attributes(readelf_output: str) -> dict[str, Any]:
 
 
 def arm32_attributes(elf: Path, *, log: Optional[Path] = None) -> dict[str, Any]:
-    """`parse_arm32_attributes` of `readelf -h -A elf`."""
     request = ProcessRequest(["readelf", "-h", "-A", str(elf)], timeout=60, log=log, error_class="readelf")
     return parse_arm32_attributes(processes.run(request).stdout)
 
 
 def arm32_calls_past_text(blob: bytes) -> list[int]:
-    """Addresses of the ARM-mode `bl` instructions in a 32-bit little-endian ELF's `.text` that call the
-    address just past its end: the `fmaf` IREE links for a CPU without fused multiply-add is a local function
-    of size 0 placed there (docs/boards.md, "fmaf"), and such a call faults in the padding after it."""
+    """Addresses of the ARM-mode `bl`s in a 32-bit ELF's `.text` that call just past its end: the size-0
+    `fmaf` IREE links for a CPU without FMA lies there, and such a call faults (docs/boards.md)."""
     try:
         if (parsed := _sections(blob)) is None or parsed[:2] != (False, "<"):  # ELF32, little-endian
             return []
@@ -184,18 +174,12 @@ def arm32_calls_past_text(blob: bytes) -> list[int]:
     return []
 
 
-# --- link failures ------------------------------------------------------------------------------
-
 _UNDEFINED = re.compile(r"undefined symbol: (.+?)\s*$", re.MULTILINE)
 
 
 def undefined_symbols(compile_output: str) -> list[str]:
-    """The symbols iree-compile's `-nostdlib` embedded linker could not resolve (`iree-lld: error:
-    undefined symbol: __aeabi_idiv`: the helpers LLVM calls on 32-bit ARM), in order of first mention."""
+    """The symbols iree-compile's `-nostdlib` embedded linker could not resolve, in order of first mention."""
     return list(dict.fromkeys(m.group(1) for m in _UNDEFINED.finditer(compile_output)))
-
-
-# --- a built binary ---------------------------------------------------------------------------
 
 
 def binary_facts(elf: Path, *, log: Optional[Path] = None) -> dict[str, Any]:

@@ -1,9 +1,5 @@
-"""Compile profiles (named flag sets) and the version-aware flags they turn into.
-
-A profile names intent ("tuned for the host CPU", "generic CPU", "O2"); `compile_flags` turns it
-into the spelling a given compiler version accepts, or raises `StageSkipped` when that version has
-no such flag, so the cell says so instead of failing on an unknown option.
-"""
+"""Compile profiles (named flag sets) and the version-aware flags they turn into: `compile_flags`
+spells a profile for a compiler version, or raises `StageSkipped` when that version has no such flag."""
 
 from __future__ import annotations
 
@@ -22,30 +18,22 @@ from iree_matrix.iree import targets, versions
 
 OPT_LEVELS = ("O0", "O1", "O2", "O3")
 
-# Renamed 2023-03 (IREE-NOTES.md: `--iree-llvm-*` -> `--iree-llvmcpu-*`).
-_LLVMCPU_RENAME = Version("20230330")
-# `--iree-opt-level` first shipped in 3.3.0.
+_LLVMCPU_RENAME = Version("20230330")  # `--iree-llvm-*` -> `--iree-llvmcpu-*`
 _OPT_LEVEL_SINCE = Version("3.3.0")
 
 
-# Debug information the brief's author wanted gone from a deployed module (the last: no source file
-# names and locations in executables).
+# Debug information wanted gone from a deployed module.
 STRIP_FLAGS = tuple(
     "--iree-llvmcpu-debug-symbols=false --iree-vm-bytecode-module-strip-source-map=true "
     "--iree-vm-bytecode-module-strip-debug-ops=true --iree-hal-executable-debug-level=0".split()
 )
 
 
-# IREE's portable backend: executables as VM bytecode (no native code, so no target triple, CPU
-# or float ABI), run by the VMVX module loader every CPU runtime has (IREE's docs, "CPU - VMVX";
-# runtime/src/iree/hal/local/loaders/vmvx_module_loader.c). The fallback where llvm-cpu's code
-# cannot run (a link gap or a function without code on ARM32).
+# IREE's portable backend (VM bytecode, run by every CPU runtime's VMVX loader): the fallback where
+# llvm-cpu's code cannot run (a link gap or a function without code on ARM32).
 VMVX = "--iree-hal-target-backends=vmvx"
 
-# A bare-metal target (targets.Arch.bare_metal): the kernels as an object file linked into the
-# firmware, not an embedded ELF (IREE's bare-metal guide,
-# https://iree.dev/guides/deployment-configurations/bare-metal/, which adds the partitioning flag
-# for single-threaded targets). The compile stage adds the object's path (cortex_m.STATIC_OUTPUT_FLAG).
+# A bare-metal target: the kernels as an object file linked into the firmware (IREE's bare-metal guide).
 STATIC_LIBRARY_FLAGS = (
     "--iree-llvmcpu-link-embedded=false",
     "--iree-llvmcpu-link-static",
@@ -53,17 +41,15 @@ STATIC_LIBRARY_FLAGS = (
 )
 
 
-# How 32-bit ARM kernels are linked: a wrapper around the compiler's iree-lld in scripts/, then
-# the files it uses (part of the compile key). The default adds one definition; `soft-fmaf`'s also
-# links a software fmaf, which a CPU without fused multiply-add (VFPv2) otherwise calls into nothing.
+# How 32-bit ARM kernels are linked: a wrapper around iree-lld in scripts/, then the files it uses
+# (part of the compile key). `soft-fmaf`'s links a software fmaf, which VFPv2 lacks.
 ARM32_LINKER = ("iree_lld_arm32.sh",)
 ARM32_LINKER_SOFT_FMAF = ("iree_lld_arm32_fmaf.sh", "arm32_fmaf.py")
 
 
 @dataclasses.dataclass(frozen=True)
 class Profile:
-    """A named flag set: `default` plus changes. A knob (a profile the flag search may switch on) is data:
-    its flags, what it needs, its group, the releases it is for and where it comes from."""
+    """A named flag set: `default` plus changes. A knob is a profile the flag search may switch on."""
 
     name: str
     target_cpu: Optional[str] = "host"  # "host", an LLVM CPU name, or None for a generic CPU
@@ -71,19 +57,15 @@ class Profile:
     flags: tuple[str, ...] = ()
     description: str = ""
     arm32_linker: tuple[str, ...] = ARM32_LINKER  # only ARM32 targets link through it
-    # Knobs whose flags this one always takes with it (`data-tiling` needs a larger stack
-    # allocation limit on some models): `with_needs` folds their flags into `flags`.
+    # Knobs whose flags this one always takes with it (`with_needs` folds them into `flags`).
     needs: tuple[str, ...] = ()
-    # Knobs of one group exclude each other (one dimension of the search: data tiling off / on /
-    # on with microkernels); "" is a group of its own.
+    # Knobs of one group exclude each other (one dimension of the search); "" is a group of its own.
     group: str = ""
-    # The releases the knob is for (a PEP 440 specifier, ">=3.9.0"; "" every release whose
-    # compiler has its flags). Outside them a cell is skipped, saying so.
+    # The releases the knob is for (a PEP 440 specifier; "": every release with its flags).
     releases: str = ""
     source: str = ""  # where the knob comes from: IREE's docs, its benchmark configs, an issue
     # Knobs it works together with: beside one of them the search ranks it as promising as that one
-    # was alone, whatever it did alone (SLP packs the scalar ops unrolling exposes: alone it finds
-    # little, after unrolling it was a by-hand win).
+    # was alone (SLP packs the scalar ops unrolling exposes: alone it finds little).
     pairs: tuple[str, ...] = ()
 
     def applies_to(self, version: str) -> bool:
@@ -98,7 +80,7 @@ def cpu_profile(named: NamedCpu) -> Profile:
 
 
 def _knob(name: str, flag: str, what: str, **more: Any) -> Profile:
-    """A knob that is `default` (this machine's CPU) with one flag more; `more`: the rest of its data."""
+    """A knob that is `default` with one flag more; `more`: the rest of its data."""
     return Profile(name, flags=(flag,), description=f"host CPU, {what}", **more)
 
 
@@ -173,9 +155,7 @@ BUILTIN_PROFILES: dict[str, Profile] = {
             target_cpu="x86-64-v3",
             description="llvm-cpu for an AVX2 CPU (x86-64-v3): what valgrind can run, for instruction counts",
         ),
-        # Data tiling has been off by default since iree-org/iree#21935, while IREE's own x86
-        # benchmark configs turn it on with microkernels; before the change `data-tiling` is the
-        # null knob and `no-data-tiling` the change.
+        # Data tiling is off by default since iree-org/iree#21935; before it `no-data-tiling` is the change.
         _knob(
             "stack-1m",
             "--iree-llvmcpu-stack-allocation-limit=1048576",
@@ -198,9 +178,7 @@ BUILTIN_PROFILES: dict[str, Profile] = {
             source="IREE's x86 benchmark configs (--iree-opt-data-tiling=true "
             "--iree-llvmcpu-enable-ukernels=all)",
         ),
-        # LLVM's own loop and SLP passes: IREE leaves them off (its vectorizer does the work) and no
-        # `--iree-opt-level` turns them on; by hand on Zen 4 (3.13.0, MobileNetV2) unrolling gave
-        # 1.26x and unrolling + SLP 1.43-1.52x over channels-last+im2col, in the depthwise convs.
+        # LLVM's own loop and SLP passes: IREE leaves them off and no `--iree-opt-level` turns them on.
         _knob(
             "loop-unrolling",
             "--iree-llvmcpu-loop-unrolling=true",
@@ -251,8 +229,7 @@ BUILTIN_PROFILES: dict[str, Profile] = {
 def with_needs(
     profiles: Mapping[str, Profile], known: Optional[Mapping[str, Profile]] = None
 ) -> dict[str, Profile]:
-    """`profiles` with each one's needed knobs' flags folded into its own, needed first, each once (`known`
-    resolves names). KeyError naming an unknown need, ValueError on a cycle."""
+    """`profiles` with their needed knobs' flags folded in, needed first, each once (KeyError, ValueError)."""
     known = {**(known or {}), **profiles}
 
     def flags_of(name: str, seen: tuple[str, ...]) -> tuple[str, ...]:
@@ -277,10 +254,8 @@ def is_vmvx(profile: Profile) -> bool:
 # What `iree-matrix tune` compares when the matrix names no profiles of its own.
 TUNE_PROFILES = ("default", "generic", "O3", "no-data-tiling", "ukernels", "stripped")
 
-# The flag search's knobs: each a built-in profile that is `default` plus one change.
-# Which compiler has which flag comes from its `--help-hidden` (the compile stage skips a knob whose
-# flag a release lacks); a pass named inside a pipeline string can only be tried, and a release
-# without it fails with the compiler's own words.
+# The flag search's knobs: `default` plus one change. A release lacking a knob's flag skips it (its
+# `--help-hidden`); a pass inside a pipeline string can only be tried.
 SEARCH_KNOBS = (
     "O2",
     "O3-stack",
@@ -311,8 +286,7 @@ def llvmcpu_prefix(version: str) -> str:
 
 
 def target_cpu(target: targets.Target, profile: Profile) -> Optional[str]:
-    """The CPU to tune for: a board's own CPU replaces "host" (the host is not the board), and a
-    generic profile stays generic everywhere."""
+    """The CPU to tune for: a board's own CPU replaces "host"; a generic profile stays generic."""
     return None if profile.target_cpu is None else target.cpu or profile.target_cpu
 
 
@@ -331,9 +305,8 @@ def compile_flags(version: str, arch: str, profile: Profile) -> list[str]:
     if target.arch.features:
         flags.append(f"{prefix}target-cpu-features={','.join(target.arch.features)}")
     if target.arch.float_abi:
-        # Without it IREE 3.9/3.13 give ARM32 kernels the hard-float calling convention (ELF header
-        # "hard-float ABI", Tag_ABI_VFP_args) whatever the triple says; the board's runtime here
-        # is armel (soft-float): say it, so kernels and runtime agree by construction.
+        # Without it IREE gives ARM32 kernels the hard-float calling convention whatever the triple
+        # says; the runtime here is armel (soft-float).
         flags.append(f"{prefix}target-float-abi={target.arch.float_abi}")
     if target.arch.bare_metal:  # kernels as a static library for a firmware (cortex_m.py)
         flags.extend(STATIC_LIBRARY_FLAGS)
@@ -352,16 +325,14 @@ def opt_level_flags(version: str, profile: Profile) -> list[str]:
 
 
 def missing_flags(flags: Sequence[str], help_text: str) -> list[str]:
-    """The flags (by name) that a compiler's `--help-hidden` listing does not mention: a profile
-    that uses one is skipped for that compiler, not failed on an unknown option."""
+    """The flags (by name) a compiler's `--help-hidden` listing does not mention."""
     listed = set(re.findall(r"^\s+(--[\w.-]+)", help_text, flags=re.MULTILINE))
     return [name for f in flags if (name := f.split("=", 1)[0]) not in listed]
 
 
 def combine(name: str, known: Mapping[str, Profile]) -> Profile:
-    """A profile by its name: a known one as it is, or "channels-last+im2col", the union of named profiles'
-    changes to `default` (the flag search's second batch). A named target CPU (`avx2`: x86-64-v3) replaces the
-    others' `host`; two opt levels, two named CPUs, or a generic CPU with any other, cannot combine."""
+    """A profile by its name: a known one, or "a+b", the union of their changes to `default`. A named
+    CPU replaces the others' `host`; two opt levels, two named CPUs, or generic with any, cannot combine."""
     if name in known:
         return known[name]
     parts = list(Config.parse(name).names) or [name]

@@ -1,8 +1,5 @@
-"""CPU and GPU targets: an architecture and, for boards, the exact CPU (`x86_64`, `aarch64:cortex-a72`,
-`armv6`, `cortex-m:cortex-m4`, `cuda:sm_80`; ids spell it `aarch64-cortex-a72`). `ARCHES` is the one table
-of target facts (CONTRIBUTING.md, "Adding a CPU target"); everything else reads them here. Compiles
-happen on the host; a run needs the target's architecture, natively or under qemu-user with `QEMU_CPU`
-pinned to the board's CPU, and a GPU target runs on the host's runtime by its HAL driver."""
+"""CPU and GPU targets (`x86_64`, `aarch64:cortex-a72`, `cortex-m:cortex-m4`, `cuda:sm_80`; ids spell
+it `aarch64-cortex-a72`). `ARCHES` is the one table of target facts; everything else reads them here."""
 
 from __future__ import annotations
 
@@ -14,8 +11,7 @@ from typing import Any, Optional
 
 @dataclasses.dataclass(frozen=True)
 class Platform:
-    """A Debian architecture: what a run environment's root filesystem is built for, and how
-    Docker and qemu-user name it."""
+    """A Debian architecture, and how Docker and qemu-user name it."""
 
     debian: str  # debootstrap --arch
     oci: str  # OCI architecture
@@ -37,9 +33,7 @@ PLATFORMS: dict[str, Platform] = {
 
 @dataclasses.dataclass(frozen=True)
 class Toolchain:
-    """How IREE's runtime is built for a target (source_builds/cmake_runtime.py) with the host's cmake and
-    ninja: the C and C++ compilers, their flags, and the Debian packages that provide them (the
-    runtime-build image installs them; images/setup-host.sh, the host)."""
+    """How IREE's runtime is built for a target: compilers, flags, and the Debian packages providing them."""
 
     cc: str
     cxx: str
@@ -51,8 +45,7 @@ class Toolchain:
 
 @dataclasses.dataclass(frozen=True)
 class DispatchCodeCheck:
-    """What a board's CPU executes, by the ARM build attributes `readelf -A` prints: a module's
-    dispatch code (the compile stage) and a cross-built binary must ask for no more (iree/elf.py)."""
+    """What a board's CPU executes, by the ARM build attributes `readelf -A` prints (iree/elf.py)."""
 
     cpu_arches: tuple[str, ...]  # Tag_CPU_arch values the CPU runs
     fp_arches: tuple[str, ...]  # Tag_FP_arch values its FPU has (no tag: no FP asked for)
@@ -78,21 +71,18 @@ class Board:
     flash: Optional[int] = None  # a microcontroller's flash
     aliases: tuple[str, ...] = ()  # what `query --arch` takes for it: "pi-zero"
     source: str = ""  # where the figures are from
-    # The arch's CPU (one of its `cpus`) whose modules and firmwares it runs, when the matrix has no
-    # target of the board's own CPU: a Cortex-M7 (ARMv7E-M, FPv5) runs the Cortex-M4 target's code
-    # (ARMv7E-M, FPv4-SP: a subset).
+    # The arch's CPU whose code it runs when the matrix has no target of its own CPU: a Cortex-M7
+    # (ARMv7E-M, FPv5) runs the Cortex-M4 target's code (FPv4-SP: a subset).
     runs: Optional[str] = None
 
     @property
     def target_cpu(self) -> str:
-        """The target CPU whose modules are checked against this board."""
         return self.runs or self.cpu
 
 
 @dataclasses.dataclass(frozen=True)
 class Machine:
-    """A qemu-system-arm machine a bare-metal CPU's firmware runs on (source_builds/cortex_m.py):
-    its CPU, the compile flags for it, and its memory map. Its repr is part of a firmware run's key."""
+    """A qemu-system-arm machine a bare-metal firmware runs on. Its repr is part of a firmware run's key."""
 
     qemu: str  # -machine
     cpu: str  # LLVM / GCC CPU name
@@ -104,22 +94,17 @@ class Machine:
 
 @dataclasses.dataclass(frozen=True)
 class Gpu:
-    """A GPU backend: what iree-compile is told (its backend and, per release, the flag naming the
-    chip) and which of the runtime's HAL drivers runs its modules."""
+    """A GPU backend: what iree-compile is told and which HAL driver runs its modules."""
 
     backend: str  # --iree-hal-target-backends=<backend>
     driver: str  # iree-run-module --device=<driver>
     kind: str  # what people call its devices: "CUDA", "HIP", "Vulkan"
-    # The flag naming the chip, newest spelling first: a release takes the first its iree-compile
-    # lists (compiler_options.json: --iree-hip-target 2.9.0-3.11.0, --iree-rocm-target 3.11.0-).
+    # The flag naming the chip, newest spelling first: a release takes the first its iree-compile lists.
     chip_flags: tuple[str, ...] = ()
-    # Debian packages a run on this machine needs (the Vulkan loader, Mesa's lavapipe device, and
-    # chromium-common's SwiftShader for the runtimes that hide lavapipe: iree/devices.py).
-    packages: tuple[str, ...] = ()
+    packages: tuple[str, ...] = ()  # Debian packages a run on this machine needs (iree/devices.py)
 
     def compile_flags(self, chip: Optional[str], listed: Optional[frozenset[str]] = None) -> list[str]:
-        """The backend and chip flags; `listed`: the options this compiler has (its --help-hidden, or
-        compiler_options.json's row), choosing the chip flag's spelling (None: the newest)."""
+        """`listed`: the options this compiler has, choosing the chip flag's spelling (None: the newest)."""
         flags = [f"--iree-hal-target-backends={self.backend}"]
         if chip and self.chip_flags:
             spelled = [f for f in self.chip_flags if listed is None or f in listed]
@@ -137,23 +122,17 @@ class Arch:
     default_cpu: Optional[str] = None
     features: tuple[str, ...] = ()  # LLVM CPU names don't imply features on ARM32: pass them
     qemu: dict[str, str] = dataclasses.field(default_factory=dict)  # LLVM CPU -> QEMU_CPU
-    # The calling convention of the run environment's C library (None: the native one). Kernels and
-    # a runtime built for the board must agree with it.
+    # The run environment's C library's calling convention (None: native): kernels and runtime agree with it.
     float_abi: Optional[str] = None
-    # No OS: the module is a static library linked into a firmware that qemu-system-arm runs on
-    # the host (cortex_m.py); no runtime environment, no install.
-    bare_metal: bool = False
+    bare_metal: bool = False  # no OS: the module is linked into a firmware qemu-system-arm runs
     # A board CPU of another ISA than the arch's triple says (the Cortex-M55 is ARMv8.1-M): its triple.
     cpu_triples: dict[str, str] = dataclasses.field(default_factory=dict)
     toolchain: Optional[Toolchain] = None  # None: no runtime is built from source for it
     code_check: Optional[DispatchCodeCheck] = None  # None: its dispatch code is not checked (the target is)
-    # Per board CPU, the heading of its section in BOARDS.md ("Pi 4 (Cortex-A72, aarch64)"): which
-    # IREE release runs a model on it. A CPU without one has no section.
+    # Per board CPU, the heading of its section in BOARDS.md; a CPU without one has no section.
     board_titles: dict[str, str] = dataclasses.field(default_factory=dict)
     boards: tuple[Board, ...] = ()
-    # A bare-metal CPU's emulated machine, per CPU of `cpus` (qemu-system-arm runs its firmware).
-    machines: tuple[Machine, ...] = ()
-    # A GPU target: compiled for `gpu.backend`, run by the host's runtime on its `gpu.driver`.
+    machines: tuple[Machine, ...] = ()  # a bare-metal CPU's emulated machine, per CPU of `cpus`
     gpu: Optional[Gpu] = None
 
     @property
@@ -162,12 +141,10 @@ class Arch:
 
     @property
     def code_verdict(self) -> str:
-        """The key of the dispatch code check's verdict in a compile's `kernel` metric (its stored
-        name): `armv6_ok`."""
+        """The dispatch code check's verdict's key in a compile's `kernel` metric."""
         return f"{self.name}_ok"
 
     def label(self, cpu: Optional[str]) -> str:
-        """A target's label (what records name it): `aarch64-cortex-a72`."""
         return self.name if cpu is None else f"{self.name}-{cpu}"
 
 
@@ -204,9 +181,7 @@ ARCHES: dict[str, Arch] = {
         ),
         Arch(
             "armv6",
-            # Runs happen in Debian armel (soft-float calling convention, gnueabi): the kernels are
-            # compiled for that ABI too, so runtime and kernels agree by construction (a hard-float
-            # Raspberry Pi OS board needs gnueabihf for both; the run stage checks they match).
+            # Runs happen in Debian armel (soft-float, gnueabi): kernels are compiled for that ABI too.
             "armv6-unknown-linux-gnueabi",
             "armel",
             None,
@@ -215,8 +190,7 @@ ARCHES: dict[str, Arch] = {
             features=("+vfp2",),
             qemu={"arm1176jzf-s": "arm1176"},
             float_abi="soft",
-            # -mcpu, not -march=armv6 (IREE uses `yield`, an ARMv6K instruction); VFPv2 with Debian
-            # armel's soft-float calling convention; the task executor's 32-bit cast kept a warning.
+            # -mcpu, not -march=armv6: IREE uses `yield`, an ARMv6K instruction.
             toolchain=Toolchain(
                 "arm-linux-gnueabi-gcc",
                 "arm-linux-gnueabi-g++",
@@ -225,8 +199,7 @@ ARCHES: dict[str, Arch] = {
                 system_processor="arm",
                 packages=("gcc-arm-linux-gnueabi", "g++-arm-linux-gnueabi", "binutils-arm-linux-gnueabi"),
             ),
-            # ARMv6KZ: v6T2 (Thumb-2) and v7 do not run on it; VFPv2 (VFPv3 adds instructions it
-            # lacks); no NEON.
+            # ARMv6KZ: no v6T2 (Thumb-2), v7, VFPv3 or NEON.
             code_check=DispatchCodeCheck(
                 cpu_arches=("Pre-v4", "v4", "v4T", "v5T", "v5TE", "v5TEJ", "v6", "v6KZ", "v6K"),
                 fp_arches=("VFPv1", "VFPv2"),
@@ -236,8 +209,7 @@ ARCHES: dict[str, Arch] = {
             boards=(Board("Pi Zero", "arm1176jzf-s", 512 * 2**20, aliases=("pi-zero", "pi1")),),
         ),
         Arch(
-            # A microcontroller (Nano 33 BLE, STM32F4): Thumb-2, ARMv7E-M, single-precision FPU,
-            # hard-float calling convention as arm-none-eabi-gcc's -mfloat-abi=hard (cortex_m.py).
+            # A microcontroller (Nano 33 BLE, STM32F4): ARMv7E-M, single-precision FPU, hard-float ABI.
             "cortex-m",
             "thumbv7em-none-eabihf",
             "amd64",  # runs on the host, in qemu-system-arm: no Debian root filesystem of its own
@@ -274,9 +246,7 @@ ARCHES: dict[str, Arch] = {
                 ),
             ),
             machines=(
-                # QEMU's MPS2 AN386 (hw/arm/mps2.c, https://www.qemu.org/docs/master/system/arm/mps2.html):
-                # a Cortex-M4 with FPU, 4 MB ZBT SSRAM1 at 0 (code) and 4 MB SSRAM2/3 at 0x20000000 (data).
-                Machine(
+                Machine(  # QEMU's MPS2 AN386 (hw/arm/mps2.c)
                     "mps2-an386",
                     "cortex-m4",
                     ("-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16"),
@@ -284,8 +254,7 @@ ARCHES: dict[str, Arch] = {
                     (0x20000000, 4 * MiB),
                     "Arm MPS2 AN386 (Cortex-M4F), 4 MB code SRAM, 4 MB data SRAM",
                 ),
-                # QEMU's MPS3 AN547: Corstone-300's Cortex-M55, 512 KiB ITCM and DTCM. The core boots
-                # Secure (bit 28 set), so the firmware lives at the Secure aliases 0x10000000 / 0x30000000.
+                # QEMU's MPS3 AN547: the core boots Secure, so the firmware lives at the Secure aliases.
                 Machine(
                     "mps3-an547",
                     "cortex-m55",
@@ -296,9 +265,7 @@ ARCHES: dict[str, Arch] = {
                 ),
             ),
         ),
-        # GPU targets (docs/gpu.md): compiled on the host, run there by the host's runtime (its
-        # `debian` and wheel are the host's; `run.environment` picks the host's runtime). The chips
-        # are the ones the published matrices use and their neighbours; iree-compile takes more.
+        # GPU targets (docs/gpu.md): compiled on the host, run there by the host's runtime.
         Arch(
             "vulkan-spirv",
             "",
@@ -316,7 +283,6 @@ ARCHES: dict[str, Arch] = {
             "",
             "amd64",
             "x86_64",
-            # sm_90a: Hopper's arch-specific variant, which a Hopper user may name as well as sm_90.
             cpus=("sm_60", "sm_70", "sm_75", "sm_80", "sm_86", "sm_89", "sm_90", "sm_90a"),
             default_cpu="sm_80",
             gpu=Gpu("cuda", "cuda", "CUDA", chip_flags=("--iree-cuda-target",)),
@@ -360,31 +326,23 @@ class Target:
         return self.arch.gpu
 
     def run_arch(self) -> str:
-        """The architecture whose runtime runs this target's modules: a GPU's is the host's."""
         return host_arch() if self.arch.gpu is not None else self.arch.name
 
 
-# --- readers of the table (at call time, so an entry added to ARCHES is every reader's) ----------
-
-
 def toolchains() -> dict[str, Toolchain]:
-    """The targets IREE's runtime can be built for, and how."""
     return {a.name: a.toolchain for a in ARCHES.values() if a.toolchain is not None}
 
 
 def boards() -> list[tuple[Target, Board]]:
-    """Every real board and its target, in the table's order."""
     return [(Target(a, b.target_cpu), b) for a in ARCHES.values() for b in a.boards]
 
 
 def machines() -> dict[str, Machine]:
-    """The bare-metal CPUs' emulated machines, by CPU."""
     return {m.cpu: m for a in ARCHES.values() for m in a.machines}
 
 
 def board_pages() -> dict[str, str]:
-    """Target label -> its BOARDS.md heading: the 32-bit boards (the smallest) first, then the
-    table's order."""
+    """Target label -> its BOARDS.md heading: the 32-bit boards (the smallest) first."""
     pages = [
         (a.triple.startswith(("aarch64", "x86_64")), a.label(cpu), title)
         for a in ARCHES.values()
@@ -394,18 +352,15 @@ def board_pages() -> dict[str, str]:
 
 
 def gpus() -> dict[str, Arch]:
-    """The GPU targets, by name."""
     return {a.name: a for a in ARCHES.values() if a.gpu is not None}
 
 
 def host_arch() -> str:
-    """This host as a target name (x86_64, aarch64)."""
     machine = platform.machine()
     return {"arm64": "aarch64", "amd64": "x86_64"}.get(machine, machine)
 
 
 def host_platform() -> str:
-    """This host's Debian architecture (amd64, arm64)."""
     machine = platform.machine()
     for found in PLATFORMS.values():
         if found.machine == machine:
@@ -414,7 +369,7 @@ def host_platform() -> str:
 
 
 class UnknownTarget(ValueError):
-    """An architecture, board CPU or chip the target table does not know; the message names the known ones."""
+    """An architecture, board CPU or chip the target table does not know."""
 
 
 def parse(text: str) -> Target:
@@ -446,9 +401,8 @@ def is_gpu(label: str) -> bool:
         return False
 
 
-# The x86-64 CPUs iree-compile takes for --iree-llvmcpu-target-cpu, as IREE 3.13.0 lists them when it
-# refuses another (an older release's LLVM knows fewer: its compile says so); a misspelt CPU is refused
-# up front instead of failing every cell of `bundle --advise --cpu`.
+# The x86-64 CPUs IREE 3.13.0's iree-compile takes: a misspelt CPU is refused up front instead of
+# failing every cell of `bundle --advise --cpu`.
 X86_64_LLVM_CPUS = frozenset(
     "nocona core2 penryn bonnell atom silvermont slm goldmont goldmont-plus tremont nehalem corei7 westmere "
     "sandybridge corei7-avx ivybridge core-avx-i haswell core-avx2 broadwell skylake skylake-avx512 skx "
@@ -461,10 +415,8 @@ X86_64_LLVM_CPUS = frozenset(
 )
 
 
-# The first release whose matmul vectorizes its parallel dimensions on an x86 CPU without AVX-512:
-# before it a target without +avx512f got vector tiles [1, 1, N], one horizontal reduction per output
-# (iree-org/iree#24700, fixed by #24701; docs/performance.md: 3.9.0's x86-64-v3 matmul has no ymm
-# instruction). An answer made on an AVX-512 CPU with an older release may not hold on such a CPU.
+# The first release whose matmul vectorizes on an x86 CPU without AVX-512 (iree-org/iree#24701): an
+# answer made on an AVX-512 CPU with an older release may not hold on such a CPU.
 AVX2_MATMUL_FIXED = "3.12.0"
 
 
@@ -480,9 +432,7 @@ def x86_64_cpu_problem(cpu: str) -> Optional[str]:
 
 
 def host_cpu_problem(cpu: str) -> Optional[str]:
-    """Why `cpu` (`--cpu`, `--fleet`) is no CPU of this host's architecture iree-compile takes: checked
-    against the list on x86-64, elsewhere refused when it is an x86-64 one (each cell would fail); None
-    otherwise."""
+    """Why `cpu` is no CPU of this host's architecture iree-compile takes (None: it is one)."""
     if (arch := host_arch()) == "x86_64":
         return x86_64_cpu_problem(cpu)
     if cpu in X86_64_LLVM_CPUS and cpu != "host":

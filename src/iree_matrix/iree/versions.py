@@ -28,7 +28,7 @@ def is_date_versioned(version: str) -> bool:
 
 
 def release_order(version: str) -> tuple[bool, Version]:
-    """A sort key over releases: the date releases (20230209.425) came before 2.9.0."""
+    """A sort key over releases: the date releases came before 2.9.0."""
     return (not is_date_versioned(version), Version(version))
 
 
@@ -42,9 +42,8 @@ def runtime_requirement(version: str) -> str:
 
 
 def stand_in_runtime(compiler: str, runtimes: Iterable[str]) -> Optional[str]:
-    """The runtime for a compiler release that has none of its own (iree-base-runtime 3.7.1 is not on
-    PyPI): the newest of the same major.minor line older than it, whose module format a patch release
-    keeps; None when the line has none."""
+    """The runtime for a compiler release without one of its own (3.7.1): the newest older one of the same
+    major.minor line, whose module format a patch release keeps; None when the line has none."""
     if not is_valid(compiler):
         return None
     wanted = Version(compiler)
@@ -53,9 +52,7 @@ def stand_in_runtime(compiler: str, runtimes: Iterable[str]) -> Optional[str]:
     return str(max(line)) if line else None
 
 
-# turbine before the rename: releases below 2.3.0 are on PyPI only as `shark-turbine` (0.9.2-0.9.6,
-# 2023-10 to 2024-03, module `shark_turbine.aot`); 2.3.0-2.4.1 were published under both names with
-# the same modules (the 2.4.1 wheels differ only in their dist-info), 2.5.0 on only as `iree-turbine`.
+# turbine releases below 2.3.0 are on PyPI only as `shark-turbine`.
 IREE_TURBINE_FROM = Version("2.3.0")
 
 # The IREE compiler a turbine release older than 2.9.0 wrote its MLIR with, which it does not pin (pip
@@ -75,21 +72,18 @@ _NUMPY2_TORCH = Version("2.4.0")
 
 
 def turbine_package(turbine: str) -> str:
-    """The PyPI package a turbine release is installed from: `shark-turbine` below 2.3.0."""
     return "shark-turbine" if Version(turbine) < IREE_TURBINE_FROM else "iree-turbine"
 
 
 def turbine_importer(turbine: str) -> Optional[str]:
-    """The date-versioned iree-compiler a turbine release before 2.9.0 is pinned to (None: not known,
-    left to pip)."""
+    """The date-versioned iree-compiler a turbine release before 2.9.0 is pinned to (None: left to pip)."""
     wanted = Version(turbine)
     return next((c for t, c in _TURBINE_IMPORTERS.items() if Version(t) == wanted), None)
 
 
 def exporter_requirements(torch: str, turbine: str) -> tuple[str, ...]:
-    """torch + turbine, and the IREE compiler turbine builds the MLIR with, pinned (left alone pip takes
-    the newest, and next month's export differs): the same version from 2.9.0, before it the date
-    release of turbine's day (`turbine_importer`)."""
+    """torch + turbine, and the IREE compiler turbine builds the MLIR with, pinned (else next month's
+    export differs)."""
     numpy = "numpy<2" if Version(torch) < _NUMPY2_TORCH else "numpy"
     reqs = [f"torch=={torch}", f"{turbine_package(turbine)}=={turbine}", numpy]
     importer = turbine_importer(turbine)
@@ -116,8 +110,7 @@ EXIT_HANGS = {
 # --- a runtime built from IREE's source: `src:<release>[+option...]` ------------------------------
 
 DEFAULT_IREE_GIT = "git+https://github.com/iree-org/iree"
-# Build options a source runtime may name, and what each changes in the cmake build (the runtime
-# build's own module turns them into flags): static linking, and size over speed (-Os).
+# Build options a source runtime may name: static linking, and size over speed (-Os).
 BUILD_OPTIONS = ("static", "Os")
 
 
@@ -143,11 +136,9 @@ def parse_source_runtime(value: str) -> tuple[str, tuple[str, ...]]:
 
 
 def source_runtime(release: str, build_options: tuple[str, ...] = ()) -> str:
-    """The one spelling of a source runtime: its build options in a fixed order."""
     return str(Runtime(release, True, tuple(v for v in BUILD_OPTIONS if v in build_options)))
 
 
 def default_iree_source(release: str) -> str:
-    """Where a source runtime comes from unless the matrix or --iree-source says: IREE's public
-    repository at the release's tag."""
+    """Where a source runtime comes from unless told: IREE's public repository at the release's tag."""
     return f"{DEFAULT_IREE_GIT}@v{release}"

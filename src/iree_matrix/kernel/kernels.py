@@ -1,8 +1,6 @@
-"""Kernels: a user's own C, swapped into a model's dispatches, as an input like a model. A kernel is a
-directory with a `kernel.toml` (its keys: `_KEYS`; docs/kernels.md): its sources, its transform spec (or
-what the spec the tool writes replaces), the object the spec names, and optional flags, models, op kinds,
-mechanism (embedded or plugin) and `[[specs]]` windows by compiler release. Read here and checked, each
-problem one line naming the file and the key; built by the `kernel` stage (kernel/stages/kernel_build.py)."""
+"""Kernels: a user's own C, swapped into a model's dispatches. A kernel is a directory with a
+`kernel.toml` (its keys: `_KEYS`; docs/kernels.md), read and checked here, each problem one line naming
+the file and the key."""
 
 from __future__ import annotations
 
@@ -30,7 +28,6 @@ KERNEL_FILE = "kernel.toml"
 _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _SOURCE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*\.(c|h)")
 _MAX_BYTES = 1 << 20
-# key -> (type check, what a value should be)
 _REPLACES = '{ module = "features.*.conv.1" }, { class = "Hardswish" } or { op = "aten.softmax" }'
 _KEYS: dict[str, tuple[Any, str]] = {
     "name": (str, "a name of letters, digits and . _ - (it becomes part of job ids)"),
@@ -74,8 +71,7 @@ class KernelError(ValueError):
 
 @dataclasses.dataclass(frozen=True)
 class SpecWindow:
-    """A spec for the compiler releases in [since, before) (either end open when ""): releases spell the
-    transform dialect differently (2.9.0-3.3.0 read `count(...)` as an unknown op)."""
+    """A spec for the compiler releases in [since, before): releases spell the transform dialect apart."""
 
     file: str
     since: str = ""
@@ -99,24 +95,18 @@ class Kernel:
     object: str  # the object's file name, as the spec names it
     cflags: tuple[str, ...] = ()
     models: tuple[str, ...] = ()  # empty: meant for every model
-    # What it computes, in the gap's words (iree/opkinds.py KINDS): a kernel of the library (kernels/)
-    # that declares them is tried by `advise` wherever they hold an answer's gap (advise_library.py).
+    # What it computes (iree/opkinds.py KINDS): `advise` tries a library kernel where these hold a gap.
     op_kinds: tuple[str, ...] = ()
-    # iree-compile flags the spec's pattern needs (a preprocessing pipeline that makes the op it
-    # matches): the compile with the kernel adds them after the profile's.
-    requires_flags: tuple[str, ...] = ()
-    # IREE runtime flags its modules need to run (a bigger task-worker stack for dispatches that
-    # spill large vectors): every run of a cell with the kernel passes them, checked and timed.
-    run_flags: tuple[str, ...] = ()
+    requires_flags: tuple[str, ...] = ()  # iree-compile flags the spec's pattern needs
+    run_flags: tuple[str, ...] = ()  # IREE runtime flags its modules need (a bigger worker stack)
     spec_windows: tuple[SpecWindow, ...] = ()  # other specs by compiler release (`spec`: the rest)
     mechanism: str = EMBEDDED  # of mechanism.REGISTRY (a plugin: `object` is what the runtime loads)
-    # A spec the tool writes per compile (kernel/iree/spec_gen.py; `spec` is then ""): `function` +
-    # `replaces` + `args`, then each `[[calls]]` table's (one object's other functions for other ops)
+    # A spec the tool writes per compile (`spec` is then ""): the main table's, then each `[[calls]]`'s
     declared: tuple[spec_gen.Declaration, ...] = ()
 
     @property
     def kind(self) -> str:
-        """What its dispatches count as in a gap (findings/gap.py): its first op kind, else "kernel"."""
+        """What its dispatches count as in a gap: its first op kind, else "kernel"."""
         return self.op_kinds[0] if self.op_kinds else "kernel"
 
     @property
@@ -124,20 +114,18 @@ class Kernel:
         return bool(self.declared)
 
     def spec_for(self, release: str) -> str:
-        """The spec file a compile by `release` takes: the first window holding it, else `spec`."""
         if self.generated:
             return GENERATED
         return next((w.file for w in self.spec_windows if w.holds(release)), self.spec)
 
     def spec_files(self) -> tuple[str, ...]:
-        """Every spec the kernel names, `spec` first (none: a generated one)."""
         if self.generated:
             return ()
         return tuple(dict.fromkeys([self.spec, *(w.file for w in self.spec_windows)]))
 
     def shown_directory(self, cwd: Optional[Path] = None) -> str:
-        """The directory as records and answers print it: relative to the working directory or the repository
-        the tool runs from when it lies inside one, else as given; never this machine's absolute path."""
+        """The directory relative to the working directory or the checkout, else as given: never this
+        machine's absolute path."""
         resolved = self.directory.resolve()
         for root in (Path(cwd or Path.cwd()).resolve(), _repository()):
             if root is not None and resolved.is_relative_to(root):
@@ -145,38 +133,32 @@ class Kernel:
         return str(self.directory)
 
     def compile_flags(self, release: str = "") -> list[str]:
-        """What a compile adds to swap the kernel in, as a user gives it: its pattern's flags, its spec for
-        `release`, and (embedded) its directory as where its object is, as `shown_directory` says it."""
+        """What a compile adds to swap the kernel in, as a user gives it."""
         at, spec = self.shown_directory(), self.spec_for(release) if release else self.spec
         return [*self.requires_flags, *mechanisms.of(self.mechanism).compile_flags(f"{at}/{spec}", at)]
 
     def with_flags(self, flags: Sequence[str], release: str = "") -> list[str]:
-        """A configuration's `flags` with the kernel's after them, a flag the configuration has already
-        (channels-last's pipeline) said once: the compile passes it twice to one effect."""
+        """`flags` with the kernel's after them, each said once."""
         return [*flags, *(f for f in self.compile_flags(release) if f not in flags)]
 
     def arm_flags(self, flags: Sequence[str], release: str = "") -> dict[str, list[str]]:
-        """A kernel arm's flags as a user gives them, as a sitting keeps them: iree-compile's
-        (`with_flags`) and, for a plugin kernel, the runtime's that loads it (`kernel_run`)."""
+        """A kernel arm's flags as a sitting keeps them: iree-compile's and a plugin's `kernel_run`."""
         run = self.load_flags()
         return {"flags": self.with_flags(flags, release), **({"kernel_run": run} if run else {})}
 
     def load_flags(self) -> list[str]:
-        """What the runtime tools add to run the kernel's modules, as a user gives it: a plugin kernel's
-        plugin (an embedded kernel's code is in the module), then its `run_flags`."""
+        """What the runtime tools add to run the kernel's modules: a plugin, then its `run_flags`."""
         built = f"{self.shown_directory()}/{self.object}"
         return [*mechanisms.of(self.mechanism).load_flags(built), *self.run_flags]
 
     def for_model(self, model: str, models: Optional[Sequence[str]] = None) -> bool:
-        """Meant for `model`, its export variant (`whisper_tiny@decomposed`, as advise's picks) or its
-        export by a recipe (`mobilenet_v3_small~fx+decompose`); `models`: a declaration's, not its own."""
+        """Meant for `model`, its export variant or recipe; `models`: a declaration's, not its own."""
         models = self.models if models is None else models
         base = split_variant(model.partition(recipes.SEP)[0])[0]
         return not models or model in models or base in models
 
     def source_digest(self) -> str:
-        """What decides the object, besides the target and the C compiler: each source's content
-        (and every header beside them: a source may include one) and the kernel's flags."""
+        """What decides the object besides target and compiler (headers too: a source may include one)."""
         files = sorted({*self.sources, *(p.name for p in self.directory.glob("*.h") if p.is_file())})
         fields = {
             "sources": {f: file_sha256(self.directory / f) for f in files},
@@ -186,9 +168,8 @@ class Kernel:
         return digest({**fields, **mechanisms.recorded(self)})  # an embedded kernel's: what it always was
 
     def spec_digest(self) -> str:
-        """Every spec's content (and which window each serves): the kernel entry holds them all. A
-        generated spec: its declaration (what it is written from besides the cell's IR)."""
-        if self.generated:  # and the generator's code
+        """Every spec's content and window; a generated spec: its declaration and the generator's code."""
+        if self.generated:
             made_by = ("kernel/iree/spec_gen", "kernel/iree/spec_mlir", "iree/ir_ops", "iree/torch_ops")
             generator = digest([file_sha256(Path(__file__).parents[1] / f"{f}.py") for f in made_by])
             declared = {"declared": [repr(d) for d in self.declared], "generator": generator}
@@ -200,15 +181,13 @@ class Kernel:
 
 
 def _repository() -> Optional[Path]:
-    """The checkout this package runs from (the directory holding src/iree_matrix/ and a
-    pyproject.toml), None for an installed wheel."""
+    """The checkout this package runs from, None for an installed wheel."""
     root = Path(__file__).resolve().parents[3]
     return root if (root / "pyproject.toml").is_file() else None
 
 
 def ir_command(model: str, release: str, profile: str, directory: str) -> str:
-    """The command that prints the IR a kernel's spec runs on in one cell (`iree-matrix kernel ir`):
-    a `kernel-not-applied` compile's "what to do". `model` as a command line takes it, quoted."""
+    """The `iree-matrix kernel ir` command a `kernel-not-applied` compile suggests."""
     import shlex
 
     kernel = shlex.quote(directory)
@@ -222,7 +201,7 @@ def name_problem(name: str) -> Optional[str]:
 
 
 def find(loaded: Mapping[str, Kernel], name: str) -> Kernel:
-    """The kernel a cell names (its `kernel` label), among the matrix's: the one lookup of a cell's kernel."""
+    """The kernel a cell names, among the matrix's."""
     if (found := loaded.get(name)) is None:
         raise StageFailure("unknown-kernel", f"no kernel {name!r} in the matrix", cacheable=False)
     return found
@@ -352,9 +331,8 @@ _MAX_ARG = 2**31 - 1  # an index or a size the generated spec writes as an i32 o
 
 
 def _declared(data: Mapping[str, Any], error: Any, toml: Path, models: Sequence[str]) -> dict[str, Any]:
-    """A spec for the tool to write: `function` and `replaces = { module = ... }`, `{ class = ... }` or
-    `{ op = ... }` (no `spec`, no `[[specs]]`), with `models = [...]` in it for those of the kernel's
-    models only (MobileNetV2's stem `features.0`); {} for a hand-written spec."""
+    """A spec for the tool to write (`function` and `replaces`, optionally for some `models` only); {}
+    for a hand-written spec."""
     if not isinstance(replaces := data.get("replaces"), Mapping) and "function" not in data:
         if "spec" not in data:
             raise KernelError(
@@ -428,8 +406,7 @@ def _by_op(replaces: Mapping[str, Any], error: Any) -> dict[str, Any]:
 
 
 def run_flag_problem(flag: str) -> Optional[str]:
-    """Why `flag` is no runtime flag a kernel may ask its runs to pass (None: it is one): --name=value,
-    not an iree-compile flag, not one each run gives itself, not a file of more flags."""
+    """Why `flag` is no runtime flag a kernel may ask its runs to pass (None: it is one)."""
     if flag.startswith("--iree-"):
         return "an iree-compile flag: it belongs in requires_flags"
     # The bundle runner checks a manifest's by the first too.
@@ -437,8 +414,7 @@ def run_flag_problem(flag: str) -> Optional[str]:
 
 
 def run_flags_in(command: Sequence[str]) -> list[str]:
-    """The kernel `run_flags` a run's recorded command passes, in order (each argument `run_flag_problem`
-    accepts), so what times the run's module again (execution/abtest.py) passes them too."""
+    """The kernel `run_flags` a run's recorded command passes, for what times its module again."""
     return [a for a in command if run_flag_problem(a) is None]
 
 
@@ -467,9 +443,7 @@ def _windows(raw: list[Any], directory: Path, error: Any) -> tuple[SpecWindow, .
 
 
 def _regular_files_only(directory: Path) -> None:
-    """A kernel's directory holds regular files and folders only, 16 MiB in all, each readable by every
-    user by its path (the store copies them, readable by all): a device, a FIFO, a link to a root-only
-    file, a file in a private folder and a hard link are refused; a link to a shared file is followed."""
+    """Regular files and folders only, 16 MiB in all, each readable by all (the store copies them so)."""
     total = 0
     for path, found in bubblewrap.walk(directory.resolve()):
         if stat.S_ISLNK(found.st_mode):
@@ -499,8 +473,7 @@ def _inside(directory: Path, relative: str, key: str, error: Any, pattern: Any, 
 
 
 def load_all(paths: Sequence[tuple[Union[Path, Kernel], str]]) -> dict[str, Kernel]:
-    """Kernels by name from (path, who named it) pairs, each directory read once (a `Kernel` given is
-    one loaded already); two directories of one name refused."""
+    """Kernels by name from (path or Kernel, who named it) pairs; two directories of one name refused."""
     found: dict[str, Kernel] = {}
     for path, who in paths:
         try:

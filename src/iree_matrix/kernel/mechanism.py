@@ -1,8 +1,5 @@
-"""How a built kernel reaches a model's code: a mechanism, one class each, found by kernel.toml's
-`mechanism` in `REGISTRY`. The two are IREE's samples/custom_dispatch/cpu/embedded and .../cpu/plugin;
-a third (a torch-level custom op) is one more class and its line in `REGISTRY`. The loader, the
-kernel stage, the compile, the run and the printed commands ask the kernel's mechanism (`of`), never
-its name."""
+"""How a built kernel reaches a model's code: a mechanism, one class each in `REGISTRY` (IREE's
+samples/custom_dispatch/cpu/embedded and .../plugin). Callers ask the kernel's mechanism, never its name."""
 
 from __future__ import annotations
 
@@ -44,8 +41,7 @@ class Mechanism(Protocol):
         """The functions a module that took the kernel names besides the object's, from its spec's text."""
 
     def compile_flags(self, spec: str, objects: str) -> list[str]:
-        """iree-compile's flags that swap the kernel in, `spec` and `objects` as the compile sees them (a
-        compiler's --help-hidden must list their names, which the compile's key holds)."""
+        """iree-compile's flags that swap the kernel in, `spec` and `objects` as the compile sees them."""
 
     def load_flags(self, built: str) -> tuple[str, ...]:
         """The runtime's flags that load the built file `built` (none where the module holds it)."""
@@ -55,8 +51,7 @@ class Mechanism(Protocol):
 
 
 class Embedded:
-    """The kernel's object, linked into the module's executable by the spec's `#hal.executable.object`,
-    found through the object search path; the module holds its code, so a run needs nothing more."""
+    """The kernel's object, linked into the module's executable: a run needs nothing more."""
 
     needs_iree_source, checks_visibility, run_loads, links_built = False, True, False, True
     spec_links = spec_mlir.LINKED  # hal.import.static, and each target's executable names the object
@@ -91,10 +86,8 @@ class Embedded:
 
 
 class Plugin:
-    """The spec declares the kernel's functions as imports, so the compile takes the spec alone; every
-    run loads the standalone plugin the kernel job linked (`--executable_plugin=embedded:PATH`), which
-    resolves them. A plugin exports its query function by design: the runtime looks it up, never
-    calls it through a PLT slot."""
+    """The spec declares the kernel's functions as imports; every run loads the standalone plugin the
+    kernel job linked, which resolves them."""
 
     needs_iree_source, checks_visibility, run_loads, links_built = True, False, True, False
     spec_links = spec_mlir.IMPORTED  # no object, no hal.import.static: imports resolved by name
@@ -135,12 +128,10 @@ REGISTRY: dict[str, Mechanism] = {EMBEDDED: Embedded(), PLUGIN: Plugin()}
 
 
 def of(name: Optional[str]) -> Mechanism:
-    """The mechanism called `name` (a kernel's `mechanism`, checked by the loader; a record's, where
-    none means embedded, which records have never named)."""
+    """The mechanism called `name` (None: embedded, which records have never named)."""
     return REGISTRY.get(name or EMBEDDED, REGISTRY[EMBEDDED])
 
 
 def recorded(kernel: Any) -> dict[str, str]:
-    """What a key or record says of the kernel's mechanism: its name, none for an embedded kernel (the
-    keys and records it always had)."""
+    """What a key or record says of the kernel's mechanism: none for an embedded kernel (as always)."""
     return {} if kernel.mechanism == EMBEDDED else {"mechanism": kernel.mechanism}

@@ -1,7 +1,5 @@
-"""Export recipes, searched like compile flags: `MODEL~CHOICE+CHOICE` (`llama@transformers~eager`) is
-the same model exported by `scripts/export_recipe.py` with those choices (its `CHOICES`, read with
-`ast`). Here: what each means, which apply to a model, and which to try next (`search-recipes`).
-"""
+"""Export recipes, searched like compile flags: `MODEL~CHOICE+CHOICE` is the same model exported by
+`scripts/export_recipe.py` with those choices: what each means, which apply, which to try next."""
 
 from __future__ import annotations
 
@@ -53,7 +51,6 @@ NEED_FX = ("decompose", "gaps", REWRITE)
 
 @functools.cache
 def choices() -> tuple[str, ...]:
-    """The worker's `CHOICES` literal."""
     path = shipped.scripts_dir() / WORKER
     for node in ast.parse(path.read_text(encoding="utf-8")).body:
         if isinstance(node, ast.Assign) and any(
@@ -84,19 +81,16 @@ def parse(recipe: str) -> tuple[str, ...]:
 
 
 def name(choices_: Iterable[str]) -> str:
-    """A recipe's canonical name."""
     return JOIN.join(sorted(set(choices_), key=ORDER.index))
 
 
 def split(model: str) -> tuple[str, str]:
-    """(the model, its recipe or "") of a model name."""
     base, _, recipe = model.partition(SEP)
     return base, recipe
 
 
 def search_offer(reference: str, where: pasted.Where = pasted.HERE) -> str:
-    """What to do about a failure of a user's model (`reference`, quoted) that no known signature
-    explains: search the ways to export it."""
+    """What to do about a user's model's failure no known signature explains: search its exports."""
     search = where.line(f"iree-matrix search-recipes --model {reference}")
     return (
         f"no known failure signature matches these words; `{search}` exports it the other ways it knows "
@@ -106,8 +100,7 @@ def search_offer(reference: str, where: pasted.Where = pasted.HERE) -> str:
 
 
 def commands(reference: str, recipe: str, where: pasted.Where = pasted.HERE) -> tuple[str, ...]:
-    """The commands that run the model `reference` exported by `recipe`, with the settings of the run
-    that prints them (`where`): each runs as printed."""
+    """The commands that run the model `reference` exported by `recipe`, each runnable as printed."""
     model = shlex.quote(f"{reference}{SEP}{recipe}")
     return (where.line(f"iree-matrix advise {model}"), where.line(f"iree-matrix matrix --model {model}"))
 
@@ -119,8 +112,7 @@ def tuned(reference: str, profile: str, where: pasted.Where = pasted.HERE) -> st
 
 
 def route(reference: str, named: Sequence[str], where: pasted.Where = pasted.HERE) -> str:
-    """The line under a failure's hint that runs the user's model `reference` by the recipes the hint
-    names (`named`) that it was not exported by already; empty when none is left."""
+    """The line under a failure's hint that runs the model by the recipes it names not yet tried, or ""."""
     base, sep, current = reference.rpartition(SEP)
     if not sep or "/" in current or ":" in current:  # a `~` of the path (~/nets/x.py), not a recipe
         base, current = reference, ""
@@ -131,7 +123,6 @@ def route(reference: str, named: Sequence[str], where: pasted.Where = pasted.HER
 
 
 def describe(recipe: str) -> str:
-    """How to export a model by `recipe`, in words."""
     return "; ".join(HOW[c] for c in parse(recipe))
 
 
@@ -139,9 +130,8 @@ ATTENTION = "attn_implementation"  # the factory parameter the `eager` choice se
 
 
 def applicable(source: Path, factory: str = "build") -> tuple[str, ...]:
-    """The choices that can change how the model in `source` is exported: `eager` when its factory's
-    second parameter is `attn_implementation` (a parameter of another name means something else),
-    `select-cache` when it uses transformers' StaticCache; the export choices always."""
+    """The choices that can change how the model in `source` is exported (`eager` and `select-cache`
+    only where its code has what they change)."""
     text = source.read_text(encoding="utf-8")
     found = []
     for node in ast.parse(text).body:
@@ -158,8 +148,7 @@ REWRITES = tuple("affine_grid grid_sample .scatter( cdist topk fft bicubic scatt
 
 
 def batch_one(source: Path, factory: str = "build") -> list[str]:
-    """Each applicable choice alone, and fx with each decomposition table (torch's core table; only
-    the ops IREE lacks; the tool's rewrites, where the model's code calls an op they rewrite)."""
+    """Each applicable choice alone, and fx with each decomposition table."""
     text = source.read_text(encoding="utf-8")
     tables = [c for c in NEED_FX if c != REWRITE or any(w in text for w in REWRITES)]
     return [*applicable(source, factory), *(name(["fx", c]) for c in tables)]
@@ -168,10 +157,8 @@ def batch_one(source: Path, factory: str = "build") -> list[str]:
 def batch_two(
     outcomes: Mapping[str, Mapping[tuple[str, str], str]], baseline: Mapping[tuple[str, str], str]
 ) -> list[str]:
-    """The combinations to try after batch 1 (`outcomes`: recipe -> {(function, release): outcome};
-    `baseline` the default export's): for each function some release passes by no recipe yet, every
-    choice that changed its outcome on any release, together (blockers come one after another, so the
-    union is taken over releases)."""
+    """The combinations to try after batch 1: for each function no recipe passes yet, every choice that
+    changed its outcome on any release, together (blockers come one after another)."""
     tried = set(outcomes)
     combos: list[str] = []
     cells = {cell for table in outcomes.values() for cell in table} | set(baseline)
@@ -201,8 +188,7 @@ PASS = "pass"
 
 
 def outcome(stages: Sequence[tuple[str, str, str]]) -> str:
-    """A function's outcome on one release from its (stage, status, message) records in pipeline
-    order: "pass" when its run matched torch, else the first stage that did not succeed and its line."""
+    """A function's outcome on one release: "pass", else the first stage that did not succeed and its line."""
     for stage, status, message in stages:
         if status in ("ok", "skip") and stage != "run":
             continue

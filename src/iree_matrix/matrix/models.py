@@ -1,8 +1,5 @@
-"""Which models exist and where their code is, known without importing torch: a built-in name
-(scripts/models/), `path/to/file.py:factory` or `package.module:factory`. What the planner needs of a
-model's source (`FUNCTIONS`, `REQUIREMENTS`) it reads with `ast`: planning never runs a user's code,
-not even a package's `__init__.py` (a module is found by its file on the path, not `find_spec`).
-"""
+"""Which models exist and where their code is (a built-in name, `FILE.py:factory` or `module:factory`),
+read with `ast`: planning never runs a user's code, not even a package's `__init__.py`."""
 
 from __future__ import annotations
 
@@ -50,8 +47,7 @@ class ModelRef:
         return ["--module", self.module, "--import-root", str(self.import_root), "--factory", self.factory]
 
     def mounts(self) -> list[Path]:
-        """What an isolating backend must make readable for the worker to import the model: its top-level
-        package (or module) under its import root, or `readable_beside` its file."""
+        """What an isolating backend must make readable for the worker to import the model."""
         if self.import_root is not None and self.module is not None:
             top = self.import_root / self.module.split(".")[0]
             return [top if top.is_dir() else top.with_name(top.name + ".py")]
@@ -59,8 +55,7 @@ class ModelRef:
 
     @property
     def reference(self) -> str:
-        """What a command line takes to name this model again (`advise`, `search-recipes`, `--model`):
-        a built-in's name, else `FILE:FACTORY` (or `MODULE:FACTORY`), with its recipe after `~`."""
+        """What a command line takes to name this model again, with its recipe after `~`."""
         if self.builtin:
             return self.name
         where = self.module if self.module is not None else str(self.file)
@@ -72,8 +67,7 @@ _WIDE = ("/", "/tmp", "/var/tmp", "/dev/shm", "/home", "/root", "/run", "/etc", 
 
 
 def readable_beside(file: Path) -> Path:
-    """What a sandbox binds read-only for a file a model's worker reads: its directory (its sibling
-    modules and data), unless that is or holds the home, or is system-wide (/tmp, /etc): then the file."""
+    """What a sandbox binds for a file a model's worker reads: its directory, unless too wide: the file."""
     file = Path(os.path.abspath(file))
     parent = file.parent
     home = None
@@ -85,9 +79,8 @@ def readable_beside(file: Path) -> Path:
     return parent
 
 
-# A model's variant is a module of its own, named `MODEL@VARIANT`: an export variant
-# (`whisper_tiny@decomposed`) or an upstream one, the real library's code (`whisper_tiny@transformers`,
-# Hugging Face transformers); `@` cannot be in a module name, so its file is `whisper_tiny__transformers.py`.
+# A model's variant `MODEL@VARIANT` is a module of its own: `@` cannot be in a module name, so its
+# file is `MODEL__VARIANT.py`.
 _VARIANT_FILE_SEP = "__"
 
 
@@ -98,14 +91,12 @@ def builtin_names() -> tuple[str, ...]:
 
 
 def user_name(stem: str, factory: str) -> str:
-    """The name a user's model goes by everywhere: its file's (or module's) stem, and the factory after
-    a `-` unless it is `build` (`hf_models.py:vit` is `hf_models-vit`)."""
+    """A user's model's name: its file's stem, and `-factory` unless it is `build` (`hf_models-vit`)."""
     return (stem if factory == "build" else f"{stem}-{factory}").replace(".", "_")
 
 
 def split_recipe(text: str) -> tuple[str, str]:
-    """(the model reference, its export recipe or "") of `text`: `llama@transformers~eager`, or
-    `nets.py:gpt2~nonstrict`, where the recipe follows the factory (a path may hold a `~`)."""
+    """(the model reference, its export recipe or "") of `text`; the recipe follows the factory."""
     if ":" in text:
         target, _, tail = text.rpartition(":")
         factory, tilde, recipe = tail.partition(recipes.SEP)
@@ -115,8 +106,7 @@ def split_recipe(text: str) -> tuple[str, str]:
 
 
 def name_of(text: str) -> str:
-    """The name the tool prints for the model `text` names, derived as `resolve` does without reading
-    the file: a question about records outlives the file that made them."""
+    """The name of the model `text` names, without reading the file (records outlive the file)."""
     model, recipe = split_recipe(text)
     if ":" not in model:
         return text
@@ -126,7 +116,6 @@ def name_of(text: str) -> str:
 
 
 def with_recipe(ref: ModelRef, recipe: str) -> ModelRef:
-    """`ref` exported by an export recipe: the same code, another export worker, its own name."""
     try:
         recipes.parse(recipe)
     except ValueError as exc:
@@ -187,8 +176,7 @@ def resolve(text: str, base: Path) -> ModelRef:
 
 
 def factory_missing(text: str, base: Path) -> Optional[str]:
-    """Why `text`, a Python file named without its factory (`--model nets.py`), names no model, and
-    what to type: its top-level functions as `FILE:NAME`; None when `text` is no such file."""
+    """Why `text`, a Python file named without its factory, names no model; None when it is no such file."""
     if not text.endswith(".py"):
         return None
     given = (base / text).expanduser()
@@ -203,8 +191,7 @@ def factory_missing(text: str, base: Path) -> Optional[str]:
 
 
 def defined_functions(file: Path) -> list[str]:
-    """The functions a model file defines at its top level, in order (read with `ast`, not run): its
-    defs, and the names it binds to what a call or a lambda makes (`build, by_hand = seeded(spec)`)."""
+    """The functions a model file defines at its top level, in order: defs, and names bound to calls."""
     try:
         tree = ast.parse(input_files.read_bounded(file, MAX_FILE_BYTES).decode(SOURCE_ENCODING))
     except (input_files.InputFileError, SyntaxError, UnicodeDecodeError, ValueError):
@@ -220,8 +207,7 @@ def defined_functions(file: Path) -> list[str]:
 
 
 def reference_in(argv: Sequence[str]) -> Optional[str]:
-    """The reference of a user's model that a worker's command line ran (`ModelRef.worker_args` read
-    back); None for a built-in model or no model worker."""
+    """The reference of a user's model that a worker's command line ran; None for a built-in model."""
     values: dict[str, str] = {}
     for flag, value in zip(argv, argv[1:]):
         if flag in ("--file", "--module", "--import-root", "--factory", "--recipe"):
@@ -240,8 +226,7 @@ def reference_in(argv: Sequence[str]) -> Optional[str]:
 
 
 def references(records: Iterable[Record]) -> dict[str, str]:
-    """Each user model's name (as its records name it) -> what a command line takes to name it:
-    read from the commands of its export records. A built-in model's name is its own reference."""
+    """Each user model's name -> what a command line takes to name it, from its export records."""
     found: dict[str, str] = {}
     for record in records:
         if record.stage != "export" or not record.command:
@@ -252,8 +237,7 @@ def references(records: Iterable[Record]) -> dict[str, str]:
 
 
 def command_argument(name: str, known: Mapping[str, str]) -> str:
-    """`name` as a command line takes it, quoted for a shell: its reference when `known` (from
-    `references`) has one, else the name (a built-in's)."""
+    """`name` as a command line takes it, quoted: its reference when `known` has one, else the name."""
     import shlex
 
     return shlex.quote(known.get(name, name))
@@ -264,8 +248,8 @@ ROUTABLE_STAGES = ("export", "compile", "run")
 
 
 def recipe_may_route(record: Record) -> bool:
-    """Whether exporting another way could honestly get past `record`'s failure: an export, compile or
-    run that failed; not a mismatch (a recipe would hide the defect), a timeout, nor a refused load."""
+    """Whether exporting another way could honestly get past `record`'s failure (not a mismatch: a
+    recipe would hide the defect)."""
     if record.label.kernel or record.stage == "kernel":  # the kernel's: `kernel_offer`, never an export's
         return False
     return record.status == Status.FAIL and record.stage in ROUTABLE_STAGES and not refusals.refused(record)
@@ -274,8 +258,7 @@ def recipe_may_route(record: Record) -> bool:
 def search_offer(
     model: str, known: Mapping[str, str], failures: Iterable[Record], where: pasted.Where = pasted.HERE
 ) -> str:
-    """The recipe search offered for `failures` of `model` no known signature explains: none unless a
-    recipe could route around one, none for a model already exported by a recipe or a built-in one."""
+    """The recipe search offered for `failures` of `model` no known signature explains, if any."""
     failures = list(failures)
     base, recipe = recipes.split(model)
     failed = [r for r in failures if r.status is not Status.OK]
@@ -292,8 +275,7 @@ def search_offer(
 
 
 def find_module_file(module: str, path: Sequence[str]) -> tuple[Path, Path]:
-    """(the .py file of `module`, the path entry it is under), looked up the way `import` would
-    search directories - `pkg/mod.py` or `pkg/mod/__init__.py` - without importing anything."""
+    """(the .py file of `module`, the path entry it is under), as `import` finds it, importing nothing."""
     parts = module.split(".")
     if not all(p.isidentifier() and not keyword.iskeyword(p) for p in parts):
         raise ModelError(f"module {module!r} is not a dotted Python name (or use path/to/file.py:factory)")
@@ -348,16 +330,14 @@ def _with_statics(ref: ModelRef) -> ModelRef:
     return dataclasses.replace(ref, functions=tuple(functions), requirements=tuple(requirements))
 
 
-# A model file is Python source: the largest built-in is a few kB. Its weights are made by its code
-# (or downloaded by it), never read from the file itself.
+# A model file is Python source (the largest built-in is a few kB); its weights are never in it.
 MAX_FILE_BYTES = 16 << 20
 # As Python reads a source file: UTF-8, a byte-order mark first taken (Windows editors write one).
 SOURCE_ENCODING = "utf-8-sig"
 
 
 def read_statics(file: Path) -> dict[str, Any]:
-    """Top-level `FUNCTIONS` / `REQUIREMENTS` literals of a model file, and under "names" every name
-    its top level binds (None when a `*` import makes that unknowable), without executing it."""
+    """Top-level `FUNCTIONS` / `REQUIREMENTS` literals of a model file and its top-level "names"."""
     try:
         source = input_files.read_bounded(file, MAX_FILE_BYTES).decode(SOURCE_ENCODING)
         tree = ast.parse(source, filename=str(file))
@@ -389,8 +369,7 @@ def read_statics(file: Path) -> dict[str, Any]:
 
 
 def _uncallable(body: list[ast.stmt]) -> dict[str, tuple[str, str]]:
-    """Top-level functions that neither `f()` nor `f(seed)` (how the export calls a factory) can call,
-    each with its parameters as written and why; a decorated function is left out."""
+    """Undecorated top-level functions neither `f()` nor `f(seed)` can call, with why."""
     found: dict[str, tuple[str, str]] = {}
     for node in body:
         if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or node.decorator_list:
@@ -413,8 +392,7 @@ _LITERALS = (ast.Constant, ast.List, ast.Tuple, ast.Dict, ast.Set, ast.JoinedStr
 
 
 def _literal_only(body: list[ast.stmt]) -> dict[str, str]:
-    """Names the module's top level binds only to literals, each with its source text (shortened): a
-    factory named so is no function. A name also bound another way is left out."""
+    """Names the module's top level binds only to literals, with their source text (no factory)."""
     literal: dict[str, str] = {}
     other: set[str] = set()
     for node in body:
@@ -434,8 +412,7 @@ def _literal_only(body: list[ast.stmt]) -> dict[str, str]:
 
 
 def _top_level_names(body: list[ast.stmt]) -> Optional[set[str]]:
-    """Names a module's top level binds (def, class, assignment, import), also inside top-level
-    if/try/with blocks; None when it has `from x import *`."""
+    """Names a module's top level binds (in if/try/with too); None when it has `from x import *`."""
     names: set[str] = set()
     for node in body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):

@@ -1,7 +1,4 @@
-"""Expand a matrix into stage jobs with dependencies and stable ids (pure). Each stage plans its own
-jobs (`PlanStage`); job ids are `<stage>:<cell>`, e.g.
-`compile:mobilenet_v2/py3.11-torch2.13.0-turbine3.9.0/iree3.9.0/x86_64/default`.
-"""
+"""Expand a matrix into stage jobs with dependencies and stable ids `<stage>:<cell>` (pure)."""
 
 from __future__ import annotations
 
@@ -22,8 +19,7 @@ from iree_matrix.matrix.spec import Cell, MatrixSpec
 
 @dataclasses.dataclass(frozen=True)
 class EnvSpec:
-    """An environment to realise: a Python and an exact requirement list, on an architecture; `tools`:
-    a directory of runtime tools the user built (then no packages are installed)."""
+    """An environment to realise: a Python and exact requirements on an arch, or user-built `tools`."""
 
     kind: str  # exporter | compiler | runtime
     python: str
@@ -31,8 +27,7 @@ class EnvSpec:
     name: str  # "torch2.13.0-turbine3.9.0", "iree-compiler3.9.0"
     arch: str = dataclasses.field(default_factory=targets.host_arch)
     tools: Optional[str] = None
-    # A runtime built from source by a `runtime-build` job ("src:3.9.0+static"): its tools directory
-    # is that job's stored artifact, known only once it ran (the install job takes it from there).
+    # A runtime built from source by a `runtime-build` job: its tools are known only once it ran.
     build: Optional[str] = None
 
     @property
@@ -58,7 +53,6 @@ class Job:
 
     @functools.cached_property
     def label(self) -> Labels:
-        """The labels, typed (`records.Labels`): what a stage reads them through."""
         return Labels.of(self.labels, job=self.id)
 
     @functools.cached_property
@@ -81,7 +75,6 @@ class Plan:
         return sum(1 for job in self.jobs if job.stage == stage)
 
     def closure(self, roots: Iterable[str]) -> set[str]:
-        """The ids of `roots` and of everything they depend on, transitively."""
         by_id = self.by_id()
         found: set[str] = set()
         stack = list(roots)
@@ -103,8 +96,7 @@ def runs_anywhere(env: EnvSpec) -> bool:
 
 
 class PlanStage(Protocol):
-    """What a stage adds to a plan: `build` asks every stage in pipeline order, once per function of
-    every cell; jobs others need (an install, a runtime build) it plans in `provide`."""
+    """What a stage adds to a plan, per function of every cell; jobs others need it plans in `provide`."""
 
     name: str
     optional: bool  # `describe` counts its jobs only when the plan has some
@@ -167,12 +159,10 @@ class PlannedFunction:
 
     @property
     def name(self) -> str:
-        """The function's name: "whisper_tiny.encoder", or just "mobilenet_v2"."""
         return self.ref.function_name(self.function)
 
     def labels(self, **more: str) -> Labels:
-        """The labels of a job that runs this unit's model (an export, the peers): its function, its
-        cell's Python and torch, and `more`."""
+        """The labels of a job that runs this unit's model: function, Python, torch, and `more`."""
         cell = self.cell
         fields = dict(model=self.name, source_model=cell.model, function=self.function, python=cell.python)
         return Labels(**fields, torch=cell.torch, **more)
@@ -190,7 +180,6 @@ class PlannedFunction:
         env: EnvSpec,
         profile: Optional[Profile] = None,
     ) -> str:
-        """A job of this unit's model and function."""
         job = Job(stage, cell, deps, labels.as_dict(), env, profile, self.cell.model, self.function)
         return self.builder.add(job)
 
@@ -200,8 +189,7 @@ def build(
     stages: Sequence[PlanStage],
     runtime_dirs: Mapping[str, str] = {},  # noqa: B006 - read only
 ) -> Plan:
-    """Every stage's jobs for every function of every cell (`stages` in pipeline order; `runtime_dirs`:
-    arch -> a directory of runtime tools replacing the wheel)."""
+    """Every stage's jobs for every function of every cell (`runtime_dirs`: arch -> tools for the wheel)."""
     builder = Builder(spec, stages, runtime_dirs)
     for cell in spec.cells:
         ref = spec.models.get(cell.model) or ModelRef(cell.model, Path(cell.model), "build")
@@ -213,8 +201,7 @@ def build(
 
 
 def _ordered(jobs: Iterable[Job], stages: Sequence[str]) -> tuple[Job, ...]:
-    """By stage, then cell — except that a job always comes after what it depends on (a cross
-    runtime build after the native one whose host tools it needs)."""
+    """By stage, then cell, each job after what it depends on."""
     rank = {stage: i for i, stage in enumerate(stages)}
     pending = sorted(jobs, key=lambda j: (rank[j.stage], j.cell))
     by_id = {j.id: j for j in pending}

@@ -95,8 +95,7 @@ def selector_problem(value: str) -> Optional[str]:
 
 
 def names_date_versions(selector: str) -> bool:
-    """Whether a specifier names only date versions (`"<=20231004.665"`): it then selects among the
-    date-versioned packages' releases, which PEP 440 would otherwise order after 3.13.0."""
+    """Whether a specifier names only date versions: it then selects among the date-versioned packages."""
     if selector in SELECTORS:
         return False
     named = [spec.version.rstrip(".*") for spec in SpecifierSet(selector)]
@@ -160,8 +159,7 @@ class Resolver:
         return self.used[package]
 
     def _union(self, query: Callable[[str, str], Releases], package: str) -> Releases:
-        """Every release with a wheel for any of the matrix's Pythons: one that lacks a wheel for
-        some of them is still a release (its install there fails with pip's words: a result)."""
+        """Every release with a wheel for any of the matrix's Pythons (a missing wheel: a result)."""
         found = [query(package, python) for python in self.pythons]
         return Releases(package, final_releases([v for r in found for v in r.versions]), found[0].queried)
 
@@ -216,8 +214,7 @@ class Resolver:
         return sorted(found, key=versions.release_order)
 
     def _check_python(self, axis: str, package: str, value: str) -> None:
-        """A release the index has for this machine's Python but not for the matrix's: the Python
-        is the mistake (python = "3.99"), so the error names it."""
+        """A release the index has for this machine's Python but not the matrix's: name the Python."""
         if self.host_python in self.pythons:
             return
         query = self._query or query_pip
@@ -234,8 +231,7 @@ class Resolver:
             )
 
     def own_runtime(self, compiler: str) -> str:
-        """The runtime `runtime = "same"` means for `compiler`: its own release, or, when the index
-        has no runtime of that release, the newest runtime of its release line (said by `describe`)."""
+        """The runtime `runtime = "same"` means for `compiler`: its own release, else its line's newest."""
         if not versions.is_valid(compiler) or versions.is_date_versioned(compiler):
             return compiler
         try:
@@ -250,7 +246,6 @@ class Resolver:
         return stand_in
 
     def save(self) -> None:
-        """Keep what this plan used beside its results, so the next run plans the same releases."""
         if self.path is None or not self.used:
             return
         data = {

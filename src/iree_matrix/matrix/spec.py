@@ -1,7 +1,5 @@
-"""A matrix as frozen dataclasses: its cells (`Cell`), the benchmark settings, the `MatrixSpec`
-that holds them, the forms and devices a cell may name, and the command line's transforms of a parsed
-matrix (`with_profiles`, `with_cells`). matrix/spec_file.py reads a matrix file into one.
-"""
+"""A matrix as frozen dataclasses (`Cell`, `Benchmark`, `MatrixSpec`) and the command line's transforms
+of a parsed matrix. matrix/spec_file.py reads a matrix file into one."""
 
 from __future__ import annotations
 
@@ -35,7 +33,6 @@ _ONNX_RE = re.compile(r"onnx(?::(\d{1,3}))?")
 
 
 def onnx_opset(form: str) -> Optional[int]:
-    """The ONNX opset a form exports at (`onnx`: 17, `onnx:18`: 18), or None for an MLIR form."""
     if not (found := _ONNX_RE.fullmatch(form)):
         return None
     return int(found.group(1)) if found.group(1) else DEFAULT_ONNX_OPSET
@@ -47,7 +44,6 @@ _LINALG_RE = re.compile(r"linalg:(.+)")
 
 
 def lowering_compiler(form: str) -> Optional[str]:
-    """The IREE release a `linalg:<release>` form is lowered by, or None for any other form."""
     found = _LINALG_RE.fullmatch(form)
     return found.group(1) if found else None
 
@@ -74,7 +70,6 @@ class Cell:
 
     @property
     def profile_label(self) -> str:
-        """The profile, with the kernel after it: "default", "default+k:depthwise3x3"."""
         return Config.parse(self.profile).with_kernel(self.kernel).profile_label
 
 
@@ -123,8 +118,7 @@ class MatrixSpec:
     models: Mapping[str, ModelRef] = dataclasses.field(default_factory=dict)  # name -> where its code is
     weights: Mapping[str, Path] = dataclasses.field(default_factory=dict)  # model[.function] -> state dict
     peers: tuple[str, ...] = ()  # other runtimes measured beside IREE on the same inputs
-    # Where a `src:<release>` runtime's source is: release ("*": every one) -> its directory, tarball
-    # or git+URL@TAG.
+    # Where a `src:<release>` runtime's source is: release ("*": every one) -> directory, tarball, git.
     iree_sources: Mapping[str, str] = dataclasses.field(default_factory=dict)
     # Built-in profiles the file redefines ([profile.default]): allowed, and said in the plan output.
     redefined: tuple[str, ...] = ()
@@ -175,8 +169,7 @@ def with_profiles(matrix: MatrixSpec, names: Sequence[str]) -> MatrixSpec:
 
 
 def with_cells(matrix: MatrixSpec, extra: Sequence[Cell]) -> MatrixSpec:
-    """The matrix plus `extra` cells, whose profiles may be built-in, the matrix's own or
-    '+'-combined: the flag search's second batch adds one combination per model and compiler."""
+    """The matrix plus `extra` cells, whose profiles may be built-in, the matrix's own or '+'-combined."""
     profiles = with_profiles(matrix, [*dict.fromkeys(c.profile for c in (*matrix.cells, *extra))]).profiles
     cells = tuple(dict.fromkeys([*matrix.cells, *extra]))
     # A cell may name a model the matrix has not (advise's pick `@decomposed+loop-unrolling` is the

@@ -1,7 +1,5 @@
-"""Matrix files parsed and validated into a `MatrixSpec`: the axes' product, minus `[[exclude]]`,
-plus `[[include]]` (an include's unnamed axes take the matrix's values). Every error is one line
-naming the file, the key and the bad value.
-"""
+"""Matrix files parsed and validated into a `MatrixSpec`: the axes' product, minus `[[exclude]]`, plus
+`[[include]]`. Every error is one line naming the file, the key and the bad value."""
 
 from __future__ import annotations
 
@@ -44,27 +42,23 @@ _AXIS_DEFAULTS = {"arch": ("x86_64",), "profiles": ("default",), "forms": ("text
 # A name that becomes part of job ids, labels and file names (profiles, models): what a job id may
 # hold, so `--list` prints one id a line and `--select` globs can name it (models also take "@").
 _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
-# A model's name may end in its export recipe (`tiny~fx+decompose`, matrix/export_recipes.py): the
-# choices `models.with_recipe` has checked, as search-recipes' own job ids spell them and print them.
+# A model's name may end in its export recipe (`tiny~fx+decompose`).
 _MODEL_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]*(?:~[a-z][a-z-]*(?:\+[a-z][a-z-]*)*)?")
 _NAME_RULE = "names may hold letters, digits and . _ - (they become part of job ids); rename it"
 
 
-# A matrix file is a few kB, nested 4 deep at most: beyond these it is not one, said in one line
-# (a 5000-deep array made tomllib raise RecursionError).
+# A matrix file is a few kB, nested 4 deep at most: beyond these it is not one (tomllib recursed).
 MAX_FILE_BYTES = 4 << 20
 MAX_NESTING = 16
 
 
 def load(path: Path, models: Sequence[str] = (), resolver: Optional[releases.Resolver] = None) -> MatrixSpec:
-    """`models` (from `--model`) replaces the file's models axis; paths in it are relative to the
-    working directory, paths in the file to the file's directory."""
+    """`models` (from `--model`, relative to the working directory) replaces the file's models axis."""
     return parse(read(path), Path(path), models, resolver)
 
 
 def read(path: Path) -> dict[str, Any]:
-    """The matrix file's tables as TOML gives them, not yet checked against the schema (`parse`
-    does that, once, after matrix/settings.py has merged the command line over them)."""
+    """The matrix file's tables as TOML gives them, not yet checked (`parse` does, after settings merge)."""
     path = Path(path)
     try:  # a regular file, read to the bound: never a device or FIFO (its size says 0)
         raw = input_files.read_bounded(path, MAX_FILE_BYTES)
@@ -101,8 +95,7 @@ def _too_deep(path: Path, what: str) -> str:
 
 
 def _deepest(data: Mapping[str, Any], limit: int) -> Optional[str]:
-    """The top-level key whose value is nested more than `limit` levels deep, if one is (walked
-    without recursion)."""
+    """The top-level key whose value is nested more than `limit` levels deep, if one is."""
     stack: list[tuple[Any, str, int]] = [(value, str(key), 1) for key, value in data.items()]
     while stack:
         value, key, depth = stack.pop()
@@ -124,10 +117,8 @@ def parse(
     own_file: bool = False,
     kernels: Sequence[kernel_files.Kernel] = (),
 ) -> MatrixSpec:
-    """`resolver` resolves release selectors and checks versions against the index (without one,
-    selectors are refused). `profiles` (`tune --profiles`) replace every cell's profile. Under `models`
-    (`--model`) a command's own file's `[[include]]` tables add cells of those models only; a file the
-    user named (`own_file`) all its own. `kernels`: loaded already, after the file's."""
+    """`resolver` resolves release selectors (without one they are refused). `profiles` replace every
+    cell's profile. Under `models` a command's own file's includes add cells of those models only."""
     data = old_spellings.current(data, _Where(path).error)
     matrix = _parse(data, path, models, resolver, own_file, kernels)
     return with_profiles(matrix, profiles) if profiles else matrix
@@ -224,7 +215,6 @@ class _Known:
     supported_torch: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def supported(self, mode: str, turbine: str, where: _Where) -> list[str]:
-        """The torch releases `torch = "supported"` means for one turbine release."""
         if self.resolver is None:
             raise where.error("torch", mode, "needs the package index (plan it with the CLI)")
         try:
@@ -234,7 +224,6 @@ class _Known:
             raise SpecError(f"{where.path}: torch = {mode!r}: {exc}") from None
 
     def same(self, compiler: str) -> str:
-        """What `runtime = "same"` means for `compiler` (releases.Resolver.own_runtime)."""
         return self.resolver.own_runtime(compiler) if self.resolver is not None else compiler
 
     def model(self, text: str) -> ModelRef:
@@ -247,7 +236,6 @@ class _Known:
 
 
 def _check_value(axis: str, value: str, key: str, where: _Where, known: _Known) -> str:
-    """`value` of `axis`, checked."""
     if axis == "torch" and value in torch_ranges.MODES:
         return value
     lowering = lowering_compiler(value) if axis == "forms" and value not in FORMS else None
@@ -318,8 +306,7 @@ def _expanded(axis: str, values: Sequence[str], key: str, where: _Where, known: 
 
 
 def _canonical(axis: str, values: list[str], known: _Known) -> list[str]:
-    """One spelling per value: `aarch64:cortex-a72` and `aarch64-cortex-a72` are one target, and
-    a model given by path is called by its name."""
+    """One spelling per value (two spellings of one target, a model's path and its name)."""
     if axis == "arch":
         return list(dict.fromkeys(targets.parse(v).label for v in values))
     if axis == "models":
@@ -409,8 +396,7 @@ def _resolve_needs(profiles: dict[str, Profile], where: _Where) -> dict[str, Pro
 def _check_flags(
     cells: Sequence[Cell], own: Mapping[str, Profile], knobs: Sequence[str], where: _Where
 ) -> None:
-    """Refuse at plan time a CPU (`_check_cpus`) or a flag of the file's own profiles or knobs that a
-    release it will be compiled with does not have (by `compiler_options`' record of its --help-hidden)."""
+    """Refuse at plan time a CPU or a flag of the file's profiles that a release it compiles with lacks."""
     for name, profile in own.items():
         key = _key(name, knobs)
         used_by = {c.compiler for c in cells if name in knobs or c.profile == name}
@@ -443,8 +429,7 @@ def _key(name: str, knobs: Sequence[str]) -> str:
 def _check_cpus(
     cells: Sequence[Cell], own: Mapping[str, Profile], knobs: Sequence[str], where: _Where
 ) -> None:
-    """Refuse at plan time a profile's `target_cpu` that is no x86-64 CPU LLVM knows where an x86_64
-    cell takes it: every such cell's compile fails otherwise."""
+    """Refuse at plan time a profile's `target_cpu` that is no x86-64 CPU LLVM knows, for x86_64 cells."""
     for name, profile in own.items():
         if profile.target_cpu in (None, "host"):
             continue
@@ -463,8 +448,7 @@ def _check_cpus(
 
 
 def _benchmark(table: Any, cells: Sequence[Cell], known: _Known, where: _Where, checked: bool) -> Benchmark:
-    """`[benchmark]`; its opt-in globs checked against the cells' functions and profiles, but not under
-    --model, which replaces the models the file's globs were written for."""
+    """`[benchmark]`; its opt-in globs checked against the cells (not under --model)."""
     units = spec_tables.function_profiles(cells, known.refs, known.profiles) if checked else None
     return spec_tables.parse_benchmark(table, where, units)
 
@@ -513,8 +497,7 @@ def _parse_profiles(table: Any, where: _Where, section: str = "profile") -> dict
 
 
 def _parse_weights(table: Any, where: _Where, known: _Known) -> dict[str, Path]:
-    """`[weights]`: real weights for a model (or one function: "whisper_tiny.encoder"), as a
-    torch state dict; without it a model keeps its seeded random weights."""
+    """`[weights]`: real weights (a torch state dict) for a model or function, else seeded random ones."""
     weights = {}
     units = {ref.function_name(f) for ref in known.refs.values() for f in ref.functions}
     for unit, value in table.items():

@@ -1,8 +1,5 @@
-"""A cell's configuration (`Config`: export variant, knobs, named CPU, kernel) and its runtime
-(`Runtime`: a release, or one built here from its source) as values, and their one spelling:
-"@decomposed+im2col+cpu-znver4+k:depthwise3x3", "src:3.9.0+static", read by `parse` and written by
-`str` byte for byte as they always were.
-"""
+"""A cell's configuration (`Config`) and runtime (`Runtime`) as values, and their one spelling
+("@decomposed+im2col+cpu-znver4+k:dw", "src:3.9.0+static"), read by `parse` and written by `str`."""
 
 from __future__ import annotations
 
@@ -19,8 +16,7 @@ SOURCE_PREFIX = "src:"  # before a release whose runtime was built here: "src:3.
 
 @dataclasses.dataclass(frozen=True)
 class NamedCpu:
-    """Compile for this LLVM CPU instead of `host` (`bundle --cpu`, advise's `--fleet`); spelled
-    `cpu-NAME` among a configuration's knobs."""
+    """Compile for this LLVM CPU instead of `host`; spelled `cpu-NAME` among a configuration's knobs."""
 
     cpu: str
     PREFIX: ClassVar[str] = "cpu-"
@@ -31,20 +27,17 @@ class NamedCpu:
 
     @classmethod
     def parse(cls, part: str) -> Optional[NamedCpu]:
-        """The named CPU a knob spells, None for any other knob."""
         return cls(part[len(cls.PREFIX) :]) if part.startswith(cls.PREFIX) else None
 
     @classmethod
     def of(cls, names: Iterable[str]) -> Optional[NamedCpu]:
-        """The named CPU among knobs; None when none names one."""
         return min(filter(None, map(cls.parse, names)), key=lambda n: n.cpu, default=None)
 
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-    """One configuration of a cell. Equal values are the same configuration; `cpu_at` only keeps
-    where the text it was read from put the named CPU among the knobs (records spell the knobs
-    sorted, advise's arm names put the CPU last), so it is spelled back as it was read."""
+    """One configuration of a cell; `cpu_at` only keeps where the text put the named CPU among the
+    knobs, so it is spelled back as it was read."""
 
     variant: str = ""
     knobs: tuple[str, ...] = ()  # as spelled: the store's key follows the flags' order
@@ -66,8 +59,7 @@ class Config:
 
     @classmethod
     def of(cls, names: Iterable[str], variant: str = "", kernel: str = "") -> Config:
-        """A point of the flag search's space: a set of knobs (a named CPU's among them), spelled in
-        name order (`sorted`)."""
+        """A point of the flag search's space: a set of knobs, spelled in name order."""
         knobs = set(names)
         cpu = NamedCpu.of(knobs)
         return cls(variant, tuple(knobs - {cpu.name} if cpu else knobs), cpu, kernel).sorted()
@@ -87,12 +79,10 @@ class Config:
 
     @property
     def profile(self) -> str:
-        """The knobs and the named CPU, as a cell's profile names them: "im2col+cpu-znver4", "default"."""
         return COMBINE.join(self.names) or BASELINE
 
     @property
     def profile_label(self) -> str:
-        """The profile with the kernel after it, as job ids and the `profile` label spell it."""
         return self.profile + (f"{COMBINE}{KERNEL_PREFIX}{self.kernel}" if self.kernel else "")
 
     def __str__(self) -> str:
@@ -104,13 +94,11 @@ class Config:
 
     @property
     def changes(self) -> tuple[str, ...]:
-        """Each change to `default` by its name, as the search counts them: the variant's
-        ("@decomposed"), each knob (a named CPU's among them), the kernel's ("k:NAME")."""
+        """Each change to `default` by its name, as the search counts them."""
         variant = (f"{VARIANT}{self.variant}",) if self.variant else ()
         return (*variant, *self.names, *((f"{KERNEL_PREFIX}{self.kernel}",) if self.kernel else ()))
 
     def model(self, base_model: str) -> str:
-        """The model this configuration exports: "whisper_tiny@decomposed" for the variant "decomposed"."""
         return base_model + (f"{VARIANT}{self.variant}" if self.variant else "")
 
     def with_variant(self, variant: str) -> Config:
@@ -127,16 +115,14 @@ class Config:
         return dataclasses.replace(self, kernel="")
 
     def sorted(self) -> Config:
-        """The same configuration spelled as the search and the records spell it: the knobs and the
-        named CPU in name order."""
+        """The same configuration with the knobs and the named CPU in name order."""
         knobs = tuple(sorted(self.knobs))
         at = sum(k < self.cpu.name for k in knobs) if self.cpu is not None else None
         return dataclasses.replace(self, knobs=knobs, cpu_at=at if at != len(knobs) else None)
 
 
 def split_variant(name: str) -> tuple[str, str]:
-    """A model's (or a run's model.function) name without its export variant, and the variant:
-    "whisper_tiny@decomposed.encoder" -> ("whisper_tiny.encoder", "decomposed")."""
+    """ "whisper_tiny@decomposed.encoder" -> ("whisper_tiny.encoder", "decomposed")."""
     model, dot, function = name.partition(".")
     base, at, variant = model.partition(VARIANT)
     return base + dot + function, variant if at else ""

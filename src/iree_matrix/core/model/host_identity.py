@@ -1,7 +1,5 @@
-"""The typed view of a record's `host` (`HostIdentity`): the machine a stage ran on and the CPU
-identity its timings belong to. A field of the wrong type (a record another party made) reads as
-unknown and is kept as it was, so a rewritten log holds every host byte for byte (`as_dict`).
-"""
+"""The typed view of a record's `host`: a field of the wrong type reads as unknown and is kept as it
+was, so a rewritten log holds every host byte for byte."""
 
 from __future__ import annotations
 
@@ -20,8 +18,7 @@ ISA_ORDER = ("", "SSE", "AVX2", "AVX-512")  # x86's, narrowest first: whether on
 
 @dataclasses.dataclass(frozen=True)
 class HostIdentity:
-    """A host as a record carries it. None: the record does not say (an older writer, or a value
-    that was no such field: see `extra`)."""
+    """A host as a record carries it. None: the record does not say."""
 
     machine: Optional[str] = None  # platform.machine(): x86_64
     cpu: Optional[str] = None  # the model name: "Intel(R) Xeon(R) Processor"
@@ -50,8 +47,7 @@ class HostIdentity:
 
     @classmethod
     def of(cls, data: Any) -> HostIdentity:
-        """A host from its JSON form (a record's `host`, a sitting's); anything but a mapping is an
-        unknown host."""
+        """A host from its JSON form; anything but a mapping is an unknown host."""
         if not isinstance(data, Mapping):
             return cls()
         fields: dict[str, Any] = {}
@@ -64,7 +60,6 @@ class HostIdentity:
         return cls(**fields, extra=extra)
 
     def as_dict(self) -> dict[str, Any]:
-        """The host as records write it: what `of` read, whole."""
         found: dict[str, Any] = dict(self.extra)
         for field in dataclasses.fields(self):
             if field.name == "extra" or (value := getattr(self, field.name)) is None:
@@ -80,9 +75,8 @@ class HostIdentity:
 
     @property
     def identity(self) -> str:
-        """The CPU identity a timing of this host belongs to (`system_host.identity`): the one it recorded.
-        Records written before identities were recorded carry only the model name and eight flags, which a Zen
-        4 and a Zen 5 share: they get a `legacy:` identity of their own, never equal to a new record's."""
+        """The CPU identity a timing of this host belongs to; older records (model name and eight flags,
+        which a Zen 4 and a Zen 5 share) get a `legacy:` one, never equal to a new record's."""
         if self.recorded_identity:
             return self.recorded_identity
         if self.cpu_flags_sha256 and self.family is not None:
@@ -92,10 +86,8 @@ class HostIdentity:
 
     @property
     def isa(self) -> str:
-        """The widest vector ISA its figures were made with, as a reader names it: "AVX-512", "AVX2",
-        "SSE" (x86_64), "NEON" (aarch64: every one has it), "" when the record does not say. A ratio
-        made with one does not carry to a CPU without it (AVX-512 Zen 4: MobileNetV2 1.08x ONNX
-        Runtime's time; AVX2 Zen 3, the same pick and kernel: 1.74x)."""
+        """The widest vector ISA its figures were made with ("" unknown): a ratio made with one does not
+        carry to a CPU without it."""
         if self.machine == "aarch64":
             return "NEON"
         if self.machine != "x86_64" or self.cpu_features is None:
@@ -114,14 +106,11 @@ class HostIdentity:
 
     @property
     def consistent(self) -> bool:
-        """Whether its recorded identity is the one its CPU fields make (a bundle's record is checked
-        so before it is merged)."""
+        """Whether its recorded identity is the one its CPU fields make."""
         return dataclasses.replace(self, recorded_identity=None).identity == self.recorded_identity
 
     def label(self, llvm_cpu: str = "") -> str:
-        """A reader's name for the identity: "Intel(R) Xeon(R) Processor, family 6 model 167 stepping 1
-        (LLVM rocketlake), 2 cores"; a legacy one says what it lacks. `llvm_cpu`: LLVM's name where the
-        host's own record does not know it."""
+        """A reader's name for the identity; `llvm_cpu`: LLVM's name where the record does not know it."""
         if not self.known:
             return "unknown host"
         name = self.cpu or "unknown CPU"
@@ -153,7 +142,6 @@ _TEXT = frozenset(
 
 
 def here() -> HostIdentity:
-    """This machine, as the records it writes now describe it."""
     return HostIdentity.of(system_host.describe())
 
 

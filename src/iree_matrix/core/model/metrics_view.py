@@ -1,6 +1,5 @@
-"""The typed view of a record's metrics: `Metrics` (`Record.metric`), the `StageMetrics` base of each
-stage's dataclass in `core/model/metrics/`, and how a figure read from a record is held to what a
-measurement can be (`number`, `Timed`, `figure_problem`)."""
+"""The typed view of a record's metrics (`Metrics`, `StageMetrics`), and how a figure read from a record
+is held to what a measurement can be."""
 
 from __future__ import annotations
 
@@ -24,8 +23,7 @@ _BOUNDED = (("_bytes", MAX_BYTES), ("_ms", MAX_TIME), ("seconds", MAX_TIME))
 
 
 def figure_problem(name: str, value: Any) -> str:
-    """Why a time or size metric (by its name's suffix) is refused, "" when it is not: a number in it
-    below 0, above its bound, or NaN; a timed metric's dictionary is held whole."""
+    """Why a time or size metric (by its name's suffix) is refused: below 0, above its bound, NaN; or ""."""
     if (bound := next((limit for suffix, limit in _BOUNDED if name.endswith(suffix)), None)) is None:
         return ""
     for figure in _figures(value):
@@ -54,7 +52,6 @@ def _figures(value: Any) -> Any:
 
 
 def number(value: Any) -> Optional[float]:
-    """A finite float from a metric, or None (missing, a bool, text, NaN)."""
     if isinstance(value, bool) or value is None:
         return None
     try:
@@ -85,8 +82,7 @@ class Timed:
 
 
 def metric(doc: str, default: Any = None, key: str = "") -> Any:
-    """A field of a `StageMetrics` dataclass: what it means, its value when a record lacks it, and its
-    name in the record when that is no Python name (`key`)."""
+    """A field of a `StageMetrics` dataclass; `key`: its name in the record when that is no Python name."""
     metadata = {"doc": doc, "key": key} if key else {"doc": doc}
     if isinstance(default, (Mapping, list)):  # each instance its own empty one
         factory = list if isinstance(default, list) else dict
@@ -103,8 +99,7 @@ _M = TypeVar("_M", bound="StageMetrics")
 
 @dataclass_transform(frozen_default=True)
 class StageMetrics:
-    """The base of a stage's metrics: each subclass (`class RunMetrics(StageMetrics, stage="run")`) is made a
-    frozen dataclass whose fields are what its records' `metrics` hold. Read back (`read`), a value of
+    """The base of a stage's metrics: each subclass is made a frozen dataclass. Read back, a value of
     another type than its field's reads as the field's default, never as a wrong figure."""
 
     stage: ClassVar[str] = ""
@@ -127,14 +122,12 @@ class StageMetrics:
         return cls(**values)
 
     def written(self) -> dict[str, Any]:
-        """The record's `metrics`: every field that has a value (None is left out)."""
         fields = dataclasses.fields(self)  # type: ignore[arg-type]
         return {_key(f): v for f in fields if (v := getattr(self, f.name)) is not None}
 
     @classmethod
     def checked(cls, written: Mapping[str, Any]) -> dict[str, Any]:
-        """A stage's metrics as it built them, once each key is one its dataclass declares (a key no
-        reader can read is raised where it is written)."""
+        """A stage's metrics as it built them, once each key is one its dataclass declares."""
         if unknown := sorted(set(written) - set(cls.described())):
             raise ValueError(
                 f"the {cls.stage} stage wrote metrics {cls.__name__} does not declare: {unknown}"
@@ -143,7 +136,6 @@ class StageMetrics:
 
     @classmethod
     def described(cls) -> dict[str, str]:
-        """Name -> meaning of every field: the stage's `metrics` (what test_stages holds records to)."""
         return {_key(f): f.metadata.get("doc", "") for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
 
 
@@ -156,7 +148,6 @@ class TimingContext(StageMetrics):
 
 
 def _read_as(kind: Any) -> Any:
-    """The converter of a field's type: the value as that type, or None when it is not one."""
     origin, args = typing.get_origin(kind), typing.get_args(kind)
     if origin is Union:  # Optional[X]
         (inner,) = [a for a in args if a is not type(None)]
@@ -180,8 +171,7 @@ def _read_as(kind: Any) -> Any:
 
 @functools.cache
 def _readers(cls: Any) -> dict[str, tuple[str, Any, Any]]:
-    """Per field of a `StageMetrics` dataclass: its key in a record, its converter, and a function
-    giving its default."""
+    """Per field of a `StageMetrics` dataclass: its key in a record, its converter, its default's maker."""
     hints = typing.get_type_hints(cls)
     readers = {}
     for f in dataclasses.fields(cls):
@@ -192,14 +182,12 @@ def _readers(cls: Any) -> dict[str, tuple[str, Any, Any]]:
 
 
 class Metrics:
-    """A record's metrics (`Record.metric`), read as its stage's dataclass:
-    `record.metric.of(RunMetrics).latency_median`."""
+    """A record's metrics, read as its stage's dataclass: `record.metric.of(RunMetrics).latency_median`."""
 
     def __init__(self, raw: Mapping[str, Any]) -> None:
         self._raw: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
 
     def of(self, kind: type[_M]) -> _M:
-        """These metrics as a stage's dataclass: `metric.of(PeakMetrics).gflops_1`."""
         return kind.read(self._raw)
 
 

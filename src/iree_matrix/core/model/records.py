@@ -1,6 +1,4 @@
-"""The typed view of a result record's labels (`Labels`, the one schema of `Record.labels`), read
-through `Record.label`, never by string: an unknown label, or a required one missing, is a `LabelError`.
-"""
+"""The typed view of a result record's labels (`Labels`), read through `Record.label`, never by string."""
 
 from __future__ import annotations
 
@@ -19,9 +17,7 @@ class LabelError(ValueError):
 
 @dataclasses.dataclass(frozen=True)
 class Labels:
-    """What every record says about its cell (reports group and filter by these names). The plan
-    makes them; `as_dict` is how they are written (empty fields are left out, so an install record
-    carries only its own); `of` is how they are read back."""
+    """What every record says about its cell; `as_dict` writes them (empties left out), `of` reads them."""
 
     model: str = ""  # the function's unit: "whisper_tiny.encoder", or just "mobilenet_v2"
     source_model: str = ""  # the model: "whisper_tiny"
@@ -51,8 +47,7 @@ class Labels:
 
     @classmethod
     def of(cls, labels: Mapping[str, Any], job: str = "", stage: str = "") -> Labels:
-        """`labels` (a record's or a job's) as the schema; a `LabelError` naming `job` and the label
-        when one is not a label, or — given the `stage` — one that every record of it carries is missing."""
+        """`labels` as the schema; a `LabelError` naming an unknown label, or one `stage` requires missing."""
         if unknown := sorted(set(labels) - set(NAMES)):
             raise LabelError(
                 f"{_who(job)}: unknown label {unknown[0]!r} (the labels are {', '.join(NAMES)}); "
@@ -77,8 +72,7 @@ class Labels:
 
     @property
     def run_runtime(self) -> str:
-        """The runtime a run used, as the tables name it: "3.9.0", "src:3.9.0+static", and
-        " (local-sync)" after it for a HAL driver other than the default local-task."""
+        """The runtime a run used, as the tables name it, with a non-default HAL driver after it."""
         return runtime_name(self.runtime) + (f" ({self.device})" if self.device else "")
 
     @property
@@ -88,8 +82,7 @@ class Labels:
 
     @property
     def config(self) -> Config:
-        """The cell's configuration, read from its labels once: its model's export variant, its
-        profile's knobs and named CPU, and its kernel."""
+        """The cell's configuration, read from its labels once."""
         found = Config.parse(self.profile) if self.profile else Config()
         return found.with_variant(split_variant(self.model)[1]).with_kernel(self.kernel or found.kernel)
 
@@ -106,8 +99,7 @@ class Labels:
 
 NAMES: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Labels))
 
-# The labels the planner gives every job of a stage; a record read back is held to the names only (an
-# older iree-matrix's log lacks some).
+# The labels the planner gives every job of a stage (a record read back: the names only; older lack some).
 _EXPORT = ("model", "source_model", "function", "python", "torch", "turbine", "exporter")
 _COMPILE = (*_EXPORT, "compiler", "arch", "profile")
 # A label travels in records other parties made and ends up in file names, tables and shell lines: a
@@ -125,8 +117,7 @@ _TEXT_LABELS = frozenset({"runtime", "runtime_tools", "runtime_source", "peers"}
 
 
 def shown(text: str, limit: int = 60) -> str:
-    """`text` as a message may quote it from a record: its repr (no control character reaches the
-    terminal) and at most `limit` characters of it, so one bad value is one line."""
+    """`text` as a message quotes it from a record: its repr, at most `limit` characters."""
     return repr(text[:limit]) + ("…" if len(text) > limit else "")
 
 
@@ -146,8 +137,7 @@ def name_problem(text: str, limit: int = MAX_NAME) -> str:
 
 
 def text_problem(text: str, limit: int = MAX_TEXT) -> str:
-    """Why `text` (read from a record, to be shown or written) is refused: a control character
-    (tab and newline included: it is one value on one line), or too long ("" when neither)."""
+    """Why `text` from a record is refused: a control character (tab, newline too), too long, or ""."""
     if len(text) > limit:
         return f"is {len(text)} characters long (at most {limit})"
     found = _CONTROL.search(text)
@@ -175,8 +165,7 @@ SOURCE_BUILD = "source build"
 
 
 def tools_runtime(tools: str) -> str:
-    """A directory of runtime tools as a reader names that runtime: "source build <id>" (the build's
-    store key for a runtime built here, `<cache>/store/runtime-build/<key>/tools`; else the directory)."""
+    """A directory of runtime tools as a reader names that runtime: "source build <id>"."""
     parts = Path(tools).parts
     if len(parts) >= 2 and parts[-1] == "tools":
         return f"{SOURCE_BUILD} {parts[-2][:8]}"
@@ -184,6 +173,5 @@ def tools_runtime(tools: str) -> str:
 
 
 def runtime_name(label: str) -> str:
-    """A runtime as a reader names it: a release ("3.9.0"), or "source build <id>" for tools in a
-    directory. Records written before the plan named them so carry "dir:<path>"."""
+    """A runtime as a reader names it: a release, or "source build <id>" (older records: "dir:<path>")."""
     return tools_runtime(label[len("dir:") :]) if label.startswith("dir:") else label

@@ -96,8 +96,6 @@ def reason(message: Optional[str]) -> str:
     return clip(line, MAX_REASON_CHARS)
 
 
-# --- a refusal as an answer -----------------------------------------------------------------------
-
 # The one word for a cross cell a runtime would not load, wherever it is shown (progress line,
 # summary, `--list`, report, site): an answer, never a failure.
 REFUSED = "refused"

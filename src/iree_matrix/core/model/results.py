@@ -1,7 +1,5 @@
 """Result records and the append-only JSON Lines log they are published in: one record per stage
-execution, its schema versioned (`MIGRATIONS` bring older ones up; newer ones are skipped with a
-warning). An append is one fsynced write under the directory's writer lock; a torn last line is skipped.
-"""
+execution, its schema versioned (`MIGRATIONS` bring older ones up; newer ones are skipped)."""
 
 from __future__ import annotations
 
@@ -30,9 +28,7 @@ logger = console.logger(__name__)
 SCHEMA_VERSION = 2
 
 
-# MIGRATIONS[n] turns a record of schema n into one of n + 1 (a bump of SCHEMA_VERSION adds its step).
-# 0 -> 1: a record from before the `schema` field; 1 -> 2: schema 2 adds digests to `metrics`, which a
-# schema-1 record lacks (unknown, not empty).
+# MIGRATIONS[n] turns a record of schema n into one of n + 1 (a schema-1 record lacks digests: unknown).
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
     0: lambda data: {**data, "schema": 1},
     1: lambda data: {**data, "schema": 2},
@@ -48,8 +44,7 @@ class SchemaError(ValueError):
 
 
 def migrate(data: dict[str, Any]) -> dict[str, Any]:
-    """`data` as a record of `SCHEMA_VERSION`, through every step from its own version; a
-    `SchemaError` saying which when it is newer or a step is missing."""
+    """`data` as a record of `SCHEMA_VERSION`; a `SchemaError` when it is newer or a step is missing."""
     version = data.get("schema", 0)
     if not isinstance(version, int) or isinstance(version, bool) or version < 0:
         raise TypeError(f"field 'schema' is {version!r}, expected a version number")
@@ -91,14 +86,12 @@ class Record:
     error_class: Optional[str] = None
     message: Optional[str] = None  # the tool's own words (excerpt), or the skip / not-run reason
     blocked_by: Optional[str] = None  # job id of the failed dependency, for NOT_RUN
-    # id, backend, lock_digest (the digest of its pins), packages
-    env: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    env: Mapping[str, Any] = dataclasses.field(default_factory=dict)  # id, backend, lock_digest, packages
     command: tuple[str, ...] = ()
     host: HostIdentity = dataclasses.field(default_factory=HostIdentity)  # who ran it; its CPU identity
     started: Optional[str] = None  # ISO 8601, UTC
     finished: Optional[str] = None
-    # Wall time of the stage's own work, None when reused or not run.
-    seconds: Optional[float] = None
+    seconds: Optional[float] = None  # the stage's own work, None when reused or not run
     tool_version: str = ""
     schema: int = SCHEMA_VERSION
 
@@ -121,8 +114,7 @@ class Record:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Record:
-        """A record from its JSON form; TypeError/ValueError naming the field when a value has the
-        wrong type (valid JSON is not yet a valid record: `"labels": null` must not reach the report)."""
+        """A record from its JSON form; TypeError/ValueError naming the field of a wrong type."""
         fields = {f.name for f in dataclasses.fields(cls)}
         data = migrate(dict(data))
         for name, types in _FIELD_TYPES.items():
@@ -132,7 +124,6 @@ class Record:
         for name in ("job", "stage", "status"):
             if name not in data:
                 raise KeyError(name)
-        # job and cell: what every reader prints and names files by; stage: a name
         named = [(name, text_problem(data.get(name) or "", MAX_JOB)) for name in ("job", "cell")]
         for name, problem in [*named, ("stage", name_problem(data["stage"]))]:
             if problem:
@@ -155,8 +146,8 @@ class Record:
         kwargs["error_class"] = refusals.read_class(
             data["stage"], data.get("error_class"), data.get("message")
         )
-        if kwargs.get("message"):  # the tool's words without the paths of the machine that made them
-            kwargs["message"] = excerpts.without_paths(kwargs["message"])  # (`loc("tiny_cnn.py":48:0)`)
+        if kwargs.get("message"):  # without the paths of the machine that made them
+            kwargs["message"] = excerpts.without_paths(kwargs["message"])
         record = cls(**kwargs)
         _ = record.label  # the typed view, built now: a LabelError naming a label that is none
         return record
@@ -191,23 +182,19 @@ def _is_timestamp(text: str) -> bool:
 
 _TORN = "a torn last line (a write that never finished)"
 
-# A results folder's log, named here once (`log_path`, `folder_log`, `logs_under`).
 LOG = "results.jsonl"
 
 
 def log_path(folder: Path) -> Path:
-    """The results log of a results folder (a run's `runs/<matrix>`, a published `results/<set>`)."""
     return Path(folder) / LOG
 
 
 def folder_log(folder: Path) -> ResultsLog:
-    """A results folder's log, to read or append to."""
     return ResultsLog(log_path(folder))
 
 
 def logs_under(root: Path, folders: str = "**") -> list[Path]:
-    """The logs of the results folders under `root` that `folders` (a glob: `**` every one, `root`
-    itself too; `*` its children; `bench*`) matches, sorted."""
+    """The logs of the results folders under `root` that the glob `folders` matches, sorted."""
     return sorted(Path(root).glob(f"{folders}/{LOG}"))
 
 
@@ -215,7 +202,6 @@ def logs_under(root: Path, folders: str = "**") -> list[Path]:
 HELLO_STAGE = "toolchain"
 RECORD_ONLY_STAGES = frozenset({HELLO_STAGE})
 
-# (file:line, warning) already printed by this process.
 _WARNED: set[tuple[str, str]] = set()
 
 
@@ -233,8 +219,7 @@ class ResultsLog:
         self.path = Path(path)
 
     def append(self, record: Record) -> None:
-        """One record, at the end, under the directory's writer lock (`locks.results_lock`), the file opened
-        under it: a rewrite's rename meanwhile would otherwise lose it."""
+        """One record, at the end, the file opened under the writer lock: a rewrite's rename would lose it."""
         with locks.results_lock(self.path.parent, wait=True, report=logger.info):
             self._append(record)
 
@@ -270,8 +255,7 @@ class ResultsLog:
         yield from (record for _, record in self._lines() if record is not None)
 
     def unreadable(self) -> list[str]:
-        """The lines no record can be read from (a newer schema, garbage, a torn end), verbatim and
-        each ending in a newline: what a rewrite of the log must keep."""
+        """The lines no record can be read from, verbatim: what a rewrite of the log must keep."""
         return [
             line if line.endswith("\n") else line + "\n" for line, record in self._lines() if record is None
         ]
@@ -285,8 +269,7 @@ class ResultsLog:
             yield line, record
 
     def checked(self) -> list[Record]:
-        """Every record, or a `RecordError` naming the first line no record can be read from: for a command
-        that acts on what the records say, where a skipped line could hide a record made to mislead it."""
+        """Every record, or a `RecordError` naming the first unreadable line (it could hide one)."""
         records = []
         for lineno, _, record, problem in self._read():
             if record is None:
@@ -298,7 +281,6 @@ class ResultsLog:
         return records
 
     def _read(self) -> Iterator[tuple[int, str, Optional[Record], str]]:
-        """Every non-empty line: its number, its text, the record read from it, and why none was."""
         if not self.path.exists():
             return
         # Opened without blocking and checked on the descriptor: a FIFO or /dev/zero is no log.
@@ -336,7 +318,6 @@ class ResultsLog:
             return None, f"malformed record ({type(exc).__name__}: {exc})"
 
     def latest(self) -> dict[str, Record]:
-        """The newest record per job id: what the report shows."""
         return latest_by_job(self)
 
 
@@ -355,8 +336,7 @@ def _not_a_log(mode: int) -> Optional[str]:
 
 
 def no_log(path: Path, example: str) -> str:
-    """The line for a command that needs the results log `path` and finds none: "no such results
-    file" (pass --results-dir, e.g. `example`), or what is there instead of a regular file."""
+    """The line for a command that needs the results log `path` and finds none."""
     try:
         problem = _not_a_log(os.stat(path).st_mode)
     except OSError:
@@ -367,8 +347,7 @@ def no_log(path: Path, example: str) -> str:
 
 
 def read_log(path: Path) -> tuple[Record, ...]:
-    """Every readable record of a results log, parsed once per process while the file is unchanged (its
-    device, inode, size and modification time). No file: no records."""
+    """Every readable record of a results log, parsed once per process while the file is unchanged."""
     try:
         st = os.stat(path)
     except FileNotFoundError:
@@ -387,17 +366,11 @@ def latest_by_job(records: Iterable[Record]) -> dict[str, Record]:
 
 
 def dep_of(record: Record, latest: Mapping[str, Record], stage: str) -> Optional[Record]:
-    """The record of `stage` this record's cell was made from: the longest cell of that stage that
-    begins the record's cell (`reproduce`, `bisect` and `show --commands` follow a cell's chain so)."""
+    """The record of `stage` this record's cell was made from: the longest such cell prefixing it."""
     if record.stage == stage:
         return record
     found = [r for r in latest.values() if r.stage == stage and (record.cell + "/").startswith(r.cell + "/")]
     return max(found, key=lambda r: len(r.cell), default=None)
-
-
-# --- the records, indexed ---------------------------------------------------------------------------
-
-# The index's keys: tuples whose fields are read by name.
 
 
 class ExportKey(NamedTuple):
@@ -423,7 +396,6 @@ class RunKey(NamedTuple):
 
     @property
     def compiled(self) -> CompileKey:
-        """The compile whose module this run loaded."""
         return CompileKey(self.model, self.exporter, self.profile, self.arch, self.compiler)
 
 
@@ -438,9 +410,8 @@ def compile_key(record: Record) -> CompileKey:
 
 @dataclasses.dataclass(frozen=True)
 class Index:
-    """The one index of a results log: the newest record per job; the exports, compiles and runs of the
-    MLIR text by what they are of (the bytecode's compiles apart); every stage's records by cell. Of two
-    jobs with the same labels, the one that finished last is current."""
+    """The one index of a results log: the newest record per job, by labels and by cell. Of two jobs
+    with the same labels, the one that finished last is current."""
 
     by_job: Mapping[str, Record]
     exports: Mapping[ExportKey, Record]
@@ -474,27 +445,21 @@ class Index:
         return cls(latest, exports, compiles, runs, tuple(installs), bytecode, by_stage)
 
     def stage(self, name: str) -> Mapping[str, Record]:
-        """A stage's records by cell ({} when the log has none): `index.stage("peak")`; one cell's: `get`."""
         return self.by_stage.get(name, {})
 
     def get(self, stage: str, cell: str) -> Optional[Record]:
-        """The record `stage` wrote for `cell` (a job id without its stage: a compile's cell is
-        the cell of the stages planned on its module), None when the log holds none."""
         return self.stage(stage).get(cell)
 
     def cause(self, record: Record) -> Record:
-        """The record that says why a cell did not pass: the stage that failed (a compile, an
-        install), not the run that was never run because of it."""
+        """The record that says why a cell did not pass: the stage that failed, not the run it blocked."""
         return self._walk(record)[0]
 
     def root_blocker(self, record: Record) -> str:
-        """The job id a not-run record waits on at the root: the first that ran (and failed), or
-        one the log does not hold; "" when it names none."""
+        """The job id a not-run record waits on at the root; "" when it names none."""
         return self._walk(record)[1] if record.blocked_by else ""
 
     def _walk(self, record: Record) -> tuple[Record, str]:
-        """Along `blocked_by` from `record` while a stage was not run: the last record the log holds,
-        and the job id the walk ends at (a cycle ends it too)."""
+        """Along `blocked_by` while not run: the last record the log holds and the job id the walk ends at."""
         seen, job = {record.job}, record.job
         while record.status is Status.NOT_RUN and record.blocked_by and record.blocked_by not in seen:
             job = record.blocked_by

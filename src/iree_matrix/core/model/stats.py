@@ -36,16 +36,14 @@ def _below(n: int, k: int) -> float:
 
 
 def _rank(n: int, level: float) -> int:
-    """The largest k whose k-th smallest and k-th largest of n bound the median with probability
-    >= level; 0 when no k does."""
+    """The largest k whose k-th smallest and largest of n bound the median with probability >= level, or 0."""
     k = 0
     while k + 1 <= n // 2 and 1 - 2 * _below(n, k + 1) >= level:
         k += 1
     return k
 
 
-# The fewest repetitions whose median has an interval at LEVEL (5): with fewer, no verdict, not even
-# "within noise".
+# The fewest repetitions whose median has an interval at LEVEL (5): with fewer, no verdict at all.
 MIN_REPETITIONS = next(n for n in range(1, 64) if _rank(n, LEVEL) > 0)
 # With fewer paired rounds not even all equal signs reach p < 0.05: no verdict can be had.
 MIN_PAIRED_ROUNDS = 6
@@ -78,7 +76,6 @@ def of_latency(latency: Any) -> Optional[Interval]:
     return Interval(float(latency["median"]), float(low), float(high), coverage, n)
 
 
-# --- paired, interleaved comparisons --------------------------------------------------------------
 #
 # Two builds timed in alternating rounds of one sitting: what the machine does meanwhile falls on both
 # arms of a round alike, so each round's ratio B/A is what they differ by, and the sign-flip permutation

@@ -1,10 +1,6 @@
 """The content-addressed store: `<cache>/store/<stage>/<key>/` holds a stage's artifacts and its
-`record.json`. An entry appears only by renaming a fully written staging directory into place, its
-record written last, so an entry that exists is complete. Every artifact's sha256 is kept
-(`SHA256SUMS`) and checked before reuse, a file re-hashed only once its stat changed (`.verified`).
-Only regular files and directories are stored (`refused`: no link, FIFO, device or setuid file),
-owned by the tool, readable by all and writable by no one else; no link is followed.
-"""
+`record.json`, renamed into place fully written. Every artifact's sha256 is kept and checked before
+reuse; only regular files and directories are stored, readable by all, writable by the tool alone."""
 
 from __future__ import annotations
 
@@ -50,7 +46,6 @@ class Store:
         self._staging = self.root / "staging"
 
     def is_empty(self) -> bool:
-        """No stage's entry here (what an interrupted stage left in staging is none)."""
         return not self.root.is_dir() or all(p == self._staging for p in self.root.iterdir())
 
     def entry_path(self, stage: str, key: str) -> Path:
@@ -105,8 +100,7 @@ class Store:
         return Entry(record, final)
 
     def changed(self, entry: Entry) -> Optional[str]:
-        """The first artifact of a stored entry whose bytes are no longer those committed, discarding the
-        entry; None when all match (a stage checks its inputs so before it runs and after)."""
+        """The first artifact of an entry whose bytes changed, discarding the entry; None when all match."""
         if not (entry.path / RECORD).is_file():  # discarded meanwhile (another stage found it changed)
             return RECORD
         if (damaged := _damaged(entry.path)) is not None:
@@ -119,14 +113,12 @@ class Store:
 
 
 def scratch(staged: Path, inputs: Sequence[Path] = ()) -> contextlib.AbstractContextManager[Path]:
-    """A tool's working directory beside `staged` (never a store entry), where a flag's relative output
-    lands and is removed with it; `inputs` appear in it as relative symlinks into the store."""
+    """A tool's working directory beside `staged`, `inputs` symlinked into it; removed after."""
     return _directory(staged.parent / f"{staged.name}.cwd", "cannot create a working directory", inputs)
 
 
 @contextlib.contextmanager
 def _directory(path: Path, doing: str, inputs: Sequence[Path] = ()) -> Iterator[Path]:
-    """`path` made, `inputs` linked into it by their bare names, for the block; removed after."""
     try:
         path.mkdir(parents=True)
         for source in inputs:
@@ -173,8 +165,7 @@ _KINDS = {
 
 
 def refused(staged: Path) -> Optional[str]:
-    """Why a stage's output in `staged` may not be stored (None when it may): one line naming its first
-    link, FIFO, socket, device or setuid / setgid file."""
+    """Why a stage's output in `staged` may not be stored (None when it may)."""
     for path, found in walk(staged):  # `staged` itself first: a directory, never refused
         name = path.relative_to(staged).as_posix()
         if (kind := _KINDS.get(stat.S_IFMT(found.st_mode))) == "a symbolic link":
@@ -200,8 +191,7 @@ def refused(staged: Path) -> Optional[str]:
 
 
 def disarm(folder: Path) -> list[str]:
-    """A folder a sandboxed command wrote outside the store (`bisect --out`) made data as store entries
-    are (links and devices removed, setuid / setgid bits cleared, `_as_data`): what it changed."""
+    """A folder a sandboxed command wrote outside the store made data as store entries are: what changed."""
     changed = []
     for path, found in list(walk(folder)):
         name, kind = path.relative_to(folder).as_posix(), _KINDS.get(stat.S_IFMT(found.st_mode))
@@ -216,8 +206,7 @@ def disarm(folder: Path) -> list[str]:
 
 
 def _as_data(staged: Path) -> None:
-    """The staged output made the tool's, writable by it alone and readable by all (a later stage's
-    sandbox reads it whatever umask it was written with)."""
+    """The staged output made the tool's, writable by it alone and readable by all, whatever the umask."""
     uid, gid = os.geteuid(), os.getegid()
     for path, found in list(walk(staged)):
         if uid == 0 and (found.st_uid, found.st_gid) != (uid, gid):
@@ -257,9 +246,8 @@ def _unchanged_since_verified(entry: Path, names: list[str]) -> bool:
 
 
 def _damaged(entry: Path) -> Optional[str]:
-    """The first artifact whose content is not what was committed (files unchanged since they last matched
-    are not hashed); None when all match or SHA256SUMS is absent (an entry from before sums were kept).
-    A SHA256SUMS unreadable, not sums, or empty beside artifacts vouches for nothing: it is damaged."""
+    """The first artifact whose content is not what was committed; None when all match or SHA256SUMS is
+    absent (an older entry). A SHA256SUMS unreadable, not sums, or empty beside artifacts is damage."""
     try:
         sums = _sums(entry)
     except (OSError, UnicodeDecodeError, ValueError):
@@ -281,8 +269,7 @@ def _damaged(entry: Path) -> Optional[str]:
 
 
 def unvouched(path: Path) -> Optional[str]:
-    """Why the file at `path` is not an artifact of an intact store entry (the nearest folder above it
-    that holds a record, listing it in its SHA256SUMS), or None when it is one."""
+    """Why the file at `path` is not an artifact of an intact store entry, or None when it is one."""
     for entry in Path(os.path.abspath(path)).parents:
         if (entry / RECORD).is_file():
             break
@@ -301,8 +288,7 @@ def unvouched(path: Path) -> Optional[str]:
 
 
 def _sums(entry: Path) -> Optional[list[tuple[str, str]]]:
-    """(sha256, name) of each artifact the entry's SHA256SUMS lists; None when it has none; ValueError when
-    a line is no sum."""
+    """(sha256, name) of each artifact SHA256SUMS lists; None when it has none; ValueError on a bad line."""
     try:
         text = (entry / SUMS).read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -1,11 +1,6 @@
-"""The sandbox of a venv command that runs a user's model code: bubblewrap, the unprivileged sandbox
-Flatpak uses. Landlock restricts writes only; a drill's model wrote the host's /dev, signalled host
-pids and wrote the kernel log. Under bubblewrap it has what a container gives: its own namespaces,
-/dev, /proc, /tmp, an empty /run and home, the host's root read-only but for its writable paths, its
-own session, and it dies with the tool. Its uid is never root's: run as root (where a user namespace
-would map it to root), no user namespace, and `setpriv` drops the command to host uid 65534;
-`hand_over` and `take_back` move its writable paths to that uid and back.
-"""
+"""The bubblewrap sandbox of a venv command that runs a user's model code (Landlock restricts writes
+only): its own namespaces, /dev, /proc, /tmp, an empty /run and home, the host's root read-only. As root,
+no user namespace (it would map to root) and `setpriv` drops to uid 65534 (`hand_over`, `take_back`)."""
 
 from __future__ import annotations
 
@@ -44,7 +39,6 @@ KEPT_ENV_PREFIXES = ("LC_",)
 
 
 def as_root() -> bool:
-    """The tool runs as root: the sandbox drops to host uid 65534 itself (`Sandbox.argv`)."""
     return os.geteuid() == 0
 
 
@@ -69,12 +63,10 @@ class Sandbox:
     hidden: tuple[str, ...] = ()
 
     def empty(self) -> list[str]:
-        """The directories it sees as an empty tmpfs besides /tmp: `hidden`, /run and /var/run."""
         return sorted({os.path.normpath(p) for p in (*self.hidden, *_run_dirs())} - {"/", "/tmp"})
 
     def argv(self, bwrap: str = "bwrap", root: Optional[bool] = None) -> list[str]:
-        """The command line that runs a command (appended) in this sandbox; `root` (default `as_root()`)
-        drops to host uid 65534 with setpriv."""
+        """The command line that runs a command (appended) in this sandbox; `root` drops to uid 65534."""
         root = as_root() if root is None else root
         if root:
             # No user namespace (it would map the sandbox's uid to root): every other one.
@@ -121,7 +113,6 @@ class Sandbox:
 
 
 def _run_dirs() -> list[str]:
-    """/run and /var/run by their targets (Debian's /var/run links to /run)."""
     return sorted({os.path.realpath(d) for d in RUN_DIRS if os.path.isdir(d)})
 
 
@@ -153,8 +144,7 @@ def walk(path: Path) -> Iterator[tuple[Path, os.stat_result]]:
 
 
 def hand_over(sandbox: Sandbox) -> Optional[str]:
-    """As root, before a sandbox that drops to uid 65534 starts: its writable paths become its own, and
-    why it could not reach one of its paths (None when it can)."""
+    """As root, give a sandbox's writable paths to uid 65534; why it could not reach one (None: it can)."""
     if not as_root():
         return None
     for writable in sandbox.writable:
@@ -189,8 +179,8 @@ def hand_over(sandbox: Sandbox) -> Optional[str]:
 
 
 def take_back(sandbox: Sandbox) -> None:
-    """After a sandbox that dropped to uid 65534 ended: what it wrote is the tool's again, but a setuid or
-    setgid file, left for the store to refuse by name (a chown would clear the bits)."""
+    """After a sandbox as uid 65534: what it wrote is the tool's again, but a setuid / setgid file (a chown
+    would clear the bits the store refuses by name)."""
     if not as_root():
         return
     uid, gid = os.geteuid(), os.getegid()
@@ -207,8 +197,7 @@ def executable() -> Optional[str]:
 
 @functools.cache
 def problem() -> Optional[str]:
-    """Why bubblewrap cannot run a sandbox here (None when it can): missing, its user namespace refused,
-    or, as root, no setpriv to drop to uid 65534 with."""
+    """Why bubblewrap cannot run a sandbox here (None when it can)."""
     if (bwrap := executable()) is None:
         return "bubblewrap (bwrap) is not installed"
     if as_root() and setpriv() is None:
@@ -268,5 +257,4 @@ def signal_status(returncode: int) -> int:
 
 
 def wrap(argv: Sequence[str], sandbox: Sandbox) -> list[str]:
-    """`argv` run in `sandbox` (bubblewrap found on PATH)."""
     return [*sandbox.argv(executable() or "bwrap"), *argv]

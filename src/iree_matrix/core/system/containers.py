@@ -1,12 +1,6 @@
-"""The container layer: every `docker` command this tool runs is made here and nowhere else.
-
-The `docker` CLI through `processes.run`, not the SDK: a command then reads as if it had run here
-(its log, its timeout, Ctrl-C reaching it through the client and `--init`). A stage's container has no
-network, a non-root user (nobody when the tool is root; a path nobody cannot reach is mounted under
-`/mnt/host`, argv and output translated), no capabilities, and only the host paths it names, at the
-same paths. Containers are removed by name: in a `finally`, by the watchdog when the tool is killed,
-and by the next run (`remove_orphans`). Build containers (`build_container`) run as root.
-"""
+"""Every `docker` command this tool runs is made here, through the CLI (not the SDK) so it reads as
+if it had run here. A stage's container has no network, a non-root user, no capabilities, and only the
+host paths it names; containers are removed by name in a `finally`, by the watchdog, and by the next run."""
 
 from __future__ import annotations
 
@@ -35,12 +29,10 @@ RUN_LABEL_ENV = "IREE_MATRIX_RUN_LABEL"
 _DOCKER_ERROR = 125  # `docker run` itself failed (bad mount, missing image), not the command
 
 
-# --- the daemon ---------------------------------------------------------------------------------
-
 SETUP = "images/setup-host.sh"
 SETUP_HINT = f"run `{SETUP}` as root (installs docker.io + debootstrap and starts dockerd)"
 _GROUP_FIX = "add yourself to the 'docker' group (sudo usermod -aG docker $USER; log in again) or run as root"
-# What the docker command says when it cannot reach the daemon (a stopped dockerd, a dead socket).
+
 _NO_DAEMON = ("cannot connect to the docker daemon", "is the docker daemon running", "connection refused")
 
 
@@ -52,7 +44,6 @@ class State:
 
 
 def find_docker() -> Optional[str]:
-    """The `docker` command on PATH, or None: the one place that looks for it."""
     return shutil.which("docker")
 
 
@@ -64,7 +55,6 @@ def docker_cli() -> str:
 
 
 def state(timeout: int = 10) -> State:
-    """Whether the daemon answers, and if not why and how to fix it."""
     if (docker := find_docker()) is None:
         return State(False, "no `docker` command on PATH", f"bash {SETUP} (apt-get install docker.io)")
     try:
@@ -86,7 +76,6 @@ def problem() -> Optional[str]:
 
 
 def require() -> None:
-    """For the CLI boundary: fail fast, with the fix, before a run starts."""
     if found := problem():
         raise UserError(found)
 
@@ -121,13 +110,8 @@ def _daemon_failure(what: str, done: processes.Completed) -> StageFailure:
     return StageFailure("docker", f"{what}: {text}", cacheable=False)
 
 
-# --- images -------------------------------------------------------------------------------------
-
-
 @dataclasses.dataclass(frozen=True)
 class Image:
-    """An image as `docker image inspect` describes it (the fields this tool reads)."""
-
     id: str  # sha256:...
     tags: tuple[str, ...]
     labels: Mapping[str, str]
@@ -154,7 +138,6 @@ def image(ref: str) -> Optional[Image]:
 
 
 def images(labels: Mapping[str, str]) -> list[Image]:
-    """The images carrying every one of `labels` (key -> value)."""
     filters = [arg for key, value in labels.items() for arg in ("--filter", f"label={key}={value}")]
     listed = _docker("image", "ls", "--quiet", "--no-trunc", *filters, what="listing images", timeout=120)
     if not (ids := list(dict.fromkeys(listed.stdout.split()))):
@@ -173,7 +156,6 @@ def remove_image(ref: str) -> None:
 
 
 def disk_usage() -> Optional[list[dict[str, Any]]]:
-    """`docker system df -v`'s image rows; None without a daemon."""
     if (docker := find_docker()) is None:
         return None
     try:
@@ -183,19 +165,13 @@ def disk_usage() -> Optional[list[dict[str, Any]]]:
         return None
 
 
-# --- containers that build images ---------------------------------------------------------------
-
-
 @dataclasses.dataclass(frozen=True)
 class Built:
-    """A build container that has run (`build_container`): its command's result, and committing it."""
-
     name: str
     done: processes.Completed
 
     def commit(self, tag: str, *, changes: Sequence[str] = (), labels: Mapping[str, str] = {}) -> None:
-        """The container's file system and configuration as image `tag`, with Dockerfile `changes`
-        (ENV, WORKDIR, CMD, ...) and `labels` added."""
+        """The container as image `tag`, with Dockerfile `changes` (ENV, WORKDIR, ...) and `labels`."""
         lines = [*changes, *(f"LABEL {_dockerfile_word(k)}={_dockerfile_word(v)}" for k, v in labels.items())]
         args = [arg for line in lines for arg in ("--change", line)]
         _docker("commit", *args, self.name, tag, what=f"committing {tag}", timeout=1800)
@@ -211,9 +187,8 @@ def build_container(
     timeout: Optional[float],
     log: Optional[Path] = None,
 ) -> Iterator[Built]:
-    """Run `argv` as root in a container of `image_ref` with no network, `read_only` mounted at the
-    same paths and only the marker label of ours (a commit copies its configuration); removed when
-    the block ends, after it could be committed."""
+    """Run `argv` as root in a container of `image_ref` with no network and only our marker label (a
+    commit copies its configuration); removed when the block ends, after it could be committed."""
     docker = docker_cli()
     name = f"iree-matrix-{_slug(what)}-{secrets.token_hex(4)}"
     opts = ["--name", name, "--label", f"{LABEL}=1", "--network", "none", "--pull", "never"]
@@ -235,8 +210,7 @@ def build_container(
 
 
 def _dockerfile_word(text: str) -> str:
-    """`text` as one word of a Dockerfile instruction (what `--change` takes): double-quoted, with
-    the characters the Dockerfile lexer treats specially inside double quotes escaped."""
+    """`text` as one double-quoted, escaped word of a Dockerfile instruction (what `--change` takes)."""
     return '"' + re.sub(r'([\\"$])', r"\\\1", text) + '"'
 
 
@@ -245,15 +219,10 @@ def _remove_argv(docker: str) -> list[str]:
     return [docker, "rm", "--force", "--volumes"]
 
 
-# --- containers that run a stage's command ------------------------------------------------------
-
-
 def run(
     image_id: str, request: ProcessRequest, *, what: str, labels: Mapping[str, str] = {}
 ) -> processes.Completed:
-    """Run `request` in a fresh container of `image_id`; the result reads as if its argv had run here.
-    Its paths are mounted at the same paths, its limits the configured ones; `peak_memory` reads the
-    container's peak (`PEAK_MEMORY_WRAPPER`); a request for the host's isolation is refused."""
+    """Run `request` in a fresh container of `image_id`; the result reads as if its argv had run here."""
     if host_only := [*request.host_isolation(), *(["feed"] if request.feed is not None else [])]:
         raise ValueError(f"a container cannot take {', '.join(host_only)}: it is isolated its own way")
     argv, read_only, writable, cwd = list(request.argv), request.read_only, request.writable, request.cwd
@@ -307,7 +276,6 @@ _KILLED = (128 + 9, -9)
 
 
 def _oom_killed(docker: str, name: str) -> bool:
-    """Whether the container's memory limit killed a process in it (Docker's State.OOMKilled)."""
     with contextlib.suppress(processes.Timeout):
         done = _unchecked([docker, "inspect", "--format", "{{.State.OOMKilled}}", name], 60)
         return done.stdout.strip() == "true"
@@ -361,8 +329,7 @@ def options(
     return opts
 
 
-# The peak memory of a container's command: its memory cgroup's high-water mark, read by a shell after
-# it exits (under qemu-user an upper bound: the emulator and the page cache of what it read).
+# A container's peak memory: its cgroup's high-water mark (under qemu-user an upper bound).
 _PEAK_MARK = "iree-matrix-peak-memory-bytes: "
 PEAK_MEMORY_WRAPPER = (
     "/bin/sh",
@@ -374,7 +341,6 @@ PEAK_MEMORY_WRAPPER = (
 
 
 def split_peak_memory(stderr: str) -> tuple[str, Optional[int]]:
-    """The command's own stderr, and the peak the wrapper appended (None if it could not read one)."""
     head, mark, tail = stderr.rpartition(_PEAK_MARK)
     if not mark:
         return stderr, None
@@ -402,14 +368,12 @@ def _translate(text: str, mapping: Mapping[str, str]) -> str:
 
 
 def owner(pid: Optional[int] = None) -> str:
-    """This process (or `pid`) as an owner label: boot id, pid namespace, pid and start time, so a
-    reused pid or another machine's process is never taken for the owner."""
+    """This process (or `pid`) as an owner label: a reused pid or another machine's is never the owner."""
     pid = os.getpid() if pid is None else pid
     return "/".join((_boot_id(), _pid_namespace(), str(pid), _start_time(pid) or "?"))
 
 
 def owner_is_gone(label: str) -> bool:
-    """True when `label` (from `owner`) names a process of this machine that no longer exists."""
     try:
         boot, namespace, pid, started = label.split("/")
     except ValueError:
@@ -420,7 +384,6 @@ def owner_is_gone(label: str) -> bool:
 
 
 def remove_orphans() -> list[str]:
-    """Remove every container of this tool whose owner is gone: the names removed."""
     if (docker := find_docker()) is None:
         return []  # no docker command: no containers either
     fmt = '{{.Names}}\t{{.Label "' + OWNER_LABEL + '"}}'
@@ -447,7 +410,6 @@ def _pid_namespace() -> str:
 
 
 def _start_time(pid: int) -> Optional[str]:
-    """The process's start time (field 22 of /proc/PID/stat); None if there is no such process."""
     with contextlib.suppress(OSError):  # the name may hold spaces and ')'
         return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[19]
     return None
@@ -460,12 +422,10 @@ def _quiet(argv: Sequence[str]) -> None:
 
 
 def _unchecked(argv: Sequence[str], timeout: float) -> processes.Completed:
-    """A command of the daemon's (`check=False`: the caller reads its status)."""
     return processes.run(ProcessRequest(argv, timeout=timeout, check=False))
 
 
 def _check_run(done: processes.Completed) -> None:
-    """A `docker run` that failed itself (a bad mount, a missing image): its words, not the command's."""
     if done.returncode == _DOCKER_ERROR and done.stderr.lstrip().startswith("docker:"):
         raise StageFailure("docker-run", process_output.excerpt(done.stderr), cacheable=False)
 
@@ -493,8 +453,7 @@ def _container_user() -> tuple[int, int]:
 
 @contextlib.contextmanager
 def _writable_by(user: tuple[int, int], paths: Sequence[Path]) -> Iterator[None]:
-    """As root, the writable directories nobody's for the run, and their owner's again after (the store
-    never holds files any later container could rewrite)."""
+    """As root, the writable directories nobody's for the run and their owner's again after."""
     owners: dict[Path, tuple[int, int]] = {}
     for path in [Path(p) for p in paths] if os.getuid() == 0 and user != (0, 0) else []:
         st = path.stat()

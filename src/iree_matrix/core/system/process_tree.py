@@ -1,9 +1,5 @@
-"""A command's whole process tree: found, limited and ended with it, a daemonised child included.
-Where this process may make one, the command gets a cgroup of its own in each usable hierarchy (an
-exact member list, its memory and task limits, its OOM kills counted); elsewhere its descendants
-carry an environment token (`IREE_MATRIX_TREE`) and the command is a child subreaper, its memory
-limited by `RLIMIT_AS`. `kill` repeats until no member is left.
-"""
+"""A command's whole process tree: found, limited and ended with it. A cgroup of its own where one can
+be made; elsewhere an environment token (`IREE_MATRIX_TREE`), a child subreaper, and `RLIMIT_AS`."""
 
 from __future__ import annotations
 
@@ -44,7 +40,6 @@ class Limits:
     memory_default: bool = False  # `memory` is the default share, no one set it (a message says so)
 
     def memory_text(self) -> str:
-        """The memory limit as a failure names it: "limit 2 GiB", or the default's, said to be one."""
         if not self.memory:
             return "no limit set"
         if self.memory_default:
@@ -63,8 +58,7 @@ _UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 
 
 def parse_memory(text: Union[str, int]) -> Optional[int]:
-    """'8G', '512M', '1.5GiB', '75%' (of this machine's memory), a number of bytes, or 'none' (None).
-    Raises ValueError on anything else."""
+    """'8G', '512M', '1.5GiB', '75%' (of this machine's memory), bytes, or 'none' (None); else ValueError."""
     if isinstance(text, bool):
         raise ValueError("expected a size")
     if isinstance(text, int):
@@ -117,15 +111,13 @@ _given: dict[str, Union[str, int]] = {}  # a matrix file's [limits], for every e
 
 
 def use(limits: Mapping[str, Union[str, int]]) -> None:
-    """A matrix file's `[limits]` (memory, processes): the limits of this process's environment
-    commands from now on, unless the environment variables say otherwise."""
+    """A matrix file's `[limits]`: this process's commands' unless the environment says otherwise."""
     _given.clear()
     _given.update(limits)
 
 
 def configured(environ: Mapping[str, str] = os.environ) -> Limits:
-    """The limits of an environment's commands: the environment variables, else the matrix file's
-    `[limits]` (`use`), else the defaults; a malformed variable raises ValueError naming it."""
+    """The environment variables', else the matrix file's `[limits]`, else the defaults (ValueError)."""
 
     def pick(
         name: str, key: str, parse: Callable[[Union[str, int]], Optional[int]], default: Callable[[], int]
@@ -144,9 +136,6 @@ def configured(environ: Mapping[str, str] = os.environ) -> Limits:
     )
 
 
-# --- cgroups --------------------------------------------------------------------------------------
-
-
 @dataclasses.dataclass(frozen=True)
 class _Hierarchy:
     name: str  # "pids", "memory" (v1), or "" (v2: every controller)
@@ -154,8 +143,7 @@ class _Hierarchy:
 
 
 def _own_cgroups(root: Path, proc_cgroup: str) -> list[_Hierarchy]:
-    """The hierarchies a command's cgroup can be made in, from /proc/self/cgroup's text: v1's pids and
-    memory where mounted, else cgroup v2."""
+    """The hierarchies a command's cgroup can be made in: v1's pids and memory where mounted, else v2."""
     paths: dict[str, str] = {}
     for line in proc_cgroup.splitlines():
         _, controllers, path = line.split(":", 2) if line.count(":") >= 2 else ("", "", "")
@@ -200,8 +188,6 @@ def _drop(hierarchy: _Hierarchy) -> None:
 
 
 class _Cgroup:
-    """One command's cgroup in one hierarchy."""
-
     def __init__(self, hierarchy: _Hierarchy, path: Path) -> None:
         self.hierarchy = hierarchy
         self.path = path
@@ -258,8 +244,7 @@ class _Cgroup:
 
     @property
     def accounts_memory(self) -> bool:
-        """A memory cgroup (v1's memory hierarchy, or v2's with the controller on): it counts its
-        members' OOM kills, the machine's OOM killer's too."""
+        """A memory cgroup: it counts its members' OOM kills, the machine's OOM killer's too."""
         return self.hierarchy.name == "memory" or (
             not self.hierarchy.name and (self.path / "memory.events").is_file()
         )
@@ -290,9 +275,6 @@ class _Cgroup:
         # Gone already, or a member left (unkillable): the watchdog tries again when the tool ends.
         with contextlib.suppress(OSError):
             self.path.rmdir()
-
-
-# --- one command's tree ---------------------------------------------------------------------------
 
 
 class Tree:
@@ -340,7 +322,6 @@ class Tree:
         return (json.dumps(["tree", self.token, [str(g.path) for g in self.cgroups]]) + "\n").encode()
 
     def members(self) -> set[int]:
-        """Every live process of the command (its own included while it runs)."""
         if self.exact:  # its cgroups hold every member; gone (`close`), they held none
             return (self.cgroups[0].members() if self.cgroups else set()) - {os.getpid()}
         return scan(self._needle, {self.root} if self.root else set()) - {os.getpid()}
@@ -368,18 +349,15 @@ class Tree:
         return len(seen)
 
     def oom_killed(self) -> bool:
-        """Whether the memory limit's cgroup saw an OOM kill."""
         return bool(self._oom_kills) or any(g.oom_kills() for g in self.cgroups if g.memory_limited)
 
     def refused_forks(self) -> bool:
-        """Whether the process limit refused a fork."""
         return bool(self._refused_forks) or any(
             g.refused_forks() for g in self.cgroups if g.processes_limited
         )
 
     def machine_oom_killed(self) -> bool:
-        """Whether the kernel's OOM killer ended one of the command's processes: counted in its memory
-        cgroup where it has one, else any OOM kill on the machine since it started."""
+        """Whether the kernel's OOM killer ended one of the command's processes (else any, machine-wide)."""
         if self._own_oom_kills is not None:  # read by `close`, which every command's end calls first
             return self._own_oom_kills > 0
         now = _machine_oom_kills()

@@ -1,9 +1,6 @@
-"""The one way iree-matrix starts a process: argument lists only, echoed into the job's log, its
-output captured (bounded: `KEEP`, the log `LOG_KEEP`) and logged. Each command's whole tree
-(`process_tree.Tree`) ends with it: after its timeout, on Ctrl-C (`kill_all`), and when it ends
-leaving strays. When the tool is killed, its children get a parent-death signal and the watchdog
-kills what they started.
-"""
+"""The one way iree-matrix starts a process: argument lists only, echoed into the job's log, output
+captured and logged. Each command's whole tree ends with it (timeout, Ctrl-C, strays); when the tool is
+killed, its children get a parent-death signal and the watchdog kills what they started."""
 
 from __future__ import annotations
 
@@ -47,9 +44,8 @@ def _die_with_parent(
     landlock_abi: int = 0,
     shm_size: Optional[int] = None,
 ) -> None:
-    """preexec hook: SIGKILL this child when the tool dies, however it dies (a child in its own session
-    is beyond the tool's process group). It also joins its tree's cgroups, takes its limits, and
-    registers itself with the watchdog before exec, so a tool killed just after `Popen` leaves nothing."""
+    """preexec hook: SIGKILL this child when the tool dies; join its tree's cgroups, take its limits and
+    register with the watchdog before exec, so a tool killed just after `Popen` leaves nothing."""
     if process_tree.prctl is not None:
         process_tree.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     process_tree.child_setup(join, rlimits)
@@ -78,7 +74,6 @@ class _Watchdog:
         self._lock = threading.Lock()
 
     def fileno(self) -> Optional[int]:
-        """The pipe's write end, the watchdog started if need be (None without one)."""
         with self._lock:
             stdin = self._stdin()
             return None if stdin is None else stdin.fileno()
@@ -94,7 +89,6 @@ class _Watchdog:
                 self._proc = None  # it died: the next message starts another
 
     def _stdin(self) -> Optional[IO[str]]:
-        """Its stdin, the watchdog started first where this process has none (None without one)."""
         if self._proc is not None and self._owner == os.getpid():
             return self._proc.stdin
         self._owner = os.getpid()
@@ -119,8 +113,7 @@ _watchdog = _Watchdog()
 
 
 def watch_container(remove: Sequence[str], name: str) -> None:
-    """Have `name` removed (`remove` run with the names appended) if the tool dies before
-    `unwatch_container(name)`."""
+    """Have `name` removed (`remove` + names) if the tool dies before `unwatch_container(name)`."""
     _watchdog.send("ct", list(remove), name)
 
 
@@ -145,8 +138,7 @@ class Completed:
     # The largest resident set of the process or a descendant it waited for (wait4's ru_maxrss); a
     # floor (Linux copies the spawner's high-water mark into the child at exec); None for a docker client.
     peak_rss_bytes: Optional[int] = None
-    # Why its limits or the system ended it, when that was not the tool's own answer: "killed: out of
-    # memory (limit 2 GiB)", "out of processes (limit 4096 tasks)".
+    # Why its limits or the system ended it, when that was not the tool's own answer.
     killed: Optional[str] = None
 
     @property
@@ -165,7 +157,7 @@ class Timeout(Exception):
 
 
 class _Popen(subprocess.Popen[bytes]):
-    """Popen that keeps the child's resource usage: the same wait, through `os.wait4`; and its tree."""
+    """Popen that keeps the child's resource usage (through `os.wait4`) and its tree."""
 
     rusage: Optional[os.struct_rusage] = None  # type: ignore[name-defined]
     tree: process_tree.Tree
@@ -194,8 +186,7 @@ _TERM_GRACE = 3.0  # SIGTERM first (a docker client passes it on to its containe
 
 
 def run(request: ProcessRequest) -> Completed:
-    """Run `request` (`process_request.ProcessRequest`: what each field asks); raise `StageFailure`
-    (with the tool's output) on a non-zero exit when it `check`s, `Timeout` after its `timeout`."""
+    """Run `request`; `StageFailure` on a non-zero exit when it `check`s, `Timeout` after its `timeout`."""
     argv, sandbox = tuple(request.argv), request.sandbox
     writes_beneath, private_shm = request.writes_beneath, request.private_shm
     started = argv
@@ -310,9 +301,8 @@ def _collect(
     start: float,
     paused: Optional[Callable[[], float]] = None,
 ) -> _Collected:
-    """Read the command's output until it has ended and both pipes are closed: strays holding them
-    are killed with its tree, a timeout gets SIGTERM then SIGKILL, and after its end the pipes are read
-    `PIPE_GRACE` seconds more at most. The deadline moves on by what `paused()` says."""
+    """Read the command's output until it has ended and both pipes are closed (strays holding them
+    killed); a timeout gets SIGTERM then SIGKILL. The deadline moves on by what `paused()` says."""
     assert proc.stdout is not None and proc.stderr is not None
     got = _Collected(Capture(KEEP), Capture(KEEP))
     captures = {proc.stdout.fileno(): got.out, proc.stderr.fileno(): got.err}
@@ -380,8 +370,7 @@ def _exited(proc: subprocess.Popen[bytes]) -> bool:
 
 
 def _why_killed(returncode: int, tree: process_tree.Tree, output: str) -> Optional[str]:
-    """Why a failed command was stopped by its limits or the system rather than by its own answer: out
-    of memory (its limit's, or the machine's) or out of processes."""
+    """Why a failed command was stopped by its limits or the system (memory, processes), if it was."""
     if returncode == 0:
         return None
     memory = tree.limits.memory
@@ -424,7 +413,7 @@ class _Feeder(threading.Thread):
         super().start()
 
     def finish(self) -> None:
-        """Wait for the writer (the child has ended, so it ends too); raise what the source raised."""
+        """Wait for the writer; raise what the source raised."""
         if self.ident is None:  # the child never started
             os.close(self._child_end)
             os.close(self._fd)
@@ -442,7 +431,6 @@ _NOT_A_RESULT = (126, 127, -9, -1, -2, -15)
 def failure(
     done: Completed, error_class: Optional[str] = None, message: Optional[str] = None
 ) -> StageFailure:
-    """The recorded failure for a command that exited non-zero: the tool's own words."""
     tool = Path(done.argv[0]).name
     if done.killed:  # a limit's (or the machine's) answer, not the inputs': never stored
         said = excerpt(done.output, max_lines=5)
@@ -481,8 +469,7 @@ def failure(
 
 
 def kill_all() -> None:
-    """Stop every child still running (Ctrl-C, the executor shutting down) and start no more: SIGTERM,
-    then SIGKILL after `_TERM_GRACE` seconds at most."""
+    """Stop every child still running (SIGTERM, then SIGKILL) and start no more."""
     with _live_lock:
         _stopping.set()
         procs = list(_live)
@@ -502,12 +489,11 @@ def stopping() -> bool:
 
 
 def resume() -> None:
-    """Allow commands again (a new run in the same process, after an interrupted one)."""
     _stopping.clear()
 
 
 def _end_tree(pgid: int, tree: process_tree.Tree) -> int:
-    """A command has ended: what it left running ends too, and the watchdog forgets it; how many were left."""
+    """End what a finished command left running; how many were left."""
     left = tree.close()
     with contextlib.suppress(ProcessLookupError, PermissionError):  # the usual case: nothing left
         os.killpg(pgid, signal.SIGKILL)

@@ -1,7 +1,5 @@
-"""A user's kernel tried in an answer's sitting: its arm against the configuration it was swapped
-into (the kernel arm's proof), whether the answer takes it, and how that is said and kept
-(`advise --kernel`, docs/answers.md "With a kernel of your own"). Split from advice.py, which
-holds the answer itself and reads these."""
+"""A user's kernel tried in an answer's sitting (`advise --kernel`): its arm against the configuration
+it was swapped into, whether the answer takes it, and how that is said and kept."""
 
 from __future__ import annotations
 
@@ -23,8 +21,7 @@ from iree_matrix.kernel.kernels import GENERATED, SPEC_FILE
 
 @dataclasses.dataclass(frozen=True)
 class KernelTrial:
-    """A user's kernel swapped into the answer's configuration (`base`), timed in its sitting; `taken`: faster
-    beyond noise, its spec applied and its outputs matching torch's."""
+    """A user's kernel swapped into the answer's configuration (`base`), timed in its sitting."""
 
     kernel: str
     base: str
@@ -58,8 +55,7 @@ class KernelTrial:
 
     @property
     def faster(self) -> bool:
-        """Whether the sitting calls the kernel arm faster than its base beyond noise, applied and
-        matching torch: the only kernel arm an answer takes."""
+        """Faster than its base beyond noise, applied and matching torch: the only arm an answer takes."""
         faster = (r := self.against_base) is not None and r.paired.verdict == stats.FASTER
         return faster and self.applied is not False and self.matches is not False and not self.error
 
@@ -67,9 +63,8 @@ class KernelTrial:
 def with_kernel(
     chosen: Arm, kernel_arms: Sequence[Arm]
 ) -> tuple[Arm, Arm, Optional[KernelTrial], list[KernelTrial]]:
-    """The answer with a kernel where one wins: of `kernel_arms`, the fastest the sitting calls faster than
-    the configuration alone, its figures then the answer's. The arm answered, its configuration alone, the
-    trial taken, and every trial."""
+    """The answer with a kernel where one wins (the fastest faster than the configuration alone): the arm
+    answered, its configuration alone, the trial taken, and every trial."""
     trials = [KernelTrial.of(k, chosen) for k in kernel_arms]
     if not (winners := [(k, t) for k, t in zip(kernel_arms, trials) if t.faster]):
         return chosen, chosen, None, trials
@@ -79,8 +74,7 @@ def with_kernel(
 
 
 def kernel_text(trial: KernelTrial) -> str:
-    """A kernel timed with the answer's configuration, and why it is or is not taken: its time over the
-    configuration's alone from the same rounds, or why it has none."""
+    """A kernel timed with the answer's configuration, and why it is or is not taken."""
     head = f"kernel `{trial.kernel}` with `{trial.base}`"
     if trial.applied is False:
         return f"{head}: not applied (its spec matched nothing in this model): never taken ({trial.error})"
@@ -109,8 +103,7 @@ REPO = shipped.kernels_dir().parent  # where a shipped kernel's directory (kerne
 
 
 def compile_lines(a: Any) -> list[str]:
-    """An answer's iree-compile line; with a kernel whose spec the tool writes from the module's IR, first
-    the command that writes that spec, which the line then names."""
+    """An answer's iree-compile line, after the command that writes a generated kernel spec it names."""
     generated = f"{TRANSFORM_SPEC_FLAG}={a.kernel.directory}/{GENERATED}" if a.kernel else ""
     if a.kernel is None or generated not in a.flags:
         named = [f.split("=", 1)[1] for f in a.flags if f.startswith(f"{TRANSFORM_SPEC_FLAG}=")]
@@ -147,9 +140,8 @@ def kernel_json(trial: KernelTrial) -> dict[str, Any]:
 
 
 def placed(text: str, directory: str) -> str:
-    """`text` (a taken kernel's build line or flags, its directory relative to the checkout or working
-    directory) with that directory absolute where it lies here, so the command runs from anywhere; as kept
-    where it lies in neither, or would need quoting."""
+    """`text` (a taken kernel's build line or flags) with its directory absolute where it lies here, so
+    the command runs from anywhere; as kept where it lies elsewhere or would need quoting."""
     from iree_matrix.core import shipped
 
     if not directory or Path(directory).is_absolute():
@@ -162,6 +154,5 @@ def placed(text: str, directory: str) -> str:
 
 
 def in_subshell(build: str) -> str:
-    """A kernel's build line as pasted before the compile: `cd DIR && …` in parentheses, so the shell comes
-    back to where the compile's relative paths start (older sittings said it without them)."""
+    """A kernel's build line in a subshell, so the shell comes back to where the compile's paths start."""
     return f"({build})" if build.startswith("cd ") else build

@@ -1,8 +1,6 @@
-"""IREE's custom dispatches on llvm-cpu as the tool uses them (samples/custom_dispatch/cpu/embedded and
-.../plugin): a C kernel compiled freestanding for the cell's target by Zig's clang from PyPI (`ziglang`:
-every target in one pinned package, its identity the environment's pins; Debian 12's clang 14 knows no
-znver4), swapped in by a transform spec; a plugin is linked by Zig's lld into a standalone plugin the
-runtime's own ELF loader loads, its C built against IREE's executable_plugin.h (no wheel ships it)."""
+"""IREE's custom dispatches on llvm-cpu: a C kernel compiled freestanding for the cell's target by Zig's
+clang from PyPI (every target in one pinned package; Debian 12's clang 14 knows no znver4), swapped in by
+a transform spec; a plugin is linked by Zig's lld into a standalone plugin IREE's ELF loader loads."""
 
 from __future__ import annotations
 
@@ -23,10 +21,8 @@ CC_REQUIREMENT = f"{ZIGLANG}=={ZIGLANG_VERSION}"
 CC_ENV_NAME = f"{ZIGLANG}{ZIGLANG_VERSION}"
 CC_MODULE = ZIGLANG  # `python -m ziglang cc ...`
 
-# What IREE's samples compile their embedded objects with: no libc, no PLT, hidden symbols, each
-# function and datum in its own section (the embedded linker keeps what is called). No unwind tables:
-# there is no unwinder in an embedded ELF, and an unwind table's personality routine
-# (__aeabi_unwind_cpp_pr0 on ARM) would be an undefined symbol at IREE's link.
+# What IREE's samples compile their embedded objects with. No unwind tables: an embedded ELF has no
+# unwinder, and their personality routine would be an undefined symbol at IREE's link.
 BASE_CFLAGS = tuple(
     "-std=c17 -ffreestanding -fvisibility=hidden -fno-plt -fno-stack-protector -fno-unwind-tables "
     "-fno-asynchronous-unwind-tables -ffunction-sections -fdata-sections -fPIC -g0 -O3".split()
@@ -50,8 +46,7 @@ PLUGIN_LDFLAGS = tuple(
 
 
 def zig_target(target: targets.Target) -> str:
-    """Zig's spelling of a freestanding target: `x86_64-freestanding-none`,
-    `arm-freestanding-eabi` (soft-float calls: Debian armel's runtime), `aarch64-freestanding-none`."""
+    """Zig's spelling of a freestanding target (`arm-freestanding-eabi`: Debian armel's soft-float calls)."""
     if (arch := target.triple.split("-", 1)[0]).startswith(("armv", "thumbv")) or arch == "arm":
         abi = "eabihf" if target.arch.float_abi == "hard" else "eabi"
         return f"{'thumb' if arch.startswith('thumb') else 'arm'}-freestanding-{abi}"
@@ -61,8 +56,7 @@ def zig_target(target: targets.Target) -> str:
 # LLVM's other names for x86 CPUs (llvm/lib/Target/X86/X86.td's ProcModel aliases) that iree-compile
 # takes and Zig does not: Zig lists each CPU once, under its own name.
 _ZIG_ALIASES = {"corei7-avx": "sandybridge", "core-avx-i": "ivybridge", "core-avx2": "haswell"}
-# The x86-64 CPUs IREE 3.13.0 takes that Zig 0.15.1's clang does not know (each tried here: "error:
-# unknown CPU"), with the newest CPU of its line that it does know where there is one.
+# The x86-64 CPUs IREE 3.13.0 takes that Zig 0.15.1's clang does not know, with the nearest it knows.
 ZIG_UNKNOWN_X86_64 = {
     "znver6": "znver5",
     **dict.fromkeys(("novalake", "wildcatlake", "c86-4g-m4", "c86-4g-m6", "c86-4g-m7", "c86-4g-m8"), ""),
@@ -70,16 +64,14 @@ ZIG_UNKNOWN_X86_64 = {
 
 
 def zig_cpu(cpu: Optional[str]) -> str:
-    """Zig's spelling of an LLVM CPU: `cortex_a72` for cortex-a72; `haswell` for its alias core-avx2;
-    `native` for `host`; the target's baseline for none (a generic profile)."""
+    """Zig's spelling of an LLVM CPU (`native` for `host`; the target's baseline for none)."""
     if cpu is None:
         return "baseline"
     return _CPU_NATIVE if cpu == "host" else _ZIG_ALIASES.get(cpu, cpu).replace("-", "_").replace(".", "_")
 
 
 def kernel_cpu_problem(cpu: str) -> Optional[str]:
-    """Why a kernel cannot be built for the x86-64 CPU `cpu` though IREE compiles for it (Zig's clang does not
-    know it: every kernel cell failed "unknown CPU"), with what to do; None when it can."""
+    """Why a kernel cannot be built for the x86-64 CPU `cpu` IREE takes (Zig's clang lacks it), or None."""
     if cpu not in ZIG_UNKNOWN_X86_64:
         return None
     older = ZIG_UNKNOWN_X86_64[cpu]
@@ -91,8 +83,7 @@ def kernel_cpu_problem(cpu: str) -> Optional[str]:
 
 
 def cflags(target: targets.Target, cpu: Optional[str], extra: Sequence[str] = ()) -> list[str]:
-    """The C compiler's flags for one kernel object: the target and CPU the module's kernels are compiled for
-    ("host": this machine), the target table's features (armv6's VFPv2), then the kernel's own `cflags`."""
+    """The C compiler's flags for one kernel object: target, CPU, features, then the kernel's `cflags`."""
     flags = ["-target", zig_target(target), f"-mcpu={zig_cpu(cpu)}{_features(target)}", *BASE_CFLAGS]
     if target.arch.float_abi:  # Zig's `eabi` alone is soft float throughout (__aeabi_fadd calls):
         # VFP instructions with the soft-float calling convention (softfp) are what armv6 runs.
@@ -101,7 +92,6 @@ def cflags(target: targets.Target, cpu: Optional[str], extra: Sequence[str] = ()
 
 
 def _features(target: targets.Target) -> str:
-    """The target table's features as Zig's `-mcpu=cpu+feature` suffix."""
     return "".join(f"+{f.lstrip('+').replace('-', '_')}" for f in target.arch.features if f.startswith("+"))
 
 
@@ -115,8 +105,7 @@ _ANY_ERROR = re.compile(r"^(?:error|fatal error): (?P<what>.+)$", re.MULTILINE)
 
 
 def first_c_error(output: str) -> str:
-    """The C compiler's first error, as it said it: "depthwise.c:12:5: error: use of undeclared
-    identifier 'x'" (a file's line), else its first `error:` line; "" when it printed none."""
+    """The C compiler's first error (a file's line, else its first `error:` line); "" when none."""
     if found := _C_ERROR.search(output):
         return f"{found.group('where')}: error: {found.group('what').strip()}"
     other = _ANY_ERROR.search(output)
@@ -130,9 +119,7 @@ def spec_refused(output: str, spec_name: str) -> bool:
     return re.search(rf"(^|/){re.escape(spec_name)}:\d+:\d+: error:", output, re.MULTILINE) is not None
 
 
-# Releases before 3.4.0 (2.9.0 ... 3.3.0) spell hal.executable.export's workgroup count as a bare
-# region, 3.4.0 and newer as `count(%device: !hal.device, ...) -> (index, index, index)`, which the
-# older parser reads as an op named `count`.
+# Releases before 3.4.0 spell the workgroup count as a bare region; they read 3.4.0's `count(...)` as an op.
 _NEWER_COUNT = "custom op 'count' is unknown"
 
 

@@ -1,8 +1,6 @@
-"""kernel: a user's C kernel built for one target and CPU, freestanding, by Zig's clang (its environment's
-pins in the key), one job per kernel, target and CPU (`kernel:depthwise3x3/x86_64/host`), the sources
-copied into the entry first so what is linked is what is stored. A plugin kernel is linked into a
-standalone plugin against IREE's plugin header from the matrix's IREE source; an embedded kernel for ARM
-with default-visible entry points is refused (IREE's ARM ELF loaders never fill PLT slots)."""
+"""kernel: a user's C kernel built freestanding by Zig's clang, one job per kernel, target and CPU, the
+sources copied into the entry first so what is linked is what is stored. An embedded kernel for ARM with
+default-visible entry points is refused (IREE's ARM ELF loaders never fill PLT slots)."""
 
 from __future__ import annotations
 
@@ -35,7 +33,6 @@ _GENERIC = "generic"  # a profile with no target CPU: the target's baseline
 
 
 def environment(python: str) -> EnvSpec:
-    """The C compiler's environment: Zig's clang, pinned (custom_dispatch.CC_REQUIREMENT)."""
     return EnvSpec("cc", python, (custom_dispatch.CC_REQUIREMENT,), custom_dispatch.CC_ENV_NAME)
 
 
@@ -44,7 +41,6 @@ def job_cell(kernel: str, arch: str, cpu: Optional[str]) -> str:
 
 
 def job_cpu(job: Job) -> Optional[str]:
-    """The CPU a kernel job builds for, from its id's last part ("host", a named CPU, or none)."""
     cpu = job.cell.rsplit("/", 1)[-1]
     return None if cpu == _GENERIC else cpu
 
@@ -57,7 +53,6 @@ class KernelStage(StageBase):
     metrics = KernelMetrics.described()
 
     def plan(self, unit: PlannedFunction) -> None:
-        """One build per kernel, target and CPU the cell's profile compiles for."""
         if not (cell := unit.cell).kernel:
             return
         if cell.kernel not in unit.spec.kernels:
@@ -83,8 +78,7 @@ class KernelStage(StageBase):
             flags=custom_dispatch.cflags(job.target, cpu, kernel.cflags),
             # `-mcpu=native` means this machine's CPU.
             host=host.identity() if cpu == "host" else None,
-            # What its record says: the object's functions (the compile reads them) and every
-            # step that built it (an answer prints them; the command is only the last).
+            # Its record: the object's functions and every step that built it (an answer prints them).
             records=["object_functions", "steps"],
             # A plugin: IREE's source its header comes from; an ARM object: the visibility check.
             **({"plugin_source": cmake_runtime.source_digest(plugin_source(ctx))} if plugin else {}),
@@ -178,14 +172,12 @@ def _request(
 
 
 def plugin_source(ctx: Context) -> str:
-    """The IREE source a plugin kernel's header comes from: the matrix's (`--iree-source`,
-    `iree_source`) for its newest runtime release, else IREE's repository at that release's tag."""
+    """The IREE source a plugin kernel's header comes from: the matrix's, else IREE's repository."""
     releases = [c.runtime for c in ctx.spec.cells if versions.is_valid(c.runtime)]
     return ctx.spec.iree_source(max(releases, key=versions.release_order, default="3.9.0"))
 
 
 def _plugin_tree(ctx: Context) -> Path:
-    """IREE's tree of `plugin_source` (unpacked or cloned once, in the cache), with the plugin header."""
     given = plugin_source(ctx)
     cache = ctx.cache or Path(tempfile.gettempdir())
     try:  # cmake_runtime.source makes one tree at a time (two plugin kernels built at once)
@@ -206,15 +198,13 @@ def _plugin_tree(ctx: Context) -> Path:
 
 
 def _checks_visibility(job: Job, kernel: Kernel) -> bool:
-    """An embedded kernel's object for ARM (32 or 64 bit): IREE's loader for it binds no PLT slot.
-    (A plugin exports its query function by design; the runtime looks it up, never calls it via a PLT.)"""
+    """An embedded kernel's object for ARM: IREE's loader binds no PLT slot (a plugin's is looked up)."""
     how = mechanisms.of(kernel.mechanism)
     return how.checks_visibility and job.target.triple.startswith(("arm", "thumb", "aarch64"))
 
 
 def _visibility_error(kernel: Kernel, names: list[str], argv: list[str]) -> Outcome:
-    """An ARM object whose entry points are default-visibility functions, refused before IREE links it: the
-    calls go through PLT slots IREE's arm_32/arm_64 ELF loaders never fill (no DT_JMPREL), a crash at run."""
+    """An ARM object whose entry points are default-visibility functions, refused before IREE links it."""
     shown = ", ".join(names)
     message = (
         f"kernel {kernel.name!r}: {shown} {'has' if len(names) == 1 else 'have'} default visibility, so "
@@ -225,7 +215,6 @@ def _visibility_error(kernel: Kernel, names: list[str], argv: list[str]) -> Outc
 
 
 def _c_error(kernel: Kernel, output: str, argv: list[str]) -> Outcome:
-    """A kernel the C compiler refused: its first error."""
     first = custom_dispatch.first_c_error(output) or process_output.excerpt(output, max_lines=3)
     fields = {"first_error": first} if first else {}
     return _c_failure(f"kernel {kernel.name!r} does not compile: {first}", argv, **fields)

@@ -1,7 +1,5 @@
 """What the compile and run stages take from a cell's kernel, and what they say of it: the one interface
-they call for every cell, so they hold no kernel branch of their own (tests/unit/test_kernel_seam.py). A
-compile's spec comes from a `SpecSource` (the kernel's files, or one generated from the cell's IR through
-`run_compiler`, None when only the key is asked)."""
+they call for every cell, so they hold no kernel branch of their own."""
 
 from __future__ import annotations
 
@@ -57,16 +55,14 @@ class SpecSource(Protocol):
     def spec_for(
         self, job: Job, ctx: Context, kernel: Kernel, run_compiler: Optional[RunCompiler], out: Optional[Path]
     ) -> Path:
-        """The spec this compile (its release: `job.label.compiler`) takes; one it writes goes in `out`,
-        the compile's entry."""
+        """The spec this compile takes; one it writes goes in `out`, the compile's entry."""
 
     def digest(self, job: Job, ctx: Context, kernel: Kernel) -> Optional[str]:
         """What decides that spec, for the compile's key and record."""
 
 
 class _Files:
-    """The kernel's own spec files, as the kernel job stored them: its release's `[[specs]]` window,
-    else `spec` (a kernel without windows keeps the one digest it always had)."""
+    """The kernel's own spec files, as the kernel job stored them."""
 
     def spec_for(
         self, job: Job, ctx: Context, kernel: Kernel, run_compiler: Optional[RunCompiler], out: Optional[Path]
@@ -85,8 +81,7 @@ FILES: SpecSource = _Files()
 
 
 def spec_source(kernel: Kernel) -> SpecSource:
-    """Where the kernel's spec comes from: its files, or written from the compile's own IR
-    (`replaces = {...}`: kernel/stages/kernel_generated.py)."""
+    """Where the kernel's spec comes from: its files, or written from the compile's own IR."""
     return generated.GENERATED if kernel.generated else FILES
 
 
@@ -95,21 +90,19 @@ def kernel_of(job: Job, ctx: Context) -> Kernel:
 
 
 def plan_compiles(unit: PlannedFunction, plan: Callable[[str, tuple[str, ...]], Planned]) -> Planned:
-    """The cell's compile, planned by `plan(kernel, extra deps)`: a cell with a kernel is compiled with
-    it swapped in, after the same cell without it (what tells a spec that matched nothing)."""
+    """The cell's compile: a cell with a kernel after the same cell without it (what tells a spec that
+    matched nothing)."""
     baseline = plan("", ())
     return plan(unit.cell.kernel, (unit.planned["kernel"].id, baseline.id)) if unit.cell.kernel else baseline
 
 
 def run_deps(unit: PlannedFunction) -> tuple[str, ...]:
-    """The jobs a cell's run needs for its kernel: the kernel job, where the run loads what it built."""
     loads = unit.cell.kernel and mechanism.of(find(unit.spec.kernels, unit.cell.kernel).mechanism).run_loads
     return (unit.planned["kernel"].id,) if loads else ()
 
 
 def compile_key(job: Job, ctx: Context) -> Mapping[str, Any]:
-    """The compile key's `kernel` entry, reading no file: the object and spec by content, the flags
-    that swap it in, and the module of the same cell without it (what "not applied" is judged against)."""
+    """The compile key's `kernel` entry, reading no file (with the module of the same cell without it)."""
     if not job.label.kernel:
         return {}
     kernel = kernel_of(job, ctx)
@@ -129,8 +122,7 @@ def compile_key(job: Job, ctx: Context) -> Mapping[str, Any]:
 def compile_part(
     job: Job, ctx: Context, run_compiler: Optional[RunCompiler] = None, out: Optional[Path] = None
 ) -> CompilePart:
-    """The spec for the compile's release (a generated one written into `out` from the IR `run_compiler`
-    prints), the objects beside the MLIR, the flags that swap the kernel in, and `compile_key`."""
+    """The spec for the compile's release, the objects beside the MLIR, the flags, and `compile_key`."""
     if not job.label.kernel:
         return NO_COMPILE_PART
     kernel = kernel_of(job, ctx)
@@ -162,8 +154,8 @@ def check_compiler(part: CompilePart, job: Job, listing: str) -> None:
 def judge_compile_failure(
     part: CompilePart, done: processes.Completed, argv: list[str], scratch: Path, run_again: RunCompiler
 ) -> Optional[Exception]:
-    """A failed compile's refusal by the kernel (None: no kernel, or a limit's kill); where it adds flags of
-    its own, the compile runs again without its spec to tell the kernel from those flags."""
+    """A failed compile's refusal by the kernel (None: no kernel, or a limit's kill); where it adds flags,
+    the compile runs again without its spec to tell the kernel from those flags."""
     if part.kernel is None or part.spec is None or done.returncode == 0 or done.killed:
         return None
     requires = part.kernel.requires_flags
@@ -174,8 +166,7 @@ def judge_compile_failure(
 def judge_compile(
     part: CompilePart, job: Job, ctx: Context, metrics: dict[str, Any], module: Path
 ) -> tuple[dict[str, Any], Optional[StageFailure]]:
-    """A compiled module's metrics for the kernel (`custom_kernel`: whether its spec applied), and the
-    failure where it was not applied; ({}, None) for a cell without a kernel."""
+    """A compiled module's kernel metrics, and the failure where its spec was not applied."""
     if part.kernel is None or part.spec is None:
         return {}, None
     digest = part.key["kernel"]["spec"]
@@ -203,23 +194,19 @@ def run_part(job: Job, ctx: Context) -> RunPart:
 def run_words(
     job: Job, done: processes.Completed, argv: Sequence[str], again: Callable[[list[str]], str]
 ) -> str:
-    """What a kernel cell's failed run says first (iree/crash_words.py): its signal and the runtime's status,
-    from the call made `again` on local-sync where local-task said none; '' for no kernel or a killed call."""
+    """What a kernel cell's failed run says first (`again` on local-sync where local-task said none)."""
     return "" if not job.label.kernel or done.killed else crash_words.said_by_crash(argv, done, again)
 
 
 def judge_run(job: Job, done: processes.Completed, words: str, crashed: bool) -> Optional[StageFailure]:
-    """A run with a kernel that faulted (a signal in any of its encodings, or a crash the runtime
-    said): the kernel's crash, in the runtime's `words`; None for any other failure."""
+    """A run with a kernel that faulted: the kernel's crash, in the runtime's `words`; None otherwise."""
     if not job.label.kernel or not (crash_words.signal_of(done.returncode) is not None or crashed):
         return None
     return processes.failure(done, "kernel-crash", blamed(job.label.kernel, words))
 
 
 def owned_fault(job: Job, fault: EnvironmentFault) -> StageFailure:
-    """A kernel cell's compile or run whose output blamed its environment, though its files are whole: the
-    kernel's failure (a drill's `requires_flags` linked with the system linker, stored as a damaged
-    environment). Any other fault, or a cell without a kernel, is the environment's."""
+    """A kernel cell's compile or run whose output blamed its intact environment: the kernel's failure."""
     if not job.label.kernel or not fault.whole:
         return fault
     error_class = "kernel-rejected" if job.stage == "compile" else "kernel-crash"
@@ -232,8 +219,8 @@ def judge_mismatch(job: Job, words: str) -> tuple[str, str]:
 
 
 def blamed(kernel: str, words: str) -> str:
-    """A run with a kernel swapped in whose outputs are wrong: the kernel's, not IREE's (the same
-    cell without it is planned beside it, and its run says whether IREE alone matches)."""
+    """A run with a kernel swapped in whose outputs are wrong: the kernel's, not IREE's (the same cell
+    without it says whether IREE alone matches)."""
     if not kernel:
         return words
     return f"with kernel {kernel!r} (the kernel's error, not IREE's: compare the cell without it): {words}"
