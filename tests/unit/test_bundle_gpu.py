@@ -50,6 +50,15 @@ def test_a_target_that_is_not_a_gpus_is_one_line_naming_it_and_the_accepted_form
     assert "vulkan-spirv, cuda[:sm_60|" in said and "rocm[:gfx908|" in said
 
 
+def _gpu_neighbours(release: str, label: str) -> list[str]:
+    """`default`'s one-knob neighbours on a GPU target: the knobs `release` accepts that compile for it
+    (findings/neighbourhood.py `for_gpu`, the compile stage's rule); the bundle's GPU proof is these."""
+    from iree_matrix.findings import neighbourhood, search
+
+    knobs = neighbourhood.for_gpu(neighbourhood.accepted_knobs(release), release, label)
+    return [str(c) for c in neighbourhood.neighbours(search.parse(gpu_sitting.CONFIG), knobs)]
+
+
 def test_targets_are_spelled_as_the_matrix_files_spell_them() -> None:
     assert gpu_sitting.parse_target("cuda").label == "cuda-sm_80"  # the arch's default chip
     assert gpu_sitting.parse_target("cuda:sm_89").label == "cuda-sm_89"
@@ -100,7 +109,7 @@ def test_a_gpu_proofs_knobs_are_those_the_compile_stage_compiles_for_a_gpu() -> 
     from iree_matrix.stages.compile import gpu_flags
 
     for label in ("cuda-sm_80", "vulkan-spirv"):
-        found = bundling._gpu_neighbours("3.13.0", label)
+        found = _gpu_neighbours("3.13.0", label)
         assert found and "default" not in found
         for knob in neighbourhood.accepted_knobs("3.13.0", SEARCH_KNOBS):
             try:
@@ -112,8 +121,8 @@ def test_a_gpu_proofs_knobs_are_those_the_compile_stage_compiles_for_a_gpu() -> 
         assert {"O2", "channels-last", "aggressive-fusion"} <= set(found)
         assert not {"avx2", "loop-unrolling", "ukernels", "data-tiling", "vector-256"} & set(found)
     # A knob the release's compiler does not list is not a neighbour for it (3.9.0 has no im2col flag).
-    assert "im2col" in bundling._gpu_neighbours("3.13.0", "cuda-sm_80")
-    assert "im2col" not in bundling._gpu_neighbours("3.9.0", "cuda-sm_80")
+    assert "im2col" in _gpu_neighbours("3.13.0", "cuda-sm_80")
+    assert "im2col" not in _gpu_neighbours("3.9.0", "cuda-sm_80")
     assert neighbourhood.for_gpu(["vmvx", "avx2", "O2", "no-such-knob"], "3.13.0", "cuda-sm_80") == ("O2",)
 
 
@@ -124,7 +133,7 @@ def test_the_proofs_are_said_first_with_their_size_and_cost(caplog: pytest.LogCa
         proofs = bundling._say_gpu_proofs("3.13.0", ["cuda-sm_80", "vulkan-spirv"])
     assert list(proofs) == ["3.13.0 cuda:sm_80", "3.13.0 vulkan-spirv"]
     centre, around = proofs["3.13.0 cuda:sm_80"]
-    assert centre == "default" and around == tuple(bundling._gpu_neighbours("3.13.0", "cuda-sm_80"))
+    assert centre == "default" and around == tuple(_gpu_neighbours("3.13.0", "cuda-sm_80"))
     said = caplog.text
     assert (
         f"proof of `default` by IREE 3.13.0 for cuda:sm_80: its {len(around)} one-knob neighbours (O2" in said
@@ -482,5 +491,5 @@ def test_no_proof_leaves_the_gpu_neighbourhood_out_of_the_plan(monkeypatch: pyte
     with_proof, without = ({c.profile for c in m.cells} for m in made)
     assert without == {"default"} and with_proof == {
         "default",
-        *bundling._gpu_neighbours("3.13.0", "vulkan-spirv"),
+        *_gpu_neighbours("3.13.0", "vulkan-spirv"),
     }

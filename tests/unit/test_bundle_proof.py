@@ -38,7 +38,7 @@ def _sha(name: str) -> str:
 def test_the_bundle_carries_advises_neighbourhood_less_the_knobs_that_name_a_cpu() -> None:
     knobs = neighbourhood.accepted_knobs(RELEASE)
     assert "avx2" in knobs  # advise's proof (compiling for `host`) tries a named CPU...
-    carried = bundling._neighbours(PICK, RELEASE)
+    carried = list(bundling._say_proofs({"": bundling.Centre(PICK)}, RELEASE, 3)[""][1])
     # ...the bundle compiles for the target's named CPU, so that one knob is left out, nothing else.
     kept = [k for k in knobs if k != "avx2"]
     assert carried == [str(c) for c in neighbourhood.neighbours(search.parse(PICK), kept)]

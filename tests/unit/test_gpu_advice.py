@@ -14,11 +14,11 @@ import jsonschema
 import pytest
 
 from iree_matrix.advise import received_sittings
+from iree_matrix.bundle_runner import arrays as runner_arrays
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model import stats
 from iree_matrix.core.system import host
 from iree_matrix.findings import advice, compat, gpu_advice
-from iree_matrix.stages import run as run_stage
 
 ROUNDS = 8
 H200 = {"driver": "cuda", "name": "NVIDIA H200", "driver_version": "580.159.04", "compute_capability": "9.0",
@@ -27,7 +27,7 @@ LAVAPIPE = {"driver": "vulkan", "name": "llvmpipe (LLVM 15.0.6, 256 bits)", "dri
             "compute_capability": "", "software": True}  # fmt: skip
 EAGER_SOURCE = "torch 2.11.0+cu130 on cuda"
 # A cell's mismatch as the run stage words it, which a bundle's run.py copies into the arm's error.
-MISMATCH = run_stage.mismatch_words(
+MISMATCH = runner_arrays.mismatch_words(
     {"max_abs_err": 0.2977, "max_rel_err": 12.5, "atol": 5e-05, "rtol": 1e-04}
 )
 

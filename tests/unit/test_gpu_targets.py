@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from iree_matrix.core.errors import StageSkipped
+from iree_matrix.core.model import refusals
 from iree_matrix.iree import compiler_options, devices, targets
 from iree_matrix.iree.flags import BUILTIN_PROFILES
 from iree_matrix.stages.compile import gpu_flags
@@ -241,15 +242,15 @@ REFUSED_BEFORE_DEVICE = (
 
 def test_a_module_refused_before_any_device_is_the_crosss_answer_not_not_run():
     assert devices.listed(HIDDEN_DUMP, "vulkan").uris == ()
-    assert devices.refused_first(REFUSED_BEFORE_DEVICE)
-    assert devices.refused_first(
+    assert refusals.is_refusal(REFUSED_BEFORE_DEVICE)
+    assert refusals.is_refusal(
         "runtime.c:1: INVALID_ARGUMENT; bytecode version mismatch; runtime supports 17.0"
     )
 
 
 @pytest.mark.parametrize("output", [HIDDEN_RUN, NO_CUDA, NO_HIP])
 def test_a_missing_or_hidden_device_is_no_refusal(output: str):
-    assert not devices.refused_first(output)
+    assert not refusals.is_refusal(output)
 
 
 def test_a_gpu_cell_plans_one_run_on_the_hosts_runtime(tmp_path):

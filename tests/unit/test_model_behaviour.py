@@ -43,7 +43,7 @@ def test_torchs_own_nan_is_left_unchecked_not_a_mismatch(tmp_path: Path) -> None
     check = run.compare(*_save(tmp_path, got, ref), atol=1e-5, rtol=1e-4)
     assert check["matches"] and check["unchecked_values"] == 2 and "nonfinite_values" not in check
     assert check["max_abs_err"] == 0.0
-    said = run.unchecked_words(check)
+    said = runner_arrays.unchecked_words(check)
     assert said is not None and said.startswith("2 values not checked: torch's own output is NaN or inf")
 
 
@@ -55,14 +55,14 @@ def test_irees_nan_where_torch_is_finite_is_a_mismatch_that_says_so(tmp_path: Pa
     check = run.compare(*_save(tmp_path, got, ref), atol=1e-5, rtol=1e-4)
     assert not check["matches"] and check["nonfinite_values"] == 1
     assert check["max_abs_err"] == pytest.approx(0.5) and "unchecked_values" not in check
-    words = run.mismatch_words(check)
+    words = runner_arrays.mismatch_words(check)
     assert words.startswith("outputs differ from torch: 1 NaN or inf where torch's are finite; elsewhere ")
     assert "max abs err 0.5," in words
     json.dumps(check, allow_nan=False)  # every figure a number a record can hold
 
     only_nan = run.compare(*_save(tmp_path, np.full(3, np.nan, np.float32), ref), atol=1e-5, rtol=1e-4)
     assert not only_nan["matches"] and only_nan["nonfinite_values"] == 3
-    assert run.mismatch_words(only_nan).startswith("outputs differ from torch: 3 NaN or inf where")
+    assert runner_arrays.mismatch_words(only_nan).startswith("outputs differ from torch: 3 NaN or inf where")
 
 
 @pytest.mark.parametrize(

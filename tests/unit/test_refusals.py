@@ -8,7 +8,8 @@ import dataclasses
 
 import pytest
 
-from iree_matrix.stages.run import _classify, _runtime_message
+from iree_matrix.core.model.refusals import classify
+from iree_matrix.stages.run import _runtime_message
 
 REFUSALS = [
     # 2.9.0 module on the 3.10.0 runtime
@@ -74,7 +75,7 @@ DATE_REFUSALS = [
 
 @pytest.mark.parametrize("output", REFUSALS + DATE_REFUSALS + VULKAN_REFUSALS)
 def test_every_load_refusal_is_incompatible_module(output):
-    assert _classify("Traceback noise\n" + output + "\n") == "incompatible-module"
+    assert classify("Traceback noise\n" + output + "\n") == "incompatible-module"
     assert output in _runtime_message("some banner\n" + output)
 
 
@@ -90,7 +91,7 @@ def test_a_date_runtimes_refusal_reads_as_one_line():
 
 
 def test_a_crash_after_loading_is_a_run_error():
-    assert _classify("INTERNAL; failed to execute dispatch 3; while invoking native function") == "run-error"
+    assert classify("INTERNAL; failed to execute dispatch 3; while invoking native function") == "run-error"
 
 
 def test_a_stored_run_error_with_a_refusals_words_counts_as_a_refusal():

@@ -141,30 +141,25 @@ def _worker_run(task: Task) -> _WorkerRun:
         return _RUNS[task.run]
 
 
-def _worker_name() -> str:
+def _dask_worker() -> Any:
+    """The Dask worker running this task; None outside one (a direct call)."""
     try:
         from distributed import get_worker
 
-        return str(get_worker().name)
+        return get_worker()
     except (ImportError, ValueError):
-        return "local"
-
-
-def _event(job: Job, worker: str) -> None:
-    with contextlib.suppress(ImportError, ValueError):
-        from distributed import get_worker
-
-        get_worker().log_event(EVENTS, {"job": job.id, "name": worker})  # "worker" is its address
+        return None
 
 
 def run_task(task: Task) -> Done:
     """A worker's unit: make sure the job's environments exist here, then run the job."""
     here = _worker_run(task)
-    worker = _worker_name()
+    dask = _dask_worker()
+    worker = "local" if dask is None else str(dask.name)
     job = task.job
     if job.stage == "install":
         with machine_lock(exclusive=False):
-            _event(job, worker)
+            _event(dask, job, worker)
             return Done(*here.installer.run_one(job, {}), worker)
     deps = {
         d: Entry(record, here.shared.entry_path(d.split(":", 1)[0], record.key)) for d, record in task.deps
@@ -181,8 +176,13 @@ def run_task(task: Task) -> Done:
     # A stage that takes the lock itself after its model's first call (`warms_up`) is not held here.
     timed, timeout = quiet_around(stages.get(job.stage)), stages.timeout(task.spec, job.stage)
     with machine_lock(exclusive=timed, job=job.id, timeout=timeout):
-        _event(job, worker)
+        _event(dask, job, worker)
         return Done(*here.runner.run_one(job, deps), worker)
+
+
+def _event(dask: Any, job: Job, worker: str) -> None:
+    if dask is not None:
+        dask.log_event(EVENTS, {"job": job.id, "name": worker})  # "worker" is its address
 
 
 # -- the orchestrator -----------------------------------------------------------------------------

@@ -10,8 +10,6 @@ import re
 from pathlib import Path
 from typing import Optional
 
-from iree_matrix.core.model import refusals
-
 # `--dump_devices` (3.13.0): "# --device=vulkan://GPU-6d65…" then "name: llvmpipe (LLVM 15.0.6, 256 bits)".
 _DEVICE = re.compile(r"--device=([\w-]+://\S*)")
 _NAME = re.compile(r"^name:\s*(.+?)\s*$", re.MULTILINE)
@@ -67,13 +65,6 @@ def listed(output: str, driver: str) -> Devices:
 def driver_env(driver: str, icd: Path = SWIFTSHADER_ICD) -> dict[str, str]:
     """The environment a `driver` run gets: for Vulkan, SwiftShader's ICD added where installed."""
     return {"VK_ADD_DRIVER_FILES": str(icd)} if driver == "vulkan" and icd.is_file() else {}
-
-
-def refused_first(output: str) -> bool:
-    """The runtime refused the module itself before it needed a device (its bytecode version or required
-    VM features): the cross's answer whatever device the machine has, so a refusal, not "not run". A
-    refusal only after the device (the HAL module's version) cannot be seen without one."""
-    return refusals.is_refusal(output)
 
 
 def not_run_reason(kind: str, output: str) -> str:

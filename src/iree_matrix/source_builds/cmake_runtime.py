@@ -295,14 +295,24 @@ def host_runner_in(env: Any, read_only: Sequence[Path] = ()) -> Runner:
 def toolchain_identity(tc: Toolchain, run: Optional[Runner] = None, cmake: str = "cmake") -> dict[str, str]:
     """The compilers' own version lines: a different GCC is a different build. `run`: where they
     are (a toolchain container); by default the host's, found on PATH. `cmake`: which CMake."""
+    needs = (
+        f"the runtime build needs cmake, ninja and {tc.cc}/{tc.cxx} "
+        "(bash images/setup-host.sh installs them; `iree-matrix doctor` checks)"
+    )
+    tools = {tc.cc: tc.cc, tc.cxx: tc.cxx, "cmake": cmake, "ninja": "ninja"}
+    return version_lines(tools, lambda name: UserError(f"{name} not found: {needs}"), run)
+
+
+def version_lines(
+    tools: Mapping[str, str], missing: Callable[[str], Exception], run: Optional[Runner] = None
+) -> dict[str, str]:
+    """Each tool's first `--version` line (name -> executable): on the host's PATH (`missing(name)`: the
+    error for one not there), or where `run` runs them (a toolchain container)."""
     ident = {}
-    for name, exe in {tc.cc: tc.cc, tc.cxx: tc.cxx, "cmake": cmake, "ninja": "ninja"}.items():
+    for name, exe in tools.items():
         if run is None:
             if (path := shutil.which(exe)) is None:
-                raise UserError(
-                    f"{name} not found: the runtime build needs cmake, ninja and {tc.cc}/{tc.cxx} "
-                    "(bash images/setup-host.sh installs them; `iree-matrix doctor` checks)"
-                )
+                raise missing(name)
             ident[name] = version_line(path)
             continue
         done = run(ProcessRequest([exe, "--version"], timeout=120, log=None, check=False))
@@ -423,37 +433,26 @@ def build_into(
     tools: Path,
     ident: Mapping[str, str],
     under: Bounds,
-    build_options: Sequence[str] = (),
-    host_tools: Optional[Path] = None,
     run: Runner = host_runner,
-    cmake: str = "cmake",
-    release_flags: Sequence[str] = (),
+    **build: Any,
 ) -> dict[str, Any]:
-    """Configure and build in `root/build` (removed after), the tools into `tools` (the stage's store
-    entry names it: artifacts.TOOLS); the facts
-    a report shows (build time, sizes stripped and unstripped, NEEDED, GLIBC versions, flags)."""
+    """Configure and build in `root/build` (removed after) the command lines `build_commands` makes of
+    `build` (its keyword arguments), the tools into `tools` (the stage's store entry names it:
+    artifacts.TOOLS); the facts a report shows (build time, sizes stripped and unstripped, NEEDED, GLIBC
+    versions, flags)."""
     tc = toolchain(target)
-    if tc.cross and host_tools is None:
+    if tc.cross and build.get("host_tools") is None:
         raise StageFailure("runtime-build", f"a {target} build needs the host tools of a native build")
     work = root / "build"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     flags = build_cflags(tc, linkage)
     start = time.monotonic()
-    steps = build_commands(
-        src.tree,
-        tc,
-        linkage,
-        work,
-        build_options=build_options,
-        host_tools=host_tools,
-        cmake=cmake,
-        release_flags=release_flags,
-    )
+    steps = build_commands(src.tree, tc, linkage, work, **build)
     for step in steps:
         if (done := run(under.request(step, check=False))).returncode != 0:
             raise StageFailure(
-                "runtime-build", _build_error(done.output) + missing_submodules(src.tree, done.output)
+                "runtime-build", build_error(done.output) + missing_submodules(src.tree, done.output)
             )
     seconds = time.monotonic() - start
     copy_built(built_tools(tc), work, tools)
@@ -462,7 +461,7 @@ def build_into(
         "target": target,
         "linkage": linkage,
         "cflags": flags,
-        "build_type": "MinSizeRel" if "Os" in build_options else "Release",
+        "build_type": "MinSizeRel" if "Os" in build.get("build_options", ()) else "Release",
         "toolchain": dict(ident),
         "build_seconds": round(seconds, 1),
         **{f"{name}_bytes": (tools / name).stat().st_size for name in TOOLS},
@@ -530,7 +529,8 @@ def missing_submodules(tree: Path, output: str) -> str:
     )
 
 
-def _build_error(output: str) -> str:
-    """The compiler's own error lines, not ninja's progress."""
-    errors = [ln for ln in output.splitlines() if re.search(r"\berror\b", ln, re.IGNORECASE)]
-    return "\n".join(errors[:15]) if errors else process_output.excerpt(output)
+def build_error(output: str, picked: Optional[Sequence[str]] = None) -> str:
+    """The compiler's own error lines (`picked`: a caller's choice of them), not ninja's progress."""
+    if picked is None:
+        picked = [ln for ln in output.splitlines() if re.search(r"\berror\b", ln, re.IGNORECASE)]
+    return "\n".join(picked[:15]) if picked else process_output.excerpt(output)

@@ -76,17 +76,14 @@ def machine(cpu: str) -> targets.Machine:
 
 def toolchain_identity() -> dict[str, str]:
     """The version lines of the cross compiler and qemu: a different one is a different build."""
-    ident = {}
-    for tool in (*TOOLS, "cmake", "ninja"):
-        if (path := shutil.which(tool)) is None:
-            raise StageFailure(
-                "toolchain-missing",
-                f"{tool} not found: the Cortex-M target needs gcc-arm-none-eabi, libnewlib-arm-none-eabi "
-                "and qemu-system-arm (bash images/setup-host.sh installs them)",
-                cacheable=False,
-            )
-        ident[tool] = cmake_runtime.version_line(path)
-    return ident
+    needs = (
+        "the Cortex-M target needs gcc-arm-none-eabi, libnewlib-arm-none-eabi "
+        "and qemu-system-arm (bash images/setup-host.sh installs them)"
+    )
+    tools = {tool: tool for tool in (*TOOLS, "cmake", "ninja")}
+    return cmake_runtime.version_lines(
+        tools, lambda tool: StageFailure("toolchain-missing", f"{tool} not found: {needs}", cacheable=False)
+    )
 
 
 def _cmake() -> str:
@@ -222,7 +219,7 @@ def _build_error(output: str) -> str:
             continue  # the command, not what it said
         elif re.search(r"\berror\b", line, re.IGNORECASE) and line.strip() not in picked:
             picked.append(line.strip())
-    return "\n".join(dict.fromkeys(picked[:15])) if picked else process_output.excerpt(output)
+    return cmake_runtime.build_error(output, list(dict.fromkeys(picked[:15])))
 
 
 def source_flags(tree: Path) -> tuple[str, ...]:

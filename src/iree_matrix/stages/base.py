@@ -17,7 +17,7 @@ from iree_matrix.core.model.store import Entry
 from iree_matrix.core.system import host, process_output, processes
 from iree_matrix.core.system.process_request import Bounds, ProcessRequest
 from iree_matrix.envs import Backend, Environment, key_inputs
-from iree_matrix.matrix.plan import Builder, EnvSpec, Job, PlannedFunction, PlanStage
+from iree_matrix.matrix.plan import Builder, EnvSpec, Job, Planned, PlannedFunction, PlanStage
 from iree_matrix.matrix.spec import MatrixSpec
 from iree_matrix.matrix.wheelhouse import PINS_FILE, Pins, Wheelhouse
 from iree_matrix.stages.artifacts import Artifact
@@ -166,6 +166,13 @@ class StageBase:
 
     def reusable(self, job: Job, ctx: Context, entry: Entry) -> bool:
         return not environment_fault(entry.record)
+
+
+def own_run(unit: PlannedFunction) -> Optional[Planned]:
+    """The function's run on its compiler's own runtime (None: not run there), which a stage that
+    measures the module again (dispatches, instructions) follows."""
+    run = unit.planned.get("run")
+    return run if run is not None and run.cell == unit.planned["compile"].cell else None
 
 
 def quiet_around(stage: Stage) -> bool:

@@ -26,7 +26,7 @@ from iree_matrix.envs import Environment
 from iree_matrix.iree import targets
 from iree_matrix.matrix.plan import Job, PlannedFunction, runs_anywhere
 from iree_matrix.stages.artifacts import EXPORT_INFO, INPUTS, MODULE, export_digest
-from iree_matrix.stages.base import Context, StageBase
+from iree_matrix.stages.base import Context, StageBase, own_run
 
 CALLS = 1  # calls counted (under valgrind one call of the slowest micro-benchmark takes about a minute)
 COUNTED_FUNCTION = "iree_vm_invoke"  # what the tools call once per benchmark iteration
@@ -45,8 +45,8 @@ class InstructionsStage(StageBase):
 
     def plan(self, unit: PlannedFunction) -> None:
         """For a cell `[benchmark] instructions` names, run by its own runtime, after the run's deps."""
-        run, compiled = unit.planned.get("run"), unit.planned["compile"]
-        if run is None or run.cell != compiled.cell or targets.parse(unit.cell.arch).arch.bare_metal:
+        run = own_run(unit)
+        if run is None or targets.parse(unit.cell.arch).arch.bare_metal:
             return
         if unit.spec.benchmark.opts_in("instructions", unit.name, unit.cell.profile):
             labels = dataclasses.replace(run.labels, device="local-sync")

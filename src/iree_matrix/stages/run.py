@@ -9,7 +9,7 @@ import json
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, NoReturn, Optional
+from typing import Any, Optional
 
 from iree_matrix.bundle_runner import arrays as runner_arrays
 from iree_matrix.bundle_runner import base as runner_base
@@ -164,9 +164,11 @@ class RunStage(StageBase):
         if _profiles_ops(job, ctx.spec) and not job.target.emulated and call.gpu is None:
             median = metrics["latency_ms"]["median"]
             metrics["op_profile"] = op_timings.capture(call.env, ctx, bench_argv, median, out, call.mounts)
-        status, error_class, message = Status.OK, None, unchecked_words(check)
+        status, error_class, message = Status.OK, None, runner_arrays.unchecked_words(check)
         if not check["matches"]:
-            words = mismatch_words(check) + _miscompiled(call.export, ctx.dep("compile").record.command)
+            words = runner_arrays.mismatch_words(check) + _miscompiled(
+                call.export, ctx.dep("compile").record.command
+            )
             status, (error_class, message) = Status.MISMATCH, kernel.judge_mismatch(job, words)
         return Outcome(
             status,
@@ -236,37 +238,32 @@ def _prepared(env: Environment, job: Job, ctx: Context, out: Path) -> _Call:
 
 def _not_run_here(call: _Call, done: processes.Completed) -> Optional[Outcome]:
     """No device of a GPU cell's kind here (or one the runtime hides): a skip, not stored; a module the
-    runtime refused before it looked for a device is the cross's answer (`_failed`)."""
-    if call.gpu is None or call.found.uris or devices.refused_first(done.output):
+    runtime refused before it looked for a device is the cross's answer (`_failed_run`)."""
+    if call.gpu is None or call.found.uris or refusals.is_refusal(done.output):
         return None
     reason = devices.not_run_reason(call.gpu.kind, done.output)
     return Outcome(Status.SKIP, message=reason, command=tuple(call.run_argv), cacheable=False)
 
 
 def _failed_run(job: Job, ctx: Context, done: processes.Completed, call: _Call) -> Outcome:
-    """The checked call's failure as its record, with the command that met it (`show JOB --commands`)."""
+    """The checked call's failure, classified, in the runtime's own words (a kernel cell's first), as its
+    record with the command that met it (`show JOB --commands`); the kernel's retry timing out too."""
     try:
-        _failed(job, ctx, done, call)
+        empty = empty_function_problem(ctx.dep("compile").record.metrics)
+        if empty and _crashed(done):  # the crash the compile stage's dispatch code check foresaw
+            raise processes.failure(done, "empty-function-call", f"{empty}\n{_runtime_message(done.output)}")
+
+        def again(argv: list[str]) -> str:
+            """The checked call with other arguments (a kernel cell's on local-sync)."""
+            return call.env.run(ctx.request(argv, check=False, **call.mounts)).output
+
+        said = kernel.run_words(job, done, call.run_argv, again)
+        words = f"{said}\n{_runtime_message(done.output)}" if said else _runtime_message(done.output)
+        # A kernel of the user's that faulted, else the runtime's own failure.
+        crash = kernel.judge_run(job, done, words, _crashed(done))
+        raise crash or processes.failure(done, refusals.classify(done.output), words)
     except StageFailure as failure:
         return dataclasses.replace(from_exception(failure), command=tuple(call.run_argv))
-
-
-def _failed(job: Job, ctx: Context, done: processes.Completed, call: _Call) -> NoReturn:
-    """The checked call's failure, classified, in the runtime's own words (a kernel cell's first)."""
-    empty = empty_function_problem(ctx.dep("compile").record.metrics)
-    if empty and _crashed(done):  # the crash the compile stage's dispatch code check foresaw
-        raise processes.failure(done, "empty-function-call", f"{empty}\n{_runtime_message(done.output)}")
-
-    def again(argv: list[str]) -> str:
-        """The checked call with other arguments (a kernel cell's on local-sync)."""
-        return call.env.run(ctx.request(argv, check=False, **call.mounts)).output
-
-    said = kernel.run_words(job, done, call.run_argv, again)
-    words = f"{said}\n{_runtime_message(done.output)}" if said else _runtime_message(done.output)
-    crash = kernel.judge_run(job, done, words, _crashed(done))
-    if crash is not None:  # a kernel of the user's that faulted
-        raise crash
-    raise processes.failure(done, _classify(done.output), words)
 
 
 def _timed(call: _Call, ctx: Context, done: processes.Completed) -> tuple[list[str], dict[str, Any]]:
@@ -346,7 +343,7 @@ def _firmware(job: Job, ctx: Context, out: Path) -> Outcome:
         cache=cache,
         under=ctx.bounds,
         compare=compare,
-        words=mismatch_words,
+        words=runner_arrays.mismatch_words,
     )
 
 
@@ -441,10 +438,6 @@ def _miscompiled(export: Entry, compiled: Sequence[str]) -> str:
     return miscompiled.words(mlir.read_text(errors="replace"), located, cpu, avx2)
 
 
-mismatch_words = runner_arrays.mismatch_words  # 'outputs differ from torch: …', the runner's words too
-unchecked_words = runner_arrays.unchecked_words
-
-
 def outputs_digest(outputs: Sequence[Path], described: Sequence[arrays.Described] = ()) -> str:
     """One sha256 over the arrays' dtypes, shapes and bytes: equal when every value is bit-for-bit."""
     loaded = [arrays.load(path, described[i] if i < len(described) else {}) for i, path in enumerate(outputs)]
@@ -476,9 +469,6 @@ def latency_ms(benchmark_json: str, field: str = "real_time") -> Mapping[str, An
     if not times:
         raise StageFailure("benchmark-error", "iree-benchmark-module reported no repetitions")
     return runner_base.summary(times)
-
-
-_classify = refusals.classify
 
 
 # What a killed process's output says of its end, most telling first: a signal, then a status code.

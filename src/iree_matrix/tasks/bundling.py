@@ -279,20 +279,14 @@ def _gpu_plan(plan: PlanSettings, args: Settings) -> tuple[Loaded, Advised]:
     return load_plan(plan.with_models([args.built]), adjust=adjust), Advised((), proofs, gpu=True)
 
 
-def _gpu_neighbours(release: str, label: str) -> list[str]:
-    """`default`'s one-knob neighbours on a GPU target: the knobs `release` accepts that compile
-    for it (findings/neighbourhood.py `for_gpu`, the compile stage's rule)."""
-    from iree_matrix.advise.gpu_sitting import CONFIG
-
-    knobs = neighbourhood.for_gpu(neighbourhood.accepted_knobs(release), release, label)
-    return [str(c) for c in neighbourhood.neighbours(search.parse(CONFIG), knobs)]
-
-
 def _say_gpu_proofs(release: str, labels: Sequence[str]) -> Proofs:
     """Each target's proof (keyed by its centre arm's name) and what it costs, said first."""
     proofs: Proofs = {}
     for label in labels:
-        around = tuple(_gpu_neighbours(release, label))
+        # The knobs that compile for a GPU (findings/neighbourhood.py `for_gpu`, the compile stage's rule).
+        around = _neighbours(
+            gpu_sitting.CONFIG, neighbourhood.for_gpu(neighbourhood.accepted_knobs(release), release, label)
+        )
         target = gpu_sitting.spelled(label)
         proofs[f"{release} {target}"] = (gpu_sitting.CONFIG, around)
         logger.info(
@@ -376,11 +370,9 @@ def _keeps_cpu(config: str) -> bool:
     return list(neighbourhood.for_named_cpu(knobs)) == knobs
 
 
-def _neighbours(centre: str, release: str) -> list[str]:
-    """The proof's neighbourhood of `centre` as advise's proof makes it (findings/neighbourhood.py),
-    less the knobs that name a CPU of their own: the bundle compiles for the target's."""
-    knobs = neighbourhood.for_named_cpu(neighbourhood.accepted_knobs(release))
-    return [str(c) for c in neighbourhood.neighbours(search.parse(centre), knobs)]
+def _neighbours(centre: str, knobs: Sequence[str]) -> tuple[str, ...]:
+    """The proof's one-knob neighbourhood of `centre` as advise's proof makes it, over `knobs`."""
+    return tuple(str(c) for c in neighbourhood.neighbours(search.parse(centre), knobs))
 
 
 # What run.py spends on each neighbour beyond its sitting's rounds: its cell, checked against torch
@@ -394,7 +386,10 @@ def _say_proofs(centres: Mapping[str, Centre], release: str, calls: int) -> Proo
     they cost there said first, as advise says its proof's."""
     proofs: Proofs = {}
     for function, centre in sorted(centres.items()):
-        around = tuple(_neighbours(centre.config, release))
+        # Less the knobs that name a CPU of their own: the bundle compiles for the target's.
+        around = _neighbours(
+            centre.config, neighbourhood.for_named_cpu(neighbourhood.accepted_knobs(release))
+        )
         proofs[function] = (centre.config, around)
         each = _CELL_SECONDS + (_ROUNDS * (calls + 1) * centre.ms / 1000.0 if centre.ms else 0.0)
         at = f" at the published {centre.ms:.3g} ms a call on {centre.where}" if centre.ms else ""
