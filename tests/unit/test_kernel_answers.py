@@ -12,7 +12,7 @@ from iree_matrix.kernel.findings import kernel_windows
 from iree_matrix.kernel.findings import kernels as kernel_answers
 from iree_matrix.kernel.iree import spec_gen
 from iree_matrix.kernel.stages.kernel_compiled import kernel_refused
-from tests.unit.test_kernels import LARGE, NEGABS, SPEC_ERROR, _compiled, _records
+from tests.unit.test_kernels import LARGE, NEGABS, SPEC_ERROR, _cell, _compiled, _records
 
 
 def test_query_kernel_reads_each_jobs_newest_record(tmp_path, capsys) -> None:
@@ -94,3 +94,27 @@ def test_a_compile_crash_the_kernel_causes_is_the_kernels_not_a_compiler_bug() -
     named = compile_errors.first_error(CRASH, compile_errors.KERNEL_CAUSE)
     assert named is not None and named.text().startswith("iree-compile crashed: caused by the kernel's spec")
     assert compile_errors.first_error(LARGE, "x") == compile_errors.first_error(LARGE)
+
+
+def test_query_kernel_names_the_cpu_its_own_newest_runs_were_measured_on() -> None:
+    """A published kernels log holds other kernels' runs and older sittings (results/kernels: the plugin's
+    runs from a Zen 5, depthwise3x3's re-made on a Zen 4): "measured on" names the CPU of the asked
+    kernel's own runs, the newest, not the first run of that architecture in the log."""
+    from iree_matrix.core.model.host_identity import HostIdentity
+    from iree_matrix.findings import other_cpus
+
+    def cpu(family: str, model: str, llvm: str) -> HostIdentity:
+        fields = {"cpu": "AMD EPYC", "family": family, "model": model, "llvm_cpu": llvm, "machine": "x86_64"}
+        return HostIdentity.of({"identity": f"x86_64|AuthenticAMD|{family}|{model}", **fields})
+
+    zen5, zen4 = cpu("26", "2", "znver5"), cpu("25", "17", "znver4")
+    records = _records()[:3]
+    other = Record(**{**records[2].__dict__, "job": "run:" + _cell("3.9.0").replace("negabs", "other"),
+                      "labels": {**records[2].labels, "kernel": "other"}, "host": zen5})  # fmt: skip
+    older = Record(**{**records[2].__dict__, "host": zen5})
+    newer = Record(**{**records[2].__dict__, "host": zen4})
+    for log in ([other, records[0], records[1], newer], [older, records[0], records[1], newer]):
+        found = kernel_answers.answer(log, "negabs")
+        lines = other_cpus.kernel_answer(found, log, zen4).lines
+        assert f"  measured on {zen4.label()}" in lines, lines
+        assert not any("znver5" in line for line in lines), lines

@@ -91,10 +91,11 @@ def kernel_answer(answer: Answer, records: Sequence[Record], here: HostIdentity)
     for line in answer.lines:
         lines.append(line)
         arch = line.split(":", 1)[0]
-        ran = [r for r in records if r.stage == "run" and r.label.arch == arch and r.host.known]
+        # the kernel's own runs (its evidence), newest last: a log holds other kernels' and older sittings
+        ran = [r for r in records if r.job in answer.evidence and r.label.arch == arch and r.host.known]
         if not line.startswith(" ") and ran:
-            emulated = ", its runs emulated" if not arch.startswith(ran[0].host.machine or "?") else ""
-            lines.append(f"  measured on {ran[0].host.label()}{emulated}")
+            emulated = ", its runs emulated" if not arch.startswith(ran[-1].host.machine or "?") else ""
+            lines.append(f"  measured on {ran[-1].host.label()}{emulated}")
     if (machine := _target_of(here.machine or "")) and not any(a.startswith(machine) for a in arches):
         lines.append(
             f"{machine} (this machine): not measured; `iree-matrix advise MODEL --kernel DIR` on it builds "
