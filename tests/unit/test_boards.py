@@ -79,7 +79,7 @@ def test_peak_memory_is_flagged_against_the_ram_of_the_boards_of_that_cpu():
     def peak(arch: str, mib: int) -> str:
         record = _run("whisper_tiny", "3.13.0", "3.13.0", arch=arch)
         record.metrics["peak_memory_bytes"] = mib * 2**20
-        return boards.run_text(record, short=True)
+        return boards.run_text(record)
 
     assert peak(PI0, 400) == "✅ 100 ms wall (400 MiB)"
     assert peak(PI0, 600).endswith(", over the Pi Zero's 512 MiB)")
@@ -175,11 +175,11 @@ def test_an_emulated_figure_is_the_emulators_cpu_time_with_its_repetitions_and_a
     })  # fmt: skip
     assert boards.emulated_time(new) == "7.30 s CPU per call (n=3, 7.21–7.42 s; wall 9.10 s, other load 1.2)"
     assert boards.run_text(new) == (
-        "✅ 7.30 s CPU per call (n=3, 7.21–7.42 s; wall 9.10 s, other load 1.2; peak 52.8 MiB)"
+        "✅ 7.30 s CPU per call (n=3, 7.21–7.42 s; wall 9.10 s, other load 1.2; 52.8 MiB)"
     )
     old = _run("quartznet5x5", "3.9.0", "src:3.9.0+static", ms=154820.7, **soft)
     old.metrics.update({"other_load": 1.79, "peak_memory_bytes": 52.8 * 2**20})
-    assert boards.run_text(old, short=True) == "✅ 155 s wall (52.8 MiB)"  # its other_load saw no containers
+    assert boards.run_text(old) == "✅ 155 s wall (52.8 MiB)"  # its other_load saw no containers
     # a range across units keeps both; one repetition has none
     one = _run("tiny_cnn", "3.9.0", "src:3.9.0+static", ms=1200.0, device="local-sync")
     one.metrics["cpu_ms"] = {"median": 980.0, "min": 980.0, "max": 980.0, "n": 1, "times": [980.0]}

@@ -335,10 +335,10 @@ def _dedupe(timed: list[Any], metas: list[dict[str, Any]]) -> list[Any]:
 
 def peer_call_ms(peer: Record, name: str) -> Optional[float]:
     """The peer stage's one-thread CPU ms per call of the peer `name` (None: not recorded)."""
-    from iree_matrix.findings.runs_view import Figure
+    from iree_matrix.findings.runs_view import Timing
 
     entry = peer.metric.of(PeerMetrics).peers.get(name)
-    figure = Figure.of(entry.get("cpu_ms")) if isinstance(entry, Mapping) else None
+    figure = Timing.of(entry.get("cpu_ms")) if isinstance(entry, Mapping) else None
     return figure.median if figure is not None else None
 
 

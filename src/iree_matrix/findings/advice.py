@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
@@ -316,28 +316,34 @@ def read(path: Path) -> Optional[dict[str, Any]]:
     return data if ok else None
 
 
+When = tuple[str, str]  # a sitting's start, then its file's name: the newer of two is the larger
+
+
+def of_kind(paths: Iterable[Path], gpu: bool) -> Iterator[tuple[When, Path, dict[str, Any]]]:
+    """The sittings among `paths` of one kind, a GPU's (gpu_advice) or a CPU's, with when each started."""
+    for path in paths:
+        if (data := read(path)) is not None and is_gpu(data) == gpu:
+            yield (str(data.get("started") or ""), path.name), path, data
+
+
 def sittings(paths: Iterable[Path]) -> list[Advice]:
     """The Advice of each (model, CPU identity, function) from the newest sitting that timed that
     function among `paths` (one function's sitting hides none of the model's others), in path order."""
-    newest: dict[tuple[str, str, str], tuple[str, str, Path, dict[str, Any]]] = {}
-    proofs: dict[tuple[str, str, str], list[tuple[tuple[str, str], neighbourhood.Proof, object]]] = {}
-    proved_as: dict[tuple[tuple[str, str, str], tuple[str, str]], object] = {}
-    for path in paths:
-        data = read(path)
-        if data is None or is_gpu(data):  # a GPU's sitting answers for the GPU (gpu_advice), not this CPU
-            continue
+    newest: dict[tuple[str, str, str], tuple[When, Path, dict[str, Any]]] = {}
+    proofs: dict[tuple[str, str, str], list[tuple[When, neighbourhood.Proof, object]]] = {}
+    proved_as: dict[tuple[tuple[str, str, str], When], object] = {}
+    for when, path, data in of_kind(paths, gpu=False):
         identity = Identity.of(HostIdentity.of(data.get("host")), str(data.get("llvm_cpu") or ""))
-        when = (str(data.get("started") or ""), path.name)
         for entry in data.get("functions") or ():
             key = (str(data.get("model") or ""), identity.key, str(entry.get("function") or ""))
-            if key not in newest or when > newest[key][:2]:
-                newest[key] = (*when, path, data)
+            if key not in newest or when > newest[key][0]:
+                newest[key] = (when, path, data)
             proved_as[key, when] = _proved_as(data, entry, identity, str(path))
             if isinstance(entry.get("proof"), Mapping):
                 proof = neighbourhood.Proof.of(entry["proof"])
                 proofs.setdefault(key, []).append((when, proof, proved_as[key, when]))
     chosen: dict[Path, tuple[dict[str, Any], set[str]]] = {}
-    for (_, _, function), (_, _, path, data) in newest.items():
+    for (_, _, function), (_, path, data) in newest.items():
         chosen.setdefault(path, (data, set()))[1].add(function)
     found: list[Advice] = []
     for path, (data, functions) in chosen.items():
@@ -345,7 +351,7 @@ def sittings(paths: Iterable[Path]) -> list[Advice]:
         found.extend(derive({**data, "functions": kept}, str(path)))
     for n, a in enumerate(found):  # a sitting that skipped its proof: the newest earlier one of its pick
         key = (a.model, a.identity.key, a.function)
-        mine = proved_as.get((key, newest[key][:2]))
+        mine = proved_as.get((key, newest[key][0]))
         same = [(when, p) for when, p, theirs in proofs.get(key, []) if mine is not None and theirs == mine]
         held = neighbourhood.newest_of(a.config, same)
         if held is not None and a.proof is None and a.proof_skipped:

@@ -4,7 +4,8 @@ both were timed in, with the paired verdict: every answer compares arms only thr
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+import statistics
+from collections.abc import Mapping
 from typing import Any, Optional
 
 from iree_matrix.core.model import stats
@@ -15,8 +16,44 @@ _TEXTS = (
 )
 
 
+class Rounds:
+    """What an advice arm (`Arm`) and a proof's (neighbourhood.Timed) share: each round's CPU ms per
+    call, the module's digest, and whether they count (no error, outputs not found to differ)."""
+
+    ms: tuple[float, ...]
+    module_sha256: str
+    matches: Optional[bool]
+    error: str
+
+    @property
+    def median(self) -> Optional[float]:
+        return statistics.median(self.ms) if self.ms else None
+
+    @property
+    def usable(self) -> bool:
+        return bool(self.ms) and not self.error and self.matches is not False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in vars(self).items()}
+
+
+def pair(a: Rounds, b: Rounds, same_first: bool = False) -> Optional[stats.Paired]:
+    """b's time over a's over the rounds both have (> 1: b is slower), None where either has no
+    usable times; byte-identical modules are the same module (`same_first`: even untimed)."""
+    usable = a.usable and b.usable
+    if a.module_sha256 and a.module_sha256 == b.module_sha256 and (usable or same_first):
+        return stats.same_module()
+    if not usable:
+        return None
+    n = min(len(a.ms), len(b.ms))
+    try:
+        return stats.paired(a.ms[:n], b.ms[:n])
+    except ValueError:
+        return None
+
+
 @dataclasses.dataclass(frozen=True)
-class Arm:
+class Arm(Rounds):
     """One arm of a sitting as stored: its kind, what it is, each round's CPU ms per call."""
 
     name: str
@@ -41,14 +78,6 @@ class Arm:
     applied: Optional[bool] = None
     kernel_run: tuple[str, ...] = ()  # the runtime's flags: a plugin kernel's plugin, the kernel's run_flags
 
-    @property
-    def median(self) -> Optional[float]:
-        return median(self.ms)
-
-    @property
-    def usable(self) -> bool:
-        return bool(self.ms) and not self.error and self.matches is not False
-
     @classmethod
     def of(cls, data: Mapping[str, Any]) -> Arm:
         return cls(
@@ -61,15 +90,6 @@ class Arm:
             kernel_run=tuple(str(f) for f in data.get("kernel_run") or ()),
             **{k: str(data.get(k) or "") for k in _TEXTS.split()},
         )
-
-    def as_dict(self) -> dict[str, Any]:
-        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(self).items()}
-
-
-def median(values: Sequence[float]) -> Optional[float]:
-    import statistics
-
-    return statistics.median(values) if values else None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,15 +109,7 @@ class Ratio:
 
 def paired(a: Arm, b: Arm) -> Optional[Ratio]:
     """b against a over the rounds both have (> 1: b is slower)."""
-    if not a.usable or not b.usable:
-        return None
-    if a.module_sha256 and a.module_sha256 == b.module_sha256:
-        return Ratio(stats.same_module())
-    n = min(len(a.ms), len(b.ms))
-    try:
-        return Ratio(stats.paired(a.ms[:n], b.ms[:n]))
-    except ValueError:
-        return None
+    return Ratio(p) if (p := pair(a, b)) is not None else None
 
 
 def times_text(ratio: Optional[Ratio], other: str, short: bool = False) -> str:

@@ -252,16 +252,12 @@ def _against(peer: gpu_peers.GpuPeer, arm: Optional[advice.Arm], chosen: advice.
 def sittings(paths: Iterable[Path]) -> list[GpuAnswer]:
     """The answers of the newest GPU sitting of each (model, GPU identity) among `paths` (by the
     time it started; CPU sittings and files that are not sittings are skipped)."""
-    newest: dict[tuple[str, str], tuple[str, str, Path, dict[str, Any]]] = {}
-    for path in paths:
-        data = advice.read(path)
-        if data is None or not advice.is_gpu(data):
-            continue
+    newest: dict[tuple[str, str], tuple[advice.When, Path, dict[str, Any]]] = {}
+    for when, path, data in advice.of_kind(paths, gpu=True):
         key = (str(data.get("model") or ""), GpuIdentity.of(data["device"]).key)
-        when = (str(data.get("started") or ""), path.name)
-        if key not in newest or when > newest[key][:2]:
-            newest[key] = (*when, path, data)
-    return [a for _, _, path, data in newest.values() for a in derive(data, str(path))]
+        if key not in newest or when > newest[key][0]:
+            newest[key] = (when, path, data)
+    return [a for _, path, data in newest.values() for a in derive(data, str(path))]
 
 
 def published(root: Path) -> list[GpuAnswer]:

@@ -7,14 +7,14 @@ on top of data tiling) shows here, where a knob-alone ablation misses it. Pure: 
 from __future__ import annotations
 
 import dataclasses
-import statistics
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Optional
 
 from iree_matrix.core.errors import StageSkipped
 from iree_matrix.core.model import stats
 from iree_matrix.core.model.configuration import BASELINE, Config
-from iree_matrix.findings import search
+from iree_matrix.findings import arms, search
 from iree_matrix.iree import compiler_options
 from iree_matrix.iree.flags import BUILTIN_PROFILES, SEARCH_KNOBS, combine, compile_flags
 
@@ -98,7 +98,7 @@ def change(centre: Config, neighbour: Config) -> str:
 
 
 @dataclasses.dataclass(frozen=True)
-class Timed:
+class Timed(arms.Rounds):
     """One arm of a step's sitting: a configuration and its CPU ms per call, round by round, or why
     it has none (its compile was skipped or failed, its outputs did not match torch)."""
 
@@ -115,14 +115,6 @@ class Timed:
         """`config` typed: its export variant and knobs (`search.parse`, read here once for all)."""
         return search.parse(self.config)
 
-    @property
-    def usable(self) -> bool:
-        return bool(self.ms) and not self.error and self.matches is not False
-
-    @property
-    def median(self) -> Optional[float]:
-        return statistics.median(self.ms) if self.ms else None
-
     @classmethod
     def of(cls, data: Mapping[str, Any]) -> Timed:
         return cls(
@@ -132,22 +124,9 @@ class Timed:
             matches=data.get("matches"),
         )
 
-    def as_dict(self) -> dict[str, Any]:
-        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(self).items()}
 
-
-def against(centre: Timed, other: Timed) -> Optional[stats.Paired]:
-    """`other`'s time over the centre's over the rounds both have (> 1: slower), or None when either
-    has no usable times."""
-    if centre.module_sha256 and centre.module_sha256 == other.module_sha256:
-        return stats.same_module()
-    if not centre.usable or not other.usable:
-        return None
-    n = min(len(centre.ms), len(other.ms))
-    try:
-        return stats.paired(centre.ms[:n], other.ms[:n])
-    except ValueError:
-        return None
+# `other`'s time over the centre's: a byte-identical module is the same one even where either failed.
+against = functools.partial(arms.pair, same_first=True)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -93,14 +93,26 @@ def median(value: Any) -> Optional[float]:
 
 @dataclasses.dataclass(frozen=True)
 class Timing:
+    """A timed figure (a run's latency, one thread's CPU time per call): its median, its repetitions'
+    range, and what makes it noisy."""
+
     median: float
-    low: Optional[float]
-    high: Optional[float]
-    other_load: Optional[float]
+    low: Optional[float] = None
+    high: Optional[float] = None
+    other_load: Optional[float] = None
     # Set when another published measurement of the same module on the same host lies wholly below
     # this one's spread (`cross_checked`): what it said, where and when.
     disagrees: Optional[str] = None
     n: Optional[int] = None  # repetitions behind the median (None: not recorded)
+    budgeted: bool = False  # a time budget decided `n` (`RunMetrics.budgeted_n`): the text says how many
+
+    @classmethod
+    def of(cls, value: Any) -> Optional[Timing]:
+        """From a timed metric ({"median", "min", "max", "n"}); None without a positive median."""
+        if not isinstance(value, Mapping) or (median := number(value.get("median"))) is None or median <= 0:
+            return None
+        n = number(value.get("n"))
+        return cls(median, number(value.get("min")), number(value.get("max")), n=int(n) if n else None)
 
     @property
     def too_few(self) -> bool:
@@ -114,6 +126,10 @@ class Timing:
         return (self.high - self.low) / self.median
 
     @property
+    def disturbed(self) -> bool:
+        return self.spread is not None and self.spread > NOISY_SPREAD
+
+    @property
     def noisy(self) -> bool:
         return bool(self.why_noisy())
 
@@ -121,11 +137,16 @@ class Timing:
         reasons = []
         if self.other_load is not None and self.other_load >= NOISY_LOAD:
             reasons.append(f"other programs kept {self.other_load:.2g} cores busy")
-        if self.spread is not None and self.spread > NOISY_SPREAD:
+        if self.disturbed:
             reasons.append(f"repetitions spread {self.spread:.0%} of the median")
         if self.disagrees is not None:
             reasons.append(f"a quieter measurement of the same module gave {self.disagrees}")
         return "; ".join(reasons)
+
+    def text(self) -> str:
+        """'12.6 ms', or '12.6 ms ⚠️ spread 61183 %' when its repetitions disagree."""
+        said = formats.duration_ms(self.median) + (f" (n={self.n})" if self.budgeted and self.n else "")
+        return said + (f" ⚠️ spread {self.spread:.0%}" if self.disturbed else "")
 
 
 def timing(record: Optional[Record], eager: bool = False) -> Optional[Timing]:
@@ -358,38 +379,3 @@ def no_runtime(run: Optional[Record]) -> bool:
     """A compiler release whose own runtime could not be installed (3.7.1 has no runtime release):
     no evidence either way, so consecutive releases skip it."""
     return run is not None and run.status is Status.NOT_RUN and (run.blocked_by or "").startswith("install:")
-
-
-@dataclasses.dataclass(frozen=True)
-class Figure:
-    """One thread's CPU time per call of one thing: the median of its repetitions and their range."""
-
-    median: float
-    low: Optional[float] = None
-    high: Optional[float] = None
-    n: Optional[int] = None
-    budgeted: bool = False  # a time budget decided `n` (`RunMetrics.budgeted_n`): the text says how many
-
-    @classmethod
-    def of(cls, value: Any) -> Optional[Figure]:
-        """From a timed metric ({"median", "min", "max", "n"}); None without a positive median."""
-        if not isinstance(value, Mapping) or (median := number(value.get("median"))) is None or median <= 0:
-            return None
-        n = number(value.get("n"))
-        return cls(median, number(value.get("min")), number(value.get("max")), int(n) if n else None)
-
-    @property
-    def spread(self) -> Optional[float]:
-        """(max - min) / median: beyond NOISY_SPREAD the figure is flagged."""
-        return None if self.low is None or self.high is None else (self.high - self.low) / self.median
-
-    @property
-    def disturbed(self) -> bool:
-        return self.spread is not None and self.spread > NOISY_SPREAD
-
-    def text(self) -> str:
-        """'12.6 ms', or '12.6 ms ⚠️ spread 61183 %' when its repetitions disagree."""
-        said = formats.duration_ms(self.median) + (f" (n={self.n})" if self.budgeted and self.n else "")
-        if self.disturbed and self.spread is not None:
-            said += f" ⚠️ spread {self.spread:.0%}"
-        return said

@@ -127,14 +127,14 @@ def runtime_text(runtime: str) -> str:
 TIMEOUT_MARK = "⏱"  # BOARDS.md's; the site's page puts its own (html_body), a glyph its fonts have
 
 
-def run_text(record: Optional[Record], *, short: bool = False) -> str:
+def run_text(record: Optional[Record]) -> str:
     if record is None:
         return ""
     if record.status is Status.OK:
         peak = record.metric.of(RunMetrics).peak_memory_bytes
         memory = ""
         if peak is not None:  # against the board's RAM (less the OS's share)
-            memory = f"{'peak ' if not short else ''}{formats.size(peak)}{over_ram(peak, record)}"
+            memory = f"{formats.size(peak)}{over_ram(peak, record)}"
         return "✅ " + (emulated_time(record, memory) or ("ok" + (f" ({memory})" if memory else "")))
     if record.status is Status.NOT_RUN:
         return f"⛔ {excerpts.clip_words(record.blocked_by or 'not run', SHORT)}"
@@ -186,11 +186,11 @@ def cell_text(cell: ModuleRuns) -> str:
             sync.status,
             sync.error_class,
         ):
-            return run_text(task, short=True)
-        return f"{run_text(task, short=True)} · sync {run_text(sync, short=True)}"
+            return run_text(task)
+        return f"{run_text(task)} · sync {run_text(sync)}"
     if task is None and sync is not None and len(cell.runs) == 1:  # say which device it was
-        return f"sync {run_text(sync, short=True)}"
-    return run_text(task or sync, short=True)
+        return f"sync {run_text(sync)}"
+    return run_text(task or sync)
 
 
 def first_words(record: Record) -> str:
@@ -236,8 +236,8 @@ def answer_rows(
 def _why(record: Record) -> str:
     """A failed cell's mark and short reason: `❌ empty-function-call: the module's kernels make …`."""
     if record.status is Status.NOT_RUN:
-        return run_text(record, short=True)
-    return f"{run_text(record, short=True)}: {excerpts.clip_words(short_reason(record), 70)}"
+        return run_text(record)
+    return f"{run_text(record)}: {excerpts.clip_words(short_reason(record), 70)}"
 
 
 def why_lines(all_cells: Sequence[ModuleRuns], arch: str, unit: str, profile: str = LLVM) -> list[str]:
@@ -249,7 +249,7 @@ def why_lines(all_cells: Sequence[ModuleRuns], arch: str, unit: str, profile: st
         for r in c.runs.values():
             if r.status is Status.OK or _refused(r):
                 continue
-            mark = run_text(r, short=True).split(" ", 1)[0]
+            mark = run_text(r).split(" ", 1)[0]
             if r.status is Status.NOT_RUN:  # root_causes put the blocking stage's words here
                 text = f"{mark} {excerpts.without_paths(r.message or r.blocked_by or 'not run')}"
             else:
@@ -294,11 +294,11 @@ def vmvx_rows(all_cells: Sequence[ModuleRuns]) -> list[list[str]]:
         llvm = by.get((c.arch, c.unit, c.compiler, c.runtime, LLVM))
         device = SYNC if SYNC in c.runs else next(iter(c.runs))
         v_run, l_run = c.runs.get(device), llvm.runs.get(device) if llvm else None
-        l_text = run_text(l_run, short=True) or "(not in this set)"
+        l_text = run_text(l_run) or "(not in this set)"
         soft = by.get((c.arch, c.unit, c.compiler, c.runtime, SOFT_FMAF))
         s_run = soft.runs.get(device) if soft else None
         if _median(l_run) is None and _median(s_run) is not None:  # llvm-cpu ran with a software fmaf
-            l_text, l_run = f"{l_text}; {SOFT_FMAF}: {run_text(s_run, short=True)}", s_run
+            l_text, l_run = f"{l_text}; {SOFT_FMAF}: {run_text(s_run)}", s_run
         # their CPU times per call where both have one, else their wall times (a CPU time over a wall
         # time taken at another load means nothing)
         cpu = _median(v_run, cpu=True), _median(l_run, cpu=True)
@@ -312,7 +312,7 @@ def vmvx_rows(all_cells: Sequence[ModuleRuns]) -> list[list[str]]:
                 runtime_text(c.runtime),
                 device,
                 l_text,
-                run_text(v_run, short=True),
+                run_text(v_run),
                 ratio,
             ]
         )
@@ -336,7 +336,7 @@ def build_rows(records: Iterable[Record]) -> list[list[str]]:
         os_ = "-Os (MinSizeRel)" if "+Os" in runtime else "-O3 (Release)"
         head = [release_of(runtime), arch, linkage, os_]
         if r.status is not Status.OK:
-            rows.append([*head, run_text(r, short=True), short_reason(r), "", ""])
+            rows.append([*head, run_text(r), short_reason(r), "", ""])
             continue
         m = r.metric.of(RuntimeBuildMetrics)
         needs = ", ".join(m.needed) or "nothing (static)"

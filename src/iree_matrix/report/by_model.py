@@ -14,7 +14,7 @@ from iree_matrix.core.model.metrics.export import ExportMetrics
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import CompileKey, ExportKey, Record, RunKey, Status
 from iree_matrix.findings import behaviour, runs_view
-from iree_matrix.findings.runs_view import Figure as CpuFigure
+from iree_matrix.findings.runs_view import Timing as CpuFigure
 from iree_matrix.report import markdown
 from iree_matrix.report.numbering import NOISY_MARK, Numbering
 from iree_matrix.report.sections import View

@@ -16,7 +16,7 @@ from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.findings import advice, release_choice, runs_view
 from iree_matrix.findings import gap as gaps
-from iree_matrix.findings.runs_view import Figure as Figure  # below advise/, which reads it
+from iree_matrix.findings.runs_view import Timing as Figure
 from iree_matrix.matrix import export_recipes as recipes
 from iree_matrix.matrix import models as model_names
 from iree_matrix.matrix import peers as peer_registry

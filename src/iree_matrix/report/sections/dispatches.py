@@ -23,7 +23,7 @@ Group = tuple[str, str, str, str]  # model, exporter, arch, profile: one table a
 Op = tuple[str, int]  # what a dispatch computes, and which repeat of it in IREE's dispatch order
 
 
-def render_dispatches(latest: Iterable[Record], top: int = 10) -> list[str]:
+def render_dispatches(latest: Iterable[Record]) -> list[str]:
     """The slowest dispatches of each profiled model, side by side across IREE versions, matched by
     what they compute (the op part of IREE's name; ordinals differ between versions)."""
     profiled = [r for r in latest if r.stage == "dispatches" and r.status is Status.OK]
@@ -33,12 +33,12 @@ def render_dispatches(latest: Iterable[Record], top: int = 10) -> list[str]:
     )
     lines: list[str] = []
     for group, records in sorted(groups.items()):
-        lines += _table(group, sorted(records, key=lambda r: runs_view.version_key(r.label.compiler)), top)
+        lines += _table(group, sorted(records, key=lambda r: runs_view.version_key(r.label.compiler)))
     return lines
 
 
-def _table(group: Group, releases: Sequence[Record], top: int) -> list[str]:
-    """One model's table: its `top` slowest ops, one column per release (oldest first)."""
+def _table(group: Group, releases: Sequence[Record]) -> list[str]:
+    """One model's table: its ten slowest ops, one column per release (oldest first)."""
     model, exporter, arch, profile = group
     versions = [r.label.compiler for r in releases]
     tables = [_occurrences(r.metric.of(DispatchesMetrics).dispatches) for r in releases]
@@ -46,7 +46,7 @@ def _table(group: Group, releases: Sequence[Record], top: int) -> list[str]:
         {op for table in tables for op in table},
         key=lambda op: max(t[op]["median_us"] for t in tables if op in t),
         reverse=True,
-    )[:top]
+    )[:10]
     timed = [r.metric.of(DispatchesMetrics) for r in releases]
     total = [
         f"{_ms((m.sum_median_us or 0) / 1000)} over {m.benchmarked}"
