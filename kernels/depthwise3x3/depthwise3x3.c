@@ -284,3 +284,23 @@ __attribute__((visibility("protected"))) void conv3x3_s2_bn_relu6_nchw_nhwc(
     stem_row(in + in_offset, filter + filter_offset, scale + scale_offset, shift + shift_offset,
              out + out_offset, h, w, cin, cout, ow, oy);
 }
+
+#if defined(__arm__) && !defined(__ARM_FEATURE_IDIV)
+// ARMv6 (the Pi Zero's ARM1176) has no divide instruction: clang calls the EABI helpers for the
+// workgroup bands' divisions, and IREE links a kernel's object with no runtime library to bring them
+// (`undefined symbol: __aeabi_uidiv`), so the kernel carries its own. Shift and subtract: a band is
+// divided a few times per call, never per pixel.
+unsigned long long __aeabi_uidivmod(unsigned n, unsigned d) {
+  unsigned q = 0, r = 0;
+  for (int bit = 31; bit >= 0; --bit) {
+    r = (r << 1) | ((n >> bit) & 1u);
+    if (r >= d) {
+      r -= d;
+      q |= 1u << bit;
+    }
+  }
+  return ((unsigned long long)r << 32) | q;  // the EABI's {quotient, remainder}: r0, r1
+}
+
+unsigned __aeabi_uidiv(unsigned n, unsigned d) { return (unsigned)__aeabi_uidivmod(n, d); }
+#endif
