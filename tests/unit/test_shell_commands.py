@@ -325,9 +325,7 @@ def test_show_commands_prints_each_step_a_kernel_build_ran(tmp_path: Path, capsy
     assert armv6.index(" -c depthwise3x3.c ") < armv6.index(" -c plugin.c ") < armv6.index(" ld.lld ")
     # the same log with the x86_64 plugin's newest kernel record as one made before `steps` were kept
     lines = (kernels / "results.jsonl").read_text().splitlines()
-    built = json.loads(
-        next(line for line in reversed(lines) if '"job":"kernel:depthwise3x3_plugin/x86_64/host"' in line)
-    )
+    built = [r for r in map(json.loads, lines) if r["job"] == "kernel:depthwise3x3_plugin/x86_64/host"][-1]
     built["metrics"].pop("steps")
     (tmp_path / "results.jsonl").write_text("\n".join([*lines, json.dumps(built)]) + "\n")
     x86 = _show("run:mobilenet_v2/*/iree3.13.0/x86_64/default+k:depthwise3x3_plugin", tmp_path, capsys)

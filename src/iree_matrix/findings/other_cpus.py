@@ -87,13 +87,13 @@ def kernel_answer(answer: Answer, records: Sequence[Record], here: HostIdentity)
     if not answer.measured:
         return answer
     arches = [line.split(":", 1)[0] for line in answer.lines if not line.startswith(" ")]
+    # the kernel's own runs (its evidence), newest last: a log holds other kernels' and older sittings
+    runs = [r for r in records if r.stage == "run" and r.job in answer.evidence and r.host.known]
     lines: list[str] = []
     for line in answer.lines:
         lines.append(line)
         arch = line.split(":", 1)[0]
-        # the kernel's own runs (its evidence), newest last: a log holds other kernels' and older sittings
-        ran = [r for r in records if r.job in answer.evidence and r.label.arch == arch and r.host.known]
-        if not line.startswith(" ") and ran:
+        if not line.startswith(" ") and (ran := [r for r in runs if r.label.arch == arch]):
             emulated = ", its runs emulated" if not arch.startswith(ran[-1].host.machine or "?") else ""
             lines.append(f"  measured on {ran[-1].host.label()}{emulated}")
     if (machine := _target_of(here.machine or "")) and not any(a.startswith(machine) for a in arches):
