@@ -32,8 +32,10 @@ def _advise(model: str, cache: Path, results: Path) -> tuple[str, dict]:
     assert done.returncode == 0, done.stderr[-3000:]
     (kept,) = results.glob("advice-*.json")
     (entry,) = json.loads(kept.read_text())["functions"]
-    (trying,) = re.findall(r"the kernel library: trying (.*) against the op kinds", done.stderr)
+    said = r"the kernel library: trying (.*) against the op kinds that hold the gap \((.*?)\), each"
+    ((trying, held),) = re.findall(said, done.stderr)
     entry["tried"] = dict(re.findall(r"(\w+) \((\w+); for main\)", trying))  # {kernel: the kind of the gap}
+    entry["held"] = dict(re.findall(r"(\w+): ([\w, ]+)", held))["main"].split(", ")  # the kinds holding it
     for kernel in entry["tried"]:  # what the answer says of each (kernel/findings/kernel_trials.kernel_text)
         verdict = rf"^    kernel `{kernel}` with `default`: .*(taken|faster still|never taken \(.*\))$"
         assert re.search(verdict, done.stdout, re.M), (kernel, done.stdout)
@@ -45,16 +47,18 @@ def test_advise_tries_the_depthwise_and_softmax_kernels_on_a_model_it_never_saw(
 ):
     """A depthwise convolution + BatchNorm and a softmax over a rank-3 tensor's last axis: each kernel
     declared by op (kernels/depthwise3x3_nchw, kernels/softmax: its row the input's last dimension)
-    has its spec written from this model's IR, applies, matches torch, and is said with its verdict
-    (one is taken at most: on a Zen 3 the depthwise kernel, 3.55x faster than default, the softmax
-    0.76x default's time)."""
+    for a kind that holds this CPU's gap has its spec written from this model's IR, applies, matches
+    torch, and is said with its verdict. The depthwise convolution holds the gap on every CPU seen (IREE
+    ~5x ONNX Runtime's time); the softmax did on a Zen 3 (its kernel 0.76x default's time there), not on
+    a Zen 4, where IREE's softmax beats ONNX Runtime's: the library tries it exactly where it holds."""
     model = f"{DATA}/depthwise_softmax_model.py:depthwise_softmax"
     out, entry = _advise(model, warm_cache, tmp_path / "advise")
-    assert {"depthwise3x3_nchw": "depthwise", "softmax": "softmax"}.items() <= entry["tried"].items()
+    assert "depthwise" in entry["held"] and entry["tried"]["depthwise3x3_nchw"] == "depthwise", entry
+    assert ("softmax" in entry["tried"]) == ("softmax" in entry["held"]), entry
     # the library's kernels, unasked: sat again beside the answer, their verdicts in the answer
     assert entry["sat_again"].startswith("with the kernel library's "), entry.get("sat_again")
     arms = {a["name"]: a for a in entry["arms"]}
-    for kernel in ("depthwise3x3_nchw", "softmax"):
+    for kernel in entry["tried"]:
         tried = arms[f"default+k:{kernel}"]
         assert tried["applied"] is True and tried["matches"] is True, (kernel, tried)
     assert "inverted_residual" not in entry["tried"]  # MobileNetV2's own: not for this model

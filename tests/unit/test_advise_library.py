@@ -95,8 +95,11 @@ def test_a_kernel_is_tried_where_its_kind_leads_the_gap_and_it_is_meant_for_the_
         "softmax": ["encoder"],
         "whisper_encoder": ["encoder"],
     }
-    said = advise_library.said({"conv1d_k3": ["encoder"]}, shelf)
-    assert said.startswith("the kernel library: trying conv1d_k3 (conv; for encoder) against the op kinds")
+    said = advise_library.said({"conv1d_k3": ["encoder"]}, shelf, [encoder, attention, faster])
+    assert said.startswith(
+        "the kernel library: trying conv1d_k3 (conv; for encoder) against the op kinds that hold the gap "
+        "(encoder: conv, softmax; main: copy), each"
+    )
 
 
 @pytest.mark.shared_tmp  # a kernel's files are taken only from where every user may read them

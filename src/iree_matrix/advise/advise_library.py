@@ -47,14 +47,20 @@ def wanted(
     return out
 
 
-def said(chosen: Mapping[str, Sequence[str]], shelf: Mapping[str, Kernel]) -> str:
-    """What the library phase is about to do, in one line."""
+def said(chosen: Mapping[str, Sequence[str]], shelf: Mapping[str, Kernel], found: Sequence[Any]) -> str:
+    """What the library phase is about to do, in one line, with the kinds that hold each function's gap
+    (so a kind the library has no kernel for, or one IREE is faster at here, is seen as such)."""
+    held: dict[str, list[str]] = {}
+    for a in found:
+        for k in a.gap.leading() if a.gap is not None else ():
+            held.setdefault(a.function or "main", []).append(k.kind)
+    gaps = "; ".join(f"{f}: {', '.join(dict.fromkeys(kinds))}" for f, kinds in held.items())
     parts = [
         f"{name} ({', '.join(shelf[name].op_kinds)}; for {', '.join(functions)})"
         for name, functions in chosen.items()
     ]
     return (
-        f"the kernel library: trying {'; '.join(parts)} against the op kinds that hold the gap, each "
-        "swapped into default and the picks and sat again beside them (taken only where it matches torch "
-        "and is faster beyond noise; --library none skips it)"
+        f"the kernel library: trying {'; '.join(parts)} against the op kinds that hold the gap ({gaps}), "
+        "each swapped into default and the picks and sat again beside them (taken only where it matches "
+        "torch and is faster beyond noise; --library none skips it)"
     )

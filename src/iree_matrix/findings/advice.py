@@ -30,6 +30,7 @@ from iree_matrix.kernel.findings.kernel_trials import (
     kernel_text,
     placed,
     ratio_json,
+    shown_flags,
     with_kernel,
 )
 from iree_matrix.matrix import models
@@ -527,7 +528,7 @@ def as_json(a: Advice) -> dict[str, Any]:
     """An Advice as compat.json and `query --json` give it."""
     return {
         **{k: getattr(a, k) for k in ("model", "function", "release", "config")},
-        "flags": list(a.flags),
+        "flags": shown_flags(a.flags, a.kernel.directory) if a.kernel else list(a.flags),
         "cpu_ms": a.ms,
         "identity": {
             "key": a.identity.key,

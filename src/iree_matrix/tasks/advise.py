@@ -206,7 +206,7 @@ def _library(
     found, model = advice.derive(document), sitter.model
     if not (chosen := advise_library.wanted(found, shelf, kernels, model)):
         return
-    logger.info(f"advise {model}: {advise_library.said(chosen, shelf)}")
+    logger.info(f"advise {model}: {advise_library.said(chosen, shelf, found)}")
     directories = [str(shelf[n].directory) for n in chosen]
     widened = dataclasses.replace(matrix, kernels=(*matrix.kernels, *directories))
     named = {p.name for p in plan.picks} | {"default", "generic"}

@@ -104,17 +104,22 @@ REPO = shipped.kernels_dir().parent  # where a shipped kernel's directory (kerne
 
 def compile_lines(a: Any) -> list[str]:
     """An answer's iree-compile line, after the command that writes a generated kernel spec it names."""
-    generated = f"{TRANSFORM_SPEC_FLAG}={a.kernel.directory}/{GENERATED}" if a.kernel else ""
-    if a.kernel is None or generated not in a.flags:
+    if a.kernel is None or (flags := shown_flags(a.flags, a.kernel.directory)) == list(a.flags):
         named = [f.split("=", 1)[1] for f in a.flags if f.startswith(f"{TRANSFORM_SPEC_FLAG}=")]
         if gone := [s for s in named if not (REPO / s).is_file()]:  # a spec file the kernel no longer ships
             said = f"since gone: `iree-matrix advise {a.model}` times the kernel as it is"
             return [f"# measured with {gone[0]}, {said}", compile_line(a.flags)]
         return [compile_line(a.flags)]
-    config, spec = Config.parse(a.config), SPEC_FILE
-    flags = [f"{TRANSFORM_SPEC_FLAG}={spec}" if f == generated else f for f in a.flags]
-    made = f"--release {a.release} --profile {config.profile} --kernel {a.kernel.directory} > {spec}"
+    config = Config.parse(a.config)
+    made = f"--release {a.release} --profile {config.profile} --kernel {a.kernel.directory} > {SPEC_FILE}"
     return [f"iree-matrix kernel spec {config.model(a.model)} {made}", compile_line(flags)]
+
+
+def shown_flags(flags: Sequence[str], directory: str) -> list[str]:
+    """`flags` with a generated spec's record spelling (kernels/NAME/generated, no file) as the file
+    `iree-matrix kernel spec` writes, so published flags name what a user can make."""
+    generated = f"{TRANSFORM_SPEC_FLAG}={directory}/{GENERATED}"
+    return [f"{TRANSFORM_SPEC_FLAG}={SPEC_FILE}" if f == generated else f for f in flags]
 
 
 def ratio_json(r: Optional[Ratio]) -> Optional[dict[str, Any]]:
@@ -132,7 +137,7 @@ def kernel_json(trial: KernelTrial) -> dict[str, Any]:
         "base": trial.base,
         "time_over_base": ratio_json(trial.against_base),
         **{k: getattr(trial, k) for k in ("taken", "applied", "matches", "error")},
-        "flags": list(trial.flags),
+        "flags": shown_flags(trial.flags, trial.directory),
         **{k: getattr(trial, k) for k in ("directory", "build", "object")},
         **({"run_flags": list(trial.run_flags)} if trial.run_flags else {}),
         **({"outrun_by": trial.outrun_by} if trial.outrun_by else {}),
