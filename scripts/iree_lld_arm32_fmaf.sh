@@ -1,6 +1,6 @@
 #!/bin/sh
 # The embedded linker for 32-bit ARM kernels of the `soft-fmaf` profile: iree_lld_arm32.sh's link
-# (IREE's own iree-lld, __aeabi_unwind_cpp_pr0 defined as 0: see that script), plus a software fmaf.
+# (IREE's own iree-lld, __aeabi_unwind_cpp_pr0-2 defined as 0: see that script), plus a software fmaf.
 #
 # On a CPU without fused multiply-add (VFPv2: the Pi Zero's ARM1176JZF-S) LLVM turns every
 # llvm.fma.f32 - which IREE's polynomial approximations of exp, tanh, erf... are made of - into a
@@ -23,5 +23,6 @@ here=$(dirname "$0")
 # for evaluating constants (x86_64) through this linker too.
 fmaf=$("$py" "$here/arm32_fmaf.py" link "$tmp" "$@")
 # shellcheck disable=SC2086  # $fmaf is options or nothing, without spaces inside (mktemp's paths)
-"$lld" "$@" $fmaf --defsym=__aeabi_unwind_cpp_pr0=0
+"$lld" "$@" $fmaf --defsym=__aeabi_unwind_cpp_pr0=0 --defsym=__aeabi_unwind_cpp_pr1=0 \
+  --defsym=__aeabi_unwind_cpp_pr2=0
 "$py" "$here/arm32_fmaf.py" check "$tmp"
