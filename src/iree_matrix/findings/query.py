@@ -378,9 +378,12 @@ def with_advice(
     """The model's answer led by its Advice (release, flags, peer ratio, CPU identity), its releases'
     summary shortened to one line plus its failures' what-to-do; without Advice, unchanged. Commands
     name a user's model as `references` says."""
-    if answer.answer == NOT_MEASURED:
-        return answer
     wanted = advice.matching(chosen.advice if chosen else (), name)
+    if answer.answer == NOT_MEASURED:
+        if not wanted:
+            return answer
+        # only advise's sittings answered it (a recipe's export, which the matrix runs do not hold)
+        answer = dataclasses.replace(answer, answer="measured elsewhere", lines=())
     model = (wanted[0].model if wanted else "") or name.split(".", 1)[0]
     argument = models.command_argument(model, references)
     if chosen is None or not wanted:
@@ -392,7 +395,7 @@ def with_advice(
         )
         return dataclasses.replace(answer, lines=(*answer.lines, said))
     shown = dataclasses.replace(chosen, advice=tuple(wanted))
-    summary = answer.lines[0].split(":", 1)[-1].split("(", 1)[0].strip()
+    summary = answer.lines[0].split(":", 1)[-1].split("(", 1)[0].strip() if answer.lines else ""
     lines = advice.lines(shown, wanted[0].model, fleet=False, argument=argument)
     if summary:  # none where only a bundle's runs measured it ("releases: ; …" said nothing)
         lines.append(f"  releases: {summary}; `--releases` lists them")
