@@ -466,7 +466,7 @@ def _faster_routes(a: Advice, routed: Sequence[Advice], answered: Mapping[str, s
     `~fx+decompose` pools by a mean, not torch-mlir's gather), said where no gap line names it."""
     faster = [o for o in routed if o.function == a.function and o.ms and a.ms and o.ms < a.ms]
     return [
-        f"    faster by another export, in its own sitting: `{o.model}` takes {formats.duration_ms(o.ms)}"
+        f"    faster by another export (its own sitting): `{o.model}` takes {formats.duration_ms(o.ms or 0)}"
         + (f" ({answered[o.model]})" if o.model in answered else "")
         + f": `iree-matrix query model {o.model}`"
         for o in faster
