@@ -197,17 +197,15 @@ class _Cgroup:
 
     @classmethod
     def make(cls, hierarchy: _Hierarchy, name: str, limits: Limits) -> Optional[_Cgroup]:
-        path = hierarchy.parent / name
+        group = cls(hierarchy, hierarchy.parent / name)
         try:
-            path.mkdir()
+            group.path.mkdir()
+            try:
+                group.procs_fd = os.open(group.path / "cgroup.procs", os.O_WRONLY)
+            except OSError:
+                group.remove()  # made here: removed
+                raise
         except OSError:
-            _drop(hierarchy)
-            return None
-        group = cls(hierarchy, path)
-        try:
-            group.procs_fd = os.open(path / "cgroup.procs", os.O_WRONLY)
-        except OSError:
-            group.remove()
             _drop(hierarchy)
             return None
         group._limit(limits)
