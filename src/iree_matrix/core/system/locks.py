@@ -300,21 +300,17 @@ def machine_lock(
     if not exclusive:  # not timed: never waits, never holds
         yield
         return
-    if getattr(_held, "depth", 0):
-        _held.depth += 1
-        try:
-            yield
-        finally:
-            _held.depth -= 1
+    if getattr(_held, "holding", False):  # re-entered: the outer block holds it and lets it go
+        yield
         return
     with _holding(
         Path(path or quiet_lock_path()), _Waiter(on_wait, cancelled, timeout, report), job, expected
     ):
-        _held.depth = 1
+        _held.holding = True
         try:
             yield
         finally:
-            _held.depth = 0
+            _held.holding = False
 
 
 @dataclasses.dataclass(frozen=True)
