@@ -163,7 +163,6 @@ _FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "tool_version": (str,),
     "command": (list, type(None)),
     "seconds": (int, float, type(None)),
-    "schema": (int,),
 }
 
 
