@@ -48,10 +48,6 @@ class Limits:
             return f"the default limit {size}, {share} % of this machine's memory; none was set"
         return f"limit {size_text(self.memory)}"
 
-    def describe(self) -> str:
-        memory = size_text(self.memory) if self.memory else "no memory limit"
-        return f"{memory}, " + (f"{self.processes} tasks" if self.processes else "no process limit")
-
 
 _SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*", re.IGNORECASE)
 _UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
