@@ -1,6 +1,6 @@
 """Builders and fakes shared by unit tests in more than one file (advise's sittings, a planted package,
-the query command run in-process, the machine lock's turns): one copy of each, so a change to what they
-build is made once."""
+the query command run in-process, the machine lock's turns, the labels each stage's jobs carry): one
+copy of each, so a change to what they build is made once."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 import types
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from pathlib import Path
 
@@ -20,6 +20,7 @@ import pytest
 
 from iree_matrix.advise import paired_rounds
 from iree_matrix.commands import query as query_command
+from iree_matrix.core.model.records import LabelError, Labels
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.core.system import locks
 from iree_matrix.execution import abtest
@@ -150,3 +151,30 @@ def timed_turns(
         events.append("first timed done")
     thread.join(timeout=5)
     return events
+
+
+# The labels the planner gives every job of a stage (a record read back may lack some: older ones did).
+_EXPORT = ("model", "source_model", "function", "python", "torch", "turbine", "exporter")
+_COMPILE = (*_EXPORT, "compiler", "arch", "profile")
+STAGE_LABELS: dict[str, tuple[str, ...]] = {
+    "runtime-build": ("runtime", "arch", "runtime_source", "linkage"),
+    "install": ("env", "kind", "python"),
+    "kernel": ("kernel", "arch"),
+    "export": _EXPORT,
+    "compile": _COMPILE,
+    "run": (*_COMPILE, "runtime"),
+    "dispatches": (*_COMPILE, "runtime"),
+    "peer": ("model", "source_model", "function", "python", "torch", "peers"),
+}
+
+
+def stage_labels(labels: Mapping[str, str], job: str, stage: str) -> Labels:
+    """A planned job's labels read as the schema (`Labels.of`), and a `LabelError` naming the first label
+    every `stage` job carries that these lack."""
+    view = Labels.of(labels, job=job)
+    needed = STAGE_LABELS.get(stage, ())
+    if missing := [name for name in needed if not getattr(view, name)]:
+        raise LabelError(
+            f"{job}: no label {missing[0]!r}, which every {stage} record carries ({', '.join(needed)})"
+        )
+    return view

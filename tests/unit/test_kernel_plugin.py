@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 
 from iree_matrix import stages
-from iree_matrix.core.model.records import Labels
 from iree_matrix.core.model.results import Status
 from iree_matrix.iree import elf, targets
 from iree_matrix.kernel import kernels, mechanism, spec_text
@@ -23,6 +22,7 @@ from iree_matrix.kernel.stages import kernel_build as kernel_stage
 from iree_matrix.kernel.stages import kernel_seam
 from iree_matrix.matrix import plan, spec_file
 from iree_matrix.stages import Context
+from tests.unit.builders import stage_labels
 
 # A kernel's files are taken only from folders others may enter (core/system/shared_files.py).
 pytestmark = pytest.mark.shared_tmp
@@ -138,7 +138,7 @@ def test_a_plugin_cells_run_depends_on_the_kernel_job(tmp_path: Path) -> None:
     assert "kernel:negabs_plugin/x86_64/host" in by_id[f"run:{cell}+k:negabs_plugin"].deps
     assert not any(d.startswith("kernel:") for d in by_id[f"run:{cell}"].deps)
     for job in by_id.values():
-        Labels.of(job.labels, job=job.id, stage=job.stage)
+        stage_labels(job.labels, job.id, job.stage)
 
 
 def test_the_plugins_header_comes_from_the_newest_runtimes_source() -> None:

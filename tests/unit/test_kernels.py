@@ -14,7 +14,6 @@ import pytest
 
 from iree_matrix import stages
 from iree_matrix.core.errors import SpecError
-from iree_matrix.core.model.records import Labels
 from iree_matrix.core.model.results import Record, ResultsLog, Status, log_path
 from iree_matrix.core.model.store import Entry
 from iree_matrix.core.system import processes
@@ -32,6 +31,7 @@ from iree_matrix.matrix import plan, spec_file
 from iree_matrix.matrix.settings import Layered
 from iree_matrix.stages import Context
 from iree_matrix.stages.compile import CompileStage
+from tests.unit.builders import stage_labels
 
 # A kernel's files are taken only from folders others may enter (core/system/shared_files.py).
 pytestmark = pytest.mark.shared_tmp
@@ -171,8 +171,8 @@ def test_kernels_plan_each_cell_without_and_with_the_kernel(tmp_path: Path) -> N
     assert run.label.kernel == "negabs" and run.deps[1] == with_kernel.id
     kernel_job = by_id["kernel:negabs/x86_64/host"]
     assert kernel_job.label.kernel == "negabs" and kernel_job.deps == ("install:py3.11-ziglang0.15.1",)
-    for job in the_plan.jobs:  # every job carries the labels its stage's records must (records.REQUIRED)
-        Labels.of(job.labels, job=job.id, stage=job.stage)
+    for job in the_plan.jobs:  # every job carries the labels its stage's records must
+        stage_labels(job.labels, job.id, job.stage)
 
 
 def test_a_kernel_meant_for_some_models_is_planned_for_those(tmp_path: Path) -> None:

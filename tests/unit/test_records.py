@@ -16,10 +16,11 @@ from iree_matrix import stages
 from iree_matrix.core.model.metrics.compile import CompileMetrics
 from iree_matrix.core.model.metrics.export import ExportMetrics
 from iree_matrix.core.model.metrics.run import RunMetrics
-from iree_matrix.core.model.records import NAMES, REQUIRED, LabelError, Labels
+from iree_matrix.core.model.records import NAMES, LabelError, Labels
 from iree_matrix.core.model.results import Index, Record, ResultsLog, Status
 from iree_matrix.findings import runs_view
 from iree_matrix.matrix import releases, spec_file
+from tests.unit.builders import STAGE_LABELS, stage_labels
 
 ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "src" / "iree_matrix"
@@ -94,9 +95,9 @@ def test_a_missing_required_label_names_the_job_and_the_label():
               "runtime": "3.9.0"}  # fmt: skip
     job = "run:tiny_cnn/e/iree3.9.0/x86_64/default"
     with pytest.raises(LabelError) as caught:
-        Labels.of(labels, job=job, stage="run")
+        stage_labels(labels, job, "run")
     assert str(caught.value).startswith(f"{job}: no label 'compiler', which every run record carries")
-    assert Labels.of({**labels, "compiler": "3.9.0"}, job=job, stage="run").compiler == "3.9.0"
+    assert stage_labels({**labels, "compiler": "3.9.0"}, job, "run").compiler == "3.9.0"
 
 
 def test_a_label_the_schema_does_not_know_names_the_job_and_the_label():
@@ -151,7 +152,7 @@ def test_metrics_are_typed_figures():
 EXTRA_RELEASES = {"shark-turbine": {"0.9.2", "0.9.3", "2.4.1"}}
 # A shipped matrix that cannot be planned by this test, with why; none today. Every other one must plan.
 CANNOT_PLAN: dict[str, str] = {}
-# A stage no shipped matrix plans yet, with where its jobs' labels are held to REQUIRED instead.
+# A stage no shipped matrix plans yet, with where its jobs' labels are held to STAGE_LABELS instead.
 SHIPPED_MATRICES = sorted((ROOT / "matrix").glob("*.toml"))
 
 
@@ -176,7 +177,7 @@ def _planned_stages(path: Path) -> frozenset[str]:
     matrix = spec_file.load(path, resolver=releases.Resolver(None, query=_published_index()))
     jobs = stages.plan(matrix, runtime_dirs={"armv6": "/opt/armv6-runtime"}).jobs
     for job in jobs:
-        Labels.of(job.labels, job=job.id, stage=job.stage)
+        stage_labels(job.labels, job.id, job.stage)
     return frozenset(job.stage for job in jobs)
 
 
@@ -190,7 +191,7 @@ def test_every_shipped_matrix_plans_and_gives_each_job_its_stage_s_labels(path):
 def test_the_shipped_matrices_together_plan_every_stage():
     plannable = [p for p in SHIPPED_MATRICES if p.name not in CANNOT_PLAN]
     seen = set().union(*(_planned_stages(p) for p in plannable))
-    assert set(REQUIRED) <= seen, sorted(set(REQUIRED) - seen)
+    assert set(STAGE_LABELS) <= seen, sorted(set(STAGE_LABELS) - seen)
     assert len(plannable) == len(SHIPPED_MATRICES) - len(CANNOT_PLAN) >= 38
 
 
@@ -223,7 +224,7 @@ def test_one_index_serves_the_answers_scope_and_the_document():
 
 def test_every_label_the_schema_has_is_a_field():
     assert NAMES == tuple(Labels.__dataclass_fields__)
-    assert all(set(needed) <= set(NAMES) for needed in REQUIRED.values())
+    assert all(set(needed) <= set(NAMES) for needed in STAGE_LABELS.values())
 
 
 def test_one_walk_finds_what_a_not_run_cell_waits_on():

@@ -9,6 +9,8 @@ import shlex
 from pathlib import Path
 from typing import Optional
 
+from iree_matrix.core import shipped
+
 
 @dataclasses.dataclass(frozen=True)
 class Where:
@@ -29,8 +31,6 @@ class Where:
 
 def invoked(command: str) -> str:
     """`command` with its leading `iree-matrix` replaced by what runs this very tool (`shipped.command`)."""
-    from iree_matrix.core import shipped
-
     name = "iree-matrix"
     if command != name and not command.startswith(name + " "):
         return command
@@ -47,7 +47,5 @@ _NAMED = re.compile(r"(?:^|(?<=[\s`(]))iree-matrix(?= [a-z-])", re.MULTILINE)
 def invoked_in(text: str) -> str:
     """Every command in `text` (a printed answer: `query`'s, a summary's `what to do`) started as
     `invoked` starts one."""
-    from iree_matrix.core import shipped
-
     tool = shipped.command()
     return text if tool == "iree-matrix" else _NAMED.sub(lambda _: tool, text)

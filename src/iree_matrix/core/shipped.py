@@ -6,6 +6,7 @@ wheel they are package data (`iree_matrix/_scripts`, `iree_matrix/_matrix`, see 
 
 from __future__ import annotations
 
+import functools
 import os
 import shlex
 import shutil
@@ -16,29 +17,20 @@ _PACKAGE = Path(__file__).resolve().parents[1]
 _CHECKOUT = _PACKAGE.parents[1]
 
 
-def _first_existing(*candidates: Path) -> Path:
+def _shipped(name: str) -> Path:
+    """A wheel's `iree_matrix/_<name>`, else the checkout's `<name>/`."""
+    candidates = (_PACKAGE / f"_{name}", _CHECKOUT / name)
     for candidate in candidates:
         if candidate.is_dir():
             return candidate
     raise FileNotFoundError(f"none of {', '.join(map(str, candidates))} exists; is the install broken?")
 
 
-def scripts_dir() -> Path:
-    return _first_existing(_PACKAGE / "_scripts", _CHECKOUT / "scripts")
-
-
-def matrix_dir() -> Path:
-    return _first_existing(_PACKAGE / "_matrix", _CHECKOUT / "matrix")
-
-
-def kernels_dir() -> Path:
-    """The kernel library (kernels/): what `advise` tries against an answer's gap unasked."""
-    return _first_existing(_PACKAGE / "_kernels", _CHECKOUT / "kernels")
-
-
-def results_dir() -> Path:
-    """The published results (results/**/results.jsonl; a wheel carries the reference bench only)."""
-    return _first_existing(_PACKAGE / "_results", _CHECKOUT / "results")
+scripts_dir = functools.partial(_shipped, "scripts")
+matrix_dir = functools.partial(_shipped, "matrix")
+kernels_dir = functools.partial(_shipped, "kernels")  # what `advise` tries against an answer's gap unasked
+# The published results (results/**/results.jsonl; a wheel carries the reference bench only).
+results_dir = functools.partial(_shipped, "results")
 
 
 def command() -> str:

@@ -84,9 +84,8 @@ class Timed:
 def metric(doc: str, default: Any = None, key: str = "") -> Any:
     """A field of a `StageMetrics` dataclass; `key`: its name in the record when that is no Python name."""
     metadata = {"doc": doc, "key": key} if key else {"doc": doc}
-    if isinstance(default, (Mapping, list)):  # each instance its own empty one
-        factory = list if isinstance(default, list) else dict
-        return dataclasses.field(default_factory=factory, metadata=metadata)
+    if isinstance(default, (dict, list)):  # each instance its own empty one
+        return dataclasses.field(default_factory=type(default), metadata=metadata)
     return dataclasses.field(default=default, metadata=metadata)
 
 

@@ -12,7 +12,7 @@ from iree_matrix.core.model.configuration import Config, Runtime, split_variant
 
 
 class LabelError(ValueError):
-    """A record's labels do not fit `Labels`: a name it does not know, or one its stage requires missing."""
+    """A record's labels do not fit `Labels`: a name it does not know, or a value it refuses."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,8 +46,8 @@ class Labels:
         return {k: v for k, v in dataclasses.asdict(self).items() if v}
 
     @classmethod
-    def of(cls, labels: Mapping[str, Any], job: str = "", stage: str = "") -> Labels:
-        """`labels` as the schema; a `LabelError` naming an unknown label, or one `stage` requires missing."""
+    def of(cls, labels: Mapping[str, Any], job: str = "") -> Labels:
+        """`labels` as the schema; a `LabelError` naming an unknown label, or a value it refuses."""
         if unknown := sorted(set(labels) - set(NAMES)):
             raise LabelError(
                 f"{_who(job)}: unknown label {unknown[0]!r} (the labels are {', '.join(NAMES)}); "
@@ -57,18 +57,7 @@ class Labels:
         for name, text in view.as_dict().items():
             if problem := label_problem(name, text):
                 raise LabelError(f"{_who(job)}: label {name!r} {problem}")
-        if stage:
-            view.require(stage, job)
         return view
-
-    def require(self, stage: str, job: str = "") -> None:
-        """A `LabelError` naming the first label every `stage` record carries that this one lacks."""
-        needed = REQUIRED.get(stage, ())
-        if missing := [name for name in needed if not getattr(self, name)]:
-            raise LabelError(
-                f"{_who(job)}: no label {missing[0]!r}, which every {stage} record carries "
-                f"({', '.join(needed)})"
-            )
 
     @property
     def run_runtime(self) -> str:
@@ -98,10 +87,6 @@ class Labels:
 
 
 NAMES: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Labels))
-
-# The labels the planner gives every job of a stage (a record read back: the names only; older lack some).
-_EXPORT = ("model", "source_model", "function", "python", "torch", "turbine", "exporter")
-_COMPILE = (*_EXPORT, "compiler", "arch", "profile")
 # A label travels in records other parties made and ends up in file names, tables and shell lines: a
 # name is held to the planner's alphabet and a length that fits a file name; a path or list label may
 # hold more, but never a control character.
@@ -147,18 +132,6 @@ def text_problem(text: str, limit: int = MAX_TEXT) -> str:
 def label_problem(name: str, text: str) -> str:
     """Why a label's value is refused ("" when it is not)."""
     return text_problem(text) if name in _TEXT_LABELS else name_problem(text)
-
-
-REQUIRED: dict[str, tuple[str, ...]] = {
-    "runtime-build": ("runtime", "arch", "runtime_source", "linkage"),
-    "install": ("env", "kind", "python"),
-    "kernel": ("kernel", "arch"),
-    "export": _EXPORT,
-    "compile": _COMPILE,
-    "run": (*_COMPILE, "runtime"),
-    "dispatches": (*_COMPILE, "runtime"),
-    "peer": ("model", "source_model", "function", "python", "torch", "peers"),
-}
 
 
 SOURCE_BUILD = "source build"

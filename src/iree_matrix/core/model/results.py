@@ -156,16 +156,13 @@ class Record:
 # A job id is its stage and its labels (a few of them paths): the longest published is 226 characters.
 MAX_JOB = 1024
 
-_TEXT = (str,)
-_OPTIONAL_TEXT = (str, type(None))
 _FIELD_TYPES: dict[str, tuple[type, ...]] = {
-    **dict.fromkeys(("job", "stage", "cell", "key", "status"), _TEXT),
+    **dict.fromkeys(("job", "stage", "cell", "key", "status"), (str,)),
     **dict.fromkeys(("labels", "metrics", "env", "host"), (dict,)),
-    **dict.fromkeys(("error_class", "message", "blocked_by", "started", "finished"), _OPTIONAL_TEXT),
-    "tool_version": _TEXT,
+    **dict.fromkeys(("error_class", "message", "blocked_by", "started", "finished"), (str, type(None))),
+    "tool_version": (str,),
     "command": (list, type(None)),
     "seconds": (int, float, type(None)),
-    "schema": (int,),
 }
 
 

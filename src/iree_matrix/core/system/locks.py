@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from iree_matrix.core import formats, input_files
+from iree_matrix.core.atomic_files import write_atomically
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.console import Say
-from iree_matrix.core.errors import UserError
+from iree_matrix.core.errors import StorageError, UserError
 
 QUIET_LOCK = Path(tempfile.gettempdir()) / "iree-matrix-quiet.lock"
 # How long a holder naming no timeout may keep the quiet lock before a waiter naming none goes on without it.
@@ -299,21 +300,17 @@ def machine_lock(
     if not exclusive:  # not timed: never waits, never holds
         yield
         return
-    if getattr(_held, "depth", 0):
-        _held.depth += 1
-        try:
-            yield
-        finally:
-            _held.depth -= 1
+    if getattr(_held, "holding", False):  # re-entered: the outer block holds it and lets it go
+        yield
         return
     with _holding(
         Path(path or quiet_lock_path()), _Waiter(on_wait, cancelled, timeout, report), job, expected
     ):
-        _held.depth = 1
+        _held.holding = True
         try:
             yield
         finally:
-            _held.depth = 0
+            _held.holding = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -480,18 +477,8 @@ def _name(who: Optional[Holder], now: float) -> str:
 
 def _write_holder_file(target: Path, mine: Holder) -> None:
     """Best effort: a waiter without it only says less."""
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    except OSError:
-        return
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(dataclasses.asdict(mine), f)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except OSError:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+    with contextlib.suppress(OSError, StorageError):
+        write_atomically(target, json.dumps(dataclasses.asdict(mine)))
 
 
 def _remove_holder_file(note: Path, mine: Holder) -> None:

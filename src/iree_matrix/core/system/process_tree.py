@@ -48,10 +48,6 @@ class Limits:
             return f"the default limit {size}, {share} % of this machine's memory; none was set"
         return f"limit {size_text(self.memory)}"
 
-    def describe(self) -> str:
-        memory = size_text(self.memory) if self.memory else "no memory limit"
-        return f"{memory}, " + (f"{self.processes} tasks" if self.processes else "no process limit")
-
 
 _SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*", re.IGNORECASE)
 _UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
@@ -197,17 +193,15 @@ class _Cgroup:
 
     @classmethod
     def make(cls, hierarchy: _Hierarchy, name: str, limits: Limits) -> Optional[_Cgroup]:
-        path = hierarchy.parent / name
+        group = cls(hierarchy, hierarchy.parent / name)
         try:
-            path.mkdir()
+            group.path.mkdir()
+            try:
+                group.procs_fd = os.open(group.path / "cgroup.procs", os.O_WRONLY)
+            except OSError:
+                group.remove()  # made here: removed
+                raise
         except OSError:
-            _drop(hierarchy)
-            return None
-        group = cls(hierarchy, path)
-        try:
-            group.procs_fd = os.open(path / "cgroup.procs", os.O_WRONLY)
-        except OSError:
-            group.remove()
             _drop(hierarchy)
             return None
         group._limit(limits)

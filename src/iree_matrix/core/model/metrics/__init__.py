@@ -1,5 +1,5 @@
 """Each stage's metrics as one frozen dataclass (`metrics_view.StageMetrics`), a module per stage, read
-back without importing the stages; and the `[benchmark]` key opting cells in to a stage (`opt_ins()`)."""
+back without importing the stages; and the `[benchmark]` key opting cells in to a stage (`opt_in_docs()`)."""
 
 from __future__ import annotations
 
@@ -36,11 +36,6 @@ def declared() -> tuple[type[StageMetrics], ...]:
 def of_stage(stage: str) -> Optional[type[StageMetrics]]:
     """The dataclass of a stage's metrics, None for a stage that writes none."""
     return next((kind for kind in declared() if kind.stage == stage), None)
-
-
-def opt_ins() -> frozenset[str]:
-    """The `[benchmark]` keys the stages declare (`StageMetrics.opt_in`): what a file may opt cells in to."""
-    return frozenset(kind.opt_in for kind in declared() if kind.opt_in)
 
 
 def opt_in_docs() -> dict[str, str]:
