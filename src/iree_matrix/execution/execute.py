@@ -37,6 +37,7 @@ from iree_matrix.execution.eta import Estimates, load_factor
 from iree_matrix.execution.progress import Progress, cost
 from iree_matrix.execution.quiet_turns import POLL, QuietTurns
 from iree_matrix.execution.summary import Summary
+from iree_matrix.execution.workflow import RunOptions as Options
 from iree_matrix.matrix.plan import Job, Plan
 from iree_matrix.matrix.spec import MatrixSpec
 from iree_matrix.matrix.wheelhouse import Wheelhouse
@@ -49,16 +50,8 @@ logger = console.logger(__name__)
 Processed = tuple[Record, Optional[Entry], bool]
 
 
-@dataclasses.dataclass(frozen=True)
-class Options:
-    jobs: int = 1
-    retry_failed: bool = False  # re-run stages whose stored result is a failure
-    # Globs over job ids: timed stages (run, export, peer, dispatches) to measure again even when
-    # stored, e.g. all of a matrix's timings in one quiet sitting; nothing upstream is redone.
-    retime: tuple[str, ...] = ()
-    wait: bool = False  # a cache another run uses: wait for it (--wait) instead of stopping
-    # How to make a run cheaper, said with its cost before it starts (a command may know better).
-    cheaper: str = "--select GLOB or --model REF (fewer cells), fewer releases in the matrix file, --timeout"
+# How to make a run cheaper, said with its cost before it starts (a command may know better: `cheaper`).
+CHEAPER = "--select GLOB or --model REF (fewer cells), fewer releases in the matrix file, --timeout"
 
 
 def job_log(cache: Path, job_id: str, started: Optional[str] = None) -> Path:
@@ -116,16 +109,15 @@ class Executor:
             self.progress.note(estimates.basis())
             seconds = estimates.left(list(estimates.seconds), {})
             stored = f" ({total - to_run} stored)" if to_run < total else ""
-            self.progress.note(
-                cost("this run", f"{to_run} of {total} jobs to run{stored}", seconds, self.options.cheaper)
-            )
+            said = f"{to_run} of {total} jobs to run{stored}"
+            self.progress.note(cost("this run", said, seconds, self.options.cheaper or CHEAPER))
 
     def run(self) -> Summary:
         start = time.monotonic()
         summary = Summary()
         with contextlib.ExitStack() as held:
             try:  # with --wait, after the run that holds the cache ends (a progress line names it)
-                held.enter_context(run_lock(self.cache, wait=self.options.wait, report=self.progress.note))
+                held.enter_context(cache_lock(self.cache, wait=self.options.wait, report=self.progress.note))
             except (KeyboardInterrupt, LockCancelled):  # Ctrl-C while it waited
                 self.progress.close()
                 summary.interrupted = True
@@ -505,11 +497,6 @@ def _same_result(a: Record, b: Record) -> bool:
     if a.status is Status.NOT_RUN or b.status is Status.NOT_RUN:
         return a.status == b.status and a.blocked_by == b.blocked_by and a.message == b.message
     return bool(a.key) and a.key == b.key and a.status == b.status and a.finished == b.finished
-
-
-def run_lock(cache: Path, **waiting: Any) -> AbstractContextManager[None]:
-    """The cache's lock: one run (or `cache prune`) per cache at a time (`wait=True` waits for it)."""
-    return cache_lock(cache, **waiting)
 
 
 def _kept_as_data(out: Path, outcome: Outcome) -> Outcome:

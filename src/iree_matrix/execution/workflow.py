@@ -116,12 +116,14 @@ class RunOptions:
 
     backend: str = "auto"
     jobs: int = 1
-    retry_failed: bool = False
+    retry_failed: bool = False  # re-run stages whose stored result is a failure
+    # Globs over job ids: timed stages (run, export, peer, dispatches) to measure again even when
+    # stored, e.g. all of a matrix's timings in one quiet sitting; nothing upstream is redone.
     retime: tuple[str, ...] = ()
     strict: bool = False
     cluster: Optional[Cluster] = None  # --scheduler/--cluster; None: on this machine
     wait: bool = False  # --wait: a cache another run uses is waited for
-    cheaper: Optional[str] = None  # how to make it cheaper, said with its cost (default: the executor's)
+    cheaper: Optional[str] = None  # how to make it cheaper, said with its cost (default: execute.CHEAPER)
     unsandboxed: bool = False  # --unsandboxed: model code may run without bubblewrap where it cannot run
 
 
@@ -384,7 +386,7 @@ def execute(
     """Execute a plan, print the summary on `out`, keep the manifests (what a run ends with, its
     report and exit code, is tasks/runs.py's `run_plan`)."""
     from iree_matrix.envs.backends import BACKENDS, choose
-    from iree_matrix.execution.execute import Executor, Options
+    from iree_matrix.execution.execute import Executor
 
     cache = absolute(cache)  # its tools run in other directories: never a relative path
     require_usable(cache, options.cluster.store if options.cluster is not None else None)
@@ -398,25 +400,18 @@ def execute(
     logger.info(f"iree-matrix {__version__}: {loaded.path}, {stages.describe(loaded.plan).splitlines()[0]}")
     logger.info(f"backend: {backend} ({why}); cache: {cache}; results: {results.path}")
     remember_cache(results_dir, cache, options.cluster.store if options.cluster is not None else None)
-    executing = Options(
-        jobs=options.jobs,
-        retry_failed=options.retry_failed,
-        retime=options.retime,
-        wait=options.wait,
-        **({"cheaper": options.cheaper} if options.cheaper else {}),
-    )
     if options.cluster is not None:
         from iree_matrix.execution import distributed
 
         on_cluster = distributed.executor(
-            options.cluster, loaded.matrix, loaded.plan, cache, results, backend, executing
+            options.cluster, loaded.matrix, loaded.plan, cache, results, backend, options
         )
         summary = on_cluster.run()
         print(on_cluster.placement_line(), file=out)
     else:
         here = BACKENDS[backend](cache, loaded.matrix)
         summary = Executor(
-            loaded.matrix, loaded.plan, cache=cache, results=results, backend=here, options=executing
+            loaded.matrix, loaded.plan, cache=cache, results=results, backend=here, options=options
         ).run()
     print_summary(summary, cache, results_dir, out, where(loaded.path, results_dir, cache), results.latest())
     if not summary.interrupted:

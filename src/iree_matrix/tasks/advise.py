@@ -99,16 +99,15 @@ def _cost(
     """advise's whole cost here, said before it builds (advise_plan.cost_text says of each part)."""
     from iree_matrix.core.cache_layout import CacheLayout
     from iree_matrix.core.model.store import Store
-    from iree_matrix.execution.execute import Options, plan_estimates
+    from iree_matrix.execution.execute import plan_estimates
 
     peers, found = sitting_peers(loaded.matrix.peers), nearest.advice if nearest is not None else ()
     call_ms = found[0].ms if found else None
     proof = proof_cost(plan, model, settings.sitting, matrix.run.jobs, call_ms, len(found) or 1)
     backend = "docker" if matrix.run.backend == "docker" else "venv"
-    options = Options(jobs=matrix.run.jobs, retime=matrix.run.retime)
     store = Store(CacheLayout(matrix.cache).store)
     latest = folder_log(loaded.results_dir).latest()
-    estimates = plan_estimates(loaded.matrix, loaded.plan, latest, store, options, backend)
+    estimates = plan_estimates(loaded.matrix, loaded.plan, latest, store, matrix.run, backend)
     builds = estimates.left(list(estimates.seconds), {})
     sitting = None
     if found:  # at the nearest identity's times, scaled by this CPU's published speed
