@@ -314,7 +314,6 @@ class Estimates:
     exclusive: frozenset[str]  # job ids of timed stages
     jobs: int = 1
     source: Mapping[str, str] = dataclasses.field(default_factory=dict)  # job id -> "here" | ...
-    stage_of: Mapping[str, str] = dataclasses.field(default_factory=dict)
     factor: HostFactor = dataclasses.field(default_factory=HostFactor, compare=False)
     own_time: frozenset[str] = frozenset()  # job ids estimated from their own earlier time (StageTimes.own)
     # job id -> seconds of its basis no load stretches (a run's benchmark min time, StageTimes.floor)
@@ -390,12 +389,9 @@ class Estimates:
                 seconds[job.id] += DOCKER_IMAGE_SECONDS + (DOCKER_BASE_IMAGE_SECONDS if base_image else 0.0)
                 base_image = False
         exclusive = frozenset(j.id for j in plan_jobs if j.stage in set(exclusive_stages))
-        stage_of = {j.id: j.stage for j in plan_jobs}
         kind_of = {j.id: learns_as(j.stage, seconds[j.id], floor.get(j.id, 0.0)) for j in plan_jobs}
         factor = HostFactor(load, RELATIVE.get(backend))
-        return cls(
-            seconds, exclusive, max(1, jobs), source, stage_of, factor, frozenset(own_time), floor, kind_of
-        )
+        return cls(seconds, exclusive, max(1, jobs), source, factor, frozenset(own_time), floor, kind_of)
 
     def expected(self, job_id: str) -> float:
         """The job's seconds on this host now: its basis, scaled unless it was measured here (but for
@@ -407,7 +403,7 @@ class Estimates:
         return basis
 
     def kind(self, job_id: str) -> str:
-        return self.kind_of.get(job_id) or self.stage_of.get(job_id, "")
+        return self.kind_of.get(job_id, "")
 
     def finished(self, job_id: str, seconds: Optional[float], load: Optional[float] = None) -> None:
         """A job of this run ended after `seconds`, at `load` (the mean over its span; None: the load

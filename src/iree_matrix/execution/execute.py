@@ -37,7 +37,7 @@ from iree_matrix.execution.eta import Estimates, load_factor
 from iree_matrix.execution.progress import Progress, cost
 from iree_matrix.execution.quiet_turns import POLL, QuietTurns
 from iree_matrix.execution.summary import Summary
-from iree_matrix.execution.workflow import RunOptions as Options
+from iree_matrix.execution.workflow import RunOptions
 from iree_matrix.matrix.plan import Job, Plan
 from iree_matrix.matrix.spec import MatrixSpec
 from iree_matrix.matrix.wheelhouse import Wheelhouse
@@ -50,6 +50,7 @@ logger = console.logger(__name__)
 Processed = tuple[Record, Optional[Entry], bool]
 
 
+Options = RunOptions  # the executor runs with the command line's options as they are
 # How to make a run cheaper, said with its cost before it starts (a command may know better: `cheaper`).
 CHEAPER = "--select GLOB or --model REF (fewer cells), fewer releases in the matrix file, --timeout"
 
