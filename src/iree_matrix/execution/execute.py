@@ -256,7 +256,7 @@ class Executor:
         except Exception as exc:  # noqa: BLE001 - becomes this job's recorded failure
             outcome = from_exception(exc)
             log.write_text(f"{outcome.message}\n")  # the printed log path must say something
-            return self._done(job, self._record(job, "", outcome, started, ctx), ctx.log), None, False
+            return self._done(job, self._record(job, ctx, outcome, started=started), ctx.log), None, False
 
         entry = self.store.get(job.stage, key)
         if entry is not None and self._reusable(job, stage, ctx, entry):
@@ -357,7 +357,7 @@ class Executor:
                 seconds = time.monotonic() - clock - self._lock_waits.pop(job.id, 0.0)
             if stage.exclusive:
                 outcome = self._with_other_load(outcome, cpu_before, seconds, load_before)
-            record = self._record(job, key, outcome, started, ctx, seconds=seconds)
+            record = self._record(job, ctx, outcome, key=key, started=started, seconds=seconds)
             if log.is_file() and log.stat().st_size == 0:  # a stage that ran no command: the log says so
                 said = excerpts.first_line(outcome.message)
                 done = f"iree-matrix: {job.stage} {record.status.value}, without running a command"
@@ -438,19 +438,11 @@ class Executor:
             return entry.record.key in self._measured
         return stage.reusable(job, ctx, entry)
 
-    def _record(
-        self,
-        job: Job,
-        key: str,
-        outcome: Outcome,
-        started: str,
-        ctx: stages.Context,
-        seconds: Optional[float] = None,
-    ) -> Record:
+    def _record(self, job: Job, ctx: stages.Context, outcome: Outcome, **fields: Any) -> Record:
         # The environment it ran in: its install's (an install's own is in its outcome).
         install = [entry for dep, entry in ctx.deps.items() if dep.startswith("install:")]
         env = outcome.env or (install[0].record.env if install else {})
-        return job_record(job, outcome, key=key, started=started, seconds=seconds, env=env)
+        return job_record(job, outcome, env=env, **fields)
 
     def _done(self, job: Job, record: Record, log: Optional[Path] = None) -> Record:
         """`record`, published and shown (with its log, when the stage ran)."""
@@ -521,15 +513,11 @@ def _empty(out: Path) -> None:
 
 
 def plan_estimates(
-    spec: MatrixSpec,
-    plan: Plan,
-    published: Mapping[str, Record],
-    store: Store,
-    options: Options,
-    backend: str,
+    spec: MatrixSpec, plan: Plan, latest: Mapping[str, Record], store: Store, options: Options, backend: str
 ) -> Estimates:
     """Each job's expected seconds: stored ones none, the rest from this host's, the published or the
-    stage's times (`published`: job id -> its newest record); said by `advise` and the executor."""
+    stage's times (`latest`: job id -> its newest record in the results log); said by `advise` and the
+    executor."""
     timed = {name for name in {j.stage for j in plan.jobs} if stages.get(name).exclusive}
 
     def still_stored(record: Record) -> bool:
@@ -541,7 +529,7 @@ def plan_estimates(
 
     return Estimates.of(
         plan.jobs,
-        published,
+        latest,
         timed,
         options.jobs,
         redo=lambda job_id: any(fnmatch.fnmatchcase(job_id, g) for g in options.retime),
