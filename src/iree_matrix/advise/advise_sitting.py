@@ -103,8 +103,8 @@ def run(
     by_job = {r.job: r for r in records}
     for function in functions:
         peer = peer_of(peers, model, function)
-        where = _Function(model, function, runs, peer, known, sitter.cache, by_job, kernels or {}, sitter.ref)
-        arms_meta, interrupted = _sit_function(request, arms, where, sitter.peer_names)
+        where = _Function(sitter, function, runs, peer, known, by_job, kernels or {})
+        arms_meta, interrupted = _sit_function(arms, where)
         document["functions"].append({"function": function, "arms": arms_meta})
         if interrupted:  # Ctrl-C: the functions finished so far, and this one's whole rounds, are kept
             document["interrupted"] = True
@@ -132,34 +132,31 @@ def sat_again(
 
 @dataclasses.dataclass
 class _Function:
-    """One function's part of the sitting: its model's runs, its peer stage's record, the profiles
-    a configuration is made of, and the cache its modules are in."""
+    """One function's part of the sitting (`sitter`'s): its model's runs, its peer stage's record and
+    the profiles a configuration is made of."""
 
-    model: str
+    sitter: Sitter
     function: str
     runs: Sequence[Record]
     peer: Optional[Record]
     known: Mapping[str, iree_flags.Profile]
-    cache: Path
     by_job: Mapping[str, Record]  # what a kernel arm's compile and object said
     kernels: Mapping[str, Kernel]
-    # where the model is now, for the peers (a reused peer record may name another path)
-    ref: Optional[ModelRef]
 
 
-def _sit_function(
-    request: paired_rounds.Request, arms: Sequence[PlannedArm], where: _Function, peer_names: Sequence[str]
-) -> tuple[list[dict[str, Any]], bool]:
+def _sit_function(arms: Sequence[PlannedArm], where: _Function) -> tuple[list[dict[str, Any]], bool]:
     """One function's arms timed in paired rounds: each arm's entry (its times under "ms"), and
     whether the sitting was interrupted."""
     from iree_matrix.core.model import stats
 
-    model, function = where.model, where.function
+    request, model, function = where.sitter.request, where.sitter.model, where.function
     timed: list[Any] = []
     # The peer workers of the sitting, all ended when it ends (also on Ctrl-C).
     with paired_rounds.scratch() as work, contextlib.ExitStack() as peer_arms:
         arms_meta = [_module_arm(where, arm, timed) for arm in arms]
-        arms_meta += [_peer_arm(where, name, Path(work), peer_arms, timed) for name in peer_names]
+        arms_meta += [
+            _peer_arm(where, name, Path(work), peer_arms, timed) for name in where.sitter.peer_names
+        ]
         timed = _dedupe(timed, arms_meta)
         if not timed:  # was a ZeroDivisionError traceback in the rounds' rotation
             raise UserError(_nothing_to_time(model, function, arms_meta))
@@ -196,7 +193,7 @@ def _module_arm(where: _Function, arm: PlannedArm, timed: list[Any]) -> dict[str
         meta["error"] = f"not a configuration of {release}: {exc}"
         return meta
     label = config.with_kernel(kernel.name if kernel is not None else "").profile_label
-    run = run_of(where.runs, config.model(where.model), where.function, label, release)
+    run = run_of(where.runs, config.model(where.sitter.model), where.function, label, release)
     if kernel is not None:
         from iree_matrix.iree import targets
         from iree_matrix.kernel.stages.kernel_build import job_cell
@@ -219,7 +216,9 @@ def _module_arm(where: _Function, arm: PlannedArm, timed: list[Any]) -> dict[str
         meta["module_sha256"] = metrics.module_sha256 or ""
         median = metrics.cpu_time.median if metrics.cpu_time is not None else None
         try:
-            timed.append(paired_rounds.ModuleArm(name, abtest.arm_of(run, name, [where.cache]), median))
+            timed.append(
+                paired_rounds.ModuleArm(name, abtest.arm_of(run, name, [where.sitter.cache]), median)
+            )
         except abtest.NotComparable as exc:
             meta["error"] = str(exc)
     return meta
@@ -237,7 +236,7 @@ def _kernel_facts(
         meta["kernel_build"] = build_command(built, kernel)
     if built is not None and built.status is Status.OK and built.key:
         meta["kernel_object"] = str(
-            CacheLayout(where.cache).store / "kernel" / built.key / KERNEL_OBJECTS.path
+            CacheLayout(where.sitter.cache).store / "kernel" / built.key / KERNEL_OBJECTS.path
         )
     if run is None:
         return
@@ -282,10 +281,10 @@ def _peer_arm(
     if peer is None:
         meta["error"] = "the peer stage did not run"
         return meta
-    onnx = CacheLayout(where.cache).store / "peer" / peer.key / "model.onnx"
+    onnx = CacheLayout(where.sitter.cache).store / "peer" / peer.key / "model.onnx"
     try:
         argv = paired_rounds.peer_argv(
-            peer, name, onnx if onnx.is_file() else None, work, [where.cache], where.ref
+            peer, name, onnx if onnx.is_file() else None, work, [where.sitter.cache], where.sitter.ref
         )
         arm = peer_arms.enter_context(paired_rounds.PeerArm(name, argv, work, peer_call_ms(peer, name)))
         meta.update({k: v for k, v in arm.about.items() if k != "ready"})
