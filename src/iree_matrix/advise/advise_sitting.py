@@ -149,14 +149,13 @@ def _sit_function(arms: Sequence[PlannedArm], where: _Function) -> tuple[list[di
     whether the sitting was interrupted."""
     from iree_matrix.core.model import stats
 
-    request, model, function = where.sitter.request, where.sitter.model, where.function
+    sitter, function = where.sitter, where.function
+    request, model = sitter.request, sitter.model
     timed: list[Any] = []
     # The peer workers of the sitting, all ended when it ends (also on Ctrl-C).
     with paired_rounds.scratch() as work, contextlib.ExitStack() as peer_arms:
         arms_meta = [_module_arm(where, arm, timed) for arm in arms]
-        arms_meta += [
-            _peer_arm(where, name, Path(work), peer_arms, timed) for name in where.sitter.peer_names
-        ]
+        arms_meta += [_peer_arm(where, name, Path(work), peer_arms, timed) for name in sitter.peer_names]
         timed = _dedupe(timed, arms_meta)
         if not timed:  # was a ZeroDivisionError traceback in the rounds' rotation
             raise UserError(_nothing_to_time(model, function, arms_meta))
@@ -216,9 +215,8 @@ def _module_arm(where: _Function, arm: PlannedArm, timed: list[Any]) -> dict[str
         meta["module_sha256"] = metrics.module_sha256 or ""
         median = metrics.cpu_time.median if metrics.cpu_time is not None else None
         try:
-            timed.append(
-                paired_rounds.ModuleArm(name, abtest.arm_of(run, name, [where.sitter.cache]), median)
-            )
+            module = abtest.arm_of(run, name, [where.sitter.cache])
+            timed.append(paired_rounds.ModuleArm(name, module, median))
         except abtest.NotComparable as exc:
             meta["error"] = str(exc)
     return meta
