@@ -12,7 +12,7 @@ import json
 import os
 import shutil
 import tarfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Optional
@@ -473,19 +473,22 @@ def sittings(
             sitting["torch"] = torch
         proof = (proofs or {}).get(function) or (proofs or {}).get("")
         if proof is not None and proof[0] in {a["config"] for a in arms}:
-            centre, around = proof
-            neighbours = []
-            for n in around:
-                made = named.get(n)
-                travelled = {"flags": flags_of(made), "job": made.job} if made else {"error": _NOT_TRAVELLED}
-                neighbours.append({"config": n, **travelled})
-            sitting["proof"] = {"centre": centre, "max_steps": 1, "neighbours": neighbours}
+            sitting["proof"] = proof_of(*proof, named, flags_of)
         out.append(sitting)
     return out, files
 
 
-# A proof's neighbour that is not in the bundle, as its sitting says.
-_NOT_TRAVELLED = "its compile did not succeed here, so it did not travel (the bundle's output says why)"
+def proof_of(
+    centre: str, around: Sequence[str], cells: Mapping[str, Any], flags_of: Callable[[Any], list[str]]
+) -> dict[str, Any]:
+    """A centre's proof as the manifest carries it: each neighbour with the cell that compiled it
+    (`cells`, by its name), or why it did not travel."""
+    failed = "its compile did not succeed here, so it did not travel (the bundle's output says why)"
+    neighbours = [
+        {"config": n, "flags": flags_of(made), "job": made.job} if made else {"config": n, "error": failed}
+        for n, made in ((n, cells.get(n)) for n in around)
+    ]
+    return {"centre": centre, "max_steps": 1, "neighbours": neighbours}
 
 
 def torch_spec(model: str, function: str, cell: Any, files: dict[str, Path]) -> dict[str, Any]:
