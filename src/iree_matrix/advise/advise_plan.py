@@ -282,14 +282,7 @@ def adjusted(matrix: spec.MatrixSpec, model: str, plan: SittingPlan) -> spec.Mat
     """advise's matrix for `plan`: one release's cells under default and the naive build, with the picks,
     the fleet's and the other release's builds, and each kernel (`plan.kernels`) swapped into default and
     each pick."""
-    cpus = {p.name: p for p in (cpu_profile(NamedCpu(cpu)) for cpu in plan.fleet)}
-    matrix = spec.with_profiles(matrix, ["default", "generic"])
-    # The matrix file planned every cell with each kernel too: advise chooses its kernel cells below.
-    matrix = dataclasses.replace(matrix, cells=tuple(c for c in matrix.cells if not c.kernel))
-    # After with_profiles, which keeps only the profiles it chose: the fleet's CPUs join them.
-    matrix = dataclasses.replace(matrix, profiles={**matrix.profiles, **cpus})
-    cells = [dataclasses.replace(c, compiler=plan.release, runtime=plan.release) for c in matrix.cells]
-    matrix = dataclasses.replace(matrix, cells=tuple(dict.fromkeys(cells)))
+    matrix = one_release(matrix, ["default", "generic"], plan.fleet, plan.release)
     # torch eager's figure is the export stage's: the peer stage times the others alone, as
     # matrix/default.toml's does, so it is that run's job by key (the sitting adds eager: `sitting_peers`)
     matrix = dataclasses.replace(matrix, peers=tuple(p for p in matrix.peers if p != EAGER) or matrix.peers)
@@ -314,6 +307,17 @@ def adjusted(matrix: spec.MatrixSpec, model: str, plan: SittingPlan) -> spec.Mat
         raise UserError(
             f"advise: {str(exc).replace('--profiles', '--picks (with default, generic)', 1)}"
         ) from None
+
+
+def one_release(
+    matrix: spec.MatrixSpec, profiles: Sequence[str], cpus: Sequence[str], release: str
+) -> spec.MatrixSpec:
+    """`matrix` with only `profiles` and the named `cpus`' (`cpu-NAME`), its cells by `release` alone and
+    none with a kernel (the matrix planned every cell with each kernel too: advise chooses its own)."""
+    matrix = spec.with_profiles(matrix, profiles)
+    named = {**matrix.profiles, **{p.name: p for p in (cpu_profile(NamedCpu(cpu)) for cpu in cpus)}}
+    cells = [dataclasses.replace(c, compiler=release, runtime=release) for c in matrix.cells if not c.kernel]
+    return dataclasses.replace(matrix, profiles=named, cells=tuple(dict.fromkeys(cells)))
 
 
 def sitting_peers(planned: Sequence[str]) -> tuple[str, ...]:

@@ -414,14 +414,8 @@ def _sitting_matrix(
     """advise's matrix for a sitting on another CPU: advise's arms (advise_plan.arms) and each proof's
     centre and neighbour (`around`), compiled by one release for the named LLVM CPU instead of `host`
     (but the naive build, for no CPU); the peers as the matrix file names them."""
-    from iree_matrix.iree.flags import cpu_profile
-
     named = NamedCpu(cpu)
-    matrix = spec.with_profiles(matrix, ["generic"])
-    matrix = dataclasses.replace(matrix, profiles={**matrix.profiles, named.name: cpu_profile(named)})
-    # The matrix planned every cell with each kernel too: the kernel cells are advise's arms below.
-    cells = [dataclasses.replace(c, compiler=release, runtime=release) for c in matrix.cells if not c.kernel]
-    matrix = dataclasses.replace(matrix, cells=tuple(dict.fromkeys(cells)))
+    matrix = advise_plan.one_release(matrix, ["generic"], [cpu], release)  # kernel cells: the arms below
     template = matrix.cells[0]
     kept = [advise_plan.Pick.named(p, release, "") for p in picks if p != "default" and _keeps_cpu(p)]
     sitting = advise_plan.SittingPlan(release, tuple(kept), ())
