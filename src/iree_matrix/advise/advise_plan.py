@@ -9,12 +9,14 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
+from iree_matrix.advise import paired_rounds
 from iree_matrix.advise.paired_rounds import Request
 from iree_matrix.core.errors import SpecError, UserError
 from iree_matrix.core.model.configuration import Config, NamedCpu, split_variant
 from iree_matrix.core.model.host_identity import HostIdentity, here
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.findings import advice, runs_view, search
+from iree_matrix.iree import targets, versions
 from iree_matrix.iree.flags import cpu_profile
 from iree_matrix.kernel.kernels import Kernel
 from iree_matrix.matrix import spec
@@ -134,8 +136,6 @@ def search_picks(root: Path) -> list[SearchPick]:
 def choose(
     settings: Settings, model: str, published: Sequence[Any], searched: Sequence[SearchPick]
 ) -> SittingPlan:
-    from iree_matrix.iree import versions
-
     if settings.release is not None and not versions.is_valid(settings.release):
         raise UserError(
             f"--release {settings.release!r}: not an IREE release (e.g. 3.13.0, 3.9.0, 20240410.859)"
@@ -180,8 +180,6 @@ def choose(
 def isa_note(plan: SittingPlan, about: HostIdentity) -> str:
     """A warning for an x86 CPU without AVX-512 advised on a release before targets.AVX2_MATMUL_FIXED,
     whose matmuls vectorize only along their reduction there (the answers were made on AVX-512); "" else."""
-    from iree_matrix.iree import targets, versions
-
     if about.machine != "x86_64" or about.cpu_features is None or "avx512f" in about.cpu_features:
         return ""
     fixed = targets.AVX2_MATMUL_FIXED
@@ -335,7 +333,6 @@ def proof_cost(
     """What the proofs cost here, in words, and its seconds for one step: each function's one-knob
     neighbours compiled `jobs` at a time, then one step's paired rounds (a cold Zen 3 told only "15-20
     neighbours built" spent 33 of its 64 minutes in the proof)."""
-    from iree_matrix.advise.paired_rounds import module_step_seconds
     from iree_matrix.findings import neighbourhood
 
     knobs = neighbourhood.accepted_knobs(plan.release)
@@ -343,7 +340,7 @@ def proof_cost(
     count = round(sum(sizes) / len(sizes)) * max(1, functions)
     each = compile_seconds(model)
     step = neighbourhood.estimate_seconds(
-        module_step_seconds(call_ms, request.repetitions), count, request.rounds
+        paired_rounds.module_step_seconds(call_ms, request.repetitions), count, request.rounds
     )
     said = f"{count} one-knob neighbours compiled (~{each:.0f} s each here now, {jobs} at a time), then timed"
     return said, count * each / max(1, jobs) + step
@@ -366,12 +363,10 @@ def library_seconds(
 ) -> float:
     """The kernel library's phase: each of the `kernels` meant for the model swapped into default and the
     picks (a compile each, `jobs` at a time), then those arms sat again beside what they go into."""
-    from iree_matrix.advise.paired_rounds import module_step_seconds
-
     if not kernels:
         return 0.0
     arms = kernels * (len(plan.picks) + 1)
-    step = module_step_seconds(call_ms, request.repetitions)
+    step = paired_rounds.module_step_seconds(call_ms, request.repetitions)
     return arms * compile_seconds(model) / max(1, jobs) + (arms + len(plan.picks) + 1) * step * request.rounds
 
 
@@ -380,8 +375,6 @@ def sitting_seconds(
 ) -> float:
     """The sitting, from the nearest published answers (`found`, one a function): each `planned` arm and
     peer at the answer's time over its ratio, a round's steps (`module_step_seconds`) times the rounds."""
-    from iree_matrix.advise.paired_rounds import module_step_seconds
-
     total = 0.0
     for a in found:
         ms = a.ms or 0.0
@@ -389,7 +382,9 @@ def sitting_seconds(
         times = {advice.DEFAULT: _under(ms, a.over_default), advice.NAIVE: _under(ms, a.over_naive)}
         arm_ms = [times.get(arm.kind, ms / _under(1.0, rivals.get(arm.name))) for arm in planned]
         arm_ms += [_under(ms, a.vs_eager), *[_under(ms, a.vs_peer)] * max(0, peers - 1)]
-        total += sum(module_step_seconds(t, request.repetitions) for t in arm_ms) * request.rounds
+        total += (
+            sum(paired_rounds.module_step_seconds(t, request.repetitions) for t in arm_ms) * request.rounds
+        )
     return total
 
 

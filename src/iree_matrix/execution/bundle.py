@@ -30,6 +30,7 @@ from iree_matrix.core.shipped import scripts_dir
 from iree_matrix.core.system import host
 from iree_matrix.execution.bundle_runtimes import BundleError, Tools, Wheel, Where, stored
 from iree_matrix.iree import targets, versions
+from iree_matrix.iree.flags import compile_flags, target_cpu
 from iree_matrix.kernel.model.metrics import KernelMetrics
 from iree_matrix.matrix.plan import Job, Plan
 from iree_matrix.stages import artifacts
@@ -140,8 +141,6 @@ def _cannot_travel(job: Job) -> Optional[str]:
         return "a bare-metal firmware links its runtime here (cortex_m.py); it does not travel as a module"
     if versions.is_source_runtime(job.label.compiler):
         return "a compiler built from source does not travel: compile with a released one"
-    from iree_matrix.iree.flags import target_cpu
-
     profile = job.profile
     # A board target's own CPU (armv6-arm1176jzf-s) replaces the profile's "host" (flags.target_cpu).
     if target.gpu is None and profile is not None and target_cpu(target, profile) == "host":
@@ -430,8 +429,6 @@ def sittings(
         if cell.device == CPU_DEVICE:
             labels = Labels.of(cell.labels)
             by_function.setdefault((labels.source_model or labels.model, labels.function), []).append(cell)
-    from iree_matrix.iree.flags import compile_flags
-
     jobs = plan.by_id()
     peers = {
         (j.label.source_model or j.label.model, j.label.function): j for j in plan.jobs if j.stage == "peer"

@@ -27,7 +27,7 @@ from iree_matrix.core.model.store import Entry, Store
 from iree_matrix.core.system.locks import machine_lock
 from iree_matrix.envs import Backend
 from iree_matrix.envs.backends import BACKENDS
-from iree_matrix.execution.execute import Executor, Options, job_record
+from iree_matrix.execution.execute import Cluster, Executor, Options, job_record
 from iree_matrix.execution.summary import Summary
 from iree_matrix.iree import targets
 from iree_matrix.matrix.plan import Job, Plan
@@ -368,16 +368,6 @@ class DaskExecutor(Executor):
         """Which worker ran (or found stored) how many jobs."""
         counts = Counter(self.placement.values())
         return "workers: " + (", ".join(f"{w}: {n} jobs" for w, n in sorted(counts.items())) or "none")
-
-
-@dataclasses.dataclass(frozen=True)
-class Cluster:
-    """Where a plan runs when not here: a scheduler's address or `local:N` workers started on this
-    machine (exactly one of them), and the store every worker shares (default: CACHE/store)."""
-
-    scheduler: Optional[str] = None
-    cluster: Optional[str] = None
-    store: Optional[Path] = None
 
 
 def executor(

@@ -37,7 +37,6 @@ from iree_matrix.execution.eta import Estimates, load_factor
 from iree_matrix.execution.progress import Progress, cost
 from iree_matrix.execution.quiet_turns import POLL, QuietTurns
 from iree_matrix.execution.summary import Summary
-from iree_matrix.execution.workflow import RunOptions
 from iree_matrix.matrix.plan import Job, Plan
 from iree_matrix.matrix.spec import MatrixSpec
 from iree_matrix.matrix.wheelhouse import Wheelhouse
@@ -48,6 +47,34 @@ from iree_matrix.stages.benchmark_tool import min_time
 logger = console.logger(__name__)
 # What one job comes to: its record, its store entry when there is one, whether it was reused.
 Processed = tuple[Record, Optional[Entry], bool]
+
+
+@dataclasses.dataclass(frozen=True)
+class Cluster:
+    """Where a plan runs when not here: a scheduler's address or `local:N` workers started on this
+    machine (exactly one of them), and the store every worker shares (default: CACHE/store)."""
+
+    scheduler: Optional[str] = None
+    cluster: Optional[str] = None
+    store: Optional[Path] = None
+
+
+@dataclasses.dataclass(frozen=True)
+class RunOptions:
+    """How a plan is run, from the command line once: where, how many at once, what again, and
+    what a failed cell exits with."""
+
+    backend: str = "auto"
+    jobs: int = 1
+    retry_failed: bool = False  # re-run stages whose stored result is a failure
+    # Globs over job ids: timed stages (run, export, peer, dispatches) to measure again even when
+    # stored, e.g. all of a matrix's timings in one quiet sitting; nothing upstream is redone.
+    retime: tuple[str, ...] = ()
+    strict: bool = False
+    cluster: Optional[Cluster] = None  # --scheduler/--cluster; None: on this machine
+    wait: bool = False  # --wait: a cache another run uses is waited for
+    cheaper: Optional[str] = None  # how to make it cheaper, said with its cost (default: CHEAPER)
+    unsandboxed: bool = False  # --unsandboxed: model code may run without bubblewrap where it cannot run
 
 
 Options = RunOptions  # the executor runs with the command line's options as they are
