@@ -27,7 +27,7 @@ from iree_matrix.core.model.store import Entry, Store
 from iree_matrix.core.system.locks import machine_lock
 from iree_matrix.envs import Backend
 from iree_matrix.envs.backends import BACKENDS
-from iree_matrix.execution.execute import Cluster, Executor, Options, job_record
+from iree_matrix.execution.execute import Executor, Options, job_record
 from iree_matrix.execution.summary import Summary
 from iree_matrix.iree import targets
 from iree_matrix.matrix.plan import Job, Plan
@@ -371,15 +371,11 @@ class DaskExecutor(Executor):
 
 
 def executor(
-    where: Cluster,
-    matrix: MatrixSpec,
-    plan: Plan,
-    cache: Path,
-    results: ResultsLog,
-    backend: str,
-    options: Options,
+    matrix: MatrixSpec, plan: Plan, cache: Path, results: ResultsLog, backend: str, options: Options
 ) -> DaskExecutor:
-    """The executor `iree-matrix matrix --scheduler/--cluster` runs."""
+    """The executor `iree-matrix matrix --scheduler/--cluster` (`options.cluster`) runs."""
+    where = options.cluster
+    assert where is not None, "a distributed run names its cluster"
     if where.cluster is not None:
         parse_cluster(where.cluster)  # a bad value is one line before anything starts
     _dask()

@@ -383,9 +383,7 @@ def execute(
     if options.cluster is not None:
         from iree_matrix.execution import distributed
 
-        on_cluster = distributed.executor(
-            options.cluster, loaded.matrix, loaded.plan, cache, results, backend, options
-        )
+        on_cluster = distributed.executor(loaded.matrix, loaded.plan, cache, results, backend, options)
         summary = on_cluster.run()
         print(on_cluster.placement_line(), file=out)
     else:

@@ -123,10 +123,10 @@ def _pack(
 ) -> int:
     """The compiled cells (and with --advise the sittings, each with its proof's neighbourhood),
     their runtime wheels and run.py, packed into `args.to`."""
-    to, results = args.to, folder_log(loaded.results_dir)
+    to, latest, store = args.to, folder_log(loaded.results_dir).latest(), Store(cache / "store")
     assert to is not None
     run_flags = {name: kernel.run_flags for name, kernel in loaded.matrix.kernels.items()}
-    found, left = bundle.cells(loaded.plan, results.latest(), Store(cache / "store"), where, run_flags)
+    found, left = bundle.cells(loaded.plan, latest, store, where, run_flags)
     for line in left:
         print(f"not in the bundle: {line}", file=out)
     if not found:
@@ -134,7 +134,7 @@ def _pack(
     for line in refused_pairs(found, shipped_records()):
         logger.warning(f"bundle: {line}")
     wheels = bundle_runtimes.wheels(found, where, cache)
-    tools = bundle_runtimes.source_tools(found, results.latest(), Store(cache / "store"), cache)
+    tools = bundle_runtimes.source_tools(found, latest, store, cache)
     files = bundle.plan_files(found, wheels, tools)
     sittings: list[dict[str, Any]] = []
     if advised is not None and advised.gpu:
@@ -149,7 +149,7 @@ def _pack(
         logger.info(f"bundle: {gpu_sitting.count(sittings)}")
     elif advised is not None:
         sittings, peer_files = bundle.sittings(
-            loaded.plan, results.latest(), Store(cache / "store"), found, cpu, advised.picks, advised.proofs
+            loaded.plan, latest, store, found, cpu, advised.picks, advised.proofs
         )
         files.update(peer_files)
         for sitting in sittings:  # what its answer says of a missing proof: why, and the CPU to bundle
@@ -158,7 +158,7 @@ def _pack(
                 sitting["proof_skipped"] = True
         # A kernel arm as advise keeps it: the flags with its spec, its directory and build command,
         # whether its spec applied, and an arm whose compile failed with why (it did not travel).
-        bundle_kernels.describe_arms(sittings, loaded, results.latest(), found, cpu)
+        bundle_kernels.describe_arms(sittings, loaded, latest, found, cpu)
     document = bundle.manifest(to.name, found, wheels, files, sittings, args.repetitions, tools, gaps.GAP)
     # Weights once: modules of one model share most of their bytes; each distinct chunk travels once.
     files, chunked, saved = bundle_chunks.packed_files(files, cache)
