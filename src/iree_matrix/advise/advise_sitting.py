@@ -358,8 +358,9 @@ def explain(
     kernels: Mapping[str, Kernel] = {},
 ) -> None:
     """Each `trailing` answer's pick run once more with the runtime's in-context profiler, beside the
-    peers' per-op profiles, and the op kinds that hold the difference kept in its entry (`keep_gaps`). A
-    profiled run has a key of its own, so the sitting's timed runs are not the profiled ones."""
+    peers' per-op profiles, and its gap to the best peer (findings/gap.py: the op kinds that hold the
+    difference) kept in its function's entry (`gap`, or `gap_error`). A profiled run has a key of its
+    own, so the sitting's timed runs are not the profiled ones."""
     if settings.no_gap or document.get("interrupted") or not trailing:
         return
     names = ", ".join(advice.display_name(a) for a in trailing)
@@ -375,21 +376,9 @@ def explain(
     if records is None:
         document["interrupted"] = True
         return
-    keep_gaps(document, trailing, records, model, kernels)
-
-
-def keep_gaps(
-    document: dict[str, Any],
-    found: Sequence[Any],
-    records: Mapping[str, Record],
-    model: str,
-    kernels: Mapping[str, Kernel] = {},
-) -> None:
-    """Each of `found`'s gap to the best peer, from its pick's profiled run and the peers' per-op
-    profiles among `records` (findings/gap.py), kept in its function's entry (`gap`, or `gap_error`)."""
     runs = [r for r in records.values() if r.stage == "run" and not r.label.device]
     peers = [r for r in records.values() if r.stage == "peer" and r.status is Status.OK]
-    for a in found:
+    for a in trailing:
         function = a.function or "main"
         taken = a.configuration.with_kernel(a.kernel_name)
         run = run_of(runs, taken.model(model), function, taken.profile_label, a.release)
