@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional, TextIO
 
-from packaging.version import InvalidVersion, Version
+from packaging.version import VERSION_PATTERN
 
 from iree_matrix.core import console, toml_text
 from iree_matrix.core.cache_layout import CacheLayout
@@ -246,8 +246,10 @@ def constraints(record: Record, latest: Mapping[str, Record]) -> list[str]:
     return sorted(f"{name}=={versions.pop()}" for name, versions in seen.items() if len(versions) == 1)
 
 
-# PEP 508's project name (https://peps.python.org/pep-0508/#names).
+# PEP 508's project name (https://peps.python.org/pep-0508/#names), and a PEP 440 version as packaging's
+# Version parses it, with no whitespace around it.
 _PROJECT_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._-]{0,198}[A-Za-z0-9])?")
+_VERSION = re.compile(VERSION_PATTERN, re.VERBOSE | re.IGNORECASE)
 
 
 def package_problem(name: object, version: object) -> Optional[str]:
@@ -255,12 +257,8 @@ def package_problem(name: object, version: object) -> Optional[str]:
     version, as pip's resolution gives them (None when it is)."""
     if not isinstance(name, str) or not _PROJECT_NAME.fullmatch(name):
         return f"names a package {shown(str(name))} that is no PEP 508 project name"
-    if not isinstance(version, str) or version != version.strip() or len(version) > 100:
+    if not isinstance(version, str) or len(version) > 100 or not _VERSION.fullmatch(version):
         return f"gives {name} a version {shown(str(version))} that is no PEP 440 version"
-    try:
-        Version(version)
-    except InvalidVersion:
-        return f"gives {name} a version {shown(version)} that is no PEP 440 version"
     return None
 
 
