@@ -27,6 +27,7 @@ from iree_matrix.core.model.store import Entry, Store
 from iree_matrix.core.system.locks import machine_lock
 from iree_matrix.envs import Backend
 from iree_matrix.envs.backends import BACKENDS
+from iree_matrix.execution.eta import in_image
 from iree_matrix.execution.execute import Executor, Options, job_record
 from iree_matrix.execution.summary import Summary
 from iree_matrix.iree import targets
@@ -46,7 +47,7 @@ EVENTS = "iree-matrix"
 def resources(job: Job, backend: str) -> dict[str, float]:
     """What a task asks of its worker."""
     need = {f"arch-{job.env.arch}": LABEL}
-    if backend == "docker" or (backend == "mixed" and job.env.arch != targets.host_arch()):
+    if in_image(job, backend):
         need["docker"] = LABEL
     if stages.get(job.stage).exclusive:
         need["quiet"] = 1.0
@@ -141,20 +142,15 @@ def _worker_run(task: Task) -> _WorkerRun:
         return _RUNS[task.run]
 
 
-def _dask_worker() -> Any:
-    """The Dask worker running this task; None outside one (a direct call)."""
-    try:
-        from distributed import get_worker
-
-        return get_worker()
-    except (ImportError, ValueError):
-        return None
-
-
 def run_task(task: Task) -> Done:
     """A worker's unit: make sure the job's environments exist here, then run the job."""
     here = _worker_run(task)
-    dask = _dask_worker()
+    try:
+        from distributed import get_worker
+
+        dask = get_worker()
+    except (ImportError, ValueError):  # not on a Dask worker (a direct call)
+        dask = None
     worker = "local" if dask is None else str(dask.name)
     job = task.job
     if job.stage == "install":

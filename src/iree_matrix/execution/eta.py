@@ -81,6 +81,11 @@ _BASES = {
 }
 
 
+def in_image(job: Job, backend: str) -> bool:
+    """Whether `job` runs in a container: `mixed` installs only the foreign CPUs' environments in images."""
+    return backend == "docker" or (backend == "mixed" and job.env.arch != targets.host_arch())
+
+
 def learns_as(stage: str, basis: float, floor: float = 0.0) -> str:
     """The kind whose factor a job's time teaches and is scaled by: its stage, and for a run whose
     time beyond its floor is long, `LONG_CALLS`."""
@@ -344,9 +349,6 @@ class Estimates:
         own_time: set[str] = set()  # jobs whose basis is their own earlier time, not their model's or stage's
         floor: dict[str, float] = {}
 
-        def in_image(job: Job) -> bool:  # `mixed` installs only the foreign CPUs' environments in images
-            return backend == "docker" or (backend == "mixed" and job.env.arch != targets.host_arch())
-
         base_image = backend in ("docker", "mixed") and not any(
             r.stage == "install" and r.status is Status.OK and r.env.get("backend") == "docker"
             for r in history.values()
@@ -385,7 +387,7 @@ class Estimates:
             if checked_only(job) and source[job.id] == "published":  # no published matrix leaves them untimed
                 share = CHECKED_SHARE * (seconds[job.id] - floor.pop(job.id, 0.0))
                 seconds[job.id] = max(CHECKED_LEAST, share)
-            if job.stage == "install" and in_image(job) and source[job.id] != "here":
+            if job.stage == "install" and in_image(job, backend) and source[job.id] != "here":
                 seconds[job.id] += DOCKER_IMAGE_SECONDS + (DOCKER_BASE_IMAGE_SECONDS if base_image else 0.0)
                 base_image = False
         exclusive = frozenset(j.id for j in plan_jobs if j.stage in set(exclusive_stages))
