@@ -320,7 +320,7 @@ class Estimates:
     jobs: int = 1
     source: Mapping[str, str] = dataclasses.field(default_factory=dict)  # job id -> "here" | ...
     factor: HostFactor = dataclasses.field(default_factory=HostFactor, compare=False)
-    own_time: frozenset[str] = frozenset()  # job ids estimated from their own earlier time (StageTimes.own)
+    own_time: frozenset[str] = frozenset()  # job ids estimated from their own earlier time (by_job)
     # job id -> seconds of its basis no load stretches (a run's benchmark min time, StageTimes.floor)
     floor: Mapping[str, float] = dataclasses.field(default_factory=dict)
     kind_of: Mapping[str, str] = dataclasses.field(default_factory=dict)  # job id -> `learns_as`
@@ -367,10 +367,10 @@ class Estimates:
                 seconds[job.id], source[job.id] = REUSED_SECONDS, "stored"
                 continue
             for origin, value, own in (
-                ("here", here.exact(job), here.own(job)),
-                ("published", published.exact(job), published.own(job)),
-                ("here", here.stage(job), None),
-                ("published", published.stage(job), None),
+                ("here", here.exact(job), here.by_job.get(job.id)),
+                ("published", published.exact(job), published.by_job.get(job.id)),
+                ("here", here.by_stage.get(job.stage), None),
+                ("published", published.by_stage.get(job.stage), None),
                 ("guess", UNKNOWN_STAGE_SECONDS.get(job.stage, 30.0), None),
             ):
                 if value:
