@@ -201,15 +201,9 @@ def _compared(
     r = result.result
     found.append({"function": function, **result.as_dict()})
     # Each arm's median over the rounds (an even count: the mean of the middle two).
-    a_ms = statistics.median(result.a_ms) if result.a_ms else None
-    b_ms = statistics.median(result.b_ms) if result.b_ms else None
-    return [
-        function,
-        formats.duration_ms(a_ms) if a_ms else "",
-        formats.duration_ms(b_ms) if b_ms else "",
-        formats.ratio(r.ratio) if r.rounds else "",
-        r.describe(),
-    ]
+    medians = [statistics.median(ms) if ms else None for ms in (result.a_ms, result.b_ms)]
+    shown = [formats.duration_ms(median) if median else "" for median in medians]
+    return [function, *shown, formats.ratio(r.ratio) if r.rounds else "", r.describe()]
 
 
 def _published() -> Optional[dict[str, Any]]:
