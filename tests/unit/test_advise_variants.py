@@ -36,8 +36,8 @@ def test_a_model_named_with_its_variant_sits_its_own_functions(
 ) -> None:
     asked: list[str] = []
 
-    def sit(request: Any, arms: Any, where: Any, peer_names: Any) -> tuple[list[Any], bool]:
-        asked.append(f"{where.model}.{where.function}")
+    def sit(arms: Any, where: Any) -> tuple[list[Any], bool]:
+        asked.append(f"{where.sitter.model}.{where.function}")
         return [], False
 
     monkeypatch.setattr(advise_sitting, "_sit_function", sit)

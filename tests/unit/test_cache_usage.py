@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from iree_matrix import cli
+from iree_matrix.core.system.locks import cache_lock
 from iree_matrix.envs import cache_usage
-from iree_matrix.execution.execute import run_lock
 
 
 def _cache(tmp_path: Path) -> Path:
@@ -43,7 +43,7 @@ def test_a_bad_part_or_a_running_matrix_is_one_line(tmp_path: Path, capsys) -> N
     assert "cache prune bogus: no such part (parts: logs, wheelhouse, envs, images, store, or all)" in (
         capsys.readouterr().err
     )
-    with run_lock(cache):
+    with cache_lock(cache):
         assert cli.main(["cache", "prune", "--cache", str(cache)]) == 2
     assert "another iree-matrix run is using" in capsys.readouterr().err
     assert (cache / "wheelhouse").is_dir()

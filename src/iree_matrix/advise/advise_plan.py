@@ -9,12 +9,14 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
+from iree_matrix.advise import paired_rounds
 from iree_matrix.advise.paired_rounds import Request
 from iree_matrix.core.errors import SpecError, UserError
 from iree_matrix.core.model.configuration import Config, NamedCpu, split_variant
 from iree_matrix.core.model.host_identity import HostIdentity, here
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.findings import advice, runs_view, search
+from iree_matrix.iree import targets, versions
 from iree_matrix.iree.flags import cpu_profile
 from iree_matrix.kernel.kernels import Kernel
 from iree_matrix.matrix import spec
@@ -134,8 +136,6 @@ def search_picks(root: Path) -> list[SearchPick]:
 def choose(
     settings: Settings, model: str, published: Sequence[Any], searched: Sequence[SearchPick]
 ) -> SittingPlan:
-    from iree_matrix.iree import versions
-
     if settings.release is not None and not versions.is_valid(settings.release):
         raise UserError(
             f"--release {settings.release!r}: not an IREE release (e.g. 3.13.0, 3.9.0, 20240410.859)"
@@ -180,8 +180,6 @@ def choose(
 def isa_note(plan: SittingPlan, about: HostIdentity) -> str:
     """A warning for an x86 CPU without AVX-512 advised on a release before targets.AVX2_MATMUL_FIXED,
     whose matmuls vectorize only along their reduction there (the answers were made on AVX-512); "" else."""
-    from iree_matrix.iree import targets, versions
-
     if about.machine != "x86_64" or about.cpu_features is None or "avx512f" in about.cpu_features:
         return ""
     fixed = targets.AVX2_MATMUL_FIXED
@@ -282,14 +280,7 @@ def adjusted(matrix: spec.MatrixSpec, model: str, plan: SittingPlan) -> spec.Mat
     """advise's matrix for `plan`: one release's cells under default and the naive build, with the picks,
     the fleet's and the other release's builds, and each kernel (`plan.kernels`) swapped into default and
     each pick."""
-    cpus = {p.name: p for p in (cpu_profile(NamedCpu(cpu)) for cpu in plan.fleet)}
-    matrix = spec.with_profiles(matrix, ["default", "generic"])
-    # The matrix file planned every cell with each kernel too: advise chooses its kernel cells below.
-    matrix = dataclasses.replace(matrix, cells=tuple(c for c in matrix.cells if not c.kernel))
-    # After with_profiles, which keeps only the profiles it chose: the fleet's CPUs join them.
-    matrix = dataclasses.replace(matrix, profiles={**matrix.profiles, **cpus})
-    cells = [dataclasses.replace(c, compiler=plan.release, runtime=plan.release) for c in matrix.cells]
-    matrix = dataclasses.replace(matrix, cells=tuple(dict.fromkeys(cells)))
+    matrix = one_release(matrix, ["default", "generic"], plan.fleet, plan.release)
     # torch eager's figure is the export stage's: the peer stage times the others alone, as
     # matrix/default.toml's does, so it is that run's job by key (the sitting adds eager: `sitting_peers`)
     matrix = dataclasses.replace(matrix, peers=tuple(p for p in matrix.peers if p != EAGER) or matrix.peers)
@@ -316,6 +307,17 @@ def adjusted(matrix: spec.MatrixSpec, model: str, plan: SittingPlan) -> spec.Mat
         ) from None
 
 
+def one_release(
+    matrix: spec.MatrixSpec, profiles: Sequence[str], cpus: Sequence[str], release: str
+) -> spec.MatrixSpec:
+    """`matrix` with only `profiles` and the named `cpus`' (`cpu-NAME`), its cells by `release` alone and
+    none with a kernel (the matrix planned every cell with each kernel too: advise chooses its own)."""
+    matrix = spec.with_profiles(matrix, profiles)
+    named = {**matrix.profiles, **{p.name: p for p in (cpu_profile(NamedCpu(cpu)) for cpu in cpus)}}
+    cells = [dataclasses.replace(c, compiler=release, runtime=release) for c in matrix.cells if not c.kernel]
+    return dataclasses.replace(matrix, profiles=named, cells=tuple(dict.fromkeys(cells)))
+
+
 def sitting_peers(planned: Sequence[str]) -> tuple[str, ...]:
     """The peers a sitting times beside the arms: torch eager, every answer's reference, then those
     whose peer stage `adjusted` planned; none where the matrix file asks for none."""
@@ -331,7 +333,6 @@ def proof_cost(
     """What the proofs cost here, in words, and its seconds for one step: each function's one-knob
     neighbours compiled `jobs` at a time, then one step's paired rounds (a cold Zen 3 told only "15-20
     neighbours built" spent 33 of its 64 minutes in the proof)."""
-    from iree_matrix.advise.paired_rounds import module_step_seconds
     from iree_matrix.findings import neighbourhood
 
     knobs = neighbourhood.accepted_knobs(plan.release)
@@ -339,7 +340,7 @@ def proof_cost(
     count = round(sum(sizes) / len(sizes)) * max(1, functions)
     each = compile_seconds(model)
     step = neighbourhood.estimate_seconds(
-        module_step_seconds(call_ms, request.repetitions), count, request.rounds
+        paired_rounds.module_step_seconds(call_ms, request.repetitions), count, request.rounds
     )
     said = f"{count} one-knob neighbours compiled (~{each:.0f} s each here now, {jobs} at a time), then timed"
     return said, count * each / max(1, jobs) + step
@@ -362,12 +363,10 @@ def library_seconds(
 ) -> float:
     """The kernel library's phase: each of the `kernels` meant for the model swapped into default and the
     picks (a compile each, `jobs` at a time), then those arms sat again beside what they go into."""
-    from iree_matrix.advise.paired_rounds import module_step_seconds
-
     if not kernels:
         return 0.0
     arms = kernels * (len(plan.picks) + 1)
-    step = module_step_seconds(call_ms, request.repetitions)
+    step = paired_rounds.module_step_seconds(call_ms, request.repetitions)
     return arms * compile_seconds(model) / max(1, jobs) + (arms + len(plan.picks) + 1) * step * request.rounds
 
 
@@ -376,8 +375,6 @@ def sitting_seconds(
 ) -> float:
     """The sitting, from the nearest published answers (`found`, one a function): each `planned` arm and
     peer at the answer's time over its ratio, a round's steps (`module_step_seconds`) times the rounds."""
-    from iree_matrix.advise.paired_rounds import module_step_seconds
-
     total = 0.0
     for a in found:
         ms = a.ms or 0.0
@@ -385,7 +382,9 @@ def sitting_seconds(
         times = {advice.DEFAULT: _under(ms, a.over_default), advice.NAIVE: _under(ms, a.over_naive)}
         arm_ms = [times.get(arm.kind, ms / _under(1.0, rivals.get(arm.name))) for arm in planned]
         arm_ms += [_under(ms, a.vs_eager), *[_under(ms, a.vs_peer)] * max(0, peers - 1)]
-        total += sum(module_step_seconds(t, request.repetitions) for t in arm_ms) * request.rounds
+        total += (
+            sum(paired_rounds.module_step_seconds(t, request.repetitions) for t in arm_ms) * request.rounds
+        )
     return total
 
 

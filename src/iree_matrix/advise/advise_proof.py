@@ -17,7 +17,8 @@ from iree_matrix.advise.advise_sitting import Builds, Sitter
 from iree_matrix.core import console
 from iree_matrix.core.model.configuration import Config
 from iree_matrix.core.model.metrics.run import RunMetrics
-from iree_matrix.core.model.results import Record
+from iree_matrix.core.model.results import Record, Status
+from iree_matrix.execution import abtest, progress
 from iree_matrix.findings import neighbourhood, search
 from iree_matrix.kernel.kernels import Kernel
 
@@ -93,8 +94,6 @@ def _proofs(
 
 
 def _prove_one(sitter: Sitter, steps: int, found: Any, built: Built) -> neighbourhood.Proof:
-    from iree_matrix.execution import progress
-
     knobs = neighbourhood.accepted_knobs(found.release)
     start, request = found.configuration, sitter.request
     steps = max(1, steps)
@@ -156,8 +155,6 @@ def _arm(
     """A configuration's arm (None when it cannot be timed, its `error` says why); `what` is (model,
     function, release)."""
     from iree_matrix.core.errors import StageSkipped
-    from iree_matrix.core.model.results import Status
-    from iree_matrix.execution import abtest
     from iree_matrix.iree import flags as iree_flags
 
     model, function, release = what

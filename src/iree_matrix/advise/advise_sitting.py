@@ -103,8 +103,8 @@ def run(
     by_job = {r.job: r for r in records}
     for function in functions:
         peer = peer_of(peers, model, function)
-        where = _Function(model, function, runs, peer, known, sitter.cache, by_job, kernels or {}, sitter.ref)
-        arms_meta, interrupted = _sit_function(request, arms, where, sitter.peer_names)
+        where = _Function(sitter, function, runs, peer, known, by_job, kernels or {})
+        arms_meta, interrupted = _sit_function(arms, where)
         document["functions"].append({"function": function, "arms": arms_meta})
         if interrupted:  # Ctrl-C: the functions finished so far, and this one's whole rounds, are kept
             document["interrupted"] = True
@@ -132,34 +132,30 @@ def sat_again(
 
 @dataclasses.dataclass
 class _Function:
-    """One function's part of the sitting: its model's runs, its peer stage's record, the profiles
-    a configuration is made of, and the cache its modules are in."""
+    """One function's part of the sitting (`sitter`'s): its model's runs, its peer stage's record and
+    the profiles a configuration is made of."""
 
-    model: str
+    sitter: Sitter
     function: str
     runs: Sequence[Record]
     peer: Optional[Record]
     known: Mapping[str, iree_flags.Profile]
-    cache: Path
     by_job: Mapping[str, Record]  # what a kernel arm's compile and object said
     kernels: Mapping[str, Kernel]
-    # where the model is now, for the peers (a reused peer record may name another path)
-    ref: Optional[ModelRef]
 
 
-def _sit_function(
-    request: paired_rounds.Request, arms: Sequence[PlannedArm], where: _Function, peer_names: Sequence[str]
-) -> tuple[list[dict[str, Any]], bool]:
+def _sit_function(arms: Sequence[PlannedArm], where: _Function) -> tuple[list[dict[str, Any]], bool]:
     """One function's arms timed in paired rounds: each arm's entry (its times under "ms"), and
     whether the sitting was interrupted."""
     from iree_matrix.core.model import stats
 
-    model, function = where.model, where.function
+    sitter, function = where.sitter, where.function
+    request, model = sitter.request, sitter.model
     timed: list[Any] = []
     # The peer workers of the sitting, all ended when it ends (also on Ctrl-C).
     with paired_rounds.scratch() as work, contextlib.ExitStack() as peer_arms:
         arms_meta = [_module_arm(where, arm, timed) for arm in arms]
-        arms_meta += [_peer_arm(where, name, Path(work), peer_arms, timed) for name in peer_names]
+        arms_meta += [_peer_arm(where, name, Path(work), peer_arms, timed) for name in sitter.peer_names]
         timed = _dedupe(timed, arms_meta)
         if not timed:  # was a ZeroDivisionError traceback in the rounds' rotation
             raise UserError(_nothing_to_time(model, function, arms_meta))
@@ -196,7 +192,7 @@ def _module_arm(where: _Function, arm: PlannedArm, timed: list[Any]) -> dict[str
         meta["error"] = f"not a configuration of {release}: {exc}"
         return meta
     label = config.with_kernel(kernel.name if kernel is not None else "").profile_label
-    run = run_of(where.runs, config.model(where.model), where.function, label, release)
+    run = run_of(where.runs, config.model(where.sitter.model), where.function, label, release)
     if kernel is not None:
         from iree_matrix.iree import targets
         from iree_matrix.kernel.stages.kernel_build import job_cell
@@ -219,7 +215,8 @@ def _module_arm(where: _Function, arm: PlannedArm, timed: list[Any]) -> dict[str
         meta["module_sha256"] = metrics.module_sha256 or ""
         median = metrics.cpu_time.median if metrics.cpu_time is not None else None
         try:
-            timed.append(paired_rounds.ModuleArm(name, abtest.arm_of(run, name, [where.cache]), median))
+            module = abtest.arm_of(run, name, [where.sitter.cache])
+            timed.append(paired_rounds.ModuleArm(name, module, median))
         except abtest.NotComparable as exc:
             meta["error"] = str(exc)
     return meta
@@ -237,7 +234,7 @@ def _kernel_facts(
         meta["kernel_build"] = build_command(built, kernel)
     if built is not None and built.status is Status.OK and built.key:
         meta["kernel_object"] = str(
-            CacheLayout(where.cache).store / "kernel" / built.key / KERNEL_OBJECTS.path
+            CacheLayout(where.sitter.cache).store / "kernel" / built.key / KERNEL_OBJECTS.path
         )
     if run is None:
         return
@@ -282,10 +279,10 @@ def _peer_arm(
     if peer is None:
         meta["error"] = "the peer stage did not run"
         return meta
-    onnx = CacheLayout(where.cache).store / "peer" / peer.key / "model.onnx"
+    onnx = CacheLayout(where.sitter.cache).store / "peer" / peer.key / "model.onnx"
     try:
         argv = paired_rounds.peer_argv(
-            peer, name, onnx if onnx.is_file() else None, work, [where.cache], where.ref
+            peer, name, onnx if onnx.is_file() else None, work, [where.sitter.cache], where.sitter.ref
         )
         arm = peer_arms.enter_context(paired_rounds.PeerArm(name, argv, work, peer_call_ms(peer, name)))
         meta.update({k: v for k, v in arm.about.items() if k != "ready"})
@@ -361,8 +358,9 @@ def explain(
     kernels: Mapping[str, Kernel] = {},
 ) -> None:
     """Each `trailing` answer's pick run once more with the runtime's in-context profiler, beside the
-    peers' per-op profiles, and the op kinds that hold the difference kept in its entry (`keep_gaps`). A
-    profiled run has a key of its own, so the sitting's timed runs are not the profiled ones."""
+    peers' per-op profiles, and its gap to the best peer (findings/gap.py: the op kinds that hold the
+    difference) kept in its function's entry (`gap`, or `gap_error`). A profiled run has a key of its
+    own, so the sitting's timed runs are not the profiled ones."""
     if settings.no_gap or document.get("interrupted") or not trailing:
         return
     names = ", ".join(advice.display_name(a) for a in trailing)
@@ -378,21 +376,9 @@ def explain(
     if records is None:
         document["interrupted"] = True
         return
-    keep_gaps(document, trailing, records, model, kernels)
-
-
-def keep_gaps(
-    document: dict[str, Any],
-    found: Sequence[Any],
-    records: Mapping[str, Record],
-    model: str,
-    kernels: Mapping[str, Kernel] = {},
-) -> None:
-    """Each of `found`'s gap to the best peer, from its pick's profiled run and the peers' per-op
-    profiles among `records` (findings/gap.py), kept in its function's entry (`gap`, or `gap_error`)."""
     runs = [r for r in records.values() if r.stage == "run" and not r.label.device]
     peers = [r for r in records.values() if r.stage == "peer" and r.status is Status.OK]
-    for a in found:
+    for a in trailing:
         function = a.function or "main"
         taken = a.configuration.with_kernel(a.kernel_name)
         run = run_of(runs, taken.model(model), function, taken.profile_label, a.release)

@@ -111,40 +111,16 @@ def sittings(
         }
         if torch := bundle.torch_spec(model, function, (cells or every)[0], files):
             sitting["torch"] = torch
-        proved = [
-            proof(arm, *(proofs or {})[arm["name"]], named, flags_of, profile_of)
-            for arm in arms
-            if arm["name"] in (proofs or {})
-        ]
+        proved = []  # each centre arm's proof: the CPU proof's form with its release and target
+        for arm in (a for a in arms if a["name"] in (proofs or {})):
+            centre, around = (proofs or {})[arm["name"]]
+            made = {n: named.get((arm["release"], arm["target"], profile_of(n))) for n in around}
+            proof = bundle.proof_of(centre, around, made, flags_of)
+            proved.append({**proof, "release": arm["release"], "target": arm["target"]})
         if proved:
             sitting["proofs"] = proved
         out.append(sitting)
     return out, files
-
-
-def proof(
-    arm: Mapping[str, Any],
-    centre: str,
-    around: Sequence[str],
-    named: Mapping[tuple[str, str, str], Any],
-    flags_of: Any,
-    profile_of: Callable[[str], str] = str,
-) -> dict[str, Any]:
-    """A centre arm's proof as the manifest carries it: the CPU proof's form with the centre's release and
-    target; a neighbour whose compile failed here travels as its config and why."""
-    failed = "its compile did not succeed here, so it did not travel (the bundle's output says why)"
-    cells = [(name, named.get((arm["release"], arm["target"], profile_of(name)))) for name in around]
-    neighbours = [
-        {"config": n, "flags": flags_of(c), "job": c.job} if c is not None else {"config": n, "error": failed}
-        for n, c in cells
-    ]
-    return {
-        "centre": centre,
-        "release": arm["release"],
-        "target": arm["target"],
-        "max_steps": 1,
-        "neighbours": neighbours,
-    }
 
 
 def count(sittings_: Sequence[Mapping[str, Any]]) -> str:

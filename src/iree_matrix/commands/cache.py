@@ -47,14 +47,14 @@ def usage(cache: Path) -> int:
 
 
 def prune(cache: Path, parts: Sequence[str]) -> int:
-    from iree_matrix.execution.execute import run_lock
+    from iree_matrix.core.system.locks import cache_lock
 
     names = cache_usage.names(list(parts))
     if unknown := [n for n in names if n not in cache_usage.PARTS]:
         raise UserError(
             f"cache prune {' '.join(unknown)}: no such part (parts: {', '.join(cache_usage.PARTS)}, or all)"
         )
-    with run_lock(cache):  # not while a run uses this cache
+    with cache_lock(cache):  # not while a run uses this cache
         freed = cache_usage.prune(cache, names)
     for name, size in freed:
         print(f"removed {name}: {formats.size(size)} ({cache_usage.PARTS[name][1]})")

@@ -514,7 +514,7 @@ def run_options(args: argparse.Namespace) -> RunOptions:
     scheduler, cluster = SCHEDULER.of(args), CLUSTER.of(args)
     where = None
     if scheduler is not None or cluster is not None:
-        from iree_matrix.execution.distributed import Cluster
+        from iree_matrix.execution.execute import Cluster
 
         where = Cluster(scheduler=scheduler, cluster=cluster, store=STORE.of(args))
     return RunOptions(

@@ -47,5 +47,5 @@ class CacheLayout:
     # The manifest of every run bundle made here, by its digest: what `merge` checks a bundle's
     # records against (execution/bundle.py).
     bundles = Under("bundles")
-    # The lock one run (or `cache prune`) holds at a time (execution/execute.py `run_lock`).
+    # The lock one run (or `cache prune`) holds at a time (core/system/locks.py `cache_lock`).
     run_lock = Under("run.lock")

@@ -12,7 +12,7 @@ import json
 import os
 import shutil
 import tarfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Optional
@@ -30,6 +30,7 @@ from iree_matrix.core.shipped import scripts_dir
 from iree_matrix.core.system import host
 from iree_matrix.execution.bundle_runtimes import BundleError, Tools, Wheel, Where, stored
 from iree_matrix.iree import targets, versions
+from iree_matrix.iree.flags import compile_flags, target_cpu
 from iree_matrix.kernel.model.metrics import KernelMetrics
 from iree_matrix.matrix.plan import Job, Plan
 from iree_matrix.stages import artifacts
@@ -140,8 +141,6 @@ def _cannot_travel(job: Job) -> Optional[str]:
         return "a bare-metal firmware links its runtime here (cortex_m.py); it does not travel as a module"
     if versions.is_source_runtime(job.label.compiler):
         return "a compiler built from source does not travel: compile with a released one"
-    from iree_matrix.iree.flags import target_cpu
-
     profile = job.profile
     # A board target's own CPU (armv6-arm1176jzf-s) replaces the profile's "host" (flags.target_cpu).
     if target.gpu is None and profile is not None and target_cpu(target, profile) == "host":
@@ -430,8 +429,6 @@ def sittings(
         if cell.device == CPU_DEVICE:
             labels = Labels.of(cell.labels)
             by_function.setdefault((labels.source_model or labels.model, labels.function), []).append(cell)
-    from iree_matrix.iree.flags import compile_flags
-
     jobs = plan.by_id()
     peers = {
         (j.label.source_model or j.label.model, j.label.function): j for j in plan.jobs if j.stage == "peer"
@@ -473,19 +470,22 @@ def sittings(
             sitting["torch"] = torch
         proof = (proofs or {}).get(function) or (proofs or {}).get("")
         if proof is not None and proof[0] in {a["config"] for a in arms}:
-            centre, around = proof
-            neighbours = []
-            for n in around:
-                made = named.get(n)
-                travelled = {"flags": flags_of(made), "job": made.job} if made else {"error": _NOT_TRAVELLED}
-                neighbours.append({"config": n, **travelled})
-            sitting["proof"] = {"centre": centre, "max_steps": 1, "neighbours": neighbours}
+            sitting["proof"] = proof_of(*proof, named, flags_of)
         out.append(sitting)
     return out, files
 
 
-# A proof's neighbour that is not in the bundle, as its sitting says.
-_NOT_TRAVELLED = "its compile did not succeed here, so it did not travel (the bundle's output says why)"
+def proof_of(
+    centre: str, around: Sequence[str], cells: Mapping[str, Any], flags_of: Callable[[Any], list[str]]
+) -> dict[str, Any]:
+    """A centre's proof as the manifest carries it: each neighbour with the cell that compiled it
+    (`cells`, by its name), or why it did not travel."""
+    failed = "its compile did not succeed here, so it did not travel (the bundle's output says why)"
+    neighbours = [
+        {"config": n, "flags": flags_of(made), "job": made.job} if made else {"config": n, "error": failed}
+        for n, made in ((n, cells.get(n)) for n in around)
+    ]
+    return {"centre": centre, "max_steps": 1, "neighbours": neighbours}
 
 
 def torch_spec(model: str, function: str, cell: Any, files: dict[str, Path]) -> dict[str, Any]:

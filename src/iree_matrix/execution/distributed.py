@@ -27,6 +27,7 @@ from iree_matrix.core.model.store import Entry, Store
 from iree_matrix.core.system.locks import machine_lock
 from iree_matrix.envs import Backend
 from iree_matrix.envs.backends import BACKENDS
+from iree_matrix.execution.eta import in_image
 from iree_matrix.execution.execute import Executor, Options, job_record
 from iree_matrix.execution.summary import Summary
 from iree_matrix.iree import targets
@@ -46,7 +47,7 @@ EVENTS = "iree-matrix"
 def resources(job: Job, backend: str) -> dict[str, float]:
     """What a task asks of its worker."""
     need = {f"arch-{job.env.arch}": LABEL}
-    if backend == "docker" or (backend == "mixed" and job.env.arch != targets.host_arch()):
+    if in_image(job, backend):
         need["docker"] = LABEL
     if stages.get(job.stage).exclusive:
         need["quiet"] = 1.0
@@ -141,20 +142,15 @@ def _worker_run(task: Task) -> _WorkerRun:
         return _RUNS[task.run]
 
 
-def _dask_worker() -> Any:
-    """The Dask worker running this task; None outside one (a direct call)."""
-    try:
-        from distributed import get_worker
-
-        return get_worker()
-    except (ImportError, ValueError):
-        return None
-
-
 def run_task(task: Task) -> Done:
     """A worker's unit: make sure the job's environments exist here, then run the job."""
     here = _worker_run(task)
-    dask = _dask_worker()
+    try:
+        from distributed import get_worker
+
+        dask = get_worker()
+    except (ImportError, ValueError):  # not on a Dask worker (a direct call)
+        dask = None
     worker = "local" if dask is None else str(dask.name)
     job = task.job
     if job.stage == "install":
@@ -370,26 +366,12 @@ class DaskExecutor(Executor):
         return "workers: " + (", ".join(f"{w}: {n} jobs" for w, n in sorted(counts.items())) or "none")
 
 
-@dataclasses.dataclass(frozen=True)
-class Cluster:
-    """Where a plan runs when not here: a scheduler's address or `local:N` workers started on this
-    machine (exactly one of them), and the store every worker shares (default: CACHE/store)."""
-
-    scheduler: Optional[str] = None
-    cluster: Optional[str] = None
-    store: Optional[Path] = None
-
-
 def executor(
-    where: Cluster,
-    matrix: MatrixSpec,
-    plan: Plan,
-    cache: Path,
-    results: ResultsLog,
-    backend: str,
-    options: Options,
+    matrix: MatrixSpec, plan: Plan, cache: Path, results: ResultsLog, backend: str, options: Options
 ) -> DaskExecutor:
-    """The executor `iree-matrix matrix --scheduler/--cluster` runs."""
+    """The executor `iree-matrix matrix --scheduler/--cluster` (`options.cluster`) runs."""
+    where = options.cluster
+    assert where is not None, "a distributed run names its cluster"
     if where.cluster is not None:
         parse_cluster(where.cluster)  # a bad value is one line before anything starts
     _dask()

@@ -81,6 +81,11 @@ _BASES = {
 }
 
 
+def in_image(job: Job, backend: str) -> bool:
+    """Whether `job` runs in a container: `mixed` installs only the foreign CPUs' environments in images."""
+    return backend == "docker" or (backend == "mixed" and job.env.arch != targets.host_arch())
+
+
 def learns_as(stage: str, basis: float, floor: float = 0.0) -> str:
     """The kind whose factor a job's time teaches and is scaled by: its stage, and for a run whose
     time beyond its floor is long, `LONG_CALLS`."""
@@ -314,9 +319,8 @@ class Estimates:
     exclusive: frozenset[str]  # job ids of timed stages
     jobs: int = 1
     source: Mapping[str, str] = dataclasses.field(default_factory=dict)  # job id -> "here" | ...
-    stage_of: Mapping[str, str] = dataclasses.field(default_factory=dict)
     factor: HostFactor = dataclasses.field(default_factory=HostFactor, compare=False)
-    own_time: frozenset[str] = frozenset()  # job ids estimated from their own earlier time (StageTimes.own)
+    own_time: frozenset[str] = frozenset()  # job ids estimated from their own earlier time (by_job)
     # job id -> seconds of its basis no load stretches (a run's benchmark min time, StageTimes.floor)
     floor: Mapping[str, float] = dataclasses.field(default_factory=dict)
     kind_of: Mapping[str, str] = dataclasses.field(default_factory=dict)  # job id -> `learns_as`
@@ -345,9 +349,6 @@ class Estimates:
         own_time: set[str] = set()  # jobs whose basis is their own earlier time, not their model's or stage's
         floor: dict[str, float] = {}
 
-        def in_image(job: Job) -> bool:  # `mixed` installs only the foreign CPUs' environments in images
-            return backend == "docker" or (backend == "mixed" and job.env.arch != targets.host_arch())
-
         base_image = backend in ("docker", "mixed") and not any(
             r.stage == "install" and r.status is Status.OK and r.env.get("backend") == "docker"
             for r in history.values()
@@ -366,10 +367,10 @@ class Estimates:
                 seconds[job.id], source[job.id] = REUSED_SECONDS, "stored"
                 continue
             for origin, value, own in (
-                ("here", here.exact(job), here.own(job)),
-                ("published", published.exact(job), published.own(job)),
-                ("here", here.stage(job), None),
-                ("published", published.stage(job), None),
+                ("here", here.exact(job), here.by_job.get(job.id)),
+                ("published", published.exact(job), published.by_job.get(job.id)),
+                ("here", here.by_stage.get(job.stage), None),
+                ("published", published.by_stage.get(job.stage), None),
                 ("guess", UNKNOWN_STAGE_SECONDS.get(job.stage, 30.0), None),
             ):
                 if value:
@@ -386,16 +387,13 @@ class Estimates:
             if checked_only(job) and source[job.id] == "published":  # no published matrix leaves them untimed
                 share = CHECKED_SHARE * (seconds[job.id] - floor.pop(job.id, 0.0))
                 seconds[job.id] = max(CHECKED_LEAST, share)
-            if job.stage == "install" and in_image(job) and source[job.id] != "here":
+            if job.stage == "install" and in_image(job, backend) and source[job.id] != "here":
                 seconds[job.id] += DOCKER_IMAGE_SECONDS + (DOCKER_BASE_IMAGE_SECONDS if base_image else 0.0)
                 base_image = False
         exclusive = frozenset(j.id for j in plan_jobs if j.stage in set(exclusive_stages))
-        stage_of = {j.id: j.stage for j in plan_jobs}
         kind_of = {j.id: learns_as(j.stage, seconds[j.id], floor.get(j.id, 0.0)) for j in plan_jobs}
         factor = HostFactor(load, RELATIVE.get(backend))
-        return cls(
-            seconds, exclusive, max(1, jobs), source, stage_of, factor, frozenset(own_time), floor, kind_of
-        )
+        return cls(seconds, exclusive, max(1, jobs), source, factor, frozenset(own_time), floor, kind_of)
 
     def expected(self, job_id: str) -> float:
         """The job's seconds on this host now: its basis, scaled unless it was measured here (but for
@@ -407,7 +405,7 @@ class Estimates:
         return basis
 
     def kind(self, job_id: str) -> str:
-        return self.kind_of.get(job_id) or self.stage_of.get(job_id, "")
+        return self.kind_of.get(job_id, "")
 
     def finished(self, job_id: str, seconds: Optional[float], load: Optional[float] = None) -> None:
         """A job of this run ended after `seconds`, at `load` (the mean over its span; None: the load

@@ -50,15 +50,36 @@ Processed = tuple[Record, Optional[Entry], bool]
 
 
 @dataclasses.dataclass(frozen=True)
-class Options:
+class Cluster:
+    """Where a plan runs when not here: a scheduler's address or `local:N` workers started on this
+    machine (exactly one of them), and the store every worker shares (default: CACHE/store)."""
+
+    scheduler: Optional[str] = None
+    cluster: Optional[str] = None
+    store: Optional[Path] = None
+
+
+@dataclasses.dataclass(frozen=True)
+class RunOptions:
+    """How a plan is run, from the command line once: where, how many at once, what again, and
+    what a failed cell exits with."""
+
+    backend: str = "auto"
     jobs: int = 1
     retry_failed: bool = False  # re-run stages whose stored result is a failure
     # Globs over job ids: timed stages (run, export, peer, dispatches) to measure again even when
     # stored, e.g. all of a matrix's timings in one quiet sitting; nothing upstream is redone.
     retime: tuple[str, ...] = ()
-    wait: bool = False  # a cache another run uses: wait for it (--wait) instead of stopping
-    # How to make a run cheaper, said with its cost before it starts (a command may know better).
-    cheaper: str = "--select GLOB or --model REF (fewer cells), fewer releases in the matrix file, --timeout"
+    strict: bool = False
+    cluster: Optional[Cluster] = None  # --scheduler/--cluster; None: on this machine
+    wait: bool = False  # --wait: a cache another run uses is waited for
+    cheaper: Optional[str] = None  # how to make it cheaper, said with its cost (default: CHEAPER)
+    unsandboxed: bool = False  # --unsandboxed: model code may run without bubblewrap where it cannot run
+
+
+Options = RunOptions  # the executor runs with the command line's options as they are
+# How to make a run cheaper, said with its cost before it starts (a command may know better: `cheaper`).
+CHEAPER = "--select GLOB or --model REF (fewer cells), fewer releases in the matrix file, --timeout"
 
 
 def job_log(cache: Path, job_id: str, started: Optional[str] = None) -> Path:
@@ -116,16 +137,15 @@ class Executor:
             self.progress.note(estimates.basis())
             seconds = estimates.left(list(estimates.seconds), {})
             stored = f" ({total - to_run} stored)" if to_run < total else ""
-            self.progress.note(
-                cost("this run", f"{to_run} of {total} jobs to run{stored}", seconds, self.options.cheaper)
-            )
+            said = f"{to_run} of {total} jobs to run{stored}"
+            self.progress.note(cost("this run", said, seconds, self.options.cheaper or CHEAPER))
 
     def run(self) -> Summary:
         start = time.monotonic()
         summary = Summary()
         with contextlib.ExitStack() as held:
             try:  # with --wait, after the run that holds the cache ends (a progress line names it)
-                held.enter_context(run_lock(self.cache, wait=self.options.wait, report=self.progress.note))
+                held.enter_context(cache_lock(self.cache, wait=self.options.wait, report=self.progress.note))
             except (KeyboardInterrupt, LockCancelled):  # Ctrl-C while it waited
                 self.progress.close()
                 summary.interrupted = True
@@ -263,7 +283,7 @@ class Executor:
         except Exception as exc:  # noqa: BLE001 - becomes this job's recorded failure
             outcome = from_exception(exc)
             log.write_text(f"{outcome.message}\n")  # the printed log path must say something
-            return self._done(job, self._record(job, "", outcome, started, ctx), ctx.log), None, False
+            return self._done(job, self._record(job, ctx, outcome, started=started), ctx.log), None, False
 
         entry = self.store.get(job.stage, key)
         if entry is not None and self._reusable(job, stage, ctx, entry):
@@ -364,7 +384,7 @@ class Executor:
                 seconds = time.monotonic() - clock - self._lock_waits.pop(job.id, 0.0)
             if stage.exclusive:
                 outcome = self._with_other_load(outcome, cpu_before, seconds, load_before)
-            record = self._record(job, key, outcome, started, ctx, seconds=seconds)
+            record = self._record(job, ctx, outcome, key=key, started=started, seconds=seconds)
             if log.is_file() and log.stat().st_size == 0:  # a stage that ran no command: the log says so
                 said = excerpts.first_line(outcome.message)
                 done = f"iree-matrix: {job.stage} {record.status.value}, without running a command"
@@ -445,19 +465,11 @@ class Executor:
             return entry.record.key in self._measured
         return stage.reusable(job, ctx, entry)
 
-    def _record(
-        self,
-        job: Job,
-        key: str,
-        outcome: Outcome,
-        started: str,
-        ctx: stages.Context,
-        seconds: Optional[float] = None,
-    ) -> Record:
+    def _record(self, job: Job, ctx: stages.Context, outcome: Outcome, **fields: Any) -> Record:
         # The environment it ran in: its install's (an install's own is in its outcome).
         install = [entry for dep, entry in ctx.deps.items() if dep.startswith("install:")]
         env = outcome.env or (install[0].record.env if install else {})
-        return job_record(job, outcome, key=key, started=started, seconds=seconds, env=env)
+        return job_record(job, outcome, env=env, **fields)
 
     def _done(self, job: Job, record: Record, log: Optional[Path] = None) -> Record:
         """`record`, published and shown (with its log, when the stage ran)."""
@@ -507,11 +519,6 @@ def _same_result(a: Record, b: Record) -> bool:
     return bool(a.key) and a.key == b.key and a.status == b.status and a.finished == b.finished
 
 
-def run_lock(cache: Path, **waiting: Any) -> AbstractContextManager[None]:
-    """The cache's lock: one run (or `cache prune`) per cache at a time (`wait=True` waits for it)."""
-    return cache_lock(cache, **waiting)
-
-
 def _kept_as_data(out: Path, outcome: Outcome) -> Outcome:
     """`outcome`, or the failure that says why its stage's output may not be stored (a symbolic link,
     FIFO, device or setuid file in it: `store.refused`), its output then emptied: the failure is
@@ -533,15 +540,11 @@ def _empty(out: Path) -> None:
 
 
 def plan_estimates(
-    spec: MatrixSpec,
-    plan: Plan,
-    published: Mapping[str, Record],
-    store: Store,
-    options: Options,
-    backend: str,
+    spec: MatrixSpec, plan: Plan, latest: Mapping[str, Record], store: Store, options: Options, backend: str
 ) -> Estimates:
     """Each job's expected seconds: stored ones none, the rest from this host's, the published or the
-    stage's times (`published`: job id -> its newest record); said by `advise` and the executor."""
+    stage's times (`latest`: job id -> its newest record in the results log); said by `advise` and the
+    executor."""
     timed = {name for name in {j.stage for j in plan.jobs} if stages.get(name).exclusive}
 
     def still_stored(record: Record) -> bool:
@@ -553,7 +556,7 @@ def plan_estimates(
 
     return Estimates.of(
         plan.jobs,
-        published,
+        latest,
         timed,
         options.jobs,
         redo=lambda job_id: any(fnmatch.fnmatchcase(job_id, g) for g in options.retime),

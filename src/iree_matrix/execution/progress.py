@@ -30,19 +30,14 @@ from iree_matrix.matrix.plan import Job
 
 logger = console.logger(__name__)
 
-MARKS = {
-    Status.OK: "ok",
-    Status.FAIL: "FAIL",
-    Status.MISMATCH: "MISMATCH",
-    Status.TIMEOUT: "TIMEOUT",
-    Status.SKIP: "skip",
-    Status.NOT_RUN: "not run",
-}
-
 
 def mark(record: Record) -> str:
-    """How a finished job's outcome is printed: a cross cell's refusal is an answer, not a FAIL."""
-    return refusals.EXPECTED if refusals.is_answer(record) else MARKS[record.status]
+    """How a finished job's outcome is printed: a failure in capitals ("FAIL", "TIMEOUT"), the rest as
+    its status reads ("ok", "not run"); a cross cell's refusal is an answer, not a FAIL."""
+    if refusals.is_answer(record):
+        return refusals.EXPECTED
+    failed = record.status in (Status.FAIL, Status.MISMATCH, Status.TIMEOUT)
+    return record.status.value.upper() if failed else record.status.value.replace("_", " ")
 
 
 _LOCATED = re.compile(r"^(?P<where>\S+?:\d+(?::\d+)?):\s*(?P<what>(?:error|warning)\b.*)$", re.IGNORECASE)

@@ -55,14 +55,7 @@ class StageTimes:
         )
 
     def exact(self, job: Job) -> Optional[float]:
-        return self.own(job) or self.by_model.get((job.stage, kind(job.stage, job.label)))
-
-    def own(self, job: Job) -> Optional[float]:
-        """The job's own earlier time (not its model's or stage's)."""
-        return self.by_job.get(job.id)
-
-    def stage(self, job: Job) -> Optional[float]:
-        return self.by_stage.get(job.stage)
+        return self.by_job.get(job.id) or self.by_model.get((job.stage, kind(job.stage, job.label)))
 
     def to_json(self) -> dict[str, Any]:
         """The summary's form: sorted, seconds to `DIGITS`, by_model as [[stage, model, s], ...]."""

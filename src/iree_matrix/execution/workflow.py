@@ -25,16 +25,16 @@ from iree_matrix.core.model.metrics.compile import CompileMetrics
 from iree_matrix.core.model.results import Record, ResultsLog, Status, latest_by_job
 from iree_matrix.core.system import bubblewrap, locks
 from iree_matrix.envs.cache_usage import absolute, default_cache, require_usable
+from iree_matrix.execution.execute import RunOptions as RunOptions
 from iree_matrix.iree import hints, miscompiled, targets, versions
 from iree_matrix.kernel import kernels, mechanism
-from iree_matrix.matrix import export_recipes, models, plan, releases, spec, spec_file, tried
+from iree_matrix.matrix import export_recipes, models, plan, releases, shards, spec, spec_file, tried
 from iree_matrix.matrix.settings import Layered
 from iree_matrix.source_builds import cmake_runtime
 
 logger = console.logger(__name__)
 
 if TYPE_CHECKING:
-    from iree_matrix.execution.distributed import Cluster
     from iree_matrix.execution.summary import Summary
     from iree_matrix.kernel.kernels import Kernel
 
@@ -110,22 +110,6 @@ def listed_settings(loaded: Loaded) -> str:
 
 
 @dataclasses.dataclass(frozen=True)
-class RunOptions:
-    """How a plan is run, from the command line once: where, how many at once, what again, and
-    what a failed cell exits with."""
-
-    backend: str = "auto"
-    jobs: int = 1
-    retry_failed: bool = False
-    retime: tuple[str, ...] = ()
-    strict: bool = False
-    cluster: Optional[Cluster] = None  # --scheduler/--cluster; None: on this machine
-    wait: bool = False  # --wait: a cache another run uses is waited for
-    cheaper: Optional[str] = None  # how to make it cheaper, said with its cost (default: the executor's)
-    unsandboxed: bool = False  # --unsandboxed: model code may run without bubblewrap where it cannot run
-
-
-@dataclasses.dataclass(frozen=True)
 class PlanSettings:
     """What to plan, from the command line once: the matrix file, the models, jobs and releases of
     it, the command line's values over the file's (timeouts, IREE sources, profiles), the cache, where
@@ -162,8 +146,6 @@ def load_plan(settings: PlanSettings, adjust: Optional[Rewrite] = None) -> Loade
     """The matrix file and its (selected) plan, the file's settings with the command line's over them
     parsed once (`merged`); `adjust` is the command's own matrix made from the parsed one (advise's
     sitting, the flag search's batches, armv6-smoke's boards on a source-built runtime)."""
-    from iree_matrix.matrix import shards
-
     if settings.run.jobs < 1:
         raise UserError(f"--jobs {settings.run.jobs}: expected 1 or more")
     shard = shards.parse(settings.shard) if settings.shard is not None else None
@@ -384,7 +366,7 @@ def execute(
     """Execute a plan, print the summary on `out`, keep the manifests (what a run ends with, its
     report and exit code, is tasks/runs.py's `run_plan`)."""
     from iree_matrix.envs.backends import BACKENDS, choose
-    from iree_matrix.execution.execute import Executor, Options
+    from iree_matrix.execution.execute import Executor
 
     cache = absolute(cache)  # its tools run in other directories: never a relative path
     require_usable(cache, options.cluster.store if options.cluster is not None else None)
@@ -398,25 +380,16 @@ def execute(
     logger.info(f"iree-matrix {__version__}: {loaded.path}, {stages.describe(loaded.plan).splitlines()[0]}")
     logger.info(f"backend: {backend} ({why}); cache: {cache}; results: {results.path}")
     remember_cache(results_dir, cache, options.cluster.store if options.cluster is not None else None)
-    executing = Options(
-        jobs=options.jobs,
-        retry_failed=options.retry_failed,
-        retime=options.retime,
-        wait=options.wait,
-        **({"cheaper": options.cheaper} if options.cheaper else {}),
-    )
     if options.cluster is not None:
         from iree_matrix.execution import distributed
 
-        on_cluster = distributed.executor(
-            options.cluster, loaded.matrix, loaded.plan, cache, results, backend, executing
-        )
+        on_cluster = distributed.executor(loaded.matrix, loaded.plan, cache, results, backend, options)
         summary = on_cluster.run()
         print(on_cluster.placement_line(), file=out)
     else:
         here = BACKENDS[backend](cache, loaded.matrix)
         summary = Executor(
-            loaded.matrix, loaded.plan, cache=cache, results=results, backend=here, options=executing
+            loaded.matrix, loaded.plan, cache=cache, results=results, backend=here, options=options
         ).run()
     print_summary(summary, cache, results_dir, out, where(loaded.path, results_dir, cache), results.latest())
     if not summary.interrupted:

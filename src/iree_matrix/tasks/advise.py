@@ -61,7 +61,8 @@ def run(matrix: PlanSettings, settings: Settings, reference: str, base_model: st
     )
     if settings.release is None and (note := isa_note(plan, host_identity.here())):
         logger.warning(f"advise {base_model}: {note}")
-    loaded = load_plan(matrix, adjust=lambda m: adjusted(m, base_model, plan))
+    advising = _Advise(matrix, settings, reference, base_model, plan, out)
+    loaded = advising.load()
     peer_names = sitting_peers(loaded.matrix.peers)
     logger.info(f"peers, one thread each: {', '.join(peers.display(p) for p in peer_names) or 'none'}")
     kernels = loaded.matrix.kernels
@@ -83,96 +84,151 @@ def run(matrix: PlanSettings, settings: Settings, reference: str, base_model: st
             held.enter_context(lock)
         except (KeyboardInterrupt, locks.LockCancelled):  # Ctrl-C while it waited for the cache
             return EXIT_INTERRUPTED
-        logger.info(_cost(matrix, settings, loaded, plan, base_model, nearest, planned))
-        return _sit(matrix, settings, reference, base_model, plan, loaded, planned, out)
+        logger.info(advising.cost(loaded, nearest, planned))
+        return advising.sit(loaded, planned)
 
 
-def _cost(
-    matrix: PlanSettings,
-    settings: Settings,
-    loaded: Any,
-    plan: SittingPlan,
-    model: str,
-    nearest: Any,
-    planned: Sequence[Any],
-) -> str:
-    """advise's whole cost here, said before it builds (advise_plan.cost_text says of each part)."""
-    from iree_matrix.core.cache_layout import CacheLayout
-    from iree_matrix.core.model.store import Store
-    from iree_matrix.execution.execute import Options, plan_estimates
+@dataclasses.dataclass(frozen=True)
+class _Advise:
+    """One advise of `model` (built as `reference`) on `plan`: its phases after the plan, and
+    advise_sitting.Builds by advise's matrix (`plan`'s model built as advise builds its sitting)."""
 
-    peers, found = sitting_peers(loaded.matrix.peers), nearest.advice if nearest is not None else ()
-    call_ms = found[0].ms if found else None
-    proof = proof_cost(plan, model, settings.sitting, matrix.run.jobs, call_ms, len(found) or 1)
-    backend = "docker" if matrix.run.backend == "docker" else "venv"
-    options = Options(jobs=matrix.run.jobs, retime=matrix.run.retime)
-    store = Store(CacheLayout(matrix.cache).store)
-    latest = folder_log(loaded.results_dir).latest()
-    estimates = plan_estimates(loaded.matrix, loaded.plan, latest, store, options, backend)
-    builds = estimates.left(list(estimates.seconds), {})
-    sitting = None
-    if found:  # at the nearest identity's times, scaled by this CPU's published speed
-        speed = stage_times.published().speed_of
-        ratio = speed(host_identity.here().identity) / speed(found[0].identity.key)
-        sitting = ratio * advise_plan.sitting_seconds(found, planned, len(peers), settings.sitting)
-    library = 0.0
-    if shelf := _shelf(settings):
-        generic = {n: k for n, k in shelf.items() if not k.models}
-        meant = {n for n, k in shelf.items() if k.models and k.for_model(model)} - set(loaded.matrix.kernels)
-        meant |= set(advise_library.wanted(found, generic, loaded.matrix.kernels, model))
-        jobs = matrix.run.jobs
-        library = advise_plan.library_seconds(len(meant), plan, model, jobs, settings.sitting, call_ms)
-    arms = len(planned) + len(peers)
-    return cost_text(settings, len(loaded.plan.jobs), arms, builds, sitting, proof, library)
+    matrix: PlanSettings
+    settings: Settings
+    reference: str
+    model: str
+    plan: SittingPlan
+    out: TextIO
 
+    def cost(self, loaded: Any, nearest: Any, planned: Sequence[Any]) -> str:
+        """advise's whole cost here, said before it builds (advise_plan.cost_text says of each part)."""
+        from iree_matrix.core.cache_layout import CacheLayout
+        from iree_matrix.core.model.store import Store
+        from iree_matrix.execution.execute import plan_estimates
 
-def _sit(
-    matrix: PlanSettings,
-    settings: Settings,
-    reference: str,
-    base_model: str,
-    plan: SittingPlan,
-    loaded: Any,
-    planned: Sequence[Any],
-    out: TextIO,
-) -> int:
-    """Build, sit, prove and keep advise's sitting (under its cache's lock); the exit code."""
-    cache, kernels, results = matrix.cache, loaded.matrix.kernels, folder_log(loaded.results_dir)
-    code, summary = run_plan(loaded, matrix.run, cache, out=out, advising=True)
-    if not summary.interrupted and (routed := _routed(plan, summary.records.values())) is not plan:
-        logger.info(
-            f"advise {base_model}: default failed; its hint's profile {routed.picks[-1].name} is timed too"
-        )
-        plan, planned = routed, arms(routed, kernels, base_model)
-        loaded = load_plan(matrix, adjust=lambda m: adjusted(m, base_model, routed))
-        code, summary = run_plan(loaded, matrix.run, cache, out=out, advising=True)
-    if summary.interrupted:
-        return code or EXIT_INTERRUPTED
-    peers, ref = sitting_peers(loaded.matrix.peers), loaded.matrix.models.get(base_model)  # where it is now
-    sitter = advise_sitting.Sitter(settings.sitting, base_model, cache, peers, ref)
-    document = advise_sitting.run(sitter, planned, list(summary.records.values()), kernels=kernels)
-    if settings.no_proof:  # the answer then says why it has no neighbourhood (not "predates")
-        document["proof_skipped"] = True
-    # Each function's answer as the sitting left it (what each proof starts from), then as proved and
-    # sat again (whose kernels' proofs are kept and whose gaps to the best peer are explained).
-    builds = _Builds(matrix, base_model, plan, out)
-    sat = advice.derive(document)
-    advise_proof.prove(settings, sitter, plan, document, sat, builds, kernels)
-    found = advice.derive(document)
-    advise_sitting.keep_kernel_proofs(document, found)
-    advise_sitting.explain(settings, base_model, document, advice.trailing(found), builds, kernels)
-    routes = _routes(settings, reference, advice.derive(document))  # the gaps before a kernel closed any
-    _library(settings, matrix, sitter, plan, document, kernels, out)
-    # An interrupted sitting never replaces a finished one: it is kept apart, where no answer is read.
-    kept = advise_sitting.write(loaded.results_dir, base_model, document)
-    here = workflow.where(loaded.matrix.path, loaded.results_dir, cache)  # what its commands keep
-    said, code = advise_answer.answer(document, kept, base_model, reference, results.path, here)
-    print("\n".join(said), file=out)
-    routes = [] if document.get("interrupted") else routes  # Ctrl-C in the library: stop there
-    for exported in (f"{reference}{recipes.SEP}{recipe}" for recipe in routes):  # the answer's `next:`
-        logger.info(f"advise {base_model}: its gap names the export recipe: advising {exported} next")
-        run(matrix, settings, exported, models.resolve(exported, Path.cwd()).name, out)
-    return code
+        matrix, settings, plan, model = self.matrix, self.settings, self.plan, self.model
+        peers, found = sitting_peers(loaded.matrix.peers), nearest.advice if nearest is not None else ()
+        call_ms = found[0].ms if found else None
+        proof = proof_cost(plan, model, settings.sitting, matrix.run.jobs, call_ms, len(found) or 1)
+        backend = "docker" if matrix.run.backend == "docker" else "venv"
+        store = Store(CacheLayout(matrix.cache).store)
+        latest = folder_log(loaded.results_dir).latest()
+        estimates = plan_estimates(loaded.matrix, loaded.plan, latest, store, matrix.run, backend)
+        builds = estimates.left(list(estimates.seconds), {})
+        sitting = None
+        if found:  # at the nearest identity's times, scaled by this CPU's published speed
+            speed = stage_times.published().speed_of
+            ratio = speed(host_identity.here().identity) / speed(found[0].identity.key)
+            sitting = ratio * advise_plan.sitting_seconds(found, planned, len(peers), settings.sitting)
+        library = 0.0
+        if shelf := _shelf(settings):
+            generic = {n: k for n, k in shelf.items() if not k.models}
+            given = loaded.matrix.kernels
+            meant = {n for n, k in shelf.items() if k.models and k.for_model(model)} - set(given)
+            meant |= set(advise_library.wanted(found, generic, given, model))
+            jobs = matrix.run.jobs
+            library = advise_plan.library_seconds(len(meant), plan, model, jobs, settings.sitting, call_ms)
+        arms = len(planned) + len(peers)
+        return cost_text(settings, len(loaded.plan.jobs), arms, builds, sitting, proof, library)
+
+    def sit(self, loaded: Any, planned: Sequence[Any]) -> int:
+        """Build, sit, prove and keep advise's sitting (under its cache's lock); the exit code."""
+        settings, reference, base_model, out = self.settings, self.reference, self.model, self.out
+        cache, kernels, results = self.matrix.cache, loaded.matrix.kernels, folder_log(loaded.results_dir)
+        code, summary = self.run_plan(loaded)
+        if not summary.interrupted and (routed := _routed(self.plan, summary.records.values())) != self.plan:
+            logger.info(
+                f"advise {base_model}: default failed; its hint's profile {routed.picks[-1].name} "
+                "is timed too"
+            )
+            self = dataclasses.replace(self, plan=routed)  # this advise is the routed plan's from here
+            loaded, planned = self.load(), arms(routed, kernels, base_model)
+            code, summary = self.run_plan(loaded)
+        if summary.interrupted:
+            return code or EXIT_INTERRUPTED
+        # the model as it is now
+        peers, ref = sitting_peers(loaded.matrix.peers), loaded.matrix.models.get(base_model)
+        sitter = advise_sitting.Sitter(settings.sitting, base_model, cache, peers, ref)
+        document = advise_sitting.run(sitter, planned, list(summary.records.values()), kernels=kernels)
+        if settings.no_proof:  # the answer then says why it has no neighbourhood (not "predates")
+            document["proof_skipped"] = True
+        # Each function's answer as the sitting left it (what each proof starts from), then as proved and
+        # sat again (whose kernels' proofs are kept and whose gaps to the best peer are explained).
+        sat = advice.derive(document)
+        advise_proof.prove(settings, sitter, self.plan, document, sat, self, kernels)
+        found = advice.derive(document)
+        advise_sitting.keep_kernel_proofs(document, found)
+        advise_sitting.explain(settings, base_model, document, advice.trailing(found), self, kernels)
+        routes = _routes(settings, reference, advice.derive(document))  # the gaps before a kernel closed any
+        self.library(sitter, document, kernels)
+        # An interrupted sitting never replaces a finished one: it is kept apart, where no answer is read.
+        kept = advise_sitting.write(loaded.results_dir, base_model, document)
+        here = workflow.where(loaded.matrix.path, loaded.results_dir, cache)  # what its commands keep
+        said, code = advise_answer.answer(document, kept, base_model, reference, results.path, here)
+        print("\n".join(said), file=out)
+        routes = [] if document.get("interrupted") else routes  # Ctrl-C in the library: stop there
+        for exported in (f"{reference}{recipes.SEP}{recipe}" for recipe in routes):  # the answer's `next:`
+            logger.info(f"advise {base_model}: its gap names the export recipe: advising {exported} next")
+            run(self.matrix, settings, exported, models.resolve(exported, Path.cwd()).name, out)
+        return code
+
+    def library(
+        self, sitter: advise_sitting.Sitter, document: dict[str, Any], kernels: Mapping[str, Kernel]
+    ) -> None:
+        """The kernel library against the gaps `explain` kept (advise/advise_library.py): each kernel that
+        computes a kind holding an answer's gap, swapped into default and the picks and sat again beside
+        them; then the gap of an answer that took one, profiled with it."""
+        if document.get("interrupted") or not (shelf := _shelf(self.settings)):
+            return
+        found, model, plan = advice.derive(document), sitter.model, self.plan
+        if not (chosen := advise_library.wanted(found, shelf, kernels, model)):
+            return
+        logger.info(f"advise {model}: {advise_library.said(chosen, shelf, found)}")
+        directories = [str(shelf[n].directory) for n in chosen]
+        widened = dataclasses.replace(self.matrix, kernels=(*self.matrix.kernels, *directories))
+        named = {p.name for p in plan.picks} | {"default", "generic"}
+        answers = [a for a in found if a.release == plan.release and a.config not in named]
+        again = plan.with_picks([Pick.named(a.config, plan.release, advise_proof.SOURCE) for a in answers])
+        every = {**kernels, **{n: shelf[n] for n in chosen}}
+        builds = dataclasses.replace(self, matrix=widened, plan=again)
+        if (records := builds.sitting(again)) is None:
+            document["interrupted"] = True
+            return
+        fns, planned = {f for names in chosen.values() for f in names}, arms(again, every, model)
+        resat = advise_sitting.run(sitter, planned, list(records.values()), only=fns, kernels=every)
+        advise_sitting.sat_again(document, resat, why="with the kernel library's " + ", ".join(chosen))
+        found = advice.derive(document)
+        advise_sitting.keep_kernel_proofs(document, found)
+        changed = [a for a in advice.trailing(found) if a.gap is None]  # took a library kernel: profile it so
+        advise_sitting.explain(self.settings, model, document, changed, builds, every)
+
+    def sitting(self, plan: SittingPlan) -> Optional[dict[str, Record]]:
+        return self.build(plan)
+
+    def alone(
+        self, configs: Sequence[Config], profiled: bool = False, kernels: bool = False
+    ) -> Optional[dict[str, Record]]:
+        only = self.plan.only(configs, advise_proof.SOURCE, kernels=kernels)
+        return self.build(only, profiled=configs if profiled else ())
+
+    def load(self, plan: Optional[SittingPlan] = None, profiled: Sequence[Config] = ()) -> Any:
+        """advise's matrix for `plan` (default: this advise's) loaded; `profiled`: the configurations
+        whose runs have the run stage's in-context profiler on (`_with_op_profile`)."""
+
+        def adjust(m: Any) -> Any:
+            m = adjusted(m, self.model, plan or self.plan)
+            return _with_op_profile(m, profiled) if profiled else m
+
+        return load_plan(self.matrix, adjust=adjust)
+
+    def run_plan(self, loaded: Any) -> Any:
+        return run_plan(loaded, self.matrix.run, self.matrix.cache, out=self.out, advising=True)
+
+    def build(self, plan: SittingPlan, profiled: Sequence[Config] = ()) -> Optional[dict[str, Record]]:
+        """Compile, run and check what `plan` times, as advise's matrix builds it (stored ones are
+        reused at once): every record of that run by job, or None when it was interrupted."""
+        _, summary = self.run_plan(self.load(plan, profiled))
+        return None if summary.interrupted else dict(summary.records)
 
 
 def _routes(settings: Settings, reference: str, found: Sequence[advice.Advice]) -> list[str]:
@@ -187,43 +243,6 @@ def _routed(plan: SittingPlan, records: Iterable[Record]) -> SittingPlan:
     if profiles := [p for r in records if (p := tried.next_profile(r)) and p not in named]:
         return plan.with_picks([Pick.named(profiles[0], plan.release, advice.HINTED)])
     return plan
-
-
-def _library(
-    settings: Settings,
-    matrix: PlanSettings,
-    sitter: advise_sitting.Sitter,
-    plan: SittingPlan,
-    document: dict[str, Any],
-    kernels: Mapping[str, Kernel],
-    out: TextIO,
-) -> None:
-    """The kernel library against the gaps `explain` kept (advise/advise_library.py): each kernel that
-    computes a kind holding an answer's gap, swapped into default and the picks and sat again beside
-    them; then the gap of an answer that took one, profiled with it."""
-    if document.get("interrupted") or not (shelf := _shelf(settings)):
-        return
-    found, model = advice.derive(document), sitter.model
-    if not (chosen := advise_library.wanted(found, shelf, kernels, model)):
-        return
-    logger.info(f"advise {model}: {advise_library.said(chosen, shelf, found)}")
-    directories = [str(shelf[n].directory) for n in chosen]
-    widened = dataclasses.replace(matrix, kernels=(*matrix.kernels, *directories))
-    named = {p.name for p in plan.picks} | {"default", "generic"}
-    answers = [a for a in found if a.release == plan.release and a.config not in named]
-    again = plan.with_picks([Pick.named(a.config, plan.release, advise_proof.SOURCE) for a in answers])
-    every = {**kernels, **{n: shelf[n] for n in chosen}}
-    builds = _Builds(widened, model, again, out)
-    if (records := builds.sitting(again)) is None:
-        document["interrupted"] = True
-        return
-    fns, planned = {f for names in chosen.values() for f in names}, arms(again, every, model)
-    resat = advise_sitting.run(sitter, planned, list(records.values()), only=fns, kernels=every)
-    advise_sitting.sat_again(document, resat, why="with the kernel library's " + ", ".join(chosen))
-    found = advice.derive(document)
-    advise_sitting.keep_kernel_proofs(document, found)
-    changed = [a for a in advice.trailing(found) if a.gap is None]  # took a library kernel: profile it so
-    advise_sitting.explain(settings, model, document, changed, builds, every)
 
 
 def _shelf(settings: Settings) -> dict[str, Kernel]:
@@ -243,38 +262,3 @@ def _with_op_profile(matrix: Any, configs: Sequence[Config]) -> Any:
     mine = dict(matrix.benchmark.opt_in).get("op_timings", ())
     benchmark = dataclasses.replace(matrix.benchmark, opt_in=(*opt_in, ("op_timings", (*mine, *globs))))
     return dataclasses.replace(matrix, benchmark=benchmark, peers=sitting_peers(matrix.peers))
-
-
-@dataclasses.dataclass(frozen=True)
-class _Builds:
-    """advise_sitting.Builds by advise's matrix: `plan`'s model built as advise builds its sitting."""
-
-    matrix: PlanSettings
-    model: str
-    plan: SittingPlan
-    out: TextIO
-
-    def sitting(self, plan: SittingPlan) -> Optional[dict[str, Record]]:
-        return _build(self.matrix, self.model, plan, self.out)
-
-    def alone(
-        self, configs: Sequence[Config], profiled: bool = False, kernels: bool = False
-    ) -> Optional[dict[str, Record]]:
-        only = self.plan.only(configs, advise_proof.SOURCE, kernels=kernels)
-        return _build(self.matrix, self.model, only, self.out, profiled=configs if profiled else ())
-
-
-def _build(
-    matrix: PlanSettings, model: str, plan: SittingPlan, out: TextIO, profiled: Sequence[Config] = ()
-) -> Optional[dict[str, Record]]:
-    """Compile, run and check what `plan` times, as advise's matrix builds it (stored ones are
-    reused at once): every record of that run by job, or None when it was interrupted; `profiled`:
-    the configurations whose runs have the run stage's in-context profiler on (`_with_op_profile`)."""
-
-    def adjust(m: Any) -> Any:
-        m = adjusted(m, model, plan)
-        return _with_op_profile(m, profiled) if profiled else m
-
-    loaded = load_plan(matrix, adjust=adjust)
-    _, summary = run_plan(loaded, matrix.run, matrix.cache, out=out, advising=True)
-    return None if summary.interrupted else dict(summary.records)

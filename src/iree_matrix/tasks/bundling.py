@@ -123,10 +123,10 @@ def _pack(
 ) -> int:
     """The compiled cells (and with --advise the sittings, each with its proof's neighbourhood),
     their runtime wheels and run.py, packed into `args.to`."""
-    to, results = args.to, folder_log(loaded.results_dir)
+    to, latest, store = args.to, folder_log(loaded.results_dir).latest(), Store(cache / "store")
     assert to is not None
     run_flags = {name: kernel.run_flags for name, kernel in loaded.matrix.kernels.items()}
-    found, left = bundle.cells(loaded.plan, results.latest(), Store(cache / "store"), where, run_flags)
+    found, left = bundle.cells(loaded.plan, latest, store, where, run_flags)
     for line in left:
         print(f"not in the bundle: {line}", file=out)
     if not found:
@@ -134,7 +134,7 @@ def _pack(
     for line in refused_pairs(found, shipped_records()):
         logger.warning(f"bundle: {line}")
     wheels = bundle_runtimes.wheels(found, where, cache)
-    tools = bundle_runtimes.source_tools(found, results.latest(), Store(cache / "store"), cache)
+    tools = bundle_runtimes.source_tools(found, latest, store, cache)
     files = bundle.plan_files(found, wheels, tools)
     sittings: list[dict[str, Any]] = []
     if advised is not None and advised.gpu:
@@ -149,7 +149,7 @@ def _pack(
         logger.info(f"bundle: {gpu_sitting.count(sittings)}")
     elif advised is not None:
         sittings, peer_files = bundle.sittings(
-            loaded.plan, results.latest(), Store(cache / "store"), found, cpu, advised.picks, advised.proofs
+            loaded.plan, latest, store, found, cpu, advised.picks, advised.proofs
         )
         files.update(peer_files)
         for sitting in sittings:  # what its answer says of a missing proof: why, and the CPU to bundle
@@ -158,7 +158,7 @@ def _pack(
                 sitting["proof_skipped"] = True
         # A kernel arm as advise keeps it: the flags with its spec, its directory and build command,
         # whether its spec applied, and an arm whose compile failed with why (it did not travel).
-        bundle_kernels.describe_arms(sittings, loaded, results.latest(), found, cpu)
+        bundle_kernels.describe_arms(sittings, loaded, latest, found, cpu)
     document = bundle.manifest(to.name, found, wheels, files, sittings, args.repetitions, tools, gaps.GAP)
     # Weights once: modules of one model share most of their bytes; each distinct chunk travels once.
     files, chunked, saved = bundle_chunks.packed_files(files, cache)
@@ -414,14 +414,8 @@ def _sitting_matrix(
     """advise's matrix for a sitting on another CPU: advise's arms (advise_plan.arms) and each proof's
     centre and neighbour (`around`), compiled by one release for the named LLVM CPU instead of `host`
     (but the naive build, for no CPU); the peers as the matrix file names them."""
-    from iree_matrix.iree.flags import cpu_profile
-
     named = NamedCpu(cpu)
-    matrix = spec.with_profiles(matrix, ["generic"])
-    matrix = dataclasses.replace(matrix, profiles={**matrix.profiles, named.name: cpu_profile(named)})
-    # The matrix planned every cell with each kernel too: the kernel cells are advise's arms below.
-    cells = [dataclasses.replace(c, compiler=release, runtime=release) for c in matrix.cells if not c.kernel]
-    matrix = dataclasses.replace(matrix, cells=tuple(dict.fromkeys(cells)))
+    matrix = advise_plan.one_release(matrix, ["generic"], [cpu], release)  # kernel cells: the arms below
     template = matrix.cells[0]
     kept = [advise_plan.Pick.named(p, release, "") for p in picks if p != "default" and _keeps_cpu(p)]
     sitting = advise_plan.SittingPlan(release, tuple(kept), ())

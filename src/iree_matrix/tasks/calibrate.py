@@ -45,6 +45,9 @@ class Settings:
 
 def run(args: Settings, out: TextIO) -> int:
     """Time the pairs, keep the calibration, print its rate on `out`; 1 when the rate does not hold."""
+    from iree_matrix.execution.progress import Steps, cost
+    from iree_matrix.tasks.compare import expected_seconds
+
     if args.pairs < 1 or args.controls < 0:
         raise UserError(f"--pairs {args.pairs} --controls {args.controls}: expected pairs ≥ 1, controls ≥ 0")
     _writable(args.out or args.results_dir, "--out" if args.out else "--results-dir")
@@ -53,7 +56,39 @@ def run(args: Settings, out: TextIO) -> int:
     found, latest = _modules(results, args.max_call_ms, caches)
     out_dir = args.out or args.results_dir
     nulls, controls = calibration.null_plan(found, args.pairs), calibration.control_plan(found, args.controls)
-    data, steps = _started(args, results.source, found, latest, nulls, controls)
+    here = host.identity()
+    logger.info(
+        f"calibrate: {len(nulls)} null pairs over {len(found)} modules, {len(controls)} controls, "
+        f"{args.rounds} rounds x {args.repetitions} repetitions, on {identities.label(latest, here)}"
+    )
+    expected = expected_seconds([*nulls, *(a for a, _ in controls)], args.rounds, args.repetitions)
+    logger.info(
+        cost(
+            "calibrate",
+            f"{len(nulls) + len(controls)} pairs ({len(nulls)} null, {len(controls)} controls) "
+            f"x {args.rounds} paired rounds x 2 arms x {args.repetitions} repetitions",
+            sum(expected),
+            "--pairs N (fewer null pairs; under 50 the rate is not a verdict), --controls 0, --rounds 6, "
+            "--repetitions 1, --max-call-ms MS (leaves out slow modules)",
+        )
+    )
+    data: dict[str, Any] = {
+        "host": host.describe(),
+        # With LLVM's name for the CPU, which the run's compile records know (no compile ran here).
+        "identity_label": identities.label(latest, here),
+        "settings": {
+            "rounds": args.rounds,
+            "repetitions": args.repetitions,
+            "alpha": stats.ALPHA,
+            "min_effect": stats.MIN_EFFECT,
+            "source": str(results.source),
+        },
+        "started": now(),
+        "load_average": {"start": round(os.getloadavg()[0], 2)},
+        "nulls": [],
+        "controls": [],
+    }
+    steps = Steps(expected)
     # Not under the machine's quiet lock: the test is calibrated as it is used, beside whatever else
     # the machine does (its signal is one thread's CPU time); the load is recorded with it.
     try:
@@ -99,53 +134,6 @@ def _modules(results: Results, max_call_ms: float, caches: list[Path]) -> tuple[
             f"{source}: no passed native run of this host whose module and runtime are still here"
         )
     return found, latest
-
-
-def _started(
-    args: Settings,
-    source: Path,
-    found: list[Record],
-    latest: list[Record],
-    nulls: list[Record],
-    controls: list[tuple[Record, Record]],
-) -> tuple[dict[str, Any], Steps]:
-    """The calibration's document as it starts, and its steps (its cost said first)."""
-    from iree_matrix.execution.progress import Steps, cost
-    from iree_matrix.tasks.compare import expected_seconds
-
-    here = host.identity()
-    logger.info(
-        f"calibrate: {len(nulls)} null pairs over {len(found)} modules, {len(controls)} controls, "
-        f"{args.rounds} rounds x {args.repetitions} repetitions, on {identities.label(latest, here)}"
-    )
-    expected = expected_seconds([*nulls, *(a for a, _ in controls)], args.rounds, args.repetitions)
-    logger.info(
-        cost(
-            "calibrate",
-            f"{len(nulls) + len(controls)} pairs ({len(nulls)} null, {len(controls)} controls) "
-            f"x {args.rounds} paired rounds x 2 arms x {args.repetitions} repetitions",
-            sum(expected),
-            "--pairs N (fewer null pairs; under 50 the rate is not a verdict), --controls 0, --rounds 6, "
-            "--repetitions 1, --max-call-ms MS (leaves out slow modules)",
-        )
-    )
-    data: dict[str, Any] = {
-        "host": host.describe(),
-        # With LLVM's name for the CPU, which the run's compile records know (no compile ran here).
-        "identity_label": identities.label(latest, here),
-        "settings": {
-            "rounds": args.rounds,
-            "repetitions": args.repetitions,
-            "alpha": stats.ALPHA,
-            "min_effect": stats.MIN_EFFECT,
-            "source": str(source),
-        },
-        "started": now(),
-        "load_average": {"start": round(os.getloadavg()[0], 2)},
-        "nulls": [],
-        "controls": [],
-    }
-    return data, Steps(expected)
 
 
 def _pairs(

@@ -17,7 +17,7 @@ from typing import Any, Optional, TextIO
 from iree_matrix.core import console, formats, shipped
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.metrics.run import RunMetrics
-from iree_matrix.core.model.results import Record, no_log
+from iree_matrix.core.model.results import Record, latest_by_job, no_log
 from iree_matrix.core.system import host, locks
 from iree_matrix.execution import abtest
 from iree_matrix.execution.workflow import EXIT_INTERRUPTED, recorded_cache
@@ -78,8 +78,6 @@ def run(what: Comparison, out: TextIO, as_json: bool = False) -> int:
 def _chosen(what: Comparison) -> tuple[list[Record], list[Pair]]:
     """The results directory's latest records, and the pairs of runs to compare (a one-line error
     when there are none, before anything is timed)."""
-    from iree_matrix.core.model.results import latest_by_job
-
     results = results_folder.load(what.results_dir)
     source = results.source
     if not source.is_file():
@@ -203,15 +201,9 @@ def _compared(
     r = result.result
     found.append({"function": function, **result.as_dict()})
     # Each arm's median over the rounds (an even count: the mean of the middle two).
-    a_ms = statistics.median(result.a_ms) if result.a_ms else None
-    b_ms = statistics.median(result.b_ms) if result.b_ms else None
-    return [
-        function,
-        formats.duration_ms(a_ms) if a_ms else "",
-        formats.duration_ms(b_ms) if b_ms else "",
-        formats.ratio(r.ratio) if r.rounds else "",
-        r.describe(),
-    ]
+    medians = [statistics.median(ms) if ms else None for ms in (result.a_ms, result.b_ms)]
+    shown = [formats.duration_ms(median) if median else "" for median in medians]
+    return [function, *shown, formats.ratio(r.ratio) if r.rounds else "", r.describe()]
 
 
 def _published() -> Optional[dict[str, Any]]:

@@ -10,7 +10,7 @@ import dataclasses
 import fnmatch
 import functools
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional, TextIO
 
@@ -189,7 +189,7 @@ class _Search:
         self, matrix: spec.MatrixSpec, phase: str, number: int, sitting: search_descent.Sitting
     ) -> Optional[dict[search_descent.Key, Optional[str]]]:
         """One sitting of a batch (or of the pair steps): each function's winner, None if interrupted."""
-        _say_round(phase, number, sitting, self.descents)
+        self.say_round(phase, number, sitting)
         batch_start = time.monotonic()
         measured_code, measured = self.sit(matrix, {key: list(configs) for key, configs in sitting.items()})
         if measured_code == EXIT_INTERRUPTED:  # no verdicts from a half-measured batch
@@ -198,7 +198,39 @@ class _Search:
         self.per_run[0] = _per_run_seconds(time.monotonic() - batch_start, measured, default=self.per_run[0])
         if phase == "batch":
             self.sittings.extend((u, c, tuple(map(str, configs))) for (u, c), configs in sitting.items())
-        return _winners(sitting, measured, self.paired)
+        return self.winners(sitting, measured)
+
+    def winners(
+        self, sitting: search_descent.Sitting, summary: Summary
+    ) -> dict[search_descent.Key, Optional[str]]:
+        """A measured sitting's verdicts: each function's winner (paired-confirmed), or None."""
+        found = search.candidates(summary.records.values())
+        winners: dict[search_descent.Key, Optional[str]] = {}
+        for key, configs in sitting.items():
+            measured = {c.name: c for c in found if (c.function, c.compiler) == key}
+            incumbent = measured.get(str(configs[0]))
+            tried = [measured[str(c)] for c in configs[1:] if str(c) in measured]
+            winner = search.choose(incumbent, tried, self.paired) if incumbent else None
+            winners[key] = winner.name if winner else None
+        return winners
+
+    def say_round(self, phase: str, number: int, sitting: search_descent.Sitting) -> None:
+        """The line before a sitting: each function's incumbent and candidates, and what was left out."""
+        if phase == "pairs":
+            what = "; ".join(
+                f"{u} on {c}: {', '.join(map(str, configs[1:]))}"
+                for (u, c), configs in sorted(sitting.items())
+            )
+            logger.info(
+                f"== flag search, pairs (batch {number}): each knob neutral alone beside each best: {what}"
+            )
+            return
+        said = "; ".join(
+            f"{function} on {compiler}: {configs[0]} and {len(configs) - 1} candidates "
+            f"({self.descents[(function, compiler)].pruned[-1].partition(': ')[2]})"
+            for (function, compiler), configs in sorted(sitting.items())
+        )
+        logger.info(f"== flag search, batch {number}: {said}")
 
     def after(self, number: int) -> None:
         progress = search_descent.Progress(self.signed, number, _states(self.descents), tuple(self.sittings))
@@ -277,46 +309,6 @@ class _Search:
         search_descent.write_descents(
             results_dir, descents, {**budget, "knobs": self.knobs, "minutes": minutes}
         )
-
-
-def _winners(
-    sitting: search_descent.Sitting,
-    summary: Summary,
-    paired: Callable[[search.Candidate, search.Candidate], bool],
-) -> dict[search_descent.Key, Optional[str]]:
-    """A measured sitting's verdicts: each function's winner (paired-confirmed), or None."""
-    found = search.candidates(summary.records.values())
-    winners: dict[search_descent.Key, Optional[str]] = {}
-    for key, configs in sitting.items():
-        measured = {c.name: c for c in found if (c.function, c.compiler) == key}
-        incumbent = measured.get(str(configs[0]))
-        tried = [measured[str(c)] for c in configs[1:] if str(c) in measured]
-        winner = search.choose(incumbent, tried, paired) if incumbent else None
-        winners[key] = winner.name if winner else None
-    return winners
-
-
-def _say_round(
-    phase: str,
-    number: int,
-    sitting: search_descent.Sitting,
-    descents: Mapping[search_descent.Key, search_descent.Walk],
-) -> None:
-    """The line before a sitting: each function's incumbent and candidates, and what was left out."""
-    if phase == "pairs":
-        what = "; ".join(
-            f"{u} on {c}: {', '.join(map(str, configs[1:]))}" for (u, c), configs in sorted(sitting.items())
-        )
-        logger.info(
-            f"== flag search, pairs (batch {number}): each knob neutral alone beside each best: {what}"
-        )
-        return
-    said = "; ".join(
-        f"{function} on {compiler}: {configs[0]} and {len(configs) - 1} candidates "
-        f"({descents[(function, compiler)].pruned[-1].partition(': ')[2]})"
-        for (function, compiler), configs in sorted(sitting.items())
-    )
-    logger.info(f"== flag search, batch {number}: {said}")
 
 
 def _paired_confirm(cache: Path, incumbent: search.Candidate, challenger: search.Candidate) -> bool:

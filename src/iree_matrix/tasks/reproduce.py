@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional, TextIO
 
-from packaging.version import InvalidVersion, Version
+from packaging.version import VERSION_PATTERN
 
 from iree_matrix.core import console, toml_text
 from iree_matrix.core.cache_layout import CacheLayout
@@ -246,8 +246,10 @@ def constraints(record: Record, latest: Mapping[str, Record]) -> list[str]:
     return sorted(f"{name}=={versions.pop()}" for name, versions in seen.items() if len(versions) == 1)
 
 
-# PEP 508's project name (https://peps.python.org/pep-0508/#names).
+# PEP 508's project name (https://peps.python.org/pep-0508/#names), and a PEP 440 version as packaging's
+# Version parses it, with no whitespace around it.
 _PROJECT_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._-]{0,198}[A-Za-z0-9])?")
+_VERSION = re.compile(VERSION_PATTERN, re.VERBOSE | re.IGNORECASE)
 
 
 def package_problem(name: object, version: object) -> Optional[str]:
@@ -255,12 +257,8 @@ def package_problem(name: object, version: object) -> Optional[str]:
     version, as pip's resolution gives them (None when it is)."""
     if not isinstance(name, str) or not _PROJECT_NAME.fullmatch(name):
         return f"names a package {shown(str(name))} that is no PEP 508 project name"
-    if not isinstance(version, str) or version != version.strip() or len(version) > 100:
+    if not isinstance(version, str) or len(version) > 100 or not _VERSION.fullmatch(version):
         return f"gives {name} a version {shown(str(version))} that is no PEP 440 version"
-    try:
-        Version(version)
-    except InvalidVersion:
-        return f"gives {name} a version {shown(version)} that is no PEP 440 version"
     return None
 
 
@@ -354,30 +352,30 @@ def compare(published: Record, latest: Mapping[str, Record], made: Made, *, here
     new_mlir = export_new.metric.of(ExportMetrics).mlir_sha256 if export_new is not None else None
     if old_mlir and new_mlir:
         if old_mlir == new_mlir:
-            lines.append(f"mlir    same sha256 {_short(new_mlir)}")
+            lines.append(f"mlir    same sha256 {new_mlir[:12]}")
         else:
             different = True
-            lines.append(f"mlir    DIFFERENT sha256: {_short(old_mlir)} published, {_short(new_mlir)} here")
+            lines.append(f"mlir    DIFFERENT sha256: {old_mlir[:12]} published, {new_mlir[:12]} here")
     compile_old = dep_of(published, latest, "compile") or published
     compile_new = made.records.get(compile_old.job) or new
     old_cpu = compile_old.metric.of(CompileMetrics).host_cpu
     old_module, new_module = metrics.module_sha256(published) or "", metrics.module_sha256(new) or ""
     module_same: Optional[bool] = new_module == old_module
     if module_same:
-        lines.append(f"module  same sha256 {_short(new_module)}")
+        lines.append(f"module  same sha256 {new_module[:12]}")
     elif old_cpu is not None and _cpu_identity(old_cpu) != _cpu_identity(here_cpu) and _for_host(compile_old):
         module_same = None
         lines.append(
             f"module  not comparable: compiled for `host` on {old_cpu}, this host is {here_cpu} "
-            f"(sha256 {_short(old_module)} published, {_short(new_module)} here)"
+            f"(sha256 {old_module[:12]} published, {new_module[:12]} here)"
         )
     else:
         different = True
         parts = [c.metric.of(CompileMetrics).module_parts_sha256 for c in (compile_old, compile_new)]
         part = first_differing_part(*parts)
         lines.append(
-            f"module  DIFFERENT sha256: {_short(old_module)} published, "
-            f"{_short(new_module)} here; first difference: {part}"
+            f"module  DIFFERENT sha256: {old_module[:12]} published, "
+            f"{new_module[:12]} here; first difference: {part}"
         )
     outputs_same = None
     if published.stage == "run":
@@ -387,7 +385,7 @@ def compare(published: Record, latest: Mapping[str, Record], made: Made, *, here
             outputs_same = None
             lines.append("outputs not compared: the published run has no outputs sha256")
         elif outputs_same:
-            lines.append(f"outputs same sha256 {_short(got or '')}")
+            lines.append(f"outputs same sha256 {(got or '')[:12]}")
         elif module_same is None:
             lines.append("outputs differ, as the module does (compiled for another CPU)")
         elif published.metric.of(RunMetrics).matches and new.metric.of(RunMetrics).matches:
@@ -399,7 +397,7 @@ def compare(published: Record, latest: Mapping[str, Record], made: Made, *, here
             )
         else:
             different = True
-            lines.append(f"outputs DIFFERENT: sha256 {_short(old)} published, {_short(got or '')} here")
+            lines.append(f"outputs DIFFERENT: sha256 {old[:12]} published, {(got or '')[:12]} here")
     lines.append(_env_line(published, new))
     return Verdict(published.job, tuple(lines), different, module_same, outputs_same)
 
@@ -419,7 +417,7 @@ def first_differing_part(old: Mapping[str, str], new: Mapping[str, str]) -> str:
 def _env_line(published: Record, new: Record) -> str:
     old_pins, new_pins = published.env.get("lock_digest"), new.env.get("lock_digest")
     if old_pins and old_pins == new_pins:
-        return f"env     same pins {_short(str(old_pins))} ({_packages(published.env)})"
+        return f"env     same pins {str(old_pins)[:12]} ({_packages(published.env)})"
     old_p, new_p = published.env.get("packages") or {}, new.env.get("packages") or {}
     changed = [
         f"{n} {old_p.get(n)}->{new_p.get(n)}"
@@ -434,10 +432,6 @@ def _packages(env: Mapping[str, Any]) -> str:
     packages = env.get("packages") or {}
     iree = [f"{n} {v}" for n, v in sorted(packages.items()) if n.startswith("iree")]
     return ", ".join(iree) or f"{len(packages)} packages"
-
-
-def _short(digest: str) -> str:
-    return digest[:12]
 
 
 def summary(verdicts: Sequence[Verdict]) -> str:

@@ -79,7 +79,7 @@ def _print_machine(
 QUICK_REPORT_SECONDS = 0.5
 
 
-def _write_report_if_quick(results_dir: Path, out: TextIO, budget: float = QUICK_REPORT_SECONDS) -> bool:
+def _write_report_if_quick(results_dir: Path, out: TextIO) -> None:
     said: list[str] = []
     done = threading.Event()
 
@@ -88,10 +88,10 @@ def _write_report_if_quick(results_dir: Path, out: TextIO, budget: float = QUICK
         done.set()
 
     threading.Thread(target=render, name="report", daemon=True).start()
-    if done.wait(budget):
+    if done.wait(QUICK_REPORT_SECONDS):
         print("\n".join(said), file=out)
-        return True
-    logger.warning(
-        f"report not rendered (interrupted); render it with: iree-matrix report --results-dir {results_dir}"
-    )
-    return False
+    else:
+        logger.warning(
+            "report not rendered (interrupted); render it with: "
+            f"iree-matrix report --results-dir {results_dir}"
+        )
