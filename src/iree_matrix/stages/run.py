@@ -41,7 +41,8 @@ def environment(cell: Cell, runtime_dirs: Mapping[str, str] = {}, python: str = 
     arch = targets.parse(cell.arch).run_arch()  # a GPU target's modules run on the host's runtime
     cell = dataclasses.replace(cell, python=python or cell.python)
     if (tools := runtime_dirs.get(arch)) is not None:
-        return EnvSpec("runtime", cell.python, (), f"runtime-dir-{_short(tools)}", arch, tools)
+        name = f"runtime-dir-{hashlib.sha256(tools.encode()).hexdigest()[:8]}"
+        return EnvSpec("runtime", cell.python, (), name, arch, tools)
     if versions.is_source_runtime(cell.runtime):
         name = "iree-" + cell.runtime.replace(":", "")  # iree-src3.9.0+static
         return EnvSpec("runtime", cell.python, (), name, arch, build=cell.runtime)
@@ -58,10 +59,6 @@ def run_command(tool: str, common: Sequence[str], outputs: Sequence[Path | str])
     """The checked call (`common`: device, module, `call_flags`), writing each output to a file (what
     the docs' command blocks print too)."""
     return [tool, *common, *(f"--output=@{p}" for p in outputs)]
-
-
-def _short(path: str) -> str:
-    return hashlib.sha256(path.encode()).hexdigest()[:8]
 
 
 class RunStage(StageBase):
@@ -453,14 +450,7 @@ def _tool_bytes(env: Environment) -> dict[str, int]:
 def checked_call_ms(seconds: float) -> Mapping[str, Any]:
     """The one figure of a call on a software GPU: the checked call's wall time (its load included)."""
     ms = seconds * 1000.0
-    return {
-        "median": ms,
-        "min": ms,
-        "max": ms,
-        "stdev": 0.0,
-        "n": 1,
-        "of": "the checked call (iree-run-module)",
-    }
+    return dict(median=ms, min=ms, max=ms, stdev=0.0, n=1, of="the checked call (iree-run-module)")
 
 
 def latency_ms(benchmark_json: str, field: str = "real_time") -> Mapping[str, Any]:
