@@ -43,7 +43,7 @@ from iree_matrix.matrix.spec import BYTECODE, Cell, onnx_opset
 from iree_matrix.source_builds import cortex_m
 from iree_matrix.stages import onnx_import
 from iree_matrix.stages.artifacts import DISPATCHES, EXPORT_INFO, LOWERED, MLIR, MLIRBC, MODULE, export_digest
-from iree_matrix.stages.base import Context, StageBase
+from iree_matrix.stages.base import Context, Stage
 
 _STATISTICS = "statistics.json"
 _STATISTICS_FLAGS = ("--iree-scheduling-dump-statistics-format", "--iree-scheduling-dump-statistics-file")
@@ -63,7 +63,7 @@ def environment(cell: Cell, python: str = "") -> EnvSpec:
     return EnvSpec("compiler", python or cell.python, requirements, name)
 
 
-class CompileStage(StageBase):
+class CompileStage(Stage):
     name = "compile"
     rank = 40
     metrics = CompileMetrics.described()

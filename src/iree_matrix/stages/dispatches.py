@@ -16,11 +16,11 @@ from iree_matrix.core.model.outcome import Outcome
 from iree_matrix.core.model.results import Status
 from iree_matrix.matrix.plan import Job, PlannedFunction, runs_anywhere
 from iree_matrix.stages.artifacts import DISPATCHES
-from iree_matrix.stages.base import Context, StageBase, own_run
+from iree_matrix.stages.base import Context, Stage, own_run
 from iree_matrix.stages.benchmark_tool import benchmark_command, benchmark_times
 
 
-class DispatchesStage(StageBase):
+class DispatchesStage(Stage):
     name = "dispatches"
     rank = 70
     optional = True

@@ -24,7 +24,7 @@ from iree_matrix.matrix.plan import EnvSpec, Job, Planned, PlannedFunction
 from iree_matrix.matrix.spec import Cell, onnx_opset
 from iree_matrix.stages import model_worker as worker
 from iree_matrix.stages.artifacts import EXPORT_INFO, MLIR, MLIRBC, ONNX, REFERENCE, export_digests
-from iree_matrix.stages.base import Context, StageBase
+from iree_matrix.stages.base import Context, Stage
 
 WORKER = "export_model.py"
 ONNX_WORKER = "export_onnx.py"  # an `onnx` form's export (it imports export_model.py)
@@ -39,7 +39,7 @@ def environment(cell: Cell, extra: Sequence[str] = ()) -> EnvSpec:
     return EnvSpec("exporter", cell.python, requirements, name)
 
 
-class ExportStage(StageBase):
+class ExportStage(Stage):
     name = "export"
     rank = 30
     exclusive = True  # it times torch eager

@@ -26,7 +26,7 @@ from iree_matrix.envs import Environment
 from iree_matrix.iree import targets
 from iree_matrix.matrix.plan import Job, PlannedFunction, runs_anywhere
 from iree_matrix.stages.artifacts import EXPORT_INFO, INPUTS, MODULE, export_digest
-from iree_matrix.stages.base import Context, StageBase, own_run
+from iree_matrix.stages.base import Context, Stage, own_run
 
 CALLS = 1  # calls counted (under valgrind one call of the slowest micro-benchmark takes about a minute)
 COUNTED_FUNCTION = "iree_vm_invoke"  # what the tools call once per benchmark iteration
@@ -36,7 +36,7 @@ WRAPPER = "iree_matrix.stages.no_io_uring"
 INSTALL_HINT = "apt-get install -y valgrind (images/setup-host.sh installs it)"
 
 
-class InstructionsStage(StageBase):
+class InstructionsStage(Stage):
     name = "instructions"
     rank = 90  # after dispatches (70)
     optional = True

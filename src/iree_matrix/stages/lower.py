@@ -19,7 +19,7 @@ from iree_matrix.iree import mlir_resources, versions
 from iree_matrix.matrix.plan import EnvSpec, Job, Planned, PlannedFunction
 from iree_matrix.matrix.spec import lowering_compiler
 from iree_matrix.stages.artifacts import LOWERED, MLIR, export_digest
-from iree_matrix.stages.base import Context, StageBase
+from iree_matrix.stages.base import Context, Stage
 
 _INLINED = "inlined.mlir"  # the export with its constants inline: the lowering's input, not kept
 LOWER_FLAGS = ("--compile-to=input",)
@@ -30,7 +30,7 @@ def environment(release: str, python: str) -> EnvSpec:
     return EnvSpec("compiler", python, (versions.compiler_requirement(release),), f"iree-compiler{release}")
 
 
-class LowerStage(StageBase):
+class LowerStage(Stage):
     name = "lower"
     rank = 35  # after export (30), before compile (40)
     optional = True  # only a `linalg:<release>` form plans its jobs

@@ -24,14 +24,14 @@ from iree_matrix.core.system import processes
 from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.iree import targets
 from iree_matrix.matrix.plan import EnvSpec, Job, PlannedFunction
-from iree_matrix.stages.base import Context, StageBase
+from iree_matrix.stages.base import Context, Stage
 
 SOURCE = Path("peak") / "peak.c"
 FLAGS = ("-O3", "-march=native", "-pthread")
 COMPILERS = ("cc", "gcc", "clang")
 
 
-class PeakStage(StageBase):
+class PeakStage(Stage):
     name = "peak"
     rank = 94
     optional = True

@@ -32,7 +32,7 @@ from iree_matrix.matrix.spec import BYTECODE, DEFAULT_DEVICE, Cell, MatrixSpec
 from iree_matrix.source_builds import firmware
 from iree_matrix.stages import arrays, op_timings
 from iree_matrix.stages.artifacts import EXPORT_INFO, INPUTS, MLIR, MODULE, REFERENCE, export_digest
-from iree_matrix.stages.base import Context, StageBase
+from iree_matrix.stages.base import Context, Stage
 from iree_matrix.stages.benchmark_tool import benchmark_command, budgeted_repetitions, device_flags, min_time
 from iree_matrix.stages.instructions import native_binary
 
@@ -61,7 +61,7 @@ def run_command(tool: str, common: Sequence[str], outputs: Sequence[Path | str])
     return [tool, *common, *(f"--output=@{p}" for p in outputs)]
 
 
-class RunStage(StageBase):
+class RunStage(Stage):
     name = "run"
     rank = 50
     exclusive = True  # it times the module

@@ -26,7 +26,7 @@ from iree_matrix.kernel.stages.kernel_seam import kernel_of
 from iree_matrix.matrix.plan import EnvSpec, Job, Planned, PlannedFunction
 from iree_matrix.source_builds import cmake_runtime
 from iree_matrix.stages.artifacts import KERNEL_OBJECTS, KERNEL_SPEC, KERNEL_SPECS
-from iree_matrix.stages.base import Context, StageBase
+from iree_matrix.stages.base import Context, Stage
 
 _SOURCES = "src"  # the sources as built, kept in the entry
 _GENERIC = "generic"  # a profile with no target CPU: the target's baseline
@@ -45,7 +45,7 @@ def job_cpu(job: Job) -> Optional[str]:
     return None if cpu == _GENERIC else cpu
 
 
-class KernelStage(StageBase):
+class KernelStage(Stage):
     name = "kernel"
     rank = 37  # after lower (35), before compile (40)
     optional = True  # only a matrix with kernels plans its jobs
