@@ -94,8 +94,7 @@ class CompileStage(Stage):
         if form == BYTECODE:
             cell_id += "/mlirbc"  # the text form's ids stay as they were (an ONNX export's id names it)
         deps = (export.id, *((lowered.id,) if lowered else ()), unit.install(env), *extra)
-        job_id = unit.add(self.name, cell_id, deps, labels, env, profile=unit.spec.profiles[cell.profile])
-        return Planned(cell_id, labels, env, id=job_id)
+        return unit.add(self.name, cell_id, deps, labels, env, profile=unit.spec.profiles[cell.profile])
 
     def _flags(self, job: Job, listing: str = "") -> list[str]:
         assert job.profile is not None
@@ -137,7 +136,7 @@ class CompileStage(Stage):
 
     @staticmethod
     def _profiles_dispatches(job: Job, ctx: Context) -> bool:
-        return ctx.spec.benchmark.profiles_dispatches(job.label.model, job.label.profile)
+        return ctx.spec.benchmark.opts_in("dispatches", job.label.model, job.label.profile)
 
     def _tunes_for_host(self, job: Job) -> bool:
         assert job.profile is not None

@@ -31,7 +31,7 @@ class DispatchesStage(Stage):
     def plan(self, unit: PlannedFunction) -> None:
         """For a cell `[benchmark] dispatches` names, run by its own runtime, after the run's deps."""
         run = own_run(unit)
-        if run is not None and unit.spec.benchmark.profiles_dispatches(unit.name, unit.cell.profile):
+        if run is not None and unit.spec.benchmark.opts_in(self.name, unit.name, unit.cell.profile):
             unit.add(self.name, run.cell, run.deps, run.labels, run.env)
 
     def key(self, job: Job, ctx: Context) -> str:

@@ -84,7 +84,7 @@ def _framework_files(peers: Sequence[str]) -> dict[str, Path]:
 
 def _profiles_ops(job: Job, ctx: Context) -> bool:
     """Whether any profile's runs of the function are profiled per op: then its peers are too."""
-    return any(ctx.spec.benchmark.profiles_ops(job.label.model, name) for name in ctx.spec.profiles)
+    return any(ctx.spec.benchmark.opts_in("op_timings", job.label.model, name) for name in ctx.spec.profiles)
 
 
 STAGE = PeerStage()

@@ -350,7 +350,7 @@ def _module_digest(compiled: Any) -> str:
 
 
 def _profiles_ops(job: Job, spec: MatrixSpec) -> bool:
-    return spec.benchmark.profiles_ops(job.label.model, job.label.profile)
+    return spec.benchmark.opts_in("op_timings", job.label.model, job.label.profile)
 
 
 def checked_only(job: Job, spec: MatrixSpec) -> bool:

@@ -23,7 +23,7 @@ from iree_matrix.kernel.iree import custom_dispatch
 from iree_matrix.kernel.kernels import Kernel
 from iree_matrix.kernel.model.metrics import KernelMetrics
 from iree_matrix.kernel.stages.kernel_seam import kernel_of
-from iree_matrix.matrix.plan import EnvSpec, Job, Planned, PlannedFunction
+from iree_matrix.matrix.plan import EnvSpec, Job, PlannedFunction
 from iree_matrix.source_builds import cmake_runtime
 from iree_matrix.stages.artifacts import KERNEL_OBJECTS, KERNEL_SPEC, KERNEL_SPECS
 from iree_matrix.stages.base import Context, Stage
@@ -65,8 +65,8 @@ class KernelStage(Stage):
         cpu = target_cpu(target, unit.spec.profiles[cell.profile])
         env = environment(unit.spec.compiler_python or cell.python)
         labels = Labels(kernel=cell.kernel, arch=cell.arch)
-        job_id = unit.add(self.name, job_cell(cell.kernel, cell.arch, cpu), (unit.install(env),), labels, env)
-        unit.planned[self.name] = Planned(job_cell(cell.kernel, cell.arch, cpu), labels, env, id=job_id)
+        job_cell_id = job_cell(cell.kernel, cell.arch, cpu)
+        unit.planned[self.name] = unit.add(self.name, job_cell_id, (unit.install(env),), labels, env)
 
     def key(self, job: Job, ctx: Context) -> str:
         kernel, cpu = kernel_of(job, ctx), job_cpu(job)
