@@ -4,6 +4,7 @@ registry (`stages.get`) so a stage module imports this, never the package that i
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -156,6 +157,15 @@ class Stage:
     def reusable(self, job: Job, ctx: Context, entry: Entry) -> bool:
         """Whether a stored entry still stands (e.g. its environment still exists)."""
         return not environment_fault(entry.record)
+
+
+@functools.cache
+def tool_version(tool: Optional[str]) -> str:
+    """The first line of `tool --version` ("" without the tool): what a key names a host's tool by."""
+    if tool is None:
+        return ""
+    lines = processes.run(ProcessRequest([tool, "--version"], timeout=60, check=False)).stdout.splitlines()
+    return lines[0].strip() if lines else ""
 
 
 def own_run(unit: PlannedFunction) -> Optional[Planned]:
