@@ -65,14 +65,20 @@ def peer_skip(sitting: Json, device_: Json, torch_importable: bool) -> str:
 
 
 def peer_arm(peer: GpuPeer, version: str, error: str = "", matches: bool = False) -> Json:
-    said = f"torch {version}" if version else "torch"
+    return peer_entry(
+        peer.config, peer.source.format(torch=f"torch {version}" if version else "torch"), error, matches
+    )
+
+
+def peer_entry(name: str, source: str, error: str = "", matches: bool = False) -> Json:
+    """A peer's arm in a sitting's document (a GPU's torch, a CPU's ONNX Runtime or eager), untimed."""
     entry: Json = {
-        "name": peer.config,
+        "name": name,
         "kind": "peer",
-        "config": peer.config,
+        "config": name,
         "ms": [],
         "matches": matches,
-        "source": peer.source.format(torch=said),
+        "source": source,
     }
     return {**entry, "error": error} if error else entry
 

@@ -123,15 +123,8 @@ def _peers(
         workers.setdefault("peer", Worker(root, ""))
         loaded = workers["peer"].ask({order: peer.get("model", True), "name": name, **peer})
         version = loaded.get("version", "")
-        entry: Json = {
-            "name": name,
-            "kind": "peer",
-            "config": name,
-            "ms": [],
-            "job": f"peer:{name}",
-            "matches": bool(loaded.get("matches")),
-            "source": f"{package} {version}",
-        }
+        entry = gpu.peer_entry(name, f"{package} {version}", matches=bool(loaded.get("matches")))
+        entry["job"] = f"peer:{name}"
         if not loaded["ok"]:
             entry["error"] = loaded["error"]
         arms.append(entry)
