@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from iree_matrix.bundle_runner import gap as runner_gap
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Status
 from iree_matrix.findings.gap import op_kind_times
 from iree_matrix.iree import opkinds
-from iree_matrix.stages import op_timings
 
 from .conftest import TINY_BENCHMARK, iree_matrix, matrix_toml, records, run_matrix_text
 
@@ -36,7 +36,7 @@ def test_dispatches_in_context_beside_the_peers_ops(warm_cache: Path, tmp_path: 
     assert ran.status is Status.OK, ran.message
     profile = ran.metrics["op_profile"]
     # As many calls as fit in about 2 s at the measured median (tiny_cnn: the most, 50).
-    assert profile["calls"] == op_timings.calls_for(ran.metrics["latency_ms"]["median"])
+    assert profile["calls"] == runner_gap.calls_for(ran.metrics["latency_ms"]["median"])
     names = [d["name"] for d in profile["dispatches"]]
     assert all("dispatch_" in n for n in names) and any("conv" in n for n in names)
     assert all(d["per_call"] >= 1 and d["ms_per_call"] > 0 for d in profile["dispatches"])

@@ -27,7 +27,7 @@ from iree_matrix.core.system import locks
 from iree_matrix.execution.execute import Executor, Options, job_log
 from iree_matrix.execution.progress import Progress
 from iree_matrix.matrix import plan
-from iree_matrix.stages.base import StageBase
+from iree_matrix.stages.base import Stage
 from tests.unit import builders
 from tests.unit.test_execute import FakeBackend
 
@@ -95,7 +95,7 @@ def _held_by_someone(lock: Path) -> bool:
         os.close(fd)
 
 
-class _Probe(StageBase):
+class _Probe(Stage):
     """Looks, while it executes, at whether the quiet lock is held (by its own run, or another's)."""
 
     name = "compile"

@@ -395,8 +395,7 @@ def test_a_proofs_neighbours_are_checked_and_timed_in_the_centres_rounds_and_wri
     ms = {"run:3.13.0": 2.0, "run:O2": 2.02, "run:im2col": 1.6, "run:3.9.0": 2.4}
     h200 = runner_gpu.device("cuda", [], [H200])
     function = runner_gpu.sit(sitting, cells, checked, h200, 8, 3, lambda _: None,
-                              lambda key: _TimedWorker(key, asked, ms), False,
-                              runner_sitting._neighbours, runner_sitting._proof)  # fmt: skip
+                              lambda key: _TimedWorker(key, asked, ms), False)  # fmt: skip
     # The neighbours are loaded and timed by the centre's release's worker, in the same rounds.
     loads = [(key, o["load_gpu"]["job"]) for key, o in asked if "load_gpu" in o]
     assert ("3.13.0", "run:O2") in loads and ("3.13.0", "run:im2col") in loads
@@ -430,8 +429,7 @@ def test_a_proof_whose_centre_is_not_an_arm_of_the_sitting_is_not_timed() -> Non
                           "neighbours": [{"config": "O2", "flags": [], "job": "run:3.9.0"}]}]  # fmt: skip
     checked = {"run:3.9.0": {"status": "ok"}, "run:3.13.0": {"status": "ok"}}
     function = runner_gpu.sit(sitting, cells, checked, runner_gpu.device("cuda", [], [H200]), 6, 3,
-                              lambda _: None, lambda key: _FakeWorker(key, []), False,
-                              runner_sitting._neighbours, runner_sitting._proof)  # fmt: skip
+                              lambda _: None, lambda key: _FakeWorker(key, []), False)  # fmt: skip
     assert "proofs" not in function
 
 

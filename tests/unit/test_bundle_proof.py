@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from iree_matrix.advise import received_sittings
+from iree_matrix.bundle_runner import gpu as runner_gpu
 from iree_matrix.bundle_runner import sitting as runner_sitting
 from iree_matrix.core.model.configuration import NamedCpu
 from iree_matrix.core.system import host
@@ -108,7 +109,7 @@ def _there() -> tuple[list[dict], list[dict], dict, dict]:
         {"config": f"{PICK}+loop-vectorization", "flags": ["--c"], "job": "run:fast"},
         {"config": f"{PICK}+im2col", "error": "its compile did not succeed here"},
     ]}  # fmt: skip
-    return arms, runner_sitting._neighbours(proof, arms, cells, checked), proof, cells
+    return arms, runner_gpu.neighbours(proof, arms, cells, checked), proof, cells
 
 
 def test_run_py_times_each_module_once_and_writes_the_proof_in_advises_form() -> None:
@@ -123,7 +124,7 @@ def test_run_py_times_each_module_once_and_writes_the_proof_in_advises_form() ->
     fast["ms"] = [m * 0.8 for m in CENTRE_MS]
     for entry in [*arms, *around]:
         entry.pop("job", None)
-    document = runner_sitting._proof(proof, arms, around)
+    document = runner_gpu.proof(proof, arms, around)
     assert document["max_steps"] == 1 and document["source"] == neighbourhood.BUNDLE
     read = neighbourhood.Proof.of(document)
     (step,) = read.steps
@@ -154,7 +155,7 @@ def _bundle_proof() -> dict[str, Any]:
     around[2]["ms"] = [m * 0.8 for m in CENTRE_MS]
     for entry in [*arms, *around]:
         entry.pop("job", None)
-    return runner_sitting._proof(proof, arms, around)
+    return runner_gpu.proof(proof, arms, around)
 
 
 COMPILED = {_sha("default"), _sha(PICK), _sha("bad"), _sha("fast")}

@@ -23,7 +23,6 @@ from iree_matrix.bundle_runner import records as runner_records
 from iree_matrix.bundle_runner import sitting as runner_sitting
 from iree_matrix.bundle_runner import tools as runner_tools
 from iree_matrix.execution import bundle, bundle_runtimes
-from iree_matrix.stages import arrays
 
 PYTHON = f"{sys.version_info[0]}.{sys.version_info[1]}"
 WHEEL = {"kind": "wheel", "release": "3.9.0", "python": PYTHON, "machine": platform.machine(),
@@ -63,7 +62,7 @@ def test_the_tools_are_called_as_the_run_stage_calls_them(tmp_path: Path) -> Non
     cell = _cell()
     names = runner_tools.output_names(cell)
     assert names == ["output0.npy", "output1.bin"]  # bfloat16: the raw contents, .npy has no such dtype
-    assert names[1] == arrays.output_name(1, BF16)  # the run stage's own choice
+    assert names[1] == runner_arrays.output_name(1, BF16)  # the run stage's own choice
     (tmp_path / "modules").mkdir()
     (tmp_path / "modules" / "m.vmfb").write_bytes(b"module")  # carried whole (bundle_runner/modules.py)
     argv = runner_tools.run_argv("iree-run-module", cell, tmp_path, [tmp_path / n for n in names])

@@ -34,7 +34,7 @@ def _ctx(turbine: str, mlir_sha: str, tmp_path: Path) -> tuple[plan.Job, Context
     class Spec:
         class benchmark:
             @staticmethod
-            def profiles_dispatches(unit, profile):
+            def opts_in(key, unit, profile):
                 return False
 
     deps = {export.job: Entry(export, tmp_path), install.job: Entry(install, tmp_path)}

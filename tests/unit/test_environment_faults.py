@@ -27,7 +27,7 @@ from iree_matrix.execution.execute import Executor
 from iree_matrix.matrix import spec_file
 from iree_matrix.matrix.plan import EnvSpec, Job, Plan
 from iree_matrix.matrix.wheelhouse import Pins, WheelPlatform
-from iree_matrix.stages.base import StageBase
+from iree_matrix.stages.base import Stage
 from tests.unit.builders import FakeBackend
 
 SMOKE = Path(__file__).resolve().parents[2] / "matrix" / "smoke.toml"
@@ -97,7 +97,7 @@ def _compile(env: venv.VenvEnvironment, out: Path) -> processes.Completed:
     ))  # fmt: skip
 
 
-class _CompileLike(StageBase):
+class _CompileLike(Stage):
     """A stage that runs its environment's iree-compile and records a failure the way the compile
     stage does (`processes.failure(done, "compile-error")`)."""
 
@@ -275,7 +275,7 @@ def test_a_stored_failure_that_was_an_environment_fault_is_not_reused(tmp_path):
             job="compile:m", stage="compile", cell="m", key="k", status=Status.FAIL, labels={},
             error_class="compile-error", message=message, env={"path": venv_path}, command=command,
         )  # fmt: skip
-        assert StageBase().reusable(None, None, Entry(record, tmp_path)) is not fault, message  # type: ignore[arg-type]
+        assert Stage().reusable(None, None, Entry(record, tmp_path)) is not fault, message  # type: ignore[arg-type]
 
 
 # --- a tool that cannot start ---------------------------------------------------------------------

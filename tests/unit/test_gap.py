@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from iree_matrix.advise.advise_plan import Settings
+from iree_matrix.bundle_runner import gap as runner_gap
 from iree_matrix.core import pasted
 from iree_matrix.findings import advice
 from iree_matrix.findings import gap as gaps
 from iree_matrix.iree import opkinds
 from iree_matrix.report import answers as answers_md
-from iree_matrix.stages import op_timings
 from iree_matrix.tasks import advise as advise_task
 
 PROFILES = Path(__file__).parents[1] / "data" / "profiles"
@@ -22,7 +22,7 @@ PROFILES = Path(__file__).parents[1] / "data" / "profiles"
 
 def _iree_profile():
     text = (PROFILES / "mobilenet_v2-iree3.13.0-dispatch.jsonl").read_text()
-    return {"dispatches": op_timings.parse_dispatch_groups(text, calls=30)}
+    return {"dispatches": runner_gap.parse_dispatch_groups(text, calls=30)}
 
 
 def _ort(kinds_ms):

@@ -286,7 +286,7 @@ def _compile_ctx(
 
         class benchmark:
             @staticmethod
-            def profiles_dispatches(unit: str, profile: str) -> bool:
+            def opts_in(key: str, unit: str, profile: str) -> bool:
                 return False
 
     entries = {r.job: Entry(r, tmp_path) for r in (install, export, built, without)}

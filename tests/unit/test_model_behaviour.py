@@ -19,7 +19,7 @@ import pytest
 from iree_matrix.bundle_runner import arrays as runner_arrays
 from iree_matrix.core.errors import StageFailure, UserError
 from iree_matrix.core.system.processes import Completed
-from iree_matrix.stages import arrays, export, run
+from iree_matrix.stages import export, run
 from tests.scripts_path import scripts_importable
 
 SCRIPTS = scripts_importable()
@@ -96,11 +96,14 @@ BITS = np.array([[0x3F80, 0xC000, 0x3F00], [0x4049, 0x7FC0, 0xFF80]], dtype=np.u
 
 
 def test_bfloat16_raw_bits_are_read_back_from_irees_bin_and_the_exports_npy(tmp_path: Path) -> None:
-    assert arrays.output_name(0, BF16) == "output0.bin"
-    assert arrays.output_name(1, {"shape": [2], "dtype": "float32"}) == "output1.npy"
+    assert runner_arrays.output_name(0, BF16) == "output0.bin"
+    assert runner_arrays.output_name(1, {"shape": [2], "dtype": "float32"}) == "output1.npy"
     BITS.tofile(tmp_path / "output0.bin")  # what iree-run-module --output=@output0.bin writes
     np.save(tmp_path / "ref.npy", BITS.view("V2"))  # what the export saved
-    got, ref = arrays.load(tmp_path / "output0.bin", BF16), arrays.load(tmp_path / "ref.npy", BF16)
+    got, ref = (
+        runner_arrays.load_array(tmp_path / "output0.bin", BF16),
+        runner_arrays.load_array(tmp_path / "ref.npy", BF16),
+    )
     assert got.shape == ref.shape == (2, 3) and got.dtype.kind == ref.dtype.kind == "V"
     values = runner_arrays.as_float64(got, BF16)
     assert values[0].tolist() == [1.0, -2.0, 0.5] and values[1, 0] == 3.140625

@@ -23,8 +23,8 @@ def test_op_profile_the_old_name_of_op_timings_is_still_read(tmp_path: Path) -> 
     matrix = spec_file.load(old)
     assert matrix.benchmark.globs("op_timings") == ("*/default",)
     assert matrix.benchmark.globs("op_profile") == ()
-    assert matrix.benchmark.profiles_ops("mobilenet_v2", "default")
-    assert not matrix.benchmark.profiles_ops("mobilenet_v2", "im2col")
+    assert matrix.benchmark.opts_in("op_timings", "mobilenet_v2", "default")
+    assert not matrix.benchmark.opts_in("op_timings", "mobilenet_v2", "im2col")
 
 
 def test_a_file_giving_both_names_is_refused_in_one_line(tmp_path: Path) -> None:

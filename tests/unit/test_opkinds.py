@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from iree_matrix.bundle_runner import gap as runner_gap
 from iree_matrix.findings.gap import kind_gaps, op_kind_times
 from iree_matrix.iree import opkinds
-from iree_matrix.stages import op_timings
 
 PROFILES = Path(__file__).parents[1] / "data" / "profiles"
 
@@ -86,7 +86,7 @@ def test_real_dispatch_profile_parses_and_groups():
     """MobileNetV2 through IREE 3.13.0: 3 repetitions x 10 calls of iree-benchmark-module with the
     HAL profiler on, `iree-profile dispatch --format=jsonl` of the capture."""
     text = (PROFILES / "mobilenet_v2-iree3.13.0-dispatch.jsonl").read_text()
-    rows = op_timings.parse_dispatch_groups(text, calls=30)
+    rows = runner_gap.parse_dispatch_groups(text, calls=30)
     assert len(rows) == 37  # the module's 37 executable functions
     assert all(r["per_call"] >= 1 for r in rows)  # each dispatched at least once per call
     assert rows == sorted(rows, key=lambda r: r["ms_per_call"], reverse=True)

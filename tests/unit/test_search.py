@@ -181,11 +181,11 @@ def test_report_section():
 def test_op_timings_globs(tmp_path):
     base = (ROOT / "matrix" / "bench.toml").read_text()
     matrix = spec_file.load(ROOT / "matrix" / "bench.toml")
-    assert matrix.benchmark.profiles_ops("mobilenet_v2", "default")
-    assert not matrix.benchmark.profiles_ops("mobilenet_v2", "im2col")  # only default is profiled
+    assert matrix.benchmark.opts_in("op_timings", "mobilenet_v2", "default")
+    assert not matrix.benchmark.opts_in("op_timings", "mobilenet_v2", "im2col")  # only default is profiled
     # The search profiles nothing: default's run keeps the key every null knob's run shares.
-    assert not spec_file.load(ROOT / "matrix" / "search.toml").benchmark.profiles_ops(
-        "mobilenet_v2", "default"
+    assert not spec_file.load(ROOT / "matrix" / "search.toml").benchmark.opts_in(
+        "op_timings", "mobilenet_v2", "default"
     )
     bad = tmp_path / "bad.toml"
     bad.write_text(base.replace('op_timings = ["*/default"]', 'op_timings = ["mobilenet_v2"]'))

@@ -523,11 +523,11 @@ def test_benchmark_dispatches_may_be_one_string(tmp_path):
 )
 def test_profiles_dispatches_matches_unit_slash_profile(unit, profile, expected):
     benchmark = spec.Benchmark(opt_in=(("dispatches", ("mobilenet_*/default", "tiny_cnn/generic")),))
-    assert benchmark.profiles_dispatches(unit, profile) is expected
+    assert benchmark.opts_in("dispatches", unit, profile) is expected
 
 
 def test_profiles_dispatches_without_globs_is_false():
-    assert spec.Benchmark().profiles_dispatches("tiny_cnn", "default") is False
+    assert spec.Benchmark().opts_in("dispatches", "tiny_cnn", "default") is False
 
 
 # --- with_profiles (iree-matrix tune) ---------------------------------------------------------

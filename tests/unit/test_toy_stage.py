@@ -36,10 +36,10 @@ from pathlib import Path
 from iree_matrix.core.model.outcome import Outcome
 from iree_matrix.core.model.results import Status
 from iree_matrix.matrix.plan import Job
-from iree_matrix.stages.base import Context, StageBase
+from iree_matrix.stages.base import Context, Stage
 
 
-class AloneStage(StageBase):
+class AloneStage(Stage):
     name = "alone"
     rank = 75
     optional = True
@@ -78,7 +78,7 @@ def test_the_toy_module_is_a_stage_in_its_place(toy):
     ranks = [stages.get(name).rank for name in names]
     assert ranks == sorted(ranks)  # in its place by rank: the toy (55) after run (50)
     assert names.index("toy") > names.index("run")
-    assert stages.get("toy").timeout == 900.0  # StageBase's
+    assert stages.get("toy").timeout == 900.0  # Stage's
 
 
 def test_a_plan_has_the_toy_stages_jobs_after_what_they_depend_on(toy, tmp_path):

@@ -41,6 +41,12 @@ def as_float64(array: object, described: Optional[Mapping[str, Any]] = None) -> 
         ) from None
 
 
+def output_name(index: int, described: Mapping[str, Any]) -> str:
+    """The file IREE's tools write output `index` to: .npy, or .bin (raw bits) for a dtype .npy cannot
+    name, which they read but cannot write (`load_array` reads it by the export's shape)."""
+    return f"output{index}.{'bin' if described.get('saved_as') else 'npy'}"
+
+
 def load_array(path: Path, described: Optional[Mapping[str, Any]] = None) -> Array:
     """An array the export saved (.npy) or an IREE tool wrote: .npy, or an output's raw contents
     (`--output=@outputN.bin`, for a dtype .npy cannot name) read with the shape the export described."""

@@ -25,9 +25,6 @@ if TYPE_CHECKING:
 
     Say = Callable[[str], None]  # a line said to the user as the sitting goes
     Workers = Callable[[str], Asker]  # a release's timing worker ("peer": torch's)
-    # sitting.py's `_neighbours` and `_proof` (handed in: sitting.py imports this module)
-    AroundOf = Callable[[Json, list[Json], dict[str, Json], dict[str, Json]], list[Json]]
-    ProofOf = Callable[[Json, list[Json], list[Json]], Json]
 
 SCHEMA = 3  # a sitting document with "timing" and "device" (iree-matrix's findings/advice.py SCHEMAS)
 SOFTWARE = ("llvmpipe", "lavapipe", "swiftshader")  # a CPU running the driver: never a GPU's time
@@ -68,14 +65,20 @@ def peer_skip(sitting: Json, device_: Json, torch_importable: bool) -> str:
 
 
 def peer_arm(peer: GpuPeer, version: str, error: str = "", matches: bool = False) -> Json:
-    said = f"torch {version}" if version else "torch"
+    return peer_entry(
+        peer.config, peer.source.format(torch=f"torch {version}" if version else "torch"), error, matches
+    )
+
+
+def peer_entry(name: str, source: str, error: str = "", matches: bool = False) -> Json:
+    """A peer's arm in a sitting's document (a GPU's torch, a CPU's ONNX Runtime or eager), untimed."""
     entry: Json = {
-        "name": peer.config,
+        "name": name,
         "kind": "peer",
-        "config": peer.config,
+        "config": name,
         "ms": [],
         "matches": matches,
-        "source": peer.source.format(torch=said),
+        "source": source,
     }
     return {**entry, "error": error} if error else entry
 
@@ -148,8 +151,6 @@ def sit(
     say: Say,
     worker: Workers,
     torch_importable: bool,
-    around_of: Optional[AroundOf] = None,
-    proof_of: Optional[ProofOf] = None,
 ) -> Json:
     """One function's GPU sitting: its IREE arms that ran and matched torch here, torch's peers, and each
     proof's neighbours, in `rounds` rotating rounds of `calls` calls; the document's entry."""
@@ -160,18 +161,18 @@ def sit(
         arms.append(entry)
     # (the manifest's proof, its centre arm, its neighbours as arms)
     proofs: list[tuple[Json, Json, list[Json]]] = []
-    for proof in sitting.get("proofs") or ():
+    for given in sitting.get("proofs") or ():
         centre = next(
-            (a for a in arms if (a["release"], a["target"]) == (proof["release"], proof["target"])), None
+            (a for a in arms if (a["release"], a["target"]) == (given["release"], given["target"])), None
         )
-        if centre is None or around_of is None:
+        if centre is None:
             continue
-        around = around_of(proof, [centre], cells, checked)
+        around = neighbours(given, [centre], cells, checked)
         for n in around:
-            n["release"] = proof["release"]  # loaded and timed by the centre's worker
-        proofs.append((proof, centre, around))
-    neighbours = [n for _, _, around in proofs for n in around if not n.get("same_as")]
-    for arm in arms + neighbours:
+            n["release"] = given["release"]  # loaded and timed by the centre's worker
+        proofs.append((given, centre, around))
+    timed_around = [n for _, _, around in proofs for n in around if not n.get("same_as")]
+    for arm in arms + timed_around:
         if not arm.get("error"):
             if not (loaded := worker(arm["release"]).ask({"load_gpu": cells[arm["job"]]}))["ok"]:
                 arm["error"] = loaded["error"]
@@ -182,17 +183,70 @@ def sit(
         order = {"time": arm["name"] if peer else arm["job"], "calls": calls, "clock": "wall"}
         return worker("peer" if peer else arm["release"]).ask(order)
 
-    timed = [a for a in arms + neighbours if not a.get("error")]
+    timed = [a for a in arms + timed_around if not a.get("error")]
     rotating_rounds(sitting["function"], timed, rounds, ask, say)
     out: Json = {"function": sitting["function"], "arms": arms}
-    if proofs and proof_of is not None:
+    if proofs:
         out["proofs"] = [
-            {**proof_of(proof, [centre], around), "release": proof["release"], "target": proof["target"]}
-            for proof, centre, around in proofs
+            {**proof(given, [centre], around), "release": given["release"], "target": given["target"]}
+            for given, centre, around in proofs
         ]
     for arm in arms:
         arm.pop("job", None)
     return out
+
+
+def neighbours(proof: Json, arms: list[Json], cells: dict[str, Json], checked: dict[str, Json]) -> list[Json]:
+    """The proof's neighbours as arms, checked here against torch; a module identical to one timed: once."""
+    seen = {a["module_sha256"]: a["config"] for a in arms if a.get("module_sha256")}
+    out: list[Json] = []
+    for n in proof.get("neighbours") or ():
+        entry: Json = {
+            "name": n["config"],
+            "config": n["config"],
+            "flags": n.get("flags") or [],
+            "ms": [],
+            "module_sha256": "",
+            "matches": None,
+            "error": n.get("error") or "",
+            "same_as": "",
+        }
+        if (job := n.get("job")) in cells:
+            entry.update(job=job, module_sha256=cells[job]["module_sha256"])
+            result = checked.get(job, {})
+            if (status := result.get("status") or "not run") == "ok":
+                entry["matches"] = True
+            else:  # it did not run and match torch here: in the words of its record
+                entry["matches"] = False if status == "mismatch" else None
+                entry["error"] = f"{status}: {result.get('message') or 'the cell ' + status}"
+            if not entry["error"] and entry["module_sha256"] in seen:
+                entry["same_as"] = seen[entry["module_sha256"]]
+            seen.setdefault(entry["module_sha256"], entry["config"])
+        elif not entry["error"]:
+            entry["error"] = "not in this bundle's cells"
+        out.append(entry)
+    return out
+
+
+def proof(proof: Json, arms: list[Json], around: list[Json]) -> Json:
+    """The proof's one step in advise's form; its verdicts are taken at home from the rounds."""
+    keys = ("config", "flags", "module_sha256", "ms", "matches", "error", "same_as")
+    centre = next((a for a in arms if a["config"] == proof["centre"]), {"config": proof["centre"]})
+    timed = {a["config"]: a.get("ms") or [] for a in arms + around if not a.get("same_as")}
+    step_centre = {k: centre.get(k, "" if k != "ms" else []) for k in keys}
+    step_centre.update(matches=centre.get("matches"), same_as="")
+    neighbours: list[Json] = []
+    for n in around:
+        entry = {k: n.get(k) for k in keys}
+        if n.get("same_as"):
+            entry["ms"] = list(timed.get(n["same_as"], []))
+        neighbours.append(entry)
+    return {
+        "start": proof["centre"],
+        "max_steps": 1,
+        "source": "run bundle",
+        "steps": [{"centre": step_centre, "neighbours": neighbours}],
+    }
 
 
 def _torch_peers(

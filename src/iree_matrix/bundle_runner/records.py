@@ -59,6 +59,9 @@ def record(
     ]
     metrics = {k: v for k, v in result.items() if k not in ("status", "message", "error_class", "by_tools")}
     metrics.update(module_sha256=cell["module_sha256"], module_bytes=cell["module_bytes"])
+    packages = (
+        {wheel.get("distribution", "iree-base-runtime"): wheel.get("version", "")} if is_wheel(wheel) else {}
+    )
     return {
         "schema": RECORD_SCHEMA,
         "job": cell["job"],
@@ -77,14 +80,7 @@ def record(
             "bundle_sha256": digest,
             "bundle_name": manifest.get("name", ""),
             **runtime_env(wheel, bool(result.get("by_tools"))),
-            "packages": {
-                **(
-                    {wheel.get("distribution", "iree-base-runtime"): wheel.get("version", "")}
-                    if is_wheel(wheel)
-                    else {}
-                ),
-                "numpy": _numpy_version(),
-            },
+            "packages": {**packages, "numpy": _numpy_version()},
             "python": platform.python_version(),
         },
         "command": [],

@@ -42,7 +42,7 @@ def sit(
     in rotating rounds; an arm over `over` times ONNX Runtime's is then profiled (`_profile_gap`)."""
     cells: dict[str, Json] = {c["job"]: c for c in manifest["cells"]}
     arms = [_arm(arm, cells, checked) for arm in sitting["arms"]]
-    around = _neighbours(sitting.get("proof") or {}, arms, cells, checked)
+    around = gpu.neighbours(sitting.get("proof") or {}, arms, cells, checked)
     workers: dict[str, Worker] = {}
     try:
         for arm in arms + around:
@@ -69,7 +69,7 @@ def sit(
     if profiled:
         function["op_profiles"] = profiled
     if sitting.get("proof"):
-        function["proof"] = _proof(sitting["proof"], arms, around)
+        function["proof"] = gpu.proof(sitting["proof"], arms, around)
     return function
 
 
@@ -123,15 +123,8 @@ def _peers(
         workers.setdefault("peer", Worker(root, ""))
         loaded = workers["peer"].ask({order: peer.get("model", True), "name": name, **peer})
         version = loaded.get("version", "")
-        entry: Json = {
-            "name": name,
-            "kind": "peer",
-            "config": name,
-            "ms": [],
-            "job": f"peer:{name}",
-            "matches": bool(loaded.get("matches")),
-            "source": f"{package} {version}",
-        }
+        entry = gpu.peer_entry(name, f"{package} {version}", matches=bool(loaded.get("matches")))
+        entry["job"] = f"peer:{name}"
         if not loaded["ok"]:
             entry["error"] = loaded["error"]
         arms.append(entry)
@@ -176,61 +169,6 @@ def _profile_gap(
     )
     say(f"profiled in {time.monotonic() - t0:.2f} s")
     return {"over": over, "threads": 1, "iree": profiles, "peers": {"onnxruntime": theirs}}
-
-
-def _neighbours(
-    proof: Json, arms: list[Json], cells: dict[str, Json], checked: dict[str, Json]
-) -> list[Json]:
-    """The proof's neighbours as arms, checked here against torch; a module identical to one timed: once."""
-    seen = {a["module_sha256"]: a["config"] for a in arms if a.get("module_sha256")}
-    out: list[Json] = []
-    for n in proof.get("neighbours") or ():
-        entry: Json = {
-            "name": n["config"],
-            "config": n["config"],
-            "flags": n.get("flags") or [],
-            "ms": [],
-            "module_sha256": "",
-            "matches": None,
-            "error": n.get("error") or "",
-            "same_as": "",
-        }
-        if (job := n.get("job")) in cells:
-            entry.update(job=job, module_sha256=cells[job]["module_sha256"])
-            result = checked.get(job, {})
-            if (status := result.get("status") or "not run") == "ok":
-                entry["matches"] = True
-            else:  # it did not run and match torch here: in the words of its record
-                entry["matches"] = False if status == "mismatch" else None
-                entry["error"] = f"{status}: {result.get('message') or 'the cell ' + status}"
-            if not entry["error"] and entry["module_sha256"] in seen:
-                entry["same_as"] = seen[entry["module_sha256"]]
-            seen.setdefault(entry["module_sha256"], entry["config"])
-        elif not entry["error"]:
-            entry["error"] = "not in this bundle's cells"
-        out.append(entry)
-    return out
-
-
-def _proof(proof: Json, arms: list[Json], around: list[Json]) -> Json:
-    """The proof's one step in advise's form; its verdicts are taken at home from the rounds."""
-    keys = ("config", "flags", "module_sha256", "ms", "matches", "error", "same_as")
-    centre = next((a for a in arms if a["config"] == proof["centre"]), {"config": proof["centre"]})
-    timed = {a["config"]: a.get("ms") or [] for a in arms + around if not a.get("same_as")}
-    step_centre = {k: centre.get(k, "" if k != "ms" else []) for k in keys}
-    step_centre.update(matches=centre.get("matches"), same_as="")
-    neighbours: list[Json] = []
-    for n in around:
-        entry = {k: n.get(k) for k in keys}
-        if n.get("same_as"):
-            entry["ms"] = list(timed.get(n["same_as"], []))
-        neighbours.append(entry)
-    return {
-        "start": proof["centre"],
-        "max_steps": 1,
-        "source": "run bundle",
-        "steps": [{"centre": step_centre, "neighbours": neighbours}],
-    }
 
 
 def sittings(
@@ -331,8 +269,7 @@ def _gpu_sittings(
         torch = importable("torch")
         try:
             functions = [
-                gpu.sit(s, cells, checked, device, rounds, calls, _say, worker, torch, _neighbours, _proof)
-                for s in found
+                gpu.sit(s, cells, checked, device, rounds, calls, _say, worker, torch) for s in found
             ]
         finally:
             for each in workers.values():

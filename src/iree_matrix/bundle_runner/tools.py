@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
-from .arrays import check_outputs, load_array, outputs_digest
+from .arrays import check_outputs, load_array, output_name, outputs_digest
 from .base import BundleError, clip, descriptions, summary
 from .cell import verdict
 from .manifest import is_wheel, named, within
@@ -29,11 +29,10 @@ def needs_tools(cell: Json) -> bool:
 
 
 def output_names(cell: Json) -> list[str]:
-    """The files the tools write the outputs to: .npy, or .bin (raw) for a dtype .npy cannot name."""
+    """The files the tools write the outputs to (`output_name`)."""
     described = descriptions(cell, "outputs")
     return [
-        f"output{i}.{'bin' if i < len(described) and described[i].get('saved_as') else 'npy'}"
-        for i in range(len(cell["references"]))
+        output_name(i, described[i] if i < len(described) else {}) for i in range(len(cell["references"]))
     ]
 
 

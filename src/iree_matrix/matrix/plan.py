@@ -179,9 +179,10 @@ class PlannedFunction:
         labels: Labels,
         env: EnvSpec,
         profile: Optional[Profile] = None,
-    ) -> str:
+    ) -> Planned:
+        """A job of this unit, as the stages after it build on it."""
         job = Job(stage, cell, deps, labels.as_dict(), env, profile, self.cell.model, self.function)
-        return self.builder.add(job)
+        return Planned(cell, labels, env, id=self.builder.add(job))
 
 
 def build(

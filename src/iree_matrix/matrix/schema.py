@@ -91,11 +91,7 @@ def _named(value: Node, expected: str, description: str = "") -> Node:
     return {**_about(description), "type": "object", "x-expected": expected, "additionalProperties": value}
 
 
-def _path(expected: str) -> Node:
-    return {"type": "string", "x-expected": expected}
-
-
-_KNOB_NAMES = {"type": "string", "x-expected": "a knob name"}
+_KNOB_NAMES = _value("string", "a knob name")
 
 DEFS: dict[str, Node] = {
     "description": _value(
@@ -209,7 +205,7 @@ KEYS: dict[str, Node] = {
             "where a src:<release> runtime's source is: a directory, a tarball or git+URL@TAG, for every "
             "release, or a table of release = source",
         ),
-        "additionalProperties": _path("IREE's source: a directory, a tarball, or git+URL@TAG"),
+        "additionalProperties": _value("string", "IREE's source: a directory, a tarball, or git+URL@TAG"),
     },
     "exclude": _tables(
         "rule",
@@ -291,22 +287,22 @@ KEYS: dict[str, Node] = {
         marks={"x-unknown": "expected memory or processes"},
     ),
     "weights": _named(
-        _path("the path of a torch state dict (.pt)"),
+        _value("string", "the path of a torch state dict (.pt)"),
         'a [weights] table such as mobilenet_v2 = "mnv2.pt"',
         "real weights: a torch state dict per model or function (whisper_tiny.encoder)",
     ),
     "images": _named(
-        _path("an image reference (name:tag)"),
+        _value("string", "an image reference (name:tag)"),
         'an [images] table such as "3.12" = "python:3.12-slim"',
         "docker backend: a base image per Python instead of a Debian suite",
     ),
     "interpreters": _named(
-        _path("the path of a python executable"),
+        _value("string", "the path of a python executable"),
         'a table such as "3.10" = "/opt/py310/bin/python3"',
         "venv backend: the interpreter for a Python version",
     ),
     "supported_torch": _named(
-        _path('a version specifier such as ">=2.5,<2.8"'),
+        _value("string", 'a version specifier such as ">=2.5,<2.8"'),
         'a table such as "3.9.0" = ">=2.5,<2.10"',
         'replace a row of iree-turbine\'s tested torch ranges (torch = "supported")',
     ),

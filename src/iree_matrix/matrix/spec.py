@@ -99,12 +99,6 @@ class Benchmark:
         """Whether the opt-in `key` names this function (`unit`) under `profile`."""
         return any(fnmatch.fnmatchcase(f"{unit}/{profile}", glob) for glob in self.globs(key))
 
-    def profiles_dispatches(self, unit: str, profile: str) -> bool:
-        return self.opts_in("dispatches", unit, profile)
-
-    def profiles_ops(self, unit: str, profile: str = "default") -> bool:
-        return self.opts_in("op_timings", unit, profile)
-
 
 @dataclasses.dataclass(frozen=True)
 class MatrixSpec:

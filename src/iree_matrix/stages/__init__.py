@@ -39,19 +39,13 @@ def names() -> tuple[str, ...]:
     return tuple(stage.name for stage in ordered())
 
 
-@functools.cache
-def _by_name() -> Mapping[str, Stage]:
-    return {stage.name: stage for stage in ordered()}
-
-
 def get(name: str) -> Stage:
-    return _by_name()[name]
+    return {stage.name: stage for stage in ordered()}[name]
 
 
 def refresh() -> None:
     """Forget the stages found (a test that adds a module to this package)."""
     ordered.cache_clear()
-    _by_name.cache_clear()
 
 
 def timeout(spec: MatrixSpec, name: str) -> float:

@@ -1,13 +1,14 @@
-"""What every stage gets and implements (`Context`, `Stage`, `StageBase`): kept apart from the
+"""What every stage gets and implements (`Context`, `Stage`): kept apart from the
 registry (`stages.get`) so a stage module imports this, never the package that imports it."""
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any, Optional, Protocol
+from typing import Any, Optional
 
 from iree_matrix.core.errors import StageFailure
 from iree_matrix.core.hashing import digest
@@ -17,7 +18,7 @@ from iree_matrix.core.model.store import Entry
 from iree_matrix.core.system import host, process_output, processes
 from iree_matrix.core.system.process_request import Bounds, ProcessRequest
 from iree_matrix.envs import Backend, Environment, key_inputs
-from iree_matrix.matrix.plan import Builder, EnvSpec, Job, Planned, PlannedFunction, PlanStage
+from iree_matrix.matrix.plan import Builder, EnvSpec, Job, Planned, PlannedFunction
 from iree_matrix.matrix.spec import MatrixSpec
 from iree_matrix.matrix.wheelhouse import PINS_FILE, Pins, Wheelhouse
 from iree_matrix.stages.artifacts import Artifact
@@ -120,39 +121,28 @@ def built_env(env: EnvSpec, description: Mapping[str, Any]) -> EnvSpec:
     return dataclasses.replace(env, tools=str(description["tools"]))
 
 
-class Stage(PlanStage, Protocol):
-    """A stage: what it adds to a plan (`PlanStage`), and how one of its jobs is keyed and run."""
+class Stage:
+    """A stage: what it adds to a plan (`PlanStage`), and how one of its jobs is keyed and run. Its
+    defaults: it runs beside others, its stored entries stand, it plans nothing unless it says so, and no
+    other stage asks it for a job."""
 
+    name: str
     rank: int  # its place in the pipeline: the order stages plan in, and of the plan's jobs and the report's
-    exclusive: bool  # timed: runs alone so other jobs don't perturb its measurements
+    optional = False  # every plan has its jobs: `describe` counts them even when there are none
+    exclusive = False  # timed: runs alone so other jobs don't perturb its measurements
     # Timed, and its worker makes the model's first call before the machine's quiet lock is taken
     # (`model_worker.QuietHandshake`): the lock is the stage's to take (`Context.quiet`), not held
     # around it, so a model that hangs in its first call holds up no other run.
-    warms_up: bool
-    io_bound: bool  # its time is downloads and disk, not computing (progress's host factor leaves it out)
-    timeout: float  # seconds a job may take, unless the matrix's [timeouts] says otherwise
-    metrics: Mapping[str, str]  # what its records' metrics hold: name -> meaning
-
-    def key(self, job: Job, ctx: Context) -> str: ...
-
-    def execute(self, job: Job, ctx: Context, out: Path) -> Outcome: ...
-
-    def reusable(self, job: Job, ctx: Context, entry: Entry) -> bool:
-        """Whether a stored entry still stands (e.g. its environment still exists)."""
-
-
-class StageBase:
-    """A stage's defaults: it runs beside others, its stored entries stand, it plans nothing unless
-    it says so, and no other stage asks it for a job."""
-
-    name: str
-    rank: int
-    optional = False  # every plan has its jobs: `describe` counts them even when there are none
-    exclusive = False
     warms_up = False
-    io_bound = False
-    timeout = 900.0
-    metrics: Mapping[str, str] = {}
+    io_bound = False  # its time is downloads and disk, not computing (progress's host factor leaves it out)
+    timeout = 900.0  # seconds a job may take, unless the matrix's [timeouts] says otherwise
+    metrics: Mapping[str, str] = {}  # what its records' metrics hold: name -> meaning
+
+    def key(self, job: Job, ctx: Context) -> str:
+        raise NotImplementedError
+
+    def execute(self, job: Job, ctx: Context, out: Path) -> Outcome:
+        raise NotImplementedError
 
     def keyed(self, **fields: Any) -> str:
         """A job's key: the stage's name and what decides the job's result."""
@@ -165,7 +155,17 @@ class StageBase:
         raise NotImplementedError(f"the {self.name} stage plans no job for another stage")
 
     def reusable(self, job: Job, ctx: Context, entry: Entry) -> bool:
+        """Whether a stored entry still stands (e.g. its environment still exists)."""
         return not environment_fault(entry.record)
+
+
+@functools.cache
+def tool_version(tool: Optional[str]) -> str:
+    """The first line of `tool --version` ("" without the tool): what a key names a host's tool by."""
+    if tool is None:
+        return ""
+    lines = processes.run(ProcessRequest([tool, "--version"], timeout=60, check=False)).stdout.splitlines()
+    return lines[0].strip() if lines else ""
 
 
 def own_run(unit: PlannedFunction) -> Optional[Planned]:

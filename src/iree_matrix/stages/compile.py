@@ -43,7 +43,7 @@ from iree_matrix.matrix.spec import BYTECODE, Cell, onnx_opset
 from iree_matrix.source_builds import cortex_m
 from iree_matrix.stages import onnx_import
 from iree_matrix.stages.artifacts import DISPATCHES, EXPORT_INFO, LOWERED, MLIR, MLIRBC, MODULE, export_digest
-from iree_matrix.stages.base import Context, StageBase
+from iree_matrix.stages.base import Context, Stage
 
 _STATISTICS = "statistics.json"
 _STATISTICS_FLAGS = ("--iree-scheduling-dump-statistics-format", "--iree-scheduling-dump-statistics-file")
@@ -63,7 +63,7 @@ def environment(cell: Cell, python: str = "") -> EnvSpec:
     return EnvSpec("compiler", python or cell.python, requirements, name)
 
 
-class CompileStage(StageBase):
+class CompileStage(Stage):
     name = "compile"
     rank = 40
     metrics = CompileMetrics.described()
@@ -94,8 +94,7 @@ class CompileStage(StageBase):
         if form == BYTECODE:
             cell_id += "/mlirbc"  # the text form's ids stay as they were (an ONNX export's id names it)
         deps = (export.id, *((lowered.id,) if lowered else ()), unit.install(env), *extra)
-        job_id = unit.add(self.name, cell_id, deps, labels, env, profile=unit.spec.profiles[cell.profile])
-        return Planned(cell_id, labels, env, id=job_id)
+        return unit.add(self.name, cell_id, deps, labels, env, profile=unit.spec.profiles[cell.profile])
 
     def _flags(self, job: Job, listing: str = "") -> list[str]:
         assert job.profile is not None
@@ -137,7 +136,7 @@ class CompileStage(StageBase):
 
     @staticmethod
     def _profiles_dispatches(job: Job, ctx: Context) -> bool:
-        return ctx.spec.benchmark.profiles_dispatches(job.label.model, job.label.profile)
+        return ctx.spec.benchmark.opts_in("dispatches", job.label.model, job.label.profile)
 
     def _tunes_for_host(self, job: Job) -> bool:
         assert job.profile is not None

@@ -16,11 +16,11 @@ from iree_matrix.core.model.outcome import Outcome
 from iree_matrix.core.model.results import Status
 from iree_matrix.matrix.plan import Job, PlannedFunction, runs_anywhere
 from iree_matrix.stages.artifacts import DISPATCHES
-from iree_matrix.stages.base import Context, StageBase, own_run
+from iree_matrix.stages.base import Context, Stage, own_run
 from iree_matrix.stages.benchmark_tool import benchmark_command, benchmark_times
 
 
-class DispatchesStage(StageBase):
+class DispatchesStage(Stage):
     name = "dispatches"
     rank = 70
     optional = True
@@ -31,7 +31,7 @@ class DispatchesStage(StageBase):
     def plan(self, unit: PlannedFunction) -> None:
         """For a cell `[benchmark] dispatches` names, run by its own runtime, after the run's deps."""
         run = own_run(unit)
-        if run is not None and unit.spec.benchmark.profiles_dispatches(unit.name, unit.cell.profile):
+        if run is not None and unit.spec.benchmark.opts_in(self.name, unit.name, unit.cell.profile):
             unit.add(self.name, run.cell, run.deps, run.labels, run.env)
 
     def key(self, job: Job, ctx: Context) -> str:

@@ -20,11 +20,11 @@ from iree_matrix.core.system import process_output, processes
 from iree_matrix.iree import versions
 from iree_matrix.kernel.stages import kernel_generated as generated
 from iree_matrix.matrix import export_recipes as recipes
-from iree_matrix.matrix.plan import EnvSpec, Job, Planned, PlannedFunction
+from iree_matrix.matrix.plan import EnvSpec, Job, PlannedFunction
 from iree_matrix.matrix.spec import Cell, onnx_opset
 from iree_matrix.stages import model_worker as worker
 from iree_matrix.stages.artifacts import EXPORT_INFO, MLIR, MLIRBC, ONNX, REFERENCE, export_digests
-from iree_matrix.stages.base import Context, StageBase
+from iree_matrix.stages.base import Context, Stage
 
 WORKER = "export_model.py"
 ONNX_WORKER = "export_onnx.py"  # an `onnx` form's export (it imports export_model.py)
@@ -39,7 +39,7 @@ def environment(cell: Cell, extra: Sequence[str] = ()) -> EnvSpec:
     return EnvSpec("exporter", cell.python, requirements, name)
 
 
-class ExportStage(StageBase):
+class ExportStage(Stage):
     name = "export"
     rank = 30
     exclusive = True  # it times torch eager
@@ -56,9 +56,8 @@ class ExportStage(StageBase):
         exporter = env.id if opset is None else f"{env.id}-opset{opset}"
         form = f"onnx:{opset}" if opset is not None else ""
         labels = unit.labels(turbine=cell.turbine, exporter=exporter, form=form)
-        cell_id = f"{unit.name}/{exporter}"
-        job_id = unit.add(self.name, cell_id, (unit.install(env),), labels, env)
-        unit.planned[self.name] = Planned(cell_id, labels, env, id=job_id)
+        deps = (unit.install(env),)
+        unit.planned[self.name] = unit.add(self.name, f"{unit.name}/{exporter}", deps, labels, env)
 
     def key(self, job: Job, ctx: Context) -> str:
         fields = {"stage": self.name, **worker.key_fields(job, ctx)}

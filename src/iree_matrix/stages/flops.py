@@ -16,12 +16,12 @@ from iree_matrix.core.system import processes
 from iree_matrix.iree import opkinds
 from iree_matrix.matrix.plan import Job, PlannedFunction
 from iree_matrix.stages import model_worker as worker
-from iree_matrix.stages.base import Context, StageBase
+from iree_matrix.stages.base import Context, Stage
 
 WORKER = "flops.py"
 
 
-class FlopsStage(StageBase):
+class FlopsStage(Stage):
     name = "flops"
     rank = 92
     optional = True

@@ -17,10 +17,10 @@ from iree_matrix.core.system import processes
 from iree_matrix.matrix.plan import Builder, EnvSpec, Job
 from iree_matrix.matrix.wheelhouse import PINS_FILE, Pins
 from iree_matrix.stages.artifacts import TOOLS
-from iree_matrix.stages.base import Context, StageBase
+from iree_matrix.stages.base import Context, Stage
 
 
-class InstallStage(StageBase):
+class InstallStage(Stage):
     name = "install"
     rank = 20
     io_bound = True  # downloads and disk (an install reused from an existing environment takes a moment)

@@ -7,7 +7,6 @@ counted module is one compiled for an AVX2 CPU (the `avx2` profile).
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
 import re
 import shutil
@@ -21,12 +20,11 @@ from iree_matrix.core.model.metrics.instructions import InstructionsMetrics
 from iree_matrix.core.model.outcome import Outcome
 from iree_matrix.core.model.results import Status
 from iree_matrix.core.system import host, process_output, processes
-from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.envs import Environment
 from iree_matrix.iree import targets
 from iree_matrix.matrix.plan import Job, PlannedFunction, runs_anywhere
 from iree_matrix.stages.artifacts import EXPORT_INFO, INPUTS, MODULE, export_digest
-from iree_matrix.stages.base import Context, StageBase, own_run
+from iree_matrix.stages.base import Context, Stage, own_run, tool_version
 
 CALLS = 1  # calls counted (under valgrind one call of the slowest micro-benchmark takes about a minute)
 COUNTED_FUNCTION = "iree_vm_invoke"  # what the tools call once per benchmark iteration
@@ -36,7 +34,7 @@ WRAPPER = "iree_matrix.stages.no_io_uring"
 INSTALL_HINT = "apt-get install -y valgrind (images/setup-host.sh installs it)"
 
 
-class InstructionsStage(StageBase):
+class InstructionsStage(Stage):
     name = "instructions"
     rank = 90  # after dispatches (70)
     optional = True
@@ -102,12 +100,9 @@ class InstructionsStage(StageBase):
         return Outcome(Status.OK, metrics=InstructionsMetrics(counts).written(), command=tuple(argv))
 
 
-@functools.cache
 def valgrind_version() -> str:
     """`valgrind-3.19.0`, or "" where valgrind is not installed (the key still differs from a count's)."""
-    if (valgrind := shutil.which("valgrind")) is None:
-        return ""
-    return processes.run(ProcessRequest([valgrind, "--version"], timeout=60, check=False)).stdout.strip()
+    return tool_version(shutil.which("valgrind"))
 
 
 def native_binary(env: Environment, name: str) -> Optional[Path]:

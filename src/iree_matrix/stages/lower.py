@@ -16,10 +16,10 @@ from iree_matrix.core.model.outcome import Outcome
 from iree_matrix.core.model.results import Status
 from iree_matrix.core.system import processes
 from iree_matrix.iree import mlir_resources, versions
-from iree_matrix.matrix.plan import EnvSpec, Job, Planned, PlannedFunction
+from iree_matrix.matrix.plan import EnvSpec, Job, PlannedFunction
 from iree_matrix.matrix.spec import lowering_compiler
 from iree_matrix.stages.artifacts import LOWERED, MLIR, export_digest
-from iree_matrix.stages.base import Context, StageBase
+from iree_matrix.stages.base import Context, Stage
 
 _INLINED = "inlined.mlir"  # the export with its constants inline: the lowering's input, not kept
 LOWER_FLAGS = ("--compile-to=input",)
@@ -30,7 +30,7 @@ def environment(release: str, python: str) -> EnvSpec:
     return EnvSpec("compiler", python, (versions.compiler_requirement(release),), f"iree-compiler{release}")
 
 
-class LowerStage(StageBase):
+class LowerStage(Stage):
     name = "lower"
     rank = 35  # after export (30), before compile (40)
     optional = True  # only a `linalg:<release>` form plans its jobs
@@ -44,9 +44,8 @@ class LowerStage(StageBase):
         env = environment(release, unit.spec.compiler_python or unit.cell.python)
         exporter = f"{export.labels.exporter}+linalg-iree{release}"  # the export's, lowered by `release`
         labels = dataclasses.replace(export.labels, exporter=exporter, form=unit.cell.form)
-        cell_id = f"{unit.name}/{exporter}"
-        job_id = unit.add(self.name, cell_id, (export.id, unit.install(env)), labels, env)
-        unit.planned[self.name] = Planned(cell_id, labels, env, id=job_id)
+        deps = (export.id, unit.install(env))
+        unit.planned[self.name] = unit.add(self.name, f"{unit.name}/{exporter}", deps, labels, env)
 
     def key(self, job: Job, ctx: Context) -> str:
         return self.keyed(

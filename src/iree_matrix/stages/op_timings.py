@@ -14,13 +14,10 @@ from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.envs import Environment
 from iree_matrix.stages.base import Context
 
-# How much is profiled, and how the profiler's rows are read: the bundle runner's (one source).
-PROFILE_SECONDS, CALLS = runner_gap.PROFILE_SECONDS, runner_gap.CALLS  # fewest and most profiled calls
-SCHEME = f"{PROFILE_SECONDS}s-{CALLS[0]}-{CALLS[1]}"  # in the run key: changing it re-measures
+# How much is profiled (seconds, fewest and most calls), and how the profiler's rows are read: the bundle
+# runner's (one source). In the run key: changing it re-measures.
+SCHEME = f"{runner_gap.PROFILE_SECONDS}s-{runner_gap.CALLS[0]}-{runner_gap.CALLS[1]}"
 PROFILE_FILE = "dispatches.ireeprof"
-
-
-calls_for = runner_gap.calls_for
 
 
 def capture(
@@ -28,7 +25,7 @@ def capture(
 ) -> dict[str, Any]:
     """`op_profile` metrics of `benchmark`'s calls (as many as fit PROFILE_SECONDS), or why none."""
     profile = out / PROFILE_FILE
-    calls = calls_for(median_ms)
+    calls = runner_gap.calls_for(median_ms)
     argv = [*benchmark, "--benchmark_repetitions=1", f"--benchmark_min_time={calls}x"]
     argv += ["--device_profiling_mode=host-execution", f"--device_profiling_output={profile}"]
     done = env.run(ctx.request(argv, check=False, **mounts))
@@ -40,12 +37,8 @@ def capture(
     if listing.returncode != 0:
         return {"unavailable": process_output.excerpt(listing.output)}
     try:
-        dispatches = parse_dispatch_groups(listing.stdout, calls)
+        dispatches = runner_gap.parse_dispatch_groups(listing.stdout, calls)
     except (ValueError, KeyError, TypeError) as exc:  # a format this parser does not know
         return {"unavailable": f"iree-profile's output not understood: {exc}"}
     profile.unlink()  # megabytes; the summary is what the report reads
     return runner_gap.iree_profile(calls, dispatches)
-
-
-# `iree-profile dispatch --format=jsonl` -> per function: name, dispatches per call, ms per call.
-parse_dispatch_groups = runner_gap.parse_dispatch_groups

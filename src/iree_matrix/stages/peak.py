@@ -4,7 +4,6 @@ compiler: FMA chains (FLOP/s) and a STREAM triad (bandwidth), on one thread and 
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import shutil
@@ -21,17 +20,16 @@ from iree_matrix.core.model.outcome import Outcome
 from iree_matrix.core.model.records import Labels
 from iree_matrix.core.model.results import Status
 from iree_matrix.core.system import processes
-from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.iree import targets
 from iree_matrix.matrix.plan import EnvSpec, Job, PlannedFunction
-from iree_matrix.stages.base import Context, StageBase
+from iree_matrix.stages.base import Context, Stage, tool_version
 
 SOURCE = Path("peak") / "peak.c"
 FLAGS = ("-O3", "-march=native", "-pthread")
 COMPILERS = ("cc", "gcc", "clang")
 
 
-class PeakStage(StageBase):
+class PeakStage(Stage):
     name = "peak"
     rank = 94
     optional = True
@@ -74,23 +72,16 @@ class PeakStage(StageBase):
 
 
 def compiler() -> str:
-    for name in COMPILERS:
-        if found := shutil.which(name):
-            return found
+    if found := next(filter(None, map(shutil.which, COMPILERS)), None):
+        return found
     raise StageFailure(
         "no-compiler", "no C compiler (cc, gcc or clang) to build the peak kernel: apt-get install -y gcc"
     )
 
 
-@functools.cache
 def compiler_version() -> str:
     """`gcc (Debian 12.2.0-14+deb12u1) 12.2.0`: the first line of `cc --version`, "" without one."""
-    try:
-        cc = compiler()
-    except StageFailure:
-        return ""
-    lines = processes.run(ProcessRequest([cc, "--version"], timeout=60, check=False)).stdout.splitlines()
-    return lines[0].strip() if lines else ""
+    return tool_version(next(filter(None, map(shutil.which, COMPILERS)), None))
 
 
 def parse(stdout: str) -> dict[str, Any]:

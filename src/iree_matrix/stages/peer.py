@@ -17,7 +17,7 @@ from iree_matrix.matrix import peers as peer_registry
 from iree_matrix.matrix.plan import EnvSpec, Job, PlannedFunction
 from iree_matrix.matrix.spec import Cell
 from iree_matrix.stages import model_worker as worker
-from iree_matrix.stages.base import Context, StageBase
+from iree_matrix.stages.base import Context, Stage
 
 WORKER = "peers.py"
 
@@ -33,7 +33,7 @@ def environment(cell: Cell, peers: Sequence[str], extra: Sequence[str] = ()) -> 
     return EnvSpec("peers", cell.python, requirements, name)
 
 
-class PeerStage(StageBase):
+class PeerStage(Stage):
     name = "peer"
     rank = 60
     optional = True
@@ -84,7 +84,7 @@ def _framework_files(peers: Sequence[str]) -> dict[str, Path]:
 
 def _profiles_ops(job: Job, ctx: Context) -> bool:
     """Whether any profile's runs of the function are profiled per op: then its peers are too."""
-    return any(ctx.spec.benchmark.profiles_ops(job.label.model, name) for name in ctx.spec.profiles)
+    return any(ctx.spec.benchmark.opts_in("op_timings", job.label.model, name) for name in ctx.spec.profiles)
 
 
 STAGE = PeerStage()

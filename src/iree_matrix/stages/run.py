@@ -14,7 +14,7 @@ from typing import Any, Optional
 from iree_matrix.bundle_runner import arrays as runner_arrays
 from iree_matrix.bundle_runner import base as runner_base
 from iree_matrix.bundle_runner import tools as runner_tools
-from iree_matrix.core.errors import EnvironmentFault, SpecError, StageFailure, StageSkipped
+from iree_matrix.core.errors import EnvironmentFault, SpecError, StageFailure, StageSkipped, UserError
 from iree_matrix.core.hashing import file_sha256
 from iree_matrix.core.model import refusals
 from iree_matrix.core.model.metrics.compile import CompileMetrics
@@ -30,18 +30,21 @@ from iree_matrix.kernel.stages import kernel_seam as kernel
 from iree_matrix.matrix.plan import EnvSpec, Job, Planned, PlannedFunction, runs_anywhere
 from iree_matrix.matrix.spec import BYTECODE, DEFAULT_DEVICE, Cell, MatrixSpec
 from iree_matrix.source_builds import firmware
-from iree_matrix.stages import arrays, op_timings
+from iree_matrix.stages import op_timings
 from iree_matrix.stages.artifacts import EXPORT_INFO, INPUTS, MLIR, MODULE, REFERENCE, export_digest
-from iree_matrix.stages.base import Context, StageBase
+from iree_matrix.stages.base import Context, Stage
 from iree_matrix.stages.benchmark_tool import benchmark_command, budgeted_repetitions, device_flags, min_time
 from iree_matrix.stages.instructions import native_binary
+
+Described = Mapping[str, Any]  # one entry of export.json's "inputs" or "outputs"
 
 
 def environment(cell: Cell, runtime_dirs: Mapping[str, str] = {}, python: str = "") -> EnvSpec:  # noqa: B006
     arch = targets.parse(cell.arch).run_arch()  # a GPU target's modules run on the host's runtime
     cell = dataclasses.replace(cell, python=python or cell.python)
     if (tools := runtime_dirs.get(arch)) is not None:
-        return EnvSpec("runtime", cell.python, (), f"runtime-dir-{_short(tools)}", arch, tools)
+        name = f"runtime-dir-{hashlib.sha256(tools.encode()).hexdigest()[:8]}"
+        return EnvSpec("runtime", cell.python, (), name, arch, tools)
     if versions.is_source_runtime(cell.runtime):
         name = "iree-" + cell.runtime.replace(":", "")  # iree-src3.9.0+static
         return EnvSpec("runtime", cell.python, (), name, arch, build=cell.runtime)
@@ -60,11 +63,7 @@ def run_command(tool: str, common: Sequence[str], outputs: Sequence[Path | str])
     return [tool, *common, *(f"--output=@{p}" for p in outputs)]
 
 
-def _short(path: str) -> str:
-    return hashlib.sha256(path.encode()).hexdigest()[:8]
-
-
-class RunStage(StageBase):
+class RunStage(Stage):
     name = "run"
     rank = 50
     exclusive = True  # it times the module
@@ -220,8 +219,8 @@ def _prepared(env: Environment, job: Job, ctx: Context, out: Path) -> _Call:
     # A GPU cell names the device it takes (found.chosen: lavapipe before SwiftShader) by URI.
     run_on = found.chosen()[0] or device
     common = [*device_flags(ctx, run_on), f"--module={module}", *call]
-    # A dtype numpy lacks (bfloat16) comes back as raw bits (arrays.py says why).
-    outputs = [out / arrays.output_name(i, d) for i, d in enumerate(info["outputs"])]
+    # A dtype numpy lacks (bfloat16) comes back as raw bits (bundle_runner/arrays.py says why).
+    outputs = [out / runner_arrays.output_name(i, d) for i, d in enumerate(info["outputs"])]
     run_argv = run_command(env.tool("iree-run-module"), common, outputs)
     # The module's code (a kernel's, a hostile export's) runs in the model's sandbox, seeing the inputs but
     # never torch's outputs. A GPU's device nodes are the host's: its run is not sandboxed.
@@ -353,7 +352,7 @@ def _module_digest(compiled: Any) -> str:
 
 
 def _profiles_ops(job: Job, spec: MatrixSpec) -> bool:
-    return spec.benchmark.profiles_ops(job.label.model, job.label.profile)
+    return spec.benchmark.opts_in("op_timings", job.label.model, job.label.profile)
 
 
 def checked_only(job: Job, spec: MatrixSpec) -> bool:
@@ -403,18 +402,21 @@ def compare(
     *,
     atol: float,
     rtol: float,
-    described: Sequence[arrays.Described] = (),
+    described: Sequence[Described] = (),
 ) -> dict[str, Any]:
     """Max abs / relative error of every output against torch's, and whether all are within tolerance:
     the bundle runner's check, one source (`described`: export.json's "outputs")."""
     kinds = [described[i] if i < len(described) else {} for i in range(len(outputs))]
-    got = [arrays.load(path, kind) for path, kind in zip(outputs, kinds)]
-    ref = [arrays.load(path, kind) for path, kind in zip(references, kinds)]
+    got = [runner_arrays.load_array(path, kind) for path, kind in zip(outputs, kinds)]
+    ref = [runner_arrays.load_array(path, kind) for path, kind in zip(references, kinds)]
     try:
         check: dict[str, Any] = runner_arrays.compare(got, ref, atol, rtol, kinds)
-    except runner_arrays.Undecodable:
-        dtype = next((str(k.get("dtype", "")) for k in kinds if k.get("saved_as")), "")
-        raise arrays.undecodable(dtype) from None
+    except runner_arrays.Undecodable:  # raw bits of a dtype neither numpy nor ml_dtypes here decodes
+        name = next((str(k.get("dtype", "")) for k in kinds if k.get("saved_as")), "") or "an unnamed dtype"
+        raise UserError(
+            f"the export saved {name} arrays as raw bits (numpy has no such type), and iree-matrix cannot "
+            "decode them here to compare: install ml_dtypes beside iree-matrix (pip install ml_dtypes)"
+        ) from None
     if "error" in check:
         i = check["index"]
         raise StageFailure(
@@ -438,9 +440,11 @@ def _miscompiled(export: Entry, compiled: Sequence[str]) -> str:
     return miscompiled.words(mlir.read_text(errors="replace"), located, cpu, avx2)
 
 
-def outputs_digest(outputs: Sequence[Path], described: Sequence[arrays.Described] = ()) -> str:
+def outputs_digest(outputs: Sequence[Path], described: Sequence[Described] = ()) -> str:
     """One sha256 over the arrays' dtypes, shapes and bytes: equal when every value is bit-for-bit."""
-    loaded = [arrays.load(path, described[i] if i < len(described) else {}) for i, path in enumerate(outputs)]
+    loaded = [
+        runner_arrays.load_array(p, described[i] if i < len(described) else {}) for i, p in enumerate(outputs)
+    ]
     return runner_arrays.outputs_digest(loaded)
 
 
@@ -453,14 +457,7 @@ def _tool_bytes(env: Environment) -> dict[str, int]:
 def checked_call_ms(seconds: float) -> Mapping[str, Any]:
     """The one figure of a call on a software GPU: the checked call's wall time (its load included)."""
     ms = seconds * 1000.0
-    return {
-        "median": ms,
-        "min": ms,
-        "max": ms,
-        "stdev": 0.0,
-        "n": 1,
-        "of": "the checked call (iree-run-module)",
-    }
+    return dict(median=ms, min=ms, max=ms, stdev=0.0, n=1, of="the checked call (iree-run-module)")
 
 
 def latency_ms(benchmark_json: str, field: str = "real_time") -> Mapping[str, Any]:

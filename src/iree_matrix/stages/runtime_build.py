@@ -18,10 +18,10 @@ from iree_matrix.iree import targets, versions
 from iree_matrix.matrix.plan import Builder, EnvSpec, Job
 from iree_matrix.source_builds import cmake_runtime
 from iree_matrix.stages.artifacts import TOOLS
-from iree_matrix.stages.base import Context, StageBase
+from iree_matrix.stages.base import Context, Stage
 
 
-class RuntimeBuildStage(StageBase):
+class RuntimeBuildStage(Stage):
     name = "runtime-build"
     rank = 10
     optional = True

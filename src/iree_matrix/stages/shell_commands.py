@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Optional
 
+from iree_matrix.bundle_runner import arrays as runner_arrays
 from iree_matrix.core import shipped
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.metrics.run import RunMetrics
@@ -21,7 +22,7 @@ from iree_matrix.core.model.results import Record, dep_of
 from iree_matrix.iree import flags, targets, versions
 from iree_matrix.kernel.stages import kernel_seam as seam
 from iree_matrix.source_builds import cmake_runtime, cortex_m
-from iree_matrix.stages import arrays, by_hand
+from iree_matrix.stages import by_hand
 from iree_matrix.stages import compile as compile_stage
 from iree_matrix.stages import run as run_stage
 from iree_matrix.stages.benchmark_tool import device_argv
@@ -153,16 +154,16 @@ def compile_step(
 
 
 # The docs' commands' model: one float32 output (export.json's "outputs" describe a record's own).
-FLOAT32_OUTPUT: tuple[arrays.Described, ...] = ({"dtype": "float32"},)
+FLOAT32_OUTPUT: tuple[run_stage.Described, ...] = ({"dtype": "float32"},)
 
 
-def run_step(arch: str, tools: str, *, outputs: Sequence[arrays.Described] = FLOAT32_OUTPUT) -> Step:
+def run_step(arch: str, tools: str, *, outputs: Sequence[run_stage.Described] = FLOAT32_OUTPUT) -> Step:
     """iree-run-module as the run stage calls it (one thread; QEMU_CPU pinned for an emulated target),
     each output written as the run stage has it written (`outputs`: export.json's descriptions)."""
     target = targets.parse(arch)
     call = run_stage.call_flags("main", ["input0.npy"])  # the docs' model: one input
     common = [*device_argv("local-sync", 1), "--module=module.vmfb", *call]
-    names = [arrays.output_name(i, described) for i, described in enumerate(outputs)]
+    names = [runner_arrays.output_name(i, described) for i, described in enumerate(outputs)]
     argv = run_stage.run_command(f"{tools}/iree-run-module", common, names)
     env = (("QEMU_CPU", target.qemu_cpu),) if target.emulated and target.qemu_cpu else ()
     how = f" under qemu (binfmt_misc; QEMU_CPU={target.qemu_cpu})" if env else ""

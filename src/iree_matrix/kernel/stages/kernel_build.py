@@ -14,8 +14,7 @@ from iree_matrix.core.hashing import file_sha256
 from iree_matrix.core.model.outcome import Outcome
 from iree_matrix.core.model.records import Labels
 from iree_matrix.core.model.results import Status
-from iree_matrix.core.system import host, process_output, shared_files
-from iree_matrix.core.system.process_request import ProcessRequest
+from iree_matrix.core.system import host, process_output, processes, shared_files
 from iree_matrix.iree import elf, targets, versions
 from iree_matrix.iree.flags import target_cpu
 from iree_matrix.kernel import mechanism as mechanisms
@@ -23,10 +22,10 @@ from iree_matrix.kernel.iree import custom_dispatch
 from iree_matrix.kernel.kernels import Kernel
 from iree_matrix.kernel.model.metrics import KernelMetrics
 from iree_matrix.kernel.stages.kernel_seam import kernel_of
-from iree_matrix.matrix.plan import EnvSpec, Job, Planned, PlannedFunction
+from iree_matrix.matrix.plan import EnvSpec, Job, PlannedFunction
 from iree_matrix.source_builds import cmake_runtime
 from iree_matrix.stages.artifacts import KERNEL_OBJECTS, KERNEL_SPEC, KERNEL_SPECS
-from iree_matrix.stages.base import Context, StageBase
+from iree_matrix.stages.base import Context, Stage
 
 _SOURCES = "src"  # the sources as built, kept in the entry
 _GENERIC = "generic"  # a profile with no target CPU: the target's baseline
@@ -45,7 +44,7 @@ def job_cpu(job: Job) -> Optional[str]:
     return None if cpu == _GENERIC else cpu
 
 
-class KernelStage(StageBase):
+class KernelStage(Stage):
     name = "kernel"
     rank = 37  # after lower (35), before compile (40)
     optional = True  # only a matrix with kernels plans its jobs
@@ -65,8 +64,8 @@ class KernelStage(StageBase):
         cpu = target_cpu(target, unit.spec.profiles[cell.profile])
         env = environment(unit.spec.compiler_python or cell.python)
         labels = Labels(kernel=cell.kernel, arch=cell.arch)
-        job_id = unit.add(self.name, job_cell(cell.kernel, cell.arch, cpu), (unit.install(env),), labels, env)
-        unit.planned[self.name] = Planned(job_cell(cell.kernel, cell.arch, cpu), labels, env, id=job_id)
+        job_cell_id = job_cell(cell.kernel, cell.arch, cpu)
+        unit.planned[self.name] = unit.add(self.name, job_cell_id, (unit.install(env),), labels, env)
 
     def key(self, job: Job, ctx: Context) -> str:
         kernel, cpu = kernel_of(job, ctx), job_cpu(job)
@@ -113,6 +112,11 @@ class KernelStage(StageBase):
         cache = out / "zig-cache"  # Zig's caches, inside the entry's staging (thrown away below)
         run_env = {"ZIG_GLOBAL_CACHE_DIR": str(cache), "ZIG_LOCAL_CACHE_DIR": str(cache)}
         cc = [env.python(), "-m", custom_dispatch.CC_MODULE]
+
+        def run(argv: list[str]) -> processes.Completed:  # the kernel's C is a user's: in the model's sandbox
+            options = {"cwd": sources, "writable": [out], "env": run_env, "read_only": reads}
+            return env.run(ctx.request(argv, check=False, model_code="kernel", **options))
+
         seconds = 0.0
         link = how.link_flags(len(kernel.sources))  # None: one source compiled to the object
         made = objects / kernel.object
@@ -125,11 +129,11 @@ class KernelStage(StageBase):
             steps.append([*cc, "ld.lld", *link, *(step[-1] for step in steps), "-o", str(made)])
         try:
             for argv in steps:
-                done = env.run(_request(argv, ctx, sources, out, run_env, reads))
+                done = run(argv)
                 seconds += done.seconds
                 if done.returncode != 0:
                     return _c_error(kernel, done.output, argv)
-            version = env.run(_request([*cc, "version"], ctx, sources, out, run_env, reads))
+            version = run([*cc, "version"])
         finally:
             shutil.rmtree(cache, ignore_errors=True)
         argv = steps[-1]
@@ -160,15 +164,6 @@ def include_flag(directory: Path) -> str:
     """`--include-directory=DIR`, not `-IDIR`: Docker's argv rewrite of a path under root's home finds it
     only after `=`, a space or a quote."""
     return f"--include-directory={directory}"
-
-
-def _request(
-    argv: list[str], ctx: Context, cwd: Path, out: Path, env: dict[str, str], reads: list[Path]
-) -> ProcessRequest:
-    # The kernel's C is a user's: in the model's sandbox.
-    return ctx.request(
-        argv, check=False, cwd=cwd, writable=[out], env=env, read_only=reads, model_code="kernel"
-    )
 
 
 def plugin_source(ctx: Context) -> str:
