@@ -491,3 +491,25 @@ def test_no_proof_leaves_the_gpu_neighbourhood_out_of_the_plan(monkeypatch: pyte
         "default",
         *_gpu_neighbours("3.13.0", "vulkan-spirv"),
     }
+
+
+def test_the_cpu_peers_share_one_worker_process(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """ONNX Runtime and torch eager are timed by one worker: a Worker starts its process when made, so
+    a second one made and never asked would be a process left running beside the sitting."""
+    made: list[str] = []
+
+    class _Counted(_FakeWorker):
+        def __init__(self, root: Path, pythonpath: str) -> None:
+            made.append(pythonpath)
+            super().__init__("peer", [])
+
+        def ask(self, order: dict) -> dict:
+            self.asked.append(order)
+            return {"ok": True, "version": "1.0", "matches": True}
+
+    monkeypatch.setattr(runner_sitting, "Worker", _Counted)
+    monkeypatch.setattr(runner_sitting, "importable", lambda package: True)
+    sitting, arms, workers = {"onnx": {"model": "m.onnx"}, "torch": {"model": "m.pt"}}, [], {}
+    assert runner_sitting._peers(tmp_path, sitting, arms, workers, print) == []
+    assert made == [""] and [a["job"] for a in arms] == ["peer:onnxruntime", "peer:eager"]
+    assert len(workers["peer"].asked) == 2

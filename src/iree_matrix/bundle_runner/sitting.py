@@ -120,7 +120,8 @@ def _peers(
                 {"name": name, "package": package, "why": "not importable by this Python", "install": how}
             )
             continue
-        workers.setdefault("peer", Worker(root, ""))
+        if "peer" not in workers:  # one worker for every peer: a Worker starts its process when made
+            workers["peer"] = Worker(root, "")
         loaded = workers["peer"].ask({order: peer.get("model", True), "name": name, **peer})
         version = loaded.get("version", "")
         entry = gpu.peer_entry(name, f"{package} {version}", matches=bool(loaded.get("matches")))
