@@ -16,7 +16,7 @@ from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status, latest_by_job
 from iree_matrix.findings import gpu_advice, load_windows, runs_view
 from iree_matrix.findings import gpu_measured as measured
-from iree_matrix.findings.query import NOT_MEASURED, UNKNOWN, Answer, version_listing
+from iree_matrix.findings.query import NOT_MEASURED, UNKNOWN, Answer, grouped, version_listing
 from iree_matrix.iree import compile_errors, targets
 
 
@@ -235,27 +235,30 @@ def _answer(question: str, name: str, label: str, rows: list[tuple[Record, Optio
     gpu = targets.parse(label).gpu
     assert gpu is not None
     built = [(c, r) for c, r in rows if c.status is Status.OK]
-    broken = [c for c, _ in rows if c.status is not Status.OK]
+    broken = [(c, r) for c, r in rows if c.status is not Status.OK]
     passing = [(c, r) for c, r in built if r is not None and r.status is Status.OK]
-    wrong = [
-        (c, r) for c, r in built if r is not None and r.status not in (Status.OK, Status.SKIP, Status.NOT_RUN)
-    ]
     unrun = [(c, r) for c, r in built if r is None or r.status in (Status.SKIP, Status.NOT_RUN)]
+    wrong = [(c, r) for c, r in built if (c, r) not in passing + unrun]
+    names = {
+        "compiles": built,
+        "does_not_compile": broken,
+        "passing": passing,
+        "run_fails": wrong,
+        "not_run": unrun,
+    }
+    data: dict[str, Any] = {
+        "target": label,
+        **{k: [c.label.compiler for c, _ in v] for k, v in names.items()},
+    }
     lines = [
         f"{name} on {label}: compiles with {len(built)} of {len(rows)} compiler releases; runs and matches "
         f"torch with {len(passing)} (each module on its own release's runtime, HAL driver {gpu.driver})",
-        f"  compiles: {version_listing([c.label.compiler for c, _ in built], limit=20) if built else 'none'}"
-        + _sizes(built),
+        f"  compiles: {version_listing(data['compiles'], limit=20)}" + _sizes(built),
+        *grouped("  does not compile: ", ((compile_words(c), c.label.compiler) for c, _ in broken)),
+        f"  runs: {version_listing(data['passing'], limit=20)}",
+        *grouped("  run fails: ", ((_run_words(r), c.label.compiler) for c, r in wrong if r is not None)),
+        *grouped("  not run: ", ((_unrun_words(r), c.label.compiler) for c, r in unrun)),
     ]
-    for why, releases in runs_view.grouped_by((compile_words(c), c.label.compiler) for c in broken).items():
-        lines.append(f"  does not compile: {version_listing(releases, limit=20)}: {why}")
-    lines.append(
-        f"  runs: {version_listing([c.label.compiler for c, _ in passing], limit=20) if passing else 'none'}"
-    )
-    for why, releases in runs_view.grouped_by((_run_words(r), c.label.compiler) for c, r in wrong).items():
-        lines.append(f"  run fails: {version_listing(releases, limit=20)}: {why}")
-    for why, releases in runs_view.grouped_by((_unrun_words(r), c.label.compiler) for c, r in unrun).items():
-        lines.append(f"  not run: {version_listing(releases, limit=20)}: {why}")
     evidence: list[str] = []
     if passing:
         newest_c, newest_r = passing[-1]
@@ -263,17 +266,9 @@ def _answer(question: str, name: str, label: str, rows: list[tuple[Record, Optio
         evidence.append(newest_r.job)
     if built:
         evidence.append(built[-1][0].job)
-    evidence += [c.job for c in broken[:1]] + [r.job for _, r in wrong[:1]]
+    evidence += [c.job for c, _ in broken[:1]] + [r.job for _, r in wrong[:1] if r is not None]
     evidence += [r.job for _, r in unrun[:1] if r is not None]
     answer = "passes" if passing else "compiles" if built else "fails" if broken else UNKNOWN
-    data: dict[str, Any] = {
-        "target": label,
-        "compiles": [c.label.compiler for c, _ in built],
-        "does_not_compile": [c.label.compiler for c in broken],
-        "passing": [c.label.compiler for c, _ in passing],
-        "run_fails": [c.label.compiler for c, _ in wrong],
-        "not_run": [c.label.compiler for c, _ in unrun],
-    }
     return Answer(question, answer, tuple(lines), tuple(dict.fromkeys(evidence)), data)
 
 

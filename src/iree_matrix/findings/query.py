@@ -84,6 +84,11 @@ def version_listing(given: Iterable[str], limit: int = 8) -> str:
     return ", ".join(values) or "none"
 
 
+def grouped(head: str, pairs: Iterable[tuple[Any, str]]) -> list[str]:
+    """ "<head><releases>: <why>", one line per reason of (reason, release) `pairs`, as first met."""
+    return [f"{head}{version_listing(v, limit=20)}: {why}" for why, v in runs_view.grouped_by(pairs).items()]
+
+
 def load(records: Iterable[Record], compiler: str, runtime: str) -> Answer:
     """Can runtime `runtime` load a module built by compiler `compiler`? A value that is not a
     version is the asker's mistake (a UserError, exit 2), not a pair that was never measured."""
@@ -230,7 +235,7 @@ def model(records: Iterable[Record], name: str, arch: Optional[str] = None) -> A
             f"{rec.model}{functions}{on}: passes on {len(passing)} of {len(passing) + len(failing)} "
             "compiler releases run (each module run by its own release's runtime, or the target's "
             "source-built one; outputs checked against torch)",
-            f"  passes: {version_listing([r.compiler for r in passing], limit=20) if passing else 'none'}",
+            f"  passes: {version_listing([r.compiler for r in passing], limit=20)}",
         ]
     else:  # "passes on 0 of 0" would read as a failure: nothing was run to a verdict on this machine
         where = "here; a bundle ran it elsewhere (below)" if elsewhere else "yet"
@@ -288,11 +293,7 @@ def _release_lines(
         todo = tuple(tried.advice(*found[a], records) if a in found else a for a in todo)
         lines += [f"          what to do: {a}" for a in todo or offer or _bisect(records, jobs)]
         lines += [f"          {r}" for r in _routes(references.get(model), records, jobs)]
-    for why, names in runs_view.grouped_by(
-        ("; ".join(r.why) or "not run", r.compiler) for r in unrun
-    ).items():
-        lines.append(f"  not run: {version_listing(names, limit=20)}: {why}")
-    return lines
+    return lines + grouped("  not run: ", (("; ".join(r.why) or "not run", r.compiler) for r in unrun))
 
 
 def _newest_and_fastest(
