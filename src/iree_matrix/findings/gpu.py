@@ -61,32 +61,28 @@ def model(
 ) -> Answer:
     """Per compiler release: compiled for the GPU target or the first error; run by its runtime:
     torch's answer, or why not. Then the answer on a real GPU: a published run bundle's sitting on that
-    chip (`bundled`), else what was measured there outside the project (findings/gpu_measured.py)."""
+    chip (`bundled`: the chip to compile for there, what to take, how it compares with torch), else what
+    was measured there outside the project (findings/gpu_measured.py): the chip to compile for where no
+    release compiles the one asked (a decided "fails"), and this model's runs for this target there."""
     records = list(records)
     label, present = gpu_target(records, asked)
     found = _published(records, name, label, present)
-    if mine := gpu_advice.for_target(gpu_advice.matching(bundled, name), label):
-        return _with_bundled(found, records, name, label, mine)
-    return _with_measured_outside(found, records, name, label)
-
-
-def _with_bundled(
-    found: Answer, records: Sequence[Record], name: str, label: str, mine: Sequence[gpu_advice.GpuAnswer]
-) -> Answer:
-    """`found` with the answers of run bundles' sittings on real GPUs for this target: the chip to
-    compile for there, what to take and how it compares with torch, and the arms that differ."""
-    lines, evidence = list(found.lines), list(found.evidence)
-    answer = found.answer
-    if (uncompiled := _no_release_compiles(records, name, label)) is not None and answer == NOT_MEASURED:
-        words, jobs = uncompiled
-        answer, lines, evidence = "fails", [f"{name} on {label}: {words}"], jobs
-    elif answer == NOT_MEASURED:
-        ran = [a for a in mine if a.answered and label in map(gpu_advice.label_of, a.targets)]
-        if ran:  # these results hold no cell for the target, a bundle's sitting on a real GPU does
-            releases = " and ".join(runs_view.sorted_versions({a.release for a in ran}))
-            answer = "passes"
-            lines = [f"{name} on {label}: IREE {releases} runs it and matches torch on a real GPU (below)"]
-            lines += [f"  {line}" for line in found.lines]
+    mine = gpu_advice.for_target(gpu_advice.matching(bundled, name), label)
+    instead = [] if mine else measured.foreign_chip_runs(label)
+    real = [] if mine else measured.runs(name, label)
+    uncompiled = _no_release_compiles(records, name, label) if mine or instead else None
+    if not mine and uncompiled is None and not real:
+        return found
+    lines, evidence, answer = list(found.lines), list(found.evidence), found.answer
+    data: dict[str, Any] = dict(found.data or {"target": label})
+    ran = [a for a in mine if a.answered and label in map(gpu_advice.label_of, a.targets)]
+    if uncompiled is not None and answer == NOT_MEASURED:
+        answer, lines, evidence = "fails", [f"{name} on {label}: {uncompiled[0]}"], uncompiled[1]
+    elif answer == NOT_MEASURED and ran:  # no cell here for the target, a bundle's sitting on a real GPU
+        releases = " and ".join(runs_view.sorted_versions({a.release for a in ran}))
+        answer = "passes"
+        lines = [f"{name} on {label}: IREE {releases} runs it and matches torch on a real GPU (below)"]
+        lines += [f"  {line}" for line in found.lines]
     for a in mine:
         chips = [t.split(":", 1)[-1] for t in a.targets if gpu_advice.label_of(t) != label]
         if a.answered and chips and gpu_advice.label_of(a.target) != label:
@@ -95,8 +91,19 @@ def _with_bundled(
         else:
             lines.append(f"  on {a.identity.label} (a run bundle's sitting there):")
         lines += [f"    {line}" for line in gpu_advice.answer_lines(a)]
-    data: dict[str, Any] = dict(found.data or {"target": label})
-    data["bundled"] = [gpu_advice.as_json(a) for a in mine]
+    if mine:
+        data["bundled"] = [gpu_advice.as_json(a) for a in mine]
+    if uncompiled is not None and instead:
+        lines += _compile_instead(name, instead)
+        data["compile_instead"] = {
+            "chips": sorted(dict.fromkeys(r.chip for r in instead)),
+            "family": instead[0].sitting.family,
+            "runs": [_run_data(r) for r in instead],
+            "measured": measured.PROVENANCE,
+        }
+    if real:
+        lines += _on_a_real_gpu(real, records, name, label)
+        data["real_gpu"] = [_run_data(r) for r in real]
     return Answer(found.question, answer, tuple(lines), tuple(dict.fromkeys(evidence)), data)
 
 
@@ -320,38 +327,6 @@ def _latency(r: Record) -> str:
         return ""
     on = f", {ran.timing}" if ran.emulated and ran.timing else ""
     return f" ({formats.duration_ms(ran.latency_median)}{on})"
-
-
-# Measured on a real GPU outside the project (findings/gpu_measured.py): every sentence that says
-# those facts is made here, so `query` and its JSON say them one way.
-
-
-def _with_measured_outside(found: Answer, records: Sequence[Record], name: str, label: str) -> Answer:
-    """`found` with what the hand measurements on a real GPU add: the chip to compile for where no
-    release compiles the one asked (a decided "fails"), and this model's runs for this target there."""
-    lines, evidence = list(found.lines), list(found.evidence)
-    data: dict[str, Any] = dict(found.data or {"target": label})
-    answer = found.answer
-    instead = measured.foreign_chip_runs(label)
-    uncompiled = _no_release_compiles(records, name, label) if instead else None
-    if uncompiled is not None:
-        words, jobs = uncompiled
-        if answer == NOT_MEASURED:
-            answer, lines, evidence = "fails", [f"{name} on {label}: {words}"], jobs
-        lines += _compile_instead(name, instead)
-        data["compile_instead"] = {
-            "chips": sorted(dict.fromkeys(r.chip for r in instead)),
-            "family": instead[0].sitting.family,
-            "runs": [_run_data(r) for r in instead],
-            "measured": measured.PROVENANCE,
-        }
-    real = measured.runs(name, label)
-    if real:
-        lines += _on_a_real_gpu(real, records, name, label)
-        data["real_gpu"] = [_run_data(r) for r in real]
-    if uncompiled is None and not real:
-        return found
-    return Answer(found.question, answer, tuple(lines), tuple(dict.fromkeys(evidence)), data)
 
 
 def _no_release_compiles(records: Sequence[Record], name: str, label: str) -> Optional[tuple[str, list[str]]]:
