@@ -246,7 +246,7 @@ def _answer(question: str, name: str, label: str, rows: list[tuple[Record, Optio
     passing = [(c, r) for c, r in built if r is not None and r.status is Status.OK]
     unrun = [(c, r) for c, r in built if r is None or r.status in (Status.SKIP, Status.NOT_RUN)]
     wrong = [(c, r) for c, r in built if (c, r) not in passing + unrun]
-    names = {
+    names: dict[str, Sequence[tuple[Record, Optional[Record]]]] = {
         "compiles": built,
         "does_not_compile": broken,
         "passing": passing,
