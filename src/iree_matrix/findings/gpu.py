@@ -216,16 +216,16 @@ def _cross(pairs: Sequence[tuple[Record, Record]]) -> tuple[list[str], dict[str,
         f"  runtime cross ({len(pairs)} pairs, compiler A's module on runtime B): {len(data[LOADS])} load "
         f"and match torch, {len(data[REFUSES])} refused, {len(data[NOT_RUN])} not run here"
     ]
-    for runtime, compilers in ran.items():
-        lines.append(f"    runtime {runtime} loads the modules of {version_listing(compilers, limit=20)}")
+    lines += [
+        f"    runtime {rt} loads the modules of {version_listing(cs, limit=20)}" for rt, cs in ran.items()
+    ]
     lines += [f"    {REFUSES}: {_some(said)}: {why}" for why, said in list(refused.items())[:_MAX_GROUPS]]
     if len(refused) > _MAX_GROUPS:
         rest = sum(len(v) for v in list(refused.values())[_MAX_GROUPS:])
         lines.append(f"    {REFUSES}: {rest} more pairs, for {len(refused) - _MAX_GROUPS} other reasons")
-    for why, runtimes in unrun.items():
-        lines.append(
-            f"    not run on runtimes {version_listing(list(dict.fromkeys(runtimes)), limit=20)}: {why}"
-        )
+    lines += [
+        f"    not run on runtimes {version_listing(rts, limit=20)}: {why}" for why, rts in unrun.items()
+    ]
     lines += [f"    run fails: {_some(said)}: {why}" for why, said in failed.items()]
     return lines, data
 
