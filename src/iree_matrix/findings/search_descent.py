@@ -283,13 +283,7 @@ class Progress:
 
 
 def write_progress(results_dir: Path, progress: Progress) -> Path:
-    data = {
-        "signature": dict(progress.signature),
-        "batch": progress.batch,
-        "descents": [dict(d) for d in progress.descents],
-        "sittings": [[u, c, list(names)] for u, c, names in progress.sittings],
-    }
-    return _write(Path(results_dir) / PROGRESS, data)
+    return _write(Path(results_dir) / PROGRESS, dataclasses.asdict(progress))
 
 
 def read_progress(results_dir: Path) -> Optional[Progress]:
