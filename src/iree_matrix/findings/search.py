@@ -121,11 +121,8 @@ def _effect(c: Candidate, base: Optional[Candidate]) -> Effect:
         return Effect(c, 1.0, f"{stats.SAME_MODULE}, no difference")
     if not (c.interval.coverage and base.interval.coverage):  # no interval: no verdict, not even "noise"
         return Effect(c, ratio, stats.TOO_FEW_REPETITIONS)
-    if c.interval.faster_than(base.interval):
-        return Effect(c, ratio, "faster")
-    if c.interval.slower_than(base.interval):
-        return Effect(c, ratio, "slower")
-    return Effect(c, ratio, "within noise")
+    faster, slower = c.interval.faster_than(base.interval), c.interval.slower_than(base.interval)
+    return Effect(c, ratio, "faster" if faster else "slower" if slower else "within noise")
 
 
 def best(rows: Sequence[Effect]) -> Effect:
