@@ -440,9 +440,10 @@ def _results(runs: Sequence[measured.Run]) -> str:
     for r in runs:
         if not r.matches:
             which = f"{r.release}'s {_chip(r)} module" if len(kinds) > 1 else r.release
+            atol, rtol = measured.TOLERANCES[r.model]  # the export's own, which the run was checked with
             said.append(
                 f"{which} miscomputes: max abs err {measured.error(r.max_abs_err)} "
-                f"(atol {r.atol:g}, rtol {r.rtol:g})"
+                f"(atol {atol:g}, rtol {rtol:g})"
             )
     timed = _timing([r for r in runs if r.matches])
     return "; ".join(said + ([timed] if timed else []))
