@@ -95,9 +95,8 @@ def first_line(message: Optional[str]) -> str:
 
 def effects(found: Sequence[Candidate]) -> dict[tuple[str, str], list[Effect]]:
     """Per (function, compiler), every candidate against that function's `default`, in one run."""
-    by_cell = grouped_by(((c.function, c.compiler), c) for c in found)
     result = {}
-    for cell, cands in sorted(by_cell.items()):
+    for cell, cands in sorted(grouped_by(((c.function, c.compiler), c) for c in found).items()):
         base = next((c for c in cands if c.name == BASELINE), None)
         # combinations after single changes; a kernel in `default` is one, spelled "default+k:NAME"
         order = sorted(
