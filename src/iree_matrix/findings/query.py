@@ -336,8 +336,8 @@ def _what_to_do(
     advice = {f.advice: (f, r) for r in failed if (f := release_choice.hint(r)) is not None}
     todo = tuple(tried.advice(*advice[a], records) if a in advice else a for a in todo)
     offer = models.search_offer(model, references, failed)
-    mismatched = sorted(r.job for r in failed if r.stage == "run" and r.status is Status.MISMATCH) * bisect
-    said = todo or (offer,) * bool(offer) or tuple(map(miscompiled.bisect_offer, mismatched[:1]))
+    mismatched = sorted(r.job for r in failed if bisect and r.stage == "run" and r.status is Status.MISMATCH)
+    said = todo or ((offer,) if offer else ()) or tuple(map(miscompiled.bisect_offer, mismatched[:1]))
     jobs = {r.job for r in failed}  # every record of those jobs: the ways their hints name
     found = [(f, r) for r in records if r.job in jobs and (f := release_choice.hint(r)) is not None]
     routes = dict.fromkeys(
