@@ -187,15 +187,6 @@ def _verdict(ratio: Optional[Ratio]) -> str:
     return ratio.paired.verdict if ratio is not None else ""
 
 
-def _failed_peers(arms: Sequence[Arm]) -> tuple[str, ...]:
-    """The peers the sitting could not time, each with its error: why a ratio to it is missing."""
-    failed = [a for a in arms if a.kind == PEER and not a.usable and a.error]
-    return tuple(
-        f"{peer_registry.display(a.config)}: not timed in this sitting ({excerpts.quoted(a.error, 300)})"
-        for a in failed
-    )
-
-
 def trailing(found: Sequence[Advice]) -> list[Advice]:
     """The answers of `found` that take more than gaps.GAP times the best peer's time: those whose
     gap `advise` explains (one that takes a kernel is profiled with it)."""
@@ -301,7 +292,13 @@ def _advice(
         sitting_seconds=_sitting_seconds(document),
         kernel=taken,
         kernel_trials=tuple(trials),
-        peers_missing=bundles.missing_peers(entry) + _failed_peers(arms),
+        # the peers the sitting could not time, each with its error: why a ratio to it is missing
+        peers_missing=bundles.missing_peers(entry)
+        + tuple(
+            f"{peer_registry.display(a.config)}: not timed in this sitting ({excerpts.quoted(a.error, 300)})"
+            for a in arms
+            if a.kind == PEER and not a.usable and a.error
+        ),
         proof_skipped=bool(document.get("proof_skipped")),
         bundle_cpu=str(document.get("bundle_cpu") or ""),
     )

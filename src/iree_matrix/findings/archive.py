@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Optional
 
@@ -86,13 +86,13 @@ def _line(data: Mapping[str, Any]) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), default=str) + "\n"
 
 
-def _lines(path: Path) -> Iterable[tuple[str, Optional[dict[str, Any]]]]:
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines(keepends=True):
-        try:
-            data = json.loads(line)
-        except ValueError:
-            data = None
-        yield line if line.endswith("\n") else line + "\n", data if isinstance(data, dict) else None
+def parsed(line: str) -> Optional[dict[str, Any]]:
+    """A results log's line as its record's JSON object, None where it is not one."""
+    try:
+        data = json.loads(line)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def archive_timings(
@@ -113,23 +113,22 @@ def archive_timings(
 
 
 def _move(source: Path, target: Path) -> Moved:
-    kept, archived, count, stripped, removed = [], [], 0, 0, 0
-    for line, data in _lines(source):
-        count += 1
-        remainder, moved = split(data) if data is not None else (None, None)
-        if moved is None:  # a line it cannot parse, or a record with nothing to move
-            kept.append(line)
-            continue
-        archived.append(line)
-        if remainder is None:
-            removed += 1
-        else:
-            stripped += 1
-            kept.append(_line(remainder))
+    lines = source.read_text(encoding="utf-8", errors="replace").splitlines(keepends=True)
+    # (line, what the log keeps, what the archive gets): moved None for a line it cannot parse, or a
+    # record with nothing to move
+    read = [(line if line.endswith("\n") else line + "\n", parsed(line)) for line in lines]
+    rows = [(line, *(split(data) if data is not None else (None, None))) for line, data in read]
+    kept = [
+        _line(rest) if moved is not None and rest is not None else line
+        for line, rest, moved in rows
+        if rest is not None or moved is None
+    ]
+    archived = [line for line, _, moved in rows if moved is not None]
+    stripped = sum(1 for _, rest, moved in rows if rest is not None and moved is not None)
     if archived:
         previous = target.read_text(encoding="utf-8") if target.is_file() else ""
         already = set(previous.splitlines(keepends=True))
         new = [line for line in archived if line not in already]
         write_atomically(target, previous + "".join(new))  # the archive first: nothing is lost between
         write_atomically(source, "".join(kept))
-    return Moved(count, stripped, removed, target)
+    return Moved(len(rows), stripped, len(archived) - stripped, target)

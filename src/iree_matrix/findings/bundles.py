@@ -164,9 +164,8 @@ def lines(records: Sequence[Record], model: str) -> list[str]:
     from iree_matrix.core.formats import duration_ms
 
     own = [r for r in records if is_from_bundle(r) and model in (r.label.model, r.label.source_model)]
-    by_machine = grouped_by((where_ran(r), r) for r in own)
     out: list[str] = []
-    for machine, found in sorted(by_machine.items()):
+    for machine, found in sorted(grouped_by((where_ran(r), r) for r in own).items()):
         # merge proved the bundle, module, labels and identity; the status and figures are run.py's.
         out.append(f"{HEAD}, on {machine} (status and times as its run.py reported them):")
         for r in sorted(found, key=lambda r: (r.label.arch, r.label.profile, r.label.compiler)):

@@ -75,15 +75,9 @@ def exporter_outcomes(records: Iterable[Record]) -> list[ExporterOutcome]:
             # The text form's and an ONNX form's compile is run (a bytecode form's module is not).
             run = runs.get((function, exporter, compiler)) if form != BYTECODE else None
             problem = c if c.status is not Status.OK else run if run and run.status is not Status.OK else None
+            words = runs_view.clip(runs_view.first_line(problem.message), 300) if problem else ""
             takes.append(
-                Take(
-                    compiler=compiler,
-                    form=form,
-                    status=c.status.value,
-                    run=run.status.value if run is not None else None,
-                    words=runs_view.clip(runs_view.first_line(problem.message), 300) if problem else "",
-                    job=c.job,
-                )
+                Take(compiler, form, c.status.value, run.status.value if run else None, words, c.job)
             )
         made, said = export.metric.of(ExportMetrics), runs_view.first_line(export.message)
         out.append(
@@ -113,13 +107,8 @@ def answered(records: Iterable[Record]) -> list[ExporterOutcome]:
 
 
 def _order(export: Record) -> tuple[Any, ...]:
-    return (
-        export.label.model,
-        runs_view.version_key(export.label.turbine),
-        runs_view.version_key(export.label.torch),
-        runs_view.version_key(export.label.python),
-        export.label.exporter,
-    )
+    versions = (runs_view.version_key(getattr(export.label, k)) for k in ("turbine", "torch", "python"))
+    return (export.label.model, *versions, export.label.exporter)
 
 
 @dataclasses.dataclass(frozen=True)

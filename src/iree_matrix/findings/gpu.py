@@ -16,7 +16,7 @@ from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status, latest_by_job
 from iree_matrix.findings import gpu_advice, load_windows, runs_view
 from iree_matrix.findings import gpu_measured as measured
-from iree_matrix.findings.query import NOT_MEASURED, UNKNOWN, Answer, version_listing
+from iree_matrix.findings.query import NOT_MEASURED, UNKNOWN, Answer, grouped, version_listing
 from iree_matrix.iree import compile_errors, targets
 
 
@@ -61,32 +61,28 @@ def model(
 ) -> Answer:
     """Per compiler release: compiled for the GPU target or the first error; run by its runtime:
     torch's answer, or why not. Then the answer on a real GPU: a published run bundle's sitting on that
-    chip (`bundled`), else what was measured there outside the project (findings/gpu_measured.py)."""
+    chip (`bundled`: the chip to compile for there, what to take, how it compares with torch), else what
+    was measured there outside the project (findings/gpu_measured.py): the chip to compile for where no
+    release compiles the one asked (a decided "fails"), and this model's runs for this target there."""
     records = list(records)
     label, present = gpu_target(records, asked)
     found = _published(records, name, label, present)
-    if mine := gpu_advice.for_target(gpu_advice.matching(bundled, name), label):
-        return _with_bundled(found, records, name, label, mine)
-    return _with_measured_outside(found, records, name, label)
-
-
-def _with_bundled(
-    found: Answer, records: Sequence[Record], name: str, label: str, mine: Sequence[gpu_advice.GpuAnswer]
-) -> Answer:
-    """`found` with the answers of run bundles' sittings on real GPUs for this target: the chip to
-    compile for there, what to take and how it compares with torch, and the arms that differ."""
-    lines, evidence = list(found.lines), list(found.evidence)
-    answer = found.answer
-    if (uncompiled := _no_release_compiles(records, name, label)) is not None and answer == NOT_MEASURED:
-        words, jobs = uncompiled
-        answer, lines, evidence = "fails", [f"{name} on {label}: {words}"], jobs
-    elif answer == NOT_MEASURED:
-        ran = [a for a in mine if a.answered and label in map(gpu_advice.label_of, a.targets)]
-        if ran:  # these results hold no cell for the target, a bundle's sitting on a real GPU does
-            releases = " and ".join(runs_view.sorted_versions({a.release for a in ran}))
-            answer = "passes"
-            lines = [f"{name} on {label}: IREE {releases} runs it and matches torch on a real GPU (below)"]
-            lines += [f"  {line}" for line in found.lines]
+    mine = gpu_advice.for_target(gpu_advice.matching(bundled, name), label)
+    instead = [] if mine else measured.foreign_chip_runs(label)
+    real = [] if mine else measured.runs(name, label)
+    uncompiled = _no_release_compiles(records, name, label) if mine or instead else None
+    if not mine and uncompiled is None and not real:
+        return found
+    lines, evidence, answer = list(found.lines), list(found.evidence), found.answer
+    data: dict[str, Any] = dict(found.data or {"target": label})
+    ran = [a for a in mine if a.answered and label in map(gpu_advice.label_of, a.targets)]
+    if uncompiled is not None and answer == NOT_MEASURED:
+        answer, lines, evidence = "fails", [f"{name} on {label}: {uncompiled[0]}"], uncompiled[1]
+    elif answer == NOT_MEASURED and ran:  # no cell here for the target, a bundle's sitting on a real GPU
+        releases = " and ".join(runs_view.sorted_versions({a.release for a in ran}))
+        answer = "passes"
+        lines = [f"{name} on {label}: IREE {releases} runs it and matches torch on a real GPU (below)"]
+        lines += [f"  {line}" for line in found.lines]
     for a in mine:
         chips = [t.split(":", 1)[-1] for t in a.targets if gpu_advice.label_of(t) != label]
         if a.answered and chips and gpu_advice.label_of(a.target) != label:
@@ -95,8 +91,19 @@ def _with_bundled(
         else:
             lines.append(f"  on {a.identity.label} (a run bundle's sitting there):")
         lines += [f"    {line}" for line in gpu_advice.answer_lines(a)]
-    data: dict[str, Any] = dict(found.data or {"target": label})
-    data["bundled"] = [gpu_advice.as_json(a) for a in mine]
+    if mine:
+        data["bundled"] = [gpu_advice.as_json(a) for a in mine]
+    if uncompiled is not None and instead:
+        lines += _compile_instead(name, instead)
+        data["compile_instead"] = {
+            "chips": sorted(dict.fromkeys(r.chip for r in instead)),
+            "family": instead[0].sitting.family,
+            "runs": [_run_data(r) for r in instead],
+            "measured": measured.PROVENANCE,
+        }
+    if real:
+        lines += _on_a_real_gpu(real, records, name, label)
+        data["real_gpu"] = [_run_data(r) for r in real]
     return Answer(found.question, answer, tuple(lines), tuple(dict.fromkeys(evidence)), data)
 
 
@@ -209,16 +216,16 @@ def _cross(pairs: Sequence[tuple[Record, Record]]) -> tuple[list[str], dict[str,
         f"  runtime cross ({len(pairs)} pairs, compiler A's module on runtime B): {len(data[LOADS])} load "
         f"and match torch, {len(data[REFUSES])} refused, {len(data[NOT_RUN])} not run here"
     ]
-    for runtime, compilers in ran.items():
-        lines.append(f"    runtime {runtime} loads the modules of {version_listing(compilers, limit=20)}")
+    lines += [
+        f"    runtime {rt} loads the modules of {version_listing(cs, limit=20)}" for rt, cs in ran.items()
+    ]
     lines += [f"    {REFUSES}: {_some(said)}: {why}" for why, said in list(refused.items())[:_MAX_GROUPS]]
     if len(refused) > _MAX_GROUPS:
         rest = sum(len(v) for v in list(refused.values())[_MAX_GROUPS:])
         lines.append(f"    {REFUSES}: {rest} more pairs, for {len(refused) - _MAX_GROUPS} other reasons")
-    for why, runtimes in unrun.items():
-        lines.append(
-            f"    not run on runtimes {version_listing(list(dict.fromkeys(runtimes)), limit=20)}: {why}"
-        )
+    lines += [
+        f"    not run on runtimes {version_listing(rts, limit=20)}: {why}" for why, rts in unrun.items()
+    ]
     lines += [f"    run fails: {_some(said)}: {why}" for why, said in failed.items()]
     return lines, data
 
@@ -235,27 +242,30 @@ def _answer(question: str, name: str, label: str, rows: list[tuple[Record, Optio
     gpu = targets.parse(label).gpu
     assert gpu is not None
     built = [(c, r) for c, r in rows if c.status is Status.OK]
-    broken = [c for c, _ in rows if c.status is not Status.OK]
+    broken = [(c, r) for c, r in rows if c.status is not Status.OK]
     passing = [(c, r) for c, r in built if r is not None and r.status is Status.OK]
-    wrong = [
-        (c, r) for c, r in built if r is not None and r.status not in (Status.OK, Status.SKIP, Status.NOT_RUN)
-    ]
     unrun = [(c, r) for c, r in built if r is None or r.status in (Status.SKIP, Status.NOT_RUN)]
+    wrong = [(c, r) for c, r in built if (c, r) not in passing + unrun]
+    names: dict[str, Sequence[tuple[Record, Optional[Record]]]] = {
+        "compiles": built,
+        "does_not_compile": broken,
+        "passing": passing,
+        "run_fails": wrong,
+        "not_run": unrun,
+    }
+    data: dict[str, Any] = {
+        "target": label,
+        **{k: [c.label.compiler for c, _ in v] for k, v in names.items()},
+    }
     lines = [
         f"{name} on {label}: compiles with {len(built)} of {len(rows)} compiler releases; runs and matches "
         f"torch with {len(passing)} (each module on its own release's runtime, HAL driver {gpu.driver})",
-        f"  compiles: {version_listing([c.label.compiler for c, _ in built], limit=20) if built else 'none'}"
-        + _sizes(built),
+        f"  compiles: {version_listing(data['compiles'], limit=20)}" + _sizes(built),
+        *grouped("  does not compile: ", ((compile_words(c), c.label.compiler) for c, _ in broken)),
+        f"  runs: {version_listing(data['passing'], limit=20)}",
+        *grouped("  run fails: ", ((_run_words(r), c.label.compiler) for c, r in wrong if r is not None)),
+        *grouped("  not run: ", ((_unrun_words(r), c.label.compiler) for c, r in unrun)),
     ]
-    for why, releases in runs_view.grouped_by((compile_words(c), c.label.compiler) for c in broken).items():
-        lines.append(f"  does not compile: {version_listing(releases, limit=20)}: {why}")
-    lines.append(
-        f"  runs: {version_listing([c.label.compiler for c, _ in passing], limit=20) if passing else 'none'}"
-    )
-    for why, releases in runs_view.grouped_by((_run_words(r), c.label.compiler) for c, r in wrong).items():
-        lines.append(f"  run fails: {version_listing(releases, limit=20)}: {why}")
-    for why, releases in runs_view.grouped_by((_unrun_words(r), c.label.compiler) for c, r in unrun).items():
-        lines.append(f"  not run: {version_listing(releases, limit=20)}: {why}")
     evidence: list[str] = []
     if passing:
         newest_c, newest_r = passing[-1]
@@ -263,17 +273,9 @@ def _answer(question: str, name: str, label: str, rows: list[tuple[Record, Optio
         evidence.append(newest_r.job)
     if built:
         evidence.append(built[-1][0].job)
-    evidence += [c.job for c in broken[:1]] + [r.job for _, r in wrong[:1]]
+    evidence += [c.job for c, _ in broken[:1]] + [r.job for _, r in wrong[:1] if r is not None]
     evidence += [r.job for _, r in unrun[:1] if r is not None]
     answer = "passes" if passing else "compiles" if built else "fails" if broken else UNKNOWN
-    data: dict[str, Any] = {
-        "target": label,
-        "compiles": [c.label.compiler for c, _ in built],
-        "does_not_compile": [c.label.compiler for c in broken],
-        "passing": [c.label.compiler for c, _ in passing],
-        "run_fails": [c.label.compiler for c, _ in wrong],
-        "not_run": [c.label.compiler for c, _ in unrun],
-    }
     return Answer(question, answer, tuple(lines), tuple(dict.fromkeys(evidence)), data)
 
 
@@ -325,38 +327,6 @@ def _latency(r: Record) -> str:
         return ""
     on = f", {ran.timing}" if ran.emulated and ran.timing else ""
     return f" ({formats.duration_ms(ran.latency_median)}{on})"
-
-
-# Measured on a real GPU outside the project (findings/gpu_measured.py): every sentence that says
-# those facts is made here, so `query` and its JSON say them one way.
-
-
-def _with_measured_outside(found: Answer, records: Sequence[Record], name: str, label: str) -> Answer:
-    """`found` with what the hand measurements on a real GPU add: the chip to compile for where no
-    release compiles the one asked (a decided "fails"), and this model's runs for this target there."""
-    lines, evidence = list(found.lines), list(found.evidence)
-    data: dict[str, Any] = dict(found.data or {"target": label})
-    answer = found.answer
-    instead = measured.foreign_chip_runs(label)
-    uncompiled = _no_release_compiles(records, name, label) if instead else None
-    if uncompiled is not None:
-        words, jobs = uncompiled
-        if answer == NOT_MEASURED:
-            answer, lines, evidence = "fails", [f"{name} on {label}: {words}"], jobs
-        lines += _compile_instead(name, instead)
-        data["compile_instead"] = {
-            "chips": sorted(dict.fromkeys(r.chip for r in instead)),
-            "family": instead[0].sitting.family,
-            "runs": [_run_data(r) for r in instead],
-            "measured": measured.PROVENANCE,
-        }
-    real = measured.runs(name, label)
-    if real:
-        lines += _on_a_real_gpu(real, records, name, label)
-        data["real_gpu"] = [_run_data(r) for r in real]
-    if uncompiled is None and not real:
-        return found
-    return Answer(found.question, answer, tuple(lines), tuple(dict.fromkeys(evidence)), data)
 
 
 def _no_release_compiles(records: Sequence[Record], name: str, label: str) -> Optional[tuple[str, list[str]]]:
@@ -470,9 +440,10 @@ def _results(runs: Sequence[measured.Run]) -> str:
     for r in runs:
         if not r.matches:
             which = f"{r.release}'s {_chip(r)} module" if len(kinds) > 1 else r.release
+            atol, rtol = measured.TOLERANCES[r.model]  # the export's own, which the run was checked with
             said.append(
                 f"{which} miscomputes: max abs err {measured.error(r.max_abs_err)} "
-                f"(atol {r.atol:g}, rtol {r.rtol:g})"
+                f"(atol {atol:g}, rtol {rtol:g})"
             )
     timed = _timing([r for r in runs if r.matches])
     return "; ".join(said + ([timed] if timed else []))

@@ -368,9 +368,7 @@ def as_json(a: GpuAnswer) -> dict[str, Any]:
         "wall_ms": a.ms,
         **_peers_json(a),
         "as_fast": [{"release": r, "target": t} for r, t in a.as_fast],
-        "differs": [
-            {"release": e.release, "target": e.target, "error": e.error, "ran": e.ran} for e in a.excluded
-        ],
+        "differs": [dataclasses.asdict(e) for e in a.excluded],
         "no_answer": a.why,
         "proof": a.proof.published() if a.proof is not None else None,
         "neighbourhood": proof_text(a),

@@ -46,14 +46,6 @@ class Run:
     flags: tuple[str, ...] = ()  # compile flags beside the target's own
 
     @property
-    def atol(self) -> float:
-        return TOLERANCES[self.model][0]
-
-    @property
-    def rtol(self) -> float:
-        return TOLERANCES[self.model][1]
-
-    @property
     def chip(self) -> str:
         """The chip flag's value ("sm_80"), or the backend where it takes none ("vulkan-spirv")."""
         return self.target.split("-", 1)[1] if self.target.startswith("cuda-") else self.target

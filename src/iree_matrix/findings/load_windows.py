@@ -94,9 +94,7 @@ def windows(runs: Runs) -> list[Window]:
     out = []
     for runtime in sorted_versions(rt for _, rt in found):
         row = {c: found[(c, runtime)] for c in compilers if (c, runtime) in found}
-        loads = [c for c, p in row.items() if p.load is Load.LOADS]
-        refuses = [c for c, p in row.items() if p.load is Load.REFUSES]
-        unknown = [c for c, p in row.items() if p.load is Load.UNKNOWN]
+        loads, refuses, unknown = ([c for c, p in row.items() if p.load is kind] for kind in Load)
         low, high = (compilers.index(loads[0]), compilers.index(loads[-1])) if loads else (0, 0)
         contradictions = [
             f"compiler {c} is refused inside the window ({row[c].evidence[0]})"

@@ -83,7 +83,6 @@ def merge_records(
     received = received or now()
     order: dict[int, tuple[int, str, str]] = {}
     per_job: dict[str, list[tuple[str, Record]]] = {}
-    read = 0
     # Records an input itself replaced under the same key (`--retime`: a newer measurement of the
     # same stage): another input's copy of the older one gives way to the newer, not the reverse.
     superseded: set[tuple[str, str, str]] = set()
@@ -94,19 +93,18 @@ def merge_records(
             for r in records
             if r.key and latest[r.job] is not r and latest[r.job].key == r.key
         }
-        given = list(latest.values())
+        given = list(({(r.job, r.key): r for r in records} if name in histories else latest).values())
         if name in histories:
-            given = list({(r.job, r.key): r for r in records}.values())
             position = {id(r): i for i, r in enumerate(records)}
             order.update((id(r), (0, "", f"{position[id(r)]:012d}")) for r in given)
         else:
             order.update(
                 (id(r), (1, min(r.finished or r.started or "", received), r.to_json())) for r in given
             )
-        read += len(given)
         for record in given:
             per_job.setdefault(record.job, []).append((name, record))
     kept: list[Record] = []
+    read = sum(map(len, per_job.values()))
     dropped = {"duplicates": 0, "remeasured": 0, "executed_elsewhere": 0, "superseded": 0}
     for job, candidates in per_job.items():
         found = _one_per_result(job, candidates, superseded, order, dropped)

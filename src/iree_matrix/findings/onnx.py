@@ -18,11 +18,10 @@ def export(records: Iterable[Record], opset: int, torch: Optional[str] = None) -
     form = f"onnx:{opset}"
     every = exporters.exporter_outcomes(records)
     found = [a for a in every if any(t.form == form for t in a.takes)]
-    measured_torch = {a.torch for a in found}
     who = f"torch.onnx.export at opset {opset}" + (f" (torch {torch})" if torch else "")
     question = f"which IREE compilers import an ONNX model from {who} (iree-import-onnx, compile, run)?"
     if torch:
-        matched = matching_version(torch, measured_torch)
+        matched = matching_version(torch, {a.torch for a in found})
         found = [a for a in found if a.torch == matched]
     if not found:
         measured = ", ".join(sorted({t.form for a in every for t in a.takes if t.form.startswith("onnx:")}))

@@ -61,9 +61,6 @@ class Verdict:
             f"{self.low:.3g}–{self.high:.3g}, on {self.where}"
         )
 
-    def as_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
     @classmethod
     def of(cls, data: Mapping[str, Any]) -> Optional[Verdict]:
         try:
@@ -128,8 +125,8 @@ def attach(records: Sequence[Record], documents: Iterable[Mapping[str, Any]]) ->
         for function, ra, rb in calibration.matched(latest, a, b):
             if (verdict := verdicts.get(function)) is None:
                 continue
-            extra.setdefault(rb.job, {})[a] = verdict.as_dict()
-            extra.setdefault(ra.job, {})[b] = verdict.inverted(b).as_dict()
+            extra.setdefault(rb.job, {})[a] = dataclasses.asdict(verdict)
+            extra.setdefault(ra.job, {})[b] = dataclasses.asdict(verdict.inverted(b))
     return [
         dataclasses.replace(
             r, metrics={**r.metrics, PAIRED: {**r.metric.of(RunMetrics).paired, **extra[r.job]}}

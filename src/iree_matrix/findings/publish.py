@@ -21,6 +21,7 @@ from iree_matrix.core.console import Say
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.results import LOG, Record, ResultsLog
 from iree_matrix.core.system import locks
+from iree_matrix.findings.archive import parsed
 from iree_matrix.findings.search_descent import DESCENTS
 
 logger = console.logger(__name__)
@@ -208,21 +209,12 @@ def forget(
                 f"{path}: no record matches {', '.join(map(repr, globs))}; nothing forgotten "
                 f"({len(records)} records there)"
             )
-        kept, removed = [], 0
-        for line in lines:
-            try:
-                job = json.loads(line).get("job")
-            except (ValueError, AttributeError):
-                job = None
-            if job in doomed:
-                removed += 1
-            else:
-                kept.append(line)
+        kept = [line for line in lines if (parsed(line) or {}).get("job") not in doomed]
         # By rename: a results.jsonl.bak linked elsewhere is replaced, never written through.
         write_atomically(path.with_name(RESULTS + ".bak"), path.read_bytes())
         rendering(Path(results_dir), "forget")  # `rendered` once its documents are
         write_atomically(path, "".join(kept))
-    return Forgotten(removed, len(kept), tuple(g for g, jobs in matched.items() if not jobs))
+    return Forgotten(len(lines) - len(kept), len(kept), tuple(g for g, jobs in matched.items() if not jobs))
 
 
 def _matches(glob: str, record: Record) -> bool:

@@ -84,6 +84,11 @@ def version_listing(given: Iterable[str], limit: int = 8) -> str:
     return ", ".join(values) or "none"
 
 
+def grouped(head: str, pairs: Iterable[tuple[Any, str]]) -> list[str]:
+    """ "<head><releases>: <why>", one line per reason of (reason, release) `pairs`, as first met."""
+    return [f"{head}{version_listing(v, limit=20)}: {why}" for why, v in runs_view.grouped_by(pairs).items()]
+
+
 def load(records: Iterable[Record], compiler: str, runtime: str) -> Answer:
     """Can runtime `runtime` load a module built by compiler `compiler`? A value that is not a
     version is the asker's mistake (a UserError, exit 2), not a pair that was never measured."""
@@ -174,7 +179,8 @@ def _stopped_before_a_run(records: Sequence[Record], name: str, target: str) -> 
         release = f"{compiler}: " if compiler else ""
         why = f"{r.stage} ({r.error_class or r.status.value})" + (f": {said}" if said else "")
         lines.append(f"  fails:  {release}{why}")
-        lines += _what_to_do(name, references, records, r)
+        hint = release_choice.hint(r)
+        lines += _what_to_do(name, references, records, [r], (hint.advice,) if hint else (), bisect=False)
     return Answer("", "fails" if failed else UNKNOWN, tuple(lines), tuple(r.job for r in failed.values()))
 
 
@@ -230,7 +236,7 @@ def model(records: Iterable[Record], name: str, arch: Optional[str] = None) -> A
             f"{rec.model}{functions}{on}: passes on {len(passing)} of {len(passing) + len(failing)} "
             "compiler releases run (each module run by its own release's runtime, or the target's "
             "source-built one; outputs checked against torch)",
-            f"  passes: {version_listing([r.compiler for r in passing], limit=20) if passing else 'none'}",
+            f"  passes: {version_listing([r.compiler for r in passing], limit=20)}",
         ]
     else:  # "passes on 0 of 0" would read as a failure: nothing was run to a verdict on this machine
         where = "here; a bundle ran it elsewhere (below)" if elsewhere else "yet"
@@ -283,16 +289,8 @@ def _release_lines(
     for (why, todo), names in failures.items():  # one line per reason, uncut, in release order
         lines.append(f"  fails:  {version_listing(names, limit=20)}: {why}")
         jobs = {job for r in failing if r.compiler in names for job in r.failed}
-        offer = _recipe_search(model, references, [r for r in records if r.job in jobs])
-        found = {f.advice: (f, r) for r in records if r.job in jobs and (f := release_choice.hint(r))}
-        todo = tuple(tried.advice(*found[a], records) if a in found else a for a in todo)
-        lines += [f"          what to do: {a}" for a in todo or offer or _bisect(records, jobs)]
-        lines += [f"          {r}" for r in _routes(references.get(model), records, jobs)]
-    for why, names in runs_view.grouped_by(
-        ("; ".join(r.why) or "not run", r.compiler) for r in unrun
-    ).items():
-        lines.append(f"  not run: {version_listing(names, limit=20)}: {why}")
-    return lines
+        lines += _what_to_do(model, references, records, [r for r in records if r.job in jobs], todo)
+    return lines + grouped("  not run: ", (("; ".join(r.why) or "not run", r.compiler) for r in unrun))
 
 
 def _newest_and_fastest(
@@ -324,37 +322,28 @@ def _newest_and_fastest(
 
 
 def _what_to_do(
-    model: str, references: Mapping[str, str], records: Sequence[Record], failed: Record
+    model: str,
+    references: Mapping[str, str],
+    records: Sequence[Record],
+    failed: Sequence[Record],
+    todo: Sequence[str],
+    bisect: bool = True,
 ) -> list[str]:
-    """What to do about one failed stage of a model that reached no run, as a run's summary says it:
-    the hint its words match, else the recipe search where another export could get past it."""
-    found = release_choice.hint(failed)
-    todo = (tried.advice(found, failed, records),) if found else _recipe_search(model, references, [failed])
-    return [f"          what to do: {a}" for a in todo] + [
-        f"          {r}" for r in _routes(references.get(model), records, {failed.job})
-    ]
-
-
-def _routes(reference: Optional[str], records: Sequence[Record], jobs: set[str]) -> list[str]:
-    """What the results show of the ways the hints of the failed `jobs` name, and the commands that try
-    those not tried, as a run's summary prints them (matrix/tried.py)."""
-    found = [(f, r) for r in records if r.job in jobs and (f := release_choice.hint(r)) is not None]
-    return list(dict.fromkeys(line for f, r in found for line in tried.lines(f, r, records, reference)))
-
-
-def _bisect(records: Sequence[Record], jobs: set[str]) -> tuple[str, ...]:
-    """For mismatching runs among `jobs` that no hint explains: the bisection of the first one."""
-    runs = sorted(
-        r.job for r in records if r.job in jobs and r.stage == "run" and r.status is Status.MISMATCH
-    )
-    return (miscompiled.bisect_offer(runs[0]),) if runs else ()
-
-
-def _recipe_search(model: str, references: Mapping[str, str], failed: Sequence[Record]) -> tuple[str, ...]:
-    """The recipe search offer for a user's model's `failed` stages that no known signature explains,
-    where another export could get past them."""
+    """What to do about the `failed` stages, as a run's summary says it: each hint of `todo` (with what
+    the results show of the way it names), else the recipe search where another export could get past
+    them, else (`bisect`) the bisection of the first mismatching run no hint explains; then the
+    commands that try the ways their hints name not tried yet (matrix/tried.py)."""
+    advice = {f.advice: (f, r) for r in failed if (f := release_choice.hint(r)) is not None}
+    todo = tuple(tried.advice(*advice[a], records) if a in advice else a for a in todo)
     offer = models.search_offer(model, references, failed)
-    return (offer,) if offer else ()
+    mismatched = sorted(r.job for r in failed if bisect and r.stage == "run" and r.status is Status.MISMATCH)
+    said = todo or ((offer,) if offer else ()) or tuple(map(miscompiled.bisect_offer, mismatched[:1]))
+    jobs = {r.job for r in failed}  # every record of those jobs: the ways their hints name
+    found = [(f, r) for r in records if r.job in jobs and (f := release_choice.hint(r)) is not None]
+    routes = dict.fromkeys(
+        line for f, r in found for line in tried.lines(f, r, records, references.get(model))
+    )
+    return [f"          what to do: {a}" for a in said] + [f"          {r}" for r in routes]
 
 
 def recipe_passes(recs: Iterable[release_choice.Recommendation], model: str) -> dict[str, list[str]]:

@@ -82,9 +82,8 @@ class Recommendation:
 
 
 def release_results(runs: Runs, functions: Sequence[str], exporter: str) -> list[ReleaseResult]:
-    compilers = sorted_versions(c for (f, e, c) in runs.compiles if f in functions and e == exporter)
     out = []
-    for compiler in compilers:
+    for compiler in sorted_versions(c for (f, e, c) in runs.compiles if f in functions and e == exporter):
         cells = [
             (f, runs.same(f, exporter, compiler), runs.compiles.get((f, exporter, compiler)))
             for f in functions
@@ -212,9 +211,8 @@ def _total(values: Sequence[Optional[float]]) -> Optional[float]:
 
 
 def recommendations(runs: Runs) -> list[Recommendation]:
-    by_model = grouped_by((runs.model_of(function), function) for function in runs.functions())
     out = []
-    for model, functions in sorted(by_model.items()):
+    for model, functions in sorted(grouped_by((runs.model_of(f), f) for f in runs.functions()).items()):
         exporter = runs.main_exporter(functions)
         results = release_results(runs, functions, exporter)
         passing = [r for r in results if r.passes]

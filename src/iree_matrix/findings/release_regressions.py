@@ -144,14 +144,13 @@ def _function_regressions(
     for older, newer in zip(compilers, compilers[1:]):
         a, b = runs.same(function, exporter, older), runs.same(function, exporter, newer)
         ca, cb = (runs.compiles.get((function, exporter, v)) for v in (older, newer))
-        ok_a = a is not None and a.status is Status.OK
-        ok_b = b is not None and b.status is Status.OK
+        ok_a, ok_b = (r is not None and r.status is Status.OK for r in (a, b))
         first, second = a or ca, b or cb
         evidence = (first.job if first is not None else "", second.job if second is not None else "")
         # A cell never run (not planned: an untimed counted build, a run still to come) is no evidence.
         if ok_a and b is not None and not ok_b and b.status is not Status.SKIP:
             what = b.status.value + (f" ({b.error_class})" if b.error_class else "")
-            if b is not None and b.status is Status.NOT_RUN and cb is not None and cb.status is not Status.OK:
+            if b.status is Status.NOT_RUN and cb is not None and cb.status is not Status.OK:
                 what = f"compile {cb.status.value} ({cb.error_class or ''})".replace(" ()", "")
             detail = f"passed in {older}, {what} in {newer}"
             out.append(Regression(function, older, newer, "fails", detail, evidence, "outcome"))
@@ -168,12 +167,7 @@ def _function_regressions(
         else:
             # Two medians decide only as figures of one named CPU: a timing of a record that names no
             # family/model is no evidence (a count needs none, `more_instructions`).
-            same_cpu = (
-                ok_a
-                and ok_b
-                and runs_view.identified(a) is not None
-                and runs_view.identified(a) == runs_view.identified(b)
-            )
+            same_cpu = ok_a and ok_b and runs_view.identified(a) in ({runs_view.identified(b)} - {None})
             ta, tb = (runs_view.timing(a), runs_view.timing(b)) if same_cpu else (None, None)
             slower = slower_pair(ta, tb, counted(ia), counted(ib)) if ta and tb else more_instructions(ia, ib)
         if slower is not None:
@@ -181,10 +175,11 @@ def _function_regressions(
             if signal == "instructions" and ia is not None and ib is not None:
                 evidence = (ia.job, ib.job)
             out.append(Regression(function, older, newer, "slower", detail, evidence, signal))
-        sa = ca.metric.of(CompileMetrics).module_bytes if ca is not None and ca.status is Status.OK else None
-        sb = cb.metric.of(CompileMetrics).module_bytes if cb is not None and cb.status is Status.OK else None
-        if sa and sb and sb > sa * runs_view.SIZE_RATIO:
+        sa, sb = (
+            c.metric.of(CompileMetrics).module_bytes if c and c.status is Status.OK else None
+            for c in (ca, cb)
+        )
+        if ca and cb and sa and sb and sb > sa * runs_view.SIZE_RATIO:
             detail = f"module {formats.ratio(sb / sa)} larger ({formats.size(sa)} → {formats.size(sb)})"
-            jobs = (ca.job if ca else "", cb.job if cb else "")
-            out.append(Regression(function, older, newer, "larger", detail, jobs, "size"))
+            out.append(Regression(function, older, newer, "larger", detail, (ca.job, cb.job), "size"))
     return out

@@ -274,32 +274,29 @@ class Runs:
         return self.index.by_job
 
     @functools.cached_property
+    def _counts(self) -> list[Record]:
+        """The instruction counts taken on this arch, of every profile."""
+        return [
+            r
+            for r in self.by_job.values()
+            if r.stage == "instructions" and r.status is Status.OK and self._on_arch(r.label.arch)
+        ]
+
+    @functools.cached_property
     def instructions(self) -> Mapping[tuple[str, str, str], Record]:
         """(function, exporter, compiler) -> its module's instructions per call on its own runtime, this
         profile's only: another profile's count is another program (3.9.0's `avx2` batch_matmul is scalar
         where the AVX-512 build is vectorized), so it cannot stand in for the `default` build's figure."""
         return {
             (r.label.model, r.label.exporter, r.label.compiler): r
-            for r in self.by_job.values()
-            if r.stage == "instructions"
-            and r.status is Status.OK
-            and r.label.own_runtime
-            and self._here(r.label.profile, r.label.arch)
+            for r in self._counts
+            if r.label.own_runtime and r.label.profile == self.profile
         }
 
     def counted_profiles(self) -> list[str]:
         """The other profiles with instruction counts on this arch (`avx2`): builds whose own
         regressions the counts can decide."""
-        return sorted(
-            {
-                r.label.profile
-                for r in self.by_job.values()
-                if r.stage == "instructions"
-                and r.status is Status.OK
-                and r.label.profile != self.profile
-                and self._on_arch(r.label.arch)
-            }
-        )
+        return sorted({r.label.profile for r in self._counts} - {self.profile})
 
     def functions(self) -> list[str]:
         return sorted({f for f, *_ in self.by_cell} | {f for f, *_ in self.compiles})

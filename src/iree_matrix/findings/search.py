@@ -95,9 +95,8 @@ def first_line(message: Optional[str]) -> str:
 
 def effects(found: Sequence[Candidate]) -> dict[tuple[str, str], list[Effect]]:
     """Per (function, compiler), every candidate against that function's `default`, in one run."""
-    by_cell = grouped_by(((c.function, c.compiler), c) for c in found)
     result = {}
-    for cell, cands in sorted(by_cell.items()):
+    for cell, cands in sorted(grouped_by(((c.function, c.compiler), c) for c in found).items()):
         base = next((c for c in cands if c.name == BASELINE), None)
         # combinations after single changes; a kernel in `default` is one, spelled "default+k:NAME"
         order = sorted(
@@ -121,11 +120,8 @@ def _effect(c: Candidate, base: Optional[Candidate]) -> Effect:
         return Effect(c, 1.0, f"{stats.SAME_MODULE}, no difference")
     if not (c.interval.coverage and base.interval.coverage):  # no interval: no verdict, not even "noise"
         return Effect(c, ratio, stats.TOO_FEW_REPETITIONS)
-    if c.interval.faster_than(base.interval):
-        return Effect(c, ratio, "faster")
-    if c.interval.slower_than(base.interval):
-        return Effect(c, ratio, "slower")
-    return Effect(c, ratio, "within noise")
+    faster, slower = c.interval.faster_than(base.interval), c.interval.slower_than(base.interval)
+    return Effect(c, ratio, "faster" if faster else "slower" if slower else "within noise")
 
 
 def best(rows: Sequence[Effect]) -> Effect:

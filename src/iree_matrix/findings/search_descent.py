@@ -131,11 +131,8 @@ def descend(
                 w.done = f"time budget: {time.spent()}" if time.spent() else "time budget"
         if not fitted:
             break
-        winners = measure("batch", number, {key: [walks[key].incumbent, *p] for key, p in fitted.items()})
-        if winners is None:
+        if _sit(walks, measure, "batch", number, fitted) is None:
             return False
-        for key, p in fitted.items():
-            settle(walks[key], p, winners.get(key), number)
         after(number)  # a finished batch: what an interrupted search resumes from
     last = max((step.batch for w in walks.values() for step in w.steps), default=first - 1)
     return _pairs(walks, dims, measure, last + 1, time)
@@ -154,15 +151,24 @@ def _pairs(
         wanted = {key: search.polish(w.incumbent, w.tried, dims, w.prior) for key, w in walks.items()}
         if not (fitted := fit({key: p for key, p in wanted.items() if p}, time)):
             return True
-        winners = measure("pairs", number, {key: [walks[key].incumbent, *p] for key, p in fitted.items()})
-        if winners is None:
+        if (winners := _sit(walks, measure, "pairs", number, fitted)) is None:
             return False
-        for key, p in fitted.items():
-            settle(walks[key], p, winners.get(key), number)
         if not any(winners.get(key) for key in fitted):
             return True
         number += 1
     return True
+
+
+def _sit(
+    walks: Mapping[Key, Walk], measure: Measure, kind: str, number: int, fitted: Mapping[Key, list[Config]]
+) -> Optional[Mapping[Key, Optional[str]]]:
+    """One sitting of each function's incumbent beside its `fitted` candidates, each verdict settled;
+    its winners, or None where it was interrupted."""
+    winners = measure(kind, number, {key: [walks[key].incumbent, *p] for key, p in fitted.items()})
+    for key, p in fitted.items():
+        if winners is not None:
+            settle(walks[key], p, winners.get(key), number)
+    return winners
 
 
 # -- the descent's own account, kept beside the results ------------------------------------------
@@ -277,13 +283,7 @@ class Progress:
 
 
 def write_progress(results_dir: Path, progress: Progress) -> Path:
-    data = {
-        "signature": dict(progress.signature),
-        "batch": progress.batch,
-        "descents": [dict(d) for d in progress.descents],
-        "sittings": [[u, c, list(names)] for u, c, names in progress.sittings],
-    }
-    return _write(Path(results_dir) / PROGRESS, data)
+    return _write(Path(results_dir) / PROGRESS, dataclasses.asdict(progress))
 
 
 def read_progress(results_dir: Path) -> Optional[Progress]:
