@@ -89,15 +89,10 @@ def _run(r: Optional[Record]) -> str:
 
 
 @dataclasses.dataclass(frozen=True)
-class Heat:
-    """One square of a GPU heatmap: `state` is a key of the site's colours."""
+class Heat(Square):
+    """A square of a GPU heatmap (its `title`: the cell's words), and the heatmap it is in (`target`)."""
 
-    target: str
-    row: str
-    col: str
-    state: str
-    words: str
-    job: str
+    target: str = ""
 
 
 def own_runtime_cells(records: Iterable[Record]) -> list[Heat]:
@@ -118,7 +113,7 @@ def own_runtime_cells(records: Iterable[Record]) -> list[Heat]:
             state, words, job = "compiled", f"compiles ({built}); {why}", compiled.job
         else:
             state, words, job = run.status.value, _run(run), run.job
-        out.append(Heat(target, row, compiler, state, words, job))
+        out.append(Heat(row, compiler, state, words, job, target))
     return out
 
 
@@ -140,7 +135,7 @@ def cross_cells(records: Iterable[Record]) -> list[Heat]:
         state = answers_gpu.cross_state(r)
         words = f"{state}: {refusals.reason(r.message)}" if state == answers_gpu.REFUSES else _run(r)
         subject = f"{r.label.arch} · {r.label.model}"
-        out.append(Heat(subject, r.label.compiler, r.label.runtime, state, words, r.job))
+        out.append(Heat(r.label.compiler, r.label.runtime, state, words, r.job, subject))
     return out
 
 
@@ -173,7 +168,6 @@ def _heat_figures(
         mine = [h for h in heats if h.target == target]
         fid = f"{prefix}-" + re.sub(r"[^a-z0-9]+", "-", target.lower())
         rows, cols = order_rows({h.row for h in mine}), runs_view.sorted_versions({h.col for h in mine})
-        squares = [Square(h.row, h.col, h.state, h.words, h.job) for h in mine]
-        figure = heatmap(squares, rows, cols, fid, xlabel=xlabel, ylabel=ylabel)
+        figure = heatmap(mine, rows, cols, fid, xlabel=xlabel, ylabel=ylabel)
         out += [f"<h2 id={fid}>{heading}{markup.e(target)}</h2>", figure]
     return out
