@@ -1,5 +1,5 @@
-"""What the commands share beyond their options (options.py): the exit code of an interrupted run,
-and the model a command was given, by the name the tool printed for it."""
+"""What the commands share beyond their options (options.py): the model a command was given, by the
+name the tool printed for it, and the release it names checked."""
 
 from __future__ import annotations
 
@@ -7,9 +7,6 @@ from pathlib import Path
 from typing import Optional
 
 from iree_matrix.core.errors import UserError
-from iree_matrix.execution.workflow import EXIT_INTERRUPTED
-
-__all__ = ["EXIT_INTERRUPTED", "built_model", "model_reference"]
 
 
 def model_reference(text: str, runs: Optional[Path] = None) -> str:
