@@ -80,7 +80,7 @@ class Question:
             name = options.KERNEL_NAME.of(args)
         # Each other field is the option of its name (`--onnx-opset`: onnx_opset), absent from a
         # question that does not take it.
-        rest = {f.name: getattr(args, f.name, f.default) for f in dataclasses.fields(cls)[2:]}
+        rest: dict[str, Any] = {f.name: getattr(args, f.name, f.default) for f in dataclasses.fields(cls)[2:]}
         return cls(args.question, name, **rest)
 
 
