@@ -16,9 +16,9 @@ from typing import Any, NoReturn, Optional, cast
 
 from iree_matrix import __version__
 from iree_matrix.commands import Command, option_types, options
-from iree_matrix.commands.base import EXIT_INTERRUPTED
 from iree_matrix.core import atomic_files, console
 from iree_matrix.core.errors import UserError
+from iree_matrix.execution.workflow import EXIT_INTERRUPTED
 
 # Every command, in `--help`'s order: a new command is its module in commands/ and its name here.
 COMMANDS = tuple(

@@ -363,16 +363,16 @@ def test_the_sites_gpu_page_draws_each_target_and_the_cross_in_the_runtimes_word
     cells = {(c.target, c.col): c for c in gpu.own_runtime_cells(records)}
     assert (
         cells["vulkan-spirv", "3.13.0"].state == "mismatch"
-        and "0.44" in cells["vulkan-spirv", "3.13.0"].words
+        and "0.44" in cells["vulkan-spirv", "3.13.0"].title
     )
     assert (
         cells["vulkan-spirv", "3.9.0"].state == "compiled"
-        and "hides lavapipe" in cells["vulkan-spirv", "3.9.0"].words
+        and "hides lavapipe" in cells["vulkan-spirv", "3.9.0"].title
     )
-    assert cells["cuda-sm_80", "3.13.0"].state == "fail" and "x.y" in cells["cuda-sm_80", "3.13.0"].words
+    assert cells["cuda-sm_80", "3.13.0"].state == "fail" and "x.y" in cells["cuda-sm_80", "3.13.0"].title
     cross = {(c.row, c.col): c for c in gpu.cross_cells(records)}
     assert cross["3.13.0", "3.9.0"].state == "refuses"
-    assert "runtime supports 17.0, module has 18.0" in cross["3.13.0", "3.9.0"].words
+    assert "runtime supports 17.0, module has 18.0" in cross["3.13.0", "3.9.0"].title
     assert gpu.cross_cells([compiled, own, cuda]) == []  # each module on its own runtime: no cross
     page = site.render(records)["gpu.html"]
     assert "<h2 id=gpu-vulkan-spirv>vulkan-spirv</h2>" in page and "<h2 id=gpu-cuda-sm-80>" in page

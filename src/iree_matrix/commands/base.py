@@ -1,5 +1,5 @@
-"""What the commands share beyond their options (options.py): the exit code of an interrupted run,
-and the model a command was given, by the name the tool printed for it."""
+"""What the commands share beyond their options (options.py): the model a command was given, by the
+name the tool printed for it, and the release it names checked."""
 
 from __future__ import annotations
 
@@ -7,12 +7,9 @@ from pathlib import Path
 from typing import Optional
 
 from iree_matrix.core.errors import UserError
-from iree_matrix.execution.workflow import EXIT_INTERRUPTED
-
-__all__ = ["EXIT_INTERRUPTED", "built_model", "model_reference"]
 
 
-def model_reference(text: str, runs: Optional[Path] = None) -> str:
+def model_reference(text: str) -> str:
     """What to build for the model a command was given: a built-in or `FILE:FACTORY` as it is; a user's
     model by the name the tool printed, as the reference its runs' records ran it by."""
     from iree_matrix.findings import results_folder
@@ -24,7 +21,7 @@ def model_reference(text: str, runs: Optional[Path] = None) -> str:
     if ":" in base or base in models.builtin_names():
         return text
     found: dict[str, str] = {}
-    for run in results_folder.under(runs or RUNS_DIR, "*", None):
+    for run in results_folder.under(RUNS_DIR, "*", None):
         try:
             found.update({k: v for k, v in models.references(run.logged).items() if k not in found})
         except (OSError, ValueError):
@@ -37,7 +34,7 @@ def model_reference(text: str, runs: Optional[Path] = None) -> str:
         raise UserError(f"{text}: {missing}")
     raise UserError(
         f"{text!r}: not a built-in model ({', '.join(models.builtin_names())}) nor one your runs under "
-        f"{runs or RUNS_DIR}/ ran; name your own by its file and factory: path/to/file.py:factory"
+        f"{RUNS_DIR}/ ran; name your own by its file and factory: path/to/file.py:factory"
     )
 
 

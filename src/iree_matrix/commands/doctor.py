@@ -7,8 +7,7 @@ from pathlib import Path
 
 from iree_matrix import __version__
 from iree_matrix.commands.option_types import taking
-from iree_matrix.commands.options import BACKEND, CACHE, MATRIX, cache_dir
-from iree_matrix.core import shipped
+from iree_matrix.commands.options import BACKEND, CACHE, MATRIX, cache_dir, matrix_path
 from iree_matrix.execution.workflow import resolver
 from iree_matrix.matrix import spec_file
 
@@ -24,8 +23,7 @@ add_arguments = taking(
 
 
 def main(args: argparse.Namespace) -> int:
-    matrix = MATRIX.of(args) or shipped.matrix_dir() / "default.toml"
-    return run(matrix, cache_dir(args), BACKEND.of(args) or "auto")
+    return run(matrix_path(args), cache_dir(args), BACKEND.of(args) or "auto")
 
 
 def run(matrix_path: Path, cache: Path, backend: str) -> int:

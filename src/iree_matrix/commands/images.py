@@ -10,7 +10,7 @@ from pathlib import Path
 from iree_matrix import stages
 from iree_matrix.commands import options
 from iree_matrix.commands.option_types import taking
-from iree_matrix.core import formats, shipped
+from iree_matrix.core import formats
 from iree_matrix.execution.workflow import Loaded, RunOptions, resolver
 from iree_matrix.matrix import plan, spec_file
 from iree_matrix.tasks.runs import run_plan
@@ -27,7 +27,7 @@ add_arguments = taking(
 
 
 def main(args: argparse.Namespace) -> int:
-    matrix_path = options.MATRIX.of(args) or shipped.matrix_dir() / "default.toml"
+    matrix_path = options.matrix_path(args)
     results_dir = options.default_results_dir(options.RESULTS_DIR.of(args), matrix_path)
     action, everything = options.IMAGES_ACTION.of(args), options.ALL.of(args)
     return run(action, matrix_path, results_dir, options.cache_dir(args), everything=everything)

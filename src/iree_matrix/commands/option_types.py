@@ -16,7 +16,6 @@ from iree_matrix.core.input_files import blocking
 from iree_matrix.envs.cache_usage import absolute
 
 T = TypeVar("T")
-_UNCHANGED: Any = object()
 Choices = Union[Sequence[str], Sequence[int], Callable[[], Sequence[str]], None]
 
 # Where a `Parsed` namespace keeps the names of the options the command line gave.
@@ -104,35 +103,27 @@ class Option(_Flag, Generic[T]):
     choices: Choices = None  # a callable is looked up when added (a registry's names)
     metavar: Optional[str] = None
     repeat: bool = False
+    required: bool = False
     renamed_from: tuple[str, ...] = ()  # old spellings, still taken and said to be old
 
-    def add(
-        self,
-        parser: Any,  # a parser or one of its groups
-        *,
-        default: Any = _UNCHANGED,
-        help: Optional[str] = None,
-        required: bool = False,
-        choices: Choices = None,
-        repeat: Optional[bool] = None,
-    ) -> None:
-        """Add the option to `parser`; the keywords only where this command differs."""
-        settings: dict[str, Any] = {"type": self.type, "help": help or self.help, "dest": self.dest}
-        listed = choices if choices is not None else self.choices
-        listed = listed() if callable(listed) else listed
-        if listed is not None:
+    def add(self, parser: Any, **changes: Any) -> None:
+        """Add the option to `parser` (or one of its groups), with `changes` (as `but` takes them)
+        where this command takes it otherwise."""
+        o = self.but(**changes)
+        settings: dict[str, Any] = {"type": o.type, "help": o.help, "dest": o.dest}
+        if (listed := o.choices() if callable(o.choices) else o.choices) is not None:
             settings["choices"] = list(listed)
-        if self.metavar:
-            settings["metavar"] = self.metavar
-        if required:
+        if o.metavar:
+            settings["metavar"] = o.metavar
+        if o.required:
             settings["required"] = True
-        elif self.repeat if repeat is None else repeat:
+        elif o.repeat:
             settings.update(action="append", default=[])
         else:
-            settings["default"] = self.default if default is _UNCHANGED else default
-        if self.renamed_from:
+            settings["default"] = o.default
+        if o.renamed_from:
             settings["action"] = _Renamed
-        parser.add_argument(self.flag, *self.renamed_from, **settings)
+        parser.add_argument(o.flag, *o.renamed_from, **settings)
 
     def of(self, args: argparse.Namespace) -> Optional[T]:
         return cast(Optional[T], getattr(args, self.dest, None))

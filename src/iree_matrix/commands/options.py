@@ -137,8 +137,7 @@ def parse_timeouts(text: Optional[str]) -> dict[str, float]:
     if not text:
         return {}
     known = stages.names()
-    out: dict[str, float] = {}
-    every: Optional[float] = None
+    out: dict[str, float] = {}  # "": every stage
     for item in (part.strip() for part in text.split(",")):
         stage, sep, value = item.rpartition("=")
         if sep and stage not in known:
@@ -152,10 +151,8 @@ def parse_timeouts(text: Optional[str]) -> dict[str, float]:
                 f"--timeout {text!r}: {item!r} is not a positive number of seconds; e.g. --timeout 600 "
                 "or --timeout export=300,run=120"
             )
-        if sep:
-            out[stage] = seconds
-        else:
-            every = seconds
+        out[stage] = seconds
+    every = out.pop("", None)
     return {**({name: every for name in known} if every is not None else {}), **out}
 
 

@@ -78,19 +78,10 @@ class Question:
         name = options.MODEL_NAME.of(args) if hasattr(args, options.MODEL_NAME.name) else None
         if hasattr(args, options.KERNEL_NAME.name):
             name = options.KERNEL_NAME.of(args)
-        return cls(
-            args.question,
-            name,
-            options.ARCH.of(args),
-            options.TARGET.of(args),
-            options.RELEASES.of(args),
-            options.COMPILER.of(args),
-            options.RUNTIME.of(args),
-            options.TORCH.of(args),
-            options.TURBINE.of(args),
-            options.PYTHON.of(args),
-            options.ONNX_OPSET.of(args),
-        )
+        # Each other field is the option of its name (`--onnx-opset`: onnx_opset), absent from a
+        # question that does not take it.
+        rest: dict[str, Any] = {f.name: getattr(args, f.name, f.default) for f in dataclasses.fields(cls)[2:]}
+        return cls(args.question, name, **rest)
 
 
 def _results_dir(given: Path | None) -> Path:

@@ -182,10 +182,8 @@ def over_ram(peak: float, record: Record) -> str:
 def cell_text(cell: ModuleRuns) -> str:
     task, sync = cell.runs.get("local-task"), cell.runs.get(SYNC)
     if task is not None and sync is not None:
-        if task.status is not Status.OK and (task.status, task.error_class) == (
-            sync.status,
-            sync.error_class,
-        ):
+        same = (task.status, task.error_class) == (sync.status, sync.error_class)
+        if same and task.status is not Status.OK:  # one failure: said once
             return run_text(task)
         return f"{run_text(task)} · sync {run_text(sync)}"
     if task is None and sync is not None and len(cell.runs) == 1:  # say which device it was

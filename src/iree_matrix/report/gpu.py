@@ -65,11 +65,7 @@ def _compiled(r: Record) -> list[str]:
     m = r.metric.of(CompileMetrics)
     if r.status is Status.OK:
         return ["✅", formats.size_or(m.module_bytes), f"{m.seconds:.1f} s" if m.seconds is not None else ""]
-    return [("➖ " if r.status is Status.SKIP else "❌ ") + _not_compiled(r), "", ""]
-
-
-def _not_compiled(r: Record) -> str:
-    return answers_gpu.compile_words(r, limit=160)
+    return [("➖ " if r.status is Status.SKIP else "❌ ") + answers_gpu.compile_words(r, limit=160), "", ""]
 
 
 def _run(r: Optional[Record]) -> str:
@@ -93,15 +89,10 @@ def _run(r: Optional[Record]) -> str:
 
 
 @dataclasses.dataclass(frozen=True)
-class Heat:
-    """One square of a GPU heatmap: `state` is a key of the site's colours."""
+class Heat(Square):
+    """A square of a GPU heatmap (its `title`: the cell's words), and the heatmap it is in (`target`)."""
 
-    target: str
-    row: str
-    col: str
-    state: str
-    words: str
-    job: str
+    target: str = ""
 
 
 def own_runtime_cells(records: Iterable[Record]) -> list[Heat]:
@@ -114,14 +105,15 @@ def own_runtime_cells(records: Iterable[Record]) -> list[Heat]:
         row = function if profile == "default" else f"{function} [{profile}]"
         run = answers_gpu.own_runtime_run(compiler, runs.get(key, []))
         if compiled.status is not Status.OK:
-            state, words, job = compiled.status.value, "compile " + _not_compiled(compiled), compiled.job
+            words = "compile " + answers_gpu.compile_words(compiled, limit=160)
+            state, job = compiled.status.value, compiled.job
         elif run is None or run.status in (Status.SKIP, Status.NOT_RUN):
             why = _run(run) if run is not None else "no run recorded"
             built = ", ".join(x for x in _compiled(compiled)[1:3] if x)
             state, words, job = "compiled", f"compiles ({built}); {why}", compiled.job
         else:
             state, words, job = run.status.value, _run(run), run.job
-        out.append(Heat(target, row, compiler, state, words, job))
+        out.append(Heat(row, compiler, state, words, job, target))
     return out
 
 
@@ -143,33 +135,26 @@ def cross_cells(records: Iterable[Record]) -> list[Heat]:
         state = answers_gpu.cross_state(r)
         words = f"{state}: {refusals.reason(r.message)}" if state == answers_gpu.REFUSES else _run(r)
         subject = f"{r.label.arch} · {r.label.model}"
-        out.append(Heat(subject, r.label.compiler, r.label.runtime, state, words, r.job))
+        out.append(Heat(r.label.compiler, r.label.runtime, state, words, r.job, subject))
     return out
 
 
 def html_body(records: Sequence[Record]) -> list[str]:
     """The GPU page: per target, function × compiler on its own runtime, then the runtime cross."""
-    body = [
+    crossed, cross = cross_cells(records), "Which runtime loads which compiler's module: "
+    return [
         "<p class=lead>Each compiler's module for the target, run on its own release's runtime where "
         "a device of that kind is here (on a machine without a GPU, a software Vulkan device: Mesa's "
         "lavapipe, or SwiftShader for the runtimes that hide lavapipe; the hover says which) and "
         "checked against torch. ○ compiled, not run here: no device of that kind — on a machine with "
         "the device the same cells run. A time on a software device is the CPU's, not a GPU's.</p>",
         legend(gpu=True),
+        *_heat_figures(own_runtime_cells(records), "gpu", "", sorted, "IREE compiler release", "function"),
+        *_heat_figures(crossed, "cross", cross, runs_view.sorted_versions, "runtime", "compiler"),
     ]
-    cells = own_runtime_cells(records)
-    for target in sorted({c.target for c in cells}):
-        mine = [c for c in cells if c.target == target]
-        body += _heat_figure(mine, "gpu", markup.e(target), sorted, "IREE compiler release", "function")
-    crossed = cross_cells(records)
-    for subject in sorted({c.target for c in crossed}):
-        mine = [c for c in crossed if c.target == subject]
-        heading = f"Which runtime loads which compiler's module: {markup.e(subject)}"
-        body += _heat_figure(mine, "cross", heading, runs_view.sorted_versions, "runtime", "compiler")
-    return body
 
 
-def _heat_figure(
+def _heat_figures(
     heats: Sequence[Heat],
     prefix: str,
     heading: str,
@@ -177,9 +162,12 @@ def _heat_figure(
     xlabel: str,
     ylabel: str,
 ) -> list[str]:
-    """One GPU heatmap (its heading and figure) of heats that share a target; columns are releases."""
-    fid = f"{prefix}-" + re.sub(r"[^a-z0-9]+", "-", heats[0].target.lower())
-    rows = order_rows({h.row for h in heats})
-    cols = runs_view.sorted_versions({h.col for h in heats})
-    squares = [Square(h.row, h.col, h.state, h.words, h.job) for h in heats]
-    return [f"<h2 id={fid}>{heading}</h2>", heatmap(squares, rows, cols, fid, xlabel=xlabel, ylabel=ylabel)]
+    """A GPU heatmap (its heading, `heading` and the target, and figure) per target; columns are releases."""
+    out = []
+    for target in sorted({h.target for h in heats}):
+        mine = [h for h in heats if h.target == target]
+        fid = f"{prefix}-" + re.sub(r"[^a-z0-9]+", "-", target.lower())
+        rows, cols = order_rows({h.row for h in mine}), runs_view.sorted_versions({h.col for h in mine})
+        figure = heatmap(mine, rows, cols, fid, xlabel=xlabel, ylabel=ylabel)
+        out += [f"<h2 id={fid}>{heading}{markup.e(target)}</h2>", figure]
+    return out

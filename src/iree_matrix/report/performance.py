@@ -23,7 +23,22 @@ from iree_matrix.report import boards
 from iree_matrix.report import sections as registry
 from iree_matrix.report.markdown import github_table
 from iree_matrix.report.sections import Document, Section, View, on_records
-from iree_matrix.report.timed import CPU, WALL, peers_ran
+
+# The two figures the peers table is drawn on; the stages' sections (report/sections/) draw on them too.
+WALL, CPU = "latency_ms", "cpu_ms"
+
+
+def peers_ran(records: Iterable[Record]) -> tuple[str, ...]:
+    """The peers these records ran, in the peers' order: a peer no record ran gets no column, so adding
+    one changes no published document until a run times it."""
+    ran = (
+        name
+        for r in records
+        if r.stage == "peer" and r.status is Status.OK
+        for name in r.metric.of(PeerMetrics).peers
+    )
+    return peer_registry.among(ran)
+
 
 # Its own sections' titles (`OWN`); the peers' heading goes on to name the peers its records ran.
 PEERS = "Performance: IREE against"

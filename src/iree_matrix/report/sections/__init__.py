@@ -4,8 +4,8 @@ every section of theirs by rank and nothing else (`render`), so a section's plac
 A section a stage owns is a module here declaring `SECTION` (its name, document, rank, the stages whose
 records it shows, its render over a `View`, and optionally a site `page`): a reader finds a heading's
 code by its file name, and a new stage adds its module and edits nothing else. A document's sections
-no stage owns are its `OWN` (compatibility.py, performance.py). A module without `SECTION` is a part
-another section renders (`instructions.py`)."""
+no stage owns are its `OWN` (compatibility.py, performance.py). A module without `SECTION` would be a
+part another section renders."""
 
 from __future__ import annotations
 

@@ -17,8 +17,8 @@ from iree_matrix.core.model.results import Record, Status
 from iree_matrix.findings import runs_view, search, search_descent
 from iree_matrix.matrix import peers as peer_registry
 from iree_matrix.report.markdown import github_table
+from iree_matrix.report.performance import CPU, peers_ran
 from iree_matrix.report.sections import Document, Section
-from iree_matrix.report.timed import CPU, peers_ran
 
 TITLE = "Flag search: each knob against `default`, beyond noise"
 

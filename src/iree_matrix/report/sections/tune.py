@@ -117,14 +117,8 @@ def _detail_row(group: Group, compiled: Record, run: Optional[Record]) -> list[s
         formats.seconds(made.seconds) if made.seconds is not None else "",
         formats.size_or(made.peak_memory_bytes),
         formats.size_or(ran.peak_memory_bytes),
-        _text(made.dispatch_count),
-        _text(ran.other_load),
+        *("" if value is None else str(value) for value in (made.dispatch_count, ran.other_load)),
     ]
-
-
-def _text(value: Optional[float]) -> str:
-    """A figure as it was stored ("" when there is none)."""
-    return "" if value is None else str(value)
 
 
 def _why(compiled: Record, run: Optional[Record]) -> str:
