@@ -204,6 +204,23 @@ def test_a_waiting_timed_stage_prints_the_holders_pid_and_job(tmp_path: Path, mo
     assert printed.count("waiting for the machine's quiet lock") == 1  # said once, not every poll
 
 
+def test_a_long_wait_for_the_quiet_lock_says_it_still_waits(tmp_path: Path, monkeypatch) -> None:
+    """As `--wait` on the cache does: every WAIT_NOTE_EVERY s the same holder is said again, with how
+    long the stage has waited, so a user sees it alive."""
+    monkeypatch.setattr(locks, "WAIT_NOTE_EVERY", 0.3)
+    lock, result = tmp_path / "q.lock", {}
+    with another_run_times(lock):
+        thread = threading.Thread(target=lambda: result.update(run=_run(tmp_path, monkeypatch, lock, True)))
+        thread.start()
+        time.sleep(2.5)
+    thread.join(timeout=10)
+    printed = result["run"][1]
+    again = re.findall(
+        r"waiting for the machine's quiet lock: held by pid \d+ .*; waited \d+ s so far", printed
+    )
+    assert printed.count("waiting for the machine's quiet lock") >= 2 and again, printed
+
+
 def test_a_holder_file_whose_process_is_gone_is_ignored(tmp_path: Path) -> None:
     lock, said = tmp_path / "q.lock", []
     gone = subprocess.Popen([sys.executable, "-c", ""])

@@ -424,7 +424,7 @@ def _ahead(ticket: Path) -> bool:
 def _wait(fd: int, path: Path, ticket: Path, waiter: _Waiter) -> bool:
     """Take the lock, polling; True once it holds it, False when its holder was past its limit. In
     turn (`ticket`): flock alone is not fair, a run retaking it within a millisecond starved a poller."""
-    first, unnamed_since = True, None
+    first, unnamed_since, started, next_note = True, None, time.time(), WAIT_NOTE_EVERY
     said: Optional[tuple[int, float]] = _NOBODY
     while True:
         if not (behind := _ahead(ticket)):
@@ -447,7 +447,11 @@ def _wait(fd: int, path: Path, ticket: Path, waiter: _Waiter) -> bool:
             # and writing its file (or between removing it and letting go) is not news.
             if key != said and (unnamed_since is None or now - unnamed_since >= 1.0):
                 waiter.say(f"waiting for the machine's quiet lock: held by {_name(who, now)}")
-                said = key
+                said, next_note = key, now - started + WAIT_NOTE_EVERY
+            elif key == said and now - started >= next_note:  # still waiting: say so, as --wait does
+                waited = f"; waited {_duration(now - started)} so far"
+                waiter.say(f"waiting for the machine's quiet lock: held by {_name(who, now)}{waited}")
+                next_note += WAIT_NOTE_EVERY
             held = now - (who.since if who is not None else (unnamed_since or now))
             limit = who.limit(waiter.timeout) if who is not None else (waiter.timeout or HOLD_LIMIT)
             if held > limit:
