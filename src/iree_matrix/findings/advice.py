@@ -458,15 +458,19 @@ def fleet_text(fleet: Fleet) -> str:
     return f"{r.value:.2f}× the host build's time here ({r.span()}; {where})"
 
 
-def _faster_routes(a: Advice, routed: Sequence[Advice], answered: Mapping[str, str]) -> list[str]:
+def _faster_routes(a: Advice, routed: Sequence[Advice]) -> list[str]:
     """Another export of this function answered faster on this identity (a recipe's: MobileNetV3-small's
-    `~fx+decompose` pools by a mean, not torch-mlir's gather), said where no gap line names it."""
-    faster = [o for o in routed if o.function == a.function and o.ms and a.ms and o.ms < a.ms]
+    `~fx+decompose` pools by a mean, not torch-mlir's gather), said where no gap line names it; the
+    first answer of each (an identity's answers may be read from two folders)."""
+    faster: dict[str, Advice] = {}
+    for o in routed:
+        if o.function == a.function and o.ms and a.ms and o.ms < a.ms:
+            faster.setdefault(o.model, o)
     return [
         f"    faster by another export (its own sitting): `{o.model}` takes {formats.duration_ms(o.ms or 0)}"
-        + (f" ({answered[o.model]})" if o.model in answered else "")
+        + (f" ({times_text(o.vs_peer, o.best_peer, short=True)})" if o.best_peer else "")
         + f": `iree-matrix query model {o.model}`"
-        for o in faster
+        for o in faster.values()
     ]
 
 
@@ -519,7 +523,7 @@ def lines(chosen: Chosen, model: str, fleet: bool = True, argument: str = "") ->
             out += gaps.next_routes(COMMAND, argument, a.gap, answered)
         elif a.gap_error:
             out.append(f"    where the gap is: not profiled: {a.gap_error}")
-        out += _faster_routes(a, chosen.routed, answered) if a.gap is None else []
+        out += _faster_routes(a, chosen.routed) if a.gap is None else []
         for f in a.fleet if fleet else ():
             out += [f"    for a fleet of {f.cpu}: {compile_line(f.flags)}", f"      {fleet_text(f)}"]
     out.append(f"  from {first.sitting} ({first.source})")
