@@ -73,7 +73,7 @@ def _parser() -> argparse.ArgumentParser:
         "--gap",
         type=float,
         help="profile an answer's arm and ONNX Runtime op by op when it took more than GAP times "
-        "ONNX Runtime's time (default: the bundle's, 1.5; 0 profiles every arm that can be the answer)",
+        "ONNX Runtime's time (default: the bundle's, 1.2; 0 profiles every arm that can be the answer)",
     )
     parser.add_argument(
         "--allow-plugins",

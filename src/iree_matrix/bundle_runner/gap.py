@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Optional, Union
 if TYPE_CHECKING:
     from .base import Array, Json
 
-GAP = 1.5  # findings/gap.py's GAP: the bundle's manifest names it ("gap"), this is the fallback
+GAP = 1.2  # findings/gap.py's GAP: the bundle's manifest names it ("gap"), this is the fallback
 # stages/op_timings.py's: about this much profiled time, within these many calls
 PROFILE_SECONDS = 2.0
 CALLS = (3, 50)

@@ -267,7 +267,7 @@ NO_PROOF = Switch(
 )
 NO_GAP = Switch(
     "--no-gap",
-    "skip the profile of an answer that takes more than 1.5× the best peer's time (its pick and the "
+    "skip the profile of an answer that takes more than 1.2× the best peer's time (its pick and the "
     "peers run once more with their per-op profilers, seconds each): the answer then does not say "
     "which op kinds hold the gap",
 )
