@@ -9,19 +9,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Optional
 
-KINDS = (
-    "conv",
-    "depthwise",
-    "matmul",
-    "attention",
-    "softmax",
-    "norm",
-    "reduction",
-    "sort",
-    "elementwise",
-    "copy",
-    "other",
-)
+KINDS = tuple("conv depthwise matmul attention softmax norm reduction sort elementwise copy other".split())
 
 
 def problem(kind: str) -> Optional[str]:
