@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -56,12 +55,8 @@ class FirstError:
     source_line: str = ""
 
     def metrics(self) -> dict[str, str]:
-        return {
-            "first_error": self.message,
-            **({"failing_op": self.op} if self.op else {}),
-            **({"source_op": self.source_op} if self.source_op else {}),
-            **({"source_line": self.source_line} if self.source_line else {}),
-        }
+        named = {"failing_op": self.op, "source_op": self.source_op, "source_line": self.source_line}
+        return {"first_error": self.message, **{k: v for k, v in named.items() if v}}
 
     def text(self) -> str:
         """One line, uncut: the message, its op, and where the model's code has it."""
@@ -199,13 +194,13 @@ def in_model(named: FirstError, source: Path, unlowered: str = "") -> FirstError
     """`named` with the model's torch op on the line of `source` it points at (a crash, or a leftover
     constant: the op's first line) and the model's Python line that op came from."""
     line = named.line() if named.where.startswith(source.name) else None
-    op = source_op(_line_of(source, line)) if line is not None else ""
+    op = _first_line_of(source, lambda number, _: number == line)[1] if line is not None else ""
     # A crash: the C++ class of the torch op it was lowering ("AtenScatterSrcOp").
     crash = _CRASHED_ON.search(named.message) if line is None and named.message.startswith(CRASHED) else None
     if crash:
-        line, op = _first_line_of(source, lambda found: pattern_class(found) == crash["op"])
+        line, op = _first_line_of(source, lambda _, found: pattern_class(found) == crash["op"])
     elif line is None and unlowered and names_a_constant(named):
-        line, _ = _first_line_of(source, lambda found: found == unlowered)
+        line, _ = _first_line_of(source, lambda _, found: found == unlowered)
         op = unlowered  # named even where the source is bytecode and gives no line
     if line is None:
         return dataclasses.replace(named, source_op=op) if op else named
@@ -214,22 +209,14 @@ def in_model(named: FirstError, source: Path, unlowered: str = "") -> FirstError
     return dataclasses.replace(named, source_op=op, source_line=said)
 
 
-def _first_line_of(path: Path, wanted: Callable[[str], bool]) -> tuple[Optional[int], str]:
-    """The first line of an exported MLIR holding a torch op `wanted` accepts, and that op, or (None, "")."""
+def _first_line_of(path: Path, wanted: Callable[[int, str], bool]) -> tuple[Optional[int], str]:
+    """The first line of an exported MLIR that `wanted` accepts by its number and its torch op ("" where it
+    holds none), and that op, or (None, ""); read no further (weights may follow in one long line)."""
     try:
         with path.open("r", encoding="utf-8", errors="replace") as text:
             for number, line in enumerate(text, 1):
-                if (op := source_op(line[:2000])) and wanted(op):
+                if wanted(number, op := source_op(line[:2000])):
                     return number, op
     except OSError:
         pass
     return None, ""
-
-
-def _line_of(path: Path, number: int) -> str:
-    """Line `number` (from 1) of a text file, read no further (weights may follow in one long line)."""
-    try:
-        with path.open("r", encoding="utf-8", errors="replace") as text:
-            return next(itertools.islice(text, number - 1, number), "")[:2000]
-    except OSError:
-        return ""
