@@ -21,24 +21,19 @@ def dispatch_code(vmfb: Path, out_dir: Path) -> list[Path]:
     """Extract the ELF(s) IREE's llvm-cpu backend embedded in `vmfb` into `out_dir`: by zip, else every
     ELF found by its magic, cut at the size its headers give."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    found: list[Path] = []
     try:
         with zipfile.ZipFile(vmfb) as archive:
-            for info in archive.infolist():
-                data = archive.read(info)
-                if data.startswith(ELF_MAGIC):
-                    path = out_dir / Path(info.filename).name
-                    path.write_bytes(data)
-                    found.append(path)
+            elves = {
+                Path(i.filename).name: data
+                for i in archive.infolist()
+                if (data := archive.read(i)).startswith(ELF_MAGIC)
+            }
     except (zipfile.BadZipFile, OSError, ValueError):
-        found = []
-    if found:
-        return found
-    for n, data in enumerate(scan_elves(vmfb.read_bytes())):
-        path = out_dir / f"kernel_{n}.so"
-        path.write_bytes(data)
-        found.append(path)
-    return found
+        elves = {}
+    elves = elves or {f"kernel_{n}.so": data for n, data in enumerate(scan_elves(vmfb.read_bytes()))}
+    for name, data in elves.items():
+        (out_dir / name).write_bytes(data)
+    return [out_dir / name for name in elves]
 
 
 def scan_elves(blob: bytes) -> list[bytes]:
@@ -52,17 +47,6 @@ def scan_elves(blob: bytes) -> list[bytes]:
         else:
             start = blob.find(ELF_MAGIC, start + 1)
     return elves
-
-
-def defined_functions(blob: bytes) -> list[str]:
-    """The global or weak functions an ELF object defines (hidden included); [] for no ELF or symbol table."""
-    return [name for name, _ in _defined_functions(blob)]
-
-
-def default_visibility_functions(blob: bytes) -> list[str]:
-    """The global or weak functions an ELF object defines with default visibility (STV_DEFAULT):
-    ones a shared-object link may preempt, so calls to them go through the PLT."""
-    return [name for name, visibility in _defined_functions(blob) if visibility == 0]
 
 
 def _sections(blob: bytes, start: int = 0) -> Optional[tuple[bool, str, Any, list[Any]]]:
@@ -82,8 +66,10 @@ def _sections(blob: bytes, start: int = 0) -> Optional[tuple[bool, str, Any, lis
     )
 
 
-def _defined_functions(blob: bytes) -> list[tuple[str, int]]:
-    """(name, visibility: st_other & 3) of each defined global or weak FUNC in the symbol table."""
+def defined_functions(blob: bytes, *, default_visibility: bool = False) -> list[str]:
+    """The global or weak functions an ELF object defines, hidden included unless `default_visibility` (then
+    only STV_DEFAULT ones: a shared-object link may preempt them, so calls to them go through the PLT);
+    [] for no ELF or symbol table."""
     try:
         if len(blob) < 64 or (parsed := _sections(blob)) is None:
             return []
@@ -98,10 +84,11 @@ def _defined_functions(blob: bytes) -> list[tuple[str, int]]:
                     name, info, other, shndx = struct.unpack_from(order + "IBBH", blob, at)
                 else:
                     name, _, _, info, other, shndx = struct.unpack_from(order + "IIIBBH", blob, at)
-                if info & 0xF == 2 and info >> 4 in (1, 2) and shndx != 0:  # FUNC, GLOBAL/WEAK, defined
+                # FUNC, GLOBAL/WEAK, defined; STV_DEFAULT where asked
+                shown = not (default_visibility and other & 3)
+                if info & 0xF == 2 and info >> 4 in (1, 2) and shndx != 0 and shown:
                     start = strings[4] + name
-                    symbol = blob[start : blob.index(b"\0", start)].decode("utf-8", "replace")
-                    found.append((symbol, other & 3))
+                    found.append(blob[start : blob.index(b"\0", start)].decode("utf-8", "replace"))
         return found
     except (struct.error, IndexError, ValueError):
         return []
