@@ -62,10 +62,9 @@ class Bases:
                 f"unknown suite/arch {suite}/{arch}: suites {sorted(debian.SUITES)}, "
                 f"arches {sorted(PLATFORMS)}"
             )
-        name = f"{suite}-{arch}" if with_python else f"{suite}-{arch}-nopython"
-        if toolchain:
-            name, with_python = f"{suite}-{arch}-toolchain", False
-        stem = self.rootfs / name
+        # The name's suffix, also the kind of base its metadata says it is (`_load`).
+        flavour = "-toolchain" if toolchain else "" if with_python else "-nopython"
+        stem = self.rootfs / f"{suite}-{arch}{flavour}"
         with file_lock(stem.with_suffix(".lock")):
             meta = read_json(stem.with_suffix(".json"))
             if meta is None or not stem.with_suffix(".tar").is_file():
@@ -79,9 +78,7 @@ class Bases:
                     f"building {what}: once per cache, {slow}, from Debian's archive (log: {under.log})"
                 )
                 began = time.monotonic()
-                meta = self._debootstrap(
-                    suite, arch, stem, under, with_python=with_python, toolchain=toolchain
-                )
+                meta = self._debootstrap(suite, arch, stem, under, flavour)
                 self._say(f"built {what} in {time.monotonic() - began:.0f} s")
             return self._load(meta, stem.with_suffix(".tar"), log=under.log)
 
@@ -119,17 +116,9 @@ class Bases:
         write_json(path, probe)
         return probe
 
-    def _debootstrap(
-        self,
-        suite: str,
-        arch: str,
-        stem: Path,
-        under: Bounds,
-        *,
-        with_python: bool = True,
-        toolchain: bool = False,
-    ) -> dict[str, Any]:
+    def _debootstrap(self, suite: str, arch: str, stem: Path, under: Bounds, flavour: str) -> dict[str, Any]:
         mirror = self._mirror or debian.debian_mirror()
+        with_python, toolchain = not flavour, flavour == "-toolchain"
         base = debian.BASE_PACKAGES if with_python else debian.BASE_PACKAGES_NO_PYTHON
         include = debian.toolchain_packages() if toolchain else base
         work = stem.with_name(stem.name + ".rootfs")
