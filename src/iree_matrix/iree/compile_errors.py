@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -126,21 +127,18 @@ def first_error(
     output: Optional[str], cause: str = "a compiler bug, not an error in the model"
 ) -> Optional[FirstError]:
     """The first `error:` of a compiler's output and its op (None: none); a crash is blamed on `cause`."""
-    lines = (output or "").splitlines()
-    cpu = unknown_cpu(output)
-    if cpu is not None:  # the cause: what LLVM then says ("64-bit code requested …") names no CPU
+    # An unknown CPU is the cause: what LLVM then says ("64-bit code requested …") names no CPU.
+    if (cpu := unknown_cpu(output)) is not None:
         return FirstError(cpu, "")
+    lines = (output or "").splitlines()
     for i, line in enumerate(lines):
         if not (found := _ERROR.match(line.strip())):
             continue
         # "… explicitly marked illegal: %22:2 = "torch.operator"(…) <{…}> : (…)": the op dump after
         # the colon is context (the op is named apart), the sentence before it is the error.
         message = _OP_DUMP.split(found["what"].strip(), 1)[0].strip()
-        context = []
-        for after in lines[i + 1 :]:  # the source line, the caret, the notes: up to the next error
-            if _ERROR.match(after.strip()):
-                break
-            context.append(after)
+        # The source line, the caret, the notes: up to the next error.
+        context = list(itertools.takewhile(lambda after: not _ERROR.match(after.strip()), lines[i + 1 :]))
         return FirstError(message, _op(message, context), found["where"] or "")
     return _crash(lines, cause)
 
