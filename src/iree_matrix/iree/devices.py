@@ -45,12 +45,7 @@ class Devices:
         named = list(zip(self.uris, self.names)) if len(self.names) == len(self.uris) else []
         if not named:
             return (self.uris[0] if self.uris else "", self.names[0] if self.names else "")
-
-        def rank(item: tuple[str, str]) -> int:
-            name = item[1]
-            return 2 if not name.startswith(SOFTWARE_NAMES) else 1 if name.startswith(LAVAPIPE_NAME) else 0
-
-        return max(named, key=rank)
+        return max(named, key=lambda d: (not d[1].startswith(SOFTWARE_NAMES), d[1].startswith(LAVAPIPE_NAME)))
 
 
 def listed(output: str, driver: str) -> Devices:
