@@ -315,7 +315,6 @@ def combine(name: str, known: Mapping[str, Profile]) -> Profile:
         cpus.discard("host")  # the named CPU is the change; the others' flags apply on top
     if len(levels) > 1 or len(cpus) > 1:
         raise ValueError(f"profiles {', '.join(parts)} set different opt levels or target CPUs")
-    flags = tuple(dict.fromkeys(f for p in chosen for f in p.flags))
     linkers = {p.arm32_linker for p in chosen} - {ARM32_LINKER}
     if len(linkers) > 1:
         raise ValueError(f"profiles {', '.join(parts)} link ARM32 kernels differently")
@@ -323,7 +322,7 @@ def combine(name: str, known: Mapping[str, Profile]) -> Profile:
         name,
         target_cpu=cpus.pop(),
         opt_level=levels.pop() if levels else None,
-        flags=flags,
+        flags=tuple(dict.fromkeys(f for p in chosen for f in p.flags)),
         description=" + ".join(p.description or p.name for p in chosen),
         arm32_linker=linkers.pop() if linkers else ARM32_LINKER,
         releases=",".join(p.releases for p in chosen if p.releases),  # every part's range at once
