@@ -146,19 +146,18 @@ def arm32_calls_past_text(blob: bytes) -> list[int]:
     except (struct.error, IndexError):
         return []
     for name, _type, _flags, addr, offset, size, *_ in sections:
-        if blob[names_offset + name : blob.find(b"\0", names_offset + name)] != b".text":
-            continue
-        text_end = addr + size
-        calls = []
-        for at in range(0, size - size % 4, 4):
-            (word,) = struct.unpack_from("<I", blob, offset + at)
-            if word >> 24 == 0xEB:  # BL, condition "always"
-                imm = word & 0xFFFFFF
-                imm = imm - (1 << 24) if imm & 0x800000 else imm
-                if addr + at + 8 + (imm << 2) == text_end:
-                    calls.append(addr + at)
-        return calls
+        if blob[names_offset + name : blob.find(b"\0", names_offset + name)] == b".text":
+            words = enumerate(struct.iter_unpack("<I", blob[offset : offset + size - size % 4]))
+            # BL, condition "always", to the end of .text
+            return [
+                addr + 4 * n for n, (w,) in words if w >> 24 == 0xEB and 4 * n + _branch_offset(w) == size
+            ]
     return []
+
+
+def _branch_offset(word: int) -> int:
+    """Where an ARM-mode `b`/`bl` goes from its own address: its signed 24-bit word offset from pc (+8)."""
+    return ((((word & 0xFFFFFF) ^ 0x800000) - 0x800000) << 2) + 8
 
 
 _UNDEFINED = re.compile(r"undefined symbol: (.+?)\s*$", re.MULTILINE)
