@@ -111,14 +111,11 @@ def elf_size(blob: bytes, start: int = 0) -> int:
 
 def parse_arm32_attributes(readelf_output: str) -> dict[str, Any]:
     """`readelf -h -A` output -> every `Tag_*`, the float ABI, and each dispatch code check's `<arch>_ok`."""
-    tags: dict[str, str] = {}
-    float_abi = None
-    for line in readelf_output.splitlines():
-        if match := re.match(r"\s*(Tag_\w+):\s*(.*?)\s*$", line):
-            tags[match.group(1)] = match.group(2).strip('"')
-        elif line.strip().startswith("Flags:"):
-            abi = re.search(r"(soft|hard)-float ABI", line)
-            float_abi = abi.group(1) if abi else None
+    lines = readelf_output.splitlines()
+    tags = {m[1]: m[2].strip('"') for line in lines if (m := re.match(r"\s*(Tag_\w+):\s*(.*?)\s*$", line))}
+    # The header's flags line (the last, should there be two) says the float ABI, or nothing.
+    abis = [re.search(r"(soft|hard)-float ABI", line) for line in lines if line.strip().startswith("Flags:")]
+    float_abi = abis[-1].group(1) if abis and abis[-1] else None
     return {
         **tags,
         "float_abi": float_abi,  # "hard" | "soft" | None (header flags say nothing)
