@@ -179,12 +179,8 @@ def of_record(metrics: Mapping[str, Any], message: Optional[str]) -> Optional[Fi
     """A compile record's first error: from its metrics, else read from its message (older records)."""
     stored = metrics.get("first_error") if isinstance(metrics, Mapping) else None
     if isinstance(stored, str) and stored:
-        return FirstError(
-            stored,
-            str(metrics.get("failing_op") or ""),
-            source_op=str(metrics.get("source_op") or ""),
-            source_line=str(metrics.get("source_line") or ""),
-        )
+        op, source, line = (str(metrics.get(k) or "") for k in ("failing_op", "source_op", "source_line"))
+        return FirstError(stored, op, source_op=source, source_line=line)
     return first_error(message)
 
 
