@@ -62,7 +62,7 @@ class Bases:
                 f"unknown suite/arch {suite}/{arch}: suites {sorted(debian.SUITES)}, "
                 f"arches {sorted(PLATFORMS)}"
             )
-        # The name's suffix, also the kind of base its metadata says it is (`_load`).
+        # The name's suffix, and the tag's.
         flavour = "-toolchain" if toolchain else "" if with_python else "-nopython"
         stem = self.rootfs / f"{suite}-{arch}{flavour}"
         with file_lock(stem.with_suffix(".lock")):
@@ -80,7 +80,7 @@ class Bases:
                 began = time.monotonic()
                 meta = self._debootstrap(suite, arch, stem, under, flavour)
                 self._say(f"built {what} in {time.monotonic() - began:.0f} s")
-            return self._load(meta, stem.with_suffix(".tar"), log=under.log)
+            return self._load(meta, stem.with_suffix(".tar"), flavour, under.log)
 
     def named(self, name: str) -> BaseImage:
         """A user-named image the daemon already has, as it is (its `python3` is the one used)."""
@@ -159,15 +159,12 @@ class Bases:
         write_json(stem.with_suffix(".json"), meta)  # written last: marks the base complete
         return meta
 
-    def _load(self, meta: Mapping[str, Any], tarball: Path, *, log: Optional[Path]) -> BaseImage:
+    def _load(self, meta: Mapping[str, Any], tarball: Path, flavour: str, log: Optional[Path]) -> BaseImage:
         suite, arch = debian.SUITES[meta["suite"]], PLATFORMS[meta["arch"]]
         config = image_config(meta, arch)
         image_id = "sha256:" + hashlib.sha256(config).hexdigest()
-        flavour = (
-            "-toolchain" if meta.get("toolchain") else "" if meta.get("with_python", True) else "-nopython"
-        )
         tag = f"{BASE_REPO}:{suite.name}-{arch.debian}{flavour}-{meta['rootfs_sha256'][:12]}"
-        python = suite.python if meta.get("with_python", True) else ""
+        python = "" if flavour else suite.python
         base = BaseImage(meta["ref"], tag, image_id, python, arch.debian, suite.glibc, dict(meta))
         if (existing := containers.image(tag)) is not None and existing.id == image_id:
             return base
