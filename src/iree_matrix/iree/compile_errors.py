@@ -105,11 +105,9 @@ def names_a_constant(named: Optional[FirstError]) -> bool:
 
 def unlowered_op(dump: str) -> str:
     """The first torch op left in an `--mlir-print-ir-after-failure` dump, or ""."""
-    for line in (dump or "").splitlines():
-        op = source_op(line[:2000])
-        if op and not op.startswith("torch.prim."):  # a list's construction stays beside its user
-            return op
-    return ""
+    ops = (source_op(line[:2000]) for line in (dump or "").splitlines())
+    # Not a list's construction: it stays beside its user.
+    return next((op for op in ops if op and not op.startswith("torch.prim.")), "")
 
 
 def pattern_class(op: str) -> str:

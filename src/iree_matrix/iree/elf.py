@@ -43,9 +43,7 @@ def scan_elves(blob: bytes) -> list[bytes]:
     while start >= 0:
         if size := elf_size(blob, start):
             elves.append(blob[start : start + size])
-            start = blob.find(ELF_MAGIC, start + size)
-        else:
-            start = blob.find(ELF_MAGIC, start + 1)
+        start = blob.find(ELF_MAGIC, start + (size or 1))
     return elves
 
 

@@ -328,10 +328,8 @@ class Found:
 
 
 def _found(hint: Hint, line: str, match: re.Match[str]) -> Found:
-    values: dict[str, str] = {"profile": hint.profile}
-    values.update((k, v) for k, v in match.groupdict().items() if v is not None)
-    if hint.fields is not None:
-        values.update(hint.fields(match))
+    values = {"profile": hint.profile, **{k: v for k, v in match.groupdict().items() if v is not None}}
+    values.update(hint.fields(match) if hint.fields is not None else {})
     # an advice names only groups its every match has
     return Found(hint, line, re.sub(CLAIM, r"\1", hint.advice.format(**values)), values["profile"])
 
