@@ -48,8 +48,7 @@ class EnvImages:
         self.manifests = self.root / "manifests"
 
     def get(self, tag: str) -> Optional[EnvImage]:
-        image = containers.image(tag)
-        return None if image is None else self._from_image(tag, image)
+        return None if (image := containers.image(tag)) is None else self._from_image(tag, image)
 
     def find(self, base_ref: str, pins_digest: str) -> Optional[EnvImage]:
         """The newest environment image built from `base_ref` for these pins (labels are the index)."""
