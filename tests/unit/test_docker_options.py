@@ -318,7 +318,7 @@ def test_a_base_images_build_is_said_once_through_the_runs_progress(monkeypatch,
 
     built: list[str] = []
 
-    def debootstrap(self, suite, arch, stem, under, **kwargs):
+    def debootstrap(self, suite, arch, stem, under, flavour):
         built.append(stem.name)
         stem.with_suffix(".tar").write_bytes(b"rootfs")
         meta = {"suite": suite, "arch": arch}
@@ -326,7 +326,7 @@ def test_a_base_images_build_is_said_once_through_the_runs_progress(monkeypatch,
         return meta
 
     monkeypatch.setattr(bases_module.Bases, "_debootstrap", debootstrap)
-    monkeypatch.setattr(bases_module.Bases, "_load", lambda self, meta, tarball, log: meta)
+    monkeypatch.setattr(bases_module.Bases, "_load", lambda self, meta, tarball, flavour, log: meta)
     said: list[str] = []
     (tmp_path / "rootfs").mkdir()
     arch = bases_module.host_platform()

@@ -199,8 +199,8 @@ def test_default_visibility_functions_are_found(wide: bool) -> None:
         ("undefined", STB_GLOBAL, STV_DEFAULT, 0),
     ])  # fmt: skip
     assert elf.defined_functions(blob) == ["exposed", "bound", "hidden"]
-    assert elf.default_visibility_functions(blob) == ["exposed"]
-    assert elf.default_visibility_functions(b"not an elf") == []
+    assert elf.defined_functions(blob, default_visibility=True) == ["exposed"]
+    assert elf.defined_functions(b"not an elf", default_visibility=True) == []
 
 
 def _job(arch: str) -> Any:

@@ -455,8 +455,7 @@ def print_summary(
     for record in sorted(problems, key=lambda r: r.job):
         first = first_words(record, cache)
         print(f"  {record.status.value:<8} {record.job}\n           {record.error_class}: {first}", file=out)
-        made = hints.Made(record.label.exporter, record.label.compiler)  # a hint is by what failed
-        found = hints.of_record(record.stage, record.metrics, record.message, made)
+        found = hints.of_record(record)  # a hint is by what failed
         if found is not None:  # what this folder shows of the ways it names (matrix/tried.py)
             todo = tried.advice(found, record, known)
             said = advised.setdefault(todo, record.job)

@@ -195,8 +195,7 @@ def hint(record: Record) -> Optional[hints.Found]:
     """What to do about a failed stage, when a known signature matches its words (iree/hints.py)."""
     if record.status is Status.OK or record.status is Status.NOT_RUN:
         return None
-    made = hints.Made(record.label.exporter, record.label.compiler)
-    return hints.of_record(record.stage, record.metrics, record.message, made)
+    return hints.of_record(record)
 
 
 def _cpu_median(record: Optional[Record]) -> Optional[float]:

@@ -6,21 +6,14 @@ its manifest.
 
 from __future__ import annotations
 
-from iree_matrix.core.system.containers import LABEL
-from iree_matrix.images.bases import BaseImage, Bases
-from iree_matrix.images.common import ENV_REPO, ENV_ROOT
-from iree_matrix.images.debian import SUITES, suite_for_python
-from iree_matrix.images.env_images import EnvImage, EnvImages, env_tag
-
-__all__ = [
-    "ENV_REPO",
-    "ENV_ROOT",
-    "LABEL",
-    "SUITES",
-    "BaseImage",
-    "Bases",
-    "EnvImage",
-    "EnvImages",
-    "env_tag",
-    "suite_for_python",
-]
+# Re-exported (`X as X`): the package's names, each written once.
+from iree_matrix.core.system.containers import LABEL as LABEL
+from iree_matrix.images.bases import BaseImage as BaseImage
+from iree_matrix.images.bases import Bases as Bases
+from iree_matrix.images.common import ENV_REPO as ENV_REPO
+from iree_matrix.images.common import ENV_ROOT as ENV_ROOT
+from iree_matrix.images.debian import SUITES as SUITES
+from iree_matrix.images.debian import suite_for_python as suite_for_python
+from iree_matrix.images.env_images import EnvImage as EnvImage
+from iree_matrix.images.env_images import EnvImages as EnvImages
+from iree_matrix.images.env_images import env_tag as env_tag

@@ -62,10 +62,9 @@ class Bases:
                 f"unknown suite/arch {suite}/{arch}: suites {sorted(debian.SUITES)}, "
                 f"arches {sorted(PLATFORMS)}"
             )
-        name = f"{suite}-{arch}" if with_python else f"{suite}-{arch}-nopython"
-        if toolchain:
-            name, with_python = f"{suite}-{arch}-toolchain", False
-        stem = self.rootfs / name
+        # The name's suffix, and the tag's.
+        flavour = "-toolchain" if toolchain else "" if with_python else "-nopython"
+        stem = self.rootfs / f"{suite}-{arch}{flavour}"
         with file_lock(stem.with_suffix(".lock")):
             meta = read_json(stem.with_suffix(".json"))
             if meta is None or not stem.with_suffix(".tar").is_file():
@@ -79,11 +78,9 @@ class Bases:
                     f"building {what}: once per cache, {slow}, from Debian's archive (log: {under.log})"
                 )
                 began = time.monotonic()
-                meta = self._debootstrap(
-                    suite, arch, stem, under, with_python=with_python, toolchain=toolchain
-                )
+                meta = self._debootstrap(suite, arch, stem, under, flavour)
                 self._say(f"built {what} in {time.monotonic() - began:.0f} s")
-            return self._load(meta, stem.with_suffix(".tar"), log=under.log)
+            return self._load(meta, stem.with_suffix(".tar"), flavour, under.log)
 
     def named(self, name: str) -> BaseImage:
         """A user-named image the daemon already has, as it is (its `python3` is the one used)."""
@@ -119,17 +116,9 @@ class Bases:
         write_json(path, probe)
         return probe
 
-    def _debootstrap(
-        self,
-        suite: str,
-        arch: str,
-        stem: Path,
-        under: Bounds,
-        *,
-        with_python: bool = True,
-        toolchain: bool = False,
-    ) -> dict[str, Any]:
+    def _debootstrap(self, suite: str, arch: str, stem: Path, under: Bounds, flavour: str) -> dict[str, Any]:
         mirror = self._mirror or debian.debian_mirror()
+        with_python, toolchain = not flavour, flavour == "-toolchain"
         base = debian.BASE_PACKAGES if with_python else debian.BASE_PACKAGES_NO_PYTHON
         include = debian.toolchain_packages() if toolchain else base
         work = stem.with_name(stem.name + ".rootfs")
@@ -170,15 +159,12 @@ class Bases:
         write_json(stem.with_suffix(".json"), meta)  # written last: marks the base complete
         return meta
 
-    def _load(self, meta: Mapping[str, Any], tarball: Path, *, log: Optional[Path]) -> BaseImage:
+    def _load(self, meta: Mapping[str, Any], tarball: Path, flavour: str, log: Optional[Path]) -> BaseImage:
         suite, arch = debian.SUITES[meta["suite"]], PLATFORMS[meta["arch"]]
         config = image_config(meta, arch)
         image_id = "sha256:" + hashlib.sha256(config).hexdigest()
-        flavour = (
-            "-toolchain" if meta.get("toolchain") else "" if meta.get("with_python", True) else "-nopython"
-        )
         tag = f"{BASE_REPO}:{suite.name}-{arch.debian}{flavour}-{meta['rootfs_sha256'][:12]}"
-        python = suite.python if meta.get("with_python", True) else ""
+        python = "" if flavour else suite.python
         base = BaseImage(meta["ref"], tag, image_id, python, arch.debian, suite.glibc, dict(meta))
         if (existing := containers.image(tag)) is not None and existing.id == image_id:
             return base

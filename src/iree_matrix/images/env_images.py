@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
+
+from packaging.utils import canonicalize_name
 
 from iree_matrix.core.atomic_files import read_json, write_json
 from iree_matrix.core.errors import StageFailure
@@ -47,8 +48,7 @@ class EnvImages:
         self.manifests = self.root / "manifests"
 
     def get(self, tag: str) -> Optional[EnvImage]:
-        image = containers.image(tag)
-        return None if image is None else self._from_image(tag, image)
+        return None if (image := containers.image(tag)) is None else self._from_image(tag, image)
 
     def find(self, base_ref: str, pins_digest: str) -> Optional[EnvImage]:
         """The newest environment image built from `base_ref` for these pins (labels are the index)."""
@@ -145,7 +145,7 @@ EOF
 def _manifest(
     tag: str, base: BaseImage, pins: Pins, probe: Mapping[str, Any], *, precompiled: bool
 ) -> dict[str, Any]:
-    locked = {_norm(p.name) for p in pins.packages}
+    locked = {canonicalize_name(p.name) for p in pins.packages}
     return {
         "schema": 1,
         "tag": tag,
@@ -167,7 +167,9 @@ def _manifest(
             for p in sorted(pins.packages, key=lambda p: p.name.lower())
         ],
         # What `python -m venv` put there besides the pins (pip, maybe setuptools).
-        "venv_seed": {n: v for n, v in sorted(probe["installed"].items()) if _norm(n) not in locked},
+        "venv_seed": {
+            n: v for n, v in sorted(probe["installed"].items()) if canonicalize_name(n) not in locked
+        },
         "debian_packages": [{"name": n, "version": v, "arch": a} for n, v, a in probe["debian"]],
     }
 
@@ -176,15 +178,11 @@ _BASE_FACTS = ("suite", "arch", "mirror", "snapshot_epoch", "rootfs_sha256")
 
 
 def _check_installed(pins: Pins, installed: Mapping[str, str]) -> None:
-    have = {_norm(n): v for n, v in installed.items()}
+    have = {canonicalize_name(n): v for n, v in installed.items()}
     wrong = [
-        f"{p.name} {p.version} (found {have.get(_norm(p.name))})"
+        f"{p.name} {p.version} (found {have.get(canonicalize_name(p.name))})"
         for p in pins.packages
-        if have.get(_norm(p.name)) != p.version
+        if have.get(canonicalize_name(p.name)) != p.version
     ]
     if wrong:
         raise StageFailure("pip-install", "the venv does not hold the pins: " + ", ".join(wrong))
-
-
-def _norm(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()

@@ -56,12 +56,8 @@ class FirstError:
     source_line: str = ""
 
     def metrics(self) -> dict[str, str]:
-        return {
-            "first_error": self.message,
-            **({"failing_op": self.op} if self.op else {}),
-            **({"source_op": self.source_op} if self.source_op else {}),
-            **({"source_line": self.source_line} if self.source_line else {}),
-        }
+        named = {"failing_op": self.op, "source_op": self.source_op, "source_line": self.source_line}
+        return {"first_error": self.message, **{k: v for k, v in named.items() if v}}
 
     def text(self) -> str:
         """One line, uncut: the message, its op, and where the model's code has it."""
@@ -109,11 +105,9 @@ def names_a_constant(named: Optional[FirstError]) -> bool:
 
 def unlowered_op(dump: str) -> str:
     """The first torch op left in an `--mlir-print-ir-after-failure` dump, or ""."""
-    for line in (dump or "").splitlines():
-        op = source_op(line[:2000])
-        if op and not op.startswith("torch.prim."):  # a list's construction stays beside its user
-            return op
-    return ""
+    ops = (source_op(line[:2000]) for line in (dump or "").splitlines())
+    # Not a list's construction: it stays beside its user.
+    return next((op for op in ops if op and not op.startswith("torch.prim.")), "")
 
 
 def pattern_class(op: str) -> str:
@@ -131,21 +125,18 @@ def first_error(
     output: Optional[str], cause: str = "a compiler bug, not an error in the model"
 ) -> Optional[FirstError]:
     """The first `error:` of a compiler's output and its op (None: none); a crash is blamed on `cause`."""
-    lines = (output or "").splitlines()
-    cpu = unknown_cpu(output)
-    if cpu is not None:  # the cause: what LLVM then says ("64-bit code requested …") names no CPU
+    # An unknown CPU is the cause: what LLVM then says ("64-bit code requested …") names no CPU.
+    if (cpu := unknown_cpu(output)) is not None:
         return FirstError(cpu, "")
+    lines = (output or "").splitlines()
     for i, line in enumerate(lines):
         if not (found := _ERROR.match(line.strip())):
             continue
         # "… explicitly marked illegal: %22:2 = "torch.operator"(…) <{…}> : (…)": the op dump after
         # the colon is context (the op is named apart), the sentence before it is the error.
         message = _OP_DUMP.split(found["what"].strip(), 1)[0].strip()
-        context = []
-        for after in lines[i + 1 :]:  # the source line, the caret, the notes: up to the next error
-            if _ERROR.match(after.strip()):
-                break
-            context.append(after)
+        # The source line, the caret, the notes: up to the next error.
+        context = list(itertools.takewhile(lambda after: not _ERROR.match(after.strip()), lines[i + 1 :]))
         return FirstError(message, _op(message, context), found["where"] or "")
     return _crash(lines, cause)
 
@@ -186,12 +177,8 @@ def of_record(metrics: Mapping[str, Any], message: Optional[str]) -> Optional[Fi
     """A compile record's first error: from its metrics, else read from its message (older records)."""
     stored = metrics.get("first_error") if isinstance(metrics, Mapping) else None
     if isinstance(stored, str) and stored:
-        return FirstError(
-            stored,
-            str(metrics.get("failing_op") or ""),
-            source_op=str(metrics.get("source_op") or ""),
-            source_line=str(metrics.get("source_line") or ""),
-        )
+        op, source, line = (str(metrics.get(k) or "") for k in ("failing_op", "source_op", "source_line"))
+        return FirstError(stored, op, source_op=source, source_line=line)
     return first_error(message)
 
 
@@ -199,13 +186,13 @@ def in_model(named: FirstError, source: Path, unlowered: str = "") -> FirstError
     """`named` with the model's torch op on the line of `source` it points at (a crash, or a leftover
     constant: the op's first line) and the model's Python line that op came from."""
     line = named.line() if named.where.startswith(source.name) else None
-    op = source_op(_line_of(source, line)) if line is not None else ""
+    op = _first_line_of(source, lambda number, _: number == line)[1] if line is not None else ""
     # A crash: the C++ class of the torch op it was lowering ("AtenScatterSrcOp").
     crash = _CRASHED_ON.search(named.message) if line is None and named.message.startswith(CRASHED) else None
     if crash:
-        line, op = _first_line_of(source, lambda found: pattern_class(found) == crash["op"])
+        line, op = _first_line_of(source, lambda _, found: pattern_class(found) == crash["op"])
     elif line is None and unlowered and names_a_constant(named):
-        line, _ = _first_line_of(source, lambda found: found == unlowered)
+        line, _ = _first_line_of(source, lambda _, found: found == unlowered)
         op = unlowered  # named even where the source is bytecode and gives no line
     if line is None:
         return dataclasses.replace(named, source_op=op) if op else named
@@ -214,22 +201,14 @@ def in_model(named: FirstError, source: Path, unlowered: str = "") -> FirstError
     return dataclasses.replace(named, source_op=op, source_line=said)
 
 
-def _first_line_of(path: Path, wanted: Callable[[str], bool]) -> tuple[Optional[int], str]:
-    """The first line of an exported MLIR holding a torch op `wanted` accepts, and that op, or (None, "")."""
+def _first_line_of(path: Path, wanted: Callable[[int, str], bool]) -> tuple[Optional[int], str]:
+    """The first line of an exported MLIR that `wanted` accepts by its number and its torch op ("" where it
+    holds none), and that op, or (None, ""); read no further (weights may follow in one long line)."""
     try:
         with path.open("r", encoding="utf-8", errors="replace") as text:
             for number, line in enumerate(text, 1):
-                if (op := source_op(line[:2000])) and wanted(op):
+                if wanted(number, op := source_op(line[:2000])):
                     return number, op
     except OSError:
         pass
     return None, ""
-
-
-def _line_of(path: Path, number: int) -> str:
-    """Line `number` (from 1) of a text file, read no further (weights may follow in one long line)."""
-    try:
-        with path.open("r", encoding="utf-8", errors="replace") as text:
-            return next(itertools.islice(text, number - 1, number), "")[:2000]
-    except OSError:
-        return ""

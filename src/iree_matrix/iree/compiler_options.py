@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Optional
 
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
 from iree_matrix.iree import versions
 
@@ -32,13 +32,12 @@ def _table() -> tuple[tuple[str, ...], dict[str, frozenset[str]]]:
         data = json.loads(TABLE.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return (), {}
-    releases = tuple(data.get("releases", ()))
-    by_release: dict[str, set[str]] = {r: set() for r in releases}
-    for option, spans in data.get("options", {}).items():
-        for first, last in spans:
-            for r in releases[first : last + 1]:
-                by_release[r].add(option)
-    return releases, {r: frozenset(o) for r, o in by_release.items()}
+    releases, spans = tuple(data.get("releases", ())), data.get("options", {}).items()
+    # An option holds its runs of consecutive releases as [first, last] indices (`encode`).
+    return releases, {
+        r: frozenset(o for o, runs in spans if any(a <= i <= b for a, b in runs))
+        for i, r in enumerate(releases)
+    }
 
 
 def known_releases() -> tuple[str, ...]:
@@ -48,13 +47,9 @@ def known_releases() -> tuple[str, ...]:
 def options(release: str) -> Optional[frozenset[str]]:
     """The options release `release` accepts, or None when the table does not hold it."""
     table = _table()[1]
-    if release in table:
-        return table[release]
-    try:  # "3.9" names the release "3.9.0"
-        wanted = Version(release)
-    except InvalidVersion:
-        return None
-    return next((o for r, o in table.items() if Version(r) == wanted), None)
+    if release in table or not versions.is_valid(release):
+        return table.get(release)
+    return next((o for r, o in table.items() if Version(r) == Version(release)), None)  # "3.9" is "3.9.0"
 
 
 def unknown(release: str, flags: Iterable[str]) -> list[str]:

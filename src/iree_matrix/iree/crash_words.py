@@ -20,17 +20,15 @@ _STATUS = re.compile(
 )
 
 
+# The encodings of signal N (-N, 128+N, 256-N): low < status < high gives N = sign * (status - base).
+_ENCODINGS = ((-256, 0, 0, -1), (128, 160, 128, 1), (224, 256, 256, -1))  # (low, high, base, sign)
+
+
 def signal_of(returncode: int) -> Optional[int]:
     """The signal an exit status says ended the tool, in any of the three encodings; None for an
     exit of its own (IREE's tools exit 0 or 1)."""
-    number = (
-        -returncode
-        if returncode < 0
-        else returncode - 128
-        if 128 < returncode < 160
-        else 256 - returncode
-        if 224 < returncode < 256
-        else 0
+    number = next(
+        (sign * (returncode - base) for low, high, base, sign in _ENCODINGS if low < returncode < high), 0
     )
     return number if number in signal.valid_signals() else None
 

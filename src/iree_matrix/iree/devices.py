@@ -45,12 +45,7 @@ class Devices:
         named = list(zip(self.uris, self.names)) if len(self.names) == len(self.uris) else []
         if not named:
             return (self.uris[0] if self.uris else "", self.names[0] if self.names else "")
-
-        def rank(item: tuple[str, str]) -> int:
-            name = item[1]
-            return 2 if not name.startswith(SOFTWARE_NAMES) else 1 if name.startswith(LAVAPIPE_NAME) else 0
-
-        return max(named, key=rank)
+        return max(named, key=lambda d: (not d[1].startswith(SOFTWARE_NAMES), d[1].startswith(LAVAPIPE_NAME)))
 
 
 def listed(output: str, driver: str) -> Devices:
@@ -81,12 +76,10 @@ def not_run_reason(kind: str, output: str) -> str:
 
 def _first(output: str) -> str:
     """The runtime's own words: the first line that names a status (library missing, no device)."""
-    for line in output.splitlines():
-        text = line.strip()
-        if re.search(r"\b(UNAVAILABLE|NOT_FOUND|FAILED_PRECONDITION|INTERNAL|UNKNOWN)\b", text):
-            text = re.sub(r"^\S+\.(c|cc):\d+:\s*", "", text)
-            return text if len(text) <= 160 else text[:159] + "…"
-    return ""
+    status = r"\b(UNAVAILABLE|NOT_FOUND|FAILED_PRECONDITION|INTERNAL|UNKNOWN)\b"
+    said = next((line.strip() for line in output.splitlines() if re.search(status, line)), "")
+    text = re.sub(r"^\S+\.(c|cc):\d+:\s*", "", said)  # the runtime's own source file and line
+    return text if len(text) <= 160 else text[:159] + "…"
 
 
 def device_missing(reason: Optional[str]) -> bool:

@@ -21,24 +21,19 @@ def dispatch_code(vmfb: Path, out_dir: Path) -> list[Path]:
     """Extract the ELF(s) IREE's llvm-cpu backend embedded in `vmfb` into `out_dir`: by zip, else every
     ELF found by its magic, cut at the size its headers give."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    found: list[Path] = []
     try:
         with zipfile.ZipFile(vmfb) as archive:
-            for info in archive.infolist():
-                data = archive.read(info)
-                if data.startswith(ELF_MAGIC):
-                    path = out_dir / Path(info.filename).name
-                    path.write_bytes(data)
-                    found.append(path)
+            elves = {
+                Path(i.filename).name: data
+                for i in archive.infolist()
+                if (data := archive.read(i)).startswith(ELF_MAGIC)
+            }
     except (zipfile.BadZipFile, OSError, ValueError):
-        found = []
-    if found:
-        return found
-    for n, data in enumerate(scan_elves(vmfb.read_bytes())):
-        path = out_dir / f"kernel_{n}.so"
-        path.write_bytes(data)
-        found.append(path)
-    return found
+        elves = {}
+    elves = elves or {f"kernel_{n}.so": data for n, data in enumerate(scan_elves(vmfb.read_bytes()))}
+    for name, data in elves.items():
+        (out_dir / name).write_bytes(data)
+    return [out_dir / name for name in elves]
 
 
 def scan_elves(blob: bytes) -> list[bytes]:
@@ -48,21 +43,8 @@ def scan_elves(blob: bytes) -> list[bytes]:
     while start >= 0:
         if size := elf_size(blob, start):
             elves.append(blob[start : start + size])
-            start = blob.find(ELF_MAGIC, start + size)
-        else:
-            start = blob.find(ELF_MAGIC, start + 1)
+        start = blob.find(ELF_MAGIC, start + (size or 1))
     return elves
-
-
-def defined_functions(blob: bytes) -> list[str]:
-    """The global or weak functions an ELF object defines (hidden included); [] for no ELF or symbol table."""
-    return [name for name, _ in _defined_functions(blob)]
-
-
-def default_visibility_functions(blob: bytes) -> list[str]:
-    """The global or weak functions an ELF object defines with default visibility (STV_DEFAULT):
-    ones a shared-object link may preempt, so calls to them go through the PLT."""
-    return [name for name, visibility in _defined_functions(blob) if visibility == 0]
 
 
 def _sections(blob: bytes, start: int = 0) -> Optional[tuple[bool, str, Any, list[Any]]]:
@@ -82,8 +64,10 @@ def _sections(blob: bytes, start: int = 0) -> Optional[tuple[bool, str, Any, lis
     )
 
 
-def _defined_functions(blob: bytes) -> list[tuple[str, int]]:
-    """(name, visibility: st_other & 3) of each defined global or weak FUNC in the symbol table."""
+def defined_functions(blob: bytes, *, default_visibility: bool = False) -> list[str]:
+    """The global or weak functions an ELF object defines, hidden included unless `default_visibility` (then
+    only STV_DEFAULT ones: a shared-object link may preempt them, so calls to them go through the PLT);
+    [] for no ELF or symbol table."""
     try:
         if len(blob) < 64 or (parsed := _sections(blob)) is None:
             return []
@@ -98,10 +82,11 @@ def _defined_functions(blob: bytes) -> list[tuple[str, int]]:
                     name, info, other, shndx = struct.unpack_from(order + "IBBH", blob, at)
                 else:
                     name, _, _, info, other, shndx = struct.unpack_from(order + "IIIBBH", blob, at)
-                if info & 0xF == 2 and info >> 4 in (1, 2) and shndx != 0:  # FUNC, GLOBAL/WEAK, defined
+                # FUNC, GLOBAL/WEAK, defined; STV_DEFAULT where asked
+                shown = not (default_visibility and other & 3)
+                if info & 0xF == 2 and info >> 4 in (1, 2) and shndx != 0 and shown:
                     start = strings[4] + name
-                    symbol = blob[start : blob.index(b"\0", start)].decode("utf-8", "replace")
-                    found.append((symbol, other & 3))
+                    found.append(blob[start : blob.index(b"\0", start)].decode("utf-8", "replace"))
         return found
     except (struct.error, IndexError, ValueError):
         return []
@@ -124,14 +109,11 @@ def elf_size(blob: bytes, start: int = 0) -> int:
 
 def parse_arm32_attributes(readelf_output: str) -> dict[str, Any]:
     """`readelf -h -A` output -> every `Tag_*`, the float ABI, and each dispatch code check's `<arch>_ok`."""
-    tags: dict[str, str] = {}
-    float_abi = None
-    for line in readelf_output.splitlines():
-        if match := re.match(r"\s*(Tag_\w+):\s*(.*?)\s*$", line):
-            tags[match.group(1)] = match.group(2).strip('"')
-        elif line.strip().startswith("Flags:"):
-            abi = re.search(r"(soft|hard)-float ABI", line)
-            float_abi = abi.group(1) if abi else None
+    lines = readelf_output.splitlines()
+    tags = {m[1]: m[2].strip('"') for line in lines if (m := re.match(r"\s*(Tag_\w+):\s*(.*?)\s*$", line))}
+    # The header's flags line (the last, should there be two) says the float ABI, or nothing.
+    abis = [re.search(r"(soft|hard)-float ABI", line) for line in lines if line.strip().startswith("Flags:")]
+    float_abi = abis[-1].group(1) if abis and abis[-1] else None
     return {
         **tags,
         "float_abi": float_abi,  # "hard" | "soft" | None (header flags say nothing)
@@ -159,19 +141,18 @@ def arm32_calls_past_text(blob: bytes) -> list[int]:
     except (struct.error, IndexError):
         return []
     for name, _type, _flags, addr, offset, size, *_ in sections:
-        if blob[names_offset + name : blob.find(b"\0", names_offset + name)] != b".text":
-            continue
-        text_end = addr + size
-        calls = []
-        for at in range(0, size - size % 4, 4):
-            (word,) = struct.unpack_from("<I", blob, offset + at)
-            if word >> 24 == 0xEB:  # BL, condition "always"
-                imm = word & 0xFFFFFF
-                imm = imm - (1 << 24) if imm & 0x800000 else imm
-                if addr + at + 8 + (imm << 2) == text_end:
-                    calls.append(addr + at)
-        return calls
+        if blob[names_offset + name : blob.find(b"\0", names_offset + name)] == b".text":
+            words = enumerate(struct.iter_unpack("<I", blob[offset : offset + size - size % 4]))
+            # BL, condition "always", to the end of .text
+            return [
+                addr + 4 * n for n, (w,) in words if w >> 24 == 0xEB and 4 * n + _branch_offset(w) == size
+            ]
     return []
+
+
+def _branch_offset(word: int) -> int:
+    """Where an ARM-mode `b`/`bl` goes from its own address: its signed 24-bit word offset from pc (+8)."""
+    return ((((word & 0xFFFFFF) ^ 0x800000) - 0x800000) << 2) + 8
 
 
 _UNDEFINED = re.compile(r"undefined symbol: (.+?)\s*$", re.MULTILINE)

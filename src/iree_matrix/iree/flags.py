@@ -84,6 +84,12 @@ def _knob(name: str, flag: str, what: str, **more: Any) -> Profile:
     return Profile(name, flags=(flag,), description=f"host CPU, {what}", **more)
 
 
+def _llvm_pass(name: str, what: str, helped: str, **more: Any) -> Profile:
+    """A knob turning on LLVM pass `name` (`what`, `helped` in iree-compile's help), off by default."""
+    source = f"iree-compile --help-hidden: 'Enable LLVM {helped} opt' (off by default)"
+    return _knob(name, f"--iree-llvmcpu-{name}=true", f"LLVM's {what}", source=source, **more)
+
+
 BUILTIN_PROFILES: dict[str, Profile] = {
     p.name: p
     for p in (
@@ -91,8 +97,7 @@ BUILTIN_PROFILES: dict[str, Profile] = {
         Profile(
             "generic", target_cpu=None, description="llvm-cpu, no target CPU (what turbine's compile() does)"
         ),
-        Profile("O2", target_cpu="host", opt_level="O2", description="host CPU, --iree-opt-level=O2"),
-        Profile("O3", target_cpu="host", opt_level="O3", description="host CPU, --iree-opt-level=O3"),
+        *(Profile(o, opt_level=o, description=f"host CPU, --iree-opt-level={o}") for o in ("O2", "O3")),
         _knob(
             "no-data-tiling",
             "--iree-opt-data-tiling=false",
@@ -179,31 +184,12 @@ BUILTIN_PROFILES: dict[str, Profile] = {
             "--iree-llvmcpu-enable-ukernels=all)",
         ),
         # LLVM's own loop and SLP passes: IREE leaves them off and no `--iree-opt-level` turns them on.
-        _knob(
-            "loop-unrolling",
-            "--iree-llvmcpu-loop-unrolling=true",
-            "LLVM's loop unrolling",
-            source="iree-compile --help-hidden: 'Enable LLVM loop unrolling opt' (off by default)",
-        ),
-        _knob(
-            "slp-vectorization",
-            "--iree-llvmcpu-slp-vectorization=true",
-            "LLVM's SLP vectorizer",
-            source="iree-compile --help-hidden: 'Enable LLVM SLP Vectorization opt' (off by default)",
-            pairs=("loop-unrolling",),
-        ),
-        _knob(
-            "loop-vectorization",
-            "--iree-llvmcpu-loop-vectorization=true",
-            "LLVM's loop vectorizer",
-            source="iree-compile --help-hidden: 'Enable LLVM loop vectorization opt' (off by default)",
-        ),
-        _knob(
-            "loop-interleaving",
-            "--iree-llvmcpu-loop-interleaving=true",
-            "LLVM's loop interleaving",
-            pairs=("loop-vectorization",),  # LLVM interleaves the loops its loop vectorizer handles
-            source="iree-compile --help-hidden: 'Enable LLVM loop interleaving opt' (off by default)",
+        _llvm_pass("loop-unrolling", "loop unrolling", "loop unrolling"),
+        _llvm_pass("slp-vectorization", "SLP vectorizer", "SLP Vectorization", pairs=("loop-unrolling",)),
+        _llvm_pass("loop-vectorization", "loop vectorizer", "loop vectorization"),
+        # LLVM interleaves the loops its loop vectorizer handles.
+        _llvm_pass(
+            "loop-interleaving", "loop interleaving", "loop interleaving", pairs=("loop-vectorization",)
         ),
         Profile(
             "stripped",
@@ -235,9 +221,7 @@ def with_needs(
     def flags_of(name: str, seen: tuple[str, ...]) -> tuple[str, ...]:
         if name in seen:
             raise ValueError(f"knob '{seen[0]}' needs itself ({' -> '.join((*seen, name))})")
-        if name not in known:
-            raise KeyError(name)
-        p = known[name]
+        p = known[name]  # KeyError: a knob nobody defines
         inherited = [f for need in p.needs for f in flags_of(need, (*seen, name))]
         return tuple(dict.fromkeys([*inherited, *p.flags]))
 
@@ -256,26 +240,10 @@ TUNE_PROFILES = ("default", "generic", "O3", "no-data-tiling", "ukernels", "stri
 
 # The flag search's knobs: `default` plus one change. A release lacking a knob's flag skips it (its
 # `--help-hidden`); a pass inside a pipeline string can only be tried.
-SEARCH_KNOBS = (
-    "O2",
-    "O3-stack",
-    "no-data-tiling",
-    "data-tiling",
-    "dt-ukernels",
-    "ukernels",
-    "channels-last",
-    "im2col",
-    "aggressive-fusion",
-    "transposes",
-    "reassociate-fp",
-    "softmax-unfused",
-    "fast-min-max",
-    "vector-256",
-    "avx2",
-    "loop-unrolling",
-    "slp-vectorization",
-    "loop-vectorization",
-    "loop-interleaving",
+SEARCH_KNOBS = tuple(
+    "O2 O3-stack no-data-tiling data-tiling dt-ukernels ukernels channels-last im2col aggressive-fusion "
+    "transposes reassociate-fp softmax-unfused fast-min-max vector-256 avx2 loop-unrolling slp-vectorization "
+    "loop-vectorization loop-interleaving".split()
 )
 
 
@@ -345,7 +313,6 @@ def combine(name: str, known: Mapping[str, Profile]) -> Profile:
         cpus.discard("host")  # the named CPU is the change; the others' flags apply on top
     if len(levels) > 1 or len(cpus) > 1:
         raise ValueError(f"profiles {', '.join(parts)} set different opt levels or target CPUs")
-    flags = tuple(dict.fromkeys(f for p in chosen for f in p.flags))
     linkers = {p.arm32_linker for p in chosen} - {ARM32_LINKER}
     if len(linkers) > 1:
         raise ValueError(f"profiles {', '.join(parts)} link ARM32 kernels differently")
@@ -353,7 +320,7 @@ def combine(name: str, known: Mapping[str, Profile]) -> Profile:
         name,
         target_cpu=cpus.pop(),
         opt_level=levels.pop() if levels else None,
-        flags=flags,
+        flags=tuple(dict.fromkeys(f for p in chosen for f in p.flags)),
         description=" + ".join(p.description or p.name for p in chosen),
         arm32_linker=linkers.pop() if linkers else ARM32_LINKER,
         releases=",".join(p.releases for p in chosen if p.releases),  # every part's range at once

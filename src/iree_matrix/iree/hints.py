@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any, Optional
 
 from iree_matrix.core.excerpts import first_line
+from iree_matrix.core.model.results import Record
 from iree_matrix.iree import op_hints, versions
 from iree_matrix.iree.hint_types import CLAIM, Hint
 
@@ -327,10 +328,8 @@ class Found:
 
 
 def _found(hint: Hint, line: str, match: re.Match[str]) -> Found:
-    values: dict[str, str] = {"profile": hint.profile}
-    values.update((k, v) for k, v in match.groupdict().items() if v is not None)
-    if hint.fields is not None:
-        values.update(hint.fields(match))
+    values = {"profile": hint.profile, **{k: v for k, v in match.groupdict().items() if v is not None}}
+    values.update(hint.fields(match) if hint.fields is not None else {})
     # an advice names only groups its every match has
     return Found(hint, line, re.sub(CLAIM, r"\1", hint.advice.format(**values)), values["profile"])
 
@@ -370,7 +369,7 @@ def find(text: Optional[str], stage: Optional[str] = None, made: Made = UNKNOWN)
     return None
 
 
-def words(stage: str, metrics: Optional[Mapping[str, Any]], message: Optional[str]) -> str:
+def words(metrics: Optional[Mapping[str, Any]], message: Optional[str]) -> str:
     """Everything a record says about its failure, for matching: the compile stage's first error and the op it
     names (kept whole in the metrics, where the message may have been cut), then the message."""
     stored = metrics if isinstance(metrics, Mapping) else {}
@@ -379,12 +378,10 @@ def words(stage: str, metrics: Optional[Mapping[str, Any]], message: Optional[st
     return "\n".join([*parts, message or ""])
 
 
-def of_record(
-    stage: str, metrics: Optional[Mapping[str, Any]], message: Optional[str], made: Made = UNKNOWN
-) -> Optional[Found]:
-    """The hint for a stored failure (a record's stage, metrics, message, exporter and compiler),
-    or None."""
-    return find(words(stage, metrics, message), stage, made)
+def of_record(record: Record) -> Optional[Found]:
+    """The hint for a stored failure: its stage's, for its words, made by its exporter and compiler."""
+    made = Made(record.label.exporter, record.label.compiler)
+    return find(words(record.metrics, record.message), record.stage, made)
 
 
 def telling_line(text: Optional[str], stage: Optional[str] = None) -> str:

@@ -89,14 +89,8 @@ def bisectable(label: Labels) -> bool:
         target = targets.parse(label.arch)
     except ValueError:
         return False
-    plain = label.form in ("", "bytecode")
-    return (
-        target.gpu is None
-        and not target.arch.bare_metal
-        and plain
-        and "+linalg-" not in label.exporter
-        and "~" not in label.model
-    )
+    plain = label.form in ("", "bytecode") and "+linalg-" not in label.exporter and "~" not in label.model
+    return plain and target.gpu is None and not target.arch.bare_metal
 
 
 def bisect_offer(job: str, results_dir: Optional[str] = None) -> str:

@@ -9,19 +9,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Optional
 
-KINDS = (
-    "conv",
-    "depthwise",
-    "matmul",
-    "attention",
-    "softmax",
-    "norm",
-    "reduction",
-    "sort",
-    "elementwise",
-    "copy",
-    "other",
-)
+KINDS = tuple("conv depthwise matmul attention softmax norm reduction sort elementwise copy other".split())
 
 
 def problem(kind: str) -> Optional[str]:
@@ -44,7 +32,6 @@ _IREE = (
 )
 _IREE_CONV_DIMS = re.compile(r"(?:^|_)conv_(\d+(?:x\d+)+)_")
 
-_TORCH_CONV = re.compile(r"conv", re.I)
 # ATen operator names (without `aten::`), tried in order: the first pattern that matches wins.
 _TORCH = (
     ("attention", re.compile(r"scaled_dot_product|flash_attention|efficient_attention")),
@@ -105,7 +92,7 @@ def of_torch(op: str, weight_shape: Optional[Sequence[int]] = None) -> str:
     name = op.split("::", 1)[-1].lower()
     if "depthwise" in name:
         return "depthwise"
-    if _TORCH_CONV.search(name):
+    if "conv" in name:  # lowercased above
         return _conv_kind(weight_shape)
     return next(
         (kind for kind, pattern in _TORCH if pattern.search(name)), "elementwise" if name else "other"

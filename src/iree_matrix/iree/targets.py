@@ -148,6 +148,11 @@ class Arch:
         return self.name if cpu is None else f"{self.name}-{cpu}"
 
 
+def _on_host(gpu: Gpu, **more: Any) -> Arch:
+    """A GPU target (docs/gpu.md), named by its backend: compiled on the host, run by the host's runtime."""
+    return Arch(gpu.backend, "", "amd64", "x86_64", gpu=gpu, **more)
+
+
 KiB = 1024
 MiB = 1024 * KiB
 
@@ -265,36 +270,23 @@ ARCHES: dict[str, Arch] = {
                 ),
             ),
         ),
-        # GPU targets (docs/gpu.md): compiled on the host, run there by the host's runtime.
-        Arch(
-            "vulkan-spirv",
-            "",
-            "amd64",
-            "x86_64",
-            gpu=Gpu(
+        _on_host(
+            Gpu(
                 "vulkan-spirv",
                 "vulkan",
                 "Vulkan",
                 packages=("libvulkan1", "mesa-vulkan-drivers", "chromium-common"),
-            ),
+            )
         ),
-        Arch(
-            "cuda",
-            "",
-            "amd64",
-            "x86_64",
+        _on_host(
+            Gpu("cuda", "cuda", "CUDA", chip_flags=("--iree-cuda-target",)),
             cpus=("sm_60", "sm_70", "sm_75", "sm_80", "sm_86", "sm_89", "sm_90", "sm_90a"),
             default_cpu="sm_80",
-            gpu=Gpu("cuda", "cuda", "CUDA", chip_flags=("--iree-cuda-target",)),
         ),
-        Arch(
-            "rocm",
-            "",
-            "amd64",
-            "x86_64",
+        _on_host(
+            Gpu("rocm", "hip", "HIP", chip_flags=("--iree-rocm-target", "--iree-hip-target")),
             cpus=("gfx908", "gfx90a", "gfx942", "gfx1030", "gfx1100"),
             default_cpu="gfx942",
-            gpu=Gpu("rocm", "hip", "HIP", chip_flags=("--iree-rocm-target", "--iree-hip-target")),
         ),
     )
 }

@@ -33,8 +33,7 @@ def release_order(version: str) -> tuple[bool, Version]:
 
 
 def compiler_requirement(version: str) -> str:
-    name = "iree-compiler" if is_date_versioned(version) else "iree-base-compiler"
-    return f"{name}=={version}"
+    return f"{'iree-compiler' if is_date_versioned(version) else 'iree-base-compiler'}=={version}"
 
 
 def runtime_requirement(version: str) -> str:

@@ -37,8 +37,7 @@ def next_profile(record: Record) -> str:
     """The built-in profile a hint names for `default`'s failed compile (`stack-1m`), else ""."""
     if record.stage != "compile" or record.status is not Status.FAIL or record.label.config != Config():
         return ""
-    made = hints.Made(record.label.exporter, record.label.compiler)
-    found = hints.find(hints.words("compile", record.metrics, record.message), "compile", made)
+    found = hints.of_record(record)  # a compile's (the stage is checked above)
     return found.profile if found else ""
 
 
@@ -49,9 +48,9 @@ def _cell(record: Record) -> tuple[str, str]:
 def _said(record: Record) -> tuple[str, str]:
     """A failure's kind (its stage and the hint its words match, else its telling line), and that
     line without its place in the export."""
-    words = hints.words(record.stage, record.metrics, record.message)
+    words = hints.words(record.metrics, record.message)
     line = _AT.sub("", without_paths(hints.telling_line(words, record.stage)))
-    found = hints.find(words, record.stage, hints.Made(record.label.exporter, record.label.compiler))
+    found = hints.of_record(record)
     return record.stage + (found.name if found is not None else line), line
 
 

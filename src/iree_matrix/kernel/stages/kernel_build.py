@@ -137,9 +137,8 @@ class KernelStage(Stage):
         finally:
             shutil.rmtree(cache, ignore_errors=True)
         argv = steps[-1]
-        exposed = (
-            elf.default_visibility_functions(made.read_bytes()) if _checks_visibility(job, kernel) else []
-        )
+        visible = _checks_visibility(job, kernel)
+        exposed = elf.defined_functions(made.read_bytes(), default_visibility=True) if visible else []
         if exposed:
             return _visibility_error(kernel, exposed, argv)
         metrics = KernelMetrics(
