@@ -240,10 +240,26 @@ TUNE_PROFILES = ("default", "generic", "O3", "no-data-tiling", "ukernels", "stri
 
 # The flag search's knobs: `default` plus one change. A release lacking a knob's flag skips it (its
 # `--help-hidden`); a pass inside a pipeline string can only be tried.
-SEARCH_KNOBS = tuple(
-    "O2 O3-stack no-data-tiling data-tiling dt-ukernels ukernels channels-last im2col aggressive-fusion "
-    "transposes reassociate-fp softmax-unfused fast-min-max vector-256 avx2 loop-unrolling slp-vectorization "
-    "loop-vectorization loop-interleaving".split()
+SEARCH_KNOBS = (
+    "O2",
+    "O3-stack",
+    "no-data-tiling",
+    "data-tiling",
+    "dt-ukernels",
+    "ukernels",
+    "channels-last",
+    "im2col",
+    "aggressive-fusion",
+    "transposes",
+    "reassociate-fp",
+    "softmax-unfused",
+    "fast-min-max",
+    "vector-256",
+    "avx2",
+    "loop-unrolling",
+    "slp-vectorization",
+    "loop-vectorization",
+    "loop-interleaving",
 )
 
 

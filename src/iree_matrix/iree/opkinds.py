@@ -9,7 +9,19 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Optional
 
-KINDS = tuple("conv depthwise matmul attention softmax norm reduction sort elementwise copy other".split())
+KINDS = (
+    "conv",
+    "depthwise",
+    "matmul",
+    "attention",
+    "softmax",
+    "norm",
+    "reduction",
+    "sort",
+    "elementwise",
+    "copy",
+    "other",
+)
 
 
 def problem(kind: str) -> Optional[str]:
