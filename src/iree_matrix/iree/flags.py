@@ -281,7 +281,7 @@ def compile_flags(version: str, arch: str, profile: Profile) -> list[str]:
     target = targets.parse(arch)
     if is_vmvx(profile):  # one backend, not llvm-cpu beside it (the option is a list); no CPU flags
         return [VMVX, *opt_level_flags(version, profile), *(f for f in profile.flags if f != VMVX)]
-    # The one target flag every version accepts (deprecated but alive, IREE-NOTES.md).
+    # The one target flag every version accepts (deprecated for --iree-hal-target-device, still accepted).
     prefix = llvmcpu_prefix(version)
     flags = ["--iree-hal-target-backends=llvm-cpu", f"{prefix}target-triple={target.triple}"]
     if cpu := target_cpu(target, profile):
