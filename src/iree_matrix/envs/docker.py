@@ -61,17 +61,11 @@ class DockerBackend:
     name = "docker"
 
     def __init__(
-        self,
-        root: Path,
-        *,
-        base_images: Optional[Mapping[str, str]] = None,
-        mirror: Optional[str] = None,
-        precompile: bool = True,
+        self, root: Path, *, base_images: Optional[Mapping[str, str]] = None, precompile: bool = True
     ) -> None:
         self.root = Path(root)
-        self.precompile = precompile
+        self.precompile = precompile  # False only in benchmarks/images.py
         self.base_images = dict(base_images or {})
-        self.mirror = mirror
         self._named: dict[str, BaseImage] = {}
         # Where it says what it does (a base image's build: minutes): a run's progress lines, else the log.
         self.say: Optional[Say] = None
@@ -109,7 +103,7 @@ class DockerBackend:
     def toolchain_environment(self, under: Bounds) -> DockerEnvironment:
         """Where runtime-build runs cmake on this backend: the host architecture's Debian base with
         cmake, ninja, GCC and the armel cross compilers (debootstrapped once, like every base)."""
-        bases = images.Bases(self.root, mirror=self.mirror, say=self.say)
+        bases = images.Bases(self.root, say=self.say)
         base = bases.suite("bookworm", targets.host_platform(), under, toolchain=True)
         return base_environment("toolchain-bookworm", base)
 
@@ -135,7 +129,7 @@ class DockerBackend:
             return self._named_base(env)
         # A tools directory needs only the C library, but reuses the Python base where one exists anyway.
         with_python = not env.tools or targets.ARCHES[env.arch].wheel_machine is not None
-        return images.Bases(self.root, mirror=self.mirror, say=self.say).suite(
+        return images.Bases(self.root, say=self.say).suite(
             self._suite(env), _arch(env), under, with_python=with_python
         )
 

@@ -43,15 +43,19 @@ _EXTRA_SUBMODULES = (
 )
 
 
+def _of_release(release: str, table: Sequence[tuple[str, str, str]]) -> list[str]:
+    """The entries of `table` ((lowest, highest release, entry) each) whose range holds `release`."""
+    v = versions.Version(release)
+    return [entry for low, high, entry in table if versions.Version(low) <= v <= versions.Version(high)]
+
+
 def runtime_submodules(release: str) -> tuple[str, ...]:
     """The submodules a runtime-only build of `release` configures (a tag that is no release, a
     branch of someone's fork: the common ones)."""
     try:
-        v = versions.Version(release)
+        return (*RUNTIME_SUBMODULES, *_of_release(release, _EXTRA_SUBMODULES))
     except versions.InvalidVersion:
         return RUNTIME_SUBMODULES
-    extra = [p for low, high, p in _EXTRA_SUBMODULES if versions.Version(low) <= v <= versions.Version(high)]
-    return (*RUNTIME_SUBMODULES, *extra)
 
 
 TOOLS = ("iree-run-module", "iree-benchmark-module")
@@ -68,31 +72,26 @@ _CMAKE_COMMON = (
     "-DIREE_HAL_DRIVER_LOCAL_TASK=ON",
     "-DCMAKE_BUILD_TYPE=Release",
 )
-# Releases from 3.10.0 fetch libbacktrace with git while configuring, which fails offline (the tools
-# use it only for stack traces). Older releases keep the flags (and the build keys) they always had.
-_NO_LIBBACKTRACE_SINCE = "3.10.0"
-# Releases up to 3.7 build cpuinfo whenever threading is on; cross-built for arm it compiles none of its
-# ARM sources and the link fails. IREE's task system works without it.
-_CPUINFO_UNTIL = "3.7.99"
-# From 3.11.0 a dead 64-bit shift in iree/base/alignment.h warns on a 32-bit target and IREE's -Werror
-# stops the cross build: cross builds of those releases keep the warning a warning.
-_NO_WERROR_CROSS_SINCE = "3.11.0"
+# The flags a release's own CMakeLists.txt needs beyond `_CMAKE_COMMON` to build offline, by release,
+# for every build and for cross builds only. Releases from 3.10.0 fetch libbacktrace with git while
+# configuring, which fails offline (the tools use it only for stack traces); older releases keep the
+# flags (and the build keys) they always had.
+_RELEASE_FLAGS = (("3.10.0", "999", "-DIREE_ENABLE_LIBBACKTRACE=OFF"),)
+_CROSS_RELEASE_FLAGS = (
+    # Releases up to 3.7 build cpuinfo whenever threading is on; cross-built for arm it compiles none
+    # of its ARM sources and the link fails. IREE's task system works without it.
+    ("0", "3.7.99", "-DIREE_ENABLE_CPUINFO=OFF"),
+    # From 3.11.0 a dead 64-bit shift in iree/base/alignment.h warns on a 32-bit target and IREE's
+    # -Werror stops the cross build: cross builds of those releases keep the warning a warning.
+    ("3.11.0", "999", "-DIREE_ENABLE_WERROR_FLAG=OFF"),
+)
 
 
 def release_cmake(release: str, target: str = "x86_64") -> tuple[str, ...]:
-    """The flags a release's own CMakeLists.txt needs beyond `_CMAKE_COMMON` to build offline
-    (and, cross, for the board)."""
-    flags: list[str] = []
-    version = versions.Version(release)
+    """The flags a release needs beyond `_CMAKE_COMMON` to build offline (and, cross, for the board)."""
     found = targets.toolchains().get(target)
     cross = found is not None and found.cross
-    if version >= versions.Version(_NO_LIBBACKTRACE_SINCE):
-        flags.append("-DIREE_ENABLE_LIBBACKTRACE=OFF")
-    if cross and version <= versions.Version(_CPUINFO_UNTIL):
-        flags.append("-DIREE_ENABLE_CPUINFO=OFF")
-    if cross and version >= versions.Version(_NO_WERROR_CROSS_SINCE):
-        flags.append("-DIREE_ENABLE_WERROR_FLAG=OFF")
-    return tuple(flags)
+    return tuple(_of_release(release, (*_RELEASE_FLAGS, *(_CROSS_RELEASE_FLAGS if cross else ()))))
 
 
 # What a source runtime's build options change (versions.BUILD_OPTIONS): "static" is the
@@ -101,16 +100,11 @@ BUILD_OPTION_CMAKE = {"Os": ("-DCMAKE_BUILD_TYPE=MinSizeRel",)}
 
 
 @dataclasses.dataclass(frozen=True)
-class Toolchain:
-    """A target of the build and how to compile for it (its targets.Toolchain)."""
+class Toolchain(targets.Toolchain):
+    """A target of the build (`target`: "x86_64" | "armv6") and its targets.Toolchain."""
 
-    target: str  # "x86_64" | "armv6"
-    cc: str
-    cxx: str
-    cflags: str = ""
+    target: str = ""
     float_abi: Optional[str] = None  # the run environment's (targets.Arch.float_abi)
-    cross: bool = False
-    system_processor: str = ""  # a cross build's CMAKE_SYSTEM_PROCESSOR
 
 
 @dataclasses.dataclass(frozen=True)
@@ -156,17 +150,15 @@ def source_tree(ident: str, cache: Path) -> Path:
 
 def source(spec: str, cache: Path, *, log: Optional[Path] = None) -> Source:
     """Make `spec` (directory, tarball or git+URL@TAG) an IREE tree on disk, once per digest."""
-    ident = source_digest(spec)
-    path = Path(spec).expanduser()
+    ident, path = source_digest(spec), Path(spec).expanduser()
     if path.is_dir():
         tree = path / "iree" if (path / "iree" / "CMakeLists.txt").is_file() else path
-        return Source(spec, tree.resolve(), ident.split("@", 1)[0] if "@" in ident else ident)
+        return Source(spec, tree.resolve(), ident.split("@", 1)[0])
     tree = source_tree(ident, cache)
     # One clone or unpack per tree at a time, across processes: whoever waited finds the tree made.
     with file_lock(tree.parent.with_suffix(".lock")):
         if not (tree / "CMakeLists.txt").is_file() and spec.startswith("git+"):
-            url, _, tag = spec[4:].rpartition("@")
-            _clone(url, tag, tree, log=log)
+            _clone(*spec[4:].rsplit("@", 1), tree, log=log)
         elif not (tree / "CMakeLists.txt").is_file():
             _unpack(path, tree.parent)
     if not spec.startswith("git+") and not (tree / "runtime").is_dir():
@@ -310,23 +302,17 @@ def version_lines(
     error for one not there), or where `run` runs them (a toolchain container)."""
     ident = {}
     for name, exe in tools.items():
-        if run is None:
-            if (path := shutil.which(exe)) is None:
-                raise missing(name)
-            ident[name] = version_line(path)
-            continue
-        done = run(ProcessRequest([exe, "--version"], timeout=120, log=None, check=False))
-        if done.returncode != 0:
+        found = exe if run is not None else shutil.which(exe)
+        if found is None:
+            raise missing(name)
+        done = (run or processes.run)(
+            ProcessRequest([found, "--version"], timeout=120 if run else 60, check=False)
+        )
+        if run is not None and done.returncode != 0:
             why = f"{name} --version failed in the toolchain image: {done.output[:200]}"
             raise StageFailure("toolchain-missing", why)
         ident[name] = (done.stdout.strip().splitlines() or ["?"])[0]
     return ident
-
-
-def version_line(path: str) -> str:
-    """The first line a host tool's `--version` prints ("?" if none)."""
-    done = processes.run(ProcessRequest([path, "--version"], timeout=60, check=False))
-    return (done.stdout.strip().splitlines() or ["?"])[0]
 
 
 def build_key(
@@ -381,8 +367,7 @@ def toolchain(target: str) -> Toolchain:
         raise StageFailure(
             "no-toolchain", f"no IREE runtime build for {target} yet (known targets: {', '.join(known)})"
         )
-    tc, arch = known[target], targets.ARCHES[target]
-    return Toolchain(target, tc.cc, tc.cxx, tc.cflags, arch.float_abi, tc.cross, tc.system_processor)
+    return Toolchain(**vars(known[target]), target=target, float_abi=targets.ARCHES[target].float_abi)
 
 
 def build_cflags(tc: Toolchain, linkage: str) -> str:
