@@ -315,29 +315,6 @@ def version_lines(
     return ident
 
 
-def build_key(
-    src: Source | str,
-    tc: Toolchain,
-    linkage: str,
-    ident: Mapping[str, str],
-    build_options: Sequence[str] = (),
-    release_flags: Sequence[str] = (),
-) -> str:
-    extra = [v for v in build_options if v != "static"]
-    return digest(
-        {
-            "source": src if isinstance(src, str) else src.digest,
-            "target": tc.target,
-            "linkage": linkage,
-            "cflags": tc.cflags,
-            "cmake": list(_CMAKE_COMMON),
-            "toolchain": dict(ident),
-            **({"variants": extra} if extra else {}),  # a plain build keeps the key it always had
-            **({"release_cmake": list(release_flags)} if release_flags else {}),
-        }
-    )
-
-
 def job_key(
     source: str,
     tc: Toolchain,
@@ -350,13 +327,20 @@ def job_key(
     """The runtime-build stage's key (`host_tools_key`: a cross build's native build's key): the
     stage keys its jobs with it, and `show --commands` recomputes it from a record to say whether
     the commands it prints are the ones that build ran."""
+    extra, release_flags = [v for v in build_options if v != "static"], release_cmake(release, tc.target)
+    build = {
+        "source": source,
+        "target": tc.target,
+        "linkage": linkage,
+        "cflags": tc.cflags,
+        "cmake": list(_CMAKE_COMMON),
+        "toolchain": dict(ident),
+        **({"variants": extra} if extra else {}),  # a plain build keeps the key it always had
+        **({"release_cmake": list(release_flags)} if release_flags else {}),
+    }
+    host_tools = host_tools_key if tc.cross else None
     return digest(
-        {
-            "stage": "runtime-build",
-            "build": build_key(source, tc, linkage, ident, build_options, release_cmake(release, tc.target)),
-            "release": release,
-            "host_tools": host_tools_key if tc.cross else None,
-        }
+        {"stage": "runtime-build", "build": digest(build), "release": release, "host_tools": host_tools}
     )
 
 

@@ -412,10 +412,8 @@ def qemu_command(elf: Path | str, cpu: str) -> list[str]:
 
 def parse(text: str, output_dtypes: Sequence[str], returncode: int, seconds: float) -> FirmwareRun:
     outputs: list[tuple[list[int], bytearray]] = []
-    heap = stack = None
+    said: dict[str, str] = {}  # the last HEAP_PEAK, STACK_PEAK, IREE_MATRIX_OK and IREE_MATRIX_FAIL
     heap_at: dict[str, int] = {}
-    message = ""
-    ok = False
     for line in text.splitlines():
         word, _, rest = line.strip().partition(" ")
         if word == "OUTPUT":
@@ -426,14 +424,10 @@ def parse(text: str, output_dtypes: Sequence[str], returncode: int, seconds: flo
         elif word == "HEAP_AT" and len(rest.split()) == 2:
             step, size = rest.split()
             heap_at[step] = int(size)
-        elif word == "HEAP_PEAK":
-            heap = int(rest)
-        elif word == "STACK_PEAK":
-            stack = int(rest)
-        elif word == "IREE_MATRIX_OK":
-            ok = True
-        elif word == "IREE_MATRIX_FAIL":
-            message = rest
+        elif word in ("HEAP_PEAK", "STACK_PEAK", "IREE_MATRIX_OK", "IREE_MATRIX_FAIL"):
+            said[word] = rest
+    heap, stack = (int(said[w]) if w in said else None for w in ("HEAP_PEAK", "STACK_PEAK"))
+    ok, message = "IREE_MATRIX_OK" in said, said.get("IREE_MATRIX_FAIL", "")
     if not ok and not message:
         said = process_output.excerpt(text, 8)
         message = f"the firmware stopped without a verdict (qemu exit {returncode}): {said}"
