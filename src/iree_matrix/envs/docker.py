@@ -64,7 +64,7 @@ class DockerBackend:
         self, root: Path, *, base_images: Optional[Mapping[str, str]] = None, precompile: bool = True
     ) -> None:
         self.root = Path(root)
-        self.precompile = precompile  # False only in benchmarks/images.py
+        self.env_images = images.EnvImages(self.root, precompile=precompile)  # False: benchmarks/images.py
         self.base_images = dict(base_images or {})
         self._named: dict[str, BaseImage] = {}
         # Where it says what it does (a base image's build: minutes): a run's progress lines, else the log.
@@ -90,14 +90,14 @@ class DockerBackend:
         base = self._base(env, under)
         if env.tools:
             return ToolsEnvironment(env.id, _as_env_image(base), env.tools)
-        return DockerEnvironment(env.id, self._images().ensure(base, pins, wheels, under))
+        return DockerEnvironment(env.id, self.env_images.ensure(base, pins, wheels, under))
 
     def open(self, env: EnvSpec, pins_digest: str) -> Optional[DockerEnvironment]:
         if env.tools:
             # Nothing is installed for a tools directory: reopening it is making it again.
             return self.create(env, Pins((), self.target(env), ()), [], Bounds())
         reference = self.base_images.get(env.python) or f"debian:{self._suite(env)}-{_arch(env)}"
-        image = self._images().find(reference, pins_digest)
+        image = self.env_images.find(reference, pins_digest)
         return None if image is None else DockerEnvironment(env.id, image)
 
     def toolchain_environment(self, under: Bounds) -> DockerEnvironment:
@@ -108,9 +108,6 @@ class DockerBackend:
         return base_environment("toolchain-bookworm", base)
 
     # --- helpers ---
-
-    def _images(self) -> images.EnvImages:
-        return images.EnvImages(self.root, precompile=self.precompile)
 
     def _suite(self, env: EnvSpec) -> str:
         if (suite := images.suite_for_python(env.python)) is None:
