@@ -34,7 +34,8 @@ def _backend(name: str, cache: Path, matrix: MatrixSpec) -> Backend:
     limit(matrix)
     host = VenvBackend(CacheLayout(cache).venvs, matrix.interpreters)
     foreign = DockerBackend(CacheLayout(cache).images, base_images=matrix.images)
-    return {"venv": host, "docker": foreign, "mixed": MixedBackend(host, foreign)}[name]
+    made: dict[str, Backend] = {"venv": host, "docker": foreign, "mixed": MixedBackend(host, foreign)}
+    return made[name]
 
 
 BACKENDS: dict[str, Callable[[Path, MatrixSpec], Backend]] = {

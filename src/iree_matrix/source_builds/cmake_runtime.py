@@ -158,7 +158,8 @@ def source(spec: str, cache: Path, *, log: Optional[Path] = None) -> Source:
     # One clone or unpack per tree at a time, across processes: whoever waited finds the tree made.
     with file_lock(tree.parent.with_suffix(".lock")):
         if not (tree / "CMakeLists.txt").is_file() and spec.startswith("git+"):
-            _clone(*spec[4:].rsplit("@", 1), tree, log=log)
+            url, _, tag = spec[4:].rpartition("@")
+            _clone(url, tag, tree, log=log)
         elif not (tree / "CMakeLists.txt").is_file():
             _unpack(path, tree.parent)
     if not spec.startswith("git+") and not (tree / "runtime").is_dir():
@@ -257,10 +258,8 @@ def pypi_cmake(cache: Path, *, log: Optional[Path] = None) -> Path:
                     continue
                 out = staging / info.filename.removeprefix("cmake/data/")
                 out.parent.mkdir(parents=True, exist_ok=True)
-                with archive.open(info) as src, open(out, "wb") as dst:
-                    shutil.copyfileobj(src, dst)
-                mode = (info.external_attr >> 16) & 0o777
-                if mode & 0o111 or out.parent.name == "bin":  # zipfile does not keep the x bit
+                out.write_bytes(archive.read(info))
+                if (info.external_attr >> 16) & 0o111 or out.parent.name == "bin":  # zipfile drops the x bit
                     out.chmod(out.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
         if not (staging / "bin" / "cmake").is_file():
             raise StageFailure(
@@ -415,10 +414,8 @@ def build_into(
     work = root / "build"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    flags = build_cflags(tc, linkage)
     start = time.monotonic()
-    steps = build_commands(src.tree, tc, linkage, work, **build)
-    for step in steps:
+    for step in build_commands(src.tree, tc, linkage, work, **build):
         if (done := run(under.request(step, check=False))).returncode != 0:
             raise StageFailure(
                 "runtime-build", build_error(done.output) + missing_submodules(src.tree, done.output)
@@ -429,7 +426,7 @@ def build_into(
         "source": src.digest,
         "target": target,
         "linkage": linkage,
-        "cflags": flags,
+        "cflags": build_cflags(tc, linkage),
         "build_type": "MinSizeRel" if "Os" in build.get("build_options", ()) else "Release",
         "toolchain": dict(ident),
         "build_seconds": round(seconds, 1),
