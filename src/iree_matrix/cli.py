@@ -115,13 +115,6 @@ def _interruptible() -> None:
         signal.signal(signal.SIGHUP, stop)
 
 
-def _finish_publishes(args: argparse.Namespace) -> None:
-    """A publish killed halfway is finished before anything reads it, with a warning."""
-    from iree_matrix.commands.publish import finish_interrupted
-
-    finish_interrupted([Path(d) for d in [options.TO.of(args), options.results_dir(args)] if d])
-
-
 # Paths no command can use, whichever reached them: said in one line with what to do.
 _PATH_ERRORS = {
     errno.ELOOP: "a loop of symbolic links (each names the next): point it at the file or directory itself",
@@ -161,9 +154,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         logger.warning(said)
     try:
         with console.answers():  # stdout without terminal controls, whatever a record held
-            _finish_publishes(args)
-            code: int = args.command.main(args)  # the command's exit status
-            return _exit_status(code)
+            from iree_matrix.commands.publish import finish_interrupted
+
+            # A publish killed halfway is finished, with a warning, before anything reads it.
+            finish_interrupted([Path(d) for d in [options.TO.of(args), options.results_dir(args)] if d])
+            return _exit_status(args.command.main(args))  # the command's exit status
     except UserError as exc:
         logger.error(f"error: {exc}")
         return exc.exit_code

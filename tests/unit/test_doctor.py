@@ -83,7 +83,7 @@ def test_a_missing_build_tool_for_source_runtimes_is_named_with_its_fix(monkeypa
     from iree_matrix.envs import doctor
 
     found = lambda tool: None if tool in ("cmake", "ninja") else f"/usr/bin/{tool}"  # noqa: E731
-    monkeypatch.setattr(doctor, "_which", found)
+    monkeypatch.setattr(doctor.shutil, "which", found)
     check = doctor.check_native_toolchain()
     assert not check.ok and check.needed_for == "src"
     assert check.detail.startswith("missing cmake, ninja (needed by src:<release> runtimes")

@@ -88,15 +88,15 @@ def test_a_directory_without_iree_is_refused(tmp_path):
 
 
 def test_keys_change_with_everything_that_decides_the_build():
-    src = rb.Source("x", Path("/x"), "tarball:abc")
-    base = rb.build_key(src, rb.toolchain("armv6"), "static", IDENT)
-    assert base == rb.build_key(src, rb.toolchain("armv6"), "static", dict(IDENT))
-    assert base != rb.build_key(src, rb.toolchain("armv6"), "dynamic", IDENT)
-    assert base != rb.build_key(src, rb.toolchain("x86_64"), "static", IDENT)
-    assert base != rb.build_key(
-        rb.Source("x", Path("/x"), "tarball:abd"), rb.toolchain("armv6"), "static", IDENT
-    )
-    assert base != rb.build_key(src, rb.toolchain("armv6"), "static", {**IDENT, "gcc": "gcc 13"})
+    def key(source="tarball:abc", target="armv6", linkage="static", ident=IDENT):
+        return rb.job_key(source, rb.toolchain(target), linkage, ident, (), "3.9.0", "host")
+
+    base = key()
+    assert base == key(ident=dict(IDENT))
+    assert base != key(linkage="dynamic")
+    assert base != key(target="x86_64")
+    assert base != key(source="tarball:abd")
+    assert base != key(ident={**IDENT, "gcc": "gcc 13"})
 
 
 def test_the_armv6_toolchain_targets_the_arm1176_with_armels_calling_convention():
@@ -132,10 +132,12 @@ def test_releases_that_fetch_libbacktrace_build_without_it_and_older_keys_stay()
         "-DIREE_ENABLE_WERROR_FLAG=OFF",
     )
     assert rb.release_cmake("3.10.0", "armv6") == ("-DIREE_ENABLE_LIBBACKTRACE=OFF",)
-    tc, ident = rb.toolchain("x86_64"), {"cmake": "cmake version 3.31.10"}
-    assert rb.build_key("tarball:x", tc, "dynamic", ident) == rb.build_key(
-        "tarball:x", tc, "dynamic", ident, (), ()
-    )
+    # The keys stored runtimes were built under (computed before build_key folded into job_key).
+    ident = {"cmake": "cmake version 3.31.10"}
+    plain = rb.job_key("tarball:x", rb.toolchain("x86_64"), "dynamic", ident, (), "3.9.0", None)
+    assert plain == "77a50d0555584b16a9c9824983fb98cb761040b4690d683330021f23836c6274"
+    cross = rb.job_key("tarball:x", rb.toolchain("armv6"), "static", ident, ("static", "Os"), "3.11.0", "abc")
+    assert cross == "e598d026631d4b5f3f5e28791769ac295849339f8f379834072c5e9b8315bcc6"
 
 
 def test_a_build_that_needs_a_submodule_the_source_lacks_says_which_and_how_to_add_it(tmp_path):

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Callable
@@ -29,26 +30,16 @@ def limit(matrix: MatrixSpec) -> process_tree.Limits:
         raise UserError(str(exc)) from None
 
 
-def _venv(cache: Path, matrix: MatrixSpec) -> Backend:
+def _backend(name: str, cache: Path, matrix: MatrixSpec) -> Backend:
     limit(matrix)
-    return VenvBackend(CacheLayout(cache).venvs, matrix.interpreters)
-
-
-def _docker(cache: Path, matrix: MatrixSpec) -> Backend:
-    limit(matrix)
-    return DockerBackend(CacheLayout(cache).images, base_images=matrix.images)
-
-
-def _mixed(cache: Path, matrix: MatrixSpec) -> Backend:
-    host, foreign = _venv(cache, matrix), _docker(cache, matrix)
-    assert isinstance(host, VenvBackend) and isinstance(foreign, DockerBackend)
-    return MixedBackend(host, foreign)
+    host = VenvBackend(CacheLayout(cache).venvs, matrix.interpreters)
+    foreign = DockerBackend(CacheLayout(cache).images, base_images=matrix.images)
+    made: dict[str, Backend] = {"venv": host, "docker": foreign, "mixed": MixedBackend(host, foreign)}
+    return made[name]
 
 
 BACKENDS: dict[str, Callable[[Path, MatrixSpec], Backend]] = {
-    "venv": _venv,
-    "docker": _docker,
-    "mixed": _mixed,
+    name: functools.partial(_backend, name) for name in ("venv", "docker", "mixed")
 }
 
 

@@ -61,17 +61,11 @@ class DockerBackend:
     name = "docker"
 
     def __init__(
-        self,
-        root: Path,
-        *,
-        base_images: Optional[Mapping[str, str]] = None,
-        mirror: Optional[str] = None,
-        precompile: bool = True,
+        self, root: Path, *, base_images: Optional[Mapping[str, str]] = None, precompile: bool = True
     ) -> None:
         self.root = Path(root)
-        self.precompile = precompile
+        self.env_images = images.EnvImages(self.root, precompile=precompile)  # False: benchmarks/images.py
         self.base_images = dict(base_images or {})
-        self.mirror = mirror
         self._named: dict[str, BaseImage] = {}
         # Where it says what it does (a base image's build: minutes): a run's progress lines, else the log.
         self.say: Optional[Say] = None
@@ -96,27 +90,24 @@ class DockerBackend:
         base = self._base(env, under)
         if env.tools:
             return ToolsEnvironment(env.id, _as_env_image(base), env.tools)
-        return DockerEnvironment(env.id, self._images().ensure(base, pins, wheels, under))
+        return DockerEnvironment(env.id, self.env_images.ensure(base, pins, wheels, under))
 
     def open(self, env: EnvSpec, pins_digest: str) -> Optional[DockerEnvironment]:
         if env.tools:
             # Nothing is installed for a tools directory: reopening it is making it again.
             return self.create(env, Pins((), self.target(env), ()), [], Bounds())
         reference = self.base_images.get(env.python) or f"debian:{self._suite(env)}-{_arch(env)}"
-        image = self._images().find(reference, pins_digest)
+        image = self.env_images.find(reference, pins_digest)
         return None if image is None else DockerEnvironment(env.id, image)
 
     def toolchain_environment(self, under: Bounds) -> DockerEnvironment:
         """Where runtime-build runs cmake on this backend: the host architecture's Debian base with
         cmake, ninja, GCC and the armel cross compilers (debootstrapped once, like every base)."""
-        bases = images.Bases(self.root, mirror=self.mirror, say=self.say)
+        bases = images.Bases(self.root, say=self.say)
         base = bases.suite("bookworm", targets.host_platform(), under, toolchain=True)
         return base_environment("toolchain-bookworm", base)
 
     # --- helpers ---
-
-    def _images(self) -> images.EnvImages:
-        return images.EnvImages(self.root, precompile=self.precompile)
 
     def _suite(self, env: EnvSpec) -> str:
         if (suite := images.suite_for_python(env.python)) is None:
@@ -135,7 +126,7 @@ class DockerBackend:
             return self._named_base(env)
         # A tools directory needs only the C library, but reuses the Python base where one exists anyway.
         with_python = not env.tools or targets.ARCHES[env.arch].wheel_machine is not None
-        return images.Bases(self.root, mirror=self.mirror, say=self.say).suite(
+        return images.Bases(self.root, say=self.say).suite(
             self._suite(env), _arch(env), under, with_python=with_python
         )
 

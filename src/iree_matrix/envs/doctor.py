@@ -31,10 +31,6 @@ class Check:
     needed_for: str = "all"
 
 
-def _which(tool: str) -> Optional[str]:
-    return shutil.which(tool)
-
-
 def _probe(argv: Sequence[str], timeout: float = 15) -> tuple[int, str]:
     try:
         done = processes.run(ProcessRequest(argv, timeout=timeout, check=False))
@@ -58,7 +54,7 @@ def check_docker_daemon() -> Check:
 
 
 def check_debootstrap() -> Check:
-    if found := _which("debootstrap"):
+    if found := shutil.which("debootstrap"):
         return Check("debootstrap", True, found, needed_for="docker")
     missing = "not installed (base images are built with it)"
     return Check("debootstrap", False, missing, f"bash {SETUP}", "docker")
@@ -72,7 +68,7 @@ def _tools(
     name: str, tools: Sequence[str], found: str, needed_for: str, why: str = "", fix: str = ""
 ) -> Check:
     """Every tool of `tools` on PATH (`found` says what they are), or the missing ones and `fix`."""
-    if missing := [tool for tool in tools if not _which(tool)]:
+    if missing := [tool for tool in tools if not shutil.which(tool)]:
         return Check(name, False, f"missing {', '.join(missing)}{why}", fix or f"bash {SETUP}", needed_for)
     return Check(name, True, found, needed_for=needed_for)
 
@@ -156,7 +152,7 @@ def check_pip_config() -> Check:
 def check_pythons(versions: Sequence[str]) -> list[Check]:
     here = f"{sys.version_info.major}.{sys.version_info.minor}"
     fix = "install it, or use --backend docker (Debian suites provide 3.9/3.11/3.13)"
-    found = [(v, sys.executable if v == here else _which(f"python{v}")) for v in versions]
+    found = [(v, sys.executable if v == here else shutil.which(f"python{v}")) for v in versions]
     return [
         Check(f"python{v}", p is not None, p or "not on PATH", "" if p else fix, "venv") for v, p in found
     ]

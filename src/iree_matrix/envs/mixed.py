@@ -11,13 +11,12 @@ from typing import Optional, Union
 
 from iree_matrix.core.console import Say
 from iree_matrix.core.system.process_request import Bounds
+from iree_matrix.envs import Environment
 from iree_matrix.envs.docker import DockerBackend, DockerEnvironment
-from iree_matrix.envs.venv import VenvBackend, VenvEnvironment
+from iree_matrix.envs.venv import VenvBackend
 from iree_matrix.iree import targets
 from iree_matrix.matrix.plan import EnvSpec
 from iree_matrix.matrix.wheelhouse import Pins, WheelPlatform
-
-Chosen = Union[VenvBackend, DockerBackend]
 
 
 class MixedBackend:
@@ -35,7 +34,7 @@ class MixedBackend:
     def say(self, value: Optional[Say]) -> None:
         self.foreign.say = value
 
-    def backend_of(self, env: EnvSpec) -> Chosen:
+    def backend_of(self, env: EnvSpec) -> Union[VenvBackend, DockerBackend]:
         return self.host if env.arch == targets.host_arch() else self.foreign
 
     def name_of(self, env: EnvSpec) -> str:
@@ -44,12 +43,10 @@ class MixedBackend:
     def target(self, env: EnvSpec) -> WheelPlatform:
         return self.backend_of(env).target(env)
 
-    def create(
-        self, env: EnvSpec, pins: Pins, wheels: Sequence[Path], under: Bounds
-    ) -> Union[VenvEnvironment, DockerEnvironment]:
+    def create(self, env: EnvSpec, pins: Pins, wheels: Sequence[Path], under: Bounds) -> Environment:
         return self.backend_of(env).create(env, pins, wheels, under)
 
-    def open(self, env: EnvSpec, pins_digest: str) -> Optional[Union[VenvEnvironment, DockerEnvironment]]:
+    def open(self, env: EnvSpec, pins_digest: str) -> Optional[Environment]:
         return self.backend_of(env).open(env, pins_digest)
 
     def contained_cpu_seconds(self) -> float:

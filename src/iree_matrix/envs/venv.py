@@ -62,15 +62,14 @@ class VenvEnvironment:
 
     def run(self, request: ProcessRequest) -> processes.Completed:
         argv, read_only, writable, cwd = request.argv, request.read_only, request.writable, request.cwd
-        model_code = request.model_code
         # A relative path would name another file in the tool's directory.
         if relative := [str(p) for p in (*read_only, *writable) if not Path(p).is_absolute()]:
             raise ValueError(
                 f"relative path(s) {', '.join(relative)} for a command run in {cwd or 'its job directory'}"
             )
-        sandboxed = model_code is not None and bubblewrap.problem() is None
-        if model_code is not None and not sandboxed:
-            refused = bubblewrap.refusal(model_code)
+        sandboxed = request.model_code is not None and bubblewrap.problem() is None
+        if request.model_code is not None and not sandboxed:
+            refused = bubblewrap.refusal(request.model_code)
             if refused is not None:  # checked at plan time too (`require_sandbox`): a plan run another way
                 raise StageFailure("no-sandbox", refused, cacheable=False)
         # A job directory of its own, removed afterwards (a container's /tmp): its `cwd` by default, and

@@ -43,15 +43,19 @@ _EXTRA_SUBMODULES = (
 )
 
 
+def _of_release(release: str, table: Sequence[tuple[str, str, str]]) -> list[str]:
+    """The entries of `table` ((lowest, highest release, entry) each) whose range holds `release`."""
+    v = versions.Version(release)
+    return [entry for low, high, entry in table if versions.Version(low) <= v <= versions.Version(high)]
+
+
 def runtime_submodules(release: str) -> tuple[str, ...]:
     """The submodules a runtime-only build of `release` configures (a tag that is no release, a
     branch of someone's fork: the common ones)."""
     try:
-        v = versions.Version(release)
+        return (*RUNTIME_SUBMODULES, *_of_release(release, _EXTRA_SUBMODULES))
     except versions.InvalidVersion:
         return RUNTIME_SUBMODULES
-    extra = [p for low, high, p in _EXTRA_SUBMODULES if versions.Version(low) <= v <= versions.Version(high)]
-    return (*RUNTIME_SUBMODULES, *extra)
 
 
 TOOLS = ("iree-run-module", "iree-benchmark-module")
@@ -68,31 +72,26 @@ _CMAKE_COMMON = (
     "-DIREE_HAL_DRIVER_LOCAL_TASK=ON",
     "-DCMAKE_BUILD_TYPE=Release",
 )
-# Releases from 3.10.0 fetch libbacktrace with git while configuring, which fails offline (the tools
-# use it only for stack traces). Older releases keep the flags (and the build keys) they always had.
-_NO_LIBBACKTRACE_SINCE = "3.10.0"
-# Releases up to 3.7 build cpuinfo whenever threading is on; cross-built for arm it compiles none of its
-# ARM sources and the link fails. IREE's task system works without it.
-_CPUINFO_UNTIL = "3.7.99"
-# From 3.11.0 a dead 64-bit shift in iree/base/alignment.h warns on a 32-bit target and IREE's -Werror
-# stops the cross build: cross builds of those releases keep the warning a warning.
-_NO_WERROR_CROSS_SINCE = "3.11.0"
+# The flags a release's own CMakeLists.txt needs beyond `_CMAKE_COMMON` to build offline, by release,
+# for every build and for cross builds only. Releases from 3.10.0 fetch libbacktrace with git while
+# configuring, which fails offline (the tools use it only for stack traces); older releases keep the
+# flags (and the build keys) they always had.
+_RELEASE_FLAGS = (("3.10.0", "999", "-DIREE_ENABLE_LIBBACKTRACE=OFF"),)
+_CROSS_RELEASE_FLAGS = (
+    # Releases up to 3.7 build cpuinfo whenever threading is on; cross-built for arm it compiles none
+    # of its ARM sources and the link fails. IREE's task system works without it.
+    ("0", "3.7.99", "-DIREE_ENABLE_CPUINFO=OFF"),
+    # From 3.11.0 a dead 64-bit shift in iree/base/alignment.h warns on a 32-bit target and IREE's
+    # -Werror stops the cross build: cross builds of those releases keep the warning a warning.
+    ("3.11.0", "999", "-DIREE_ENABLE_WERROR_FLAG=OFF"),
+)
 
 
 def release_cmake(release: str, target: str = "x86_64") -> tuple[str, ...]:
-    """The flags a release's own CMakeLists.txt needs beyond `_CMAKE_COMMON` to build offline
-    (and, cross, for the board)."""
-    flags: list[str] = []
-    version = versions.Version(release)
+    """The flags a release needs beyond `_CMAKE_COMMON` to build offline (and, cross, for the board)."""
     found = targets.toolchains().get(target)
     cross = found is not None and found.cross
-    if version >= versions.Version(_NO_LIBBACKTRACE_SINCE):
-        flags.append("-DIREE_ENABLE_LIBBACKTRACE=OFF")
-    if cross and version <= versions.Version(_CPUINFO_UNTIL):
-        flags.append("-DIREE_ENABLE_CPUINFO=OFF")
-    if cross and version >= versions.Version(_NO_WERROR_CROSS_SINCE):
-        flags.append("-DIREE_ENABLE_WERROR_FLAG=OFF")
-    return tuple(flags)
+    return tuple(_of_release(release, (*_RELEASE_FLAGS, *(_CROSS_RELEASE_FLAGS if cross else ()))))
 
 
 # What a source runtime's build options change (versions.BUILD_OPTIONS): "static" is the
@@ -101,16 +100,11 @@ BUILD_OPTION_CMAKE = {"Os": ("-DCMAKE_BUILD_TYPE=MinSizeRel",)}
 
 
 @dataclasses.dataclass(frozen=True)
-class Toolchain:
-    """A target of the build and how to compile for it (its targets.Toolchain)."""
+class Toolchain(targets.Toolchain):
+    """A target of the build (`target`: "x86_64" | "armv6") and its targets.Toolchain."""
 
-    target: str  # "x86_64" | "armv6"
-    cc: str
-    cxx: str
-    cflags: str = ""
+    target: str = ""
     float_abi: Optional[str] = None  # the run environment's (targets.Arch.float_abi)
-    cross: bool = False
-    system_processor: str = ""  # a cross build's CMAKE_SYSTEM_PROCESSOR
 
 
 @dataclasses.dataclass(frozen=True)
@@ -156,11 +150,10 @@ def source_tree(ident: str, cache: Path) -> Path:
 
 def source(spec: str, cache: Path, *, log: Optional[Path] = None) -> Source:
     """Make `spec` (directory, tarball or git+URL@TAG) an IREE tree on disk, once per digest."""
-    ident = source_digest(spec)
-    path = Path(spec).expanduser()
+    ident, path = source_digest(spec), Path(spec).expanduser()
     if path.is_dir():
         tree = path / "iree" if (path / "iree" / "CMakeLists.txt").is_file() else path
-        return Source(spec, tree.resolve(), ident.split("@", 1)[0] if "@" in ident else ident)
+        return Source(spec, tree.resolve(), ident.split("@", 1)[0])
     tree = source_tree(ident, cache)
     # One clone or unpack per tree at a time, across processes: whoever waited finds the tree made.
     with file_lock(tree.parent.with_suffix(".lock")):
@@ -265,10 +258,8 @@ def pypi_cmake(cache: Path, *, log: Optional[Path] = None) -> Path:
                     continue
                 out = staging / info.filename.removeprefix("cmake/data/")
                 out.parent.mkdir(parents=True, exist_ok=True)
-                with archive.open(info) as src, open(out, "wb") as dst:
-                    shutil.copyfileobj(src, dst)
-                mode = (info.external_attr >> 16) & 0o777
-                if mode & 0o111 or out.parent.name == "bin":  # zipfile does not keep the x bit
+                out.write_bytes(archive.read(info))
+                if (info.external_attr >> 16) & 0o111 or out.parent.name == "bin":  # zipfile drops the x bit
                     out.chmod(out.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
         if not (staging / "bin" / "cmake").is_file():
             raise StageFailure(
@@ -310,46 +301,17 @@ def version_lines(
     error for one not there), or where `run` runs them (a toolchain container)."""
     ident = {}
     for name, exe in tools.items():
-        if run is None:
-            if (path := shutil.which(exe)) is None:
-                raise missing(name)
-            ident[name] = version_line(path)
-            continue
-        done = run(ProcessRequest([exe, "--version"], timeout=120, log=None, check=False))
-        if done.returncode != 0:
+        found = exe if run is not None else shutil.which(exe)
+        if found is None:
+            raise missing(name)
+        done = (run or processes.run)(
+            ProcessRequest([found, "--version"], timeout=120 if run else 60, check=False)
+        )
+        if run is not None and done.returncode != 0:
             why = f"{name} --version failed in the toolchain image: {done.output[:200]}"
             raise StageFailure("toolchain-missing", why)
         ident[name] = (done.stdout.strip().splitlines() or ["?"])[0]
     return ident
-
-
-def version_line(path: str) -> str:
-    """The first line a host tool's `--version` prints ("?" if none)."""
-    done = processes.run(ProcessRequest([path, "--version"], timeout=60, check=False))
-    return (done.stdout.strip().splitlines() or ["?"])[0]
-
-
-def build_key(
-    src: Source | str,
-    tc: Toolchain,
-    linkage: str,
-    ident: Mapping[str, str],
-    build_options: Sequence[str] = (),
-    release_flags: Sequence[str] = (),
-) -> str:
-    extra = [v for v in build_options if v != "static"]
-    return digest(
-        {
-            "source": src if isinstance(src, str) else src.digest,
-            "target": tc.target,
-            "linkage": linkage,
-            "cflags": tc.cflags,
-            "cmake": list(_CMAKE_COMMON),
-            "toolchain": dict(ident),
-            **({"variants": extra} if extra else {}),  # a plain build keeps the key it always had
-            **({"release_cmake": list(release_flags)} if release_flags else {}),
-        }
-    )
 
 
 def job_key(
@@ -364,13 +326,20 @@ def job_key(
     """The runtime-build stage's key (`host_tools_key`: a cross build's native build's key): the
     stage keys its jobs with it, and `show --commands` recomputes it from a record to say whether
     the commands it prints are the ones that build ran."""
+    extra, release_flags = [v for v in build_options if v != "static"], release_cmake(release, tc.target)
+    build = {
+        "source": source,
+        "target": tc.target,
+        "linkage": linkage,
+        "cflags": tc.cflags,
+        "cmake": list(_CMAKE_COMMON),
+        "toolchain": dict(ident),
+        **({"variants": extra} if extra else {}),  # a plain build keeps the key it always had
+        **({"release_cmake": list(release_flags)} if release_flags else {}),
+    }
+    host_tools = host_tools_key if tc.cross else None
     return digest(
-        {
-            "stage": "runtime-build",
-            "build": build_key(source, tc, linkage, ident, build_options, release_cmake(release, tc.target)),
-            "release": release,
-            "host_tools": host_tools_key if tc.cross else None,
-        }
+        {"stage": "runtime-build", "build": digest(build), "release": release, "host_tools": host_tools}
     )
 
 
@@ -381,8 +350,7 @@ def toolchain(target: str) -> Toolchain:
         raise StageFailure(
             "no-toolchain", f"no IREE runtime build for {target} yet (known targets: {', '.join(known)})"
         )
-    tc, arch = known[target], targets.ARCHES[target]
-    return Toolchain(target, tc.cc, tc.cxx, tc.cflags, arch.float_abi, tc.cross, tc.system_processor)
+    return Toolchain(**vars(known[target]), target=target, float_abi=targets.ARCHES[target].float_abi)
 
 
 def build_cflags(tc: Toolchain, linkage: str) -> str:
@@ -446,10 +414,8 @@ def build_into(
     work = root / "build"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    flags = build_cflags(tc, linkage)
     start = time.monotonic()
-    steps = build_commands(src.tree, tc, linkage, work, **build)
-    for step in steps:
+    for step in build_commands(src.tree, tc, linkage, work, **build):
         if (done := run(under.request(step, check=False))).returncode != 0:
             raise StageFailure(
                 "runtime-build", build_error(done.output) + missing_submodules(src.tree, done.output)
@@ -460,7 +426,7 @@ def build_into(
         "source": src.digest,
         "target": target,
         "linkage": linkage,
-        "cflags": flags,
+        "cflags": build_cflags(tc, linkage),
         "build_type": "MinSizeRel" if "Os" in build.get("build_options", ()) else "Release",
         "toolchain": dict(ident),
         "build_seconds": round(seconds, 1),

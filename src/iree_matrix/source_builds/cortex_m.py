@@ -99,11 +99,9 @@ def _cmake() -> str:
 
 @dataclasses.dataclass(frozen=True)
 class Runtime:
-    root: Path
     libraries: tuple[Path, ...]
     includes: tuple[Path, ...]
-    defines: tuple[str, ...]  # which API this release has (read off its headers)
-    facts: Mapping[str, Any]
+    facts: Mapping[str, Any]  # runtime.json: "defines", which API this release has (read off its headers)
 
 
 def runtime_key(source_digest: str, cpu: str, ident: Mapping[str, str]) -> str:
@@ -133,7 +131,7 @@ def build_runtime(source: str, cpu: str, cache: Path, under: Bounds) -> Runtime:
         facts = json.loads(done_file.read_text())
     libs = tuple(sorted((root / "lib").glob("*.a")))
     includes = (root / "include" / "src", root / "include" / "build")
-    return Runtime(root, libs, includes, tuple(facts["defines"]), facts)
+    return Runtime(libs, includes, facts)
 
 
 def _build(tree: Path, cpu: str, root: Path, ident: Mapping[str, str], under: Bounds) -> None:
@@ -327,7 +325,7 @@ def link(runtime: Runtime, cpu: str, kernels: Path, data_c: Path, out: Path, *, 
     (out / "firmware.ld").write_text(linker_script(machine(cpu)))
     elf = out / "firmware.elf"
     libraries = [str(p) for p in runtime.libraries]
-    argv = link_command(cpu, runtime.defines, runtime.includes, libraries, kernels, data_c, out)
+    argv = link_command(cpu, runtime.facts["defines"], runtime.includes, libraries, kernels, data_c, out)
     if (done := processes.run(ProcessRequest(argv, timeout=600, log=log, check=False))).returncode != 0:
         raise StageFailure("link-error", _link_error(done.output))
     return elf
@@ -412,10 +410,8 @@ def qemu_command(elf: Path | str, cpu: str) -> list[str]:
 
 def parse(text: str, output_dtypes: Sequence[str], returncode: int, seconds: float) -> FirmwareRun:
     outputs: list[tuple[list[int], bytearray]] = []
-    heap = stack = None
+    last: dict[str, str] = {}  # the last HEAP_PEAK, STACK_PEAK, IREE_MATRIX_OK and IREE_MATRIX_FAIL
     heap_at: dict[str, int] = {}
-    message = ""
-    ok = False
     for line in text.splitlines():
         word, _, rest = line.strip().partition(" ")
         if word == "OUTPUT":
@@ -426,14 +422,10 @@ def parse(text: str, output_dtypes: Sequence[str], returncode: int, seconds: flo
         elif word == "HEAP_AT" and len(rest.split()) == 2:
             step, size = rest.split()
             heap_at[step] = int(size)
-        elif word == "HEAP_PEAK":
-            heap = int(rest)
-        elif word == "STACK_PEAK":
-            stack = int(rest)
-        elif word == "IREE_MATRIX_OK":
-            ok = True
-        elif word == "IREE_MATRIX_FAIL":
-            message = rest
+        elif word in ("HEAP_PEAK", "STACK_PEAK", "IREE_MATRIX_OK", "IREE_MATRIX_FAIL"):
+            last[word] = rest
+    heap, stack = (int(last[w]) if w in last else None for w in ("HEAP_PEAK", "STACK_PEAK"))
+    ok, message = "IREE_MATRIX_OK" in last, last.get("IREE_MATRIX_FAIL", "")
     if not ok and not message:
         said = process_output.excerpt(text, 8)
         message = f"the firmware stopped without a verdict (qemu exit {returncode}): {said}"

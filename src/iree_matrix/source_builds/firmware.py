@@ -19,7 +19,7 @@ from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.outcome import Outcome
 from iree_matrix.core.model.results import Status
 from iree_matrix.core.system.process_request import Bounds
-from iree_matrix.iree import targets, versions
+from iree_matrix.iree import versions
 from iree_matrix.source_builds import cmake_runtime, cortex_m
 
 
@@ -93,41 +93,11 @@ def execute(
     dtypes = [o.get("dtype", "float32") for o in info["outputs"]]
     ran = cortex_m.run(elf, cpu, dtypes, under)
 
-    metrics = _metrics(machine, cpu, size, ran, module, kernels, built)
-
-    def outcome(status: Status, error_class: Optional[str] = None, message: Optional[str] = None) -> Outcome:
-        return Outcome(status, RunMetrics.checked(metrics), message, error_class)  # the metrics by then
-
-    if not ran.ok:
-        return outcome(Status.FAIL, "firmware-error", ran.message)
-    if len(ran.outputs) != len(info["outputs"]):
-        why = f"the firmware printed {len(ran.outputs)} outputs, torch gave {len(info['outputs'])}"
-        return outcome(Status.FAIL, "output-count", why)
-    paths = [out / f"output{i}.npy" for i in range(len(ran.outputs))]
-    for path, array in zip(paths, ran.outputs):
-        np.save(path, array)
-    references = [given.references / p.name for p in paths]
-    check = compare(paths, references, atol=info["atol"], rtol=info["rtol"], described=info["outputs"])
-    metrics.update(check)
-    if check["matches"]:
-        return outcome(Status.OK)
-    return outcome(Status.MISMATCH, "numeric-mismatch", words(check))
-
-
-def _metrics(
-    machine: targets.Machine,
-    cpu: str,
-    size: dict[str, int],
-    ran: cortex_m.FirmwareRun,
-    module: Path,
-    kernels: Path,
-    built: cortex_m.Runtime,
-) -> dict[str, Any]:
-    """What a firmware's run records beside its check: flash and RAM (sections, the heap's and the
-    stack's peaks) against the emulated machine's, the module's and the runtime build's sizes, qemu's time."""
+    # Beside its check, a firmware's run records flash and RAM (sections, the heap's and the stack's
+    # peaks) against the emulated machine's, the module's and the runtime build's sizes, qemu's time.
     flash = size["text"] + size["rodata"] + size["data"]
     ram = size["data"] + size["bss"] + (ran.heap_peak or 0) + (ran.stack_peak or 0)
-    return {
+    metrics: dict[str, Any] = {
         "machine": machine.qemu,
         "cpu": cpu,
         "sections": size,
@@ -147,3 +117,21 @@ def _metrics(
         "timing": f"emulated (qemu-system-arm {machine.qemu}): not the board's speed",
         "device": "local-sync",
     }
+
+    def outcome(status: Status, error_class: Optional[str] = None, message: Optional[str] = None) -> Outcome:
+        return Outcome(status, RunMetrics.checked(metrics), message, error_class)  # the metrics by then
+
+    if not ran.ok:
+        return outcome(Status.FAIL, "firmware-error", ran.message)
+    if len(ran.outputs) != len(info["outputs"]):
+        why = f"the firmware printed {len(ran.outputs)} outputs, torch gave {len(info['outputs'])}"
+        return outcome(Status.FAIL, "output-count", why)
+    paths = [out / f"output{i}.npy" for i in range(len(ran.outputs))]
+    for path, array in zip(paths, ran.outputs):
+        np.save(path, array)
+    references = [given.references / p.name for p in paths]
+    check = compare(paths, references, atol=info["atol"], rtol=info["rtol"], described=info["outputs"])
+    metrics.update(check)
+    if check["matches"]:
+        return outcome(Status.OK)
+    return outcome(Status.MISMATCH, "numeric-mismatch", words(check))
