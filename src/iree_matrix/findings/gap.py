@@ -19,7 +19,7 @@ from iree_matrix.matrix import export_recipes as recipes
 from iree_matrix.matrix import models
 from iree_matrix.matrix import peers as peer_registry
 
-GAP = 1.2  # IREE's pick takes more than this times the best peer's time (issue 92): its answer names the kinds
+GAP = 1.2  # IREE's pick takes more than this times the best peer's time (issue 92): it names the kinds
 SLOW = 3.0  # IREE taking more than this times the best peer's time: the function's next step is said
 TOP_KINDS = 3  # the kinds an answer names (the table lists them all)
 # Op kinds an export recipe takes off IREE's slow path, and that recipe: IREE lowers `topk` to a sort
