@@ -171,11 +171,11 @@ def test_doctor_names_the_missing_cortex_m_tools(monkeypatch):
     from iree_matrix.envs import doctor
 
     monkeypatch.setattr(
-        doctor, "_which", lambda tool: None if tool == "qemu-system-arm" else f"/usr/bin/{tool}"
+        doctor.shutil, "which", lambda tool: None if tool == "qemu-system-arm" else f"/usr/bin/{tool}"
     )
     check = doctor.check_cortex_m_toolchain()
     assert not check.ok and check.detail == "missing qemu-system-arm" and "setup-host.sh" in check.fix
-    monkeypatch.setattr(doctor, "_which", lambda tool: f"/usr/bin/{tool}")
+    monkeypatch.setattr(doctor.shutil, "which", lambda tool: f"/usr/bin/{tool}")
     assert doctor.check_cortex_m_toolchain().ok
 
 
