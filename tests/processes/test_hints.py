@@ -64,6 +64,6 @@ def test_published_failures_carry_their_hints():
         for r in ResultsLog(ROOT / "results/archive/bench/results.jsonl")
         if "stack allocation" in (r.message or "")
     ]
-    found = release_choice.hint(stack[0])
-    assert found is not None and found.name == "stack-limit"
-    assert "--iree-llvmcpu-stack-allocation-limit=65536" in found.advice or "=131072" in found.advice
+    hinted = release_choice.hint(stack[0])
+    assert hinted is not None and hinted.name == "stack-limit"
+    assert "--iree-llvmcpu-stack-allocation-limit=65536" in hinted.advice or "=131072" in hinted.advice
