@@ -258,7 +258,7 @@ def op_kind_gaps(published: Path, unit: str, compiler: str, profile: str = "defa
     release with the runtime's profiler — and then the line says why not `compiler`'s own."""
     from packaging.version import Version
 
-    from iree_matrix.findings import search
+    from iree_matrix.core.model.configuration import split_variant
     from iree_matrix.findings.gap import comparable_kinds, kind_gaps, op_kind_times
 
     records = [json.loads(line) for line in (published / "results.jsonl").read_text().splitlines()]
@@ -274,7 +274,7 @@ def op_kind_gaps(published: Path, unit: str, compiler: str, profile: str = "defa
             and isinstance(r["metrics"].get("op_profile"), dict)
         }
 
-    base = search.split_unit(unit)[0]
+    base = split_variant(unit)[0]
     peer = next(
         (
             r

@@ -27,6 +27,8 @@ import sys
 import time
 from pathlib import Path
 
+from packaging.version import Version
+
 from iree_matrix import stages
 from iree_matrix.matrix import releases, spec_file
 
@@ -118,7 +120,7 @@ def main() -> int:
     start = time.monotonic()
     phases = ledger.phases  # a resumed run (--skip-exports) keeps the phases it already ran
 
-    torches = sorted({j.labels["torch"] for j in the_plan.jobs if j.stage == "export"}, key=releases.Version)
+    torches = sorted({j.labels["torch"] for j in the_plan.jobs if j.stage == "export"}, key=Version)
     for torch in [] if args.skip_exports else torches:
         t0 = time.monotonic()
         code = matrix(args, [f"export:{m}/*-torch{torch}-*" for m in MODELS], jobs)
@@ -129,9 +131,7 @@ def main() -> int:
             ledger.drop_wheels(f"torch=={torch}")
         ledger.save(phases=phases)
 
-    compilers = sorted(
-        {j.labels["compiler"] for j in the_plan.jobs if j.stage == "compile"}, key=releases.Version
-    )
+    compilers = sorted({j.labels["compiler"] for j in the_plan.jobs if j.stage == "compile"}, key=Version)
     # Newest and oldest alternately: a run cut short still spans the release history.
     compilers = [c for pair in zip(compilers[::-1], compilers) for c in pair][: len(compilers)]
     for i in range(0, len(compilers), args.batch):

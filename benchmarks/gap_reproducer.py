@@ -27,7 +27,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from dispatch_tuning import attach_resources, base_argv, export_key  # beside this script
+from dispatch_tuning import base_argv, export_key  # beside this script
 
 from iree_matrix.core.formats import duration_ms
 from iree_matrix.core.hashing import file_sha256
@@ -35,7 +35,8 @@ from iree_matrix.findings import advice
 from iree_matrix.findings import gap as gaps
 from iree_matrix.iree import opkinds
 from iree_matrix.kernel.iree.custom_dispatch import TRANSFORM_SPEC_FLAG
-from iree_matrix.kernel.stages.kernel_generated import SPEC_FILE
+from iree_matrix.kernel.kernels import SPEC_FILE
+from iree_matrix.stages.compile import attach_resources
 
 REPO = Path(__file__).resolve().parents[1]  # a kernel's directory, as records name it, is the checkout's
 

@@ -40,3 +40,24 @@ def test_a_renamed_record_field_is_a_type_error_at_its_reader(tmp_path):
     )  # fmt: skip
     assert done.returncode == 1, done.stdout + done.stderr
     assert '"Labels" has no attribute "compiler_release"' in done.stdout
+
+
+# The codes that mean a benchmark calls src as it no longer is (a removed name, a changed signature);
+# the scripts' other strict-mode findings (untyped defs, bare generics) are allowed.
+DRIFT = ("[call-arg]", "[attr-defined]", "[arg-type]", "[name-defined]")
+
+
+@pytest.mark.processes
+def test_benchmarks_call_src_as_it_is(tmp_path):
+    """benchmarks/ are not run by the tests (minutes, a daemon, a board): mypy over them against src
+    is what keeps them from drifting from src's API silently."""
+    scripts = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "benchmarks").rglob("*.py"))
+    done = subprocess.run(
+        [sys.executable, "-m", "mypy", "--cache-dir", str(tmp_path / "cache"), "--follow-imports=silent",
+         "--ignore-missing-imports", "--check-untyped-defs",
+         "--config-file", str(ROOT / "pyproject.toml"), *scripts],
+        cwd=ROOT, capture_output=True, text=True, env={**os.environ, "MYPYPATH": str(ROOT / "src")},
+    )  # fmt: skip
+    assert scripts and done.returncode in (0, 1), done.stdout + done.stderr  # 2: mypy itself failed
+    drifted = [line for line in done.stdout.splitlines() if line.rstrip().endswith(DRIFT)]
+    assert not drifted, "benchmarks/ call src as it no longer is:\n" + "\n".join(drifted)
