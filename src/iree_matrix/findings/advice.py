@@ -423,8 +423,11 @@ def answer(found: Sequence[Advice], name: str, about: HostIdentity) -> Optional[
     that answered this model, with that identity's answers for its recipe exports."""
     if (chosen := nearest(matching(found, name), about)) is not None:
         key, base = chosen.advice[0].identity.key, models.split_recipe
-        routed = (a for a in found if a.identity.key == key and a.model != name and base(a.model)[0] == name)
-        return dataclasses.replace(chosen, routed=tuple(routed))
+        routed: dict[tuple[str, str], Advice] = {}  # the first of each (own sittings come first)
+        for a in found:
+            if a.identity.key == key and a.model != name and base(a.model)[0] == name:
+                routed.setdefault((a.model, a.function), a)
+        return dataclasses.replace(chosen, routed=tuple(routed.values()))
     return None
 
 
@@ -460,17 +463,13 @@ def fleet_text(fleet: Fleet) -> str:
 
 def _faster_routes(a: Advice, routed: Sequence[Advice]) -> list[str]:
     """Another export of this function answered faster on this identity (a recipe's: MobileNetV3-small's
-    `~fx+decompose` pools by a mean, not torch-mlir's gather), said where no gap line names it; the
-    first answer of each (an identity's answers may be read from two folders)."""
-    faster: dict[str, Advice] = {}
-    for o in routed:
-        if o.function == a.function and o.ms and a.ms and o.ms < a.ms:
-            faster.setdefault(o.model, o)
+    `~fx+decompose` pools by a mean, not torch-mlir's gather), said where no gap line names it."""
+    faster = [o for o in routed if o.function == a.function and o.ms and a.ms and o.ms < a.ms]
     return [
         f"    faster by another export (its own sitting): `{o.model}` takes {formats.duration_ms(o.ms or 0)}"
         + (f" ({times_text(o.vs_peer, o.best_peer, short=True)})" if o.best_peer else "")
         + f": `iree-matrix query model {o.model}`"
-        for o in faster.values()
+        for o in faster
     ]
 
 

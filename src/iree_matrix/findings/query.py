@@ -29,6 +29,7 @@ from iree_matrix.matrix import export_recipes as recipes
 from iree_matrix.matrix import models, tried
 
 NOT_MEASURED = "not measured"
+ELSEWHERE = "measured elsewhere"  # only a bundle's runs or advise's sittings measured it
 UNKNOWN = load_windows.Load.UNKNOWN.value  # measured, but no cell got as far as the question
 NOTE = "note:"  # a line on the model itself (findings/behaviour.py), kept in every form of the answer
 
@@ -213,7 +214,7 @@ def model(records: Iterable[Record], name: str, arch: Optional[str] = None) -> A
     elsewhere = bundles.lines(records, name)
     if rec is None and elsewhere:  # only a bundle's runs: those are the answer
         jobs = tuple(r.job for r in records if bundles.is_from_bundle(r) and r.label.model == name)
-        return Answer(question, "measured elsewhere", (f"{name}:", *elsewhere), jobs)
+        return Answer(question, ELSEWHERE, (f"{name}:", *elsewhere), jobs)
     if rec is None:
         if (stopped := _stopped_before_a_run(records, name, target)) is not None:
             return dataclasses.replace(stopped, question=question)
@@ -258,7 +259,7 @@ def model(records: Iterable[Record], name: str, arch: Optional[str] = None) -> A
     if itself is not None:  # what the model itself does: its answer, never IREE's
         lines.append(f"  {NOTE} {itself}")
     lines += elsewhere
-    answer = "passes" if passing else "fails" if failing else "measured elsewhere" if elsewhere else UNKNOWN
+    answer = "passes" if passing else "fails" if failing else ELSEWHERE if elsewhere else UNKNOWN
     data = {
         "passing": [r.compiler for r in passing],
         "failing": [r.compiler for r in failing],
@@ -372,7 +373,7 @@ def with_advice(
         if not wanted:
             return answer
         # only advise's sittings answered it (a recipe's export, which the matrix runs do not hold)
-        answer = dataclasses.replace(answer, answer="measured elsewhere", lines=())
+        answer = dataclasses.replace(answer, answer=ELSEWHERE, lines=())
     model = (wanted[0].model if wanted else "") or name.split(".", 1)[0]
     argument = models.command_argument(model, references)
     if chosen is None or not wanted:
