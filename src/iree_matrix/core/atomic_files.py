@@ -83,9 +83,9 @@ def storage_error(
     )
 
 
-def write_atomically(target: Path, data: str | bytes) -> Path:
-    """Write to a temporary file beside `target`, fsync, then rename over it. Mode 0644: mkstemp's
-    0600 would make a committed document private."""
+def write_atomically(target: Path, data: str | bytes, sync: bool = True) -> Path:
+    """Write to a temporary file beside `target`, fsync (`sync`: a note nothing needs may skip it), then
+    rename over it. Mode 0644: mkstemp's 0600 would make a committed document private."""
     target = Path(target)
     # A path decoded by an ASCII locale holds its non-ASCII bytes as surrogates: written back as those bytes.
     payload = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data
@@ -98,7 +98,8 @@ def write_atomically(target: Path, data: str | bytes) -> Path:
         with os.fdopen(fd, "wb") as f:
             f.write(payload)
             f.flush()
-            os.fsync(f.fileno())
+            if sync:
+                os.fsync(f.fileno())
         os.chmod(tmp, 0o644)
         os.replace(tmp, target)
     except BaseException as exc:
