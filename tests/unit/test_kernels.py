@@ -650,11 +650,11 @@ def test_the_compile_key_and_record_take_the_releases_spec(tmp_path: Path) -> No
     (tmp_path / "specs").mkdir()  # the kernel entry (its record's path: tmp_path)
     for name in kernel.spec_files():
         shutil.copyfile(where / name, tmp_path / "specs" / name)
-    assert kernel_seam.FILES.spec_for(job, ctx, kernel, None, None).name == "spec-old.mlir"
-    assert kernel_seam.FILES.digest(job, ctx, kernel) == "old"
+    assert kernel_seam.spec_for(job, ctx, kernel, None, None).name == "spec-old.mlir"
+    assert kernel_seam.spec_digest(job, ctx, kernel) == "old"
     later = dataclasses.replace(job, labels={**job.labels, "compiler": "3.13.0"})
-    assert kernel_seam.FILES.spec_for(later, ctx, kernel, None, None).name == "spec.mlir"
-    assert kernel_seam.FILES.digest(later, ctx, kernel) == "new"
+    assert kernel_seam.spec_for(later, ctx, kernel, None, None).name == "spec.mlir"
+    assert kernel_seam.spec_digest(later, ctx, kernel) == "new"
     assert CompileStage().key(job, ctx) != CompileStage().key(later, ctx)
 
 

@@ -58,52 +58,45 @@ def modules_of(mlir: Path, key: str = "modules") -> dict[str, str]:
     return found if isinstance(found, dict) else {}
 
 
-class _Generated:
+def spec_for(
+    job: Job,
+    ctx: Context,
+    kernel: Kernel,
+    run_compiler: Optional[Callable[[Sequence[str]], Any]],
+    out: Optional[Path],
+) -> Path:
     """The spec written from the compile's own IR (`run_compiler`), kept in its entry (`out`)."""
-
-    def spec_for(
-        self,
-        job: Job,
-        ctx: Context,
-        kernel: Kernel,
-        run_compiler: Optional[Callable[[Sequence[str]], Any]],
-        out: Optional[Path] = None,
-    ) -> Path:
-        assert run_compiler is not None and out is not None, "a generated spec is written by a compile"
-        if (done := run_compiler([*kernel.requires_flags, *IR_FLAGS, "-o", "-"])).returncode != 0:
-            named = compile_errors.first_error(done.output)
-            said = named.text() if named is not None else process_output.excerpt(done.output, max_lines=3)
-            raise StageFailure(
-                "kernel-not-generated", f"kernel {kernel.name!r}: the IR to match was not printed: {said}"
-            )
-        try:
-            text, prototypes = written(
-                kernel, job.label.model, job.label.compiler, done.stdout, ctx.read(MLIR)
-            )
-        except spec_gen.NotGenerated as exc:
-            raise StageFailure(
-                "kernel-not-generated", f"kernel {kernel.name!r}, IREE {job.label.compiler}: {exc}"
-            ) from None
-        built = ctx.dep("kernel").record.metric.of(KernelMetrics).object_functions or []
-        called = {p.split(") void ")[1].split("(")[0]: p for p in prototypes}  # function: prototype
-        # (a plugin's functions are imports it resolves by name at the run, not symbols it must define)
-        if mechanism.of(kernel.mechanism).links_built and (missing := [f for f in called if f not in built]):
-            shown = " ".join(called[missing[0]].split())
-            raise StageFailure(
-                "kernel-rejected",
-                f"kernel {kernel.name!r}: {kernel.object} defines no function {missing[0]} (it defines "
-                f"{', '.join(built) or 'none'}); the generated spec calls {shown}",
-            )
-        (out / SPEC_FILE).write_text(text, encoding="utf-8")
-        return out / SPEC_FILE
-
-    def digest(self, job: Job, ctx: Context, kernel: Kernel) -> Optional[str]:
-        """The declaration and the generator's code (kernels.Kernel.spec_digest, in the kernel job's
-        record), and, for a declaration by module, each op's module (a recipe's export gained them, its
-        MLIR unchanged: a stored failure was reused). The IR is the compile's MLIR and flags, in its key."""
-        spec = ctx.dep("kernel").record.metric.of(KernelMetrics).spec_sha256
-        owners = modules_of(ctx.read(MLIR)) if any(not d.op for d in declarations(kernel)) else {}
-        return digest({"spec": spec, "modules": owners}) if spec and owners else spec
+    assert run_compiler is not None and out is not None, "a generated spec is written by a compile"
+    if (done := run_compiler([*kernel.requires_flags, *IR_FLAGS, "-o", "-"])).returncode != 0:
+        named = compile_errors.first_error(done.output)
+        said = named.text() if named is not None else process_output.excerpt(done.output, max_lines=3)
+        raise StageFailure(
+            "kernel-not-generated", f"kernel {kernel.name!r}: the IR to match was not printed: {said}"
+        )
+    try:
+        text, prototypes = written(kernel, job.label.model, job.label.compiler, done.stdout, ctx.read(MLIR))
+    except spec_gen.NotGenerated as exc:
+        raise StageFailure(
+            "kernel-not-generated", f"kernel {kernel.name!r}, IREE {job.label.compiler}: {exc}"
+        ) from None
+    built = ctx.dep("kernel").record.metric.of(KernelMetrics).object_functions or []
+    called = {p.split(") void ")[1].split("(")[0]: p for p in prototypes}  # function: prototype
+    # (a plugin's functions are imports it resolves by name at the run, not symbols it must define)
+    if mechanism.of(kernel.mechanism).links_built and (missing := [f for f in called if f not in built]):
+        shown = " ".join(called[missing[0]].split())
+        raise StageFailure(
+            "kernel-rejected",
+            f"kernel {kernel.name!r}: {kernel.object} defines no function {missing[0]} (it defines "
+            f"{', '.join(built) or 'none'}); the generated spec calls {shown}",
+        )
+    (out / SPEC_FILE).write_text(text, encoding="utf-8")
+    return out / SPEC_FILE
 
 
-GENERATED = _Generated()
+def spec_digest(job: Job, ctx: Context, kernel: Kernel) -> Optional[str]:
+    """The declaration and the generator's code (kernels.Kernel.spec_digest, in the kernel job's
+    record), and, for a declaration by module, each op's module (a recipe's export gained them, its
+    MLIR unchanged: a stored failure was reused). The IR is the compile's MLIR and flags, in its key."""
+    spec = ctx.dep("kernel").record.metric.of(KernelMetrics).spec_sha256
+    owners = modules_of(ctx.read(MLIR)) if any(not d.op for d in declarations(kernel)) else {}
+    return digest({"spec": spec, "modules": owners}) if spec and owners else spec

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Optional, Protocol
+from typing import Any, Optional
 
 from iree_matrix.core.errors import EnvironmentFault, StageFailure
 from iree_matrix.core.system import processes
@@ -51,38 +51,25 @@ NO_COMPILE_PART = CompilePart()
 NO_RUN_PART = RunPart()
 
 
-class SpecSource(Protocol):
-    def spec_for(
-        self, job: Job, ctx: Context, kernel: Kernel, run_compiler: Optional[RunCompiler], out: Optional[Path]
-    ) -> Path:
-        """The spec this compile takes; one it writes goes in `out`, the compile's entry."""
-
-    def digest(self, job: Job, ctx: Context, kernel: Kernel) -> Optional[str]:
-        """What decides that spec, for the compile's key and record."""
-
-
-class _Files:
-    """The kernel's own spec files, as the kernel job stored them."""
-
-    def spec_for(
-        self, job: Job, ctx: Context, kernel: Kernel, run_compiler: Optional[RunCompiler], out: Optional[Path]
-    ) -> Path:
-        if not kernel.spec_windows:
-            return ctx.read(KERNEL_SPEC)
-        return ctx.read(KERNEL_SPECS) / kernel.spec_for(job.label.compiler)
-
-    def digest(self, job: Job, ctx: Context, kernel: Kernel) -> Optional[str]:
-        if not (built := ctx.dep("kernel").record.metric.of(KernelMetrics)).specs_sha256:
-            return built.spec_sha256
-        return built.specs_sha256.get(kernel.spec_for(job.label.compiler))
+def spec_for(
+    job: Job, ctx: Context, kernel: Kernel, run_compiler: Optional[RunCompiler], out: Optional[Path]
+) -> Path:
+    """The spec this compile takes: the kernel's own file for its release, as the kernel job stored it, or
+    one written from the compile's own IR into `out`, the compile's entry."""
+    if kernel.generated:
+        return generated.spec_for(job, ctx, kernel, run_compiler, out)
+    if not kernel.spec_windows:
+        return ctx.read(KERNEL_SPEC)
+    return ctx.read(KERNEL_SPECS) / kernel.spec_for(job.label.compiler)
 
 
-FILES: SpecSource = _Files()
-
-
-def spec_source(kernel: Kernel) -> SpecSource:
-    """Where the kernel's spec comes from: its files, or written from the compile's own IR."""
-    return generated.GENERATED if kernel.generated else FILES
+def spec_digest(job: Job, ctx: Context, kernel: Kernel) -> Optional[str]:
+    """What decides the spec `spec_for` takes, for the compile's key and record."""
+    if kernel.generated:
+        return generated.spec_digest(job, ctx, kernel)
+    if not (built := ctx.dep("kernel").record.metric.of(KernelMetrics)).specs_sha256:
+        return built.spec_sha256
+    return built.specs_sha256.get(kernel.spec_for(job.label.compiler))
 
 
 def kernel_of(job: Job, ctx: Context) -> Kernel:
@@ -111,7 +98,7 @@ def compile_key(job: Job, ctx: Context) -> Mapping[str, Any]:
     return {
         "kernel": {
             "object": ctx.dep("kernel").record.metric.of(KernelMetrics).object_sha256,
-            "spec": spec_source(kernel).digest(job, ctx, kernel),
+            "spec": spec_digest(job, ctx, kernel),
             "flags": [*names, *kernel.requires_flags],
             "baseline": compiled.module_sha256(ctx.dep("compile")),
             "applied_by": "functions",
@@ -127,7 +114,7 @@ def compile_part(
         return NO_COMPILE_PART
     kernel = kernel_of(job, ctx)
     how, key = mechanism.of(kernel.mechanism), compile_key(job, ctx)
-    spec = spec_source(kernel).spec_for(job, ctx, kernel, run_compiler, out)
+    spec = spec_for(job, ctx, kernel, run_compiler, out)
     objects = ctx.read(KERNEL_OBJECTS)
     built = tuple(sorted(objects.iterdir())) if how.links_built else ()
     return CompilePart(
