@@ -142,7 +142,7 @@ def _timed(tmp_path: Path, budget: str, checked_seconds: float) -> tuple[_Env, d
         env=env,
         module=tmp_path / "m.vmfb",
         call=[],
-        gpu=None,
+        target=types.SimpleNamespace(gpu=None),
         found=None,
         device="local-task",
         run_on="local-task",

@@ -97,10 +97,19 @@ class CompileStage(Stage):
         return unit.add(self.name, cell_id, deps, labels, env, profile=unit.spec.profiles[cell.profile])
 
     def _flags(self, job: Job, listing: str = "") -> list[str]:
+        """The profile's flags as this compiler spells them; a skip where it lacks one (no listing, a tool
+        that prints none or the key's: nothing can be checked, so nothing is skipped)."""
         assert job.profile is not None
         if job.target.gpu is not None:
-            return gpu_flags(job.label.compiler, job.target, job.profile, listing)
-        return compile_flags(job.label.compiler, job.label.arch, job.profile)
+            flags = gpu_flags(job.label.compiler, job.target, job.profile, listing)
+        else:
+            flags = compile_flags(job.label.compiler, job.label.arch, job.profile)
+        if listing and (missing := missing_flags(job.profile.flags, listing)):
+            raise StageSkipped(
+                f"profile '{job.profile.name}' uses {', '.join(missing)}, which IREE "
+                f"{job.label.compiler}'s iree-compile does not have (iree-compile --help-hidden)"
+            )
+        return flags
 
     def key(self, job: Job, ctx: Context) -> str:
         assert job.profile is not None
@@ -146,7 +155,7 @@ class CompileStage(Stage):
         assert job.profile is not None
         env = ctx.environment(job)
         listing = _help_text(env)
-        flags = self._flags_here(job, listing)
+        flags = self._flags(job, listing)
         if _onnx(job):
             imported = onnx_import.imported(env, job, ctx, out)
             if not isinstance(imported, Path):
@@ -205,19 +214,7 @@ class CompileStage(Stage):
         if self._tunes_for_host(job):  # what `host` resolved to: reproduce compares it
             metrics.update(_llvm_host(env, ctx, out))
             metrics["host_cpu"] = host_cpu()
-        return _judged(job, ctx, out, module, metrics, argv, part)
-
-    def _flags_here(self, job: Job, listing: str) -> list[str]:
-        """The profile's flags; a skip where this compiler lacks one."""
-        assert job.profile is not None
-        flags = self._flags(job, listing)  # raises StageSkipped when this compiler lacks a flag
-        # No listing (a tool that prints none): nothing can be checked, so nothing is skipped.
-        if listing and (missing := missing_flags(job.profile.flags, listing)):
-            raise StageSkipped(
-                f"profile '{job.profile.name}' uses {', '.join(missing)}, which IREE "
-                f"{job.label.compiler}'s iree-compile does not have (iree-compile --help-hidden)"
-            )
-        return flags
+        return _judged(job, ctx, out, metrics, argv, part)
 
 
 def _unlowered(env: Environment, request: ProcessRequest, done: processes.Completed) -> str:
@@ -276,17 +273,12 @@ def _command(
 
 
 def _judged(
-    job: Job,
-    ctx: Context,
-    out: Path,
-    module: Path,
-    metrics: dict[str, Any],
-    argv: list[str],
-    part: kernel.CompilePart,
+    job: Job, ctx: Context, out: Path, metrics: dict[str, Any], argv: list[str], part: kernel.CompilePart
 ) -> Outcome:
     """A compiled module's record: a failure where its kernels are not what the target can run, or a
     user's kernel was not applied."""
     assert job.profile is not None
+    module = out / MODULE.path
 
     def judged(status: Status, error_class: Optional[str] = None, message: Optional[str] = None) -> Outcome:
         checked = CompileMetrics.checked(metrics)

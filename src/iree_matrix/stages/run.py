@@ -160,7 +160,7 @@ class RunStage(Stage):
         )
         bench_argv, timed = ([], {}) if checked_only(job, ctx.spec) else _timed(call, ctx, done)
         metrics = {**check, **timed, **_facts(call, done, bool(peak))}
-        if _profiles_ops(job, ctx.spec) and not job.target.emulated and call.gpu is None:
+        if _profiles_ops(job, ctx.spec) and not job.target.emulated and call.target.gpu is None:
             median = metrics["latency_ms"]["median"]
             metrics["op_profile"] = op_timings.capture(call.env, ctx, bench_argv, median, out, call.mounts)
         status, error_class, message = Status.OK, None, runner_arrays.unchecked_words(check)
@@ -188,7 +188,6 @@ class _Call:
     module: Path
     call: list[str]  # `call_flags`
     target: targets.Target
-    gpu: Optional[targets.Gpu]
     found: devices.Devices  # a GPU's devices this runtime sees here (none: it tries, and says why)
     device: str  # the HAL driver the record names
     run_on: str  # what the tools are told: a GPU cell names the device it takes by URI
@@ -230,17 +229,15 @@ def _prepared(env: Environment, job: Job, ctx: Context, out: Path) -> _Call:
         "env": {**qemu, **gpu_env},
         "model_code": None if gpu else "run",
     }
-    return _Call(
-        env, export, info, module, call, target, gpu, found, device, run_on, outputs, run_argv, mounts
-    )
+    return _Call(env, export, info, module, call, target, found, device, run_on, outputs, run_argv, mounts)
 
 
 def _not_run_here(call: _Call, done: processes.Completed) -> Optional[Outcome]:
     """No device of a GPU cell's kind here (or one the runtime hides): a skip, not stored; a module the
     runtime refused before it looked for a device is the cross's answer (`_failed_run`)."""
-    if call.gpu is None or call.found.uris or refusals.is_refusal(done.output):
+    if call.target.gpu is None or call.found.uris or refusals.is_refusal(done.output):
         return None
-    reason = devices.not_run_reason(call.gpu.kind, done.output)
+    reason = devices.not_run_reason(call.target.gpu.kind, done.output)
     return Outcome(Status.SKIP, message=reason, command=tuple(call.run_argv), cacheable=False)
 
 
@@ -282,7 +279,7 @@ def _timed(call: _Call, ctx: Context, done: processes.Completed) -> tuple[list[s
         return argv, call.env.run(ctx.request(argv, error_class="benchmark-error", **call.mounts)).stdout
 
     timed: dict[str, Any]
-    if call.gpu is not None and call.found.software:
+    if call.target.gpu is not None and call.found.software:
         # A software GPU (lavapipe): no GPU's figure, and minutes a call: the checked call is the one timed.
         bench_argv = benchmark_command(call.env, ctx, call.module, *call.call, device=call.run_on)
         bench_json, timed = "", {"latency_ms": checked_call_ms(done.seconds)}
@@ -295,7 +292,7 @@ def _timed(call: _Call, ctx: Context, done: processes.Completed) -> tuple[list[s
     if call.device == "local-sync":
         sync_json = bench_json
     else:  # a GPU module does not run on local-sync
-        sync_json = "" if call.gpu is not None else benchmark("local-sync")[1]
+        sync_json = "" if call.target.gpu is not None else benchmark("local-sync")[1]
     if sync_json:
         timed["cpu_ms"] = {**latency_ms(sync_json, "cpu_time"), "threads": 1}
     return bench_argv, timed
@@ -303,7 +300,8 @@ def _timed(call: _Call, ctx: Context, done: processes.Completed) -> tuple[list[s
 
 def _facts(call: _Call, done: processes.Completed, in_container: bool) -> dict[str, Any]:
     """What a run records beside its check and times."""
-    target, gpu, found, module, peak = call.target, call.gpu, call.found, call.module, done.peak_rss_bytes
+    target, found, module, peak = call.target, call.found, call.module, done.peak_rss_bytes
+    gpu = target.gpu
     return {
         "module_bytes": module.stat().st_size,
         "module_sha256": file_sha256(module),

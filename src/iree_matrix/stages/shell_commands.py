@@ -186,6 +186,16 @@ def firmware_steps(
     """A Cortex-M cell after its compile, as the run stage does it: the runtime, the model data and
     linker script (by $PYTHON, one that has iree-matrix), the link and the emulator."""
     (host_cfg, host_make), (cfg, make) = cortex_m.runtime_commands(src, cpu, runtime, cmake, quirks)
+    includes = (f"{runtime}/include/src", f"{runtime}/include/build")
+    link = cortex_m.link_command(
+        cpu,
+        defines,
+        includes,
+        [f"{runtime}/lib/*.a"],
+        f"{out}/{cortex_m.KERNELS}",
+        f"{out}/model_data.c",
+        out,
+    )
     writer = (
         "import sys; from pathlib import Path; from iree_matrix.source_builds import cortex_m as c; "
         'o = Path(sys.argv[1]); (o / "firmware.ld").write_text(c.linker_script(c.machine(sys.argv[2]))); '
@@ -205,20 +215,7 @@ def firmware_steps(
             "the module's bytecode and inputs as flash constants (model_data.c) and the linker script",
             ("$PYTHON", "-c", writer, out, cpu, "main", f"{out}/input0.npy"),
         ),
-        Step(
-            "link the firmware",
-            tuple(
-                cortex_m.link_command(
-                    cpu,
-                    defines,
-                    (f"{runtime}/include/src", f"{runtime}/include/build"),
-                    [f"{runtime}/lib/*.a"],
-                    f"{out}/{cortex_m.KERNELS}",
-                    f"{out}/model_data.c",
-                    out,
-                )
-            ),
-        ),
+        Step("link the firmware", tuple(link)),
         Step(
             "run it (semihosting prints the outputs as hex)",
             tuple(cortex_m.qemu_command(f"{out}/firmware.elf", cpu)),
