@@ -18,7 +18,7 @@ from iree_matrix.core import shipped
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.metrics.runtime_build import RuntimeBuildMetrics
-from iree_matrix.core.model.results import Record, dep_of
+from iree_matrix.core.model.results import Record, dep_of, latest_by_job
 from iree_matrix.iree import flags, targets, versions
 from iree_matrix.kernel.stages import kernel_seam as seam
 from iree_matrix.source_builds import cmake_runtime, cortex_m
@@ -360,15 +360,9 @@ def built_runtime(
 
     if tc.cross:
         host = targets.host_arch()
-        natives = [
-            r
-            for r in records
-            if r.stage == "runtime-build"
-            and r.label.arch == host
-            and r.key
-            and r.label.runtime == versions.source_runtime(release)
-            and r.metric.of(RuntimeBuildMetrics).source == source
-        ]
+        wanted = ("runtime-build", host, versions.source_runtime(release))
+        same = [r for r in records if r.key and (r.stage, r.label.arch, r.label.runtime) == wanted]
+        natives = [r for r in same if r.metric.of(RuntimeBuildMetrics).source == source]
         native_key = next((r.key for r in reversed(natives) if key(r.key) == build.key), None)
         chosen = next((r for r in natives if r.key == native_key), natives[-1] if natives else None)
         if chosen is not None:
@@ -394,12 +388,10 @@ def built_runtime(
 def cell_commands(record: Record, records: Sequence[Record], store: Path, cache: Path) -> str:
     """Every command the record's cell ran from the export on: the records' as recorded, a runtime
     built here and a firmware as this iree-matrix builds them."""
-    from iree_matrix.core.model.results import latest_by_job
-
     latest = latest_by_job(records)
-    compiled = dep_of(record, latest, "compile")
+    export, compiled = dep_of(record, latest, "export"), dep_of(record, latest, "compile")
     inputs = {b.record.job: b for b in seam.recorded_builds(record, latest, compiled, store)}
-    ahead = (dep_of(record, latest, "export"), *(b.record for b in inputs.values()), compiled)
+    ahead = (export, *(b.record for b in inputs.values()), compiled)
     chain = [r for r in ahead if r is not None]
     variables: list[tuple[str, str, str]] = []
     steps: list[Step] = []
@@ -418,7 +410,6 @@ def cell_commands(record: Record, records: Sequence[Record], store: Path, cache:
         add(*_ours_instead(dep))
         notes += [made.note] if made else []
         if dep.stage == "compile" and dep.command[1:2] and "/" not in dep.command[1]:
-            export = dep_of(record, latest, "export")
             where = (
                 store / "export" / export.key if export is not None and export.key else "the export's entry"
             )
