@@ -486,9 +486,8 @@ def _firmware(record: Record, store: Path, cache: Path) -> tuple[list[tuple[str,
     except UserError:
         tree = None
     quirks: tuple[str, ...] = ()
-    alignment = tree / "runtime/src/iree/base/alignment.h" if tree is not None else None
-    if alignment is not None and alignment.is_file():
-        quirks = cortex_m.source_flags(tree)  # type: ignore[arg-type]
+    if tree is not None and (tree / "runtime/src/iree/base/alignment.h").is_file():
+        quirks = cortex_m.source_flags(tree)
     elif versions.Version(release) >= versions.Version("3.11.0"):
         quirks = ("-Wno-error=shift-count-overflow",)
     variables = [

@@ -147,8 +147,6 @@ def kernel_json(trial: KernelTrial) -> dict[str, Any]:
 def placed(text: str, directory: str) -> str:
     """`text` (a taken kernel's build line or flags) with its directory absolute where it lies here, so
     the command runs from anywhere; as kept where it lies elsewhere or would need quoting."""
-    from iree_matrix.core import shipped
-
     if not directory or Path(directory).is_absolute():
         return text
     roots = (Path.cwd(), shipped.scripts_dir().parent)

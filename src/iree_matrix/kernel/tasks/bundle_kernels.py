@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.core import console
+from iree_matrix.core import console, shipped
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.configuration import NamedCpu
 from iree_matrix.core.model.results import Record, Status
@@ -61,7 +61,6 @@ def published_kernel(model: str, release: str) -> Optional[tuple[Path, kernel_fi
     """The kernel a published answer for `model` by `release` takes (its directory, the kernel, the
     identity), where that directory is a kernel here (the working directory's, or the results' checkout's);
     None where none does (said where it does but is not here)."""
-    from iree_matrix.core import shipped
     from iree_matrix.findings import advice
 
     results = shipped.results_dir()
