@@ -20,7 +20,7 @@ def parse(
     """`kernels = ["kernels/depthwise3x3"]` (relative to the matrix file) and those `given`, loaded; and
     each of `cells` again with each kernel meant for its model (the kernel-less cell stays: what the kernel
     is compared with)."""
-    paths = [] if value == [] else as_list(value)
+    paths = as_list(value)
     for path in paths:  # "" would be the matrix file's own directory, said as its missing kernel.toml
         if not str(path).strip():
             raise where.error(

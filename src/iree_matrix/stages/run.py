@@ -86,6 +86,7 @@ class RunStage(Stage):
         bare_metal = targets.parse(cell.arch).arch.bare_metal
         installed = (unit.install(env),) if runs_anywhere(env) and not bare_metal else ()
         deps = (unit.planned["export"].id, compiled.id, *installed, *kernel.run_deps(unit))
+        labels = dataclasses.replace(compiled.labels, runtime=cell.runtime)
         if bare_metal:
             if not versions.is_source_runtime(cell.runtime):
                 raise SpecError(
@@ -93,12 +94,9 @@ class RunStage(Stage):
                     f'runtime built here from source; name it runtime = ["src:{cell.runtime}"]'
                 )
             source = spec.iree_source(versions.parse_source_runtime(cell.runtime)[0])
-            labels = dataclasses.replace(compiled.labels, runtime=cell.runtime, runtime_source=source)
-        elif env.tools is None:
-            labels = dataclasses.replace(compiled.labels, runtime=cell.runtime)
-        else:
-            runtime = tools_runtime(env.tools)
-            labels = dataclasses.replace(compiled.labels, runtime=runtime, runtime_tools=env.tools)
+            labels = dataclasses.replace(labels, runtime_source=source)
+        elif env.tools is not None:
+            labels = dataclasses.replace(labels, runtime=tools_runtime(env.tools), runtime_tools=env.tools)
         gpu = targets.parse(cell.arch).gpu is not None
         # A GPU target runs on its own HAL driver (targets.Gpu.driver): one run, the cell's plain one.
         for device in spec.benchmark.devices[:1] if gpu else spec.benchmark.devices:
