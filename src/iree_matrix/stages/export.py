@@ -68,10 +68,11 @@ class ExportStage(Stage):
             fields["bytecode"] = True
         if _modules(ctx) and opset is None:  # where.json names op modules (a recipe's too), as it says
             fields["modules"] = file_sha256(shipped.scripts_dir() / WHERE_SCRIPT)
-        if _recipe(job, ctx):  # a recipe's export is its worker's too (the model name has the recipe)
+        # A recipe's export is its worker's too (the model name has the recipe).
+        if recipe := _recipe(job, ctx):
             fields["recipe_worker"] = file_sha256(shipped.scripts_dir() / recipes.WORKER)
             fields["fx_worker"] = file_sha256(shipped.scripts_dir() / recipes.FX_WORKER)
-            if recipes.REWRITE in _recipe(job, ctx).split(recipes.JOIN):  # other recipes' keys as they were
+            if recipes.REWRITE in recipe.split(recipes.JOIN):  # other recipes' keys as they were
                 fields["rewrite_worker"] = file_sha256(shipped.scripts_dir() / recipes.REWRITE_WORKER)
         return digest(fields)
 

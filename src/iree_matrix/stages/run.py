@@ -324,10 +324,7 @@ def _facts(call: _Call, done: processes.Completed, in_container: bool) -> dict[s
 
 def _firmware(job: Job, ctx: Context, out: Path) -> Outcome:
     """A bare-metal run: source_builds/firmware.py links and runs it."""
-    export, compiled = ctx.dep("export"), ctx.dep("compile")
-    given = firmware.Given(
-        EXPORT_INFO.of(export), INPUTS.of(export), REFERENCE.of(export), MODULE.of(compiled)
-    )
+    given = firmware.Given(ctx.read(EXPORT_INFO), ctx.read(INPUTS), ctx.read(REFERENCE), ctx.read(MODULE))
     cache = ctx.cache or Path(tempfile.gettempdir())
     return firmware.execute(
         job.target.cpu or "",
