@@ -442,9 +442,8 @@ def test_the_document_is_the_cpu_sittings_with_schema_3_wall_timing_and_the_gpu(
     }
     gpu = runner_gpu.device("cuda", [], [H200])
     load = {"start": 0.1, "end": 0.2}
-    made = runner_gpu.document(
-        "tiny_cnn", "3.13.0", host, gpu, 8, 3, "S", "F", load, [{"function": "main"}], "d"
-    )
+    sat = {"started": "S", "finished": "F", "load_average": load, "functions": [{"function": "main"}]}
+    made = runner_gpu.document("tiny_cnn", "3.13.0", host, gpu, 8, 3, sat, "d")
     assert made == {
         "schema": 3, "timing": "wall", "device": gpu, "model": "tiny_cnn", "release": "3.13.0",
         "llvm_cpu": "znver4", "host": {k: v for k, v in host.items() if k != "gpus"}, "rounds": 8,

@@ -90,13 +90,11 @@ def document(
     device_: Optional[Json],
     rounds: int,
     calls: int,
-    started: str,
-    finished: str,
-    load: dict[str, float],
-    functions: list[Json],
+    sat: Json,
     digest: str,
 ) -> Json:
-    """A sitting's document: a CPU sitting's (schema 1), or a GPU's (schema 3, wall timing, the device)."""
+    """A sitting's document: a CPU sitting's (schema 1), or a GPU's (schema 3, wall timing, the device);
+    `sat`: its functions, when it started and finished and the load average around it."""
     kind = {"schema": SCHEMA, "timing": "wall", "device": device_} if device_ is not None else {"schema": 1}
     return {
         **kind,
@@ -106,10 +104,7 @@ def document(
         "host": {k: v for k, v in host.items() if k != "gpus"},
         "rounds": rounds,
         "repetitions": calls,
-        "started": started,
-        "finished": finished,
-        "load_average": load,
-        "functions": functions,
+        **sat,
         "bundle_sha256": digest,
     }
 

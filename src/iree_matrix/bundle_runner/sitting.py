@@ -3,13 +3,14 @@ answer that trails ONNX Runtime profiled op by op; one advice document per model
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import statistics
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Optional
+from typing import TYPE_CHECKING, Callable, Iterator, Optional
 
 from . import gap, gpu, gpu_peers
 from .base import now, rotating_rounds
@@ -35,7 +36,6 @@ def sit(
     checked: dict[str, Json],
     rounds: int,
     calls: int,
-    say: Say,
     over: float = gap.GAP,
 ) -> Json:
     """One function's paired sitting: its module arms that ran and matched here and the importable peers,
@@ -48,7 +48,7 @@ def sit(
         for arm in arms + around:
             if not arm.get("error") and not arm.get("same_as"):
                 _load(root, manifest, cells[arm["job"]], arm, workers)
-        missing = _peers(root, sitting, arms, workers, say)
+        missing = _peers(root, sitting, arms, workers, _say)
         timed = [a for a in arms + around if not a.get("error") and not a.get("same_as")]
 
         def ask(arm: Json) -> Json:  # `calls` calls of an arm, timed by its release's worker
@@ -56,8 +56,8 @@ def sit(
             worker = workers["peer" if peer else cells[arm["job"]]["runtime"]]
             return worker.ask({"time": arm["name"] if peer else arm["job"], "calls": calls})
 
-        rotating_rounds(sitting["function"], timed, rounds, ask, say)
-        profiled = _profile_gap(root, manifest, cells, arms, workers.get("peer"), over, say)
+        rotating_rounds(sitting["function"], timed, rounds, ask, _say)
+        profiled = _profile_gap(root, manifest, cells, arms, workers.get("peer"), over)
     finally:
         for worker in workers.values():
             worker.close()
@@ -139,12 +139,11 @@ def _profile_gap(
     arms: list[Json],
     peer: Optional[Worker],
     over: float,
-    say: Say,
 ) -> Json:
     """Each trailing arm and ONNX Runtime profiled once on one thread: the raw rows, or {}."""
     if not (found := gap.trailing(arms, over)) or peer is None:
         return {}
-    say(
+    _say(
         f"{', '.join(a['name'] for a in found)} took more than {over}x ONNX Runtime's time: profiling "
         "both op by op (at most about 2 s of calls each)"
     )
@@ -168,7 +167,7 @@ def _profile_gap(
         if answer["ok"]
         else {"status": "error", "error": answer["error"]}
     )
-    say(f"profiled in {time.monotonic() - t0:.2f} s")
+    _say(f"profiled in {time.monotonic() - t0:.2f} s")
     return {"over": over, "threads": 1, "iree": profiles, "peers": {"onnxruntime": theirs}}
 
 
@@ -193,23 +192,30 @@ def sittings(
         print(
             f"sitting: {model}, {arms} arms x {rounds} rounds x {calls} calls on one thread", file=sys.stderr
         )
-        load, started = {"start": os.getloadavg()[0]}, now()
-        functions = [sit(root, manifest, s, checked, rounds, calls, _say, over) for s in found]
-        load["end"] = os.getloadavg()[0]
-        document = gpu.document(
-            model, found[0]["release"], host, None, rounds, calls, started, now(), load, functions, digest
-        )
+        with _sat() as sat:
+            sat["functions"] = [sit(root, manifest, s, checked, rounds, calls, over) for s in found]
+        document = gpu.document(model, found[0]["release"], host, None, rounds, calls, sat, digest)
         # Made with --no-proof: the answer says so (not "predates"), and names the bundle's CPU, not
         # the one this machine is, in the command that would time the proof.
         if any(s.get("proof_skipped") for s in found):
             document["proof_skipped"] = True
         if found[0].get("cpu"):
             document["bundle_cpu"] = found[0]["cpu"]
-        _keep(out, model, started, document)
+        _keep(out, model, sat["started"], document)
 
 
 def _say(text: str) -> None:
     print(f"  {text}", file=sys.stderr, flush=True)
+
+
+@contextlib.contextmanager
+def _sat() -> Iterator[Json]:
+    """A sitting's times, its "functions" put in by the caller: when it started and finished and the
+    load average around it."""
+    sat: Json = {"started": now(), "load_average": {"start": os.getloadavg()[0]}}
+    yield sat
+    sat["load_average"]["end"] = os.getloadavg()[0]
+    sat["finished"] = now()
 
 
 def _checked(out: Path, digest: str) -> dict[str, Json]:
@@ -258,7 +264,6 @@ def _gpu_sittings(
             "calls, synchronised wall time",
             file=sys.stderr,
         )
-        load, started = {"start": os.getloadavg()[0]}, now()
         workers: dict[str, Worker] = {}
 
         def worker(release: str, workers: dict[str, Worker] = workers) -> Worker:
@@ -269,15 +274,13 @@ def _gpu_sittings(
 
         torch = importable("torch")
         try:
-            functions = [
-                gpu.sit(s, cells, checked, device, rounds, calls, _say, worker, torch) for s in found
-            ]
+            with _sat() as sat:
+                sat["functions"] = [
+                    gpu.sit(s, cells, checked, device, rounds, calls, _say, worker, torch) for s in found
+                ]
         finally:
             for each in workers.values():
                 each.close()
-        load["end"] = os.getloadavg()[0]
         release = max((s["release"] for s in found), key=lambda r: tuple(int(p) for p in r.split(".")[:3]))
-        document = gpu.document(
-            model, release, host, device, rounds, calls, started, now(), load, functions, digest
-        )
-        _keep(out, model, document["started"], document, driver)
+        document = gpu.document(model, release, host, device, rounds, calls, sat, digest)
+        _keep(out, model, sat["started"], document, driver)
