@@ -1,5 +1,5 @@
 """The ``rewrite`` choice of an export recipe (export_fx.py): the tool's own rewrites of ops IREE cannot
-compile, each the remedy a hint once asked the user to write in their model (iree/op_hints.py), applied
+compile, each the remedy a hint once asked the user to write in their model (iree/hints.toml), applied
 at export as a decomposition instead. Runs inside an exporter environment (Python 3.9 syntax; the
 stdlib and torch).
 

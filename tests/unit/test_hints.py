@@ -654,3 +654,29 @@ def test_a_kernel_build_that_runs_out_of_time_is_the_kernels_c_not_more_time():
     found = hints.find(said, "kernel")
     assert found is not None and found.name == "kernel-build-timeout" and "macros" in found.advice
     assert outcome.from_exception(exc, "compile").message.startswith("python did not finish within 40 s")
+
+
+def test_the_catalogue_refuses_an_entry_it_cannot_read(tmp_path: Path) -> None:
+    """hints.toml is read once, at import: a newcomer's entry with a key `Hint` has not, a value of
+    another type, a signature that is no expression or a `fields` name no function has fails here,
+    naming the hint and the key, not later in a user's run."""
+    good = 'name = "n"\nsignature = "x"\nadvice = "a"\nsource = "s"\n'
+    bad = {
+        "advise = 'typo'": "advise = 'typo' is no key of a hint",
+        "recipes = 'fx'": "recipes = 'fx' is no key of a hint, or not its type",
+        "stages = [1]": "stages holds strings only",
+        "fields = 'none-such'": "fields = 'none-such' is none of ['next-power-of-two']",
+        "releases = ['3.9.0']": "releases is [first, last]",
+    }
+    for extra, words in bad.items():
+        path = tmp_path / "hints.toml"
+        path.write_text(f"[[hint]]\n{good}{extra}\n", encoding="utf-8")
+        with pytest.raises(ValueError, match=re.escape(f"hints.toml: hint 'n': {words}")):
+            hints.read(path, hints.FIELDS)
+    path.write_text('[[hint]]\nname = "n"\nsignature = "(x"\nadvice = "a"\nsource = "s"\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="hint 'n': missing"):
+        hints.read(path, hints.FIELDS)
+    path.write_text(f"[[hint]]\n{good}fields = 'next-power-of-two'\nreleases = ['3.9.0', '3.13.0']\n")
+    (hint,) = hints.read(path, hints.FIELDS)
+    assert hint.fields is hints.FIELDS["next-power-of-two"] and hint.releases == ("3.9.0", "3.13.0")
+    assert hints.HINTS == hints.read(Path(hints.__file__).with_name("hints.toml"), hints.FIELDS)

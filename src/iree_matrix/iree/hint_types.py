@@ -1,12 +1,15 @@
 """A hint: a known failure signature in a tool's own words, and the step that gets past it. The
-entries are `hints.HINTS` (the general ones there, the ones keyed on a torch op in `op_hints`)."""
+entries are the catalogue iree/hints.toml, read into `hints.HINTS` by `read`."""
 
 from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable
-from typing import Optional
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, Optional
+
+from iree_matrix.core.toml_text import tomllib
 
 CLAIM = "«([^»]*)»"
 
@@ -42,3 +45,38 @@ class Hint:
 
     def search(self, line: str) -> Optional[re.Match[str]]:
         return re.search(self.signature, line)
+
+
+Fields = Callable[[re.Match[str]], dict[str, str]]
+
+
+def read(path: Path, fields: Mapping[str, Fields]) -> tuple[Hint, ...]:
+    """The catalogue's hints, in its order. Its keys are `Hint`'s (`fields` by name, lists as tuples);
+    an unknown key, a value of another type or a signature that does not compile is a ValueError
+    naming the hint and the key, so a newcomer's entry fails the unit tests, not a user's run."""
+    kinds = {f.name for f in dataclasses.fields(Hint)}
+    out = []
+    for n, entry in enumerate(tomllib.loads(path.read_text(encoding="utf-8"))["hint"]):
+        where = f"{path.name}: hint {entry.get('name', n)!r}"
+        values: dict[str, Any] = {}
+        for key, value in entry.items():
+            lists = key in ("stages", "releases", "recipes")
+            if key not in kinds or not isinstance(value, list if lists else str):
+                raise ValueError(f"{where}: {key} = {value!r} is no key of a hint, or not its type")
+            if isinstance(value, str):
+                values[key] = fields.get(value, value) if key == "fields" else value
+            elif all(isinstance(x, str) for x in value):
+                values[key] = tuple(value)
+            else:
+                raise ValueError(f"{where}: {key} holds strings only")
+        try:
+            hint = Hint(**values)
+            re.compile(hint.signature)
+        except (TypeError, re.error) as exc:
+            raise ValueError(f"{where}: {exc}") from None
+        if isinstance(hint.fields, str):
+            raise ValueError(f"{where}: fields = {hint.fields!r} is none of {sorted(fields)}")
+        if hint.releases is not None and len(hint.releases) != 2:
+            raise ValueError(f"{where}: releases is [first, last]")
+        out.append(hint)
+    return tuple(out)
