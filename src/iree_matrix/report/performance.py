@@ -40,6 +40,13 @@ def peers_ran(records: Iterable[Record]) -> tuple[str, ...]:
     return peer_registry.among(ran)
 
 
+def passed(peer: Record, figure: str) -> dict[str, float]:
+    """The median `figure` (`WALL` or `CPU`) of each peer that passed in a peer record, by name."""
+    entries = peer.metric.of(PeerMetrics).peers.items()
+    ok = {n: e for n, e in entries if isinstance(e, Mapping) and e.get("status") == "ok"}
+    return {n: median for n, e in ok.items() if (median := runs_view.median(e.get(figure)))}
+
+
 # Its own sections' titles (`OWN`); the peers' heading goes on to name the peers its records ran.
 PEERS = "Performance: IREE against"
 _PEERS_CPU = "One thread's CPU time per call: the comparison load does not move"

@@ -11,13 +11,12 @@ from typing import Any, Optional
 from iree_matrix.core import formats
 from iree_matrix.core.formats import duration_ms as _ms
 from iree_matrix.core.model import stats
-from iree_matrix.core.model.metrics.peer import PeerMetrics
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.findings import runs_view, search, search_descent
 from iree_matrix.matrix import peers as peer_registry
 from iree_matrix.report.markdown import github_table
-from iree_matrix.report.performance import CPU, peers_ran
+from iree_matrix.report.performance import CPU, passed, peers_ran
 from iree_matrix.report.sections import Document, Section
 
 TITLE = "Flag search: each knob against `default`, beyond noise"
@@ -155,11 +154,8 @@ def _best_peers(records: Sequence[Record]) -> dict[str, tuple[str, float]]:
     for r in records:
         if r.stage != "peer" or r.status is not Status.OK:
             continue
-        for name, entry in r.metric.of(PeerMetrics).peers.items():
-            if not isinstance(entry, Mapping) or entry.get("status") != "ok":
-                continue
-            median = runs_view.median(entry.get(CPU))
-            if median and (r.label.model not in found or median < found[r.label.model][1]):
+        for name, median in passed(r, CPU).items():
+            if r.label.model not in found or median < found[r.label.model][1]:
                 found[r.label.model] = (name, median)
     return found
 
