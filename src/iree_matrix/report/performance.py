@@ -177,17 +177,16 @@ def render_other_cpus(latest: Iterable[Record]) -> list[str]:
     )
     if not other:
         return []
-    rows = []
-    for model in sorted({m for (m, p, _) in by if p != "default"}):
-        row = [model]
-        for profile, compiler in other:
-            built, here = by.get((model, profile, compiler)), by.get((model, "default", compiler))
-            t, d = runs_view.timing(built), runs_view.timing(here)
-            cell = ("~" if t and t.noisy else "") + formats.duration_ms(t.median) if t else ""
-            if t and d:
-                cell += f" ({formats.ratio(t.median / d.median)})"
-            row.append(cell)
-        rows.append(row)
+
+    def cell(model: str, profile: str, compiler: str) -> str:  # built for the CPU, and over `default`
+        t, d = (runs_view.timing(by.get((model, p, compiler))) for p in (profile, "default"))
+        built = ("~" if t and t.noisy else "") + formats.duration_ms(t.median) if t else ""
+        return built + (f" ({formats.ratio(t.median / d.median)})" if t and d else "")
+
+    rows = [
+        [model, *(cell(model, *pc) for pc in other)]
+        for model in sorted({m for (m, p, _) in by if p != "default"})
+    ]
     return _titled(
         github_table(rows, ["function", *(f"IREE {c} `{p}` ({cpus[p]})" for p, c in other)]),
         "## " + _OTHER_CPUS,

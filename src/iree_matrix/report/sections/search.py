@@ -204,18 +204,15 @@ def _render_knobs(table: Mapping[tuple[str, str], Sequence[search.Effect]]) -> l
     if not counts:
         return []
     releases = runs_view.sorted_versions({c for _, c in counts})
-    rows = []
-    for knob in sorted({k for k, _ in counts}):
-        row = [knob]
-        for release in releases:
-            if not (seen := counts.get((knob, release))):
-                row.append("")
-                continue
-            parts = [f"{seen[v]} {v}" for v in _KNOB_VERDICTS if seen.get(v)]
-            if changed := sorted(ratios.get((knob, release), [])):
-                parts.append(f"median {formats.ratio(changed[len(changed) // 2])}")
-            row.append(", ".join(parts))
-        rows.append(row)
+
+    def cell(key: tuple[str, str]) -> str:  # "" where the knob was not tried on the release
+        seen, changed = counts.get(key, Counter()), sorted(ratios.get(key, []))
+        parts = [f"{seen[v]} {v}" for v in _KNOB_VERDICTS if seen.get(v)]
+        return ", ".join(parts + ([f"median {formats.ratio(changed[len(changed) // 2])}"] if changed else []))
+
+    rows = [
+        [knob, *(cell((knob, release)) for release in releases)] for knob in sorted({k for k, _ in counts})
+    ]
     return [
         "### Each knob alone, per release",
         "",
