@@ -420,7 +420,6 @@ def _builds_section(recs: Sequence[Record]) -> list[str]:
 
 
 def _titled(title: str, intro: str, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
-    """A section of BOARDS.md: its heading, what it shows and its table; nothing without rows."""
     return [f"## {title}", "", intro, "", _md_table(headers, rows), ""] if rows else []
 
 

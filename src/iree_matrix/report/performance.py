@@ -105,7 +105,6 @@ def render_cpu_performance(latest: Iterable[Record]) -> list[str]:
 
 
 def _titled(table: Optional[str], heading: str, prose: str) -> list[str]:
-    """A peers table under its heading and prose; nothing without the table."""
     return [] if table is None else [heading, "", prose, "", table, ""]
 
 

@@ -102,8 +102,7 @@ def _words(record: Record) -> str:
     text = f"{record.stage} {status}" + (f" ({record.error_class})" if record.error_class else "")
     if record.stage == "run" and (stand_in := runs_view.stand_in_of(record)):
         text += f" on runtime {stand_in} (no runtime {record.label.compiler} of its own)"
-    todo = _what_to_do(record)
-    advice = f"\nwhat to do: {todo}" if todo else ""
+    advice = f"\nwhat to do: {todo}" if (todo := _what_to_do(record)) else ""
     if refusals.refused(record):
         return f"{text}: {excerpts.without_paths(runs_view.refusal_reason(record.message))}{advice}"
     if record.status is Status.OK:
@@ -301,7 +300,6 @@ def _blank(value: Optional[float]) -> Any:
 
 
 def _compiled(record: Optional[Record]) -> Optional[CompileMetrics]:
-    """A compile's metrics, when it succeeded."""
     return record.metric.of(CompileMetrics) if record is not None and record.status is Status.OK else None
 
 

@@ -227,7 +227,6 @@ def _render_knobs(table: Mapping[tuple[str, str], Sequence[search.Effect]]) -> l
 
 
 def _over(naive: Optional[search.Candidate], best: search.Candidate) -> str:
-    """The naive build's median over the best's, when both were timed."""
     if naive is None or naive.interval is None or best.interval is None or best.interval.median <= 0:
         return ""
     return formats.ratio(naive.interval.median / best.interval.median)

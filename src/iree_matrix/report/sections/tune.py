@@ -102,7 +102,6 @@ def _best_row(group: Group, tried: Sequence[Tried]) -> list[str]:
 
 
 def _detail_row(group: Group, compiled: Record, run: Optional[Record]) -> list[str]:
-    """One profile's compile and run: status, median, sizes, peaks, dispatches and the load."""
     model, _, compiler = group
     ran = run.metric.of(RunMetrics) if run is not None else RunMetrics()
     made = compiled.metric.of(CompileMetrics)
