@@ -46,13 +46,6 @@ def has_boards(records: Iterable[Record]) -> bool:
     return any(r.stage == "run" and r.label.arch in titled for r in records)
 
 
-def unit_of(record: Record) -> str:
-    function = record.label.function or "main"
-    model = record.label.model or "?"
-    # some records name the unit as the model
-    return model if function == "main" or model.endswith(f".{function}") else f"{model}.{function}"
-
-
 def root_causes(records: Iterable[Record]) -> list[Record]:
     """Each not-run record as a copy carrying its root blocker's words, not its direct blocker's."""
     recs = list(records)
@@ -106,13 +99,12 @@ def cells(records: Iterable[Record]) -> list[ModuleRuns]:
         if r.stage != "run":
             continue
         lab = r.label
-        key = (unit_of(r), lab.compiler or "?", lab.runtime or "?", lab.arch or "?", lab.profile or LLVM)
+        function, model = lab.function or "main", lab.model or "?"
+        # some records name the unit as the model
+        unit = model if function == "main" or model.endswith(f".{function}") else f"{model}.{function}"
+        key = (unit, lab.compiler or "?", lab.runtime or "?", lab.arch or "?", lab.profile or LLVM)
         grouped.setdefault(key, {})[r.label.device or "local-task"] = r
     return [ModuleRuns(*key, runs=runs) for key, runs in sorted(grouped.items())]
-
-
-def release_of(runtime: str) -> str:
-    return Runtime.parse(runtime).release
 
 
 def runtime_text(runtime: str) -> str:
@@ -132,9 +124,8 @@ def run_text(record: Optional[Record]) -> str:
         return ""
     if record.status is Status.OK:
         peak = record.metric.of(RunMetrics).peak_memory_bytes
-        memory = ""
-        if peak is not None:  # against the board's RAM (less the OS's share)
-            memory = f"{formats.size(peak)}{over_ram(peak, record)}"
+        # against the board's RAM (less the OS's share)
+        memory = "" if peak is None else f"{formats.size(peak)}{over_ram(peak, record)}"
         return "✅ " + (emulated_time(record, memory) or ("ok" + (f" ({memory})" if memory else "")))
     if record.status is Status.NOT_RUN:
         return f"⛔ {excerpts.clip_words(record.blocked_by or 'not run', SHORT)}"
@@ -272,7 +263,7 @@ def cross_table(
 ) -> tuple[list[str], list[list[str]]]:
     """compiler × runtime release for one function on one board (llvm-cpu, or another profile)."""
     mine = [c for c in all_cells if c.arch == arch and c.unit == unit and c.profile == profile]
-    runtimes = sorted({c.runtime for c in mine}, key=lambda r: (version_key(release_of(r)), r))
+    runtimes = sorted({c.runtime for c in mine}, key=lambda r: (version_key(Runtime.parse(r).release), r))
     compilers = sorted({c.compiler for c in mine}, key=version_key)
     by = {(c.compiler, c.runtime): c for c in mine}
     rows = [
@@ -328,11 +319,10 @@ def _median(record: Optional[Record], cpu: bool = False) -> Optional[float]:
 def build_rows(records: Iterable[Record]) -> list[list[str]]:
     rows = []
     builds = [r for r in records if r.stage == "runtime-build" and r.status is not Status.NOT_RUN]
-    for r in sorted(builds, key=lambda r: (version_key(release_of(r.label.runtime)), r.job)):
-        runtime, arch = r.label.runtime or "?", r.label.arch or "?"
-        linkage = r.label.linkage or "?"
+    for r in sorted(builds, key=lambda r: (version_key(Runtime.parse(r.label.runtime).release), r.job)):
+        runtime = r.label.runtime or "?"
         os_ = "-Os (MinSizeRel)" if "+Os" in runtime else "-O3 (Release)"
-        head = [release_of(runtime), arch, linkage, os_]
+        head = [Runtime.parse(runtime).release, r.label.arch or "?", r.label.linkage or "?", os_]
         if r.status is not Status.OK:
             rows.append([*head, run_text(r), short_reason(r), "", ""])
             continue
@@ -430,7 +420,6 @@ def _builds_section(recs: Sequence[Record]) -> list[str]:
 
 
 def _titled(title: str, intro: str, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
-    """A section of BOARDS.md: its heading, what it shows and its table; nothing without rows."""
     return [f"## {title}", "", intro, "", _md_table(headers, rows), ""] if rows else []
 
 

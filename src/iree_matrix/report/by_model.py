@@ -25,8 +25,7 @@ natural_key, sorted_versions = runs_view.natural_key, runs_view.sorted_versions
 
 
 def _models(ix: Numbering) -> list[str]:
-    keys: list[ExportKey | CompileKey | RunKey] = [*ix.index.exports, *ix.index.compiles, *ix.index.runs]
-    return sorted({k.model for k in keys}, key=natural_key)
+    return sorted({k.model for k in (*ix.index.exports, *_built(ix))}, key=natural_key)
 
 
 def _built(ix: Numbering) -> list[CompileKey | RunKey]:
@@ -50,7 +49,10 @@ def _same_version_cell(ix: Numbering, model: str, row: RowKey, compiler: str) ->
     key = CompileKey(model, exporter, profile, arch, compiler)
     compiled = ix.index.compiles.get(key)
     by_runtime = {k.runtime: r for k, r in ix.index.runs.items() if k.compiled == key}
-    run = runs_view.own_run(by_runtime, compiler) or _dir_run(ix, key)
+    # A board with no runtime wheel runs on the user's runtime directory: that is its same-version
+    # run (a runtime built from some IREE source the tool cannot name).
+    built_here = (r for rt, r in by_runtime.items() if runs_view.is_built_here(rt) and not r.label.device)
+    run = runs_view.own_run(by_runtime, compiler) or next(built_here, None)
     if run is not None and run.status is not Status.NOT_RUN:
         stand_in = runs_view.stand_in_of(run)
         return run_cell(ix, run) + (f" (rt {stand_in})" if stand_in else "")
@@ -59,15 +61,6 @@ def _same_version_cell(ix: Numbering, model: str, row: RowKey, compiler: str) ->
     if run is not None:
         return ix.stage_outcome(run)
     return "✅ compile only" if compiled is not None else ""
-
-
-def _dir_run(ix: Numbering, compile_key: CompileKey) -> Record | None:
-    """A board with no runtime wheel runs on the user's runtime directory: that is its
-    same-version run (a runtime built from some IREE source the tool cannot name)."""
-    for key, run in ix.index.runs.items():
-        if key.compiled == compile_key and runs_view.is_built_here(key.runtime) and not run.label.device:
-            return run
-    return None
 
 
 def run_cell(ix: Numbering, run: Record) -> str:
@@ -104,7 +97,7 @@ class _RowLayout:
 
     @property
     def headers(self) -> list[str]:
-        return ["exporter"] + ["profile"] * (len(self.profiles) > 1) + ["arch"] * (len(self.arches) > 1)
+        return self.left(("exporter", "profile", "arch"))
 
     def left(self, row: RowKey) -> list[str]:
         exporter, profile, arch = row

@@ -81,11 +81,11 @@ def render(records: Iterable[Record]) -> list[str]:
             lines.append("")
     if refusals := exporters.bytecode_refusals(found):
         lines += ["**Bytecode the compilers do not read** (the compiler's first line of error):", ""]
-        for r in refusals:
-            lines.append(
-                f"- `{r.exporter}` ({r.importer or 'importer unknown'}) → IREE {', '.join(r.compilers)} "
-                f"({', '.join(r.functions)}): {r.words}"
-            )
+        lines += [
+            f"- `{r.exporter}` ({r.importer or 'importer unknown'}) → IREE {', '.join(r.compilers)} "
+            f"({', '.join(r.functions)}): {r.words}"
+            for r in refusals
+        ]
         lines.append("")
     return lines
 

@@ -5,8 +5,9 @@ wheel's, one built here, each HAL driver) and "IREE runtimes built from source".
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Optional, TypeVar
 
 from iree_matrix.core import formats
 from iree_matrix.core.formats import size
@@ -25,6 +26,7 @@ from iree_matrix.report.sections import View
 LOAD = "Can runtime B load a module built by compiler A?"
 RUNTIMES = "One module, several runtimes"
 BUILDS = "IREE runtimes built from source"
+T = TypeVar("T")
 
 
 def _load_cell(ix: Numbering, run: Record | None) -> str:
@@ -70,18 +72,25 @@ def _load_group(key: RunKey) -> tuple[str, str, str, str]:
 def _load_group_table(ix: Numbering, group: tuple[str, str, str, str]) -> list[str]:
     model, exporter, profile, arch = group
     runs = {(k.compiler, k.runtime): r for k, r in ix.index.runs.items() if _load_group(k) == group}
-    compilers = sorted_versions(c for c, _ in runs)
-    runtimes = sorted_versions(rt for _, rt in runs)
     versions = load_windows.module_versions(runs_view.Runs(ix.index, profile=profile or "default"))
-    rows = [
-        [_release_with_versions(c, versions), *(_load_cell(ix, runs.get((c, rt))) for rt in runtimes)]
-        for c in compilers
-    ]
-    runtimes = [_release_with_versions(rt, versions) for rt in runtimes]
+    table = _cross(
+        runs, lambda run: _load_cell(ix, run), lambda release: _release_with_versions(release, versions)
+    )
     scope = ", ".join(
         [f"`{exporter}`", *(f"{k} `{v}`" for k, v in (("profile", profile), ("arch", arch)) if v)]
     )
-    return [f"### {model}", "", scope, "", markdown.table(["compiler ↓ runtime →", *runtimes], rows), ""]
+    return [f"### {model}", "", scope, "", table, ""]
+
+
+def _cross(
+    by_pair: Mapping[tuple[str, str], T],
+    cell: Callable[[Optional[T]], str],
+    named: Callable[[str], str] = str,
+) -> str:
+    """A table of compiler ↓ runtime →: each release as `named` says it, each pair's cell as `cell` does."""
+    compilers, runtimes = (sorted_versions(pair[side] for pair in by_pair) for side in (0, 1))
+    rows = [[named(c), *(cell(by_pair.get((c, rt))) for rt in runtimes)] for c in compilers]
+    return markdown.table(["compiler ↓ runtime →", *map(named, runtimes)], rows)
 
 
 def _release_with_versions(release: str, versions: Mapping[str, Mapping[str, str]]) -> str:
@@ -94,13 +103,10 @@ def _release_with_versions(release: str, versions: Mapping[str, Mapping[str, str
 
 def _combined_load_table(ix: Numbering) -> str:
     by_pair = runs_view.grouped_by(((key.compiler, key.runtime), run) for key, run in ix.index.runs.items())
-    compilers = sorted_versions(c for c, _ in by_pair)
-    runtimes = sorted_versions(rt for _, rt in by_pair)
-    rows = [[c, *(_combined_load_cell(by_pair.get((c, rt), [])) for rt in runtimes)] for c in compilers]
-    return markdown.table(["compiler ↓ runtime →", *runtimes], rows)
+    return _cross(by_pair, _combined_load_cell)
 
 
-def _combined_load_cell(runs: list[Record]) -> str:
+def _combined_load_cell(runs: Optional[list[Record]]) -> str:
     """✅ only if every model's module loaded; otherwise the most common refusal."""
     if not runs:
         return ""

@@ -95,10 +95,10 @@ def rows(records: Iterable[Record]) -> list[Row]:
         peer = peer_records.get(function)
         named = (r.label.source_model for r in (run, export, peer) if r is not None and r.label.source_model)
         source = next(named, function.split(".")[0])
-        eager = Figure.of(export.metric.of(ExportMetrics).eager_cpu_ms) if export is not None else None
-        if eager is None and peer is not None:  # a matrix that asked the peers for eager (no export)
-            eager = _peer_figure(peer.metric.of(PeerMetrics).peers.get("eager"))[0]
         entries = peer.metric.of(PeerMetrics).peers if peer is not None else {}
+        eager = Figure.of(export.metric.of(ExportMetrics).eager_cpu_ms) if export is not None else None
+        # else the peers' (a matrix that asked the peers for eager, no export)
+        eager = eager or _peer_figure(entries.get("eager"))[0]
         known = peer_registry.names()
         order = [*known, *sorted(set(entries) - set(known))]  # the peers' own order
         peers = tuple(

@@ -22,12 +22,9 @@ def no_html(document: str) -> str:
     for line in document.split("\n"):
         found = _FENCE.match(line)
         if fence:
-            if (
-                found
-                and found.group(1)[0] == fence[0]
-                and len(found.group(1)) >= len(fence)
-                and (not line[found.end() :].strip())
-            ):
+            # a closing fence: the opening's character, as long or longer, nothing after it
+            closing = found.group(1) if found and not line[found.end() :].strip() else ""
+            if closing[:1] == fence[0] and len(closing) >= len(fence):
                 fence = ""
             out.append(line)
         elif found and not (found.group(1)[0] == "`" and "`" in line[found.end() :]):

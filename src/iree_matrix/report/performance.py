@@ -40,6 +40,13 @@ def peers_ran(records: Iterable[Record]) -> tuple[str, ...]:
     return peer_registry.among(ran)
 
 
+def passed(peer: Record, figure: str) -> dict[str, float]:
+    """The median `figure` (`WALL` or `CPU`) of each peer that passed in a peer record, by name."""
+    entries = peer.metric.of(PeerMetrics).peers.items()
+    ok = {n: e for n, e in entries if isinstance(e, Mapping) and e.get("status") == "ok"}
+    return {n: median for n, e in ok.items() if (median := runs_view.median(e.get(figure)))}
+
+
 # Its own sections' titles (`OWN`); the peers' heading goes on to name the peers its records ran.
 PEERS = "Performance: IREE against"
 _PEERS_CPU = "One thread's CPU time per call: the comparison load does not move"
@@ -98,7 +105,6 @@ def render_cpu_performance(latest: Iterable[Record]) -> list[str]:
 
 
 def _titled(table: Optional[str], heading: str, prose: str) -> list[str]:
-    """A peers table under its heading and prose; nothing without the table."""
     return [] if table is None else [heading, "", prose, "", table, ""]
 
 
@@ -170,17 +176,16 @@ def render_other_cpus(latest: Iterable[Record]) -> list[str]:
     )
     if not other:
         return []
-    rows = []
-    for model in sorted({m for (m, p, _) in by if p != "default"}):
-        row = [model]
-        for profile, compiler in other:
-            built, here = by.get((model, profile, compiler)), by.get((model, "default", compiler))
-            t, d = runs_view.timing(built), runs_view.timing(here)
-            cell = ("~" if t and t.noisy else "") + formats.duration_ms(t.median) if t else ""
-            if t and d:
-                cell += f" ({formats.ratio(t.median / d.median)})"
-            row.append(cell)
-        rows.append(row)
+
+    def cell(model: str, profile: str, compiler: str) -> str:  # built for the CPU, and over `default`
+        t, d = (runs_view.timing(by.get((model, p, compiler))) for p in (profile, "default"))
+        built = ("~" if t and t.noisy else "") + formats.duration_ms(t.median) if t else ""
+        return built + (f" ({formats.ratio(t.median / d.median)})" if t and d else "")
+
+    rows = [
+        [model, *(cell(model, *pc) for pc in other)]
+        for model in sorted({m for (m, p, _) in by if p != "default"})
+    ]
     return _titled(
         github_table(rows, ["function", *(f"IREE {c} `{p}` ({cpus[p]})" for p, c in other)]),
         "## " + _OTHER_CPUS,

@@ -4,15 +4,15 @@ eager on the same machine."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from iree_matrix.core import formats
 from iree_matrix.core.model.metrics.export import ExportMetrics
-from iree_matrix.core.model.metrics.peer import PeerMetrics
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.findings import identities, runs_view
 from iree_matrix.report.markdown import github_table
+from iree_matrix.report.performance import CPU, passed
 
 # The published figures a run relates its own to when none were made on its CPU identity (the log the
 # wheel carries); from a checkout every `bench*` set is a candidate, this machine's identity preferred.
@@ -31,11 +31,10 @@ def _sides(records: Sequence[Record]) -> dict[tuple[str, str], tuple[float, floa
     found = {}
     for (function, release), run in {(r.label.model, r.label.compiler): r for r in own}.items():
         cpu = run.metric.of(RunMetrics).cpu_time
-        entry = peers[function].metric.of(PeerMetrics).peers.get("eager") if function in peers else None
         eager = exports[function].metric.of(ExportMetrics).eager_cpu if function in exports else None
         eager_cpu = eager.median if eager is not None else None
-        if eager_cpu is None and isinstance(entry, Mapping) and entry.get("status") == "ok":
-            eager_cpu = runs_view.median(entry.get("cpu_ms"))
+        if eager_cpu is None and function in peers:
+            eager_cpu = passed(peers[function], CPU).get("eager")
         if cpu is None or not cpu.median or not eager_cpu:
             continue
         found[(function, release)] = (cpu.median, eager_cpu)

@@ -89,28 +89,20 @@ class Site:
         arch = document["arch"]
         return cls(latest, runs_view.Runs.of(latest, arch=arch), arch, document)
 
-    def compilers(self) -> list[str]:
-        return runs_view.sorted_versions(c for (_, _, c) in self.runs.compiles)
-
     def stage(self, name: str) -> list[Record]:
         return [r for r in self.records if r.stage == name]
-
-
-def _state(record: Record) -> str:
-    return "refuses" if refusals.refused(record) else record.status.value
 
 
 def _words(record: Record) -> str:
     """A cell's hover text: its stage, outcome and the tool's telling line, and what to do where known."""
     if record.status is Status.NOT_RUN:
         return f"not run: {record.blocked_by or record.message or ''}"
-    # A refusal is drawn as one (_state) and said as one: never "fail".
+    # A refusal is drawn as one (_heatmap) and said as one: never "fail".
     status = refusals.REFUSED if refusals.refused(record) else record.status.value
     text = f"{record.stage} {status}" + (f" ({record.error_class})" if record.error_class else "")
     if record.stage == "run" and (stand_in := runs_view.stand_in_of(record)):
         text += f" on runtime {stand_in} (no runtime {record.label.compiler} of its own)"
-    todo = _what_to_do(record)
-    advice = f"\nwhat to do: {todo}" if todo else ""
+    advice = f"\nwhat to do: {todo}" if (todo := _what_to_do(record)) else ""
     if refusals.refused(record):
         return f"{text}: {excerpts.without_paths(runs_view.refusal_reason(record.message))}{advice}"
     if record.status is Status.OK:
@@ -205,9 +197,9 @@ def _heatmap(
     site: Site, rows: Sequence[str], chain: Callable[..., Optional[Record]], fid: str, y: str
 ) -> list[str]:
     """`rows` × compiler releases, each square the record `chain(row, compiler)` says how far it got."""
-    compilers = site.compilers()
+    compilers = runs_view.sorted_versions(c for (_, _, c) in site.runs.compiles)
     cells = [
-        figures.Square(x, c, _state(r), _words(r), r.job)
+        figures.Square(x, c, "refuses" if refusals.refused(r) else r.status.value, _words(r), r.job)
         for x in rows
         for c in compilers
         if (r := chain(x, c)) is not None
@@ -261,9 +253,7 @@ def _references(site: Site, function: str, exporter: str) -> dict[str, float]:
         # Marked like every other noisy figure: a two-thread torch op on a busy machine waits a
         # scheduler tick for its second thread, so a sub-millisecond op can read 8 ms.
         out["~torch eager (noisy)" if eager.noisy else "torch eager"] = eager.median
-    for peer in site.stage("peer"):
-        if peer.label.model != function:
-            continue
+    for peer in (p for p in site.stage("peer") if p.label.model == function):
         for name, result in peer.metric.of(PeerMetrics).peers.items():
             if isinstance(result, Mapping) and result.get("status") == "ok" and name != "eager":
                 if (median := runs_view.timing(Record("", "", "", "", Status.OK, {}, result))) is not None:
@@ -310,7 +300,6 @@ def _blank(value: Optional[float]) -> Any:
 
 
 def _compiled(record: Optional[Record]) -> Optional[CompileMetrics]:
-    """A compile's metrics, when it succeeded."""
     return record.metric.of(CompileMetrics) if record is not None and record.status is Status.OK else None
 
 

@@ -117,7 +117,6 @@ def of(document: Document, own: Sequence[Section] = ()) -> tuple[Section, ...]:
 
 
 def render(document: Document, view: View, own: Sequence[Section] = ()) -> list[str]:
-    """Every section's lines, in order."""
     return [line for section in of(document, own) for line in section.render(view)]
 
 

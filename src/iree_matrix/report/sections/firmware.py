@@ -26,7 +26,6 @@ def firmware_section(records: Iterable[Record]) -> list[str]:
     )
     if not runs:
         return []
-    rows = [_row(r) for r in runs]
     headers = [
         "model",
         "compiler",
@@ -61,7 +60,7 @@ def firmware_section(records: Iterable[Record]) -> list[str]:
         "source_builds/cortex_m.py), with what is left said: nothing else of the application fits in it. "
         f"Boards compared: {boards}. qemu's time is the emulator's, not a board's."
     )
-    return ["## " + TITLE, "", intro, "", github_table(rows, headers), ""]
+    return ["## " + TITLE, "", intro, "", github_table([_row(r) for r in runs], headers), ""]
 
 
 def _bare_metal(arch: str) -> bool:
@@ -73,7 +72,7 @@ def _bare_metal(arch: str) -> bool:
 
 def _row(r: Record) -> list[str]:
     m = r.metric.of(RunMetrics)
-    status = r.status.value if isinstance(r.status, Status) else str(r.status)
+    status = r.status.value
     if r.status is not Status.OK:
         status += ": " + runs_view.clip(runs_view.first_line(r.message or ""), 160)
     err = m.max_abs_err
@@ -93,7 +92,6 @@ def _row(r: Record) -> list[str]:
             for name, ok in cortex_m.fits(flash, ram, cpu).items()
             if ok and not as_linked.get(name)
         ]
-    before = m.heap_at_bytes.get("inputs")
     return [
         r.label.model,
         r.label.compiler,
@@ -103,7 +101,7 @@ def _row(r: Record) -> list[str]:
         check,
         _of(m.flash_bytes, m.machine_flash_bytes),
         _of(m.ram_bytes, m.machine_ram_bytes),
-        formats.size_or(before),
+        formats.size_or(m.heap_at_bytes.get("inputs")),  # before the call
         formats.size_or(m.heap_peak_bytes),
         formats.size_or(m.stack_peak_bytes),
         _of(linked, m.machine_ram_bytes),

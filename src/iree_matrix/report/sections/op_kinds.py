@@ -19,6 +19,7 @@ from iree_matrix.findings.runs_view import measured_runs
 from iree_matrix.iree import opkinds
 from iree_matrix.matrix import peers as peer_registry
 from iree_matrix.report.markdown import github_table
+from iree_matrix.report.performance import WALL, passed
 from iree_matrix.report.sections import Document, Section, on_records
 from iree_matrix.report.sections.roofline import percent
 
@@ -93,11 +94,7 @@ def _function(run: Record, iree_kinds: dict[str, float], machine: _Machine) -> l
     unit, compiler, iree_ms = run.label.model, run.label.compiler, run.metric.of(RunMetrics).latency_median
     peer = machine.peers.get(unit)
     results = peer.metric.of(PeerMetrics).peers if peer is not None else {}
-    timed = {
-        n: v
-        for n, e in results.items()
-        if isinstance(e, Mapping) and e.get("status") == "ok" and (v := runs_view.median(e.get("latency_ms")))
-    }
+    timed = passed(peer, WALL) if peer is not None else {}
     columns: dict[str, dict[str, float]] = {f"IREE {compiler}": iree_kinds}
     for name, framework in peer_registry.op_profiled().items():  # {peer: its op vocabulary}
         if (kinds := op_kind_times((results.get(name) or {}).get("op_profile"), framework)) is not None:

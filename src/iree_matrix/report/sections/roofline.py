@@ -33,13 +33,12 @@ def render_roofline(latest: Iterable[Record]) -> list[str]:
     rows = []
     for unit, w in sorted(work.items()):
         by_name = {a.framework: a for a in rates.get(unit, [])}
-        intensity = w.intensity
         rows.append(
             [
                 unit,
                 f"{w.flops / 1e9:.3g}",
                 formats.size(w.bytes_min),
-                f"{intensity:.3g}" if intensity is not None else "",
+                f"{w.intensity:.3g}" if w.intensity is not None else "",
                 f"{rate(roofline.bound(peak, w))} ({percent(roofline.bound(peak, w) / peak.gflops)})",
                 *(
                     f"{rate(by_name[f].gflops)} ({percent(by_name[f].fraction_of_peak)})"

@@ -11,13 +11,12 @@ from typing import Any, Optional
 from iree_matrix.core import formats
 from iree_matrix.core.formats import duration_ms as _ms
 from iree_matrix.core.model import stats
-from iree_matrix.core.model.metrics.peer import PeerMetrics
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.findings import runs_view, search, search_descent
 from iree_matrix.matrix import peers as peer_registry
 from iree_matrix.report.markdown import github_table
-from iree_matrix.report.performance import CPU, peers_ran
+from iree_matrix.report.performance import CPU, passed, peers_ran
 from iree_matrix.report.sections import Document, Section
 
 TITLE = "Flag search: each knob against `default`, beyond noise"
@@ -155,11 +154,8 @@ def _best_peers(records: Sequence[Record]) -> dict[str, tuple[str, float]]:
     for r in records:
         if r.stage != "peer" or r.status is not Status.OK:
             continue
-        for name, entry in r.metric.of(PeerMetrics).peers.items():
-            if not isinstance(entry, Mapping) or entry.get("status") != "ok":
-                continue
-            median = runs_view.median(entry.get(CPU))
-            if median and (r.label.model not in found or median < found[r.label.model][1]):
+        for name, median in passed(r, CPU).items():
+            if r.label.model not in found or median < found[r.label.model][1]:
                 found[r.label.model] = (name, median)
     return found
 
@@ -208,18 +204,15 @@ def _render_knobs(table: Mapping[tuple[str, str], Sequence[search.Effect]]) -> l
     if not counts:
         return []
     releases = runs_view.sorted_versions({c for _, c in counts})
-    rows = []
-    for knob in sorted({k for k, _ in counts}):
-        row = [knob]
-        for release in releases:
-            if not (seen := counts.get((knob, release))):
-                row.append("")
-                continue
-            parts = [f"{seen[v]} {v}" for v in _KNOB_VERDICTS if seen.get(v)]
-            if changed := sorted(ratios.get((knob, release), [])):
-                parts.append(f"median {formats.ratio(changed[len(changed) // 2])}")
-            row.append(", ".join(parts))
-        rows.append(row)
+
+    def cell(key: tuple[str, str]) -> str:  # "" where the knob was not tried on the release
+        seen, changed = counts.get(key, Counter()), sorted(ratios.get(key, []))
+        parts = [f"{seen[v]} {v}" for v in _KNOB_VERDICTS if seen.get(v)]
+        return ", ".join(parts + ([f"median {formats.ratio(changed[len(changed) // 2])}"] if changed else []))
+
+    rows = [
+        [knob, *(cell((knob, release)) for release in releases)] for knob in sorted({k for k, _ in counts})
+    ]
     return [
         "### Each knob alone, per release",
         "",
@@ -234,7 +227,6 @@ def _render_knobs(table: Mapping[tuple[str, str], Sequence[search.Effect]]) -> l
 
 
 def _over(naive: Optional[search.Candidate], best: search.Candidate) -> str:
-    """The naive build's median over the best's, when both were timed."""
     if naive is None or naive.interval is None or best.interval is None or best.interval.median <= 0:
         return ""
     return formats.ratio(naive.interval.median / best.interval.median)

@@ -87,12 +87,11 @@ def _groups(records: Sequence[Record]) -> dict[Group, list[Record]]:
 
 def _best_row(group: Group, tried: Sequence[Tried]) -> list[str]:
     """The fastest correct profile of a group, against `default`, and what did not work."""
-    ran = [
-        (r.metric.of(RunMetrics).latency_median, c)
+    timed = [
+        (ms, c)
         for c, r in tried
-        if r is not None and r.status is Status.OK
+        if r is not None and r.status is Status.OK and (ms := r.metric.of(RunMetrics).latency_median)
     ]
-    timed = [(ms, c) for ms, c in ran if ms]
     failed = "; ".join(f"{c.label.profile}: {why}" for c, r in tried if (why := _why(c, r)))
     if not timed:
         return [*group, "none correct", "", "", "", failed]
@@ -103,7 +102,6 @@ def _best_row(group: Group, tried: Sequence[Tried]) -> list[str]:
 
 
 def _detail_row(group: Group, compiled: Record, run: Optional[Record]) -> list[str]:
-    """One profile's compile and run: status, median, sizes, peaks, dispatches and the load."""
     model, _, compiler = group
     ran = run.metric.of(RunMetrics) if run is not None else RunMetrics()
     made = compiled.metric.of(CompileMetrics)
@@ -123,9 +121,7 @@ def _detail_row(group: Group, compiled: Record, run: Optional[Record]) -> list[s
 
 def _why(compiled: Record, run: Optional[Record]) -> str:
     """'' when the profile ran correctly; otherwise what stopped it, in a few words."""
-    for record in (compiled, run):
-        if record is None:
-            continue
+    for record in filter(None, (compiled, run)):
         if record.status is Status.SKIP:
             return "skipped: " + (record.message or "").splitlines()[0][:90] if record.message else "skipped"
         if record.status not in (Status.OK, Status.NOT_RUN):
