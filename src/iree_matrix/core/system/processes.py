@@ -187,28 +187,24 @@ _TERM_GRACE = 3.0  # SIGTERM first (a docker client passes it on to its containe
 
 def run(request: ProcessRequest) -> Completed:
     """Run `request`; `StageFailure` on a non-zero exit when it `check`s, `Timeout` after its `timeout`."""
-    argv, sandbox = tuple(request.argv), request.sandbox
-    writes_beneath, private_shm = request.writes_beneath, request.private_shm
-    started = argv
-    if sandbox is not None:
-        started = tuple(bubblewrap.wrap(argv, sandbox))
-        writes_beneath, private_shm = None, False
-        unreachable = bubblewrap.hand_over(sandbox)  # as root: its writable paths become uid 65534's
-        if unreachable is not None:
-            bubblewrap.take_back(sandbox)
-            raise StageFailure("no-sandbox", unreachable, cacheable=False)
+    if (sandbox := request.sandbox) is None:
+        return _run(request)
+    # As root: its writable paths become uid 65534's.
+    if (unreachable := bubblewrap.hand_over(sandbox)) is not None:
+        bubblewrap.take_back(sandbox)
+        raise StageFailure("no-sandbox", unreachable, cacheable=False)
     try:
-        return _run(request, started, writes_beneath, private_shm)
+        return _run(request)
     finally:
-        if sandbox is not None:
-            bubblewrap.take_back(sandbox)
+        bubblewrap.take_back(sandbox)
 
 
-def _run(
-    request: ProcessRequest, started: tuple[str, ...], writes_beneath: Optional[Sequence[str]], shm: bool
-) -> Completed:
+def _run(request: ProcessRequest) -> Completed:
     argv, cwd, timeout, log = tuple(request.argv), request.cwd, request.timeout, request.log
     sandbox = request.sandbox
+    started = argv if sandbox is None else tuple(bubblewrap.wrap(argv, sandbox))
+    # bubblewrap replaces the request's `writes_beneath` and `private_shm`
+    writes_beneath, shm = (request.writes_beneath, request.private_shm) if sandbox is None else (None, False)
     _log(log, f"$ {format_command(started)}\n")
     logger.debug(f"$ {format_command(started)}" + (f"  (in {cwd})" if cwd is not None else ""))
     start = time.monotonic()
