@@ -291,9 +291,6 @@ class Tree:
     def memory_by_cgroup(self) -> bool:
         return any(g.memory_limited for g in self.cgroups)
 
-    def environment(self) -> dict[str, str]:
-        return {TOKEN_ENV: self.token}
-
     def rlimits(self) -> list[tuple[int, tuple[int, int]]]:
         """What the child sets on itself before exec: RLIMIT_AS, when no cgroup limits its memory."""
         if self.limits.memory is None or self.memory_by_cgroup:
@@ -443,12 +440,8 @@ def child_setup(join: Sequence[int], rlimits: Sequence[tuple[int, tuple[int, int
         prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 
 
-def memory_words(output: str) -> bool:
-    """Whether a tool's output says an allocation failed (what RLIMIT_AS makes of too much memory)."""
-    return any(word in output for word in _ALLOCATION_FAILED)
-
-
-_ALLOCATION_FAILED = (
+# What a tool's output says when an allocation failed (what RLIMIT_AS makes of too much memory).
+ALLOCATION_FAILED = (
     "MemoryError",
     "std::bad_alloc",
     "Cannot allocate memory",

@@ -211,7 +211,7 @@ def _run(request: ProcessRequest) -> Completed:
     tree = process_tree.Tree(request.limits)
     # A sandboxed command gets only `bubblewrap.environment` of the tool's; HOME is its temporary directory.
     base = os.environ if sandbox is None else bubblewrap.environment(os.environ)
-    full_env = {**base, **(request.env or {}), **tree.environment()}
+    full_env = {**base, **(request.env or {}), process_tree.TOKEN_ENV: tree.token}
     if sandbox is not None:
         full_env["HOME"] = full_env.get("TMPDIR", "/tmp")
     stdin, feeder = (subprocess.DEVNULL, None) if request.feed is None else _Feeder.pipe(request.feed)
@@ -373,7 +373,7 @@ def _why_killed(returncode: int, tree: process_tree.Tree, output: str) -> Option
     limit = tree.limits.memory_text()
     if tree.oom_killed():
         return f"killed: out of memory ({limit})"
-    if memory and not tree.memory_by_cgroup and process_tree.memory_words(output):
+    if memory and not tree.memory_by_cgroup and any(w in output for w in process_tree.ALLOCATION_FAILED):
         size = process_tree.size_text(memory)
         space = limit.replace(size, f"{size} of address space", 1)
         return f"out of memory ({space})"
