@@ -68,10 +68,9 @@ class VenvEnvironment:
                 f"relative path(s) {', '.join(relative)} for a command run in {cwd or 'its job directory'}"
             )
         sandboxed = request.model_code is not None and bubblewrap.problem() is None
-        if request.model_code is not None and not sandboxed:
-            refused = bubblewrap.refusal(request.model_code)
-            if refused is not None:  # checked at plan time too (`require_sandbox`): a plan run another way
-                raise StageFailure("no-sandbox", refused, cacheable=False)
+        # Checked at plan time too (`require_sandbox`): a plan run another way gets here.
+        if request.model_code is not None and (refused := bubblewrap.refusal(request.model_code)):
+            raise StageFailure("no-sandbox", refused, cacheable=False)
         # A job directory of its own, removed afterwards (a container's /tmp): its `cwd` by default, and
         # its TMPDIR, so no command needs the machine's /tmp, which it may not change.
         job = Path(tempfile.mkdtemp(prefix="iree-matrix-job-"))
