@@ -371,7 +371,7 @@ def _why_killed(returncode: int, tree: process_tree.Tree, output: str) -> Option
         return None
     memory = tree.limits.memory
     limit = tree.limits.memory_text()
-    if tree.oom_killed():
+    if tree.oom_killed:
         return f"killed: out of memory ({limit})"
     if memory and not tree.memory_by_cgroup and any(w in output for w in process_tree.ALLOCATION_FAILED):
         size = process_tree.size_text(memory)
@@ -379,7 +379,7 @@ def _why_killed(returncode: int, tree: process_tree.Tree, output: str) -> Option
         return f"out of memory ({space})"
     if returncode in (-signal.SIGKILL, 128 + signal.SIGKILL) and tree.machine_oom_killed():
         return f"killed: out of memory (the machine's; {limit})"
-    return f"out of processes (limit {tree.limits.processes} tasks)" if tree.refused_forks() else None
+    return f"out of processes (limit {tree.limits.processes} tasks)" if tree.refused_forks else None
 
 
 class _Feeder(threading.Thread):
