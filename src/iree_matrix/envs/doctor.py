@@ -39,11 +39,14 @@ def _probe(argv: Sequence[str], timeout: float = 15) -> tuple[int, str]:
     return done.returncode, done.output
 
 
+def _installed(name: str, tool: str, why: str = "", fix: str = f"bash {SETUP}") -> Check:
+    """A tool the docker backend needs: its path, or "not installed" (`why` it is needed) and `fix`."""
+    found = shutil.which(tool)
+    return Check(name, bool(found), found or f"not installed{why}", "" if found else fix, "docker")
+
+
 def check_docker_client() -> Check:
-    if found := containers.find_docker():
-        return Check("docker client", True, found, needed_for="docker")
-    fix = f"bash {SETUP} (apt-get install docker.io)"
-    return Check("docker client", False, "not installed", fix, "docker")
+    return _installed("docker client", "docker", fix=f"bash {SETUP} (apt-get install docker.io)")
 
 
 def check_docker_daemon() -> Check:
@@ -54,10 +57,7 @@ def check_docker_daemon() -> Check:
 
 
 def check_debootstrap() -> Check:
-    if found := shutil.which("debootstrap"):
-        return Check("debootstrap", True, found, needed_for="docker")
-    missing = "not installed (base images are built with it)"
-    return Check("debootstrap", False, missing, f"bash {SETUP}", "docker")
+    return _installed("debootstrap", "debootstrap", " (base images are built with it)")
 
 
 # armv6-smoke: the hello world and IREE's runtime built from source (native + armel cross).

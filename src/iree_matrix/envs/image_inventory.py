@@ -14,7 +14,7 @@ from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import MatrixError
 from iree_matrix.core.system import containers
 from iree_matrix.envs.docker import DockerBackend
-from iree_matrix.matrix.plan import Plan
+from iree_matrix.matrix.plan import EnvSpec, Plan
 from iree_matrix.matrix.spec import MatrixSpec
 from iree_matrix.matrix.wheelhouse import Wheelhouse
 
@@ -32,22 +32,20 @@ def inventory(matrix: MatrixSpec, plan: Plan, cache: Path) -> list[Row]:
     containers.require()
     backend = DockerBackend(CacheLayout(cache).images, base_images=matrix.images)
     wheelhouse = Wheelhouse(CacheLayout(cache).wheelhouse)
-    rows = []
-    for job in (j for j in plan.jobs if j.stage == "install"):
-        try:
-            pins = wheelhouse.cached_pins(job.env.requirements, backend.target(job.env))
-        except MatrixError as exc:  # e.g. a Python no suite ships
-            rows.append(Row(job.env.id, "unavailable", detail=str(exc).splitlines()[0]))
-            continue
-        if pins is None:
-            rows.append(Row(job.env.id, "not resolved", detail="run `images build` (or the matrix)"))
-            continue
-        if (env := backend.open(job.env, pins.digest)) is None:
-            rows.append(Row(job.env.id, "not built", detail=f"pins {pins.digest[:12]}"))
-            continue
-        image = containers.image(env.image.image_id)
-        rows.append(Row(job.env.id, "built", env.image.tag, image.size if image else 0))
-    return rows
+    return [_row(job.env, backend, wheelhouse) for job in plan.jobs if job.stage == "install"]
+
+
+def _row(env: EnvSpec, backend: DockerBackend, wheelhouse: Wheelhouse) -> Row:
+    try:
+        pins = wheelhouse.cached_pins(env.requirements, backend.target(env))
+    except MatrixError as exc:  # e.g. a Python no suite ships
+        return Row(env.id, "unavailable", detail=str(exc).splitlines()[0])
+    if pins is None:
+        return Row(env.id, "not resolved", detail="run `images build` (or the matrix)")
+    if (built := backend.open(env, pins.digest)) is None:
+        return Row(env.id, "not built", detail=f"pins {pins.digest[:12]}")
+    image = containers.image(built.image.image_id)
+    return Row(env.id, "built", built.image.tag, image.size if image else 0)
 
 
 def prune(matrix: MatrixSpec, plan: Plan, cache: Path, *, everything: bool = False) -> list[str]:

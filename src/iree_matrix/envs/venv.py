@@ -68,10 +68,9 @@ class VenvEnvironment:
                 f"relative path(s) {', '.join(relative)} for a command run in {cwd or 'its job directory'}"
             )
         sandboxed = request.model_code is not None and bubblewrap.problem() is None
-        if request.model_code is not None and not sandboxed:
-            refused = bubblewrap.refusal(request.model_code)
-            if refused is not None:  # checked at plan time too (`require_sandbox`): a plan run another way
-                raise StageFailure("no-sandbox", refused, cacheable=False)
+        # Checked at plan time too (`require_sandbox`): a plan run another way gets here.
+        if request.model_code is not None and (refused := bubblewrap.refusal(request.model_code)):
+            raise StageFailure("no-sandbox", refused, cacheable=False)
         # A job directory of its own, removed afterwards (a container's /tmp): its `cwd` by default, and
         # its TMPDIR, so no command needs the machine's /tmp, which it may not change.
         job = Path(tempfile.mkdtemp(prefix="iree-matrix-job-"))
@@ -213,15 +212,12 @@ class VenvBackend:
                 return self._build(env, path, pins, wheels, under)
             except BaseException as exc:
                 # Measured before the half-built venv goes: a tool's message does not always say why.
-                left = free_bytes(path)
+                nearly_full = (left := free_bytes(path)) is not None and left < _NEARLY_FULL
                 # A half-built venv is hundreds of MB that nothing will use (`open` wants .complete).
                 shutil.rmtree(path, ignore_errors=True)
-                full = (
-                    is_disk_full(exc)
-                    or (isinstance(exc, StageFailure) and exc.error_class == "disk-full")
-                    or (isinstance(exc, StageFailure) and left is not None and left < _NEARLY_FULL)
-                )
-                if not full:
+                if not is_disk_full(exc) and not (
+                    isinstance(exc, StageFailure) and (exc.error_class == "disk-full" or nearly_full)
+                ):
                     raise
                 # The wheels unpack to more than their own size: a lower bound, said as one.
                 needed = sum(Path(w).stat().st_size for w in wheels if Path(w).exists())

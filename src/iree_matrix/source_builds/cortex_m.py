@@ -364,16 +364,14 @@ def _link_error(output: str) -> str:
 # The firmware's sections, by the size they count in (`sizes`).
 _SECTIONS = {
     **dict.fromkeys((".isr_vector", ".text", ".ARM.exidx", ".ARM.extab"), "text"),
-    ".rodata": "rodata",
-    ".data": "data",
-    ".bss": "bss",
+    **{name: name[1:] for name in (".rodata", ".data", ".bss")},
 }
 
 
 def sizes(elf: Path, *, log: Optional[Path]) -> dict[str, int]:
     """text, rodata, data and bss of the firmware (arm-none-eabi-size -A, by section)."""
     done = processes.run(ProcessRequest(["arm-none-eabi-size", "-A", str(elf)], timeout=60, log=log))
-    got = {"text": 0, "rodata": 0, "data": 0, "bss": 0}
+    got = dict.fromkeys(_SECTIONS.values(), 0)
     for line in done.stdout.splitlines():
         parts = line.split()
         if len(parts) >= 2 and parts[1].isdigit() and parts[0] in _SECTIONS:

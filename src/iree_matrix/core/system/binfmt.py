@@ -30,12 +30,7 @@ def parse(name: str, text: str) -> BinfmtEntry:
     for line in lines[1:]:
         key, _, value = line.partition(" ")
         fields[key.rstrip(":")] = value.strip()
-    return BinfmtEntry(
-        name=name,
-        enabled=bool(lines) and lines[0] == "enabled",
-        interpreter=fields.get("interpreter", ""),
-        flags=fields.get("flags", ""),
-    )
+    return BinfmtEntry(name, lines[:1] == ["enabled"], fields.get("interpreter", ""), fields.get("flags", ""))
 
 
 def entry(name: str, root: Path = BINFMT_DIR) -> Optional[BinfmtEntry]:

@@ -297,10 +297,8 @@ def machine_lock(
     else `HOLD_LIMIT`) is taken for stuck: the waiter goes on without the lock, its timing recording
     the other load. `cancelled()` True (Ctrl-C) raises LockCancelled. `$IREE_MATRIX_QUIET_LOCK`
     names another lock file. Re-entrant per thread."""
-    if not exclusive:  # not timed: never waits, never holds
-        yield
-        return
-    if getattr(_held, "holding", False):  # re-entered: the outer block holds it and lets it go
+    # Not timed: never waits, never holds; re-entered: the outer block holds it and lets it go.
+    if not exclusive or getattr(_held, "holding", False):
         yield
         return
     with _holding(

@@ -283,16 +283,15 @@ class Tree:
         self.exact = False  # whether the cgroup holds the command (checked once it started)
         self._needle = b"\0" + f"{TOKEN_ENV}={self.token}".encode() + b"\0"
         self._oom_before = _machine_oom_kills()
-        self._oom_kills = 0  # read before the cgroups go (`close`)
-        self._own_oom_kills: Optional[int] = None  # every OOM kill in its memory cgroups (`close`)
-        self._refused_forks = 0
+        # Read by `close` before the cgroups go: whether its limits killed a process or refused a fork,
+        # and every OOM kill in its memory cgroups.
+        self.oom_killed = False
+        self.refused_forks = False
+        self._own_oom_kills: Optional[int] = None
 
     @property
     def memory_by_cgroup(self) -> bool:
         return any(g.memory_limited for g in self.cgroups)
-
-    def environment(self) -> dict[str, str]:
-        return {TOKEN_ENV: self.token}
 
     def rlimits(self) -> list[tuple[int, tuple[int, int]]]:
         """What the child sets on itself before exec: RLIMIT_AS, when no cgroup limits its memory."""
@@ -342,14 +341,6 @@ class Tree:
             members = self.members()
         return len(seen)
 
-    def oom_killed(self) -> bool:
-        return bool(self._oom_kills) or any(g.oom_kills() for g in self.cgroups if g.memory_limited)
-
-    def refused_forks(self) -> bool:
-        return bool(self._refused_forks) or any(
-            g.refused_forks() for g in self.cgroups if g.processes_limited
-        )
-
     def machine_oom_killed(self) -> bool:
         """Whether the kernel's OOM killer ended one of the command's processes (else any, machine-wide)."""
         if self._own_oom_kills is not None:  # read by `close`, which every command's end calls first
@@ -360,10 +351,10 @@ class Tree:
     def close(self) -> int:
         """After the command: every member killed, the cgroups removed; how many members were left."""
         left = self.kill()
-        self._oom_kills = sum(g.oom_kills() for g in self.cgroups if g.memory_limited)
+        self.oom_killed = any(g.oom_kills() for g in self.cgroups if g.memory_limited)
         counted = [g.oom_kills() for g in self.cgroups if g.accounts_memory]
         self._own_oom_kills = sum(counted) if counted else None
-        self._refused_forks = sum(g.refused_forks() for g in self.cgroups if g.processes_limited)
+        self.refused_forks = any(g.refused_forks() for g in self.cgroups if g.processes_limited)
         for group in self.cgroups:
             group.remove()
         self.cgroups = [g for g in self.cgroups if g.path.exists()]
@@ -443,12 +434,8 @@ def child_setup(join: Sequence[int], rlimits: Sequence[tuple[int, tuple[int, int
         prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 
 
-def memory_words(output: str) -> bool:
-    """Whether a tool's output says an allocation failed (what RLIMIT_AS makes of too much memory)."""
-    return any(word in output for word in _ALLOCATION_FAILED)
-
-
-_ALLOCATION_FAILED = (
+# What a tool's output says when an allocation failed (what RLIMIT_AS makes of too much memory).
+ALLOCATION_FAILED = (
     "MemoryError",
     "std::bad_alloc",
     "Cannot allocate memory",

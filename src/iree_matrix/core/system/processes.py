@@ -187,35 +187,31 @@ _TERM_GRACE = 3.0  # SIGTERM first (a docker client passes it on to its containe
 
 def run(request: ProcessRequest) -> Completed:
     """Run `request`; `StageFailure` on a non-zero exit when it `check`s, `Timeout` after its `timeout`."""
-    argv, sandbox = tuple(request.argv), request.sandbox
-    writes_beneath, private_shm = request.writes_beneath, request.private_shm
-    started = argv
-    if sandbox is not None:
-        started = tuple(bubblewrap.wrap(argv, sandbox))
-        writes_beneath, private_shm = None, False
-        unreachable = bubblewrap.hand_over(sandbox)  # as root: its writable paths become uid 65534's
-        if unreachable is not None:
-            bubblewrap.take_back(sandbox)
-            raise StageFailure("no-sandbox", unreachable, cacheable=False)
+    if (sandbox := request.sandbox) is None:
+        return _run(request)
+    # As root: its writable paths become uid 65534's.
+    if (unreachable := bubblewrap.hand_over(sandbox)) is not None:
+        bubblewrap.take_back(sandbox)
+        raise StageFailure("no-sandbox", unreachable, cacheable=False)
     try:
-        return _run(request, started, writes_beneath, private_shm)
+        return _run(request)
     finally:
-        if sandbox is not None:
-            bubblewrap.take_back(sandbox)
+        bubblewrap.take_back(sandbox)
 
 
-def _run(
-    request: ProcessRequest, started: tuple[str, ...], writes_beneath: Optional[Sequence[str]], shm: bool
-) -> Completed:
+def _run(request: ProcessRequest) -> Completed:
     argv, cwd, timeout, log = tuple(request.argv), request.cwd, request.timeout, request.log
     sandbox = request.sandbox
+    started = argv if sandbox is None else tuple(bubblewrap.wrap(argv, sandbox))
+    # bubblewrap replaces the request's `writes_beneath` and `private_shm`
+    writes_beneath, shm = (request.writes_beneath, request.private_shm) if sandbox is None else (None, False)
     _log(log, f"$ {format_command(started)}\n")
     logger.debug(f"$ {format_command(started)}" + (f"  (in {cwd})" if cwd is not None else ""))
     start = time.monotonic()
     tree = process_tree.Tree(request.limits)
     # A sandboxed command gets only `bubblewrap.environment` of the tool's; HOME is its temporary directory.
     base = os.environ if sandbox is None else bubblewrap.environment(os.environ)
-    full_env = {**base, **(request.env or {}), **tree.environment()}
+    full_env = {**base, **(request.env or {}), process_tree.TOKEN_ENV: tree.token}
     if sandbox is not None:
         full_env["HOME"] = full_env.get("TMPDIR", "/tmp")
     stdin, feeder = (subprocess.DEVNULL, None) if request.feed is None else _Feeder.pipe(request.feed)
@@ -375,15 +371,15 @@ def _why_killed(returncode: int, tree: process_tree.Tree, output: str) -> Option
         return None
     memory = tree.limits.memory
     limit = tree.limits.memory_text()
-    if tree.oom_killed():
+    if tree.oom_killed:
         return f"killed: out of memory ({limit})"
-    if memory and not tree.memory_by_cgroup and process_tree.memory_words(output):
+    if memory and not tree.memory_by_cgroup and any(w in output for w in process_tree.ALLOCATION_FAILED):
         size = process_tree.size_text(memory)
         space = limit.replace(size, f"{size} of address space", 1)
         return f"out of memory ({space})"
     if returncode in (-signal.SIGKILL, 128 + signal.SIGKILL) and tree.machine_oom_killed():
         return f"killed: out of memory (the machine's; {limit})"
-    return f"out of processes (limit {tree.limits.processes} tasks)" if tree.refused_forks() else None
+    return f"out of processes (limit {tree.limits.processes} tasks)" if tree.refused_forks else None
 
 
 class _Feeder(threading.Thread):
