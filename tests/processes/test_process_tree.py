@@ -313,6 +313,17 @@ def test_a_memory_limit_kill_is_named_and_never_stored(how):
     assert "[limits] memory" in info.value.message
 
 
+def test_how_memory_was_limited_outlives_the_cgroups(how):
+    """A failure's cause is read after `close` removed the cgroups: whether a cgroup limited the
+    memory (else RLIMIT_AS did, and an allocation error is "of address space") must not go with them."""
+    tree = process_tree.Tree(process_tree.Limits(memory=200 << 20))
+    made = [g.memory_limited for g in tree.cgroups]
+    assert tree.memory_by_cgroup == any(made) and (how == "cgroup" or made == [])
+    tree.close()
+    assert tree.cgroups == [] and tree.memory_by_cgroup == any(made)
+    assert (tree.rlimits() == []) == any(made)  # RLIMIT_AS only where no cgroup limits the memory
+
+
 def test_a_default_memory_limit_is_named_as_the_default(how, monkeypatch):
     """#51: a 30 GiB allocation refused by the default limit (80 % of the machine) was said to hit a
     "limit … of address space", though no one set one."""

@@ -280,6 +280,8 @@ class Tree:
         self.root: Optional[int] = None  # the command's own process, once started
         made = (_Cgroup.make(h, f"iree-matrix-{self.token}", self.limits) for h in _hierarchies())
         self.cgroups = [group for group in made if group is not None]
+        # Kept as made: `close` drops the cgroups, and a failure's cause is read after it (processes.py).
+        self.memory_by_cgroup = any(g.memory_limited for g in self.cgroups)
         self.exact = False  # whether the cgroup holds the command (checked once it started)
         self._needle = b"\0" + f"{TOKEN_ENV}={self.token}".encode() + b"\0"
         self._oom_before = _machine_oom_kills()
@@ -288,10 +290,6 @@ class Tree:
         self.oom_killed = False
         self.refused_forks = False
         self._own_oom_kills: Optional[int] = None
-
-    @property
-    def memory_by_cgroup(self) -> bool:
-        return any(g.memory_limited for g in self.cgroups)
 
     def rlimits(self) -> list[tuple[int, tuple[int, int]]]:
         """What the child sets on itself before exec: RLIMIT_AS, when no cgroup limits its memory."""
