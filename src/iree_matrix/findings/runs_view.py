@@ -302,10 +302,9 @@ class Runs:
         return sorted({f for f, *_ in self.by_cell} | {f for f, *_ in self.compiles})
 
     def model_of(self, function: str) -> str:
-        for (f, *_), r in [*self.by_cell.items(), *self.compiles.items()]:
-            if f == function:
-                return r.label.source_model or function.split(".", 1)[0]
-        return function.split(".", 1)[0]
+        cells = [*self.by_cell.items(), *self.compiles.items()]
+        found = next((r.label.source_model for (f, *_), r in cells if f == function), "")
+        return found or function.split(".", 1)[0]
 
     def main_exporter(self, functions: Optional[Sequence[str]] = None) -> str:
         """The exporter most cells (of these functions) used: the matrix's reference exporter."""
