@@ -149,7 +149,7 @@ def _pairs(
     result and its own pairs are tried next, at most `PAIR_SITTINGS` sittings."""
     for _ in range(PAIR_SITTINGS):
         wanted = {key: search.polish(w.incumbent, w.tried, dims, w.prior) for key, w in walks.items()}
-        if not (fitted := fit({key: p for key, p in wanted.items() if p}, time)):
+        if not (fitted := fit(wanted, time)):
             return True
         if (winners := _sit(walks, measure, "pairs", number, fitted)) is None:
             return False
