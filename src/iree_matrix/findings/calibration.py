@@ -70,8 +70,7 @@ class Summary:
 
     @property
     def holds(self) -> bool:
-        rate = self.false_positive_rate
-        return rate is not None and rate <= TARGET_RATE and self.nulls >= 50
+        return self.nulls >= 50 and self.null_verdicts / self.nulls <= TARGET_RATE
 
 
 def rate_upper_bound(k: int, n: int, level: float = 0.95) -> float:
@@ -143,11 +142,7 @@ def render(data: Mapping[str, Any], source: str = FILENAME) -> str:
         "of itself, timed as two builds — to measure how often it is fooled:",
         "",
         f"- **{s.null_verdicts} of {s.nulls} null pairs got a verdict"
-        + (
-            f" ({rate:.1%}; 95 % upper bound {s.upper_bound:.1%})"
-            if rate is not None and s.upper_bound
-            else ""
-        )
+        + (f" ({rate:.1%}; 95 % upper bound {s.upper_bound:.1%})" if rate is not None else "")
         + f"** — the target is ≤ {TARGET_RATE:.0%} on ≥ 50 pairs: "
         + ("**holds**." if s.holds else "**does not hold**."),
         f"- {s.control_verdicts} of {s.controls} control pairs (two different builds of one function) "

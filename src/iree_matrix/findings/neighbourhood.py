@@ -75,14 +75,12 @@ def neighbours(centre: Config, knobs: Sequence[str]) -> list[Config]:
 def _combines(config: Config) -> bool:
     """Whether a configuration's knobs combine (`flags.combine`): building one that does not stopped a
     whole `advise`. A knob the profiles do not know stays: its release's arm says so."""
-    if len(config.knob_set) < 2:
-        return True
     try:
         combine(config.profile, BUILTIN_PROFILES)
     except ValueError:
         return False
     except KeyError:
-        return True
+        pass
     return True
 
 
@@ -90,11 +88,8 @@ def change(centre: Config, neighbour: Config) -> str:
     """ "+ loop-vectorization", "− slp-vectorization", "data-tiling → dt-ukernels"."""
     added = Config(knobs=tuple(sorted(neighbour.knob_set - centre.knob_set))).profile  # "default": none
     dropped = Config(knobs=tuple(sorted(centre.knob_set - neighbour.knob_set))).profile
-    if added != BASELINE and dropped != BASELINE:
-        return f"{dropped} → {added}"
-    if added != BASELINE:
-        return f"+ {added}"
-    return f"− {dropped}" if dropped != BASELINE else "(the same)"
+    said = {(True, True): f"{dropped} → {added}", (True, False): f"+ {added}", (False, True): f"− {dropped}"}
+    return said.get((added != BASELINE, dropped != BASELINE), "(the same)")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -236,7 +231,6 @@ class Proof:
 
     def published(self) -> dict[str, Any]:
         """The proof as compat.json gives it: where it ended, why, and the last step's verdicts."""
-        last = self.steps[-1] if self.steps else None
         verdicts = [
             {
                 "config": n.config,
@@ -244,7 +238,7 @@ class Proof:
                 "verdict": p.verdict if p is not None else None,
                 "error": n.error,
             }
-            for n, p in (last.judging() if last is not None else ())
+            for n, p in (self.steps[-1].judging() if self.steps else ())
         ]
         return {
             **{k: getattr(self, k) for k in ("start", "result", "certified", "stopped")},
@@ -295,11 +289,10 @@ def rows(step: Step) -> list[tuple[str, str, str, str, str]]:
     centre = step.centre.configuration
     out = []
     for n, p in step.judging():
-        timed = p is not None and p.verdict != stats.SAME_MODULE
-        ratio = f"{p.ratio:.2f}×" if timed and p is not None else "–"
-        span = f"{p.low:.3g}–{p.high:.3g}" if timed and p is not None else "–"
-        key = p.ratio if timed and p is not None else float("inf")
-        out.append((key, (change(centre, n.configuration), n.config, ratio, span, _verdict_text(p, n))))
+        timed = p if p is not None and p.verdict != stats.SAME_MODULE else None
+        figures = (f"{timed.ratio:.2f}×", f"{timed.low:.3g}–{timed.high:.3g}") if timed else ("–", "–")
+        row = (change(centre, n.configuration), n.config, *figures, _verdict_text(p, n))
+        out.append((timed.ratio if timed else float("inf"), row))
     return [row for _, row in sorted(out, key=lambda r: r[0])]
 
 

@@ -114,9 +114,6 @@ def attach(records: Sequence[Record], documents: Iterable[Mapping[str, Any]]) ->
     arm (both arms: B's as written, A's inverted), keyed by the other arm's name."""
     from iree_matrix.findings import calibration
 
-    documents = list(documents)
-    if not documents:
-        return list(records)
     latest = list(latest_by_job(records).values())
     extra: dict[str, dict[str, dict[str, Any]]] = {}
     for document in documents:

@@ -89,46 +89,36 @@ def release_results(runs: Runs, functions: Sequence[str], exporter: str) -> list
             for f in functions
         ]
         passing = [run is not None and run.status is Status.OK for _, run, _ in cells]
+        passes = all(passing)
         timings = [timing(run) for _, run, _ in cells]
         sizes = [c.metric.of(CompileMetrics).module_bytes if c is not None else None for _, _, c in cells]
-        evidence = tuple(
-            (run.job if run is not None else (c.job if c is not None else f"{f}@{compiler}"))
-            for f, run, c in cells
-        )
+        evidence = tuple(r.job if (r := run or c) else f"{f}@{compiler}" for f, run, c in cells)
         causes = [
-            runs.index.cause(record)
-            for (_, run, c), ok in zip(cells, passing)
-            if not ok and (record := run if run is not None else c) is not None
+            runs.index.cause(r) for (_, run, c), ok in zip(cells, passing) if not ok and (r := run or c)
         ]
         out.append(
             ReleaseResult(
                 compiler=compiler,
-                passes=all(passing),
-                latency_ms=_total([t.median if t else None for t in timings]) if all(passing) else None,
+                passes=passes,
+                latency_ms=_total([t.median if t else None for t in timings]) if passes else None,
                 noisy=any(t.noisy for t in timings if t is not None),
                 module_bytes=int(total) if (total := _total(sizes)) is not None else None,
                 evidence=evidence,
                 failed=tuple(dict.fromkeys(r.job for r in causes))
                 or tuple(e for e, ok in zip(evidence, passing) if not ok),
                 why=tuple(dict.fromkeys(why(r) for r in causes)),
-                cpu_ms=_total([_cpu_median(run) for _, run, _ in cells]) if all(passing) else None,
+                cpu_ms=_total([_cpu_median(run) for _, run, _ in cells]) if passes else None,
                 hints=_advice(causes),
-                not_run=not all(passing) and not any(failed(r) for r in causes),
-                timings=_function_timings(cells) if all(passing) else (),
+                not_run=not passes and not any(failed(r) for r in causes),
+                # Each function's own timed figure, where every function passed.
+                timings=tuple(
+                    FunctionTiming(f, t.median, t.noisy, measured(run), t.why_noisy() if t.noisy else "")
+                    for (f, run, _), t in zip(cells, timings)
+                    if passes and run is not None and t is not None
+                ),
             )
         )
     return out
-
-
-def _function_timings(
-    cells: Sequence[tuple[str, Optional[Record], Optional[Record]]],
-) -> tuple[FunctionTiming, ...]:
-    """(function, its run, its compile) -> each timed run's figure."""
-    return tuple(
-        FunctionTiming(function, t.median, t.noisy, measured(run), t.why_noisy() if t.noisy else "")
-        for function, run, _ in cells
-        if run is not None and (t := timing(run)) is not None
-    )
 
 
 # stages/lower.py names a lowered export "<exporter>+linalg-iree<release>" (a `linalg:<release>` form).
@@ -193,9 +183,7 @@ def failed(record: Record) -> bool:
 
 def hint(record: Record) -> Optional[hints.Found]:
     """What to do about a failed stage, when a known signature matches its words (iree/hints.py)."""
-    if record.status is Status.OK or record.status is Status.NOT_RUN:
-        return None
-    return hints.of_record(record)
+    return None if record.status in (Status.OK, Status.NOT_RUN) else hints.of_record(record)
 
 
 def _cpu_median(record: Optional[Record]) -> Optional[float]:
@@ -267,11 +255,10 @@ def _fastest(
     if (sitting := _quiet_sitting(runs, newest)) is None:
         return None, None, ""
     identity, start = sitting
-    sittings = {r.compiler: _quiet_sitting(runs, r) for r in passing[:-1]}
     same = [
         r
         for r in passing[:-1]
-        if (s := sittings[r.compiler]) is not None and s[0] == identity and abs(s[1] - start) <= SITTING
+        if (s := _quiet_sitting(runs, r)) is not None and s[0] == identity and abs(s[1] - start) <= SITTING
     ]
     fastest = min(same, key=lambda r: r.cpu_ms or math.inf, default=None)
     if fastest is None or not fastest.cpu_ms or not newest.cpu_ms:
@@ -303,11 +290,9 @@ def _quiet_sitting(runs: Runs, release: ReleaseResult) -> Optional[tuple[str, fl
         return None
     found = [r for r in records if r is not None]
     identities = {identified(r) for r in found}
-    loads = [r.metric.of(RunMetrics).other_load for r in found]
+    loaded = any((load := r.metric.of(RunMetrics).other_load) is None or load >= NOISY_LOAD for r in found)
     times = [_seconds(r.started) for r in found]
-    if len(identities) != 1 or None in identities or None in times:
-        return None
-    if any(load is None or load >= NOISY_LOAD for load in loads):
+    if loaded or len(identities) != 1 or None in identities or None in times:
         return None
     return identities.pop() or "", min(t for t in times if t is not None)
 

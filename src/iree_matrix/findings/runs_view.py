@@ -173,17 +173,9 @@ def measured(record: Record) -> str:
 def _same_module(record: Record) -> tuple[str, ...]:
     """What makes two latencies figures of one thing: the function, exporter, compiler, runtime,
     profile and target, on one host CPU (model and features)."""
-    features = ",".join(sorted(record.host.cpu_features or ()))
-    return (
-        record.label.model,
-        record.label.exporter,
-        record.label.compiler,
-        record.label.profile,
-        record.label.arch,
-        record.label.run_runtime,
-        record.host.cpu or "",
-        features,
-    )
+    label = record.label
+    named = (label.model, label.exporter, label.compiler, label.profile, label.arch, label.run_runtime)
+    return (*named, record.host.cpu or "", ",".join(sorted(record.host.cpu_features or ())))
 
 
 def cross_checked(records: Sequence[Record], others: Mapping[str, Sequence[Record]] = {}) -> list[Record]:
@@ -228,8 +220,7 @@ def measured_runs(records: Iterable[Record]) -> list[Record]:
 def main_arch(records: Iterable[Record]) -> str:
     """The architecture most run records are for: the answers are about one CPU at a time (the
     armv6 results directory holds armv6 runs, the release history x86_64 ones)."""
-    counts = Counter(r.label.arch for r in records if r.stage == "run")
-    counts.pop("", None)
+    counts = Counter(r.label.arch for r in records if r.stage == "run" and r.label.arch)
     return max(counts, key=lambda a: (counts[a], a == "x86_64", a)) if counts else "x86_64"
 
 
@@ -302,10 +293,9 @@ class Runs:
         return sorted({f for f, *_ in self.by_cell} | {f for f, *_ in self.compiles})
 
     def model_of(self, function: str) -> str:
-        for (f, *_), r in [*self.by_cell.items(), *self.compiles.items()]:
-            if f == function:
-                return r.label.source_model or function.split(".", 1)[0]
-        return function.split(".", 1)[0]
+        cells = [*self.by_cell.items(), *self.compiles.items()]
+        found = next((r.label.source_model for (f, *_), r in cells if f == function), "")
+        return found or function.split(".", 1)[0]
 
     def main_exporter(self, functions: Optional[Sequence[str]] = None) -> str:
         """The exporter most cells (of these functions) used: the matrix's reference exporter."""

@@ -50,6 +50,9 @@ class Effect:
     verdict: str  # faster | slower | within noise | same module … | fails | mismatch | skipped | …
 
 
+DEAD = ("fails", "mismatch", "skipped")  # the verdicts of a candidate with no time
+
+
 def candidates(records: Iterable[Record]) -> list[Candidate]:
     """The run records of native, same-version runs as candidates; a run that did not happen carries its
     compile's status and words (a knob the release lacks is skipped, a flag it rejects fails)."""
@@ -60,29 +63,23 @@ def candidates(records: Iterable[Record]) -> list[Candidate]:
         label = record.label
         if record.stage != "run" or label.compiler != label.runtime:
             continue
-        if record.metric.of(RunMetrics).timing not in (None, "native"):
+        if (ran := record.metric.of(RunMetrics)).timing not in (None, "native"):
             continue
         why = by_job.get(record.blocked_by or "", record) if record.status is Status.NOT_RUN else record
-        function = split_variant(label.model)[0]
         found.append(
             Candidate(
-                function=function,
+                function=split_variant(label.model)[0],
                 compiler=label.compiler,
                 name=str(label.config),  # "@decomposed+im2col": its model's variant and its profile
                 status=why.status,
-                interval=_interval(record) if record.status is Status.OK else None,
+                # One thread's CPU time per call where the run measured it (load moves it least).
+                interval=(ran.cpu_interval or ran.latency_interval) if record.status is Status.OK else None,
                 message=first_line(why.message),
-                module_sha256=record.metric.of(RunMetrics).module_sha256 or "",
+                module_sha256=ran.module_sha256 or "",
                 record=record,
             )
         )
     return found
-
-
-def _interval(record: Record) -> Optional[stats.Interval]:
-    """The figure a search compares: one thread's CPU time per call where the run measured it (the
-    load moves it least), else the wall time."""
-    return record.metric.of(RunMetrics).cpu_interval or record.metric.of(RunMetrics).latency_interval
 
 
 def first_line(message: Optional[str]) -> str:
@@ -205,24 +202,17 @@ class Prior:
 
     @classmethod
     def of(cls, rows: Sequence[Effect], known: Optional[Mapping[str, Profile]] = None) -> Prior:
-        speedup, dead, faster, null, neutral = {}, set(), set(), set(), set()
-        for e in rows:
-            changes = parse(e.candidate.name).changes
-            if len(changes) != 1 or changes[0] == NAIVE:
-                continue
-            if e.verdict in ("fails", "mismatch", "skipped"):
-                dead.add(changes[0])
-            elif e.ratio:
-                speedup[changes[0]] = e.ratio
-                if e.verdict == "faster":
-                    faster.add(changes[0])
-                elif e.verdict.startswith(stats.SAME_MODULE):
-                    null.add(changes[0])
-                elif e.verdict == "within noise":
-                    neutral.add(changes[0])
+        alone = [(c[0], e) for e in rows if len(c := parse(e.candidate.name).changes) == 1 and c[0] != NAIVE]
+        timed = [(c, e.verdict, r) for c, e in alone if e.verdict not in DEAD and (r := e.ratio)]
         known = BUILTIN_PROFILES if known is None else known
-        pairs = {name: p.pairs for name, p in known.items() if p.pairs}
-        return cls(speedup, frozenset(dead), frozenset(faster), frozenset(null), pairs, frozenset(neutral))
+        return cls(
+            speedup={c: r for c, _, r in timed},
+            dead=frozenset(c for c, e in alone if e.verdict in DEAD),
+            faster=frozenset(c for c, v, _ in timed if v == "faster"),
+            null=frozenset(c for c, v, _ in timed if v.startswith(stats.SAME_MODULE)),
+            pairs={name: p.pairs for name, p in known.items() if p.pairs},
+            neutral=frozenset(c for c, v, _ in timed if v == "within noise"),
+        )
 
     @property
     def near_neutral(self) -> frozenset[str]:

@@ -149,7 +149,7 @@ def _pairs(
     result and its own pairs are tried next, at most `PAIR_SITTINGS` sittings."""
     for _ in range(PAIR_SITTINGS):
         wanted = {key: search.polish(w.incumbent, w.tried, dims, w.prior) for key, w in walks.items()}
-        if not (fitted := fit({key: p for key, p in wanted.items() if p}, time)):
+        if not (fitted := fit(wanted, time)):
             return True
         if (winners := _sit(walks, measure, "pairs", number, fitted)) is None:
             return False
@@ -260,9 +260,8 @@ def old_batch_keys(stored: Mapping[str, Any]) -> dict[str, Any]:
 def read_descents(results_dir: Path) -> list[Descent]:
     """The descents `search.json` holds ([] without one, or from a file it cannot read)."""
     try:
-        data = json.loads((Path(results_dir) / DESCENTS).read_text(encoding="utf-8"))
-        return [_read(d) for d in data.get("descents", [])]
-    except (OSError, ValueError, TypeError, AttributeError):
+        return [_read(d) for d in runs_view.json_file(results_dir / DESCENTS).get("descents", [])]
+    except (ValueError, TypeError, AttributeError):
         return []
 
 
@@ -289,7 +288,7 @@ def write_progress(results_dir: Path, progress: Progress) -> Path:
 def read_progress(results_dir: Path) -> Optional[Progress]:
     """The progress file, or None without one (or from one it cannot read: the search starts over)."""
     try:
-        data = json.loads((Path(results_dir) / PROGRESS).read_text(encoding="utf-8"))
+        data = runs_view.json_file(results_dir / PROGRESS)
         return Progress(
             signature=old_batch_keys(data["signature"]),
             batch=int(data["batch"] if "batch" in data else data["round"]),  # "round": before batches
@@ -298,7 +297,7 @@ def read_progress(results_dir: Path) -> Optional[Progress]:
                 (str(u), str(c), tuple(str(n) for n in names)) for u, c, names in data["sittings"]
             ),
         )
-    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+    except (ValueError, TypeError, KeyError, AttributeError):
         return None
 
 
