@@ -308,15 +308,12 @@ def write(to: Path, document: Mapping[str, Any], files: Mapping[str, Path], cach
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     try:
-        for relative, source in files.items():
+        for relative, source in {**files, **runners()}.items():
             target = staging / relative
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, target)
             if relative.startswith("runtimes/"):  # a carried runtime's tools run as they are
                 os.chmod(target, 0o755)
-        for name, source in runners().items():
-            (staging / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, staging / name)
         (staging / RUNNER).write_text(bundle_runner.LAUNCHER)
         os.chmod(staging / RUNNER, 0o755)
         (staging / MANIFEST).write_text(json.dumps(document, indent=1, sort_keys=True) + "\n")

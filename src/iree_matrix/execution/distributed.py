@@ -294,9 +294,7 @@ class DaskExecutor(Executor):
             workers = client.scheduler_info().get("workers", {})
         offered = [w.get("resources", {}) for w in workers.values()]
         asked = [(n, a) for job in self.plan.jobs for n, a in resources(job, self.backend_name).items()]
-        lacking = [name for name, amount in asked if not any(o.get(name, 0) >= amount for o in offered)]
-        missing = Counter(lacking)
-        if missing:
+        if missing := Counter(n for n, amount in asked if not any(o.get(n, 0) >= amount for o in offered)):
             needs = ", ".join(f"{name} ({count} jobs)" for name, count in sorted(missing.items()))
             raise UserError(
                 f"no worker of the cluster offers {needs}; start one with "
