@@ -370,9 +370,7 @@ def executor(
     """The executor `iree-matrix matrix --scheduler/--cluster` (`options.cluster`) runs."""
     where = options.cluster
     assert where is not None, "a distributed run names its cluster"
-    if where.cluster is not None:
-        parse_cluster(where.cluster)  # a bad value is one line before anything starts
-    _dask()
+    _dask()  # a bad --cluster is refused by load_plan, before anything is planned
     store = where.store or CacheLayout(Path(cache)).store
     place = f"scheduler {where.scheduler}" if where.scheduler else f"{where.cluster} (this machine)"
     logger.info(f"distributed: {place}; shared store: {store}")

@@ -239,7 +239,7 @@ class Executor:
             if full or timed_running or (quiet_around(stage) and running) or not self._turns.start(job.id):
                 still_waiting.append(job)
                 continue
-            future = pool.submit(self._process, job, stage, {d: entries[d] for d in job.deps})
+            future = pool.submit(self.run_one, job, {d: entries[d] for d in job.deps})
             future.add_done_callback(functools.partial(self._turns.ended, job.id))
             running[future] = job
         return still_waiting
@@ -247,12 +247,10 @@ class Executor:
     # -- one job ------------------------------------------------------------------------------
 
     def run_one(self, job: Job, deps: Mapping[str, Entry]) -> Processed:
-        """One job on its own, its dependencies' entries given (a distributed worker's unit):
+        """One job, its dependencies' entries given (this executor's unit, and a distributed worker's):
         (its record, its store entry when there is one, whether it was reused). The record is also
         published to this executor's results log."""
-        return self._process(job, stages.get(job.stage), deps)
-
-    def _process(self, job: Job, stage: stages.Stage, deps: Mapping[str, Entry]) -> Processed:
+        stage = stages.get(job.stage)
         try:
             return self._attempt(job, stage, deps)
         except StorageError as exc:

@@ -308,8 +308,6 @@ def _gpu_sitting_matrix(
     """advise's matrix made a GPU sitting's: its model under `default`, each release x target, each
     module run by its own release's runtime, and each proof's neighbours for its centre's release and
     target; no peers (the sitting's are torch's, there)."""
-    from iree_matrix.advise.gpu_sitting import spelled
-
     matrix = spec.with_profiles(matrix, ["default"])
     template = matrix.cells[0]
     pairs = [(r, label) for r in releases for label in labels]
@@ -318,7 +316,7 @@ def _gpu_sitting_matrix(
     extra = [  # each proof's neighbours, on its centre's cell
         dataclasses.replace(cell, model=config.model(template.model), profile=config.profile)
         for (r, label), cell in cells.items()
-        for config in map(search.parse, (proofs or {}).get(f"{r} {spelled(label)}", ("", ()))[1])
+        for config in map(search.parse, (proofs or {}).get(f"{r} {gpu_sitting.spelled(label)}", ("", ()))[1])
     ]
     return spec.with_cells(matrix, extra) if extra else matrix
 
