@@ -79,6 +79,11 @@ def clock(seconds: float) -> str:
     return f"{seconds // 3600:d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
 
+def _stamped(done: int, total: int, elapsed: float, eta: str, text: str) -> str:
+    """A progress line, a run's job's or a command's step's: "[ 3/10 0:02:31 ETA 0:04:10] text"."""
+    return f"[{done:>{len(str(total))}}/{total} {clock(elapsed)}{' ' + eta if eta else ''}] {text}"
+
+
 # The stages whose metrics hold their own wall time (`seconds`).
 _SECONDS = (ExportMetrics, CompileMetrics, LowerMetrics, InstallMetrics)
 
@@ -175,10 +180,7 @@ class Progress:
                 self.note(f"{job.stage:<7} {job.cell} still {doing} ({minutes} min {seconds:02d} s)")
 
     def note(self, text: str) -> None:
-        stamp = clock(time.monotonic() - self.start)
-        eta = self.eta()
-        width = len(str(self.total))
-        line = f"[{self.done:>{width}}/{self.total} {stamp}{' ' + eta if eta else ''}] {text}"
+        line = _stamped(self.done, self.total, time.monotonic() - self.start, self.eta(), text)
         if self._live is not None:
             self._live.print(line)
             return
@@ -348,6 +350,4 @@ class Steps:
             self._thought += self.expected[self.done]
             self._took += took
         self.done += 1
-        width = len(str(self.total))
-        stamp = clock(now - self.start)
-        _say(f"[{self.done:>{width}}/{self.total} {stamp} ETA {clock(self.left())}] {text}", self.out)
+        _say(_stamped(self.done, self.total, now - self.start, f"ETA {clock(self.left())}", text), self.out)
