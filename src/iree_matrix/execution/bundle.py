@@ -154,10 +154,8 @@ def _cannot_travel(job: Job) -> Optional[str]:
 
 @dataclasses.dataclass(frozen=True)
 class Packed:
-    directory: Path
     archive: Path
     digest: str  # the manifest's sha256: what every record the bundle makes names
-    cells: int
     bytes: int
     archive_bytes: int
 
@@ -333,7 +331,7 @@ def write(to: Path, document: Mapping[str, Any], files: Mapping[str, Path], cach
         tar.add(to, arcname=to.name, filter=_without_local)
     os.replace(partial, archive)
     total = sum(p.stat().st_size for p in to.rglob("*") if p.is_file())
-    return Packed(to, archive, digest, len(document["cells"]), total, archive.stat().st_size)
+    return Packed(archive, digest, total, archive.stat().st_size)
 
 
 def _without_local(info: tarfile.TarInfo) -> Optional[tarfile.TarInfo]:

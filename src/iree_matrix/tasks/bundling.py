@@ -174,7 +174,7 @@ def _pack(
         raise UserError(f"bundle: {size / MIB:.1f} MiB is over --max-size {args.max_size:g} MiB; fewer cells")
     packed = bundle.write(to, document, files, cache)
     print(
-        f"wrote {packed.directory} ({packed.bytes / MIB:.1f} MiB) and {packed.archive} "
+        f"wrote {to} ({packed.bytes / MIB:.1f} MiB) and {packed.archive} "
         f"({packed.archive_bytes / MIB:.1f} MiB); bundle {packed.digest[:12]}.\n"
         f"There: python3 run.py (Python >= 3.9 and numpy). Back here: iree-matrix merge RESULTS --to DIR",
         file=out,
