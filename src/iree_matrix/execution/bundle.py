@@ -460,8 +460,8 @@ def sittings(
                 if (entry.path / name).is_file():
                     files[f"{base}/{name}"] = entry.path / name
             sitting["onnx"] = {"model": f"{base}/model.onnx", **_export_io(cells_[0])}
-        torch = torch_spec(model, function, cells_[0], files) if "onnx" in sitting else {}
-        if torch:  # a reference model: torch eager can build it there
+        # A reference model: torch eager can build it there.
+        if "onnx" in sitting and (torch := torch_spec(model, function, cells_[0], files)):
             sitting["torch"] = torch
         proof = (proofs or {}).get(function) or (proofs or {}).get("")
         if proof is not None and proof[0] in {a["config"] for a in arms}:

@@ -265,11 +265,10 @@ def _gpu_plan(plan: PlanSettings, args: Settings) -> tuple[Loaded, Advised]:
     GPU); no picks or ONNX Runtime (not a GPU peer: torch is, built there from the model's source)."""
     assert args.advise
     model = args.advise
-    chosen = [gpu_sitting.parse_target(t).label for t in args.targets]
+    labels = list(dict.fromkeys(gpu_sitting.parse_target(t).label for t in args.targets))
     if args.picks:
         raise UserError("bundle --picks: a GPU sitting times `default` (its chip flag is the answer's knob)")
     releases = gpu_sitting.releases(args.release, NEWEST)  # GPU answers are not published yet
-    labels = list(dict.fromkeys(chosen))
     logger.info(
         f"bundle --advise {model}: a GPU sitting of `default` by IREE {', '.join(releases)} for "
         f"{', '.join(gpu_sitting.spelled(t) for t in labels)}"
