@@ -134,9 +134,8 @@ def expected_seconds(call_ms: Optional[float], rounds: int, repetitions: int) ->
     return rounds * 2 * (ARM_START_SECONDS + repetitions * max(MIN_REPETITION_SECONDS, call))
 
 
-def time_arm(arm: Arm, repetitions: int, *, timeout: float = 900.0, log: Optional[Path] = None) -> float:
-    argv = arm.command(repetitions)
-    request = ProcessRequest(argv, timeout=timeout, log=log, error_class="benchmark-error")
+def time_arm(arm: Arm, repetitions: int) -> float:
+    request = ProcessRequest(arm.command(repetitions), timeout=900.0, error_class="benchmark-error")
     return cpu_ms_per_call(processes.run(request).stdout)
 
 

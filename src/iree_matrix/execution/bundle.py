@@ -154,10 +154,8 @@ def _cannot_travel(job: Job) -> Optional[str]:
 
 @dataclasses.dataclass(frozen=True)
 class Packed:
-    directory: Path
     archive: Path
     digest: str  # the manifest's sha256: what every record the bundle makes names
-    cells: int
     bytes: int
     archive_bytes: int
 
@@ -308,15 +306,12 @@ def write(to: Path, document: Mapping[str, Any], files: Mapping[str, Path], cach
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     try:
-        for relative, source in files.items():
+        for relative, source in {**files, **runners()}.items():
             target = staging / relative
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, target)
             if relative.startswith("runtimes/"):  # a carried runtime's tools run as they are
                 os.chmod(target, 0o755)
-        for name, source in runners().items():
-            (staging / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, staging / name)
         (staging / RUNNER).write_text(bundle_runner.LAUNCHER)
         os.chmod(staging / RUNNER, 0o755)
         (staging / MANIFEST).write_text(json.dumps(document, indent=1, sort_keys=True) + "\n")
@@ -336,7 +331,7 @@ def write(to: Path, document: Mapping[str, Any], files: Mapping[str, Path], cach
         tar.add(to, arcname=to.name, filter=_without_local)
     os.replace(partial, archive)
     total = sum(p.stat().st_size for p in to.rglob("*") if p.is_file())
-    return Packed(to, archive, digest, len(document["cells"]), total, archive.stat().st_size)
+    return Packed(archive, digest, total, archive.stat().st_size)
 
 
 def _without_local(info: tarfile.TarInfo) -> Optional[tarfile.TarInfo]:
@@ -465,8 +460,8 @@ def sittings(
                 if (entry.path / name).is_file():
                     files[f"{base}/{name}"] = entry.path / name
             sitting["onnx"] = {"model": f"{base}/model.onnx", **_export_io(cells_[0])}
-        torch = torch_spec(model, function, cells_[0], files) if "onnx" in sitting else {}
-        if torch:  # a reference model: torch eager can build it there
+        # A reference model: torch eager can build it there.
+        if "onnx" in sitting and (torch := torch_spec(model, function, cells_[0], files)):
             sitting["torch"] = torch
         proof = (proofs or {}).get(function) or (proofs or {}).get("")
         if proof is not None and proof[0] in {a["config"] for a in arms}:

@@ -32,18 +32,13 @@ def boundaries(data: bytes) -> list[int]:
     windowed = sums[WINDOW:] - sums[:-WINDOW]  # the sum over the WINDOW bytes ending at i + WINDOW
     candidates = (np.nonzero((windowed & np.uint64(MASK)) == 0)[0] + WINDOW + 1).tolist()
     ends, start = [], 0
-    for end in candidates:
+    for end in [*candidates, len(data)]:  # the data's end: a chunk however short
         while end - start > LARGEST:
             start += LARGEST
             ends.append(start)
-        if end - start >= SMALLEST:
+        if end - start >= SMALLEST or (end == len(data) and start < end):
             ends.append(end)
             start = end
-    while len(data) - start > LARGEST:
-        start += LARGEST
-        ends.append(start)
-    if start < len(data):
-        ends.append(len(data))
     return ends
 
 

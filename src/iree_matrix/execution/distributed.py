@@ -294,9 +294,7 @@ class DaskExecutor(Executor):
             workers = client.scheduler_info().get("workers", {})
         offered = [w.get("resources", {}) for w in workers.values()]
         asked = [(n, a) for job in self.plan.jobs for n, a in resources(job, self.backend_name).items()]
-        lacking = [name for name, amount in asked if not any(o.get(name, 0) >= amount for o in offered)]
-        missing = Counter(lacking)
-        if missing:
+        if missing := Counter(n for n, amount in asked if not any(o.get(n, 0) >= amount for o in offered)):
             needs = ", ".join(f"{name} ({count} jobs)" for name, count in sorted(missing.items()))
             raise UserError(
                 f"no worker of the cluster offers {needs}; start one with "
@@ -372,9 +370,7 @@ def executor(
     """The executor `iree-matrix matrix --scheduler/--cluster` (`options.cluster`) runs."""
     where = options.cluster
     assert where is not None, "a distributed run names its cluster"
-    if where.cluster is not None:
-        parse_cluster(where.cluster)  # a bad value is one line before anything starts
-    _dask()
+    _dask()  # a bad --cluster is refused by load_plan, before anything is planned
     store = where.store or CacheLayout(Path(cache)).store
     place = f"scheduler {where.scheduler}" if where.scheduler else f"{where.cluster} (this machine)"
     logger.info(f"distributed: {place}; shared store: {store}")

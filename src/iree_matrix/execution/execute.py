@@ -4,6 +4,7 @@ an interrupted run keeps what it completed and the next run resumes from there."
 
 from __future__ import annotations
 
+import collections
 import concurrent.futures as cf
 import contextlib
 import dataclasses
@@ -123,7 +124,7 @@ class Executor:
         self._lock = threading.Lock()
         # job id -> seconds its stage waited for the quiet lock it took itself (`_quiet_lock`): not
         # the stage's time, which the estimates learn from and its record keeps
-        self._lock_waits: dict[str, float] = {}
+        self._lock_waits: collections.defaultdict[str, float] = collections.defaultdict(float)
         self._turns = QuietTurns()  # a warming-up stage's turn at timing, among this run's jobs
 
     def _estimates(self) -> Estimates:
@@ -154,8 +155,8 @@ class Executor:
                 self.progress.restart(self._estimates())  # reused now, and the wait is not this run's
                 self._say_cost()
             self.store.clean_staging()
-            orphans = self.backend.remove_orphans()  # a killed run's containers (its watchdog killed too)
-            if orphans:
+            # A killed run's containers (its watchdog killed too).
+            if orphans := self.backend.remove_orphans():
                 self.progress.note(
                     f"removed {len(orphans)} container(s) a killed run left: {', '.join(orphans)}"
                 )
@@ -238,7 +239,7 @@ class Executor:
             if full or timed_running or (quiet_around(stage) and running) or not self._turns.start(job.id):
                 still_waiting.append(job)
                 continue
-            future = pool.submit(self._process, job, stage, {d: entries[d] for d in job.deps})
+            future = pool.submit(self.run_one, job, {d: entries[d] for d in job.deps})
             future.add_done_callback(functools.partial(self._turns.ended, job.id))
             running[future] = job
         return still_waiting
@@ -246,12 +247,10 @@ class Executor:
     # -- one job ------------------------------------------------------------------------------
 
     def run_one(self, job: Job, deps: Mapping[str, Entry]) -> Processed:
-        """One job on its own, its dependencies' entries given (a distributed worker's unit):
+        """One job, its dependencies' entries given (this executor's unit, and a distributed worker's):
         (its record, its store entry when there is one, whether it was reused). The record is also
         published to this executor's results log."""
-        return self._process(job, stages.get(job.stage), deps)
-
-    def _process(self, job: Job, stage: stages.Stage, deps: Mapping[str, Entry]) -> Processed:
+        stage = stages.get(job.stage)
         try:
             return self._attempt(job, stage, deps)
         except StorageError as exc:
@@ -323,9 +322,7 @@ class Executor:
             with self._turns.turn(job.id, cancelled, lambda: self.progress.waiting(job)):
                 with self._machine_lock(job, log, True, cancelled):
                     with self._lock:
-                        self._lock_waits[job.id] = (
-                            self._lock_waits.get(job.id, 0.0) + time.monotonic() - asked
-                        )
+                        self._lock_waits[job.id] += time.monotonic() - asked
                     self.progress.running(job)
                     yield
 

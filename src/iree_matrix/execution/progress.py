@@ -79,6 +79,11 @@ def clock(seconds: float) -> str:
     return f"{seconds // 3600:d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
 
+def _stamped(done: int, total: int, elapsed: float, eta: str, text: str) -> str:
+    """A progress line, a run's job's or a command's step's: "[ 3/10 0:02:31 ETA 0:04:10] text"."""
+    return f"[{done:>{len(str(total))}}/{total} {clock(elapsed)}{' ' + eta if eta else ''}] {text}"
+
+
 # The stages whose metrics hold their own wall time (`seconds`).
 _SECONDS = (ExportMetrics, CompileMetrics, LowerMetrics, InstallMetrics)
 
@@ -103,9 +108,9 @@ class Progress:
         self.start = time.monotonic()
         self._lock = threading.Lock()
         self._running: dict[str, tuple[Job, float]] = {}
-        self._waiting: set[str] = set()  # started, but waiting for the machine's quiet lock
-        self._waited: dict[str, float] = {}  # job id -> seconds it waited for the lock (`finished`)
+        # job id -> when it began to wait for the machine's quiet lock: started, but waiting for it
         self._wait_began: dict[str, float] = {}
+        self._waited: dict[str, float] = {}  # job id -> seconds it waited for the lock (`finished`)
         self._stop = threading.Event()
         self._heartbeat = heartbeat
         self._beat: Optional[threading.Thread] = None
@@ -143,7 +148,7 @@ class Progress:
         self._measure_load(now)
         # Copies, not the lock: the live display's refresh thread calls this while another thread
         # may hold the lock and wait on the display (dict and set copies are atomic in CPython).
-        waiting = set(self._waiting)
+        waiting = set(self._wait_began)
         running = {
             job_id: since for job_id, (_, since) in dict(self._running).items() if job_id not in waiting
         }
@@ -171,14 +176,11 @@ class Progress:
                 if time.monotonic() - since < self._heartbeat / 2:
                     continue  # it just started: its start line is news enough
                 minutes, seconds = divmod(int(time.monotonic() - since), 60)
-                doing = "waiting for the machine's quiet lock" if job.id in self._waiting else "running"
+                doing = "waiting for the machine's quiet lock" if job.id in self._wait_began else "running"
                 self.note(f"{job.stage:<7} {job.cell} still {doing} ({minutes} min {seconds:02d} s)")
 
     def note(self, text: str) -> None:
-        stamp = clock(time.monotonic() - self.start)
-        eta = self.eta()
-        width = len(str(self.total))
-        line = f"[{self.done:>{width}}/{self.total} {stamp}{' ' + eta if eta else ''}] {text}"
+        line = _stamped(self.done, self.total, time.monotonic() - self.start, self.eta(), text)
         if self._live is not None:
             self._live.print(line)
             return
@@ -205,17 +207,14 @@ class Progress:
         """A started timed stage waits for the machine's quiet lock (another run times): the
         heartbeat says so rather than "still running"."""
         with self._lock:
-            self._waiting.add(job.id)
             self._wait_began[job.id] = time.monotonic()
 
     def running(self, job: Job) -> None:
         """It has the lock (or goes on without it): its clock, which the estimate reads, starts now."""
         with self._lock:
-            if job.id in self._waiting:
-                self._waiting.discard(job.id)
+            if (began := self._wait_began.pop(job.id, None)) is not None:
                 self._running[job.id] = (job, time.monotonic())
-            began = self._wait_began.pop(job.id, None)
-            if began is not None:  # a run waits after its warm-up call, so per job, not per wait
+                # a run waits after its warm-up call, so per job, not per wait
                 self._waited[job.id] = self._waited.get(job.id, 0.0) + time.monotonic() - began
 
     def reused(self, job: Job, record: Record) -> None:
@@ -229,7 +228,6 @@ class Progress:
             self._pending.discard(job.id)
             self.done += 1
             ran = self._running.pop(job.id, None)
-            self._waiting.discard(job.id)
             began = self._wait_began.pop(job.id, None)  # ended while it waited (Ctrl-C)
             waited = self._waited.pop(job.id, 0.0) + (time.monotonic() - began if began is not None else 0.0)
         if self.estimates is not None and ran is not None and job.id in self.estimates.exclusive:
@@ -248,10 +246,9 @@ class Progress:
                 self.note(f"estimate: host factor {self.estimates.factor.describe()}")
         measured = record.metric.of(stage) if (stage := metrics.of_stage(record.stage)) else None
         seconds = measured.seconds if isinstance(measured, _SECONDS) else None
-        median = measured.latency_median if isinstance(measured, RunMetrics) else None
         detail = f" {seconds:.1f} s" if seconds is not None else ""
-        if median is not None:
-            n = measured.budgeted_n if isinstance(measured, RunMetrics) else None
+        if isinstance(measured, RunMetrics) and (median := measured.latency_median) is not None:
+            n = measured.budgeted_n
             detail += f", {formats.duration_ms(median)}/call" + (f" (n={n})" if n else "")
         self.note(f"{job.stage:<7} {job.cell} -> {mark(record)}{detail}")
         if refusals.is_answer(record):
@@ -353,6 +350,4 @@ class Steps:
             self._thought += self.expected[self.done]
             self._took += took
         self.done += 1
-        width = len(str(self.total))
-        stamp = clock(now - self.start)
-        _say(f"[{self.done:>{width}}/{self.total} {stamp} ETA {clock(self.left())}] {text}", self.out)
+        _say(_stamped(self.done, self.total, now - self.start, f"ETA {clock(self.left())}", text), self.out)

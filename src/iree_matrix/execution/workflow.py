@@ -96,16 +96,10 @@ class Setting:
     source: str
     default: bool = False
 
-    def line(self) -> str:
-        return f"  {self.name}: {self.value} ({self.source})"
-
-    def listed(self) -> str:
-        return f"  {self.name} = {self.value} (from {self.source})"
-
 
 def listed_settings(loaded: Loaded) -> str:
     """`--list`'s last lines: each setting that did not come from the defaults, and from where."""
-    listed = [s.listed() for s in loaded.settings if not s.default]
+    listed = [f"  {s.name} = {s.value} (from {s.source})" for s in loaded.settings if not s.default]
     return "\n".join(["settings (those not the defaults, and where each came from):", *listed])
 
 
@@ -180,7 +174,8 @@ def load_plan(settings: PlanSettings, adjust: Optional[Rewrite] = None) -> Loade
     matrix = adjust(parsed) if adjust is not None else parsed
     _check_iree_sources(matrix, settings.iree_sources)
     said = provenance(settings, layered, parsed, matrix)
-    logger.debug("settings (where each came from):\n" + "\n".join(s.line() for s in said))
+    lines = "\n".join(f"  {s.name}: {s.value} ({s.source})" for s in said)
+    logger.debug(f"settings (where each came from):\n{lines}")
     the_plan = plan.select(stages.plan(matrix, _runtime_dirs(settings)), list(settings.select))
     if shard is not None:
         the_plan = shards.select(the_plan, shard)

@@ -202,14 +202,11 @@ class _Advise:
         changed = [a for a in advice.trailing(found) if a.gap is None]  # took a library kernel: profile it so
         advise_sitting.explain(self.settings, model, document, changed, builds, every)
 
-    def sitting(self, plan: SittingPlan) -> Optional[dict[str, Record]]:
-        return self.build(plan)
-
     def alone(
         self, configs: Sequence[Config], profiled: bool = False, kernels: bool = False
     ) -> Optional[dict[str, Record]]:
         only = self.plan.only(configs, advise_proof.SOURCE, kernels=kernels)
-        return self.build(only, profiled=configs if profiled else ())
+        return self.sitting(only, profiled=configs if profiled else ())
 
     def load(self, plan: Optional[SittingPlan] = None, profiled: Sequence[Config] = ()) -> Any:
         """advise's matrix for `plan` (default: this advise's) loaded; `profiled`: the configurations
@@ -224,7 +221,7 @@ class _Advise:
     def run_plan(self, loaded: Any) -> Any:
         return run_plan(loaded, self.matrix.run, self.matrix.cache, out=self.out, advising=True)
 
-    def build(self, plan: SittingPlan, profiled: Sequence[Config] = ()) -> Optional[dict[str, Record]]:
+    def sitting(self, plan: SittingPlan, profiled: Sequence[Config] = ()) -> Optional[dict[str, Record]]:
         """Compile, run and check what `plan` times, as advise's matrix builds it (stored ones are
         reused at once): every record of that run by job, or None when it was interrupted."""
         _, summary = self.run_plan(self.load(plan, profiled))

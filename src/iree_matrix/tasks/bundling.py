@@ -174,7 +174,7 @@ def _pack(
         raise UserError(f"bundle: {size / MIB:.1f} MiB is over --max-size {args.max_size:g} MiB; fewer cells")
     packed = bundle.write(to, document, files, cache)
     print(
-        f"wrote {packed.directory} ({packed.bytes / MIB:.1f} MiB) and {packed.archive} "
+        f"wrote {to} ({packed.bytes / MIB:.1f} MiB) and {packed.archive} "
         f"({packed.archive_bytes / MIB:.1f} MiB); bundle {packed.digest[:12]}.\n"
         f"There: python3 run.py (Python >= 3.9 and numpy). Back here: iree-matrix merge RESULTS --to DIR",
         file=out,
@@ -265,11 +265,10 @@ def _gpu_plan(plan: PlanSettings, args: Settings) -> tuple[Loaded, Advised]:
     GPU); no picks or ONNX Runtime (not a GPU peer: torch is, built there from the model's source)."""
     assert args.advise
     model = args.advise
-    chosen = [gpu_sitting.parse_target(t).label for t in args.targets]
+    labels = list(dict.fromkeys(gpu_sitting.parse_target(t).label for t in args.targets))
     if args.picks:
         raise UserError("bundle --picks: a GPU sitting times `default` (its chip flag is the answer's knob)")
     releases = gpu_sitting.releases(args.release, NEWEST)  # GPU answers are not published yet
-    labels = list(dict.fromkeys(chosen))
     logger.info(
         f"bundle --advise {model}: a GPU sitting of `default` by IREE {', '.join(releases)} for "
         f"{', '.join(gpu_sitting.spelled(t) for t in labels)}"
@@ -308,8 +307,6 @@ def _gpu_sitting_matrix(
     """advise's matrix made a GPU sitting's: its model under `default`, each release x target, each
     module run by its own release's runtime, and each proof's neighbours for its centre's release and
     target; no peers (the sitting's are torch's, there)."""
-    from iree_matrix.advise.gpu_sitting import spelled
-
     matrix = spec.with_profiles(matrix, ["default"])
     template = matrix.cells[0]
     pairs = [(r, label) for r in releases for label in labels]
@@ -318,7 +315,7 @@ def _gpu_sitting_matrix(
     extra = [  # each proof's neighbours, on its centre's cell
         dataclasses.replace(cell, model=config.model(template.model), profile=config.profile)
         for (r, label), cell in cells.items()
-        for config in map(search.parse, (proofs or {}).get(f"{r} {spelled(label)}", ("", ()))[1])
+        for config in map(search.parse, (proofs or {}).get(f"{r} {gpu_sitting.spelled(label)}", ("", ()))[1])
     ]
     return spec.with_cells(matrix, extra) if extra else matrix
 

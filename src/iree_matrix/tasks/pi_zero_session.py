@@ -127,8 +127,6 @@ def _hello_problems(facts: Mapping[str, Any]) -> list[str]:
 
 
 def _hello_metrics(facts: Mapping[str, Any]) -> dict[str, Any]:
-    if not facts:
-        return {}
     keep = ("bytes", "interpreter", "needed", "glibc_versions", "output", "attributes")
     return {
         **{k: facts.get(k) for k in ("uname_m", "platform", "hwcap", "compiler")},

@@ -379,21 +379,20 @@ def compare(published: Record, latest: Mapping[str, Record], made: Made, *, here
         )
     outputs_same = None
     if published.stage == "run":
-        old, got = published.metric.of(RunMetrics).outputs_sha256, new.metric.of(RunMetrics).outputs_sha256
-        outputs_same = old == got
+        old_run, new_run = published.metric.of(RunMetrics), new.metric.of(RunMetrics)
+        old, got = old_run.outputs_sha256, new_run.outputs_sha256
+        outputs_same = None if old is None else old == got
         if old is None:
-            outputs_same = None
             lines.append("outputs not compared: the published run has no outputs sha256")
         elif outputs_same:
             lines.append(f"outputs same sha256 {(got or '')[:12]}")
         elif module_same is None:
             lines.append("outputs differ, as the module does (compiled for another CPU)")
-        elif published.metric.of(RunMetrics).matches and new.metric.of(RunMetrics).matches:
+        elif old_run.matches and new_run.matches:
             different = True
-            errors = (published.metric.of(RunMetrics).max_abs_err, new.metric.of(RunMetrics).max_abs_err)
             lines.append(
                 "outputs DIFFERENT bits, both within torch's tolerance "
-                f"(max abs err {errors[0]:.3g} published, {errors[1]:.3g} here)"
+                f"(max abs err {old_run.max_abs_err:.3g} published, {new_run.max_abs_err:.3g} here)"
             )
         else:
             different = True

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Optional, TextIO
 
 from iree_matrix import stages
-from iree_matrix.core import console, pasted
-from iree_matrix.core.model.results import ResultsLog, folder_log
+from iree_matrix.core import console
+from iree_matrix.core.model.results import folder_log
 from iree_matrix.execution import workflow
 from iree_matrix.report import machine
 from iree_matrix.report.documents import write_report
@@ -38,8 +38,13 @@ def run_plan(
     if any(True for _ in results):
         write_report(results_dir, lambda said: print(said, file=out), if_changed=True)
         here = None if advising else workflow.where(loaded.path, results_dir, cache)
+        # How IREE compares with torch eager and the peers on this machine, one line per function: the
+        # rows of the report's 'Your machine' section (report/machine.py), so the two never disagree; the
+        # `advise` lines only for the models this run ran, whose settings `here` are.
         ran = {r.label.source_model or r.label.model or "" for r in summary.records.values()}
-        _print_machine(results, results_dir, out, here, ran)
+        report = str(results_dir / "COMPATIBILITY.md")
+        if lines := machine.console_lines(results.latest().values(), report, where=here, ran=ran):
+            print("\n".join(lines), file=out)
     if failed := summary.failures():
         print(
             f"{len(failed)} stage(s) failed, timed out or mismatched (recorded results, listed above); "
@@ -61,17 +66,6 @@ def listed(
     lines = [*said, stages.describe(plan or loaded.plan), workflow.listed_settings(loaded)]
     print("\n".join(lines), file=out)
     return 0
-
-
-def _print_machine(
-    results: ResultsLog, results_dir: Path, out: TextIO, here: Optional[pasted.Where], ran: set[str]
-) -> None:
-    """How IREE compares with torch eager and the peers on this machine, one line per function: the
-    rows of the report's 'Your machine' section (report/machine.py), so the two never disagree; the
-    `advise` lines only for the models this run ran (`ran`), whose settings `here` are."""
-    report = str(results_dir / "COMPATIBILITY.md")
-    if lines := machine.console_lines(results.latest().values(), report, where=here, ran=ran):
-        print("\n".join(lines), file=out)
 
 
 # An interrupted run exits within 2 s (README): the report, site and answers are rendered only if they
