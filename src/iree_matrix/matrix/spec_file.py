@@ -396,9 +396,10 @@ def _resolve_needs(profiles: dict[str, Profile], where: _Where) -> dict[str, Pro
 def _check_flags(
     cells: Sequence[Cell], own: Mapping[str, Profile], knobs: Sequence[str], where: _Where
 ) -> None:
-    """Refuse at plan time a CPU or a flag of the file's profiles that a release it compiles with lacks."""
+    """Refuse at plan time a flag of the file's profiles that a release it compiles with lacks, then a
+    `target_cpu` that is no x86-64 CPU LLVM knows, for x86_64 cells."""
+    keys = {name: f"search.knobs.{name}" if name in knobs else f"profile.{name}" for name in own}
     for name, profile in own.items():
-        key = _key(name, knobs)
         used_by = {c.compiler for c in cells if name in knobs or c.profile == name}
         for release in sorted(used_by, key=versions.release_order):
             if not profile.applies_to(release):
@@ -414,22 +415,11 @@ def _check_flags(
                     else "no release of the table has it: check the spelling"
                 )
                 raise where.error(
-                    f"{key}.flags",
+                    f"{keys[name]}.flags",
                     flag,
                     f"not an option of IREE {release}'s iree-compile (its --help-hidden lists none such); "
                     f"{fix}",
                 )
-    _check_cpus(cells, own, knobs, where)
-
-
-def _key(name: str, knobs: Sequence[str]) -> str:
-    return f"search.knobs.{name}" if name in knobs else f"profile.{name}"
-
-
-def _check_cpus(
-    cells: Sequence[Cell], own: Mapping[str, Profile], knobs: Sequence[str], where: _Where
-) -> None:
-    """Refuse at plan time a profile's `target_cpu` that is no x86-64 CPU LLVM knows, for x86_64 cells."""
     for name, profile in own.items():
         if profile.target_cpu in (None, "host"):
             continue
@@ -444,7 +434,7 @@ def _check_cpus(
                 f'in arch (arch = ["{elsewhere[0]}:{profile.target_cpu}"]), or leave target_cpu out'
             )
         if why is not None:
-            raise where.error(f"{_key(name, knobs)}.target_cpu", profile.target_cpu, why)
+            raise where.error(f"{keys[name]}.target_cpu", profile.target_cpu, why)
 
 
 def _benchmark(table: Any, cells: Sequence[Cell], known: _Known, where: _Where, checked: bool) -> Benchmark:
