@@ -26,7 +26,6 @@ from iree_matrix.matrix.spec import (
     AXES,
     FORMS,
     SAME,
-    Benchmark,
     Cell,
     MatrixSpec,
     lowering_compiler,
@@ -119,20 +118,8 @@ def parse(
 ) -> MatrixSpec:
     """`resolver` resolves release selectors (without one they are refused). `profiles` replace every
     cell's profile. Under `models` a command's own file's includes add cells of those models only."""
-    data = old_spellings.current(data, _Where(path).error)
-    matrix = _parse(data, path, models, resolver, own_file, kernels)
-    return with_profiles(matrix, profiles) if profiles else matrix
-
-
-def _parse(
-    data: Mapping[str, Any],
-    path: Path,
-    models: Sequence[str],
-    resolver: Optional[releases.Resolver],
-    own_file: bool,
-    given: Sequence[kernel_files.Kernel],
-) -> MatrixSpec:
     where = _Where(path)
+    data = old_spellings.current(data, where.error)
     schema.check(data, path)  # every key known, the required ones there, each value of its type
 
     own_profiles = _parse_profiles(data.get("profile", {}), where)
@@ -143,8 +130,8 @@ def _parse(
     if clash := sorted(set(knobs) & set(own_profiles)):
         raise where.error(f"search.knobs.{clash[0]}", clash[0], "also a [profile.NAME]: name the knob once")
     own_profiles = _resolve_needs({**own_profiles, **knobs}, where)
-    profiles = {**BUILTIN_PROFILES, **own_profiles}
-    known = _Known(profiles=tuple(profiles), base=path.parent, resolver=resolver)
+    defined = {**BUILTIN_PROFILES, **own_profiles}
+    known = _Known(profiles=tuple(defined), base=path.parent, resolver=resolver)
     known.supported_torch = spec_tables.parse_supported_torch(data.get("supported_torch", {}), where)
 
     axes = {"python": _axis_values(data, "python", where, known)}
@@ -178,17 +165,19 @@ def _parse(
         cells.extend(added)
     if not cells:
         raise SpecError(f"{path}: the exclude rules remove every cell; nothing to run")
-    kernels, with_kernels = kernel_cells.parse(data.get("kernels", []), where, given, cells)
+    named, with_kernels = kernel_cells.parse(data.get("kernels", []), where, kernels, cells)
     unique = tuple(sorted(set(cells) | set(with_kernels)))
     _check_flags(unique, own_profiles, tuple(knobs), where)
+    # `[benchmark]`'s opt-in globs are checked against the cells' functions (not under --model).
+    units = None if models else spec_tables.function_profiles(unique, known.refs, known.profiles)
 
-    return MatrixSpec(
+    matrix = MatrixSpec(
         path=path,
         cells=unique,
         # The profiles the cells use, and every one the file defines (`tune --profiles` may pick it).
-        profiles={**{name: profiles[name] for name in sorted({c.profile for c in unique})}, **own_profiles},
+        profiles={**{name: defined[name] for name in sorted({c.profile for c in unique})}, **own_profiles},
         timeouts=spec_tables.parse_timeouts(data.get("timeouts", {}), where),
-        benchmark=_benchmark(data.get("benchmark", {}), unique, known, where, checked=not models),
+        benchmark=spec_tables.parse_benchmark(data.get("benchmark", {}), where, units),
         description=str(data.get("description", "")),
         images=spec_tables.parse_images(data.get("images", {}), where),
         models={name: known.refs[name] for name in sorted({c.model for c in unique})},
@@ -201,8 +190,9 @@ def _parse(
         interpreters=spec_tables.parse_interpreters(data.get("interpreters", {}), where),
         search_knobs=tuple(knobs),
         limits=spec_tables.parse_limits(data.get("limits", {}), where),
-        kernels=kernels,
+        kernels=named,
     )
+    return with_profiles(matrix, profiles) if profiles else matrix
 
 
 @dataclasses.dataclass
@@ -435,12 +425,6 @@ def _check_flags(
             )
         if why is not None:
             raise where.error(f"{keys[name]}.target_cpu", profile.target_cpu, why)
-
-
-def _benchmark(table: Any, cells: Sequence[Cell], known: _Known, where: _Where, checked: bool) -> Benchmark:
-    """`[benchmark]`; its opt-in globs checked against the cells (not under --model)."""
-    units = spec_tables.function_profiles(cells, known.refs, known.profiles) if checked else None
-    return spec_tables.parse_benchmark(table, where, units)
 
 
 def _plain_x86_64(arch: str) -> bool:
