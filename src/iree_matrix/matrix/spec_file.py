@@ -122,14 +122,7 @@ def parse(
     data = old_spellings.current(data, where.error)
     schema.check(data, path)  # every key known, the required ones there, each value of its type
 
-    own_profiles = _parse_profiles(data.get("profile", {}), where)
-    # `[search.knobs.NAME]` tables (the keys of a `[profile.NAME]`), or `NAME = ["--flag", ...]`.
-    bodies = data.get("search", {}).get("knobs", {}).items()
-    tables = {n: {"flags": b} if isinstance(b, list) else b for n, b in bodies}
-    knobs = _parse_profiles(tables, where, "search.knobs")
-    if clash := sorted(set(knobs) & set(own_profiles)):
-        raise where.error(f"search.knobs.{clash[0]}", clash[0], "also a [profile.NAME]: name the knob once")
-    own_profiles = _resolve_needs({**own_profiles, **knobs}, where)
+    own_profiles, knobs = _own_profiles(data, where)
     defined = {**BUILTIN_PROFILES, **own_profiles}
     known = _Known(profiles=tuple(defined), base=path.parent, resolver=resolver)
     known.supported_torch = spec_tables.parse_supported_torch(data.get("supported_torch", {}), where)
@@ -370,15 +363,24 @@ def _matches(cell: Cell, rule: Mapping[str, list[str]], known: _Known, where: _W
     return True
 
 
-def _resolve_needs(profiles: dict[str, Profile], where: _Where) -> dict[str, Profile]:
-    """Each knob's `needs` resolved against the built-in and the file's profiles, their flags folded in."""
+def _own_profiles(data: Mapping[str, Any], where: _Where) -> tuple[dict[str, Profile], dict[str, Profile]]:
+    """The file's profiles and search knobs together (each knob's `needs` resolved against the built-in
+    and the file's profiles, their flags folded in), and the knobs alone."""
+    own = _parse_profiles(data.get("profile", {}), where)
+    # `[search.knobs.NAME]` tables (the keys of a `[profile.NAME]`), or `NAME = ["--flag", ...]`.
+    bodies = data.get("search", {}).get("knobs", {}).items()
+    tables = {n: {"flags": b} if isinstance(b, list) else b for n, b in bodies}
+    knobs = _parse_profiles(tables, where, "search.knobs")
+    if clash := sorted(set(knobs) & set(own)):
+        raise where.error(f"search.knobs.{clash[0]}", clash[0], "also a [profile.NAME]: name the knob once")
+    profiles = {**own, **knobs}
     for name, p in profiles.items():
         for need in p.needs:
             if need not in profiles and need not in BUILTIN_PROFILES:
                 known = ", ".join(sorted({*profiles, *BUILTIN_PROFILES}))
                 raise where.error(f"{name}.needs", need, f"unknown knob (known: {known})")
     try:
-        return with_needs(profiles, BUILTIN_PROFILES)
+        return with_needs(profiles, BUILTIN_PROFILES), knobs
     except ValueError as exc:
         raise SpecError(f"{where.path}: {exc}") from None
 
