@@ -156,7 +156,7 @@ def test_each_flag_means_one_thing_on_every_command() -> None:
     meanings: dict[str, set[str]] = {}
     for _, parser in _parsers(cli._parser()):
         for flag, action in _flags(parser):
-            renamed = isinstance(action, (option_types._Renamed, option_types._RenamedSwitch))
+            renamed = isinstance(action, option_types._Renamed)
             if renamed and flag != action.option_strings[0]:
                 continue  # an old spelling, said to be old when used
             meanings.setdefault(flag, set()).add(action.dest.removesuffix(option_types._AFTER))

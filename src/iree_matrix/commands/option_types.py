@@ -75,11 +75,6 @@ class _Renamed(argparse.Action):
             setattr(namespace, RENAMED, [*getattr(namespace, RENAMED, []), said])
 
 
-class _RenamedSwitch(_Renamed):
-    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
-        super().__init__(option_strings, dest, nargs=0, default=False, **kwargs)
-
-
 @dataclasses.dataclass(frozen=True)
 class _Flag:
     flag: str  # "--cache"
@@ -139,9 +134,10 @@ class Switch(_Flag):
     renamed_from: tuple[str, ...] = ()  # old spellings, still taken and said to be old
 
     def add(self, parser: Any, *, help: Optional[str] = None) -> None:
-        action: Any = _RenamedSwitch if self.renamed_from else "store_true"
-        spellings = (self.flag, *self.renamed_from)
-        parser.add_argument(*spellings, action=action, help=help or self.help, dest=self.dest)
+        how: dict[str, Any] = {"action": "store_true"}
+        if self.renamed_from:  # an old spelling is said, its value taken as no value
+            how = {"action": _Renamed, "nargs": 0, "default": False}
+        parser.add_argument(self.flag, *self.renamed_from, help=help or self.help, dest=self.dest, **how)
 
     def of(self, args: argparse.Namespace) -> bool:
         return bool(getattr(args, self.dest, False))
@@ -196,28 +192,28 @@ def taking(*items: Takes) -> Callable[[argparse.ArgumentParser], None]:
 _AFTER = "_after_command"
 
 
+_VERBOSITY = (
+    (
+        "verbose",
+        "say more on stderr: -v the commands run and the cache's decisions, and Python's warnings; -vv "
+        "every library's debug log",
+    ),
+    (
+        "quiet",
+        "say less on stderr: -q warnings and errors only (no progress), -qq errors only; answers on "
+        "stdout are the same",
+    ),
+)
+
+
 def add_verbosity_options(p: argparse.ArgumentParser, after_command: bool = False) -> None:
     """`-v`/`-q`, counted, on `iree-matrix` itself and on every command."""
     dest = _AFTER if after_command else ""
     default = argparse.SUPPRESS if after_command else 0
-    p.add_argument(
-        "-v",
-        "--verbose",
-        action="count",
-        dest=f"verbose{dest}",
-        default=default,
-        help="say more on stderr: -v the commands run and the cache's decisions, and "
-        "Python's warnings; -vv every library's debug log",
-    )
-    p.add_argument(
-        "-q",
-        "--quiet",
-        action="count",
-        dest=f"quiet{dest}",
-        default=default,
-        help="say less on stderr: -q warnings and errors only (no progress), -qq errors "
-        "only; answers on stdout are the same",
-    )
+    for name, help in _VERBOSITY:
+        p.add_argument(
+            f"-{name[0]}", f"--{name}", action="count", dest=name + dest, default=default, help=help
+        )
 
 
 def add_version(p: argparse.ArgumentParser, version: str) -> None:

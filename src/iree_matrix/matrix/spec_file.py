@@ -26,7 +26,6 @@ from iree_matrix.matrix.spec import (
     AXES,
     FORMS,
     SAME,
-    Benchmark,
     Cell,
     MatrixSpec,
     lowering_compiler,
@@ -119,32 +118,13 @@ def parse(
 ) -> MatrixSpec:
     """`resolver` resolves release selectors (without one they are refused). `profiles` replace every
     cell's profile. Under `models` a command's own file's includes add cells of those models only."""
-    data = old_spellings.current(data, _Where(path).error)
-    matrix = _parse(data, path, models, resolver, own_file, kernels)
-    return with_profiles(matrix, profiles) if profiles else matrix
-
-
-def _parse(
-    data: Mapping[str, Any],
-    path: Path,
-    models: Sequence[str],
-    resolver: Optional[releases.Resolver],
-    own_file: bool,
-    given: Sequence[kernel_files.Kernel],
-) -> MatrixSpec:
     where = _Where(path)
+    data = old_spellings.current(data, where.error)
     schema.check(data, path)  # every key known, the required ones there, each value of its type
 
-    own_profiles = _parse_profiles(data.get("profile", {}), where)
-    # `[search.knobs.NAME]` tables (the keys of a `[profile.NAME]`), or `NAME = ["--flag", ...]`.
-    bodies = data.get("search", {}).get("knobs", {}).items()
-    tables = {n: {"flags": b} if isinstance(b, list) else b for n, b in bodies}
-    knobs = _parse_profiles(tables, where, "search.knobs")
-    if clash := sorted(set(knobs) & set(own_profiles)):
-        raise where.error(f"search.knobs.{clash[0]}", clash[0], "also a [profile.NAME]: name the knob once")
-    own_profiles = _resolve_needs({**own_profiles, **knobs}, where)
-    profiles = {**BUILTIN_PROFILES, **own_profiles}
-    known = _Known(profiles=tuple(profiles), base=path.parent, resolver=resolver)
+    own_profiles, knobs = _own_profiles(data, where)
+    defined = {**BUILTIN_PROFILES, **own_profiles}
+    known = _Known(profiles=tuple(defined), base=path.parent, resolver=resolver)
     known.supported_torch = spec_tables.parse_supported_torch(data.get("supported_torch", {}), where)
 
     axes = {"python": _axis_values(data, "python", where, known)}
@@ -178,17 +158,19 @@ def _parse(
         cells.extend(added)
     if not cells:
         raise SpecError(f"{path}: the exclude rules remove every cell; nothing to run")
-    kernels, with_kernels = kernel_cells.parse(data.get("kernels", []), where, given, cells)
+    named, with_kernels = kernel_cells.parse(data.get("kernels", []), where, kernels, cells)
     unique = tuple(sorted(set(cells) | set(with_kernels)))
     _check_flags(unique, own_profiles, tuple(knobs), where)
+    # `[benchmark]`'s opt-in globs are checked against the cells' functions (not under --model).
+    units = None if models else spec_tables.function_profiles(unique, known.refs, known.profiles)
 
-    return MatrixSpec(
+    matrix = MatrixSpec(
         path=path,
         cells=unique,
         # The profiles the cells use, and every one the file defines (`tune --profiles` may pick it).
-        profiles={**{name: profiles[name] for name in sorted({c.profile for c in unique})}, **own_profiles},
+        profiles={**{name: defined[name] for name in sorted({c.profile for c in unique})}, **own_profiles},
         timeouts=spec_tables.parse_timeouts(data.get("timeouts", {}), where),
-        benchmark=_benchmark(data.get("benchmark", {}), unique, known, where, checked=not models),
+        benchmark=spec_tables.parse_benchmark(data.get("benchmark", {}), where, units),
         description=str(data.get("description", "")),
         images=spec_tables.parse_images(data.get("images", {}), where),
         models={name: known.refs[name] for name in sorted({c.model for c in unique})},
@@ -201,8 +183,9 @@ def _parse(
         interpreters=spec_tables.parse_interpreters(data.get("interpreters", {}), where),
         search_knobs=tuple(knobs),
         limits=spec_tables.parse_limits(data.get("limits", {}), where),
-        kernels=kernels,
+        kernels=named,
     )
+    return with_profiles(matrix, profiles) if profiles else matrix
 
 
 @dataclasses.dataclass
@@ -380,15 +363,24 @@ def _matches(cell: Cell, rule: Mapping[str, list[str]], known: _Known, where: _W
     return True
 
 
-def _resolve_needs(profiles: dict[str, Profile], where: _Where) -> dict[str, Profile]:
-    """Each knob's `needs` resolved against the built-in and the file's profiles, their flags folded in."""
+def _own_profiles(data: Mapping[str, Any], where: _Where) -> tuple[dict[str, Profile], dict[str, Profile]]:
+    """The file's profiles and search knobs together (each knob's `needs` resolved against the built-in
+    and the file's profiles, their flags folded in), and the knobs alone."""
+    own = _parse_profiles(data.get("profile", {}), where)
+    # `[search.knobs.NAME]` tables (the keys of a `[profile.NAME]`), or `NAME = ["--flag", ...]`.
+    bodies = data.get("search", {}).get("knobs", {}).items()
+    tables = {n: {"flags": b} if isinstance(b, list) else b for n, b in bodies}
+    knobs = _parse_profiles(tables, where, "search.knobs")
+    if clash := sorted(set(knobs) & set(own)):
+        raise where.error(f"search.knobs.{clash[0]}", clash[0], "also a [profile.NAME]: name the knob once")
+    profiles = {**own, **knobs}
     for name, p in profiles.items():
         for need in p.needs:
             if need not in profiles and need not in BUILTIN_PROFILES:
                 known = ", ".join(sorted({*profiles, *BUILTIN_PROFILES}))
                 raise where.error(f"{name}.needs", need, f"unknown knob (known: {known})")
     try:
-        return with_needs(profiles, BUILTIN_PROFILES)
+        return with_needs(profiles, BUILTIN_PROFILES), knobs
     except ValueError as exc:
         raise SpecError(f"{where.path}: {exc}") from None
 
@@ -396,9 +388,10 @@ def _resolve_needs(profiles: dict[str, Profile], where: _Where) -> dict[str, Pro
 def _check_flags(
     cells: Sequence[Cell], own: Mapping[str, Profile], knobs: Sequence[str], where: _Where
 ) -> None:
-    """Refuse at plan time a CPU or a flag of the file's profiles that a release it compiles with lacks."""
+    """Refuse at plan time a flag of the file's profiles that a release it compiles with lacks, then a
+    `target_cpu` that is no x86-64 CPU LLVM knows, for x86_64 cells."""
+    keys = {name: f"search.knobs.{name}" if name in knobs else f"profile.{name}" for name in own}
     for name, profile in own.items():
-        key = _key(name, knobs)
         used_by = {c.compiler for c in cells if name in knobs or c.profile == name}
         for release in sorted(used_by, key=versions.release_order):
             if not profile.applies_to(release):
@@ -414,22 +407,11 @@ def _check_flags(
                     else "no release of the table has it: check the spelling"
                 )
                 raise where.error(
-                    f"{key}.flags",
+                    f"{keys[name]}.flags",
                     flag,
                     f"not an option of IREE {release}'s iree-compile (its --help-hidden lists none such); "
                     f"{fix}",
                 )
-    _check_cpus(cells, own, knobs, where)
-
-
-def _key(name: str, knobs: Sequence[str]) -> str:
-    return f"search.knobs.{name}" if name in knobs else f"profile.{name}"
-
-
-def _check_cpus(
-    cells: Sequence[Cell], own: Mapping[str, Profile], knobs: Sequence[str], where: _Where
-) -> None:
-    """Refuse at plan time a profile's `target_cpu` that is no x86-64 CPU LLVM knows, for x86_64 cells."""
     for name, profile in own.items():
         if profile.target_cpu in (None, "host"):
             continue
@@ -444,13 +426,7 @@ def _check_cpus(
                 f'in arch (arch = ["{elsewhere[0]}:{profile.target_cpu}"]), or leave target_cpu out'
             )
         if why is not None:
-            raise where.error(f"{_key(name, knobs)}.target_cpu", profile.target_cpu, why)
-
-
-def _benchmark(table: Any, cells: Sequence[Cell], known: _Known, where: _Where, checked: bool) -> Benchmark:
-    """`[benchmark]`; its opt-in globs checked against the cells (not under --model)."""
-    units = spec_tables.function_profiles(cells, known.refs, known.profiles) if checked else None
-    return spec_tables.parse_benchmark(table, where, units)
+            raise where.error(f"{keys[name]}.target_cpu", profile.target_cpu, why)
 
 
 def _plain_x86_64(arch: str) -> bool:
