@@ -182,11 +182,8 @@ def _with_proof(answer: GpuAnswer, proofs: Any) -> GpuAnswer:
     of every proof the sitting timed (to say which one it has, when it is not the answer's)."""
     given = [p for p in proofs or () if isinstance(p, Mapping)]
     proved = tuple((str(p.get("release") or ""), str(p.get("target") or "")) for p in given)
-    mine = [
-        p
-        for p in given
-        if answer.answered and (p.get("release"), p.get("target")) == (answer.release, answer.target)
-    ]
+    centre = (answer.release, answer.target) if answer.answered else None
+    mine = [p for p, proof_centre in zip(given, proved) if proof_centre == centre]
     return dataclasses.replace(answer, proof=neighbourhood.Proof.of(mine[0]) if mine else None, proved=proved)
 
 

@@ -63,11 +63,6 @@ class Merged:
         return "dropped " + ", ".join(said) if said else "nothing dropped"
 
 
-def _source(path: Path) -> Path:
-    path = Path(path)
-    return path if path.suffix == ".jsonl" else path / RESULTS
-
-
 def merge_records(
     sources: Sequence[tuple[str, Sequence[Record]]],
     histories: frozenset[str] = frozenset(),
@@ -209,7 +204,7 @@ def merge(
     to = Path(to)
     if to.exists() and not to.is_dir():
         raise UserError(f"merge --to {to}: exists and is not a directory")
-    inputs = [_source(d) for d in dirs]
+    inputs = [Path(d) if Path(d).suffix == ".jsonl" else Path(d) / RESULTS for d in dirs]
     if missing := [str(p) for p in inputs if not p.is_file()]:
         raise UserError(f"merge: no results file at {', '.join(missing)} (name the directories shards wrote)")
     # A received folder is data: its log is read as the regular file it must be, never through a link
