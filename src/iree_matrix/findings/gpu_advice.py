@@ -320,7 +320,6 @@ def proof_text(a: GpuAnswer) -> str:
         said = neighbourhood.summary(a.proof, CONFIG, again=again)
         soft = f" (on a {SOFTWARE}: says nothing of a GPU)" if a.identity.software else ""
         return f"Neighbourhood{soft}: {said}"
-    release = f" --release {a.release}" if a.release else ""
     other = (
         f"; this sitting timed that of {', '.join(f'IREE {r} {t}' for r, t in a.proved)}, not this answer's"
         if a.proved
@@ -328,7 +327,7 @@ def proof_text(a: GpuAnswer) -> str:
     )
     return (
         f"neighbourhood: not yet measured on this GPU (`bundle --advise {a.model} --target {a.target}"
-        f"{release}` carries it){other}"
+        f" --release {a.release}` carries it){other}"
     )
 
 
