@@ -36,8 +36,7 @@ FILENAME = "compat.json"
 
 def schema() -> dict[str, Any]:
     text = resources.files("iree_matrix").joinpath(f"schemas/compat-{COMPAT_SCHEMA}.schema.json").read_text()
-    found: dict[str, Any] = json.loads(text)
-    return found
+    return dict(json.loads(text))
 
 
 def derive(
@@ -64,14 +63,14 @@ def derive(
         "module_versions": load_windows.module_versions(runs),
         "windows": [_window(w) for w in load_windows.windows(runs)],
         "pairs": [
-            {**_plain(p), "load": p.load.value}
+            {**plain(p), "load": p.load.value}
             for p in sorted(
                 load_windows.pairs(runs).values(), key=lambda p: (key(p.runtime), key(p.compiler))
             )
         ],
         "models": [recommendation(r) for r in release_choice.recommendations(runs)],
-        "regressions": [_plain(r) for r in release_regressions.regressions(runs)],
-        "identical_exports": [_plain(s) for s in exporters.identical_exports(runs)],
+        "regressions": [plain(r) for r in release_regressions.regressions(runs)],
+        "identical_exports": [plain(s) for s in exporters.identical_exports(runs)],
         **({"exporters": exporters.as_json(envs)} if (envs := exporters.answered(latest)) else {}),
         **({"roofline": found} if (found := roofline.document(latest)) is not None else {}),
         **({"answers": [_answer(advice.as_json(a), a.source, source) for a in advised]} if advised else {}),
@@ -147,13 +146,13 @@ def _digests(latest: Iterable[Record]) -> list[dict[str, Any]]:
 
 
 def _window(w: load_windows.Window) -> dict[str, Any]:
-    return {**_plain(w), "low": w.low, "high": w.high, "text": w.text()}
+    return {**plain(w), "low": w.low, "high": w.high, "text": w.text()}
 
 
 def release(r: Optional[release_choice.ReleaseResult]) -> Optional[dict[str, Any]]:
     # `via` is the query's (a lowered form answering for the exporter's MLIR); the recommendations
     # here are one exporter's, so it is always empty and compat-1 has no field for it.
-    return None if r is None else {k: v for k, v in _plain(r).items() if k != "via"}
+    return None if r is None else {k: v for k, v in plain(r).items() if k != "via"}
 
 
 def recommendation(r: release_choice.Recommendation) -> dict[str, Any]:
@@ -171,6 +170,6 @@ def recommendation(r: release_choice.Recommendation) -> dict[str, Any]:
     }
 
 
-def _plain(obj: Any) -> dict[str, Any]:
+def plain(obj: Any) -> dict[str, Any]:
     """A frozen answers dataclass as JSON values (tuples become lists)."""
     return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(obj).items()}

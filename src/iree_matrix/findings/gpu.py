@@ -216,16 +216,12 @@ def _cross(pairs: Sequence[tuple[Record, Record]]) -> tuple[list[str], dict[str,
         f"  runtime cross ({len(pairs)} pairs, compiler A's module on runtime B): {len(data[LOADS])} load "
         f"and match torch, {len(data[REFUSES])} refused, {len(data[NOT_RUN])} not run here"
     ]
-    lines += [
-        f"    runtime {rt} loads the modules of {version_listing(cs, limit=20)}" for rt, cs in ran.items()
-    ]
+    lines += [f"    runtime {rt} loads the modules of {version_listing(cs)}" for rt, cs in ran.items()]
     lines += [f"    {REFUSES}: {_some(said)}: {why}" for why, said in list(refused.items())[:_MAX_GROUPS]]
     if len(refused) > _MAX_GROUPS:
         rest = sum(len(v) for v in list(refused.values())[_MAX_GROUPS:])
         lines.append(f"    {REFUSES}: {rest} more pairs, for {len(refused) - _MAX_GROUPS} other reasons")
-    lines += [
-        f"    not run on runtimes {version_listing(rts, limit=20)}: {why}" for why, rts in unrun.items()
-    ]
+    lines += [f"    not run on runtimes {version_listing(rts)}: {why}" for why, rts in unrun.items()]
     lines += [f"    run fails: {_some(said)}: {why}" for why, said in failed.items()]
     return lines, data
 
@@ -260,9 +256,9 @@ def _answer(question: str, name: str, label: str, rows: list[tuple[Record, Optio
     lines = [
         f"{name} on {label}: compiles with {len(built)} of {len(rows)} compiler releases; runs and matches "
         f"torch with {len(passing)} (each module on its own release's runtime, HAL driver {gpu.driver})",
-        f"  compiles: {version_listing(data['compiles'], limit=20)}" + _sizes(built),
+        f"  compiles: {version_listing(data['compiles'])}" + _sizes(built),
         *grouped("  does not compile: ", ((compile_words(c), c.label.compiler) for c, _ in broken)),
-        f"  runs: {version_listing(data['passing'], limit=20)}",
+        f"  runs: {version_listing(data['passing'])}",
         *grouped("  run fails: ", ((_run_words(r), c.label.compiler) for c, r in wrong if r is not None)),
         *grouped("  not run: ", ((_unrun_words(r), c.label.compiler) for c, r in unrun)),
     ]

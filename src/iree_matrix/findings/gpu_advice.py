@@ -182,11 +182,8 @@ def _with_proof(answer: GpuAnswer, proofs: Any) -> GpuAnswer:
     of every proof the sitting timed (to say which one it has, when it is not the answer's)."""
     given = [p for p in proofs or () if isinstance(p, Mapping)]
     proved = tuple((str(p.get("release") or ""), str(p.get("target") or "")) for p in given)
-    mine = [
-        p
-        for p in given
-        if answer.answered and (p.get("release"), p.get("target")) == (answer.release, answer.target)
-    ]
+    centre = (answer.release, answer.target) if answer.answered else None
+    mine = [p for p, proof_centre in zip(given, proved) if proof_centre == centre]
     return dataclasses.replace(answer, proof=neighbourhood.Proof.of(mine[0]) if mine else None, proved=proved)
 
 
@@ -323,7 +320,6 @@ def proof_text(a: GpuAnswer) -> str:
         said = neighbourhood.summary(a.proof, CONFIG, again=again)
         soft = f" (on a {SOFTWARE}: says nothing of a GPU)" if a.identity.software else ""
         return f"Neighbourhood{soft}: {said}"
-    release = f" --release {a.release}" if a.release else ""
     other = (
         f"; this sitting timed that of {', '.join(f'IREE {r} {t}' for r, t in a.proved)}, not this answer's"
         if a.proved
@@ -331,7 +327,7 @@ def proof_text(a: GpuAnswer) -> str:
     )
     return (
         f"neighbourhood: not yet measured on this GPU (`bundle --advise {a.model} --target {a.target}"
-        f"{release}` carries it){other}"
+        f" --release {a.release}` carries it){other}"
     )
 
 

@@ -63,11 +63,6 @@ class Merged:
         return "dropped " + ", ".join(said) if said else "nothing dropped"
 
 
-def _source(path: Path) -> Path:
-    path = Path(path)
-    return path if path.suffix == ".jsonl" else path / RESULTS
-
-
 def merge_records(
     sources: Sequence[tuple[str, Sequence[Record]]],
     histories: frozenset[str] = frozenset(),
@@ -209,7 +204,7 @@ def merge(
     to = Path(to)
     if to.exists() and not to.is_dir():
         raise UserError(f"merge --to {to}: exists and is not a directory")
-    inputs = [_source(d) for d in dirs]
+    inputs = [Path(d) if Path(d).suffix == ".jsonl" else Path(d) / RESULTS for d in dirs]
     if missing := [str(p) for p in inputs if not p.is_file()]:
         raise UserError(f"merge: no results file at {', '.join(missing)} (name the directories shards wrote)")
     # A received folder is data: its log is read as the regular file it must be, never through a link
@@ -262,16 +257,13 @@ def _merge_into(inputs: list[Path], to: Path, checked: Mapping[Path, Sequence[Re
         )
     rendering(to, "merge")  # `rendered` once its documents are (commands/merge.py)
     write_atomically(target, "".join(kept) + "".join(r.to_json() + "\n" for r in merged.records))
-    for directory in (p.parent for p in inputs):
-        if not os.path.lexists(to / RELEASES) and (releases := _received(directory / RELEASES)) is not None:
-            write_atomically(to / RELEASES, releases)
+    for directory in (p.parent for p in inputs):  # each document OUT lacks, as the first input has it
         manifests = directory / MANIFESTS
-        if manifests.is_dir() and not manifests.is_symlink() and directory.resolve() != to.resolve():
-            for manifest in sorted(manifests.glob("*.json")):
-                if os.path.lexists(to / MANIFESTS / manifest.name):
-                    continue
-                if (text := _received(manifest)) is not None:
-                    write_atomically(to / MANIFESTS / manifest.name, text)
+        listed = manifests.is_dir() and not manifests.is_symlink() and directory.resolve() != to.resolve()
+        for source in [directory / RELEASES, *(sorted(manifests.glob("*.json")) if listed else ())]:
+            target = to / source.relative_to(directory)
+            if not os.path.lexists(target) and (text := _received(source)) is not None:
+                write_atomically(target, text)
     return merged
 
 

@@ -41,10 +41,8 @@ def export(records: Iterable[Record], opset: int, torch: Optional[str] = None) -
         imports = [t.compiler for t in takes if t.takes]
         correct = [t.compiler for t in takes if t.takes and t.run == "ok"]
         lines.append(head + ":")
-        lines.append(
-            f"  imports and compiles: {version_listing(imports, limit=20)} (of {len(takes)} compilers tried)"
-        )
-        lines.append(f"  runs and matches torch: {version_listing(correct, limit=20)}")
+        lines.append(f"  imports and compiles: {version_listing(imports)} (of {len(takes)} compilers tried)")
+        lines.append(f"  runs and matches torch: {version_listing(correct)}")
         for t in takes:
             if not t.takes:
                 lines.append(f"  {t.compiler}: {t.status}: {t.words}")

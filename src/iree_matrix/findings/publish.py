@@ -128,11 +128,10 @@ def pending(to: Path) -> Iterator[Optional[Pending]]:
         yield None
         return
     with contextlib.ExitStack() as held:
-        try:
+        running = True  # its publish is running now, unless the lock is taken here
+        with contextlib.suppress(locks.ResultsBusy):
             held.enter_context(locks.results_lock(to, grace=0.0))
             running = False
-        except locks.ResultsBusy:
-            running = True  # its publish is running now
         if running:
             yield None
             return

@@ -4,6 +4,7 @@ answer the records do not contain is "not measured", never interpolated from nei
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Optional
@@ -61,13 +62,7 @@ class Answer:
         return "\n".join([*self.lines, *(f"  evidence: {job}" for job in [*self.evidence[:4], *more])])
 
     def as_json(self) -> dict[str, Any]:
-        return {
-            "question": self.question,
-            "answer": self.answer,
-            "lines": list(self.lines),
-            "evidence": list(self.evidence),
-            **({"data": self.data} if self.data is not None else {}),
-        }
+        return {k: v for k, v in compat.plain(self).items() if k != "data" or v is not None}
 
 
 def matching_version(wanted: str, present: Iterable[str]) -> Optional[str]:
@@ -78,7 +73,7 @@ def matching_version(wanted: str, present: Iterable[str]) -> Optional[str]:
     return next((v for v in present if versions.is_valid(v) and Version(v) == Version(wanted)), None)
 
 
-def version_listing(given: Iterable[str], limit: int = 8) -> str:
+def version_listing(given: Iterable[str], limit: int = 20) -> str:
     values = runs_view.sorted_versions(given)
     if len(values) > limit:
         return ", ".join(values[:3]) + f" … {', '.join(values[-3:])} ({len(values)} in all)"
@@ -87,7 +82,7 @@ def version_listing(given: Iterable[str], limit: int = 8) -> str:
 
 def grouped(head: str, pairs: Iterable[tuple[Any, str]]) -> list[str]:
     """ "<head><releases>: <why>", one line per reason of (reason, release) `pairs`, as first met."""
-    return [f"{head}{version_listing(v, limit=20)}: {why}" for why, v in runs_view.grouped_by(pairs).items()]
+    return [f"{head}{version_listing(v)}: {why}" for why, v in runs_view.grouped_by(pairs).items()]
 
 
 def load(records: Iterable[Record], compiler: str, runtime: str) -> Answer:
@@ -104,16 +99,14 @@ def load(records: Iterable[Record], compiler: str, runtime: str) -> Answer:
     runtimes = {rt for _, rt in found}
     c, rt = matching_version(compiler, compilers), matching_version(runtime, runtimes)
     if c is None or rt is None or (c, rt) not in found:
-        why = []
+        why, listed = [], functools.partial(version_listing, limit=8)
         if c is None:
-            why.append(
-                f"no module from compiler {compiler} was run (compilers run: {version_listing(compilers)})"
-            )
+            why.append(f"no module from compiler {compiler} was run (compilers run: {listed(compilers)})")
         if rt is None:
-            why.append(f"runtime {runtime} ran no module (runtimes run: {version_listing(runtimes)})")
+            why.append(f"runtime {runtime} ran no module (runtimes run: {listed(runtimes)})")
         if c is not None and rt is not None:
             tried = [r for (cc, r) in found if cc == c]
-            why.append(f"compiler {c}'s modules were run by runtimes {version_listing(tried)}, not by {rt}")
+            why.append(f"compiler {c}'s modules were run by runtimes {listed(tried)}, not by {rt}")
         return Answer.unmeasured(question, "; ".join(why))
     pair = found[(c, rt)]
     lines = []
@@ -237,7 +230,7 @@ def model(records: Iterable[Record], name: str, arch: Optional[str] = None) -> A
             f"{rec.model}{functions}{on}: passes on {len(passing)} of {len(passing) + len(failing)} "
             "compiler releases run (each module run by its own release's runtime, or the target's "
             "source-built one; outputs checked against torch)",
-            f"  passes: {version_listing([r.compiler for r in passing], limit=20)}",
+            f"  passes: {version_listing([r.compiler for r in passing])}",
         ]
     else:  # "passes on 0 of 0" would read as a failure: nothing was run to a verdict on this machine
         where = "here; a bundle ran it elsewhere (below)" if elsewhere else "yet"
@@ -252,7 +245,7 @@ def model(records: Iterable[Record], name: str, arch: Optional[str] = None) -> A
         reference = known.get(rec.model) or (models.split_recipe(ran)[0] if ran else rec.model)
         run = recipes.commands(reference, recipe)[0]
         lines.append(
-            f"  passes via recipe {recipe} on {version_listing(names, limit=20)} "
+            f"  passes via recipe {recipe} on {version_listing(names)} "
             f"(export it as `{rec.model}{recipes.SEP}{recipe}`, `{run}`: {recipes.describe(recipe)})"
         )
     itself = behaviour.line(records, rec.functions)
@@ -281,14 +274,14 @@ def _release_lines(
     and the releases not run to a verdict."""
     lines = []
     for via, releases_via in runs_view.grouped_by((r.via, r.compiler) for r in passing if r.via).items():
-        listed = version_listing(releases_via, limit=20)
+        listed = version_listing(releases_via)
         lines.append(f"    via {via} (the exporter's own MLIR does not pass there): {listed}")
     references = models.references(records)
     failures = runs_view.grouped_by(
         (("; ".join(r.why) or "did not pass", r.hints), r.compiler) for r in failing
     )
     for (why, todo), names in failures.items():  # one line per reason, uncut, in release order
-        lines.append(f"  fails:  {version_listing(names, limit=20)}: {why}")
+        lines.append(f"  fails:  {version_listing(names)}: {why}")
         jobs = {job for r in failing if r.compiler in names for job in r.failed}
         lines += _what_to_do(model, references, records, [r for r in records if r.job in jobs], todo)
     return lines + grouped("  not run: ", (("; ".join(r.why) or "not run", r.compiler) for r in unrun))
@@ -301,25 +294,18 @@ def _newest_and_fastest(
 ) -> tuple[list[str], list[str]]:
     """The newest passing release and the fastest, in the words COMPATIBILITY.md and the site print
     (findings/wording.py), of the same data; and the jobs that show them (a failing release's too)."""
-    lines: list[str] = []
-    evidence: list[str] = []
-    newest = passing[-1] if passing else None
+    if not passing:
+        return ["  no release passes"] if failing else [], [job for r in rec.releases for job in r.failed[:1]]
+    newest = passing[-1]
     if newest is not rec.newest_passing:  # newest only through a lowering: no speed compared
         rec = dataclasses.replace(rec, fastest=None, fastest_ratio=None)
-    if newest is None:
-        lines += ["  no release passes"] if failing else []
-        evidence += [job for r in rec.releases for job in r.failed[:1]]
-        return lines, evidence
-    lines.append(f"  newest passing: {newest.compiler}{_latency(newest)}")
-    evidence += list(newest.evidence)
     said = wording.fastest({**compat.recommendation(rec), "newest_passing": compat.release(newest)})
     decides = (
         f"; `iree-matrix compare A {newest.compiler}` decides it here" if said == wording.NOT_DECIDED else ""
     )
-    lines.append(f"  fastest: {said}{decides}")
-    evidence += list(rec.fastest.evidence) if rec.fastest is not None else []
-    evidence += [r.failed[0] for r in failing if r.failed]  # where each failing release failed
-    return lines, evidence
+    lines = [f"  newest passing: {newest.compiler}{_latency(newest)}", f"  fastest: {said}{decides}"]
+    evidence = [*newest.evidence, *(rec.fastest.evidence if rec.fastest is not None else ())]
+    return lines, evidence + [r.failed[0] for r in failing if r.failed]  # where each failing release failed
 
 
 def _what_to_do(
@@ -447,7 +433,7 @@ def export(records: Iterable[Record], torch: str, turbine: str, python: Optional
             (exporters.BYTECODE, "bytecode (.mlirbc):", bytecode),
         ):
             tried = [x for x in a.takes if x.form == form]
-            said = version_listing(taking, limit=20) if tried else NOT_MEASURED
+            said = version_listing(taking) if tried else NOT_MEASURED
             lines.append(f"  {label} {said}" + (f" (of {len(tried)} compilers tried)" if tried else ""))
         lines += [f"  {x.form} refused by {x.compiler}: {x.words}" for x in a.takes if not x.takes]
         evidence += [x.job for x in a.takes if not x.takes][:2] + [x.job for x in a.takes if x.takes][:2]
