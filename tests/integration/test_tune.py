@@ -34,9 +34,10 @@ def test_tune_ranks_profiles_skips_unknown_flags_and_bisects_dispatches(
 
     default = got[f"compile:{CELL}/default"]
     assert default.status is Status.OK, default.message
-    # The compiler's own statistics, and iree-compile's resident set (a real process, > 50 MB).
+    # The compiler's own statistics, and iree-compile's resident set: a real process's (49.8 MiB and
+    # over 50 MiB seen for this module; a shell or a Python stub would be a few MiB).
     assert default.metrics["dispatch_count"] >= default.metrics["executable_count"] > 0
-    assert default.metrics["peak_memory_bytes"] > 50 * 2**20
+    assert default.metrics["peak_memory_bytes"] > 32 * 2**20
     assert (
         default.metrics["dispatch_benchmarks"] + len(default.metrics["dispatch_benchmark_failures"])
         == (default.metrics["executable_count"])
