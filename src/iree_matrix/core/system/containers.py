@@ -190,36 +190,41 @@ def build_container(
     """Run `argv` as root in a container of `image_ref` with no network and only our marker label (a
     commit copies its configuration); removed when the block ends, after it could be committed."""
     docker = docker_cli()
-    with _container(docker, what, [what]) as name:
+    with _container(docker, what) as name:
         opts = ["--name", name, "--label", f"{LABEL}=1", "--network", "none", "--pull", "never"]
         for path in sorted({str(Path(p).resolve()) for p in read_only}):
             opts += ["--mount", _mount(path, path, readonly=True)]
         run = [docker, "run", *opts, image_ref, *argv]
-        done = processes.run(ProcessRequest(run, timeout=timeout, log=log, check=False))
+        done = _client(docker, name, [what], ProcessRequest(run, timeout=timeout, log=log, check=False))
         _check_run(done)
         yield Built(name, dataclasses.replace(done, argv=tuple(argv)))
 
 
 @contextlib.contextmanager
-def _container(
-    docker: str, what: str, argv: Sequence[str], keep: bool = False, log: Optional[Path] = None
-) -> Iterator[str]:
+def _container(docker: str, what: str, keep: bool = False, log: Optional[Path] = None) -> Iterator[str]:
     """A new container's name, the container removed when the block ends (by the watchdog if the tool
-    dies first) unless `keep`; a docker client's `Timeout` kills it, said as `argv`'s."""
+    dies first) unless `keep`."""
     name = f"iree-matrix-{_slug(what)}-{secrets.token_hex(4)}"
     if not keep:
         processes.watch_container(_remove_argv(docker), name)
     try:
         yield name
-    except processes.Timeout as exc:
-        _quiet([docker, "kill", name])  # the client is gone; the container may not be
-        raise processes.Timeout(argv, exc.seconds, exc.output) from None
     finally:
         if keep:
             processes.note(log, f"[kept container {name}: {KEEP_ENV}=1]")
         else:
             _quiet([*_remove_argv(docker), name])
             processes.unwatch_container(name)
+
+
+def _client(docker: str, name: str, argv: Sequence[str], request: ProcessRequest) -> processes.Completed:
+    """The docker client's run of container `name`; its `Timeout` kills the container (the client is gone;
+    the container may not be), said as `argv`'s. Only the client's: what the block does after is its own."""
+    try:
+        return processes.run(request)
+    except processes.Timeout as exc:
+        _quiet([docker, "kill", name])
+        raise processes.Timeout(argv, exc.seconds, exc.output) from None
 
 
 def _dockerfile_word(text: str) -> str:
@@ -249,14 +254,14 @@ def run(
     inside = [*(PEAK_MEMORY_WRAPPER if request.peak_memory else ()), *(_translate(a, moved) for a in argv)]
     env = {k: _translate(v, moved) for k, v in (request.env or {}).items()}
     limits = process_tree.configured()
-    with _writable_by(user, writable), _container(docker, what, argv, keep, log) as name:
+    with _writable_by(user, writable), _container(docker, what, keep, log) as name:
         opts = options(name, user, read_only, writable, env, labels, moved, cwd, limits)
         # The client runs here as itself: the request's cwd and env are the container's.
         docker_argv = [docker, "run", *opts, image_id, *inside]
         client = ProcessRequest(
             docker_argv, timeout=request.timeout, log=log, check=False, paused=request.paused
         )
-        done = processes.run(client)
+        done = _client(docker, name, argv, client)
         if done.returncode in _KILLED and _oom_killed(docker, name):
             done = dataclasses.replace(done, killed=f"killed: out of memory ({_memory_limit(limits)})")
             processes.note(log, f"[the container was killed: out of memory ({_memory_limit(limits)})]")
