@@ -9,7 +9,7 @@ import dataclasses
 import functools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Any, Optional
 
 from iree_matrix.core import excerpts, formats
 from iree_matrix.core.model import stats
@@ -554,8 +554,24 @@ def as_json(a: Advice) -> dict[str, Any]:
         "time_over_eager": ratio_json(a.vs_eager),
         "best_peer": a.best_peer,
         "time_over_best_peer": ratio_json(a.vs_peer),
-        "fleet": [_plain(f, against_host="time_over_host_build") for f in a.fleet],
-        "rivals": [_plain(r, against_answer="time_over_answer") for r in a.rivals],
+        "fleet": [
+            {
+                "cpu": f.cpu,
+                "flags": list(f.flags),
+                "time_over_host_build": ratio_json(f.against_host),
+                "error": f.error,
+            }
+            for f in a.fleet
+        ],
+        "rivals": [
+            {
+                "release": r.release,
+                "config": r.config,
+                "time_over_answer": ratio_json(r.against_answer),
+                "error": r.error,
+            }
+            for r in a.rivals
+        ],
         # A proof carried from an earlier sitting of the pick says which (`proof_from`); null: this one's.
         "proof": {**a.proof.published(), "from_sitting": a.proof_from or None}
         if a.proof is not None
@@ -573,14 +589,4 @@ def as_json(a: Advice) -> dict[str, Any]:
             if a.kernel_trials
             else {}
         ),
-    }
-
-
-def _plain(found: Union[Fleet, Rival], **renamed: str) -> dict[str, Any]:
-    """A fleet build or a rival as JSON: its fields in their order, each named as `renamed` says, a
-    ratio as ratio_json gives it."""
-    values = {renamed.get(f.name, f.name): getattr(found, f.name) for f in dataclasses.fields(found)}
-    return {
-        k: ratio_json(v) if isinstance(v, Ratio) else list(v) if isinstance(v, tuple) else v
-        for k, v in values.items()
     }

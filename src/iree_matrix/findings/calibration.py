@@ -70,7 +70,8 @@ class Summary:
 
     @property
     def holds(self) -> bool:
-        return self.nulls >= 50 and self.null_verdicts / self.nulls <= TARGET_RATE
+        rate = self.false_positive_rate
+        return rate is not None and rate <= TARGET_RATE and self.nulls >= 50
 
 
 def rate_upper_bound(k: int, n: int, level: float = 0.95) -> float:

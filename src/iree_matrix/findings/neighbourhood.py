@@ -79,8 +79,8 @@ def _combines(config: Config) -> bool:
         combine(config.profile, BUILTIN_PROFILES)
     except ValueError:
         return False
-    except KeyError:
-        pass
+    except KeyError:  # a knob the profiles do not know: its release's arm says so
+        return True
     return True
 
 
@@ -88,8 +88,11 @@ def change(centre: Config, neighbour: Config) -> str:
     """ "+ loop-vectorization", "− slp-vectorization", "data-tiling → dt-ukernels"."""
     added = Config(knobs=tuple(sorted(neighbour.knob_set - centre.knob_set))).profile  # "default": none
     dropped = Config(knobs=tuple(sorted(centre.knob_set - neighbour.knob_set))).profile
-    said = {(True, True): f"{dropped} → {added}", (True, False): f"+ {added}", (False, True): f"− {dropped}"}
-    return said.get((added != BASELINE, dropped != BASELINE), "(the same)")
+    if added != BASELINE and dropped != BASELINE:
+        return f"{dropped} → {added}"
+    if added != BASELINE:
+        return f"+ {added}"
+    return f"− {dropped}" if dropped != BASELINE else "(the same)"
 
 
 @dataclasses.dataclass(frozen=True)

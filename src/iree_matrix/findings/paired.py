@@ -114,6 +114,9 @@ def attach(records: Sequence[Record], documents: Iterable[Mapping[str, Any]]) ->
     arm (both arms: B's as written, A's inverted), keyed by the other arm's name."""
     from iree_matrix.findings import calibration
 
+    documents = list(documents)
+    if not documents:  # the common case: no compare ran, so no pass over every record to index them
+        return list(records)
     latest = list(latest_by_job(records).values())
     extra: dict[str, dict[str, dict[str, Any]]] = {}
     for document in documents:

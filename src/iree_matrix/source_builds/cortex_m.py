@@ -364,7 +364,9 @@ def _link_error(output: str) -> str:
 # The firmware's sections, by the size they count in (`sizes`).
 _SECTIONS = {
     **dict.fromkeys((".isr_vector", ".text", ".ARM.exidx", ".ARM.extab"), "text"),
-    **{name: name[1:] for name in (".rodata", ".data", ".bss")},
+    ".rodata": "rodata",
+    ".data": "data",
+    ".bss": "bss",
 }
 
 
