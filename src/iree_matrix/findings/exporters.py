@@ -48,10 +48,9 @@ class ExporterOutcome:
     # a finding of an export that stands: its process hung at exit and was killed
     exit_hang: str = ""
 
-    def compilers(self, form: str, *, taking: bool = True) -> list[str]:
-        return runs_view.sorted_versions(
-            t.compiler for t in self.takes if t.form == form and t.takes == taking
-        )
+    def compilers(self, form: str) -> list[str]:
+        """The compilers that take this MLIR in `form`, in release order."""
+        return runs_view.sorted_versions(t.compiler for t in self.takes if t.form == form and t.takes)
 
 
 def exporter_outcomes(records: Iterable[Record]) -> list[ExporterOutcome]:
