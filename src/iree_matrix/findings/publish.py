@@ -153,15 +153,15 @@ def marked(dirs: Iterable[Path]) -> list[Path]:
     return list(dict.fromkeys(Path(d).resolve() for d in candidates if (Path(d) / PENDING).is_file()))
 
 
-def backup(path: Path, replacement: bytes) -> Optional[Path]:
+def backup(path: Path, replacement: bytes) -> None:
     """Before `path` (a results log) is replaced by other bytes: the previous file kept as
-    `results.jsonl.bak`, and a warning when jobs it had are not in the new one. None: nothing replaced."""
+    `results.jsonl.bak`, and a warning when jobs it had are not in the new one."""
     try:
         previous = path.read_bytes()
     except FileNotFoundError:
-        return None
+        return
     if previous == replacement:
-        return None
+        return
     kept = path.with_name(path.name + ".bak")
     write_atomically(kept, previous)
     old = {r.job for r in ResultsLog(path)}
@@ -175,7 +175,6 @@ def backup(path: Path, replacement: bytes) -> Optional[Path]:
             f"{path}: {len(gone)} of its {len(old)} jobs are not in what replaces it "
             f"(e.g. {sorted(gone)[0]}); the previous file is {kept}"
         )
-    return kept
 
 
 @dataclasses.dataclass(frozen=True)
