@@ -125,8 +125,8 @@ def compute_capability(label: str) -> Optional[str]:
     return f"{found.group(1)}.{found.group(2)}" if found else None
 
 
-def runs(model: Optional[str] = None, target: Optional[str] = None) -> list[Run]:
-    return [r for r in RUNS if (model is None or r.model == model) and (target is None or r.target == target)]
+def runs(model: str, target: str) -> list[Run]:
+    return [r for r in RUNS if r.model == model and r.target == target]
 
 
 def foreign_chip_runs(label: str) -> list[Run]:
