@@ -39,15 +39,6 @@ def unidentified(data: Mapping[str, Any]) -> bool:
     return found.known and found.legacy
 
 
-def _strip_peers(peers: Any) -> Any:
-    if not isinstance(peers, Mapping):
-        return peers
-    return {
-        name: {k: v for k, v in entry.items() if k not in PEER_TIMED} if isinstance(entry, Mapping) else entry
-        for name, entry in peers.items()
-    }
-
-
 def timed(data: Mapping[str, Any]) -> bool:
     """Whether a record (as its JSON) carries a timed figure."""
     metrics = data.get("metrics") or {}
@@ -68,8 +59,13 @@ def split(data: Mapping[str, Any]) -> tuple[Optional[dict[str, Any]], Optional[d
     if (stage := str(data.get("stage"))) in WHOLLY_TIMED:
         return None, dict(data)
     metrics = {k: v for k, v in (data.get("metrics") or {}).items() if k not in TIMED_METRICS.get(stage, ())}
-    if "peers" in metrics:
-        metrics["peers"] = _strip_peers(metrics["peers"])
+    if isinstance(peers := metrics.get("peers"), Mapping):
+        metrics["peers"] = {
+            name: {k: v for k, v in entry.items() if k not in PEER_TIMED}
+            if isinstance(entry, Mapping)
+            else entry
+            for name, entry in peers.items()
+        }
     return {**data, "metrics": metrics}, dict(data)
 
 
