@@ -14,9 +14,7 @@ from iree_matrix.tasks import calibrate
 NAME = "calibrate"
 HELP = "measure how often the paired speed test calls a difference between a module and its copy"
 add_arguments = taking(
-    options.RESULTS_DIR.but(
-        default=Path("runs/default"), help="whose run records give the modules (default: %(default)s)"
-    ),
+    options.RUN_RECORDS,
     options.OUT,
     options.PAIRS,
     options.CONTROLS,
@@ -28,7 +26,7 @@ add_arguments = taking(
 def main(args: argparse.Namespace) -> int:
     rounds, repetitions = options.paired(args)
     settings = calibrate.Settings(
-        results_dir=options.RESULTS_DIR.of(args) or Path("runs/default"),
+        results_dir=options.RUN_RECORDS.of(args) or Path("runs/default"),
         out=options.OUT.of(args),
         pairs=options.PAIRS.of(args) or 0,
         controls=options.CONTROLS.of(args) or 0,

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from iree_matrix.commands.option_types import taking
-from iree_matrix.commands.options import FUNCTIONS, JSON, RESULTS_DIR, A, B, add_paired_options, paired
+from iree_matrix.commands.options import FUNCTIONS, JSON, RUN_RECORDS, A, B, add_paired_options, paired
 from iree_matrix.tasks import compare
 
 NAME = "compare"
@@ -16,9 +16,7 @@ HELP = "time two releases or profiles of each function against each other here, 
 add_arguments = taking(
     A,
     B,
-    RESULTS_DIR.but(
-        default=Path("runs/default"), help="whose run records give the modules (default: %(default)s)"
-    ),
+    RUN_RECORDS,
     FUNCTIONS,
     add_paired_options,
     JSON.but(help="print the comparison as JSON"),
@@ -27,6 +25,6 @@ add_arguments = taking(
 
 def main(args: argparse.Namespace) -> int:
     rounds, repetitions = paired(args)
-    results = RESULTS_DIR.of(args) or Path("runs/default")
+    results = RUN_RECORDS.of(args) or Path("runs/default")
     what = compare.Comparison(results, A.of(args), B.of(args), FUNCTIONS.of(args) or "*", rounds, repetitions)
     return compare.run(what, sys.stdout, as_json=JSON.of(args))

@@ -52,6 +52,10 @@ RESULTS_DIR: Option[Path] = Option(
 
 # `show` and `bisect`: the results set a job is looked up in.
 JOBS_RESULTS = RESULTS_DIR.but(default=Path("results"), help="the results set it is in (default: results)")
+# `compare` and `calibrate`: the run whose modules are timed again.
+RUN_RECORDS = RESULTS_DIR.but(
+    default=Path("runs/default"), help="whose run records give the modules (default: %(default)s)"
+)
 MATRIX: Option[Path] = Option("--matrix", "the matrix file", kinds.matrix_file)
 TO: Option[Path] = Option("--to", "the directory written to", Path, metavar="DIR")
 STORE: Option[Path] = Option(

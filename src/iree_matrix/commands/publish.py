@@ -9,7 +9,6 @@ from pathlib import Path
 
 from iree_matrix.commands.options import RUN, TO, WAIT, WAIT_WRITER_HELP
 from iree_matrix.core import console
-from iree_matrix.core.console import Say
 from iree_matrix.core.errors import UserError
 from iree_matrix.findings import results_folder
 from iree_matrix.report.documents import has_performance, render, write_documents
@@ -58,7 +57,7 @@ def run(source: Path, to: Path, *, wait: bool = False) -> int:
         return render(to, has_performance(results_folder.load(to)), print)
 
 
-def finish_interrupted(dirs: Iterable[Path] = (), say: Say = lambda s: None) -> list[str]:
+def finish_interrupted(dirs: Iterable[Path]) -> list[str]:
     """Finish every publish killed before it ended (into `dirs` or results/): its records copied again
     and every document rendered; a warning per publish, returned, never raised."""
     from iree_matrix.findings import publish as published
@@ -77,7 +76,7 @@ def finish_interrupted(dirs: Iterable[Path] = (), say: Say = lambda s: None) -> 
                 else:
                     gone = "its run is not known" if found.run is None else f"{found.run} is gone"
                     how = f"{gone}: its documents rendered from {to / published.RESULTS} as it stands"
-                write_documents(to, say)
+                write_documents(to, lambda _: None)
                 published.rendered(found.to)
                 text = f"warning: {found.describe()} was interrupted; finished now: {how}"
             except Exception as exc:  # noqa: BLE001 - said, and the command goes on

@@ -54,14 +54,13 @@ def render_compatibility(
 def write_compatibility(
     results_path: Path,
     out_path: Path,
-    records: Optional[Sequence[Record]] = None,
     stage_order: Sequence[str] = (),
     answers: Optional[Mapping[str, Any]] = None,
     results: Optional[Results] = None,
 ) -> Path:
     """Render `results_path` into `out_path` atomically, from what the caller read (else read here)."""
     results = results or results_folder.load(Path(results_path).parent)
-    records = list(records) if records is not None else results.records
+    records = results.records
     if not records:
         raise UserError(f"{results_path}: no results yet; run `nox -s matrix` first")
     speed, name = results.published_speed(BENCH_SETS, PUBLISHED_SET)

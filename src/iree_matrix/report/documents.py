@@ -99,12 +99,10 @@ def _write_report(results: Results, say: Say) -> Path:
     # document of their answers; PERFORMANCE.md reads the same log through the same parse.
     records = results.records
     answers = compat.derive(records, source, results.advised, results.gpu_advised)
-    out = write_compatibility(
-        source, results_dir / "COMPATIBILITY.md", records, stages.names(), answers, results=results
-    )
+    out = write_compatibility(source, results_dir / "COMPATIBILITY.md", stages.names(), answers, results)
     say(f"report: {out}")
     say(f"answers: {compat.write(records, results_dir / compat.FILENAME, source, answers)}")
-    say(f"site: {site.write(source, results_dir / site.SITE_DIR, records, answers, results=results)}")
+    say(f"site: {site.write(source, results_dir / site.SITE_DIR, answers, results=results)}")
     logged = results.logged  # BOARDS.md: the records as logged (not cross-checked), the same parse
     if boards.has_boards(logged):
         # As COMPATIBILITY.md names it: relative to where the report runs, never the publisher's path.

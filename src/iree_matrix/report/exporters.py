@@ -15,9 +15,9 @@ _MARK = {Status.OK.value: "✓", Status.MISMATCH.value: "≠", Status.SKIP.value
 _FORMS = ((exporters.TEXT, "T"), (exporters.BYTECODE, "B"))  # each cell's letters
 
 
-def _mark(take: exporters.Take) -> str:
+def _mark(letter: str, take: exporters.Take) -> str:
     status = take.status if take.status != Status.OK.value or take.run is None else take.run
-    return _MARK.get(status, "✗")
+    return letter + _MARK.get(status, "✗")
 
 
 def _takes(found: exporters.ExporterOutcome, compiler: str) -> list[tuple[str, exporters.Take]]:
@@ -25,10 +25,6 @@ def _takes(found: exporters.ExporterOutcome, compiler: str) -> list[tuple[str, e
     mine = [t for t in found.takes if t.compiler == compiler]
     takes = [(letter, next((t for t in mine if t.form == form), None)) for form, letter in _FORMS]
     return [(letter, take) for letter, take in takes if take is not None]
-
-
-def _cell(found: exporters.ExporterOutcome, compiler: str) -> str:
-    return " ".join(letter + _mark(take) for letter, take in _takes(found, compiler)) or "–"
 
 
 def _tables(
@@ -91,7 +87,7 @@ def render(records: Iterable[Record]) -> list[str]:
 
 
 def _table(rows: Sequence[exporters.ExporterOutcome], compilers: Sequence[str]) -> str:
-    body = [_row(a, (_cell(a, c) for c in compilers)) for a in rows]
+    body = [_row(a, (" ".join(_mark(*t) for t in _takes(a, c)) or "–" for c in compilers)) for a in rows]
     return "\n".join(markdown.pipes([*_HEAD, *compilers], body))
 
 

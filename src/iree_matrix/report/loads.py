@@ -60,7 +60,8 @@ def load_section(view: View) -> list[str]:
     if not ix.index.runs:
         return [*out, "No run results yet.", ""]
     if len({_load_group(k) for k in ix.index.runs}) > 1:
-        out += ["### All models", "", _combined_load_table(ix), ""]
+        by_pair = runs_view.grouped_by(((k.compiler, k.runtime), r) for k, r in ix.index.runs.items())
+        out += ["### All models", "", _cross(by_pair, _combined_load_cell), ""]
     return out + [line for group in groups for line in _load_group_table(ix, group)]
 
 
@@ -99,11 +100,6 @@ def _release_with_versions(release: str, versions: Mapping[str, Mapping[str, str
     v = versions.get(release) or {}
     parts = ([f"bc {v['bytecode']}"] if "bytecode" in v else []) + ([f"hal {v['hal']}"] if "hal" in v else [])
     return f"{release} ({', '.join(parts)})" if parts else release
-
-
-def _combined_load_table(ix: Numbering) -> str:
-    by_pair = runs_view.grouped_by(((key.compiler, key.runtime), run) for key, run in ix.index.runs.items())
-    return _cross(by_pair, _combined_load_cell)
 
 
 def _combined_load_cell(runs: Optional[list[Record]]) -> str:

@@ -531,15 +531,11 @@ def _compare_body(compared: Sequence[Mapping[str, Any]]) -> list[str]:
 
 
 def write(
-    results_path: Path,
-    out_dir: Path,
-    records: Optional[Sequence[Record]] = None,
-    answers: Optional[Mapping[str, Any]] = None,
-    results: Optional[Results] = None,
+    results_path: Path, out_dir: Path, answers: Optional[Mapping[str, Any]] = None, *, results: Results
 ) -> Path:
-    """Render the site of `results_path` into `out_dir`, removing pages no longer produced."""
-    results = results or results_folder.load(Path(results_path).parent)
-    pages = render(results.records if records is None else records, Path(results_path), answers, results)
+    """Render the site of `results_path` (its folder as loaded: `results`) into `out_dir`, removing
+    pages no longer produced."""
+    pages = render(results.records, Path(results_path), answers, results)
     out_dir = Path(out_dir)
     for stale in out_dir.rglob("*.html") if out_dir.is_dir() else []:
         if str(stale.relative_to(out_dir)) not in pages:

@@ -6,7 +6,7 @@ the MLIR they compile."""
 from __future__ import annotations
 
 import shlex
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Optional
 
@@ -32,6 +32,15 @@ def _of(advised: Sequence[advice.Chosen], model: str) -> Optional[advice.Chosen]
     return next((c for c in advised if any(a.model == model for a in c.advice)), None)
 
 
+def _answers(
+    advised: Sequence[advice.Chosen], models: Sequence[str]
+) -> Iterator[tuple[advice.Chosen, advice.Advice]]:
+    """Each answer for `models` in their order, with the choice (here, or the nearest identity) it is from."""
+    for model in models:
+        if (chosen := _of(advised, model)) is not None:
+            yield from ((chosen, a) for a in chosen.advice if a.model == model)
+
+
 def _where(chosen: advice.Chosen, a: advice.Advice) -> str:
     if chosen.here:
         return f"this CPU ({a.identity.short})"
@@ -53,23 +62,18 @@ def lines(
     """The answer for each of `models` from `advised`; `arguments`: how a command names a user's model."""
     if not models:
         return []
-    rows, unanswered = [], []
-    for model in models:
-        if (chosen := _of(advised, model)) is None:
-            unanswered.append(arguments.get(model, model))
-            continue
-        for a in (a for a in chosen.advice if a.model == model):
-            config = "`default` flags" if a.config == "default" else f"`{a.config}`"
-            rows.append(
-                [
-                    advice.display_name(a),
-                    f"IREE {a.release} {config}",
-                    formats.duration_ms(a.ms) if a.ms else "–",
-                    advice.speedup_text(a.over_default, "`default`"),
-                    _peer(a),
-                    _where(chosen, a),
-                ]
-            )
+    rows = [
+        [
+            advice.display_name(a),
+            f"IREE {a.release} " + ("`default` flags" if a.config == "default" else f"`{a.config}`"),
+            formats.duration_ms(a.ms) if a.ms else "–",
+            advice.speedup_text(a.over_default, "`default`"),
+            _peer(a),
+            _where(chosen, a),
+        ]
+        for chosen, a in _answers(advised, models)
+    ]
+    unanswered = [arguments.get(m, m) for m in models if _of(advised, m) is None]
     out = [
         f"### {TITLE}",
         "",
@@ -108,19 +112,16 @@ def first_screen(advised: Sequence[advice.Chosen], models: Sequence[str], tool: 
     """The report's first lines: per model with an answer, its pick in one comment line, how to make
     the MLIR it compiles, and the exact `iree-compile` line."""
     block: list[str] = []
-    for model in models:
-        if (chosen := _of(advised, model)) is None:
-            continue
-        for a in (a for a in chosen.advice if a.model == model):
-            where = a.identity.short if chosen.here else f"NEAREST: {a.identity.short}"
-            speed = advice.speedup_text(a.over_default, "`default`")
-            if a.config == "default":  # no pick beat it in the sitting
-                speed = "no pick faster beyond noise"
-            block += [
-                f"# {advice.display_name(a)}: IREE {a.release} {a.config}, {speed} ({where})",
-                f"#   model.mlir: {export_text(a)}",
-                compile_line(a.flags),
-            ]
+    for chosen, a in _answers(advised, models):
+        where = a.identity.short if chosen.here else f"NEAREST: {a.identity.short}"
+        speed = advice.speedup_text(a.over_default, "`default`")
+        if a.config == "default":  # no pick beat it in the sitting
+            speed = "no pick faster beyond noise"
+        block += [
+            f"# {advice.display_name(a)}: IREE {a.release} {a.config}, {speed} ({where})",
+            f"#   model.mlir: {export_text(a)}",
+            compile_line(a.flags),
+        ]
     if not block:
         return []
     return [

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Optional
+from typing import Optional
 
 from iree_matrix.core import formats
 from iree_matrix.core.formats import duration_ms as _ms
@@ -16,7 +16,7 @@ from iree_matrix.core.model.results import Record, Status
 from iree_matrix.findings import runs_view, search, search_descent
 from iree_matrix.matrix import peers as peer_registry
 from iree_matrix.report.markdown import github_table
-from iree_matrix.report.performance import CPU, passed, peers_ran
+from iree_matrix.report.performance import CPU, passed, peers_ran, with_interval
 from iree_matrix.report.sections import Document, Section
 
 TITLE = "Flag search: each knob against `default`, beyond noise"
@@ -122,9 +122,9 @@ def _best_row(
     return [
         function,
         compiler,
-        _interval(base.candidate.interval),
+        with_interval(base.candidate.interval),
         top.candidate.name,
-        _interval(top.candidate.interval) if top is not base else "",
+        with_interval(top.candidate.interval) if top is not base else "",
         formats.ratio(top.ratio) if top is not base and top.ratio else "none beyond noise",
         _wall_check(base.candidate, top.candidate) if top is not base else "",
         _over(naive, top.candidate),
@@ -138,7 +138,7 @@ def _candidate_row(function: str, compiler: str, e: search.Effect) -> list[str]:
     c = e.candidate
     verdict = f"{e.verdict}: {c.message}" if e.verdict in ("fails", "mismatch", "skipped") else e.verdict
     ratio = formats.ratio(e.ratio) if e.ratio and e.verdict != "baseline" else ""
-    return [function, compiler, c.name, _interval(c.interval), ratio, verdict]
+    return [function, compiler, c.name, with_interval(c.interval), ratio, verdict]
 
 
 def _recommended(effects: Sequence[search.Effect], result: Optional[str]) -> search.Effect:
@@ -251,10 +251,6 @@ def _render_descents(descents: Sequence[search_descent.Descent]) -> list[str]:
         github_table(rows, ["function", "IREE", "walk", "compiles", "stopped", "left out"]),
         "",
     ]
-
-
-def _interval(interval: Any) -> str:
-    return "" if interval is None else f"{_ms(interval.median)} ({_ms(interval.low)}–{_ms(interval.high)})"
 
 
 SECTION = Section(
