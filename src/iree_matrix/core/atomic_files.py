@@ -89,12 +89,10 @@ def write_atomically(target: Path, data: str | bytes, sync: bool = True) -> Path
     target = Path(target)
     # A path decoded by an ASCII locale holds its non-ASCII bytes as surrogates: written back as those bytes.
     payload = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data
+    tmp = ""  # none made yet
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    except OSError as exc:
-        raise _write_error(target, exc, len(payload)) from None
-    try:
         with os.fdopen(fd, "wb") as f:
             f.write(payload)
             f.flush()
@@ -103,10 +101,12 @@ def write_atomically(target: Path, data: str | bytes, sync: bool = True) -> Path
         os.chmod(tmp, 0o644)
         os.replace(tmp, target)
     except BaseException as exc:
-        if os.path.exists(tmp):
+        if tmp and os.path.exists(tmp):
             os.unlink(tmp)
-        if isinstance(exc, OSError):
-            raise _write_error(target, exc, len(payload)) from None
+        # A disk that is full or read-only is one line naming the directory; any other error stays what it is.
+        if is_disk_full(exc) or (isinstance(exc, OSError) and exc.errno in (errno.EACCES, errno.EPERM)):
+            doing = f"cannot write {target.name}"
+            raise storage_error(target.parent, exc, needed=len(payload), doing=doing) from None
         raise
     return target
 
@@ -122,11 +122,3 @@ def read_json(path: Path) -> Optional[Any]:
         return json.loads(Path(path).read_text())
     except (OSError, ValueError):
         return None
-
-
-def _write_error(target: Path, exc: OSError, needed: int) -> BaseException:
-    """A disk that is full or read-only is one line naming the directory (`storage_error`); any
-    other OSError stays what it is."""
-    if is_disk_full(exc) or exc.errno in (errno.EACCES, errno.EPERM):
-        return storage_error(target.parent, exc, needed=needed, doing=f"cannot write {target.name}")
-    return exc

@@ -45,19 +45,11 @@ def _installed(name: str, tool: str, why: str = "", fix: str = f"bash {SETUP}") 
     return Check(name, bool(found), found or f"not installed{why}", "" if found else fix, "docker")
 
 
-def check_docker_client() -> Check:
-    return _installed("docker client", "docker", fix=f"bash {SETUP} (apt-get install docker.io)")
-
-
 def check_docker_daemon() -> Check:
     if not containers.find_docker():
         return Check("docker daemon", False, "no docker client", f"bash {SETUP}", "docker")
     found = containers.state()
     return Check("docker daemon", found.ok, found.detail, found.fix, "docker")
-
-
-def check_debootstrap() -> Check:
-    return _installed("debootstrap", "debootstrap", " (base images are built with it)")
 
 
 # armv6-smoke: the hello world and IREE's runtime built from source (native + armel cross).
@@ -163,9 +155,9 @@ def run_checks(cache: Path, pythons: Sequence[str]) -> list[Check]:
         check_pip_config,
         lambda: check_disk(cache),
         lambda: check_cache_use(cache),
-        check_docker_client,
+        lambda: _installed("docker client", "docker", fix=f"bash {SETUP} (apt-get install docker.io)"),
         check_docker_daemon,
-        check_debootstrap,
+        lambda: _installed("debootstrap", "debootstrap", " (base images are built with it)"),
         check_sandbox,
         check_binfmt,
         check_native_toolchain,

@@ -3,7 +3,9 @@ execution, its schema versioned (`MIGRATIONS` bring older ones up; newer ones ar
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import datetime
 import enum
 import fcntl
 import functools
@@ -135,8 +137,11 @@ class Record:
         if problem:
             raise ValueError(problem)
         for name in ("started", "finished"):  # compared as text for "the newest": "yesterday" won
-            if data.get(name) is not None and not _is_timestamp(data[name]):
-                raise ValueError(f"field {name!r} is {data[name][:40]!r}, not an ISO 8601 time")
+            try:  # a time as records write it (`2026-11-26T00:06:33+00:00`, datetime's isoformat)
+                if data.get(name) is not None:
+                    datetime.datetime.fromisoformat(data[name])
+            except ValueError:
+                raise ValueError(f"field {name!r} is {data[name][:40]!r}, not an ISO 8601 time") from None
         if not all(isinstance(v, str) for v in data.get("labels", {}).values()):
             raise TypeError("field 'labels' has a value that is not a string")
         kwargs = {k: v for k, v in data.items() if k in fields}
@@ -164,17 +169,6 @@ _FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "command": (list, type(None)),
     "seconds": (int, float, type(None)),
 }
-
-
-def _is_timestamp(text: str) -> bool:
-    """A time as records write it (`2026-11-26T00:06:33+00:00`, datetime's isoformat)."""
-    import datetime
-
-    try:
-        datetime.datetime.fromisoformat(text)
-    except ValueError:
-        return False
-    return True
 
 
 _TORN = "a torn last line (a write that never finished)"
@@ -334,12 +328,9 @@ def _not_a_log(mode: int) -> Optional[str]:
 
 def no_log(path: Path, example: str) -> str:
     """The line for a command that needs the results log `path` and finds none."""
-    try:
-        problem = _not_a_log(os.stat(path).st_mode)
-    except OSError:
-        problem = None
-    if problem:
-        return f"{path}: {problem}"
+    with contextlib.suppress(OSError):  # none there: said as none
+        if problem := _not_a_log(os.stat(path).st_mode):
+            return f"{path}: {problem}"
     return f"{path}: no such results file (pass --results-dir, e.g. {example})"
 
 

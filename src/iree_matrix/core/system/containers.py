@@ -204,7 +204,8 @@ def build_container(
 def _container(docker: str, what: str, keep: bool = False, log: Optional[Path] = None) -> Iterator[str]:
     """A new container's name, the container removed when the block ends (by the watchdog if the tool
     dies first) unless `keep`."""
-    name = f"iree-matrix-{_slug(what)}-{secrets.token_hex(4)}"
+    slug = "".join(c if c.isalnum() or c in "._-" else "-" for c in what)[:60]
+    name = f"iree-matrix-{slug}-{secrets.token_hex(4)}"
     if not keep:
         processes.watch_container(_remove_argv(docker), name)
     try:
@@ -263,8 +264,9 @@ def run(
         )
         done = _client(docker, name, argv, client)
         if done.returncode in _KILLED and _oom_killed(docker, name):
-            done = dataclasses.replace(done, killed=f"killed: out of memory ({_memory_limit(limits)})")
-            processes.note(log, f"[the container was killed: out of memory ({_memory_limit(limits)})]")
+            limit = f"limit {process_tree.size_text(limits.memory)}" if limits.memory else "no limit set"
+            done = dataclasses.replace(done, killed=f"killed: out of memory ({limit})")
+            processes.note(log, f"[the container was killed: out of memory ({limit})]")
     # The docker client's own footprint says nothing about the tool in the container.
     back = {inner: outer for outer, inner in moved.items()}
     stderr, peak = split_peak_memory(done.stderr) if request.peak_memory else (done.stderr, None)
@@ -285,10 +287,6 @@ def _oom_killed(docker: str, name: str) -> bool:
         done = _unchecked([docker, "inspect", "--format", "{{.State.OOMKilled}}", name], 60)
         return done.stdout.strip() == "true"
     return False
-
-
-def _memory_limit(limits: process_tree.Limits) -> str:
-    return f"limit {process_tree.size_text(limits.memory)}" if limits.memory else "no limit set"
 
 
 def options(
@@ -478,7 +476,3 @@ def _mount(path: str, target: str, *, readonly: bool) -> str:
     # paths with ':' work. Fields are CSV, so quote them.
     fields = ["type=bind", f"source={path}", f"target={target}"] + (["readonly"] if readonly else [])
     return ",".join('"' + f.replace('"', '""') + '"' if ("," in f or '"' in f) else f for f in fields)
-
-
-def _slug(text: str) -> str:
-    return "".join(c if c.isalnum() or c in "._-" else "-" for c in text)[:60]

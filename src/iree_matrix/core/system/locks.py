@@ -53,13 +53,9 @@ _caches_held: set[object] = set()
 @contextlib.contextmanager
 def file_lock(path: Path) -> Iterator[None]:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+    with open(os.open(path, os.O_RDWR | os.O_CREAT, 0o644), "rb") as lock:  # closed, it lets go
+        fcntl.flock(lock, fcntl.LOCK_EX)
         yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
 
 
 class LockCancelled(Exception):
@@ -70,7 +66,6 @@ class CacheBusy(UserError):
     """Another process holds the cache's lock and this one was not told to wait (`--wait`)."""
 
 
-@contextlib.contextmanager
 def cache_lock(
     cache: Path,
     *,
@@ -78,13 +73,13 @@ def cache_lock(
     report: Optional[Say] = None,
     cancelled: Callable[[], bool] = lambda: False,
     reentrant: bool = False,
-) -> Iterator[None]:
+) -> contextlib.AbstractContextManager[None]:
     """One run (or `cache prune`) per cache at a time: two would race on environments and the store.
     Another process is refused naming the holder (`CacheBusy`), or with `wait` waits, saying through
     `report` whom for and how long (`wait_note`); `cancelled()` True (Ctrl-C) raises LockCancelled."""
     path = CacheLayout(Path(cache)).run_lock
     path.parent.mkdir(parents=True, exist_ok=True)
-    with _one_holder(
+    return _one_holder(
         os.open(path, os.O_RDWR | os.O_CREAT, 0o644),
         holder_path(path),
         wait=wait,
@@ -96,8 +91,7 @@ def cache_lock(
         ),
         what=f"the cache {path.parent}",
         held=(_caches_held, path.resolve(), reentrant),
-    ):
-        yield
+    )
 
 
 class ResultsBusy(UserError):
@@ -112,10 +106,9 @@ RESULTS_GRACE = 3.0
 _results_held = threading.local()  # (device, inode) of the directories this thread holds
 
 
-@contextlib.contextmanager
 def results_lock(
     directory: Path, *, wait: bool = False, report: Optional[Say] = None, grace: float = RESULTS_GRACE
-) -> Iterator[None]:
+) -> contextlib.AbstractContextManager[None]:
     """One writer at a time of a results directory's records: every rewrite of results.jsonl holds it
     from its read to its rename, and a running matrix around each append (not its whole run: a user
     may forget a cell meanwhile), else an append made after a rewrite read the log is lost with its
@@ -125,7 +118,7 @@ def results_lock(
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     found = os.fstat(fd := os.open(directory, os.O_RDONLY | os.O_DIRECTORY))
-    with _one_holder(
+    return _one_holder(
         fd,
         directory / RESULTS_HOLDER,
         wait=wait,
@@ -136,8 +129,7 @@ def results_lock(
         ),
         what=str(directory),
         held=(_results_held.__dict__.setdefault("dirs", set()), (found.st_dev, found.st_ino), True),
-    ):
-        yield
+    )
 
 
 @contextlib.contextmanager
@@ -274,7 +266,6 @@ def _alive(pid: int) -> bool:
     return True
 
 
-@contextlib.contextmanager
 def machine_lock(
     exclusive: bool,
     path: Optional[Path] = None,
@@ -285,7 +276,7 @@ def machine_lock(
     timeout: Optional[float] = None,
     report: Optional[Say] = None,
     expected: Optional[float] = None,
-) -> Iterator[None]:
+) -> contextlib.AbstractContextManager[None]:
     """The machine's quiet lock, across every iree-matrix process here: a timed stage (`exclusive`)
     holds it, so no two runs time at once; any other stage takes nothing, so a compile never waits
     behind a timing (a compile beside a timing shows in the record's `other_load`). The holder notes
@@ -299,16 +290,9 @@ def machine_lock(
     names another lock file. Re-entrant per thread."""
     # Not timed: never waits, never holds; re-entered: the outer block holds it and lets it go.
     if not exclusive or getattr(_held, "holding", False):
-        yield
-        return
-    with _holding(
-        Path(path or quiet_lock_path()), _Waiter(on_wait, cancelled, timeout, report), job, expected
-    ):
-        _held.holding = True
-        try:
-            yield
-        finally:
-            _held.holding = False
+        return contextlib.nullcontext()
+    waiter = _Waiter(on_wait, cancelled, timeout, report)
+    return _holding(Path(path or quiet_lock_path()), waiter, job, expected)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -361,8 +345,10 @@ def _holding(path: Path, waiter: _Waiter, job: str, expected: Optional[float]) -
                 timer = threading.Timer(limit, give_back, (mine,))
                 timer.daemon = True
                 timer.start()
+        _held.holding = True
         yield
     finally:
+        _held.holding = False
         if timer is not None:
             timer.cancel()
         with let_go:

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import IO, Optional
 
@@ -189,11 +189,10 @@ def run(request: ProcessRequest) -> Completed:
     """Run `request`; `StageFailure` on a non-zero exit when it `check`s, `Timeout` after its `timeout`."""
     if (sandbox := request.sandbox) is None:
         return _run(request)
-    # As root: its writable paths become uid 65534's.
-    if (unreachable := bubblewrap.hand_over(sandbox)) is not None:
-        bubblewrap.take_back(sandbox)
-        raise StageFailure("no-sandbox", unreachable, cacheable=False)
     try:
+        # As root: its writable paths become uid 65534's.
+        if (unreachable := bubblewrap.hand_over(sandbox)) is not None:
+            raise StageFailure("no-sandbox", unreachable, cacheable=False)
         return _run(request)
     finally:
         bubblewrap.take_back(sandbox)
@@ -253,7 +252,7 @@ def _run(request: ProcessRequest) -> Completed:
     if feeder is not None:
         feeder.start()
     try:
-        got = _collect(proc, tree, timeout, start, request.paused)
+        got = _collect(proc, request, start)
     finally:
         with _live_lock:
             _live.discard(proc)
@@ -290,16 +289,11 @@ class _Collected:
     note: str = ""  # said in the log: what was done to end it
 
 
-def _collect(
-    proc: subprocess.Popen[bytes],
-    tree: process_tree.Tree,
-    timeout: Optional[float],
-    start: float,
-    paused: Optional[Callable[[], float]] = None,
-) -> _Collected:
+def _collect(proc: _Popen, request: ProcessRequest, start: float) -> _Collected:
     """Read the command's output until it has ended and both pipes are closed (strays holding them
     killed); a timeout gets SIGTERM then SIGKILL. The deadline moves on by what `paused()` says."""
     assert proc.stdout is not None and proc.stderr is not None
+    tree, timeout, paused = proc.tree, request.timeout, request.paused
     got = _Collected(Capture(KEEP), Capture(KEEP))
     captures = {proc.stdout.fileno(): got.out, proc.stderr.fileno(): got.err}
     deadline = None if timeout is None else start + timeout
