@@ -21,14 +21,14 @@ from iree_matrix import stages
 from iree_matrix.core import console
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import StageFailure, StorageError, UserError
-from iree_matrix.core.model.outcome import Outcome, from_exception
+from iree_matrix.core.model.outcome import from_exception
 from iree_matrix.core.model.results import Record, ResultsLog, Status
 from iree_matrix.core.model.store import Entry, Store
 from iree_matrix.core.system.locks import machine_lock
 from iree_matrix.envs import Backend
 from iree_matrix.envs.backends import BACKENDS
 from iree_matrix.execution.eta import in_image
-from iree_matrix.execution.execute import Executor, Options, job_record
+from iree_matrix.execution.execute import Executor, Options, blocked_record
 from iree_matrix.execution.summary import Summary
 from iree_matrix.iree import targets
 from iree_matrix.matrix.plan import Job, Plan
@@ -164,10 +164,7 @@ def run_task(task: Task) -> Done:
         for install in task.installs:  # realised on another worker, maybe: make sure of it here
             record, entry, _ = here.installer.run_one(install, {})
             if record.status is not Status.OK or entry is None:
-                said = f"not run because {install.id} ended '{record.status.value}' on worker {worker}"
-                why = Outcome(Status.NOT_RUN, message=said)
-                blocked = job_record(job, why, blocked_by=install.id)
-                return Done(blocked, None, False, worker)
+                return Done(blocked_record(job, record, f" on worker {worker}"), None, False, worker)
             deps[install.id] = entry
     # A stage that takes the lock itself after its model's first call (`warms_up`) is not held here.
     timed, timeout = quiet_around(stages.get(job.stage)), stages.timeout(task.spec, job.stage)
