@@ -256,11 +256,10 @@ class DaskExecutor(Executor):
         self._client = client
         self.placement: dict[str, str] = {}  # job id -> the worker that ran (or reused) it
         self._token = uuid.uuid4().hex
-        self._ids = {job.id for job in plan.jobs}
+        self._jobs = plan.by_id()
 
     def _schedule(self, summary: Summary) -> None:
         distributed = _dask()
-        by_id = self.plan.by_id()
         with self._client() as client:
             self._check_workers(client)
             client.subscribe_topic(EVENTS, self._on_event)
@@ -269,7 +268,7 @@ class DaskExecutor(Executor):
             done = distributed.as_completed()
             try:
                 while waiting or running:
-                    waiting = self._submit_ready(client, waiting, running, done, summary, by_id)
+                    waiting = self._submit_ready(client, waiting, running, done, summary)
                     if not running:
                         if waiting:
                             raise RuntimeError(f"scheduler stalled with {len(waiting)} jobs waiting")
@@ -306,7 +305,6 @@ class DaskExecutor(Executor):
         running: dict[Any, Job],
         done: Any,
         summary: Summary,
-        by_id: Mapping[str, Job],
     ) -> list[Job]:
         still_waiting: list[Job] = []
         for job in self._ready(waiting, summary, still_waiting):
@@ -319,7 +317,7 @@ class DaskExecutor(Executor):
                 store=str(self.store.root),
                 job=job,
                 deps=tuple((d, summary.records[d]) for d in job.deps),
-                installs=tuple(by_id[d] for d in job.deps if by_id[d].stage == "install"),
+                installs=tuple(self._jobs[d] for d in job.deps if self._jobs[d].stage == "install"),
             )
             need, key = resources(job, self.backend_name), f"{job.id}#{self._token[:8]}"
             future = client.submit(run_task, task, key=key, resources=need, pure=False)
@@ -351,7 +349,7 @@ class DaskExecutor(Executor):
         """A worker took a job (a reused result too: the worker only knows once it has looked)."""
         _, message = event
         job_id, worker = str(message.get("job", "")), str(message.get("name", ""))
-        if job_id in self._ids:
+        if job_id in self._jobs:
             self.placement[job_id] = worker
             self.progress.note(f"{job_id.split(':', 1)[0]:<7} {job_id.split(':', 1)[1]} ... on {worker}")
 
