@@ -75,20 +75,14 @@ def sittings(
         job = jobs.get(cell.compile_job)
         return gpu_flags(cell.runtime, targets.parse(cell.target), job.profile) if job and job.profile else []
 
-    grouped: dict[tuple[str, str, str], list[Any]] = {}
-    for cell in found:
-        if targets.is_gpu(cell.target):
-            labels = Labels.of(cell.labels)
-            grouped.setdefault(
-                (labels.source_model or labels.model, labels.function, cell.device), []
-            ).append(cell)
+    grouped = bundle.by_function(c for c in found if targets.is_gpu(c.target))
     files: dict[str, Path] = {}
     out = []
     for (model, function, driver), every in sorted(grouped.items()):
         # A cell of another profile is a proof's neighbour only: timed in its proof, never an answer.
         cells = [c for c in every if Labels.of(c.labels).profile in ("", CONFIG)]
         named = {(c.runtime, spelled(c.target), Labels.of(c.labels).profile): c for c in every}
-        arms = []
+        arms: list[dict[str, Any]] = []
         for cell in sorted(cells, key=lambda c: (versions.release_order(c.runtime), c.target)):
             target = spelled(cell.target)
             arms.append(

@@ -99,8 +99,7 @@ def problem(document: Mapping[str, Any], compiled: set[str]) -> Optional[str]:
     if not _NAME.fullmatch(model := str(document.get("model") or "")):
         return f"model name {model[:40]!r} is not a name (letters, digits, ._+@~-; at most 120)"
     gpu = "device" in document
-    why = _device_problem(document) if gpu else None
-    if why:
+    if gpu and (why := _device_problem(document)):
         return why
     checks: dict[str, Callable[[Any], Optional[str]]] = {
         "proof": lambda proof: _proof_problem(proof, compiled),

@@ -156,8 +156,7 @@ def compare(
 ) -> Comparison:
     """B against A in `rounds` alternating rounds. Byte-identical modules (unless `identical` says
     otherwise: a calibration times a module against its copy on purpose) get "same module" untimed."""
-    same = identical if identical is not None else _same_build(a, b)
-    if same:
+    if identical or (identical is None and _same_build(a, b)):
         return Comparison(a.name, b.name, (), (), stats.same_module())
     timed = timer or time_arm
     a_ms: list[float] = []

@@ -12,7 +12,7 @@ import json
 import os
 import shutil
 import tarfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Optional
@@ -419,11 +419,6 @@ def sittings(
     `picks`, None: every other cell; ONNX Runtime's model where the peer stage made one), with its proof where
     `proofs` names the function ("" every function); and the peer files that travel with them."""
     files: dict[str, Path] = {}
-    by_function: dict[tuple[str, str], list[BundledRun]] = {}
-    for cell in found:
-        if cell.device == CPU_DEVICE:
-            labels = Labels.of(cell.labels)
-            by_function.setdefault((labels.source_model or labels.model, labels.function), []).append(cell)
     jobs = plan.by_id()
     peers = {
         (j.label.source_model or j.label.model, j.label.function): j for j in plan.jobs if j.stage == "peer"
@@ -436,7 +431,8 @@ def sittings(
         return compile_flags(cell.runtime, cell.target, job.profile) if job and job.profile else []
 
     out = []
-    for (model, function), cells_ in sorted(by_function.items()):
+    by_cpu = by_function(c for c in found if c.device == CPU_DEVICE)
+    for (model, function, _), cells_ in sorted(by_cpu.items()):
         arms = []
         named: dict[str, BundledRun] = {}
         for cell in cells_:
@@ -468,6 +464,16 @@ def sittings(
             sitting["proof"] = proof_of(*proof, named, flags_of)
         out.append(sitting)
     return out, files
+
+
+def by_function(cells: Iterable[BundledRun]) -> dict[tuple[str, str, str], list[BundledRun]]:
+    """Cells by (model, function, HAL driver): what a sitting times together."""
+    grouped: dict[tuple[str, str, str], list[BundledRun]] = {}
+    for cell in cells:
+        labels = Labels.of(cell.labels)
+        key = (labels.source_model or labels.model, labels.function, cell.device)
+        grouped.setdefault(key, []).append(cell)
+    return grouped
 
 
 def proof_of(

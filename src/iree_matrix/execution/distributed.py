@@ -21,14 +21,14 @@ from iree_matrix import stages
 from iree_matrix.core import console
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import StageFailure, StorageError, UserError
-from iree_matrix.core.model.outcome import Outcome, from_exception
+from iree_matrix.core.model.outcome import from_exception
 from iree_matrix.core.model.results import Record, ResultsLog, Status
 from iree_matrix.core.model.store import Entry, Store
 from iree_matrix.core.system.locks import machine_lock
 from iree_matrix.envs import Backend
 from iree_matrix.envs.backends import BACKENDS
 from iree_matrix.execution.eta import in_image
-from iree_matrix.execution.execute import Executor, Options, job_record
+from iree_matrix.execution.execute import Executor, Options, blocked_record
 from iree_matrix.execution.summary import Summary
 from iree_matrix.iree import targets
 from iree_matrix.matrix.plan import Job, Plan
@@ -164,10 +164,7 @@ def run_task(task: Task) -> Done:
         for install in task.installs:  # realised on another worker, maybe: make sure of it here
             record, entry, _ = here.installer.run_one(install, {})
             if record.status is not Status.OK or entry is None:
-                said = f"not run because {install.id} ended '{record.status.value}' on worker {worker}"
-                why = Outcome(Status.NOT_RUN, message=said)
-                blocked = job_record(job, why, blocked_by=install.id)
-                return Done(blocked, None, False, worker)
+                return Done(blocked_record(job, record, f" on worker {worker}"), None, False, worker)
             deps[install.id] = entry
     # A stage that takes the lock itself after its model's first call (`warms_up`) is not held here.
     timed, timeout = quiet_around(stages.get(job.stage)), stages.timeout(task.spec, job.stage)
@@ -259,11 +256,10 @@ class DaskExecutor(Executor):
         self._client = client
         self.placement: dict[str, str] = {}  # job id -> the worker that ran (or reused) it
         self._token = uuid.uuid4().hex
-        self._ids = {job.id for job in plan.jobs}
+        self._jobs = plan.by_id()
 
     def _schedule(self, summary: Summary) -> None:
         distributed = _dask()
-        by_id = self.plan.by_id()
         with self._client() as client:
             self._check_workers(client)
             client.subscribe_topic(EVENTS, self._on_event)
@@ -272,7 +268,7 @@ class DaskExecutor(Executor):
             done = distributed.as_completed()
             try:
                 while waiting or running:
-                    waiting = self._submit_ready(client, waiting, running, done, summary, by_id)
+                    waiting = self._submit_ready(client, waiting, running, done, summary)
                     if not running:
                         if waiting:
                             raise RuntimeError(f"scheduler stalled with {len(waiting)} jobs waiting")
@@ -309,7 +305,6 @@ class DaskExecutor(Executor):
         running: dict[Any, Job],
         done: Any,
         summary: Summary,
-        by_id: Mapping[str, Job],
     ) -> list[Job]:
         still_waiting: list[Job] = []
         for job in self._ready(waiting, summary, still_waiting):
@@ -322,7 +317,7 @@ class DaskExecutor(Executor):
                 store=str(self.store.root),
                 job=job,
                 deps=tuple((d, summary.records[d]) for d in job.deps),
-                installs=tuple(by_id[d] for d in job.deps if by_id[d].stage == "install"),
+                installs=tuple(self._jobs[d] for d in job.deps if self._jobs[d].stage == "install"),
             )
             need, key = resources(job, self.backend_name), f"{job.id}#{self._token[:8]}"
             future = client.submit(run_task, task, key=key, resources=need, pure=False)
@@ -354,7 +349,7 @@ class DaskExecutor(Executor):
         """A worker took a job (a reused result too: the worker only knows once it has looked)."""
         _, message = event
         job_id, worker = str(message.get("job", "")), str(message.get("name", ""))
-        if job_id in self._ids:
+        if job_id in self._jobs:
             self.placement[job_id] = worker
             self.progress.note(f"{job_id.split(':', 1)[0]:<7} {job_id.split(':', 1)[1]} ... on {worker}")
 

@@ -215,9 +215,7 @@ class Executor:
                 continue
             failed = next((r for r in deps if r is not None and r.status is not Status.OK), None)
             if failed is not None:
-                said = f"not run because {failed.job} ended '{failed.status.value}'"
-                why = Outcome(Status.NOT_RUN, message=said)
-                summary.records[job.id] = self._finish(job, why, blocked_by=failed.job)
+                summary.records[job.id] = self._done(job, blocked_record(job, failed))
                 continue
             yield job
 
@@ -491,8 +489,7 @@ class Executor:
     def _publish(self, record: Record) -> None:
         """Append unless the log's newest record for this job already says the same."""
         with self._lock:
-            previous = self._published.get(record.job)
-            if previous is not None and _same_result(previous, record):
+            if (previous := self._published.get(record.job)) is not None and _same_result(previous, record):
                 return
             self.results.append(record)
             self._published[record.job] = record
@@ -501,6 +498,12 @@ class Executor:
 def job_record(job: Job, outcome: Outcome, **fields: Any) -> Record:
     """The record of `job` (its id, stage, cell and labels) for `outcome`."""
     return make_record(job.id, job.stage, job.cell, job.labels, outcome, **fields)
+
+
+def blocked_record(job: Job, failed: Record, where: str = "") -> Record:
+    """The not-run record of `job`, whose dependency ended `failed` (`where`: on which worker)."""
+    said = f"not run because {failed.job} ended '{failed.status.value}'{where}"
+    return job_record(job, Outcome(Status.NOT_RUN, message=said), blocked_by=failed.job)
 
 
 def _as_job(record: Record, job: Job) -> Record:

@@ -106,9 +106,8 @@ def cell(run: Record, latest: Mapping[str, Record]) -> Cell:
         raise UserError(
             f"{run.job}: the export read {', '.join(missing)}, which is not here; bisect runs that model"
         )
-    root = dict(zip(args, args[1:])).get("--import-root")
-    module = dict(zip(args, args[1:])).get("--module")
-    if root and module:
+    given = dict(zip(args, args[1:]))
+    if (root := given.get("--import-root")) and (module := given.get("--module")):
         top = Path(root) / module.split(".")[0]
         reads.append(top if top.is_dir() else top.with_name(top.name + ".py"))
     readable = tuple(readable_beside(p) for p in reads)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Optional, TextIO
 
 from iree_matrix.advise import advise_plan, gpu_sitting
+from iree_matrix.advise.advise_plan import NEWEST
 from iree_matrix.core import console, shipped
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.configuration import Config, NamedCpu, Runtime
@@ -34,7 +35,6 @@ from iree_matrix.tasks.runs import run_plan
 logger = console.logger(__name__)
 MIB = 1 << 20
 Proofs = dict[str, tuple[str, tuple[str, ...]]]  # function (or GPU centre arm) -> (centre, neighbours)
-NEWEST = "3.13.0"  # without a published answer: the newest release
 
 
 @dataclasses.dataclass(frozen=True)

@@ -166,24 +166,21 @@ class _Search:
         confirm = None if resumed is not None else self.paired
         table = search.effects(search.candidates(summary.records.values()))
         self.descents = _start(table, wanted, known, confirm)
-        first = 2
-        if resumed is not None:
-            _restore(self.descents, resumed)
-            self.sittings = list(resumed.sittings)
-            sat = {(u, c): [search.parse(n) for n in names] for u, c, names in self.sittings}
-            _grow(loaded.matrix, self.extra, sat)
-            first = resumed.batch + 1
-        # Batch 1 is saved as a finished batch: a crash or Ctrl-C after it resumes at the descents with
-        # batch 1's stored runs, instead of measuring every knob again.
-        if resumed is None:
-            progress = search_descent.Progress(self.signature(loaded), 1, _states(self.descents), ())
-            search_descent.write_progress(self.plan.results_dir, progress)
+        self.signed = self.signature(loaded)
         # What one measured run (compile, timing, paired confirmation) has cost so far: a descent batch
         # measures a few candidates per function, not batch 1's every knob, so its cost is estimated
         # per run rather than as long as the batch before.
         self.per_run = [_per_run_seconds(time.monotonic() - self.started, summary)]
-        self.signed = self.signature(loaded)
-        return first
+        if resumed is None:
+            # Batch 1 is saved as a finished batch: a crash or Ctrl-C after it resumes at the descents
+            # with batch 1's stored runs, instead of measuring every knob again.
+            self.after(1)
+            return 2
+        _restore(self.descents, resumed)
+        self.sittings = list(resumed.sittings)
+        sat = {(u, c): [search.parse(n) for n in names] for u, c, names in self.sittings}
+        _grow(loaded.matrix, self.extra, sat)
+        return resumed.batch + 1
 
     def measure(
         self, matrix: spec.MatrixSpec, phase: str, number: int, sitting: search_descent.Sitting

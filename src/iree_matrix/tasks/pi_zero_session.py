@@ -44,10 +44,9 @@ def hello(cache: Path, results: ResultsLog) -> Record:
             "bookworm", "armel", Bounds(1800, log), with_python=False
         )
         facts = armv6_hello.hello_world(cache / "armv6-hello", base_environment("armv6-hello", base), log=log)
-        problems = _hello_problems(facts)
         metrics = _hello_metrics(facts)
         result = Outcome(Status.OK, metrics)
-        if problems:
+        if problems := _hello_problems(facts):
             result = Outcome(Status.FAIL, metrics, "; ".join(problems), "hello-world")
     except Exception as exc:  # noqa: BLE001 - one mapper: a cross-gcc timeout is a TIMEOUT record
         result = from_exception(exc)
