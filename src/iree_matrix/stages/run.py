@@ -325,17 +325,15 @@ def _facts(call: _Call, done: processes.Completed, in_container: bool) -> dict[s
 def _firmware(job: Job, ctx: Context, out: Path) -> Outcome:
     """A bare-metal run: source_builds/firmware.py links and runs it."""
     given = firmware.Given(ctx.read(EXPORT_INFO), ctx.read(INPUTS), ctx.read(REFERENCE), ctx.read(MODULE))
-    cache = ctx.cache or Path(tempfile.gettempdir())
     return firmware.execute(
         job.target.cpu or "",
         job.label.runtime,
         job.label.runtime_source,
         given,
         out,
-        cache=cache,
+        cache=ctx.cache or Path(tempfile.gettempdir()),
         under=ctx.bounds,
         compare=compare,
-        words=runner_arrays.mismatch_words,
     )
 
 
