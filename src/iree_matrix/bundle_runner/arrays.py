@@ -61,6 +61,11 @@ def load_array(path: Path, described: Optional[Mapping[str, Any]] = None) -> Arr
     return np.fromfile(path, dtype=np.uint8).view(f"V{width}").reshape(shape)
 
 
+def load_arrays(paths: Sequence[Path], described: Sequence[Mapping[str, Any]] = ()) -> list[Array]:
+    """`load_array` of each path, by the export's description at its index (where it has one)."""
+    return [load_array(p, described[i] if i < len(described) else None) for i, p in enumerate(paths)]
+
+
 def compare(
     got_arrays: Sequence[Any],
     references: Sequence[Any],

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
-from .arrays import check_outputs, load_array, output_name, outputs_digest
+from .arrays import check_outputs, load_arrays, output_name, outputs_digest
 from .base import BundleError, clip, descriptions, summary
 from .cell import verdict
 from .manifest import is_wheel, named, within
@@ -197,8 +197,7 @@ def run_cell_tools(
         done = _tool(run_argv(str(tools["iree-run-module"]), cell, root, outputs), env, timeout)
         if "status" in done:
             return {**result, **done}
-        described = descriptions(cell, "outputs")
-        got = [load_array(p, described[i] if i < len(described) else None) for i, p in enumerate(outputs)]
+        got = load_arrays(outputs, descriptions(cell, "outputs"))
     check = check_outputs(got, references, cell)
     if "error" in check:
         return {**result, "status": "fail", "error_class": "output-shape", "message": check["error"]}

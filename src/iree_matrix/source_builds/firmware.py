@@ -13,6 +13,7 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
+from iree_matrix.bundle_runner.arrays import mismatch_words
 from iree_matrix.core.errors import StageFailure, UserError
 from iree_matrix.core.hashing import digest, file_sha256
 from iree_matrix.core.model.metrics.run import RunMetrics
@@ -34,7 +35,6 @@ def key(cpu: str, runtime_source: str, module: str, export: str) -> str:
         source = cmake_runtime.source_digest(runtime_source)
     except UserError as exc:  # a missing source: said in one line, tried again next run
         raise StageFailure("runtime-source", str(exc), cacheable=False) from None
-    files = cortex_m.files_dir()
     return digest(
         {
             "stage": "run",
@@ -42,7 +42,7 @@ def key(cpu: str, runtime_source: str, module: str, export: str) -> str:
             "module": module,
             "export": export,
             "runtime": cortex_m.runtime_key(source, cpu, _identity()),
-            "files": {p.name: file_sha256(p) for p in sorted(files.iterdir()) if p.is_file()},
+            "files": {p.name: file_sha256(p) for p in sorted(cortex_m.files_dir().iterdir()) if p.is_file()},
             "machine": repr(cortex_m.machine(cpu)),
             "stack": cortex_m.STACK_BYTES,
         }
@@ -70,10 +70,9 @@ def execute(
     cache: Path,
     under: Bounds,
     compare: Callable[..., dict[str, Any]],
-    words: Callable[[dict[str, Any]], str],
 ) -> Outcome:
     """`runtime`: the job's `src:<release>` value; `compare`: the run stage's comparison with torch
-    (the one every target uses), `words` its words for a mismatch."""
+    (the one every target uses), a mismatch said in the run stage's words."""
     machine = cortex_m.machine(cpu)
     release, _ = versions.parse_source_runtime(runtime)
     log = under.log
@@ -134,4 +133,4 @@ def execute(
     metrics.update(check)
     if check["matches"]:
         return outcome(Status.OK)
-    return outcome(Status.MISMATCH, "numeric-mismatch", words(check))
+    return outcome(Status.MISMATCH, "numeric-mismatch", mismatch_words(check))

@@ -87,10 +87,8 @@ class ExportStage(Stage):
             extra.append("--modules")
         if recipe and opset is None:
             script, extra = recipes.WORKER, ["--recipe", recipe, *extra]
-        argv, reads = worker.command(job, ctx, env.python(), script, "--out", str(out), *extra)
-        request = ctx.request(argv, read_only=reads, writable=[out], check=False, model_code=self.name)
         try:
-            done = worker.run_timed(env, request, ctx, out)
+            argv, done = worker.run(self.name, env, job, ctx, out, script, "--out", str(out), *extra)
             if done.returncode != 0:
                 raise _failure(out, done)
             info = worker.read_result(out / EXPORT_INFO.path, done, RESULT_FIELDS)

@@ -12,7 +12,6 @@ from iree_matrix.core.hashing import file_sha256
 from iree_matrix.core.model.metrics.flops import FlopsMetrics
 from iree_matrix.core.model.outcome import Outcome
 from iree_matrix.core.model.results import Status
-from iree_matrix.core.system import processes
 from iree_matrix.iree import opkinds
 from iree_matrix.matrix.plan import Job, PlannedFunction
 from iree_matrix.stages import model_worker as worker
@@ -40,12 +39,7 @@ class FlopsStage(Stage):
         return self.keyed(**decided, worker=file_sha256(shipped.scripts_dir() / WORKER))
 
     def execute(self, job: Job, ctx: Context, out: Path) -> Outcome:
-        env = ctx.environment(job)
-        argv, reads = worker.command(job, ctx, env.python(), WORKER, "--out", str(out))
-        done = env.run(ctx.request(argv, read_only=reads, writable=[out], check=False, model_code=self.name))
-        if done.returncode != 0:
-            raise processes.failure(done, "model-error")
-        counted = worker.read_result(out / "flops.json", done)
+        argv, counted = worker.result(self.name, job, ctx, out, "flops.json", WORKER, "--out", str(out))
         kinds = by_kind(counted.get("ops") or [])
         return Outcome(Status.OK, metrics=FlopsMetrics(**counted, kinds=kinds).written(), command=tuple(argv))
 

@@ -6,7 +6,6 @@ constants inlined), for the 2023 compilers that cannot read what turbine writes 
 from __future__ import annotations
 
 import dataclasses
-import time
 from pathlib import Path
 
 from iree_matrix.core.errors import StageFailure
@@ -64,15 +63,13 @@ class LowerStage(Stage):
             raise StageFailure("lower-error", f"{source.name}: {exc}") from None
         (out / _INLINED).write_text(inlined, encoding="utf-8")
         argv = [env.tool("iree-compile"), _INLINED, *LOWER_FLAGS, "-o", LOWERED.path]
-        start = time.monotonic()
         done = env.run(ctx.request(argv, writable=[out], check=False, cwd=out))
-        seconds = time.monotonic() - start
         (out / _INLINED).unlink(missing_ok=True)
         lowered = out / LOWERED.path
         if done.returncode != 0 or not lowered.is_file():
             raise processes.failure(done, "lower-error")
         metrics = LowerMetrics(
-            seconds=round(seconds, 3),
+            seconds=round(done.seconds, 3),
             lowered_by=lowering_compiler(job.label.form),
             mlir_bytes=lowered.stat().st_size,
             mlir_sha256=file_sha256(lowered),

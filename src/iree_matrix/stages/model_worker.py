@@ -170,3 +170,22 @@ def run_timed(env: Environment, request: ProcessRequest, ctx: Context, out: Path
     with QuietHandshake(out, ctx.quiet) as shake:
         paused = shake.paused if ctx.quiet is not None else None
         return env.run(dataclasses.replace(request, argv=[*request.argv, *shake.argv()], paused=paused))
+
+
+def run(
+    stage: str, env: Environment, job: Job, ctx: Context, out: Path, *args: str
+) -> tuple[list[str], processes.Completed]:
+    """`stage`'s worker script (`args`: it, then its arguments) in the model's sandbox, writing only
+    `out`, with the quiet handshake: its argv and what it did."""
+    argv, reads = command(job, ctx, env.python(), *args)
+    request = ctx.request(argv, read_only=reads, writable=[out], check=False, model_code=stage)
+    return argv, run_timed(env, request, ctx, out)
+
+
+def result(stage: str, job: Job, ctx: Context, out: Path, name: str, *args: str) -> tuple[list[str], Any]:
+    """`run` in the job's environment: its argv and the worker's result file `name` in `out`; a worker
+    that failed is the model's error."""
+    argv, done = run(stage, ctx.environment(job), job, ctx, out, *args)
+    if done.returncode != 0:
+        raise processes.failure(done, "model-error")
+    return argv, read_result(out / name, done)

@@ -12,7 +12,6 @@ from iree_matrix.core.hashing import file_sha256
 from iree_matrix.core.model.metrics.peer import PeerMetrics
 from iree_matrix.core.model.outcome import Outcome
 from iree_matrix.core.model.results import Status
-from iree_matrix.core.system import processes
 from iree_matrix.matrix import peers as peer_registry
 from iree_matrix.matrix.plan import EnvSpec, Job, PlannedFunction
 from iree_matrix.matrix.spec import Cell
@@ -62,17 +61,11 @@ class PeerStage(Stage):
         )
 
     def execute(self, job: Job, ctx: Context, out: Path) -> Outcome:
-        env = ctx.environment(job)
         peers = ",".join(ctx.spec.peers)
         extra = ["--op-profile"] if _profiles_ops(job, ctx) else []
-        argv, reads = worker.command(
-            job, ctx, env.python(), WORKER, "--peers", peers, *extra, "--out", str(out)
+        argv, report = worker.result(
+            self.name, job, ctx, out, "peers.json", WORKER, "--peers", peers, *extra, "--out", str(out)
         )
-        request = ctx.request(argv, read_only=reads, writable=[out], check=False, model_code=self.name)
-        done = worker.run_timed(env, request, ctx, out)
-        if done.returncode != 0:
-            raise processes.failure(done, "model-error")
-        report = worker.read_result(out / "peers.json", done)
         return Outcome(Status.OK, metrics=PeerMetrics.checked(report), command=tuple(argv))
 
 

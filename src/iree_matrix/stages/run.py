@@ -325,17 +325,15 @@ def _facts(call: _Call, done: processes.Completed, in_container: bool) -> dict[s
 def _firmware(job: Job, ctx: Context, out: Path) -> Outcome:
     """A bare-metal run: source_builds/firmware.py links and runs it."""
     given = firmware.Given(ctx.read(EXPORT_INFO), ctx.read(INPUTS), ctx.read(REFERENCE), ctx.read(MODULE))
-    cache = ctx.cache or Path(tempfile.gettempdir())
     return firmware.execute(
         job.target.cpu or "",
         job.label.runtime,
         job.label.runtime_source,
         given,
         out,
-        cache=cache,
+        cache=ctx.cache or Path(tempfile.gettempdir()),
         under=ctx.bounds,
         compare=compare,
-        words=runner_arrays.mismatch_words,
     )
 
 
@@ -399,13 +397,12 @@ def compare(
 ) -> dict[str, Any]:
     """Max abs / relative error of every output against torch's, and whether all are within tolerance:
     the bundle runner's check, one source (`described`: export.json's "outputs")."""
-    kinds = [described[i] if i < len(described) else {} for i in range(len(outputs))]
-    got = [runner_arrays.load_array(path, kind) for path, kind in zip(outputs, kinds)]
-    ref = [runner_arrays.load_array(path, kind) for path, kind in zip(references, kinds)]
+    got, ref = runner_arrays.load_arrays(outputs, described), runner_arrays.load_arrays(references, described)
     try:
-        check: dict[str, Any] = runner_arrays.compare(got, ref, atol, rtol, kinds)
+        check: dict[str, Any] = runner_arrays.compare(got, ref, atol, rtol, described)
     except runner_arrays.Undecodable:  # raw bits of a dtype neither numpy nor ml_dtypes here decodes
-        name = next((str(k.get("dtype", "")) for k in kinds if k.get("saved_as")), "") or "an unnamed dtype"
+        said = (str(k.get("dtype", "")) for k in described if k.get("saved_as"))
+        name = next(said, "") or "an unnamed dtype"
         raise UserError(
             f"the export saved {name} arrays as raw bits (numpy has no such type), and iree-matrix cannot "
             "decode them here to compare: install ml_dtypes beside iree-matrix (pip install ml_dtypes)"
@@ -435,10 +432,7 @@ def _miscompiled(export: Entry, compiled: Sequence[str]) -> str:
 
 def outputs_digest(outputs: Sequence[Path], described: Sequence[Described] = ()) -> str:
     """One sha256 over the arrays' dtypes, shapes and bytes: equal when every value is bit-for-bit."""
-    loaded = [
-        runner_arrays.load_array(p, described[i] if i < len(described) else {}) for i, p in enumerate(outputs)
-    ]
-    return runner_arrays.outputs_digest(loaded)
+    return runner_arrays.outputs_digest(runner_arrays.load_arrays(outputs, described))
 
 
 def _tool_bytes(env: Environment) -> dict[str, int]:
