@@ -318,6 +318,22 @@ def test_the_library_layer_norm_by_torch_op_on_three_releases(cache: Path, tmp_p
         assert compiled.metrics["dispatch_count"] >= 2, (release, compiled.metrics["dispatch_count"])
 
 
+def test_the_library_global_avg_pool_by_torch_op_on_three_releases(cache: Path, tmp_path: Path) -> None:
+    """kernels/global_avg_pool (`replaces = { op = "aten.adaptive_avg_pool2d", output_size = [1, 1] }`)
+    on pool_model.py (a squeeze-excitation block), one `matrix` run on IREE 3.3.0, 3.9.0 and 3.13.0
+    (real wheels): torch-mlir lowers the pool to a tensor.pad of its input that a generic's body
+    gathers from, then a divide; each release's spec takes that DAG, the swap reaching the input
+    through the body's tensor.extract, and the outputs match torch beside IREE's own dispatches."""
+    model = f"{DATA}/pool_model.py:squeeze_excite"
+    got = _matrix_with(LIBRARY / "global_avg_pool", '"3.3.0", "3.9.0", "3.13.0"', model, cache, tmp_path)
+    for release in RELEASES:
+        cell = f"pool_model-squeeze_excite/py3.11-torch2.13.0-turbine3.9.0/iree{release}/x86_64/default"
+        compiled = _generated(got, f"{cell}+k:global_avg_pool", "global_avg_pool")
+        spec = (cache / "store" / "compile" / compiled.key / "kernel-spec.mlir").read_text()
+        assert spec.count("func.call @global_avg_pool(") == 1, release
+        assert compiled.metrics["dispatch_count"] >= 2, (release, compiled.metrics["dispatch_count"])
+
+
 def test_whispers_encoder_kernel_swaps_its_stems_and_its_attention_by_one_spec(
     cache: Path, tmp_path: Path
 ) -> None:

@@ -45,6 +45,7 @@ def test_the_shipped_library_is_the_kernels_that_say_what_they_compute() -> None
         "gelu_tanh": ("elementwise",),
         "depthwise3x3_nchw": ("depthwise",),
         "layer_norm": ("norm",),
+        "global_avg_pool": ("reduction",),
     }
     assert all(shelf[n].declared[0].op for n in anywhere)
 
@@ -66,6 +67,13 @@ def test_a_model_never_seen_is_given_the_kernels_of_the_kinds_that_lead_its_gap(
     }
     gelu = _Answer("encoder", _gap(("elementwise", 3.0, 1.0)))
     assert advise_library.wanted([gelu], shelf, (), "my_model") == {"gelu_tanh": ["encoder"]}
+    pools = _Answer("main", _gap(("reduction", 3.0, 0.3)))  # torch-mlir's gathering adaptive pools
+    assert advise_library.wanted([pools], shelf, (), "my_model") == {"global_avg_pool": ["main"]}
+    # MobileNetV3-small's gap (Zen 5): its depthwise layers' kernels, the pools', and the two in one
+    both = _Answer("main", _gap(("reduction", 0.59, 0.06), ("depthwise", 0.3, 0.2)))
+    assert set(advise_library.wanted([both], shelf, (), "mobilenet_v3_small")) == {
+        "depthwise3x3", "depthwise3x3_nchw", "global_avg_pool", "depthwise_pool"
+    }  # fmt: skip
 
 
 def test_a_kernel_is_tried_where_its_kind_leads_the_gap_and_it_is_meant_for_the_model() -> None:

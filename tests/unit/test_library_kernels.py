@@ -1,5 +1,5 @@
 """The library's C kernels (kernels/softmax, gelu_tanh, layer_norm, depthwise3x3_nchw, inverted_residual,
-conv1d_k3, whisper_encoder) against a plain double-precision loop on this host (each kernel's
+conv1d_k3, whisper_encoder, global_avg_pool) against a plain double-precision loop on this host (each kernel's
 check_host.c), built with the flags the kernel stage gives (custom_dispatch.cflags: freestanding, this
 CPU) by Zig's clang, the tool's own C compiler, where a cache holds its environment; skipped where none
 does (no C compiler is assumed)."""
@@ -33,6 +33,7 @@ ZIG = sorted((default_cache() / "envs" / "venv").glob(f"py3*-{custom_dispatch.CC
         "inverted_residual",
         "conv1d_k3",
         "whisper_encoder",
+        "global_avg_pool",
     ],
 )
 def test_the_library_kernel_matches_a_plain_loop_on_this_host(name: str, tmp_path: Path) -> None:

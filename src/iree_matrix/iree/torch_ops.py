@@ -20,6 +20,7 @@ OPS = {
     "aten.gelu": (("gelu",), ("approximate",)),
     "aten.layer_norm": (("layer_norm", "native_layer_norm"), ("eps",)),
     "aten.convolution": (("convolution", "conv1d", "conv2d"), ("kernel", "depthwise", *_LISTS)),
+    "aten.adaptive_avg_pool2d": (("adaptive_avg_pool2d", "_adaptive_avg_pool2d"), ("output_size",)),
 }
 # What each filter's value must be in kernel.toml (what an error says, the check): a value of
 # another kind would never match, or stop the spec's generator far from the file that said it.
@@ -29,7 +30,7 @@ VALUES: dict[str, tuple[str, Callable[[object], bool]]] = {
     "eps": ("a number (1e-5)", lambda v: type(v) in (int, float)),
     "depthwise": ("true or false", lambda v: type(v) is bool),
     **dict.fromkeys(
-        ("kernel", *_LISTS),
+        ("kernel", "output_size", *_LISTS),
         ("a list of sizes, e.g. [3, 3]", lambda v: isinstance(v, list) and all(type(d) is int for d in v)),
     ),
 }
@@ -69,6 +70,8 @@ def _holds(key: str, want: str, read: list[str], shapes: list[list[int]]) -> boo
         with contextlib.suppress(ValueError, IndexError):  # no number there, or a bad one asked for
             return float(read[4]) == float(want)
         return False
+    if key == "output_size":  # aten.adaptive_avg_pool2d %x, %list: [1, 1] as "1x1"
+        return len(read) > 1 and read[1] == want
     if key == "kernel":  # a convolution's weight: [out, in / groups, *kernel]
         return "x".join(str(d) for d in shapes[1][2:]) == want
     groups = int(read[-1]) if read[-1].isdigit() else 1  # depthwise: groups = input channels

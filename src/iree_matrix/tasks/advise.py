@@ -159,8 +159,9 @@ class _Advise:
         found = advice.derive(document)
         advise_sitting.keep_kernel_proofs(document, found)
         advise_sitting.explain(settings, base_model, document, advice.trailing(found), self, kernels)
-        routes = _routes(settings, reference, advice.derive(document))  # the gaps before a kernel closed any
         self.library(sitter, document, kernels)
+        # the gaps the library left: a kernel that took the pools' gather leaves no route to follow
+        routes = _routes(settings, reference, advice.derive(document))
         # An interrupted sitting never replaces a finished one: it is kept apart, where no answer is read.
         kept = advise_sitting.write(loaded.results_dir, base_model, document)
         here = workflow.where(loaded.matrix.path, loaded.results_dir, cache)  # what its commands keep
@@ -169,7 +170,10 @@ class _Advise:
         routes = [] if document.get("interrupted") else routes  # Ctrl-C in the library: stop there
         for exported in (f"{reference}{recipes.SEP}{recipe}" for recipe in routes):  # the answer's `next:`
             logger.info(f"advise {base_model}: its gap names the export recipe: advising {exported} next")
-            run(self.matrix, settings, exported, models.resolve(exported, Path.cwd()).name, out)
+            followed = run(self.matrix, settings, exported, models.resolve(exported, Path.cwd()).name, out)
+            if followed == EXIT_INTERRUPTED:  # Ctrl-C in the route's advise stops this one too: not 0
+                return followed
+            code = code or followed
         return code
 
     def library(

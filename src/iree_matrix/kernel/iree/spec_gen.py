@@ -23,7 +23,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from iree_matrix.iree import torch_ops
-from iree_matrix.iree.ir_ops import C_TYPES, TENSOR, VALUE, Op, element_count, parse_ops, shape
+from iree_matrix.iree.ir_ops import C_TYPES, RESULTS, TENSOR, VALUE, Op, element_count, parse_ops, shape
 from iree_matrix.iree.ir_ops import NotGenerated as NotGenerated  # the stages' and tests' name for it
 from iree_matrix.iree.ir_ops import strip_locations as strip_locations  # the tests'
 from iree_matrix.kernel.iree import spec_mlir
@@ -122,8 +122,9 @@ class Dag:
     inputs: list[tuple[str, str]]  # (value, type), in first-use order
     output: str  # the root's result type
     # inputs only name-only ops read (the matcher binds no operand of such an op): the swap fetches
-    # each itself, (input index, operand indexes root -> the op reading it, its operand index there)
-    hidden: list[tuple[int, list[int], int]] = dataclasses.field(default_factory=list)
+    # each itself, (input index, steps root -> the op reading it, its operand index there); a step is
+    # an operand index, or "op.name:N": the one such op in the body, its operand N (`_path`)
+    hidden: list[tuple[int, list[int | str], int]] = dataclasses.field(default_factory=list)
     path: str = ""  # the module (or torch op's line) it is of: said where forms do not agree
 
 
@@ -161,7 +162,7 @@ def dags(
     # A kernel declared by torch op reads the op's tensors in torch's layout; one that a layout pass
     # (the channels-last preprocessing) transposed first would be handed another layout: MobileNetV2's
     # depthwise convolutions then matched and the NCHW kernel read NHWC data (max abs err 1.29).
-    if moved := [d.path for d in found if declared.op and any(o.name == "linalg.transpose" for o in d.ops)]:
+    if moved := [d.path for d in found if declared.op and any(_moves(o) for o in d.ops)]:
         raise NotGenerated(
             f"{moved[0]} reads its input through a linalg.transpose in this IR (a layout pass, such as the "
             "channels-last preprocessing): the kernel would be given another layout than torch's"
@@ -169,8 +170,20 @@ def dags(
     return found
 
 
+def _moves(op: Op) -> bool:
+    """Whether `op` is a linalg.transpose that moves data: one of sizes-1 dims only (a pool's
+    [1, C, 1, 1] made [1, 1, 1, C] by the channels-last pass) keeps every element where it was."""
+    if op.name != "linalg.transpose":
+        return False
+    sizes = shape(_io_types(op)[0][0])[0] if _io_types(op)[0] else []
+    found = re.search(r"permutation = \[([\d, ]*)\]", op.header)
+    order = [int(d) for d in found.group(1).split(",")] if found else []
+    kept = [d for d in order if d < len(sizes) and sizes[d] != 1]
+    return not sizes or len(order) != len(sizes) or kept != sorted(kept)
+
+
 def _dag(path: str, mine: list[Op], defining: Mapping[str, Op], folded: set[int]) -> Dag:
-    read = {v for op in mine for v in op.operands()}
+    read = {v for op in mine for v in op.operands() + _inner(op, mine, defining, folded)}
     # A constant or empty tensor is taken along where it is read, never a result (a pad's zero, read
     # in its body only, is shared with other modules' fills once CSE'd: Whisper's Conv1d).
     if len(roots := [op for op in mine if not set(op.results) & read and not _carried(op)]) != 1:
@@ -185,7 +198,7 @@ def _dag(path: str, mine: list[Op], defining: Mapping[str, Op], folded: set[int]
         if id(op := todo.pop()) in taken:
             continue
         taken[id(op)] = op
-        for value in op.operands():
+        for value in op.operands() + _inner(op, mine, defining, folded):
             source = defining.get(value.split("#")[0])
             if source is not None and (_carried(source) or source in mine and id(source) not in folded):
                 todo.append(source)
@@ -196,6 +209,13 @@ def _dag(path: str, mine: list[Op], defining: Mapping[str, Op], folded: set[int]
     inputs.sort(key=lambda v: first_use.get(v, 0))
     typed = [(v, _type_of(v, ordered, defining.get(v))) for v in inputs]
     return Dag(ordered, typed, root.result_type(), path=path)
+
+
+def _inner(op: Op, mine: list[Op], defining: Mapping[str, Op], folded: set[int]) -> list[str]:
+    """Values `op`'s body reads that another op of its instance computes: torch-mlir's adaptive pool
+    gathers from a tensor.pad of its input inside a generic's body. That op is part of the DAG."""
+    made = (defining.get(v) for v in op.captured())
+    return [v for v, s in zip(op.captured(), made) if s in mine and not _carried(s) and id(s) not in folded]
 
 
 def _defining(ops: Sequence[Op]) -> dict[str, Op]:
@@ -368,15 +388,28 @@ def _typed(op: Op) -> tuple[str, tuple[list[str], list[str]], str]:
     return op.name, _io_types(op), op.result_type()
 
 
-def _path(root: Op, target: Op, ops: Sequence[Op]) -> list[int]:
-    """Operand indexes from `root` to `target` (transform.get_producer_of_operand's steps)."""
+def _path(root: Op, target: Op, ops: Sequence[Op]) -> list[int | str]:
+    """Steps from `root` to `target` (transform.get_producer_of_operand's): an operand index, or where
+    `root`'s body reads the value, "op.name:N" (the body's op of that name, its operand N)."""
     defining = _defining(ops)
-    for n, value in enumerate(root.operands()):
+    steps: list[tuple[int | str, str]] = [*enumerate(v.split("#")[0] for v in root.operands())]
+    steps += [(step, v) for v in root.captured() if (step := _body_reader(root, v))]
+    for n, value in steps:
         if (source := defining.get(value)) is target:
             return [n]
-        if source is not None and (found := _path(source, target, ops)):
+        if source is not None and source is not root and (found := _path(source, target, ops)):
             return [n, *found]
     return []
+
+
+def _body_reader(op: Op, value: str) -> str:
+    """The one op of `op`'s body that reads `value`, as "name:N" (N: its operand there), where no other
+    op of the body has that name (a match by name then finds it alone); "" if none is so."""
+    read = [(line[m.end() :] if (m := RESULTS.match(line)) else line).strip() for line in op.lines[1:-1]]
+    readers = [(text.split(" ", 1)[0], VALUE.findall(text)) for text in read if value in VALUE.findall(text)]
+    if len(readers) != 1 or [text.split(" ", 1)[0] for text in read].count(name := readers[0][0]) != 1:
+        return ""
+    return f"{name}:{readers[0][1].index(value)}"
 
 
 def prototype(function: str, dag: Dag, order: Sequence[int | str] = ()) -> str:
@@ -512,7 +545,12 @@ def _form(sym: str, body: str, dag: Dag, declared: Declaration, linked: Sequence
     steps = []
     for k, (_, path, operand) in enumerate(dag.hidden):
         handles = ["%root"] + [f"%h{k}_{j}" for j in range(len(path))]
-        steps += [f"{h} = {_PRODUCER.format(handle=at, n=n)}" for at, h, n in zip(handles, handles[1:], path)]
+        for at, h, n in zip(handles, handles[1:], path):
+            if isinstance(n, str):  # the op of the body that reads it: matched inside the op, then followed
+                name, _, n = n.rpartition(":")
+                steps.append(f'{h}_in = transform.structured.match ops{{["{name}"]}} in {at} : {_ANY}')
+                at = f"{h}_in"
+            steps.append(f"{h} = {_PRODUCER.format(handle=at, n=n)}")
         steps.append(f"%x{k} = {_OPERAND.format(handle=handles[-1], n=operand)}")
     if steps:
         fetched = ", ".join(f"%x{k}" for k in range(len(dag.hidden)))
@@ -545,5 +583,6 @@ def _form(sym: str, body: str, dag: Dag, declared: Declaration, linked: Sequence
 _TRANSPOSED = """
     {y}_ = tensor.empty() : {to}
     {y} = linalg.transpose ins({x} : {t}) outs({y}_ : {to}) permutation = {p}"""
-_PRODUCER = "transform.get_producer_of_operand {handle}[{n}] : (!transform.any_op) -> !transform.any_op"
+_ANY = "(!transform.any_op) -> !transform.any_op"
+_PRODUCER = "transform.get_producer_of_operand {handle}[{n}] : " + _ANY
 _OPERAND = "transform.get_operand {handle}[{n}] : (!transform.any_op) -> !transform.any_value"

@@ -1,0 +1,1 @@
+../depthwise3x3/depthwise3x3.c

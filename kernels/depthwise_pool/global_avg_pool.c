@@ -1,0 +1,1 @@
+../global_avg_pool/global_avg_pool.c

@@ -1,0 +1,1 @@
+../depthwise3x3/torch_depthwise.c
