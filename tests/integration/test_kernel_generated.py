@@ -301,36 +301,33 @@ def test_kernels_declared_by_torch_op_on_three_releases(cache: Path, tmp_path: P
         assert "a spec would replace it too" in (refused.message or "")
 
 
-def test_the_library_layer_norm_by_torch_op_on_three_releases(cache: Path, tmp_path: Path) -> None:
-    """kernels/layer_norm (`replaces = { op = "aten.layer_norm", eps = 1e-5 }`) on layer_norm_model.py,
-    one `matrix` run on IREE 3.3.0, 3.9.0 and 3.13.0 (real wheels): each release writes the spec from
-    its own IR, where the LayerNorm is a chain of reductions and elementwise ops, swaps the one of eps
-    1e-5 for layer_norm_last and leaves the one of eps 1e-6 (and the Linear) to IREE; the outputs match
-    torch."""
-    model = f"{DATA}/layer_norm_model.py:layer_norms"
-    got = _matrix_with(LIBRARY / "layer_norm", '"3.3.0", "3.9.0", "3.13.0"', model, cache, tmp_path)
-    for release in RELEASES:
-        cell = f"layer_norm_model-layer_norms/py3.11-torch2.13.0-turbine3.9.0/iree{release}/x86_64/default"
-        compiled = _generated(got, f"{cell}+k:layer_norm", "layer_norm_last")
-        spec = (cache / "store" / "compile" / compiled.key / "kernel-spec.mlir").read_text()
-        assert spec.count("func.call @layer_norm_last(") == 1, release  # the eps 1e-6 one is IREE's
-        # IREE's own dispatches stay for the Linear and the other LayerNorm
-        assert compiled.metrics["dispatch_count"] >= 2, (release, compiled.metrics["dispatch_count"])
+# (library kernel, model, its cell's name, the function the spec calls)
+BY_OP = [
+    # kernels/layer_norm (`replaces = { op = "aten.layer_norm", eps = 1e-5 }`): where the LayerNorm is a
+    # chain of reductions and elementwise ops, the one of eps 1e-5 is swapped for layer_norm_last and
+    # the one of eps 1e-6 (and the Linear) left to IREE
+    ("layer_norm", "layer_norm_model.py:layer_norms", "layer_norm_model-layer_norms", "layer_norm_last"),
+    # kernels/global_avg_pool (`replaces = { op = "aten.adaptive_avg_pool2d", output_size = [1, 1] }`)
+    # on a squeeze-excitation block: torch-mlir lowers the pool to a tensor.pad of its input that a
+    # generic's body gathers from, then a divide; the swap reaches the input through the body's
+    # tensor.extract, beside IREE's own dispatches
+    ("global_avg_pool", "pool_model.py:squeeze_excite", "pool_model-squeeze_excite", "global_avg_pool"),
+]
 
 
-def test_the_library_global_avg_pool_by_torch_op_on_three_releases(cache: Path, tmp_path: Path) -> None:
-    """kernels/global_avg_pool (`replaces = { op = "aten.adaptive_avg_pool2d", output_size = [1, 1] }`)
-    on pool_model.py (a squeeze-excitation block), one `matrix` run on IREE 3.3.0, 3.9.0 and 3.13.0
-    (real wheels): torch-mlir lowers the pool to a tensor.pad of its input that a generic's body
-    gathers from, then a divide; each release's spec takes that DAG, the swap reaching the input
-    through the body's tensor.extract, and the outputs match torch beside IREE's own dispatches."""
-    model = f"{DATA}/pool_model.py:squeeze_excite"
-    got = _matrix_with(LIBRARY / "global_avg_pool", '"3.3.0", "3.9.0", "3.13.0"', model, cache, tmp_path)
+@pytest.mark.parametrize(("kernel", "model", "name", "function"), BY_OP, ids=[k[0] for k in BY_OP])
+def test_a_library_kernel_by_torch_op_on_three_releases(
+    kernel: str, model: str, name: str, function: str, cache: Path, tmp_path: Path
+) -> None:
+    """A library kernel declared by torch op, one `matrix` run on IREE 3.3.0, 3.9.0 and 3.13.0 (real
+    wheels): each release writes the spec from its own IR and calls the kernel once; IREE's own
+    dispatches stay for the rest, and the outputs match torch."""
+    got = _matrix_with(LIBRARY / kernel, '"3.3.0", "3.9.0", "3.13.0"', f"{DATA}/{model}", cache, tmp_path)
     for release in RELEASES:
-        cell = f"pool_model-squeeze_excite/py3.11-torch2.13.0-turbine3.9.0/iree{release}/x86_64/default"
-        compiled = _generated(got, f"{cell}+k:global_avg_pool", "global_avg_pool")
+        cell = f"{name}/py3.11-torch2.13.0-turbine3.9.0/iree{release}/x86_64/default"
+        compiled = _generated(got, f"{cell}+k:{kernel}", function)
         spec = (cache / "store" / "compile" / compiled.key / "kernel-spec.mlir").read_text()
-        assert spec.count("func.call @global_avg_pool(") == 1, release
+        assert spec.count(f"func.call @{function}(") == 1, release  # layer_norm: the eps 1e-6 one is IREE's
         assert compiled.metrics["dispatch_count"] >= 2, (release, compiled.metrics["dispatch_count"])
 
 
