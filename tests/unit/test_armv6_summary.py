@@ -4,7 +4,7 @@ the runtime's reason, and a real failure as a failure."""
 from __future__ import annotations
 
 from iree_matrix.core.model.results import Record, Status
-from iree_matrix.tasks.pi_zero_session import _run_text
+from iree_matrix.tasks.pi_zero_session import _compile_text, _run_text
 
 REFUSAL = (
     "iree/runtime/src/iree/vm/bytecode/verifier.c:40: INVALID_ARGUMENT; bytecode version mismatch; "
@@ -25,3 +25,10 @@ def test_a_refusal_is_an_expected_answer_with_the_runtimes_reason():
 def test_a_crash_is_still_a_failure():
     text = _run_text(_run(Status.FAIL, "empty-function-call", "the module's kernels make 19 call(s) to fmaf"))
     assert text.startswith("fail empty-function-call: ")
+
+
+def test_a_failure_with_no_message_is_a_row_not_a_crash():
+    # A stage killed before it said anything leaves "" (or blank lines): the table still prints.
+    assert _run_text(_run(Status.FAIL, "killed", "")) == "fail killed: "
+    compiled = _run(Status.FAIL, "killed", " \n ")
+    assert _compile_text(compiled) == "fail killed: "

@@ -13,7 +13,7 @@ from typing import Any
 from tabulate import tabulate
 
 from iree_matrix import images, stages
-from iree_matrix.core import formats
+from iree_matrix.core import excerpts, formats
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.model import refusals
 from iree_matrix.core.model.configuration import Runtime
@@ -173,8 +173,7 @@ def summary_table(records: Mapping[str, Record]) -> str:
 def _compile_text(record: Record) -> str:
     if record.status is Status.OK:
         return f"ok ({int(record.metric.of(CompileMetrics).module_bytes or 0):,} B)"
-    first = (record.message or "").strip().splitlines()[0] if record.message else ""
-    return f"{record.status.value} {record.error_class or ''}: {first}"[:100]
+    return f"{record.status.value} {record.error_class or ''}: {excerpts.first_line(record.message, ())}"[:100]
 
 
 def _run_text(record: Any) -> str:
@@ -187,4 +186,4 @@ def _run_text(record: Any) -> str:
         return f"not run ({record.blocked_by})"
     if refusals.refused(record):  # an answer, as the matrix prints it, with the runtime's reason
         return f"{refusals.EXPECTED}: {refusals.reason(record.message)}"[:100]
-    return f"{record.status.value} {record.error_class or ''}: {(record.message or '').splitlines()[0][:70]}"
+    return f"{record.status.value} {record.error_class or ''}: {excerpts.first_line(record.message, ())[:70]}"
