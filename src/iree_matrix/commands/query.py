@@ -200,9 +200,9 @@ def _answer(asked: Question, records: Sequence[Any], results: Results) -> Any:
 def _with_gpu_answers(answer: Any, results: Results, name: str) -> Any:
     """The model's answer with its published GPU answers under it (findings/gpu_advice.py): each
     GPU's own sitting, never folded into the CPU's answer."""
-    from iree_matrix.findings import gpu_advice
+    from iree_matrix.findings import advice, gpu_advice
 
-    if not (found := gpu_advice.matching(results.gpu_gathered, name)):
+    if not (found := advice.matching(results.gpu_gathered, name)):
         return answer
     data = {**(answer.data or {}), "gpu_answers": [gpu_advice.as_json(a) for a in found]}
     lines = (*answer.lines, *gpu_advice.lines(found, found[0].model))

@@ -9,7 +9,7 @@ import dataclasses
 import functools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, Protocol, TypeVar
 
 from iree_matrix.core import excerpts, formats
 from iree_matrix.core.model import stats
@@ -413,8 +413,18 @@ def nearest(advice: Sequence[Advice], about: HostIdentity) -> Optional[Chosen]:
     return Chosen(tuple(first.values()), near == 4, NEARNESS[near])
 
 
-def matching(found: Iterable[Advice], name: str) -> list[Advice]:
-    """The Advice that answers `name`: a model, one of its functions, or `model.function`."""
+class _Answers(Protocol):
+    @property
+    def model(self) -> str: ...
+    @property
+    def function(self) -> str: ...
+
+
+_A = TypeVar("_A", bound=_Answers)
+
+
+def matching(found: Iterable[_A], name: str) -> list[_A]:
+    """The answers (CPU or GPU) for `name`: a model, one of its functions, or `model.function`."""
     return [a for a in found if name in (a.model, a.function, f"{a.model}.{a.function}")]
 
 

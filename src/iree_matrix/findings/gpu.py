@@ -14,7 +14,7 @@ from iree_matrix.core.model import refusals
 from iree_matrix.core.model.metrics.compile import CompileMetrics
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status, latest_by_job
-from iree_matrix.findings import gpu_advice, load_windows, runs_view
+from iree_matrix.findings import advice, gpu_advice, load_windows, runs_view
 from iree_matrix.findings import gpu_measured as measured
 from iree_matrix.findings.query import NOT_MEASURED, UNKNOWN, Answer, grouped, version_listing
 from iree_matrix.iree import compile_errors, targets
@@ -67,7 +67,7 @@ def model(
     records = list(records)
     label, present = gpu_target(records, asked)
     found = _published(records, name, label, present)
-    mine = gpu_advice.for_target(gpu_advice.matching(bundled, name), label)
+    mine = gpu_advice.for_target(advice.matching(bundled, name), label)
     instead = [] if mine else measured.foreign_chip_runs(label)
     real = [] if mine else measured.runs(name, label)
     uncompiled = _no_release_compiles(records, name, label) if mine or instead else None

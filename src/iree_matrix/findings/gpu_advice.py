@@ -262,10 +262,6 @@ def published(root: Path) -> list[GpuAnswer]:
     return sittings(sorted(Path(root).glob(f"*/{advice.FILE_PREFIX}*.json")))
 
 
-def matching(found: Iterable[GpuAnswer], name: str) -> list[GpuAnswer]:
-    return [a for a in found if name in (a.model, a.function, f"{a.model}.{a.function}")]
-
-
 def for_target(found: Iterable[GpuAnswer], label: str) -> list[GpuAnswer]:
     """The answers that speak for a GPU target's label: a GPU of that chip's compute capability, a
     module compiled for that very target, or for a backend without a chip, one timed with its driver."""

@@ -173,7 +173,8 @@ def summary_table(records: Mapping[str, Record]) -> str:
 def _compile_text(record: Record) -> str:
     if record.status is Status.OK:
         return f"ok ({int(record.metric.of(CompileMetrics).module_bytes or 0):,} B)"
-    return f"{record.status.value} {record.error_class or ''}: {excerpts.first_line(record.message, ())}"[:100]
+    first = excerpts.first_line(record.message, ())
+    return f"{record.status.value} {record.error_class or ''}: {first}"[:100]
 
 
 def _run_text(record: Any) -> str:
