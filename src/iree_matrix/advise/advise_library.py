@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from iree_matrix.core import console
-from iree_matrix.iree import torch_ops
 from iree_matrix.kernel import kernels as kernel_files
 from iree_matrix.kernel import mechanism
 from iree_matrix.kernel.kernels import Kernel
@@ -34,44 +33,18 @@ def library(root: Path) -> dict[str, Kernel]:
 
 
 def wanted(
-    found: Sequence[Any],
-    shelf: Mapping[str, Kernel],
-    tried: Collection[str],
-    model: str,
-    lines: Optional[Mapping[str, str]] = None,
+    found: Sequence[Any], shelf: Mapping[str, Kernel], tried: Collection[str], model: str
 ) -> dict[str, list[str]]:
     """Each kernel of `shelf` not in `tried`, meant for `model`, with the answers of `found` whose gap it
-    would close: a leading kind it computes, or with no profile (3.9.0's runtime has none) the model named.
-    Given the export's model.mlir `lines`, a kernel declared only by torch ops it lacks is left out."""
+    would close: a leading kind it computes, or with no profile (3.9.0's runtime has none) the model named."""
     out: dict[str, list[str]] = {}
     for a in found:
         kinds = {k.kind for k in a.gap.leading()} if a.gap is not None else set()
         for name, kernel in shelf.items():
             named = a.gap is None and a.gap_error and model in kernel.models  # no profile: the model's own
-            meant = kernel.for_model(model) and not lacking(kernel, lines or {})
-            if name not in tried and meant and (kinds & set(kernel.op_kinds) or named):
+            if name not in tried and kernel.for_model(model) and (kinds & set(kernel.op_kinds) or named):
                 out.setdefault(name, []).append(a.function or "main")
     return out
-
-
-def lacking(kernel: Kernel, lines: Mapping[str, str]) -> str:
-    """What a kernel declared only by torch ops would replace that the model (its model.mlir `lines`) does
-    not hold ("op aten.gelu approximate=tanh"), so that its spec would match nothing; "" when it may
-    apply (a declaration by module, an op found, or `lines` unknown)."""
-    ops = [d for d in kernel.declared if d.op]
-    if not lines or not ops or len(ops) < len(kernel.declared):
-        return ""
-    if any(torch_ops.lines_of(lines, d.op, dict(d.where)) for d in ops):
-        return ""
-    return " or ".join(dict.fromkeys(d.said(False) for d in ops))
-
-
-def left_out(found: Sequence[Any], shelf: Mapping[str, Kernel], model: str, lines: Mapping[str, str]) -> str:
-    """The kernels a gap's kind asked for that the model cannot use, each with the op it lacks, in one
-    line ("" when none): what `wanted` left out, said, so a kernel not tried is never a silence."""
-    asked = wanted(found, shelf, (), model)
-    said = [f"{n} (no {why} in its model.mlir)" for n in asked if (why := lacking(shelf[n], lines))]
-    return f"the kernel library: not trying {'; '.join(said)}" if said else ""
 
 
 def said(chosen: Mapping[str, Sequence[str]], shelf: Mapping[str, Kernel], found: Sequence[Any]) -> str:

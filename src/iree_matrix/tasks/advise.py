@@ -27,18 +27,15 @@ from iree_matrix.advise.advise_plan import (
     sitting_peers,
 )
 from iree_matrix.core import console, shipped
-from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.model import host_identity
 from iree_matrix.core.model.configuration import Config
-from iree_matrix.core.model.results import Record, Status, folder_log
-from iree_matrix.core.model.store import Store
+from iree_matrix.core.model.results import Record, folder_log
 from iree_matrix.core.system import locks
 from iree_matrix.execution import stage_times, workflow
 from iree_matrix.execution.workflow import EXIT_INTERRUPTED, PlanSettings, load_plan
 from iree_matrix.findings import advice
 from iree_matrix.findings import gap as gaps
 from iree_matrix.findings.advice import MATRIX
-from iree_matrix.iree import torch_ops
 from iree_matrix.kernel.kernels import Kernel
 from iree_matrix.matrix import export_recipes as recipes
 from iree_matrix.matrix import models, peers, tried
@@ -105,6 +102,8 @@ class _Advise:
 
     def cost(self, loaded: Any, nearest: Any, planned: Sequence[Any]) -> str:
         """advise's whole cost here, said before it builds (advise_plan.cost_text says of each part)."""
+        from iree_matrix.core.cache_layout import CacheLayout
+        from iree_matrix.core.model.store import Store
         from iree_matrix.execution.execute import plan_estimates
 
         matrix, settings, plan, model = self.matrix, self.settings, self.plan, self.model
@@ -160,7 +159,7 @@ class _Advise:
         found = advice.derive(document)
         advise_sitting.keep_kernel_proofs(document, found)
         advise_sitting.explain(settings, base_model, document, advice.trailing(found), self, kernels)
-        self.library(sitter, document, kernels, _exported_lines(summary.records.values(), cache))
+        self.library(sitter, document, kernels)
         # the gaps the library left: a kernel that took the pools' gather leaves no route to follow
         routes = _routes(settings, reference, advice.derive(document))
         # An interrupted sitting never replaces a finished one: it is kept apart, where no answer is read.
@@ -178,22 +177,15 @@ class _Advise:
         return code
 
     def library(
-        self,
-        sitter: advise_sitting.Sitter,
-        document: dict[str, Any],
-        kernels: Mapping[str, Kernel],
-        lines: Mapping[str, str],
+        self, sitter: advise_sitting.Sitter, document: dict[str, Any], kernels: Mapping[str, Kernel]
     ) -> None:
         """The kernel library against the gaps `explain` kept (advise/advise_library.py): each kernel that
-        computes a kind holding an answer's gap (and, declared by torch op, whose op the export's
-        model.mlir `lines` hold), swapped into default and the picks and sat again beside them; then the
-        gap of an answer that took one, profiled with it."""
+        computes a kind holding an answer's gap, swapped into default and the picks and sat again beside
+        them; then the gap of an answer that took one, profiled with it."""
         if document.get("interrupted") or not (shelf := _shelf(self.settings)):
             return
         found, model, plan = advice.derive(document), sitter.model, self.plan
-        if said := advise_library.left_out(found, shelf, model, lines):
-            logger.info(f"advise {model}: {said}")
-        if not (chosen := advise_library.wanted(found, shelf, kernels, model, lines)):
+        if not (chosen := advise_library.wanted(found, shelf, kernels, model)):
             return
         logger.info(f"advise {model}: {advise_library.said(chosen, shelf, found)}")
         directories = [str(shelf[n].directory) for n in chosen]
@@ -252,17 +244,6 @@ def _routed(plan: SittingPlan, records: Iterable[Record]) -> SittingPlan:
     if profiles := [p for r in records if (p := tried.next_profile(r)) and p not in named]:
         return plan.with_picks([Pick.named(profiles[0], plan.release, advice.HINTED)])
     return plan
-
-
-def _exported_lines(records: Iterable[Record], cache: Path) -> dict[str, str]:
-    """The model.mlir lines of the sitting's export (iree/torch_ops.py: which torch ops it holds); {}
-    when none is stored (then every kernel the gap asks for is tried)."""
-    for r in records:
-        if r.stage == "export" and r.status is Status.OK:
-            with contextlib.suppress(OSError):
-                mlir = Store(CacheLayout(cache).store).entry_path("export", r.key) / "model.mlir"
-                return torch_ops.model_lines(mlir.read_text(encoding="utf-8"))
-    return {}
 
 
 def _shelf(settings: Settings) -> dict[str, Kernel]:
