@@ -6,6 +6,7 @@ Ratios never carry between identities: another CPU is shown the nearest one's an
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import functools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -194,8 +195,6 @@ def trailing(found: Sequence[Advice]) -> list[Advice]:
 
 
 def _sitting_seconds(document: Mapping[str, Any]) -> Optional[float]:
-    import datetime
-
     read = datetime.datetime.fromisoformat
     try:  # TypeError: one time with a zone and one without (a sitting edited by hand)
         seconds = (read(str(document["finished"])) - read(str(document["started"]))).total_seconds()
@@ -207,10 +206,8 @@ def _sitting_seconds(document: Mapping[str, Any]) -> Optional[float]:
 def cost_text(a: Advice) -> str:
     """What `advise` costs, as the sitting behind `a` took on its identity: "its sitting took about
     50 min there", or "" when the sitting did not record its span."""
-    if not a.sitting_seconds:
-        return ""
-    took = formats.about(a.sitting_seconds)
-    return f"its sitting took {took} on {a.identity.short}, the builds before it more"
+    took = formats.about(a.sitting_seconds) if a.sitting_seconds else ""
+    return f"its sitting took {took} on {a.identity.short}, the builds before it more" if took else ""
 
 
 def sitting_text(
@@ -413,14 +410,14 @@ def nearest(advice: Sequence[Advice], about: HostIdentity) -> Optional[Chosen]:
     return Chosen(tuple(first.values()), near == 4, NEARNESS[near])
 
 
-class _Answers(Protocol):
+class _Named(Protocol):  # an answer of a CPU (Advice) or of a GPU (gpu_advice.GpuAnswer)
     @property
     def model(self) -> str: ...
     @property
     def function(self) -> str: ...
 
 
-_A = TypeVar("_A", bound=_Answers)
+_A = TypeVar("_A", bound=_Named)
 
 
 def matching(found: Iterable[_A], name: str) -> list[_A]:
