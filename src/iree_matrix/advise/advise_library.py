@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from iree_matrix.core import console
+from iree_matrix.iree import torch_ops
 from iree_matrix.kernel import kernels as kernel_files
 from iree_matrix.kernel import mechanism
 from iree_matrix.kernel.kernels import Kernel
@@ -45,6 +46,28 @@ def wanted(
             if name not in tried and kernel.for_model(model) and (kinds & set(kernel.op_kinds) or named):
                 out.setdefault(name, []).append(a.function or "main")
     return out
+
+
+def lacking(kernel: Kernel, lines: Mapping[str, str]) -> str:
+    """The torch op(s) a kernel declared only by op would replace that the model (its model.mlir `lines`)
+    does not hold ("op aten.gelu approximate=tanh"): its spec would match nothing. "" when it may apply
+    (a declaration by module, an op found, or `lines` unknown)."""
+    ops = [d for d in kernel.declared if d.op]
+    if lines and ops and len(ops) == len(kernel.declared):
+        if not any(torch_ops.lines_of(lines, d.op, dict(d.where)) for d in ops):
+            return " or ".join(dict.fromkeys(d.said(False) for d in ops))
+    return ""
+
+
+def for_ops(
+    asked: Mapping[str, list[str]], shelf: Mapping[str, Kernel], lines: Mapping[str, str]
+) -> tuple[dict[str, list[str]], str]:
+    """`asked` (`wanted`'s) without the kernels the model's ops rule out, and those said in one line ("":
+    none), so a kernel the gap asked for and the library did not try is never a silence."""
+    lacks = {n: why for n in asked if (why := lacking(shelf[n], lines))}
+    said = "; ".join(f"{n} (no {why} in its model.mlir)" for n, why in lacks.items())
+    kept = {n: functions for n, functions in asked.items() if n not in lacks}
+    return kept, f"the kernel library: not trying {said}" if said else ""
 
 
 def said(chosen: Mapping[str, Sequence[str]], shelf: Mapping[str, Kernel], found: Sequence[Any]) -> str:

@@ -60,6 +60,7 @@ class Sitter:
     cache: Path
     peer_names: Sequence[str] = ()
     ref: Optional[ModelRef] = None
+    ops: Mapping[str, str] = dataclasses.field(default_factory=dict)  # its export's model.mlir lines
 
 
 def run(

@@ -27,15 +27,18 @@ from iree_matrix.advise.advise_plan import (
     sitting_peers,
 )
 from iree_matrix.core import console, shipped
+from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.model import host_identity
 from iree_matrix.core.model.configuration import Config
-from iree_matrix.core.model.results import Record, folder_log
+from iree_matrix.core.model.results import Record, Status, folder_log
+from iree_matrix.core.model.store import Store
 from iree_matrix.core.system import locks
 from iree_matrix.execution import stage_times, workflow
 from iree_matrix.execution.workflow import EXIT_INTERRUPTED, PlanSettings, load_plan
 from iree_matrix.findings import advice
 from iree_matrix.findings import gap as gaps
 from iree_matrix.findings.advice import MATRIX
+from iree_matrix.iree import torch_ops
 from iree_matrix.kernel.kernels import Kernel
 from iree_matrix.matrix import export_recipes as recipes
 from iree_matrix.matrix import models, peers, tried
@@ -102,8 +105,6 @@ class _Advise:
 
     def cost(self, loaded: Any, nearest: Any, planned: Sequence[Any]) -> str:
         """advise's whole cost here, said before it builds (advise_plan.cost_text says of each part)."""
-        from iree_matrix.core.cache_layout import CacheLayout
-        from iree_matrix.core.model.store import Store
         from iree_matrix.execution.execute import plan_estimates
 
         matrix, settings, plan, model = self.matrix, self.settings, self.plan, self.model
@@ -148,7 +149,8 @@ class _Advise:
             return code or EXIT_INTERRUPTED
         # the model as it is now
         peers, ref = sitting_peers(loaded.matrix.peers), loaded.matrix.models.get(base_model)
-        sitter = advise_sitting.Sitter(settings.sitting, base_model, cache, peers, ref)
+        ops = _exported_lines(summary.records.values(), cache)
+        sitter = advise_sitting.Sitter(settings.sitting, base_model, cache, peers, ref, ops)
         document = advise_sitting.run(sitter, planned, list(summary.records.values()), kernels=kernels)
         if settings.no_proof:  # the answer then says why it has no neighbourhood (not "predates")
             document["proof_skipped"] = True
@@ -185,7 +187,11 @@ class _Advise:
         if document.get("interrupted") or not (shelf := _shelf(self.settings)):
             return
         found, model, plan = advice.derive(document), sitter.model, self.plan
-        if not (chosen := advise_library.wanted(found, shelf, kernels, model)):
+        asked = advise_library.wanted(found, shelf, kernels, model)
+        chosen, left_out = advise_library.for_ops(asked, shelf, sitter.ops)
+        if left_out:
+            logger.info(f"advise {model}: {left_out}")
+        if not chosen:
             return
         logger.info(f"advise {model}: {advise_library.said(chosen, shelf, found)}")
         directories = [str(shelf[n].directory) for n in chosen]
@@ -244,6 +250,17 @@ def _routed(plan: SittingPlan, records: Iterable[Record]) -> SittingPlan:
     if profiles := [p for r in records if (p := tried.next_profile(r)) and p not in named]:
         return plan.with_picks([Pick.named(profiles[0], plan.release, advice.HINTED)])
     return plan
+
+
+def _exported_lines(records: Iterable[Record], cache: Path) -> dict[str, str]:
+    """The sitting's export's model.mlir lines (iree/torch_ops.py: which torch ops the model holds); {}
+    when none is stored (then every kernel the gap asks for is tried)."""
+    for r in records:
+        with contextlib.suppress(OSError):
+            if r.stage == "export" and r.status is Status.OK:
+                mlir = Store(CacheLayout(cache).store).entry_path("export", r.key) / "model.mlir"
+                return torch_ops.model_lines(mlir.read_text(encoding="utf-8"))
+    return {}
 
 
 def _shelf(settings: Settings) -> dict[str, Kernel]:
