@@ -39,7 +39,7 @@ _IREE = (
     ("norm", re.compile(r"norm", re.I)),
     ("reduction", re.compile(r"reduction|reduce|\bsum\b|\bmean\b", re.I)),
     ("sort", re.compile(r"(?:^|_)(?:sort|topk)(?:_|$)", re.I)),  # iree_linalg_ext.sort / topk
-    ("copy", re.compile(r"memcpy|transpose|\bpack|unpack|pad|copy|fill|gather|scatter|slice", re.I)),
+    ("copy", re.compile(r"memcpy|transpose|\bpack|unpack|pad|copy|fill|gather|scatter|slice|_encode_", re.I)),
     ("elementwise", re.compile(r"elementwise|generic", re.I)),
 )
 _IREE_CONV_DIMS = re.compile(r"(?:^|_)conv_(\d+(?:x\d+)+)_")
