@@ -1,3 +1,18 @@
 """Foundation, in three layers (tests/unit/test_layers.py holds them apart): `core/` itself (what
 knows neither a record nor a process), `core/system/` (the operating system: processes, sandboxes,
 containers, locks, the host) and `core/model/` (the record model, above the system layer)."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Iterator
+from types import ModuleType
+
+
+def modules(*packages: str) -> Iterator[ModuleType]:
+    """Each module of these packages (named, so no layer imports one above it), imported in turn: how
+    the stages, the report's sections and the metrics find their own and kernel/'s."""
+    for package in packages:
+        for info in pkgutil.iter_modules(importlib.import_module(package).__path__):
+            yield importlib.import_module(f"{package}.{info.name}")

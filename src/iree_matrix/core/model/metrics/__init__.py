@@ -4,11 +4,10 @@ back without importing the stages; and the `[benchmark]` key opting cells in to 
 from __future__ import annotations
 
 import functools
-import importlib
 import inspect
-import pkgutil
 from typing import TYPE_CHECKING, Optional
 
+from iree_matrix.core import modules
 from iree_matrix.core.model.metrics.compile import CompileMetrics
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.metrics_view import StageMetrics
@@ -21,16 +20,12 @@ if TYPE_CHECKING:
 def declared() -> tuple[type[StageMetrics], ...]:
     """Every stage's metrics dataclass: each module's of this package and of kernel/model/ (found by name,
     so this layer imports nothing above it)."""
-    found: list[type[StageMetrics]] = []
-    for package in (__name__, "iree_matrix.kernel.model"):
-        for info in pkgutil.iter_modules(importlib.import_module(package).__path__):
-            module = importlib.import_module(f"{package}.{info.name}")
-            found += [
-                kind
-                for _, kind in inspect.getmembers(module, inspect.isclass)
-                if issubclass(kind, StageMetrics) and kind.__module__ == module.__name__
-            ]
-    return tuple(found)
+    return tuple(
+        kind
+        for module in modules(__name__, "iree_matrix.kernel.model")
+        for _, kind in inspect.getmembers(module, inspect.isclass)
+        if issubclass(kind, StageMetrics) and kind.__module__ == module.__name__
+    )
 
 
 def of_stage(stage: str) -> Optional[type[StageMetrics]]:
