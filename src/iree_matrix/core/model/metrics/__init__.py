@@ -36,11 +36,8 @@ def of_stage(stage: str) -> Optional[type[StageMetrics]]:
 def opt_in_docs() -> dict[str, str]:
     """Each declared opt-in key with what it does (`StageMetrics.opt_in_doc`; stages that share a
     key, as flops and peak share `roofline`, join their sentences)."""
-    found: dict[str, list[str]] = {}
-    for kind in declared():
-        if kind.opt_in:
-            found.setdefault(kind.opt_in, []).append(kind.opt_in_doc)
-    return {key: "; ".join(d for d in docs if d) for key, docs in sorted(found.items())}
+    keys = sorted({kind.opt_in for kind in declared() if kind.opt_in})
+    return {k: "; ".join(d.opt_in_doc for d in declared() if d.opt_in == k and d.opt_in_doc) for k in keys}
 
 
 def module_sha256(record: Record) -> Optional[str]:
