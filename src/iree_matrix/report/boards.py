@@ -340,7 +340,26 @@ def render_markdown(records: Iterable[Record], source: str = LOG) -> str:
     all_cells = cells(recs)
     titled = targets.board_pages()
     boards = [a for a in titled if any(c.arch == a for c in all_cells)]
-    out = _introduction(source)
+    out = [
+        f"# {PAGE}",
+        "",
+        f"_Generated from `{source}` by `iree-matrix report` (do not edit by hand). Every board figure is "
+        "**emulated**: the module compiled here for the board's CPU, run under qemu-user with `QEMU_CPU` "
+        "pinned to it (an instruction the board lacks traps here too); times are qemu's on this shared "
+        "x86_64 host, for comparing releases with each other, not the board's speed._",
+        "",
+        "Cells: ✅ ran and matched torch (local-task · sync local-sync): the emulator's CPU time per call "
+        "on one thread, the median of n repetitions and their range, then the wall time and the load "
+        "other programs put on the host meanwhile (in cores) — CPU time is what other work on the shared "
+        "cores barely moves; a record from before CPU time was recorded shows its median wall time per "
+        "call, marked `wall`, which such work can stretch many times; last in brackets the "
+        "peak memory of the checked call's container: qemu, the program and the page cache of the module, "
+        "an upper bound of what the board's RAM must hold — Pi Zero 512 MB, Pi 4 1-8 GB, Pi 3 1 GB, Zero 2 W "
+        "512 MB; a peak over it says so); ❌ failed (error "
+        "class; the tool's whole words are under each function's table, host paths left out); ⏱ timed "
+        "out; ⚠️ outputs differ from torch; ⛔ a stage it needs did not succeed (which, and why).",
+        "",
+    ]
     headers = ["function", "newest release that runs it", "other releases that run it"]
     for arch in boards:
         out += [f"## {titled[arch]}: the newest release that runs each function", ""]
@@ -372,29 +391,6 @@ def render_markdown(records: Iterable[Record], source: str = LOG) -> str:
         build_rows(recs),
     )
     return "\n".join(out)
-
-
-def _introduction(source: str) -> list[str]:
-    return [
-        f"# {PAGE}",
-        "",
-        f"_Generated from `{source}` by `iree-matrix report` (do not edit by hand). Every board figure is "
-        "**emulated**: the module compiled here for the board's CPU, run under qemu-user with `QEMU_CPU` "
-        "pinned to it (an instruction the board lacks traps here too); times are qemu's on this shared "
-        "x86_64 host, for comparing releases with each other, not the board's speed._",
-        "",
-        "Cells: ✅ ran and matched torch (local-task · sync local-sync): the emulator's CPU time per call "
-        "on one thread, the median of n repetitions and their range, then the wall time and the load "
-        "other programs put on the host meanwhile (in cores) — CPU time is what other work on the shared "
-        "cores barely moves; a record from before CPU time was recorded shows its median wall time per "
-        "call, marked `wall`, which such work can stretch many times; last in brackets the "
-        "peak memory of the checked call's container: qemu, the program and the page cache of the module, "
-        "an upper bound of what the board's RAM must hold — Pi Zero 512 MB, Pi 4 1-8 GB, Pi 3 1 GB, Zero 2 W "
-        "512 MB; a peak over it says so); ❌ failed (error "
-        "class; the tool's whole words are under each function's table, host paths left out); ⏱ timed "
-        "out; ⚠️ outputs differ from torch; ⛔ a stage it needs did not succeed (which, and why).",
-        "",
-    ]
 
 
 def _release_tables(all_cells: Sequence[ModuleRuns], arch: str, title: str) -> list[str]:
