@@ -11,8 +11,7 @@ from types import ModuleType
 
 
 def modules(*packages: str) -> Iterator[ModuleType]:
-    """Each module of these packages (named, so no layer imports one above it), imported in turn: how
-    the stages, the report's sections and the metrics find their own and kernel/'s."""
+    """Each module of these packages, imported in turn: how a layer finds its own and kernel/'s by name."""
     for package in packages:
         for info in pkgutil.iter_modules(importlib.import_module(package).__path__):
             yield importlib.import_module(f"{package}.{info.name}")
