@@ -115,10 +115,7 @@ def present(sitting: Json, checked: dict[str, Json]) -> bool:
 
 
 def listed(sitting: Json, checked: dict[str, Json]) -> list[str]:
-    for arm in sitting["arms"]:
-        if devices := checked.get(arm["job"], {}).get("gpu_devices"):
-            return list(devices)
-    return []
+    return next((list(d) for a in sitting["arms"] if (d := checked.get(a["job"], {}).get("gpu_devices"))), [])
 
 
 def ran_here(entry: Json, job: str, cells: dict[str, Json], checked: dict[str, Json]) -> Json:

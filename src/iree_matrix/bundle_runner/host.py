@@ -207,16 +207,15 @@ def nvidia_gpus() -> list[dict[str, str]]:
         done = subprocess.run(query, capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired):
         return []
-    gpus: list[dict[str, str]] = []
-    for line in done.stdout.splitlines():
-        if len(cols := [c.strip() for c in line.split(",")]) >= 3:
-            gpus.append(
-                {
-                    "vendor": "NVIDIA",
-                    "name": cols[0],
-                    "driver": cols[1],
-                    "compute_capability": cols[2],
-                    "memory": cols[3] if len(cols) > 3 else "",
-                }
-            )
-    return gpus
+    rows = [[c.strip() for c in line.split(",")] for line in done.stdout.splitlines()]
+    return [
+        {
+            "vendor": "NVIDIA",
+            "name": cols[0],
+            "driver": cols[1],
+            "compute_capability": cols[2],
+            "memory": cols[3] if len(cols) > 3 else "",
+        }
+        for cols in rows
+        if len(cols) >= 3
+    ]

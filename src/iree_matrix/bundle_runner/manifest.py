@@ -144,10 +144,9 @@ def runtime_for(manifest: Json, release: str, machine: str = "") -> Json:
         return wheel_for(manifest, release)
     except BundleError:
         runtimes: list[Json] = manifest.get("runtimes", [])
-        for found in runtimes:
-            if found.get("release") == release and not is_wheel(found):
-                if not machine or found.get("machine") == machine:
-                    return found
+        for r in runtimes:
+            if r.get("release") == release and not is_wheel(r) and machine in ("", r.get("machine")):
+                return r
         raise
 
 

@@ -70,13 +70,8 @@ def value(item: Any) -> str:
 def dumps(document: Mapping[str, Any]) -> str:
     """`document` as TOML: its values first, then each table (a Mapping value) under its header.
     Parsed back before it is returned; a `TomlValueError` when it would not read back as `document`."""
-    lines: list[str] = []
-    tables: list[tuple[str, Mapping[str, Any]]] = []
-    for name, item in document.items():
-        if isinstance(item, Mapping):
-            tables.append((name, item))
-        else:
-            lines.append(f"{key(name)} = {value(item)}")
+    lines = [f"{key(n)} = {value(v)}" for n, v in document.items() if not isinstance(v, Mapping)]
+    tables = [(n, v) for n, v in document.items() if isinstance(v, Mapping)]
     for name, table in tables:
         lines += ["", f"[{key(name)}]"]
         for inner, item in table.items():

@@ -134,17 +134,13 @@ _RUNS: dict[str, _WorkerRun] = {}
 _RUNS_LOCK = threading.Lock()
 
 
-def _worker_run(task: Task) -> _WorkerRun:
-    with _RUNS_LOCK:
+def run_task(task: Task) -> Done:
+    """A worker's unit: make sure the job's environments exist here, then run the job."""
+    with _RUNS_LOCK:  # this worker's executors for the run, made by its first task
         if task.run not in _RUNS:
             _RUNS.clear()  # an earlier run's executors: done with
             _RUNS[task.run] = _WorkerRun(task)
-        return _RUNS[task.run]
-
-
-def run_task(task: Task) -> Done:
-    """A worker's unit: make sure the job's environments exist here, then run the job."""
-    here = _worker_run(task)
+        here = _RUNS[task.run]
     try:
         from distributed import get_worker
 

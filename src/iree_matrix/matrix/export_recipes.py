@@ -133,11 +133,8 @@ def applicable(source: Path, factory: str = "build") -> tuple[str, ...]:
     """The choices that can change how the model in `source` is exported (`eager` and `select-cache`
     only where its code has what they change)."""
     text = source.read_text(encoding="utf-8")
-    found = []
-    for node in ast.parse(text).body:
-        args = node.args.args if isinstance(node, ast.FunctionDef) and node.name == factory else []
-        if len(args) >= 2 and args[1].arg == ATTENTION:
-            found.append("eager")
+    defs = [n for n in ast.parse(text).body if isinstance(n, ast.FunctionDef) and n.name == factory]
+    found = ["eager" for d in defs if len(d.args.args) >= 2 and d.args.args[1].arg == ATTENTION]
     if "StaticCache" in text:
         found.append("select-cache")
     return (*found, "nonstrict", "fx")

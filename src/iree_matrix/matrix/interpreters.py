@@ -90,16 +90,11 @@ def _instead(version: str, named: Mapping[str, str], found: str) -> str:
 
 def require(versions: Iterable[str], named: Mapping[str, str] = {}, ask: Probe = probe) -> dict[str, str]:  # noqa: B006
     """Python version -> interpreter for every version; one line naming what to install if any is missing."""
-    found: dict[str, str] = {}
-    missing: list[str] = []
-    for version in sorted(set(versions), key=lambda v: tuple(int(x) for x in v.split("."))):
-        if (executable := find(version, named, ask)) is None:
-            missing.append(version)
-        else:
-            found[version] = executable
-    if missing:
+    ordered = sorted(set(versions), key=lambda v: tuple(int(x) for x in v.split(".")))
+    found = {version: find(version, named, ask) for version in ordered}
+    if missing := [version for version, executable in found.items() if executable is None]:
         raise MissingInterpreter(_missing_line(missing, named))
-    return found
+    return {version: executable for version, executable in found.items() if executable is not None}
 
 
 def _missing_line(missing: Sequence[str], named: Mapping[str, str]) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import functools
+import itertools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
@@ -95,13 +96,8 @@ def one_thread(name: str) -> str:
 
 def one_thread_prose(asked: Sequence[str]) -> str:
     """How the asked peers' one-thread figures are taken, in their order, neighbours alike said once."""
-    groups: list[tuple[str, list[str]]] = []
-    for peer in (p for p in ordered() if p.name in asked):
-        if groups and groups[-1][0] == peer.one_thread:
-            groups[-1][1].append(peer.display)
-        else:
-            groups.append((peer.one_thread, [peer.display]))
-    return ", ".join(f"{listed(displays)} {how}" for how, displays in groups)
+    groups = itertools.groupby((p for p in ordered() if p.name in asked), key=lambda p: p.one_thread)
+    return ", ".join(f"{listed([p.display for p in peers])} {how}" for how, peers in groups)
 
 
 def listed(words: Sequence[str]) -> str:

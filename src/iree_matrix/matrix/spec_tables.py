@@ -90,12 +90,10 @@ def parse_limits(table: Any, where: Where) -> dict[str, Union[str, int]]:
 def parse_timeouts(table: Any, where: Where) -> dict[str, float]:
     # Which keys name a stage is the stages' to say (`stages.check`, when the matrix is planned):
     # here, only the seconds. A stage not named takes its own default (its module's `timeout`).
-    timeouts = {}
     for stage, seconds in table.items():
         if not 0 < seconds < math.inf:  # the schema says a number > 0: not nan nor inf either
             raise where.error(f"timeouts.{stage}", seconds, "expected a positive, finite number of seconds")
-        timeouts[stage] = float(seconds)
-    return timeouts
+    return {stage: float(seconds) for stage, seconds in table.items()}
 
 
 def parse_peers(value: Any, where: Where) -> tuple[str, ...]:

@@ -340,18 +340,7 @@ def render_markdown(records: Iterable[Record], source: str = LOG) -> str:
     all_cells = cells(recs)
     titled = targets.board_pages()
     boards = [a for a in titled if any(c.arch == a for c in all_cells)]
-    out = _introduction(source)
-    headers = ["function", "newest release that runs it", "other releases that run it"]
-    for arch in boards:
-        out += [f"## {titled[arch]}: the newest release that runs each function", ""]
-        out += [_md_table(headers, answer_rows(all_cells, arch)), ""]
-    for arch in boards:
-        out += _release_tables(all_cells, arch, titled[arch])
-    return "\n".join([*out, *_vmvx_section(all_cells), *_builds_section(recs)])
-
-
-def _introduction(source: str) -> list[str]:
-    return [
+    out = [
         f"# {PAGE}",
         "",
         f"_Generated from `{source}` by `iree-matrix report` (do not edit by hand). Every board figure is "
@@ -371,6 +360,37 @@ def _introduction(source: str) -> list[str]:
         "out; ⚠️ outputs differ from torch; ⛔ a stage it needs did not succeed (which, and why).",
         "",
     ]
+    headers = ["function", "newest release that runs it", "other releases that run it"]
+    for arch in boards:
+        out += [f"## {titled[arch]}: the newest release that runs each function", ""]
+        out += [_md_table(headers, answer_rows(all_cells, arch)), ""]
+    for arch in boards:
+        out += _release_tables(all_cells, arch, titled[arch])
+    out += _titled(
+        "vmvx (IREE's portable VM backend) beside llvm-cpu",
+        "The same exported function compiled with `--iree-hal-target-backends=vmvx` (bytecode, no "
+        "native code) and run by the same runtime on the same device; ratio = vmvx / llvm-cpu, of "
+        "their CPU times per call where both runs have one, else of their wall times.",
+        ["board", "function", "compiler", "runtime", "device", "llvm-cpu", "vmvx", "vmvx / llvm-cpu"],
+        vmvx_rows(all_cells),
+    )
+    out += _titled(
+        "Runtimes built here from source",
+        "`iree-run-module` of each build (the tool a deployment ships; `iree-benchmark-module` is in "
+        "results.jsonl too). Build times are on the shared host, with other work on its cores.",
+        [
+            "release",
+            "target",
+            "linkage",
+            "optimised for",
+            "build time",
+            "iree-run-module",
+            "stripped",
+            "needs from the board",
+        ],
+        build_rows(recs),
+    )
+    return "\n".join(out)
 
 
 def _release_tables(all_cells: Sequence[ModuleRuns], arch: str, title: str) -> list[str]:
@@ -387,36 +407,6 @@ def _release_tables(all_cells: Sequence[ModuleRuns], arch: str, title: str) -> l
                 if why := why_lines(all_cells, arch, unit, profile):
                     out += [f"Why it does not run{why_head}:", "", *why, ""]
     return out
-
-
-def _vmvx_section(all_cells: Sequence[ModuleRuns]) -> list[str]:
-    return _titled(
-        "vmvx (IREE's portable VM backend) beside llvm-cpu",
-        "The same exported function compiled with `--iree-hal-target-backends=vmvx` (bytecode, no "
-        "native code) and run by the same runtime on the same device; ratio = vmvx / llvm-cpu, of "
-        "their CPU times per call where both runs have one, else of their wall times.",
-        ["board", "function", "compiler", "runtime", "device", "llvm-cpu", "vmvx", "vmvx / llvm-cpu"],
-        vmvx_rows(all_cells),
-    )
-
-
-def _builds_section(recs: Sequence[Record]) -> list[str]:
-    return _titled(
-        "Runtimes built here from source",
-        "`iree-run-module` of each build (the tool a deployment ships; `iree-benchmark-module` is in "
-        "results.jsonl too). Build times are on the shared host, with other work on its cores.",
-        [
-            "release",
-            "target",
-            "linkage",
-            "optimised for",
-            "build time",
-            "iree-run-module",
-            "stripped",
-            "needs from the board",
-        ],
-        build_rows(recs),
-    )
 
 
 def _titled(title: str, intro: str, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:

@@ -33,14 +33,6 @@ def _built(ix: Numbering) -> list[CompileKey | RunKey]:
     return [*ix.index.compiles, *ix.index.runs]
 
 
-def _model_rows(ix: Numbering, model: str) -> list[RowKey]:
-    rows = {(k.exporter, k.profile, k.arch) for k in _built(ix) if k.model == model}
-    covered = {row[0] for row in rows}
-    # An exporter whose export never got as far as a compile still needs its row.
-    rows |= {(e, "", "") for (m, e) in ix.index.exports if m == model and e not in covered}
-    return sorted(rows, key=lambda row: tuple(natural_key(part) for part in row))
-
-
 def _same_version_cell(ix: Numbering, model: str, row: RowKey, compiler: str) -> str:
     exporter, profile, arch = row
     export = ix.index.exports.get(ExportKey(model, exporter))
@@ -110,7 +102,11 @@ class _RowLayout:
 
 
 def _model_section(ix: Numbering, model: str) -> list[str]:
-    rows = _model_rows(ix, model)
+    found = {(k.exporter, k.profile, k.arch) for k in _built(ix) if k.model == model}
+    covered = {row[0] for row in found}
+    # An exporter whose export never got as far as a compile still needs its row.
+    found |= {(e, "", "") for (m, e) in ix.index.exports if m == model and e not in covered}
+    rows = sorted(found, key=lambda row: tuple(natural_key(part) for part in row))
     own = {k.compiler for k in _built(ix) if k.model == model}
     # A model whose export failed everywhere has no compile records; show the matrix's columns.
     compilers = sorted_versions(own or {k.compiler for k in _built(ix)}) or ["(none)"]

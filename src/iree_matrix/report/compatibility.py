@@ -123,10 +123,7 @@ def _header(view: View, total: int, source: Optional[Path] = None) -> list[str]:
 def _hosts(records: Sequence[Record]) -> list[str]:
     """Each CPU identity the records were made on, as a reader names it (family / model and LLVM's
     name where recorded: two machines whose model name is "AMD EPYC" read as two), with its system."""
-    seen: dict[str, Record] = {}
-    for r in records:
-        if r.host.known:
-            seen.setdefault(identities.of(r), r)
+    seen = {identities.of(r): r for r in reversed(records) if r.host.known}  # reversed: the first one wins
     where = {i: ", ".join(filter(None, (r.host.machine, r.host.system))) for i, r in seen.items()}
     return sorted(f"{identities.label(records, i)} ({where[i] or 'unknown system'})" for i in seen)
 

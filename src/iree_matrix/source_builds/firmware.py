@@ -24,9 +24,7 @@ from iree_matrix.iree import versions
 from iree_matrix.source_builds import cmake_runtime, cortex_m
 
 
-@functools.cache  # asked once per process (every key needs it)
-def _identity() -> dict[str, str]:
-    return cortex_m.toolchain_identity()
+_identity = functools.cache(cortex_m.toolchain_identity)  # asked once per process (every key needs it)
 
 
 def key(cpu: str, runtime_source: str, module: str, export: str) -> str:

@@ -4,10 +4,9 @@ found in the order of their `rank`: adding a stage is adding its module (CONTRIB
 from __future__ import annotations
 
 import functools
-import importlib
-import pkgutil
 from collections.abc import Mapping
 
+from iree_matrix.core import modules
 from iree_matrix.core.errors import SpecError
 from iree_matrix.matrix import plan as _plan
 from iree_matrix.matrix.plan import EnvSpec, Plan
@@ -21,13 +20,8 @@ __all__ = ["Context", "Stage", "get", "names", "ordered", "plan"]
 def ordered() -> tuple[Stage, ...]:
     """Every stage, in pipeline order: the `STAGE` of each module of this package that has one, and
     of kernel/stages/ (the kernel's stage, kept with the kernel)."""
-    found: list[Stage] = []
-    for package in (__name__, "iree_matrix.kernel.stages"):
-        for info in pkgutil.iter_modules(importlib.import_module(package).__path__):
-            module = importlib.import_module(f"{package}.{info.name}")
-            if (stage := getattr(module, "STAGE", None)) is not None:
-                found.append(stage)
-    found.sort(key=lambda s: s.rank)
+    declared = [getattr(module, "STAGE", None) for module in modules(__name__, "iree_matrix.kernel.stages")]
+    found: list[Stage] = sorted((s for s in declared if s is not None), key=lambda s: s.rank)
     for earlier, later in zip(found, found[1:]):
         if earlier.rank == later.rank or earlier.name == later.name:
             raise RuntimeError(f"stages {earlier.name!r} and {later.name!r} share a rank or a name")

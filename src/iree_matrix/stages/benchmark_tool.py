@@ -98,7 +98,6 @@ def min_time_seconds(metrics: Mapping[str, Any], at: Optional[float] = None) -> 
         if not isinstance(timed, Mapping) or "of" in timed:  # `of`: not a benchmark's repetitions
             continue
         n, median = timed.get("n"), timed.get("median")
-        if isinstance(n, int) and n > 0 and isinstance(median, (int, float)):
-            if median < least * 1000.0:
-                seconds += pass_seconds(median / 1000.0, n, at or least)
+        if isinstance(n, int) and n > 0 and isinstance(median, (int, float)) and median < least * 1000.0:
+            seconds += pass_seconds(median / 1000.0, n, at or least)
     return seconds

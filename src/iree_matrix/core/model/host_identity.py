@@ -50,14 +50,11 @@ class HostIdentity:
         """A host from its JSON form; anything but a mapping is an unknown host."""
         if not isinstance(data, Mapping):
             return cls()
-        fields: dict[str, Any] = {}
-        extra: dict[str, Any] = {}
-        for name, value in data.items():
-            if (typed := _typed(str(name), value)) is None:
-                extra[name] = value
-            else:
-                fields["recorded_identity" if name == "identity" else name] = typed
-        return cls(**fields, extra=extra)
+        typed = {name: _typed(str(name), value) for name, value in data.items()}
+        fields = {
+            ("recorded_identity" if n == "identity" else n): v for n, v in typed.items() if v is not None
+        }
+        return cls(**fields, extra={n: data[n] for n, v in typed.items() if v is None})
 
     def as_dict(self) -> dict[str, Any]:
         found: dict[str, Any] = dict(self.extra)

@@ -123,9 +123,8 @@ class Record:
             if name in data and not isinstance(data[name], types):
                 expected = " or ".join("null" if t is type(None) else t.__name__ for t in types)
                 raise TypeError(f"field {name!r} is {type(data[name]).__name__}, expected {expected}")
-        for name in ("job", "stage", "status"):
-            if name not in data:
-                raise KeyError(name)
+        if missing := [name for name in ("job", "stage", "status") if name not in data]:
+            raise KeyError(missing[0])
         named = [(name, text_problem(data.get(name) or "", MAX_JOB)) for name in ("job", "cell")]
         for name, problem in [*named, ("stage", name_problem(data["stage"]))]:
             if problem:

@@ -26,10 +26,7 @@ class BinfmtEntry:
 def parse(name: str, text: str) -> BinfmtEntry:
     """One `/proc/sys/fs/binfmt_misc/<name>` file ("enabled\\ninterpreter ...\\nflags: OCF\\n...")."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    fields = {}
-    for line in lines[1:]:
-        key, _, value = line.partition(" ")
-        fields[key.rstrip(":")] = value.strip()
+    fields = {key.rstrip(":"): value.strip() for key, _, value in (line.partition(" ") for line in lines[1:])}
     return BinfmtEntry(name, lines[:1] == ["enabled"], fields.get("interpreter", ""), fields.get("flags", ""))
 
 

@@ -12,11 +12,10 @@ from __future__ import annotations
 import dataclasses
 import enum
 import functools
-import importlib
-import pkgutil
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Callable, Optional
 
+from iree_matrix.core import modules
 from iree_matrix.core.model.results import Index, Record
 from iree_matrix.findings import advice, compat
 from iree_matrix.findings.search_descent import Descent
@@ -95,13 +94,8 @@ class Section:
 @functools.cache
 def ordered() -> tuple[Section, ...]:
     """Every section of this package and of kernel/report/, by document and rank."""
-    found = []
-    for package in (__name__, "iree_matrix.kernel.report"):
-        for info in pkgutil.iter_modules(importlib.import_module(package).__path__):
-            section = getattr(importlib.import_module(f"{package}.{info.name}"), "SECTION", None)
-            if section is not None:
-                found.append(section)
-    return tuple(sorted(found, key=lambda s: (s.document.value, s.rank)))
+    found = [getattr(module, "SECTION", None) for module in modules(__name__, "iree_matrix.kernel.report")]
+    return tuple(sorted((s for s in found if s is not None), key=lambda s: (s.document.value, s.rank)))
 
 
 def of(document: Document, own: Sequence[Section] = ()) -> tuple[Section, ...]:

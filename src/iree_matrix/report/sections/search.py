@@ -115,7 +115,10 @@ def _best_row(
     """A function's best configuration on a release against `default` (None without `default`)."""
     if (base := next((e for e in effects if e.candidate.name == search.BASELINE), None)) is None:
         return None
-    top = _recommended(effects, result)
+    # The descent's result where the search kept its walk (timed beside default and the naive build in
+    # its last sitting: the recommendation), else the fastest candidate beyond noise.
+    kept = next((e for e in effects if result and e.candidate.name == result and e.ratio), None)
+    top = kept or search.best(effects)
     faster = [e.candidate.name for e in effects if e.verdict == "faster"]
     failed = [e.candidate.name for e in effects if e.verdict in ("fails", "mismatch")]
     naive = next((e.candidate for e in effects if e.candidate.name == search.NAIVE), None)
@@ -139,13 +142,6 @@ def _candidate_row(function: str, compiler: str, e: search.Effect) -> list[str]:
     verdict = f"{e.verdict}: {c.message}" if e.verdict in ("fails", "mismatch", "skipped") else e.verdict
     ratio = formats.ratio(e.ratio) if e.ratio and e.verdict != "baseline" else ""
     return [function, compiler, c.name, with_interval(c.interval), ratio, verdict]
-
-
-def _recommended(effects: Sequence[search.Effect], result: Optional[str]) -> search.Effect:
-    """The descent's result where the search kept its walk (timed beside default and the naive build
-    in its last sitting: the recommendation), else the fastest candidate beyond noise."""
-    chosen = next((e for e in effects if result and e.candidate.name == result and e.ratio), None)
-    return chosen or search.best(effects)
 
 
 def _best_peers(records: Sequence[Record]) -> dict[str, tuple[str, float]]:

@@ -4,11 +4,10 @@ back without importing the stages; and the `[benchmark]` key opting cells in to 
 from __future__ import annotations
 
 import functools
-import importlib
 import inspect
-import pkgutil
 from typing import TYPE_CHECKING, Optional
 
+from iree_matrix.core import modules
 from iree_matrix.core.model.metrics.compile import CompileMetrics
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.metrics_view import StageMetrics
@@ -21,16 +20,12 @@ if TYPE_CHECKING:
 def declared() -> tuple[type[StageMetrics], ...]:
     """Every stage's metrics dataclass: each module's of this package and of kernel/model/ (found by name,
     so this layer imports nothing above it)."""
-    found: list[type[StageMetrics]] = []
-    for package in (__name__, "iree_matrix.kernel.model"):
-        for info in pkgutil.iter_modules(importlib.import_module(package).__path__):
-            module = importlib.import_module(f"{package}.{info.name}")
-            found += [
-                kind
-                for _, kind in inspect.getmembers(module, inspect.isclass)
-                if issubclass(kind, StageMetrics) and kind.__module__ == module.__name__
-            ]
-    return tuple(found)
+    return tuple(
+        kind
+        for module in modules(__name__, "iree_matrix.kernel.model")
+        for _, kind in inspect.getmembers(module, inspect.isclass)
+        if issubclass(kind, StageMetrics) and kind.__module__ == module.__name__
+    )
 
 
 def of_stage(stage: str) -> Optional[type[StageMetrics]]:
@@ -41,11 +36,8 @@ def of_stage(stage: str) -> Optional[type[StageMetrics]]:
 def opt_in_docs() -> dict[str, str]:
     """Each declared opt-in key with what it does (`StageMetrics.opt_in_doc`; stages that share a
     key, as flops and peak share `roofline`, join their sentences)."""
-    found: dict[str, list[str]] = {}
-    for kind in declared():
-        if kind.opt_in:
-            found.setdefault(kind.opt_in, []).append(kind.opt_in_doc)
-    return {key: "; ".join(d for d in docs if d) for key, docs in sorted(found.items())}
+    keys = sorted({kind.opt_in for kind in declared() if kind.opt_in})
+    return {k: "; ".join(d.opt_in_doc for d in declared() if d.opt_in == k and d.opt_in_doc) for k in keys}
 
 
 def module_sha256(record: Record) -> Optional[str]:
