@@ -23,7 +23,6 @@ from iree_matrix.core.system.process_request import Bounds
 from iree_matrix.iree import versions
 from iree_matrix.source_builds import cmake_runtime, cortex_m
 
-
 _identity = functools.cache(cortex_m.toolchain_identity)  # asked once per process (every key needs it)
 
 
