@@ -14,6 +14,7 @@ import pytest
 
 from iree_matrix.commands import show
 from iree_matrix.core.errors import StageFailure, UserError
+from iree_matrix.core.model.results import Record, Status
 from iree_matrix.core.system import processes
 from iree_matrix.core.system.process_request import Bounds
 from iree_matrix.findings import results_folder
@@ -330,3 +331,16 @@ def test_show_commands_prints_each_step_a_kernel_build_ran(tmp_path: Path, capsy
     (tmp_path / "results.jsonl").write_text("\n".join([*lines, json.dumps(built)]) + "\n")
     x86 = _show("run:mobilenet_v2/*/iree3.13.0/x86_64/default+k:depthwise3x3_plugin", tmp_path, capsys)
     assert "kernel (as recorded); only its last command was recorded" in x86
+
+
+def test_a_records_commands_show_with_an_architecture_this_version_does_not_know(tmp_path: Path) -> None:
+    """`show JOB --commands` of a record whose arch no target of this iree-matrix knows (a record of
+    another version, or re-made by hand) printed a traceback (UnknownTarget); its recorded commands show."""
+    cell = "m/py3.11-torch2.13.0-turbine3.9.0/iree3.9.0/riscv99/default"
+    labels = {"arch": "riscv99", "compiler": "3.9.0", "profile": "default", "runtime": "3.9.0"}
+    compiled = Record(f"compile:{cell}", "compile", cell, "kc", Status.FAIL, labels, {})  # no command
+    run = Record(
+        f"run:{cell}", "run", cell, "kr", Status.OK, labels, command=("iree-run-module", "--module=m")
+    )
+    text = shell_commands.cell_commands(run, [compiled, run], tmp_path / "store", tmp_path / "cache")
+    assert "iree-run-module --module=m" in text

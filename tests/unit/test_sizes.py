@@ -27,9 +27,9 @@ MODULE_LINES = 700
 SRC_MODULE_LINES = 600
 # src/'s code lines (cloc's measure: no blank, comment or docstring lines) as ruff formats them: what
 # src/ holds after the last shrink (issue 93 asks for 34,000). Lower it when src/ shrinks; never raise it.
-SRC_CODE_LINES = 35_023
+SRC_CODE_LINES = 35_014
 # src/'s physical lines, every line of every module (issue 93 asks for 48,000). The same rule.
-SRC_PHYSICAL_LINES = 47_621
+SRC_PHYSICAL_LINES = 47_615
 # `# fmt: skip` allowed in src/, each under a comment line saying why (a table, a command line).
 FMT_SKIPS = 10
 PYTHON_HOMES = ("src", "scripts", "benchmarks", "bin", "tests")

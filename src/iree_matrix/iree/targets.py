@@ -3,6 +3,7 @@ it `aarch64-cortex-a72`). `ARCHES` is the one table of target facts; everything 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import platform
 from collections.abc import Mapping
@@ -385,12 +386,16 @@ def parse(text: str) -> Target:
     return Target(arch, cpu)
 
 
+def known(text: str) -> Optional[Target]:
+    """`parse`'s target; None for none named or one this table does not know (a record's own words)."""
+    with contextlib.suppress(UnknownTarget):
+        return parse(text) if text else None
+    return None
+
+
 def is_gpu(label: str) -> bool:
     """A GPU target's label (`vulkan-spirv`, `cuda-sm_80`); False for a CPU's and for none known."""
-    try:
-        return parse(label).gpu is not None
-    except UnknownTarget:
-        return False
+    return (target := known(label)) is not None and target.gpu is not None
 
 
 # The x86-64 CPUs IREE 3.13.0's iree-compile takes: a misspelt CPU is refused up front instead of

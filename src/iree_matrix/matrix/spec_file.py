@@ -431,11 +431,8 @@ def _check_flags(
 
 def _plain_x86_64(arch: str) -> bool:
     """An x86_64 target whose compile takes its CPU from the profile (no board CPU of its own)."""
-    try:
-        target = targets.parse(arch)
-    except targets.UnknownTarget:
-        return False
-    return target.arch.name == "x86_64" and target.cpu is None
+    target = targets.known(arch)
+    return target is not None and target.arch.name == "x86_64" and target.cpu is None
 
 
 def _parse_profiles(table: Any, where: _Where, section: str = "profile") -> dict[str, Profile]:

@@ -414,8 +414,7 @@ def cell_commands(record: Record, records: Sequence[Record], store: Path, cache:
                 store / "export" / export.key if export is not None and export.key else "the export's entry"
             )
             notes.append(f"the compile ran in a directory holding {where}/{dep.command[1]} by its bare name")
-    arch = record.label.arch
-    target = targets.parse(arch) if arch else None
+    target = targets.known(record.label.arch)
     build: Optional[Record] = None
     if record.stage == "runtime-build":
         build = record
@@ -458,11 +457,7 @@ def _ours_instead(record: Record) -> tuple[list[tuple[str, str, str]], list[Step
         return [], []
     if label.profile not in flags.BUILTIN_PROFILES or not label.compiler:
         return [], []
-    try:
-        target = targets.parse(label.arch)
-    except UserError:
-        return [], []
-    if target.arch.bare_metal:
+    if (target := targets.known(label.arch)) is None or target.arch.bare_metal:
         return [], []
     said = "no command recorded: this iree-matrix's for the cell"
     if record.stage == "compile":

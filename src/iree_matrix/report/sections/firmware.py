@@ -64,10 +64,7 @@ def firmware_section(records: Iterable[Record]) -> list[str]:
 
 
 def _bare_metal(arch: str) -> bool:
-    try:
-        return targets.parse(arch).arch.bare_metal
-    except targets.UnknownTarget:
-        return False
+    return (target := targets.known(arch)) is not None and target.arch.bare_metal
 
 
 def _row(r: Record) -> list[str]:
