@@ -60,7 +60,7 @@ class Sitter:
     cache: Path
     peer_names: Sequence[str] = ()
     ref: Optional[ModelRef] = None
-    ops: Mapping[str, str] = dataclasses.field(default_factory=dict)  # its export's model.mlir lines
+    mlir: Optional[Path] = None  # the export's model.mlir, where the store keeps it
 
 
 def run(

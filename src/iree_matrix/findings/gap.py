@@ -214,14 +214,11 @@ def measure(
     return None, "no peer profiled per op (" + ", ".join(REFERENCES) + ")"
 
 
-# IREE names its executables MODULE_dispatch_N_..., and data tiling's operand packing _encoding_N_encode_...
-_IREE_MADE = re.compile(r"_dispatch_|^_encoding_\d+_encode_")
-
-
 def _iree_kind(name: str, custom: str) -> str:
     """An IREE dispatch's op kind; one IREE did not make (a kernel's, named by its spec's export) is
-    `custom`, the kernel's."""
-    return opkinds.of_dispatch(name) if _IREE_MADE.search(name) else custom
+    `custom`, the kernel's. IREE names its executables MODULE_dispatch_N_..., and data tiling's operand
+    packing _encoding_N_encode_..."""
+    return opkinds.of_dispatch(name) if re.search(r"_dispatch_|^_encoding_\d+_encode_", name) else custom
 
 
 def _dispatch(name: str, ms: Any, custom: str = "kernel") -> Dispatch:

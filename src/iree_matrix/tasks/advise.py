@@ -42,6 +42,7 @@ from iree_matrix.iree import torch_ops
 from iree_matrix.kernel.kernels import Kernel
 from iree_matrix.matrix import export_recipes as recipes
 from iree_matrix.matrix import models, peers, tried
+from iree_matrix.stages.artifacts import MLIR
 from iree_matrix.tasks.runs import listed, run_plan
 
 logger = console.logger(__name__)
@@ -149,8 +150,8 @@ class _Advise:
             return code or EXIT_INTERRUPTED
         # the model as it is now
         peers, ref = sitting_peers(loaded.matrix.peers), loaded.matrix.models.get(base_model)
-        ops = _exported_lines(summary.records.values(), cache)
-        sitter = advise_sitting.Sitter(settings.sitting, base_model, cache, peers, ref, ops)
+        mlir = _exported_mlir(summary.records.values(), cache)
+        sitter = advise_sitting.Sitter(settings.sitting, base_model, cache, peers, ref, mlir)
         document = advise_sitting.run(sitter, planned, list(summary.records.values()), kernels=kernels)
         if settings.no_proof:  # the answer then says why it has no neighbourhood (not "predates")
             document["proof_skipped"] = True
@@ -188,7 +189,7 @@ class _Advise:
             return
         found, model, plan = advice.derive(document), sitter.model, self.plan
         asked = advise_library.wanted(found, shelf, kernels, model)
-        chosen, left_out = advise_library.for_ops(asked, shelf, sitter.ops)
+        chosen, left_out = advise_library.for_ops(asked, shelf, _model_lines(sitter.mlir) if asked else {})
         if left_out:
             logger.info(f"advise {model}: {left_out}")
         if not chosen:
@@ -252,14 +253,16 @@ def _routed(plan: SittingPlan, records: Iterable[Record]) -> SittingPlan:
     return plan
 
 
-def _exported_lines(records: Iterable[Record], cache: Path) -> dict[str, str]:
-    """The sitting's export's model.mlir lines (iree/torch_ops.py: which torch ops the model holds); {}
-    when none is stored (then every kernel the gap asks for is tried)."""
-    for r in records:
-        with contextlib.suppress(OSError):
-            if r.stage == "export" and r.status is Status.OK:
-                mlir = Store(CacheLayout(cache).store).entry_path("export", r.key) / "model.mlir"
-                return torch_ops.model_lines(mlir.read_text(encoding="utf-8"))
+def _exported_mlir(records: Iterable[Record], cache: Path) -> Optional[Path]:
+    """Where the sitting's export stored its model.mlir (None: no export of it ran)."""
+    export = next((r for r in records if r.stage == MLIR.stage and r.status is Status.OK and r.key), None)
+    return Store(CacheLayout(cache).store).entry_path(MLIR.stage, export.key) / MLIR.path if export else None
+
+
+def _model_lines(mlir: Optional[Path]) -> dict[str, str]:
+    """Its lines (iree/torch_ops.py), read only when the library has kernels to try (100+ MB); {}: unread."""
+    with contextlib.suppress(OSError):
+        return torch_ops.model_lines(mlir.read_text(encoding="utf-8")) if mlir else {}
     return {}
 
 
